@@ -1,0 +1,52 @@
+"""PyTorch's default parameter initialisations, as pure functions of a PRNG key.
+
+PyTorch initialises Linear and Conv2d weights with ``kaiming_uniform_(a=sqrt(5))``,
+which is ``U(-b, b)`` with ``b = sqrt(6 / ((1 + a**2) * fan_in)) = 1 / sqrt(fan_in)``,
+and their biases with ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from fnnet.typing import Array, PRNGKey, Shape
+
+
+def fan_in(shape: Shape) -> int:
+    """Fan-in of a weight laid out as PyTorch lays it (``[out, in, *kernel]``)."""
+    if len(shape) < 2:
+        raise ValueError(f"fan_in: expected a weight of rank >= 2, got shape {shape}")
+    return math.prod(shape[1:])
+
+
+def uniform(key: PRNGKey, shape: Shape, bound: float, dtype=jnp.float32) -> Array:
+    """``U(-bound, bound)``. PyTorch equivalent: ``torch.nn.init.uniform_``."""
+    return jax.random.uniform(key, shape, dtype, minval=-bound, maxval=bound)
+
+
+def kaiming_uniform(key: PRNGKey, shape: Shape, a: float = math.sqrt(5.0),
+                    dtype=jnp.float32) -> Array:
+    """He-uniform with leaky-ReLU slope ``a``, fan-in mode.
+
+    PyTorch equivalent: ``torch.nn.init.kaiming_uniform_(w, a=a)``.
+    """
+    gain = math.sqrt(2.0 / (1.0 + a * a))
+    return uniform(key, shape, gain * math.sqrt(3.0 / fan_in(shape)), dtype)
+
+
+def kaiming_normal_fan_out(key: PRNGKey, shape: Shape, dtype=jnp.float32) -> Array:
+    """He-normal for ReLU in fan-out mode, as torchvision's ResNet initialises convs.
+
+    PyTorch equivalent: ``kaiming_normal_(w, mode="fan_out", nonlinearity="relu")``.
+    """
+    fan_out = shape[0] * math.prod(shape[2:])
+    return math.sqrt(2.0 / fan_out) * jax.random.normal(key, shape, dtype)
+
+
+def bias_uniform(key: PRNGKey, size: int, fan: int, dtype=jnp.float32) -> Array:
+    """PyTorch's default bias: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``."""
+    bound = 1.0 / math.sqrt(fan) if fan > 0 else 0.0
+    return uniform(key, (size,), bound, dtype)

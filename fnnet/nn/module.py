@@ -1,0 +1,213 @@
+"""The one calling convention of every fnnet layer and model.
+
+A layer is a description (its constructor arguments, as in PyTorch) plus two pure
+functions:
+
+- ``init(key) -> (params, state)``: the parameter tree and the layer state (BatchNorm
+  running statistics), nested dicts named and laid out like PyTorch's ``state_dict``.
+- ``apply(params, state, x, *, train=False, key=None) -> (y, new_state)``: the forward
+  pass. ``train`` switches Dropout and BatchNorm as ``module.train()`` does in PyTorch;
+  ``key`` is the PRNG key Dropout draws from. Nothing is mutated: the new layer state is
+  returned.
+
+A model is a :class:`Module` whose children are attributes, declared in ``__init__``
+exactly as in PyTorch, and whose ``forward(m, x)`` calls them through ``m``, a view of
+the model bound to one set of parameters, state, mode and key::
+
+    class Net(fnnet.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = fnnet.nn.Linear(784, 128)
+            self.fc2 = fnnet.nn.Linear(128, 10)
+
+        def forward(self, m, x):
+            return m.fc2(fnnet.nn.functional.relu(m.fc1(x)))
+
+    net = Net()
+    params, state = net.init(jax.random.key(0))
+    logits, state = net.apply(params, state, x)
+
+``params["fc1"]["weight"]`` is then what ``net.state_dict()["fc1.weight"]`` is in
+PyTorch, with the same shape ``[128, 784]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import jax
+
+from fnnet.typing import Array, Params, PRNGKey, State
+
+
+class Module:
+    """Base class of fnnet layers and models.
+
+    Leaf layers override :meth:`init` and :meth:`apply`. Composite models assign child
+    modules as attributes in ``__init__`` and override :meth:`forward`; the default
+    :meth:`init` and :meth:`apply` then compose the children.
+
+    PyTorch equivalent: ``torch.nn.Module`` (without the mutable state).
+    """
+
+    def init(self, key: PRNGKey) -> tuple[Params, State]:
+        """Initialises the parameters and state of every child, as PyTorch does.
+
+        Args:
+            key: a PRNG key; each child gets its own key, folded in by position.
+
+        Returns:
+            ``(params, state)``, nested dicts keyed by child name. Children without
+            parameters (or state) are left out, as in PyTorch's ``state_dict``.
+        """
+        params: Params = {}
+        state: State = {}
+        for index, (name, child) in enumerate(self.named_children()):
+            child_params, child_state = child.init(jax.random.fold_in(key, index))
+            if child_params:
+                params[name] = child_params
+            if child_state:
+                state[name] = child_state
+        return params, state
+
+    def apply(
+        self,
+        params: Params,
+        state: State,
+        x: Any,
+        *args: Any,
+        train: bool = False,
+        key: PRNGKey | None = None,
+        **kwargs: Any,
+    ) -> tuple[Any, State]:
+        """Runs the forward pass; pure.
+
+        Args:
+            params: the tree returned by :meth:`init` (or loaded from PyTorch).
+            state: the layer state returned by :meth:`init` or by a previous call.
+            x: the input, e.g. ``[N, C, H, W]`` images or ``[N, features]``.
+            *args: further positional inputs passed to :meth:`forward`.
+            train: training mode (Dropout drops, BatchNorm uses batch statistics and
+                updates its running statistics). PyTorch equivalent: ``model.train()``.
+            key: PRNG key for Dropout; needed only when ``train`` and a Dropout with
+                ``p > 0`` is reached.
+            **kwargs: further keyword inputs passed to :meth:`forward`.
+
+        Returns:
+            ``(y, new_state)``.
+        """
+        bound = Bound(self, params, state, train=train, key=key)
+        y = self.forward(bound, x, *args, **kwargs)
+        return y, bound.new_state
+
+    def forward(self, m: Bound, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """The model's computation; ``m.child(x)`` calls a child. Composites override."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, m, x)")
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Yields ``(name, child)`` for each child module, in assignment order."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def extra_repr(self) -> str:
+        """The arguments shown by ``repr``, as in PyTorch."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not children:
+            return head + ")"
+        lines = [head]
+        for name, child in children:
+            text = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {text}")
+        return "\n".join(lines) + "\n)"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, State]:
+        """Alias of :meth:`apply`."""
+        return self.apply(*args, **kwargs)
+
+
+class Bound:
+    """A module bound to its parameters, state, mode and key during one forward pass.
+
+    ``m.name(x)`` runs the child ``name`` on its own subtrees, hands it its own Dropout
+    key (the pass key folded with a running call count, so a Dropout used twice draws
+    twice) and records the child's new state. ``m.params`` and ``m.state`` give the
+    module's own trees, for models that use a parameter directly.
+    """
+
+    def __init__(
+        self,
+        module: Module,
+        params: Params,
+        state: State,
+        *,
+        train: bool,
+        key: PRNGKey | None,
+    ) -> None:
+        self.module = module
+        self.params = params
+        self.state = state
+        self.train = train
+        self.key = key
+        self.new_state: State = dict(state)
+        self._calls = 0
+
+    def next_key(self) -> PRNGKey | None:
+        """A fresh key for one stochastic call, or None when the pass has no key."""
+        if self.key is None:
+            return None
+        self._calls += 1
+        return jax.random.fold_in(self.key, self._calls)
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Runs child ``name`` (see the class docstring) and returns its output."""
+        child = getattr(self.module, name)
+        if not isinstance(child, Module):
+            raise TypeError(f"{type(self.module).__name__}.{name} is not a Module")
+        y, child_state = child.apply(
+            self.params.get(name, {}),
+            self.new_state.get(name, {}),
+            *args,
+            train=self.train,
+            key=self.next_key(),
+            **kwargs,
+        )
+        if child_state:
+            self.new_state[name] = child_state
+        return y
+
+    def __getattr__(self, name: str) -> Any:
+        child = getattr(self.module, name)
+        if isinstance(child, Module):
+            return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+        return child
+
+
+def check_input(layer: Any, x: Array, *, ndim: tuple[int, ...], dim: int | None = None,
+                size: int | None = None, what: str = "input") -> None:
+    """Raises a ValueError naming ``layer`` when ``x`` has the wrong rank or size.
+
+    Args:
+        layer: the layer (its ``repr`` is quoted) or a name.
+        x: the input array.
+        ndim: the accepted ranks.
+        dim: the axis whose size is checked against ``size``.
+        size: the expected size of axis ``dim``.
+        what: what ``x`` is, for the message.
+    """
+    name = layer if isinstance(layer, str) else repr(layer).split("\n")[0]
+    shape = tuple(getattr(x, "shape", ()))
+    if len(shape) not in ndim:
+        ranks = " or ".join(f"{n}-D" for n in ndim)
+        raise ValueError(f"{name}: expected {ranks} {what}, got shape {shape}")
+    if dim is not None and size is not None and shape[dim] != size:
+        axis = dim % len(shape)
+        raise ValueError(
+            f"{name}: expected {what} with {size} at axis {axis}, got shape {shape} "
+            f"({shape[dim]} at axis {axis})"
+        )

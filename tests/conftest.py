@@ -1,0 +1,42 @@
+"""Shared test set-up: simulated CPU devices, fresh PRNG keys, PyTorch on 2 threads."""
+
+from __future__ import annotations
+
+import os
+
+# Multi-device tests run on simulated CPU devices; this must happen before JAX starts.
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
+
+import itertools  # noqa: E402
+import pathlib  # noqa: E402
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+_SEEDS = itertools.count()
+
+SHARED_MNIST = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+@pytest.fixture
+def key():
+    """A fresh PRNG key for each test (deterministic across runs)."""
+    return jax.random.key(next(_SEEDS))
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch on the CPU, 2 threads; skips the test where PyTorch is not installed."""
+    torch = pytest.importorskip("torch", reason="PyTorch is needed for parity tests "
+                                "(pip install torch==2.13.0)")
+    torch.set_num_threads(2)
+    return torch
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The real MNIST test set (IDX files), or a skip naming where it is expected."""
+    path = pathlib.Path(os.environ.get("FNNET_MNIST_DIR", SHARED_MNIST))
+    if not (path / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"real MNIST test set not found in {path} (set FNNET_MNIST_DIR)")
+    return path

@@ -1,0 +1,30 @@
+"""Tolerances and comparisons used by every parity test, kept in one place."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# float32 parity with PyTorch: about 1e-5 relative; atol covers values near zero.
+RTOL = 1e-5
+ATOL = 1e-6
+
+
+def to_numpy(x):
+    """A numpy array from a jax array, a torch tensor or anything array-like."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def assert_close(actual, expected, rtol: float = RTOL, atol: float = ATOL, what: str = ""):
+    """Asserts ``|actual - expected| <= atol + rtol * |expected|`` elementwise."""
+    a, e = to_numpy(actual), to_numpy(expected)
+    assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=what)
+
+
+def assert_tree_close(actual: dict, expected: dict, rtol: float = RTOL, atol: float = ATOL):
+    """Compares two flat ``{name: array}`` dicts (e.g. state_dicts) key by key."""
+    assert sorted(actual) == sorted(expected), f"keys {sorted(actual)} != {sorted(expected)}"
+    for name in expected:
+        assert_close(actual[name], expected[name], rtol, atol, what=name)
