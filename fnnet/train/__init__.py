@@ -1,0 +1,17 @@
+"""Training: the state, pure jitted steps, and ``fit``."""
+
+from fnnet.train.fit import NonFiniteLossError, evaluate, fit
+from fnnet.train.state import TrainState, create_train_state
+from fnnet.train.step import batch_metrics, make_eval_step, make_predict, make_train_step
+
+__all__ = [
+    "NonFiniteLossError",
+    "TrainState",
+    "batch_metrics",
+    "create_train_state",
+    "evaluate",
+    "fit",
+    "make_eval_step",
+    "make_predict",
+    "make_train_step",
+]

@@ -1,0 +1,284 @@
+"""``fit``: epochs of jitted steps over a batch iterator, with evaluation and history."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from fnnet.nn.module import Module
+from fnnet.train.state import TrainState, create_train_state
+from fnnet.train.step import Batch, LossFn, make_eval_step, make_train_step
+
+ON_NONFINITE = ("raise", "skip", "ignore")
+DataArg = tuple[Any, Any] | Callable[[int], Iterable[Batch]]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Training produced a non-finite loss or gradient; ``step`` says where."""
+
+    def __init__(self, message: str, step: int) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+def _check_pair(name: str, data: Any) -> tuple[Any, Any]:
+    if not (isinstance(data, tuple | list) and len(data) == 2):
+        raise TypeError(
+            f"{name} must be an (inputs, labels) pair of arrays or a callable "
+            f"epoch -> iterable of batches, got {type(data).__name__}"
+        )
+    x, y = data
+    if len(x) != len(y):
+        raise ValueError(f"{name}: inputs and labels differ in length ({len(x)} != {len(y)})")
+    if len(x) == 0:
+        raise ValueError(f"{name} is empty")
+    return x, y
+
+
+def _epoch_batches(data: DataArg, batch_size: int, *, shuffle: bool, seed: int, epoch: int,
+                   drop_last: bool) -> Iterable[Batch]:
+    if callable(data):
+        return data(epoch)
+    from fnnet.data import batches
+
+    x, y = data
+    return batches(x, y, batch_size, shuffle=shuffle, seed=seed, epoch=epoch,
+                   drop_last=drop_last)
+
+
+def _num_classes(model: Module, state: TrainState, x: Any) -> int | None:
+    """The size of the model's last output axis, found without computing anything."""
+    sample = jax.ShapeDtypeStruct((1, *np.shape(x)[1:]), jnp.asarray(x[:1]).dtype)
+    out = jax.eval_shape(lambda p, s, v: model.apply(p, s, v)[0], state.params,
+                         state.layer_state, sample)
+    return out.shape[-1] if out.ndim == 2 else None
+
+
+def _check_labels(name: str, y: Any, num_classes: int | None) -> None:
+    labels = np.asarray(y)
+    if num_classes is None or not np.issubdtype(labels.dtype, np.integer):
+        return
+    bad = (labels < 0) | (labels >= num_classes)
+    if bad.any():
+        index = int(np.argmax(bad))
+        raise ValueError(
+            f"{name}: labels must lie in [0, {num_classes}) for a model with {num_classes} "
+            f"outputs; label {int(labels[index])} at index {index} does not"
+        )
+
+
+def _stack(batches: list[Batch]) -> Batch:
+    return tuple(np.stack([np.asarray(b[i]) for b in batches]) for i in range(2))
+
+
+def _grouped(it: Iterable[Batch], k: int) -> Iterator[tuple[Batch, int]]:
+    """Yields ``(batch, steps)``: single batches, or ``k`` stacked for one fused call."""
+    group: list[Batch] = []
+    for batch in it:
+        if k == 1:
+            yield batch, 1
+            continue
+        group.append(batch)
+        if len(group) == k:
+            yield _stack(group), k
+            group = []
+    for batch in group:  # a short tail runs step by step rather than compiling a new scan
+        yield batch, 1
+
+
+def evaluate(model: Module, state: TrainState, data: DataArg, *, batch_size: int = 1000,
+             loss_fn: LossFn | None = None, eval_step: Callable | None = None) -> dict[str, float]:
+    """Mean loss (and accuracy) of the model in eval mode over ``data``.
+
+    Args:
+        model: the model.
+        state: the training state (its params and layer state are used).
+        data: ``(inputs, labels)`` or a callable ``epoch -> batches``.
+        batch_size: evaluation batch size; the last batch may be short.
+        loss_fn: the loss; default cross-entropy.
+        eval_step: a step from :func:`make_eval_step`, to reuse its compilation.
+
+    Returns:
+        ``{"loss": ..., "accuracy": ...}`` weighted by batch size.
+    """
+    if not callable(data):
+        x, y = _check_pair("eval_data", data)
+        _check_labels("eval_data", y, _num_classes(model, state, x))
+    eval_step = eval_step or make_eval_step(model, loss_fn)
+    totals: dict[str, float] = {}
+    count = 0.0
+    batches = _epoch_batches(data, batch_size, shuffle=False, seed=0, epoch=0, drop_last=False)
+    results = [eval_step(state, batch) for batch in batches]
+    for metrics in jax.device_get(results):
+        n = float(metrics["count"])
+        count += n
+        for name, value in metrics.items():
+            if name != "count":
+                totals[name] = totals.get(name, 0.0) + float(value) * n
+    return {name: total / count for name, total in totals.items()}
+
+
+def fit(
+    model: Module,
+    optimizer: optax.GradientTransformation,
+    train_data: DataArg,
+    *,
+    eval_data: DataArg | None = None,
+    loss_fn: LossFn | None = None,
+    epochs: int = 1,
+    batch_size: int = 64,
+    seed: int = 0,
+    state: TrainState | None = None,
+    steps_per_call: int = 1,
+    on_nonfinite: str = "raise",
+    log_every: int = 50,
+    progress: bool = True,
+    eval_batch_size: int = 1000,
+) -> tuple[TrainState, dict[str, list[float]]]:
+    """Trains ``model`` for ``epochs`` and evaluates after each.
+
+    Args:
+        model: an fnnet model.
+        optimizer: any optax transformation (``fnnet.optim.SGD(...)``, ``optax.adam``...).
+        train_data: ``(inputs, labels)`` arrays (shuffled each epoch with ``seed``, last
+            short batch dropped) or a callable ``epoch -> iterable of (x, y) batches``.
+        eval_data: data evaluated after each epoch, like ``train_data``.
+        loss_fn: ``loss_fn(outputs, labels) -> scalar``; default cross-entropy.
+        epochs: number of passes over ``train_data``.
+        batch_size: examples per step.
+        seed: seeds initialisation, shuffling and Dropout; the run is a function of it.
+        state: a state to continue from instead of a fresh one.
+        steps_per_call: steps fused into one compiled call with ``lax.scan``.
+        on_nonfinite: ``"raise"`` stops with :class:`NonFiniteLossError` naming the first
+            step whose loss or gradients were not finite (its update is not applied);
+            ``"skip"`` drops such updates and goes on; ``"ignore"`` applies them.
+        log_every: steps between progress updates (and non-finite checks).
+        progress: show a progress bar with loss, accuracy and throughput.
+        eval_batch_size: batch size of evaluation.
+
+    Returns:
+        ``(state, history)``; ``history`` maps ``loss``, ``accuracy`` (training, per
+        epoch), ``eval_loss``, ``eval_accuracy``, ``seconds`` and ``examples_per_second``
+        to lists with one value per epoch.
+
+    Raises:
+        ValueError: bad arguments, mismatched lengths or labels out of range.
+        NonFiniteLossError: with ``on_nonfinite="raise"``.
+    """
+    if on_nonfinite not in ON_NONFINITE:
+        raise ValueError(f"on_nonfinite must be one of {ON_NONFINITE}, got {on_nonfinite!r}")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size),
+                        ("log_every", log_every)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if state is None:
+        state = create_train_state(model, optimizer, jax.random.key(seed))
+    if not callable(train_data):
+        x, y = _check_pair("train_data", train_data)
+        if len(x) < batch_size:
+            raise ValueError(
+                f"batch_size {batch_size} is larger than train_data ({len(x)} examples)"
+            )
+        _check_labels("train_data", y, _num_classes(model, state, x))
+    if eval_data is not None and not callable(eval_data):
+        _check_pair("eval_data", eval_data)
+
+    guard = "ignore" if on_nonfinite == "ignore" else "skip"
+    train_step = make_train_step(model, optimizer, loss_fn, on_nonfinite=guard)
+    fused_step = (make_train_step(model, optimizer, loss_fn, steps_per_call=steps_per_call,
+                                  on_nonfinite=guard) if steps_per_call > 1 else None)
+    eval_step = make_eval_step(model, loss_fn)
+    history: dict[str, list[float]] = {}
+    bar = _progress_bar(progress)
+
+    host_step = int(state.step)
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        pending: list[tuple[int, Any, int]] = []  # (first step, metrics, steps)
+        sums: dict[str, float] = {}
+        seen = 0
+        examples = 0
+        batches = _epoch_batches(train_data, batch_size, shuffle=True, seed=seed, epoch=epoch,
+                                 drop_last=True)
+        for batch, steps in _grouped(batches, steps_per_call):
+            if steps == 1:
+                state, metrics = train_step(state, batch)
+            else:
+                state, metrics = fused_step(state, batch)
+            pending.append((host_step, metrics, steps))
+            host_step += steps
+            # labels are [N] for one step, [k, N] for k fused steps
+            examples += int(np.prod(np.shape(batch[1])[: 2 if steps > 1 else 1]))
+            if sum(p[2] for p in pending) >= log_every:
+                seen += _drain(pending, sums, on_nonfinite)
+                bar.update(epoch, sums, seen, examples, time.perf_counter() - start)
+        seen += _drain(pending, sums, on_nonfinite)
+        elapsed = time.perf_counter() - start
+        record = {name: total / seen for name, total in sums.items() if name != "finite"}
+        record["seconds"] = elapsed
+        record["examples_per_second"] = examples / elapsed
+        if eval_data is not None:
+            results = evaluate(model, state, eval_data, batch_size=eval_batch_size,
+                               eval_step=eval_step)
+            record.update({f"eval_{name}": value for name, value in results.items()})
+        for name, value in record.items():
+            history.setdefault(name, []).append(float(value))
+        bar.end_epoch(epoch, epochs, record)
+    return state, history
+
+
+def _drain(pending: list, sums: dict[str, float], on_nonfinite: str) -> int:
+    """Fetches pending metrics (one transfer), checks finiteness, adds them up."""
+    fetched = jax.device_get([m for _, m, _ in pending])
+    steps = 0
+    for (first, _, k), metrics in zip(pending, fetched, strict=True):
+        finite = np.atleast_1d(metrics["finite"])
+        if on_nonfinite == "raise" and not finite.all():
+            bad = first + int(np.argmin(finite))
+            raise NonFiniteLossError(
+                f"non-finite loss or gradient at step {bad} (loss "
+                f"{float(np.atleast_1d(metrics['loss'])[np.argmin(finite)])}); the update "
+                "was not applied. Pass on_nonfinite='skip' to drop such steps.", bad)
+        for name, value in metrics.items():
+            if name not in ("count", "finite"):
+                sums[name] = sums.get(name, 0.0) + float(np.sum(value))
+        steps += k
+    pending.clear()
+    return steps
+
+
+class _progress_bar:
+    """A tqdm bar over the steps of each epoch (silent when disabled)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+
+    def update(self, epoch: int, sums: dict[str, float], seen: int, examples: int,
+               elapsed: float) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(desc=f"epoch {epoch + 1}", unit="step", leave=False)
+        self.bar.n = seen
+        postfix = {name: f"{value / seen:.4f}" for name, value in sums.items()}
+        postfix["ex/s"] = f"{examples / max(elapsed, 1e-9):.0f}"
+        self.bar.set_postfix(postfix, refresh=True)
+
+    def end_epoch(self, epoch: int, epochs: int, record: dict[str, float]) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if self.enabled:
+            parts = [f"{name} {value:.4f}" for name, value in record.items()
+                     if name not in ("seconds", "examples_per_second")]
+            parts.append(f"{record['examples_per_second']:.0f} ex/s")
+            print(f"epoch {epoch + 1}/{epochs}: " + ", ".join(parts), flush=True)

@@ -1,0 +1,48 @@
+"""A PNG of the loss and accuracy curves of a ``fit`` history."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+
+def plot_history(history: dict[str, list[float]], path: str | os.PathLike,
+                 title: str = "fnnet training") -> pathlib.Path:
+    """Writes loss (left) and accuracy (right) per epoch, training and evaluation.
+
+    Args:
+        history: the history returned by :func:`fnnet.train.fit`.
+        path: where to write the PNG; parent folders are created.
+        title: the figure title.
+
+    Returns:
+        The path written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not history.get("loss"):
+        raise ValueError("plot_history: history has no 'loss' values to plot")
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    epochs = range(1, len(history["loss"]) + 1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, metric in ((left, "loss"), (right, "accuracy")):
+        for prefix, label in (("", "train"), ("eval_", "test")):
+            values = history.get(prefix + metric)
+            if values:
+                axis.plot(epochs, values, marker="o", markersize=3, label=label)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    left.set_yscale("log")
+    fig.suptitle(title)
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,176 @@
+"""Pure training and evaluation steps, jitted once.
+
+PyTorch's loop body (``zero_grad``, forward, ``loss.backward()``, ``optimizer.step()``)
+becomes one pure function ``train_step(state, batch) -> (state, metrics)``: gradients
+come from ``jax.value_and_grad`` (nothing to zero: they are never accumulated), the
+update from the optax transformation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from fnnet.nn.module import Module
+from fnnet.train.state import TrainState
+from fnnet.typing import Array
+
+LossFn = Callable[[Array, Array], Array]
+Batch = tuple[Array, Array]
+Metrics = dict[str, Array]
+NONFINITE_MODES = ("ignore", "skip")
+
+
+def _default_loss() -> LossFn:
+    from fnnet.losses import cross_entropy
+
+    return cross_entropy
+
+
+def batch_metrics(loss: Array, outputs: Array, labels: Array) -> Metrics:
+    """Loss, and accuracy when ``outputs`` are class scores for integer ``labels``.
+
+    Args:
+        loss: the scalar mean loss of the batch.
+        outputs: model outputs, ``[N, C]`` for classification.
+        labels: ``[N]`` integer class indices, or regression targets.
+
+    Returns:
+        ``{"loss", "count"}`` and ``"accuracy"`` for classification.
+    """
+    metrics = {"loss": loss, "count": jnp.asarray(labels.shape[0], jnp.float32)}
+    if jnp.issubdtype(labels.dtype, jnp.integer) and outputs.ndim == labels.ndim + 1:
+        correct = jnp.argmax(outputs, axis=-1) == labels
+        metrics["accuracy"] = jnp.mean(correct.astype(jnp.float32))
+    return metrics
+
+
+def _all_finite(tree: Any) -> Array:
+    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
+
+
+def make_train_step(
+    model: Module,
+    optimizer: optax.GradientTransformation,
+    loss_fn: LossFn | None = None,
+    *,
+    jit: bool = True,
+    donate: bool = True,
+    steps_per_call: int = 1,
+    on_nonfinite: str = "ignore",
+    axis_name: str | None = None,
+) -> Callable[[TrainState, Batch], tuple[TrainState, Metrics]]:
+    """Builds ``train_step(state, (x, y)) -> (state, metrics)``.
+
+    Args:
+        model: the fnnet model; run with ``train=True`` and the step's Dropout key.
+        optimizer: any optax transformation, e.g. ``fnnet.optim.Adam()``.
+        loss_fn: ``loss_fn(outputs, labels) -> scalar``; default
+            ``fnnet.losses.cross_entropy``.
+        jit: compile the step (the non-jitted step computes the same numbers).
+        donate: let XLA reuse the old state's buffers for the new state.
+        steps_per_call: fuse this many steps into one call with ``lax.scan``; the
+            batch then carries a leading axis of that size (``x: [k, N, ...]``) and
+            every metric has shape ``[k]``.
+        on_nonfinite: ``"ignore"`` applies every update; ``"skip"`` leaves the state
+            unchanged (but for ``step``) when the loss or a gradient is not finite.
+            Either way ``metrics["finite"]`` says whether the step was finite.
+        axis_name: inside ``pmap``/``shard_map``, the mapped axis over which
+            gradients and metrics are averaged (data parallelism).
+
+    Returns:
+        The step function.
+
+    PyTorch equivalent: the body of a training loop, ``optimizer.zero_grad();
+    loss = criterion(model(x), y); loss.backward(); optimizer.step()``.
+    """
+    if steps_per_call < 1:
+        raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}")
+    if on_nonfinite not in NONFINITE_MODES:
+        raise ValueError(f"on_nonfinite must be one of {NONFINITE_MODES}, got {on_nonfinite!r}")
+    loss_fn = loss_fn or _default_loss()
+
+    def loss_with_aux(params, layer_state, x, y, key):
+        outputs, new_layer_state = model.apply(params, layer_state, x, train=True, key=key)
+        return loss_fn(outputs, y), (outputs, new_layer_state)
+
+    grad_fn = jax.value_and_grad(loss_with_aux, has_aux=True)
+
+    def one_step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
+        x, y = batch
+        key = jax.random.fold_in(state.key, state.step)
+        if axis_name is not None:
+            # Each device drops its own units, as separate processes would in PyTorch DDP.
+            key = jax.random.fold_in(key, jax.lax.axis_index(axis_name))
+        (loss, (outputs, layer_state)), grads = grad_fn(
+            state.params, state.layer_state, x, y, key
+        )
+        metrics = batch_metrics(loss, outputs, y)
+        if axis_name is not None:
+            grads = jax.lax.pmean(grads, axis_name)
+            metrics = jax.lax.pmean(metrics, axis_name)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        finite = jnp.isfinite(loss) & _all_finite(grads)
+        metrics["finite"] = finite
+        new = TrainState(params, layer_state, opt_state, state.step + 1, state.key)
+        if on_nonfinite == "skip":
+            keep = state._replace(step=new.step)
+            new = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, keep)
+        return new, metrics
+
+    if steps_per_call == 1:
+        step = one_step
+    else:
+
+        def step(state: TrainState, batches: Batch) -> tuple[TrainState, Metrics]:
+            lead = {x.shape[0] for x in jax.tree.leaves(batches)}
+            if lead != {steps_per_call}:
+                raise ValueError(
+                    f"train_step with steps_per_call={steps_per_call} expects batches "
+                    f"stacked on a leading axis of that size, got leading sizes {sorted(lead)}"
+                )
+            return jax.lax.scan(one_step, state, batches)
+
+    if jit:
+        step = jax.jit(step, donate_argnums=(0,) if donate else ())
+    return step
+
+
+def make_eval_step(
+    model: Module,
+    loss_fn: LossFn | None = None,
+    *,
+    jit: bool = True,
+    axis_name: str | None = None,
+) -> Callable[[TrainState, Batch], Metrics]:
+    """Builds ``eval_step(state, (x, y)) -> metrics`` in eval mode (no Dropout, running
+    BatchNorm statistics), with no gradient taken.
+
+    PyTorch equivalent: ``model.eval()`` and a loop under ``torch.no_grad()``.
+    """
+    loss_fn = loss_fn or _default_loss()
+
+    def step(state: TrainState, batch: Batch) -> Metrics:
+        x, y = batch
+        outputs, _ = model.apply(state.params, state.layer_state, x, train=False)
+        metrics = batch_metrics(loss_fn(outputs, y), outputs, y)
+        if axis_name is not None:
+            metrics = jax.lax.pmean(metrics, axis_name)
+        return metrics
+
+    return jax.jit(step) if jit else step
+
+
+def make_predict(model: Module, *, jit: bool = True) -> Callable[..., Array]:
+    """Builds ``predict(params, layer_state, x) -> outputs`` in eval mode."""
+
+    def predict(params, layer_state, x):
+        return model.apply(params, layer_state, x, train=False)[0]
+
+    return jax.jit(predict) if jit else predict
