@@ -1,8 +1,30 @@
 """Pure functional ops: the one implementation of each layer's arithmetic.
 
-PyTorch equivalent: ``torch.nn.functional``. Activations are ``NCHW``.
+PyTorch equivalent: ``torch.nn.functional``. Activations are ``NCHW``, convolution
+weights ``OIHW``, as in PyTorch. Every op is pure and can be jitted; the layers in
+``fnnet.nn`` only call these.
 """
 
+from fnnet.nn.functional.activation import log_softmax, relu, sigmoid, softmax, tanh
+from fnnet.nn.functional.batchnorm import batch_norm
+from fnnet.nn.functional.conv import conv2d
+from fnnet.nn.functional.dropout import dropout
+from fnnet.nn.functional.flatten import flatten
 from fnnet.nn.functional.linear import linear
+from fnnet.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
-__all__ = ["linear"]
+__all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv2d",
+    "dropout",
+    "flatten",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]

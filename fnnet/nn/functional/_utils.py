@@ -1,0 +1,53 @@
+"""Argument checks shared by the functional ops (no math lives here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def pair(value: Any, name: str, op: str, *, minimum: int = 1) -> tuple[int, int]:
+    """``value`` as a pair of ints, as PyTorch's ``_pair`` reads ``int | (int, int)``.
+
+    Raises:
+        TypeError: ``value`` is neither an int nor a pair of ints.
+        ValueError: an entry is below ``minimum``.
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if isinstance(value, int):
+        result = (value, value)
+    elif (isinstance(value, (tuple, list)) and len(value) == 2
+          and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        result = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(result) < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return result
+
+
+def normalize_dim(dim: int, ndim: int, op: str, name: str = "dim") -> int:
+    """``dim`` as a non-negative axis of a rank-``ndim`` array (PyTorch's wrap rule).
+
+    Raises:
+        TypeError: ``dim`` is not an int.
+        ValueError: ``dim`` is outside ``[-max(ndim, 1), max(ndim, 1) - 1]``.
+    """
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}: {name} must be an int, got {dim!r}")
+    # PyTorch treats a 0-d tensor as having one axis for dim wrapping.
+    rank = max(ndim, 1)
+    if not -rank <= dim < rank:
+        raise ValueError(
+            f"{op}: {name} out of range (expected to be in range of [{-rank}, {rank - 1}], "
+            f"but got {dim})"
+        )
+    return dim % rank
+
+
+def check_rank(x: Any, ranks: tuple[int, ...], op: str, layout: str) -> None:
+    """Raises a ValueError when ``x`` does not have one of ``ranks`` dimensions."""
+    shape = tuple(getattr(x, "shape", ()))
+    if len(shape) not in ranks:
+        expected = " or ".join(f"{r}-D" for r in ranks)
+        raise ValueError(f"{op}: expected {expected} input {layout}, got shape {shape}")

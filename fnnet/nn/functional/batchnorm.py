@@ -1,0 +1,134 @@
+"""Batch normalisation, with PyTorch's running-statistics update, optionally synced."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+
+import jax.numpy as jnp
+from jax import lax
+
+from fnnet.nn.functional._utils import check_rank
+from fnnet.typing import Array
+
+
+def _check_vector(name: str, value: Array | None, channels: int) -> None:
+    if value is not None and tuple(jnp.shape(value)) != (channels,):
+        raise ValueError(
+            f"batch_norm: expected {name} of shape {(channels,)} (one entry per channel "
+            f"of the input), got {tuple(jnp.shape(value))}"
+        )
+
+
+def batch_norm(
+    x: Array,
+    running_mean: Array | None,
+    running_var: Array | None,
+    weight: Array | None = None,
+    bias: Array | None = None,
+    training: bool = False,
+    momentum: float | None = 0.1,
+    eps: float = 1e-5,
+    axis_name: Hashable | None = None,
+    *,
+    num_batches_tracked: Array | int | None = None,
+) -> tuple[Array, Array | None, Array | None]:
+    """Normalises each channel (axis 1) to zero mean and unit variance, then scales.
+
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias``. In training the mean and the
+    BIASED variance of the batch (over every axis but 1) are used and the running
+    statistics are updated as PyTorch does::
+
+        running_mean = (1 - momentum) * running_mean + momentum * batch_mean
+        running_var  = (1 - momentum) * running_var  + momentum * batch_var_unbiased
+
+    Outside training the running statistics are used and returned unchanged.
+
+    Args:
+        x: ``[N, C]``, ``[N, C, L]`` or ``[N, C, H, W]`` (any rank >= 2).
+        running_mean: ``[C]``, or None to keep no running statistics (then
+            ``training`` must be True).
+        running_var: ``[C]``, or None.
+        weight: ``[C]`` scale, or None for 1.
+        bias: ``[C]`` shift, or None for 0.
+        training: use (and track) batch statistics.
+        momentum: weight of the new batch in the running statistics. None means a
+            cumulative average, ``momentum = 1 / num_batches_tracked``.
+        eps: added to the variance inside the square root.
+        axis_name: the name of a mapped axis (``pmap``/``shard_map``) to average the batch
+            statistics over, i.e. SyncBatchNorm. Each device must hold the same number of
+            elements per channel: the mean and the mean of squared deviations are
+            averaged with ``lax.pmean`` and the element count is summed with
+            ``lax.psum`` for the unbiased correction.
+        num_batches_tracked: with ``momentum=None``, the number of batches tracked so far
+            INCLUDING this one (PyTorch increments the counter before updating).
+
+    Returns:
+        ``(y, new_running_mean, new_running_var)``; ``y`` has the shape of ``x``; the
+        running statistics are None where ``running_mean``/``running_var`` were None.
+
+    Raises:
+        ValueError: wrong ranks or shapes, a single value per channel while training,
+            running statistics missing outside training, or ``momentum=None`` without
+            ``num_batches_tracked``.
+
+    PyTorch equivalent: ``torch.nn.functional.batch_norm`` (returning the new running
+    statistics instead of updating them in place); with ``axis_name``,
+    ``torch.nn.SyncBatchNorm``.
+    """
+    check_rank(x, tuple(range(2, 9)), "batch_norm", "[N, C, *]")
+    channels = x.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        _check_vector(name, value, channels)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: pass both running_mean and running_var, or neither")
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    new_mean, new_var = running_mean, running_var
+
+    if training:
+        count = math.prod(x.shape[a] for a in axes)
+        if axis_name is None and count <= 1:
+            raise ValueError(
+                "batch_norm: expected more than 1 value per channel when training, got "
+                f"input of shape {tuple(x.shape)}"
+            )
+        mean = jnp.mean(x, axis=axes)
+        if axis_name is not None:
+            mean = lax.pmean(mean, axis_name)
+        # Two passes (mean, then mean of squared deviations): stable where
+        # E[x^2] - E[x]^2 loses digits.
+        var = jnp.mean(jnp.square(x - jnp.reshape(mean, shape)), axis=axes)
+        if axis_name is not None:
+            var = lax.pmean(var, axis_name)
+            count = lax.psum(count, axis_name)
+        if running_mean is not None:
+            if momentum is None:
+                if num_batches_tracked is None:
+                    raise ValueError(
+                        "batch_norm: momentum=None (cumulative average) needs "
+                        "num_batches_tracked="
+                    )
+                factor = 1.0 / jnp.asarray(num_batches_tracked, running_mean.dtype)
+            else:
+                factor = momentum
+            # Running statistics are buffers: no gradient flows into them.
+            batch_mean = lax.stop_gradient(mean).astype(running_mean.dtype)
+            batch_var = lax.stop_gradient(var * (count / (count - 1))).astype(
+                running_var.dtype)
+            new_mean = (1 - factor) * running_mean + factor * batch_mean
+            new_var = (1 - factor) * running_var + factor * batch_var
+    else:
+        if running_mean is None:
+            raise ValueError(
+                "batch_norm: running_mean and running_var are needed when not training"
+            )
+        mean, var = running_mean, running_var
+
+    y = (x - jnp.reshape(mean, shape)) * jnp.reshape(lax.rsqrt(var + eps), shape)
+    if weight is not None:
+        y = y * jnp.reshape(weight, shape)
+    if bias is not None:
+        y = y + jnp.reshape(bias, shape)
+    return y.astype(x.dtype), new_mean, new_var

@@ -1,0 +1,217 @@
+"""2-D max, average and adaptive average pooling over ``NCHW`` images."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from fnnet.nn.functional._utils import check_rank, pair
+from fnnet.typing import Array
+
+_LAYOUT = "[N, C, H, W] (or [C, H, W])"
+
+
+def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
+                     ceil_mode: bool) -> int:
+    """PyTorch's ``pooling_output_shape``: output length along one axis.
+
+    With ``ceil_mode`` the last window may hang over the bottom/right edge, but it must
+    start inside the input or the top/left padding.
+    """
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def _geometry(op: str, x: Array, kernel_size, stride, padding, dilation, ceil_mode):
+    """Checks the arguments; returns kernel, stride, per-axis (lo, hi) padding, out size."""
+    check_rank(x, (3, 4), op, _LAYOUT)
+    kernel = pair(kernel_size, "kernel_size", op)
+    strides = kernel if stride is None else pair(stride, "stride", op)
+    pads = pair(padding, "padding", op, minimum=0)
+    dilations = pair(dilation, "dilation", op)
+    out_shape, full_pads = [], []
+    for axis, k, s, p, d in zip((-2, -1), kernel, strides, pads, dilations, strict=True):
+        effective = d * (k - 1) + 1
+        if 2 * p > effective:
+            raise ValueError(
+                f"{op}: pad should be at most half of effective kernel size, but got "
+                f"pad={p}, kernel_size={k} and dilation={d}"
+            )
+        size = x.shape[axis]
+        out = pool_output_size(size, k, s, p, d, ceil_mode)
+        if out < 1:
+            raise ValueError(
+                f"{op}: input of shape {tuple(x.shape)} is too small for kernel_size="
+                f"{kernel}, stride={strides}, padding={pads}, dilation={dilations} "
+                f"(output size {out} along axis {axis % x.ndim})"
+            )
+        # Extra bottom/right padding so that the ceil_mode window fits; never read in
+        # floor mode, where it is zero.
+        extra = max(0, (out - 1) * s + effective - (size + 2 * p))
+        out_shape.append(out)
+        full_pads.append((p, p + extra))
+    return kernel, strides, full_pads, dilations, tuple(out_shape)
+
+
+def _window(x: Array, init, computation, kernel, strides, pads, dilations) -> Array:
+    """``lax.reduce_window`` over the last two axes of ``x``."""
+    lead = x.ndim - 2
+    return lax.reduce_window(
+        x,
+        init,
+        computation,
+        window_dimensions=(1,) * lead + tuple(kernel),
+        window_strides=(1,) * lead + tuple(strides),
+        padding=((0, 0),) * lead + tuple(pads),
+        window_dilation=(1,) * lead + tuple(dilations),
+    )
+
+
+def max_pool2d(
+    x: Array,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
+) -> Array:
+    """Maximum over each (dilated) window; padding counts as ``-inf``.
+
+    Args:
+        x: ``[N, C, H, W]`` or ``[C, H, W]``.
+        kernel_size: an int or ``(kH, kW)``.
+        stride: an int or ``(sH, sW)``; defaults to ``kernel_size``.
+        padding: implicit ``-inf`` padding on both sides; at most half the kernel.
+        dilation: spacing between window elements.
+        ceil_mode: round the output size up instead of down.
+
+    Returns:
+        ``[N, C, H_out, W_out]``, ``H_out = (H + 2 pH - dH (kH - 1) - 1) // sH + 1``
+        (rounded up with ``ceil_mode``).
+
+    PyTorch equivalent: ``torch.nn.functional.max_pool2d``.
+    """
+    kernel, strides, pads, dilations, _ = _geometry(
+        "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        init = jnp.array(-jnp.inf, x.dtype)
+    else:
+        init = jnp.array(jnp.iinfo(x.dtype).min, x.dtype)
+    return _window(x, init, lax.max, kernel, strides, pads, dilations)
+
+
+def _avg_divisor(size: int, out: int, k: int, s: int, p: int,
+                 count_include_pad: bool) -> np.ndarray:
+    """PyTorch's avg_pool2d divisor along one axis (a static numpy vector)."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    if count_include_pad:
+        return (end - start).astype(np.float64)
+    return (np.minimum(end, size) - np.maximum(start, 0)).astype(np.float64)
+
+
+def avg_pool2d(
+    x: Array,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Array:
+    """Mean over each window.
+
+    Args:
+        x: ``[N, C, H, W]`` or ``[C, H, W]``.
+        kernel_size: an int or ``(kH, kW)``.
+        stride: an int or ``(sH, sW)``; defaults to ``kernel_size``.
+        padding: implicit zero padding on both sides; at most half the kernel.
+        ceil_mode: round the output size up instead of down.
+        count_include_pad: divide by the window size including the zero padding
+            (but never the part of a ``ceil_mode`` window past the padding), as PyTorch.
+        divisor_override: divide every window sum by this instead.
+
+    Returns:
+        ``[N, C, H_out, W_out]``.
+
+    PyTorch equivalent: ``torch.nn.functional.avg_pool2d``.
+    """
+    kernel, strides, pads, dilations, out = _geometry(
+        "avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and (
+            not isinstance(divisor_override, int) or divisor_override < 1):
+        raise ValueError(
+            f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
+    total = _window(x, jnp.array(0, x.dtype), lax.add, kernel, strides, pads, dilations)
+    if divisor_override is not None:
+        return total / divisor_override
+    rows, cols = (
+        _avg_divisor(x.shape[axis], n, k, s, lo, count_include_pad)
+        for axis, n, k, s, (lo, _) in zip((-2, -1), out, kernel, strides, pads, strict=True)
+    )
+    return total / jnp.asarray(np.outer(rows, cols), x.dtype)
+
+
+def _adaptive_output_size(x: Array, output_size) -> tuple[int, int]:
+    if isinstance(output_size, int) and not isinstance(output_size, bool):
+        output_size = (output_size, output_size)
+    if not (isinstance(output_size, (tuple, list)) and len(output_size) == 2):
+        raise TypeError(
+            "adaptive_avg_pool2d: output_size must be an int or a pair of ints (or None), "
+            f"got {output_size!r}"
+        )
+    sizes = []
+    for axis, value in zip((-2, -1), output_size, strict=True):
+        if value is None:
+            value = x.shape[axis]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(
+                f"adaptive_avg_pool2d: output_size entries must be positive ints or None, "
+                f"got {output_size!r}"
+            )
+        sizes.append(value)
+    return sizes[0], sizes[1]
+
+
+def _adaptive_axis(x: Array, axis: int, out: int) -> Array:
+    """Adaptive average along one axis: window ``i`` is ``[floor(i L / out),
+    ceil((i + 1) L / out))``, PyTorch's start/end index formula."""
+    size = x.shape[axis]
+    if size % out == 0:
+        shape = x.shape[:axis] + (out, size // out) + x.shape[axis + 1:]
+        return jnp.mean(jnp.reshape(x, shape), axis=axis + 1)
+    i = np.arange(out)
+    start = (i * size) // out
+    end = -((-(i + 1) * size) // out)
+    j = np.arange(size)
+    inside = (j[None, :] >= start[:, None]) & (j[None, :] < end[:, None])
+    weights = np.where(inside, 1.0 / (end - start)[:, None], 0.0)
+    y = jnp.tensordot(x, jnp.asarray(weights.T, x.dtype), axes=((axis,), (0,)),
+                      precision=lax.Precision.HIGHEST)
+    return jnp.moveaxis(y, -1, axis)
+
+
+def adaptive_avg_pool2d(x: Array, output_size: int | tuple[int | None, int | None]) -> Array:
+    """Average pooling to a fixed output size, whatever the input size.
+
+    Output cell ``(i, j)`` averages rows ``floor(i H / H_out)`` to
+    ``ceil((i + 1) H / H_out) - 1`` (and likewise columns), exactly as PyTorch, also when
+    ``H`` is not a multiple of ``H_out`` (windows then overlap or differ in size).
+
+    Args:
+        x: ``[N, C, H, W]`` or ``[C, H, W]``.
+        output_size: ``H_out`` (square) or ``(H_out, W_out)``; ``None`` keeps that size.
+
+    Returns:
+        ``[N, C, H_out, W_out]``.
+
+    PyTorch equivalent: ``torch.nn.functional.adaptive_avg_pool2d``.
+    """
+    check_rank(x, (3, 4), "adaptive_avg_pool2d", _LAYOUT)
+    out_h, out_w = _adaptive_output_size(x, output_size)
+    y = _adaptive_axis(x, x.ndim - 2, out_h)
+    return _adaptive_axis(y, x.ndim - 1, out_w)
