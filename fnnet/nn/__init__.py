@@ -1,8 +1,38 @@
 """Layers as pure init/apply pairs, named and laid out like PyTorch's."""
 
 from fnnet.nn import functional, init
-from fnnet.nn.container import Sequential
+from fnnet.nn.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from fnnet.nn.batchnorm import BatchNorm1d, BatchNorm2d
+from fnnet.nn.container import ModuleList, Sequential
+from fnnet.nn.conv import Conv2d
+from fnnet.nn.dropout import Dropout
+from fnnet.nn.flatten import Flatten
 from fnnet.nn.linear import Linear
 from fnnet.nn.module import Bound, Module
+from fnnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from fnnet.nn.state_dict import load_state_dict, state_dict
 
-__all__ = ["Bound", "Linear", "Module", "Sequential", "functional", "init"]
+__all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Bound",
+    "Conv2d",
+    "Dropout",
+    "Flatten",
+    "Linear",
+    "LogSoftmax",
+    "MaxPool2d",
+    "Module",
+    "ModuleList",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "functional",
+    "init",
+    "load_state_dict",
+    "state_dict",
+]

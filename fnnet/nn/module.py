@@ -156,6 +156,11 @@ class Bound:
         self.key = key
         self.new_state: State = dict(state)
         self._calls = 0
+        # Set on views of containers (see ``view``): dotted prefix of the children's
+        # names in error messages, and where to record the children's new state.
+        self._path = ""
+        self._parent: tuple[Bound, str] | None = None
+        self._views: dict[str, Bound] = {}
 
     def next_key(self) -> PRNGKey | None:
         """A fresh key for one stochastic call, or None when the pass has no key."""
@@ -169,23 +174,98 @@ class Bound:
         child = getattr(self.module, name)
         if not isinstance(child, Module):
             raise TypeError(f"{type(self.module).__name__}.{name} is not a Module")
-        y, child_state = child.apply(
-            self.params.get(name, {}),
-            self.new_state.get(name, {}),
-            *args,
-            train=self.train,
-            key=self.next_key(),
-            **kwargs,
-        )
+        try:
+            y, child_state = child.apply(
+                self.params.get(name, {}),
+                self.new_state.get(name, {}),
+                *args,
+                train=self.train,
+                key=self.next_key(),
+                **kwargs,
+            )
+        except (ValueError, TypeError) as err:
+            _prefix_error(err, self._path + name)
+            raise
         if child_state:
             self.new_state[name] = child_state
+            self._record()
         return y
 
-    def __getattr__(self, name: str) -> Any:
+    def view(self, name: str) -> Bound:
+        """The child ``name`` bound to its own subtrees, for containers without a
+        ``forward`` (``ModuleList``): ``m.layers[0](x)``, ``for f in m.layers: ...``."""
+        if name not in self._views:
+            child = getattr(self.module, name)
+            view = Bound(child, self.params.get(name, {}), self.new_state.get(name, {}),
+                         train=self.train, key=self.next_key())
+            view._path = f"{self._path}{name}."
+            view._parent = (self, name)
+            self._views[name] = view
+        return self._views[name]
+
+    def _record(self) -> None:
+        """Copies a view's new state into its parent's, up to the bound model."""
+        if self._parent is not None:
+            parent, name = self._parent
+            parent.new_state[name] = self.new_state
+            parent._record()
+
+    def _member(self, name: str) -> Any:
         child = getattr(self.module, name)
         if isinstance(child, Module):
+            if _is_container(child):
+                return self.view(name)
             return lambda *args, **kwargs: self.call(name, *args, **kwargs)
         return child
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_path", "_parent", "_views"):
+            raise AttributeError(name)
+        return self._member(name)
+
+    def __getitem__(self, index: int | str) -> Any:
+        names = [name for name, _ in self.module.named_children()]
+        if isinstance(index, int) and not isinstance(index, bool):
+            if not -len(names) <= index < len(names):
+                raise IndexError(
+                    f"index {index} is out of range for {type(self.module).__name__} "
+                    f"with {len(names)} children"
+                )
+            return self._member(names[index])
+        if isinstance(index, str):
+            return self._member(index)
+        raise TypeError(f"children are indexed by int or name, got {index!r}")
+
+    def __iter__(self) -> Iterator[Any]:
+        for name, _ in self.module.named_children():
+            yield self._member(name)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.module.named_children())
+
+
+def _is_container(module: Module) -> bool:
+    """True for modules with no computation of their own (``ModuleList``)."""
+    cls = type(module)
+    return cls.forward is Module.forward and cls.apply is Module.apply
+
+
+def _prefix_error(err: BaseException, path: str) -> None:
+    """Prefixes the message of ``err`` with the dotted child path, in place.
+
+    Errors raised inside nested children get the full path (``features.0: Conv2d...``),
+    each enclosing :meth:`Bound.call` adding its segment.
+    """
+    message = getattr(err, "_fnnet_message", None)
+    if message is None:
+        if len(err.args) != 1 or not isinstance(err.args[0], str):
+            return
+        message = err.args[0]
+    inner = getattr(err, "_fnnet_path", "")
+    full = f"{path}.{inner}" if inner else path
+    err._fnnet_message = message  # type: ignore[attr-defined]
+    err._fnnet_path = full  # type: ignore[attr-defined]
+    err.args = (f"{full}: {message}",)
 
 
 def check_input(layer: Any, x: Array, *, ndim: tuple[int, ...], dim: int | None = None,

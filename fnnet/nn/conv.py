@@ -1,0 +1,126 @@
+"""Convolution layers."""
+
+from __future__ import annotations
+
+import jax
+
+from fnnet.nn import functional as F
+from fnnet.nn import init as initializers
+from fnnet.nn.functional._utils import pair
+from fnnet.nn.functional.conv import conv_padding
+from fnnet.nn.module import Module, check_input
+from fnnet.typing import Array, Params, PRNGKey, State
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class Conv2d(Module):
+    """2-D convolution over ``[N, C_in, H, W]`` images.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: an int or ``(kH, kW)``.
+        stride: an int or ``(sH, sW)``.
+        padding: an int, ``(pH, pW)``, ``"valid"`` or ``"same"`` (stride 1 only).
+        dilation: an int or ``(dH, dW)``.
+        groups: channel groups; both channel counts must be divisible by it.
+        bias: whether to learn an additive bias.
+        padding_mode: only ``"zeros"``; PyTorch's ``"reflect"``, ``"replicate"`` and
+            ``"circular"`` raise NotImplementedError.
+
+    Parameters: ``weight [out_channels, in_channels / groups, kH, kW]`` (``OIHW``),
+    ``bias [out_channels]``, initialised as PyTorch does (``U(-1/sqrt(fan_in),
+    1/sqrt(fan_in))`` with ``fan_in = in_channels / groups * kH * kW``).
+
+    Example:
+        >>> conv = Conv2d(1, 6, 5)
+        >>> params, state = conv.init(jax.random.key(0))
+        >>> y, _ = conv.apply(params, state, jnp.zeros((8, 1, 32, 32)))  # [8, 6, 28, 28]
+
+    PyTorch equivalent: ``torch.nn.Conv2d``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: str | int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+    ) -> None:
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("groups", groups)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
+        if in_channels % groups:
+            raise ValueError(
+                f"Conv2d: in_channels must be divisible by groups, got in_channels="
+                f"{in_channels} and groups={groups}"
+            )
+        if out_channels % groups:
+            raise ValueError(
+                f"Conv2d: out_channels must be divisible by groups, got out_channels="
+                f"{out_channels} and groups={groups}"
+            )
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(
+                f"Conv2d: padding_mode must be one of {PADDING_MODES}, but got "
+                f"padding_mode={padding_mode!r}"
+            )
+        if padding_mode != "zeros":
+            raise NotImplementedError(
+                f"Conv2d: padding_mode={padding_mode!r} is not supported; only 'zeros' is "
+                f"('reflect', 'replicate' and 'circular' are not implemented)"
+            )
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = pair(stride, "stride", "Conv2d")
+        self.dilation = pair(dilation, "dilation", "Conv2d")
+        # Checks the padding (and 'same' with a stride) now rather than at the first call.
+        conv_padding(padding, self.kernel_size, self.stride, self.dilation, "Conv2d")
+        self.padding = padding if isinstance(padding, str) else pair(
+            padding, "padding", "Conv2d", minimum=0)
+        self.groups = groups
+        self.bias = bias
+        self.padding_mode = padding_mode
+
+    def init(self, key: PRNGKey) -> tuple[Params, State]:
+        w_key, b_key = jax.random.split(key)
+        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+        params = {"weight": initializers.kaiming_uniform(w_key, shape)}
+        if self.bias:
+            params["bias"] = initializers.bias_uniform(b_key, self.out_channels,
+                                                       initializers.fan_in(shape))
+        return params, {}
+
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+              key: PRNGKey | None = None) -> tuple[Array, State]:
+        """``x: [N, in_channels, H, W] -> [N, out_channels, H_out, W_out]`` (or unbatched
+        ``[C, H, W]``)."""
+        del train, key
+        check_input(self, x, ndim=(3, 4), dim=-3, size=self.in_channels)
+        y = F.conv2d(x, params["weight"], params.get("bias"), self.stride, self.padding,
+                     self.dilation, self.groups)
+        return y, state
+
+    def extra_repr(self) -> str:
+        # Mirrors torch.nn.Conv2d's repr, defaults left out.
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s

@@ -1,0 +1,189 @@
+"""Converting between fnnet's ``(params, state)`` trees and PyTorch-style state dicts.
+
+Because fnnet names and lays out parameters exactly as PyTorch does, a PyTorch
+``state_dict`` loads with a rename from dotted names to nested dicts, never a transpose::
+
+    params, state = fnnet.nn.load_state_dict(net, torch_net.state_dict())
+    torch_net.load_state_dict(
+        {k: torch.from_numpy(np.asarray(v)) for k, v in state_dict(params, state).items()})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fnnet.nn.module import Module
+from fnnet.typing import Array, Params, PRNGKey, State
+
+
+class StateDictError(KeyError, ValueError):
+    """Missing, unexpected or mis-shaped entries in a state dict.
+
+    Both a KeyError (missing/unexpected names) and a ValueError (shapes), so either
+    ``except`` catches it; the message lists every problem at once, as PyTorch's
+    ``load_state_dict`` does.
+    """
+
+    def __str__(self) -> str:
+        # KeyError would quote (repr) the message; show it as written.
+        return str(self.args[0]) if self.args else ""
+
+
+def _children(tree: Any, what: str, prefix: str) -> dict[str, Any]:
+    if not isinstance(tree, Mapping):
+        where = f" at {prefix[:-1]!r}" if prefix else ""
+        raise TypeError(f"state_dict: {what} must be nested dicts, got "
+                        f"{type(tree).__name__}{where}")
+    return dict(tree)
+
+
+def _flatten(params: Any, state: Any, module: Module | None, prefix: str,
+             out: dict[str, Array], where: dict[str, tuple[str, tuple[str, ...]]],
+             path: tuple[str, ...]) -> None:
+    params = _children(params, "params", prefix)
+    state = _children(state, "state", prefix)
+    # PyTorch's order: a module's own parameters, then its buffers, then its children.
+    for tree_name, tree in (("params", params), ("state", state)):
+        for name, value in tree.items():
+            if isinstance(value, Mapping):
+                continue
+            full = prefix + name
+            if full in out:
+                raise ValueError(f"state_dict: {full!r} is both a parameter and a state "
+                                 "entry")
+            out[full] = value
+            where[full] = (tree_name, (*path, name))
+    names = [n for n, _ in module.named_children()] if module is not None else []
+    for tree in (params, state):
+        names += [n for n, v in tree.items() if isinstance(v, Mapping) and n not in names]
+    children = dict(module.named_children()) if module is not None else {}
+    for name in names:
+        sub_p, sub_s = params.get(name, {}), state.get(name, {})
+        if isinstance(sub_p, Mapping) and isinstance(sub_s, Mapping):
+            _flatten(sub_p, sub_s, children.get(name), f"{prefix}{name}.", out, where,
+                     (*path, name))
+
+
+def state_dict(params: Params, state: State | None = None,
+               module: Module | None = None) -> dict[str, Array]:
+    """The flat ``{dotted name: array}`` dict PyTorch's ``model.state_dict()`` returns.
+
+    Args:
+        params: the parameter tree, e.g. ``{"fc1": {"weight": w, "bias": b}}``.
+        state: the layer state tree (BatchNorm buffers), merged in beside the parameters.
+        module: optional; when given, children come in the module's declaration order
+            (PyTorch's order) even where a child has only state. Without it, children
+            come in the trees' order, parameters' first.
+
+    Returns:
+        e.g. ``{"fc1.weight": w, "fc1.bias": b, "bn.running_mean": ...}``; the arrays
+        are the trees' own (no copy).
+
+    PyTorch equivalent: ``torch.nn.Module.state_dict``.
+    """
+    out: dict[str, Array] = {}
+    _flatten(params, {} if state is None else state, module, "", out, {}, ())
+    return out
+
+
+def _as_array(name: str, value: Any) -> Any:
+    """numpy/jax arrays as they are; torch tensors via ``.numpy()`` (no torch import)."""
+    if isinstance(value, (np.ndarray, np.generic, jax.Array, int, float)):
+        return value
+    if hasattr(value, "numpy"):
+        if hasattr(value, "detach"):
+            value = value.detach()
+        if hasattr(value, "cpu"):
+            value = value.cpu()
+        return value.numpy()
+    raise TypeError(f"load_state_dict: {name!r} must be an array, got {type(value).__name__}")
+
+
+def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:
+    for segment in path[:-1]:
+        tree = tree.setdefault(segment, {})
+    tree[path[-1]] = value
+
+
+def _expected(module: Module, key: PRNGKey) -> Iterator[tuple[str, str, tuple[str, ...], Any]]:
+    """``(name, tree, path, ShapeDtypeStruct)`` of every entry ``module.init`` makes."""
+    params, state = jax.eval_shape(module.init, key)
+    where: dict[str, tuple[str, tuple[str, ...]]] = {}
+    flat: dict[str, Any] = {}
+    _flatten(params, state, module, "", flat, where, ())
+    for name, leaf in flat.items():
+        tree, path = where[name]
+        yield name, tree, path, leaf
+
+
+def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool = True,
+                    *, key: PRNGKey | None = None) -> tuple[Params, State]:
+    """``(params, state)`` for ``module`` from a flat PyTorch-style state dict.
+
+    Args:
+        module: the fnnet module whose ``init`` defines the expected names and shapes.
+        state_dict: ``{dotted name: array}``; numpy or jax arrays, or anything with a
+            ``.numpy()`` method (PyTorch tensors, without importing torch). Values are
+            cast to the dtype ``init`` makes (e.g. torch's int64 ``num_batches_tracked``
+            to int32 unless ``jax_enable_x64``).
+        strict: when True every expected name must be present and no other; when
+            False missing entries are taken from ``module.init(key)`` and unexpected
+            ones are ignored. Shapes must match either way.
+        key: the PRNG key for ``module.init`` (default ``jax.random.key(0)``).
+
+    Returns:
+        ``(params, state)`` as ``module.init`` lays them out; ``state_dict(params,
+        state)`` gives the same values back.
+
+    Raises:
+        StateDictError: (a KeyError and a ValueError) listing every missing key,
+            unexpected key and shape mismatch, with expected and received shapes.
+        TypeError: a value is not array-like.
+
+    PyTorch equivalent: ``model.load_state_dict(state_dict, strict)``.
+    """
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"load_state_dict: state_dict must be a mapping of names to "
+                        f"arrays, got {type(state_dict).__name__}")
+    key = jax.random.key(0) if key is None else key
+    expected = list(_expected(module, key))
+    names = {name for name, *_ in expected}
+    given = {name: _as_array(name, value) for name, value in state_dict.items()}
+
+    missing = [name for name, *_ in expected if name not in given]
+    unexpected = [name for name in given if name not in names]
+    errors = []
+    if strict and missing:
+        errors.append("Missing key(s) in state_dict: "
+                      + ", ".join(f'"{name}"' for name in missing) + ".")
+    if strict and unexpected:
+        errors.append("Unexpected key(s) in state_dict: "
+                      + ", ".join(f'"{name}"' for name in unexpected) + ".")
+    for name, _, _, leaf in expected:
+        if name in given and tuple(np.shape(given[name])) != tuple(leaf.shape):
+            errors.append(
+                f"size mismatch for {name}: copying a param with shape "
+                f"{tuple(np.shape(given[name]))} from checkpoint, the shape in current "
+                f"model is {tuple(leaf.shape)}."
+            )
+    if errors:
+        raise StateDictError(f"Error(s) in loading state_dict for {type(module).__name__}:"
+                             "\n\t" + "\n\t".join(errors))
+
+    defaults = module.init(key) if missing else ({}, {})
+    params: Params = {}
+    state: State = {}
+    for name, tree, path, leaf in expected:
+        if name in given:
+            value = jnp.asarray(given[name], dtype=leaf.dtype)
+        else:
+            value = defaults[0 if tree == "params" else 1]
+            for segment in path:
+                value = value[segment]
+        _set(params if tree == "params" else state, path, value)
+    return params, state
