@@ -1,7 +1,7 @@
 """fnnet: PyTorch's training concepts as pure JAX functions."""
 
-from fnnet import nn
+from fnnet import data, nn
 
 __version__ = "0.1.0"
 
-__all__ = ["nn", "__version__"]
+__all__ = ["data", "nn", "__version__"]

@@ -1,0 +1,203 @@
+"""Host-side batching: a seeded, resumable epoch iterator and a prefetching loader."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jax
+import numpy as np
+
+from fnnet.data.dataset import as_dataset, check_lengths
+from fnnet.data.sampler import batch_indices, resolve_process, steps_per_epoch
+
+
+def _check_start(start: int, steps: int) -> None:
+    if not 0 <= start <= steps:
+        raise ValueError(f"start must be in [0, {steps}] (steps per epoch), got {start}")
+
+
+def batches(
+    images: Any,
+    labels: Any,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
+    seed: int = 0,
+    epoch: int = 0,
+    drop_last: bool = False,
+    start: int = 0,
+    process_index: int | None = None,
+    process_count: int | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Iterates over one epoch of ``(images, labels)`` in batches, on the host.
+
+    The order is a pure function of ``(seed, epoch)`` (see
+    :func:`~fnnet.data.sampler.batch_indices`), so a run stopped after ``k`` steps of
+    epoch ``e`` resumes exactly with ``epoch=e, start=k``.
+
+    Args:
+        images: ``[N, ...]`` array.
+        labels: ``[N]`` array.
+        batch_size: examples per batch (per process).
+        shuffle: shuffle the epoch.
+        seed: the data seed.
+        epoch: the epoch number; each epoch has its own order.
+        drop_last: drop the last, incomplete batch.
+        start: number of batches of this epoch to skip (to resume).
+        process_index: this process (default ``jax.process_index()``).
+        process_count: number of processes (default ``jax.process_count()``); each
+            reads only its slice of every global batch.
+
+    Yields:
+        ``(images [B, ...], labels [B])`` numpy arrays.
+
+    Raises:
+        ValueError: lengths differ, ``batch_size <= 0``, an epoch with no batch, or
+            ``start`` beyond the epoch (raised at the call, before iterating).
+
+    PyTorch equivalent: one epoch of ``DataLoader(TensorDataset(x, y), batch_size,
+    shuffle=True, drop_last=...)`` with a seeded generator.
+    """
+    check_lengths(images, labels)
+    rows = batch_indices(len(labels), batch_size, shuffle=shuffle, seed=seed, epoch=epoch,
+                         drop_last=drop_last, process_index=process_index,
+                         process_count=process_count)
+    _check_start(start, len(rows))
+    return ((images[idx], labels[idx]) for idx in rows[start:])
+
+
+class DataLoader:
+    """Batches over epochs, with the next batches sent to the device ahead of the step.
+
+    ``iter(loader)`` runs one epoch and the next ``iter`` the following one (the first
+    from step ``start``), as iterating a PyTorch ``DataLoader`` does, with a fresh
+    seeded shuffle each epoch; :meth:`epoch` runs any given epoch.
+
+    With ``prefetch=k > 0`` the loader keeps ``k`` batches in flight: each is handed to
+    ``jax.device_put`` (which returns at once and copies in the background) before the
+    batch ahead of it is used, so the copy of batch ``i + 1`` overlaps step ``i``.
+
+    Args:
+        data: an ``(images, labels)`` pair of arrays, or any random-access data set
+            (``len`` and ``data[indices] -> (images, labels)``, e.g.
+            :class:`~fnnet.data.TfdsSource`): only the batches read are loaded.
+        batch_size: examples per batch (per process).
+        shuffle: shuffle each epoch, seeded by ``(seed, epoch)``.
+        seed: the data seed.
+        drop_last: drop the last, incomplete batch.
+        prefetch: number of batches transferred ahead (0: yield host numpy batches).
+        epoch: the epoch the first ``iter`` runs.
+        start: the step of that epoch to start at (to resume).
+        transform: applied to each host batch ``(images, labels)`` before transfer.
+        device: a ``jax.Device`` or ``Sharding`` for ``device_put`` (default device).
+        process_index: this process (default ``jax.process_index()``).
+        process_count: number of processes (default ``jax.process_count()``).
+
+    Raises:
+        ValueError: lengths differ, ``batch_size <= 0``, an epoch with no batch,
+            ``prefetch < 0`` or ``start`` beyond the epoch.
+
+    Example::
+
+        loader = DataLoader((images, labels), batch_size=64, seed=0)
+        for epoch in range(3):
+            for x, y in loader:          # jax arrays, already on the device
+                state, metrics = train_step(state, x, y)
+
+    PyTorch equivalent: ``torch.utils.data.DataLoader(dataset, batch_size, shuffle,
+    drop_last, pin_memory=True)`` with a ``DistributedSampler``.
+    """
+
+    def __init__(self, data: Any, batch_size: int, *, shuffle: bool = True, seed: int = 0,
+                 drop_last: bool = False, prefetch: int = 2, epoch: int = 0, start: int = 0,
+                 transform: Callable[[Any, Any], tuple[Any, Any]] | None = None,
+                 device: Any = None, process_index: int | None = None,
+                 process_count: int | None = None) -> None:
+        self.dataset = as_dataset(data)
+        self.process_index, self.process_count = resolve_process(process_index, process_count)
+        self.steps = steps_per_epoch(len(self.dataset), batch_size, drop_last=drop_last,
+                                     process_count=self.process_count)
+        _check_start(start, self.steps)
+        if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
+            raise ValueError(f"prefetch must be a non-negative int, got {prefetch!r}")
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.drop_last = drop_last
+        self.prefetch = prefetch
+        self.transform = transform
+        self.device = device
+        self.next_epoch = epoch
+        self._start = start
+
+    def __len__(self) -> int:
+        """Batches per epoch (per process)."""
+        return self.steps
+
+    def indices(self, epoch: int) -> list[np.ndarray]:
+        """The example indices of each batch of ``epoch`` read by this process."""
+        return batch_indices(len(self.dataset), self.batch_size, shuffle=self.shuffle,
+                             seed=self.seed, epoch=epoch, drop_last=self.drop_last,
+                             process_index=self.process_index,
+                             process_count=self.process_count)
+
+    def host_batches(self, epoch: int, start: int = 0) -> Iterator[tuple[Any, Any]]:
+        """The host (numpy) batches of ``epoch`` from step ``start``, transformed."""
+        _check_start(start, self.steps)
+        for idx in self.indices(epoch)[start:]:
+            batch = self.dataset[idx]
+            yield self.transform(*batch) if self.transform else batch
+
+    def epoch(self, epoch: int, start: int = 0) -> Iterator[tuple[Any, Any]]:
+        """The batches of ``epoch`` from step ``start``, prefetched to the device.
+
+        Raises:
+            ValueError: ``start`` is outside ``[0, len(loader)]`` (at the call).
+        """
+        host = self.host_batches(epoch, start)
+        if self.prefetch == 0:
+            return host
+        return prefetch_to_device(host, self.prefetch, self.device)
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        epoch, start = self.next_epoch, self._start
+        self.next_epoch, self._start = epoch + 1, 0
+        return self.epoch(epoch, start)
+
+
+def prefetch_to_device(batches: Iterator[Any], size: int = 2,
+                       device: Any = None) -> Iterator[Any]:
+    """Yields ``batches`` on the device, keeping ``size`` transfers in flight.
+
+    ``jax.device_put`` is asynchronous, so enqueueing batch ``i + size`` before
+    yielding batch ``i`` lets the copy run while the caller's step ``i`` computes.
+
+    Args:
+        batches: an iterator of pytrees of host arrays.
+        size: number of batches transferred ahead (at least 1).
+        device: a ``jax.Device`` or ``Sharding`` (default device).
+
+    Yields:
+        The same pytrees, as device arrays.
+
+    PyTorch equivalent: ``pin_memory=True`` with ``.to(device, non_blocking=True)``.
+    """
+    if size < 1:
+        raise ValueError(f"size must be at least 1, got {size}")
+    queue: collections.deque[Any] = collections.deque()
+    iterator = iter(batches)
+
+    def enqueue(n: int) -> None:
+        for batch in iterator:
+            queue.append(jax.device_put(batch, device))
+            n -= 1
+            if n == 0:
+                return
+
+    enqueue(size)
+    while queue:
+        batch = queue.popleft()
+        enqueue(1)
+        yield batch
