@@ -1,0 +1,26 @@
+"""Loss functions with PyTorch's signatures, defaults and numerics, as pure functions.
+
+Each takes arrays laid out as ``torch.nn.functional`` expects (``[N, C]`` logits,
+``[N]`` class indices...) and returns a scalar or, with ``reduction='none'``, the
+per-element losses. Arguments are checked at trace time; label values, which cannot be
+checked inside ``jit``, are checked by :func:`check_labels`.
+"""
+
+from fnnet.losses.binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from fnnet.losses.cross_entropy import cross_entropy
+from fnnet.losses.nll import check_labels, nll_loss
+from fnnet.losses.penalties import l1_penalty, l2_penalty
+from fnnet.losses.regression import l1_loss, mse_loss, smooth_l1_loss
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "check_labels",
+    "cross_entropy",
+    "l1_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "mse_loss",
+    "nll_loss",
+    "smooth_l1_loss",
+]

@@ -1,0 +1,148 @@
+"""Cross-entropy of logits against class indices or class probabilities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fnnet.losses._checks import (
+    as_array,
+    check_floating,
+    check_reduction,
+    check_weight,
+    is_concrete,
+)
+from fnnet.losses.nll import (
+    _reduce_by,
+    check_class_indices,
+    check_labels,
+    class_axis,
+    picked_log_probs,
+)
+from fnnet.typing import Array
+
+
+def cross_entropy(input: Array, target: Array, weight: Array | None = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Array:
+    """Cross-entropy between logits and a target, computed as PyTorch computes it.
+
+    The target is read as PyTorch reads it:
+
+    - **class indices** (integers, ``input``'s shape without the class axis 1):
+      ``loss[i] = -w[t_i] * log_softmax(input)[i, t_i]``, 0 where ``t_i ==
+      ignore_index``. ``'mean'`` divides by the summed weights ``w[t_i]`` of the
+      non-ignored targets. With ``label_smoothing = s``, each loss becomes
+      ``(1 - s) * loss[i] + s / C * sum_c(-w[c] * log_softmax(input)[i, c])``, the
+      second term divided by the same summed target weights under ``'mean'``.
+    - **class probabilities** (floats, ``input``'s shape): ``loss[i] = -sum_c(w[c] *
+      p[i, c] * log_softmax(input)[i, c])`` with ``p = (1 - s) * target + s / C``;
+      ``'mean'`` divides by the number of elements ``N * d1 * ...`` (not by weights).
+
+    Args:
+        input: logits ``[N, C]``, ``[N, C, d1, ...]`` or unbatched ``[C]``.
+        target: class indices ``[N]``, ``[N, d1, ...]`` or ``[]`` (integers in ``[0, C)``
+            or ``ignore_index``), or class probabilities of ``input``'s shape.
+        weight: ``[C]`` per-class weights.
+        ignore_index: class-index target value that is skipped; class-probability targets
+            accept only a negative value (the default), as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'`` (per-element losses ``[N, d1...]``).
+        label_smoothing: ``s`` in ``[0, 1]``, the mass spread uniformly over the classes.
+
+    Returns:
+        The loss: a scalar, or ``[N, d1, ...]`` for ``reduction='none'``.
+
+    Raises:
+        ValueError: a bad shape, reduction, label_smoothing or ignore_index, or (when the
+            target is concrete, i.e. outside ``jit``) a label outside ``[0, C)``; inside
+            ``jit`` such a label gives NaN, so check labels with
+            :func:`fnnet.losses.check_labels` first.
+        TypeError: a non-float input or weight, float class indices, integer
+            probabilities.
+
+    Example:
+        >>> logits = jnp.array([[2.0, 0.5, -1.0]])
+        >>> float(cross_entropy(logits, jnp.array([0])))  # doctest: +ELLIPSIS
+        0.24...
+
+    PyTorch equivalent: ``torch.nn.functional.cross_entropy``.
+    """
+    name = "cross_entropy"
+    check_reduction(name, reduction)
+    input = as_array(name, "input", input)
+    target = as_array(name, "target", target)
+    check_floating(name, "input", input)
+    if isinstance(label_smoothing, bool) or not isinstance(
+            label_smoothing, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name}: label_smoothing must be a float, got {label_smoothing!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
+        )
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input must have a class axis ([C], [N, C] or "
+                         f"[N, C, d1, ...]), got shape ()")
+    axis = class_axis(input)
+    num_classes = input.shape[axis]
+    if weight is not None:
+        weight = check_weight(name, weight, (num_classes,), exact=True)
+        # [C] -> [1, C, 1, ...], to broadcast along input's class axis.
+        class_weight = jnp.reshape(weight, (-1,) + (1,) * (input.ndim - axis - 1))
+    else:
+        class_weight = None
+    log_probs = jax.nn.log_softmax(input, axis=axis)
+
+    if tuple(target.shape) == tuple(input.shape):
+        return _probability_loss(name, log_probs, target, class_weight, ignore_index,
+                                 reduction, label_smoothing)
+
+    check_class_indices(name, input, target, ignore_index, probabilities_ok=True)
+    if is_concrete(target):
+        check_labels(target, num_classes, ignore_index=ignore_index)
+    picked, target_weight = picked_log_probs(log_probs, target, weight, ignore_index)
+    valid = target != ignore_index
+    # where, not a product: an ignored target picks a class at random, maybe at -inf.
+    loss = jnp.where(valid, -target_weight * picked, 0.0)
+    if label_smoothing > 0:
+        weighted = log_probs if class_weight is None else log_probs * class_weight
+        smooth = jnp.where(valid, -jnp.sum(weighted, axis=axis), 0.0)
+        loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * smooth
+    return _reduce_by(loss, jnp.sum(target_weight), reduction)
+
+
+def _probability_loss(name: str, log_probs: Array, target: Array, class_weight: Array | None,
+                      ignore_index: Any, reduction: str, label_smoothing: float) -> Array:
+    """Cross-entropy against class probabilities ``target`` of ``log_probs``'s shape."""
+    if not jnp.issubdtype(target.dtype, jnp.floating):
+        raise TypeError(
+            f"{name}: target of input's shape {tuple(target.shape)} holds class "
+            f"probabilities and must be floating-point, got dtype {target.dtype} (class "
+            f"indices have input's shape without the class axis 1)"
+        )
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"{name}: ignore_index must be an int, got {ignore_index!r}")
+    if ignore_index >= 0:
+        raise ValueError(
+            f"{name}: ignore_index is not supported for class-probability targets, "
+            f"got ignore_index={ignore_index}"
+        )
+    axis = class_axis(log_probs)
+    num_classes = log_probs.shape[axis]
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / num_classes
+    terms = log_probs * target
+    if class_weight is not None:
+        terms = terms * class_weight
+    loss = -jnp.sum(terms, axis=axis)
+    if reduction == "mean":
+        # PyTorch divides by the number of samples N * d1 * ..., whatever the weights.
+        return jnp.sum(loss) / (log_probs.size // num_classes)
+    if reduction == "sum":
+        return jnp.sum(loss)
+    return loss
+
+
+__all__ = ["cross_entropy"]

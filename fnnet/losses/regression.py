@@ -1,0 +1,129 @@
+"""Elementwise regression losses: squared, absolute and smooth-L1 error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+
+from fnnet.losses._checks import (
+    as_array,
+    check_floating,
+    check_reduction,
+    check_same_shape,
+    check_weight,
+    reduce,
+)
+from fnnet.typing import Array
+
+
+def _prepare(loss: str, input: Any, target: Any, reduction: Any) -> tuple[Array, Array]:
+    check_reduction(loss, reduction)
+    input = as_array(loss, "input", input)
+    target = as_array(loss, "target", target)
+    check_floating(loss, "input", input)
+    check_floating(loss, "target", target)
+    check_same_shape(loss, input, target)
+    return input, target
+
+
+def absolute(x: Array) -> Array:
+    """``|x|`` whose gradient is ``sign(x)``: 0 at 0 as in PyTorch (``jnp.abs`` gives 1)."""
+    return x * jnp.sign(x)
+
+
+def _weighted(loss: str, elementwise: Array, weight: Any, reduction: str) -> Array:
+    """PyTorch's weighted reduction: ``'mean'`` is ``sum(w * e) / sum(w)``."""
+    if weight is None:
+        return reduce(elementwise, reduction)
+    weight = check_weight(loss, weight, elementwise.shape, exact=True)
+    elementwise = elementwise * weight
+    if reduction == "mean":
+        return jnp.sum(elementwise) / jnp.sum(weight)
+    return reduce(elementwise, reduction)
+
+
+def mse_loss(input: Array, target: Array, reduction: str = "mean",
+             weight: Array | None = None) -> Array:
+    """Squared error ``(input - target)**2``, reduced.
+
+    Args:
+        input: predictions, any shape.
+        target: targets, ``input``'s shape (PyTorch would broadcast with a warning;
+            fnnet raises, since ``[N, 1]`` against ``[N]`` is almost always a mistake).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        weight: optional per-element weights of ``input``'s shape; ``'mean'`` is then
+            ``sum(weight * error) / sum(weight)``.
+
+    Returns:
+        A scalar, or ``input``'s shape for ``reduction='none'``.
+
+    Raises:
+        ValueError: shapes differ or a bad reduction. TypeError: non-float arrays.
+
+    PyTorch equivalent: ``torch.nn.functional.mse_loss``.
+    """
+    input, target = _prepare("mse_loss", input, target, reduction)
+    diff = input - target
+    return _weighted("mse_loss", diff * diff, weight, reduction)
+
+
+def l1_loss(input: Array, target: Array, reduction: str = "mean",
+            weight: Array | None = None) -> Array:
+    """Absolute error ``|input - target|``, reduced.
+
+    Args:
+        input: predictions, any shape.
+        target: targets, ``input``'s shape.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        weight: optional per-element weights of ``input``'s shape; ``'mean'`` is then
+            ``sum(weight * error) / sum(weight)``.
+
+    Returns:
+        A scalar, or ``input``'s shape for ``reduction='none'``.
+
+    Raises:
+        ValueError: shapes differ or a bad reduction. TypeError: non-float arrays.
+
+    PyTorch equivalent: ``torch.nn.functional.l1_loss``.
+    """
+    input, target = _prepare("l1_loss", input, target, reduction)
+    return _weighted("l1_loss", absolute(input - target), weight, reduction)
+
+
+def smooth_l1_loss(input: Array, target: Array, reduction: str = "mean",
+                   beta: float = 1.0) -> Array:
+    """Huber-like loss: ``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - beta / 2``.
+
+    Args:
+        input: predictions, any shape.
+        target: targets, ``input``'s shape.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        beta: the threshold, ``>= 0``; ``beta = 0`` is the L1 loss.
+
+    Returns:
+        A scalar, or ``input``'s shape for ``reduction='none'``.
+
+    Raises:
+        ValueError: shapes differ, a bad reduction or a negative beta. TypeError:
+            non-float arrays or a non-number beta.
+
+    PyTorch equivalent: ``torch.nn.functional.smooth_l1_loss``.
+    """
+    input, target = _prepare("smooth_l1_loss", input, target, reduction)
+    if isinstance(beta, bool) or not isinstance(beta, (int, float)):
+        raise TypeError(f"smooth_l1_loss: beta must be a float, got {beta!r}")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    distance = absolute(input - target)
+    if beta == 0:
+        # PyTorch falls back to l1_loss; the quadratic branch would divide by zero.
+        return reduce(distance, reduction)
+    # The quadratic branch is evaluated on the clipped distance so that its unused value
+    # far from zero cannot overflow and poison the gradient through jnp.where.
+    small = jnp.minimum(distance, beta)
+    elementwise = jnp.where(distance < beta, 0.5 * small * small / beta, distance - 0.5 * beta)
+    return reduce(elementwise, reduction)
+
+
+__all__ = ["l1_loss", "mse_loss", "smooth_l1_loss"]
