@@ -97,11 +97,38 @@ def max_pool2d(
     """
     kernel, strides, pads, dilations, _ = _geometry(
         "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    # A numpy (concrete) init value: JAX recognises the max/add monoid, and so can
+    # differentiate reduce_window, only when the init value is not traced.
     if jnp.issubdtype(x.dtype, jnp.floating):
-        init = jnp.array(-jnp.inf, x.dtype)
+        init = np.array(-np.inf, x.dtype)
     else:
-        init = jnp.array(jnp.iinfo(x.dtype).min, x.dtype)
-    return _window(x, init, lax.max, kernel, strides, pads, dilations)
+        init = np.array(np.iinfo(x.dtype).min, x.dtype)
+    if dilations == (1, 1):
+        return _window(x, init, lax.max, kernel, strides, pads, dilations)
+    return _dilated_max(x, init, kernel, strides, pads, dilations)
+
+
+def _dilated_max(x: Array, init: Array, kernel, strides, pads, dilations) -> Array:
+    """Max pooling with dilation as a max over the ``kH * kW`` strided window taps.
+
+    JAX cannot differentiate ``reduce_window`` max with window dilation, so the taps
+    are stacked and the first maximum in row-major window order is taken, the element
+    PyTorch's max_pool2d picks (and sends the gradient to).
+    """
+    lead = x.ndim - 2
+    padded = lax.pad(x, init, ((0, 0, 0),) * lead + tuple((lo, hi, 0) for lo, hi in pads))
+    out_h = (padded.shape[-2] - dilations[0] * (kernel[0] - 1) - 1) // strides[0] + 1
+    out_w = (padded.shape[-1] - dilations[1] * (kernel[1] - 1) - 1) // strides[1] + 1
+    taps = []
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            start = (0,) * lead + (i * dilations[0], j * dilations[1])
+            limit = padded.shape[:lead] + (start[-2] + (out_h - 1) * strides[0] + 1,
+                                           start[-1] + (out_w - 1) * strides[1] + 1)
+            taps.append(lax.slice(padded, start, limit, (1,) * lead + tuple(strides)))
+    stacked = jnp.stack(taps)
+    index = jnp.argmax(stacked, axis=0, keepdims=True)
+    return jnp.take_along_axis(stacked, index, axis=0)[0]
 
 
 def _avg_divisor(size: int, out: int, k: int, s: int, p: int,
@@ -146,7 +173,7 @@ def avg_pool2d(
             not isinstance(divisor_override, int) or divisor_override < 1):
         raise ValueError(
             f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
-    total = _window(x, jnp.array(0, x.dtype), lax.add, kernel, strides, pads, dilations)
+    total = _window(x, np.array(0, x.dtype), lax.add, kernel, strides, pads, dilations)
     if divisor_override is not None:
         return total / divisor_override
     rows, cols = (
