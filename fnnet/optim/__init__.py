@@ -1,0 +1,49 @@
+"""PyTorch's optimizers and learning-rate schedulers as optax transformations.
+
+Each optimizer returns an ``optax.GradientTransformation`` whose updates, applied with
+``optax.apply_updates``, follow ``torch.optim``'s update rule and defaults exactly (see
+``docs/optimizers.md`` for where optax's own versions differ). Any optax transformation
+is accepted wherever fnnet takes an optimizer.
+
+    opt = fnnet.optim.SGD(lr=0.1, momentum=0.9, weight_decay=5e-4)
+    opt_state = opt.init(params)
+    updates, opt_state = opt.update(grads, opt_state, params)
+    params = optax.apply_updates(params, updates)
+
+To change the learning rate between steps without recompiling (as PyTorch's
+``param_group["lr"] = ...``), inject it::
+
+    opt = optax.inject_hyperparams(fnnet.optim.SGD, static_args=("momentum",
+        "dampening", "weight_decay", "nesterov", "maximize"))(lr=0.1, momentum=0.9)
+    opt_state.hyperparams["lr"] = 0.01
+"""
+
+from fnnet.optim import schedules, transforms
+from fnnet.optim.adagrad import Adagrad
+from fnnet.optim.adam import Adam, AdamW
+from fnnet.optim.rmsprop import RMSprop
+from fnnet.optim.schedules import (
+    cosine_annealing_lr,
+    exponential_lr,
+    multi_step_lr,
+    one_cycle_lr,
+    per_epoch,
+    step_lr,
+)
+from fnnet.optim.sgd import SGD
+
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "cosine_annealing_lr",
+    "exponential_lr",
+    "multi_step_lr",
+    "one_cycle_lr",
+    "per_epoch",
+    "schedules",
+    "step_lr",
+    "transforms",
+]

@@ -1,0 +1,114 @@
+"""Adam (L2 weight decay) and AdamW (decoupled weight decay), as PyTorch computes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optax
+
+from fnnet.optim._build import add_weight_decay, build, negate
+from fnnet.optim._validate import (
+    check_below_one,
+    check_flag,
+    check_lr,
+    check_nonnegative,
+    check_number,
+)
+from fnnet.optim.transforms import scale_by_amsgrad
+
+
+def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, maximize: Any,
+          *, decoupled: bool) -> optax.GradientTransformationExtraArgs:
+    check_lr(lr)
+    check_number("eps", eps)
+    check_nonnegative(eps, "Invalid epsilon value")
+    if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+        raise TypeError(f"betas must be a pair of floats (beta1, beta2), got {betas!r}")
+    for index, beta in enumerate(betas):
+        check_number(f"betas[{index}]", beta)
+        check_below_one(beta, f"Invalid beta parameter at index {index}")
+    check_number("weight_decay", weight_decay)
+    check_nonnegative(weight_decay, "Invalid weight_decay value")
+    amsgrad = check_flag("amsgrad", amsgrad)
+    maximize = check_flag("maximize", maximize)
+    b1, b2 = betas
+    if amsgrad:
+        moments = scale_by_amsgrad(b1=b1, b2=b2, eps=eps)
+    else:
+        # optax's Adam is PyTorch's when eps_root = 0 (its default).
+        moments = optax.scale_by_adam(b1=b1, b2=b2, eps=eps, eps_root=0.0)
+    decay = add_weight_decay(weight_decay)
+    return build(
+        ("maximize", negate(maximize)),
+        ("weight_decay", None if decoupled else decay),
+        ("adam", moments),
+        # Decoupled: p - lr * (adam + wd * p) = p * (1 - lr * wd) - lr * adam, PyTorch's.
+        ("decoupled_weight_decay", decay if decoupled else None),
+        ("lr", optax.scale_by_learning_rate(lr)),
+    )
+
+
+def Adam(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+         eps: Any = 1e-8, weight_decay: Any = 0.0, amsgrad: bool = False, *,
+         maximize: bool = False) -> optax.GradientTransformationExtraArgs:
+    """Adam exactly as ``torch.optim.Adam`` updates a parameter.
+
+    With ``g = grad + weight_decay * param`` (L2, added to the gradient; ``-grad`` if
+    ``maximize``), at step ``t = 1, 2, ...``::
+
+        m = b1 * m + (1 - b1) * g;  v = b2 * v + (1 - b2) * g**2
+        v_max = max(v_max, v)                                  (amsgrad only)
+        param = param - lr / (1 - b1**t) * m / (sqrt(v or v_max) / sqrt(1 - b2**t) + eps)
+
+    Args:
+        lr: learning rate, a float or an optax schedule ``step -> lr``.
+        betas: ``(b1, b2)``, decays of the first and second moments.
+        eps: added to the denominator (outside the square root).
+        weight_decay: L2 penalty added to the gradient (see :func:`AdamW` for the
+            decoupled kind).
+        amsgrad: keep the maximum of the second moments (PyTorch's formula: maximum of
+            the raw moments, then bias correction).
+        maximize: maximise the objective instead of minimising it.
+
+    Returns:
+        An ``optax.GradientTransformation``; ``opt_state["adam"]`` holds the moments
+        (``.mu``/``.nu``/``.count``, or ``.exp_avg``/``.exp_avg_sq``/
+        ``.max_exp_avg_sq``/``.step`` with amsgrad).
+
+    Raises:
+        ValueError: PyTorch's checks, e.g. ``Invalid beta parameter at index 1: 1.0``.
+        TypeError: a non-number hyperparameter or malformed betas.
+
+    PyTorch equivalent: ``torch.optim.Adam``.
+    """
+    return _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled=False)
+
+
+def AdamW(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+          eps: Any = 1e-8, weight_decay: Any = 1e-2, amsgrad: bool = False, *,
+          maximize: bool = False) -> optax.GradientTransformationExtraArgs:
+    """AdamW exactly as ``torch.optim.AdamW`` updates a parameter.
+
+    Adam on the raw gradient, with the weight decay decoupled from it: ``param = param *
+    (1 - lr * weight_decay)`` before the Adam step (the decay is scaled by the current
+    learning rate, as in PyTorch and ``optax.adamw``).
+
+    Args:
+        lr: learning rate, a float or an optax schedule ``step -> lr``.
+        betas: ``(b1, b2)``, decays of the first and second moments.
+        eps: added to the denominator (outside the square root).
+        weight_decay: decoupled weight decay, PyTorch's default ``1e-2`` (optax's is
+            ``1e-4``).
+        amsgrad: keep the maximum of the second moments, as :func:`Adam`.
+        maximize: maximise the objective instead of minimising it.
+
+    Returns:
+        An ``optax.GradientTransformation``, state as :func:`Adam`'s.
+
+    Raises:
+        ValueError: PyTorch's checks, e.g. ``Invalid weight_decay value: -0.01``.
+        TypeError: a non-number hyperparameter or malformed betas.
+
+    PyTorch equivalent: ``torch.optim.AdamW``.
+    """
+    return _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled=True)

@@ -1,0 +1,263 @@
+"""PyTorch's learning-rate schedulers as optax schedules ``count -> lr``.
+
+A PyTorch scheduler mutates the optimizer each time ``scheduler.step()`` is called; an
+optax schedule is a pure function of a count. Each function here returns the schedule
+whose value at count ``k`` is the learning rate PyTorch's scheduler sets after ``k``
+calls to ``scheduler.step()``:
+
+    torch:  sched = StepLR(opt, step_size=30, gamma=0.1)      # lr = 0.1 initially
+    fnnet:  sched = step_lr(0.1, step_size=30, gamma=0.1)     # sched(k) = lr after k steps
+
+**The count is whatever the caller steps.** Passed as ``lr`` to an optimizer
+(``fnnet.optim.SGD(lr=sched)``), the schedule is evaluated at the number of optimizer
+steps taken, i.e. it behaves as a scheduler stepped after every batch. To step it once
+per epoch, as PyTorch examples usually do, wrap it: ``per_epoch(sched, steps_per_epoch)``.
+
+Values are computed in float32 from closed forms chosen to stay accurate to about 1e-7
+relative (PyTorch's recursive updates are in float64).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from fnnet.optim._validate import check_nonnegative, check_number
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _check_lr(name: str, value: Any) -> None:
+    check_number(name, value)
+    check_nonnegative(value, f"Invalid {name}")
+
+
+def step_lr(lr: float, step_size: int, gamma: float = 0.1) -> optax.Schedule:
+    """``lr * gamma ** (k // step_size)``: decay by ``gamma`` every ``step_size`` counts.
+
+    Args:
+        lr: the initial learning rate (PyTorch takes it from the optimizer).
+        step_size: period of the decay.
+        gamma: multiplicative factor.
+
+    Returns:
+        An optax schedule ``count -> lr``.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma)``.
+    """
+    _check_lr("lr", lr)
+    step_size = _positive_int("step_size", step_size)
+    check_number("gamma", gamma)
+
+    def schedule(count: Any) -> Any:
+        return lr * jnp.power(gamma, jnp.asarray(count) // step_size)
+
+    return schedule
+
+
+def multi_step_lr(lr: float, milestones: Iterable[int], gamma: float = 0.1) -> optax.Schedule:
+    """``lr * gamma ** (number of milestones <= k)``.
+
+    Args:
+        lr: the initial learning rate.
+        milestones: counts at which to decay; a milestone listed twice decays twice, as
+            in PyTorch.
+        gamma: multiplicative factor.
+
+    Returns:
+        An optax schedule ``count -> lr``.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones,
+    gamma)``.
+    """
+    _check_lr("lr", lr)
+    check_number("gamma", gamma)
+    if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Iterable):
+        raise TypeError(f"milestones must be a list of ints, got {milestones!r}")
+    marks = list(milestones)
+    if not all(isinstance(m, (int, np.integer)) and not isinstance(m, bool) for m in marks):
+        raise TypeError(f"milestones must be a list of ints, got {marks!r}")
+    points = jnp.asarray(sorted(marks), jnp.int32)
+
+    def schedule(count: Any) -> Any:
+        passed = jnp.sum(jnp.asarray(count)[..., None] >= points, axis=-1)
+        return lr * jnp.power(gamma, passed)
+
+    return schedule
+
+
+def exponential_lr(lr: float, gamma: float) -> optax.Schedule:
+    """``lr * gamma ** k``.
+
+    Args:
+        lr: the initial learning rate.
+        gamma: multiplicative factor per count.
+
+    Returns:
+        An optax schedule ``count -> lr``.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma)``.
+    """
+    _check_lr("lr", lr)
+    check_number("gamma", gamma)
+
+    def schedule(count: Any) -> Any:
+        return lr * jnp.power(gamma, jnp.asarray(count))
+
+    return schedule
+
+
+def _cos_half(remaining: Any, span: Any) -> Any:
+    """``(1 + cos(pi * (1 - remaining / span))) / 2`` without float32 cancellation.
+
+    The identity ``(1 + cos(pi * x)) / 2 = sin(pi * (1 - x) / 2) ** 2`` keeps full
+    relative precision where the value nears 0, which ``1 + cos`` loses in float32.
+    """
+    return jnp.square(jnp.sin(0.5 * jnp.pi * remaining / span))
+
+
+def cosine_annealing_lr(lr: float, T_max: int, eta_min: float = 0.0) -> optax.Schedule:
+    """``eta_min + (lr - eta_min) * (1 + cos(pi * k / T_max)) / 2``.
+
+    The closed form PyTorch documents; it matches PyTorch's recursive values, which
+    keep following the cosine after ``T_max`` (back up to ``lr`` at ``2 * T_max``).
+
+    Args:
+        lr: the initial (maximum) learning rate.
+        T_max: half period, in counts.
+        eta_min: the minimum learning rate.
+
+    Returns:
+        An optax schedule ``count -> lr``.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max,
+    eta_min)``.
+    """
+    _check_lr("lr", lr)
+    T_max = _positive_int("T_max", T_max)
+    _check_lr("eta_min", eta_min)
+
+    def schedule(count: Any) -> Any:
+        # The cosine has period 2 * T_max; T_max - phase lies in [-T_max, T_max].
+        phase = jnp.asarray(count) % (2 * T_max)
+        return eta_min + (lr - eta_min) * _cos_half(T_max - phase, T_max)
+
+    return schedule
+
+
+def one_cycle_lr(max_lr: float, total_steps: int, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False) -> optax.Schedule:
+    """The 1cycle policy: warm up from ``max_lr / div_factor`` to ``max_lr``, then anneal.
+
+    Phases as PyTorch's: up to ``max_lr`` until count ``pct_start * total_steps - 1``,
+    then down to ``max_lr / div_factor / final_div_factor`` at ``total_steps - 1``
+    (with ``three_phase``, first back to the initial rate at ``2 * pct_start *
+    total_steps - 2``). Beyond ``total_steps``, where PyTorch raises, the value at
+    ``total_steps`` is held. Only the learning rate is scheduled: PyTorch's
+    ``cycle_momentum`` has no counterpart here.
+
+    Args:
+        max_lr: the peak learning rate.
+        total_steps: the length of the cycle, in counts.
+        pct_start: fraction of the cycle spent increasing the rate.
+        anneal_strategy: ``'cos'`` or ``'linear'``.
+        div_factor: ``initial_lr = max_lr / div_factor``.
+        final_div_factor: ``min_lr = initial_lr / final_div_factor``.
+        three_phase: use PyTorch's three-phase variant.
+
+    Returns:
+        An optax schedule ``count -> lr``.
+
+    Raises:
+        ValueError: PyTorch's checks, e.g. ``Expected float between 0 and 1 pct_start,
+            but got 1.5``.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr,
+    total_steps, pct_start, anneal_strategy, cycle_momentum=False, div_factor=...,
+    final_div_factor=..., three_phase=...)``.
+    """
+    _check_lr("max_lr", max_lr)
+    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) \
+            or total_steps <= 0:
+        raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+    check_number("pct_start", pct_start)
+    if not 0 <= pct_start <= 1:
+        raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+    if anneal_strategy not in ("cos", "linear"):
+        raise ValueError("anneal_strategy must be one of 'cos' or 'linear', instead got "
+                         f"{anneal_strategy}")
+    check_number("div_factor", div_factor)
+    check_number("final_div_factor", final_div_factor)
+    initial_lr = max_lr / div_factor
+    min_lr = initial_lr / final_div_factor
+    # (end_step, start_lr, end_lr), PyTorch's phases; end steps are floats there too.
+    if three_phase:
+        phases = [(float(pct_start * total_steps) - 1, initial_lr, max_lr),
+                  (float(2 * pct_start * total_steps) - 2, max_lr, initial_lr),
+                  (total_steps - 1.0, initial_lr, min_lr)]
+    else:
+        phases = [(float(pct_start * total_steps) - 1, initial_lr, max_lr),
+                  (total_steps - 1.0, max_lr, min_lr)]
+
+    def anneal(start_lr: float, end_lr: float, step: Any, start: float, end: float) -> Any:
+        span = end - start if end != start else 1.0  # PyTorch divides by zero here
+        if anneal_strategy == "cos":
+            return end_lr + (start_lr - end_lr) * _cos_half(end - step, span)
+        return (end_lr - start_lr) * ((step - start) / span) + start_lr
+
+    def schedule(count: Any) -> Any:
+        step = jnp.minimum(jnp.asarray(count), total_steps).astype(jnp.float32)
+        starts = [0.0] + [end for end, _, _ in phases[:-1]]
+        value = anneal(phases[-1][1], phases[-1][2], step, starts[-1], phases[-1][0])
+        for (end, start_lr, end_lr), start in reversed(list(zip(phases[:-1], starts[:-1],
+                                                                 strict=True))):
+            # PyTorch tests step <= end_step in float64; for an integer step that is
+            # step <= floor(end_step), exact whatever float32 makes of end_step.
+            value = jnp.where(step <= math.floor(end),
+                              anneal(start_lr, end_lr, step, start, end), value)
+        return value
+
+    return schedule
+
+
+def per_epoch(schedule: optax.Schedule, steps_per_epoch: int) -> optax.Schedule:
+    """``schedule`` advanced once per epoch of ``steps_per_epoch`` optimizer steps.
+
+    Pass the result as an optimizer's ``lr`` to mirror PyTorch's usual loop, where
+    ``scheduler.step()`` is called once at the end of each epoch.
+
+    Args:
+        schedule: a schedule counting epochs.
+        steps_per_epoch: optimizer steps (batches) per epoch.
+
+    Returns:
+        A schedule counting optimizer steps.
+    """
+    steps_per_epoch = _positive_int("steps_per_epoch", steps_per_epoch)
+    if not callable(schedule):
+        raise TypeError(f"schedule must be a callable count -> lr, got {schedule!r}")
+
+    def stepped(count: Any) -> Any:
+        return schedule(jnp.asarray(count) // steps_per_epoch)
+
+    return stepped
+
+
+__all__ = [
+    "cosine_annealing_lr",
+    "exponential_lr",
+    "multi_step_lr",
+    "one_cycle_lr",
+    "per_epoch",
+    "step_lr",
+]

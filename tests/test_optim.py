@@ -1,0 +1,303 @@
+"""fnnet.optim against torch.optim: 50-step trajectories, state, hyperparameters, errors."""
+
+from __future__ import annotations
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from helpers import assert_close
+
+from fnnet import optim
+
+STEPS = 50
+SHAPES = {"fc.weight": (4, 3), "fc.bias": (4,), "conv.weight": (2, 1, 3, 3)}
+
+
+def _initial_params() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return {name: rng.standard_normal(shape).astype(np.float32)
+            for name, shape in SHAPES.items()}
+
+
+def _gradients(steps: int = STEPS) -> dict[str, np.ndarray]:
+    """A fixed sequence of random gradients ``[steps, *shape]``, different scales per step."""
+    rng = np.random.default_rng(1)
+    scale = rng.uniform(0.1, 3.0, (steps, 1)).astype(np.float32)
+    return {name: (rng.standard_normal((steps, *shape)).astype(np.float32)
+                   * scale.reshape((steps,) + (1,) * len(shape)))
+            for name, shape in SHAPES.items()}
+
+
+def _nest(flat: dict) -> dict:
+    tree: dict = {}
+    for name, value in flat.items():
+        module, leaf = name.split(".")
+        tree.setdefault(module, {})[leaf] = value
+    return tree
+
+
+def _flatten(tree: dict) -> dict:
+    return {f"{module}.{leaf}": value for module, leaves in tree.items()
+            for leaf, value in leaves.items()}
+
+
+def torch_trajectory(torch, name, kwargs, lrs=None, scheduler=None):
+    """Parameters after each of the steps PyTorch takes on the fixed gradients."""
+    params = {n: torch.nn.Parameter(torch.tensor(v)) for n, v in _initial_params().items()}
+    opt = getattr(torch.optim, name)(list(params.values()), **kwargs)
+    sched = scheduler(opt) if scheduler else None
+    grads = _gradients()
+    history = {n: [] for n in params}
+    for step in range(STEPS):
+        if lrs is not None:
+            opt.param_groups[0]["lr"] = float(lrs[step])
+        for n, p in params.items():
+            p.grad = torch.tensor(grads[n][step])
+        opt.step()
+        if sched:
+            sched.step()
+        for n, p in params.items():
+            history[n].append(p.detach().numpy().copy())
+    return {n: np.stack(h) for n, h in history.items()}, opt, params
+
+
+def fnnet_trajectory(opt: optax.GradientTransformation):
+    """Parameters after each step of ``opt`` on the same gradients, and the final state."""
+    params = _nest({n: jnp.asarray(v) for n, v in _initial_params().items()})
+    grads = _gradients()
+    state = opt.init(params)
+
+    @jax.jit
+    def step(params, state, g):
+        updates, state = opt.update(g, state, params)
+        return optax.apply_updates(params, updates), state
+
+    history = []
+    for i in range(STEPS):
+        params, state = step(params, state, _nest({n: g[i] for n, g in grads.items()}))
+        history.append(_flatten(params))
+    return {n: np.stack([h[n] for h in history]) for n in SHAPES}, state
+
+
+def assert_same_trajectory(actual, expected):
+    for name in SHAPES:
+        for step in range(STEPS):
+            assert_close(actual[name][step], expected[name][step],
+                         what=f"{name} after step {step + 1}")
+
+
+CASES = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.3)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+    ("SGD", dict(lr=0.1, weight_decay=0.05)),
+    ("SGD", dict(lr=0.1, maximize=True)),
+    ("SGD", dict(lr=0.02, momentum=0.8, dampening=0.1, weight_decay=0.1, maximize=True)),
+    ("SGD", dict(lr=0.02, momentum=0.8, nesterov=True, weight_decay=0.1, maximize=True)),
+    ("Adagrad", dict()),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05)),
+    ("Adagrad", dict(lr=0.1, weight_decay=0.1)),
+    ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5)),
+    ("Adagrad", dict(lr=0.1, eps=1e-2, maximize=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.02, weight_decay=0.05, initial_accumulator_value=0.1,
+                     eps=1e-3)),
+    ("RMSprop", dict()),
+    ("RMSprop", dict(lr=0.01, alpha=0.9)),
+    ("RMSprop", dict(lr=0.01, eps=1e-2)),
+    ("RMSprop", dict(lr=0.01, centered=True)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9)),
+    ("RMSprop", dict(lr=0.01, weight_decay=0.1, maximize=True)),
+    ("RMSprop", dict(lr=0.005, alpha=0.95, momentum=0.5, centered=True, weight_decay=0.05)),
+    ("Adam", dict()),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-4)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1, maximize=True)),
+    ("AdamW", dict()),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.01, amsgrad=True, betas=(0.5, 0.9), maximize=True)),
+]
+
+
+def _case_id(case):
+    name, kwargs = case
+    return name + "".join(f"-{k}={v}" for k, v in kwargs.items())
+
+
+# Which fnnet state field holds which PyTorch ``optimizer.state[p]`` entry.
+STATE_FIELDS = {
+    "SGD-lr=0.05-momentum=0.9": {"momentum_buffer": ("momentum", "trace")},
+    "SGD-lr=0.05-momentum=0.9-dampening=0.3": {
+        "momentum_buffer": ("momentum", "momentum_buffer")},
+    "Adagrad-lr=0.1-initial_accumulator_value=0.5": {"sum": ("adagrad", "sum")},
+    "RMSprop-lr=0.005-alpha=0.95-momentum=0.5-centered=True-weight_decay=0.05": {
+        "square_avg": ("rmsprop", "nu"), "grad_avg": ("rmsprop", "mu"),
+        "momentum_buffer": ("momentum", "trace")},
+    "Adam-lr=0.01-weight_decay=0.1": {"exp_avg": ("adam", "mu"),
+                                      "exp_avg_sq": ("adam", "nu")},
+    "AdamW-lr=0.01-amsgrad=True-betas=(0.5, 0.9)-maximize=True": {
+        "exp_avg": ("adam", "exp_avg"), "exp_avg_sq": ("adam", "exp_avg_sq"),
+        "max_exp_avg_sq": ("adam", "max_exp_avg_sq")},
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_trajectory_matches_torch(torch, case):
+    name, kwargs = case
+    expected, torch_opt, torch_params = torch_trajectory(torch, name, kwargs)
+    actual, state = fnnet_trajectory(getattr(optim, name)(**kwargs))
+    assert_same_trajectory(actual, expected)
+    # The state, where named above, holds what PyTorch's optimizer.state[p] holds.
+    for torch_key, (piece, field) in STATE_FIELDS.get(_case_id(case), {}).items():
+        ours = _flatten(getattr(state[piece], field))
+        for n, p in torch_params.items():
+            assert_close(ours[n], torch_opt.state[p][torch_key], what=f"{torch_key} of {n}")
+
+
+def test_every_state_field_case_runs():
+    assert set(STATE_FIELDS) <= {_case_id(c) for c in CASES}
+
+
+# ---------------------------------------------------------------- learning rates
+
+STATIC = {
+    "SGD": ("momentum", "dampening", "weight_decay", "nesterov", "maximize"),
+    "Adagrad": ("lr_decay", "weight_decay", "initial_accumulator_value", "eps", "maximize"),
+    "RMSprop": ("alpha", "eps", "weight_decay", "momentum", "centered", "maximize"),
+    "Adam": ("betas", "eps", "weight_decay", "amsgrad", "maximize"),
+    "AdamW": ("betas", "eps", "weight_decay", "amsgrad", "maximize"),
+}
+INJECT_CASES = [
+    ("SGD", dict(lr=0.05, momentum=0.9, weight_decay=0.01, nesterov=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+]
+
+
+@pytest.mark.parametrize("case", INJECT_CASES, ids=_case_id)
+def test_injected_lr_changes_between_steps_without_recompiling(torch, case):
+    name, kwargs = case
+    lrs = kwargs["lr"] * np.random.default_rng(2).uniform(0.1, 2.0, STEPS)
+    expected, _, _ = torch_trajectory(torch, name, kwargs, lrs=lrs)
+
+    opt = optax.inject_hyperparams(getattr(optim, name), static_args=STATIC[name])(**kwargs)
+    params = _nest({n: jnp.asarray(v) for n, v in _initial_params().items()})
+    grads = _gradients()
+    state = opt.init(params)
+    traces = []
+
+    @jax.jit
+    def step(params, state, g):
+        traces.append(1)  # runs only while tracing
+        updates, state = opt.update(g, state, params)
+        return optax.apply_updates(params, updates), state
+
+    history = []
+    for i in range(STEPS):
+        state.hyperparams["lr"] = jnp.asarray(lrs[i], jnp.float32)
+        params, state = step(params, state, _nest({n: g[i] for n, g in grads.items()}))
+        history.append(_flatten(params))
+    assert len(traces) == 1, "changing the injected lr recompiled the step"
+    actual = {n: np.stack([h[n] for h in history]) for n in SHAPES}
+    assert_same_trajectory(actual, expected)
+
+
+def test_lr_schedule_matches_torch_scheduler(torch):
+    # The schedule counts optimizer steps: PyTorch's scheduler stepped after each step.
+    kwargs = dict(lr=0.1, momentum=0.9)
+    expected, _, _ = torch_trajectory(
+        torch, "SGD", kwargs,
+        scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5))
+    actual, _ = fnnet_trajectory(optim.SGD(optim.step_lr(0.1, 7, 0.5), momentum=0.9))
+    assert_same_trajectory(actual, expected)
+
+
+def test_adagrad_lr_decay_composes_with_a_schedule(torch):
+    expected, _, _ = torch_trajectory(
+        torch, "Adagrad", dict(lr=0.1, lr_decay=0.03),
+        scheduler=lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.97))
+    actual, _ = fnnet_trajectory(optim.Adagrad(optim.exponential_lr(0.1, 0.97),
+                                               lr_decay=0.03))
+    assert_same_trajectory(actual, expected)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"])
+def test_defaults_are_torch_defaults(torch, name):
+    import inspect
+
+    ours = inspect.signature(getattr(optim, name)).parameters
+    theirs = inspect.signature(getattr(torch.optim, name)).parameters
+    for arg, parameter in ours.items():
+        assert parameter.default == theirs[arg].default, f"{name}({arg}=...)"
+
+
+# ---------------------------------------------------------------- bad hyperparameters
+
+BAD = [
+    ("SGD", dict(lr=-1)),
+    ("SGD", dict(lr=0.1, momentum=-0.5)),
+    ("SGD", dict(lr=0.1, weight_decay=-1e-4)),
+    ("SGD", dict(lr=0.1, nesterov=True)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True)),
+    ("Adagrad", dict(lr=-0.1)),
+    ("Adagrad", dict(lr_decay=-0.1)),
+    ("Adagrad", dict(weight_decay=-0.1)),
+    ("Adagrad", dict(initial_accumulator_value=-1.0)),
+    ("Adagrad", dict(eps=-1e-10)),
+    ("RMSprop", dict(lr=-0.01)),
+    ("RMSprop", dict(eps=-1.0)),
+    ("RMSprop", dict(momentum=-0.9)),
+    ("RMSprop", dict(weight_decay=-0.1)),
+    ("RMSprop", dict(alpha=-0.5)),
+    ("Adam", dict(lr=-1e-3)),
+    ("Adam", dict(eps=-1e-8)),
+    ("Adam", dict(betas=(1.0, 0.999))),
+    ("Adam", dict(betas=(0.9, -0.1))),
+    ("Adam", dict(weight_decay=-0.01)),
+    ("AdamW", dict(weight_decay=-0.01)),
+]
+
+
+@pytest.mark.parametrize("case", BAD, ids=_case_id)
+def test_bad_hyperparameters_raise_torchs_error(torch, case):
+    name, kwargs = case
+    with pytest.raises(ValueError) as theirs:
+        getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(1))], **kwargs)
+    with pytest.raises(ValueError, match=f"^{re.escape(str(theirs.value))}$"):
+        getattr(optim, name)(**kwargs)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: optim.SGD(lr="0.1"),
+     "lr must be a number or a schedule (a callable of the step count), got '0.1'"),
+    (lambda: optim.Adam(betas=0.9), "betas must be a pair of floats (beta1, beta2), got 0.9"),
+    (lambda: optim.RMSprop(centered=1), "centered must be a bool, got 1"),
+    (lambda: optim.SGD(momentum=None), "momentum must be a number, got None"),
+])
+def test_bad_hyperparameter_types_raise(call, message):
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
+        call()
+
+
+def test_traced_structural_hyperparameter_names_static_args():
+    opt = optax.inject_hyperparams(optim.SGD)(lr=0.1, momentum=0.9)
+    params = {"w": jnp.ones(3)}
+    state = opt.init(params)
+    with pytest.raises(TypeError, match=re.escape(
+            "momentum decides the optimizer's state structure and cannot be traced; pass it "
+            "in optax.inject_hyperparams(..., static_args=('momentum', ...))")):
+        jax.jit(opt.update)(params, state, params)
+
+
+def test_schedule_lr_is_not_validated_but_used():
+    opt = optim.Adam(lr=optax.linear_schedule(0.0, 1.0, 10))
+    params = {"w": jnp.ones(2)}
+    updates, _ = opt.update({"w": jnp.ones(2)}, opt.init(params), params)
+    assert_close(updates["w"], np.zeros(2, np.float32))  # the schedule's first lr is 0
