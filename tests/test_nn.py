@@ -1,0 +1,360 @@
+"""fnnet.nn layers against torch.nn: reprs, outputs, gradients, state, errors.
+
+Each layer is written once, as a constructor call, and evaluated with ``nn`` bound to
+``fnnet.nn`` and to ``torch.nn``: the constructor arguments, defaults and reprs must agree
+too.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from helpers import ATOL, assert_close, to_numpy
+
+import fnnet.nn
+from fnnet.nn import functional as F
+
+# (constructor call, input shape, train mode)
+LAYERS = [
+    ("nn.Linear(5, 3)", (4, 5), False),
+    ("nn.Linear(6, 2, bias=False)", (2, 3, 6), False),
+    ("nn.Conv2d(3, 6, 5)", (2, 3, 12, 12), False),
+    ("nn.Conv2d(4, 8, (3, 2), stride=2, padding=1, dilation=(1, 2), groups=2, bias=False)",
+     (2, 4, 9, 10), False),
+    ("nn.Conv2d(2, 4, 4, padding='same')", (1, 2, 7, 7), False),
+    ("nn.Conv2d(3, 2, 3, padding='valid')", (3, 8, 8), False),
+    ("nn.MaxPool2d(2)", (2, 3, 8, 8), False),
+    ("nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)", (2, 3, 9, 10), False),
+    ("nn.MaxPool2d((2, 3), dilation=2)", (1, 2, 9, 10), False),
+    ("nn.AvgPool2d(2)", (2, 3, 8, 8), False),
+    ("nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)",
+     (2, 3, 9, 10), False),
+    ("nn.AdaptiveAvgPool2d((5, 3))", (2, 3, 9, 10), False),
+    ("nn.AdaptiveAvgPool2d(1)", (2, 3, 7, 7), False),
+    ("nn.Flatten()", (2, 3, 4, 5), False),
+    ("nn.Flatten(0, 2)", (2, 3, 4, 5), False),
+    ("nn.ReLU()", (4, 7), False),
+    ("nn.ReLU(inplace=True)", (2, 3, 4, 4), False),
+    ("nn.Sigmoid()", (4, 7), False),
+    ("nn.Tanh()", (4, 7), False),
+    ("nn.Softmax(dim=1)", (4, 7), False),
+    ("nn.LogSoftmax(dim=-1)", (2, 3, 7), False),
+    ("nn.Dropout(0.3)", (4, 7), False),
+    ("nn.BatchNorm1d(5)", (8, 5), False),
+    ("nn.BatchNorm1d(5)", (8, 5), True),
+    ("nn.BatchNorm1d(4, momentum=0.3)", (3, 4, 6), True),
+    ("nn.BatchNorm1d(4, bias=False)", (6, 4), True),
+    ("nn.BatchNorm2d(3)", (4, 3, 5, 5), False),
+    ("nn.BatchNorm2d(3, eps=1e-3)", (4, 3, 5, 5), True),
+    ("nn.BatchNorm2d(3, momentum=None, affine=False)", (4, 3, 5, 5), True),
+    ("nn.BatchNorm2d(3, track_running_stats=False)", (4, 3, 5, 5), True),
+    ("nn.BatchNorm2d(3, track_running_stats=False)", (4, 3, 5, 5), False),
+]
+
+
+def _close(actual, expected, what=""):
+    """1e-5 relative; the absolute floor scales with the array's magnitude."""
+    expected = to_numpy(expected)
+    scale = max(1.0, float(np.abs(expected).max())) if expected.size else 1.0
+    assert_close(actual, expected, atol=ATOL * scale, what=what)
+
+
+def _pair(spec, torch, seed=0):
+    """The same layer in fnnet and torch, torch's values randomised, fnnet's loaded."""
+    torch.manual_seed(seed)
+    t_layer = eval(spec, {"nn": torch.nn})
+    with torch.no_grad():
+        for name, tensor in t_layer.state_dict().items():
+            if tensor.is_floating_point():  # non-trivial weights and running stats
+                if name.endswith("running_var"):
+                    tensor.uniform_(0.5, 1.5)
+                else:
+                    tensor.normal_()
+    layer = eval(spec, {"nn": fnnet.nn})
+    params, state = fnnet.nn.load_state_dict(layer, t_layer.state_dict())
+    return layer, params, state, t_layer
+
+
+@pytest.mark.parametrize("spec, shape, train", LAYERS,
+                         ids=[f"{s}-{'train' if t else 'eval'}" for s, _, t in LAYERS])
+def test_layer_matches_torch(spec, shape, train, torch):
+    layer, params, state, t_layer = _pair(spec, torch)
+    assert repr(layer) == repr(t_layer)
+    t_layer.train(train)
+    rng = np.random.default_rng(zlib.crc32(spec.encode()))
+    x = rng.standard_normal(shape).astype(np.float32)
+
+    @jax.jit
+    def forward_backward(params, x, cotangent):
+        def f(params, x):
+            return layer.apply(params, state, x, train=train)
+        (y, new_state), vjp = jax.vjp(f, params, x)
+        zeros = jax.tree.map(jnp.zeros_like, new_state)
+        return y, new_state, vjp((cotangent, zeros))
+
+    out_shape = jax.eval_shape(lambda x: layer.apply(params, state, x, train=train)[0],
+                               x).shape
+    cotangent = rng.standard_normal(out_shape).astype(np.float32)
+    y, new_state, (param_grads, x_grad) = forward_backward(params, x, cotangent)
+
+    t_x = torch.tensor(x, requires_grad=True)
+    t_y = t_layer(t_x.clone())  # a non-leaf, so that inplace=True layers run
+    t_y.backward(torch.tensor(cotangent))
+
+    _close(y, t_y, "output")
+    _close(x_grad, t_x.grad, "gradient w.r.t. the input")
+    t_param_grads = {n: p.grad for n, p in t_layer.named_parameters()}
+    ours = fnnet.nn.state_dict(param_grads)
+    assert sorted(ours) == sorted(t_param_grads)
+    for name, grad in t_param_grads.items():
+        _close(ours[name], grad, f"gradient w.r.t. {name}")
+    # Buffers after the step (updated running statistics in training).
+    t_buffers = dict(t_layer.named_buffers())
+    ours_state = fnnet.nn.state_dict({}, new_state)
+    assert sorted(ours_state) == sorted(t_buffers)
+    for name, buffer in t_buffers.items():
+        _close(ours_state[name], buffer, name)
+
+
+JIT_LAYERS = [LAYERS[i] for i in (3, 7, 10, 12, 20, 27)]
+
+
+@pytest.mark.parametrize("spec, shape, train", JIT_LAYERS, ids=[s for s, _, _ in JIT_LAYERS])
+def test_layer_jit_equals_eager(spec, shape, train):
+    layer = eval(spec, {"nn": fnnet.nn})
+    params, state = layer.init(jax.random.key(0))
+    x = jnp.asarray(np.random.default_rng(0).standard_normal(shape), jnp.float32)
+    eager, eager_state = layer.apply(params, state, x, train=train)
+    jitted, jit_state = jax.jit(lambda p, s, x: layer.apply(p, s, x, train=train))(
+        params, state, x)
+    np.testing.assert_allclose(np.asarray(jitted), np.asarray(eager), rtol=1e-6, atol=1e-6)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), jit_state,
+                 eager_state)
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+@pytest.mark.parametrize("spec, shape", [("BatchNorm1d(4, momentum={m})", (6, 4)),
+                                         ("BatchNorm2d(3, momentum={m})", (5, 3, 4, 4))])
+def test_batchnorm_running_stats_over_several_steps(spec, shape, momentum, torch):
+    spec = "nn." + spec.format(m=momentum)
+    layer, params, state, t_layer = _pair(spec, torch)
+    t_layer.train()
+    rng = np.random.default_rng(11)
+    step = jax.jit(lambda p, s, x: layer.apply(p, s, x, train=True))
+    for i in range(4):
+        x = (rng.standard_normal(shape) * (i + 1) + i).astype(np.float32)
+        _, state = step(params, state, x)
+        with torch.no_grad():
+            t_layer(torch.tensor(x))
+        t_state = {k: v for k, v in t_layer.state_dict().items() if "running" in k
+                   or "num_batches" in k}
+        ours = fnnet.nn.state_dict({}, state)
+        assert int(ours["num_batches_tracked"]) == int(t_state["num_batches_tracked"]) == i + 1
+        _close(ours["running_mean"], t_state["running_mean"], f"running_mean, step {i}")
+        _close(ours["running_var"], t_state["running_var"], f"running_var, step {i}")
+    # Evaluation then uses those statistics.
+    t_layer.eval()
+    x = rng.standard_normal(shape).astype(np.float32)
+    y, same = layer.apply(params, state, x, train=False)
+    assert same is state
+    _close(y, t_layer(torch.tensor(x)).detach(), "eval output after training")
+
+
+def test_sync_batchnorm_layer_averages_over_the_mapped_axis(torch):
+    layer = fnnet.nn.BatchNorm2d(3, axis_name="devices")
+    assert repr(layer).endswith("track_running_stats=True, axis_name='devices')")
+    params, state = layer.init(jax.random.key(0))
+    x = np.random.default_rng(2).standard_normal((4, 2, 3, 4, 4)).astype(np.float32)
+    y, new_state = jax.vmap(lambda x: layer.apply(params, state, x, train=True),
+                            in_axes=0, out_axes=(0, None), axis_name="devices")(x)
+    t_layer = torch.nn.BatchNorm2d(3)
+    expected = t_layer(torch.tensor(x.reshape(8, 3, 4, 4)))
+    _close(y.reshape(8, 3, 4, 4), expected.detach())
+    _close(new_state["running_mean"], t_layer.running_mean)
+    _close(new_state["running_var"], t_layer.running_var)
+
+
+# ------------------------------------------------------------------------- Dropout
+
+def test_dropout_layer_train_and_eval():
+    layer = fnnet.nn.Dropout(0.25)
+    x = jnp.ones((200, 100))
+    y, _ = layer.apply({}, {}, x, train=True, key=jax.random.key(0))
+    kept = np.asarray(y) != 0
+    assert abs(kept.mean() - 0.75) < 5 * np.sqrt(0.25 * 0.75 / kept.size)
+    np.testing.assert_allclose(np.asarray(y)[kept], 1 / 0.75, rtol=1e-6)
+    again, _ = layer.apply({}, {}, x, train=True, key=jax.random.key(0))
+    np.testing.assert_array_equal(np.asarray(again), np.asarray(y))
+    assert layer.apply({}, {}, x)[0] is x
+    assert fnnet.nn.Dropout(0.0).apply({}, {}, x, train=True)[0] is x
+
+
+def test_each_dropout_in_a_model_draws_its_own_mask():
+    class Net(fnnet.nn.Module):
+        def __init__(self):
+            self.drop = fnnet.nn.Dropout(0.5)
+
+        def forward(self, m, x):
+            return m.drop(x), m.drop(x)
+
+    net = Net()
+    (a, b), _ = net.apply({}, {}, jnp.ones(256), train=True, key=jax.random.key(3))
+    (c, _), _ = net.apply({}, {}, jnp.ones(256), train=True, key=jax.random.key(3))
+    assert np.any(np.asarray(a) != np.asarray(b))
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(c))
+
+
+def test_softmax_without_dim_makes_torch_legacy_choice(torch):
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        y, _ = fnnet.nn.Softmax().apply({}, {}, x)
+    with pytest.warns(UserWarning):
+        expected = torch.nn.Softmax()(torch.tensor(x))
+    _close(y, expected)
+
+
+# ---------------------------------------------------------------------- containers
+
+class _Net(fnnet.nn.Module):
+    def __init__(self, nn):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
+                                      nn.MaxPool2d(2))
+        self.blocks = nn.ModuleList([nn.Linear(144, 16), nn.BatchNorm1d(16),
+                                     nn.Linear(16, 10)])
+
+    def forward(self, m, x):
+        x = F.flatten(m.features(x))
+        for block in m.blocks:
+            x = block(x)
+        return x
+
+
+def _torch_net(torch):
+    class TorchNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            nn = torch.nn
+            self.features = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
+                                          nn.MaxPool2d(2))
+            self.blocks = nn.ModuleList([nn.Linear(144, 16), nn.BatchNorm1d(16),
+                                         nn.Linear(16, 10)])
+
+        def forward(self, x):
+            x = torch.flatten(self.features(x), 1)
+            for block in self.blocks:
+                x = block(x)
+            return x
+
+    return TorchNet()
+
+
+def test_model_with_sequential_and_modulelist_matches_torch(torch):
+    torch.manual_seed(0)
+    t_net = _torch_net(torch).train()
+    net = _Net(fnnet.nn)
+    params, state = net.init(jax.random.key(0))
+    assert list(fnnet.nn.state_dict(params, state, net)) == list(t_net.state_dict())
+    params, state = fnnet.nn.load_state_dict(net, t_net.state_dict())
+    x = np.random.default_rng(0).standard_normal((6, 1, 14, 14)).astype(np.float32)
+    y, new_state = jax.jit(lambda p, s, x: net.apply(p, s, x, train=True))(params, state, x)
+    _close(y, t_net(torch.tensor(x)).detach())
+    assert jax.tree.structure(new_state) == jax.tree.structure(state)
+    ours = fnnet.nn.state_dict(params, new_state, net)
+    for name, value in t_net.state_dict().items():
+        _close(ours[name], value, name)
+
+
+def test_modulelist_behaves_like_a_list():
+    layers = fnnet.nn.ModuleList([fnnet.nn.ReLU()])
+    layers.append(fnnet.nn.Tanh()).extend([fnnet.nn.Sigmoid()])
+    assert len(layers) == 3
+    assert isinstance(layers[-1], fnnet.nn.Sigmoid)
+    assert [type(m).__name__ for m in layers] == ["ReLU", "Tanh", "Sigmoid"]
+    assert repr(layers) == "ModuleList(\n  (0): ReLU()\n  (1): Tanh()\n  (2): Sigmoid()\n)"
+    with pytest.raises(IndexError, match="index 3 is out of range for ModuleList of length 3"):
+        layers[3]
+    with pytest.raises(TypeError, match="ModuleList: entries must be fnnet.nn.Module, got int"):
+        layers.append(3)
+
+
+# -------------------------------------------------------------------------- errors
+
+def _apply(layer, shape, **kwargs):
+    """Traces init + apply abstractly (errors are raised while tracing; nothing runs)."""
+    def run(x):
+        params, state = layer.init(jax.random.key(0))
+        return layer.apply(params, state, x, **kwargs)
+    return jax.eval_shape(run, jax.ShapeDtypeStruct(shape, jnp.float32))
+
+
+ERRORS = [
+    (lambda: _apply(fnnet.nn.Linear(400, 120), (8, 256)), ValueError,
+     "Linear(in_features=400, out_features=120, bias=True): expected input with 400 at "
+     "axis 1, got shape (8, 256) (256 at axis 1)"),
+    (lambda: _apply(fnnet.nn.Conv2d(3, 6, 5), (2, 1, 32, 32)), ValueError,
+     "Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1)): expected input with 3 at axis 1, "
+     "got shape (2, 1, 32, 32) (1 at axis 1)"),
+    (lambda: _apply(fnnet.nn.Conv2d(3, 6, 5), (32, 32)), ValueError,
+     "Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1)): expected 3-D or 4-D input, got "
+     "shape (32, 32)"),
+    (lambda: _apply(fnnet.nn.BatchNorm2d(6), (2, 4, 8, 8)), ValueError,
+     "BatchNorm2d(6, eps=1e-05, momentum=0.1, affine=True, bias=True, "
+     "track_running_stats=True): expected input with 6 at axis 1, got shape (2, 4, 8, 8) "
+     "(4 at axis 1)"),
+    (lambda: _apply(fnnet.nn.BatchNorm2d(6), (2, 6)), ValueError,
+     "track_running_stats=True): expected 4-D input, got shape (2, 6)"),
+    (lambda: _apply(fnnet.nn.BatchNorm1d(6), (2, 6, 3, 3)), ValueError,
+     "expected 2-D or 3-D input, got shape (2, 6, 3, 3)"),
+    (lambda: _apply(fnnet.nn.MaxPool2d(2), (8, 8)), ValueError,
+     "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False): expected "
+     "3-D or 4-D input, got shape (8, 8)"),
+    (lambda: _apply(fnnet.nn.Dropout(), (3,), train=True), ValueError,
+     "Dropout(p=0.5, inplace=False): training mode needs a PRNG key; pass key= to apply"),
+    (lambda: fnnet.nn.BatchNorm1d(3).apply({}, {}, jnp.ones((4, 3)), train=True), ValueError,
+     "state lacks running_mean, running_var, num_batches_tracked; pass the state returned "
+     "by init"),
+    (lambda: fnnet.nn.Conv2d(3, 6, 3, padding_mode="reflect"), NotImplementedError,
+     "Conv2d: padding_mode='reflect' is not supported; only 'zeros' is"),
+    (lambda: fnnet.nn.Conv2d(3, 6, 3, padding_mode="mirror"), ValueError,
+     "Conv2d: padding_mode must be one of ('zeros', 'reflect', 'replicate', 'circular'), "
+     "but got padding_mode='mirror'"),
+    (lambda: fnnet.nn.Conv2d(3, 6, 3, groups=2), ValueError,
+     "Conv2d: in_channels must be divisible by groups, got in_channels=3 and groups=2"),
+    (lambda: fnnet.nn.Conv2d(3, 6, 3, stride=2, padding="same"), ValueError,
+     "Conv2d: padding='same' is not supported for strided convolutions"),
+    (lambda: fnnet.nn.Conv2d(3, 6, (3, 3, 3)), TypeError,
+     "Conv2d: kernel_size must be an int or a pair of ints, got (3, 3, 3)"),
+    (lambda: fnnet.nn.Dropout(1.5), ValueError,
+     "Dropout: dropout probability has to be between 0 and 1, but got 1.5"),
+    (lambda: fnnet.nn.MaxPool2d(2, return_indices=True), NotImplementedError,
+     "MaxPool2d: return_indices=True is not supported"),
+    (lambda: fnnet.nn.AdaptiveAvgPool2d((2, 0)), ValueError,
+     "AdaptiveAvgPool2d: output_size must be a positive int or a pair of positive ints"),
+    (lambda: fnnet.nn.BatchNorm2d(0), ValueError,
+     "BatchNorm2d: num_features must be a positive int, got 0"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", ERRORS, ids=[m[:50] for _, _, m in ERRORS])
+def test_bad_input_raises_clear_error(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+def test_errors_inside_a_model_name_the_child_path():
+    net = _Net(fnnet.nn)
+    params, state = net.init(jax.random.key(0))
+    with pytest.raises(ValueError, match=re.escape(
+            "features.0: Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1)): expected input "
+            "with 1 at axis 1, got shape (2, 3, 14, 14) (3 at axis 1)")):
+        net.apply(params, state, jnp.zeros((2, 3, 14, 14)))
+    with pytest.raises(ValueError, match=re.escape(
+            "blocks.0: Linear(in_features=144, out_features=16, bias=True): expected input "
+            "with 144 at axis 1, got shape (2, 256) (256 at axis 1)")):
+        net.apply(params, state, jnp.zeros((2, 1, 18, 18)))
