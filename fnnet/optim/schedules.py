@@ -213,7 +213,9 @@ def one_cycle_lr(max_lr: float, total_steps: int, pct_start: float = 0.3,
         span = end - start if end != start else 1.0  # PyTorch divides by zero here
         if anneal_strategy == "cos":
             return end_lr + (start_lr - end_lr) * _cos_half(end - step, span)
-        return (end_lr - start_lr) * ((step - start) / span) + start_lr
+        # PyTorch's (end_lr - start_lr) * pct + start_lr, written from the phase's end
+        # so that float32 keeps relative precision near a tiny end_lr.
+        return end_lr + (start_lr - end_lr) * ((end - step) / span)
 
     def schedule(count: Any) -> Any:
         step = jnp.minimum(jnp.asarray(count), total_steps).astype(jnp.float32)
