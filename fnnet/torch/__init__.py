@@ -1,0 +1,178 @@
+"""fnnet.torch: PyTorch's API over fnnet, with imperative loops that compile themselves.
+
+``import fnnet.torch as torch`` runs ordinary PyTorch training code. Operations on
+tensors are recorded lazily; ``loss.backward()`` takes ``jax.vjp`` of the recorded
+function of the parameters and ``optimizer.step()`` turns the whole step (forward,
+backward, gradient edits, optimizer update) into one jitted pure function, cached by the
+step's structure (ops, shapes, dtypes, static arguments, train/eval mode), so a loop
+compiles once and then runs at the speed of fnnet's functional training step. Every
+layer, loss and optimizer calls fnnet's pure functions: the shim adds PyTorch's state
+and calling conventions, never a second copy of the math.
+
+Differences from PyTorch worth knowing:
+
+- Values are computed when read (``item()``, ``numpy()``, printing, ``if t > 0``) or at
+  ``optimizer.step()``; reading values inside the step costs an extra (cached) compile.
+- ``torch.int64``/``torch.long`` is int32 and ``torch.float64`` float32 unless jax's x64
+  mode is enabled before import (jax computes in 32 bits by default).
+- Random numbers differ from PyTorch's (jax's PRNG); ``manual_seed`` makes them
+  reproducible. Devices are ignored: ``.to("cuda")`` is a no-op and jax places arrays.
+- ``optimizer.step()`` frees the graph of every live tensor.
+- :func:`compile_stats` tells how often the cache hit and why each compile happened.
+
+Unsupported names raise ``NotImplementedError`` pointing to the functional API.
+"""
+
+# ruff: noqa: F401 (re-exports, listed in __all__ below)
+
+from __future__ import annotations
+
+from typing import Any
+
+from fnnet.torch import _dtypes
+from fnnet.torch._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from fnnet.torch._compiler import compile_stats, reset_compile_stats
+from fnnet.torch._dtypes import (
+    bfloat16,
+    bool_,
+    double,
+    dtype,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+from fnnet.torch._functions import (
+    abs,
+    add,
+    allclose,
+    arange,
+    argmax,
+    argmin,
+    as_tensor,
+    cat,
+    clamp,
+    clip,
+    concat,
+    cos,
+    div,
+    empty,
+    eq,
+    equal,
+    exp,
+    eye,
+    flatten,
+    from_numpy,
+    full,
+    full_like,
+    ge,
+    gt,
+    is_tensor,
+    isclose,
+    le,
+    linspace,
+    log,
+    log_softmax,
+    lt,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mm,
+    mul,
+    ne,
+    neg,
+    norm,
+    numel,
+    ones,
+    ones_like,
+    permute,
+    pow,
+    prod,
+    rand,
+    randint,
+    randn,
+    randperm,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    std,
+    sub,
+    sum,
+    tanh,
+    tensor,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+    zeros,
+    zeros_like,
+)
+from fnnet.torch._random import Generator, initial_seed, manual_seed
+from fnnet.torch.tensor import Size, Tensor
+
+float = _dtypes.float32  # noqa: A001 - PyTorch's name
+int = _dtypes.int32  # noqa: A001
+bool = _dtypes.bool_  # noqa: A001
+
+from fnnet.torch import nn, optim, utils  # noqa: E402
+
+FloatTensor = Tensor
+LongTensor = Tensor
+
+
+class cuda:  # noqa: N801 - PyTorch's name
+    """``torch.cuda``: fnnet.torch leaves placement to jax, so CUDA calls are no-ops."""
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def manual_seed(seed: int) -> None:
+        del seed
+
+    @staticmethod
+    def manual_seed_all(seed: int) -> None:
+        del seed
+
+    @staticmethod
+    def device_count() -> int:
+        return 0
+
+
+def device(spec: Any = "cpu", index: Any = None) -> str:
+    """PyTorch equivalent: ``torch.device`` (placement is jax's; kept as a string)."""
+    return str(spec)
+
+
+def set_num_threads(n: int) -> None:
+    """Accepted for compatibility; XLA manages its own threads."""
+    del n
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise NotImplementedError(
+        f"fnnet.torch does not support torch.{name}; use jax.numpy"
+        f"{'.fft' if name == 'fft' else ''} / fnnet's functional API (fnnet.nn.functional, "
+        f"fnnet.losses, fnnet.optim)")
+
+
+__all__ = [name for name in dir() if not name.startswith("_")]

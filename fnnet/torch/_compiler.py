@@ -1,0 +1,376 @@
+"""Turns a recorded tape into one pure, jitted function, cached by structure.
+
+A flush takes the current tape (see ``_graph``) and the slots whose values are wanted
+(live tensors, parameters replaced by an optimizer step, gradients, optimizer state) and
+builds ``run(*sources) -> wanted values``: the nodes are replayed in order; a backward
+node replays its differentiable region (the nodes between the leaves and the loss)
+inside ``jax.vjp`` and returns the leaves' gradients, so ``loss.backward()`` is
+``jax.grad`` of the recorded function of the parameters. ``run`` is jitted, with the
+parameter and optimizer-state inputs donated when they are replaced, and cached under
+``(trie state, wanted slots, donated inputs)``: the structure, never the values.
+
+If the structure keeps changing (many compiles, few hits), the flushes run the same
+``run`` without jit, op by op, after one warning.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import OrderedDict
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from fnnet.torch import _graph
+from fnnet.torch._graph import RG, VAR, WRITEBACK, Tape
+
+CACHE_SIZE = 64
+#: after this many compiles, fall back to eager execution if hits stay below compiles.
+EAGER_AFTER = 32
+
+_cache: OrderedDict[tuple, Any] = OrderedDict()
+_stats: dict[str, Any] = {"hits": 0, "compiles": 0, "eager_runs": 0, "eager": False,
+                          "log": []}
+_history: list[tuple[tuple, list]] = []   # (key, structure summary) of each compile
+
+
+class _Missing:
+    pass
+
+
+MISSING = _Missing()
+
+
+def compile_stats() -> dict[str, Any]:
+    """How the compile cache has done so far.
+
+    Returns:
+        A dict with ``hits`` (flushes served by a cached compiled function),
+        ``compiles`` (functions traced and compiled), ``entries`` (in the cache, at most
+        ``CACHE_SIZE``), ``eager`` (whether flushes now run op by op), ``eager_runs``
+        and ``log``: one dict per compile with ``reason`` (``"step"``, ``"value"`` or
+        ``"partial"``), ``nodes`` and ``changes``, the differences from the nearest
+        previously compiled structure, e.g. ``"input 0 shape (64, 784) -> (16, 784)"``.
+    """
+    out = {k: (list(v) if k == "log" else v) for k, v in _stats.items()}
+    out["entries"] = len(_cache)
+    return out
+
+
+def reset_compile_stats() -> None:
+    """Zeroes the counters and empties the cache (compiled functions are dropped)."""
+    _cache.clear()
+    _history.clear()
+    _stats.update(hits=0, compiles=0, eager_runs=0, eager=False, log=[])
+
+
+# ----------------------------------------------------------------------------------
+# Building the pure function of a tape.
+
+
+def _call(node: tuple, args: list) -> list:
+    op, static, _, _, _, n_out = node
+    out = op(*args, *static)
+    return list(out) if n_out > 1 else [out]
+
+
+def build(tp: Tape, wanted: tuple[int, ...]) -> Any:
+    """``run(*sources) -> [value of each wanted slot]`` for the current content of ``tp``."""
+    nodes = list(tp.nodes)
+    backward = dict(tp.backward)
+    src_slots = list(tp.src_slots)
+    owner = tp.node_of_slot()
+    n_slots = len(tp.avals)
+
+    # Which nodes are needed, and which are computed inside a backward's vjp.
+    needed: set[int] = set()
+    stack = [owner[s] for s in wanted]
+    while stack:
+        n = stack.pop()
+        if n in needed:
+            continue
+        needed.add(n)
+        if n in backward:
+            region, var_slots = backward[n]
+            stack.extend(owner[s] for s in var_slots)
+            for m in region:
+                stack.extend(owner[r >> 2] for r in nodes[m][2] if r >= 0)
+        stack.extend(owner[r >> 2] for r in nodes[n][2] if r >= 0)
+    inside: dict[int, int] = {}
+    for n in sorted(needed):
+        if n in backward:
+            for m in backward[n][0]:
+                inside.setdefault(m, n)
+    order = sorted(needed)
+
+    def run(*src_values: Any) -> list:
+        env: list[Any] = [MISSING] * n_slots
+        for slot, value in zip(src_slots, src_values, strict=False):
+            env[slot] = value
+        done: set[int] = set()
+
+        def compute(n: int) -> None:
+            # computes node n now, first computing any input still missing (a node
+            # that a later backward would otherwise compute inside its vjp)
+            node = nodes[n]
+            args = []
+            for r in node[2]:
+                if r < 0:
+                    args.append(None)
+                    continue
+                s = r >> 2
+                if env[s] is MISSING:
+                    compute(owner[s])
+                args.append(env[s])
+            first = node[4]
+            env[first:first + node[5]] = _call(node, args)
+            done.add(n)
+
+        for n in order:
+            if n in done:
+                continue
+            node = nodes[n]
+            if node[0] is None:
+                continue
+            if n in backward:
+                _backward(n, nodes, backward[n], env, owner, compute, done)
+            elif n in inside and inside[n] > n:
+                continue  # computed inside the backward's vjp, unless needed before
+            else:
+                compute(n)
+        return [env[s] for s in wanted]
+
+    return run
+
+
+def _backward(n: int, nodes: list, info: tuple, env: list, owner: list,
+              compute: Any, done: set) -> None:
+    region, var_slots = info
+    loss_ref, grad_ref = nodes[n][2]
+    region_set = set(region)
+    for s in var_slots:
+        if env[s] is MISSING:
+            compute(owner[s])
+    for m in region:
+        for r in nodes[m][2]:
+            if r >= 0 and owner[r >> 2] not in region_set and env[r >> 2] is MISSING:
+                compute(owner[r >> 2])
+    if grad_ref >= 0 and env[grad_ref >> 2] is MISSING:
+        compute(owner[grad_ref >> 2])
+    var_index = {s: i for i, s in enumerate(var_slots)}
+    loss_slot = loss_ref >> 2
+
+    def region_fn(var_values: list) -> tuple:
+        local: dict[int, Any] = {}
+        for m in region:
+            node = nodes[m]
+            args = []
+            for r in node[2]:
+                if r < 0:
+                    args.append(None)
+                    continue
+                s, use = r >> 2, r & 3
+                if use == VAR:
+                    value = var_values[var_index[s]]
+                elif s in local:
+                    value = local[s] if use == RG else jax.lax.stop_gradient(local[s])
+                else:
+                    value = env[s]
+                args.append(value)
+            first = node[4]
+            for i, value in enumerate(_call(node, args)):
+                local[first + i] = value
+        if (loss_ref & 3) == VAR:
+            loss = var_values[var_index[loss_slot]]
+        else:
+            loss = local[loss_slot]
+        return loss, local
+
+    var_values = [env[s] for s in var_slots]
+    loss, vjp_fn, local = jax.vjp(region_fn, var_values, has_aux=True)
+    cotangent = jnp.ones_like(loss) if grad_ref < 0 else env[grad_ref >> 2]
+    (grads,) = vjp_fn(jnp.asarray(cotangent, loss.dtype))
+    for s, value in local.items():
+        env[s] = value
+    for m in region:
+        done.add(m)
+    first = nodes[n][4]
+    env[first:first + len(grads)] = grads
+    done.add(n)
+
+
+# ----------------------------------------------------------------------------------
+# Flushing.
+
+
+def _summary(tp: Tape) -> list:
+    return [(node[0], node[1], node[2], node[3], tuple(tp.avals[node[4]:node[4] + node[5]]))
+            if node[0] is not None else (None, tp.avals[node[4]]) for node in tp.nodes]
+
+
+def _name(op: Any) -> str:
+    return getattr(op, "__name__", type(op).__name__)
+
+
+def _describe(summary: list, tp: Tape) -> list[str]:
+    """Differences between ``summary`` and the nearest previously compiled structure."""
+    if not _history:
+        return ["first compile"]
+
+    def distance(other: list) -> int:
+        common = sum(1 for a, b in zip(summary, other, strict=False) if a == b)
+        return max(len(summary), len(other)) - common
+
+    _, nearest = min(_history, key=lambda item: distance(item[1]))
+    changes = []
+    input_no = {}
+    counter = 0
+    for i, node in enumerate(tp.nodes):
+        if node[0] is None:
+            input_no[i] = counter
+            counter += 1
+    for i, (a, b) in enumerate(zip(nearest, summary, strict=False)):
+        if a == b:
+            continue
+        if a[0] is None and b[0] is None:
+            changes.append(f"input {input_no.get(i, i)} shape {a[1][0]} -> {b[1][0]}"
+                           if a[1][0] != b[1][0] else
+                           f"input {input_no.get(i, i)} dtype {a[1][1]} -> {b[1][1]}")
+        elif a[0] is not b[0] or a[1] != b[1]:
+            changes.append(f"node {i}: {_describe_node(a)} -> {_describe_node(b)}")
+        elif a[3] != b[3]:
+            changes.append(f"node {i} ({_name(b[0])}): requires_grad {a[3]} -> {b[3]}")
+        else:
+            changes.append(f"node {i} ({_name(b[0])}): inputs changed")
+        if len(changes) >= 5:
+            break
+    if len(nearest) != len(summary):
+        changes.append(f"{len(nearest)} -> {len(summary)} recorded nodes")
+    return changes or ["outputs changed"]
+
+
+def _describe_node(entry: tuple) -> str:
+    if entry[0] is None:
+        return f"input {entry[1][0]}"
+    return f"{_name(entry[0])}{entry[1] if entry[1] else ''}"
+
+
+def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str) -> Any:
+    fn = _cache.get(key)
+    if fn is not None:
+        _cache.move_to_end(key)
+        _stats["hits"] += 1
+        return fn
+    run = build(tp, wanted)
+    if _stats["eager"]:
+        _stats["eager_runs"] += 1
+        return run
+    summary = _summary(tp)
+    _stats["log"].append({"reason": reason, "nodes": len(tp.nodes),
+                          "changes": _describe(summary, tp)})
+    _history.append((key, summary))
+    del _history[:-CACHE_SIZE]
+    _stats["compiles"] += 1
+    if _stats["compiles"] > EAGER_AFTER and _stats["hits"] < _stats["compiles"]:
+        _stats["eager"] = True
+        _cache.clear()
+        warnings.warn(
+            f"fnnet.torch: the recorded computation changed structure in "
+            f"{_stats['compiles']} of {_stats['compiles'] + _stats['hits']} flushes "
+            f"(see fnnet.torch.compile_stats()); from now on it runs op by op without jit",
+            RuntimeWarning, stacklevel=4)
+        return run
+    fn = jax.jit(run, donate_argnums=donate)
+    _cache[key] = fn
+    if len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return fn
+
+
+def _live_cells(tp: Tape) -> tuple[list, list]:
+    """Live cells whose value is only recorded, and their slots (each cell once)."""
+    cells, slots = [], []
+    seen = set()
+    for ref in tp.cells:
+        cell = ref()
+        if cell is None or cell.tape is not tp or cell.val is not None or id(cell) in seen:
+            continue
+        seen.add(id(cell))
+        cells.append(cell)
+        slots.append(cell.ref)
+    return cells, slots
+
+
+def can_flush(tp: Tape) -> bool:
+    """Whether no live tensor still needs its recorded graph for a later backward."""
+    owner = None
+    for ref in tp.cells:
+        cell = ref()
+        if cell is None or cell.tape is not tp or not cell.rg:
+            continue
+        if owner is None:
+            owner = tp.node_of_slot()
+        if owner[cell.ref] not in tp.consumed:
+            return False
+    return True
+
+
+def flush(reason: str = "value") -> None:
+    """Computes every live value of the current tape in one call and starts a new tape.
+
+    Live tensors whose graph was not consumed by a backward lose it (as after
+    ``optimizer.step()``); callers that must keep it check :func:`can_flush` first.
+    """
+    tp = _graph.tape
+    if not tp.nodes:
+        return
+    if tp.rng_slot >= 0:
+        from fnnet.torch import _random
+
+        first, _ = _graph.record_refs(_random.advance, (), (tp.rng_slot * 4,))
+        tp.writebacks.append((_random.state, first, 1))
+    cells, slots = _live_cells(tp)
+    for _, first, n in tp.writebacks:
+        slots.extend(range(first, first + n))
+    wanted = tuple(slots)
+    donate = tuple(
+        i for i, (slot, own) in enumerate(zip(tp.src_slots, tp.src_owner, strict=False))
+        if own is WRITEBACK or (own is not None and own.owned
+                                and (own.tape is not tp or own.ref != slot))
+    )
+    key = (tp.state, wanted, donate)
+    fn = _compiled(key, tp, wanted, donate, reason)
+    _graph.new_tape()
+    values = fn(*tp.srcs)
+    for cell, value in zip(cells, values, strict=False):
+        cell.val = value
+        cell.tape = None
+    i = len(cells)
+    for holder, _, n in tp.writebacks:
+        holder.write(values[i:i + n])
+        i += n
+
+
+def materialize(cell: Any) -> Any:
+    """The concrete value of ``cell``: a full flush when safe, else a partial compute."""
+    tp = _graph.tape
+    if cell.val is not None:
+        return cell.val
+    if cell.tape is not tp:
+        raise RuntimeError("fnnet.torch: internal error: a tensor lost its value")
+    if can_flush(tp):
+        flush("value")
+        return cell.val
+    wanted = (cell.ref,)
+    key = (tp.state, wanted, "partial")
+    fn = _compiled(key, tp, wanted, (), "partial")
+    (cell.val,) = fn(*tp.srcs)
+    return cell.val
+
+
+def maybe_flush() -> None:
+    """Flushes if the tape holds work and nothing live still needs its graph."""
+    tp = _graph.tape
+    if tp.nodes and can_flush(tp):
+        flush("value")

@@ -1,0 +1,297 @@
+"""``torch.*`` functions: tensor creation (eager) and math (recorded)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fnnet.torch import _dtypes, _graph, _random
+from fnnet.torch._graph import CONST, VAR
+from fnnet.torch.tensor import (
+    Tensor,
+    _as_tensor,
+    _host,
+    _op,
+    _scalar_or_tensor,
+    _shape_args,
+    _wrap_value,
+)
+
+
+def _new(value: Any, requires_grad: bool) -> Tensor:
+    t = _wrap_value(value, VAR if requires_grad else CONST)
+    if requires_grad and value.dtype.kind != "f":
+        raise RuntimeError("Only Tensors of floating point dtype can require gradients")
+    return t
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return np.dtype(np.float32) if dtype is None else _dtypes.to_np(dtype)
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """A tensor copied from data (nested lists, numbers, numpy arrays, tensors).
+
+    Python floats give float32, Python ints int64 (int32 without jax x64).
+    PyTorch equivalent: ``torch.tensor``.
+    """
+    del device
+    np_dtype = None if dtype is None else _dtypes.to_np(dtype)
+    value = _graph.as_array(np.array(_host(data)), np_dtype)
+    return _new(jnp.array(value, copy=True), requires_grad)
+
+
+as_tensor = tensor
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor from a numpy array (copied; float64 becomes float32 without x64).
+
+    PyTorch equivalent: ``torch.from_numpy`` (which shares memory; jax arrays are
+    immutable, so writes to ``array`` afterwards are not seen).
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return _wrap_value(_graph.as_array(array))
+
+
+def _creation(fill: Any, size: tuple, dtype: Any, requires_grad: bool) -> Tensor:
+    shape = _shape_args(size)
+    return _new(fill(shape, _float_dtype(dtype)), requires_grad)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.zeros``."""
+    return _creation(jnp.zeros, size, dtype, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.ones``."""
+    return _creation(jnp.ones, size, dtype, requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.empty`` (zero-filled here)."""
+    return _creation(jnp.zeros, size, dtype, requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.full``."""
+    if dtype is None:
+        dtype = _dtypes.float32 if isinstance(fill_value, float) else (
+            _dtypes.bool_ if isinstance(fill_value, bool) else _dtypes.int64)
+    return _creation(lambda s, d: jnp.full(s, fill_value, d), (size,), dtype, requires_grad)
+
+
+def zeros_like(x: Tensor, dtype: Any = None, **kwargs: Any) -> Tensor:
+    return zeros(*x.shape, dtype=dtype or x.dtype, **kwargs)
+
+
+def ones_like(x: Tensor, dtype: Any = None, **kwargs: Any) -> Tensor:
+    return ones(*x.shape, dtype=dtype or x.dtype, **kwargs)
+
+
+def full_like(x: Tensor, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+    return full(tuple(x.shape), fill_value, dtype=dtype or x.dtype, **kwargs)
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from the global key. PyTorch: ``torch.randn``."""
+    key = _random.state.split()
+    return _creation(lambda s, d: jax.random.normal(key, s, d), size, dtype, requires_grad)
+
+
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform ``[0, 1)`` samples from the global key. PyTorch: ``torch.rand``."""
+    key = _random.state.split()
+    return _creation(lambda s, d: jax.random.uniform(key, s, d), size, dtype, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Any = None, *, generator: Any = None,
+            dtype: Any = None, device: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.randint(low=0, high, size)``."""
+    if high is None or isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high if size is None else size
+    key = _random.state.split()
+    np_dtype = _dtypes.to_np(dtype or _dtypes.int64)
+    return _wrap_value(jax.random.randint(key, _shape_args((size,)), low, high, np_dtype))
+
+
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.randperm``."""
+    rng = generator.numpy() if generator is not None else _random.state.numpy_rng()
+    return _wrap_value(_graph.as_array(rng.permutation(n)))
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.arange`` (ints give int64/int32, floats float32)."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = _dtypes.float32 if is_float else _dtypes.int64
+    return _new(jnp.arange(start, end, step, dtype=_dtypes.to_np(dtype)), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.linspace``."""
+    return _new(jnp.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.eye``."""
+    return _new(jnp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(x: Tensor) -> int:
+    return x.numel()
+
+
+# -- recorded math ------------------------------------------------------------------
+
+
+def _cat(*args):
+    *xs, dim = args
+    return jnp.concatenate(xs, axis=dim)
+
+
+def _stack(*args):
+    *xs, dim = args
+    return jnp.stack(xs, axis=dim)
+
+
+def _where(cond, x, y):
+    return jnp.where(cond, x, y)
+
+
+def cat(tensors: Any, dim: int = 0) -> Tensor:
+    """PyTorch equivalent: ``torch.cat``."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    return _op(_cat, (dim,), *tensors, who="cat")
+
+
+concat = cat
+
+
+def stack(tensors: Any, dim: int = 0) -> Tensor:
+    """PyTorch equivalent: ``torch.stack``."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    return _op(_stack, (dim,), *tensors, who="stack")
+
+
+def where(condition: Tensor, x: Any, y: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.where(condition, x, y)``."""
+    return _op(_where, (), condition, _scalar_or_tensor(x), _scalar_or_tensor(y))
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """PyTorch equivalent: ``torch.flatten`` (``start_dim`` defaults to 0)."""
+    return x.flatten(start_dim, end_dim)
+
+
+def relu(x: Tensor) -> Tensor:
+    return x.relu()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return x.sigmoid()
+
+
+def tanh(x: Tensor) -> Tensor:
+    return x.tanh()
+
+
+def softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return (x if dtype is None else x.to(dtype)).softmax(dim)
+
+
+def log_softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return (x if dtype is None else x.to(dtype)).log_softmax(dim)
+
+
+def _method(name: str):
+    def function(x: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(_as_tensor(x), name)(*args, **kwargs)
+
+    function.__name__ = name
+    function.__doc__ = f"PyTorch equivalent: ``torch.{name}`` (same as ``Tensor.{name}``)."
+    return function
+
+
+argmax = _method("argmax")
+argmin = _method("argmin")
+max = _method("max")  # noqa: A001
+min = _method("min")  # noqa: A001
+sum = _method("sum")  # noqa: A001
+mean = _method("mean")
+std = _method("std")
+var = _method("var")
+prod = _method("prod")
+exp = _method("exp")
+log = _method("log")
+sqrt = _method("sqrt")
+abs = _method("abs")  # noqa: A001
+sin = _method("sin")
+cos = _method("cos")
+square = _method("square")
+clamp = _method("clamp")
+clip = clamp
+matmul = _method("matmul")
+mm = _method("mm")
+squeeze = _method("squeeze")
+unsqueeze = _method("unsqueeze")
+transpose = _method("transpose")
+permute = _method("permute")
+reshape = _method("reshape")
+eq = _method("eq")
+ne = _method("ne")
+lt = _method("lt")
+gt = _method("gt")
+le = _method("le")
+ge = _method("ge")
+pow = _method("pow")  # noqa: A001
+norm = _method("norm")
+equal = _method("equal")
+add = _method("add")
+sub = _method("sub")
+mul = _method("mul")
+div = _method("div")
+neg = _method("neg")
+
+
+def maximum(x: Tensor, other: Tensor) -> Tensor:
+    return _op(jnp.maximum, (), x, _scalar_or_tensor(other))
+
+
+def minimum(x: Tensor, other: Tensor) -> Tensor:
+    return _op(jnp.minimum, (), x, _scalar_or_tensor(other))
+
+
+def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
+    return bool(np.allclose(np.asarray(a), np.asarray(b), rtol, atol, equal_nan))
+
+
+def isclose(a: Tensor, b: Any, rtol: float = 1e-5, atol: float = 1e-8) -> Tensor:
+    return (a - b).abs() <= atol + rtol * _as_tensor(b).abs()

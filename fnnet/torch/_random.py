@@ -1,0 +1,95 @@
+"""The shim's global PRNG, seeded by ``torch.manual_seed``.
+
+One jax key drives everything random in fnnet.torch: parameter initialisation and
+``torch.randn`` split it eagerly; Dropout inside a recorded step folds a per-draw index
+into the tape's copy of the key, and the flushed step returns the advanced key, so the
+key is threaded through compiled steps like any other state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+
+
+def advance(key: jax.Array) -> jax.Array:
+    """The key after one flushed step (a pure op recorded at each flush that drew keys)."""
+    return jax.random.fold_in(key, 0x7FFFFFFF)
+
+
+def fold(key: jax.Array, draw: int) -> jax.Array:
+    """The key of one draw inside a step."""
+    return jax.random.fold_in(key, draw)
+
+
+class _State:
+    """Holds the global key; also the writeback target of flushed steps."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed(seed)
+
+    def seed(self, seed: int) -> None:
+        self.initial_seed = int(seed)
+        self.key = jax.random.key(int(seed) % (2**32))
+        self.aval = ((), self.key.dtype, False)
+
+    def write(self, values: list) -> None:
+        (self.key,) = values
+
+    def split(self) -> jax.Array:
+        """A fresh key for one eager draw; advances the global key."""
+        self.key, sub = jax.random.split(self.key)
+        return sub
+
+    def numpy_rng(self) -> np.random.Generator:
+        """A numpy generator seeded from the global key (e.g. for DataLoader shuffling)."""
+        bits = jax.random.bits(self.split(), (2,), dtype=np.uint32)
+        return np.random.default_rng(np.asarray(bits))
+
+
+state = _State(0)
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seeds fnnet.torch's global PRNG. PyTorch equivalent: ``torch.manual_seed``.
+
+    The random numbers differ from PyTorch's (jax's PRNG is not PyTorch's), so parity
+    tests copy a ``state_dict`` instead of relying on equal seeds.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
+    state.seed(int(seed))
+    return Generator().manual_seed(int(seed))
+
+
+def initial_seed() -> int:
+    """The seed last given to :func:`manual_seed`. PyTorch: ``torch.initial_seed``."""
+    return state.initial_seed
+
+
+class Generator:
+    """A seedable source of randomness for ``DataLoader(shuffle=True, generator=g)``.
+
+    PyTorch equivalent: ``torch.Generator``.
+    """
+
+    def __init__(self, device: Any = "cpu") -> None:
+        del device
+        self._rng: np.random.Generator | None = None
+        self._seed: int | None = None
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed if self._seed is not None else state.initial_seed
+
+    def numpy(self) -> np.random.Generator:
+        """The numpy generator behind this one (seeded from the global key if unseeded)."""
+        if self._rng is None:
+            self._rng = state.numpy_rng()
+        return self._rng

@@ -1,0 +1,227 @@
+"""``torch.nn.functional`` over fnnet's pure ops and losses.
+
+Each function records one call of the fnnet function of the same name
+(``fnnet.nn.functional.*`` or ``fnnet.losses.*``); tensors are its inputs, the other
+arguments its static arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fnnet.losses as L
+from fnnet.nn import functional as fnf
+from fnnet.nn.functional.dropout import check_dropout_p
+from fnnet.torch import _graph, _random
+from fnnet.torch.tensor import Tensor, _op, _op_multi, _scalar_or_tensor
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _legacy(name: str, **kwargs: Any) -> None:
+    for key, value in kwargs.items():
+        if value is not None:
+            raise NotImplementedError(f"fnnet.torch: {name}({key}=...) is deprecated in "
+                                      f"PyTorch and not supported; use reduction=")
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.linear``."""
+    return _op(fnf.linear, (), input, weight, bias, who="linear")
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.conv2d``."""
+    return _op(fnf.conv2d, (_hashable(stride), _hashable(padding), _hashable(dilation),
+                            groups), input, weight, bias)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.max_pool2d``."""
+    if return_indices:
+        raise NotImplementedError("fnnet.torch: max_pool2d(return_indices=True) is not "
+                                  "supported")
+    stride = None if stride is None or stride == [] else _hashable(stride)
+    return _op(fnf.max_pool2d, (_hashable(kernel_size), stride, _hashable(padding),
+                                _hashable(dilation), ceil_mode), input)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.avg_pool2d``."""
+    return _op(fnf.avg_pool2d, (_hashable(kernel_size), _hashable(stride), _hashable(padding),
+                                ceil_mode, count_include_pad, divisor_override), input)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.adaptive_avg_pool2d``."""
+    return _op(fnf.adaptive_avg_pool2d, (_hashable(output_size),), input)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.relu``."""
+    return _op(fnf.relu, (), input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return _op(fnf.sigmoid, (), input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return _op(fnf.tanh, (), input)
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.softmax`` (``dim`` is required)."""
+    if dim is None:
+        raise TypeError("softmax: pass dim explicitly (PyTorch's implicit choice is "
+                        "deprecated)")
+    return (input if dtype is None else input.to(dtype)).softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.log_softmax`` (``dim`` is required)."""
+    if dim is None:
+        raise TypeError("log_softmax: pass dim explicitly (PyTorch's implicit choice is "
+                        "deprecated)")
+    return (input if dtype is None else input.to(dtype)).log_softmax(dim)
+
+
+def _dropout(x, key, p, draw):
+    return fnf.dropout(x, p, True, key=_random.fold(key, draw))
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """Drops with probability ``p`` when ``training``; keys come from the step's key.
+
+    PyTorch equivalent: ``torch.nn.functional.dropout`` (note: ``training`` defaults to
+    True, as in PyTorch, even inside ``model.eval()``).
+    """
+    check_dropout_p(p)
+    if not training or p == 0:
+        return input
+    return _op(_dropout, (float(p), _graph.next_draw()), input, _graph.rng_input())
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Updates ``running_mean``/``running_var`` in place when ``training``.
+
+    PyTorch equivalent: ``torch.nn.functional.batch_norm``.
+    """
+    y, mean, var = _op_multi(fnf.batch_norm, (training, momentum, eps), input, running_mean,
+                             running_var, weight, bias)
+    if training:
+        for buffer, new in ((running_mean, mean), (running_var, var)):
+            if buffer is not None:
+                _graph.bind(buffer._cell, new._cell.ref, new._cell.aval, False)
+    return y
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return input.flatten(start_dim, end_dim)
+
+
+# -- losses ---------------------------------------------------------------------------
+
+
+def _ce(x, t, w, ignore_index, reduction, label_smoothing):
+    return L.cross_entropy(x, t, w, ignore_index, reduction, label_smoothing)
+
+
+def _nll(x, t, w, ignore_index, reduction):
+    return L.nll_loss(x, t, w, ignore_index, reduction)
+
+
+def _mse(x, t, reduction):
+    return L.mse_loss(x, t, reduction)
+
+
+def _l1(x, t, reduction):
+    return L.l1_loss(x, t, reduction)
+
+
+def _smooth_l1(x, t, reduction, beta):
+    return L.smooth_l1_loss(x, t, reduction, beta)
+
+
+def _bce(x, t, w, reduction):
+    return L.binary_cross_entropy(x, t, w, reduction)
+
+
+def _bce_logits(x, t, w, pw, reduction):
+    return L.binary_cross_entropy_with_logits(x, t, w, reduction, pw)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.cross_entropy``."""
+    _legacy("cross_entropy", size_average=size_average, reduce=reduce)
+    return _op(_ce, (ignore_index, reduction, float(label_smoothing)), input,
+               _scalar_or_tensor(target), weight)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.nll_loss``."""
+    _legacy("nll_loss", size_average=size_average, reduce=reduce)
+    return _op(_nll, (ignore_index, reduction), input, _scalar_or_tensor(target), weight)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.mse_loss``."""
+    _legacy("mse_loss", size_average=size_average, reduce=reduce)
+    return _op(_mse, (reduction,), input, _scalar_or_tensor(target))
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.l1_loss``."""
+    _legacy("l1_loss", size_average=size_average, reduce=reduce)
+    return _op(_l1, (reduction,), input, _scalar_or_tensor(target))
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None,
+                   reduce: Any = None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.smooth_l1_loss``."""
+    _legacy("smooth_l1_loss", size_average=size_average, reduce=reduce)
+    return _op(_smooth_l1, (reduction, float(beta)), input, _scalar_or_tensor(target))
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.binary_cross_entropy``."""
+    _legacy("binary_cross_entropy", size_average=size_average, reduce=reduce)
+    return _op(_bce, (reduction,), input, _scalar_or_tensor(target), weight)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, size_average: Any = None,
+                                     reduce: Any = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.binary_cross_entropy_with_logits``."""
+    _legacy("binary_cross_entropy_with_logits", size_average=size_average, reduce=reduce)
+    return _op(_bce_logits, (reduction,), input, _scalar_or_tensor(target), weight,
+               pos_weight)
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise NotImplementedError(
+        f"fnnet.torch does not support torch.nn.functional.{name}; use "
+        f"fnnet.nn.functional / fnnet.losses (pure jax functions) instead")

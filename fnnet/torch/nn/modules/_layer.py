@@ -1,0 +1,95 @@
+"""The bridge from a stateful fnnet.torch layer to the pure fnnet layer it wraps.
+
+A wrapped layer keeps an ``fnnet.nn`` layer (``_fn``), initialises its parameters and
+buffers with ``_fn.init(key)`` (PyTorch's initialisation and names), and records one
+node per call that runs ``_fn.apply`` on the recorded values: the layer's arithmetic,
+checks and error messages are fnnet's. In training mode a layer with state (BatchNorm)
+returns its new running statistics as extra outputs, which become the buffers' values;
+a layer that draws random numbers (Dropout) gets a key folded from the step's key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fnnet.torch import _graph, _random
+from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.parameter import Parameter, buffer_from_array
+from fnnet.torch.tensor import _FLOATS, Tensor, _op, _wrap_slot
+
+
+def apply_layer(*args: Any) -> Any:
+    """``layer.apply`` on flat arrays; the last argument is the static spec.
+
+    spec = ``(layer, param_names, state_names, train, draw)``; the arrays are the input,
+    then the parameters, the state, and (when ``draw``) the step's PRNG key.
+    """
+    *arrays, (layer, pnames, snames, train, draw) = args
+    n_p, n_s = len(pnames), len(snames)
+    params = {k: v for k, v in zip(pnames, arrays[1:1 + n_p], strict=False) if v is not None}
+    state = dict(zip(snames, arrays[1 + n_p:1 + n_p + n_s], strict=False))
+    key = _random.fold(arrays[-1], draw) if draw else None
+    y, new_state = layer.apply(params, state, arrays[0], train=train, key=key)
+    if train and snames:
+        return (y, *(new_state[k] for k in snames))
+    return y
+
+
+class Wrapped(Module):
+    """A module computed by one fnnet layer (see the module docstring)."""
+
+    _params: tuple[str, ...] = ()
+    _state: tuple[str, ...] = ()
+    _random = False  # draws random numbers in training mode
+
+    def _wrap(self, fn: Any) -> None:
+        object.__setattr__(self, "_fn", fn)
+        if self._params or self._state:
+            params, state = fn.init(_random.state.split())
+            for name in self._params:
+                self.register_parameter(
+                    name, Parameter._from_array(params[name]) if name in params else None)
+            for name in self._state:
+                self.register_buffer(
+                    name, buffer_from_array(state[name]) if name in state else None)
+        object.__setattr__(self, "_specs", {})
+
+    def _spec(self, train: bool, draw: int) -> tuple:
+        key = (train, draw)
+        spec = self._specs.get(key)
+        if spec is None:
+            state = self._state if any(self._buffers.get(k) is not None
+                                       for k in self._state) else ()
+            spec = (self._fn, self._params, state, train, draw)
+            self._specs[key] = spec
+        return spec
+
+    def forward(self, input: Tensor) -> Tensor:
+        train = self.training
+        d = self.__dict__
+        inputs = [input]
+        for name in self._params:
+            inputs.append(d[name])
+        spec = self._spec(train, 0)
+        if spec[2]:
+            for name in spec[2]:
+                inputs.append(d[name])
+        if self._random and train and self._fn.p > 0:
+            spec = self._spec(train, _graph.next_draw())
+            inputs.append(_graph.rng_input())
+        if not (train and spec[2]):
+            return _op(apply_layer, (spec,), *inputs)
+        first, avals, rg = _graph.record(apply_layer, (spec,), inputs)
+        for i, name in enumerate(spec[2], start=1):
+            _graph.bind(d[name]._cell, first + i, avals[i], False)
+        return _wrap_slot(first, avals[0], rg and avals[0][1] in _FLOATS)
+
+    def extra_repr(self) -> str:
+        return self._fn.extra_repr()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if "_specs" in self.__dict__ and name in self.__dict__.get("_fn").__dict__ and \
+                name not in self._params and name not in self._state:
+            setattr(self._fn, name, value)
+            self._specs.clear()

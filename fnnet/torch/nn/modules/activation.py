@@ -1,0 +1,51 @@
+"""Activation modules, computed by ``fnnet.nn``'s activation layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fnnet.nn as fnn
+from fnnet.torch.nn.modules._layer import Wrapped
+
+
+class ReLU(Wrapped):
+    """PyTorch equivalent: ``torch.nn.ReLU`` (``inplace`` is accepted and ignored)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+        self._wrap(fnn.ReLU(inplace))
+
+
+class Sigmoid(Wrapped):
+    """PyTorch equivalent: ``torch.nn.Sigmoid``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._wrap(fnn.Sigmoid())
+
+
+class Tanh(Wrapped):
+    """PyTorch equivalent: ``torch.nn.Tanh``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._wrap(fnn.Tanh())
+
+
+class Softmax(Wrapped):
+    """PyTorch equivalent: ``torch.nn.Softmax``."""
+
+    def __init__(self, dim: Any = None) -> None:
+        super().__init__()
+        self.dim = dim
+        self._wrap(fnn.Softmax(dim))
+
+
+class LogSoftmax(Wrapped):
+    """PyTorch equivalent: ``torch.nn.LogSoftmax``."""
+
+    def __init__(self, dim: Any = None) -> None:
+        super().__init__()
+        self.dim = dim
+        self._wrap(fnn.LogSoftmax(dim))

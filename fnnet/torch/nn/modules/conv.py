@@ -1,0 +1,30 @@
+"""``nn.Conv2d``, computed by ``fnnet.nn.Conv2d``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fnnet.nn as fnn
+from fnnet.torch.nn.modules._layer import Wrapped
+
+
+class Conv2d(Wrapped):
+    """2-D convolution over ``[N, C, H, W]``. PyTorch equivalent: ``torch.nn.Conv2d``."""
+
+    _params = ("weight", "bias")
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        fn = fnn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                        groups, bias, padding_mode)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = fn.kernel_size
+        self.stride = fn.stride
+        self.padding = fn.padding
+        self.dilation = fn.dilation
+        self.groups = groups
+        self.padding_mode = padding_mode
+        self._wrap(fn)

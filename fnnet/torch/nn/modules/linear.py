@@ -1,0 +1,31 @@
+"""``nn.Linear``, computed by ``fnnet.nn.Linear``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fnnet.nn as fnn
+from fnnet.torch.nn.modules._layer import Wrapped
+
+
+class Linear(Wrapped):
+    """``y = x W^T + b``. PyTorch equivalent: ``torch.nn.Linear``."""
+
+    _params = ("weight", "bias")
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self._wrap(fnn.Linear(in_features, out_features, bias))
+
+
+class Identity(Wrapped):
+    """Returns its input. PyTorch equivalent: ``torch.nn.Identity``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Any) -> Any:
+        return input

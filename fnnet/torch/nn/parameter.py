@@ -1,0 +1,61 @@
+"""``nn.Parameter``: a leaf tensor that requires grad and that modules register."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+
+from fnnet.torch import _graph
+from fnnet.torch._format import format_tensor
+from fnnet.torch._graph import CONST, VAR, Cell
+from fnnet.torch.tensor import Tensor, _as_tensor
+
+
+class Parameter(Tensor):
+    """A tensor registered by a module when assigned as its attribute.
+
+    The value is copied into storage that fnnet.torch owns, so compiled optimizer
+    steps can update it in place (donate the old buffer).
+
+    PyTorch equivalent: ``torch.nn.Parameter``.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:
+            data = jnp.zeros((0,), jnp.float32)
+        if isinstance(data, Tensor):
+            value = jnp.array(data._value(), copy=True)
+        else:
+            value = jnp.array(_as_tensor(data)._value(), copy=True)
+        if requires_grad and value.dtype.kind != "f":
+            raise RuntimeError("Only Tensors of floating point dtype can require gradients")
+        self._cell = Cell(value, owned=True)
+        self._kind = VAR if requires_grad else CONST
+        self.grad = None
+
+    @classmethod
+    def _from_array(cls, value: Any, requires_grad: bool = True) -> Parameter:
+        """Wraps a fresh array (from a layer's ``init``) without copying it."""
+        p = cls.__new__(cls)
+        p._cell = Cell(value, owned=True)
+        p._kind = VAR if requires_grad else CONST
+        p.grad = None
+        return p
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + format_tensor(self)
+
+
+def buffer_from_array(value: Any) -> Tensor:
+    """A tensor owning ``value`` (a layer's buffer, e.g. BatchNorm running statistics)."""
+    t = Tensor.__new__(Tensor)
+    t._cell = Cell(value, owned=True)
+    t._kind = CONST
+    t.grad = None
+    return t
+
+
+_ = _graph

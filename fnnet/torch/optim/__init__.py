@@ -1,0 +1,20 @@
+"""``torch.optim`` over fnnet.optim (optax transformations with PyTorch's rules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fnnet.torch.optim import lr_scheduler
+from fnnet.torch.optim.optimizer import Optimizer
+from fnnet.torch.optim.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise NotImplementedError(
+        f"fnnet.torch does not support torch.optim.{name}; use an optax transformation "
+        f"with fnnet's functional training step (fnnet.train)")
+
+
+__all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]

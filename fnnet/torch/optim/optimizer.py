@@ -1,0 +1,288 @@
+"""``torch.optim.Optimizer`` over fnnet's optax optimizers.
+
+``step()`` records one node that applies ``fnnet.optim.<Name>`` (wrapped in
+``optax.inject_hyperparams`` with every hyperparameter but ``lr`` static) to each
+parameter that has a gradient, then flushes the tape: forward, backward, gradient
+edits and update run as one compiled function, cached by structure. ``lr`` is an input
+of that function, so ``param_group["lr"] = ...`` (or a scheduler) takes effect at the
+next step without recompiling; changing another hyperparameter recompiles.
+
+State is kept per parameter (as PyTorch does) as the leaves of the optax state; it is
+created at a parameter's first step, and ``state_dict()`` renames it to PyTorch's
+layout (``momentum_buffer``, ``step``/``exp_avg``/``exp_avg_sq``...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from fnnet.torch import _compiler, _graph
+from fnnet.torch._graph import WRITEBACK
+from fnnet.torch.tensor import Tensor, _wrap_value
+
+# optax state fields -> PyTorch state names, per named piece of fnnet's optimizers.
+_TORCH_NAMES = {
+    "momentum": {"trace": "momentum_buffer", "momentum_buffer": "momentum_buffer"},
+    "adam": {"mu": "exp_avg", "nu": "exp_avg_sq", "exp_avg": "exp_avg",
+             "exp_avg_sq": "exp_avg_sq", "max_exp_avg_sq": "max_exp_avg_sq"},
+    "adagrad": {"sum": "sum"},
+    "rmsprop": {"nu": "square_avg", "mu": "grad_avg"},
+}
+_COUNTS = {"count", "step"}
+
+
+def _leaf_name(path: tuple) -> str | None:
+    """PyTorch's name for a leaf of an injected fnnet optimizer state (None: not saved)."""
+    names = [getattr(k, "name", getattr(k, "key", None)) for k in path]
+    if names[-1] in _COUNTS:
+        return "step"
+    if names[0] == "inner_state" and len(names) >= 3:
+        return _TORCH_NAMES.get(names[1], {}).get(names[-1])
+    return None
+
+
+def _update(*args: Any) -> list:
+    """The recorded optimizer step (pure): new parameters, then new state leaves."""
+    *arrays, spec = args
+    n, factory, groups = spec
+    params, grads = arrays[:n], arrays[n:2 * n]
+    rest = arrays[2 * n:]
+    new_params, new_leaves = [], []
+    i = 0      # parameter index
+    offset = 0  # into rest
+    lrs = rest[len(rest) - len(groups):]
+    for (static, treedefs), lr in zip(groups, lrs, strict=False):
+        tx = optax.inject_hyperparams(factory, static_args=tuple(k for k, _ in static))(
+            lr=1.0, **dict(static))
+        for treedef in treedefs:
+            count = treedef.num_leaves
+            state = jax.tree_util.tree_unflatten(treedef, rest[offset:offset + count])
+            offset += count
+            state.hyperparams["lr"] = lr
+            updates, state = tx.update(grads[i], state, params[i])
+            new_params.append(optax.apply_updates(params[i], updates))
+            new_leaves.extend(jax.tree_util.tree_leaves(state))
+            i += 1
+    return [*new_params, *new_leaves]
+
+
+class Optimizer:
+    """Base of fnnet.torch's optimizers. PyTorch equivalent: ``torch.optim.Optimizer``.
+
+    Subclasses set ``_factory`` (the fnnet.optim function) and ``_names`` (its
+    hyperparameters other than ``lr``, as PyTorch names them).
+    """
+
+    _factory: Any = None
+    _names: tuple[str, ...] = ()
+
+    def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable "
+                            "of Tensors or dicts, but got " + type(params).__name__)
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self._state: dict[int, tuple[Any, list]] = {}   # id(param) -> (treedef, leaves)
+        self._lr_arrays: dict[int, tuple[Any, Any]] = {}
+        self._pending: list | None = None
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+        # Check the hyperparameters now, with fnnet's messages.
+        for group in self.param_groups:
+            type(self)._factory(lr=group["lr"], **self._static(group))
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        for p in group["params"]:
+            if not isinstance(p, Tensor) or not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self.param_groups.append(group)
+
+    def _static(self, group: dict[str, Any]) -> dict[str, Any]:
+        return {k: (tuple(group[k]) if isinstance(group[k], list) else group[k])
+                for k in self._names}
+
+    # -- gradients and steps ------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drops (or zeroes) every gradient. PyTorch: ``optimizer.zero_grad()``."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad = p.grad.detach().zero_()
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> tuple[Any, list]:
+        tx = optax.inject_hyperparams(type(self)._factory, static_args=self._names)(
+            lr=float(group["lr"]), **self._static(group))
+        shape, dtype, _ = p._cell.aval
+        leaves, treedef = jax.tree_util.tree_flatten(tx.init(jnp.zeros(shape, dtype)))
+        return treedef, leaves
+
+    def _lr(self, index: int, lr: Any) -> Any:
+        cached = self._lr_arrays.get(index)
+        if cached is not None and cached[0] == lr:
+            return cached[1]
+        array = np.asarray(lr, np.float32)
+        self._lr_arrays[index] = (lr, array)
+        return array
+
+    def step(self, closure: Any = None) -> Any:
+        """Applies the update to every parameter with a gradient, and runs the step.
+
+        PyTorch equivalent: ``optimizer.step()``.
+        """
+        loss = None
+        if closure is not None:
+            with _graph_enabled():
+                loss = closure()
+        tp = _graph.tape
+        params, grads, leaves, groups, pending, lrs = [], [], [], [], [], []
+        for index, group in enumerate(self.param_groups):
+            treedefs = []
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                entry = self._state.get(id(p))
+                if entry is None:
+                    entry = self._state[id(p)] = self._new_state(p, group)
+                treedefs.append(entry[0])
+                params.append(p)
+                grads.append(g)
+                leaves.extend(entry[1])
+                pending.append((id(p), entry[0], len(entry[1])))
+            if treedefs:
+                static = tuple(sorted(self._static(group).items()))
+                groups.append((static, tuple(treedefs)))
+                lrs.append(self._lr(index, group["lr"]))
+        if not params:
+            _compiler.flush("step")
+            return loss
+        n = len(params)
+        leaf_avals = tuple(_graph.aval_of(v) for v in leaves)
+        lr_aval = ((), np.dtype(np.float32), False)
+        first_src = _graph.sources([*leaves, *lrs], leaf_avals + (lr_aval,) * len(lrs))
+        tp.src_owner[len(tp.src_owner) - len(lrs) - len(leaves):len(tp.src_owner) - len(lrs)] \
+            = [WRITEBACK] * len(leaves)
+        ins = []
+        for t in (*params, *grads):
+            cell = t._cell
+            slot = cell.ref if cell.tape is tp else _graph.cell_source(tp, cell)
+            ins.append(slot * 4)
+        ins.extend(range(first_src * 4, (first_src + len(leaves) + len(lrs)) * 4, 4))
+        spec = (n, type(self)._factory, tuple(groups))
+        first, out_avals = _graph.record_refs(_update, (spec,), tuple(ins))
+        for i, p in enumerate(params):
+            _graph.bind(p._cell, first + i, out_avals[i], False)
+        self._pending = pending
+        tp.writebacks.append((self, first + n, len(leaves)))
+        _compiler.flush("step")
+        return loss
+
+    def write(self, values: list) -> None:
+        """Receives the new state leaves of the last step (writeback of a flush)."""
+        offset = 0
+        for key, treedef, count in self._pending or ():
+            self._state[key] = (treedef, list(values[offset:offset + count]))
+            offset += count
+        self._pending = None
+
+    # -- state ----------------------------------------------------------------------
+    def _param_state(self, p: Tensor) -> dict[str, Tensor]:
+        entry = self._state.get(id(p))
+        if entry is None:
+            return {}
+        treedef, leaves = entry
+        placeholder = jax.tree_util.tree_unflatten(treedef, list(range(len(leaves))))
+        out: dict[str, Any] = {}
+        for path, index in jax.tree_util.tree_flatten_with_path(placeholder)[0]:
+            name = _leaf_name(path)
+            if name == "step":
+                out.setdefault("step", _wrap_value(jnp.asarray(leaves[index], jnp.float32)))
+            elif name is not None:
+                out[name] = _wrap_value(leaves[index])
+        return out
+
+    @property
+    def state(self) -> dict[Tensor, dict[str, Tensor]]:
+        """Per-parameter state by PyTorch's names (read-only copies).
+
+        PyTorch equivalent: ``optimizer.state``.
+        """
+        return {p: self._param_state(p) for group in self.param_groups
+                for p in group["params"] if id(p) in self._state}
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"state": {index: {...}}, "param_groups": [...]}`` in PyTorch's format."""
+        state, groups, index = {}, [], 0
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                if id(p) in self._state:
+                    state[index] = self._param_state(p)
+                ids.append(index)
+                index += 1
+            groups.append({**{k: v for k, v in group.items() if k != "params"},
+                           "params": ids})
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Loads a state dict saved by PyTorch or fnnet.torch (same format)."""
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        params = []
+        for group, saved in zip(self.param_groups, saved_groups, strict=False):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't "
+                                 "match the size of optimizer's group")
+            for key, value in saved.items():
+                if key != "params":
+                    group[key] = value
+            params.extend((p, group, i)
+                          for p, i in zip(group["params"], saved["params"], strict=True))
+        saved_state = state_dict["state"]
+        for p, group, index in params:
+            entry = saved_state.get(index, saved_state.get(str(index)))
+            if not entry:
+                continue
+            treedef, leaves = self._new_state(p, group)
+            placeholder = jax.tree_util.tree_unflatten(treedef, list(range(len(leaves))))
+            for path, i in jax.tree_util.tree_flatten_with_path(placeholder)[0]:
+                name = _leaf_name(path)
+                if name in entry and entry[name] is not None:
+                    value = np.asarray(entry[name])
+                    leaves[i] = jnp.asarray(value, leaves[i].dtype).reshape(leaves[i].shape)
+            self._state[id(p)] = (treedef, leaves)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        return "\n".join(lines) + "\n)"
+
+
+class _graph_enabled:  # noqa: N801
+    def __enter__(self) -> None:
+        self._previous = _graph.grad_enabled[0]
+        _graph.grad_enabled[0] = True
+
+    def __exit__(self, *exc: Any) -> None:
+        _graph.grad_enabled[0] = self._previous

@@ -1,0 +1,89 @@
+"""SGD, Adagrad, RMSprop, Adam and AdamW: PyTorch's signatures over ``fnnet.optim``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fnnet.optim as fopt
+from fnnet.torch.optim.optimizer import Optimizer
+
+
+def _unsupported(name: str, **flags: Any) -> None:
+    for key, value in flags.items():
+        if value:
+            raise NotImplementedError(f"fnnet.torch: {name}({key}=True) is not supported")
+
+
+class SGD(Optimizer):
+    """PyTorch equivalent: ``torch.optim.SGD`` (update rule: ``fnnet.optim.SGD``)."""
+
+    _factory = staticmethod(fopt.SGD)
+    _names = ("momentum", "dampening", "weight_decay", "nesterov", "maximize")
+
+    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+                 *, maximize: bool = False, foreach: Any = None, differentiable: bool = False,
+                 fused: Any = None) -> None:
+        _unsupported("SGD", differentiable=differentiable)
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+
+class Adam(Optimizer):
+    """PyTorch equivalent: ``torch.optim.Adam`` (update rule: ``fnnet.optim.Adam``)."""
+
+    _factory = staticmethod(fopt.Adam)
+    _names = ("betas", "eps", "weight_decay", "amsgrad", "maximize")
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 foreach: Any = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: Any = None) -> None:
+        _unsupported(type(self).__name__, differentiable=differentiable)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+
+class AdamW(Adam):
+    """PyTorch equivalent: ``torch.optim.AdamW`` (update rule: ``fnnet.optim.AdamW``)."""
+
+    _factory = staticmethod(fopt.AdamW)
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kwargs)
+
+
+class Adagrad(Optimizer):
+    """PyTorch equivalent: ``torch.optim.Adagrad`` (update rule: ``fnnet.optim.Adagrad``)."""
+
+    _factory = staticmethod(fopt.Adagrad)
+    _names = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps", "maximize")
+
+    def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10, foreach: Any = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: Any = None) -> None:
+        _unsupported("Adagrad", differentiable=differentiable)
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps, maximize=maximize))
+
+
+class RMSprop(Optimizer):
+    """PyTorch equivalent: ``torch.optim.RMSprop`` (update rule: ``fnnet.optim.RMSprop``)."""
+
+    _factory = staticmethod(fopt.RMSprop)
+    _names = ("alpha", "eps", "weight_decay", "momentum", "centered", "maximize")
+
+    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 capturable: bool = False, foreach: Any = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        _unsupported("RMSprop", differentiable=differentiable)
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered,
+                                      maximize=maximize))

@@ -1,0 +1,950 @@
+"""``fnnet.torch.Tensor``: a lazy tensor whose operations are recorded, not run.
+
+Each operation appends a node to the current tape (see ``_graph``) and returns a tensor
+holding a reference to its slot; the value is computed when it is needed (``item()``,
+``numpy()``, printing, ``if t > 0:``) or at ``optimizer.step()``, by a compiled function
+of the whole recorded step. Shapes and dtypes are known at once (inferred once per
+structure), so ``x.shape`` and shape errors never wait for the computation.
+
+Aliasing follows PyTorch where it matters for training code: ``detach()``, ``.data``
+and ``state_dict()`` share storage (a :class:`~fnnet.torch._graph.Cell`) with the
+parameter, so they see in-place updates and optimizer steps. Views with another shape
+(``view``, ``reshape``, indexing) are copies.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fnnet.nn import functional as fnf
+from fnnet.torch import _autograd, _compiler, _dtypes, _graph
+from fnnet.torch._graph import CONST, RG, VAR, Cell
+
+_FLOATS = {np.dtype(t) for t in (np.float32, np.float64, np.float16, jnp.bfloat16)}
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _wrap_slot(slot: int, aval: tuple, rg: bool) -> Tensor:
+    t = Tensor.__new__(Tensor)
+    t._cell = _graph.new_cell(slot, aval, rg)
+    t._kind = RG if rg else CONST
+    t.grad = None
+    return t
+
+
+def _op(op: Any, static: tuple, *inputs: Any, check: Any = None, who: Any = None) -> Tensor:
+    """Records ``op(*inputs, *static)`` and returns its (lazy) result."""
+    first, avals, rg = _graph.record(op, static, inputs, check, who)
+    aval = avals[0]
+    rg = rg and aval[1] in _FLOATS
+    t = Tensor.__new__(Tensor)
+    t._cell = _graph.new_cell(first, aval, rg)
+    t._kind = RG if rg else CONST
+    t.grad = None
+    return t
+
+
+def _op_multi(op: Any, static: tuple, *inputs: Any, who: Any = None) -> list[Tensor | None]:
+    first, avals, rg = _graph.record(op, static, inputs, None, who)
+    return [None if aval is None else _wrap_slot(first + i, aval, rg and aval[1] in _FLOATS)
+            for i, aval in enumerate(avals)]
+
+
+def _wrap_value(value: Any, kind: int = CONST, owned: bool = False) -> Tensor:
+    t = Tensor.__new__(Tensor)
+    t._cell = Cell(value, owned=owned)
+    t._kind = kind
+    t.grad = None
+    return t
+
+
+def _as_tensor(value: Any, dtype: Any = None) -> Tensor:
+    if isinstance(value, Tensor):
+        return value if dtype is None else value.to(dtype)
+    return _wrap_value(_graph.as_array(_host(value), dtype))
+
+
+def _host(value: Any) -> Any:
+    """Nested lists/tuples of tensors and numbers as a numpy array (or the value)."""
+    if isinstance(value, (list, tuple)) and any(_has_tensor(v) for v in value):
+        return np.stack([np.asarray(_host(v)) for v in value])
+    if isinstance(value, Tensor):
+        return np.asarray(value._value())
+    if isinstance(value, float) or (isinstance(value, (list, tuple)) and _has_float(value)):
+        return np.asarray(value, dtype=np.float32)
+    return value
+
+
+def _has_tensor(value: Any) -> bool:
+    if isinstance(value, Tensor):
+        return True
+    return isinstance(value, (list, tuple)) and any(_has_tensor(v) for v in value)
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    return isinstance(value, (list, tuple)) and any(_has_float(v) for v in value)
+
+
+# ----------------------------------------------------------------------------------
+# Pure ops with static arguments (module-level so their identity is stable).
+
+
+def _reshape(x, shape):
+    return jnp.reshape(x, shape)
+
+
+def _astype(x, dtype):
+    return x.astype(dtype)
+
+
+def _sum(x, dim, keepdim, dtype):
+    return jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
+
+
+def _mean(x, dim, keepdim):
+    return jnp.mean(x, axis=dim, keepdims=keepdim)
+
+
+def _max(x, dim, keepdim):
+    return jnp.max(x, axis=dim, keepdims=keepdim)
+
+
+def _min(x, dim, keepdim):
+    return jnp.min(x, axis=dim, keepdims=keepdim)
+
+
+def _argmax(x, dim, keepdim):
+    out = jnp.argmax(x if dim is not None else x.reshape(-1), axis=dim, keepdims=keepdim)
+    return out.astype(_graph.canonical_dtype(np.int64))
+
+
+def _argmin(x, dim, keepdim):
+    out = jnp.argmin(x if dim is not None else x.reshape(-1), axis=dim, keepdims=keepdim)
+    return out.astype(_graph.canonical_dtype(np.int64))
+
+
+def _max_dim(x, dim, keepdim):
+    return _max(x, dim, keepdim), _argmax(x, dim, keepdim)
+
+
+def _min_dim(x, dim, keepdim):
+    return _min(x, dim, keepdim), _argmin(x, dim, keepdim)
+
+
+def _var(x, dim, correction, keepdim):
+    return jnp.var(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+def _std(x, dim, correction, keepdim):
+    return jnp.std(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+def _prod(x, dim, keepdim):
+    return jnp.prod(x, axis=dim, keepdims=keepdim)
+
+
+def _pow_scalar(x, exponent):
+    return x ** exponent
+
+
+def _rpow_scalar(x, base):
+    return base ** x
+
+
+def _clamp(x, low, high):
+    return jnp.clip(x, low, high)
+
+
+def _transpose(x, a, b):
+    return jnp.swapaxes(x, a, b)
+
+
+def _permute(x, dims):
+    return jnp.transpose(x, dims)
+
+
+def _squeeze(x, dim):
+    if dim is None:
+        return jnp.squeeze(x)
+    return jnp.squeeze(x, dim) if x.shape[dim] == 1 else x
+
+
+def _unsqueeze(x, dim):
+    return jnp.expand_dims(x, dim)
+
+
+def _expand(x, shape):
+    shape = tuple(x.shape[i - len(shape) + x.ndim] if s == -1 else s
+                  for i, s in enumerate(shape))
+    return jnp.broadcast_to(x, shape)
+
+
+def _repeat(x, reps):
+    return jnp.tile(x, reps)
+
+
+def _copy(x):
+    return jnp.array(x, copy=True)
+
+
+def _copy_into(x, src):
+    return jnp.broadcast_to(jnp.asarray(src, x.dtype), x.shape)
+
+
+def _fill(x, value):
+    return jnp.full_like(x, value)
+
+
+def _zero(x):
+    return jnp.zeros_like(x)
+
+
+def _masked_fill(x, mask, value):
+    return jnp.where(mask, jnp.asarray(value, x.dtype), x)
+
+
+def _softmax(x, dim):
+    return fnf.softmax(x, dim)
+
+
+def _log_softmax(x, dim):
+    return fnf.log_softmax(x, dim)
+
+
+def _flatten(x, start_dim, end_dim):
+    return fnf.flatten(x, start_dim, end_dim)
+
+
+def _norm(x, p, dim, keepdim):
+    if p == 2:
+        return jnp.sqrt(jnp.sum(x * x, axis=dim, keepdims=keepdim))
+    if p == 1:
+        return jnp.sum(jnp.abs(x), axis=dim, keepdims=keepdim)
+    if p == float("inf"):
+        return jnp.max(jnp.abs(x), axis=dim, keepdims=keepdim)
+    return jnp.sum(jnp.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+
+
+def _index(spec: tuple, tensors: tuple) -> tuple:
+    out, it = [], iter(tensors)
+    for kind, *rest in spec:
+        if kind == "s":
+            out.append(slice(*rest))
+        elif kind == "i":
+            out.append(rest[0])
+        elif kind == "n":
+            out.append(None)
+        elif kind == "e":
+            out.append(Ellipsis)
+        else:
+            out.append(next(it))
+    return tuple(out)
+
+
+def _getitem(x, *args):
+    *tensors, spec = args
+    return x[_index(spec, tensors)]
+
+
+def _setitem(x, value, *args):
+    *tensors, spec = args
+    return x.at[_index(spec, tensors)].set(jnp.asarray(value, x.dtype))
+
+
+def _index_spec(index: Any) -> tuple[tuple, list]:
+    if not isinstance(index, tuple):
+        index = (index,)
+    spec, tensors = [], []
+    for item in index:
+        if isinstance(item, slice):
+            parts = [int(p) if isinstance(p, (Tensor, np.integer)) else p
+                     for p in (item.start, item.stop, item.step)]
+            spec.append(("s", *parts))
+        elif item is None:
+            spec.append(("n",))
+        elif item is Ellipsis:
+            spec.append(("e",))
+        elif isinstance(item, (bool, np.bool_)):
+            spec.append(("t",))
+            tensors.append(_as_tensor(np.asarray(item)))
+        elif isinstance(item, (int, np.integer)):
+            spec.append(("i", int(item)))
+        else:
+            item = item if isinstance(item, Tensor) else _as_tensor(np.asarray(item))
+            if item._cell.aval[1] == np.bool_:
+                raise NotImplementedError(
+                    "fnnet.torch does not support boolean mask indexing (its result has a "
+                    "data-dependent shape, which cannot be compiled); use "
+                    "torch.where(mask, x, 0) or x * mask instead")
+            spec.append(("t",))
+            tensors.append(item)
+    return tuple(spec), tensors
+
+
+def _shape_args(args: tuple) -> tuple:
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            a = a.item()
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"shape must be ints, got {type(a).__name__}")
+        out.append(int(a))
+    return tuple(out)
+
+
+def _view_check(op: str):
+    def check(x: Tensor, shape: tuple) -> None:
+        size = math.prod(x.shape)
+        if shape.count(-1) > 1:
+            raise RuntimeError("only one dimension can be inferred")
+        known = math.prod(s for s in shape if s != -1)
+        if any(s < -1 for s in shape) or (
+                size % known if known else size) or (-1 not in shape and known != size):
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+    return check
+
+
+def _dims(dim: Any) -> Any:
+    if isinstance(dim, list):
+        return tuple(dim)
+    return dim
+
+
+class Tensor:
+    """A lazy n-dimensional array with PyTorch's API. PyTorch: ``torch.Tensor``."""
+
+    __slots__ = ("_cell", "_kind", "grad", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, *data: Any) -> None:
+        if len(data) == 1 and not isinstance(data[0], (int, np.integer)):
+            value = _graph.as_array(_host(data[0]), np.float32)
+        else:
+            value = jnp.zeros(_shape_args(data), jnp.float32)
+        self._cell = Cell(value)
+        self._kind = CONST
+        self.grad = None
+
+    # -- values -------------------------------------------------------------------
+    def _value(self) -> Any:
+        cell = self._cell
+        return cell.val if cell.val is not None else _compiler.materialize(cell)
+
+    def item(self) -> Any:
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted "
+                               f"to Scalar")
+        return np.asarray(self._value()).reshape(()).item()
+
+    def numpy(self) -> np.ndarray:
+        if self._kind != CONST:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return np.array(self._value())
+
+    def tolist(self) -> Any:
+        return np.asarray(self._value()).tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = np.asarray(self._value())
+        return out.astype(dtype) if dtype is not None else out
+
+    def __jax_array__(self) -> Any:
+        return jnp.asarray(self._value())
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is "
+                               "ambiguous")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._cell.aval[1].kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to "
+                            "an index")
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        from fnnet.torch._format import format_tensor
+
+        return format_tensor(self)
+
+    def __format__(self, spec: str) -> str:
+        if self.dim() == 0:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        out = _wrap_value(jnp.array(self._value(), copy=True), VAR if self._kind == VAR
+                          else CONST)
+        out.__class__ = type(self)
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        return out
+
+    def __reduce__(self) -> tuple:
+        return (_rebuild, (np.asarray(self._value()), self.requires_grad))
+
+    # -- metadata -----------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._cell.aval[0])
+
+    def size(self, dim: int | None = None) -> Any:
+        shape = self._cell.aval[0]
+        if dim is None:
+            return Size(shape)
+        return shape[dim]
+
+    def dim(self) -> int:
+        return len(self._cell.aval[0])
+
+    ndim = property(dim)
+
+    def numel(self) -> int:
+        return math.prod(self._cell.aval[0])
+
+    nelement = numel
+
+    def __len__(self) -> int:
+        shape = self._cell.aval[0]
+        if not shape:
+            raise TypeError("len() of a 0-d tensor")
+        return shape[0]
+
+    @property
+    def dtype(self) -> _dtypes.dtype:
+        return _dtypes.from_np(self._cell.aval[1])
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self._cell.aval[1] in _FLOATS
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._kind != CONST
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._kind == RG and not value:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. "
+                               "If you want to use a computed variable in a subgraph that "
+                               "doesn't require differentiation use var_no_grad = "
+                               "var.detach().")
+        if self._kind != RG:
+            if value and self._cell.aval[1] not in _FLOATS:
+                raise RuntimeError("only Tensors of floating point dtype can require "
+                                   "gradients")
+            self._kind = VAR if value else CONST
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._kind != RG
+
+    @property
+    def grad_fn(self) -> Any:
+        if self._kind != RG:
+            return None
+        cell = self._cell
+        if cell.tape is _graph.tape:
+            node = next(n for n in reversed(_graph.tape.nodes)
+                        if n[4] <= cell.ref < n[4] + n[5])
+            return _GradFn(node[0])
+        return _GradFn(None)
+
+    @property
+    def data(self) -> Tensor:
+        out = Tensor.__new__(Tensor)
+        out._cell = self._cell
+        out._kind = CONST
+        out.grad = None
+        return out
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        value = _as_tensor(value)
+        self._cell = Cell(jnp.array(value._value(), copy=True), owned=self._cell.owned)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802
+        return self.permute(*reversed(range(self.dim())))
+
+    # -- autograd -----------------------------------------------------------------
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        if create_graph or inputs is not None:
+            raise NotImplementedError("fnnet.torch: backward(create_graph=..., inputs=...) is "
+                                      "not supported; use jax.grad on fnnet's functional API")
+        _autograd.backward(self, gradient, retain_graph)
+
+    def detach(self) -> Tensor:
+        return self.data
+
+    def detach_(self) -> Tensor:
+        if self._kind == RG:
+            self._kind = CONST
+        return self
+
+    def retain_grad(self) -> None:
+        raise NotImplementedError("fnnet.torch does not support retain_grad(); take gradients "
+                                  "of intermediate values with jax.grad on the functional API")
+
+    # -- conversions ----------------------------------------------------------------
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        if kwargs:
+            raise NotImplementedError(f"fnnet.torch: Tensor.to() does not support "
+                                      f"{sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, _dtypes.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+        return self if dtype is None else self._cast(_dtypes.to_np(dtype))
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        return self
+
+    def _cast(self, np_dtype: Any) -> Tensor:
+        if self._cell.aval[1] == np_dtype:
+            return self
+        return _op(_astype, (np.dtype(np_dtype),), self)
+
+    def type(self, dtype: Any = None) -> Any:
+        if dtype is None:
+            return f"torch.{_TYPE_NAMES.get(self.dtype.name, 'Tensor')}"
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self._cast(np.dtype(np.float32))
+
+    def double(self) -> Tensor:
+        return self._cast(_dtypes.to_np(_dtypes.float64))
+
+    def half(self) -> Tensor:
+        return self._cast(np.dtype(np.float16))
+
+    def long(self) -> Tensor:
+        return self._cast(_dtypes.to_np(_dtypes.int64))
+
+    def int(self) -> Tensor:
+        return self._cast(np.dtype(np.int32))
+
+    def bool(self) -> Tensor:
+        return self._cast(np.dtype(np.bool_))
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self._cast(other._cell.aval[1])
+
+    def clone(self, **kwargs: Any) -> Tensor:
+        return _op(_copy, (), self)
+
+    def contiguous(self, **kwargs: Any) -> Tensor:
+        return self
+
+    # -- shape ----------------------------------------------------------------------
+    def view(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], _dtypes.dtype):
+            raise NotImplementedError("fnnet.torch does not support view(dtype)")
+        shape = _shape_args(shape)
+        return _op(_reshape, (shape,), self, check=_VIEW_CHECK)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        shape = _shape_args(shape)
+        return _op(_reshape, (shape,), self, check=_VIEW_CHECK)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(*other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _op(_flatten, (start_dim, end_dim), self, who="flatten")
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        return _op(_squeeze, (dim,), self, who="squeeze")
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _op(_unsqueeze, (dim,), self, who="unsqueeze")
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _op(_permute, (_shape_args(dims),), self, who="permute")
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _op(_transpose, (dim0, dim1), self, who="transpose")
+
+    def t(self) -> Tensor:
+        if self.dim() > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.dim()}D")
+        return self.T
+
+    def expand(self, *shape: Any) -> Tensor:
+        return _op(_expand, (_shape_args(shape),), self, who="expand")
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(*other.shape)
+
+    def repeat(self, *reps: Any) -> Tensor:
+        return _op(_repeat, (_shape_args(reps),), self, who="repeat")
+
+    def __getitem__(self, index: Any) -> Tensor:
+        spec, tensors = _index_spec(index)
+        return _op(_getitem, (spec,), self, *tensors, who="index")
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        spec, tensors = _index_spec(index)
+        self._inplace(_op(_setitem, (spec,), self, _scalar_or_tensor(value), *tensors,
+                          who="index assignment"))
+
+    def __iter__(self):
+        if self.dim() == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
+
+    # -- arithmetic -------------------------------------------------------------------
+    def __add__(self, other):
+        return _op(jnp.add, (), self, _scalar_or_tensor(other))
+
+    def __radd__(self, other):
+        return _op(jnp.add, (), _scalar_or_tensor(other), self)
+
+    def __sub__(self, other):
+        return _op(jnp.subtract, (), self, _scalar_or_tensor(other))
+
+    def __rsub__(self, other):
+        return _op(jnp.subtract, (), _scalar_or_tensor(other), self)
+
+    def __mul__(self, other):
+        return _op(jnp.multiply, (), self, _scalar_or_tensor(other))
+
+    def __rmul__(self, other):
+        return _op(jnp.multiply, (), _scalar_or_tensor(other), self)
+
+    def __truediv__(self, other):
+        return _op(jnp.true_divide, (), self, _scalar_or_tensor(other))
+
+    def __rtruediv__(self, other):
+        return _op(jnp.true_divide, (), _scalar_or_tensor(other), self)
+
+    def __floordiv__(self, other):
+        return _op(jnp.floor_divide, (), self, _scalar_or_tensor(other))
+
+    def __rfloordiv__(self, other):
+        return _op(jnp.floor_divide, (), _scalar_or_tensor(other), self)
+
+    def __mod__(self, other):
+        return _op(jnp.remainder, (), self, _scalar_or_tensor(other))
+
+    def __pow__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return _op(_pow_scalar, (other,), self)
+        return _op(jnp.power, (), self, _scalar_or_tensor(other))
+
+    def __rpow__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return _op(_rpow_scalar, (other,), self)
+        return _op(jnp.power, (), _scalar_or_tensor(other), self)
+
+    def __matmul__(self, other):
+        return _op(jnp.matmul, (), self, _scalar_or_tensor(other), who="matmul")
+
+    def __rmatmul__(self, other):
+        return _op(jnp.matmul, (), _scalar_or_tensor(other), self, who="matmul")
+
+    def __neg__(self):
+        return _op(jnp.negative, (), self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _op(jnp.abs, (), self)
+
+    def __invert__(self):
+        return _op(jnp.invert, (), self)
+
+    def __and__(self, other):
+        return _op(jnp.bitwise_and, (), self, _scalar_or_tensor(other))
+
+    def __or__(self, other):
+        return _op(jnp.bitwise_or, (), self, _scalar_or_tensor(other))
+
+    def __xor__(self, other):
+        return _op(jnp.bitwise_xor, (), self, _scalar_or_tensor(other))
+
+    def __eq__(self, other):  # type: ignore[override]
+        return _op(jnp.equal, (), self, _scalar_or_tensor(other))
+
+    def __ne__(self, other):  # type: ignore[override]
+        return _op(jnp.not_equal, (), self, _scalar_or_tensor(other))
+
+    def __lt__(self, other):
+        return _op(jnp.less, (), self, _scalar_or_tensor(other))
+
+    def __le__(self, other):
+        return _op(jnp.less_equal, (), self, _scalar_or_tensor(other))
+
+    def __gt__(self, other):
+        return _op(jnp.greater, (), self, _scalar_or_tensor(other))
+
+    def __ge__(self, other):
+        return _op(jnp.greater_equal, (), self, _scalar_or_tensor(other))
+
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    matmul = __matmul__
+    eq = __eq__
+    ne = __ne__
+    lt = __lt__
+    le = __le__
+    gt = __gt__
+    ge = __ge__
+    neg = __neg__
+    abs = __abs__
+    pow = __pow__
+
+    def mm(self, other: Tensor) -> Tensor:
+        return self @ other
+
+    def equal(self, other: Tensor) -> bool:
+        return tuple(self.shape) == tuple(other.shape) and bool((self == other).all())
+
+    # -- in place -----------------------------------------------------------------------
+    def _inplace(self, result: Tensor) -> Tensor:
+        if self._kind == VAR and _graph.grad_enabled[0]:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        result = result._cast(self._cell.aval[1]) if result._cell.aval[1] != \
+            self._cell.aval[1] else result
+        if tuple(result.shape) != tuple(self.shape):
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
+                               f"broadcast shape {list(result.shape)}")
+        rcell = result._cell
+        _graph.bind(self._cell, rcell.ref, rcell.aval, rcell.rg)
+        if rcell.rg and self._kind == CONST:
+            self._kind = RG
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace(self + (other if alpha == 1 else other * alpha))
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(self - (other if alpha == 1 else other * alpha))
+
+    def mul_(self, other):
+        return self._inplace(self * other)
+
+    def div_(self, other):
+        return self._inplace(self / other)
+
+    def pow_(self, other):
+        return self._inplace(self ** other)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        return self._inplace(self.clamp(min, max))
+
+    def neg_(self):
+        return self._inplace(-self)
+
+    def zero_(self):
+        return self._inplace(_op(_zero, (), self))
+
+    def fill_(self, value):
+        return self._inplace(_op(_fill, (builtins.float(value) if isinstance(
+            value, Tensor) else value,), self))
+
+    def copy_(self, src, non_blocking=False):
+        return self._inplace(_op(_copy_into, (), self, _scalar_or_tensor(src)))
+
+    def masked_fill_(self, mask, value):
+        return self._inplace(self.masked_fill(mask, value))
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    # -- math -----------------------------------------------------------------------
+    def exp(self):
+        return _op(jnp.exp, (), self)
+
+    def log(self):
+        return _op(jnp.log, (), self)
+
+    def sqrt(self):
+        return _op(jnp.sqrt, (), self)
+
+    def sin(self):
+        return _op(jnp.sin, (), self)
+
+    def cos(self):
+        return _op(jnp.cos, (), self)
+
+    def square(self):
+        return _op(_pow_scalar, (2,), self)
+
+    def relu(self):
+        return _op(fnf.relu, (), self)
+
+    def sigmoid(self):
+        return _op(fnf.sigmoid, (), self)
+
+    def tanh(self):
+        return _op(fnf.tanh, (), self)
+
+    def softmax(self, dim):
+        return _op(_softmax, (dim,), self, who="softmax")
+
+    def log_softmax(self, dim):
+        return _op(_log_softmax, (dim,), self, who="log_softmax")
+
+    def clamp(self, min=None, max=None):  # noqa: A002
+        return _op(_clamp, (min, max), self)
+
+    clip = clamp
+
+    def masked_fill(self, mask, value):
+        return _op(_masked_fill, (builtins.float(value),), self, mask)
+
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        np_dtype = None if dtype is None else _dtypes.to_np(dtype)
+        if np_dtype is None and self._cell.aval[1].kind in "bi":
+            np_dtype = _graph.canonical_dtype(np.int64)
+        return _op(_sum, (_dims(dim), keepdim, np_dtype), self, who="sum")
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return _op(_mean, (_dims(dim), keepdim), x, who="mean")
+
+    def max(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return _op(jnp.maximum, (), self, dim)
+        if dim is None:
+            return _op(_max, (None, False), self, who="max")
+        values, indices = _op_multi(_max_dim, (dim, keepdim), self, who="max")
+        return values_indices(values, indices)
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return _op(jnp.minimum, (), self, dim)
+        if dim is None:
+            return _op(_min, (None, False), self, who="min")
+        values, indices = _op_multi(_min_dim, (dim, keepdim), self, who="min")
+        return values_indices(values, indices)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _op(_argmax, (dim, keepdim), self, who="argmax")
+
+    def argmin(self, dim=None, keepdim=False):
+        return _op(_argmin, (dim, keepdim), self, who="argmin")
+
+    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        correction = (1 if unbiased else 0) if correction is None else correction
+        return _op(_var, (_dims(dim), correction, keepdim), self, who="var")
+
+    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        correction = (1 if unbiased else 0) if correction is None else correction
+        return _op(_std, (_dims(dim), correction, keepdim), self, who="std")
+
+    def prod(self, dim=None, keepdim=False):
+        return _op(_prod, (dim, keepdim), self, who="prod")
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        return _op(_norm, (p, _dims(dim), keepdim), self, who="norm")
+
+    def all(self, dim=None):
+        return _op(jnp.all, (dim,), self)
+
+    def any(self, dim=None):
+        return _op(jnp.any, (dim,), self)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise Unsupported(
+            f"fnnet.torch does not support Tensor.{name}; use jax.numpy on "
+            f"tensor.detach().numpy() or fnnet's functional API")
+
+
+_VIEW_CHECK = _view_check("view")
+_TYPE_NAMES = {"float32": "FloatTensor", "int32": "IntTensor", "int64": "LongTensor",
+               "float64": "DoubleTensor", "bool": "BoolTensor", "uint8": "ByteTensor"}
+
+
+class Unsupported(NotImplementedError, AttributeError):
+    """A PyTorch name fnnet.torch does not provide (also an AttributeError for hasattr)."""
+
+
+class _GradFn:
+    def __init__(self, op: Any) -> None:
+        self.name = getattr(op, "__name__", "Op").strip("_").title().replace("_", "")
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward0>"
+
+
+def _scalar_or_tensor(value: Any) -> Any:
+    kind = type(value)
+    if kind is float or kind is int or kind is bool or isinstance(value, Tensor):
+        return value
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    return _as_tensor(value)
+
+
+def _rebuild(array: np.ndarray, requires_grad: bool) -> Tensor:
+    return _wrap_value(_graph.as_array(array), VAR if requires_grad else CONST)
+
+
+class Size(tuple):
+    """A tensor shape. PyTorch equivalent: ``torch.Size``."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+
+_ = jax

@@ -1,0 +1,155 @@
+"""``torch.utils.data``: Dataset, TensorDataset and DataLoader.
+
+Batches are assembled on the host with numpy (a :class:`TensorDataset` is indexed with
+one fancy-indexing call per batch) and handed to the step as inputs of the compiled
+function. Shuffling draws a permutation from ``generator`` or, without one, from the
+global PRNG seeded by ``torch.manual_seed``; the order differs from PyTorch's (another
+PRNG), so parity tests pass the same index order as ``sampler``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from fnnet.torch import _graph, _random
+from fnnet.torch.tensor import Tensor, _wrap_value
+
+
+class Dataset:
+    """Map-style dataset: ``__getitem__`` and ``__len__``. PyTorch: ``Dataset``."""
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+
+class TensorDataset(Dataset):
+    """Samples are the ``index``-th rows of each tensor. PyTorch: ``TensorDataset``."""
+
+    def __init__(self, *tensors: Any) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        sizes = {len(t) for t in tensors}
+        if len(sizes) != 1:
+            raise ValueError(f"Size mismatch between tensors: first dimensions {sorted(sizes)}")
+        self.tensors = tuple(tensors)
+        self._host = tuple(np.asarray(t) for t in tensors)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple(_wrap_value(_host_array(a[index])) for a in self._host)
+
+    def __len__(self) -> int:
+        return len(self._host[0])
+
+
+class Subset(Dataset):
+    """PyTorch equivalent: ``torch.utils.data.Subset``."""
+
+    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
+        self.dataset, self.indices = dataset, list(indices)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.dataset[self.indices[index]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def _host_array(value: Any) -> np.ndarray:
+    array = np.asarray(value)
+    dtype = _graph.canonical_dtype(array.dtype)
+    return array if array.dtype == dtype else array.astype(dtype)
+
+
+def default_collate(batch: list) -> Any:
+    """Stacks samples: tensors/arrays/numbers into tensors, tuples and dicts elementwise.
+
+    PyTorch equivalent: ``torch.utils.data.default_collate``.
+    """
+    first = batch[0]
+    if isinstance(first, Tensor):
+        return _wrap_value(np.stack([np.asarray(b) for b in batch]))
+    if isinstance(first, (np.ndarray, np.generic, int, float, bool)):
+        return _wrap_value(_host_array(np.stack([np.asarray(b) for b in batch])))
+    if isinstance(first, dict):
+        return {k: default_collate([b[k] for b in batch]) for k in first}
+    if isinstance(first, (tuple, list)):
+        return type(first)(default_collate(list(items)) for items in zip(*batch, strict=False)) \
+            if not hasattr(first, "_fields") else type(first)(
+                *(default_collate(list(items)) for items in zip(*batch, strict=False)))
+    if isinstance(first, str):
+        return list(batch)
+    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
+                    f"dicts or lists; found {type(first).__name__}")
+
+
+class DataLoader:
+    """Iterates over a dataset in batches.
+
+    Args:
+        dataset: a map-style dataset.
+        batch_size: samples per batch.
+        shuffle: a fresh permutation each epoch (from ``generator`` or the global PRNG).
+        sampler: an iterable of indices giving the order (exclusive with ``shuffle``).
+        drop_last: drop the last incomplete batch.
+        collate_fn: turns a list of samples into a batch (default: stacking).
+        generator: a :class:`fnnet.torch.Generator` for the shuffling.
+
+    Worker processes, pinning and prefetching are accepted and ignored.
+
+    PyTorch equivalent: ``torch.utils.data.DataLoader``.
+    """
+
+    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool = False,
+                 sampler: Iterable[int] | None = None, batch_sampler: Any = None,
+                 num_workers: int = 0, collate_fn: Callable | None = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Any = None, generator: Any = None, **kwargs: Any) -> None:
+        if batch_sampler is not None:
+            raise NotImplementedError("fnnet.torch: DataLoader(batch_sampler=...) is not "
+                                      "supported; use sampler= and batch_size=")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_size is None or batch_size < 1:
+            raise ValueError(f"batch_size should be a positive integer value, but got "
+                             f"batch_size={batch_size}")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.sampler = sampler
+        self.drop_last = drop_last
+        self.collate_fn = collate_fn
+        self.generator = generator
+
+    def __len__(self) -> int:
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def _order(self) -> np.ndarray:
+        if self.sampler is not None:
+            return np.asarray(list(self.sampler), dtype=np.int64)
+        n = len(self.dataset)
+        if not self.shuffle:
+            return np.arange(n)
+        rng = self.generator.numpy() if self.generator is not None else \
+            _random.state.numpy_rng()
+        return rng.permutation(n)
+
+    def __iter__(self) -> Iterator[Any]:
+        order = self._order()
+        size = self.batch_size
+        stop = len(order) - len(order) % size if self.drop_last else len(order)
+        fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
+        for start in range(0, stop, size):
+            index = order[start:start + size]
+            if fast:
+                yield [_wrap_value(_host_array(a[index])) for a in self.dataset._host]
+            else:
+                samples = [self.dataset[int(i)] for i in index]
+                yield (self.collate_fn or default_collate)(samples)
