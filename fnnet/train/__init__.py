@@ -1,6 +1,7 @@
 """Training: the state, pure jitted steps, and ``fit``."""
 
 from fnnet.train.fit import NonFiniteLossError, evaluate, fit
+from fnnet.train.plot import plot_history
 from fnnet.train.state import TrainState, create_train_state
 from fnnet.train.step import batch_metrics, make_eval_step, make_predict, make_train_step
 
@@ -14,4 +15,5 @@ __all__ = [
     "make_eval_step",
     "make_predict",
     "make_train_step",
+    "plot_history",
 ]

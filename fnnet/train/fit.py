@@ -61,16 +61,11 @@ def _num_classes(model: Module, state: TrainState, x: Any) -> int | None:
 
 
 def _check_labels(name: str, y: Any, num_classes: int | None) -> None:
-    labels = np.asarray(y)
-    if num_classes is None or not np.issubdtype(labels.dtype, np.integer):
-        return
-    bad = (labels < 0) | (labels >= num_classes)
-    if bad.any():
-        index = int(np.argmax(bad))
-        raise ValueError(
-            f"{name}: labels must lie in [0, {num_classes}) for a model with {num_classes} "
-            f"outputs; label {int(labels[index])} at index {index} does not"
-        )
+    """Refuses class labels outside ``[0, num_classes)`` before any step runs."""
+    from fnnet.losses import check_labels
+
+    if num_classes is not None and np.issubdtype(np.asarray(y).dtype, np.integer):
+        check_labels(y, num_classes, name=f"{name} labels")
 
 
 def _stack(batches: list[Batch]) -> Batch:

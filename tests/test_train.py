@@ -1,0 +1,183 @@
+"""fnnet.train: steps, fit, evaluation, and their guards."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from helpers import assert_close
+
+from fnnet import data, losses, models, nn, optim
+from fnnet.nn import functional as F
+from fnnet.train import (
+    NonFiniteLossError,
+    create_train_state,
+    evaluate,
+    fit,
+    make_eval_step,
+    make_train_step,
+)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load("digits", "train"), data.load("digits", "test")
+
+
+class DropoutNet(nn.Module):
+    """Linear -> ReLU -> Dropout -> BatchNorm1d -> Linear: every kind of state and key."""
+
+    def __init__(self):
+        self.fc1 = nn.Linear(64, 32)
+        self.drop = nn.Dropout(0.3)
+        self.bn = nn.BatchNorm1d(32)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, m, x):
+        x = m.drop(F.relu(m.fc1(F.flatten(x, 1))))
+        return m.fc2(m.bn(x))
+
+
+def _batches(n_steps, batch=16, seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((batch, 1, 8, 8)).astype(np.float32),
+             rng.integers(0, 10, batch).astype(np.int32)) for _ in range(n_steps)]
+
+
+def test_fit_reaches_95_percent_on_digits(digits):
+    (tx, ty), (vx, vy) = digits
+    model = models.MLP((64, 128, 64, 10))
+    state, history = fit(model, optim.Adam(lr=1e-3), (tx, ty), eval_data=(vx, vy),
+                         epochs=15, batch_size=32, progress=False)
+    assert history["eval_accuracy"][-1] >= 0.95
+    assert len(history["loss"]) == 15
+    assert history["loss"][-1] < history["loss"][0]
+    assert int(state.step) == 15 * (len(tx) // 32)
+    again = evaluate(model, state, (vx, vy))
+    assert again["accuracy"] == pytest.approx(history["eval_accuracy"][-1])
+
+
+def test_jitted_and_plain_steps_agree(key):
+    model = DropoutNet()
+    opt = optim.SGD(lr=0.1, momentum=0.9)
+    jitted = make_train_step(model, opt, losses.cross_entropy, donate=False)
+    plain = make_train_step(model, opt, losses.cross_entropy, jit=False)
+    a = b = create_train_state(model, opt, key)
+    for batch in _batches(5):
+        a, ma = jitted(a, batch)
+        b, mb = plain(b, batch)
+        assert_close(ma["loss"], mb["loss"], rtol=1e-5)
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        if jnp.issubdtype(x.dtype, jnp.floating):
+            assert_close(x, y, rtol=1e-5, atol=1e-6)
+
+
+def test_steps_per_call_equals_single_steps(key):
+    model = DropoutNet()
+    opt = optim.Adam(lr=1e-2)
+    single = make_train_step(model, opt, donate=False)
+    fused = make_train_step(model, opt, steps_per_call=4, donate=False)
+    batches = _batches(4)
+    a = b = create_train_state(model, opt, key)
+    for batch in batches:
+        a, _ = single(a, batch)
+    stacked = tuple(np.stack([bt[i] for bt in batches]) for i in range(2))
+    b, metrics = fused(b, stacked)
+    assert metrics["loss"].shape == (4,)
+    assert int(b.step) == 4
+    for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params), strict=True):
+        assert_close(x, y, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="steps_per_call=4 expects batches stacked"):
+        fused(b, batches[0])
+
+
+def test_dropout_and_batchnorm_state_are_threaded(key):
+    model = DropoutNet()
+    opt = optim.SGD(lr=0.1)
+    step = make_train_step(model, opt, donate=False)
+    state = create_train_state(model, opt, key)
+    new, _ = step(state, _batches(1)[0])
+    assert int(new.layer_state["bn"]["num_batches_tracked"]) == 1
+    assert not np.allclose(new.layer_state["bn"]["running_mean"], 0.0)
+    # The same state and batch give the same result (the key is in the state).
+    again, _ = step(state, _batches(1)[0])
+    for x, y in zip(jax.tree.leaves(new[:4]), jax.tree.leaves(again[:4]), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_eval_step_uses_running_statistics(key):
+    model = DropoutNet()
+    state = create_train_state(model, optim.SGD(lr=0.1), key)
+    x, y = _batches(1)[0]
+    metrics = make_eval_step(model)(state, (x, y))
+    logits, _ = model.apply(state.params, state.layer_state, x, train=False)
+    assert_close(metrics["loss"], losses.cross_entropy(logits, y))
+
+
+def test_fit_is_a_function_of_the_seed(digits):
+    (tx, ty), _ = digits
+    runs = [fit(DropoutNet(), optim.SGD(lr=0.05), (tx[:256], ty[:256]), epochs=2,
+                batch_size=32, seed=seed, progress=False)[0] for seed in (3, 3, 4)]
+    same = jax.tree.leaves(runs[0].params), jax.tree.leaves(runs[1].params)
+    for x, y in zip(*same, strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    assert not np.array_equal(np.asarray(runs[0].params["fc1"]["weight"]),
+                              np.asarray(runs[2].params["fc1"]["weight"]))
+
+
+def test_labels_out_of_range_are_refused(digits):
+    (tx, ty), (vx, vy) = digits
+    bad = ty.copy()
+    bad[7] = 10
+    model = models.MLP((64, 32, 10))
+    with pytest.raises(ValueError, match=r"train_data labels: class labels must lie in "
+                                         r"\[0, 10\), got 10 at index 7"):
+        fit(model, optim.SGD(lr=0.1), (tx, bad), progress=False)
+    state = create_train_state(model, optim.SGD(lr=0.1), jax.random.key(0))
+    with pytest.raises(ValueError, match=r"eval_data labels: class labels must lie in "
+                                         r"\[0, 10\), got -1 at index 4"):
+        evaluate(model, state, (vx, np.where(np.arange(len(vy)) == 4, -1, vy)))
+
+
+def test_nan_in_a_batch_stops_fit_at_that_step(digits):
+    (tx, ty), _ = digits
+    x = tx[:320].copy()
+    batches = list(data.batches(x, ty[:320], 32, seed=0, epoch=0, drop_last=True))
+    batches[6][0][3, 0, 2, 2] = np.nan  # the 7th step of the first epoch: step 6
+    with pytest.raises(NonFiniteLossError, match="non-finite loss or gradient at step 6") as err:
+        fit(models.MLP((64, 32, 10)), optim.SGD(lr=0.1), lambda epoch: batches,
+            progress=False, log_every=3)
+    assert err.value.step == 6
+    state, history = fit(models.MLP((64, 32, 10)), optim.SGD(lr=0.1), lambda epoch: batches,
+                         progress=False, on_nonfinite="skip")
+    assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(state.params))
+    assert int(state.step) == 10
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"epochs": 0}, "epochs must be a positive int, got 0"),
+        ({"batch_size": 5000}, "batch_size 5000 is larger than train_data"),
+        ({"on_nonfinite": "warn"}, "on_nonfinite must be one of"),
+    ],
+)
+def test_fit_bad_arguments(digits, kwargs, message):
+    (tx, ty), _ = digits
+    with pytest.raises(ValueError, match=message):
+        fit(models.MLP((64, 10)), optim.SGD(lr=0.1), (tx, ty), progress=False, **kwargs)
+
+
+def test_fit_rejects_mismatched_lengths(digits):
+    (tx, ty), _ = digits
+    with pytest.raises(ValueError, match=r"inputs and labels differ in length \(1438 != 1437\)"):
+        fit(models.MLP((64, 10)), optim.SGD(lr=0.1), (tx, ty[:-1]), progress=False)
+
+
+def test_wrong_input_shape_names_the_layer(key):
+    model = models.LeNet5()
+    params, state = model.init(key)
+    with pytest.raises(ValueError, match=r"fc1.*Linear\(in_features=400.*256"):
+        # 28x28 input without padding: conv/pool leave 16x4x4 = 256 features.
+        model.apply(params, state, jnp.zeros((2, 1, 28, 28)))
