@@ -76,7 +76,8 @@ def machine() -> str:
 
     device = jax.devices()[0]
     cpu = platform.processor() or platform.machine()
-    return f"{os.cpu_count()} CPU cores ({cpu}), JAX backend {device.platform} ({device.device_kind})"
+    return (f"{os.cpu_count()} CPU cores ({cpu}), "
+            f"JAX backend {device.platform} ({device.device_kind})")
 
 
 def print_table(title: str, rows: Sequence[Timing], baseline: str,

@@ -22,6 +22,7 @@ def plot_history(history: dict[str, list[float]], path: str | os.PathLike,
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if not history.get("loss"):
         raise ValueError("plot_history: history has no 'loss' values to plot")
@@ -35,6 +36,7 @@ def plot_history(history: dict[str, list[float]], path: str | os.PathLike,
             if values:
                 axis.plot(epochs, values, marker="o", markersize=3, label=label)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(metric)
         axis.grid(alpha=0.3)
         axis.legend()
