@@ -10,7 +10,7 @@ Because fnnet names and lays out parameters exactly as PyTorch does, a PyTorch
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import jax
@@ -42,31 +42,63 @@ def _children(tree: Any, what: str, prefix: str) -> dict[str, Any]:
     return dict(tree)
 
 
+# PyTorch registers a layer's parameters and buffers in this order. JAX rebuilds dicts
+# with sorted keys (after jit, tree.map, ...), so the order is restored from it.
+_LEAF_ORDER = {"weight": 0, "bias": 1, "running_mean": 2, "running_var": 3,
+               "num_batches_tracked": 4}
+
+
 def _flatten(params: Any, state: Any, module: Module | None, prefix: str,
-             out: dict[str, Array], where: dict[str, tuple[str, tuple[str, ...]]],
-             path: tuple[str, ...]) -> None:
+             path: tuple[str, ...], out: dict[str, Array],
+             where: dict[str, tuple[str, tuple[str, ...]]]) -> None:
+    """Fills ``out`` (name -> leaf) and ``where`` (name -> (tree, path)) recursively."""
     params = _children(params, "params", prefix)
     state = _children(state, "state", prefix)
     # PyTorch's order: a module's own parameters, then its buffers, then its children.
     for tree_name, tree in (("params", params), ("state", state)):
-        for name, value in tree.items():
-            if isinstance(value, Mapping):
-                continue
+        leaves = [n for n, v in tree.items() if not isinstance(v, Mapping)]
+        for name in leaves:
+            if not hasattr(tree[name], "shape"):
+                raise TypeError(
+                    f"state_dict: {tree_name} must be nested dicts of arrays, got "
+                    f"{type(tree[name]).__name__} at {prefix + name!r}"
+                )
+        for name in sorted(leaves, key=lambda n: _LEAF_ORDER.get(n, len(_LEAF_ORDER))):
             full = prefix + name
             if full in out:
                 raise ValueError(f"state_dict: {full!r} is both a parameter and a state "
                                  "entry")
-            out[full] = value
+            out[full] = tree[name]
             where[full] = (tree_name, (*path, name))
-    names = [n for n, _ in module.named_children()] if module is not None else []
+    children = dict(module.named_children()) if module is not None else {}
+    names = list(children)
     for tree in (params, state):
         names += [n for n, v in tree.items() if isinstance(v, Mapping) and n not in names]
-    children = dict(module.named_children()) if module is not None else {}
+    if module is None and all(n.isdigit() for n in names):
+        names.sort(key=int)  # Sequential/ModuleList: "10" after "9", not after "1"
     for name in names:
         sub_p, sub_s = params.get(name, {}), state.get(name, {})
         if isinstance(sub_p, Mapping) and isinstance(sub_s, Mapping):
-            _flatten(sub_p, sub_s, children.get(name), f"{prefix}{name}.", out, where,
-                     (*path, name))
+            _flatten(sub_p, sub_s, children.get(name), f"{prefix}{name}.", (*path, name),
+                     out, where)
+
+
+def _layout(module: Module, key: PRNGKey) -> list[tuple[str, str, tuple[str, ...], Any]]:
+    """``(name, tree, path, ShapeDtypeStruct)`` of every entry ``module.init`` makes, in
+    PyTorch's order; traced abstractly (nothing is drawn)."""
+    layout = []
+
+    def trace(key):
+        params, state = module.init(key)
+        out: dict[str, Array] = {}
+        where: dict[str, tuple[str, tuple[str, ...]]] = {}
+        _flatten(params, state, module, "", (), out, where)
+        for name, leaf in out.items():
+            layout.append((name, *where[name], jax.ShapeDtypeStruct(leaf.shape, leaf.dtype)))
+        return params, state
+
+    jax.eval_shape(trace, key)
+    return layout
 
 
 def state_dict(params: Params, state: State | None = None,
@@ -76,9 +108,11 @@ def state_dict(params: Params, state: State | None = None,
     Args:
         params: the parameter tree, e.g. ``{"fc1": {"weight": w, "bias": b}}``.
         state: the layer state tree (BatchNorm buffers), merged in beside the parameters.
-        module: optional; when given, children come in the module's declaration order
-            (PyTorch's order) even where a child has only state. Without it, children
-            come in the trees' order, parameters' first.
+        module: optional; when given, the entries come in exactly PyTorch's order (the
+            module's declaration order, also where a child has only state). Without it,
+            each layer's entries come in PyTorch's order (weight, bias, running_mean,
+            running_var, num_batches_tracked) and Sequential/ModuleList children by
+            index, but other children in the trees' order (sorted, after ``jax.jit``).
 
     Returns:
         e.g. ``{"fc1.weight": w, "fc1.bias": b, "bn.running_mean": ...}``; the arrays
@@ -87,14 +121,20 @@ def state_dict(params: Params, state: State | None = None,
     PyTorch equivalent: ``torch.nn.Module.state_dict``.
     """
     out: dict[str, Array] = {}
-    _flatten(params, {} if state is None else state, module, "", out, {}, ())
-    return out
+    _flatten(params, {} if state is None else state, module, "", (), out, {})
+    if module is None:
+        return out
+    order = [name for name, *_ in _layout(module, jax.random.key(0))]
+    rank = {name: i for i, name in enumerate(order)}
+    return {name: out[name] for name in sorted(out, key=lambda n: rank.get(n, len(rank)))}
 
 
 def _as_array(name: str, value: Any) -> Any:
     """numpy/jax arrays as they are; torch tensors via ``.numpy()`` (no torch import)."""
     if isinstance(value, (np.ndarray, np.generic, jax.Array, int, float)):
         return value
+    if isinstance(value, (list, tuple)):
+        return np.asarray(value)
     if hasattr(value, "numpy"):
         if hasattr(value, "detach"):
             value = value.detach()
@@ -108,17 +148,6 @@ def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:
     for segment in path[:-1]:
         tree = tree.setdefault(segment, {})
     tree[path[-1]] = value
-
-
-def _expected(module: Module, key: PRNGKey) -> Iterator[tuple[str, str, tuple[str, ...], Any]]:
-    """``(name, tree, path, ShapeDtypeStruct)`` of every entry ``module.init`` makes."""
-    params, state = jax.eval_shape(module.init, key)
-    where: dict[str, tuple[str, tuple[str, ...]]] = {}
-    flat: dict[str, Any] = {}
-    _flatten(params, state, module, "", flat, where, ())
-    for name, leaf in flat.items():
-        tree, path = where[name]
-        yield name, tree, path, leaf
 
 
 def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool = True,
@@ -151,7 +180,7 @@ def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool 
         raise TypeError(f"load_state_dict: state_dict must be a mapping of names to "
                         f"arrays, got {type(state_dict).__name__}")
     key = jax.random.key(0) if key is None else key
-    expected = list(_expected(module, key))
+    expected = _layout(module, key)
     names = {name for name, *_ in expected}
     given = {name: _as_array(name, value) for name, value in state_dict.items()}
 

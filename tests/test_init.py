@@ -1,0 +1,125 @@
+"""Initial parameters and state: PyTorch's names, shapes, dtypes and distributions."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import fnnet.nn
+from fnnet.nn import init as initializers
+
+stats = pytest.importorskip("scipy.stats", reason="scipy is needed for the KS tests")
+
+# KS tests run on fixed keys, so they are deterministic; this threshold only says how
+# unlikely a correct sampler must have been to fail.
+P_MIN = 1e-4
+
+SPECS = [
+    "nn.Linear(400, 120)",
+    "nn.Linear(7, 3, bias=False)",
+    "nn.Conv2d(1, 6, 5)",
+    "nn.Conv2d(16, 32, (3, 2), groups=4, bias=False)",
+    "nn.BatchNorm1d(10)",
+    "nn.BatchNorm2d(6, affine=False)",
+    "nn.BatchNorm2d(6, track_running_stats=False)",
+    "nn.BatchNorm1d(3, bias=False)",
+    "nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), "
+    "nn.Linear(4, 2))",
+    "nn.ModuleList([nn.Linear(2, 3), nn.Dropout(), nn.BatchNorm1d(3)])",
+]
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_init_matches_torch_state_dict_layout(spec, torch):
+    expected = eval(spec, {"nn": torch.nn}).state_dict()
+    layer = eval(spec, {"nn": fnnet.nn})
+    # Shapes and dtypes without drawing (random draws compile per shape; kept for the
+    # distribution tests below).
+    ours = fnnet.nn.state_dict(*jax.eval_shape(layer.init, jax.random.key(0)), layer)
+    assert list(ours) == list(expected)  # same names, in PyTorch's order
+    for name, tensor in expected.items():
+        assert ours[name].shape == tuple(tensor.shape), name
+        # torch's int64 num_batches_tracked is JAX's default integer (int32 unless x64).
+        dtype = jax.dtypes.canonicalize_dtype(str(tensor.dtype).removeprefix("torch."))
+        assert ours[name].dtype == dtype, name
+    if spec.startswith("nn.BatchNorm"):  # deterministic: the same values too
+        values = fnnet.nn.state_dict(*layer.init(jax.random.key(0)))
+        for name, tensor in expected.items():
+            np.testing.assert_array_equal(np.asarray(values[name]), tensor.numpy(), name)
+
+
+@pytest.mark.parametrize("spec, fan_in", [("Linear(400, 120)", 400),
+                                          ("Conv2d(16, 32, (3, 2), groups=4)", 4 * 3 * 2)])
+def test_weights_and_biases_follow_torch_distribution(spec, fan_in, torch):
+    """PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias."""
+    layer = eval("nn." + spec, {"nn": fnnet.nn})
+    params, _ = layer.init(jax.random.key(1))
+    torch.manual_seed(1)
+    t_layer = eval("nn." + spec, {"nn": torch.nn})
+    bound = 1 / math.sqrt(fan_in)
+    uniform = stats.uniform(loc=-bound, scale=2 * bound)
+    for name in ("weight", "bias"):
+        values = np.asarray(params[name]).ravel()
+        theirs = getattr(t_layer, name).detach().numpy().ravel()
+        assert np.all(np.abs(values) <= bound), name
+        assert stats.kstest(values, uniform.cdf).pvalue > P_MIN, name
+        assert stats.ks_2samp(values, theirs).pvalue > P_MIN, name
+        # Mean 0 and variance bound^2 / 3, within 5 standard errors.
+        n = values.size
+        assert abs(values.mean()) < 5 * bound / math.sqrt(3 * n), name
+        assert abs(values.var() / (bound**2 / 3) - 1) < 5 * math.sqrt(0.8 / n), name
+
+
+def test_kaiming_normal_fan_out_matches_torch(torch):
+    shape = (64, 16, 3, 3)
+    ours = np.asarray(initializers.kaiming_normal_fan_out(jax.random.key(2), shape)).ravel()
+    theirs = torch.empty(shape)
+    torch.nn.init.kaiming_normal_(theirs, mode="fan_out", nonlinearity="relu")
+    std = math.sqrt(2.0 / (64 * 9))
+    assert stats.kstest(ours, stats.norm(scale=std).cdf).pvalue > P_MIN
+    assert stats.ks_2samp(ours, theirs.numpy().ravel()).pvalue > P_MIN
+
+
+@pytest.mark.parametrize("a", [0.0, math.sqrt(5.0), 1.0])
+def test_kaiming_uniform_bound_matches_torch(a, torch):
+    shape = (50, 30, 2, 2)
+    ours = np.asarray(initializers.kaiming_uniform(jax.random.key(3), shape, a=a))
+    theirs = torch.nn.init.kaiming_uniform_(torch.empty(shape), a=a).numpy()
+    bound = math.sqrt(2.0 / (1 + a * a)) * math.sqrt(3.0 / 120)
+    assert np.abs(ours).max() <= bound and np.abs(theirs).max() <= bound
+    # The extremes of 6000 uniform samples come within 0.5% of the bound.
+    assert np.abs(ours).max() > 0.995 * bound
+    assert stats.ks_2samp(ours.ravel(), theirs.ravel()).pvalue > P_MIN
+
+
+def test_init_is_deterministic_and_children_get_their_own_keys():
+    net = fnnet.nn.Sequential(fnnet.nn.Linear(8, 8), fnnet.nn.Linear(8, 8))
+    a, _ = net.init(jax.random.key(0))
+    b, _ = net.init(jax.random.key(0))
+    c, _ = net.init(jax.random.key(1))
+    jax.tree.map(np.testing.assert_array_equal, a, b)
+    assert not np.array_equal(a["0"]["weight"], c["0"]["weight"])
+    assert not np.array_equal(a["0"]["weight"], a["1"]["weight"])
+    assert not np.array_equal(a["0"]["bias"], a["1"]["bias"])
+
+
+def test_init_works_under_jit():
+    layer = fnnet.nn.Linear(400, 120)  # the shapes drawn above: eager is cached
+    eager = layer.init(jax.random.key(4))
+    jitted = jax.jit(layer.init)(jax.random.key(4))
+    jax.tree.map(np.testing.assert_array_equal, eager, jitted)
+
+
+def test_fan_in_and_bias_edge_cases():
+    assert initializers.fan_in((6, 3, 5, 5)) == 75
+    with pytest.raises(ValueError, match=r"fan_in: expected a weight of rank >= 2, got "
+                                         r"shape \(5,\)"):
+        initializers.fan_in((5,))
+    # PyTorch leaves the bias bound at 0 when fan_in is 0.
+    np.testing.assert_array_equal(
+        np.asarray(initializers.bias_uniform(jax.random.key(0), 3, 0)), np.zeros(3))
+    assert initializers.uniform(jax.random.key(0), (2,), 1.0, jnp.float16).dtype == jnp.float16
