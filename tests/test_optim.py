@@ -301,3 +301,85 @@ def test_schedule_lr_is_not_validated_but_used():
     params = {"w": jnp.ones(2)}
     updates, _ = opt.update({"w": jnp.ones(2)}, opt.init(params), params)
     assert_close(updates["w"], np.zeros(2, np.float32))  # the schedule's first lr is 0
+
+
+# ---------------------------------------------------------------- docs/optimizers.md
+
+
+def _final_params(opt, steps: int = 12):
+    """One leaf after ``steps`` updates on gradients of shrinking, varying size."""
+    rng = np.random.default_rng(3)
+    grads = rng.standard_normal((steps, 6)).astype(np.float32) * np.geomspace(
+        4.0, 0.05, steps, dtype=np.float32)[:, None]
+    params = {"w": jnp.asarray(rng.standard_normal(6), jnp.float32)}
+    state = opt.init(params)
+    step = jax.jit(opt.update)
+    for g in grads:
+        updates, state = step({"w": jnp.asarray(g)}, state, params)
+        params = optax.apply_updates(params, updates)
+    return np.asarray(params["w"])
+
+
+def _same(a, b) -> bool:
+    return np.allclose(_final_params(a), _final_params(b), rtol=1e-5, atol=1e-6)
+
+
+def test_documented_optax_differences():
+    """Every claim marked ✓ in docs/optimizers.md, checked against the installed optax."""
+    import inspect
+
+    def default(fn, arg):
+        return inspect.signature(fn).parameters[arg].default
+
+    empty = inspect.Parameter.empty
+    # Every optimizer: optax requires the rate and checks nothing.
+    for fn in (optax.sgd, optax.adagrad, optax.rmsprop, optax.adam, optax.adamw):
+        assert default(fn, "learning_rate") is empty
+    optax.sgd(-1.0)
+    # SGD: trace from zero is PyTorch's momentum; optax has no dampening.
+    assert _same(optax.sgd(0.05, 0.9), optim.SGD(0.05, 0.9))
+    assert "dampening" not in inspect.signature(optax.sgd).parameters
+    # Adagrad: other defaults, eps inside the root.
+    assert (default(optax.adagrad, "initial_accumulator_value"),
+            default(optax.adagrad, "eps")) == (0.1, 1e-7)
+    assert not _same(optax.adagrad(0.1, 0.0, eps=0.5), optim.Adagrad(0.1, eps=0.5))
+    # RMSprop: decay 0.9, eps inside the root by default, zero initial scale, centring
+    # exact, momentum taken after the rate.
+    assert (default(optax.rmsprop, "decay"), default(optax.rmsprop, "eps_in_sqrt"),
+            default(optax.rmsprop, "initial_scale")) == (0.9, True, 0.0)
+    assert not _same(optax.rmsprop(0.01, 0.99, eps=0.5), optim.RMSprop(0.01, eps=0.5))
+    assert _same(optax.rmsprop(0.01, 0.99, eps=0.5, eps_in_sqrt=False, centered=True),
+                 optim.RMSprop(0.01, eps=0.5, centered=True))
+    assert _same(optax.rmsprop(0.01, 0.99, eps_in_sqrt=False, momentum=0.9),
+                 optim.RMSprop(0.01, momentum=0.9))
+    decaying = optax.exponential_decay(0.01, 1, 0.7)
+    assert not _same(optax.rmsprop(decaying, 0.99, eps_in_sqrt=False, momentum=0.9),
+                     optim.RMSprop(decaying, momentum=0.9))
+    # Adam: exact with eps_root = 0 (the default); AMSGrad differs either way.
+    assert default(optax.adam, "eps_root") == 0.0
+    assert _same(optax.adam(0.01), optim.Adam(0.01))
+    for corrected in (True, False):
+        assert not _same(optax.amsgrad(0.01, bias_correction_nu=corrected),
+                         optim.Adam(0.01, amsgrad=True))
+    # AdamW: default 1e-4; the decay is scaled by the (scheduled) rate, as in PyTorch.
+    assert default(optax.adamw, "weight_decay") == 1e-4
+    assert not _same(optax.adamw(0.01), optim.AdamW(0.01))
+    assert _same(optax.adamw(decaying, weight_decay=0.1), optim.AdamW(decaying, weight_decay=0.1))
+
+
+def test_documented_schedule_differences():
+    counts = jnp.arange(101)
+
+    def values(schedule):
+        return jax.jit(jax.vmap(schedule))(counts)
+
+    assert_close(values(optax.exponential_decay(0.1, 7, 0.5, staircase=True)),
+                 values(optim.step_lr(0.1, 7, 0.5)))
+    # A dict holds milestone 10 once, so optax decays once where PyTorch decays twice.
+    assert_close(values(optax.piecewise_constant_schedule(0.1, {10: 0.5}))[20],
+                 2 * values(optim.multi_step_lr(0.1, [10, 10], 0.5))[20])
+    assert float(values(optax.cosine_decay_schedule(0.1, 10))[15]) == 0.0
+    assert_close(values(optim.cosine_annealing_lr(0.1, 10))[15], 0.05)
+    peaks = [int(np.argmax(values(s)[:100])) for s in (
+        optax.cosine_onecycle_schedule(100, 0.1), optim.one_cycle_lr(0.1, 100))]
+    assert peaks == [30, 29]
