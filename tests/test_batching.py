@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import jax
 import jax.numpy as jnp
@@ -185,6 +187,12 @@ def test_dataloader_reads_a_random_access_source_by_batch():
     assert all(len(r) <= 6 for r in source.reads)  # never the whole data set at once
 
 
+def wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def test_prefetch_depth():
     pulled = []
 
@@ -196,11 +204,31 @@ def test_prefetch_depth():
     it = data.prefetch_to_device(produce(), size=2)
     for i in range(6):
         batch = next(it)
-        assert int(batch[0]) == i
-        assert len(pulled) == min(i + 3, 6)  # batch i in hand, i+1 and i+2 in flight
+        assert isinstance(batch, jax.Array) and int(batch[0]) == i  # in order
+        expected = min(i + 3, 6)  # batch i in hand, i+1 and i+2 read and sent ahead
+        wait_for(lambda expected=expected: len(pulled) >= expected)
+        time.sleep(0.02)  # a worker running ahead would show here
+        assert len(pulled) == expected
     assert next(it, None) is None
     with pytest.raises(ValueError, match="size must be at least 1, got 0"):
-        list(data.prefetch_to_device(iter([]), size=0))
+        data.prefetch_to_device(iter([]), size=0)
+
+
+def test_prefetch_raises_reader_errors_and_stops_when_abandoned():
+    def failing():
+        yield np.zeros(2)
+        raise OSError("disk gone")
+
+    it = data.prefetch_to_device(failing(), size=2)
+    next(it)
+    with pytest.raises(OSError, match="disk gone"):
+        next(it)
+
+    it = data.prefetch_to_device((np.zeros(2) for _ in range(100)), size=2)
+    next(it)
+    it.close()  # the caller stops early: the reading thread ends
+    wait_for(lambda: not any(t.name == "fnnet-prefetch" for t in threading.enumerate()))
+    assert not any(t.name == "fnnet-prefetch" for t in threading.enumerate())
 
 
 def test_device_dataset_gathers_inside_jit():

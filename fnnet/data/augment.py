@@ -141,40 +141,43 @@ def random_horizontal_flip(key: PRNGKey, x: Array, p: float = 0.5) -> Array:
     return _random_horizontal_flip(key, x, p)
 
 
-def _rotate_one(image: Array, angle: Array) -> Array:
-    """Bilinear rotation of ``image [C, H, W]`` by ``angle`` radians, zeros outside.
+def _rotate(x: Array, angles: Array) -> Array:
+    """Bilinear rotation of ``x [N, C, H, W]`` by ``angles [N]`` radians, zeros outside.
 
     Output pixel ``(r, q)`` samples the input at ``R(angle) @ (q - cx, r - cy) + (cx, cy)``
     with ``c = ((W - 1) / 2, (H - 1) / 2)``: torchvision's inverse affine matrix,
     sampled like ``grid_sample(mode="bilinear", padding_mode="zeros",
     align_corners=False)``. With rows pointing down this turns the content
-    counter-clockwise for a positive angle.
+    counter-clockwise for a positive angle. Each of the four neighbours is one gather
+    over the whole batch.
     """
-    c, h, w = image.shape
+    n, c, h, w = x.shape
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
     rows, cols = jnp.meshgrid(jnp.arange(h, dtype=jnp.float32) - cy,
                               jnp.arange(w, dtype=jnp.float32) - cx, indexing="ij")
-    cos, sin = jnp.cos(angle), jnp.sin(angle)
-    xs = cos * cols - sin * rows + cx
+    cos, sin = jnp.cos(angles)[:, None, None], jnp.sin(angles)[:, None, None]
+    xs = cos * cols - sin * rows + cx  # [N, H, W] sampling positions in the input
     ys = sin * cols + cos * rows + cy
     x0, y0 = jnp.floor(xs), jnp.floor(ys)
     wx, wy = xs - x0, ys - y0
-    flat = image.reshape(c, h * w)
-    out = jnp.zeros((c, h * w), jnp.float32)
+    x0, y0 = x0.astype(jnp.int32), y0.astype(jnp.int32)
+    flat = x.reshape(n, c, h * w)
+    out = jnp.zeros_like(flat)
     for dy, dx, weight in ((0, 0, (1 - wy) * (1 - wx)), (0, 1, (1 - wy) * wx),
                            (1, 0, wy * (1 - wx)), (1, 1, wy * wx)):
-        yi, xi = (y0 + dy).astype(jnp.int32), (x0 + dx).astype(jnp.int32)
+        yi, xi = y0 + dy, x0 + dx
         inside = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
-        index = jnp.clip(yi, 0, h - 1) * w + jnp.clip(xi, 0, w - 1)
-        out = out + jnp.take(flat, index.ravel(), axis=1) * jnp.where(inside, weight,
-                                                                        0.0).ravel()
-    return out.reshape(c, h, w)
+        index = (jnp.clip(yi, 0, h - 1) * w + jnp.clip(xi, 0, w - 1)).reshape(n, 1, h * w)
+        # Products added elementwise, not a dot (which runs at reduced precision on TPUs).
+        out = out + jnp.take_along_axis(flat, index, axis=2) * jnp.where(
+            inside, weight, 0.0).reshape(n, 1, h * w)
+    return out.reshape(n, c, h, w)
 
 
 @jax.jit
 def _random_rotation(key: PRNGKey, x: Array, low: Any, high: Any) -> Array:
     angles = jax.random.uniform(key, (x.shape[0],), minval=low, maxval=high)
-    rotated = jax.vmap(_rotate_one)(x.astype(jnp.float32), jnp.deg2rad(angles))
+    rotated = _rotate(x.astype(jnp.float32), jnp.deg2rad(angles))
     if jnp.issubdtype(x.dtype, jnp.integer):  # torchvision rounds integer images back
         info = jnp.iinfo(x.dtype)
         return jnp.clip(jnp.round(rotated), info.min, info.max).astype(x.dtype)

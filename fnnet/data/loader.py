@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import collections
-from collections.abc import Callable, Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import jax
@@ -75,9 +76,9 @@ class DataLoader:
     from step ``start``), as iterating a PyTorch ``DataLoader`` does, with a fresh
     seeded shuffle each epoch; :meth:`epoch` runs any given epoch.
 
-    With ``prefetch=k > 0`` the loader keeps ``k`` batches in flight: each is handed to
-    ``jax.device_put`` (which returns at once and copies in the background) before the
-    batch ahead of it is used, so the copy of batch ``i + 1`` overlaps step ``i``.
+    With ``prefetch=k > 0`` a background thread reads the next ``k`` batches and hands
+    them to ``jax.device_put`` while the caller's step runs (see
+    :func:`prefetch_to_device`), so the calling thread only dispatches steps.
 
     Args:
         data: an ``(images, labels)`` pair of arrays, or any random-access data set
@@ -167,37 +168,70 @@ class DataLoader:
         return self.epoch(epoch, start)
 
 
-def prefetch_to_device(batches: Iterator[Any], size: int = 2,
+def prefetch_to_device(batches: Iterable[Any], size: int = 2,
                        device: Any = None) -> Iterator[Any]:
-    """Yields ``batches`` on the device, keeping ``size`` transfers in flight.
+    """Yields ``batches`` on the device, read and transferred ``size`` ahead in a thread.
 
-    ``jax.device_put`` is asynchronous, so enqueueing batch ``i + size`` before
-    yielding batch ``i`` lets the copy run while the caller's step ``i`` computes.
+    A background thread pulls each host batch (the gather from memory, or the read from
+    a random-access source) and hands it to ``jax.device_put``, keeping at most ``size``
+    batches ahead of the one the caller holds; the calling thread only dispatches its
+    steps. Order is preserved, and an exception raised while reading is raised here.
 
     Args:
-        batches: an iterator of pytrees of host arrays.
-        size: number of batches transferred ahead (at least 1).
+        batches: an iterable of pytrees of host arrays.
+        size: number of batches read and transferred ahead (at least 1).
         device: a ``jax.Device`` or ``Sharding`` (default device).
 
     Yields:
         The same pytrees, as device arrays.
 
-    PyTorch equivalent: ``pin_memory=True`` with ``.to(device, non_blocking=True)``.
+    PyTorch equivalent: ``DataLoader(num_workers=1, prefetch_factor=size,
+    pin_memory=True)`` with ``.to(device, non_blocking=True)``.
     """
     if size < 1:
         raise ValueError(f"size must be at least 1, got {size}")
-    queue: collections.deque[Any] = collections.deque()
-    iterator = iter(batches)
+    return _prefetch(iter(batches), size, device)
 
-    def enqueue(n: int) -> None:
-        for batch in iterator:
-            queue.append(jax.device_put(batch, device))
-            n -= 1
-            if n == 0:
+
+_END = object()
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _prefetch(iterator: Iterator[Any], size: int, device: Any) -> Iterator[Any]:
+    ready: queue.Queue[Any] = queue.Queue()
+    slots = threading.Semaphore(size + 1)  # the batch in the caller's hands + size ahead
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            while True:
+                while not slots.acquire(timeout=0.05):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+                batch = next(iterator, _END)
+                if batch is _END:
+                    ready.put(_END)
+                    return
+                ready.put(jax.device_put(batch, device))
+        except BaseException as error:  # re-raised in the consuming thread
+            ready.put(_Failure(error))
+
+    worker = threading.Thread(target=work, name="fnnet-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _END:
                 return
-
-    enqueue(size)
-    while queue:
-        batch = queue.popleft()
-        enqueue(1)
-        yield batch
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+            slots.release()  # the caller is done with this batch
+    finally:
+        stop.set()
