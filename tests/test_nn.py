@@ -38,7 +38,6 @@ LAYERS = [
     ("nn.AdaptiveAvgPool2d(1)", (2, 3, 7, 7), False),
     ("nn.Flatten()", (2, 3, 4, 5), False),
     ("nn.Flatten(0, 2)", (2, 3, 4, 5), False),
-    ("nn.ReLU()", (4, 7), False),
     ("nn.ReLU(inplace=True)", (2, 3, 4, 4), False),
     ("nn.Sigmoid()", (4, 7), False),
     ("nn.Tanh()", (4, 7), False),
@@ -46,7 +45,6 @@ LAYERS = [
     ("nn.LogSoftmax(dim=-1)", (2, 3, 7), False),
     ("nn.Dropout(0.3)", (4, 7), False),
     ("nn.BatchNorm1d(5)", (8, 5), False),
-    ("nn.BatchNorm1d(5)", (8, 5), True),
     ("nn.BatchNorm1d(4, momentum=0.3)", (3, 4, 6), True),
     ("nn.BatchNorm1d(4, bias=False)", (6, 4), True),
     ("nn.BatchNorm2d(3)", (4, 3, 5, 5), False),
@@ -121,7 +119,9 @@ def test_layer_matches_torch(spec, shape, train, torch):
         _close(ours_state[name], buffer, name)
 
 
-JIT_LAYERS = [LAYERS[i] for i in (3, 7, 10, 12, 20, 27)]
+JIT_LAYERS = [case for case in LAYERS if case[0].startswith(
+    ("nn.Conv2d(4, 8", "nn.MaxPool2d(3", "nn.AvgPool2d(3", "nn.AdaptiveAvgPool2d((5",
+     "nn.LogSoftmax", "nn.BatchNorm2d(3, eps"))]
 
 
 @pytest.mark.parametrize("spec, shape, train", JIT_LAYERS, ids=[s for s, _, _ in JIT_LAYERS])
@@ -258,8 +258,8 @@ def test_model_with_sequential_and_modulelist_matches_torch(torch):
     torch.manual_seed(0)
     t_net = _torch_net(torch).train()
     net = _Net(fnnet.nn)
-    params, state = net.init(jax.random.key(0))
-    assert list(fnnet.nn.state_dict(params, state, net)) == list(t_net.state_dict())
+    layout = jax.eval_shape(net.init, jax.random.key(0))
+    assert list(fnnet.nn.state_dict(*layout, net)) == list(t_net.state_dict())
     params, state = fnnet.nn.load_state_dict(net, t_net.state_dict())
     x = np.random.default_rng(0).standard_normal((6, 1, 14, 14)).astype(np.float32)
     y, new_state = jax.jit(lambda p, s, x: net.apply(p, s, x, train=True))(params, state, x)
@@ -349,12 +349,16 @@ def test_bad_input_raises_clear_error(call, error, message):
 
 def test_errors_inside_a_model_name_the_child_path():
     net = _Net(fnnet.nn)
-    params, state = net.init(jax.random.key(0))
+
+    def run(shape):  # traced only: the checks fire while tracing
+        return jax.eval_shape(lambda x: net.apply(*net.init(jax.random.key(0)), x),
+                              jax.ShapeDtypeStruct(shape, jnp.float32))
+
     with pytest.raises(ValueError, match=re.escape(
             "features.0: Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1)): expected input "
             "with 1 at axis 1, got shape (2, 3, 14, 14) (3 at axis 1)")):
-        net.apply(params, state, jnp.zeros((2, 3, 14, 14)))
+        run((2, 3, 14, 14))
     with pytest.raises(ValueError, match=re.escape(
             "blocks.0: Linear(in_features=144, out_features=16, bias=True): expected input "
             "with 144 at axis 1, got shape (2, 256) (256 at axis 1)")):
-        net.apply(params, state, jnp.zeros((2, 1, 18, 18)))
+        run((2, 1, 18, 18))
