@@ -45,16 +45,19 @@ def _flatten(tree: dict) -> dict:
             for leaf, value in leaves.items()}
 
 
-def torch_trajectory(torch, name, kwargs, lrs=None, scheduler=None):
-    """Parameters after each of the steps PyTorch takes on the fixed gradients."""
+def torch_trajectory(torch, name, kwargs, hyper=None, scheduler=None):
+    """Parameters after each of the steps PyTorch takes on the fixed gradients.
+
+    ``hyper`` maps a hyperparameter to its value at each step, set in the param group.
+    """
     params = {n: torch.nn.Parameter(torch.tensor(v)) for n, v in _initial_params().items()}
     opt = getattr(torch.optim, name)(list(params.values()), **kwargs)
     sched = scheduler(opt) if scheduler else None
     grads = _gradients()
     history = {n: [] for n in params}
     for step in range(STEPS):
-        if lrs is not None:
-            opt.param_groups[0]["lr"] = float(lrs[step])
+        for key, values in (hyper or {}).items():
+            opt.param_groups[0][key] = float(values[step])
         for n, p in params.items():
             p.grad = torch.tensor(grads[n][step])
         opt.step()
@@ -181,13 +184,11 @@ INJECT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", INJECT_CASES, ids=_case_id)
-def test_injected_lr_changes_between_steps_without_recompiling(torch, case):
-    name, kwargs = case
-    lrs = kwargs["lr"] * np.random.default_rng(2).uniform(0.1, 2.0, STEPS)
-    expected, _, _ = torch_trajectory(torch, name, kwargs, lrs=lrs)
+def injected_trajectory(opt, hyper):
+    """Like :func:`fnnet_trajectory` for an injected optimizer, setting ``hyper`` each step.
 
-    opt = optax.inject_hyperparams(getattr(optim, name), static_args=STATIC[name])(**kwargs)
+    Also asserts that the step compiled once, whatever the values.
+    """
     params = _nest({n: jnp.asarray(v) for n, v in _initial_params().items()})
     grads = _gradients()
     state = opt.init(params)
@@ -201,12 +202,34 @@ def test_injected_lr_changes_between_steps_without_recompiling(torch, case):
 
     history = []
     for i in range(STEPS):
-        state.hyperparams["lr"] = jnp.asarray(lrs[i], jnp.float32)
+        for key, values in hyper.items():
+            state.hyperparams[key] = jnp.asarray(values[i], jnp.float32)
         params, state = step(params, state, _nest({n: g[i] for n, g in grads.items()}))
         history.append(_flatten(params))
-    assert len(traces) == 1, "changing the injected lr recompiled the step"
-    actual = {n: np.stack([h[n] for h in history]) for n in SHAPES}
-    assert_same_trajectory(actual, expected)
+    assert len(traces) == 1, "changing an injected hyperparameter recompiled the step"
+    return {n: np.stack([h[n] for h in history]) for n in SHAPES}
+
+
+@pytest.mark.parametrize("static", [True, False], ids=["static_args", "all_injected"])
+@pytest.mark.parametrize("case", INJECT_CASES, ids=_case_id)
+def test_injected_lr_changes_between_steps_without_recompiling(torch, case, static):
+    name, kwargs = case
+    lrs = kwargs["lr"] * np.random.default_rng(2).uniform(0.1, 2.0, STEPS)
+    expected, _, _ = torch_trajectory(torch, name, kwargs, hyper={"lr": lrs})
+    static_args = STATIC[name] if static else ()
+    opt = optax.inject_hyperparams(getattr(optim, name), static_args=static_args)(**kwargs)
+    assert_same_trajectory(injected_trajectory(opt, {"lr": lrs}), expected)
+
+
+@pytest.mark.parametrize("dampening", [0.0, 0.3])
+def test_injected_momentum_may_change_and_pass_through_zero(torch, dampening):
+    # PyTorch keeps no buffer while momentum is 0 and restarts it (buf = g) after.
+    momenta = np.where(np.arange(STEPS) % 20 < 7, 0.0, 0.9) * np.linspace(1, 0.5, STEPS)
+    kwargs = dict(lr=0.05, momentum=float(momenta[0]), dampening=dampening)
+    hyper = {"momentum": momenta}
+    expected, _, _ = torch_trajectory(torch, "SGD", kwargs, hyper=hyper)
+    opt = optax.inject_hyperparams(optim.SGD, static_args=("lr",))(**kwargs)
+    assert_same_trajectory(injected_trajectory(opt, hyper), expected)
 
 
 def test_lr_schedule_matches_torch_scheduler(torch):
@@ -286,14 +309,10 @@ def test_bad_hyperparameter_types_raise(call, message):
         call()
 
 
-def test_traced_structural_hyperparameter_names_static_args():
-    opt = optax.inject_hyperparams(optim.SGD)(lr=0.1, momentum=0.9)
-    params = {"w": jnp.ones(3)}
-    state = opt.init(params)
-    with pytest.raises(TypeError, match=re.escape(
-            "momentum decides the optimizer's state structure and cannot be traced; pass it "
-            "in optax.inject_hyperparams(..., static_args=('momentum', ...))")):
-        jax.jit(opt.update)(params, state, params)
+def test_injected_hyperparameters_are_checked_when_concrete():
+    opt = optax.inject_hyperparams(optim.SGD)(lr=-0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="^Invalid learning rate: -0.1$"):
+        opt.init({"w": jnp.ones(3)})
 
 
 def test_schedule_lr_is_not_validated_but_used():

@@ -16,6 +16,10 @@ To change the learning rate between steps without recompiling (as PyTorch's
     opt = optax.inject_hyperparams(fnnet.optim.SGD, static_args=("momentum",
         "dampening", "weight_decay", "nesterov", "maximize"))(lr=0.1, momentum=0.9)
     opt_state.hyperparams["lr"] = 0.01
+
+Numeric hyperparameters left out of ``static_args`` are injected too and may change
+between steps as well (the state then keeps, e.g., a momentum buffer even while the
+momentum is 0, so that its structure never depends on a value).
 """
 
 from fnnet.optim import schedules, transforms

@@ -1,7 +1,8 @@
 """Hyperparameter checks shared by the optimizers, with PyTorch's messages.
 
 Under ``optax.inject_hyperparams`` a hyperparameter arrives as a jax array, traced
-inside ``jit``: such a value cannot be checked, and is accepted as it is.
+inside ``jit``: such a value is checked when it is concrete (at ``init``, or outside
+``jit``) and accepted as it is otherwise.
 """
 
 from __future__ import annotations
@@ -33,18 +34,26 @@ def check_number(name: str, value: Any, *, schedule_ok: bool = False) -> None:
         raise TypeError(f"{name} must be {what}, got {value!r}")
 
 
+def _show(value: Any) -> Any:
+    """``value`` as PyTorch would print it: a number as given, an array in its dtype."""
+    if isinstance(value, (int, float)):
+        return value
+    array = np.asarray(value)
+    return str(array.dtype.type(array.item()))  # str: format() would print it as float64
+
+
 def check_nonnegative(value: Any, message: str) -> None:
     """Raises ``ValueError(f"{message}: {value}")`` for a negative concrete value."""
     number = _concrete(value)
     if number is not None and not number >= 0.0:
-        raise ValueError(f"{message}: {value}")
+        raise ValueError(f"{message}: {_show(value)}")
 
 
 def check_below_one(value: Any, message: str) -> None:
     """Raises ``ValueError(f"{message}: {value}")`` unless ``0 <= value < 1``."""
     number = _concrete(value)
     if number is not None and not 0.0 <= number < 1.0:
-        raise ValueError(f"{message}: {value}")
+        raise ValueError(f"{message}: {_show(value)}")
 
 
 def check_lr(lr: Any) -> None:
@@ -53,20 +62,19 @@ def check_lr(lr: Any) -> None:
     check_nonnegative(lr, "Invalid learning rate")
 
 
-def static(name: str, value: Any) -> float:
-    """``value`` as a Python float, for a hyperparameter that shapes the optimizer state.
+def is_python_number(value: Any) -> bool:
+    """Whether ``value`` is a plain number, fixed for the optimizer's life.
 
-    Raises:
-        TypeError: ``value`` is traced (``inject_hyperparams`` made it dynamic).
+    An array (what ``inject_hyperparams`` passes for a hyperparameter it does not treat
+    as static) may change between steps, so the optimizer's state structure must not
+    depend on its value: a momentum buffer is then kept even while momentum is 0.
     """
-    check_number(name, value)
-    number = _concrete(value)
-    if number is None:
-        raise TypeError(
-            f"{name} decides the optimizer's state structure and cannot be traced; "
-            f"pass it in optax.inject_hyperparams(..., static_args=({name!r}, ...))"
-        )
-    return number
+    return isinstance(value, Number) and not isinstance(value, bool)
+
+
+def concrete(value: Any) -> float | None:
+    """``value`` as a float, or None when it is traced (inside ``jit``) or a schedule."""
+    return _concrete(value)
 
 
 def check_flag(name: str, value: Any) -> bool:

@@ -7,13 +7,22 @@ from typing import Any
 import optax
 
 from fnnet.optim._build import add_weight_decay, build, negate
-from fnnet.optim._validate import check_flag, check_lr, check_nonnegative, check_number, static
+from fnnet.optim._validate import (
+    check_flag,
+    check_lr,
+    check_nonnegative,
+    check_number,
+    is_python_number,
+)
 from fnnet.optim.transforms import scale_by_adagrad
 
 
 def _decayed(lr: float | optax.Schedule, lr_decay: float) -> float | optax.Schedule:
-    """PyTorch's ``clr = lr / (1 + (step - 1) * lr_decay)``; optax counts from 0."""
-    if lr_decay == 0:
+    """PyTorch's ``clr = lr / (1 + (step - 1) * lr_decay)``; optax counts from 0.
+
+    An injected (array) ``lr_decay`` always gets the schedule, exact for 0 too.
+    """
+    if is_python_number(lr_decay) and lr_decay == 0:
         return lr
 
     def schedule(count: Any) -> Any:
@@ -49,7 +58,7 @@ def Adagrad(lr: float | optax.Schedule = 1e-2, lr_decay: float = 0.0,
 
     Raises:
         ValueError: PyTorch's checks, e.g. ``Invalid lr_decay value: -0.1``.
-        TypeError: a non-number hyperparameter, or ``lr_decay`` traced.
+        TypeError: a non-number hyperparameter.
 
     PyTorch equivalent: ``torch.optim.Adagrad``.
     """
@@ -63,7 +72,6 @@ def Adagrad(lr: float | optax.Schedule = 1e-2, lr_decay: float = 0.0,
     check_nonnegative(initial_accumulator_value, "Invalid initial_accumulator_value value")
     check_nonnegative(eps, "Invalid epsilon value")
     maximize = check_flag("maximize", maximize)
-    lr_decay = static("lr_decay", lr_decay)
     return build(
         ("maximize", negate(maximize)),
         ("weight_decay", add_weight_decay(weight_decay)),

@@ -7,7 +7,13 @@ from typing import Any
 import optax
 
 from fnnet.optim._build import add_weight_decay, build, negate
-from fnnet.optim._validate import check_flag, check_lr, check_nonnegative, check_number, static
+from fnnet.optim._validate import (
+    check_flag,
+    check_lr,
+    check_nonnegative,
+    check_number,
+    is_python_number,
+)
 
 
 def RMSprop(lr: float | optax.Schedule = 1e-2, alpha: Any = 0.99, eps: Any = 1e-8,
@@ -43,7 +49,7 @@ def RMSprop(lr: float | optax.Schedule = 1e-2, alpha: Any = 0.99, eps: Any = 1e-
 
     Raises:
         ValueError: PyTorch's checks, e.g. ``Invalid alpha value: -0.5``.
-        TypeError: a non-number hyperparameter, or ``momentum`` traced.
+        TypeError: a non-number hyperparameter.
 
     PyTorch equivalent: ``torch.optim.RMSprop``.
     """
@@ -57,12 +63,13 @@ def RMSprop(lr: float | optax.Schedule = 1e-2, alpha: Any = 0.99, eps: Any = 1e-
     check_nonnegative(alpha, "Invalid alpha value")
     centered = check_flag("centered", centered)
     maximize = check_flag("maximize", maximize)
-    momentum = static("momentum", momentum)
     scale = optax.scale_by_stddev if centered else optax.scale_by_rms
     return build(
         ("maximize", negate(maximize)),
         ("weight_decay", add_weight_decay(weight_decay)),
         ("rmsprop", scale(decay=alpha, eps=eps, initial_scale=0.0, eps_in_sqrt=False)),
-        ("momentum", optax.trace(decay=momentum) if momentum > 0 else None),
+        # A trace with momentum 0 is the identity, so an injected momentum always has one.
+        ("momentum", optax.trace(decay=momentum)
+         if not is_python_number(momentum) or momentum > 0 else None),
         ("lr", optax.scale_by_learning_rate(lr)),
     )

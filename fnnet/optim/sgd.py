@@ -7,8 +7,15 @@ from typing import Any
 import optax
 
 from fnnet.optim._build import add_weight_decay, build, negate
-from fnnet.optim._validate import check_flag, check_lr, check_nonnegative, check_number, static
-from fnnet.optim.transforms import dampened_momentum
+from fnnet.optim._validate import (
+    check_flag,
+    check_lr,
+    check_nonnegative,
+    check_number,
+    concrete,
+    is_python_number,
+)
+from fnnet.optim.transforms import momentum_buffer
 
 
 def SGD(lr: float | optax.Schedule = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
@@ -34,12 +41,13 @@ def SGD(lr: float | optax.Schedule = 1e-3, momentum: float = 0.0, dampening: flo
     Returns:
         An ``optax.GradientTransformation``; apply its updates with
         ``optax.apply_updates``. Its state is a dict: ``opt_state["momentum"]`` holds
-        the buffer (``.trace``, or ``.momentum_buffer`` when dampening is used).
+        the buffer (``.trace``; ``.momentum_buffer`` when dampening is used or when
+        ``momentum``/``dampening`` are injected arrays, which may then change between
+        steps as PyTorch's ``param_group["momentum"]`` may).
 
     Raises:
         ValueError: PyTorch's checks, e.g. ``Invalid learning rate: -1``.
-        TypeError: a non-number hyperparameter, or ``momentum``/``dampening`` traced
-            (list them in ``inject_hyperparams``' ``static_args``).
+        TypeError: a non-number hyperparameter.
 
     Example:
         >>> opt = SGD(lr=0.1, momentum=0.9)
@@ -59,18 +67,20 @@ def SGD(lr: float | optax.Schedule = 1e-3, momentum: float = 0.0, dampening: flo
     check_number("dampening", dampening)
     nesterov = check_flag("nesterov", nesterov)
     maximize = check_flag("maximize", maximize)
-    momentum = static("momentum", momentum)
-    dampening = static("dampening", dampening)
-    if nesterov and (momentum <= 0 or dampening != 0):
+    m, d = concrete(momentum), concrete(dampening)
+    if nesterov and ((m is not None and m <= 0) or (d is not None and d != 0)):
         raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
-    if momentum == 0:
+    if not (is_python_number(momentum) and is_python_number(dampening)):
+        # Injected values may change between steps: keep PyTorch's full rule.
+        momentum_piece = momentum_buffer(momentum, dampening, nesterov)
+    elif momentum == 0:
         momentum_piece = None
     elif dampening == 0:
         # optax.trace starts its buffer at 0, so its first step gives buf = g: PyTorch's.
         momentum_piece = optax.trace(decay=momentum, nesterov=nesterov)
     else:
-        momentum_piece = dampened_momentum(momentum, dampening)
+        momentum_piece = momentum_buffer(momentum, dampening)
     return build(
         ("maximize", negate(maximize)),
         ("weight_decay", add_weight_decay(weight_decay)),

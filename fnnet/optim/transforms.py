@@ -16,47 +16,61 @@ import optax
 # ---------------------------------------------------------------- SGD momentum
 
 
-class DampenedMomentumState(NamedTuple):
-    """State of :func:`dampened_momentum`.
+class MomentumState(NamedTuple):
+    """State of :func:`momentum_buffer`.
 
     Attributes:
         momentum_buffer: PyTorch's ``state["momentum_buffer"]``.
-        count: number of updates taken; the first one sets the buffer to the gradient.
+        count: number of updates taken with a non-zero momentum; the first one sets the
+            buffer to the gradient.
     """
 
     momentum_buffer: optax.Updates
     count: jax.Array
 
 
-def dampened_momentum(momentum: float, dampening: float) -> optax.GradientTransformation:
-    """SGD momentum with dampening, exactly as ``torch.optim.SGD``.
+def momentum_buffer(momentum: Any, dampening: Any = 0.0,
+                    nesterov: bool = False) -> optax.GradientTransformation:
+    """SGD's momentum exactly as ``torch.optim.SGD``, for any (even injected) values.
 
-    ``buf = grad`` on the first step (no dampening), then ``buf = momentum * buf +
-    (1 - dampening) * grad``; the update is ``buf``. With ``dampening = 0`` this is
-    ``optax.trace(momentum)``, which fnnet then uses; optax has no dampening.
-    (PyTorch forbids Nesterov with dampening, so there is no ``nesterov`` here.)
+    ``buf = g`` on the first step with non-zero momentum (no dampening), then ``buf =
+    momentum * buf + (1 - dampening) * g``; the update is ``g + momentum * buf`` with
+    Nesterov, else ``buf``. While ``momentum`` is 0 the update is ``g`` and the buffer
+    is left alone, as PyTorch keeps none; so ``momentum`` and ``dampening`` may be
+    injected arrays that change between steps. optax has no dampening; with
+    ``dampening = 0`` and a fixed momentum this is ``optax.trace``, which fnnet then
+    uses.
 
     Args:
-        momentum: the momentum factor.
+        momentum: the momentum factor, a number or an array.
         dampening: the dampening of each new gradient after the first.
+        nesterov: use Nesterov momentum.
 
     Returns:
         An ``optax.GradientTransformation``.
     """
 
-    def init_fn(params: optax.Params) -> DampenedMomentumState:
-        return DampenedMomentumState(momentum_buffer=optax.tree.zeros_like(params),
-                                     count=jnp.zeros([], jnp.int32))
+    def init_fn(params: optax.Params) -> MomentumState:
+        return MomentumState(momentum_buffer=optax.tree.zeros_like(params),
+                             count=jnp.zeros([], jnp.int32))
 
-    def update_fn(updates: optax.Updates, state: DampenedMomentumState,
-                  params: optax.Params | None = None) -> tuple[Any, DampenedMomentumState]:
+    def update_fn(updates: optax.Updates, state: MomentumState,
+                  params: optax.Params | None = None) -> tuple[Any, MomentumState]:
         del params
+        active = jnp.asarray(momentum) != 0
         first = state.count == 0
-        buffer = jax.tree.map(
-            lambda g, b: jnp.where(first, g, momentum * b + (1 - dampening) * g),
-            updates, state.momentum_buffer)
-        count = optax.safe_increment(state.count)
-        return buffer, DampenedMomentumState(momentum_buffer=buffer, count=count)
+
+        def buffer(g: jax.Array, b: jax.Array) -> jax.Array:
+            new = jnp.where(first, g, momentum * b + (1 - dampening) * g)
+            return jnp.where(active, new, b)
+
+        def direction(g: jax.Array, b: jax.Array) -> jax.Array:
+            return jnp.where(active, g + momentum * b if nesterov else b, g)
+
+        buffers = jax.tree.map(buffer, updates, state.momentum_buffer)
+        updates = jax.tree.map(direction, updates, buffers)
+        count = jnp.where(active, optax.safe_increment(state.count), state.count)
+        return updates, MomentumState(momentum_buffer=buffers, count=count)
 
     return optax.GradientTransformation(init_fn, update_fn)
 
@@ -165,10 +179,10 @@ def scale_by_amsgrad(b1: float = 0.9, b2: float = 0.999,
 
 
 __all__ = [
-    "DampenedMomentumState",
+    "MomentumState",
     "ScaleByAdagradState",
     "ScaleByAmsgradState",
-    "dampened_momentum",
+    "momentum_buffer",
     "scale_by_adagrad",
     "scale_by_amsgrad",
 ]
