@@ -32,31 +32,40 @@ class Timing:
         return baseline.median_ms / self.median_ms
 
 
-def time_step(name: str, step: Callable[[int], object], sync: Callable[[object], object],
-              *, warmup: int = 20, steps: int = 200, repeats: int = 1) -> Timing:
-    """Times ``step(i)``; ``sync(result)`` waits for the result to be computed.
+def time_steps(cases: dict[str, tuple[Callable[[int], object], Callable[[object], object]]],
+               *, warmup: int = 20, steps: int = 200, rounds: int = 5) -> list[Timing]:
+    """Times several implementations of the same step, interleaved.
 
-    Args:
-        name: label in the table.
-        step: runs step ``i`` and returns something ``sync`` can wait on.
-        sync: e.g. ``jax.block_until_ready``; for PyTorch on the CPU, ``lambda r: r``.
-        warmup: calls before timing; the first is reported as the compile time.
-        steps: timed calls.
-        repeats: steps are timed one by one this many rounds; medians over all.
+    Each case is ``name -> (step, sync)``: ``step(i)`` runs step ``i`` and returns
+    something that ``sync`` waits on (``jax.block_until_ready``; for PyTorch on the CPU,
+    ``lambda r: r``). Every case is warmed up first (its first call is reported as the
+    compile time); then ``rounds`` rounds each time ``steps / rounds`` calls of every
+    case in turn, so that a change in the machine's load hits all cases alike.
+
+    Returns:
+        One :class:`Timing` per case, in the order given.
     """
-    start = time.perf_counter()
-    sync(step(0))
-    first = time.perf_counter() - start
-    for i in range(1, warmup):
-        sync(step(i))
-    samples = []
-    for _ in range(repeats):
-        for i in range(steps):
-            t0 = time.perf_counter()
+    first: dict[str, float] = {}
+    for name, (step, sync) in cases.items():
+        start = time.perf_counter()
+        sync(step(0))
+        first[name] = time.perf_counter() - start
+        for i in range(1, warmup):
             sync(step(i))
-            samples.append((time.perf_counter() - t0) * 1e3)
-    q = np.percentile(samples, [10, 90])
-    return Timing(name, statistics.median(samples), float(q[0]), float(q[1]), first)
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    per_round = max(1, steps // rounds)
+    for r in range(rounds):
+        for name, (step, sync) in cases.items():
+            for i in range(r * per_round, (r + 1) * per_round):
+                t0 = time.perf_counter()
+                sync(step(warmup + i))
+                samples[name].append((time.perf_counter() - t0) * 1e3)
+    timings = []
+    for name, values in samples.items():
+        q = np.percentile(values, [10, 90])
+        timings.append(Timing(name, statistics.median(values), float(q[0]), float(q[1]),
+                              first[name]))
+    return timings
 
 
 def versions() -> str:

@@ -17,7 +17,7 @@ import jax
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from harness import machine, print_table, time_step, versions  # noqa: E402
+from harness import machine, print_table, time_steps, versions  # noqa: E402
 
 import fnnet  # noqa: E402
 from fnnet import losses, models, optim  # noqa: E402
@@ -85,11 +85,10 @@ def main() -> None:
         params, fn_step = fnnet_step(name, batches, jax.random.key(0))
         params = jax.device_get(params)
         pt_step = torch_step(torch, params, name, batches)
-        rows = [
-            time_step("PyTorch eager (2 threads)", pt_step, lambda r: r, steps=args.steps),
-            time_step("fnnet make_train_step (jit)", fn_step, jax.block_until_ready,
-                      steps=args.steps),
-        ]
+        rows = time_steps({
+            "PyTorch eager (2 threads)": (pt_step, lambda r: r),
+            "fnnet make_train_step (jit)": (fn_step, jax.block_until_ready),
+        }, steps=args.steps)
         label = "SGD(lr=0.01, momentum=0.9)" if name == "sgd" else "Adam(lr=1e-3)"
         print_table(f"MLP 784-128-64-10, batch {BATCH}, {label}", rows,
                     "PyTorch eager (2 threads)")

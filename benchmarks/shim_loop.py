@@ -1,0 +1,139 @@
+"""The same PyTorch-style training loop on PyTorch eager and on fnnet.torch.
+
+Runs an MLP (784-64-64-10, ReLU, batch 64, SGD momentum 0.9) and LeNet-5 (batch 64,
+32x32, SGD) with the loop written once against the ``torch`` API, on real PyTorch
+(eager, 2 threads) and on ``fnnet.torch``, plus fnnet's own jitted functional step
+(``fnnet.train.make_train_step``) on the same model. Prints the median milliseconds per
+step after warm-up and the ratios.
+
+    python benchmarks/shim_loop.py [--steps 200] [--warmup 30] [--batch 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import jax
+import numpy as np
+
+
+def mlp(torch):
+    nn = torch.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(784, 64)
+            self.fc2 = nn.Linear(64, 64)
+            self.fc3 = nn.Linear(64, 10)
+
+        def forward(self, x):
+            x = x.view(-1, 784)
+            x = torch.relu(self.fc1(x))
+            x = torch.relu(self.fc2(x))
+            return self.fc3(x)
+
+    return Net(), lambda params: torch.optim.SGD(params, lr=0.01, momentum=0.9)
+
+
+def lenet(torch):
+    nn, F = torch.nn, torch.nn.functional
+
+    class LeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            x = x.view(-1, 16 * 5 * 5)
+            x = F.relu(self.fc1(x))
+            x = F.relu(self.fc2(x))
+            return self.fc3(x)
+
+    return LeNet(), lambda params: torch.optim.SGD(params, lr=0.001)
+
+
+def torch_loop(torch, make, batches, steps, warmup):
+    """The loop, written once for both ``torch`` modules; returns ms per step."""
+    model, make_opt = make(torch)
+    optimizer = make_opt(model.parameters())
+    criterion = torch.nn.CrossEntropyLoss()
+    batches = [(torch.tensor(x), torch.tensor(y)) for x, y in batches]
+    times = []
+    for step in range(warmup + steps):
+        x, y = batches[step % len(batches)]
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        loss.item()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times[warmup:])
+
+
+def functional_loop(name, batches, steps, warmup):
+    """fnnet's own jitted step on the same model, or None if fnnet.train is missing."""
+    try:
+        import fnnet.optim
+        from fnnet.models import MLP, LeNet5
+        from fnnet.train import create_train_state, make_train_step
+    except ImportError:
+        return None
+    if name == "mlp":
+        model, opt = MLP((784, 64, 64, 10)), fnnet.optim.SGD(lr=0.01, momentum=0.9)
+    else:
+        model, opt = LeNet5(), fnnet.optim.SGD(lr=0.001)
+    state = create_train_state(model, opt, jax.random.key(0))
+    train_step = make_train_step(model, opt)
+    batches = [(jax.numpy.asarray(x), jax.numpy.asarray(y)) for x, y in batches]
+    times = []
+    for step in range(warmup + steps):
+        batch = batches[step % len(batches)]
+        start = time.perf_counter()
+        state, metrics = train_step(state, batch)
+        float(metrics["loss"])
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times[warmup:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=64)
+    args = parser.parse_args()
+
+    import torch
+
+    import fnnet.torch as ft
+
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    for name, make, shape in (("mlp", mlp, (1, 28, 28)), ("lenet", lenet, (1, 32, 32))):
+        batches = [(rng.standard_normal((args.batch, *shape)).astype(np.float32),
+                    rng.integers(0, 10, args.batch)) for _ in range(8)]
+        eager = torch_loop(torch, make, batches, args.steps, args.warmup)
+        ft.reset_compile_stats()
+        shim = torch_loop(ft, make, batches, args.steps, args.warmup)
+        stats = ft.compile_stats()
+        functional = functional_loop(name, batches, args.steps, args.warmup)
+        print(f"{name} (batch {args.batch}): torch eager {eager:.3f} ms/step, fnnet.torch "
+              f"{shim:.3f} ms/step ({stats['compiles']} compile, {stats['hits']} hits)"
+              + (f", fnnet functional jit {functional:.3f} ms/step" if functional else ""))
+        line = f"  speed-up of fnnet.torch over torch eager: {eager / shim:.2f}x"
+        if functional:
+            line += f"; fnnet.torch / functional step: {shim / functional:.2f}x"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
