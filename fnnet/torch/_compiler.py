@@ -26,6 +26,8 @@ from fnnet.torch import _graph
 from fnnet.torch._graph import RG, VAR, WRITEBACK, Tape
 
 CACHE_SIZE = 64
+#: donate replaced parameters and optimizer state to the compiled step (buffer reuse).
+DONATE = True
 #: after this many compiles, fall back to eager execution if hits stay below compiles.
 EAGER_AFTER = 32
 
@@ -290,16 +292,13 @@ def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str) -
 
 def _live_cells(tp: Tape) -> tuple[list, list]:
     """Live cells whose value is only recorded, and their slots (each cell once)."""
-    cells, slots = [], []
-    seen = set()
-    for ref in tp.cells:
-        cell = ref()
-        if cell is None or cell.tape is not tp or cell.val is not None or id(cell) in seen:
-            continue
-        seen.add(id(cell))
-        cells.append(cell)
-        slots.append(cell.ref)
-    return cells, slots
+    cells = [c for c in map(_call_ref, tp.cells)
+             if c is not None and c.tape is tp and c.val is None]
+    return cells, [c.ref for c in cells]
+
+
+def _call_ref(ref: Any) -> Any:
+    return ref()
 
 
 def can_flush(tp: Tape) -> bool:
@@ -335,10 +334,10 @@ def flush(reason: str = "value") -> None:
         slots.extend(range(first, first + n))
     wanted = tuple(slots)
     donate = tuple(
-        i for i, (slot, own) in enumerate(zip(tp.src_slots, tp.src_owner, strict=False))
+        i for i, (slot, own) in enumerate(zip(tp.src_slots, tp.src_owner, strict=True))
         if own is WRITEBACK or (own is not None and own.owned
                                 and (own.tape is not tp or own.ref != slot))
-    )
+    ) if DONATE else ()
     key = (tp.state, wanted, donate)
     fn = _compiled(key, tp, wanted, donate, reason)
     _graph.new_tape()

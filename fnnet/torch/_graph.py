@@ -54,7 +54,7 @@ class Cell:
             compiled step may donate it once it is replaced.
     """
 
-    __slots__ = ("val", "ref", "tape", "aval", "rg", "owned", "__weakref__")
+    __slots__ = ("val", "ref", "tape", "aval", "rg", "owned", "listed", "__weakref__")
 
     def __init__(self, val: Any = None, aval: Aval | None = None, owned: bool = False) -> None:
         self.val = val
@@ -63,6 +63,7 @@ class Cell:
         self.aval = aval if aval is not None or val is None else aval_of(val)
         self.rg = False
         self.owned = owned
+        self.listed: Tape | None = None  # the tape whose ``cells`` list holds this cell
 
 
 class Tape:
@@ -309,7 +310,9 @@ def bind(cell: Cell, slot: int, aval: Aval, rg: bool) -> None:
     cell.tape = tp
     cell.aval = aval
     cell.rg = rg
-    tp.cells.append(weakref.ref(cell))
+    if cell.listed is not tp:
+        cell.listed = tp
+        tp.cells.append(weakref.ref(cell))
 
 
 def new_cell(slot: int, aval: Aval, rg: bool) -> Cell:
@@ -320,6 +323,7 @@ def new_cell(slot: int, aval: Aval, rg: bool) -> Cell:
     cell.tape = tape
     cell.aval = aval
     cell.rg = rg
+    cell.listed = tape
     tape.cells.append(weakref.ref(cell))
     return cell
 

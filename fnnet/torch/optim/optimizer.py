@@ -87,9 +87,12 @@ class Optimizer:
                             "of Tensors or dicts, but got " + type(params).__name__)
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
-        self._state: dict[int, tuple[Any, list]] = {}   # id(param) -> (treedef, leaves)
+        # id(param) -> [treedef, leaves, leaf avals]
+        self._state: dict[int, list] = {}
         self._lr_arrays: dict[int, tuple[Any, Any]] = {}
         self._pending: list | None = None
+        self._plans: dict[tuple, tuple] = {}
+        self._statics: dict[int, tuple] = {}
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -125,12 +128,12 @@ class Optimizer:
                 elif p.grad is not None:
                     p.grad = p.grad.detach().zero_()
 
-    def _new_state(self, p: Tensor, group: dict[str, Any]) -> tuple[Any, list]:
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> list:
         tx = optax.inject_hyperparams(type(self)._factory, static_args=self._names)(
             lr=float(group["lr"]), **self._static(group))
         shape, dtype, _ = p._cell.aval
         leaves, treedef = jax.tree_util.tree_flatten(tx.init(jnp.zeros(shape, dtype)))
-        return treedef, leaves
+        return [treedef, leaves, tuple(_graph.aval_of(v) for v in leaves)]
 
     def _lr(self, index: int, lr: Any) -> Any:
         cached = self._lr_arrays.get(index)
@@ -164,27 +167,33 @@ class Optimizer:
                 params.append(p)
                 grads.append(g)
                 leaves.extend(entry[1])
-                pending.append((id(p), entry[0], len(entry[1])))
+                pending.append(entry)
             if treedefs:
-                static = tuple(sorted(self._static(group).items()))
-                groups.append((static, tuple(treedefs)))
+                groups.append((self._static_items(group), tuple(treedefs)))
                 lrs.append(self._lr(index, group["lr"]))
         if not params:
             _compiler.flush("step")
             return loss
         n = len(params)
-        leaf_avals = tuple(_graph.aval_of(v) for v in leaves)
-        lr_aval = ((), np.dtype(np.float32), False)
-        first_src = _graph.sources([*leaves, *lrs], leaf_avals + (lr_aval,) * len(lrs))
-        tp.src_owner[len(tp.src_owner) - len(lrs) - len(leaves):len(tp.src_owner) - len(lrs)] \
-            = [WRITEBACK] * len(leaves)
+        groups = tuple(groups)
+        plan = self._plans.get(groups)
+        if plan is None:
+            leaf_avals = tuple(a for entry in pending for a in entry[2])
+            lr_aval = ((), np.dtype(np.float32), False)
+            plan = (leaf_avals + (lr_aval,) * len(lrs), (n, type(self)._factory, groups))
+            self._plans[groups] = plan
+        avals, spec = plan
+        first_src = _graph.sources([*leaves, *lrs], avals)
+        end = len(tp.src_owner) - len(lrs)
+        tp.src_owner[end - len(leaves):end] = [WRITEBACK] * len(leaves)
         ins = []
-        for t in (*params, *grads):
+        for t in params:
             cell = t._cell
-            slot = cell.ref if cell.tape is tp else _graph.cell_source(tp, cell)
-            ins.append(slot * 4)
-        ins.extend(range(first_src * 4, (first_src + len(leaves) + len(lrs)) * 4, 4))
-        spec = (n, type(self)._factory, tuple(groups))
+            ins.append((cell.ref if cell.tape is tp else _graph.cell_source(tp, cell)) * 4)
+        for t in grads:
+            cell = t._cell
+            ins.append((cell.ref if cell.tape is tp else _graph.cell_source(tp, cell)) * 4)
+        ins.extend(range(first_src * 4, (first_src + len(avals)) * 4, 4))
         first, out_avals = _graph.record_refs(_update, (spec,), tuple(ins))
         for i, p in enumerate(params):
             _graph.bind(p._cell, first + i, out_avals[i], False)
@@ -193,11 +202,21 @@ class Optimizer:
         _compiler.flush("step")
         return loss
 
+    def _static_items(self, group: dict[str, Any]) -> tuple:
+        values = tuple(group[k] for k in self._names)
+        cached = self._statics.get(id(group))
+        if cached is not None and cached[0] == values:
+            return cached[1]
+        items = tuple(sorted(self._static(group).items()))
+        self._statics[id(group)] = (values, items)
+        return items
+
     def write(self, values: list) -> None:
         """Receives the new state leaves of the last step (writeback of a flush)."""
         offset = 0
-        for key, treedef, count in self._pending or ():
-            self._state[key] = (treedef, list(values[offset:offset + count]))
+        for entry in self._pending or ():
+            count = len(entry[1])
+            entry[1] = values[offset:offset + count]
             offset += count
         self._pending = None
 
@@ -206,7 +225,7 @@ class Optimizer:
         entry = self._state.get(id(p))
         if entry is None:
             return {}
-        treedef, leaves = entry
+        treedef, leaves, _ = entry
         placeholder = jax.tree_util.tree_unflatten(treedef, list(range(len(leaves))))
         out: dict[str, Any] = {}
         for path, index in jax.tree_util.tree_flatten_with_path(placeholder)[0]:
@@ -260,14 +279,15 @@ class Optimizer:
             entry = saved_state.get(index, saved_state.get(str(index)))
             if not entry:
                 continue
-            treedef, leaves = self._new_state(p, group)
+            entry_new = self._new_state(p, group)
+            treedef, leaves = entry_new[0], entry_new[1]
             placeholder = jax.tree_util.tree_unflatten(treedef, list(range(len(leaves))))
             for path, i in jax.tree_util.tree_flatten_with_path(placeholder)[0]:
                 name = _leaf_name(path)
                 if name in entry and entry[name] is not None:
                     value = np.asarray(entry[name])
                     leaves[i] = jnp.asarray(value, leaves[i].dtype).reshape(leaves[i].shape)
-            self._state[id(p)] = (treedef, leaves)
+            self._state[id(p)] = [treedef, leaves, entry_new[2]]
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
