@@ -223,7 +223,8 @@ def test_injected_lr_changes_between_steps_without_recompiling(torch, case, stat
 
 @pytest.mark.parametrize("dampening", [0.0, 0.3])
 def test_injected_momentum_may_change_and_pass_through_zero(torch, dampening):
-    # PyTorch keeps no buffer while momentum is 0 and restarts it (buf = g) after.
+    # Momentum 0 at first: PyTorch creates the buffer (buf = g) when momentum turns
+    # non-zero, then leaves it untouched, not reset, while momentum is 0 again.
     momenta = np.where(np.arange(STEPS) % 20 < 7, 0.0, 0.9) * np.linspace(1, 0.5, STEPS)
     kwargs = dict(lr=0.05, momentum=float(momenta[0]), dampening=dampening)
     hyper = {"momentum": momenta}

@@ -36,10 +36,10 @@ def momentum_buffer(momentum: Any, dampening: Any = 0.0,
     ``buf = g`` on the first step with non-zero momentum (no dampening), then ``buf =
     momentum * buf + (1 - dampening) * g``; the update is ``g + momentum * buf`` with
     Nesterov, else ``buf``. While ``momentum`` is 0 the update is ``g`` and the buffer
-    is left alone, as PyTorch keeps none; so ``momentum`` and ``dampening`` may be
-    injected arrays that change between steps. optax has no dampening; with
-    ``dampening = 0`` and a fixed momentum this is ``optax.trace``, which fnnet then
-    uses.
+    is neither used nor updated, but kept for when momentum returns, as PyTorch keeps
+    ``state["momentum_buffer"]``. So ``momentum`` and ``dampening`` may be injected
+    arrays that change between steps. optax has no dampening; with ``dampening = 0`` and
+    a fixed momentum this is ``optax.trace``, which fnnet then uses.
 
     Args:
         momentum: the momentum factor, a number or an array.
