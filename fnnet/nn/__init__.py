@@ -10,7 +10,7 @@ from fnnet.nn.flatten import Flatten
 from fnnet.nn.linear import Linear
 from fnnet.nn.module import Bound, Module
 from fnnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from fnnet.nn.state_dict import load_state_dict, state_dict
+from fnnet.nn.state_dict import StateDictError, load_state_dict, state_dict
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -30,6 +30,7 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Softmax",
+    "StateDictError",
     "Tanh",
     "functional",
     "init",
