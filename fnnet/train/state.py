@@ -55,11 +55,13 @@ def create_train_state(
         A :class:`TrainState` at step 0.
     """
     init_key, run_key = jax.random.split(key)
+    # One compiled init instead of an eager call (and compile) per random draw.
+    init = jax.jit(model.init)
     if params is None:
-        params, init_state = model.init(init_key)
+        params, init_state = init(init_key)
         layer_state = init_state if layer_state is None else layer_state
     elif layer_state is None:
-        _, layer_state = model.init(init_key)
+        _, layer_state = init(init_key)
     return TrainState(
         params=params,
         layer_state=layer_state,
