@@ -175,7 +175,10 @@ def prefetch_to_device(batches: Iterable[Any], size: int = 2,
     A background thread pulls each host batch (the gather from memory, or the read from
     a random-access source) and hands it to ``jax.device_put``, keeping at most ``size``
     batches ahead of the one the caller holds; the calling thread only dispatches its
-    steps. Order is preserved, and an exception raised while reading is raised here.
+    steps. When the reader has fallen behind, the batches it then reads at once go to
+    the device in one ``device_put``, which pays its fixed cost once. Order is
+    preserved, and an exception raised while reading is raised here, after the batches
+    read before it.
 
     Args:
         batches: an iterable of pytrees of host arrays.
@@ -214,12 +217,28 @@ def _prefetch(iterator: Iterator[Any], size: int, device: Any) -> Iterator[Any]:
                         return
                 if stop.is_set():
                     return
-                batch = next(iterator, _END)
-                if batch is _END:
-                    ready.put(_END)
+                free = 1
+                while slots.acquire(blocking=False):
+                    free += 1
+                # When the reader has fallen behind, several slots are free: one
+                # device_put for all of them pays its fixed cost once.
+                group: list[Any] = []
+                end: Any = None
+                try:
+                    for _ in range(free):
+                        batch = next(iterator, _END)
+                        if batch is _END:
+                            end = _END
+                            break
+                        group.append(batch)
+                except BaseException as error:  # re-raised in the consuming thread
+                    end = _Failure(error)
+                for batch in jax.device_put(group, device):
+                    ready.put(batch)
+                if end is not None:
+                    ready.put(end)
                     return
-                ready.put(jax.device_put(batch, device))
-        except BaseException as error:  # re-raised in the consuming thread
+        except BaseException as error:  # a failed transfer
             ready.put(_Failure(error))
 
     worker = threading.Thread(target=work, name="fnnet-prefetch", daemon=True)
