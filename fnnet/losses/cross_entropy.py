@@ -16,11 +16,11 @@ from fnnet.losses._checks import (
     is_concrete,
 )
 from fnnet.losses.nll import (
-    _reduce_by,
     check_class_indices,
     check_labels,
     class_axis,
     picked_log_probs,
+    reduce_by_target_weight,
 )
 from fnnet.typing import Array
 
@@ -110,7 +110,7 @@ def cross_entropy(input: Array, target: Array, weight: Array | None = None,
         weighted = log_probs if class_weight is None else log_probs * class_weight
         smooth = jnp.where(valid, -jnp.sum(weighted, axis=axis), 0.0)
         loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * smooth
-    return _reduce_by(loss, jnp.sum(target_weight), reduction)
+    return reduce_by_target_weight(loss, jnp.sum(target_weight), reduction)
 
 
 def _probability_loss(name: str, log_probs: Array, target: Array, class_weight: Array | None,

@@ -150,7 +150,7 @@ def nll_loss(input: Array, target: Array, weight: Array | None = None,
     PyTorch equivalent: ``torch.nn.functional.nll_loss``.
     """
     loss, denominator = _nll_terms("nll_loss", input, target, weight, ignore_index, reduction)
-    return _reduce_by(loss, denominator, reduction)
+    return reduce_by_target_weight(loss, denominator, reduction)
 
 
 def _nll_terms(name: str, input: Any, target: Any, weight: Any, ignore_index: Any,
@@ -171,7 +171,7 @@ def _nll_terms(name: str, input: Any, target: Any, weight: Any, ignore_index: An
     return loss, jnp.sum(target_weight)
 
 
-def _reduce_by(loss: Array, denominator: Array, reduction: str) -> Array:
+def reduce_by_target_weight(loss: Array, denominator: Array, reduction: str) -> Array:
     """``'mean'`` as PyTorch's nll_loss: the sum over the summed target weights."""
     if reduction == "mean":
         return jnp.sum(loss) / denominator
