@@ -159,7 +159,7 @@ def test_nan_in_a_batch_stops_fit_at_that_step(digits):
     "kwargs, message",
     [
         ({"epochs": 0}, "epochs must be a positive int, got 0"),
-        ({"batch_size": 5000}, "batch_size 5000 is larger than train_data"),
+        ({"batch_size": 5000}, r"batch_size=5000 is larger than the data set \(N=1438\)"),
         ({"on_nonfinite": "warn"}, "on_nonfinite must be one of"),
     ],
 )

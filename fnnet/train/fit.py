@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from fnnet.data.sampler import check_batch_size
 from fnnet.nn.module import Module
 from fnnet.train.state import TrainState, create_train_state
 from fnnet.train.step import Batch, LossFn, make_eval_step, make_train_step
@@ -168,18 +169,14 @@ def fit(
     """
     if on_nonfinite not in ON_NONFINITE:
         raise ValueError(f"on_nonfinite must be one of {ON_NONFINITE}, got {on_nonfinite!r}")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size),
-                        ("log_every", log_every)):
+    for name, value in (("epochs", epochs), ("log_every", log_every)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if state is None:
         state = create_train_state(model, optimizer, jax.random.key(seed))
     if not callable(train_data):
         x, y = _check_pair("train_data", train_data)
-        if len(x) < batch_size:
-            raise ValueError(
-                f"batch_size {batch_size} is larger than train_data ({len(x)} examples)"
-            )
+        check_batch_size(batch_size, len(x), drop_last=True)
         _check_labels("train_data", y, _num_classes(model, state, x))
     if eval_data is not None and not callable(eval_data):
         _check_pair("eval_data", eval_data)
