@@ -1,0 +1,515 @@
+"""fnnet.torch's API against PyTorch: tensors, errors, reprs, state dicts, optimizers,
+schedulers, data loading and the compile cache."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import jax
+import numpy as np
+import pytest
+
+import fnnet.nn
+import fnnet.torch as ft
+from fnnet.torch import _compiler
+
+pytestmark = pytest.mark.torch
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread(torch):
+    # the parity checks are about numbers; one thread is faster on a busy 2-core machine
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# -- import surface ------------------------------------------------------------------
+
+
+def test_surface_as_modules_and_attributes():
+    import fnnet.torch.nn as nn
+    import fnnet.torch.nn.functional as F
+    import fnnet.torch.optim as optim
+    from fnnet.torch.utils.data import DataLoader, TensorDataset
+
+    assert ft.nn is nn and ft.nn.functional is F and ft.optim is optim
+    assert ft.utils.data.DataLoader is DataLoader and ft.utils.data.TensorDataset is \
+        TensorDataset
+    assert ft.nn.Linear is nn.Linear and ft.optim.SGD is optim.SGD
+    assert ft.optim.lr_scheduler.StepLR is not None
+
+
+@pytest.mark.parametrize("module, name, hint", [
+    (ft, "fft", "jax.numpy.fft"),
+    (ft.nn, "LSTM", "fnnet.nn"),
+    (ft.nn.functional, "gelu", "fnnet.nn.functional"),
+    (ft.optim, "LBFGS", "optax"),
+])
+def test_unsupported_names_raise_not_implemented(module, name, hint):
+    with pytest.raises(NotImplementedError, match=f"does not support .*{name}.*{hint}"):
+        getattr(module, name)
+
+
+def test_unsupported_tensor_method_and_argument():
+    with pytest.raises(NotImplementedError, match="Tensor.stft"):
+        getattr(ft.ones(3), "stft")  # noqa: B009
+    assert not hasattr(ft.ones(3), "stft")  # also an AttributeError
+    with pytest.raises(NotImplementedError, match="size_average"):
+        ft.nn.MSELoss(size_average=True)
+
+
+# -- tensors ---------------------------------------------------------------------------
+
+
+def test_tensor_ops_match_torch(torch):
+    a = np.arange(12, dtype=np.float32).reshape(3, 4) / 7 - 0.5
+    b = np.linspace(-1, 1, 4).astype(np.float32)
+    results = []
+    for t in (torch, ft):
+        x, y = t.tensor(a), t.tensor(b)
+        outs = [x + y, 2 - x, x * 3, 1 / (x + 2), x @ y, x ** 2, -x, abs(x), x > 0,
+                x.sum(), x.mean(1), x.max(), x.max(dim=1)[0], x.max(dim=1)[1], x.argmax(1),
+                t.softmax(x, 1), t.relu(x), t.sigmoid(x), t.tanh(x), x.view(-1, 2),
+                x.reshape(4, 3), t.flatten(x.view(3, 2, 2), 1), x[1], x[:, 1:3], x[..., 0],
+                x.t(), x.unsqueeze(0), t.cat([x, x], 0), t.stack([x, x], 1), x.exp(),
+                t.where(x > 0, x, t.zeros(3, 4)), x.clamp(-0.2, 0.2), (x > 0).float(),
+                x.std(), x.var(0), x.eq(x), x.sum(dim=0, keepdim=True), t.argmax(x)]
+        results.append([o.detach().numpy() for o in outs])
+    for got, ref in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-6)
+        assert got.shape == ref.shape
+
+
+def test_tensor_metadata_and_conversions():
+    x = ft.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.shape == (2, 2) and x.size() == ft.Size([2, 2]) and x.size(1) == 2
+    assert x.dim() == 2 and x.ndim == 2 and len(x) == 2 and x.numel() == 4
+    assert x.dtype is ft.float32 and ft.float is ft.float32
+    assert x.sum().item() == 10.0 and x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert x.long().dtype is ft.long and x.to(ft.int32).dtype is ft.int32
+    assert x.to("cuda") is x and x.cpu() is x and x.cuda() is x
+    assert repr(ft.Size([2, 3])) == "torch.Size([2, 3])"
+    assert float(x[0, 1]) == 2.0 and int(x[1, 1]) == 4
+    assert bool(x.sum() > 5)
+    labels = ft.tensor([1, 2])
+    assert labels.dtype is ft.int64  # int32 without jax x64: the same object
+    assert (ft.int64 is ft.int32) == (not jax.config.read("jax_enable_x64"))
+
+
+@pytest.mark.parametrize("values", [
+    [1.0, 2.5, -3.0], [1.0, 2.0, 3.0], [[1, 2], [3, 4]], 0.5, [True, False],
+    [[0.001, 123.5]], [1e-5, 1.0],
+])
+def test_tensor_repr_matches_torch(torch, values):
+    assert repr(ft.tensor(values)) == repr(torch.tensor(values)).replace("int64", "int32")
+
+
+def test_tensor_repr_with_grad(torch):
+    assert repr(ft.ones(2, requires_grad=True)) == repr(torch.ones(2, requires_grad=True))
+    assert "grad_fn=<" in repr(ft.ones(2, requires_grad=True) * 2)
+
+
+def test_view_error_as_torch(torch):
+    x = np.zeros((16, 32, 32), np.float32)
+    with pytest.raises(RuntimeError) as ref:
+        torch.tensor(x).view(-1, 400)
+    with pytest.raises(RuntimeError) as got:
+        ft.tensor(x).view(-1, 400)
+    assert str(got.value) == str(ref.value) == \
+        "shape '[-1, 400]' is invalid for input of size 16384"
+
+
+def test_shape_error_names_the_layer():
+    layer = ft.nn.Linear(784, 10)
+    with pytest.raises(ValueError, match=r"Linear\(in_features=784, out_features=10, "
+                       r"bias=True\).*784"):
+        layer(ft.zeros(8, 100))
+    conv = ft.nn.Conv2d(3, 8, 3)
+    with pytest.raises(ValueError, match=r"Conv2d\(3, 8, kernel_size=\(3, 3\)"):
+        conv(ft.zeros(2, 1, 8, 8))
+
+
+def test_backward_errors(torch):
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ft.ones(3).sum().backward()
+    with pytest.raises(RuntimeError, match="only for scalar outputs"):
+        (ft.ones(3, requires_grad=True) * 2).backward()
+    w = ft.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.add_(1)
+
+
+def test_boolean_mask_indexing_is_refused():
+    x = ft.arange(4.0)
+    with pytest.raises(NotImplementedError, match="torch.where"):
+        x[x > 1]
+
+
+# -- autograd semantics ---------------------------------------------------------------
+
+
+def test_grads_accumulate_until_zero_grad(torch):
+    grads = []
+    for t in (torch, ft):
+        w = t.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        (w * w).sum().backward()
+        (w ** 3).sum().backward()
+        first = w.grad.detach().numpy().copy()
+        w.grad = None
+        (2 * w).sum().backward()
+        grads.append((first, w.grad.detach().numpy().copy()))
+    np.testing.assert_allclose(grads[1][0], grads[0][0])
+    np.testing.assert_allclose(grads[1][1], grads[0][1])
+
+
+def test_backward_with_gradient_and_detach(torch):
+    out = []
+    for t in (torch, ft):
+        w = t.tensor([1.0, 2.0], requires_grad=True)
+        y = w * 3
+        z = y * y.detach()  # detach: no gradient through the second factor
+        z.backward(t.tensor([1.0, 0.5]))
+        out.append(w.grad.detach().numpy())
+    np.testing.assert_allclose(out[1], out[0])
+
+
+def test_no_grad_context_and_decorator():
+    w = ft.ones(2, requires_grad=True)
+    with ft.no_grad():
+        assert not (w * 2).requires_grad
+        assert not ft.is_grad_enabled()
+
+    @ft.no_grad()
+    def f(x):
+        return x * 2
+
+    assert not f(w).requires_grad and (w * 2).requires_grad and ft.is_grad_enabled()
+
+
+def test_manual_sgd_loop_compiles_once_per_iteration_structure(torch):
+    results = []
+    for t in (torch, ft):
+        x = t.tensor(np.linspace(-1, 1, 20, dtype=np.float32).reshape(-1, 1))
+        y = 3 * x + 1
+        w = t.zeros(1, 1, requires_grad=True)
+        b = t.zeros(1, requires_grad=True)
+        if t is ft:
+            ft.reset_compile_stats()
+        for _ in range(30):
+            loss = ((x @ w + b - y) ** 2).mean()
+            loss.backward()
+            with t.no_grad():
+                w -= 0.1 * w.grad
+                b -= 0.1 * b.grad
+                w.grad = None
+                b.grad = None
+        results.append((w.detach().numpy().copy(), b.detach().numpy().copy()))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5)
+    stats = ft.compile_stats()
+    assert stats["compiles"] <= 2 and stats["hits"] >= 28
+
+
+def test_graph_is_freed_by_step():
+    layer = ft.nn.Linear(2, 1)
+    opt = ft.optim.SGD(layer.parameters(), lr=0.1)
+    out = layer(ft.ones(1, 2)).sum()
+    other = layer(ft.ones(1, 2)).sum()
+    out.backward()
+    opt.step()
+    with pytest.raises(RuntimeError, match="optimizer.step"):
+        other.backward()
+
+
+# -- modules and state dicts ----------------------------------------------------------
+
+
+def _lenet(t):
+    nn = t.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+                                          nn.BatchNorm2d(6), nn.Dropout(0.25))
+            self.head = nn.ModuleList([nn.Flatten(), nn.Linear(6 * 14 * 14, 10)])
+            self.register_buffer("scale", t.ones(1))
+
+        def forward(self, x):
+            x = self.features(x)
+            for layer in self.head:
+                x = layer(x)
+            return x * self.scale
+
+    return Net()
+
+
+def test_module_repr_and_state_dict_layout_match_torch(torch):
+    ref, got = _lenet(torch), _lenet(ft)
+    assert repr(got) == repr(ref)
+    assert list(got.state_dict()) == list(ref.state_dict())
+    for (name, a), b in zip(got.state_dict().items(), ref.state_dict().values(), strict=True):
+        assert tuple(a.shape) == tuple(b.shape), name
+    assert [n for n, _ in got.named_parameters()] == [n for n, _ in ref.named_parameters()]
+    assert [n for n, _ in got.named_buffers()] == [n for n, _ in ref.named_buffers()]
+    assert len(list(got.modules())) == len(list(ref.modules()))
+    assert [n for n, _ in got.named_children()] == ["features", "head"]
+    got.eval()
+    assert not any(m.training for m in got.modules())
+
+
+def test_load_state_dict_errors_as_torch(torch):
+    ref, got = torch.nn.Linear(3, 2), ft.nn.Linear(3, 2)
+    bad = {"weight": np.zeros((2, 4), np.float32), "extra": np.zeros(1, np.float32)}
+    with pytest.raises(RuntimeError) as r:
+        ref.load_state_dict({k: torch.tensor(v) for k, v in bad.items()})
+    with pytest.raises(RuntimeError) as g:
+        got.load_state_dict(bad)
+    assert str(g.value) == str(r.value)
+
+
+def test_state_dict_after_training_equals_the_fnnet_tree():
+    ft.manual_seed(1)
+    model = ft.nn.Sequential(ft.nn.Linear(4, 8), ft.nn.BatchNorm1d(8), ft.nn.ReLU(),
+                             ft.nn.Linear(8, 3))
+    opt = ft.optim.Adam(model.parameters(), lr=0.01)
+    x, y = ft.randn(16, 4), ft.randint(0, 3, (16,))
+    for _ in range(5):
+        opt.zero_grad()
+        ft.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    shim = {k: v.numpy() for k, v in model.state_dict().items()}
+    pure = fnnet.nn.Sequential(fnnet.nn.Linear(4, 8), fnnet.nn.BatchNorm1d(8),
+                               fnnet.nn.ReLU(), fnnet.nn.Linear(8, 3))
+    params, state = fnnet.nn.load_state_dict(pure, shim)
+    tree = fnnet.nn.state_dict(params, state)
+    assert list(tree) == list(shim)
+    for name in shim:
+        np.testing.assert_array_equal(np.asarray(tree[name]), shim[name])
+    assert shim["1.num_batches_tracked"] == 5
+    # and the shim computes what the pure model computes
+    model.eval()
+    with ft.no_grad():
+        got = model(x).numpy()
+    want, _ = pure.apply(params, state, np.asarray(x.numpy()))
+    np.testing.assert_allclose(got, np.asarray(want), rtol=1e-6, atol=1e-6)
+
+
+def test_state_dict_shares_storage_like_torch():
+    layer = ft.nn.Linear(2, 2)
+    sd = layer.state_dict()
+    snapshot = {k: v.clone() for k, v in sd.items()}
+    with ft.no_grad():
+        layer.weight.add_(1.0)
+    np.testing.assert_allclose(sd["weight"].numpy(), snapshot["weight"].numpy() + 1.0)
+
+
+# -- optimizers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, kwargs, keys", [
+    ("SGD", dict(lr=0.1, momentum=0.9), ["momentum_buffer"]),
+    ("Adam", dict(lr=0.01), ["step", "exp_avg", "exp_avg_sq"]),
+    ("AdamW", dict(lr=0.01), ["step", "exp_avg", "exp_avg_sq"]),
+    ("Adagrad", dict(lr=0.1), ["step", "sum"]),
+    ("RMSprop", dict(lr=0.01, momentum=0.5), ["step", "square_avg", "momentum_buffer"]),
+])
+def test_optimizer_state_dict_format_and_values(torch, name, kwargs, keys):
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((3, 2)).astype(np.float32)
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    dicts, weights = [], []
+    for t in (torch, ft):
+        w = t.nn.Parameter(t.tensor(w0))
+        opt = getattr(t.optim, name)([w], **kwargs)
+        for _ in range(3):
+            opt.zero_grad()
+            (t.tensor(x) @ w).tanh().sum().backward()
+            opt.step()
+        dicts.append(opt.state_dict())
+        weights.append(w.detach().numpy().copy())
+    ref, got = dicts
+    np.testing.assert_allclose(weights[1], weights[0], rtol=1e-5, atol=1e-6)
+    assert list(got["state"]) == [0] and got["param_groups"][0]["params"] == [0]
+    for key in keys:
+        assert key in ref["state"][0]
+        np.testing.assert_allclose(np.asarray(got["state"][0][key]),
+                                   ref["state"][0][key].numpy(), rtol=1e-5, atol=1e-7,
+                                   err_msg=key)
+    assert got["param_groups"][0]["lr"] == ref["param_groups"][0]["lr"]
+
+
+def test_optimizer_load_state_dict_from_torch_continues_identically(torch):
+    rng = np.random.default_rng(1)
+    w0 = rng.standard_normal((4,)).astype(np.float32)
+    w = torch.nn.Parameter(torch.tensor(w0))
+    opt = torch.optim.Adam([w], lr=0.05)
+    for _ in range(3):
+        opt.zero_grad()
+        (w ** 2).sum().backward()
+        opt.step()
+    w_mid = w.detach().numpy().copy()
+    state = copy.deepcopy(opt.state_dict())  # torch returns live tensors
+    for _ in range(3):
+        opt.zero_grad()
+        (w ** 2).sum().backward()
+        opt.step()
+    v = ft.nn.Parameter(ft.tensor(w_mid))
+    opt2 = ft.optim.Adam([v], lr=0.05)
+    opt2.load_state_dict(state)
+    for _ in range(3):
+        opt2.zero_grad()
+        (v ** 2).sum().backward()
+        opt2.step()
+    np.testing.assert_allclose(v.detach().numpy(), w.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_lr_change_takes_effect_without_recompiling(torch):
+    finals = []
+    for t in (torch, ft):
+        w = t.nn.Parameter(t.tensor([1.0, -1.0]))
+        opt = t.optim.SGD([w], lr=0.1, momentum=0.9)
+        if t is ft:
+            ft.reset_compile_stats()
+        for step in range(6):
+            if step == 3:
+                opt.param_groups[0]["lr"] = 0.01
+            opt.zero_grad()
+            (w ** 2).sum().backward()
+            opt.step()
+        finals.append(w.detach().numpy().copy())
+    np.testing.assert_allclose(finals[1], finals[0], rtol=1e-6)
+    assert ft.compile_stats()["compiles"] == 1 and ft.compile_stats()["hits"] == 5
+
+
+@pytest.mark.parametrize("make", [
+    lambda s, o: s.StepLR(o, step_size=2, gamma=0.5),
+    lambda s, o: s.CosineAnnealingLR(o, T_max=4, eta_min=0.01),
+])
+def test_schedulers_match_torch_without_recompiling(torch, make):
+    lrs, finals = [], []
+    for t in (torch, ft):
+        w = t.nn.Parameter(t.tensor([1.0, 2.0]))
+        opt = t.optim.SGD([w], lr=0.1)
+        sched = make(t.optim.lr_scheduler, opt)
+        if t is ft:
+            ft.reset_compile_stats()
+        seen = []
+        for _ in range(7):
+            opt.zero_grad()
+            (w ** 2).sum().backward()
+            opt.step()
+            sched.step()
+            seen.append(sched.get_last_lr()[0])
+        lrs.append(seen)
+        finals.append(w.detach().numpy().copy())
+    np.testing.assert_allclose(lrs[1], lrs[0], rtol=1e-6)
+    np.testing.assert_allclose(finals[1], finals[0], rtol=1e-5)
+    assert ft.compile_stats()["compiles"] == 1
+
+
+def test_changing_momentum_recompiles_with_a_reason():
+    w = ft.nn.Parameter(ft.tensor([1.0]))
+    opt = ft.optim.SGD([w], lr=0.1, momentum=0.5)
+    ft.reset_compile_stats()
+    for step in range(4):
+        if step == 2:
+            opt.param_groups[0]["momentum"] = 0.9
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+    stats = ft.compile_stats()
+    assert stats["compiles"] == 2 and stats["hits"] == 2
+    assert "momentum" in " ".join(stats["log"][1]["changes"])
+
+
+# -- compile cache ---------------------------------------------------------------------
+
+
+def test_compile_stats_describe_shape_changes():
+    layer = ft.nn.Linear(784, 10)
+    opt = ft.optim.SGD(layer.parameters(), lr=0.1)
+    ft.reset_compile_stats()
+    for n in (64, 64, 16, 64):
+        opt.zero_grad()
+        layer(ft.zeros(n, 784)).sum().backward()
+        opt.step()
+    stats = ft.compile_stats()
+    assert stats["compiles"] == 2 and stats["hits"] == 2
+    assert "input 0 shape (64, 784) -> (16, 784)" in stats["log"][1]["changes"]
+
+
+def test_changing_structure_falls_back_to_eager_with_one_warning(monkeypatch):
+    monkeypatch.setattr(_compiler, "EAGER_AFTER", 3)
+    ft.reset_compile_stats()
+    w = ft.nn.Parameter(ft.tensor([1.0, 2.0]))
+    opt = ft.optim.SGD([w], lr=0.1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for n in range(1, 9):
+            opt.zero_grad()
+            (w ** n).sum().backward()  # a new structure each step
+            opt.step()
+    messages = [str(c.message) for c in caught if "op by op" in str(c.message)]
+    assert len(messages) == 1
+    stats = ft.compile_stats()
+    assert stats["eager"] and stats["compiles"] == 4 and stats["eager_runs"] == 4
+    ref = np.array([1.0, 2.0], np.float32)
+    for n in range(1, 9):
+        ref = ref - 0.1 * n * ref ** (n - 1)
+    np.testing.assert_allclose(w.detach().numpy(), ref, rtol=1e-5)
+    ft.reset_compile_stats()
+
+
+def test_eval_loop_under_no_grad_compiles_once():
+    layer = ft.nn.Linear(4, 3)
+    ft.reset_compile_stats()
+    correct = 0
+    with ft.no_grad():
+        for i in range(5):
+            x = ft.tensor(np.full((8, 4), i, np.float32))
+            _, predicted = ft.max(layer(x), 1)
+            correct += (predicted == 0).sum().item()
+    assert 0 <= correct <= 40
+    assert ft.compile_stats()["compiles"] == 1 and ft.compile_stats()["hits"] == 4
+
+
+# -- data ------------------------------------------------------------------------------
+
+
+def test_dataloader_batches_shuffle_and_drop_last():
+    from fnnet.torch.utils.data import DataLoader, TensorDataset
+
+    x = ft.arange(10).float().view(10, 1)
+    y = ft.arange(10)
+    loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True,
+                        generator=ft.Generator().manual_seed(0))
+    assert len(loader) == 3
+    batches = list(loader)
+    assert [len(b[1]) for b in batches] == [4, 4, 2]
+    seen = np.concatenate([b[1].numpy() for b in batches])
+    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
+    np.testing.assert_array_equal(batches[0][0].numpy()[:, 0], batches[0][1].numpy())
+    again = [b[1].numpy() for b in DataLoader(TensorDataset(x, y), batch_size=4,
+                                               shuffle=True,
+                                               generator=ft.Generator().manual_seed(0))]
+    np.testing.assert_array_equal(np.concatenate(again), seen)
+    dropped = DataLoader(TensorDataset(x, y), batch_size=4, drop_last=True)
+    assert len(dropped) == 2 and [len(b[1]) for b in dropped] == [4, 4]
+
+
+def test_dataloader_default_collate_of_a_custom_dataset(torch):
+    class Squares(ft.utils.data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return ft.tensor([float(i)]), i * i
+
+    xb, yb = next(iter(ft.utils.data.DataLoader(Squares(), batch_size=3)))
+    np.testing.assert_array_equal(xb.numpy(), [[0.0], [1.0], [2.0]])
+    np.testing.assert_array_equal(yb.numpy(), [0, 1, 4])
+    assert tuple(xb.shape) == (3, 1)
