@@ -74,7 +74,9 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
     start = time.perf_counter()
     _, history = fit(model, optimizer, (train_x, train_y), eval_data=(test_x, test_y),
                      epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                     steps_per_call=args.steps_per_call, progress=not args.quiet)
+                     steps_per_call=args.steps_per_call, progress=not args.quiet,
+                     checkpoint_dir=args.checkpoint_dir, every_n_steps=args.checkpoint_every,
+                     resume=args.resume)
     seconds = time.perf_counter() - start
     png = plot_history(history, pathlib.Path(args.out) / "curves.png",
                        title=f"{args.model} on {args.dataset}")
@@ -105,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fuse this many steps into one compiled call")
     p.add_argument("--out", default="runs/train", help="folder for the curves PNG")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--checkpoint-dir", default=None,
+                   help="save checkpoints (state, data position, history) in this folder")
+    p.add_argument("--checkpoint-every", type=int, default=None, metavar="STEPS",
+                   help="save every STEPS steps (default: at the end of each epoch)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the latest checkpoint in --checkpoint-dir (start "
+                        "afresh when there is none), bit for bit as if never stopped")
     p.set_defaults(run=train)
     return parser
 

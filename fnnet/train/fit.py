@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -43,14 +45,16 @@ def _check_pair(name: str, data: Any) -> tuple[Any, Any]:
 
 
 def _epoch_batches(data: DataArg, batch_size: int, *, shuffle: bool, seed: int, epoch: int,
-                   drop_last: bool) -> Iterable[Batch]:
+                   drop_last: bool, start: int = 0) -> Iterable[Batch]:
+    """The batches of ``epoch`` from batch ``start`` on (a callable's first ones are read
+    and dropped)."""
     if callable(data):
-        return data(epoch)
+        return itertools.islice(data(epoch), start, None)
     from fnnet.data import batches
 
     x, y = data
     return batches(x, y, batch_size, shuffle=shuffle, seed=seed, epoch=epoch,
-                   drop_last=drop_last)
+                   drop_last=drop_last, start=start)
 
 
 def _num_classes(model: Module, state: TrainState, x: Any) -> int | None:
@@ -136,6 +140,10 @@ def fit(
     log_every: int = 50,
     progress: bool = True,
     eval_batch_size: int = 1000,
+    checkpoint_dir: str | os.PathLike | None = None,
+    every_n_steps: int | None = None,
+    keep: int | None = 3,
+    resume: bool = False,
 ) -> tuple[TrainState, dict[str, list[float]]]:
     """Trains ``model`` for ``epochs`` and evaluates after each.
 
@@ -157,14 +165,31 @@ def fit(
         log_every: steps between progress updates (and non-finite checks).
         progress: show a progress bar with loss, accuracy and throughput.
         eval_batch_size: batch size of evaluation.
+        checkpoint_dir: a folder to save checkpoints in (see :mod:`fnnet.checkpoint`):
+            the state, the position in the data and the history so far, each written
+            atomically, so a killed run never leaves a broken latest checkpoint.
+        every_n_steps: save after each multiple of this many steps; None saves at the
+            end of each epoch. The run's last step is always saved.
+        keep: number of most recent checkpoints kept (None: all).
+        resume: continue from the latest checkpoint in ``checkpoint_dir`` (or start
+            afresh when there is none yet), skipping the batches already trained on:
+            the parameters and the history at the end are those of a run never
+            interrupted (bit for bit on the same machine), but for the wall-clock
+            entries, which count only the time spent in the processes that trained.
+            The checkpoint's state replaces ``state``.
 
     Returns:
         ``(state, history)``; ``history`` maps ``loss``, ``accuracy`` (training, per
         epoch), ``eval_loss``, ``eval_accuracy``, ``seconds`` and ``examples_per_second``
-        to lists with one value per epoch.
+        to lists with one value per epoch (a resumed run's history covers every epoch,
+        those before the interruption included).
 
     Raises:
-        ValueError: bad arguments, mismatched lengths or labels out of range.
+        ValueError: bad arguments, mismatched lengths or labels out of range; a
+            ``checkpoint_dir`` holding checkpoints without ``resume``; ``resume``
+            without ``checkpoint_dir``.
+        CheckpointError: (a ValueError) the latest checkpoint belongs to another model,
+            optimizer, seed or batch size.
         NonFiniteLossError: with ``on_nonfinite="raise"``.
     """
     if on_nonfinite not in ON_NONFINITE:
@@ -180,24 +205,51 @@ def fit(
         _check_labels("train_data", y, _num_classes(model, state, x))
     if eval_data is not None and not callable(eval_data):
         _check_pair("eval_data", eval_data)
+    if not isinstance(resume, bool):
+        raise TypeError(f"resume must be a bool, got {resume!r}")
+    if resume and checkpoint_dir is None:
+        raise ValueError("resume=True needs a checkpoint_dir to resume from")
+    checkpoints = None
+    position = None
+    if checkpoint_dir is not None:
+        from fnnet.checkpoint.resume import FitCheckpoints
+
+        checkpoints = FitCheckpoints(
+            checkpoint_dir, every_n_steps=every_n_steps, keep=keep, seed=seed,
+            batch_size=batch_size,
+            steps_per_epoch=None if callable(train_data) else len(train_data[0]) // batch_size)
+        if not resume:
+            checkpoints.require_empty()
+        restored = checkpoints.restore(state) if resume else None
+        if restored is not None:
+            state, position = restored
+            if position.epoch >= epochs:
+                raise ValueError(f"the checkpoint in {str(checkpoint_dir)!r} is in epoch "
+                                 f"{position.epoch + 1}, beyond epochs={epochs}")
 
     guard = "ignore" if on_nonfinite == "ignore" else "skip"
     train_step = make_train_step(model, optimizer, loss_fn, on_nonfinite=guard)
     fused_step = (make_train_step(model, optimizer, loss_fn, steps_per_call=steps_per_call,
                                   on_nonfinite=guard) if steps_per_call > 1 else None)
     eval_step = make_eval_step(model, loss_fn)
-    history: dict[str, list[float]] = {}
+    if position is None:
+        position = _position(0, 0, {}, {}, 0, 0, 0.0)
+    history = position.history
     bar = _progress_bar(progress)
 
     host_step = int(state.step)
-    for epoch in range(epochs):
+    for epoch in range(position.epoch, epochs):
         start = time.perf_counter()
         pending: list[tuple[int, Any, int]] = []  # (first step, metrics, steps)
-        sums: dict[str, float] = {}
-        seen = 0
-        examples = 0
+        # A resumed epoch carries on from its checkpoint; any other starts from zero.
+        resumed = epoch == position.epoch
+        sums = position.sums if resumed else {}
+        seen = position.seen if resumed else 0
+        examples = position.examples if resumed else 0
+        before = position.seconds if resumed else 0.0
+        done = position.batch if resumed else 0
         batches = _epoch_batches(train_data, batch_size, shuffle=True, seed=seed, epoch=epoch,
-                                 drop_last=True)
+                                 drop_last=True, start=done)
         for batch, steps in _grouped(batches, steps_per_call):
             if steps == 1:
                 state, metrics = train_step(state, batch)
@@ -207,11 +259,19 @@ def fit(
             host_step += steps
             # labels are [N] for one step, [k, N] for k fused steps
             examples += int(np.prod(np.shape(batch[1])[: 2 if steps > 1 else 1]))
+            done += steps
             if sum(p[2] for p in pending) >= log_every:
                 seen += _drain(pending, sums, on_nonfinite)
                 bar.update(epoch, sums, seen, examples, time.perf_counter() - start)
+            if checkpoints is not None and checkpoints.due(host_step - steps, host_step):
+                seen += _drain(pending, sums, on_nonfinite)  # never save a bad step
+                checkpoints.save(state, _position(epoch, done, history, sums, seen, examples,
+                                                  before + time.perf_counter() - start))
         seen += _drain(pending, sums, on_nonfinite)
-        elapsed = time.perf_counter() - start
+        if checkpoints is not None and (every_n_steps is None or epoch == epochs - 1):
+            checkpoints.save(state, _position(epoch, done, history, sums, seen, examples,
+                                              before + time.perf_counter() - start))
+        elapsed = before + time.perf_counter() - start
         record = {name: total / seen for name, total in sums.items() if name != "finite"}
         record["seconds"] = elapsed
         record["examples_per_second"] = examples / elapsed
@@ -222,7 +282,17 @@ def fit(
         for name, value in record.items():
             history.setdefault(name, []).append(float(value))
         bar.end_epoch(epoch, epochs, record)
+    if checkpoints is not None:
+        checkpoints.close()
     return state, history
+
+
+def _position(*fields: Any) -> Any:
+    """A :class:`fnnet.checkpoint.resume.Position` (imported late: fnnet.checkpoint
+    imports fnnet.train)."""
+    from fnnet.checkpoint.resume import Position
+
+    return Position(*fields)
 
 
 def _drain(pending: list, sums: dict[str, float], on_nonfinite: str) -> int:

@@ -1,0 +1,20 @@
+"""Checkpoints: training states saved atomically with orbax, state dicts as safetensors.
+
+- :class:`Checkpointer` and :func:`restore_checkpoint`: a whole
+  :class:`~fnnet.train.TrainState` (parameters, layer state, optimizer state, step, PRNG
+  key) plus JSON metadata, in step-numbered folders that are renamed into place only
+  once complete. :func:`fnnet.train.fit` uses them for ``checkpoint_dir``/``resume``.
+- :func:`save_safetensors` and :func:`load_safetensors`: state dicts (or nested
+  containers of arrays and plain values) in one file, loaded without unpickling.
+"""
+
+from fnnet.checkpoint.safetensors_file import load_safetensors, save_safetensors
+from fnnet.checkpoint.train_state import Checkpointer, CheckpointError, restore_checkpoint
+
+__all__ = [
+    "CheckpointError",
+    "Checkpointer",
+    "load_safetensors",
+    "restore_checkpoint",
+    "save_safetensors",
+]
