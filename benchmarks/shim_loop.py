@@ -6,7 +6,7 @@ Runs an MLP (784-64-64-10, ReLU, batch 64, SGD momentum 0.9) and LeNet-5 (batch 
 (``fnnet.train.make_train_step``) on the same model. Prints the median milliseconds per
 step after warm-up and the ratios.
 
-    python benchmarks/shim_loop.py [--steps 200] [--warmup 30] [--batch 64]
+    python benchmarks/shim_loop.py [--steps 200] [--warmup 30] [--batch 64] [--rounds 10]
 """
 
 from __future__ import annotations
@@ -61,26 +61,32 @@ def lenet(torch):
     return LeNet(), lambda params: torch.optim.SGD(params, lr=0.001)
 
 
-def torch_loop(torch, make, batches, steps, warmup):
-    """The loop, written once for both ``torch`` modules; returns ms per step."""
+def torch_loop(torch, make, batches):
+    """The loop, written once for both ``torch`` modules; returns ``run(steps) -> times``."""
     model, make_opt = make(torch)
     optimizer = make_opt(model.parameters())
     criterion = torch.nn.CrossEntropyLoss()
     batches = [(torch.tensor(x), torch.tensor(y)) for x, y in batches]
-    times = []
-    for step in range(warmup + steps):
-        x, y = batches[step % len(batches)]
-        start = time.perf_counter()
-        optimizer.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        optimizer.step()
-        loss.item()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times[warmup:])
+    counter = [0]
+
+    def run(steps):
+        times = []
+        for _ in range(steps):
+            x, y = batches[counter[0] % len(batches)]
+            counter[0] += 1
+            start = time.perf_counter()
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+            loss.item()
+            times.append(time.perf_counter() - start)
+        return times
+
+    return run
 
 
-def functional_loop(name, batches, steps, warmup):
+def functional_loop(name, batches):
     """fnnet's own jitted step on the same model, or None if fnnet.train is missing."""
     try:
         import fnnet.optim
@@ -92,17 +98,35 @@ def functional_loop(name, batches, steps, warmup):
         model, opt = MLP((784, 64, 64, 10)), fnnet.optim.SGD(lr=0.01, momentum=0.9)
     else:
         model, opt = LeNet5(), fnnet.optim.SGD(lr=0.001)
-    state = create_train_state(model, opt, jax.random.key(0))
+    holder = [create_train_state(model, opt, jax.random.key(0))]
     train_step = make_train_step(model, opt)
     batches = [(jax.numpy.asarray(x), jax.numpy.asarray(y)) for x, y in batches]
-    times = []
-    for step in range(warmup + steps):
-        batch = batches[step % len(batches)]
-        start = time.perf_counter()
-        state, metrics = train_step(state, batch)
-        float(metrics["loss"])
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times[warmup:])
+    counter = [0]
+
+    def run(steps):
+        times = []
+        for _ in range(steps):
+            batch = batches[counter[0] % len(batches)]
+            counter[0] += 1
+            start = time.perf_counter()
+            holder[0], metrics = train_step(holder[0], batch)
+            float(metrics["loss"])
+            times.append(time.perf_counter() - start)
+        return times
+
+    return run
+
+
+def measure(runs: dict, steps: int, warmup: int, rounds: int) -> dict:
+    """Median ms/step of each loop; the loops alternate in rounds so that the load of a
+    shared machine drifts over all of them alike."""
+    for run in runs.values():
+        run(warmup)
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            times[name].extend(run(max(1, steps // rounds)))
+    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
 
 
 def main() -> None:
@@ -110,6 +134,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
 
     import torch
@@ -121,17 +146,22 @@ def main() -> None:
     for name, make, shape in (("mlp", mlp, (1, 28, 28)), ("lenet", lenet, (1, 32, 32))):
         batches = [(rng.standard_normal((args.batch, *shape)).astype(np.float32),
                     rng.integers(0, 10, args.batch)) for _ in range(8)]
-        eager = torch_loop(torch, make, batches, args.steps, args.warmup)
         ft.reset_compile_stats()
-        shim = torch_loop(ft, make, batches, args.steps, args.warmup)
+        runs = {"torch eager": torch_loop(torch, make, batches),
+                "fnnet.torch": torch_loop(ft, make, batches)}
+        functional = functional_loop(name, batches)
+        if functional is not None:
+            runs["fnnet functional jit"] = functional
+        ms = measure(runs, args.steps, args.warmup, args.rounds)
         stats = ft.compile_stats()
-        functional = functional_loop(name, batches, args.steps, args.warmup)
-        print(f"{name} (batch {args.batch}): torch eager {eager:.3f} ms/step, fnnet.torch "
-              f"{shim:.3f} ms/step ({stats['compiles']} compile, {stats['hits']} hits)"
-              + (f", fnnet functional jit {functional:.3f} ms/step" if functional else ""))
-        line = f"  speed-up of fnnet.torch over torch eager: {eager / shim:.2f}x"
-        if functional:
-            line += f"; fnnet.torch / functional step: {shim / functional:.2f}x"
+        print(f"{name} (batch {args.batch}): " + ", ".join(
+            f"{k} {v:.3f} ms/step" for k, v in ms.items())
+            + f" [fnnet.torch: {stats['compiles']} compile, {stats['hits']} cache hits]")
+        speed_up = ms["torch eager"] / ms["fnnet.torch"]
+        line = f"  fnnet.torch speed-up over torch eager: {speed_up:.2f}x"
+        if functional is not None:
+            line += (f"; fnnet.torch time / functional step time: "
+                     f"{ms['fnnet.torch'] / ms['fnnet functional jit']:.2f}x")
         print(line)
 
 

@@ -213,6 +213,17 @@ def test_manual_sgd_loop_compiles_once_per_iteration_structure(torch):
     assert stats["compiles"] <= 2 and stats["hits"] >= 28
 
 
+def test_second_backward_needs_retain_graph(torch):
+    for t in (torch, ft):
+        w = t.ones(2, requires_grad=True)
+        loss = (w * w).sum()
+        loss.backward(retain_graph=True)
+        loss.backward()
+        np.testing.assert_allclose(w.grad.detach().numpy(), [4.0, 4.0])
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            loss.backward()
+
+
 def test_graph_is_freed_by_step():
     layer = ft.nn.Linear(2, 1)
     opt = ft.optim.SGD(layer.parameters(), lr=0.1)

@@ -19,6 +19,15 @@ STEPS = 100
 RTOL = 1e-4
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread(torch):
+    # the parity checks are about numbers; one thread is faster on a busy 2-core machine
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _data(shape, classes, n_batches=5, seed=0, regression=False):
     rng = np.random.default_rng(seed)
     out = []

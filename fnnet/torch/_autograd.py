@@ -156,6 +156,10 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool | None = None
     first, avals = _graph.record_refs(_backward_marker, (bool(retain_graph),),
                                       (loss_ref, grad_ref), extra=extra)
     region, leaves = tp.backward[len(tp.nodes) - 1]
+    if not tp.consumed.isdisjoint(region):
+        raise RuntimeError(FREED.replace("fnnet.torch frees", "Specify retain_graph=True "
+                                         "if you need to backward a second time; fnnet.torch "
+                                         "also frees"))
     if not retain_graph:
         tp.consumed.update(region)
     previous = _graph.grad_enabled[0]

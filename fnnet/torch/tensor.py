@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import weakref
 from collections import namedtuple
 from typing import Any
 
@@ -30,6 +31,10 @@ from fnnet.torch._graph import CONST, RG, VAR, Cell
 _FLOATS = {np.dtype(t) for t in (np.float32, np.float64, np.float16, jnp.bfloat16)}
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
+_record = _graph.record
+_new_cell = Cell.__new__
+_new_tensor = object.__new__
+_weakref = weakref.ref
 
 
 def _wrap_slot(slot: int, aval: tuple, rg: bool) -> Tensor:
@@ -42,11 +47,20 @@ def _wrap_slot(slot: int, aval: tuple, rg: bool) -> Tensor:
 
 def _op(op: Any, static: tuple, *inputs: Any, check: Any = None, who: Any = None) -> Tensor:
     """Records ``op(*inputs, *static)`` and returns its (lazy) result."""
-    first, avals, rg = _graph.record(op, static, inputs, check, who)
+    first, avals, rg = _record(op, static, inputs, check, who)
     aval = avals[0]
     rg = rg and aval[1] in _FLOATS
-    t = Tensor.__new__(Tensor)
-    t._cell = _graph.new_cell(first, aval, rg)
+    tape = _graph.tape
+    cell = _new_cell(Cell)
+    cell.val = None
+    cell.owned = False
+    cell.ref = first
+    cell.tape = cell.listed = tape
+    cell.aval = aval
+    cell.rg = rg
+    tape.cells.append(_weakref(cell))
+    t = _new_tensor(Tensor)
+    t._cell = cell
     t._kind = RG if rg else CONST
     t.grad = None
     return t

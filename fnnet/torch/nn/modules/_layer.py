@@ -70,7 +70,7 @@ class Wrapped(Module):
         inputs = [input]
         for name in self._params:
             inputs.append(d[name])
-        spec = self._spec(train, 0)
+        spec = self._specs.get((train, 0)) or self._spec(train, 0)
         if spec[2]:
             for name in spec[2]:
                 inputs.append(d[name])
