@@ -63,10 +63,11 @@ def _update(*args: Any) -> list:
             count = treedef.num_leaves
             state = jax.tree_util.tree_unflatten(treedef, rest[offset:offset + count])
             offset += count
-            state.hyperparams["lr"] = lr
-            updates, state = tx.update(grads[i], state, params[i])
+            # lr is an input of the step, not state: it changes without recompiling
+            updates, state = tx.update(grads[i], state._replace(hyperparams={"lr": lr}),
+                                       params[i])
             new_params.append(optax.apply_updates(params[i], updates))
-            new_leaves.extend(jax.tree_util.tree_leaves(state))
+            new_leaves.extend(jax.tree_util.tree_leaves(state._replace(hyperparams={})))
             i += 1
     return [*new_params, *new_leaves]
 
@@ -132,7 +133,8 @@ class Optimizer:
         tx = optax.inject_hyperparams(type(self)._factory, static_args=self._names)(
             lr=float(group["lr"]), **self._static(group))
         shape, dtype, _ = p._cell.aval
-        leaves, treedef = jax.tree_util.tree_flatten(tx.init(jnp.zeros(shape, dtype)))
+        state = tx.init(jnp.zeros(shape, dtype))._replace(hyperparams={})
+        leaves, treedef = jax.tree_util.tree_flatten(state)
         return [treedef, leaves, tuple(_graph.aval_of(v) for v in leaves)]
 
     def _lr(self, index: int, lr: Any) -> Any:
