@@ -151,17 +151,19 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool | None = None
 
     def extra(tp: Tape) -> tuple:
         region, leaves = _region(tp, loss_ref)
-        return tuple(tp.avals[s] for s in leaves), (region, leaves)
+        slots = tuple(tp.nodes[n][4] + k for n in region for k in range(tp.nodes[n][5]))
+        return tuple(tp.avals[s] for s in leaves), (region, leaves, slots)
 
     first, avals = _graph.record_refs(_backward_marker, (bool(retain_graph),),
                                       (loss_ref, grad_ref), extra=extra)
-    region, leaves = tp.backward[len(tp.nodes) - 1]
+    region, leaves, region_slots = tp.backward[len(tp.nodes) - 1]
     if not tp.consumed.isdisjoint(region):
         raise RuntimeError(FREED.replace("fnnet.torch frees", "Specify retain_graph=True "
                                          "if you need to backward a second time; fnnet.torch "
                                          "also frees"))
     if not retain_graph:
         tp.consumed.update(region)
+        tp.consumed_slots.update(region_slots)
     previous = _graph.grad_enabled[0]
     _graph.grad_enabled[0] = False
     try:

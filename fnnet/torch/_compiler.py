@@ -94,7 +94,7 @@ def build(tp: Tape, wanted: tuple[int, ...]) -> Any:
             continue
         needed.add(n)
         if n in backward:
-            region, var_slots = backward[n]
+            region, var_slots, _ = backward[n]
             stack.extend(owner[s] for s in var_slots)
             for m in region:
                 stack.extend(owner[r >> 2] for r in nodes[m][2] if r >= 0)
@@ -148,7 +148,7 @@ def build(tp: Tape, wanted: tuple[int, ...]) -> Any:
 
 def _backward(n: int, nodes: list, info: tuple, env: list, owner: list,
               compute: Any, done: set) -> None:
-    region, var_slots = info
+    region, var_slots, _ = info
     loss_ref, grad_ref = nodes[n][2]
     region_set = set(region)
     for s in var_slots:
@@ -301,65 +301,134 @@ def _call_ref(ref: Any) -> Any:
     return ref()
 
 
+def _kept(tp: Tape, cells: list) -> list:
+    """Live differentiable tensors whose graph no backward has consumed yet."""
+    consumed = tp.consumed_slots
+    return [c for c in cells if c.rg and c.ref not in consumed]
+
+
 def can_flush(tp: Tape) -> bool:
     """Whether no live tensor still needs its recorded graph for a later backward."""
-    owner = None
+    return not _kept(tp, _live_cells(tp)[0])
+
+
+#: ops whose nodes cannot be carried into a new tape (they update state when run).
+NOT_RETAINABLE: set[Any] = set()
+
+
+def _retention(tp: Tape, kept: list) -> tuple[list[int], set[int]] | None:
+    """The nodes a kept graph needs and the source slots among them (None: impossible)."""
+    owner = tp.node_of_slot()
+    needed: set[int] = set()
+    stack = [owner[c.ref] for c in kept]
+    while stack:
+        n = stack.pop()
+        if n in needed:
+            continue
+        if n in tp.backward or tp.nodes[n][0] in NOT_RETAINABLE:
+            return None
+        needed.add(n)
+        stack.extend(owner[r >> 2] for r in tp.nodes[n][2] if r >= 0)
+    order = sorted(needed)
+    sources = {tp.nodes[n][4] + k for n in order if tp.nodes[n][0] is None
+               for k in range(tp.nodes[n][5])}
+    return order, sources
+
+
+def _carry(tp: Tape, order: list[int]) -> None:
+    """Starts a new tape holding copies of ``order`` (the graphs of live tensors that a
+    backward may still need), and points the live cells of those nodes at the copies."""
+    new = _graph.new_tape()
+    slot_map: dict[int, int] = {}
+    src_index = {slot: i for i, slot in enumerate(tp.src_slots)}
+    for n in order:
+        op, static, ins, rg, first, n_out = tp.nodes[n]
+        if op is None:
+            for k in range(n_out):
+                old = first + k
+                i = src_index[old]
+                owner = tp.src_owner[i]
+                keep = owner if isinstance(owner, _graph.Cell) and owner.tape is tp \
+                    and owner.ref == old else None
+                slot_map[old] = _graph.source_into(new, tp.srcs[i], tp.avals[old], keep)
+                if keep is not None:
+                    keep.tape, keep.ref = new, slot_map[old]
+            continue
+        refs = tuple(r if r < 0 else slot_map[r >> 2] * 4 + (r & 3) for r in ins)
+        copy, _ = _graph.record_refs(op, static, refs, rg)
+        for k in range(n_out):
+            slot_map[first + k] = copy + k
+        if n in tp.consumed:
+            new.consumed.add(len(new.nodes) - 1)
+            new.consumed_slots.update(range(copy, copy + n_out))
+    for old, leaf in tp.var_owner.items():
+        if old in slot_map:
+            new.var_owner[slot_map[old]] = leaf
     for ref in tp.cells:
         cell = ref()
-        if cell is None or cell.tape is not tp or not cell.rg:
-            continue
-        if owner is None:
-            owner = tp.node_of_slot()
-        if owner[cell.ref] not in tp.consumed:
-            return False
-    return True
+        if cell is not None and cell.tape is tp and cell.ref in slot_map:
+            cell.ref = slot_map[cell.ref]
+            cell.tape = cell.listed = new
+            new.cells.append(ref)
 
 
-def flush(reason: str = "value") -> None:
+def flush(reason: str = "value", *, force: bool = True) -> bool:
     """Computes every live value of the current tape in one call and starts a new tape.
 
-    Live tensors whose graph was not consumed by a backward lose it (as after
-    ``optimizer.step()``); callers that must keep it check :func:`can_flush` first.
+    The graphs of live differentiable tensors that no backward consumed yet (a loss read
+    before its backward, a generator's output in a GAN) are carried into the new tape,
+    so a later backward still reaches their leaves. Where that is impossible (their
+    graph holds a backward or an optimizer update), ``force`` frees them, as
+    ``optimizer.step()`` does; without ``force`` nothing happens and False is returned.
     """
     tp = _graph.tape
     if not tp.nodes:
-        return
+        return True
+    cells, slots = _live_cells(tp)
+    kept = _kept(tp, cells)
+    plan = _retention(tp, kept) if kept else None
+    if kept and plan is None and not force:
+        return False
     if tp.rng_slot >= 0:
         from fnnet.torch import _random
 
         first, _ = _graph.record_refs(_random.advance, (), (tp.rng_slot * 4,))
         tp.writebacks.append((_random.state, first, 1))
-    cells, slots = _live_cells(tp)
     for _, first, n in tp.writebacks:
         slots.extend(range(first, first + n))
     wanted = tuple(slots)
+    carried = plan[1] if plan else ()
     donate = tuple(
         i for i, (slot, own) in enumerate(zip(tp.src_slots, tp.src_owner, strict=True))
-        if own is WRITEBACK or (own is not None and own.owned
-                                and (own.tape is not tp or own.ref != slot))
+        if (own is WRITEBACK or (own is not None and own.owned
+                                 and (own.tape is not tp or own.ref != slot)))
+        and slot not in carried
     ) if DONATE else ()
     key = (tp.state, wanted, donate)
     fn = _compiled(key, tp, wanted, donate, reason)
-    _graph.new_tape()
     values = fn(*tp.srcs)
     for cell, value in zip(cells, values, strict=False):
         cell.val = value
-        cell.tape = None
     i = len(cells)
     for holder, _, n in tp.writebacks:
         holder.write(values[i:i + n])
         i += n
+    if plan:
+        _carry(tp, plan[0])
+    else:
+        _graph.new_tape()
+    return True
 
 
 def materialize(cell: Any) -> Any:
-    """The concrete value of ``cell``: a full flush when safe, else a partial compute."""
+    """The concrete value of ``cell``: a flush (keeping live graphs), else a partial
+    compute of just this value."""
     tp = _graph.tape
     if cell.val is not None:
         return cell.val
     if cell.tape is not tp:
         raise RuntimeError("fnnet.torch: internal error: a tensor lost its value")
-    if can_flush(tp):
-        flush("value")
+    if flush("value", force=False):
         return cell.val
     wanted = (cell.ref,)
     key = (tp.state, wanted, "partial")

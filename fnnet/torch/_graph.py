@@ -81,6 +81,7 @@ class Tape:
         self.writebacks: list[tuple[Any, int, int]] = []  # (holder, first slot, count)
         self.backward: dict[int, tuple] = {}  # node index -> (region, var slots)
         self.consumed: set[int] = set()       # nodes whose graph a backward freed
+        self.consumed_slots: set[int] = set()  # and their slots
         self.rng_slot = -1
         self.rng_input: Any = None
         self.draws = 0
@@ -131,6 +132,11 @@ def _advance(key: tuple, desc: tuple, avals: tuple, extra: Any = None) -> tuple:
     hit = (_next_state[0], avals, extra)
     _TRIE[key] = hit
     return hit
+
+
+def source_into(tp: Tape, value: Any, aval: Aval, owner: Any) -> int:
+    """Adds a concrete input to ``tp`` (any tape); returns its slot."""
+    return _source(tp, value, aval, owner)
 
 
 def _source(tp: Tape, value: Any, aval: Aval, owner: Any) -> int:

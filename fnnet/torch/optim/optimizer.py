@@ -72,6 +72,9 @@ def _update(*args: Any) -> list:
     return [*new_params, *new_leaves]
 
 
+_compiler.NOT_RETAINABLE.add(_update)
+
+
 class Optimizer:
     """Base of fnnet.torch's optimizers. PyTorch equivalent: ``torch.optim.Optimizer``.
 
