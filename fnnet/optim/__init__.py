@@ -25,6 +25,7 @@ momentum is 0, so that its structure never depends on a value).
 from fnnet.optim import schedules, transforms
 from fnnet.optim.adagrad import Adagrad
 from fnnet.optim.adam import Adam, AdamW
+from fnnet.optim.clip import clip_by_total_norm, clip_grad_norm, total_norm
 from fnnet.optim.rmsprop import RMSprop
 from fnnet.optim.schedules import (
     cosine_annealing_lr,
@@ -42,6 +43,8 @@ __all__ = [
     "Adam",
     "AdamW",
     "RMSprop",
+    "clip_by_total_norm",
+    "clip_grad_norm",
     "cosine_annealing_lr",
     "exponential_lr",
     "multi_step_lr",
@@ -49,5 +52,6 @@ __all__ = [
     "per_epoch",
     "schedules",
     "step_lr",
+    "total_norm",
     "transforms",
 ]

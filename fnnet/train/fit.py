@@ -23,11 +23,14 @@ DataArg = tuple[Any, Any] | Callable[[int], Iterable[Batch]]
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Training produced a non-finite loss or gradient; ``step`` says where."""
+    """Training produced a non-finite loss or gradient; ``step`` says where, and
+    ``parameter`` names the first parameter (in PyTorch's ``state_dict`` order) whose
+    gradient was not finite (None when only the loss was)."""
 
-    def __init__(self, message: str, step: int) -> None:
+    def __init__(self, message: str, step: int, parameter: str | None = None) -> None:
         super().__init__(message)
         self.step = step
+        self.parameter = parameter
 
 
 def _check_pair(name: str, data: Any) -> tuple[Any, Any]:
@@ -144,6 +147,7 @@ def fit(
     every_n_steps: int | None = None,
     keep: int | None = 3,
     resume: bool = False,
+    clip_grad_norm: float | None = None,
 ) -> tuple[TrainState, dict[str, list[float]]]:
     """Trains ``model`` for ``epochs`` and evaluates after each.
 
@@ -160,7 +164,8 @@ def fit(
         state: a state to continue from instead of a fresh one.
         steps_per_call: steps fused into one compiled call with ``lax.scan``.
         on_nonfinite: ``"raise"`` stops with :class:`NonFiniteLossError` naming the first
-            step whose loss or gradients were not finite (its update is not applied);
+            step whose loss or gradients were not finite and the first parameter whose
+            gradient was not (its update is not applied);
             ``"skip"`` drops such updates and goes on; ``"ignore"`` applies them.
         log_every: steps between progress updates (and non-finite checks).
         progress: show a progress bar with loss, accuracy and throughput.
@@ -177,6 +182,9 @@ def fit(
             interrupted (bit for bit on the same machine), but for the wall-clock
             entries, which count only the time spent in the processes that trained.
             The checkpoint's state replaces ``state``.
+        clip_grad_norm: clip the gradients to this total norm before each update,
+            exactly as ``torch.nn.utils.clip_grad_norm_`` (see
+            :func:`fnnet.optim.clip_grad_norm`).
 
     Returns:
         ``(state, history)``; ``history`` maps ``loss``, ``accuracy`` (training, per
@@ -209,6 +217,8 @@ def fit(
         raise TypeError(f"resume must be a bool, got {resume!r}")
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs a checkpoint_dir to resume from")
+    if every_n_steps is not None and checkpoint_dir is None:
+        raise ValueError("every_n_steps needs a checkpoint_dir to save in")
     checkpoints = None
     position = None
     if checkpoint_dir is not None:
@@ -228,9 +238,12 @@ def fit(
                                  f"{position.epoch + 1}, beyond epochs={epochs}")
 
     guard = "ignore" if on_nonfinite == "ignore" else "skip"
-    train_step = make_train_step(model, optimizer, loss_fn, on_nonfinite=guard)
+    train_step = make_train_step(model, optimizer, loss_fn, on_nonfinite=guard,
+                                 clip_grad_norm=clip_grad_norm)
     fused_step = (make_train_step(model, optimizer, loss_fn, steps_per_call=steps_per_call,
-                                  on_nonfinite=guard) if steps_per_call > 1 else None)
+                                  on_nonfinite=guard, clip_grad_norm=clip_grad_norm)
+                  if steps_per_call > 1 else None)
+    params = state.params  # their tree structure names the gradients in errors
     eval_step = make_eval_step(model, loss_fn)
     if position is None:
         position = _position(0, 0, {}, {}, 0, 0, 0.0)
@@ -261,13 +274,13 @@ def fit(
             examples += int(np.prod(np.shape(batch[1])[: 2 if steps > 1 else 1]))
             done += steps
             if sum(p[2] for p in pending) >= log_every:
-                seen += _drain(pending, sums, on_nonfinite)
+                seen += _drain(pending, sums, on_nonfinite, model, params)
                 bar.update(epoch, sums, seen, examples, time.perf_counter() - start)
             if checkpoints is not None and checkpoints.due(host_step - steps, host_step):
-                seen += _drain(pending, sums, on_nonfinite)  # never save a bad step
+                seen += _drain(pending, sums, on_nonfinite, model, params)  # never save a bad step
                 checkpoints.save(state, _position(epoch, done, history, sums, seen, examples,
                                                   before + time.perf_counter() - start))
-        seen += _drain(pending, sums, on_nonfinite)
+        seen += _drain(pending, sums, on_nonfinite, model, params)
         if checkpoints is not None and (every_n_steps is None or epoch == epochs - 1):
             checkpoints.save(state, _position(epoch, done, history, sums, seen, examples,
                                               before + time.perf_counter() - start))
@@ -295,24 +308,49 @@ def _position(*fields: Any) -> Any:
     return Position(*fields)
 
 
-def _drain(pending: list, sums: dict[str, float], on_nonfinite: str) -> int:
+def _drain(pending: list, sums: dict[str, float], on_nonfinite: str, model: Module,
+           params: Any) -> int:
     """Fetches pending metrics (one transfer), checks finiteness, adds them up."""
     fetched = jax.device_get([m for _, m, _ in pending])
     steps = 0
     for (first, _, k), metrics in zip(pending, fetched, strict=True):
         finite = np.atleast_1d(metrics["finite"])
         if on_nonfinite == "raise" and not finite.all():
-            bad = first + int(np.argmin(finite))
+            index = int(np.argmin(finite))
+            bad = first + index
+            grad_finite = np.asarray(metrics["grad_finite"]).reshape(len(finite), -1)[index]
+            parameter, where = _bad_gradients(model, params, grad_finite)
             raise NonFiniteLossError(
                 f"non-finite loss or gradient at step {bad} (loss "
-                f"{float(np.atleast_1d(metrics['loss'])[np.argmin(finite)])}); the update "
-                "was not applied. Pass on_nonfinite='skip' to drop such steps.", bad)
+                f"{float(np.atleast_1d(metrics['loss'])[index])}; {where}); the update "
+                "was not applied. Pass on_nonfinite='skip' to drop such steps.", bad,
+                parameter)
         for name, value in metrics.items():
-            if name not in ("count", "finite"):
+            if name not in ("count", "finite", "grad_finite"):
                 sums[name] = sums.get(name, 0.0) + float(np.sum(value))
         steps += k
     pending.clear()
     return steps
+
+
+def _bad_gradients(model: Module, params: Any, grad_finite: np.ndarray) -> tuple[str | None, str]:
+    """The first parameter (in PyTorch's ``state_dict`` order) whose gradient is not
+    finite, and a phrase saying so; ``grad_finite`` is in ``jax.tree.leaves`` order."""
+    from fnnet.nn.state_dict import state_dict
+
+    paths = [path for path, _ in jax.tree_util.tree_flatten_with_path(params)[0]]
+    names = [".".join(str(getattr(e, "key", getattr(e, "idx", e))) for e in path)
+             for path in paths]
+    bad = [name for name, ok in zip(names, grad_finite, strict=True) if not ok]
+    if not bad:
+        return None, "every gradient finite"
+    try:
+        order = {name: i for i, name in enumerate(state_dict(params, module=model))}
+    except (TypeError, ValueError):  # a tree state_dict cannot read: keep the tree order
+        order = {}
+    first = min(bad, key=lambda name: order.get(name, len(order) + names.index(name)))
+    return first, (f"first non-finite gradient: {first}, {len(bad)} of {len(names)} "
+                   "parameters' gradients non-finite")
 
 
 class _progress_bar:

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import optax
 
 from fnnet.nn.module import Module
+from fnnet.optim.clip import clip_by_total_norm
 from fnnet.train.state import TrainState
 from fnnet.typing import Array
 
@@ -54,6 +55,12 @@ def _all_finite(tree: Any) -> Array:
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
 
 
+def _leaf_finite(tree: Any) -> Array:
+    """``[L]`` bool: whether each leaf of ``tree`` (in ``jax.tree.leaves`` order) is finite."""
+    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
+    return jnp.stack(leaves) if leaves else jnp.zeros((0,), bool)
+
+
 def make_train_step(
     model: Module,
     optimizer: optax.GradientTransformation,
@@ -64,6 +71,7 @@ def make_train_step(
     steps_per_call: int = 1,
     on_nonfinite: str = "ignore",
     axis_name: str | None = None,
+    clip_grad_norm: float | None = None,
 ) -> Callable[[TrainState, Batch], tuple[TrainState, Metrics]]:
     """Builds ``train_step(state, (x, y)) -> (state, metrics)``.
 
@@ -79,9 +87,14 @@ def make_train_step(
             every metric has shape ``[k]``.
         on_nonfinite: ``"ignore"`` applies every update; ``"skip"`` leaves the state
             unchanged (but for ``step``) when the loss or a gradient is not finite.
-            Either way ``metrics["finite"]`` says whether the step was finite.
+            Either way ``metrics["finite"]`` says whether the step was finite, and
+            ``metrics["grad_finite"]`` (``[L]`` bools, one per parameter in
+            ``jax.tree.leaves`` order) which gradients were.
         axis_name: inside ``pmap``/``shard_map``, the mapped axis over which
             gradients and metrics are averaged (data parallelism).
+        clip_grad_norm: scale the gradients so that their total norm is at most this,
+            as ``torch.nn.utils.clip_grad_norm_`` does (see
+            :func:`fnnet.optim.clip_grad_norm`), before the optimizer sees them.
 
     Returns:
         The step function.
@@ -93,6 +106,7 @@ def make_train_step(
         raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}")
     if on_nonfinite not in NONFINITE_MODES:
         raise ValueError(f"on_nonfinite must be one of {NONFINITE_MODES}, got {on_nonfinite!r}")
+    clipper = None if clip_grad_norm is None else clip_by_total_norm(clip_grad_norm)
     loss_fn = loss_fn or _default_loss()
 
     def loss_with_aux(params, layer_state, x, y, key):
@@ -114,10 +128,13 @@ def make_train_step(
         if axis_name is not None:
             grads = jax.lax.pmean(grads, axis_name)
             metrics = jax.lax.pmean(metrics, axis_name)
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        # Clipped after averaging over devices, as PyTorch DDP users clip.
+        clipped = grads if clipper is None else clipper.update(grads, optax.EmptyState())[0]
+        updates, opt_state = optimizer.update(clipped, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         finite = jnp.isfinite(loss) & _all_finite(grads)
         metrics["finite"] = finite
+        metrics["grad_finite"] = _leaf_finite(grads)
         new = TrainState(params, layer_state, opt_state, state.step + 1, state.key)
         if on_nonfinite == "skip":
             keep = state._replace(step=new.step)
