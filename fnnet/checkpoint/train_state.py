@@ -5,8 +5,8 @@ layer state, optimizer state, step count and the raw data of the PRNG key) and a
 document of metadata (``fit`` keeps the data position and the history there). orbax
 writes each one into ``<step>.orbax-checkpoint-tmp-*`` and renames it to ``<step>`` only
 once every file is written, so a process killed mid-save leaves a temporary folder that
-is never listed, never restored and removed by the next :class:`Checkpointer`: the
-latest listed checkpoint is always a complete one.
+is never listed, never restored, and removed by the next :class:`Checkpointer` that
+writes there (before its first save): the latest listed checkpoint is always complete.
 """
 
 from __future__ import annotations
