@@ -33,6 +33,12 @@ class NonFiniteLossError(FloatingPointError):
         self.parameter = parameter
 
 
+def _check_state(state: Any) -> None:
+    if not isinstance(state, TrainState):
+        raise TypeError(f"state must be a TrainState (see create_train_state), got "
+                        f"{type(state).__name__}")
+
+
 def _check_pair(name: str, data: Any) -> tuple[Any, Any]:
     if not (isinstance(data, tuple | list) and len(data) == 2):
         raise TypeError(
@@ -161,7 +167,8 @@ def fit(
         epochs: number of passes over ``train_data``.
         batch_size: examples per step.
         seed: seeds initialisation, shuffling and Dropout; the run is a function of it.
-        state: a state to continue from instead of a fresh one.
+        state: a state to continue from instead of a fresh one (left as it is: fit
+            trains on a copy).
         steps_per_call: steps fused into one compiled call with ``lax.scan``.
         on_nonfinite: ``"raise"`` stops with :class:`NonFiniteLossError` naming the first
             step whose loss or gradients were not finite and the first parameter whose
@@ -207,6 +214,11 @@ def fit(
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if state is None:
         state = create_train_state(model, optimizer, jax.random.key(seed))
+    else:
+        _check_state(state)
+        # The steps donate their input buffers: train on a copy, so that the caller's
+        # state stays usable (as a PyTorch model passed to a loop would).
+        state = jax.tree.map(jnp.copy, state)
     if not callable(train_data):
         x, y = _check_pair("train_data", train_data)
         check_batch_size(batch_size, len(x), drop_last=True)
