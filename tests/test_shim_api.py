@@ -364,6 +364,21 @@ def test_state_dict_after_training_equals_the_fnnet_tree():
     np.testing.assert_allclose(got, np.asarray(want), rtol=1e-6, atol=1e-6)
 
 
+def test_save_and_load_round_trip(tmp_path):
+    model = ft.nn.Sequential(ft.nn.Linear(3, 4), ft.nn.BatchNorm1d(4))
+    opt = ft.optim.Adam(model.parameters())
+    model(ft.randn(5, 3)).sum().backward()
+    opt.step()
+    ft.save({"model": model.state_dict(), "opt": opt.state_dict()}, tmp_path / "ckpt.pt")
+    loaded = ft.load(tmp_path / "ckpt.pt")
+    other = ft.nn.Sequential(ft.nn.Linear(3, 4), ft.nn.BatchNorm1d(4))
+    other.load_state_dict(loaded["model"])
+    for (name, a), b in zip(model.state_dict().items(), other.state_dict().values(),
+                            strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+    assert set(loaded["opt"]["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+
+
 def test_state_dict_shares_storage_like_torch():
     layer = ft.nn.Linear(2, 2)
     sd = layer.state_dict()

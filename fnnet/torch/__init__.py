@@ -124,6 +124,7 @@ from fnnet.torch._functions import (
     zeros_like,
 )
 from fnnet.torch._random import Generator, initial_seed, manual_seed
+from fnnet.torch.serialization import load, save
 from fnnet.torch.tensor import Size, Tensor
 
 float = _dtypes.float32  # noqa: A001 - PyTorch's name

@@ -285,8 +285,11 @@ def record_refs(op: Callable[..., Any], static: tuple, ins: tuple, rg: bool = Fa
     """Like :func:`record` for internal nodes whose inputs are already encoded refs.
 
     ``extra(tape)``, if given, computes ``(output avals, info)`` on a trie miss instead
-    of tracing ``op`` (used by backward nodes); ``info`` is stored with the node's
-    structure and returned as the third element... see :func:`record_backward`.
+    of tracing ``op``; ``info`` is cached with the structure and stored in
+    ``tape.backward`` for the new node (backward nodes keep their region there).
+
+    Returns:
+        ``(first output slot, output avals)``.
     """
     tp = tape
     desc = (op, static, ins, rg)
