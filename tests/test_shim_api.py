@@ -423,6 +423,50 @@ def test_optimizer_state_dict_format_and_values(torch, name, kwargs, keys):
     assert got["param_groups"][0]["lr"] == ref["param_groups"][0]["lr"]
 
 
+def test_sgd_without_momentum_state_as_torch(torch):
+    states = []
+    for t in (torch, ft):
+        w = t.nn.Parameter(t.ones(2))
+        opt = t.optim.SGD([w], lr=0.1)
+        (w * w).sum().backward()
+        opt.step()
+        states.append(opt.state_dict()["state"])
+    assert states[1] == states[0] == {}  # no momentum: no state at all
+
+
+def test_sgd_dampened_momentum_resumes_from_torch_state(torch):
+    w_ref = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    opt = torch.optim.SGD([w_ref], lr=0.1, momentum=0.9, dampening=0.5)
+    for step in range(4):
+        if step == 2:
+            saved = copy.deepcopy(opt.state_dict())
+            w_mid = w_ref.detach().numpy().copy()
+        opt.zero_grad()
+        (w_ref ** 2).sum().backward()
+        opt.step()
+    w = ft.nn.Parameter(ft.tensor(w_mid))
+    opt2 = ft.optim.SGD([w], lr=0.1, momentum=0.9, dampening=0.5)
+    opt2.load_state_dict(saved)
+    for _ in range(2):
+        opt2.zero_grad()
+        (w ** 2).sum().backward()
+        opt2.step()
+    np.testing.assert_allclose(w.detach().numpy(), w_ref.detach().numpy(), rtol=1e-6)
+
+
+def test_manual_seed_makes_init_and_sampling_reproducible():
+    def draw():
+        ft.manual_seed(42)
+        return (ft.nn.Linear(3, 2).weight.detach().numpy(), ft.randn(4).numpy(),
+                ft.rand(2).numpy())
+
+    first, second = draw(), draw()
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    ft.manual_seed(43)
+    assert not np.array_equal(ft.nn.Linear(3, 2).weight.detach().numpy(), first[0])
+
+
 def test_optimizer_load_state_dict_from_torch_continues_identically(torch):
     rng = np.random.default_rng(1)
     w0 = rng.standard_normal((4,)).astype(np.float32)

@@ -256,8 +256,9 @@ class Optimizer:
         for group in self.param_groups:
             ids = []
             for p in group["params"]:
-                if id(p) in self._state:
-                    state[index] = self._param_state(p)
+                entry = self._param_state(p)
+                if entry:
+                    state[index] = entry
                 ids.append(index)
                 index += 1
             groups.append({**{k: v for k, v in group.items() if k != "params"},
@@ -287,6 +288,10 @@ class Optimizer:
             entry_new = self._new_state(p, group)
             treedef, leaves = entry_new[0], entry_new[1]
             placeholder = jax.tree_util.tree_unflatten(treedef, list(range(len(leaves))))
+            entry = dict(entry)
+            if "step" not in entry:
+                # PyTorch's SGD keeps no count: a saved buffer means past the first step
+                entry["step"] = 1
             for path, i in jax.tree_util.tree_flatten_with_path(placeholder)[0]:
                 name = _leaf_name(path)
                 if name in entry and entry[name] is not None:

@@ -29,6 +29,11 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
+    def _param_state(self, p: Any) -> dict[str, Any]:
+        state = super()._param_state(p)
+        state.pop("step", None)  # PyTorch's SGD counts no steps
+        return state
+
 
 class Adam(Optimizer):
     """PyTorch equivalent: ``torch.optim.Adam`` (update rule: ``fnnet.optim.Adam``)."""
