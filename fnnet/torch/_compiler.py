@@ -16,7 +16,7 @@ If the structure keeps changing (many compiles, few hits), the flushes run the s
 from __future__ import annotations
 
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any
 
 import jax
@@ -28,13 +28,15 @@ from fnnet.torch._graph import RG, VAR, WRITEBACK, Tape
 CACHE_SIZE = 64
 #: donate replaced parameters and optimizer state to the compiled step (buffer reuse).
 DONATE = True
-#: after this many compiles, fall back to eager execution if hits stay below compiles.
+#: fall back to eager execution when more than this many of the last 64 flushes had to
+#: compile (the structure keeps changing, so compiling does not pay).
 EAGER_AFTER = 32
 
 _cache: OrderedDict[tuple, Any] = OrderedDict()
 _stats: dict[str, Any] = {"hits": 0, "compiles": 0, "eager_runs": 0, "eager": False,
                           "log": []}
 _history: list[tuple[tuple, list]] = []   # (key, structure summary) of each compile
+_recent: deque[bool] = deque(maxlen=64)   # whether each recent flush compiled
 
 
 class _Missing:
@@ -64,6 +66,7 @@ def reset_compile_stats() -> None:
     """Zeroes the counters and empties the cache (compiled functions are dropped)."""
     _cache.clear()
     _history.clear()
+    _recent.clear()
     _stats.update(hits=0, compiles=0, eager_runs=0, eager=False, log=[])
 
 
@@ -263,6 +266,7 @@ def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str) -
     if fn is not None:
         _cache.move_to_end(key)
         _stats["hits"] += 1
+        _recent.append(False)
         return fn
     run = build(tp, wanted)
     if _stats["eager"]:
@@ -274,12 +278,13 @@ def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str) -
     _history.append((key, summary))
     del _history[:-CACHE_SIZE]
     _stats["compiles"] += 1
-    if _stats["compiles"] > EAGER_AFTER and _stats["hits"] < _stats["compiles"]:
+    _recent.append(True)
+    if sum(_recent) > EAGER_AFTER:
         _stats["eager"] = True
         _cache.clear()
         warnings.warn(
             f"fnnet.torch: the recorded computation changed structure in "
-            f"{_stats['compiles']} of {_stats['compiles'] + _stats['hits']} flushes "
+            f"{sum(_recent)} of the last {len(_recent)} flushes "
             f"(see fnnet.torch.compile_stats()); from now on it runs op by op without jit",
             RuntimeWarning, stacklevel=4)
         return run
