@@ -7,6 +7,7 @@ Runs an MLP (784-64-64-10, ReLU, batch 64, SGD momentum 0.9) and LeNet-5 (batch 
 step after warm-up and the ratios.
 
     python benchmarks/shim_loop.py [--steps 200] [--warmup 30] [--batch 64] [--rounds 10]
+        [--models mlp,lenet]
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--models", default="mlp,lenet", help="comma-separated subset")
     args = parser.parse_args()
 
     import torch
@@ -144,6 +146,8 @@ def main() -> None:
     torch.set_num_threads(2)
     rng = np.random.default_rng(0)
     for name, make, shape in (("mlp", mlp, (1, 28, 28)), ("lenet", lenet, (1, 32, 32))):
+        if name not in args.models.split(","):
+            continue
         batches = [(rng.standard_normal((args.batch, *shape)).astype(np.float32),
                     rng.integers(0, 10, args.batch)) for _ in range(8)]
         ft.reset_compile_stats()

@@ -280,6 +280,40 @@ def test_gan_style_graph_survives_another_optimizer_step(torch):
         np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-7)
 
 
+def test_tied_weights_param_groups_and_no_zero_grad(torch):
+    """A layer used twice, two parameter groups with their own lr, grads never zeroed."""
+    results = []
+    for t in (torch, ft):
+        nn = t.nn
+        shared, head = nn.Linear(3, 3), nn.Linear(3, 1)
+        shared.load_state_dict({"weight": t.tensor(np.eye(3, dtype=np.float32) * 0.5),
+                                "bias": t.tensor([0.1, 0.0, -0.1])})
+        head.load_state_dict({"weight": t.tensor([[0.2, -0.3, 0.4]]), "bias": t.zeros(1)})
+        opt = t.optim.SGD([{"params": shared.parameters()},
+                           {"params": head.parameters(), "lr": 0.05}], lr=0.1, momentum=0.5)
+        x = t.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]])
+        for _ in range(3):
+            loss = head(t.tanh(shared(t.tanh(shared(x))))).pow(2).mean()
+            loss.backward()  # no zero_grad: gradients keep accumulating, as in torch
+            opt.step()
+        results.append([p.detach().numpy().copy() for p in (*shared.parameters(),
+                                                            *head.parameters())])
+    for got, ref in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-7)
+
+
+def test_input_gradient_saliency(torch):
+    grads = []
+    for t in (torch, ft):
+        layer = t.nn.Linear(3, 2)
+        layer.load_state_dict({"weight": t.tensor([[1.0, 2.0, 3.0], [-1.0, 0.0, 1.0]]),
+                               "bias": t.zeros(2)})
+        x = t.tensor([[0.1, 0.2, 0.3]], requires_grad=True)
+        layer(x).max().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0])
+
+
 def test_graph_is_freed_by_step():
     layer = ft.nn.Linear(2, 1)
     opt = ft.optim.SGD(layer.parameters(), lr=0.1)
