@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from fnnet.nn.functional.dropout import sharded_batch
 from fnnet.nn.module import Module
 from fnnet.optim.clip import clip_by_total_norm
 from fnnet.train.state import TrainState
@@ -90,8 +91,12 @@ def make_train_step(
             Either way ``metrics["finite"]`` says whether the step was finite, and
             ``metrics["grad_finite"]`` (``[L]`` bools, one per parameter in
             ``jax.tree.leaves`` order) which gradients were.
-        axis_name: inside ``pmap``/``shard_map``, the mapped axis over which
-            gradients and metrics are averaged (data parallelism).
+        axis_name: inside ``pmap``/``shard_map``, the mapped axis the batch is split
+            over (data parallelism; see :mod:`fnnet.parallel`): gradients, metrics and
+            floating-point layer state are averaged over it (``count`` is summed), and
+            Dropout draws the mask of the global batch from the same key on every
+            device (:func:`~fnnet.nn.functional.dropout.sharded_batch`), so the step
+            computes what the single-device step computes on the whole batch.
         clip_grad_norm: scale the gradients so that their total norm is at most this,
             as ``torch.nn.utils.clip_grad_norm_`` does (see
             :func:`fnnet.optim.clip_grad_norm`), before the optimizer sees them.
@@ -108,6 +113,8 @@ def make_train_step(
         raise ValueError(f"on_nonfinite must be one of {NONFINITE_MODES}, got {on_nonfinite!r}")
     clipper = None if clip_grad_norm is None else clip_by_total_norm(clip_grad_norm)
     loss_fn = loss_fn or _default_loss()
+    if axis_name is not None:
+        from fnnet.parallel.collectives import mean_gradients, mean_metrics, sync_layer_state
 
     def loss_with_aux(params, layer_state, x, y, key):
         outputs, new_layer_state = model.apply(params, layer_state, x, train=True, key=key)
@@ -118,21 +125,20 @@ def make_train_step(
     def one_step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
         x, y = batch
         key = jax.random.fold_in(state.key, state.step)
-        if axis_name is not None:
-            # Each device drops its own units, as separate processes would in PyTorch DDP.
-            key = jax.random.fold_in(key, jax.lax.axis_index(axis_name))
-        (loss, (outputs, layer_state)), grads = grad_fn(
-            state.params, state.layer_state, x, y, key
-        )
+        with sharded_batch(axis_name):
+            (loss, (outputs, layer_state)), grads = grad_fn(
+                state.params, state.layer_state, x, y, key
+            )
         metrics = batch_metrics(loss, outputs, y)
         if axis_name is not None:
-            grads = jax.lax.pmean(grads, axis_name)
-            metrics = jax.lax.pmean(metrics, axis_name)
+            grads = mean_gradients(grads, loss, axis_name)
+            metrics = mean_metrics(metrics, axis_name)
+            layer_state = sync_layer_state(layer_state, axis_name, loss)
         # Clipped after averaging over devices, as PyTorch DDP users clip.
         clipped = grads if clipper is None else clipper.update(grads, optax.EmptyState())[0]
         updates, opt_state = optimizer.update(clipped, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        finite = jnp.isfinite(loss) & _all_finite(grads)
+        finite = jnp.isfinite(metrics["loss"]) & _all_finite(grads)
         metrics["finite"] = finite
         metrics["grad_finite"] = _leaf_finite(grads)
         new = TrainState(params, layer_state, opt_state, state.step + 1, state.key)
@@ -172,13 +178,15 @@ def make_eval_step(
     PyTorch equivalent: ``model.eval()`` and a loop under ``torch.no_grad()``.
     """
     loss_fn = loss_fn or _default_loss()
+    if axis_name is not None:
+        from fnnet.parallel.collectives import mean_metrics
 
     def step(state: TrainState, batch: Batch) -> Metrics:
         x, y = batch
         outputs, _ = model.apply(state.params, state.layer_state, x, train=False)
         metrics = batch_metrics(loss_fn(outputs, y), outputs, y)
         if axis_name is not None:
-            metrics = jax.lax.pmean(metrics, axis_name)
+            metrics = mean_metrics(metrics, axis_name)
         return metrics
 
     return jax.jit(step) if jit else step

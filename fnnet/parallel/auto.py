@@ -1,0 +1,78 @@
+"""Any pure step over a batch, run data-parallel by XLA's automatic partitioner.
+
+For a function written for one device (no collectives, no axis names) — e.g. the
+compiled step of the ``fnnet.torch`` shim — :func:`data_parallel` splits the batch
+arguments over the devices, replicates every other argument, and lets ``jit`` partition
+the computation: means over the batch become all-reduces, so the result is the
+single-device result on the whole batch (BatchNorm statistics included, and Dropout
+masks too, with ``jax_threefry_partitionable``, JAX's default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import numpy as np
+from jax.sharding import Mesh
+
+from fnnet.parallel.inflight import serialized
+from fnnet.parallel.mesh import batch_sharded, batch_size, check_divisible, data_mesh, replicated
+
+
+def data_parallel(
+    fn: Callable[..., Any],
+    *,
+    batch_argnums: int | Sequence[int] = 1,
+    mesh: Mesh | None = None,
+    donate_argnums: int | Sequence[int] = (),
+) -> Callable[..., Any]:
+    """Runs ``fn`` with its batch arguments split over the devices of ``mesh``.
+
+    Args:
+        fn: a pure function written for one device, e.g. ``step(state, batch) ->
+            (state, metrics)``; its batch arguments have the batch on axis 0.
+        batch_argnums: the positions of the batch arguments (pytrees of ``[B, ...]``
+            arrays), split along axis 0; every other array argument is replicated.
+        mesh: the data mesh (default: :func:`~fnnet.parallel.data_mesh`, every device).
+        donate_argnums: arguments whose buffers the outputs may reuse.
+
+    Returns:
+        ``run(*args)``, jitted; its outputs are global arrays (replicated where the
+        computation makes them so, e.g. updated parameters).
+
+    Raises:
+        ValueError: at the call, when a batch argument's size is not divisible by the
+            number of devices.
+
+    Example::
+
+        step = data_parallel(single_device_step, batch_argnums=1)
+        state, metrics = step(state, (x, y))   # x: [64, ...] split over 8 devices
+
+    PyTorch equivalent: ``torch.nn.DataParallel(module)`` (the batch scattered over the
+    devices, gradients reduced), for a whole step.
+    """
+    mesh = data_mesh() if mesh is None else mesh
+    batch_args = {batch_argnums} if isinstance(batch_argnums, int) else set(batch_argnums)
+    whole, split = replicated(mesh), batch_sharded(mesh)
+    jitted = serialized(jax.jit(fn, donate_argnums=donate_argnums), mesh.devices.flat)
+    devices = mesh.size
+
+    def place(x: Any, sharding: Any) -> Any:
+        is_array = isinstance(x, jax.Array | np.ndarray)
+        return jax.device_put(x, sharding) if is_array else x
+
+    def run(*args: Any) -> Any:
+        placed = []
+        for i, arg in enumerate(args):
+            if i in batch_args:
+                check_divisible(batch_size(arg, what=f"argument {i}"), devices,
+                                what="global batch")
+                placed.append(jax.tree.map(lambda x: place(x, split), arg))
+            else:
+                placed.append(jax.tree.map(lambda x: place(x, whole), arg))
+        return jitted(*placed)
+
+    return run

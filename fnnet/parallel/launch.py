@@ -1,0 +1,134 @@
+"""Starting several processes of one script on this machine, connected as one run.
+
+:func:`launch_local` gives each process the ``FNNET_COORDINATOR``,
+``FNNET_NUM_PROCESSES`` and ``FNNET_PROCESS_ID`` that :func:`fnnet.parallel.initialize`
+reads, with a coordinator on a free localhost port, waits for all of them, and kills
+them all when one fails or the time runs out, so no process is left behind. It is how
+a multi-process run is tried out on one machine (each process with its own simulated
+CPU devices) and how the tests run one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+
+from fnnet.parallel.distributed import ENV_COORDINATOR, ENV_NUM_PROCESSES, ENV_PROCESS_ID
+
+
+class LaunchError(RuntimeError):
+    """A launched process failed or ran out of time; ``results`` holds every process's
+    ``subprocess.CompletedProcess`` (return code, and output where captured)."""
+
+    def __init__(self, message: str, results: list[subprocess.CompletedProcess]) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+def free_port() -> int:
+    """A TCP port on localhost that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Kills the process and everything it started (its own process group)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+    proc.wait()
+
+
+def launch_local(
+    command: Sequence[str],
+    num_processes: int = 2,
+    *,
+    cpu_devices_per_process: int | None = None,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+    capture: bool = True,
+) -> list[subprocess.CompletedProcess]:
+    """Runs ``command`` as ``num_processes`` connected processes on this machine.
+
+    Args:
+        command: the command line, e.g. ``[sys.executable, "train.py", "--epochs", "1"]``;
+            the script calls :func:`fnnet.parallel.initialize`.
+        num_processes: how many processes.
+        cpu_devices_per_process: run on the CPU with this many simulated devices per
+            process (``XLA_FLAGS=--xla_force_host_platform_device_count``); None keeps
+            the environment's platform.
+        timeout: seconds for the whole run; then every process is killed.
+        env: extra environment variables for every process.
+        capture: collect each process's output (stdout and stderr together) into its
+            ``CompletedProcess.stdout``; else the processes write to this one's.
+
+    Returns:
+        One ``CompletedProcess`` per process, in process order, all with return code 0.
+
+    Raises:
+        ValueError: ``num_processes`` or ``cpu_devices_per_process`` below 1.
+        LaunchError: a process exited with a non-zero code (the others are killed) or
+            the timeout passed (all are killed).
+
+    PyTorch equivalent: ``torchrun --standalone --nproc-per-node=N script.py``.
+    """
+    if num_processes < 1:
+        raise ValueError(f"num_processes must be at least 1, got {num_processes}")
+    if cpu_devices_per_process is not None and cpu_devices_per_process < 1:
+        raise ValueError(
+            f"cpu_devices_per_process must be at least 1, got {cpu_devices_per_process}")
+    base = dict(os.environ)
+    base.update(env or {})
+    base[ENV_COORDINATOR] = f"127.0.0.1:{free_port()}"
+    base[ENV_NUM_PROCESSES] = str(num_processes)
+    if cpu_devices_per_process is not None:
+        base["JAX_PLATFORMS"] = "cpu"
+        base["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={cpu_devices_per_process}"
+    deadline = None if timeout is None else time.monotonic() + timeout
+    procs: list[subprocess.Popen] = []
+    logs = []
+    try:
+        for index in range(num_processes):
+            log = tempfile.TemporaryFile() if capture else None
+            logs.append(log)
+            procs.append(subprocess.Popen(
+                list(command), env={**base, ENV_PROCESS_ID: str(index)}, stdout=log,
+                stderr=subprocess.STDOUT if capture else None, start_new_session=True))
+        failure = _wait(procs, deadline)
+    finally:
+        for proc in procs:
+            _kill(proc)  # no-op for the ones that exited
+    results = []
+    for proc, log in zip(procs, logs, strict=True):
+        output = None
+        if log is not None:
+            log.seek(0)
+            output = log.read().decode(errors="replace")
+            log.close()
+        results.append(subprocess.CompletedProcess(proc.args, proc.returncode, output))
+    if failure:
+        raise LaunchError(failure, results)
+    return results
+
+
+def _wait(procs: list[subprocess.Popen], deadline: float | None) -> str | None:
+    """Waits for every process; returns why the run failed, or None."""
+    while True:
+        codes = [proc.poll() for proc in procs]
+        for index, code in enumerate(codes):
+            if code not in (None, 0):
+                return f"process {index} exited with code {code}; the others were stopped"
+        if all(code == 0 for code in codes):
+            return None
+        if deadline is not None and time.monotonic() > deadline:
+            running = [i for i, code in enumerate(codes) if code is None]
+            return f"timed out; processes {running} were still running and were killed"
+        time.sleep(0.05)

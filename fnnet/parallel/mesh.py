@@ -1,0 +1,98 @@
+"""The device mesh of data parallelism: all devices along one axis named ``data``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+DATA_AXIS = "data"
+
+
+def data_mesh(devices: Sequence[jax.Device] | int | None = None,
+              axis_name: str = DATA_AXIS) -> Mesh:
+    """A one-axis mesh over the devices that share the batch.
+
+    Args:
+        devices: the devices (default: ``jax.devices()``, every device of every
+            process), or a count ``n`` for the first ``n`` of them.
+        axis_name: the name of the mesh axis; collectives refer to it.
+
+    Returns:
+        ``Mesh(devices, (axis_name,))``.
+
+    Raises:
+        ValueError: an empty device list, or a count outside ``[1, jax.device_count()]``.
+
+    PyTorch equivalent: the default process group of ``torch.distributed`` (one rank per
+    device).
+    """
+    if devices is None:
+        devices = jax.devices()
+    elif isinstance(devices, int) and not isinstance(devices, bool):
+        available = jax.device_count()
+        if not 1 <= devices <= available:
+            raise ValueError(
+                f"devices must be between 1 and the {available} available devices, "
+                f"got {devices}"
+            )
+        devices = jax.devices()[:devices]
+    devices = list(devices)
+    if not devices:
+        raise ValueError("devices must name at least one device, got an empty list")
+    return Mesh(np.asarray(devices), (axis_name,))
+
+
+def axis_of(mesh: Mesh) -> str:
+    """The single axis name of a data-parallel mesh.
+
+    Raises:
+        ValueError: the mesh has more than one axis.
+    """
+    if len(mesh.axis_names) != 1:
+        raise ValueError(
+            f"data parallelism needs a one-axis mesh, got axes {mesh.axis_names}; build "
+            "it with fnnet.parallel.data_mesh()"
+        )
+    return mesh.axis_names[0]
+
+
+def replicated(mesh: Mesh) -> NamedSharding:
+    """The sharding of a value held whole by every device of ``mesh``."""
+    return NamedSharding(mesh, PartitionSpec())
+
+
+def batch_sharded(mesh: Mesh, leading: int = 0) -> NamedSharding:
+    """The sharding that splits axis ``leading`` (the batch) over the mesh's axis."""
+    return NamedSharding(mesh, PartitionSpec(*([None] * leading), axis_of(mesh)))
+
+
+def batch_size(batch: Any, *, axis: int = 0, what: str = "batch") -> int:
+    """The size of the batch axis shared by the arrays of ``batch``.
+
+    Raises:
+        ValueError: no array has that axis, or the arrays disagree on its size.
+    """
+    sizes = {int(np.shape(leaf)[axis]) for leaf in jax.tree.leaves(batch)
+             if np.ndim(leaf) > axis}
+    if not sizes:
+        raise ValueError(f"{what} has no array with a batch axis {axis}")
+    if len(sizes) > 1:
+        raise ValueError(f"{what}: the arrays disagree on the batch size (axis {axis}): "
+                         f"{sorted(sizes)}")
+    return sizes.pop()
+
+
+def check_divisible(size: int, devices: int, *, what: str = "batch") -> None:
+    """Raises a ValueError naming both numbers unless ``size`` splits evenly over
+    ``devices``."""
+    if size % devices:
+        lower = size // devices * devices
+        hint = f"{lower} or {lower + devices}" if lower else f"{devices}"
+        raise ValueError(
+            f"{what} size {size} is not divisible by the {devices} devices it is split "
+            f"over; use a multiple of {devices} (e.g. {hint})"
+        )
