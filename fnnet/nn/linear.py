@@ -25,6 +25,11 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Linear: {name} must be a positive int, got {value!r}")
+        if not isinstance(bias, bool):
+            raise TypeError(f"Linear: bias must be a bool, got {bias!r}")
         self.in_features = in_features
         self.out_features = out_features
         self.bias = bias

@@ -33,12 +33,18 @@ PyTorch, with the same shape ``[128, 784]``.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator
 from typing import Any
 
 import jax
 
 from fnnet.typing import Array, Params, PRNGKey, State
+
+# Whether a composite module's apply is running (in this thread): only the outermost
+# apply checks the trees, as its check covers its children's subtrees.
+_APPLYING: contextvars.ContextVar[bool] = contextvars.ContextVar("fnnet_applying",
+                                                                 default=False)
 
 
 class Module:
@@ -96,9 +102,23 @@ class Module:
 
         Returns:
             ``(y, new_state)``.
+
+        Raises:
+            StateDictError: ``params`` or ``state`` lacks an entry that ``init`` makes,
+                has one it does not, or one of another shape (checked once, by the
+                outermost ``apply``; see :mod:`fnnet.nn.tree_check`).
+            TypeError: ``params`` or ``state`` is not a nested dict of arrays.
         """
-        bound = Bound(self, params, state, train=train, key=key)
-        y = self.forward(bound, x, *args, **kwargs)
+        if not _APPLYING.get():
+            from fnnet.nn.tree_check import check_trees
+
+            check_trees(self, params, state)
+        token = _APPLYING.set(True)
+        try:
+            bound = Bound(self, params, state, train=train, key=key)
+            y = self.forward(bound, x, *args, **kwargs)
+        finally:
+            _APPLYING.reset(token)
         return y, bound.new_state
 
     def forward(self, m: Bound, x: Any, *args: Any, **kwargs: Any) -> Any:

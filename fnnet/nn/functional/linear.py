@@ -18,7 +18,21 @@ def linear(x: Array, weight: Array, bias: Array | None = None) -> Array:
     Returns:
         ``[..., out_features]``.
 
+    Raises:
+        ValueError: ``weight`` is not 2-D, ``x``'s last axis is not ``in_features``, or
+            ``bias`` is not ``[out_features]``.
+
     PyTorch equivalent: ``torch.nn.functional.linear``.
     """
+    w_shape, x_shape = tuple(jnp.shape(weight)), tuple(jnp.shape(x))
+    if len(w_shape) not in (1, 2):  # PyTorch also takes a [in_features] weight
+        raise ValueError(f"linear: weight must be [out_features, in_features] (or "
+                         f"[in_features]), got shape {w_shape}")
+    if not x_shape or x_shape[-1] != w_shape[-1]:
+        raise ValueError(f"linear: input of shape {x_shape} does not match weight of shape "
+                         f"{w_shape} (expected {w_shape[-1]} features on the last axis)")
+    if bias is not None and tuple(jnp.shape(bias)) != w_shape[:-1]:
+        raise ValueError(f"linear: bias must have shape {w_shape[:-1]} for weight of shape "
+                         f"{w_shape}, got {tuple(jnp.shape(bias))}")
     y = jnp.matmul(x, weight.T)
     return y if bias is None else y + bias
