@@ -13,6 +13,7 @@ from fnnet.losses._checks import (
     check_reduction,
     check_same_shape,
     check_weight,
+    is_concrete,
     reduce,
 )
 from fnnet.typing import Array
@@ -64,8 +65,8 @@ def binary_cross_entropy(input: Array, target: Array, weight: Array | None = Non
     """``-w * (t * log(x) + (1 - t) * log(1 - x))`` with each log clamped at -100.
 
     Args:
-        input: probabilities in ``[0, 1]``, any shape (values outside give NaN; they
-            cannot raise under jit).
+        input: probabilities in ``[0, 1]``, any shape (checked when concrete, i.e.
+            outside ``jit``; under ``jit`` values outside give NaN).
         target: targets in ``[0, 1]``, ``input``'s shape.
         weight: optional rescaling weights broadcastable to ``input``'s shape.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
@@ -75,12 +76,21 @@ def binary_cross_entropy(input: Array, target: Array, weight: Array | None = Non
         PyTorch's: ``w * (x - t) / max(x * (1 - x), 1e-12)``, finite at 0 and 1.
 
     Raises:
-        ValueError: shapes differ or a bad reduction. TypeError: non-float arrays.
+        ValueError: shapes differ, a bad reduction, or (outside ``jit``) an input
+            value outside ``[0, 1]`` (NaN included), as PyTorch refuses it.
+        TypeError: non-float arrays.
 
     PyTorch equivalent: ``torch.nn.functional.binary_cross_entropy``.
     """
     input, target, weight = _prepare("binary_cross_entropy", input, target, weight,
                                      reduction)
+    if is_concrete(input):
+        outside = ~((input >= 0) & (input <= 1))
+        if bool(jnp.any(outside)):
+            index = tuple(int(i) for i in jnp.unravel_index(jnp.argmax(outside), input.shape))
+            raise ValueError(
+                "binary_cross_entropy: all elements of input should be between 0 and 1, got "
+                f"{float(input[index])} at index {index if len(index) != 1 else index[0]}")
     loss = _bce(input, target)
     if weight is not None:
         loss = loss * weight
