@@ -81,6 +81,12 @@ def as_dataset(data: Any) -> Dataset:
         if len(data) != 2:
             raise TypeError(f"expected an (images, labels) pair, got a tuple of {len(data)}")
         return ArrayDataset(*data)
+    # Lists and arrays have __len__ and __getitem__, but indexing them gives no pair
+    # (an array's batch of two rows would unpack as images and labels).
+    if isinstance(data, list) or hasattr(data, "shape"):
+        raise TypeError("expected an (images, labels) tuple or a data set with __len__ and "
+                        f"__getitem__(indices) -> (images, labels), got {type(data).__name__}"
+                        + (" (pass tuple(...) for a pair)" if isinstance(data, list) else ""))
     if isinstance(data, Dataset):
         return data
     raise TypeError("expected an (images, labels) pair or a data set with __len__ and "
