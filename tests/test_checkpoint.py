@@ -3,6 +3,7 @@ and safetensors files."""
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import shutil
@@ -374,8 +375,14 @@ def test_safetensors_bad_input(tmp_path):
         load_safetensors(tmp_path / "pickle.pt")
 
 
-def test_save_and_load_paths_are_checked(tmp_path):
-    with pytest.raises(TypeError, match="path must be a file path, got int"):
+def test_safetensors_file_objects_and_bad_paths(tmp_path):
+    buffer = io.BytesIO()
+    save_safetensors({"fc.weight": np.eye(2, dtype=np.float32), "epoch": 2}, buffer)
+    buffer.seek(0)
+    loaded = load_safetensors(buffer)
+    assert loaded["epoch"] == 2 and np.array_equal(loaded["fc.weight"], np.eye(2))
+    with pytest.raises(TypeError, match="f must be a file path or a binary file, got int"):
         save_safetensors({}, 3)
-    with pytest.raises(TypeError, match="path must be a file path, got NoneType"):
+    with pytest.raises(TypeError, match="f must be a file path or a binary file, got "
+                                        "NoneType"):
         load_safetensors(None)

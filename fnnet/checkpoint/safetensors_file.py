@@ -14,7 +14,7 @@ import os
 import pathlib
 import tempfile
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -23,13 +23,20 @@ _SCALARS = (type(None), bool, int, float, str)
 
 
 def _is_array(value: Any) -> bool:
-    return (isinstance(value, np.ndarray | np.generic) or hasattr(value, "__array__")) \
-        and not isinstance(value, _SCALARS)
+    if isinstance(value, _SCALARS):
+        return False
+    return (isinstance(value, np.ndarray | np.generic) or hasattr(value, "__array__")
+            or callable(getattr(value, "numpy", None)))
 
 
 def _host_array(value: Any) -> np.ndarray:
-    if hasattr(value, "detach"):  # a PyTorch tensor, without importing torch
-        value = value.detach().cpu()
+    # A tensor (PyTorch's or fnnet.torch's), without importing either.
+    if callable(getattr(value, "detach", None)):
+        value = value.detach()
+    if callable(getattr(value, "cpu", None)):
+        value = value.cpu()
+    if not isinstance(value, np.ndarray) and callable(getattr(value, "numpy", None)):
+        value = value.numpy()
     # np.require keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d).
     return np.require(np.asarray(value), requirements="C")
 
@@ -73,44 +80,57 @@ def _decode(skeleton: Any, tensors: Mapping[str, np.ndarray]) -> Any:
     return skeleton
 
 
-def save_safetensors(obj: Any, path: str | os.PathLike) -> None:
-    """Writes ``obj`` to ``path`` as a safetensors file, atomically.
+def save_safetensors(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
+    """Writes ``obj`` as a safetensors file to a path (atomically) or a binary file.
 
     Args:
         obj: a flat state dict ``{name: array}`` or any nesting of dicts (str or int
-            keys), lists and tuples of arrays (numpy, JAX, or tensors with
-            ``.detach().cpu()``) and of None, bool, int, float and str.
-        path: the file to write; it is written beside as a temporary file and renamed
-            into place, so a killed process never leaves a half-written ``path``.
+            keys), lists and tuples of arrays (numpy, JAX, or tensors with ``.numpy()``)
+            and of None, bool, int, float and str.
+        f: a path, written beside as a temporary file and renamed into place (so a
+            killed process never leaves a half-written file there), or a binary file
+            object open for writing.
 
     Raises:
-        TypeError: ``obj`` holds something else (the message names where).
+        TypeError: ``obj`` holds something else (the message names where), or ``f`` is
+            neither a path nor a writable binary file.
 
-    PyTorch equivalent: ``torch.save(obj, path)`` for state dicts and checkpoints.
+    PyTorch equivalent: ``torch.save(obj, f)`` for state dicts and checkpoints.
     """
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save, save_file
 
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"save_safetensors: path must be a file path, got {type(path).__name__}")
+    writable = callable(getattr(f, "write", None))
+    if not writable and not isinstance(f, (str, os.PathLike)):
+        raise TypeError(f"save_safetensors: f must be a file path or a binary file, got "
+                        f"{type(f).__name__}")
     tensors: dict[str, np.ndarray] = {}
-    skeleton = _encode(obj, "", tensors)
-    target = pathlib.Path(path)
+    metadata = {_LAYOUT: json.dumps(_encode(obj, "", tensors))}
+    if writable:
+        f.write(save(tensors, metadata=metadata))
+        return
+    target = pathlib.Path(f)
     handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                   dir=target.parent if str(target.parent) else ".")
+                                   dir=target.parent)
     os.close(handle)
     try:
-        save_file(tensors, tmp, metadata={_LAYOUT: json.dumps(skeleton)})
+        save_file(tensors, tmp, metadata=metadata)
         os.replace(tmp, target)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def load_safetensors(path: str | os.PathLike) -> Any:
-    """Reads what :func:`save_safetensors` wrote (or any safetensors file) from ``path``.
+def _metadata(data: bytes) -> dict[str, str]:
+    """The ``__metadata__`` of a safetensors file's header (8-byte length, then JSON)."""
+    size = int.from_bytes(data[:8], "little")
+    return json.loads(data[8:8 + size]).get("__metadata__") or {}
+
+
+def load_safetensors(f: str | os.PathLike | BinaryIO) -> Any:
+    """Reads what :func:`save_safetensors` wrote (or any safetensors file); no unpickling.
 
     Args:
-        path: a safetensors file.
+        f: a path or a binary file object open for reading.
 
     Returns:
         The saved object with numpy arrays in place of the arrays; a safetensors file
@@ -118,23 +138,28 @@ def load_safetensors(path: str | os.PathLike) -> Any:
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: the file is not a safetensors file.
+        ValueError: the data is not a safetensors file.
+        TypeError: ``f`` is neither a path nor a readable binary file.
 
-    PyTorch equivalent: ``torch.load(path, weights_only=True)``.
+    PyTorch equivalent: ``torch.load(f, weights_only=True)``.
     """
-    from safetensors import SafetensorError, safe_open
+    from safetensors.numpy import load
 
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"load_safetensors: path must be a file path, got {type(path).__name__}")
-    if not pathlib.Path(path).is_file():
-        raise FileNotFoundError(f"load_safetensors: no such file {os.fspath(path)!r}")
+    if callable(getattr(f, "read", None)):
+        data, name = f.read(), getattr(f, "name", "the file")
+    elif isinstance(f, (str, os.PathLike)):
+        if not pathlib.Path(f).is_file():
+            raise FileNotFoundError(f"load_safetensors: no such file {os.fspath(f)!r}")
+        data, name = pathlib.Path(f).read_bytes(), os.fspath(f)
+    else:
+        raise TypeError(f"load_safetensors: f must be a file path or a binary file, got "
+                        f"{type(f).__name__}")
     try:
-        with safe_open(os.fspath(path), framework="np") as file:
-            tensors = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118
-            metadata = file.metadata() or {}
-    except SafetensorError as error:
-        raise ValueError(f"load_safetensors: {os.fspath(path)!r} is not a safetensors file "
-                         f"({error})") from error
+        tensors = load(data)
+        metadata = _metadata(data)
+    except Exception as error:  # safetensors' own error type, or a header that is no JSON
+        raise ValueError(f"load_safetensors: {name!r} is not a safetensors file "
+                         f"({type(error).__name__}: {error})") from error
     if _LAYOUT not in metadata:
         return tensors
     return _decode(json.loads(metadata[_LAYOUT]), tensors)

@@ -46,11 +46,39 @@ def _check_pair(name: str, data: Any) -> tuple[Any, Any]:
             f"epoch -> iterable of batches, got {type(data).__name__}"
         )
     x, y = data
+    shape_x, shape_y = np.shape(x), np.shape(y)
+    if not shape_x or not shape_y:
+        raise ValueError(f"{name}: inputs and labels must be arrays with a leading batch "
+                         f"axis, got shapes {shape_x} and {shape_y}")
     if len(x) != len(y):
         raise ValueError(f"{name}: inputs and labels differ in length ({len(x)} != {len(y)})")
     if len(x) == 0:
         raise ValueError(f"{name} is empty")
+    _check_finite(f"{name} inputs", x)
     return x, y
+
+
+def _check_finite(name: str, x: Any) -> None:
+    """Refuses NaN or infinite floating-point inputs before any step runs (one pass)."""
+    xp = jnp if isinstance(x, jax.Array) else np
+    x = xp.asarray(x)
+    if not xp.issubdtype(x.dtype, xp.floating):
+        return
+    bad = ~xp.isfinite(x.reshape(len(x), -1)).all(axis=1)
+    if bool(bad.any()):
+        index = int(xp.argmax(bad))
+        value = x[index].reshape(-1)[int(xp.argmax(~xp.isfinite(x[index].reshape(-1))))]
+        raise ValueError(f"{name} hold a non-finite value ({float(value)}) in example {index}")
+
+
+def _check_model(model: Any, optimizer: Any) -> None:
+    if not (callable(getattr(model, "init", None)) and callable(getattr(model, "apply", None))):
+        raise TypeError(f"model must be an fnnet.nn.Module (with init and apply), got "
+                        f"{type(model).__name__}")
+    if optimizer is not None and not (callable(getattr(optimizer, "init", None))
+                                      and callable(getattr(optimizer, "update", None))):
+        raise TypeError(f"optimizer must be an optax.GradientTransformation (e.g. "
+                        f"fnnet.optim.SGD(lr=0.1)), got {type(optimizer).__name__}")
 
 
 def _epoch_batches(data: DataArg, batch_size: int, *, shuffle: bool, seed: int, epoch: int,
@@ -66,11 +94,11 @@ def _epoch_batches(data: DataArg, batch_size: int, *, shuffle: bool, seed: int, 
                    drop_last=drop_last, start=start)
 
 
-def _num_classes(model: Module, state: TrainState, x: Any) -> int | None:
+def _num_classes(model: Module, params: Any, layer_state: Any, x: Any) -> int | None:
     """The size of the model's last output axis, found without computing anything."""
     sample = jax.ShapeDtypeStruct((1, *np.shape(x)[1:]), jnp.asarray(x[:1]).dtype)
-    out = jax.eval_shape(lambda p, s, v: model.apply(p, s, v)[0], state.params,
-                         state.layer_state, sample)
+    out = jax.eval_shape(lambda p, s, v: model.apply(p, s, v)[0], params, layer_state,
+                         sample)
     return out.shape[-1] if out.ndim == 2 else None
 
 
@@ -116,9 +144,11 @@ def evaluate(model: Module, state: TrainState, data: DataArg, *, batch_size: int
     Returns:
         ``{"loss": ..., "accuracy": ...}`` weighted by batch size.
     """
+    _check_model(model, None)
+    _check_state(state)
     if not callable(data):
         x, y = _check_pair("eval_data", data)
-        _check_labels("eval_data", y, _num_classes(model, state, x))
+        _check_labels("eval_data", y, _num_classes(model, state.params, state.layer_state, x))
     eval_step = eval_step or make_eval_step(model, loss_fn)
     totals: dict[str, float] = {}
     count = 0.0
@@ -209,28 +239,38 @@ def fit(
     """
     if on_nonfinite not in ON_NONFINITE:
         raise ValueError(f"on_nonfinite must be one of {ON_NONFINITE}, got {on_nonfinite!r}")
-    for name, value in (("epochs", epochs), ("log_every", log_every)):
-        if not isinstance(value, int) or value < 1:
+    for name, value in (("epochs", epochs), ("log_every", log_every),
+                        ("steps_per_call", steps_per_call)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if state is None:
-        state = create_train_state(model, optimizer, jax.random.key(seed))
-    else:
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if optimizer is None:
+        raise TypeError("optimizer must be an optax.GradientTransformation (e.g. "
+                        "fnnet.optim.SGD(lr=0.1)), got NoneType")
+    _check_model(model, optimizer)
+    if state is not None:
         _check_state(state)
-        # The steps donate their input buffers: train on a copy, so that the caller's
-        # state stays usable (as a PyTorch model passed to a loop would).
-        state = jax.tree.map(jnp.copy, state)
-    if not callable(train_data):
-        x, y = _check_pair("train_data", train_data)
-        check_batch_size(batch_size, len(x), drop_last=True)
-        _check_labels("train_data", y, _num_classes(model, state, x))
-    if eval_data is not None and not callable(eval_data):
-        _check_pair("eval_data", eval_data)
     if not isinstance(resume, bool):
         raise TypeError(f"resume must be a bool, got {resume!r}")
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs a checkpoint_dir to resume from")
     if every_n_steps is not None and checkpoint_dir is None:
         raise ValueError("every_n_steps needs a checkpoint_dir to save in")
+    if clip_grad_norm is not None:
+        from fnnet.optim.clip import clip_by_total_norm
+
+        clip_by_total_norm(clip_grad_norm)  # checks max_norm
+    # Every check on the data before anything is compiled; the shapes of the model's
+    # trees come from an abstract init.
+    trees = (jax.eval_shape(model.init, jax.random.key(0)) if state is None
+             else (state.params, state.layer_state))
+    for name, pair in (("train_data", train_data), ("eval_data", eval_data)):
+        if pair is not None and not callable(pair):
+            x, y = _check_pair(name, pair)
+            if name == "train_data":
+                check_batch_size(batch_size, len(x), drop_last=True)
+            _check_labels(name, y, _num_classes(model, *trees, x))
     checkpoints = None
     position = None
     if checkpoint_dir is not None:
@@ -242,7 +282,14 @@ def fit(
             steps_per_epoch=None if callable(train_data) else len(train_data[0]) // batch_size)
         if not resume:
             checkpoints.require_empty()
-        restored = checkpoints.restore(state) if resume else None
+    if state is None:
+        state = create_train_state(model, optimizer, jax.random.key(seed))
+    else:
+        # The steps donate their input buffers: train on a copy, so that the caller's
+        # state stays usable (as a PyTorch model passed to a loop would).
+        state = jax.tree.map(jnp.copy, state)
+    if checkpoints is not None and resume:
+        restored = checkpoints.restore(state)
         if restored is not None:
             state, position = restored
             if position.epoch >= epochs:

@@ -1,0 +1,513 @@
+"""Bad input to every public entry point gives a clear exception naming the argument.
+
+Property-based (hypothesis): each test draws bad inputs of one kind for one entry
+point and checks the documented exception type and message. docs/input_checks.md lists
+what each entry point checks.
+"""
+
+from __future__ import annotations
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fnnet import data, losses, models, nn, optim
+from fnnet.nn import StateDictError
+from fnnet.nn import functional as F
+from fnnet.train import NonFiniteLossError, create_train_state, evaluate, fit
+
+SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+FEW = settings(SETTINGS, max_examples=4)
+KEY = jax.random.key(0)
+
+bad_sizes = st.one_of(st.integers(-5, 0), st.floats(0.5, 9.5), st.text(max_size=2),
+                      st.none(), st.booleans())
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, y = data.load("digits", "train")
+    return x[:256], y[:256]
+
+
+# ------------------------------------------------------------------- layers
+
+
+@SETTINGS
+@given(st.sampled_from(["in_features", "out_features"]), bad_sizes)
+def test_linear_constructor(argument, value):
+    sizes = {"in_features": 4, "out_features": 3, argument: value}
+    with pytest.raises(ValueError, match=f"Linear: {argument} must be a positive int, got "
+                                         f"{re.escape(repr(value))}"):
+        nn.Linear(**sizes)
+
+
+@SETTINGS
+@given(st.sampled_from(["in_channels", "out_channels"]), st.integers(-3, 0))
+def test_conv_constructor(argument, value):
+    sizes = {"in_channels": 1, "out_channels": 2, "kernel_size": 3, argument: value}
+    with pytest.raises(ValueError, match=f"Conv2d: {argument} must be a positive int, got "
+                                         f"{value}"):
+        nn.Conv2d(**sizes)
+
+
+LAYERS = {
+    # layer, accepted ranks, channel axis size checked
+    "Linear": (lambda: nn.Linear(4, 3), range(1, 9), 4),
+    "Conv2d": (lambda: nn.Conv2d(2, 3, 1), (3, 4), 2),
+    "BatchNorm1d": (lambda: nn.BatchNorm1d(2), (2, 3), 2),
+    "BatchNorm2d": (lambda: nn.BatchNorm2d(2), (4,), 2),
+    "MaxPool2d": (lambda: nn.MaxPool2d(1), (3, 4), None),
+    "AvgPool2d": (lambda: nn.AvgPool2d(1), (3, 4), None),
+}
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(LAYERS)), st.integers(0, 6))
+def test_layers_refuse_wrong_ranks(name, rank):
+    make, ranks, _ = LAYERS[name]
+    if rank in ranks:
+        return
+    layer = make()
+    params, state = layer.init(KEY)
+    x = jnp.ones((2,) * rank)
+    with pytest.raises(ValueError, match=rf"{name}\(.*\): expected .*-D input, got shape "
+                                         rf"{re.escape(str(x.shape))}"):
+        layer.apply(params, state, x, train=True)
+
+
+@SETTINGS
+@given(st.sampled_from(["Linear", "Conv2d", "BatchNorm1d", "BatchNorm2d"]),
+       st.integers(1, 7))
+def test_layers_refuse_wrong_feature_sizes(name, size):
+    make, ranks, expected = LAYERS[name]
+    if size == expected:
+        return
+    layer = make()
+    params, state = layer.init(KEY)
+    rank = max(r for r in ranks if r <= 4)
+    shape = (3, size) + (3,) * (rank - 2) if name != "Linear" else (3, size)
+    with pytest.raises(ValueError, match=rf"{name}\(.*\): expected input with {expected} at "
+                                         rf"axis \d, got shape {re.escape(str(shape))}"):
+        layer.apply(params, state, jnp.ones(shape), train=True)
+
+
+@SETTINGS
+@given(st.integers(-1, 3), st.integers(1, 6))
+def test_functional_linear_checks_shapes(extra, features):
+    x, weight = jnp.ones((2, features)), jnp.ones((3, features + extra))
+    if extra == 0:
+        assert F.linear(x, weight).shape == (2, 3)
+        with pytest.raises(ValueError, match=r"linear: bias must have shape \(3,\)"):
+            F.linear(x, weight, jnp.ones((1,)))
+        return
+    with pytest.raises(ValueError, match=rf"linear: input of shape \(2, {features}\) does not "
+                                         rf"match weight of shape \(3, {features + extra}\)"):
+        F.linear(x, weight)
+
+
+# ----------------------------------------------------- parameter trees in apply
+
+MODELS = {"MLP": lambda: models.MLP((64, 8, 10)), "LeNet5": lambda: models.LeNet5()}
+INPUTS = {"MLP": (2, 64), "LeNet5": (2, 1, 32, 32)}
+
+
+def _flat(tree, prefix=""):
+    for name, value in tree.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", value
+
+
+def _edit(tree, dotted, value):
+    """A copy of ``tree`` with entry ``dotted`` replaced (or removed for None)."""
+    head, _, rest = dotted.partition(".")
+    out = dict(tree)
+    if rest:
+        out[head] = _edit(tree.get(head, {}), rest, value)
+    elif value is None:
+        del out[head]
+    else:
+        out[head] = value
+    return out
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(MODELS)), st.data())
+def test_apply_names_the_wrong_entry_of_params(name, draw):
+    model = MODELS[name]()
+    params, state = jax.eval_shape(model.init, KEY)
+    params = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), params)
+    entries = dict(_flat(params))
+    dotted = draw.draw(st.sampled_from(sorted(entries)), label="entry")
+    kind = draw.draw(st.sampled_from(["missing", "unexpected", "shape"]), label="kind")
+    if kind == "missing":
+        bad, message = _edit(params, dotted, None), f'missing params entry "{dotted}"'
+    elif kind == "unexpected":
+        bad = _edit(params, dotted + "_extra", jnp.zeros(2))
+        message = f'unexpected params entry "{dotted}_extra"'
+    else:
+        shape = entries[dotted].shape
+        wrong = shape[:-1] + (shape[-1] + 1,) if shape else (1,)
+        bad = _edit(params, dotted, jnp.zeros(wrong))
+        message = (f'params entry "{dotted}" has shape {re.escape(str(wrong))}, expected '
+                   f"{re.escape(str(shape))}")
+    with pytest.raises(StateDictError, match=message):
+        model.apply(bad, state, jnp.ones(INPUTS[name]))
+    with pytest.raises(KeyError):  # a StateDictError is a KeyError and a ValueError
+        jax.jit(model.apply)(bad, state, jnp.ones(INPUTS[name]))
+
+
+@pytest.mark.parametrize("params, message", [
+    (None, "params must be nested dicts of arrays \\(as init returns\\), got NoneType"),
+    ([1, 2], "params must be nested dicts of arrays \\(as init returns\\), got list"),
+    ({"fc1": {"weight": 3.0}}, "got float at 'fc1.weight'"),
+])
+def test_apply_refuses_params_that_are_not_trees(params, message):
+    model = models.MLP((4, 2))
+    with pytest.raises(TypeError, match=message):
+        model.apply(params, {}, jnp.ones((1, 4)))
+
+
+def test_apply_names_missing_batchnorm_state():
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+    params, state = model.init(KEY)
+    with pytest.raises(StateDictError, match='missing state entry "1.running_var"'):
+        model.apply(params, {"1": {k: v for k, v in state["1"].items()
+                                   if k != "running_var"}}, jnp.ones((2, 4)), train=True)
+
+
+# ------------------------------------------------------------------- losses
+
+
+@SETTINGS
+@given(st.sampled_from([losses.cross_entropy, losses.nll_loss]), st.integers(2, 6),
+       st.data())
+def test_class_losses_refuse_labels_out_of_range(loss, classes, draw):
+    n = 5
+    index = draw.draw(st.integers(0, n - 1), label="index")
+    value = draw.draw(st.one_of(st.integers(classes, classes + 50), st.integers(-50, -1))
+                      .filter(lambda v: v != -100), label="value")
+    labels = np.zeros(n, np.int32)
+    labels[index] = value
+    with pytest.raises(ValueError, match=rf"class labels must lie in \[0, {classes}\), got "
+                                         rf"{value} at index {index}"):
+        loss(jnp.zeros((n, classes)), labels)
+
+
+@SETTINGS
+@given(st.sampled_from([losses.cross_entropy, losses.nll_loss]), st.integers(1, 8))
+def test_class_losses_refuse_mismatched_lengths(loss, n):
+    if n == 4:
+        return
+    with pytest.raises(ValueError, match=rf"{loss.__name__}: target must have shape \(4,\)"):
+        loss(jnp.zeros((4, 3)), jnp.zeros(n, jnp.int32))
+
+
+ELEMENTWISE = [losses.mse_loss, losses.l1_loss, losses.smooth_l1_loss,
+               losses.binary_cross_entropy, losses.binary_cross_entropy_with_logits]
+
+
+@SETTINGS
+@given(st.sampled_from(ELEMENTWISE), st.lists(st.integers(1, 4), min_size=1, max_size=3))
+def test_elementwise_losses_refuse_other_shapes(loss, shape):
+    shape = tuple(shape)
+    if shape == (2, 3):
+        return
+    with pytest.raises(ValueError, match=rf"{loss.__name__}: target must have the shape of "
+                                         rf"input \(2, 3\), got {re.escape(str(shape))}"):
+        loss(jnp.full((2, 3), 0.5), jnp.full(shape, 0.5))
+
+
+@SETTINGS
+@given(st.sampled_from([losses.cross_entropy, losses.nll_loss, *ELEMENTWISE]),
+       st.sampled_from([jnp.int32, jnp.uint8, jnp.bool_]))
+def test_losses_refuse_integer_inputs(loss, dtype):
+    target = jnp.zeros(2, jnp.int32) if loss in (losses.cross_entropy, losses.nll_loss) \
+        else jnp.zeros((2, 3))
+    x = jnp.zeros((2, 3), dtype)
+    with pytest.raises(TypeError, match=rf"{loss.__name__}: input must be a floating-point "
+                                        rf"array, got dtype {jnp.dtype(dtype)}"):
+        loss(x, target)
+
+
+@SETTINGS
+@given(st.sampled_from([losses.cross_entropy, *ELEMENTWISE]), st.text(max_size=5))
+def test_losses_refuse_unknown_reductions(loss, reduction):
+    if reduction in ("mean", "sum", "none"):
+        return
+    target = jnp.zeros(2, jnp.int32) if loss is losses.cross_entropy else jnp.zeros((2, 3))
+    with pytest.raises(ValueError, match=rf"{loss.__name__}: reduction must be 'mean', 'sum' "
+                                         rf"or 'none', got {re.escape(repr(reduction))}"):
+        loss(jnp.full((2, 3), 0.5), target, reduction=reduction)
+
+
+@SETTINGS
+@given(st.one_of(st.floats(1.0001, 1e6), st.floats(-1e6, -1e-4), st.just(float("nan"))),
+       st.integers(0, 5))
+def test_binary_cross_entropy_refuses_non_probabilities(value, index):
+    x = np.full(6, 0.5, np.float32)
+    x[index] = value
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: all elements of input should "
+                                         rf"be between 0 and 1, got .* at index {index}"):
+        losses.binary_cross_entropy(x, np.zeros(6, np.float32))
+
+
+# --------------------------------------------------------------- optimizers
+
+HYPERPARAMETERS = [
+    (optim.SGD, "lr", "Invalid learning rate"),
+    (optim.SGD, "momentum", "Invalid momentum value"),
+    (optim.SGD, "weight_decay", "Invalid weight_decay value"),
+    (optim.Adam, "lr", "Invalid learning rate"),
+    (optim.Adam, "eps", "Invalid epsilon value"),
+    (optim.AdamW, "weight_decay", "Invalid weight_decay value"),
+    (optim.RMSprop, "alpha", "Invalid alpha value"),
+    (optim.RMSprop, "momentum", "Invalid momentum value"),
+    (optim.Adagrad, "lr_decay", "Invalid lr_decay value"),
+    (optim.Adagrad, "initial_accumulator_value", "Invalid initial_accumulator_value value"),
+]
+
+
+@SETTINGS
+@given(st.sampled_from(HYPERPARAMETERS), st.floats(-1e3, -1e-6))
+def test_optimizers_refuse_negative_hyperparameters(case, value):
+    factory, name, message = case
+    kwargs = {"lr": 0.1, name: value}
+    with pytest.raises(ValueError, match=f"{message}: {re.escape(str(value))}"):
+        factory(**kwargs)
+
+
+@SETTINGS
+@given(st.sampled_from([optim.Adam, optim.AdamW]), st.integers(0, 1),
+       st.one_of(st.floats(1.0, 10.0), st.floats(-10.0, -1e-6)))
+def test_adam_refuses_betas_outside_0_1(factory, index, value):
+    betas = [0.9, 0.999]
+    betas[index] = value
+    with pytest.raises(ValueError, match=f"Invalid beta parameter at index {index}: "
+                                         f"{re.escape(str(value))}"):
+        factory(betas=tuple(betas))
+
+
+@SETTINGS
+@given(st.sampled_from([optim.SGD, optim.Adam, optim.RMSprop, optim.Adagrad]),
+       st.one_of(st.text(max_size=3), st.none(), st.lists(st.floats(), max_size=2)))
+def test_optimizers_refuse_non_numeric_learning_rates(factory, lr):
+    with pytest.raises(TypeError, match=r"lr must be a number or a schedule"):
+        factory(lr=lr)
+
+
+# --------------------------------------------------------------------- data
+
+
+@SETTINGS
+@given(st.integers(1, 20), st.integers(1, 20))
+def test_batches_refuse_mismatched_lengths(n_images, n_labels):
+    if n_images == n_labels:
+        return
+    with pytest.raises(ValueError, match=f"images and labels must have the same length, got "
+                                         f"{n_images} images and {n_labels} labels"):
+        data.batches(np.zeros((n_images, 2)), np.zeros(n_labels), 2)
+    with pytest.raises(ValueError, match="images and labels must have the same length"):
+        data.DataLoader((np.zeros((n_images, 2)), np.zeros(n_labels)), 2)
+
+
+@SETTINGS
+@given(st.one_of(st.integers(-5, 0), st.floats(0.5, 4.5), st.text(max_size=1)))
+def test_batches_refuse_bad_batch_sizes(batch_size):
+    error = ValueError if isinstance(batch_size, int) else TypeError
+    message = "batch_size must be positive" if error is ValueError else \
+        "batch_size must be an int"
+    with pytest.raises(error, match=message):
+        data.batches(np.zeros((8, 2)), np.zeros(8), batch_size)
+
+
+@SETTINGS
+@given(st.one_of(st.integers(-10, -1), st.integers(5, 50)))
+def test_batches_refuse_start_outside_the_epoch(start):
+    with pytest.raises(ValueError, match=rf"start must be in \[0, 4\] \(steps per epoch\), "
+                                         rf"got {start}"):
+        data.batches(np.zeros((8, 2)), np.zeros(8), 2, start=start)
+
+
+@pytest.mark.parametrize("source, error, message", [
+    ([np.zeros((4, 2)), np.zeros(4)], TypeError, "got list"),
+    ((np.zeros((4, 2)), np.zeros(4), 1), TypeError, "pair, got a tuple of 3"),
+    (np.zeros((4, 2)), TypeError, "got ndarray"),
+])
+def test_data_loader_refuses_what_is_not_a_data_set(source, error, message):
+    with pytest.raises(error, match=message):
+        data.DataLoader(source, 2)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: data.load("digits", "validation"), ValueError, "split must be one of"),
+    (lambda: data.load_mnist_idx("/nonexistent"), FileNotFoundError, "not found in"),
+    (lambda: data.train_test_split(np.zeros((4, 2)), np.zeros(4), test_fraction=1.5),
+     ValueError, r"test_fraction must be in \(0, 1\), got 1.5"),
+    (lambda: data.DataLoader((np.zeros((4, 2)), np.zeros(4)), 2, prefetch=-1), ValueError,
+     "prefetch must be a non-negative int, got -1"),
+])
+def test_data_sources_name_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# ---------------------------------------------------------------------- fit
+
+
+def _fit(train_data, **kwargs):
+    return fit(models.MLP((64, 10)), optim.SGD(lr=0.1), train_data,
+               **{"progress": False, **kwargs})
+
+
+@SETTINGS
+@given(st.integers(1, 30))
+def test_fit_refuses_mismatched_lengths(digits, drop):
+    x, y = digits
+    with pytest.raises(ValueError, match=rf"train_data: inputs and labels differ in length "
+                                         rf"\({len(x)} != {len(y) - drop}\)"):
+        _fit((x, y[:-drop]))
+    with pytest.raises(ValueError, match="eval_data: inputs and labels differ"):
+        _fit((x, y), eval_data=(x[:-drop], y))
+
+
+@SETTINGS
+@given(st.data())
+def test_fit_refuses_labels_out_of_range(digits, draw):
+    x, y = digits
+    index = draw.draw(st.integers(0, len(y) - 1), label="index")
+    value = draw.draw(st.one_of(st.integers(10, 1000), st.integers(-1000, -1)), label="value")
+    labels = y.copy()
+    labels[index] = value
+    with pytest.raises(ValueError, match=rf"train_data labels: class labels must lie in "
+                                         rf"\[0, 10\), got {value} at index {index}"):
+        _fit((x, labels))
+
+
+@SETTINGS
+@given(st.data())
+def test_fit_refuses_non_finite_inputs(digits, draw):
+    x, y = digits
+    example = draw.draw(st.integers(0, len(x) - 1), label="example")
+    pixel = draw.draw(st.integers(0, 63), label="pixel")
+    value = draw.draw(st.sampled_from([np.nan, np.inf, -np.inf]), label="value")
+    bad = x.copy()
+    bad.reshape(len(x), -1)[example, pixel] = value
+    with pytest.raises(ValueError, match=rf"train_data inputs hold a non-finite value "
+                                         rf"\({value}\) in example {example}"):
+        _fit((bad, y))
+
+
+@SETTINGS
+@given(st.sampled_from(["epochs", "log_every", "steps_per_call"]),
+       st.one_of(st.integers(-3, 0), st.floats(0.5, 3.5), st.booleans(), st.text(max_size=1)))
+def test_fit_refuses_bad_counts(digits, argument, value):
+    with pytest.raises(ValueError, match=f"{argument} must be a positive int, got "
+                                         f"{re.escape(repr(value))}"):
+        _fit(digits, **{argument: value})
+
+
+@SETTINGS
+@given(st.one_of(st.integers(-10, -1), st.floats(0.5, 3.5), st.text(max_size=1)))
+def test_fit_refuses_bad_seeds(digits, seed):
+    with pytest.raises(ValueError, match=f"seed must be a non-negative int, got "
+                                         f"{re.escape(repr(seed))}"):
+        _fit(digits, seed=seed)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"model": None}, TypeError, "model must be an fnnet.nn.Module .*got NoneType"),
+    ({"optimizer": "sgd"}, TypeError, "optimizer must be an optax.GradientTransformation.*str"),
+    ({"train_data": {"x": 1}}, TypeError, "train_data must be an \\(inputs, labels\\) pair"),
+    ({"train_data": (np.zeros((0, 1, 8, 8)), np.zeros(0, np.int32))}, ValueError,
+     "train_data is empty"),
+    ({"train_data": (np.float32(1), np.int32(1))}, ValueError,
+     "train_data: inputs and labels must be arrays with a leading batch axis"),
+    ({"state": {"params": {}}}, TypeError, "state must be a TrainState"),
+    ({"on_nonfinite": "warn"}, ValueError, "on_nonfinite must be one of"),
+    ({"resume": True}, ValueError, "resume=True needs a checkpoint_dir"),
+    ({"every_n_steps": 5}, ValueError, "every_n_steps needs a checkpoint_dir"),
+    ({"clip_grad_norm": -1.0}, ValueError, "max_norm must be a positive finite number"),
+])
+def test_fit_arguments(digits, kwargs, error, message):
+    call = {"model": models.MLP((64, 10)), "optimizer": optim.SGD(lr=0.1),
+            "train_data": digits, **kwargs}
+    with pytest.raises(error, match=message):
+        fit(call.pop("model"), call.pop("optimizer"), call.pop("train_data"),
+            progress=False, **call)
+
+
+def test_evaluate_arguments(digits):
+    model = models.MLP((64, 10))
+    state = create_train_state(model, optim.SGD(lr=0.1), KEY)
+    x, y = digits
+    with pytest.raises(TypeError, match="state must be a TrainState"):
+        evaluate(model, state.params, (x, y))
+    with pytest.raises(ValueError, match=r"eval_data labels: class labels must lie in "
+                                         r"\[0, 10\), got 12 at index 3"):
+        evaluate(model, state, (x, np.where(np.arange(len(y)) == 3, 12, y)))
+
+
+# ------------------------------------------------- a NaN in a batch, caught at its step
+
+
+class Frozen(nn.Module):
+    """A frozen first layer (no gradient reaches it): a NaN input spoils fc2 first."""
+
+    def __init__(self):
+        self.fc1 = nn.Linear(64, 16)
+        self.fc2 = nn.Linear(16, 10)
+
+    def forward(self, m, x):
+        return m.fc2(jax.lax.stop_gradient(F.relu(m.fc1(F.flatten(x, 1)))))
+
+
+@FEW
+@given(st.integers(0, 15), st.sampled_from([1, 4]), st.sampled_from(["mlp", "frozen"]))
+def test_nan_in_a_batch_names_the_step_and_the_parameter(digits, step, steps_per_call, model):
+    x, y = digits
+    batches = [(np.array(bx), by) for bx, by in
+               data.batches(x, y, 32, seed=0, epoch=0, drop_last=True)]  # 8 per epoch
+    epoch, index = divmod(step, 8)
+    spoiled = [list(batches) for _ in range(2)]
+    spoiled[epoch][index] = (batches[index][0].copy(), batches[index][1])
+    spoiled[epoch][index][0][5, 0, 3, 3] = np.nan
+    net = models.MLP((64, 16, 10)) if model == "mlp" else Frozen()
+    first = "fc1.weight" if model == "mlp" else "fc2.weight"
+    with pytest.raises(NonFiniteLossError, match=rf"at step {step} \(loss nan; first "
+                                                 rf"non-finite gradient: {first}, ") as error:
+        fit(net, optim.SGD(lr=0.1), lambda e: spoiled[e], epochs=2, log_every=5,
+            steps_per_call=steps_per_call, progress=False)
+    assert error.value.step == step and error.value.parameter == first
+
+
+# -------------------------------------------------------------------- shim
+
+
+@SETTINGS
+@given(st.integers(1, 9))
+def test_shim_layers_name_the_expected_size(features):
+    shim = pytest.importorskip("fnnet.torch")
+    if features == 4:
+        return
+    layer = shim.nn.Linear(4, 3)
+    with pytest.raises(ValueError, match=rf"Linear\(in_features=4.*expected input with 4 at "
+                                         rf"axis 1, got shape \(2, {features}\)"):
+        layer(shim.ones(2, features))
+
+
+def test_shim_losses_and_optimizers():
+    shim = pytest.importorskip("fnnet.torch")
+    with pytest.raises(TypeError, match="cross_entropy: target of class indices must be an "
+                                        "integer array"):
+        shim.nn.functional.cross_entropy(shim.zeros(2, 3), shim.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        shim.optim.SGD(shim.nn.Linear(2, 2).parameters(), lr=-1)
