@@ -224,6 +224,8 @@ def _miss(tp: Tape, key: tuple, desc: tuple, inputs: Sequence[Any],
         if who is None:
             raise
         name = who if isinstance(who, str) else repr(who).split("\n")[0]
+        if str(error).startswith(f"{name}:"):
+            raise
         raise type(error)(f"{name}: {error}") from error
     outs = out if isinstance(out, (tuple, list)) else (out,)
     avals = tuple(

@@ -29,7 +29,7 @@ def _legacy(name: str, **kwargs: Any) -> None:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.linear``."""
-    return _op(fnf.linear, (), input, weight, bias, who="linear")
+    return _op(fnf.linear, (), input, weight, bias)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
