@@ -140,7 +140,9 @@ def _as_array(name: str, value: Any) -> Any:
             value = value.detach()
         if hasattr(value, "cpu"):
             value = value.cpu()
-        return value.numpy()
+        # A copy: jnp.asarray aliases the tensor's memory on the CPU, so a later in-place
+        # update in PyTorch (optimizer.step) would change the loaded params too.
+        return np.array(value.numpy(), copy=True)
     raise TypeError(f"load_state_dict: {name!r} must be an array, got {type(value).__name__}")
 
 
