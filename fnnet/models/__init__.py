@@ -3,5 +3,7 @@
 from fnnet.models.lenet import LeNet5
 from fnnet.models.linear_models import LinearRegression, LogisticRegression
 from fnnet.models.mlp import MLP
+from fnnet.models.resnet import BasicBlock, ResNet, ResNet18, ResNet34
 
-__all__ = ["LeNet5", "LinearRegression", "LogisticRegression", "MLP"]
+__all__ = ["BasicBlock", "LeNet5", "LinearRegression", "LogisticRegression", "MLP", "ResNet",
+           "ResNet18", "ResNet34"]

@@ -1,0 +1,227 @@
+"""ResNet-18/34: torchvision's names, shapes and initialisation; parity with PyTorch.
+
+torchvision is not needed: the PyTorch reference below is torchvision's BasicBlock
+ResNet written out with its parameter names.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+import pytest
+from helpers import assert_close
+
+from fnnet import losses, nn, optim
+from fnnet.interop import from_torch_state_dict, to_torch_state_dict
+from fnnet.models import ResNet, ResNet18, ResNet34
+from fnnet.train import create_train_state, make_train_step
+
+pytestmark = pytest.mark.torch
+
+# ResNet-18's logits come out of 20 layers: float32 rounding in different orders leaves
+# about 1e-5 relative; 1e-4 is the agreed bound for the model.
+LOGIT_TOL = 1e-4
+
+
+def torch_resnet(torch, layers=(2, 2, 2, 2), num_classes=10, stem="cifar"):
+    """torchvision's ResNet (BasicBlock) with its names, in plain PyTorch."""
+    tnn = torch.nn
+
+    class BasicBlock(tnn.Module):
+        def __init__(self, inplanes, planes, stride=1, downsample=None):
+            super().__init__()
+            self.conv1 = tnn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+            self.bn1 = tnn.BatchNorm2d(planes)
+            self.relu = tnn.ReLU(inplace=True)
+            self.conv2 = tnn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+            self.bn2 = tnn.BatchNorm2d(planes)
+            self.downsample = downsample
+
+        def forward(self, x):
+            identity = x if self.downsample is None else self.downsample(x)
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return self.relu(out + identity)
+
+    class TorchResNet(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inplanes = 64
+            if stem == "imagenet":
+                self.conv1 = tnn.Conv2d(3, 64, 7, 2, 3, bias=False)
+            else:
+                self.conv1 = tnn.Conv2d(3, 64, 3, 1, 1, bias=False)
+            self.bn1 = tnn.BatchNorm2d(64)
+            self.relu = tnn.ReLU(inplace=True)
+            self.maxpool = (tnn.MaxPool2d(3, 2, 1) if stem == "imagenet"
+                            else tnn.Identity())
+            self.layer1 = self._make_layer(64, layers[0])
+            self.layer2 = self._make_layer(128, layers[1], 2)
+            self.layer3 = self._make_layer(256, layers[2], 2)
+            self.layer4 = self._make_layer(512, layers[3], 2)
+            self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
+            self.fc = tnn.Linear(512, num_classes)
+            for m in self.modules():
+                if isinstance(m, tnn.Conv2d):
+                    tnn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+        def _make_layer(self, planes, blocks, stride=1):
+            downsample = None
+            if stride != 1 or self.inplanes != planes:
+                downsample = tnn.Sequential(
+                    tnn.Conv2d(self.inplanes, planes, 1, stride, bias=False),
+                    tnn.BatchNorm2d(planes))
+            stage = [BasicBlock(self.inplanes, planes, stride, downsample)]
+            self.inplanes = planes
+            stage += [BasicBlock(planes, planes) for _ in range(1, blocks)]
+            return tnn.Sequential(*stage)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    return TorchResNet()
+
+
+def _shapes(tree_dict):
+    return {k: tuple(v.shape) for k, v in tree_dict.items()}
+
+
+@pytest.mark.parametrize("make,layers", [(ResNet18, (2, 2, 2, 2)), (ResNet34, (3, 4, 6, 3))])
+@pytest.mark.parametrize("stem", ["imagenet", "cifar"])
+def test_names_order_and_shapes_match_torchvision(torch, make, layers, stem):
+    net = make(num_classes=10, stem=stem)
+    params, state = jax.eval_shape(net.init, jax.random.key(0))
+    ours = nn.state_dict(params, state, net)
+    reference = torch_resnet(torch, layers, 10, stem).state_dict()
+    assert list(ours) == list(reference)
+    assert _shapes(ours) == _shapes(reference)
+
+
+def test_resnet18_has_torchvisions_parameter_count():
+    params, _ = jax.eval_shape(ResNet18().init, jax.random.key(0))
+    # torchvision.models.resnet18(): 11,689,512 parameters.
+    assert sum(math.prod(p.shape) for p in jax.tree.leaves(params)) == 11_689_512
+
+
+def test_initialisation_is_torchvisions(key):
+    net = ResNet18(num_classes=10, stem="cifar")
+    params, state = net.init(key)
+    flat = nn.state_dict(params, state, net)
+    for name in ("conv1.weight", "layer3.1.conv2.weight", "layer4.0.downsample.0.weight"):
+        w = np.asarray(flat[name])
+        fan_out = w.shape[0] * w.shape[2] * w.shape[3]
+        assert abs(w.mean()) < 0.05 * np.sqrt(2 / fan_out), name
+        assert w.std() == pytest.approx(np.sqrt(2 / fan_out), rel=0.05), name
+    for name, value in flat.items():
+        if name.endswith(("bn1.weight", "bn2.weight", "downsample.1.weight", "running_var")):
+            np.testing.assert_array_equal(value, 1.0, err_msg=name)
+        if name.endswith(("bn1.bias", "bn2.bias", "running_mean", "num_batches_tracked")):
+            np.testing.assert_array_equal(value, 0, err_msg=name)
+    bound = 1 / np.sqrt(512)  # Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    fc = np.asarray(flat["fc.weight"])
+    assert np.abs(fc).max() <= bound and np.abs(fc).max() > 0.9 * bound
+
+
+def test_zero_init_residual_zeroes_the_last_bn_of_each_block(key):
+    params, _ = ResNet((1, 1, 1, 1), 2, zero_init_residual=True).init(key)
+    for stage in ("layer1", "layer2", "layer3", "layer4"):
+        assert float(abs(params[stage]["0"]["bn2"]["weight"]).max()) == 0.0
+        assert float(params[stage]["0"]["bn1"]["weight"].min()) == 1.0
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match=r"stem must be one of \('imagenet', 'cifar'\), "
+                                         r"got 'mnist'"):
+        ResNet18(stem="mnist")
+    with pytest.raises(ValueError, match=r"layers must be 4 positive ints .*got \(2, 2\)"):
+        ResNet((2, 2))
+    with pytest.raises(ValueError, match="num_classes must be a positive int, got 0"):
+        ResNet18(num_classes=0)
+
+
+@pytest.fixture(scope="module")
+def loaded(torch):
+    """A PyTorch ResNet-18 (cifar stem) and the same weights loaded into fnnet."""
+    torch.manual_seed(0)
+    reference = torch_resnet(torch)
+    net = ResNet18(num_classes=10, stem="cifar")
+    params, state = from_torch_state_dict(net, reference.state_dict())
+    return reference, net, params, state
+
+
+def _batch(seed, n=8, size=32):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, 3, size, size)).astype(np.float32),
+            rng.integers(0, 10, n).astype(np.int64))
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_logits_match_torch_from_loaded_weights(torch, loaded, train):
+    reference, net, params, state = loaded
+    x, _ = _batch(1)
+    model = torch_resnet(torch)
+    model.load_state_dict(reference.state_dict())
+    model.train(train)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x))
+    logits, new_state = jax.jit(lambda p, s, v: net.apply(p, s, v, train=train))(
+        params, state, x)
+    assert_close(logits, expected, rtol=LOGIT_TOL, atol=LOGIT_TOL, what=f"train={train}")
+    # In training mode the running statistics move exactly as PyTorch's.
+    ours = to_torch_state_dict(params, new_state, net)
+    for name, value in model.state_dict().items():
+        assert_close(ours[name], value, rtol=LOGIT_TOL, atol=1e-6, what=name)
+
+
+def test_imagenet_stem_logits_match_torch(torch, key):
+    torch.manual_seed(1)
+    model = torch_resnet(torch, stem="imagenet").eval()
+    net = ResNet18(num_classes=10)
+    params, state = from_torch_state_dict(net, model.state_dict())
+    x, _ = _batch(2, n=2, size=64)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x))
+    assert_close(net.apply(params, state, x)[0], expected, rtol=LOGIT_TOL, atol=LOGIT_TOL)
+
+
+@pytest.mark.slow
+def test_twenty_sgd_steps_match_torch(torch, loaded):
+    """SGD with momentum and weight decay from the same weights on the same batches:
+    parameters and BatchNorm statistics agree to 1e-3 after 20 steps.
+
+    A ResNet's float32 gradients carry rounding noise of a few percent in the early
+    layers (a ReLU whose input rounds to the other side of zero switches its gradient
+    off), in PyTorch as much as here: PyTorch in float32 and in float64 drift apart as
+    fast as fnnet and PyTorch do. The learning rate is kept where 20 steps stay within
+    1e-3 (both pairs end near 5e-4); at lr 0.01 either pair ends 0.2 apart.
+    """
+    reference, net, params, state = loaded
+    hyper = {"lr": 3e-4, "momentum": 0.9, "weight_decay": 5e-4}
+    model = torch_resnet(torch)
+    model.load_state_dict(reference.state_dict())
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), **hyper)
+    optimizer = optim.SGD(**hyper)
+    train_state = create_train_state(net, optimizer, jax.random.key(0), params, state)
+    step = make_train_step(net, optimizer, losses.cross_entropy)
+    for i in range(20):
+        x, y = _batch(100 + i)
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)),
+                                                 torch.from_numpy(y))
+        loss.backward()
+        opt.step()
+        train_state, metrics = step(train_state, (x, y.astype(np.int32)))
+        assert float(metrics["loss"]) == pytest.approx(loss.item(), rel=1e-3), i
+    ours = to_torch_state_dict(train_state.params, train_state.layer_state, net)
+    initial = reference.state_dict()
+    for name, value in model.state_dict().items():
+        assert_close(ours[name], value, rtol=1e-3, atol=1e-3, what=name)
+    # Not vacuous: the statistics moved by far more than the tolerance.
+    key = "layer4.1.bn2.running_var"
+    moved = np.abs(model.state_dict()[key].numpy() - initial[key].numpy()).max()
+    assert moved > 0.1
