@@ -1,0 +1,137 @@
+"""Reading and writing state-dict files: PyTorch's ``.pt``/``.pth`` and ``.safetensors``.
+
+Security: a ``.pt``/``.pth`` file is a pickle, and unpickling can run any code the file
+names. Files are read with ``torch.load(weights_only=True)``, which rebuilds tensors
+and plain containers only; a file that asks for anything else is refused with a
+ValueError, never loaded with ``weights_only=False``. ``.safetensors`` files hold raw
+arrays only and are read without PyTorch.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import pickle
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
+SAFETENSORS_SUFFIX = ".safetensors"
+# Checkpoints often wrap the weights: {"state_dict": {...}, "epoch": 3, ...}.
+WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")
+
+
+def _import_torch(path: pathlib.Path, verb: str) -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(f"{verb} {path} needs PyTorch (pip install torch); or convert the "
+                          f"checkpoint to {SAFETENSORS_SUFFIX}, which fnnet reads without "
+                          "it") from None
+    return torch
+
+
+def _check_suffix(path: pathlib.Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in (*TORCH_SUFFIXES, SAFETENSORS_SUFFIX):
+        known = ", ".join((*TORCH_SUFFIXES, SAFETENSORS_SUFFIX))
+        raise ValueError(f"state dict file {str(path)!r}: expected a file ending in one of "
+                         f"{known}, got {suffix or 'no suffix'!r}")
+    return suffix
+
+
+def _is_array(value: Any) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def _unwrap(path: pathlib.Path, obj: Any) -> Mapping[str, Any]:
+    """The flat ``{name: tensor}`` mapping inside a loaded checkpoint."""
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"{path}: expected a state dict (a mapping of names to tensors), "
+                         f"got {type(obj).__name__}")
+    if all(_is_array(v) for v in obj.values()):
+        return obj
+    for key in WRAPPER_KEYS:
+        inner = obj.get(key)
+        if isinstance(inner, Mapping) and inner and all(_is_array(v) for v in inner.values()):
+            return inner
+    others = sorted(str(k) for k, v in obj.items() if not _is_array(v))
+    raise ValueError(f"{path}: expected a state dict of tensors (or one under "
+                     f"{'/'.join(WRAPPER_KEYS)}), but entries {others[:5]} are not tensors")
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, Any]:
+    """The state dict stored in a PyTorch or safetensors file.
+
+    Args:
+        path: a ``.pt``/``.pth``/``.bin``/``.ckpt`` file written by ``torch.save`` (the
+            state dict itself or a dict holding it under ``state_dict``,
+            ``model_state_dict`` or ``model``), or a ``.safetensors`` file.
+
+    Returns:
+        ``{name: tensor or array}`` in the file's order: torch tensors (on the CPU) from
+        a PyTorch file, numpy arrays from a safetensors file.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: an unknown suffix, a file that is not weights-only (it would run
+            code when unpickled: refused), or one that holds no state dict.
+        ImportError: a PyTorch file without PyTorch installed.
+
+    PyTorch equivalent: ``torch.load(path, weights_only=True)``.
+    """
+    path = pathlib.Path(path)
+    suffix = _check_suffix(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"state dict file not found: {path}")
+    if suffix == SAFETENSORS_SUFFIX:
+        from safetensors.numpy import load_file
+
+        return dict(load_file(str(path)))
+    torch = _import_torch(path, "reading")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        reason = next((line.strip() for line in str(err).splitlines()
+                       if "GLOBAL" in line or "Unsupported" in line), str(err).splitlines()[0])
+        raise ValueError(
+            f"{path}: refused to load: the file is not a weights-only checkpoint and "
+            f"unpickling it could run arbitrary code ({reason}). Save the weights alone "
+            "with torch.save(model.state_dict(), path), or convert them to .safetensors"
+        ) from None
+    return dict(_unwrap(path, obj))
+
+
+def save_state_dict(state_dict: Mapping[str, Any], path: str | os.PathLike) -> pathlib.Path:
+    """Writes a flat state dict (numpy/jax arrays or torch tensors) to a file.
+
+    Args:
+        state_dict: ``{name: array}``, e.g. from :func:`fnnet.interop.to_torch_state_dict`.
+        path: ``.safetensors`` (no PyTorch needed) or ``.pt``/``.pth`` (``torch.save``
+            of CPU tensors, loadable with ``torch.load(weights_only=True)``).
+
+    Returns:
+        The path written.
+
+    PyTorch equivalent: ``torch.save(model.state_dict(), path)``.
+    """
+    path = pathlib.Path(path)
+    suffix = _check_suffix(path)
+    arrays = OrderedDict()
+    for name, value in state_dict.items():
+        if hasattr(value, "detach"):
+            value = value.detach().cpu().numpy()
+        arrays[name] = np.array(value, order="C", copy=True)  # keeps 0-d arrays 0-d
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == SAFETENSORS_SUFFIX:
+        from safetensors.numpy import save_file
+
+        save_file(dict(arrays), str(path))
+    else:
+        torch = _import_torch(path, "writing")
+        torch.save(OrderedDict((k, torch.from_numpy(v.copy())) for k, v in arrays.items()),
+                   path)
+    return path

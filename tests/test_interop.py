@@ -1,0 +1,300 @@
+"""fnnet.interop: PyTorch state dicts and optimizer state in and out, exactly."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import jax
+import numpy as np
+import optax
+import pytest
+
+from fnnet import losses, nn, optim
+from fnnet.interop import (
+    from_torch_optimizer_state,
+    from_torch_state_dict,
+    read_state_dict,
+    save_state_dict,
+    to_torch_optimizer_state,
+    to_torch_state_dict,
+)
+from fnnet.models import LeNet5
+from fnnet.nn import StateDictError
+
+pytestmark = pytest.mark.torch
+
+
+def _net(torch_nn):
+    """A small model with every kind of entry: conv, BatchNorm buffers, linear.
+
+    No bias before a BatchNorm: its gradient would be rounding noise, which Adam
+    scales up to full-size steps.
+    """
+    return torch_nn.Sequential(
+        torch_nn.Conv2d(1, 4, 3, bias=False), torch_nn.BatchNorm2d(4), torch_nn.ReLU(),
+        torch_nn.Flatten(), torch_nn.Linear(4 * 6 * 6, 5, bias=False),
+        torch_nn.BatchNorm1d(5), torch_nn.Linear(5, 3))
+
+
+@pytest.fixture
+def pair(torch):
+    """(torch model after a few training steps, its fnnet twin)."""
+    torch.manual_seed(0)
+    model = _net(torch.nn)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):  # move the BatchNorm statistics away from their initial values
+        opt.zero_grad()
+        model(torch.randn(6, 1, 8, 8)).sum().backward()
+        opt.step()
+    return model, _net(nn)
+
+
+def _bitwise_equal(a, b, what=""):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape, what
+    assert a.tobytes() == b.tobytes(), what
+
+
+def test_torch_to_fnnet_to_torch_is_bitwise(torch, pair):
+    model, net = pair
+    original = model.state_dict()
+    params, state = from_torch_state_dict(net, original)
+    back = to_torch_state_dict(params, state, net)
+    assert list(back) == list(original)
+    for name, value in original.items():
+        assert back[name].dtype == value.numpy().dtype, name  # int64 num_batches_tracked
+        _bitwise_equal(back[name], value.numpy(), name)
+    # Loadable by torch as it is.
+    fresh = _net(torch.nn)
+    fresh.load_state_dict(to_torch_state_dict(params, state, net, tensors=True))
+    for name, value in fresh.state_dict().items():
+        assert torch.equal(value, original[name]), name
+
+
+def test_fnnet_to_torch_to_fnnet_is_bitwise(key):
+    net = LeNet5()
+    params, state = net.init(key)
+    again, again_state = from_torch_state_dict(net, to_torch_state_dict(params, state, net))
+    assert jax.tree.structure(again) == jax.tree.structure(params)
+    for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(again), strict=True):
+        _bitwise_equal(a, b)
+    assert again_state == state == {}
+
+
+def test_loaded_params_do_not_alias_torch_memory(torch, pair):
+    model, net = pair
+    params, _ = from_torch_state_dict(net, model.state_dict())
+    before = np.array(params["0"]["weight"])
+    with torch.no_grad():
+        model[0].weight.add_(1.0)  # an optimizer step in torch changes tensors in place
+    np.testing.assert_array_equal(params["0"]["weight"], before)
+
+
+def test_same_outputs_as_torch_after_loading(torch, pair):
+    model, net = pair
+    params, state = from_torch_state_dict(net, model.state_dict())
+    x = np.random.default_rng(0).standard_normal((4, 1, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        expected = model.eval()(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(net.apply(params, state, x)[0], expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".pt", ".safetensors"])
+def test_files_round_trip(torch, pair, tmp_path, suffix):
+    model, net = pair
+    path = tmp_path / f"weights{suffix}"
+    if suffix == ".safetensors":
+        save_state_dict(model.state_dict(), path)
+    else:
+        torch.save(model.state_dict(), path)
+    params, state = from_torch_state_dict(net, path)
+    for name, value in to_torch_state_dict(params, state, net).items():
+        _bitwise_equal(value, model.state_dict()[name].numpy(), name)
+    # And back out through fnnet's writer, read by torch with weights_only.
+    out = save_state_dict(to_torch_state_dict(params, state, net), tmp_path / f"b{suffix}")
+    reread = read_state_dict(out)
+    for name, value in model.state_dict().items():
+        _bitwise_equal(np.asarray(reread[name]), value.numpy(), name)
+
+
+def test_checkpoint_wrapping_the_state_dict_is_unwrapped(torch, pair, tmp_path):
+    model, net = pair
+    torch.save({"epoch": 3, "state_dict": model.state_dict()}, tmp_path / "ckpt.pth")
+    params, _ = from_torch_state_dict(net, tmp_path / "ckpt.pth")
+    _bitwise_equal(params["6"]["bias"], model[6].bias.detach().numpy())
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.getcwd, ())
+
+
+def test_non_weights_only_pickle_is_refused(torch, pair, tmp_path):
+    model, net = pair
+    path = tmp_path / "evil.pth"
+    torch.save({**model.state_dict(), "payload": _Evil()}, path)
+    with pytest.raises(ValueError, match=r"evil\.pth: refused to load: the file is not a "
+                                         r"weights-only checkpoint.*GLOBAL posix\.getcwd"):
+        from_torch_state_dict(net, path)
+
+
+def test_file_errors(tmp_path):
+    net = LeNet5()
+    with pytest.raises(ValueError, match=r"expected a file ending in one of \.pt, \.pth, "
+                                         r"\.bin, \.ckpt, \.safetensors, got '\.npz'"):
+        from_torch_state_dict(net, tmp_path / "w.npz")
+    with pytest.raises(FileNotFoundError, match="state dict file not found: .*missing.pth"):
+        from_torch_state_dict(net, tmp_path / "missing.pth")
+
+
+def test_bad_state_dicts_list_every_problem(torch, pair):
+    model, net = pair
+    sd = dict(model.state_dict())
+    del sd["1.running_mean"]
+    sd["9.weight"] = torch.zeros(2)
+    sd["4.weight"] = torch.zeros(5, 10)
+    with pytest.raises(StateDictError) as info:
+        from_torch_state_dict(net, sd)
+    message = str(info.value)
+    assert message.startswith("Error(s) in loading state_dict for Sequential:")
+    assert 'Missing key(s) in state_dict: "1.running_mean".' in message
+    assert 'Unexpected key(s) in state_dict: "9.weight".' in message
+    assert ("size mismatch for 4.weight: copying a param with shape (5, 10) from "
+            "checkpoint, the shape in current model is (5, 144).") in message
+    # KeyError and ValueError both catch it.
+    with pytest.raises(KeyError):
+        from_torch_state_dict(net, sd)
+
+
+def test_non_strict_keeps_init_values_and_ignores_extras(torch, pair, key):
+    model, net = pair
+    sd = {k: v for k, v in model.state_dict().items() if not k.startswith("6.")}
+    sd["head.weight"] = torch.zeros(3)
+    params, _ = from_torch_state_dict(net, sd, strict=False, key=key)
+    fresh, _ = net.init(key)
+    _bitwise_equal(params["6"]["weight"], fresh["6"]["weight"])
+    _bitwise_equal(params["0"]["weight"], model[0].weight.detach().numpy())
+    bad = {**sd, "0.weight": torch.zeros(1)}
+    with pytest.raises(StateDictError, match=re.escape(
+            "size mismatch for 0.weight: copying a param with shape (1,)")):
+        from_torch_state_dict(net, bad, strict=False)
+
+
+# -- optimizer state ---------------------------------------------------------------------
+
+OPTIMIZERS = {
+    "sgd_momentum": (lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=1e-3),
+                     lambda: optim.SGD(lr=0.05, momentum=0.9, weight_decay=1e-3), {
+                         "lr": 0.05, "momentum": 0.9, "weight_decay": 1e-3}),
+    "sgd_dampening": (lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1),
+                      lambda: optim.SGD(lr=0.05, momentum=0.9, dampening=0.1), {
+                          "lr": 0.05, "momentum": 0.9, "dampening": 0.1}),
+    "adam": (lambda t, p: t.optim.Adam(p, lr=1e-2),
+             lambda: optim.Adam(lr=1e-2), {"lr": 1e-2}),
+    "adam_amsgrad": (lambda t, p: t.optim.Adam(p, lr=1e-2, amsgrad=True),
+                     lambda: optim.Adam(lr=1e-2, amsgrad=True), {"lr": 1e-2, "amsgrad": True}),
+}
+
+
+def _batches(torch, n):
+    gen = np.random.default_rng(1)
+    return [(gen.standard_normal((6, 1, 8, 8)).astype(np.float32), gen.integers(0, 3, 6))
+            for _ in range(n)]
+
+
+def _torch_steps(torch, model, opt, batches):
+    model.train()
+    for x, y in batches:
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)),
+                                                 torch.from_numpy(y))
+        loss.backward()
+        opt.step()
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_optimizer_state_round_trips_and_resumes_like_torch(torch, pair, name):
+    make_torch, make_fnnet, group = OPTIMIZERS[name]
+    model, net = pair
+    opt = make_torch(torch, model.parameters())
+    batches = _batches(torch, 5)
+    _torch_steps(torch, model, opt, batches[:3])
+    torch_state = opt.state_dict()
+
+    params, layer_state = from_torch_state_dict(net, model.state_dict())
+    optimizer = make_fnnet()
+    opt_state = from_torch_optimizer_state(net, params, optimizer, torch_state)
+    # Exact round trip back to torch's format.
+    back = to_torch_optimizer_state(net, params, opt_state, **group)
+    assert back["param_groups"] == torch_state["param_groups"]
+    assert sorted(back["state"]) == sorted(torch_state["state"])
+    for index, entry in torch_state["state"].items():
+        assert sorted(back["state"][index]) == sorted(entry)
+        for key, value in entry.items():
+            _bitwise_equal(back["state"][index][key], value.numpy(), f"{index}.{key}")
+    # torch resumes from the converted state exactly as from its own.
+    twin = _net(torch.nn)
+    twin.load_state_dict(to_torch_state_dict(params, layer_state, net, tensors=True))
+    twin_opt = make_torch(torch, twin.parameters())
+    twin_opt.load_state_dict(to_torch_optimizer_state(net, params, opt_state, tensors=True,
+                                                      **group))
+    _torch_steps(torch, model, opt, batches[3:])
+    _torch_steps(torch, twin, twin_opt, batches[3:])
+    for key, value in model.state_dict().items():
+        assert torch.equal(twin.state_dict()[key], value), key
+
+    # fnnet resumes from the converted state as torch does, to float32 rounding.
+    for x, y in batches[3:]:
+        def loss_fn(p, s, x=x, y=y):
+            out, s = net.apply(p, s, x, train=True)
+            return losses.cross_entropy(out, y.astype(np.int32)), s
+
+        (_, layer_state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params,
+                                                                           layer_state)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        params = optax.apply_updates(params, updates)
+    ours = to_torch_state_dict(params, layer_state, net)
+    for key, value in model.state_dict().items():
+        np.testing.assert_allclose(ours[key], value.numpy(), rtol=1e-4, atol=1e-6,
+                                   err_msg=key)
+
+
+def test_optimizer_state_before_any_step_is_empty(torch, pair):
+    model, net = pair
+    params, _ = from_torch_state_dict(net, model.state_dict())
+    optimizer = optim.Adam(lr=1e-2)
+    opt_state = from_torch_optimizer_state(
+        net, params, optimizer, torch.optim.Adam(model.parameters(), lr=1e-2).state_dict())
+    assert int(opt_state["adam"].count) == 0
+    converted = to_torch_optimizer_state(net, params, optimizer.init(params), lr=1e-2)
+    assert converted["state"] == {}
+    assert converted["param_groups"] == torch.optim.Adam(model.parameters(),
+                                                         lr=1e-2).state_dict()["param_groups"]
+
+
+def test_optimizer_state_errors(torch, pair):
+    model, net = pair
+    params, _ = from_torch_state_dict(net, model.state_dict())
+    adam = torch.optim.Adam(model.parameters())
+    _torch_steps(torch, model, adam, _batches(torch, 1))
+    with pytest.raises(ValueError, match=re.escape(
+            "the torch state holds ['exp_avg', 'exp_avg_sq', 'step'], the fnnet sgd state "
+            "(TraceState) needs ['momentum_buffer']")):
+        from_torch_optimizer_state(net, params, optim.SGD(lr=0.1, momentum=0.9),
+                                   adam.state_dict())
+    state = adam.state_dict()
+    state["state"][0]["exp_avg"] = torch.zeros(7)
+    with pytest.raises(ValueError, match=re.escape(
+            "size mismatch for exp_avg of 0.weight: copying a state with shape (7,), the "
+            "parameter has shape (4, 1, 3, 3)")):
+        from_torch_optimizer_state(net, params, optim.Adam(), state)
+    state = adam.state_dict()
+    state["param_groups"][0]["params"] = [0, 1]
+    with pytest.raises(ValueError, match="the torch optimizer has 2 parameters, the model "
+                                         "has 8"):
+        from_torch_optimizer_state(net, params, optim.Adam(), state)
+    with pytest.raises(TypeError, match=r"unknown adam param_group entries \['momentum'\]"):
+        to_torch_optimizer_state(net, params, optim.Adam().init(params), momentum=0.9)
+    with pytest.raises(TypeError, match="torch_state must be the dict optimizer.state_dict"):
+        from_torch_optimizer_state(net, params, optim.Adam(), {"exp_avg": 1})
