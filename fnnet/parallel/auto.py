@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
-import numpy as np
 from jax.sharding import Mesh
 
 from fnnet.parallel.inflight import serialized
@@ -39,8 +38,9 @@ def data_parallel(
         donate_argnums: arguments whose buffers the outputs may reuse.
 
     Returns:
-        ``run(*args)``, jitted; its outputs are global arrays (replicated where the
-        computation makes them so, e.g. updated parameters).
+        ``run(*args)``, jitted; its outputs are global arrays replicated on every device
+        (ready to be passed back, e.g. the updated state). Array arguments may be host
+        arrays, single-device arrays, or arrays with the placement ``run`` gives.
 
     Raises:
         ValueError: at the call, when a batch argument's size is not divisible by the
@@ -57,22 +57,18 @@ def data_parallel(
     mesh = data_mesh() if mesh is None else mesh
     batch_args = {batch_argnums} if isinstance(batch_argnums, int) else set(batch_argnums)
     whole, split = replicated(mesh), batch_sharded(mesh)
-    jitted = serialized(jax.jit(fn, donate_argnums=donate_argnums), mesh.devices.flat)
     devices = mesh.size
-
-    def place(x: Any, sharding: Any) -> Any:
-        is_array = isinstance(x, jax.Array | np.ndarray)
-        return jax.device_put(x, sharding) if is_array else x
+    compiled: dict[int, Callable[..., Any]] = {}  # by number of arguments
 
     def run(*args: Any) -> Any:
-        placed = []
-        for i, arg in enumerate(args):
-            if i in batch_args:
-                check_divisible(batch_size(arg, what=f"argument {i}"), devices,
-                                what="global batch")
-                placed.append(jax.tree.map(lambda x: place(x, split), arg))
-            else:
-                placed.append(jax.tree.map(lambda x: place(x, whole), arg))
-        return jitted(*placed)
+        for i in batch_args:
+            check_divisible(batch_size(args[i], what=f"argument {i}"), devices,
+                            what="global batch")
+        if len(args) not in compiled:
+            shardings = tuple(split if i in batch_args else whole for i in range(len(args)))
+            compiled[len(args)] = serialized(
+                jax.jit(fn, in_shardings=shardings, out_shardings=whole,
+                        donate_argnums=donate_argnums), mesh.devices.flat)
+        return compiled[len(args)](*args)
 
     return run

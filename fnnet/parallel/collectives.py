@@ -12,6 +12,10 @@ parameter used with sharded data comes out of ``jax.grad`` already SUMMED over t
 devices (the transpose of the implicit broadcast of the parameter is a ``psum``). A
 further ``pmean`` would leave that sum ``devices`` times too large; such gradients are
 divided by the device count instead.
+
+Over an axis of size one (a single device) they return their input where JAX does not
+track variation: XLA keeps even a one-participant all-reduce, and its cost would be the
+whole overhead of the data-parallel step on one device.
 """
 
 from __future__ import annotations
@@ -58,7 +62,9 @@ def mean_gradients(grads: Any, loss: Any, axis_name: Hashable) -> Any:
 
     def mean(g: Any) -> Any:
         if tracked and not varies(g, axis_name):
-            return g / size  # already psummed by the transpose of the broadcast
+            return g / size if size > 1 else g  # psummed by the transpose of the broadcast
+        if size == 1 and not varies(g, axis_name):
+            return g
         return lax.pmean(g, axis_name)
 
     return jax.tree.map(mean, grads)
@@ -70,8 +76,14 @@ def mean_metrics(metrics: dict[str, Any], axis_name: Hashable) -> dict[str, Any]
     Means of equal-sized shards average to the global-batch mean, so ``loss`` and
     ``accuracy`` become those of the whole batch and ``count`` its size.
     """
-    return {name: lax.psum(value, axis_name) if name == "count" else lax.pmean(value, axis_name)
-            for name, value in metrics.items()}
+    alone = lax.axis_size(axis_name) == 1
+
+    def mean(name: str, value: Any) -> Any:
+        if alone and not varies(value, axis_name):
+            return value
+        return lax.psum(value, axis_name) if name == "count" else lax.pmean(value, axis_name)
+
+    return {name: mean(name, value) for name, value in metrics.items()}
 
 
 def sync_layer_state(layer_state: Any, axis_name: Hashable, loss: Any) -> Any:
@@ -93,11 +105,12 @@ def sync_layer_state(layer_state: Any, axis_name: Hashable, loss: Any) -> Any:
         The layer state, the same on every device.
     """
     tracked = varies(loss, axis_name)
+    alone = lax.axis_size(axis_name) == 1
 
     def sync(x: Any) -> Any:
         if not jnp.issubdtype(jnp.result_type(x), jnp.floating):
             return x
-        if tracked and not varies(x, axis_name):
+        if (tracked or alone) and not varies(x, axis_name):
             return x
         return lax.pmean(x, axis_name)
 

@@ -35,9 +35,12 @@ def data_mesh(devices: Sequence[jax.Device] | int | None = None,
     elif isinstance(devices, int) and not isinstance(devices, bool):
         available = jax.device_count()
         if not 1 <= devices <= available:
+            hint = ("; on the CPU, simulate more with XLA_FLAGS=--xla_force_host_platform_"
+                    "device_count=N set before JAX starts"
+                    if jax.devices()[0].platform == "cpu" else "")
             raise ValueError(
                 f"devices must be between 1 and the {available} available devices, "
-                f"got {devices}"
+                f"got {devices}{hint}"
             )
         devices = jax.devices()[:devices]
     devices = list(devices)

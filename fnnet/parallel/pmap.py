@@ -3,9 +3,10 @@
 The state is replicated with a leading axis of one copy per local device
 (:func:`replicate`), each batch reshaped to ``[devices, B / devices, ...]``
 (:func:`shard_batch`), and the step is ``fnnet.train.make_train_step(...,
-axis_name="data")`` under ``jax.pmap``. :func:`unreplicate` takes one copy back for
-logging and checkpoints. With several processes each process passes its own slice of
-the batch and the collectives span every process's devices.
+axis_name="data")`` mapped over that axis as ``jax.pmap`` maps it (compiled as ``jit``
+of ``shard_map``, which ``pmap`` has been since JAX 0.8). :func:`unreplicate` takes one
+copy back for logging and checkpoints. With several processes each process passes its
+own slice of the batch and the collectives span every process's devices.
 
 Example::
 
@@ -76,30 +77,69 @@ def unreplicate(tree: Any) -> Any:
     return jax.tree.map(lambda x: x[0], tree)
 
 
-def shard_batch(batch: Any, devices: Sequence[jax.Device] | None = None) -> Any:
-    """Splits a batch ``[B, ...]`` into ``[devices, B / devices, ...]`` on the devices.
+def shard_batch(batch: Any, devices: int | Sequence[jax.Device] | None = None) -> Any:
+    """Reshapes a batch ``[B, ...]`` to ``[devices, B / devices, ...]`` for ``pmap``.
+
+    Host (numpy) arrays stay on the host: the pmapped step sends row ``i`` to device
+    ``i`` as it starts, which is cheaper than a separate transfer; device arrays are
+    reshaped where they are.
 
     Args:
         batch: a pytree of arrays sharing the batch axis 0 (``(x, y)``): the global
             batch, or this process's slice of it with several processes.
-        devices: the devices (default: ``jax.local_devices()``).
+        devices: the devices or their number (default: ``jax.local_device_count()``).
 
     Returns:
-        The batch with a leading device axis, row ``i`` on device ``i``.
+        The batch with a leading device axis.
 
     Raises:
         ValueError: the batch size is not divisible by the number of devices.
     """
-    devices, sharding = _stacked(devices)
-    n = len(devices)
+    if devices is None:
+        n = jax.local_device_count()
+    else:
+        n = devices if isinstance(devices, int) else len(devices)
     size = batch_size(batch)
     check_divisible(size, n, what="batch" if jax.process_count() == 1 else "process-local batch")
 
-    def split(x: Any) -> jax.Array:
+    def split(x: Any) -> Any:
         x = x if isinstance(x, jax.Array) else np.asarray(x)
-        return jax.device_put(x.reshape(n, size // n, *x.shape[1:]), sharding)
+        return x.reshape(n, size // n, *x.shape[1:])
 
     return jax.tree.map(split, batch)
+
+
+def _device_mapped(fn: Callable[..., Any], axis_name: str, donate: bool) -> Callable[..., Any]:
+    """``fn`` run on each device on its row of arguments with a leading device axis.
+
+    What ``jax.pmap(fn, axis_name)`` does (since JAX 0.8 ``pmap`` itself is ``jit`` of
+    ``shard_map``), but dispatched by ``jit`` alone, without ``pmap``'s per-call Python
+    work. With several processes each passes its local rows, as to ``pmap``.
+    """
+    processes = jax.process_count()
+    devices = jax.devices() if processes > 1 else jax.local_devices()
+    mesh = Mesh(np.asarray(devices), (axis_name,))
+
+    def per_device(*args: Any) -> Any:
+        out = fn(*jax.tree.map(lambda x: x[0], args))
+        return jax.tree.map(lambda x: x[None], out)
+
+    # check_vma=False: pmap's semantics, every collective explicit.
+    mapped = jax.shard_map(per_device, mesh=mesh, in_specs=P(axis_name),
+                           out_specs=P(axis_name), check_vma=False)
+    rows = NamedSharding(mesh, P(axis_name))
+    compiled = serialized(jax.jit(mapped, in_shardings=rows, out_shardings=rows,
+                                  donate_argnums=(0,) if donate else ()), devices)
+    if processes == 1:
+        return compiled
+    from jax.experimental import multihost_utils
+
+    def run(*args: Any) -> Any:
+        args = multihost_utils.host_local_array_to_global_array(args, mesh, P(axis_name))
+        out = compiled(*args)
+        return multihost_utils.global_array_to_host_local_array(out, mesh, P(axis_name))
+
+    return run
 
 
 def make_pmap_train_step(
@@ -110,14 +150,18 @@ def make_pmap_train_step(
     axis_name: str = DATA_AXIS,
     donate: bool = True,
     on_nonfinite: str = "ignore",
+    clip_grad_norm: float | None = None,
 ) -> Callable[[TrainState, Batch], tuple[TrainState, Metrics]]:
-    """Builds ``p_train_step(states, (x, y)) -> (states, metrics)`` under ``jax.pmap``.
+    """Builds ``p_train_step(states, (x, y)) -> (states, metrics)``, pmap style.
 
-    The per-device step is :func:`fnnet.train.make_train_step` with ``axis_name``:
-    gradients, metrics and floating-point layer state are averaged across devices and
-    Dropout draws the global batch's mask, so the result equals the single-device step
-    on the whole batch. BatchNorm layers given the same ``axis_name`` use the whole
-    batch's statistics.
+    Every argument and result carries the leading device axis, as under
+    ``jax.pmap(step, axis_name)``; the per-device step is
+    :func:`fnnet.train.make_train_step` with ``axis_name``: gradients, metrics and
+    floating-point layer state are averaged across devices and Dropout draws the global
+    batch's mask, so the result equals the single-device step on the whole batch.
+    BatchNorm layers given the same ``axis_name`` use the whole batch's statistics. It
+    is compiled as ``jit`` of ``shard_map`` over the device axis, which is what
+    ``jax.pmap`` is since JAX 0.8, minus ``pmap``'s per-call Python overhead.
 
     Args:
         model: the fnnet model.
@@ -126,17 +170,19 @@ def make_pmap_train_step(
         axis_name: the name of the mapped axis (BatchNorm layers refer to it).
         donate: reuse the old state's buffers.
         on_nonfinite: as :func:`fnnet.train.make_train_step`.
+        clip_grad_norm: clip the averaged gradients to this total norm, as
+            :func:`fnnet.train.make_train_step`.
 
     Returns:
-        The pmapped step: ``states`` from :func:`replicate`, batches from
-        :func:`shard_batch`; every output has the leading device axis.
+        The step: ``states`` from :func:`replicate`, batches from :func:`shard_batch`;
+        every output has the leading device axis.
 
     PyTorch equivalent: a ``DistributedDataParallel`` training step.
     """
     inner = single.make_train_step(model, optimizer, loss_fn, jit=False,
-                                   on_nonfinite=on_nonfinite, axis_name=axis_name)
-    step = jax.pmap(inner, axis_name=axis_name, donate_argnums=(0,) if donate else ())
-    return serialized(step, jax.local_devices())
+                                   on_nonfinite=on_nonfinite, axis_name=axis_name,
+                                   clip_grad_norm=clip_grad_norm)
+    return _device_mapped(inner, axis_name, donate)
 
 
 def make_pmap_eval_step(
@@ -145,10 +191,10 @@ def make_pmap_eval_step(
     *,
     axis_name: str = DATA_AXIS,
 ) -> Callable[[TrainState, Batch], Metrics]:
-    """Builds ``p_eval_step(states, (x, y)) -> metrics`` under ``jax.pmap`` (eval mode);
-    metrics are averaged across devices (``count`` summed).
+    """Builds ``p_eval_step(states, (x, y)) -> metrics``, pmap style (eval mode); metrics
+    are averaged across devices (``count`` summed).
 
     PyTorch equivalent: ``model.eval()`` under ``torch.no_grad()``, metrics all-reduced.
     """
     inner = single.make_eval_step(model, loss_fn, jit=False, axis_name=axis_name)
-    return serialized(jax.pmap(inner, axis_name=axis_name), jax.local_devices())
+    return _device_mapped(inner, axis_name, donate=False)

@@ -137,6 +137,7 @@ def make_train_step(
     donate: bool = True,
     steps_per_call: int = 1,
     on_nonfinite: str = "ignore",
+    clip_grad_norm: float | None = None,
 ) -> Callable[[TrainState, Batch], tuple[TrainState, Metrics]]:
     """Builds the data-parallel ``train_step(state, (x, y)) -> (state, metrics)``.
 
@@ -158,6 +159,8 @@ def make_train_step(
         steps_per_call: fuse this many steps into one call; the batch is then
             ``[k, B, ...]`` (split along axis 1).
         on_nonfinite: as :func:`fnnet.train.make_train_step`.
+        clip_grad_norm: clip the averaged gradients to this total norm, as
+            :func:`fnnet.train.make_train_step`.
 
     Returns:
         ``step(state, batch)``. ``state`` should be replicated (:func:`put_replicated`;
@@ -177,9 +180,11 @@ def make_train_step(
     lead = 0 if steps_per_call == 1 else 1
     inner = single.make_train_step(model, optimizer, loss_fn, jit=False,
                                    steps_per_call=steps_per_call, on_nonfinite=on_nonfinite,
-                                   axis_name=axis)
+                                   axis_name=axis, clip_grad_norm=clip_grad_norm)
+    # On one device nothing can vary, so JAX's replication check (check_vma) is moot;
+    # off, it adds no one-participant all-reduces to the gradients.
     mapped = jax.shard_map(inner, mesh=mesh, in_specs=(P(), P(*([None] * lead), axis)),
-                           out_specs=(P(), P()))
+                           out_specs=(P(), P()), check_vma=mesh.size > 1)
     compiled = jax.jit(mapped, in_shardings=(replicated(mesh), batch_sharded(mesh, lead)),
                        out_shardings=replicated(mesh), donate_argnums=(0,) if donate else ())
     compiled = serialized(compiled, mesh.devices.flat)
@@ -215,7 +220,8 @@ def make_eval_step(
     mesh = data_mesh() if mesh is None else mesh
     axis = axis_of(mesh)
     inner = single.make_eval_step(model, loss_fn, jit=False, axis_name=axis)
-    sharded = jax.jit(jax.shard_map(inner, mesh=mesh, in_specs=(P(), P(axis)), out_specs=P()),
+    sharded = jax.jit(jax.shard_map(inner, mesh=mesh, in_specs=(P(), P(axis)), out_specs=P(),
+                                    check_vma=mesh.size > 1),
                       in_shardings=(replicated(mesh), batch_sharded(mesh)),
                       out_shardings=replicated(mesh))
     whole = jax.jit(single.make_eval_step(model, loss_fn, jit=False),
