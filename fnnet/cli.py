@@ -76,7 +76,7 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
                      epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                      steps_per_call=args.steps_per_call, progress=not args.quiet,
                      checkpoint_dir=args.checkpoint_dir, every_n_steps=args.checkpoint_every,
-                     resume=args.resume)
+                     resume=args.resume, devices=args.devices)
     seconds = time.perf_counter() - start
     png = plot_history(history, pathlib.Path(args.out) / "curves.png",
                        title=f"{args.model} on {args.dataset}")
@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps-per-call", type=int, default=1,
                    help="fuse this many steps into one compiled call")
+    p.add_argument("--devices", type=int, default=None, metavar="N",
+                   help="train data-parallel on N devices, each batch split over them "
+                        "(on the CPU, simulate them with XLA_FLAGS="
+                        "--xla_force_host_platform_device_count=N)")
     p.add_argument("--out", default="runs/train", help="folder for the curves PNG")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--checkpoint-dir", default=None,

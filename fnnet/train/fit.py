@@ -184,6 +184,7 @@ def fit(
     keep: int | None = 3,
     resume: bool = False,
     clip_grad_norm: float | None = None,
+    devices: int | None = None,
 ) -> tuple[TrainState, dict[str, list[float]]]:
     """Trains ``model`` for ``epochs`` and evaluates after each.
 
@@ -222,6 +223,10 @@ def fit(
         clip_grad_norm: clip the gradients to this total norm before each update,
             exactly as ``torch.nn.utils.clip_grad_norm_`` (see
             :func:`fnnet.optim.clip_grad_norm`).
+        devices: train data-parallel on the first ``devices`` devices (see
+            :mod:`fnnet.parallel`): each batch is split over them, and the run computes
+            what it computes on one device (to float rounding). ``batch_size`` must be
+            divisible by it. The returned state is replicated on those devices.
 
     Returns:
         ``(state, history)``; ``history`` maps ``loss``, ``accuracy`` (training, per
@@ -261,6 +266,10 @@ def fit(
         from fnnet.optim.clip import clip_by_total_norm
 
         clip_by_total_norm(clip_grad_norm)  # checks max_norm
+    if devices is not None:
+        from fnnet.parallel.fit import check_devices, data_parallel_steps
+
+        check_devices(devices, batch_size)
     # Every check on the data before anything is compiled; the shapes of the model's
     # trees come from an abstract init.
     trees = (jax.eval_shape(model.init, jax.random.key(0)) if state is None
@@ -297,13 +306,16 @@ def fit(
                                  f"{position.epoch + 1}, beyond epochs={epochs}")
 
     guard = "ignore" if on_nonfinite == "ignore" else "skip"
-    train_step = make_train_step(model, optimizer, loss_fn, on_nonfinite=guard,
-                                 clip_grad_norm=clip_grad_norm)
-    fused_step = (make_train_step(model, optimizer, loss_fn, steps_per_call=steps_per_call,
-                                  on_nonfinite=guard, clip_grad_norm=clip_grad_norm)
+    build, eval_step = make_train_step, None
+    if devices is not None:
+        state, build, eval_step = data_parallel_steps(model, loss_fn, state, devices)
+    train_step = build(model, optimizer, loss_fn, on_nonfinite=guard,
+                       clip_grad_norm=clip_grad_norm)
+    fused_step = (build(model, optimizer, loss_fn, steps_per_call=steps_per_call,
+                        on_nonfinite=guard, clip_grad_norm=clip_grad_norm)
                   if steps_per_call > 1 else None)
     params = state.params  # their tree structure names the gradients in errors
-    eval_step = make_eval_step(model, loss_fn)
+    eval_step = eval_step or make_eval_step(model, loss_fn)
     if position is None:
         position = _position(0, 0, {}, {}, 0, 0, 0.0)
     history = position.history
