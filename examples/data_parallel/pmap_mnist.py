@@ -1,12 +1,12 @@
 """Data-parallel MNIST in the ``pmap`` style: one copy of the state per device.
 
 The classic multi-device JAX loop: replicate the state on the local devices, reshape
-each batch to ``[devices, batch / devices, ...]``, run a ``jax.pmap``-ed step whose
-gradients are averaged with ``lax.pmean`` over the axis ``data``, and take one copy back
-for evaluation. The step is ``fnnet.parallel.make_pmap_train_step``, i.e.
-``jax.pmap(fnnet.train.make_train_step(model, optimizer, jit=False,
-axis_name="data"), axis_name="data")``. Runs unchanged on simulated CPU devices, GPUs
-or a TPU:
+each batch to ``[devices, batch / devices, ...]``, run a step mapped over that leading
+axis whose gradients are averaged with ``lax.pmean`` over the axis ``data``, and take
+device 0's copy of the metrics. The step is ``fnnet.parallel.make_pmap_train_step``:
+``fnnet.train.make_train_step(model, optimizer, jit=False, axis_name="data")`` mapped as
+``jax.pmap(step, axis_name="data")`` maps it. Runs unchanged on simulated CPU devices,
+GPUs or a TPU, and on several processes (each passes its own slice of every batch):
 
     XLA_FLAGS=--xla_force_host_platform_device_count=8 python pmap_mnist.py
     python pmap_mnist.py --dataset digits --epochs 5
@@ -29,7 +29,22 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from common import Net, add_arguments, load_data  # noqa: E402
 
 from fnnet import data, optim, parallel  # noqa: E402
-from fnnet.train import create_train_state, evaluate  # noqa: E402
+from fnnet.train import create_train_state  # noqa: E402
+
+
+def evaluate(p_eval_step, states, images, labels) -> dict[str, float]:
+    """Loss and accuracy over the held-out set; each process evaluates its slice and the
+    metrics are averaged over every device."""
+    devices = jax.local_device_count()
+    batch = min(1000, len(labels) // jax.process_count() // devices * devices)
+    totals, count = {}, 0.0
+    for x, y in data.batches(images, labels, batch, shuffle=False, drop_last=True):
+        metrics = parallel.unreplicate(p_eval_step(states, parallel.shard_batch((x, y))))
+        n = float(metrics["count"])
+        count += n
+        for name in ("loss", "accuracy"):
+            totals[name] = totals.get(name, 0.0) + float(metrics[name]) * n
+    return {name: total / count for name, total in totals.items()}
 
 
 def train_and_evaluate(args: argparse.Namespace):
@@ -41,9 +56,12 @@ def train_and_evaluate(args: argparse.Namespace):
     model = Net(int(np.prod(train_x.shape[1:])), axis_name=parallel.DATA_AXIS)
     optimizer = optim.SGD(lr=args.lr, momentum=0.9)
     p_train_step = parallel.make_pmap_train_step(model, optimizer)
+    p_eval_step = parallel.make_pmap_eval_step(model)
     states = parallel.replicate(create_train_state(model, optimizer, jax.random.key(args.seed)))
-    print(f"{args.dataset}: {len(train_y)} training, {len(test_y)} held-out examples; "
-          f"pmap over {num_devices} devices, global batch {args.batch_size}", flush=True)
+    say = print if parallel.is_main_process() else (lambda *a, **k: None)
+    say(f"{args.dataset}: {len(train_y)} training, {len(test_y)} held-out examples; "
+          f"pmap over {num_devices} devices per process, global batch {args.batch_size}",
+        flush=True)
 
     history: dict[str, list[float]] = {"loss": [], "eval_accuracy": []}
     steps = 0
@@ -55,13 +73,12 @@ def train_and_evaluate(args: argparse.Namespace):
             steps += 1
             if args.steps is not None and steps >= args.steps:
                 break
-        # Every device holds the same state and metrics: take device 0's.
+        # Every device holds the same metrics: take device 0's.
         loss = float(parallel.unreplicate(metrics)["loss"])
-        state = parallel.unreplicate(states)
-        results = evaluate(model, state, (test_x, test_y))  # one device, eval mode
+        results = evaluate(p_eval_step, states, test_x, test_y)
         history["loss"].append(loss)
         history["eval_accuracy"].append(results["accuracy"])
-        print(f"epoch {epoch + 1}: train loss {loss:.4f}, held-out accuracy "
+        say(f"epoch {epoch + 1}: train loss {loss:.4f}, held-out accuracy "
               f"{results['accuracy']:.2%} ({time.perf_counter() - start:.1f} s)", flush=True)
         if args.steps is not None and steps >= args.steps:
             break
