@@ -28,6 +28,12 @@ the parameters of ``n`` single-device steps with batch ``B`` (up to float roundi
   running statistics of unsynchronised layers are averaged over the devices.
 - The global batch must be divisible by the device count (a ValueError says so).
 
+On several CPU devices of one process (simulated with
+``XLA_FLAGS=--xla_force_host_platform_device_count=N``) these steps run one at a time:
+XLA's CPU runtime can deadlock when collective programs overlap (see
+:mod:`fnnet.parallel.inflight`); a hand-written ``pmap`` loop there should wait for
+each step (``jax.block_until_ready``) too.
+
 Several processes: :func:`initialize` (``FNNET_COORDINATOR``, ``FNNET_NUM_PROCESSES``,
 ``FNNET_PROCESS_ID``), each process reading its own slice of the data
 (``fnnet.data.batches`` does by default), :func:`is_main_process` for logging and

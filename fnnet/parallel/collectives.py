@@ -35,10 +35,14 @@ def varies(x: Any, axis_name: Hashable) -> bool:
     track nothing.
     """
     aval = jax.typeof(x)
-    axes = getattr(aval, "vma", None)  # jax 0.7 - 0.8
-    if axes is None:  # later: the manual-axis type of the value
-        axes = getattr(getattr(aval, "mat", None), "varying", frozenset())
-    return axis_name in axes
+    if hasattr(aval, "vma"):  # jax 0.7 - 0.8
+        return axis_name in aval.vma
+    if hasattr(aval, "mat"):  # later: the manual-axis type of the value
+        return axis_name in aval.mat.varying
+    # Guessing would silently scale the gradients by the device count.
+    raise RuntimeError(f"fnnet.parallel cannot tell which values vary across devices with "
+                       f"jax {jax.__version__} (the type {aval} has no vma or mat); please "
+                       "report it")
 
 
 def mean_gradients(grads: Any, loss: Any, axis_name: Hashable) -> Any:
