@@ -107,6 +107,8 @@ def _mask_shard(key: PRNGKey, keep_prob: float, shape: tuple[int, ...],
         raise ValueError(
             f"dropout: axis_name={axis_name!r} needs a batch axis 0 to split, got a 0-d input"
         )
-    n = shape[0]
-    full = jax.random.bernoulli(key, keep_prob, (n * lax.axis_size(axis_name), *shape[1:]))
+    n, devices = shape[0], lax.axis_size(axis_name)
+    if devices == 1:
+        return jax.random.bernoulli(key, keep_prob, shape)
+    full = jax.random.bernoulli(key, keep_prob, (n * devices, *shape[1:]))
     return lax.dynamic_slice_in_dim(full, lax.axis_index(axis_name) * n, n, axis=0)
