@@ -1,0 +1,265 @@
+"""conv2d on the CPU as matrix products, with its own gradients.
+
+The plain ``lax.conv_general_dilated`` computes the same numbers; this module exists for
+speed. XLA's CPU convolution is good for wide layers' forward pass and input gradient,
+but slow for few channels (LeNet's 1 and 6) and for every weight gradient (up to 4x
+slower than a matrix product here). Each of the forward pass, the input gradient and the
+weight gradient is therefore computed by whichever of these formulations is fastest for
+its shape (:func:`choose_plan`):
+
+- ``"xla"``: XLA's own convolution (and its transpose rules);
+- ``"taps"`` (forward, one input channel per group): the sum over the ``kH * kW`` window
+  taps of a shifted input times one weight, a single fused elementwise loop;
+- ``"gemm"``: im2col. The window taps of the input are stacked into patches
+  ``P [C/g * kH * kW, N * H_out * W_out]``, so that the forward pass is ``W @ P``, the
+  weight gradient ``dY @ P^T`` and the input gradient ``W^T @ dY`` scattered back over
+  the taps (col2im: a sum of zero-padded, strided placements);
+- ``"tapdot"`` (weight gradient): one ``dY @ x_tap^T`` product per tap, which never holds
+  all patches at once (for wide layers, whose patches would be large).
+
+All work in ``[G, C/g, N, H, W]`` (channels first), where patches and products need no
+transposes but at the two ends.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from fnnet.nn.functional._cpu import materialize
+from fnnet.typing import Array
+
+Pair = tuple[int, int]
+Pads = tuple[tuple[int, int], tuple[int, int]]
+Plan = tuple[str, str, str]
+FORWARD = ("xla", "taps", "gemm")
+INPUT_GRAD = ("xla", "gemm")
+WEIGHT_GRAD = ("xla", "gemm", "tapdot")
+
+# Patches up to this size are built whole for the weight gradient; larger ones tap by tap.
+GEMM_PATCH_BYTES = 16 * 2**20
+# Up to this many products per output pixel (C/g * kH * kW) im2col beats XLA's forward
+# convolution and input gradient; wider layers use XLA's.
+SMALL_REDUCTION = 256
+
+
+def choose_plan(x_shape: tuple[int, ...], w_shape: tuple[int, ...], out_hw: Pair,
+                itemsize: int) -> Plan:
+    """The formulation of (forward, input gradient, weight gradient) for these shapes.
+
+    Measured on a 2-core x86 CPU (LeNet-5 and ResNet-18 layers): ``taps`` for one input
+    channel per group; im2col (``gemm``) for 1x1 kernels and small reductions; XLA's
+    convolution otherwise; the weight gradient never by XLA's convolution.
+    """
+    n = x_shape[0]
+    _, in_per_group, kh, kw = w_shape
+    groups = x_shape[1] // in_per_group
+    reduction = in_per_group * kh * kw
+    small = kh * kw == 1 or reduction <= SMALL_REDUCTION
+    if in_per_group == 1 and kh * kw > 1:
+        forward = "taps"
+    else:
+        forward = "gemm" if small else "xla"
+    input_grad = "gemm" if small else "xla"
+    patch_bytes = groups * reduction * n * out_hw[0] * out_hw[1] * itemsize
+    weight_grad = "gemm" if kh * kw == 1 or patch_bytes <= GEMM_PATCH_BYTES else "tapdot"
+    return forward, input_grad, weight_grad
+
+
+def output_size(size: int, kernel: int, stride: int, dilation: int, pad: tuple[int, int]
+                ) -> int:
+    """Output length along one axis: ``(size + lo + hi - d (k - 1) - 1) // s + 1``."""
+    return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def conv2d(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, groups: int,
+           plan: Plan | None = None) -> Array:
+    """``lax.conv_general_dilated`` in ``NCHW``/``OIHW`` with the CPU formulations.
+
+    Args:
+        x: ``[N, C, H, W]``.
+        weight: ``[O, C / groups, kH, kW]``.
+        stride, pads, dilation, groups: as ``lax.conv_general_dilated`` takes them
+            (``pads`` explicit ``((top, bottom), (left, right))``).
+        plan: (forward, input gradient, weight gradient) formulations; by default
+            :func:`choose_plan`'s.
+
+    Returns:
+        ``[N, O, H_out, W_out]``, equal to the plain convolution up to float rounding.
+    """
+    if plan is None:
+        out_hw = tuple(output_size(x.shape[2 + a], weight.shape[2 + a], stride[a],
+                                   dilation[a], pads[a]) for a in range(2))
+        plan = choose_plan(x.shape, weight.shape, out_hw, jnp.dtype(x.dtype).itemsize)
+    return _conv(x, weight, tuple(stride), tuple(map(tuple, pads)), tuple(dilation),
+                 groups, tuple(plan))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6))
+def _conv(x, weight, stride, pads, dilation, groups, plan):
+    return _conv_fwd(x, weight, stride, pads, dilation, groups, plan)[0]
+
+
+def _conv_fwd(x, weight, stride, pads, dilation, groups, plan):
+    if plan[0] == "xla":
+        y = _xla(x, weight, stride, pads, dilation, groups)
+    else:
+        # Both read the input once per tap: compute it once, and keep the result from
+        # being recomputed inside the consumers' fusions.
+        x = materialize(x)
+        forward = _taps_forward if plan[0] == "taps" else _gemm_forward
+        y = materialize(forward(x, weight, stride, pads, dilation, groups))
+    return y, (x, weight)
+
+
+def _conv_bwd(stride, pads, dilation, groups, plan, residuals, dy):
+    x, weight = residuals
+    if plan[1] != "xla" or plan[2] != "xla":
+        dy = materialize(dy)
+    args = (stride, pads, dilation, groups)
+    if plan[1] == "xla":
+        _, vjp = jax.vjp(lambda v: _xla(v, weight, *args), x)
+        dx = vjp(dy)[0]
+    else:
+        dx = _gemm_input_grad(dy, weight, x.shape, *args)
+    if plan[2] == "xla":
+        _, vjp = jax.vjp(lambda v: _xla(x, v, *args), weight)
+        dw = vjp(dy)[0]
+    elif plan[2] == "gemm":
+        dw = _gemm_weight_grad(x, dy, weight.shape, *args)
+    else:
+        dw = _tapdot_weight_grad(x, dy, weight.shape, *args)
+    return dx, dw
+
+
+_conv.defvjp(_conv_fwd, _conv_bwd)
+
+
+def _xla(x, weight, stride, pads, dilation, groups):
+    return lax.conv_general_dilated(x, weight, stride, pads, rhs_dilation=dilation,
+                                    dimension_numbers=("NCHW", "OIHW", "NCHW"),
+                                    feature_group_count=groups)
+
+
+def _channels_first(x: Array, pads: Pads, groups: int) -> Array:
+    """``[N, C, H, W] -> [G, C/g, N, H + pads, W + pads]`` (zero padding)."""
+    n, c, h, w = x.shape
+    x = x.reshape(n, groups, c // groups, h, w)
+    x = jnp.pad(x, ((0, 0), (0, 0), (0, 0), pads[0], pads[1]))
+    return jnp.transpose(x, (1, 2, 0, 3, 4))
+
+
+def _window_slice(x: Array, axis: int, tap: int, dilation: int, stride: int, out: int
+                  ) -> Array:
+    """Elements ``tap * dilation + stride * t`` (``t < out``) of ``x`` along ``axis``."""
+    start = tap * dilation
+    return lax.slice_in_dim(x, start, start + stride * (out - 1) + 1, stride, axis)
+
+
+def _patches(xc: Array, kernel: Pair, stride: Pair, dilation: Pair, out: Pair) -> Array:
+    """im2col: ``[G, Cg, N, Hp, Wp] -> [G, Cg, kH, kW, N, H_out, W_out]``.
+
+    Built in two stacks (the kW column shifts, then the kH row shifts of those), which
+    XLA copies about twice as fast as one stack of ``kH * kW`` slices.
+    """
+    cols = jnp.stack([_window_slice(xc, 4, j, dilation[1], stride[1], out[1])
+                      for j in range(kernel[1])], axis=2)      # G Cg kW N Hp Wo
+    return jnp.stack([_window_slice(cols, 4, i, dilation[0], stride[0], out[0])
+                      for i in range(kernel[0])], axis=2)      # G Cg kH kW N Ho Wo
+
+
+def _out_hw(x_shape, w_shape, stride, pads, dilation) -> Pair:
+    return (output_size(x_shape[2], w_shape[2], stride[0], dilation[0], pads[0]),
+            output_size(x_shape[3], w_shape[3], stride[1], dilation[1], pads[1]))
+
+
+def _cotangent_rows(dy: Array, groups: int) -> Array:
+    """``dY [N, O, Ho, Wo] -> [G, O/g, N * Ho * Wo]``."""
+    n, o, ho, wo = dy.shape
+    dy = dy.reshape(n, groups, o // groups, ho * wo)
+    return jnp.transpose(dy, (1, 2, 0, 3)).reshape(groups, o // groups, n * ho * wo)
+
+
+def _taps_forward(x, weight, stride, pads, dilation, groups):
+    """``y = sum over taps (i, j) of w[:, :, i, j] * x_tap(i, j)``, one fused loop."""
+    o, cg, kh, kw = weight.shape
+    n = x.shape[0]
+    out = _out_hw(x.shape, weight.shape, stride, pads, dilation)
+    xp = jnp.pad(x, ((0, 0), (0, 0), pads[0], pads[1]))
+    xp = xp.reshape(n, groups, cg, 1, *xp.shape[2:])            # N G Cg 1 Hp Wp
+    w = weight.reshape(groups, cg, o // groups, kh, kw) if cg == 1 else \
+        jnp.swapaxes(weight.reshape(groups, o // groups, cg, kh, kw), 1, 2)
+    y = None
+    for i in range(kh):
+        rows = _window_slice(xp, 4, i, dilation[0], stride[0], out[0])
+        for j in range(kw):
+            tap = _window_slice(rows, 5, j, dilation[1], stride[1], out[1])
+            # Broadcast multiply in NCHW order (no transpose); summed over Cg.
+            term = jnp.sum(tap * w[None, :, :, :, i, j, None, None], axis=2)
+            y = term if y is None else y + term
+    return y.reshape(n, o, *out)
+
+
+def _gemm_forward(x, weight, stride, pads, dilation, groups):
+    """``y = W [G, O/g, Cg kH kW] @ P [G, Cg kH kW, N Ho Wo]``."""
+    o, cg, kh, kw = weight.shape
+    n = x.shape[0]
+    out = _out_hw(x.shape, weight.shape, stride, pads, dilation)
+    p = _patches(_channels_first(x, pads, groups), (kh, kw), stride, dilation, out)
+    p = p.reshape(groups, cg * kh * kw, n * out[0] * out[1])
+    w = weight.reshape(groups, o // groups, cg * kh * kw)
+    y = lax.dot_general(w, p, (((2,), (1,)), ((0,), (0,))))   # G O/g N*Ho*Wo
+    return jnp.transpose(y.reshape(o, n, *out), (1, 0, 2, 3))
+
+
+def _gemm_weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
+    """``dW = dY [G, O/g, L] @ P^T [G, L, Cg kH kW]`` with ``L = N Ho Wo``."""
+    o, cg, kh, kw = w_shape
+    n, _, ho, wo = dy.shape
+    p = _patches(_channels_first(x, pads, groups), (kh, kw), stride, dilation, (ho, wo))
+    p = p.reshape(groups, cg * kh * kw, n * ho * wo)
+    dw = lax.dot_general(_cotangent_rows(dy, groups), p, (((2,), (2,)), ((0,), (0,))))
+    return dw.reshape(o, cg, kh, kw)
+
+
+def _tapdot_weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
+    """``dW[:, :, i, j] = dY [G, O/g, L] @ x_tap(i, j)^T``, one product per tap."""
+    o, cg, kh, kw = w_shape
+    n, _, ho, wo = dy.shape
+    xc = _channels_first(x, pads, groups)
+    rows = _cotangent_rows(dy, groups)
+    taps = []
+    for i in range(kh):
+        strip = _window_slice(xc, 3, i, dilation[0], stride[0], ho)
+        for j in range(kw):
+            tap = _window_slice(strip, 4, j, dilation[1], stride[1], wo)
+            tap = tap.reshape(groups, cg, n * ho * wo)
+            taps.append(lax.dot_general(rows, tap, (((2,), (2,)), ((0,), (0,)))))
+    return jnp.stack(taps, axis=-1).reshape(o, cg, kh, kw)
+
+
+def _gemm_input_grad(dy, weight, x_shape, stride, pads, dilation, groups):
+    """``dP = W^T @ dY``, then col2im: each tap's rows placed back where it read them."""
+    o, cg, kh, kw = weight.shape
+    n, c, h, w = x_shape
+    _, _, ho, wo = dy.shape
+    wm = weight.reshape(groups, o // groups, cg * kh * kw)
+    dp = lax.dot_general(wm, _cotangent_rows(dy, groups), (((1,), (1,)), ((0,), (0,))))
+    dp = dp.reshape(groups, cg, kh, kw, n, ho, wo)
+    zero = jnp.zeros((), dy.dtype)
+    dx = None
+    for i in range(kh):
+        # Tap i of output row t read input row t * stride + i * dilation - pad_top.
+        top = i * dilation[0] - pads[0][0]
+        bottom = h - top - (ho - 1) * stride[0] - 1
+        for j in range(kw):
+            left = j * dilation[1] - pads[1][0]
+            right = w - left - (wo - 1) * stride[1] - 1
+            placed = lax.pad(dp[:, :, i, j], zero,
+                             ((0, 0, 0), (0, 0, 0), (0, 0, 0),
+                              (top, bottom, stride[0] - 1), (left, right, stride[1] - 1)))
+            dx = placed if dx is None else dx + placed
+    return jnp.transpose(dx, (2, 0, 1, 3, 4)).reshape(n, c, h, w)

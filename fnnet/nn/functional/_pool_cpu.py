@@ -1,0 +1,86 @@
+"""max_pool2d over non-overlapping windows with a fused gradient, for the CPU.
+
+JAX differentiates ``reduce_window`` max with ``select_and_scatter_add`` (and, for the
+forward-mode rule, a reduce-window over value/index pairs), which XLA's CPU backend runs
+about ten times slower than the pooling itself. When the windows tile the input (kernel
+== stride, no padding, no dilation: LeNet's ``max_pool2d(x, 2)``), the gradient is one
+elementwise loop instead: each window's gradient goes to the first maximum in row-major
+window order, as PyTorch's (and ``select_and_scatter``'s) tie rule does.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from fnnet.nn.functional._cpu import materialize
+from fnnet.typing import Array
+
+Pair = tuple[int, int]
+
+
+def tiles_input(kernel: Pair, strides: Pair, pads, dilations: Pair) -> bool:
+    """True when the windows do not overlap and need no padding or dilation."""
+    return (tuple(kernel) == tuple(strides) and tuple(dilations) == (1, 1)
+            and all(lo == 0 and hi == 0 for lo, hi in pads))
+
+
+def max_pool2d_tiled(x: Array, kernel: Pair) -> Array:
+    """Max over ``kernel``-sized tiles of the last two axes of ``x [..., H, W]``.
+
+    Rows and columns past the last whole tile are dropped (PyTorch's floor mode), and
+    receive zero gradient.
+    """
+    out_h, out_w = x.shape[-2] // kernel[0], x.shape[-1] // kernel[1]
+    if (out_h * kernel[0], out_w * kernel[1]) != x.shape[-2:]:
+        x = x[..., :out_h * kernel[0], :out_w * kernel[1]]
+    return _max_pool(x, tuple(kernel))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _max_pool(x: Array, kernel: Pair) -> Array:
+    lead = x.ndim - 2
+    init = np.array(-np.inf, x.dtype)
+    return lax.reduce_window(x, init, lax.max, (1,) * lead + kernel, (1,) * lead + kernel,
+                             "VALID")
+
+
+def _max_pool_fwd(x, kernel):
+    # Kept as computed: otherwise XLA recomputes the producer (ReLU, bias add) of every
+    # element once per use in the gradient's fused loops.
+    x = materialize(x)
+    return _max_pool(x, kernel), x
+
+
+def _max_pool_bwd(kernel, x, dy):
+    # dy is read once per tap: computed once, not re-fused into this loop.
+    dy = materialize(dy)
+    lead = x.ndim - 2
+    out_h, out_w = dy.shape[-2:]
+    taps = [lax.slice(x, (0,) * lead + (i, j), x.shape[:lead] + (x.shape[-2], x.shape[-1]),
+                      (1,) * lead + kernel)
+            for i in range(kernel[0]) for j in range(kernel[1])]
+    y = functools.reduce(jnp.maximum, taps)
+    # Index (row-major in the window) of the first tap equal to the maximum; a NaN is the
+    # maximum of any window holding one.
+    first = jnp.full(dy.shape, len(taps), jnp.int32)
+    for index in reversed(range(len(taps))):
+        hit = (taps[index] == y) | jnp.isnan(taps[index])
+        first = jnp.where(hit, index, first)
+    # The gradient loop reads this once per input element, four times per window.
+    first = materialize(first.astype(jnp.int8) if len(taps) < 128 else first)
+    # [..., Ho, kH, Wo, kW] is the row-major layout of [..., H, W]: no transpose needed.
+    tiled = x.shape[:lead] + (out_h, 1, out_w, 1)
+    shape = (1,) * lead + (1, kernel[0], 1, kernel[1])
+    position = (lax.broadcasted_iota(jnp.int32, shape, lead + 1) * kernel[1]
+                + lax.broadcasted_iota(jnp.int32, shape, lead + 3))
+    dx = jnp.where(first.reshape(tiled) == position, dy.reshape(tiled),
+                   jnp.zeros((), dy.dtype))
+    return (dx.reshape(x.shape),)
+
+
+_max_pool.defvjp(_max_pool_fwd, _max_pool_bwd)

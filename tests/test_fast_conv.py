@@ -1,0 +1,207 @@
+"""The CPU formulations of conv2d and max_pool2d give the plain XLA ops' numbers.
+
+Outputs and both gradients are compared with ``lax.conv_general_dilated`` /
+``lax.reduce_window`` (and their JAX gradients) over strides, paddings, dilations,
+groups and every formulation, eagerly, under jit and under vmap.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from helpers import assert_close
+from jax import lax
+
+from fnnet.nn import functional as F
+from fnnet.nn.functional import _conv_cpu, _cpu, _pool_cpu
+
+# (x shape, weight shape, stride, pads, dilation, groups)
+CONV_CASES = [
+    ((2, 1, 12, 12), (6, 1, 5, 5), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),   # LeNet conv1
+    ((2, 6, 9, 9), (16, 6, 5, 5), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),    # LeNet conv2
+    ((2, 3, 9, 10), (4, 3, 3, 2), (1, 1), ((1, 1), (0, 2)), (1, 1), 1),
+    ((2, 4, 11, 9), (6, 2, 3, 3), (2, 3), ((1, 0), (2, 1)), (2, 1), 2),
+    ((3, 6, 8, 8), (6, 1, 3, 3), (2, 2), ((1, 1), (1, 1)), (1, 2), 6),     # depthwise
+    ((2, 8, 7, 7), (4, 8, 1, 1), (2, 2), ((0, 0), (0, 0)), (1, 1), 1),     # 1x1 downsample
+    ((2, 8, 6, 6), (8, 8, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),     # ResNet 3x3
+    ((1, 2, 5, 5), (3, 2, 5, 5), (1, 1), ((2, 2), (2, 2)), (1, 1), 1),     # "same"
+    ((2, 4, 10, 10), (6, 2, 2, 3), (3, 1), ((0, 1), (1, 0)), (2, 3), 2),
+]
+# Three plans that between them run every formulation of each of the three parts.
+PLANS = [("taps", "gemm", "gemm"), ("gemm", "xla", "tapdot"), ("xla", "gemm", "xla")]
+
+
+def _plain(x, w, stride, pads, dilation, groups):
+    return lax.conv_general_dilated(x, w, stride, pads, rhs_dilation=dilation,
+                                    dimension_numbers=("NCHW", "OIHW", "NCHW"),
+                                    feature_group_count=groups)
+
+
+def _inputs(x_shape, w_shape, stride, pads, dilation, groups, seed=0):
+    rng = np.random.default_rng(seed)
+    x = jnp.asarray(rng.standard_normal(x_shape, dtype=np.float32))
+    w = jnp.asarray(rng.standard_normal(w_shape, dtype=np.float32))
+    y = _plain(x, w, stride, pads, dilation, groups)
+    dy = jnp.asarray(rng.standard_normal(y.shape, dtype=np.float32))
+    return x, w, dy
+
+
+def _value_and_grads(conv, x, w, dy):
+    y, vjp = jax.vjp(conv, x, w)
+    return (y, *vjp(dy))
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: f"x{c[0]}w{c[1]}s{c[2]}g{c[5]}")
+def test_every_formulation_matches_plain_convolution(case):
+    x, w, dy = _inputs(*case)
+    args = case[2:]
+    expected = _value_and_grads(lambda a, b: _plain(a, b, *args), x, w, dy)
+    for plan in PLANS:
+        got = jax.jit(lambda a, b, c, plan=plan: _value_and_grads(
+            lambda u, v: _conv_cpu.conv2d(u, v, *args, plan=plan), a, b, c))(x, w, dy)
+        for name, g, e in zip(("y", "dx", "dw"), got, expected, strict=True):
+            assert_close(g, e, rtol=1e-4, atol=1e-4, what=f"{plan} {name}")
+
+
+@pytest.mark.parametrize("case", CONV_CASES[:5], ids=lambda c: f"x{c[0]}w{c[1]}")
+def test_default_plan_under_jit_and_vmap(case):
+    x, w, dy = _inputs(*case, seed=1)
+    args = case[2:]
+    expected = _value_and_grads(lambda a, b: _plain(a, b, *args), x, w, dy)
+    jitted = jax.jit(lambda a, b, c: _value_and_grads(
+        lambda u, v: _conv_cpu.conv2d(u, v, *args), a, b, c))(x, w, dy)
+    for g, e in zip(jitted, expected, strict=True):
+        assert_close(g, e, rtol=1e-4, atol=1e-4)
+    # vmap over a batch of weight sets (and inputs): each slice is its own convolution.
+    xs, ws = jnp.stack([x, 2 * x]), jnp.stack([w, -w])
+    dys = jnp.stack([dy, dy])
+    mapped = jax.jit(jax.vmap(lambda a, b, c: _value_and_grads(
+        lambda u, v: _conv_cpu.conv2d(u, v, *args), a, b, c)))(xs, ws, dys)
+    for k in range(2):
+        want = _value_and_grads(lambda a, b: _plain(a, b, *args), xs[k], ws[k], dys[k])
+        for g, e in zip(mapped, want, strict=True):
+            assert_close(g[k], e, rtol=1e-4, atol=1e-4)
+
+
+def test_conv2d_routes_to_cpu_kernels_with_bias_and_unbatched_input(monkeypatch):
+    x, w, dy = _inputs((2, 3, 8, 8), (4, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    b = jnp.arange(4.0)
+    calls = []
+    original = _conv_cpu.conv2d
+    monkeypatch.setattr(_conv_cpu, "conv2d", lambda *a, **k: calls.append(1) or original(*a, **k))
+
+    def loss(x, w, b):
+        return jnp.sum(F.conv2d(x, w, b, padding=1) * dy)
+
+    fast = jax.grad(loss, argnums=(0, 1, 2))(x, w, b)
+    assert calls, "conv2d did not take the CPU formulation on the CPU backend"
+    monkeypatch.setenv("FNNET_CPU_KERNELS", "xla")
+    calls.clear()
+    plain = jax.grad(loss, argnums=(0, 1, 2))(x, w, b)
+    assert not calls, "FNNET_CPU_KERNELS=xla did not turn the CPU formulation off"
+    for g, e in zip(fast, plain, strict=True):
+        assert_close(g, e, rtol=1e-4, atol=1e-4)
+    monkeypatch.delenv("FNNET_CPU_KERNELS")
+    assert_close(F.conv2d(x[0], w, b, padding=1), F.conv2d(x, w, b, padding=1)[0],
+                 rtol=1e-5, atol=1e-5)
+
+
+def test_cpu_kernels_only_for_float32_and_float64():
+    assert _cpu.use_cpu_kernels(jnp.zeros(2, jnp.float32), jnp.zeros(2, jnp.float32))
+    assert not _cpu.use_cpu_kernels(jnp.zeros(2, jnp.bfloat16))
+    assert not _cpu.use_cpu_kernels(jnp.zeros(2, jnp.int32))
+
+
+def test_plans_cover_every_formulation():
+    for part, names in enumerate((_conv_cpu.FORWARD, _conv_cpu.INPUT_GRAD,
+                                  _conv_cpu.WEIGHT_GRAD)):
+        assert {plan[part] for plan in PLANS} == set(names)
+
+
+def test_choose_plan_for_lenet_and_resnet_layers():
+    assert _conv_cpu.choose_plan((64, 1, 32, 32), (6, 1, 5, 5), (28, 28), 4) == (
+        "taps", "gemm", "gemm")
+    assert _conv_cpu.choose_plan((64, 6, 14, 14), (16, 6, 5, 5), (10, 10), 4) == (
+        "gemm", "gemm", "gemm")
+    assert _conv_cpu.choose_plan((128, 64, 32, 32), (64, 64, 3, 3), (32, 32), 4) == (
+        "xla", "xla", "tapdot")
+    assert _conv_cpu.choose_plan((128, 64, 32, 32), (128, 64, 1, 1), (16, 16), 4) == (
+        "gemm", "gemm", "gemm")
+
+
+def test_materialize_keeps_values_nan_and_empty():
+    x = jnp.array([[jnp.nan, -0.0], [jnp.inf, 1.5]])
+    np.testing.assert_array_equal(np.asarray(jax.jit(_cpu.materialize)(x)), np.asarray(x))
+    assert _cpu.materialize(jnp.zeros((0, 3))).shape == (0, 3)
+
+
+# ---- max_pool2d ---------------------------------------------------------------------
+
+def _plain_max_pool(x, k):
+    return lax.reduce_window(x, -jnp.inf, lax.max, (1, 1, k, k), (1, 1, k, k), "VALID")
+
+
+@pytest.mark.parametrize("shape,k", [((2, 3, 8, 8), 2), ((2, 2, 9, 7), 2), ((1, 2, 9, 9), 3),
+                                     ((2, 6, 28, 28), 2)])
+def test_max_pool_matches_reduce_window_with_ties(shape, k):
+    rng = np.random.default_rng(0)
+    # Values on a coarse grid: many windows hold their maximum twice or more.
+    x = jnp.asarray(np.round(rng.standard_normal(shape) * 2) / 2, jnp.float32)
+    crop = x[..., :shape[-2] // k * k, :shape[-1] // k * k]
+
+    def fast(v):
+        return _pool_cpu.max_pool2d_tiled(v, (k, k))
+
+    def plain(v):
+        return _plain_max_pool(v[..., :shape[-2] // k * k, :shape[-1] // k * k], k)
+
+    y, vjp = jax.vjp(fast, x)
+    dy = jnp.asarray(rng.standard_normal(y.shape), jnp.float32)
+    y_ref, vjp_ref = jax.vjp(plain, x)
+    np.testing.assert_array_equal(np.asarray(y), np.asarray(y_ref))
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda c: vjp(c)[0])(dy)),
+                                  np.asarray(vjp_ref(dy)[0]))
+    assert crop.shape[-1] <= shape[-1]
+    # vmap over an extra leading axis.
+    xs = jnp.stack([x, -x])
+    got = jax.vmap(jax.grad(lambda v: jnp.sum(fast(v) ** 2)))(xs)
+    for i in range(2):
+        want = jax.grad(lambda v: jnp.sum(plain(v) ** 2))(xs[i])
+        np.testing.assert_array_equal(np.asarray(got[i]), np.asarray(want))
+
+
+def test_max_pool_gradient_goes_to_first_maximum_like_torch(torch):
+    x = np.array([[[[1.0, 3.0, 2.0, 2.0], [3.0, 0.0, 2.0, 2.0],
+                    [5.0, 5.0, -1.0, 7.0], [5.0, 4.0, 7.0, 7.0]]]], np.float32)
+    g = jax.grad(lambda v: jnp.sum(F.max_pool2d(v, 2) * jnp.arange(1.0, 5.0).reshape(2, 2)))(
+        jnp.asarray(x))
+    tx = torch.tensor(x, requires_grad=True)
+    (torch.nn.functional.max_pool2d(tx, 2) * torch.arange(1.0, 5.0).reshape(2, 2)).sum().backward()
+    np.testing.assert_array_equal(np.asarray(g), tx.grad.numpy())
+
+
+def test_max_pool_nan_window_is_nan_and_takes_gradient():
+    x = jnp.array([[[[1.0, jnp.nan], [3.0, 2.0]]]])
+    y, vjp = jax.vjp(lambda v: F.max_pool2d(v, 2), x)
+    assert jnp.isnan(y[0, 0, 0, 0])
+    np.testing.assert_array_equal(np.asarray(vjp(jnp.ones_like(y))[0]),
+                                  np.array([[[[0.0, 1.0], [0.0, 0.0]]]]))
+
+
+def test_max_pool2d_routes_only_tiling_windows(monkeypatch):
+    calls = []
+    original = _pool_cpu.max_pool2d_tiled
+    monkeypatch.setattr("fnnet.nn.functional.pooling.max_pool2d_tiled",
+                        lambda *a: calls.append(a[1]) or original(*a))
+    x = jnp.ones((1, 1, 6, 6))
+    F.max_pool2d(x, 2)
+    F.max_pool2d(x, 3, stride=3)
+    assert calls == [(2, 2), (3, 3)]
+    F.max_pool2d(x, 3, stride=2)
+    F.max_pool2d(x, 2, padding=1)
+    F.max_pool2d(x, 2, dilation=2)
+    F.max_pool2d(jnp.ones((1, 1, 5, 5)), 2, ceil_mode=True)
+    F.max_pool2d(jnp.ones((1, 1, 6, 6), jnp.int32), 2)
+    assert calls == [(2, 2), (3, 3)]
