@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue from the latest checkpoint in --checkpoint-dir (start "
                         "afresh when there is none), bit for bit as if never stopped")
     p.set_defaults(run=train)
+    from fnnet.compare.cli import add_parser as add_compare
+
+    add_compare(commands)
     return parser
 
 

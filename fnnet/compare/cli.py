@@ -1,0 +1,105 @@
+"""``fnnet compare EXAMPLE`` / ``fnnet compare --all``, registered by ``fnnet.cli``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import pathlib
+import sys
+import time
+
+from fnnet.compare.report import example_table, plot_losses, summary_table
+from fnnet.compare.runner import (
+    EXAMPLES,
+    VERSIONS,
+    compare,
+    examples_dir,
+    load_module,
+    parse_name,
+)
+from fnnet.compare.script import add_config_arguments, configure
+
+HELP = "run an example as PyTorch, fnnet and fnnet.torch from the same weights and batches"
+
+
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Adds the ``compare`` subcommand to ``fnnet``'s subparsers."""
+    p = commands.add_parser("compare", help=HELP, description=HELP,
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("examples", nargs="*", metavar="EXAMPLE",
+                   help=f"an example ({', '.join(EXAMPLES)}), optionally with its "
+                        "configuration: mlp_mnist:sgd")
+    p.add_argument("--all", action="store_true",
+                   help="every example in its small configuration, one summary table")
+    p.add_argument("--versions", default=",".join(VERSIONS),
+                   help="which versions to run, comma-separated")
+    p.add_argument("--examples-dir", default=None,
+                   help="the examples folder (default ./examples or the source checkout's)")
+    p.add_argument("--out", default="runs/compare", help="folder for the loss-curve PNG")
+    add_config_arguments(p)
+    p.set_defaults(run=run)
+    return p
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> list:
+    """Runs ``fnnet compare``; returns the comparisons."""
+    if args.all == bool(args.examples):
+        raise ValueError("give one or more EXAMPLE names or --all (not both)")
+    versions = tuple(v.strip() for v in args.versions.split(","))
+    unknown = [v for v in versions if v not in VERSIONS]
+    if unknown:
+        raise ValueError(f"--versions: unknown {unknown}; expected some of {list(VERSIONS)}")
+    root = examples_dir(args.examples_dir)
+    names = [n for e in (EXAMPLES if args.all else args.examples) for n in parse_name(root, e)]
+    if args.all:
+        args.quick = True
+    start = time.perf_counter()
+    comparisons, skipped = [], []
+    for example, variant in names:
+        config = load_module(root, example, "config").CONFIGS[variant]
+        try:
+            config = configure(config, args, example) if not args.all else \
+                _configure_all(config, args, example)
+            config.data()
+        except FileNotFoundError as err:
+            if not args.all:
+                raise
+            skipped.append(f"{example}:{variant} skipped: {err}")
+            _log(skipped[-1])
+            continue
+        comparison = compare(example, variant, config, root=root, versions=versions, log=_log)
+        comparisons.append(comparison)
+        print(example_table(comparison) + "\n", flush=True)
+    elapsed = time.perf_counter() - start
+    if not comparisons:
+        raise FileNotFoundError("nothing ran: " + "; ".join(skipped))
+    out = pathlib.Path(args.out)
+    examples = sorted({c.example for c in comparisons})
+    stem = "all" if args.all else examples[0] if len(examples) == 1 else "compare"
+    png = plot_losses(comparisons, out / f"{stem}.png")
+    if len(comparisons) > 1:
+        print(summary_table(comparisons))
+    for line in skipped:
+        print(line)
+    print(f"{len(comparisons)} comparison(s) in {elapsed:.0f} s; loss curves written to {png}",
+          flush=True)
+    return comparisons
+
+
+def _configure_all(config, args: argparse.Namespace, example: str):
+    """``--all``: each example's quick configuration, with the overrides it has a field
+    for (``--data-dir`` is left out: the data folders come from ``FNNET_MNIST_DIR`` and
+    ``FNNET_CIFAR10_DIR``)."""
+    fields = {f.name for f in dataclasses.fields(config)}
+    changes = {name: getattr(args, name) for name in ("epochs", "steps_per_epoch", "seed",
+                                                      "batch_size")
+               if getattr(args, name, None) is not None and name in fields}
+    if args.synthetic and "synthetic" in fields:
+        changes["synthetic"] = True
+    if args.data_dir is not None:
+        _log(f"{example}: --data-dir is ignored with --all")
+    return dataclasses.replace(config.quick(), **changes)

@@ -1,0 +1,149 @@
+"""fnnet compare: the three versions of each example agree from the same weights.
+
+Each deterministic example runs as PyTorch, fnnet and fnnet.torch from PyTorch's initial
+state_dict on the same batches of real data (MNIST where present): per-epoch losses
+agree within 1e-4 relative and final parameters within 1e-4. ResNet-18's comparison
+(1e-3 after 20 steps, from a hand-written PyTorch model's weights) is in test_resnet.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+
+import numpy as np
+import pytest
+from conftest import SHARED_MNIST
+
+from fnnet import cli
+from fnnet.compare import compare, example_table, summary_table, verdict
+from fnnet.compare.runner import examples_dir, load_module
+
+pytestmark = pytest.mark.torch
+
+ROOT = pathlib.Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture(scope="module")
+def data_dir():
+    """The real MNIST folder, or None (the examples then use the bundled digits)."""
+    path = pathlib.Path(os.environ.get("FNNET_MNIST_DIR", SHARED_MNIST))
+    return str(path) if (path / "t10k-images-idx3-ubyte.gz").exists() else None
+
+
+def _config(example, variant, **changes):
+    return dataclasses.replace(load_module(ROOT, example, "config").CONFIGS[variant],
+                               **changes)
+
+
+SMALL = dict(epochs=2, steps_per_epoch=5)
+CASES = [
+    ("linear_regression", "sgd", dict(epochs=3)),
+    ("logistic_regression", "sgd", SMALL),
+    ("mlp_mnist", "adam", SMALL),
+    ("mlp_mnist", "sgd", SMALL),
+    ("lenet_mnist", "sgd", SMALL),
+    ("lenet_mnist", "momentum", SMALL),
+    ("batchnorm_dropout", "sgd_momentum", dict(SMALL, dropout=0.0, batch_size=32)),
+]
+
+
+def _assert_agree(comparison, tol):
+    ref = comparison.results["torch"]
+    for version in ("fnnet", "shim"):
+        result = comparison.results[version]
+        assert len(result["losses"]) == len(ref["losses"])
+        np.testing.assert_allclose(result["epoch_losses"], ref["epoch_losses"], rtol=tol,
+                                   err_msg=f"{comparison.name} {version}")
+        assert comparison.max_param_diff(version) <= tol, (comparison.name, version)
+        assert sorted(result["params"]) == sorted(ref["params"])
+    assert verdict(comparison) == "agree"
+
+
+@pytest.mark.parametrize("example,variant,changes", CASES,
+                         ids=[f"{e}:{v}" for e, v, _ in CASES])
+def test_versions_agree_from_the_same_weights(data_dir, example, variant, changes):
+    if "steps_per_epoch" in changes:
+        changes = dict(changes, data_dir=data_dir)
+    comparison = compare(example, variant, _config(example, variant, **changes), root=ROOT)
+    _assert_agree(comparison, 1e-4)
+    ref = comparison.results["torch"]
+    # The run trained: the loss fell, and the versions' held-out figures are the same.
+    assert ref["epoch_losses"][-1] < ref["epoch_losses"][0]
+    for version in ("fnnet", "shim"):
+        for key in ("accuracy", "test_loss"):
+            if ref[key] is not None:
+                assert comparison.results[version][key] == pytest.approx(ref[key],
+                                                                         rel=1e-4, abs=1e-6)
+    # The shared initial weights really were PyTorch's.
+    for version in ("fnnet", "shim"):
+        for name, value in ref["initial_params"].items():
+            np.testing.assert_array_equal(comparison.results[version]["initial_params"][name],
+                                          value)
+
+
+def test_dropout_runs_are_reported_as_not_comparable_step_by_step(data_dir):
+    config = _config("batchnorm_dropout", "sgd_momentum", epochs=1, steps_per_epoch=3,
+                     data_dir=data_dir)
+    comparison = compare("batchnorm_dropout", "sgd_momentum", config, root=ROOT,
+                         versions=("torch", "fnnet"))
+    assert not comparison.deterministic
+    assert verdict(comparison) == "dropout masks differ"
+    assert np.isfinite(comparison.results["fnnet"]["losses"]).all()
+
+
+def test_tables_show_losses_accuracy_speed_and_differences():
+    comparison = compare("linear_regression", "sgd", _config("linear_regression", "sgd",
+                                                             epochs=2), root=ROOT)
+    table = example_table(comparison)
+    lines = table.splitlines()
+    assert lines[0].startswith("linear_regression:sgd: 16 steps; data: synthetic line")
+    assert "verdict: agree" in lines[1]
+    assert lines[2].split() == ["version", "loss", "ep1", "loss", "ep2", "held-out",
+                                "ms/step", "speed", "vs", "torch", "max", "|dparam|", "max",
+                                "loss", "rel", "diff"]
+    torch_row = next(line for line in lines if line.startswith("PyTorch"))
+    expected = f"{comparison.results['torch']['epoch_losses'][1]:.6f}"
+    assert expected in torch_row and "1.00x" in torch_row
+    summary = summary_table([comparison, comparison])
+    assert summary.count("linear_regression:sgd") == 2 and "agree" in summary
+
+
+def test_cli_compare_prints_the_table_and_writes_the_png(tmp_path, capsys):
+    code = cli.main(["compare", "linear_regression", "--epochs", "2",
+                     "--examples-dir", str(ROOT), "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "linear_regression:sgd: 16 steps" in out and "fnnet.torch" in out
+    png = tmp_path / "linear_regression.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert f"loss curves written to {png}" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    ([], "give one or more EXAMPLE names or --all"),
+    (["nope"], "unknown example 'nope'; expected one of linear_regression, "),
+    (["mlp_mnist:rmsprop"], "mlp_mnist has no configuration 'rmsprop'; expected one of "
+                            "adam, sgd"),
+    (["linear_regression", "--synthetic"], "linear_regression has no option --synthetic"),
+    (["linear_regression", "--versions", "torch,jax"], r"--versions: unknown \['jax'\]"),
+])
+def test_cli_errors(capsys, argv, message):
+    assert cli.main(["compare", *argv, "--examples-dir", str(ROOT)]) == 2
+    assert pytest.importorskip("re").search(message, capsys.readouterr().err)
+
+
+def test_cifar10_absent_says_where_to_put_it(monkeypatch, capsys):
+    monkeypatch.delenv("FNNET_CIFAR10_DIR", raising=False)
+    monkeypatch.delenv("FNNET_DATA_DIR", raising=False)
+    assert cli.main(["compare", "resnet_cifar10", "--examples-dir", str(ROOT)]) == 2
+    err = capsys.readouterr().err
+    assert "set FNNET_CIFAR10_DIR to the folder" in err
+    assert "Or pass --synthetic to run on synthetic images." in err
+
+
+def test_examples_dir_is_found_and_errors_name_the_places(tmp_path):
+    assert examples_dir(ROOT) == ROOT
+    with pytest.raises(FileNotFoundError, match="the fnnet examples were not found in "):
+        examples_dir(tmp_path)
