@@ -17,7 +17,7 @@ import pytest
 from conftest import SHARED_MNIST
 
 from fnnet import cli
-from fnnet.compare import compare, example_table, summary_table, verdict
+from fnnet.compare import Comparison, compare, example_table, summary_table, verdict
 from fnnet.compare.runner import examples_dir, load_module
 
 pytestmark = pytest.mark.torch
@@ -147,3 +147,36 @@ def test_examples_dir_is_found_and_errors_name_the_places(tmp_path):
     assert examples_dir(ROOT) == ROOT
     with pytest.raises(FileNotFoundError, match="the fnnet examples were not found in "):
         examples_dir(tmp_path)
+
+
+def _fake(losses_by_version, params_by_version=None, deterministic=True):
+    results = {}
+    for version, losses in losses_by_version.items():
+        params = (params_by_version or {}).get(version, {"w": np.zeros(2, np.float32)})
+        results[version] = {"losses": list(losses), "epoch_losses": [float(np.mean(losses))],
+                            "params": params, "ms_per_step": 1.0, "accuracy": None,
+                            "test_loss": None}
+    return Comparison("toy", "x", None, "toy data", results, {}, deterministic)
+
+
+@pytest.mark.parametrize("fnnet_losses,fnnet_w,expected", [
+    ([1.0] * 10, 0.0, "agree"),
+    ([1.0] * 10, 5e-5, "agree"),
+    ([1.0] * 10, 2e-4, "drift from step end (float32 rounding)"),
+    ([1.0] * 7 + [1.1, 1.0, 1.0], 0.0, "drift from step 8 (float32 rounding)"),
+    ([1.0, 1.0, 1.01] + [1.0] * 7, 0.0, "DIFFER"),
+])
+def test_verdict(fnnet_losses, fnnet_w, expected):
+    comparison = _fake({"torch": [1.0] * 10, "fnnet": fnnet_losses},
+                       {"torch": {"w": np.zeros(2)}, "fnnet": {"w": np.full(2, fnnet_w)}})
+    assert verdict(comparison) == expected
+
+
+def test_verdict_of_dropout_runs_and_mismatched_state_dicts():
+    assert verdict(_fake({"torch": [1.0], "fnnet": [2.0]}, deterministic=False)) == \
+        "dropout masks differ"
+    comparison = _fake({"torch": [1.0], "fnnet": [1.0]},
+                       {"torch": {"w": np.zeros(1)}, "fnnet": {"v": np.zeros(1)}})
+    with pytest.raises(ValueError, match=r"toy:x: fnnet has state_dict entries \['v'\], "
+                                         r"torch has \['w'\]"):
+        comparison.max_param_diff("fnnet")

@@ -15,7 +15,7 @@ from fnnet.compare.data import ExampleData, mnist_example
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    lr: float = 0.1
+    lr: float = 0.05
     momentum: float = 0.0
     batch_size: int = 64
     epochs: int = 3
@@ -29,7 +29,7 @@ class Config:
         return _data(self)
 
     def quick(self) -> Config:
-        return dataclasses.replace(self, epochs=2, steps_per_epoch=30)
+        return dataclasses.replace(self, epochs=2, steps_per_epoch=20)
 
 
 @functools.lru_cache(maxsize=4)
@@ -39,4 +39,4 @@ def _data(config: Config) -> ExampleData:
                          steps_per_epoch=config.steps_per_epoch)
 
 
-CONFIGS = {"sgd": Config(), "momentum": Config(lr=0.02, momentum=0.9)}
+CONFIGS = {"sgd": Config(), "momentum": Config(lr=0.01, momentum=0.9)}

@@ -60,7 +60,6 @@ class Config:
     # Over 20 steps at lr 1e-4 the versions agree to 1e-3 (the tests run without
     # augmentation); at lr 0.02 the curves part after a few steps, in trend only.
     tolerance = 1e-3
-    chaotic = True
 
     @property
     def model_stem(self) -> str:
