@@ -301,3 +301,19 @@ def test_optimizer_state_errors(torch, pair):
         to_torch_optimizer_state(net, params, optim.Adam().init(params), momentum=0.9)
     with pytest.raises(TypeError, match="torch_state must be the dict optimizer.state_dict"):
         from_torch_optimizer_state(net, params, optim.Adam(), {"exp_avg": 1})
+
+
+def test_optimizer_state_inside_inject_hyperparams(torch, pair):
+    model, net = pair
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    _torch_steps(torch, model, opt, _batches(torch, 2))
+    params, _ = from_torch_state_dict(net, model.state_dict())
+    optimizer = optax.inject_hyperparams(optim.SGD)(lr=0.05, momentum=0.9)
+    opt_state = from_torch_optimizer_state(net, params, optimizer, opt.state_dict())
+    buffers = opt_state.inner_state["momentum"]
+    assert int(buffers.count) == 1  # injected momentum keeps PyTorch's full rule and a count
+    _bitwise_equal(buffers.momentum_buffer["0"]["weight"],
+                   opt.state[model[0].weight]["momentum_buffer"].numpy())
+    back = to_torch_optimizer_state(net, params, opt_state, lr=0.05, momentum=0.9)
+    for index, entry in opt.state_dict()["state"].items():
+        _bitwise_equal(back["state"][index]["momentum_buffer"], entry["momentum_buffer"].numpy())

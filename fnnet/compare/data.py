@@ -140,9 +140,8 @@ def mnist_example(data_dir: str | None, *, size: int, batch_size: int, epochs: i
     if classes is not None:
         def keep(x: np.ndarray, y: np.ndarray) -> Batch:
             mask = np.isin(y, classes)
-            relabel = np.searchsorted(np.asarray(classes), y[mask]) if sorted(classes) == \
-                list(classes) else np.array([classes.index(v) for v in y[mask]])
-            return x[mask], relabel.astype(np.int64)
+            new_label = {c: i for i, c in enumerate(classes)}
+            return x[mask], np.array([new_label[v] for v in y[mask]], np.int64)
 
         train, test = keep(*train), keep(*test)
         source += f"; digits {', '.join(map(str, classes))} only"
