@@ -51,14 +51,14 @@ def batch_metrics(loss: Array, outputs: Array, labels: Array) -> Metrics:
     return metrics
 
 
-def _all_finite(tree: Any) -> Array:
-    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
-    return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
-
-
 def _leaf_finite(tree: Any) -> Array:
-    """``[L]`` bool: whether each leaf of ``tree`` (in ``jax.tree.leaves`` order) is finite."""
-    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
+    """``[L]`` bool: whether each leaf of ``tree`` (in ``jax.tree.leaves`` order) is finite.
+
+    ``sum(x * 0)`` is 0 when every element is finite and NaN otherwise (``inf * 0`` is
+    NaN); one float sum per leaf costs XLA's CPU backend a fraction of ``all(isfinite)``,
+    whose boolean reduction it runs element by element (~30 us a step of the MLP).
+    """
+    leaves = [jnp.isfinite(jnp.sum(x * 0)) for x in jax.tree.leaves(tree)]
     return jnp.stack(leaves) if leaves else jnp.zeros((0,), bool)
 
 
@@ -138,9 +138,10 @@ def make_train_step(
         clipped = grads if clipper is None else clipper.update(grads, optax.EmptyState())[0]
         updates, opt_state = optimizer.update(clipped, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        finite = jnp.isfinite(metrics["loss"]) & _all_finite(grads)
+        grad_finite = _leaf_finite(grads)
+        finite = jnp.isfinite(metrics["loss"]) & jnp.all(grad_finite)
         metrics["finite"] = finite
-        metrics["grad_finite"] = _leaf_finite(grads)
+        metrics["grad_finite"] = grad_finite
         new = TrainState(params, layer_state, opt_state, state.step + 1, state.key)
         if on_nonfinite == "skip":
             keep = state._replace(step=new.step)
