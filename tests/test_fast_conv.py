@@ -122,6 +122,8 @@ def test_plans_cover_every_formulation():
 
 def test_choose_plan_for_lenet_and_resnet_layers():
     assert _conv_cpu.choose_plan((64, 1, 32, 32), (6, 1, 5, 5), (28, 28), 4) == (
+        "gemm", "gemm", "gemm")
+    assert _conv_cpu.choose_plan((8, 32, 16, 16), (32, 1, 3, 3), (16, 16), 4) == (
         "taps", "gemm", "gemm")
     assert _conv_cpu.choose_plan((64, 6, 14, 14), (16, 6, 5, 5), (10, 10), 4) == (
         "gemm", "gemm", "gemm")

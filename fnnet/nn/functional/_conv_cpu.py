@@ -50,16 +50,18 @@ def choose_plan(x_shape: tuple[int, ...], w_shape: tuple[int, ...], out_hw: Pair
                 itemsize: int) -> Plan:
     """The formulation of (forward, input gradient, weight gradient) for these shapes.
 
-    Measured on a 2-core x86 CPU (LeNet-5 and ResNet-18 layers): ``taps`` for one input
-    channel per group; im2col (``gemm``) for 1x1 kernels and small reductions; XLA's
-    convolution otherwise; the weight gradient never by XLA's convolution.
+    Measured on a 2-core x86 CPU (LeNet-5 and ResNet-18 layers): im2col (``gemm``) for
+    1x1 kernels and small reductions (its patches then serve the forward pass and the
+    weight gradient alike: XLA computes them once), ``taps`` for depthwise convolutions,
+    XLA's convolution otherwise; the weight gradient never by XLA's convolution.
     """
     n = x_shape[0]
     _, in_per_group, kh, kw = w_shape
     groups = x_shape[1] // in_per_group
     reduction = in_per_group * kh * kw
     small = kh * kw == 1 or reduction <= SMALL_REDUCTION
-    if in_per_group == 1 and kh * kw > 1:
+    if in_per_group == 1 and groups > 1 and kh * kw > 1:
+        # Depthwise: im2col would be G tiny products; the taps loop is one pass.
         forward = "taps"
     else:
         forward = "gemm" if small else "xla"
