@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from fnnet.data import augment
-from tests.helpers import assert_close
+from helpers import assert_close
 
 
 def batch(key, shape=(16, 3, 8, 8)):
