@@ -1,38 +1,150 @@
-"""``torch.save`` / ``torch.load`` for state dicts and other picklable objects.
+"""``torch.save`` / ``torch.load`` for state dicts and checkpoints, with no pickles.
 
-Tensors pickle as numpy arrays, so files hold no jax objects; they are fnnet.torch's
-own format (pickle), not PyTorch's zip archives.
+``torch.save`` pickles, and ``torch.load`` of an untrusted pickle can run any code the
+file names. fnnet.torch writes what tutorials save (a model's ``state_dict()``, an
+optimizer's ``state_dict()``, and dicts of these with epochs, losses and other plain
+values) with :func:`fnnet.checkpoint.save_safetensors`: the tensors as a safetensors
+file, the structure around them (dicts, lists, tuples, numbers, strings) as JSON in its
+metadata. Loading parses JSON and raw bytes only. A flat state dict is a plain
+safetensors file, readable by any safetensors tool.
+
+Files are written atomically: a temporary file beside the target, renamed into place
+once complete. Files written by PyTorch (zip archives of pickles) are refused with a
+pointer to :mod:`fnnet.interop`, which reads them with PyTorch's weights-only loader.
 """
 
 from __future__ import annotations
 
+import io
 import os
-import pickle
+from collections.abc import Mapping
 from typing import Any, BinaryIO
 
+import numpy as np
 
-def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
-    """Pickles ``obj`` (e.g. ``model.state_dict()``) to a path or binary file.
+from fnnet.checkpoint import load_safetensors, save_safetensors
 
-    PyTorch equivalent: ``torch.save`` (a different file format).
+_ZIP_MAGIC = b"PK\x03\x04"
+_PICKLE_PROTOCOL = b"\x80"  # the first byte of a pickle of protocol 2 or later
+
+
+def _refuse_objects(obj: Any, path: str = "") -> None:
+    """Raises a TypeError for a module or optimizer (saved by their state dicts)."""
+    where = repr(path) if path else "the top"
+    from fnnet.torch.nn.modules.module import Module
+    from fnnet.torch.optim.optimizer import Optimizer
+
+    if isinstance(obj, Module):
+        raise TypeError(
+            f"torch.save: cannot save a {type(obj).__name__} (an nn.Module) at {where}: "
+            "fnnet.torch saves no pickled objects; save model.state_dict() and restore it "
+            "with model.load_state_dict(torch.load(f))")
+    if isinstance(obj, Optimizer):
+        raise TypeError(
+            f"torch.save: cannot save a {type(obj).__name__} (an optimizer) at {where}: "
+            "fnnet.torch saves no pickled objects; save optimizer.state_dict() and restore "
+            "it with optimizer.load_state_dict(...)")
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            _refuse_objects(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(obj, list | tuple):
+        for i, value in enumerate(obj):
+            _refuse_objects(value, f"{path}.{i}" if path else str(i))
+
+
+def save(obj: Any, f: str | os.PathLike | BinaryIO, *args: Any, **kwargs: Any) -> None:
+    """Writes a state dict or checkpoint dict to a path (atomically) or a binary file.
+
+    Args:
+        obj: ``model.state_dict()``, ``optimizer.state_dict()``, or any nesting of
+            dicts (str or int keys), lists and tuples of tensors (fnnet.torch, numpy,
+            jax or PyTorch) and of None, bool, int, float and str, e.g.
+            ``{"epoch": 3, "model_state_dict": ..., "optimizer_state_dict": ..., "loss":
+            0.25}``.
+        f: a path (written to a temporary file beside it, then renamed into place) or a
+            binary file object open for writing.
+        *args, **kwargs: PyTorch's pickling options (``pickle_module``,
+            ``pickle_protocol``, ...), accepted and ignored: nothing is pickled.
+
+    Raises:
+        TypeError: ``obj`` holds a module, an optimizer or another object that is no
+            tensor, container or plain value (the message names where); nothing is
+            written then.
+
+    PyTorch equivalent: ``torch.save`` (fnnet.torch writes safetensors, not a pickle).
     """
-    if isinstance(f, (str, os.PathLike)):
-        with open(f, "wb") as handle:
-            pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    else:
-        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+    del args, kwargs
+    _refuse_objects(obj)
+    try:
+        save_safetensors(obj, f)
+    except TypeError as error:
+        message = str(error).replace("save_safetensors:", "torch.save:", 1)
+        raise TypeError(f"{message}; fnnet.torch saves no pickled objects: save state "
+                        "dicts (model.state_dict(), optimizer.state_dict()) and plain "
+                        "values") from None
+
+
+def _to_tensors(obj: Any) -> Any:
+    from fnnet.torch.tensor import _as_tensor
+
+    if isinstance(obj, np.ndarray):
+        return _as_tensor(obj)
+    if isinstance(obj, dict):
+        return {key: _to_tensors(value) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [_to_tensors(value) for value in obj]
+    if isinstance(obj, tuple):
+        return tuple(_to_tensors(value) for value in obj)
+    return obj
 
 
 def load(f: str | os.PathLike | BinaryIO, map_location: Any = None,
          weights_only: bool | None = None, **kwargs: Any) -> Any:
-    """Loads what :func:`save` wrote; ``map_location`` is accepted and ignored.
+    """Reads what :func:`save` wrote (or any safetensors file) without unpickling.
 
-    Only load files you trust: unpickling can run code.
+    Args:
+        f: a path or a binary file object open for reading.
+        map_location: accepted and ignored (jax places arrays).
+        weights_only: accepted and ignored (loading never runs code).
+        **kwargs: PyTorch's unpickling options, accepted and ignored.
 
-    PyTorch equivalent: ``torch.load``.
+    Returns:
+        The saved object with fnnet.torch tensors in place of the tensors.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a file written by PyTorch's ``torch.save`` (a zip archive: read it
+            with ``fnnet.interop.read_state_dict``), a pickle (refused, never
+            unpickled), or anything else that is not a safetensors file.
+
+    PyTorch equivalent: ``torch.load(f, weights_only=True)``.
     """
     del map_location, weights_only, kwargs
-    if isinstance(f, (str, os.PathLike)):
+    if callable(getattr(f, "read", None)):
+        data, name = f.read(), getattr(f, "name", "the file")
+    elif isinstance(f, (str, os.PathLike)):
+        if not os.path.isfile(f):
+            raise FileNotFoundError(f"torch.load: no such file {os.fspath(f)!r}")
         with open(f, "rb") as handle:
-            return pickle.load(handle)
-    return pickle.load(f)
+            data = handle.read()
+        name = os.fspath(f)
+    else:
+        raise TypeError(f"torch.load: f must be a file path or a binary file, got "
+                        f"{type(f).__name__}")
+    if data.startswith(_ZIP_MAGIC):
+        raise ValueError(
+            f"torch.load: {name!r} is a PyTorch checkpoint (a zip archive of pickles), "
+            "which fnnet.torch.load does not unpickle; read its state dict with "
+            "fnnet.interop.read_state_dict(path) (PyTorch's weights-only loader) and pass "
+            "it to model.load_state_dict")
+    if data.startswith(_PICKLE_PROTOCOL):
+        raise ValueError(
+            f"torch.load: {name!r} is a pickle; refused: unpickling can run arbitrary "
+            "code. fnnet.torch.save writes safetensors files; re-save the state dict "
+            "with it (or with fnnet.checkpoint.save_safetensors)")
+    try:
+        obj = load_safetensors(io.BytesIO(data))
+    except ValueError as error:
+        raise ValueError(f"torch.load: {name!r} is not a file written by torch.save of "
+                         f"fnnet.torch (a safetensors file): {error}") from None
+    return _to_tensors(obj)

@@ -1,0 +1,169 @@
+"""fnnet.torch.save / load: state dicts and checkpoints as safetensors, never pickles."""
+
+from __future__ import annotations
+
+import io
+import pickle
+
+import numpy as np
+import pytest
+import safetensors.numpy
+
+import fnnet.torch as ft
+
+
+def _model() -> ft.nn.Module:
+    return ft.nn.Sequential(ft.nn.Linear(6, 8), ft.nn.BatchNorm1d(8), ft.nn.ReLU(),
+                            ft.nn.Linear(8, 3))
+
+
+def _data(seed: int = 0) -> tuple[ft.Tensor, ft.Tensor]:
+    rng = np.random.default_rng(seed)
+    return (ft.tensor(rng.normal(size=(16, 6)).astype(np.float32)),
+            ft.tensor(rng.integers(0, 3, size=16)))
+
+
+def _train(model, opt, steps: int) -> float:
+    x, y = _data()
+    loss = None
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ft.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+    return loss.item()
+
+
+def _assert_same_tree(a, b) -> None:
+    if isinstance(a, ft.Tensor):
+        assert isinstance(b, ft.Tensor)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        assert a.numpy().dtype == b.numpy().dtype
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for key in a:
+            _assert_same_tree(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _assert_same_tree(x, y)
+    else:
+        assert a == b and type(a) is type(b)
+
+
+def test_model_and_optimizer_state_dicts_round_trip_bitwise(tmp_path):
+    model = _model()
+    opt = ft.optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.99))
+    _train(model, opt, 3)
+    ft.save(model.state_dict(), tmp_path / "model.pt")
+    ft.save(opt.state_dict(), tmp_path / "opt.pt")
+    _assert_same_tree(dict(model.state_dict()), ft.load(tmp_path / "model.pt"))
+    loaded = ft.load(tmp_path / "opt.pt", map_location="cpu", weights_only=True)
+    _assert_same_tree(opt.state_dict(), loaded)
+    assert loaded["param_groups"][0]["betas"] == (0.8, 0.99)
+    assert sorted(loaded["state"]) == [0, 1, 2, 3, 4, 5]  # int keys stay ints
+
+
+def test_flat_state_dict_is_a_plain_safetensors_file(tmp_path):
+    model = _model()
+    ft.save(model.state_dict(), tmp_path / "model.safetensors")
+    arrays = safetensors.numpy.load_file(tmp_path / "model.safetensors")
+    assert set(arrays) == set(model.state_dict())
+    np.testing.assert_array_equal(arrays["0.weight"], model[0].weight.detach().numpy())
+
+
+def test_resumed_training_matches_uninterrupted_training(tmp_path):
+    ft.manual_seed(0)
+    model = _model()
+    opt = ft.optim.Adam(model.parameters(), lr=0.01)
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    _train(model, opt, 4)
+    ft.save({"epoch": 4, "model_state_dict": model.state_dict(),
+             "optimizer_state_dict": opt.state_dict(), "loss": 0.5}, tmp_path / "ckpt.pt")
+    uninterrupted = _train(model, opt, 5)
+
+    resumed_model = _model()
+    resumed_model.load_state_dict(initial)  # different from the checkpoint: overwritten
+    resumed_opt = ft.optim.Adam(resumed_model.parameters(), lr=0.01)
+    checkpoint = ft.load(tmp_path / "ckpt.pt")
+    assert checkpoint["epoch"] == 4 and checkpoint["loss"] == 0.5
+    resumed_model.load_state_dict(checkpoint["model_state_dict"])
+    resumed_opt.load_state_dict(checkpoint["optimizer_state_dict"])
+    assert _train(resumed_model, resumed_opt, 5) == uninterrupted
+    for (name, a), b in zip(model.state_dict().items(), resumed_model.state_dict().values(),
+                            strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
+def test_binary_file_objects_round_trip():
+    buffer = io.BytesIO()
+    obj = {"step": 7, "name": "run", "values": [1.5, None, True], "t": ft.arange(4.0)}
+    ft.save(obj, buffer)
+    buffer.seek(0)
+    _assert_same_tree(obj, ft.load(buffer))
+
+
+def test_a_module_or_optimizer_is_refused_with_the_state_dict_way(tmp_path):
+    model = _model()
+    with pytest.raises(TypeError, match=r"cannot save a Sequential \(an nn.Module\) at the "
+                       r"top: .*save model.state_dict\(\)"):
+        ft.save(model, tmp_path / "model.pt")
+    opt = ft.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"cannot save a SGD \(an optimizer\) at "
+                       r"'opt': .*save optimizer.state_dict\(\)"):
+        ft.save({"model": model.state_dict(), "opt": opt}, tmp_path / "ckpt.pt")
+    with pytest.raises(TypeError, match=r"torch.save: cannot save a object at 'extra': .*"
+                       r"saves no pickled objects"):
+        ft.save({"extra": object()}, tmp_path / "ckpt.pt")
+    assert not list(tmp_path.iterdir())  # nothing written, not even a temporary file
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (print, ("unpickled!",))
+
+
+def test_a_pickle_is_refused_not_unpickled(tmp_path, capsys):
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps({"weight": _Exploit()}, protocol=2))
+    with pytest.raises(ValueError, match=r"evil.pt' is a pickle; refused: unpickling can "
+                       r"run arbitrary code"):
+        ft.load(path)
+    assert "unpickled!" not in capsys.readouterr().out
+
+
+def test_a_pytorch_zip_checkpoint_points_to_fnnet_interop(tmp_path, torch):
+    path = tmp_path / "torch.pt"
+    torch.save(torch.nn.Linear(2, 3).state_dict(), path)
+    with pytest.raises(ValueError, match=r"is a PyTorch checkpoint .*"
+                       r"fnnet.interop.read_state_dict\(path\)"):
+        ft.load(path)
+
+
+def test_other_files_and_missing_files(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    with pytest.raises(ValueError, match="notes.txt' is not a file written by torch.save"):
+        ft.load(path)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        ft.load(tmp_path / "missing.pt")
+
+
+def test_writes_are_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "model.pt"
+    ft.save({"w": ft.ones(3)}, path)
+    before = path.read_bytes()
+
+    def failing_save_file(tensors, filename, metadata=None):
+        with open(filename, "wb") as handle:
+            handle.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(safetensors.numpy, "save_file", failing_save_file)
+    with pytest.raises(OSError, match="disk full"):
+        ft.save({"w": ft.zeros(3)}, path)
+    assert path.read_bytes() == before  # the old file, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary left
+    with pytest.raises(OSError, match="disk full"):
+        ft.save({"w": ft.zeros(3)}, tmp_path / "new.pt")
+    assert not (tmp_path / "new.pt").exists()
