@@ -22,7 +22,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from fnnet.torch import _graph
+from fnnet.torch import _graph, _sharding
 from fnnet.torch._graph import RG, VAR, WRITEBACK, Tape
 
 CACHE_SIZE = 64
@@ -54,7 +54,8 @@ def compile_stats() -> dict[str, Any]:
         ``compiles`` (functions traced and compiled), ``entries`` (in the cache, at most
         ``CACHE_SIZE``), ``eager`` (whether flushes now run op by op), ``eager_runs``
         and ``log``: one dict per compile with ``reason`` (``"step"``, ``"value"`` or
-        ``"partial"``), ``nodes`` and ``changes``, the differences from the nearest
+        ``"partial"``), ``nodes``, ``devices`` (more than 1: run data-parallel, see
+        ``nn.DataParallel``) and ``changes``, the differences from the nearest
         previously compiled structure, e.g. ``"input 0 shape (64, 784) -> (16, 784)"``.
     """
     out = {k: (list(v) if k == "log" else v) for k, v in _stats.items()}
@@ -273,7 +274,9 @@ def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str) -
         _stats["eager_runs"] += 1
         return run
     summary = _summary(tp)
+    mesh = _sharding.mesh_of(tp.nodes)
     _stats["log"].append({"reason": reason, "nodes": len(tp.nodes),
+                          "devices": 1 if mesh is None else mesh.size,
                           "changes": _describe(summary, tp)})
     _history.append((key, summary))
     del _history[:-CACHE_SIZE]
@@ -288,7 +291,8 @@ def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str) -
             f"(see fnnet.torch.compile_stats()); from now on it runs op by op without jit",
             RuntimeWarning, stacklevel=4)
         return run
-    fn = jax.jit(run, donate_argnums=donate)
+    fn = jax.jit(run, donate_argnums=donate) if mesh is None else \
+        _sharding.compile_on_mesh(run, mesh, donate)
     _cache[key] = fn
     if len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)

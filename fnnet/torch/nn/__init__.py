@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnnet.torch.nn import functional, utils
+from fnnet.torch.nn import functional, parallel, utils
 from fnnet.torch.nn.modules import (
     AdaptiveAvgPool2d,
     AvgPool2d,
@@ -34,6 +34,7 @@ from fnnet.torch.nn.modules import (
     Softmax,
     Tanh,
 )
+from fnnet.torch.nn.parallel import DataParallel
 from fnnet.torch.nn.parameter import Parameter
 
 
