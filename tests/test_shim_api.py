@@ -53,6 +53,28 @@ def test_unsupported_names_raise_not_implemented(module, name, hint):
         getattr(module, name)
 
 
+@pytest.mark.parametrize("module, name", [
+    (ft, "fft"), (ft.nn, "LSTM"), (ft.nn.functional, "gelu"), (ft.optim, "LBFGS"),
+    (ft.nn.parallel, "DistributedDataParallel"),
+])
+def test_unsupported_names_are_also_attribute_errors(module, name):
+    assert not hasattr(module, name)
+    assert getattr(module, name, "default") == "default"
+
+
+def test_unknown_module_attributes_are_attribute_errors_as_torch(torch):
+    for layer in (ft.nn.Linear(2, 3), torch.nn.Linear(2, 3)):
+        assert not hasattr(layer, "foo")
+        assert getattr(layer, "foo", 7) == 7
+        with pytest.raises(AttributeError, match="^'Linear' object has no attribute 'foo'$"):
+            layer.foo  # noqa: B018
+    model = ft.nn.Sequential(ft.nn.Linear(2, 3))
+    assert not hasattr(model, "register_forward_hook")  # a known PyTorch feature ...
+    with pytest.raises(NotImplementedError, match="does not support "
+                       "Module.register_forward_hook; the step is recorded and compiled"):
+        model.register_forward_hook(print)  # ... explained when used
+
+
 def test_unsupported_tensor_method_and_argument():
     with pytest.raises(NotImplementedError, match="Tensor.stft"):
         getattr(ft.ones(3), "stft")  # noqa: B009

@@ -20,7 +20,8 @@ Differences from PyTorch worth knowing:
 - ``optimizer.step()`` frees the graph of every live tensor.
 - :func:`compile_stats` tells how often the cache hit and why each compile happened.
 
-Unsupported names raise ``NotImplementedError`` pointing to the functional API.
+Unsupported names raise ``NotImplementedError`` pointing to the functional API (also an
+``AttributeError``, so ``hasattr(torch, name)`` is False).
 """
 
 # ruff: noqa: F401 (re-exports, listed in __all__ below)
@@ -126,6 +127,7 @@ from fnnet.torch._functions import (
 from fnnet.torch._random import Generator, initial_seed, manual_seed
 from fnnet.torch.serialization import load, save
 from fnnet.torch.tensor import Size, Tensor
+from fnnet.torch.tensor import Unsupported as _Unsupported
 
 float = _dtypes.float32  # noqa: A001 - PyTorch's name
 int = _dtypes.int32  # noqa: A001
@@ -170,7 +172,7 @@ def set_num_threads(n: int) -> None:
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    raise NotImplementedError(
+    raise _Unsupported(  # also an AttributeError: hasattr() is False
         f"fnnet.torch does not support torch.{name}; use jax.numpy"
         f"{'.fft' if name == 'fft' else ''} / fnnet's functional API (fnnet.nn.functional, "
         f"fnnet.losses, fnnet.optim)")

@@ -36,12 +36,13 @@ from fnnet.torch.nn.modules import (
 )
 from fnnet.torch.nn.parallel import DataParallel
 from fnnet.torch.nn.parameter import Parameter
+from fnnet.torch.tensor import Unsupported as _Unsupported
 
 
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    raise NotImplementedError(
+    raise _Unsupported(  # also an AttributeError: hasattr() is False
         f"fnnet.torch does not support torch.nn.{name}; write the layer as an fnnet.nn "
         f"Module (pure init/apply) or compose the supported layers")
 

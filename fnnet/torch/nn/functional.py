@@ -14,6 +14,7 @@ from fnnet.nn import functional as fnf
 from fnnet.nn.functional.dropout import check_dropout_p
 from fnnet.torch import _graph, _random
 from fnnet.torch.tensor import Tensor, _op, _op_multi, _scalar_or_tensor
+from fnnet.torch.tensor import Unsupported as _Unsupported
 
 
 def _hashable(value: Any) -> Any:
@@ -222,6 +223,6 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    raise NotImplementedError(
+    raise _Unsupported(  # also an AttributeError: hasattr() is False
         f"fnnet.torch does not support torch.nn.functional.{name}; use "
         f"fnnet.nn.functional / fnnet.losses (pure jax functions) instead")

@@ -7,12 +7,13 @@ from typing import Any
 from fnnet.torch.optim import lr_scheduler
 from fnnet.torch.optim.optimizer import Optimizer
 from fnnet.torch.optim.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from fnnet.torch.tensor import Unsupported as _Unsupported
 
 
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    raise NotImplementedError(
+    raise _Unsupported(  # also an AttributeError: hasattr() is False
         f"fnnet.torch does not support torch.optim.{name}; use an optax transformation "
         f"with fnnet's functional training step (fnnet.train)")
 

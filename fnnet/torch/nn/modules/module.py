@@ -10,9 +10,26 @@ import jax.numpy as jnp
 
 from fnnet.torch import _graph
 from fnnet.torch.nn.parameter import Parameter
-from fnnet.torch.tensor import Tensor, _as_tensor
+from fnnet.torch.tensor import Tensor, Unsupported, _as_tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+_HOOKS = ("the step is recorded and compiled as a whole, so no hook runs inside it; call "
+          "the code in forward(), or take intermediate values from fnnet.nn's pure apply")
+#: PyTorch Module features fnnet.torch does not provide, and the fnnet way instead.
+_UNSUPPORTED = {
+    "register_forward_hook": _HOOKS,
+    "register_forward_pre_hook": _HOOKS,
+    "register_full_backward_hook": _HOOKS,
+    "register_full_backward_pre_hook": _HOOKS,
+    "register_backward_hook": _HOOKS,
+    "register_state_dict_pre_hook": _HOOKS,
+    "register_load_state_dict_post_hook": _HOOKS,
+    "half": "cast with module.to(torch.float16)",
+    "bfloat16": "cast with module.to(torch.bfloat16)",
+    "share_memory": "jax arrays are immutable and shared already",
+    "to_empty": "modules are created with values; load them with load_state_dict",
+}
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -96,6 +113,12 @@ class Module:
         object.__delattr__(self, name)
 
     def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: an unknown name is PyTorch's
+        # AttributeError (so hasattr() is False); a PyTorch feature fnnet.torch lacks is
+        # an Unsupported (a NotImplementedError that is also an AttributeError).
+        if name in _UNSUPPORTED:
+            raise Unsupported(f"fnnet.torch does not support Module.{name}; "
+                              f"{_UNSUPPORTED[name]}")
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
