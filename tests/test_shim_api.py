@@ -154,6 +154,19 @@ def test_shape_error_names_the_layer():
         conv(ft.zeros(2, 1, 8, 8))
 
 
+@pytest.mark.parametrize("value, kind", [
+    (np.ones((2, 3), np.float32), "numpy.ndarray"), ([[1.0, 2.0, 3.0]], "list"),
+])
+def test_layers_refuse_non_tensor_input_as_torch(torch, value, kind):
+    with pytest.raises(TypeError, match="must be Tensor"):
+        torch.nn.Linear(3, 2)(value)
+    with pytest.raises(TypeError, match=f"^Linear: input must be a Tensor, got {kind}; "
+                       r"convert it with torch.from_numpy\(x\) or torch.tensor\(x\)$"):
+        ft.nn.Sequential(ft.nn.Linear(3, 2), ft.nn.ReLU())(value)
+    with pytest.raises(TypeError, match=f"^ReLU: input must be a Tensor, got {kind}"):
+        ft.nn.ReLU()(value)
+
+
 def test_backward_errors(torch):
     with pytest.raises(RuntimeError, match="does not require grad"):
         ft.ones(3).sum().backward()

@@ -65,6 +65,13 @@ class Wrapped(Module):
         return spec
 
     def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            # PyTorch: "linear(): argument 'input' must be Tensor, not numpy.ndarray"
+            kind = type(input)
+            name = kind.__qualname__ if kind.__module__ == "builtins" else \
+                f"{kind.__module__}.{kind.__qualname__}"
+            raise TypeError(f"{type(self).__name__}: input must be a Tensor, got {name}; "
+                            "convert it with torch.from_numpy(x) or torch.tensor(x)")
         train = self.training
         d = self.__dict__
         inputs = [input]
