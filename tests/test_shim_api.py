@@ -167,6 +167,26 @@ def test_layers_refuse_non_tensor_input_as_torch(torch, value, kind):
         ft.nn.ReLU()(value)
 
 
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss", "CrossEntropyLoss"])
+@pytest.mark.parametrize("label, where", [(7, "got 7 at index 2"), (-1, "got -1 at index 2")])
+def test_out_of_range_labels_raise_index_error_as_torch(torch, loss, label, where):
+    x = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+    y = np.array([0, 2, label, 1])
+
+    def run(lib):
+        fn = getattr(lib.nn, loss)() if loss[0].isupper() else getattr(lib.nn.functional, loss)
+        return fn(lib.tensor(x), lib.tensor(y))
+
+    with pytest.raises(IndexError, match="out of bounds"):
+        run(torch)
+    name = "cross_entropy" if loss[0].isupper() else loss
+    with pytest.raises(IndexError, match=rf"^{name}: target: class labels must lie in "
+                       rf"\[0, 3\), {where}$"):
+        run(ft)
+    y[2] = -100  # the default ignore_index is allowed
+    assert run(ft).item() == pytest.approx(run(torch).item(), rel=1e-6)
+
+
 def test_backward_errors(torch):
     with pytest.raises(RuntimeError, match="does not require grad"):
         ft.ones(3).sum().backward()

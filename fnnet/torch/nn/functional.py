@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 import fnnet.losses as L
 from fnnet.nn import functional as fnf
 from fnnet.nn.functional.dropout import check_dropout_p
@@ -164,13 +166,35 @@ def _bce_logits(x, t, w, pw, reduction):
     return L.binary_cross_entropy_with_logits(x, t, w, reduction, pw)
 
 
+def _check_class_targets(who: str, input: Any, target: Any, ignore_index: int) -> None:
+    """PyTorch's "Target 7 is out of bounds" IndexError, for class labels whose values
+    are known now (a batch from the loader); recorded labels cannot be read before the
+    step runs, and an out-of-range one gives NaN there, as in fnnet.losses under jit."""
+    if not isinstance(target, Tensor) or target._cell.val is None or \
+            not isinstance(input, Tensor):
+        return
+    shape = input._cell.aval[0]
+    if not shape or not np.issubdtype(target._cell.aval[1], np.integer):
+        return
+    labels = np.asarray(target._cell.val)
+    classes = shape[1] if len(shape) > 1 else shape[0]
+    # the common case in one reduction (~2 us): as unsigned, negatives are out of range
+    if labels.size == 0 or labels.view(labels.dtype.str.replace("i", "u")).max() < classes:
+        return
+    try:
+        L.check_labels(labels, classes, ignore_index=ignore_index)
+    except ValueError as error:
+        raise IndexError(f"{who}: {error}") from None
+
+
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.cross_entropy``."""
     _legacy("cross_entropy", size_average=size_average, reduce=reduce)
-    return _op(_ce, (ignore_index, reduction, float(label_smoothing)), input,
-               _scalar_or_tensor(target), weight)
+    target = _scalar_or_tensor(target)
+    _check_class_targets("cross_entropy", input, target, ignore_index)
+    return _op(_ce, (ignore_index, reduction, float(label_smoothing)), input, target, weight)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -178,7 +202,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.nll_loss``."""
     _legacy("nll_loss", size_average=size_average, reduce=reduce)
-    return _op(_nll, (ignore_index, reduction), input, _scalar_or_tensor(target), weight)
+    target = _scalar_or_tensor(target)
+    _check_class_targets("nll_loss", input, target, ignore_index)
+    return _op(_nll, (ignore_index, reduction), input, target, weight)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
