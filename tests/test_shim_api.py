@@ -187,6 +187,34 @@ def test_out_of_range_labels_raise_index_error_as_torch(torch, loss, label, wher
     assert run(ft).item() == pytest.approx(run(torch).item(), rel=1e-6)
 
 
+@pytest.mark.parametrize("max_norm, norm_type", [(0.5, 2.0), (0.5, 1.0), (0.5, float("inf")),
+                                                 (100.0, 2.0), (float("inf"), 2.0)])
+def test_clip_grad_norm_matches_torch(torch, max_norm, norm_type):
+    x = np.linspace(-2, 2, 12, dtype=np.float32).reshape(4, 3)
+    results = []
+    for lib in (torch, ft):
+        lib.manual_seed(0)
+        layer = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor([[0.5, -1.0, 2.0], [0.3, 0.2, -0.1]]))
+            layer.bias.copy_(lib.tensor([0.1, -0.2]))
+        (layer(lib.tensor(x)) ** 2).sum().backward()
+        norm = lib.nn.utils.clip_grad_norm_(layer.parameters(), max_norm, norm_type)
+        results.append([float(norm), layer.weight.grad.numpy(), layer.bias.grad.numpy()])
+    (want_norm, *want), (got_norm, *got) = results
+    assert got_norm == pytest.approx(want_norm, rel=1e-6)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_clip_grad_norm_refuses_a_bad_max_norm():
+    layer = ft.nn.Linear(3, 2)
+    layer(ft.ones(1, 3)).sum().backward()
+    with pytest.raises(ValueError, match="clip_grad_norm_: max_norm must be a positive "
+                       "finite number, got -1.0"):
+        ft.nn.utils.clip_grad_norm_(layer.parameters(), -1.0)
+
+
 def test_backward_errors(torch):
     with pytest.raises(RuntimeError, match="does not require grad"):
         ft.ones(3).sum().backward()

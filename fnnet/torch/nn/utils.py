@@ -2,39 +2,32 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 import jax.numpy as jnp
 
+from fnnet.optim.clip import clip_grad_norm, total_norm
 from fnnet.torch import _graph
 from fnnet.torch.tensor import Tensor, _op_multi, _wrap_value
 
 
-def clip_grad_norm(grads: list, max_norm: float, norm_type: float) -> tuple:
-    """Pure: ``(total_norm, *clipped grads)`` with PyTorch's rule.
-
-    ``total_norm`` is the ``norm_type``-norm of all gradients together; each gradient is
-    scaled by ``min(1, max_norm / (total_norm + 1e-6))``.
-    """
-    if norm_type == float("inf"):
-        total = jnp.max(jnp.stack([jnp.max(jnp.abs(g)) for g in grads]))
-    else:
-        total = jnp.sum(jnp.stack([jnp.sum(jnp.abs(g) ** norm_type) for g in grads])) ** (
-            1.0 / norm_type)
-    # torch.nn.utils.clip_grad_norm_: clip_coef = max_norm / (total_norm + 1e-6), clamped
-    coef = jnp.minimum(max_norm / (total + 1e-6), 1.0)
-    return (total, *(g * coef.astype(g.dtype) for g in grads))
-
-
 def _clip_op(*args: Any) -> tuple:
+    """Pure: ``(total_norm, *clipped grads)``, by :func:`fnnet.optim.clip_grad_norm`."""
     *grads, max_norm, norm_type = args
-    return clip_grad_norm(grads, max_norm, norm_type)
+    if max_norm == math.inf:  # PyTorch's idiom for reading the norm: nothing is scaled
+        return (total_norm(grads, norm_type), *grads)
+    clipped, norm = clip_grad_norm(grads, max_norm, norm_type)
+    return (norm, *clipped)
 
 
 def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False, foreach: Any = None) -> Tensor:
     """Scales the gradients in place so their total norm is at most ``max_norm``.
+
+    The arithmetic is :func:`fnnet.optim.clip_grad_norm` (PyTorch's rule, the norm of
+    the per-tensor norms); ``max_norm=inf`` only computes the norm.
 
     Returns:
         The total norm before clipping (a lazy scalar tensor).
