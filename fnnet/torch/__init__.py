@@ -19,6 +19,11 @@ Differences from PyTorch worth knowing:
   reproducible. Devices are ignored: ``.to("cuda")`` is a no-op and jax places arrays.
 - ``optimizer.step()`` frees the graph of every live tensor.
 - :func:`compile_stats` tells how often the cache hit and why each compile happened.
+- ``torch.save``/``torch.load`` write and read safetensors files (state dicts and
+  dicts of them with plain values), never pickles; PyTorch's own ``.pt`` files are read
+  with ``fnnet.interop.read_state_dict``.
+- ``nn.DataParallel`` splits the batch over the local devices inside the compiled step;
+  BatchNorm uses the whole batch's statistics (as on one device).
 
 Unsupported names raise ``NotImplementedError`` pointing to the functional API (also an
 ``AttributeError``, so ``hasattr(torch, name)`` is False).
