@@ -193,7 +193,8 @@ def wait_for(condition, seconds=10.0):
         time.sleep(0.005)
 
 
-def test_prefetch_depth():
+@pytest.mark.parametrize("thread", [True, False])
+def test_prefetch_depth(thread):
     pulled = []
 
     def produce():
@@ -201,7 +202,7 @@ def test_prefetch_depth():
             pulled.append(i)
             yield np.full((2,), i)
 
-    it = data.prefetch_to_device(produce(), size=2)
+    it = data.prefetch_to_device(produce(), size=2, thread=thread)
     for i in range(6):
         batch = next(it)
         assert isinstance(batch, jax.Array) and int(batch[0]) == i  # in order
@@ -212,6 +213,27 @@ def test_prefetch_depth():
     assert next(it, None) is None
     with pytest.raises(ValueError, match="size must be at least 1, got 0"):
         data.prefetch_to_device(iter([]), size=0)
+
+
+@pytest.mark.parametrize("thread", [True, False])
+def test_prefetched_batches_are_copies(thread):
+    host = [np.full((3, 4), i, np.float32) for i in range(4)]
+    on_device = list(data.prefetch_to_device(iter(host), size=2, thread=thread))
+    for batch in host:
+        batch += 100  # a reused host buffer must not show through
+    assert [float(b[0, 0]) for b in on_device] == [0.0, 1.0, 2.0, 3.0]
+    assert all(isinstance(b, jax.Array) and b.dtype == jnp.float32 for b in on_device)
+
+
+def test_loader_gives_the_same_batches_with_or_without_a_thread():
+    images, labels = make_data(23)
+    in_memory = data.DataLoader((images, labels), 5, seed=3)  # read in the calling thread
+    threaded = data.DataLoader((images, labels), 5, seed=3, transform=lambda x, y: (x, y))
+    host = data.DataLoader((images, labels), 5, seed=3, prefetch=0)
+    for a, b, c in zip(in_memory.epoch(1), threaded.epoch(1), host.epoch(1), strict=True):
+        for u, v, w in zip(a, b, c, strict=True):
+            np.testing.assert_array_equal(np.asarray(u), w)
+            np.testing.assert_array_equal(np.asarray(v), w)
 
 
 def test_prefetch_raises_reader_errors_and_stops_when_abandoned():
