@@ -386,3 +386,36 @@ def test_safetensors_file_objects_and_bad_paths(tmp_path):
     with pytest.raises(TypeError, match="f must be a file path or a binary file, got "
                                         "NoneType"):
         load_safetensors(None)
+
+
+def test_safetensors_every_dtype_and_files_written_by_torch(tmp_path, torch):
+    import ml_dtypes
+
+    arrays = {name: np.arange(6).reshape(2, 3).astype(dtype) for name, dtype in [
+        ("bf16", ml_dtypes.bfloat16), ("f16", np.float16), ("f32", np.float32),
+        ("f64", np.float64), ("i8", np.int8), ("i32", np.int32), ("i64", np.int64),
+        ("u8", np.uint8), ("bool", np.bool_)]}
+    arrays["empty"] = np.zeros((0, 4), np.float32)
+    save_safetensors(arrays, tmp_path / "all.safetensors")
+    loaded = load_safetensors(tmp_path / "all.safetensors")
+    for name, array in arrays.items():
+        assert loaded[name].dtype == array.dtype and loaded[name].shape == array.shape
+        np.testing.assert_array_equal(loaded[name], array)
+    from safetensors.torch import save_file
+
+    weights = torch.randn(3, 2).to(torch.bfloat16)
+    save_file({"w": weights}, tmp_path / "torch.safetensors")
+    w = load_safetensors(tmp_path / "torch.safetensors")["w"]
+    np.testing.assert_array_equal(w.astype(np.float32), weights.float().numpy())
+
+
+def test_safetensors_truncated_file(tmp_path):
+    path = tmp_path / "model.safetensors"
+    save_safetensors({"w": np.ones((4, 4), np.float32)}, path)
+    data = path.read_bytes()
+    path.write_bytes(data[:-8])
+    with pytest.raises(ValueError, match=r"tensor 'w': offsets 0\.\.64 do not hold"):
+        load_safetensors(path)
+    path.write_bytes(data[:20])
+    with pytest.raises(ValueError, match="header length .* exceeds the file"):
+        load_safetensors(path)

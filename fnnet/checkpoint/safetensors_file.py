@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
+import ml_dtypes
 import numpy as np
 
 _LAYOUT = "fnnet.layout"  # metadata entry holding the JSON skeleton of the object
@@ -120,10 +121,37 @@ def save_safetensors(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
         raise
 
 
-def _metadata(data: bytes) -> dict[str, str]:
-    """The ``__metadata__`` of a safetensors file's header (8-byte length, then JSON)."""
+_DTYPES = {"BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "U16": np.uint16,
+           "I16": np.int16, "U32": np.uint32, "I32": np.int32, "U64": np.uint64,
+           "I64": np.int64, "F16": np.float16, "BF16": ml_dtypes.bfloat16,
+           "F32": np.float32, "F64": np.float64}
+
+
+def _read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The tensors and ``__metadata__`` of a safetensors file (8-byte header length,
+    a JSON header, raw little-endian bytes); bfloat16 included, which the
+    ``safetensors.numpy`` reader lacks. Raises ValueError on anything malformed."""
+    if len(data) < 8:
+        raise ValueError(f"{len(data)} bytes, shorter than the 8-byte header length")
     size = int.from_bytes(data[:8], "little")
-    return json.loads(data[8:8 + size]).get("__metadata__") or {}
+    if size > len(data) - 8:
+        raise ValueError(f"header length {size} exceeds the file")
+    header = json.loads(data[8:8 + size])
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a JSON object")
+    metadata = header.pop("__metadata__", None) or {}
+    body = memoryview(data)[8 + size:]
+    tensors = {}
+    for name, info in header.items():
+        dtype = np.dtype(_DTYPES[info["dtype"]])
+        start, end = info["data_offsets"]
+        count = int(np.prod(info["shape"], dtype=np.int64))
+        if not 0 <= start <= end <= len(body) or end - start != count * dtype.itemsize:
+            raise ValueError(f"tensor {name!r}: offsets {start}..{end} do not hold "
+                             f"{info['shape']} {info['dtype']} within the file")
+        flat = np.frombuffer(body[start:end], dtype.newbyteorder("<"), count)
+        tensors[name] = flat.astype(dtype).reshape(info["shape"])  # a copy, native order
+    return tensors, metadata
 
 
 def load_safetensors(f: str | os.PathLike | BinaryIO) -> Any:
@@ -143,8 +171,6 @@ def load_safetensors(f: str | os.PathLike | BinaryIO) -> Any:
 
     PyTorch equivalent: ``torch.load(f, weights_only=True)``.
     """
-    from safetensors.numpy import load
-
     if callable(getattr(f, "read", None)):
         data, name = f.read(), getattr(f, "name", "the file")
     elif isinstance(f, (str, os.PathLike)):
@@ -155,9 +181,8 @@ def load_safetensors(f: str | os.PathLike | BinaryIO) -> Any:
         raise TypeError(f"load_safetensors: f must be a file path or a binary file, got "
                         f"{type(f).__name__}")
     try:
-        tensors = load(data)
-        metadata = _metadata(data)
-    except Exception as error:  # safetensors' own error type, or a header that is no JSON
+        tensors, metadata = _read(data)
+    except Exception as error:  # malformed: a short file, a header that is no JSON, ...
         raise ValueError(f"load_safetensors: {name!r} is not a safetensors file "
                          f"({type(error).__name__}: {error})") from error
     if _LAYOUT not in metadata:
