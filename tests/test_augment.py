@@ -9,9 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import assert_close
 
 from fnnet.data import augment
-from helpers import assert_close
 
 
 def batch(key, shape=(16, 3, 8, 8)):

@@ -124,6 +124,15 @@ def test_device_ids_pick_the_devices():
         nn.DataParallel(_mlp(), device_ids=3)
 
 
+def test_a_dropped_data_parallel_output_does_not_make_later_steps_parallel():
+    out = nn.DataParallel(_mlp(), device_ids=[0, 1])(ft.randn(6, 1, 8, 8))
+    out.sum().item()  # carries the split graph into the next tape
+    del out
+    ft.reset_compile_stats()
+    _train(_mlp, data_parallel=False, steps=2)
+    assert {entry["devices"] for entry in ft.compile_stats()["log"]} == {1}
+
+
 def test_bad_arguments():
     with pytest.raises(TypeError, match="DataParallel: module must be an nn.Module, got "
                        "function"):

@@ -135,7 +135,7 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool | None = None
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[0] has a shape of {tuple(gradient.shape)} "
                 f"and output[0] has a shape of {tuple(tensor.shape)}.")
-    tp = _graph.tape
+    tp = _graph.recording_tape()
     cell = tensor._cell
     if cell.tape is not tp:
         if tensor._kind == RG:

@@ -379,6 +379,7 @@ def _carry(tp: Tape, order: list[int]) -> None:
             cell.ref = slot_map[cell.ref]
             cell.tape = cell.listed = new
             new.cells.append(ref)
+    new.carried = list(new.cells)
 
 
 def flush(reason: str = "value", *, force: bool = True) -> bool:

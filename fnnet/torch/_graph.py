@@ -85,6 +85,9 @@ class Tape:
         self.rng_slot = -1
         self.rng_input: Any = None
         self.draws = 0
+        # cells carried over from the previous tape by a flush (see _compiler._carry),
+        # while nothing new has been recorded on top of their graph
+        self.carried: list[weakref.ref] | None = None
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -108,6 +111,19 @@ def new_tape() -> Tape:
     global tape
     tape = Tape()
     return tape
+
+
+def recording_tape() -> Tape:
+    """The tape to record on: a fresh one if the current tape holds only a carried graph
+    whose tensors have all died (a model output printed outside ``no_grad`` and then
+    dropped), so that dead work never enters, or changes the structure of, the next
+    compiled step."""
+    tp = tape
+    if tp.carried is not None:
+        if not any(ref() is not None for ref in tp.carried):
+            return new_tape()
+        tp.carried = None  # live: new work builds on the carried graph from now on
+    return tp
 
 
 _WEAK = {float: np.dtype("float32"), int: np.dtype("int32"), bool: np.dtype("bool")}
@@ -166,7 +182,7 @@ def cell_source(tp: Tape, cell: Cell) -> int:
 
 def sources(values: Sequence[Any], avals: tuple, owner: Any = None) -> int:
     """Adds several concrete inputs as one node; returns the first slot."""
-    tp = tape
+    tp = recording_tape()
     slot = len(tp.avals)
     desc = (None, avals)
     key = (tp.state, desc)
@@ -191,7 +207,7 @@ class _Input:
 
 def rng_input() -> _Input:
     """The current tape's PRNG key as a record() input (fed from the global key)."""
-    tp = tape
+    tp = recording_tape()
     if tp.rng_slot < 0:
         from fnnet.torch import _random
 
@@ -249,7 +265,7 @@ def record(op: Callable[..., Any], static: tuple, inputs: Sequence[Any],
     Returns:
         ``(first output slot, output avals, rg)``.
     """
-    tp = tape
+    tp = recording_tape()
     ins = []
     rg = False
     for t in inputs:
@@ -293,7 +309,7 @@ def record_refs(op: Callable[..., Any], static: tuple, ins: tuple, rg: bool = Fa
     Returns:
         ``(first output slot, output avals)``.
     """
-    tp = tape
+    tp = recording_tape()
     desc = (op, static, ins, rg)
     key = (tp.state, desc)
     hit = _TRIE.get(key)

@@ -157,7 +157,7 @@ class Optimizer:
         if closure is not None:
             with _graph_enabled():
                 loss = closure()
-        tp = _graph.tape
+        tp = _graph.recording_tape()
         params, grads, leaves, groups, pending, lrs = [], [], [], [], [], []
         for index, group in enumerate(self.param_groups):
             treedefs = []
