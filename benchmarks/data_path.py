@@ -6,8 +6,8 @@ epoch's wall time spent outside the compiled step:
 
 - ``resident``: every batch already on the device before the epoch starts; the epoch
   is the compiled steps alone (the baseline);
-- ``DataLoader``: host shuffling and batching, with the next 2 batches sent to the
-  device (``jax.device_put``) while the current step runs;
+- ``DataLoader``: host shuffling and batching, the next 2 batches copied to the
+  device ahead of the step that needs them (see ``fnnet.data.prefetch_to_device``);
 - ``DeviceDataset``: the whole set on the device once, each step gathering its batch
   by index inside the compiled step (the gather is counted as data-path time).
 
