@@ -181,3 +181,16 @@ def test_wrong_input_shape_names_the_layer(key):
     with pytest.raises(ValueError, match=r"fc1.*Linear\(in_features=400.*256"):
         # 28x28 input without padding: conv/pool leave 16x4x4 = 256 features.
         model.apply(params, state, jnp.zeros((2, 1, 28, 28)))
+
+
+def test_plot_history_writes_a_png_and_refuses_an_empty_history(tmp_path):
+    from fnnet.train.plot import plot_history
+
+    history = {"loss": [1.0, 0.5, 0.25], "accuracy": [0.5, 0.7, 0.9],
+               "eval_loss": [1.1, 0.6, 0.4], "eval_accuracy": [0.4, 0.6, 0.8]}
+    path = plot_history(history, tmp_path / "runs" / "curves.png")
+    assert path == tmp_path / "runs" / "curves.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+    assert sorted(p.name for p in path.parent.iterdir()) == ["curves.png"]  # no temp left
+    with pytest.raises(ValueError, match="plot_history: history has no 'loss' values"):
+        plot_history({"loss": []}, tmp_path / "empty.png")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fnnet.compare.runner import LABELS, Comparison
+from fnnet.train.plot import save_figure
 
 # Deterministic examples must agree to this (relative loss per epoch, largest |dparam|).
 AGREEMENT = 1e-4
@@ -170,9 +171,4 @@ def plot_losses(comparisons: Sequence[Comparison], path: str | os.PathLike) -> p
         axis.set_visible(False)
     fig.suptitle("PyTorch vs fnnet vs fnnet.torch: same initial weights, same batches",
                  fontsize=11)
-    fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return save_figure(fig, path)

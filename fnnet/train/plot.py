@@ -42,6 +42,13 @@ def plot_history(history: dict[str, list[float]], path: str | os.PathLike,
         axis.legend()
     left.set_yscale("log")
     fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path: pathlib.Path) -> pathlib.Path:
+    """Writes ``fig`` as a PNG atomically (a reader never sees half a file), closes it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=100)
