@@ -335,6 +335,16 @@ def test_a_dropped_output_leaves_nothing_in_the_next_step():
     assert stats["compiles"] == 1 and stats["hits"] == 2, stats["log"]
 
 
+def test_a_flush_of_only_dead_carried_work_runs_nothing():
+    layer = ft.nn.Linear(4, 3)
+    out = layer(ft.ones(8, 4))
+    out.sum().item()  # carries out's graph
+    del out
+    ft.reset_compile_stats()
+    _compiler.flush()
+    assert ft.compile_stats()["compiles"] == 0 and not ft._graph.tape.nodes
+
+
 def test_loss_read_before_backward(torch):
     results = []
     for t in (torch, ft):

@@ -391,7 +391,7 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     graph holds a backward or an optimizer update), ``force`` frees them, as
     ``optimizer.step()`` does; without ``force`` nothing happens and False is returned.
     """
-    tp = _graph.tape
+    tp = _graph.recording_tape()  # a carried graph whose tensors all died: nothing to run
     if not tp.nodes:
         return True
     cells, slots = _live_cells(tp)
@@ -449,6 +449,6 @@ def materialize(cell: Any) -> Any:
 
 def maybe_flush() -> None:
     """Flushes if the tape holds work and nothing live still needs its graph."""
-    tp = _graph.tape
+    tp = _graph.recording_tape()
     if tp.nodes and can_flush(tp):
         flush("value")
