@@ -180,7 +180,10 @@ def test_dataloader_reads_a_random_access_source_by_batch():
     loader = data.DataLoader(source, 6, seed=1, prefetch=2)
     iterator = iter(loader)
     x, y = next(iterator)
-    assert len(source.reads) == 3  # the batch in hand and two more in flight
+    # the batch in hand and two more read ahead by the prefetch thread (in its own time)
+    wait_for(lambda: len(source.reads) >= 3)
+    time.sleep(0.02)  # a reader running further ahead would show here
+    assert len(source.reads) == 3
     np.testing.assert_array_equal(x, source.images[np.asarray(y)])
     rest = list(iterator)
     assert len(source.reads) == 4 and len(rest) == 3
@@ -246,11 +249,16 @@ def test_prefetch_raises_reader_errors_and_stops_when_abandoned():
     with pytest.raises(OSError, match="disk gone"):
         next(it)
 
+    def readers():
+        return {t for t in threading.enumerate() if t.name == "fnnet-prefetch"}
+
+    before = readers()  # other tests' iterators may still be alive in this process
     it = data.prefetch_to_device((np.zeros(2) for _ in range(100)), size=2)
     next(it)
+    (reader,) = readers() - before
     it.close()  # the caller stops early: the reading thread ends
-    wait_for(lambda: not any(t.name == "fnnet-prefetch" for t in threading.enumerate()))
-    assert not any(t.name == "fnnet-prefetch" for t in threading.enumerate())
+    reader.join(timeout=10)
+    assert not reader.is_alive()
 
 
 def test_device_dataset_gathers_inside_jit():
