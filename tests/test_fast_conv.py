@@ -131,6 +131,9 @@ def test_choose_plan_for_lenet_and_resnet_layers():
         "xla", "xla", "tapdot")
     assert _conv_cpu.choose_plan((128, 64, 32, 32), (128, 64, 1, 1), (16, 16), 4) == (
         "gemm", "gemm", "gemm")
+    # LeNet's conv1 at batch 1000 (inference): 78 MB of patches, so XLA's convolution
+    assert _conv_cpu.choose_plan((1000, 1, 32, 32), (6, 1, 5, 5), (28, 28), 4) == (
+        "xla", "xla", "tapdot")
 
 
 def test_materialize_keeps_values_nan_and_empty():

@@ -39,7 +39,8 @@ FORWARD = ("xla", "taps", "gemm")
 INPUT_GRAD = ("xla", "gemm")
 WEIGHT_GRAD = ("xla", "gemm", "tapdot")
 
-# Patches up to this size are built whole for the weight gradient; larger ones tap by tap.
+# Patches up to this size are built whole (im2col); larger ones make the weight gradient
+# go tap by tap and the forward pass and input gradient XLA's.
 GEMM_PATCH_BYTES = 16 * 2**20
 # Up to this many products per output pixel (C/g * kH * kW) im2col beats XLA's forward
 # convolution and input gradient; wider layers use XLA's.
@@ -51,22 +52,25 @@ def choose_plan(x_shape: tuple[int, ...], w_shape: tuple[int, ...], out_hw: Pair
     """The formulation of (forward, input gradient, weight gradient) for these shapes.
 
     Measured on a 2-core x86 CPU (LeNet-5 and ResNet-18 layers): im2col (``gemm``) for
-    1x1 kernels and small reductions (its patches then serve the forward pass and the
-    weight gradient alike: XLA computes them once), ``taps`` for depthwise convolutions,
+    1x1 kernels and for small reductions with patches of at most ``GEMM_PATCH_BYTES``
+    (its patches then serve the forward pass and the weight gradient alike: XLA computes
+    them once), ``taps`` for depthwise convolutions,
     XLA's convolution otherwise; the weight gradient never by XLA's convolution.
     """
     n = x_shape[0]
     _, in_per_group, kh, kw = w_shape
     groups = x_shape[1] // in_per_group
     reduction = in_per_group * kh * kw
-    small = kh * kw == 1 or reduction <= SMALL_REDUCTION
+    patch_bytes = groups * reduction * n * out_hw[0] * out_hw[1] * itemsize
+    # im2col pays while its patches are small; past that (LeNet's conv1 at batch 1000
+    # has 78 MB of them) XLA's convolution is faster: 65 vs 83 ms for LeNet-5 inference
+    small = kh * kw == 1 or (reduction <= SMALL_REDUCTION and patch_bytes <= GEMM_PATCH_BYTES)
     if in_per_group == 1 and groups > 1 and kh * kw > 1:
         # Depthwise: im2col would be G tiny products; the taps loop is one pass.
         forward = "taps"
     else:
         forward = "gemm" if small else "xla"
     input_grad = "gemm" if small else "xla"
-    patch_bytes = groups * reduction * n * out_hw[0] * out_hw[1] * itemsize
     weight_grad = "gemm" if kh * kw == 1 or patch_bytes <= GEMM_PATCH_BYTES else "tapdot"
     return forward, input_grad, weight_grad
 
