@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import pathlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def plot_history(history: dict[str, list[float]], path: str | os.PathLike,
@@ -45,8 +49,16 @@ def plot_history(history: dict[str, list[float]], path: str | os.PathLike,
     return save_figure(fig, path)
 
 
-def save_figure(fig, path: pathlib.Path) -> pathlib.Path:
-    """Writes ``fig`` as a PNG atomically (a reader never sees half a file), closes it."""
+def save_figure(fig: Figure, path: pathlib.Path) -> pathlib.Path:
+    """Writes ``fig`` as a PNG atomically (a reader never sees half a file) and closes it.
+
+    Args:
+        fig: a finished matplotlib figure.
+        path: the PNG to write; its folder must exist.
+
+    Returns:
+        ``path``.
+    """
     import matplotlib.pyplot as plt
 
     fig.tight_layout()
