@@ -128,6 +128,31 @@ def test_restore_names_what_does_not_match(tmp_path):
         restore_checkpoint(tmp_path, {"params": {}})
 
 
+def test_a_reader_lists_again_when_a_writer_removes_a_checkpoint(tmp_path, monkeypatch):
+    import orbax.checkpoint as ocp
+
+    _, _, state = _trained_state()
+    with Checkpointer(tmp_path / "ckpt") as writer:
+        writer.save(state)
+    real = ocp.CheckpointManager
+    calls = []
+
+    def racing(*args, **kwargs):
+        calls.append(kwargs["options"].create)
+        if len(calls) == 1:  # the writer's keep= removed a step while it was listed
+            raise FileNotFoundError(str(tmp_path / "ckpt" / "1"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ocp, "CheckpointManager", racing)
+    with Checkpointer(tmp_path / "ckpt", read_only=True) as reader:
+        assert reader.latest_step() == 3
+    assert calls == [False, False]
+    calls.clear()
+    with pytest.raises(FileNotFoundError):  # a writer's own folder vanishing is an error
+        Checkpointer(tmp_path / "ckpt")
+    assert calls == [True]
+
+
 def test_an_interrupted_save_is_never_latest(tmp_path):
     """What a save killed before its rename leaves: a temporary folder, ignored."""
     _, _, state = _trained_state()

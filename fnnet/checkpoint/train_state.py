@@ -22,6 +22,9 @@ from fnnet.train.state import TrainState
 
 _STATE = "state"
 _META = "meta"
+#: times a read-only Checkpointer lists the folder again when a writer removes a
+#: checkpoint under it
+READ_ATTEMPTS = 5
 
 
 class CheckpointError(ValueError):
@@ -102,8 +105,16 @@ class Checkpointer:
             cleanup_tmp_directories=not self.read_only,
         )
         handlers = {_STATE: ocp.StandardCheckpointHandler(), _META: ocp.JsonCheckpointHandler()}
-        self._manager = ocp.CheckpointManager(self.directory, options=options,
-                                              item_handlers=handlers)
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                self._manager = ocp.CheckpointManager(self.directory, options=options,
+                                                      item_handlers=handlers)
+                break
+            except FileNotFoundError:
+                # A run writing here removed its oldest checkpoint (``keep``) while this
+                # reader listed them: list again.
+                if not self.read_only or attempt == READ_ATTEMPTS - 1:
+                    raise
 
     def all_steps(self) -> list[int]:
         """The steps of the complete checkpoints, ascending."""
