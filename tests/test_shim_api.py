@@ -436,6 +436,31 @@ def test_graph_is_freed_by_step():
         out.backward()
 
 
+
+def test_a_step_updates_parameters_in_their_own_buffers():
+    # jax gives each donated input's buffer to the first output of its shape: the step
+    # must list each parameter's new value before the gradients (of the same shapes),
+    # or XLA copies every weight each step to keep reading it.
+    net = ft.nn.Sequential(ft.nn.Linear(8, 4), ft.nn.ReLU(), ft.nn.Linear(4, 4))
+    opt = ft.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    x, y = ft.randn(5, 8), ft.tensor([0, 1, 2, 3, 0])
+
+    def step():
+        opt.zero_grad()
+        ft.nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+
+    step()
+    step()  # the momentum buffers now exist and come in donated too
+    params = list(net.parameters())
+    before = [p.data._cell.val.unsafe_buffer_pointer() for p in params]
+    momenta = [opt.state[p]["momentum_buffer"]._cell.val.unsafe_buffer_pointer()
+               for p in params]
+    step()
+    assert [p.data._cell.val.unsafe_buffer_pointer() for p in params] == before
+    assert [opt.state[p]["momentum_buffer"]._cell.val.unsafe_buffer_pointer()
+            for p in params] == momenta
+
 # -- modules and state dicts ----------------------------------------------------------
 
 

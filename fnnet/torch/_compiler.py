@@ -382,6 +382,28 @@ def _carry(tp: Tape, order: list[int]) -> None:
     new.carried = list(new.cells)
 
 
+def _donors_first(tp: Tape, cells: list, donate: tuple) -> tuple[list, int]:
+    """``cells`` reordered so that those replacing a donated input (a parameter's new
+    value) come first, in the inputs' order, and how many do.
+
+    jax aliases each donated input to the first unclaimed output of its shape and dtype.
+    Listed first (with the optimizer's writebacks right after them), each new value takes
+    its own input's buffer; a gradient listed before its parameter's new value would
+    take the parameter's buffer instead, and XLA would copy the parameter to keep
+    reading it (a copy of every weight, every step).
+    """
+    live = {id(c) for c in cells}
+    donors = []
+    for i in donate:
+        own = tp.src_owner[i]
+        if own is not WRITEBACK and id(own) in live:
+            donors.append(own)
+            live.discard(id(own))
+    if not donors:
+        return cells, 0
+    return donors + [c for c in cells if id(c) in live], len(donors)
+
+
 def flush(reason: str = "value", *, force: bool = True) -> bool:
     """Computes every live value of the current tape in one call and starts a new tape.
 
@@ -394,7 +416,7 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     tp = _graph.recording_tape()  # a carried graph whose tensors all died: nothing to run
     if not tp.nodes:
         return True
-    cells, slots = _live_cells(tp)
+    cells, _ = _live_cells(tp)
     kept = _kept(tp, cells)
     plan = _retention(tp, kept) if kept else None
     if kept and plan is None and not force:
@@ -404,9 +426,6 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
 
         first, _ = _graph.record_refs(_random.advance, (), (tp.rng_slot * 4,))
         tp.writebacks.append((_random.state, first, 1))
-    for _, first, n in tp.writebacks:
-        slots.extend(range(first, first + n))
-    wanted = tuple(slots)
     carried = plan[1] if plan else ()
     donate = tuple(
         i for i, (slot, own) in enumerate(zip(tp.src_slots, tp.src_owner, strict=True))
@@ -414,12 +433,17 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
                                  and (own.tape is not tp or own.ref != slot)))
         and slot not in carried
     ) if DONATE else ()
+    cells, n_donors = _donors_first(tp, cells, donate)
+    written = [s for _, first, n in tp.writebacks for s in range(first, first + n)]
+    slots = [c.ref for c in cells]
+    wanted = tuple(slots[:n_donors] + written + slots[n_donors:])
     key = (tp.state, wanted, donate)
     fn = _compiled(key, tp, wanted, donate, reason)
     values = fn(*tp.srcs)
-    for cell, value in zip(cells, values, strict=False):
+    cell_values = values[:n_donors] + values[n_donors + len(written):]
+    for cell, value in zip(cells, cell_values, strict=True):
         cell.val = value
-    i = len(cells)
+    i = n_donors
     for holder, _, n in tp.writebacks:
         holder.write(values[i:i + n])
         i += n
