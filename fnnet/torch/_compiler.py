@@ -24,6 +24,7 @@ import jax.numpy as jnp
 
 from fnnet.torch import _graph, _sharding
 from fnnet.torch._graph import RG, VAR, WRITEBACK, Tape
+from fnnet.train.step import XLA_OPTIONS
 
 CACHE_SIZE = 64
 #: donate replaced parameters and optimizer state to the compiled step (buffer reuse).
@@ -291,8 +292,8 @@ def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str) -
             f"(see fnnet.torch.compile_stats()); from now on it runs op by op without jit",
             RuntimeWarning, stacklevel=4)
         return run
-    fn = jax.jit(run, donate_argnums=donate) if mesh is None else \
-        _sharding.compile_on_mesh(run, mesh, donate)
+    fn = jax.jit(run, donate_argnums=donate, compiler_options=XLA_OPTIONS) \
+        if mesh is None else _sharding.compile_on_mesh(run, mesh, donate, XLA_OPTIONS)
     _cache[key] = fn
     if len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)

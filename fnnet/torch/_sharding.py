@@ -35,8 +35,8 @@ def mesh_of(nodes: Sequence[tuple]) -> Mesh | None:
     return None
 
 
-def compile_on_mesh(run: Callable[..., list], mesh: Mesh,
-                    donate: tuple[int, ...]) -> Callable[..., list]:
+def compile_on_mesh(run: Callable[..., list], mesh: Mesh, donate: tuple[int, ...],
+                    compiler_options: dict[str, Any] | None = None) -> Callable[..., list]:
     """``run`` jitted over ``mesh``; the returned function first places its arguments.
 
     Arrays already on the mesh's devices keep their sharding (the batch DataParallel
@@ -47,7 +47,8 @@ def compile_on_mesh(run: Callable[..., list], mesh: Mesh,
     """
     devices = set(mesh.devices.flat)
     whole = replicated(mesh)
-    compiled = serialized(jax.jit(run, donate_argnums=donate), mesh.devices.flat)
+    compiled = serialized(jax.jit(run, donate_argnums=donate,
+                                  compiler_options=compiler_options), mesh.devices.flat)
 
     def place(value: Any) -> Any:
         if isinstance(value, jax.Array):

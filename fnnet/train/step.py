@@ -25,6 +25,11 @@ LossFn = Callable[[Array, Array], Array]
 Batch = tuple[Array, Array]
 Metrics = dict[str, Array]
 NONFINITE_MODES = ("ignore", "skip")
+#: XLA options of the compiled training steps (fnnet.torch's too). Copy insertion's
+#: region analysis lets XLA update a donated parameter in place although the backward
+#: still reads it, where by default it first copies every such parameter (61 copies,
+#: 45 MB, in a ResNet-18 step); fnnet.torch's MLP step runs ~10% faster with it.
+XLA_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True}
 
 
 def _default_loss() -> LossFn:
@@ -162,7 +167,7 @@ def make_train_step(
             return jax.lax.scan(one_step, state, batches)
 
     if jit:
-        step = jax.jit(step, donate_argnums=(0,) if donate else ())
+        step = jax.jit(step, donate_argnums=(0,) if donate else (), compiler_options=XLA_OPTIONS)
     return step
 
 
