@@ -300,11 +300,10 @@ def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str) -
     return fn
 
 
-def _live_cells(tp: Tape) -> tuple[list, list]:
-    """Live cells whose value is only recorded, and their slots (each cell once)."""
-    cells = [c for c in map(_call_ref, tp.cells)
-             if c is not None and c.tape is tp and c.val is None]
-    return cells, [c.ref for c in cells]
+def _live_cells(tp: Tape) -> list:
+    """Live cells whose value is only recorded (each cell once)."""
+    return [c for c in map(_call_ref, tp.cells)
+            if c is not None and c.tape is tp and c.val is None]
 
 
 def _call_ref(ref: Any) -> Any:
@@ -319,7 +318,7 @@ def _kept(tp: Tape, cells: list) -> list:
 
 def can_flush(tp: Tape) -> bool:
     """Whether no live tensor still needs its recorded graph for a later backward."""
-    return not _kept(tp, _live_cells(tp)[0])
+    return not _kept(tp, _live_cells(tp))
 
 
 #: ops whose nodes cannot be carried into a new tape (they update state when run).
@@ -417,7 +416,7 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     tp = _graph.recording_tape()  # a carried graph whose tensors all died: nothing to run
     if not tp.nodes:
         return True
-    cells, _ = _live_cells(tp)
+    cells = _live_cells(tp)
     kept = _kept(tp, cells)
     plan = _retention(tp, kept) if kept else None
     if kept and plan is None and not force:
