@@ -29,8 +29,9 @@ CONV_CASES = [
     ((1, 2, 5, 5), (3, 2, 5, 5), (1, 1), ((2, 2), (2, 2)), (1, 1), 1),     # "same"
     ((2, 4, 10, 10), (6, 2, 2, 3), (3, 1), ((0, 1), (1, 0)), (2, 3), 2),
 ]
-# Three plans that between them run every formulation of each of the three parts.
-PLANS = [("taps", "gemm", "gemm"), ("gemm", "xla", "tapdot"), ("xla", "gemm", "xla")]
+# Four plans that between them run every formulation of each of the three parts.
+PLANS = [("taps", "gemm", "gemm"), ("gemm", "xla", "tapdot"), ("xla", "gemm", "xla"),
+         ("taps", "xla", "reduce")]
 
 
 def _plain(x, w, stride, pads, dilation, groups):
@@ -122,7 +123,10 @@ def test_plans_cover_every_formulation():
 
 def test_choose_plan_for_lenet_and_resnet_layers():
     assert _conv_cpu.choose_plan((64, 1, 32, 32), (6, 1, 5, 5), (28, 28), 4) == (
-        "gemm", "gemm", "gemm")
+        "taps", "gemm", "reduce")
+    # the PyTorch MNIST example's conv1 (1 -> 32, 3x3): too many weights for "reduce"
+    assert _conv_cpu.choose_plan((64, 1, 28, 28), (32, 1, 3, 3), (26, 26), 4) == (
+        "taps", "gemm", "gemm")
     assert _conv_cpu.choose_plan((8, 32, 16, 16), (32, 1, 3, 3), (16, 16), 4) == (
         "taps", "gemm", "gemm")
     assert _conv_cpu.choose_plan((64, 6, 14, 14), (16, 6, 5, 5), (10, 10), 4) == (
@@ -131,9 +135,10 @@ def test_choose_plan_for_lenet_and_resnet_layers():
         "xla", "xla", "tapdot")
     assert _conv_cpu.choose_plan((128, 64, 32, 32), (128, 64, 1, 1), (16, 16), 4) == (
         "gemm", "gemm", "gemm")
-    # LeNet's conv1 at batch 1000 (inference): 78 MB of patches, so XLA's convolution
+    # LeNet's conv1 at batch 1000 (inference): the taps need no patches; the gradients
+    # would have 78 MB of them, so XLA's convolution and one product per tap
     assert _conv_cpu.choose_plan((1000, 1, 32, 32), (6, 1, 5, 5), (28, 28), 4) == (
-        "xla", "xla", "tapdot")
+        "taps", "xla", "tapdot")
 
 
 def test_materialize_keeps_values_nan_and_empty():
