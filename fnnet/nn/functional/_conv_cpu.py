@@ -285,7 +285,15 @@ def _reduce_weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
 
 
 def _gemm_input_grad(dy, weight, x_shape, stride, pads, dilation, groups):
-    """``dP = W^T @ dY``, then col2im: each tap's rows placed back where it read them."""
+    """``dP = W^T @ dY``, then col2im: each tap's rows placed back where it read them.
+
+    col2im runs in two passes, the transpose of :func:`_patches`'s two stacks: the kW
+    column taps of each row tap summed into full-width rows, then the kH row taps into
+    the image. XLA runs these two loops of kW and kH terms about 1.5x faster than one
+    loop of kH * kW terms (LeNet-5's conv2 input gradient alone: 1.1 vs 1.7 ms; in the
+    whole LeNet-5 step, where XLA runs it beside the weight gradients, the difference
+    is within the noise).
+    """
     o, cg, kh, kw = weight.shape
     n, c, h, w = x_shape
     _, _, ho, wo = dy.shape
@@ -293,16 +301,18 @@ def _gemm_input_grad(dy, weight, x_shape, stride, pads, dilation, groups):
     dp = lax.dot_general(wm, _cotangent_rows(dy, groups), (((1,), (1,)), ((0,), (0,))))
     dp = dp.reshape(groups, cg, kh, kw, n, ho, wo)
     zero = jnp.zeros((), dy.dtype)
-    dx = None
+    keep = ((0, 0, 0),) * 4
+    rows = None                                                  # G Cg kH N Ho W
+    for j in range(kw):
+        # Tap j of output column t read input column t * stride + j * dilation - pad_left.
+        left = j * dilation[1] - pads[1][0]
+        right = w - left - (wo - 1) * stride[1] - 1
+        placed = lax.pad(dp[:, :, :, j], zero, keep + ((0, 0, 0), (left, right, stride[1] - 1)))
+        rows = placed if rows is None else rows + placed
+    dx = None                                                    # G Cg N H W
     for i in range(kh):
-        # Tap i of output row t read input row t * stride + i * dilation - pad_top.
         top = i * dilation[0] - pads[0][0]
         bottom = h - top - (ho - 1) * stride[0] - 1
-        for j in range(kw):
-            left = j * dilation[1] - pads[1][0]
-            right = w - left - (wo - 1) * stride[1] - 1
-            placed = lax.pad(dp[:, :, i, j], zero,
-                             ((0, 0, 0), (0, 0, 0), (0, 0, 0),
-                              (top, bottom, stride[0] - 1), (left, right, stride[1] - 1)))
-            dx = placed if dx is None else dx + placed
+        placed = lax.pad(rows[:, :, i], zero, keep[:3] + ((top, bottom, stride[0] - 1), (0, 0, 0)))
+        dx = placed if dx is None else dx + placed
     return jnp.transpose(dx, (2, 0, 1, 3, 4)).reshape(n, c, h, w)
