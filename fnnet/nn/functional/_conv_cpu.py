@@ -270,16 +270,16 @@ def _tapdot_weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
 
 def _reduce_weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
     """``dW[o, c, i, j] = sum over n, h, w of dY[n, o, h, w] * x_tap(i, j)[n, c, h, w]``
-    as one fused multiply-and-reduce, in ``NCHW`` order (no transposes)."""
+    as one fused multiply-and-reduce, in ``NCHW`` order (no transposes); the taps are
+    stacked in two steps, as :func:`_patches` does."""
     o, cg, kh, kw = w_shape
     n, _, ho, wo = dy.shape
     xp = jnp.pad(x, ((0, 0), (0, 0), pads[0], pads[1]))
-    taps = []
-    for i in range(kh):
-        strip = _window_slice(xp, 2, i, dilation[0], stride[0], ho)
-        for j in range(kw):
-            taps.append(_window_slice(strip, 3, j, dilation[1], stride[1], wo))
-    p = jnp.stack(taps, axis=2).reshape(n, groups, 1, cg, kh * kw, ho * wo)
+    cols = jnp.stack([_window_slice(xp, 3, j, dilation[1], stride[1], wo)
+                      for j in range(kw)], axis=2)                # N C kW Hp Wo
+    p = jnp.stack([_window_slice(cols, 3, i, dilation[0], stride[0], ho)
+                   for i in range(kh)], axis=2)                   # N C kH kW Ho Wo
+    p = p.reshape(n, groups, 1, cg, kh * kw, ho * wo)
     d = dy.reshape(n, groups, o // groups, 1, 1, ho * wo)
     return jnp.sum(d * p, axis=(0, 5)).reshape(o, cg, kh, kw)
 
