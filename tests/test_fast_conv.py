@@ -132,13 +132,19 @@ def test_choose_plan_for_lenet_and_resnet_layers():
     assert _conv_cpu.choose_plan((64, 6, 14, 14), (16, 6, 5, 5), (10, 10), 4) == (
         "gemm", "gemm", "gemm")
     assert _conv_cpu.choose_plan((128, 64, 32, 32), (64, 64, 3, 3), (32, 32), 4) == (
+        "xla", "xla", "gemm")
+    # depthwise with 75 MB of patches: tap by tap
+    assert _conv_cpu.choose_plan((64, 32, 32, 32), (32, 1, 3, 3), (32, 32), 4) == (
+        "taps", "xla", "tapdot")
+    # an ImageNet-sized first stage: 3.7 GB of patches, so one product per tap
+    assert _conv_cpu.choose_plan((128, 64, 112, 112), (64, 64, 3, 3), (112, 112), 4) == (
         "xla", "xla", "tapdot")
     assert _conv_cpu.choose_plan((128, 64, 32, 32), (128, 64, 1, 1), (16, 16), 4) == (
         "gemm", "gemm", "gemm")
     # LeNet's conv1 at batch 1000 (inference): the taps need no patches; the gradients
-    # would have 78 MB of them, so XLA's convolution and one product per tap
+    # would have 78 MB of them, so XLA's convolution and whole patches
     assert _conv_cpu.choose_plan((1000, 1, 32, 32), (6, 1, 5, 5), (28, 28), 4) == (
-        "taps", "xla", "tapdot")
+        "taps", "xla", "gemm")
 
 
 def test_materialize_keeps_values_nan_and_empty():
