@@ -82,8 +82,9 @@ def choose_plan(x_shape: tuple[int, ...], w_shape: tuple[int, ...], out_hw: Pair
     groups = x_shape[1] // in_per_group
     reduction = in_per_group * kh * kw
     patch_bytes = groups * reduction * n * out_hw[0] * out_hw[1] * itemsize
-    # im2col pays while its patches are small; past that (LeNet's conv1 at batch 1000
-    # has 78 MB of them) XLA's convolution is faster: 65 vs 83 ms for LeNet-5 inference
+    # im2col pays while its patches are small; past that XLA's convolution is faster
+    # (LeNet-5 inference at batch 1000, with 78 MB of conv1 patches, before conv1 took
+    # the taps: 65 vs 83 ms)
     small = kh * kw == 1 or (reduction <= SMALL_REDUCTION and patch_bytes <= GEMM_PATCH_BYTES)
     if in_per_group == 1 and kh * kw > 1:
         # One input channel per group: im2col would be products with a reduction of
@@ -320,6 +321,7 @@ def _gemm_input_grad(dy, weight, x_shape, stride, pads, dilation, groups):
         rows = placed if rows is None else rows + placed
     dx = None                                                    # G Cg N H W
     for i in range(kh):
+        # Tap i of output row t read input row t * stride + i * dilation - pad_top.
         top = i * dilation[0] - pads[0][0]
         bottom = h - top - (ho - 1) * stride[0] - 1
         placed = lax.pad(rows[:, :, i], zero, keep[:3] + ((top, bottom, stride[0] - 1), (0, 0, 0)))
