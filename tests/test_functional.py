@@ -178,6 +178,19 @@ def test_batch_norm_is_stable_for_large_offsets():
     assert_close(y, exact_y, rtol=0, atol=1e-3)
 
 
+def test_batch_norm_gradients_keep_each_argument_dtype():
+    # a bfloat16 input with float32 affine parameters (mixed precision)
+    x = jnp.arange(4 * 3 * 25, dtype=jnp.float32).reshape(4, 3, 5, 5).astype(jnp.bfloat16)
+    w, b = jnp.ones(3, jnp.float32), jnp.zeros(3, jnp.float32)
+
+    def loss(x, w, b):
+        y, _, _ = F.batch_norm(x, jnp.zeros(3), jnp.ones(3), w, b, training=True)
+        return jnp.sum(jnp.square(y.astype(jnp.float32)))
+
+    grads = jax.grad(loss, argnums=(0, 1, 2))(x, w, b)
+    assert [g.dtype for g in grads] == [jnp.bfloat16, jnp.float32, jnp.float32]
+
+
 def test_batch_norm_cumulative_average(torch):
     """momentum=None: running stats are the plain average of the batch statistics."""
     rng = np.random.default_rng(3)

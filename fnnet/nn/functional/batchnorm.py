@@ -166,11 +166,11 @@ def _normalize_fwd(x, weight, bias, eps):
     mean = jnp.mean(x, axis=(0,) + tuple(range(2, x.ndim)))
     var = _deviation(x, mean)
     rstd = lax.rsqrt(var + eps)
-    return (_affine(x, mean, rstd, weight, bias), mean, var), (x, mean, rstd, weight)
+    return (_affine(x, mean, rstd, weight, bias), mean, var), (x, mean, rstd, weight, bias)
 
 
 def _normalize_bwd(eps, residuals, cotangents):
-    x, mean, rstd, weight = residuals
+    x, mean, rstd, weight, bias = residuals
     dy = cotangents[0]
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
@@ -180,7 +180,8 @@ def _normalize_bwd(eps, residuals, cotangents):
     dweight = jnp.sum(dy * xhat, axis=axes)
     dx = jnp.reshape(weight * rstd, shape) * (
         dy - jnp.reshape(dbias / count, shape) - xhat * jnp.reshape(dweight / count, shape))
-    return dx, dweight, dbias
+    # each gradient in its primal's dtype (a bfloat16 input may have float32 weights)
+    return dx.astype(x.dtype), dweight.astype(weight.dtype), dbias.astype(bias.dtype)
 
 
 _normalize.defvjp(_normalize_fwd, _normalize_bwd)
