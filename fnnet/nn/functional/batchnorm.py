@@ -93,7 +93,7 @@ def batch_norm(
         y = _affine(x, running_mean, lax.rsqrt(running_var + eps), weight, bias)
         return y.astype(x.dtype), running_mean, running_var
 
-    axes = (0,) + tuple(range(2, x.ndim))
+    axes, _ = _layout(x)
     count = math.prod(x.shape[a] for a in axes)
     if axis_name is None:
         if count <= 1:
@@ -128,18 +128,23 @@ def batch_norm(
     return y.astype(x.dtype), new_mean, new_var
 
 
+def _layout(x: Array) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The axes reduced per channel (all but 1) and the shape a ``[C]`` vector
+    broadcasts from against ``x``."""
+    return (0,) + tuple(range(2, x.ndim)), (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
 def _deviation(x: Array, mean: Array) -> Array:
     """Mean squared deviation from ``mean`` per channel. Two passes (mean, then this):
     stable where ``E[x^2] - E[x]^2`` loses digits."""
-    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    return jnp.mean(jnp.square(x - jnp.reshape(mean, shape)),
-                    axis=(0,) + tuple(range(2, x.ndim)))
+    axes, shape = _layout(x)
+    return jnp.mean(jnp.square(x - jnp.reshape(mean, shape)), axis=axes)
 
 
 def _affine(x: Array, mean: Array, rstd: Array, weight: Array | None,
             bias: Array | None) -> Array:
     """``(x - mean) * rstd * weight + bias`` per channel (axis 1)."""
-    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    _, shape = _layout(x)
     y = (x - jnp.reshape(mean, shape)) * jnp.reshape(rstd, shape)
     if weight is not None:
         y = y * jnp.reshape(weight, shape)
@@ -163,7 +168,7 @@ def _normalize(x: Array, weight: Array, bias: Array, eps: float
 
 
 def _normalize_fwd(x, weight, bias, eps):
-    mean = jnp.mean(x, axis=(0,) + tuple(range(2, x.ndim)))
+    mean = jnp.mean(x, axis=_layout(x)[0])
     var = _deviation(x, mean)
     rstd = lax.rsqrt(var + eps)
     return (_affine(x, mean, rstd, weight, bias), mean, var), (x, mean, rstd, weight, bias)
@@ -172,8 +177,7 @@ def _normalize_fwd(x, weight, bias, eps):
 def _normalize_bwd(eps, residuals, cotangents):
     x, mean, rstd, weight, bias = residuals
     dy = cotangents[0]
-    axes = (0,) + tuple(range(2, x.ndim))
-    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    axes, shape = _layout(x)
     count = x.size // x.shape[1]
     xhat = _affine(x, mean, rstd, None, None)
     dbias = jnp.sum(dy, axis=axes)
