@@ -77,9 +77,9 @@ def reset_compile_stats() -> None:
 
 
 def _call(node: tuple, args: list) -> list:
-    op, static, _, _, _, n_out = node
-    out = op(*args, *static)
-    return list(out) if n_out > 1 else [out]
+    out = node[0](*args, *node[1])
+    # as in _graph._miss: a tuple or list is the node's outputs, even a list of one
+    return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
 def build(tp: Tape, wanted: tuple[int, ...]) -> Any:

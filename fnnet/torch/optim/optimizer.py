@@ -1,15 +1,19 @@
 """``torch.optim.Optimizer`` over fnnet's optax optimizers.
 
-``step()`` records one node that applies ``fnnet.optim.<Name>`` (wrapped in
-``optax.inject_hyperparams`` with every hyperparameter but ``lr`` static) to each
-parameter that has a gradient, then flushes the tape: forward, backward, gradient
-edits and update run as one compiled function, cached by structure. ``lr`` is an input
-of that function, so ``param_group["lr"] = ...`` (or a scheduler) takes effect at the
-next step without recompiling; changing another hyperparameter recompiles.
+``step()`` records one node that applies ``fnnet.optim.<Name>`` to each parameter that
+has a gradient, then flushes the tape: forward, backward, gradient edits and update run
+as one compiled function, cached by structure. Every hyperparameter but ``lr`` is
+static; ``lr`` is an input of that function (the optimizer is built inside it with a
+traced ``lr``, as ``optax.inject_hyperparams`` would), so ``param_group["lr"] = ...``
+(or a scheduler) takes effect at the next step without recompiling; changing another
+hyperparameter recompiles.
 
 State is kept per parameter (as PyTorch does) as the leaves of the optax state; it is
 created at a parameter's first step, and ``state_dict()`` renames it to PyTorch's
-layout (``momentum_buffer``, ``step``/``exp_avg``/``exp_avg_sq``...).
+layout (``momentum_buffer``, ``step``/``exp_avg``/``exp_avg_sq``...). PyTorch's
+per-parameter ``step`` is counted on the host where the optax state keeps no count of
+its own (Adagrad, RMSprop): a count in the compiled step would cost an input and an
+output per parameter for a number that only ``state_dict()`` reads.
 """
 
 from __future__ import annotations
@@ -37,12 +41,12 @@ _COUNTS = {"count", "step"}
 
 
 def _leaf_name(path: tuple) -> str | None:
-    """PyTorch's name for a leaf of an injected fnnet optimizer state (None: not saved)."""
+    """PyTorch's name for a leaf of a fnnet optimizer's state (None: not saved)."""
     names = [getattr(k, "name", getattr(k, "key", None)) for k in path]
     if names[-1] in _COUNTS:
         return "step"
-    if names[0] == "inner_state" and len(names) >= 3:
-        return _TORCH_NAMES.get(names[1], {}).get(names[-1])
+    if len(names) >= 2:
+        return _TORCH_NAMES.get(names[0], {}).get(names[-1])
     return None
 
 
@@ -57,17 +61,15 @@ def _update(*args: Any) -> list:
     offset = 0  # into rest
     lrs = rest[len(rest) - len(groups):]
     for (static, treedefs), lr in zip(groups, lrs, strict=False):
-        tx = optax.inject_hyperparams(factory, static_args=tuple(k for k, _ in static))(
-            lr=1.0, **dict(static))
+        # lr is an input of the step, not state: it changes without recompiling
+        tx = factory(lr=lr, **dict(static))
         for treedef in treedefs:
             count = treedef.num_leaves
             state = jax.tree_util.tree_unflatten(treedef, rest[offset:offset + count])
             offset += count
-            # lr is an input of the step, not state: it changes without recompiling
-            updates, state = tx.update(grads[i], state._replace(hyperparams={"lr": lr}),
-                                       params[i])
+            updates, state = tx.update(grads[i], state, params[i])
             new_params.append(optax.apply_updates(params[i], updates))
-            new_leaves.extend(jax.tree_util.tree_leaves(state._replace(hyperparams={})))
+            new_leaves.extend(jax.tree_util.tree_leaves(state))
             i += 1
     return [*new_params, *new_leaves]
 
@@ -91,7 +93,7 @@ class Optimizer:
                             "of Tensors or dicts, but got " + type(params).__name__)
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
-        # id(param) -> [treedef, leaves, leaf avals]
+        # id(param) -> [treedef, leaves, leaf avals, steps taken]
         self._state: dict[int, list] = {}
         self._lr_arrays: dict[int, tuple[Any, Any]] = {}
         self._pending: list | None = None
@@ -133,12 +135,10 @@ class Optimizer:
                     p.grad = p.grad.detach().zero_()
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> list:
-        tx = optax.inject_hyperparams(type(self)._factory, static_args=self._names)(
-            lr=float(group["lr"]), **self._static(group))
+        tx = type(self)._factory(lr=float(group["lr"]), **self._static(group))
         shape, dtype, _ = p._cell.aval
-        state = tx.init(jnp.zeros(shape, dtype))._replace(hyperparams={})
-        leaves, treedef = jax.tree_util.tree_flatten(state)
-        return [treedef, leaves, tuple(_graph.aval_of(v) for v in leaves)]
+        leaves, treedef = jax.tree_util.tree_flatten(tx.init(jnp.zeros(shape, dtype)))
+        return [treedef, leaves, tuple(_graph.aval_of(v) for v in leaves), 0]
 
     def _lr(self, index: int, lr: Any) -> Any:
         cached = self._lr_arrays.get(index)
@@ -222,6 +222,7 @@ class Optimizer:
         for entry in self._pending or ():
             count = len(entry[1])
             entry[1] = values[offset:offset + count]
+            entry[3] += 1
             offset += count
         self._pending = None
 
@@ -230,13 +231,13 @@ class Optimizer:
         entry = self._state.get(id(p))
         if entry is None:
             return {}
-        treedef, leaves, _ = entry
+        treedef, leaves, _, steps = entry
         placeholder = jax.tree_util.tree_unflatten(treedef, list(range(len(leaves))))
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"step": _wrap_value(jnp.asarray(steps, jnp.float32))}
         for path, index in jax.tree_util.tree_flatten_with_path(placeholder)[0]:
             name = _leaf_name(path)
             if name == "step":
-                out.setdefault("step", _wrap_value(jnp.asarray(leaves[index], jnp.float32)))
+                out["step"] = _wrap_value(jnp.asarray(leaves[index], jnp.float32))
             elif name is not None:
                 out[name] = _wrap_value(leaves[index])
         return out
@@ -297,7 +298,8 @@ class Optimizer:
                 if name in entry and entry[name] is not None:
                     value = np.asarray(entry[name])
                     leaves[i] = jnp.asarray(value, leaves[i].dtype).reshape(leaves[i].shape)
-            self._state[id(p)] = [treedef, leaves, entry_new[2]]
+            steps = int(np.asarray(entry["step"]).reshape(()))
+            self._state[id(p)] = [treedef, leaves, entry_new[2], steps]
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
