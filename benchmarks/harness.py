@@ -32,6 +32,21 @@ class Timing:
         return baseline.median_ms / self.median_ms
 
 
+#: seconds of quiet before each round of a case's steps
+SETTLE_S = 0.05
+
+
+def settle() -> None:
+    """Waits for the last case's background threads to go idle before the next is timed.
+
+    PyTorch's OpenMP workers spin for milliseconds after their last parallel region
+    (that is what makes its next op start fast), and a jax step may still be running
+    when its loop returns. Timed at once, the next case would share the cores with them:
+    a step that overlaps its Python with its compute (fnnet.torch) loses most.
+    """
+    time.sleep(SETTLE_S)
+
+
 def time_steps(cases: dict[str, tuple[Callable[[int], object], Callable[[object], object]]],
                *, warmup: int = 20, steps: int = 200, rounds: int = 5) -> list[Timing]:
     """Times several implementations of the same step, interleaved.
@@ -56,6 +71,7 @@ def time_steps(cases: dict[str, tuple[Callable[[int], object], Callable[[object]
     per_round = max(1, steps // rounds)
     for r in range(rounds):
         for name, (step, sync) in cases.items():
+            settle()
             for i in range(r * per_round, (r + 1) * per_round):
                 t0 = time.perf_counter()
                 sync(step(warmup + i))

@@ -18,6 +18,7 @@ import time
 
 import jax
 import numpy as np
+from harness import settle
 
 
 def mlp(torch):
@@ -120,12 +121,14 @@ def functional_loop(name, batches):
 
 def measure(runs: dict, steps: int, warmup: int, rounds: int) -> dict:
     """Median ms/step of each loop; the loops alternate in rounds so that the load of a
-    shared machine drifts over all of them alike."""
+    shared machine drifts over all of them alike, with a pause before each round (see
+    ``harness.settle``)."""
     for run in runs.values():
         run(warmup)
     times = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
+            settle()
             times[name].extend(run(max(1, steps // rounds)))
     return {name: 1e3 * statistics.median(t) for name, t in times.items()}
 

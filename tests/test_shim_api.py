@@ -738,6 +738,61 @@ def test_compile_stats_describe_shape_changes():
     assert "input 0 shape (64, 784) -> (16, 784)" in stats["log"][1]["changes"]
 
 
+def _split_loop(read_every: int, steps: int = 6) -> tuple[list, dict]:
+    """An MLP loop with BatchNorm, Dropout, two backward calls and clipping per step."""
+    ft.manual_seed(0)
+    model = ft.nn.Sequential(ft.nn.Linear(6, 8), ft.nn.BatchNorm1d(8), ft.nn.ReLU(),
+                             ft.nn.Dropout(0.25), ft.nn.Linear(8, 3))
+    opt = ft.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    rng = np.random.default_rng(0)
+    ft.reset_compile_stats()
+    losses = []
+    for step in range(steps):
+        x = ft.tensor(rng.standard_normal((8, 6)).astype(np.float32))
+        y = ft.tensor(rng.integers(0, 3, 8))
+        opt.zero_grad()
+        for half in (slice(0, 4), slice(4, 8)):
+            loss = ft.nn.functional.cross_entropy(model(x[half]), y[half])
+            loss.backward()
+        ft.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        opt.step()
+        losses.append(loss)
+        if (step + 1) % read_every == 0:
+            loss.item()
+    return [loss.item() for loss in losses], {
+        k: v.numpy() for k, v in model.state_dict().items()}
+
+
+def test_a_loop_that_reads_its_loss_runs_each_step_as_two_programs(monkeypatch):
+    losses, state = _split_loop(read_every=1)
+    stats = ft.compile_stats()
+    assert stats["compiles"] == 1 and stats["log"][0]["programs"] == 2, stats["log"]
+    # the same steps as one program give the same numbers
+    monkeypatch.setattr(_compiler, "SPLIT", False)
+    one_losses, one_state = _split_loop(read_every=1)
+    assert ft.compile_stats()["log"][0]["programs"] == 1
+    np.testing.assert_allclose(losses, one_losses, rtol=1e-5)
+    for name, value in state.items():
+        np.testing.assert_allclose(value, one_state[name], rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+
+
+def test_a_loop_that_does_not_read_its_loss_every_step_runs_one_program():
+    _split_loop(read_every=3, steps=9)
+    stats = ft.compile_stats()
+    # the first step is split (most loops read their loss); the next, unread since,
+    # compiles the one program; both then serve from the cache as the reads come
+    assert stats["compiles"] == 2 and stats["hits"] == 7, stats["log"]
+    assert [entry["programs"] for entry in stats["log"]] == [2, 1]
+    assert stats["log"][1]["changes"] == ["one program: the loss is not read every step"]
+
+
+def test_a_large_step_is_not_split(monkeypatch):
+    monkeypatch.setattr(_compiler, "SPLIT_BYTES", 1000)
+    _split_loop(read_every=1, steps=2)
+    assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [1]
+
+
 def test_changing_structure_falls_back_to_eager_with_one_warning(monkeypatch):
     monkeypatch.setattr(_compiler, "EAGER_AFTER", 3)
     ft.reset_compile_stats()

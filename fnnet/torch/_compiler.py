@@ -9,12 +9,18 @@ inside ``jax.vjp`` and returns the leaves' gradients, so ``loss.backward()`` is
 parameter and optimizer-state inputs donated when they are replaced, and cached under
 ``(trie state, wanted slots, donated inputs)``: the structure, never the values.
 
+An optimizer step whose forward values are read between steps (``loss.item()`` in
+the loop) is compiled as a :class:`Split` instead: two programs, so that the read waits
+for the forward pass alone and the backward pass runs while Python records the next
+iteration.
+
 If the structure keeps changing (many compiles, few hits), the flushes run the same
 ``run`` without jit, op by op, after one warning.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import OrderedDict, deque
 from typing import Any
@@ -29,6 +35,13 @@ from fnnet.train.step import XLA_OPTIONS
 CACHE_SIZE = 64
 #: donate replaced parameters and optimizer state to the compiled step (buffer reuse).
 DONATE = True
+#: run a step whose forward values are read (the loss) as two programs: see ``Split``.
+SPLIT = True
+#: ... unless its differentiated values take more bytes than this: the forward values
+#: the backward pass needs then stay alive until the second program ends (one program
+#: frees each as soon as the backward pass is done with it), and the Python time that
+#: the split overlaps is lost in such a step's compute anyway.
+SPLIT_BYTES = 64 << 20
 #: fall back to eager execution when more than this many of the last 64 flushes had to
 #: compile (the structure keeps changing, so compiling does not pay).
 EAGER_AFTER = 32
@@ -38,6 +51,7 @@ _stats: dict[str, Any] = {"hits": 0, "compiles": 0, "eager_runs": 0, "eager": Fa
                           "log": []}
 _history: list[tuple[tuple, list]] = []   # (key, structure summary) of each compile
 _recent: deque[bool] = deque(maxlen=64)   # whether each recent flush compiled
+_step_reads = [-1]  # _graph.reads at the last step (-1: before the first, read is assumed)
 
 
 class _Missing:
@@ -56,8 +70,11 @@ def compile_stats() -> dict[str, Any]:
         ``CACHE_SIZE``), ``eager`` (whether flushes now run op by op), ``eager_runs``
         and ``log``: one dict per compile with ``reason`` (``"step"``, ``"value"`` or
         ``"partial"``), ``nodes``, ``devices`` (more than 1: run data-parallel, see
-        ``nn.DataParallel``) and ``changes``, the differences from the nearest
-        previously compiled structure, e.g. ``"input 0 shape (64, 784) -> (16, 784)"``.
+        ``nn.DataParallel``), ``programs`` (2: a step split for a loop that reads its
+        loss every step, see :class:`Split`) and ``changes``, the differences from the
+        nearest previously compiled structure, e.g. ``"input 0 shape (64, 784) ->
+        (16, 784)"``, or ``"one program: the loss is not read every step"`` when the same
+        structure is compiled again unsplit.
     """
     out = {k: (list(v) if k == "log" else v) for k, v in _stats.items()}
     out["entries"] = len(_cache)
@@ -69,6 +86,7 @@ def reset_compile_stats() -> None:
     _cache.clear()
     _history.clear()
     _recent.clear()
+    _step_reads[0] = -1
     _stats.update(hits=0, compiles=0, eager_runs=0, eager=False, log=[])
 
 
@@ -82,79 +100,103 @@ def _call(node: tuple, args: list) -> list:
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
-def build(tp: Tape, wanted: tuple[int, ...]) -> Any:
-    """``run(*sources) -> [value of each wanted slot]`` for the current content of ``tp``."""
-    nodes = list(tp.nodes)
-    backward = dict(tp.backward)
-    src_slots = list(tp.src_slots)
-    owner = tp.node_of_slot()
-    n_slots = len(tp.avals)
+class _Plan:
+    """The nodes of a tape that ``wanted`` needs, in order, and where each is computed.
 
-    # Which nodes are needed, and which are computed inside a backward's vjp.
-    needed: set[int] = set()
-    stack = [owner[s] for s in wanted]
-    while stack:
-        n = stack.pop()
-        if n in needed:
-            continue
-        needed.add(n)
-        if n in backward:
-            region, var_slots, _ = backward[n]
-            stack.extend(owner[s] for s in var_slots)
-            for m in region:
-                stack.extend(owner[r >> 2] for r in nodes[m][2] if r >= 0)
-        stack.extend(owner[r >> 2] for r in nodes[n][2] if r >= 0)
-    inside: dict[int, int] = {}
-    for n in sorted(needed):
-        if n in backward:
-            for m in backward[n][0]:
-                inside.setdefault(m, n)
-    order = sorted(needed)
+    Attributes:
+        order: the needed nodes, in recording order.
+        inside: region node -> the first backward node whose ``jax.vjp`` computes it.
+        late: for a split flush (see :func:`build_split`), the backward nodes and every
+            node that depends on one; empty otherwise.
+    """
 
-    def run(*src_values: Any) -> list:
-        env: list[Any] = [MISSING] * n_slots
-        for slot, value in zip(src_slots, src_values, strict=False):
-            env[slot] = value
-        done: set[int] = set()
-
-        def compute(n: int) -> None:
-            # computes node n now, first computing any input still missing (a node
-            # that a later backward would otherwise compute inside its vjp)
-            node = nodes[n]
-            args = []
-            for r in node[2]:
-                if r < 0:
-                    args.append(None)
-                    continue
-                s = r >> 2
-                if env[s] is MISSING:
-                    compute(owner[s])
-                args.append(env[s])
-            first = node[4]
-            env[first:first + node[5]] = _call(node, args)
-            done.add(n)
-
-        for n in order:
-            if n in done:
+    def __init__(self, tp: Tape, wanted: tuple[int, ...]) -> None:
+        self.nodes = list(tp.nodes)
+        self.backward = dict(tp.backward)
+        self.src_slots = list(tp.src_slots)
+        self.avals = list(tp.avals)
+        self.owner = owner = tp.node_of_slot()
+        self.wanted = wanted
+        nodes, backward = self.nodes, self.backward
+        needed: set[int] = set()
+        stack = [owner[s] for s in wanted]
+        while stack:
+            n = stack.pop()
+            if n in needed:
                 continue
-            node = nodes[n]
-            if node[0] is None:
-                continue
+            needed.add(n)
             if n in backward:
-                _backward(n, nodes, backward[n], env, owner, compute, done)
-            elif n in inside and inside[n] > n:
-                continue  # computed inside the backward's vjp, unless needed before
-            else:
-                compute(n)
-        return [env[s] for s in wanted]
+                region, var_slots, _ = backward[n]
+                stack.extend(owner[s] for s in var_slots)
+                for m in region:
+                    stack.extend(owner[r >> 2] for r in nodes[m][2] if r >= 0)
+            stack.extend(owner[r >> 2] for r in nodes[n][2] if r >= 0)
+        self.inside: dict[int, int] = {}
+        for n in sorted(needed):
+            if n in backward:
+                for m in backward[n][0]:
+                    self.inside.setdefault(m, n)
+        self.order = sorted(needed)
+        self.late: set[int] = set()
 
-    return run
+    def is_source(self, slot: int) -> bool:
+        return self.nodes[self.owner[slot]][0] is None
+
+    def reads(self, nodes: Any) -> set[int]:
+        """The slots that ``nodes`` take as inputs."""
+        return {r >> 2 for n in nodes for r in self.nodes[n][2] if r >= 0}
 
 
-def _backward(n: int, nodes: list, info: tuple, env: list, owner: list,
-              compute: Any, done: set) -> None:
-    region, var_slots, _ = info
-    loss_ref, grad_ref = nodes[n][2]
+def _execute(plan: _Plan, env: list, phase: str, vjps: dict[int, Any]) -> None:
+    """Computes the needed nodes of ``plan`` into ``env`` (slot -> value).
+
+    ``phase`` is ``"all"`` (one program), ``"early"`` (every node but the late ones, and
+    the forward half of each late backward: its ``jax.vjp``, whose function goes into
+    ``vjps``) or ``"late"`` (the late nodes, the backward ones applying ``vjps``).
+    """
+    nodes, owner, backward, late = plan.nodes, plan.owner, plan.backward, plan.late
+    done: set[int] = set()
+
+    def compute(n: int) -> None:
+        # computes node n now, first computing any input still missing (a node that a
+        # later backward would otherwise compute inside its vjp)
+        node = nodes[n]
+        args = []
+        for r in node[2]:
+            if r < 0:
+                args.append(None)
+                continue
+            s = r >> 2
+            if env[s] is MISSING:
+                compute(owner[s])
+            args.append(env[s])
+        first = node[4]
+        env[first:first + node[5]] = _call(node, args)
+        done.add(n)
+
+    for n in plan.order:
+        if n in done or nodes[n][0] is None:
+            continue
+        if (n in late) != (phase == "late") and not (phase == "early" and n in backward):
+            continue
+        if n in backward:
+            if phase != "late":
+                vjps[n] = _forward_vjp(plan, n, env, compute, done)
+            if phase != "early":
+                _apply_vjp(plan, n, vjps.pop(n), env, compute)
+                done.add(n)
+        elif n in plan.inside and plan.inside[n] > n:
+            continue  # computed inside the backward's vjp, unless needed before
+        else:
+            compute(n)
+
+
+def _forward_vjp(plan: _Plan, n: int, env: list, compute: Any, done: set) -> Any:
+    """Runs the differentiable region of backward node ``n`` inside ``jax.vjp``: its
+    values go into ``env``; returns the vjp function (a pytree of residuals)."""
+    nodes, owner = plan.nodes, plan.owner
+    region, var_slots, _ = plan.backward[n]
+    loss_ref = nodes[n][2][0]
     region_set = set(region)
     for s in var_slots:
         if env[s] is MISSING:
@@ -163,8 +205,6 @@ def _backward(n: int, nodes: list, info: tuple, env: list, owner: list,
         for r in nodes[m][2]:
             if r >= 0 and owner[r >> 2] not in region_set and env[r >> 2] is MISSING:
                 compute(owner[r >> 2])
-    if grad_ref >= 0 and env[grad_ref >> 2] is MISSING:
-        compute(owner[grad_ref >> 2])
     var_index = {s: i for i, s in enumerate(var_slots)}
     loss_slot = loss_ref >> 2
 
@@ -194,17 +234,157 @@ def _backward(n: int, nodes: list, info: tuple, env: list, owner: list,
             loss = local[loss_slot]
         return loss, local
 
-    var_values = [env[s] for s in var_slots]
-    loss, vjp_fn, local = jax.vjp(region_fn, var_values, has_aux=True)
-    cotangent = jnp.ones_like(loss) if grad_ref < 0 else env[grad_ref >> 2]
-    (grads,) = vjp_fn(jnp.asarray(cotangent, loss.dtype))
+    _, vjp_fn, local = jax.vjp(region_fn, [env[s] for s in var_slots], has_aux=True)
     for s, value in local.items():
         env[s] = value
-    for m in region:
-        done.add(m)
-    first = nodes[n][4]
-    env[first:first + len(grads)] = grads
-    done.add(n)
+    done.update(region)
+    return vjp_fn
+
+
+def _apply_vjp(plan: _Plan, n: int, vjp_fn: Any, env: list, compute: Any) -> None:
+    """The gradients of backward node ``n``: its vjp function applied to the cotangent
+    (ones, or the ``gradient`` given to ``backward``)."""
+    node = plan.nodes[n]
+    loss_ref, grad_ref = node[2]
+    shape, dtype, _ = plan.avals[loss_ref >> 2]
+    if grad_ref < 0:
+        cotangent = jnp.ones(shape, dtype)
+    else:
+        if env[grad_ref >> 2] is MISSING:
+            compute(plan.owner[grad_ref >> 2])
+        cotangent = jnp.asarray(env[grad_ref >> 2], dtype)
+    (grads,) = vjp_fn(cotangent)
+    env[node[4]:node[4] + len(grads)] = grads
+
+
+def _environment(plan: _Plan, slots: Any, values: Any) -> list:
+    env: list[Any] = [MISSING] * len(plan.avals)
+    for slot, value in zip(slots, values, strict=True):
+        env[slot] = value
+    return env
+
+
+def build(tp: Tape, wanted: tuple[int, ...]) -> Any:
+    """``run(*sources) -> [value of each wanted slot]`` for the current content of ``tp``."""
+    plan = _Plan(tp, wanted)
+
+    def run(*src_values: Any) -> list:
+        env = _environment(plan, plan.src_slots, src_values)
+        _execute(plan, env, "all", {})
+        return [env[s] for s in wanted]
+
+    return run
+
+
+class Split:
+    """A step run as two compiled programs, so that its forward values come early.
+
+    ``early(*its sources) -> (early values, carried values, residuals)`` runs the
+    forward pass, up to each backward's ``jax.vjp``; ``late(carried, residuals, *its
+    sources) -> late values`` applies the vjp functions (rebuilt from their residual
+    arrays) and runs what follows them (the gradients, gradient edits, the optimizer
+    update). Both are dispatched at once, but
+    ``loss.item()`` waits for ``early`` only, and the loop's next iteration is recorded
+    while ``late`` runs: a training loop that reads its loss every step overlaps its
+    Python with the backward pass and the update instead of waiting for them.
+
+    Calling a ``Split`` with all the tape's sources returns the wanted values in order,
+    as one program's function does.
+    """
+
+    def __init__(self, early: Any, late: Any, early_sources: tuple, late_sources: tuple,
+                 early_slots: tuple, n_wanted: int) -> None:
+        self.early, self.late = early, late
+        self._early_sources, self._late_sources = early_sources, late_sources
+        self._early_slots = early_slots
+        self._late_slots = tuple(i for i in range(n_wanted) if i not in set(early_slots))
+        self._n = n_wanted
+
+    def __call__(self, *sources: Any) -> list:
+        early, carried, vjps = self.early(*[sources[i] for i in self._early_sources])
+        late = self.late(carried, vjps, *[sources[i] for i in self._late_sources])
+        out: list[Any] = [None] * self._n
+        for i, value in zip(self._early_slots, early, strict=True):
+            out[i] = value
+        for i, value in zip(self._late_slots, late, strict=True):
+            out[i] = value
+        return out
+
+
+def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...],
+                jit: Any) -> Split | None:
+    """The step of ``tp`` as a :class:`Split`, or None where splitting gains nothing or
+    cannot be done: no backward, no wanted value computed before one (nothing to read
+    early), a backward whose forward pass needs a gradient, or more than ``SPLIT_BYTES``
+    of differentiated values.
+
+    ``jit(fn, donate_argnums)`` compiles each program; ``donate`` indexes the sources.
+    """
+    plan = _Plan(tp, wanted)
+    nodes, owner, backward = plan.nodes, plan.owner, plan.backward
+    late = plan.late
+    for n in plan.order:
+        if n in backward or any(r >= 0 and owner[r >> 2] in late for r in nodes[n][2]):
+            late.add(n)
+    for n in late & backward.keys():
+        region, var_slots, _ = backward[n]
+        if any(m in late for m in region) or any(owner[s] in late for s in var_slots):
+            late.clear()
+            return None
+    early_slots = tuple(i for i, s in enumerate(wanted) if owner[s] not in late)
+    region_bytes = sum(math.prod(plan.avals[s][0]) * plan.avals[s][1].itemsize
+                       for n in late & backward.keys() for s in backward[n][2])
+    if not late or not early_slots or len(early_slots) == len(wanted) or \
+            region_bytes > SPLIT_BYTES:
+        late.clear()
+        return None
+    late_nodes = [n for n in plan.order if n in late]
+    late_reads = plan.reads(n for n in late_nodes if n not in backward)
+    late_reads.update(nodes[n][2][1] >> 2 for n in late_nodes
+                      if n in backward and nodes[n][2][1] >= 0)
+    carried = tuple(sorted(s for s in late_reads
+                           if owner[s] not in late and not plan.is_source(s)))
+    early_reads = plan.reads(n for n in plan.order if n not in late or n in backward)
+    for n in late_nodes:
+        if n in backward:
+            early_reads.update(backward[n][1])
+            early_reads.update(plan.reads(backward[n][0]))
+    early_reads.update(wanted[i] for i in early_slots)  # (a wanted source, if any)
+    early_sources = tuple(i for i, slot in enumerate(plan.src_slots) if slot in early_reads)
+    late_sources = tuple(i for i, slot in enumerate(plan.src_slots) if slot in late_reads)
+    early_src_slots = [plan.src_slots[i] for i in early_sources]
+    late_src_slots = [plan.src_slots[i] for i in late_sources]
+    late_wanted = [s for s in wanted if owner[s] in late]
+    backward_late = [n for n in late_nodes if n in backward]
+
+    # the vjp functions cross between the programs as their residual arrays alone: a
+    # vjp function's pytree node costs more to flatten at each call than its arrays
+    vjp_tree: list[Any] = []
+
+    def run_early(*src_values: Any) -> tuple:
+        env = _environment(plan, early_src_slots, src_values)
+        vjps: dict[int, Any] = {}
+        _execute(plan, env, "early", vjps)
+        residuals, tree = jax.tree_util.tree_flatten([vjps[n] for n in backward_late])
+        vjp_tree[:] = [tree]
+        return [env[wanted[i]] for i in early_slots], [env[s] for s in carried], residuals
+
+    def run_late(carried_values: list, residuals: list, *src_values: Any) -> list:
+        env = _environment(plan, late_src_slots, src_values)
+        for s, value in zip(carried, carried_values, strict=True):
+            env[s] = value
+        vjp_fns = jax.tree_util.tree_unflatten(vjp_tree[0], residuals)
+        _execute(plan, env, "late", dict(zip(backward_late, vjp_fns, strict=True)))
+        return [env[s] for s in late_wanted]
+
+    # a donated source is given up by the last program that reads it
+    donated = {plan.src_slots[i] for i in donate}
+    early_donate = tuple(k for k, i in enumerate(early_sources)
+                         if plan.src_slots[i] in donated and i not in set(late_sources))
+    late_donate = tuple(2 + k for k, i in enumerate(late_sources)
+                        if plan.src_slots[i] in donated)
+    return Split(jit(run_early, early_donate), jit(run_late, late_donate), early_sources,
+                 late_sources, early_slots, len(wanted))
 
 
 # ----------------------------------------------------------------------------------
@@ -263,22 +443,41 @@ def _describe_node(entry: tuple) -> str:
     return f"{_name(entry[0])}{entry[1] if entry[1] else ''}"
 
 
-def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str) -> Any:
-    fn = _cache.get(key)
+def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str,
+              split: bool = False) -> Any:
+    """The compiled function of a structure: ``fn(*sources) -> wanted values``.
+
+    ``split`` asks for a :class:`Split` (a step whose loss is read every step); a
+    structure that cannot be split gets its one program under both modes, compiled once.
+    """
+    fn = _cache.get((*key, split))
     if fn is not None:
-        _cache.move_to_end(key)
+        _cache.move_to_end((*key, split))
         _stats["hits"] += 1
         _recent.append(False)
         return fn
+    mesh = _sharding.mesh_of(tp.nodes)
+    staged = build_split(tp, wanted, donate, _jit) \
+        if split and mesh is None and not _stats["eager"] else None
+    other = _cache.get((*key, not split))
+    if staged is None and other is not None and not isinstance(other, Split):
+        _cache[(*key, split)] = other  # the same single program serves both modes
+        _stats["hits"] += 1
+        _recent.append(False)
+        return other
     run = build(tp, wanted)
     if _stats["eager"]:
         _stats["eager_runs"] += 1
         return run
     summary = _summary(tp)
-    mesh = _sharding.mesh_of(tp.nodes)
+    if other is not None:
+        changes = ["two programs: the loss is read every step" if staged is not None else
+                   "one program: the loss is not read every step"]
+    else:
+        changes = _describe(summary, tp)
     _stats["log"].append({"reason": reason, "nodes": len(tp.nodes),
                           "devices": 1 if mesh is None else mesh.size,
-                          "changes": _describe(summary, tp)})
+                          "programs": 1 if staged is None else 2, "changes": changes})
     _history.append((key, summary))
     del _history[:-CACHE_SIZE]
     _stats["compiles"] += 1
@@ -292,12 +491,20 @@ def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str) -
             f"(see fnnet.torch.compile_stats()); from now on it runs op by op without jit",
             RuntimeWarning, stacklevel=4)
         return run
-    fn = jax.jit(run, donate_argnums=donate, compiler_options=XLA_OPTIONS) \
-        if mesh is None else _sharding.compile_on_mesh(run, mesh, donate, XLA_OPTIONS)
-    _cache[key] = fn
+    if staged is not None:
+        fn = staged
+    elif mesh is not None:
+        fn = _sharding.compile_on_mesh(run, mesh, donate, XLA_OPTIONS)
+    else:
+        fn = _jit(run, donate)
+    _cache[(*key, split)] = fn
     if len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
     return fn
+
+
+def _jit(fn: Any, donate: tuple[int, ...]) -> Any:
+    return jax.jit(fn, donate_argnums=donate, compiler_options=XLA_OPTIONS)
 
 
 def _live_cells(tp: Tape) -> list:
@@ -438,7 +645,12 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     slots = [c.ref for c in cells]
     wanted = tuple(slots[:n_donors] + written + slots[n_donors:])
     key = (tp.state, wanted, donate)
-    fn = _compiled(key, tp, wanted, donate, reason)
+    split = False
+    if reason == "step" and SPLIT:
+        # split the step in two when the loop read a value since the last step
+        split = _graph.reads[0] != _step_reads[0]
+        _step_reads[0] = _graph.reads[0]
+    fn = _compiled(key, tp, wanted, donate, reason, split)
     values = fn(*tp.srcs)
     cell_values = values[:n_donors] + values[n_donors + len(written):]
     for cell, value in zip(cells, cell_values, strict=True):

@@ -39,6 +39,10 @@ _next_state = [1]
 #: ``grad_enabled[0]`` is False inside ``torch.no_grad()``.
 grad_enabled = [True]
 
+#: how many tensor values Python has read (``item()``, ``numpy()``, printing...): the
+#: compiler splits the steps of a loop that reads one between steps (see ``_compiler``).
+reads = [0]
+
 
 class Cell:
     """The storage of one tensor value, shared by a tensor and its aliases (``detach``).

@@ -353,6 +353,7 @@ class Tensor:
 
     # -- values -------------------------------------------------------------------
     def _value(self) -> Any:
+        _graph.reads[0] += 1
         cell = self._cell
         return cell.val if cell.val is not None else _compiler.materialize(cell)
 

@@ -166,6 +166,13 @@ def _bce_logits(x, t, w, pw, reduction):
     return L.binary_cross_entropy_with_logits(x, t, w, reduction, pw)
 
 
+#: integer dtype -> the unsigned dtype of its size (a signed label viewed as unsigned is
+#: out of range when negative)
+_UNSIGNED = {np.dtype(t): np.dtype(t).str.replace("i", "u")
+             for t in (np.int8, np.int16, np.int32, np.int64,
+                       np.uint8, np.uint16, np.uint32, np.uint64)}
+
+
 def _check_class_targets(who: str, input: Any, target: Any, ignore_index: int) -> None:
     """PyTorch's "Target 7 is out of bounds" IndexError, for class labels whose values
     are known now (a batch from the loader); recorded labels cannot be read before the
@@ -174,12 +181,13 @@ def _check_class_targets(who: str, input: Any, target: Any, ignore_index: int) -
             not isinstance(input, Tensor):
         return
     shape = input._cell.aval[0]
-    if not shape or not np.issubdtype(target._cell.aval[1], np.integer):
+    unsigned = _UNSIGNED.get(target._cell.aval[1])
+    if not shape or unsigned is None:
         return
     labels = np.asarray(target._cell.val)
     classes = shape[1] if len(shape) > 1 else shape[0]
-    # the common case in one reduction (~2 us): as unsigned, negatives are out of range
-    if labels.size == 0 or labels.view(labels.dtype.str.replace("i", "u")).max() < classes:
+    # the common case in one reduction: as unsigned, negatives are out of range
+    if not labels.size or labels.view(unsigned).max() < classes:
         return
     try:
         L.check_labels(labels, classes, ignore_index=ignore_index)
