@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fnnet.torch import _compiler, _graph
+from fnnet.torch import tensor as _tensor  # (partly initialised here: used at call time)
 from fnnet.torch._graph import CONST, RG, VAR, Tape
 
 
@@ -121,8 +122,6 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool | None = None
 
     PyTorch equivalent: ``Tensor.backward``.
     """
-    from fnnet.torch.tensor import Tensor, _as_tensor, _wrap_slot
-
     if tensor._kind == CONST:
         raise RuntimeError("element 0 of tensors does not require grad and does not have "
                            "a grad_fn")
@@ -130,7 +129,7 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool | None = None
         if tensor.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
     else:
-        gradient = _as_tensor(gradient)
+        gradient = _tensor._as_tensor(gradient)
         if tuple(gradient.shape) != tuple(tensor.shape):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[0] has a shape of {tuple(gradient.shape)} "
@@ -167,13 +166,14 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool | None = None
     previous = _graph.grad_enabled[0]
     _graph.grad_enabled[0] = False
     try:
+        wrap = _tensor._wrap_slot
         for i, slot in enumerate(leaves):
             leaf = tp.var_owner[slot]
-            new = _wrap_slot(first + i, avals[i], False)
+            new = wrap(first + i, avals[i], False)
             old = leaf.grad
             if old is None:
                 leaf.grad = new
-            elif isinstance(old, Tensor):
+            elif isinstance(old, _tensor.Tensor):
                 old.add_(new)
     finally:
         _graph.grad_enabled[0] = previous

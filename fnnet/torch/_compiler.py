@@ -589,26 +589,42 @@ def _carry(tp: Tape, order: list[int]) -> None:
     new.carried = list(new.cells)
 
 
-def _donors_first(tp: Tape, cells: list, donate: tuple) -> tuple[list, int]:
-    """``cells`` reordered so that those replacing a donated input (a parameter's new
-    value) come first, in the inputs' order, and how many do.
+def _donations(tp: Tape, cells: list, carried: Any) -> tuple[tuple[int, ...], list, int]:
+    """The sources to donate, and ``cells`` reordered donors first.
 
-    jax aliases each donated input to the first unclaimed output of its shape and dtype.
-    Listed first (with the optimizer's writebacks right after them), each new value takes
-    its own input's buffer; a gradient listed before its parameter's new value would
-    take the parameter's buffer instead, and XLA would copy the parameter to keep
-    reading it (a copy of every weight, every step).
+    A source is donated when the step replaces it: optimizer state (a writeback), or a
+    parameter or buffer of fnnet.torch's own whose cell a recorded op rebound (unless
+    a carried graph still reads it). The cells replacing a donated input (a parameter's
+    new value) come first, in the inputs' order: jax aliases each donated input to the
+    first unclaimed output of its shape and dtype, so listed first (with the optimizer's
+    writebacks right after them) each new value takes its own input's buffer; a
+    gradient listed before its parameter's new value would take the parameter's buffer
+    instead, and XLA would copy the parameter to keep reading it (a copy of every
+    weight, every step).
+
+    Returns:
+        ``(donated source indices, reordered cells, number of donor cells)``.
     """
-    live = {id(c) for c in cells}
+    if not DONATE:
+        return (), cells, 0
+    donate = []
     donors = []
-    for i in donate:
-        own = tp.src_owner[i]
-        if own is not WRITEBACK and id(own) in live:
-            donors.append(own)
-            live.discard(id(own))
+    first: set[int] = set()
+    for i, own in enumerate(tp.src_owner):
+        if own is None:
+            continue
+        slot = tp.src_slots[i]
+        if own is WRITEBACK:
+            if slot not in carried:
+                donate.append(i)
+        elif own.owned and (own.tape is not tp or own.ref != slot) and slot not in carried:
+            donate.append(i)
+            if own.tape is tp and own.val is None and id(own) not in first:
+                donors.append(own)  # rebound here: among the live cells
+                first.add(id(own))
     if not donors:
-        return cells, 0
-    return donors + [c for c in cells if id(c) in live], len(donors)
+        return tuple(donate), cells, 0
+    return tuple(donate), donors + [c for c in cells if id(c) not in first], len(donors)
 
 
 def flush(reason: str = "value", *, force: bool = True) -> bool:
@@ -633,14 +649,7 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
 
         first, _ = _graph.record_refs(_random.advance, (), (tp.rng_slot * 4,))
         tp.writebacks.append((_random.state, first, 1))
-    carried = plan[1] if plan else ()
-    donate = tuple(
-        i for i, (slot, own) in enumerate(zip(tp.src_slots, tp.src_owner, strict=True))
-        if (own is WRITEBACK or (own is not None and own.owned
-                                 and (own.tape is not tp or own.ref != slot)))
-        and slot not in carried
-    ) if DONATE else ()
-    cells, n_donors = _donors_first(tp, cells, donate)
+    donate, cells, n_donors = _donations(tp, cells, plan[1] if plan else ())
     written = [s for _, first, n in tp.writebacks for s in range(first, first + n)]
     slots = [c.ref for c in cells]
     wanted = tuple(slots[:n_donors] + written + slots[n_donors:])

@@ -38,23 +38,12 @@ _weakref = weakref.ref
 
 
 def _wrap_slot(slot: int, aval: tuple, rg: bool) -> Tensor:
-    t = Tensor.__new__(Tensor)
-    t._cell = _graph.new_cell(slot, aval, rg)
-    t._kind = RG if rg else CONST
-    t.grad = None
-    return t
-
-
-def _op(op: Any, static: tuple, *inputs: Any, check: Any = None, who: Any = None) -> Tensor:
-    """Records ``op(*inputs, *static)`` and returns its (lazy) result."""
-    first, avals, rg = _record(op, static, inputs, check, who)
-    aval = avals[0]
-    rg = rg and aval[1] in _FLOATS
+    """A tensor of recorded slot ``slot`` of the current tape (inlined: a hot path)."""
     tape = _graph.tape
     cell = _new_cell(Cell)
     cell.val = None
     cell.owned = False
-    cell.ref = first
+    cell.ref = slot
     cell.tape = cell.listed = tape
     cell.aval = aval
     cell.rg = rg
@@ -64,6 +53,13 @@ def _op(op: Any, static: tuple, *inputs: Any, check: Any = None, who: Any = None
     t._kind = RG if rg else CONST
     t.grad = None
     return t
+
+
+def _op(op: Any, static: tuple, *inputs: Any, check: Any = None, who: Any = None) -> Tensor:
+    """Records ``op(*inputs, *static)`` and returns its (lazy) result."""
+    first, avals, rg = _record(op, static, inputs, check, who)
+    aval = avals[0]
+    return _wrap_slot(first, aval, rg and aval[1] in _FLOATS)
 
 
 def _op_multi(op: Any, static: tuple, *inputs: Any, who: Any = None) -> list[Tensor | None]:

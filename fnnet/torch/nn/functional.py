@@ -168,9 +168,10 @@ def _bce_logits(x, t, w, pw, reduction):
 
 #: integer dtype -> the unsigned dtype of its size (a signed label viewed as unsigned is
 #: out of range when negative)
-_UNSIGNED = {np.dtype(t): np.dtype(t).str.replace("i", "u")
+_UNSIGNED = {np.dtype(t): np.dtype(np.dtype(t).str.replace("i", "u"))
              for t in (np.int8, np.int16, np.int32, np.int64,
                        np.uint8, np.uint16, np.uint32, np.uint64)}
+_max = np.maximum.reduce  # without ndarray.max's Python wrapper: this runs every step
 
 
 def _check_class_targets(who: str, input: Any, target: Any, ignore_index: int) -> None:
@@ -187,7 +188,7 @@ def _check_class_targets(who: str, input: Any, target: Any, ignore_index: int) -
     labels = np.asarray(target._cell.val)
     classes = shape[1] if len(shape) > 1 else shape[0]
     # the common case in one reduction: as unsigned, negatives are out of range
-    if not labels.size or labels.view(unsigned).max() < classes:
+    if not labels.size or _max(labels.view(unsigned)) < classes:
         return
     try:
         L.check_labels(labels, classes, ignore_index=ignore_index)
