@@ -9,10 +9,9 @@ inside ``jax.vjp`` and returns the leaves' gradients, so ``loss.backward()`` is
 parameter and optimizer-state inputs donated when they are replaced, and cached under
 ``(trie state, wanted slots, donated inputs)``: the structure, never the values.
 
-An optimizer step whose forward values are read between steps (``loss.item()`` in
-the loop) is compiled as a :class:`Split` instead: two programs, so that the read waits
-for the forward pass alone and the backward pass runs while Python records the next
-iteration.
+A small optimizer step whose forward values are read between steps (``loss.item()``
+in the loop) is compiled as a :class:`Split` instead: a forward pass for the read to
+wait for, and the whole step, which runs while Python records the next iteration.
 
 If the structure keeps changing (many compiles, few hits), the flushes run the same
 ``run`` without jit, op by op, after one warning.
@@ -37,12 +36,10 @@ CACHE_SIZE = 64
 DONATE = True
 #: run a step whose forward values are read (the loss) as two programs: see ``Split``.
 SPLIT = True
-#: ... unless its differentiated values take more bytes than this. The first program
-#: must write out every value the backward pass needs (one program keeps them in its
-#: own buffers, or recomputes them), which costs more than the Python time the split
-#: overlaps once a step computes for milliseconds: LeNet-5 at batch 64 (3.8 MB of
-#: differentiated values) ran 11% slower split, the MLP of the shim benchmark (68 KB)
-#: 1.2-1.4x faster.
+#: ... unless its differentiated values take more bytes than this: the split runs the
+#: forward pass twice, which costs more than the Python time it overlaps once a step
+#: computes for milliseconds. LeNet-5 at batch 64 (3.8 MB of differentiated values)
+#: ran 1.36x slower split; the MLP of the shim benchmark (68 KB) 1.13x faster.
 SPLIT_BYTES = 1 << 20
 #: fall back to eager execution when more than this many of the last 64 flushes had to
 #: compile (the structure keeps changing, so compiling does not pay).
@@ -103,23 +100,20 @@ def _call(node: tuple, args: list) -> list:
 
 
 class _Plan:
-    """The nodes of a tape that ``wanted`` needs, in order, and where each is computed.
+    """The nodes of a tape that ``wanted`` needs, in order.
 
     Attributes:
         order: the needed nodes, in recording order.
         inside: region node -> the first backward node whose ``jax.vjp`` computes it.
-        late: for a split flush (see :func:`build_split`), the backward nodes and every
-            node that depends on one; empty otherwise.
+        sources: the indices (into the tape's sources) of the sources those nodes read.
     """
 
     def __init__(self, tp: Tape, wanted: tuple[int, ...]) -> None:
-        self.nodes = list(tp.nodes)
-        self.backward = dict(tp.backward)
-        self.src_slots = list(tp.src_slots)
-        self.avals = list(tp.avals)
+        self.nodes = nodes = list(tp.nodes)
+        self.backward = backward = dict(tp.backward)
+        self.n_slots = len(tp.avals)
         self.owner = owner = tp.node_of_slot()
         self.wanted = wanted
-        nodes, backward = self.nodes, self.backward
         needed: set[int] = set()
         stack = [owner[s] for s in wanted]
         while stack:
@@ -139,24 +133,26 @@ class _Plan:
                 for m in backward[n][0]:
                     self.inside.setdefault(m, n)
         self.order = sorted(needed)
-        self.late: set[int] = set()
+        self.sources = tuple(i for i, slot in enumerate(tp.src_slots)
+                             if owner[slot] in needed)
+        self.src_slots = [tp.src_slots[i] for i in self.sources]
 
-    def is_source(self, slot: int) -> bool:
-        return self.nodes[self.owner[slot]][0] is None
+    def function(self) -> Any:
+        """``run(*values of self.sources) -> [value of each wanted slot]``."""
 
-    def reads(self, nodes: Any) -> set[int]:
-        """The slots that ``nodes`` take as inputs."""
-        return {r >> 2 for n in nodes for r in self.nodes[n][2] if r >= 0}
+        def run(*src_values: Any) -> list:
+            env: list[Any] = [MISSING] * self.n_slots
+            for slot, value in zip(self.src_slots, src_values, strict=True):
+                env[slot] = value
+            _execute(self, env)
+            return [env[s] for s in self.wanted]
+
+        return run
 
 
-def _execute(plan: _Plan, env: list, phase: str, vjps: dict[int, Any]) -> None:
-    """Computes the needed nodes of ``plan`` into ``env`` (slot -> value).
-
-    ``phase`` is ``"all"`` (one program), ``"early"`` (every node but the late ones, and
-    the forward half of each late backward: its ``jax.vjp``, whose function goes into
-    ``vjps``) or ``"late"`` (the late nodes, the backward ones applying ``vjps``).
-    """
-    nodes, owner, backward, late = plan.nodes, plan.owner, plan.backward, plan.late
+def _execute(plan: _Plan, env: list) -> None:
+    """Computes the needed nodes of ``plan`` into ``env`` (slot -> value)."""
+    nodes, owner, backward = plan.nodes, plan.owner, plan.backward
     done: set[int] = set()
 
     def compute(n: int) -> None:
@@ -179,26 +175,21 @@ def _execute(plan: _Plan, env: list, phase: str, vjps: dict[int, Any]) -> None:
     for n in plan.order:
         if n in done or nodes[n][0] is None:
             continue
-        if (n in late) != (phase == "late") and not (phase == "early" and n in backward):
-            continue
         if n in backward:
-            if phase != "late":
-                vjps[n] = _forward_vjp(plan, n, env, compute, done)
-            if phase != "early":
-                _apply_vjp(plan, n, vjps.pop(n), env, compute)
-                done.add(n)
+            _backward(plan, n, env, compute, done)
         elif n in plan.inside and plan.inside[n] > n:
             continue  # computed inside the backward's vjp, unless needed before
         else:
             compute(n)
 
 
-def _forward_vjp(plan: _Plan, n: int, env: list, compute: Any, done: set) -> Any:
-    """Runs the differentiable region of backward node ``n`` inside ``jax.vjp``: its
-    values go into ``env``; returns the vjp function (a pytree of residuals)."""
+def _backward(plan: _Plan, n: int, env: list, compute: Any, done: set) -> None:
+    """Runs backward node ``n``: its differentiable region inside ``jax.vjp`` (the
+    region's values go into ``env``), then the vjp of the cotangent (ones, or the
+    ``gradient`` given to ``backward``), whose gradients are the node's outputs."""
     nodes, owner = plan.nodes, plan.owner
     region, var_slots, _ = plan.backward[n]
-    loss_ref = nodes[n][2][0]
+    loss_ref, grad_ref = nodes[n][2]
     region_set = set(region)
     for s in var_slots:
         if env[s] is MISSING:
@@ -207,6 +198,8 @@ def _forward_vjp(plan: _Plan, n: int, env: list, compute: Any, done: set) -> Any
         for r in nodes[m][2]:
             if r >= 0 and owner[r >> 2] not in region_set and env[r >> 2] is MISSING:
                 compute(owner[r >> 2])
+    if grad_ref >= 0 and env[grad_ref >> 2] is MISSING:
+        compute(owner[grad_ref >> 2])
     var_index = {s: i for i, s in enumerate(var_slots)}
     loss_slot = loss_ref >> 2
 
@@ -236,157 +229,94 @@ def _forward_vjp(plan: _Plan, n: int, env: list, compute: Any, done: set) -> Any
             loss = local[loss_slot]
         return loss, local
 
-    _, vjp_fn, local = jax.vjp(region_fn, [env[s] for s in var_slots], has_aux=True)
+    var_values = [env[s] for s in var_slots]
+    loss, vjp_fn, local = jax.vjp(region_fn, var_values, has_aux=True)
+    cotangent = jnp.ones_like(loss) if grad_ref < 0 else env[grad_ref >> 2]
+    (grads,) = vjp_fn(jnp.asarray(cotangent, loss.dtype))
     for s, value in local.items():
         env[s] = value
     done.update(region)
-    return vjp_fn
-
-
-def _apply_vjp(plan: _Plan, n: int, vjp_fn: Any, env: list, compute: Any) -> None:
-    """The gradients of backward node ``n``: its vjp function applied to the cotangent
-    (ones, or the ``gradient`` given to ``backward``)."""
-    node = plan.nodes[n]
-    loss_ref, grad_ref = node[2]
-    shape, dtype, _ = plan.avals[loss_ref >> 2]
-    if grad_ref < 0:
-        cotangent = jnp.ones(shape, dtype)
-    else:
-        if env[grad_ref >> 2] is MISSING:
-            compute(plan.owner[grad_ref >> 2])
-        cotangent = jnp.asarray(env[grad_ref >> 2], dtype)
-    (grads,) = vjp_fn(cotangent)
-    env[node[4]:node[4] + len(grads)] = grads
-
-
-def _environment(plan: _Plan, slots: Any, values: Any) -> list:
-    env: list[Any] = [MISSING] * len(plan.avals)
-    for slot, value in zip(slots, values, strict=True):
-        env[slot] = value
-    return env
+    first = nodes[n][4]
+    env[first:first + len(grads)] = grads
+    done.add(n)
 
 
 def build(tp: Tape, wanted: tuple[int, ...]) -> Any:
     """``run(*sources) -> [value of each wanted slot]`` for the current content of ``tp``."""
     plan = _Plan(tp, wanted)
-
-    def run(*src_values: Any) -> list:
-        env = _environment(plan, plan.src_slots, src_values)
-        _execute(plan, env, "all", {})
-        return [env[s] for s in wanted]
-
-    return run
+    if len(plan.sources) == len(tp.src_slots):
+        return plan.function()
+    run = plan.function()
+    sources = plan.sources
+    return lambda *src_values: run(*[src_values[i] for i in sources])
 
 
 class Split:
     """A step run as two compiled programs, so that its forward values come early.
 
-    ``early(*its sources) -> (early values, carried values, residuals)`` runs the
-    forward pass, up to each backward's ``jax.vjp``; ``late(carried, residuals, *its
-    sources) -> late values`` applies the vjp functions (rebuilt from their residual
-    arrays) and runs what follows them (the gradients, gradient edits, the optimizer
-    update). Both are dispatched at once, but
-    ``loss.item()`` waits for ``early`` only, and the loop's next iteration is recorded
-    while ``late`` runs: a training loop that reads its loss every step overlaps its
-    Python with the backward pass and the update instead of waiting for them.
+    ``forward`` computes the values wanted before any backward (the loss, a model's
+    output, new BatchNorm statistics); ``step`` computes the whole step again and
+    returns the rest (gradients, new parameters, optimizer state). Both are dispatched
+    at once: ``loss.item()`` waits for ``forward`` alone, and the loop's next iteration is
+    recorded while ``step`` runs, so that a training loop that reads its loss every step
+    overlaps its Python with the backward pass and the update instead of waiting for
+    them. The forward pass runs twice; handing its saved values to the second program
+    instead costs an output of the first per value, and each output of a compiled call
+    costs about as much as a small layer's forward pass (see ``SPLIT_BYTES``).
 
     Calling a ``Split`` with all the tape's sources returns the wanted values in order,
     as one program's function does.
     """
 
-    def __init__(self, early: Any, late: Any, early_sources: tuple, late_sources: tuple,
-                 early_slots: tuple, n_wanted: int) -> None:
-        self.early, self.late = early, late
-        self._early_sources, self._late_sources = early_sources, late_sources
-        self._early_slots = early_slots
-        self._late_slots = tuple(i for i in range(n_wanted) if i not in set(early_slots))
+    def __init__(self, forward: Any, step: Any, forward_sources: tuple, step_sources: tuple,
+                 early: tuple, n_wanted: int) -> None:
+        self.forward, self.step = forward, step
+        self._forward_sources, self._step_sources = forward_sources, step_sources
+        self._early = early
+        self._late = tuple(i for i in range(n_wanted) if i not in set(early))
         self._n = n_wanted
 
     def __call__(self, *sources: Any) -> list:
-        early, carried, vjps = self.early(*[sources[i] for i in self._early_sources])
-        late = self.late(carried, vjps, *[sources[i] for i in self._late_sources])
+        early = self.forward(*[sources[i] for i in self._forward_sources])
+        late = self.step(*[sources[i] for i in self._step_sources])
         out: list[Any] = [None] * self._n
-        for i, value in zip(self._early_slots, early, strict=True):
+        for i, value in zip(self._early, early, strict=True):
             out[i] = value
-        for i, value in zip(self._late_slots, late, strict=True):
+        for i, value in zip(self._late, late, strict=True):
             out[i] = value
         return out
 
 
 def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...],
                 jit: Any) -> Split | None:
-    """The step of ``tp`` as a :class:`Split`, or None where splitting gains nothing or
-    cannot be done: no backward, no wanted value computed before one (nothing to read
-    early), a backward whose forward pass needs a gradient, or more than ``SPLIT_BYTES``
-    of differentiated values.
+    """The step of ``tp`` as a :class:`Split`, or None where splitting gains nothing:
+    no backward, no wanted value computed before one (nothing to read early), or more
+    than ``SPLIT_BYTES`` of differentiated values.
 
     ``jit(fn, donate_argnums)`` compiles each program; ``donate`` indexes the sources.
     """
-    plan = _Plan(tp, wanted)
-    nodes, owner, backward = plan.nodes, plan.owner, plan.backward
-    late = plan.late
-    for n in plan.order:
-        if n in backward or any(r >= 0 and owner[r >> 2] in late for r in nodes[n][2]):
-            late.add(n)
-    for n in late & backward.keys():
-        region, var_slots, _ = backward[n]
-        if any(m in late for m in region) or any(owner[s] in late for s in var_slots):
-            late.clear()
-            return None
-    early_slots = tuple(i for i, s in enumerate(wanted) if owner[s] not in late)
-    region_bytes = sum(math.prod(plan.avals[s][0]) * plan.avals[s][1].itemsize
-                       for n in late & backward.keys() for s in backward[n][2])
-    if not late or not early_slots or len(early_slots) == len(wanted) or \
-            region_bytes > SPLIT_BYTES:
-        late.clear()
+    if not tp.backward:
         return None
-    late_nodes = [n for n in plan.order if n in late]
-    late_reads = plan.reads(n for n in late_nodes if n not in backward)
-    late_reads.update(nodes[n][2][1] >> 2 for n in late_nodes
-                      if n in backward and nodes[n][2][1] >= 0)
-    carried = tuple(sorted(s for s in late_reads
-                           if owner[s] not in late and not plan.is_source(s)))
-    early_reads = plan.reads(n for n in plan.order if n not in late or n in backward)
-    for n in late_nodes:
-        if n in backward:
-            early_reads.update(backward[n][1])
-            early_reads.update(plan.reads(backward[n][0]))
-    early_reads.update(wanted[i] for i in early_slots)  # (a wanted source, if any)
-    early_sources = tuple(i for i, slot in enumerate(plan.src_slots) if slot in early_reads)
-    late_sources = tuple(i for i, slot in enumerate(plan.src_slots) if slot in late_reads)
-    early_src_slots = [plan.src_slots[i] for i in early_sources]
-    late_src_slots = [plan.src_slots[i] for i in late_sources]
-    late_wanted = [s for s in wanted if owner[s] in late]
-    backward_late = [n for n in late_nodes if n in backward]
-
-    # the vjp functions cross between the programs as their residual arrays alone: a
-    # vjp function's pytree node costs more to flatten at each call than its arrays
-    vjp_tree: list[Any] = []
-
-    def run_early(*src_values: Any) -> tuple:
-        env = _environment(plan, early_src_slots, src_values)
-        vjps: dict[int, Any] = {}
-        _execute(plan, env, "early", vjps)
-        residuals, tree = jax.tree_util.tree_flatten([vjps[n] for n in backward_late])
-        vjp_tree[:] = [tree]
-        return [env[wanted[i]] for i in early_slots], [env[s] for s in carried], residuals
-
-    def run_late(carried_values: list, residuals: list, *src_values: Any) -> list:
-        env = _environment(plan, late_src_slots, src_values)
-        for s, value in zip(carried, carried_values, strict=True):
-            env[s] = value
-        vjp_fns = jax.tree_util.tree_unflatten(vjp_tree[0], residuals)
-        _execute(plan, env, "late", dict(zip(backward_late, vjp_fns, strict=True)))
-        return [env[s] for s in late_wanted]
-
-    # a donated source is given up by the last program that reads it
-    donated = {plan.src_slots[i] for i in donate}
-    early_donate = tuple(k for k, i in enumerate(early_sources)
-                         if plan.src_slots[i] in donated and i not in set(late_sources))
-    late_donate = tuple(2 + k for k, i in enumerate(late_sources)
-                        if plan.src_slots[i] in donated)
-    return Split(jit(run_early, early_donate), jit(run_late, late_donate), early_sources,
-                 late_sources, early_slots, len(wanted))
+    owner = tp.node_of_slot()
+    late: set[int] = set()  # the backward nodes and every node that depends on one
+    for n, node in enumerate(tp.nodes):
+        if n in tp.backward or any(r >= 0 and owner[r >> 2] in late for r in node[2]):
+            late.add(n)
+    early = tuple(i for i, s in enumerate(wanted) if owner[s] not in late)
+    region_bytes = sum(math.prod(tp.avals[s][0]) * tp.avals[s][1].itemsize
+                       for info in tp.backward.values() for s in info[2])
+    if not early or len(early) == len(wanted) or region_bytes > SPLIT_BYTES:
+        return None
+    forward = _Plan(tp, tuple(wanted[i] for i in early))
+    step = _Plan(tp, tuple(s for s in wanted if owner[s] in late))
+    # the step donates what it replaces; values the forward pass replaces (BatchNorm's
+    # running statistics) are read by both programs and not donated
+    replaced_late = [i for i in donate if tp.src_owner[i] is WRITEBACK or (
+        tp.src_owner[i].tape is tp and owner[tp.src_owner[i].ref] in late)]
+    position = {i: k for k, i in enumerate(step.sources)}
+    step_donate = tuple(position[i] for i in replaced_late if i in position)
+    return Split(jit(forward.function(), ()), jit(step.function(), step_donate),
+                 forward.sources, step.sources, early, len(wanted))
 
 
 # ----------------------------------------------------------------------------------
