@@ -346,19 +346,6 @@ def bind(cell: Cell, slot: int, aval: Aval, rg: bool) -> None:
         tp.cells.append(weakref.ref(cell))
 
 
-def new_cell(slot: int, aval: Aval, rg: bool) -> Cell:
-    cell = Cell.__new__(Cell)
-    cell.val = None
-    cell.owned = False
-    cell.ref = slot
-    cell.tape = tape
-    cell.aval = aval
-    cell.rg = rg
-    cell.listed = tape
-    tape.cells.append(weakref.ref(cell))
-    return cell
-
-
 def canonical_dtype(dtype: Any) -> np.dtype:
     """The dtype jax will use (int64 -> int32 and float64 -> float32 without x64)."""
     return jax.dtypes.canonicalize_dtype(np.dtype(dtype))
