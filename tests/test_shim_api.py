@@ -738,8 +738,9 @@ def test_compile_stats_describe_shape_changes():
     assert "input 0 shape (64, 784) -> (16, 784)" in stats["log"][1]["changes"]
 
 
-def _split_loop(read_every: int, steps: int = 6) -> tuple[list, dict]:
-    """An MLP loop with BatchNorm, Dropout, two backward calls and clipping per step."""
+def _split_loop(read_every: int, steps: int = 6, host: bool = False) -> tuple[list, dict]:
+    """An MLP loop with BatchNorm, Dropout, two backward calls and clipping per step;
+    ``host``: the batches stay host arrays (``from_numpy``), as a DataLoader's do."""
     ft.manual_seed(0)
     model = ft.nn.Sequential(ft.nn.Linear(6, 8), ft.nn.BatchNorm1d(8), ft.nn.ReLU(),
                              ft.nn.Dropout(0.25), ft.nn.Linear(8, 3))
@@ -748,8 +749,8 @@ def _split_loop(read_every: int, steps: int = 6) -> tuple[list, dict]:
     ft.reset_compile_stats()
     losses = []
     for step in range(steps):
-        x = ft.tensor(rng.standard_normal((8, 6)).astype(np.float32))
-        y = ft.tensor(rng.integers(0, 3, 8))
+        x, y = rng.standard_normal((8, 6)).astype(np.float32), rng.integers(0, 3, 8)
+        x, y = (ft.from_numpy(x), ft.from_numpy(y)) if host else (ft.tensor(x), ft.tensor(y))
         opt.zero_grad()
         for half in (slice(0, 4), slice(4, 8)):
             loss = ft.nn.functional.cross_entropy(model(x[half]), y[half])
@@ -785,6 +786,11 @@ def test_a_loop_that_does_not_read_its_loss_every_step_runs_one_program():
     assert stats["compiles"] == 2 and stats["hits"] == 7, stats["log"]
     assert [entry["programs"] for entry in stats["log"]] == [2, 1]
     assert stats["log"][1]["changes"] == ["one program: the loss is not read every step"]
+
+
+def test_a_step_on_host_batches_is_not_split():
+    _split_loop(read_every=1, steps=2, host=True)
+    assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [1]
 
 
 def test_a_large_step_is_not_split(monkeypatch):

@@ -5,10 +5,10 @@ tensors are recorded lazily; ``loss.backward()`` takes ``jax.vjp`` of the record
 function of the parameters and ``optimizer.step()`` turns the whole step (forward,
 backward, gradient edits, optimizer update) into one jitted pure function, cached by the
 step's structure (ops, shapes, dtypes, static arguments, train/eval mode), so a loop
-compiles once and then runs at the speed of fnnet's functional training step. A loop
-that reads its loss every step (``loss.item()``) gets two programs dispatched together:
-the forward pass, which the read waits for, and the whole step, which runs while Python
-records the next iteration. Every
+compiles once and then runs at the speed of fnnet's functional training step. A small
+model's loop that reads its loss every step (``loss.item()``) on batches already on the
+device gets two programs dispatched together: the forward pass, which the read waits
+for, and the whole step, which runs while Python records the next iteration. Every
 layer, loss and optimizer calls fnnet's pure functions: the shim adds PyTorch's state
 and calling conventions, never a second copy of the math.
 

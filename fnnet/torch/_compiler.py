@@ -26,6 +26,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from fnnet.torch import _graph, _sharding
 from fnnet.torch._graph import RG, VAR, WRITEBACK, Tape
@@ -291,8 +292,8 @@ class Split:
 def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...],
                 jit: Any) -> Split | None:
     """The step of ``tp`` as a :class:`Split`, or None where splitting gains nothing:
-    no backward, no wanted value computed before one (nothing to read early), or more
-    than ``SPLIT_BYTES`` of differentiated values.
+    no backward, no wanted value computed before one (nothing to read early), more than
+    ``SPLIT_BYTES`` of differentiated values, or a batch that is still a host array.
 
     ``jit(fn, donate_argnums)`` compiles each program; ``donate`` indexes the sources.
     """
@@ -310,6 +311,11 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...],
         return None
     forward = _Plan(tp, tuple(wanted[i] for i in early))
     step = _Plan(tp, tuple(s for s in wanted if owner[s] in late))
+    if any(type(tp.srcs[i]) is np.ndarray for i in set(forward.sources) & set(step.sources)):
+        # a host batch (DataLoader's, from_numpy's) would reach the device once per
+        # program; handed from the first program to the second, it makes the second
+        # wait for the first. Either way the split measured no faster than one program.
+        return None
     # the step donates what it replaces; values the forward pass replaces (BatchNorm's
     # running statistics) are read by both programs and not donated
     replaced_late = [i for i in donate if tp.src_owner[i] is WRITEBACK or (
