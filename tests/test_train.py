@@ -68,9 +68,12 @@ def test_jitted_and_plain_steps_agree(key):
         a, ma = jitted(a, batch)
         b, mb = plain(b, batch)
         assert_close(ma["loss"], mb["loss"], rtol=1e-5)
+    # XLA fuses the jitted step's arithmetic unlike op-by-op execution, and BatchNorm over
+    # 16 rows amplifies the float32 rounding: after 5 momentum steps a weight near 0.007
+    # was seen 1.4e-6 apart (a CI run on a busy machine), so atol is 1e-5, not 1e-6
     for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
         if jnp.issubdtype(x.dtype, jnp.floating):
-            assert_close(x, y, rtol=1e-5, atol=1e-6)
+            assert_close(x, y, rtol=1e-5, atol=1e-5)
 
 
 def test_steps_per_call_equals_single_steps(key):
