@@ -13,6 +13,7 @@ global the file asks for is refused with a ValueError.
 
 from __future__ import annotations
 
+import io
 import os
 import pathlib
 import pickle
@@ -61,24 +62,38 @@ def read_batch(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
 
     Raises:
         ValueError: not a CIFAR-10 batch (unpickling fails or is refused, keys, shapes,
-            dtypes or label values are wrong); the message names the file.
+            dtypes or label values are wrong); the message names the file. Nothing
+            larger than the file is allocated: an array whose declared shape the
+            pickled bytes do not fill is refused by numpy while unpickling.
     """
+    # Unpickled from memory: a length in a damaged pickle then reads at most the rest
+    # of the file, where a file object could be asked to allocate whatever it says.
+    raw = pathlib.Path(path).read_bytes()
     try:
-        with open(path, "rb") as f:
-            batch = _RestrictedUnpickler(f, encoding="bytes").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
-            IndexError, KeyError) as err:
-        raise ValueError(f"{path}: not a readable CIFAR-10 batch ({err})") from None
+        batch = _RestrictedUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except RecursionError:
+        raise ValueError(f"{path}: not a readable CIFAR-10 batch (nested too deeply)") from None
+    except Exception as err:  # a damaged pickle can fail in any of a dozen ways
+        raise ValueError(f"{path}: not a readable CIFAR-10 batch "
+                         f"({err or type(err).__name__})") from None
+    del raw
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
         got = sorted(batch) if isinstance(batch, dict) else type(batch).__name__
         raise ValueError(f"{path}: expected a dict with b'data' and b'labels', got {got}")
-    data, labels = batch[b"data"], np.asarray(batch[b"labels"])
+    data, labels = batch[b"data"], batch[b"labels"]
+    if not isinstance(labels, list | np.ndarray) or not all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool) for v in
+            (labels if isinstance(labels, list) else [])):
+        raise ValueError(f"{path}: b'labels' must be a list of ints, got "
+                         f"{type(labels).__name__} holding other values")
+    labels = np.asarray(labels)
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
             or data.shape[1] != 3 * 32 * 32:
         desc = (f"{data.shape} {data.dtype}" if isinstance(data, np.ndarray)
                 else type(data).__name__)
         raise ValueError(f"{path}: b'data' must be a [n, 3072] uint8 array, got {desc}")
-    if labels.shape != (len(data),) or not np.issubdtype(labels.dtype, np.integer):
+    if labels.shape != (len(data),) or not np.issubdtype(labels.dtype, np.integer) \
+            or labels.dtype.kind == "O":
         raise ValueError(f"{path}: b'labels' must hold {len(data)} ints, got shape "
                          f"{labels.shape} {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() > 9):

@@ -8,9 +8,10 @@ gzip-compressed (``.gz``) or not.
 
 from __future__ import annotations
 
-import gzip
+import math
 import os
 import pathlib
+import zlib
 from typing import Any
 
 import numpy as np
@@ -29,19 +30,127 @@ _SOURCES = {
 }
 
 
-def _read_bytes(path: pathlib.Path) -> bytes:
-    """The file's content, decompressed when its name ends in ``.gz``."""
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
-    except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
-        raise ValueError(f"{path}: corrupt or truncated gzip file ({err})") from None
+_CHUNK = 1 << 16
+# Deflate cannot inflate one byte of input to more than 1032 bytes of output, so a gzip
+# file of n bytes never holds more than about 1032 * n: a header declaring more is
+# refused before anything is read.
+_MAX_RATIO = 1032
+# How far past the declared length a gzip payload is inflated (and thrown away) to say
+# how long it is; beyond this, the message says "more than".
+_COUNT_LIMIT = 1 << 26
+
+
+class _Gunzip:
+    """Inflates a gzip file (one or more members) piecewise: never more than asked.
+
+    ``read(n)`` returns at most ``n`` bytes, holding at most one 64 KB chunk of
+    compressed input besides, so a payload that inflates far beyond what the header
+    declares costs no more memory than the header justifies.
+    """
+
+    def __init__(self, f: Any) -> None:
+        self.f = f
+        self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper
+        self.pending = b""  # compressed bytes read but not yet inflated
+
+    def read(self, n: int) -> bytes:
+        out = bytearray()
+        while len(out) < n:
+            if not self.pending:
+                self.pending = self.f.read(_CHUNK)
+                if not self.pending:
+                    if not self.inflate.eof:
+                        raise EOFError("compressed data ended before the end-of-stream "
+                                       "marker")
+                    break
+            if self.inflate.eof:  # another member follows, or gzip's zero padding
+                if not self.pending.strip(b"\0"):
+                    self.pending = b""
+                    continue
+                self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out += self.inflate.decompress(self.pending, n - len(out))
+            self.pending = (self.inflate.unused_data if self.inflate.eof
+                            else self.inflate.unconsumed_tail)
+        return bytes(out)
+
+    def count_rest(self, limit: int) -> int:
+        """Inflates and discards what is left, counting at most ``limit + 1`` bytes."""
+        total = 0
+        while total <= limit:
+            got = len(self.read(min(_CHUNK, limit + 1 - total)))
+            if not got:
+                break
+            total += got
+        return total
+
+
+def _declared(path: pathlib.Path, head: bytes, magic: int, what: str) -> tuple[int, ...]:
+    """The dimensions an IDX header declares, after checking its magic number."""
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(head) < 4:
+        raise ValueError(f"{path}: truncated: {len(head)} bytes, too short for an IDX header")
+    found = int.from_bytes(head[:4], "big")
+    if found != magic:
+        raise ValueError(f"{path}: not an IDX {what} file: magic number {found}, "
+                         f"expected {magic}")
+    if len(head) < header:
+        raise ValueError(f"{path}: truncated: {len(head)} bytes, the header alone needs "
+                         f"{header}")
+    return tuple(int.from_bytes(head[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+
+
+def _size_error(path: pathlib.Path, dims: tuple[int, ...], what: str, held: int | str,
+                expected: int) -> ValueError:
+    problem = "too long" if isinstance(held, str) or held > expected else "truncated"
+    shape = " x ".join(map(str, dims))
+    return ValueError(f"{path}: {problem}: the header declares {shape} = {expected} bytes "
+                      f"of {what} data, the file holds {held}")
+
+
+def _read_plain(path: pathlib.Path, f: Any, magic: int, what: str) -> np.ndarray:
+    size = os.fstat(f.fileno()).st_size
+    header = 4 + 4 * (magic & 0xFF)
+    dims = _declared(path, f.read(header), magic, what)
+    expected = math.prod(dims)
+    if size - header != expected:  # checked before the data is read or allocated
+        raise _size_error(path, dims, what, size - header, expected)
+    data = np.empty(expected, np.uint8)
+    if f.readinto(memoryview(data)) != expected:
+        raise ValueError(f"{path}: the file shrank while it was read")
+    return data.reshape(dims)
+
+
+def _read_gzip(path: pathlib.Path, f: Any, magic: int, what: str) -> np.ndarray:
+    size = os.fstat(f.fileno()).st_size
+    stream = _Gunzip(f)
+    header = 4 + 4 * (magic & 0xFF)
+    head = stream.read(header)
+    dims = _declared(path, head, magic, what)
+    expected = math.prod(dims)
+    if expected > _MAX_RATIO * size:
+        raise ValueError(f"{path}: the header declares {' x '.join(map(str, dims))} = "
+                         f"{expected} bytes of {what} data, more than a gzip file of {size} "
+                         f"bytes can hold (at most {_MAX_RATIO} x {size})")
+    raw = stream.read(expected)
+    if len(raw) < expected:
+        raise _size_error(path, dims, what, len(raw), expected)
+    extra = stream.count_rest(_COUNT_LIMIT)
+    if extra:
+        held = expected + extra if extra <= _COUNT_LIMIT else \
+            f"more than {expected + _COUNT_LIMIT}"
+        raise _size_error(path, dims, what, held, expected)
+    return np.frombuffer(raw, np.uint8).reshape(dims).copy()
 
 
 def read_idx(path: str | os.PathLike, *, magic: int, what: str) -> np.ndarray:
     """Reads one uint8 IDX file and checks its header against its length.
+
+    The header is read first and the declared size checked against the file's size
+    before the data is read: a plain file must hold exactly the declared bytes, and a
+    gzip file is inflated piecewise, never beyond the declared size (plus a bounded
+    count of the excess for the message), so a damaged or hostile file costs no more
+    memory than its header and size justify.
 
     Args:
         path: the file (``.gz`` is decompressed).
@@ -53,30 +162,17 @@ def read_idx(path: str | os.PathLike, *, magic: int, what: str) -> np.ndarray:
 
     Raises:
         ValueError: wrong magic number, header or data shorter or longer than the
-            header says, corrupt gzip; the message names the file.
+            header says, a declared size no gzip file of this size can hold, corrupt
+            gzip; the message names the file.
     """
     path = pathlib.Path(path)
-    raw = _read_bytes(path)
-    ndim = magic & 0xFF
-    header = 4 + 4 * ndim
-    if len(raw) < 4:
-        raise ValueError(f"{path}: truncated: {len(raw)} bytes, too short for an IDX header")
-    found = int.from_bytes(raw[:4], "big")
-    if found != magic:
-        raise ValueError(f"{path}: not an IDX {what} file: magic number {found}, "
-                         f"expected {magic}")
-    if len(raw) < header:
-        raise ValueError(f"{path}: truncated: {len(raw)} bytes, the header alone needs "
-                         f"{header}")
-    dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    expected = int(np.prod(dims))
-    data = len(raw) - header
-    if data != expected:
-        problem = "truncated" if data < expected else "too long"
-        shape = " x ".join(map(str, dims))
-        raise ValueError(f"{path}: {problem}: the header declares {shape} = {expected} bytes "
-                         f"of {what} data, the file holds {data}")
-    return np.frombuffer(raw, np.uint8, offset=header).reshape(dims).copy()
+    try:
+        with open(path, "rb") as f:
+            if path.suffix == ".gz":
+                return _read_gzip(path, f, magic, what)
+            return _read_plain(path, f, magic, what)
+    except (zlib.error, EOFError) as err:
+        raise ValueError(f"{path}: corrupt or truncated gzip file ({err})") from None
 
 
 def idx_file_names(split: str, what: str) -> tuple[str, str]:
