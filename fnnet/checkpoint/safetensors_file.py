@@ -10,6 +10,7 @@ tensor names are the state dict's keys, readable by any safetensors tool.
 from __future__ import annotations
 
 import json
+import math
 import os
 import pathlib
 import tempfile
@@ -69,16 +70,43 @@ def _encode(obj: Any, path: str, tensors: dict[str, np.ndarray]) -> Any:
                     "int, float and str")
 
 
-def _decode(skeleton: Any, tensors: Mapping[str, np.ndarray]) -> Any:
+_MAX_DEPTH = 100  # deeper layouts are refused (no state dict nests this far)
+
+
+def _decode(skeleton: Any, tensors: Mapping[str, np.ndarray], where: str = "",
+            depth: int = 0) -> Any:
+    """The object a layout skeleton describes; ValueError naming where it is malformed."""
+    at = where or "the top"
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"{_LAYOUT} nests deeper than {_MAX_DEPTH} levels at {at!r}")
+    if isinstance(skeleton, _SCALARS):
+        return skeleton
     if isinstance(skeleton, list):
-        return [_decode(v, tensors) for v in skeleton]
-    if isinstance(skeleton, dict):
-        if "__tensor__" in skeleton:
-            return tensors[skeleton["__tensor__"]]
-        if "__tuple__" in skeleton:
-            return tuple(_decode(v, tensors) for v in skeleton["__tuple__"])
-        return {key: _decode(value, tensors) for key, value in skeleton["__dict__"]}
-    return skeleton
+        return [_decode(v, tensors, f"{where}.{i}" if where else str(i), depth + 1)
+                for i, v in enumerate(skeleton)]
+    if not isinstance(skeleton, dict) or len(skeleton) != 1:
+        raise ValueError(f"{_LAYOUT}: expected a value, a list or one of __tensor__, "
+                         f"__tuple__, __dict__ at {at!r}, got {str(skeleton)[:80]}")
+    (kind, value), = skeleton.items()
+    if kind == "__tensor__":
+        if not isinstance(value, str) or value not in tensors:
+            raise ValueError(f"{_LAYOUT}: {at!r} names tensor {str(value)[:80]!r}, which the "
+                             "file does not hold")
+        return tensors[value]
+    if kind == "__tuple__" and isinstance(value, list):
+        return tuple(_decode(skeleton["__tuple__"], tensors, where, depth + 1))
+    if kind == "__dict__" and isinstance(value, list):
+        out = {}
+        for item in value:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str | int)
+                    and not isinstance(item[0], bool)):
+                raise ValueError(f"{_LAYOUT}: a dict entry at {at!r} must be a [key, value] "
+                                 f"pair with a str or int key, got {str(item)[:80]}")
+            key = item[0]
+            out[key] = _decode(item[1], tensors, f"{where}.{key}" if where else str(key),
+                               depth + 1)
+        return out
+    raise ValueError(f"{_LAYOUT}: unknown entry {kind!r} (or not a list) at {at!r}")
 
 
 def save_safetensors(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
@@ -127,30 +155,53 @@ _DTYPES = {"BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "U16": np.uint16,
            "F32": np.float32, "F64": np.float64}
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def _read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The tensors and ``__metadata__`` of a safetensors file (8-byte header length,
     a JSON header, raw little-endian bytes); bfloat16 included, which the
-    ``safetensors.numpy`` reader lacks. Raises ValueError on anything malformed."""
+    ``safetensors.numpy`` reader lacks. Every declared shape and offset is checked
+    against the file before a tensor is copied. Raises ValueError on anything malformed."""
     if len(data) < 8:
         raise ValueError(f"{len(data)} bytes, shorter than the 8-byte header length")
     size = int.from_bytes(data[:8], "little")
     if size > len(data) - 8:
-        raise ValueError(f"header length {size} exceeds the file")
+        raise ValueError(f"header length {size} exceeds the file ({len(data)} bytes)")
     header = json.loads(data[8:8 + size])
     if not isinstance(header, dict):
         raise ValueError("the header is not a JSON object")
     metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+        raise ValueError("__metadata__ must map strings to strings")
     body = memoryview(data)[8 + size:]
     tensors = {}
     for name, info in header.items():
+        if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
+            raise ValueError(f"tensor {name!r}: expected dtype, shape and data_offsets, got "
+                             f"{str(info)[:80]}")
+        if not isinstance(info["dtype"], str) or info["dtype"] not in _DTYPES:
+            raise ValueError(f"tensor {name!r}: unknown dtype {str(info['dtype'])[:20]!r}; "
+                             f"expected one of {sorted(_DTYPES)}")
+        shape, offsets = info["shape"], info["data_offsets"]
+        if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
+            raise ValueError(f"tensor {name!r}: shape must be a list of non-negative ints, "
+                             f"got {str(shape)[:80]}")
+        if not (isinstance(offsets, list) and len(offsets) == 2
+                and all(_is_count(o) for o in offsets)):
+            raise ValueError(f"tensor {name!r}: data_offsets must be two non-negative ints, "
+                             f"got {str(offsets)[:80]}")
         dtype = np.dtype(_DTYPES[info["dtype"]])
-        start, end = info["data_offsets"]
-        count = int(np.prod(info["shape"], dtype=np.int64))
-        if not 0 <= start <= end <= len(body) or end - start != count * dtype.itemsize:
+        start, end = offsets
+        count = math.prod(shape)
+        if not start <= end <= len(body) or end - start != count * dtype.itemsize:
             raise ValueError(f"tensor {name!r}: offsets {start}..{end} do not hold "
-                             f"{info['shape']} {info['dtype']} within the file")
+                             f"{shape} {info['dtype']} within the file's {len(body)} "
+                             "bytes of data")
         flat = np.frombuffer(body[start:end], dtype.newbyteorder("<"), count)
-        tensors[name] = flat.astype(dtype).reshape(info["shape"])  # a copy, native order
+        tensors[name] = flat.astype(dtype).reshape(shape)  # a copy, native order
     return tensors, metadata
 
 
@@ -166,7 +217,10 @@ def load_safetensors(f: str | os.PathLike | BinaryIO) -> Any:
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: the data is not a safetensors file.
+        ValueError: the data is not a safetensors file: a header length, shape, dtype or
+            offset that the file does not bear out, or a malformed ``fnnet.layout``
+            entry; the message names the file. Nothing is allocated beyond the file's
+            own size.
         TypeError: ``f`` is neither a path nor a readable binary file.
 
     PyTorch equivalent: ``torch.load(f, weights_only=True)``.
@@ -184,7 +238,11 @@ def load_safetensors(f: str | os.PathLike | BinaryIO) -> Any:
         tensors, metadata = _read(data)
     except Exception as error:  # malformed: a short file, a header that is no JSON, ...
         raise ValueError(f"load_safetensors: {name!r} is not a safetensors file "
-                         f"({type(error).__name__}: {error})") from error
+                         f"({type(error).__name__}: {error})") from None
     if _LAYOUT not in metadata:
         return tensors
-    return _decode(json.loads(metadata[_LAYOUT]), tensors)
+    try:
+        return _decode(json.loads(metadata[_LAYOUT]), tensors)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+        raise ValueError(f"load_safetensors: {name!r} has a malformed {_LAYOUT} entry "
+                         f"({type(error).__name__}: {error})") from None
