@@ -1,18 +1,117 @@
-"""The ``fnnet`` command line: ``fnnet train`` (and the subcommands other modules add)."""
+"""The ``fnnet`` command line: ``train``, ``evaluate``, ``predict`` (and the subcommands
+other modules add, such as ``compare``).
+
+Errors are one line naming the flag, with exit status 2 for bad flags, data or files
+and 1 for a training run that fails (a non-finite loss); a flag that the chosen options
+ignore draws a warning. ``--save`` writes the final weights as ``.safetensors`` with
+PyTorch's ``state_dict`` names, which ``evaluate`` and ``predict`` read back.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import pathlib
+import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-MODELS = ("mlp", "lenet5", "logistic")
+DESCRIPTION = "fnnet: PyTorch's training concepts on JAX, from the command line."
+MODELS = ("mlp", "lenet5", "logistic", "resnet18")
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
+MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
+ON_NONFINITE = ("raise", "skip")
+WEIGHTS_SUFFIX = ".safetensors"
+# The run a weights file came from, in its safetensors metadata (all values strings).
+METADATA_KEYS = ("fnnet.model", "fnnet.dataset", "fnnet.image_shape", "fnnet.num_classes")
+
+
+class UsageError(ValueError):
+    """A flag, or a combination of flags, that cannot work (exit status 2)."""
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``fnnet train: error: ... (see fnnet train --help)``."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Shows each option's default once: not for None or False, nor when the help
+    already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (not action.option_strings or action.default is None or action.default is False
+                or action.default == argparse.SUPPRESS or "default" in text):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def _number(kind: type, minimum: float, inclusive: bool = True) -> Callable[[str], Any]:
+    """An argparse ``type`` accepting ``kind`` values ``>= minimum`` (``>`` unless
+    ``inclusive``), finite."""
+    words = "an integer" if kind is int else "a number"
+    bound = f"{'>=' if inclusive else '>'} {minimum:g}"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {words} {bound}, got {text!r}") \
+                from None
+        if not math.isfinite(value) or value < minimum or (value == minimum and not inclusive):
+            raise argparse.ArgumentTypeError(f"expected {words} {bound}, got {text!r}")
+        return value
+
+    parse.__name__ = words  # argparse names the type in some messages
+    return parse
+
+
+_positive_int = _number(int, 1)
+_non_negative_int = _number(int, 0)
+_positive_float = _number(float, 0.0, inclusive=False)
+_non_negative_float = _number(float, 0.0)
+
+
+# Python argument names that library errors use, and the flags a CLI user typed.
+_FLAG_FOR = [
+    (r"\bresume=True\b", "--resume"),
+    (r"\bpass directory=\.\.\.", "pass --data-dir"),
+    (r"\bon_nonfinite='(\w+)'", r"--on-nonfinite \1"),
+    (r"\bevery_n_steps\b", "--checkpoint-every"),
+    (r"\b(checkpoint_dir|on_nonfinite|batch_size|steps_per_call|data_dir|weight_decay)\b",
+     lambda m: "--" + m.group(1).replace("_", "-")),
+    (r"\b(epochs|devices|seed|lr|momentum)=", r"--\1 "),
+]
+
+
+def user_words(error: BaseException) -> str:
+    """An exception's message on one line, with flag names for Python argument names."""
+    text = " ".join(str(error).split())
+    for pattern, flag in _FLAG_FOR:
+        text = re.sub(pattern, flag, text)
+    return text or type(error).__name__
+
+
+def _warn(command: str, message: str) -> None:
+    print(f"fnnet {command}: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# ----------------------------------------------------------------------------- models
 
 
 def _optimizer(name: str, lr: float, momentum: float, weight_decay: float):
@@ -27,7 +126,7 @@ def _optimizer(name: str, lr: float, momentum: float, weight_decay: float):
 
 
 def _as_model_input(images: np.ndarray, model: str) -> np.ndarray:
-    """float32 images, resized for LeNet-5's 32x32 input where needed."""
+    """float32 images ``[N, C, H, W]``, resized for LeNet-5's 32x32 input where needed."""
     x = np.asarray(images)
     if x.dtype == np.uint8:
         x = x.astype(np.float32) / 255.0
@@ -40,11 +139,13 @@ def _as_model_input(images: np.ndarray, model: str) -> np.ndarray:
         factor = 32 // height
         return x.repeat(factor, axis=-2).repeat(factor, axis=-1).astype(np.float32)
     if height != 32:
-        raise ValueError(f"--model lenet5 needs 28x28, 32x32 or 8x8 images, got {x.shape}")
+        raise UsageError(f"--model lenet5 needs 28x28, 32x32 or 8x8 images, got "
+                         f"{x.shape[-2]}x{x.shape[-1]}")
     return x.astype(np.float32)
 
 
 def _model(name: str, input_shape: tuple[int, ...], num_classes: int):
+    """The model ``name`` for inputs ``[N, *input_shape]`` (after :func:`_as_model_input`)."""
     from fnnet import models
 
     features = math.prod(input_shape)
@@ -52,86 +153,426 @@ def _model(name: str, input_shape: tuple[int, ...], num_classes: int):
         return models.MLP((features, 128, 64, num_classes))
     if name == "lenet5":
         return models.LeNet5(num_classes=num_classes, in_channels=input_shape[0])
+    if name == "resnet18":
+        # The CIFAR stem (3x3 convolution, no max-pool) keeps small images large enough.
+        return models.ResNet18(num_classes, stem="cifar", in_channels=input_shape[0])
     return models.LogisticRegression(features, num_classes)
+
+
+def _augmentation(args: argparse.Namespace, image_shape: tuple[int, ...]):
+    """The ``augment(key, x)`` the augmentation flags ask for, or None."""
+    from fnnet.data import augment
+
+    steps = []
+    if args.random_crop_padding:
+        steps.append(lambda key, x: augment.random_crop(key, x, image_shape[-2:],
+                                                        padding=args.random_crop_padding))
+    if args.horizontal_flip:
+        steps.append(augment.random_horizontal_flip)
+    if args.rotation:
+        steps.append(lambda key, x: augment.random_rotation(key, x, args.rotation))
+    return augment.compose(*steps) if steps else None
+
+
+def _augmented_batches(x: np.ndarray, y: np.ndarray, augment_fn, batch_size: int, seed: int):
+    """fit's ``train_data`` callable: each epoch's shuffled batches, augmented on the
+    device with keys drawn from ``seed``, the epoch and the batch's index."""
+    import jax
+
+    from fnnet.data import batches
+
+    augment_jit = jax.jit(augment_fn)
+    base = jax.random.fold_in(jax.random.key(seed), 0x417)  # apart from fit's own keys
+
+    def epoch_batches(epoch: int):
+        for i, (bx, by) in batches(x, y, batch_size, shuffle=True, seed=seed, epoch=epoch,
+                                   drop_last=True):
+            key = jax.random.fold_in(jax.random.fold_in(base, epoch), i)
+            yield augment_jit(key, bx), by
+
+    return epoch_batches
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def _check_data_dir(args: argparse.Namespace, command: str) -> None:
+    """--data-dir: an error where it does not exist, a warning where it is ignored."""
+    if args.data_dir is None:
+        return
+    if args.dataset == "digits":
+        _warn(command, "--data-dir is ignored with --dataset digits (bundled with "
+                       "scikit-learn)")
+    elif not pathlib.Path(args.data_dir).is_dir():
+        raise UsageError(f"--data-dir {args.data_dir}: no such folder")
+
+
+def _load(dataset: str, data_dir: str | None, command: str):
+    """``(train, test)`` of ``dataset``; says so on stderr when one split was divided."""
+    from fnnet import data
+
+    train, test, note = data.load_train_test(dataset, None if dataset == "digits"
+                                             else data_dir)
+    if note:
+        print(f"fnnet {command}: {note}", file=sys.stderr, flush=True)
+    return train, test
+
+
+# ----------------------------------------------------------------------------- weights
+
+
+def _check_weights_path(flag: str, path: str, must_exist: bool) -> pathlib.Path:
+    file = pathlib.Path(path)
+    if file.suffix.lower() != WEIGHTS_SUFFIX:
+        raise UsageError(f"{flag} {path}: expected a file ending in {WEIGHTS_SUFFIX}")
+    if must_exist and not file.is_file():
+        raise UsageError(f"{flag} {path}: no such file")
+    return file
+
+
+def save_weights(path: pathlib.Path, model: Any, params: Any, layer_state: Any,
+                 metadata: dict[str, str]) -> pathlib.Path:
+    """Writes the final weights as ``.safetensors``: PyTorch's ``state_dict`` names and
+    layouts, loadable by :func:`fnnet.interop.from_torch_state_dict` and by
+    ``safetensors.torch.load_file`` into the matching PyTorch model."""
+    from safetensors.numpy import save_file
+
+    from fnnet.interop import to_torch_state_dict
+
+    arrays = to_torch_state_dict(params, layer_state, model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(dict(arrays), str(path), metadata={"format": "pt", **metadata})
+    return path
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedWeights:
+    """A weights file and the run it came from.
+
+    Attributes:
+        path: the ``.safetensors`` file.
+        model: the model's name (one of :data:`MODELS`).
+        dataset: the data set it was trained on.
+        image_shape: ``(C, H, W)`` of the images it was trained on, or None where the
+            file does not say (not written by ``fnnet train --save``).
+        num_classes: the number of classes.
+    """
+
+    path: pathlib.Path
+    model: str
+    dataset: str
+    image_shape: tuple[int, ...] | None
+    num_classes: int
+
+
+def _read_metadata(path: pathlib.Path) -> dict[str, str]:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            return dict(f.metadata() or {})
+    except Exception as err:  # safetensors raises its own SafetensorError
+        raise UsageError(f"--weights {path}: not a readable .safetensors file "
+                         f"({user_words(err)})") from None
+
+
+def _saved_weights(args: argparse.Namespace, command: str) -> SavedWeights:
+    """--weights, with --model and --dataset defaulting to the run the file records."""
+    path = _check_weights_path("--weights", args.weights, must_exist=True)
+    meta = _read_metadata(path)
+    model = args.model or meta.get("fnnet.model")
+    if model is None:
+        raise UsageError(f"--weights {path} does not say which model it holds (it was not "
+                         "written by fnnet train --save): pass --model")
+    if args.model and meta.get("fnnet.model") not in (None, args.model):
+        _warn(command, f"--model {args.model} differs from the {meta['fnnet.model']} that "
+                       f"{path.name} was trained as")
+    dataset = getattr(args, "dataset", None) or meta.get("fnnet.dataset", "digits")
+    if "fnnet.image_shape" in meta:
+        image_shape = tuple(int(v) for v in meta["fnnet.image_shape"].split(","))
+        return SavedWeights(path, model, dataset, image_shape, int(meta["fnnet.num_classes"]))
+    from fnnet.interop import read_state_dict
+
+    # The classifier is the last two-dimensional weight in PyTorch's state_dict order.
+    last = [v for k, v in read_state_dict(path).items() if k.endswith(".weight")
+            and v.ndim == 2]
+    if not last:
+        raise UsageError(f"--weights {path}: no Linear weight to read the classes from")
+    return SavedWeights(path, model, dataset, None, int(last[-1].shape[0]))
+
+
+def _model_from_weights(weights: SavedWeights, image_shape: tuple[int, ...]):
+    """``(model, params, layer_state)`` for images ``[N, *image_shape]``."""
+    from fnnet.interop import from_torch_state_dict
+
+    if weights.image_shape is not None and tuple(image_shape) != weights.image_shape:
+        raise UsageError(f"--weights {weights.path} was trained on "
+                         f"{_shape(weights.image_shape)} images ({weights.dataset}), got "
+                         f"{_shape(image_shape)} images")
+    dummy = _as_model_input(np.zeros((1, *image_shape), np.float32), weights.model)
+    model = _model(weights.model, dummy.shape[1:], weights.num_classes)
+    try:
+        params, layer_state = from_torch_state_dict(model, weights.path)
+    except (KeyError, ValueError) as err:
+        raise UsageError(f"--weights {weights.path} does not fit --model {weights.model} on "
+                         f"{_shape(image_shape)} images: {user_words(err)}") from None
+    return model, params, layer_state
+
+
+def _shape(shape: Sequence[int]) -> str:
+    return "x".join(map(str, shape))
+
+
+def _eval_state(params: Any, layer_state: Any):
+    import jax
+    import jax.numpy as jnp
+
+    from fnnet.train import TrainState
+
+    return TrainState(params, layer_state, (), jnp.zeros((), jnp.int32), jax.random.key(0))
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def _warn_ignored(args: argparse.Namespace) -> None:
+    """Warns about each flag given a value that the other options leave unused (and
+    --data-dir with digits, in :func:`_check_data_dir`)."""
+    if args.momentum != 0.0 and args.optimizer not in MOMENTUM_OPTIMIZERS:
+        _warn("train", f"--momentum is ignored by --optimizer {args.optimizer} (only "
+                       f"{' and '.join(MOMENTUM_OPTIMIZERS)} use it)")
+
+
+def _check_train_flags(args: argparse.Namespace) -> None:
+    if args.resume and args.checkpoint_dir is None:
+        raise UsageError("--resume needs --checkpoint-dir, the folder to resume from")
+    if args.checkpoint_every is not None and args.checkpoint_dir is None:
+        raise UsageError("--checkpoint-every needs --checkpoint-dir, the folder to save in")
+    if args.save is not None:
+        _check_weights_path("--save", args.save, must_exist=False)
+    _check_data_dir(args, "train")
 
 
 def train(args: argparse.Namespace) -> dict[str, list[float]]:
     """Runs ``fnnet train``: loads data, fits, evaluates, plots; returns the history."""
-    from fnnet import data
+    _check_train_flags(args)
+    _warn_ignored(args)
+    (train_x, train_y), (test_x, test_y) = _load(args.dataset, args.data_dir, "train")
     from fnnet.train import fit, plot_history
 
-    train_x, train_y = data.load(args.dataset, "train", data_dir=args.data_dir)
-    test_x, test_y = data.load(args.dataset, "test", data_dir=args.data_dir)
+    image_shape = train_x.shape[1:]
     train_x = _as_model_input(train_x, args.model)
     test_x = _as_model_input(test_x, args.model)
     num_classes = int(max(train_y.max(), test_y.max())) + 1
     model = _model(args.model, train_x.shape[1:], num_classes)
     optimizer = _optimizer(args.optimizer, args.lr, args.momentum, args.weight_decay)
+    augment_fn = _augmentation(args, train_x.shape[1:])
+    if augment_fn is not None and len(train_x) < args.batch_size:
+        raise UsageError(f"--batch-size {args.batch_size} is larger than the "
+                         f"{len(train_x)} training examples")
+    train_data = ((train_x, train_y) if augment_fn is None else
+                  _augmented_batches(train_x, train_y, augment_fn, args.batch_size, args.seed))
     print(f"fnnet train: {args.model} on {args.dataset} ({len(train_x)} train, "
           f"{len(test_x)} test examples of shape {train_x.shape[1:]}), {args.optimizer} "
-          f"lr={args.lr}, batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}",
-          flush=True)
+          f"lr={args.lr}, batch {args.batch_size}, {_plural(args.epochs, 'epoch')}, "
+          f"seed {args.seed}", flush=True)
     start = time.perf_counter()
-    _, history = fit(model, optimizer, (train_x, train_y), eval_data=(test_x, test_y),
-                     epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                     steps_per_call=args.steps_per_call, progress=not args.quiet,
-                     checkpoint_dir=args.checkpoint_dir, every_n_steps=args.checkpoint_every,
-                     resume=args.resume, devices=args.devices)
+    state, history = fit(model, optimizer, train_data, eval_data=(test_x, test_y),
+                         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                         steps_per_call=args.steps_per_call, progress=not args.quiet,
+                         on_nonfinite=args.on_nonfinite,
+                         checkpoint_dir=args.checkpoint_dir,
+                         every_n_steps=args.checkpoint_every,
+                         resume=args.resume, devices=args.devices)
     seconds = time.perf_counter() - start
     png = plot_history(history, pathlib.Path(args.out) / "curves.png",
                        title=f"{args.model} on {args.dataset}")
     accuracy = history["eval_accuracy"][-1]
-    print(f"test accuracy: {accuracy:.2%} ({len(test_x)} examples) after {args.epochs} "
-          f"epochs in {seconds:.1f} s; curves written to {png}", flush=True)
+    print(f"test accuracy: {accuracy:.2%} ({len(test_x)} examples) after "
+          f"{_plural(args.epochs, 'epoch')} in {seconds:.1f} s; curves written to {png}",
+          flush=True)
+    if args.save is not None:
+        metadata = {"fnnet.model": args.model, "fnnet.dataset": args.dataset,
+                    "fnnet.image_shape": ",".join(map(str, image_shape)),
+                    "fnnet.num_classes": str(num_classes)}
+        path = save_weights(pathlib.Path(args.save), model, state.params, state.layer_state,
+                            metadata)
+        print(f"weights written to {path}", flush=True)
     return history
 
 
+def evaluate(args: argparse.Namespace) -> dict[str, float]:
+    """Runs ``fnnet evaluate``: the test accuracy of saved weights; returns the metrics."""
+    weights = _saved_weights(args, "evaluate")
+    args.dataset = weights.dataset
+    _check_data_dir(args, "evaluate")
+    _, (test_x, test_y) = _load(weights.dataset, args.data_dir, "evaluate")
+    model, params, layer_state = _model_from_weights(weights, test_x.shape[1:])
+    from fnnet.train import evaluate as evaluate_model
+
+    metrics = evaluate_model(model, _eval_state(params, layer_state),
+                             (_as_model_input(test_x, weights.model), test_y),
+                             batch_size=args.batch_size)
+    print(f"test accuracy: {metrics['accuracy']:.2%} ({len(test_y)} examples of "
+          f"{weights.dataset}), loss {metrics['loss']:.4f}; {weights.model} weights from "
+          f"{weights.path}", flush=True)
+    return metrics
+
+
+def read_images(path: str) -> np.ndarray:
+    """Images ``[N, C, H, W]`` from an IDX image file (``.gz`` or not) or a ``.npy`` array
+    (``[H, W]``, ``[N, H, W]`` or ``[N, C, H, W]``; uint8 0..255 or float in [0, 1])."""
+    from fnnet.data import read_idx
+    from fnnet.data.idx import IMAGE_MAGIC
+
+    file = pathlib.Path(path)
+    if not file.is_file():
+        raise UsageError(f"IMAGES {path}: no such file")
+    if file.suffix == ".npy":
+        try:
+            images = np.load(file, allow_pickle=False)
+        except ValueError as err:
+            raise UsageError(f"IMAGES {path}: not a numpy array file ({user_words(err)})") \
+                from None
+    else:
+        images = read_idx(file, magic=IMAGE_MAGIC, what="image")
+    if images.ndim == 2:
+        images = images[None]
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.ndim != 4 or not (images.dtype == np.uint8
+                                or np.issubdtype(images.dtype, np.floating)):
+        raise UsageError(f"IMAGES {path}: expected uint8 or float images [N, H, W] or "
+                         f"[N, C, H, W], got shape {list(images.shape)} {images.dtype}")
+    return images
+
+
+def predict(args: argparse.Namespace) -> np.ndarray:
+    """Runs ``fnnet predict``: prints the predicted class of each image, one per line."""
+    weights = _saved_weights(args, "predict")
+    images = np.concatenate([read_images(p) for p in args.images])
+    model, params, layer_state = _model_from_weights(weights, images.shape[1:])
+    from fnnet.train import make_predict
+
+    run = make_predict(model)
+    x = _as_model_input(images, weights.model)
+    classes = np.concatenate([
+        np.asarray(run(params, layer_state, x[i:i + args.batch_size])).argmax(-1)
+        for i in range(0, len(x), args.batch_size)])
+    print("\n".join(str(int(c)) for c in classes), flush=True)
+    return classes
+
+
+# ----------------------------------------------------------------------------- parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fnnet", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    from fnnet import __version__
+
+    parser = _Parser(prog="fnnet", description=DESCRIPTION, formatter_class=_HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"fnnet {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, title="commands",
+                                     metavar="COMMAND", parser_class=_Parser)
     p = commands.add_parser("train", help="train a model and print its test accuracy",
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--model", choices=MODELS, default="mlp")
+                            description="Train a model and print its test accuracy.",
+                            formatter_class=_HelpFormatter)
+    p.add_argument("--model", choices=MODELS, default="mlp", help="the model")
     p.add_argument("--dataset", default="digits",
                    help="digits (bundled, offline), mnist, fashion_mnist, cifar10, or a "
                         "tensorflow-datasets name")
-    p.add_argument("--data-dir", default=None, help="folder with local data files")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--momentum", type=float, default=0.0, help="for sgd and rmsprop")
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps-per-call", type=int, default=1,
+    p.add_argument("--data-dir", default=None,
+                   help="folder with the data set's files (IDX files for mnist, "
+                        "cifar-10-batches-py/ for cifar10) or a prepared tfds data "
+                        "directory; a folder with only MNIST's test files is split 8,000 "
+                        "train / 2,000 test")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="the optimizer")
+    p.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
+    p.add_argument("--momentum", type=_non_negative_float, default=0.0,
+                   help="momentum of sgd and rmsprop")
+    p.add_argument("--weight-decay", type=_non_negative_float, default=0.0,
+                   help="L2 penalty (decoupled for adamw)")
+    p.add_argument("--epochs", type=_positive_int, default=20, help="passes over the data")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="examples per step")
+    p.add_argument("--seed", type=_non_negative_int, default=0,
+                   help="seeds initialisation, shuffling and augmentation")
+    p.add_argument("--steps-per-call", type=_positive_int, default=1,
                    help="fuse this many steps into one compiled call")
-    p.add_argument("--devices", type=int, default=None, metavar="N",
+    p.add_argument("--on-nonfinite", choices=ON_NONFINITE, default="raise",
+                   help="on a non-finite loss or gradient: stop with an error (exit status "
+                        "1), or skip that step's update and go on")
+    p.add_argument("--random-crop-padding", type=_non_negative_int, default=0, metavar="PX",
+                   help="augment: crop each image back to its size at a random place after "
+                        "padding it with PX zeros (0: no crop; 4 for CIFAR-10)")
+    p.add_argument("--horizontal-flip", action="store_true",
+                   help="augment: flip each image left-right with probability 0.5")
+    p.add_argument("--rotation", type=_non_negative_float, default=0.0, metavar="DEGREES",
+                   help="augment: rotate each image by a random angle in "
+                        "[-DEGREES, DEGREES] (0: none)")
+    p.add_argument("--devices", type=_positive_int, default=None, metavar="N",
                    help="train data-parallel on N devices, each batch split over them "
                         "(on the CPU, simulate them with XLA_FLAGS="
                         "--xla_force_host_platform_device_count=N)")
     p.add_argument("--out", default="runs/train", help="folder for the curves PNG")
+    p.add_argument("--save", default=None, metavar="PATH",
+                   help="write the final weights to PATH (.safetensors, PyTorch's "
+                        "state_dict names), for fnnet evaluate/predict or PyTorch")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--checkpoint-dir", default=None,
                    help="save checkpoints (state, data position, history) in this folder")
-    p.add_argument("--checkpoint-every", type=int, default=None, metavar="STEPS",
+    p.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="STEPS",
                    help="save every STEPS steps (default: at the end of each epoch)")
     p.add_argument("--resume", action="store_true",
                    help="continue from the latest checkpoint in --checkpoint-dir (start "
                         "afresh when there is none), bit for bit as if never stopped")
     p.set_defaults(run=train)
+
+    for name, helptext, run in (
+            ("evaluate", "print the test accuracy of weights saved by fnnet train --save",
+             evaluate),
+            ("predict", "print the class predicted for each image of IDX or .npy files",
+             predict)):
+        q = commands.add_parser(name, help=helptext, description=helptext[0].upper() +
+                                helptext[1:] + ".", formatter_class=_HelpFormatter)
+        if name == "predict":
+            q.add_argument("images", nargs="+", metavar="IMAGES",
+                           help="IDX image files (e.g. t10k-images-idx3-ubyte.gz) or .npy "
+                                "arrays [N, H, W] or [N, C, H, W], uint8 or float in [0, 1]")
+        q.add_argument("--weights", required=True, metavar="PATH",
+                       help="a .safetensors file written by fnnet train --save")
+        q.add_argument("--model", choices=MODELS, default=None,
+                       help="the model (default: the one the weights were trained as)")
+        if name == "evaluate":
+            q.add_argument("--dataset", default=None,
+                           help="the data set to test on (default: the one the weights "
+                                "were trained on)")
+            q.add_argument("--data-dir", default=None,
+                           help="folder with the data set's files, as for fnnet train")
+        q.add_argument("--batch-size", type=_positive_int, default=1000,
+                       help="images per compiled call")
+        q.set_defaults(run=run)
+
     from fnnet.compare.cli import add_parser as add_compare
 
-    add_compare(commands)
+    add_compare(commands).formatter_class = _HelpFormatter
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit status (0, 1 for a failed training run,
+    2 for bad flags, data or files)."""
     args = build_parser().parse_args(argv)
+    prog = f"fnnet {args.command}"
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"fnnet {args.command}: error: {error}", file=sys.stderr)
+    except FloatingPointError as error:  # fit's NonFiniteLossError
+        print(f"{prog}: error: {user_words(error)}", file=sys.stderr)
+        return 1
+    except (ValueError, FileNotFoundError, KeyError) as error:
+        print(f"{prog}: error: {user_words(error)}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"{prog}: error: {user_words(error)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -4,7 +4,8 @@ Sources return images ``[N, C, H, W]`` (uint8 by default, float32 in [0, 1] with
 ``dtype=np.float32``) and int32 labels ``[N]``:
 
 - :func:`load` (``"digits"``, ``"mnist"``, ``"fashion_mnist"``, ``"cifar10"`` or any
-  TFDS name), :func:`load_mnist_idx`, :func:`load_cifar10`, :func:`load_digits`;
+  TFDS name), :func:`load_train_test` (both splits, or a fixed split of the one a
+  folder holds), :func:`load_mnist_idx`, :func:`load_cifar10`, :func:`load_digits`;
 - :func:`from_tfds`, a random-access :class:`TfdsSource` for data larger than memory.
 
 Local folders come from the ``directory``/``data_dir`` argument or the environment:
@@ -32,7 +33,7 @@ from fnnet.data.device import DeviceDataset, gather
 from fnnet.data.digits import load_digits, train_test_split
 from fnnet.data.idx import load_mnist_idx, read_idx
 from fnnet.data.loader import DataLoader, batches, prefetch_to_device
-from fnnet.data.registry import load
+from fnnet.data.registry import load, load_train_test
 from fnnet.data.sampler import batch_indices, permutation, steps_per_epoch
 from fnnet.data.tfds_source import DatasetNotPreparedError, TfdsSource, from_tfds
 
@@ -54,6 +55,7 @@ __all__ = [
     "load_cifar10",
     "load_digits",
     "load_mnist_idx",
+    "load_train_test",
     "normalize",
     "permutation",
     "prefetch_to_device",

@@ -9,8 +9,12 @@ network and where to copy the files.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import logging
 import os
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,6 +24,25 @@ from fnnet.data.dataset import convert_images
 
 class DatasetNotPreparedError(FileNotFoundError):
     """A TFDS data set whose files are not in the data directory (nothing is downloaded)."""
+
+
+@contextlib.contextmanager
+def quiet_tfds() -> Iterator[None]:
+    """Keeps tfds's absl log lines and Python warnings off the user's terminal.
+
+    tfds logs through absl (``WARNING:absl:Variant folder ... has no dataset_info.json``
+    for a folder that merely exists); fnnet turns every such condition into an exception
+    that says what to do, so the log lines only repeat it in tfds's words.
+    """
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def _tfds() -> Any:
@@ -175,6 +198,14 @@ def from_tfds(
 
     PyTorch equivalent: a map-style ``Dataset`` such as ``torchvision.datasets.MNIST``.
     """
+    with quiet_tfds():
+        return _open(name, split, data_dir, image_key=image_key, label_key=label_key,
+                     dtype=dtype)
+
+
+def _open(name: str, split: str, data_dir: str | os.PathLike | None, *, image_key: str,
+          label_key: str, dtype: Any) -> TfdsSource:
+    """:func:`from_tfds` itself, run inside :func:`quiet_tfds`."""
     tfds = _tfds()
     builder = _builder(tfds, name, data_dir)
     try:
