@@ -471,31 +471,63 @@ def can_flush(tp: Tape) -> bool:
 NOT_RETAINABLE: set[Any] = set()
 
 
-def _retention(tp: Tape, kept: list) -> tuple[list[int], set[int]] | None:
-    """The nodes a kept graph needs and the source slots among them (None: impossible)."""
+def _retention(tp: Tape, kept: list) -> tuple[list[int], set[int], list[int]] | None:
+    """What a new tape needs so that a later backward still reaches the leaves of ``kept``.
+
+    Only the differentiable graph is carried: the nodes reached from ``kept`` through
+    differentiable uses (RG), which a backward replays inside ``jax.vjp``. A value the
+    graph uses as a constant or as a leaf needs no history: a source of this tape is
+    carried as it is, any other value is computed by this flush and becomes a source of
+    the new tape. Carrying its history instead would carry, say, the previous
+    iteration's manual parameter update and backward into every later step, so that no
+    two steps had the same structure.
+
+    Returns:
+        ``(carried nodes in order, their source slots, the slots this flush must compute
+        for the new tape)``, or None where the graph holds a backward or a node that
+        updates state (it cannot be recorded twice).
+    """
     owner = tp.node_of_slot()
+    nodes = tp.nodes
     needed: set[int] = set()
+    boundary: set[int] = set()
     stack = [owner[c.ref] for c in kept]
     while stack:
         n = stack.pop()
         if n in needed:
             continue
-        if n in tp.backward or tp.nodes[n][0] in NOT_RETAINABLE:
+        if n in tp.backward or nodes[n][0] in NOT_RETAINABLE:
             return None
         needed.add(n)
-        stack.extend(owner[r >> 2] for r in tp.nodes[n][2] if r >= 0)
+        for r in nodes[n][2]:
+            if r < 0:
+                continue
+            m = owner[r >> 2]
+            if r & 3 == RG or nodes[m][0] is None:
+                stack.append(m)
+            else:
+                boundary.add(r >> 2)
     order = sorted(needed)
-    sources = {tp.nodes[n][4] + k for n in order if tp.nodes[n][0] is None
-               for k in range(tp.nodes[n][5])}
-    return order, sources
+    sources = {nodes[n][4] + k for n in order if nodes[n][0] is None
+               for k in range(nodes[n][5])}
+    return order, sources, sorted(boundary)
 
 
-def _carry(tp: Tape, order: list[int]) -> None:
+def _carry(tp: Tape, order: list[int], boundary: dict[int, Any]) -> None:
     """Starts a new tape holding copies of ``order`` (the graphs of live tensors that a
-    backward may still need), and points the live cells of those nodes at the copies."""
+    backward may still need), with ``boundary`` (slot -> value computed by this flush)
+    as new sources, and points the live cells of those slots at the copies."""
     new = _graph.new_tape()
     slot_map: dict[int, int] = {}
     src_index = {slot: i for i, slot in enumerate(tp.src_slots)}
+    holders: dict[int, Any] = {}  # boundary slot -> a live cell holding it, owned first
+    for ref in tp.cells:
+        cell = ref()
+        if cell is not None and cell.tape is tp and cell.ref in boundary and (
+                cell.ref not in holders or cell.owned and not holders[cell.ref].owned):
+            holders[cell.ref] = cell
+    for old, value in boundary.items():
+        slot_map[old] = _graph.source_into(new, value, tp.avals[old], holders.get(old))
     for n in order:
         op, static, ins, rg, first, n_out = tp.nodes[n]
         if op is None:
@@ -522,9 +554,12 @@ def _carry(tp: Tape, order: list[int]) -> None:
     for ref in tp.cells:
         cell = ref()
         if cell is not None and cell.tape is tp and cell.ref in slot_map:
+            carried = cell.ref not in boundary  # else a value, not a graph, was carried
             cell.ref = slot_map[cell.ref]
-            cell.tape = cell.listed = new
-            new.cells.append(ref)
+            cell.tape = new
+            if carried:
+                cell.listed = new
+                new.cells.append(ref)
     new.carried = list(new.cells)
 
 
@@ -591,7 +626,10 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     donate, cells, n_donors = _donations(tp, cells, plan[1] if plan else ())
     written = [s for _, first, n in tp.writebacks for s in range(first, first + n)]
     slots = [c.ref for c in cells]
-    wanted = tuple(slots[:n_donors] + written + slots[n_donors:])
+    # values a carried graph reads that no live tensor holds: computed for the new tape
+    listed = set(slots)
+    extra = [s for s in plan[2] if s not in listed] if plan else []
+    wanted = tuple(slots[:n_donors] + written + slots[n_donors:] + extra)
     key = (tp.state, wanted, donate)
     split = False
     if reason == "step" and SPLIT:
@@ -600,7 +638,8 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
         _step_reads[0] = _graph.reads[0]
     fn = _compiled(key, tp, wanted, donate, reason, split)
     values = fn(*tp.srcs)
-    cell_values = values[:n_donors] + values[n_donors + len(written):]
+    n_cells = len(values) - len(extra)
+    cell_values = values[:n_donors] + values[n_donors + len(written):n_cells]
     for cell, value in zip(cells, cell_values, strict=True):
         cell.val = value
     i = n_donors
@@ -608,7 +647,8 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
         holder.write(values[i:i + n])
         i += n
     if plan:
-        _carry(tp, plan[0])
+        computed = dict(zip(wanted, values, strict=True))
+        _carry(tp, plan[0], {s: computed[s] for s in plan[2]})
     else:
         _graph.new_tape()
     return True
