@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import pathlib
 import pickle
+import zipfile
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -78,7 +79,10 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Any]:
     Raises:
         FileNotFoundError: no such file.
         ValueError: an unknown suffix, a file that is not weights-only (it would run
-            code when unpickled: refused), or one that holds no state dict.
+            code when unpickled: refused), a damaged file (a zip record or a tensor
+            that the file does not bear out, a truncated archive, a malformed
+            safetensors header), or one that holds no state dict; the message names the
+            file.
         ImportError: a PyTorch file without PyTorch installed.
 
     PyTorch equivalent: ``torch.load(path, weights_only=True)``.
@@ -88,21 +92,54 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"state dict file not found: {path}")
     if suffix == SAFETENSORS_SUFFIX:
-        from safetensors.numpy import load_file
+        from fnnet.checkpoint.safetensors_file import load_safetensors
 
-        return dict(load_file(str(path)))
+        return dict(_unwrap(path, load_safetensors(path)))
+    _check_archive(path)
     torch = _import_torch(path, "reading")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        reason = next((line.strip() for line in str(err).splitlines()
-                       if "GLOBAL" in line or "Unsupported" in line), str(err).splitlines()[0])
+        lines = str(err).splitlines() or [type(err).__name__]
+        reason = next((line.strip() for line in lines
+                       if "GLOBAL" in line or "Unsupported" in line), lines[0])
         raise ValueError(
             f"{path}: refused to load: the file is not a weights-only checkpoint and "
             f"unpickling it could run arbitrary code ({reason}). Save the weights alone "
             "with torch.save(model.state_dict(), path), or convert them to .safetensors"
         ) from None
+    except Exception as err:  # a damaged archive fails in PyTorch's zip reader or unpickler
+        first = (str(err).splitlines() or [""])[0][:200]
+        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({type(err).__name__}: "
+                         f"{first})") from None
     return dict(_unwrap(path, obj))
+
+
+def _check_archive(path: pathlib.Path) -> None:
+    """Checks a ``torch.save`` zip archive's directory against the file's size.
+
+    ``torch.save`` stores its records uncompressed, so no record can be longer than the
+    file: one that claims to be, or that is compressed, is refused before PyTorch
+    allocates anything for it. A file that is no zip archive (PyTorch's legacy format)
+    is left to ``torch.load``.
+    """
+    size = path.stat().st_size
+    try:
+        if not zipfile.is_zipfile(path):
+            return
+        with zipfile.ZipFile(path) as archive:
+            records = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        raise ValueError(f"{path}: a damaged zip archive ({err})") from None
+    for record in records:
+        if record.compress_type != zipfile.ZIP_STORED or record.file_size > size \
+                or record.compress_size != record.file_size:
+            raise ValueError(f"{path}: record {record.filename!r} declares "
+                             f"{record.file_size} bytes (compression {record.compress_type}) "
+                             f"in a {size}-byte file; torch.save stores records uncompressed")
+    if sum(r.file_size for r in records) > size:
+        raise ValueError(f"{path}: the records declare {sum(r.file_size for r in records)} "
+                         f"bytes, more than the file's {size}")
 
 
 def save_state_dict(state_dict: Mapping[str, Any], path: str | os.PathLike) -> pathlib.Path:

@@ -146,6 +146,21 @@ def _as_array(name: str, value: Any) -> Any:
     raise TypeError(f"load_state_dict: {name!r} must be an array, got {type(value).__name__}")
 
 
+def _dtype(value: Any) -> Any:
+    return value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
+
+
+def _castable(value: Any, target: Any) -> bool:
+    """Whether ``value`` holds numbers that cast to ``target`` as torch's ``copy_``
+    would: bools, integers and floats; not strings, objects or complex into reals."""
+    dtype = _dtype(value)
+    if dtype == np.bool_ or jnp.issubdtype(dtype, jnp.integer) \
+            or jnp.issubdtype(dtype, jnp.floating):
+        return True
+    return jnp.issubdtype(dtype, jnp.complexfloating) and jnp.issubdtype(
+        target, jnp.complexfloating)
+
+
 def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:
     for segment in path[:-1]:
         tree = tree.setdefault(segment, {})
@@ -173,7 +188,8 @@ def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool 
 
     Raises:
         StateDictError: (a KeyError and a ValueError) listing every missing key,
-            unexpected key and shape mismatch, with expected and received shapes.
+            unexpected key, shape mismatch (with expected and received shapes) and
+            value that holds no real numbers (strings, objects, complex).
         TypeError: a value is not array-like.
 
     PyTorch equivalent: ``model.load_state_dict(state_dict, strict)``.
@@ -196,7 +212,11 @@ def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool 
         errors.append("Unexpected key(s) in state_dict: "
                       + ", ".join(f'"{name}"' for name in unexpected) + ".")
     for name, _, _, leaf in expected:
-        if name in given and tuple(np.shape(given[name])) != tuple(leaf.shape):
+        if name in given and not _castable(given[name], leaf.dtype):
+            errors.append(f"dtype mismatch for {name}: copying a param of dtype "
+                          f"{_dtype(given[name])} from checkpoint, the model holds "
+                          f"{leaf.dtype} (a real number array is needed)")
+        elif name in given and tuple(np.shape(given[name])) != tuple(leaf.shape):
             errors.append(
                 f"size mismatch for {name}: copying a param with shape "
                 f"{tuple(np.shape(given[name]))} from checkpoint, the shape in current "
