@@ -36,10 +36,12 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--examples-dir", default=None,
                    help="the examples folder (default ./examples or the source checkout's)")
     p.add_argument("--out", default="runs/compare", help="folder for the loss-curve PNG")
-    p.add_argument("--torch-threads", type=int, default=None, metavar="N",
-                   help="PyTorch's intra-op threads (torch.set_num_threads); on a machine "
-                        "shared with other jobs, OpenMP's spinning threads can slow PyTorch "
-                        "many times over, and 1 gives steadier timings")
+    p.add_argument("--torch-threads", type=int, default=1, metavar="N",
+                   help="PyTorch's intra-op threads (torch.set_num_threads). 1 by default: "
+                        "the examples' small batches gain little from more, and PyTorch's "
+                        "own default (every core) lets OpenMP's spinning threads slow it "
+                        "many times over wherever the cores are shared with other jobs; give "
+                        "more for the ResNet-18 example on an idle machine")
     add_config_arguments(p)
     p.set_defaults(run=run)
     return p
@@ -58,9 +60,9 @@ def run(args: argparse.Namespace) -> list:
     if unknown:
         raise ValueError(f"--versions: unknown {unknown}; expected some of {list(VERSIONS)}")
     root = examples_dir(args.examples_dir)
-    if args.torch_threads is not None:
-        if args.torch_threads < 1:
-            raise ValueError(f"--torch-threads must be >= 1, got {args.torch_threads}")
+    if args.torch_threads is not None and args.torch_threads < 1:
+        raise ValueError(f"--torch-threads must be >= 1, got {args.torch_threads}")
+    if args.torch_threads is not None and "torch" in versions:
         import torch
 
         torch.set_num_threads(args.torch_threads)
