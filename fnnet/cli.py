@@ -185,8 +185,8 @@ def _augmented_batches(x: np.ndarray, y: np.ndarray, augment_fn, batch_size: int
     base = jax.random.fold_in(jax.random.key(seed), 0x417)  # apart from fit's own keys
 
     def epoch_batches(epoch: int):
-        for i, (bx, by) in batches(x, y, batch_size, shuffle=True, seed=seed, epoch=epoch,
-                                   drop_last=True):
+        for i, (bx, by) in enumerate(batches(x, y, batch_size, shuffle=True, seed=seed,
+                                             epoch=epoch, drop_last=True)):
             key = jax.random.fold_in(jax.random.fold_in(base, epoch), i)
             yield augment_jit(key, bx), by
 
@@ -376,10 +376,17 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
           f"{len(test_x)} test examples of shape {train_x.shape[1:]}), {args.optimizer} "
           f"lr={args.lr}, batch {args.batch_size}, {_plural(args.epochs, 'epoch')}, "
           f"seed {args.seed}", flush=True)
+    logdir = pathlib.Path(args.out if args.logdir is None else args.logdir)
+    if not args.resume:  # the folder shows this run alone, as curves.png does
+        from fnnet.train.events import remove_event_files
+
+        remove_event_files(logdir)
     start = time.perf_counter()
     state, history = fit(model, optimizer, train_data, eval_data=(test_x, test_y),
                          epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                         steps_per_call=args.steps_per_call, progress=not args.quiet,
+                         steps_per_call=args.steps_per_call,
+                         progress="epochs" if args.quiet else True,
+                         logdir=logdir, profile=args.profile, log_lr=args.lr,
                          on_nonfinite=args.on_nonfinite,
                          checkpoint_dir=args.checkpoint_dir,
                          every_n_steps=args.checkpoint_every,
@@ -391,6 +398,8 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
     print(f"test accuracy: {accuracy:.2%} ({len(test_x)} examples) after "
           f"{_plural(args.epochs, 'epoch')} in {seconds:.1f} s; curves written to {png}",
           flush=True)
+    print(f"metrics written to {logdir / 'history.json'} and TensorBoard event files "
+          f"(tensorboard --logdir {logdir})", flush=True)
     if args.save is not None:
         metadata = {"fnnet.model": args.model, "fnnet.dataset": args.dataset,
                     "fnnet.image_shape": ",".join(map(str, image_shape)),
@@ -516,7 +525,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save", default=None, metavar="PATH",
                    help="write the final weights to PATH (.safetensors, PyTorch's "
                         "state_dict names), for fnnet evaluate/predict or PyTorch")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar (the epoch lines and results are still printed)")
+    p.add_argument("--logdir", default=None, metavar="DIR",
+                   help="folder for TensorBoard event files and history.json (default: "
+                        "the --out folder); earlier event files there are replaced unless "
+                        "--resume")
+    p.add_argument("--profile", type=_positive_int, default=None, metavar="STEPS",
+                   help="trace STEPS steady-state steps with jax.profiler into the logdir "
+                        "(TensorBoard's profile plugin or Perfetto open it)")
     p.add_argument("--checkpoint-dir", default=None,
                    help="save checkpoints (state, data position, history) in this folder")
     p.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="STEPS",

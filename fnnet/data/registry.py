@@ -68,12 +68,12 @@ def _missing_message(name: str, folder: pathlib.Path | None, split: str | None) 
     ``split``, or of both splits when None), and the TFDS alternative."""
     splits = ("train", "test") if split is None else (split,)
     if folder is None:
-        where = f"no folder given ({paths.how_to_point(name)})"
+        where = f": no folder given ({paths.how_to_point(name)});"
     else:
         splits = tuple(s for s in splits if not _has_split(name, folder, s)) or splits
-        where = f"not found in {folder}"
+        where = f" files not found in {folder}:"
     names = [n for s in splits for n in expected_files(name, s)[0]]
-    return (f"{name} {where}: expected {', '.join(names)}. {expected_files(name)[1]}. Or "
+    return (f"{name}{where} expected {', '.join(names)}. {expected_files(name)[1]}. Or "
             f"prepare the tfds dataset {name!r} (tfds build {name} "
             "--file_format=array_record) and pass its data directory.")
 
@@ -180,8 +180,8 @@ def load_train_test(
             train, test = train_test_split(images, labels, HELD_OUT_FRACTION, seed=0)
             absent = "training" if present[0] == "test" else "test"
             note = (f"{folder} holds only the {present[0]} files of {name} (no {absent} "
-                    f"files): training on {len(train[1]):,} and testing on "
-                    f"{len(test[1]):,} of its {len(labels):,} images (a fixed "
+                    f"files), so its {len(labels):,} images are split: {len(train[1]):,} "
+                    f"to train on and {len(test[1]):,} held out to test on (a fixed "
                     f"{1 - HELD_OUT_FRACTION:.0%}/{HELD_OUT_FRACTION:.0%} split, seed 0, "
                     "as fnnet compare uses)")
             return train, test, note
