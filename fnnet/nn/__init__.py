@@ -1,15 +1,19 @@
 """Layers as pure init/apply pairs, named and laid out like PyTorch's."""
 
 from fnnet.nn import functional, init
-from fnnet.nn.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from fnnet.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from fnnet.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from fnnet.nn.container import ModuleList, Sequential
 from fnnet.nn.conv import Conv2d
+from fnnet.nn.conv1d import Conv1d
 from fnnet.nn.dropout import Dropout
 from fnnet.nn.flatten import Flatten
 from fnnet.nn.linear import Linear
 from fnnet.nn.module import Bound, Module
+from fnnet.nn.normalization import LayerNorm
 from fnnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from fnnet.nn.rnn import GRU, LSTM, RNN
+from fnnet.nn.sparse import Embedding
 from fnnet.nn.state_dict import StateDictError, load_state_dict, state_dict
 
 __all__ = [
@@ -18,7 +22,14 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "Bound",
+    "Conv1d",
     "Conv2d",
+    "Embedding",
+    "GELU",
+    "GRU",
+    "LSTM",
+    "LayerNorm",
+    "LeakyReLU",
     "Dropout",
     "Flatten",
     "Linear",
@@ -26,6 +37,7 @@ __all__ = [
     "MaxPool2d",
     "Module",
     "ModuleList",
+    "RNN",
     "ReLU",
     "Sequential",
     "Sigmoid",

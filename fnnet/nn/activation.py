@@ -107,3 +107,35 @@ class LogSoftmax(_Elementwise):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class LeakyReLU(_Elementwise):
+    """``x`` where positive, ``negative_slope * x`` elsewhere.
+
+    PyTorch equivalent: ``torch.nn.LeakyReLU``.
+    """
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def fn(self, x: Array) -> Array:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class GELU(_Elementwise):
+    """Gaussian error linear unit. PyTorch equivalent: ``torch.nn.GELU``."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got "
+                             f"{approximate!r}")
+        self.approximate = approximate
+
+    def fn(self, x: Array) -> Array:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate='{self.approximate}'"

@@ -12,17 +12,31 @@ from fnnet.nn.functional.dropout import dropout
 from fnnet.nn.functional.flatten import flatten
 from fnnet.nn.functional.linear import linear
 from fnnet.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from fnnet.nn.functional.sequence import (
+    conv1d,
+    embedding,
+    gelu,
+    layer_norm,
+    leaky_relu,
+    recurrent,
+)
 
 __all__ = [
     "adaptive_avg_pool2d",
     "avg_pool2d",
     "batch_norm",
+    "conv1d",
     "conv2d",
     "dropout",
+    "embedding",
     "flatten",
+    "gelu",
+    "layer_norm",
+    "leaky_relu",
     "linear",
     "log_softmax",
     "max_pool2d",
+    "recurrent",
     "relu",
     "sigmoid",
     "softmax",

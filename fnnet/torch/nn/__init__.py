@@ -8,18 +8,26 @@ from typing import Any
 
 from fnnet.torch.nn import functional, parallel, utils
 from fnnet.torch.nn.modules import (
+    GELU,
+    GRU,
+    LSTM,
+    RNN,
     AdaptiveAvgPool2d,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
     BCELoss,
     BCEWithLogitsLoss,
+    Conv1d,
     Conv2d,
     CrossEntropyLoss,
     Dropout,
+    Embedding,
     Flatten,
     Identity,
     L1Loss,
+    LayerNorm,
+    LeakyReLU,
     Linear,
     LogSoftmax,
     MaxPool2d,
@@ -34,7 +42,8 @@ from fnnet.torch.nn.modules import (
     Softmax,
     Tanh,
 )
-from fnnet.torch.nn.parallel import DataParallel
+from fnnet.torch.nn.modules.sync_batchnorm import SyncBatchNorm
+from fnnet.torch.nn.parallel import DataParallel, DistributedDataParallel
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Unsupported as _Unsupported
 

@@ -1,8 +1,16 @@
 """fnnet.torch's modules, each wrapping the fnnet layer or loss of the same name."""
 
-from fnnet.torch.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from fnnet.torch.nn.modules.activation import (
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from fnnet.torch.nn.modules.container import ModuleList, Sequential
-from fnnet.torch.nn.modules.conv import Conv2d
+from fnnet.torch.nn.modules.conv import Conv1d, Conv2d
 from fnnet.torch.nn.modules.linear import Identity, Linear
 from fnnet.torch.nn.modules.loss import (
     BCELoss,
@@ -15,11 +23,15 @@ from fnnet.torch.nn.modules.loss import (
 )
 from fnnet.torch.nn.modules.misc import BatchNorm1d, BatchNorm2d, Dropout, Flatten
 from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.modules.normalization import LayerNorm
 from fnnet.torch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from fnnet.torch.nn.modules.rnn import GRU, LSTM, RNN
+from fnnet.torch.nn.modules.sparse import Embedding
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
-    "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "L1Loss",
-    "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "ReLU",
+    "BatchNorm2d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten",
+    "GELU", "GRU", "Identity", "L1Loss", "LSTM", "LayerNorm", "LeakyReLU", "Linear",
+    "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "RNN", "ReLU",
     "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "Tanh",
 ]

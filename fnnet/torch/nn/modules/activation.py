@@ -49,3 +49,21 @@ class LogSoftmax(Wrapped):
         super().__init__()
         self.dim = dim
         self._wrap(fnn.LogSoftmax(dim))
+
+
+class LeakyReLU(Wrapped):
+    """PyTorch equivalent: ``torch.nn.LeakyReLU``."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+        self._wrap(fnn.LeakyReLU(negative_slope, inplace))
+
+
+class GELU(Wrapped):
+    """PyTorch equivalent: ``torch.nn.GELU``."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+        self._wrap(fnn.GELU(approximate))

@@ -28,3 +28,20 @@ class Conv2d(Wrapped):
         self.groups = groups
         self.padding_mode = padding_mode
         self._wrap(fn)
+
+
+class Conv1d(Wrapped):
+    """1-D convolution over ``[N, C, L]``. PyTorch equivalent: ``torch.nn.Conv1d``."""
+
+    _params = ("weight", "bias")
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        fn = fnn.Conv1d(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                        groups, bias, padding_mode)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = fn.kernel_size, fn.stride, fn.padding
+        self.dilation, self.groups, self.padding_mode = fn.dilation, groups, padding_mode
+        self._wrap(fn)

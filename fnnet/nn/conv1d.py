@@ -1,0 +1,87 @@
+"""1-D convolution."""
+
+from __future__ import annotations
+
+import jax
+
+from fnnet.nn import init as initializers
+from fnnet.nn.functional.sequence import conv1d
+from fnnet.nn.module import Module, check_input
+from fnnet.typing import Array, Params, PRNGKey, State
+
+
+def _one(value: int | tuple[int], name: str) -> int:
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"Conv1d: {name} must be a non-negative int, got {value!r}")
+    return value
+
+
+class Conv1d(Module):
+    """1-D convolution over ``[N, C_in, L]`` sequences.
+
+    Args:
+        in_channels, out_channels: channel counts (divisible by ``groups``).
+        kernel_size, stride, dilation: ints.
+        padding: an int, ``"valid"`` or ``"same"``.
+        groups: channel groups.
+        bias: whether to learn an additive bias.
+
+    Parameters: ``weight [out, in / groups, K]``, ``bias [out]``, initialised as PyTorch.
+
+    PyTorch equivalent: ``torch.nn.Conv1d`` (``padding_mode="zeros"`` only).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
+                 stride: int = 1, padding: int | str = 0, dilation: int = 1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros") -> None:
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("groups", groups)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Conv1d: {name} must be a positive int, got {value!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError("Conv1d: in_channels and out_channels must be divisible by "
+                             f"groups, got {in_channels}, {out_channels} and {groups}")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"Conv1d: padding_mode={padding_mode!r} is not "
+                                      f"supported; only 'zeros' is")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = (_one(kernel_size, "kernel_size"),)
+        self.stride = (_one(stride, "stride"),)
+        self.dilation = (_one(dilation, "dilation"),)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"Conv1d: padding must be an int, 'valid' or 'same', got "
+                                 f"{padding!r}")
+            self.padding: int | str | tuple[int] = padding
+        else:
+            self.padding = (_one(padding, "padding"),)
+        self.groups, self.bias, self.padding_mode = groups, bias, padding_mode
+
+    def init(self, key: PRNGKey) -> tuple[Params, State]:
+        w_key, b_key = jax.random.split(key)
+        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+        params = {"weight": initializers.kaiming_uniform(w_key, shape)}
+        if self.bias:
+            params["bias"] = initializers.bias_uniform(b_key, self.out_channels,
+                                                       initializers.fan_in(shape))
+        return params, {}
+
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+              key: PRNGKey | None = None) -> tuple[Array, State]:
+        """``x: [N, in_channels, L] -> [N, out_channels, L_out]`` (or unbatched)."""
+        del train, key
+        check_input(self, x, ndim=(2, 3), dim=-2, size=self.in_channels)
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return conv1d(x, params["weight"], params.get("bias"), self.stride[0], padding,
+                      self.dilation[0], self.groups), state
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding not in ((0,), "valid"):
+            s += f", padding={self.padding}"
+        if not self.bias:
+            s += ", bias=False"
+        return s

@@ -1,0 +1,224 @@
+"""Embedding lookup, layer normalisation, 1-D convolution and the recurrent layers.
+
+The recurrent layers run one ``lax.scan`` per layer and direction over time; the input
+projections of all time steps are one matrix product before the scan, as in cuDNN.
+Weights are laid out as PyTorch's (``weight_ih_l0 [gates * hidden, input]``, gate order
+``i, f, g, o`` for the LSTM and ``r, z, n`` for the GRU).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from fnnet.nn.functional.dropout import dropout
+from fnnet.typing import Array, PRNGKey
+
+
+def embedding(indices: Array, weight: Array, padding_idx: int | None = None) -> Array:
+    """Rows of ``weight`` picked by integer ``indices``.
+
+    Args:
+        indices: integer array of any shape ``[*]``.
+        weight: ``[num_embeddings, embedding_dim]``.
+        padding_idx: a row whose gradient is always zero (PyTorch's padding row).
+
+    Returns:
+        ``[*, embedding_dim]``.
+
+    PyTorch equivalent: ``torch.nn.functional.embedding``.
+    """
+    if not jnp.issubdtype(jnp.asarray(indices).dtype, jnp.integer):
+        raise TypeError(f"embedding: indices must be an integer array, got dtype "
+                        f"{jnp.asarray(indices).dtype}")
+    out = jnp.take(weight, indices, axis=0)
+    if padding_idx is not None:
+        keep = (indices != padding_idx)[..., None]
+        out = jnp.where(keep, out, lax.stop_gradient(out))
+    return out
+
+
+def layer_norm(x: Array, normalized_shape: Sequence[int], weight: Array | None = None,
+               bias: Array | None = None, eps: float = 1e-5) -> Array:
+    """Normalises over the trailing ``normalized_shape`` axes (biased variance).
+
+    Args:
+        x: ``[*, *normalized_shape]``.
+        normalized_shape: the trailing shape that is normalised.
+        weight, bias: ``normalized_shape``-shaped affine parameters, or None.
+        eps: added to the variance inside the square root.
+
+    PyTorch equivalent: ``torch.nn.functional.layer_norm``.
+    """
+    shape = tuple(normalized_shape)
+    if tuple(x.shape[x.ndim - len(shape):]) != shape:
+        raise ValueError(f"layer_norm: expected input with trailing shape {list(shape)}, "
+                         f"got shape {tuple(x.shape)}")
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+    y = (x - mean) * lax.rsqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def conv1d(x: Array, weight: Array, bias: Array | None = None, stride: int = 1,
+           padding: int | str = 0, dilation: int = 1, groups: int = 1) -> Array:
+    """1-D convolution (cross-correlation, as PyTorch).
+
+    Args:
+        x: ``[N, C_in, L]`` or unbatched ``[C_in, L]``.
+        weight: ``[C_out, C_in / groups, K]``.
+        bias: ``[C_out]`` or None.
+        stride, dilation: ints.
+        padding: an int, ``"valid"`` or ``"same"``.
+
+    Returns:
+        ``[N, C_out, L_out]``.
+
+    PyTorch equivalent: ``torch.nn.functional.conv1d``.
+    """
+    unbatched = x.ndim == 2
+    if unbatched:
+        x = x[None]
+    if padding == "valid":
+        pad = [(0, 0)]
+    elif padding == "same":
+        total = dilation * (weight.shape[-1] - 1)
+        pad = [(total // 2, total - total // 2)]
+    else:
+        pad = [(int(padding), int(padding))]
+    y = lax.conv_general_dilated(x, weight, (stride,), pad, rhs_dilation=(dilation,),
+                                 dimension_numbers=("NCH", "OIH", "NCH"),
+                                 feature_group_count=groups)
+    if bias is not None:
+        y = y + bias[:, None]
+    return y[0] if unbatched else y
+
+
+def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
+    """``x`` where positive, ``negative_slope * x`` elsewhere.
+
+    PyTorch equivalent: ``torch.nn.functional.leaky_relu``.
+    """
+    return jnp.where(x > 0, x, x * negative_slope)
+
+
+def gelu(x: Array, approximate: str = "none") -> Array:
+    """Gaussian error linear unit: exact (erf) or ``approximate="tanh"``.
+
+    PyTorch equivalent: ``torch.nn.functional.gelu``.
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return jax.nn.gelu(x, approximate=approximate == "tanh")
+
+
+# ----------------------------------------------------------------------------------
+# Recurrent layers.
+
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _cell(mode: str):
+    """The step ``(carry, x_proj_t) -> (carry, h_t)`` of one recurrent layer."""
+
+    def rnn(w_hh, b_hh, act):
+        def step(h, xp):
+            h = act(xp + h @ w_hh.T + b_hh)
+            return h, h
+        return step
+
+    def lstm(w_hh, b_hh):
+        def step(carry, xp):
+            h, c = carry
+            i, f, g, o = jnp.split(xp + h @ w_hh.T + b_hh, 4, axis=-1)
+            c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+            h = jax.nn.sigmoid(o) * jnp.tanh(c)
+            return (h, c), h
+        return step
+
+    def gru(w_hh, b_hh):
+        def step(h, xp):
+            xr, xz, xn = jnp.split(xp, 3, axis=-1)
+            hr, hz, hn = jnp.split(h @ w_hh.T + b_hh, 3, axis=-1)
+            r = jax.nn.sigmoid(xr + hr)
+            z = jax.nn.sigmoid(xz + hz)
+            n = jnp.tanh(xn + r * hn)
+            h = (1.0 - z) * n + z * h
+            return h, h
+        return step
+
+    if mode == "LSTM":
+        return lstm
+    if mode == "GRU":
+        return gru
+    act = jnp.tanh if mode == "RNN_TANH" else jax.nn.relu
+    return lambda w_hh, b_hh: rnn(w_hh, b_hh, act)
+
+
+def recurrent(mode: str, x: Array, weights: Sequence[tuple], h0: Array,
+              c0: Array | None = None, *, num_layers: int = 1, bidirectional: bool = False,
+              batch_first: bool = False, dropout_p: float = 0.0, train: bool = False,
+              key: PRNGKey | None = None) -> tuple[Array, Array, Array | None]:
+    """A multi-layer RNN, LSTM or GRU over a sequence.
+
+    Args:
+        mode: ``"RNN_TANH"``, ``"RNN_RELU"``, ``"LSTM"`` or ``"GRU"``.
+        x: ``[T, N, input]`` (``[N, T, input]`` if ``batch_first``) or unbatched
+            ``[T, input]``.
+        weights: per layer and direction (layer-major), ``(w_ih, w_hh, b_ih, b_hh)``
+            with ``b_*`` possibly None.
+        h0: ``[num_layers * directions, N, hidden]`` (``[L * D, hidden]`` unbatched).
+        c0: the LSTM's initial cell state, shaped as ``h0``.
+        dropout_p: dropout on the outputs of every layer but the last, in training.
+        key: PRNG key for that dropout.
+
+    Returns:
+        ``(output [T, N, D * hidden], h_n, c_n)`` (``c_n`` None unless LSTM), in the
+        layout of ``x``.
+
+    PyTorch equivalent: ``torch.nn.RNN`` / ``LSTM`` / ``GRU``.
+    """
+    unbatched = x.ndim == 2
+    if unbatched:
+        x, h0 = x[:, None], h0[:, None]
+        c0 = None if c0 is None else c0[:, None]
+    elif batch_first:
+        x = jnp.swapaxes(x, 0, 1)
+    directions = 2 if bidirectional else 1
+    make = _cell(mode)
+    h_n, c_n = [], []
+    for layer in range(num_layers):
+        outs = []
+        for d in range(directions):
+            index = layer * directions + d
+            w_ih, w_hh, b_ih, b_hh = weights[index]
+            xp = x @ w_ih.T
+            if b_ih is not None:
+                xp = xp + b_ih
+            step = make(w_hh, 0.0 if b_hh is None else b_hh)
+            carry = (h0[index], c0[index]) if mode == "LSTM" else h0[index]
+            carry, ys = lax.scan(step, carry, xp, reverse=d == 1)
+            outs.append(ys)
+            if mode == "LSTM":
+                h_n.append(carry[0])
+                c_n.append(carry[1])
+            else:
+                h_n.append(carry)
+        x = outs[0] if directions == 1 else jnp.concatenate(outs, axis=-1)
+        if dropout_p > 0 and train and layer < num_layers - 1:
+            x = dropout(x, dropout_p, True, key=jax.random.fold_in(key, layer))
+    hn = jnp.stack(h_n)
+    cn = jnp.stack(c_n) if mode == "LSTM" else None
+    if unbatched:
+        return x[:, 0], hn[:, 0], None if cn is None else cn[:, 0]
+    if batch_first:
+        x = jnp.swapaxes(x, 0, 1)
+    return x, hn, cn
