@@ -301,14 +301,15 @@ def _saved_weights(args: argparse.Namespace, command: str) -> SavedWeights:
     return SavedWeights(path, model, dataset, None, int(last[-1].shape[0]))
 
 
-def _model_from_weights(weights: SavedWeights, image_shape: tuple[int, ...]):
-    """``(model, params, layer_state)`` for images ``[N, *image_shape]``."""
+def _model_from_weights(weights: SavedWeights, image_shape: tuple[int, ...], source: str):
+    """``(model, params, layer_state)`` for images ``[N, *image_shape]`` from ``source``
+    (the flag or argument that gave them, for messages)."""
     from fnnet.interop import from_torch_state_dict
 
     if weights.image_shape is not None and tuple(image_shape) != weights.image_shape:
-        raise UsageError(f"--weights {weights.path} was trained on "
-                         f"{_shape(weights.image_shape)} images ({weights.dataset}), got "
-                         f"{_shape(image_shape)} images")
+        raise UsageError(f"{source} has {_shape(image_shape)} images, but --weights "
+                         f"{weights.path} was trained on {_shape(weights.image_shape)} "
+                         f"images ({weights.dataset})")
     dummy = _as_model_input(np.zeros((1, *image_shape), np.float32), weights.model)
     model = _model(weights.model, dummy.shape[1:], weights.num_classes)
     try:
@@ -416,7 +417,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, float]:
     args.dataset = weights.dataset
     _check_data_dir(args, "evaluate")
     _, (test_x, test_y) = _load(weights.dataset, args.data_dir, "evaluate")
-    model, params, layer_state = _model_from_weights(weights, test_x.shape[1:])
+    model, params, layer_state = _model_from_weights(weights, test_x.shape[1:],
+                                                     f"--dataset {weights.dataset}")
     from fnnet.train import evaluate as evaluate_model
 
     metrics = evaluate_model(model, _eval_state(params, layer_state),
@@ -460,7 +462,8 @@ def predict(args: argparse.Namespace) -> np.ndarray:
     """Runs ``fnnet predict``: prints the predicted class of each image, one per line."""
     weights = _saved_weights(args, "predict")
     images = np.concatenate([read_images(p) for p in args.images])
-    model, params, layer_state = _model_from_weights(weights, images.shape[1:])
+    model, params, layer_state = _model_from_weights(weights, images.shape[1:],
+                                                     f"IMAGES {' '.join(args.images)}")
     from fnnet.train import make_predict
 
     run = make_predict(model)

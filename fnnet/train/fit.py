@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import pathlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -15,6 +17,10 @@ import optax
 
 from fnnet.data.sampler import check_batch_size
 from fnnet.nn.module import Module
+from fnnet.train.callbacks import Callback, RunInfo, check_callbacks, run_writers
+from fnnet.train.profile import PhaseTimer, StepProfiler
+from fnnet.train.progress import ProgressBar, check_progress
+from fnnet.train.reporting import Reporter, check_log_lr
 from fnnet.train.state import TrainState, create_train_state
 from fnnet.train.step import Batch, LossFn, make_eval_step, make_train_step
 
@@ -177,7 +183,7 @@ def fit(
     steps_per_call: int = 1,
     on_nonfinite: str = "raise",
     log_every: int = 50,
-    progress: bool = True,
+    progress: bool | str = True,
     eval_batch_size: int = 1000,
     checkpoint_dir: str | os.PathLike | None = None,
     every_n_steps: int | None = None,
@@ -185,6 +191,10 @@ def fit(
     resume: bool = False,
     clip_grad_norm: float | None = None,
     devices: int | None = None,
+    callbacks: list[Callback] | None = None,
+    logdir: str | os.PathLike | None = None,
+    profile: int | None = None,
+    log_lr: float | Callable[[Any], Any] | None = None,
 ) -> tuple[TrainState, dict[str, list[float]]]:
     """Trains ``model`` for ``epochs`` and evaluates after each.
 
@@ -205,8 +215,14 @@ def fit(
             step whose loss or gradients were not finite and the first parameter whose
             gradient was not (its update is not applied);
             ``"skip"`` drops such updates and goes on; ``"ignore"`` applies them.
-        log_every: steps between progress updates (and non-finite checks).
-        progress: show a progress bar with loss, accuracy and throughput.
+        log_every: most steps between two fetches of the step metrics from the device
+            (for the non-finite checks and the callbacks); the progress bar also
+            fetches them when it is due for a redraw (10 times a second).
+        progress: True: a progress bar over the run's steps (on stderr, where it is a
+            terminal or a notebook) with the epoch's running loss and accuracy, a line
+            per epoch, and at the end a line of the time spent in each phase (see
+            :class:`fnnet.train.profile.PhaseTimer`); ``"epochs"``: the lines only;
+            False: nothing printed.
         eval_batch_size: batch size of evaluation.
         checkpoint_dir: a folder to save checkpoints in (see :mod:`fnnet.checkpoint`):
             the state, the position in the data and the history so far, each written
@@ -227,6 +243,18 @@ def fit(
             :mod:`fnnet.parallel`): each batch is split over them, and the run computes
             what it computes on one device (to float rounding). ``batch_size`` must be
             divisible by it. The returned state is replicated on those devices.
+        callbacks: :class:`fnnet.train.Callback` objects told of every step's metrics
+            and of every epoch (see :mod:`fnnet.train.callbacks`).
+        logdir: a folder to write TensorBoard event files (every step's loss and
+            accuracy, the learning rate, step time and throughput, each epoch's
+            history and parameter histograms) and ``history.json`` in (adds
+            :func:`~fnnet.train.callbacks.run_writers`' two callbacks).
+        profile: trace this many steady-state steps with ``jax.profiler`` into
+            ``logdir`` (see :class:`fnnet.train.profile.StepProfiler`); needs ``logdir``.
+        log_lr: the learning rate reported to the callbacks as ``lr``: the float or
+            the schedule given to the optimizer (an optax transformation does not let
+            fit read it back). None reports the ``lr`` of an ``optax.inject_hyperparams``
+            state when there is one.
 
     Returns:
         ``(state, history)``; ``history`` maps ``loss``, ``accuracy`` (training, per
@@ -250,6 +278,17 @@ def fit(
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    progress = check_progress(progress)
+    callbacks = check_callbacks(callbacks)
+    check_log_lr(log_lr)
+    if logdir is not None and not isinstance(logdir, str | os.PathLike):
+        raise TypeError(f"logdir must be a path, got {type(logdir).__name__}")
+    if profile is not None:
+        if not isinstance(profile, int) or isinstance(profile, bool) or profile < 1:
+            raise ValueError(f"profile must be a positive int (steps to trace), got "
+                             f"{profile!r}")
+        if logdir is None:
+            raise ValueError("profile needs a logdir to write the trace in")
     if optimizer is None:
         raise TypeError("optimizer must be an optax.GradientTransformation (e.g. "
                         "fnnet.optim.SGD(lr=0.1)), got NoneType")
@@ -319,57 +358,108 @@ def fit(
     if position is None:
         position = _position(0, 0, {}, {}, 0, 0, 0.0)
     history = position.history
-    bar = _progress_bar(progress)
-
     host_step = int(state.step)
-    for epoch in range(position.epoch, epochs):
-        start = time.perf_counter()
-        pending: list[tuple[int, Any, int]] = []  # (first step, metrics, steps)
-        # A resumed epoch carries on from its checkpoint; any other starts from zero.
-        resumed = epoch == position.epoch
-        sums = position.sums if resumed else {}
-        seen = position.seen if resumed else 0
-        examples = position.examples if resumed else 0
-        before = position.seconds if resumed else 0.0
-        done = position.batch if resumed else 0
-        batches = _epoch_batches(train_data, batch_size, shuffle=True, seed=seed, epoch=epoch,
-                                 drop_last=True, start=done)
-        for batch, steps in _grouped(batches, steps_per_call):
-            if steps == 1:
-                state, metrics = train_step(state, batch)
-            else:
-                state, metrics = fused_step(state, batch)
-            pending.append((host_step, metrics, steps))
-            host_step += steps
-            # labels are [N] for one step, [k, N] for k fused steps
-            examples += int(np.prod(np.shape(batch[1])[: 2 if steps > 1 else 1]))
-            done += steps
-            if sum(p[2] for p in pending) >= log_every:
-                seen += _drain(pending, sums, on_nonfinite, model, params)
-                bar.update(epoch, sums, seen, examples, time.perf_counter() - start)
-            if checkpoints is not None and checkpoints.due(host_step - steps, host_step):
-                seen += _drain(pending, sums, on_nonfinite, model, params)  # never save a bad step
+    steps_per_epoch = None if callable(train_data) else len(train_data[0]) // batch_size
+    total_steps = (None if steps_per_epoch is None else
+                   host_step + (epochs - position.epoch) * steps_per_epoch - position.batch)
+    timer = PhaseTimer()
+    bar = ProgressBar(progress, epochs=epochs, total=total_steps, initial=host_step)
+    if logdir is not None:
+        callbacks += run_writers(logdir)
+    reporter = Reporter(callbacks, bar, timer, log_lr)
+    profiler = StepProfiler(logdir, profile, host_step, total_steps) if profile else None
+    reporter.begin(RunInfo(model, optimizer, epochs, position.epoch, host_step,
+                           steps_per_epoch, batch_size,
+                           None if logdir is None else pathlib.Path(logdir)), state)
+    fetched: list | None = [] if reporter.wants_steps else None
+    compiled: set[int] = set()  # the steps_per_call values whose step has compiled
+    failed = True
+    try:
+        for epoch in range(position.epoch, epochs):
+            start = time.perf_counter()
+            pending: list[tuple[int, Any, int]] = []  # (first step, metrics, steps)
+            # A resumed epoch carries on from its checkpoint; any other starts from zero.
+            resumed = epoch == position.epoch
+            sums = position.sums if resumed else {}
+            seen = position.seen if resumed else 0
+            examples = position.examples if resumed else 0
+            before = position.seconds if resumed else 0.0
+            done = position.batch if resumed else 0
+            reporter.start_epoch(epoch)
+            batches = _epoch_batches(train_data, batch_size, shuffle=True, seed=seed,
+                                     epoch=epoch, drop_last=True, start=done)
+            groups = _grouped(batches, steps_per_call)
+            while True:
+                mark = time.perf_counter()
+                batch, steps = next(groups, (None, 0))
+                timer.add("data", mark)
+                if batch is None:
+                    break
+                context = (profiler.before(host_step, state) if profiler is not None
+                           else contextlib.nullcontext())
+                mark = time.perf_counter()
+                with context:
+                    if steps == 1:
+                        state, metrics = train_step(state, batch)
+                    else:
+                        state, metrics = fused_step(state, batch)
+                if steps in compiled:
+                    timer.add("step", mark)
+                else:  # the first call of this step traced and compiled it
+                    compiled.add(steps)
+                    timer.add("compile", mark)
+                    reporter.compiled()
+                if profiler is not None:
+                    profiler.after(steps, state)
+                pending.append((host_step, metrics, steps))
+                host_step += steps
+                # labels are [N] for one step, [k, N] for k fused steps
+                examples += int(np.prod(np.shape(batch[1])[: 2 if steps > 1 else 1]))
+                done += steps
+                if sum(p[2] for p in pending) >= log_every or bar.due():
+                    mark = time.perf_counter()
+                    seen += _drain(pending, sums, on_nonfinite, model, params, fetched)
+                    timer.add("host sync", mark)
+                    reporter.steps(epoch, fetched or [], host_step, sums, seen, examples, state)
+                if checkpoints is not None and checkpoints.due(host_step - steps, host_step):
+                    mark = time.perf_counter()
+                    # never save a bad step
+                    seen += _drain(pending, sums, on_nonfinite, model, params, fetched)
+                    mark = timer.add("host sync", mark)
+                    checkpoints.save(state, _position(epoch, done, history, sums, seen,
+                                                      examples,
+                                                      before + time.perf_counter() - start))
+                    timer.add("checkpoint", mark)
+            mark = time.perf_counter()
+            seen += _drain(pending, sums, on_nonfinite, model, params, fetched)
+            timer.add("host sync", mark)
+            reporter.steps(epoch, fetched or [], host_step, sums, seen, examples, state)
+            if checkpoints is not None and (every_n_steps is None or epoch == epochs - 1):
+                mark = time.perf_counter()
                 checkpoints.save(state, _position(epoch, done, history, sums, seen, examples,
                                                   before + time.perf_counter() - start))
-        seen += _drain(pending, sums, on_nonfinite, model, params)
-        if checkpoints is not None and (every_n_steps is None or epoch == epochs - 1):
-            checkpoints.save(state, _position(epoch, done, history, sums, seen, examples,
-                                              before + time.perf_counter() - start))
-        elapsed = before + time.perf_counter() - start
-        record = {name: total / seen for name, total in sums.items() if name != "finite"}
-        record["seconds"] = elapsed
-        record["examples_per_second"] = examples / elapsed
-        if eval_data is not None:
-            results = evaluate(model, state, eval_data, batch_size=eval_batch_size,
-                               eval_step=eval_step)
-            record.update({f"eval_{name}": value for name, value in results.items()})
-        for name, value in record.items():
-            history.setdefault(name, []).append(float(value))
-        bar.end_epoch(epoch, epochs, record)
+                timer.add("checkpoint", mark)
+            elapsed = before + time.perf_counter() - start
+            record = {name: total / seen for name, total in sums.items() if name != "finite"}
+            record["seconds"] = elapsed
+            record["examples_per_second"] = examples / elapsed
+            if eval_data is not None:
+                mark = time.perf_counter()
+                results = evaluate(model, state, eval_data, batch_size=eval_batch_size,
+                                   eval_step=eval_step)
+                timer.add("evaluation", mark)
+                record.update({f"eval_{name}": value for name, value in results.items()})
+            for name, value in record.items():
+                history.setdefault(name, []).append(float(value))
+            reporter.end_epoch(epoch, host_step, record, state)
+        failed = False
+    finally:
+        if profiler is not None:
+            profiler.stop(state)
+        reporter.end(history, failed=failed)
     if checkpoints is not None:
         checkpoints.close()
     return state, history
-
 
 def _position(*fields: Any) -> Any:
     """A :class:`fnnet.checkpoint.resume.Position` (imported late: fnnet.checkpoint
@@ -380,8 +470,9 @@ def _position(*fields: Any) -> Any:
 
 
 def _drain(pending: list, sums: dict[str, float], on_nonfinite: str, model: Module,
-           params: Any) -> int:
-    """Fetches pending metrics (one transfer), checks finiteness, adds them up."""
+           params: Any, fetched_steps: list | None = None) -> int:
+    """Fetches pending metrics (one transfer), checks finiteness, adds them up; with
+    ``fetched_steps``, appends ``(step, {name: float})`` for each step (counted from 1)."""
     fetched = jax.device_get([m for _, m, _ in pending])
     steps = 0
     for (first, _, k), metrics in zip(pending, fetched, strict=True):
@@ -396,9 +487,15 @@ def _drain(pending: list, sums: dict[str, float], on_nonfinite: str, model: Modu
                 f"{float(np.atleast_1d(metrics['loss'])[index])}; {where}); the update "
                 "was not applied. Pass on_nonfinite='skip' to drop such steps.", bad,
                 parameter)
+        per_step: list[dict[str, float]] = [{} for _ in range(k)]
         for name, value in metrics.items():
             if name not in ("count", "finite", "grad_finite"):
                 sums[name] = sums.get(name, 0.0) + float(np.sum(value))
+                if fetched_steps is not None and np.ndim(value) == (k > 1):
+                    for i, v in enumerate(np.atleast_1d(value).tolist()):
+                        per_step[i][name] = v
+        if fetched_steps is not None:
+            fetched_steps.extend((first + i + 1, m) for i, m in enumerate(per_step))
         steps += k
     pending.clear()
     return steps
@@ -423,33 +520,3 @@ def _bad_gradients(model: Module, params: Any, grad_finite: np.ndarray) -> tuple
     return first, (f"first non-finite gradient: {first}, {len(bad)} of {len(names)} "
                    "parameters' gradients non-finite")
 
-
-class _progress_bar:
-    """A tqdm bar over the steps of each epoch (silent when disabled)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar = None
-
-    def update(self, epoch: int, sums: dict[str, float], seen: int, examples: int,
-               elapsed: float) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(desc=f"epoch {epoch + 1}", unit="step", leave=False)
-        self.bar.n = seen
-        postfix = {name: f"{value / seen:.4f}" for name, value in sums.items()}
-        postfix["ex/s"] = f"{examples / max(elapsed, 1e-9):.0f}"
-        self.bar.set_postfix(postfix, refresh=True)
-
-    def end_epoch(self, epoch: int, epochs: int, record: dict[str, float]) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-        if self.enabled:
-            parts = [f"{name} {value:.4f}" for name, value in record.items()
-                     if name not in ("seconds", "examples_per_second")]
-            parts.append(f"{record['examples_per_second']:.0f} ex/s")
-            print(f"epoch {epoch + 1}/{epochs}: " + ", ".join(parts), flush=True)

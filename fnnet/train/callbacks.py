@@ -1,0 +1,305 @@
+"""What ``fit`` reports while it trains: callbacks, and three that write metrics to disk.
+
+``fit(..., callbacks=[...])`` calls each callback's :meth:`Callback.on_begin` once,
+:meth:`~Callback.on_step` for every training step, :meth:`~Callback.on_epoch` after each
+epoch's evaluation and :meth:`~Callback.on_end` when the run is over. Step metrics reach
+the callbacks in order, in bursts: ``fit`` fetches them from the device every
+``log_every`` steps (and when its progress bar is due), so that logging never makes a
+step wait.
+
+    class PrintLoss(Callback):
+        def on_step(self, step, metrics):
+            if step % 100 == 0:
+                print(step, metrics["loss"])
+
+    fit(model, optimizer, data, callbacks=[PrintLoss(), JSONLWriter("metrics.jsonl")])
+
+Writers here: :class:`TensorBoardWriter` (event files), :class:`HistoryWriter`
+(``history.json``: every value TensorBoard gets, as ``[step, value]`` pairs) and
+:class:`JSONLWriter` (one JSON line per step and per epoch).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+#: step metrics measured over the interval between two fetches, not per step: they come
+#: with the last step of each interval
+INTERVAL_METRICS = ("ms_per_step", "examples_per_second")
+#: bins of the per-epoch parameter histograms
+HISTOGRAM_BINS = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """What a callback is told when a run begins.
+
+    Attributes:
+        model: the model being trained.
+        optimizer: its optax transformation.
+        epochs: the epochs of the whole run (``fit``'s ``epochs``).
+        first_epoch: the epoch this run starts in (0, or later when resumed).
+        first_step: the training steps taken before this run (0 unless resumed); the
+            first step reported is ``first_step + 1``.
+        steps_per_epoch: training steps per epoch, or None when the data is a callable
+            whose length fit does not know.
+        batch_size: examples per step.
+        logdir: ``fit``'s ``logdir`` (None when not given).
+    """
+
+    model: Any
+    optimizer: Any
+    epochs: int
+    first_epoch: int
+    first_step: int
+    steps_per_epoch: int | None
+    batch_size: int
+    logdir: pathlib.Path | None = None
+
+
+class Callback:
+    """The interface ``fit`` calls; subclass it and override what you need.
+
+    Steps are counted from 1: ``step`` is the number of updates taken once that step
+    has run (``state.step`` after it). Epochs are counted from 0, as ``range(epochs)``.
+    """
+
+    def on_begin(self, run: RunInfo) -> None:
+        """Called once, before the first step."""
+
+    def on_step(self, step: int, metrics: Mapping[str, float]) -> None:
+        """Called for every step, with its metrics as Python floats.
+
+        ``metrics`` holds ``loss`` and (for classification) ``accuracy`` of the step's
+        batch, ``lr`` when fit knows it (see ``fit``'s ``log_lr``), and, with the last
+        step of each interval between two fetches, ``ms_per_step`` and
+        ``examples_per_second`` over that interval.
+        """
+
+    def on_epoch(self, epoch: int, step: int, record: Mapping[str, float],
+                 state: Any) -> None:
+        """Called after each epoch (and its evaluation), with the epoch's entry of the
+        history (``loss``, ``accuracy``, ``eval_loss``, ..., ``seconds``) and the
+        training state at its end (``step`` updates taken)."""
+
+    def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:
+        """Called when the run is over (also when it stops with an error), with the
+        history so far and the seconds spent in each phase (see
+        :class:`fnnet.train.profile.PhaseTimer`)."""
+
+
+def check_callbacks(callbacks: Any) -> list[Callback]:
+    """``callbacks`` as a list, each checked to be a :class:`Callback`.
+
+    Raises:
+        TypeError: not a sequence of Callback instances (naming the first that is not).
+    """
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    if not isinstance(callbacks, Sequence) or isinstance(callbacks, str | bytes):
+        raise TypeError(f"callbacks must be a list of fnnet.train.Callback, got "
+                        f"{type(callbacks).__name__}")
+    for i, callback in enumerate(callbacks):
+        if not isinstance(callback, Callback):
+            raise TypeError(f"callbacks[{i}] must be a fnnet.train.Callback (subclass it and "
+                            f"override on_step/on_epoch), got {type(callback).__name__}")
+    return list(callbacks)
+
+
+def parameter_names(params: Any) -> list[str]:
+    """Dotted names of a parameter tree's leaves (``fc1.weight``), in leaf order."""
+    paths = [path for path, _ in jax.tree_util.tree_flatten_with_path(params)[0]]
+    return [".".join(str(getattr(e, "key", getattr(e, "idx", e))) for e in path)
+            for path in paths]
+
+
+class ScalarWriter(Callback):
+    """A callback that turns fit's reports into tagged scalars, ``step/<metric>`` for
+    steps and ``epoch/<metric>`` for epochs, and hands them to :meth:`write`.
+
+    Args:
+        every_n_steps: write the step metrics of every this many steps (the interval
+            metrics, ``ms_per_step`` and ``examples_per_second``, whenever measured).
+    """
+
+    def __init__(self, every_n_steps: int = 1) -> None:
+        if not isinstance(every_n_steps, int) or isinstance(every_n_steps, bool) \
+                or every_n_steps < 1:
+            raise ValueError(f"every_n_steps must be a positive int, got {every_n_steps!r}")
+        self.every_n_steps = every_n_steps
+
+    def write(self, step: int, scalars: Mapping[str, float]) -> None:
+        """Writes ``{tag: value}`` at ``step``; subclasses implement it."""
+        raise NotImplementedError
+
+    def on_step(self, step: int, metrics: Mapping[str, float]) -> None:
+        if step % self.every_n_steps == 0:
+            chosen = metrics
+        else:
+            chosen = {k: v for k, v in metrics.items() if k in INTERVAL_METRICS}
+        if chosen:
+            self.write(step, {f"step/{name}": value for name, value in chosen.items()})
+
+    def on_epoch(self, epoch: int, step: int, record: Mapping[str, float],
+                 state: Any) -> None:
+        self.write(step, {f"epoch/{name}": value for name, value in record.items()})
+
+
+class TensorBoardWriter(ScalarWriter):
+    """Writes fit's metrics as TensorBoard event files in ``logdir``, and a histogram of
+    each parameter (``params/fc1.weight``) at the end of each epoch.
+
+    ``tensorboard --logdir LOGDIR`` shows them (see the README's "Watching training").
+
+    Args:
+        logdir: the run's folder (created if needed); each writer adds a new event file.
+        every_n_steps: see :class:`ScalarWriter`.
+        histograms: write the per-epoch parameter histograms.
+        flush_secs: seconds between writes to disk (tensorboardX writes in a thread).
+
+    PyTorch equivalent: ``SummaryWriter(logdir)`` and ``add_scalar`` calls in the loop.
+    """
+
+    def __init__(self, logdir: str | os.PathLike, *, every_n_steps: int = 1,
+                 histograms: bool = True, flush_secs: float = 10.0) -> None:
+        super().__init__(every_n_steps)
+        if not isinstance(logdir, str | os.PathLike):
+            raise TypeError(f"logdir must be a path, got {type(logdir).__name__}")
+        self.logdir = pathlib.Path(logdir)
+        self.histograms = bool(histograms)
+        self.flush_secs = flush_secs
+        self._writer: Any = None
+
+    def on_begin(self, run: RunInfo) -> None:
+        from fnnet.train.events import file_writer
+
+        self.logdir.mkdir(parents=True, exist_ok=True)
+        self._writer = file_writer(self.logdir, flush_secs=self.flush_secs)
+
+    def write(self, step: int, scalars: Mapping[str, float]) -> None:
+        from fnnet.train.events import scalars_summary
+
+        self._writer.add_summary(scalars_summary(scalars), global_step=step)
+
+    def on_epoch(self, epoch: int, step: int, record: Mapping[str, float],
+                 state: Any) -> None:
+        super().on_epoch(epoch, step, record, state)
+        if self.histograms:
+            from tensorboardX.summary import histogram
+
+            params = jax.device_get(state.params)
+            for name, value in zip(parameter_names(params), jax.tree.leaves(params),
+                                   strict=True):
+                self._writer.add_summary(
+                    histogram(f"params/{name}", np.asarray(value, np.float64), HISTOGRAM_BINS),
+                    global_step=step)
+        self._writer.flush()
+
+    def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+class HistoryWriter(ScalarWriter):
+    """Keeps every scalar a :class:`TensorBoardWriter` would write and saves them as JSON.
+
+    The file (rewritten atomically after each epoch and at the end) holds::
+
+        {"scalars": {"step/loss": [[1, 2.31], [2, 2.27], ...],
+                     "epoch/eval_accuracy": [[44, 0.91], ...], ...},
+         "history": {"loss": [...], "eval_accuracy": [...], ...},   # fit's history
+         "phase_seconds": {"compile": 0.6, "step": 1.9, ...}}        # at the end
+
+    Args:
+        path: the JSON file (its folder is created if needed).
+        every_n_steps: see :class:`ScalarWriter`.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, every_n_steps: int = 1) -> None:
+        super().__init__(every_n_steps)
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"path must be a path, got {type(path).__name__}")
+        self.path = pathlib.Path(path)
+        self.scalars: dict[str, list[list[float]]] = {}
+        self.history: dict[str, list[float]] = {}
+        self.phases: dict[str, float] = {}
+
+    def on_begin(self, run: RunInfo) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.scalars, self.history, self.phases = {}, {}, {}
+
+    def write(self, step: int, scalars: Mapping[str, float]) -> None:
+        for tag, value in scalars.items():
+            self.scalars.setdefault(tag, []).append([step, float(value)])
+
+    def on_epoch(self, epoch: int, step: int, record: Mapping[str, float],
+                 state: Any) -> None:
+        super().on_epoch(epoch, step, record, state)
+        for name, value in record.items():
+            self.history.setdefault(name, []).append(float(value))
+        self.save()
+
+    def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:
+        self.history = {name: [float(v) for v in values] for name, values in history.items()}
+        self.phases = dict(phases)
+        self.save()
+
+    def save(self) -> None:
+        """Writes the file atomically (a killed run leaves the last complete one)."""
+        content = {"scalars": self.scalars, "history": self.history,
+                   "phase_seconds": self.phases}
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(content))
+        os.replace(temporary, self.path)
+
+
+class JSONLWriter(Callback):
+    """Appends one JSON object a line to ``path``: ``{"step": 12, "loss": ...}`` for each
+    step and ``{"epoch": 0, "step": 44, "loss": ..., "eval_loss": ...}`` for each epoch.
+
+    Lines are flushed after each epoch and at the end, so ``tail -f`` follows a run.
+
+    Args:
+        path: the file (created, or appended to; its folder is created if needed).
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"path must be a path, got {type(path).__name__}")
+        self.path = pathlib.Path(path)
+        self._file: Any = None
+
+    def on_begin(self, run: RunInfo) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("a", encoding="utf-8")
+
+    def on_step(self, step: int, metrics: Mapping[str, float]) -> None:
+        self._file.write(json.dumps({"step": step, **metrics}) + "\n")
+
+    def on_epoch(self, epoch: int, step: int, record: Mapping[str, float],
+                 state: Any) -> None:
+        self._file.write(json.dumps({"epoch": epoch, "step": step, **record}) + "\n")
+        self._file.flush()
+
+    def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def run_writers(logdir: str | os.PathLike) -> list[Callback]:
+    """What ``fit(logdir=...)`` adds: a :class:`TensorBoardWriter` on ``logdir`` and a
+    :class:`HistoryWriter` on ``logdir/history.json``."""
+    folder = pathlib.Path(logdir)
+    return [TensorBoardWriter(folder), HistoryWriter(folder / "history.json")]
