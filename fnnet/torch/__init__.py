@@ -32,11 +32,15 @@ Unsupported names raise ``NotImplementedError`` pointing to the functional API (
 ``AttributeError``, so ``hasattr(torch, name)`` is False).
 """
 
-# ruff: noqa: F401 (re-exports, listed in __all__ below)
+# ruff: noqa: F401, E402 (re-exports, listed in __all__ below; imported after the launcher hook)
 
 from __future__ import annotations
 
 from typing import Any
+
+from fnnet.torch._launched import start_if_launched as _start_if_launched
+
+_start_if_launched()  # under a launcher, before anything below computes (see _launched)
 
 from fnnet.torch import _dtypes
 from fnnet.torch._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -141,7 +145,7 @@ float = _dtypes.float32  # noqa: A001 - PyTorch's name
 int = _dtypes.int32  # noqa: A001
 bool = _dtypes.bool_  # noqa: A001
 
-from fnnet.torch import nn, optim, utils  # noqa: E402
+from fnnet.torch import distributed, nn, optim, utils  # noqa: E402
 
 FloatTensor = Tensor
 LongTensor = Tensor

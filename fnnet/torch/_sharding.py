@@ -7,16 +7,27 @@ source not yet on the mesh (parameters, optimizer state, labels, the PRNG key) i
 replicated over it, and ``jit`` partitions the rest (means over the batch become
 all-reduces). The result is the single-device result on the whole batch, BatchNorm
 statistics and Dropout masks included.
+
+``nn.parallel.DistributedDataParallel`` records :func:`per_process` on its inputs instead
+(and :func:`grad_sync` on its parameters). A tape holding such a node runs in every
+process as that process's own step on its own batch, PyTorch's model of data
+parallelism: :func:`compile_per_process` maps it with ``shard_map`` over a mesh of one
+device per process (:func:`process_mesh`), so the collectives in it (the gradients'
+mean, SyncBatchNorm's statistics) reach across processes, while each process keeps and
+reads its own values.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding
+from jax import lax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from fnnet.parallel.inflight import serialized
 from fnnet.parallel.mesh import replicated
@@ -28,10 +39,13 @@ def shard_batch(x: Any, sharding: NamedSharding) -> Any:
 
 
 def mesh_of(nodes: Sequence[tuple]) -> Mesh | None:
-    """The mesh of the first :func:`shard_batch` node of a tape, or None."""
+    """The mesh of the first :func:`shard_batch` or per-process node of a tape, or None."""
     for node in nodes:
-        if node[0] is shard_batch:
+        op = node[0]
+        if op is shard_batch:
             return node[1][0].mesh
+        if op in _PROCESS_OPS:
+            return node[1][0]
     return None
 
 
@@ -43,8 +57,11 @@ def compile_on_mesh(run: Callable[..., list], mesh: Mesh, donate: tuple[int, ...
     split, parameters from the previous step); other arrays are replicated. The output
     shardings are XLA's choice: updated parameters come out replicated, a model's
     output split like its batch. On several CPU devices calls run one at a time
-    (:func:`fnnet.parallel.inflight.serialized`).
+    (:func:`fnnet.parallel.inflight.serialized`). A :func:`process_mesh` gets
+    :func:`compile_per_process` instead.
     """
+    if mesh.axis_names == (PROCESS_AXIS,):
+        return compile_per_process(run, mesh, donate, compiler_options)
     devices = set(mesh.devices.flat)
     whole = replicated(mesh)
     compiled = serialized(jax.jit(run, donate_argnums=donate,
@@ -60,5 +77,121 @@ def compile_on_mesh(run: Callable[..., list], mesh: Mesh, donate: tuple[int, ...
 
     def call(*sources: Any) -> list:
         return compiled(*map(place, sources))
+
+    return call
+
+
+# ----------------------------------------------------------------------------------
+# One step per process (DistributedDataParallel and torch.distributed's collectives).
+
+#: the mesh axis along which the processes of a distributed run are laid out
+PROCESS_AXIS = "processes"
+
+
+def process_mesh() -> Mesh:
+    """A one-axis mesh (:data:`PROCESS_AXIS`) of each process's first device.
+
+    Every process builds the same mesh (``jax.devices()`` lists every process's devices
+    in one order); its entry for this process is ``jax.local_devices()[0]``, where
+    jax puts this process's arrays by default.
+    """
+    first: dict[int, jax.Device] = {}
+    for device in jax.devices():
+        first.setdefault(device.process_index, device)
+    return Mesh(np.array([first[p] for p in sorted(first)]), (PROCESS_AXIS,))
+
+
+def in_process_map() -> bool:
+    """True while tracing inside :func:`compile_per_process`'s map (the axis is bound).
+
+    Outside it (the recorder infers a node's output shape with ``jax.eval_shape``) the
+    per-process ops are identities, which have the same shapes.
+    """
+    try:
+        lax.axis_size(PROCESS_AXIS)
+    except NameError:
+        return False
+    return True
+
+
+def per_process(x: Any, mesh: Mesh) -> Any:
+    """``x`` itself; recorded on DistributedDataParallel's inputs to mark the tape."""
+    del mesh
+    return x
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def grad_sync(x: Any, mesh: Mesh) -> Any:
+    """``x`` itself, whose gradient is averaged over the processes (DDP's all-reduce)."""
+    del mesh
+    return x
+
+
+def _grad_sync_fwd(x: Any, mesh: Mesh) -> tuple[Any, None]:
+    del mesh
+    return x, None
+
+
+def _grad_sync_bwd(mesh: Mesh, residual: None, g: Any) -> tuple[Any]:
+    del mesh, residual
+    return (lax.pmean(g, PROCESS_AXIS) if in_process_map() else g,)
+
+
+grad_sync.defvjp(_grad_sync_fwd, _grad_sync_bwd)
+
+
+def process_mean(x: Any, mesh: Mesh) -> Any:
+    """The mean of ``x`` over the processes (gradients accumulated under ``no_sync``)."""
+    del mesh
+    return lax.pmean(x, PROCESS_AXIS) if in_process_map() else x
+
+
+def from_first(x: Any, mesh: Mesh) -> Any:
+    """Process 0's ``x`` in every process (DDP's broadcast of buffers)."""
+    del mesh
+    if not in_process_map():
+        return x
+    first = lax.axis_index(PROCESS_AXIS) == 0
+    return lax.psum(jnp.where(first, x, jnp.zeros_like(x)), PROCESS_AXIS)
+
+
+_PROCESS_OPS = frozenset({per_process, grad_sync, process_mean, from_first})
+
+
+def compile_per_process(run: Callable[..., list], mesh: Mesh, donate: tuple[int, ...] = (),
+                        compiler_options: dict[str, Any] | None = None
+                        ) -> Callable[..., list]:
+    """``run`` jitted as every process's own step; the collectives in it span processes.
+
+    ``run`` is mapped with ``shard_map`` over ``mesh`` (:func:`process_mesh`) with
+    every argument and result declared replicated and replication unchecked: each
+    process passes its own values (its batch, its copy of the parameters), each
+    device computes on exactly those, and ``lax.psum``-style collectives over
+    :data:`PROCESS_AXIS` combine them across processes. The returned function takes
+    and returns this process's arrays (numpy, or jax arrays on any local device);
+    Python scalars stay weakly typed constants.
+    """
+    whole = NamedSharding(mesh, PartitionSpec())
+    me = jax.process_index()
+    local = next(d for d in mesh.devices.flat if d.process_index == me)
+    mapped = jax.shard_map(run, mesh=mesh, in_specs=PartitionSpec(),
+                           out_specs=PartitionSpec(), check_vma=False)
+    compiled = jax.jit(mapped, donate_argnums=donate, compiler_options=compiler_options)
+
+    def place(value: Any) -> Any:
+        if isinstance(value, jax.Array):
+            if value.sharding.device_set != {local}:
+                if value.sharding == whole:
+                    return value
+                value = jax.device_put(value, local)
+        elif isinstance(value, (np.ndarray, np.generic)):
+            value = jax.device_put(value, local)
+        else:
+            return value  # a Python scalar
+        return jax.make_array_from_single_device_arrays(value.shape, whole, [value])
+
+    def call(*sources: Any) -> list:
+        outputs = compiled(*map(place, sources))
+        return [o.addressable_data(0) if isinstance(o, jax.Array) else o for o in outputs]
 
     return call

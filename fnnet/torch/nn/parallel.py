@@ -1,4 +1,7 @@
-"""``torch.nn.parallel`` / ``nn.DataParallel``: the recorded step, split over local devices.
+"""``torch.nn.parallel``: ``DataParallel`` (local devices) and ``DistributedDataParallel``.
+
+DistributedDataParallel (one process per device, several processes) is described at
+:class:`DistributedDataParallel`; the rest of this docstring is about DataParallel.
 
 Wrapping a model in :class:`DataParallel` marks its inputs' batch axis as split over a
 one-axis mesh (``fnnet.parallel.data_mesh``) of the local devices. The step that
@@ -23,7 +26,8 @@ runs the replicas in threads):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jax
@@ -130,9 +134,164 @@ class DataParallel(Module):
         return self.module(*self._scatter(inputs), **self._scatter(kwargs))
 
 
+class DistributedDataParallel(Module):
+    """Trains ``module`` in every process of a distributed run, averaging gradients.
+
+    Each process runs the script on its own batch (from a ``DistributedSampler``), as
+    with PyTorch. The step that ``optimizer.step()`` compiles is every process's own
+    step mapped over one device per process (``shard_map`` over
+    ``fnnet.torch._sharding.process_mesh``): the parameters' gradients are averaged
+    over the processes inside it (a ``pmean`` where PyTorch all-reduces buckets), so
+    the processes apply the same update and stay equal. At construction rank 0's
+    parameters and buffers are copied to every process, and in training each forward
+    pass first copies rank 0's buffers (BatchNorm statistics) to all, as PyTorch's
+    ``broadcast_buffers``. BatchNorm layers use their own process's statistics, unless
+    converted with ``nn.SyncBatchNorm.convert_sync_batchnorm`` (statistics of the global
+    batch). Values read in a process (``loss.item()``, outputs) are that process's.
+
+    Args:
+        module: the model; available as ``self.module``, and the state dict's keys
+            carry the prefix ``module.`` as in PyTorch.
+        device_ids: accepted (None or one local device, e.g. ``[local_rank]``): each
+            process computes on its first local device (the launcher gives each
+            process its own GPU).
+        output_device, bucket_cap_mb, find_unused_parameters, check_reduction,
+            gradient_as_bucket_view, static_graph: accepted and ignored (parameters
+            without a gradient simply get none; there are no buckets).
+        broadcast_buffers: copy rank 0's buffers to every process at each training
+            forward pass (default True).
+        process_group: None (the default group; no other exists).
+        dim: the batch axis; only 0.
+
+    Raises:
+        RuntimeError: ``init_process_group`` was not called.
+        TypeError: ``module`` is not an ``nn.Module``, or bad ``device_ids``.
+        NotImplementedError: ``dim`` other than 0, or another process group.
+
+    Every process must run the same steps on batches of the same shapes (a step is one
+    program over all processes). With one process the wrapper just calls ``module``.
+
+    Example::
+
+        dist.init_process_group("gloo")
+        model = nn.parallel.DistributedDataParallel(Net())
+        loss = criterion(model(x), y)           # this process's batch
+        loss.backward(); optimizer.step()       # gradients averaged over processes
+
+    PyTorch equivalent: ``torch.nn.parallel.DistributedDataParallel``.
+    """
+
+    def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None,
+                 dim: int = 0, broadcast_buffers: bool = True, process_group: Any = None,
+                 bucket_cap_mb: Any = None, find_unused_parameters: bool = False,
+                 check_reduction: bool = False, gradient_as_bucket_view: bool = False,
+                 static_graph: bool = False, **kwargs: Any) -> None:
+        super().__init__()
+        from fnnet.torch.distributed._group import default_group
+
+        del output_device, bucket_cap_mb, check_reduction, gradient_as_bucket_view
+        del static_graph, kwargs
+        if not isinstance(module, Module):
+            raise TypeError(f"DistributedDataParallel: module must be an nn.Module, got "
+                            f"{type(module).__name__}")
+        if dim != 0:
+            raise NotImplementedError(f"fnnet.torch: DistributedDataParallel(dim={dim}) is "
+                                      "not supported; put the batch on axis 0")
+        group = default_group(process_group, "DistributedDataParallel")
+        if device_ids is not None:
+            _devices(device_ids)  # checks them
+        self.module = module
+        self.device_ids = None if device_ids is None else list(device_ids)
+        self.broadcast_buffers = bool(broadcast_buffers)
+        self.find_unused_parameters = bool(find_unused_parameters)
+        self.require_backward_grad_sync = True
+        object.__setattr__(self, "_mesh", group.mesh if group.size > 1 else None)
+        object.__setattr__(self, "_accumulated", False)
+        if self._mesh is not None:
+            self._copy_from_rank0()
+
+    def _copy_from_rank0(self) -> None:
+        """Every parameter and buffer set to rank 0's (one program for all of them)."""
+        tensors = [t for _, t in self.module.named_parameters()]
+        tensors += [t for _, t in self.module.named_buffers() if t is not None]
+        if not tensors:
+            return
+        mesh = self._mesh
+        copied = _sharding.compile_per_process(
+            lambda *xs: [_sharding.from_first(x, mesh) for x in xs], mesh)(
+                *(t._value() for t in tensors))
+        for tensor, value in zip(tensors, copied, strict=True):
+            cell = tensor._cell
+            cell.val, cell.tape, cell.ref = value, None, -1
+
+    @contextlib.contextmanager
+    def no_sync(self) -> Iterator[None]:
+        """Within it, backward passes keep each process's own gradients (accumulation);
+        the first synchronised backward after it averages the accumulated sum.
+
+        PyTorch equivalent: ``DistributedDataParallel.no_sync``.
+        """
+        previous = self.require_backward_grad_sync
+        self.require_backward_grad_sync = False
+        try:
+            yield
+        finally:
+            self.require_backward_grad_sync = previous
+
+    def _mark(self, value: Any) -> Any:
+        """``value`` with every tensor in it recorded through ``per_process``."""
+        if isinstance(value, Tensor):
+            return _op(_sharding.per_process, (self._mesh,), value)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._mark(v) for v in value)
+        if isinstance(value, Mapping):
+            return {k: self._mark(v) for k, v in value.items()}
+        return value
+
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:
+        mesh = self._mesh
+        if mesh is None:
+            return self.module(*inputs, **kwargs)
+        from fnnet.torch import _graph
+
+        grads = _graph.grad_enabled[0]
+        if self.broadcast_buffers and self.module.training and grads:
+            for _, buffer in self.module.named_buffers():
+                if buffer is not None:
+                    buffer.copy_(_op(_sharding.from_first, (mesh,), buffer))
+        inputs, kwargs = self._mark(inputs), self._mark(kwargs)
+        if not (grads and self.require_backward_grad_sync):
+            object.__setattr__(self, "_accumulated", self._accumulated or grads)
+            return self.module(*inputs, **kwargs)
+        if self._accumulated:
+            # gradients summed under no_sync: their mean now, plus the mean of the
+            # coming backward's, is the mean of the sum (PyTorch all-reduces the sum)
+            for p in self.module.parameters():
+                if p.grad is not None:
+                    p.grad.copy_(_op(_sharding.process_mean, (mesh,), p.grad))
+            object.__setattr__(self, "_accumulated", False)
+        swapped = []
+        synced: dict[int, Tensor] = {}
+        try:
+            for owner in self.module.modules():
+                for name, p in owner._parameters.items():
+                    if p is None or not p.requires_grad:
+                        continue
+                    q = synced.get(id(p))
+                    if q is None:
+                        q = synced[id(p)] = _op(_sharding.grad_sync, (mesh,), p)
+                    swapped.append((owner, name, p))
+                    object.__setattr__(owner, name, q)
+            return self.module(*inputs, **kwargs)
+        finally:
+            for owner, name, p in swapped:
+                object.__setattr__(owner, name, p)
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
     raise Unsupported(
         f"fnnet.torch does not support torch.nn.parallel.{name}; use nn.DataParallel "
-        "(all local devices) or fnnet.parallel (several processes and hosts)")
+        "(all local devices), nn.parallel.DistributedDataParallel (several processes) or "
+        "fnnet.parallel")

@@ -1,4 +1,5 @@
-"""``torch.utils.data``: Dataset, TensorDataset and DataLoader.
+"""``torch.utils.data``: Dataset, TensorDataset, DataLoader (and, in
+:mod:`~fnnet.torch.utils.data.distributed`, DistributedSampler).
 
 Batches are assembled on the host with numpy (a :class:`TensorDataset` is indexed with
 one fancy-indexing call per batch) and handed to the step as inputs of the compiled
@@ -17,6 +18,8 @@ import numpy as np
 
 from fnnet.torch import _graph, _random
 from fnnet.torch.tensor import Tensor, _wrap_value
+from fnnet.torch.utils.data import distributed  # noqa: F401 (torch.utils.data.distributed)
+from fnnet.torch.utils.data.distributed import DistributedSampler  # noqa: F401
 
 
 class Dataset:

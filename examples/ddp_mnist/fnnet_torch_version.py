@@ -1,0 +1,129 @@
+"""Data-parallel MNIST with fnnet.torch's DistributedDataParallel: one process per device.
+
+This is torch_version.py with only the imports changed (``import fnnet.torch as torch``
+and its ``distributed``, ``nn``, ``utils.data`` modules). ``init_process_group`` joins
+JAX's distributed runtime, DistributedSampler gives each process PyTorch's share of the
+data, and every ``optimizer.step()`` runs one compiled step per process whose gradients
+are averaged over the processes (SyncBatchNorm: statistics of the global batch). Rank 0
+alone prints, evaluates and writes the checkpoint.
+
+    python -m fnnet.torch.distributed.run --nproc-per-node 2 fnnet_torch_version.py
+    fnnet torchrun --nproc-per-node 2 --cpu-devices-per-process 1 fnnet_torch_version.py
+    python fnnet_torch_version.py --steps 20                           # one process
+"""
+
+import argparse
+import os
+
+import numpy as np
+
+import fnnet.torch as torch
+import fnnet.torch.distributed as dist
+import fnnet.torch.nn as nn
+from fnnet.torch.nn.parallel import DistributedDataParallel
+from fnnet.torch.utils.data import DataLoader, TensorDataset
+from fnnet.torch.utils.data.distributed import DistributedSampler
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 128)
+        self.fc2 = nn.Linear(128, 64)
+        self.fc3 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = x.view(x.size(0), -1)
+        x = torch.relu(self.fc1(x))
+        x = torch.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+class BNNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 64)
+        self.bn1 = nn.BatchNorm1d(64)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = x.view(x.size(0), -1)
+        return self.fc2(torch.relu(self.bn1(self.fc1(x))))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", choices=("mlp", "bn"), default="mlp")
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--steps", type=int, default=None, help="stop after this many steps")
+    p.add_argument("--batch-size", type=int, default=32, help="per process")
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--init", default=None, help="initial weights (.npz of the state dict)")
+    p.add_argument("--save", default=None, help="where rank 0 saves the final state dict")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    distributed = "RANK" in os.environ  # started by torchrun
+    if distributed:
+        dist.init_process_group("gloo")
+    rank = dist.get_rank() if distributed else 0
+    world = dist.get_world_size() if distributed else 1
+
+    from fnnet.compare.data import mnist_or_digits  # MNIST, or the digits where absent
+
+    (x, y), (test_x, test_y), source = mnist_or_digits(args.data_dir)
+    train = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    sampler = DistributedSampler(train, num_replicas=world, rank=rank, shuffle=True,
+                                 seed=args.seed)
+    loader = DataLoader(train, batch_size=args.batch_size, sampler=sampler, drop_last=True)
+
+    torch.manual_seed(args.seed)
+    model = MLP() if args.model == "mlp" else BNNet()
+    if args.init:
+        with np.load(args.init) as weights:
+            model.load_state_dict({k: torch.tensor(weights[k]) for k in weights.files})
+    if distributed:
+        if args.model == "bn":
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        model = DistributedDataParallel(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    criterion = nn.CrossEntropyLoss()
+    if rank == 0:
+        print(f"{world} process(es), {args.batch_size} per batch each; {source}")
+
+    step = 0
+    for epoch in range(args.epochs):
+        sampler.set_epoch(epoch)
+        model.train()
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            loss = criterion(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            if rank == 0 and step % 10 == 0:
+                print(f"epoch {epoch} step {step}: loss {loss.item():.4f} (rank 0's batch)")
+            if args.steps is not None and step >= args.steps:
+                break
+
+    if rank == 0:
+        net = model.module if distributed else model
+        net.eval()
+        with torch.no_grad():
+            logits = net(torch.from_numpy(test_x))
+            accuracy = (logits.argmax(1) == torch.from_numpy(test_y)).float().mean().item()
+        print(f"held-out accuracy {accuracy:.4f} after {step} steps")
+        if args.save:
+            torch.save(net.state_dict(), args.save)
+            print(f"saved {args.save}")
+    if distributed:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""``torch.distributed`` over JAX's multi-process runtime.
+
+A PyTorch DDP script runs unchanged but for its imports: ``init_process_group`` starts
+``jax.distributed`` from PyTorch's settings (``MASTER_ADDR``, ``MASTER_PORT``,
+``WORLD_SIZE``, ``RANK``), rank and world size are JAX's process index and count, and
+the collectives (``all_reduce``, ``broadcast``, ``all_gather``, ``reduce_scatter``) are
+small jitted programs whose JAX collectives span the processes. The launcher is
+``python -m fnnet.torch.distributed.run`` (``fnnet torchrun``), with torchrun's flags.
+``nn.parallel.DistributedDataParallel`` averages gradients inside the compiled step, and
+``utils.data.distributed.DistributedSampler`` splits the data as PyTorch does. See
+docs/distributed.md.
+
+Names of ``torch.distributed`` that fnnet.torch does not provide (``rpc``,
+``pipelining``, ``fsdp``, object collectives, point-to-point messages, ...) raise
+``NotImplementedError`` naming them and the fnnet way instead.
+
+PyTorch equivalent: ``torch.distributed``.
+"""
+
+# ruff: noqa: F401 (re-exports, listed in __all__ below)
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fnnet.torch.distributed._collectives import (
+    Work,
+    all_gather,
+    all_gather_into_tensor,
+    all_reduce,
+    barrier,
+    broadcast,
+    reduce,
+    reduce_scatter,
+    reduce_scatter_tensor,
+)
+from fnnet.torch.distributed._group import (
+    Backend,
+    ProcessGroup,
+    ReduceOp,
+    destroy_process_group,
+    get_backend,
+    get_node_local_rank,
+    get_rank,
+    get_world_size,
+    group,
+    init_process_group,
+    is_available,
+    is_initialized,
+    is_torchelastic_launched,
+    new_group,
+)
+from fnnet.torch.distributed._unsupported import unsupported as _unsupported
+
+GroupMember = group
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("_"):
+        raise AttributeError(name)
+    if name == "run":  # the launcher, a submodule
+        return importlib.import_module("fnnet.torch.distributed.run")
+    raise _unsupported(name)  # a NotImplementedError, never an AttributeError
+
+
+__all__ = [name for name in dir() if not name.startswith("_") and name != "importlib"]

@@ -1,0 +1,248 @@
+"""Collectives on tensors: each one a small program over the process mesh.
+
+A collective reads its tensor's value (recording stops there, as PyTorch's collectives
+are eager), runs a jitted ``shard_map`` program in which every process contributes its
+own value (:func:`fnnet.torch._sharding.compile_per_process`) and JAX's collectives
+(``psum``, ``pmax``, ``all_gather``, ``psum_scatter``) combine them, and writes the
+result into the output tensor. Every process must call the same collectives in the same
+order, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax.numpy as jnp
+from jax import lax
+
+from fnnet.torch import _graph, _sharding
+from fnnet.torch.distributed._group import ProcessGroup, ReduceOp, default_group
+from fnnet.torch.tensor import Tensor
+
+AXIS = _sharding.PROCESS_AXIS
+
+
+def _reduce(x: Any, op: ReduceOp) -> Any:
+    if op is ReduceOp.SUM:
+        return lax.psum(x, AXIS)
+    if op is ReduceOp.AVG:
+        return lax.pmean(x, AXIS)
+    if op is ReduceOp.MAX:
+        return lax.pmax(x, AXIS)
+    if op is ReduceOp.MIN:
+        return lax.pmin(x, AXIS)
+    return jnp.prod(lax.all_gather(x, AXIS), axis=0).astype(x.dtype)  # PRODUCT
+
+
+def _programs(kind: str, op: Any) -> Callable[[Any], Any]:
+    """The per-process function of one collective (``x`` is this process's value)."""
+    if kind == "all_reduce":
+        return lambda x: _reduce(x, op)
+    if kind == "broadcast":  # op is the source rank
+        return lambda x: lax.psum(jnp.where(lax.axis_index(AXIS) == op, x,
+                                            jnp.zeros_like(x)), AXIS)
+    if kind == "all_gather":
+        return lambda x: lax.all_gather(x, AXIS)
+    # reduce_scatter: x is [world, ...]; this process gets the reduction of row `rank`
+    if op is ReduceOp.SUM or op is ReduceOp.AVG:
+        scale = op is ReduceOp.AVG
+
+        def scatter(x: Any) -> Any:
+            out = lax.psum_scatter(x, AXIS, scatter_dimension=0, tiled=False)
+            return out / lax.axis_size(AXIS) if scale else out
+        return scatter
+    return lambda x: _reduce(x, op)[lax.axis_index(AXIS)]
+
+
+def _run(world: ProcessGroup, kind: str, op: Any, value: Any) -> Any:
+    key = (kind, op)
+    program = world.programs.get(key)
+    if program is None:
+        fn = _programs(kind, op)
+        program = _sharding.compile_per_process(lambda x: [fn(x)], world.mesh)
+        world.programs[key] = program
+    return program(value)[0]
+
+
+def _op(op: Any, who: str) -> ReduceOp:
+    if isinstance(op, ReduceOp):
+        return op
+    if isinstance(op, str) and op.upper() in ReduceOp.__members__:
+        return ReduceOp[op.upper()]
+    raise ValueError(f"{who}: op must be a torch.distributed.ReduceOp (SUM, AVG, PRODUCT, "
+                     f"MAX, MIN), got {op!r}")
+
+
+def _tensor(value: Any, name: str, who: str) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{who}: {name} must be a Tensor, got {type(value).__name__}")
+    return value
+
+
+def _write(tensor: Tensor, value: Any) -> None:
+    """Puts ``value`` into ``tensor``'s storage (in place, outside autograd)."""
+    cell = tensor._cell
+    if tuple(value.shape) != tuple(cell.aval[0]):
+        raise RuntimeError(f"internal error: a collective's result has shape "
+                           f"{tuple(value.shape)}, the tensor {tuple(cell.aval[0])}")
+    cell.val = value.astype(cell.aval[1]) if value.dtype != cell.aval[1] else value
+    cell.tape = None
+    cell.ref = -1
+    cell.aval = _graph.aval_of(cell.val)
+    cell.rg = False
+
+
+class Work:
+    """What ``async_op=True`` returns; the collective has already completed."""
+
+    def wait(self, timeout: Any = None) -> bool:
+        del timeout
+        return True
+
+    def is_completed(self) -> bool:
+        return True
+
+
+def _done(async_op: bool) -> Work | None:
+    return Work() if async_op else None
+
+
+def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None,
+               async_op: bool = False) -> Work | None:
+    """Replaces ``tensor`` in every process by the reduction over all processes.
+
+    Args:
+        tensor: this process's value; receives the result.
+        op: ``ReduceOp.SUM`` (default), ``AVG``, ``MAX``, ``MIN`` or ``PRODUCT``.
+        group: None or ``group.WORLD``.
+        async_op: return a :class:`Work` (already complete).
+
+    PyTorch equivalent: ``torch.distributed.all_reduce``.
+    """
+    world = default_group(group, "all_reduce")
+    op = _op(op, "all_reduce")
+    tensor = _tensor(tensor, "tensor", "all_reduce")
+    _write(tensor, _run(world, "all_reduce", op, tensor._value()))
+    return _done(async_op)
+
+
+def reduce(tensor: Tensor, dst: int, op: Any = ReduceOp.SUM, group: Any = None,
+           async_op: bool = False) -> Work | None:
+    """The reduction into ``tensor`` of rank ``dst`` (the others receive it too).
+
+    PyTorch equivalent: ``torch.distributed.reduce``.
+    """
+    world = default_group(group, "reduce")
+    _rank(dst, world, "reduce", "dst")
+    return all_reduce(tensor, op, group, async_op)
+
+
+def _rank(rank: Any, world: ProcessGroup, who: str, name: str) -> int:
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < world.size:
+        raise ValueError(f"{who}: {name} must be a rank in [0, {world.size}), got {rank!r}")
+    return rank
+
+
+def broadcast(tensor: Tensor, src: int, group: Any = None,
+              async_op: bool = False) -> Work | None:
+    """Replaces ``tensor`` in every process by rank ``src``'s.
+
+    PyTorch equivalent: ``torch.distributed.broadcast``.
+    """
+    world = default_group(group, "broadcast")
+    src = _rank(src, world, "broadcast", "src")
+    tensor = _tensor(tensor, "tensor", "broadcast")
+    _write(tensor, _run(world, "broadcast", src, tensor._value()))
+    return _done(async_op)
+
+
+def _gathered(tensor: Tensor, world: ProcessGroup, who: str) -> Any:
+    return _run(world, "all_gather", None, _tensor(tensor, "tensor", who)._value())
+
+
+def all_gather(tensor_list: Sequence[Tensor], tensor: Tensor, group: Any = None,
+               async_op: bool = False) -> Work | None:
+    """Fills ``tensor_list[r]`` with rank ``r``'s ``tensor``, in every process.
+
+    Raises:
+        ValueError: ``tensor_list`` does not hold one tensor per process of
+            ``tensor``'s shape.
+
+    PyTorch equivalent: ``torch.distributed.all_gather``.
+    """
+    world = default_group(group, "all_gather")
+    outputs = [_tensor(t, "tensor_list[i]", "all_gather") for t in tensor_list]
+    shape = tuple(_tensor(tensor, "tensor", "all_gather").shape)
+    if len(outputs) != world.size or any(tuple(t.shape) != shape for t in outputs):
+        raise ValueError(f"all_gather: tensor_list must hold {world.size} tensors of shape "
+                         f"{list(shape)}, got shapes {[list(t.shape) for t in outputs]}")
+    stacked = _gathered(tensor, world, "all_gather")
+    for rank, out in enumerate(outputs):
+        _write(out, stacked[rank])
+    return _done(async_op)
+
+
+def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: Any = None,
+                           async_op: bool = False) -> Work | None:
+    """``output_tensor`` = the processes' inputs concatenated along axis 0.
+
+    PyTorch equivalent: ``torch.distributed.all_gather_into_tensor``.
+    """
+    world = default_group(group, "all_gather_into_tensor")
+    out = _tensor(output_tensor, "output_tensor", "all_gather_into_tensor")
+    shape = list(_tensor(input_tensor, "input_tensor", "all_gather_into_tensor").shape)
+    expected = [shape[0] * world.size, *shape[1:]] if shape else [world.size]
+    if list(out.shape) not in (expected, [world.size, *shape]):
+        raise ValueError(f"all_gather_into_tensor: output_tensor must have shape {expected}, "
+                         f"got {list(out.shape)}")
+    stacked = _gathered(input_tensor, world, "all_gather_into_tensor")
+    _write(out, stacked.reshape(tuple(out.shape)))
+    return _done(async_op)
+
+
+def reduce_scatter(output: Tensor, input_list: Sequence[Tensor], op: Any = ReduceOp.SUM,
+                   group: Any = None, async_op: bool = False) -> Work | None:
+    """``output`` of rank ``r`` = the reduction over processes of their ``input_list[r]``.
+
+    PyTorch equivalent: ``torch.distributed.reduce_scatter``.
+    """
+    world = default_group(group, "reduce_scatter")
+    op = _op(op, "reduce_scatter")
+    out = _tensor(output, "output", "reduce_scatter")
+    inputs = [_tensor(t, "input_list[i]", "reduce_scatter") for t in input_list]
+    shape = tuple(out.shape)
+    if len(inputs) != world.size or any(tuple(t.shape) != shape for t in inputs):
+        raise ValueError(f"reduce_scatter: input_list must hold {world.size} tensors of the "
+                         f"output's shape {list(shape)}, got shapes "
+                         f"{[list(t.shape) for t in inputs]}")
+    stacked = jnp.stack([t._value() for t in inputs])
+    _write(out, _run(world, "reduce_scatter", op, stacked))
+    return _done(async_op)
+
+
+def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,  # noqa: A002
+                          group: Any = None, async_op: bool = False) -> Work | None:
+    """``input`` ``[world * n, ...]`` split in ``world`` blocks; rank ``r`` gets block ``r``
+    reduced over processes. PyTorch equivalent: ``torch.distributed.reduce_scatter_tensor``.
+    """
+    world = default_group(group, "reduce_scatter_tensor")
+    op = _op(op, "reduce_scatter_tensor")
+    out = _tensor(output, "output", "reduce_scatter_tensor")
+    whole = _tensor(input, "input", "reduce_scatter_tensor")
+    shape = list(out.shape)
+    if not shape or list(whole.shape) != [shape[0] * world.size, *shape[1:]]:
+        raise ValueError(f"reduce_scatter_tensor: input must have shape "
+                         f"{[shape[0] * world.size, *shape[1:]] if shape else '[world * n]'}"
+                         f" for an output of shape {shape}, got {list(whole.shape)}")
+    blocks = whole._value().reshape((world.size, *shape))
+    _write(out, _run(world, "reduce_scatter", op, blocks))
+    return _done(async_op)
+
+
+def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> Work | None:
+    """Returns once every process has reached it. PyTorch: ``torch.distributed.barrier``."""
+    del device_ids
+    world = default_group(group, "barrier")
+    _run(world, "all_reduce", ReduceOp.SUM, jnp.zeros((), jnp.int32)).block_until_ready()
+    return _done(async_op)

@@ -1,0 +1,334 @@
+"""The default process group: ``init_process_group`` over ``jax.distributed``.
+
+A PyTorch process group becomes JAX's multi-process runtime: ``init_process_group``
+reads PyTorch's settings (``MASTER_ADDR``/``MASTER_PORT``, ``WORLD_SIZE``, ``RANK``,
+``LOCAL_RANK``, or a ``tcp://host:port`` init method) and starts
+``jax.distributed.initialize`` with process 0's coordinator at ``MASTER_ADDR:MASTER_PORT``
+(through :func:`fnnet.parallel.initialize`). Rank is JAX's process index and the world
+size its process count; each process computes on its first local device. Only the
+default group (``group.WORLD``) exists.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import os
+from typing import Any
+
+import jax
+
+from fnnet.torch import _sharding
+
+_BACKENDS = ("gloo", "nccl")
+
+
+class ReduceOp(enum.Enum):
+    """How ``all_reduce`` and ``reduce_scatter`` combine the processes' values.
+
+    PyTorch equivalent: ``torch.distributed.ReduceOp``.
+    """
+
+    SUM = "sum"
+    AVG = "avg"
+    PRODUCT = "product"
+    MAX = "max"
+    MIN = "min"
+
+
+class Backend(str):
+    """Backend names; every one maps to JAX's runtime on the devices present.
+
+    PyTorch equivalent: ``torch.distributed.Backend``.
+    """
+
+    GLOO = "gloo"
+    NCCL = "nccl"
+    UNDEFINED = "undefined"
+
+    def __new__(cls, name: str) -> Backend:
+        return str.__new__(cls, _check_backend(name))
+
+
+def _check_backend(backend: Any) -> str:
+    """``backend`` validated: ``"gloo"``, ``"nccl"`` or ``"cpu:gloo,cuda:nccl"``."""
+    if not isinstance(backend, str):
+        raise TypeError(f"init_process_group: backend must be a str such as 'gloo' or "
+                        f"'nccl', got {type(backend).__name__}")
+    name = backend.lower()
+    parts = [p.split(":", 1)[-1] for p in name.split(",")]
+    if not all(p in _BACKENDS for p in parts):
+        raise ValueError(f"init_process_group: backend must be 'gloo' or 'nccl' (both run "
+                         f"on JAX's runtime), or 'cpu:gloo,cuda:nccl'; got {backend!r}")
+    return name
+
+
+class ProcessGroup:
+    """The processes of a run: rank, size, backend name and the process mesh.
+
+    Attributes:
+        rank: this process's index, ``jax.process_index()``.
+        size: the number of processes.
+        backend: the backend name given to ``init_process_group``.
+        mesh: one device per process along ``fnnet.torch._sharding.PROCESS_AXIS``.
+        programs: the compiled collectives, by what they compute.
+
+    PyTorch equivalent: ``torch.distributed.ProcessGroup`` (the default group).
+    """
+
+    def __init__(self, backend: str, started_jax: bool) -> None:
+        self.rank = jax.process_index()
+        self.size = jax.process_count()
+        self.backend = backend
+        self.started_jax = started_jax
+        self.mesh = _sharding.process_mesh()
+        self.programs: dict[tuple, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"ProcessGroup(rank={self.rank}, size={self.size}, backend={self.backend!r})"
+
+
+class _World:
+    """Holds the default group (PyTorch keeps one per process, too)."""
+
+    group: ProcessGroup | None = None
+
+
+class group:  # noqa: N801 - PyTorch's name
+    """``torch.distributed.group.WORLD``: the default group (None stands for it too)."""
+
+    WORLD = None
+
+
+_NOT_STARTED = ("Default process group has not been initialized, please make sure to "
+                "call init_process_group.")
+
+
+def default_group(group: Any = None, who: str = "torch.distributed") -> ProcessGroup:
+    """The default group; ``group`` must be None or that group.
+
+    Raises:
+        RuntimeError: ``init_process_group`` was not called (PyTorch's message).
+        NotImplementedError: another group (only the default one exists).
+    """
+    world = _World.group
+    if world is None:
+        raise RuntimeError(f"{who}: {_NOT_STARTED}")
+    if group is not None and group is not world:
+        raise NotImplementedError(f"{who}: only the default group (group=None or "
+                                  f"group.WORLD) is supported, got {group!r}")
+    return world
+
+
+def _env_int(name: str) -> int | None:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"init_process_group: the environment variable {name} must be "
+                         f"an integer, got {text!r}") from None
+
+
+def _setting(value: Any, env: str, name: str) -> int | None:
+    if value is None or value == -1:  # PyTorch's default -1 means "read the environment"
+        return _env_int(env)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"init_process_group: {name} must be an int, got "
+                        f"{type(value).__name__} {value!r}")
+    return value
+
+
+def _coordinator(init_method: str | None) -> str | None:
+    """``host:port`` of process 0, from ``init_method`` or MASTER_ADDR/MASTER_PORT."""
+    if init_method is not None and not isinstance(init_method, str):
+        raise TypeError(f"init_process_group: init_method must be a str such as 'env://' "
+                        f"or 'tcp://host:port', got {type(init_method).__name__}")
+    if init_method in (None, "", "env://"):
+        addr = os.environ.get("MASTER_ADDR", "").strip()
+        port = os.environ.get("MASTER_PORT", "").strip()
+        if not addr and not port:
+            return None
+        if not addr or not port.isdigit():
+            raise ValueError(f"init_process_group: MASTER_ADDR and MASTER_PORT must both be "
+                             f"set (host and port of rank 0), got MASTER_ADDR={addr!r} "
+                             f"MASTER_PORT={port!r}")
+        return f"{addr}:{port}"
+    if init_method.startswith("tcp://"):
+        address = init_method[len("tcp://"):].rstrip("/")
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"init_process_group: init_method must be 'tcp://host:port', "
+                             f"got {init_method!r}")
+        return address
+    raise NotImplementedError(f"init_process_group: init_method={init_method!r} is not "
+                              "supported; use 'env://' (MASTER_ADDR/MASTER_PORT) or "
+                              "'tcp://host:port'")
+
+
+def _timeout_seconds(timeout: Any) -> int:
+    if timeout is None:
+        return 300
+    if isinstance(timeout, datetime.timedelta):
+        return max(1, int(timeout.total_seconds()))
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        return max(1, int(timeout))
+    raise TypeError(f"init_process_group: timeout must be a datetime.timedelta, got "
+                    f"{type(timeout).__name__} {timeout!r}")
+
+
+def init_process_group(backend: str | None = None, init_method: str | None = None,
+                       timeout: Any = None, world_size: int = -1, rank: int = -1,
+                       store: Any = None, group_name: str = "", pg_options: Any = None,
+                       device_id: Any = None) -> None:
+    """Joins this process to the others of the run (JAX's ``jax.distributed``).
+
+    Args:
+        backend: ``"gloo"``, ``"nccl"`` (or ``"cpu:gloo,cuda:nccl"``); every backend
+            runs on JAX's runtime for the devices present (gloo between CPU processes,
+            NCCL on GPUs, ICI on TPUs). None means ``"gloo"`` on CPUs, else ``"nccl"``.
+        init_method: ``"env://"`` (default: ``MASTER_ADDR``, ``MASTER_PORT``) or
+            ``"tcp://host:port"``: where rank 0 serves JAX's coordinator.
+        timeout: how long to wait for every process to join (a ``timedelta``).
+        world_size: the number of processes (default ``WORLD_SIZE``).
+        rank: this process's rank (default ``RANK``).
+        store: not supported (must be None).
+        group_name, pg_options: accepted and ignored.
+        device_id: accepted; with several processes on one host, each uses local
+            device ``LOCAL_RANK`` on GPUs (``device_id`` or ``LOCAL_RANK``).
+
+    Raises:
+        RuntimeError: the default group already exists.
+        ValueError: a bad backend, a missing or malformed setting, a rank outside
+            ``[0, world_size)``.
+        TypeError: an argument of the wrong type.
+        NotImplementedError: ``store`` or an unsupported ``init_method``.
+
+    A world size of 1 (or no settings at all) starts no runtime: the group has the
+    one process. PyTorch equivalent: ``torch.distributed.init_process_group``.
+    """
+    del group_name, pg_options
+    if _World.group is not None:
+        raise RuntimeError("trying to initialize the default process group twice!")
+    name = _check_backend(backend) if backend is not None else None
+    if store is not None:
+        raise NotImplementedError("init_process_group: store= is not supported; JAX's "
+                                  "coordinator replaces the store (use init_method)")
+    seconds = _timeout_seconds(timeout)
+    coordinator = _coordinator(init_method)
+    size = _setting(world_size, "WORLD_SIZE", "world_size")
+    index = _setting(rank, "RANK", "rank")
+    if size is not None and size < 1:
+        raise ValueError(f"init_process_group: world_size must be at least 1, got {size}")
+    if size is not None and size > 1 and index is None:
+        raise ValueError("init_process_group: rank is not set (pass rank= or set RANK)")
+    if size is not None and index is not None and not 0 <= index < size:
+        raise ValueError(f"init_process_group: rank must be in [0, {size}), got {index}")
+    if size is not None and size > 1 and coordinator is None:
+        raise ValueError("init_process_group: MASTER_ADDR and MASTER_PORT are not set (the "
+                         "address of rank 0); start the script with python -m "
+                         "fnnet.torch.distributed.run, or pass init_method='tcp://host:port'")
+    local_devices = None
+    local_size = _env_int("LOCAL_WORLD_SIZE")
+    if device_id is not None or (local_size or 1) > 1:
+        local = _env_int("LOCAL_RANK") if device_id is None else _device_index(device_id)
+        if local is not None:
+            local_devices = [local]  # on GPUs, one device per process (ignored on CPUs)
+    from fnnet.parallel.distributed import initialize
+    from fnnet.torch._launched import Started
+
+    if Started.settings is not None:  # started at import from the same environment
+        if (size, index) != Started.settings[1:]:
+            raise ValueError(f"init_process_group: world_size={size}, rank={index} differ "
+                             f"from the environment's (WORLD_SIZE={Started.settings[1]}, "
+                             f"RANK={Started.settings[2]}) with which the run started")
+        started = True
+    elif size is not None:
+        started = initialize(coordinator, size, index, local_device_ids=local_devices,
+                             initialization_timeout=seconds)
+    else:
+        started = False
+    if name is None:
+        name = "gloo" if jax.devices()[0].platform == "cpu" else "nccl"
+    _World.group = ProcessGroup(name, started)
+
+
+def _device_index(device_id: Any) -> int:
+    text = str(device_id)
+    number = text.rsplit(":", 1)[-1] if ":" in text else text
+    if not number.isdigit():
+        raise TypeError(f"init_process_group: device_id must be a device such as 'cuda:0' "
+                        f"or an index, got {device_id!r}")
+    return int(number)
+
+
+def destroy_process_group(group: Any = None) -> None:
+    """Leaves the run: shuts JAX's distributed runtime down and forgets the group.
+
+    PyTorch equivalent: ``torch.distributed.destroy_process_group``.
+    """
+    world = default_group(group, "destroy_process_group")
+    _World.group = None
+    if world.started_jax:
+        from fnnet.torch._launched import Started
+
+        jax.distributed.shutdown()
+        Started.settings = None
+
+
+def is_available() -> bool:
+    """Always True. PyTorch equivalent: ``torch.distributed.is_available``."""
+    return True
+
+
+def is_initialized() -> bool:
+    """Whether ``init_process_group`` was called (and the group not destroyed)."""
+    return _World.group is not None
+
+
+def get_rank(group: Any = None) -> int:
+    """This process's rank. PyTorch equivalent: ``torch.distributed.get_rank``."""
+    return default_group(group, "get_rank").rank
+
+
+def get_world_size(group: Any = None) -> int:
+    """The number of processes. PyTorch equivalent: ``torch.distributed.get_world_size``."""
+    return default_group(group, "get_world_size").size
+
+
+def get_backend(group: Any = None) -> str:
+    """The backend name given to ``init_process_group``."""
+    return default_group(group, "get_backend").backend
+
+
+def get_node_local_rank(fallback_rank: int | None = None) -> int:
+    """``LOCAL_RANK`` (set by the launcher), else ``fallback_rank``."""
+    local = _env_int("LOCAL_RANK")
+    if local is not None:
+        return local
+    if fallback_rank is not None:
+        return fallback_rank
+    raise RuntimeError("LOCAL_RANK is not in the environment; start the script with "
+                       "python -m fnnet.torch.distributed.run, or pass fallback_rank")
+
+
+def is_torchelastic_launched() -> bool:
+    """True under the launcher (it sets ``TORCHELASTIC_RUN_ID`` as torchrun does)."""
+    return bool(os.environ.get("TORCHELASTIC_RUN_ID"))
+
+
+def new_group(ranks: Any = None, timeout: Any = None, backend: Any = None,
+              pg_options: Any = None, **kwargs: Any) -> ProcessGroup:
+    """The default group when ``ranks`` is None or every rank; other groups raise.
+
+    Raises:
+        NotImplementedError: a subgroup of the processes.
+    """
+    del timeout, backend, pg_options, kwargs
+    world = default_group(None, "new_group")
+    if ranks is not None and sorted(ranks) != list(range(world.size)):
+        raise NotImplementedError(f"fnnet.torch does not support torch.distributed."
+                                  f"new_group(ranks={list(ranks)!r}): only the default "
+                                  "group of every process exists")
+    return world

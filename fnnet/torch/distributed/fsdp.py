@@ -1,0 +1,5 @@
+"""``torch.distributed.fsdp`` is not provided: importing it raises NotImplementedError."""
+
+from fnnet.torch.distributed._unsupported import unsupported
+
+raise unsupported("fsdp")

@@ -1,0 +1,5 @@
+"""``torch.distributed.pipelining`` is not provided: importing it raises NotImplementedError."""
+
+from fnnet.torch.distributed._unsupported import unsupported
+
+raise unsupported("pipelining")

@@ -1,0 +1,242 @@
+"""``python -m fnnet.torch.distributed.run``: torchrun for fnnet.torch scripts.
+
+Starts ``--nproc-per-node`` copies of a script on this machine with the environment
+``torchrun`` gives (``MASTER_ADDR``, ``MASTER_PORT``, ``WORLD_SIZE``, ``RANK``,
+``LOCAL_RANK``, ``LOCAL_WORLD_SIZE``, ``GROUP_RANK``, ...), plus fnnet's own
+(``FNNET_COORDINATOR``, ``FNNET_NUM_PROCESSES``, ``FNNET_PROCESS_ID``, so functional
+``fnnet.parallel`` scripts run under it too). Rank 0 serves JAX's coordinator at
+``MASTER_ADDR:MASTER_PORT`` (on one machine: 127.0.0.1 and a free port). Each line a
+process prints is written with its rank in front (``[rank1]: ...``). When one process
+fails, or ``--timeout`` passes, every process of this machine is stopped and the
+launcher exits with status 1, naming the rank that failed.
+
+Several machines: run the launcher once per machine with the same ``--nnodes``,
+``--master-addr`` (machine 0's address, reachable from all) and ``--master-port``, and
+that machine's ``--node-rank``. There are no elastic restarts (``--max-restarts`` must
+be 0) and no rendezvous server: the coordinator is rank 0's.
+
+Example::
+
+    python -m fnnet.torch.distributed.run --nproc-per-node 2 train.py --epochs 1
+    fnnet torchrun --nproc-per-node 2 train.py --epochs 1       # the same
+
+PyTorch equivalent: ``torchrun`` (``python -m torch.distributed.run``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from typing import IO
+
+from fnnet.parallel.distributed import ENV_COORDINATOR, ENV_NUM_PROCESSES, ENV_PROCESS_ID
+from fnnet.parallel.launch import _kill, free_port
+
+PROG = "python -m fnnet.torch.distributed.run"
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") \
+            from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _nnodes(text: str) -> int:
+    low, _, high = text.partition(":")
+    if high and high != low:
+        raise argparse.ArgumentTypeError(f"elastic --nnodes ranges are not supported, got "
+                                         f"{text!r}; give one number of machines")
+    return _positive(low)
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The launcher's flags (torchrun's names, with ``-`` or ``_``)."""
+    p = argparse.ArgumentParser(
+        prog=prog, description="Start N processes of a training script, connected as one "
+        "distributed run (torchrun for fnnet.torch).")
+    p.add_argument("--nproc-per-node", "--nproc_per_node", type=_positive, default=1,
+                   help="processes on this machine (default 1)")
+    p.add_argument("--nnodes", type=_nnodes, default=1,
+                   help="machines in the run (default 1)")
+    p.add_argument("--node-rank", "--node_rank", type=int, default=0,
+                   help="this machine's index in [0, nnodes) (default 0)")
+    p.add_argument("--master-addr", "--master_addr", default=None,
+                   help="address of machine 0, where rank 0 serves the coordinator "
+                        "(default 127.0.0.1 on one machine)")
+    p.add_argument("--master-port", "--master_port", type=int, default=None,
+                   help="the coordinator's port (default: a free port on one machine, "
+                        "29500 on several)")
+    p.add_argument("--standalone", action="store_true",
+                   help="one machine, coordinator on localhost (the default)")
+    p.add_argument("--max-restarts", "--max_restarts", type=int, default=0,
+                   help="must be 0: failed runs are not restarted")
+    p.add_argument("--rdzv-backend", "--rdzv_backend", default=None, help="ignored")
+    p.add_argument("--rdzv-endpoint", "--rdzv_endpoint", default=None,
+                   help="host:port, the same as --master-addr/--master-port")
+    p.add_argument("--rdzv-id", "--rdzv_id", default=None,
+                   help="run id (TORCHELASTIC_RUN_ID)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="stop every process after this long (a hung run)")
+    p.add_argument("--cpu-devices-per-process", type=_positive, default=None,
+                   metavar="N", help="run on the CPU with N simulated devices per process")
+    p.add_argument("-m", "--module", action="store_true",
+                   help="the script is a module name, run as python -m")
+    p.add_argument("--no-python", "--no_python", action="store_true",
+                   help="run the script as a program, not with python")
+    p.add_argument("script", help="the training script")
+    p.add_argument("script_args", nargs=argparse.REMAINDER, help="the script's arguments")
+    return p
+
+
+def _environments(args: argparse.Namespace) -> list[dict[str, str]]:
+    nproc, nnodes = args.nproc_per_node, args.nnodes
+    addr, port = args.master_addr, args.master_port
+    if args.rdzv_endpoint:
+        host, _, text = args.rdzv_endpoint.rpartition(":")
+        addr, port = host or text, int(text) if host and text.isdigit() else port
+    if nnodes > 1 and not addr:
+        raise ValueError(f"--nnodes {nnodes} needs --master-addr, the address of the "
+                         "machine with --node-rank 0")
+    addr = addr or "127.0.0.1"
+    if port is None:
+        port = 29500 if nnodes > 1 else free_port()
+    world = nproc * nnodes
+    run_id = args.rdzv_id or uuid.uuid4().hex[:12]
+    base = dict(os.environ)
+    base.update(MASTER_ADDR=addr, MASTER_PORT=str(port), WORLD_SIZE=str(world),
+                LOCAL_WORLD_SIZE=str(nproc), GROUP_RANK=str(args.node_rank),
+                GROUP_WORLD_SIZE=str(nnodes), ROLE_NAME="default",
+                ROLE_WORLD_SIZE=str(world), TORCHELASTIC_RUN_ID=run_id,
+                TORCHELASTIC_RESTART_COUNT="0", TORCHELASTIC_MAX_RESTARTS="0",
+                PYTHONUNBUFFERED="1")
+    base[ENV_COORDINATOR] = f"{addr}:{port}"
+    base[ENV_NUM_PROCESSES] = str(world)
+    if nproc > 1:
+        base.setdefault("OMP_NUM_THREADS", "1")  # as torchrun: no oversubscription
+    if args.cpu_devices_per_process is not None:
+        base["JAX_PLATFORMS"] = "cpu"
+        base["XLA_FLAGS"] = (f"{base.get('XLA_FLAGS', '')} --xla_force_host_platform_"
+                             f"device_count={args.cpu_devices_per_process}").strip()
+    envs = []
+    for local in range(nproc):
+        rank = args.node_rank * nproc + local
+        envs.append({**base, "RANK": str(rank), "LOCAL_RANK": str(local),
+                     "ROLE_RANK": str(rank), ENV_PROCESS_ID: str(rank)})
+    return envs
+
+
+def _stream(source: IO[bytes], prefix: str, lock: threading.Lock) -> None:
+    """Copies ``source`` line by line to stdout, each line after ``prefix``."""
+    out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+    for line in iter(source.readline, b""):
+        with lock:
+            if out is not None:
+                out.write(prefix.encode() + line)
+                out.flush()
+            else:
+                sys.stdout.write(prefix + line.decode(errors="replace"))
+    source.close()
+
+
+def _describe(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
+           timeout: float | None = None) -> int:
+    """Runs ``command`` once per environment; returns 0, or 1 after stopping them all.
+
+    Every process runs in its own session, so stopping it stops what it started.
+    """
+    lock = threading.Lock()
+    procs: list[subprocess.Popen] = []
+    readers = []
+    ranks = [env["RANK"] for env in envs]
+    deadline = None if timeout is None else time.monotonic() + timeout
+    failure = None
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop) \
+        if threading.current_thread() is threading.main_thread() else None
+    try:
+        for env, rank in zip(envs, ranks, strict=True):
+            proc = subprocess.Popen(list(command), env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            procs.append(proc)
+            reader = threading.Thread(target=_stream, args=(proc.stdout, f"[rank{rank}]: ",
+                                                            lock), daemon=True)
+            reader.start()
+            readers.append(reader)
+        while failure is None:
+            codes = [proc.poll() for proc in procs]
+            bad = [(r, c) for r, c in zip(ranks, codes, strict=True) if c not in (None, 0)]
+            if bad:
+                rank, code = bad[0]
+                failure = f"rank {rank} failed ({_describe(code)})"
+            elif all(code == 0 for code in codes):
+                break
+            elif deadline is not None and time.monotonic() > deadline:
+                running = [r for r, c in zip(ranks, codes, strict=True) if c is None]
+                failure = (f"timed out after {timeout:g} s with rank(s) {', '.join(running)} "
+                           "still running")
+            else:
+                time.sleep(0.05)
+    except KeyboardInterrupt:
+        failure = "interrupted"
+    finally:
+        running = [r for r, p in zip(ranks, procs, strict=False) if p.poll() is None]
+        for proc in procs:
+            _kill(proc)
+        for reader in readers:
+            reader.join(timeout=5)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if failure is None:
+        return 0
+    stopped = f"; stopped rank(s) {', '.join(running)}" if running else ""
+    print(f"{PROG}: {failure}{stopped}", file=sys.stderr, flush=True)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
+    """Parses the flags and runs the script; returns the exit status."""
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    if args.max_restarts != 0:
+        parser.error("--max-restarts must be 0: fnnet does not restart failed runs")
+    if not 0 <= args.node_rank < args.nnodes:
+        parser.error(f"--node-rank must be in [0, {args.nnodes}), got {args.node_rank}")
+    try:
+        envs = _environments(args)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.no_python:
+        command = [args.script, *args.script_args]
+    elif args.module:
+        command = [sys.executable, "-u", "-m", args.script, *args.script_args]
+    else:
+        command = [sys.executable, "-u", args.script, *args.script_args]
+    return launch(command, envs, args.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
