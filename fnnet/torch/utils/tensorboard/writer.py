@@ -1,0 +1,259 @@
+"""``SummaryWriter`` with ``torch.utils.tensorboard``'s signatures, over tensorboardX."""
+
+from __future__ import annotations
+
+import datetime
+import numbers
+import os
+import socket
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from fnnet.train.events import scalars_summary, tensorboardx
+
+#: what each unsupported method's error suggests instead
+_ELSEWHERE = {
+    "add_graph": "fnnet compiles the model with XLA: see the compiled program with "
+                 "jax.jit(fn).lower(*args).as_text(), or trace steps with "
+                 "fnnet.train.fit(profile=...) / fnnet train --profile and open them in "
+                 "TensorBoard's profile plugin",
+    "add_images": "call add_image once per image",
+    "add_figure": "save the matplotlib figure and read it back as an array for add_image",
+    "add_video": "write the frames with add_image",
+    "add_audio": "write the audio to a file",
+    "add_embedding": "write the vectors with numpy (np.save) and project them yourself",
+    "add_pr_curve": "log precision and recall with add_scalar",
+    "add_pr_curve_raw": "log precision and recall with add_scalar",
+    "add_mesh": "write the mesh to a file",
+    "add_hparams": "log the hyperparameters with add_text (a Markdown table)",
+    "add_custom_scalars": "group scalars by tag prefix (\"loss/train\", \"loss/test\")",
+    "add_custom_scalars_multilinechart": "use add_scalars, which overlays its curves",
+    "add_custom_scalars_marginchart": "use add_scalars, which overlays its curves",
+    "add_onnx_graph": "fnnet has no ONNX export",
+    "add_image_with_boxes": "draw the boxes into the image array, then add_image",
+    "add_histogram_raw": "pass the values to add_histogram",
+}
+
+
+def _default_logdir(comment: str) -> str:
+    """``runs/<Mon DD_HH-MM-SS>_<host><comment>``, PyTorch's default folder."""
+    now = datetime.datetime.now().strftime("%b%d_%H-%M-%S")
+    return os.path.join("runs", f"{now}_{socket.gethostname()}{comment}")
+
+
+def _array(value: Any, name: str) -> np.ndarray:
+    """``value`` (a tensor, array, list or number) as a numpy array."""
+    if isinstance(value, str | bytes) or value is None:
+        raise TypeError(f"{name} must be a tensor, an array or a number, got "
+                        f"{type(value).__name__}")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a tensor, an array or a number, got "
+                        f"{type(value).__name__}") from error
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name} must hold numbers, got an array of {array.dtype}")
+    return array
+
+
+def _scalar(value: Any, name: str) -> float:
+    """A Python float from a number or a one-element tensor."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    array = _array(value, name)
+    if array.size != 1:
+        raise ValueError(f"{name} must be a number or a one-element tensor, got a tensor of "
+                         f"shape {tuple(array.shape)}")
+    return float(array.reshape(()))
+
+
+def _check_tag(tag: Any, name: str = "tag") -> str:
+    if not isinstance(tag, str) or not tag:
+        raise TypeError(f"{name} must be a non-empty str, got {tag!r}")
+    return tag
+
+
+def _check_step(global_step: Any) -> int | None:
+    if global_step is None:
+        return None
+    if isinstance(global_step, numbers.Integral) and not isinstance(global_step, bool):
+        return int(global_step)
+    if hasattr(global_step, "__array__"):
+        array = np.asarray(global_step)
+        if array.size == 1 and np.issubdtype(array.dtype, np.integer):
+            return int(array.reshape(()))
+    raise TypeError(f"global_step must be an int or None, got {global_step!r}")
+
+
+def _check_walltime(walltime: Any) -> float | None:
+    if walltime is None:
+        return None
+    if isinstance(walltime, numbers.Real) and not isinstance(walltime, bool):
+        return float(walltime)
+    raise TypeError(f"walltime must be seconds since the epoch (a float) or None, got "
+                    f"{walltime!r}")
+
+
+class SummaryWriter:
+    """Writes TensorBoard event files into ``log_dir``.
+
+    Args:
+        log_dir: the run's folder (default ``runs/<date>_<host><comment>``).
+        comment: appended to the default ``log_dir`` (ignored when it is given).
+        purge_step: TensorBoard hides the events of this folder's earlier files from
+            this step on (for a run restarted from a checkpoint).
+        max_queue: events kept in memory before they are written.
+        flush_secs: seconds between writes to disk.
+        filename_suffix: appended to the event file's name.
+
+    Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``, ``add_image``,
+    ``add_text``, ``flush``, ``close``, ``get_logdir`` and ``with SummaryWriter() as w``.
+    The other methods of PyTorch's writer raise ``NotImplementedError`` naming what to
+    do instead.
+
+    PyTorch equivalent: ``torch.utils.tensorboard.SummaryWriter``.
+    """
+
+    def __init__(self, log_dir: str | os.PathLike | None = None, comment: str = "",
+                 purge_step: int | None = None, max_queue: int = 10, flush_secs: int = 120,
+                 filename_suffix: str = "") -> None:
+        if log_dir is not None and not isinstance(log_dir, str | os.PathLike):
+            raise TypeError(f"log_dir must be a path or None, got {type(log_dir).__name__}")
+        if not isinstance(comment, str):
+            raise TypeError(f"comment must be a str, got {type(comment).__name__}")
+        if not isinstance(filename_suffix, str):
+            raise TypeError(f"filename_suffix must be a str, got "
+                            f"{type(filename_suffix).__name__}")
+        for name, value in (("max_queue", max_queue), ("flush_secs", flush_secs)):
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        purge_step = _check_step(purge_step)
+        self.log_dir = str(log_dir) if log_dir is not None else _default_logdir(comment)
+        self._options = dict(max_queue=int(max_queue), flush_secs=flush_secs,
+                             filename_suffix=filename_suffix)
+        self._writer: Any = tensorboardx().SummaryWriter(self.log_dir, purge_step=purge_step,
+                                                         **self._options)
+        self._runs: dict[str, Any] = {}  # add_scalars' folders -> their FileWriters
+
+    def get_logdir(self) -> str:
+        """The folder the event files go to."""
+        return self.log_dir
+
+    def _open(self) -> Any:
+        if self._writer is None:
+            raise RuntimeError("this SummaryWriter is closed")
+        return self._writer
+
+    def add_scalar(self, tag: str, scalar_value: Any, global_step: int | None = None,
+                   walltime: float | None = None, new_style: bool = False,
+                   double_precision: bool = False) -> None:
+        """Adds one value of the curve ``tag`` at ``global_step``.
+
+        ``new_style`` (PyTorch's tensor-based encoding) is accepted; TensorBoard shows
+        either encoding the same. Values are stored as float32.
+
+        Raises:
+            NotImplementedError: ``double_precision=True``.
+        """
+        del new_style  # only the encoding differs
+        if double_precision:
+            raise NotImplementedError("fnnet.torch's SummaryWriter stores scalars as float32 "
+                                      "(double_precision=True is not supported): log the "
+                                      "value with add_text where every digit matters")
+        _check_tag(tag)
+        value = _scalar(scalar_value, "scalar_value")
+        self._open().add_scalar(tag, value, global_step=_check_step(global_step),
+                                walltime=_check_walltime(walltime))
+
+    def add_scalars(self, main_tag: str, tag_scalar_dict: Mapping[str, Any],
+                    global_step: int | None = None, walltime: float | None = None) -> None:
+        """Adds several curves drawn in one chart: each key of ``tag_scalar_dict`` becomes
+        a run ``<log_dir>/<main_tag>_<key>`` holding the curve ``main_tag``."""
+        _check_tag(main_tag, "main_tag")
+        if not isinstance(tag_scalar_dict, Mapping) or not tag_scalar_dict:
+            raise TypeError(f"tag_scalar_dict must be a non-empty dict of name -> value, got "
+                            f"{type(tag_scalar_dict).__name__}")
+        values = {_check_tag(key, "tag_scalar_dict key"):
+                  _scalar(value, f"tag_scalar_dict[{key!r}]")
+                  for key, value in tag_scalar_dict.items()}
+        step, walltime = _check_step(global_step), _check_walltime(walltime)
+        self._open()
+        for key, value in values.items():
+            # PyTorch's folder for each curve: "<log_dir>/<main_tag>_<key>", "/" -> "_"
+            folder = os.path.join(self.log_dir, f"{main_tag.replace('/', '_')}_{key}")
+            if folder not in self._runs:
+                self._runs[folder] = tensorboardx().FileWriter(folder, **self._options)
+            self._runs[folder].add_summary(scalars_summary({main_tag: value}), step, walltime)
+
+    def add_histogram(self, tag: str, values: Any, global_step: int | None = None,
+                      bins: str | int = "tensorflow", walltime: float | None = None,
+                      max_bins: int | None = None) -> None:
+        """Adds a histogram of ``values`` (any shape, flattened).
+
+        ``bins`` is ``"tensorflow"`` (TensorBoard's own bucketing) or anything
+        ``numpy.histogram`` accepts (``"auto"``, an int).
+        """
+        _check_tag(tag)
+        array = _array(values, "values").astype(np.float64).reshape(-1)
+        if array.size == 0:
+            raise ValueError("values must not be empty")
+        if not np.isfinite(array).all():
+            raise ValueError("values must be finite (a histogram of NaN or inf is empty)")
+        self._open().add_histogram(tag, array, global_step=_check_step(global_step),
+                                   bins=bins, walltime=_check_walltime(walltime),
+                                   max_bins=max_bins)
+
+    def add_image(self, tag: str, img_tensor: Any, global_step: int | None = None,
+                  walltime: float | None = None, dataformats: str = "CHW") -> None:
+        """Adds an image: ``img_tensor`` is ``[C, H, W]`` by default (``dataformats``
+        names the axes: ``"HWC"``, ``"HW"``...), float in ``[0, 1]`` or uint8; C is 1, 3
+        or 4."""
+        _check_tag(tag)
+        array = _array(img_tensor, "img_tensor")
+        if not isinstance(dataformats, str) or len(dataformats) != array.ndim:
+            raise ValueError(f"dataformats={dataformats!r} does not name the "
+                             f"{array.ndim} axes of img_tensor, shape {tuple(array.shape)}")
+        self._open().add_image(tag, array, global_step=_check_step(global_step),
+                               walltime=_check_walltime(walltime),
+                               dataformats=dataformats.upper())
+
+    def add_text(self, tag: str, text_string: str, global_step: int | None = None,
+                 walltime: float | None = None) -> None:
+        """Adds a text (Markdown) entry."""
+        _check_tag(tag)
+        if not isinstance(text_string, str):
+            raise TypeError(f"text_string must be a str, got {type(text_string).__name__}")
+        self._open().add_text(tag, text_string, global_step=_check_step(global_step),
+                              walltime=_check_walltime(walltime))
+
+    def flush(self) -> None:
+        """Writes the pending events to disk."""
+        if self._writer is not None:
+            self._writer.flush()
+            for writer in self._runs.values():
+                writer.flush()
+
+    def close(self) -> None:
+        """Writes the pending events and closes the files (closing twice is allowed)."""
+        if self._writer is not None:
+            self._writer.close()
+            for writer in self._runs.values():
+                writer.close()
+            self._writer = None
+
+    def __enter__(self) -> SummaryWriter:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _ELSEWHERE:
+            def unsupported(*args: Any, **kwargs: Any) -> None:
+                raise NotImplementedError(f"SummaryWriter.{name} is not supported by "
+                                          f"fnnet.torch: {_ELSEWHERE[name]}")
+
+            return unsupported
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
