@@ -18,6 +18,7 @@ output per parameter for a number that only ``state_dict()`` reads.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jax
@@ -36,6 +37,10 @@ _TORCH_NAMES = {
              "exp_avg_sq": "exp_avg_sq", "max_exp_avg_sq": "max_exp_avg_sq"},
     "adagrad": {"sum": "sum"},
     "rmsprop": {"nu": "square_avg", "mu": "grad_avg"},
+    "adadelta": {"square_avg": "square_avg", "acc_delta": "acc_delta"},
+    "adamax": {"exp_avg": "exp_avg", "exp_inf": "exp_inf"},
+    "nadam": {"exp_avg": "exp_avg", "exp_avg_sq": "exp_avg_sq", "mu_product": "mu_product"},
+    "radam": {"exp_avg": "exp_avg", "exp_avg_sq": "exp_avg_sq"},
 }
 _COUNTS = {"count", "step"}
 
@@ -77,6 +82,23 @@ def _update(*args: Any) -> list:
 _compiler.NOT_RETAINABLE.add(_update)
 
 
+def _state_array(value: Any) -> np.ndarray | None:
+    """A saved state value as a numpy array of real numbers, or None."""
+    if isinstance(value, Tensor):
+        value = value._value()
+    elif callable(getattr(value, "detach", None)):  # a PyTorch tensor
+        value = value.detach().cpu().numpy()
+    if isinstance(value, str | bytes | Mapping) or value is None:
+        return None
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        return None
+    if array.dtype.kind not in "biuf" and not jnp.issubdtype(array.dtype, jnp.floating):
+        return None
+    return array
+
+
 class Optimizer:
     """Base of fnnet.torch's optimizers. PyTorch equivalent: ``torch.optim.Optimizer``.
 
@@ -88,7 +110,7 @@ class Optimizer:
     _names: tuple[str, ...] = ()
 
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
-        if isinstance(params, Tensor):
+        if isinstance(params, Tensor) or not isinstance(params, Iterable):
             raise TypeError("params argument given to the optimizer should be an iterable "
                             "of Tensors or dicts, but got " + type(params).__name__)
         self.defaults = dict(defaults)
@@ -111,10 +133,20 @@ class Optimizer:
             type(self)._factory(lr=group["lr"], **self._static(group))
 
     def add_param_group(self, group: dict[str, Any]) -> None:
+        if not isinstance(group, dict) or "params" not in group:
+            got = (f"a dict with keys {sorted(map(str, group))}" if isinstance(group, dict)
+                   else type(group).__name__)
+            raise TypeError(f"param_groups must be dicts with a 'params' entry, got {got}")
         params = group["params"]
+        if not isinstance(params, Tensor | Iterable):
+            raise TypeError("params argument given to the optimizer should be an iterable "
+                            "of Tensors or dicts, but got " + type(params).__name__)
         group["params"] = [params] if isinstance(params, Tensor) else list(params)
         for p in group["params"]:
-            if not isinstance(p, Tensor) or not p.is_leaf:
+            if not isinstance(p, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params "
+                                f"is {type(p).__name__}")
+            if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
         for key, value in self.defaults.items():
             group.setdefault(key, value)
@@ -267,39 +299,115 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Loads a state dict saved by PyTorch or fnnet.torch (same format)."""
-        saved_groups = state_dict["param_groups"]
+        """Loads a state dict saved by PyTorch or fnnet.torch (same format).
+
+        Everything is checked before anything changes: after a failed load the
+        hyperparameters and the state are those from before. As in PyTorch, the
+        loaded state replaces the old one whole (a parameter without an entry starts
+        afresh).
+
+        Raises:
+            TypeError: ``state_dict`` is not the dict ``state_dict()`` returns.
+            ValueError: PyTorch's messages for a different number or size of parameter
+                groups; hyperparameters this optimizer refuses; a per-parameter entry
+                of another optimizer (keys this one does not keep, or lacking some it
+                needs), of another shape than its parameter, or holding no real
+                numbers; each named by its index in ``state``.
+        """
+        if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= set(
+                state_dict):
+            got = sorted(map(str, state_dict)) if isinstance(state_dict, Mapping) \
+                else type(state_dict).__name__
+            raise TypeError("optimizer.load_state_dict: expected the dict "
+                            "optimizer.state_dict() returns, with 'state' and "
+                            f"'param_groups', got {got}")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, list | tuple) or not all(
+                isinstance(g, Mapping) and isinstance(g.get("params"), list | tuple)
+                for g in saved_groups) or not isinstance(saved_state, Mapping):
+            raise TypeError("optimizer.load_state_dict: 'param_groups' must be a list of "
+                            "dicts each with a 'params' list, and 'state' a dict")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
-        params = []
-        for group, saved in zip(self.param_groups, saved_groups, strict=False):
+        merged_groups, params = [], []
+        for g, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
             if len(group["params"]) != len(saved["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't "
                                  "match the size of optimizer's group")
-            for key, value in saved.items():
-                if key != "params":
-                    group[key] = value
-            params.extend((p, group, i)
+            merged = {**group, **{k: v for k, v in saved.items() if k != "params"}}
+            try:  # the hyperparameters, with fnnet's (PyTorch's) messages
+                type(self)._factory(lr=merged["lr"], **self._static(merged))
+            except (TypeError, ValueError, KeyError) as err:
+                raise ValueError(f"loaded state dict: param_groups[{g}] does not fit "
+                                 f"{type(self).__name__}: {err}") from None
+            merged_groups.append(merged)
+            params.extend((p, merged, i)
                           for p, i in zip(group["params"], saved["params"], strict=True))
-        saved_state = state_dict["state"]
+        errors: list[str] = []
+        new_state: dict[int, list] = {}
         for p, group, index in params:
             entry = saved_state.get(index, saved_state.get(str(index)))
             if not entry:
                 continue
-            entry_new = self._new_state(p, group)
-            treedef, leaves = entry_new[0], entry_new[1]
-            placeholder = jax.tree_util.tree_unflatten(treedef, list(range(len(leaves))))
-            entry = dict(entry)
-            if "step" not in entry:
-                # PyTorch's SGD keeps no count: a saved buffer means past the first step
-                entry["step"] = 1
-            for path, i in jax.tree_util.tree_flatten_with_path(placeholder)[0]:
-                name = _leaf_name(path)
-                if name in entry and entry[name] is not None:
-                    value = np.asarray(entry[name])
-                    leaves[i] = jnp.asarray(value, leaves[i].dtype).reshape(leaves[i].shape)
-            steps = int(np.asarray(entry["step"]).reshape(()))
-            self._state[id(p)] = [treedef, leaves, entry_new[2], steps]
+            loaded = self._loaded_entry(p, group, index, entry, errors)
+            if loaded is not None:
+                new_state[id(p)] = loaded
+        if errors:
+            raise ValueError(f"loaded state dict does not fit this {type(self).__name__} "
+                             "(nothing was loaded):\n\t" + "\n\t".join(errors))
+        for group, merged in zip(self.param_groups, merged_groups, strict=True):
+            group.update(merged)  # the same dicts: schedulers hold them
+        self._state = new_state
+
+    def _loaded_entry(self, p: Tensor, group: dict[str, Any], index: Any, entry: Any,
+                      errors: list[str]) -> list | None:
+        """The internal state of ``p`` from its saved entry; problems go to ``errors``."""
+        where = f"state[{index}] (a parameter of shape {tuple(p.shape)})"
+        if not isinstance(entry, Mapping):
+            errors.append(f"{where}: expected a dict, got {type(entry).__name__}")
+            return None
+        treedef, leaves, avals, _ = self._new_state(p, group)
+        placeholder = jax.tree_util.tree_unflatten(treedef, list(range(len(leaves))))
+        slots = {}
+        for path, i in jax.tree_util.tree_flatten_with_path(placeholder)[0]:
+            name = _leaf_name(path)
+            if name is not None:
+                slots.setdefault(name, []).append(i)
+        unknown = sorted(str(k) for k, v in entry.items()
+                         if k not in slots and k != "step" and v is not None)
+        if unknown:
+            errors.append(f"{where}: holds {unknown}, which {type(self).__name__} with these "
+                          f"settings does not keep (it keeps {sorted(slots | {'step': 0})}): "
+                          "the state of another optimizer?")
+            return None
+        needed = sorted(n for n in slots if n != "step" and entry.get(n) is None)
+        if needed and len(needed) < len([n for n in slots if n != "step"]):
+            errors.append(f"{where}: lacks {needed}")
+            return None
+        leaves = list(leaves)
+        for name, positions in slots.items():
+            value = entry.get(name)
+            if value is None:
+                continue
+            array = _state_array(value)
+            if array is None:
+                errors.append(f"{where}: '{name}' holds no real numbers "
+                              f"({getattr(value, 'dtype', type(value).__name__)})")
+                continue
+            for i in positions:
+                shape = tuple(leaves[i].shape)
+                if array.shape != shape and not (name == "step" and array.size == 1):
+                    errors.append(f"{where}: '{name}' has shape {array.shape}, expected "
+                                  f"{shape}: the state of another model?")
+                    break
+                leaves[i] = jnp.asarray(array.reshape(shape), leaves[i].dtype)
+        step = entry.get("step", 1)  # PyTorch's SGD keeps no count: a buffer means stepped
+        array = _state_array(step)
+        if array is None or array.size != 1 or not np.isfinite(array).all() \
+                or array.reshape(()) < 0:
+            errors.append(f"{where}: 'step' must be one non-negative number, got {step!r}")
+            return None
+        return [treedef, leaves, avals, int(array.reshape(()))]
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

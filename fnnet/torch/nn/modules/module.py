@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
 from fnnet.torch import _graph
 from fnnet.torch.nn.parameter import Parameter
@@ -48,6 +49,33 @@ def set_value(tensor: Tensor, value: Any) -> None:
     cell.ref = -1
     cell.aval = _graph.aval_of(array)
     cell.rg = False
+
+
+def _checkpoint_array(name: str, value: Any) -> tuple[Any, str | None]:
+    """The array a state-dict value holds, or PyTorch's message saying why it holds none."""
+    if isinstance(value, Tensor):
+        array = value._value()
+    elif isinstance(value, (str, bytes, bool, type(None), Mapping, list, tuple)) or not (
+            isinstance(value, (int, float)) or hasattr(value, "__array__")
+            or callable(getattr(value, "numpy", None))):
+        return None, (f'While copying the parameter named "{name}", expected torch.Tensor '
+                      f"or Tensor-like object from checkpoint but received {type(value)}")
+    else:
+        dtype = getattr(value, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind not in "biuf" \
+                and not jnp.issubdtype(dtype, jnp.floating):
+            array = None
+        else:
+            try:
+                array = _as_tensor(value)._value()
+            except (TypeError, ValueError):
+                array = None
+    if array is None or not (array.dtype == jnp.bool_ or jnp.issubdtype(array.dtype, jnp.number)
+                             ) or jnp.issubdtype(array.dtype, jnp.complexfloating):
+        got = getattr(array if array is not None else value, "dtype", type(value).__name__)
+        return None, (f'While copying the parameter named "{name}", expected a tensor of '
+                      f"real numbers from checkpoint but received dtype {got}")
+    return array, None
 
 
 class Module:
@@ -228,10 +256,17 @@ class Module:
                         assign: bool = False) -> IncompatibleKeys:
         """Copies values (Tensors, numpy or jax arrays) into the parameters and buffers.
 
+        Every value is checked (and converted) before any is copied: a failed load
+        leaves every parameter and buffer as it was.
+
         Raises:
+            TypeError: ``state_dict`` is not a mapping (PyTorch's message).
             RuntimeError: PyTorch's message listing missing/unexpected keys (when
-                ``strict``) and size mismatches.
+                ``strict``), size mismatches, and values that are no tensors or hold no
+                real numbers (strings, objects, complex), each by its key.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -240,15 +275,16 @@ class Module:
         for name, target in own.items():
             if name not in state_dict:
                 continue
-            value = state_dict[name]
-            array = value._value() if isinstance(value, Tensor) else \
-                _as_tensor(value)._value()
-            if tuple(array.shape) != tuple(target.shape):
+            array, problem = _checkpoint_array(name, state_dict[name])
+            if problem:
+                errors.append(problem)
+            elif tuple(array.shape) != tuple(target.shape):
                 errors.append(
                     f'size mismatch for {name}: copying a param with shape '
                     f'torch.Size({list(array.shape)}) from checkpoint, the shape in current '
                     f'model is torch.Size({list(target.shape)}).')
-            values[name] = array
+            else:
+                values[name] = array
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: " +
@@ -259,9 +295,11 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:"
                                "\n\t" + "\n\t".join(errors))
-        for name, array in values.items():
-            target = own[name]
-            set_value(target, jnp.asarray(array, target._cell.aval[1]))
+        # Every cast before the first copy, so that nothing changes unless all succeed.
+        cast = {name: jnp.asarray(array, own[name]._cell.aval[1])
+                for name, array in values.items()}
+        for name, array in cast.items():
+            set_value(own[name], array)
         return IncompatibleKeys(missing, unexpected)
 
     # -- modes and gradients -----------------------------------------------------------
