@@ -8,6 +8,7 @@ import pathlib
 import sys
 import time
 
+from fnnet.compare.events import write_loss_events
 from fnnet.compare.report import example_table, plot_losses, summary_table
 from fnnet.compare.runner import (
     EXAMPLES,
@@ -93,12 +94,14 @@ def run(args: argparse.Namespace) -> list:
     examples = sorted({c.example for c in comparisons})
     stem = "all" if args.all else examples[0] if len(examples) == 1 else "compare"
     png = plot_losses(comparisons, out / f"{stem}.png")
+    events = write_loss_events(comparisons, out / stem)
     if len(comparisons) > 1:
         print(summary_table(comparisons))
     for line in skipped:
         print(line)
-    print(f"{len(comparisons)} comparison(s) in {elapsed:.0f} s; loss curves written to {png}",
-          flush=True)
+    print(f"{len(comparisons)} comparison(s) in {elapsed:.0f} s; loss curves written to {png} "
+          f"and, one run per version, to TensorBoard event files (tensorboard --logdir "
+          f"{events})", flush=True)
     return comparisons
 
 
