@@ -139,7 +139,7 @@ def test_bad_arguments():
         nn.DataParallel(lambda x: x)
     with pytest.raises(NotImplementedError, match=r"DataParallel\(dim=1\) is not supported"):
         nn.DataParallel(_mlp(), dim=1)
-    assert not hasattr(nn.parallel, "DistributedDataParallel")
-    with pytest.raises(NotImplementedError, match="torch.nn.parallel.DistributedDataParallel"
-                       ".*fnnet.parallel"):
-        getattr(nn.parallel, "DistributedDataParallel")  # noqa: B009
+    assert not hasattr(nn.parallel, "replicate")
+    with pytest.raises(NotImplementedError, match="torch.nn.parallel.replicate"
+                       ".*DistributedDataParallel"):
+        getattr(nn.parallel, "replicate")  # noqa: B009
