@@ -6,18 +6,36 @@ document of metadata (``fit`` keeps the data position and the history there). or
 writes each one into ``<step>.orbax-checkpoint-tmp-*`` and renames it to ``<step>`` only
 once every file is written, so a process killed mid-save leaves a temporary folder that
 is never listed, never restored, and removed by the next :class:`Checkpointer` that
-writes there (before its first save): the latest listed checkpoint is always complete.
+writes there (before its first save).
+
+Each checkpoint verifies itself: once orbax has committed it, fnnet writes a manifest of
+the SHA-256 of every file in it (:mod:`fnnet.checkpoint.verify`). :meth:`Checkpointer.restore`
+holds a checkpoint against its manifest, and its state and metadata against each other,
+before handing it out; a damaged one is skipped with a :class:`CheckpointWarning` naming
+its folder and what failed, and the newest intact one is restored instead.
 """
 
 from __future__ import annotations
 
+import os
 import pathlib
-from collections.abc import Mapping
+import re
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
 import numpy as np
 
+from fnnet.checkpoint import verify
+from fnnet.checkpoint.errors import (
+    CheckpointError,
+    CheckpointWarning,
+    CheckpointWriteError,
+    DamagedCheckpointError,
+)
 from fnnet.train.state import TrainState
 
 _STATE = "state"
@@ -25,10 +43,11 @@ _META = "meta"
 #: times a read-only Checkpointer lists the folder again when a writer removes a
 #: checkpoint under it
 READ_ATTEMPTS = 5
+#: suffix of the name a damaged checkpoint folder is moved to (never listed as a step)
+DAMAGED_SUFFIX = ".damaged"
+_TMP_MARK = ".orbax-checkpoint-tmp"
 
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be restored into the given template (or is missing)."""
+__all__ = ["CheckpointError", "Checkpointer", "restore_checkpoint"]
 
 
 def _is_typed_key(key: Any) -> bool:
@@ -50,23 +69,25 @@ def _check_state(state: Any, name: str) -> None:
 class Checkpointer:
     """Saves and restores training states in ``directory``, keeping the latest ``keep``.
 
-    Each :meth:`save` blocks until its checkpoint is committed (renamed into place), so
-    a checkpoint that :meth:`latest_step` reports is complete, and nothing is left in
-    flight when the process exits. Under several processes (``jax.process_count() >
-    1``) every process must call :meth:`save` and :meth:`restore` together: orbax
-    writes the replicated arrays and the metadata from process 0 only, and the others
-    wait at its barriers.
+    Each :meth:`save` blocks until its checkpoint is committed (renamed into place) and
+    its manifest written, so nothing is left in flight when the process exits. Each
+    :meth:`restore` verifies what it reads (see :meth:`verify`) and never hands out a
+    damaged checkpoint. Under several processes (``jax.process_count() > 1``) every
+    process must call :meth:`save` and :meth:`restore` together: orbax writes the
+    replicated arrays and the metadata from process 0 only, and the others wait at its
+    barriers.
 
     Args:
         directory: the folder of the checkpoints (created when missing).
         keep: number of most recent checkpoints kept (older ones are deleted after a
-            new one is committed); ``None`` keeps all.
+            new one is complete); ``None`` keeps all.
         read_only: only read: :meth:`save` raises, and nothing in ``directory`` is
             created or removed (safe beside a run that is writing there).
 
     Raises:
         ValueError: ``keep`` is not a positive int or None.
         TypeError: ``directory`` is not a path.
+        CheckpointWriteError: a writer cannot create ``directory``.
 
     Example::
 
@@ -75,7 +96,8 @@ class Checkpointer:
             state, meta = ckpt.restore(template_state)
 
     PyTorch equivalent: ``torch.save({"model": ..., "optimizer": ...}, path)`` and
-    ``torch.load``, without pickles and never leaving a half-written file as latest.
+    ``torch.load``, without pickles, never leaving a half-written file as latest, and
+    refusing a file whose bits changed since it was written.
     """
 
     def __init__(self, directory: str | pathlib.Path, *, keep: int | None = 3,
@@ -92,10 +114,13 @@ class Checkpointer:
         if self.directory.exists() and not self.directory.is_dir():
             raise ValueError(f"directory {str(self.directory)!r} exists and is not a folder")
         self.read_only = bool(read_only)
+        self.keep = keep
         if self.read_only and not self.directory.is_dir():
             raise CheckpointError(f"no checkpoint folder {str(self.directory)!r}")
         options = ocp.CheckpointManagerOptions(
-            max_to_keep=keep,
+            # Old checkpoints are deleted by save() once the new one's manifest is
+            # written, never before: a save that fails leaves every earlier one.
+            max_to_keep=None,
             create=not self.read_only,
             # A save blocks until committed: correctness (what latest_step reports is on
             # disk) over speed.
@@ -115,17 +140,48 @@ class Checkpointer:
                 # reader listed them: list again.
                 if not self.read_only or attempt == READ_ATTEMPTS - 1:
                     raise
+            except PermissionError as error:
+                raise _write_error(f"cannot create or clean the checkpoint folder "
+                                   f"{str(self.directory)!r}", error) from error
 
     def all_steps(self) -> list[int]:
-        """The steps of the complete checkpoints, ascending."""
+        """The steps of the checkpoint folders, ascending (:meth:`restore` verifies them)."""
         return sorted(self._manager.all_steps())
 
     def latest_step(self) -> int | None:
-        """The step of the latest complete checkpoint, or None when there is none."""
+        """The step of the latest checkpoint folder, or None when there is none."""
         return self._manager.latest_step()
+
+    def folder(self, step: int) -> pathlib.Path:
+        """The folder of checkpoint ``step``."""
+        return self.directory / str(step)
+
+    def check_writable(self) -> None:
+        """Raises CheckpointWriteError at once when ``directory`` cannot take a new file.
+
+        Writes, syncs and removes a small probe file (on process 0, the one that writes).
+        """
+        if self.read_only:
+            raise ValueError(f"Checkpointer({str(self.directory)!r}) is read-only")
+        if jax.process_index() != 0:
+            return
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".fnnet-write-probe-", dir=self.directory)
+            try:
+                os.write(fd, b"fnnet")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+                os.unlink(probe)
+        except OSError as error:
+            raise _write_error(f"cannot write checkpoints in {str(self.directory)!r}",
+                               error, name_file=False) from error
 
     def save(self, state: TrainState, metadata: Mapping[str, Any] | None = None) -> int:
         """Writes ``state`` (and JSON-serialisable ``metadata``) as checkpoint ``state.step``.
+
+        The checkpoint's manifest (the SHA-256 of each file and a copy of ``metadata``)
+        is written last; only then are checkpoints beyond ``keep`` deleted.
 
         Args:
             state: the training state; its ``step`` names the checkpoint.
@@ -138,6 +194,9 @@ class Checkpointer:
             TypeError: ``state`` is not a TrainState, or ``metadata`` is not a mapping.
             ValueError: a checkpoint of that step exists already, or the checkpointer
                 is read-only.
+            CheckpointWriteError: the folder is not writable, or a write failed (disk
+                full, ...): raised at once, with nothing of the new checkpoint left
+                and every earlier one as it was.
         """
         _check_state(state, "state")
         if self.read_only:
@@ -148,50 +207,176 @@ class Checkpointer:
         if step in self._manager.all_steps():
             raise ValueError(f"a checkpoint of step {step} exists already in "
                              f"{str(self.directory)!r}")
+        meta = dict(metadata or {})
+        self.check_writable()
         args = self._ocp.args.Composite(**{
             _STATE: self._ocp.args.StandardSave(_to_tree(state)),
-            _META: self._ocp.args.JsonSave(dict(metadata or {})),
+            _META: self._ocp.args.JsonSave(meta),
         })
-        self._manager.save(step, args=args, force=True)
-        self._manager.wait_until_finished()
+        try:
+            self._manager.save(step, args=args, force=True)
+            self._manager.wait_until_finished()
+            if jax.process_index() == 0:
+                verify.write_manifest(self.folder(step), step, meta)
+        except Exception as error:
+            self._discard(step)
+            raise _write_error(
+                f"could not write the checkpoint of step {step} in {str(self.directory)!r}",
+                error, f"; nothing of it was kept, and the earlier checkpoints (steps "
+                f"{self.all_steps()}) are as they were") from error
+        self._sync("fnnet_checkpoint_manifest")
+        if self.keep is not None and jax.process_index() == 0:
+            for old in self.all_steps()[:-self.keep]:
+                shutil.rmtree(self.folder(old))
+            self._manager.reload()
+        self._sync("fnnet_checkpoint_keep")
         return step
 
-    def restore(self, template: TrainState,
-                step: int | None = None) -> tuple[TrainState, dict[str, Any]]:
-        """The state and metadata of checkpoint ``step`` (default: the latest).
+    def _discard(self, step: int) -> None:
+        """Removes what a failed save of ``step`` left (its temporary or committed folder)."""
+        if jax.process_index() == 0:
+            for path in self.directory.glob(f"{step}{_TMP_MARK}*"):
+                shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(self.folder(step), ignore_errors=True)
+        self._manager.reload()
+
+    def _sync(self, name: str) -> None:
+        if jax.process_count() > 1:
+            self._ocp.multihost.sync_global_processes(name)
+
+    def set_aside(self, step: int) -> pathlib.Path:
+        """Renames checkpoint ``step``'s folder to ``<step>.damaged`` (never listed again).
+
+        ``fit`` does this with the damaged checkpoints newer than the one it resumes
+        from, so that the resumed run can write those steps afresh; the folder is kept
+        for inspection.
+
+        Returns:
+            The folder's new path.
+        """
+        if self.read_only:
+            raise ValueError(f"Checkpointer({str(self.directory)!r}) is read-only")
+        target = self.directory / f"{step}{DAMAGED_SUFFIX}"
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.directory / f"{step}{DAMAGED_SUFFIX}-{n}"
+        if jax.process_index() == 0:
+            os.replace(self.folder(step), target)
+        self._sync("fnnet_checkpoint_set_aside")
+        self._manager.reload()
+        return target
+
+    def verify(self, step: int) -> dict[str, Any]:
+        """Holds checkpoint ``step``'s files against its manifest.
+
+        Checks that the manifest is there, is well formed and names the step, and that
+        every file it lists is present with the size and SHA-256 digest it records, with
+        no other file beside them (reading every file once).
+
+        Returns:
+            The copy of the checkpoint's metadata kept in its manifest.
+
+        Raises:
+            CheckpointError: there is no such checkpoint.
+            DamagedCheckpointError: naming the folder and what failed.
+        """
+        if step not in self.all_steps():
+            raise CheckpointError(f"no checkpoint of step {step} in {str(self.directory)!r} "
+                                  f"(steps: {self.all_steps()})")
+        try:
+            return verify.check_folder(self.folder(step), step)
+        except DamagedCheckpointError as error:
+            raise self._damaged(step, error) from None
+
+    def _damaged(self, step: int, error: Exception) -> DamagedCheckpointError:
+        folder = str(self.folder(step))
+        return DamagedCheckpointError(f"checkpoint {folder!r} is damaged: {error}",
+                                      {folder: str(error)})
+
+    def restore(self, template: TrainState, step: int | None = None, *,
+                validate: Callable[[TrainState, dict[str, Any]], None] | None = None,
+                ) -> tuple[TrainState, dict[str, Any]]:
+        """The state and metadata of the newest intact checkpoint (or of ``step``).
+
+        Each checkpoint read is verified first (:meth:`verify`), then restored; its
+        state's step must be the folder's, its metadata the manifest's copy, and
+        ``validate`` must accept the pair. Without ``step``, a checkpoint failing any of
+        this is skipped with a :class:`CheckpointWarning` naming its folder and what
+        failed, and the next older one is tried.
 
         Args:
             template: a state of the same model and optimizer (e.g. a fresh one from
                 :func:`~fnnet.train.create_train_state`): it gives the tree structure,
                 shapes, dtypes, placement and PRNG implementation to restore into.
-            step: the checkpoint to read; None for the latest.
+            step: the checkpoint to read; None for the newest intact one.
+            validate: ``validate(state, metadata)`` raises ``ValueError`` (not a
+                :class:`CheckpointError`) when the metadata is inconsistent with itself
+                or with the state, which marks the checkpoint as damaged; a
+                ``CheckpointError`` it raises is passed on as it is.
 
         Returns:
             ``(state, metadata)``.
 
         Raises:
-            CheckpointError: there is no such checkpoint, or it does not match the
+            CheckpointError: there is no (such) checkpoint, or it does not match the
                 template (another model or optimizer).
+            DamagedCheckpointError: the checkpoint ``step`` is damaged, or, without
+                ``step``, none is intact (``damaged`` maps each folder to what failed).
         """
         _check_state(template, "template")
         steps = self.all_steps()
         if step is None:
             if not steps:
                 raise CheckpointError(f"no checkpoint in {str(self.directory)!r}")
-            step = steps[-1]
+            candidates = steps[::-1]
         elif step not in steps:
             raise CheckpointError(f"no checkpoint of step {step} in {str(self.directory)!r} "
                                   f"(steps: {steps})")
+        else:
+            candidates = [step]
+        damaged: dict[str, str] = {}
+        for candidate in candidates:
+            try:
+                return self._restore_verified(template, candidate, validate)
+            except DamagedCheckpointError as error:
+                if step is not None:
+                    raise self._damaged(candidate, error) from None
+                damaged[str(self.folder(candidate))] = str(error)
+                warnings.warn(CheckpointWarning(
+                    f"skipped the damaged checkpoint {str(self.folder(candidate))!r}: "
+                    f"{error}"), stacklevel=2)
+        listed = "; ".join(f"{pathlib.Path(folder).name}: {what}"
+                           for folder, what in damaged.items())
+        raise DamagedCheckpointError(
+            f"no intact checkpoint in {str(self.directory)!r}: all {len(damaged)} "
+            f"checkpoints there are damaged ({listed}). Nothing was restored, and nothing "
+            "will be trained from them. To start afresh, move that folder away (or name "
+            "another checkpoint folder) and run again without resuming; the damaged "
+            "checkpoints are left as they are, for inspection.", damaged)
+
+    def _restore_verified(self, template: TrainState, step: int,
+                          validate: Callable | None) -> tuple[TrainState, dict[str, Any]]:
+        """Checkpoint ``step`` restored and checked; DamagedCheckpointError saying what
+        failed (without the folder) when it is damaged."""
+        manifest_meta = verify.check_folder(self.folder(step), step)
         target = _to_tree(template)
         abstract = jax.tree.map(self._ocp.utils.to_shape_dtype_struct, target)
         args = self._ocp.args.Composite(**{
             _STATE: self._ocp.args.StandardRestore(abstract),
             _META: self._ocp.args.JsonRestore(),
         })
-        stored = self._manager.item_metadata(step)[_STATE]
+        try:
+            stored = self._manager.item_metadata(step)[_STATE]
+        except Exception as error:  # noqa: BLE001 - any failure to read is damage
+            raise DamagedCheckpointError(f"orbax cannot read its array metadata "
+                                         f"({_first_line(error)})") from None
         _check_matches(_layout(stored), _layout(target), f"checkpoint of step {step} in "
                        f"{str(self.directory)!r}")
-        restored = self._manager.restore(step, args=args)
+        try:
+            restored = self._manager.restore(step, args=args)
+        except Exception as error:  # noqa: BLE001 - any failure to read is damage
+            raise DamagedCheckpointError(f"orbax cannot read it ({_first_line(error)})") from None
         tree = restored[_STATE]
         # The template's own tree structure (NamedTuples, OrderedDicts) around the leaves.
         tree = jax.tree.unflatten(jax.tree.structure(target), jax.tree.leaves(tree))
@@ -200,7 +385,20 @@ class Checkpointer:
             key = jax.random.wrap_key_data(key, impl=jax.random.key_impl(template.key))
         state = TrainState(params=tree["params"], layer_state=tree["layer_state"],
                            opt_state=tree["opt_state"], step=tree["step"], key=key)
-        return state, dict(restored[_META] or {})
+        meta = dict(restored[_META] or {})
+        if int(state.step) != step:
+            raise DamagedCheckpointError(f"its state is at step {int(state.step)}, its "
+                                         f"folder names step {step}")
+        if verify.canonical(meta) != verify.canonical(manifest_meta):
+            raise DamagedCheckpointError("its metadata differs from the copy in its manifest")
+        if validate is not None:
+            try:
+                validate(state, meta)
+            except CheckpointError:
+                raise
+            except (ValueError, TypeError, KeyError) as error:
+                raise DamagedCheckpointError(f"its metadata is inconsistent: {error}") from None
+        return state, meta
 
     def close(self) -> None:
         """Waits for any pending work and releases the manager."""
@@ -214,6 +412,36 @@ class Checkpointer:
 
     def __repr__(self) -> str:
         return f"Checkpointer({str(self.directory)!r}, steps={self.all_steps()})"
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of an error's message (orbax's run to dozens), at most 300 characters."""
+    text = str(error).strip().splitlines()
+    line = text[0] if text else type(error).__name__
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _write_error(what: str, error: BaseException, then: str = "", *,
+                 name_file: bool = True) -> CheckpointWriteError:
+    """A CheckpointWriteError saying ``what``, why and ``then``, with the errno of the
+    operating system's error behind ``error`` (an OSError, or one tensorstore quotes)."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    number = getattr(cause, "errno", None)
+    if isinstance(cause, OSError) and cause.strerror:
+        reason = cause.strerror + (f" ({cause.filename})" if cause.filename and name_file
+                                   else "")
+    elif match := re.search(r"os_error_code='(\d+)'", str(error)):
+        # tensorstore (orbax's writer) raises a ValueError quoting the errno
+        number = int(match.group(1))
+        written = re.search(r'Failed writing: "([^"]+)"', str(error))
+        reason = os.strerror(number) + (f" (writing {written.group(1)})" if written else "")
+    else:
+        reason = _first_line(error)
+    result = CheckpointWriteError(f"{what}: {reason}{then}")
+    result.errno = number
+    return result
 
 
 def _layout(tree: Any) -> dict[str, tuple[tuple[int, ...], Any]]:
@@ -254,8 +482,9 @@ def restore_checkpoint(directory: str | pathlib.Path, template: TrainState,
                        step: int | None = None) -> tuple[TrainState, dict[str, Any]]:
     """``(state, metadata)`` of the latest (or the given) checkpoint in ``directory``.
 
-    See :meth:`Checkpointer.restore`; nothing in ``directory`` is changed, so this is
-    safe while a run is still writing there.
+    See :meth:`Checkpointer.restore`: without ``step``, damaged checkpoints are skipped
+    with a :class:`CheckpointWarning` and the newest intact one is returned. Nothing in
+    ``directory`` is changed, so this is safe while a run is still writing there.
 
     PyTorch equivalent: ``torch.load(path)`` then ``model.load_state_dict`` and
     ``optimizer.load_state_dict``.

@@ -266,8 +266,12 @@ def fit(
         ValueError: bad arguments, mismatched lengths or labels out of range; a
             ``checkpoint_dir`` holding checkpoints without ``resume``; ``resume``
             without ``checkpoint_dir``.
-        CheckpointError: (a ValueError) the latest checkpoint belongs to another model,
-            optimizer, seed or batch size.
+        CheckpointError: (a ValueError) the newest intact checkpoint belongs to another
+            model, optimizer, seed or batch size; ``DamagedCheckpointError`` (one) when
+            no checkpoint in the folder is intact (damaged ones are skipped with a
+            warning, see :mod:`fnnet.checkpoint`).
+        CheckpointWriteError: (an OSError) the checkpoint folder cannot be written, or
+            a save failed (disk full); earlier checkpoints are left as they were.
         NonFiniteLossError: with ``on_nonfinite="raise"``.
     """
     if on_nonfinite not in ON_NONFINITE:
@@ -336,7 +340,7 @@ def fit(
         # The steps donate their input buffers: train on a copy, so that the caller's
         # state stays usable (as a PyTorch model passed to a loop would).
         state = jax.tree.map(jnp.copy, state)
-    if checkpoints is not None and resume:
+    if checkpoints is not None:  # without resume the folder is empty: nothing restored
         restored = checkpoints.restore(state)
         if restored is not None:
             state, position = restored
