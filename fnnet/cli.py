@@ -293,12 +293,17 @@ def _saved_weights(args: argparse.Namespace, command: str) -> SavedWeights:
         return SavedWeights(path, model, dataset, image_shape, int(meta["fnnet.num_classes"]))
     from fnnet.interop import read_state_dict
 
-    # The classifier is the last two-dimensional weight in PyTorch's state_dict order.
-    last = [v for k, v in read_state_dict(path).items() if k.endswith(".weight")
-            and v.ndim == 2]
-    if not last:
+    # The classifier is the last Linear weight; safetensors files sort their names, so
+    # the numbers in them are compared as numbers (fc10 after fc9).
+    def natural(name: str) -> list[Any]:
+        return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+    arrays = read_state_dict(path)
+    linear = sorted((k for k, v in arrays.items() if k.endswith(".weight") and v.ndim == 2),
+                    key=natural)
+    if not linear:
         raise UsageError(f"--weights {path}: no Linear weight to read the classes from")
-    return SavedWeights(path, model, dataset, None, int(last[-1].shape[0]))
+    return SavedWeights(path, model, dataset, None, int(arrays[linear[-1]].shape[0]))
 
 
 def _model_from_weights(weights: SavedWeights, image_shape: tuple[int, ...], source: str):

@@ -1,0 +1,412 @@
+"""The ``fnnet`` command line: help, one-line errors and exit statuses, warnings for
+ignored flags, ``--save`` with ``evaluate``/``predict``, and where the data comes from.
+
+Most tests call :func:`fnnet.cli.main` in-process; a subprocess runs where the process
+boundary matters (the console script's exit status, absl's output). One trained run is
+shared by the tests that need weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import pathlib
+import pickle
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fnnet import cli, data
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# The flags of the shared run: MLP on the digits, one epoch; --momentum (with adam) and
+# --data-dir (with digits) are there to be warned about.
+TRAIN = ["train", "--epochs", "1", "--quiet", "--momentum", "0.9"]
+
+
+def run(argv, capsys):
+    """``(exit status, stdout, stderr lines)`` of ``fnnet ARGV`` run in-process."""
+    try:
+        code = cli.main(argv)
+    except SystemExit as exit_:  # argparse's own exits (--help, --version, bad flags)
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err.splitlines()
+
+
+def run_process(*argv, cwd=None):
+    """``fnnet ARGV`` through the installed console script (or ``python -m fnnet.cli``)."""
+    script = pathlib.Path(sys.executable).parent / "fnnet"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "fnnet.cli"]
+    return subprocess.run([*command, *argv], capture_output=True, text=True, timeout=300,
+                          cwd=cwd, env={**os.environ, "COLUMNS": "100"})
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """The shared run: ``(weights path, history, stdout, stderr)``."""
+    folder = tmp_path_factory.mktemp("trained")
+    args = cli.build_parser().parse_args(
+        [*TRAIN, "--data-dir", str(folder), "--out", str(folder),
+         "--save", str(folder / "weights.safetensors")])
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        history = args.run(args)
+    return folder / "weights.safetensors", history, out.getvalue(), err.getvalue()
+
+
+# ----------------------------------------------------------------------------- help
+
+
+def test_version(capsys):
+    from fnnet import __version__
+
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0 and out == f"fnnet {__version__}\n"
+
+
+def test_help_lists_each_command_in_one_line(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run(["--help"], capsys)
+    assert code == 0
+    assert "The ``fnnet`` command line" not in out and cli.DESCRIPTION in out
+    for command, text in (("train", "train a model and print its test accuracy"),
+                          ("evaluate", "print the test accuracy of weights saved by"),
+                          ("predict", "print the class predicted for each image"),
+                          ("compare", "run an example as PyTorch, fnnet and fnnet.torch")):
+        assert any(line.split()[:1] == [command] and text in line
+                   for line in out.splitlines()), command
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "compare"])
+def test_help_shows_each_default_once(capsys, monkeypatch, command):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run([command, "--help"], capsys)
+    assert code == 0
+    assert "(default: None)" not in out and "(default: False)" not in out
+    # An option's entry runs from its line to the next option's.
+    entries = [" ".join(block.split()) for block in re.split(r"\n(?=  -)", out)]
+    for entry in entries:
+        assert entry.count("(default") <= 1, entry
+    if command == "train":
+        for flag, default in (("--model", "mlp"), ("--lr", "0.001"), ("--epochs", "20"),
+                              ("--batch-size", "32"), ("--seed", "0"),
+                              ("--optimizer", "adam"), ("--on-nonfinite", "raise")):
+            entry = next(e for e in entries if e.startswith(flag + " "))
+            assert entry.endswith(f"(default: {default})"), entry
+        assert "(default: at the end of each epoch)" in out
+    if command == "compare":
+        assert "1 by default" in out
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("argv,flag_text", [
+    (["train", "--epochs", "0"], "argument --epochs: expected an integer >= 1, got '0'"),
+    (["train", "--lr", "-1"], "argument --lr: expected a number > 0, got '-1'"),
+    (["train", "--lr", "nan"], "argument --lr: expected a number > 0, got 'nan'"),
+    (["train", "--batch-size", "ten"], "argument --batch-size: expected an integer >= 1"),
+    (["train", "--model", "vgg"], "argument --model: invalid choice: 'vgg'"),
+    (["train", "--on-nonfinite", "ignore"], "argument --on-nonfinite: invalid choice"),
+    (["train", "--resume"], "--resume needs --checkpoint-dir"),
+    (["train", "--checkpoint-every", "5"], "--checkpoint-every needs --checkpoint-dir"),
+    (["train", "--save", "weights.pt"], "--save weights.pt: expected a file ending in "
+                                        ".safetensors"),
+    (["train", "--dataset", "mnist", "--data-dir", "no/such/folder"],
+     "--data-dir no/such/folder: no such folder"),
+    (["train", "--devices", "3", "--batch-size", "64"],
+     "batch size 64 is not divisible by the 3 devices"),
+    (["evaluate"], "the following arguments are required: --weights"),
+    (["evaluate", "--weights", "missing.safetensors"], "--weights missing.safetensors: no "
+                                                       "such file"),
+    (["predict", "--weights", "w.safetensors"], "the following arguments are required: "
+                                                "IMAGES"),
+    (["compare", "mlp_mnist", "--torch-threads", "0"], "--torch-threads must be >= 1"),
+])
+def test_bad_invocation_is_one_line_naming_the_flag(capsys, argv, flag_text):
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert len(err) == 1, err
+    assert err[0].startswith(f"fnnet {argv[0]}: error: ") and flag_text in err[0]
+    assert "Traceback" not in out
+
+
+def test_errors_name_flags_not_python_arguments():
+    cases = {
+        "resume=True needs a checkpoint_dir to resume from":
+            "--resume needs a --checkpoint-dir to resume from",
+        "every_n_steps needs a checkpoint_dir to save in":
+            "--checkpoint-every needs a --checkpoint-dir to save in",
+        "the checkpoint in 'runs' is in epoch 3, beyond epochs=2":
+            "the checkpoint in 'runs' is in epoch 3, beyond --epochs 2",
+        "loss nan. Pass on_nonfinite='skip' to drop such steps.":
+            "loss nan. Pass --on-nonfinite skip to drop such steps.",
+        "a batch_size of 0\n  (steps_per_call=2)": "a --batch-size of 0 (--steps-per-call=2)",
+        "pass directory=..., or set FNNET_MNIST_DIR": "pass --data-dir, or set FNNET_MNIST_DIR",
+    }
+    for message, expected in cases.items():
+        assert cli.user_words(ValueError(message)) == expected
+
+
+def test_console_script_exit_statuses(tmp_path):
+    version = run_process("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.startswith("fnnet ")
+    usage = run_process("train", "--batch-size", "0", cwd=tmp_path)
+    assert usage.returncode == 2 and usage.stdout == ""
+    assert usage.stderr.splitlines() == [
+        "fnnet train: error: argument --batch-size: expected an integer >= 1, got '0' "
+        "(see fnnet train --help)"]
+
+
+def test_nonfinite_loss_exits_1_and_skip_trains_on(capsys, tmp_path):
+    code, out, err = run(["train", "--lr", "1e30", "--epochs", "1", "--quiet", "--out",
+                          str(tmp_path)], capsys)
+    assert code == 1 and len(err) == 1, err
+    assert err[0].startswith("fnnet train: error: non-finite loss or gradient at step ")
+    assert err[0].endswith("Pass --on-nonfinite skip to drop such steps.")
+    assert "test accuracy" not in out
+
+
+# ----------------------------------------------------------------------------- a run
+
+
+def test_train_warns_about_ignored_flags_and_counts_epochs(trained):
+    _, history, out, err = trained
+    assert err.splitlines() == [
+        "fnnet train: warning: --data-dir is ignored with --dataset digits (bundled with "
+        "scikit-learn)",
+        "fnnet train: warning: --momentum is ignored by --optimizer adam (only sgd and "
+        "rmsprop use it)"]
+    assert ", 1 epoch, seed 0" in out and "after 1 epoch in " in out and "epochs" not in out
+    assert f"test accuracy: {history['eval_accuracy'][-1]:.2%} (359 examples)" in out
+    assert len(history["eval_accuracy"]) == 1
+
+
+def test_evaluate_reproduces_the_runs_test_accuracy(trained, capsys):
+    path, history, _, _ = trained
+    args = cli.build_parser().parse_args(["evaluate", "--weights", str(path)])
+    metrics = args.run(args)
+    assert metrics["accuracy"] == history["eval_accuracy"][-1]
+    assert metrics["loss"] == pytest.approx(history["eval_loss"][-1], rel=1e-6)
+    out = capsys.readouterr().out
+    assert out.startswith(f"test accuracy: {history['eval_accuracy'][-1]:.2%} (359 examples "
+                          "of digits)")
+
+
+def test_saved_weights_load_through_fnnet_interop(trained):
+    import jax
+
+    from fnnet import interop, models
+
+    path, _, _, _ = trained
+    weights = interop.read_state_dict(path)
+    assert sorted(weights) == ["fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight",
+                               "fc3.bias", "fc3.weight"]
+    assert weights["fc1.weight"].shape == (128, 64)  # PyTorch's [out, in]
+    params, _ = interop.from_torch_state_dict(models.MLP((64, 128, 64, 10)), path)
+    np.testing.assert_array_equal(params["fc3"]["bias"], weights["fc3.bias"])
+    assert jax.tree.structure(params) is not None
+
+
+@pytest.mark.torch
+def test_saved_weights_load_into_pytorch_with_equal_outputs(trained, torch):
+    from safetensors.torch import load_file
+
+    from fnnet import interop, models
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = torch.nn.Linear(64, 128)
+            self.fc2 = torch.nn.Linear(128, 64)
+            self.fc3 = torch.nn.Linear(64, 10)
+
+        def forward(self, x):
+            x = torch.relu(self.fc1(x.view(-1, 64)))
+            return self.fc3(torch.relu(self.fc2(x)))
+
+    path, _, _, _ = trained
+    net = Net()
+    net.load_state_dict(load_file(str(path)), strict=True)
+    x, _ = data.load("digits", "test")
+    with torch.no_grad():
+        expected = net(torch.from_numpy(x)).numpy()
+    model = models.MLP((64, 128, 64, 10))
+    params, state = interop.from_torch_state_dict(model, path)
+    actual = np.asarray(model.apply(params, state, x, train=False)[0])
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_predict_on_npy_and_idx_images(trained, tmp_path, capsys):
+    from fnnet import interop, models
+
+    path, _, _, _ = trained
+    x, _ = data.load("digits", "test")
+    model = models.MLP((64, 128, 64, 10))
+    params, state = interop.from_torch_state_dict(model, path)
+    pixels = np.round(x[:12] * 255).astype(np.uint8)  # what an IDX file holds
+    expected = np.asarray(model.apply(params, state, pixels / np.float32(255),
+                                      train=False)[0]).argmax(-1)
+    np.save(tmp_path / "float.npy", pixels[:, 0] / np.float32(255))  # [N, H, W] floats
+    write_idx(tmp_path / "images-idx3-ubyte", 2051, pixels[:, 0])
+    for name in ("float.npy", "images-idx3-ubyte"):
+        code, out, err = run(["predict", "--weights", str(path), str(tmp_path / name)],
+                             capsys)
+        assert code == 0 and err == []
+        assert out.split() == [str(c) for c in expected], name
+
+
+def test_predict_names_images_of_the_wrong_size(trained, tmp_path, capsys):
+    path, _, _, _ = trained
+    np.save(tmp_path / "big.npy", np.zeros((2, 28, 28), np.uint8))
+    code, _, err = run(["predict", "--weights", str(path), str(tmp_path / "big.npy")], capsys)
+    assert code == 2 and len(err) == 1
+    assert f"IMAGES {tmp_path / 'big.npy'} has 1x28x28 images, but --weights" in err[0]
+    assert "was trained on 1x8x8 images (digits)" in err[0]
+
+
+def test_evaluate_names_a_model_that_does_not_fit(trained, capsys):
+    path, _, _, _ = trained
+    code, _, err = run(["evaluate", "--weights", str(path), "--model", "lenet5"], capsys)
+    assert code == 2
+    assert err[0] == ("fnnet evaluate: warning: --model lenet5 differs from the mlp that "
+                      "weights.safetensors was trained as")
+    assert len(err) == 2 and err[1].startswith(f"fnnet evaluate: error: --weights {path} "
+                                               "does not fit --model lenet5 on 1x8x8 images")
+
+
+def test_augmented_batches_are_seeded_and_change_the_images():
+    args = cli.build_parser().parse_args(["train", "--random-crop-padding", "2",
+                                          "--horizontal-flip", "--rotation", "10"])
+    x = np.random.default_rng(0).uniform(size=(8, 1, 8, 8)).astype(np.float32)
+    y = np.arange(8, dtype=np.int32)
+    augment = cli._augmentation(args, x.shape[1:])
+    first = list(cli._augmented_batches(x, y, augment, 4, seed=0)(0))
+    again = list(cli._augmented_batches(x, y, augment, 4, seed=0)(0))
+    other = list(cli._augmented_batches(x, y, augment, 4, seed=0)(1))
+    assert len(first) == 2 and first[0][0].shape == (4, 1, 8, 8)
+    for (a, la), (b, lb) in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(la, lb)
+    plain = dict(zip(y.tolist(), x, strict=True))
+    assert not np.allclose(np.asarray(first[0][0]), np.stack([plain[i] for i in first[0][1]]))
+    assert not np.array_equal(np.asarray(first[0][0]), np.asarray(other[0][0]))
+    assert cli._augmentation(cli.build_parser().parse_args(["train"]), x.shape[1:]) is None
+
+
+# ----------------------------------------------------------------------------- data routing
+
+
+def test_folder_with_only_mnists_test_files_trains_on_its_split(mnist_dir, tmp_path, capfd):
+    save = tmp_path / "mnist.safetensors"
+    code = cli.main(["train", "--dataset", "mnist", "--data-dir", str(mnist_dir), "--epochs",
+                     "1", "--batch-size", "128", "--quiet", "--out", str(tmp_path),
+                     "--save", str(save)])
+    out, err = capfd.readouterr()
+    assert code == 0
+    assert err.splitlines() == [
+        f"fnnet train: {mnist_dir} holds only the test files of mnist (no training files), "
+        "so its 10,000 images are split: 8,000 to train on and 2,000 held out to test on "
+        "(a fixed 80%/20% split, seed 0, as fnnet compare uses)"]
+    assert "mnist (8000 train, 2000 test examples of shape (1, 28, 28))" in out
+    trained_line = next(line for line in out.splitlines() if line.startswith("test accuracy"))
+    # The very split fnnet compare trains on.
+    from fnnet.compare.data import mnist_or_digits
+
+    (_, compare_train_y), (_, compare_test_y), _ = mnist_or_digits(str(mnist_dir))
+    (_, train_y), (_, test_y), _ = data.load_train_test("mnist", mnist_dir)
+    np.testing.assert_array_equal(train_y, compare_train_y)
+    np.testing.assert_array_equal(test_y, compare_test_y)
+    # evaluate reads the same 2,000 held-out images.
+    assert cli.main(["evaluate", "--weights", str(save), "--data-dir", str(mnist_dir)]) == 0
+    out, _ = capfd.readouterr()
+    accuracy = trained_line.split()[2]
+    assert out.startswith(f"test accuracy: {accuracy} (2000 examples of mnist)")
+
+
+@pytest.mark.parametrize("case", ["empty", "missing", "not given"])
+def test_missing_mnist_lists_the_files_without_absl_output(tmp_path, case):
+    folder = tmp_path / "mnist"
+    if case == "empty":
+        folder.mkdir()
+    flags = [] if case == "not given" else ["--data-dir", str(folder)]
+    env_free = {k: v for k, v in os.environ.items()
+                if k not in ("FNNET_MNIST_DIR", "FNNET_DATA_DIR", "TFDS_DATA_DIR")}
+    script = pathlib.Path(sys.executable).parent / "fnnet"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "fnnet.cli"]
+    result = subprocess.run([*command, "train", "--dataset", "mnist", *flags],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                            env={**env_free, "HOME": str(tmp_path)})
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert "absl" not in result.stderr and "WARNING" not in result.stderr
+    if case == "missing":
+        assert lines[0] == f"fnnet train: error: --data-dir {folder}: no such folder"
+        return
+    where = (f"mnist files not found in {folder}:" if case == "empty" else
+             "mnist: no folder given (pass --data-dir, or set FNNET_MNIST_DIR to the folder")
+    assert lines[0].startswith(f"fnnet train: error: {where}")
+    assert ("expected train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+            "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz. Download them from "
+            "https://ossci-datasets.s3.amazonaws.com/mnist/") in lines[0]
+
+
+def write_idx(path: pathlib.Path, magic: int, array: np.ndarray) -> None:
+    """An uncompressed IDX file: magic number, one size per dimension, uint8 data."""
+    sizes = b"".join(int(v).to_bytes(4, "big") for v in array.shape)
+    path.write_bytes(magic.to_bytes(4, "big") + sizes + array.astype(np.uint8).tobytes())
+
+
+def test_a_folder_missing_one_split_names_only_that_splits_files(tmp_path):
+    rng = np.random.default_rng(0)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", 2051, rng.integers(0, 256, (5, 28, 28)))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", 2049, rng.integers(0, 10, 5))
+    with pytest.raises(data.DatasetNotPreparedError) as info:
+        data.load("mnist", "train", tmp_path)
+    message = str(info.value)
+    assert message.startswith(f"mnist files not found in {tmp_path}: expected "
+                              "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz. ")
+    (train_x, _), (test_x, _), note = data.load_train_test("mnist", tmp_path)
+    assert (len(train_x), len(test_x)) == (4, 1) and "holds only the test files" in note
+
+
+# ----------------------------------------------------------------------------- ResNet-18
+
+
+def write_synthetic_cifar10(folder: pathlib.Path, n: int, seed: int = 0) -> None:
+    """A small CIFAR-10 in the official python-batch format: five training batches and a
+    test batch of ``n`` images each, ``{b"data": [n, 3072] uint8, b"labels": [n]}``."""
+    rng = np.random.default_rng(seed)
+    batches = folder / "cifar-10-batches-py"
+    batches.mkdir(parents=True)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {b"batch_label": name.encode(),
+                 b"labels": [int(v) for v in rng.integers(0, 10, n)],
+                 b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+                 b"filenames": [f"{name}_{i}.png".encode() for i in range(n)]}
+        with open(batches / name, "wb") as f:
+            pickle.dump(batch, f, protocol=2)
+
+
+@pytest.mark.slow
+def test_resnet18_on_cifar10_with_augmentation(tmp_path, capsys):
+    write_synthetic_cifar10(tmp_path / "cifar", n=8)
+    save = tmp_path / "resnet18.safetensors"
+    args = cli.build_parser().parse_args([
+        "train", "--model", "resnet18", "--dataset", "cifar10", "--data-dir",
+        str(tmp_path / "cifar"), "--epochs", "1", "--batch-size", "8", "--quiet",
+        "--random-crop-padding", "4", "--horizontal-flip", "--rotation", "15",
+        "--out", str(tmp_path), "--save", str(save)])
+    history = args.run(args)
+    out = capsys.readouterr().out
+    assert "resnet18 on cifar10 (40 train, 8 test examples of shape (3, 32, 32))" in out
+    assert len(history["loss"]) == 1 and np.isfinite(history["loss"][0])
+    metrics = cli.evaluate(cli.build_parser().parse_args(
+        ["evaluate", "--weights", str(save), "--data-dir", str(tmp_path / "cifar")]))
+    assert metrics["accuracy"] == history["eval_accuracy"][-1]
