@@ -107,6 +107,17 @@ def _warn(command: str, message: str) -> None:
     print(f"fnnet {command}: warning: {message}", file=sys.stderr, flush=True)
 
 
+def _devices_text(devices: int | None) -> str:
+    """Where a run computes: ``cpu:0``, ``gpu:0``, ``tpu:0``, or ``4 devices (gpu:0-3)``."""
+    import jax
+
+    used = jax.devices()[:devices or 1]
+    names = [f"{d.platform}:{d.id}" for d in used]
+    if len(used) == 1:
+        return names[0]
+    return f"{len(used)} devices ({names[0]}-{used[-1].id})"
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
@@ -381,7 +392,7 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
     print(f"fnnet train: {args.model} on {args.dataset} ({len(train_x)} train, "
           f"{len(test_x)} test examples of shape {train_x.shape[1:]}), {args.optimizer} "
           f"lr={args.lr}, batch {args.batch_size}, {_plural(args.epochs, 'epoch')}, "
-          f"seed {args.seed}", flush=True)
+          f"seed {args.seed}, on {_devices_text(args.devices)}", flush=True)
     logdir = pathlib.Path(args.out if args.logdir is None else args.logdir)
     if not args.resume:  # the folder shows this run alone, as curves.png does
         from fnnet.train.events import remove_event_files
