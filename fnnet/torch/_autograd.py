@@ -24,7 +24,9 @@ class no_grad:  # noqa: N801 - PyTorch's name
 
     Work recorded under ``no_grad`` still compiles and is cached like any other; on
     leaving the block, pending work (e.g. a manual parameter update) is flushed when no
-    live tensor still needs its graph.
+    live tensor still needs its graph. A block that only updated parameters after the
+    step's backward was flushed (a block per parameter) leaves its update to the next
+    step's program, so that a step stays one program.
 
     PyTorch equivalent: ``torch.no_grad``.
     """
@@ -37,7 +39,8 @@ class no_grad:  # noqa: N801 - PyTorch's name
 
     def __exit__(self, *exc: Any) -> None:
         _graph.grad_enabled[0] = self._previous
-        if exc[0] is None:
+        tp = _graph.tape
+        if exc[0] is None and (tp.backward or not tp.leaf_written):
             _compiler.maybe_flush()
 
     def __call__(self, func: Callable) -> Callable:
@@ -135,6 +138,12 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool | None = None
                 f"Mismatch in shape: grad_output[0] has a shape of {tuple(gradient.shape)} "
                 f"and output[0] has a shape of {tuple(tensor.shape)}.")
     tp = _graph.recording_tape()
+    if tp.backward and tp.leaf_updated:
+        # a loop updating its parameters by hand (``p.data.add_``) and never leaving
+        # ``no_grad`` nor reading a value: run the previous step now, carrying this loss's
+        # graph, so that each step is one program of the same structure
+        _compiler.flush("value", force=False)
+        tp = _graph.recording_tape()
     cell = tensor._cell
     if cell.tape is not tp:
         if tensor._kind == RG:

@@ -526,22 +526,29 @@ def _carry(tp: Tape, order: list[int], boundary: dict[int, Any]) -> None:
         if cell is not None and cell.tape is tp and cell.ref in boundary and (
                 cell.ref not in holders or cell.owned and not holders[cell.ref].owned):
             holders[cell.ref] = cell
-    for old, value in boundary.items():
-        slot_map[old] = _graph.source_into(new, value, tp.avals[old], holders.get(old))
+
+    def source(old: int) -> int:
+        # each input becomes a source where first read, so that carrying the same graph
+        # again (the next iteration's) gives the same tape, whatever its inputs' history
+        if old in boundary:
+            slot_map[old] = _graph.source_into(new, boundary[old], tp.avals[old],
+                                               holders.get(old))
+            return slot_map[old]
+        i = src_index[old]
+        owner = tp.src_owner[i]
+        keep = owner if isinstance(owner, _graph.Cell) and owner.tape is tp \
+            and owner.ref == old else None
+        slot_map[old] = _graph.source_into(new, tp.srcs[i], tp.avals[old], keep)
+        if keep is not None:
+            keep.tape, keep.ref = new, slot_map[old]
+        return slot_map[old]
+
     for n in order:
         op, static, ins, rg, first, n_out = tp.nodes[n]
         if op is None:
-            for k in range(n_out):
-                old = first + k
-                i = src_index[old]
-                owner = tp.src_owner[i]
-                keep = owner if isinstance(owner, _graph.Cell) and owner.tape is tp \
-                    and owner.ref == old else None
-                slot_map[old] = _graph.source_into(new, tp.srcs[i], tp.avals[old], keep)
-                if keep is not None:
-                    keep.tape, keep.ref = new, slot_map[old]
             continue
-        refs = tuple(r if r < 0 else slot_map[r >> 2] * 4 + (r & 3) for r in ins)
+        refs = tuple(r if r < 0 else (slot_map[r >> 2] if r >> 2 in slot_map
+                                      else source(r >> 2)) * 4 + (r & 3) for r in ins)
         copy, _ = _graph.record_refs(op, static, refs, rg)
         for k in range(n_out):
             slot_map[first + k] = copy + k

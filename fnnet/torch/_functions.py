@@ -22,7 +22,9 @@ from fnnet.torch.tensor import (
 
 
 def _new(value: Any, requires_grad: bool) -> Tensor:
-    t = _wrap_value(value, VAR if requires_grad else CONST)
+    # a fresh leaf's array is fnnet.torch's alone, so a step that updates the leaf in
+    # place (``w -= lr * w.grad``) may donate it, as it does a parameter's
+    t = _wrap_value(value, VAR if requires_grad else CONST, owned=requires_grad)
     if requires_grad and value.dtype.kind != "f":
         raise RuntimeError("Only Tensors of floating point dtype can require gradients")
     return t

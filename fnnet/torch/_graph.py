@@ -86,6 +86,10 @@ class Tape:
         self.backward: dict[int, tuple] = {}  # node index -> (region, var slots)
         self.consumed: set[int] = set()       # nodes whose graph a backward freed
         self.consumed_slots: set[int] = set()  # and their slots
+        # a leaf that requires grad was read after an in-place update recorded here (a
+        # manual parameter update): the next backward starts a new step (see _autograd)
+        self.leaf_updated = False
+        self.leaf_written = False  # an in-place update of a leaf that requires grad
         self.rng_slot = -1
         self.rng_input: Any = None
         self.draws = 0
@@ -285,8 +289,11 @@ def record(op: Callable[..., Any], static: tuple, inputs: Sequence[Any],
         use = t._kind
         if use:
             rg = True
-            if use == VAR and slot not in tp.var_owner:
-                tp.var_owner[slot] = t
+            if use == VAR:
+                if slot not in tp.var_owner:
+                    tp.var_owner[slot] = t
+                if cell.val is None:
+                    tp.leaf_updated = True
         ins.append(slot * 4 + use)
     rg = rg and grad_enabled[0]
     desc = (op, static, tuple(ins), rg)

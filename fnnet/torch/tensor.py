@@ -772,6 +772,8 @@ class Tensor:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
                                f"broadcast shape {list(result.shape)}")
         rcell = result._cell
+        if self._kind == VAR:
+            _graph.tape.leaf_written = True
         _graph.bind(self._cell, rcell.ref, rcell.aval, rcell.rg)
         if rcell.rg and self._kind == CONST:
             self._kind = RG
