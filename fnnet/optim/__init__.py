@@ -23,9 +23,13 @@ momentum is 0, so that its structure never depends on a value).
 """
 
 from fnnet.optim import schedules, transforms
+from fnnet.optim.adadelta import Adadelta
 from fnnet.optim.adagrad import Adagrad
 from fnnet.optim.adam import Adam, AdamW
+from fnnet.optim.adamax import Adamax
 from fnnet.optim.clip import clip_by_total_norm, clip_grad_norm, total_norm
+from fnnet.optim.nadam import NAdam
+from fnnet.optim.radam import RAdam
 from fnnet.optim.rmsprop import RMSprop
 from fnnet.optim.schedules import (
     cosine_annealing_lr,
@@ -39,9 +43,13 @@ from fnnet.optim.sgd import SGD
 
 __all__ = [
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
+    "NAdam",
+    "RAdam",
     "RMSprop",
     "clip_by_total_norm",
     "clip_grad_norm",

@@ -6,7 +6,17 @@ from typing import Any
 
 from fnnet.torch.optim import lr_scheduler
 from fnnet.torch.optim.optimizer import Optimizer
-from fnnet.torch.optim.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from fnnet.torch.optim.optimizers import (
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    NAdam,
+    RAdam,
+    RMSprop,
+)
 from fnnet.torch.tensor import Unsupported as _Unsupported
 
 
@@ -18,4 +28,5 @@ def __getattr__(name: str) -> Any:
         f"with fnnet's functional training step (fnnet.train)")
 
 
-__all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
+           "RMSprop", "SGD", "lr_scheduler"]

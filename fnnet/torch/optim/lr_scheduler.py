@@ -7,6 +7,7 @@ epoch counter and writes the value into ``param_group["lr"]``, which the next
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -110,3 +111,155 @@ class ExponentialLR(LRScheduler):
 
     def _schedule(self, lr: float) -> Any:
         return schedules.exponential_lr(lr, self.gamma)
+
+
+class LambdaLR(LRScheduler):
+    """``initial_lr * lr_lambda(epoch)``, one function per group or one for all.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.LambdaLR``.
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
+        groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != groups:
+                raise ValueError(f"Expected {groups} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * groups
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch)
+                for base, fn in zip(self.base_lrs, self.lr_lambdas, strict=True)]
+
+    def _schedule(self, lr: float) -> Any:
+        return None
+
+    def state_dict(self) -> dict[str, Any]:
+        # PyTorch saves lambdas only when they are callable objects, never functions.
+        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy, stepped once per batch (``fnnet.optim.schedules.one_cycle_lr``).
+
+    ``cycle_momentum=True`` (PyTorch's default) would change the optimizer's momentum
+    or betas every step, which fnnet.torch compiles as constants: it raises
+    NotImplementedError for optimizers that have them; pass ``cycle_momentum=False``.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.OneCycleLR``.
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: Any, total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None,
+                 pct_start: float = 0.3, anneal_strategy: str = "cos",
+                 cycle_momentum: bool = True, base_momentum: Any = 0.85,
+                 max_momentum: Any = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError("You must define either total_steps OR (epochs AND "
+                                 "steps_per_epoch)")
+            total_steps = epochs * steps_per_epoch
+        if cycle_momentum and any("momentum" in g or "betas" in g
+                                  for g in optimizer.param_groups):
+            raise NotImplementedError(
+                "fnnet.torch: OneCycleLR(cycle_momentum=True) would change the momentum "
+                "every step (compiled as a constant); pass cycle_momentum=False")
+        groups = optimizer.param_groups
+        max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
+        if len(max_lrs) != len(groups):
+            raise ValueError(f"expected {len(groups)} values for max_lr, got {len(max_lrs)}")
+        self.total_steps = total_steps
+        self._args = (pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)
+        if last_epoch == -1:
+            for group, top in zip(groups, max_lrs, strict=True):
+                group["initial_lr"] = top / div_factor
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        super().__init__(optimizer, last_epoch)
+
+    def _schedule(self, lr: float) -> Any:
+        return schedules.one_cycle_lr(lr * self._args[2], self.total_steps, *self._args)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch >= self.total_steps:
+            raise ValueError(f"Tried to step {self.last_epoch} times. The specified number "
+                             f"of total steps is {self.total_steps}")
+        return super().get_lr()
+
+
+class ReduceLROnPlateau:
+    """Multiplies the learning rate by ``factor`` when a metric stops improving.
+
+    Host-side bookkeeping only: the new rate reaches the next compiled step as an input.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.ReduceLROnPlateau``.
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: Any = 0.0, eps: float = 1e-8) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        if factor >= 1.0:
+            raise ValueError("Factor should be < 1.0.")
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode {mode} is unknown!")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold mode {threshold_mode} is unknown!")
+        groups = optimizer.param_groups
+        self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else \
+            [min_lr] * len(groups)
+        if len(self.min_lrs) != len(groups):
+            raise ValueError(f"expected {len(groups)} min_lrs, got {len(self.min_lrs)}")
+        self.optimizer, self.mode, self.factor, self.patience = optimizer, mode, factor, \
+            patience
+        self.threshold, self.threshold_mode, self.cooldown, self.eps = threshold, \
+            threshold_mode, cooldown, eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in groups]
+
+    def _better(self, a: float, best: float) -> bool:
+        if self.mode == "min":
+            edge = best * (1 - self.threshold) if self.threshold_mode == "rel" else \
+                best - self.threshold
+            return a < edge
+        edge = best * (self.threshold + 1) if self.threshold_mode == "rel" else \
+            best + self.threshold
+        return a > edge
+
+    def step(self, metrics: Any, epoch: int | None = None) -> None:
+        current = float(metrics)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
+        if self._better(current, self.best):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, low in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
+                new = max(group["lr"] * self.factor, low)
+                if group["lr"] - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.__dict__.update(state_dict)

@@ -1,4 +1,5 @@
-"""SGD, Adagrad, RMSprop, Adam and AdamW: PyTorch's signatures over ``fnnet.optim``."""
+"""SGD, Adagrad, RMSprop, the Adam family and Adadelta: PyTorch's signatures over
+``fnnet.optim``."""
 
 from __future__ import annotations
 
@@ -91,4 +92,71 @@ class RMSprop(Optimizer):
         _unsupported("RMSprop", differentiable=differentiable)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered,
+                                      maximize=maximize))
+
+
+class Adadelta(Optimizer):
+    """PyTorch equivalent: ``torch.optim.Adadelta`` (rule: ``fnnet.optim.Adadelta``)."""
+
+    _factory = staticmethod(fopt.Adadelta)
+    _names = ("rho", "eps", "weight_decay", "maximize")
+
+    def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0, foreach: Any = None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False) -> None:
+        _unsupported("Adadelta", differentiable=differentiable)
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+
+class Adamax(Optimizer):
+    """PyTorch equivalent: ``torch.optim.Adamax`` (rule: ``fnnet.optim.Adamax``)."""
+
+    _factory = staticmethod(fopt.Adamax)
+    _names = ("betas", "eps", "weight_decay", "maximize")
+
+    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, foreach: Any = None, *,
+                 maximize: bool = False, differentiable: bool = False,
+                 capturable: bool = False) -> None:
+        _unsupported("Adamax", differentiable=differentiable)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, maximize=maximize))
+
+
+class NAdam(Optimizer):
+    """PyTorch equivalent: ``torch.optim.NAdam`` (rule: ``fnnet.optim.NAdam``)."""
+
+    _factory = staticmethod(fopt.NAdam)
+    _names = ("betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay",
+              "maximize")
+
+    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: Any = None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
+        _unsupported("NAdam", differentiable=differentiable)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize))
+
+
+class RAdam(Optimizer):
+    """PyTorch equivalent: ``torch.optim.RAdam`` (rule: ``fnnet.optim.RAdam``)."""
+
+    _factory = staticmethod(fopt.RAdam)
+    _names = ("betas", "eps", "weight_decay", "decoupled_weight_decay", "maximize")
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0,
+                 decoupled_weight_decay: bool = False, *, foreach: Any = None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
+        _unsupported("RAdam", differentiable=differentiable)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize))

@@ -1,0 +1,22 @@
+"""Shared argument checks of the Adam variants (Adamax, NAdam, RAdam)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fnnet.optim._validate import check_below_one, check_lr, check_nonnegative, check_number
+
+
+def check_adam_args(lr: Any, betas: Any, eps: Any, weight_decay: Any) -> tuple[Any, Any]:
+    """PyTorch's checks of ``lr``, ``betas``, ``eps`` and ``weight_decay``; the betas."""
+    check_lr(lr)
+    check_number("eps", eps)
+    check_nonnegative(eps, "Invalid epsilon value")
+    if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+        raise TypeError(f"betas must be a pair of floats (beta1, beta2), got {betas!r}")
+    for index, beta in enumerate(betas):
+        check_number(f"betas[{index}]", beta)
+        check_below_one(beta, f"Invalid beta parameter at index {index}")
+    check_number("weight_decay", weight_decay)
+    check_nonnegative(weight_decay, "Invalid weight_decay value")
+    return betas[0], betas[1]
