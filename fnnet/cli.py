@@ -73,7 +73,6 @@ def _number(kind: type, minimum: float, inclusive: bool = True) -> Callable[[str
             raise argparse.ArgumentTypeError(f"expected {words} {bound}, got {text!r}")
         return value
 
-    parse.__name__ = words  # argparse names the type in some messages
     return parse
 
 
@@ -477,7 +476,14 @@ def read_images(path: str) -> np.ndarray:
 def predict(args: argparse.Namespace) -> np.ndarray:
     """Runs ``fnnet predict``: prints the predicted class of each image, one per line."""
     weights = _saved_weights(args, "predict")
-    images = np.concatenate([read_images(p) for p in args.images])
+    parts = [read_images(p) for p in args.images]
+    shapes = {p.shape[1:] for p in parts}
+    if len(shapes) > 1:
+        raise UsageError("IMAGES: the files hold images of different shapes ("
+                         + ", ".join(f"{name}: {_shape(p.shape[1:])}"
+                                     for name, p in zip(args.images, parts, strict=True))
+                         + "); predict them one file at a time")
+    images = np.concatenate(parts)
     model, params, layer_state = _model_from_weights(weights, images.shape[1:],
                                                      f"IMAGES {' '.join(args.images)}")
     from fnnet.train import make_predict
@@ -609,6 +615,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"{prog}: error: {user_words(error)}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130  # as a shell reports a process ended by SIGINT
     return 0
 
 
