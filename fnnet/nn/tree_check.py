@@ -92,3 +92,110 @@ def check_trees(module: Any, params: Any, state: Any) -> None:
 
         raise StateDictError(f"{type(module).__name__}.apply: the trees do not match the "
                              "ones init returns: " + "; ".join(problems))
+
+
+# -- optimizer trees -------------------------------------------------------------------
+
+
+def _dotted(path: tuple) -> str:
+    """``fc1.weight`` for a tree path (dict keys, sequence indices, NamedTuple fields)."""
+    parts = [getattr(k, "key", getattr(k, "idx", getattr(k, "name", k))) for k in path]
+    return ".".join(str(p) for p in parts) or "the top"
+
+
+def _signature(tree: Any) -> tuple[Any, tuple]:
+    """``(treedef, ((shape, dtype), ...))`` of a tree of arrays: its cache key."""
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    return treedef, tuple((x.shape, x.dtype) if hasattr(x, "dtype") else
+                          (jax.numpy.shape(x), jax.numpy.result_type(x)) for x in leaves)
+
+
+def _fits(given: tuple[Any, tuple], want: tuple[Any, tuple]) -> bool:
+    """Whether a signature fits another: equal, or equal up to floating-point widths."""
+    if given == want:
+        return True
+    return given[0] == want[0] and all(
+        tuple(g[0]) == tuple(w[0]) and jax.numpy.issubdtype(g[1], jax.numpy.inexact)
+        == jax.numpy.issubdtype(w[1], jax.numpy.inexact)
+        for g, w in zip(given[1], want[1], strict=True))
+
+
+def _leaf_problem(given: Any, want: Any, strict_dtype: bool) -> str | None:
+    shape, want_shape = tuple(jax.numpy.shape(given)), tuple(want.shape)
+    if shape != want_shape:
+        return f"has shape {shape}, expected {want_shape}"
+    dtype, want_dtype = jax.numpy.result_type(given), jax.numpy.dtype(want.dtype)
+    inexact = jax.numpy.issubdtype(want_dtype, jax.numpy.inexact)
+    if (strict_dtype and dtype != want_dtype) or (
+            inexact != jax.numpy.issubdtype(dtype, jax.numpy.inexact)):
+        return f"has dtype {dtype}, expected {want_dtype}"
+    return None
+
+
+def _first_difference(given: Any, expected: Any, strict_dtype: bool) -> str | None:
+    """The first leaf (by path) where ``given`` differs from ``expected``, described."""
+    have = dict((_dotted(p), x) for p, x in jax.tree_util.tree_flatten_with_path(given)[0])
+    want = dict((_dotted(p), x) for p, x in jax.tree_util.tree_flatten_with_path(expected)[0])
+    for name, leaf in want.items():
+        if name not in have:
+            return f'has no entry "{name}"'
+        problem = _leaf_problem(have[name], leaf, strict_dtype)
+        if problem:
+            return f'entry "{name}" {problem}'
+    extra = [name for name in have if name not in want]
+    if extra:
+        return f'has an unexpected entry "{extra[0]}"'
+    if jax.tree_util.tree_structure(given) != jax.tree_util.tree_structure(expected):
+        return (f"is a {jax.tree_util.tree_structure(given)}, expected "
+                f"{jax.tree_util.tree_structure(expected)}")
+    return None
+
+
+def check_optimizer_trees(init: Any, grads: Any, opt_state: Any, params: Any,
+                          cache: dict, what: str = "optimizer.update") -> None:
+    """Raises when an optimizer's gradients, state and parameters do not belong together.
+
+    ``grads`` must have the structure and shapes of ``params`` (floating point where the
+    parameters are), and ``opt_state`` those of ``init(params)`` (traced abstractly and
+    cached in ``cache`` by the parameters' structure, shapes and dtypes). On the happy
+    path this costs one flatten of each tree and a dict lookup: inside ``jit`` it runs
+    at trace time only.
+
+    Args:
+        init: the optimizer's ``init``.
+        grads: the gradient tree handed to ``update``.
+        opt_state: the optimizer state handed to ``update``.
+        params: the parameter tree, or None (then ``grads`` gives the shapes).
+        cache: a dict the caller keeps per optimizer.
+        what: the call, for messages.
+
+    Raises:
+        ValueError: naming the first parameter (or state entry) that differs, what it
+            is and what was expected.
+    """
+    reference = grads if params is None else params
+    key = _signature(reference)
+    entry = cache.get(key)
+    if entry is None:
+        if params is not None and jax.tree_util.tree_structure(grads) != key[0]:
+            problem = _first_difference(grads, params, strict_dtype=False)
+            raise ValueError(f"{what}: the gradients do not match the parameters: the "
+                             f"gradient tree {problem}. Were they computed for another "
+                             "model?")
+        abstract = jax.tree.map(
+            lambda x: jax.ShapeDtypeStruct(jax.numpy.shape(x), jax.numpy.result_type(x)),
+            reference)
+        expected_state = jax.eval_shape(init, abstract)
+        entry = (abstract, _signature(expected_state), expected_state)
+        cache[key] = entry
+    abstract, state_signature, expected_state = entry
+    if params is not None:
+        if not _fits(_signature(grads), key):
+            problem = _first_difference(grads, abstract, strict_dtype=False)
+            raise ValueError(f"{what}: the gradients do not match the parameters: the "
+                             f"gradient {problem}. Were they computed for another model?")
+    if not _fits(_signature(opt_state), state_signature):
+        problem = _first_difference(opt_state, expected_state, strict_dtype=False)
+        raise ValueError(f"{what}: the optimizer state does not match the parameters: the "
+                         f"state {problem} (what optimizer.init(params) makes). Was it "
+                         "made for another model or optimizer?")

@@ -12,9 +12,29 @@ def build(*pieces: tuple[str, optax.GradientTransformation | None]
     """``optax.named_chain`` of the pieces that are not None.
 
     The state is then a dict keyed by piece, e.g. ``opt_state["momentum"].trace``,
-    rather than a tuple whose positions shift with the options.
+    rather than a tuple whose positions shift with the options. ``update`` first checks
+    that the gradients, state and parameters belong together (see :func:`checked`).
     """
-    return optax.named_chain(*[(name, piece) for name, piece in pieces if piece is not None])
+    return checked(optax.named_chain(*[(name, piece) for name, piece in pieces
+                                       if piece is not None]))
+
+
+def checked(tx: optax.GradientTransformation) -> optax.GradientTransformationExtraArgs:
+    """``tx`` whose ``update`` names the first parameter whose gradient or state does not
+    fit, before any JAX error (e.g. another model's gradients).
+
+    The check compares tree structures and shapes, cached per parameter layout, so it
+    runs once per trace inside ``jit`` and costs a flatten of the trees outside it.
+    """
+    from fnnet.nn.tree_check import check_optimizer_trees
+
+    cache: dict = {}
+
+    def update(updates: Any, state: Any, params: Any = None, **extra: Any) -> Any:
+        check_optimizer_trees(tx.init, updates, state, params, cache)
+        return tx.update(updates, state, params, **extra)
+
+    return optax.GradientTransformationExtraArgs(tx.init, update)
 
 
 def negate(maximize: bool) -> optax.GradientTransformation | None:
