@@ -1,0 +1,201 @@
+"""TensorBoard event files, read back by a real TensorBoard server over its HTTP API.
+
+One ``fnnet train`` run (with ``--profile``) and one script using the shim's
+``SummaryWriter`` write into one folder; a TensorBoard server started on a free
+127.0.0.1 port over it serves what the tests compare with the run's ``history.json`` and
+with what the script wrote. The server is stopped in every case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+import numpy as np
+import pytest
+
+from fnnet import cli
+
+pytest.importorskip("tensorboard", reason="the tensorboard server is in the test extra "
+                    "(pip install -e '.[test]')")
+
+EPOCHS = 2
+STEPS_PER_EPOCH = 44  # the bundled digits: 1,438 training images, batch 32
+PROFILE_STEPS = 5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    """A folder holding the runs ``train`` (fnnet train) and ``shim`` (SummaryWriter)."""
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="module")
+def train_run(root):
+    """``fnnet train`` on the digits with --profile, its stdout and stderr captured
+    (neither a terminal)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(["train", "--epochs", str(EPOCHS), "--out", str(root / "train"),
+                           "--profile", str(PROFILE_STEPS)])
+    assert status == 0, err.getvalue()
+    return root / "train", out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def shim_run(root):
+    """What a PyTorch script writes with ``fnnet.torch.utils.tensorboard``."""
+    import fnnet.torch as torch
+    from fnnet.torch.utils.tensorboard import SummaryWriter
+
+    written = {"loss": [(i, 1.0 / (i + 1)) for i in range(10)]}
+    with SummaryWriter(str(root / "shim")) as writer:
+        for step, value in written["loss"]:
+            writer.add_scalar("loss", torch.tensor(value), step)
+        writer.add_scalars("accuracy", {"train": 0.75, "test": 0.5}, 3)
+        writer.add_histogram("weights", torch.arange(100.0), 7)
+        writer.add_image("digit", np.linspace(0, 1, 3 * 8 * 8).reshape(3, 8, 8), 2)
+        writer.add_text("note", "trained *fast*", 1)
+    return written
+
+
+@pytest.fixture(scope="module")
+def server(root, train_run, shim_run):
+    """A TensorBoard server over ``root``; yields ``get(path, **query) -> JSON``."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tensorboard.main", "--logdir", str(root), "--host",
+         "127.0.0.1", "--port", str(port), "--load_fast", "false", "--reload_interval", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def get(path: str, raw: bool = False, **query: str):
+        url = f"http://127.0.0.1:{port}{path}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.read() if raw else json.load(response)
+
+    try:
+        deadline = time.monotonic() + 90
+        while True:  # until the server answers and has loaded every run
+            if process.poll() is not None:
+                raise RuntimeError("tensorboard exited: " + process.stdout.read().decode())
+            try:
+                tags = get("/data/plugin/scalars/tags")
+                if {"train", "shim", "shim/accuracy_train"} <= set(tags):
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("tensorboard did not serve the runs within 90 s")
+            time.sleep(0.5)
+        yield get
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+
+def test_served_scalars_equal_the_runs_history(train_run, server):
+    folder, _, _ = train_run
+    saved = json.loads((folder / "history.json").read_text())
+    scalars = saved["scalars"]
+    served_tags = set(server("/data/plugin/scalars/tags")["train"])
+    assert served_tags == set(scalars)
+    # every step's loss and accuracy, the learning rate, the interval timings, and
+    # each epoch's history
+    assert {"step/loss", "step/accuracy", "step/lr", "step/ms_per_step",
+            "step/examples_per_second", "epoch/loss", "epoch/eval_accuracy"} <= served_tags
+    assert [s for s, _ in scalars["step/loss"]] == list(range(1, EPOCHS * STEPS_PER_EPOCH + 1))
+    assert [s for s, _ in scalars["epoch/loss"]] == [STEPS_PER_EPOCH * (e + 1)
+                                                     for e in range(EPOCHS)]
+    for tag, pairs in scalars.items():
+        served = server("/data/plugin/scalars/scalars", run="train", tag=tag)
+        assert [step for _, step, _ in served] == [step for step, _ in pairs], tag
+        # TensorBoard keeps float32 values
+        np.testing.assert_array_equal([value for _, _, value in served],
+                                      np.float32([value for _, value in pairs]), err_msg=tag)
+    # history.json's per-epoch history is fit's, and the epoch curves hold it
+    for name, values in saved["history"].items():
+        assert [v for _, v in scalars[f"epoch/{name}"]] == values
+    assert all(v == 1e-3 for _, v in scalars["step/lr"])
+
+
+def test_parameter_histograms_each_epoch(server):
+    tags = server("/data/plugin/histograms/tags")["train"]
+    assert set(tags) == {f"params/fc{i}.{kind}" for i in (1, 2, 3)
+                         for kind in ("weight", "bias")}
+    served = server("/data/plugin/histograms/histograms", run="train", tag="params/fc1.weight")
+    assert [step for _, step, _ in served] == [STEPS_PER_EPOCH * (e + 1) for e in range(EPOCHS)]
+    buckets = served[-1][2]  # [left, right, count] each
+    assert sum(count for _, _, count in buckets) == pytest.approx(64 * 128)
+
+
+def test_train_output_without_a_terminal_is_the_epoch_lines(train_run):
+    _, out, err = train_run
+    assert err == ""  # no bar: stderr is not a terminal
+    lines = out.splitlines()
+    assert [line.split(":")[0] for line in lines if line.startswith("epoch")] == [
+        f"epoch {e + 1}/{EPOCHS}" for e in range(EPOCHS)]
+    assert "\r" not in out and "step/s" not in out
+    assert any(line.startswith("time: compile ") and "host sync" in line for line in lines)
+
+
+def test_profile_trace_names_the_traced_steps(train_run):
+    folder, _, _ = train_run
+    traces = list((folder / "plugins" / "profile").glob("*/*.trace.json.gz"))
+    planes = list((folder / "plugins" / "profile").glob("*/*.xplane.pb"))
+    assert len(traces) == 1 and len(planes) == 1
+    assert planes[0].stat().st_size > 0
+    assert b"train_step" in planes[0].read_bytes()
+    events = json.loads(gzip.decompress(traces[0].read_bytes()))["traceEvents"]
+    steps = [e for e in events if e.get("name") == "train_step"]
+    assert len(steps) == PROFILE_STEPS
+    # the compiled step ran inside the trace, once per traced step
+    calls = [e for e in events if e.get("name", "").startswith("PjitFunction(")
+             and e.get("ph") == "X"]
+    assert len(calls) >= PROFILE_STEPS
+
+
+def test_shim_summary_writer_events_served(shim_run, server):
+    served = server("/data/plugin/scalars/scalars", run="shim", tag="loss")
+    assert [(step, value) for _, step, value in served] == [
+        (step, float(np.float32(value))) for step, value in shim_run["loss"]]
+    # add_scalars: one run per key, PyTorch's folder names, the main tag as the curve
+    for key, value in (("train", 0.75), ("test", 0.5)):
+        points = server("/data/plugin/scalars/scalars", run=f"shim/accuracy_{key}",
+                        tag="accuracy")
+        assert [(step, v) for _, step, v in points] == [(3, value)]
+    histogram = server("/data/plugin/histograms/histograms", run="shim", tag="weights")
+    assert [step for _, step, _ in histogram] == [7]
+    assert sum(count for _, _, count in histogram[0][2]) == pytest.approx(100)
+    assert "digit" in server("/data/plugin/images/tags")["shim"]
+    images = server("/data/plugin/images/images", run="shim", tag="digit", sample="0")
+    assert [image["step"] for image in images] == [2]
+    png = server("/data/plugin/images/individualImage?" + images[0]["query"], raw=True)
+    from PIL import Image
+
+    decoded = np.asarray(Image.open(io.BytesIO(png)))
+    expected = np.linspace(0, 1, 3 * 8 * 8).reshape(3, 8, 8).transpose(1, 2, 0)
+    np.testing.assert_allclose(decoded, expected * 255, atol=1)  # [0, 1] -> 0..255
+    # PyTorch's writer, like tensorboardX, files text under "<tag>/text_summary"
+    text = server("/data/plugin/text/text", run="shim", tag="note/text_summary")
+    assert [entry["step"] for entry in text] == [1] and "fast" in text[0]["text"]
