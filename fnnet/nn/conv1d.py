@@ -22,9 +22,12 @@ class Conv1d(Module):
     """1-D convolution over ``[N, C_in, L]`` sequences.
 
     Args:
-        in_channels, out_channels: channel counts (divisible by ``groups``).
-        kernel_size, stride, dilation: ints.
+        in_channels: input channels (divisible by ``groups``).
+        out_channels: output channels (divisible by ``groups``).
+        kernel_size: the kernel's length.
+        stride: the step between windows.
         padding: an int, ``"valid"`` or ``"same"``.
+        dilation: the spacing between kernel taps.
         groups: channel groups.
         bias: whether to learn an additive bias.
 

@@ -48,7 +48,8 @@ def layer_norm(x: Array, normalized_shape: Sequence[int], weight: Array | None =
     Args:
         x: ``[*, *normalized_shape]``.
         normalized_shape: the trailing shape that is normalised.
-        weight, bias: ``normalized_shape``-shaped affine parameters, or None.
+        weight: the ``normalized_shape``-shaped scale, or None.
+        bias: the ``normalized_shape``-shaped shift, or None.
         eps: added to the variance inside the square root.
 
     PyTorch equivalent: ``torch.nn.functional.layer_norm``.
@@ -76,8 +77,10 @@ def conv1d(x: Array, weight: Array, bias: Array | None = None, stride: int = 1,
         x: ``[N, C_in, L]`` or unbatched ``[C_in, L]``.
         weight: ``[C_out, C_in / groups, K]``.
         bias: ``[C_out]`` or None.
-        stride, dilation: ints.
+        stride: the step between windows.
         padding: an int, ``"valid"`` or ``"same"``.
+        dilation: the spacing between kernel taps.
+        groups: channel groups.
 
     Returns:
         ``[N, C_out, L_out]``.
