@@ -54,6 +54,12 @@ class BNNet(nn.Module):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=("mlp", "bn"), default="mlp")
+    p.add_argument("--no-sync-bn", action="store_true",
+                   help="keep each process's own BatchNorm statistics (PyTorch's "
+                        "SyncBatchNorm runs on GPUs only)")
+    p.add_argument("--no-shuffle", action="store_true",
+                   help="the data in order (shuffled orders differ between PyTorch and "
+                        "fnnet.torch: another random generator)")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--steps", type=int, default=None, help="stop after this many steps")
     p.add_argument("--batch-size", type=int, default=32, help="per process")
@@ -65,21 +71,21 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    distributed = "RANK" in os.environ  # started by torchrun
-    if distributed:
-        dist.init_process_group("gloo")
-    rank = dist.get_rank() if distributed else 0
-    world = dist.get_world_size() if distributed else 1
+def train(args, rank=0, world=1):
+    """Trains on this process's share of the data; rank 0 evaluates and saves.
 
+    Returns:
+        The trained model (unwrapped) and the number of steps.
+    """
     from fnnet.compare.data import mnist_or_digits  # MNIST, or the digits where absent
 
+    distributed = dist.is_initialized()
     (x, y), (test_x, test_y), source = mnist_or_digits(args.data_dir)
-    train = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
-    sampler = DistributedSampler(train, num_replicas=world, rank=rank, shuffle=True,
-                                 seed=args.seed)
-    loader = DataLoader(train, batch_size=args.batch_size, sampler=sampler, drop_last=True)
+    train_set = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    sampler = DistributedSampler(train_set, num_replicas=world, rank=rank,
+                                 shuffle=not args.no_shuffle, seed=args.seed)
+    loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler,
+                        drop_last=True)
 
     torch.manual_seed(args.seed)
     model = MLP() if args.model == "mlp" else BNNet()
@@ -87,7 +93,7 @@ def main(argv=None):
         with np.load(args.init) as weights:
             model.load_state_dict({k: torch.tensor(weights[k]) for k in weights.files})
     if distributed:
-        if args.model == "bn":
+        if args.model == "bn" and not args.no_sync_bn:
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         model = DistributedDataParallel(model)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
@@ -110,8 +116,8 @@ def main(argv=None):
             if args.steps is not None and step >= args.steps:
                 break
 
+    net = model.module if distributed else model
     if rank == 0:
-        net = model.module if distributed else model
         net.eval()
         with torch.no_grad():
             logits = net(torch.from_numpy(test_x))
@@ -120,6 +126,17 @@ def main(argv=None):
         if args.save:
             torch.save(net.state_dict(), args.save)
             print(f"saved {args.save}")
+    return net, step
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    distributed = "RANK" in os.environ  # started by torchrun
+    if distributed:
+        dist.init_process_group("gloo")
+    rank = dist.get_rank() if distributed else 0
+    world = dist.get_world_size() if distributed else 1
+    train(args, rank, world)
     if distributed:
         dist.barrier()
         dist.destroy_process_group()

@@ -1,0 +1,279 @@
+"""fnnet.torch.distributed with real processes: the ddp_mnist example's script, launched by
+``python -m fnnet.torch.distributed.run`` as 2 processes x 2 simulated CPU devices, trains
+as one process with the global batch; the collectives agree with numpy; PyTorch's own
+DDP (gloo) runs the same script to the same parameters; and a killed process stops the
+run. Run as a script, this file is the worker of those launches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "ddp_mnist"
+TIMEOUT = 300  # seconds for a whole launch
+STEPS = 20
+BATCH = 16  # per process; the single-process reference takes 2 x BATCH
+WORLD = 2
+
+
+def _load(stem: str):
+    spec = importlib.util.spec_from_file_location(f"ddp_mnist_{stem}", EXAMPLE / f"{stem}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _args(module, *flags: str) -> argparse.Namespace:
+    return module.parse_args(["--steps", str(STEPS), "--batch-size", str(BATCH), *flags])
+
+
+# the trainings of the launched run: (name, flags); "plain" ones start from --init and
+# keep the data in order, for the comparison with PyTorch
+RUNS = (("mlp", ()), ("bn", ("--model", "bn")),
+        ("mlp_plain", ("--no-shuffle",)),
+        ("bn_local", ("--model", "bn", "--no-sync-bn", "--no-shuffle")))
+
+
+def _inputs(rank: int) -> np.ndarray:
+    """Rank ``rank``'s input to the collectives: ``[2, 3]`` float32."""
+    return (np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5) * (rank + 1) + rank
+
+
+def _worker(out: pathlib.Path) -> int:
+    """Collectives, no_sync, then the example's trainings; rank 0 saves each model."""
+    import fnnet.torch as torch
+    import fnnet.torch.distributed as dist
+    import fnnet.torch.nn as nn
+
+    dist.init_process_group("gloo")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    print(f"rank {rank} of {world}, {len(__import__('jax').local_devices())} local devices",
+          flush=True)
+    x = _inputs(rank)
+    results = {}
+    for op in ("SUM", "AVG", "MAX", "MIN", "PRODUCT"):
+        t = torch.tensor(x)
+        dist.all_reduce(t, op=getattr(dist.ReduceOp, op))
+        results[f"all_reduce_{op}"] = t.numpy()
+    t = torch.tensor(x)
+    dist.broadcast(t, src=1)
+    results["broadcast_1"] = t.numpy()
+    gathered = [torch.zeros(2, 3) for _ in range(world)]
+    dist.all_gather(gathered, torch.tensor(x))
+    results["all_gather"] = np.stack([g.numpy() for g in gathered])
+    out_t = torch.zeros(2, 3)
+    dist.reduce_scatter(out_t, [torch.tensor(x * (i + 1)) for i in range(world)])
+    results["reduce_scatter"] = out_t.numpy()
+    dense = torch.zeros(1, 3)
+    dist.reduce_scatter_tensor(dense, torch.tensor(x), op=dist.ReduceOp.MAX)
+    results["reduce_scatter_tensor_MAX"] = dense.numpy()
+    dist.barrier()
+
+    # no_sync: a first micro-batch's local gradient, then a synchronised one: the
+    # gradient is the mean over processes of the sum (as PyTorch's all-reduce of the sum)
+    torch.manual_seed(0)
+    net = nn.Linear(3, 2)
+    ddp = nn.parallel.DistributedDataParallel(net)
+    with ddp.no_sync():
+        ddp(torch.tensor(x)).pow(2).mean().backward()
+    ddp(torch.tensor(x[::-1].copy())).sum().backward()
+    results["no_sync_weight_grad"] = net.weight.grad.numpy()
+    results["no_sync_weight"] = net.weight.detach().numpy()
+    results["no_sync_bias"] = net.bias.detach().numpy()
+    np.savez(out / f"collectives_{rank}.npz", **results)
+
+    example = _load("fnnet_torch_version")
+    for name, flags in RUNS:
+        init = ("--init", str(out / f"init_{name.split('_')[0]}.npz")) \
+            if name.endswith(("_plain", "_local")) else ()
+        args = _args(example, *flags, *init, "--save", str(out / f"{name}.safetensors"))
+        example.train(args, rank, world)
+    dist.barrier()
+    dist.destroy_process_group()
+    print(f"rank {rank} done", flush=True)
+    return 0
+
+
+def _torch_worker(out: pathlib.Path) -> int:
+    """The PyTorch script's plain trainings under torch.distributed (gloo)."""
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo")
+    example = _load("torch_version")
+    for name, flags in RUNS:
+        if name.endswith(("_plain", "_local")):
+            args = _args(example, *flags, "--init", str(out / f"init_{name.split('_')[0]}.npz"),
+                         "--save", str(out / f"torch_{name}.pt"))
+            example.train(args, dist.get_rank(), dist.get_world_size())
+    dist.barrier()
+    dist.destroy_process_group()
+    return 0
+
+
+def _hang_worker() -> int:
+    """Joins the run and all-reduces forever (the launcher must stop it)."""
+    import fnnet.torch as torch
+    import fnnet.torch.distributed as dist
+
+    dist.init_process_group("gloo")
+    t = torch.ones(4)
+    dist.all_reduce(t)
+    print(f"ready {dist.get_rank()} pid {os.getpid()}", flush=True)
+    while True:
+        dist.all_reduce(t)
+        time.sleep(0.01)
+
+
+def _launch(*args: str, launcher: str = "fnnet.torch.distributed.run",
+            extra: tuple[str, ...] = ("--cpu-devices-per-process", "2"), **kw):
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    return subprocess.run(
+        [sys.executable, "-m", launcher, "--nproc-per-node", str(WORLD), *extra, __file__,
+         *args], capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=ROOT, **kw)
+
+
+@pytest.fixture(scope="module")
+def launched(tmp_path_factory):
+    """The worker's launch: its folder and the launcher's output."""
+    out = tmp_path_factory.mktemp("ddp")
+    example = _load("fnnet_torch_version")
+    for model in ("mlp", "bn"):  # initial weights shared with the PyTorch run
+        import fnnet.torch as torch
+
+        torch.manual_seed(1)
+        net = example.MLP() if model == "mlp" else example.BNNet()
+        np.savez(out / f"init_{model}.npz",
+                 **{k: v.detach().numpy() for k, v in net.state_dict().items()})
+    result = _launch("run", str(out))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return out, result.stdout
+
+
+def _state(path: pathlib.Path) -> dict[str, np.ndarray]:
+    import fnnet.torch as torch
+
+    return {k: np.asarray(v) for k, v in torch.load(str(path)).items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, flags", [("mlp", ()), ("bn", ("--model", "bn"))])
+def test_two_processes_train_like_one_process_with_the_global_batch(launched, name, flags):
+    out, stdout = launched
+    for rank in range(WORLD):
+        assert f"[rank{rank}]: rank {rank} of {WORLD}, 2 local devices" in stdout
+        assert f"[rank{rank}]: rank {rank} done" in stdout  # every process ran to the end
+    saved = out / f"{name}.safetensors"
+    assert f"[rank0]: saved {saved}" in stdout
+    assert "[rank1]: saved" not in stdout  # rank 0 alone writes the checkpoint
+
+    example = _load("fnnet_torch_version")
+    args = example.parse_args(["--steps", str(STEPS), "--batch-size", str(2 * BATCH), *flags])
+    reference, steps = example.train(args)  # one process, the same global batches
+    assert steps == STEPS
+    got = _state(saved)
+    expected = {k: np.asarray(v.detach().numpy()) for k, v in reference.state_dict().items()}
+    assert sorted(got) == sorted(expected)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-5, err_msg=key)
+    if name == "bn":  # SyncBatchNorm's running statistics are the global batch's
+        assert not np.allclose(got["bn1.running_mean"], 0)
+
+
+@pytest.mark.slow
+def test_collectives_agree_with_numpy(launched):
+    out, _ = launched
+    inputs = np.stack([_inputs(r) for r in range(WORLD)])
+    expected = {
+        "all_reduce_SUM": inputs.sum(0), "all_reduce_AVG": inputs.mean(0),
+        "all_reduce_MAX": inputs.max(0), "all_reduce_MIN": inputs.min(0),
+        "all_reduce_PRODUCT": inputs.prod(0), "broadcast_1": inputs[1],
+        "all_gather": inputs,
+    }
+    for rank in range(WORLD):
+        with np.load(out / f"collectives_{rank}.npz") as got:
+            for key, value in expected.items():
+                np.testing.assert_allclose(got[key], value, rtol=1e-6, err_msg=key)
+            # rank r receives the sum over processes of their input_list[r] = x * (r + 1)
+            np.testing.assert_allclose(got["reduce_scatter"], inputs.sum(0) * (rank + 1),
+                                       rtol=1e-6)
+            np.testing.assert_allclose(got["reduce_scatter_tensor_MAX"],
+                                       inputs.max(0)[rank:rank + 1], rtol=1e-6)
+            # no_sync: the mean over processes of the sum of both micro-batches' gradients
+            w, b = got["no_sync_weight"], got["no_sync_bias"]
+            grads = []
+            for x in inputs:
+                y1 = x @ w.T + b
+                first = 2 * y1.T @ x / y1.size  # d mean(y^2) / dW
+                second = np.ones((2, 2)).T @ x[::-1]  # d sum(y) / dW
+                grads.append(first + second)
+            np.testing.assert_allclose(got["no_sync_weight_grad"], np.mean(grads, 0),
+                                       rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_pytorch_ddp_runs_the_same_script_to_the_same_parameters(launched, torch):
+    out, _ = launched
+    result = _launch("torch", str(out), launcher="torch.distributed.run", extra=())
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    for name in ("mlp_plain", "bn_local"):
+        expected = {k: v.numpy() for k, v in torch.load(out / f"torch_{name}.pt").items()}
+        got = _state(out / f"{name}.safetensors")
+        assert sorted(got) == sorted(expected)
+        for key in expected:
+            np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-4,
+                                       err_msg=f"{name} {key}")
+
+
+@pytest.mark.slow
+def test_a_killed_process_stops_the_run_and_is_named():
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "fnnet.torch.distributed.run", "--nproc-per-node", "2",
+         "--cpu-devices-per-process", "1", __file__, "hang"], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT, start_new_session=True)
+    try:
+        pids = {}
+        deadline = time.monotonic() + TIMEOUT
+        while len(pids) < 2 and time.monotonic() < deadline:
+            line = launcher.stdout.readline()
+            if not line:
+                break
+            if "]: ready " in line:
+                words = line.split()
+                pids[int(words[2])] = int(words[4])
+        assert sorted(pids) == [0, 1], f"the workers did not start: {launcher.stderr.read()}"
+        os.kill(pids[1], signal.SIGKILL)
+        killed = time.monotonic()
+        _, err = launcher.communicate(timeout=30)
+        assert time.monotonic() - killed < 30
+        assert launcher.returncode == 1
+        assert "rank 1 failed (killed by signal SIGKILL); stopped rank(s) 0" in err, err
+        with pytest.raises(ProcessLookupError):
+            os.kill(pids[0], 0)  # rank 0 is gone too
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+            launcher.wait()
+
+
+if __name__ == "__main__":
+    mode, *rest = sys.argv[1:] or ["?"]
+    if mode == "run":
+        sys.exit(_worker(pathlib.Path(rest[0])))
+    if mode == "torch":
+        sys.exit(_torch_worker(pathlib.Path(rest[0])))
+    if mode == "hang":
+        sys.exit(_hang_worker())
+    sys.exit(f"usage: {sys.argv[0]} run OUT | torch OUT | hang")
