@@ -49,12 +49,11 @@ class ProgressBar:
         self.initial = initial
         self.bar = None
         self.compiled = False
-        self.epoch = 0
+        self.epoch = -1  # the epoch the bar's description names
         self.last = 0.0
 
     def start(self, epoch: int) -> None:
         """Shows the bar (``compiling`` until the first step has run)."""
-        self.epoch = epoch
         if self.enabled and self.bar is None:
             self.bar = self._new(self.initial, "compiling")
         self.last = time.perf_counter()
@@ -75,18 +74,18 @@ class ProgressBar:
         if not self.enabled:
             return
         desc = f"epoch {epoch + 1}/{self.epochs}"
-        if not self.compiled:
-            # A fresh bar from here: its rate and ETA leave the compilation out.
+        fresh = not self.compiled
+        if fresh:
+            # A new bar from here: its rate and ETA leave the compilation out.
             self.compiled = True
             self.bar.close()
             self.bar = self._new(done, desc)
-            return
-        if epoch != self.epoch:
-            self.epoch = epoch
+        elif epoch != self.epoch:
             self.bar.set_description_str(desc, refresh=False)
+        self.epoch = epoch
         if seen:
             self.bar.set_postfix({name: f"{value / seen:.4f}" for name, value in sums.items()},
-                                 refresh=False)
+                                 refresh=fresh)
         self.bar.update(done - self.bar.n)
 
     def end_epoch(self, epoch: int, record: Mapping[str, float]) -> None:
