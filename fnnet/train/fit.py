@@ -299,6 +299,11 @@ def fit(
     _check_model(model, optimizer)
     if state is not None:
         _check_state(state)
+        from fnnet.nn.tree_check import check_optimizer_trees
+
+        # A state made with another optimizer or model fails here, naming the entry.
+        check_optimizer_trees(optimizer.init, state.params, state.opt_state, state.params,
+                              {}, what="fit")
     if not isinstance(resume, bool):
         raise TypeError(f"resume must be a bool, got {resume!r}")
     if resume and checkpoint_dir is None:
@@ -480,6 +485,7 @@ def _drain(pending: list, sums: dict[str, float], on_nonfinite: str, model: Modu
     fetched = jax.device_get([m for _, m, _ in pending])
     steps = 0
     for (first, _, k), metrics in zip(pending, fetched, strict=True):
+        _raise_for_bad_labels(first, metrics)
         finite = np.atleast_1d(metrics["finite"])
         if on_nonfinite == "raise" and not finite.all():
             index = int(np.argmin(finite))
@@ -493,7 +499,7 @@ def _drain(pending: list, sums: dict[str, float], on_nonfinite: str, model: Modu
                 parameter)
         per_step: list[dict[str, float]] = [{} for _ in range(k)]
         for name, value in metrics.items():
-            if name not in ("count", "finite", "grad_finite"):
+            if name not in ("count", "finite", "grad_finite", "bad_labels", "bad_label"):
                 sums[name] = sums.get(name, 0.0) + float(np.sum(value))
                 if fetched_steps is not None and np.ndim(value) == (k > 1):
                     for i, v in enumerate(np.atleast_1d(value).tolist()):
@@ -503,6 +509,19 @@ def _drain(pending: list, sums: dict[str, float], on_nonfinite: str, model: Modu
         steps += k
     pending.clear()
     return steps
+
+
+def _raise_for_bad_labels(first: int, metrics: dict[str, Any]) -> None:
+    """Raises for a batch whose class labels the step found out of range (which would
+    otherwise surface as a non-finite loss); ``first`` is the batch's step."""
+    counts = np.atleast_1d(metrics.get("bad_labels", 0))
+    if counts.any():
+        index = int(np.argmax(counts > 0))
+        label = int(np.atleast_1d(metrics["bad_label"])[index])
+        raise ValueError(
+            f"train_data: the batch of step {first + index} holds {int(counts[index])} "
+            f"class label(s) outside [0, number of classes), e.g. {label}, which give no "
+            "meaningful loss. Check the labels the data yields.")
 
 
 def _bad_gradients(model: Module, params: Any, grad_finite: np.ndarray) -> tuple[str | None, str]:

@@ -17,6 +17,7 @@ import optax
 
 from fnnet.nn.functional.dropout import sharded_batch
 from fnnet.nn.module import Module
+from fnnet.nn.tree_check import check_optimizer_trees
 from fnnet.optim.clip import clip_by_total_norm
 from fnnet.train.state import TrainState
 from fnnet.typing import Array
@@ -54,6 +55,42 @@ def batch_metrics(loss: Array, outputs: Array, labels: Array) -> Metrics:
         correct = jnp.argmax(outputs, axis=-1) == labels
         metrics["accuracy"] = jnp.mean(correct.astype(jnp.float32))
     return metrics
+
+
+#: A label PyTorch's ``cross_entropy`` skips by default; never counted as out of range.
+IGNORE_INDEX = -100
+
+
+def label_metrics(outputs: Array, labels: Array, axis_name: str | None = None) -> Metrics:
+    """How many class labels lie outside ``[0, C)``, and one of them, for ``fit`` to name.
+
+    Inside ``jit`` a bad label cannot raise; it would only make the loss NaN. This
+    counts them instead (one comparison and one sum over the batch's labels), so that
+    the host can report the real cause. Labels equal to -100 (``ignore_index``) are
+    allowed.
+
+    Args:
+        outputs: ``[N, C]`` class scores.
+        labels: ``[N]`` integer class labels; anything else (regression targets,
+            probabilities) gives no metrics.
+        axis_name: the mapped axis under ``pmap``/``shard_map``: the count is summed
+            over it and the largest offending label taken.
+
+    Returns:
+        ``{"bad_labels": int32 count, "bad_label": an out-of-range label (meaningful
+        when the count is positive)}``, or ``{}``.
+    """
+    if not (jnp.issubdtype(labels.dtype, jnp.integer) and outputs.ndim == labels.ndim + 1):
+        return {}
+    flat = labels.reshape(-1)
+    bad = ((flat < 0) | (flat >= outputs.shape[-1])) & (flat != IGNORE_INDEX)
+    count = jnp.sum(bad, dtype=jnp.int32)
+    value = flat[jnp.argmax(bad)] if flat.size else jnp.zeros((), flat.dtype)
+    if axis_name is not None:
+        value = jax.lax.pmax(jnp.where(count > 0, value, jnp.iinfo(value.dtype).min),
+                             axis_name)
+        count = jax.lax.psum(count, axis_name)
+    return {"bad_labels": count, "bad_label": value}
 
 
 def _leaf_finite(tree: Any) -> Array:
@@ -95,7 +132,9 @@ def make_train_step(
             unchanged (but for ``step``) when the loss or a gradient is not finite.
             Either way ``metrics["finite"]`` says whether the step was finite, and
             ``metrics["grad_finite"]`` (``[L]`` bools, one per parameter in
-            ``jax.tree.leaves`` order) which gradients were.
+            ``jax.tree.leaves`` order) which gradients were. For integer class labels,
+            ``metrics["bad_labels"]`` counts those outside ``[0, C)`` and
+            ``metrics["bad_label"]`` holds one (see :func:`label_metrics`).
         axis_name: inside ``pmap``/``shard_map``, the mapped axis the batch is split
             over (data parallelism; see :mod:`fnnet.parallel`): gradients, metrics and
             floating-point layer state are averaged over it (``count`` is summed), and
@@ -126,6 +165,7 @@ def make_train_step(
         return loss_fn(outputs, y), (outputs, new_layer_state)
 
     grad_fn = jax.value_and_grad(loss_with_aux, has_aux=True)
+    tree_cache: dict = {}
 
     def one_step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
         x, y = batch
@@ -139,8 +179,13 @@ def make_train_step(
             grads = mean_gradients(grads, loss, axis_name)
             metrics = mean_metrics(metrics, axis_name)
             layer_state = sync_layer_state(layer_state, axis_name, loss)
+        metrics.update(label_metrics(outputs, y, axis_name))
         # Clipped after averaging over devices, as PyTorch DDP users clip.
         clipped = grads if clipper is None else clipper.update(grads, optax.EmptyState())[0]
+        # Names a state made for other parameters before optax fails on it (at trace
+        # time under jit: the cache holds the expected layout).
+        check_optimizer_trees(optimizer.init, clipped, state.opt_state, state.params,
+                              tree_cache, what="train_step")
         updates, opt_state = optimizer.update(clipped, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         grad_finite = _leaf_finite(grads)
