@@ -596,12 +596,21 @@ def build_parser() -> argparse.ArgumentParser:
     from fnnet.compare.cli import add_parser as add_compare
 
     add_compare(commands).formatter_class = _HelpFormatter
+    # parsed by fnnet.torch.distributed.run itself (see main): listed here for --help
+    commands.add_parser("torchrun", add_help=False,
+                        help="start N processes of a training script as one distributed "
+                             "run (torchrun's flags; see fnnet torchrun --help)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit status (0, 1 for a failed training run,
     2 for bad flags, data or files)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["torchrun"]:  # the script's own flags follow: no parsing here
+        from fnnet.torch.distributed.run import main as torchrun
+
+        return torchrun(argv[1:], prog="fnnet torchrun")
     args = build_parser().parse_args(argv)
     prog = f"fnnet {args.command}"
     try:
