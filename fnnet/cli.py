@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import pathlib
 import re
 import sys
@@ -85,11 +86,13 @@ _non_negative_float = _number(float, 0.0)
 # Python argument names that library errors use, and the flags a CLI user typed.
 _FLAG_FOR = [
     (r"\bresume=True\b", "--resume"),
-    (r"\bpass directory=\.\.\.", "pass --data-dir"),
+    (r"\bpass (directory=\.\.\.|data_dir=)", "pass --data-dir"),
     (r"\bon_nonfinite='(\w+)'", r"--on-nonfinite \1"),
     (r"\bevery_n_steps\b", "--checkpoint-every"),
-    (r"\b(checkpoint_dir|on_nonfinite|batch_size|steps_per_call|data_dir|weight_decay)\b",
-     lambda m: "--" + m.group(1).replace("_", "-")),
+    # Bare names only: a keyword in quoted code (builder(data_dir=DIR)) or a command
+    # line's own flag (--data_dir=DIR) stays as the user must type it there.
+    (r"(?<![-\w])(checkpoint_dir|on_nonfinite|batch_size|steps_per_call|data_dir|"
+     r"weight_decay)\b(?!=)", lambda m: "--" + m.group(1).replace("_", "-")),
     (r"\b(epochs|devices|seed|lr|momentum)=", r"--\1 "),
 ]
 
@@ -213,8 +216,10 @@ def _check_data_dir(args: argparse.Namespace, command: str) -> None:
     if args.dataset == "digits":
         _warn(command, "--data-dir is ignored with --dataset digits (bundled with "
                        "scikit-learn)")
-    elif not pathlib.Path(args.data_dir).is_dir():
+    elif not pathlib.Path(args.data_dir).exists():
         raise UsageError(f"--data-dir {args.data_dir}: no such folder")
+    elif not pathlib.Path(args.data_dir).is_dir():
+        raise UsageError(f"--data-dir {args.data_dir}: not a folder")
 
 
 def _load(dataset: str, data_dir: str | None, command: str):
@@ -365,7 +370,13 @@ def _check_train_flags(args: argparse.Namespace) -> None:
     if args.checkpoint_every is not None and args.checkpoint_dir is None:
         raise UsageError("--checkpoint-every needs --checkpoint-dir, the folder to save in")
     if args.save is not None:
-        _check_weights_path("--save", args.save, must_exist=False)
+        # Checked before training, so that a run is never lost for want of a place.
+        save = _check_weights_path("--save", args.save, must_exist=False)
+        if save.is_dir():
+            raise UsageError(f"--save {args.save}: a folder, expected a file path")
+        folder = next((f for f in save.absolute().parents if f.exists()), None)
+        if folder is not None and not (folder.is_dir() and os.access(folder, os.W_OK)):
+            raise UsageError(f"--save {args.save}: cannot write in {folder}")
     _check_data_dir(args, "train")
 
 

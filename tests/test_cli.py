@@ -146,11 +146,31 @@ def test_errors_name_flags_not_python_arguments():
             "the checkpoint in 'runs' is in epoch 3, beyond --epochs 2",
         "loss nan. Pass on_nonfinite='skip' to drop such steps.":
             "loss nan. Pass --on-nonfinite skip to drop such steps.",
-        "a batch_size of 0\n  (steps_per_call=2)": "a --batch-size of 0 (--steps-per-call=2)",
+        "a batch_size of 0\n  (steps_per_call must divide it)":
+            "a --batch-size of 0 (--steps-per-call must divide it)",
         "pass directory=..., or set FNNET_MNIST_DIR": "pass --data-dir, or set FNNET_MNIST_DIR",
+        # Code to type elsewhere keeps its own spelling.
+        "run\n    tfds build x --data_dir=DIR (or tfds.builder('x', data_dir=DIR)), or pass "
+        "data_dir= (or set TFDS_DATA_DIR)":
+            "run tfds build x --data_dir=DIR (or tfds.builder('x', data_dir=DIR)), or pass "
+            "--data-dir (or set TFDS_DATA_DIR)",
     }
     for message, expected in cases.items():
         assert cli.user_words(ValueError(message)) == expected
+
+
+def test_paths_are_checked_before_training(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    for argv, message in (
+            (["--data-dir", str(tmp_path / "file")], f"--data-dir {tmp_path / 'file'}: not a "
+                                                     "folder"),
+            (["--save", str(tmp_path / "file" / "w.safetensors")],
+             f"--save {tmp_path / 'file' / 'w.safetensors'}: cannot write in "
+             f"{tmp_path / 'file'}"),
+            (["--save", str(tmp_path)], f"--save {tmp_path}: expected a file ending in "
+                                        ".safetensors")):
+        code, out, err = run(["train", "--dataset", "mnist", *argv], capsys)
+        assert (code, out, err) == (2, "", [f"fnnet train: error: {message}"])
 
 
 def test_console_script_exit_status(tmp_path):
