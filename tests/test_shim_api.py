@@ -44,8 +44,8 @@ def test_surface_as_modules_and_attributes():
 
 @pytest.mark.parametrize("module, name, hint", [
     (ft, "fft", "jax.numpy.fft"),
-    (ft.nn, "LSTM", "fnnet.nn"),
-    (ft.nn.functional, "gelu", "fnnet.nn.functional"),
+    (ft.nn, "Transformer", "fnnet.nn"),
+    (ft.nn.functional, "ctc_loss", "fnnet.nn.functional"),
     (ft.optim, "LBFGS", "optax"),
 ])
 def test_unsupported_names_raise_not_implemented(module, name, hint):
@@ -54,7 +54,7 @@ def test_unsupported_names_raise_not_implemented(module, name, hint):
 
 
 @pytest.mark.parametrize("module, name", [
-    (ft, "fft"), (ft.nn, "LSTM"), (ft.nn.functional, "gelu"), (ft.optim, "LBFGS"),
+    (ft, "fft"), (ft.nn, "Transformer"), (ft.nn.functional, "ctc_loss"), (ft.optim, "LBFGS"),
     (ft.nn.parallel, "DistributedDataParallel"),
 ])
 def test_unsupported_names_are_also_attribute_errors(module, name):
@@ -870,3 +870,60 @@ def test_dataloader_default_collate_of_a_custom_dataset(torch):
     np.testing.assert_array_equal(xb.numpy(), [[0.0], [1.0], [2.0]])
     np.testing.assert_array_equal(yb.numpy(), [0, 1, 4])
     assert tuple(xb.shape) == (3, 1)
+
+
+# -- keyword spellings PyTorch accepts besides its own ---------------------------------
+
+SPELLINGS = {
+    "sum(axis, keepdims)": lambda t, x: x.sum(axis=1, keepdims=True),
+    "torch.sum(axis)": lambda t, x: t.sum(x, axis=0),
+    "mean(axis, keepdims)": lambda t, x: x.mean(axis=0, keepdims=True),
+    "torch.mean(axis)": lambda t, x: t.mean(x, axis=1),
+    "max(axis).values": lambda t, x: x.max(axis=1, keepdims=True).values,
+    "min(axis).indices": lambda t, x: t.min(x, axis=0).indices,
+    "argmax(axis, keepdims)": lambda t, x: x.argmax(axis=1, keepdims=True),
+    "argmin(axis)": lambda t, x: t.argmin(x, axis=0),
+    "std(axis, keepdims)": lambda t, x: x.std(axis=0, keepdims=True),
+    "var(axis)": lambda t, x: x.var(axis=1),
+    "prod(axis, keepdims)": lambda t, x: x.prod(axis=0, keepdims=True),
+    "all(axis, keepdims)": lambda t, x: (x > 0).all(axis=1, keepdims=True),
+    "any(dim, keepdim)": lambda t, x: (x > 0).any(dim=0, keepdim=True),
+    "softmax(axis)": lambda t, x: x.softmax(axis=1),
+    "torch.log_softmax(axis)": lambda t, x: t.log_softmax(x, axis=0),
+    "softmax(dim, dtype)": lambda t, x: x.softmax(1, dtype=t.float32),
+    "prod(dtype)": lambda t, x: x.prod(dtype=t.float32),
+    "norm(dim, keepdim, dtype)": lambda t, x: x.norm(dim=1, keepdim=True, dtype=t.float32),
+    "squeeze(axis)": lambda t, x: x[:1].squeeze(axis=0),
+    "unsqueeze(axis)": lambda t, x: t.unsqueeze(x, axis=1),
+    "cat(axis)": lambda t, x: t.cat([x, x], axis=1),
+    "stack(axis)": lambda t, x: t.stack([x, x], axis=1),
+    "zeros(size)": lambda t, x: t.zeros(size=(2, 3)),
+    "ones(size=list, dtype)": lambda t, x: t.ones(size=[2], dtype=t.int32),
+    "empty(size).shape": lambda t, x: t.empty(size=(2, 1)) * 0,
+    "full(size, fill_value)": lambda t, x: t.full(size=(2,), fill_value=1.5),
+    "randn(size).shape": lambda t, x: t.randn(size=(3, 2)) * 0,
+    "rand(size, dtype).shape": lambda t, x: t.rand(size=(4,), dtype=t.float32) * 0,
+}
+
+
+@pytest.mark.parametrize("spelling", list(SPELLINGS))
+def test_keyword_spellings_pytorch_accepts(torch, spelling):
+    data = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], np.float32)
+    expected = SPELLINGS[spelling](torch, torch.tensor(data))
+    got = SPELLINGS[spelling](ft, ft.tensor(data))
+    assert tuple(got.shape) == tuple(expected.shape)
+    # int64 is int32 without jax's x64 mode
+    assert str(got.dtype) == str(expected.dtype).replace("int64", "int32")
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: ft.ones(2, 3).sum(dim=0, axis=1), r"sum\(\) received both dim= and its alias"),
+    (lambda: ft.ones(2).mean(keepdim=True, keepdims=True), "both keepdim= and its alias"),
+    (lambda: ft.cat([ft.ones(2)], dim=0, axis=0), r"cat\(\) received both dim="),
+    (lambda: ft.zeros(2, size=(2,)), r"zeros\(\) received the shape both positionally"),
+    (lambda: ft.randn(), r"randn\(\) missing its shape"),
+])
+def test_keyword_spellings_given_twice_are_refused(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()

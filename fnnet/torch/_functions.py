@@ -68,27 +68,40 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _wrap_value(array.astype(_graph.canonical_dtype(array.dtype)))  # a copy
 
 
+def _size(name: str, shape: tuple, size: Any) -> tuple:
+    """The shape given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=``."""
+    if size is None:
+        if not shape:
+            raise TypeError(f"{name}() missing its shape: pass it as {name}(2, 3), "
+                            f"{name}((2, 3)) or {name}(size=(2, 3))")
+        return shape
+    if shape:
+        raise TypeError(f"{name}() received the shape both positionally {shape} and as "
+                        f"size={size!r}; pass one")
+    return (size,)
+
+
 def _creation(fill: Any, size: tuple, dtype: Any, requires_grad: bool) -> Tensor:
     shape = _shape_args(size)
     return _new(fill(shape, _float_dtype(dtype)), requires_grad)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None,
+def zeros(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.zeros``."""
-    return _creation(jnp.zeros, size, dtype, requires_grad)
+    return _creation(jnp.zeros, _size("zeros", shape, size), dtype, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None,
+def ones(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.ones``."""
-    return _creation(jnp.ones, size, dtype, requires_grad)
+    return _creation(jnp.ones, _size("ones", shape, size), dtype, requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None,
+def empty(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.empty`` (zero-filled here)."""
-    return _creation(jnp.zeros, size, dtype, requires_grad)
+    return _creation(jnp.zeros, _size("empty", shape, size), dtype, requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
@@ -112,18 +125,20 @@ def full_like(x: Tensor, fill_value: Any, dtype: Any = None, **kwargs: Any) -> T
     return full(tuple(x.shape), fill_value, dtype=dtype or x.dtype, **kwargs)
 
 
-def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = None,
+          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the global key. PyTorch: ``torch.randn``."""
+    shape = _size("randn", shape, size)
     key = _random.state.split()
-    return _creation(lambda s, d: jax.random.normal(key, s, d), size, dtype, requires_grad)
+    return _creation(lambda s, d: jax.random.normal(key, s, d), shape, dtype, requires_grad)
 
 
-def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = None,
+         device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform ``[0, 1)`` samples from the global key. PyTorch: ``torch.rand``."""
+    shape = _size("rand", shape, size)
     key = _random.state.split()
-    return _creation(lambda s, d: jax.random.uniform(key, s, d), size, dtype, requires_grad)
+    return _creation(lambda s, d: jax.random.uniform(key, s, d), shape, dtype, requires_grad)
 
 
 def randint(low: int, high: int | None = None, size: Any = None, *, generator: Any = None,
@@ -190,8 +205,17 @@ def _where(cond, x, y):
     return jnp.where(cond, x, y)
 
 
-def cat(tensors: Any, dim: int = 0) -> Tensor:
-    """PyTorch equivalent: ``torch.cat``."""
+def _axis(name: str, dim: Any, axis: Any) -> Any:
+    if axis is None:
+        return dim
+    if dim is not None:
+        raise TypeError(f"{name}() received both dim= and its alias axis=; pass one")
+    return axis
+
+
+def cat(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """PyTorch equivalent: ``torch.cat`` (``axis=`` is ``dim=``, default 0)."""
+    dim = _axis("cat", dim, axis) or 0
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -201,8 +225,9 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
 concat = cat
 
 
-def stack(tensors: Any, dim: int = 0) -> Tensor:
-    """PyTorch equivalent: ``torch.stack``."""
+def stack(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """PyTorch equivalent: ``torch.stack`` (``axis=`` is ``dim=``, default 0)."""
+    dim = _axis("stack", dim, axis) or 0
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -231,12 +256,16 @@ def tanh(x: Tensor) -> Tensor:
     return x.tanh()
 
 
-def softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    return (x if dtype is None else x.to(dtype)).softmax(dim)
+def softmax(x: Tensor, dim: int | None = None, dtype: Any = None, *,
+            axis: int | None = None) -> Tensor:
+    """PyTorch equivalent: ``torch.softmax`` (``axis=`` is ``dim=``)."""
+    return x.softmax(_axis("softmax", dim, axis), dtype=dtype)
 
 
-def log_softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    return (x if dtype is None else x.to(dtype)).log_softmax(dim)
+def log_softmax(x: Tensor, dim: int | None = None, dtype: Any = None, *,
+                axis: int | None = None) -> Tensor:
+    """PyTorch equivalent: ``torch.log_softmax`` (``axis=`` is ``dim=``)."""
+    return x.log_softmax(_axis("log_softmax", dim, axis), dtype=dtype)
 
 
 def _method(name: str):

@@ -15,6 +15,7 @@ parameter, so they see in-place updates and optimizer steps. Views with another 
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import weakref
 from collections import namedtuple
@@ -332,6 +333,33 @@ def _dims(dim: Any) -> Any:
     return dim
 
 
+def _numpy_names(method: Any) -> Any:
+    """Lets ``method`` take numpy's ``axis=`` and ``keepdims=`` for ``dim=`` and
+    ``keepdim=``, as PyTorch's reductions and shape ops do."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            for alias, own in (("axis", "dim"), ("keepdims", "keepdim")):
+                if alias in kwargs:
+                    if own in kwargs:
+                        raise TypeError(f"{name}() received both {own}= and its alias "
+                                        f"{alias}=; pass one")
+                    kwargs[own] = kwargs.pop(alias)
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _all(x, dim, keepdim):
+    return jnp.all(x, axis=dim, keepdims=keepdim)
+
+
+def _any(x, dim, keepdim):
+    return jnp.any(x, axis=dim, keepdims=keepdim)
+
+
 class Tensor:
     """A lazy n-dimensional array with PyTorch's API. PyTorch: ``torch.Tensor``."""
 
@@ -610,9 +638,11 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return _op(_flatten, (start_dim, end_dim), self, who="flatten")
 
+    @_numpy_names
     def squeeze(self, dim: int | None = None) -> Tensor:
         return _op(_squeeze, (dim,), self, who="squeeze")
 
+    @_numpy_names
     def unsqueeze(self, dim: int) -> Tensor:
         return _op(_unsqueeze, (dim,), self, who="unsqueeze")
 
@@ -846,11 +876,15 @@ class Tensor:
     def tanh(self):
         return _op(fnf.tanh, (), self)
 
-    def softmax(self, dim):
-        return _op(_softmax, (dim,), self, who="softmax")
+    @_numpy_names
+    def softmax(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return _op(_softmax, (dim,), x, who="softmax")
 
-    def log_softmax(self, dim):
-        return _op(_log_softmax, (dim,), self, who="log_softmax")
+    @_numpy_names
+    def log_softmax(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return _op(_log_softmax, (dim,), x, who="log_softmax")
 
     def clamp(self, min=None, max=None):  # noqa: A002
         return _op(_clamp, (min, max), self)
@@ -860,16 +894,19 @@ class Tensor:
     def masked_fill(self, mask, value):
         return _op(_masked_fill, (builtins.float(value),), self, mask)
 
+    @_numpy_names
     def sum(self, dim=None, keepdim=False, dtype=None):
         np_dtype = None if dtype is None else _dtypes.to_np(dtype)
         if np_dtype is None and self._cell.aval[1].kind in "bi":
             np_dtype = _graph.canonical_dtype(np.int64)
         return _op(_sum, (_dims(dim), keepdim, np_dtype), self, who="sum")
 
+    @_numpy_names
     def mean(self, dim=None, keepdim=False, dtype=None):
         x = self if dtype is None else self.to(dtype)
         return _op(_mean, (_dims(dim), keepdim), x, who="mean")
 
+    @_numpy_names
     def max(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
             return _op(jnp.maximum, (), self, dim)
@@ -878,6 +915,7 @@ class Tensor:
         values, indices = _op_multi(_max_dim, (dim, keepdim), self, who="max")
         return values_indices(values, indices)
 
+    @_numpy_names
     def min(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
             return _op(jnp.minimum, (), self, dim)
@@ -886,31 +924,40 @@ class Tensor:
         values, indices = _op_multi(_min_dim, (dim, keepdim), self, who="min")
         return values_indices(values, indices)
 
+    @_numpy_names
     def argmax(self, dim=None, keepdim=False):
         return _op(_argmax, (dim, keepdim), self, who="argmax")
 
+    @_numpy_names
     def argmin(self, dim=None, keepdim=False):
         return _op(_argmin, (dim, keepdim), self, who="argmin")
 
+    @_numpy_names
     def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
         correction = (1 if unbiased else 0) if correction is None else correction
         return _op(_var, (_dims(dim), correction, keepdim), self, who="var")
 
+    @_numpy_names
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
         correction = (1 if unbiased else 0) if correction is None else correction
         return _op(_std, (_dims(dim), correction, keepdim), self, who="std")
 
-    def prod(self, dim=None, keepdim=False):
-        return _op(_prod, (dim, keepdim), self, who="prod")
+    @_numpy_names
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return _op(_prod, (dim, keepdim), x, who="prod")
 
-    def norm(self, p=2, dim=None, keepdim=False):
-        return _op(_norm, (p, _dims(dim), keepdim), self, who="norm")
+    def norm(self, p=2, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return _op(_norm, (p, _dims(dim), keepdim), x, who="norm")
 
-    def all(self, dim=None):
-        return _op(jnp.all, (dim,), self)
+    @_numpy_names
+    def all(self, dim=None, keepdim=False):
+        return _op(_all, (_dims(dim), keepdim), self, who="all")
 
-    def any(self, dim=None):
-        return _op(jnp.any, (dim,), self)
+    @_numpy_names
+    def any(self, dim=None, keepdim=False):
+        return _op(_any, (_dims(dim), keepdim), self, who="any")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
