@@ -28,8 +28,6 @@ OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
 ON_NONFINITE = ("raise", "skip")
 WEIGHTS_SUFFIX = ".safetensors"
-# The run a weights file came from, in its safetensors metadata (all values strings).
-METADATA_KEYS = ("fnnet.model", "fnnet.dataset", "fnnet.image_shape", "fnnet.num_classes")
 
 
 class UsageError(ValueError):
