@@ -145,35 +145,47 @@ float = _dtypes.float32  # noqa: A001 - PyTorch's name
 int = _dtypes.int32  # noqa: A001
 bool = _dtypes.bool_  # noqa: A001
 
-from fnnet.torch import distributed, nn, optim, utils  # noqa: E402
+from fnnet.torch import (  # noqa: E402
+    autograd,  # noqa: E402
+    distributed,
+    nn,
+    optim,
+    utils,
+)
+from fnnet.torch._defaults import get_default_dtype, set_default_dtype  # noqa: E402
+from fnnet.torch._typed import (  # noqa: E402
+    BFloat16Tensor,
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    empty_like,
+    rand_like,
+    randint_like,
+    randn_like,
+    with_out,
+)
+from fnnet.torch.device import (  # noqa: E402
+    accelerator,
+    backends,
+    cuda,
+    device,
+    get_default_device,
+    set_default_device,
+)
 
-FloatTensor = Tensor
-LongTensor = Tensor
-
-
-class cuda:  # noqa: N801 - PyTorch's name
-    """``torch.cuda``: fnnet.torch leaves placement to jax, so CUDA calls are no-ops."""
-
-    @staticmethod
-    def is_available() -> bool:
-        return False
-
-    @staticmethod
-    def manual_seed(seed: int) -> None:
-        del seed
-
-    @staticmethod
-    def manual_seed_all(seed: int) -> None:
-        del seed
-
-    @staticmethod
-    def device_count() -> int:
-        return 0
-
-
-def device(spec: Any = "cpu", index: Any = None) -> str:
-    """PyTorch equivalent: ``torch.device`` (placement is jax's; kept as a string)."""
-    return str(spec)
+# PyTorch's out= on the functions whose result is a fresh tensor
+for _name in ("abs", "add", "sub", "mul", "div", "matmul", "mm", "exp", "log", "sqrt",
+              "sin", "cos", "tanh", "sigmoid", "pow", "neg", "clamp", "maximum", "minimum",
+              "cat", "stack", "sum", "mean", "prod", "argmax", "argmin", "where", "square",
+              "max", "min"):
+    globals()[_name] = with_out(globals()[_name])
+del _name
 
 
 def set_num_threads(n: int) -> None:

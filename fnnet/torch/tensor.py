@@ -516,12 +516,9 @@ class Tensor:
     def grad_fn(self) -> Any:
         if self._kind != RG:
             return None
-        cell = self._cell
-        if cell.tape is _graph.tape:
-            node = next(n for n in reversed(_graph.tape.nodes)
-                        if n[4] <= cell.ref < n[4] + n[5])
-            return _GradFn(node[0])
-        return _GradFn(None)
+        from fnnet.torch import _grad_fn
+
+        return _grad_fn.of(self._cell)
 
     @property
     def data(self) -> Tensor:
@@ -590,7 +587,9 @@ class Tensor:
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
             return f"torch.{_TYPE_NAMES.get(self.dtype.name, 'Tensor')}"
-        return self.to(dtype)
+        from fnnet.torch._typed import dtype_of
+
+        return self.to(dtype_of(dtype))
 
     def float(self) -> Tensor:
         return self._cast(np.dtype(np.float32))
@@ -672,6 +671,13 @@ class Tensor:
         return _op(_getitem, (spec,), self, *tensors, who="index")
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        if isinstance(index, Tensor) and index._cell.aval[1] == np.bool_ and \
+                tuple(index.shape) == tuple(self.shape):
+            # x[mask] = v keeps x's shape, so it compiles (unlike reading x[mask])
+            self._inplace(_op(_masked_fill, (builtins.float(value),), self, index)
+                          if isinstance(value, (int, float)) else
+                          _op(jnp.where, (), index, _scalar_or_tensor(value), self))
+            return
         spec, tensors = _index_spec(index)
         self._inplace(_op(_setitem, (spec,), self, _scalar_or_tensor(value), *tensors,
                           who="index assignment"))
@@ -974,14 +980,6 @@ _TYPE_NAMES = {"float32": "FloatTensor", "int32": "IntTensor", "int64": "LongTen
 
 class Unsupported(NotImplementedError, AttributeError):
     """A PyTorch name fnnet.torch does not provide (also an AttributeError for hasattr)."""
-
-
-class _GradFn:
-    def __init__(self, op: Any) -> None:
-        self.name = getattr(op, "__name__", "Op").strip("_").title().replace("_", "")
-
-    def __repr__(self) -> str:
-        return f"<{self.name}Backward0>"
 
 
 def _scalar_or_tensor(value: Any) -> Any:

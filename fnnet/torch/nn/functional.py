@@ -255,6 +255,43 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                pos_weight)
 
 
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.leaky_relu``."""
+    return _op(fnf.leaky_relu, (float(negative_slope),), input)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.gelu``."""
+    return _op(fnf.gelu, (approximate,), input)
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.layer_norm``."""
+    return _op(_layer_norm, (tuple(normalized_shape), float(eps)), input, weight, bias)
+
+
+def _layer_norm(x, weight, bias, normalized_shape, eps):
+    return fnf.layer_norm(x, normalized_shape, weight, bias, eps)
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              *args: Any, **kwargs: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.embedding`` (no max_norm)."""
+    if args or any(v for v in kwargs.values()):
+        raise NotImplementedError("fnnet.torch: embedding(max_norm=..., "
+                                  "scale_grad_by_freq=..., sparse=...) is not supported")
+    return _op(fnf.embedding, (padding_idx,), input, weight)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.conv1d``."""
+    one = (lambda v: v[0] if isinstance(v, (tuple, list)) else v)
+    return _op(fnf.conv1d, (one(stride), one(padding), one(dilation), groups), input,
+               weight, bias)
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)

@@ -1,0 +1,130 @@
+"""``tensor.grad_fn``: PyTorch's view of the recorded graph.
+
+A :class:`GradFn` stands for the node that produced a tensor on the current tape; its
+``next_functions`` are, per input, the node that produced that input (``(GradFn, 0)``),
+``(AccumulateGrad, 0)`` for a leaf that requires grad, or ``(None, 0)`` for a constant,
+as PyTorch lists them. Names follow PyTorch's (``AddBackward0``, ``MmBackward0``,
+``MseLossBackward0``...); an op without a PyTorch counterpart is named after itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fnnet.torch import _graph
+from fnnet.torch._graph import RG, VAR
+
+# op or layer name -> PyTorch's backward node name
+_NAMES = {
+    "add": "AddBackward0", "subtract": "SubBackward0", "multiply": "MulBackward0",
+    "true_divide": "DivBackward0", "matmul": "MmBackward0", "negative": "NegBackward0",
+    "_pow_scalar": "PowBackward0", "power": "PowBackward1", "_rpow_scalar": "PowBackward2",
+    "exp": "ExpBackward0", "log": "LogBackward0", "sqrt": "SqrtBackward0",
+    "sin": "SinBackward0", "cos": "CosBackward0", "abs": "AbsBackward0",
+    "_sum": "SumBackward0", "_mean": "MeanBackward0", "_reshape": "ViewBackward0",
+    "_transpose": "TransposeBackward0", "_permute": "PermuteBackward0",
+    "_getitem": "IndexBackward0", "_setitem": "IndexPutBackward0",
+    "_clamp": "ClampBackward1", "_copy": "CloneBackward0", "_astype": "ToCopyBackward0",
+    "_squeeze": "SqueezeBackward0", "_unsqueeze": "UnsqueezeBackward0",
+    "_expand": "ExpandBackward0", "_flatten": "ViewBackward0", "_max": "MaxBackward1",
+    "_min": "MinBackward1", "_softmax": "SoftmaxBackward0",
+    "_log_softmax": "LogSoftmaxBackward0", "_masked_fill": "MaskedFillBackward0",
+    "relu": "ReluBackward0", "sigmoid": "SigmoidBackward0", "tanh": "TanhBackward0",
+    "linear": "AddmmBackward0", "conv2d": "ConvolutionBackward0",
+    "max_pool2d": "MaxPool2DWithIndicesBackward0", "avg_pool2d": "AvgPool2DBackward0",
+    "_mse": "MseLossBackward0", "_l1": "L1LossBackward0", "_ce": "NllLossBackward0",
+    "_nll": "NllLossBackward0", "_bce": "BinaryCrossEntropyBackward0",
+    "_bce_logits": "BinaryCrossEntropyWithLogitsBackward0",
+    "_smooth_l1": "SmoothL1LossBackward0", "_dropout": "MulBackward0",
+    "Linear": "AddmmBackward0", "Conv2d": "ConvolutionBackward0",
+    "Conv1d": "ConvolutionBackward0", "ReLU": "ReluBackward0",
+    "Sigmoid": "SigmoidBackward0", "Tanh": "TanhBackward0",
+    "BatchNorm1d": "NativeBatchNormBackward0", "BatchNorm2d": "NativeBatchNormBackward0",
+    "Dropout": "MulBackward0", "Flatten": "ViewBackward0", "MaxPool2d":
+    "MaxPool2DWithIndicesBackward0", "LogSoftmax": "LogSoftmaxBackward0",
+    "Softmax": "SoftmaxBackward0", "Embedding": "EmbeddingBackward0",
+    "LayerNorm": "NativeLayerNormBackward0", "LeakyReLU": "LeakyReluBackward0",
+    "GELU": "GeluBackward0",
+}
+
+
+def _op_name(node: tuple) -> str:
+    op, static = node[0], node[1]
+    name = getattr(op, "__name__", type(op).__name__)
+    if name in ("apply_layer", "apply_recurrent") and static:
+        name = type(static[0][0]).__name__  # the fnnet layer of the module's spec
+    return name
+
+
+class AccumulateGrad:
+    """The node that accumulates into a leaf's ``.grad``. ``variable`` is the leaf."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Any) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    next_functions: tuple = ()
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad object>"
+
+
+class GradFn:
+    """The recorded node that produced a tensor. PyTorch: ``tensor.grad_fn``."""
+
+    __slots__ = ("_tape", "_index")
+
+    def __init__(self, tape: Any, index: int) -> None:
+        self._tape, self._index = tape, index
+
+    def name(self) -> str:
+        if self._index < 0:
+            return "Backward0"  # the graph was already run and freed
+        op = _op_name(self._tape.nodes[self._index])
+        return _NAMES.get(op) or op.strip("_").title().replace("_", "") + "Backward0"
+
+    @property
+    def next_functions(self) -> tuple:
+        tp = self._tape
+        if tp is not _graph.tape or self._index < 0:
+            return ()
+        owner = tp.node_of_slot()
+        out = []
+        for r in tp.nodes[self._index][2]:
+            if r < 0:
+                continue
+            slot, kind = r >> 2, r & 3
+            if kind == RG and tp.nodes[owner[slot]][0] is not None:
+                out.append((GradFn(tp, owner[slot]), 0))
+            elif kind == VAR:
+                out.append((AccumulateGrad(tp.var_owner.get(slot)), 0))
+            else:
+                out.append((None, 0))
+        return tuple(out)
+
+    def __call__(self, *args: Any) -> Any:
+        raise NotImplementedError("fnnet.torch: calling a grad_fn directly is not "
+                                  "supported; use tensor.backward() or torch.autograd.grad")
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"  # as in a tensor's repr: grad_fn=<AddBackward0>
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, GradFn) and (self._tape, self._index) == (other._tape,
+                                                                           other._index)
+
+    def __hash__(self) -> int:
+        return hash((id(self._tape), self._index))
+
+
+def of(cell: Any) -> GradFn:
+    """The grad_fn of a differentiable tensor's cell (a nameless one once its graph is
+    gone)."""
+    tp = cell.tape
+    if tp is not _graph.tape or cell.ref < 0:
+        return GradFn(tp, -1)
+    return GradFn(tp, tp.node_of_slot()[cell.ref])

@@ -1,0 +1,135 @@
+"""PyTorch's legacy typed constructors, the ``*_like`` family and the ``out=`` argument.
+
+``torch.LongTensor([0])`` is an integer tensor (int64, or int32 without jax's x64 mode,
+as every fnnet.torch int64), ``torch.FloatTensor(2, 3)`` a float32 tensor of that shape,
+and ``isinstance(t, torch.FloatTensor)`` checks the dtype as PyTorch does.
+``torch.DoubleTensor`` is float64 only with x64 (``jax.config.update(
+"jax_enable_x64", True)`` before importing fnnet.torch); without it float64 is float32.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from fnnet.torch import _dtypes, _functions
+from fnnet.torch.tensor import Tensor, _shape_args
+
+
+class _TypedMeta(type):
+    """Calls build a tensor of the class's dtype; isinstance checks the dtype."""
+
+    dtype: _dtypes.dtype
+
+    def __call__(cls, *data: Any) -> Tensor:  # type: ignore[override]
+        if not data or all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                           for d in data) or (len(data) == 1 and isinstance(
+                               data[0], tuple) and all(isinstance(d, int) for d in data[0])):
+            return _functions.zeros(*_shape_args(data), dtype=cls.dtype)
+        if len(data) != 1:
+            raise TypeError(f"{cls.__name__}(): expected sizes (ints) or one sequence, got "
+                            f"{len(data)} arguments")
+        return _functions.tensor(data[0], dtype=cls.dtype)
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __repr__(cls) -> str:
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _typed(name: str, dtype: _dtypes.dtype) -> type:
+    return _TypedMeta(name, (), {"dtype": dtype, "__doc__":
+                                 f"PyTorch equivalent: ``torch.{name}`` ({dtype})."})
+
+
+FloatTensor = _typed("FloatTensor", _dtypes.float32)
+DoubleTensor = _typed("DoubleTensor", _dtypes.float64)
+HalfTensor = _typed("HalfTensor", _dtypes.float16)
+BFloat16Tensor = _typed("BFloat16Tensor", _dtypes.bfloat16)
+LongTensor = _typed("LongTensor", _dtypes.int64)
+IntTensor = _typed("IntTensor", _dtypes.int32)
+ShortTensor = _typed("ShortTensor", _dtypes.int16)
+CharTensor = _typed("CharTensor", _dtypes.int8)
+ByteTensor = _typed("ByteTensor", _dtypes.uint8)
+BoolTensor = _typed("BoolTensor", _dtypes.bool_)
+
+TYPED = {cls.__name__: cls for cls in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor,
+                                       LongTensor, IntTensor, ShortTensor, CharTensor,
+                                       ByteTensor, BoolTensor)}
+
+
+def dtype_of(value: Any) -> Any:
+    """A torch dtype from a typed class or its name ('torch.LongTensor'); else ``value``."""
+    if isinstance(value, _TypedMeta):
+        return value.dtype
+    if isinstance(value, str) and value.split(".")[-1] in TYPED:
+        return TYPED[value.split(".")[-1]].dtype
+    return value
+
+
+# ----------------------------------------------------------------------------------
+# The *_like family.
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.empty_like`` (zero-filled here)."""
+    return _functions.empty(*input.shape, dtype=dtype or input.dtype, **kwargs)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.rand_like``."""
+    return _functions.rand(*input.shape, dtype=dtype or input.dtype, **kwargs)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.randn_like``."""
+    return _functions.randn(*input.shape, dtype=dtype or input.dtype, **kwargs)
+
+
+def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None,
+                 **kwargs: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.randint_like``."""
+    if high is None:
+        low, high = 0, low
+    out = _functions.randint(low, high, tuple(input.shape), **kwargs)
+    return out.to(dtype or input.dtype)  # integers in the input's (even float) dtype
+
+
+# ----------------------------------------------------------------------------------
+# out=
+
+
+def with_out(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` that also takes PyTorch's ``out=``: the result is copied into ``out``
+    (same shape; its dtype is kept) and ``out`` is returned."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        if out is None:
+            return result
+        if isinstance(out, (tuple, list)) and isinstance(result, tuple):
+            for target, value in zip(out, result, strict=True):
+                _copy_out(fn.__name__, target, value)
+            return out
+        return _copy_out(fn.__name__, out, result)
+
+    return wrapper
+
+
+def _copy_out(name: str, out: Any, result: Tensor) -> Tensor:
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not "
+                        f"{type(out).__name__}")
+    if tuple(out.shape) != tuple(result.shape):
+        raise RuntimeError(f"{name}(): out= has shape {list(out.shape)} but the result has "
+                           f"shape {list(result.shape)}; fnnet.torch does not resize out")
+    if out.requires_grad and out.is_leaf:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                           f"automatic differentiation, but one of the arguments requires "
+                           f"grad.")
+    return out.copy_(result)

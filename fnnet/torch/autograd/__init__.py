@@ -1,0 +1,26 @@
+"""``torch.autograd``: ``backward``, ``grad``, ``Variable`` and custom ``Function``s.
+
+A :class:`Function` subclass becomes one ``jax.custom_vjp`` function: its ``forward``
+and ``backward`` (written with tensor operations, as in PyTorch) are recorded once per
+structure on a private tape and turned into pure functions, so the compiled step calls
+the user's backward exactly where jax differentiates through the forward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fnnet.torch._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from fnnet.torch.autograd.function import Function, FunctionCtx, once_differentiable
+from fnnet.torch.autograd.grad import Variable, backward, grad
+from fnnet.torch.tensor import Unsupported as _Unsupported
+
+__all__ = ["Function", "FunctionCtx", "Variable", "backward", "enable_grad", "grad",
+           "is_grad_enabled", "no_grad", "once_differentiable", "set_grad_enabled"]
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise _Unsupported(f"fnnet.torch does not support torch.autograd.{name}; use jax.grad, "
+                       f"jax.vjp or jax.jacobian on fnnet's functional API")

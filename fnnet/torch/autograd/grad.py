@@ -1,0 +1,107 @@
+"""``torch.autograd.grad``, ``backward`` and the legacy ``Variable``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fnnet.torch import _functions
+from fnnet.torch.tensor import Tensor
+
+
+def _tensors(value: Any, what: str) -> list[Tensor]:
+    items = [value] if isinstance(value, Tensor) else list(value)
+    for item in items:
+        if not isinstance(item, Tensor):
+            raise TypeError(f"{what} must be Tensors, got {type(item).__name__}")
+    return items
+
+
+def _combined(outputs: list[Tensor], grad_outputs: Any) -> tuple[Tensor, Any]:
+    """One tensor whose backward is the sum of the outputs' backwards (with their
+    cotangents)."""
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad requires one grad_output per output: got "
+                           f"{len(grad_outputs)} for {len(outputs)} outputs")
+    if len(outputs) == 1:
+        return outputs[0], grad_outputs[0]
+    total = None
+    for out, g in zip(outputs, grad_outputs, strict=True):
+        if g is None and out.numel() != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        term = out.sum() if g is None else (out * g).sum()
+        total = term if total is None else total + term
+    return total, None
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulates gradients of ``tensors`` into the leaves' ``.grad``.
+
+    PyTorch equivalent: ``torch.autograd.backward``.
+    """
+    root, cotangent = _combined(_tensors(tensors, "tensors"), grad_tensors)
+    root.backward(cotangent, retain_graph=retain_graph, create_graph=create_graph,
+                  inputs=inputs)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool | None = None, materialize_grads: bool = False) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs`` (leaves that require
+    grad), returned rather than accumulated: the leaves' ``.grad`` are left as they
+    were.
+
+    PyTorch equivalent: ``torch.autograd.grad`` (``create_graph`` is not supported).
+    """
+    if create_graph:
+        raise NotImplementedError(
+            "fnnet.torch: autograd.grad(create_graph=True) (higher-order gradients) is not "
+            "supported; use jax.grad twice (or jax.hessian) on fnnet's functional API")
+    leaves = _tensors(inputs, "inputs")
+    for leaf in leaves:
+        if not leaf.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        if not leaf.is_leaf:
+            raise NotImplementedError("fnnet.torch: autograd.grad with respect to a "
+                                      "non-leaf tensor is not supported; differentiate "
+                                      "with respect to the leaves")
+    root, cotangent = _combined(_tensors(outputs, "outputs"), grad_outputs)
+    saved = [leaf.grad for leaf in leaves]
+    for leaf in leaves:
+        leaf.grad = None
+    try:
+        root.backward(cotangent, retain_graph=retain_graph)
+        found = [leaf.grad for leaf in leaves]
+    finally:
+        for leaf, old in zip(leaves, saved, strict=True):
+            leaf.grad = old
+    if any(g is None for g in found) and not (allow_unused or materialize_grads):
+        raise RuntimeError("One of the differentiated Tensors appears to not have been used "
+                           "in the graph. Set allow_unused=True if this is the desired "
+                           "behavior.")
+    if materialize_grads:
+        found = [_functions.zeros_like(leaf) if g is None else g
+                 for leaf, g in zip(leaves, found, strict=True)]
+    return tuple(found)
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802
+    """The pre-0.4 wrapper: a tensor, as in PyTorch today (``Variable(t)`` shares ``t``'s
+    storage and ``requires_grad`` makes it a leaf).
+
+    PyTorch equivalent: ``torch.autograd.Variable``.
+    """
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+    out = data.detach()
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+__all__: Sequence[str] = ("Variable", "backward", "grad")

@@ -1,0 +1,215 @@
+"""PyTorch's device API over JAX's devices.
+
+fnnet.torch computes on JAX's default backend: a GPU when JAX has one, else the CPU.
+``torch.cuda.is_available()`` and ``torch.accelerator`` report that backend, so
+device-agnostic code (``device = "cuda" if torch.cuda.is_available() else "cpu"``)
+takes the GPU exactly when JAX computes on one. Moves (``.to(device)``) are no-ops:
+JAX already places every array on its default device. Apple's MPS is never available.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip")
+
+
+def _gpus() -> list[Any]:
+    try:
+        return jax.devices("gpu")
+    except RuntimeError:  # no GPU backend in this JAX
+        return []
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """A device description: ``device("cuda:0")``, ``device("cuda", 0)``, ``device("cpu")``.
+
+    PyTorch equivalent: ``torch.device``.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: Any = "cpu", index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        elif isinstance(type, int) and not isinstance(type, bool):
+            type, index = "cuda", type
+        if not isinstance(type, str):
+            raise TypeError(f"device(): argument 'type' must be str, not "
+                            f"{builtins_name(type)}")
+        if ":" in type:
+            type, _, number = type.partition(":")
+            if not number.isdigit() or index is not None:
+                raise RuntimeError(f"Invalid device string: '{type}:{number}'")
+            index = int(number)
+        if type not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at "
+                               f"start of device string: {type}")
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "index", index)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"attribute '{name}' of 'torch.device' objects is not writable")
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}'" + (
+            f", index={self.index})" if self.index is not None else ")")
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type,
+                                                                         other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __reduce__(self) -> tuple:
+        return (device, (self.type, self.index))
+
+
+def builtins_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def current() -> device:
+    """Where fnnet.torch's tensors live: JAX's default backend."""
+    return device("cuda", 0) if jax.default_backend() == "gpu" else device("cpu")
+
+
+_default = [None]
+
+
+def set_default_device(dev: Any) -> None:
+    """Accepted for device-agnostic code: arrays are on JAX's default device anyway.
+
+    A CUDA device when JAX has no GPU raises the error PyTorch raises without CUDA.
+    PyTorch equivalent: ``torch.set_default_device``.
+    """
+    if dev is not None:
+        dev = device(dev)
+        if dev.type == "cuda" and not _gpus():
+            raise RuntimeError("Found no NVIDIA driver on your system (JAX has no GPU "
+                               "backend here)")
+        if dev.type == "mps":
+            raise RuntimeError("MPS backend is not available")
+    _default[0] = dev
+
+
+def get_default_device() -> device:
+    """PyTorch equivalent: ``torch.get_default_device``."""
+    return _default[0] if _default[0] is not None else device("cpu")
+
+
+class cuda:  # noqa: N801 - PyTorch's name
+    """``torch.cuda``: reports JAX's GPUs; seeding and synchronising are no-ops or waits."""
+
+    @staticmethod
+    def is_available() -> bool:
+        return bool(_gpus())
+
+    @staticmethod
+    def device_count() -> int:
+        return len(_gpus())
+
+    @staticmethod
+    def current_device() -> int:
+        if not _gpus():
+            raise RuntimeError("Found no NVIDIA driver on your system")
+        return 0
+
+    @staticmethod
+    def get_device_name(index: Any = None) -> str:
+        gpus = _gpus()
+        if not gpus:
+            raise RuntimeError("Found no NVIDIA driver on your system")
+        return str(getattr(gpus[0], "device_kind", "GPU"))
+
+    @staticmethod
+    def manual_seed(seed: int) -> None:
+        """The one global key of fnnet.torch serves every device: see ``manual_seed``."""
+        del seed
+
+    manual_seed_all = manual_seed
+
+    @staticmethod
+    def synchronize(device: Any = None) -> None:
+        """Waits for all pending JAX work (``jax.effects_barrier``)."""
+        jax.effects_barrier()
+
+    @staticmethod
+    def empty_cache() -> None:
+        """JAX manages its own device memory."""
+
+    @staticmethod
+    def is_bf16_supported() -> bool:
+        return bool(_gpus())
+
+
+class accelerator:  # noqa: N801 - PyTorch's name
+    """``torch.accelerator``: JAX's GPU when it has one."""
+
+    @staticmethod
+    def is_available() -> bool:
+        return bool(_gpus())
+
+    @staticmethod
+    def current_accelerator(check_available: bool = False) -> device | None:
+        return device("cuda", 0) if _gpus() else None
+
+    @staticmethod
+    def device_count() -> int:
+        return len(_gpus())
+
+    @staticmethod
+    def current_device_index() -> int:
+        return 0
+
+    @staticmethod
+    def synchronize(device: Any = None) -> None:
+        jax.effects_barrier()
+
+
+class _Mps:
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def is_built() -> bool:
+        return False
+
+
+class _Cudnn:
+    """Flags tutorials set for reproducibility or speed; XLA chooses its own kernels."""
+
+    benchmark = False
+    deterministic = False
+    enabled = True
+    allow_tf32 = True
+
+    @staticmethod
+    def is_available() -> bool:
+        return bool(_gpus())
+
+    @staticmethod
+    def version() -> int | None:
+        return None
+
+
+class _CudaBackend:
+    class matmul:  # noqa: N801
+        allow_tf32 = False
+
+
+class backends:  # noqa: N801 - PyTorch's name
+    """``torch.backends``: ``mps`` (never available), ``cudnn`` and ``cuda`` flags."""
+
+    mps = _Mps
+    cudnn = _Cudnn
+    cuda = _CudaBackend

@@ -1,0 +1,181 @@
+"""The PyTorch surface a beginner's course meets first: devices, typed constructors,
+``*_like`` and ``out=``, ``torch.autograd`` (``Variable``, ``grad``, custom
+``Function``s) and ``grad_fn``, each against PyTorch."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+
+def test_device_api_follows_jax(torch):
+    has_gpu = jax.default_backend() == "gpu"
+    assert ft.cuda.is_available() is has_gpu
+    assert ft.accelerator.is_available() is has_gpu
+    assert ft.backends.mps.is_available() is False
+    assert ft.backends.cudnn.is_available() is has_gpu
+    ft.backends.cudnn.benchmark = True  # tutorials set it; accepted
+    for spec in ("cpu", "cuda", "cuda:1", "mps"):
+        assert str(ft.device(spec)) == str(torch.device(spec))
+        assert repr(ft.device(spec)) == repr(torch.device(spec))
+    assert ft.device("cuda", 0) == "cuda:0" and ft.device("cuda", 0).index == 0
+    assert ft.device(ft.device("cpu")).type == "cpu"
+    with pytest.raises(RuntimeError, match="Expected one of"):
+        ft.device("gpu")
+    dev = ft.device("cuda" if ft.cuda.is_available() else "cpu")
+    model = ft.nn.Linear(2, 1).to(dev)
+    x = ft.ones(3, 2).to(dev)
+    assert tuple(model(x).shape) == (3, 1)
+    assert ft.get_default_dtype() is ft.float32
+    ft.set_default_dtype(ft.float32)
+    with pytest.raises(NotImplementedError, match="set_default_dtype"):
+        ft.set_default_dtype(ft.float16)
+    if not has_gpu:
+        with pytest.raises(RuntimeError, match="no NVIDIA driver"):
+            ft.set_default_device("cuda")
+    ft.set_default_device("cpu")
+    assert ft.get_default_device() == "cpu"
+    ft.set_default_device(None)
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor",
+                                  "ByteTensor", "BoolTensor"])
+def test_typed_constructors_have_torchs_dtypes(torch, name):
+    expected = getattr(torch, name)([1, 0, 1]).dtype
+    ours = getattr(ft, name)([1, 0, 1])
+    if jax.config.read("jax_enable_x64") or expected not in (torch.float64, torch.int64):
+        assert str(ours.dtype) == str(expected)
+    else:  # without jax's x64, 64-bit types are 32-bit ones (documented)
+        assert str(ours.dtype) == str(expected).replace("64", "32")
+    assert isinstance(ours, getattr(ft, name))
+    assert ours.tolist() == getattr(torch, name)([1, 0, 1]).tolist()
+    assert tuple(getattr(ft, name)(2, 3).shape) == (2, 3)
+
+
+def test_long_tensor_labels_work_with_nll_loss(torch):
+    logits = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    expected = torch.nn.functional.nll_loss(torch.tensor(logits).log_softmax(1),
+                                            torch.LongTensor([0, 2]))
+    ours = ft.nn.functional.nll_loss(ft.tensor(logits).log_softmax(1), ft.LongTensor([0, 2]))
+    assert abs(ours.item() - expected.item()) < 1e-6
+    assert not isinstance(ft.ones(2), ft.LongTensor)
+    assert ft.ones(2).type(ft.LongTensor).dtype == ft.long
+    assert ft.ones(2).type("torch.IntTensor").dtype == ft.int32
+
+
+def test_like_family_and_out(torch):
+    x = ft.ones(2, 3, dtype=ft.float32)
+    for fn in (ft.rand_like, ft.randn_like, ft.empty_like, ft.zeros_like, ft.ones_like):
+        y = fn(x)
+        assert tuple(y.shape) == (2, 3) and y.dtype == ft.float32
+    r = ft.randint_like(x, 3, 7)
+    assert r.dtype == ft.float32 and set(np.unique(r.numpy())) <= {3, 4, 5, 6}
+    u = ft.rand_like(ft.zeros(1000)).numpy()
+    assert 0 <= u.min() and u.max() < 1
+    out = ft.empty(2, 3)
+    result = ft.add(x, x, out=out)
+    assert result is out and out.tolist() == [[2.0] * 3] * 2
+    ft.matmul(ft.ones(2, 4), ft.ones(4, 3), out=out)
+    assert out.tolist() == [[4.0] * 3] * 2
+    with pytest.raises(RuntimeError, match="does not resize out"):
+        ft.add(x, x, out=ft.empty(3))
+
+
+class _TorchClamp:
+    @staticmethod
+    def forward(ctx, x, low):
+        ctx.save_for_backward(x)
+        ctx.low = low
+        return x.clamp(min=low)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        grad = grad_output.clone()
+        grad[x < ctx.low] = 0
+        return grad, None
+
+
+class _TorchCube:
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * (5 * x ** 3 - 3 * x), x * 2
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        (x,) = ctx.saved_tensors
+        return g1 * 1.5 * (5 * x ** 2 - 1) + 2 * g2
+
+
+@pytest.mark.parametrize("body", [_TorchClamp, _TorchCube])
+def test_custom_function_matches_torch(torch, body):
+    results = []
+    x0 = np.linspace(-1.5, 1.5, 7).astype(np.float32)
+    for lib in (torch, ft):
+        fn = type("Fn", (lib.autograd.Function,), {"forward": body.forward,
+                                                   "backward": body.backward})
+        w = lib.tensor(x0, requires_grad=True)
+        losses = []
+        for _ in range(3):  # the same structure: traced once, cached
+            out = fn.apply(w, -0.5) if body is _TorchClamp else fn.apply(w)
+            outs = out if isinstance(out, tuple) else (out,)
+            loss = sum((o * o).sum() for o in outs)
+            loss.backward()
+            losses.append(loss.item())
+            with lib.no_grad():
+                w -= 0.01 * w.grad
+            w.grad.zero_()
+        results.append((losses, w.detach().numpy().copy()))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-7)
+
+
+def test_autograd_grad_and_variable(torch):
+    x0 = np.array([1.0, 2.0, 3.0], np.float32)
+    tx, fx = torch.tensor(x0, requires_grad=True), ft.tensor(x0, requires_grad=True)
+    (tg,) = torch.autograd.grad((tx ** 3).sum(), tx)
+    (fg,) = ft.autograd.grad((fx ** 3).sum(), fx)
+    np.testing.assert_allclose(fg.numpy(), tg.numpy())
+    assert fx.grad is None  # grad returns, never accumulates
+    y = ft.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        ft.autograd.grad((fx * 2).sum(), [fx, y])
+    assert ft.autograd.grad((fx * 2).sum(), [fx, y], allow_unused=True)[1] is None
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        ft.autograd.grad((fx * 2).sum(), fx, create_graph=True)
+    v = ft.autograd.Variable(ft.ones(2), requires_grad=True)
+    (v * 3).sum().backward()
+    assert v.grad.tolist() == [3.0, 3.0]
+    from fnnet.torch.autograd import Variable
+
+    assert Variable is ft.autograd.Variable
+
+
+def test_grad_fn_names_and_next_functions(torch):
+    results = []
+    for lib in (torch, ft):
+        lib.manual_seed(0)
+        lin = lib.nn.Linear(3, 2)
+        w = lib.ones(3, 3, requires_grad=True)
+        x = lib.ones(4, 3)
+        loss = lib.nn.functional.mse_loss(lin(x @ w).relu(), lib.zeros(4, 2))
+        fn = loss.grad_fn
+        nxt = fn.next_functions
+        relu = nxt[0][0]
+        results.append((fn.name(), [None if f is None else type(f).__name__ for f, _ in nxt],
+                        relu.name(), (x @ w).grad_fn.name(),
+                        [type(f).__name__ for f, _ in (x @ w).grad_fn.next_functions
+                         if f is not None]))
+    assert results[1][0] == results[0][0] == "MseLossBackward0"
+    assert results[1][2] == "ReluBackward0" == results[0][2]
+    assert results[1][3] == results[0][3] == "MmBackward0"
+    assert results[1][4] == results[0][4] == ["AccumulateGrad"]
+    assert results[1][1][1] is None and results[0][1][1] is None
+    assert ft.ones(2).grad_fn is None
+    assert "grad_fn=<MulBackward0>" in repr(ft.ones(2, requires_grad=True) * 2)
