@@ -301,6 +301,23 @@ def test_evaluate_names_a_model_that_does_not_fit(trained, capsys):
                                                "does not fit --model lenet5 on 1x8x8 images")
 
 
+def test_evaluate_weights_saved_elsewhere_needs_the_model(trained, tmp_path, capsys):
+    """A state dict written without fnnet train's metadata (e.g. from PyTorch)."""
+    from fnnet import interop
+
+    path, history, _, _ = trained
+    plain = interop.save_state_dict(interop.read_state_dict(path),
+                                    tmp_path / "plain.safetensors")
+    code, _, err = run(["evaluate", "--weights", str(plain)], capsys)
+    assert code == 2 and err == [
+        f"fnnet evaluate: error: --weights {plain} does not say which model it holds (it "
+        "was not written by fnnet train --save): pass --model"]
+    code, out, err = run(["evaluate", "--weights", str(plain), "--model", "mlp"], capsys)
+    assert code == 0 and err == []
+    assert out.startswith(f"test accuracy: {history['eval_accuracy'][-1]:.2%} (359 examples "
+                          "of digits)")
+
+
 def test_augmented_batches_are_seeded_and_change_the_images():
     args = cli.build_parser().parse_args(["train", "--random-crop-padding", "2",
                                           "--horizontal-flip", "--rotation", "10"])
@@ -397,6 +414,19 @@ def test_a_folder_missing_one_split_names_only_that_splits_files(tmp_path):
                               "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz. ")
     (train_x, _), (test_x, _), note = data.load_train_test("mnist", tmp_path)
     assert (len(train_x), len(test_x)) == (4, 1) and "holds only the test files" in note
+
+
+def test_a_folder_with_only_cifar10s_test_batch_is_split(tmp_path):
+    write_synthetic_cifar10(tmp_path, n=10)
+    for name in [f"data_batch_{i}" for i in range(1, 6)]:
+        (tmp_path / "cifar-10-batches-py" / name).unlink()
+    (train_x, train_y), (test_x, _), note = data.load_train_test("cifar10", tmp_path)
+    assert train_x.shape == (8, 3, 32, 32) and test_x.shape == (2, 3, 32, 32)
+    assert note.startswith(f"{tmp_path} holds only the test files of cifar10 (no training "
+                           "files), so its 10 images are split: 8 to train on and 2 held out")
+    with pytest.raises(FileNotFoundError, match="CIFAR-10 train batches not found: expected "
+                                                "data_batch_1, data_batch_2"):
+        data.load("cifar10", "train", tmp_path)
 
 
 # ----------------------------------------------------------------------------- ResNet-18
