@@ -1,0 +1,323 @@
+"""fnnet.torch.distributed in one process: DistributedSampler against PyTorch's, the process
+group's settings and errors, DistributedDataParallel and SyncBatchNorm with one process,
+the unsupported names, and the launcher (on shell commands, without JAX).
+
+The multi-process runs are in test_shim_distributed_multiprocess.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+import fnnet.torch.distributed as dist
+import fnnet.torch.nn as nn
+from fnnet.torch.distributed import run as launcher
+from fnnet.torch.utils.data.distributed import DistributedSampler, rank_indices
+
+ENV = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+@pytest.fixture
+def group(monkeypatch):
+    """A single-process default group, destroyed afterwards."""
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    dist.init_process_group("gloo")
+    try:
+        yield
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+@pytest.fixture
+def no_env(monkeypatch):
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+# -- DistributedSampler --------------------------------------------------------------
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("n", [1, 3, 10, 11, 13])
+@pytest.mark.parametrize("replicas", [1, 2, 3, 4])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_sampler_split_is_pytorchs(torch, n, replicas, drop_last):
+    from torch.utils.data.distributed import DistributedSampler as TorchSampler
+
+    for rank in range(replicas):
+        theirs = TorchSampler(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        ours = DistributedSampler(range(n), replicas, rank, shuffle=False,
+                                  drop_last=drop_last)
+        assert list(ours) == list(theirs), (rank, list(ours), list(theirs))
+        assert len(ours) == len(theirs) and ours.total_size == theirs.total_size
+        # shuffled: PyTorch's own permutation, split the same way
+        shuffled = TorchSampler(range(n), replicas, rank, shuffle=True, seed=7,
+                                drop_last=drop_last)
+        shuffled.set_epoch(3)
+        g = torch.Generator()
+        g.manual_seed(7 + 3)
+        order = torch.randperm(n, generator=g).tolist()
+        assert rank_indices(order, replicas, rank, drop_last) == list(shuffled)
+
+
+def test_sampler_shuffles_per_epoch_the_same_on_every_rank():
+    samplers = [DistributedSampler(range(20), 2, r, seed=5) for r in range(2)]
+    first = [list(s) for s in samplers]
+    assert sorted(first[0] + first[1]) == list(range(20))  # the ranks share the data
+    assert first[0] != list(range(0, 20, 2))  # shuffled
+    for s in samplers:
+        s.set_epoch(1)
+    second = [list(s) for s in samplers]
+    assert second != first and sorted(second[0] + second[1]) == list(range(20))
+    again = DistributedSampler(range(20), 2, 0, seed=5)
+    assert list(again) == first[0]  # a pure function of seed and epoch
+    loader = ft.utils.data.DataLoader(ft.utils.data.TensorDataset(np.arange(20.0)),
+                                      batch_size=4, sampler=samplers[1])
+    assert [b[0].tolist() for b in loader] == \
+        [[float(i) for i in second[1][k:k + 4]] for k in range(0, 10, 4)]
+
+
+def test_sampler_bad_arguments(no_env):
+    with pytest.raises(ValueError, match=r"Invalid rank 2, rank should be in the interval "
+                                         r"\[0, 1\]"):
+        DistributedSampler(range(4), 2, 2)
+    with pytest.raises(TypeError, match="DistributedSampler: rank must be an int, got str"):
+        DistributedSampler(range(4), 2, "0")
+    with pytest.raises(RuntimeError, match="init_process_group was not called"):
+        DistributedSampler(range(4))
+    with pytest.raises(TypeError, match="epoch must be an int"):
+        DistributedSampler(range(4), 1, 0).set_epoch(1.5)
+
+
+def test_sampler_defaults_come_from_the_group(group):
+    sampler = ft.utils.data.distributed.DistributedSampler(range(5), shuffle=False)
+    assert (sampler.num_replicas, sampler.rank, list(sampler)) == (1, 0, [0, 1, 2, 3, 4])
+    assert ft.utils.data.DistributedSampler is DistributedSampler
+
+
+# -- the process group ----------------------------------------------------------------
+
+
+def test_single_process_group_and_collectives(group):
+    assert dist.is_available() and dist.is_initialized()
+    assert (dist.get_rank(), dist.get_world_size(), dist.get_backend()) == (0, 1, "gloo")
+    t = ft.tensor([1.0, -2.0, 3.0])
+    for op in (dist.ReduceOp.SUM, dist.ReduceOp.AVG, dist.ReduceOp.MAX, dist.ReduceOp.MIN):
+        assert dist.all_reduce(t, op=op) is None
+        assert t.tolist() == [1.0, -2.0, 3.0]
+    work = dist.broadcast(t * 2, src=0, async_op=True)
+    assert work.wait() and work.is_completed()
+    out = [ft.zeros(3)]
+    dist.all_gather(out, t)
+    assert out[0].tolist() == [1.0, -2.0, 3.0]
+    dist.barrier()
+    assert dist.new_group() is dist.new_group([0])
+    with pytest.raises(RuntimeError, match="initialize the default process group twice"):
+        dist.init_process_group("gloo")
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: dist.all_reduce([1.0]), TypeError, "all_reduce: tensor must be a Tensor, got list"),
+    (lambda: dist.all_reduce(ft.ones(2), op="mean"), ValueError,
+     "all_reduce: op must be a torch.distributed.ReduceOp"),
+    (lambda: dist.broadcast(ft.ones(2), src=1), ValueError,
+     r"broadcast: src must be a rank in \[0, 1\), got 1"),
+    (lambda: dist.all_gather([ft.ones(2), ft.ones(2)], ft.ones(2)), ValueError,
+     "all_gather: tensor_list must hold 1 tensors of shape"),
+    (lambda: dist.all_reduce(ft.ones(2), group=object()), NotImplementedError,
+     "only the default group"),
+    (lambda: dist.new_group([0, 1, 2]), NotImplementedError, r"new_group\(ranks=\[0, 1, 2\]\)"),
+])
+def test_collective_bad_arguments(group, call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+@pytest.mark.parametrize("kwargs, env, error, match", [
+    ({"backend": "mpi"}, {}, ValueError, "backend must be 'gloo' or 'nccl'"),
+    ({"backend": 1}, {}, TypeError, "backend must be a str"),
+    ({"world_size": 2, "rank": 0}, {}, ValueError, "MASTER_ADDR and MASTER_PORT are not set"),
+    ({"world_size": 2, "rank": 2}, {}, ValueError, r"rank must be in \[0, 2\), got 2"),
+    ({}, {"WORLD_SIZE": "two"}, ValueError, "WORLD_SIZE must be an integer, got 'two'"),
+    ({"init_method": "file:///tmp/x"}, {}, NotImplementedError, "init_method='file:///tmp/x'"),
+    ({"init_method": "tcp://nohost"}, {}, ValueError, "must be 'tcp://host:port'"),
+    ({}, {"MASTER_ADDR": "127.0.0.1"}, ValueError, "MASTER_ADDR and MASTER_PORT must both"),
+    ({"store": object()}, {}, NotImplementedError, "store= is not supported"),
+    ({"timeout": "10"}, {}, TypeError, "timeout must be a datetime.timedelta"),
+])
+def test_init_process_group_bad_settings(no_env, monkeypatch, kwargs, env, error, match):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(error, match=match):
+        dist.init_process_group(**kwargs)
+    assert not dist.is_initialized()
+
+
+def test_without_a_group_the_calls_say_so(no_env):
+    for call in (dist.get_rank, dist.get_world_size, dist.barrier,
+                 lambda: dist.all_reduce(ft.ones(1)),
+                 lambda: nn.parallel.DistributedDataParallel(nn.Linear(2, 2))):
+        with pytest.raises(RuntimeError, match="Default process group has not been "
+                                               "initialized"):
+            call()
+
+
+@pytest.mark.parametrize("name", ["rpc", "pipelining", "fsdp", "FullyShardedDataParallel",
+                                  "all_gather_object", "send", "init_device_mesh", "optim",
+                                  "something_new"])
+def test_unsupported_names_raise_not_implemented_naming_them(name):
+    with pytest.raises(NotImplementedError, match=f"torch.distributed.{name};") as info:
+        getattr(dist, name)
+    assert not isinstance(info.value, AttributeError)
+    assert not hasattr(dist, "_private")  # Python's own probes stay AttributeErrors
+
+
+@pytest.mark.parametrize("module", ["rpc", "fsdp", "pipelining", "checkpoint", "elastic"])
+def test_unsupported_submodules_raise_on_import(module):
+    import importlib
+
+    with pytest.raises(NotImplementedError, match=f"torch.distributed.{module};"):
+        importlib.import_module(f"fnnet.torch.distributed.{module}")
+    with pytest.raises(NotImplementedError, match=f"torch.distributed.{module};"):
+        exec(f"from fnnet.torch.distributed import {module}", {})
+
+
+# -- DistributedDataParallel and SyncBatchNorm in one process ------------------------
+
+
+def _bn_net():
+    ft.manual_seed(0)
+    return nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 3))
+
+
+def test_ddp_in_one_process_is_the_module(group):
+    x = ft.tensor(np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32))
+    plain, wrapped = _bn_net(), _bn_net()
+    ddp = nn.parallel.DistributedDataParallel(wrapped, device_ids=[0],
+                                              find_unused_parameters=True)
+    assert ddp.module is wrapped and nn.DistributedDataParallel is type(ddp)
+    assert list(ddp.state_dict()) == [f"module.{k}" for k in plain.state_dict()]
+    for model in (plain, ddp):
+        opt = ft.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            model(x).pow(2).mean().backward()
+            opt.step()
+    plain(x).sum().backward()
+    with ddp.no_sync():
+        ddp(x).sum().backward()
+    for (k, a), b in zip(plain.state_dict().items(), wrapped.state_dict().values(),
+                         strict=True):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-6, err_msg=k)
+    for a, b in zip(plain.parameters(), wrapped.parameters(), strict=True):
+        np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-6)
+
+
+def test_ddp_bad_arguments(group):
+    with pytest.raises(TypeError, match="DistributedDataParallel: module must be an "
+                                        "nn.Module, got function"):
+        nn.parallel.DistributedDataParallel(lambda x: x)
+    with pytest.raises(NotImplementedError, match=r"DistributedDataParallel\(dim=1\)"):
+        nn.parallel.DistributedDataParallel(nn.Linear(2, 2), dim=1)
+    with pytest.raises(ValueError, match="device index 99 is out of range"):
+        nn.parallel.DistributedDataParallel(nn.Linear(2, 2), device_ids=[99])
+
+
+def test_convert_sync_batchnorm_keeps_tensors_order_and_math():
+    net = _bn_net()
+    net.eval()
+    bn = net[1]
+    before = list(net.state_dict())
+    converted = nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    assert converted is net and isinstance(net[1], nn.SyncBatchNorm)
+    assert not net.training and not net[1].training
+    assert net[1].weight is bn.weight and net[1].running_var is bn.running_var
+    assert list(net.state_dict()) == before
+    assert isinstance(nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm2d(3)),
+                      nn.SyncBatchNorm)
+    # in one process, SyncBatchNorm is BatchNorm: any rank of input, the same statistics
+    x = np.random.default_rng(1).normal(size=(6, 3, 5)).astype(np.float32)
+    sync, plain = nn.SyncBatchNorm(3), nn.BatchNorm1d(3)
+    np.testing.assert_allclose(sync(ft.tensor(x)).detach().numpy(),
+                               plain(ft.tensor(x)).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(sync.running_var.numpy(), plain.running_var.numpy(), rtol=1e-6)
+    assert tuple(sync(ft.tensor(x[..., None])).shape) == (6, 3, 5, 1)
+    with pytest.raises(TypeError, match="convert_sync_batchnorm: module must be an "
+                                        "nn.Module"):
+        nn.SyncBatchNorm.convert_sync_batchnorm("bn")
+
+
+# -- the launcher (shell commands: no JAX in the children) ---------------------------
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fnnet.torch.distributed.run", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_launcher_sets_torchruns_environment_and_prefixes_output():
+    result = _run("--nproc-per-node", "2", "--no-python", "sh", "-c",
+                  "echo $RANK $LOCAL_RANK $WORLD_SIZE $LOCAL_WORLD_SIZE $GROUP_RANK "
+                  "$MASTER_ADDR $FNNET_PROCESS_ID $FNNET_NUM_PROCESSES")
+    assert result.returncode == 0, result.stderr
+    lines = sorted(result.stdout.splitlines())
+    assert lines == ["[rank0]: 0 0 2 2 0 127.0.0.1 0 2", "[rank1]: 1 1 2 2 0 127.0.0.1 1 2"]
+
+
+def test_launcher_environments_on_several_machines():
+    args = launcher.build_parser().parse_args(
+        ["--nnodes", "2", "--node-rank", "1", "--nproc-per-node", "3", "--master-addr",
+         "10.0.0.1", "train.py", "--lr", "0.1"])
+    envs = launcher._environments(args)
+    assert [e["RANK"] for e in envs] == ["3", "4", "5"]
+    assert [e["LOCAL_RANK"] for e in envs] == ["0", "1", "2"]
+    assert {(e["WORLD_SIZE"], e["MASTER_ADDR"], e["MASTER_PORT"], e["GROUP_RANK"],
+             e["FNNET_COORDINATOR"]) for e in envs} == {("6", "10.0.0.1", "29500", "1",
+                                                         "10.0.0.1:29500")}
+    assert args.script_args == ["--lr", "0.1"]
+
+
+def test_launcher_stops_everyone_when_one_fails_and_names_it():
+    result = _run("--nproc-per-node", "3", "--no-python", "sh", "-c",
+                  'if [ "$RANK" = 1 ]; then echo bye; exit 3; fi; sleep 60')
+    assert result.returncode == 1
+    assert "[rank1]: bye" in result.stdout
+    assert "rank 1 failed (exit code 3); stopped rank(s) 0, 2" in result.stderr
+
+
+def test_launcher_timeout_stops_a_hung_run():
+    result = _run("--nproc-per-node", "2", "--timeout", "1", "--no-python", "sleep", "60")
+    assert result.returncode == 1
+    assert "timed out after 1 s with rank(s) 0, 1 still running" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--nnodes", "2", "x.py"], "--nnodes 2 needs --master-addr"),
+    (["--max-restarts", "1", "x.py"], "--max-restarts must be 0"),
+    (["--nnodes", "1:4", "x.py"], "elastic --nnodes ranges are not supported"),
+    (["--node-rank", "1", "x.py"], r"--node-rank must be in \[0, 1\), got 1"),
+    (["--nproc-per-node", "0", "x.py"], "expected a positive integer, got 0"),
+])
+def test_launcher_bad_flags(args, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        launcher.main(args)
+    assert info.value.code == 2
+    assert pytest.importorskip("re").search(message, capsys.readouterr().err)
+
+
+def test_fnnet_torchrun_is_the_launcher():
+    from fnnet.cli import main
+
+    result = subprocess.run([sys.executable, "-m", "fnnet.cli", "torchrun",
+                             "--nproc-per-node", "2", "--no-python", "sh", "-c", "exit 0"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    with pytest.raises(SystemExit):
+        main(["torchrun", "--help"])
