@@ -17,6 +17,8 @@ import warnings
 
 import jax
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fnnet import data, models, optim
 from fnnet.checkpoint import (
@@ -36,6 +38,7 @@ RUN = dict(epochs=2, batch_size=64, seed=4, progress=False, log_every=5, every_n
            keep=None)
 SAVED = [4, 8, 12, 16, 20]
 DAMAGED = 12  # epoch 1, batch 2: the resumed run goes on from step 8 (epoch 0, batch 8)
+_EXAMPLES = iter(range(10 ** 9))
 
 
 def _model():
@@ -58,6 +61,12 @@ def _without_clock(history):
 def train():
     x, y = data.load("digits", "train")
     return x[:640], y[:640]
+
+
+@pytest.fixture(scope="module")
+def template():
+    """A fresh state of the run's model and optimizer, to restore into."""
+    return create_train_state(_model(), _optimizer(), jax.random.key(1))
 
 
 @pytest.fixture(scope="module")
@@ -225,10 +234,8 @@ def test_check_meta_names_the_field(uninterrupted, edit, message):
         check_meta(meta, DAMAGED)
 
 
-def test_checkpointer_verifies_and_falls_back(uninterrupted, killed_after_12):
-    reference, _, _ = uninterrupted
+def test_checkpointer_verifies_and_falls_back(template, killed_after_12):
     directory = killed_after_12
-    template = create_train_state(_model(), _optimizer(), jax.random.key(1))
     _flip_bit(directory / str(DAMAGED))
     folder = str(directory / str(DAMAGED))
     with Checkpointer(directory, read_only=True) as checkpointer:
@@ -413,3 +420,74 @@ def test_a_read_only_checkpoint_folder_is_an_error_before_training(
     finally:
         for path in paths:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
+
+
+# ----------------------------------------------------------------- fuzzing
+
+
+_MUTATIONS = ("flip bit", "flip bytes", "truncate", "extend", "zero", "delete",
+              "huge declared size", "huge manifest")
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutation=st.sampled_from(_MUTATIONS), which=st.integers(0, 10 ** 6),
+       where=st.integers(0, 10 ** 9), count=st.integers(1, 64))
+def test_fuzzed_checkpoint_files_are_never_restored(uninterrupted, template, tmp_path,
+                                                    mutation, which, where, count):
+    """Any file of checkpoint 12 (its manifest included) mutated: restore either reports
+    it damaged and returns checkpoint 8, or (a change that means nothing, such as a
+    float written with another digit that parses to the same number) returns exactly
+    what was saved; its peak of Python-tracked memory stays under 64 MB."""
+    import tracemalloc
+
+    source = uninterrupted[2]
+    directory = tmp_path / f"fuzz-{next(_EXAMPLES)}"
+    directory.mkdir()
+    for step in (8, DAMAGED):
+        shutil.copytree(source / str(step), directory / str(step))
+    folder = directory / str(DAMAGED)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    path = files[which % len(files)]
+    raw = bytearray(path.read_bytes())
+    rng = random.Random(where)
+    if mutation == "flip bit":
+        raw[where % len(raw)] ^= 1 << (where % 8)
+    elif mutation == "flip bytes":
+        for i in rng.sample(range(len(raw)), min(count, len(raw))):
+            raw[i] ^= rng.randrange(1, 256)
+    elif mutation == "truncate":
+        raw = raw[: where % len(raw)]
+    elif mutation == "extend":
+        raw += rng.randbytes(count)
+    elif mutation == "zero":
+        raw = bytearray(len(raw))
+    if mutation == "delete":
+        path.unlink()
+    elif mutation == "huge declared size":
+        manifest = json.loads((folder / verify.MANIFEST).read_text())
+        entry = manifest["files"][sorted(manifest["files"])[which % len(manifest["files"])]]
+        entry["size"] = 1 << (40 + count % 20)
+        (folder / verify.MANIFEST).write_text(json.dumps(manifest))
+    elif mutation == "huge manifest":  # a sparse file: no disk, and never read
+        os.truncate(folder / verify.MANIFEST, verify.MAX_MANIFEST_BYTES + 1 + where)
+    else:
+        path.write_bytes(bytes(raw))
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CheckpointWarning)
+            state, meta = restore_checkpoint(directory, template)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20, f"peak {peak / 2 ** 20:.1f} MB above the baseline"
+    if caught:
+        assert len(caught) == 1
+        assert f"skipped the damaged checkpoint {str(folder)!r}: " in str(caught[0].message)
+        assert int(state.step) == 8
+    else:  # nothing that matters changed
+        expected, expected_meta = restore_checkpoint(source, template, step=DAMAGED)
+        assert_trees_equal(state, expected)
+        assert verify.canonical(meta) == verify.canonical(expected_meta)

@@ -25,7 +25,7 @@ MANIFEST = "fnnet_manifest.json"
 FORMAT = 1
 #: a manifest larger than this is refused unread (it lists a few dozen files and the
 #: metadata, whose history grows by a few numbers per epoch)
-MAX_MANIFEST_BYTES = 64 << 20
+MAX_MANIFEST_BYTES = 16 << 20
 _CHUNK = 1 << 20
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 #: problems named in one message; the rest are counted
