@@ -156,3 +156,13 @@ class DataLoader:
             else:
                 samples = [self.dataset[int(i)] for i in index]
                 yield (self.collate_fn or default_collate)(samples)
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from fnnet.torch.tensor import Unsupported
+
+    raise Unsupported(  # also an AttributeError: hasattr() is False
+        f"fnnet.torch does not support torch.utils.data.{name}; use Dataset, "
+        f"TensorDataset, Subset and DataLoader, or feed numpy batches to fnnet.data")
