@@ -13,8 +13,8 @@ A small optimizer step whose forward values are read between steps (``loss.item(
 in the loop) is compiled as a :class:`Split` instead: a forward pass for the read to
 wait for, and the whole step, which runs while Python records the next iteration.
 
-If the structure keeps changing (many compiles, few hits), the flushes run the same
-``run`` without jit, op by op, after one warning.
+If the structure keeps changing (many compiles, few hits), the flushes run op by op
+after one warning: each node through its own small cached program (see ``_eager``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.torch import _graph, _sharding
+from fnnet.torch import _eager, _graph, _sharding
 from fnnet.torch._graph import RG, VAR, WRITEBACK, Tape
 from fnnet.train.step import XLA_OPTIONS
 
@@ -138,14 +138,16 @@ class _Plan:
                              if owner[slot] in needed)
         self.src_slots = [tp.src_slots[i] for i in self.sources]
 
-    def function(self) -> Any:
-        """``run(*values of self.sources) -> [value of each wanted slot]``."""
+    def function(self, eager: bool = False) -> Any:
+        """``run(*values of self.sources) -> [value of each wanted slot]``: a function to
+        trace, or with ``eager`` one that runs node by node (see ``_eager``)."""
+        execute = _eager.execute if eager else _execute
 
         def run(*src_values: Any) -> list:
             env: list[Any] = [MISSING] * self.n_slots
             for slot, value in zip(self.src_slots, src_values, strict=True):
                 env[slot] = value
-            _execute(self, env)
+            execute(self, env)
             return [env[s] for s in self.wanted]
 
         return run
@@ -242,12 +244,13 @@ def _backward(plan: _Plan, n: int, env: list, compute: Any, done: set) -> None:
     done.add(n)
 
 
-def build(tp: Tape, wanted: tuple[int, ...]) -> Any:
-    """``run(*sources) -> [value of each wanted slot]`` for the current content of ``tp``."""
+def build(tp: Tape, wanted: tuple[int, ...], eager: bool = False) -> Any:
+    """``run(*sources) -> [value of each wanted slot]`` for the current content of ``tp``
+    (with ``eager``, run node by node instead of traced)."""
     plan = _Plan(tp, wanted)
     if len(plan.sources) == len(tp.src_slots):
-        return plan.function()
-    run = plan.function()
+        return plan.function(eager)
+    run = plan.function(eager)
     sources = plan.sources
     return lambda *src_values: run(*[src_values[i] for i in sources])
 
@@ -404,10 +407,10 @@ def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str,
         _stats["hits"] += 1
         _recent.append(False)
         return other
-    run = build(tp, wanted)
     if _stats["eager"]:
         _stats["eager_runs"] += 1
-        return run
+        return build(tp, wanted, eager=mesh is None)
+    run = build(tp, wanted)
     summary = _summary(tp)
     if other is not None:
         changes = ["two programs: the loss is read every step" if staged is not None else
@@ -429,7 +432,7 @@ def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str,
             f"{sum(_recent)} of the last {len(_recent)} flushes "
             f"(see fnnet.torch.compile_stats()); from now on it runs op by op without jit",
             RuntimeWarning, stacklevel=4)
-        return run
+        return build(tp, wanted, eager=mesh is None)
     if staged is not None:
         fn = staged
     elif mesh is not None:
