@@ -17,10 +17,19 @@ import pathlib
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import optax
+
+    from fnnet.data.augment import Augmentation
+    from fnnet.nn.module import Module
+    from fnnet.train import TrainState
+
+Split = tuple[np.ndarray, np.ndarray]
 
 DESCRIPTION = "fnnet: PyTorch's training concepts on JAX, from the command line."
 MODELS = ("mlp", "lenet5", "logistic", "resnet18")
@@ -56,7 +65,8 @@ class _HelpFormatter(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
-def _number(kind: type, minimum: float, inclusive: bool = True) -> Callable[[str], Any]:
+def _number(kind: Callable[[str], float], minimum: float,
+            inclusive: bool = True) -> Callable[[str], Any]:
     """An argparse ``type`` accepting ``kind`` values ``>= minimum`` (``>`` unless
     ``inclusive``), finite."""
     words = "an integer" if kind is int else "a number"
@@ -82,7 +92,7 @@ _non_negative_float = _number(float, 0.0)
 
 
 # Python argument names that library errors use, and the flags a CLI user typed.
-_FLAG_FOR = [
+_FLAG_FOR: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"\bresume=True\b", "--resume"),
     (r"\bpass (directory=\.\.\.|data_dir=)", "pass --data-dir"),
     (r"\bon_nonfinite='(\w+)'", r"--on-nonfinite \1"),
@@ -125,15 +135,17 @@ def _plural(count: int, noun: str) -> str:
 # ----------------------------------------------------------------------------- models
 
 
-def _optimizer(name: str, lr: float, momentum: float, weight_decay: float):
+def _optimizer(name: str, lr: float, momentum: float,
+               weight_decay: float) -> optax.GradientTransformation:
     from fnnet import optim
 
     if name == "sgd":
         return optim.SGD(lr=lr, momentum=momentum, weight_decay=weight_decay)
     if name == "rmsprop":
         return optim.RMSprop(lr=lr, momentum=momentum, weight_decay=weight_decay)
-    factory = {"adagrad": optim.Adagrad, "adam": optim.Adam, "adamw": optim.AdamW}[name]
-    return factory(lr=lr, weight_decay=weight_decay)
+    factories: dict[str, Callable[..., optax.GradientTransformation]] = {
+        "adagrad": optim.Adagrad, "adam": optim.Adam, "adamw": optim.AdamW}
+    return factories[name](lr=lr, weight_decay=weight_decay)
 
 
 def _as_model_input(images: np.ndarray, model: str) -> np.ndarray:
@@ -155,7 +167,7 @@ def _as_model_input(images: np.ndarray, model: str) -> np.ndarray:
     return x.astype(np.float32)
 
 
-def _model(name: str, input_shape: tuple[int, ...], num_classes: int):
+def _model(name: str, input_shape: tuple[int, ...], num_classes: int) -> Module:
     """The model ``name`` for inputs ``[N, *input_shape]`` (after :func:`_as_model_input`)."""
     from fnnet import models
 
@@ -170,11 +182,12 @@ def _model(name: str, input_shape: tuple[int, ...], num_classes: int):
     return models.LogisticRegression(features, num_classes)
 
 
-def _augmentation(args: argparse.Namespace, image_shape: tuple[int, ...]):
+def _augmentation(args: argparse.Namespace,
+                  image_shape: tuple[int, ...]) -> Augmentation | None:
     """The ``augment(key, x)`` the augmentation flags ask for, or None."""
     from fnnet.data import augment
 
-    steps = []
+    steps: list[Augmentation] = []
     if args.random_crop_padding:
         steps.append(lambda key, x: augment.random_crop(key, x, image_shape[-2:],
                                                         padding=args.random_crop_padding))
@@ -185,7 +198,8 @@ def _augmentation(args: argparse.Namespace, image_shape: tuple[int, ...]):
     return augment.compose(*steps) if steps else None
 
 
-def _augmented_batches(x: np.ndarray, y: np.ndarray, augment_fn, batch_size: int, seed: int):
+def _augmented_batches(x: np.ndarray, y: np.ndarray, augment_fn: Augmentation,
+                       batch_size: int, seed: int) -> Callable[[int], Iterator[Any]]:
     """fit's ``train_data`` callable: each epoch's shuffled batches, augmented on the
     device with keys drawn from ``seed``, the epoch and the batch's index."""
     import jax
@@ -195,7 +209,7 @@ def _augmented_batches(x: np.ndarray, y: np.ndarray, augment_fn, batch_size: int
     augment_jit = jax.jit(augment_fn)
     base = jax.random.fold_in(jax.random.key(seed), 0x417)  # apart from fit's own keys
 
-    def epoch_batches(epoch: int):
+    def epoch_batches(epoch: int) -> Iterator[Any]:
         for i, (bx, by) in enumerate(batches(x, y, batch_size, shuffle=True, seed=seed,
                                              epoch=epoch, drop_last=True)):
             key = jax.random.fold_in(jax.random.fold_in(base, epoch), i)
@@ -220,7 +234,7 @@ def _check_data_dir(args: argparse.Namespace, command: str) -> None:
         raise UsageError(f"--data-dir {args.data_dir}: not a folder")
 
 
-def _load(dataset: str, data_dir: str | None, command: str):
+def _load(dataset: str, data_dir: str | None, command: str) -> tuple[Split, Split]:
     """``(train, test)`` of ``dataset``; says so on stderr when one split was divided."""
     from fnnet import data
 
@@ -319,7 +333,8 @@ def _saved_weights(args: argparse.Namespace, command: str) -> SavedWeights:
     return SavedWeights(path, model, dataset, None, int(arrays[linear[-1]].shape[0]))
 
 
-def _model_from_weights(weights: SavedWeights, image_shape: tuple[int, ...], source: str):
+def _model_from_weights(weights: SavedWeights, image_shape: tuple[int, ...],
+                        source: str) -> tuple[Module, Any, Any]:
     """``(model, params, layer_state)`` for images ``[N, *image_shape]`` from ``source``
     (the flag or argument that gave them, for messages)."""
     from fnnet.interop import from_torch_state_dict
@@ -342,7 +357,7 @@ def _shape(shape: Sequence[int]) -> str:
     return "x".join(map(str, shape))
 
 
-def _eval_state(params: Any, layer_state: Any):
+def _eval_state(params: Any, layer_state: Any) -> TrainState:
     import jax
     import jax.numpy as jnp
 
@@ -465,8 +480,8 @@ def read_images(path: str) -> np.ndarray:
         raise UsageError(f"IMAGES {path}: no such file")
     if file.suffix == ".npy":
         try:
-            images = np.load(file, allow_pickle=False)
-        except ValueError as err:
+            images: np.ndarray = np.asarray(np.load(file, allow_pickle=False))
+        except (ValueError, OSError, EOFError) as err:
             raise UsageError(f"IMAGES {path}: not a numpy array file ({user_words(err)})") \
                 from None
     else:

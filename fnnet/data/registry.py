@@ -29,7 +29,7 @@ IDX = ("mnist", "fashion_mnist")
 Split = tuple[np.ndarray, np.ndarray]
 
 
-def _local_folder(name: str, data_dir: str | os.PathLike | None) -> pathlib.Path | None:
+def _local_folder(name: str, data_dir: str | os.PathLike[str] | None) -> pathlib.Path | None:
     return pathlib.Path(data_dir) if data_dir is not None else paths.default_directory(name)
 
 
@@ -66,7 +66,7 @@ def expected_files(name: str, split: str | None = None) -> tuple[list[str], str]
 def _missing_message(name: str, folder: pathlib.Path | None, split: str | None) -> str:
     """Why ``name`` could not be read: the local files absent from ``folder`` (of
     ``split``, or of both splits when None), and the TFDS alternative."""
-    splits = ("train", "test") if split is None else (split,)
+    splits: tuple[str, ...] = ("train", "test") if split is None else (split,)
     if folder is None:
         where = f": no folder given ({paths.how_to_point(name)});"
     else:
@@ -79,7 +79,7 @@ def _missing_message(name: str, folder: pathlib.Path | None, split: str | None) 
 
 
 def _from_tfds_or_missing(name: str, split: str, folder: pathlib.Path | None,
-                          data_dir: str | os.PathLike | None, dtype: Any) -> Split:
+                          data_dir: str | os.PathLike[str] | None, dtype: Any) -> Split:
     """The TFDS fallback of a local data set whose files are absent."""
     try:
         images, labels = from_tfds(name, split, data_dir).arrays()
@@ -91,7 +91,7 @@ def _from_tfds_or_missing(name: str, split: str, folder: pathlib.Path | None,
 def load(
     name: str,
     split: str = "train",
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     *,
     dtype: Any = np.uint8,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +145,7 @@ def load(
 
 def load_train_test(
     name: str,
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     *,
     dtype: Any = np.uint8,
 ) -> tuple[Split, Split, str | None]:

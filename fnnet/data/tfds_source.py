@@ -54,7 +54,7 @@ def _tfds() -> Any:
     return tfds
 
 
-def _builder(tfds: Any, name: str, data_dir: str | os.PathLike | None) -> Any:
+def _builder(tfds: Any, name: str, data_dir: str | os.PathLike[str] | None) -> Any:
     """``tfds.builder(name)``, with a short ValueError for an unknown name."""
     try:
         return tfds.builder(name, data_dir=data_dir)
@@ -164,7 +164,7 @@ class TfdsSource:
 def from_tfds(
     name: str,
     split: str = "train",
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     *,
     image_key: str = "image",
     label_key: str = "label",
@@ -203,7 +203,7 @@ def from_tfds(
                      dtype=dtype)
 
 
-def _open(name: str, split: str, data_dir: str | os.PathLike | None, *, image_key: str,
+def _open(name: str, split: str, data_dir: str | os.PathLike[str] | None, *, image_key: str,
           label_key: str, dtype: Any) -> TfdsSource:
     """:func:`from_tfds` itself, run inside :func:`quiet_tfds`."""
     tfds = _tfds()
