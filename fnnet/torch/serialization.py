@@ -28,19 +28,33 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_PROTOCOL = b"\x80"  # the first byte of a pickle of protocol 2 or later
 
 
+class WholeObjectNotSupported(NotImplementedError, TypeError):
+    """``torch.save(model)`` of a whole module or optimizer, which fnnet.torch refuses:
+    PyTorch pickles the object and ``torch.load(f, weights_only=False)`` unpickles it,
+    running whatever code the file names. Save and load the state dict instead."""
+
+
+class PickleNotSupported(NotImplementedError, ValueError):
+    """``torch.load(f, weights_only=False)`` of a pickled object (a whole model saved by
+    PyTorch), which fnnet.torch never unpickles."""
+
+
 def _refuse_objects(obj: Any, path: str = "") -> None:
-    """Raises a TypeError for a module or optimizer (saved by their state dicts)."""
+    """Raises :class:`WholeObjectNotSupported` for a module or optimizer (saved by their
+    state dicts)."""
     where = repr(path) if path else "the top"
     from fnnet.torch.nn.modules.module import Module
     from fnnet.torch.optim.optimizer import Optimizer
 
     if isinstance(obj, Module):
-        raise TypeError(
-            f"torch.save: cannot save a {type(obj).__name__} (an nn.Module) at {where}: "
-            "fnnet.torch saves no pickled objects; save model.state_dict() and restore it "
-            "with model.load_state_dict(torch.load(f))")
+        name = type(obj).__name__
+        raise WholeObjectNotSupported(
+            f"torch.save: cannot save a {name} (an nn.Module) at {where}: saving a whole "
+            "module is not supported, as fnnet.torch saves no pickled objects; save "
+            f"model.state_dict() and restore it with model = {name}(...); "
+            "model.load_state_dict(torch.load(f))")
     if isinstance(obj, Optimizer):
-        raise TypeError(
+        raise WholeObjectNotSupported(
             f"torch.save: cannot save a {type(obj).__name__} (an optimizer) at {where}: "
             "fnnet.torch saves no pickled objects; save optimizer.state_dict() and restore "
             "it with optimizer.load_state_dict(...)")
@@ -67,9 +81,10 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO, *args: Any, **kwargs: Any) -
             ``pickle_protocol``, ...), accepted and ignored: nothing is pickled.
 
     Raises:
-        TypeError: ``obj`` holds a module, an optimizer or another object that is no
-            tensor, container or plain value (the message names where); nothing is
-            written then.
+        WholeObjectNotSupported: ``obj`` is or holds a whole module or optimizer
+            (``torch.save(model)``): save its ``state_dict()`` instead. Also a TypeError.
+        TypeError: ``obj`` holds another object that is no tensor, container or plain
+            value (the message names where); nothing is written then.
 
     PyTorch equivalent: ``torch.save`` (fnnet.torch writes safetensors, not a pickle).
     """
@@ -105,7 +120,9 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None,
     Args:
         f: a path or a binary file object open for reading.
         map_location: accepted and ignored (jax places arrays).
-        weights_only: accepted and ignored (loading never runs code).
+        weights_only: loading never runs code, so a file fnnet.torch wrote loads the
+            same either way; ``False`` on a pickled file (a whole model saved by
+            PyTorch) raises :class:`PickleNotSupported` instead of unpickling it.
         **kwargs: PyTorch's unpickling options, accepted and ignored.
 
     Returns:
@@ -116,10 +133,11 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None,
         ValueError: a file written by PyTorch's ``torch.save`` (a zip archive: read it
             with ``fnnet.interop.read_state_dict``), a pickle (refused, never
             unpickled), or anything else that is not a safetensors file.
+        PickleNotSupported: such a file with ``weights_only=False`` (also a ValueError).
 
     PyTorch equivalent: ``torch.load(f, weights_only=True)``.
     """
-    del map_location, weights_only, kwargs
+    del map_location, kwargs
     if callable(getattr(f, "read", None)):
         data, name = f.read(), getattr(f, "name", "the file")
     elif isinstance(f, (str, os.PathLike)):
@@ -131,6 +149,14 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None,
     else:
         raise TypeError(f"torch.load: f must be a file path or a binary file, got "
                         f"{type(f).__name__}")
+    if weights_only is False and data.startswith((_ZIP_MAGIC, _PICKLE_PROTOCOL)):
+        raise PickleNotSupported(
+            f"torch.load: {name!r} holds pickled objects, and loading them with "
+            "weights_only=False (a whole model saved by torch.save(model)) is not "
+            "supported: fnnet.torch never unpickles, as unpickling can run arbitrary "
+            "code. In PyTorch, save the weights with torch.save(model.state_dict(), path); "
+            "read them with fnnet.interop.read_state_dict(path) and pass them to "
+            "model.load_state_dict")
     if data.startswith(_ZIP_MAGIC):
         raise ValueError(
             f"torch.load: {name!r} is a PyTorch checkpoint (a zip archive of pickles), "
