@@ -193,6 +193,20 @@ def test_nonfinite_loss_exits_1_and_skip_trains_on(capsys, tmp_path):
     assert code == 0 and err == [] and "test accuracy: " in out
 
 
+@pytest.mark.torch
+def test_compare_runs_pytorch_on_one_thread_by_default(torch, tmp_path, capsys):
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        code, out, _ = run(["compare", "linear_regression", "--epochs", "1", "--versions",
+                            "torch", "--examples-dir", str(ROOT / "examples"), "--out",
+                            str(tmp_path)], capsys)
+        assert code == 0 and "PyTorch" in out
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 # ----------------------------------------------------------------------------- a run
 
 
