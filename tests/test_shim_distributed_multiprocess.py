@@ -93,7 +93,7 @@ def _worker(out: pathlib.Path) -> int:
     results["no_sync_bias"] = net.bias.detach().numpy()
     np.savez(out / f"collectives_{rank}.npz", **results)
 
-    example = _load("fnnet_torch_version")
+    example = _load("shim_version")
     for name, flags in RUNS:
         init = ("--init", str(out / f"init_{name.split('_')[0]}.npz")) \
             if name.endswith(("_plain", "_local")) else ()
@@ -147,7 +147,7 @@ def _launch(*args: str, launcher: str = "fnnet.torch.distributed.run",
 def launched(tmp_path_factory):
     """The worker's launch: its folder and the launcher's output."""
     out = tmp_path_factory.mktemp("ddp")
-    example = _load("fnnet_torch_version")
+    example = _load("shim_version")
     for model in ("mlp", "bn"):  # initial weights shared with the PyTorch run
         import fnnet.torch as torch
 
@@ -177,7 +177,7 @@ def test_two_processes_train_like_one_process_with_the_global_batch(launched, na
     assert f"[rank0]: saved {saved}" in stdout
     assert "[rank1]: saved" not in stdout  # rank 0 alone writes the checkpoint
 
-    example = _load("fnnet_torch_version")
+    example = _load("shim_version")
     args = example.parse_args(["--steps", str(STEPS), "--batch-size", str(2 * BATCH), *flags])
     reference, steps = example.train(args)  # one process, the same global batches
     assert steps == STEPS

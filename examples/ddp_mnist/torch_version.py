@@ -1,30 +1,45 @@
 """Data-parallel MNIST with PyTorch's DistributedDataParallel: one process per device.
 
-Each process builds the model, wraps it in DistributedDataParallel and trains on its
-own share of the data (DistributedSampler); gradients are averaged over the processes
-at every step, so all of them hold the same model. Rank 0 alone prints, evaluates and
-writes the checkpoint. Two models: ``mlp`` (784-128-64-10, ReLU) and ``bn`` (a
-BatchNorm MLP whose BatchNorm layers become SyncBatchNorm, statistics of the global
-batch; with --no-sync-bn each process's own).
+PyTorch concept (torch_version.py)            -> fnnet construct (fnnet_version.py)
+--------------------------------------------------------------------------------------
+torchrun --nproc-per-node N script.py         -> fnnet torchrun (the same flags), or
+                                                 FNNET_COORDINATOR/_NUM_PROCESSES/
+                                                 _PROCESS_ID set by any launcher
+dist.init_process_group("gloo" / "nccl")      -> fnnet.parallel.initialize():
+                                                 jax.distributed, one run of processes
+DistributedSampler(dataset) + set_epoch       -> fnnet.data.batches(..., epoch=e): each
+                                                 process reads its slice of every batch
+DistributedDataParallel(model)                -> fnnet.parallel.make_train_step over a
+                                                 data_mesh of every process's devices;
+                                                 put_replicated / put_batch
+gradient all-reduce in loss.backward()        -> jax.lax.pmean of the gradients inside
+                                                 the compiled step
+nn.SyncBatchNorm.convert_sync_batchnorm       -> nn.BatchNorm1d(axis_name="data")
+if dist.get_rank() == 0: torch.save(...)      -> if parallel.is_main_process(): save
+
+Each process builds the model, wraps it in DistributedDataParallel and trains on its own
+share of the data (DistributedSampler); gradients are averaged over the processes at
+every step, so all of them hold the same model. Rank 0 alone prints, evaluates and
+writes the checkpoint. ``--model bn`` has a BatchNorm layer that becomes SyncBatchNorm
+(statistics of the global batch; PyTorch runs it on GPUs only, so on CPUs pass
+``--no-sync-bn`` to keep each process's own statistics).
 
     torchrun --nproc-per-node 2 torch_version.py --steps 20            # PyTorch
     python torch_version.py --steps 20                                 # one process
 
-fnnet_torch_version.py is this file with the imports changed. Data: the real MNIST test
-set (8,000 train / 2,000 held out; --data-dir or FNNET_MNIST_DIR), or the bundled
-digits where MNIST is absent.
+``run`` is what ``fnnet compare ddp_mnist`` calls: one process on the batches shared
+by the three versions. shim_version.py is this file with the imports changed. Data: the
+real MNIST test set (8,000 train / 2,000 held out; --data-dir or FNNET_MNIST_DIR), or
+the bundled digits where MNIST is absent.
 """
 
 import argparse
 import os
+import time
 
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn as nn
-from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, TensorDataset
-from torch.utils.data.distributed import DistributedSampler
 
 
 class MLP(nn.Module):
@@ -51,6 +66,62 @@ class BNNet(nn.Module):
     def forward(self, x):
         x = x.view(x.size(0), -1)
         return self.fc2(torch.relu(self.bn1(self.fc1(x))))
+
+
+def build(name, seed, weights=None):
+    """The model (seeded), with ``weights`` ({name: array}) loaded when given."""
+    torch.manual_seed(seed)
+    model = MLP() if name == "mlp" else BNNet()
+    if weights is not None:
+        model.load_state_dict({k: torch.tensor(np.asarray(v)) for k, v in weights.items()})
+    return model
+
+
+def train_step(model, optimizer, criterion, x, y):
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def evaluate(model, criterion, x, y):
+    """``(accuracy, loss)`` of ``model`` on held-out numpy arrays."""
+    model.eval()
+    with torch.no_grad():
+        logits = model(torch.from_numpy(x))
+        labels = torch.from_numpy(y)
+        accuracy = (logits.argmax(1) == labels).float().mean().item()
+        return accuracy, criterion(logits, labels).item()
+
+
+def run(config, initial_state_dict=None, batches=None):
+    """fnnet compare's run: one process, the shared batches (main() is the DDP run)."""
+    data = config.data()
+    model = build(config.model, config.seed, initial_state_dict)
+    initial = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
+    criterion = nn.CrossEntropyLoss()
+    losses, epoch_losses, times = [], [], []
+    for epoch in batches if batches is not None else data.epochs:
+        model.train()
+        for x, y in epoch:
+            start = time.perf_counter()
+            loss = train_step(model, optimizer, criterion, torch.from_numpy(x),
+                              torch.from_numpy(y))
+            losses.append(loss.item())
+            times.append(time.perf_counter() - start)
+        epoch_losses.append(float(np.mean(losses[-len(epoch):])))
+    accuracy, test_loss = evaluate(model, criterion, *data.test)
+    return {
+        "losses": losses,
+        "epoch_losses": epoch_losses,
+        "accuracy": accuracy,
+        "test_loss": test_loss,
+        "params": {k: v.detach().numpy().copy() for k, v in model.state_dict().items()},
+        "initial_params": initial,
+        "ms_per_step": 1000 * float(np.median(times[1:] or times)),
+    }
 
 
 def parse_args(argv=None):
@@ -81,23 +152,19 @@ def train(args, rank=0, world=1):
     """
     from fnnet.compare.data import mnist_or_digits  # MNIST, or the digits where absent
 
-    distributed = dist.is_initialized()
+    distributed = torch.distributed.is_initialized()
     (x, y), (test_x, test_y), source = mnist_or_digits(args.data_dir)
-    train_set = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
-    sampler = DistributedSampler(train_set, num_replicas=world, rank=rank,
-                                 shuffle=not args.no_shuffle, seed=args.seed)
-    loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler,
-                        drop_last=True)
-
-    torch.manual_seed(args.seed)
-    model = MLP() if args.model == "mlp" else BNNet()
-    if args.init:
-        with np.load(args.init) as weights:
-            model.load_state_dict({k: torch.tensor(weights[k]) for k in weights.files})
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    sampler = torch.utils.data.distributed.DistributedSampler(
+        dataset, num_replicas=world, rank=rank, shuffle=not args.no_shuffle, seed=args.seed)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch_size,
+                                         sampler=sampler, drop_last=True)
+    weights = dict(np.load(args.init)) if args.init else None
+    model = build(args.model, args.seed, weights)
     if distributed:
         if args.model == "bn" and not args.no_sync_bn:
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-        model = DistributedDataParallel(model)
+        model = nn.parallel.DistributedDataParallel(model)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     criterion = nn.CrossEntropyLoss()
     if rank == 0:
@@ -108,10 +175,7 @@ def train(args, rank=0, world=1):
         sampler.set_epoch(epoch)
         model.train()
         for xb, yb in loader:
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
+            loss = train_step(model, optimizer, criterion, xb, yb)
             step += 1
             if rank == 0 and step % 10 == 0:
                 print(f"epoch {epoch} step {step}: loss {loss.item():.4f} (rank 0's batch)")
@@ -120,10 +184,7 @@ def train(args, rank=0, world=1):
 
     net = model.module if distributed else model
     if rank == 0:
-        net.eval()
-        with torch.no_grad():
-            logits = net(torch.from_numpy(test_x))
-            accuracy = (logits.argmax(1) == torch.from_numpy(test_y)).float().mean().item()
+        accuracy, _ = evaluate(net, criterion, test_x, test_y)
         print(f"held-out accuracy {accuracy:.4f} after {step} steps")
         if args.save:
             torch.save(net.state_dict(), args.save)
@@ -135,13 +196,13 @@ def main(argv=None):
     args = parse_args(argv)
     distributed = "RANK" in os.environ  # started by torchrun
     if distributed:
-        dist.init_process_group("gloo")
-    rank = dist.get_rank() if distributed else 0
-    world = dist.get_world_size() if distributed else 1
+        torch.distributed.init_process_group("gloo")
+    rank = torch.distributed.get_rank() if distributed else 0
+    world = torch.distributed.get_world_size() if distributed else 1
     train(args, rank, world)
     if distributed:
-        dist.barrier()
-        dist.destroy_process_group()
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ VERSIONS = ("torch", "fnnet", "shim")
 LABELS = {"torch": "PyTorch", "fnnet": "fnnet", "shim": "fnnet.torch"}
 # The examples in the order of the tutorials (compare --all runs them in this order).
 EXAMPLES = ("linear_regression", "logistic_regression", "mlp_mnist", "lenet_mnist",
-            "batchnorm_dropout", "resnet_cifar10")
+            "batchnorm_dropout", "resnet_cifar10", "ddp_mnist")
 
 
 def examples_dir(path: str | os.PathLike | None = None) -> pathlib.Path:
