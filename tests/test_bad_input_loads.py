@@ -392,3 +392,24 @@ def test_fit_names_the_bad_label_with_fused_steps(mlp):
             "train_data: the batch of step 5 holds 1 class label(s) outside [0, number of "
             "classes), e.g. -3")):
         fit(mlp, optim.SGD(lr=0.1), batches, epochs=1, steps_per_call=4)
+
+
+@pytest.mark.parametrize("labels, count, value", [
+    ([0, 1, 2, 1, 0, 1, 2, 1], 0, None),
+    ([0, 1, 2, 1, 0, 5, 2, -2], 2, 5),  # the largest bad label of the devices
+])
+def test_data_parallel_step_counts_labels_over_every_device(mlp, labels, count, value):
+    from fnnet import parallel
+
+    if len(jax.devices()) < 4:
+        pytest.skip("needs 4 (simulated) devices")
+    mesh = parallel.data_mesh(4)
+    opt = optim.SGD(lr=0.1)
+    state = parallel.put_replicated(create_train_state(mlp, opt, jax.random.key(0)), mesh)
+    step = parallel.make_train_step(mlp, opt, mesh=mesh)
+    batch = parallel.put_batch((np.ones((8, 6), np.float32), np.array(labels, np.int32)),
+                               mesh)
+    _, metrics = step(state, batch)
+    assert int(metrics["bad_labels"]) == count
+    if value is not None:
+        assert int(metrics["bad_label"]) == value
