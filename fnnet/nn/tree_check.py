@@ -97,20 +97,20 @@ def check_trees(module: Any, params: Any, state: Any) -> None:
 # -- optimizer trees -------------------------------------------------------------------
 
 
-def _dotted(path: tuple) -> str:
+def _dotted(path: tuple[Any, ...]) -> str:
     """``fc1.weight`` for a tree path (dict keys, sequence indices, NamedTuple fields)."""
     parts = [getattr(k, "key", getattr(k, "idx", getattr(k, "name", k))) for k in path]
     return ".".join(str(p) for p in parts) or "the top"
 
 
-def _signature(tree: Any) -> tuple[Any, tuple]:
+def _signature(tree: Any) -> tuple[Any, tuple[Any, ...]]:
     """``(treedef, ((shape, dtype), ...))`` of a tree of arrays: its cache key."""
     leaves, treedef = jax.tree_util.tree_flatten(tree)
     return treedef, tuple((x.shape, x.dtype) if hasattr(x, "dtype") else
                           (jax.numpy.shape(x), jax.numpy.result_type(x)) for x in leaves)
 
 
-def _fits(given: tuple[Any, tuple], want: tuple[Any, tuple]) -> bool:
+def _fits(given: tuple[Any, tuple[Any, ...]], want: tuple[Any, tuple[Any, ...]]) -> bool:
     """Whether a signature fits another: equal, or equal up to floating-point widths."""
     if given == want:
         return True
@@ -152,7 +152,7 @@ def _first_difference(given: Any, expected: Any, strict_dtype: bool) -> str | No
 
 
 def check_optimizer_trees(init: Any, grads: Any, opt_state: Any, params: Any,
-                          cache: dict, what: str = "optimizer.update") -> None:
+                          cache: dict[Any, Any], what: str = "optimizer.update") -> None:
     """Raises when an optimizer's gradients, state and parameters do not belong together.
 
     ``grads`` must have the structure and shapes of ``params`` (floating point where the

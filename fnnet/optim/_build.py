@@ -28,7 +28,7 @@ def checked(tx: optax.GradientTransformation) -> optax.GradientTransformationExt
     """
     from fnnet.nn.tree_check import check_optimizer_trees
 
-    cache: dict = {}
+    cache: dict[Any, Any] = {}
 
     def update(updates: Any, state: Any, params: Any = None, **extra: Any) -> Any:
         check_optimizer_trees(tx.init, updates, state, params, cache)

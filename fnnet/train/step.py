@@ -165,7 +165,7 @@ def make_train_step(
         return loss_fn(outputs, y), (outputs, new_layer_state)
 
     grad_fn = jax.value_and_grad(loss_with_aux, has_aux=True)
-    tree_cache: dict = {}
+    tree_cache: dict[Any, Any] = {}
 
     def one_step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
         x, y = batch
