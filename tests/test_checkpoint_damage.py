@@ -355,6 +355,15 @@ def test_a_disk_filling_during_a_save_is_an_error_at_once(killed_after_12, unint
     assert int(state.step) == 12 and meta["position"]["batch"] == 2
 
 
+def test_metadata_that_is_not_json_is_refused_before_writing(template, tmp_path):
+    with Checkpointer(tmp_path / "ckpt") as checkpointer:
+        with pytest.raises(TypeError, match="metadata must be JSON-serialisable: Object of "
+                                            "type set is not JSON serializable"):
+            checkpointer.save(template, {"tags": {1, 2}})
+        assert checkpointer.all_steps() == []
+    assert os.listdir(tmp_path / "ckpt") == []
+
+
 def test_a_failed_manifest_write_leaves_nothing(uninterrupted, tmp_path, monkeypatch):
     import errno
 

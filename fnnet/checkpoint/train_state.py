@@ -17,6 +17,7 @@ its folder and what failed, and the newest intact one is restored instead.
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import re
@@ -191,7 +192,8 @@ class Checkpointer:
             The step saved.
 
         Raises:
-            TypeError: ``state`` is not a TrainState, or ``metadata`` is not a mapping.
+            TypeError: ``state`` is not a TrainState, or ``metadata`` is not a
+                JSON-serialisable mapping.
             ValueError: a checkpoint of that step exists already, or the checkpointer
                 is read-only.
             CheckpointWriteError: the folder is not writable, or a write failed (disk
@@ -208,6 +210,10 @@ class Checkpointer:
             raise ValueError(f"a checkpoint of step {step} exists already in "
                              f"{str(self.directory)!r}")
         meta = dict(metadata or {})
+        try:
+            json.dumps(meta, allow_nan=True)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"metadata must be JSON-serialisable: {error}") from None
         self.check_writable()
         args = self._ocp.args.Composite(**{
             _STATE: self._ocp.args.StandardSave(_to_tree(state)),
