@@ -46,6 +46,7 @@ CASES = [
     ("lenet_mnist", "sgd", SMALL),
     ("lenet_mnist", "momentum", SMALL),
     ("batchnorm_dropout", "sgd_momentum", dict(SMALL, dropout=0.0, batch_size=32)),
+    ("ddp_mnist", "bn", SMALL),
 ]
 
 
