@@ -107,8 +107,9 @@ def _read_manifest(folder: pathlib.Path, step: int) -> dict[str, Any]:
     if not path.is_file():
         if not any(folder.iterdir()):
             raise DamagedCheckpointError("the folder is empty")
-        raise DamagedCheckpointError(f"it has no {MANIFEST} (its save did not finish, or "
-                                     "the file was deleted)")
+        raise DamagedCheckpointError(f"it has no {MANIFEST} (its save did not finish, "
+                                     "the file was deleted, or an fnnet that did not "
+                                     "write manifests wrote it)")
     size = path.stat().st_size
     if size > MAX_MANIFEST_BYTES:
         raise DamagedCheckpointError(f"{MANIFEST} is {size} bytes, more than the "
