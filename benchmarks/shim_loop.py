@@ -6,13 +6,21 @@ Runs an MLP (784-64-64-10, ReLU, batch 64, SGD momentum 0.9) and LeNet-5 (batch 
 (``fnnet.train.make_train_step``) on the same model. Prints the median milliseconds per
 step after warm-up and the ratios.
 
+``--models manual`` times the hand-written update loop of PyTorch's tutorials instead
+(``model.zero_grad()``, ``loss.backward()``, ``p -= lr * p.grad`` under ``no_grad``,
+``loss.item()``), on the MLP (plain SGD) and on the tutorials' cubic fit of sin(x) with
+four bare tensors: on fnnet.torch against the same loop with ``torch.optim.SGD`` on
+fnnet.torch, and op by op (the fallback for loops whose structure changes every step)
+against PyTorch eager, per step and per op (a chain of 100 small elementwise ops).
+
     python benchmarks/shim_loop.py [--steps 200] [--warmup 30] [--batch 64] [--rounds 10]
-        [--models mlp,lenet]
+        [--models mlp,lenet,manual]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 
@@ -119,6 +127,127 @@ def functional_loop(name, batches):
     return run
 
 
+def manual_mlp(torch, batches, optimizer: bool):
+    """The MLP trained by hand (``p -= lr * p.grad``) or by ``torch.optim.SGD``."""
+    model, _ = mlp(torch)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01) if optimizer else None
+    criterion = torch.nn.CrossEntropyLoss()
+    batches = [(torch.tensor(x), torch.tensor(y)) for x, y in batches]
+    counter = [0]
+
+    def run(steps):
+        times = []
+        for _ in range(steps):
+            x, y = batches[counter[0] % len(batches)]
+            counter[0] += 1
+            start = time.perf_counter()
+            loss = criterion(model(x), y)
+            model.zero_grad()
+            loss.backward()
+            if opt is not None:
+                opt.step()
+            else:
+                with torch.no_grad():
+                    for param in model.parameters():
+                        param -= 0.01 * param.grad
+            loss.item()
+            times.append(time.perf_counter() - start)
+        return times
+
+    return run
+
+
+def manual_poly(torch, optimizer: bool):
+    """The tutorials' fit of a cubic to sin(x) on 2000 points with four bare tensors."""
+    x = torch.linspace(-math.pi, math.pi, 2000)
+    y = torch.sin(x)
+    coefs = [torch.tensor(v, requires_grad=True) for v in (0.1, -0.2, 0.3, -0.05)]
+    opt = torch.optim.SGD(coefs, lr=1e-6) if optimizer else None
+
+    def run(steps):
+        a, b, c, d = coefs
+        times = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            loss = (a + b * x + c * x ** 2 + d * x ** 3 - y).pow(2).sum()
+            loss.backward()
+            if opt is not None:
+                opt.step()
+                opt.zero_grad()
+            else:
+                with torch.no_grad():
+                    for coef in coefs:
+                        coef -= 1e-6 * coef.grad
+                        coef.grad = None
+            loss.item()
+            times.append(time.perf_counter() - start)
+        return times
+
+    return run
+
+
+def op_chain(torch):
+    """100 elementwise ops on a [64, 64] tensor and one read: the cost of an op."""
+    x = torch.ones(64, 64)
+
+    def run(steps):
+        times = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            y = x
+            for _ in range(25):
+                y = ((y * 0.5 + 1.0) - 0.25) / 1.5
+            y.sum().item()
+            times.append((time.perf_counter() - start) / 101)
+        return times
+
+    return run
+
+
+def op_by_op(ft, run):
+    """``run`` on fnnet.torch with every flush op by op, as after the fallback's warning."""
+    from fnnet.torch import _compiler
+
+    def eager_run(steps):
+        _compiler._cache.clear()  # else a step compiled by an earlier loop is a cache hit
+        _compiler._stats["eager"] = True
+        try:
+            return run(steps)
+        finally:
+            _compiler._stats["eager"] = False
+
+    return eager_run
+
+
+def measure_manual(args, torch, ft, rng) -> None:
+    batches = [(rng.standard_normal((args.batch, 1, 28, 28)).astype(np.float32),
+                rng.integers(0, 10, args.batch)) for _ in range(8)]
+    cases = {"mlp": lambda t, opt: manual_mlp(t, batches, opt),
+             "poly": lambda t, opt: manual_poly(t, opt)}
+    for name, make in cases.items():
+        ft.reset_compile_stats()
+        runs = {"torch eager": make(torch, False),
+                "fnnet.torch manual": make(ft, False),
+                "fnnet.torch optim.SGD": make(ft, True)}
+        ms = measure(runs, args.steps, args.warmup, args.rounds)
+        stats = ft.compile_stats()
+        ms["fnnet.torch op by op"] = measure(
+            {"op by op": op_by_op(ft, make(ft, False))}, args.steps, args.warmup,
+            args.rounds)["op by op"]
+        print(f"manual {name}: " + ", ".join(f"{k} {v:.3f} ms/step" for k, v in ms.items())
+              + f" [compiled: {stats['compiles']} compiles, {stats['hits']} cache hits]")
+        print(f"  manual / optim.SGD on fnnet.torch: "
+              f"{ms['fnnet.torch manual'] / ms['fnnet.torch optim.SGD']:.2f}x; "
+              f"op by op / torch eager: {ms['fnnet.torch op by op'] / ms['torch eager']:.2f}x")
+    ms = measure({"torch eager": op_chain(torch), "fnnet.torch": op_chain(ft)}, args.steps,
+                 args.warmup, args.rounds)
+    ms["fnnet.torch op by op"] = measure({"op by op": op_by_op(ft, op_chain(ft))},
+                                         args.steps, args.warmup, args.rounds)["op by op"]
+    print("per op (100 elementwise ops on [64, 64], one read): " + ", ".join(
+        f"{k} {1e3 * v:.1f} us" for k, v in ms.items())
+        + f"; op by op / torch eager: {ms['fnnet.torch op by op'] / ms['torch eager']:.2f}x")
+
+
 def measure(runs: dict, steps: int, warmup: int, rounds: int) -> dict:
     """Median ms/step of each loop; the loops alternate in rounds so that the load of a
     shared machine drifts over all of them alike, with a pause before each round (see
@@ -148,6 +277,8 @@ def main() -> None:
 
     torch.set_num_threads(2)
     rng = np.random.default_rng(0)
+    if "manual" in args.models.split(","):
+        measure_manual(args, torch, ft, rng)
     for name, make, shape in (("mlp", mlp, (1, 28, 28)), ("lenet", lenet, (1, 32, 32))):
         if name not in args.models.split(","):
             continue

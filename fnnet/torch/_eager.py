@@ -21,6 +21,9 @@ from fnnet.torch._graph import RG, VAR
 
 _forward: dict[tuple, Any] = {}
 _vjp: dict[tuple, Any] = {}
+#: cotangent accumulation as a compiled program: a jnp op outside jit costs several
+#: dispatches of one
+_add = jax.jit(jnp.add)
 
 
 def _outputs(out: Any) -> tuple:
@@ -88,8 +91,9 @@ def _backward(plan: Any, n: int, env: list) -> None:
     region, var_slots, _ = plan.backward[n]
     loss_ref, grad_ref = nodes[n][2]
     loss = env[loss_ref >> 2]
-    seed = jnp.ones_like(loss) if grad_ref < 0 else jnp.asarray(env[grad_ref >> 2],
-                                                                loss.dtype)
+    # the seed as a host array: it reaches the device as an argument of the first vjp
+    seed = np.ones(loss.shape, loss.dtype) if grad_ref < 0 else jnp.asarray(
+        env[grad_ref >> 2], loss.dtype)
     local = {nodes[m][4] + k for m in region for k in range(nodes[m][5])}
     cotangent: dict[int, Any] = {loss_ref >> 2: seed}
     leaf: dict[int, Any] = {}
@@ -111,7 +115,7 @@ def _backward(plan: Any, n: int, env: list) -> None:
             r = ins[i]
             into = leaf if r & 3 == VAR else cotangent
             s = r >> 2
-            into[s] = g if s not in into else into[s] + g
+            into[s] = g if s not in into else _add(into[s], g)
     first = nodes[n][4]
     for i, s in enumerate(var_slots):
         env[first + i] = leaf[s] if s in leaf else jnp.zeros_like(env[s])
