@@ -102,6 +102,7 @@ _FLAG_FOR: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"(?<![-\w])(checkpoint_dir|on_nonfinite|batch_size|steps_per_call|data_dir|"
      r"weight_decay)\b(?!=)", lambda m: "--" + m.group(1).replace("_", "-")),
     (r"\b(epochs|devices|seed|lr|momentum)=", r"--\1 "),
+    (r"\b(batch_size|steps_per_call)=", lambda m: "--" + m.group(1).replace("_", "-") + " "),
 ]
 
 
@@ -407,7 +408,7 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
     model = _model(args.model, train_x.shape[1:], num_classes)
     optimizer = _optimizer(args.optimizer, args.lr, args.momentum, args.weight_decay)
     augment_fn = _augmentation(args, train_x.shape[1:])
-    if augment_fn is not None and len(train_x) < args.batch_size:
+    if len(train_x) < args.batch_size:  # the last short batch is dropped: none would run
         raise UsageError(f"--batch-size {args.batch_size} is larger than the "
                          f"{len(train_x)} training examples")
     train_data = ((train_x, train_y) if augment_fn is None else

@@ -119,6 +119,8 @@ def test_help_shows_each_default_once(capsys, monkeypatch, command):
                                         ".safetensors"),
     (["train", "--dataset", "mnist", "--data-dir", "no/such/folder"],
      "--data-dir no/such/folder: no such folder"),
+    (["train", "--batch-size", "2000"], "--batch-size 2000 is larger than the 1438 "
+                                        "training examples"),
     (["train", "--devices", "3", "--batch-size", "64"],
      "batch size 64 is not divisible by the 3 devices"),
     (["evaluate"], "the following arguments are required: --weights"),
@@ -146,6 +148,8 @@ def test_errors_name_flags_not_python_arguments():
             "the checkpoint in 'runs' is in epoch 3, beyond --epochs 2",
         "loss nan. Pass on_nonfinite='skip' to drop such steps.":
             "loss nan. Pass --on-nonfinite skip to drop such steps.",
+        "batch_size=32 is larger than the data set (N=13)":
+            "--batch-size 32 is larger than the data set (N=13)",
         "a batch_size of 0\n  (steps_per_call must divide it)":
             "a --batch-size of 0 (--steps-per-call must divide it)",
         "pass directory=..., or set FNNET_MNIST_DIR": "pass --data-dir, or set FNNET_MNIST_DIR",
@@ -441,6 +445,14 @@ def test_a_folder_with_only_cifar10s_test_batch_is_split(tmp_path):
     with pytest.raises(FileNotFoundError, match="CIFAR-10 train batches not found: expected "
                                                 "data_batch_1, data_batch_2"):
         data.load("cifar10", "train", tmp_path)
+    # Some training batches but not all: not a test-only folder, an incomplete one.
+    write_synthetic_cifar10(tmp_path / "partial", n=2)
+    for name in [f"data_batch_{i}" for i in range(2, 6)]:
+        (tmp_path / "partial" / "cifar-10-batches-py" / name).unlink()
+    with pytest.raises(FileNotFoundError, match="CIFAR-10 train batches not found: expected "
+                                                "data_batch_2, data_batch_3, data_batch_4, "
+                                                "data_batch_5 in"):
+        data.load_train_test("cifar10", tmp_path / "partial")
 
 
 # ----------------------------------------------------------------------------- ResNet-18

@@ -42,6 +42,17 @@ def _has_split(name: str, folder: pathlib.Path, split: str) -> bool:
     return found is not None and all((found / n).is_file() for n in names)
 
 
+def _has_any_file(name: str, folder: pathlib.Path, split: str) -> bool:
+    """Whether ``folder`` holds any of the local files of ``split`` (all of them or not)."""
+    if name in IDX:
+        places = [folder, folder / name, folder / idx._TORCHVISION_FOLDER[name] / "raw"]
+        return any((place / file).is_file() for place in places for what in ("images", "labels")
+                   for file in idx.idx_file_names(split, what))
+    found = find_cifar10_folder(folder)
+    names = cifar.TRAIN_FILES if split == "train" else cifar.TEST_FILES
+    return found is not None and any((found / n).is_file() for n in names)
+
+
 def expected_files(name: str, split: str | None = None) -> tuple[list[str], str]:
     """The local files of data set ``name`` (both splits when ``split`` is None) and
     where to get them.
@@ -173,7 +184,9 @@ def load_train_test(
     folder = _local_folder(name, data_dir)
     if name in IDX or name == "cifar10":
         present = [s for s in ("train", "test") if folder and _has_split(name, folder, s)]
-        if len(present) == 1:
+        partial = [s for s in ("train", "test") if folder and s not in present
+                   and _has_any_file(name, folder, s)]
+        if len(present) == 1 and not partial:
             from fnnet.compare.data import HELD_OUT_FRACTION
 
             images, labels = load(name, present[0], folder, dtype=dtype)
