@@ -108,11 +108,19 @@ def check_meta(meta: dict[str, Any], step: int) -> Position:
                        ("sums", "dict")):
         _field(raw, name, kind, "position.")
     position = Position(**raw)
+    # Every finished epoch records its time; a metric may be missing from an epoch
+    # that had no batches (a callable's), so the others may be shorter.
     for name, values in position.history.items():
-        if not (isinstance(values, list) and len(values) == position.epoch
-                and all(_is_number(v) for v in values)):
-            raise ValueError(f"position.history[{name!r}] is not {position.epoch} numbers "
-                             f"(one per finished epoch), got {values!r}")
+        exact = name == "seconds"
+        if not (isinstance(values, list) and all(_is_number(v) for v in values)
+                and (len(values) == position.epoch if exact
+                     else len(values) <= position.epoch)):
+            raise ValueError(f"position.history[{name!r}] is not {'' if exact else 'up to '}"
+                             f"{position.epoch} numbers (one per finished epoch), got "
+                             f"{values!r}")
+    if position.epoch and "seconds" not in position.history:
+        raise ValueError(f"position.history has no 'seconds' for its {position.epoch} "
+                         "finished epochs")
     if not all(_is_number(v) for v in position.sums.values()):
         raise ValueError(f"position.sums holds a value that is not a number: {position.sums}")
     if position.seen != position.batch:
