@@ -160,12 +160,12 @@ class Checkpointer:
     def check_writable(self) -> None:
         """Raises CheckpointWriteError at once when ``directory`` cannot take a new file.
 
-        Writes, syncs and removes a small probe file (on process 0, the one that writes).
+        Writes, syncs and removes a small probe file. Every process probes (the folder
+        is shared), so that all of them raise together rather than some waiting at a
+        barrier for a process 0 that stopped.
         """
         if self.read_only:
             raise ValueError(f"Checkpointer({str(self.directory)!r}) is read-only")
-        if jax.process_index() != 0:
-            return
         try:
             fd, probe = tempfile.mkstemp(prefix=".fnnet-write-probe-", dir=self.directory)
             try:
