@@ -155,9 +155,10 @@ def scale_by_amsgrad(b1: float = 0.9, b2: float = 0.999,
     """
 
     def init_fn(params: optax.Params) -> ScaleByAmsgradState:
-        zeros = optax.tree.zeros_like(params)
-        return ScaleByAmsgradState(step=jnp.zeros([], jnp.int32), exp_avg=zeros,
-                                   exp_avg_sq=zeros, max_exp_avg_sq=zeros)
+        # three buffers, not one shared: fnnet.torch donates each state leaf to its step
+        zeros = optax.tree.zeros_like
+        return ScaleByAmsgradState(step=jnp.zeros([], jnp.int32), exp_avg=zeros(params),
+                                   exp_avg_sq=zeros(params), max_exp_avg_sq=zeros(params))
 
     def update_fn(updates: optax.Updates, state: ScaleByAmsgradState,
                   params: optax.Params | None = None) -> tuple[Any, ScaleByAmsgradState]:
