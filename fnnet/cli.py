@@ -391,6 +391,14 @@ def _check_train_flags(args: argparse.Namespace) -> None:
         folder = next((f for f in save.absolute().parents if f.exists()), None)
         if folder is not None and not (folder.is_dir() and os.access(folder, os.W_OK)):
             raise UsageError(f"--save {args.save}: cannot write in {folder}")
+    if args.devices is not None:
+        import jax
+
+        if args.devices > jax.device_count():
+            raise UsageError(
+                f"--devices {args.devices}: JAX sees {_plural(jax.device_count(), 'device')} "
+                f"({jax.default_backend()}); on the CPU, simulate more with XLA_FLAGS="
+                f"--xla_force_host_platform_device_count={args.devices} set before starting")
     _check_data_dir(args, "train")
 
 

@@ -121,6 +121,7 @@ def test_help_shows_each_default_once(capsys, monkeypatch, command):
      "--data-dir no/such/folder: no such folder"),
     (["train", "--batch-size", "2000"], "--batch-size 2000 is larger than the 1438 "
                                         "training examples"),
+    (["train", "--devices", "99"], "--devices 99: JAX sees "),
     (["train", "--devices", "3", "--batch-size", "64"],
      "batch size 64 is not divisible by the 3 devices"),
     (["evaluate"], "the following arguments are required: --weights"),
