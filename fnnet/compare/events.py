@@ -22,7 +22,7 @@ def write_loss_events(comparisons: Sequence[Comparison],
     Returns:
         ``folder``, for ``tensorboard --logdir``.
     """
-    from fnnet.train.events import file_writer, remove_event_files, scalars_summary
+    from fnnet.train.events import file_writer, remove_event_files
 
     folder = pathlib.Path(folder)
     for version in VERSIONS:
@@ -37,7 +37,7 @@ def write_loss_events(comparisons: Sequence[Comparison],
             for comparison in runs:
                 tag = f"{comparison.name}/loss"
                 for step, loss in enumerate(comparison.results[version]["losses"], start=1):
-                    writer.add_summary(scalars_summary({tag: loss}), global_step=step)
+                    writer.add_scalars({tag: loss}, step)
         finally:
             writer.close()
     return folder

@@ -25,6 +25,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,6 +37,9 @@ import numpy as np
 INTERVAL_METRICS = ("ms_per_step", "examples_per_second")
 #: bins of the per-epoch parameter histograms
 HISTOGRAM_BINS = 64
+#: least seconds between two writes of history.json before the run's end (each write
+#: serialises every value so far)
+SAVE_EVERY_SECONDS = 30.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,7 +169,8 @@ class TensorBoardWriter(ScalarWriter):
         logdir: the run's folder (created if needed); each writer adds a new event file.
         every_n_steps: see :class:`ScalarWriter`.
         histograms: write the per-epoch parameter histograms.
-        flush_secs: seconds between writes to disk (tensorboardX writes in a thread).
+        flush_secs: seconds between writes to disk (the events are written in a thread
+            of their own, see :class:`fnnet.train.events.EventFileThread`).
 
     PyTorch equivalent: ``SummaryWriter(logdir)`` and ``add_scalar`` calls in the loop.
     """
@@ -187,9 +192,7 @@ class TensorBoardWriter(ScalarWriter):
         self._writer = file_writer(self.logdir, flush_secs=self.flush_secs)
 
     def write(self, step: int, scalars: Mapping[str, float]) -> None:
-        from fnnet.train.events import scalars_summary
-
-        self._writer.add_summary(scalars_summary(scalars), global_step=step)
+        self._writer.add_scalars(scalars, step)
 
     def on_epoch(self, epoch: int, step: int, record: Mapping[str, float],
                  state: Any) -> None:
@@ -203,7 +206,6 @@ class TensorBoardWriter(ScalarWriter):
                 self._writer.add_summary(
                     histogram(f"params/{name}", np.asarray(value, np.float64), HISTOGRAM_BINS),
                     global_step=step)
-        self._writer.flush()
 
     def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:
         if self._writer is not None:
@@ -214,7 +216,8 @@ class TensorBoardWriter(ScalarWriter):
 class HistoryWriter(ScalarWriter):
     """Keeps every scalar a :class:`TensorBoardWriter` would write and saves them as JSON.
 
-    The file (rewritten atomically after each epoch and at the end) holds::
+    The file (rewritten atomically at the end, and after an epoch when the last write
+    is :data:`SAVE_EVERY_SECONDS` old) holds::
 
         {"scalars": {"step/loss": [[1, 2.31], [2, 2.27], ...],
                      "epoch/eval_accuracy": [[44, 0.91], ...], ...},
@@ -234,10 +237,12 @@ class HistoryWriter(ScalarWriter):
         self.scalars: dict[str, list[list[float]]] = {}
         self.history: dict[str, list[float]] = {}
         self.phases: dict[str, float] = {}
+        self.saved = 0.0
 
     def on_begin(self, run: RunInfo) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.scalars, self.history, self.phases = {}, {}, {}
+        self.saved = time.monotonic()
 
     def write(self, step: int, scalars: Mapping[str, float]) -> None:
         for tag, value in scalars.items():
@@ -248,7 +253,8 @@ class HistoryWriter(ScalarWriter):
         super().on_epoch(epoch, step, record, state)
         for name, value in record.items():
             self.history.setdefault(name, []).append(float(value))
-        self.save()
+        if time.monotonic() - self.saved >= SAVE_EVERY_SECONDS:
+            self.save()
 
     def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:
         self.history = {name: [float(v) for v in values] for name, values in history.items()}
@@ -262,6 +268,7 @@ class HistoryWriter(ScalarWriter):
         temporary = self.path.with_name(self.path.name + ".tmp")
         temporary.write_text(json.dumps(content))
         os.replace(temporary, self.path)
+        self.saved = time.monotonic()
 
 
 class JSONLWriter(Callback):

@@ -8,14 +8,20 @@ event files on a plain install. :mod:`fnnet.train.callbacks`, the shim's
 
 from __future__ import annotations
 
+import itertools
 import os
 import pathlib
+import queue
 import sys
+import threading
+import time
 from collections.abc import Mapping
 from types import ModuleType
+from typing import Any
 
 #: the names of the files TensorBoard reads in a run folder
 EVENT_FILE_GLOB = "events.out.tfevents.*"
+_FILE_NUMBERS = itertools.count()
 
 
 def tensorboardx() -> ModuleType:
@@ -37,9 +43,107 @@ def tensorboardx() -> ModuleType:
     return tensorboardX
 
 
-def file_writer(logdir: str | os.PathLike, *, flush_secs: float = 10.0) -> object:
-    """A tensorboardX ``FileWriter`` appending a new event file to ``logdir``."""
-    return tensorboardx().FileWriter(str(logdir), flush_secs=flush_secs)
+def file_writer(logdir: str | os.PathLike, *, flush_secs: float = 10.0) -> EventFileThread:
+    """An :class:`EventFileThread` writing a new event file in ``logdir``."""
+    return EventFileThread(logdir, flush_secs=flush_secs)
+
+
+class EventFileThread:
+    """Appends events to a new event file in ``logdir`` from a thread of its own.
+
+    :meth:`add_scalars` and :meth:`add_summary` only queue their values: building each
+    event, its checksums and the writes (tens of microseconds an event in Python)
+    happen in the thread, while the training loop goes on. The file is flushed every
+    ``flush_secs`` and by :meth:`flush`; an error in the thread is raised by the next
+    call.
+
+    Args:
+        logdir: the folder (created if needed).
+        flush_secs: seconds between writes to disk.
+    """
+
+    def __init__(self, logdir: str | os.PathLike, *, flush_secs: float = 10.0) -> None:
+        tensorboardx()
+        from tensorboardX.event_file_writer import EventsWriter
+
+        pathlib.Path(logdir).mkdir(parents=True, exist_ok=True)
+        # Two writers of one process in one second would otherwise share a file name.
+        suffix = f".{os.getpid()}.{next(_FILE_NUMBERS)}"
+        self._file = EventsWriter(os.path.join(str(logdir), "events"), suffix)
+        self.path = pathlib.Path(getattr(self._file, "_file_name", logdir))
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._flush_secs = flush_secs
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="fnnet-events", daemon=True)
+        self._thread.start()
+
+    def add_scalars(self, scalars: Mapping[str, float], global_step: int) -> None:
+        """Queues ``{tag: value}`` to be written as one event at ``global_step``."""
+        self._raise()
+        self._queue.put((scalars, global_step, time.time()))
+
+    def add_summary(self, summary: Any, global_step: int, walltime: float | None = None) -> None:
+        """Queues a ``Summary`` protobuf to be written at ``global_step``."""
+        self._raise()
+        self._queue.put((summary, global_step, time.time() if walltime is None else walltime))
+
+    def flush(self) -> None:
+        """Returns once everything queued so far is on disk."""
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait()
+        self._raise()
+
+    def close(self) -> None:
+        """Writes what is queued and closes the file."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise RuntimeError(f"writing {self.path} failed: {error}") from error
+
+    def _run(self) -> None:
+        from tensorboardX.proto.event_pb2 import Event
+
+        last_flush = time.monotonic()
+        try:
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    break
+                if isinstance(item, threading.Event):
+                    self._file.flush()
+                    last_flush = time.monotonic()
+                    item.set()
+                    continue
+                summary, step, walltime = item
+                event = Event(wall_time=walltime, step=step)
+                if isinstance(summary, Mapping):
+                    for tag, value in summary.items():
+                        event.summary.value.add(tag=tag, simple_value=value)
+                else:
+                    event.summary.CopyFrom(summary)
+                self._file.write_event(event)
+                if time.monotonic() - last_flush > self._flush_secs:
+                    self._file.flush()
+                    last_flush = time.monotonic()
+        except BaseException as error:  # handed to the caller's next call
+            self._error = error
+            while True:  # keep releasing flush() callers
+                item = self._queue.get()
+                if item is None:
+                    break
+                if isinstance(item, threading.Event):
+                    item.set()
+        finally:
+            try:
+                self._file.close()
+            except OSError as error:
+                self._error = self._error or error
 
 
 def scalars_summary(scalars: Mapping[str, float]) -> object:

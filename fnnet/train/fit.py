@@ -501,8 +501,12 @@ def _drain(pending: list, sums: dict[str, float], on_nonfinite: str, model: Modu
         for name, value in metrics.items():
             if name not in ("count", "finite", "grad_finite", "bad_labels", "bad_label"):
                 sums[name] = sums.get(name, 0.0) + float(np.sum(value))
-                if fetched_steps is not None and np.ndim(value) == (k > 1):
-                    for i, v in enumerate(np.atleast_1d(value).tolist()):
+                if fetched_steps is None:
+                    continue
+                if k == 1 and np.ndim(value) == 0:
+                    per_step[0][name] = float(value)
+                elif k > 1 and np.ndim(value) == 1:
+                    for i, v in enumerate(value.tolist()):
                         per_step[i][name] = v
         if fetched_steps is not None:
             fetched_steps.extend((first + i + 1, m) for i, m in enumerate(per_step))
