@@ -149,6 +149,12 @@ def test_errors_name_flags_not_python_arguments():
             "the checkpoint in 'runs' is in epoch 3, beyond --epochs 2",
         "loss nan. Pass on_nonfinite='skip' to drop such steps.":
             "loss nan. Pass --on-nonfinite skip to drop such steps.",
+        "checkpoint_dir 'runs' already holds checkpoints (latest at step 8): pass "
+        "resume=True to continue that run":
+            "--checkpoint-dir 'runs' already holds checkpoints (latest at step 8): pass "
+            "--resume to continue that run",
+        "'runs/8' was written with seed=3; resuming it needs the same, got seed=0":
+            "'runs/8' was written with --seed 3; resuming it needs the same, got --seed 0",
         "batch_size=32 is larger than the data set (N=13)":
             "--batch-size 32 is larger than the data set (N=13)",
         "a batch_size of 0\n  (steps_per_call must divide it)":
