@@ -262,7 +262,22 @@ def save_weights(path: pathlib.Path, model: Any, params: Any, layer_state: Any,
                  metadata: dict[str, str]) -> pathlib.Path:
     """Writes the final weights as ``.safetensors``: PyTorch's ``state_dict`` names and
     layouts, loadable by :func:`fnnet.interop.from_torch_state_dict` and by
-    ``safetensors.torch.load_file`` into the matching PyTorch model."""
+    ``safetensors.torch.load_file`` into the matching PyTorch model.
+
+    Args:
+        path: the file to write (its folder is created).
+        model: the fnnet model, which orders the entries as PyTorch does.
+        params: its parameter tree.
+        layer_state: its layer state (BatchNorm buffers).
+        metadata: the run (``fnnet.model``, ``fnnet.dataset``, ``fnnet.image_shape``,
+            ``fnnet.num_classes``), stored as strings in the file's header for
+            ``fnnet evaluate`` and ``fnnet predict``.
+
+    Returns:
+        ``path``.
+
+    PyTorch equivalent: ``safetensors.torch.save_file(model.state_dict(), path)``.
+    """
     from safetensors.numpy import save_file
 
     from fnnet.interop import to_torch_state_dict
@@ -480,7 +495,12 @@ def evaluate(args: argparse.Namespace) -> dict[str, float]:
 
 def read_images(path: str) -> np.ndarray:
     """Images ``[N, C, H, W]`` from an IDX image file (``.gz`` or not) or a ``.npy`` array
-    (``[H, W]``, ``[N, H, W]`` or ``[N, C, H, W]``; uint8 0..255 or float in [0, 1])."""
+    (``[H, W]``, ``[N, H, W]`` or ``[N, C, H, W]``; uint8 0..255 or float in [0, 1]).
+
+    Raises:
+        UsageError: no such file, not a numpy file, or an array of another rank or dtype.
+        ValueError: an IDX file that is not an image file or is damaged (naming it).
+    """
     from fnnet.data import read_idx
     from fnnet.data.idx import IMAGE_MAGIC
 
