@@ -35,7 +35,7 @@ def _check_batch(x: Array, name: str) -> tuple[int, int, int, int]:
     shape = tuple(np.shape(x))
     if len(shape) != 4:
         raise ValueError(f"{name}: expected a 4-D batch x [N, C, H, W], got shape {shape}")
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def _pair(value: Any, name: str) -> tuple[int, int]:
@@ -52,6 +52,7 @@ def _pair(value: Any, name: str) -> tuple[int, int]:
 
 def _padding(value: Any) -> tuple[int, int, int, int]:
     """torchvision's padding: int, (left/right, top/bottom) or (left, top, right, bottom)."""
+    pads: tuple[int, ...]
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         pads = (int(value),) * 4
     elif isinstance(value, Sequence) and len(value) in (1, 2, 4):
@@ -76,8 +77,11 @@ def _random_crop(key: PRNGKey, x: Array, size: tuple[int, int],
     key_i, key_j = jax.random.split(key)
     i = jax.random.randint(key_i, (n,), 0, x.shape[2] - height + 1)
     j = jax.random.randint(key_j, (n,), 0, x.shape[3] - width + 1)
-    crop = lambda image, i, j: jax.lax.dynamic_slice(image, (0, i, j), (c, height, width))
-    return jax.vmap(crop)(x, i, j)
+    def crop(image: Array, i: Array, j: Array) -> Array:
+        return jax.lax.dynamic_slice(image, (0, i, j), (c, height, width))
+
+    out: Array = jax.vmap(crop)(x, i, j)
+    return out
 
 
 def random_crop(key: PRNGKey, x: Array, size: int | Sequence[int],
@@ -109,7 +113,8 @@ def random_crop(key: PRNGKey, x: Array, size: int | Sequence[int],
     if size[0] > padded[0] or size[1] > padded[1]:
         raise ValueError(f"random_crop: crop size {size} is larger than the padded image "
                          f"{padded}")
-    return _random_crop(key, x, size, pads)
+    out: Array = _random_crop(key, x, size, pads)
+    return out
 
 
 @jax.jit
@@ -138,7 +143,8 @@ def random_horizontal_flip(key: PRNGKey, x: Array, p: float = 0.5) -> Array:
     _check_batch(x, "random_horizontal_flip")
     if not isinstance(p, jax.Array) and not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be in [0, 1], got {p}")
-    return _random_horizontal_flip(key, x, p)
+    out: Array = _random_horizontal_flip(key, x, p)
+    return out
 
 
 def _rotate(x: Array, angles: Array) -> Array:
@@ -193,7 +199,8 @@ def rotate(x: Array, angle: Any) -> Array:
     """
     n = _check_batch(x, "rotate")[0]
     angles = jnp.broadcast_to(jnp.asarray(angle, jnp.float32), (n,))
-    return _random_rotation(jax.random.key(0), x, angles, angles)
+    out: Array = _random_rotation(jax.random.key(0), x, angles, angles)
+    return out
 
 
 def random_rotation(key: PRNGKey, x: Array, degrees: float | Sequence[float]) -> Array:
@@ -234,7 +241,8 @@ def random_rotation(key: PRNGKey, x: Array, degrees: float | Sequence[float]) ->
             raise ValueError(f"degrees must be non-negative when a single number, got "
                              f"{degrees}")
         low, high = -float(degrees), float(degrees)
-    return _random_rotation(key, x, low, high)
+    out: Array = _random_rotation(key, x, low, high)
+    return out
 
 
 def normalize(x: Array, mean: float | Sequence[float], std: float | Sequence[float]) -> Array:

@@ -118,5 +118,6 @@ def convert_images(images: np.ndarray, dtype: Any) -> np.ndarray:
     if dtype == np.uint8:
         return images
     if dtype == np.float32:
-        return to_float(images)
+        scaled: np.ndarray = to_float(images)
+        return scaled
     raise ValueError(f"dtype must be uint8 or float32, got {dtype}")

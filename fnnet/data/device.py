@@ -96,7 +96,8 @@ class DeviceDataset:
         rows = batch_indices(self.n, self.batch_size, shuffle=self.shuffle, seed=self.seed,
                              epoch=epoch, drop_last=True, process_index=self.process_index,
                              process_count=self.process_count)
-        return jax.device_put(np.stack(rows).astype(np.int32), self.device)
+        indices: jax.Array = jax.device_put(np.stack(rows).astype(np.int32), self.device)
+        return indices
 
     def epoch(self, epoch: int, start: int = 0) -> list[jax.Array]:
         """The ``[batch_size]`` index rows of epoch ``epoch`` from step ``start`` on.

@@ -93,10 +93,11 @@ def to_nnx(model: nn.Module, params: Params, state: State, *,
     else:
         assert isinstance(model, ResNet)
         module = flax_models.NCHW(_resnet_to_nnx(model, params, state, rngs))
+    # Flax's Module.train and Module.eval carry no annotations.
     if train:
-        module.train()
+        module.train()  # type: ignore[no-untyped-call]
     else:
-        module.eval()
+        module.eval()  # type: ignore[no-untyped-call]
     return module
 
 
@@ -294,8 +295,10 @@ def _bn(layer: Any, params: Params, state: State, rngs: nnx.Rngs) -> nnx.BatchNo
                        rngs=rngs)
     bn.mean.set_value(jnp.asarray(state["running_mean"]))
     bn.var.set_value(jnp.asarray(state["running_var"]))
-    # Flax does not count batches; the count rides along so from_nnx returns it.
-    bn.num_batches_tracked = nnx.BatchStat(jnp.asarray(state["num_batches_tracked"]))
+    # Flax does not count batches; the count rides along, an extra BatchStat on Flax's
+    # BatchNorm, so from_nnx returns it.
+    bn.num_batches_tracked = nnx.BatchStat(  # type: ignore[attr-defined]
+        jnp.asarray(state["num_batches_tracked"]))
     return bn
 
 

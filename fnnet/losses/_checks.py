@@ -67,20 +67,20 @@ def check_same_shape(loss: str, input: Array, target: Array) -> None:
 def check_weight(loss: str, weight: Any, shape: tuple[int, ...], *, name: str = "weight",
                  exact: bool = False) -> Array:
     """``weight`` as a float array broadcastable to ``shape`` (or of exactly ``shape``)."""
-    weight = as_array(loss, name, weight)
-    check_floating(loss, name, weight)
+    array: Array = as_array(loss, name, weight)
+    check_floating(loss, name, array)
     if exact:
-        ok = tuple(weight.shape) == tuple(shape)
+        ok = tuple(array.shape) == tuple(shape)
         expected = f"of shape {tuple(shape)}"
     else:
         try:
-            ok = jnp.broadcast_shapes(weight.shape, shape) == tuple(shape)
+            ok = jnp.broadcast_shapes(array.shape, shape) == tuple(shape)
         except ValueError:
             ok = False
         expected = f"broadcastable to {tuple(shape)}"
     if not ok:
-        raise ValueError(f"{loss}: {name} must be {expected}, got shape {tuple(weight.shape)}")
-    return weight
+        raise ValueError(f"{loss}: {name} must be {expected}, got shape {tuple(array.shape)}")
+    return array
 
 
 def is_concrete(x: Any) -> bool:

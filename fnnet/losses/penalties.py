@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -11,7 +12,7 @@ from fnnet.losses.regression import absolute
 from fnnet.typing import Array, Params
 
 
-def _dotted(path: tuple) -> str:
+def _dotted(path: tuple[Any, ...]) -> str:
     """``fc1.weight`` from a tree path, as PyTorch's ``state_dict`` names it."""
     parts = []
     for entry in path:

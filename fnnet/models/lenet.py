@@ -35,7 +35,8 @@ class LeNet5(nn.Module):
         x = F.flatten(x, 1)
         x = F.relu(m.fc1(x))
         x = F.relu(m.fc2(x))
-        return m.fc3(x)
+        logits: Array = m.fc3(x)
+        return logits
 
     def extra_repr(self) -> str:
         return f"num_classes={self.num_classes}"

@@ -20,7 +20,8 @@ class LinearRegression(nn.Module):
 
     def forward(self, m: Bound, x: Array) -> Array:
         """``x: [N, in_features] -> [N, out_features]``."""
-        return m.linear(x)
+        y: Array = m.linear(x)
+        return y
 
 
 class LogisticRegression(nn.Module):
@@ -40,4 +41,5 @@ class LogisticRegression(nn.Module):
 
     def forward(self, m: Bound, x: Array) -> Array:
         """``x: [N, ...] -> [N, num_classes]`` logits."""
-        return m.linear(F.flatten(x, 1))
+        logits: Array = m.linear(F.flatten(x, 1))
+        return logits

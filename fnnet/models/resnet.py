@@ -152,7 +152,8 @@ class ResNet(Module):
             x = m.maxpool(x)
         x = m.layer4(m.layer3(m.layer2(m.layer1(x))))
         x = F.flatten(m.avgpool(x), 1)
-        return m.fc(x)
+        logits: Array = m.fc(x)
+        return logits
 
     def extra_repr(self) -> str:
         return f"layers={self.layers}, num_classes={self.num_classes}, stem={self.stem!r}"
@@ -169,7 +170,8 @@ def _init_children(module: Module, key: PRNGKey) -> tuple[Params, State]:
         if isinstance(child, nn.Conv2d):
             shape = (child.out_channels, child.in_channels // child.groups,
                      *child.kernel_size)
-            child_params, child_state = {"weight": kaiming_normal_fan_out(child_key, shape)}, {}
+            child_params: Params = {"weight": kaiming_normal_fan_out(child_key, shape)}
+            child_state: State = {}
         elif isinstance(child, (BasicBlock, nn.Sequential)):
             child_params, child_state = _init_children(child, child_key)
         else:

@@ -15,7 +15,8 @@ class _Elementwise(Module):
     def fn(self, x: Array) -> Array:
         raise NotImplementedError
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """Any shape -> the same shape."""
         del params, train, key

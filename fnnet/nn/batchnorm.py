@@ -69,7 +69,8 @@ class _BatchNorm(Module):
             }
         return params, state
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """``x: [N, C, *] -> same shape``; returns the updated running statistics when
         training with ``track_running_stats``."""

@@ -27,7 +27,8 @@ class Sequential(Module):
         return sum(1 for _ in self.named_children())
 
     def __getitem__(self, index: int) -> Module:
-        return getattr(self, str(index % len(self)))
+        child: Module = getattr(self, str(index % len(self)))
+        return child
 
     def forward(self, m: Bound, x: Any) -> Any:
         for name, _ in self.named_children():
@@ -83,7 +84,8 @@ class ModuleList(Module):
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} is out of range for ModuleList of length "
                              f"{len(self)}")
-        return getattr(self, str(index % len(self)))
+        child: Module = getattr(self, str(index % len(self)))
+        return child
 
     def __iter__(self) -> Iterator[Module]:
         return (child for _, child in self.named_children())

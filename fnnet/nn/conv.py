@@ -99,7 +99,8 @@ class Conv2d(Module):
                                                        initializers.fan_in(shape))
         return params, {}
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """``x: [N, in_channels, H, W] -> [N, out_channels, H_out, W_out]`` (or unbatched
         ``[C, H, W]``)."""

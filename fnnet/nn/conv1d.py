@@ -57,7 +57,7 @@ class Conv1d(Module):
             if padding not in ("valid", "same"):
                 raise ValueError(f"Conv1d: padding must be an int, 'valid' or 'same', got "
                                  f"{padding!r}")
-            self.padding: int | str | tuple[int] = padding
+            self.padding: str | tuple[int] = padding
         else:
             self.padding = (_one(padding, "padding"),)
         self.groups, self.bias, self.padding_mode = groups, bias, padding_mode
@@ -71,7 +71,8 @@ class Conv1d(Module):
                                                        initializers.fan_in(shape))
         return params, {}
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """``x: [N, in_channels, L] -> [N, out_channels, L_out]`` (or unbatched)."""
         del train, key

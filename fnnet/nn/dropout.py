@@ -27,7 +27,8 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """Any shape -> the same shape."""
         del params

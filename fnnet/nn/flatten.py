@@ -21,7 +21,8 @@ class Flatten(Module):
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """``x: [N, C, H, W] -> [N, C * H * W]`` for the defaults."""
         del params, train, key

@@ -11,6 +11,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 from fnnet.typing import Array, PRNGKey, Shape
 
@@ -22,13 +23,13 @@ def fan_in(shape: Shape) -> int:
     return math.prod(shape[1:])
 
 
-def uniform(key: PRNGKey, shape: Shape, bound: float, dtype=jnp.float32) -> Array:
+def uniform(key: PRNGKey, shape: Shape, bound: float, dtype: DTypeLike = jnp.float32) -> Array:
     """``U(-bound, bound)``. PyTorch equivalent: ``torch.nn.init.uniform_``."""
     return jax.random.uniform(key, shape, dtype, minval=-bound, maxval=bound)
 
 
 def kaiming_uniform(key: PRNGKey, shape: Shape, a: float = math.sqrt(5.0),
-                    dtype=jnp.float32) -> Array:
+                    dtype: DTypeLike = jnp.float32) -> Array:
     """He-uniform with leaky-ReLU slope ``a``, fan-in mode.
 
     PyTorch equivalent: ``torch.nn.init.kaiming_uniform_(w, a=a)``.
@@ -37,7 +38,7 @@ def kaiming_uniform(key: PRNGKey, shape: Shape, a: float = math.sqrt(5.0),
     return uniform(key, shape, gain * math.sqrt(3.0 / fan_in(shape)), dtype)
 
 
-def kaiming_normal_fan_out(key: PRNGKey, shape: Shape, dtype=jnp.float32) -> Array:
+def kaiming_normal_fan_out(key: PRNGKey, shape: Shape, dtype: DTypeLike = jnp.float32) -> Array:
     """He-normal for ReLU in fan-out mode, as torchvision's ResNet initialises convs.
 
     PyTorch equivalent: ``kaiming_normal_(w, mode="fan_out", nonlinearity="relu")``.
@@ -46,7 +47,7 @@ def kaiming_normal_fan_out(key: PRNGKey, shape: Shape, dtype=jnp.float32) -> Arr
     return math.sqrt(2.0 / fan_out) * jax.random.normal(key, shape, dtype)
 
 
-def bias_uniform(key: PRNGKey, size: int, fan: int, dtype=jnp.float32) -> Array:
+def bias_uniform(key: PRNGKey, size: int, fan: int, dtype: DTypeLike = jnp.float32) -> Array:
     """PyTorch's default bias: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``."""
     bound = 1.0 / math.sqrt(fan) if fan > 0 else 0.0
     return uniform(key, (size,), bound, dtype)

@@ -43,7 +43,8 @@ class Linear(Module):
                                                        self.in_features)
         return params, {}
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """``x: [..., in_features] -> [..., out_features]``."""
         del train, key

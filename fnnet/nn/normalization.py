@@ -42,7 +42,8 @@ class LayerNorm(Module):
             params["bias"] = jnp.zeros(self.normalized_shape, jnp.float32)
         return params, {}
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """``x: [*, *normalized_shape]`` -> the same shape."""
         del train, key

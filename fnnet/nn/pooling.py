@@ -40,7 +40,8 @@ class MaxPool2d(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """``x: [N, C, H, W] -> [N, C, H_out, W_out]`` (or unbatched ``[C, H, W]``)."""
         del params, train, key
@@ -84,7 +85,8 @@ class AvgPool2d(Module):
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """``x: [N, C, H, W] -> [N, C, H_out, W_out]`` (or unbatched ``[C, H, W]``)."""
         del params, train, key
@@ -117,7 +119,8 @@ class AdaptiveAvgPool2d(Module):
             )
         self.output_size = output_size
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """``x: [N, C, H, W] -> [N, C, H_out, W_out]`` (or unbatched ``[C, H, W]``)."""
         del params, train, key

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
 
 from fnnet.nn import init as initializers
 from fnnet.nn.functional.dropout import check_dropout_p
-from fnnet.nn.functional.sequence import GATES, recurrent
+from fnnet.nn.functional.sequence import GATES, RecurrentWeights, recurrent
 from fnnet.nn.module import Module, check_input
 from fnnet.typing import Array, Params, PRNGKey, State
 
@@ -58,7 +59,7 @@ class RNNBase(Module):
 
     def param_names(self) -> list[str]:
         """Parameter names in PyTorch's order."""
-        names = []
+        names: list[str] = []
         for layer in range(self.num_layers):
             for suffix in ("", "_reverse")[:self.directions]:
                 kinds = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias
@@ -78,8 +79,8 @@ class RNNBase(Module):
             params[name] = initializers.uniform(jax.random.fold_in(key, i), shape, bound)
         return params, {}
 
-    def _weights(self, params: Params) -> list[tuple]:
-        out = []
+    def _weights(self, params: Params) -> list[RecurrentWeights]:
+        out: list[RecurrentWeights] = []
         for layer in range(self.num_layers):
             for suffix in ("", "_reverse")[:self.directions]:
                 tag = f"_l{layer}{suffix}"
@@ -87,12 +88,16 @@ class RNNBase(Module):
                             params.get("bias_ih" + tag), params.get("bias_hh" + tag)))
         return out
 
-    def apply(self, params: Params, state: State, x: Array | tuple, *, train: bool = False,
-              key: PRNGKey | None = None) -> tuple[tuple, State]:
+    # One input (an array or a tuple): Module.apply's *args are for composites' forward.
+    def apply(  # type: ignore[override]
+            self, params: Params, state: State, x: Array | tuple[Array, ...], *,
+            train: bool = False, key: PRNGKey | None = None
+    ) -> tuple[tuple[Array, Any], State]:
         """``x: [T, N, input]`` (``[N, T, input]`` if batch_first, or ``[T, input]``),
         optionally as ``(x, h0)`` (``(x, h0, c0)`` for the LSTM) ->
         ``(output [T, N, D * hidden], h_n [L * D, N, hidden])``."""
-        x, h0, c0 = (tuple(x) + (None, None))[:3] if isinstance(x, tuple) else (x, None, None)
+        inputs = (tuple(x) + (None, None))[:3] if isinstance(x, tuple) else (x, None, None)
+        x, h0, c0 = cast(tuple[Array, "Array | None", "Array | None"], inputs)
         check_input(self, x, ndim=(2, 3), dim=-1, size=self.input_size)
         batch = () if x.ndim == 2 else (x.shape[0 if self.batch_first else 1],)
         shape = (self.num_layers * self.directions, *batch, self.hidden_size)

@@ -42,7 +42,8 @@ class Embedding(Module):
             weight = weight.at[self.padding_idx].set(0.0)
         return {"weight": weight}, {}
 
-    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """``x: [*] integer -> [*, embedding_dim]``."""
         del train, key

@@ -86,9 +86,9 @@ def _flatten(params: Any, state: Any, module: Module | None, prefix: str,
 def _layout(module: Module, key: PRNGKey) -> list[tuple[str, str, tuple[str, ...], Any]]:
     """``(name, tree, path, ShapeDtypeStruct)`` of every entry ``module.init`` makes, in
     PyTorch's order; traced abstractly (nothing is drawn)."""
-    layout = []
+    layout: list[tuple[str, str, tuple[str, ...], Any]] = []
 
-    def trace(key):
+    def trace(key: PRNGKey) -> tuple[Params, State]:
         params, state = module.init(key)
         out: dict[str, Array] = {}
         where: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -161,7 +161,7 @@ def _castable(value: Any, target: Any) -> bool:
         target, jnp.complexfloating)
 
 
-def _set(tree: dict, path: tuple[str, ...], value: Any) -> None:
+def _set(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     for segment in path[:-1]:
         tree = tree.setdefault(segment, {})
     tree[path[-1]] = value
@@ -230,6 +230,7 @@ def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool 
     params: Params = {}
     state: State = {}
     for name, tree, path, leaf in expected:
+        value: Any
         if name in given:
             value = jnp.asarray(given[name], dtype=leaf.dtype)
         else:

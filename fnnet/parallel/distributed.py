@@ -132,7 +132,7 @@ def is_main_process() -> bool:
 def _host_value(leaf: Any) -> np.ndarray:
     """A numpy copy of one leaf held whole by this process."""
     if isinstance(leaf, jax.Array):
-        if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+        if jax.numpy.issubdtype(leaf.dtype, jax.dtypes.prng_key):
             leaf = jax.random.key_data(leaf)
         if not leaf.is_fully_addressable:
             if not leaf.is_fully_replicated:
@@ -167,8 +167,8 @@ def fingerprint(tree: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
     return paths, _digest(layout.encode()), values
 
 
-def compare_fingerprints(paths: list[str], structures: np.ndarray, values: np.ndarray,
-                         what: str = "state") -> None:
+def compare_fingerprints(paths: list[str], structures: np.ndarray,
+                         values: np.ndarray | None, what: str = "state") -> None:
     """Raises a ValueError naming the processes whose fingerprint differs from process 0's.
 
     Args:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 from fnnet.nn.module import Module
 from fnnet.parallel.mesh import check_divisible, data_mesh
@@ -27,7 +28,7 @@ def check_devices(devices: int, batch_size: int) -> None:
 
 
 def data_parallel_steps(model: Module, loss_fn: LossFn | None, state: TrainState,
-                        devices: int) -> tuple[TrainState, Callable, Callable]:
+                        devices: int) -> tuple[TrainState, Callable[..., Any], Callable[..., Any]]:
     """``(state replicated on the first devices, make_train_step for them, eval_step)``.
 
     The returned ``make_train_step`` takes ``fnnet.train.make_train_step``'s arguments

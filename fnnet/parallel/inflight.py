@@ -16,7 +16,7 @@ prepare the next batch while a step runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import jax
@@ -24,7 +24,7 @@ import jax
 _pending: list[Any] = []
 
 
-def needs_serializing(devices: Sequence[jax.Device]) -> bool:
+def needs_serializing(devices: Iterable[jax.Device]) -> bool:
     """True for several CPU devices (where overlapping collectives can deadlock)."""
     devices = list(devices)
     return len(devices) > 1 and any(d.platform == "cpu" for d in devices)
@@ -39,7 +39,7 @@ def wait_for_previous() -> None:
         jax.block_until_ready(leaves)
 
 
-def serialized(fn: Callable[..., Any], devices: Sequence[jax.Device]) -> Callable[..., Any]:
+def serialized(fn: Callable[..., Any], devices: Iterable[jax.Device]) -> Callable[..., Any]:
     """``fn`` itself, or on several CPU devices ``fn`` launched only once the previous
     serialized program has finished."""
     if not needs_serializing(devices):

@@ -25,7 +25,7 @@ class LaunchError(RuntimeError):
     """A launched process failed or ran out of time; ``results`` holds every process's
     ``subprocess.CompletedProcess`` (return code, and output where captured)."""
 
-    def __init__(self, message: str, results: list[subprocess.CompletedProcess]) -> None:
+    def __init__(self, message: str, results: list[subprocess.CompletedProcess[str]]) -> None:
         super().__init__(message)
         self.results = results
 
@@ -34,10 +34,11 @@ def free_port() -> int:
     """A TCP port on localhost that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     """Kills the process and everything it started (its own process group)."""
     if proc.poll() is None:
         try:
@@ -55,7 +56,7 @@ def launch_local(
     timeout: float | None = None,
     env: Mapping[str, str] | None = None,
     capture: bool = True,
-) -> list[subprocess.CompletedProcess]:
+) -> list[subprocess.CompletedProcess[str]]:
     """Runs ``command`` as ``num_processes`` connected processes on this machine.
 
     Args:
@@ -93,7 +94,7 @@ def launch_local(
         base["JAX_PLATFORMS"] = "cpu"
         base["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={cpu_devices_per_process}"
     deadline = None if timeout is None else time.monotonic() + timeout
-    procs: list[subprocess.Popen] = []
+    procs: list[subprocess.Popen[bytes]] = []
     logs = []
     try:
         for index in range(num_processes):
@@ -119,7 +120,7 @@ def launch_local(
     return results
 
 
-def _wait(procs: list[subprocess.Popen], deadline: float | None) -> str | None:
+def _wait(procs: list[subprocess.Popen[bytes]], deadline: float | None) -> str | None:
     """Waits for every process; returns why the run failed, or None."""
     while True:
         codes = [proc.poll() for proc in procs]

@@ -30,9 +30,11 @@ def data_mesh(devices: Sequence[jax.Device] | int | None = None,
     PyTorch equivalent: the default process group of ``torch.distributed`` (one rank per
     device).
     """
+    if isinstance(devices, bool):
+        raise TypeError(f"devices must be a device list or a count, got {devices!r}")
     if devices is None:
         devices = jax.devices()
-    elif isinstance(devices, int) and not isinstance(devices, bool):
+    elif isinstance(devices, int):
         available = jax.device_count()
         if not 1 <= devices <= available:
             hint = ("; on the CPU, simulate more with XLA_FLAGS=--xla_force_host_platform_"
@@ -60,7 +62,8 @@ def axis_of(mesh: Mesh) -> str:
             f"data parallelism needs a one-axis mesh, got axes {mesh.axis_names}; build "
             "it with fnnet.parallel.data_mesh()"
         )
-    return mesh.axis_names[0]
+    name: str = mesh.axis_names[0]
+    return name
 
 
 def replicated(mesh: Mesh) -> NamedSharding:

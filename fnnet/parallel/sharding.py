@@ -116,7 +116,7 @@ def gather(tree: Any) -> Any:
     def fetch(x: Any) -> Any:
         if not isinstance(x, jax.Array):
             return x
-        if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+        if jax.numpy.issubdtype(x.dtype, jax.dtypes.prng_key):
             x = jax.random.key_data(x)
         if x.is_fully_addressable:
             return np.asarray(jax.device_get(x))
@@ -185,14 +185,16 @@ def make_train_step(
     # off, it adds no one-participant all-reduces to the gradients.
     mapped = jax.shard_map(inner, mesh=mesh, in_specs=(P(), P(*([None] * lead), axis)),
                            out_specs=(P(), P()), check_vma=mesh.size > 1)
-    compiled = jax.jit(mapped, in_shardings=(replicated(mesh), batch_sharded(mesh, lead)),
-                       out_shardings=replicated(mesh), donate_argnums=(0,) if donate else ())
-    compiled = serialized(compiled, mesh.devices.flat)
+    compiled = serialized(
+        jax.jit(mapped, in_shardings=(replicated(mesh), batch_sharded(mesh, lead)),
+                out_shardings=replicated(mesh), donate_argnums=(0,) if donate else ()),
+        mesh.devices.flat)
     devices = mesh.size
 
     def step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
         check_divisible(batch_size(batch, axis=lead), devices, what="global batch")
-        return compiled(state, batch)
+        out: tuple[TrainState, Metrics] = compiled(state, batch)
+        return out
 
     return step
 
@@ -220,23 +222,28 @@ def make_eval_step(
     mesh = data_mesh() if mesh is None else mesh
     axis = axis_of(mesh)
     inner = single.make_eval_step(model, loss_fn, jit=False, axis_name=axis)
-    sharded = jax.jit(jax.shard_map(inner, mesh=mesh, in_specs=(P(), P(axis)), out_specs=P(),
-                                    check_vma=mesh.size > 1),
-                      in_shardings=(replicated(mesh), batch_sharded(mesh)),
-                      out_shardings=replicated(mesh))
-    whole = jax.jit(single.make_eval_step(model, loss_fn, jit=False),
-                    in_shardings=(replicated(mesh), replicated(mesh)),
-                    out_shardings=replicated(mesh))
-    sharded = serialized(sharded, mesh.devices.flat)
-    whole = serialized(whole, mesh.devices.flat)
+    sharded = serialized(
+        jax.jit(jax.shard_map(inner, mesh=mesh, in_specs=(P(), P(axis)), out_specs=P(),
+                              check_vma=mesh.size > 1),
+                in_shardings=(replicated(mesh), batch_sharded(mesh)),
+                out_shardings=replicated(mesh)),
+        mesh.devices.flat)
+    whole = serialized(
+        jax.jit(single.make_eval_step(model, loss_fn, jit=False),
+                in_shardings=(replicated(mesh), replicated(mesh)),
+                out_shardings=replicated(mesh)),
+        mesh.devices.flat)
     devices = mesh.size
 
     def step(state: TrainState, batch: Batch) -> Metrics:
         size = batch_size(batch)
+        metrics: Metrics
         if size % devices == 0:
-            return sharded(state, batch)
+            metrics = sharded(state, batch)
+            return metrics
         if jax.process_count() > 1:
             check_divisible(size, devices, what="global batch")
-        return whole(state, batch)
+        metrics = whole(state, batch)
+        return metrics
 
     return step

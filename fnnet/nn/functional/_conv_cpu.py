@@ -38,6 +38,7 @@ from fnnet.typing import Array
 Pair = tuple[int, int]
 Pads = tuple[tuple[int, int], tuple[int, int]]
 Plan = tuple[str, str, str]
+Shape = tuple[int, ...]
 FORWARD = ("xla", "taps", "gemm")
 INPUT_GRAD = ("xla", "gemm")
 WEIGHT_GRAD = ("xla", "gemm", "tapdot", "reduce")
@@ -126,19 +127,23 @@ def conv2d(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, gr
         ``[N, O, H_out, W_out]``, equal to the plain convolution up to float rounding.
     """
     if plan is None:
-        out_hw = tuple(output_size(x.shape[2 + a], weight.shape[2 + a], stride[a],
-                                   dilation[a], pads[a]) for a in range(2))
-        plan = choose_plan(x.shape, weight.shape, out_hw, jnp.dtype(x.dtype).itemsize)
-    return _conv(x, weight, tuple(stride), tuple(map(tuple, pads)), tuple(dilation),
-                 groups, tuple(plan))
+        out_h, out_w = (output_size(x.shape[2 + a], weight.shape[2 + a], stride[a],
+                                    dilation[a], pads[a]) for a in range(2))
+        plan = choose_plan(x.shape, weight.shape, (out_h, out_w),
+                           jnp.dtype(x.dtype).itemsize)
+    y: Array = _conv(x, weight, tuple(stride), tuple(map(tuple, pads)), tuple(dilation),
+                     groups, tuple(plan))
+    return y
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6))
-def _conv(x, weight, stride, pads, dilation, groups, plan):
+def _conv(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, groups: int,
+          plan: Plan) -> Array:
     return _conv_fwd(x, weight, stride, pads, dilation, groups, plan)[0]
 
 
-def _conv_fwd(x, weight, stride, pads, dilation, groups, plan):
+def _conv_fwd(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, groups: int,
+              plan: Plan) -> tuple[Array, tuple[Array, Array]]:
     if plan[0] == "xla":
         y = _xla(x, weight, stride, pads, dilation, groups)
     else:
@@ -150,7 +155,8 @@ def _conv_fwd(x, weight, stride, pads, dilation, groups, plan):
     return y, (x, weight)
 
 
-def _conv_bwd(stride, pads, dilation, groups, plan, residuals, dy):
+def _conv_bwd(stride: Pair, pads: Pads, dilation: Pair, groups: int, plan: Plan,
+              residuals: tuple[Array, Array], dy: Array) -> tuple[Array, Array]:
     x, weight = residuals
     if plan[1] != "xla" or plan[2] != "xla":
         dy = materialize(dy)
@@ -175,7 +181,7 @@ def _conv_bwd(stride, pads, dilation, groups, plan, residuals, dy):
 _conv.defvjp(_conv_fwd, _conv_bwd)
 
 
-def _xla(x, weight, stride, pads, dilation, groups):
+def _xla(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
     return lax.conv_general_dilated(x, weight, stride, pads, rhs_dilation=dilation,
                                     dimension_numbers=("NCHW", "OIHW", "NCHW"),
                                     feature_group_count=groups)
@@ -208,7 +214,8 @@ def _patches(xc: Array, kernel: Pair, stride: Pair, dilation: Pair, out: Pair) -
                       for i in range(kernel[0])], axis=2)      # G Cg kH kW N Ho Wo
 
 
-def _out_hw(x_shape, w_shape, stride, pads, dilation) -> Pair:
+def _out_hw(x_shape: Shape, w_shape: Shape, stride: Pair, pads: Pads, dilation: Pair
+            ) -> Pair:
     return (output_size(x_shape[2], w_shape[2], stride[0], dilation[0], pads[0]),
             output_size(x_shape[3], w_shape[3], stride[1], dilation[1], pads[1]))
 
@@ -220,7 +227,8 @@ def _cotangent_rows(dy: Array, groups: int) -> Array:
     return jnp.transpose(dy, (1, 2, 0, 3)).reshape(groups, o // groups, n * ho * wo)
 
 
-def _taps_forward(x, weight, stride, pads, dilation, groups):
+def _taps_forward(x: Array, weight: Array,
+                  stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
     """``y = sum over taps (i, j) of w[:, :, i, j] * x_tap(i, j)``, one fused loop."""
     o, cg, kh, kw = weight.shape
     n = x.shape[0]
@@ -229,7 +237,7 @@ def _taps_forward(x, weight, stride, pads, dilation, groups):
     xp = xp.reshape(n, groups, cg, 1, *xp.shape[2:])            # N G Cg 1 Hp Wp
     w = weight.reshape(groups, cg, o // groups, kh, kw) if cg == 1 else \
         jnp.swapaxes(weight.reshape(groups, o // groups, cg, kh, kw), 1, 2)
-    y = None
+    y: Array | None = None
     for i in range(kh):
         rows = _window_slice(xp, 4, i, dilation[0], stride[0], out[0])
         for j in range(kw):
@@ -237,10 +245,12 @@ def _taps_forward(x, weight, stride, pads, dilation, groups):
             # Broadcast multiply in NCHW order (no transpose); summed over Cg.
             term = jnp.sum(tap * w[None, :, :, :, i, j, None, None], axis=2)
             y = term if y is None else y + term
+    assert y is not None  # a kernel has at least one tap
     return y.reshape(n, o, *out)
 
 
-def _gemm_forward(x, weight, stride, pads, dilation, groups):
+def _gemm_forward(x: Array, weight: Array,
+                  stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
     """``y = W [G, O/g, Cg kH kW] @ P [G, Cg kH kW, N Ho Wo]``."""
     o, cg, kh, kw = weight.shape
     n = x.shape[0]
@@ -252,7 +262,8 @@ def _gemm_forward(x, weight, stride, pads, dilation, groups):
     return jnp.transpose(y.reshape(o, n, *out), (1, 0, 2, 3))
 
 
-def _gemm_weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
+def _gemm_weight_grad(x: Array, dy: Array, w_shape: Shape,
+                      stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
     """``dW = dY [G, O/g, L] @ P^T [G, L, Cg kH kW]`` with ``L = N Ho Wo``."""
     o, cg, kh, kw = w_shape
     n, _, ho, wo = dy.shape
@@ -262,7 +273,8 @@ def _gemm_weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
     return dw.reshape(o, cg, kh, kw)
 
 
-def _tapdot_weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
+def _tapdot_weight_grad(x: Array, dy: Array, w_shape: Shape,
+                        stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
     """``dW[:, :, i, j] = dY [G, O/g, L] @ x_tap(i, j)^T``, one product per tap."""
     o, cg, kh, kw = w_shape
     n, _, ho, wo = dy.shape
@@ -278,7 +290,8 @@ def _tapdot_weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
     return jnp.stack(taps, axis=-1).reshape(o, cg, kh, kw)
 
 
-def _reduce_weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
+def _reduce_weight_grad(x: Array, dy: Array, w_shape: Shape,
+                        stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
     """``dW[o, c, i, j] = sum over n, h, w of dY[n, o, h, w] * x_tap(i, j)[n, c, h, w]``
     as one fused multiply-and-reduce, in ``NCHW`` order (no transposes); the taps are
     stacked in two steps, as :func:`_patches` does."""
@@ -294,7 +307,8 @@ def _reduce_weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
     return jnp.sum(d * p, axis=(0, 5)).reshape(o, cg, kh, kw)
 
 
-def _gemm_input_grad(dy, weight, x_shape, stride, pads, dilation, groups):
+def _gemm_input_grad(dy: Array, weight: Array, x_shape: Shape,
+                     stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
     """``dP = W^T @ dY``, then col2im: each tap's rows placed back where it read them.
 
     col2im runs in two passes, the transpose of :func:`_patches`'s two stacks: the kW
@@ -312,18 +326,20 @@ def _gemm_input_grad(dy, weight, x_shape, stride, pads, dilation, groups):
     dp = dp.reshape(groups, cg, kh, kw, n, ho, wo)
     zero = jnp.zeros((), dy.dtype)
     keep = ((0, 0, 0),) * 4
-    rows = None                                                  # G Cg kH N Ho W
+    rows: Array | None = None                                    # G Cg kH N Ho W
     for j in range(kw):
         # Tap j of output column t read input column t * stride + j * dilation - pad_left.
         left = j * dilation[1] - pads[1][0]
         right = w - left - (wo - 1) * stride[1] - 1
         placed = lax.pad(dp[:, :, :, j], zero, keep + ((0, 0, 0), (left, right, stride[1] - 1)))
         rows = placed if rows is None else rows + placed
-    dx = None                                                    # G Cg N H W
+    assert rows is not None  # a kernel has at least one tap
+    dx: Array | None = None                                      # G Cg N H W
     for i in range(kh):
         # Tap i of output row t read input row t * stride + i * dilation - pad_top.
         top = i * dilation[0] - pads[0][0]
         bottom = h - top - (ho - 1) * stride[0] - 1
         placed = lax.pad(rows[:, :, i], zero, keep[:3] + ((top, bottom, stride[0] - 1), (0, 0, 0)))
         dx = placed if dx is None else dx + placed
+    assert dx is not None
     return jnp.transpose(dx, (2, 0, 1, 3, 4)).reshape(n, c, h, w)

@@ -43,4 +43,5 @@ def materialize(x: Array) -> Array:
     if x.size == 0:
         return x
     first = jnp.ravel(x)[0]
-    return lax.cond(first == first, lambda v: v, lambda v: v * 1, x)
+    out: Array = lax.cond(first == first, lambda v: v, lambda v: v * 1, x)
+    return out

@@ -11,6 +11,7 @@ window order, as PyTorch's (and ``select_and_scatter``'s) tie rule does.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -23,7 +24,8 @@ from fnnet.typing import Array
 Pair = tuple[int, int]
 
 
-def tiles_input(kernel: Pair, strides: Pair, pads, dilations: Pair) -> bool:
+def tiles_input(kernel: Pair, strides: Pair, pads: Sequence[tuple[int, int]],
+                dilations: Pair) -> bool:
     """True when the windows do not overlap and need no padding or dilation."""
     return (tuple(kernel) == tuple(strides) and tuple(dilations) == (1, 1)
             and all(lo == 0 and hi == 0 for lo, hi in pads))
@@ -45,18 +47,19 @@ def max_pool2d_tiled(x: Array, kernel: Pair) -> Array:
 def _max_pool(x: Array, kernel: Pair) -> Array:
     lead = x.ndim - 2
     init = np.array(-np.inf, x.dtype)
-    return lax.reduce_window(x, init, lax.max, (1,) * lead + kernel, (1,) * lead + kernel,
-                             "VALID")
+    out: Array = lax.reduce_window(x, init, lax.max, (1,) * lead + kernel,
+                                   (1,) * lead + kernel, "VALID")
+    return out
 
 
-def _max_pool_fwd(x, kernel):
+def _max_pool_fwd(x: Array, kernel: Pair) -> tuple[Array, Array]:
     # Kept as computed: otherwise XLA recomputes the producer (ReLU, bias add) of every
     # element once per use in the gradient's fused loops.
     x = materialize(x)
     return _max_pool(x, kernel), x
 
 
-def _max_pool_bwd(kernel, x, dy):
+def _max_pool_bwd(kernel: Pair, x: Array, dy: Array) -> tuple[Array]:
     # dy is read once per tap: computed once, not re-fused into this loop.
     dy = materialize(dy)
     lead = x.ndim - 2

@@ -86,7 +86,7 @@ def batch_norm(
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: pass both running_mean and running_var, or neither")
     if not training:
-        if running_mean is None:
+        if running_mean is None or running_var is None:
             raise ValueError(
                 "batch_norm: running_mean and running_var are needed when not training"
             )
@@ -110,7 +110,8 @@ def batch_norm(
         count = lax.psum(count, axis_name)
         y = _affine(x, mean, lax.rsqrt(var + eps), weight, bias)
     new_mean, new_var = running_mean, running_var
-    if running_mean is not None:
+    if running_mean is not None and running_var is not None:
+        factor: Array | float
         if momentum is None:
             if num_batches_tracked is None:
                 raise ValueError(
@@ -167,14 +168,19 @@ def _normalize(x: Array, weight: Array, bias: Array, eps: float
     return _normalize_fwd(x, weight, bias, eps)[0]
 
 
-def _normalize_fwd(x, weight, bias, eps):
+_Residuals = tuple[Array, Array, Array, Array, Array]
+
+
+def _normalize_fwd(x: Array, weight: Array, bias: Array, eps: float
+                   ) -> tuple[tuple[Array, Array, Array], _Residuals]:
     mean = jnp.mean(x, axis=_layout(x)[0])
     var = _deviation(x, mean)
     rstd = lax.rsqrt(var + eps)
     return (_affine(x, mean, rstd, weight, bias), mean, var), (x, mean, rstd, weight, bias)
 
 
-def _normalize_bwd(eps, residuals, cotangents):
+def _normalize_bwd(eps: float, residuals: _Residuals,
+                   cotangents: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
     x, mean, rstd, weight, bias = residuals
     dy = cotangents[0]
     axes, shape = _layout(x)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -10,6 +13,8 @@ from fnnet.nn.functional._cpu import use_cpu_kernels
 from fnnet.nn.functional._pool_cpu import max_pool2d_tiled, tiles_input
 from fnnet.nn.functional._utils import check_rank, pair
 from fnnet.typing import Array
+
+Pair = tuple[int, int]
 
 _LAYOUT = "[N, C, H, W] (or [C, H, W])"
 
@@ -28,14 +33,19 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation
     return out
 
 
-def _geometry(op: str, x: Array, kernel_size, stride, padding, dilation, ceil_mode):
+_Geometry = tuple[Pair, Pair, list[Pair], Pair, tuple[int, ...]]
+
+
+def _geometry(op: str, x: Array, kernel_size: int | Pair, stride: int | Pair | None,
+              padding: int | Pair, dilation: int | Pair, ceil_mode: bool) -> _Geometry:
     """Checks the arguments; returns kernel, stride, per-axis (lo, hi) padding, out size."""
     check_rank(x, (3, 4), op, _LAYOUT)
     kernel = pair(kernel_size, "kernel_size", op)
     strides = kernel if stride is None else pair(stride, "stride", op)
     pads = pair(padding, "padding", op, minimum=0)
     dilations = pair(dilation, "dilation", op)
-    out_shape, full_pads = [], []
+    out_shape: list[int] = []
+    full_pads: list[Pair] = []
     for axis, k, s, p, d in zip((-2, -1), kernel, strides, pads, dilations, strict=True):
         effective = d * (k - 1) + 1
         if 2 * p > effective:
@@ -59,10 +69,11 @@ def _geometry(op: str, x: Array, kernel_size, stride, padding, dilation, ceil_mo
     return kernel, strides, full_pads, dilations, tuple(out_shape)
 
 
-def _window(x: Array, init, computation, kernel, strides, pads, dilations) -> Array:
+def _window(x: Array, init: Any, computation: Callable[[Array, Array], Array], kernel: Pair,
+            strides: Pair, pads: Sequence[Pair], dilations: Pair) -> Array:
     """``lax.reduce_window`` over the last two axes of ``x``."""
     lead = x.ndim - 2
-    return lax.reduce_window(
+    out: Array = lax.reduce_window(
         x,
         init,
         computation,
@@ -71,6 +82,7 @@ def _window(x: Array, init, computation, kernel, strides, pads, dilations) -> Ar
         padding=((0, 0),) * lead + tuple(pads),
         window_dilation=(1,) * lead + tuple(dilations),
     )
+    return out
 
 
 def max_pool2d(
@@ -113,7 +125,8 @@ def max_pool2d(
     return _dilated_max(x, init, kernel, strides, pads, dilations)
 
 
-def _dilated_max(x: Array, init: Array, kernel, strides, pads, dilations) -> Array:
+def _dilated_max(x: Array, init: Any, kernel: Pair, strides: Pair, pads: Sequence[Pair],
+                 dilations: Pair) -> Array:
     """Max pooling with dilation as a max over the ``kH * kW`` strided window taps.
 
     JAX cannot differentiate ``reduce_window`` max with window dilation, so the taps
@@ -188,7 +201,8 @@ def avg_pool2d(
     return total / jnp.asarray(np.outer(rows, cols), x.dtype)
 
 
-def _adaptive_output_size(x: Array, output_size) -> tuple[int, int]:
+def _adaptive_output_size(x: Array, output_size: int | Sequence[int | None]
+                          ) -> tuple[int, int]:
     if isinstance(output_size, int) and not isinstance(output_size, bool):
         output_size = (output_size, output_size)
     if not (isinstance(output_size, (tuple, list)) and len(output_size) == 2):

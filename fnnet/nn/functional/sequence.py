@@ -8,7 +8,8 @@ Weights are laid out as PyTorch's (``weight_ih_l0 [gates * hidden, input]``, gat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -129,17 +130,23 @@ def gelu(x: Array, approximate: str = "none") -> Array:
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _cell(mode: str):
+# The step ``(carry, x_proj_t) -> (carry, h_t)`` of a scan; the carry is ``h``, or
+# ``(h, c)`` for the LSTM.
+_Step = Callable[[Any, Array], tuple[Any, Array]]
+RecurrentWeights = tuple[Array, Array, Array | None, Array | None]
+
+
+def _cell(mode: str) -> Callable[[Array, Array | float], _Step]:
     """The step ``(carry, x_proj_t) -> (carry, h_t)`` of one recurrent layer."""
 
-    def rnn(w_hh, b_hh, act):
-        def step(h, xp):
+    def rnn(w_hh: Array, b_hh: Array | float, act: Callable[[Array], Array]) -> _Step:
+        def step(h: Array, xp: Array) -> tuple[Array, Array]:
             h = act(xp + h @ w_hh.T + b_hh)
             return h, h
         return step
 
-    def lstm(w_hh, b_hh):
-        def step(carry, xp):
+    def lstm(w_hh: Array, b_hh: Array | float) -> _Step:
+        def step(carry: tuple[Array, Array], xp: Array) -> tuple[tuple[Array, Array], Array]:
             h, c = carry
             i, f, g, o = jnp.split(xp + h @ w_hh.T + b_hh, 4, axis=-1)
             c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
@@ -147,8 +154,8 @@ def _cell(mode: str):
             return (h, c), h
         return step
 
-    def gru(w_hh, b_hh):
-        def step(h, xp):
+    def gru(w_hh: Array, b_hh: Array | float) -> _Step:
+        def step(h: Array, xp: Array) -> tuple[Array, Array]:
             xr, xz, xn = jnp.split(xp, 3, axis=-1)
             hr, hz, hn = jnp.split(h @ w_hh.T + b_hh, 3, axis=-1)
             r = jax.nn.sigmoid(xr + hr)
@@ -162,11 +169,11 @@ def _cell(mode: str):
         return lstm
     if mode == "GRU":
         return gru
-    act = jnp.tanh if mode == "RNN_TANH" else jax.nn.relu
+    act: Callable[[Array], Array] = jnp.tanh if mode == "RNN_TANH" else jax.nn.relu
     return lambda w_hh, b_hh: rnn(w_hh, b_hh, act)
 
 
-def recurrent(mode: str, x: Array, weights: Sequence[tuple], h0: Array,
+def recurrent(mode: str, x: Array, weights: Sequence[RecurrentWeights], h0: Array,
               c0: Array | None = None, *, num_layers: int = 1, bidirectional: bool = False,
               batch_first: bool = False, dropout_p: float = 0.0, train: bool = False,
               key: PRNGKey | None = None) -> tuple[Array, Array, Array | None]:
@@ -197,9 +204,10 @@ def recurrent(mode: str, x: Array, weights: Sequence[tuple], h0: Array,
         x = jnp.swapaxes(x, 0, 1)
     directions = 2 if bidirectional else 1
     make = _cell(mode)
-    h_n, c_n = [], []
+    h_n: list[Array] = []
+    c_n: list[Array] = []
     for layer in range(num_layers):
-        outs = []
+        outs: list[Array] = []
         for d in range(directions):
             index = layer * directions + d
             w_ih, w_hh, b_ih, b_hh = weights[index]
@@ -207,7 +215,7 @@ def recurrent(mode: str, x: Array, weights: Sequence[tuple], h0: Array,
             if b_ih is not None:
                 xp = xp + b_ih
             step = make(w_hh, 0.0 if b_hh is None else b_hh)
-            carry = (h0[index], c0[index]) if mode == "LSTM" else h0[index]
+            carry: Any = (h0[index], cast(Array, c0)[index]) if mode == "LSTM" else h0[index]
             carry, ys = lax.scan(step, carry, xp, reverse=d == 1)
             outs.append(ys)
             if mode == "LSTM":
@@ -217,7 +225,7 @@ def recurrent(mode: str, x: Array, weights: Sequence[tuple], h0: Array,
                 h_n.append(carry)
         x = outs[0] if directions == 1 else jnp.concatenate(outs, axis=-1)
         if dropout_p > 0 and train and layer < num_layers - 1:
-            x = dropout(x, dropout_p, True, key=jax.random.fold_in(key, layer))
+            x = dropout(x, dropout_p, True, key=jax.random.fold_in(cast(PRNGKey, key), layer))
     hn = jnp.stack(h_n)
     cn = jnp.stack(c_n) if mode == "LSTM" else None
     if unbatched:
