@@ -17,6 +17,7 @@ import pathlib
 import re
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +117,22 @@ def user_words(error: BaseException) -> str:
 
 def _warn(command: str, message: str) -> None:
     print(f"fnnet {command}: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _checkpoint_warnings_as_lines(command: str, show: Callable) -> Callable:
+    """A ``warnings.showwarning`` that prints fnnet.checkpoint's warnings (a damaged
+    checkpoint skipped on ``--resume``) as one ``warning:`` line and passes the rest to
+    ``show``."""
+
+    def showwarning(message, category, *args: Any, **kwargs: Any) -> None:
+        from fnnet.checkpoint import CheckpointWarning
+
+        if issubclass(category, CheckpointWarning):
+            _warn(command, " ".join(str(message).split()))
+        else:
+            show(message, category, *args, **kwargs)
+
+    return showwarning
 
 
 def _devices_text(devices: int | None) -> str:
@@ -667,7 +684,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     prog = f"fnnet {args.command}"
     try:
-        args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _checkpoint_warnings_as_lines(args.command,
+                                                                 warnings.showwarning)
+            args.run(args)
     except FloatingPointError as error:  # fit's NonFiniteLossError
         print(f"{prog}: error: {user_words(error)}", file=sys.stderr)
         return 1
