@@ -131,7 +131,9 @@ def test_help_shows_each_default_once(capsys, monkeypatch, command):
                                                 "IMAGES"),
     (["compare", "mlp_mnist", "--torch-threads", "0"], "--torch-threads must be >= 1"),
 ])
-def test_bad_invocation_is_one_line_naming_the_flag(capsys, argv, flag_text):
+def test_bad_invocation_is_one_line_naming_the_flag(capsys, monkeypatch, tmp_path, argv,
+                                                    flag_text):
+    monkeypatch.chdir(tmp_path)  # relative paths, and any output folder, land there
     code, out, err = run(argv, capsys)
     assert code == 2
     assert len(err) == 1, err
