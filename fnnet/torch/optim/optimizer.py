@@ -366,6 +366,8 @@ class Optimizer:
         if not isinstance(entry, Mapping):
             errors.append(f"{where}: expected a dict, got {type(entry).__name__}")
             return None
+        # PyTorch's SGD keeps no count: a saved buffer means past the first step.
+        entry = {"step": 1, **entry}
         treedef, leaves, avals, _ = self._new_state(p, group)
         placeholder = jax.tree_util.tree_unflatten(treedef, list(range(len(leaves))))
         slots = {}
@@ -401,7 +403,7 @@ class Optimizer:
                                   f"{shape}: the state of another model?")
                     break
                 leaves[i] = jnp.asarray(array.reshape(shape), leaves[i].dtype)
-        step = entry.get("step", 1)  # PyTorch's SGD keeps no count: a buffer means stepped
+        step = entry["step"]
         array = _state_array(step)
         if array is None or array.size != 1 or not np.isfinite(array).all() \
                 or array.reshape(()) < 0:
