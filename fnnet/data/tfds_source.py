@@ -46,6 +46,9 @@ def quiet_tfds() -> Iterator[None]:
 
 
 def _tfds() -> Any:
+    # Where TensorFlow is installed, tfds imports it, and its C++ start-up lines (oneDNN,
+    # CUDA probing) go straight to stderr unless this is set first.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         import tensorflow_datasets as tfds
     except ImportError as err:  # pragma: no cover - a declared dependency
