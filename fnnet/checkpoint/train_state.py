@@ -316,10 +316,11 @@ class Checkpointer:
                 :func:`~fnnet.train.create_train_state`): it gives the tree structure,
                 shapes, dtypes, placement and PRNG implementation to restore into.
             step: the checkpoint to read; None for the newest intact one.
-            validate: ``validate(state, metadata)`` raises ``ValueError`` (not a
-                :class:`CheckpointError`) when the metadata is inconsistent with itself
-                or with the state, which marks the checkpoint as damaged; a
-                ``CheckpointError`` it raises is passed on as it is.
+            validate: ``validate(state, metadata)`` raises ``ValueError``,
+                ``TypeError`` or ``KeyError`` when the metadata is inconsistent with
+                itself or with the state, which marks the checkpoint as damaged; a
+                ``CheckpointError`` it raises (another run's checkpoint) is passed on
+                as it is.
 
         Returns:
             ``(state, metadata)``.
@@ -374,6 +375,8 @@ class Checkpointer:
         })
         try:
             stored = self._manager.item_metadata(step)[_STATE]
+        except MemoryError:
+            raise
         except Exception as error:  # noqa: BLE001 - any failure to read is damage
             raise DamagedCheckpointError(f"orbax cannot read its array metadata "
                                          f"({_first_line(error)})") from None
@@ -381,6 +384,8 @@ class Checkpointer:
                        f"{str(self.directory)!r}")
         try:
             restored = self._manager.restore(step, args=args)
+        except MemoryError:
+            raise
         except Exception as error:  # noqa: BLE001 - any failure to read is damage
             raise DamagedCheckpointError(f"orbax cannot read it ({_first_line(error)})") from None
         tree = restored[_STATE]
