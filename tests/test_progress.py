@@ -61,7 +61,7 @@ def test_bar_on_a_terminal_has_a_total_and_moves_within_the_first_epoch(tmp_path
     counts = [int(n) for n in re.findall(rf"(\d+)/{TOTAL} \[", first_epoch)]
     assert counts and max(counts) >= 1, first_epoch
     # its running loss and accuracy, and a rate and an ETA once steps have been timed
-    assert re.search(r"accuracy=\d\.\d{4}, loss=\d\.\d{4}", output), output
+    assert re.search(r"loss=\d\.\d{4}, accuracy=\d\.\d{4}", output), output
     assert re.search(rf"\d+/{TOTAL} \[\d\d:\d\d<\d\d:\d\d, +\d+(\.\d+)?step/s", output), output
     # the epoch lines and the results are printed as without a terminal
     assert "epoch 2/2: accuracy " in rest and "test accuracy: " in rest and "time: compile " in rest

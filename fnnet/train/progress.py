@@ -16,6 +16,8 @@ from collections.abc import Mapping
 #: seconds between two redraws of the bar (tqdm's own default ``mininterval``)
 REDRAW_SECONDS = 0.1
 PROGRESS_MODES = (True, False, "epochs")
+#: the running means the bar shows
+POSTFIX = ("loss", "accuracy")
 
 
 def check_progress(progress: object) -> bool | str:
@@ -84,8 +86,8 @@ class ProgressBar:
             self.bar.set_description_str(desc, refresh=False)
         self.epoch = epoch
         if seen:
-            self.bar.set_postfix({name: f"{value / seen:.4f}" for name, value in sums.items()},
-                                 refresh=fresh)
+            self.bar.set_postfix({name: f"{sums[name] / seen:.4f}" for name in POSTFIX
+                                  if name in sums}, refresh=fresh)
         self.bar.update(done - self.bar.n)
 
     def end_epoch(self, epoch: int, record: Mapping[str, float]) -> None:

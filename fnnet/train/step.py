@@ -18,7 +18,7 @@ import optax
 from fnnet.nn.functional.dropout import sharded_batch
 from fnnet.nn.module import Module
 from fnnet.nn.tree_check import check_optimizer_trees
-from fnnet.optim.clip import clip_by_total_norm
+from fnnet.optim.clip import clip_by_total_norm, total_norm
 from fnnet.train.state import TrainState
 from fnnet.typing import Array
 
@@ -135,6 +135,7 @@ def make_train_step(
             ``jax.tree.leaves`` order) which gradients were. For integer class labels,
             ``metrics["bad_labels"]`` counts those outside ``[0, C)`` and
             ``metrics["bad_label"]`` holds one (see :func:`label_metrics`).
+            ``metrics["grad_norm"]`` is the gradients' global norm (before clipping).
         axis_name: inside ``pmap``/``shard_map``, the mapped axis the batch is split
             over (data parallelism; see :mod:`fnnet.parallel`): gradients, metrics and
             floating-point layer state are averaged over it (``count`` is summed), and
@@ -192,6 +193,7 @@ def make_train_step(
         finite = jnp.isfinite(metrics["loss"]) & jnp.all(grad_finite)
         metrics["finite"] = finite
         metrics["grad_finite"] = grad_finite
+        metrics["grad_norm"] = total_norm(grads)  # what clip_grad_norm_ returns in PyTorch
         new = TrainState(params, layer_state, opt_state, state.step + 1, state.key)
         if on_nonfinite == "skip":
             keep = state._replace(step=new.step)
