@@ -230,7 +230,8 @@ def test_train_warns_about_ignored_flags_and_counts_epochs(trained):
         "scikit-learn)",
         "fnnet train: warning: --momentum is ignored by --optimizer adam (only sgd and "
         "rmsprop use it)"]
-    assert ", 1 epoch, seed 0" in out and "after 1 epoch in " in out and "epochs" not in out
+    assert ", 1 epoch, seed 0, on cpu:0" in out and "after 1 epoch in " in out
+    assert "epochs" not in out
     assert f"test accuracy: {history['eval_accuracy'][-1]:.2%} (359 examples)" in out
     assert len(history["eval_accuracy"]) == 1
 
