@@ -310,13 +310,25 @@ def test_predict_on_npy_and_idx_images(trained, tmp_path, capsys):
         assert out.split() == [str(c) for c in expected], name
 
 
-def test_predict_names_images_of_the_wrong_size(trained, tmp_path, capsys):
+def test_predict_names_images_of_the_wrong_size(trained, tmp_path, capsys, monkeypatch):
     path, _, _, _ = trained
+    monkeypatch.chdir(tmp_path)
     np.save(tmp_path / "big.npy", np.zeros((2, 28, 28), np.uint8))
     code, _, err = run(["predict", "--weights", str(path), str(tmp_path / "big.npy")], capsys)
     assert code == 2 and len(err) == 1
     assert f"IMAGES {tmp_path / 'big.npy'} has 1x28x28 images, but --weights" in err[0]
     assert "was trained on 1x8x8 images (digits)" in err[0]
+    np.save(tmp_path / "small.npy", np.zeros((2, 8, 8), np.uint8))
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object))
+    for files, message in (
+            (["small.npy", "big.npy"], "IMAGES: the files hold images of different shapes "
+                                       "(small.npy: 1x8x8, big.npy: 1x28x28)"),
+            (["objects.npy"], "IMAGES objects.npy: not a numpy array file (Object arrays "
+                              "cannot be loaded when allow_pickle=False)"),
+            (["missing.npy"], "IMAGES missing.npy: no such file")):
+        code, _, err = run(["predict", "--weights", str(path), *files], capsys)
+        assert code == 2 and len(err) == 1, err
+        assert err[0].startswith(f"fnnet predict: error: {message}"), err
 
 
 def test_evaluate_names_a_model_that_does_not_fit(trained, capsys):
