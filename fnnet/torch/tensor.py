@@ -477,12 +477,14 @@ class Tensor:
         return _dtypes.from_np(self._cell.aval[1])
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> Any:
+        from fnnet.torch.device import current
+
+        return current()  # JAX's default device: a GPU when JAX has one
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return self.device.type == "cuda"
 
     def is_floating_point(self) -> bool:
         return self._cell.aval[1] in _FLOATS

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnnet.torch.nn import functional, parallel, utils
+from fnnet.torch.nn import functional, init, parallel, utils
 from fnnet.torch.nn.modules import (
     GELU,
     GRU,

@@ -147,6 +147,8 @@ class OneCycleLR(LRScheduler):
     ``cycle_momentum=True`` (PyTorch's default) would change the optimizer's momentum
     or betas every step, which fnnet.torch compiles as constants: it raises
     NotImplementedError for optimizers that have them; pass ``cycle_momentum=False``.
+    Stepped ``total_steps`` times, PyTorch extrapolates the last phase once; fnnet holds
+    the final rate.
 
     PyTorch equivalent: ``torch.optim.lr_scheduler.OneCycleLR``.
     """
@@ -187,7 +189,7 @@ class OneCycleLR(LRScheduler):
         return schedules.one_cycle_lr(lr * self._args[2], self.total_steps, *self._args)
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch >= self.total_steps:
+        if self.last_epoch > self.total_steps:
             raise ValueError(f"Tried to step {self.last_epoch} times. The specified number "
                              f"of total steps is {self.total_steps}")
         return super().get_lr()

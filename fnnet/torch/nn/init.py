@@ -1,0 +1,133 @@
+"""``torch.nn.init``: in-place initialisers drawing from fnnet.torch's global key.
+
+The deterministic ones (``zeros_``, ``ones_``, ``constant_``, ``eye_``) give PyTorch's
+values exactly; the random ones follow PyTorch's distributions and gains (random
+numbers differ from PyTorch's: another PRNG). Each writes into the tensor without
+recording a gradient, as PyTorch's do, and returns it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from fnnet.torch import _random
+from fnnet.torch._autograd import no_grad
+from fnnet.torch.tensor import Tensor, _wrap_value
+
+_GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "sigmoid": 1.0,
+          "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+
+
+def calculate_gain(nonlinearity: str, param: Any = None) -> float:
+    """PyTorch equivalent: ``torch.nn.init.calculate_gain``."""
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity not in _GAINS:
+        raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+    return _GAINS[nonlinearity]
+
+
+def _fans(tensor: Tensor) -> tuple[int, int]:
+    shape = tuple(tensor.shape)
+    if len(shape) < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
+                         "2 dimensions")
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _write(tensor: Tensor, value: Any) -> Tensor:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"nn.init: tensor must be a Tensor, got {type(tensor).__name__}")
+    with no_grad():
+        tensor.copy_(_wrap_value(jnp.asarray(value, tensor.dtype.np)))
+    return tensor
+
+
+def _draw(kind: str, tensor: Tensor, **kw: Any) -> jax.Array:
+    key = _random.state.split()
+    shape = tuple(tensor.shape)
+    if kind == "uniform":
+        return jax.random.uniform(key, shape, minval=kw["a"], maxval=kw["b"])
+    return kw["mean"] + kw["std"] * jax.random.normal(key, shape)
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.init.uniform_``."""
+    return _write(tensor, _draw("uniform", tensor, a=a, b=b))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.init.normal_``."""
+    return _write(tensor, _draw("normal", tensor, mean=mean, std=std))
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.init.constant_``."""
+    return _write(tensor, jnp.full(tuple(tensor.shape), val))
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.init.zeros_``."""
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.init.ones_``."""
+    return constant_(tensor, 1.0)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.init.eye_`` (2-D tensors)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _write(tensor, jnp.eye(*tuple(tensor.shape)))
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.init.xavier_uniform_``."""
+    fan_in, fan_out = _fans(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.init.xavier_normal_``."""
+    fan_in, fan_out = _fans(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _fans(tensor)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.init.kaiming_uniform_``."""
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.init.kaiming_normal_``."""
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from fnnet.torch.tensor import Unsupported
+
+    raise Unsupported(f"fnnet.torch does not support torch.nn.init.{name}; initialise "
+                      f"with fnnet.nn.init and copy_ the values in")

@@ -1,0 +1,71 @@
+"""Runs corpus programs under one backend and writes what they printed and their final
+weights. ``python _run.py torch|fnnet OUT.npz program.py ...``.
+
+Under ``fnnet`` the module ``torch`` (and its submodules) is fnnet.torch, put in
+``sys.modules`` before any program runs: a program's ``import torch`` is unchanged.
+Each program runs in this one process (``runpy``) with its own globals; its stdout is
+captured and every ``nn.Module`` left in its globals contributes its ``state_dict``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import pathlib
+import runpy
+import sys
+import traceback
+
+import numpy as np
+
+SUBMODULES = ("nn", "nn.functional", "nn.init", "optim", "optim.lr_scheduler", "utils",
+              "utils.data", "autograd")
+
+
+def use_fnnet() -> None:
+    import fnnet.torch
+
+    sys.modules["torch"] = fnnet.torch
+    for name in SUBMODULES:
+        sys.modules[f"torch.{name}"] = importlib.import_module(f"fnnet.torch.{name}")
+
+
+def main() -> None:
+    backend, out, *programs = sys.argv[1:]
+    if backend == "fnnet":
+        use_fnnet()
+    else:
+        import torch
+
+        torch.set_num_threads(1)
+    import torch
+
+    sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    printed, arrays, errors = {}, {}, {}
+    for path in programs:
+        name = pathlib.Path(path).stem
+        buffer = io.StringIO()
+        cwd = os.getcwd()
+        try:
+            with contextlib.redirect_stdout(buffer):
+                scope = runpy.run_path(path, run_name="__main__")
+        except BaseException:  # noqa: BLE001 - reported per program
+            errors[name] = traceback.format_exc()
+            scope = {}
+        finally:
+            os.chdir(cwd)
+        printed[name] = buffer.getvalue()
+        for var, value in scope.items():
+            if isinstance(value, torch.nn.Module):
+                for key, tensor in value.state_dict().items():
+                    arrays[f"{name}/{var}.{key}"] = np.asarray(tensor.detach().numpy())
+    np.savez(out, **arrays)
+    pathlib.Path(out + ".json").write_text(json.dumps({"printed": printed,
+                                                        "errors": errors}))
+
+
+if __name__ == "__main__":
+    main()

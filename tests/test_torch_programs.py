@@ -1,0 +1,88 @@
+"""The corpus of tutorial-style programs (``tests/programs/p*.py``) runs unchanged under
+PyTorch and under fnnet.torch and agrees.
+
+Each backend runs every program in one subprocess (``tests/programs/_run.py``); the test
+compares what each program printed (numbers within the tolerance, all other text
+exactly) and the final ``state_dict`` of every module it left in its globals. The
+tolerance is 1e-4 relative unless a program declares another on a line
+``# tolerance: <rtol> (<why>)``.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+PROGRAMS = sorted((pathlib.Path(__file__).parent / "programs").glob("p*.py"))
+RUNNER = pathlib.Path(__file__).parent / "programs" / "_run.py"
+NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+DEFAULT_RTOL = 1e-4
+ATOL = 1e-5  # printed values near zero (a loss that reached 1e-7) compare absolutely
+
+pytestmark = [pytest.mark.torch, pytest.mark.slow]
+
+
+def tolerance(path: pathlib.Path) -> float:
+    match = re.search(r"^# tolerance: ([0-9.e-]+)", path.read_text(), re.MULTILINE)
+    return float(match.group(1)) if match else DEFAULT_RTOL
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, torch):
+    out = {}
+    base = tmp_path_factory.mktemp("programs")
+    procs = {}
+    for backend in ("torch", "fnnet"):
+        target = str(base / f"{backend}.npz")
+        procs[backend] = (target, subprocess.Popen(
+            [sys.executable, str(RUNNER), backend, target, *map(str, PROGRAMS)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=base))
+    for backend, (target, proc) in procs.items():
+        log, _ = proc.communicate(timeout=900)
+        assert proc.returncode == 0, f"{backend} runner failed:\n{log[-3000:]}"
+        meta = json.loads(pathlib.Path(target + ".json").read_text())
+        out[backend] = (meta, dict(np.load(target)))
+    return out
+
+
+def test_corpus_is_large_enough():
+    assert len(PROGRAMS) >= 20
+
+
+def _compare_text(name: str, theirs: str, ours: str, rtol: float) -> None:
+    t_lines, o_lines = theirs.splitlines(), ours.splitlines()
+    assert len(o_lines) == len(t_lines), (
+        f"{name}: {len(o_lines)} lines printed, PyTorch printed {len(t_lines)}\n--- ours\n"
+        f"{ours}\n--- PyTorch\n{theirs}")
+    for i, (t_line, o_line) in enumerate(zip(t_lines, o_lines, strict=True)):
+        t_nums = [float(v) for v in NUMBER.findall(t_line)]
+        o_nums = [float(v) for v in NUMBER.findall(o_line)]
+        assert NUMBER.sub("#", o_line) == NUMBER.sub("#", t_line), (
+            f"{name} line {i + 1}:\n ours:    {o_line}\n PyTorch: {t_line}")
+        np.testing.assert_allclose(o_nums, t_nums, rtol=rtol, atol=ATOL,
+                                   err_msg=f"{name} line {i + 1}:\n ours:    {o_line}\n"
+                                           f" PyTorch: {t_line}")
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+def test_program_matches_pytorch(runs, path):
+    name, rtol = path.stem, tolerance(path)
+    (t_meta, t_arrays), (o_meta, o_arrays) = runs["torch"], runs["fnnet"]
+    assert name not in t_meta["errors"], f"{name} fails under PyTorch:\n" \
+        f"{t_meta['errors'].get(name)}"
+    assert name not in o_meta["errors"], f"{name} fails under fnnet.torch:\n" \
+        f"{o_meta['errors'].get(name)}"
+    _compare_text(name, t_meta["printed"][name], o_meta["printed"][name], rtol)
+    t_keys = sorted(k for k in t_arrays if k.startswith(name + "/"))
+    o_keys = sorted(k for k in o_arrays if k.startswith(name + "/"))
+    assert o_keys == t_keys
+    for key in t_keys:
+        np.testing.assert_allclose(o_arrays[key].astype(np.float64),
+                                   t_arrays[key].astype(np.float64), rtol=rtol, atol=ATOL,
+                                   err_msg=key)
