@@ -413,3 +413,22 @@ def test_data_parallel_step_counts_labels_over_every_device(mlp, labels, count, 
     assert int(metrics["bad_labels"]) == count
     if value is not None:
         assert int(metrics["bad_label"]) == value
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("momentum_buffer", np.full((16, 6), None, object),
+     "momentum_buffer of fc1.weight holds no real numbers (dtype object)"),
+    ("momentum_buffer", np.ones((16, 7), np.float32),
+     "size mismatch for momentum_buffer of fc1.weight: copying a state with shape (16, 7)"),
+])
+def test_interop_optimizer_state_names_bad_entries(key, value, message):
+    model = models.MLP((6, 16, 3))
+    params, _ = model.init(jax.random.key(0))
+    opt = optim.SGD(lr=0.1, momentum=0.9)
+    state = opt.init(params)
+    grads = jax.tree.map(jnp.ones_like, params)
+    _, state = opt.update(grads, state, params)
+    saved = interop.to_torch_optimizer_state(model, params, state, lr=0.1, momentum=0.9)
+    saved["state"][0][key] = value
+    with pytest.raises(ValueError, match=re.escape(message)):
+        interop.from_torch_optimizer_state(model, params, opt, saved)

@@ -206,8 +206,9 @@ def from_torch_optimizer_state(
     Raises:
         ValueError: several parameter groups, a parameter count that differs, a state
             of another optimizer kind (Adam moments for SGD...), entries missing for
-            some parameters only, Adam steps that differ between parameters, or shapes
-            that differ (each listed with the expected and received shape).
+            some parameters only, Adam steps that differ between parameters, shapes
+            that differ (each listed with the expected and received shape), or values
+            that hold no real numbers (strings, objects).
         TypeError: ``torch_state`` is not an optimizer state dict.
 
     PyTorch equivalent: ``optimizer.load_state_dict(state)``.
@@ -261,12 +262,21 @@ def _filled(piece: Any, names: list[str], entries: list[dict[str, Any]],
         values[key] = {}
         for name, entry in zip(names, entries, strict=True):
             array = _array(entry[key])
-            if array.shape != tuple(flat[name].shape):
+            if array.dtype.kind not in "biuf" and not jnp.issubdtype(array.dtype,
+                                                                     jnp.floating):
+                errors.append(f"{key} of {name} holds no real numbers (dtype "
+                              f"{array.dtype})")
+            elif array.shape != tuple(flat[name].shape):
                 errors.append(f"size mismatch for {key} of {name}: copying a state with "
                               f"shape {array.shape}, the parameter has shape "
                               f"{tuple(flat[name].shape)}")
             values[key][name] = array
-    steps = sorted({int(_array(entry["step"])) for entry in entries if "step" in entry})
+    counts = [_array(entry["step"]) for entry in entries if "step" in entry]
+    if any(c.size != 1 or c.dtype.kind not in "iuf" or not np.isfinite(c).all()
+           for c in counts):
+        errors.append("every 'step' must be one finite number")
+        raise ValueError("from_torch_optimizer_state:\n\t" + "\n\t".join(errors))
+    steps = sorted({int(c.reshape(())) for c in counts})
     if len(steps) > 1:
         errors.append(f"Adam steps differ between parameters ({steps}); fnnet keeps one count")
     if errors:
