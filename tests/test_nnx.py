@@ -25,6 +25,7 @@ TOL = 1e-5
 MODELS = {
     "mlp": (lambda: MLP((48, 32, 16, 10)), (2, 3, 4, 4)),
     "mlp_tanh": (lambda: MLP((12, 7, 5), activation="tanh"), (2, 12)),
+    "mlp_linear": (lambda: MLP((12, 7, 5), activation=None), (2, 12)),
     "lenet5": (lambda: LeNet5(num_classes=10, in_channels=3), (2, 3, 32, 32)),
     "resnet18_cifar": (lambda: ResNet18(num_classes=10, stem="cifar"), (2, 3, 16, 16)),
     "resnet18_imagenet": (lambda: ResNet18(num_classes=7), (2, 3, 32, 32)),
