@@ -432,3 +432,17 @@ def test_interop_optimizer_state_names_bad_entries(key, value, message):
     saved["state"][0][key] = value
     with pytest.raises(ValueError, match=re.escape(message)):
         interop.from_torch_optimizer_state(model, params, opt, saved)
+
+
+def test_shim_step_names_a_gradient_of_another_shape():
+    first, second = ftorch.nn.Parameter(ftorch.ones(2)), ftorch.nn.Parameter(ftorch.ones(4))
+    opt = ftorch.optim.SGD([first, second], lr=0.1)
+    first.grad, second.grad = ftorch.ones(2), ftorch.ones(7)
+    with pytest.raises(ValueError, match=re.escape(
+            "optimizer.step: parameter 1 of those with gradients (shape (4,)): "
+            "optimizer.update: the gradients do not match the parameters: the gradient has "
+            "shape (7,), expected (4,)")):
+        opt.step()
+    second.grad = ftorch.ones(4)
+    opt.step()  # the optimizer is still usable
+    np.testing.assert_allclose(second.detach().numpy(), np.full(4, 0.9), rtol=1e-6)

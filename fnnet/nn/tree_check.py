@@ -100,7 +100,7 @@ def check_trees(module: Any, params: Any, state: Any) -> None:
 def _dotted(path: tuple[Any, ...]) -> str:
     """``fc1.weight`` for a tree path (dict keys, sequence indices, NamedTuple fields)."""
     parts = [getattr(k, "key", getattr(k, "idx", getattr(k, "name", k))) for k in path]
-    return ".".join(str(p) for p in parts) or "the top"
+    return ".".join(str(p) for p in parts)
 
 
 def _signature(tree: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -138,10 +138,10 @@ def _first_difference(given: Any, expected: Any, strict_dtype: bool) -> str | No
     want = dict((_dotted(p), x) for p, x in jax.tree_util.tree_flatten_with_path(expected)[0])
     for name, leaf in want.items():
         if name not in have:
-            return f'has no entry "{name}"'
+            return f'has no entry "{name}"' if name else "is not an array"
         problem = _leaf_problem(have[name], leaf, strict_dtype)
         if problem:
-            return f'entry "{name}" {problem}'
+            return f'entry "{name}" {problem}' if name else problem
     extra = [name for name in have if name not in want]
     if extra:
         return f'has an unexpected entry "{extra[0]}"'

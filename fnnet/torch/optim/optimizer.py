@@ -72,7 +72,11 @@ def _update(*args: Any) -> list:
             count = treedef.num_leaves
             state = jax.tree_util.tree_unflatten(treedef, rest[offset:offset + count])
             offset += count
-            updates, state = tx.update(grads[i], state, params[i])
+            try:
+                updates, state = tx.update(grads[i], state, params[i])
+            except ValueError as error:  # a gradient of another shape: name the parameter
+                raise ValueError(f"optimizer.step: parameter {i} of those with gradients "
+                                 f"(shape {tuple(params[i].shape)}): {error}") from None
             new_params.append(optax.apply_updates(params[i], updates))
             new_leaves.extend(jax.tree_util.tree_leaves(state))
             i += 1
