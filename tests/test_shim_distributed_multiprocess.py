@@ -82,12 +82,19 @@ def _worker(out: pathlib.Path) -> int:
 
     # no_sync: a first micro-batch's local gradient, then a synchronised one: the
     # gradient is the mean over processes of the sum (as PyTorch's all-reduce of the sum)
-    torch.manual_seed(0)
+    torch.manual_seed(rank)  # different weights in each process: DDP copies rank 0's
     net = nn.Linear(3, 2)
     ddp = nn.parallel.DistributedDataParallel(net)
     with ddp.no_sync():
         ddp(torch.tensor(x)).pow(2).mean().backward()
-    ddp(torch.tensor(x[::-1].copy())).sum().backward()
+    loss = ddp(torch.tensor(x[::-1].copy())).sum()
+    if rank == 0:  # one process alone reads a value and evaluates: nothing waits
+        print(f"rank 0 alone: loss {loss.item():.4f}", flush=True)
+        ddp.eval()
+        with torch.no_grad():
+            ddp(torch.tensor(x)).numpy()
+        ddp.train()
+    loss.backward()
     results["no_sync_weight_grad"] = net.weight.grad.numpy()
     results["no_sync_weight"] = net.weight.detach().numpy()
     results["no_sync_bias"] = net.bias.detach().numpy()
@@ -211,6 +218,8 @@ def test_collectives_agree_with_numpy(launched):
                                        inputs.max(0)[rank:rank + 1], rtol=1e-6)
             # no_sync: the mean over processes of the sum of both micro-batches' gradients
             w, b = got["no_sync_weight"], got["no_sync_bias"]
+            with np.load(out / "collectives_0.npz") as first:
+                np.testing.assert_array_equal(w, first["no_sync_weight"])  # rank 0's
             grads = []
             for x in inputs:
                 y1 = x @ w.T + b

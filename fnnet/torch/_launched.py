@@ -11,6 +11,10 @@ script imports torch first and calls ``init_process_group`` later, so under a la
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import traceback
+from types import TracebackType
 
 
 class Started:
@@ -43,5 +47,34 @@ def start_if_launched() -> None:
     if int(env.get("LOCAL_WORLD_SIZE", "1") or 1) > 1 and env.get("LOCAL_RANK", "").isdigit():
         local = [int(env["LOCAL_RANK"])]  # one GPU per process (ignored on CPUs)
     coordinator = f"{addr}:{port}"
+    _die_with_launcher()
     initialize(coordinator, size, rank, local_device_ids=local)
     Started.settings = (coordinator, size, rank)
+    sys.excepthook = _exit_at_once
+
+
+def _die_with_launcher() -> None:
+    """Under fnnet's launcher (``FNNET_LAUNCHER_PID``), on Linux: this process gets a
+    SIGKILL when the launcher dies, so a launcher killed outright leaves nothing behind."""
+    launcher = os.environ.get("FNNET_LAUNCHER_PID", "")
+    if not launcher.isdigit() or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != int(launcher):  # it died before the request took effect
+        os._exit(1)
+
+
+def _exit_at_once(kind: type[BaseException], error: BaseException,
+                  tb: TracebackType | None) -> None:
+    """An uncaught exception ends a process of a distributed run at once, with status
+    1: JAX's orderly shutdown at exit would wait for the other processes, which may be
+    waiting for this one, and the launcher would see a hang instead of a failure."""
+    traceback.print_exception(kind, error, tb)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os._exit(1)

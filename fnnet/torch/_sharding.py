@@ -38,19 +38,23 @@ def shard_batch(x: Any, sharding: NamedSharding) -> Any:
     return jax.lax.with_sharding_constraint(x, sharding)
 
 
-def mesh_of(nodes: Sequence[tuple]) -> Mesh | None:
+def mesh_of(nodes: Sequence[tuple[Any, ...]]) -> Mesh | None:
     """The mesh of the first :func:`shard_batch` or per-process node of a tape, or None."""
     for node in nodes:
         op = node[0]
+        mesh: Mesh
         if op is shard_batch:
-            return node[1][0].mesh
+            mesh = node[1][0].mesh
+            return mesh
         if op in _PROCESS_OPS:
-            return node[1][0]
+            mesh = node[1][-1]
+            return mesh
     return None
 
 
-def compile_on_mesh(run: Callable[..., list], mesh: Mesh, donate: tuple[int, ...],
-                    compiler_options: dict[str, Any] | None = None) -> Callable[..., list]:
+def compile_on_mesh(run: Callable[..., list[Any]], mesh: Mesh, donate: tuple[int, ...],
+                    compiler_options: dict[str, Any] | None = None
+                    ) -> Callable[..., list[Any]]:
     """``run`` jitted over ``mesh``; the returned function first places its arguments.
 
     Arrays already on the mesh's devices keep their sharding (the batch DataParallel
@@ -75,8 +79,9 @@ def compile_on_mesh(run: Callable[..., list], mesh: Mesh, donate: tuple[int, ...
             return jax.device_put(value, whole)
         return value  # a Python scalar: a weakly typed constant of the step
 
-    def call(*sources: Any) -> list:
-        return compiled(*map(place, sources))
+    def call(*sources: Any) -> list[Any]:
+        outputs: list[Any] = compiled(*map(place, sources))
+        return outputs
 
     return call
 
@@ -120,30 +125,51 @@ def per_process(x: Any, mesh: Mesh) -> Any:
     return x
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-def grad_sync(x: Any, mesh: Mesh) -> Any:
-    """``x`` itself, whose gradient is averaged over the processes (DDP's all-reduce)."""
+def grad_sync(*args: Any) -> tuple[Any, ...]:
+    """The parameters themselves, whose gradients are averaged over the processes.
+
+    Called as ``grad_sync(*params, *accumulated, accumulated_mask, mesh)``: ``params``
+    are every parameter that DDP trains, ``accumulated`` the gradients summed under
+    ``no_sync`` for those marked in ``accumulated_mask``. In the backward pass the
+    gradient ``g`` of each parameter becomes ``mean(g + a) - a`` over the processes
+    (``a`` its accumulated gradient, or 0): added to ``a`` that is the mean of the sum,
+    what PyTorch's all-reduce gives. All gradients are averaged in one ``pmean``, so
+    the step holds a single exchange whatever the tape's split into programs (each
+    process's program then agrees on it).
+    """
+    *arrays, mask, mesh = args
     del mesh
-    return x
+    n = len(mask)
+    return _synced(mask, tuple(arrays[:n]), tuple(arrays[n:]))
 
 
-def _grad_sync_fwd(x: Any, mesh: Mesh) -> tuple[Any, None]:
-    del mesh
-    return x, None
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _synced(mask: tuple[bool, ...], params: tuple[Any, ...],
+            accumulated: tuple[Any, ...]) -> tuple[Any, ...]:
+    del mask, accumulated
+    return params
 
 
-def _grad_sync_bwd(mesh: Mesh, residual: None, g: Any) -> tuple[Any]:
-    del mesh, residual
-    return (lax.pmean(g, PROCESS_AXIS) if in_process_map() else g,)
+def _synced_fwd(mask: tuple[bool, ...], params: tuple[Any, ...],
+                accumulated: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    del mask
+    return params, accumulated
 
 
-grad_sync.defvjp(_grad_sync_fwd, _grad_sync_bwd)
+def _synced_bwd(mask: tuple[bool, ...], accumulated: tuple[Any, ...],
+                g: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    zeros = tuple(jnp.zeros_like(a) for a in accumulated)
+    if not in_process_map():
+        return g, zeros
+    rest = iter(accumulated)
+    added = [next(rest) if m else None for m in mask]
+    total = lax.pmean(tuple(gi if a is None else gi + a for gi, a in zip(g, added,
+                                                                         strict=True)),
+                      PROCESS_AXIS)
+    return tuple(t if a is None else t - a for t, a in zip(total, added, strict=True)), zeros
 
 
-def process_mean(x: Any, mesh: Mesh) -> Any:
-    """The mean of ``x`` over the processes (gradients accumulated under ``no_sync``)."""
-    del mesh
-    return lax.pmean(x, PROCESS_AXIS) if in_process_map() else x
+_synced.defvjp(_synced_fwd, _synced_bwd)
 
 
 def from_first(x: Any, mesh: Mesh) -> Any:
@@ -155,12 +181,13 @@ def from_first(x: Any, mesh: Mesh) -> Any:
     return lax.psum(jnp.where(first, x, jnp.zeros_like(x)), PROCESS_AXIS)
 
 
-_PROCESS_OPS = frozenset({per_process, grad_sync, process_mean, from_first})
+_PROCESS_OPS = frozenset({per_process, grad_sync, from_first})
 
 
-def compile_per_process(run: Callable[..., list], mesh: Mesh, donate: tuple[int, ...] = (),
+def compile_per_process(run: Callable[..., list[Any]], mesh: Mesh,
+                        donate: tuple[int, ...] = (),
                         compiler_options: dict[str, Any] | None = None
-                        ) -> Callable[..., list]:
+                        ) -> Callable[..., list[Any]]:
     """``run`` jitted as every process's own step; the collectives in it span processes.
 
     ``run`` is mapped with ``shard_map`` over ``mesh`` (:func:`process_mesh`) with
@@ -190,7 +217,7 @@ def compile_per_process(run: Callable[..., list], mesh: Mesh, donate: tuple[int,
             return value  # a Python scalar
         return jax.make_array_from_single_device_arrays(value.shape, whole, [value])
 
-    def call(*sources: Any) -> list:
+    def call(*sources: Any) -> list[Any]:
         outputs = compiled(*map(place, sources))
         return [o.addressable_data(0) if isinstance(o, jax.Array) else o for o in outputs]
 

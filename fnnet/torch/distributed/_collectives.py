@@ -83,6 +83,7 @@ def _tensor(value: Any, name: str, who: str) -> Tensor:
 def _write(tensor: Tensor, value: Any) -> None:
     """Puts ``value`` into ``tensor``'s storage (in place, outside autograd)."""
     cell = tensor._cell
+    assert cell.aval is not None  # a tensor's cell always knows its shape
     if tuple(value.shape) != tuple(cell.aval[0]):
         raise RuntimeError(f"internal error: a collective's result has shape "
                            f"{tuple(value.shape)}, the tensor {tuple(cell.aval[0])}")

@@ -77,12 +77,12 @@ class ProcessGroup:
     """
 
     def __init__(self, backend: str, started_jax: bool) -> None:
-        self.rank = jax.process_index()
-        self.size = jax.process_count()
+        self.rank: int = jax.process_index()
+        self.size: int = jax.process_count()
         self.backend = backend
         self.started_jax = started_jax
         self.mesh = _sharding.process_mesh()
-        self.programs: dict[tuple, Any] = {}
+        self.programs: dict[tuple[Any, ...], Any] = {}
 
     def __repr__(self) -> str:
         return f"ProcessGroup(rank={self.rank}, size={self.size}, backend={self.backend!r})"
@@ -245,8 +245,14 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
                              f"RANK={Started.settings[2]}) with which the run started")
         started = True
     elif size is not None:
-        started = initialize(coordinator, size, index, local_device_ids=local_devices,
-                             initialization_timeout=seconds)
+        try:
+            started = initialize(coordinator, size, index, local_device_ids=local_devices,
+                                 initialization_timeout=seconds)
+        except RuntimeError as error:
+            raise RuntimeError(
+                f"init_process_group: {error} (under python -m fnnet.torch.distributed.run "
+                "the run starts at import fnnet.torch: import it before any JAX "
+                "computation)") from error
     else:
         started = False
     if name is None:

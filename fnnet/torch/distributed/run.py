@@ -120,7 +120,7 @@ def _environments(args: argparse.Namespace) -> list[dict[str, str]]:
                 GROUP_WORLD_SIZE=str(nnodes), ROLE_NAME="default",
                 ROLE_WORLD_SIZE=str(world), TORCHELASTIC_RUN_ID=run_id,
                 TORCHELASTIC_RESTART_COUNT="0", TORCHELASTIC_MAX_RESTARTS="0",
-                PYTHONUNBUFFERED="1")
+                PYTHONUNBUFFERED="1", FNNET_LAUNCHER_PID=str(os.getpid()))
     base[ENV_COORDINATOR] = f"{addr}:{port}"
     base[ENV_NUM_PROCESSES] = str(world)
     if nproc > 1:
@@ -166,7 +166,7 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
     Every process runs in its own session, so stopping it stops what it started.
     """
     lock = threading.Lock()
-    procs: list[subprocess.Popen] = []
+    procs: list[subprocess.Popen[bytes]] = []
     readers = []
     ranks = [env["RANK"] for env in envs]
     deadline = None if timeout is None else time.monotonic() + timeout

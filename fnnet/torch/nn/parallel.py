@@ -28,18 +28,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import jax
 
 from fnnet.parallel.mesh import batch_sharded, check_divisible, data_mesh
 from fnnet.torch import _sharding
 from fnnet.torch.nn.modules.module import Module
-from fnnet.torch.tensor import Tensor, Unsupported, _op, _wrap_value
+from fnnet.torch.tensor import Tensor, Unsupported, _op, _op_multi, _wrap_value
 
 
 def _devices(device_ids: Any) -> list[jax.Device]:
-    local = jax.local_devices()
+    local: list[jax.Device] = jax.local_devices()
     if device_ids is None:
         return local
     if isinstance(device_ids, (str, int)) or not hasattr(device_ids, "__iter__"):
@@ -110,7 +110,9 @@ class DataParallel(Module):
     def _scatter(self, value: Any) -> Any:
         """``value`` with every tensor in it split over the devices along axis 0."""
         if isinstance(value, Tensor):
-            shape = value._cell.aval[0]
+            aval = value._cell.aval
+            assert aval is not None  # a tensor's cell always knows its shape
+            shape = aval[0]
             if not shape:
                 raise ValueError("DataParallel: inputs must have a batch axis (axis 0), got "
                                  "a 0-d tensor")
@@ -143,11 +145,12 @@ class DistributedDataParallel(Module):
     ``fnnet.torch._sharding.process_mesh``): the parameters' gradients are averaged
     over the processes inside it (a ``pmean`` where PyTorch all-reduces buckets), so
     the processes apply the same update and stay equal. At construction rank 0's
-    parameters and buffers are copied to every process, and in training each forward
-    pass first copies rank 0's buffers (BatchNorm statistics) to all, as PyTorch's
-    ``broadcast_buffers``. BatchNorm layers use their own process's statistics, unless
-    converted with ``nn.SyncBatchNorm.convert_sync_batchnorm`` (statistics of the global
-    batch). Values read in a process (``loss.item()``, outputs) are that process's.
+    parameters and buffers are copied to every process. BatchNorm layers use their own
+    process's statistics, unless converted with
+    ``nn.SyncBatchNorm.convert_sync_batchnorm`` (statistics of the global batch). Values
+    read in a process (``loss.item()``, outputs) are that process's. The forward pass
+    exchanges nothing (SyncBatchNorm aside), so one rank alone may read the loss before
+    ``backward()`` or evaluate.
 
     Args:
         module: the model; available as ``self.module``, and the state dict's keys
@@ -158,8 +161,11 @@ class DistributedDataParallel(Module):
         output_device, bucket_cap_mb, find_unused_parameters, check_reduction,
             gradient_as_bucket_view, static_graph: accepted and ignored (parameters
             without a gradient simply get none; there are no buckets).
-        broadcast_buffers: copy rank 0's buffers to every process at each training
-            forward pass (default True).
+        broadcast_buffers: accepted. PyTorch copies rank 0's buffers to every process
+            before each training forward pass; here each process keeps its own
+            running statistics after the copy at construction. Rank 0's (those saved
+            and evaluated) are the same either way; another rank's plain BatchNorm
+            statistics are its own batches' instead of rank 0's.
         process_group: None (the default group; no other exists).
         dim: the batch axis; only 0.
 
@@ -212,7 +218,7 @@ class DistributedDataParallel(Module):
 
     def _copy_from_rank0(self) -> None:
         """Every parameter and buffer set to rank 0's (one program for all of them)."""
-        tensors = [t for _, t in self.module.named_parameters()]
+        tensors: list[Tensor] = [t for _, t in self.module.named_parameters()]
         tensors += [t for _, t in self.module.named_buffers() if t is not None]
         if not tensors:
             return
@@ -255,32 +261,34 @@ class DistributedDataParallel(Module):
         from fnnet.torch import _graph
 
         grads = _graph.grad_enabled[0]
-        if self.broadcast_buffers and self.module.training and grads:
-            for _, buffer in self.module.named_buffers():
-                if buffer is not None:
-                    buffer.copy_(_op(_sharding.from_first, (mesh,), buffer))
+        if not (grads or self.module.training):
+            # evaluation exchanges nothing: this process's own program, which one rank
+            # may run alone (``if rank == 0: evaluate(model)``)
+            return self.module(*inputs, **kwargs)
         inputs, kwargs = self._mark(inputs), self._mark(kwargs)
         if not (grads and self.require_backward_grad_sync):
             object.__setattr__(self, "_accumulated", self._accumulated or grads)
             return self.module(*inputs, **kwargs)
-        if self._accumulated:
-            # gradients summed under no_sync: their mean now, plus the mean of the
-            # coming backward's, is the mean of the sum (PyTorch all-reduces the sum)
-            for p in self.module.parameters():
-                if p.grad is not None:
-                    p.grad.copy_(_op(_sharding.process_mean, (mesh,), p.grad))
-            object.__setattr__(self, "_accumulated", False)
+        accumulated = self._accumulated
+        object.__setattr__(self, "_accumulated", False)
+        owners: dict[int, list[tuple[Module, str]]] = {}
+        params: dict[int, Tensor] = {}
+        for owner in self.module.modules():
+            for name, p in owner._parameters.items():
+                if p is not None and p.requires_grad:
+                    params.setdefault(id(p), p)
+                    owners.setdefault(id(p), []).append((owner, name))
+        # one op for every parameter: its backward averages all gradients at once
+        mask = tuple(bool(accumulated and p.grad is not None) for p in params.values())
+        sums = [cast(Tensor, p.grad).detach()
+                for p, m in zip(params.values(), mask, strict=True) if m]
+        synced = _op_multi(_sharding.grad_sync, (mask, mesh), *params.values(), *sums) \
+            if params else []
         swapped = []
-        synced: dict[int, Tensor] = {}
         try:
-            for owner in self.module.modules():
-                for name, p in owner._parameters.items():
-                    if p is None or not p.requires_grad:
-                        continue
-                    q = synced.get(id(p))
-                    if q is None:
-                        q = synced[id(p)] = _op(_sharding.grad_sync, (mesh,), p)
-                    swapped.append((owner, name, p))
+            for key, q in zip(params, synced, strict=True):
+                for owner, name in owners[key]:
+                    swapped.append((owner, name, params[key]))
                     object.__setattr__(owner, name, q)
             return self.module(*inputs, **kwargs)
         finally:

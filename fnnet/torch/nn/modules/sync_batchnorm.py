@@ -16,6 +16,7 @@ from fnnet.nn.batchnorm import _BatchNorm as _FnnetBatchNorm
 from fnnet.torch import _sharding
 from fnnet.torch.nn.modules.misc import _BatchNorm
 from fnnet.torch.nn.modules.module import Module
+from fnnet.typing import Array, Params, State
 
 
 class _ProcessBatchNorm(_FnnetBatchNorm):
@@ -27,13 +28,14 @@ class _ProcessBatchNorm(_FnnetBatchNorm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, axis_name=_sharding.PROCESS_AXIS, **kwargs)
 
-    def apply(self, params: Any, state: Any, x: Any, *, train: bool = False,
-              key: Any = None) -> Any:
+    def apply(self, params: Params, state: State, x: Any, *args: Any, train: bool = False,
+              key: Array | None = None, **kwargs: Any) -> tuple[Any, State]:
         layer = self
         if not _sharding.in_process_map():
             layer = copy.copy(self)
             layer.axis_name = None
-        return _FnnetBatchNorm.apply(layer, params, state, x, train=train, key=key)
+        return _FnnetBatchNorm.apply(layer, params, state, x, *args, train=train, key=key,
+                                     **kwargs)
 
 
 class SyncBatchNorm(_BatchNorm):

@@ -83,7 +83,7 @@ class DistributedSampler:
     def __init__(self, dataset: Any, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            from fnnet.torch import distributed as dist
+            from fnnet.torch.distributed import _group as dist
 
             if not dist.is_initialized():
                 raise RuntimeError("DistributedSampler: num_replicas and rank default to "
@@ -115,7 +115,8 @@ class DistributedSampler:
         n = len(self.dataset)
         if not self.shuffle:
             return list(range(n))
-        return np.random.default_rng(self.seed + self.epoch).permutation(n).tolist()
+        order = np.random.default_rng(self.seed + self.epoch).permutation(n)
+        return [int(i) for i in order]
 
     def __iter__(self) -> Iterator[int]:
         return iter(rank_indices(self.order(), self.num_replicas, self.rank, self.drop_last))
