@@ -19,7 +19,9 @@ others give one ms/step each, from one epoch's end to the next (what a user wait
 data, dispatch, fetches, logging and the work at each epoch's end included). Reports the
 median over every round's epochs, in wall-clock time and in the process's CPU time (all
 its threads: XLA's and the event writer's too), which another program's load on the
-machine disturbs far less, and the cost of each over ``none``.
+machine disturbs far less, and the cost of each over ``none``; and fit's own ``logging``
+phase (callbacks, the bar, the lines: the main thread's reporting work, which is all a
+step can wait for) per step.
 
     python benchmarks/logging_overhead.py [--rounds 15] [--epochs 3]
 """
@@ -63,15 +65,20 @@ class _Clock(Callback):
 
     def __init__(self):
         self.wall, self.cpu = [], []
+        self.logging = 0.0
 
     def on_epoch(self, epoch, step, record, state):
         self.wall.append(time.perf_counter())
         self.cpu.append(time.process_time())
 
+    def on_end(self, history, phases):
+        self.logging = phases["logging"]
+
 
 def run_case(name: str, data, epochs: int,
-             folder: pathlib.Path) -> tuple[list[float], list[float]]:
-    """One fit; returns wall-clock and CPU ms/step of each epoch after the first."""
+             folder: pathlib.Path) -> tuple[list[float], list[float], float]:
+    """One fit; returns wall-clock and CPU ms/step of each epoch after the first, and
+    the microseconds of fit's reporting a step."""
     logging = "log" in name
     bar = "bar" in name
     clock = _Clock()
@@ -88,8 +95,9 @@ def run_case(name: str, data, epochs: int,
                 callbacks=callbacks)
     finally:
         sink.close()
-    return tuple([(b - a) / STEPS * 1e3 for a, b in itertools.pairwise(times)]
+    wall, cpu = ([(b - a) / STEPS * 1e3 for a, b in itertools.pairwise(times)]
                  for times in (clock.wall, clock.cpu))
+    return wall, cpu, clock.logging / (epochs * STEPS) * 1e6
 
 
 def histogram_ms(folder: pathlib.Path, repeats: int = 20) -> float:
@@ -124,11 +132,13 @@ def main() -> None:
     cases = ("none", "log every step", "bar", "bar + log every step")
     wall: dict[str, list[float]] = {name: [] for name in cases}
     cpu: dict[str, list[float]] = {name: [] for name in cases}
+    reporting: dict[str, list[float]] = {name: [] for name in cases}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.rounds):
             for name in cases:
                 settle()
-                ms_wall, ms_cpu = run_case(name, data, args.epochs, pathlib.Path(tmp))
+                ms_wall, ms_cpu, us = run_case(name, data, args.epochs, pathlib.Path(tmp))
+                reporting[name].append(us)
                 wall[name] += ms_wall
                 cpu[name] += ms_cpu
         histograms = histogram_ms(pathlib.Path(tmp))
@@ -136,14 +146,15 @@ def main() -> None:
     print(f"\n### fit, MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, SGD momentum, "
           f"{STEPS} steps an epoch ({args.rounds} rounds x {args.epochs - 1} epochs)\n")
     print("| case | wall ms/step (median) | p10-p90 | cost | CPU ms/step (median) | p10-p90 "
-          "| cost |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "| cost | fit's reporting, us/step |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in cases:
         cells = []
         for values, base in ((wall[name], base_wall), (cpu[name], base_cpu)):
             median = statistics.median(values)
             p10, p90 = np.percentile(values, [10, 90])
             cells += [f"{median:.3f}", f"{p10:.3f}-{p90:.3f}", f"{(median / base - 1) * 100:+.1f}%"]
+        cells.append(f"{statistics.median(reporting[name]):.1f}")
         print(f"| {name} | " + " | ".join(cells) + " |")
     print(f"\nParameter histograms at each epoch's end (TensorBoardWriter's default): "
           f"{histograms:.1f} ms an epoch.")

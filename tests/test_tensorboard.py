@@ -1,9 +1,10 @@
 """TensorBoard event files, read back by a real TensorBoard server over its HTTP API.
 
-One ``fnnet train`` run (with ``--profile``) and one script using the shim's
-``SummaryWriter`` write into one folder; a TensorBoard server started on a free
-127.0.0.1 port over it serves what the tests compare with the run's ``history.json`` and
-with what the script wrote. The server is stopped in every case.
+One ``fnnet train`` run (with ``--profile``), one script using the shim's
+``SummaryWriter`` and one ``fnnet compare`` write into one folder; a TensorBoard server
+started on a free 127.0.0.1 port over it serves what the tests compare with the run's
+``history.json``, with what the script wrote and with the comparison's losses. The
+server is stopped in every case.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import gzip
 import io
 import json
+import pathlib
 import socket
 import subprocess
 import sys
@@ -74,7 +76,19 @@ def shim_run(root):
 
 
 @pytest.fixture(scope="module")
-def server(root, train_run, shim_run):
+def compare_run(root):
+    """``fnnet compare`` of the linear regression, fnnet and fnnet.torch versions."""
+    examples = pathlib.Path(__file__).resolve().parents[1] / "examples"
+    args = cli.build_parser().parse_args(
+        ["compare", "linear_regression:sgd", "--epochs", "2", "--versions", "fnnet,shim",
+         "--examples-dir", str(examples), "--out", str(root / "compare")])
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        (comparison,) = args.run(args)
+    return comparison
+
+
+@pytest.fixture(scope="module")
+def server(root, train_run, shim_run, compare_run):
     """A TensorBoard server over ``root``; yields ``get(path, **query) -> JSON``."""
     port = _free_port()
     process = subprocess.Popen(
@@ -96,7 +110,8 @@ def server(root, train_run, shim_run):
                 raise RuntimeError("tensorboard exited: " + process.stdout.read().decode())
             try:
                 tags = get("/data/plugin/scalars/tags")
-                if {"train", "shim", "shim/accuracy_train"} <= set(tags):
+                if {"train", "shim", "shim/accuracy_train",
+                        "compare/linear_regression/shim"} <= set(tags):
                     break
             except OSError:
                 pass
@@ -199,3 +214,13 @@ def test_shim_summary_writer_events_served(shim_run, server):
     # PyTorch's writer, like tensorboardX, files text under "<tag>/text_summary"
     text = server("/data/plugin/text/text", run="shim", tag="note/text_summary")
     assert [entry["step"] for entry in text] == [1] and "fast" in text[0]["text"]
+
+
+def test_compare_writes_one_run_per_version(compare_run, server):
+    tag = f"{compare_run.name}/loss"
+    for version in ("fnnet", "shim"):
+        served = server("/data/plugin/scalars/scalars",
+                        run=f"compare/linear_regression/{version}", tag=tag)
+        losses = compare_run.results[version]["losses"]
+        assert [step for _, step, _ in served] == list(range(1, len(losses) + 1))
+        np.testing.assert_array_equal([v for _, _, v in served], np.float32(losses))

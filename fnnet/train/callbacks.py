@@ -234,7 +234,9 @@ class HistoryWriter(ScalarWriter):
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"path must be a path, got {type(path).__name__}")
         self.path = pathlib.Path(path)
-        self.scalars: dict[str, list[list[float]]] = {}
+        # tag -> (steps, values): flat lists of numbers, which the garbage collector
+        # never walks (a list per value made its collections slow down the loop)
+        self.scalars: dict[str, tuple[list[int], list[float]]] = {}
         self.history: dict[str, list[float]] = {}
         self.phases: dict[str, float] = {}
         self.saved = 0.0
@@ -246,7 +248,11 @@ class HistoryWriter(ScalarWriter):
 
     def write(self, step: int, scalars: Mapping[str, float]) -> None:
         for tag, value in scalars.items():
-            self.scalars.setdefault(tag, []).append([step, float(value)])
+            if tag not in self.scalars:
+                self.scalars[tag] = ([], [])
+            steps, values = self.scalars[tag]
+            steps.append(step)
+            values.append(float(value))
 
     def on_epoch(self, epoch: int, step: int, record: Mapping[str, float],
                  state: Any) -> None:
@@ -263,8 +269,9 @@ class HistoryWriter(ScalarWriter):
 
     def save(self) -> None:
         """Writes the file atomically (a killed run leaves the last complete one)."""
-        content = {"scalars": self.scalars, "history": self.history,
-                   "phase_seconds": self.phases}
+        scalars = {tag: [list(pair) for pair in zip(*series, strict=True)]
+                   for tag, series in self.scalars.items()}
+        content = {"scalars": scalars, "history": self.history, "phase_seconds": self.phases}
         temporary = self.path.with_name(self.path.name + ".tmp")
         temporary.write_text(json.dumps(content))
         os.replace(temporary, self.path)

@@ -1,0 +1,79 @@
+"""fnnet.torch.utils.tensorboard.SummaryWriter: PyTorch's behaviour around the events
+(folders, closing, bad input, unsupported methods). The events themselves are read back
+by a TensorBoard server in test_tensorboard.py."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import fnnet.torch as torch
+from fnnet.torch.utils.tensorboard import SummaryWriter
+
+
+def _event_files(folder):
+    return sorted(p for p in folder.rglob("events.out.tfevents.*"))
+
+
+def test_default_folder_is_pytorchs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with SummaryWriter(comment="_mlp") as writer:
+        writer.add_scalar("loss", 1.0, 0)
+        folder = writer.get_logdir()
+    assert folder.startswith(os.path.join("runs", "")) and folder.endswith("_mlp")
+    assert len(_event_files(tmp_path / folder)) == 1
+
+
+def test_close_flushes_and_a_closed_writer_refuses(tmp_path):
+    writer = SummaryWriter(tmp_path)
+    writer.add_scalar("loss", torch.tensor([2.5]), 3)
+    writer.close()
+    writer.close()  # twice is allowed, as in PyTorch
+    (events,) = _event_files(tmp_path)
+    assert b"loss" in events.read_bytes()
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.add_scalar("loss", 1.0, 4)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda w: w.add_scalar(3, 1.0), TypeError, "tag must be a non-empty str"),
+    (lambda w: w.add_scalar("loss", "high"), TypeError, "scalar_value must be a tensor"),
+    (lambda w: w.add_scalar("loss", torch.ones(3)), ValueError,
+     r"one-element tensor, got a tensor of shape \(3,\)"),
+    (lambda w: w.add_scalar("loss", 1.0, 1.5), TypeError, "global_step must be an int"),
+    (lambda w: w.add_scalar("loss", 1.0, walltime="now"), TypeError, "walltime must be"),
+    (lambda w: w.add_scalar("loss", 1.0, double_precision=True), NotImplementedError,
+     "float32"),
+    (lambda w: w.add_scalars("acc", {}), TypeError, "tag_scalar_dict must be a non-empty"),
+    (lambda w: w.add_scalars("acc", {"train": None}), TypeError,
+     r"tag_scalar_dict\['train'\] must be"),
+    (lambda w: w.add_histogram("w", []), ValueError, "values must not be empty"),
+    (lambda w: w.add_histogram("w", np.array([1.0, np.nan])), ValueError, "finite"),
+    (lambda w: w.add_image("img", np.zeros((8, 8))), ValueError,
+     r"dataformats='CHW' does not name the 2 axes"),
+    (lambda w: w.add_text("note", 5), TypeError, "text_string must be a str"),
+])
+def test_bad_input_names_the_argument(tmp_path, call, error, message):
+    with SummaryWriter(tmp_path) as writer:
+        with pytest.raises(error, match=message):
+            call(writer)
+
+
+@pytest.mark.parametrize("method", ["add_graph", "add_hparams", "add_embedding",
+                                    "add_figure", "add_images", "add_pr_curve"])
+def test_unsupported_methods_name_the_fnnet_way(tmp_path, method):
+    with SummaryWriter(tmp_path) as writer:
+        with pytest.raises(NotImplementedError, match=rf"SummaryWriter\.{method} is not "
+                                                       "supported by fnnet.torch: "):
+            getattr(writer, method)(None)
+    with SummaryWriter(tmp_path) as writer, pytest.raises(AttributeError, match="add_nothing"):
+        writer.add_nothing()
+
+
+def test_constructor_checks(tmp_path):
+    with pytest.raises(TypeError, match="log_dir must be a path or None"):
+        SummaryWriter(5)
+    with pytest.raises(ValueError, match="flush_secs must be a positive number"):
+        SummaryWriter(tmp_path, flush_secs=0)
