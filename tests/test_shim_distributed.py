@@ -271,6 +271,13 @@ def test_launcher_sets_torchruns_environment_and_prefixes_output():
     assert lines == ["[rank0]: 0 0 2 2 0 127.0.0.1 0 2", "[rank1]: 1 1 2 2 0 127.0.0.1 1 2"]
 
 
+def test_launcher_runs_a_module_with_its_arguments():
+    result = _run("--nproc-per-node", "2", "-m", "calendar", "2026", "12")
+    assert result.returncode == 0, result.stderr
+    for rank in (0, 1):
+        assert f"[rank{rank}]:    December 2026" in result.stdout
+
+
 def test_launcher_environments_on_several_machines():
     args = launcher.build_parser().parse_args(
         ["--nnodes", "2", "--node-rank", "1", "--nproc-per-node", "3", "--master-addr",

@@ -142,6 +142,20 @@ def _hang_worker() -> int:
         time.sleep(0.01)
 
 
+def _fail_worker() -> int:
+    """Rank 1 raises after a first collective; rank 0 waits in the next one."""
+    import fnnet.torch as torch
+    import fnnet.torch.distributed as dist
+
+    dist.init_process_group("gloo")
+    t = torch.ones(2)
+    dist.all_reduce(t)
+    if dist.get_rank() == 1:
+        raise ValueError("a bug in rank 1")
+    dist.all_reduce(t)  # never completes: rank 1 is gone
+    return 0
+
+
 def _launch(*args: str, launcher: str = "fnnet.torch.distributed.run",
             extra: tuple[str, ...] = ("--cpu-devices-per-process", "2"), **kw):
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
@@ -277,6 +291,16 @@ def test_a_killed_process_stops_the_run_and_is_named():
             launcher.wait()
 
 
+@pytest.mark.slow
+def test_an_exception_in_one_process_stops_the_run_and_is_named():
+    start = time.monotonic()
+    result = _launch("fail", extra=("--cpu-devices-per-process", "1"))
+    assert result.returncode == 1
+    assert "[rank1]: ValueError: a bug in rank 1" in result.stdout
+    assert "rank 1 failed (exit code 1); stopped rank(s) 0" in result.stderr, result.stderr
+    assert time.monotonic() - start < 120  # no wait for JAX's shutdown or a timeout
+
+
 if __name__ == "__main__":
     mode, *rest = sys.argv[1:] or ["?"]
     if mode == "run":
@@ -285,4 +309,6 @@ if __name__ == "__main__":
         sys.exit(_torch_worker(pathlib.Path(rest[0])))
     if mode == "hang":
         sys.exit(_hang_worker())
-    sys.exit(f"usage: {sys.argv[0]} run OUT | torch OUT | hang")
+    if mode == "fail":
+        sys.exit(_fail_worker())
+    sys.exit(f"usage: {sys.argv[0]} run OUT | torch OUT | hang | fail")
