@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from fnnet import data, models, optim
 from fnnet.checkpoint import (
     Checkpointer,
+    CheckpointError,
     CheckpointWarning,
     CheckpointWriteError,
     DamagedCheckpointError,
@@ -270,6 +271,17 @@ def test_a_checkpoint_without_manifest_is_damaged(killed_after_12):
     with Checkpointer(killed_after_12, read_only=True) as checkpointer:
         with pytest.raises(DamagedCheckpointError, match="unexpected file stray"):
             checkpointer.verify(4)
+        with pytest.raises(CheckpointError, match=r"no checkpoint of step 5 .*\(steps: "
+                                                  r"\[4, 8, 12\]\)"):
+            checkpointer.verify(5)
+
+
+def test_a_renamed_checkpoint_folder_is_damaged(template, killed_after_12):
+    os.rename(killed_after_12 / "4", killed_after_12 / "5")
+    with Checkpointer(killed_after_12, read_only=True) as checkpointer:
+        with pytest.raises(DamagedCheckpointError, match="fnnet_manifest.json is for step 4, "
+                                                         "the folder for step 5"):
+            checkpointer.verify(5)
 
 
 def test_the_cli_resumes_past_a_damaged_checkpoint_and_refuses_when_none_is_intact(
