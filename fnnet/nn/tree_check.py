@@ -96,6 +96,13 @@ def check_trees(module: Any, params: Any, state: Any) -> None:
 
 # -- optimizer trees -------------------------------------------------------------------
 
+# (parameter layout, state layout) pairs found to belong together. A state layout's
+# tree structure names its pieces (``adam``, ``ScaleByAdamState``...), so a pair found
+# valid for one optimizer holds for any other built the same way: fnnet.torch builds a
+# new optimizer for every trace, and would otherwise trace ``init`` again each time.
+_VERIFIED: dict[tuple[Any, Any], None] = {}
+_VERIFIED_SIZE = 4096
+
 
 def _dotted(path: tuple[Any, ...]) -> str:
     """``fc1.weight`` for a tree path (dict keys, sequence indices, NamedTuple fields)."""
@@ -157,9 +164,9 @@ def check_optimizer_trees(init: Any, grads: Any, opt_state: Any, params: Any,
 
     ``grads`` must have the structure and shapes of ``params`` (floating point where the
     parameters are), and ``opt_state`` those of ``init(params)`` (traced abstractly and
-    cached in ``cache`` by the parameters' structure, shapes and dtypes). On the happy
-    path this costs one flatten of each tree and a dict lookup: inside ``jit`` it runs
-    at trace time only.
+    cached in ``cache`` by the parameters' structure, shapes and dtypes; a layout pair
+    once found valid is remembered). On the happy path this costs one flatten of each
+    tree and a dict lookup: inside ``jit`` it runs at trace time only.
 
     Args:
         init: the optimizer's ``init``.
@@ -175,27 +182,26 @@ def check_optimizer_trees(init: Any, grads: Any, opt_state: Any, params: Any,
     """
     reference = grads if params is None else params
     key = _signature(reference)
-    entry = cache.get(key)
-    if entry is None:
-        if params is not None and jax.tree_util.tree_structure(grads) != key[0]:
-            problem = _first_difference(grads, params, strict_dtype=False)
-            raise ValueError(f"{what}: the gradients do not match the parameters: the "
-                             f"gradient tree {problem}. Were they computed for another "
-                             "model?")
-        abstract = jax.tree.map(
-            lambda x: jax.ShapeDtypeStruct(jax.numpy.shape(x), jax.numpy.result_type(x)),
-            reference)
-        expected_state = jax.eval_shape(init, abstract)
-        entry = (abstract, _signature(expected_state), expected_state)
-        cache[key] = entry
-    abstract, state_signature, expected_state = entry
-    if params is not None:
-        if not _fits(_signature(grads), key):
-            problem = _first_difference(grads, abstract, strict_dtype=False)
-            raise ValueError(f"{what}: the gradients do not match the parameters: the "
-                             f"gradient {problem}. Were they computed for another model?")
-    if not _fits(_signature(opt_state), state_signature):
-        problem = _first_difference(opt_state, expected_state, strict_dtype=False)
+    if params is not None and not _fits(_signature(grads), key):
+        problem = _first_difference(grads, _abstract(params), strict_dtype=False)
+        raise ValueError(f"{what}: the gradients do not match the parameters: the "
+                         f"gradient {problem}. Were they computed for another model?")
+    state_key = _signature(opt_state)
+    if (key, state_key) in _VERIFIED:
+        return
+    expected = cache.get(key)
+    if expected is None:
+        expected = cache[key] = jax.eval_shape(init, _abstract(reference))
+    if not _fits(state_key, _signature(expected)):
+        problem = _first_difference(opt_state, expected, strict_dtype=False)
         raise ValueError(f"{what}: the optimizer state does not match the parameters: the "
                          f"state {problem} (what optimizer.init(params) makes). Was it "
                          "made for another model or optimizer?")
+    if len(_VERIFIED) >= _VERIFIED_SIZE:
+        _VERIFIED.clear()
+    _VERIFIED[(key, state_key)] = None
+
+
+def _abstract(tree: Any) -> Any:
+    return jax.tree.map(
+        lambda x: jax.ShapeDtypeStruct(jax.numpy.shape(x), jax.numpy.result_type(x)), tree)
