@@ -198,14 +198,11 @@ class TensorBoardWriter(ScalarWriter):
                  state: Any) -> None:
         super().on_epoch(epoch, step, record, state)
         if self.histograms:
-            from tensorboardX.summary import histogram
-
             params = jax.device_get(state.params)
             for name, value in zip(parameter_names(params), jax.tree.leaves(params),
                                    strict=True):
-                self._writer.add_summary(
-                    histogram(f"params/{name}", np.asarray(value, np.float64), HISTOGRAM_BINS),
-                    global_step=step)
+                self._writer.add_histogram(f"params/{name}", np.asarray(value), step,
+                                           HISTOGRAM_BINS)
 
     def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:
         if self._writer is not None:

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 #: the names of the files TensorBoard reads in a run folder
 EVENT_FILE_GLOB = "events.out.tfevents.*"
 _FILE_NUMBERS = itertools.count()
@@ -82,6 +84,18 @@ class EventFileThread:
         self._raise()
         self._queue.put((scalars, global_step, time.time()))
 
+    def add_histogram(self, tag: str, values: Any, global_step: int, bins: int) -> None:
+        """Queues a histogram of the numpy array ``values`` in ``bins`` buckets (computed
+        in the thread)."""
+        self._raise()
+
+        def summary() -> Any:
+            from tensorboardX.summary import histogram
+
+            return histogram(tag, values.astype(np.float64), bins)
+
+        self._queue.put((summary, global_step, time.time()))
+
     def add_summary(self, summary: Any, global_step: int, walltime: float | None = None) -> None:
         """Queues a ``Summary`` protobuf to be written at ``global_step``."""
         self._raise()
@@ -122,6 +136,8 @@ class EventFileThread:
                     continue
                 summary, step, walltime = item
                 event = Event(wall_time=walltime, step=step)
+                if callable(summary):
+                    summary = summary()
                 if isinstance(summary, Mapping):
                     for tag, value in summary.items():
                         event.summary.value.add(tag=tag, simple_value=value)
