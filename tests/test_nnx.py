@@ -184,6 +184,23 @@ def test_unsupported_model_is_a_type_error():
         to_nnx(net, params, state)
 
 
+def test_a_subclass_is_refused_as_its_forward_may_differ(cases):
+    class Wider(MLP):
+        def forward(self, m, x):
+            return 2 * super().forward(m, x)
+
+    case = cases("mlp")
+    with pytest.raises(TypeError, match=r"to_nnx: model must be .* got Wider"):
+        to_nnx(Wider((48, 32, 16, 10)), case.params, case.state)
+
+
+def test_numpy_trees_convert(cases):
+    case = cases("lenet5")
+    params, state = jax.tree.map(np.asarray, (case.params, case.state))
+    module = to_nnx(case.net, params, state)
+    assert max_diff(call(module, case.x), case.eval_out) <= TOL
+
+
 def test_trees_that_do_not_fit_name_the_entries(cases):
     case = cases("mlp")
     params = dict(case.params, fc2={"weight": case.params["fc2"]["weight"]})
