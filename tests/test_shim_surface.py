@@ -179,3 +179,18 @@ def test_grad_fn_names_and_next_functions(torch):
     assert results[1][1][1] is None and results[0][1][1] is None
     assert ft.ones(2).grad_fn is None
     assert "grad_fn=<MulBackward0>" in repr(ft.ones(2, requires_grad=True) * 2)
+
+
+def test_retain_graph_backward_after_reading_and_zeroing_grad(torch):
+    grads = []
+    for lib in (torch, ft):
+        inp = lib.eye(4, 5, requires_grad=True)
+        out = (inp + 1).pow(2).t()
+        seen = []
+        for zero in (False, False, True, False):
+            if zero:
+                inp.grad.zero_()
+            out.backward(lib.ones_like(out), retain_graph=True)
+            seen.append(inp.grad.sum().item())  # a read between backwards
+        grads.append(seen)
+    assert grads[1] == grads[0] == [48.0, 96.0, 48.0, 96.0]

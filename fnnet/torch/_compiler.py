@@ -450,9 +450,10 @@ def _jit(fn: Any, donate: tuple[int, ...]) -> Any:
 
 
 def _live_cells(tp: Tape) -> list:
-    """Live cells whose value is only recorded (each cell once)."""
+    """Live cells whose value is only recorded, or whose graph a flush carried here
+    (each cell once): a graph kept with ``retain_graph=True`` is carried again."""
     return [c for c in map(_call_ref, tp.cells)
-            if c is not None and c.tape is tp and c.val is None]
+            if c is not None and c.tape is tp and (c.val is None or c.rg)]
 
 
 def _call_ref(ref: Any) -> Any:
