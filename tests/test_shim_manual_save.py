@@ -49,8 +49,8 @@ def test_saving_a_whole_module_says_how_to_save_its_state_dict(tmp_path):
     ft.save(model.state_dict(), tmp_path / "model.pt")
     again = _net(ft)
     again.load_state_dict(ft.load(tmp_path / "model.pt", weights_only=False))
-    x = ft.randn(3, 4)
-    np.testing.assert_array_equal(again(x).detach().numpy(), model(x).detach().numpy())
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(again.state_dict()[name].numpy(), value.numpy())
 
 
 def test_loading_a_whole_pytorch_model_with_weights_only_false_is_refused(torch, tmp_path):
