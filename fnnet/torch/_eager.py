@@ -63,6 +63,8 @@ def _vjp_fn(op: Any, static: tuple, diff: tuple[int, ...], given: tuple[bool, ..
 
 
 def _zero_cotangent(value: Any) -> Any:
+    if value is None:  # an output a node may leave out (see _graph._miss)
+        return None
     if jnp.issubdtype(value.dtype, jnp.inexact):
         return jnp.zeros_like(value)
     return np.zeros(value.shape, jax.dtypes.float0)
