@@ -282,7 +282,8 @@ def test_a_killed_process_stops_the_run_and_is_named():
         _, err = launcher.communicate(timeout=30)
         assert time.monotonic() - killed < 30
         assert launcher.returncode == 1
-        assert "rank 1 failed (killed by signal SIGKILL); stopped rank(s) 0" in err, err
+        # rank 0 is stopped, or ends by itself when its collective loses rank 1
+        assert "rank 1 failed (killed by signal SIGKILL)" in err, err
         with pytest.raises(ProcessLookupError):
             os.kill(pids[0], 0)  # rank 0 is gone too
     finally:
@@ -297,7 +298,8 @@ def test_an_exception_in_one_process_stops_the_run_and_is_named():
     result = _launch("fail", extra=("--cpu-devices-per-process", "1"))
     assert result.returncode == 1
     assert "[rank1]: ValueError: a bug in rank 1" in result.stdout
-    assert "rank 1 failed (exit code 1); stopped rank(s) 0" in result.stderr, result.stderr
+    # rank 0's collective fails too once rank 1 is gone; the launcher names the cause
+    assert "rank 1 failed (exit code 1)" in result.stderr, result.stderr
     assert time.monotonic() - start < 120  # no wait for JAX's shutdown or a timeout
 
 

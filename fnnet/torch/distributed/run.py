@@ -163,14 +163,22 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
            timeout: float | None = None) -> int:
     """Runs ``command`` once per environment; returns 0, or 1 after stopping them all.
 
-    Every process runs in its own session, so stopping it stops what it started.
+    Every process runs in its own session, so stopping it stops what it started. The
+    failure reported is the first in time: a rank whose peer died often fails a moment
+    later in its collective, and the cause is the peer.
     """
     lock = threading.Lock()
     procs: list[subprocess.Popen[bytes]] = []
-    readers = []
+    threads = []
     ranks = [env["RANK"] for env in envs]
+    ended: list[tuple[str, int]] = []  # (rank, exit code), in the order they ended
     deadline = None if timeout is None else time.monotonic() + timeout
     failure = None
+
+    def watch(proc: subprocess.Popen[bytes], rank: str) -> None:
+        code = proc.wait()
+        with lock:
+            ended.append((rank, code))
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -182,20 +190,23 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
             proc = subprocess.Popen(list(command), env=env, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, start_new_session=True)
             procs.append(proc)
-            reader = threading.Thread(target=_stream, args=(proc.stdout, f"[rank{rank}]: ",
-                                                            lock), daemon=True)
-            reader.start()
-            readers.append(reader)
+            for target, args in ((_stream, (proc.stdout, f"[rank{rank}]: ", lock)),
+                                 (watch, (proc, rank))):
+                thread = threading.Thread(target=target, args=args, daemon=True)
+                thread.start()
+                threads.append(thread)
         while failure is None:
-            codes = [proc.poll() for proc in procs]
-            bad = [(r, c) for r, c in zip(ranks, codes, strict=True) if c not in (None, 0)]
+            with lock:
+                done = list(ended)
+            bad = [(r, c) for r, c in done if c != 0]
             if bad:
                 rank, code = bad[0]
                 failure = f"rank {rank} failed ({_describe(code)})"
-            elif all(code == 0 for code in codes):
+            elif len(done) == len(procs):
                 break
             elif deadline is not None and time.monotonic() > deadline:
-                running = [r for r, c in zip(ranks, codes, strict=True) if c is None]
+                finished = {r for r, _ in done}
+                running = [r for r in ranks if r not in finished]
                 failure = (f"timed out after {timeout:g} s with rank(s) {', '.join(running)} "
                            "still running")
             else:
@@ -206,8 +217,8 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
         running = [r for r, p in zip(ranks, procs, strict=False) if p.poll() is None]
         for proc in procs:
             _kill(proc)
-        for reader in readers:
-            reader.join(timeout=5)
+        for thread in threads:
+            thread.join(timeout=5)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     if failure is None:
