@@ -19,7 +19,11 @@ Differences from PyTorch worth knowing:
 - ``torch.int64``/``torch.long`` is int32 and ``torch.float64`` float32 unless jax's x64
   mode is enabled before import (jax computes in 32 bits by default).
 - Random numbers differ from PyTorch's (jax's PRNG); ``manual_seed`` makes them
-  reproducible. Devices are ignored: ``.to("cuda")`` is a no-op and jax places arrays.
+  reproducible. Devices are JAX's: ``cuda.is_available()`` and ``torch.accelerator``
+  report a GPU exactly when JAX computes on one, ``.to(device)`` is a no-op (JAX
+  already placed the array) and ``tensor.device`` names JAX's default device.
+- ``torch.autograd.Function`` subclasses become one ``jax.custom_vjp`` each; higher-order
+  gradients (``create_graph=True``) are not supported.
 - ``optimizer.step()`` frees the graph of every live tensor.
 - :func:`compile_stats` tells how often the cache hit and why each compile happened.
 - ``torch.save``/``torch.load`` write and read safetensors files (state dicts and
