@@ -194,3 +194,26 @@ def test_retain_graph_backward_after_reading_and_zeroing_grad(torch):
             seen.append(inp.grad.sum().item())  # a read between backwards
         grads.append(seen)
     assert grads[1] == grads[0] == [48.0, 96.0, 48.0, 96.0]
+
+
+def test_float64_is_kept_with_jax_x64(torch):
+    """With jax's x64 mode on, the 64-bit types are PyTorch's (a subprocess: x64 must be
+    set before jax starts)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, fnnet.torch as t\n"
+        "x = t.from_numpy(np.linspace(0, 1, 5)).requires_grad_()\n"
+        "(x ** 2).sum().backward()\n"
+        "print(t.DoubleTensor([1.5]).dtype, t.LongTensor([1]).dtype, x.dtype, x.grad.dtype,"
+        " t.tensor([1.0]).dtype, t.tensor([1]).dtype)\n")
+    env = dict(os.environ, JAX_ENABLE_X64="1", JAX_PLATFORMS="cpu")
+    ours = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert ours.returncode == 0, ours.stderr[-2000:]
+    x = torch.from_numpy(np.linspace(0, 1, 5))
+    expected = [torch.DoubleTensor([1.5]).dtype, torch.LongTensor([1]).dtype, x.dtype,
+                x.dtype, torch.tensor([1.0]).dtype, torch.tensor([1]).dtype]
+    assert ours.stdout.split() == [str(d) for d in expected]
