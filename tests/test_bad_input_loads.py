@@ -446,3 +446,22 @@ def test_shim_step_names_a_gradient_of_another_shape():
     second.grad = ftorch.ones(4)
     opt.step()  # the optimizer is still usable
     np.testing.assert_allclose(second.detach().numpy(), np.full(4, 0.9), rtol=1e-6)
+
+
+def test_evaluate_names_the_batch_and_the_bad_label(mlp):
+    from fnnet.train import evaluate
+
+    x, y = _data(16)
+    state = create_train_state(mlp, optim.SGD(lr=0.1), jax.random.key(0))
+
+    def batches(epoch):
+        yield x[:8], y[:8]
+        labels = y[8:].copy()
+        labels[3] = 4
+        yield x[8:], labels
+
+    with pytest.raises(ValueError, match=re.escape(
+            "eval_data: batch 1 holds 1 class label(s) outside [0, number of classes), "
+            "e.g. 4")):
+        evaluate(mlp, state, batches)
+    assert set(evaluate(mlp, state, (x, y))) == {"loss", "accuracy"}

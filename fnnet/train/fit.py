@@ -160,11 +160,15 @@ def evaluate(model: Module, state: TrainState, data: DataArg, *, batch_size: int
     count = 0.0
     batches = _epoch_batches(data, batch_size, shuffle=False, seed=0, epoch=0, drop_last=False)
     results = [eval_step(state, batch) for batch in batches]
-    for metrics in jax.device_get(results):
+    for index, metrics in enumerate(jax.device_get(results)):
+        if int(np.sum(metrics.get("bad_labels", 0))):
+            raise ValueError(f"eval_data: batch {index} holds {int(metrics['bad_labels'])} "
+                             "class label(s) outside [0, number of classes), e.g. "
+                             f"{int(metrics['bad_label'])}, which give no meaningful loss")
         n = float(metrics["count"])
         count += n
         for name, value in metrics.items():
-            if name != "count":
+            if name not in ("count", "bad_labels", "bad_label"):
                 totals[name] = totals.get(name, 0.0) + float(value) * n
     return {name: total / count for name, total in totals.items()}
 

@@ -226,7 +226,8 @@ def make_eval_step(
     axis_name: str | None = None,
 ) -> Callable[[TrainState, Batch], Metrics]:
     """Builds ``eval_step(state, (x, y)) -> metrics`` in eval mode (no Dropout, running
-    BatchNorm statistics), with no gradient taken.
+    BatchNorm statistics), with no gradient taken; class labels out of range are counted
+    as in :func:`make_train_step`.
 
     PyTorch equivalent: ``model.eval()`` and a loop under ``torch.no_grad()``.
     """
@@ -240,6 +241,7 @@ def make_eval_step(
         metrics = batch_metrics(loss_fn(outputs, y), outputs, y)
         if axis_name is not None:
             metrics = mean_metrics(metrics, axis_name)
+        metrics.update(label_metrics(outputs, y, axis_name))
         return metrics
 
     return jax.jit(step) if jit else step
