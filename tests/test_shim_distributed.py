@@ -118,7 +118,14 @@ def test_single_process_group_and_collectives(group):
     dist.all_gather(out, t)
     assert out[0].tolist() == [1.0, -2.0, 3.0]
     dist.barrier()
+    dist.monitored_barrier()
+    got = ft.zeros(3)
+    dist.scatter(got, [t * 3], src=0)
+    dist.gather(got, out, dst=0)
+    assert out[0].tolist() == [3.0, -6.0, 9.0]
     assert dist.new_group() is dist.new_group([0])
+    assert dist.is_gloo_available() and dist.is_nccl_available()
+    assert not dist.is_mpi_available()
     with pytest.raises(RuntimeError, match="initialize the default process group twice"):
         dist.init_process_group("gloo")
 

@@ -78,6 +78,14 @@ def _worker(out: pathlib.Path) -> int:
     dense = torch.zeros(1, 3)
     dist.reduce_scatter_tensor(dense, torch.tensor(x), op=dist.ReduceOp.MAX)
     results["reduce_scatter_tensor_MAX"] = dense.numpy()
+    gathered = [torch.zeros(2, 3) for _ in range(world)] if rank == 0 else None
+    dist.gather(torch.tensor(x), gathered, dst=0)
+    if rank == 0:
+        results["gather_0"] = np.stack([g.numpy() for g in gathered])
+    received = torch.zeros(2, 3)
+    dist.scatter(received, [torch.tensor(_inputs(r) * 10) for r in range(world)]
+                 if rank == 1 else None, src=1)
+    results["scatter_1"] = received.numpy()
     dist.barrier()
 
     # no_sync: a first micro-batch's local gradient, then a synchronised one: the
@@ -228,6 +236,10 @@ def test_collectives_agree_with_numpy(launched):
             # rank r receives the sum over processes of their input_list[r] = x * (r + 1)
             np.testing.assert_allclose(got["reduce_scatter"], inputs.sum(0) * (rank + 1),
                                        rtol=1e-6)
+            np.testing.assert_allclose(got["scatter_1"], inputs[rank] * 10, rtol=1e-6)
+            assert ("gather_0" in got.files) == (rank == 0)
+            if rank == 0:
+                np.testing.assert_allclose(got["gather_0"], inputs, rtol=1e-6)
             np.testing.assert_allclose(got["reduce_scatter_tensor_MAX"],
                                        inputs.max(0)[rank:rank + 1], rtol=1e-6)
             # no_sync: the mean over processes of the sum of both micro-batches' gradients

@@ -31,9 +31,12 @@ from fnnet.torch.distributed._collectives import (
     all_reduce,
     barrier,
     broadcast,
+    gather,
+    monitored_barrier,
     reduce,
     reduce_scatter,
     reduce_scatter_tensor,
+    scatter,
 )
 from fnnet.torch.distributed._group import (
     Backend,
@@ -47,7 +50,10 @@ from fnnet.torch.distributed._group import (
     group,
     init_process_group,
     is_available,
+    is_gloo_available,
     is_initialized,
+    is_mpi_available,
+    is_nccl_available,
     is_torchelastic_launched,
     new_group,
 )

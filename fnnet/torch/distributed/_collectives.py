@@ -241,6 +241,60 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,
     return _done(async_op)
 
 
+def gather(tensor: Tensor, gather_list: Sequence[Tensor] | None = None, dst: int = 0,
+           group: Any = None, async_op: bool = False) -> Work | None:
+    """Fills rank ``dst``'s ``gather_list[r]`` with rank ``r``'s ``tensor`` (the other
+    ranks pass None). PyTorch equivalent: ``torch.distributed.gather``.
+
+    Raises:
+        ValueError: rank ``dst`` without one tensor per process of ``tensor``'s shape.
+    """
+    world = default_group(group, "gather")
+    dst = _rank(dst, world, "gather", "dst")
+    shape = tuple(_tensor(tensor, "tensor", "gather").shape)
+    if world.rank == dst:
+        outputs = [_tensor(t, "gather_list[i]", "gather") for t in gather_list or ()]
+        if len(outputs) != world.size or any(tuple(t.shape) != shape for t in outputs):
+            raise ValueError(f"gather: rank {dst}'s gather_list must hold {world.size} "
+                             f"tensors of shape {list(shape)}")
+    stacked = _gathered(tensor, world, "gather")
+    if world.rank == dst:
+        for rank, out in enumerate(outputs):
+            _write(out, stacked[rank])
+    return _done(async_op)
+
+
+def scatter(tensor: Tensor, scatter_list: Sequence[Tensor] | None = None, src: int = 0,
+            group: Any = None, async_op: bool = False) -> Work | None:
+    """Rank ``r``'s ``tensor`` receives rank ``src``'s ``scatter_list[r]`` (the other
+    ranks pass None). PyTorch equivalent: ``torch.distributed.scatter``.
+
+    Raises:
+        ValueError: rank ``src`` without one tensor per process of ``tensor``'s shape.
+    """
+    world = default_group(group, "scatter")
+    src = _rank(src, world, "scatter", "src")
+    out = _tensor(tensor, "tensor", "scatter")
+    shape = tuple(out.shape)
+    if world.rank == src:
+        inputs = [_tensor(t, "scatter_list[i]", "scatter") for t in scatter_list or ()]
+        if len(inputs) != world.size or any(tuple(t.shape) != shape for t in inputs):
+            raise ValueError(f"scatter: rank {src}'s scatter_list must hold {world.size} "
+                             f"tensors of shape {list(shape)}")
+        stacked = jnp.stack([t._value() for t in inputs])
+    else:
+        stacked = jnp.zeros((world.size, *shape), out._value().dtype)
+    _write(out, _run(world, "broadcast", src, stacked)[world.rank])
+    return _done(async_op)
+
+
+def monitored_barrier(group: Any = None, timeout: Any = None,
+                      wait_all_ranks: bool = False) -> None:
+    """:func:`barrier` (a rank that never arrives stops the run through the launcher)."""
+    del timeout, wait_all_ranks
+    barrier(group)
+
+
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> Work | None:
     """Returns once every process has reached it. PyTorch: ``torch.distributed.barrier``."""
     del device_ids

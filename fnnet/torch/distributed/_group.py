@@ -288,6 +288,21 @@ def is_available() -> bool:
     return True
 
 
+def is_gloo_available() -> bool:
+    """True: gloo connects CPU processes (JAX's CPU collectives)."""
+    return True
+
+
+def is_nccl_available() -> bool:
+    """True: ``backend="nccl"`` is accepted and runs on JAX's runtime."""
+    return True
+
+
+def is_mpi_available() -> bool:
+    """False: there is no MPI backend."""
+    return False
+
+
 def is_initialized() -> bool:
     """Whether ``init_process_group`` was called (and the group not destroyed)."""
     return _World.group is not None
