@@ -8,10 +8,10 @@ event files on a plain install. :mod:`fnnet.train.callbacks`, the shim's
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import pathlib
-import queue
 import sys
 import threading
 import time
@@ -24,6 +24,8 @@ import numpy as np
 #: the names of the files TensorBoard reads in a run folder
 EVENT_FILE_GLOB = "events.out.tfevents.*"
 _FILE_NUMBERS = itertools.count()
+#: seconds between two wake-ups of an event file's thread
+WAKE_SECONDS = 1.0
 
 
 def tensorboardx() -> ModuleType:
@@ -53,11 +55,13 @@ def file_writer(logdir: str | os.PathLike, *, flush_secs: float = 10.0) -> Event
 class EventFileThread:
     """Appends events to a new event file in ``logdir`` from a thread of its own.
 
-    :meth:`add_scalars` and :meth:`add_summary` only queue their values: building each
-    event, its checksums and the writes (tens of microseconds an event in Python)
-    happen in the thread, while the training loop goes on. The file is flushed every
-    ``flush_secs`` and by :meth:`flush`; an error in the thread is raised by the next
-    call.
+    :meth:`add_scalars`, :meth:`add_histogram` and :meth:`add_summary` only append their
+    values to a queue: building each event, its checksums and the writes (tens of
+    microseconds an event in Python) happen in the thread, which wakes every
+    :data:`WAKE_SECONDS` (not at every event, which would hand it the GIL in the middle
+    of the training loop's work), on :meth:`flush` and on :meth:`close`. The file is
+    written to disk every ``flush_secs`` and by :meth:`flush`; an error in the thread is
+    raised by the next call.
 
     Args:
         logdir: the folder (created if needed).
@@ -73,7 +77,8 @@ class EventFileThread:
         suffix = f".{os.getpid()}.{next(_FILE_NUMBERS)}"
         self._file = EventsWriter(os.path.join(str(logdir), "events"), suffix)
         self.path = pathlib.Path(getattr(self._file, "_file_name", logdir))
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._queue: collections.deque = collections.deque()  # appends are thread-safe
+        self._wake = threading.Event()
         self._flush_secs = flush_secs
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="fnnet-events", daemon=True)
@@ -82,7 +87,7 @@ class EventFileThread:
     def add_scalars(self, scalars: Mapping[str, float], global_step: int) -> None:
         """Queues ``{tag: value}`` to be written as one event at ``global_step``."""
         self._raise()
-        self._queue.put((scalars, global_step, time.time()))
+        self._queue.append((scalars, global_step, time.time()))
 
     def add_histogram(self, tag: str, values: Any, global_step: int, bins: int) -> None:
         """Queues a histogram of the numpy array ``values`` in ``bins`` buckets (computed
@@ -94,24 +99,28 @@ class EventFileThread:
 
             return histogram(tag, values.astype(np.float64), bins)
 
-        self._queue.put((summary, global_step, time.time()))
+        self._queue.append((summary, global_step, time.time()))
 
     def add_summary(self, summary: Any, global_step: int, walltime: float | None = None) -> None:
         """Queues a ``Summary`` protobuf to be written at ``global_step``."""
         self._raise()
-        self._queue.put((summary, global_step, time.time() if walltime is None else walltime))
+        self._queue.append((summary, global_step, time.time() if walltime is None else walltime))
 
     def flush(self) -> None:
         """Returns once everything queued so far is on disk."""
         done = threading.Event()
-        self._queue.put(done)
-        done.wait()
+        self._queue.append(done)
+        self._wake.set()
+        while not done.wait(1.0):
+            if not self._thread.is_alive():
+                break
         self._raise()
 
     def close(self) -> None:
         """Writes what is queued and closes the file."""
         if self._thread.is_alive():
-            self._queue.put(None)
+            self._queue.append(None)
+            self._wake.set()
             self._thread.join()
         self._raise()
 
@@ -126,33 +135,33 @@ class EventFileThread:
         last_flush = time.monotonic()
         try:
             while True:
-                item = self._queue.get()
-                if item is None:
-                    break
-                if isinstance(item, threading.Event):
-                    self._file.flush()
-                    last_flush = time.monotonic()
-                    item.set()
-                    continue
-                summary, step, walltime = item
-                event = Event(wall_time=walltime, step=step)
-                if callable(summary):
-                    summary = summary()
-                if isinstance(summary, Mapping):
-                    for tag, value in summary.items():
-                        event.summary.value.add(tag=tag, simple_value=value)
-                else:
-                    event.summary.CopyFrom(summary)
-                self._file.write_event(event)
+                self._wake.wait(WAKE_SECONDS)
+                self._wake.clear()
+                while self._queue:
+                    item = self._queue.popleft()
+                    if item is None:
+                        return
+                    if isinstance(item, threading.Event):
+                        self._file.flush()
+                        last_flush = time.monotonic()
+                        item.set()
+                        continue
+                    summary, step, walltime = item
+                    event = Event(wall_time=walltime, step=step)
+                    if callable(summary):
+                        summary = summary()
+                    if isinstance(summary, Mapping):
+                        for tag, value in summary.items():
+                            event.summary.value.add(tag=tag, simple_value=value)
+                    else:
+                        event.summary.CopyFrom(summary)
+                    self._file.write_event(event)
                 if time.monotonic() - last_flush > self._flush_secs:
                     self._file.flush()
                     last_flush = time.monotonic()
         except BaseException as error:  # handed to the caller's next call
             self._error = error
-            while True:  # keep releasing flush() callers
-                item = self._queue.get()
-                if item is None:
-                    break
+            for item in self._queue:  # release flush() callers
                 if isinstance(item, threading.Event):
                     item.set()
         finally:
