@@ -147,8 +147,6 @@ def test_autograd_grad_and_variable(torch):
     with pytest.raises(RuntimeError, match="allow_unused=True"):
         ft.autograd.grad((fx * 2).sum(), [fx, y])
     assert ft.autograd.grad((fx * 2).sum(), [fx, y], allow_unused=True)[1] is None
-    with pytest.raises(NotImplementedError, match="create_graph"):
-        ft.autograd.grad((fx * 2).sum(), fx, create_graph=True)
     v = ft.autograd.Variable(ft.ones(2), requires_grad=True)
     (v * 3).sum().backward()
     assert v.grad.tolist() == [3.0, 3.0]
@@ -217,3 +215,27 @@ def test_float64_is_kept_with_jax_x64(torch):
     expected = [torch.DoubleTensor([1.5]).dtype, torch.LongTensor([1]).dtype, x.dtype,
                 x.dtype, torch.tensor([1.0]).dtype, torch.tensor([1]).dtype]
     assert ours.stdout.split() == [str(d) for d in expected]
+
+
+@pytest.mark.filterwarnings("ignore:Using backward.. with create_graph=True")  # PyTorch's
+def test_second_derivatives_with_create_graph(torch):
+    results = []
+    x0 = np.array([0.5, -1.0, 2.0], np.float32)
+    for lib in (torch, ft):
+        x = lib.tensor(x0, requires_grad=True)
+        y = (x ** 3).sum() + (x.sin() * x).sum()
+        (dy,) = lib.autograd.grad(y, x, create_graph=True)
+        (d2,) = lib.autograd.grad(dy.sum(), x)
+        # a gradient penalty: backward through the norm of a gradient
+        w = lib.tensor(x0, requires_grad=True)
+        (g,) = lib.autograd.grad((w * w * w).sum() * 2, w, create_graph=True)
+        (g ** 2).sum().backward()
+        # backward(create_graph=True), then a second backward of the gradient
+        v = lib.tensor(x0, requires_grad=True)
+        (v ** 4).sum().backward(create_graph=True)
+        first = v.grad.detach().numpy().copy()
+        v.grad.sum().backward()
+        results.append([dy.detach().numpy(), d2.numpy(), w.grad.numpy(), first,
+                        v.grad.detach().numpy()])
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)

@@ -22,8 +22,8 @@ Differences from PyTorch worth knowing:
   reproducible. Devices are JAX's: ``cuda.is_available()`` and ``torch.accelerator``
   report a GPU exactly when JAX computes on one, ``.to(device)`` is a no-op (JAX
   already placed the array) and ``tensor.device`` names JAX's default device.
-- ``torch.autograd.Function`` subclasses become one ``jax.custom_vjp`` each; higher-order
-  gradients (``create_graph=True``) are not supported.
+- ``torch.autograd.Function`` subclasses become one ``jax.custom_vjp`` each;
+  ``create_graph=True`` replays the graph inside ``jax.vjp`` as one differentiable node.
 - ``optimizer.step()`` frees the graph of every live tensor.
 - :func:`compile_stats` tells how often the cache hit and why each compile happened.
 - ``torch.save``/``torch.load`` write and read safetensors files (state dicts and

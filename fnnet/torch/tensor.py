@@ -542,9 +542,14 @@ class Tensor:
     # -- autograd -----------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
-        if create_graph or inputs is not None:
-            raise NotImplementedError("fnnet.torch: backward(create_graph=..., inputs=...) is "
-                                      "not supported; use jax.grad on fnnet's functional API")
+        if inputs is not None:
+            raise NotImplementedError("fnnet.torch: backward(inputs=...) is not supported; "
+                                      "use torch.autograd.grad(outputs, inputs)")
+        if create_graph:
+            from fnnet.torch.autograd.higher import backward_with_graph
+
+            backward_with_graph(self, None if gradient is None else _as_tensor(gradient))
+            return
         _autograd.backward(self, gradient, retain_graph)
 
     def detach(self) -> Tensor:

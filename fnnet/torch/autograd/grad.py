@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fnnet.torch import _functions
+from fnnet.torch.autograd.higher import grad_with_graph
 from fnnet.torch.tensor import Tensor
 
 
@@ -56,12 +57,11 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
     grad), returned rather than accumulated: the leaves' ``.grad`` are left as they
     were.
 
-    PyTorch equivalent: ``torch.autograd.grad`` (``create_graph`` is not supported).
+    With ``create_graph=True`` the gradients are differentiable (a second derivative,
+    a gradient penalty): see :mod:`fnnet.torch.autograd.higher`.
+
+    PyTorch equivalent: ``torch.autograd.grad``.
     """
-    if create_graph:
-        raise NotImplementedError(
-            "fnnet.torch: autograd.grad(create_graph=True) (higher-order gradients) is not "
-            "supported; use jax.grad twice (or jax.hessian) on fnnet's functional API")
     leaves = _tensors(inputs, "inputs")
     for leaf in leaves:
         if not leaf.requires_grad:
@@ -71,6 +71,12 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
                                       "non-leaf tensor is not supported; differentiate "
                                       "with respect to the leaves")
     root, cotangent = _combined(_tensors(outputs, "outputs"), grad_outputs)
+    if create_graph:
+        if cotangent is None and root.numel() != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        found = grad_with_graph(root, None if cotangent is None else
+                                _functions.as_tensor(cotangent), leaves)
+        return _finish(found, leaves, allow_unused, materialize_grads)
     saved = [leaf.grad for leaf in leaves]
     for leaf in leaves:
         leaf.grad = None
@@ -80,6 +86,10 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
     finally:
         for leaf, old in zip(leaves, saved, strict=True):
             leaf.grad = old
+    return _finish(found, leaves, allow_unused, materialize_grads)
+
+
+def _finish(found: list, leaves: list, allow_unused: Any, materialize_grads: bool) -> tuple:
     if any(g is None for g in found) and not (allow_unused or materialize_grads):
         raise RuntimeError("One of the differentiated Tensors appears to not have been used "
                            "in the graph. Set allow_unused=True if this is the desired "

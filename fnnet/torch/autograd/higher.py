@@ -1,0 +1,113 @@
+"""Gradients that are themselves differentiable (``create_graph=True``).
+
+The recorded graph from the leaves to the output is replayed, as one node, inside
+``jax.vjp``: the node's inputs are the leaves and the values the graph uses as
+constants, its outputs the gradients. A later backward differentiates that node like
+any other, so jax takes the derivative of the derivative.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from fnnet.torch import _autograd, _graph
+from fnnet.torch._graph import CONST, VAR
+from fnnet.torch.tensor import Tensor, _wrap_slot
+
+
+def _grad_op(*args: Any) -> tuple:
+    """``d(outputs . cotangent)/d(leaves)`` of the replayed graph in ``spec``."""
+    *values, spec = args
+    nodes, n_leaves, n_ext, loss, has_cotangent, wanted = spec
+    leaves, ext = values[:n_leaves], values[n_leaves:n_leaves + n_ext]
+
+    def forward(leaf_values: list) -> Any:
+        env: dict = {}
+
+        def get(ref: Any) -> Any:
+            if ref is None:
+                return None
+            kind = ref[0]
+            if kind == "L":
+                return leaf_values[ref[1]]
+            if kind == "E":
+                return lax.stop_gradient(ext[ref[1]])
+            value = env[ref[1]]
+            return value if ref[2] else lax.stop_gradient(value)
+
+        for op, static, refs, first in nodes:
+            out = op(*[get(r) for r in refs], *static)
+            for k, value in enumerate(out if isinstance(out, (tuple, list)) else [out]):
+                env[first + k] = value
+        return get(loss)
+
+    out, vjp = jax.vjp(forward, list(leaves))
+    cotangent = values[-1] if has_cotangent else jnp.ones_like(out)
+    (grads,) = vjp(jnp.asarray(cotangent, out.dtype))
+    return tuple(grads[i] for i in wanted)
+
+
+def grad_with_graph(root: Tensor, cotangent: Any, leaves: list[Tensor]) -> list[Any]:
+    """Differentiable gradients of ``root`` (with ``cotangent``) w.r.t. ``leaves``;
+    None for a leaf the graph does not use."""
+    tp = _graph.recording_tape()
+    cell = root._cell
+    if cell.tape is not tp:
+        raise RuntimeError(_autograd.FREED)
+    if root._kind == VAR:
+        raise NotImplementedError("fnnet.torch: create_graph=True of a leaf itself is not "
+                                  "supported")
+    region, leaf_slots = _autograd._region(tp, cell.ref * 4 + root._kind)
+    owner = tp.node_of_slot()
+    inside = set(region)
+    leaf_index = {s: i for i, s in enumerate(leaf_slots)}
+    ext: list[int] = []
+    ext_index: dict[int, int] = {}
+    nodes = []
+    for n in region:
+        op, static, ins, _, first, _ = tp.nodes[n][:6]
+        refs = []
+        for r in ins:
+            if r < 0:
+                refs.append(None)
+                continue
+            s, use = r >> 2, r & 3
+            if use == VAR:
+                refs.append(("L", leaf_index[s]))
+            elif owner[s] in inside:
+                refs.append(("N", s, use != CONST))
+            else:
+                if s not in ext_index:
+                    ext_index[s] = len(ext)
+                    ext.append(s)
+                refs.append(("E", ext_index[s]))
+        nodes.append((op, static, tuple(refs), first))
+    wanted_slots = [leaf._cell.ref if leaf._cell.tape is tp else -1 for leaf in leaves]
+    wanted = tuple(leaf_index[s] for s in wanted_slots if s in leaf_index)
+    ins = [s * 4 + VAR for s in leaf_slots] + [s * 4 + CONST for s in ext]
+    if cotangent is not None:
+        gcell = cotangent._cell
+        ins.append((gcell.ref if gcell.tape is tp else _graph.cell_source(tp, gcell)) * 4)
+    spec = (tuple(nodes), len(leaf_slots), len(ext), ("N", cell.ref, True),
+            cotangent is not None, wanted)
+    first, avals = _graph.record_refs(_grad_op, (spec,), tuple(ins), rg=True)
+    grads = iter(_wrap_slot(first + i, aval, True) for i, aval in enumerate(avals))
+    return [next(grads) if s in leaf_index else None for s in wanted_slots]
+
+
+def backward_with_graph(root: Tensor, cotangent: Any) -> None:
+    """``root.backward(create_graph=True)``: differentiable gradients accumulated into
+    every leaf's ``.grad``."""
+    if cotangent is None and root.numel() != 1:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    tp = _graph.recording_tape()
+    if root._cell.tape is not tp:
+        raise RuntimeError(_autograd.FREED)
+    _, leaf_slots = _autograd._region(tp, root._cell.ref * 4 + root._kind)
+    leaves = [tp.var_owner[s] for s in leaf_slots]
+    for leaf, g in zip(leaves, grad_with_graph(root, cotangent, leaves), strict=True):
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
