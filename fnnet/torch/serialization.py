@@ -103,6 +103,9 @@ def _to_tensors(obj: Any) -> Any:
     from fnnet.torch.tensor import _as_tensor
 
     if isinstance(obj, np.ndarray):
+        from fnnet.torch._dtypes import from_np
+
+        from_np(obj.dtype)  # NotImplementedError now for a dtype the shim lacks
         return _as_tensor(obj)
     if isinstance(obj, dict):
         return {key: _to_tensors(value) for key, value in obj.items()}
@@ -132,7 +135,10 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None,
         FileNotFoundError: no such file.
         ValueError: a file written by PyTorch's ``torch.save`` (a zip archive: read it
             with ``fnnet.interop.read_state_dict``), a pickle (refused, never
-            unpickled), or anything else that is not a safetensors file.
+            unpickled), anything else that is not a safetensors file (see
+            :func:`fnnet.checkpoint.load_safetensors` for what is checked), or a tensor
+            of a dtype fnnet.torch lacks (uint16, uint32, uint64); the message names
+            the file.
         PickleNotSupported: such a file with ``weights_only=False`` (also a ValueError).
 
     PyTorch equivalent: ``torch.load(f, weights_only=True)``.
@@ -173,4 +179,8 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None,
     except ValueError as error:
         raise ValueError(f"torch.load: {name!r} is not a file written by torch.save of "
                          f"fnnet.torch (a safetensors file): {error}") from None
-    return _to_tensors(obj)
+    try:
+        return _to_tensors(obj)
+    except NotImplementedError as error:  # e.g. a uint16 tensor, which the shim lacks
+        raise ValueError(f"torch.load: {name!r} holds a tensor fnnet.torch cannot "
+                         f"represent: {error}") from None
