@@ -179,6 +179,7 @@ def test_idx_gzip_bomb_400_mb(bomb):
         "holds more than" in str(error)
 
 
+@pytest.mark.slow  # a fresh process imports fnnet (and jax): 6-40 s
 def test_idx_gzip_bomb_resident_memory(bomb):
     """The bomb in a fresh process: its peak resident memory (which counts what
     tracemalloc cannot see) grows by less than 64 MB while the file is refused."""
