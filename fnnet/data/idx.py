@@ -12,6 +12,7 @@ import math
 import os
 import pathlib
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -43,8 +44,8 @@ _COUNT_LIMIT = 1 << 26
 class _Gunzip:
     """Inflates a gzip file (one or more members) piecewise: never more than asked.
 
-    ``read(n)`` returns at most ``n`` bytes, holding at most one 64 KB chunk of
-    compressed input besides, so a payload that inflates far beyond what the header
+    ``read(n)`` and ``readinto`` inflate at most ``n`` bytes, holding at most one 64 KB
+    chunk of compressed input besides, so a payload that inflates far beyond what the header
     declares costs no more memory than the header justifies.
     """
 
@@ -53,25 +54,38 @@ class _Gunzip:
         self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper
         self.pending = b""  # compressed bytes read but not yet inflated
 
-    def read(self, n: int) -> bytes:
-        out = bytearray()
-        while len(out) < n:
+    def chunks(self, n: int) -> Iterator[bytes]:
+        """Yields the next inflated pieces, ``n`` bytes in all unless the data ends."""
+        left = n
+        while left > 0:
             if not self.pending:
                 self.pending = self.f.read(_CHUNK)
                 if not self.pending:
                     if not self.inflate.eof:
                         raise EOFError("compressed data ended before the end-of-stream "
                                        "marker")
-                    break
+                    return
             if self.inflate.eof:  # another member follows, or gzip's zero padding
                 if not self.pending.strip(b"\0"):
                     self.pending = b""
                     continue
                 self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            out += self.inflate.decompress(self.pending, n - len(out))
+            piece = self.inflate.decompress(self.pending, left)
             self.pending = (self.inflate.unused_data if self.inflate.eof
                             else self.inflate.unconsumed_tail)
-        return bytes(out)
+            left -= len(piece)
+            yield piece
+
+    def read(self, n: int) -> bytes:
+        return b"".join(self.chunks(n))
+
+    def readinto(self, buffer: np.ndarray) -> int:
+        """Fills ``buffer`` (uint8) piece by piece; returns how many bytes it got."""
+        filled = 0
+        for piece in self.chunks(buffer.size):
+            buffer[filled:filled + len(piece)] = np.frombuffer(piece, np.uint8)
+            filled += len(piece)
+        return filled
 
     def count_rest(self, limit: int) -> int:
         """Inflates and discards what is left, counting at most ``limit + 1`` bytes."""
@@ -132,15 +146,18 @@ def _read_gzip(path: pathlib.Path, f: Any, magic: int, what: str) -> np.ndarray:
         raise ValueError(f"{path}: the header declares {' x '.join(map(str, dims))} = "
                          f"{expected} bytes of {what} data, more than a gzip file of {size} "
                          f"bytes can hold (at most {_MAX_RATIO} x {size})")
-    raw = stream.read(expected)
-    if len(raw) < expected:
-        raise _size_error(path, dims, what, len(raw), expected)
+    # Allocated only now, within what the file's size allows; its pages are touched
+    # only as data arrives.
+    data = np.empty(expected, np.uint8)
+    got = stream.readinto(data)
+    if got < expected:
+        raise _size_error(path, dims, what, got, expected)
     extra = stream.count_rest(_COUNT_LIMIT)
     if extra:
         held = expected + extra if extra <= _COUNT_LIMIT else \
             f"more than {expected + _COUNT_LIMIT}"
         raise _size_error(path, dims, what, held, expected)
-    return np.frombuffer(raw, np.uint8).reshape(dims).copy()
+    return data.reshape(dims)
 
 
 def read_idx(path: str | os.PathLike, *, magic: int, what: str) -> np.ndarray:
