@@ -47,6 +47,7 @@ from harness import machine, settle, versions  # noqa: E402
 
 from fnnet import models, optim  # noqa: E402
 from fnnet.train import Callback, HistoryWriter, TensorBoardWriter, fit  # noqa: E402
+from fnnet.train.callbacks import RunInfo  # noqa: E402
 
 SIZES = (784, 128, 64, 10)
 BATCH = 64
@@ -107,7 +108,7 @@ def histogram_ms(folder: pathlib.Path, repeats: int = 20) -> float:
 
     state = create_train_state(models.MLP(SIZES), optim.SGD(lr=0.01), jax.random.key(0))
     writer = TensorBoardWriter(folder / "histograms")
-    writer.on_begin(None)
+    writer.on_begin(RunInfo(None, None, repeats, 0, 0, None, BATCH))
     times = []
     for epoch in range(repeats):
         start = time.perf_counter()

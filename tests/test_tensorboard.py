@@ -87,8 +87,32 @@ def compare_run(root):
     return comparison
 
 
+STALE = 99.0  # what an interrupted run logged after its last checkpoint
+
+
 @pytest.fixture(scope="module")
-def server(root, train_run, shim_run, compare_run):
+def resumed_run(root, tmp_path_factory):
+    """A run of one epoch with a checkpoint, steps 45-60 logged by an "interrupted"
+    continuation, then the run resumed from the checkpoint for a second epoch."""
+    from fnnet import data, models, optim
+    from fnnet.train import fit
+    from fnnet.train.events import file_writer
+
+    logdir, checkpoints = root / "resumed", tmp_path_factory.mktemp("checkpoints")
+    run = dict(model=models.MLP((64, 10)), optimizer=optim.SGD(lr=0.1),
+               train_data=data.load("digits", "train"), batch_size=32, progress=False,
+               checkpoint_dir=checkpoints, logdir=logdir)
+    fit(epochs=1, **run)
+    stale = file_writer(logdir)
+    for step in range(STEPS_PER_EPOCH + 1, STEPS_PER_EPOCH + 17):
+        stale.add_scalars({"step/loss": STALE}, step)
+    stale.close()
+    _, history = fit(epochs=EPOCHS, resume=True, **run)
+    return history
+
+
+@pytest.fixture(scope="module")
+def server(root, train_run, shim_run, compare_run, resumed_run):
     """A TensorBoard server over ``root``; yields ``get(path, **query) -> JSON``."""
     port = _free_port()
     process = subprocess.Popen(
@@ -111,7 +135,7 @@ def server(root, train_run, shim_run, compare_run):
             try:
                 tags = get("/data/plugin/scalars/tags")
                 if {"train", "shim", "shim/accuracy_train",
-                        "compare/linear_regression/shim"} <= set(tags):
+                        "compare/linear_regression/shim", "resumed"} <= set(tags):
                     break
             except OSError:
                 pass
@@ -224,3 +248,15 @@ def test_compare_writes_one_run_per_version(compare_run, server):
         losses = compare_run.results[version]["losses"]
         assert [step for _, step, _ in served] == list(range(1, len(losses) + 1))
         np.testing.assert_array_equal([v for _, _, v in served], np.float32(losses))
+
+
+def test_resumed_run_replaces_what_the_interrupted_run_logged_later(resumed_run, server):
+    served = server("/data/plugin/scalars/scalars", run="resumed", tag="step/loss")
+    assert [step for _, step, _ in served] == list(range(1, EPOCHS * STEPS_PER_EPOCH + 1))
+    assert STALE not in [value for _, _, value in served]
+    # the first epoch's record sits at the checkpoint's step: the resumed run, which
+    # starts there, writes it again (the same point)
+    epochs = server("/data/plugin/scalars/scalars", run="resumed", tag="epoch/loss")
+    assert sorted({(step, value) for _, step, value in epochs}) == [
+        (STEPS_PER_EPOCH * (e + 1), float(np.float32(loss)))
+        for e, loss in enumerate(resumed_run["loss"])]

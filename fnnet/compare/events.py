@@ -15,7 +15,7 @@ from fnnet.compare.runner import VERSIONS, Comparison
 
 
 def write_loss_events(comparisons: Sequence[Comparison],
-                      folder: str | os.PathLike) -> pathlib.Path:
+                      folder: str | os.PathLike[str]) -> pathlib.Path:
     """Writes ``folder/<version>/events.out.tfevents.*`` with every step's loss (steps
     counted from 1), replacing the event files an earlier comparison left there.
 

@@ -175,7 +175,7 @@ class TensorBoardWriter(ScalarWriter):
     PyTorch equivalent: ``SummaryWriter(logdir)`` and ``add_scalar`` calls in the loop.
     """
 
-    def __init__(self, logdir: str | os.PathLike, *, every_n_steps: int = 1,
+    def __init__(self, logdir: str | os.PathLike[str], *, every_n_steps: int = 1,
                  histograms: bool = True, flush_secs: float = 10.0) -> None:
         super().__init__(every_n_steps)
         if not isinstance(logdir, str | os.PathLike):
@@ -190,6 +190,9 @@ class TensorBoardWriter(ScalarWriter):
 
         self.logdir.mkdir(parents=True, exist_ok=True)
         self._writer = file_writer(self.logdir, flush_secs=self.flush_secs)
+        # TensorBoard takes each run's second session start for a restart: a resumed
+        # run's makes it drop what an interrupted run logged past the checkpoint.
+        self._writer.purge_from(run.first_step + 1)
 
     def write(self, step: int, scalars: Mapping[str, float]) -> None:
         self._writer.add_scalars(scalars, step)
@@ -213,6 +216,7 @@ class TensorBoardWriter(ScalarWriter):
 class HistoryWriter(ScalarWriter):
     """Keeps every scalar a :class:`TensorBoardWriter` would write and saves them as JSON.
 
+    A resumed run's file holds the steps of this run and the history of every epoch.
     The file (rewritten atomically at the end, and after an epoch when the last write
     is :data:`SAVE_EVERY_SECONDS` old) holds::
 
@@ -226,7 +230,7 @@ class HistoryWriter(ScalarWriter):
         every_n_steps: see :class:`ScalarWriter`.
     """
 
-    def __init__(self, path: str | os.PathLike, *, every_n_steps: int = 1) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, every_n_steps: int = 1) -> None:
         super().__init__(every_n_steps)
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"path must be a path, got {type(path).__name__}")
@@ -285,7 +289,7 @@ class JSONLWriter(Callback):
         path: the file (created, or appended to; its folder is created if needed).
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"path must be a path, got {type(path).__name__}")
         self.path = pathlib.Path(path)
@@ -309,7 +313,7 @@ class JSONLWriter(Callback):
             self._file = None
 
 
-def run_writers(logdir: str | os.PathLike) -> list[Callback]:
+def run_writers(logdir: str | os.PathLike[str]) -> list[Callback]:
     """What ``fit(logdir=...)`` adds: a :class:`TensorBoardWriter` on ``logdir`` and a
     :class:`HistoryWriter` on ``logdir/history.json``."""
     folder = pathlib.Path(logdir)

@@ -9,6 +9,7 @@ event files on a plain install. :mod:`fnnet.train.callbacks`, the shim's
 from __future__ import annotations
 
 import collections
+import importlib
 import itertools
 import os
 import pathlib
@@ -36,18 +37,15 @@ def tensorboardx() -> ModuleType:
     already imported PyTorch, it is hidden while tensorboardX loads.
     """
     if "tensorboardX" in sys.modules or "torch" in sys.modules:
-        import tensorboardX
-
-        return tensorboardX
-    sys.modules["torch"] = None  # makes `import torch` raise ImportError
+        return importlib.import_module("tensorboardX")
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` then fails
     try:
-        import tensorboardX
+        return importlib.import_module("tensorboardX")
     finally:
         del sys.modules["torch"]
-    return tensorboardX
 
 
-def file_writer(logdir: str | os.PathLike, *, flush_secs: float = 10.0) -> EventFileThread:
+def file_writer(logdir: str | os.PathLike[str], *, flush_secs: float = 10.0) -> EventFileThread:
     """An :class:`EventFileThread` writing a new event file in ``logdir``."""
     return EventFileThread(logdir, flush_secs=flush_secs)
 
@@ -68,7 +66,7 @@ class EventFileThread:
         flush_secs: seconds between writes to disk.
     """
 
-    def __init__(self, logdir: str | os.PathLike, *, flush_secs: float = 10.0) -> None:
+    def __init__(self, logdir: str | os.PathLike[str], *, flush_secs: float = 10.0) -> None:
         tensorboardx()
         from tensorboardX.event_file_writer import EventsWriter
 
@@ -77,7 +75,7 @@ class EventFileThread:
         suffix = f".{os.getpid()}.{next(_FILE_NUMBERS)}"
         self._file = EventsWriter(os.path.join(str(logdir), "events"), suffix)
         self.path = pathlib.Path(getattr(self._file, "_file_name", logdir))
-        self._queue: collections.deque = collections.deque()  # appends are thread-safe
+        self._queue: collections.deque[Any] = collections.deque()  # appends are thread-safe
         self._wake = threading.Event()
         self._flush_secs = flush_secs
         self._error: BaseException | None = None
@@ -106,6 +104,14 @@ class EventFileThread:
         self._raise()
         self._queue.append((summary, global_step, time.time() if walltime is None else walltime))
 
+    def purge_from(self, step: int) -> None:
+        """Marks a session's start at ``step``: the ``SessionLog.START`` event that
+        PyTorch's ``SummaryWriter(purge_step=...)`` writes. TensorBoard takes a run's
+        first one for its start and each later one for a restart, and drops the events
+        of the run's earlier files from that step on."""
+        self._raise()
+        self._queue.append(("start", step, time.time()))
+
     def flush(self) -> None:
         """Returns once everything queued so far is on disk."""
         done = threading.Event()
@@ -130,7 +136,7 @@ class EventFileThread:
             raise RuntimeError(f"writing {self.path} failed: {error}") from error
 
     def _run(self) -> None:
-        from tensorboardX.proto.event_pb2 import Event
+        from tensorboardX.proto.event_pb2 import Event, SessionLog
 
         last_flush = time.monotonic()
         try:
@@ -148,6 +154,10 @@ class EventFileThread:
                         continue
                     summary, step, walltime = item
                     event = Event(wall_time=walltime, step=step)
+                    if summary == "start":
+                        event.session_log.status = SessionLog.START
+                        self._file.write_event(event)
+                        continue
                     if callable(summary):
                         summary = summary()
                     if isinstance(summary, Mapping):
@@ -180,7 +190,7 @@ def scalars_summary(scalars: Mapping[str, float]) -> object:
                           for tag, value in scalars.items()])
 
 
-def remove_event_files(folder: str | os.PathLike) -> int:
+def remove_event_files(folder: str | os.PathLike[str]) -> int:
     """Deletes the event files directly in ``folder`` (not in subfolders), so that a new
     run written there is not mixed with an earlier one; returns how many it deleted."""
     path = pathlib.Path(folder)

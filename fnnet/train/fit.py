@@ -380,11 +380,12 @@ def fit(
     if logdir is not None:
         callbacks += run_writers(logdir)
     reporter = Reporter(callbacks, bar, timer, log_lr)
-    profiler = StepProfiler(logdir, profile, host_step, total_steps) if profile else None
+    profiler = (StepProfiler(logdir, profile, host_step, total_steps)
+                if profile is not None and logdir is not None else None)
     reporter.begin(RunInfo(model, optimizer, epochs, position.epoch, host_step,
                            steps_per_epoch, batch_size,
                            None if logdir is None else pathlib.Path(logdir)), state)
-    fetched: list | None = [] if reporter.wants_steps else None
+    fetched: list[tuple[int, dict[str, float]]] | None = [] if reporter.wants_steps else None
     compiled: set[int] = set()  # the steps_per_call values whose step has compiled
     failed = True
     try:

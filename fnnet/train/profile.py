@@ -64,7 +64,7 @@ class StepProfiler:
         total_steps: the run's last step, when known (to start early in a short run).
     """
 
-    def __init__(self, logdir: str | os.PathLike, steps: int, first_step: int,
+    def __init__(self, logdir: str | os.PathLike[str], steps: int, first_step: int,
                  total_steps: int | None = None) -> None:
         self.logdir = pathlib.Path(logdir)
         self.steps = steps
@@ -76,7 +76,7 @@ class StepProfiler:
         self.done = False
         self.traced = 0
 
-    def before(self, step: int, state: Any) -> contextlib.AbstractContextManager:
+    def before(self, step: int, state: Any) -> contextlib.AbstractContextManager[Any]:
         """Called before the step that follows ``step`` steps; starts the trace when due
         and returns the context to run the step in."""
         if not self.done and not self.active and step >= self.start:

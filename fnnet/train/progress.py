@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Mapping
+from typing import Any
 
 #: seconds between two redraws of the bar (tqdm's own default ``mininterval``)
 REDRAW_SECONDS = 0.1
@@ -23,7 +24,7 @@ POSTFIX = ("loss", "accuracy")
 def check_progress(progress: object) -> bool | str:
     """``progress`` checked: True (bar and epoch lines), "epochs" (lines only), False."""
     if isinstance(progress, bool) or progress == "epochs":
-        return progress  # type: ignore[return-value]
+        return progress
     raise ValueError(f"progress must be True, False or 'epochs', got {progress!r}")
 
 
@@ -49,7 +50,7 @@ class ProgressBar:
         self.epochs = epochs
         self.total = total
         self.initial = initial
-        self.bar = None
+        self.bar: Any = None
         self.compiled = False
         self.epoch = -1  # the epoch the bar's description names
         self.last = 0.0
@@ -60,7 +61,7 @@ class ProgressBar:
             self.bar = self._new(self.initial, "compiling")
         self.last = time.perf_counter()
 
-    def _new(self, initial: int, desc: str):
+    def _new(self, initial: int, desc: str) -> Any:
         from tqdm.auto import tqdm
 
         return tqdm(total=self.total, initial=initial, desc=desc, unit="step",

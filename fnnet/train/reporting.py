@@ -123,6 +123,7 @@ class Reporter:
             fetched[-1][1]["lr"] = float(jax.device_get(injected_lr(state.opt_state)))
         elif callable(self.log_lr):
             counts = np.array([step - 1 for step, _ in fetched])
+            values: Any
             try:
                 values = np.broadcast_to(np.asarray(self.log_lr(jnp.asarray(counts))),
                                          counts.shape)

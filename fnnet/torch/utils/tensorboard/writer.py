@@ -116,7 +116,7 @@ class SummaryWriter:
     PyTorch equivalent: ``torch.utils.tensorboard.SummaryWriter``.
     """
 
-    def __init__(self, log_dir: str | os.PathLike | None = None, comment: str = "",
+    def __init__(self, log_dir: str | os.PathLike[str] | None = None, comment: str = "",
                  purge_step: int | None = None, max_queue: int = 10, flush_secs: int = 120,
                  filename_suffix: str = "") -> None:
         if log_dir is not None and not isinstance(log_dir, str | os.PathLike):
