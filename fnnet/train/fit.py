@@ -261,10 +261,10 @@ def fit(
             state when there is one.
 
     Returns:
-        ``(state, history)``; ``history`` maps ``loss``, ``accuracy`` (training, per
-        epoch), ``eval_loss``, ``eval_accuracy``, ``seconds`` and ``examples_per_second``
-        to lists with one value per epoch (a resumed run's history covers every epoch,
-        those before the interruption included).
+        ``(state, history)``; ``history`` maps ``loss``, ``accuracy``, ``grad_norm``
+        (training, epoch means), ``eval_loss``, ``eval_accuracy``, ``seconds`` and
+        ``examples_per_second`` to lists with one value per epoch (a resumed run's
+        history covers every epoch, those before the interruption included).
 
     Raises:
         ValueError: bad arguments, mismatched lengths or labels out of range; a
