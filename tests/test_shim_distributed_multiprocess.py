@@ -42,7 +42,8 @@ def _args(module, *flags: str) -> argparse.Namespace:
 # keep the data in order, for the comparison with PyTorch
 RUNS = (("mlp", ()), ("bn", ("--model", "bn")),
         ("mlp_plain", ("--no-shuffle",)),
-        ("bn_local", ("--model", "bn", "--no-sync-bn", "--no-shuffle")))
+        ("bn_local", ("--model", "bn", "--no-sync-bn", "--no-shuffle")),
+        ("bn_plain", ("--model", "bn", "--no-shuffle")))
 
 
 def _inputs(rank: int) -> np.ndarray:
@@ -127,7 +128,7 @@ def _torch_worker(out: pathlib.Path) -> int:
     dist.init_process_group("gloo")
     example = _load("torch_version")
     for name, flags in RUNS:
-        if name.endswith(("_plain", "_local")):
+        if name in ("mlp_plain", "bn_local"):
             args = _args(example, *flags, "--init", str(out / f"init_{name.split('_')[0]}.npz"),
                          "--save", str(out / f"torch_{name}.pt"))
             example.train(args, dist.get_rank(), dist.get_world_size())
@@ -269,6 +270,17 @@ def test_pytorch_ddp_runs_the_same_script_to_the_same_parameters(launched, torch
         for key in expected:
             np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-4,
                                        err_msg=f"{name} {key}")
+    # PyTorch's SyncBatchNorm needs GPUs; what it computes is one process's BatchNorm over
+    # the global batch, which PyTorch computes here from the same weights and batches
+    example = _load("torch_version")
+    args = example.parse_args(["--steps", str(STEPS), "--batch-size", str(2 * BATCH),
+                               "--model", "bn", "--no-shuffle", "--init",
+                               str(out / "init_bn.npz")])
+    reference, _ = example.train(args)
+    got = _state(out / "bn_plain.safetensors")
+    for key, value in reference.state_dict().items():
+        np.testing.assert_allclose(got[key], value.numpy(), rtol=0, atol=1e-4,
+                                   err_msg=f"SyncBatchNorm {key}")
 
 
 @pytest.mark.slow
