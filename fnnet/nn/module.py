@@ -39,6 +39,7 @@ from typing import Any
 
 import jax
 
+from fnnet.nn.tree_check import check_trees
 from fnnet.typing import Array, Params, PRNGKey, State
 
 # Whether a composite module's apply is running (in this thread): only the outermost
@@ -110,8 +111,6 @@ class Module:
             TypeError: ``params`` or ``state`` is not a nested dict of arrays.
         """
         if not _APPLYING.get():
-            from fnnet.nn.tree_check import check_trees
-
             check_trees(self, params, state)
         token = _APPLYING.set(True)
         try:

@@ -17,21 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.errors import StateDictError
 from fnnet.nn.module import Module
 from fnnet.typing import Array, Params, PRNGKey, State
-
-
-class StateDictError(KeyError, ValueError):
-    """Missing, unexpected or mis-shaped entries in a state dict.
-
-    Both a KeyError (missing/unexpected names) and a ValueError (shapes), so either
-    ``except`` catches it; the message lists every problem at once, as PyTorch's
-    ``load_state_dict`` does.
-    """
-
-    def __str__(self) -> str:
-        # KeyError would quote (repr) the message; show it as written.
-        return str(self.args[0]) if self.args else ""
 
 
 def _children(tree: Any, what: str, prefix: str) -> dict[str, Any]:

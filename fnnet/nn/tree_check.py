@@ -17,6 +17,8 @@ from typing import Any
 
 import jax
 
+from fnnet.nn.errors import StateDictError
+
 # module -> (repr when traced, (params, state) of ShapeDtypeStructs). The repr changes
 # when a child is replaced or a size changes, which then traces init again.
 _EXPECTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -88,8 +90,6 @@ def check_trees(module: Any, params: Any, state: Any) -> None:
         problems = (_differences(params, expected[0], "params")
                     + _differences(state, expected[1], "state"))
     if problems:
-        from fnnet.nn.state_dict import StateDictError
-
         raise StateDictError(f"{type(module).__name__}.apply: the trees do not match the "
                              "ones init returns: " + "; ".join(problems))
 
