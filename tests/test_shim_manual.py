@@ -254,3 +254,18 @@ def test_op_by_op_fallback_of_a_loop_reading_its_loss_first(torch, data, op_by_o
     assert steps == expected_steps and loss < 1e-3
     for name, value in expected.items():
         np.testing.assert_allclose(params[name], value, **TOL, err_msg=name)
+
+
+def test_updates_without_backward_still_run():
+    w = ft.zeros(3, requires_grad=True)
+    (w * 2).sum().backward()
+    with ft.no_grad():
+        w -= w.grad  # the step's flush
+    for _ in range(1000):
+        with ft.no_grad():
+            w += 1.0  # no backward follows: the work waits at most DEFER_NODES nodes
+        assert len(ft._graph.tape.nodes) <= ft._autograd.DEFER_NODES
+    with ft.no_grad():
+        w += 1.0
+    assert not ft._graph.tape.nodes  # after a flush without backward, each exit runs
+    np.testing.assert_array_equal(w.detach().numpy(), [999.0, 999.0, 999.0])

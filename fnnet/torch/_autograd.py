@@ -18,14 +18,18 @@ from fnnet.torch import _compiler, _graph
 from fnnet.torch import tensor as _tensor  # (partly initialised here: used at call time)
 from fnnet.torch._graph import CONST, RG, VAR, Tape
 
+#: at most this many recorded nodes wait for the next step's program (see ``no_grad``),
+#: so that a loop updating leaves without ever calling backward still runs its work
+DEFER_NODES = 256
+
 
 class no_grad:  # noqa: N801 - PyTorch's name
     """Records nothing for autograd inside the block (or the decorated function).
 
     Work recorded under ``no_grad`` still compiles and is cached like any other; on
     leaving the block, pending work (e.g. a manual parameter update) is flushed when no
-    live tensor still needs its graph. A block that only updated parameters after the
-    step's backward was flushed (a block per parameter) leaves its update to the next
+    live tensor still needs its graph. A block that only updated parameters right after
+    the flush of a step's backward (a block per parameter) leaves its update to the next
     step's program, so that a step stays one program.
 
     PyTorch equivalent: ``torch.no_grad``.
@@ -40,7 +44,9 @@ class no_grad:  # noqa: N801 - PyTorch's name
     def __exit__(self, *exc: Any) -> None:
         _graph.grad_enabled[0] = self._previous
         tp = _graph.tape
-        if exc[0] is None and (tp.backward or not tp.leaf_written):
+        deferred = tp.leaf_written and tp.after_backward and not tp.backward and len(
+            tp.nodes) < DEFER_NODES
+        if exc[0] is None and not deferred:
             _compiler.maybe_flush()
 
     def __call__(self, func: Callable) -> Callable:

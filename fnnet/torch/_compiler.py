@@ -662,6 +662,7 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
         _carry(tp, plan[0], {s: computed[s] for s in plan[2]})
     else:
         _graph.new_tape()
+    _graph.tape.after_backward = bool(tp.backward)
     return True
 
 

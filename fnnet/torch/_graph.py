@@ -90,6 +90,7 @@ class Tape:
         # manual parameter update): the next backward starts a new step (see _autograd)
         self.leaf_updated = False
         self.leaf_written = False  # an in-place update of a leaf that requires grad
+        self.after_backward = False  # the flush that started this tape ran a backward
         self.rng_slot = -1
         self.rng_input: Any = None
         self.draws = 0
