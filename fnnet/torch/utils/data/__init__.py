@@ -11,7 +11,7 @@ PRNG), so parity tests pass the same index order as ``sampler``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from typing import Any
 
 import numpy as np
@@ -70,7 +70,7 @@ def _host_array(value: Any) -> np.ndarray:
     return array if array.dtype == dtype else array.astype(dtype)
 
 
-def default_collate(batch: list) -> Any:
+def default_collate(batch: list[Any]) -> Any:
     """Stacks samples: tensors/arrays/numbers into tensors, tuples and dicts elementwise.
 
     PyTorch equivalent: ``torch.utils.data.default_collate``.
@@ -111,7 +111,7 @@ class DataLoader:
 
     def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool = False,
                  sampler: Iterable[int] | None = None, batch_sampler: Any = None,
-                 num_workers: int = 0, collate_fn: Callable | None = None,
+                 num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Any = None, generator: Any = None, **kwargs: Any) -> None:
         if batch_sampler is not None:
@@ -131,7 +131,8 @@ class DataLoader:
         self.generator = generator
 
     def __len__(self) -> int:
-        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        n = len(self.sampler) if isinstance(self.sampler, Sized) else \
+            len(self._order()) if self.sampler is not None else len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _order(self) -> np.ndarray:
@@ -148,11 +149,12 @@ class DataLoader:
         order = self._order()
         size = self.batch_size
         stop = len(order) - len(order) % size if self.drop_last else len(order)
-        fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
+        host = self.dataset._host if isinstance(self.dataset, TensorDataset) and \
+            self.collate_fn is None else None
         for start in range(0, stop, size):
             index = order[start:start + size]
-            if fast:
-                yield [_wrap_value(_host_array(a[index])) for a in self.dataset._host]
+            if host is not None:
+                yield [_wrap_value(_host_array(a[index])) for a in host]
             else:
                 samples = [self.dataset[int(i)] for i in index]
                 yield (self.collate_fn or default_collate)(samples)
