@@ -10,6 +10,14 @@ import fnnet.torch as ft
 
 pytestmark = pytest.mark.torch
 
+
+@pytest.fixture(autouse=True)
+def _fresh_compile_cache():
+    """Each test's structures are new: without a reset, the shim's switch to op-by-op
+    execution after many distinct structures would carry over into later tests."""
+    yield
+    ft.reset_compile_stats()
+
 CASES = [
     ("LSTM", (5, 7), dict(num_layers=2, batch_first=True, bidirectional=True), (3, 4, 5)),
     ("LSTM", (5, 7), dict(), (4, 5)),  # unbatched [T, input]

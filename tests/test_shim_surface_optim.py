@@ -19,6 +19,14 @@ import fnnet.torch as ft
 
 pytestmark = pytest.mark.torch
 
+
+@pytest.fixture(autouse=True)
+def _fresh_compile_cache():
+    """Each test's structures are new: without a reset, the shim's switch to op-by-op
+    execution after many distinct structures would carry over into later tests."""
+    yield
+    ft.reset_compile_stats()
+
 STEPS = 30
 RTOL = 5e-5
 CASES = [
