@@ -37,6 +37,7 @@ def _close(a, b, what):
                                err_msg=what)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # PyTorch's
 @pytest.mark.parametrize("name, args, kwargs, shape", CASES)
 def test_layer_matches_torch(torch, name, args, kwargs, shape):
     torch.manual_seed(0)
