@@ -15,7 +15,10 @@ from helpers import assert_close
 from jax import lax
 
 from fnnet.nn import functional as F
-from fnnet.nn.functional import _conv_cpu, _cpu, _pool_cpu
+from fnnet.nn.functional import kernels
+from fnnet.nn.functional.kernels import barrier
+from fnnet.nn.functional.kernels import conv_cpu as _conv_cpu
+from fnnet.nn.functional.kernels import pool_cpu as _pool_cpu
 
 # (x shape, weight shape, stride, pads, dilation, groups)
 CONV_CASES = [
@@ -98,21 +101,68 @@ def test_conv2d_routes_to_cpu_kernels_with_bias_and_unbatched_input(monkeypatch)
 
     fast = jax.grad(loss, argnums=(0, 1, 2))(x, w, b)
     assert calls, "conv2d did not take the CPU formulation on the CPU backend"
-    monkeypatch.setenv("FNNET_CPU_KERNELS", "xla")
     calls.clear()
-    plain = jax.grad(loss, argnums=(0, 1, 2))(x, w, b)
-    assert not calls, "FNNET_CPU_KERNELS=xla did not turn the CPU formulation off"
+    with kernels.use("portable"):
+        plain = jax.grad(loss, argnums=(0, 1, 2))(x, w, b)
+    assert not calls, 'kernels.use("portable") did not turn the CPU formulation off'
     for g, e in zip(fast, plain, strict=True):
         assert_close(g, e, rtol=1e-4, atol=1e-4)
-    monkeypatch.delenv("FNNET_CPU_KERNELS")
     assert_close(F.conv2d(x[0], w, b, padding=1), F.conv2d(x, w, b, padding=1)[0],
                  rtol=1e-5, atol=1e-5)
 
 
-def test_cpu_kernels_only_for_float32_and_float64():
-    assert _cpu.use_cpu_kernels(jnp.zeros(2, jnp.float32), jnp.zeros(2, jnp.float32))
-    assert not _cpu.use_cpu_kernels(jnp.zeros(2, jnp.bfloat16))
-    assert not _cpu.use_cpu_kernels(jnp.zeros(2, jnp.int32))
+def _lowered(fn, *args, platform="cpu"):
+    return jax.jit(fn).trace(*args).lower(lowering_platforms=(platform,)).as_text()
+
+
+def _conv_loss(x, w):
+    return jnp.sum(F.max_pool2d(F.conv2d(x, w), 2) ** 2)
+
+
+@pytest.mark.parametrize("platform", ["cuda", "tpu"])
+def test_program_lowered_for_another_platform_takes_the_portable_forms(platform):
+    # Traced on this CPU machine, lowered for an accelerator: XLA's convolution and
+    # reduce_window (and their JAX gradients), none of the CPU forms' products.
+    x, w = jnp.ones((2, 1, 12, 12)), jnp.ones((6, 1, 5, 5))
+    step = jax.value_and_grad(_conv_loss, argnums=(0, 1))
+    text = _lowered(step, x, w, platform=platform)
+    assert "stablehlo.convolution" in text and "stablehlo.reduce_window" in text
+    assert "stablehlo.dot_general" not in text
+    cpu = _lowered(step, x, w)
+    assert "stablehlo.convolution" not in cpu and "stablehlo.dot_general" in cpu
+    assert "select_and_scatter" not in cpu
+
+
+def test_switch_is_part_of_the_jit_cache_key():
+    x, w = jnp.ones((2, 1, 12, 12)), jnp.ones((6, 1, 5, 5))
+    fn = jax.jit(_conv_loss)
+    platform = fn.lower(x, w).as_text()
+    with kernels.use("portable"):
+        portable = fn.lower(x, w).as_text()
+        np.testing.assert_allclose(fn(x, w), _conv_loss(x, w), rtol=1e-5)
+    assert "stablehlo.convolution" in portable and "stablehlo.convolution" not in platform
+    assert kernels.current() == "platform"
+    with pytest.raises(ValueError, match="choice must be one of .* got 'xla'"):
+        with kernels.use("xla"):
+            pass
+
+
+def test_cpu_forms_only_for_float32_and_float64():
+    w = jnp.ones((6, 1, 5, 5))
+    assert "stablehlo.convolution" not in _lowered(_conv_loss, jnp.ones((2, 1, 12, 12)), w)
+    for dtype in (jnp.bfloat16, jnp.float16):
+        text = _lowered(_conv_loss, jnp.ones((2, 1, 12, 12), dtype), w.astype(dtype))
+        assert "stablehlo.convolution" in text and "stablehlo.dot_general" not in text
+
+
+def test_cpu_pipeline_still_drops_optimization_barrier():
+    # materialize uses a conditional because XLA's CPU pipeline removes
+    # optimization_barrier; when it stops doing so, materialize can use the barrier.
+    fn = jax.jit(lambda v: lax.optimization_barrier(v * 2) + 1)
+    hlo = fn.lower(jnp.ones(4)).compile().as_text()
+    assert "opt-barrier" not in hlo, "XLA's CPU pipeline now keeps optimization_barrier"
+    kept = jax.jit(barrier.materialize).lower(jnp.ones(4)).compile().as_text()
+    assert "conditional" in kept, "XLA's CPU pipeline folded materialize's conditional"
 
 
 def test_plans_cover_every_formulation():
@@ -149,8 +199,8 @@ def test_choose_plan_for_lenet_and_resnet_layers():
 
 def test_materialize_keeps_values_nan_and_empty():
     x = jnp.array([[jnp.nan, -0.0], [jnp.inf, 1.5]])
-    np.testing.assert_array_equal(np.asarray(jax.jit(_cpu.materialize)(x)), np.asarray(x))
-    assert _cpu.materialize(jnp.zeros((0, 3))).shape == (0, 3)
+    np.testing.assert_array_equal(np.asarray(jax.jit(barrier.materialize)(x)), np.asarray(x))
+    assert barrier.materialize(jnp.zeros((0, 3))).shape == (0, 3)
 
 
 # ---- max_pool2d ---------------------------------------------------------------------
@@ -208,8 +258,8 @@ def test_max_pool_nan_window_is_nan_and_takes_gradient():
 
 def test_max_pool2d_routes_only_tiling_windows(monkeypatch):
     calls = []
-    original = _pool_cpu.max_pool2d_tiled
-    monkeypatch.setattr("fnnet.nn.functional.pooling.max_pool2d_tiled",
+    original = kernels.max_pool2d_tiled
+    monkeypatch.setattr(kernels, "max_pool2d_tiled",
                         lambda *a: calls.append(a[1]) or original(*a))
     x = jnp.ones((1, 1, 6, 6))
     F.max_pool2d(x, 2)
@@ -219,5 +269,7 @@ def test_max_pool2d_routes_only_tiling_windows(monkeypatch):
     F.max_pool2d(x, 2, padding=1)
     F.max_pool2d(x, 2, dilation=2)
     F.max_pool2d(jnp.ones((1, 1, 5, 5)), 2, ceil_mode=True)
-    F.max_pool2d(jnp.ones((1, 1, 6, 6), jnp.int32), 2)
     assert calls == [(2, 2), (3, 3)]
+    # Integers tile too; the kernel layer gives them the portable form.
+    y = F.max_pool2d(jnp.arange(36, dtype=jnp.int32).reshape(1, 1, 6, 6), 2)
+    np.testing.assert_array_equal(np.asarray(y)[0, 0], [[7, 9, 11], [19, 21, 23], [31, 33, 35]])

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import jax.numpy as jnp
-from jax import lax
 
-from fnnet.nn.functional import _conv_cpu
-from fnnet.nn.functional._cpu import use_cpu_kernels
+from fnnet.nn.functional import kernels
 from fnnet.nn.functional._utils import check_rank, pair
 from fnnet.typing import Array
 
@@ -113,19 +111,8 @@ def conv2d(
             )
 
     batched = x if x.ndim == 4 else x[None]
-    if use_cpu_kernels(batched, weight):
-        # The same convolution as matrix products, several times faster on the CPU.
-        y = _conv_cpu.conv2d(batched, weight, stride, pads, dilation, groups)
-    else:
-        y = lax.conv_general_dilated(
-            batched,
-            weight,
-            window_strides=stride,
-            padding=pads,
-            rhs_dilation=dilation,
-            dimension_numbers=("NCHW", "OIHW", "NCHW"),
-            feature_group_count=groups,
-        )
+    # XLA's convolution, or its CPU form where the program is compiled for the CPU.
+    y = kernels.conv2d(batched, weight, stride, pads, dilation, groups)
     if bias is not None:
         y = y + jnp.reshape(bias, (1, -1, 1, 1))
     return y if x.ndim == 4 else y[0]

@@ -9,8 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from fnnet.nn.functional._cpu import use_cpu_kernels
-from fnnet.nn.functional._pool_cpu import max_pool2d_tiled, tiles_input
+from fnnet.nn.functional import kernels
 from fnnet.nn.functional._utils import check_rank, pair
 from fnnet.typing import Array
 
@@ -117,9 +116,9 @@ def max_pool2d(
         init = np.array(-np.inf, x.dtype)
     else:
         init = np.array(np.iinfo(x.dtype).min, x.dtype)
-    if tiles_input(kernel, strides, pads, dilations) and use_cpu_kernels(x):
-        # Same values; a gradient XLA's CPU backend computes ~10x faster.
-        return max_pool2d_tiled(x, kernel)
+    if kernels.tiles_input(kernel, strides, pads, dilations):
+        # Same values; on the CPU, a gradient without select_and_scatter.
+        return kernels.max_pool2d_tiled(x, kernel)
     if dilations == (1, 1):
         return _window(x, init, lax.max, kernel, strides, pads, dilations)
     return _dilated_max(x, init, kernel, strides, pads, dilations)

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from fnnet.nn.functional._cpu import materialize
+from fnnet.nn.functional.kernels.barrier import materialize
 from fnnet.typing import Array
 
 Pair = tuple[int, int]
@@ -136,55 +136,58 @@ def conv2d(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, gr
     return y
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6))
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4, 5, 6))
 def _conv(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, groups: int,
           plan: Plan) -> Array:
-    return _conv_fwd(x, weight, stride, pads, dilation, groups, plan)[0]
+    return _forward(x, weight, stride, pads, dilation, groups, plan)
 
 
-def _conv_fwd(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, groups: int,
-              plan: Plan) -> tuple[Array, tuple[Array, Array]]:
+def _forward(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, groups: int,
+             plan: Plan) -> Array:
     if plan[0] == "xla":
-        y = _xla(x, weight, stride, pads, dilation, groups)
-    else:
-        # Both read the input once per tap: compute it once, and keep the result from
-        # being recomputed inside the consumers' fusions.
-        x = materialize(x)
-        forward = _taps_forward if plan[0] == "taps" else _gemm_forward
-        y = materialize(forward(x, weight, stride, pads, dilation, groups))
-    return y, (x, weight)
+        return xla_conv(x, weight, stride, pads, dilation, groups)
+    # Both read the input once per tap: compute it once, and keep the result from being
+    # recomputed inside the consumers' fusions.
+    x = materialize(x)
+    forward = _taps_forward if plan[0] == "taps" else _gemm_forward
+    return materialize(forward(x, weight, stride, pads, dilation, groups))
 
 
-def _conv_bwd(stride: Pair, pads: Pads, dilation: Pair, groups: int, plan: Plan,
-              residuals: tuple[Array, Array], dy: Array) -> tuple[Array, Array]:
-    x, weight = residuals
-    if plan[1] != "xla" or plan[2] != "xla":
-        dy = materialize(dy)
+@_conv.defjvp
+def _conv_jvp(stride: Pair, pads: Pads, dilation: Pair, groups: int, plan: Plan,
+              primals: tuple[Array, Array], tangents: tuple[Array, Array]
+              ) -> tuple[Array, Array]:
+    """The tangent ``conv(dx, w) + conv(x, dw)``, each term written in the form whose
+    transpose is the chosen gradient: ``gemm``'s forward transposes to the col2im input
+    gradient, a product with the patches to ``dY @ P^T``, one product per tap to
+    ``tapdot``, a broadcast multiply-and-sum over stacked taps to ``reduce``. JAX
+    transposes these for reverse mode, so no custom_vjp is needed and forward mode works.
+    """
+    x, weight = primals
+    dx, dw = tangents
     args = (stride, pads, dilation, groups)
-    if plan[1] == "xla":
-        _, vjp = jax.vjp(lambda v: _xla(v, weight, *args), x)
-        dx = vjp(dy)[0]
+    y = _forward(x, weight, stride, pads, dilation, groups, plan)
+    if plan[1] == "gemm":
+        dy = _gemm_forward(dx, weight, *args)
     else:
-        dx = _gemm_input_grad(dy, weight, x.shape, *args)
-    if plan[2] == "xla":
-        _, vjp = jax.vjp(lambda v: _xla(x, v, *args), weight)
-        dw = vjp(dy)[0]
-    elif plan[2] == "gemm":
-        dw = _gemm_weight_grad(x, dy, weight.shape, *args)
-    elif plan[2] == "reduce":
-        dw = _reduce_weight_grad(x, dy, weight.shape, *args)
-    else:
-        dw = _tapdot_weight_grad(x, dy, weight.shape, *args)
-    return dx, dw
+        dy = xla_conv(dx, weight, *args)
+    # The weight term is recomputed from x in the backward pass (checkpoint) rather than
+    # saved: its patches would otherwise stay alive from the forward pass to the backward.
+    weight_term = jax.checkpoint(
+        functools.partial(_WEIGHT_TERMS[plan[2]], w_shape=weight.shape, args=args),
+        prevent_cse=False)
+    # No barrier on the tangent: a conditional on it, transposed beside the pooling's,
+    # made XLA's CPU backend compute wrong gradients (tests/test_transforms.py).
+    return y, dy + weight_term(x, dw)
 
 
-_conv.defvjp(_conv_fwd, _conv_bwd)
-
-
-def _xla(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
-    return lax.conv_general_dilated(x, weight, stride, pads, rhs_dilation=dilation,
-                                    dimension_numbers=("NCHW", "OIHW", "NCHW"),
-                                    feature_group_count=groups)
+def xla_conv(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair,
+             groups: int) -> Array:
+    """The portable form: XLA's convolution in ``NCHW``/``OIHW``."""
+    out: Array = lax.conv_general_dilated(x, weight, stride, pads, rhs_dilation=dilation,
+                                          dimension_numbers=("NCHW", "OIHW", "NCHW"),
+                                          feature_group_count=groups)
+    return out
 
 
 def _channels_first(x: Array, pads: Pads, groups: int) -> Array:
@@ -262,84 +265,69 @@ def _gemm_forward(x: Array, weight: Array,
     return jnp.transpose(y.reshape(o, n, *out), (1, 0, 2, 3))
 
 
-def _gemm_weight_grad(x: Array, dy: Array, w_shape: Shape,
-                      stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
-    """``dW = dY [G, O/g, L] @ P^T [G, L, Cg kH kW]`` with ``L = N Ho Wo``."""
-    o, cg, kh, kw = w_shape
-    n, _, ho, wo = dy.shape
-    p = _patches(_channels_first(x, pads, groups), (kh, kw), stride, dilation, (ho, wo))
-    p = p.reshape(groups, cg * kh * kw, n * ho * wo)
-    dw = lax.dot_general(_cotangent_rows(dy, groups), p, (((2,), (2,)), ((0,), (0,))))
-    return dw.reshape(o, cg, kh, kw)
+def _from_rows(rows: Array, n: int, out: Pair) -> Array:
+    """``[G, O/g, N * Ho * Wo] -> [N, O, Ho, Wo]``, the inverse of :func:`_cotangent_rows`."""
+    g, og, _ = rows.shape
+    return jnp.transpose(rows.reshape(g * og, n, *out), (1, 0, 2, 3))
 
 
-def _tapdot_weight_grad(x: Array, dy: Array, w_shape: Shape,
-                        stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
-    """``dW[:, :, i, j] = dY [G, O/g, L] @ x_tap(i, j)^T``, one product per tap."""
+def _gemm_weight_term(x: Array, dw: Array, w_shape: Shape, args: tuple) -> Array:
+    """``dW [G, O/g, Cg kH kW] @ P``; transposed: ``dW = dY @ P^T`` (``L = N Ho Wo``)."""
+    stride, pads, dilation, groups = args
     o, cg, kh, kw = w_shape
-    n, _, ho, wo = dy.shape
+    n = x.shape[0]
+    out = _out_hw(x.shape, w_shape, stride, pads, dilation)
+    p = _patches(_channels_first(x, pads, groups), (kh, kw), stride, dilation, out)
+    p = p.reshape(groups, cg * kh * kw, n * out[0] * out[1])
+    rows = lax.dot_general(dw.reshape(groups, o // groups, cg * kh * kw), p,
+                           (((2,), (1,)), ((0,), (0,))))
+    return _from_rows(rows, n, out)
+
+
+def _tapdot_weight_term(x: Array, dw: Array, w_shape: Shape, args: tuple) -> Array:
+    """One product per tap, ``dW[:, :, i, j] @ x_tap(i, j)``, summed; transposed:
+    ``dW[:, :, i, j] = dY [G, O/g, L] @ x_tap(i, j)^T``, never all patches at once."""
+    stride, pads, dilation, groups = args
+    o, cg, kh, kw = w_shape
+    n = x.shape[0]
+    ho, wo = _out_hw(x.shape, w_shape, stride, pads, dilation)
     xc = _channels_first(x, pads, groups)
-    rows = _cotangent_rows(dy, groups)
-    taps = []
+    dw = dw.reshape(groups, o // groups, cg, kh, kw)
+    rows: Array | None = None
     for i in range(kh):
         strip = _window_slice(xc, 3, i, dilation[0], stride[0], ho)
         for j in range(kw):
             tap = _window_slice(strip, 4, j, dilation[1], stride[1], wo)
             tap = tap.reshape(groups, cg, n * ho * wo)
-            taps.append(lax.dot_general(rows, tap, (((2,), (2,)), ((0,), (0,)))))
-    return jnp.stack(taps, axis=-1).reshape(o, cg, kh, kw)
+            term = lax.dot_general(dw[..., i, j], tap, (((2,), (1,)), ((0,), (0,))))
+            rows = term if rows is None else rows + term
+    assert rows is not None  # a kernel has at least one tap
+    return _from_rows(rows, n, (ho, wo))
 
 
-def _reduce_weight_grad(x: Array, dy: Array, w_shape: Shape,
-                        stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
-    """``dW[o, c, i, j] = sum over n, h, w of dY[n, o, h, w] * x_tap(i, j)[n, c, h, w]``
-    as one fused multiply-and-reduce, in ``NCHW`` order (no transposes); the taps are
-    stacked in two steps, as :func:`_patches` does."""
+def _reduce_weight_term(x: Array, dw: Array, w_shape: Shape, args: tuple) -> Array:
+    """A broadcast multiply-and-sum of ``dW`` with the stacked taps of ``x``, in ``NCHW``
+    order; transposed: ``dW[o, c, i, j] = sum over n, h, w of dY * x_tap(i, j)``, one
+    fused reduction with no transposes. Taps stacked in two steps, as in :func:`_patches`."""
+    stride, pads, dilation, groups = args
     o, cg, kh, kw = w_shape
-    n, _, ho, wo = dy.shape
+    n = x.shape[0]
+    ho, wo = _out_hw(x.shape, w_shape, stride, pads, dilation)
     xp = jnp.pad(x, ((0, 0), (0, 0), pads[0], pads[1]))
     cols = jnp.stack([_window_slice(xp, 3, j, dilation[1], stride[1], wo)
                       for j in range(kw)], axis=2)                # N C kW Hp Wo
     p = jnp.stack([_window_slice(cols, 3, i, dilation[0], stride[0], ho)
                    for i in range(kh)], axis=2)                   # N C kH kW Ho Wo
     p = p.reshape(n, groups, 1, cg, kh * kw, ho * wo)
-    d = dy.reshape(n, groups, o // groups, 1, 1, ho * wo)
-    return jnp.sum(d * p, axis=(0, 5)).reshape(o, cg, kh, kw)
+    d = dw.reshape(1, groups, o // groups, cg, kh * kw, 1)
+    return jnp.sum(d * p, axis=(3, 4)).reshape(n, o, ho, wo)
 
 
-def _gemm_input_grad(dy: Array, weight: Array, x_shape: Shape,
-                     stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
-    """``dP = W^T @ dY``, then col2im: each tap's rows placed back where it read them.
+def _xla_weight_term(x: Array, dw: Array, w_shape: Shape, args: tuple) -> Array:
+    """XLA's convolution of ``x`` with ``dW``; transposed by XLA's own rule."""
+    del w_shape
+    return xla_conv(x, dw, *args)
 
-    col2im runs in two passes, the transpose of :func:`_patches`'s two stacks: the kW
-    column taps of each row tap summed into full-width rows, then the kH row taps into
-    the image. XLA runs these two loops of kW and kH terms about 1.5x faster than one
-    loop of kH * kW terms (LeNet-5's conv2 input gradient alone: 1.1 vs 1.7 ms; in the
-    whole LeNet-5 step, where XLA runs it beside the weight gradients, the difference
-    is within the noise).
-    """
-    o, cg, kh, kw = weight.shape
-    n, c, h, w = x_shape
-    _, _, ho, wo = dy.shape
-    wm = weight.reshape(groups, o // groups, cg * kh * kw)
-    dp = lax.dot_general(wm, _cotangent_rows(dy, groups), (((1,), (1,)), ((0,), (0,))))
-    dp = dp.reshape(groups, cg, kh, kw, n, ho, wo)
-    zero = jnp.zeros((), dy.dtype)
-    keep = ((0, 0, 0),) * 4
-    rows: Array | None = None                                    # G Cg kH N Ho W
-    for j in range(kw):
-        # Tap j of output column t read input column t * stride + j * dilation - pad_left.
-        left = j * dilation[1] - pads[1][0]
-        right = w - left - (wo - 1) * stride[1] - 1
-        placed = lax.pad(dp[:, :, :, j], zero, keep + ((0, 0, 0), (left, right, stride[1] - 1)))
-        rows = placed if rows is None else rows + placed
-    assert rows is not None  # a kernel has at least one tap
-    dx: Array | None = None                                      # G Cg N H W
-    for i in range(kh):
-        # Tap i of output row t read input row t * stride + i * dilation - pad_top.
-        top = i * dilation[0] - pads[0][0]
-        bottom = h - top - (ho - 1) * stride[0] - 1
-        placed = lax.pad(rows[:, :, i], zero, keep[:3] + ((top, bottom, stride[0] - 1), (0, 0, 0)))
-        dx = placed if dx is None else dx + placed
-    assert dx is not None
-    return jnp.transpose(dx, (2, 0, 1, 3, 4)).reshape(n, c, h, w)
+
+_WEIGHT_TERMS = {"gemm": _gemm_weight_term, "tapdot": _tapdot_weight_term,
+                 "reduce": _reduce_weight_term, "xla": _xla_weight_term}

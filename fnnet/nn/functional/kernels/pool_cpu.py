@@ -1,4 +1,4 @@
-"""max_pool2d over non-overlapping windows with a fused gradient, for the CPU.
+"""max_pool2d over non-overlapping windows with a fused gradient: the CPU form.
 
 JAX differentiates ``reduce_window`` max with ``select_and_scatter_add`` (and, for the
 forward-mode rule, a reduce-window over value/index pairs), which XLA's CPU backend runs
@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from fnnet.nn.functional._cpu import materialize
+from fnnet.nn.functional.kernels.barrier import materialize
 from fnnet.typing import Array
 
 Pair = tuple[int, int]
@@ -43,34 +43,41 @@ def max_pool2d_tiled(x: Array, kernel: Pair) -> Array:
     return _max_pool(x, tuple(kernel))
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-def _max_pool(x: Array, kernel: Pair) -> Array:
+def xla_max_pool(x: Array, kernel: Pair) -> Array:
+    """The portable form: ``lax.reduce_window`` max over ``kernel`` tiles (no padding)."""
     lead = x.ndim - 2
-    init = np.array(-np.inf, x.dtype)
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        init = np.array(-np.inf, x.dtype)
+    else:
+        init = np.array(np.iinfo(x.dtype).min, x.dtype)
     out: Array = lax.reduce_window(x, init, lax.max, (1,) * lead + kernel,
                                    (1,) * lead + kernel, "VALID")
     return out
 
 
-def _max_pool_fwd(x: Array, kernel: Pair) -> tuple[Array, Array]:
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _max_pool(x: Array, kernel: Pair) -> Array:
+    return xla_max_pool(x, kernel)
+
+
+@_max_pool.defjvp
+def _max_pool_jvp(kernel: Pair, primals: tuple[Array], tangents: tuple[Array]
+                  ) -> tuple[Array, Array]:
+    """The tangent at each window's first maximum: ``sum(dx_tiled * mask)`` over the
+    window, whose transpose is one elementwise loop ``dx = where(mask, dy, 0)``."""
+    (x,), (dx,) = primals, tangents
     # Kept as computed: otherwise XLA recomputes the producer (ReLU, bias add) of every
-    # element once per use in the gradient's fused loops.
+    # element once per use in the fused loops.
     x = materialize(x)
-    return _max_pool(x, kernel), x
-
-
-def _max_pool_bwd(kernel: Pair, x: Array, dy: Array) -> tuple[Array]:
-    # dy is read once per tap: computed once, not re-fused into this loop.
-    dy = materialize(dy)
     lead = x.ndim - 2
-    out_h, out_w = dy.shape[-2:]
     taps = [lax.slice(x, (0,) * lead + (i, j), x.shape[:lead] + (x.shape[-2], x.shape[-1]),
                       (1,) * lead + kernel)
             for i in range(kernel[0]) for j in range(kernel[1])]
     y = functools.reduce(jnp.maximum, taps)
+    out_h, out_w = y.shape[-2:]
     # Index (row-major in the window) of the first tap equal to the maximum; a NaN is the
     # maximum of any window holding one.
-    first = jnp.full(dy.shape, len(taps), jnp.int32)
+    first = jnp.full(y.shape, len(taps), jnp.int32)
     for index in reversed(range(len(taps))):
         hit = (taps[index] == y) | jnp.isnan(taps[index])
         first = jnp.where(hit, index, first)
@@ -81,9 +88,8 @@ def _max_pool_bwd(kernel: Pair, x: Array, dy: Array) -> tuple[Array]:
     shape = (1,) * lead + (1, kernel[0], 1, kernel[1])
     position = (lax.broadcasted_iota(jnp.int32, shape, lead + 1) * kernel[1]
                 + lax.broadcasted_iota(jnp.int32, shape, lead + 3))
-    dx = jnp.where(first.reshape(tiled) == position, dy.reshape(tiled),
-                   jnp.zeros((), dy.dtype))
-    return (dx.reshape(x.shape),)
-
-
-_max_pool.defvjp(_max_pool_fwd, _max_pool_bwd)
+    mask = first.reshape(tiled) == position
+    blocks = x.shape[:lead] + (out_h, kernel[0], out_w, kernel[1])
+    dy = jnp.sum(jnp.where(mask, dx.reshape(blocks), jnp.zeros((), dx.dtype)),
+                 axis=(lead + 1, lead + 3))
+    return y, dy
