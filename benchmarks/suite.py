@@ -313,11 +313,10 @@ def fnnet_floor_flops(workload: Workload, batches) -> float:
     import jax
 
     from fnnet import losses
+    from fnnet.nn.functional import kernels
     from fnnet.train import create_train_state, make_predict, make_train_step
 
-    previous = os.environ.get("FNNET_CPU_KERNELS")
-    os.environ["FNNET_CPU_KERNELS"] = "xla"
-    try:
+    with kernels.use("portable"):
         model = fnnet_model(workload.model)
         b = batches[0]
         if workload.optimizer is None:
@@ -332,11 +331,6 @@ def fnnet_floor_flops(workload: Workload, batches) -> float:
         cost = lowered.compile().cost_analysis()
         cost = cost[0] if isinstance(cost, (list, tuple)) else cost
         return float(cost["flops"])
-    finally:
-        if previous is None:
-            os.environ.pop("FNNET_CPU_KERNELS", None)
-        else:
-            os.environ["FNNET_CPU_KERNELS"] = previous
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
