@@ -159,8 +159,9 @@ class DistributedDataParallel(Module):
             process computes on its first local device (the launcher gives each
             process its own GPU).
         output_device, bucket_cap_mb, find_unused_parameters, check_reduction,
-            gradient_as_bucket_view, static_graph: accepted and ignored (parameters
-            without a gradient simply get none; there are no buckets).
+            gradient_as_bucket_view, static_graph: accepted and ignored (there are
+            no buckets; with several processes a parameter that the forward pass
+            leaves unused gets a zero gradient, where PyTorch leaves it None).
         broadcast_buffers: accepted. PyTorch copies rank 0's buffers to every process
             before each training forward pass; here each process keeps its own
             running statistics after the copy at construction. Rank 0's (those saved
