@@ -34,7 +34,10 @@ def build(check: bool, batches):
     if not check:
         step_module.label_metrics = lambda *args: {}
     try:
-        train_step = make_train_step(model, opt, losses.cross_entropy)
+        # Jitted here rather than by make_train_step, whose cache of compiled steps
+        # would hand both cases the same function.
+        train_step = jax.jit(make_train_step(model, opt, losses.cross_entropy, jit=False),
+                             donate_argnums=(0,), compiler_options=step_module.XLA_OPTIONS)
         holder = {"state": state}
 
         def step(i):
