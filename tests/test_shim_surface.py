@@ -247,3 +247,23 @@ def test_second_derivatives_with_create_graph(torch):
                         v.grad.detach().numpy()])
     for ours, theirs in zip(results[1], results[0], strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
+def test_custom_function_with_tensors_kept_as_ctx_attributes(torch):
+    grads = []
+    for lib in (torch, ft):
+        class Mul(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                ctx.a, ctx.b = a, b
+                return a * b
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * ctx.b, g * ctx.a
+
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0, -1.0], requires_grad=True)
+        (Mul.apply(a, b) ** 2).sum().backward()
+        grads.append((a.grad.tolist(), b.grad.tolist()))
+    assert grads[1] == grads[0]

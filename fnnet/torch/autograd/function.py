@@ -6,8 +6,9 @@ tape, and so does ``backward`` on placeholders of the saved tensors and the outp
 gradients; each tape becomes a pure function (``_compiler.build``). The pair is wrapped
 in ``jax.custom_vjp`` and recorded as one node of the caller's tape, so the compiled
 step runs the user's forward, and jax calls the user's backward when it differentiates
-through it. Non-tensor attributes set on ``ctx`` in ``forward`` (``ctx.constant = c``)
-are read by ``backward`` as constants of that structure.
+through it. Tensors kept on ``ctx`` (``save_for_backward`` or ``ctx.x = x``) reach
+``backward`` as values of the step; other attributes (``ctx.constant = c``) as constants
+of that structure.
 """
 
 from __future__ import annotations
@@ -107,6 +108,11 @@ class _Compiled:
                 out = _call_forward(cls, ctx, call_args)
                 outs, single = _flat(out)
                 saved = [t for t in ctx.saved_tensors if t is not None]
+                # tensors kept as ctx attributes (ctx.x = x) are saved tensors too
+                attrs = [k for k, v in vars(ctx).items()
+                         if isinstance(v, Tensor) and k != "saved_tensors"]
+                n_listed = len(saved)
+                saved += [getattr(ctx, k) for k in attrs]
                 fwd_tape = _graph.tape
                 out_slots = [_slot(fwd_tape, t) for t in outs]
                 saved_slots = [_slot(fwd_tape, t) for t in saved]
@@ -116,9 +122,11 @@ class _Compiled:
                 # backward on placeholders of the saved tensors and output gradients
                 holders, _ = _trace(saved_avals + out_avals)
                 bwd_tape = _graph.tape
-                saved_iter = iter(holders[:len(saved)])
+                saved_iter = iter(holders[:n_listed])
                 ctx.saved_tensors = tuple(None if t is None else next(saved_iter)
                                           for t in ctx.saved_tensors)
+                for k, holder in zip(attrs, holders[n_listed:len(saved)], strict=True):
+                    setattr(ctx, k, holder)
                 grads = cls.backward(ctx, *holders[len(saved):])
                 grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
                 if len(grads) < len(args):
