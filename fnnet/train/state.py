@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from fnnet.nn.module import Module
+from fnnet.train.cache import STEPS
 from fnnet.typing import Params, PRNGKey, State
 
 
@@ -55,8 +56,9 @@ def create_train_state(
         A :class:`TrainState` at step 0.
     """
     init_key, run_key = jax.random.split(key)
-    # One compiled init instead of an eager call (and compile) per random draw.
-    init = jax.jit(model.init)
+    # One compiled init instead of an eager call (and compile) per random draw, shared
+    # by every model of the same structure.
+    init = STEPS.get("init", (model,), lambda: jax.jit(model.init))
     if params is None:
         params, init_state = init(init_key)
         layer_state = init_state if layer_state is None else layer_state

@@ -8,6 +8,7 @@ update from the optax transformation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from fnnet.nn.functional.dropout import sharded_batch
 from fnnet.nn.module import Module
 from fnnet.nn.tree_check import check_optimizer_trees
 from fnnet.optim.clip import clip_by_total_norm, total_norm
+from fnnet.train.cache import STEPS
 from fnnet.train.state import TrainState
 from fnnet.typing import Array
 
@@ -156,8 +158,18 @@ def make_train_step(
         raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}")
     if on_nonfinite not in NONFINITE_MODES:
         raise ValueError(f"on_nonfinite must be one of {NONFINITE_MODES}, got {on_nonfinite!r}")
+    build = functools.partial(_train_step, model, optimizer, loss_fn or _default_loss(),
+                              jit=jit, donate=donate, steps_per_call=steps_per_call,
+                              on_nonfinite=on_nonfinite, axis_name=axis_name,
+                              clip_grad_norm=clip_grad_norm)
+    # The same structure gets the same jitted function, and so its compilations.
+    return STEPS.get("train_step", (build.args, build.keywords), build) if jit else build()
+
+
+def _train_step(model, optimizer, loss_fn, *, jit, donate, steps_per_call, on_nonfinite,
+                axis_name, clip_grad_norm):
+    """:func:`make_train_step`'s step, built from checked arguments."""
     clipper = None if clip_grad_norm is None else clip_by_total_norm(clip_grad_norm)
-    loss_fn = loss_fn or _default_loss()
     if axis_name is not None:
         from fnnet.parallel.collectives import mean_gradients, mean_metrics, sync_layer_state
 
@@ -231,7 +243,12 @@ def make_eval_step(
 
     PyTorch equivalent: ``model.eval()`` and a loop under ``torch.no_grad()``.
     """
-    loss_fn = loss_fn or _default_loss()
+    build = functools.partial(_eval_step, model, loss_fn or _default_loss(), axis_name)
+    return STEPS.get("eval_step", build.args, build) if jit else build(jit=False)
+
+
+def _eval_step(model, loss_fn, axis_name, jit=True):
+    """:func:`make_eval_step`'s step, built from checked arguments."""
     if axis_name is not None:
         from fnnet.parallel.collectives import mean_metrics
 
@@ -250,7 +267,10 @@ def make_eval_step(
 def make_predict(model: Module, *, jit: bool = True) -> Callable[..., Array]:
     """Builds ``predict(params, layer_state, x) -> outputs`` in eval mode."""
 
-    def predict(params, layer_state, x):
-        return model.apply(params, layer_state, x, train=False)[0]
+    def build(model: Module, jit: bool = True) -> Callable[..., Array]:
+        def predict(params, layer_state, x):
+            return model.apply(params, layer_state, x, train=False)[0]
 
-    return jax.jit(predict) if jit else predict
+        return jax.jit(predict) if jit else predict
+
+    return STEPS.get("predict", (model,), lambda: build(model)) if jit else build(model, False)
