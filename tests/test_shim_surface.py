@@ -267,3 +267,28 @@ def test_custom_function_with_tensors_kept_as_ctx_attributes(torch):
         (Mul.apply(a, b) ** 2).sum().backward()
         grads.append((a.grad.tolist(), b.grad.tolist()))
     assert grads[1] == grads[0]
+
+
+def test_custom_function_in_a_loop_compiles_once():
+    class Cube(ft.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * g
+
+    x = ft.linspace(-1, 1, 50)
+    w = ft.tensor(0.5, requires_grad=True)
+    ft.reset_compile_stats()
+    for _ in range(30):
+        loss = (Cube.apply(w * x) - x).pow(2).sum()
+        loss.backward()
+        with ft.no_grad():
+            w -= 0.01 * w.grad
+            w.grad = None
+    stats = ft.compile_stats()
+    assert stats["compiles"] <= 2 and stats["hits"] >= 28, stats
