@@ -150,6 +150,35 @@ def test_callbacks_are_told_when_fit_stops_with_an_error(digits):
     assert recorder.events[-1][0] == "end"  # writers close their files
 
 
+class FullDisk(Callback):
+    """A writer whose last flush fails, as an event writer does on a full disk."""
+
+    def on_end(self, history, phases):
+        raise OSError(28, "No space left on device")
+
+
+def test_a_callback_failing_at_the_end_neither_hides_the_runs_error_nor_skips_others(digits):
+    x, y = digits[0]
+
+    class Stop(Callback):
+        def on_step(self, step, metrics):
+            if step == 3:
+                raise ValueError("the run's own error")
+
+    recorder = Recorder()
+    with pytest.warns(RuntimeWarning, match="No space left"), \
+            pytest.raises(ValueError, match="the run's own error"):
+        fit(models.MLP((64, 10)), optim.SGD(lr=0.1), (x, y), epochs=1, progress=False,
+            log_every=1, callbacks=[Stop(), FullDisk(), recorder])
+    assert recorder.events[-1][0] == "end"
+    # After a run that finished, the callback's error is the error.
+    recorder = Recorder()
+    with pytest.raises(OSError, match="No space left"):
+        fit(models.MLP((64, 10)), optim.SGD(lr=0.1), (x[:64], y[:64]), epochs=1,
+            progress=False, callbacks=[FullDisk(), recorder])
+    assert recorder.events[-1][0] == "end"
+
+
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(callbacks=[print]), TypeError, r"callbacks\[0\] must be a fnnet.train.Callback"),
     (dict(callbacks="tb"), TypeError, "callbacks must be a list"),

@@ -9,6 +9,7 @@ own time as ``logging``.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -144,7 +145,21 @@ class Reporter:
         self.timer.add("logging", start)
 
     def end(self, history: Mapping[str, list[float]], *, failed: bool = False) -> None:
-        """Ends the run: callbacks' ``on_end``, the bar removed, the phase summary."""
+        """Ends the run: callbacks' ``on_end``, the bar removed, the phase summary.
+
+        Every callback is ended even if one fails. After a failed run a callback's own
+        error (a full disk stops the event writer too) is a warning, so that the error
+        that stopped the run is the one the user sees.
+        """
+        errors: list[Exception] = []
         for callback in self.callbacks:
-            callback.on_end(history, dict(self.timer.seconds))
+            try:
+                callback.on_end(history, dict(self.timer.seconds))
+            except Exception as error:
+                errors.append(error)
         self.bar.close(None if failed else self.timer.summary())
+        if errors and not failed:
+            raise errors[0]
+        for error in errors:
+            warnings.warn(f"a callback could not finish after the run failed: {error}",
+                          RuntimeWarning, stacklevel=2)
