@@ -24,10 +24,11 @@ from typing import Any
 import jax
 import numpy as np
 
+from fnnet.data.registry import HELD_OUT_FRACTION
+
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
-HELD_OUT_FRACTION = 0.2
 # Where the project's offline data sets sit (beside the checkout): shared/data/<name>.
 _SHARED = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data"
 

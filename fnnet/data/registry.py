@@ -23,6 +23,8 @@ from fnnet.data.idx import find_idx_files, load_mnist_idx
 from fnnet.data.tfds_source import DatasetNotPreparedError, from_tfds
 
 DIGITS_TEST_FRACTION = 0.2
+# The held-out share when a folder holds one split only (MNIST's test set alone).
+HELD_OUT_FRACTION = 0.2
 LOCAL = ("digits", "mnist", "fashion_mnist", "cifar10")
 IDX = ("mnist", "fashion_mnist")
 
@@ -187,8 +189,6 @@ def load_train_test(
         partial = [s for s in ("train", "test") if folder and s not in present
                    and _has_any_file(name, folder, s)]
         if len(present) == 1 and not partial:
-            from fnnet.compare.data import HELD_OUT_FRACTION
-
             images, labels = load(name, present[0], folder, dtype=dtype)
             train, test = train_test_split(images, labels, HELD_OUT_FRACTION, seed=0)
             absent = "training" if present[0] == "test" else "test"
