@@ -51,10 +51,12 @@ def scale_by_nadam(b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8,
         exp_avg_sq = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g,
                                   state.exp_avg_sq, updates)
 
-        def direction(g, m, v, prod):
+        def direction(g: jax.Array, m: jax.Array, v: jax.Array,
+                      prod: jax.Array) -> jax.Array:
             denom = jnp.sqrt(v / correction2) + eps
-            return ((1.0 - mu) / (1.0 - prod) * g / denom
-                    + mu_next / (1.0 - prod * mu_next) * m / denom)
+            out: jax.Array = ((1.0 - mu) / (1.0 - prod) * g / denom
+                              + mu_next / (1.0 - prod * mu_next) * m / denom)
+            return out
 
         out = jax.tree.map(direction, updates, exp_avg, exp_avg_sq, mu_product)
         return out, NAdamState(exp_avg, exp_avg_sq, mu_product, step)

@@ -76,7 +76,7 @@ def scale_by_radam(b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8
         rect = jnp.sqrt((safe_rho - 4) * (safe_rho - 2) * rho_inf
                         / ((rho_inf - 4) * (rho_inf - 2) * safe_rho))
 
-        def direction(m, v):
+        def direction(m: jax.Array, v: jax.Array) -> jax.Array:
             corrected = m / correction1
             adaptive = jnp.sqrt(correction2) / (jnp.sqrt(v) + eps)
             return jnp.where(rectified, corrected * adaptive * rect, corrected)

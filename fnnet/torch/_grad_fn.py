@@ -24,6 +24,7 @@ _NAMES = {
     "_sum": "SumBackward0", "_mean": "MeanBackward0", "_reshape": "ViewBackward0",
     "_transpose": "TransposeBackward0", "_permute": "PermuteBackward0",
     "_getitem": "IndexBackward0", "_setitem": "IndexPutBackward0",
+    "_window": "SliceBackward0",
     "_clamp": "ClampBackward1", "_copy": "CloneBackward0", "_astype": "ToCopyBackward0",
     "_squeeze": "SqueezeBackward0", "_unsqueeze": "UnsqueezeBackward0",
     "_expand": "ExpandBackward0", "_flatten": "ViewBackward0", "_max": "MaxBackward1",
@@ -48,7 +49,7 @@ _NAMES = {
 }
 
 
-def _op_name(node: tuple) -> str:
+def _op_name(node: tuple[Any, ...]) -> str:
     op, static = node[0], node[1]
     name = getattr(op, "__name__", type(op).__name__)
     if name in ("apply_layer", "apply_recurrent") and static:
@@ -67,7 +68,7 @@ class AccumulateGrad:
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
-    next_functions: tuple = ()
+    next_functions: tuple[Any, ...] = ()
 
     def __repr__(self) -> str:
         return "<AccumulateGrad object>"
@@ -88,12 +89,12 @@ class GradFn:
         return _NAMES.get(op) or op.strip("_").title().replace("_", "") + "Backward0"
 
     @property
-    def next_functions(self) -> tuple:
+    def next_functions(self) -> tuple[Any, ...]:
         tp = self._tape
         if tp is not _graph.tape or self._index < 0:
             return ()
         owner = tp.node_of_slot()
-        out = []
+        out: list[tuple[Any, int]] = []
         for r in tp.nodes[self._index][2]:
             if r < 0:
                 continue

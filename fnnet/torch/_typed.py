@@ -24,7 +24,7 @@ class _TypedMeta(type):
 
     dtype: _dtypes.dtype
 
-    def __call__(cls, *data: Any) -> Tensor:  # type: ignore[override]
+    def __call__(cls, *data: Any) -> Tensor:
         if not data or all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
                            for d in data) or (len(data) == 1 and isinstance(
                                data[0], tuple) and all(isinstance(d, int) for d in data[0])):
@@ -67,7 +67,7 @@ def dtype_of(value: Any) -> Any:
     if isinstance(value, _TypedMeta):
         return value.dtype
     if isinstance(value, str) and value.split(".")[-1] in TYPED:
-        return TYPED[value.split(".")[-1]].dtype
+        return TYPED[value.split(".")[-1]].dtype  # type: ignore[attr-defined]
     return value
 
 
@@ -132,4 +132,5 @@ def _copy_out(name: str, out: Any, result: Tensor) -> Tensor:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
                            f"automatic differentiation, but one of the arguments requires "
                            f"grad.")
-    return out.copy_(result)
+    out.copy_(result)  # type: ignore[no-untyped-call]
+    return out

@@ -30,6 +30,8 @@ class device:  # noqa: N801 - PyTorch's name
     """
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
     def __init__(self, type: Any = "cpu", index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):
@@ -69,7 +71,7 @@ class device:  # noqa: N801 - PyTorch's name
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (device, (self.type, self.index))
 
 

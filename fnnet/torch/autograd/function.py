@@ -31,8 +31,8 @@ class FunctionCtx:
 
     def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
         self.needs_input_grad = needs_input_grad
-        self.saved_tensors: tuple = ()
-        self._non_differentiable: tuple = ()
+        self.saved_tensors: tuple[Any, ...] = ()
+        self._non_differentiable: tuple[Any, ...] = ()
 
     def save_for_backward(self, *tensors: Any) -> None:
         for t in tensors:
@@ -51,7 +51,7 @@ class FunctionCtx:
         """Accepted: output gradients always arrive as tensors (zeros when unused)."""
 
 
-def _trace(avals: list[tuple]) -> tuple[list[Tensor], Tape]:
+def _trace(avals: list[tuple[Any, ...]]) -> tuple[list[Tensor], Tape]:
     """Placeholders of ``avals`` on a fresh tape made current; returns them and the
     previous tape (restored by the caller)."""
     previous = _graph.tape
@@ -63,7 +63,7 @@ def _trace(avals: list[tuple]) -> tuple[list[Tensor], Tape]:
     return placeholders, previous
 
 
-def _pure(tp: Tape, n_inputs: int, wanted: list[int]) -> Callable[..., list]:
+def _pure(tp: Tape, n_inputs: int, wanted: list[int]) -> Callable[..., list[Any]]:
     """``f(*input values) -> [wanted values]``, constants captured on ``tp`` baked in."""
     run = _compiler.build(tp, tuple(wanted))
     constants = list(tp.srcs[n_inputs:])
@@ -92,7 +92,7 @@ def _slot(tp: Tape, t: Tensor) -> int:
 class _Compiled:
     """The custom_vjp function of one structure, with what apply needs to call it."""
 
-    def __init__(self, cls: type, spec: tuple, args: tuple) -> None:
+    def __init__(self, cls: type[Function], spec: tuple[Any, ...], args: tuple[Any, ...]) -> None:
         tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         in_avals = [args[i]._cell.aval for i in tensor_pos]
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
@@ -146,14 +146,14 @@ class _Compiled:
         kept_index = [tensor_pos.index(i) for i in kept]
 
         @jax.custom_vjp
-        def f(*xs: Any) -> tuple:
+        def f(*xs: Any) -> tuple[Any, ...]:
             return tuple(forward(*xs)[:n_out])
 
-        def f_fwd(*xs: Any) -> tuple:
+        def f_fwd(*xs: Any) -> tuple[Any, ...]:
             values = forward(*xs)
             return tuple(values[:n_out]), (tuple(values[n_out:]), xs)
 
-        def f_bwd(res: tuple, cotangents: tuple) -> tuple:
+        def f_bwd(res: tuple[Any, ...], cotangents: tuple[Any, ...]) -> tuple[Any, ...]:
             saved_values, xs = res
             found = backward(*saved_values, *cotangents)
             out = [jnp.zeros_like(x) if jnp.issubdtype(x.dtype, jnp.inexact)
@@ -168,15 +168,15 @@ class _Compiled:
         self.spec = spec
 
 
-def _custom_op(f: Callable[..., tuple]) -> Callable[..., tuple]:
-    def op(*xs: Any) -> tuple:
+def _custom_op(f: Callable[..., tuple[Any, ...]]) -> Callable[..., tuple[Any, ...]]:
+    def op(*xs: Any) -> tuple[Any, ...]:
         return f(*xs)
 
     op.__name__ = "CustomFunction"
     return op
 
 
-def _call_forward(cls: type, ctx: FunctionCtx, args: list) -> Any:
+def _call_forward(cls: type[Function], ctx: FunctionCtx, args: list[Any]) -> Any:
     if _has_setup_context(cls):
         out = cls.forward(*args)
         cls.setup_context(ctx, tuple(args), out)
@@ -184,7 +184,7 @@ def _call_forward(cls: type, ctx: FunctionCtx, args: list) -> Any:
     return cls.forward(ctx, *args)
 
 
-def _has_setup_context(cls: type) -> bool:
+def _has_setup_context(cls: type[Function]) -> bool:
     return cls.setup_context is not Function.setup_context
 
 
@@ -220,7 +220,7 @@ class Function:
     PyTorch equivalent: ``torch.autograd.Function``.
     """
 
-    _compiled: dict[tuple, _Compiled]
+    _compiled: dict[tuple[Any, ...], _Compiled]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -238,7 +238,7 @@ class Function:
                                   "backward mode AD.")
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple, output: Any) -> None:
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
         return None
 
     vjp = backward

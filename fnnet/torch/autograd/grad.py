@@ -18,7 +18,7 @@ def _tensors(value: Any, what: str) -> list[Tensor]:
     return items
 
 
-def _combined(outputs: list[Tensor], grad_outputs: Any) -> tuple[Tensor, Any]:
+def _combined(outputs: list[Tensor], grad_outputs: Any) -> tuple[Any, Any]:
     """One tensor whose backward is the sum of the outputs' backwards (with their
     cotangents)."""
     if grad_outputs is None:
@@ -52,7 +52,8 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
          retain_graph: bool | None = None, create_graph: bool = False,
-         allow_unused: bool | None = None, materialize_grads: bool = False) -> tuple:
+         allow_unused: bool | None = None, materialize_grads: bool = False
+         ) -> tuple[Any, ...]:
     """The gradients of ``outputs`` with respect to ``inputs`` (leaves that require
     grad), returned rather than accumulated: the leaves' ``.grad`` are left as they
     were.
@@ -89,7 +90,8 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
     return _finish(found, leaves, allow_unused, materialize_grads)
 
 
-def _finish(found: list, leaves: list, allow_unused: Any, materialize_grads: bool) -> tuple:
+def _finish(found: list[Any], leaves: list[Tensor], allow_unused: Any,
+            materialize_grads: bool) -> tuple[Any, ...]:
     if any(g is None for g in found) and not (allow_unused or materialize_grads):
         raise RuntimeError("One of the differentiated Tensors appears to not have been used "
                            "in the graph. Set allow_unused=True if this is the desired "

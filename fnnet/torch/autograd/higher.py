@@ -19,14 +19,14 @@ from fnnet.torch._graph import CONST, VAR
 from fnnet.torch.tensor import Tensor, _wrap_slot
 
 
-def _grad_op(*args: Any) -> tuple:
+def _grad_op(*args: Any) -> tuple[Any, ...]:
     """``d(outputs . cotangent)/d(leaves)`` of the replayed graph in ``spec``."""
     *values, spec = args
     nodes, n_leaves, n_ext, loss, has_cotangent, wanted = spec
     leaves, ext = values[:n_leaves], values[n_leaves:n_leaves + n_ext]
 
-    def forward(leaf_values: list) -> Any:
-        env: dict = {}
+    def forward(leaf_values: list[Any]) -> Any:
+        env: dict[int, Any] = {}
 
         def get(ref: Any) -> Any:
             if ref is None:
@@ -70,7 +70,7 @@ def grad_with_graph(root: Tensor, cotangent: Any, leaves: list[Tensor]) -> list[
     nodes = []
     for n in region:
         op, static, ins, _, first, _ = tp.nodes[n][:6]
-        refs = []
+        refs: list[tuple[Any, ...] | None] = []
         for r in ins:
             if r < 0:
                 refs.append(None)

@@ -45,7 +45,7 @@ def _write(tensor: Tensor, value: Any) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init: tensor must be a Tensor, got {type(tensor).__name__}")
     with no_grad():
-        tensor.copy_(_wrap_value(jnp.asarray(value, tensor.dtype.np)))
+        tensor.copy_(_wrap_value(jnp.asarray(value, tensor.dtype.np)))  # type: ignore[no-untyped-call]
     return tensor
 
 
@@ -54,7 +54,8 @@ def _draw(kind: str, tensor: Tensor, **kw: Any) -> jax.Array:
     shape = tuple(tensor.shape)
     if kind == "uniform":
         return jax.random.uniform(key, shape, minval=kw["a"], maxval=kw["b"])
-    return kw["mean"] + kw["std"] * jax.random.normal(key, shape)
+    out: jax.Array = kw["mean"] + kw["std"] * jax.random.normal(key, shape)
+    return out
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:

@@ -15,7 +15,7 @@ from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.tensor import Tensor, _op_multi
 
 
-def apply_recurrent(*args: Any) -> tuple:
+def apply_recurrent(*args: Any) -> tuple[Any, ...]:
     """``layer.apply`` on flat arrays: input, h0, c0 (None when absent), the weights,
     then the PRNG key when ``draw``; the last argument is ``(layer, names, train,
     draw)``."""
@@ -47,7 +47,7 @@ class RNNBase(Wrapped):
     def flatten_parameters(self) -> None:
         """Accepted for compatibility: the weights are never fragmented here."""
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple:
+    def forward(self, input: Tensor, hx: Any = None) -> Any:  # (output, h_n)
         if not isinstance(input, Tensor):
             raise TypeError(f"{type(self).__name__}: input must be a Tensor, got "
                             f"{type(input).__name__}")
