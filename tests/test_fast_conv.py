@@ -273,3 +273,13 @@ def test_max_pool2d_routes_only_tiling_windows(monkeypatch):
     # Integers tile too; the kernel layer gives them the portable form.
     y = F.max_pool2d(jnp.arange(36, dtype=jnp.int32).reshape(1, 1, 6, 6), 2)
     np.testing.assert_array_equal(np.asarray(y)[0, 0], [[7, 9, 11], [19, 21, 23], [31, 33, 35]])
+
+
+def test_cpu_xla_options_only_for_the_cpu_backend(monkeypatch):
+    from fnnet.train import step
+
+    assert dict(step.XLA_OPTIONS) == step.BACKEND_XLA_OPTIONS["cpu"]
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert dict(step.XLA_OPTIONS) == {}
+    monkeypatch.setattr(jax, "default_backend", lambda: "tpu")
+    assert not any(name.startswith("xla_cpu") for name in step.XLA_OPTIONS)

@@ -9,7 +9,7 @@ update from the optax transformation.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jax
@@ -28,11 +28,34 @@ LossFn = Callable[[Array, Array], Array]
 Batch = tuple[Array, Array]
 Metrics = dict[str, Array]
 NONFINITE_MODES = ("ignore", "skip")
-#: XLA options of the compiled training steps (fnnet.torch's too). Copy insertion's
-#: region analysis lets XLA update a donated parameter in place although the backward
-#: still reads it, where by default it first copies every such parameter (61 copies,
-#: 45 MB, in a ResNet-18 step); fnnet.torch's MLP step runs ~10% faster with it.
-XLA_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True}
+#: XLA options per backend. On the CPU, copy insertion's region analysis lets XLA update
+#: a donated parameter in place although the backward still reads it, where by default
+#: it first copies every such parameter.
+BACKEND_XLA_OPTIONS: dict[str, dict[str, Any]] = {
+    "cpu": {"xla_cpu_copy_insertion_use_region_analysis": True},
+}
+
+
+class _DefaultBackendOptions(Mapping[str, Any]):
+    """The options of :data:`BACKEND_XLA_OPTIONS` for JAX's default backend, looked up
+    when ``jax.jit`` reads them (when the step is built), not at import."""
+
+    def _options(self) -> dict[str, Any]:
+        return BACKEND_XLA_OPTIONS.get(jax.default_backend(), {})
+
+    def __getitem__(self, name: str) -> Any:
+        return self._options()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._options())
+
+    def __len__(self) -> int:
+        return len(self._options())
+
+
+#: XLA options of the compiled training steps (fnnet.torch's too): the default
+#: backend's entry of :data:`BACKEND_XLA_OPTIONS`, nothing on other backends.
+XLA_OPTIONS: Mapping[str, Any] = _DefaultBackendOptions()
 
 
 def _default_loss() -> LossFn:
