@@ -55,7 +55,7 @@ class _DefaultBackendOptions(Mapping[str, Any]):
 
 #: XLA options of the compiled training steps (fnnet.torch's too): the default
 #: backend's entry of :data:`BACKEND_XLA_OPTIONS`, nothing on other backends.
-XLA_OPTIONS: Mapping[str, Any] = _DefaultBackendOptions()
+XLA_OPTIONS: Any = _DefaultBackendOptions()
 
 
 def _default_loss() -> LossFn:

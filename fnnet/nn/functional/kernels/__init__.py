@@ -88,8 +88,9 @@ def conv2d(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair,
     Returns:
         ``[N, O, H_out, W_out]``.
     """
-    stride, dilation = tuple(stride), tuple(dilation)
-    pads = tuple(map(tuple, pads))
+    stride = (int(stride[0]), int(stride[1]))
+    dilation = (int(dilation[0]), int(dilation[1]))
+    pads = ((int(pads[0][0]), int(pads[0][1])), (int(pads[1][0]), int(pads[1][1])))
 
     def portable(a: Array, b: Array) -> Array:
         return conv_cpu.xla_conv(a, b, stride, pads, dilation, groups)

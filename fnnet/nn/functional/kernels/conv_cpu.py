@@ -1,11 +1,11 @@
-"""conv2d on the CPU as matrix products, with its own gradients.
+"""conv2d's CPU form: matrix products and fused loops, with gradients to match.
 
-The plain ``lax.conv_general_dilated`` computes the same numbers; this module exists for
-speed. XLA's CPU convolution is good for wide layers' forward pass and input gradient,
-but slow for few channels (LeNet's 1 and 6) and for every weight gradient (up to 4x
-slower than a matrix product here). Each of the forward pass, the input gradient and the
-weight gradient is therefore computed by whichever of these formulations is fastest for
-its shape (:func:`choose_plan`):
+The plain ``lax.conv_general_dilated`` (:func:`xla_conv`, the portable form) computes the
+same numbers; this module exists for speed. XLA's CPU convolution is good for wide
+layers' forward pass and input gradient, but slow for few channels (LeNet's 1 and 6) and
+for every weight gradient. Each of the forward pass, the input gradient and the weight
+gradient is therefore computed by whichever of these formulations is fastest for its
+shape (:func:`choose_plan`; the measurements are in benchmarks/RESULTS.md):
 
 - ``"xla"``: XLA's own convolution (and its transpose rules);
 - ``"taps"`` (forward, one input channel per group): the sum over the ``kH * kW`` window
@@ -39,6 +39,7 @@ Pair = tuple[int, int]
 Pads = tuple[tuple[int, int], tuple[int, int]]
 Plan = tuple[str, str, str]
 Shape = tuple[int, ...]
+ConvArgs = tuple[Pair, Pads, Pair, int]   # stride, pads, dilation, groups
 FORWARD = ("xla", "taps", "gemm")
 INPUT_GRAD = ("xla", "gemm")
 WEIGHT_GRAD = ("xla", "gemm", "tapdot", "reduce")
@@ -47,10 +48,8 @@ WEIGHT_GRAD = ("xla", "gemm", "tapdot", "reduce")
 # forward pass and input gradient XLA's.
 GEMM_PATCH_BYTES = 16 * 2**20
 # The weight gradient of an ungrouped layer builds its patches whole up to this size
-# (ResNet-18's first stage at batch 128 has 302 MB of them: its step is 7-10% faster
-# than going tap by tap, at the same peak memory); past it, one product per tap. Grouped
-# layers keep GEMM_PATCH_BYTES (a depthwise 3x3 layer over 64x32x32x32: 43 ms tap by
-# tap, 48 ms as im2col).
+# (ResNet-18's first stage at batch 128 fits); past it, one product per tap. Grouped
+# layers keep GEMM_PATCH_BYTES (depthwise layers are faster tap by tap).
 WEIGHT_GRAD_PATCH_BYTES = 512 * 2**20
 # Up to this many products per output pixel (C/g * kH * kW) im2col beats XLA's forward
 # convolution and input gradient; wider layers use XLA's.
@@ -65,13 +64,11 @@ def choose_plan(x_shape: tuple[int, ...], w_shape: tuple[int, ...], out_hw: Pair
                 itemsize: int) -> Plan:
     """The formulation of (forward, input gradient, weight gradient) for these shapes.
 
-    Measured on a 2-core x86 CPU (LeNet-5, the PyTorch MNIST example's and ResNet-18's
-    layers, depthwise layers): ``taps`` for the forward pass of every convolution with
-    one input channel per group (no patches at all: LeNet-5's conv1 0.68 ms against
-    1.3 ms as im2col and 2.8 ms as XLA's, and 15 ms against 53 ms at batch 1000),
-    ``reduce`` for its weight gradient when the layer has a single input channel and
-    few outputs (LeNet-5's conv1: 1.7 ms against 2.1 ms as im2col; the MNIST example's
-    1->32 layer is faster as im2col), im2col (``gemm``) for 1x1 kernels and for small
+    Chosen from measurements of LeNet-5's, the PyTorch MNIST example's, ResNet-18's and
+    depthwise layers (benchmarks/RESULTS.md): ``taps`` for the forward pass of every
+    convolution with one input channel per group (no patches at all), ``reduce`` for its
+    weight gradient when the layer has a single input channel and few outputs (the MNIST
+    example's 1->32 layer is faster as im2col), im2col (``gemm``) for 1x1 kernels and for small
     reductions with patches of at most ``GEMM_PATCH_BYTES`` (its patches then serve the
     forward pass and the weight gradient alike: XLA computes them once), XLA's
     convolution otherwise; the weight gradient by im2col up to
@@ -83,9 +80,7 @@ def choose_plan(x_shape: tuple[int, ...], w_shape: tuple[int, ...], out_hw: Pair
     groups = x_shape[1] // in_per_group
     reduction = in_per_group * kh * kw
     patch_bytes = groups * reduction * n * out_hw[0] * out_hw[1] * itemsize
-    # im2col pays while its patches are small; past that XLA's convolution is faster
-    # (LeNet-5 inference at batch 1000, with 78 MB of conv1 patches, before conv1 took
-    # the taps: 65 vs 83 ms)
+    # im2col pays while its patches are small; past that XLA's convolution is faster.
     small = kh * kw == 1 or (reduction <= SMALL_REDUCTION and patch_bytes <= GEMM_PATCH_BYTES)
     if in_per_group == 1 and kh * kw > 1:
         # One input channel per group: im2col would be products with a reduction of
@@ -176,8 +171,8 @@ def _conv_jvp(stride: Pair, pads: Pads, dilation: Pair, groups: int, plan: Plan,
     weight_term = jax.checkpoint(
         functools.partial(_WEIGHT_TERMS[plan[2]], w_shape=weight.shape, args=args),
         prevent_cse=False)
-    # No barrier on the tangent: a conditional on it, transposed beside the pooling's,
-    # made XLA's CPU backend compute wrong gradients (tests/test_transforms.py).
+    # No barrier (materialize) on the tangent: XLA's CPU backend computes wrong gradients
+    # from such conditionals transposed beside the pooling's.
     return y, dy + weight_term(x, dw)
 
 
@@ -209,7 +204,7 @@ def _patches(xc: Array, kernel: Pair, stride: Pair, dilation: Pair, out: Pair) -
     """im2col: ``[G, Cg, N, Hp, Wp] -> [G, Cg, kH, kW, N, H_out, W_out]``.
 
     Built in two stacks (the kW column shifts, then the kH row shifts of those), which
-    XLA copies about twice as fast as one stack of ``kH * kW`` slices.
+    XLA copies faster than one stack of ``kH * kW`` slices.
     """
     cols = jnp.stack([_window_slice(xc, 4, j, dilation[1], stride[1], out[1])
                       for j in range(kernel[1])], axis=2)      # G Cg kW N Hp Wo
@@ -271,7 +266,7 @@ def _from_rows(rows: Array, n: int, out: Pair) -> Array:
     return jnp.transpose(rows.reshape(g * og, n, *out), (1, 0, 2, 3))
 
 
-def _gemm_weight_term(x: Array, dw: Array, w_shape: Shape, args: tuple) -> Array:
+def _gemm_weight_term(x: Array, dw: Array, w_shape: Shape, args: ConvArgs) -> Array:
     """``dW [G, O/g, Cg kH kW] @ P``; transposed: ``dW = dY @ P^T`` (``L = N Ho Wo``)."""
     stride, pads, dilation, groups = args
     o, cg, kh, kw = w_shape
@@ -284,7 +279,7 @@ def _gemm_weight_term(x: Array, dw: Array, w_shape: Shape, args: tuple) -> Array
     return _from_rows(rows, n, out)
 
 
-def _tapdot_weight_term(x: Array, dw: Array, w_shape: Shape, args: tuple) -> Array:
+def _tapdot_weight_term(x: Array, dw: Array, w_shape: Shape, args: ConvArgs) -> Array:
     """One product per tap, ``dW[:, :, i, j] @ x_tap(i, j)``, summed; transposed:
     ``dW[:, :, i, j] = dY [G, O/g, L] @ x_tap(i, j)^T``, never all patches at once."""
     stride, pads, dilation, groups = args
@@ -305,7 +300,7 @@ def _tapdot_weight_term(x: Array, dw: Array, w_shape: Shape, args: tuple) -> Arr
     return _from_rows(rows, n, (ho, wo))
 
 
-def _reduce_weight_term(x: Array, dw: Array, w_shape: Shape, args: tuple) -> Array:
+def _reduce_weight_term(x: Array, dw: Array, w_shape: Shape, args: ConvArgs) -> Array:
     """A broadcast multiply-and-sum of ``dW`` with the stacked taps of ``x``, in ``NCHW``
     order; transposed: ``dW[o, c, i, j] = sum over n, h, w of dY * x_tap(i, j)``, one
     fused reduction with no transposes. Taps stacked in two steps, as in :func:`_patches`."""
@@ -323,7 +318,7 @@ def _reduce_weight_term(x: Array, dw: Array, w_shape: Shape, args: tuple) -> Arr
     return jnp.sum(d * p, axis=(3, 4)).reshape(n, o, ho, wo)
 
 
-def _xla_weight_term(x: Array, dw: Array, w_shape: Shape, args: tuple) -> Array:
+def _xla_weight_term(x: Array, dw: Array, w_shape: Shape, args: ConvArgs) -> Array:
     """XLA's convolution of ``x`` with ``dW``; transposed by XLA's own rule."""
     del w_shape
     return xla_conv(x, dw, *args)

@@ -2,10 +2,11 @@
 
 JAX differentiates ``reduce_window`` max with ``select_and_scatter_add`` (and, for the
 forward-mode rule, a reduce-window over value/index pairs), which XLA's CPU backend runs
-about ten times slower than the pooling itself. When the windows tile the input (kernel
-== stride, no padding, no dilation: LeNet's ``max_pool2d(x, 2)``), the gradient is one
-elementwise loop instead: each window's gradient goes to the first maximum in row-major
-window order, as PyTorch's (and ``select_and_scatter``'s) tie rule does.
+many times slower than the pooling itself. When the windows tile the input (kernel ==
+stride, no padding, no dilation: LeNet's ``max_pool2d(x, 2)``), a ``custom_jvp`` whose
+tangent picks each window's first maximum transposes to one elementwise loop instead:
+each window's gradient goes to the first maximum in row-major window order, as
+PyTorch's (and ``select_and_scatter``'s) tie rule does.
 """
 
 from __future__ import annotations
