@@ -515,7 +515,8 @@ def read_images(path: str) -> np.ndarray:
     (``[H, W]``, ``[N, H, W]`` or ``[N, C, H, W]``; uint8 0..255 or float in [0, 1]).
 
     Raises:
-        UsageError: no such file, not a numpy file, or an array of another rank or dtype.
+        UsageError: no such file, not a numpy file, an array of another rank or dtype,
+            no images, or float pixels outside [0, 1] (NaN included).
         ValueError: an IDX file that is not an image file or is damaged (naming it).
     """
     from fnnet.data import read_idx
@@ -540,6 +541,14 @@ def read_images(path: str) -> np.ndarray:
                                 or np.issubdtype(images.dtype, np.floating)):
         raise UsageError(f"IMAGES {path}: expected uint8 or float images [N, H, W] or "
                          f"[N, C, H, W], got shape {list(images.shape)} {images.dtype}")
+    if len(images) == 0:
+        raise UsageError(f"IMAGES {path}: expected at least one image, got shape "
+                         f"{list(images.shape)}")
+    # Float pixels are taken as they are: 0..255 floats or NaNs would predict silently.
+    if images.dtype != np.uint8 and not (np.isfinite(images).all()
+                                         and images.min() >= 0 and images.max() <= 1):
+        raise UsageError(f"IMAGES {path}: expected float pixels in [0, 1] (or uint8 "
+                         f"0..255), got values from {images.min()} to {images.max()}")
     return images
 
 

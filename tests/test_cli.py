@@ -320,7 +320,15 @@ def test_predict_names_images_of_the_wrong_size(trained, tmp_path, capsys, monke
     assert "was trained on 1x8x8 images (digits)" in err[0]
     np.save(tmp_path / "small.npy", np.zeros((2, 8, 8), np.uint8))
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object))
+    np.save(tmp_path / "none.npy", np.zeros((0, 8, 8), np.float32))
+    np.save(tmp_path / "bytes.npy", np.full((2, 8, 8), 255.0, np.float32))
+    np.save(tmp_path / "nan.npy", np.full((2, 8, 8), np.nan, np.float32))
     for files, message in (
+            (["none.npy"], "IMAGES none.npy: expected at least one image, got shape "
+                           "[0, 1, 8, 8]"),
+            (["bytes.npy"], "IMAGES bytes.npy: expected float pixels in [0, 1] (or uint8 "
+                            "0..255), got values from 255.0 to 255.0"),
+            (["nan.npy"], "IMAGES nan.npy: expected float pixels in [0, 1]"),
             (["small.npy", "big.npy"], "IMAGES: the files hold images of different shapes "
                                        "(small.npy: 1x8x8, big.npy: 1x28x28)"),
             (["objects.npy"], "IMAGES objects.npy: not a numpy array file (Object arrays "
