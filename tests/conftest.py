@@ -26,11 +26,37 @@ def key():
 
 @pytest.fixture(scope="session")
 def torch():
-    """PyTorch on the CPU, 2 threads; skips the test where PyTorch is not installed."""
+    """PyTorch on the CPU, 1 thread; skips the test where PyTorch is not installed.
+
+    One thread: the suite runs a worker per core (``pytest -n 2``), and a second thread
+    per worker only contends with the other worker (PyTorch's ResNet-18 steps run
+    several times slower so).
+    """
     torch = pytest.importorskip("torch", reason="PyTorch is needed for parity tests "
                                 "(pip install torch==2.13.0)")
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     return torch
+
+
+#: Test modules of layer arithmetic that run twice: with the kernels of this platform
+#: (the CPU forms here) and with the portable forms a GPU or TPU compiles.
+KERNEL_MODULES = {"test_functional", "test_nn"}
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.module.__name__ in KERNEL_MODULES:
+        metafunc.parametrize("kernels", ["platform", "portable"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def kernels(request):
+    """The kernel choice a test traces under: ``"platform"``, or ``"portable"`` for the
+    second run of the modules in :data:`KERNEL_MODULES`."""
+    from fnnet.nn.functional import kernels as layer
+
+    choice = getattr(request, "param", "platform")
+    with layer.use(choice):
+        yield choice
 
 
 @pytest.fixture(scope="session")
