@@ -429,6 +429,11 @@ def test_fit_refuses_bad_seeds(digits, seed):
     ({"train_data": {"x": 1}}, TypeError, "train_data must be an \\(inputs, labels\\) pair"),
     ({"train_data": (np.zeros((0, 1, 8, 8)), np.zeros(0, np.int32))}, ValueError,
      "train_data is empty"),
+    ({"train_data": (np.zeros((4, 1, 8, 8), np.uint8), np.zeros(4, np.int32))}, TypeError,
+     r"train_data: inputs must not be uint8 \(pixels 0..255 would train unscaled\); pass "
+     r"floats in \[0, 1\], e.g. from data.load\(..., dtype=np.float32\)"),
+    ({"eval_data": (jnp.zeros((4, 1, 8, 8), jnp.uint8), np.zeros(4, np.int32))}, TypeError,
+     "eval_data: inputs must not be uint8"),
     ({"train_data": (np.float32(1), np.int32(1))}, ValueError,
      "train_data: inputs and labels must be arrays with a leading batch axis"),
     ({"state": {"params": {}}}, TypeError, "state must be a TrainState"),

@@ -60,6 +60,12 @@ def _check_pair(name: str, data: Any) -> tuple[Any, Any]:
         raise ValueError(f"{name}: inputs and labels differ in length ({len(x)} != {len(y)})")
     if len(x) == 0:
         raise ValueError(f"{name} is empty")
+    # data.load's default uint8 pixels would train on 0..255 unscaled (PyTorch's layers
+    # refuse uint8 inputs too, Embedding's indices included).
+    if np.dtype(getattr(x, "dtype", np.asarray(x[:1]).dtype)) == np.uint8:
+        raise TypeError(f"{name}: inputs must not be uint8 (pixels 0..255 would train "
+                        "unscaled); pass floats in [0, 1], e.g. from "
+                        "data.load(..., dtype=np.float32)")
     _check_finite(f"{name} inputs", x)
     return x, y
 
