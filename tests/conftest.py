@@ -1,4 +1,4 @@
-"""Shared test set-up: simulated CPU devices, fresh PRNG keys, PyTorch on 2 threads."""
+"""Shared test set-up: simulated CPU devices, fresh PRNG keys, PyTorch on 1 thread."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 
 # Multi-device tests run on simulated CPU devices; this must happen before JAX starts.
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
+# PyTorch (and the processes tests start) on one thread, as the torch fixture sets it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import itertools  # noqa: E402
 import pathlib  # noqa: E402
