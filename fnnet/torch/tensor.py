@@ -272,15 +272,100 @@ def _setitem(x, value, *args):
     return x.at[_index(spec, tensors)].set(jnp.asarray(value, x.dtype))
 
 
+def _window(x, *args):
+    *starts, (sizes, dims, post) = args
+    corner = [0] * x.ndim
+    for dim, start in zip(dims, starts, strict=True):
+        corner[dim] = start
+    block = jax.lax.dynamic_slice(x, corner, sizes)
+    return block[tuple(None if p is None else 0 if p == "i" else slice(*p) for p in post)]
+
+
+def _slice_parts(item: slice) -> tuple:
+    """``(start, stop, step)`` of a slice as ints or None; PyTorch refuses steps < 1."""
+    parts = tuple(int(p) if isinstance(p, (Tensor, np.integer)) else p
+                  for p in (item.start, item.stop, item.step))
+    if parts[2] is not None and parts[2] <= 0:
+        raise ValueError("slice step cannot be zero" if parts[2] == 0 else
+                         "step must be greater than zero")
+    return parts
+
+
+def _is_int(item: Any) -> bool:
+    return isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
+
+
+def _window_spec(index: Any, shape: tuple) -> tuple[tuple, list] | None:
+    """Basic indexing with Python ints as a window at dynamic offsets, or None.
+
+    ``x[i * 64:(i + 1) * 64]`` and ``x[i]`` record :func:`_window`, whose offsets (each
+    int index, each slice's start) are inputs of the step rather than part of its
+    structure, so a loop over batch offsets compiles once. The window's size is static:
+    Python's slice clamping is resolved here on the host, so a short last slice has its
+    true size (one more structure) and the offsets never need ``dynamic_slice``'s own
+    clamping. A slice without a start and indexes holding tensors, bools or nothing to
+    offset keep the static path (None).
+
+    Returns:
+        ``((block sizes, offset dims, index applied to the block), offsets)``.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    consumed = 0
+    for item in items:
+        if isinstance(item, slice) or _is_int(item):
+            consumed += 1
+        elif item is not None and item is not Ellipsis:
+            return None
+    if consumed > len(shape):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
+                         "to convert a 0-dim tensor to a number" if not shape else
+                         f"too many indices for tensor of dimension {len(shape)}")
+    if sum(item is Ellipsis for item in items) > 1:
+        return None
+    sizes, post = list(shape), []
+    dims: list[int] = []
+    starts: list[int] = []
+    dim = 0
+    for item in items:
+        if item is None:
+            post.append(None)
+        elif item is Ellipsis:
+            post.extend([(None,)] * (len(shape) - consumed))
+            dim += len(shape) - consumed
+        elif isinstance(item, slice):
+            start, stop, step = _slice_parts(item)
+            bounds = slice(start, stop, step).indices(shape[dim])
+            first, stride, length = bounds[0], bounds[2], len(range(*bounds))
+            if start is None or length == 0:
+                post.append((start, stop, step))
+            else:
+                dims.append(dim)
+                starts.append(first)
+                sizes[dim] = (length - 1) * stride + 1
+                post.append((None, None, step))
+            dim += 1
+        else:
+            position = int(item)
+            if not -shape[dim] <= position < shape[dim]:
+                raise IndexError(f"index {position} is out of bounds for dimension {dim} "
+                                 f"with size {shape[dim]}")
+            dims.append(dim)
+            starts.append(position % shape[dim])
+            sizes[dim] = 1
+            post.append("i")
+            dim += 1
+    if not dims:
+        return None
+    return (tuple(sizes), tuple(dims), tuple(post)), starts
+
+
 def _index_spec(index: Any) -> tuple[tuple, list]:
     if not isinstance(index, tuple):
         index = (index,)
     spec, tensors = [], []
     for item in index:
         if isinstance(item, slice):
-            parts = [int(p) if isinstance(p, (Tensor, np.integer)) else p
-                     for p in (item.start, item.stop, item.step)]
-            spec.append(("s", *parts))
+            spec.append(("s", *_slice_parts(item)))
         elif item is None:
             spec.append(("n",))
         elif item is Ellipsis:
@@ -674,6 +759,9 @@ class Tensor:
         return _op(_repeat, (_shape_args(reps),), self, who="repeat")
 
     def __getitem__(self, index: Any) -> Tensor:
+        window = _window_spec(index, self._cell.aval[0])
+        if window is not None:
+            return _op(_window, (window[0],), self, *window[1], who="index")
         spec, tensors = _index_spec(index)
         return _op(_getitem, (spec,), self, *tensors, who="index")
 
