@@ -337,7 +337,8 @@ def _read_metadata(path: pathlib.Path) -> dict[str, str]:
 
 
 def _saved_weights(args: argparse.Namespace, command: str) -> SavedWeights:
-    """--weights, with --model and --dataset defaulting to the run the file records."""
+    """--weights, with --model defaulting to the run the file records (its data set is
+    the one the file records, or digits)."""
     path = _check_weights_path("--weights", args.weights, must_exist=True)
     meta = _read_metadata(path)
     model = args.model or meta.get("fnnet.model")
@@ -347,7 +348,7 @@ def _saved_weights(args: argparse.Namespace, command: str) -> SavedWeights:
     if args.model and meta.get("fnnet.model") not in (None, args.model):
         _warn(command, f"--model {args.model} differs from the {meta['fnnet.model']} that "
                        f"{path.name} was trained as")
-    dataset = getattr(args, "dataset", None) or meta.get("fnnet.dataset", "digits")
+    dataset = meta.get("fnnet.dataset", "digits")
     if "fnnet.image_shape" in meta:
         image_shape = tuple(int(v) for v in meta["fnnet.image_shape"].split(","))
         return SavedWeights(path, model, dataset, image_shape, int(meta["fnnet.num_classes"]))
@@ -494,18 +495,18 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
 def evaluate(args: argparse.Namespace) -> dict[str, float]:
     """Runs ``fnnet evaluate``: the test accuracy of saved weights; returns the metrics."""
     weights = _saved_weights(args, "evaluate")
-    args.dataset = weights.dataset
+    args.dataset = args.dataset or weights.dataset  # the weights' is the default
     _check_data_dir(args, "evaluate")
-    _, (test_x, test_y) = _load(weights.dataset, args.data_dir, "evaluate")
+    _, (test_x, test_y) = _load(args.dataset, args.data_dir, "evaluate")
     model, params, layer_state = _model_from_weights(weights, test_x.shape[1:],
-                                                     f"--dataset {weights.dataset}")
+                                                     f"--dataset {args.dataset}")
     from fnnet.train import evaluate as evaluate_model
 
     metrics = evaluate_model(model, _eval_state(params, layer_state),
                              (_as_model_input(test_x, weights.model), test_y),
                              batch_size=args.batch_size)
     print(f"test accuracy: {metrics['accuracy']:.2%} ({len(test_y)} examples of "
-          f"{weights.dataset}), loss {metrics['loss']:.4f}; {weights.model} weights from "
+          f"{args.dataset}), loss {metrics['loss']:.4f}; {weights.model} weights from "
           f"{weights.path}", flush=True)
     return metrics
 

@@ -339,6 +339,17 @@ def test_predict_names_images_of_the_wrong_size(trained, tmp_path, capsys, monke
         assert err[0].startswith(f"fnnet predict: error: {message}"), err
 
 
+def test_evaluate_on_another_dataset_names_the_one_trained_on(trained, tmp_path, capsys):
+    path, _, _, _ = trained
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", 2051, np.zeros((5, 28, 28), np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", 2049, np.arange(5, dtype=np.uint8))
+    code, _, err = run(["evaluate", "--weights", str(path), "--dataset", "mnist",
+                        "--data-dir", str(tmp_path)], capsys)
+    assert code == 2
+    assert err[-1] == (f"fnnet evaluate: error: --dataset mnist has 1x28x28 images, but "
+                       f"--weights {path} was trained on 1x8x8 images (digits)")
+
+
 def test_evaluate_names_a_model_that_does_not_fit(trained, capsys):
     path, _, _, _ = trained
     code, _, err = run(["evaluate", "--weights", str(path), "--model", "lenet5"], capsys)
