@@ -66,6 +66,13 @@ def test_captured_arrays_are_keyed_by_value():
 
     assert fingerprint(scaled(np.ones(3))) == fingerprint(scaled(np.ones(3)))
     assert fingerprint(scaled(np.ones(3))) != fingerprint(scaled(np.full(3, 2.0)))
+    # Large arrays, and arrays of objects (whose bytes are addresses), by identity.
+    big, objects = np.ones(10_000), np.array([object()])
+    assert fingerprint(big) == fingerprint(big) != fingerprint(np.ones(10_000))
+    assert fingerprint(objects) != fingerprint(objects.copy())
+    # So is a structure too large to read on every lookup.
+    listing = list(range(200_000))
+    assert fingerprint(listing) == fingerprint(listing) != fingerprint(list(listing))
 
 
 def test_make_train_step_returns_the_same_function_for_the_same_structure():

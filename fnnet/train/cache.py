@@ -29,6 +29,13 @@ import numpy as np
 # larger ones by identity.
 _MAX_ARRAY_SIZE = 4096
 _MAX_DEPTH = 64
+# A structure with more parts than this (a loss closing over a dataset...) is keyed by
+# identity: reading it on every lookup would cost more than it saves.
+_MAX_PARTS = 100_000
+
+
+class _TooLarge(Exception):
+    pass
 
 
 class _Identity:
@@ -55,10 +62,16 @@ def fingerprint(obj: Any) -> Hashable:
     Returns:
         A hashable key; equal keys mean equal classes, code and captured values.
     """
-    return _fingerprint(obj, {}, 0)
+    try:
+        return _fingerprint(obj, {"parts": 0}, 0)
+    except _TooLarge:
+        return _Identity(obj)
 
 
-def _fingerprint(obj: Any, seen: dict[int, int], depth: int) -> Hashable:
+def _fingerprint(obj: Any, seen: dict[Any, int], depth: int) -> Hashable:
+    seen["parts"] += 1
+    if seen["parts"] > _MAX_PARTS:
+        raise _TooLarge
     if obj is None or isinstance(obj, (bool, int, str, bytes, complex, type(Ellipsis))):
         return (type(obj), obj)
     if isinstance(obj, float):
@@ -68,8 +81,8 @@ def _fingerprint(obj: Any, seen: dict[int, int], depth: int) -> Hashable:
     if isinstance(obj, jax.core.Tracer) or depth > _MAX_DEPTH:
         return _Identity(obj)
     if isinstance(obj, (np.ndarray, np.generic, jax.Array)):
-        if obj.size > _MAX_ARRAY_SIZE or (isinstance(obj, jax.Array)
-                                          and not obj.is_fully_addressable):
+        if (obj.size > _MAX_ARRAY_SIZE or obj.dtype == object
+                or (isinstance(obj, jax.Array) and not obj.is_fully_addressable)):
             return _Identity(obj)
         host = np.asarray(obj)
         return ("array", type(obj), str(obj.dtype), host.shape, host.tobytes())
@@ -82,7 +95,7 @@ def _fingerprint(obj: Any, seen: dict[int, int], depth: int) -> Hashable:
         del seen[id(obj)]
 
 
-def _composite(obj: Any, seen: dict[int, int], depth: int) -> Hashable:
+def _composite(obj: Any, seen: dict[Any, int], depth: int) -> Hashable:
     def key(x: Any) -> Hashable:
         return _fingerprint(x, seen, depth)
 
