@@ -1,4 +1,4 @@
-"""Shared test set-up: simulated CPU devices, fresh PRNG keys, PyTorch on 2 threads."""
+"""Shared test set-up: simulated CPU devices, fresh PRNG keys, PyTorch on 1 thread."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 
 # Multi-device tests run on simulated CPU devices; this must happen before JAX starts.
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
+# PyTorch (and the processes tests start) on one thread, as the torch fixture sets it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import itertools  # noqa: E402
 import pathlib  # noqa: E402
@@ -26,10 +28,15 @@ def key():
 
 @pytest.fixture(scope="session")
 def torch():
-    """PyTorch on the CPU, 2 threads; skips the test where PyTorch is not installed."""
+    """PyTorch on the CPU, 1 thread; skips the test where PyTorch is not installed.
+
+    One thread: the suite runs a worker per core (``pytest -n 2``), and a second thread
+    per worker only contends with the other worker (PyTorch's ResNet-18 steps run
+    several times slower so).
+    """
     torch = pytest.importorskip("torch", reason="PyTorch is needed for parity tests "
                                 "(pip install torch==2.13.0)")
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     return torch
 
 
