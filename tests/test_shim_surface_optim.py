@@ -129,6 +129,22 @@ SCHEDULERS = [
 ]
 
 
+@pytest.mark.parametrize("name, kwargs", [("StepLR", dict(step_size=2, gamma=0.1)),
+                                          ("MultiStepLR", dict(milestones=[1, 3]))])
+def test_scheduler_rates_print_as_torchs_doubles(torch, name, kwargs):
+    """Scripts print get_last_lr() and param_groups[0]['lr']: 0.010000000000000002 as in
+    PyTorch, not float32's 0.010000000707805157."""
+    printed = []
+    for lib in (torch, ft):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        sched = getattr(lib.optim.lr_scheduler, name)(opt, **kwargs)
+        for _ in range(4):
+            opt.step()
+            sched.step()
+        printed.append((repr(sched.get_last_lr()), repr(opt.param_groups[0]["lr"])))
+    assert printed[1] == printed[0]
+
+
 @pytest.mark.parametrize("name, kwargs", SCHEDULERS)
 def test_scheduler_learning_rates_match_torch(torch, name, kwargs):
     sequences = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import jax
 import numpy as np
 
 from fnnet.optim import schedules
@@ -41,7 +42,10 @@ class LRScheduler:
         return list(self._last_lr)
 
     def get_lr(self) -> list[float]:
-        return [float(np.asarray(s(self.last_epoch))) for s in self._schedules]
+        # Host-side floats in double precision, as PyTorch prints them (0.01, not
+        # 0.010000000707805157); the compiled step still receives the rate as float32.
+        with jax.enable_x64(True):
+            return [float(np.asarray(s(self.last_epoch))) for s in self._schedules]
 
     def step(self, epoch: int | None = None) -> None:
         self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
