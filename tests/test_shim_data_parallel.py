@@ -47,7 +47,8 @@ def _train(make, data_parallel: bool, steps: int = 20, batch: int = 64):
     return state, net, out
 
 
-@pytest.mark.parametrize("make", [_mlp, _cnn], ids=["mlp", "cnn_batchnorm_dropout"])
+@pytest.mark.parametrize("make", [_mlp, pytest.param(_cnn, marks=pytest.mark.slow)],
+                         ids=["mlp", "cnn_batchnorm_dropout"])
 def test_data_parallel_training_equals_single_device(make):
     assert jax.device_count() == DEVICES
     single, _, _ = _train(make, data_parallel=False)
