@@ -292,6 +292,12 @@ def fit(
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    # checked here, not first by evaluate after an epoch of training (as "batch_size")
+    if isinstance(eval_batch_size, bool) or not isinstance(eval_batch_size, int | np.integer):
+        raise TypeError(f"eval_batch_size must be an int, got "
+                        f"{type(eval_batch_size).__name__}")
+    if eval_batch_size < 1:
+        raise ValueError(f"eval_batch_size must be positive, got {eval_batch_size}")
     progress = check_progress(progress)
     callbacks = check_callbacks(callbacks)
     check_log_lr(log_lr)
