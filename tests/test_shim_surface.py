@@ -51,6 +51,26 @@ def test_device_api_follows_jax(torch):
     ft.set_default_device(None)
 
 
+def test_cuda_queries_tutorials_print_and_set_device(torch):
+    has_gpu = jax.default_backend() == "gpu"
+    if not has_gpu:  # PyTorch's CPU build reports no memory in use
+        assert ft.cuda.memory_allocated() == torch.cuda.memory_allocated() == 0
+        assert ft.cuda.max_memory_allocated() == 0 and ft.cuda.memory_reserved() == 0
+        with pytest.raises(RuntimeError, match="no NVIDIA driver"):
+            ft.cuda.set_device(0)
+    else:
+        ft.cuda.set_device(0)
+        ft.cuda.set_device("cuda:0")
+        with pytest.raises(ValueError, match="out of range"):
+            ft.cuda.set_device(ft.cuda.device_count())
+    # a name fnnet.torch lacks names itself, never a bare AttributeError
+    with pytest.raises(NotImplementedError, match=r"torch\.cuda\.get_device_properties"):
+        ft.cuda.get_device_properties(0)
+    with pytest.raises(NotImplementedError, match=r"torch\.accelerator\.memory"):
+        ft.accelerator.memory()
+    assert not hasattr(ft.cuda, "graphs")
+
+
 @pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor",
                                   "ByteTensor", "BoolTensor"])
 def test_typed_constructors_have_torchs_dtypes(torch, name):

@@ -108,7 +108,28 @@ def get_default_device() -> device:
     return _default[0] if _default[0] is not None else device("cpu")
 
 
-class cuda:  # noqa: N801 - PyTorch's name
+def _memory_stat(name: str) -> int:
+    gpus = _gpus()
+    stats = gpus[0].memory_stats() if gpus else None
+    return int(stats.get(name, 0)) if stats else 0
+
+
+class _Namespace(type):
+    """A class standing for a PyTorch submodule: a name it lacks raises
+    ``NotImplementedError`` naming it (also an ``AttributeError``, so ``hasattr`` is
+    False), as ``fnnet.torch`` itself does."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        from fnnet.torch.tensor import Unsupported
+
+        raise Unsupported(f"fnnet.torch does not support torch.{cls.__name__}.{name}; JAX "
+                          "places and frees device memory itself (jax.devices(), "
+                          "jax.Device.memory_stats())")
+
+
+class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
     """``torch.cuda``: reports JAX's GPUs; seeding and synchronising are no-ops or waits."""
 
     @staticmethod
@@ -124,6 +145,25 @@ class cuda:  # noqa: N801 - PyTorch's name
         if not _gpus():
             raise RuntimeError("Found no NVIDIA driver on your system")
         return 0
+
+    @staticmethod
+    def set_device(device: Any) -> None:
+        """Checks the GPU index (``int``, ``"cuda:1"`` or a device). Moves are no-ops in
+        fnnet.torch, so nothing else changes: each process computes on its JAX device.
+
+        Raises:
+            RuntimeError: JAX has no GPU, as PyTorch without a CUDA device.
+            ValueError: an index beyond ``device_count()`` or a device that is not CUDA.
+        """
+        gpus = _gpus()
+        if not gpus:
+            raise RuntimeError("Found no NVIDIA driver on your system")
+        dev = _Device(device) if not isinstance(device, int) else _Device("cuda", device)
+        if dev.type != "cuda":
+            raise ValueError(f"set_device: expected a CUDA device, got {device!r}")
+        if dev.index is not None and not 0 <= dev.index < len(gpus):
+            raise ValueError(f"set_device: device index {dev.index} is out of range: JAX "
+                             f"sees {len(gpus)} GPU(s)")
 
     @staticmethod
     def get_device_name(index: Any = None) -> str:
@@ -145,6 +185,20 @@ class cuda:  # noqa: N801 - PyTorch's name
         jax.effects_barrier()
 
     @staticmethod
+    def memory_allocated(device: Any = None) -> int:
+        """Bytes in use on the first GPU by JAX's allocator; 0 without a GPU, as
+        PyTorch's CPU build reports."""
+        return _memory_stat("bytes_in_use")
+
+    @staticmethod
+    def max_memory_allocated(device: Any = None) -> int:
+        """The peak of ``memory_allocated`` since the process started (JAX keeps no
+        resettable peak); 0 without a GPU."""
+        return _memory_stat("peak_bytes_in_use")
+
+    memory_reserved = memory_allocated
+
+    @staticmethod
     def empty_cache() -> None:
         """JAX manages its own device memory."""
 
@@ -153,7 +207,10 @@ class cuda:  # noqa: N801 - PyTorch's name
         return bool(_gpus())
 
 
-class accelerator:  # noqa: N801 - PyTorch's name
+_Device = device  # the class, where a parameter named ``device`` shadows it
+
+
+class accelerator(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
     """``torch.accelerator``: JAX's GPU when it has one."""
 
     @staticmethod
