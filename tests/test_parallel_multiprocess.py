@@ -20,6 +20,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "data_parallel" / "sharded_mnist.py"
 TIMEOUT = 240  # seconds for a whole launch; a run takes about 15 s
 
+# Each test starts two processes (JAX and the example imported in each): the slow tier.
+pytestmark = pytest.mark.slow
+
 
 def _load_example():
     spec = importlib.util.spec_from_file_location("sharded_mnist", EXAMPLE)
