@@ -104,6 +104,7 @@ _FLAG_FOR: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
      r"weight_decay)\b(?!=)", lambda m: "--" + m.group(1).replace("_", "-")),
     (r"\b(epochs|devices|seed|lr|momentum)=", r"--\1 "),
     (r"\b(batch_size|steps_per_call)=", lambda m: "--" + m.group(1).replace("_", "-") + " "),
+    (r"^batch size (\d+) is not divisible", r"--batch-size \1 is not divisible"),
 ]
 
 
@@ -119,12 +120,14 @@ def _warn(command: str, message: str) -> None:
     print(f"fnnet {command}: warning: {message}", file=sys.stderr, flush=True)
 
 
-def _checkpoint_warnings_as_lines(command: str, show: Callable) -> Callable:
+def _checkpoint_warnings_as_lines(command: str, show: Callable[..., Any]
+                                  ) -> Callable[..., Any]:
     """A ``warnings.showwarning`` that prints fnnet.checkpoint's warnings (a damaged
     checkpoint skipped on ``--resume``) as one ``warning:`` line and passes the rest to
     ``show``."""
 
-    def showwarning(message, category, *args: Any, **kwargs: Any) -> None:
+    def showwarning(message: Warning | str, category: type[Warning], *args: Any,
+                    **kwargs: Any) -> None:
         from fnnet.checkpoint import CheckpointWarning
 
         if issubclass(category, CheckpointWarning):

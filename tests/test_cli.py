@@ -123,7 +123,7 @@ def test_help_shows_each_default_once(capsys, monkeypatch, command):
                                         "training examples"),
     (["train", "--devices", "99"], "--devices 99: JAX sees "),
     (["train", "--devices", "3", "--batch-size", "64"],
-     "batch size 64 is not divisible by the 3 devices"),
+     "error: --batch-size 64 is not divisible by the 3 devices"),
     (["evaluate"], "the following arguments are required: --weights"),
     (["evaluate", "--weights", "missing.safetensors"], "--weights missing.safetensors: no "
                                                        "such file"),
@@ -162,6 +162,8 @@ def test_errors_name_flags_not_python_arguments():
         "a batch_size of 0\n  (steps_per_call must divide it)":
             "a --batch-size of 0 (--steps-per-call must divide it)",
         "pass directory=..., or set FNNET_MNIST_DIR": "pass --data-dir, or set FNNET_MNIST_DIR",
+        "batch size 33 is not divisible by the 2 devices it is split over":
+            "--batch-size 33 is not divisible by the 2 devices it is split over",
         # Code to type elsewhere keeps its own spelling.
         "run\n    tfds build x --data_dir=DIR (or tfds.builder('x', data_dir=DIR)), or pass "
         "data_dir= (or set TFDS_DATA_DIR)":
