@@ -271,23 +271,31 @@ class Split:
 
     Calling a ``Split`` with all the tape's sources returns the wanted values in order,
     as one program's function does.
+
+    Where the step donates what one program would, ``step`` is that one program
+    (``whole``: it takes every source and returns every wanted value), so a loop that
+    stops reading its loss (or never read it past the first step, which is split
+    before the loop can show whether it reads) runs ``step`` alone without compiling
+    again; the early values it returns again cost one output each.
     """
 
     def __init__(self, forward: Any, step: Any, forward_sources: tuple, step_sources: tuple,
-                 early: tuple, n_wanted: int) -> None:
+                 early: tuple, n_wanted: int, whole: bool = False) -> None:
         self.forward, self.step = forward, step
         self._forward_sources, self._step_sources = forward_sources, step_sources
         self._early = early
-        self._late = tuple(i for i in range(n_wanted) if i not in set(early))
+        self.whole = whole
+        self._late = tuple(range(n_wanted)) if whole else \
+            tuple(i for i in range(n_wanted) if i not in set(early))
         self._n = n_wanted
 
     def __call__(self, *sources: Any) -> list:
         early = self.forward(*[sources[i] for i in self._forward_sources])
         late = self.step(*[sources[i] for i in self._step_sources])
         out: list[Any] = [None] * self._n
-        for i, value in zip(self._early, early, strict=True):
-            out[i] = value
         for i, value in zip(self._late, late, strict=True):
+            out[i] = value
+        for i, value in zip(self._early, early, strict=True):
             out[i] = value
         return out
 
@@ -323,6 +331,10 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...],
     # running statistics) are read by both programs and not donated
     replaced_late = [i for i in donate if tp.src_owner[i] is WRITEBACK or (
         tp.src_owner[i].tape is tp and owner[tp.src_owner[i].ref] in late)]
+    if sorted(replaced_late) == sorted(donate):
+        return Split(jit(forward.function(), ()), jit(build(tp, wanted), donate),
+                     forward.sources, tuple(range(len(tp.srcs))), early, len(wanted),
+                     whole=True)
     position = {i: k for k, i in enumerate(step.sources)}
     step_donate = tuple(position[i] for i in replaced_late if i in position)
     return Split(jit(forward.function(), ()), jit(step.function(), step_donate),
@@ -402,6 +414,8 @@ def _compiled(key: tuple, tp: Tape, wanted: tuple, donate: tuple, reason: str,
     staged = build_split(tp, wanted, donate, _jit) \
         if split and mesh is None and not _stats["eager"] else None
     other = _cache.get((*key, not split))
+    if isinstance(other, Split) and other.whole and not split:
+        other = other.step  # the split's second program is the whole step
     if staged is None and other is not None and not isinstance(other, Split):
         _cache[(*key, split)] = other  # the same single program serves both modes
         _stats["hits"] += 1
