@@ -20,13 +20,15 @@ import functools
 import threading
 import types
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import jax
 import numpy as np
 
 # Arrays captured by a model or optimizer up to this many elements are keyed by value;
 # larger ones by identity.
+T = TypeVar("T")
+
 _MAX_ARRAY_SIZE = 4096
 _MAX_DEPTH = 64
 # A structure with more parts than this (a loss closing over a dataset...) is keyed by
@@ -145,7 +147,7 @@ class StepCache:
             collections.OrderedDict())
         self._lock = threading.Lock()
 
-    def get(self, kind: str, parts: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    def get(self, kind: str, parts: tuple[Any, ...], build: Callable[[], T]) -> T:
         """The step of ``kind`` for ``parts``, built by ``build()`` on a miss.
 
         Args:
@@ -162,7 +164,7 @@ class StepCache:
             if entry is not None and fingerprint(entry[0]) == key[1]:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return entry[1]
+                return cast(T, entry[1])
         step = build()
         with self._lock:
             self.misses += 1

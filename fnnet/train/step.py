@@ -189,8 +189,10 @@ def make_train_step(
     return STEPS.get("train_step", (build.args, build.keywords), build) if jit else build()
 
 
-def _train_step(model, optimizer, loss_fn, *, jit, donate, steps_per_call, on_nonfinite,
-                axis_name, clip_grad_norm):
+def _train_step(model: Module, optimizer: optax.GradientTransformation, loss_fn: LossFn, *,
+                jit: bool, donate: bool, steps_per_call: int, on_nonfinite: str,
+                axis_name: str | None, clip_grad_norm: float | None
+                ) -> Callable[[TrainState, Batch], tuple[TrainState, Metrics]]:
     """:func:`make_train_step`'s step, built from checked arguments."""
     clipper = None if clip_grad_norm is None else clip_by_total_norm(clip_grad_norm)
     if axis_name is not None:
@@ -270,7 +272,8 @@ def make_eval_step(
     return STEPS.get("eval_step", build.args, build) if jit else build(jit=False)
 
 
-def _eval_step(model, loss_fn, axis_name, jit=True):
+def _eval_step(model: Module, loss_fn: LossFn, axis_name: str | None, jit: bool = True
+               ) -> Callable[[TrainState, Batch], Metrics]:
     """:func:`make_eval_step`'s step, built from checked arguments."""
     if axis_name is not None:
         from fnnet.parallel.collectives import mean_metrics
@@ -291,8 +294,8 @@ def make_predict(model: Module, *, jit: bool = True) -> Callable[..., Array]:
     """Builds ``predict(params, layer_state, x) -> outputs`` in eval mode."""
 
     def build(model: Module, jit: bool = True) -> Callable[..., Array]:
-        def predict(params, layer_state, x):
-            return model.apply(params, layer_state, x, train=False)[0]
+        def predict(params: Any, layer_state: Any, x: Any) -> Array:
+            return model.apply(params, layer_state, x, train=False)[0]  # type: ignore[no-any-return]
 
         return jax.jit(predict) if jit else predict
 
