@@ -62,10 +62,16 @@ def test_every_formulation_matches_plain_convolution(case):
     x, w, dy = _inputs(*case)
     args = case[2:]
     expected = _value_and_grads(lambda a, b: _plain(a, b, *args), x, w, dy)
+    # Forward mode too: the tangent rule whose transpose gives the gradients above.
+    expected += (jax.jvp(lambda a, b: _plain(a, b, *args), (x, w), (-x, 2 * w))[1],)
     for plan in PLANS:
-        got = jax.jit(lambda a, b, c, plan=plan: _value_and_grads(
-            lambda u, v: _conv_cpu.conv2d(u, v, *args, plan=plan), a, b, c))(x, w, dy)
-        for name, g, e in zip(("y", "dx", "dw"), got, expected, strict=True):
+        def both(a, b, c, plan=plan):
+            def conv(u, v):
+                return _conv_cpu.conv2d(u, v, *args, plan=plan)
+            return _value_and_grads(conv, a, b, c) + (jax.jvp(conv, (a, b), (-a, 2 * b))[1],)
+
+        got = jax.jit(both)(x, w, dy)
+        for name, g, e in zip(("y", "dx", "dw", "jvp"), got, expected, strict=True):
             assert_close(g, e, rtol=1e-4, atol=1e-4, what=f"{plan} {name}")
 
 
