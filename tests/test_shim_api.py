@@ -498,6 +498,41 @@ def test_module_repr_and_state_dict_layout_match_torch(torch):
     assert not any(m.training for m in got.modules())
 
 
+def _heads(lib):
+    class Heads(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunk = lib.nn.Linear(4, 4)
+            self.heads = lib.nn.ModuleDict({"cls": lib.nn.Linear(4, 3), "reg": lib.nn.Linear(4, 1)})
+            self.heads["aux"] = lib.nn.Linear(4, 2)
+
+        def forward(self, x):
+            h = lib.relu(self.trunk(x))
+            return sum(head(h).sum() for head in self.heads.values())
+
+    return Heads()
+
+
+def test_module_dict_registers_and_trains_as_torch(torch):
+    ref, got = _heads(torch), _heads(ft)
+    got.load_state_dict({k: ft.tensor(v.numpy()) for k, v in ref.state_dict().items()})
+    assert list(got.state_dict()) == list(ref.state_dict())
+    assert repr(got) == repr(ref)
+    assert list(got.heads) == ["cls", "reg", "aux"] and "reg" in got.heads and len(got.heads) == 3
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    ref(torch.tensor(x)).backward()
+    got(ft.tensor(x)).backward()
+    for (name, a), b in zip(got.named_parameters(), ref.parameters(), strict=True):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+    popped = got.heads.pop("aux")
+    assert isinstance(popped, ft.nn.Linear) and "heads.aux.weight" not in got.state_dict()
+    with pytest.raises(KeyError):
+        del got.heads["aux"]
+    with pytest.raises(TypeError, match="pairs of"):
+        ft.nn.ModuleDict([ft.nn.Linear(1, 1)])
+
+
 def test_load_state_dict_errors_as_torch(torch):
     ref, got = torch.nn.Linear(3, 2), ft.nn.Linear(3, 2)
     bad = {"weight": np.zeros((2, 4), np.float32), "extra": np.zeros(1, np.float32)}

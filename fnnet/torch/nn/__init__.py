@@ -32,6 +32,7 @@ from fnnet.torch.nn.modules import (
     LogSoftmax,
     MaxPool2d,
     Module,
+    ModuleDict,
     ModuleList,
     MSELoss,
     NLLLoss,

@@ -9,7 +9,7 @@ from fnnet.torch.nn.modules.activation import (
     Softmax,
     Tanh,
 )
-from fnnet.torch.nn.modules.container import ModuleList, Sequential
+from fnnet.torch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from fnnet.torch.nn.modules.conv import Conv1d, Conv2d
 from fnnet.torch.nn.modules.linear import Identity, Linear
 from fnnet.torch.nn.modules.loss import (
@@ -32,6 +32,6 @@ __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten",
     "GELU", "GRU", "Identity", "L1Loss", "LSTM", "LayerNorm", "LeakyReLU", "Linear",
-    "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "RNN", "ReLU",
-    "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "Tanh",
+    "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss",
+    "RNN", "ReLU", "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "Tanh",
 ]

@@ -1,4 +1,4 @@
-"""``nn.Sequential`` and ``nn.ModuleList``."""
+"""``nn.Sequential``, ``nn.ModuleList`` and ``nn.ModuleDict``."""
 
 from __future__ import annotations
 
@@ -90,3 +90,65 @@ class ModuleList(Module):
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward; iterate over it")
+
+
+class ModuleDict(Module):
+    """An ordered dict of registered modules, keyed by their names in ``state_dict``.
+
+    PyTorch equivalent: ``torch.nn.ModuleDict``.
+    """
+
+    def __init__(self, modules: Any = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def __getitem__(self, key: str) -> Any:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._modules:
+            raise KeyError(key)
+        delattr(self, key)
+
+    def keys(self) -> Any:
+        return self._modules.keys()
+
+    def values(self) -> Any:
+        return self._modules.values()
+
+    def items(self) -> Any:
+        return self._modules.items()
+
+    def pop(self, key: str) -> Any:
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        for key in list(self._modules):
+            del self[key]
+
+    def update(self, modules: Any) -> None:
+        """Adds ``(name, module)`` pairs from a mapping or an iterable of pairs."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for pair in pairs:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise TypeError(f"ModuleDict.update: modules must be a mapping or pairs of "
+                                f"(name, module), got an element {type(pair).__name__}")
+            self.add_module(*pair)
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError("ModuleDict has no forward; index it by name")
