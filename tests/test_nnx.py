@@ -16,7 +16,7 @@ from flax import nnx
 from fnnet import losses, nn
 from fnnet.interop import from_nnx, to_nnx
 from fnnet.models import MLP, LeNet5, LinearRegression, ResNet18
-from fnnet.nn.state_dict import StateDictError
+from fnnet.nn.errors import StateDictError
 
 # The bridge's promise: outputs within 1e-5 of fnnet's.
 TOL = 1e-5

@@ -164,7 +164,7 @@ class FitCheckpoints:
         CheckpointWriteError: the folder cannot be written (before anything is trained).
     """
 
-    def __init__(self, directory: str | os.PathLike, *, every_n_steps: int | None,
+    def __init__(self, directory: str | os.PathLike[str], *, every_n_steps: int | None,
                  keep: int | None, seed: int, batch_size: int,
                  steps_per_epoch: int | None) -> None:
         _check_count("every_n_steps", every_n_steps, allow_none=True)

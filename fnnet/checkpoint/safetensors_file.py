@@ -109,7 +109,7 @@ def _decode(skeleton: Any, tensors: Mapping[str, np.ndarray], where: str = "",
     raise ValueError(f"{_LAYOUT}: unknown entry {kind!r} (or not a list) at {at!r}")
 
 
-def save_safetensors(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
+def save_safetensors(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
     """Writes ``obj`` as a safetensors file to a path (atomically) or a binary file.
 
     Args:
@@ -205,7 +205,7 @@ def _read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     return tensors, metadata
 
 
-def load_safetensors(f: str | os.PathLike | BinaryIO) -> Any:
+def load_safetensors(f: str | os.PathLike[str] | BinaryIO) -> Any:
     """Reads what :func:`save_safetensors` wrote (or any safetensors file); no unpickling.
 
     Args:

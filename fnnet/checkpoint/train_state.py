@@ -52,7 +52,7 @@ __all__ = ["CheckpointError", "Checkpointer", "restore_checkpoint"]
 
 
 def _is_typed_key(key: Any) -> bool:
-    return jax.dtypes.issubdtype(getattr(key, "dtype", None), jax.dtypes.prng_key)
+    return jax.numpy.issubdtype(getattr(key, "dtype", None), jax.dtypes.prng_key)
 
 
 def _to_tree(state: TrainState) -> dict[str, Any]:
@@ -363,7 +363,8 @@ class Checkpointer:
             "checkpoints are left as they are, for inspection.", damaged)
 
     def _restore_verified(self, template: TrainState, step: int,
-                          validate: Callable | None) -> tuple[TrainState, dict[str, Any]]:
+                          validate: Callable[..., Any] | None
+                          ) -> tuple[TrainState, dict[str, Any]]:
         """Checkpoint ``step`` restored and checked; DamagedCheckpointError saying what
         failed (without the folder) when it is damaged."""
         manifest_meta = verify.check_folder(self.folder(step), step)
@@ -470,7 +471,7 @@ def _layout(tree: Any) -> dict[str, tuple[tuple[int, ...], Any]]:
             for path, leaf in leaves}
 
 
-def _check_matches(stored: dict, expected: dict, what: str) -> None:
+def _check_matches(stored: dict[str, Any], expected: dict[str, Any], what: str) -> None:
     """Raises CheckpointError naming the arrays that are missing, extra or mis-shaped."""
     # The parameters first: a mismatch there names the layer that differs.
     expected = dict(sorted(expected.items(), key=lambda item: not item[0].startswith("params")))

@@ -111,7 +111,7 @@ def find_cifar10_folder(directory: pathlib.Path) -> pathlib.Path | None:
 
 
 def load_cifar10(
-    directory: str | os.PathLike | None = None,
+    directory: str | os.PathLike[str] | None = None,
     split: str = "train",
     *,
     dtype: Any = np.uint8,

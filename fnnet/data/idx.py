@@ -160,7 +160,7 @@ def _read_gzip(path: pathlib.Path, f: Any, magic: int, what: str) -> np.ndarray:
     return data.reshape(dims)
 
 
-def read_idx(path: str | os.PathLike, *, magic: int, what: str) -> np.ndarray:
+def read_idx(path: str | os.PathLike[str], *, magic: int, what: str) -> np.ndarray:
     """Reads one uint8 IDX file and checks its header against its length.
 
     The header is read first and the declared size checked against the file's size
@@ -219,7 +219,7 @@ def _check_choice(value: str, name: str, choices: Any) -> None:
 
 
 def load_mnist_idx(
-    directory: str | os.PathLike | None = None,
+    directory: str | os.PathLike[str] | None = None,
     split: str = "test",
     kind: str = "mnist",
     *,

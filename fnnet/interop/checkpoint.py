@@ -64,7 +64,7 @@ def _unwrap(path: pathlib.Path, obj: Any) -> Mapping[str, Any]:
                      f"{'/'.join(WRAPPER_KEYS)}), but entries {others[:5]} are not tensors")
 
 
-def read_state_dict(path: str | os.PathLike) -> dict[str, Any]:
+def read_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The state dict stored in a PyTorch or safetensors file.
 
     Args:
@@ -142,7 +142,8 @@ def _check_archive(path: pathlib.Path) -> None:
                          f"bytes, more than the file's {size}")
 
 
-def save_state_dict(state_dict: Mapping[str, Any], path: str | os.PathLike) -> pathlib.Path:
+def save_state_dict(state_dict: Mapping[str, Any],
+                    path: str | os.PathLike[str]) -> pathlib.Path:
     """Writes a flat state dict (numpy/jax arrays or torch tensors) to a file.
 
     Args:

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 from fnnet import nn
 from fnnet.models import MLP, LeNet5, ResNet
 from fnnet.nn.batchnorm import count_dtype
-from fnnet.nn.state_dict import StateDictError
+from fnnet.nn.errors import StateDictError
 from fnnet.nn.tree_check import check_trees
 from fnnet.typing import Array, Params, State
 

@@ -17,7 +17,7 @@ from fnnet.typing import Params, PRNGKey, State
 
 def from_torch_state_dict(
     module: Module,
-    state_dict: Mapping[str, Any] | str | os.PathLike,
+    state_dict: Mapping[str, Any] | str | os.PathLike[str],
     strict: bool = True,
     *,
     key: PRNGKey | None = None,

@@ -7,6 +7,7 @@ from fnnet.nn.container import ModuleList, Sequential
 from fnnet.nn.conv import Conv2d
 from fnnet.nn.conv1d import Conv1d
 from fnnet.nn.dropout import Dropout
+from fnnet.nn.errors import StateDictError
 from fnnet.nn.flatten import Flatten
 from fnnet.nn.linear import Linear
 from fnnet.nn.module import Bound, Module
@@ -14,7 +15,7 @@ from fnnet.nn.normalization import LayerNorm
 from fnnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from fnnet.nn.rnn import GRU, LSTM, RNN
 from fnnet.nn.sparse import Embedding
-from fnnet.nn.state_dict import StateDictError, load_state_dict, state_dict
+from fnnet.nn.state_dict import load_state_dict, state_dict
 
 __all__ = [
     "AdaptiveAvgPool2d",

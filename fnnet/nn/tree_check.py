@@ -21,7 +21,8 @@ from fnnet.nn.errors import StateDictError
 
 # module -> (repr when traced, (params, state) of ShapeDtypeStructs). The repr changes
 # when a child is replaced or a size changes, which then traces init again.
-_EXPECTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_EXPECTED: weakref.WeakKeyDictionary[Any, tuple[str, tuple[Any, Any]]] = \
+    weakref.WeakKeyDictionary()
 
 
 def _expected(module: Any, fresh: bool = False) -> tuple[Any, Any]:
@@ -29,7 +30,7 @@ def _expected(module: Any, fresh: bool = False) -> tuple[Any, Any]:
     cached = None if fresh else _EXPECTED.get(module)
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
-    trees = jax.eval_shape(module.init, jax.random.key(0))
+    trees: tuple[Any, Any] = jax.eval_shape(module.init, jax.random.key(0))
     try:
         _EXPECTED[module] = (fingerprint, trees)
     except TypeError:  # a module that cannot be weakly referenced: no cache

@@ -34,7 +34,8 @@ from fnnet.parallel.inflight import serialized
 from fnnet.parallel.mesh import DATA_AXIS, batch_size, check_divisible
 from fnnet.train import step as single
 from fnnet.train.state import TrainState
-from fnnet.train.step import Batch, LossFn, Metrics
+from fnnet.train.step import LossFn, Metrics
+from fnnet.typing import Batch
 
 
 def _stacked(devices: Sequence[jax.Device] | None) -> tuple[list[jax.Device], NamedSharding]:

@@ -41,7 +41,8 @@ from fnnet.parallel.mesh import (
 )
 from fnnet.train import step as single
 from fnnet.train.state import TrainState
-from fnnet.train.step import Batch, LossFn, Metrics
+from fnnet.train.step import LossFn, Metrics
+from fnnet.typing import Batch
 
 
 def _put(tree: Any, sharding: NamedSharding) -> Any:

@@ -22,7 +22,8 @@ from fnnet.train.profile import PhaseTimer, StepProfiler
 from fnnet.train.progress import ProgressBar, check_progress
 from fnnet.train.reporting import Reporter, check_log_lr
 from fnnet.train.state import TrainState, create_train_state
-from fnnet.train.step import Batch, LossFn, make_eval_step, make_train_step
+from fnnet.train.step import LossFn, make_eval_step, make_train_step
+from fnnet.typing import Batch
 
 ON_NONFINITE = ("raise", "skip", "ignore")
 DataArg = tuple[Any, Any] | Callable[[int], Iterable[Batch]]

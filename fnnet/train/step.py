@@ -22,10 +22,9 @@ from fnnet.nn.tree_check import check_optimizer_trees
 from fnnet.optim.clip import clip_by_total_norm, total_norm
 from fnnet.train.cache import STEPS
 from fnnet.train.state import TrainState
-from fnnet.typing import Array
+from fnnet.typing import Array, ArrayLike, Batch
 
 LossFn = Callable[[Array, Array], Array]
-Batch = tuple[Array, Array]
 Metrics = dict[str, Array]
 NONFINITE_MODES = ("ignore", "skip")
 #: XLA options per backend. On the CPU, copy insertion's region analysis lets XLA update
@@ -64,7 +63,7 @@ def _default_loss() -> LossFn:
     return cross_entropy
 
 
-def batch_metrics(loss: Array, outputs: Array, labels: Array) -> Metrics:
+def batch_metrics(loss: Array, outputs: Array, labels: ArrayLike) -> Metrics:
     """Loss, and accuracy when ``outputs`` are class scores for integer ``labels``.
 
     Args:
@@ -86,7 +85,8 @@ def batch_metrics(loss: Array, outputs: Array, labels: Array) -> Metrics:
 IGNORE_INDEX = -100
 
 
-def label_metrics(outputs: Array, labels: Array, axis_name: str | None = None) -> Metrics:
+def label_metrics(outputs: Array, labels: ArrayLike, axis_name: str | None = None
+                  ) -> Metrics:
     """How many class labels lie outside ``[0, C)``, and one of them, for ``fit`` to name.
 
     Inside ``jit`` a bad label cannot raise; it would only make the loss NaN. This
