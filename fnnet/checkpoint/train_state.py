@@ -151,7 +151,8 @@ class Checkpointer:
 
     def latest_step(self) -> int | None:
         """The step of the latest checkpoint folder, or None when there is none."""
-        return self._manager.latest_step()
+        step: int | None = self._manager.latest_step()
+        return step
 
     def folder(self, step: int) -> pathlib.Path:
         """The folder of checkpoint ``step``."""

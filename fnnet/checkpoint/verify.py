@@ -172,4 +172,5 @@ def check_folder(folder: pathlib.Path, step: int) -> dict[str, Any]:
                 if _digest(folder / name) != files[name]["sha256"]]
     if problems:
         raise _damaged(problems)
-    return manifest["meta"]
+    meta: dict[str, Any] = manifest["meta"]
+    return meta

@@ -204,12 +204,13 @@ def find_idx_files(directory: pathlib.Path, split: str,
     """The image and label files of ``split`` under ``directory``, or None where absent."""
     folders = [directory, directory / kind, directory / _TORCHVISION_FOLDER[kind] / "raw"]
     for folder in folders:
-        found = []
+        found: list[pathlib.Path | None] = []
         for what in ("images", "labels"):
             names = [folder / n for n in idx_file_names(split, what)]
             found.append(next((p for p in names if p.is_file()), None))
-        if all(found):
-            return found[0], found[1]
+        images, labels = found
+        if images is not None and labels is not None:
+            return images, labels
     return None
 
 

@@ -55,7 +55,8 @@ def total_norm(grads: Any, norm_type: float = 2.0) -> Array:
     if not leaves:
         return jnp.zeros((), jnp.float32)
     norms = jnp.stack([jnp.linalg.norm(jnp.ravel(g), ord=norm_type) for g in leaves])
-    return jnp.linalg.norm(norms, ord=norm_type)
+    total: Array = jnp.linalg.norm(norms, ord=norm_type)
+    return total
 
 
 def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple[Any, Array]:
@@ -98,7 +99,7 @@ def clip_by_total_norm(max_norm: float, norm_type: float = 2.0) -> optax.Gradien
     max_norm = _check_max_norm(max_norm)
     norm_type = _check_norm_type(norm_type)
 
-    def update_fn(updates, state, params=None):
+    def update_fn(updates: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
         del params
         return clip_grad_norm(updates, max_norm, norm_type)[0], state
 
