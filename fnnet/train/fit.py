@@ -30,7 +30,9 @@ DataArg = tuple[Any, Any] | Callable[[int], Iterable[Batch]]
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Training produced a non-finite loss or gradient; ``step`` says where, and
+    """Training produced a non-finite loss or gradient; ``step`` says where (the step's
+    index from 0, as ``state.step`` was before it: TensorBoard and the callbacks, which
+    count steps from 1, show that step as ``step + 1``), and
     ``parameter`` names the first parameter (in PyTorch's ``state_dict`` order) whose
     gradient was not finite (None when only the loss was)."""
 
