@@ -907,6 +907,49 @@ def test_dataloader_default_collate_of_a_custom_dataset(torch):
     assert tuple(xb.shape) == (3, 1)
 
 
+@pytest.mark.parametrize("lengths, sizes", [([7, 3], [7, 3]), ([0.5, 0.3, 0.2], [5, 3, 2]),
+                                            ([0.34, 0.33, 0.33], [4, 3, 3])])
+def test_random_split_sizes_as_torch(torch, lengths, sizes):
+    ref = torch.utils.data.random_split(torch.utils.data.TensorDataset(torch.arange(10)),
+                                        lengths)
+    got = ft.utils.data.random_split(ft.utils.data.TensorDataset(ft.arange(10)), lengths,
+                                     generator=ft.Generator().manual_seed(1))
+    assert [len(s) for s in got] == [len(s) for s in ref] == sizes
+    assert all(isinstance(s, ft.utils.data.Subset) for s in got)
+    assert sorted(i for s in got for i in s.indices) == list(range(10))
+    again = ft.utils.data.random_split(ft.utils.data.TensorDataset(ft.arange(10)), lengths,
+                                       generator=ft.Generator().manual_seed(1))
+    assert [s.indices for s in again] == [s.indices for s in got]
+
+
+def test_random_split_refuses_lengths_that_do_not_add_up(torch):
+    for lib in (torch, ft):
+        with pytest.raises(ValueError, match="Sum of input lengths does not equal"):
+            lib.utils.data.random_split(lib.utils.data.TensorDataset(lib.arange(10)), [6, 3])
+        with pytest.raises(ValueError, match="Fraction at index 0 is not between 0 and 1"):
+            lib.utils.data.random_split(range(10), [1.5, -0.5])
+
+
+def test_concat_dataset_and_samplers_as_torch(torch):
+    def collect(lib, make_sampler):
+        data = lib.utils.data
+        base = data.TensorDataset(lib.arange(12).float().view(6, 2), lib.arange(6))
+        cat = data.ConcatDataset([data.Subset(base, [0, 2, 4]), data.Subset(base, [1, 3])])
+        loader = data.DataLoader(cat, batch_size=2, sampler=make_sampler(data, cat))
+        return len(cat), cat.cumulative_sizes, cat[-1][1].item(), len(loader), \
+            sorted(i for _, yb in loader for i in yb.tolist())
+
+    for make in (lambda d, c: d.SequentialSampler(c),
+                 lambda d, c: d.RandomSampler(c),
+                 lambda d, c: d.SubsetRandomSampler([0, 1, 4]),
+                 lambda d, c: d.WeightedRandomSampler([0, 0, 0, 1, 0], 3)):
+        assert collect(ft, make) == collect(torch, make)
+    drawn = list(ft.utils.data.RandomSampler(range(4), replacement=True, num_samples=9))
+    assert len(drawn) == 9 and set(drawn) <= {0, 1, 2, 3}
+    with pytest.raises(ValueError, match="num_samples should be a positive integer"):
+        ft.utils.data.WeightedRandomSampler([1.0, 2.0], num_samples=0)
+
+
 # -- keyword spellings PyTorch accepts besides its own ---------------------------------
 
 SPELLINGS = {

@@ -1,4 +1,5 @@
-"""``torch.utils.data``: Dataset, TensorDataset, DataLoader (and, in
+"""``torch.utils.data``: Dataset, TensorDataset, Subset, ConcatDataset, random_split,
+DataLoader (and, in
 :mod:`~fnnet.torch.utils.data.distributed`, DistributedSampler).
 
 Batches are assembled on the host with numpy (a :class:`TensorDataset` is indexed with
@@ -10,6 +11,8 @@ PRNG), so parity tests pass the same index order as ``sampler``.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from typing import Any
@@ -20,6 +23,13 @@ from fnnet.torch import _graph, _random
 from fnnet.torch.tensor import Tensor, _wrap_value
 from fnnet.torch.utils.data import distributed  # noqa: F401 (torch.utils.data.distributed)
 from fnnet.torch.utils.data.distributed import DistributedSampler  # noqa: F401
+from fnnet.torch.utils.data.sampler import (  # noqa: F401
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 
 class Dataset:
@@ -62,6 +72,71 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets, one after another.
+
+    PyTorch equivalent: ``torch.utils.data.ConcatDataset``.
+    """
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += len(self)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+def random_split(dataset: Dataset, lengths: Sequence[int | float],
+                 generator: Any = None) -> list[Subset]:
+    """Splits ``dataset`` into non-overlapping random :class:`Subset` s.
+
+    Args:
+        dataset: the dataset to split.
+        lengths: the size of each split, or fractions summing to 1 (the items left over by
+            flooring go one each to the first splits, as in PyTorch).
+        generator: a :class:`fnnet.torch.Generator` for the permutation (default: the
+            global PRNG seeded by ``torch.manual_seed``); the split differs from PyTorch's.
+
+    Returns:
+        One :class:`Subset` per length.
+
+    Raises:
+        ValueError: a fraction outside [0, 1], or lengths that do not add up to
+            ``len(dataset)``.
+
+    PyTorch equivalent: ``torch.utils.data.random_split``.
+    """
+    n = len(dataset)
+    sizes = list(lengths)
+    if math.isclose(sum(sizes), 1) and sum(sizes) <= 1:
+        for i, frac in enumerate(sizes):
+            if not 0 <= frac <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+        sizes = [int(math.floor(n * frac)) for frac in sizes]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+    if sum(sizes) != n:
+        raise ValueError(f"Sum of input lengths does not equal the length of the input "
+                         f"dataset! (lengths {list(lengths)} sum to {sum(sizes)}, the dataset "
+                         f"has {n})")
+    rng = generator.numpy() if generator is not None else _random.state.numpy_rng()
+    order = rng.permutation(n).tolist()
+    bounds = list(itertools.accumulate(sizes))
+    return [Subset(dataset, order[stop - size:stop])
+            for size, stop in zip(sizes, bounds, strict=True)]
 
 
 def _host_array(value: Any) -> np.ndarray:
@@ -167,4 +242,5 @@ def __getattr__(name: str) -> Any:
 
     raise Unsupported(  # also an AttributeError: hasattr() is False
         f"fnnet.torch does not support torch.utils.data.{name}; use Dataset, "
-        f"TensorDataset, Subset and DataLoader, or feed numpy batches to fnnet.data")
+        f"TensorDataset, Subset, ConcatDataset, random_split and DataLoader, or feed "
+        f"numpy batches to fnnet.data")

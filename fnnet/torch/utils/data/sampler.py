@@ -1,0 +1,129 @@
+"""``torch.utils.data`` samplers: iterables of dataset indices for ``DataLoader(sampler=)``.
+
+Random samplers draw from their ``generator`` (a :class:`fnnet.torch.Generator`) or, without
+one, from the global PRNG seeded by ``torch.manual_seed``; the indices differ from PyTorch's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence, Sized
+from typing import Any
+
+import numpy as np
+
+from fnnet.torch import _random
+
+
+def _rng(generator: Any) -> np.random.Generator:
+    return generator.numpy() if generator is not None else _random.state.numpy_rng()
+
+
+class Sampler:
+    """Base class: ``__iter__`` yields indices. PyTorch: ``torch.utils.data.Sampler``."""
+
+    def __init__(self, data_source: Any = None) -> None:
+        del data_source
+
+    def __iter__(self) -> Iterator[int]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+class SequentialSampler(Sampler):
+    """``0, 1, ..., len(data_source) - 1``. PyTorch: ``SequentialSampler``."""
+
+    def __init__(self, data_source: Sized) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A permutation of the dataset, or ``num_samples`` draws with replacement.
+
+    PyTorch equivalent: ``torch.utils.data.RandomSampler``.
+    """
+
+    def __init__(self, data_source: Sized, replacement: bool = False,
+                 num_samples: int | None = None, generator: Any = None) -> None:
+        if num_samples is not None and (isinstance(num_samples, bool) or
+                                        not isinstance(num_samples, int) or num_samples <= 0):
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        self.data_source, self.replacement, self.generator = data_source, replacement, generator
+        self._num_samples = num_samples
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        n, rng = len(self.data_source), _rng(self.generator)
+        if self.replacement:
+            return iter(rng.integers(0, n, size=self.num_samples).tolist())
+        reps = -(-self.num_samples // n)
+        order = np.concatenate([rng.permutation(n) for _ in range(reps)])
+        return iter(order[:self.num_samples].tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order, without replacement.
+
+    PyTorch equivalent: ``torch.utils.data.SubsetRandomSampler``.
+    """
+
+    def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
+        self.indices, self.generator = indices, generator
+
+    def __iter__(self) -> Iterator[int]:
+        order = _rng(self.generator).permutation(len(self.indices))
+        return iter([int(self.indices[i]) for i in order])
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights``.
+
+    Args:
+        weights: ``[N]`` non-negative weights (need not sum to 1).
+        num_samples: how many indices to draw.
+        replacement: draw with replacement (without it, at most ``N`` distinct indices).
+        generator: a :class:`fnnet.torch.Generator`.
+
+    PyTorch equivalent: ``torch.utils.data.WeightedRandomSampler``.
+    """
+
+    def __init__(self, weights: Any, num_samples: int, replacement: bool = True,
+                 generator: Any = None) -> None:
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or \
+                num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        w = np.asarray(weights, dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have "
+                             f"shape {tuple(w.shape)}")
+        if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+            raise ValueError("weights should be finite and non-negative, with a positive sum")
+        if not replacement and num_samples > int((w > 0).sum()):
+            raise ValueError(f"cannot draw {num_samples} samples without replacement from "
+                             f"{int((w > 0).sum())} indices of positive weight")
+        self.weights, self.num_samples = w, num_samples
+        self.replacement, self.generator = replacement, generator
+
+    def __iter__(self) -> Iterator[int]:
+        p = self.weights / self.weights.sum()
+        drawn = _rng(self.generator).choice(len(p), size=self.num_samples,
+                                            replace=self.replacement, p=p)
+        return iter(drawn.tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
