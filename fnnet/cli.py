@@ -427,6 +427,17 @@ def _check_train_flags(args: argparse.Namespace) -> None:
         folder = next((f for f in save.absolute().parents if f.exists()), None)
         if folder is not None and not (folder.is_dir() and os.access(folder, os.W_OK)):
             raise UsageError(f"--save {args.save}: cannot write in {folder}")
+    for flag, value in (("--out", args.out), ("--logdir", args.logdir),
+                        ("--checkpoint-dir", args.checkpoint_dir)):
+        if value is None:
+            continue
+        path = pathlib.Path(value)
+        if path.exists() and not path.is_dir():
+            raise UsageError(f"{flag} {value}: not a folder")
+        folder = next((f for f in path.absolute().parents if f.exists()), None)
+        if not path.exists() and folder is not None and not (
+                folder.is_dir() and os.access(folder, os.W_OK)):
+            raise UsageError(f"{flag} {value}: cannot write in {folder}")
     if args.devices is not None:
         import jax
 

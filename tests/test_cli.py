@@ -183,7 +183,12 @@ def test_paths_are_checked_before_training(tmp_path, capsys):
              f"--save {tmp_path / 'file' / 'w.safetensors'}: cannot write in "
              f"{tmp_path / 'file'}"),
             (["--save", str(tmp_path)], f"--save {tmp_path}: expected a file ending in "
-                                        ".safetensors")):
+                                        ".safetensors"),
+            (["--out", str(tmp_path / "file")], f"--out {tmp_path / 'file'}: not a folder"),
+            (["--logdir", str(tmp_path / "file" / "logs")],
+             f"--logdir {tmp_path / 'file' / 'logs'}: cannot write in {tmp_path / 'file'}"),
+            (["--checkpoint-dir", str(tmp_path / "file")],
+             f"--checkpoint-dir {tmp_path / 'file'}: not a folder")):
         code, out, err = run(["train", "--dataset", "mnist", *argv], capsys)
         assert (code, out, err) == (2, "", [f"fnnet train: error: {message}"])
 
