@@ -454,6 +454,15 @@ def test_fit_arguments(digits, kwargs, error, message):
             progress=False, **call)
 
 
+def test_fit_refuses_a_logdir_in_a_file(digits, tmp_path):
+    (tmp_path / "file").write_text("")
+    for logdir in (tmp_path / "file", tmp_path / "file" / "sub"):
+        with pytest.raises(ValueError, match=re.escape(
+                f"logdir must be a folder, got {str(logdir)!r} ({str(tmp_path / 'file')!r} "
+                "is a file)")):
+            _fit(digits, logdir=logdir)
+
+
 def test_evaluate_arguments(digits):
     model = models.MLP((64, 10))
     state = create_train_state(model, optim.SGD(lr=0.1), KEY)
