@@ -1,10 +1,10 @@
 """Compiled steps reused: one jitted function per structure of model, optimizer and loss.
 
 ``jax.jit`` caches compilations per function object, and ``make_train_step`` makes a new
-function each call, so every ``fit`` used to compile its step afresh. :class:`StepCache`
+function each call, so without a cache every ``fit`` compiles its step afresh. :class:`StepCache`
 hands out the same jitted function for the same *structure*: two ``ResNet18()`` models,
 two ``SGD(lr=0.1, momentum=0.9)`` optimizers and the same options give one key, so the
-second ``fit``, ``evaluate`` or CLI run finds the compiled program.
+second ``fit`` or ``evaluate`` in the process finds the compiled program.
 
 A structure's key (:func:`fingerprint`) is read from the objects themselves: a module's
 class and attributes, a function's code and the values it closes over (an optax
