@@ -113,6 +113,11 @@ def test_tables_show_losses_accuracy_speed_and_differences():
     assert expected in torch_row and "1.00x" in torch_row
     summary = summary_table([comparison, comparison])
     assert summary.count("linear_regression:sgd") == 2 and "agree" in summary
+    # Without PyTorch, speeds are against fnnet, and the summary's "x PyTorch" is left out.
+    del comparison.results["torch"]
+    assert "speed vs fnnet" in example_table(comparison).splitlines()[2]
+    row = summary_table([comparison]).splitlines()[-1].split()
+    assert row[-4:-2] == ["-", "-"], row  # fnnet x, shim x
 
 
 def test_cli_compare_prints_the_table_and_writes_the_png(tmp_path, capsys):

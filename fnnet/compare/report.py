@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import pathlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ COLOURS = {"torch": "tab:red", "fnnet": "tab:blue", "shim": "tab:green"}
 STYLES = {"torch": "-", "fnnet": "--", "shim": ":"}
 
 
-def held_out(result: dict) -> str:
+def held_out(result: dict[str, Any]) -> str:
     """The held-out accuracy, or the held-out loss where there is no accuracy."""
     if result.get("accuracy") is not None:
         return f"{result['accuracy']:.2%}"
@@ -30,8 +31,11 @@ def held_out(result: dict) -> str:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
-    line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w)  # noqa: E731
-                                   for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
@@ -88,7 +92,7 @@ def example_table(comparison: Comparison, max_epochs: int = 8) -> str:
     shown = list(range(epochs)) if epochs <= max_epochs else \
         [*range(max_epochs // 2), *range(epochs - max_epochs // 2, epochs)]
     header = ["version", *[f"loss ep{e + 1}" for e in shown], "held-out", "ms/step",
-              "speed vs torch", "max |dparam|", "max loss rel diff"]
+              f"speed vs {ref}", "max |dparam|", "max loss rel diff"]
     rows = []
     for version, result in comparison.results.items():
         rows.append([
@@ -108,7 +112,7 @@ def example_table(comparison: Comparison, max_epochs: int = 8) -> str:
     return "\n".join([title, _table(header, rows), *notes])
 
 
-def _per_version(c: Comparison, text) -> str:
+def _per_version(c: Comparison, text: Callable[[dict[str, Any]], str]) -> str:
     """``"a/b/c"``: ``text(result)`` for PyTorch, fnnet and fnnet.torch ("-" if absent)."""
     return "/".join(text(c.results[v]) if v in c.results else "-"
                     for v in ("torch", "fnnet", "shim"))
@@ -128,14 +132,16 @@ def summary_table(comparisons: Sequence[Comparison]) -> str:
             _per_version(c, lambda r: f"{r['epoch_losses'][-1]:.4f}"),
             _per_version(c, held_out),
             _per_version(c, lambda r: f"{r['ms_per_step']:.2f}"),
-            *[f"{c.speedup(v):.2f}" if v in others else "-" for v in ("fnnet", "shim")],
+            # speeds against PyTorch only: without it, "shim x" would be against fnnet
+            *[f"{c.speedup(v):.2f}" if v in others and c.reference == "torch" else "-"
+              for v in ("fnnet", "shim")],
             f"{max(c.max_param_diff(v) for v in others):.1e}" if others else "-",
             verdict(c),
         ])
     return _table(header, rows)
 
 
-def plot_losses(comparisons: Sequence[Comparison], path: str | os.PathLike) -> pathlib.Path:
+def plot_losses(comparisons: Sequence[Comparison], path: str | os.PathLike[str]) -> pathlib.Path:
     """Writes a PNG with one panel per comparison: the per-step loss of each version.
 
     Returns:
