@@ -187,6 +187,22 @@ def test_out_of_range_labels_raise_index_error_as_torch(torch, loss, label, wher
     assert run(ft).item() == pytest.approx(run(torch).item(), rel=1e-6)
 
 
+@pytest.mark.parametrize("reduction, delta", [("mean", 1.0), ("sum", 0.5), ("none", 2.0)])
+def test_huber_loss_value_and_gradient_match_torch(torch, reduction, delta):
+    x = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
+    t = np.cos(x).astype(np.float32)
+    results = []
+    for lib in (torch, ft):
+        inp = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.HuberLoss(reduction=reduction, delta=delta)(inp, lib.tensor(t))
+        loss.sum().backward()
+        results.append((loss.detach().numpy(), inp.grad.numpy()))
+    for got, ref in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="delta must be a positive number, got 0"):
+        ft.nn.HuberLoss(delta=0)
+
+
 @pytest.mark.parametrize("max_norm, norm_type", [(0.5, 2.0), (0.5, 1.0), (0.5, float("inf")),
                                                  (100.0, 2.0), (float("inf"), 2.0)])
 def test_clip_grad_norm_matches_torch(torch, max_norm, norm_type):

@@ -24,6 +24,7 @@ from fnnet.torch.nn.modules import (
     Dropout,
     Embedding,
     Flatten,
+    HuberLoss,
     Identity,
     L1Loss,
     LayerNorm,

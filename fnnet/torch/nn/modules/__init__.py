@@ -16,6 +16,7 @@ from fnnet.torch.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    HuberLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
@@ -31,7 +32,8 @@ from fnnet.torch.nn.modules.sparse import Embedding
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten",
-    "GELU", "GRU", "Identity", "L1Loss", "LSTM", "LayerNorm", "LeakyReLU", "Linear",
+    "GELU", "GRU", "HuberLoss", "Identity", "L1Loss", "LSTM", "LayerNorm", "LeakyReLU",
+    "Linear",
     "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss",
     "RNN", "ReLU", "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "Tanh",
 ]

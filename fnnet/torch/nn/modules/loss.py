@@ -79,6 +79,23 @@ class SmoothL1Loss(_Loss):
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
+class HuberLoss(_Loss):
+    """``delta`` times the smooth L1 loss of ``beta=delta`` (equal to Huber's loss).
+
+    PyTorch equivalent: ``torch.nn.HuberLoss``.
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction=reduction)
+        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or delta <= 0:
+            raise ValueError(f"HuberLoss: delta must be a positive number, got {delta!r}")
+        self.delta = float(delta)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.smooth_l1_loss(input, target, reduction=self.reduction,
+                                beta=self.delta) * self.delta
+
+
 class BCELoss(_WeightedLoss):
     """PyTorch equivalent: ``torch.nn.BCELoss`` (``fnnet.losses.binary_cross_entropy``)."""
 
