@@ -92,6 +92,13 @@ _positive_float = _number(float, 0.0, inclusive=False)
 _non_negative_float = _number(float, 0.0)
 
 
+def _dataset_name(text: str) -> str:
+    """--dataset: fnnet's own names in any case (MNIST is mnist, not a tfds name)."""
+    from fnnet.data.registry import LOCAL
+
+    return text.lower() if text.lower() in LOCAL else text
+
+
 # Python argument names that library errors use, and the flags a CLI user typed.
 _FLAG_FOR: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"\bresume=True\b", "--resume"),
@@ -605,7 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Train a model and print its test accuracy.",
                             formatter_class=_HelpFormatter)
     p.add_argument("--model", choices=MODELS, default="mlp", help="the model")
-    p.add_argument("--dataset", default="digits",
+    p.add_argument("--dataset", default="digits", type=_dataset_name,
                    help="digits (bundled, offline), mnist, fashion_mnist, cifar10, or a "
                         "tensorflow-datasets name")
     p.add_argument("--data-dir", default=None,
@@ -678,7 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--model", choices=MODELS, default=None,
                        help="the model (default: the one the weights were trained as)")
         if name == "evaluate":
-            q.add_argument("--dataset", default=None,
+            q.add_argument("--dataset", default=None, type=_dataset_name,
                            help="the data set to test on (default: the one the weights "
                                 "were trained on)")
             q.add_argument("--data-dir", default=None,

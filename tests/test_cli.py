@@ -141,6 +141,16 @@ def test_bad_invocation_is_one_line_naming_the_flag(capsys, monkeypatch, tmp_pat
     assert "Traceback" not in out
 
 
+def test_dataset_names_of_fnnet_in_any_case():
+    parser = cli.build_parser()
+    assert parser.parse_args(["train", "--dataset", "MNIST"]).dataset == "mnist"
+    assert parser.parse_args(["train", "--dataset", "Fashion_MNIST"]).dataset == "fashion_mnist"
+    assert parser.parse_args(["evaluate", "--weights", "w.safetensors", "--dataset",
+                              "CIFAR10"]).dataset == "cifar10"
+    # Other names go to tensorflow-datasets as given.
+    assert parser.parse_args(["train", "--dataset", "Kmnist"]).dataset == "Kmnist"
+
+
 def test_errors_name_flags_not_python_arguments():
     cases = {
         "resume=True needs a checkpoint_dir to resume from":
