@@ -161,6 +161,28 @@ def test_scheduler_learning_rates_match_torch(torch, name, kwargs):
     np.testing.assert_allclose(sequences[1], sequences[0], rtol=1e-6)
 
 
+def test_lambda_lr_state_dict_round_trips_with_torch(torch):
+    """A LambdaLR state saved by PyTorch (lr_lambdas: [None]) resumes in fnnet and back."""
+    def make(lib):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        return opt, lib.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 0.5 ** epoch)
+
+    (topt, tsched), (fopt, fsched) = make(torch), make(ft)
+    for _ in range(3):
+        topt.step()
+        tsched.step()
+    public = {k for k in make(torch)[1].state_dict() if not k.startswith("_")}
+    assert {k for k in fsched.state_dict() if not k.startswith("_")} == public
+    fsched.load_state_dict(tsched.state_dict())
+    fopt.param_groups[0]["lr"] = topt.param_groups[0]["lr"]
+    fopt.step()
+    fsched.step()
+    topt.step()
+    tsched.step()
+    assert fsched.get_last_lr() == tsched.get_last_lr()
+    make(torch)[1].load_state_dict(fsched.state_dict())
+
+
 def test_reduce_lr_on_plateau_matches_torch(torch):
     losses = [1.0, 0.9, 0.95, 0.91, 0.92, 0.89999, 0.93, 0.94, 0.5, 0.6, 0.7, 0.8, 0.9]
     seqs = []

@@ -8,6 +8,7 @@ epoch counter and writes the value into ``param_group["lr"]``, which the next
 from __future__ import annotations
 
 import math
+import types
 from typing import Any
 
 import jax
@@ -141,8 +142,19 @@ class LambdaLR(LRScheduler):
         return None
 
     def state_dict(self) -> dict[str, Any]:
-        # PyTorch saves lambdas only when they are callable objects, never functions.
-        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+        # As PyTorch: a callable object's attributes are saved, a function as None.
+        state = {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else
+                               dict(fn.__dict__) for fn in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        saved = state.pop("lr_lambdas", None) or []
+        super().load_state_dict(state)
+        for fn, attributes in zip(self.lr_lambdas, saved, strict=False):
+            if attributes is not None:
+                fn.__dict__.update(attributes)
 
 
 class OneCycleLR(LRScheduler):
