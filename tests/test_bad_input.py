@@ -415,6 +415,16 @@ def test_fit_refuses_bad_counts(digits, argument, value):
         _fit(digits, **{argument: value})
 
 
+def test_fit_takes_numpy_integers_as_counts(digits, tmp_path):
+    counts = {"log_every": np.int32(5), "steps_per_call": np.int64(2),
+              "batch_size": np.int64(64), "seed": np.int64(1)}
+    # the checkpoints record the seed and batch size in JSON, which refuses numpy's ints
+    _, history = _fit(digits, epochs=np.int64(1), checkpoint_dir=tmp_path, **counts)
+    _, history = _fit(digits, epochs=np.int64(2), checkpoint_dir=tmp_path, resume=True,
+                      **counts)
+    assert len(history["loss"]) == 2
+
+
 @SETTINGS
 @given(st.one_of(st.integers(-10, -1), st.floats(0.5, 3.5), st.text(max_size=1)))
 def test_fit_refuses_bad_seeds(digits, seed):

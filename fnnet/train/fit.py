@@ -126,7 +126,8 @@ def _check_labels(name: str, y: Any, num_classes: int | None) -> None:
 
 
 def _stack(batches: list[Batch]) -> Batch:
-    return tuple(np.stack([np.asarray(b[i]) for b in batches]) for i in range(2))
+    return (np.stack([np.asarray(b[0]) for b in batches]),
+            np.stack([np.asarray(b[1]) for b in batches]))
 
 
 def _grouped(it: Iterable[Batch], k: int) -> Iterator[tuple[Batch, int]]:
@@ -145,7 +146,8 @@ def _grouped(it: Iterable[Batch], k: int) -> Iterator[tuple[Batch, int]]:
 
 
 def evaluate(model: Module, state: TrainState, data: DataArg, *, batch_size: int = 1000,
-             loss_fn: LossFn | None = None, eval_step: Callable | None = None) -> dict[str, float]:
+             loss_fn: LossFn | None = None,
+             eval_step: Callable[..., Any] | None = None) -> dict[str, float]:
     """Mean loss (and accuracy) of the model in eval mode over ``data``.
 
     Args:
@@ -198,14 +200,14 @@ def fit(
     log_every: int = 50,
     progress: bool | str = True,
     eval_batch_size: int = 1000,
-    checkpoint_dir: str | os.PathLike | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
     every_n_steps: int | None = None,
     keep: int | None = 3,
     resume: bool = False,
     clip_grad_norm: float | None = None,
     devices: int | None = None,
     callbacks: list[Callback] | None = None,
-    logdir: str | os.PathLike | None = None,
+    logdir: str | os.PathLike[str] | None = None,
     profile: int | None = None,
     log_lr: float | Callable[[Any], Any] | None = None,
 ) -> tuple[TrainState, dict[str, list[float]]]:
@@ -291,10 +293,15 @@ def fit(
         raise ValueError(f"on_nonfinite must be one of {ON_NONFINITE}, got {on_nonfinite!r}")
     for name, value in (("epochs", epochs), ("log_every", log_every),
                         ("steps_per_call", steps_per_call)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        # numpy integers pass, as they do for seed and batch_size
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+    epochs, log_every, steps_per_call = int(epochs), int(log_every), int(steps_per_call)
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = int(seed)  # a numpy integer is not JSON: the checkpoints' metadata records it
+    if isinstance(batch_size, np.integer):
+        batch_size = int(batch_size)
     # checked here, not first by evaluate after an epoch of training (as "batch_size")
     if isinstance(eval_batch_size, bool) or not isinstance(eval_batch_size, int | np.integer):
         raise TypeError(f"eval_batch_size must be an int, got "
@@ -345,14 +352,14 @@ def fit(
         check_devices(devices, batch_size)
     # Every check on the data before anything is compiled; the shapes of the model's
     # trees come from an abstract init.
-    trees = (jax.eval_shape(model.init, jax.random.key(0)) if state is None
-             else (state.params, state.layer_state))
+    param_shapes, layer_shapes = (jax.eval_shape(model.init, jax.random.key(0)) if state is None
+                                  else (state.params, state.layer_state))
     for name, pair in (("train_data", train_data), ("eval_data", eval_data)):
         if pair is not None and not callable(pair):
             x, y = _check_pair(name, pair)
             if name == "train_data":
                 check_batch_size(batch_size, len(x), drop_last=True)
-            _check_labels(name, y, _num_classes(model, *trees, x))
+            _check_labels(name, y, _num_classes(model, param_shapes, layer_shapes, x))
     checkpoints = None
     position = None
     if checkpoint_dir is not None:
@@ -386,7 +393,7 @@ def fit(
                        clip_grad_norm=clip_grad_norm)
     fused_step = (build(model, optimizer, loss_fn, steps_per_call=steps_per_call,
                         on_nonfinite=guard, clip_grad_norm=clip_grad_norm)
-                  if steps_per_call > 1 else None)
+                  if steps_per_call > 1 else train_step)
     params = state.params  # their tree structure names the gradients in errors
     eval_step = eval_step or make_eval_step(model, loss_fn)
     if position is None:
@@ -484,8 +491,8 @@ def fit(
                                    eval_step=eval_step)
                 timer.add("evaluation", mark)
                 record.update({f"eval_{name}": value for name, value in results.items()})
-            for name, value in record.items():
-                history.setdefault(name, []).append(float(value))
+            for name, number in record.items():
+                history.setdefault(name, []).append(float(number))
             reporter.end_epoch(epoch, host_step, record, state)
         failed = False
     finally:
@@ -504,8 +511,9 @@ def _position(*fields: Any) -> Any:
     return Position(*fields)
 
 
-def _drain(pending: list, sums: dict[str, float], on_nonfinite: str, model: Module,
-           params: Any, fetched_steps: list | None = None) -> int:
+def _drain(pending: list[tuple[int, Any, int]], sums: dict[str, float], on_nonfinite: str,
+           model: Module, params: Any,
+           fetched_steps: list[tuple[int, dict[str, float]]] | None = None) -> int:
     """Fetches pending metrics (one transfer), checks finiteness, adds them up; with
     ``fetched_steps``, appends ``(step, {name: float})`` for each step (counted from 1)."""
     fetched = jax.device_get([m for _, m, _ in pending])
