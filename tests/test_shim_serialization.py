@@ -72,6 +72,21 @@ def test_flat_state_dict_is_a_plain_safetensors_file(tmp_path):
     np.testing.assert_array_equal(arrays["0.weight"], model[0].weight.detach().numpy())
 
 
+def test_64_bit_arrays_load_as_the_shims_tensors(tmp_path):
+    """A checkpoint holding numpy int64/float64 arrays (np.arange, a PyTorch state dict's
+    num_batches_tracked written by safetensors) loads as torch.from_numpy would make it."""
+    ft.save({"epoch": 2, "order": np.arange(3), "scale": np.ones(2)}, tmp_path / "c.pt")
+    safetensors.numpy.save_file({"bn.num_batches_tracked": np.array(7, dtype=np.int64)},
+                                tmp_path / "torch.safetensors")
+    loaded = ft.load(tmp_path / "c.pt")
+    count = ft.load(tmp_path / "torch.safetensors")["bn.num_batches_tracked"]
+    for got, ref in ((loaded["order"], np.arange(3)), (loaded["scale"], np.ones(2)),
+                     (count, np.array(7))):
+        assert got.dtype == ft.from_numpy(ref).dtype
+        np.testing.assert_array_equal(got.numpy(), ref)
+    assert loaded["epoch"] == 2
+
+
 def test_resumed_training_matches_uninterrupted_training(tmp_path):
     ft.manual_seed(0)
     model = _model()

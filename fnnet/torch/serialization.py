@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
+import jax
 import numpy as np
 
 from fnnet.checkpoint import load_safetensors, save_safetensors
@@ -105,7 +106,9 @@ def _to_tensors(obj: Any) -> Any:
     if isinstance(obj, np.ndarray):
         from fnnet.torch._dtypes import from_np
 
-        from_np(obj.dtype)  # NotImplementedError now for a dtype the shim lacks
+        # int64/float64 arrays are int32/float32 tensors unless jax_enable_x64 is set, as
+        # torch.from_numpy makes them; a dtype the shim lacks raises NotImplementedError now.
+        from_np(jax.dtypes.canonicalize_dtype(obj.dtype))
         return _as_tensor(obj)
     if isinstance(obj, dict):
         return {key: _to_tensors(value) for key, value in obj.items()}
