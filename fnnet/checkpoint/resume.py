@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from typing import Any
 
 from fnnet.checkpoint.errors import CheckpointError
@@ -73,11 +74,13 @@ def _field(mapping: dict[str, Any], name: str, kind: str, where: str = "") -> An
     """``mapping[name]``, checked to be a non-negative int, a number, a mapping or a
     count (``kind``); ValueError naming the field otherwise."""
     value = mapping[name]
-    ok = {"count": lambda v: _is_int(v) and v >= 0,
-          "positive": lambda v: _is_int(v) and v >= 1,
-          "optional positive": lambda v: v is None or (_is_int(v) and v >= 1),
-          "seconds": lambda v: _is_number(v) and v >= 0,
-          "dict": lambda v: isinstance(v, dict)}[kind](value)
+    checks: dict[str, Callable[[Any], bool]] = {
+        "count": lambda v: _is_int(v) and v >= 0,
+        "positive": lambda v: _is_int(v) and v >= 1,
+        "optional positive": lambda v: v is None or (_is_int(v) and v >= 1),
+        "seconds": lambda v: _is_number(v) and v >= 0,
+        "dict": lambda v: isinstance(v, dict)}
+    ok = checks[kind](value)
     if not ok:
         raise ValueError(f"{where}{name} is {value!r}, not a valid {kind}")
     return value

@@ -15,7 +15,7 @@ import os
 import pathlib
 import tempfile
 from collections.abc import Mapping
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import ml_dtypes
 import numpy as np
@@ -128,16 +128,18 @@ def save_safetensors(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
     """
     from safetensors.numpy import save, save_file
 
-    writable = callable(getattr(f, "write", None))
+    # Any object with a write() method is a file, as torch.save accepts; the rest are paths.
+    write = getattr(f, "write", None)
+    writable = callable(write)
     if not writable and not isinstance(f, (str, os.PathLike)):
         raise TypeError(f"save_safetensors: f must be a file path or a binary file, got "
                         f"{type(f).__name__}")
     tensors: dict[str, np.ndarray] = {}
     metadata = {_LAYOUT: json.dumps(_encode(obj, "", tensors))}
-    if writable:
-        f.write(save(tensors, metadata=metadata))
+    if callable(write):
+        write(save(tensors, metadata=metadata))
         return
-    target = pathlib.Path(f)
+    target = pathlib.Path(cast("str | os.PathLike[str]", f))
     handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                    dir=target.parent)
     os.close(handle)
@@ -225,8 +227,9 @@ def load_safetensors(f: str | os.PathLike[str] | BinaryIO) -> Any:
 
     PyTorch equivalent: ``torch.load(f, weights_only=True)``.
     """
-    if callable(getattr(f, "read", None)):
-        data, name = f.read(), getattr(f, "name", "the file")
+    read = getattr(f, "read", None)
+    if callable(read):
+        data, name = read(), getattr(f, "name", "the file")
     elif isinstance(f, (str, os.PathLike)):
         if not pathlib.Path(f).is_file():
             raise FileNotFoundError(f"load_safetensors: no such file {os.fspath(f)!r}")

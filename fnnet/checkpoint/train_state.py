@@ -52,7 +52,8 @@ __all__ = ["CheckpointError", "Checkpointer", "restore_checkpoint"]
 
 
 def _is_typed_key(key: Any) -> bool:
-    return jax.numpy.issubdtype(getattr(key, "dtype", None), jax.dtypes.prng_key)
+    dtype = getattr(key, "dtype", None)
+    return dtype is not None and bool(jax.numpy.issubdtype(dtype, jax.dtypes.prng_key))
 
 
 def _to_tree(state: TrainState) -> dict[str, Any]:
@@ -101,9 +102,9 @@ class Checkpointer:
     refusing a file whose bits changed since it was written.
     """
 
-    def __init__(self, directory: str | pathlib.Path, *, keep: int | None = 3,
+    def __init__(self, directory: str | os.PathLike[str], *, keep: int | None = 3,
                  read_only: bool = False) -> None:
-        if not isinstance(directory, (str, pathlib.PurePath)):
+        if not isinstance(directory, (str, os.PathLike)):
             raise TypeError(f"directory must be a path, got {type(directory).__name__}")
         if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int)
                                  or keep < 1):

@@ -7,12 +7,14 @@ import dataclasses
 import pathlib
 import sys
 import time
+from typing import Any
 
 from fnnet.compare.events import write_loss_events
 from fnnet.compare.report import example_table, plot_losses, summary_table
 from fnnet.compare.runner import (
     EXAMPLES,
     VERSIONS,
+    Comparison,
     compare,
     examples_dir,
     load_module,
@@ -23,9 +25,9 @@ from fnnet.compare.script import add_config_arguments, configure
 HELP = "run an example as PyTorch, fnnet and fnnet.torch from the same weights and batches"
 
 
-def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Adds the ``compare`` subcommand to ``fnnet``'s subparsers."""
-    p = commands.add_parser("compare", help=HELP, description=HELP,
+def add_parser(commands: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
+    """Adds the ``compare`` subcommand to ``fnnet``'s subparsers (of any parser class)."""
+    p: argparse.ArgumentParser = commands.add_parser("compare", help=HELP, description=HELP,
                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("examples", nargs="*", metavar="EXAMPLE",
                    help=f"an example ({', '.join(EXAMPLES)}), optionally with its "
@@ -52,7 +54,7 @@ def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def run(args: argparse.Namespace) -> list:
+def run(args: argparse.Namespace) -> list[Comparison]:
     """Runs ``fnnet compare``; returns the comparisons."""
     if args.all == bool(args.examples):
         raise ValueError("give one or more EXAMPLE names or --all (not both)")
@@ -71,7 +73,8 @@ def run(args: argparse.Namespace) -> list:
     if args.all:
         args.quick = True
     start = time.perf_counter()
-    comparisons, skipped = [], []
+    comparisons: list[Comparison] = []
+    skipped: list[str] = []
     for example, variant in names:
         config = load_module(root, example, "config").CONFIGS[variant]
         try:
@@ -105,14 +108,14 @@ def run(args: argparse.Namespace) -> list:
     return comparisons
 
 
-def _configure_all(config, args: argparse.Namespace, example: str):
+def _configure_all(config: Any, args: argparse.Namespace, example: str) -> Any:
     """``--all``: each example's quick configuration, with the overrides it has a field
     for (``--data-dir`` is left out: the data folders come from ``FNNET_MNIST_DIR`` and
     ``FNNET_CIFAR10_DIR``)."""
     fields = {f.name for f in dataclasses.fields(config)}
-    changes = {name: getattr(args, name) for name in ("epochs", "steps_per_epoch", "seed",
-                                                      "batch_size")
-               if getattr(args, name, None) is not None and name in fields}
+    changes: dict[str, Any] = {
+        name: getattr(args, name) for name in ("epochs", "steps_per_epoch", "seed", "batch_size")
+        if getattr(args, name, None) is not None and name in fields}
     if args.synthetic and "synthetic" in fields:
         changes["synthetic"] = True
     if args.data_dir is not None:

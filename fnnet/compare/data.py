@@ -80,7 +80,7 @@ def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, se
     return out
 
 
-def find_mnist(data_dir: str | os.PathLike | None = None) -> pathlib.Path | None:
+def find_mnist(data_dir: str | os.PathLike[str] | None = None) -> pathlib.Path | None:
     """The folder holding the MNIST test-set IDX files, or None."""
     from fnnet.data import paths
 
@@ -214,7 +214,7 @@ def augmented_epochs(x: np.ndarray, y: np.ndarray, augment: Any, *, batch_size: 
         batches = []
         for i, (bx, by) in enumerate(epoch):
             key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), e), i)
-            bx = aug.normalize(augment(key, bx), mean, std)
-            batches.append((np.array(bx, np.float32), by))  # writable, for torch
+            augmented = aug.normalize(augment(key, bx), mean, std)
+            batches.append((np.array(augmented, np.float32), by))  # writable, for torch
         out.append(batches)
     return out

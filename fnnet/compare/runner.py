@@ -20,7 +20,7 @@ EXAMPLES = ("linear_regression", "logistic_regression", "mlp_mnist", "lenet_mnis
             "batchnorm_dropout", "resnet_cifar10", "ddp_mnist")
 
 
-def examples_dir(path: str | os.PathLike | None = None) -> pathlib.Path:
+def examples_dir(path: str | os.PathLike[str] | None = None) -> pathlib.Path:
     """The ``examples/`` folder: ``path``, else ``./examples``, else the one beside the
     fnnet package (a source checkout).
 
@@ -48,6 +48,8 @@ def load_module(root: pathlib.Path, example: str, stem: str) -> ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path} cannot be imported as a module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -124,8 +126,8 @@ class Comparison:
 
     def speedup(self, version: str) -> float:
         """PyTorch's median time per step over this version's (> 1: faster)."""
-        return (self.results[self.reference]["ms_per_step"]
-                / self.results[version]["ms_per_step"])
+        return float(self.results[self.reference]["ms_per_step"]
+                     / self.results[version]["ms_per_step"])
 
 
 def _torch_available() -> str | None:
@@ -137,7 +139,7 @@ def _torch_available() -> str | None:
 
 
 def compare(example: str, variant: str, config: Any | None = None, *,
-            root: str | os.PathLike | None = None,
+            root: str | os.PathLike[str] | None = None,
             versions: tuple[str, ...] = VERSIONS, initial_state_dict: Any = None,
             log: Any = None) -> Comparison:
     """Runs the versions of one example from PyTorch's initial weights on the same batches.

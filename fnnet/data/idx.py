@@ -130,7 +130,7 @@ def _read_plain(path: pathlib.Path, f: Any, magic: int, what: str) -> np.ndarray
     if size - header != expected:  # checked before the data is read or allocated
         raise _size_error(path, dims, what, size - header, expected)
     data = np.empty(expected, np.uint8)
-    if f.readinto(memoryview(data)) != expected:
+    if f.readinto(data.data) != expected:
         raise ValueError(f"{path}: the file shrank while it was read")
     return data.reshape(dims)
 

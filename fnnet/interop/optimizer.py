@@ -50,7 +50,9 @@ def _map_pieces(tree: Any, fn: Callable[[Any], Any]) -> Any:
     if isinstance(tree, PIECES):
         return fn(tree)
     if isinstance(tree, Mapping):
-        return type(tree)((k, _map_pieces(v, fn)) for k, v in tree.items())
+        # Any: the mapping's own type is rebuilt from pairs, as dict and its subclasses are.
+        rebuild: Callable[..., Any] = type(tree)
+        return rebuild((k, _map_pieces(v, fn)) for k, v in tree.items())
     if isinstance(tree, tuple) and hasattr(tree, "_fields"):
         return type(tree)(*(_map_pieces(v, fn) for v in tree))
     if isinstance(tree, (tuple, list)):
@@ -60,7 +62,12 @@ def _map_pieces(tree: Any, fn: Callable[[Any], Any]) -> Any:
 
 def _pieces(opt_state: Any) -> list[Any]:
     found: list[Any] = []
-    _map_pieces(opt_state, lambda piece: found.append(piece) or piece)
+
+    def collect(piece: Any) -> Any:
+        found.append(piece)
+        return piece
+
+    _map_pieces(opt_state, collect)
     return found
 
 

@@ -153,9 +153,11 @@ def _first_difference(given: Any, expected: Any, strict_dtype: bool) -> str | No
     extra = [name for name in have if name not in want]
     if extra:
         return f'has an unexpected entry "{extra[0]}"'
-    if jax.tree_util.tree_structure(given) != jax.tree_util.tree_structure(expected):
-        return (f"is a {jax.tree_util.tree_structure(given)}, expected "
-                f"{jax.tree_util.tree_structure(expected)}")
+    # object: jaxlib's PyTreeDef has no type information for mypy to compare with.
+    given_def: object = jax.tree_util.tree_structure(given)
+    expected_def: object = jax.tree_util.tree_structure(expected)
+    if given_def != expected_def:
+        return f"is a {given_def}, expected {expected_def}"
     return None
 
 

@@ -26,7 +26,8 @@ class MomentumState(NamedTuple):
     """
 
     momentum_buffer: optax.Updates
-    count: jax.Array
+    # Named as optax's states name it; the field shadows tuple.count, as theirs do.
+    count: jax.Array  # type: ignore[assignment]
 
 
 def momentum_buffer(momentum: Any, dampening: Any = 0.0,

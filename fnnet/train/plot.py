@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def plot_history(history: dict[str, list[float]], path: str | os.PathLike,
+def plot_history(history: dict[str, list[float]], path: str | os.PathLike[str],
                  title: str = "fnnet training") -> pathlib.Path:
     """Writes loss (left) and accuracy (right) per epoch, training and evaluation.
 

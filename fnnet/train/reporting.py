@@ -160,6 +160,6 @@ class Reporter:
         self.bar.close(None if failed else self.timer.summary())
         if errors and not failed:
             raise errors[0]
-        for error in errors:
-            warnings.warn(f"a callback could not finish after the run failed: {error}",
+        for problem in errors:
+            warnings.warn(f"a callback could not finish after the run failed: {problem}",
                           RuntimeWarning, stacklevel=2)

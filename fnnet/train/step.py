@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -198,7 +198,8 @@ def _train_step(model: Module, optimizer: optax.GradientTransformation, loss_fn:
     if axis_name is not None:
         from fnnet.parallel.collectives import mean_gradients, mean_metrics, sync_layer_state
 
-    def loss_with_aux(params, layer_state, x, y, key):
+    def loss_with_aux(params: Any, layer_state: Any, x: Array, y: Array, key: Array
+                      ) -> tuple[Array, tuple[Array, Any]]:
         outputs, new_layer_state = model.apply(params, layer_state, x, train=True, key=key)
         return loss_fn(outputs, y), (outputs, new_layer_state)
 
@@ -237,6 +238,7 @@ def _train_step(model: Module, optimizer: optax.GradientTransformation, loss_fn:
             new = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, keep)
         return new, metrics
 
+    step: Callable[[TrainState, Batch], tuple[TrainState, Metrics]]
     if steps_per_call == 1:
         step = one_step
     else:
@@ -281,7 +283,8 @@ def _eval_step(model: Module, loss_fn: LossFn, axis_name: str | None, jit: bool 
     def step(state: TrainState, batch: Batch) -> Metrics:
         x, y = batch
         outputs, _ = model.apply(state.params, state.layer_state, x, train=False)
-        metrics = batch_metrics(loss_fn(outputs, y), outputs, y)
+        # Traced jax Arrays under jit, the default; the unjitted step passes y on as given.
+        metrics = batch_metrics(loss_fn(outputs, cast(Array, y)), outputs, y)
         if axis_name is not None:
             metrics = mean_metrics(metrics, axis_name)
         metrics.update(label_metrics(outputs, y, axis_name))
