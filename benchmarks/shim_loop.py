@@ -13,8 +13,14 @@ four bare tensors: on fnnet.torch against the same loop with ``torch.optim.SGD``
 fnnet.torch, and op by op (the fallback for loops whose structure changes every step)
 against PyTorch eager, per step and per op (a chain of 100 small elementwise ops).
 
+``--patterns`` times, for each model, the ways a loop feeds its batches to fnnet.torch
+(sliced from one device tensor at moving offsets, a ``DataLoader`` over host arrays,
+``torch.tensor`` or ``torch.from_numpy`` of a host batch each step; the batch's making is
+inside the timed step, the loss read every step) against fnnet's functional step in the
+same rounds, with each pattern's first iteration (recording and compiling) and compiles.
+
     python benchmarks/shim_loop.py [--steps 200] [--warmup 30] [--batch 64] [--rounds 10]
-        [--models mlp,lenet,manual]
+        [--models mlp,lenet,manual] [--patterns]
 """
 
 from __future__ import annotations
@@ -94,6 +100,78 @@ def torch_loop(torch, make, batches):
         return times
 
     return run
+
+
+PATTERNS = ("slice", "loader", "tensor", "from_numpy")
+
+
+def pattern_loop(torch, make, batches, pattern):
+    """The loop of ``torch_loop`` fed by ``pattern``; returns ``run(steps) -> times``."""
+    model, make_opt = make(torch)
+    optimizer = make_opt(model.parameters())
+    criterion = torch.nn.CrossEntropyLoss()
+    x_all = np.concatenate([x for x, _ in batches])
+    y_all = np.concatenate([y for _, y in batches])
+    size, n = len(batches[0][0]), len(batches)
+    if pattern == "slice":
+        x_dev, y_dev = torch.tensor(x_all), torch.tensor(y_all)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(
+        torch.from_numpy(x_all), torch.from_numpy(y_all)), batch_size=size)
+    state = {"i": 0, "it": iter(loader)}
+
+    def batch():
+        i = state["i"] % n
+        state["i"] += 1
+        if pattern == "slice":
+            return x_dev[i * size:(i + 1) * size], y_dev[i * size:(i + 1) * size]
+        if pattern == "loader":
+            try:
+                return next(state["it"])
+            except StopIteration:
+                state["it"] = iter(loader)
+                return next(state["it"])
+        convert = torch.tensor if pattern == "tensor" else torch.from_numpy
+        return convert(batches[i][0]), convert(batches[i][1])
+
+    def run(steps):
+        times = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            x, y = batch()
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+            loss.item()
+            times.append(time.perf_counter() - start)
+        return times
+
+    return run
+
+
+def measure_patterns(args, torch, ft, rng) -> None:
+    for name, make, shape in (("mlp", mlp, (1, 28, 28)), ("lenet", lenet, (1, 32, 32))):
+        if name not in args.models.split(","):
+            continue
+        # an epoch of 40 batches: as many offsets as a tutorial's MNIST subset has
+        batches = [(rng.standard_normal((args.batch, *shape)).astype(np.float32),
+                    rng.integers(0, 10, args.batch)) for _ in range(40)]
+        functional = functional_loop(name, batches)
+        first = 1e3 * functional(1)[0]
+        print(f"{name} (batch {args.batch}): fnnet functional step first call {first:.0f} ms")
+        for pattern in PATTERNS:
+            # each pattern from an empty cache, as in a fresh process (after one pattern's
+            # fallback to op by op, the others would run op by op too)
+            ft.reset_compile_stats()
+            run = pattern_loop(ft, make, batches, pattern)
+            first = 1e3 * run(1)[0]
+            run(args.warmup)
+            stats = ft.compile_stats()
+            ms = measure({pattern: run, "functional": functional}, args.steps, 0, args.rounds)
+            print(f"  {pattern:10s} {ms[pattern]:.3f} ms/step, functional {ms['functional']:.3f}"
+                  f": {ms[pattern] / ms['functional']:.2f}x; first iteration {first:.0f} ms; "
+                  f"{stats['compiles']} compile(s) in {1 + args.warmup} steps"
+                  + (", then op by op" if stats["eager"] else ""))
 
 
 def functional_loop(name, batches):
@@ -274,6 +352,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--models", default="mlp,lenet", help="comma-separated subset")
+    parser.add_argument("--patterns", action="store_true",
+                        help="time the ways a loop feeds its batches (see above)")
     args = parser.parse_args()
 
     import torch
@@ -282,6 +362,9 @@ def main() -> None:
 
     torch.set_num_threads(2)
     rng = np.random.default_rng(0)
+    if args.patterns:
+        measure_patterns(args, torch, ft, rng)
+        return
     if "manual" in args.models.split(","):
         measure_manual(args, torch, ft, rng)
     for name, make, shape in (("mlp", mlp, (1, 28, 28)), ("lenet", lenet, (1, 32, 32))):
