@@ -51,6 +51,9 @@ GEMM_PATCH_BYTES = 16 * 2**20
 # (ResNet-18's first stage at batch 128 fits); past it, one product per tap. Grouped
 # layers keep GEMM_PATCH_BYTES (depthwise layers are faster tap by tap).
 WEIGHT_GRAD_PATCH_BYTES = 512 * 2**20
+# The weight gradient's patches up to this size are saved from the forward pass for the
+# backward; larger ones are recomputed there, so as not to hold them in between.
+SAVED_PATCH_BYTES = 16 * 2**20
 # Up to this many products per output pixel (C/g * kH * kW) im2col beats XLA's forward
 # convolution and input gradient; wider layers use XLA's.
 SMALL_REDUCTION = 256
@@ -166,11 +169,11 @@ def _conv_jvp(stride: Pair, pads: Pads, dilation: Pair, groups: int, plan: Plan,
         dy = _gemm_forward(dx, weight, *args)
     else:
         dy = xla_conv(dx, weight, *args)
-    # The weight term is recomputed from x in the backward pass (checkpoint) rather than
-    # saved: its patches would otherwise stay alive from the forward pass to the backward.
-    weight_term = jax.checkpoint(
-        functools.partial(_WEIGHT_TERMS[plan[2]], w_shape=weight.shape, args=args),
-        prevent_cse=False)
+    weight_term = functools.partial(_WEIGHT_TERMS[plan[2]], w_shape=weight.shape, args=args)
+    if _patch_bytes(x, weight.shape, args) > SAVED_PATCH_BYTES:
+        # Recomputed from x in the backward pass (checkpoint) rather than saved: large
+        # patches would otherwise stay alive from the forward pass to the backward.
+        weight_term = jax.checkpoint(weight_term, prevent_cse=False)
     # No barrier (materialize) on the tangent: XLA's CPU backend computes wrong gradients
     # from such conditionals transposed beside the pooling's.
     return y, dy + weight_term(x, dw)
@@ -216,6 +219,14 @@ def _out_hw(x_shape: Shape, w_shape: Shape, stride: Pair, pads: Pads, dilation: 
             ) -> Pair:
     return (output_size(x_shape[2], w_shape[2], stride[0], dilation[0], pads[0]),
             output_size(x_shape[3], w_shape[3], stride[1], dilation[1], pads[1]))
+
+
+def _patch_bytes(x: Array, w_shape: Shape, args: ConvArgs) -> int:
+    """The size of the im2col patches of all groups: ``N * Ho * Wo * C * kH * kW``."""
+    stride, pads, dilation, _ = args
+    out = _out_hw(x.shape, w_shape, stride, pads, dilation)
+    return (x.shape[0] * x.shape[1] * w_shape[2] * w_shape[3] * out[0] * out[1]
+            * x.dtype.itemsize)
 
 
 def _cotangent_rows(dy: Array, groups: int) -> Array:
