@@ -182,8 +182,9 @@ def test_cli_train_devices_flag_reaches_fit(capsys):
 
     assert main(["train", "--devices", "3", "--batch-size", "64", "--epochs", "1",
                  "--quiet"]) == 2
-    assert ("batch size 64 is not divisible by the 3 devices it is split over"
-            in capsys.readouterr().err)
+    assert capsys.readouterr().err == (
+        "fnnet train: error: --batch-size 64 is not divisible by the 3 devices it is split "
+        "over; use a multiple of 3 (e.g. 63 or 66)\n")
 
 
 def test_pmap_example_on_real_mnist(mnist_dir):
