@@ -27,6 +27,7 @@ products need no transposes but at the two ends; ``taps`` and ``reduce`` in ``NC
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -169,7 +170,8 @@ def _conv_jvp(stride: Pair, pads: Pads, dilation: Pair, groups: int, plan: Plan,
         dy = _gemm_forward(dx, weight, *args)
     else:
         dy = xla_conv(dx, weight, *args)
-    weight_term = functools.partial(_WEIGHT_TERMS[plan[2]], w_shape=weight.shape, args=args)
+    weight_term: Callable[[Array, Array], Array] = functools.partial(
+        _WEIGHT_TERMS[plan[2]], w_shape=weight.shape, args=args)
     if _patch_bytes(x, weight.shape, args) > SAVED_PATCH_BYTES:
         # Recomputed from x in the backward pass (checkpoint) rather than saved: large
         # patches would otherwise stay alive from the forward pass to the backward.
