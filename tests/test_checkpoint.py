@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -125,6 +126,10 @@ def test_restore_names_what_does_not_match(tmp_path):
         restore_checkpoint(tmp_path, other_optimizer)
     with pytest.raises(CheckpointError, match=r"no checkpoint of step 7 .*\(steps: \[3\]\)"):
         restore_checkpoint(tmp_path, state, step=7)
+    for step in ("3", 3.0, True):
+        with pytest.raises(TypeError, match=re.escape(
+                f"step must be an int (a checkpoint's step), got {step!r}")):
+            restore_checkpoint(tmp_path, state, step=step)
     with pytest.raises(CheckpointError, match="no checkpoint folder"):
         restore_checkpoint(tmp_path / "missing", state)
     with pytest.raises(TypeError, match="template must be a fnnet.train.TrainState, got dict"):

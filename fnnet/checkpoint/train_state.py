@@ -68,6 +68,12 @@ def _check_state(state: Any, name: str) -> None:
         raise TypeError(f"{name} must be a fnnet.train.TrainState, got {type(state).__name__}")
 
 
+def _check_step(step: Any) -> None:
+    """A step to read is an int (a string or float was 'no checkpoint of step x')."""
+    if isinstance(step, bool) or not isinstance(step, int | np.integer):
+        raise TypeError(f"step must be an int (a checkpoint's step), got {step!r}")
+
+
 class Checkpointer:
     """Saves and restores training states in ``directory``, keeping the latest ``keep``.
 
@@ -289,6 +295,7 @@ class Checkpointer:
             CheckpointError: there is no such checkpoint.
             DamagedCheckpointError: naming the folder and what failed.
         """
+        _check_step(step)
         if step not in self.all_steps():
             raise CheckpointError(f"no checkpoint of step {step} in {str(self.directory)!r} "
                                   f"(steps: {self.all_steps()})")
@@ -334,6 +341,8 @@ class Checkpointer:
                 ``step``, none is intact (``damaged`` maps each folder to what failed).
         """
         _check_state(template, "template")
+        if step is not None:
+            _check_step(step)
         steps = self.all_steps()
         if step is None:
             if not steps:
