@@ -171,6 +171,42 @@ def test_shuffled_index_batches_compile_once(torch, data, weights):
     assert ft.compile_stats()["compiles"] == 1, ft.compile_stats()["log"]
 
 
+def test_eval_loop_filling_a_preallocated_tensor_compiles_once(torch, data, weights):
+    """``preds[i*64:(i+1)*64] = model(xb).argmax(1)`` under no_grad, batch by batch."""
+    results = []
+    for t in (torch, ft):
+        model = _mlp(t)
+        model.load_state_dict({k: t.tensor(v) for k, v in weights.items()})
+        xs = t.tensor(data[0][:192])
+        preds = t.zeros(192, dtype=t.long)
+        if t is ft:
+            ft.reset_compile_stats()
+        with t.no_grad():
+            for i in range(192 // BATCH):
+                preds[i * BATCH:(i + 1) * BATCH] = model(xs[i * BATCH:(i + 1) * BATCH]).argmax(1)
+                preds[i * BATCH].item()  # a read each batch, as a progress print would
+        results.append(preds.numpy().copy())
+    np.testing.assert_array_equal(results[1], results[0])
+    # one structure per batch, and one for the final read of preds
+    assert ft.compile_stats()["compiles"] <= 2, ft.compile_stats()["log"]
+
+
+@pytest.mark.parametrize("index", [np.s_[3], np.s_[-2], np.s_[2:5], np.s_[1:9:3],
+                                   np.s_[:, 4], np.s_[1:3, -1], np.s_[..., 2]], ids=repr)
+def test_index_assignment_matches_torch_values_and_gradients(torch, index):
+    x = np.arange(10 * 6 * 3, dtype=np.float32).reshape(10, 6, 3) / 7
+    results = []
+    for t in (torch, ft):
+        leaf = t.tensor(x, requires_grad=True)
+        v = t.tensor(np.float32(2.0), requires_grad=True)
+        out = leaf * 1.0
+        out[index] = v * leaf[index] ** 2
+        (out * out).sum().backward()
+        results.append((out.detach().numpy(), leaf.grad.numpy(), v.grad.numpy()))
+    for got, want in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
 INDEXES = [
     np.s_[3], np.s_[-1], np.s_[-10], np.s_[2:5], np.s_[-4:], np.s_[-100:3], np.s_[8:100],
     np.s_[7:2], np.s_[10:], np.s_[1:9:3], np.s_[-7::2], np.s_[:, 2], np.s_[:, -2:],

@@ -281,6 +281,17 @@ def _window(x, *args):
     return block[tuple(None if p is None else 0 if p == "i" else slice(*p) for p in post)]
 
 
+def _window_set(x, value, *args):
+    *starts, (sizes, dims, post) = args
+    corner = [0] * x.ndim
+    for dim, start in zip(dims, starts, strict=True):
+        corner[dim] = start
+    block = jax.lax.dynamic_slice(x, corner, sizes)
+    index = tuple(None if p is None else 0 if p == "i" else slice(*p) for p in post)
+    block = block.at[index].set(jnp.asarray(value, x.dtype))
+    return jax.lax.dynamic_update_slice(x, block, corner)
+
+
 def _slice_parts(item: slice) -> tuple:
     """``(start, stop, step)`` of a slice as ints or None; PyTorch refuses steps < 1."""
     parts = tuple(int(p) if isinstance(p, (Tensor, np.integer)) else p
@@ -298,9 +309,10 @@ def _is_int(item: Any) -> bool:
 def _window_spec(index: Any, shape: tuple) -> tuple[tuple, list] | None:
     """Basic indexing with Python ints as a window at dynamic offsets, or None.
 
-    ``x[i * 64:(i + 1) * 64]`` and ``x[i]`` record :func:`_window`, whose offsets (each
-    int index, each slice's start) are inputs of the step rather than part of its
-    structure, so a loop over batch offsets compiles once. The window's size is static:
+    ``x[i * 64:(i + 1) * 64]`` and ``x[i]`` record :func:`_window` (an assignment to
+    them :func:`_window_set`), whose offsets (each int index, each slice's start) are
+    inputs of the step rather than part of its structure, so a loop over batch offsets
+    compiles once. The window's size is static:
     Python's slice clamping is resolved here on the host, so a short last slice has its
     true size (one more structure) and the offsets never need ``dynamic_slice``'s own
     clamping. A slice without a start and indexes holding tensors, bools or nothing to
@@ -772,6 +784,11 @@ class Tensor:
             self._inplace(_op(_masked_fill, (builtins.float(value),), self, index)
                           if isinstance(value, (int, float)) else
                           _op(jnp.where, (), index, _scalar_or_tensor(value), self))
+            return
+        window = _window_spec(index, self._cell.aval[0])
+        if window is not None:  # x[i * 64:(i + 1) * 64] = v: the offsets are inputs
+            self._inplace(_op(_window_set, (window[0],), self, _scalar_or_tensor(value),
+                              *window[1], who="index assignment"))
             return
         spec, tensors = _index_spec(index)
         self._inplace(_op(_setitem, (spec,), self, _scalar_or_tensor(value), *tensors,
