@@ -539,3 +539,24 @@ def test_shim_losses_and_optimizers():
         shim.nn.functional.cross_entropy(shim.zeros(2, 3), shim.tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match="Invalid learning rate: -1"):
         shim.optim.SGD(shim.nn.Linear(2, 2).parameters(), lr=-1)
+
+
+@pytest.mark.parametrize("batch, message", [
+    ("x_alone", "batch must be a pair \\(x, y\\) of arrays, got one array of shape \\(16, 64\\)"),
+    ("triple", "batch must be a pair \\(x, y\\) of arrays, got a tuple of 3 items"),
+    ("lists", "batch x must be an array \\(numpy or jax\\), got a Python list"),
+])
+def test_train_and_eval_steps_name_a_batch_that_is_not_a_pair_of_arrays(digits, batch,
+                                                                         message):
+    from fnnet.train import make_eval_step, make_train_step
+
+    x, y = digits
+    x = x.reshape(len(x), -1).astype(np.float32)[:16] / 16
+    y = y[:16]
+    given_batch = {"x_alone": x, "triple": (x, y, y), "lists": (x.tolist(), y.tolist())}[batch]
+    model, optimizer = models.MLP((64, 10)), optim.SGD(lr=0.1)
+    state = create_train_state(model, optimizer, KEY)
+    with pytest.raises(TypeError, match="train_step: " + message):
+        make_train_step(model, optimizer)(state, given_batch)
+    with pytest.raises(TypeError, match="eval_step: " + message):
+        make_eval_step(model)(state, given_batch)

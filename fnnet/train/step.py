@@ -129,6 +129,24 @@ def _leaf_finite(tree: Any) -> Array:
     return jnp.stack(leaves) if leaves else jnp.zeros((0,), bool)
 
 
+def unpack_batch(batch: Any, what: str) -> tuple[Any, Any]:
+    """``(x, y)`` from a batch, or a TypeError naming what the step was given (checked
+    when the step is traced, so it costs nothing per step under jit)."""
+    if not isinstance(batch, tuple | list) or len(batch) != 2:
+        if isinstance(batch, tuple | list):
+            kind = f"a {type(batch).__name__} of {len(batch)} items"
+        elif hasattr(batch, "shape"):
+            kind = f"one array of shape {tuple(batch.shape)}"
+        else:
+            kind = type(batch).__name__
+        raise TypeError(f"{what}: batch must be a pair (x, y) of arrays, got {kind}")
+    for name, value in zip(("x", "y"), batch, strict=True):
+        if isinstance(value, tuple | list):
+            raise TypeError(f"{what}: batch {name} must be an array (numpy or jax), got a "
+                            f"Python {type(value).__name__}; convert it with np.asarray")
+    return batch[0], batch[1]
+
+
 def make_train_step(
     model: Module,
     optimizer: optax.GradientTransformation,
@@ -207,7 +225,7 @@ def _train_step(model: Module, optimizer: optax.GradientTransformation, loss_fn:
     tree_cache: dict[Any, Any] = {}
 
     def one_step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
-        x, y = batch
+        x, y = unpack_batch(batch, "train_step")
         key = jax.random.fold_in(state.key, state.step)
         with sharded_batch(axis_name):
             (loss, (outputs, layer_state)), grads = grad_fn(
@@ -281,7 +299,7 @@ def _eval_step(model: Module, loss_fn: LossFn, axis_name: str | None, jit: bool 
         from fnnet.parallel.collectives import mean_metrics
 
     def step(state: TrainState, batch: Batch) -> Metrics:
-        x, y = batch
+        x, y = unpack_batch(batch, "eval_step")
         outputs, _ = model.apply(state.params, state.layer_state, x, train=False)
         # Traced jax Arrays under jit, the default; the unjitted step passes y on as given.
         metrics = batch_metrics(loss_fn(outputs, cast(Array, y)), outputs, y)
