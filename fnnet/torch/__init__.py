@@ -192,6 +192,44 @@ for _name in ("abs", "add", "sub", "mul", "div", "matmul", "mm", "exp", "log", "
 del _name
 
 
+from fnnet.torch import _more_ops  # noqa: E402
+
+_more_ops.install(globals())
+__version__ = "2.13.0+fnnet"  # the PyTorch release whose API and numbers fnnet.torch follows
+
+
+def get_num_threads() -> int:
+    """The CPU's core count: XLA's CPU backend uses every core for its own threads."""
+    import os
+
+    return os.cpu_count() or 1
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted: XLA's CPU programs are deterministic run to run; on GPUs set
+    ``XLA_FLAGS=--xla_gpu_deterministic_ops=true`` before starting."""
+    del mode, warn_only
+
+
+def inference_mode(mode: bool = True) -> Any:
+    """``torch.inference_mode``: ``no_grad`` (fnnet.torch keeps no extra state to skip)."""
+    return no_grad() if mode else enable_grad()
+
+
+def finfo(type: Any = None) -> Any:  # noqa: A002 - PyTorch's name
+    """Machine limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``, ``bits``)."""
+    import numpy as np
+
+    return np.finfo(np.float32 if type is None else _dtypes.to_np(type))
+
+
+def iinfo(type: Any) -> Any:  # noqa: A002 - PyTorch's name
+    """Machine limits of an integer dtype (``max``, ``min``, ``bits``)."""
+    import numpy as np
+
+    return np.iinfo(_dtypes.to_np(type))
+
+
 def set_num_threads(n: int) -> None:
     """Accepted for compatibility; XLA manages its own threads."""
     del n

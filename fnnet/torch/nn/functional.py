@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax.numpy as jnp
 import numpy as np
 
 import fnnet.losses as L
@@ -290,6 +291,67 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     one = (lambda v: v[0] if isinstance(v, (tuple, list)) else v)
     return _op(fnf.conv1d, (one(stride), one(padding), one(dilation), groups), input,
                weight, bias)
+
+
+def _one_hot(x, num_classes):
+    return (x[..., None] == np.arange(num_classes)).astype(_graph.canonical_dtype(np.int64))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices ``[*]`` as one-hot rows ``[*, num_classes]`` (int64); with
+    ``num_classes=-1`` the largest index plus one (a read of the values).
+
+    PyTorch equivalent: ``torch.nn.functional.one_hot``.
+    """
+    if np.dtype(tensor._cell.aval[1]).kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        num_classes = int(tensor.max().item()) + 1
+    if not isinstance(num_classes, int) or num_classes < 1:
+        raise RuntimeError(f"one_hot: num_classes must be a positive int or -1, got "
+                           f"{num_classes!r}")
+    return _op(_one_hot, (num_classes,), tensor, who="one_hot")
+
+
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
+              "circular": "wrap"}
+
+
+def _pad(x, widths, mode, value):
+    if mode == "constant":
+        return jnp.pad(x, widths, constant_values=value)
+    return jnp.pad(x, widths, mode=mode)
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None
+        ) -> Tensor:
+    """Pads the last ``len(pad) // 2`` dimensions: ``pad`` is ``(left, right, top,
+    bottom, ...)``, the last dimension first, as in PyTorch.
+
+    PyTorch equivalent: ``torch.nn.functional.pad``.
+    """
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"F.pad mode {mode!r}: expected one of "
+                                  f"{sorted(_PAD_MODES)}")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.dim():
+        raise RuntimeError(f"Padding length must be divisible by 2 and at most twice the "
+                           f"number of dimensions ({input.dim()}), got {len(pad)}")
+    if min(pad, default=0) < 0:
+        raise NotImplementedError("F.pad with negative padding (cropping): slice instead")
+    widths = [(0, 0)] * input.dim()
+    for i in range(len(pad) // 2):
+        widths[input.dim() - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return _op(_pad, (tuple(widths), _PAD_MODES[mode], 0.0 if value is None else value),
+               input, who="pad")
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``.
+
+    PyTorch equivalent: ``torch.nn.functional.normalize``.
+    """
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,445 @@
+"""Tensor operations beyond the core set: sorting, gathering and scattering, scans,
+splits, triangles and small helpers that beginner courses use.
+
+Each is a pure ``jax.numpy`` function recorded through the tensor's op table (so it is
+differentiable and compiled with the step like every other op), attached to
+:class:`~fnnet.torch.tensor.Tensor` as a method and exposed as a ``torch.<name>``
+function by :func:`install`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fnnet.torch import _graph
+from fnnet.torch.tensor import Tensor, _as_tensor, _op, _op_multi, values_indices
+
+_INDEX = _graph.canonical_dtype(np.int64)
+
+
+def _dim(dim: int, ndim: int, who: str) -> int:
+    if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+        raise TypeError(f"{who}(): argument 'dim' must be int, not {type(dim).__name__}")
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})")
+    return int(dim) % max(ndim, 1)
+
+
+# -- sorting ----------------------------------------------------------------------------
+
+
+def _topk(x: Any, k: int, dim: int, largest: bool) -> tuple[Any, Any]:
+    moved = jnp.moveaxis(x, dim, -1)
+    values, indices = jax.lax.top_k(moved if largest else -moved, k)
+    values = values if largest else -values
+    return jnp.moveaxis(values, -1, dim), jnp.moveaxis(indices, -1, dim).astype(_INDEX)
+
+
+def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+         ) -> Any:  # noqa: A002 - PyTorch's name
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    dim = _dim(dim, self.dim(), "topk")
+    size = self.shape[dim] if self.dim() else 1
+    if not isinstance(k, int) or not 0 <= k <= size:
+        raise RuntimeError(f"selected index k out of range: k={k} for a dimension of "
+                           f"size {size}")
+    values, indices = _op_multi(_topk, (k, dim, bool(largest)), self, who="topk")
+    return values_indices(values, indices)
+
+
+def _argsort(x: Any, dim: int, descending: bool) -> Any:
+    return jnp.argsort(x, axis=dim, stable=True, descending=descending).astype(_INDEX)
+
+
+def _sort(x: Any, dim: int, descending: bool) -> tuple[Any, Any]:
+    indices = _argsort(x, dim, descending)
+    return jnp.take_along_axis(x, indices, axis=dim), indices
+
+
+def sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """Values sorted along ``dim`` and their indices (ties keep their order)."""
+    dim = _dim(dim, self.dim(), "sort")
+    values, indices = _op_multi(_sort, (dim, bool(descending)), self, who="sort")
+    return values_indices(values, indices)
+
+
+def argsort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+            ) -> Tensor:
+    """The indices that sort ``self`` along ``dim``."""
+    return _op(_argsort, (_dim(dim, self.dim(), "argsort"), bool(descending)), self,
+               who="argsort")
+
+
+# -- gathering and scattering -----------------------------------------------------------
+
+
+def _check_index(self: Tensor, dim: int, index: Any, who: str) -> Tensor:
+    index = _as_tensor(index)
+    if np.dtype(index._cell.aval[1]).kind not in "iu":
+        raise RuntimeError(f"{who}(): Expected dtype int64 for index, got {index.dtype}")
+    if index.dim() != self.dim():
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as input "
+                           f"tensor ({index.dim()} vs {self.dim()})")
+    for d, (i, s) in enumerate(zip(index.shape, self.shape, strict=True)):
+        if d != dim and i > s:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(index.shape)} to be no larger than self "
+                               f"{list(self.shape)} apart from dimension {dim}")
+    return index
+
+
+def _grid(index: Any, dim: int) -> tuple[Any, ...]:
+    """Full coordinates of every element of ``index``, with ``dim``'s taken from it."""
+    coords = list(jnp.indices(index.shape, sparse=True))
+    coords[dim] = index
+    return tuple(coords)
+
+
+def _gather(x: Any, index: Any, dim: int) -> Any:
+    return x[_grid(index, dim)]
+
+
+def gather(self: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
+    """``out[i][j][k] = self[i][index[i][j][k]][k]`` for ``dim == 1`` (and likewise)."""
+    dim = _dim(dim, self.dim(), "gather")
+    index = _check_index(self, dim, index, "gather")
+    return _op(_gather, (dim,), self, index, who="gather")
+
+
+def _scatter(x: Any, index: Any, src: Any, dim: int, add: bool) -> Any:
+    if jnp.ndim(src):
+        src = src[tuple(slice(0, n) for n in index.shape)]
+    at = x.at[_grid(index, dim)]
+    return at.add(src) if add else at.set(src)
+
+
+def _scatter_value(x: Any, index: Any, dim: int, add: bool, value: Any) -> Any:
+    return _scatter(x, index, value, dim, add)
+
+
+def scatter(self: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    """A copy of ``self`` with ``src`` (a tensor or a number) written at ``index``
+    along ``dim``; ``reduce="add"`` adds instead."""
+    if reduce not in (None, "add"):
+        raise NotImplementedError(f"scatter(reduce={reduce!r}): fnnet.torch supports "
+                                  "reduce='add' (scatter_add) only")
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter() missing the values to write: pass src or value")
+    dim = _dim(dim, self.dim(), "scatter")
+    index = _check_index(self, dim, index, "scatter")
+    if isinstance(src, int | float | bool):
+        return _op(_scatter_value, (dim, reduce == "add", src), self, index, who="scatter")
+    return _op(_scatter, (dim, reduce == "add"), self, index, _as_tensor(src),
+               who="scatter")
+
+
+def scatter_add(self: Tensor, dim: int, index: Any, src: Any) -> Tensor:
+    """``self`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up)."""
+    return scatter(self, dim, index, src, reduce="add")
+
+
+def scatter_(self: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
+             reduce: str | None = None) -> Tensor:
+    return self._inplace(scatter(self, dim, index, src, value=value, reduce=reduce))
+
+
+def scatter_add_(self: Tensor, dim: int, index: Any, src: Any) -> Tensor:
+    return self._inplace(scatter_add(self, dim, index, src))
+
+
+def _index_select(x: Any, index: Any, dim: int) -> Any:
+    return jnp.take(x, index, axis=dim)
+
+
+def index_select(self: Tensor, dim: int, index: Any) -> Tensor:
+    """The slices of ``self`` along ``dim`` at the positions in the 1-D ``index``."""
+    index = _as_tensor(index)
+    if index.dim() > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    return _op(_index_select, (_dim(dim, self.dim(), "index_select"),), self, index,
+               who="index_select")
+
+
+# -- scans and reductions ---------------------------------------------------------------
+
+
+def _cumsum(x: Any, dim: int) -> Any:
+    return jnp.cumsum(x, axis=dim)
+
+
+def _cumprod(x: Any, dim: int) -> Any:
+    return jnp.cumprod(x, axis=dim)
+
+
+def cumsum(self: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sums along ``dim``."""
+    x = self if dtype is None else self.to(dtype)
+    return _op(_cumsum, (_dim(dim, self.dim(), "cumsum"),), x, who="cumsum")
+
+
+def cumprod(self: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running products along ``dim``."""
+    x = self if dtype is None else self.to(dtype)
+    return _op(_cumprod, (_dim(dim, self.dim(), "cumprod"),), x, who="cumprod")
+
+
+def _logsumexp(x: Any, dims: tuple[int, ...], keepdim: bool) -> Any:
+    return jax.nn.logsumexp(x, axis=dims, keepdims=keepdim)
+
+
+def logsumexp(self: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(self)))`` over ``dim`` without overflow."""
+    dims = tuple(dim) if isinstance(dim, Sequence) else (dim,)
+    dims = tuple(_dim(d, self.dim(), "logsumexp") for d in dims)
+    return _op(_logsumexp, (dims, bool(keepdim)), self, who="logsumexp")
+
+
+# -- splitting --------------------------------------------------------------------------
+
+
+def _pieces(x: Any, bounds: tuple[tuple[int, int], ...], dim: int) -> tuple[Any, ...]:
+    return tuple(jax.lax.slice_in_dim(x, a, b, axis=dim) for a, b in bounds)
+
+
+def _split_at(self: Tensor, sizes: list[int], dim: int, who: str) -> tuple[Tensor, ...]:
+    starts = np.cumsum([0, *sizes])
+    bounds = tuple((int(a), int(b)) for a, b in zip(starts[:-1], starts[1:], strict=True))
+    return tuple(_op_multi(_pieces, (bounds, dim), self, who=who))
+
+
+def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``split_size_or_sections`` rows each along ``dim`` (the last may be
+    shorter), or of the listed sizes."""
+    dim = _dim(dim, self.dim(), "split")
+    n = self.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got "
+                               f"split_size={size}")
+        sizes = [min(size, n - start) for start in range(0, n, size)] or [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                               f"{n} (input tensor's size at dimension {dim}), but got "
+                               f"split_sizes={sizes}")
+    return _split_at(self, sizes, dim, "split")
+
+
+def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """At most ``chunks`` pieces of ``ceil(size / chunks)`` rows along ``dim``."""
+    if not isinstance(chunks, int) or chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    dim = _dim(dim, self.dim(), "chunk")
+    return split(self, max(1, math.ceil(self.shape[dim] / chunks)), dim)
+
+
+def _narrow(x: Any, dim: int, start: int, length: int) -> Any:
+    return jax.lax.slice_in_dim(x, start, start + length, axis=dim)
+
+
+def narrow(self: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``length`` rows from ``start`` along ``dim``."""
+    dim = _dim(dim, self.dim(), "narrow")
+    n = self.shape[dim]
+    start = start + n if start < 0 else start
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({n}).")
+    return _op(_narrow, (dim, int(start), int(length)), self, who="narrow")
+
+
+# -- rearranging ------------------------------------------------------------------------
+
+
+def _flip(x: Any, dims: tuple[int, ...]) -> Any:
+    return jnp.flip(x, axis=dims)
+
+
+def flip(self: Tensor, dims: Any) -> Tensor:
+    """``self`` with the order of the listed dimensions reversed."""
+    dims = tuple(dims) if isinstance(dims, Sequence) else (dims,)
+    return _op(_flip, (tuple(_dim(d, self.dim(), "flip") for d in dims),), self, who="flip")
+
+
+def _roll(x: Any, shifts: Any, dims: Any) -> Any:
+    return jnp.roll(x, shifts, axis=dims)
+
+
+def roll(self: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Elements shifted cyclically by ``shifts`` along ``dims`` (flattened if None)."""
+    shifts = tuple(shifts) if isinstance(shifts, Sequence) else shifts
+    dims = tuple(dims) if isinstance(dims, Sequence) else dims
+    return _op(_roll, (shifts, dims), self, who="roll")
+
+
+def _tril(x: Any, k: int) -> Any:
+    return jnp.tril(x, k)
+
+
+def _triu(x: Any, k: int) -> Any:
+    return jnp.triu(x, k)
+
+
+def tril(self: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dimensions (the rest zeroed)."""
+    return _op(_tril, (int(diagonal),), self, who="tril")
+
+
+def triu(self: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dimensions (the rest zeroed)."""
+    return _op(_triu, (int(diagonal),), self, who="triu")
+
+
+def _diag(x: Any, k: int) -> Any:
+    return jnp.diag(x, k)
+
+
+def diag(self: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D tensor's square diagonal matrix, or a matrix's diagonal."""
+    if self.dim() not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.dim()}D")
+    return _op(_diag, (int(diagonal),), self, who="diag")
+
+
+def _repeat_interleave(x: Any, repeats: int, dim: int | None) -> Any:
+    return jnp.repeat(x, repeats, axis=dim)
+
+
+def repeat_interleave(self: Tensor, repeats: int, dim: int | None = None) -> Tensor:
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place."""
+    if not isinstance(repeats, int) or repeats < 0:
+        raise NotImplementedError("fnnet.torch's repeat_interleave takes a non-negative "
+                                  f"int for repeats, got {repeats!r}")
+    dim = None if dim is None else _dim(dim, self.dim(), "repeat_interleave")
+    return _op(_repeat_interleave, (repeats, dim), self, who="repeat_interleave")
+
+
+def _outer(a: Any, b: Any) -> Any:
+    return jnp.outer(a, b)
+
+
+def outer(self: Tensor, vec2: Any) -> Tensor:
+    """The outer product of two 1-D tensors."""
+    return _op(_outer, (), self, _as_tensor(vec2), who="outer")
+
+
+# -- elementwise ------------------------------------------------------------------------
+
+
+def _elementwise(name: str, fn: Any, doc: str) -> Any:
+    def method(self: Tensor) -> Tensor:
+        return _op(fn, (), self, who=name)
+
+    method.__name__ = name
+    method.__doc__ = doc
+    return method
+
+
+sign = _elementwise("sign", jnp.sign, "-1, 0 or 1 by the sign of each element.")
+isnan = _elementwise("isnan", jnp.isnan, "True where an element is NaN.")
+isinf = _elementwise("isinf", jnp.isinf, "True where an element is infinite.")
+isfinite = _elementwise("isfinite", jnp.isfinite, "True where an element is finite.")
+
+
+# -- matrices ---------------------------------------------------------------------------
+
+
+def _bmm(a: Any, b: Any) -> Any:
+    return jnp.matmul(a, b)
+
+
+def bmm(self: Tensor, mat2: Any) -> Tensor:
+    """Batched matrix product: ``[B, n, m] @ [B, m, p] -> [B, n, p]``."""
+    mat2 = _as_tensor(mat2)
+    if self.dim() != 3 or mat2.dim() != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor (got {self.dim()}D and "
+                           f"{mat2.dim()}D)")
+    if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to "
+                           f"be: [{self.shape[0]}, {self.shape[2]}] but got: "
+                           f"[{mat2.shape[0]}, {mat2.shape[1]}].")
+    return _op(_bmm, (), self, mat2, who="bmm")
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.einsum`` (operands as arguments or one list)."""
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum(): argument 'equation' must be str, not "
+                        f"{type(equation).__name__}")
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    tensors = [_as_tensor(t) for t in operands]
+    return _op(_einsum_positional, (equation, len(tensors)), *tensors, who="einsum")
+
+
+def _einsum_positional(*args: Any) -> Any:
+    *operands, equation, _ = args
+    return jnp.einsum(equation, *operands)
+
+
+# -- new tensors like this one ----------------------------------------------------------
+
+
+def _new(self: Tensor, fill: Any, size: tuple[Any, ...], dtype: Any) -> Tensor:
+    from fnnet.torch import full
+
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], Sequence) else size
+    return full(shape, fill, dtype=self.dtype if dtype is None else dtype)
+
+
+def new_zeros(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """Zeros of ``size`` with this tensor's dtype."""
+    return _new(self, 0, size, dtype).requires_grad_(requires_grad)
+
+
+def new_ones(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """Ones of ``size`` with this tensor's dtype."""
+    return _new(self, 1, size, dtype).requires_grad_(requires_grad)
+
+
+def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` in a tensor of ``size`` with this tensor's dtype."""
+    return _new(self, fill_value, (size,), dtype).requires_grad_(requires_grad)
+
+
+METHODS = (topk, sort, argsort, gather, scatter, scatter_add, scatter_, scatter_add_,
+           index_select, cumsum, cumprod, logsumexp, split, chunk, narrow, flip, roll,
+           tril, triu, diag, repeat_interleave, outer, sign, isnan, isinf, isfinite, bmm,
+           new_zeros, new_ones, new_full)
+# The ones PyTorch also offers as torch.<name>(tensor, ...)
+FUNCTIONS = ("topk", "sort", "argsort", "gather", "scatter", "scatter_add", "index_select",
+             "cumsum", "cumprod", "logsumexp", "split", "chunk", "narrow", "flip", "roll",
+             "tril", "triu", "diag", "repeat_interleave", "outer", "sign", "isnan", "isinf",
+             "isfinite", "bmm")
+
+
+def install(namespace: dict[str, Any]) -> None:
+    """Adds the methods to :class:`Tensor` and the functions to ``namespace``
+    (``fnnet.torch``'s globals)."""
+    for method in METHODS:
+        setattr(Tensor, method.__name__, method)
+    for name in FUNCTIONS:
+        method = getattr(Tensor, name)
+
+        def function(input: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            return _method(_as_tensor(input), *args, **kwargs)
+
+        function.__name__ = name
+        function.__doc__ = f"PyTorch equivalent: ``torch.{name}`` (same as ``Tensor.{name}``)."
+        namespace[name] = function
+    namespace["einsum"] = einsum

@@ -1,0 +1,168 @@
+"""The tensor operations beginner programs reach for after the basics (sorting,
+gathering, scattering, scans, splits, triangles, ``einsum``, ``F.one_hot``/``pad``/
+``normalize``), each against PyTorch: values, and gradients through every float output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+import fnnet.torch.nn.functional as FF
+
+pytestmark = pytest.mark.torch
+
+RNG = np.random.default_rng(0)
+A = RNG.normal(size=(4, 6)).astype(np.float32)
+IDX = RNG.integers(0, 6, size=(4, 3))
+PERM = np.stack([RNG.permutation(6)[:3] for _ in range(4)])  # no repeats within a row
+IMAGES = RNG.normal(size=(2, 3, 4, 5)).astype(np.float32)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_compile_cache():
+    """Each case's structure is new: without a reset, the shim would switch to op-by-op
+    execution after many distinct structures, for later tests too."""
+    yield
+    ft.reset_compile_stats()
+
+
+CASES = {
+    "topk": lambda m, x: x.topk(2, dim=1),
+    "topk_smallest": lambda m, x: m.topk(x, 3, dim=0, largest=False),
+    "sort": lambda m, x: x.sort(dim=1, descending=True),
+    "argsort": lambda m, x: m.argsort(x, dim=0),
+    "gather": lambda m, x: x.gather(1, m.tensor(IDX)),
+    "gather_narrow_index": lambda m, x: m.gather(x, 1, m.tensor(IDX)[:2]),
+    "scatter": lambda m, x: m.zeros(4, 6).scatter(1, m.tensor(PERM), x[:, :3] * 1.0) + x,
+    "scatter_value": lambda m, x: x.scatter(1, m.tensor(IDX), 0.5),
+    "scatter_add": lambda m, x: m.zeros(4, 6).scatter_add(1, m.tensor(IDX), x[:, :3] * 1.0),
+    "index_select": lambda m, x: x.index_select(1, m.tensor([0, 2, 2])),
+    "cumsum": lambda m, x: x.cumsum(1),
+    "cumprod": lambda m, x: m.cumprod(x, dim=0),
+    "logsumexp": lambda m, x: x.logsumexp(1),
+    "logsumexp_dims": lambda m, x: m.logsumexp(x, dim=(0, 1), keepdim=True),
+    "split": lambda m, x: x.split(4, dim=1),
+    "split_sizes": lambda m, x: m.split(x, [1, 3], dim=0),
+    "chunk": lambda m, x: x.chunk(4, dim=1),
+    "chunk_fn": lambda m, x: m.chunk(x, 3),
+    "narrow": lambda m, x: x.narrow(1, 2, 3),
+    "flip": lambda m, x: m.flip(x, [0, 1]),
+    "roll": lambda m, x: x.roll(2, 1),
+    "roll_flat": lambda m, x: m.roll(x, 3),
+    "tril": lambda m, x: x.tril(),
+    "triu": lambda m, x: m.triu(x, 1),
+    "diag": lambda m, x: m.diag(x),
+    "diag_of_vector": lambda m, x: m.diag(x[0]),
+    "repeat_interleave": lambda m, x: x.repeat_interleave(2, dim=0),
+    "outer": lambda m, x: m.outer(x[0], x[1]),
+    "sign": lambda m, x: x.sign(),
+    "isnan_isinf": lambda m, x: ((x / 0 * 0).isnan(), (x / 0).isinf(), x.isfinite()),
+    "bmm": lambda m, x: m.bmm(x.reshape(2, 2, 6), x.reshape(2, 6, 2)),
+    "einsum": lambda m, x: m.einsum("ij,kj->ik", x, x),
+    "einsum_list": lambda m, x: m.einsum("ij->j", [x]),
+    "new_tensors": lambda m, x: (x.new_zeros(2, 3), x.new_ones((2, 3)),
+                                 x.new_full((2,), 7.0)),
+    "one_hot": lambda m, x: m.nn.functional.one_hot(m.tensor([0, 3, 1])),
+    "normalize": lambda m, x: m.nn.functional.normalize(x, dim=1),
+}
+
+
+def _outputs(result):
+    return list(result) if isinstance(result, tuple | list) else [result]
+
+
+def _weighted_sum(outputs):
+    """A scalar that weighs each float output differently, so that a gradient routed to
+    the wrong output is caught."""
+    return sum((y * (i + 1)).sum() for i, y in enumerate(outputs)
+               if y.dtype.is_floating_point)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_op_matches_torch_values_and_gradients(torch, name):
+    case = CASES[name]
+    ta, fa = torch.tensor(A, requires_grad=True), ft.tensor(A, requires_grad=True)
+    expected, got = _outputs(case(torch, ta)), _outputs(case(ft, fa))
+    assert len(got) == len(expected)
+    for e, g in zip(expected, got, strict=True):
+        assert tuple(g.shape) == tuple(e.shape)
+        np.testing.assert_allclose(g.detach().numpy(), e.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6, err_msg=name)
+    loss = _weighted_sum(expected)
+    if isinstance(loss, int) or not loss.requires_grad:
+        return  # integer or boolean results only
+    loss.backward()
+    _weighted_sum(got).backward()
+    np.testing.assert_allclose(fa.grad.numpy(), ta.grad.numpy(), rtol=1e-5, atol=1e-6,
+                               err_msg=f"{name} gradient")
+
+
+@pytest.mark.parametrize("mode, pad", [("constant", (1, 2)), ("constant", (1, 2, 2, 1)),
+                                       ("reflect", (1, 2, 2, 1)),
+                                       ("replicate", (1, 2, 2, 1)),
+                                       ("circular", (1, 2, 2, 1))])
+def test_pad_matches_torch(torch, mode, pad):
+    ta, fa = torch.tensor(IMAGES, requires_grad=True), ft.tensor(IMAGES, requires_grad=True)
+    kwargs = {"value": 0.5} if mode == "constant" else {"mode": mode}
+    expected = torch.nn.functional.pad(ta, pad, **kwargs)
+    got = FF.pad(fa, pad, **kwargs)
+    np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy())
+    (expected * expected).sum().backward()
+    (got * got).sum().backward()
+    np.testing.assert_allclose(fa.grad.numpy(), ta.grad.numpy(), rtol=1e-5)
+
+
+def test_in_place_scatter_and_the_ops_inside_a_compiled_step(torch):
+    x = ft.zeros(3, 4)
+    x.scatter_(1, ft.tensor([[0], [1], [2]]), 1.0)
+    np.testing.assert_array_equal(x.numpy(), np.eye(3, 4))
+    # A training loop using them compiles once, like any other op.
+    ft.manual_seed(0)
+    w = ft.randn(6, 6, requires_grad=True)
+    optimizer = ft.optim.SGD([w], lr=0.1)
+    x = ft.tensor(A)
+    for _ in range(5):
+        optimizer.zero_grad()
+        logits = (x @ w).cumsum(1)
+        top = logits.topk(2, dim=1).values
+        loss = top.logsumexp(1).mean() + logits.gather(1, ft.tensor(IDX)).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+    assert ft.compile_stats()["compiles"] <= 2
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ft.tensor(A).topk(9), RuntimeError, "selected index k out of range"),
+    (lambda: ft.tensor(A).gather(1, ft.tensor([[0.5]])), RuntimeError,
+     "Expected dtype int64 for index"),
+    (lambda: ft.tensor(A).gather(1, ft.tensor([0])), RuntimeError,
+     "same number of dimensions"),
+    (lambda: ft.tensor(A).split([1, 1]), RuntimeError, "sum exactly to 4"),
+    (lambda: ft.bmm(ft.tensor(A), ft.tensor(A)), RuntimeError, "must be a 3D tensor"),
+    (lambda: ft.tensor(A).narrow(1, 4, 3), RuntimeError, "exceeds dimension size"),
+    (lambda: ft.tensor(A).cumsum(2), IndexError, "Dimension out of range"),
+    (lambda: ft.einsum(3, ft.tensor(A)), TypeError, "argument 'equation' must be str"),
+    (lambda: FF.one_hot(ft.tensor(A)), RuntimeError, "index tensor"),
+    (lambda: FF.pad(ft.tensor(A), (1,)), RuntimeError, "divisible by 2"),
+])
+def test_bad_arguments_raise_torchs_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_small_globals_tutorials_use(torch):
+    assert ft.__version__.startswith(torch.__version__.split("+")[0])
+    assert ft.get_num_threads() >= 1
+    assert ft.finfo(ft.float32).eps == torch.finfo(torch.float32).eps
+    assert ft.iinfo(ft.int32).max == torch.iinfo(torch.int32).max
+    ft.use_deterministic_algorithms(True)
+    with ft.inference_mode():
+        y = ft.tensor(A, requires_grad=True) * 2
+    assert not y.requires_grad
+
+    @ft.inference_mode()
+    def double(v):
+        return v * 2
+
+    assert not double(ft.tensor(A, requires_grad=True)).requires_grad
