@@ -689,6 +689,17 @@ def test_manual_seed_makes_init_and_sampling_reproducible():
     assert not np.array_equal(ft.nn.Linear(3, 2).weight.detach().numpy(), first[0])
 
 
+def test_reseeding_repeats_dropout_masks_recorded_in_one_step():
+    dropout, x = ft.nn.Dropout(0.5), ft.ones(8, 16)
+    ft.manual_seed(3)
+    first = dropout(x)
+    second_draw = dropout(x)
+    ft.manual_seed(3)  # nothing read in between: both draws are still being recorded
+    again = dropout(x)
+    assert ft.equal(first, again)
+    assert not ft.equal(first, second_draw)
+
+
 def test_optimizer_load_state_dict_from_torch_continues_identically(torch):
     rng = np.random.default_rng(1)
     w0 = rng.standard_normal((4,)).astype(np.float32)

@@ -60,6 +60,12 @@ def manual_seed(seed: int) -> Generator:
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
+    from fnnet.torch import _compiler, _graph
+
+    if _graph.tape.rng_slot >= 0:
+        # The pending step already holds the old key: draws recorded after the seed
+        # must start a step of their own from the new one.
+        _compiler.flush("value")
     state.seed(int(seed))
     return Generator().manual_seed(int(seed))
 
