@@ -19,6 +19,7 @@ import jax
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_checkpoint import assert_trees_equal
 
 from fnnet import data, models, optim
 from fnnet.checkpoint import (
@@ -32,7 +33,6 @@ from fnnet.checkpoint import (
 )
 from fnnet.checkpoint.resume import check_meta
 from fnnet.train import create_train_state, fit
-from tests.test_checkpoint import assert_trees_equal
 
 # 640 digits in batches of 64: 10 steps per epoch, 20 in all; saved every 4 steps.
 RUN = dict(epochs=2, batch_size=64, seed=4, progress=False, log_every=5, every_n_steps=4,
