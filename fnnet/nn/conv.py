@@ -14,6 +14,19 @@ from fnnet.typing import Array, Params, PRNGKey, State
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def conv_params(key: PRNGKey, out_channels: int, in_per_group: int,
+                kernel_size: tuple[int, ...], bias: bool) -> Params:
+    """A convolution's ``weight [out, in/groups, *kernel]`` and ``bias [out]``, initialised
+    as PyTorch's ``ConvNd.reset_parameters`` does (1-D and 2-D alike)."""
+    w_key, b_key = jax.random.split(key)
+    shape = (out_channels, in_per_group, *kernel_size)
+    params = {"weight": initializers.kaiming_uniform(w_key, shape)}
+    if bias:
+        params["bias"] = initializers.bias_uniform(b_key, out_channels,
+                                                   initializers.fan_in(shape))
+    return params
+
+
 class Conv2d(Module):
     """2-D convolution over ``[N, C_in, H, W]`` images.
 
@@ -91,13 +104,8 @@ class Conv2d(Module):
         self.padding_mode = padding_mode
 
     def init(self, key: PRNGKey) -> tuple[Params, State]:
-        w_key, b_key = jax.random.split(key)
-        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
-        params = {"weight": initializers.kaiming_uniform(w_key, shape)}
-        if self.bias:
-            params["bias"] = initializers.bias_uniform(b_key, self.out_channels,
-                                                       initializers.fan_in(shape))
-        return params, {}
+        return conv_params(key, self.out_channels, self.in_channels // self.groups,
+                           self.kernel_size, self.bias), {}
 
     # One input array: Module.apply's *args are for composites' forward.
     def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import jax
-
-from fnnet.nn import init as initializers
+from fnnet.nn.conv import conv_params
 from fnnet.nn.functional.sequence import conv1d
 from fnnet.nn.module import Module, check_input
 from fnnet.typing import Array, Params, PRNGKey, State
@@ -63,13 +61,8 @@ class Conv1d(Module):
         self.groups, self.bias, self.padding_mode = groups, bias, padding_mode
 
     def init(self, key: PRNGKey) -> tuple[Params, State]:
-        w_key, b_key = jax.random.split(key)
-        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
-        params = {"weight": initializers.kaiming_uniform(w_key, shape)}
-        if self.bias:
-            params["bias"] = initializers.bias_uniform(b_key, self.out_channels,
-                                                       initializers.fan_in(shape))
-        return params, {}
+        return conv_params(key, self.out_channels, self.in_channels // self.groups,
+                           self.kernel_size, self.bias), {}
 
     # One input array: Module.apply's *args are for composites' forward.
     def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]

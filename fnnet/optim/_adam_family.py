@@ -1,4 +1,4 @@
-"""Shared argument checks of the Adam variants (Adamax, NAdam, RAdam)."""
+"""Shared argument checks of the Adam family (Adam, AdamW, Adamax, NAdam, RAdam)."""
 
 from __future__ import annotations
 

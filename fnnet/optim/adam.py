@@ -6,32 +6,17 @@ from typing import Any
 
 import optax
 
+from fnnet.optim._adam_family import check_adam_args
 from fnnet.optim._build import add_weight_decay, build, negate
-from fnnet.optim._validate import (
-    check_below_one,
-    check_flag,
-    check_lr,
-    check_nonnegative,
-    check_number,
-)
+from fnnet.optim._validate import check_flag
 from fnnet.optim.transforms import scale_by_amsgrad
 
 
 def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, maximize: Any,
           *, decoupled: bool) -> optax.GradientTransformationExtraArgs:
-    check_lr(lr)
-    check_number("eps", eps)
-    check_nonnegative(eps, "Invalid epsilon value")
-    if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-        raise TypeError(f"betas must be a pair of floats (beta1, beta2), got {betas!r}")
-    for index, beta in enumerate(betas):
-        check_number(f"betas[{index}]", beta)
-        check_below_one(beta, f"Invalid beta parameter at index {index}")
-    check_number("weight_decay", weight_decay)
-    check_nonnegative(weight_decay, "Invalid weight_decay value")
+    b1, b2 = check_adam_args(lr, betas, eps, weight_decay)
     amsgrad = check_flag("amsgrad", amsgrad)
     maximize = check_flag("maximize", maximize)
-    b1, b2 = betas
     if amsgrad:
         moments = scale_by_amsgrad(b1=b1, b2=b2, eps=eps)
     else:
