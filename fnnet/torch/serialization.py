@@ -67,7 +67,7 @@ def _refuse_objects(obj: Any, path: str = "") -> None:
             _refuse_objects(value, f"{path}.{i}" if path else str(i))
 
 
-def save(obj: Any, f: str | os.PathLike | BinaryIO, *args: Any, **kwargs: Any) -> None:
+def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: Any) -> None:
     """Writes a state dict or checkpoint dict to a path (atomically) or a binary file.
 
     Args:
@@ -119,7 +119,7 @@ def _to_tensors(obj: Any) -> Any:
     return obj
 
 
-def load(f: str | os.PathLike | BinaryIO, map_location: Any = None,
+def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
          weights_only: bool | None = None, **kwargs: Any) -> Any:
     """Reads what :func:`save` wrote (or any safetensors file) without unpickling.
 
@@ -147,8 +147,9 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None,
     PyTorch equivalent: ``torch.load(f, weights_only=True)``.
     """
     del map_location, kwargs
-    if callable(getattr(f, "read", None)):
-        data, name = f.read(), getattr(f, "name", "the file")
+    read = getattr(f, "read", None)
+    if callable(read):
+        data, name = read(), getattr(f, "name", "the file")
     elif isinstance(f, (str, os.PathLike)):
         if not os.path.isfile(f):
             raise FileNotFoundError(f"torch.load: no such file {os.fspath(f)!r}")
