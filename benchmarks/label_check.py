@@ -22,8 +22,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from harness import machine, print_table, time_steps, versions  # noqa: E402
 
 from fnnet import losses, models, optim  # noqa: E402
+from fnnet.core import step as step_module  # noqa: E402
 from fnnet.train import create_train_state, make_train_step  # noqa: E402
-from fnnet.train import step as step_module
 
 
 def build(check: bool, batches):

@@ -132,7 +132,7 @@ def test_the_graph_sees_fnnets_own_imports(graph):
     # The reader is not vacuous: known edges are there, function-level imports are not.
     assert "fnnet.nn.module" in graph["fnnet.nn.state_dict"]
     assert "fnnet.nn.tree_check" in graph["fnnet.nn.module"]
-    assert "fnnet.train" in graph["fnnet.checkpoint.resume"]  # via fnnet.train.state
+    assert "fnnet.core" in graph["fnnet.checkpoint.resume"]  # via fnnet.core.state
     assert len(graph) > 100
 
 
@@ -156,6 +156,38 @@ def test_the_core_imports_nothing_inside_functions_to_dodge_a_cycle():
                   if isinstance(node, (ast.Import, ast.ImportFrom))
                   and node not in tree.body]
         assert not nested, f"fnnet/nn/{name}: imports inside functions at lines {nested}"
+
+
+def test_fit_imports_checkpoints_and_parallel_steps_at_the_top(graph):
+    # The state and the steps live in fnnet.core, below fnnet.train, fnnet.parallel and
+    # fnnet.checkpoint, so fit imports the other two at module level without a cycle.
+    for needed in ("fnnet.checkpoint.resume", "fnnet.parallel.fit", "fnnet.core.state"):
+        assert needed in graph["fnnet.train.fit"]
+    for lower in ("fnnet.core.state", "fnnet.core.step", "fnnet.core.cache"):
+        assert not any(m == "fnnet.train" or m.startswith("fnnet.train.")
+                       or m.startswith(("fnnet.parallel", "fnnet.checkpoint"))
+                       for m in graph[lower]), (lower, graph[lower])
+    for name in ("fnnet.checkpoint.train_state", "fnnet.checkpoint.resume",
+                 "fnnet.parallel.sharding", "fnnet.parallel.pmap", "fnnet.parallel.fit"):
+        assert "fnnet.train" not in graph[name], name
+    tree = ast.parse((PACKAGE / "train" / "fit.py").read_text(encoding="utf-8"))
+    nested = [node.lineno for node in ast.walk(tree)
+              if isinstance(node, (ast.Import, ast.ImportFrom)) and node not in tree.body]
+    assert not nested, f"fnnet/train/fit.py: imports inside functions at lines {nested}"
+
+
+def test_modules_read_no_private_names_of_another_module():
+    # fnnet.data.registry once read idx._SOURCES; what a module shares, it makes public.
+    for path in (PACKAGE / "data").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = {alias.asname or alias.name.rpartition(".")[2]
+                   for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                   and (node.module or "").startswith("fnnet") for alias in node.names}
+        private = [f"{node.value.id}.{node.attr}" for node in ast.walk(tree)
+                   if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                   and node.value.id in modules and node.attr.startswith("_")
+                   and not node.attr.startswith("__")]
+        assert not private, f"{path.name} reads {private}"
 
 
 # Importing any ``fnnet.x.y`` runs ``fnnet/__init__`` first, so the parent imports fnnet

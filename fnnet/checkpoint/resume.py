@@ -24,7 +24,7 @@ from typing import Any
 
 from fnnet.checkpoint.errors import CheckpointError
 from fnnet.checkpoint.train_state import Checkpointer
-from fnnet.train.state import TrainState
+from fnnet.core.state import TrainState
 
 #: version of the metadata ``fit`` writes (2 added ``start_step``)
 FORMAT = 2

@@ -37,7 +37,7 @@ from fnnet.checkpoint.errors import (
     CheckpointWriteError,
     DamagedCheckpointError,
 )
-from fnnet.train.state import TrainState
+from fnnet.core.state import TrainState
 
 _STATE = "state"
 _META = "meta"

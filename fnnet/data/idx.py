@@ -24,8 +24,10 @@ IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
 
 _PREFIX = {"train": "train", "test": "t10k"}
-_TORCHVISION_FOLDER = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
-_SOURCES = {
+#: the folder torchvision keeps each data set's files in (``<root>/<folder>/raw``)
+TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
+#: where each data set's IDX files can be downloaded
+SOURCES = {
     "mnist": "https://ossci-datasets.s3.amazonaws.com/mnist/ (the mirror torchvision uses)",
     "fashion_mnist": "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
 }
@@ -199,11 +201,16 @@ def idx_file_names(split: str, what: str) -> tuple[str, str]:
     return name + ".gz", name
 
 
+def idx_folders(directory: pathlib.Path, kind: str) -> list[pathlib.Path]:
+    """The folders under ``directory`` where the IDX files of ``kind`` are looked for:
+    itself, ``<kind>/`` and torchvision's ``<MNIST>/raw/``."""
+    return [directory, directory / kind, directory / TORCHVISION_FOLDERS[kind] / "raw"]
+
+
 def find_idx_files(directory: pathlib.Path, split: str,
                    kind: str) -> tuple[pathlib.Path, pathlib.Path] | None:
     """The image and label files of ``split`` under ``directory``, or None where absent."""
-    folders = [directory, directory / kind, directory / _TORCHVISION_FOLDER[kind] / "raw"]
-    for folder in folders:
+    for folder in idx_folders(directory, kind):
         found: list[pathlib.Path | None] = []
         for what in ("images", "labels"):
             names = [folder / n for n in idx_file_names(split, what)]
@@ -257,9 +264,9 @@ def load_mnist_idx(
     PyTorch equivalent: ``torchvision.datasets.MNIST(root, train=False)``.
     """
     _check_choice(split, "split", _PREFIX)
-    _check_choice(kind, "kind", _TORCHVISION_FOLDER)
+    _check_choice(kind, "kind", TORCHVISION_FOLDERS)
     expected = [idx_file_names(split, what)[0] for what in ("images", "labels")]
-    get = (f"Download {' and '.join(expected)} from {_SOURCES[kind]} (or let "
+    get = (f"Download {' and '.join(expected)} from {SOURCES[kind]} (or let "
            "torchvision download them) and put them in that folder.")
     if directory is None:
         directory = paths.default_directory(kind)

@@ -47,8 +47,8 @@ def _has_split(name: str, folder: pathlib.Path, split: str) -> bool:
 def _has_any_file(name: str, folder: pathlib.Path, split: str) -> bool:
     """Whether ``folder`` holds any of the local files of ``split`` (all of them or not)."""
     if name in IDX:
-        places = [folder, folder / name, folder / idx._TORCHVISION_FOLDER[name] / "raw"]
-        return any((place / file).is_file() for place in places for what in ("images", "labels")
+        return any((place / file).is_file() for place in idx.idx_folders(folder, name)
+                   for what in ("images", "labels")
                    for file in idx.idx_file_names(split, what))
     found = find_cifar10_folder(folder)
     names = cifar.TRAIN_FILES if split == "train" else cifar.TEST_FILES
@@ -69,7 +69,7 @@ def expected_files(name: str, split: str | None = None) -> tuple[list[str], str]
     splits = ("train", "test") if split is None else (split,)
     if name in IDX:
         names = [idx.idx_file_names(s, what)[0] for s in splits for what in ("images", "labels")]
-        return names, (f"Download them from {idx._SOURCES[name]}; they may also be "
+        return names, (f"Download them from {idx.SOURCES[name]}; they may also be "
                        "uncompressed (no .gz)")
     names = [f"{cifar.FOLDER}/{n}" for s in splits
              for n in (cifar.TRAIN_FILES if s == "train" else cifar.TEST_FILES)]

@@ -6,11 +6,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from fnnet.core.state import TrainState
+from fnnet.core.step import LossFn
 from fnnet.nn.module import Module
 from fnnet.parallel.mesh import check_divisible, data_mesh
 from fnnet.parallel.sharding import make_eval_step, make_train_step, put_replicated
-from fnnet.train.state import TrainState
-from fnnet.train.step import LossFn
 
 
 def check_devices(devices: int, batch_size: int) -> None:

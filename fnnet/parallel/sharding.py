@@ -28,6 +28,9 @@ import optax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from fnnet.core import step as single
+from fnnet.core.state import TrainState
+from fnnet.core.step import LossFn, Metrics
 from fnnet.nn.module import Module
 from fnnet.parallel.distributed import check_same_across_processes
 from fnnet.parallel.inflight import serialized, wait_for_previous
@@ -39,9 +42,6 @@ from fnnet.parallel.mesh import (
     data_mesh,
     replicated,
 )
-from fnnet.train import step as single
-from fnnet.train.state import TrainState
-from fnnet.train.step import LossFn, Metrics
 from fnnet.typing import Batch
 
 

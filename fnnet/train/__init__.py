@@ -1,10 +1,10 @@
 """Training: the state, pure jitted steps, and ``fit``."""
 
+from fnnet.core.state import TrainState, create_train_state
+from fnnet.core.step import batch_metrics, make_eval_step, make_predict, make_train_step
 from fnnet.train.callbacks import Callback, HistoryWriter, JSONLWriter, TensorBoardWriter
 from fnnet.train.fit import NonFiniteLossError, evaluate, fit
 from fnnet.train.plot import plot_history
-from fnnet.train.state import TrainState, create_train_state
-from fnnet.train.step import batch_metrics, make_eval_step, make_predict, make_train_step
 
 __all__ = [
     "Callback",

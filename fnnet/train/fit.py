@@ -15,14 +15,21 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from fnnet.checkpoint.resume import FitCheckpoints, Position
+from fnnet.core.state import TrainState, create_train_state
+from fnnet.core.step import LossFn, make_eval_step, make_train_step
+from fnnet.data import batches
 from fnnet.data.sampler import check_batch_size
+from fnnet.losses import check_labels
 from fnnet.nn.module import Module
+from fnnet.nn.state_dict import state_dict
+from fnnet.nn.tree_check import check_optimizer_trees
+from fnnet.optim.clip import clip_by_total_norm
+from fnnet.parallel.fit import check_devices, data_parallel_steps
 from fnnet.train.callbacks import Callback, RunInfo, check_callbacks, run_writers
 from fnnet.train.profile import PhaseTimer, StepProfiler
 from fnnet.train.progress import ProgressBar, check_progress
 from fnnet.train.reporting import Reporter, check_log_lr
-from fnnet.train.state import TrainState, create_train_state
-from fnnet.train.step import LossFn, make_eval_step, make_train_step
 from fnnet.typing import Batch
 
 ON_NONFINITE = ("raise", "skip", "ignore")
@@ -102,8 +109,6 @@ def _epoch_batches(data: DataArg, batch_size: int, *, shuffle: bool, seed: int, 
     and dropped)."""
     if callable(data):
         return itertools.islice(data(epoch), start, None)
-    from fnnet.data import batches
-
     x, y = data
     return batches(x, y, batch_size, shuffle=shuffle, seed=seed, epoch=epoch,
                    drop_last=drop_last, start=start)
@@ -119,8 +124,6 @@ def _num_classes(model: Module, params: Any, layer_state: Any, x: Any) -> int | 
 
 def _check_labels(name: str, y: Any, num_classes: int | None) -> None:
     """Refuses class labels outside ``[0, num_classes)`` before any step runs."""
-    from fnnet.losses import check_labels
-
     if num_classes is not None and np.issubdtype(np.asarray(y).dtype, np.integer):
         check_labels(y, num_classes, name=f"{name} labels")
 
@@ -331,8 +334,6 @@ def fit(
     _check_model(model, optimizer)
     if state is not None:
         _check_state(state)
-        from fnnet.nn.tree_check import check_optimizer_trees
-
         # A state made with another optimizer or model fails here, naming the entry.
         check_optimizer_trees(optimizer.init, state.params, state.opt_state, state.params,
                               {}, what="fit")
@@ -343,12 +344,8 @@ def fit(
     if every_n_steps is not None and checkpoint_dir is None:
         raise ValueError("every_n_steps needs a checkpoint_dir to save in")
     if clip_grad_norm is not None:
-        from fnnet.optim.clip import clip_by_total_norm
-
         clip_by_total_norm(clip_grad_norm)  # checks max_norm
     if devices is not None:
-        from fnnet.parallel.fit import check_devices, data_parallel_steps
-
         check_devices(devices, batch_size)
     # Every check on the data before anything is compiled; the shapes of the model's
     # trees come from an abstract init.
@@ -363,8 +360,6 @@ def fit(
     checkpoints = None
     position = None
     if checkpoint_dir is not None:
-        from fnnet.checkpoint.resume import FitCheckpoints
-
         checkpoints = FitCheckpoints(
             checkpoint_dir, every_n_steps=every_n_steps, keep=keep, seed=seed,
             batch_size=batch_size,
@@ -397,7 +392,7 @@ def fit(
     params = state.params  # their tree structure names the gradients in errors
     eval_step = eval_step or make_eval_step(model, loss_fn)
     if position is None:
-        position = _position(0, 0, {}, {}, 0, 0, 0.0)
+        position = Position(0, 0, {}, {}, 0, 0, 0.0)
     history = position.history
     host_step = int(state.step)
     steps_per_epoch = None if callable(train_data) else len(train_data[0]) // batch_size
@@ -468,7 +463,7 @@ def fit(
                     # never save a bad step
                     seen += _drain(pending, sums, on_nonfinite, model, params, fetched)
                     mark = timer.add("host sync", mark)
-                    checkpoints.save(state, _position(epoch, done, history, sums, seen,
+                    checkpoints.save(state, Position(epoch, done, history, sums, seen,
                                                       examples,
                                                       before + time.perf_counter() - start))
                     timer.add("checkpoint", mark)
@@ -478,7 +473,7 @@ def fit(
             reporter.steps(epoch, fetched or [], host_step, sums, seen, examples, state)
             if checkpoints is not None and (every_n_steps is None or epoch == epochs - 1):
                 mark = time.perf_counter()
-                checkpoints.save(state, _position(epoch, done, history, sums, seen, examples,
+                checkpoints.save(state, Position(epoch, done, history, sums, seen, examples,
                                                   before + time.perf_counter() - start))
                 timer.add("checkpoint", mark)
             elapsed = before + time.perf_counter() - start
@@ -502,14 +497,6 @@ def fit(
     if checkpoints is not None:
         checkpoints.close()
     return state, history
-
-def _position(*fields: Any) -> Any:
-    """A :class:`fnnet.checkpoint.resume.Position` (imported late: fnnet.checkpoint
-    imports fnnet.train)."""
-    from fnnet.checkpoint.resume import Position
-
-    return Position(*fields)
-
 
 def _drain(pending: list[tuple[int, Any, int]], sums: dict[str, float], on_nonfinite: str,
            model: Module, params: Any,
@@ -565,8 +552,6 @@ def _raise_for_bad_labels(first: int, metrics: dict[str, Any]) -> None:
 def _bad_gradients(model: Module, params: Any, grad_finite: np.ndarray) -> tuple[str | None, str]:
     """The first parameter (in PyTorch's ``state_dict`` order) whose gradient is not
     finite, and a phrase saying so; ``grad_finite`` is in ``jax.tree.leaves`` order."""
-    from fnnet.nn.state_dict import state_dict
-
     paths = [path for path, _ in jax.tree_util.tree_flatten_with_path(params)[0]]
     names = [".".join(str(getattr(e, "key", getattr(e, "idx", e))) for e in path)
              for path in paths]
