@@ -40,7 +40,10 @@ Unsupported names raise ``NotImplementedError`` pointing to the functional API (
 
 from __future__ import annotations
 
+import builtins as _builtins
 from typing import Any
+
+import numpy as _np
 
 from fnnet.torch._launched import start_if_launched as _start_if_launched
 
@@ -198,39 +201,36 @@ _more_ops.install(globals())
 __version__ = "2.13.0+fnnet"  # the PyTorch release whose API and numbers fnnet.torch follows
 
 
-def get_num_threads() -> int:
+def get_num_threads() -> _builtins.int:
     """The CPU's core count: XLA's CPU backend uses every core for its own threads."""
     import os
 
     return os.cpu_count() or 1
 
 
-def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+def use_deterministic_algorithms(mode: _builtins.bool, *, warn_only: _builtins.bool = False
+                                 ) -> None:
     """Accepted: XLA's CPU programs are deterministic run to run; on GPUs set
     ``XLA_FLAGS=--xla_gpu_deterministic_ops=true`` before starting."""
     del mode, warn_only
 
 
-def inference_mode(mode: bool = True) -> Any:
+def inference_mode(mode: _builtins.bool = True) -> no_grad | enable_grad:
     """``torch.inference_mode``: ``no_grad`` (fnnet.torch keeps no extra state to skip)."""
     return no_grad() if mode else enable_grad()
 
 
-def finfo(type: Any = None) -> Any:  # noqa: A002 - PyTorch's name
+def finfo(type: Any = None) -> _np.finfo[Any]:  # noqa: A002 - PyTorch's name
     """Machine limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``, ``bits``)."""
-    import numpy as np
-
-    return np.finfo(np.float32 if type is None else _dtypes.to_np(type))
+    return _np.finfo(_np.float32 if type is None else _dtypes.to_np(type))
 
 
-def iinfo(type: Any) -> Any:  # noqa: A002 - PyTorch's name
+def iinfo(type: Any) -> _np.iinfo[Any]:  # noqa: A002 - PyTorch's name
     """Machine limits of an integer dtype (``max``, ``min``, ``bits``)."""
-    import numpy as np
-
-    return np.iinfo(_dtypes.to_np(type))
+    return _np.iinfo(_dtypes.to_np(type))
 
 
-def set_num_threads(n: int) -> None:
+def set_num_threads(n: _builtins.int) -> None:
     """Accepted for compatibility; XLA manages its own threads."""
     del n
 
