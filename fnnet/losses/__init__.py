@@ -8,6 +8,7 @@ checked inside ``jit``, are checked by :func:`check_labels`.
 
 from fnnet.losses.binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from fnnet.losses.cross_entropy import cross_entropy
+from fnnet.losses.divergence import kl_div
 from fnnet.losses.nll import check_labels, nll_loss
 from fnnet.losses.penalties import l1_penalty, l2_penalty
 from fnnet.losses.regression import l1_loss, mse_loss, smooth_l1_loss
@@ -17,6 +18,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "check_labels",
     "cross_entropy",
+    "kl_div",
     "l1_loss",
     "l1_penalty",
     "l2_penalty",

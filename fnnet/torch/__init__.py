@@ -198,6 +198,9 @@ del _name
 from fnnet.torch import _more_ops  # noqa: E402
 
 _more_ops.install(globals())
+from fnnet.torch import _masking  # noqa: E402
+
+_masking.install(globals())
 __version__ = "2.13.0+fnnet"  # the PyTorch release whose API and numbers fnnet.torch follows
 
 

@@ -354,6 +354,20 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
+def _kl_div(x: Any, t: Any, reduction: str, log_target: bool) -> Any:
+    return L.kl_div(x, t, reduction, log_target)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.kl_div`` (``fnnet.losses.kl_div``):
+    ``input`` holds log-probabilities, ``target`` probabilities (log-probabilities with
+    ``log_target``); ``reduction='batchmean'`` is the divergence per sample."""
+    _legacy("kl_div", size_average=size_average, reduce=reduce)
+    return _op(_kl_div, (reduction, log_target), input, _scalar_or_tensor(target),
+               who="kl_div")
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)

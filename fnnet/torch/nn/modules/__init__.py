@@ -17,6 +17,7 @@ from fnnet.torch.nn.modules.loss import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
@@ -27,13 +28,15 @@ from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.modules.normalization import LayerNorm
 from fnnet.torch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from fnnet.torch.nn.modules.rnn import GRU, LSTM, RNN
+from fnnet.torch.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from fnnet.torch.nn.modules.sparse import Embedding
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten",
-    "GELU", "GRU", "HuberLoss", "Identity", "L1Loss", "LSTM", "LayerNorm", "LeakyReLU",
-    "Linear",
+    "GELU", "GRU", "GRUCell", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM",
+    "LSTMCell", "LayerNorm", "LeakyReLU", "Linear",
     "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss",
-    "RNN", "ReLU", "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "Tanh",
+    "RNN", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid", "SmoothL1Loss",
+    "Softmax", "Tanh",
 ]

@@ -96,6 +96,19 @@ class HuberLoss(_Loss):
                                 beta=self.delta) * self.delta
 
 
+class KLDivLoss(_Loss):
+    """PyTorch equivalent: ``torch.nn.KLDivLoss`` (``fnnet.losses.kl_div``); pass
+    ``reduction='batchmean'`` for the divergence per sample."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 log_target: bool = False) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
 class BCELoss(_WeightedLoss):
     """PyTorch equivalent: ``torch.nn.BCELoss`` (``fnnet.losses.binary_cross_entropy``)."""
 

@@ -1,0 +1,195 @@
+"""Operations whose result's shape depends on values: ``nonzero``, one-argument
+``torch.where``, ``masked_select`` and boolean-mask indexing (``x[x > 0]``,
+``x[mask] = 0``).
+
+A compiled step needs static shapes, so these read the mask on the host (a value read:
+the pending step is computed up to the mask, as ``item()`` does) and continue with
+concrete integer indices. The indexing itself stays a recorded gather (or scatter for
+an assignment), so gradients flow through ``x[mask]`` to ``x`` as in PyTorch; a new
+number of selected elements is a new structure, compiled once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fnnet.torch import _graph
+from fnnet.torch.tensor import Tensor, _as_tensor
+
+_INDEX = np.dtype(_graph.canonical_dtype(np.int64))
+
+
+def _is_mask(item: Any) -> bool:
+    if isinstance(item, Tensor):
+        return bool(item._cell.aval[1] == np.bool_) and item.dim() > 0
+    if isinstance(item, np.ndarray):
+        return item.dtype == np.bool_ and item.ndim > 0
+    return isinstance(item, list) and len(item) > 0 and all(
+        isinstance(v, (bool, np.bool_)) for v in item)
+
+
+def _positions(mask: Any) -> tuple[np.ndarray, ...]:
+    """The indices of the True entries of ``mask`` along each of its dimensions."""
+    values = np.asarray(mask._value() if isinstance(mask, Tensor) else mask)
+    return tuple(np.asarray(p, _INDEX) for p in np.nonzero(values))
+
+
+def expand_masks(index: Any) -> Any:
+    """``index`` with every boolean mask of k dimensions replaced by its k integer index
+    tensors (NumPy's and PyTorch's meaning of a mask in an index), or ``index`` itself
+    when it holds no mask. A mask must match the shape of the dimensions it indexes."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not any(_is_mask(item) for item in items):
+        return index
+    out: list[Any] = []
+    for item in items:
+        if _is_mask(item):
+            out.extend(_as_tensor(p) for p in _positions(item))
+        else:
+            out.append(item)
+    return tuple(out)
+
+
+def check_mask_shape(shape: tuple[int, ...], index: Any) -> None:
+    """PyTorch's IndexError for a mask whose shape differs from the dimensions it
+    indexes (NumPy would raise about the derived integer indices instead)."""
+    items = index if isinstance(index, tuple) else (index,)
+    dim = 0
+    for item in items:
+        if item is None:
+            continue
+        if item is Ellipsis:
+            dim = len(shape) - sum(np.ndim(i) if _is_mask(i) else 1 for i in items
+                                   if i is not None and i is not Ellipsis) + dim
+            continue
+        if _is_mask(item):
+            mask_shape = tuple(item.shape) if isinstance(item, Tensor) else \
+                np.shape(item)
+            for k, size in enumerate(mask_shape):
+                if dim + k >= len(shape) or shape[dim + k] != size:
+                    raise IndexError(
+                        f"The shape of the mask {list(mask_shape)} at index {k} does not "
+                        f"match the shape of the indexed tensor {list(shape)} at index "
+                        f"{dim + k}")
+            dim += len(mask_shape)
+        else:
+            dim += 1
+
+
+def nonzero(input: Tensor, *, out: Any = None, as_tuple: bool = False) -> Any:
+    """Indices of the nonzero entries of ``input``: an ``[n, input.dim()]`` int64 tensor,
+    or with ``as_tuple`` one ``[n]`` tensor per dimension.
+
+    PyTorch equivalent: ``torch.nonzero``.
+    """
+    if out is not None:
+        raise NotImplementedError("fnnet.torch: nonzero(out=...) is not supported (its "
+                                  "size depends on the values); use the result")
+    input = _as_tensor(input)
+    values = np.asarray(input._value())
+    if as_tuple:
+        if values.ndim == 0:
+            return (_as_tensor(np.zeros(int(values != 0), _INDEX)),)
+        return tuple(_as_tensor(p) for p in _positions(values != 0))
+    return _as_tensor(np.asarray(np.argwhere(values), _INDEX))
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """``nonzero(input)``. PyTorch equivalent: ``torch.argwhere``."""
+    return nonzero(input)
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:
+    """The entries of ``input`` where the (broadcast) ``mask`` is True, as a 1-D tensor;
+    differentiable in ``input``. PyTorch equivalent: ``torch.masked_select``."""
+    input = _as_tensor(input)
+    mask = _as_tensor(mask)
+    if mask._cell.aval[1] != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got "
+                           f"{mask.dtype}")
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    if tuple(input.shape) != shape:
+        input = input.expand(*shape)
+    full = np.broadcast_to(np.asarray(mask._value()), shape)
+    return input[tuple(_as_tensor(p) for p in _positions(full))]
+
+
+def one_argument_where(previous: Any) -> Any:
+    """``torch.where`` that also takes one argument: ``where(condition)`` is
+    ``nonzero(condition, as_tuple=True)``; three arguments go to ``previous``."""
+
+    def where(condition: Any, input: Any = None, other: Any = None, **kwargs: Any) -> Any:
+        if input is None and other is None and not kwargs:
+            return nonzero(condition, as_tuple=True)
+        if input is None or other is None:
+            raise TypeError("where(): expected one argument (condition) or three "
+                            "(condition, input, other)")
+        return previous(condition, input, other, **kwargs)
+
+    where.__name__ = "where"
+    where.__doc__ = previous.__doc__
+    return where
+
+
+def _has_mask(index: Any) -> bool:
+    if isinstance(index, tuple):
+        return any(_is_mask(item) for item in index)
+    return _is_mask(index)
+
+
+def _scalar_value(value: Any) -> bool:
+    if isinstance(value, Tensor):
+        return value.numel() == 1 and value.dim() <= 1
+    return isinstance(value, (int, float, bool, np.number, np.bool_))
+
+
+def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
+    """``Tensor.__getitem__``/``__setitem__`` that also take boolean masks: a mask is read
+    and replaced by its integer indices before ``getitem``/``setitem`` record the gather
+    or scatter. ``x[mask] = scalar`` with a mask of ``x``'s whole shape keeps
+    ``setitem``'s own path (a masked fill: no read, same shape)."""
+
+    def __getitem__(self: Tensor, index: Any) -> Tensor:
+        if _has_mask(index):
+            check_mask_shape(tuple(self.shape), index)
+            index = expand_masks(index)
+        return getitem(self, index)  # type: ignore[no-any-return]
+
+    def __setitem__(self: Tensor, index: Any, value: Any) -> None:
+        if _has_mask(index) and not (
+                isinstance(index, Tensor) and tuple(index.shape) == tuple(self.shape)
+                and _scalar_value(value)):
+            check_mask_shape(tuple(self.shape), index)
+            index = expand_masks(index)
+        setitem(self, index, value)
+
+    __getitem__.__doc__ = getitem.__doc__
+    __setitem__.__doc__ = setitem.__doc__
+    return __getitem__, __setitem__
+
+
+def install(namespace: dict[str, Any]) -> None:
+    """Adds the methods to :class:`Tensor` and the functions to ``namespace``
+    (``fnnet.torch``'s globals)."""
+    get, set_ = mask_indexing(Tensor.__getitem__, Tensor.__setitem__)
+    Tensor.__getitem__ = get  # type: ignore[method-assign]
+    Tensor.__setitem__ = set_  # type: ignore[method-assign]
+
+    def nonzero_method(self: Tensor, *, as_tuple: bool = False) -> Any:
+        return nonzero(self, as_tuple=as_tuple)
+
+    def masked_select_method(self: Tensor, mask: Any) -> Tensor:
+        return masked_select(self, mask)
+
+    def argwhere_method(self: Tensor) -> Tensor:
+        return nonzero(self)
+
+    for name, method in (("nonzero", nonzero_method), ("masked_select", masked_select_method),
+                         ("argwhere", argwhere_method)):
+        method.__name__ = name
+        method.__doc__ = f"PyTorch equivalent: ``Tensor.{name}``."
+        setattr(Tensor, name, method)
+    namespace.update(nonzero=nonzero, argwhere=argwhere, masked_select=masked_select,
+                     where=one_argument_where(namespace["where"]))

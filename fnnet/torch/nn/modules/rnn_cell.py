@@ -1,0 +1,150 @@
+"""``nn.RNNCell``, ``nn.LSTMCell`` and ``nn.GRUCell``: one time step, for loops written by
+hand.
+
+A cell is one step of the recurrent layer of the same kind, so it runs fnnet's
+``functional.recurrent`` over a sequence of length one (one layer, one direction): the
+gate arithmetic is the layers'. Parameters are PyTorch's (``weight_ih [gates * hidden,
+input]``, ``weight_hh``, ``bias_ih``, ``bias_hh``), initialised ``U(-1/sqrt(hidden),
+1/sqrt(hidden))`` as the layers are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+import fnnet.nn as fnn
+from fnnet.nn.functional.sequence import recurrent
+from fnnet.torch import _random
+from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.parameter import Parameter
+from fnnet.torch.tensor import Tensor, _op_multi
+
+_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+def apply_cell(x: jax.Array, h: jax.Array | None, c: jax.Array | None, w_ih: jax.Array,
+               w_hh: jax.Array, b_ih: jax.Array | None, b_hh: jax.Array | None,
+               mode: str) -> tuple[jax.Array, ...]:
+    """One step: ``x [N, input]`` (or ``[input]``), ``h``/``c [N, hidden]`` (zeros when
+    None) -> ``(h',)``, or ``(h', c')`` for the LSTM."""
+    shape = (*x.shape[:-1], w_hh.shape[1])
+    h = jnp.zeros(shape, x.dtype) if h is None else h
+    if mode == "LSTM":
+        c = jnp.zeros(shape, x.dtype) if c is None else c
+    _, hn, cn = recurrent(mode, x[None], [(w_ih, w_hh, b_ih, b_hh)], h[None],
+                          None if c is None else c[None])
+    return (hn[0],) if cn is None else (hn[0], cn[0])
+
+
+class RNNCellBase(Module):
+    """The shared shell of the three cells."""
+
+    mode = "RNN_TANH"
+    _layer: Any = fnn.RNN
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None, **layer_kwargs: Any) -> None:
+        super().__init__()
+        del device, dtype
+        name = type(self).__name__
+        for arg, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name}: {arg} must be a positive int, got {value!r}")
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bool(bias)
+        # the layer of one step draws the same initialisation as nn.RNN/LSTM/GRU
+        layer = self._layer(input_size, hidden_size, bias=bool(bias), **layer_kwargs)
+        params, _ = layer.init(_random.state.split())
+        for kind in _NAMES:
+            value = params.get(kind + "_l0")
+            self.register_parameter(kind, None if value is None else
+                                    Parameter._from_array(value))
+
+    def _check(self, input: Any, hx: Any) -> None:
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D "
+                             f"instead")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"{name}: input has inconsistent input_size: got "
+                               f"{input.shape[-1]} expected {self.input_size}")
+        expected = (*input.shape[:-1], self.hidden_size)
+        for h in hx if isinstance(hx, tuple) else (hx,):
+            if h is not None and tuple(h.shape) != expected:
+                raise RuntimeError(f"{name}: hidden state has shape {tuple(h.shape)}, "
+                                   f"expected {expected}")
+
+    def _step(self, input: Tensor, h: Tensor | None, c: Tensor | None
+              ) -> list[Tensor | None]:
+        d = self.__dict__
+        weights = [d["_parameters"][k] for k in _NAMES]
+        return _op_multi(apply_cell, (self.mode,), input, h, c, *weights,
+                         who=type(self).__name__)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity=relu"
+        return s
+
+
+class RNNCell(RNNCellBase):
+    """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu). PyTorch equivalent:
+    ``torch.nn.RNNCell``; ``cell(x [N, input], h [N, hidden] | None) -> h'``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device: Any = None, dtype: Any = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
+                             f"{nonlinearity!r}")
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(input_size, hidden_size, bias, nonlinearity=nonlinearity)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        self._check(input, hx)
+        (h,) = self._step(input, hx, None)
+        assert h is not None
+        return h
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step (gates ``i, f, g, o``). PyTorch equivalent: ``torch.nn.LSTMCell``;
+    ``cell(x [N, input], (h, c) | None) -> (h', c')``, each ``[N, hidden]``."""
+
+    mode = "LSTM"
+    _layer = fnn.LSTM
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+                ) -> tuple[Tensor, Tensor]:
+        if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+            raise TypeError("LSTMCell: hx must be a tuple (h_0, c_0), got "
+                            f"{type(hx).__name__}")
+        h0, c0 = (None, None) if hx is None else tuple(hx)
+        self._check(input, (h0, c0))
+        h, c = self._step(input, h0, c0)
+        assert h is not None and c is not None
+        return h, c
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step (gates ``r, z, n``). PyTorch equivalent: ``torch.nn.GRUCell``;
+    ``cell(x [N, input], h [N, hidden] | None) -> h'``."""
+
+    mode = "GRU"
+    _layer = fnn.GRU
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        self._check(input, hx)
+        (h,) = self._step(input, hx, None)
+        assert h is not None
+        return h
+
+
+__all__ = ["GRUCell", "LSTMCell", "RNNCell", "RNNCellBase"]

@@ -1,0 +1,210 @@
+"""The PyTorch names users reach for after the basics, against PyTorch: boolean masks and
+``nonzero``, the recurrent cells, the KL divergence, in-place initialisers, mixed
+precision's ``autocast`` and ``GradScaler``, and the backward nodes' names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+RTOL, ATOL = 1e-5, 1e-6
+
+
+def close(ours, theirs, rtol=RTOL, atol=ATOL):
+    np.testing.assert_allclose(np.asarray(ours.detach().numpy() if hasattr(ours, "detach")
+                                          else ours, np.float64),
+                               np.asarray(theirs.detach().numpy() if hasattr(theirs, "detach")
+                                          else theirs, np.float64), rtol=rtol, atol=atol)
+
+
+@pytest.fixture(scope="module")
+def xv():
+    return np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+
+
+def _both(torch, xv, fn):
+    """``fn(T, x)`` under PyTorch and fnnet.torch on the same ``x`` (requiring grad):
+    its result and, when differentiable, the gradient of ``sum(result**2)``."""
+    out = []
+    for T in (torch, ft):
+        x = T.tensor(xv, requires_grad=True)
+        result = fn(T, x)
+        if result.requires_grad:
+            (result * result).sum().backward()
+        out.append((result, x.grad))
+    (theirs, their_grad), (ours, our_grad) = out
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.dtype.is_floating_point == theirs.dtype.is_floating_point
+    close(ours, theirs)
+    assert (our_grad is None) == (their_grad is None)
+    if their_grad is not None:
+        close(our_grad, their_grad)
+    return ours
+
+
+# -- boolean masks and nonzero ------------------------------------------------------------
+
+
+def _masked_write(T, x):
+    y = x * 1
+    y[y < 0] = 0
+    return y
+
+
+def _masked_write_values(T, x):
+    y = x * 1
+    mask = y > 0
+    y[mask] = T.arange(int(mask.sum()), dtype=T.float32) * x[mask]
+    return y
+
+
+def _row_mask_write(T, x):
+    y = x * 1
+    y[x[:, 0] > 0] = T.tensor([1.0, 2.0, 3.0])
+    return y
+
+
+MASK_CASES = {
+    "read": lambda T, x: x[x > 0],
+    "row mask": lambda T, x: x[x[:, 0] > 0],
+    "column mask": lambda T, x: x[:, x[0] > 0],
+    "mask and int": lambda T, x: x[x[:, 0] > 0, 1],
+    "numpy mask": lambda T, x: x[np.array([True, False, True, False])],
+    "write scalar": _masked_write,
+    "write values": _masked_write_values,
+    "write rows": _row_mask_write,
+    "masked_select": lambda T, x: T.masked_select(x, x > 0.5),
+    "masked_select broadcast": lambda T, x: x.masked_select(T.tensor([True, False, True])),
+    "nonzero": lambda T, x: T.nonzero(x > 0),
+    "argwhere": lambda T, x: T.argwhere(x > 0),
+    "where one argument": lambda T, x: T.where(x > 0)[1],
+    "nonzero as_tuple": lambda T, x: (x > 0).nonzero(as_tuple=True)[0],
+}
+
+
+@pytest.mark.parametrize("case", MASK_CASES)
+def test_boolean_masks_match_pytorch(torch, xv, case):
+    _both(torch, xv, MASK_CASES[case])
+
+
+def test_where_one_argument_is_a_tuple_of_int64_indices(torch):
+    ours, theirs = ft.where(ft.tensor([[0, 1], [1, 1]]) > 0), \
+        torch.where(torch.tensor([[0, 1], [1, 1]]) > 0)
+    assert isinstance(ours, tuple) and len(ours) == len(theirs) == 2
+    for o, t in zip(ours, theirs, strict=True):
+        assert o.dtype == ft.int64
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+    with pytest.raises(TypeError, match="one argument"):
+        ft.where(ft.tensor([True]), 1.0)
+
+
+def test_mask_of_wrong_shape_raises_pytorchs_index_error(torch, xv):
+    message = r"The shape of the mask \[2\] at index 0 does not match"
+    with pytest.raises(IndexError, match=message):
+        torch.tensor(xv)[torch.tensor([True, False])]
+    with pytest.raises(IndexError, match=message):
+        ft.tensor(xv)[ft.tensor([True, False])]
+
+
+def test_masked_read_compiles_once_per_selected_count(torch):
+    """The mask is read on the host; the gather is recorded, so a loop whose masks select
+    the same number of elements reuses one compiled step."""
+    from fnnet.torch import _compiler
+
+    w = ft.nn.Parameter(ft.ones(6))
+    opt = ft.optim.SGD([w], lr=0.1)
+    base = np.array([1.0, -1.0, 2.0, -2.0, 3.0, -3.0], np.float32)
+    _compiler.reset_compile_stats()
+    for step in range(4):
+        x = ft.tensor(np.roll(base, 2 * step))
+        loss = (w * x)[x > 0].sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    expected = 1.0 - 0.1 * sum(np.maximum(np.roll(base, 2 * s), 0) for s in range(4))
+    np.testing.assert_allclose(w.detach().numpy(), expected, rtol=1e-6)
+    assert ft.compile_stats()["compiles"] <= 2
+
+
+# -- recurrent cells ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
+def test_cells_unrolled_by_hand_match_pytorch(torch, kind, batched):
+    theirs = getattr(torch.nn, kind)(3, 4)
+    ours = getattr(ft.nn, kind)(3, 4)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for name, p in ours.named_parameters():
+        assert tuple(p.shape) == tuple(theirs.get_parameter(name).shape)
+    ours.load_state_dict({k: ft.from_numpy(v.numpy()) for k, v in
+                          theirs.state_dict().items()})
+    xs = np.random.default_rng(1).standard_normal((5, 2, 3) if batched else (5, 3))
+    results = []
+    for T, cell in ((torch, theirs), (ft, ours)):
+        x = T.tensor(xs.astype(np.float32), requires_grad=True)
+        state, total = None, 0
+        for t in range(5):
+            state = cell(x[t], state)
+            h = state[0] if isinstance(state, tuple) else state
+            total = total + (h * h).sum()
+        total.backward()
+        results.append((total, x.grad, [p.grad for p in cell.parameters()]))
+    (t_total, t_xgrad, t_grads), (o_total, o_xgrad, o_grads) = results
+    close(o_total, t_total)
+    close(o_xgrad, t_xgrad)
+    for o, t in zip(o_grads, t_grads, strict=True):
+        close(o, t)
+
+
+def test_cells_repr_and_errors(torch):
+    assert repr(ft.nn.LSTMCell(3, 4)) == repr(torch.nn.LSTMCell(3, 4))
+    assert repr(ft.nn.RNNCell(3, 4, bias=False, nonlinearity="relu")) == \
+        repr(torch.nn.RNNCell(3, 4, bias=False, nonlinearity="relu"))
+    assert "bias_ih" not in ft.nn.GRUCell(3, 4, bias=False).state_dict()
+    with pytest.raises(RuntimeError, match="inconsistent input_size: got 5 expected 3"):
+        ft.nn.GRUCell(3, 4)(ft.zeros(2, 5))
+    with pytest.raises(RuntimeError, match=r"hidden state has shape \(2, 3\)"):
+        ft.nn.GRUCell(3, 4)(ft.zeros(2, 3), ft.zeros(2, 3))
+    with pytest.raises(TypeError, match="hx must be a tuple"):
+        ft.nn.LSTMCell(3, 4)(ft.zeros(2, 3), ft.zeros(2, 4))
+    with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu'"):
+        ft.nn.RNNCell(3, 4, nonlinearity="gelu")
+
+
+# -- KL divergence ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", ["batchmean", "sum", "mean", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_pytorch(torch, reduction, log_target):
+    rng = np.random.default_rng(2)
+    logits = rng.standard_normal((4, 5)).astype(np.float32)
+    probs = rng.random((4, 5)).astype(np.float32) + 0.05
+    probs /= probs.sum(1, keepdims=True)
+    target = np.log(probs) if log_target else probs
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(logits, requires_grad=True)
+        t = T.tensor(target, requires_grad=True)
+        loss = T.nn.KLDivLoss(reduction=reduction, log_target=log_target)(
+            T.log_softmax(x, 1), t)
+        loss.sum().backward()
+        results.append((loss, x.grad, t.grad))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        close(ours, theirs)
+
+
+def test_kl_div_zero_target_and_errors(torch):
+    x = np.log(np.full((2, 3), 1 / 3, np.float32))
+    t = np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]], np.float32)
+    close(ft.nn.functional.kl_div(ft.tensor(x), ft.tensor(t), reduction="batchmean"),
+          torch.nn.functional.kl_div(torch.tensor(x), torch.tensor(t), reduction="batchmean"))
+    with pytest.raises(ValueError, match="kl_div: reduction must be one of"):
+        ft.nn.functional.kl_div(ft.tensor(x), ft.tensor(t), reduction="avg")
+    with pytest.raises(ValueError, match="kl_div: target must have the shape of input"):
+        ft.nn.functional.kl_div(ft.tensor(x), ft.tensor(t[0]))
