@@ -8,6 +8,7 @@ key is threaded through compiled steps like any other state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -35,12 +36,13 @@ class _State:
         self.key = jax.random.key(int(seed) % (2**32))
         self.aval = ((), self.key.dtype, False)
 
-    def write(self, values: list) -> None:
+    def write(self, values: Sequence[jax.Array]) -> None:
         (self.key,) = values
 
     def split(self) -> jax.Array:
         """A fresh key for one eager draw; advances the global key."""
-        self.key, sub = jax.random.split(self.key)
+        keys = jax.random.split(self.key)
+        self.key, sub = keys[0], keys[1]
         return sub
 
     def numpy_rng(self) -> np.random.Generator:
