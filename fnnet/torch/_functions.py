@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -68,7 +69,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _wrap_value(array.astype(_graph.canonical_dtype(array.dtype)))  # a copy
 
 
-def _size(name: str, shape: tuple, size: Any) -> tuple:
+def _size(name: str, shape: tuple[Any, ...], size: Any) -> tuple[Any, ...]:
     """The shape given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=``."""
     if size is None:
         if not shape:
@@ -81,7 +82,8 @@ def _size(name: str, shape: tuple, size: Any) -> tuple:
     return (size,)
 
 
-def _creation(fill: Any, size: tuple, dtype: Any, requires_grad: bool) -> Tensor:
+def _creation(fill: Callable[[tuple[int, ...], np.dtype], jax.Array], size: tuple[Any, ...],
+              dtype: Any, requires_grad: bool) -> Tensor:
     shape = _shape_args(size)
     return _new(fill(shape, _float_dtype(dtype)), requires_grad)
 
@@ -191,17 +193,17 @@ def numel(x: Tensor) -> int:
 # -- recorded math ------------------------------------------------------------------
 
 
-def _cat(*args):
+def _cat(*args: Any) -> jax.Array:
     *xs, dim = args
     return jnp.concatenate(xs, axis=dim)
 
 
-def _stack(*args):
+def _stack(*args: Any) -> jax.Array:
     *xs, dim = args
     return jnp.stack(xs, axis=dim)
 
 
-def _where(cond, x, y):
+def _where(cond: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
     return jnp.where(cond, x, y)
 
 
@@ -268,7 +270,7 @@ def log_softmax(x: Tensor, dim: int | None = None, dtype: Any = None, *,
     return x.log_softmax(_axis("log_softmax", dim, axis), dtype=dtype)
 
 
-def _method(name: str):
+def _method(name: str) -> Callable[..., Any]:
     def function(x: Any, *args: Any, **kwargs: Any) -> Any:
         return getattr(_as_tensor(x), name)(*args, **kwargs)
 
