@@ -208,3 +208,115 @@ def test_kl_div_zero_target_and_errors(torch):
         ft.nn.functional.kl_div(ft.tensor(x), ft.tensor(t), reduction="avg")
     with pytest.raises(ValueError, match="kl_div: target must have the shape of input"):
         ft.nn.functional.kl_div(ft.tensor(x), ft.tensor(t[0]))
+
+
+# -- in-place initialisers ----------------------------------------------------------------
+
+
+def test_random_fills_under_no_grad_follow_their_distributions(torch):
+    layer = ft.nn.Linear(400, 300)
+    with ft.no_grad():
+        layer.weight.normal_(0.5, 0.02)
+        layer.bias.uniform_(-3.0, -1.0)
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    assert abs(w.mean() - 0.5) < 1e-3 and abs(w.std() - 0.02) < 1e-3
+    assert -3.0 <= b.min() and b.max() < -1.0 and abs(b.mean() + 2.0) < 0.1
+    assert layer.weight.requires_grad and layer.weight.is_leaf
+    with ft.no_grad():
+        layer.bias.fill_(0.25)
+        layer.weight.zero_()
+    assert np.all(layer.bias.detach().numpy() == 0.25)
+    assert not layer.weight.detach().numpy().any()
+    assert abs(ft.empty(20000).bernoulli_(0.3).mean().item() - 0.3) < 0.02
+    assert abs(ft.empty(20000).exponential_(2.0).mean().item() - 0.5) < 0.02
+
+
+def test_random_fills_are_seeded_and_refuse_what_pytorch_refuses(torch):
+    ft.manual_seed(3)
+    first = ft.empty(5).normal_().numpy()
+    ft.manual_seed(3)
+    np.testing.assert_array_equal(ft.empty(5).normal_().numpy(), first)
+    for T in (torch, ft):
+        w = T.nn.Linear(2, 2).weight
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being "
+                                               "used in an in-place operation"):
+            w.normal_()
+    with pytest.raises(RuntimeError, match="normal expects std >= 0.0"):
+        ft.empty(3).normal_(0.0, -1.0)
+    with pytest.raises(RuntimeError, match="from=2.0 > to=1.0"):
+        ft.empty(3).uniform_(2.0, 1.0)
+    with pytest.raises(RuntimeError, match="expects a floating point tensor"):
+        ft.zeros(3, dtype=ft.int64).normal_()
+
+
+def test_trunc_normal_stays_within_its_bounds(torch):
+    w = ft.nn.Linear(200, 100).weight
+    assert ft.nn.init.trunc_normal_(w, mean=0.1, std=1.0, a=-0.4, b=0.6) is w
+    values = w.detach().numpy()
+    assert values.min() >= -0.4 and values.max() <= 0.6
+    reference = torch.nn.init.trunc_normal_(torch.empty(200, 100), mean=0.1, std=1.0,
+                                            a=-0.4, b=0.6).numpy()
+    assert abs(values.mean() - reference.mean()) < 0.01
+    assert abs(values.std() - reference.std()) < 0.01
+    with pytest.raises(ValueError, match="trunc_normal_: expected a < b"):
+        ft.nn.init.trunc_normal_(w, a=1.0, b=0.0)
+
+
+# -- mixed precision ----------------------------------------------------------------------
+
+
+def test_autocast_regions_and_decorator():
+    assert not ft.is_autocast_enabled("cpu")
+    with ft.autocast(device_type="cpu", dtype=ft.bfloat16):
+        assert ft.is_autocast_enabled("cpu") and not ft.is_autocast_enabled("cuda")
+        assert ft.get_autocast_dtype("cpu") is ft.bfloat16
+        with ft.autocast(device_type="cpu", enabled=False):
+            assert not ft.is_autocast_enabled("cpu")
+        assert ft.is_autocast_enabled("cpu")
+    assert not ft.is_autocast_enabled("cpu")
+
+    @ft.cuda.amp.autocast()
+    def inside() -> bool:
+        return ft.is_autocast_enabled()
+
+    assert inside() and not ft.is_autocast_enabled()
+    assert ft.amp.autocast is ft.autocast
+    with pytest.raises(RuntimeError, match="device_type must be one of"):
+        ft.autocast(device_type="tpu")
+
+
+def test_grad_scaler_loop_matches_pytorch(torch):
+    """The loop CPU tutorials write (autocast and a scaler, both off without CUDA) gives
+    PyTorch's losses and weights."""
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((16, 3)).astype(np.float32), \
+        rng.standard_normal((16, 1)).astype(np.float32)
+    weights = {"weight": rng.standard_normal((1, 3)).astype(np.float32),
+               "bias": np.zeros(1, np.float32)}
+    runs = []
+    for T in (torch, ft):
+        model = T.nn.Linear(3, 1)
+        model.load_state_dict({k: T.from_numpy(v) for k, v in weights.items()})
+        opt = T.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        use_amp = T.cuda.is_available()
+        scaler = T.amp.GradScaler(enabled=use_amp)
+        losses = []
+        for _ in range(5):
+            with T.autocast(device_type="cpu", dtype=T.bfloat16, enabled=use_amp):
+                loss = T.nn.functional.mse_loss(model(T.from_numpy(x)), T.from_numpy(y))
+            opt.zero_grad()
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            T.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            scaler.step(opt)
+            scaler.update()
+            losses.append(loss.item())
+        runs.append((losses, model.weight, scaler))
+    (t_losses, t_weight, t_scaler), (o_losses, o_weight, o_scaler) = runs
+    np.testing.assert_allclose(o_losses, t_losses, rtol=RTOL)
+    close(o_weight, t_weight)
+    assert o_scaler.get_scale() == t_scaler.get_scale() == 1.0
+    assert o_scaler.is_enabled() == t_scaler.is_enabled()
+    assert o_scaler.state_dict() == t_scaler.state_dict() == {}
+    with pytest.raises(ValueError, match="GradScaler: init_scale is out of range"):
+        ft.amp.GradScaler(init_scale=0.0)

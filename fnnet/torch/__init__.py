@@ -201,6 +201,16 @@ _more_ops.install(globals())
 from fnnet.torch import _masking  # noqa: E402
 
 _masking.install(globals())
+from fnnet.torch import _random_fill  # noqa: E402
+
+_random_fill.install()
+from fnnet.torch import amp  # noqa: E402
+from fnnet.torch.amp import (  # noqa: E402
+    GradScaler,
+    autocast,
+    get_autocast_dtype,
+    is_autocast_enabled,
+)
 __version__ = "2.13.0+fnnet"  # the PyTorch release whose API and numbers fnnet.torch follows
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import jax
 
+from fnnet.torch import amp as _amp
+
 _DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip")
 
 
@@ -131,6 +133,8 @@ class _Namespace(type):
 
 class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
     """``torch.cuda``: reports JAX's GPUs; seeding and synchronising are no-ops or waits."""
+
+    amp = _amp.cuda  # torch.cuda.amp.autocast / GradScaler (see fnnet.torch.amp)
 
     @staticmethod
     def is_available() -> bool:

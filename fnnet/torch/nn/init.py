@@ -69,6 +69,21 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
     return _write(tensor, _draw("normal", tensor, mean=mean, std=std))
 
 
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Any = None) -> Tensor:
+    """``N(mean, std**2)`` draws truncated to ``[a, b]`` (absolute bounds, as PyTorch's).
+
+    PyTorch equivalent: ``torch.nn.init.trunc_normal_``.
+    """
+    if not a < b:
+        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
+    if std <= 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got {std}")
+    draw = jax.random.truncated_normal(_random.state.split(), (a - mean) / std,
+                                       (b - mean) / std, tuple(tensor.shape))
+    return _write(tensor, jnp.clip(mean + std * draw, a, b))
+
+
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """PyTorch equivalent: ``torch.nn.init.constant_``."""
     return _write(tensor, jnp.full(tuple(tensor.shape), val))

@@ -1,0 +1,70 @@
+"""``Tensor.normal_``, ``uniform_``, ``bernoulli_`` and ``exponential_``: in-place draws,
+as ``nn.init``-style code writes them (``with torch.no_grad(): w.normal_(0, 0.02)``).
+
+Each draws eagerly from fnnet.torch's global key (``torch.manual_seed``; the numbers
+differ from PyTorch's, another PRNG) and writes the values with ``copy_``, so the
+in-place rules are PyTorch's: a leaf that requires grad accepts the write only under
+``no_grad``. Random numbers drawn inside a compiled step belong to dropout; these are
+values fixed before the step, like a batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from fnnet.torch import _random
+from fnnet.torch.tensor import Tensor, _wrap_value
+
+
+def _fill(tensor: Tensor, values: jax.Array, who: str) -> Tensor:
+    if not tensor.is_floating_point():
+        raise RuntimeError(f"{who} expects a floating point tensor, got {tensor.dtype}")
+    return tensor.copy_(_wrap_value(values.astype(tensor.dtype.np)))  # type: ignore[no-any-return,no-untyped-call]
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None
+            ) -> Tensor:
+    """Fills with ``N(mean, std**2)`` draws. PyTorch equivalent: ``Tensor.normal_``."""
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    draw = jax.random.normal(_random.state.split(), tuple(self.shape))
+    return _fill(self, mean + std * draw, "normal_")
+
+
+def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Any = None
+             ) -> Tensor:
+    """Fills with ``U(from_, to)`` draws. PyTorch equivalent: ``Tensor.uniform_``."""
+    if from_ > to:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={from_} > to={to}")
+    draw = jax.random.uniform(_random.state.split(), tuple(self.shape), minval=from_,
+                              maxval=to)
+    return _fill(self, draw, "uniform_")
+
+
+def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Any = None) -> Tensor:
+    """Fills with 1 (probability ``p``) or 0. PyTorch equivalent: ``Tensor.bernoulli_``."""
+    if not 0 <= float(p) <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    draw = jax.random.bernoulli(_random.state.split(), float(p), tuple(self.shape))
+    return _fill(self, draw.astype(jnp.float32), "bernoulli_")
+
+
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fills with ``Exp(lambd)`` draws. PyTorch equivalent: ``Tensor.exponential_``."""
+    if lambd <= 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    draw = jax.random.exponential(_random.state.split(), tuple(self.shape)) / lambd
+    return _fill(self, draw, "exponential_")
+
+
+METHODS = (normal_, uniform_, bernoulli_, exponential_)
+
+
+def install() -> None:
+    """Adds the methods to :class:`Tensor`."""
+    for method in METHODS:
+        setattr(Tensor, method.__name__, method)
