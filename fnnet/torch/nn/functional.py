@@ -7,7 +7,7 @@ arguments its static arguments.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import jax.numpy as jnp
 import numpy as np
@@ -18,6 +18,7 @@ from fnnet.nn.functional.dropout import check_dropout_p
 from fnnet.torch import _graph, _random
 from fnnet.torch.tensor import Tensor, _op, _op_multi, _scalar_or_tensor
 from fnnet.torch.tensor import Unsupported as _Unsupported
+from fnnet.typing import Array
 
 
 def _hashable(value: Any) -> Any:
@@ -99,7 +100,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     return (input if dtype is None else input.to(dtype)).log_softmax(dim)
 
 
-def _dropout(x, key, p, draw):
+def _dropout(x: Array, key: Array, p: float, draw: int) -> Array:
     return fnf.dropout(x, p, True, key=_random.fold(key, draw))
 
 
@@ -123,8 +124,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
     PyTorch equivalent: ``torch.nn.functional.batch_norm``.
     """
-    y, mean, var = _op_multi(fnf.batch_norm, (training, momentum, eps), input, running_mean,
-                             running_var, weight, bias)
+    # in training mode every output is an array (None stands for an output that is None)
+    y, mean, var = cast("list[Tensor]", _op_multi(fnf.batch_norm, (training, momentum, eps),
+                                                  input, running_mean, running_var, weight,
+                                                  bias))
     if training:
         for buffer, new in ((running_mean, mean), (running_var, var)):
             if buffer is not None:
@@ -139,31 +142,33 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 # -- losses ---------------------------------------------------------------------------
 
 
-def _ce(x, t, w, ignore_index, reduction, label_smoothing):
+def _ce(x: Array, t: Array, w: Array | None, ignore_index: int, reduction: str,
+        label_smoothing: float) -> Array:
     return L.cross_entropy(x, t, w, ignore_index, reduction, label_smoothing)
 
 
-def _nll(x, t, w, ignore_index, reduction):
+def _nll(x: Array, t: Array, w: Array | None, ignore_index: int, reduction: str) -> Array:
     return L.nll_loss(x, t, w, ignore_index, reduction)
 
 
-def _mse(x, t, reduction):
+def _mse(x: Array, t: Array, reduction: str) -> Array:
     return L.mse_loss(x, t, reduction)
 
 
-def _l1(x, t, reduction):
+def _l1(x: Array, t: Array, reduction: str) -> Array:
     return L.l1_loss(x, t, reduction)
 
 
-def _smooth_l1(x, t, reduction, beta):
+def _smooth_l1(x: Array, t: Array, reduction: str, beta: float) -> Array:
     return L.smooth_l1_loss(x, t, reduction, beta)
 
 
-def _bce(x, t, w, reduction):
+def _bce(x: Array, t: Array, w: Array | None, reduction: str) -> Array:
     return L.binary_cross_entropy(x, t, w, reduction)
 
 
-def _bce_logits(x, t, w, pw, reduction):
+def _bce_logits(x: Array, t: Array, w: Array | None, pw: Array | None,
+                reduction: str) -> Array:
     return L.binary_cross_entropy_with_logits(x, t, w, reduction, pw)
 
 
@@ -272,7 +277,8 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     return _op(_layer_norm, (tuple(normalized_shape), float(eps)), input, weight, bias)
 
 
-def _layer_norm(x, weight, bias, normalized_shape, eps):
+def _layer_norm(x: Array, weight: Array | None, bias: Array | None,
+                normalized_shape: tuple[int, ...], eps: float) -> Array:
     return fnf.layer_norm(x, normalized_shape, weight, bias, eps)
 
 
@@ -288,12 +294,16 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.conv1d``."""
-    one = (lambda v: v[0] if isinstance(v, (tuple, list)) else v)
-    return _op(fnf.conv1d, (one(stride), one(padding), one(dilation), groups), input,
-               weight, bias)
+    return _op(fnf.conv1d, (_single(stride), _single(padding), _single(dilation), groups),
+               input, weight, bias)
 
 
-def _one_hot(x, num_classes):
+def _single(value: Any) -> Any:
+    """``v`` of a one-element ``(v,)`` or ``[v]`` (conv1d's sizes), else the value."""
+    return value[0] if isinstance(value, (tuple, list)) else value
+
+
+def _one_hot(x: Array, num_classes: int) -> Array:
     return (x[..., None] == np.arange(num_classes)).astype(_graph.canonical_dtype(np.int64))
 
 
@@ -317,7 +327,7 @@ _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
               "circular": "wrap"}
 
 
-def _pad(x, widths, mode, value):
+def _pad(x: Array, widths: tuple[tuple[int, int], ...], mode: str, value: float) -> Array:
     if mode == "constant":
         return jnp.pad(x, widths, constant_values=value)
     return jnp.pad(x, widths, mode=mode)
