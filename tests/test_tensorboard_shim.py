@@ -61,8 +61,8 @@ def test_bad_input_names_the_argument(tmp_path, call, error, message):
             call(writer)
 
 
-@pytest.mark.parametrize("method", ["add_graph", "add_hparams", "add_embedding",
-                                    "add_figure", "add_images", "add_pr_curve"])
+@pytest.mark.parametrize("method", ["add_graph", "add_embedding", "add_figure",
+                                    "add_pr_curve"])
 def test_unsupported_methods_name_the_fnnet_way(tmp_path, method):
     with SummaryWriter(tmp_path) as writer:
         with pytest.raises(NotImplementedError, match=rf"SummaryWriter\.{method} is not "
@@ -77,3 +77,54 @@ def test_constructor_checks(tmp_path):
         SummaryWriter(5)
     with pytest.raises(ValueError, match="flush_secs must be a positive number"):
         SummaryWriter(tmp_path, flush_secs=0)
+
+
+def _events(folder):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(folder), size_guidance={"images": 0, "scalars": 0,
+                                                               "tensors": 0})
+    accumulator.Reload()
+    return accumulator
+
+
+def test_add_images_writes_one_grid_per_step(tmp_path):
+    batch = torch.rand(6, 3, 8, 8)
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_images("samples", batch, 0)
+        writer.add_images("samples", (batch.permute(0, 2, 3, 1).numpy() * 255).astype(
+            np.uint8), 1, dataformats="NHWC")
+    images = _events(tmp_path).Images("samples")
+    assert [image.step for image in images] == [0, 1]
+    assert images[0].height >= 8 and images[0].width >= 8 * 3  # the batch as a grid
+    assert images[0].encoded_image_string.startswith(b"\x89PNG")
+
+
+def test_add_hparams_writes_the_run_pytorch_writes(tmp_path):
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_hparams({"lr": 0.1, "batch_size": 32, "optimizer": "sgd", "nesterov": True},
+                           {"hparam/accuracy": torch.tensor(0.75), "hparam/loss": 0.5},
+                           run_name="trial_0")
+    run = _events(tmp_path / "trial_0")
+    assert {"_hparams_/experiment", "_hparams_/session_start_info",
+            "_hparams_/session_end_info"} <= set(run.summary_metadata)
+    start = run.SummaryMetadata("_hparams_/session_start_info").plugin_data.content
+    assert b"batch_size" in start and b"sgd" in start
+    assert run.Scalars("hparam/accuracy")[0].value == 0.75
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda w: w.add_images("x", np.zeros((3, 8, 8))), ValueError,
+     r"dataformats='NCHW' does not name the 3 axes"),
+    (lambda w: w.add_images("x", np.zeros((0, 3, 8, 8))), ValueError, "at least one image"),
+    (lambda w: w.add_hparams([("lr", 0.1)], {}), TypeError, "should be dictionary"),
+    (lambda w: w.add_hparams({"lr": [0.1]}, {}), TypeError, r"hparam_dict\['lr'\] must be"),
+    (lambda w: w.add_hparams({"lr": 0.1}, {"acc": "high"}), TypeError,
+     r"metric_dict\['acc'\] must be"),
+    (lambda w: w.add_hparams({"lr": 0.1}, {}, hparam_domain_discrete={"lr": [0.1]}),
+     NotImplementedError, "hparam_domain_discrete"),
+])
+def test_images_and_hparams_bad_input(tmp_path, call, error, message):
+    with SummaryWriter(tmp_path) as writer:
+        with pytest.raises(error, match=message):
+            call(writer)

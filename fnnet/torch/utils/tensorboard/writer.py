@@ -19,7 +19,6 @@ _ELSEWHERE = {
                  "jax.jit(fn).lower(*args).as_text(), or trace steps with "
                  "fnnet.train.fit(profile=...) / fnnet train --profile and open them in "
                  "TensorBoard's profile plugin",
-    "add_images": "call add_image once per image",
     "add_figure": "save the matplotlib figure and read it back as an array for add_image",
     "add_video": "write the frames with add_image",
     "add_audio": "write the audio to a file",
@@ -27,7 +26,6 @@ _ELSEWHERE = {
     "add_pr_curve": "log precision and recall with add_scalar",
     "add_pr_curve_raw": "log precision and recall with add_scalar",
     "add_mesh": "write the mesh to a file",
-    "add_hparams": "log the hyperparameters with add_text (a Markdown table)",
     "add_custom_scalars": "group scalars by tag prefix (\"loss/train\", \"loss/test\")",
     "add_custom_scalars_multilinechart": "use add_scalars, which overlays its curves",
     "add_custom_scalars_marginchart": "use add_scalars, which overlays its curves",
@@ -109,7 +107,8 @@ class SummaryWriter:
         filename_suffix: appended to the event file's name.
 
     Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``, ``add_image``,
-    ``add_text``, ``flush``, ``close``, ``get_logdir`` and ``with SummaryWriter() as w``.
+    ``add_images``, ``add_text``, ``add_hparams``, ``flush``, ``close``, ``get_logdir``
+    and ``with SummaryWriter() as w``.
     The other methods of PyTorch's writer raise ``NotImplementedError`` naming what to
     do instead.
 
@@ -218,6 +217,62 @@ class SummaryWriter:
         self._open().add_image(tag, array, global_step=_check_step(global_step),
                                walltime=_check_walltime(walltime),
                                dataformats=dataformats.upper())
+
+    def add_images(self, tag: str, img_tensor: Any, global_step: int | None = None,
+                   walltime: float | None = None, dataformats: str = "NCHW") -> None:
+        """Adds a batch of images shown as one grid: ``img_tensor`` is ``[N, C, H, W]`` by
+        default (``dataformats`` names the axes: ``"NHWC"``...), float in ``[0, 1]`` or
+        uint8; C is 1, 3 or 4."""
+        _check_tag(tag)
+        array = _array(img_tensor, "img_tensor")
+        if not isinstance(dataformats, str) or len(dataformats) != array.ndim or \
+                "N" not in dataformats.upper():
+            raise ValueError(f"dataformats={dataformats!r} does not name the "
+                             f"{array.ndim} axes of img_tensor, shape {tuple(array.shape)} "
+                             f"(a batch: 'NCHW', 'NHWC'...)")
+        if array.shape[dataformats.upper().index("N")] == 0:
+            raise ValueError("img_tensor must hold at least one image")
+        self._open().add_images(tag, array, global_step=_check_step(global_step),
+                                walltime=_check_walltime(walltime),
+                                dataformats=dataformats.upper())
+
+    def add_hparams(self, hparam_dict: dict[str, Any], metric_dict: dict[str, Any],
+                    hparam_domain_discrete: dict[str, list[Any]] | None = None,
+                    run_name: str | None = None, global_step: int | None = None) -> None:
+        """Adds one run to TensorBoard's HPARAMS table: its hyperparameters and the
+        final metrics, written (as PyTorch does) into the sub-folder ``run_name``
+        (default: the current time) with each metric also as a scalar.
+
+        Args:
+            hparam_dict: name -> value (bool, str, int, float or a one-element tensor).
+            metric_dict: name -> value (a number or a one-element tensor); use names
+                that ``add_scalar`` does not also log.
+            hparam_domain_discrete: not supported (NotImplementedError).
+            run_name: the sub-folder of ``log_dir``.
+            global_step: the step of the metrics.
+        """
+        if type(hparam_dict) is not dict or type(metric_dict) is not dict:
+            raise TypeError("hparam_dict and metric_dict should be dictionary.")
+        if hparam_domain_discrete is not None:
+            raise NotImplementedError("fnnet.torch's SummaryWriter.add_hparams does not take "
+                                      "hparam_domain_discrete: TensorBoard lists the values "
+                                      "it was given")
+        hparams = {}
+        for name, value in hparam_dict.items():
+            _check_tag(name, "hparam_dict key")
+            if value is not None and not isinstance(value, (bool, str, int, float)):
+                if not hasattr(value, "shape"):  # PyTorch takes tensors, not lists
+                    raise TypeError(f"hparam_dict[{name!r}] must be a bool, str, int, float, "
+                                    f"None or a one-element tensor, got "
+                                    f"{type(value).__name__}")
+                value = _scalar(value, f"hparam_dict[{name!r}]")
+            hparams[name] = value
+        metrics = {_check_tag(name, "metric_dict key"): _scalar(value, f"metric_dict[{name!r}]")
+                   for name, value in metric_dict.items()}
+        if run_name is not None and not isinstance(run_name, str):
+            raise TypeError(f"run_name must be a str, got {type(run_name).__name__}")
+        self._open().add_hparams(hparams, metrics, name=run_name or None,
+                                 global_step=_check_step(global_step))
 
     def add_text(self, tag: str, text_string: str, global_step: int | None = None,
                  walltime: float | None = None) -> None:
