@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
+import jax
 import jax.numpy as jnp
 
 from fnnet.optim.clip import clip_grad_norm, total_norm
@@ -13,7 +14,7 @@ from fnnet.torch import _graph
 from fnnet.torch.tensor import Tensor, _op_multi, _wrap_value
 
 
-def _clip_op(*args: Any) -> tuple:
+def _clip_op(*args: Any) -> tuple[jax.Array, ...]:
     """Pure: ``(total_norm, *clipped grads)``, by :func:`fnnet.optim.clip_grad_norm`."""
     *grads, max_norm, norm_type = args
     if max_norm == math.inf:  # PyTorch's idiom for reading the norm: nothing is scaled
@@ -22,7 +23,7 @@ def _clip_op(*args: Any) -> tuple:
     return (norm, *clipped)
 
 
-def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False, foreach: Any = None) -> Tensor:
     """Scales the gradients in place so their total norm is at most ``max_norm``.
 
@@ -36,21 +37,23 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
     """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    params = [p for p in (parameters if isinstance(parameters, Iterable) else [parameters])
-              if p.grad is not None]
+    grads = [p.grad for p in (parameters if isinstance(parameters, Iterable) else [parameters])
+             if p.grad is not None]
     if error_if_nonfinite:
         raise NotImplementedError("fnnet.torch: clip_grad_norm_(error_if_nonfinite=True) is "
                                   "not supported (it would need the value inside the step)")
-    if not params:
+    if not grads:
         return _wrap_value(jnp.zeros((), jnp.float32))
-    outs = _op_multi(_clip_op, (float(max_norm), float(norm_type)),
-                     *[p.grad for p in params], who="clip_grad_norm_")
-    for p, new in zip(params, outs[1:], strict=False):
-        _graph.bind(p.grad._cell, new._cell.ref, new._cell.aval, False)
+    # every output of _clip_op is an array (None stands for an output that is None)
+    outs = cast("list[Tensor]", _op_multi(_clip_op, (float(max_norm), float(norm_type)),
+                                          *grads, who="clip_grad_norm_"))
+    for grad, new in zip(grads, outs[1:], strict=False):
+        _graph.bind(grad._cell, new._cell.ref, new._cell.aval, False)
     return outs[0]
 
 
-def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) -> None:
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
+                     foreach: Any = None) -> None:
     """PyTorch equivalent: ``torch.nn.utils.clip_grad_value_``."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
