@@ -284,15 +284,16 @@ def op_chain(torch):
 
 def op_by_op(ft, run):
     """``run`` on fnnet.torch with every flush op by op, as after the fallback's warning."""
-    from fnnet.torch import _compiler
+    from fnnet.torch import _recorder
 
     def eager_run(steps):
-        _compiler._cache.clear()  # else a step compiled by an earlier loop is a cache hit
-        _compiler._stats["eager"] = True
+        stats = _recorder.current().stats
+        _recorder.current().cache.clear()  # else a step compiled earlier is a cache hit
+        stats.eager = True
         try:
             return run(steps)
         finally:
-            _compiler._stats["eager"] = False
+            stats.eager = False
 
     return eager_run
 

@@ -61,6 +61,20 @@ def kernels(request):
         yield choice
 
 
+@pytest.fixture(autouse=True)
+def recorder(request):
+    """A fresh fnnet.torch recorder (tape, compile cache, statistics) for each test of
+    the shim (``test_shim_*``, ``test_torch_*``); set its options through
+    ``recorder.options`` (``recorder.options.eager_after = 3``). None elsewhere."""
+    if not request.module.__name__.rpartition(".")[2].startswith(("test_shim", "test_torch")):
+        yield None
+        return
+    from fnnet.torch import _compiler
+
+    with _compiler.fresh() as fresh:
+        yield fresh
+
+
 @pytest.fixture(scope="session")
 def mnist_dir():
     """The real MNIST test set (IDX files), or a skip naming where it is expected."""

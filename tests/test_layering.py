@@ -20,10 +20,9 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "fnnet"
 
-# Cycles that exist today in the PyTorch-compatible shim's recorder: Tensor methods
-# record through the autograd tape and the tape builds Tensors. Listed so that a new
-# cycle fails this test and the removal of this one makes the list shrink.
-KNOWN_CYCLES = {frozenset({"fnnet.torch._autograd", "fnnet.torch.tensor"})}
+# Cycles that exist today (none): listed so that a new cycle fails this test and the
+# removal of a listed one makes the list shrink.
+KNOWN_CYCLES: set[frozenset[str]] = set()
 
 
 def _modules() -> dict[str, tuple[pathlib.Path, bool]]:

@@ -351,14 +351,14 @@ def test_a_dropped_output_leaves_nothing_in_the_next_step():
     assert stats["compiles"] == 1 and stats["hits"] == 2, stats["log"]
 
 
-def test_a_flush_of_only_dead_carried_work_runs_nothing():
+def test_a_flush_of_only_dead_carried_work_runs_nothing(recorder):
     layer = ft.nn.Linear(4, 3)
     out = layer(ft.ones(8, 4))
     out.sum().item()  # carries out's graph
     del out
     ft.reset_compile_stats()
     _compiler.flush()
-    assert ft.compile_stats()["compiles"] == 0 and not ft._graph.tape.nodes
+    assert ft.compile_stats()["compiles"] == 0 and not recorder.tape.nodes
 
 
 def test_loss_read_before_backward(torch):
@@ -826,12 +826,12 @@ def _split_loop(read_every: int, steps: int = 6, host: bool = False) -> tuple[li
         k: v.numpy() for k, v in model.state_dict().items()}
 
 
-def test_a_loop_that_reads_its_loss_runs_each_step_as_two_programs(monkeypatch):
+def test_a_loop_that_reads_its_loss_runs_each_step_as_two_programs(recorder):
     losses, state = _split_loop(read_every=1)
     stats = ft.compile_stats()
     assert stats["compiles"] == 1 and stats["log"][0]["programs"] == 2, stats["log"]
     # the same steps as one program give the same numbers
-    monkeypatch.setattr(_compiler, "SPLIT", False)
+    recorder.options.split = False
     one_losses, one_state = _split_loop(read_every=1)
     assert ft.compile_stats()["log"][0]["programs"] == 1
     np.testing.assert_allclose(losses, one_losses, rtol=1e-5)
@@ -855,15 +855,14 @@ def test_a_step_on_host_batches_is_not_split():
     assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [1]
 
 
-def test_a_large_step_is_not_split(monkeypatch):
-    monkeypatch.setattr(_compiler, "SPLIT_BYTES", 1000)
+def test_a_large_step_is_not_split(recorder):
+    recorder.options.split_bytes = 1000
     _split_loop(read_every=1, steps=2)
     assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [1]
 
 
-def test_changing_structure_falls_back_to_eager_with_one_warning(monkeypatch):
-    monkeypatch.setattr(_compiler, "EAGER_AFTER", 3)
-    ft.reset_compile_stats()
+def test_changing_structure_falls_back_to_eager_with_one_warning(recorder):
+    recorder.options.eager_after = 3
     w = ft.nn.Parameter(ft.tensor([1.0, 2.0]))
     opt = ft.optim.SGD([w], lr=0.1)
     with warnings.catch_warnings(record=True) as caught:
@@ -880,7 +879,6 @@ def test_changing_structure_falls_back_to_eager_with_one_warning(monkeypatch):
     for n in range(1, 9):
         ref = ref - 0.1 * n * ref ** (n - 1)
     np.testing.assert_allclose(w.detach().numpy(), ref, rtol=1e-5)
-    ft.reset_compile_stats()
 
 
 def test_eval_loop_under_no_grad_compiles_once():

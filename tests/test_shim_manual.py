@@ -229,14 +229,12 @@ def test_bare_randn_leaves_compile_once_and_stay_donated():
 
 
 @pytest.fixture
-def op_by_op(monkeypatch):
+def op_by_op(recorder):
     """Every flush runs op by op (the fallback for loops whose structure keeps changing)."""
-    monkeypatch.setattr(ft._compiler, "EAGER_AFTER", 0)
-    ft.reset_compile_stats()
+    recorder.options.eager_after = 0
     with pytest.warns(RuntimeWarning, match="op by op"):
         yield
     assert ft.compile_stats()["eager"]
-    ft.reset_compile_stats()
 
 
 @pytest.mark.parametrize("spelling", ["isub", "data.add_"])
@@ -256,7 +254,7 @@ def test_op_by_op_fallback_of_a_loop_reading_its_loss_first(torch, data, op_by_o
         np.testing.assert_allclose(params[name], value, **TOL, err_msg=name)
 
 
-def test_updates_without_backward_still_run():
+def test_updates_without_backward_still_run(recorder):
     w = ft.zeros(3, requires_grad=True)
     (w * 2).sum().backward()
     with ft.no_grad():
@@ -264,8 +262,8 @@ def test_updates_without_backward_still_run():
     for _ in range(1000):
         with ft.no_grad():
             w += 1.0  # no backward follows: the work waits at most DEFER_NODES nodes
-        assert len(ft._graph.tape.nodes) <= ft._autograd.DEFER_NODES
+        assert len(recorder.tape.nodes) <= ft._autograd.DEFER_NODES
     with ft.no_grad():
         w += 1.0
-    assert not ft._graph.tape.nodes  # after a flush without backward, each exit runs
+    assert not recorder.tape.nodes  # after a flush without backward, each exit runs
     np.testing.assert_array_equal(w.detach().numpy(), [999.0, 999.0, 999.0])

@@ -4,8 +4,10 @@ gradients of the recorded loss with respect to the leaves it depends on.
 The differentiable region of a loss (recorded nodes between the leaves that require grad
 and the loss) is found by walking the tape back through differentiable uses, once per
 structure (cached in the trie); the compiled step replays that region inside
-``jax.vjp`` (see ``_compiler``). Gradients accumulate into ``.grad`` across backward
-calls, as in PyTorch, by recording additions.
+``jax.vjp`` (see ``_replay``). ``Tensor.backward`` accumulates the gradients into
+``.grad`` across backward calls, as in PyTorch, by recording additions.
+
+The grad mode (``no_grad`` and its kin) is the current recorder's ``grad_enabled``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fnnet.torch import _compiler, _graph
-from fnnet.torch import tensor as _tensor  # (partly initialised here: used at call time)
-from fnnet.torch._graph import CONST, RG, VAR, Tape
+from fnnet.torch._recorder import current
+from fnnet.torch._tape import CONST, NO_REF, RG, VAR, Aval, Tape, kind_of, ref, slot_of
 
 #: at most this many recorded nodes wait for the next step's program (see ``no_grad``),
 #: so that a loop updating leaves without ever calling backward still runs its work
@@ -38,18 +40,20 @@ class no_grad:  # noqa: N801 - PyTorch's name
     _mode = False
 
     def __enter__(self) -> None:
-        self._previous = _graph.grad_enabled[0]
-        _graph.grad_enabled[0] = self._mode
+        recorder = current()
+        self._previous = recorder.grad_enabled
+        recorder.grad_enabled = self._mode
 
     def __exit__(self, *exc: Any) -> None:
-        _graph.grad_enabled[0] = self._previous
-        tp = _graph.tape
+        recorder = current()
+        recorder.grad_enabled = self._previous
+        tp = recorder.tape
         deferred = tp.leaf_written and tp.after_backward and not tp.backward and len(
             tp.nodes) < DEFER_NODES
         if exc[0] is None and not deferred:
             _compiler.maybe_flush()
 
-    def __call__(self, func: Callable) -> Callable:
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with type(self)():
@@ -68,12 +72,13 @@ class set_grad_enabled(no_grad):  # noqa: N801
     """Sets gradient recording on or off. PyTorch: ``torch.set_grad_enabled(mode)``."""
 
     def __init__(self, mode: bool) -> None:
+        recorder = current()
         self._mode = bool(mode)
-        self._previous = _graph.grad_enabled[0]
-        _graph.grad_enabled[0] = self._mode
+        self._previous = recorder.grad_enabled
+        recorder.grad_enabled = self._mode
 
-    def __call__(self, func: Callable) -> Callable:
-        _graph.grad_enabled[0] = self._previous
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        current().grad_enabled = self._previous
         mode = self._mode
 
         @functools.wraps(func)
@@ -86,7 +91,7 @@ class set_grad_enabled(no_grad):  # noqa: N801
 
 def is_grad_enabled() -> bool:
     """PyTorch equivalent: ``torch.is_grad_enabled``."""
-    return _graph.grad_enabled[0]
+    return current().grad_enabled
 
 
 def _backward_marker(loss: Any, cotangent: Any) -> Any:
@@ -99,37 +104,46 @@ FREED = (
     "at optimizer.step(): compute the loss again after the step, or backward before it.")
 
 
-def _region(tp: Tape, loss_ref: int) -> tuple[list[int], list[int]]:
+def region(tp: Tape, loss_ref: int) -> tuple[list[int], list[int]]:
     """Nodes between the leaves and the loss, and the leaves' slots (both sorted)."""
-    slot, use = loss_ref >> 2, loss_ref & 3
+    slot, use = slot_of(loss_ref), kind_of(loss_ref)
     if use == VAR:
         return [], [slot]
     owner = tp.node_of_slot()
-    region: set[int] = set()
+    nodes: set[int] = set()
     leaves: set[int] = set()
     stack = [owner[slot]]
     while stack:
         n = stack.pop()
-        if n in region:
+        if n in nodes:
             continue
-        op, _, ins, _, _, _ = tp.nodes[n]
-        if op is None:
+        node = tp.nodes[n]
+        if node.op is None:
             raise RuntimeError(FREED)
-        region.add(n)
-        for r in ins:
+        nodes.add(n)
+        for r in node.inputs:
             if r < 0:
                 continue
-            if r & 3 == RG:
-                stack.append(owner[r >> 2])
-            elif r & 3 == VAR:
-                leaves.add(r >> 2)
-    return sorted(region), sorted(leaves)
+            if kind_of(r) == RG:
+                stack.append(owner[slot_of(r)])
+            elif kind_of(r) == VAR:
+                leaves.add(slot_of(r))
+    return sorted(nodes), sorted(leaves)
 
 
-def backward(tensor: Any, gradient: Any = None, retain_graph: bool | None = None) -> None:
-    """Accumulates d(tensor)/d(leaf) into ``leaf.grad`` for every leaf it depends on.
+def record_backward(tensor: Any, gradient: Any = None,
+                    retain_graph: bool | None = None) -> list[tuple[Any, int, Aval]]:
+    """Records ``tensor.backward(gradient)``: a node whose outputs are the gradients of
+    ``tensor`` (with cotangent ``gradient``, a tensor or None) w.r.t. every leaf it
+    depends on. The caller accumulates them into the leaves' ``.grad``.
 
-    PyTorch equivalent: ``Tensor.backward``.
+    Returns:
+        ``(leaf tensor, slot of its gradient, aval)`` for each leaf.
+
+    Raises:
+        RuntimeError: as PyTorch's ``Tensor.backward`` for a tensor that does not require
+            grad, a non-scalar without ``gradient``, a ``gradient`` of another shape or a
+            graph already freed.
     """
     if tensor._kind == CONST:
         raise RuntimeError("element 0 of tensors does not require grad and does not have "
@@ -137,12 +151,10 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool | None = None
     if gradient is None:
         if tensor.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-    else:
-        gradient = _tensor._as_tensor(gradient)
-        if tuple(gradient.shape) != tuple(tensor.shape):
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output[0] has a shape of {tuple(gradient.shape)} "
-                f"and output[0] has a shape of {tuple(tensor.shape)}.")
+    elif tuple(gradient.shape) != tuple(tensor.shape):
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output[0] has a shape of {tuple(gradient.shape)} "
+            f"and output[0] has a shape of {tuple(tensor.shape)}.")
     tp = _graph.recording_tape()
     if tp.backward and tp.leaf_updated:
         # a loop updating its parameters by hand (``p.data.add_``) and never leaving
@@ -155,40 +167,27 @@ def backward(tensor: Any, gradient: Any = None, retain_graph: bool | None = None
         if tensor._kind == RG:
             raise RuntimeError(FREED)
         _graph.cell_source(tp, cell)
-    loss_ref = cell.ref * 4 + tensor._kind
+    loss_ref = ref(cell.ref, tensor._kind)
     if tensor._kind == VAR and cell.ref not in tp.var_owner:
         tp.var_owner[cell.ref] = tensor
-    grad_ref = -1
+    grad_ref = NO_REF
     if gradient is not None:
         gcell = gradient._cell
-        grad_ref = (gcell.ref if gcell.tape is tp else _graph.cell_source(tp, gcell)) * 4
+        grad_ref = ref(gcell.ref if gcell.tape is tp else _graph.cell_source(tp, gcell))
 
-    def extra(tp: Tape) -> tuple:
-        region, leaves = _region(tp, loss_ref)
-        slots = tuple(tp.nodes[n][4] + k for n in region for k in range(tp.nodes[n][5]))
-        return tuple(tp.avals[s] for s in leaves), (region, leaves, slots)
+    def extra(tp: Tape) -> tuple[tuple[Aval, ...], tuple[Any, ...]]:
+        nodes, leaves = region(tp, loss_ref)
+        slots = tuple(s for n in nodes for s in tp.out_slots(n))
+        return tuple(tp.avals[s] for s in leaves), (nodes, leaves, slots)
 
     first, avals = _graph.record_refs(_backward_marker, (bool(retain_graph),),
                                       (loss_ref, grad_ref), extra=extra)
-    region, leaves, region_slots = tp.backward[len(tp.nodes) - 1]
-    if not tp.consumed.isdisjoint(region):
+    nodes, leaves, region_slots = tp.backward[len(tp.nodes) - 1]
+    if not tp.consumed.isdisjoint(nodes):
         raise RuntimeError(FREED.replace("fnnet.torch frees", "Specify retain_graph=True "
                                          "if you need to backward a second time; fnnet.torch "
                                          "also frees"))
     if not retain_graph:
-        tp.consumed.update(region)
+        tp.consumed.update(nodes)
         tp.consumed_slots.update(region_slots)
-    previous = _graph.grad_enabled[0]
-    _graph.grad_enabled[0] = False
-    try:
-        wrap = _tensor._wrap_slot
-        for i, slot in enumerate(leaves):
-            leaf = tp.var_owner[slot]
-            new = wrap(first + i, avals[i], False)
-            old = leaf.grad
-            if old is None:
-                leaf.grad = new
-            elif isinstance(old, _tensor.Tensor):
-                old.add_(new)
-    finally:
-        _graph.grad_enabled[0] = previous
+    return [(tp.var_owner[slot], first + i, avals[i]) for i, slot in enumerate(leaves)]

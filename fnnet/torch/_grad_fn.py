@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnnet.torch import _graph
+from fnnet.torch._recorder import current
 from fnnet.torch._graph import RG, VAR
 
 # op or layer name -> PyTorch's backward node name
@@ -91,7 +91,7 @@ class GradFn:
     @property
     def next_functions(self) -> tuple[Any, ...]:
         tp = self._tape
-        if tp is not _graph.tape or self._index < 0:
+        if tp is not current().tape or self._index < 0:
             return ()
         owner = tp.node_of_slot()
         out: list[tuple[Any, int]] = []
@@ -126,6 +126,6 @@ def of(cell: Any) -> GradFn:
     """The grad_fn of a differentiable tensor's cell (a nameless one once its graph is
     gone)."""
     tp = cell.tape
-    if tp is not _graph.tape or cell.ref < 0:
+    if tp is not current().tape or cell.ref < 0:
         return GradFn(tp, -1)
     return GradFn(tp, tp.node_of_slot()[cell.ref])

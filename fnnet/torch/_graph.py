@@ -1,20 +1,12 @@
-"""The recorder behind fnnet.torch's lazy tensors.
+"""Recording: how an operation on fnnet.torch's tensors becomes a node of the tape.
 
-A tensor's value lives in a :class:`Cell`. A cell holds either a concrete array
-(``val``) or a reference to a slot of the current :class:`Tape`, the list of operations
-recorded since the last flush. Recording an operation appends a node
-``(op, static, inputs, rg, first_slot, n_out)``: ``op`` is a pure jax function called as
-``op(*input_values, *static)``, ``static`` its hashable non-array arguments, ``inputs``
-encoded slot references, ``rg`` whether the node is differentiable. Each input reference
-is ``slot * 4 + kind`` where kind 0 means "use as a constant" (stop the gradient), 1
-"differentiable intermediate" and 2 "leaf that requires grad" (a parameter); -1 stands
-for ``None``.
-
-The structure of a tape is summarised incrementally by a state of a global trie:
-``(state, node description) -> (next state, output shapes)``. Two tapes recorded by the
-same code on same-shaped inputs end in the same state, so a single int keys the compile
-cache and the output shapes of a node are looked up once per structure, never traced
-again. Nothing here computes a value: see ``_compiler`` for that.
+Every function here records on the tape of the current recorder (see ``_recorder``):
+:func:`record` appends ``op(*inputs, *static)``, :func:`sources` and :func:`cell_source`
+add concrete inputs, :func:`bind` points a tensor's cell at a recorded slot. Each step
+advances the tape's state in the recorder's structure trie, so that a node's output
+shapes are inferred (traced with ``jax.eval_shape``) once per structure. Nothing here
+computes a value: see ``_flush`` for that. The data types (cells, nodes, references,
+tapes) are in ``_tape`` and re-exported here.
 """
 
 from __future__ import annotations
@@ -24,154 +16,62 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
-Aval = tuple  # (shape, dtype, weak_type)
+from fnnet.torch import _random
+from fnnet.torch._recorder import Hit, current
+from fnnet.torch._tape import (
+    CONST,
+    NO_REF,
+    RG,
+    VAR,
+    WRITEBACK,
+    Aval,
+    Cell,
+    Node,
+    Tape,
+    as_array,
+    aval_of,
+    canonical_dtype,
+    kind_of,
+    ref,
+    slot_of,
+    spec,
+    weak_aval,
+)
 
-#: kinds of uses of a value in a node's inputs
-CONST, RG, VAR = 0, 1, 2
+__all__ = [
+    "CONST", "NO_REF", "RG", "VAR", "WRITEBACK", "Aval", "Cell", "Node", "Tape", "as_array",
+    "aval_of", "bind", "canonical_dtype", "cell_source", "kind_of", "new_tape", "next_draw",
+    "record", "record_refs", "recording_tape", "ref", "rng_input", "slot_of", "source_into",
+    "sources", "spec", "weak_aval",
+]
 
-_TRIE: dict[tuple, tuple] = {}
-_TRIE_LIMIT = 200_000
-_next_state = [1]
-
-#: ``grad_enabled[0]`` is False inside ``torch.no_grad()``.
-grad_enabled = [True]
-
-#: how many tensor values Python has read (``item()``, ``numpy()``, printing...): the
-#: compiler splits the steps of a loop that reads one between steps (see ``_compiler``).
-reads = [0]
-
-
-class Cell:
-    """The storage of one tensor value, shared by a tensor and its aliases (``detach``).
-
-    Attributes:
-        val: the concrete array, or None while the value is only recorded.
-        ref: the slot of ``tape`` holding the value (valid only while ``tape`` is the
-            current tape).
-        tape: the tape ``ref`` belongs to.
-        aval: ``(shape, dtype, weak_type)``.
-        rg: produced by a differentiable node (its graph may still be backpropagated).
-        owned: the array belongs to fnnet.torch alone (parameters, buffers), so a
-            compiled step may donate it once it is replaced.
-    """
-
-    __slots__ = ("val", "ref", "tape", "aval", "rg", "owned", "listed", "__weakref__")
-
-    def __init__(self, val: Any = None, aval: Aval | None = None, owned: bool = False) -> None:
-        self.val = val
-        self.ref = -1
-        self.tape: Tape | None = None
-        self.aval = aval if aval is not None or val is None else aval_of(val)
-        self.rg = False
-        self.owned = owned
-        self.listed: Tape | None = None  # the tape whose ``cells`` list holds this cell
-
-
-class Tape:
-    """Operations recorded since the last flush (see the module docstring)."""
-
-    def __init__(self) -> None:
-        self.nodes: list[tuple] = []
-        self.avals: list[Aval] = []
-        self.srcs: list[Any] = []          # concrete source values, in slot order
-        self.src_slots: list[int] = []
-        self.src_owner: list[Any] = []     # Cell, WRITEBACK or None per source value
-        self.state = 0
-        self.cells: list[weakref.ref] = []   # cells whose value may need to come back
-        self.var_owner: dict[int, Any] = {}  # slot -> leaf tensor whose .grad it feeds
-        self.writebacks: list[tuple[Any, int, int]] = []  # (holder, first slot, count)
-        self.backward: dict[int, tuple] = {}  # node index -> (region, var slots)
-        self.consumed: set[int] = set()       # nodes whose graph a backward freed
-        self.consumed_slots: set[int] = set()  # and their slots
-        # a leaf that requires grad was read after an in-place update recorded here (a
-        # manual parameter update): the next backward starts a new step (see _autograd)
-        self.leaf_updated = False
-        self.leaf_written = False  # an in-place update of a leaf that requires grad
-        self.after_backward = False  # the flush that started this tape ran a backward
-        self.rng_slot = -1
-        self.rng_input: Any = None
-        self.draws = 0
-        # cells carried over from the previous tape by a flush (see _compiler._carry),
-        # while nothing new has been recorded on top of their graph
-        self.carried: list[weakref.ref] | None = None
-
-    def __len__(self) -> int:
-        return len(self.nodes)
-
-    def node_of_slot(self) -> list[int]:
-        """Maps each slot to the index of the node that produced it."""
-        owner: list[int] = []
-        for index, node in enumerate(self.nodes):
-            owner.extend([index] * node[5])
-        return owner
-
-
-#: the current tape; replaced (never cleared) at each flush.
-tape = Tape()
-
-#: sentinel owner of sources that a writeback replaces (optimizer state).
-WRITEBACK = object()
+_WEAK_AVALS = {kind: weak_aval(kind) for kind in (float, int, bool)}
+_tuple_new = tuple.__new__  # a Node built without NamedTuple's Python __new__
 
 
 def new_tape() -> Tape:
-    global tape
-    tape = Tape()
-    return tape
+    """Starts an empty tape on the current recorder."""
+    return current().new_tape()
 
 
 def recording_tape() -> Tape:
-    """The tape to record on: a fresh one if the current tape holds only a carried graph
-    whose tensors have all died (a model output printed outside ``no_grad`` and then
-    dropped), so that dead work never enters, or changes the structure of, the next
-    compiled step."""
-    tp = tape
-    if tp.carried is not None:
-        if not any(ref() is not None for ref in tp.carried):
-            return new_tape()
-        tp.carried = None  # live: new work builds on the carried graph from now on
-    return tp
-
-
-_WEAK = {float: np.dtype("float32"), int: np.dtype("int32"), bool: np.dtype("bool")}
-
-
-def aval_of(value: Any) -> Aval:
-    """``(shape, dtype, weak_type)`` of an array or Python scalar."""
-    kind = type(value)
-    if kind in _WEAK:
-        return ((), _WEAK[kind], kind is not bool)
-    return (tuple(value.shape), value.dtype, bool(getattr(value, "weak_type", False)))
-
-
-def spec(aval: Aval) -> jax.ShapeDtypeStruct:
-    return jax.ShapeDtypeStruct(aval[0], aval[1], weak_type=aval[2])
-
-
-def _advance(key: tuple, desc: tuple, avals: tuple, extra: Any = None) -> tuple:
-    if len(_TRIE) > _TRIE_LIMIT:
-        _TRIE.clear()
-    _next_state[0] += 1
-    hit = (_next_state[0], avals, extra)
-    _TRIE[key] = hit
-    return hit
+    """The current recorder's tape to record on (see ``Recorder.recording_tape``)."""
+    return current().recording_tape()
 
 
 def source_into(tp: Tape, value: Any, aval: Aval, owner: Any) -> int:
-    """Adds a concrete input to ``tp`` (any tape); returns its slot."""
-    return _source(tp, value, aval, owner)
-
-
-def _source(tp: Tape, value: Any, aval: Aval, owner: Any) -> int:
+    """Adds a concrete input to ``tp`` (any tape of the current recorder); returns its
+    slot. ``owner`` is the cell holding ``value``, :data:`WRITEBACK` or None."""
+    rec = current()
     slot = len(tp.avals)
-    key = (tp.state, (None, aval))
-    hit = _TRIE.get(key)
+    desc = (None, aval)
+    key = (tp.state, desc)
+    hit = rec.trie.get(key)
     if hit is None:
-        hit = _advance(key, (None, aval), (aval,))
+        hit = rec.advance(key, (aval,))
     tp.state = hit[0]
-    tp.nodes.append((None, len(tp.srcs), (), False, slot, 1))
+    tp.nodes.append(_tuple_new(Node, (None, len(tp.srcs), (), False, slot, 1)))
     tp.srcs.append(value)
     tp.src_slots.append(slot)
     tp.src_owner.append(owner)
@@ -183,24 +83,25 @@ def cell_source(tp: Tape, cell: Cell) -> int:
     """Makes the concrete value of ``cell`` an input of ``tp``; returns its slot."""
     if cell.val is None:
         raise RuntimeError("fnnet.torch: internal error: a tensor lost its value")
-    slot = _source(tp, cell.val, cell.aval, cell)
+    slot = source_into(tp, cell.val, cell.aval, cell)
     cell.tape = tp
     cell.ref = slot
     return slot
 
 
-def sources(values: Sequence[Any], avals: tuple, owner: Any = None) -> int:
+def sources(values: Sequence[Any], avals: tuple[Aval, ...], owner: Any = None) -> int:
     """Adds several concrete inputs as one node; returns the first slot."""
-    tp = recording_tape()
+    rec = current()
+    tp = rec.recording_tape()
     slot = len(tp.avals)
     desc = (None, avals)
     key = (tp.state, desc)
-    hit = _TRIE.get(key)
+    hit = rec.trie.get(key)
     if hit is None:
-        hit = _advance(key, desc, avals)
+        hit = rec.advance(key, avals)
     tp.state = hit[0]
     n = len(avals)
-    tp.nodes.append((None, len(tp.srcs), (), False, slot, n))
+    tp.nodes.append(Node(None, len(tp.srcs), (), False, slot, n))
     tp.srcs.extend(values)
     tp.src_slots.extend(range(slot, slot + n))
     tp.src_owner.extend([owner] * n)
@@ -213,36 +114,38 @@ class _Input:
 
     __slots__ = ("_cell", "_kind")
 
+    def __init__(self, cell: Cell) -> None:
+        self._cell = cell
+        self._kind = CONST
+
 
 def rng_input() -> _Input:
     """The current tape's PRNG key as a record() input (fed from the global key)."""
     tp = recording_tape()
     if tp.rng_slot < 0:
-        from fnnet.torch import _random
-
-        tp.rng_slot = _source(tp, _random.state.key, _random.state.aval, None)
-        handle = _Input()
-        handle._cell = Cell(_random.state.key, _random.state.aval)
-        handle._cell.tape = tp
-        handle._cell.ref = tp.rng_slot
-        handle._kind = CONST
-        tp.rng_input = handle
-    return tp.rng_input
+        tp.rng_slot = source_into(tp, _random.state.key, _random.state.aval, None)
+        cell = Cell(_random.state.key, _random.state.aval)
+        cell.tape = tp
+        cell.ref = tp.rng_slot
+        tp.rng_input = _Input(cell)
+    handle: _Input = tp.rng_input
+    return handle
 
 
 def next_draw() -> int:
     """A fresh fold-in index for one random draw in the current tape."""
-    tape.draws += 1
-    return tape.draws
+    tp = current().tape
+    tp.draws += 1
+    return tp.draws
 
 
-def _miss(tp: Tape, key: tuple, desc: tuple, inputs: Sequence[Any],
-          check: Callable[..., None] | None, who: Any) -> tuple:
+def _miss(rec: Any, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
+          inputs: Sequence[Any], check: Callable[..., None] | None, who: Any) -> Hit:
     """Infers the output shapes of a new node (once per structure)."""
-    op, static, ins, rg = desc
+    op, static, ins, _ = desc
     if check is not None:
         check(*inputs, *static)
-    specs = [None if r < 0 else spec(tp.avals[r >> 2]) for r in ins]
+    specs = [None if r < 0 else spec(tp.avals[slot_of(r)]) for r in ins]
     try:
         out = jax.eval_shape(lambda *args: op(*args, *static), *specs)
     except (ValueError, TypeError) as error:
@@ -256,11 +159,13 @@ def _miss(tp: Tape, key: tuple, desc: tuple, inputs: Sequence[Any],
     avals = tuple(
         None if o is None else (tuple(o.shape), o.dtype, bool(o.weak_type)) for o in outs
     )
-    return _advance(key, desc, avals)
+    hit: Hit = rec.advance(key, avals)
+    return hit
 
 
-def record(op: Callable[..., Any], static: tuple, inputs: Sequence[Any],
-           check: Callable[..., None] | None = None, who: Any = None) -> tuple[int, tuple, bool]:
+def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any],
+           check: Callable[..., None] | None = None,
+           who: Any = None) -> tuple[int, tuple[Aval, ...], bool]:
     """Appends ``op(*inputs, *static)`` to the tape.
 
     Args:
@@ -274,16 +179,20 @@ def record(op: Callable[..., Any], static: tuple, inputs: Sequence[Any],
     Returns:
         ``(first output slot, output avals, rg)``.
     """
-    tp = recording_tape()
+    # the hot path of recording: references are built inline as ``ref(slot, kind)``
+    rec = current()
+    tp = rec.tape
+    if tp.carried is not None:
+        tp = rec.recording_tape()
     ins = []
     rg = False
     for t in inputs:
         if t is None:
-            ins.append(-1)
+            ins.append(NO_REF)
             continue
         kind = type(t)
         if kind is float or kind is int or kind is bool:
-            ins.append(_source(tp, t, ((), _WEAK[kind], kind is not bool), None) * 4)
+            ins.append(source_into(tp, t, _WEAK_AVALS[kind], None) << 2)
             continue
         cell = t._cell
         slot = cell.ref if cell.tape is tp else cell_source(tp, cell)
@@ -295,24 +204,25 @@ def record(op: Callable[..., Any], static: tuple, inputs: Sequence[Any],
                     tp.var_owner[slot] = t
                 if cell.val is None:
                     tp.leaf_updated = True
-        ins.append(slot * 4 + use)
-    rg = rg and grad_enabled[0]
-    desc = (op, static, tuple(ins), rg)
-    key = (tp.state, desc)
-    hit = _TRIE.get(key)
+        ins.append(slot << 2 | use)
+    rg = rg and rec.grad_enabled
+    refs = tuple(ins)
+    key = (tp.state, (op, static, refs, rg))
+    hit = rec.trie.get(key)
     if hit is None:
-        hit = _miss(tp, key, desc, inputs, check, who)
+        hit = _miss(rec, tp, key, key[1], inputs, check, who)
     tp.state = hit[0]
     first = len(tp.avals)
     avals = hit[1]
-    tp.nodes.append((op, static, desc[2], rg, first, len(avals)))
+    tp.nodes.append(_tuple_new(Node, (op, static, refs, rg, first, len(avals))))
     tp.avals.extend(avals)
     return first, avals, rg
 
 
-def record_refs(op: Callable[..., Any], static: tuple, ins: tuple, rg: bool = False,
-                extra: Callable[[Tape], tuple] | None = None) -> tuple[int, tuple]:
-    """Like :func:`record` for internal nodes whose inputs are already encoded refs.
+def record_refs(op: Callable[..., Any], static: tuple[Any, ...], ins: tuple[int, ...],
+                rg: bool = False, extra: Callable[[Tape], tuple[Any, Any]] | None = None
+                ) -> tuple[int, tuple[Aval, ...]]:
+    """Like :func:`record` for internal nodes whose inputs are already references.
 
     ``extra(tape)``, if given, computes ``(output avals, info)`` on a trie miss instead
     of tracing ``op``; ``info`` is cached with the structure and stored in
@@ -321,20 +231,21 @@ def record_refs(op: Callable[..., Any], static: tuple, ins: tuple, rg: bool = Fa
     Returns:
         ``(first output slot, output avals)``.
     """
-    tp = recording_tape()
+    rec = current()
+    tp = rec.recording_tape()
     desc = (op, static, ins, rg)
     key = (tp.state, desc)
-    hit = _TRIE.get(key)
+    hit = rec.trie.get(key)
     if hit is None:
         if extra is not None:
             avals, info = extra(tp)
-            hit = _advance(key, desc, avals, info)
+            hit = rec.advance(key, avals, info)
         else:
-            hit = _miss(tp, key, desc, [None] * len(ins), None, None)
+            hit = _miss(rec, tp, key, desc, [None] * len(ins), None, None)
     tp.state = hit[0]
     first = len(tp.avals)
     avals = hit[1]
-    tp.nodes.append((op, static, ins, rg, first, len(avals)))
+    tp.nodes.append(Node(op, static, ins, rg, first, len(avals)))
     tp.avals.extend(avals)
     if hit[2] is not None:
         tp.backward[len(tp.nodes) - 1] = hit[2]
@@ -343,7 +254,7 @@ def record_refs(op: Callable[..., Any], static: tuple, ins: tuple, rg: bool = Fa
 
 def bind(cell: Cell, slot: int, aval: Aval, rg: bool) -> None:
     """Points ``cell`` at a recorded slot (its value now comes from the tape)."""
-    tp = tape
+    tp = current().tape
     cell.val = None
     cell.ref = slot
     cell.tape = tp
@@ -352,18 +263,3 @@ def bind(cell: Cell, slot: int, aval: Aval, rg: bool) -> None:
     if cell.listed is not tp:
         cell.listed = tp
         tp.cells.append(weakref.ref(cell))
-
-
-def canonical_dtype(dtype: Any) -> np.dtype:
-    """The dtype jax will use (int64 -> int32 and float64 -> float32 without x64)."""
-    return jax.dtypes.canonicalize_dtype(np.dtype(dtype))
-
-
-def as_array(value: Any, dtype: Any = None) -> Any:
-    """A jax array of the canonical dtype (copies numpy input)."""
-    if dtype is not None:
-        dtype = canonical_dtype(dtype)
-    array = jnp.asarray(value, dtype=dtype)
-    if array.weak_type:
-        array = jnp.asarray(array, dtype=array.dtype)
-    return array

@@ -62,9 +62,9 @@ def manual_seed(seed: int) -> Generator:
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
-    from fnnet.torch import _compiler, _graph
+    from fnnet.torch import _compiler, _recorder
 
-    if _graph.tape.rng_slot >= 0:
+    if _recorder.current().tape.rng_slot >= 0:
         # The pending step already holds the old key: draws recorded after the seed
         # must start a step of their own from the new one.
         _compiler.flush("value")

@@ -28,6 +28,7 @@ import numpy as np
 from fnnet.nn import functional as fnf
 from fnnet.torch import _autograd, _compiler, _dtypes, _graph
 from fnnet.torch._graph import CONST, RG, VAR, Cell
+from fnnet.torch._recorder import current as _current_recorder
 
 _FLOATS = {np.dtype(t) for t in (np.float32, np.float64, np.float16, jnp.bfloat16)}
 
@@ -40,7 +41,7 @@ _weakref = weakref.ref
 
 def _wrap_slot(slot: int, aval: tuple, rg: bool) -> Tensor:
     """A tensor of recorded slot ``slot`` of the current tape (inlined: a hot path)."""
-    tape = _graph.tape
+    tape = _current_recorder().tape
     cell = _new_cell(Cell)
     cell.val = None
     cell.owned = False
@@ -474,7 +475,7 @@ class Tensor:
 
     # -- values -------------------------------------------------------------------
     def _value(self) -> Any:
-        _graph.reads[0] += 1
+        _current_recorder().reads += 1
         cell = self._cell
         return cell.val if cell.val is not None else _compiler.materialize(cell)
 
@@ -647,7 +648,21 @@ class Tensor:
 
             backward_with_graph(self, None if gradient is None else _as_tensor(gradient))
             return
-        _autograd.backward(self, gradient, retain_graph)
+        if gradient is not None:
+            gradient = _as_tensor(gradient)
+        grads = _autograd.record_backward(self, gradient, retain_graph)
+        recorder = _current_recorder()
+        previous = recorder.grad_enabled
+        recorder.grad_enabled = False
+        try:
+            for leaf, slot, aval in grads:
+                new = _wrap_slot(slot, aval, False)
+                if leaf.grad is None:
+                    leaf.grad = new
+                elif isinstance(leaf.grad, Tensor):
+                    leaf.grad.add_(new)
+        finally:
+            recorder.grad_enabled = previous
 
     def detach(self) -> Tensor:
         return self.data
@@ -911,7 +926,7 @@ class Tensor:
 
     # -- in place -----------------------------------------------------------------------
     def _inplace(self, result: Tensor) -> Tensor:
-        if self._kind == VAR and _graph.grad_enabled[0]:
+        if self._kind == VAR and _current_recorder().grad_enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
         result = result._cast(self._cell.aval[1]) if result._cell.aval[1] != \
@@ -921,7 +936,7 @@ class Tensor:
                                f"broadcast shape {list(result.shape)}")
         rcell = result._cell
         if self._kind == VAR:
-            _graph.tape.leaf_written = True
+            _current_recorder().tape.leaf_written = True
         _graph.bind(self._cell, rcell.ref, rcell.aval, rcell.rg)
         if rcell.rg and self._kind == CONST:
             self._kind = RG

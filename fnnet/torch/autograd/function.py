@@ -22,6 +22,7 @@ import numpy as np
 
 from fnnet.torch import _compiler, _graph
 from fnnet.torch._graph import Tape
+from fnnet.torch._recorder import current
 from fnnet.torch.tensor import Tensor, _op_multi, _wrap_slot
 
 
@@ -54,7 +55,7 @@ class FunctionCtx:
 def _trace(avals: list[tuple[Any, ...]]) -> tuple[list[Tensor], Tape]:
     """Placeholders of ``avals`` on a fresh tape made current; returns them and the
     previous tape (restored by the caller)."""
-    previous = _graph.tape
+    previous = current().tape
     _graph.new_tape()
     placeholders = []
     if avals:
@@ -97,8 +98,9 @@ class _Compiled:
         in_avals = [args[i]._cell.aval for i in tensor_pos]
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
-        previous_grad = _graph.grad_enabled[0]
-        _graph.grad_enabled[0] = False
+        recorder = current()
+        previous_grad = recorder.grad_enabled
+        recorder.grad_enabled = False
         try:
             placeholders, previous = _trace(in_avals)
             try:
@@ -113,7 +115,7 @@ class _Compiled:
                          if isinstance(v, Tensor) and k != "saved_tensors"]
                 n_listed = len(saved)
                 saved += [getattr(ctx, k) for k in attrs]
-                fwd_tape = _graph.tape
+                fwd_tape = recorder.tape
                 out_slots = [_slot(fwd_tape, t) for t in outs]
                 saved_slots = [_slot(fwd_tape, t) for t in saved]
                 out_avals = [t._cell.aval for t in outs]
@@ -121,7 +123,7 @@ class _Compiled:
                 forward = _pure(fwd_tape, len(in_avals), out_slots + saved_slots)
                 # backward on placeholders of the saved tensors and output gradients
                 holders, _ = _trace(saved_avals + out_avals)
-                bwd_tape = _graph.tape
+                bwd_tape = recorder.tape
                 saved_iter = iter(holders[:n_listed])
                 ctx.saved_tensors = tuple(None if t is None else next(saved_iter)
                                           for t in ctx.saved_tensors)
@@ -139,9 +141,9 @@ class _Compiled:
                 grad_slots = [_slot(bwd_tape, grads[i]) for i in kept]
                 backward = _pure(bwd_tape, len(holders), grad_slots)
             finally:
-                _graph.tape = previous
+                recorder.tape = previous
         finally:
-            _graph.grad_enabled[0] = previous_grad
+            recorder.grad_enabled = previous_grad
         n_out = len(outs)
         kept_index = [tensor_pos.index(i) for i in kept]
 

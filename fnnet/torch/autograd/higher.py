@@ -61,7 +61,7 @@ def grad_with_graph(root: Tensor, cotangent: Any, leaves: list[Tensor]) -> list[
     if root._kind == VAR:
         raise NotImplementedError("fnnet.torch: create_graph=True of a leaf itself is not "
                                   "supported")
-    region, leaf_slots = _autograd._region(tp, cell.ref * 4 + root._kind)
+    region, leaf_slots = _autograd.region(tp, cell.ref * 4 + root._kind)
     owner = tp.node_of_slot()
     inside = set(region)
     leaf_index = {s: i for i, s in enumerate(leaf_slots)}
@@ -107,7 +107,7 @@ def backward_with_graph(root: Tensor, cotangent: Any) -> None:
     tp = _graph.recording_tape()
     if root._cell.tape is not tp:
         raise RuntimeError(_autograd.FREED)
-    _, leaf_slots = _autograd._region(tp, root._cell.ref * 4 + root._kind)
+    _, leaf_slots = _autograd.region(tp, root._cell.ref * 4 + root._kind)
     leaves = [tp.var_owner[s] for s in leaf_slots]
     for leaf, g in zip(leaves, grad_with_graph(root, cotangent, leaves), strict=True):
         leaf.grad = g if leaf.grad is None else leaf.grad + g

@@ -259,9 +259,9 @@ class DistributedDataParallel(Module):
         mesh = self._mesh
         if mesh is None:
             return self.module(*inputs, **kwargs)
-        from fnnet.torch import _graph
+        from fnnet.torch import _recorder
 
-        grads = _graph.grad_enabled[0]
+        grads = _recorder.current().grad_enabled
         if not (grads or self.module.training):
             # evaluation exchanges nothing: this process's own program, which one rank
             # may run alone (``if rank == 0: evaluate(model)``)

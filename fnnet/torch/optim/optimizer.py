@@ -28,6 +28,7 @@ import optax
 
 from fnnet.torch import _compiler, _graph
 from fnnet.torch._graph import WRITEBACK
+from fnnet.torch._recorder import current
 from fnnet.torch.tensor import Tensor, _wrap_value
 
 # optax state fields -> PyTorch state names, per named piece of fnnet's optimizers.
@@ -427,8 +428,9 @@ class Optimizer:
 
 class _graph_enabled:  # noqa: N801
     def __enter__(self) -> None:
-        self._previous = _graph.grad_enabled[0]
-        _graph.grad_enabled[0] = True
+        recorder = current()
+        self._previous = recorder.grad_enabled
+        recorder.grad_enabled = True
 
     def __exit__(self, *exc: Any) -> None:
-        _graph.grad_enabled[0] = self._previous
+        current().grad_enabled = self._previous

@@ -1,0 +1,176 @@
+"""The compile cache: one compiled function per recorded structure, with statistics.
+
+A structure is keyed by ``(trie state, wanted slots, donated inputs)``, never by values.
+Each compile is logged with what changed from the nearest structure compiled before
+(:func:`compile_stats`). If the structure keeps changing (many compiles, few hits), the
+recorder falls back to running op by op after one warning (see ``_eager``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import jax
+
+from fnnet.torch import _sharding
+from fnnet.torch._recorder import Recorder, current
+from fnnet.torch._replay import Run, build
+from fnnet.torch._split import Split, build_split
+from fnnet.torch._tape import Tape
+from fnnet.train.step import XLA_OPTIONS
+
+#: one entry of a structure summary: ``(op, static, inputs, rg, output avals)`` of a
+#: node, ``(None, aval)`` of a source
+Summary = list[tuple[Any, ...]]
+
+
+def compile_stats() -> dict[str, Any]:
+    """How the compile cache has done so far.
+
+    Returns:
+        A dict with ``hits`` (flushes served by a cached compiled function),
+        ``compiles`` (functions traced and compiled), ``entries`` (in the cache, at most
+        the recorder's ``cache_size``), ``eager`` (whether flushes now run op by op),
+        ``eager_runs`` and ``log``: one dict per compile with ``reason`` (``"step"``,
+        ``"value"`` or ``"partial"``), ``nodes``, ``devices`` (more than 1: run
+        data-parallel, see ``nn.DataParallel``), ``programs`` (2: a step split for a
+        loop that reads its loss every step, see ``_split.Split``) and ``changes``, the
+        differences from the nearest previously compiled structure, e.g. ``"input 0
+        shape (64, 784) -> (16, 784)"``, or ``"one program: the loss is not read every
+        step"`` when the same structure is compiled again unsplit.
+    """
+    rec = current()
+    stats = rec.stats
+    return {"hits": stats.hits, "compiles": stats.compiles, "eager_runs": stats.eager_runs,
+            "eager": stats.eager, "log": list(stats.log), "entries": len(rec.cache)}
+
+
+def reset_compile_stats() -> None:
+    """Zeroes the counters and empties the cache (compiled functions are dropped)."""
+    current().reset_compile_stats()
+
+
+def _summary(tp: Tape) -> Summary:
+    return [(node.op, node.static, node.inputs, node.rg,
+             tuple(tp.avals[node.first:node.first + node.n_out]))
+            if node.op is not None else (None, tp.avals[node.first]) for node in tp.nodes]
+
+
+def _name(op: Any) -> str:
+    return getattr(op, "__name__", type(op).__name__)
+
+
+def _describe(rec: Recorder, summary: Summary, tp: Tape) -> list[str]:
+    """Differences between ``summary`` and the nearest previously compiled structure."""
+    if not rec.history:
+        return ["first compile"]
+
+    def distance(other: Summary) -> int:
+        common = sum(1 for a, b in zip(summary, other, strict=False) if a == b)
+        return max(len(summary), len(other)) - common
+
+    _, nearest = min(rec.history, key=lambda item: distance(item[1]))
+    changes = []
+    input_no = {}
+    counter = 0
+    for i, node in enumerate(tp.nodes):
+        if node.op is None:
+            input_no[i] = counter
+            counter += 1
+    for i, (a, b) in enumerate(zip(nearest, summary, strict=False)):
+        if a == b:
+            continue
+        if a[0] is None and b[0] is None:
+            changes.append(f"input {input_no.get(i, i)} shape {a[1][0]} -> {b[1][0]}"
+                           if a[1][0] != b[1][0] else
+                           f"input {input_no.get(i, i)} dtype {a[1][1]} -> {b[1][1]}")
+        elif a[0] is not b[0] or a[1] != b[1]:
+            changes.append(f"node {i}: {_describe_node(a)} -> {_describe_node(b)}")
+        elif a[3] != b[3]:
+            changes.append(f"node {i} ({_name(b[0])}): requires_grad {a[3]} -> {b[3]}")
+        else:
+            changes.append(f"node {i} ({_name(b[0])}): inputs changed")
+        if len(changes) >= 5:
+            break
+    if len(nearest) != len(summary):
+        changes.append(f"{len(nearest)} -> {len(summary)} recorded nodes")
+    return changes or ["outputs changed"]
+
+
+def _describe_node(entry: tuple[Any, ...]) -> str:
+    if entry[0] is None:
+        return f"input {entry[1][0]}"
+    return f"{_name(entry[0])}{entry[1] if entry[1] else ''}"
+
+
+def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
+             donate: tuple[int, ...], reason: str,
+             split: bool = False) -> Callable[..., list[Any]]:
+    """The compiled function of a structure: ``fn(*sources) -> wanted values``.
+
+    ``split`` asks for a :class:`~fnnet.torch._split.Split` (a step whose loss is read
+    every step); a structure that cannot be split gets its one program under both modes,
+    compiled once.
+    """
+    rec = current()
+    stats, cache, options = rec.stats, rec.cache, rec.options
+    fn: Callable[..., list[Any]] | None = cache.get((*key, split))
+    if fn is not None:
+        cache.move_to_end((*key, split))
+        stats.hits += 1
+        rec.recent.append(False)
+        return fn
+    mesh = _sharding.mesh_of(tp.nodes)
+    staged = build_split(tp, wanted, donate, _jit, options.split_bytes) \
+        if split and mesh is None and not stats.eager else None
+    other = cache.get((*key, not split))
+    if isinstance(other, Split) and other.whole and not split:
+        other = other.step  # the split's second program is the whole step
+    if staged is None and other is not None and not isinstance(other, Split):
+        cache[(*key, split)] = other  # the same single program serves both modes
+        stats.hits += 1
+        rec.recent.append(False)
+        return other  # type: ignore[no-any-return]
+    if stats.eager:
+        stats.eager_runs += 1
+        return build(tp, wanted, eager=mesh is None)
+    run = build(tp, wanted)
+    summary = _summary(tp)
+    if other is not None:
+        changes = ["two programs: the loss is read every step" if staged is not None else
+                   "one program: the loss is not read every step"]
+    else:
+        changes = _describe(rec, summary, tp)
+    stats.log.append({"reason": reason, "nodes": len(tp.nodes),
+                      "devices": 1 if mesh is None else mesh.size,
+                      "programs": 1 if staged is None else 2, "changes": changes})
+    rec.history.append((key, summary))
+    del rec.history[:-options.cache_size]
+    stats.compiles += 1
+    rec.recent.append(True)
+    if sum(rec.recent) > options.eager_after:
+        stats.eager = True
+        cache.clear()
+        warnings.warn(
+            f"fnnet.torch: the recorded computation changed structure in "
+            f"{sum(rec.recent)} of the last {len(rec.recent)} flushes "
+            f"(see fnnet.torch.compile_stats()); from now on it runs op by op without jit",
+            RuntimeWarning, stacklevel=4)
+        return build(tp, wanted, eager=mesh is None)
+    if staged is not None:
+        fn = staged
+    elif mesh is not None:
+        fn = _sharding.compile_on_mesh(run, mesh, donate, XLA_OPTIONS)
+    else:
+        fn = _jit(run, donate)
+    cache[(*key, split)] = fn
+    if len(cache) > options.cache_size:
+        cache.popitem(last=False)
+    return fn
+
+
+def _jit(fn: Run, donate: tuple[int, ...]) -> Run:
+    jitted: Run = jax.jit(fn, donate_argnums=donate, compiler_options=XLA_OPTIONS)
+    return jitted

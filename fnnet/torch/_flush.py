@@ -1,0 +1,263 @@
+"""Flushing: computing the live values of the tape in one compiled call.
+
+A flush takes the current tape and the slots whose values are wanted (live tensors,
+parameters replaced by an optimizer step, gradients, optimizer state), gets the
+compiled function of its structure from ``_cache``, runs it on the tape's sources and
+puts the values back into their cells; the parameter and optimizer-state inputs are
+donated when they are replaced. Graphs that a later backward may still need are carried
+into the next tape.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from fnnet.torch import _cache, _random
+from fnnet.torch._graph import record_refs, source_into
+from fnnet.torch._recorder import current
+from fnnet.torch._tape import RG, WRITEBACK, Cell, Tape, kind_of, ref, slot_of
+
+#: ops whose nodes cannot be carried into a new tape (they update state when run).
+NOT_RETAINABLE: set[Any] = set()
+
+
+def _live_cells(tp: Tape) -> list[Cell]:
+    """Live cells whose value is only recorded, or whose graph a flush carried here
+    (each cell once): a graph kept with ``retain_graph=True`` is carried again."""
+    return [c for c in map(_call_ref, tp.cells)
+            if c is not None and c.tape is tp and (c.val is None or c.rg)]
+
+
+def _call_ref(cell_ref: weakref.ref[Cell]) -> Cell | None:
+    return cell_ref()
+
+
+def _kept(tp: Tape, cells: list[Cell]) -> list[Cell]:
+    """Live differentiable tensors whose graph no backward has consumed yet."""
+    consumed = tp.consumed_slots
+    return [c for c in cells if c.rg and c.ref not in consumed]
+
+
+def can_flush(tp: Tape) -> bool:
+    """Whether no live tensor still needs its recorded graph for a later backward."""
+    return not _kept(tp, _live_cells(tp))
+
+
+def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[int]] | None:
+    """What a new tape needs so that a later backward still reaches the leaves of ``kept``.
+
+    Only the differentiable graph is carried: the nodes reached from ``kept`` through
+    differentiable uses (RG), which a backward replays inside ``jax.vjp``. A value the
+    graph uses as a constant or as a leaf needs no history: a source of this tape is
+    carried as it is, any other value is computed by this flush and becomes a source of
+    the new tape. Carrying its history instead would carry, say, the previous
+    iteration's manual parameter update and backward into every later step, so that no
+    two steps had the same structure.
+
+    Returns:
+        ``(carried nodes in order, their source slots, the slots this flush must compute
+        for the new tape)``, or None where the graph holds a backward or a node that
+        updates state (it cannot be recorded twice).
+    """
+    owner = tp.node_of_slot()
+    nodes = tp.nodes
+    needed: set[int] = set()
+    boundary: set[int] = set()
+    stack = [owner[c.ref] for c in kept]
+    while stack:
+        n = stack.pop()
+        if n in needed:
+            continue
+        if n in tp.backward or nodes[n].op in NOT_RETAINABLE:
+            return None
+        needed.add(n)
+        for r in nodes[n].inputs:
+            if r < 0:
+                continue
+            m = owner[slot_of(r)]
+            if kind_of(r) == RG or nodes[m].op is None:
+                stack.append(m)
+            else:
+                boundary.add(slot_of(r))
+    order = sorted(needed)
+    sources = {s for n in order if nodes[n].op is None for s in tp.out_slots(n)}
+    return order, sources, sorted(boundary)
+
+
+def _carry(tp: Tape, order: list[int], boundary: dict[int, Any]) -> None:
+    """Starts a new tape holding copies of ``order`` (the graphs of live tensors that a
+    backward may still need), with ``boundary`` (slot -> value computed by this flush)
+    as new sources, and points the live cells of those slots at the copies."""
+    new = current().new_tape()
+    slot_map: dict[int, int] = {}
+    src_index = {slot: i for i, slot in enumerate(tp.src_slots)}
+    holders: dict[int, Cell] = {}  # boundary slot -> a live cell holding it, owned first
+    for cell_ref in tp.cells:
+        cell = cell_ref()
+        if cell is not None and cell.tape is tp and cell.ref in boundary and (
+                cell.ref not in holders or cell.owned and not holders[cell.ref].owned):
+            holders[cell.ref] = cell
+
+    def source(old: int) -> int:
+        # each input becomes a source where first read, so that carrying the same graph
+        # again (the next iteration's) gives the same tape, whatever its inputs' history
+        if old in boundary:
+            slot_map[old] = source_into(new, boundary[old], tp.avals[old], holders.get(old))
+            return slot_map[old]
+        i = src_index[old]
+        owner = tp.src_owner[i]
+        keep = owner if isinstance(owner, Cell) and owner.tape is tp \
+            and owner.ref == old else None
+        slot_map[old] = source_into(new, tp.srcs[i], tp.avals[old], keep)
+        if keep is not None:
+            keep.tape, keep.ref = new, slot_map[old]
+        return slot_map[old]
+
+    def moved(r: int) -> int:
+        if r < 0:
+            return r
+        old = slot_of(r)
+        return ref(slot_map[old] if old in slot_map else source(old), kind_of(r))
+
+    for n in order:
+        node = tp.nodes[n]
+        if node.op is None:
+            continue
+        copy, _ = record_refs(node.op, node.static, tuple(moved(r) for r in node.inputs),
+                              node.rg)
+        for k in range(node.n_out):
+            slot_map[node.first + k] = copy + k
+        if n in tp.consumed:
+            new.consumed.add(len(new.nodes) - 1)
+            new.consumed_slots.update(range(copy, copy + node.n_out))
+    for old, leaf in tp.var_owner.items():
+        if old in slot_map:
+            new.var_owner[slot_map[old]] = leaf
+    for cell_ref in tp.cells:
+        cell = cell_ref()
+        if cell is not None and cell.tape is tp and cell.ref in slot_map:
+            carried = cell.ref not in boundary  # else a value, not a graph, was carried
+            cell.ref = slot_map[cell.ref]
+            cell.tape = new
+            if carried:
+                cell.listed = new
+                new.cells.append(cell_ref)
+    new.carried = list(new.cells)
+
+
+def _donations(tp: Tape, cells: list[Cell], carried: Any,
+               donate_on: bool) -> tuple[tuple[int, ...], list[Cell], int]:
+    """The sources to donate, and ``cells`` reordered donors first.
+
+    A source is donated when the step replaces it: optimizer state (a writeback), or a
+    parameter or buffer of fnnet.torch's own whose cell a recorded op rebound (unless
+    a carried graph still reads it). The cells replacing a donated input (a parameter's
+    new value) come first, in the inputs' order: jax aliases each donated input to the
+    first unclaimed output of its shape and dtype, so listed first (with the optimizer's
+    writebacks right after them) each new value takes its own input's buffer; a
+    gradient listed before its parameter's new value would take the parameter's buffer
+    instead, and XLA would copy the parameter to keep reading it (a copy of every
+    weight, every step).
+
+    Returns:
+        ``(donated source indices, reordered cells, number of donor cells)``.
+    """
+    if not donate_on:
+        return (), cells, 0
+    donate = []
+    donors = []
+    first: set[int] = set()
+    for i, own in enumerate(tp.src_owner):
+        if own is None:
+            continue
+        slot = tp.src_slots[i]
+        if own is WRITEBACK:
+            if slot not in carried:
+                donate.append(i)
+        elif own.owned and (own.tape is not tp or own.ref != slot) and slot not in carried:
+            donate.append(i)
+            if own.tape is tp and own.val is None and id(own) not in first:
+                donors.append(own)  # rebound here: among the live cells
+                first.add(id(own))
+    if not donors:
+        return tuple(donate), cells, 0
+    return tuple(donate), donors + [c for c in cells if id(c) not in first], len(donors)
+
+
+def flush(reason: str = "value", *, force: bool = True) -> bool:
+    """Computes every live value of the current tape in one call and starts a new tape.
+
+    The graphs of live differentiable tensors that no backward consumed yet (a loss read
+    before its backward, a generator's output in a GAN) are carried into the new tape,
+    so a later backward still reaches their leaves. Where that is impossible (their
+    graph holds a backward or an optimizer update), ``force`` frees them, as
+    ``optimizer.step()`` does; without ``force`` nothing happens and False is returned.
+    """
+    rec = current()
+    tp = rec.recording_tape()  # a carried graph whose tensors all died: nothing to run
+    if not tp.nodes:
+        return True
+    cells = _live_cells(tp)
+    kept = _kept(tp, cells)
+    plan = _retention(tp, kept) if kept else None
+    if kept and plan is None and not force:
+        return False
+    if tp.rng_slot >= 0:
+        first, _ = record_refs(_random.advance, (), (ref(tp.rng_slot),))
+        tp.writebacks.append((_random.state, first, 1))
+    donate, cells, n_donors = _donations(tp, cells, plan[1] if plan else (),
+                                         rec.options.donate)
+    written = [s for _, first, n in tp.writebacks for s in range(first, first + n)]
+    slots = [c.ref for c in cells]
+    # values a carried graph reads that no live tensor holds: computed for the new tape
+    listed = set(slots)
+    extra = [s for s in plan[2] if s not in listed] if plan else []
+    wanted = tuple(slots[:n_donors] + written + slots[n_donors:] + extra)
+    key = (tp.state, wanted, donate)
+    split = False
+    if reason == "step" and rec.options.split:
+        # split the step in two when the loop read a value since the last step
+        split = rec.reads != rec.step_reads
+        rec.step_reads = rec.reads
+    fn = _cache.compiled(key, tp, wanted, donate, reason, split)
+    values = fn(*tp.srcs)
+    n_cells = len(values) - len(extra)
+    cell_values = values[:n_donors] + values[n_donors + len(written):n_cells]
+    for cell, value in zip(cells, cell_values, strict=True):
+        cell.val = value
+    i = n_donors
+    for holder, _, n in tp.writebacks:
+        holder.write(values[i:i + n])
+        i += n
+    if plan:
+        computed = dict(zip(wanted, values, strict=True))
+        _carry(tp, plan[0], {s: computed[s] for s in plan[2]})
+    else:
+        rec.new_tape()
+    rec.tape.after_backward = bool(tp.backward)
+    return True
+
+
+def materialize(cell: Cell) -> Any:
+    """The concrete value of ``cell``: a flush (keeping live graphs), else a partial
+    compute of just this value."""
+    tp = current().tape
+    if cell.val is not None:
+        return cell.val
+    if cell.tape is not tp:
+        raise RuntimeError("fnnet.torch: internal error: a tensor lost its value")
+    if flush("value", force=False):
+        return cell.val
+    wanted = (cell.ref,)
+    key = (tp.state, wanted, "partial")
+    fn = _cache.compiled(key, tp, wanted, (), "partial")
+    (cell.val,) = fn(*tp.srcs)
+    return cell.val
+
+
+def maybe_flush() -> None:
+    """Flushes if the tape holds work and nothing live still needs its graph."""
+    tp = current().recording_tape()
+    if tp.nodes and can_flush(tp):
+        flush("value")

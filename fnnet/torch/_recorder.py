@@ -1,0 +1,157 @@
+"""The recorder: all the state behind fnnet.torch's lazy tensors, in one object.
+
+A :class:`Recorder` owns the tape being recorded, the structure trie that names each
+tape's structure with one int, the grad mode (``torch.no_grad``), the count of values
+Python has read, the compile cache with its statistics, and the options that steer
+compiling (:class:`Options`). The recorder in use is held in a context variable with
+one default instance: :func:`current` returns it, and ``_compiler.fresh()`` runs a
+block with a fresh one (each test of the shim runs so).
+
+The trie: ``(state, node description) -> (next state, output avals, extra)``. Two tapes
+recorded by the same code on same-shaped inputs end in the same state, so a single int
+keys the compile cache and the output shapes of a node are looked up once per
+structure, never traced again.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+from collections import OrderedDict, deque
+from typing import Any
+
+from fnnet.torch._tape import Aval, Tape
+
+#: the trie is emptied when it holds more entries than this (a program whose structure
+#: never repeats would otherwise grow it forever)
+TRIE_LIMIT = 200_000
+#: how many recent flushes :attr:`Recorder.recent` remembers
+RECENT_FLUSHES = 64
+
+#: ``(next state, output avals, extra)``: one entry of the trie.
+Hit = tuple[int, tuple[Aval | None, ...], Any]
+
+
+@dataclasses.dataclass
+class Options:
+    """How a recorder compiles what it records.
+
+    Attributes:
+        cache_size: compiled functions kept (least recently used dropped first).
+        donate: donate replaced parameters and optimizer state to the compiled step
+            (buffer reuse).
+        split: run a step whose forward values are read (the loss) as two programs:
+            see ``_split.Split``.
+        split_bytes: ... unless its differentiated values take more bytes than this:
+            the split runs the forward pass twice, which costs more than the Python time
+            it overlaps once a step computes for milliseconds (LeNet-5 at batch 64, 3.8 MB
+            of differentiated values, ran slower split; the MLP of the shim benchmark,
+            68 KB, faster).
+        eager_after: fall back to running op by op when more than this many of the last
+            64 flushes had to compile (the structure keeps changing, so compiling does
+            not pay).
+    """
+
+    cache_size: int = 64
+    donate: bool = True
+    split: bool = True
+    split_bytes: int = 1 << 20
+    eager_after: int = 32
+
+
+@dataclasses.dataclass
+class CompileStats:
+    """Counters of the compile cache (``compile_stats()`` reports them)."""
+
+    hits: int = 0
+    compiles: int = 0
+    eager_runs: int = 0
+    eager: bool = False
+    log: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+class Recorder:
+    """The state of fnnet.torch's recording and compiling (see the module docstring).
+
+    Attributes:
+        options: the :class:`Options` in force.
+        tape: the tape being recorded; replaced (never cleared) at each flush.
+        trie: the structure trie; ``next_state`` is the last state it handed out.
+        grad_enabled: False inside ``torch.no_grad()``.
+        reads: how many tensor values Python has read (``item()``, ``numpy()``,
+            printing...): a loop that reads one between steps gets its steps split (see
+            ``_split``); ``step_reads`` is its value at the last step (-1 before the
+            first, where a read is assumed).
+        cache: compiled functions by structure key (see ``_cache``).
+        stats: the cache's :class:`CompileStats`.
+        history: ``(key, structure summary)`` of recent compiles, to explain the next.
+        recent: whether each recent flush compiled.
+    """
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = Options() if options is None else options
+        self.tape = Tape()
+        self.trie: dict[tuple[Any, ...], Hit] = {}
+        self.next_state = 1
+        self.grad_enabled = True
+        self.reads = 0
+        self.step_reads = -1
+        self.cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.stats = CompileStats()
+        self.history: list[tuple[tuple[Any, ...], list[Any]]] = []
+        self.recent: deque[bool] = deque(maxlen=RECENT_FLUSHES)
+
+    def new_tape(self) -> Tape:
+        """Starts an empty tape and makes it the current one."""
+        self.tape = Tape()
+        return self.tape
+
+    def recording_tape(self) -> Tape:
+        """The tape to record on: a fresh one if the current tape holds only a carried
+        graph whose tensors have all died (a model output printed outside ``no_grad`` and
+        then dropped), so that dead work never enters, or changes the structure of, the
+        next compiled step."""
+        tp = self.tape
+        if tp.carried is not None:
+            if not any(cell() is not None for cell in tp.carried):
+                return self.new_tape()
+            tp.carried = None  # live: new work builds on the carried graph from now on
+        return tp
+
+    def advance(self, key: tuple[Any, ...], avals: tuple[Aval | None, ...],
+                extra: Any = None) -> Hit:
+        """Adds a new structure to the trie: ``key`` leads to a fresh state whose node
+        has output ``avals`` (and ``extra``, kept with the structure)."""
+        if len(self.trie) > TRIE_LIMIT:
+            self.trie.clear()
+        self.next_state += 1
+        hit = (self.next_state, avals, extra)
+        self.trie[key] = hit
+        return hit
+
+    def reset_compile_stats(self) -> None:
+        """Zeroes the counters and empties the cache (compiled functions are dropped)."""
+        self.cache.clear()
+        self.history.clear()
+        self.recent.clear()
+        self.step_reads = -1
+        self.stats = CompileStats()
+
+
+# the default is one shared recorder on purpose: every thread and context that did not
+# set its own records on it, as a PyTorch program's threads share one autograd state
+_current: contextvars.ContextVar[Recorder] = contextvars.ContextVar(
+    "fnnet_torch_recorder", default=Recorder())  # noqa: B039
+
+#: the recorder in use (a fast bound method: recording calls it for every op)
+current = _current.get
+
+
+def activate(recorder: Recorder) -> contextvars.Token[Recorder]:
+    """Makes ``recorder`` the one in use; returns the token :func:`restore` takes."""
+    return _current.set(recorder)
+
+
+def restore(token: contextvars.Token[Recorder]) -> None:
+    """Puts back the recorder that was in use before :func:`activate` gave ``token``."""
+    _current.reset(token)

@@ -1,0 +1,103 @@
+"""A step whose loss is read every step, run as two compiled programs (:class:`Split`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from fnnet.torch._replay import Plan, build
+from fnnet.torch._tape import WRITEBACK, Tape, slot_of
+
+#: ``jit(fn, donate_argnums)``: how a program is compiled
+Jit = Callable[[Callable[..., list[Any]], tuple[int, ...]], Callable[..., list[Any]]]
+
+
+class Split:
+    """A step run as two compiled programs, so that its forward values come early.
+
+    ``forward`` computes the values wanted before any backward (the loss, a model's
+    output, new BatchNorm statistics); ``step`` computes the whole step again and
+    returns the rest (gradients, new parameters, optimizer state). Both are dispatched
+    at once: ``loss.item()`` waits for ``forward`` alone, and the loop's next iteration is
+    recorded while ``step`` runs, so that a training loop that reads its loss every step
+    overlaps its Python with the backward pass and the update instead of waiting for
+    them. The forward pass runs twice: handing the values its backward needs to the
+    second program instead makes each an output of the first, and each output of a
+    compiled call costs about 3.5 us of dispatch, more than the forward pass of the
+    small steps that are split (see ``Options.split_bytes``).
+
+    Calling a ``Split`` with all the tape's sources returns the wanted values in order,
+    as one program's function does.
+
+    Where the step donates what one program would, ``step`` is that one program
+    (``whole``: it takes every source and returns every wanted value), so a loop that
+    stops reading its loss (or never read it past the first step, which is split
+    before the loop can show whether it reads) runs ``step`` alone without compiling
+    again; the early values it returns again cost one output each.
+    """
+
+    def __init__(self, forward: Callable[..., list[Any]], step: Callable[..., list[Any]],
+                 forward_sources: tuple[int, ...], step_sources: tuple[int, ...],
+                 early: tuple[int, ...], n_wanted: int, whole: bool = False) -> None:
+        self.forward, self.step = forward, step
+        self._forward_sources, self._step_sources = forward_sources, step_sources
+        self._early = early
+        self.whole = whole
+        self._late = tuple(range(n_wanted)) if whole else \
+            tuple(i for i in range(n_wanted) if i not in set(early))
+        self._n = n_wanted
+
+    def __call__(self, *sources: Any) -> list[Any]:
+        early = self.forward(*[sources[i] for i in self._forward_sources])
+        late = self.step(*[sources[i] for i in self._step_sources])
+        out: list[Any] = [None] * self._n
+        for i, value in zip(self._late, late, strict=True):
+            out[i] = value
+        for i, value in zip(self._early, early, strict=True):
+            out[i] = value
+        return out
+
+
+def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit: Jit,
+                split_bytes: int) -> Split | None:
+    """The step of ``tp`` as a :class:`Split`, or None where splitting gains nothing:
+    no backward, no wanted value computed before one (nothing to read early), more than
+    ``split_bytes`` of differentiated values, or a batch that is still a host array.
+
+    ``jit(fn, donate_argnums)`` compiles each program; ``donate`` indexes the sources.
+    """
+    if not tp.backward:
+        return None
+    owner = tp.node_of_slot()
+    late: set[int] = set()  # the backward nodes and every node that depends on one
+    for n, node in enumerate(tp.nodes):
+        if n in tp.backward or any(r >= 0 and owner[slot_of(r)] in late
+                                   for r in node.inputs):
+            late.add(n)
+    early = tuple(i for i, s in enumerate(wanted) if owner[s] not in late)
+    region_bytes = sum(math.prod(tp.avals[s][0]) * tp.avals[s][1].itemsize
+                       for info in tp.backward.values() for s in info[2])
+    if not early or len(early) == len(wanted) or region_bytes > split_bytes:
+        return None
+    forward = Plan(tp, tuple(wanted[i] for i in early))
+    step = Plan(tp, tuple(s for s in wanted if owner[s] in late))
+    if any(type(tp.srcs[i]) is np.ndarray for i in set(forward.sources) & set(step.sources)):
+        # a host batch (DataLoader's, from_numpy's) would reach the device once per
+        # program; handed from the first program to the second, it makes the second
+        # wait for the first. Either way the split measured no faster than one program.
+        return None
+    # the step donates what it replaces; values the forward pass replaces (BatchNorm's
+    # running statistics) are read by both programs and not donated
+    replaced_late = [i for i in donate if tp.src_owner[i] is WRITEBACK or (
+        tp.src_owner[i].tape is tp and owner[tp.src_owner[i].ref] in late)]
+    if sorted(replaced_late) == sorted(donate):
+        return Split(jit(forward.function(), ()), jit(build(tp, wanted), donate),
+                     forward.sources, tuple(range(len(tp.srcs))), early, len(wanted),
+                     whole=True)
+    position = {i: k for k, i in enumerate(step.sources)}
+    step_donate = tuple(position[i] for i in replaced_late if i in position)
+    return Split(jit(forward.function(), ()), jit(step.function(), step_donate),
+                 forward.sources, step.sources, early, len(wanted))

@@ -1,0 +1,189 @@
+"""What fnnet.torch records: cells, nodes, references and tapes (data only).
+
+A tensor's value lives in a :class:`Cell`. A cell holds either a concrete array
+(``val``) or a reference to a slot of a :class:`Tape`, the list of operations recorded
+since the last flush. Each operation is a :class:`Node`: ``op`` is a pure jax function
+called as ``op(*input_values, *static)``, ``static`` its hashable non-array arguments,
+``inputs`` its input references, ``rg`` whether it is differentiable, and its outputs
+fill the slots ``first .. first + n_out - 1``. A node with ``op`` None is a source: its
+``static`` is the index of its first concrete value in ``Tape.srcs``.
+
+A reference names a slot and how the node uses it: :data:`CONST` (as a constant: the
+gradient stops there), :data:`RG` (a differentiable intermediate) or :data:`VAR` (a
+leaf that requires grad, a parameter); :data:`NO_REF` stands for ``None``. References
+are ints, built by :func:`ref` and read by :func:`slot_of` and :func:`kind_of`, so that
+they hash and compare as fast as the structure keys they are part of.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+#: ``(shape, dtype, weak_type)`` of a value.
+Aval = tuple[tuple[int, ...], np.dtype[Any], bool]
+
+#: kinds of uses of a value in a node's inputs (see the module docstring)
+CONST, RG, VAR = 0, 1, 2
+#: the reference standing for a ``None`` input
+NO_REF = -1
+
+
+def ref(slot: int, kind: int = CONST) -> int:
+    """The reference to ``slot`` used as ``kind`` (:data:`CONST`, :data:`RG`, :data:`VAR`)."""
+    return slot << 2 | kind
+
+
+def slot_of(reference: int) -> int:
+    """The slot a (non-negative) reference names."""
+    return reference >> 2
+
+
+def kind_of(reference: int) -> int:
+    """How a (non-negative) reference uses its slot."""
+    return reference & 3
+
+
+class Node(NamedTuple):
+    """One recorded operation (see the module docstring)."""
+
+    op: Any
+    static: Any
+    inputs: tuple[int, ...]
+    rg: bool
+    first: int
+    n_out: int
+
+
+class Cell:
+    """The storage of one tensor value, shared by a tensor and its aliases (``detach``).
+
+    Attributes:
+        val: the concrete array, or None while the value is only recorded.
+        ref: the slot of ``tape`` holding the value (valid only while ``tape`` is the
+            current tape).
+        tape: the tape ``ref`` belongs to.
+        aval: ``(shape, dtype, weak_type)``.
+        rg: produced by a differentiable node (its graph may still be backpropagated).
+        owned: the array belongs to fnnet.torch alone (parameters, buffers), so a
+            compiled step may donate it once it is replaced.
+        listed: the tape whose ``cells`` list holds this cell.
+    """
+
+    __slots__ = ("val", "ref", "tape", "aval", "rg", "owned", "listed", "__weakref__")
+
+    val: Any
+    ref: int
+    tape: Tape | None
+    aval: Aval
+    rg: bool
+    owned: bool
+    listed: Tape | None
+
+    def __init__(self, val: Any = None, aval: Aval | None = None, owned: bool = False) -> None:
+        self.val = val
+        self.ref = -1
+        self.tape = None
+        if aval is None:
+            if val is None:
+                raise ValueError("Cell: give a value or its aval")
+            aval = aval_of(val)
+        self.aval = aval
+        self.rg = False
+        self.owned = owned
+        self.listed = None
+
+
+class Tape:
+    """Operations recorded since the last flush (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.avals: list[Aval] = []
+        self.srcs: list[Any] = []          # concrete source values, in slot order
+        self.src_slots: list[int] = []
+        self.src_owner: list[Any] = []     # Cell, WRITEBACK or None per source value
+        self.state = 0                     # the structure so far: see ``_recorder``
+        self.cells: list[weakref.ref[Cell]] = []  # cells whose value may need to come back
+        self.var_owner: dict[int, Any] = {}  # slot -> leaf tensor whose .grad it feeds
+        self.writebacks: list[tuple[Any, int, int]] = []  # (holder, first slot, count)
+        # node index -> (region nodes, leaf slots, region slots) of a backward node
+        self.backward: dict[int, tuple[list[int], list[int], tuple[int, ...]]] = {}
+        self.consumed: set[int] = set()       # nodes whose graph a backward freed
+        self.consumed_slots: set[int] = set()  # and their slots
+        # a leaf that requires grad was read after an in-place update recorded here (a
+        # manual parameter update): the next backward starts a new step (see _autograd)
+        self.leaf_updated = False
+        self.leaf_written = False  # an in-place update of a leaf that requires grad
+        self.after_backward = False  # the flush that started this tape ran a backward
+        self.rng_slot = -1
+        self.rng_input: Any = None
+        self.draws = 0
+        # cells carried over from the previous tape by a flush (see _flush._carry),
+        # while nothing new has been recorded on top of their graph
+        self.carried: list[weakref.ref[Cell]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def node_of_slot(self) -> list[int]:
+        """Maps each slot to the index of the node that produced it."""
+        owner: list[int] = []
+        for index, node in enumerate(self.nodes):
+            owner.extend([index] * node.n_out)
+        return owner
+
+    def out_slots(self, index: int) -> range:
+        """The slots node ``index`` fills."""
+        node = self.nodes[index]
+        return range(node.first, node.first + node.n_out)
+
+
+class _Writeback:
+    """The owner of sources that a writeback replaces (optimizer state)."""
+
+    def __repr__(self) -> str:
+        return "WRITEBACK"
+
+
+#: sentinel owner of sources that a writeback replaces (optimizer state).
+WRITEBACK = _Writeback()
+
+_WEAK = {float: np.dtype("float32"), int: np.dtype("int32"), bool: np.dtype("bool")}
+
+
+def weak_aval(kind: type) -> Aval:
+    """The aval of a Python ``float``, ``int`` or ``bool`` (weakly typed but bools)."""
+    return ((), _WEAK[kind], kind is not bool)
+
+
+def aval_of(value: Any) -> Aval:
+    """``(shape, dtype, weak_type)`` of an array or Python scalar."""
+    kind = type(value)
+    if kind in _WEAK:
+        return weak_aval(kind)
+    return (tuple(value.shape), value.dtype, bool(getattr(value, "weak_type", False)))
+
+
+def spec(aval: Aval) -> jax.ShapeDtypeStruct:
+    """The ``jax.ShapeDtypeStruct`` of ``aval``."""
+    return jax.ShapeDtypeStruct(aval[0], aval[1], weak_type=aval[2])
+
+
+def canonical_dtype(dtype: Any) -> np.dtype[Any]:
+    """The dtype jax will use (int64 -> int32 and float64 -> float32 without x64)."""
+    return np.dtype(jax.dtypes.canonicalize_dtype(np.dtype(dtype)))
+
+
+def as_array(value: Any, dtype: Any = None) -> jax.Array:
+    """A jax array of the canonical dtype (copies numpy input)."""
+    if dtype is not None:
+        dtype = canonical_dtype(dtype)
+    array = jnp.asarray(value, dtype=dtype)
+    if array.weak_type:
+        array = jnp.asarray(array, dtype=array.dtype)
+    return array
