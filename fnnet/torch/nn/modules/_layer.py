@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import fnnet.nn as fnn
 from fnnet.torch import _graph, _random
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.parameter import Parameter, buffer_from_array
 from fnnet.torch.tensor import _FLOATS, Tensor, _op, _wrap_slot
+
+#: ``(layer, param_names, state_names, train, draw)``: a layer call's static argument
+_Spec = tuple[fnn.Module, tuple[str, ...], tuple[str, ...], bool, int]
 
 
 def apply_layer(*args: Any) -> Any:
@@ -41,8 +45,10 @@ class Wrapped(Module):
     _params: tuple[str, ...] = ()
     _state: tuple[str, ...] = ()
     _random = False  # draws random numbers in training mode
+    _fn: fnn.Module  # the fnnet layer computing this module
+    _specs: dict[tuple[bool, int], _Spec]  # by (train, draw)
 
-    def _wrap(self, fn: Any) -> None:
+    def _wrap(self, fn: fnn.Module) -> None:
         object.__setattr__(self, "_fn", fn)
         if self._params or self._state:
             params, state = fn.init(_random.state.split())
@@ -54,7 +60,7 @@ class Wrapped(Module):
                     name, buffer_from_array(state[name]) if name in state else None)
         object.__setattr__(self, "_specs", {})
 
-    def _spec(self, train: bool, draw: int) -> tuple:
+    def _spec(self, train: bool, draw: int) -> _Spec:
         key = (train, draw)
         spec = self._specs.get(key)
         if spec is None:
@@ -74,14 +80,15 @@ class Wrapped(Module):
                             "convert it with torch.from_numpy(x) or torch.tensor(x)")
         train = self.training
         d = self.__dict__
-        inputs = [input]
+        inputs: list[object] = [input]
         for name in self._params:
             inputs.append(d[name])
         spec = self._specs.get((train, 0)) or self._spec(train, 0)
         if spec[2]:
             for name in spec[2]:
                 inputs.append(d[name])
-        if self._random and train and self._fn.p > 0:
+        # a layer that draws keeps its drop probability as p (fnnet's Dropout and RNNs)
+        if self._random and train and getattr(self._fn, "p", 0.0) > 0:
             spec = self._spec(train, _graph.next_draw())
             inputs.append(_graph.rng_input())
         if not (train and spec[2]):
@@ -96,7 +103,7 @@ class Wrapped(Module):
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
-        if "_specs" in self.__dict__ and name in self.__dict__.get("_fn").__dict__ and \
+        if "_specs" in self.__dict__ and name in self.__dict__["_fn"].__dict__ and \
                 name not in self._params and name not in self._state:
             setattr(self._fn, name, value)
             self._specs.clear()

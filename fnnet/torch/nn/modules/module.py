@@ -179,7 +179,7 @@ class Module:
     register_module = add_module
 
     # -- traversal ------------------------------------------------------------------
-    def named_modules(self, memo: set | None = None, prefix: str = "",
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         memo = set() if memo is None else memo
         if self in memo and remove_duplicate:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import fnnet.nn as fnn
+from fnnet.nn.rnn import RNNBase as _FnRNNBase
 from fnnet.torch import _graph, _random
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.tensor import Tensor, _op_multi
@@ -31,6 +32,7 @@ class RNNBase(Wrapped):
     """The shared shell of RNN, LSTM and GRU."""
 
     _fnnet: Any = None
+    _fn: _FnRNNBase
 
     def __init__(self, *args: Any, device: Any = None, dtype: Any = None,
                  proj_size: int = 0, **kwargs: Any) -> None:
