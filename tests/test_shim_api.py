@@ -955,6 +955,15 @@ def test_random_split_refuses_lengths_that_do_not_add_up(torch):
             lib.utils.data.random_split(range(10), [1.5, -0.5])
 
 
+def test_random_split_refuses_lengths_that_are_not_ints(torch):
+    for lib in (torch, ft):  # PyTorch fails in randperm; fnnet.torch names the length
+        with pytest.raises(TypeError):
+            lib.utils.data.random_split(range(10), [5.0, 5.0])
+    with pytest.raises(TypeError, match=r"lengths must be ints .* got 5\.5 at index 0"):
+        ft.utils.data.random_split(range(10), [5.5, 4.5])
+    assert [len(s) for s in ft.utils.data.random_split(range(10), [np.int64(7), 3])] == [7, 3]
+
+
 def test_concat_dataset_and_samplers_as_torch(torch):
     def collect(lib, make_sampler):
         data = lib.utils.data

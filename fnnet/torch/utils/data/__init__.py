@@ -116,18 +116,26 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
     Raises:
         ValueError: a fraction outside [0, 1], or lengths that do not add up to
             ``len(dataset)``.
+        TypeError: a length that is neither an int nor one of fractions summing to 1.
 
     PyTorch equivalent: ``torch.utils.data.random_split``.
     """
     n = len(dataset)
-    sizes = list(lengths)
-    if math.isclose(sum(sizes), 1) and sum(sizes) <= 1:
-        for i, frac in enumerate(sizes):
+    given = list(lengths)
+    if math.isclose(sum(given), 1) and sum(given) <= 1:
+        for i, frac in enumerate(given):
             if not 0 <= frac <= 1:
                 raise ValueError(f"Fraction at index {i} is not between 0 and 1")
-        sizes = [int(math.floor(n * frac)) for frac in sizes]
+        sizes = [int(math.floor(n * frac)) for frac in given]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
+    else:
+        sizes = []
+        for i, size in enumerate(given):
+            if not isinstance(size, (int, np.integer)):
+                raise TypeError(f"random_split: lengths must be ints or fractions summing to "
+                                f"1, got {size!r} at index {i}")
+            sizes.append(int(size))
     if sum(sizes) != n:
         raise ValueError(f"Sum of input lengths does not equal the length of the input "
                          f"dataset! (lengths {list(lengths)} sum to {sum(sizes)}, the dataset "
