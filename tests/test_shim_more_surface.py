@@ -320,3 +320,48 @@ def test_grad_scaler_loop_matches_pytorch(torch):
     assert o_scaler.state_dict() == t_scaler.state_dict() == {}
     with pytest.raises(ValueError, match="GradScaler: init_scale is out of range"):
         ft.amp.GradScaler(init_scale=0.0)
+
+
+# -- OneCycleLR's momentum cycle ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer, kwargs", [("SGD", dict(lr=0.1, momentum=0.9)),
+                                               ("SGD", dict(lr=0.1, nesterov=True,
+                                                            momentum=0.5)),
+                                               ("Adam", dict(lr=0.01)),
+                                               ("AdamW", dict(lr=0.01, betas=(0.8, 0.99)))])
+@pytest.mark.parametrize("three_phase", [False, True])
+def test_one_cycle_cycles_momentum_as_pytorch_and_compiles_once(torch, optimizer, kwargs,
+                                                                three_phase):
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((16, 4)).astype(np.float32), \
+        rng.standard_normal((16, 1)).astype(np.float32)
+    weights = {"weight": rng.standard_normal((1, 4)).astype(np.float32),
+               "bias": np.zeros(1, np.float32)}
+    runs = []
+    for T in (torch, ft):
+        ft.reset_compile_stats()
+        model = T.nn.Linear(4, 1)
+        model.load_state_dict({k: T.from_numpy(v) for k, v in weights.items()})
+        opt = getattr(T.optim, optimizer)(model.parameters(), **kwargs)
+        sched = T.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=12,
+                                                three_phase=three_phase,
+                                                base_momentum=0.8, max_momentum=0.9)
+        losses, momenta = [], []
+        for step in range(12):
+            loss = T.nn.functional.mse_loss(model(T.from_numpy(x)), T.from_numpy(y))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if step < 11:
+                sched.step()
+            group = opt.param_groups[0]
+            momenta.append(group["betas"] if "betas" in group else group["momentum"])
+            losses.append(loss.item())
+        runs.append((losses, momenta, model.weight))
+    (t_losses, t_momenta, t_weight), (o_losses, o_momenta, o_weight) = runs
+    np.testing.assert_allclose(o_losses, t_losses, rtol=RTOL)
+    np.testing.assert_allclose(np.array(o_momenta, np.float64),
+                               np.array(t_momenta, np.float64), rtol=1e-6)
+    close(o_weight, t_weight)
+    assert ft.compile_stats()["compiles"] == 1

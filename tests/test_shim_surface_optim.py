@@ -198,7 +198,9 @@ def test_reduce_lr_on_plateau_matches_torch(torch):
     assert seqs[1] == seqs[0]
 
 
-def test_one_cycle_with_momentum_cycling_says_what_to_pass():
-    opt = ft.optim.SGD([ft.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
-    with pytest.raises(NotImplementedError, match="cycle_momentum=False"):
-        ft.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+def test_one_cycle_momentum_needs_an_optimizer_with_momentum(torch):
+    message = "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+    for lib in (torch, ft):
+        opt = lib.optim.Adagrad([lib.zeros(1, requires_grad=True)], lr=0.1)
+        with pytest.raises(ValueError, match=message):
+            lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)

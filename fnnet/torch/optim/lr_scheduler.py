@@ -160,11 +160,12 @@ class LambdaLR(LRScheduler):
 class OneCycleLR(LRScheduler):
     """The 1cycle policy, stepped once per batch (``fnnet.optim.schedules.one_cycle_lr``).
 
-    ``cycle_momentum=True`` (PyTorch's default) would change the optimizer's momentum
-    or betas every step, which fnnet.torch compiles as constants: it raises
-    NotImplementedError for optimizers that have them; pass ``cycle_momentum=False``.
-    Stepped ``total_steps`` times, PyTorch extrapolates the last phase once; fnnet holds
-    the final rate.
+    With ``cycle_momentum=True`` (PyTorch's default) the momentum (SGD) or ``beta1``
+    (Adam's ``betas``) runs the inverse cycle, from ``max_momentum`` down to
+    ``base_momentum`` and back: the same 1cycle schedule over those two values. The
+    momentum becomes an input of the compiled step, as the rate is, so the loop still
+    compiles once. Stepped ``total_steps`` times, PyTorch extrapolates the last phase
+    once; fnnet holds the final rate.
 
     PyTorch equivalent: ``torch.optim.lr_scheduler.OneCycleLR``.
     """
@@ -183,17 +184,29 @@ class OneCycleLR(LRScheduler):
                 raise ValueError("You must define either total_steps OR (epochs AND "
                                  "steps_per_epoch)")
             total_steps = epochs * steps_per_epoch
-        if cycle_momentum and any("momentum" in g or "betas" in g
-                                  for g in optimizer.param_groups):
-            raise NotImplementedError(
-                "fnnet.torch: OneCycleLR(cycle_momentum=True) would change the momentum "
-                "every step (compiled as a constant); pass cycle_momentum=False")
         groups = optimizer.param_groups
         max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
         if len(max_lrs) != len(groups):
             raise ValueError(f"expected {len(groups)} values for max_lr, got {len(max_lrs)}")
         self.total_steps = total_steps
         self._args = (pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            if not all("momentum" in g or "betas" in g for g in groups):
+                raise ValueError("optimizer must support momentum or beta1 with "
+                                 "`cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in groups[0]
+            bases = _per_group("base_momentum", base_momentum, len(groups))
+            tops = _per_group("max_momentum", max_momentum, len(groups))
+            if last_epoch == -1:
+                for group, base, top in zip(groups, bases, tops, strict=True):
+                    if not 0 < base <= top:
+                        raise ValueError(f"OneCycleLR: expected 0 < base_momentum <= "
+                                         f"max_momentum, got {base} and {top}")
+                    group["base_momentum"], group["max_momentum"] = base, top
+                    self._set_momentum(group, top)
+            # the momentum changes every step: an input of the compiled step, as lr is
+            optimizer.trace_hyperparameter("betas" if self.use_beta1 else "momentum")
         if last_epoch == -1:
             for group, top in zip(groups, max_lrs, strict=True):
                 group["initial_lr"] = top / div_factor
@@ -204,11 +217,41 @@ class OneCycleLR(LRScheduler):
     def _schedule(self, lr: float) -> Any:
         return schedules.one_cycle_lr(lr * self._args[2], self.total_steps, *self._args)
 
+    def _momentum_schedule(self, group: dict[str, Any]) -> Any:
+        # The momentum's cycle is the rate's shape from max_momentum to base_momentum and
+        # back: one_cycle_lr with peak base_momentum, start (peak / div_factor) at
+        # max_momentum and end (start / final_div_factor) at max_momentum again.
+        pct_start, strategy, _, _, three_phase = self._args
+        base, top = group["base_momentum"], group["max_momentum"]
+        return schedules.one_cycle_lr(base, self.total_steps, pct_start, strategy,
+                                      base / top, 1.0, three_phase)
+
+    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
     def get_lr(self) -> list[float]:
         if self.last_epoch > self.total_steps:
             raise ValueError(f"Tried to step {self.last_epoch} times. The specified number "
                              f"of total steps is {self.total_steps}")
         return super().get_lr()
+
+    def step(self, epoch: int | None = None) -> None:
+        super().step(epoch)
+        if self.cycle_momentum:
+            with jax.enable_x64(True):
+                for group in self.optimizer.param_groups:
+                    value = self._momentum_schedule(group)(self.last_epoch)
+                    self._set_momentum(group, float(np.asarray(value)))
+
+
+def _per_group(name: str, value: Any, count: int) -> list[float]:
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * count
+    if len(values) != count:
+        raise ValueError(f"expected {count} values for {name}, got {len(values)}")
+    return [float(v) for v in values]
 
 
 class ReduceLROnPlateau:

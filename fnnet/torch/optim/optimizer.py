@@ -65,10 +65,13 @@ def _update(*args: Any) -> list:
     new_params, new_leaves = [], []
     i = 0      # parameter index
     offset = 0  # into rest
-    lrs = rest[len(rest) - len(groups):]
-    for (static, treedefs), lr in zip(groups, lrs, strict=False):
-        # lr is an input of the step, not state: it changes without recompiling
-        tx = factory(lr=lr, **dict(static))
+    inputs = iter(rest[len(rest) - sum(1 + len(traced) for _, _, traced in groups):])
+    for static, treedefs, traced in groups:
+        # lr (and any traced hyperparameter) is an input of the step, not state: it
+        # changes without recompiling
+        lr = next(inputs)
+        dynamic = {name: _hyperparameter(next(inputs)) for name in traced}
+        tx = factory(lr=lr, **dict(static), **dynamic)
         for treedef in treedefs:
             count = treedef.num_leaves
             state = jax.tree_util.tree_unflatten(treedef, rest[offset:offset + count])
@@ -85,6 +88,11 @@ def _update(*args: Any) -> list:
 
 
 _compiler.NOT_RETAINABLE.add(_update)
+
+
+def _hyperparameter(array: Any) -> Any:
+    """A traced hyperparameter as the optimizer takes it: a scalar, or a tuple (betas)."""
+    return tuple(array) if array.ndim else array
 
 
 def _state_array(value: Any) -> np.ndarray | None:
@@ -126,6 +134,9 @@ class Optimizer:
         self._pending: list | None = None
         self._plans: dict[tuple, tuple] = {}
         self._statics: dict[int, tuple] = {}
+        #: hyperparameters besides lr that are inputs of the compiled step (a scheduler
+        #: that changes them every step asks for this: see trace_hyperparameter)
+        self._traced: tuple[str, ...] = ()
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -159,7 +170,19 @@ class Optimizer:
 
     def _static(self, group: dict[str, Any]) -> dict[str, Any]:
         return {k: (tuple(group[k]) if isinstance(group[k], list) else group[k])
-                for k in self._names}
+                for k in self._names if k not in self._traced}
+
+    def trace_hyperparameter(self, name: str) -> None:
+        """Makes ``param_group[name]`` an input of the compiled step, as ``lr`` is, so
+        that changing it every step (``OneCycleLR``'s momentum or ``betas``) does not
+        recompile. The optimizer's state then never depends on its value (a momentum
+        buffer is kept even at momentum 0, as with ``optax.inject_hyperparams``)."""
+        if name not in self._names:
+            raise ValueError(f"{type(self).__name__} has no hyperparameter {name!r} "
+                             f"(it has {', '.join(self._names)})")
+        if name not in self._traced:
+            self._traced = (*self._traced, name)
+            self._statics.clear()
 
     # -- gradients and steps ------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -172,18 +195,22 @@ class Optimizer:
                     p.grad = p.grad.detach().zero_()
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> list:
-        tx = type(self)._factory(lr=float(group["lr"]), **self._static(group))
+        traced = {name: _hyperparameter(jnp.asarray(group[name], jnp.float32))
+                  for name in self._traced}
+        tx = type(self)._factory(lr=float(group["lr"]), **self._static(group), **traced)
         shape, dtype, _ = p._cell.aval
         leaves, treedef = jax.tree_util.tree_flatten(tx.init(jnp.zeros(shape, dtype)))
         return [treedef, leaves, tuple(_graph.aval_of(v) for v in leaves), 0]
 
-    def _lr(self, index: int, lr: Any) -> Any:
+    def _inputs(self, index: int, group: dict[str, Any]) -> tuple[Any, ...]:
+        """Group ``index``'s lr and traced hyperparameters as float32 arrays."""
+        values = (group["lr"], *(group[name] for name in self._traced))
         cached = self._lr_arrays.get(index)
-        if cached is not None and cached[0] == lr:
-            return cached[1]
-        array = np.asarray(lr, np.float32)
-        self._lr_arrays[index] = (lr, array)
-        return array
+        if cached is not None and cached[0] == values:
+            return cached[1]  # type: ignore[no-any-return]
+        arrays = tuple(np.asarray(v, np.float32) for v in values)
+        self._lr_arrays[index] = (values, arrays)
+        return arrays
 
     def step(self, closure: Any = None) -> Any:
         """Applies the update to every parameter with a gradient, and runs the step.
@@ -211,8 +238,8 @@ class Optimizer:
                 leaves.extend(entry[1])
                 pending.append(entry)
             if treedefs:
-                groups.append((self._static_items(group), tuple(treedefs)))
-                lrs.append(self._lr(index, group["lr"]))
+                groups.append((self._static_items(group), tuple(treedefs), self._traced))
+                lrs.extend(self._inputs(index, group))
         if not params:
             _compiler.flush("step")
             return loss
@@ -221,8 +248,8 @@ class Optimizer:
         plan = self._plans.get(groups)
         if plan is None:
             leaf_avals = tuple(a for entry in pending for a in entry[2])
-            lr_aval = ((), np.dtype(np.float32), False)
-            plan = (leaf_avals + (lr_aval,) * len(lrs), (n, type(self)._factory, groups))
+            input_avals = tuple((a.shape, np.dtype(np.float32), False) for a in lrs)
+            plan = (leaf_avals + input_avals, (n, type(self)._factory, groups))
             self._plans[groups] = plan
         avals, spec = plan
         first_src = _graph.sources([*leaves, *lrs], avals)
@@ -245,7 +272,7 @@ class Optimizer:
         return loss
 
     def _static_items(self, group: dict[str, Any]) -> tuple:
-        values = tuple(group[k] for k in self._names)
+        values = tuple(group[k] for k in self._names if k not in self._traced)
         cached = self._statics.get(id(group))
         if cached is not None and cached[0] == values:
             return cached[1]
