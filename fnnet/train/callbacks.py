@@ -26,6 +26,7 @@ import json
 import os
 import pathlib
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -216,9 +217,11 @@ class TensorBoardWriter(ScalarWriter):
 class HistoryWriter(ScalarWriter):
     """Keeps every scalar a :class:`TensorBoardWriter` would write and saves them as JSON.
 
-    A resumed run's file holds the steps of this run and the history of every epoch.
-    The file (rewritten atomically at the end, and after an epoch when the last write
-    is :data:`SAVE_EVERY_SECONDS` old) holds::
+    A resumed run (``first_step > 0``) keeps what the file holds up to its first step
+    and replaces the rest, as TensorBoard drops what an interrupted run logged past the
+    checkpoint it was resumed from: the file ends as an uninterrupted run's. The file
+    (rewritten atomically at the end, and after an epoch when the last write is
+    :data:`SAVE_EVERY_SECONDS` old) holds::
 
         {"scalars": {"step/loss": [[1, 2.31], [2, 2.27], ...],
                      "epoch/eval_accuracy": [[44, 0.91], ...], ...},
@@ -245,7 +248,26 @@ class HistoryWriter(ScalarWriter):
     def on_begin(self, run: RunInfo) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.scalars, self.history, self.phases = {}, {}, {}
+        if run.first_step and self.path.is_file():
+            self._keep_until(run.first_step, run.first_epoch)
         self.saved = time.monotonic()
+
+    def _keep_until(self, step: int, epochs: int) -> None:
+        """Reads the file back, keeping the scalars up to ``step`` and the history of the
+        first ``epochs`` epochs (a file that cannot be read is replaced, with a warning)."""
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            for tag, pairs in saved["scalars"].items():
+                kept = [(int(s), float(v)) for s, v in pairs if s <= step]
+                if kept:
+                    steps, values = zip(*kept, strict=True)
+                    self.scalars[tag] = (list(steps), list(values))
+            self.history = {name: [float(v) for v in values[:epochs]]
+                            for name, values in saved["history"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            self.scalars, self.history = {}, {}
+            warnings.warn(f"{str(self.path)!r} could not be read to resume it ({error}); "
+                          "it will hold this run's scalars only", RuntimeWarning, stacklevel=3)
 
     def write(self, step: int, scalars: Mapping[str, float]) -> None:
         for tag, value in scalars.items():
@@ -283,7 +305,9 @@ class JSONLWriter(Callback):
     """Appends one JSON object a line to ``path``: ``{"step": 12, "loss": ...}`` for each
     step and ``{"epoch": 0, "step": 44, "loss": ..., "eval_loss": ...}`` for each epoch.
 
-    Lines are flushed after each epoch and at the end, so ``tail -f`` follows a run.
+    Lines are flushed after each epoch and at the end, so ``tail -f`` follows a run. A
+    resumed run (``first_step > 0``) first drops the lines of later steps, which an
+    interrupted run wrote past the checkpoint the run goes on from.
 
     Args:
         path: the file (created, or appended to; its folder is created if needed).
@@ -297,7 +321,24 @@ class JSONLWriter(Callback):
 
     def on_begin(self, run: RunInfo) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if run.first_step and self.path.is_file():
+            self._drop_after(run.first_step)
         self._file = self.path.open("a", encoding="utf-8")
+
+    def _drop_after(self, step: int) -> None:
+        """Rewrites the file (atomically) without the lines of steps after ``step``."""
+        kept = []
+        with self.path.open(encoding="utf-8") as lines:
+            for line in lines:
+                try:
+                    later = json.loads(line).get("step", 0) > step
+                except (ValueError, AttributeError, TypeError):
+                    later = False  # not ours: kept as it is
+                if not later:
+                    kept.append(line if line.endswith("\n") else line + "\n")
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text("".join(kept), encoding="utf-8")
+        os.replace(temporary, self.path)
 
     def on_step(self, step: int, metrics: Mapping[str, float]) -> None:
         self._file.write(json.dumps({"step": step, **metrics}) + "\n")

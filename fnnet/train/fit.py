@@ -376,9 +376,13 @@ def fit(
         restored = checkpoints.restore(state)
         if restored is not None:
             state, position = restored
-            if position.epoch >= epochs:
-                raise ValueError(f"the checkpoint in {str(checkpoint_dir)!r} is in epoch "
-                                 f"{position.epoch + 1}, beyond epochs={epochs}")
+            # A checkpoint at an epoch's end holds the next epoch at batch 0; one of a
+            # finished run (position.epoch == epochs) leaves nothing to train.
+            if position.epoch > epochs or (position.epoch == epochs and position.batch):
+                where = (f"in epoch {position.epoch + 1}" if position.batch
+                         else f"at the end of epoch {position.epoch}")
+                raise ValueError(f"the checkpoint in {str(checkpoint_dir)!r} is {where}, "
+                                 f"beyond epochs={epochs}")
 
     guard = "ignore" if on_nonfinite == "ignore" else "skip"
     build, eval_step = make_train_step, None
@@ -426,9 +430,12 @@ def fit(
             batches = _epoch_batches(train_data, batch_size, shuffle=True, seed=seed,
                                      epoch=epoch, drop_last=True, start=done)
             groups = _grouped(batches, steps_per_call)
+            upcoming: tuple[Any, int] | None = None  # a call read ahead of its turn
+            saved_end = False  # whether the epoch's last call was due a save
             while True:
                 mark = time.perf_counter()
-                batch, steps = next(groups, (None, 0))
+                batch, steps = next(groups, (None, 0)) if upcoming is None else upcoming
+                upcoming = None
                 timer.add("data", mark)
                 if batch is None:
                     break
@@ -459,10 +466,20 @@ def fit(
                     timer.add("host sync", mark)
                     reporter.steps(epoch, fetched or [], host_step, sums, seen, examples, state)
                 if checkpoints is not None and checkpoints.due(host_step - steps, host_step):
+                    # A save due at the epoch's last call waits for the epoch's end, to
+                    # hold the finished epoch: the next call is read to know.
                     mark = time.perf_counter()
-                    # never save a bad step
+                    upcoming = next(groups, (None, 0))
+                    timer.add("data", mark)
+                    if upcoming[0] is None:
+                        saved_end = True
+                        continue
+                    mark = time.perf_counter()
+                    # never save a bad step, nor one the callbacks have not been told of
                     seen += _drain(pending, sums, on_nonfinite, model, params, fetched)
-                    mark = timer.add("host sync", mark)
+                    timer.add("host sync", mark)
+                    reporter.steps(epoch, fetched or [], host_step, sums, seen, examples, state)
+                    mark = time.perf_counter()
                     checkpoints.save(state, Position(epoch, done, history, sums, seen,
                                                       examples,
                                                       before + time.perf_counter() - start))
@@ -471,11 +488,6 @@ def fit(
             seen += _drain(pending, sums, on_nonfinite, model, params, fetched)
             timer.add("host sync", mark)
             reporter.steps(epoch, fetched or [], host_step, sums, seen, examples, state)
-            if checkpoints is not None and (every_n_steps is None or epoch == epochs - 1):
-                mark = time.perf_counter()
-                checkpoints.save(state, Position(epoch, done, history, sums, seen, examples,
-                                                  before + time.perf_counter() - start))
-                timer.add("checkpoint", mark)
             elapsed = before + time.perf_counter() - start
             record = {name: total / seen for name, total in sums.items() if name != "finite"}
             record["seconds"] = elapsed
@@ -489,6 +501,13 @@ def fit(
             for name, number in record.items():
                 history.setdefault(name, []).append(float(number))
             reporter.end_epoch(epoch, host_step, record, state)
+            if checkpoints is not None and (every_n_steps is None or saved_end
+                                            or epoch == epochs - 1):
+                # Saved once the epoch is reported: a run resumed from here starts the
+                # next epoch and reports nothing twice.
+                mark = time.perf_counter()
+                checkpoints.save(state, Position(epoch + 1, 0, history, {}, 0, 0, 0.0))
+                timer.add("checkpoint", mark)
         failed = False
     finally:
         if profiler is not None:

@@ -1,0 +1,153 @@
+"""Edges of ``fit`` that users meet: a resumed run's logs equal an uninterrupted run's,
+one step numbering for errors, callbacks and logs, a Checkpointer that saved nothing
+exits quietly, and data-parallel steps reused across ``fit`` calls."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pytest
+
+from fnnet import data, models, optim
+from fnnet.train import fit
+from fnnet.train.callbacks import INTERVAL_METRICS
+
+BATCH = 32
+STEPS_PER_EPOCH = 10  # 320 digits, batch 32
+#: what differs between two runs of the same computation: wall-clock figures
+CLOCK_TAGS = {*(f"step/{name}" for name in INTERVAL_METRICS), "epoch/seconds",
+              "epoch/examples_per_second"}
+
+
+class Interrupt(Exception):
+    """Stands for a crash: raised by the data in the middle of an epoch."""
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, y = data.load("digits", "train")
+    return x[:STEPS_PER_EPOCH * BATCH], y[:STEPS_PER_EPOCH * BATCH]
+
+
+def _batches(digits, crash_at=None):
+    """``epoch -> batches`` over ``digits``; raises Interrupt before the run's
+    ``crash_at``-th batch (counted over every epoch)."""
+    x, y = digits
+    read = 0
+
+    def epoch_batches(epoch):
+        nonlocal read
+        for batch in data.batches(x, y, BATCH, seed=1, epoch=epoch, drop_last=True):
+            if read == crash_at:
+                raise Interrupt
+            read += 1
+            yield batch
+
+    return epoch_batches
+
+
+def _run(train_data, logdir, checkpoint_dir, out=None, **kwargs):
+    """``fit`` with its printed lines captured in ``out``: ``(history, lines)``, the
+    lines without their wall-clock parts (``ex/s`` and the phase summary) and the run's
+    epoch count (``epoch 2/3:`` -> ``epoch 2:``)."""
+    out = io.StringIO() if out is None else out
+    with contextlib.redirect_stdout(out):
+        _, history = fit(models.MLP((64, 16, 10)), optim.SGD(lr=0.1, momentum=0.9),
+                         train_data, batch_size=BATCH, seed=1, progress="epochs",
+                         logdir=logdir, checkpoint_dir=checkpoint_dir, log_every=3,
+                         **kwargs)
+    return history, _lines(out)
+
+
+def _lines(out):
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("epoch ")]
+    return [line.split("/", 1)[0] + ":" + line.split(":", 1)[1].rsplit(", ", 1)[0]
+            for line in lines]
+
+
+def _history_file(logdir):
+    """history.json's scalars but the wall-clock ones, as ``{tag: [[step, value]...]}``."""
+    saved = json.loads((logdir / "history.json").read_text())
+    return {tag: pairs for tag, pairs in saved["scalars"].items() if tag not in CLOCK_TAGS}
+
+
+def _tensorboard(logdir):
+    """The scalars TensorBoard shows, ``{tag: [(step, value)...]}`` (its reader drops what
+    an earlier file logged past a later session's start), but the wall-clock ones."""
+    accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator",
+        reason="the tensorboard package is in the test extra")
+    events = accumulator.EventAccumulator(str(logdir), size_guidance={"scalars": 0})
+    events.Reload()
+    return {tag: [(e.step, e.value) for e in events.Scalars(tag)]
+            for tag in events.Tags()["scalars"] if tag not in CLOCK_TAGS}
+
+
+@pytest.fixture(scope="module")
+def reference(digits, tmp_path_factory):
+    """An uninterrupted run of 3 epochs: ``(logdir, history, lines)``."""
+    root = tmp_path_factory.mktemp("reference")
+    history, lines = _run(_batches(digits), root / "logs", root / "ckpt", epochs=3,
+                          every_n_steps=4)
+    return root / "logs", history, lines
+
+
+def _assert_logs_equal(logdir, history, lines, reference):
+    ref_logdir, ref_history, ref_lines = reference
+    assert lines == ref_lines
+    assert len(lines) == 3
+    clock = {"seconds", "examples_per_second"}
+    assert ({k: v for k, v in history.items() if k not in clock}
+            == {k: v for k, v in ref_history.items() if k not in clock})
+    assert _history_file(logdir) == _history_file(ref_logdir)
+    served = _tensorboard(logdir)
+    assert served == _tensorboard(ref_logdir)
+    steps = [step for step, _ in served["step/loss"]]
+    assert steps == list(range(1, 3 * STEPS_PER_EPOCH + 1))  # each once
+    assert [step for step, _ in served["epoch/loss"]] == [10, 20, 30]
+
+
+def test_resume_from_an_end_of_epoch_checkpoint_reports_each_epoch_once(
+        digits, reference, tmp_path):
+    logdir, checkpoints = tmp_path / "logs", tmp_path / "ckpt"
+    _, first = _run(_batches(digits), logdir, checkpoints, epochs=1)
+    history, rest = _run(_batches(digits), logdir, checkpoints, epochs=3, resume=True,
+                         every_n_steps=4)
+    _assert_logs_equal(logdir, history, first + rest, reference)
+
+
+def test_resume_mid_epoch_reports_that_epoch_once_and_complete(digits, reference, tmp_path):
+    logdir, checkpoints = tmp_path / "logs", tmp_path / "ckpt"
+    out = io.StringIO()
+    with pytest.raises(Interrupt):
+        # crashes at step 18 (epoch 1, batch 8): the last checkpoint is step 16, and
+        # steps 17 and 18 are logged already
+        _run(_batches(digits, crash_at=18), logdir, checkpoints, out, epochs=3,
+             every_n_steps=4)
+    history, rest = _run(_batches(digits), logdir, checkpoints, epochs=3, resume=True,
+                         every_n_steps=4)
+    _assert_logs_equal(logdir, history, _lines(out) + rest, reference)
+
+
+def test_resume_at_an_epochs_last_step_saved_by_every_n_steps(digits, reference, tmp_path):
+    # every_n_steps=5 saves step 10, the first epoch's last: that checkpoint must hold
+    # the finished epoch, or the resumed run reports it again.
+    logdir, checkpoints = tmp_path / "logs", tmp_path / "ckpt"
+    out = io.StringIO()
+    with pytest.raises(Interrupt):
+        _run(_batches(digits, crash_at=12), logdir, checkpoints, out, epochs=3,
+             every_n_steps=5)
+    history, rest = _run(_batches(digits), logdir, checkpoints, epochs=3, resume=True,
+                         every_n_steps=4)
+    _assert_logs_equal(logdir, history, _lines(out) + rest, reference)
+
+
+def test_resuming_a_finished_run_trains_and_reports_nothing(digits, tmp_path):
+    logdir, checkpoints = tmp_path / "logs", tmp_path / "ckpt"
+    history, lines = _run(_batches(digits), logdir, checkpoints, epochs=2)
+    again, more = _run(_batches(digits), logdir, checkpoints, epochs=2, resume=True)
+    assert more == [] and again == history
+    with pytest.raises(ValueError, match="at the end of epoch 2, beyond epochs=1"):
+        _run(_batches(digits), logdir, checkpoints, epochs=1, resume=True)
