@@ -1,29 +1,90 @@
-"""Op-by-op execution of a recorded tape, for loops whose structure changes every step.
+"""Execution of a recorded tape for loops whose whole structure changes every step.
 
-Compiling a whole step pays only when the step repeats. When it does not, each recorded
-node runs alone through a small jitted function cached by ``(op, static)`` (jax caches
-it again by input shapes), so a node costs one dispatch of an already compiled program,
-as an op does in PyTorch's eager mode. A backward walks its differentiable region in
-reverse, one cached ``jax.vjp`` program per node, accumulating cotangents as PyTorch's
-autograd engine does; the forward values come from the forward pass already run, so
-nothing is traced again.
+Compiling a whole step pays only when the step repeats. When it does not, its parts
+often do: a layer's forward pass, a backward, the update of each parameter. The tape is
+cut into windows at content-defined points (where the ops recorded just before a node
+hash to a chosen residue, or after a backward), so that a change in one place of a step
+leaves the cuts elsewhere, and the windows there, as they were. Each window is keyed by
+its structure relative to its own start (ops, static arguments, which earlier output
+each input is, the shapes of the values it reads from outside, which of its values are
+read after it); the second time a key is seen the window is compiled, through the same
+``_compiler.build`` as a whole step, and every later sighting is one dispatch.
+
+A window not compiled yet runs node by node: each node through a small jitted function
+cached by ``(op, static)`` (jax caches it again by input shapes), and a backward walks
+its differentiable region in reverse, one cached ``jax.vjp`` program per node,
+accumulating cotangents as PyTorch's autograd engine does.
+
+A backward stays in its forward pass's window where it can (one program computes both);
+where the window had to be cut inside its region, the backward is a window of its own
+that recomputes the region inside ``jax.vjp``.
 """
 
 from __future__ import annotations
 
+import math
+from collections import OrderedDict
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.torch._graph import RG, VAR
+from fnnet.torch._recorder import current
+from fnnet.torch._tape import RG, VAR, Node, Tape
 
+#: compile a window the n-th time its structure is seen (once: every window compiles,
+#: even one that never comes back).
+FUSE_AFTER = 2
+#: windows hold at least ``CUT_MIN`` nodes (unless a backward ends them) and at most
+#: ``CUT_MAX``; in between they end where the content-defined hash says.
+CUT_MIN, CUT_MAX = 16, 128
+#: one in ``CUT_ODDS`` positions is a content-defined cut.
+CUT_ODDS = 8
+#: compiled windows kept (least recently used dropped first), and keys counted.
+CACHE_SIZE = 512
+SEEN_SIZE = 8192
+
+#: per-node programs and Python scalars as device arrays: they depend on nothing but
+#: their key, so every recorder shares them
 _forward: dict[tuple, Any] = {}
 _vjp: dict[tuple, Any] = {}
+_scalars: dict[tuple, Any] = {}
 #: cotangent accumulation as a compiled program: a jnp op outside jit costs several
 #: dispatches of one
 _add = jax.jit(jnp.add)
+
+
+class Windows:
+    """The compiled windows of one recorder, and how often each structure was seen.
+
+    Attributes:
+        compiled: window key -> its jitted program (least recently used first).
+        seen: window key -> sightings, for keys not compiled yet.
+        compiles: windows compiled.
+        runs: windows run as one compiled program.
+        node_runs: nodes run one by one, in windows not compiled yet.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: OrderedDict[tuple, Any] = OrderedDict()
+        self.seen: dict[tuple, int] = {}
+        self.compiles = 0
+        self.runs = 0
+        self.node_runs = 0
+
+    def stats(self) -> dict[str, int]:
+        """The counters, as ``compile_stats()["windows"]`` reports them."""
+        return {"compiles": self.compiles, "runs": self.runs, "node_runs": self.node_runs}
+
+
+def windows() -> Windows:
+    """The current recorder's :class:`Windows` (made on first use)."""
+    rec = current()
+    state: Windows | None = rec.windows
+    if state is None:
+        state = rec.windows = Windows()
+    return state
 
 
 def _outputs(out: Any) -> tuple:
@@ -70,21 +131,262 @@ def _zero_cotangent(value: Any) -> Any:
     return np.zeros(value.shape, jax.dtypes.float0)
 
 
+def _scalar(value: Any) -> Any:
+    """A Python scalar source as a device array of the same weak type, converted once:
+    jax converts a Python scalar argument again at every call, which costs more than the
+    dispatch of a small op."""
+    key = (type(value), value, math.copysign(1.0, value) if value == 0 else 0)
+    array = _scalars.get(key)
+    if array is None:
+        if len(_scalars) > SEEN_SIZE:
+            _scalars.clear()
+        try:
+            array = jnp.asarray(value)
+        except OverflowError:  # jit would refuse it too, with the same message
+            return value
+        _scalars[key] = array
+    return array
+
+
+class _Window:
+    """A run of nodes executed together.
+
+    Attributes:
+        nodes: node indices in recording order (for a backward cut off from its forward
+            pass, the region's nodes then the backward node).
+        produced: the slots this window writes into ``env`` (a detached backward writes
+            only the gradients; its region is recomputed inside).
+        fusable: every backward in it has its whole region inside it.
+    """
+
+    __slots__ = ("nodes", "produced", "fusable", "backwards", "detached")
+
+    def __init__(self, nodes: list[int], plan: Any, detached: bool = False) -> None:
+        self.nodes = nodes
+        self.detached = detached
+        pnodes, backward = plan.nodes, plan.backward
+        self.backwards = [n for n in nodes if n in backward]
+        members = set(nodes)
+        self.fusable = all(m in members for b in self.backwards for m in backward[b][0])
+        outs = [nodes[-1]] if detached else nodes
+        self.produced = [pnodes[n][4] + k for n in outs for k in range(pnodes[n][5])]
+
+
+def _windows_of(plan: Any) -> list[_Window]:
+    """Cuts the needed nodes of ``plan`` into windows (see the module docstring)."""
+    nodes, backward = plan.nodes, plan.backward
+    seq = [n for n in plan.order if nodes[n][0] is not None]
+    # a backward stays with its region: no cut between the region's first node and it
+    span_end: dict[int, int] = {}
+    for b in backward:
+        region = backward[b][0]
+        start = region[0] if region else b
+        if span_end.get(start, -1) < b:
+            span_end[start] = b
+    windows: list[_Window] = []
+    current: list[int] = []
+    hold = -1
+    previous = 0
+    for n in seq:
+        current.append(n)
+        end = span_end.get(n)
+        if end is not None and end > hold:
+            hold = end
+        here = id(nodes[n][0]) >> 4
+        mixed = ((previous * 31 + here) * 2654435761) >> 16
+        previous = here
+        size = len(current)
+        if n in backward or size >= 4 * CUT_MAX or size >= CUT_MIN and n >= hold and (
+                size >= CUT_MAX or mixed % CUT_ODDS == 0):
+            windows.append(_Window(current, plan))
+            current = []
+    if current:
+        windows.append(_Window(current, plan))
+    out: list[_Window] = []
+    for window in windows:
+        if window.fusable:
+            out.append(window)
+            continue
+        # a backward whose region began in an earlier window: its own window after the
+        # forward nodes of this one (which stays fusable)
+        rest = [n for n in window.nodes if n not in window.backwards]
+        if rest:
+            out.append(_Window(rest, plan))
+        for b in window.backwards:
+            out.append(_Window([*backward[b][0], b], plan, detached=True))
+    return out
+
+
+def _structure(plan: Any, window: _Window, outs: list[int],
+               known: dict[int, Any]) -> tuple[tuple, list[int], tuple[int, ...]]:
+    """``(key, outside slots read, argument of each)`` of ``window``: its nodes relative
+    to its start. Outside slots holding the same source value (``known``: the sources'
+    values), such as a Python scalar used many times, share one argument: each argument
+    of a compiled call costs about as much as a small op."""
+    nodes, avals = plan.nodes, plan.avals
+    local: dict[int, int] = {}   # slot -> index among the window's own outputs
+    outside: dict[int, int] = {}  # slot read from before the window -> -1 - its index
+    descs = []
+    position = {n: i for i, n in enumerate(window.nodes)} if window.backwards else None
+    count = 0
+    for n in window.nodes:
+        op, static, ins, rg, first, n_out = nodes[n]
+        rel = []
+        for r in ins:
+            if r < 0:
+                rel.append(None)
+                continue
+            s = r >> 2
+            i = local.get(s)
+            if i is None:
+                i = outside.get(s)
+                if i is None:
+                    i = outside[s] = -1 - len(outside)
+            rel.append(i * 4 + (r & 3))
+        if position is not None and n in plan.backward:
+            region, var_slots, _ = plan.backward[n]
+            leaves = []
+            for s in var_slots:
+                i = local.get(s)
+                if i is None:
+                    i = outside.get(s)
+                    if i is None:
+                        i = outside[s] = -1 - len(outside)
+                leaves.append(i)
+            descs.append((id(op), static, tuple(rel), rg,
+                          tuple(position[m] for m in region), tuple(leaves)))
+        else:
+            descs.append((id(op), static, tuple(rel), rg))
+        for k in range(n_out):
+            local[first + k] = count + k
+        count += n_out
+    ext = list(outside)
+    alias = []
+    seen: dict[int, int] = {}
+    for k, s in enumerate(ext):
+        value = known.get(s, known)
+        if value is known:
+            alias.append(k)
+            continue
+        j = seen.setdefault(id(value), k)
+        alias.append(j)
+    key = (tuple(descs), tuple(avals[s] for s in ext), tuple(alias),
+           tuple(local[s] for s in outs), window.detached)
+    return key, ext, tuple(alias)
+
+
+def _compile(plan: Any, window: _Window, ext: list[int], alias: tuple[int, ...],
+             outs: list[int]) -> Any:
+    """The window as one jitted program ``fn(*values of its arguments) -> values of
+    outs``, built as a tape of its own and compiled as a whole step is (``alias``: the
+    argument of each outside slot, see :func:`_structure`)."""
+    from fnnet.torch import _cache, _replay
+
+    nodes, avals = plan.nodes, plan.avals
+    mini = Tape()
+    slot_map: dict[int, int] = {}
+    for k, s in enumerate(ext):
+        if alias[k] != k:
+            continue
+        slot = len(mini.avals)
+        mini.nodes.append(Node(None, slot, (), False, slot, 1))
+        mini.avals.append(avals[s])
+        mini.srcs.append(None)
+        mini.src_slots.append(slot)
+        slot_map[s] = slot
+    for k, s in enumerate(ext):
+        slot_map[s] = slot_map[ext[alias[k]]]
+    node_map: dict[int, int] = {}
+    for n in window.nodes:
+        op, static, ins, rg, first, n_out = nodes[n]
+        refs = tuple(-1 if r < 0 else slot_map[r >> 2] * 4 + (r & 3) for r in ins)
+        new_first = len(mini.avals)
+        node_map[n] = len(mini.nodes)
+        mini.nodes.append(Node(op, static, refs, rg, new_first, n_out))
+        mini.avals.extend(avals[first:first + n_out])
+        for k in range(n_out):
+            slot_map[first + k] = new_first + k
+        if n in plan.backward:
+            region, var_slots, region_slots = plan.backward[n]
+            mini.backward[node_map[n]] = (
+                [node_map[m] for m in region], [slot_map[s] for s in var_slots],
+                tuple(slot_map[s] for s in region_slots))
+    run = _replay.build(mini, tuple(slot_map[s] for s in outs))
+    return _cache._jit(run, ())
+
+
 def execute(plan: Any, env: list) -> None:
     """Computes the needed nodes of ``plan`` (a ``_compiler._Plan``) into ``env``."""
-    nodes = plan.nodes
-    backward = plan.backward
-    for n in plan.order:
-        node = nodes[n]
-        op = node[0]
-        if op is None:
+    for s in plan.src_slots:
+        kind = type(env[s])
+        if kind is float or kind is int or kind is bool:
+            env[s] = _scalar(env[s])
+    state = windows()
+    cache, seen_counts = state.compiled, state.seen
+    known = {s: env[s] for s in plan.src_slots}
+    cuts = _windows_of(plan)
+    # from the last window back: which values each reads decides what earlier ones return
+    later = set(plan.wanted)
+    runs: list[Any] = []
+    for window in reversed(cuts):
+        fn = None
+        if window.fusable:
+            outs = [s for s in window.produced if s in later]
+            key, ext, alias = _structure(plan, window, outs, known)
+            fn = cache.get(key)
+            if fn is not None:
+                cache.move_to_end(key)
+            else:
+                seen = seen_counts.get(key, 0) + 1
+                if seen >= FUSE_AFTER:
+                    seen_counts.pop(key, None)
+                    fn = cache[key] = _compile(plan, window, ext, alias, outs)
+                    state.compiles += 1
+                    if len(cache) > CACHE_SIZE:
+                        cache.popitem(last=False)
+                else:
+                    if len(seen_counts) > SEEN_SIZE:
+                        seen_counts.clear()
+                    seen_counts[key] = seen
+        if fn is not None:
+            later.update(ext)
+            runs.append((window, fn, [s for k, s in enumerate(ext) if alias[k] == k], outs))
+        else:
+            later.update(_reads(plan, window))
+            runs.append((window, None, None, None))
+    for window, fn, args, outs in reversed(runs):
+        if fn is None:
+            state.node_runs += _by_node(plan, window, env)
             continue
-        if n in backward:
+        state.runs += 1
+        for s, value in zip(outs, fn(*[env[s] for s in args]), strict=True):
+            env[s] = value
+
+
+def _reads(plan: Any, window: _Window) -> list[int]:
+    """The slots ``window`` reads from ``env`` when run node by node."""
+    nodes = plan.nodes
+    reads = [r >> 2 for n in window.nodes for r in nodes[n][2] if r >= 0]
+    for b in window.backwards:
+        region, var_slots, _ = plan.backward[b]
+        reads.extend(var_slots)
+        reads.extend(r >> 2 for m in region for r in nodes[m][2] if r >= 0)
+        reads.extend(nodes[m][4] + k for m in region for k in range(nodes[m][5]))
+    return reads
+
+
+def _by_node(plan: Any, window: _Window, env: list) -> int:
+    """Runs ``window`` one node at a time; returns how many nodes ran."""
+    nodes = plan.nodes
+    todo = window.nodes[-1:] if window.detached else window.nodes
+    for n in todo:
+        if n in plan.backward:
             _backward(plan, n, env)
             continue
-        args = [None if r < 0 else env[r >> 2] for r in node[2]]
-        first = node[4]
-        env[first:first + node[5]] = _forward_fn(op, node[1])(*args)
+        op, static, ins, _, first, n_out = nodes[n]
+        args = [None if r < 0 else env[r >> 2] for r in ins]
+        env[first:first + n_out] = _forward_fn(op, static)(*args)
+    return len(todo)
 
 
 def _backward(plan: Any, n: int, env: list) -> None:

@@ -100,6 +100,7 @@ class Recorder:
         self.stats = CompileStats()
         self.history: list[tuple[tuple[Any, ...], list[Any]]] = []
         self.recent: deque[bool] = deque(maxlen=RECENT_FLUSHES)
+        self.windows: Any = None  # op-by-op windows compiled so far (see ``_eager``)
 
     def new_tape(self) -> Tape:
         """Starts an empty tape and makes it the current one."""
@@ -136,6 +137,7 @@ class Recorder:
         self.recent.clear()
         self.step_reads = -1
         self.stats = CompileStats()
+        self.windows = None
 
 
 # the default is one shared recorder on purpose: every thread and context that did not
