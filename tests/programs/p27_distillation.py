@@ -14,7 +14,7 @@ student = fixed_init(nn.Sequential(nn.Linear(10, 8), nn.ReLU(), nn.Linear(8, 4))
 
 # the teacher first learns the labels
 opt = torch.optim.SGD(teacher.parameters(), lr=0.5)
-for step in range(30):
+for _ in range(30):
     opt.zero_grad()
     loss = F.cross_entropy(teacher(X), Y)
     loss.backward()

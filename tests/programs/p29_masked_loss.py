@@ -18,7 +18,7 @@ print("real tokens", mask.sum().item(), "padding", (~mask).sum().item())
 x[~mask] = 0.0  # clean the padding
 print("padding is zero:", bool((x[~mask] == 0).all()))
 rows, cols = torch.where(~mask)
-print("padding positions", list(zip(rows.tolist(), cols.tolist())))
+print("padding positions", list(zip(rows.tolist(), cols.tolist(), strict=True)))
 print("first padded step per sequence", torch.nonzero(~mask[:, -1]).flatten().tolist())
 
 model = fixed_init(nn.Sequential(nn.Linear(F, 8), nn.Tanh(), nn.Linear(8, 1)), seed=29)

@@ -5,7 +5,7 @@ and checks of the statistics (the random values themselves differ between PRNGs)
 import math
 
 import torch
-from _harness import fixed_init, labels, normal
+from _harness import fixed_init, labels
 from torch import nn
 
 
@@ -62,7 +62,7 @@ model.apply(lambda m: m.bias.data.fill_(0.01) if isinstance(m, nn.Linear) else N
 idx = torch.from_numpy(labels(24 * 5, 50, seed=31).reshape(24, 5))
 y = torch.from_numpy(labels(24, 3, seed=32))
 opt = torch.optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.01)
-for step in range(8):
+for _ in range(8):
     loss = nn.functional.cross_entropy(model(idx), y)
     opt.zero_grad()
     loss.backward()
