@@ -18,8 +18,9 @@ output per parameter for a number that only ``state_dict()`` reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -30,6 +31,18 @@ from fnnet.torch import _compiler, _graph
 from fnnet.torch._graph import WRITEBACK
 from fnnet.torch._recorder import current
 from fnnet.torch.tensor import Tensor, _wrap_value
+
+#: What an optimizer takes: tensors, or parameter groups (dicts with a "params" entry).
+#: PyTorch equivalent: ``torch.optim.optimizer.ParamsT``.
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+_Loss = TypeVar("_Loss")
+#: A step's static description of one parameter group: its static hyperparameters as
+#: sorted items, the state treedef of each parameter with a gradient, the traced names.
+_Group = tuple[tuple[tuple[str, Any], ...], tuple[jax.tree_util.PyTreeDef, ...],
+               tuple[str, ...]]
+#: ``(number of parameters, the fnnet.optim factory, the groups)``: _update's static spec
+_Spec = tuple[int, Callable[..., Any], tuple[_Group, ...]]
 
 # optax state fields -> PyTorch state names, per named piece of fnnet's optimizers.
 _TORCH_NAMES = {
@@ -46,9 +59,9 @@ _TORCH_NAMES = {
 _COUNTS = {"count", "step"}
 
 
-def _leaf_name(path: tuple) -> str | None:
+def _leaf_name(path: tuple[Any, ...]) -> str | None:
     """PyTorch's name for a leaf of a fnnet optimizer's state (None: not saved)."""
-    names = [getattr(k, "name", getattr(k, "key", None)) for k in path]
+    names = [str(getattr(k, "name", getattr(k, "key", None))) for k in path]
     if names[-1] in _COUNTS:
         return "step"
     if len(names) >= 2:
@@ -56,13 +69,14 @@ def _leaf_name(path: tuple) -> str | None:
     return None
 
 
-def _update(*args: Any) -> list:
+def _update(*args: Any) -> list[jax.Array]:
     """The recorded optimizer step (pure): new parameters, then new state leaves."""
     *arrays, spec = args
     n, factory, groups = spec
     params, grads = arrays[:n], arrays[n:2 * n]
     rest = arrays[2 * n:]
-    new_params, new_leaves = [], []
+    new_params: list[jax.Array] = []
+    new_leaves: list[jax.Array] = []
     i = 0      # parameter index
     offset = 0  # into rest
     inputs = iter(rest[len(rest) - sum(1 + len(traced) for _, _, traced in groups):])
@@ -112,6 +126,16 @@ def _state_array(value: Any) -> np.ndarray | None:
     return array
 
 
+@dataclasses.dataclass(slots=True)
+class _ParamState:
+    """One parameter's optimizer state: the optax state's leaves and structure."""
+
+    treedef: jax.tree_util.PyTreeDef
+    leaves: Sequence[jax.Array]
+    avals: tuple[_graph.Aval, ...]
+    steps: int  # steps taken: PyTorch's ``step`` where the optax state counts none
+
+
 class Optimizer:
     """Base of fnnet.torch's optimizers. PyTorch equivalent: ``torch.optim.Optimizer``.
 
@@ -122,22 +146,23 @@ class Optimizer:
     _factory: Any = None
     _names: tuple[str, ...] = ()
 
-    def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor) or not isinstance(params, Iterable):
             raise TypeError("params argument given to the optimizer should be an iterable "
                             "of Tensors or dicts, but got " + type(params).__name__)
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
-        # id(param) -> [treedef, leaves, leaf avals, steps taken]
-        self._state: dict[int, list] = {}
-        self._lr_arrays: dict[int, tuple[Any, Any]] = {}
-        self._pending: list | None = None
-        self._plans: dict[tuple, tuple] = {}
-        self._statics: dict[int, tuple] = {}
+        self._state: dict[int, _ParamState] = {}  # by id(param)
+        # group index -> (lr and traced values, the same as float32 arrays)
+        self._lr_arrays: dict[int, tuple[tuple[Any, ...], tuple[np.ndarray, ...]]] = {}
+        self._pending: list[_ParamState] | None = None
+        self._plans: dict[tuple[_Group, ...], tuple[tuple[_graph.Aval, ...], _Spec]] = {}
+        # id(group) -> (static values, _static's sorted items)
+        self._statics: dict[int, tuple[tuple[Any, ...], tuple[tuple[str, Any], ...]]] = {}
         #: hyperparameters besides lr that are inputs of the compiled step (a scheduler
         #: that changes them every step asks for this: see trace_hyperparameter)
         self._traced: tuple[str, ...] = ()
-        groups = list(params)
+        groups: list[Any] = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -194,26 +219,34 @@ class Optimizer:
                 elif p.grad is not None:
                     p.grad = p.grad.detach().zero_()
 
-    def _new_state(self, p: Tensor, group: dict[str, Any]) -> list:
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> _ParamState:
         traced = {name: _hyperparameter(jnp.asarray(group[name], jnp.float32))
                   for name in self._traced}
         tx = type(self)._factory(lr=float(group["lr"]), **self._static(group), **traced)
         shape, dtype, _ = p._cell.aval
         leaves, treedef = jax.tree_util.tree_flatten(tx.init(jnp.zeros(shape, dtype)))
-        return [treedef, leaves, tuple(_graph.aval_of(v) for v in leaves), 0]
+        return _ParamState(treedef, leaves, tuple(_graph.aval_of(v) for v in leaves), 0)
 
     def _inputs(self, index: int, group: dict[str, Any]) -> tuple[Any, ...]:
         """Group ``index``'s lr and traced hyperparameters as float32 arrays."""
         values = (group["lr"], *(group[name] for name in self._traced))
         cached = self._lr_arrays.get(index)
         if cached is not None and cached[0] == values:
-            return cached[1]  # type: ignore[no-any-return]
+            return cached[1]
         arrays = tuple(np.asarray(v, np.float32) for v in values)
         self._lr_arrays[index] = (values, arrays)
         return arrays
 
-    def step(self, closure: Any = None) -> Any:
+    def step(self, closure: Callable[[], _Loss] | None = None) -> _Loss | None:
         """Applies the update to every parameter with a gradient, and runs the step.
+
+        Args:
+            closure: called first (with gradients recorded, as in PyTorch) to compute
+                the loss and its gradients again; optimizers that call it several times
+                (LBFGS) are not supported.
+
+        Returns:
+            What ``closure`` returned, or None without one.
 
         PyTorch equivalent: ``optimizer.step()``.
         """
@@ -222,7 +255,12 @@ class Optimizer:
             with _graph_enabled():
                 loss = closure()
         tp = _graph.recording_tape()
-        params, grads, leaves, groups, pending, lrs = [], [], [], [], [], []
+        params: list[Tensor] = []
+        grads: list[Tensor] = []
+        leaves: list[jax.Array] = []
+        group_list: list[_Group] = []
+        pending: list[_ParamState] = []
+        lrs: list[np.ndarray] = []
         for index, group in enumerate(self.param_groups):
             treedefs = []
             for p in group["params"]:
@@ -232,22 +270,22 @@ class Optimizer:
                 entry = self._state.get(id(p))
                 if entry is None:
                     entry = self._state[id(p)] = self._new_state(p, group)
-                treedefs.append(entry[0])
+                treedefs.append(entry.treedef)
                 params.append(p)
                 grads.append(g)
-                leaves.extend(entry[1])
+                leaves.extend(entry.leaves)
                 pending.append(entry)
             if treedefs:
-                groups.append((self._static_items(group), tuple(treedefs), self._traced))
+                group_list.append((self._static_items(group), tuple(treedefs), self._traced))
                 lrs.extend(self._inputs(index, group))
         if not params:
             _compiler.flush("step")
             return loss
         n = len(params)
-        groups = tuple(groups)
+        groups = tuple(group_list)
         plan = self._plans.get(groups)
         if plan is None:
-            leaf_avals = tuple(a for entry in pending for a in entry[2])
+            leaf_avals = tuple(a for entry in pending for a in entry.avals)
             input_avals = tuple((a.shape, np.dtype(np.float32), False) for a in lrs)
             plan = (leaf_avals + input_avals, (n, type(self)._factory, groups))
             self._plans[groups] = plan
@@ -271,7 +309,7 @@ class Optimizer:
         _compiler.flush("step")
         return loss
 
-    def _static_items(self, group: dict[str, Any]) -> tuple:
+    def _static_items(self, group: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
         values = tuple(group[k] for k in self._names if k not in self._traced)
         cached = self._statics.get(id(group))
         if cached is not None and cached[0] == values:
@@ -280,13 +318,13 @@ class Optimizer:
         self._statics[id(group)] = (values, items)
         return items
 
-    def write(self, values: list) -> None:
+    def write(self, values: Sequence[jax.Array]) -> None:
         """Receives the new state leaves of the last step (writeback of a flush)."""
         offset = 0
         for entry in self._pending or ():
-            count = len(entry[1])
-            entry[1] = values[offset:offset + count]
-            entry[3] += 1
+            count = len(entry.leaves)
+            entry.leaves = values[offset:offset + count]
+            entry.steps += 1
             offset += count
         self._pending = None
 
@@ -295,9 +333,9 @@ class Optimizer:
         entry = self._state.get(id(p))
         if entry is None:
             return {}
-        treedef, leaves, _, steps = entry
-        placeholder = jax.tree_util.tree_unflatten(treedef, list(range(len(leaves))))
-        out: dict[str, Any] = {"step": _wrap_value(jnp.asarray(steps, jnp.float32))}
+        leaves = entry.leaves
+        placeholder = jax.tree_util.tree_unflatten(entry.treedef, list(range(len(leaves))))
+        out: dict[str, Tensor] = {"step": _wrap_value(jnp.asarray(entry.steps, jnp.float32))}
         for path, index in jax.tree_util.tree_flatten_with_path(placeholder)[0]:
             name = _leaf_name(path)
             if name == "step":
@@ -317,7 +355,9 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """``{"state": {index: {...}}, "param_groups": [...]}`` in PyTorch's format."""
-        state, groups, index = {}, [], 0
+        state: dict[int, dict[str, Tensor]] = {}
+        groups: list[dict[str, Any]] = []
+        index = 0
         for group in self.param_groups:
             ids = []
             for p in group["params"]:
@@ -361,7 +401,8 @@ class Optimizer:
                             "dicts each with a 'params' list, and 'state' a dict")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
-        merged_groups, params = [], []
+        merged_groups: list[dict[str, Any]] = []
+        params: list[tuple[Tensor, dict[str, Any], Any]] = []
         for g, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
             if len(group["params"]) != len(saved["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't "
@@ -376,7 +417,7 @@ class Optimizer:
             params.extend((p, merged, i)
                           for p, i in zip(group["params"], saved["params"], strict=True))
         errors: list[str] = []
-        new_state: dict[int, list] = {}
+        new_state: dict[int, _ParamState] = {}
         for p, group, index in params:
             entry = saved_state.get(index, saved_state.get(str(index)))
             if not entry:
@@ -392,7 +433,7 @@ class Optimizer:
         self._state = new_state
 
     def _loaded_entry(self, p: Tensor, group: dict[str, Any], index: Any, entry: Any,
-                      errors: list[str]) -> list | None:
+                      errors: list[str]) -> _ParamState | None:
         """The internal state of ``p`` from its saved entry; problems go to ``errors``."""
         where = f"state[{index}] (a parameter of shape {tuple(p.shape)})"
         if not isinstance(entry, Mapping):
@@ -400,9 +441,10 @@ class Optimizer:
             return None
         # PyTorch's SGD keeps no count: a saved buffer means past the first step.
         entry = {"step": 1, **entry}
-        treedef, leaves, avals, _ = self._new_state(p, group)
-        placeholder = jax.tree_util.tree_unflatten(treedef, list(range(len(leaves))))
-        slots = {}
+        fresh = self._new_state(p, group)
+        placeholder = jax.tree_util.tree_unflatten(fresh.treedef,
+                                                   list(range(len(fresh.leaves))))
+        slots: dict[str, list[int]] = {}
         for path, i in jax.tree_util.tree_flatten_with_path(placeholder)[0]:
             name = _leaf_name(path)
             if name is not None:
@@ -418,7 +460,7 @@ class Optimizer:
         if needed and len(needed) < len([n for n in slots if n != "step"]):
             errors.append(f"{where}: lacks {needed}")
             return None
-        leaves = list(leaves)
+        leaves = list(fresh.leaves)
         for name, positions in slots.items():
             value = entry.get(name)
             if value is None:
@@ -441,7 +483,7 @@ class Optimizer:
                 or array.reshape(()) < 0:
             errors.append(f"{where}: 'step' must be one non-negative number, got {step!r}")
             return None
-        return [treedef, leaves, avals, int(array.reshape(()))]
+        return _ParamState(fresh.treedef, leaves, fresh.avals, int(array.reshape(())))
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
