@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import fnnet.optim as fopt
-from fnnet.torch.optim.optimizer import Optimizer
+from fnnet.torch.optim.optimizer import Optimizer, ParamsT
+from fnnet.torch.tensor import Tensor
 
 
 def _unsupported(name: str, **flags: Any) -> None:
@@ -21,7 +22,7 @@ class SGD(Optimizer):
     _factory = staticmethod(fopt.SGD)
     _names = ("momentum", "dampening", "weight_decay", "nesterov", "maximize")
 
-    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0,
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
                  *, maximize: bool = False, foreach: Any = None, differentiable: bool = False,
                  fused: Any = None) -> None:
@@ -30,7 +31,7 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    def _param_state(self, p: Any) -> dict[str, Any]:
+    def _param_state(self, p: Tensor) -> dict[str, Tensor]:
         state = super()._param_state(p)
         state.pop("step", None)  # PyTorch's SGD counts no steps
         return state
@@ -42,7 +43,7 @@ class Adam(Optimizer):
     _factory = staticmethod(fopt.Adam)
     _names = ("betas", "eps", "weight_decay", "amsgrad", "maximize")
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
                  foreach: Any = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: Any = None) -> None:
@@ -57,7 +58,7 @@ class AdamW(Adam):
 
     _factory = staticmethod(fopt.AdamW)
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kwargs)
@@ -69,7 +70,7 @@ class Adagrad(Optimizer):
     _factory = staticmethod(fopt.Adagrad)
     _names = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps", "maximize")
 
-    def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, foreach: Any = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: Any = None) -> None:
@@ -85,7 +86,7 @@ class RMSprop(Optimizer):
     _factory = staticmethod(fopt.RMSprop)
     _names = ("alpha", "eps", "weight_decay", "momentum", "centered", "maximize")
 
-    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
                  capturable: bool = False, foreach: Any = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
@@ -101,7 +102,7 @@ class Adadelta(Optimizer):
     _factory = staticmethod(fopt.Adadelta)
     _names = ("rho", "eps", "weight_decay", "maximize")
 
-    def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+    def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, foreach: Any = None, *, capturable: bool = False,
                  maximize: bool = False, differentiable: bool = False) -> None:
         _unsupported("Adadelta", differentiable=differentiable)
@@ -115,7 +116,7 @@ class Adamax(Optimizer):
     _factory = staticmethod(fopt.Adamax)
     _names = ("betas", "eps", "weight_decay", "maximize")
 
-    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, foreach: Any = None, *,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
@@ -131,7 +132,7 @@ class NAdam(Optimizer):
     _names = ("betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay",
               "maximize")
 
-    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach: Any = None,
                  maximize: bool = False, capturable: bool = False,
@@ -150,7 +151,7 @@ class RAdam(Optimizer):
     _factory = staticmethod(fopt.RAdam)
     _names = ("betas", "eps", "weight_decay", "decoupled_weight_decay", "maximize")
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0,
                  decoupled_weight_decay: bool = False, *, foreach: Any = None,
                  maximize: bool = False, capturable: bool = False,
