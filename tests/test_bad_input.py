@@ -510,11 +510,12 @@ def test_nan_in_a_batch_names_the_step_and_the_parameter(digits, step, steps_per
     spoiled[epoch][index][0][5, 0, 3, 3] = np.nan
     net = models.MLP((64, 16, 10)) if model == "mlp" else Frozen()
     first = "fc1.weight" if model == "mlp" else "fc2.weight"
-    with pytest.raises(NonFiniteLossError, match=rf"at step {step} \(loss nan; first "
+    # steps are counted from 1: the batch of index ``step`` is step ``step + 1``
+    with pytest.raises(NonFiniteLossError, match=rf"at step {step + 1} \(loss nan; first "
                                                  rf"non-finite gradient: {first}, ") as error:
         fit(net, optim.SGD(lr=0.1), lambda e: spoiled[e], epochs=2, log_every=5,
             steps_per_call=steps_per_call, progress=False)
-    assert error.value.step == step and error.value.parameter == first
+    assert error.value.step == step + 1 and error.value.parameter == first
 
 
 # -------------------------------------------------------------------- shim

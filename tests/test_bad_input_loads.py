@@ -373,7 +373,7 @@ def test_fit_names_the_batch_and_the_bad_label(mlp):
             yield x[i * 8:(i + 1) * 8], labels
 
     with pytest.raises(ValueError, match=re.escape(
-            "train_data: the batch of step 2 holds 1 class label(s) outside [0, number of "
+            "train_data: the batch of step 3 holds 1 class label(s) outside [0, number of "
             "classes), e.g. 12")):
         fit(mlp, optim.SGD(lr=0.1), batches, epochs=1)
 
@@ -389,7 +389,7 @@ def test_fit_names_the_bad_label_with_fused_steps(mlp):
             yield x[i * 8:(i + 1) * 8], labels
 
     with pytest.raises(ValueError, match=re.escape(
-            "train_data: the batch of step 5 holds 1 class label(s) outside [0, number of "
+            "train_data: the batch of step 6 holds 1 class label(s) outside [0, number of "
             "classes), e.g. -3")):
         fit(mlp, optim.SGD(lr=0.1), batches, epochs=1, steps_per_call=4)
 

@@ -8,10 +8,11 @@ import contextlib
 import io
 import json
 
+import numpy as np
 import pytest
 
 from fnnet import data, models, optim
-from fnnet.train import fit
+from fnnet.train import Callback, NonFiniteLossError, fit
 from fnnet.train.callbacks import INTERVAL_METRICS
 
 BATCH = 32
@@ -151,3 +152,49 @@ def test_resuming_a_finished_run_trains_and_reports_nothing(digits, tmp_path):
     assert more == [] and again == history
     with pytest.raises(ValueError, match="at the end of epoch 2, beyond epochs=1"):
         _run(_batches(digits), logdir, checkpoints, epochs=1, resume=True)
+
+
+# ------------------------------------------------------------ step numbering
+
+
+class Steps(Callback):
+    """Records the steps the callbacks are told of."""
+
+    def __init__(self):
+        self.steps = []
+
+    def on_step(self, step, metrics):
+        self.steps.append(step)
+
+
+@pytest.mark.parametrize("steps_per_call", [1, 4])
+def test_a_non_finite_step_has_the_number_the_callbacks_and_logs_give_it(
+        digits, steps_per_call):
+    x, y = digits
+    batches = [(np.array(bx), by) for bx, by in
+               data.batches(x, y, BATCH, seed=0, epoch=0, drop_last=True)]
+    batches[6][0][3, 0, 2, 2] = np.nan  # the seventh batch: step 7
+    seen = Steps()
+    with pytest.raises(NonFiniteLossError, match=r"non-finite loss or gradient at step 7 "
+                                                 r"\(loss nan;") as error:
+        fit(models.MLP((64, 16, 10)), optim.SGD(lr=0.1), lambda epoch: batches,
+            progress=False, log_every=4, steps_per_call=steps_per_call, callbacks=[seen])
+    assert error.value.step == 7
+    # steps 1-6 were taken and are reported, whichever fetch they came with
+    assert seen.steps == [1, 2, 3, 4, 5, 6]
+
+
+def test_the_cli_names_the_step_its_logs_end_before(capsys, tmp_path):
+    from fnnet import cli
+
+    status = cli.main(["train", "--lr", "1e30", "--epochs", "1", "--quiet",
+                       "--out", str(tmp_path)])
+    err = capsys.readouterr().err.splitlines()
+    assert status == 1
+    # Adam's first update (lr 1e30) leaves finite weights whose outputs overflow: step 1
+    # is taken and logged, step 2 is the first non-finite one.
+    assert err[-1].startswith("fnnet train: error: non-finite loss or gradient at step 2 "
+                              "(loss nan;"), err
+    saved = json.loads((tmp_path / "history.json").read_text())
+    assert [step for step, _ in saved["scalars"]["step/loss"]] == [1]
+    assert np.isfinite(saved["scalars"]["step/loss"][0][1])

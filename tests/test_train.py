@@ -147,11 +147,11 @@ def test_nan_in_a_batch_stops_fit_at_that_step(digits):
     (tx, ty), _ = digits
     x = tx[:320].copy()
     batches = list(data.batches(x, ty[:320], 32, seed=0, epoch=0, drop_last=True))
-    batches[6][0][3, 0, 2, 2] = np.nan  # the 7th step of the first epoch: step 6
-    with pytest.raises(NonFiniteLossError, match="non-finite loss or gradient at step 6") as err:
+    batches[6][0][3, 0, 2, 2] = np.nan  # the 7th step of the first epoch: step 7
+    with pytest.raises(NonFiniteLossError, match="non-finite loss or gradient at step 7") as err:
         fit(models.MLP((64, 32, 10)), optim.SGD(lr=0.1), lambda epoch: batches,
             progress=False, log_every=3)
-    assert err.value.step == 6
+    assert err.value.step == 7
     state, history = fit(models.MLP((64, 32, 10)), optim.SGD(lr=0.1), lambda epoch: batches,
                          progress=False, on_nonfinite="skip")
     assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(state.params))

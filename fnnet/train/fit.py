@@ -33,15 +33,21 @@ from fnnet.train.reporting import Reporter, check_log_lr
 from fnnet.typing import Batch
 
 ON_NONFINITE = ("raise", "skip", "ignore")
+#: the step's metrics that are checks, not summed into the epoch's means
+_CHECKS = ("count", "finite", "grad_finite", "bad_labels", "bad_label")
 DataArg = tuple[Any, Any] | Callable[[int], Iterable[Batch]]
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Training produced a non-finite loss or gradient; ``step`` says where (the step's
-    index from 0, as ``state.step`` was before it: TensorBoard and the callbacks, which
-    count steps from 1, show that step as ``step + 1``), and
-    ``parameter`` names the first parameter (in PyTorch's ``state_dict`` order) whose
-    gradient was not finite (None when only the loss was)."""
+    """Training produced a non-finite loss or gradient.
+
+    Attributes:
+        step: the step's number, counted from 1 as everywhere in fnnet (the callbacks,
+            TensorBoard, history.json and the messages): the ``state.step`` its update
+            would have made. Steps up to ``step - 1`` were taken and reported.
+        parameter: the first parameter (in PyTorch's ``state_dict`` order) whose
+            gradient was not finite (None when only the loss was).
+    """
 
     def __init__(self, message: str, step: int, parameter: str | None = None) -> None:
         super().__init__(message)
@@ -509,6 +515,10 @@ def fit(
                 checkpoints.save(state, Position(epoch + 1, 0, history, {}, 0, 0, 0.0))
                 timer.add("checkpoint", mark)
         failed = False
+    except NonFiniteLossError:
+        if fetched:  # the steps taken before the bad one, fetched with it
+            reporter.steps(epoch, fetched, host_step, sums, seen, examples, state)
+        raise
     finally:
         if profiler is not None:
             profiler.stop(state)
@@ -529,7 +539,13 @@ def _drain(pending: list[tuple[int, Any, int]], sums: dict[str, float], on_nonfi
         finite = np.atleast_1d(metrics["finite"])
         if on_nonfinite == "raise" and not finite.all():
             index = int(np.argmin(finite))
-            bad = first + index
+            bad = first + index + 1  # counted from 1
+            if fetched_steps is not None:  # the steps before it in this call were taken
+                fetched_steps.extend(
+                    (first + i + 1, {name: float(np.atleast_1d(value)[i])
+                                     for name, value in metrics.items()
+                                     if name not in _CHECKS})
+                    for i in range(index))
             grad_finite = np.asarray(metrics["grad_finite"]).reshape(len(finite), -1)[index]
             parameter, where = _bad_gradients(model, params, grad_finite)
             raise NonFiniteLossError(
@@ -539,7 +555,7 @@ def _drain(pending: list[tuple[int, Any, int]], sums: dict[str, float], on_nonfi
                 parameter)
         per_step: list[dict[str, float]] = [{} for _ in range(k)]
         for name, value in metrics.items():
-            if name not in ("count", "finite", "grad_finite", "bad_labels", "bad_label"):
+            if name not in _CHECKS:
                 sums[name] = sums.get(name, 0.0) + float(np.sum(value))
                 if fetched_steps is None:
                     continue
@@ -557,13 +573,13 @@ def _drain(pending: list[tuple[int, Any, int]], sums: dict[str, float], on_nonfi
 
 def _raise_for_bad_labels(first: int, metrics: dict[str, Any]) -> None:
     """Raises for a batch whose class labels the step found out of range (which would
-    otherwise surface as a non-finite loss); ``first`` is the batch's step."""
+    otherwise surface as a non-finite loss); ``first + 1`` is the batch's step."""
     counts = np.atleast_1d(metrics.get("bad_labels", 0))
     if counts.any():
         index = int(np.argmax(counts > 0))
         label = int(np.atleast_1d(metrics["bad_label"])[index])
         raise ValueError(
-            f"train_data: the batch of step {first + index} holds {int(counts[index])} "
+            f"train_data: the batch of step {first + index + 1} holds {int(counts[index])} "
             f"class label(s) outside [0, number of classes), e.g. {label}, which give no "
             "meaningful loss. Check the labels the data yields.")
 
