@@ -365,3 +365,83 @@ def test_one_cycle_cycles_momentum_as_pytorch_and_compiles_once(torch, optimizer
                                np.array(t_momenta, np.float64), rtol=1e-6)
     close(o_weight, t_weight)
     assert ft.compile_stats()["compiles"] == 1
+
+
+# -- element-wise math, in-place forms, clamp with tensors, multinomial -------------------
+
+UNARY_INPUT = np.array([[0.3, 0.55, 0.9], [0.05, 0.7, 0.45]], np.float32)
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "trunc", "frac", "round", "log1p",
+                                  "expm1", "log2", "log10", "exp2", "reciprocal", "rsqrt",
+                                  "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+                                  "atanh", "erf", "erfinv"])
+def test_unary_math_matches_pytorch(torch, name):
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(UNARY_INPUT * 1.9 - 0.6, requires_grad=True)
+        y = getattr(T, name)(x) if name != "round" else x.round()
+        (y * y).sum().backward()
+        results.append((y, x.grad))
+    close(results[1][0], results[0][0])
+    close(results[1][1], results[0][1], rtol=1e-5, atol=1e-5)
+
+
+def test_round_decimals_atan2_and_in_place_forms(torch):
+    data = np.array([[-1.25, 0.5, 2.675], [3.5, -0.35, 0.015]], np.float32)
+    close(ft.tensor(data).round(decimals=1), torch.tensor(data).round(decimals=1))
+    close(ft.atan2(ft.tensor(data), ft.tensor(data[::-1].copy())),
+          torch.atan2(torch.tensor(data), torch.tensor(data[::-1].copy())))
+    for name in ("relu_", "exp_", "abs_", "sqrt_", "sigmoid_", "floor_", "clamp_min_"):
+        args = (0.1,) if name == "clamp_min_" else ()
+        ours, theirs = ft.tensor(np.abs(data) - 0.5), torch.tensor(np.abs(data) - 0.5)
+        assert getattr(ours, name)(*args) is ours
+        getattr(theirs, name)(*args)
+        close(ours, theirs)
+    leaf = ft.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        leaf.exp_()
+
+
+def test_clamp_with_tensor_bounds_matches_pytorch(torch):
+    data = np.array([[-1.5, 0.5, 2.0], [3.0, -0.2, 0.1]], np.float32)
+    low, high = np.array([0.0, 0.6, -1.0], np.float32), np.array([[1.0], [0.05]], np.float32)
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(data, requires_grad=True)
+        y = T.clamp(x, min=T.tensor(low), max=T.tensor(high))
+        z = x.clamp(min=T.tensor(low)) + x.clip(max=T.tensor(high)) + x.clamp_min(0.2)
+        (y.sum() + (z * z).sum()).backward()
+        results.append((y, z, x.grad))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        close(ours, theirs)
+    for T in (torch, ft):
+        with pytest.raises(RuntimeError, match="At least one of 'min' or 'max' must not be "
+                                               "None"):
+            T.clamp(T.ones(2))
+
+
+def test_mT_and_new_tensor(torch):
+    x = ft.ones(2, 3, 4)
+    assert tuple(x.mT.shape) == (2, 4, 3)
+    with pytest.raises(RuntimeError, match="only supported on matrices"):
+        _ = ft.ones(3).mT
+    y = ft.zeros(2, dtype=ft.float64).new_tensor([1, 2])
+    assert y.dtype == ft.float64 and y.tolist() == [1.0, 2.0]
+    assert tuple(ft.zeros(2).new_empty(3, 1).shape) == (3, 1)
+
+
+def test_multinomial_draws_follow_the_weights():
+    ft.manual_seed(0)
+    weights = ft.tensor([[0.0, 1.0, 3.0], [5.0, 0.0, 0.0]])
+    draws = ft.multinomial(weights, 4000, replacement=True)
+    assert tuple(draws.shape) == (2, 4000) and draws.dtype == ft.int64
+    counts = np.bincount(draws[0].numpy(), minlength=3) / 4000
+    assert counts[0] == 0 and abs(counts[2] - 0.75) < 0.03
+    assert set(draws[1].tolist()) == {0}
+    once = ft.multinomial(ft.tensor([1.0, 1.0, 1.0, 1.0]), 4)
+    assert sorted(once.tolist()) == [0, 1, 2, 3]
+    with pytest.raises(RuntimeError, match="cannot sample n_sample > prob_dist.size"):
+        ft.multinomial(ft.tensor([1.0, 2.0]), 3)
+    with pytest.raises(RuntimeError, match="element < 0"):
+        ft.multinomial(ft.tensor([1.0, -2.0]), 1)

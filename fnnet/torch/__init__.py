@@ -204,6 +204,9 @@ _masking.install(globals())
 from fnnet.torch import _random_fill  # noqa: E402
 
 _random_fill.install()
+from fnnet.torch import _math_ops  # noqa: E402
+
+_math_ops.install(globals())
 from fnnet.torch import amp  # noqa: E402
 from fnnet.torch.amp import (  # noqa: E402
     GradScaler,

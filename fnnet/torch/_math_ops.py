@@ -1,0 +1,193 @@
+"""Element-wise math that training code reaches for beyond the core ops (rounding,
+``log1p``, ``rsqrt``...), the in-place forms of the common ones (``relu_``, ``exp_``...),
+``clamp`` with tensor bounds, ``Tensor.mT``/``new_tensor`` and ``torch.multinomial``.
+
+Each recorded op is a ``jax.numpy`` function (differentiable and compiled with the step
+like every other op); :func:`install` attaches the methods to
+:class:`~fnnet.torch.tensor.Tensor` and the functions to ``fnnet.torch``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fnnet.torch import _graph, _random
+from fnnet.torch.tensor import Tensor, _as_tensor, _op, _scalar_or_tensor
+
+_INDEX = np.dtype(_graph.canonical_dtype(np.int64))
+
+#: PyTorch's name -> the jax.numpy function computing it
+UNARY: dict[str, Callable[..., Any]] = {
+    "floor": jnp.floor, "ceil": jnp.ceil, "trunc": jnp.trunc, "fix": jnp.trunc,
+    "log1p": jnp.log1p, "expm1": jnp.expm1, "log2": jnp.log2, "log10": jnp.log10,
+    "exp2": jnp.exp2, "reciprocal": jnp.reciprocal, "rsqrt": jax.lax.rsqrt,
+    "tan": jnp.tan, "asin": jnp.arcsin, "acos": jnp.arccos, "atan": jnp.arctan,
+    "arcsin": jnp.arcsin, "arccos": jnp.arccos, "arctan": jnp.arctan, "sinh": jnp.sinh,
+    "cosh": jnp.cosh, "asinh": jnp.arcsinh, "acosh": jnp.arccosh, "atanh": jnp.arctanh,
+    "erf": jax.scipy.special.erf, "erfinv": jax.scipy.special.erfinv,
+    "frac": lambda x: x - jnp.trunc(x),
+}
+UNARY["frac"].__name__ = "frac"
+#: methods that get an in-place form ``<name>_`` (assigning the out-of-place result)
+IN_PLACE = ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "sin", "cos", "square",
+            "floor", "ceil", "round", "trunc", "log1p", "expm1", "reciprocal", "rsqrt",
+            "frac")
+
+
+def _unary_method(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
+    def method(self: Tensor) -> Tensor:
+        return _op(fn, (), self, who=name)
+
+    method.__name__ = name
+    method.__doc__ = f"PyTorch equivalent: ``Tensor.{name}``."
+    return method
+
+
+def _in_place(name: str) -> Callable[..., Tensor]:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return self._inplace(getattr(self, name)(*args, **kwargs))
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``. PyTorch equivalent: ``Tensor.{name}_``."
+    return method
+
+
+def round(self: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Rounds half to even, to ``decimals`` places. PyTorch: ``Tensor.round``."""
+    if not isinstance(decimals, int) or isinstance(decimals, bool):
+        raise TypeError(f"round(): argument 'decimals' must be int, not "
+                        f"{type(decimals).__name__}")
+    return _op(jnp.round, (decimals,), self, who="round")
+
+
+def atan2(self: Tensor, other: Any) -> Tensor:
+    """The angle of ``(other, self)``. PyTorch equivalent: ``torch.atan2``."""
+    return _op(jnp.arctan2, (), self, _scalar_or_tensor(other), who="atan2")
+
+
+def clamp_with_tensors(previous: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``Tensor.clamp`` that also takes tensor bounds (``x.clamp(min=lower)``),
+    broadcast as in PyTorch; number bounds go to ``previous``."""
+
+    def clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+            return previous(self, min, max)
+        out = self
+        if min is not None:
+            out = _op(jnp.maximum, (), out, _scalar_or_tensor(min), who="clamp")
+        if max is not None:
+            out = _op(jnp.minimum, (), out, _scalar_or_tensor(max), who="clamp")
+        return out
+
+    clamp.__doc__ = previous.__doc__
+    return clamp
+
+
+def clamp_min(self: Tensor, min: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """PyTorch equivalent: ``Tensor.clamp_min``."""
+    return self.clamp(min=min)
+
+
+def clamp_max(self: Tensor, max: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """PyTorch equivalent: ``Tensor.clamp_max``."""
+    return self.clamp(max=max)
+
+
+def _mT(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    if self.dim() < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {self.dim()}-D tensor.")
+    return self.transpose(-2, -1)
+
+
+def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """A new tensor of ``data`` with ``self``'s dtype unless ``dtype`` is given.
+
+    PyTorch equivalent: ``Tensor.new_tensor``.
+    """
+    from fnnet.torch import tensor as make
+
+    del device
+    out = make(data, dtype=self.dtype if dtype is None else dtype)
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` (zeros: fnnet.torch has no uninitialised memory).
+
+    PyTorch equivalent: ``Tensor.new_empty``.
+    """
+    return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
+                generator: Any = None, out: Any = None) -> Tensor:
+    """Draws ``num_samples`` category indices per row of the (unnormalised) weights
+    ``input`` (``[C]`` or ``[N, C]``), as int64; drawn now from fnnet.torch's key (the
+    numbers differ from PyTorch's: another PRNG).
+
+    PyTorch equivalent: ``torch.multinomial``.
+    """
+    if out is not None:
+        raise NotImplementedError("fnnet.torch: multinomial(out=...) is not supported; use "
+                                  "the result")
+    weights = np.asarray(_as_tensor(input)._value(), np.float64)
+    if weights.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+        raise RuntimeError(f"cannot sample n_sample <= 0 samples, got {num_samples!r}")
+    if not replacement and num_samples > weights.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    if (weights < 0).any() or not np.isfinite(weights).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    rows = weights.reshape(-1, weights.shape[-1])
+    if (rows.sum(-1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    logits = jnp.log(jnp.asarray(rows, jnp.float32))
+    key = _random.state.split()
+    if replacement:
+        draws = jax.random.categorical(key, logits, axis=-1,
+                                       shape=(num_samples, rows.shape[0])).T
+    else:  # Gumbel top-k: sampling without replacement in proportion to the weights
+        noisy = logits + jax.random.gumbel(key, logits.shape)
+        draws = jax.lax.top_k(noisy, num_samples)[1]
+    result = np.asarray(draws, _INDEX).reshape(*weights.shape[:-1], num_samples)
+    return _as_tensor(result)
+
+
+def install(namespace: dict[str, Any]) -> None:
+    """Adds the methods to :class:`Tensor` and the functions to ``namespace``
+    (``fnnet.torch``'s globals)."""
+    for name, fn in UNARY.items():
+        setattr(Tensor, name, _unary_method(name, fn))
+    for method in (round, atan2, clamp_min, clamp_max, new_tensor, new_empty):
+        setattr(Tensor, method.__name__, method)
+    Tensor.clamp = clamp_with_tensors(Tensor.clamp)  # type: ignore[method-assign]
+    Tensor.clip = Tensor.clamp  # type: ignore[method-assign]
+    Tensor.mT = property(_mT)  # type: ignore[attr-defined]
+    for name in IN_PLACE:
+        setattr(Tensor, name + "_", _in_place(name))
+    Tensor.clamp_min_ = _in_place("clamp_min")  # type: ignore[attr-defined]
+    Tensor.clamp_max_ = _in_place("clamp_max")  # type: ignore[attr-defined]
+    for name in (*UNARY, "round", "atan2", "clamp_min", "clamp_max",
+                 *(n + "_" for n in IN_PLACE)):
+        method = getattr(Tensor, name)
+
+        def function(input: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            return _method(_as_tensor(input), *args, **kwargs)
+
+        function.__name__ = name
+        function.__doc__ = f"PyTorch equivalent: ``torch.{name}`` (``Tensor.{name}``)."
+        namespace.setdefault(name, function)
+    namespace["multinomial"] = multinomial
+    namespace["arctan2"] = namespace["atan2"]
