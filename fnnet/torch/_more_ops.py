@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -81,18 +81,18 @@ def argsort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool 
 
 
 def _check_index(self: Tensor, dim: int, index: Any, who: str) -> Tensor:
-    index = _as_tensor(index)
-    if np.dtype(index._cell.aval[1]).kind not in "iu":
-        raise RuntimeError(f"{who}(): Expected dtype int64 for index, got {index.dtype}")
-    if index.dim() != self.dim():
+    checked = _as_tensor(index)
+    if np.dtype(checked._cell.aval[1]).kind not in "iu":
+        raise RuntimeError(f"{who}(): Expected dtype int64 for index, got {checked.dtype}")
+    if checked.dim() != self.dim():
         raise RuntimeError(f"Index tensor must have the same number of dimensions as input "
-                           f"tensor ({index.dim()} vs {self.dim()})")
-    for d, (i, s) in enumerate(zip(index.shape, self.shape, strict=True)):
+                           f"tensor ({checked.dim()} vs {self.dim()})")
+    for d, (i, s) in enumerate(zip(checked.shape, self.shape, strict=True)):
         if d != dim and i > s:
             raise RuntimeError(f"Size does not match at dimension {d} expected index "
-                               f"{list(index.shape)} to be no larger than self "
+                               f"{list(checked.shape)} to be no larger than self "
                                f"{list(self.shape)} apart from dimension {dim}")
-    return index
+    return checked
 
 
 def _grid(index: Any, dim: int) -> tuple[Any, ...]:
@@ -214,7 +214,8 @@ def _pieces(x: Any, bounds: tuple[tuple[int, int], ...], dim: int) -> tuple[Any,
 def _split_at(self: Tensor, sizes: list[int], dim: int, who: str) -> tuple[Tensor, ...]:
     starts = np.cumsum([0, *sizes])
     bounds = tuple((int(a), int(b)) for a, b in zip(starts[:-1], starts[1:], strict=True))
-    return tuple(_op_multi(_pieces, (bounds, dim), self, who=who))
+    # every piece is an array (None stands for an output that is None)
+    return tuple(cast("list[Tensor]", _op_multi(_pieces, (bounds, dim), self, who=who)))
 
 
 def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
@@ -393,7 +394,7 @@ def _einsum_positional(*args: Any) -> Any:
 
 
 def _new(self: Tensor, fill: Any, size: tuple[Any, ...], dtype: Any) -> Tensor:
-    from fnnet.torch import full
+    from fnnet.torch._functions import full
 
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], Sequence) else size
     return full(shape, fill, dtype=self.dtype if dtype is None else dtype)
