@@ -11,7 +11,7 @@ number of selected elements is a new structure, compiled once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -78,7 +78,15 @@ def check_mask_shape(shape: tuple[int, ...], index: Any) -> None:
             dim += 1
 
 
-def nonzero(input: Tensor, *, out: Any = None, as_tuple: bool = False) -> Any:
+@overload
+def nonzero(input: Tensor, *, out: Any = None, as_tuple: Literal[False] = False) -> Tensor: ...
+@overload
+def nonzero(input: Tensor, *, out: Any = None, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...
+@overload
+def nonzero(input: Tensor, *, out: Any = None, as_tuple: bool = False
+            ) -> Tensor | tuple[Tensor, ...]: ...
+def nonzero(input: Tensor, *, out: Any = None, as_tuple: bool = False
+            ) -> Tensor | tuple[Tensor, ...]:
     """Indices of the nonzero entries of ``input``: an ``[n, input.dim()]`` int64 tensor,
     or with ``as_tuple`` one ``[n]`` tensor per dimension.
 
@@ -177,7 +185,7 @@ def install(namespace: dict[str, Any]) -> None:
     Tensor.__getitem__ = get  # type: ignore[method-assign]
     Tensor.__setitem__ = set_  # type: ignore[method-assign]
 
-    def nonzero_method(self: Tensor, *, as_tuple: bool = False) -> Any:
+    def nonzero_method(self: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
         return nonzero(self, as_tuple=as_tuple)
 
     def masked_select_method(self: Tensor, mask: Any) -> Tensor:
