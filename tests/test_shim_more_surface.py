@@ -445,3 +445,35 @@ def test_multinomial_draws_follow_the_weights():
         ft.multinomial(ft.tensor([1.0, 2.0]), 3)
     with pytest.raises(RuntimeError, match="element < 0"):
         ft.multinomial(ft.tensor([1.0, -2.0]), 1)
+
+
+# -- further activations ------------------------------------------------------------------
+
+ACTIVATION_INPUT = np.array([-7, -3, -2.5, -1, -0.3, 0.0, 0.4, 1, 2.9, 3.0, 6.0, 7, 25],
+                            np.float32)
+
+
+@pytest.mark.parametrize("name, kwargs, module, args", [
+    ("silu", {}, "SiLU", ()), ("elu", {"alpha": 0.7}, "ELU", (0.7,)),
+    ("celu", {"alpha": 0.5}, "CELU", (0.5,)), ("selu", {}, "SELU", ()),
+    ("softplus", {"beta": 2.0, "threshold": 5.0}, "Softplus", (2.0, 5.0)),
+    ("mish", {}, "Mish", ()), ("softsign", {}, "Softsign", ()),
+    ("logsigmoid", {}, "LogSigmoid", ()),
+    ("hardtanh", {"min_val": -2.0, "max_val": 2.5}, "Hardtanh", (-2.0, 2.5)),
+    ("relu6", {}, "ReLU6", ()), ("hardsigmoid", {}, "Hardsigmoid", ()),
+    ("hardswish", {}, "Hardswish", ()), ("softmin", {"dim": 0}, "Softmin", (0,)),
+])
+def test_activations_match_pytorch(torch, name, kwargs, module, args):
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(ACTIVATION_INPUT, requires_grad=True)
+        y = getattr(T.nn.functional, name)(x, **kwargs)
+        layer = getattr(T.nn, module)(*args)
+        z = layer(x)
+        (y * T.arange(13.0)).sum().backward()
+        results.append((y, z, x.grad, repr(layer)))
+    (t_y, t_z, t_grad, t_repr), (o_y, o_z, o_grad, o_repr) = results
+    close(o_y, t_y)
+    close(o_z, t_z)
+    close(o_grad, t_grad, rtol=1e-5, atol=2e-5)
+    assert o_repr == t_repr

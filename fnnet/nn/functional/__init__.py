@@ -5,7 +5,25 @@ weights ``OIHW``, as in PyTorch. Every op is pure and can be jitted; the layers 
 ``fnnet.nn`` only call these.
 """
 
-from fnnet.nn.functional.activation import log_softmax, relu, sigmoid, softmax, tanh
+from fnnet.nn.functional.activation import (
+    celu,
+    elu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    log_softmax,
+    logsigmoid,
+    mish,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    softsign,
+    tanh,
+)
 from fnnet.nn.functional.batchnorm import batch_norm
 from fnnet.nn.functional.conv import conv2d
 from fnnet.nn.functional.dropout import dropout
@@ -23,6 +41,18 @@ from fnnet.nn.functional.sequence import (
 
 __all__ = [
     "adaptive_avg_pool2d",
+    "celu",
+    "elu",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "logsigmoid",
+    "mish",
+    "relu6",
+    "selu",
+    "silu",
+    "softplus",
+    "softsign",
     "avg_pool2d",
     "batch_norm",
     "conv1d",

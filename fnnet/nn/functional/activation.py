@@ -61,3 +61,92 @@ def log_softmax(x: Array, dim: int) -> Array:
     PyTorch equivalent: ``torch.nn.functional.log_softmax(x, dim)``.
     """
     return jax.nn.log_softmax(x, axis=_axis(x, dim, "log_softmax"))
+
+
+def _clip_strict(x: Array, low: float, high: float) -> Array:
+    """``x`` clipped to ``[low, high]`` with gradient 1 strictly inside and 0 elsewhere,
+    PyTorch's hardtanh gradient (``jnp.clip`` gives 0.5 at the bounds)."""
+    return jnp.where((x > low) & (x < high), x, jax.lax.stop_gradient(jnp.clip(x, low, high)))
+
+
+def silu(x: Array) -> Array:
+    """``x * sigmoid(x)`` (swish). PyTorch equivalent: ``torch.nn.functional.silu``."""
+    return jax.nn.silu(x)
+
+
+def elu(x: Array, alpha: float = 1.0) -> Array:
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere.
+
+    PyTorch equivalent: ``torch.nn.functional.elu``.
+    """
+    # the inner where keeps x = 0 on the exponential branch's gradient (alpha), as torch
+    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0.0, x)))
+
+
+def celu(x: Array, alpha: float = 1.0) -> Array:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    PyTorch equivalent: ``torch.nn.functional.celu``.
+    """
+    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0.0, x) / alpha))
+
+
+def selu(x: Array) -> Array:
+    """``scale * elu(x, alpha)`` with the self-normalising constants.
+
+    PyTorch equivalent: ``torch.nn.functional.selu``.
+    """
+    return jax.nn.selu(x)
+
+
+def softplus(x: Array, beta: float = 1.0, threshold: float = 20.0) -> Array:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``.
+
+    PyTorch equivalent: ``torch.nn.functional.softplus``.
+    """
+    scaled = beta * x
+    return jnp.where(scaled > threshold, x,
+                     jnp.logaddexp(jnp.minimum(scaled, threshold), 0.0) / beta)
+
+
+def mish(x: Array) -> Array:
+    """``x * tanh(softplus(x))``. PyTorch equivalent: ``torch.nn.functional.mish``."""
+    return x * jnp.tanh(softplus(x))
+
+
+def softsign(x: Array) -> Array:
+    """``x / (1 + |x|)``. PyTorch equivalent: ``torch.nn.functional.softsign``."""
+    return x / (1 + jnp.abs(x))
+
+
+def logsigmoid(x: Array) -> Array:
+    """``log(sigmoid(x))``, computed stably.
+
+    PyTorch equivalent: ``torch.nn.functional.logsigmoid``.
+    """
+    return jax.nn.log_sigmoid(x)
+
+
+def hardtanh(x: Array, min_val: float = -1.0, max_val: float = 1.0) -> Array:
+    """``x`` clipped to ``[min_val, max_val]``.
+
+    PyTorch equivalent: ``torch.nn.functional.hardtanh``.
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    return _clip_strict(x, min_val, max_val)
+
+
+def relu6(x: Array) -> Array:
+    """``min(max(x, 0), 6)``. PyTorch equivalent: ``torch.nn.functional.relu6``."""
+    return _clip_strict(x, 0.0, 6.0)
+
+
+def hardsigmoid(x: Array) -> Array:
+    """``relu6(x + 3) / 6``. PyTorch equivalent: ``torch.nn.functional.hardsigmoid``."""
+    return _clip_strict(x + 3.0, 0.0, 6.0) / 6.0
+
+
+def hardswish(x: Array) -> Array:
+    """``x * relu6(x + 3) / 6``. PyTorch equivalent: ``torch.nn.functional.hardswish``."""
+    return x * hardsigmoid(x)

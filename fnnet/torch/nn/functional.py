@@ -378,6 +378,23 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
                who="kl_div")
 
 
+from fnnet.torch.nn._activations import (  # noqa: E402, F401 - re-exported
+    celu,
+    elu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softplus,
+    softsign,
+)
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)

@@ -26,12 +26,29 @@ from fnnet.torch.nn.modules.loss import (
 from fnnet.torch.nn.modules.misc import BatchNorm1d, BatchNorm2d, Dropout, Flatten
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.modules.normalization import LayerNorm
+from fnnet.torch.nn.modules.pointwise import (
+    CELU,
+    ELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softplus,
+    Softsign,
+)
 from fnnet.torch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from fnnet.torch.nn.modules.rnn import GRU, LSTM, RNN
 from fnnet.torch.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from fnnet.torch.nn.modules.sparse import Embedding
 
 __all__ = [
+    "CELU", "ELU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish",
+    "ReLU6", "SiLU", "Softmin", "Softplus", "Softsign",
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten",
     "GELU", "GRU", "GRUCell", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM",
