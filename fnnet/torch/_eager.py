@@ -7,22 +7,24 @@ hash to a chosen residue, or after a backward), so that a change in one place of
 leaves the cuts elsewhere, and the windows there, as they were. Each window is keyed by
 its structure relative to its own start (ops, static arguments, which earlier output
 each input is, the shapes of the values it reads from outside, which of its values are
-read after it); the second time a key is seen the window is compiled, through the same
-``_compiler.build`` as a whole step, and every later sighting is one dispatch.
+read after it); the third time a key is seen the window is compiled, through the same
+``_replay.build`` as a whole step, and every later sighting is one dispatch.
 
 A window not compiled yet runs node by node: each node through a small jitted function
 cached by ``(op, static)`` (jax caches it again by input shapes), and a backward walks
 its differentiable region in reverse, one cached ``jax.vjp`` program per node,
 accumulating cotangents as PyTorch's autograd engine does.
 
-A backward stays in its forward pass's window where it can (one program computes both);
-where the window had to be cut inside its region, the backward is a window of its own
-that recomputes the region inside ``jax.vjp``.
+A backward of a short region stays in its forward pass's window (one program computes
+both); a long region (an RNN unrolled over a length that changes every step) is cut like
+any run of nodes, so that its repeating parts are compiled, and its backward is a window
+of its own that recomputes the region inside ``jax.vjp`` once compiled.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from collections import OrderedDict
 from typing import Any
 
@@ -33,14 +35,19 @@ import numpy as np
 from fnnet.torch._recorder import current
 from fnnet.torch._tape import RG, VAR, Node, Tape
 
-#: compile a window the n-th time its structure is seen (once: every window compiles,
-#: even one that never comes back).
-FUSE_AFTER = 2
+#: compile a window the n-th time its structure is seen: a compile costs as much as
+#: running a few hundred nodes one by one, so a window seen twice in a loop whose
+#: structure keeps changing may never come back.
+FUSE_AFTER = 3
 #: windows hold at least ``CUT_MIN`` nodes (unless a backward ends them) and at most
-#: ``CUT_MAX``; in between they end where the content-defined hash says.
+#: ``CUT_MAX`` (unless a backward's region holds them together); in between they end
+#: where the content-defined hash says.
 CUT_MIN, CUT_MAX = 16, 128
 #: one in ``CUT_ODDS`` positions is a content-defined cut.
 CUT_ODDS = 8
+#: a backward shares its forward pass's window when its region spans at most this many
+#: recorded nodes (sources included).
+SPAN_MAX = 2 * CUT_MAX
 #: compiled windows kept (least recently used dropped first), and keys counted.
 CACHE_SIZE = 512
 SEEN_SIZE = 8192
@@ -50,6 +57,7 @@ SEEN_SIZE = 8192
 _forward: dict[tuple, Any] = {}
 _vjp: dict[tuple, Any] = {}
 _scalars: dict[tuple, Any] = {}
+_op_hash: dict[int, int] = {}
 #: cotangent accumulation as a compiled program: a jnp op outside jit costs several
 #: dispatches of one
 _add = jax.jit(jnp.add)
@@ -172,16 +180,24 @@ class _Window:
         self.produced = [pnodes[n][4] + k for n in outs for k in range(pnodes[n][5])]
 
 
+def _stable_hash(op: Any) -> int:
+    """A hash of ``op`` that is the same in every process (the cuts, and so the windows
+    compiled, do not depend on where objects happen to live)."""
+    name = f"{getattr(op, '__module__', '')}.{getattr(op, '__qualname__', type(op).__name__)}"
+    return zlib.crc32(name.encode())
+
+
 def _windows_of(plan: Any) -> list[_Window]:
     """Cuts the needed nodes of ``plan`` into windows (see the module docstring)."""
     nodes, backward = plan.nodes, plan.backward
     seq = [n for n in plan.order if nodes[n][0] is not None]
-    # a backward stays with its region: no cut between the region's first node and it
+    # a backward of a short region stays with it: no cut between the region's first node
+    # and it (a long one is cut as any run of nodes: see the module docstring)
     span_end: dict[int, int] = {}
     for b in backward:
         region = backward[b][0]
         start = region[0] if region else b
-        if span_end.get(start, -1) < b:
+        if b - start <= SPAN_MAX and span_end.get(start, -1) < b:
             span_end[start] = b
     windows: list[_Window] = []
     current: list[int] = []
@@ -192,11 +208,14 @@ def _windows_of(plan: Any) -> list[_Window]:
         end = span_end.get(n)
         if end is not None and end > hold:
             hold = end
-        here = id(nodes[n][0]) >> 4
+        op = nodes[n][0]
+        here = _op_hash.get(id(op))
+        if here is None:
+            here = _op_hash[id(op)] = _stable_hash(op)
         mixed = ((previous * 31 + here) * 2654435761) >> 16
         previous = here
         size = len(current)
-        if n in backward or size >= 4 * CUT_MAX or size >= CUT_MIN and n >= hold and (
+        if n in backward or size >= CUT_MIN and n >= hold and (
                 size >= CUT_MAX or mixed % CUT_ODDS == 0):
             windows.append(_Window(current, plan))
             current = []

@@ -1,0 +1,129 @@
+"""fnnet.torch's op-by-op fallback, for loops whose structure changes every step: the
+tape runs as windows compiled once their structure repeats (see ``fnnet.torch._eager``).
+Each loop is written once, run on PyTorch and on fnnet.torch from the same weights, and
+must agree after its last iteration; the window counts show compiled windows reused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+from fnnet.torch import _eager
+
+pytestmark = pytest.mark.torch
+
+TOL = {"rtol": 1e-5, "atol": 1e-5}
+HIDDEN = 8
+
+
+@pytest.fixture(scope="module")
+def rnn_data():
+    rng = np.random.default_rng(7)
+    xs = rng.uniform(-1, 1, (48, 4, 3)).astype(np.float32)
+    ys = rng.uniform(-1, 1, (4, 1)).astype(np.float32)
+    weights = (rng.uniform(-0.5, 0.5, (3, HIDDEN)).astype(np.float32),
+               rng.uniform(-0.3, 0.3, (HIDDEN, HIDDEN)).astype(np.float32),
+               rng.uniform(-0.5, 0.5, (HIDDEN, 1)).astype(np.float32))
+    return xs, ys, weights
+
+
+def _rnn_loop(t, rnn_data, lengths, lr: float = 0.05):
+    """A tanh RNN over the first ``length`` steps of the sequence, a new length each
+    iteration (truncated backpropagation through time of varying length), its three
+    weights bare tensors updated by hand; the loss read every iteration."""
+    xs, ys, weights = rnn_data
+    xs, ys = t.tensor(xs), t.tensor(ys)
+    params = [t.tensor(w, requires_grad=True) for w in weights]
+    w_in, w_h, w_out = params
+    losses = []
+    for length in lengths:
+        h = t.zeros(4, HIDDEN)
+        for i in range(length):
+            h = t.tanh(xs[i] @ w_in + h @ w_h)
+        loss = ((h @ w_out - ys) ** 2).mean()
+        loss.backward()
+        with t.no_grad():
+            for w in params:
+                w -= lr * w.grad
+                w.grad = None
+        losses.append(loss.item())
+    return [w.detach().numpy().copy() for w in params], losses
+
+
+def _assert_same(got, expected):
+    (params, losses), (expected_params, expected_losses) = got, expected
+    for a, e in zip(params, expected_params, strict=True):
+        np.testing.assert_allclose(a, e, **TOL)
+    np.testing.assert_allclose(losses, expected_losses, **TOL)
+
+
+def test_loop_changing_structure_falls_back_and_reuses_its_windows(torch, rnn_data,
+                                                                  recorder):
+    lengths = [1 + (5 * k) % 6 for k in range(200)]  # 6 structures, in turn
+    expected = _rnn_loop(torch, rnn_data, lengths)
+    recorder.options.eager_after = 1  # the fallback's trigger, reached sooner
+    with pytest.warns(RuntimeWarning, match="op by op"):
+        got = _rnn_loop(ft, rnn_data, lengths)
+    _assert_same(got, expected)
+    stats = ft.compile_stats()
+    assert stats["eager"] and stats["compiles"] == 2, stats["log"]
+    windows = stats["windows"]
+    # a window for each length's forward and backward, one for the update: each
+    # compiled on its third sighting and run from then on
+    assert windows["compiles"] <= 7, windows
+    assert windows["runs"] >= 10 * windows["compiles"], windows
+
+
+def test_long_region_backward_gets_a_window_of_its_own(torch, rnn_data, recorder,
+                                                        monkeypatch):
+    # small windows, so that an RNN of a few steps has a region longer than one window
+    monkeypatch.setattr(_eager, "CUT_MIN", 4)
+    monkeypatch.setattr(_eager, "CUT_MAX", 8)
+    monkeypatch.setattr(_eager, "SPAN_MAX", 16)
+    lengths = [9, 10, 9, 10, 9, 10, 9, 10]
+    expected = _rnn_loop(torch, rnn_data, lengths)
+    recorder.options.eager_after = 0
+    with pytest.warns(RuntimeWarning, match="op by op"):
+        got = _rnn_loop(ft, rnn_data, lengths)
+    _assert_same(got, expected)
+    windows = ft.compile_stats()["windows"]
+    # the backward of each length is a window of its own, compiled on its third sighting
+    # (the fifth and sixth steps) and run from then on
+    assert _detached_windows(ft._compiler.current().windows) == 2
+    assert windows["runs"] > windows["compiles"], windows
+
+
+def _detached_windows(windows) -> int:
+    return sum(1 for key in windows.compiled if key[-1])
+
+
+def test_window_keeps_signed_zero_and_repeated_scalars_apart(torch, recorder):
+    recorder.options.eager_after = 0
+    values = np.array([1.0, -2.0, 3.0], np.float32)
+    expected = [t.numpy() for t in _scalar_ops(torch, torch.tensor(values))]
+    with pytest.warns(RuntimeWarning, match="op by op"):
+        for _ in range(_eager.FUSE_AFTER + 1):  # node by node, then compiled
+            got = [t.numpy() for t in _scalar_ops(ft, ft.tensor(values))]
+            for a, e in zip(got, expected, strict=True):
+                np.testing.assert_array_equal(a, e)
+    assert ft.compile_stats()["windows"]["runs"] >= 1
+
+
+def _scalar_ops(t, x):
+    # 0.0 and -0.0 compare equal, 2 and 2.0 too: each must stay its own value and type
+    pos, neg = 1.0 / (x * 0.0), 1.0 / (x * -0.0)
+    same = x * 0.5 + 0.5 - 0.5 * x
+    ints = t.arange(3) * 2 + x * 2.0
+    return [pos, neg, same, ints]
+
+
+def test_reset_compile_stats_drops_the_windows(recorder):
+    recorder.options.eager_after = 0
+    x = ft.ones(3)
+    with pytest.warns(RuntimeWarning, match="op by op"):
+        for _ in range(4):
+            ((x * 2 + 1) * 3).sum().item()
+    assert ft.compile_stats()["windows"]["compiles"] == 1
+    ft.reset_compile_stats()
+    assert ft.compile_stats()["windows"] == {"compiles": 0, "runs": 0, "node_runs": 0}
