@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnnet.torch._recorder import current
 from fnnet.torch._graph import RG, VAR
+from fnnet.torch._recorder import current
 
 # op or layer name -> PyTorch's backward node name
 _NAMES = {

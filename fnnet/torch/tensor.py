@@ -28,6 +28,47 @@ import numpy as np
 from fnnet.nn import functional as fnf
 from fnnet.torch import _autograd, _compiler, _dtypes, _graph
 from fnnet.torch._graph import CONST, RG, VAR, Cell
+from fnnet.torch._indexing import slice_parts, window_spec
+from fnnet.torch._ops import (
+    _all,
+    _any,
+    _argmax,
+    _argmin,
+    _astype,
+    _clamp,
+    _copy,
+    _copy_into,
+    _expand,
+    _fill,
+    _flatten,
+    _getitem,
+    _log_softmax,
+    _masked_fill,
+    _max,
+    _max_dim,
+    _mean,
+    _min,
+    _min_dim,
+    _norm,
+    _permute,
+    _pow_scalar,
+    _prod,
+    _repeat,
+    _reshape,
+    _rpow_scalar,
+    _setitem,
+    _softmax,
+    _squeeze,
+    _std,
+    _sum,
+    _transpose,
+    _unsqueeze,
+    _var,
+    _window,
+    _window_set,
+    _zero,
+    view_check,
+)
 from fnnet.torch._recorder import current as _current_recorder
 
 _FLOATS = {np.dtype(t) for t in (np.float32, np.float64, np.float16, jnp.bfloat16)}
@@ -107,278 +148,13 @@ def _has_float(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and any(_has_float(v) for v in value)
 
 
-# ----------------------------------------------------------------------------------
-# Pure ops with static arguments (module-level so their identity is stable).
-
-
-def _reshape(x, shape):
-    return jnp.reshape(x, shape)
-
-
-def _astype(x, dtype):
-    return x.astype(dtype)
-
-
-def _sum(x, dim, keepdim, dtype):
-    return jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
-
-
-def _mean(x, dim, keepdim):
-    return jnp.mean(x, axis=dim, keepdims=keepdim)
-
-
-def _max(x, dim, keepdim):
-    return jnp.max(x, axis=dim, keepdims=keepdim)
-
-
-def _min(x, dim, keepdim):
-    return jnp.min(x, axis=dim, keepdims=keepdim)
-
-
-def _argmax(x, dim, keepdim):
-    out = jnp.argmax(x if dim is not None else x.reshape(-1), axis=dim, keepdims=keepdim)
-    return out.astype(_graph.canonical_dtype(np.int64))
-
-
-def _argmin(x, dim, keepdim):
-    out = jnp.argmin(x if dim is not None else x.reshape(-1), axis=dim, keepdims=keepdim)
-    return out.astype(_graph.canonical_dtype(np.int64))
-
-
-def _max_dim(x, dim, keepdim):
-    return _max(x, dim, keepdim), _argmax(x, dim, keepdim)
-
-
-def _min_dim(x, dim, keepdim):
-    return _min(x, dim, keepdim), _argmin(x, dim, keepdim)
-
-
-def _var(x, dim, correction, keepdim):
-    return jnp.var(x, axis=dim, ddof=correction, keepdims=keepdim)
-
-
-def _std(x, dim, correction, keepdim):
-    return jnp.std(x, axis=dim, ddof=correction, keepdims=keepdim)
-
-
-def _prod(x, dim, keepdim):
-    return jnp.prod(x, axis=dim, keepdims=keepdim)
-
-
-def _pow_scalar(x, exponent):
-    return x ** exponent
-
-
-def _rpow_scalar(x, base):
-    return base ** x
-
-
-def _clamp(x, low, high):
-    return jnp.clip(x, low, high)
-
-
-def _transpose(x, a, b):
-    return jnp.swapaxes(x, a, b)
-
-
-def _permute(x, dims):
-    return jnp.transpose(x, dims)
-
-
-def _squeeze(x, dim):
-    if dim is None:
-        return jnp.squeeze(x)
-    return jnp.squeeze(x, dim) if x.shape[dim] == 1 else x
-
-
-def _unsqueeze(x, dim):
-    return jnp.expand_dims(x, dim)
-
-
-def _expand(x, shape):
-    shape = tuple(x.shape[i - len(shape) + x.ndim] if s == -1 else s
-                  for i, s in enumerate(shape))
-    return jnp.broadcast_to(x, shape)
-
-
-def _repeat(x, reps):
-    return jnp.tile(x, reps)
-
-
-def _copy(x):
-    return jnp.array(x, copy=True)
-
-
-def _copy_into(x, src):
-    return jnp.broadcast_to(jnp.asarray(src, x.dtype), x.shape)
-
-
-def _fill(x, value):
-    return jnp.full_like(x, value)
-
-
-def _zero(x):
-    return jnp.zeros_like(x)
-
-
-def _masked_fill(x, mask, value):
-    return jnp.where(mask, jnp.asarray(value, x.dtype), x)
-
-
-def _softmax(x, dim):
-    return fnf.softmax(x, dim)
-
-
-def _log_softmax(x, dim):
-    return fnf.log_softmax(x, dim)
-
-
-def _flatten(x, start_dim, end_dim):
-    return fnf.flatten(x, start_dim, end_dim)
-
-
-def _norm(x, p, dim, keepdim):
-    if p == 2:
-        return jnp.sqrt(jnp.sum(x * x, axis=dim, keepdims=keepdim))
-    if p == 1:
-        return jnp.sum(jnp.abs(x), axis=dim, keepdims=keepdim)
-    if p == float("inf"):
-        return jnp.max(jnp.abs(x), axis=dim, keepdims=keepdim)
-    return jnp.sum(jnp.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
-
-
-def _index(spec: tuple, tensors: tuple) -> tuple:
-    out, it = [], iter(tensors)
-    for kind, *rest in spec:
-        if kind == "s":
-            out.append(slice(*rest))
-        elif kind == "i":
-            out.append(rest[0])
-        elif kind == "n":
-            out.append(None)
-        elif kind == "e":
-            out.append(Ellipsis)
-        else:
-            out.append(next(it))
-    return tuple(out)
-
-
-def _getitem(x, *args):
-    *tensors, spec = args
-    return x[_index(spec, tensors)]
-
-
-def _setitem(x, value, *args):
-    *tensors, spec = args
-    return x.at[_index(spec, tensors)].set(jnp.asarray(value, x.dtype))
-
-
-def _window(x, *args):
-    *starts, (sizes, dims, post) = args
-    corner = [0] * x.ndim
-    for dim, start in zip(dims, starts, strict=True):
-        corner[dim] = start
-    block = jax.lax.dynamic_slice(x, corner, sizes)
-    return block[tuple(None if p is None else 0 if p == "i" else slice(*p) for p in post)]
-
-
-def _window_set(x, value, *args):
-    *starts, (sizes, dims, post) = args
-    corner = [0] * x.ndim
-    for dim, start in zip(dims, starts, strict=True):
-        corner[dim] = start
-    block = jax.lax.dynamic_slice(x, corner, sizes)
-    index = tuple(None if p is None else 0 if p == "i" else slice(*p) for p in post)
-    block = block.at[index].set(jnp.asarray(value, x.dtype))
-    return jax.lax.dynamic_update_slice(x, block, corner)
-
-
-def _slice_parts(item: slice) -> tuple:
-    """``(start, stop, step)`` of a slice as ints or None; PyTorch refuses steps < 1."""
-    parts = tuple(int(p) if isinstance(p, (Tensor, np.integer)) else p
-                  for p in (item.start, item.stop, item.step))
-    if parts[2] is not None and parts[2] <= 0:
-        raise ValueError("slice step cannot be zero" if parts[2] == 0 else
-                         "step must be greater than zero")
-    return parts
-
-
-def _is_int(item: Any) -> bool:
-    return isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
-
-
-def _window_spec(index: Any, shape: tuple) -> tuple[tuple, list] | None:
-    """Basic indexing with Python ints as a window at dynamic offsets, or None.
-
-    ``x[i * 64:(i + 1) * 64]`` and ``x[i]`` record :func:`_window` (an assignment to
-    them :func:`_window_set`), whose offsets (each int index, each slice's start) are
-    inputs of the step rather than part of its structure, so a loop over batch offsets
-    compiles once. The window's size is static:
-    Python's slice clamping is resolved here on the host, so a short last slice has its
-    true size (one more structure) and the offsets never need ``dynamic_slice``'s own
-    clamping. A slice without a start and indexes holding tensors, bools or nothing to
-    offset keep the static path (None).
-
-    Returns:
-        ``((block sizes, offset dims, index applied to the block), offsets)``.
-    """
-    items = index if isinstance(index, tuple) else (index,)
-    consumed = 0
-    for item in items:
-        if isinstance(item, slice) or _is_int(item):
-            consumed += 1
-        elif item is not None and item is not Ellipsis:
-            return None
-    if consumed > len(shape):
-        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
-                         "to convert a 0-dim tensor to a number" if not shape else
-                         f"too many indices for tensor of dimension {len(shape)}")
-    if sum(item is Ellipsis for item in items) > 1:
-        return None
-    sizes, post = list(shape), []
-    dims: list[int] = []
-    starts: list[int] = []
-    dim = 0
-    for item in items:
-        if item is None:
-            post.append(None)
-        elif item is Ellipsis:
-            post.extend([(None,)] * (len(shape) - consumed))
-            dim += len(shape) - consumed
-        elif isinstance(item, slice):
-            start, stop, step = _slice_parts(item)
-            bounds = slice(start, stop, step).indices(shape[dim])
-            first, stride, length = bounds[0], bounds[2], len(range(*bounds))
-            if start is None or length == 0:
-                post.append((start, stop, step))
-            else:
-                dims.append(dim)
-                starts.append(first)
-                sizes[dim] = (length - 1) * stride + 1
-                post.append((None, None, step))
-            dim += 1
-        else:
-            position = int(item)
-            if not -shape[dim] <= position < shape[dim]:
-                raise IndexError(f"index {position} is out of bounds for dimension {dim} "
-                                 f"with size {shape[dim]}")
-            dims.append(dim)
-            starts.append(position % shape[dim])
-            sizes[dim] = 1
-            post.append("i")
-            dim += 1
-    if not dims:
-        return None
-    return (tuple(sizes), tuple(dims), tuple(post)), starts
-
-
 def _index_spec(index: Any) -> tuple[tuple, list]:
     if not isinstance(index, tuple):
         index = (index,)
     spec, tensors = [], []
     for item in index:
         if isinstance(item, slice):
-            spec.append(("s", *_slice_parts(item)))
+            spec.append(("s", *slice_parts(item)))
         elif item is None:
             spec.append(("n",))
         elif item is Ellipsis:
@@ -413,18 +189,6 @@ def _shape_args(args: tuple) -> tuple:
     return tuple(out)
 
 
-def _view_check(op: str):
-    def check(x: Tensor, shape: tuple) -> None:
-        size = math.prod(x.shape)
-        if shape.count(-1) > 1:
-            raise RuntimeError("only one dimension can be inferred")
-        known = math.prod(s for s in shape if s != -1)
-        if any(s < -1 for s in shape) or (
-                size % known if known else size) or (-1 not in shape and known != size):
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
-    return check
-
-
 def _dims(dim: Any) -> Any:
     if isinstance(dim, list):
         return tuple(dim)
@@ -448,14 +212,6 @@ def _numpy_names(method: Any) -> Any:
         return method(self, *args, **kwargs)
 
     return wrapper
-
-
-def _all(x, dim, keepdim):
-    return jnp.all(x, axis=dim, keepdims=keepdim)
-
-
-def _any(x, dim, keepdim):
-    return jnp.any(x, axis=dim, keepdims=keepdim)
 
 
 class Tensor:
@@ -742,11 +498,11 @@ class Tensor:
         if len(shape) == 1 and isinstance(shape[0], _dtypes.dtype):
             raise NotImplementedError("fnnet.torch does not support view(dtype)")
         shape = _shape_args(shape)
-        return _op(_reshape, (shape,), self, check=_VIEW_CHECK)
+        return _op(_reshape, (shape,), self, check=view_check)
 
     def reshape(self, *shape: Any) -> Tensor:
         shape = _shape_args(shape)
-        return _op(_reshape, (shape,), self, check=_VIEW_CHECK)
+        return _op(_reshape, (shape,), self, check=view_check)
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(*other.shape)
@@ -786,7 +542,7 @@ class Tensor:
         return _op(_repeat, (_shape_args(reps),), self, who="repeat")
 
     def __getitem__(self, index: Any) -> Tensor:
-        window = _window_spec(index, self._cell.aval[0])
+        window = window_spec(index, self._cell.aval[0])
         if window is not None:
             return _op(_window, (window[0],), self, *window[1], who="index")
         spec, tensors = _index_spec(index)
@@ -800,7 +556,7 @@ class Tensor:
                           if isinstance(value, (int, float)) else
                           _op(jnp.where, (), index, _scalar_or_tensor(value), self))
             return
-        window = _window_spec(index, self._cell.aval[0])
+        window = window_spec(index, self._cell.aval[0])
         if window is not None:  # x[i * 64:(i + 1) * 64] = v: the offsets are inputs
             self._inplace(_op(_window_set, (window[0],), self, _scalar_or_tensor(value),
                               *window[1], who="index assignment"))
@@ -1100,7 +856,6 @@ class Tensor:
             f"tensor.detach().numpy() or fnnet's functional API")
 
 
-_VIEW_CHECK = _view_check("view")
 _TYPE_NAMES = {"float32": "FloatTensor", "int32": "IntTensor", "int64": "LongTensor",
                "float64": "DoubleTensor", "bool": "BoolTensor", "uint8": "ByteTensor"}
 

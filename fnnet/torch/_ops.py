@@ -1,0 +1,237 @@
+"""The pure jax functions that ``Tensor``'s methods record (the op table).
+
+Each is a module-level function, so its identity is stable and part of a structure's
+key; its name is what ``grad_fn`` reports (see ``_grad_fn``). Arguments after the
+arrays are the node's static arguments. Nothing here knows about tensors or tapes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fnnet.nn import functional as fnf
+from fnnet.torch._tape import canonical_dtype
+
+Array = Any  # a jax array (or tracer) as the ops receive it
+Axis = int | tuple[int, ...] | None
+
+
+def _reshape(x: Array, shape: tuple[int, ...]) -> Array:
+    return jnp.reshape(x, shape)
+
+
+def _astype(x: Array, dtype: np.dtype[Any]) -> Array:
+    return x.astype(dtype)
+
+
+def _sum(x: Array, dim: Axis, keepdim: bool, dtype: np.dtype[Any] | None) -> Array:
+    return jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
+
+
+def _mean(x: Array, dim: Axis, keepdim: bool) -> Array:
+    return jnp.mean(x, axis=dim, keepdims=keepdim)
+
+
+def _max(x: Array, dim: int | None, keepdim: bool) -> Array:
+    return jnp.max(x, axis=dim, keepdims=keepdim)
+
+
+def _min(x: Array, dim: int | None, keepdim: bool) -> Array:
+    return jnp.min(x, axis=dim, keepdims=keepdim)
+
+
+def _argmax(x: Array, dim: int | None, keepdim: bool) -> Array:
+    out = jnp.argmax(x if dim is not None else x.reshape(-1), axis=dim, keepdims=keepdim)
+    return out.astype(canonical_dtype(np.int64))
+
+
+def _argmin(x: Array, dim: int | None, keepdim: bool) -> Array:
+    out = jnp.argmin(x if dim is not None else x.reshape(-1), axis=dim, keepdims=keepdim)
+    return out.astype(canonical_dtype(np.int64))
+
+
+def _max_dim(x: Array, dim: int, keepdim: bool) -> tuple[Array, Array]:
+    return _max(x, dim, keepdim), _argmax(x, dim, keepdim)
+
+
+def _min_dim(x: Array, dim: int, keepdim: bool) -> tuple[Array, Array]:
+    return _min(x, dim, keepdim), _argmin(x, dim, keepdim)
+
+
+def _var(x: Array, dim: Axis, correction: int, keepdim: bool) -> Array:
+    return jnp.var(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+def _std(x: Array, dim: Axis, correction: int, keepdim: bool) -> Array:
+    return jnp.std(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+def _prod(x: Array, dim: int | None, keepdim: bool) -> Array:
+    return jnp.prod(x, axis=dim, keepdims=keepdim)
+
+
+def _pow_scalar(x: Array, exponent: float) -> Array:
+    return x ** exponent
+
+
+def _rpow_scalar(x: Array, base: float) -> Array:
+    return base ** x
+
+
+def _clamp(x: Array, low: Any, high: Any) -> Array:
+    return jnp.clip(x, low, high)
+
+
+def _transpose(x: Array, a: int, b: int) -> Array:
+    return jnp.swapaxes(x, a, b)
+
+
+def _permute(x: Array, dims: tuple[int, ...]) -> Array:
+    return jnp.transpose(x, dims)
+
+
+def _squeeze(x: Array, dim: int | None) -> Array:
+    if dim is None:
+        return jnp.squeeze(x)
+    return jnp.squeeze(x, dim) if x.shape[dim] == 1 else x
+
+
+def _unsqueeze(x: Array, dim: int) -> Array:
+    return jnp.expand_dims(x, dim)
+
+
+def _expand(x: Array, shape: tuple[int, ...]) -> Array:
+    shape = tuple(x.shape[i - len(shape) + x.ndim] if s == -1 else s
+                  for i, s in enumerate(shape))
+    return jnp.broadcast_to(x, shape)
+
+
+def _repeat(x: Array, reps: tuple[int, ...]) -> Array:
+    return jnp.tile(x, reps)
+
+
+def _copy(x: Array) -> Array:
+    return jnp.array(x, copy=True)
+
+
+def _copy_into(x: Array, src: Array) -> Array:
+    return jnp.broadcast_to(jnp.asarray(src, x.dtype), x.shape)
+
+
+def _fill(x: Array, value: Any) -> Array:
+    return jnp.full_like(x, value)
+
+
+def _zero(x: Array) -> Array:
+    return jnp.zeros_like(x)
+
+
+def _masked_fill(x: Array, mask: Array, value: float) -> Array:
+    return jnp.where(mask, jnp.asarray(value, x.dtype), x)
+
+
+def _softmax(x: Array, dim: int) -> Array:
+    return fnf.softmax(x, dim)
+
+
+def _log_softmax(x: Array, dim: int) -> Array:
+    return fnf.log_softmax(x, dim)
+
+
+def _flatten(x: Array, start_dim: int, end_dim: int) -> Array:
+    return fnf.flatten(x, start_dim, end_dim)
+
+
+def _norm(x: Array, p: float, dim: Axis, keepdim: bool) -> Array:
+    if p == 2:
+        return jnp.sqrt(jnp.sum(x * x, axis=dim, keepdims=keepdim))
+    if p == 1:
+        return jnp.sum(jnp.abs(x), axis=dim, keepdims=keepdim)
+    if p == float("inf"):
+        return jnp.max(jnp.abs(x), axis=dim, keepdims=keepdim)
+    return jnp.sum(jnp.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+
+
+def _all(x: Array, dim: Axis, keepdim: bool) -> Array:
+    return jnp.all(x, axis=dim, keepdims=keepdim)
+
+
+def _any(x: Array, dim: Axis, keepdim: bool) -> Array:
+    return jnp.any(x, axis=dim, keepdims=keepdim)
+
+
+# ----------------------------------------------------------------------------------
+# Indexing (see ``_indexing`` for how an index becomes these static arguments).
+
+
+def _index(spec: tuple[tuple[Any, ...], ...], tensors: tuple[Array, ...]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    it = iter(tensors)
+    for kind, *rest in spec:
+        if kind == "s":
+            out.append(slice(*rest))
+        elif kind == "i":
+            out.append(rest[0])
+        elif kind == "n":
+            out.append(None)
+        elif kind == "e":
+            out.append(Ellipsis)
+        else:
+            out.append(next(it))
+    return tuple(out)
+
+
+def _getitem(x: Array, *args: Any) -> Array:
+    *tensors, spec = args
+    return x[_index(spec, tuple(tensors))]
+
+
+def _setitem(x: Array, value: Any, *args: Any) -> Array:
+    *tensors, spec = args
+    return x.at[_index(spec, tuple(tensors))].set(jnp.asarray(value, x.dtype))
+
+
+def _block(x: Array, starts: list[Any], sizes: tuple[int, ...],
+           dims: tuple[int, ...]) -> tuple[list[Any], Array]:
+    corner: list[Any] = [0] * x.ndim
+    for dim, start in zip(dims, starts, strict=True):
+        corner[dim] = start
+    return corner, jax.lax.dynamic_slice(x, corner, sizes)
+
+
+def _post_index(post: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(None if p is None else 0 if p == "i" else slice(*p) for p in post)
+
+
+def _window(x: Array, *args: Any) -> Array:
+    *starts, (sizes, dims, post) = args
+    _, block = _block(x, starts, sizes, dims)
+    return block[_post_index(post)]
+
+
+def _window_set(x: Array, value: Any, *args: Any) -> Array:
+    *starts, (sizes, dims, post) = args
+    corner, block = _block(x, starts, sizes, dims)
+    block = block.at[_post_index(post)].set(jnp.asarray(value, x.dtype))
+    return jax.lax.dynamic_update_slice(x, block, corner)
+
+
+# ----------------------------------------------------------------------------------
+# Checks run once per structure, before tracing.
+
+
+def view_check(x: Any, shape: tuple[int, ...]) -> None:
+    """Raises PyTorch's error for a ``view``/``reshape`` of ``x`` to an impossible shape."""
+    size = math.prod(x.shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod(s for s in shape if s != -1)
+    if any(s < -1 for s in shape) or (
+            size % known if known else size) or (-1 not in shape and known != size):
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+
