@@ -260,4 +260,26 @@ def __getattr__(name: str) -> Any:
         f"fnnet.losses, fnnet.optim)")
 
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# The names defined above, written out so that type checkers see them as exported
+# (``torch.zeros`` under ``mypy --strict``); then the names installed at import.
+__all__ = [
+    "BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
+    "Generator", "GradScaler", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "Size",
+    "Tensor", "abs", "accelerator", "add", "allclose", "amp", "arange", "argmax", "argmin",
+    "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "bool_", "cat", "clamp",
+    "clip", "compile_stats", "concat", "cos", "cuda", "device", "distributed", "div", "double",
+    "dtype", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "eye", "finfo", "flatten",
+    "float", "float16", "float32", "float64", "from_numpy", "full", "full_like", "ge",
+    "get_autocast_dtype", "get_default_device", "get_default_dtype", "get_num_threads", "gt",
+    "half", "iinfo", "inference_mode", "initial_seed", "int", "int16", "int32", "int64", "int8",
+    "is_autocast_enabled", "is_grad_enabled", "is_tensor", "isclose", "le", "linspace", "load",
+    "log", "log_softmax", "long", "lt", "manual_seed", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "mm", "mul", "ne", "neg", "nn", "no_grad", "norm", "numel", "ones", "ones_like",
+    "optim", "permute", "pow", "prod", "rand", "rand_like", "randint", "randint_like", "randn",
+    "randn_like", "randperm", "relu", "reset_compile_stats", "reshape", "save",
+    "set_default_device", "set_default_dtype", "set_grad_enabled", "set_num_threads", "short",
+    "sigmoid", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "tanh",
+    "tensor", "transpose", "uint8", "unsqueeze", "use_deterministic_algorithms", "utils", "var",
+    "where", "with_out", "zeros", "zeros_like",
+]
+__all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -61,6 +61,9 @@ from fnnet.torch.nn.modules import (
     Softplus,
     Softsign,
     Tanh,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
 )
 from fnnet.torch.nn.modules.sync_batchnorm import SyncBatchNorm
 from fnnet.torch.nn.parallel import DataParallel, DistributedDataParallel
@@ -76,4 +79,17 @@ def __getattr__(name: str) -> Any:
         f"Module (pure init/apply) or compose the supported layers")
 
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# The names defined above, written out so that type checkers see them as exported
+# (``torch.zeros`` under ``mypy --strict``); then the names installed at import.
+__all__ = [
+    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
+    "CELU", "Conv1d", "Conv2d", "CrossEntropyLoss", "DataParallel", "DistributedDataParallel",
+    "Dropout", "ELU", "Embedding", "Flatten", "GELU", "GRU", "GRUCell", "Hardsigmoid", "Hardswish",
+    "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool2d", "Mish", "Module",
+    "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "RNNCell", "RNNCellBase", "ReLU",
+    "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin",
+    "Softplus", "Softsign", "SyncBatchNorm", "Tanh", "Upsample", "UpsamplingBilinear2d",
+    "UpsamplingNearest2d", "functional", "init", "parallel", "utils",
+]
+__all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -1,0 +1,64 @@
+"""fnnet.torch's namespaces export their names to type checkers as well as at runtime.
+
+Under ``mypy --strict`` a module exports only the names listed in a literal ``__all__``
+(``torch.zeros`` is otherwise "not explicitly exported"), so ``fnnet.torch`` and
+``fnnet.torch.nn`` write theirs out; the names installed at import time are appended.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+MODULES = ["fnnet.torch", "fnnet.torch.nn"]
+
+
+def _source(module: str) -> ast.Module:
+    path = ROOT / module.replace(".", "/") / "__init__.py"
+    return ast.parse(path.read_text())
+
+
+def _bound_at_top_level(tree: ast.Module) -> set[str]:
+    """Public names the module binds by import, def, class or assignment."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return {n for n in names if not n.startswith("_")} - {"annotations", "Any", "__all__"}
+
+
+def _literal_all(tree: ast.Module) -> list[str]:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    raise AssertionError("no literal __all__ assignment")
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_name_defined_in_the_source_is_listed_literally(module):
+    tree = _source(module)
+    listed = _literal_all(tree)
+    missing = sorted(_bound_at_top_level(tree) - set(listed))
+    assert not missing, (f"{module}: add {missing} to the literal __all__ (type checkers see "
+                         "only the names written there)")
+    assert len(listed) == len(set(listed))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_runtime_all_holds_every_public_name_once(module):
+    mod = importlib.import_module(module)
+    public = {name for name in dir(mod) if not name.startswith("_")}
+    assert set(mod.__all__) == public
+    assert len(mod.__all__) == len(public)
+    for name in ("topk", "nonzero", "where"):  # installed at import by the op modules
+        if module == "fnnet.torch":
+            assert name in mod.__all__
