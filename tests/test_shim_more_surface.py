@@ -477,3 +477,53 @@ def test_activations_match_pytorch(torch, name, kwargs, module, args):
     close(o_z, t_z)
     close(o_grad, t_grad, rtol=1e-5, atol=2e-5)
     assert o_repr == t_repr
+
+
+# -- interpolate and Upsample -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((1, 2, 5), dict(scale_factor=2, mode="nearest")),
+    ((1, 2, 5), dict(size=7, mode="linear")),
+    ((1, 2, 5), dict(size=3, mode="linear", align_corners=True)),
+    ((2, 1, 3, 4), dict(scale_factor=2)),
+    ((2, 1, 3, 4), dict(size=(5, 7))),
+    ((2, 1, 3, 4), dict(size=(5, 7), mode="nearest-exact")),
+    ((2, 1, 5, 4), dict(scale_factor=1.3, mode="nearest")),
+    ((2, 1, 6, 6), dict(scale_factor=0.5, mode="nearest")),
+    ((2, 1, 3, 4), dict(scale_factor=1.7, mode="bilinear")),
+    ((2, 1, 3, 4), dict(scale_factor=1.7, mode="bilinear", recompute_scale_factor=True)),
+    ((2, 1, 3, 4), dict(size=(2, 3), mode="bilinear")),
+    ((2, 1, 3, 4), dict(size=(6, 5), mode="bilinear", align_corners=True)),
+    ((1, 1, 2, 3, 4), dict(scale_factor=2, mode="trilinear")),
+], ids=lambda v: str(v))
+def test_interpolate_matches_pytorch(torch, shape, kwargs):
+    data = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(data, requires_grad=True)
+        y = T.nn.functional.interpolate(x, **kwargs)
+        (y * y).sum().backward()
+        results.append((y, x.grad))
+    assert tuple(results[1][0].shape) == tuple(results[0][0].shape)
+    close(results[1][0], results[0][0])
+    close(results[1][1], results[0][1], rtol=1e-5, atol=1e-5)
+
+
+def test_upsample_modules_and_errors(torch):
+    data = np.arange(12, dtype=np.float32).reshape(1, 1, 3, 4)
+    for args, kwargs in (((), dict(scale_factor=2, mode="bilinear")), ((), dict(size=(3, 5))),
+                         ((None, 2), {})):
+        for cls in ("Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"):
+            if cls != "Upsample" and kwargs:
+                continue
+            theirs = getattr(torch.nn, cls)(*args, **kwargs)
+            ours = getattr(ft.nn, cls)(*args, **kwargs)
+            assert repr(ours) == repr(theirs)
+            close(ours(ft.tensor(data)), theirs(torch.tensor(data)))
+    with pytest.raises(NotImplementedError, match="mode='bicubic' is not supported"):
+        ft.nn.functional.interpolate(ft.tensor(data), scale_factor=2, mode="bicubic")
+    with pytest.raises(ValueError, match="pass exactly one of size and scale_factor"):
+        ft.nn.functional.interpolate(ft.tensor(data))
+    with pytest.raises(ValueError, match="align_corners option can only be set"):
+        ft.nn.functional.interpolate(ft.tensor(data), scale_factor=2, align_corners=True)

@@ -30,6 +30,7 @@ from fnnet.nn.functional.dropout import dropout
 from fnnet.nn.functional.flatten import flatten
 from fnnet.nn.functional.linear import linear
 from fnnet.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from fnnet.nn.functional.resize import interpolate
 from fnnet.nn.functional.sequence import (
     conv1d,
     embedding,
@@ -60,6 +61,7 @@ __all__ = [
     "dropout",
     "embedding",
     "flatten",
+    "interpolate",
     "gelu",
     "layer_norm",
     "leaky_relu",

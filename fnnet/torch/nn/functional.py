@@ -393,6 +393,7 @@ from fnnet.torch.nn._activations import (  # noqa: E402, F401 - re-exported
     softplus,
     softsign,
 )
+from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
 
 
 def __getattr__(name: str) -> Any:

@@ -45,10 +45,12 @@ from fnnet.torch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool
 from fnnet.torch.nn.modules.rnn import GRU, LSTM, RNN
 from fnnet.torch.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from fnnet.torch.nn.modules.sparse import Embedding
+from fnnet.torch.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "CELU", "ELU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish",
-    "ReLU6", "SiLU", "Softmin", "Softplus", "Softsign",
+    "ReLU6", "SiLU", "Softmin", "Softplus", "Softsign", "Upsample", "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten",
     "GELU", "GRU", "GRUCell", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM",

@@ -1,0 +1,108 @@
+"""Resizing feature maps: nearest-neighbour and (bi/tri)linear interpolation with
+PyTorch's sampling positions."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import jax.numpy as jnp
+
+from fnnet.typing import Array
+
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
+_LINEAR_RANK = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def output_size(spatial: Sequence[int], size: int | Sequence[int] | None,
+                scale_factor: float | Sequence[float] | None) -> tuple[int, ...]:
+    """The output's spatial shape from ``size`` or ``scale_factor`` (exactly one given):
+    ``floor(in * scale_factor)`` as PyTorch computes it."""
+    rank = len(spatial)
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: pass exactly one of size and scale_factor")
+    if size is not None:
+        sizes = (size,) * rank if isinstance(size, int) else tuple(size)
+        if len(sizes) != rank or any(not isinstance(s, int) or s <= 0 for s in sizes):
+            raise ValueError(f"interpolate: size must be a positive int or {rank} of them "
+                             f"for input with {rank} spatial dimensions, got {size!r}")
+        return sizes
+    assert scale_factor is not None
+    factors = (scale_factor,) * rank if isinstance(scale_factor, (int, float)) else \
+        tuple(scale_factor)
+    if len(factors) != rank or any(f <= 0 for f in factors):
+        raise ValueError(f"interpolate: scale_factor must be a positive number or {rank} of "
+                         f"them, got {scale_factor!r}")
+    return tuple(int(math.floor(n * float(f))) for n, f in zip(spatial, factors, strict=True))
+
+
+def _scale(n_in: int, n_out: int, factor: float | None, align_corners: bool) -> float:
+    """PyTorch's source-per-destination step along one axis."""
+    if align_corners:
+        return (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    return 1.0 / factor if factor is not None else n_in / n_out
+
+
+def interpolate(x: Array, size: int | Sequence[int] | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None) -> Array:
+    """Resizes the spatial axes of ``x`` (everything after ``[N, C]``).
+
+    Args:
+        x: ``[N, C, L]``, ``[N, C, H, W]`` or ``[N, C, D, H, W]``.
+        size: the output's spatial size (an int for every axis, or one per axis).
+        scale_factor: or the factor(s) to multiply the input's size by; the sampling
+            positions then use ``1 / scale_factor`` as PyTorch does.
+        mode: ``'nearest'`` (PyTorch's legacy ``floor(dst * scale)``), ``'nearest-exact'``
+            (pixel centres), or ``'linear'``/``'bilinear'``/``'trilinear'`` for 1-3
+            spatial axes.
+        align_corners: for the linear modes, sample so that the corner pixels of input
+            and output coincide (default False).
+
+    Returns:
+        ``[N, C, *out_size]``.
+
+    PyTorch equivalent: ``torch.nn.functional.interpolate``.
+    """
+    if mode not in MODES:
+        raise NotImplementedError(f"interpolate: mode={mode!r} is not supported (supported: "
+                                  f"{', '.join(MODES)}); resize with jax.image.resize")
+    rank = x.ndim - 2
+    if not 1 <= rank <= 3:
+        raise ValueError(f"interpolate: expected 3-D, 4-D or 5-D input ([N, C, *spatial]), "
+                         f"got shape {tuple(x.shape)}")
+    linear = mode in _LINEAR_RANK
+    if linear and _LINEAR_RANK[mode] != rank:
+        raise ValueError(f"interpolate: mode={mode!r} needs {_LINEAR_RANK[mode] + 2}-D input, "
+                         f"got {x.ndim}-D")
+    if align_corners is not None and not linear:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    spatial = tuple(x.shape[2:])
+    out = output_size(spatial, size, scale_factor)
+    factors: tuple[float | None, ...] = (None,) * rank
+    if scale_factor is not None:
+        factors = tuple(float(f) for f in ((scale_factor,) * rank if isinstance(
+            scale_factor, (int, float)) else scale_factor))
+    for axis in range(rank):
+        n_in, n_out = spatial[axis], out[axis]
+        scale = _scale(n_in, n_out, factors[axis], bool(align_corners))
+        dst = jnp.arange(n_out, dtype=jnp.float32)
+        dim = axis + 2
+        if not linear:
+            src = dst * scale if mode == "nearest" else (dst + 0.5) * scale
+            index = jnp.minimum(jnp.floor(src).astype(jnp.int32), n_in - 1)
+            x = jnp.take(x, index, axis=dim)
+            continue
+        src = dst * scale if align_corners else jnp.maximum(scale * (dst + 0.5) - 0.5, 0.0)
+        low = jnp.minimum(jnp.floor(src).astype(jnp.int32), n_in - 1)
+        high = jnp.minimum(low + 1, n_in - 1)
+        weight = (src - low).astype(x.dtype)
+        shape = [1] * x.ndim
+        shape[dim] = n_out
+        weight = weight.reshape(shape)
+        x = jnp.take(x, low, axis=dim) * (1 - weight) + jnp.take(x, high, axis=dim) * weight
+    return x
+
+
+__all__ = ["interpolate", "output_size"]

@@ -1,0 +1,39 @@
+"""``torch.nn.functional.interpolate``: one recorded call of fnnet's ``interpolate``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fnnet.nn import functional as fnf
+from fnnet.nn.functional.resize import output_size
+from fnnet.torch.tensor import Tensor, _op
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
+                mode: str = "nearest", align_corners: bool | None = None,
+                recompute_scale_factor: bool | None = None, antialias: bool = False
+                ) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.interpolate`` (modes ``nearest``,
+    ``nearest-exact``, ``linear``, ``bilinear``, ``trilinear``)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"interpolate(): argument 'input' must be Tensor, not "
+                        f"{type(input).__name__}")
+    if antialias:
+        raise NotImplementedError("fnnet.torch: interpolate(antialias=True) is not "
+                                  "supported; use jax.image.resize(..., antialias=True)")
+    if recompute_scale_factor and scale_factor is not None:
+        # the output size from the factor, then positions from the sizes, as PyTorch
+        size = output_size(tuple(input.shape[2:]), None, _hashable(scale_factor))
+        scale_factor = None
+    return _op(fnf.interpolate, (_hashable(size), _hashable(scale_factor), mode,
+                                 align_corners), input, who="interpolate")
+
+
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None,
+             mode: str = "nearest", align_corners: bool | None = None) -> Tensor:
+    """PyTorch's deprecated alias of :func:`interpolate`."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
