@@ -527,3 +527,29 @@ def test_upsample_modules_and_errors(torch):
         ft.nn.functional.interpolate(ft.tensor(data))
     with pytest.raises(ValueError, match="align_corners option can only be set"):
         ft.nn.functional.interpolate(ft.tensor(data), scale_factor=2, align_corners=True)
+
+
+# -- backward nodes' names ----------------------------------------------------------------
+
+INDEXING = ["a[1]", "a[1:]", "a[:2]", "a[0, 1:]", "a[1:, 0]", "a[None]", "a[0, None]",
+            "a[:, 0]", "a[..., 0]", "a[a > 0]", "a[[0, 1]]", "a[0, [1, 2]]", "a[:, :]",
+            "a[0][1]", "a[::2]", "a[1:2, 1:3]", "a[..., 1:]"]
+
+
+@pytest.mark.parametrize("expression", INDEXING)
+def test_indexing_grad_fn_names_are_pytorchs(torch, expression):
+    names = []
+    for T in (torch, ft):
+        a = T.ones(3, 4, requires_grad=True)  # noqa: F841 - read by eval
+        names.append(eval(expression).grad_fn.name())
+    assert names[1] == names[0]
+
+
+@pytest.mark.parametrize("cell, kwargs", [("LSTMCell", {}), ("GRUCell", {}), ("RNNCell", {}),
+                                          ("RNNCell", {"nonlinearity": "relu"})])
+def test_cell_grad_fn_names_are_pytorchs(torch, cell, kwargs):
+    names = []
+    for T in (torch, ft):
+        out = getattr(T.nn, cell)(4, 2, **kwargs)(T.ones(3, 4))
+        names.append((out[0] if isinstance(out, tuple) else out).grad_fn.name())
+    assert names[1] == names[0]

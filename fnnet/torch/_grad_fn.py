@@ -49,6 +49,46 @@ _NAMES = {
 }
 
 
+def _indexing_name(items: list[tuple[str, bool]]) -> str:
+    """PyTorch's node for basic indexing: that of its last step that does something
+    (``x[1]``: Select, ``x[1:]``: Slice, ``x[None]``: Unsqueeze; ``x[:, :]``: Alias).
+    ``items`` are ``(kind, does something)`` per index item, kinds as those names."""
+    done = [kind for kind, active in items if active]
+    return f"{done[-1]}Backward0" if done else "AliasBackward0"
+
+
+def _window_name(static: tuple[Any, ...]) -> str:
+    _, dims, post = static[0]
+    items, dim = [], 0
+    for part in post:
+        if part is None:
+            items.append(("Unsqueeze", True))
+            continue
+        if part == "i":
+            items.append(("Select", True))
+        else:  # a slice (start, stop, step), or (None,) for a dimension an Ellipsis spans
+            items.append(("Slice", dim in dims or any(v is not None for v in part)))
+        dim += 1
+    return _indexing_name(items)
+
+
+def _getitem_name(static: tuple[Any, ...]) -> str:
+    spec = static[0]
+    if any(kind == "t" for kind, *_ in spec):
+        return "IndexBackward0"  # advanced indexing (integer or boolean tensors)
+    kinds = {"i": "Select", "s": "Slice", "n": "Unsqueeze", "e": "Slice"}
+    return _indexing_name([(kinds[kind], kind in "in" or (kind == "s" and any(
+        v is not None for v in rest))) for kind, *rest in spec])
+
+
+#: the recurrent cell's last op producing its (first) output, per mode
+_CELL_NAMES = {"RNN_TANH": "TanhBackward0", "RNN_RELU": "ReluBackward0",
+               "GRU": "AddBackward0", "LSTM": "MulBackward0"}
+#: ops whose PyTorch name depends on their static arguments
+_STATIC_NAMES = {"_window": _window_name, "_getitem": _getitem_name,
+                 "apply_cell": lambda static: _CELL_NAMES[static[0]]}
+
+
 def _op_name(node: tuple[Any, ...]) -> str:
     op, static = node[0], node[1]
     name = getattr(op, "__name__", type(op).__name__)
@@ -85,7 +125,11 @@ class GradFn:
     def name(self) -> str:
         if self._index < 0:
             return "Backward0"  # the graph was already run and freed
-        op = _op_name(self._tape.nodes[self._index])
+        node = self._tape.nodes[self._index]
+        op = _op_name(node)
+        special = _STATIC_NAMES.get(op)
+        if special is not None:
+            return special(node[1])
         return _NAMES.get(op) or op.strip("_").title().replace("_", "") + "Backward0"
 
     @property
