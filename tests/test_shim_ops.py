@@ -19,14 +19,6 @@ PERM = np.stack([RNG.permutation(6)[:3] for _ in range(4)])  # no repeats within
 IMAGES = RNG.normal(size=(2, 3, 4, 5)).astype(np.float32)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_compile_cache():
-    """Each case's structure is new: without a reset, the shim would switch to op-by-op
-    execution after many distinct structures, for later tests too."""
-    yield
-    ft.reset_compile_stats()
-
-
 CASES = {
     "topk": lambda m, x: x.topk(2, dim=1),
     "topk_smallest": lambda m, x: m.topk(x, 3, dim=0, largest=False),

@@ -13,14 +13,6 @@ import fnnet.torch as ft
 pytestmark = pytest.mark.torch
 
 
-@pytest.fixture(autouse=True)
-def _fresh_compile_cache():
-    """Each test's structures are new: without a reset, the shim's switch to op-by-op
-    execution after many distinct structures would carry over into later tests."""
-    yield
-    ft.reset_compile_stats()
-
-
 def test_device_api_follows_jax(torch):
     has_gpu = jax.default_backend() == "gpu"
     assert ft.cuda.is_available() is has_gpu
