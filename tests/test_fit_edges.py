@@ -7,6 +7,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -198,3 +201,39 @@ def test_the_cli_names_the_step_its_logs_end_before(capsys, tmp_path):
     saved = json.loads((tmp_path / "history.json").read_text())
     assert [step for step, _ in saved["scalars"]["step/loss"]] == [1]
     assert np.isfinite(saved["scalars"]["step/loss"][0][1])
+
+
+# ------------------------------------------------------------ checkpointer at exit
+
+_OPEN_AND_EXIT = """
+import sys
+from fnnet.checkpoint import Checkpointer
+folder = sys.argv[1]
+if sys.argv[2] == "close":
+    Checkpointer(folder).close()
+elif sys.argv[2] == "with":
+    with Checkpointer(folder) as checkpointer:
+        checkpointer.latest_step()
+elif sys.argv[2] == "save":
+    import jax
+    from fnnet import models, optim
+    from fnnet.train import create_train_state
+    with Checkpointer(folder) as checkpointer:
+        checkpointer.save(create_train_state(models.MLP((4, 2)), optim.SGD(lr=0.1),
+                                             jax.random.key(0)))
+else:  # left open: the process exits with it
+    Checkpointer(folder)
+"""
+
+
+@pytest.mark.parametrize("how", ["close", "with", "open", "save"])
+def test_a_checkpointer_exits_silently(tmp_path, how):
+    # A temporary folder of a killed save: the writer removes it before it returns.
+    (tmp_path / "ckpt" / "4.orbax-checkpoint-tmp-1700000000").mkdir(parents=True)
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    done = subprocess.run([sys.executable, "-c", _OPEN_AND_EXIT, str(tmp_path / "ckpt"),
+                           how], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0
+    assert done.stderr == "" and done.stdout == ""
+    left = sorted(p.name for p in (tmp_path / "ckpt").iterdir())
+    assert left == (["0"] if how == "save" else [])

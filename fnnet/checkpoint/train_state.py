@@ -133,9 +133,11 @@ class Checkpointer:
             # A save blocks until committed: correctness (what latest_step reports is on
             # disk) over speed.
             enable_async_checkpointing=False,
-            # Temporary folders left by a killed save are removed by a writer, never
-            # restored; a reader leaves them, as they may belong to a live run.
-            cleanup_tmp_directories=not self.read_only,
+            # Temporary folders left by a killed save are removed by a writer (below),
+            # never restored; a reader leaves them, as they may belong to a live run.
+            # orbax's own removal runs in a thread that a process exiting at once
+            # interrupts with a traceback on stderr.
+            cleanup_tmp_directories=False,
         )
         handlers = {_STATE: ocp.StandardCheckpointHandler(), _META: ocp.JsonCheckpointHandler()}
         for attempt in range(READ_ATTEMPTS):
@@ -150,6 +152,13 @@ class Checkpointer:
                     raise
             except PermissionError as error:
                 raise _write_error(f"cannot create or clean the checkpoint folder "
+                                   f"{str(self.directory)!r}", error) from error
+        if not self.read_only and jax.process_index() == 0:
+            try:
+                for path in self.directory.glob(f"*{_TMP_MARK}*"):
+                    shutil.rmtree(path)
+            except OSError as error:
+                raise _write_error(f"cannot clean the checkpoint folder "
                                    f"{str(self.directory)!r}", error) from error
 
     def all_steps(self) -> list[int]:
