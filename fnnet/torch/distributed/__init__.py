@@ -70,4 +70,12 @@ def __getattr__(name: str) -> Any:
     raise _unsupported(name)  # a NotImplementedError, never an AttributeError
 
 
-__all__ = [name for name in dir() if not name.startswith("_") and name != "importlib"]
+# written out so that type checkers see the names as exported
+__all__ = [
+    "Backend", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
+    "all_gather_into_tensor", "all_reduce", "barrier", "broadcast", "destroy_process_group",
+    "gather", "get_backend", "get_node_local_rank", "get_rank", "get_world_size", "group",
+    "init_process_group", "is_available", "is_gloo_available", "is_initialized", "is_mpi_available",
+    "is_nccl_available", "is_torchelastic_launched", "monitored_barrier", "new_group", "reduce",
+    "reduce_scatter", "reduce_scatter_tensor", "scatter",
+]

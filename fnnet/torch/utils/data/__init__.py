@@ -252,3 +252,11 @@ def __getattr__(name: str) -> Any:
         f"fnnet.torch does not support torch.utils.data.{name}; use Dataset, "
         f"TensorDataset, Subset, ConcatDataset, random_split and DataLoader, or feed "
         f"numpy batches to fnnet.data")
+
+
+# PyTorch's names, written out so that type checkers see the re-exports as exported
+__all__ = [
+    "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "RandomSampler", "Sampler",
+    "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
+    "default_collate", "distributed", "random_split",
+]
