@@ -78,8 +78,9 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
             0.25}``.
         f: a path (written to a temporary file beside it, then renamed into place) or a
             binary file object open for writing.
-        *args, **kwargs: PyTorch's pickling options (``pickle_module``,
-            ``pickle_protocol``, ...), accepted and ignored: nothing is pickled.
+        *args: PyTorch's pickling options, positionally (``pickle_module``,
+            ``pickle_protocol``), accepted and ignored: nothing is pickled.
+        **kwargs: the same options by name, accepted and ignored.
 
     Raises:
         WholeObjectNotSupported: ``obj`` is or holds a whole module or optimizer
