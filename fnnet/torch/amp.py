@@ -127,8 +127,10 @@ class GradScaler:
 
     Args:
         device: ``"cuda"`` (default) or ``"cpu"``...
-        init_scale, growth_factor, backoff_factor, growth_interval: checked as PyTorch
-            checks them, otherwise unused.
+        init_scale: checked as PyTorch checks it (above 0), otherwise unused.
+        growth_factor: checked (above 1), otherwise unused.
+        backoff_factor: checked (between 0 and 1), otherwise unused.
+        growth_interval: checked (above 0), otherwise unused.
         enabled: accepted; the scaler is a pass-through either way.
 
     PyTorch equivalent: ``torch.amp.GradScaler`` (``torch.cuda.amp.GradScaler``).
