@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
 
@@ -237,3 +238,36 @@ def test_a_checkpointer_exits_silently(tmp_path, how):
     assert done.stderr == "" and done.stdout == ""
     left = sorted(p.name for p in (tmp_path / "ckpt").iterdir())
     assert left == (["0"] if how == "save" else [])
+
+
+# ------------------------------------------------------------ data-parallel steps reused
+
+
+def _count_compiles():
+    from test_step_cache import counting_compiles
+
+    return counting_compiles()
+
+
+@pytest.mark.skipif(len(jax.devices()) < 8, reason="needs 8 (simulated) devices: "
+                    "XLA_FLAGS=--xla_force_host_platform_device_count=8 (tests/conftest.py)")
+def test_repeated_data_parallel_fit_compiles_once(digits):
+    x, y = digits
+    eval_data = (x[:100], y[:100])
+
+    def run(devices):
+        return fit(models.MLP((64, 16, 10)), optim.SGD(lr=0.1, momentum=0.9), (x, y),
+                   eval_data=eval_data, batch_size=BATCH, devices=devices, epochs=1,
+                   progress=False, steps_per_call=2)
+
+    first, _ = run(8)
+    with _count_compiles() as counts:
+        again, _ = run(8)
+    assert counts["compiles"] == 0
+    for a, b in zip(jax.tree.leaves(first.params), jax.tree.leaves(again.params),
+                    strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # Another mesh (other devices, so other shardings) is another step.
+    with _count_compiles() as counts:
+        run(4)
+    assert counts["compiles"] > 0

@@ -195,16 +195,21 @@ def make_train_step(
     PyTorch equivalent: the body of a training loop, ``optimizer.zero_grad();
     loss = criterion(model(x), y); loss.backward(); optimizer.step()``.
     """
-    if steps_per_call < 1:
-        raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}")
-    if on_nonfinite not in NONFINITE_MODES:
-        raise ValueError(f"on_nonfinite must be one of {NONFINITE_MODES}, got {on_nonfinite!r}")
+    check_step_options(steps_per_call, on_nonfinite)
     build = functools.partial(_train_step, model, optimizer, loss_fn or _default_loss(),
                               jit=jit, donate=donate, steps_per_call=steps_per_call,
                               on_nonfinite=on_nonfinite, axis_name=axis_name,
                               clip_grad_norm=clip_grad_norm)
     # The same structure gets the same jitted function, and so its compilations.
     return STEPS.get("train_step", (build.args, build.keywords), build) if jit else build()
+
+
+def check_step_options(steps_per_call: int, on_nonfinite: str) -> None:
+    """Raises ValueError for a ``steps_per_call`` below 1 or an unknown ``on_nonfinite``."""
+    if steps_per_call < 1:
+        raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}")
+    if on_nonfinite not in NONFINITE_MODES:
+        raise ValueError(f"on_nonfinite must be one of {NONFINITE_MODES}, got {on_nonfinite!r}")
 
 
 def _train_step(model: Module, optimizer: optax.GradientTransformation, loss_fn: LossFn, *,

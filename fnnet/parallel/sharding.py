@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from fnnet.core import step as single
+from fnnet.core.cache import STEPS
 from fnnet.core.state import TrainState
 from fnnet.core.step import LossFn, Metrics
 from fnnet.nn.module import Module
@@ -177,6 +179,29 @@ def make_train_step(
     process per device.
     """
     mesh = data_mesh() if mesh is None else mesh
+    axis_of(mesh)  # a one-axis mesh, checked before the cache is consulted
+    single.check_step_options(steps_per_call, on_nonfinite)
+    build = functools.partial(_train_step, model, optimizer, loss_fn, mesh=mesh,
+                              donate=donate, steps_per_call=steps_per_call,
+                              on_nonfinite=on_nonfinite, clip_grad_norm=clip_grad_norm)
+    # The same structure on the same devices gets the same jitted step (and so its
+    # compilations): the mesh is keyed by its devices and axes, which fix the shardings.
+    parts = (model, optimizer, loss_fn, mesh_key(mesh), donate, steps_per_call,
+             on_nonfinite, clip_grad_norm)
+    return STEPS.get("data_parallel_train_step", parts, build)
+
+
+def mesh_key(mesh: Mesh) -> tuple[Any, ...]:
+    """What identifies ``mesh`` for the step cache: its axes, shape and devices."""
+    return (tuple(mesh.axis_names), mesh.devices.shape,
+            tuple((d.platform, d.process_index, d.id) for d in mesh.devices.flat))
+
+
+def _train_step(model: Module, optimizer: optax.GradientTransformation,
+                loss_fn: LossFn | None, *, mesh: Mesh, donate: bool, steps_per_call: int,
+                on_nonfinite: str, clip_grad_norm: float | None
+                ) -> Callable[[TrainState, Batch], tuple[TrainState, Metrics]]:
+    """:func:`make_train_step`'s step, built from checked arguments."""
     axis = axis_of(mesh)
     lead = 0 if steps_per_call == 1 else 1
     inner = single.make_train_step(model, optimizer, loss_fn, jit=False,
@@ -221,6 +246,14 @@ def make_eval_step(
     metrics all-reduced.
     """
     mesh = data_mesh() if mesh is None else mesh
+    axis_of(mesh)
+    build = functools.partial(_eval_step, model, loss_fn, mesh)
+    return STEPS.get("data_parallel_eval_step", (model, loss_fn, mesh_key(mesh)), build)
+
+
+def _eval_step(model: Module, loss_fn: LossFn | None, mesh: Mesh
+               ) -> Callable[[TrainState, Batch], Metrics]:
+    """:func:`make_eval_step`'s step."""
     axis = axis_of(mesh)
     inner = single.make_eval_step(model, loss_fn, jit=False, axis_name=axis)
     sharded = serialized(
