@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Self
 
 import jax.numpy as jnp
 import numpy as np
@@ -252,7 +252,7 @@ class Module:
                                  keep_vars=keep_vars)
         return out
 
-    def load_state_dict(self, state_dict: Any, strict: bool = True,
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
                         assign: bool = False) -> IncompatibleKeys:
         """Copies values (Tensors, numpy or jax arrays) into the parameters and buffers.
 
@@ -303,14 +303,14 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     # -- modes and gradients -----------------------------------------------------------
-    def train(self, mode: bool = True) -> Module:
+    def train(self, mode: bool = True) -> Self:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
 
-    def eval(self) -> Module:
+    def eval(self) -> Self:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -320,18 +320,18 @@ class Module:
             elif p.grad is not None:
                 p.grad = p.grad.detach().zero_()
 
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def apply(self, fn: Any) -> Module:
+    def apply(self, fn: Callable[[Module], object]) -> Self:
         for child in self.children():
             child.apply(fn)
         fn(self)
         return self
 
-    def to(self, *args: Any, **kwargs: Any) -> Module:
+    def to(self, *args: Any, **kwargs: Any) -> Self:
         """Device moves are no-ops (jax places arrays); a dtype casts floating tensors."""
         dtype = kwargs.get("dtype")
         for a in args:
@@ -343,18 +343,18 @@ class Module:
                     set_value(t, t.detach().to(dtype)._value())
         return self
 
-    def cpu(self) -> Module:
+    def cpu(self) -> Self:
         return self
 
-    def cuda(self, *args: Any, **kwargs: Any) -> Module:
+    def cuda(self, *args: Any, **kwargs: Any) -> Self:
         return self
 
-    def float(self) -> Module:
+    def float(self) -> Self:
         from fnnet.torch import _dtypes
 
         return self.to(_dtypes.float32)
 
-    def double(self) -> Module:
+    def double(self) -> Self:
         from fnnet.torch import _dtypes
 
         return self.to(_dtypes.float64)
