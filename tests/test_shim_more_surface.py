@@ -553,3 +553,49 @@ def test_cell_grad_fn_names_are_pytorchs(torch, cell, kwargs):
         out = getattr(T.nn, cell)(4, 2, **kwargs)(T.ones(3, 4))
         names.append((out[0] if isinstance(out, tuple) else out).grad_fn.name())
     assert names[1] == names[0]
+
+
+# -- logical ops, amax, diff, meshgrid, unique, bincount, compile --------------------------
+
+
+def test_small_functions_match_pytorch(torch):
+    def run(T):
+        x = T.tensor([[-1.5, 0.5, 2.0], [3.0, 2.0, 0.1]], requires_grad=True)
+        y = (T.amax(x, dim=1).sum() + x.amin() + x.amax(dim=(0, 1), keepdim=True).sum()
+             + T.diff(x, dim=1).pow(2).sum()
+             + T.diff(x, n=2, dim=1, prepend=T.zeros(2, 1)).sum())
+        y.backward()
+        grids = [g.tolist() for g in T.meshgrid(T.arange(2), T.arange(3), indexing="xy")]
+        grids += [g.tolist() for g in T.meshgrid(T.arange(2), T.arange(3), indexing="ij")]
+        logical = [T.logical_and(x > 0, x < 2).tolist(), (x > 0).logical_not().tolist(),
+                   T.logical_xor(x > 0, x > 1).tolist(), T.logical_or(x > 2, x < 0).tolist()]
+        values, inverse, counts = T.unique(T.tensor([3, 1, 3, 2]), return_inverse=True,
+                                           return_counts=True)
+        found = [values.tolist(), inverse.tolist(), counts.tolist(),
+                 T.bincount(T.tensor([0, 3, 3]), minlength=5).tolist(),
+                 T.bincount(T.tensor([0, 1]), weights=T.tensor([0.5, 2.0])).tolist()]
+        return round(y.item(), 5), x.grad.tolist(), grids, logical, found
+
+    ours, theirs = run(ft), run(torch)
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-6)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+    assert ours[2:] == theirs[2:]
+
+
+def test_draws_and_compile():
+    ft.manual_seed(1)
+    assert tuple(ft.normal(ft.zeros(2, 3), 1.0).shape) == (2, 3)
+    draws = ft.normal(2.0, 3.0, size=(20000,)).numpy()
+    assert abs(draws.mean() - 2.0) < 0.1 and abs(draws.std() - 3.0) < 0.1
+    assert ft.bernoulli(ft.full((3,), 1.0)).tolist() == [1.0, 1.0, 1.0]
+    assert abs(ft.bernoulli(ft.full((20000,), 0.25)).mean().item() - 0.25) < 0.02
+    model = ft.nn.Linear(2, 1)
+    assert ft.compile(model) is model
+
+    @ft.compile(mode="reduce-overhead")
+    def double(a):
+        return a * 2
+
+    assert double(ft.ones(1)).tolist() == [2.0]
+    with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative"):
+        ft.bincount(ft.tensor([-1, 2]))

@@ -207,6 +207,9 @@ _random_fill.install()
 from fnnet.torch import _math_ops  # noqa: E402
 
 _math_ops.install(globals())
+from fnnet.torch import _misc_ops  # noqa: E402
+
+_misc_ops.install(globals())
 from fnnet.torch import amp  # noqa: E402
 from fnnet.torch.amp import (  # noqa: E402
     GradScaler,

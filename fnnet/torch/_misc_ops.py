@@ -1,0 +1,198 @@
+"""Small functions from the corners of ``torch`` that scripts use: logical ops,
+``amax``/``amin``, ``diff``, ``meshgrid``, ``normal``/``bernoulli`` draws, ``bincount``
+and ``unique`` (read on the host: their sizes depend on values), and ``torch.compile``
+(the identity: fnnet.torch compiles every step already).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fnnet.torch import _graph, _random
+from fnnet.torch.tensor import Tensor, _as_tensor, _op, _scalar_or_tensor, _wrap_value
+
+_INDEX = np.dtype(_graph.canonical_dtype(np.int64))
+_F = TypeVar("_F")
+
+#: PyTorch's name -> jax.numpy's binary or unary logical function
+LOGICAL: dict[str, Callable[..., Any]] = {
+    "logical_and": jnp.logical_and, "logical_or": jnp.logical_or,
+    "logical_xor": jnp.logical_xor, "logical_not": jnp.logical_not,
+}
+
+
+def _logical(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
+    if name == "logical_not":
+        def method(self: Tensor) -> Tensor:
+            return _op(fn, (), self, who=name)
+    else:
+        def method(self: Tensor, other: Any) -> Tensor:  # type: ignore[misc]
+            return _op(fn, (), self, _scalar_or_tensor(other), who=name)
+    method.__name__ = name
+    method.__doc__ = f"PyTorch equivalent: ``Tensor.{name}`` (a bool tensor)."
+    return method
+
+
+def _dims(dim: Any) -> Any:
+    return tuple(dim) if isinstance(dim, (list, tuple)) else dim
+
+
+def _amax(x: Any, dim: Any, keepdim: bool) -> Any:
+    return jnp.max(x, axis=dim, keepdims=keepdim)
+
+
+def _amin(x: Any, dim: Any, keepdim: bool) -> Any:
+    return jnp.min(x, axis=dim, keepdims=keepdim)
+
+
+def amax(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """The maximum over ``dim`` (all dimensions by default); the gradient is shared
+    evenly between tied maxima, as PyTorch's. PyTorch equivalent: ``Tensor.amax``."""
+    return _op(_amax, (_dims(dim) if dim != () else None, bool(keepdim)), self, who="amax")
+
+
+def amin(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """PyTorch equivalent: ``Tensor.amin`` (see :func:`amax`)."""
+    return _op(_amin, (_dims(dim) if dim != () else None, bool(keepdim)), self, who="amin")
+
+
+def _diff(x: Any, n: int, dim: int) -> Any:
+    return jnp.diff(x, n=n, axis=dim)
+
+
+def diff(self: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None
+         ) -> Tensor:
+    """``n``-th forward differences along ``dim``. PyTorch equivalent: ``torch.diff``."""
+    from fnnet.torch import cat
+
+    parts = [p for p in (prepend, self, append) if p is not None]
+    x = cat([_as_tensor(p) for p in parts], dim=dim) if len(parts) > 1 else self
+    return _op(_diff, (int(n), int(dim)), x, who="diff")
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids of 1-D tensors. PyTorch equivalent: ``torch.meshgrid``
+    (``indexing='ij'`` by default, as PyTorch's current default)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    mode = "ij" if indexing is None else indexing
+    if mode not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    inputs = [_as_tensor(t) for t in tensors]
+    shape = [t.numel() for t in inputs]
+    if mode == "xy" and len(shape) >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    grids = []
+    for i, t in enumerate(inputs):
+        axis = (1 - i if i < 2 else i) if mode == "xy" and len(shape) >= 2 else i
+        view = [1] * len(shape)
+        view[axis] = -1
+        grids.append(t.reshape(*view).expand(*shape))
+    return tuple(grids)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
+           dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal draws from fnnet.torch's key: tensors ``mean``/``std`` (broadcast) or
+    numbers with ``size``. PyTorch equivalent: ``torch.normal``."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        shape = np.broadcast_shapes(tuple(_as_tensor(mean).shape), tuple(_as_tensor(std).shape))
+        noise = _wrap_value(jax.random.normal(_random.state.split(), shape))
+        return mean + std * noise  # type: ignore[no-any-return]
+    if size is None:
+        raise TypeError("normal(): with numbers for mean and std, pass size=")
+    shape = tuple(size) if isinstance(size, (list, tuple)) else (int(size),)
+    draw = mean + std * jax.random.normal(_random.state.split(), shape)
+    out = _wrap_value(draw.astype(np.float32 if dtype is None else dtype.np))
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> Tensor:
+    """1 with the probabilities in ``input`` (or ``p``), else 0, in ``input``'s dtype.
+
+    PyTorch equivalent: ``torch.bernoulli``.
+    """
+    probs = np.asarray(_as_tensor(input)._value())
+    chance = probs if p is None else np.full(probs.shape, p)
+    if ((chance < 0) | (chance > 1)).any():
+        raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
+    draw = jax.random.bernoulli(_random.state.split(), jnp.asarray(chance), probs.shape)
+    return _wrap_value(draw.astype(probs.dtype))
+
+
+def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
+    """Occurrences of each value of the non-negative int tensor ``input`` (read now: the
+    length depends on the values). PyTorch equivalent: ``torch.bincount``."""
+    values = np.asarray(_as_tensor(input)._value())
+    if values.ndim != 1 or values.dtype.kind not in "iu":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if values.size and values.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = None if weights is None else np.asarray(_as_tensor(weights)._value())
+    counts = np.bincount(values, weights=w, minlength=minlength)
+    return _as_tensor(counts.astype(_INDEX if w is None else w.dtype))
+
+
+def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct values of ``input`` (sorted), optionally with the inverse indices and
+    counts; read now (the size depends on the values). PyTorch: ``torch.unique``."""
+    values = np.asarray(_as_tensor(input)._value())
+    out = np.unique(values, return_inverse=True, return_counts=True, axis=dim)
+    result = [_as_tensor(out[0])]
+    if return_inverse:
+        inverse = out[1].reshape(values.shape if dim is None else (-1,))
+        result.append(_as_tensor(inverse.astype(_INDEX)))
+    if return_counts:
+        result.append(_as_tensor(out[2].astype(_INDEX)))
+    return result[0] if len(result) == 1 else tuple(result)
+
+
+def compile(model: _F | None = None, *, fullgraph: bool = False, dynamic: Any = None,  # noqa: A001
+            backend: Any = "inductor", mode: Any = None, options: Any = None,
+            disable: bool = False) -> Any:
+    """Returns ``model`` unchanged: fnnet.torch already compiles each training step
+    into one XLA program (see :func:`fnnet.torch.compile_stats`). Usable as
+    ``torch.compile(model)`` and as a decorator, with or without arguments.
+
+    PyTorch equivalent: ``torch.compile``.
+    """
+    if model is None:
+        return lambda fn: fn
+    return model
+
+
+def install(namespace: dict[str, Any]) -> None:
+    """Adds the methods to :class:`Tensor` and the functions to ``namespace``
+    (``fnnet.torch``'s globals)."""
+    for name, fn in LOGICAL.items():
+        method = _logical(name, fn)
+        setattr(Tensor, name, method)
+        namespace[name] = method
+    for method in (amax, amin, diff):
+        setattr(Tensor, method.__name__, method)
+        namespace[method.__name__] = method
+
+    def bincount_method(self: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
+        return bincount(self, weights, minlength)
+
+    def unique_method(self: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+                      return_counts: bool = False, dim: int | None = None) -> Any:
+        return unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bernoulli_method(self: Tensor, p: float | None = None, *, generator: Any = None
+                         ) -> Tensor:
+        return bernoulli(self, p)
+
+    for name, method in (("bincount", bincount_method), ("unique", unique_method),
+                         ("bernoulli", bernoulli_method)):
+        method.__name__ = name
+        method.__doc__ = f"PyTorch equivalent: ``Tensor.{name}``."
+        setattr(Tensor, name, method)
+    namespace.update(meshgrid=meshgrid, normal=normal, bernoulli=bernoulli,
+                     bincount=bincount, unique=unique, compile=compile)
