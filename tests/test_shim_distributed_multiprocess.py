@@ -137,6 +137,47 @@ def _torch_worker(out: pathlib.Path) -> int:
     return 0
 
 
+BUFFER_STEPS = 5
+
+
+def _buffers_worker(out: pathlib.Path, library: str) -> int:
+    """BatchNorm under DDP with other data in each process, with and without
+    ``broadcast_buffers``, in fnnet.torch or PyTorch; each rank saves its state dict."""
+    if library == "torch":
+        import torch
+        import torch.distributed as dist
+        import torch.nn as nn
+    else:
+        import fnnet.torch as torch
+        import fnnet.torch.distributed as dist
+        import fnnet.torch.nn as nn
+
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    for broadcast in (True, False):
+        net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+        weights = np.random.default_rng(0)  # the same start in both libraries
+        with torch.no_grad():
+            for layer in (net[0], net[3]):
+                layer.weight.copy_(torch.tensor(
+                    weights.standard_normal(tuple(layer.weight.shape)).astype(np.float32)))
+                layer.bias.zero_()
+        ddp = nn.parallel.DistributedDataParallel(net, broadcast_buffers=broadcast)
+        optimizer = torch.optim.SGD(ddp.parameters(), lr=0.1)
+        batches = np.random.default_rng(10 + rank)  # each rank its own data
+        for _ in range(BUFFER_STEPS):
+            x = batches.standard_normal((8, 3)) * (rank + 1) + rank
+            loss = ddp(torch.tensor(x.astype(np.float32))).pow(2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        np.savez(out / f"{library}_buffers_{broadcast}_{rank}.npz",
+                 **{k: v.detach().numpy() for k, v in net.state_dict().items()})
+    dist.barrier()
+    dist.destroy_process_group()
+    return 0
+
+
 def _hang_worker() -> int:
     """Joins the run and all-reduces forever (the launcher must stop it)."""
     import fnnet.torch as torch
@@ -284,6 +325,42 @@ def test_pytorch_ddp_runs_the_same_script_to_the_same_parameters(launched, torch
 
 
 @pytest.mark.slow
+@pytest.mark.torch
+def test_ddp_broadcasts_rank_0s_buffers_before_each_step_as_pytorch(torch, tmp_path):
+    # PyTorch's DDP copies rank 0's buffers (BatchNorm's running statistics) to every
+    # process before each training forward pass (broadcast_buffers=True, the default):
+    # each rank's statistics are then rank 0's of the step before, updated with its
+    # own batch. With broadcast_buffers=False each rank keeps its own.
+    for library, launcher, extra in (
+            ("fnnet", "fnnet.torch.distributed.run", ("--cpu-devices-per-process", "1")),
+            ("torch", "torch.distributed.run", ())):
+        result = _launch("buffers", str(tmp_path), library, launcher=launcher, extra=extra)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    stats = ("1.running_mean", "1.running_var")
+    saved = {}
+    for library in ("fnnet", "torch"):
+        for broadcast in (True, False):
+            for rank in range(WORLD):
+                with np.load(tmp_path / f"{library}_buffers_{broadcast}_{rank}.npz") as f:
+                    saved[library, broadcast, rank] = dict(f)
+    for key, expected in saved.items():
+        if key[0] == "torch":
+            got = saved[("fnnet", *key[1:])]
+            assert sorted(got) == sorted(expected)
+            for name in expected:
+                np.testing.assert_allclose(got[name], expected[name], rtol=1e-5, atol=1e-6,
+                                           err_msg=f"{key} {name}")
+    # not vacuous: the broadcast changes rank 1's statistics, not rank 0's; without it
+    # the ranks' statistics differ
+    for name in stats:
+        first, second = saved["torch", True, 1][name], saved["torch", False, 1][name]
+        assert not np.allclose(first, second, rtol=1e-3), name
+        np.testing.assert_array_equal(saved["fnnet", True, 0][name],
+                                      saved["fnnet", False, 0][name])
+        assert not np.allclose(saved["fnnet", False, 0][name], second, rtol=1e-3), name
+
+
+@pytest.mark.slow
 def test_a_killed_process_stops_the_run_and_is_named():
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     launcher = subprocess.Popen(
@@ -333,8 +410,11 @@ if __name__ == "__main__":
         sys.exit(_worker(pathlib.Path(rest[0])))
     if mode == "torch":
         sys.exit(_torch_worker(pathlib.Path(rest[0])))
+    if mode == "buffers":
+        sys.exit(_buffers_worker(pathlib.Path(rest[0]), rest[1]))
     if mode == "hang":
         sys.exit(_hang_worker())
     if mode == "fail":
         sys.exit(_fail_worker())
-    sys.exit(f"usage: {sys.argv[0]} run OUT | torch OUT | hang | fail")
+    sys.exit(f"usage: {sys.argv[0]} run OUT | torch OUT | buffers OUT fnnet|torch | hang "
+             "| fail")

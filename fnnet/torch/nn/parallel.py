@@ -145,8 +145,9 @@ class DistributedDataParallel(Module):
     ``fnnet.torch._sharding.process_mesh``): the parameters' gradients are averaged
     over the processes inside it (a ``pmean`` where PyTorch all-reduces buckets), so
     the processes apply the same update and stay equal. At construction rank 0's
-    parameters and buffers are copied to every process. BatchNorm layers use their own
-    process's statistics, unless converted with
+    parameters and buffers are copied to every process, and with ``broadcast_buffers``
+    rank 0's buffers again at each training forward pass, as PyTorch does. BatchNorm
+    layers normalise with their own process's batch statistics, unless converted with
     ``nn.SyncBatchNorm.convert_sync_batchnorm`` (statistics of the global batch). Values
     read in a process (``loss.item()``, outputs) are that process's. The forward pass
     exchanges nothing (SyncBatchNorm aside), so one rank alone may read the loss before
@@ -162,11 +163,14 @@ class DistributedDataParallel(Module):
             gradient_as_bucket_view, static_graph: accepted and ignored (there are
             no buckets; with several processes a parameter that the forward pass
             leaves unused gets a zero gradient, where PyTorch leaves it None).
-        broadcast_buffers: accepted. PyTorch copies rank 0's buffers to every process
-            before each training forward pass; here each process keeps its own
-            running statistics after the copy at construction. Rank 0's (those saved
-            and evaluated) are the same either way; another rank's plain BatchNorm
-            statistics are its own batches' instead of rank 0's.
+        broadcast_buffers: copy rank 0's buffers (BatchNorm's running statistics) to
+            every process at the start of a forward pass that follows a synchronised
+            training forward pass (and at the first), inside the step's program, as
+            PyTorch does: each process then updates them with its own batch. False:
+            each process keeps its own after the copy at construction. Unlike
+            PyTorch, an evaluation forward pass (``no_grad`` and ``eval()``)
+            exchanges nothing, so that one rank may evaluate alone; the copy it would
+            make waits for the next training forward pass.
         process_group: None (the default group; no other exists).
         dim: the batch axis; only 0.
 
@@ -214,6 +218,8 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         object.__setattr__(self, "_mesh", group.mesh if group.size > 1 else None)
         object.__setattr__(self, "_accumulated", False)
+        # PyTorch's require_forward_param_sync: the next forward copies rank 0's buffers
+        object.__setattr__(self, "_buffers_due", True)
         if self._mesh is not None:
             self._copy_from_rank0()
 
@@ -267,6 +273,11 @@ class DistributedDataParallel(Module):
             # may run alone (``if rank == 0: evaluate(model)``)
             return self.module(*inputs, **kwargs)
         inputs, kwargs = self._mark(inputs), self._mark(kwargs)
+        if self.broadcast_buffers and self._buffers_due:
+            for _, buffer in self.module.named_buffers():
+                if buffer is not None:
+                    buffer._inplace(_op(_sharding.from_first, (mesh,), buffer))
+        object.__setattr__(self, "_buffers_due", grads and self.require_backward_grad_sync)
         if not (grads and self.require_backward_grad_sync):
             object.__setattr__(self, "_accumulated", self._accumulated or grads)
             return self.module(*inputs, **kwargs)
