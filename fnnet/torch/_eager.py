@@ -211,6 +211,8 @@ def _windows_of(plan: Any) -> list[_Window]:
         op = nodes[n][0]
         here = _op_hash.get(id(op))
         if here is None:
+            if len(_op_hash) > SEEN_SIZE:
+                _op_hash.clear()
             here = _op_hash[id(op)] = _stable_hash(op)
         mixed = ((previous * 31 + here) * 2654435761) >> 16
         previous = here
@@ -243,8 +245,10 @@ def _structure(plan: Any, window: _Window, outs: list[int],
     values), such as a Python scalar used many times, share one argument: each argument
     of a compiled call costs about as much as a small op."""
     nodes, avals = plan.nodes, plan.avals
-    local: dict[int, int] = {}   # slot -> index among the window's own outputs
-    outside: dict[int, int] = {}  # slot read from before the window -> -1 - its index
+    # slot -> its index among the window's own outputs, or -1 - its index among the
+    # slots read from outside (a slot is one or the other: outputs come after inputs)
+    index: dict[int, int] = {}
+    ext: list[int] = []
     descs = []
     position = {n: i for i, n in enumerate(window.nodes)} if window.backwards else None
     count = 0
@@ -256,30 +260,27 @@ def _structure(plan: Any, window: _Window, outs: list[int],
                 rel.append(None)
                 continue
             s = r >> 2
-            i = local.get(s)
+            i = index.get(s)
             if i is None:
-                i = outside.get(s)
-                if i is None:
-                    i = outside[s] = -1 - len(outside)
+                i = index[s] = -1 - len(ext)
+                ext.append(s)
             rel.append(i * 4 + (r & 3))
         if position is not None and n in plan.backward:
             region, var_slots, _ = plan.backward[n]
             leaves = []
             for s in var_slots:
-                i = local.get(s)
+                i = index.get(s)
                 if i is None:
-                    i = outside.get(s)
-                    if i is None:
-                        i = outside[s] = -1 - len(outside)
+                    i = index[s] = -1 - len(ext)
+                    ext.append(s)
                 leaves.append(i)
             descs.append((id(op), static, tuple(rel), rg,
                           tuple(position[m] for m in region), tuple(leaves)))
         else:
             descs.append((id(op), static, tuple(rel), rg))
         for k in range(n_out):
-            local[first + k] = count + k
+            index[first + k] = count + k
         count += n_out
-    ext = list(outside)
     alias = []
     seen: dict[int, int] = {}
     for k, s in enumerate(ext):
@@ -290,7 +291,7 @@ def _structure(plan: Any, window: _Window, outs: list[int],
         j = seen.setdefault(id(value), k)
         alias.append(j)
     key = (tuple(descs), tuple(avals[s] for s in ext), tuple(alias),
-           tuple(local[s] for s in outs), window.detached)
+           tuple(index[s] for s in outs), window.detached)
     return key, ext, tuple(alias)
 
 
