@@ -31,6 +31,10 @@ class dtype:  # noqa: N801 - PyTorch's name
         return self.name
 
 
+#: What a ``dtype=`` argument takes: a fnnet.torch dtype (``torch.float32``), a numpy
+#: dtype, scalar type or name (``np.float32``, ``"float32"``) or a Python type (``float``).
+DTypeLike = dtype | np.dtype[Any] | type[Any] | str
+
 _X64 = bool(jax.config.read("jax_enable_x64"))
 
 float32 = dtype("float32", np.float32)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, SupportsIndex, TypeAlias
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _dtypes, _graph, _random
+from fnnet.torch._dtypes import DTypeLike
 from fnnet.torch._graph import CONST, VAR
+from fnnet.torch._random import Generator
 from fnnet.torch.tensor import (
     Tensor,
     _as_tensor,
@@ -20,6 +22,13 @@ from fnnet.torch.tensor import (
     _shape_args,
     _wrap_value,
 )
+
+if TYPE_CHECKING:
+    from fnnet.torch.device import DeviceLike
+
+#: A shape: one int per dimension, or one sequence of them (``zeros(2, 3)`` or
+#: ``zeros((2, 3))``); numpy integers and ``Size`` are accepted.
+ShapeLike: TypeAlias = SupportsIndex | Sequence[SupportsIndex]
 
 
 def _new(value: Any, requires_grad: bool) -> Tensor:
@@ -31,11 +40,11 @@ def _new(value: Any, requires_grad: bool) -> Tensor:
     return t
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
+def _float_dtype(dtype: DTypeLike | None) -> np.dtype:
     return np.dtype(np.float32) if dtype is None else _dtypes.to_np(dtype)
 
 
-def tensor(data: Any, dtype: Any = None, device: Any = None,
+def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
            requires_grad: bool = False) -> Tensor:
     """A tensor copied from data (nested lists, numbers, numpy arrays, tensors).
 
@@ -88,26 +97,26 @@ def _creation(fill: Callable[[tuple[int, ...], np.dtype], jax.Array], size: tupl
     return _new(fill(shape, _float_dtype(dtype)), requires_grad)
 
 
-def zeros(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+def zeros(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
+          device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.zeros``."""
     return _creation(jnp.zeros, _size("zeros", shape, size), dtype, requires_grad)
 
 
-def ones(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def ones(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
+         device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.ones``."""
     return _creation(jnp.ones, _size("ones", shape, size), dtype, requires_grad)
 
 
-def empty(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+def empty(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
+          device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.empty`` (zero-filled here)."""
     return _creation(jnp.zeros, _size("empty", shape, size), dtype, requires_grad)
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
+         device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.full``."""
     if dtype is None:
         dtype = _dtypes.float32 if isinstance(fill_value, float) else (
@@ -115,52 +124,60 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
     return _creation(lambda s, d: jnp.full(s, fill_value, d), (size,), dtype, requires_grad)
 
 
-def zeros_like(x: Tensor, dtype: Any = None, **kwargs: Any) -> Tensor:
+def zeros_like(x: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
     return zeros(*x.shape, dtype=dtype or x.dtype, **kwargs)
 
 
-def ones_like(x: Tensor, dtype: Any = None, **kwargs: Any) -> Tensor:
+def ones_like(x: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
     return ones(*x.shape, dtype=dtype or x.dtype, **kwargs)
 
 
-def full_like(x: Tensor, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+def full_like(x: Tensor, fill_value: Any, dtype: DTypeLike | None = None,
+              **kwargs: Any) -> Tensor:
     return full(tuple(x.shape), fill_value, dtype=dtype or x.dtype, **kwargs)
 
 
-def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = None,
-          device: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,
+          dtype: DTypeLike | None = None, device: DeviceLike = None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the global key. PyTorch: ``torch.randn``."""
-    shape = _size("randn", shape, size)
+    dims = _size("randn", shape, size)
     key = _random.state.split()
-    return _creation(lambda s, d: jax.random.normal(key, s, d), shape, dtype, requires_grad)
+    return _creation(lambda s, d: jax.random.normal(key, s, d), dims, dtype, requires_grad)
 
 
-def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = None,
-         device: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,
+         dtype: DTypeLike | None = None, device: DeviceLike = None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform ``[0, 1)`` samples from the global key. PyTorch: ``torch.rand``."""
-    shape = _size("rand", shape, size)
+    dims = _size("rand", shape, size)
     key = _random.state.split()
-    return _creation(lambda s, d: jax.random.uniform(key, s, d), shape, dtype, requires_grad)
+    return _creation(lambda s, d: jax.random.uniform(key, s, d), dims, dtype, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Any = None, *, generator: Any = None,
-            dtype: Any = None, device: Any = None) -> Tensor:
+def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
+            size: ShapeLike | None = None, *, generator: Generator | None = None,
+            dtype: DTypeLike | None = None, device: DeviceLike = None) -> Tensor:
     """PyTorch equivalent: ``torch.randint(low=0, high, size)``."""
-    if high is None or isinstance(high, (tuple, list)):
-        low, high, size = 0, low, high if size is None else size
+    if high is None or isinstance(high, (tuple, list)):  # randint(high, size)
+        low, top, size = 0, low, high if size is None else size
+    else:
+        top = high
     key = _random.state.split()
     np_dtype = _dtypes.to_np(dtype or _dtypes.int64)
-    return _wrap_value(jax.random.randint(key, _shape_args((size,)), low, high, np_dtype))
+    return _wrap_value(jax.random.randint(key, _shape_args((size,)), low, top, np_dtype))
 
 
-def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
+def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | None = None,
+             device: DeviceLike = None) -> Tensor:
     """PyTorch equivalent: ``torch.randperm``."""
     rng = generator.numpy() if generator is not None else _random.state.numpy_rng()
     return _wrap_value(_graph.as_array(rng.permutation(n)))
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
-           device: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(start: float, end: float | None = None, step: float = 1, *,
+           dtype: DTypeLike | None = None, device: DeviceLike = None,
+           requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.arange`` (ints give int64/int32, floats float32)."""
     if end is None:
         start, end = 0, start
@@ -170,14 +187,14 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
     return _new(jnp.arange(start, end, step, dtype=_dtypes.to_np(dtype)), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
-             device: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(start: float, end: float, steps: int, *, dtype: DTypeLike | None = None,
+             device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.linspace``."""
     return _new(jnp.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
-        requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, *, dtype: DTypeLike | None = None,
+        device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.eye``."""
     return _new(jnp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
@@ -258,13 +275,13 @@ def tanh(x: Tensor) -> Tensor:
     return x.tanh()
 
 
-def softmax(x: Tensor, dim: int | None = None, dtype: Any = None, *,
+def softmax(x: Tensor, dim: int | None = None, dtype: DTypeLike | None = None, *,
             axis: int | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.softmax`` (``axis=`` is ``dim=``)."""
     return x.softmax(_axis("softmax", dim, axis), dtype=dtype)
 
 
-def log_softmax(x: Tensor, dim: int | None = None, dtype: Any = None, *,
+def log_softmax(x: Tensor, dim: int | None = None, dtype: DTypeLike | None = None, *,
                 axis: int | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.log_softmax`` (``axis=`` is ``dim=``)."""
     return x.log_softmax(_axis("log_softmax", dim, axis), dtype=dtype)

@@ -212,6 +212,9 @@ class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
 
 
 _Device = device  # the class, where a parameter named ``device`` shadows it
+#: What a ``device=`` argument takes (PyTorch's ``torch.types.Device``): a device, its
+#: name (``"cuda:0"``), an index, or None for the default.
+DeviceLike = device | str | int | None
 
 
 class accelerator(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
