@@ -133,6 +133,7 @@ def test_masked_read_compiles_once_per_selected_count(torch):
 # -- recurrent cells ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
 @pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
 def test_cells_unrolled_by_hand_match_pytorch(torch, kind, batched):
@@ -143,12 +144,12 @@ def test_cells_unrolled_by_hand_match_pytorch(torch, kind, batched):
         assert tuple(p.shape) == tuple(theirs.get_parameter(name).shape)
     ours.load_state_dict({k: ft.from_numpy(v.numpy()) for k, v in
                           theirs.state_dict().items()})
-    xs = np.random.default_rng(1).standard_normal((5, 2, 3) if batched else (5, 3))
+    xs = np.random.default_rng(1).standard_normal((3, 2, 3) if batched else (3, 3))
     results = []
     for T, cell in ((torch, theirs), (ft, ours)):
         x = T.tensor(xs.astype(np.float32), requires_grad=True)
         state, total = None, 0
-        for t in range(5):
+        for t in range(3):
             state = cell(x[t], state)
             h = state[0] if isinstance(state, tuple) else state
             total = total + (h * h).sum()
@@ -214,13 +215,13 @@ def test_kl_div_zero_target_and_errors(torch):
 
 
 def test_random_fills_under_no_grad_follow_their_distributions(torch):
-    layer = ft.nn.Linear(400, 300)
+    layer = ft.nn.Linear(100, 100)
     with ft.no_grad():
         layer.weight.normal_(0.5, 0.02)
         layer.bias.uniform_(-3.0, -1.0)
     w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
-    assert abs(w.mean() - 0.5) < 1e-3 and abs(w.std() - 0.02) < 1e-3
-    assert -3.0 <= b.min() and b.max() < -1.0 and abs(b.mean() + 2.0) < 0.1
+    assert abs(w.mean() - 0.5) < 2e-3 and abs(w.std() - 0.02) < 2e-3
+    assert -3.0 <= b.min() and b.max() < -1.0 and abs(b.mean() + 2.0) < 0.2
     assert layer.weight.requires_grad and layer.weight.is_leaf
     with ft.no_grad():
         layer.bias.fill_(0.25)
@@ -250,14 +251,14 @@ def test_random_fills_are_seeded_and_refuse_what_pytorch_refuses(torch):
 
 
 def test_trunc_normal_stays_within_its_bounds(torch):
-    w = ft.nn.Linear(200, 100).weight
+    w = ft.nn.Linear(100, 100).weight
     assert ft.nn.init.trunc_normal_(w, mean=0.1, std=1.0, a=-0.4, b=0.6) is w
     values = w.detach().numpy()
     assert values.min() >= -0.4 and values.max() <= 0.6
-    reference = torch.nn.init.trunc_normal_(torch.empty(200, 100), mean=0.1, std=1.0,
+    reference = torch.nn.init.trunc_normal_(torch.empty(100, 100), mean=0.1, std=1.0,
                                             a=-0.4, b=0.6).numpy()
-    assert abs(values.mean() - reference.mean()) < 0.01
-    assert abs(values.std() - reference.std()) < 0.01
+    assert abs(values.mean() - reference.mean()) < 0.015
+    assert abs(values.std() - reference.std()) < 0.015
     with pytest.raises(ValueError, match="trunc_normal_: expected a < b"):
         ft.nn.init.trunc_normal_(w, a=1.0, b=0.0)
 
@@ -285,6 +286,7 @@ def test_autocast_regions_and_decorator():
         ft.autocast(device_type="tpu")
 
 
+@pytest.mark.slow
 def test_grad_scaler_loop_matches_pytorch(torch):
     """The loop CPU tutorials write (autocast and a scaler, both off without CUDA) gives
     PyTorch's losses and weights."""
@@ -301,7 +303,7 @@ def test_grad_scaler_loop_matches_pytorch(torch):
         use_amp = T.cuda.is_available()
         scaler = T.amp.GradScaler(enabled=use_amp)
         losses = []
-        for _ in range(5):
+        for _ in range(3):
             with T.autocast(device_type="cpu", dtype=T.bfloat16, enabled=use_amp):
                 loss = T.nn.functional.mse_loss(model(T.from_numpy(x)), T.from_numpy(y))
             opt.zero_grad()
@@ -325,12 +327,13 @@ def test_grad_scaler_loop_matches_pytorch(torch):
 # -- OneCycleLR's momentum cycle ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("optimizer, kwargs", [("SGD", dict(lr=0.1, momentum=0.9)),
-                                               ("SGD", dict(lr=0.1, nesterov=True,
-                                                            momentum=0.5)),
-                                               ("Adam", dict(lr=0.01)),
-                                               ("AdamW", dict(lr=0.01, betas=(0.8, 0.99)))])
-@pytest.mark.parametrize("three_phase", [False, True])
+@pytest.mark.parametrize("optimizer, kwargs, three_phase", [
+    ("SGD", dict(lr=0.1, momentum=0.9), False),
+    pytest.param("SGD", dict(lr=0.1, nesterov=True, momentum=0.5), True,
+                 marks=pytest.mark.slow),
+    ("AdamW", dict(lr=0.01, betas=(0.8, 0.99)), True),
+    pytest.param("Adam", dict(lr=0.01), False, marks=pytest.mark.slow),
+])
 def test_one_cycle_cycles_momentum_as_pytorch_and_compiles_once(torch, optimizer, kwargs,
                                                                 three_phase):
     rng = np.random.default_rng(5)
