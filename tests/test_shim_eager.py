@@ -127,3 +127,33 @@ def test_reset_compile_stats_drops_the_windows(recorder):
     assert ft.compile_stats()["windows"]["compiles"] == 1
     ft.reset_compile_stats()
     assert ft.compile_stats()["windows"] == {"compiles": 0, "runs": 0, "node_runs": 0}
+
+
+def _backward_forms(t, form: str):
+    """Three iterations of one way of calling backward; the gradients of each."""
+    w = t.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    x = t.tensor([1.0, 2.0, 3.0])
+    grads = []
+    for _ in range(_eager.FUSE_AFTER + 1):  # node by node, then compiled
+        y = (w * x).tanh() * 2.0
+        if form == "retain_graph":
+            y.sum().backward(retain_graph=True)
+            (y * y).sum().backward()
+        elif form == "gradient":
+            y.backward(t.tensor([1.0, -0.5, 0.25]))
+        else:  # a leaf is its own loss
+            w.backward(t.tensor([3.0, 2.0, 1.0]))
+        grads.append(w.grad.numpy().copy())
+        w.grad = None
+    return grads
+
+
+@pytest.mark.parametrize("form", ["retain_graph", "gradient", "leaf"])
+def test_backward_forms_in_windows_match_pytorch(torch, recorder, form):
+    expected = _backward_forms(torch, form)
+    recorder.options.eager_after = 0
+    with pytest.warns(RuntimeWarning, match="op by op"):
+        got = _backward_forms(ft, form)
+    for a, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(a, e, **TOL)
+    assert ft.compile_stats()["windows"]["runs"] >= 1  # the last iteration's, compiled
