@@ -602,3 +602,43 @@ def test_draws_and_compile():
     assert double(ft.ones(1)).tolist() == [2.0]
     with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative"):
         ft.bincount(ft.tensor([-1, 2]))
+
+
+# -- ConvTranspose2d ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, kwargs, shape", [
+    ((3, 2, 4), dict(stride=2, padding=1), (2, 3, 5, 5)),
+    ((4, 6, 3), dict(stride=2, padding=1, output_padding=1, groups=2), (1, 4, 4, 4)),
+    ((2, 3, (3, 2)), dict(stride=(1, 2), dilation=2, bias=False), (2, 2, 5, 6)),
+    ((2, 2, 4), dict(stride=2), (2, 5, 5)),
+])
+def test_conv_transpose2d_matches_pytorch(torch, args, kwargs, shape):
+    theirs, ours = torch.nn.ConvTranspose2d(*args, **kwargs), \
+        ft.nn.ConvTranspose2d(*args, **kwargs)
+    assert repr(ours) == repr(theirs)
+    assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == \
+        {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
+    ours.load_state_dict({k: ft.from_numpy(v.numpy()) for k, v in
+                          theirs.state_dict().items()})
+    data = np.random.default_rng(7).standard_normal(shape).astype(np.float32)
+    results = []
+    for T, layer in ((torch, theirs), (ft, ours)):
+        x = T.tensor(data, requires_grad=True)
+        y = layer(x)
+        functional = T.nn.functional.conv_transpose2d(
+            x, layer.weight, layer.bias, **{k: v for k, v in kwargs.items() if k != "bias"})
+        (y * y).sum().backward()
+        results.append((y, functional, x.grad, layer.weight.grad))
+    for o, t in zip(results[1], results[0], strict=True):
+        close(o, t, rtol=1e-5, atol=1e-5)
+
+
+def test_conv_transpose2d_init_and_errors():
+    weight = ft.nn.ConvTranspose2d(16, 8, 4).weight.detach().numpy()
+    assert weight.shape == (16, 8, 4, 4)
+    assert np.abs(weight).max() <= 1 / np.sqrt(8 * 16)  # PyTorch's bound: fan-in 8 * 4 * 4
+    with pytest.raises(ValueError, match="output padding must be smaller than either stride"):
+        ft.nn.ConvTranspose2d(2, 2, 3, stride=1, output_padding=1)
+    with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
+        ft.nn.ConvTranspose2d(4, 3, 3, groups=2)

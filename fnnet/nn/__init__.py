@@ -4,7 +4,7 @@ from fnnet.nn import functional, init
 from fnnet.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from fnnet.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from fnnet.nn.container import ModuleList, Sequential
-from fnnet.nn.conv import Conv2d
+from fnnet.nn.conv import Conv2d, ConvTranspose2d
 from fnnet.nn.conv1d import Conv1d
 from fnnet.nn.dropout import Dropout
 from fnnet.nn.errors import StateDictError
@@ -25,6 +25,7 @@ __all__ = [
     "Bound",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose2d",
     "Embedding",
     "GELU",
     "GRU",

@@ -8,6 +8,7 @@ from fnnet.nn import functional as F
 from fnnet.nn import init as initializers
 from fnnet.nn.functional._utils import pair
 from fnnet.nn.functional.conv import conv_padding
+from fnnet.nn.functional.conv_transpose import conv_transpose2d
 from fnnet.nn.module import Module, check_input
 from fnnet.typing import Array, Params, PRNGKey, State
 
@@ -132,4 +133,89 @@ class Conv2d(Module):
             s += ", bias=False"
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class ConvTranspose2d(Module):
+    """Transposed 2-D convolution over ``[N, C_in, H, W]`` (upsampling by ``stride``).
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size, stride, padding, output_padding, dilation: ints or pairs, as
+            PyTorch's (``output_padding`` must be smaller than the stride or dilation).
+        groups: channel groups; both channel counts must be divisible by it.
+        bias: whether to learn an additive bias.
+
+    Parameters: ``weight [in_channels, out_channels / groups, kH, kW]`` and ``bias
+    [out_channels]``, initialised as PyTorch does (its fan-in is the weight's second
+    dimension times the kernel size).
+
+    PyTorch equivalent: ``torch.nn.ConvTranspose2d``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                 output_padding: int | tuple[int, int] = 0, groups: int = 1,
+                 bias: bool = True, dilation: int | tuple[int, int] = 1,
+                 padding_mode: str = "zeros") -> None:
+        name = "ConvTranspose2d"
+        for arg, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                           ("groups", groups)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name}: {arg} must be a positive int, got {value!r}")
+        for arg, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if value % groups:
+                raise ValueError(f"{name}: {arg} must be divisible by groups, got {arg}="
+                                 f"{value} and groups={groups}")
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}, got '
+                             f"{padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = pair(kernel_size, "kernel_size", name)
+        self.stride = pair(stride, "stride", name)
+        self.padding = pair(padding, "padding", name, minimum=0)
+        self.output_padding = pair(output_padding, "output_padding", name, minimum=0)
+        self.dilation = pair(dilation, "dilation", name)
+        for op, s, d in zip(self.output_padding, self.stride, self.dilation, strict=True):
+            if op >= max(s, d):
+                raise ValueError(f"{name}: output padding must be smaller than either stride "
+                                 f"or dilation, got output_padding={self.output_padding}")
+        self.bias = bias
+        self.padding_mode = padding_mode
+
+    def init(self, key: PRNGKey) -> tuple[Params, State]:
+        # PyTorch's fan-in for this layout is weight.shape[1] * kH * kW: conv_params with
+        # the channel counts swapped draws the same distributions.
+        params = conv_params(key, self.in_channels, self.out_channels // self.groups,
+                             self.kernel_size, False)
+        if self.bias:
+            _, b_key = jax.random.split(key)
+            fan = self.out_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
+            params["bias"] = initializers.bias_uniform(b_key, self.out_channels, fan)
+        return params, {}
+
+    # One input array: Module.apply's *args are for composites' forward.
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
+              key: PRNGKey | None = None) -> tuple[Array, State]:
+        """``x: [N, in_channels, H, W] -> [N, out_channels, H_out, W_out]``."""
+        del train, key
+        check_input(self, x, ndim=(3, 4), dim=-3, size=self.in_channels)
+        y = conv_transpose2d(x, params["weight"], params.get("bias"), self.stride,
+                             self.padding, self.output_padding, self.groups, self.dilation)
+        return y, state
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if not self.bias:
+            s += ", bias=False"
         return s

@@ -26,6 +26,7 @@ from fnnet.nn.functional.activation import (
 )
 from fnnet.nn.functional.batchnorm import batch_norm
 from fnnet.nn.functional.conv import conv2d
+from fnnet.nn.functional.conv_transpose import conv_transpose2d
 from fnnet.nn.functional.dropout import dropout
 from fnnet.nn.functional.flatten import flatten
 from fnnet.nn.functional.linear import linear
@@ -58,6 +59,7 @@ __all__ = [
     "batch_norm",
     "conv1d",
     "conv2d",
+    "conv_transpose2d",
     "dropout",
     "embedding",
     "flatten",

@@ -23,6 +23,7 @@ from fnnet.torch.nn.modules import (
     BCEWithLogitsLoss,
     Conv1d,
     Conv2d,
+    ConvTranspose2d,
     CrossEntropyLoss,
     Dropout,
     Embedding,
@@ -83,7 +84,8 @@ def __getattr__(name: str) -> Any:
 # (``torch.zeros`` under ``mypy --strict``); then the names installed at import.
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
-    "CELU", "Conv1d", "Conv2d", "CrossEntropyLoss", "DataParallel", "DistributedDataParallel",
+    "CELU", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "DataParallel",
+    "DistributedDataParallel",
     "Dropout", "ELU", "Embedding", "Flatten", "GELU", "GRU", "GRUCell", "Hardsigmoid", "Hardswish",
     "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
     "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool2d", "Mish", "Module",

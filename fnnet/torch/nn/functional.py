@@ -396,6 +396,26 @@ from fnnet.torch.nn._activations import (  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
 
 
+def _conv_transpose2d(x: Any, weight: Any, bias: Any, stride: Any, padding: Any,
+                      output_padding: Any, groups: int, dilation: Any) -> Any:
+    return fnf.conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups,
+                                dilation)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                     groups: int = 1, dilation: Any = 1) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.conv_transpose2d``
+    (``fnnet.nn.functional.conv_transpose2d``)."""
+    from fnnet.nn.functional._utils import pair
+
+    args = tuple(pair(v, name, "conv_transpose2d", minimum=0) for v, name in (
+        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding")))
+    return _op(_conv_transpose2d, (*args, int(groups), pair(dilation, "dilation",
+                                                             "conv_transpose2d")),
+               input, weight, bias, who="conv_transpose2d")
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)

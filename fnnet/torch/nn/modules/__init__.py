@@ -10,7 +10,7 @@ from fnnet.torch.nn.modules.activation import (
     Tanh,
 )
 from fnnet.torch.nn.modules.container import ModuleDict, ModuleList, Sequential
-from fnnet.torch.nn.modules.conv import Conv1d, Conv2d
+from fnnet.torch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from fnnet.torch.nn.modules.linear import Identity, Linear
 from fnnet.torch.nn.modules.loss import (
     BCELoss,
@@ -52,7 +52,8 @@ __all__ = [
     "ReLU6", "SiLU", "Softmin", "Softplus", "Softsign", "Upsample", "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
-    "BatchNorm2d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten",
+    "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout",
+    "Embedding", "Flatten",
     "GELU", "GRU", "GRUCell", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM",
     "LSTMCell", "LayerNorm", "LeakyReLU", "Linear",
     "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss",

@@ -6,6 +6,7 @@ from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.tensor import Tensor
 
 
 class Conv2d(Wrapped):
@@ -28,6 +29,31 @@ class Conv2d(Wrapped):
         self.groups = groups
         self.padding_mode = padding_mode
         self._wrap(fn)
+
+
+class ConvTranspose2d(Wrapped):
+    """Transposed 2-D convolution (learned upsampling), weight ``[in, out / groups, kH,
+    kW]``. PyTorch equivalent: ``torch.nn.ConvTranspose2d``."""
+
+    _params = ("weight", "bias")
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        fn = fnn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride, padding,
+                                 output_padding, groups, bias, dilation, padding_mode)
+        for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding",
+                     "output_padding", "dilation", "groups", "padding_mode"):
+            setattr(self, name, getattr(fn, name))
+        self._wrap(fn)
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        if output_size is not None:
+            raise NotImplementedError("fnnet.torch: ConvTranspose2d(output_size=...) is not "
+                                      "supported; set output_padding in the constructor")
+        return super().forward(input)
 
 
 class Conv1d(Wrapped):

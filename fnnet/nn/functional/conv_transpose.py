@@ -1,0 +1,50 @@
+"""Transposed 2-D convolution (the gradient of ``conv2d`` with respect to its input)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jax import lax
+
+from fnnet.typing import Array
+
+
+def conv_transpose2d(x: Array, weight: Array, bias: Array | None = None,
+                     stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0),
+                     output_padding: tuple[int, int] = (0, 0), groups: int = 1,
+                     dilation: tuple[int, int] = (1, 1)) -> Array:
+    """Transposed convolution: each input pixel scatters a weighted kernel into the output.
+
+    Computed as a convolution of ``x`` dilated by ``stride`` with the spatially flipped
+    kernel (input and output channels swapped per group), padded by
+    ``dilation * (k - 1) - padding`` on each side plus ``output_padding`` at the end.
+
+    Args:
+        x: ``[N, C_in, H, W]`` or unbatched ``[C_in, H, W]``.
+        weight: ``[C_in, C_out / groups, kH, kW]`` (PyTorch's layout for this layer).
+        bias: ``[C_out]`` or None.
+        stride, padding, output_padding, dilation: pairs, as PyTorch's.
+        groups: channel groups.
+
+    Returns:
+        ``[N, C_out, H_out, W_out]`` with ``H_out = (H - 1) * sH - 2 pH + dH (kH - 1) +
+        opH + 1``.
+
+    PyTorch equivalent: ``torch.nn.functional.conv_transpose2d``.
+    """
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    c_in, out_per_group, kh, kw = weight.shape
+    # [C_in, C_out/g, kH, kW] -> [C_out, C_in/g, kH, kW], flipped: the forward kernel
+    w = weight.reshape(groups, c_in // groups, out_per_group, kh, kw)
+    w = jnp.swapaxes(w, 1, 2).reshape(groups * out_per_group, c_in // groups, kh, kw)
+    w = w[:, :, ::-1, ::-1]
+    pads = [(d * (k - 1) - p, d * (k - 1) - p + op) for k, p, op, d in
+            zip((kh, kw), padding, output_padding, dilation, strict=True)]
+    y = lax.conv_general_dilated(x, w, (1, 1), pads, lhs_dilation=stride,
+                                 rhs_dilation=dilation,
+                                 dimension_numbers=("NCHW", "OIHW", "NCHW"),
+                                 feature_group_count=groups)
+    if bias is not None:
+        y = y + bias[:, None, None]
+    return y[0] if unbatched else y
