@@ -252,13 +252,18 @@ def fit(
             the state, the position in the data and the history so far, each written
             atomically, so a killed run never leaves a broken latest checkpoint.
         every_n_steps: save after each multiple of this many steps; None saves at the
-            end of each epoch. The run's last step is always saved.
+            end of each epoch. The run's last step is always saved. A save at an
+            epoch's last step is made once the epoch is evaluated and reported, and
+            holds the finished epoch.
         keep: number of most recent checkpoints kept (None: all).
         resume: continue from the latest checkpoint in ``checkpoint_dir`` (or start
             afresh when there is none yet), skipping the batches already trained on:
             the parameters and the history at the end are those of a run never
             interrupted (bit for bit on the same machine), but for the wall-clock
             entries, which count only the time spent in the processes that trained.
+            So are the logs: each epoch is printed and reported once, and the writers
+            of ``logdir`` drop what an interrupted run logged past the checkpoint.
+            Resuming a finished run trains nothing and returns its state and history.
             The checkpoint's state replaces ``state``.
         clip_grad_norm: clip the gradients to this total norm before each update,
             exactly as ``torch.nn.utils.clip_grad_norm_`` (see
