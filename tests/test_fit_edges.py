@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from fnnet import data, models, optim
-from fnnet.train import Callback, NonFiniteLossError, fit
+from fnnet.train import Callback, JSONLWriter, NonFiniteLossError, fit
 from fnnet.train.callbacks import INTERVAL_METRICS
 
 BATCH = 32
@@ -62,7 +62,7 @@ def _run(train_data, logdir, checkpoint_dir, out=None, **kwargs):
         _, history = fit(models.MLP((64, 16, 10)), optim.SGD(lr=0.1, momentum=0.9),
                          train_data, batch_size=BATCH, seed=1, progress="epochs",
                          logdir=logdir, checkpoint_dir=checkpoint_dir, log_every=3,
-                         **kwargs)
+                         callbacks=[JSONLWriter(logdir / "metrics.jsonl")], **kwargs)
     return history, _lines(out)
 
 
@@ -76,6 +76,13 @@ def _history_file(logdir):
     """history.json's scalars but the wall-clock ones, as ``{tag: [[step, value]...]}``."""
     saved = json.loads((logdir / "history.json").read_text())
     return {tag: pairs for tag, pairs in saved["scalars"].items() if tag not in CLOCK_TAGS}
+
+
+def _jsonl(logdir):
+    """metrics.jsonl's lines but their wall-clock entries."""
+    clock = {*INTERVAL_METRICS, "seconds"}
+    lines = (logdir / "metrics.jsonl").read_text().splitlines()
+    return [{k: v for k, v in json.loads(line).items() if k not in clock} for line in lines]
 
 
 def _tensorboard(logdir):
@@ -107,6 +114,7 @@ def _assert_logs_equal(logdir, history, lines, reference):
     assert ({k: v for k, v in history.items() if k not in clock}
             == {k: v for k, v in ref_history.items() if k not in clock})
     assert _history_file(logdir) == _history_file(ref_logdir)
+    assert _jsonl(logdir) == _jsonl(ref_logdir)
     served = _tensorboard(logdir)
     assert served == _tensorboard(ref_logdir)
     steps = [step for step, _ in served["step/loss"]]
@@ -147,6 +155,17 @@ def test_resume_at_an_epochs_last_step_saved_by_every_n_steps(digits, reference,
     history, rest = _run(_batches(digits), logdir, checkpoints, epochs=3, resume=True,
                          every_n_steps=4)
     _assert_logs_equal(logdir, history, _lines(out) + rest, reference)
+
+
+def test_a_history_file_that_cannot_be_read_is_replaced_with_a_warning(digits, tmp_path):
+    logdir, checkpoints = tmp_path / "logs", tmp_path / "ckpt"
+    _run(_batches(digits), logdir, checkpoints, epochs=1)
+    (logdir / "history.json").write_text("{not json")
+    with pytest.warns(RuntimeWarning, match="history.json' could not be read to resume "
+                                            "it .*; it will hold this run's scalars only"):
+        _run(_batches(digits), logdir, checkpoints, epochs=2, resume=True)
+    steps = [s for s, _ in _history_file(logdir)["step/loss"]]
+    assert steps == list(range(STEPS_PER_EPOCH + 1, 2 * STEPS_PER_EPOCH + 1))
 
 
 def test_resuming_a_finished_run_trains_and_reports_nothing(digits, tmp_path):
@@ -227,7 +246,8 @@ else:  # left open: the process exits with it
 """
 
 
-@pytest.mark.parametrize("how", ["close", "with", "open", "save"])
+@pytest.mark.parametrize("how", ["close", *(pytest.param(how, marks=pytest.mark.slow)
+                                            for how in ("with", "open", "save"))])
 def test_a_checkpointer_exits_silently(tmp_path, how):
     # A temporary folder of a killed save: the writer removes it before it returns.
     (tmp_path / "ckpt" / "4.orbax-checkpoint-tmp-1700000000").mkdir(parents=True)
