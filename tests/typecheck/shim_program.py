@@ -1,6 +1,6 @@
 """A PyTorch-style training script over fnnet.torch, written as a typed user would.
 
-CI type-checks it with the package (``mypy fnnet tests/typing``, strict): the names a
+CI type-checks it with the package (``mypy fnnet tests/typecheck``, strict): the names a
 script reaches for must be exported, and what they return must keep its type
 (``Net().to(device)`` is still a ``Net``). Running it trains a small model for two
 steps on random data.
