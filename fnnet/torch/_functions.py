@@ -350,5 +350,5 @@ def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
     return bool(np.allclose(np.asarray(a), np.asarray(b), rtol, atol, equal_nan))
 
 
-def isclose(a: Tensor, b: Any, rtol: float = 1e-5, atol: float = 1e-8) -> Tensor:
+def isclose(a: Tensor, b: Tensor | float, rtol: float = 1e-5, atol: float = 1e-8) -> Tensor:
     return (a - b).abs() <= atol + rtol * _as_tensor(b).abs()
