@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.torch import _graph, _random
+from fnnet.torch import _graph, _more_ops, _random
 from fnnet.torch.tensor import Tensor, _as_tensor, _op, _scalar_or_tensor
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
@@ -113,7 +113,7 @@ def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
 
     PyTorch equivalent: ``Tensor.new_tensor``.
     """
-    from fnnet.torch import tensor as make
+    from fnnet.torch._functions import tensor as make
 
     del device
     out = make(data, dtype=self.dtype if dtype is None else dtype)
@@ -126,7 +126,7 @@ def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
 
     PyTorch equivalent: ``Tensor.new_empty``.
     """
-    return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    return _more_ops.new_zeros(self, *size, dtype=dtype, requires_grad=requires_grad)
 
 
 def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
@@ -173,7 +173,7 @@ def install(namespace: dict[str, Any]) -> None:
     for method in (round, atan2, clamp_min, clamp_max, new_tensor, new_empty):
         setattr(Tensor, method.__name__, method)
     Tensor.clamp = clamp_with_tensors(Tensor.clamp)  # type: ignore[method-assign]
-    Tensor.clip = Tensor.clamp  # type: ignore[method-assign]
+    Tensor.clip = Tensor.clamp
     Tensor.mT = property(_mT)  # type: ignore[attr-defined]
     for name in IN_PLACE:
         setattr(Tensor, name + "_", _in_place(name))
