@@ -9,10 +9,11 @@ as PyTorch lists them. Names follow PyTorch's (``AddBackward0``, ``MmBackward0``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from fnnet.torch._graph import RG, VAR
 from fnnet.torch._recorder import current
+from fnnet.torch._tape import RG, VAR, kind_of, slot_of
 
 # op or layer name -> PyTorch's backward node name
 _NAMES = {
@@ -84,9 +85,15 @@ def _getitem_name(static: tuple[Any, ...]) -> str:
 #: the recurrent cell's last op producing its (first) output, per mode
 _CELL_NAMES = {"RNN_TANH": "TanhBackward0", "RNN_RELU": "ReluBackward0",
                "GRU": "AddBackward0", "LSTM": "MulBackward0"}
+
+
+def _cell_name(static: tuple[Any, ...]) -> str:
+    return _CELL_NAMES[static[0]]
+
+
 #: ops whose PyTorch name depends on their static arguments
-_STATIC_NAMES = {"_window": _window_name, "_getitem": _getitem_name,
-                 "apply_cell": lambda static: _CELL_NAMES[static[0]]}
+_STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
+    "_window": _window_name, "_getitem": _getitem_name, "apply_cell": _cell_name}
 
 
 def _op_name(node: tuple[Any, ...]) -> str:
@@ -142,7 +149,7 @@ class GradFn:
         for r in tp.nodes[self._index][2]:
             if r < 0:
                 continue
-            slot, kind = r >> 2, r & 3
+            slot, kind = slot_of(r), kind_of(r)
             if kind == RG and tp.nodes[owner[slot]][0] is not None:
                 out.append((GradFn(tp, owner[slot]), 0))
             elif kind == VAR:

@@ -213,7 +213,9 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
         hit = _miss(rec, tp, key, key[1], inputs, check, who)
     tp.state = hit[0]
     first = len(tp.avals)
-    avals = hit[1]
+    # an op may leave an output out (None): only multi-output ops do, and their callers
+    # check (see tensor._op_multi); every other aval is a real one
+    avals: tuple[Aval, ...] = hit[1]  # type: ignore[assignment]
     tp.nodes.append(_tuple_new(Node, (op, static, refs, rg, first, len(avals))))
     tp.avals.extend(avals)
     return first, avals, rg
@@ -238,13 +240,15 @@ def record_refs(op: Callable[..., Any], static: tuple[Any, ...], ins: tuple[int,
     hit = rec.trie.get(key)
     if hit is None:
         if extra is not None:
-            avals, info = extra(tp)
-            hit = rec.advance(key, avals, info)
+            out_avals, info = extra(tp)
+            hit = rec.advance(key, out_avals, info)
         else:
             hit = _miss(rec, tp, key, desc, [None] * len(ins), None, None)
     tp.state = hit[0]
     first = len(tp.avals)
-    avals = hit[1]
+    # an op may leave an output out (None): only multi-output ops do, and their callers
+    # check (see tensor._op_multi); every other aval is a real one
+    avals: tuple[Aval, ...] = hit[1]  # type: ignore[assignment]
     tp.nodes.append(Node(op, static, ins, rg, first, len(avals)))
     tp.avals.extend(avals)
     if hit[2] is not None:

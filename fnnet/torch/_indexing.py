@@ -61,7 +61,8 @@ def window_spec(index: Any, shape: tuple[int, ...]) -> tuple[WindowSpec, list[in
                          f"too many indices for tensor of dimension {len(shape)}")
     if sum(item is Ellipsis for item in items) > 1:
         return None
-    sizes, post = list(shape), []
+    sizes = list(shape)
+    post: list[Any] = []
     dims: list[int] = []
     starts: list[int] = []
     dim = 0

@@ -22,7 +22,7 @@ from fnnet.torch.tensor import Tensor, _wrap_value
 def _fill(tensor: Tensor, values: jax.Array, who: str) -> Tensor:
     if not tensor.is_floating_point():
         raise RuntimeError(f"{who} expects a floating point tensor, got {tensor.dtype}")
-    return tensor.copy_(_wrap_value(values.astype(tensor.dtype.np)))  # type: ignore[no-any-return,no-untyped-call]
+    return tensor.copy_(_wrap_value(values.astype(tensor.dtype.np)))
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None

@@ -99,7 +99,7 @@ def _execute(plan: Plan, env: list[Any]) -> None:
         # computes node n now, first computing any input still missing (a node that a
         # later backward would otherwise compute inside its vjp)
         node = nodes[n]
-        args = []
+        args: list[Any] = []
         for r in node.inputs:
             if r == NO_REF:
                 args.append(None)
@@ -147,7 +147,7 @@ def _backward(plan: Plan, n: int, env: list[Any], compute: Callable[[int], None]
         local: dict[int, Any] = {}
         for m in region:
             node = nodes[m]
-            args = []
+            args: list[Any] = []
             for r in node.inputs:
                 if r == NO_REF:
                     args.append(None)

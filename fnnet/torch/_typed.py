@@ -132,5 +132,5 @@ def _copy_out(name: str, out: Any, result: Tensor) -> Tensor:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
                            f"automatic differentiation, but one of the arguments requires "
                            f"grad.")
-    out.copy_(result)  # type: ignore[no-untyped-call]
+    out.copy_(result)
     return out

@@ -19,7 +19,8 @@ import functools
 import math
 import weakref
 from collections import namedtuple
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, cast
 
 import jax
 import jax.numpy as jnp
@@ -27,7 +28,7 @@ import numpy as np
 
 from fnnet.nn import functional as fnf
 from fnnet.torch import _autograd, _compiler, _dtypes, _graph
-from fnnet.torch._graph import CONST, RG, VAR, Cell
+from fnnet.torch._graph import CONST, RG, VAR, Aval, Cell
 from fnnet.torch._indexing import slice_parts, window_spec
 from fnnet.torch._ops import (
     _all,
@@ -78,9 +79,10 @@ _record = _graph.record
 _new_cell = Cell.__new__
 _new_tensor = object.__new__
 _weakref = weakref.ref
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
-def _wrap_slot(slot: int, aval: tuple, rg: bool) -> Tensor:
+def _wrap_slot(slot: int, aval: Aval, rg: bool) -> Tensor:
     """A tensor of recorded slot ``slot`` of the current tape (inlined: a hot path)."""
     tape = _current_recorder().tape
     cell = _new_cell(Cell)
@@ -98,14 +100,16 @@ def _wrap_slot(slot: int, aval: tuple, rg: bool) -> Tensor:
     return t
 
 
-def _op(op: Any, static: tuple, *inputs: Any, check: Any = None, who: Any = None) -> Tensor:
+def _op(op: Any, static: tuple[Any, ...], *inputs: Any, check: Any = None,
+        who: Any = None) -> Tensor:
     """Records ``op(*inputs, *static)`` and returns its (lazy) result."""
     first, avals, rg = _record(op, static, inputs, check, who)
     aval = avals[0]
     return _wrap_slot(first, aval, rg and aval[1] in _FLOATS)
 
 
-def _op_multi(op: Any, static: tuple, *inputs: Any, who: Any = None) -> list[Tensor | None]:
+def _op_multi(op: Any, static: tuple[Any, ...], *inputs: Any,
+              who: Any = None) -> list[Tensor | None]:
     first, avals, rg = _graph.record(op, static, inputs, None, who)
     return [None if aval is None else _wrap_slot(first + i, aval, rg and aval[1] in _FLOATS)
             for i, aval in enumerate(avals)]
@@ -148,10 +152,11 @@ def _has_float(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and any(_has_float(v) for v in value)
 
 
-def _index_spec(index: Any) -> tuple[tuple, list]:
+def _index_spec(index: Any) -> tuple[tuple[tuple[Any, ...], ...], list[Tensor]]:
     if not isinstance(index, tuple):
         index = (index,)
-    spec, tensors = [], []
+    spec: list[tuple[Any, ...]] = []
+    tensors: list[Tensor] = []
     for item in index:
         if isinstance(item, slice):
             spec.append(("s", *slice_parts(item)))
@@ -176,7 +181,7 @@ def _index_spec(index: Any) -> tuple[tuple, list]:
     return tuple(spec), tensors
 
 
-def _shape_args(args: tuple) -> tuple:
+def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
     out = []
@@ -195,9 +200,10 @@ def _dims(dim: Any) -> Any:
     return dim
 
 
-def _numpy_names(method: Any) -> Any:
+def _numpy_names(method: _Method) -> _Method:
     """Lets ``method`` take numpy's ``axis=`` and ``keepdims=`` for ``dim=`` and
-    ``keepdim=``, as PyTorch's reductions and shape ops do."""
+    ``keepdim=``, as PyTorch's reductions and shape ops do (typed as PyTorch's own
+    signature, which names ``dim`` alone)."""
     name = method.__name__
 
     @functools.wraps(method)
@@ -211,13 +217,16 @@ def _numpy_names(method: Any) -> Any:
                     kwargs[own] = kwargs.pop(alias)
         return method(self, *args, **kwargs)
 
-    return wrapper
+    return cast(_Method, wrapper)
 
 
 class Tensor:
     """A lazy n-dimensional array with PyTorch's API. PyTorch: ``torch.Tensor``."""
 
     __slots__ = ("_cell", "_kind", "grad", "__weakref__")
+    _cell: Cell
+    _kind: int  # CONST, RG or VAR: how a recorded op uses this tensor
+    grad: Tensor | None
     __array_priority__ = 1000
 
     def __init__(self, *data: Any) -> None:
@@ -288,7 +297,7 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
-    def __deepcopy__(self, memo: dict) -> Tensor:
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
         out = _wrap_value(jnp.array(self._value(), copy=True), VAR if self._kind == VAR
                           else CONST)
         out.__class__ = type(self)
@@ -296,7 +305,7 @@ class Tensor:
             out.grad = self.grad.__deepcopy__(memo)
         return out
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (np.asarray(self._value()), self.requires_grad))
 
     # -- metadata -----------------------------------------------------------------
@@ -338,7 +347,7 @@ class Tensor:
 
     @property
     def is_cuda(self) -> bool:
-        return self.device.type == "cuda"
+        return bool(self.device.type == "cuda")
 
     def is_floating_point(self) -> bool:
         return self._cell.aval[1] in _FLOATS
@@ -509,21 +518,21 @@ class Tensor:
 
     reshape_as = view_as
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
         return _op(_flatten, (start_dim, end_dim), self, who="flatten")
 
     @_numpy_names
-    def squeeze(self, dim: int | None = None) -> Tensor:
+    def squeeze(self, dim: builtins.int | None = None) -> Tensor:
         return _op(_squeeze, (dim,), self, who="squeeze")
 
     @_numpy_names
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: builtins.int) -> Tensor:
         return _op(_unsqueeze, (dim,), self, who="unsqueeze")
 
     def permute(self, *dims: Any) -> Tensor:
         return _op(_permute, (_shape_args(dims),), self, who="permute")
 
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         return _op(_transpose, (dim0, dim1), self, who="transpose")
 
     def t(self) -> Tensor:
@@ -565,98 +574,98 @@ class Tensor:
         self._inplace(_op(_setitem, (spec,), self, _scalar_or_tensor(value), *tensors,
                           who="index assignment"))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self.dim() == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self)))
 
     # -- arithmetic -------------------------------------------------------------------
-    def __add__(self, other):
+    def __add__(self, other: Any) -> Tensor:
         return _op(jnp.add, (), self, _scalar_or_tensor(other))
 
-    def __radd__(self, other):
+    def __radd__(self, other: Any) -> Tensor:
         return _op(jnp.add, (), _scalar_or_tensor(other), self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Any) -> Tensor:
         return _op(jnp.subtract, (), self, _scalar_or_tensor(other))
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: Any) -> Tensor:
         return _op(jnp.subtract, (), _scalar_or_tensor(other), self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Any) -> Tensor:
         return _op(jnp.multiply, (), self, _scalar_or_tensor(other))
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: Any) -> Tensor:
         return _op(jnp.multiply, (), _scalar_or_tensor(other), self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Any) -> Tensor:
         return _op(jnp.true_divide, (), self, _scalar_or_tensor(other))
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: Any) -> Tensor:
         return _op(jnp.true_divide, (), _scalar_or_tensor(other), self)
 
-    def __floordiv__(self, other):
+    def __floordiv__(self, other: Any) -> Tensor:
         return _op(jnp.floor_divide, (), self, _scalar_or_tensor(other))
 
-    def __rfloordiv__(self, other):
+    def __rfloordiv__(self, other: Any) -> Tensor:
         return _op(jnp.floor_divide, (), _scalar_or_tensor(other), self)
 
-    def __mod__(self, other):
+    def __mod__(self, other: Any) -> Tensor:
         return _op(jnp.remainder, (), self, _scalar_or_tensor(other))
 
-    def __pow__(self, other):
+    def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return _op(_pow_scalar, (other,), self)
         return _op(jnp.power, (), self, _scalar_or_tensor(other))
 
-    def __rpow__(self, other):
+    def __rpow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return _op(_rpow_scalar, (other,), self)
         return _op(jnp.power, (), _scalar_or_tensor(other), self)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Any) -> Tensor:
         return _op(jnp.matmul, (), self, _scalar_or_tensor(other), who="matmul")
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Any) -> Tensor:
         return _op(jnp.matmul, (), _scalar_or_tensor(other), self, who="matmul")
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         return _op(jnp.negative, (), self)
 
-    def __pos__(self):
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Tensor:
         return _op(jnp.abs, (), self)
 
-    def __invert__(self):
+    def __invert__(self) -> Tensor:
         return _op(jnp.invert, (), self)
 
-    def __and__(self, other):
+    def __and__(self, other: Any) -> Tensor:
         return _op(jnp.bitwise_and, (), self, _scalar_or_tensor(other))
 
-    def __or__(self, other):
+    def __or__(self, other: Any) -> Tensor:
         return _op(jnp.bitwise_or, (), self, _scalar_or_tensor(other))
 
-    def __xor__(self, other):
+    def __xor__(self, other: Any) -> Tensor:
         return _op(jnp.bitwise_xor, (), self, _scalar_or_tensor(other))
 
-    def __eq__(self, other):  # type: ignore[override]
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return _op(jnp.equal, (), self, _scalar_or_tensor(other))
 
-    def __ne__(self, other):  # type: ignore[override]
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return _op(jnp.not_equal, (), self, _scalar_or_tensor(other))
 
-    def __lt__(self, other):
+    def __lt__(self, other: Any) -> Tensor:
         return _op(jnp.less, (), self, _scalar_or_tensor(other))
 
-    def __le__(self, other):
+    def __le__(self, other: Any) -> Tensor:
         return _op(jnp.less_equal, (), self, _scalar_or_tensor(other))
 
-    def __gt__(self, other):
+    def __gt__(self, other: Any) -> Tensor:
         return _op(jnp.greater, (), self, _scalar_or_tensor(other))
 
-    def __ge__(self, other):
+    def __ge__(self, other: Any) -> Tensor:
         return _op(jnp.greater_equal, (), self, _scalar_or_tensor(other))
 
     add = __add__
@@ -677,7 +686,7 @@ class Tensor:
     def mm(self, other: Tensor) -> Tensor:
         return self @ other
 
-    def equal(self, other: Tensor) -> bool:
+    def equal(self, other: Tensor) -> builtins.bool:
         return tuple(self.shape) == tuple(other.shape) and bool((self == other).all())
 
     # -- in place -----------------------------------------------------------------------
@@ -698,38 +707,38 @@ class Tensor:
             self._kind = RG
         return self
 
-    def add_(self, other, alpha=1):
+    def add_(self, other: Any, alpha: builtins.float = 1) -> Tensor:
         return self._inplace(self + (other if alpha == 1 else other * alpha))
 
-    def sub_(self, other, alpha=1):
+    def sub_(self, other: Any, alpha: builtins.float = 1) -> Tensor:
         return self._inplace(self - (other if alpha == 1 else other * alpha))
 
-    def mul_(self, other):
+    def mul_(self, other: Any) -> Tensor:
         return self._inplace(self * other)
 
-    def div_(self, other):
+    def div_(self, other: Any) -> Tensor:
         return self._inplace(self / other)
 
-    def pow_(self, other):
+    def pow_(self, other: Any) -> Tensor:
         return self._inplace(self ** other)
 
-    def clamp_(self, min=None, max=None):  # noqa: A002
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return self._inplace(self.clamp(min, max))
 
-    def neg_(self):
+    def neg_(self) -> Tensor:
         return self._inplace(-self)
 
-    def zero_(self):
+    def zero_(self) -> Tensor:
         return self._inplace(_op(_zero, (), self))
 
-    def fill_(self, value):
+    def fill_(self, value: Any) -> Tensor:
         return self._inplace(_op(_fill, (builtins.float(value) if isinstance(
             value, Tensor) else value,), self))
 
-    def copy_(self, src, non_blocking=False):
+    def copy_(self, src: Any, non_blocking: builtins.bool = False) -> Tensor:
         return self._inplace(_op(_copy_into, (), self, _scalar_or_tensor(src)))
 
-    def masked_fill_(self, mask, value):
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
         return self._inplace(self.masked_fill(mask, value))
 
     __iadd__ = add_
@@ -738,65 +747,65 @@ class Tensor:
     __itruediv__ = div_
 
     # -- math -----------------------------------------------------------------------
-    def exp(self):
+    def exp(self) -> Tensor:
         return _op(jnp.exp, (), self)
 
-    def log(self):
+    def log(self) -> Tensor:
         return _op(jnp.log, (), self)
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         return _op(jnp.sqrt, (), self)
 
-    def sin(self):
+    def sin(self) -> Tensor:
         return _op(jnp.sin, (), self)
 
-    def cos(self):
+    def cos(self) -> Tensor:
         return _op(jnp.cos, (), self)
 
-    def square(self):
+    def square(self) -> Tensor:
         return _op(_pow_scalar, (2,), self)
 
-    def relu(self):
+    def relu(self) -> Tensor:
         return _op(fnf.relu, (), self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         return _op(fnf.sigmoid, (), self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         return _op(fnf.tanh, (), self)
 
     @_numpy_names
-    def softmax(self, dim, dtype=None):
+    def softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         return _op(_softmax, (dim,), x, who="softmax")
 
     @_numpy_names
-    def log_softmax(self, dim, dtype=None):
+    def log_softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         return _op(_log_softmax, (dim,), x, who="log_softmax")
 
-    def clamp(self, min=None, max=None):  # noqa: A002
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return _op(_clamp, (min, max), self)
 
     clip = clamp
 
-    def masked_fill(self, mask, value):
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
         return _op(_masked_fill, (builtins.float(value),), self, mask)
 
     @_numpy_names
-    def sum(self, dim=None, keepdim=False, dtype=None):
+    def sum(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None) -> Tensor:
         np_dtype = None if dtype is None else _dtypes.to_np(dtype)
         if np_dtype is None and self._cell.aval[1].kind in "bi":
             np_dtype = _graph.canonical_dtype(np.int64)
         return _op(_sum, (_dims(dim), keepdim, np_dtype), self, who="sum")
 
     @_numpy_names
-    def mean(self, dim=None, keepdim=False, dtype=None):
+    def mean(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         return _op(_mean, (_dims(dim), keepdim), x, who="mean")
 
     @_numpy_names
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         if isinstance(dim, Tensor):
             return _op(jnp.maximum, (), self, dim)
         if dim is None:
@@ -805,7 +814,7 @@ class Tensor:
         return values_indices(values, indices)
 
     @_numpy_names
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         if isinstance(dim, Tensor):
             return _op(jnp.minimum, (), self, dim)
         if dim is None:
@@ -814,38 +823,42 @@ class Tensor:
         return values_indices(values, indices)
 
     @_numpy_names
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         return _op(_argmax, (dim, keepdim), self, who="argmax")
 
     @_numpy_names
-    def argmin(self, dim=None, keepdim=False):
+    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         return _op(_argmin, (dim, keepdim), self, who="argmin")
 
     @_numpy_names
-    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    def var(self, dim: Any = None, unbiased: builtins.bool = True, keepdim: builtins.bool = False,
+            *, correction: builtins.int | None = None) -> Tensor:
         correction = (1 if unbiased else 0) if correction is None else correction
         return _op(_var, (_dims(dim), correction, keepdim), self, who="var")
 
     @_numpy_names
-    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    def std(self, dim: Any = None, unbiased: builtins.bool = True, keepdim: builtins.bool = False,
+            *, correction: builtins.int | None = None) -> Tensor:
         correction = (1 if unbiased else 0) if correction is None else correction
         return _op(_std, (_dims(dim), correction, keepdim), self, who="std")
 
     @_numpy_names
-    def prod(self, dim=None, keepdim=False, dtype=None):
+    def prod(self, dim: builtins.int | None = None, keepdim: builtins.bool = False,
+             dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         return _op(_prod, (dim, keepdim), x, who="prod")
 
-    def norm(self, p=2, dim=None, keepdim=False, dtype=None):
+    def norm(self, p: builtins.float = 2, dim: Any = None, keepdim: builtins.bool = False,
+             dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         return _op(_norm, (p, _dims(dim), keepdim), x, who="norm")
 
     @_numpy_names
-    def all(self, dim=None, keepdim=False):
+    def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return _op(_all, (_dims(dim), keepdim), self, who="all")
 
     @_numpy_names
-    def any(self, dim=None, keepdim=False):
+    def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return _op(_any, (_dims(dim), keepdim), self, who="any")
 
     def __getattr__(self, name: str) -> Any:
@@ -877,7 +890,7 @@ def _rebuild(array: np.ndarray, requires_grad: bool) -> Tensor:
     return _wrap_value(_graph.as_array(array), VAR if requires_grad else CONST)
 
 
-class Size(tuple):
+class Size(tuple[int, ...]):
     """A tensor shape. PyTorch equivalent: ``torch.Size``."""
 
     def __repr__(self) -> str:

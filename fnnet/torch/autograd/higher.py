@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from fnnet.torch import _autograd, _graph
-from fnnet.torch._graph import CONST, VAR
+from fnnet.torch._tape import CONST, VAR, kind_of, ref, slot_of
 from fnnet.torch.tensor import Tensor, _wrap_slot
 
 
@@ -61,7 +61,7 @@ def grad_with_graph(root: Tensor, cotangent: Any, leaves: list[Tensor]) -> list[
     if root._kind == VAR:
         raise NotImplementedError("fnnet.torch: create_graph=True of a leaf itself is not "
                                   "supported")
-    region, leaf_slots = _autograd.region(tp, cell.ref * 4 + root._kind)
+    region, leaf_slots = _autograd.region(tp, ref(cell.ref, root._kind))
     owner = tp.node_of_slot()
     inside = set(region)
     leaf_index = {s: i for i, s in enumerate(leaf_slots)}
@@ -75,7 +75,7 @@ def grad_with_graph(root: Tensor, cotangent: Any, leaves: list[Tensor]) -> list[
             if r < 0:
                 refs.append(None)
                 continue
-            s, use = r >> 2, r & 3
+            s, use = slot_of(r), kind_of(r)
             if use == VAR:
                 refs.append(("L", leaf_index[s]))
             elif owner[s] in inside:
@@ -88,13 +88,13 @@ def grad_with_graph(root: Tensor, cotangent: Any, leaves: list[Tensor]) -> list[
         nodes.append((op, static, tuple(refs), first))
     wanted_slots = [leaf._cell.ref if leaf._cell.tape is tp else -1 for leaf in leaves]
     wanted = tuple(leaf_index[s] for s in wanted_slots if s in leaf_index)
-    ins = [s * 4 + VAR for s in leaf_slots] + [s * 4 + CONST for s in ext]
+    refs_in = [ref(s, VAR) for s in leaf_slots] + [ref(s, CONST) for s in ext]
     if cotangent is not None:
         gcell = cotangent._cell
-        ins.append((gcell.ref if gcell.tape is tp else _graph.cell_source(tp, gcell)) * 4)
+        refs_in.append(ref(gcell.ref if gcell.tape is tp else _graph.cell_source(tp, gcell)))
     spec = (tuple(nodes), len(leaf_slots), len(ext), ("N", cell.ref, True),
             cotangent is not None, wanted)
-    first, avals = _graph.record_refs(_grad_op, (spec,), tuple(ins), rg=True)
+    first, avals = _graph.record_refs(_grad_op, (spec,), tuple(refs_in), rg=True)
     grads = iter(_wrap_slot(first + i, aval, True) for i, aval in enumerate(avals))
     return [next(grads) if s in leaf_index else None for s in wanted_slots]
 
@@ -107,7 +107,7 @@ def backward_with_graph(root: Tensor, cotangent: Any) -> None:
     tp = _graph.recording_tape()
     if root._cell.tape is not tp:
         raise RuntimeError(_autograd.FREED)
-    _, leaf_slots = _autograd.region(tp, root._cell.ref * 4 + root._kind)
+    _, leaf_slots = _autograd.region(tp, ref(root._cell.ref, root._kind))
     leaves = [tp.var_owner[s] for s in leaf_slots]
     for leaf, g in zip(leaves, grad_with_graph(root, cotangent, leaves), strict=True):
         leaf.grad = g if leaf.grad is None else leaf.grad + g

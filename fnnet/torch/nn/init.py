@@ -45,7 +45,7 @@ def _write(tensor: Tensor, value: Any) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init: tensor must be a Tensor, got {type(tensor).__name__}")
     with no_grad():
-        tensor.copy_(_wrap_value(jnp.asarray(value, tensor.dtype.np)))  # type: ignore[no-untyped-call]
+        tensor.copy_(_wrap_value(jnp.asarray(value, tensor.dtype.np)))
     return tensor
 
 
@@ -103,7 +103,8 @@ def eye_(tensor: Tensor) -> Tensor:
     """PyTorch equivalent: ``torch.nn.init.eye_`` (2-D tensors)."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _write(tensor, jnp.eye(*tuple(tensor.shape)))
+    rows, cols = tensor.shape
+    return _write(tensor, jnp.eye(rows, cols))
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
