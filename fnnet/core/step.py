@@ -17,7 +17,9 @@ import jax.numpy as jnp
 import optax
 
 from fnnet.core.cache import STEPS
+from fnnet.core.collectives import mean_gradients, mean_metrics, sync_layer_state
 from fnnet.core.state import TrainState
+from fnnet.losses import cross_entropy
 from fnnet.nn.functional.dropout import sharded_batch
 from fnnet.nn.module import Module
 from fnnet.nn.tree_check import check_optimizer_trees
@@ -58,8 +60,6 @@ XLA_OPTIONS: Any = _DefaultBackendOptions()
 
 
 def _default_loss() -> LossFn:
-    from fnnet.losses import cross_entropy
-
     return cross_entropy
 
 
@@ -218,8 +218,6 @@ def _train_step(model: Module, optimizer: optax.GradientTransformation, loss_fn:
                 ) -> Callable[[TrainState, Batch], tuple[TrainState, Metrics]]:
     """:func:`make_train_step`'s step, built from checked arguments."""
     clipper = None if clip_grad_norm is None else clip_by_total_norm(clip_grad_norm)
-    if axis_name is not None:
-        from fnnet.parallel.collectives import mean_gradients, mean_metrics, sync_layer_state
 
     def loss_with_aux(params: Any, layer_state: Any, x: Array, y: Array, key: Array
                       ) -> tuple[Array, tuple[Array, Any]]:
@@ -300,8 +298,6 @@ def make_eval_step(
 def _eval_step(model: Module, loss_fn: LossFn, axis_name: str | None, jit: bool = True
                ) -> Callable[[TrainState, Batch], Metrics]:
     """:func:`make_eval_step`'s step, built from checked arguments."""
-    if axis_name is not None:
-        from fnnet.parallel.collectives import mean_metrics
 
     def step(state: TrainState, batch: Batch) -> Metrics:
         x, y = unpack_batch(batch, "eval_step")

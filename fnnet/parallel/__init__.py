@@ -45,9 +45,9 @@ PyTorch equivalent: ``torch.nn.parallel.DistributedDataParallel`` with
 ``torch.distributed`` and a ``DistributedSampler``.
 """
 
+from fnnet.core.collectives import mean_gradients, mean_metrics, sync_layer_state
 from fnnet.nn.functional.dropout import sharded_batch
 from fnnet.parallel.auto import data_parallel
-from fnnet.parallel.collectives import mean_gradients, mean_metrics, sync_layer_state
 from fnnet.parallel.distributed import (
     ENV_COORDINATOR,
     ENV_NUM_PROCESSES,

@@ -1,4 +1,5 @@
-"""Averages across the devices of a data-parallel step: gradients, metrics, layer state.
+"""Averages across the devices of a data-parallel step: gradients, metrics, layer state
+(re-exported by :mod:`fnnet.parallel`).
 
 Each device holds an equal shard of the global batch. Its loss is the mean over its
 shard, so the mean of the devices' gradients is the gradient of the global-batch mean
