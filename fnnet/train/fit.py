@@ -525,12 +525,15 @@ def fit(
             reporter.steps(epoch, fetched, host_step, sums, seen, examples, state)
         raise
     finally:
-        if profiler is not None:
-            profiler.stop(state)
-        reporter.end(history, failed=failed)
-    if checkpoints is not None:
-        checkpoints.close()
+        try:
+            if profiler is not None:
+                profiler.stop(state)
+            reporter.end(history, failed=failed)
+        finally:
+            if checkpoints is not None:  # closed however the run ends
+                checkpoints.close()
     return state, history
+
 
 def _drain(pending: list[tuple[int, Any, int]], sums: dict[str, float], on_nonfinite: str,
            model: Module, params: Any,
