@@ -642,3 +642,30 @@ def test_conv_transpose2d_init_and_errors():
         ft.nn.ConvTranspose2d(2, 2, 3, stride=1, output_padding=1)
     with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
         ft.nn.ConvTranspose2d(4, 3, 3, groups=2)
+
+
+def test_generator_graph_survives_a_read_and_the_discriminators_step(torch):
+    """The DCGAN loop: D's loss on fake.detach(), a value read (D(G(z)).mean().item()),
+    D's step, then G's loss through D(fake): fake's graph must outlive the read's flush
+    although the carried graph also reads fake as a constant."""
+    rng = np.random.default_rng(8)
+    weights = {name: rng.standard_normal(shape).astype(np.float32) for name, shape in
+               (("g.weight", (3, 2)), ("g.bias", (3,)), ("d.weight", (1, 3)),
+                ("d.bias", (1,)))}
+    noise = rng.standard_normal((4, 2)).astype(np.float32)
+    results = []
+    for T in (torch, ft):
+        G, D = T.nn.Linear(2, 3), T.nn.Linear(3, 1)
+        G.load_state_dict({k[2:]: T.from_numpy(v) for k, v in weights.items() if k[0] == "g"})
+        D.load_state_dict({k[2:]: T.from_numpy(v) for k, v in weights.items() if k[0] == "d"})
+        opt_d = T.optim.SGD(D.parameters(), lr=0.1)
+        fake = G(T.from_numpy(noise))
+        out = D(fake.detach())
+        out.sum().backward()
+        read = out.mean().item()
+        opt_d.step()
+        D(fake).pow(2).sum().backward()
+        results.append((read, G.weight.grad, D.weight))
+    assert results[1][0] == pytest.approx(results[0][0], rel=1e-6)
+    close(results[1][1], results[0][1])
+    close(results[1][2], results[0][2])

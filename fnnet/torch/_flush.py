@@ -134,10 +134,14 @@ def _carry(tp: Tape, order: list[int], boundary: dict[int, Any]) -> None:
     for old, leaf in tp.var_owner.items():
         if old in slot_map:
             new.var_owner[slot_map[old]] = leaf
+    # slots a carried node computes: a tensor there keeps its graph even where another
+    # carried node reads it as a constant (a GAN's fake.detach() beside fake itself)
+    produced = {s for n in order if tp.nodes[n].op is not None for s in tp.out_slots(n)}
     for cell_ref in tp.cells:
         cell = cell_ref()
         if cell is not None and cell.tape is tp and cell.ref in slot_map:
-            carried = cell.ref not in boundary  # else a value, not a graph, was carried
+            # else a value, not a graph, was carried
+            carried = cell.ref not in boundary or cell.ref in produced
             cell.ref = slot_map[cell.ref]
             cell.tape = new
             if carried:
