@@ -47,7 +47,10 @@ KERNEL_MODULES = {"test_functional", "test_nn"}
 
 def pytest_generate_tests(metafunc):
     if metafunc.module.__name__ in KERNEL_MODULES:
-        metafunc.parametrize("kernels", ["platform", "portable"], indirect=True)
+        # The portable run is left to the full suite: the edit-test loop checks the math once.
+        metafunc.parametrize(
+            "kernels", ["platform", pytest.param("portable", marks=pytest.mark.slow)],
+            indirect=True)
 
 
 @pytest.fixture(autouse=True)
@@ -82,3 +85,78 @@ def mnist_dir():
     if not (path / "t10k-images-idx3-ubyte.gz").exists():
         pytest.skip(f"real MNIST test set not found in {path} (set FNNET_MNIST_DIR)")
     return path
+
+
+#: Modules that take longest, scheduled first. ``pytest -n 2`` hands out whole files
+#: (``--dist loadfile`` in pyproject.toml, so a module's fixtures run once) in collection
+#: order; starting with the long ones leaves only short files for the end, so neither
+#: worker idles while the other finishes a long module.
+LONGEST_FIRST = (
+    "test_torch_programs", "test_resnet", "test_shim_distributed_multiprocess",
+    "test_fast_conv", "test_compare", "test_cli", "test_checkpoint", "test_examples",
+    "test_tensorboard", "test_shim_api", "test_functional", "test_parallel", "test_nnx",
+    "test_layering", "test_shim_data_parallel", "test_nn", "test_parallel_multiprocess",
+    "test_real_mnist", "test_shim_batch_patterns", "test_losses", "test_checkpoint_damage",
+)
+
+#: Tests outside the edit-test loop (``pytest -m "not slow"``), by module, by
+#: ``module::test`` (every parametrisation) or by ``module::test[id]``: each trains,
+#: compiles a large model or starts processes for seconds of CPU. They still run in the
+#: README's ``pytest -n 2``. A test named here that its module lacks is an error, so a
+#: renamed test cannot leave the list silently.
+SLOW: tuple[str, ...] = (
+    "test_checkpoint::test_sigkilled_training_resumes_bit_for_bit",
+    "test_checkpoint::test_fit_resumes_mid_epoch_bit_for_bit",
+    "test_checkpoint_damage",
+    "test_cli::test_compare_runs_pytorch_on_one_thread_by_default",
+    "test_cli::test_console_script_exit_status",
+    "test_cli::test_folder_with_only_mnists_test_files_trains_on_its_split",
+    "test_cli::test_missing_mnist_lists_the_files_without_absl_output",
+    "test_cli::test_nonfinite_loss_exits_1_and_skip_trains_on",
+    "test_clip::test_fit_clips_as_the_chained_transformation_does",
+    "test_compare::test_dropout_runs_are_reported_as_not_comparable_step_by_step",
+    "test_compare::test_versions_agree_from_the_same_weights",
+    "test_determinism",
+    "test_examples::test_fnnet_version_script_on_real_data_and_its_errors",
+    "test_examples::test_versions_run_as_scripts",
+    "test_fast_conv::test_default_plan_under_jit_and_vmap",
+    "test_fast_conv::test_every_formulation_matches_plain_convolution",
+    "test_fast_conv::test_max_pool_matches_reduce_window_with_ties",
+    "test_interop::test_optimizer_state_round_trips_and_resumes_like_torch",
+    "test_nnx::test_a_step_trained_in_flax_matches_fnnet",
+    "test_nnx::test_eval_outputs_equal[resnet18_cifar]",
+    "test_nnx::test_eval_outputs_equal[resnet18_imagenet]",
+    "test_nnx::test_importing_fnnet_interop_does_not_import_flax",
+    "test_nnx::test_round_trip_returns_identical_trees[resnet18_cifar]",
+    "test_nnx::test_train_mode_outputs_and_running_statistics[resnet18_cifar]",
+    "test_parallel::test_data_parallel_training_equals_single_device",
+    "test_parallel::test_fit_with_devices_equals_fit_on_one_device",
+    "test_parallel::test_fnnet_layers_and_losses_in_a_classic_user_pmap",
+    "test_parallel::test_pmap_example_on_real_mnist",
+    "test_progress",
+    "test_resnet::test_imagenet_stem_logits_match_torch",
+    "test_resnet::test_initialisation_is_torchvisions",
+    "test_resnet::test_logits_match_torch_from_loaded_weights",
+    "test_shim_api::test_a_loop_that_does_not_read_its_loss_every_step_runs_one_program",
+    "test_shim_api::test_a_loop_that_reads_its_loss_runs_each_step_as_two_programs",
+    "test_shim_api::test_state_dict_after_training_equals_the_fnnet_tree",
+    "test_shim_batch_patterns::test_pattern_compiles_once_and_matches_torch",
+    "test_shim_data_parallel::test_data_parallel_training_equals_single_device",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by the marks added here
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
+    modules = {item.path.stem: getattr(item, "module", None) for item in items}
+    for entry in SLOW:
+        module, _, test = entry.partition("::")
+        if module not in modules:
+            continue
+        if test and not hasattr(modules[module], test.partition("[")[0]):
+            raise pytest.UsageError(f"tests/conftest.py SLOW names {entry!r}: no such test")
+        for item in items:
+            name = item.name if "[" in test else getattr(item, "originalname", item.name)
+            if item.path.stem == module and (not test or name == test):
+                item.add_marker(pytest.mark.slow)
