@@ -34,6 +34,7 @@ import numpy as np
 
 from fnnet.torch._recorder import current
 from fnnet.torch._tape import RG, VAR, Node, Tape
+from fnnet.train.step import XLA_OPTIONS
 
 #: compile a window the n-th time its structure is seen: a compile costs as much as
 #: running a few hundred nodes one by one, so a window seen twice in a loop whose
@@ -300,7 +301,7 @@ def _compile(plan: Any, window: _Window, ext: list[int], alias: tuple[int, ...],
     """The window as one jitted program ``fn(*values of its arguments) -> values of
     outs``, built as a tape of its own and compiled as a whole step is (``alias``: the
     argument of each outside slot, see :func:`_structure`)."""
-    from fnnet.torch import _cache, _replay
+    from fnnet.torch import _replay
 
     nodes, avals = plan.nodes, plan.avals
     mini = Tape()
@@ -332,7 +333,7 @@ def _compile(plan: Any, window: _Window, ext: list[int], alias: tuple[int, ...],
                 [node_map[m] for m in region], [slot_map[s] for s in var_slots],
                 tuple(slot_map[s] for s in region_slots))
     run = _replay.build(mini, tuple(slot_map[s] for s in outs))
-    return _cache._jit(run, ())
+    return jax.jit(run, compiler_options=XLA_OPTIONS)
 
 
 def execute(plan: Any, env: list) -> None:
