@@ -669,3 +669,36 @@ def test_generator_graph_survives_a_read_and_the_discriminators_step(torch):
     assert results[1][0] == pytest.approx(results[0][0], rel=1e-6)
     close(results[1][1], results[0][1])
     close(results[1][2], results[0][2])
+
+
+# -- similarities and distances -----------------------------------------------------------
+
+DISTANCES = {
+    "cosine_similarity": lambda T, x, y: T.nn.functional.cosine_similarity(x, y[:1]),
+    "cosine_similarity dim 0": lambda T, x, y: T.nn.functional.cosine_similarity(
+        x[:3], y, dim=0),
+    "pairwise_distance": lambda T, x, y: T.nn.functional.pairwise_distance(x[:3], y),
+    "pairwise_distance p=1": lambda T, x, y: T.nn.functional.pairwise_distance(
+        x[:3], y, p=1.0, keepdim=True),
+    "cdist": lambda T, x, y: T.cdist(x, y),
+    "cdist p=1": lambda T, x, y: T.cdist(x, y, p=1.0),
+    "cdist with itself": lambda T, x, y: T.cdist(x, x) + 0 * y.sum(),
+    "modules": lambda T, x, y: T.nn.CosineSimilarity(dim=1)(x[:3], y) +
+    T.nn.PairwiseDistance()(x[:3], y),
+}
+
+
+@pytest.mark.parametrize("case", DISTANCES)
+def test_distances_match_pytorch(torch, case):
+    rng = np.random.default_rng(9)
+    a, b = rng.standard_normal((4, 5)).astype(np.float32), \
+        rng.standard_normal((3, 5)).astype(np.float32)
+    a[1] = 0.0  # a zero vector: the eps clamps and the zero distance's gradient
+    results = []
+    for T in (torch, ft):
+        x, y = T.tensor(a, requires_grad=True), T.tensor(b, requires_grad=True)
+        out = DISTANCES[case](T, x, y)
+        (out * out).sum().backward()
+        results.append((out, x.grad, y.grad))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        close(ours, theirs, rtol=1e-5, atol=1e-5)

@@ -194,5 +194,7 @@ def install(namespace: dict[str, Any]) -> None:
         method.__name__ = name
         method.__doc__ = f"PyTorch equivalent: ``Tensor.{name}``."
         setattr(Tensor, name, method)
+    from fnnet.torch.nn._distance import cdist
+
     namespace.update(meshgrid=meshgrid, normal=normal, bernoulli=bernoulli,
-                     bincount=bincount, unique=unique, compile=compile)
+                     bincount=bincount, unique=unique, compile=compile, cdist=cdist)

@@ -27,6 +27,7 @@ from fnnet.nn.functional.activation import (
 from fnnet.nn.functional.batchnorm import batch_norm
 from fnnet.nn.functional.conv import conv2d
 from fnnet.nn.functional.conv_transpose import conv_transpose2d
+from fnnet.nn.functional.distance import cdist, cosine_similarity, pairwise_distance
 from fnnet.nn.functional.dropout import dropout
 from fnnet.nn.functional.flatten import flatten
 from fnnet.nn.functional.linear import linear
@@ -57,9 +58,11 @@ __all__ = [
     "softsign",
     "avg_pool2d",
     "batch_norm",
+    "cdist",
     "conv1d",
     "conv2d",
     "conv_transpose2d",
+    "cosine_similarity",
     "dropout",
     "embedding",
     "flatten",
@@ -70,6 +73,7 @@ __all__ = [
     "linear",
     "log_softmax",
     "max_pool2d",
+    "pairwise_distance",
     "recurrent",
     "relu",
     "sigmoid",

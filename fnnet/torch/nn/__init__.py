@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch.nn import functional, init, parallel, utils
+from fnnet.torch.nn._distance import CosineSimilarity, PairwiseDistance
 from fnnet.torch.nn.modules import (
     CELU,
     ELU,
@@ -84,11 +85,13 @@ def __getattr__(name: str) -> Any:
 # (``torch.zeros`` under ``mypy --strict``); then the names installed at import.
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
-    "CELU", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "DataParallel",
+    "CELU", "Conv1d", "CosineSimilarity", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss",
+    "DataParallel",
     "DistributedDataParallel",
     "Dropout", "ELU", "Embedding", "Flatten", "GELU", "GRU", "GRUCell", "Hardsigmoid", "Hardswish",
     "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
     "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool2d", "Mish", "Module",
+    "PairwiseDistance",
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "RNNCell", "RNNCellBase", "ReLU",
     "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin",
     "Softplus", "Softsign", "SyncBatchNorm", "Tanh", "Upsample", "UpsamplingBilinear2d",

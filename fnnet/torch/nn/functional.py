@@ -393,6 +393,10 @@ from fnnet.torch.nn._activations import (  # noqa: E402, F401 - re-exported
     softplus,
     softsign,
 )
+from fnnet.torch.nn._distance import (  # noqa: E402, F401 - re-exported
+    cosine_similarity,
+    pairwise_distance,
+)
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
 
 
