@@ -18,7 +18,7 @@ from typing import Any
 import jax
 
 from fnnet.torch import _random
-from fnnet.torch._recorder import Hit, current
+from fnnet.torch._recorder import Hit, Recorder, current
 from fnnet.torch._tape import (
     CONST,
     NO_REF,
@@ -63,7 +63,10 @@ def recording_tape() -> Tape:
 def source_into(tp: Tape, value: Any, aval: Aval, owner: Any) -> int:
     """Adds a concrete input to ``tp`` (any tape of the current recorder); returns its
     slot. ``owner`` is the cell holding ``value``, :data:`WRITEBACK` or None."""
-    rec = current()
+    return _source(current(), tp, value, aval, owner)
+
+
+def _source(rec: Recorder, tp: Tape, value: Any, aval: Aval, owner: Any) -> int:
     slot = len(tp.avals)
     desc = (None, aval)
     key = (tp.state, desc)
@@ -139,7 +142,7 @@ def next_draw() -> int:
     return tp.draws
 
 
-def _miss(rec: Any, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
+def _miss(rec: Recorder, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
           inputs: Sequence[Any], check: Callable[..., None] | None, who: Any) -> Hit:
     """Infers the output shapes of a new node (once per structure)."""
     op, static, ins, _ = desc
@@ -192,7 +195,7 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
             continue
         kind = type(t)
         if kind is float or kind is int or kind is bool:
-            ins.append(source_into(tp, t, _WEAK_AVALS[kind], None) << 2)
+            ins.append(_source(rec, tp, t, _WEAK_AVALS[kind], None) << 2)
             continue
         cell = t._cell
         slot = cell.ref if cell.tape is tp else cell_source(tp, cell)
