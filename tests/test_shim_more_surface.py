@@ -702,3 +702,37 @@ def test_distances_match_pytorch(torch, case):
         results.append((out, x.grad, y.grad))
     for ours, theirs in zip(results[1], results[0], strict=True):
         close(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+# -- LinearLR and CosineAnnealingWarmRestarts ---------------------------------------------
+
+
+@pytest.mark.parametrize("cls, kwargs, fractional", [
+    ("LinearLR", dict(start_factor=0.1, total_iters=4), False),
+    ("LinearLR", dict(start_factor=1.0, end_factor=0.2, total_iters=3), False),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3), False),
+    ("CosineAnnealingWarmRestarts", dict(T_0=2, T_mult=2, eta_min=0.01), False),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=3), True),
+])
+def test_warmup_and_restart_schedules_match_pytorch(torch, cls, kwargs, fractional):
+    sequences = []
+    for T in (torch, ft):
+        opt = T.optim.SGD([T.zeros(1, requires_grad=True)], lr=0.5)
+        scheduler = getattr(T.optim.lr_scheduler, cls)(opt, **kwargs)
+        sequence = []
+        for i in range(20):
+            if fractional:
+                scheduler.step(i * 0.7)  # SGDR's fractional epochs
+            elif i:
+                scheduler.step()
+            sequence.append(opt.param_groups[0]["lr"])
+        sequences.append(sequence)
+    np.testing.assert_allclose(sequences[1], sequences[0], rtol=1e-12, atol=1e-12)
+
+
+def test_schedule_arguments_are_checked():
+    opt = ft.optim.SGD([ft.zeros(1, requires_grad=True)], lr=0.5)
+    with pytest.raises(ValueError, match="Starting multiplicative factor expected"):
+        ft.optim.lr_scheduler.LinearLR(opt, start_factor=0.0)
+    with pytest.raises(ValueError, match="Expected integer T_mult >= 1"):
+        ft.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=0)

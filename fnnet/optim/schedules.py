@@ -255,8 +255,87 @@ def per_epoch(schedule: optax.Schedule, steps_per_epoch: int) -> optax.Schedule:
     return stepped
 
 
+def linear_lr(lr: float, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+              total_iters: int = 5) -> optax.Schedule:
+    """``lr`` times a factor moving linearly from ``start_factor`` to ``end_factor`` over
+    ``total_iters`` counts, then held (a warm-up when ``start_factor < 1``).
+
+    Args:
+        lr: the initial learning rate.
+        start_factor: the factor at count 0, in ``(0, 1]``.
+        end_factor: the factor from ``total_iters`` on, in ``[0, 1]``.
+        total_iters: counts to reach ``end_factor``.
+
+    Returns:
+        An optax schedule ``count -> lr``.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.LinearLR`` (its closed form).
+    """
+    _check_lr("lr", lr)
+    check_number("start_factor", start_factor)
+    check_number("end_factor", end_factor)
+    if not 0 < start_factor <= 1:
+        raise ValueError("Starting multiplicative factor expected to be greater than 0 and "
+                         "less or equal to 1.")
+    if not 0 <= end_factor <= 1:
+        raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+    total_iters = _positive_int("total_iters", total_iters)
+
+    def schedule(count: Any) -> Any:
+        progress = jnp.minimum(jnp.asarray(count), total_iters) / total_iters
+        return lr * (start_factor + (end_factor - start_factor) * progress)
+
+    return schedule
+
+
+def cosine_annealing_warm_restarts(lr: float, T_0: int, T_mult: int = 1,  # noqa: N803
+                                   eta_min: float = 0.0) -> optax.Schedule:
+    """Cosine annealing from ``lr`` to ``eta_min`` over ``T_0`` counts, restarted at
+    ``lr``, each period ``T_mult`` times the previous (SGDR).
+
+    Args:
+        lr: the rate at each restart.
+        T_0: the first period, in counts.
+        T_mult: the growth of each period (an int >= 1).
+        eta_min: the lowest rate.
+
+    Returns:
+        An optax schedule ``count -> lr`` (counts may be fractional epochs).
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts``.
+    """
+    _check_lr("lr", lr)
+    if not isinstance(T_0, int) or isinstance(T_0, bool) or T_0 <= 0:
+        raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+    if not isinstance(T_mult, int) or isinstance(T_mult, bool) or T_mult < 1:
+        raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+    check_number("eta_min", eta_min)
+
+    def start(n: Any) -> Any:  # the count at which period n begins
+        return T_0 * (T_mult ** n - 1) / (T_mult - 1)
+
+    def schedule(count: Any) -> Any:
+        epoch = jnp.asarray(count, jnp.result_type(float))
+        t_cur: Any
+        t_i: Any
+        if T_mult == 1:
+            t_cur, t_i = jnp.mod(epoch, T_0), float(T_0)
+        else:
+            n = jnp.floor(jnp.log(epoch / T_0 * (T_mult - 1) + 1) / math.log(T_mult))
+            # the logarithm's rounding can land a count at a period's edge in the
+            # neighbouring period: correct with the exact starts
+            n = jnp.where(epoch >= start(n + 1), n + 1, n)
+            n = jnp.where(epoch < start(n), n - 1, n)
+            t_cur, t_i = epoch - start(n), T_0 * T_mult ** n
+        return eta_min + (lr - eta_min) * (1 + jnp.cos(jnp.pi * t_cur / t_i)) / 2
+
+    return schedule
+
+
 __all__ = [
     "cosine_annealing_lr",
+    "cosine_annealing_warm_restarts",
+    "linear_lr",
     "exponential_lr",
     "multi_step_lr",
     "one_cycle_lr",

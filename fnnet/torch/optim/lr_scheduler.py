@@ -118,6 +118,48 @@ class ExponentialLR(LRScheduler):
         return schedules.exponential_lr(lr, self.gamma)
 
 
+class LinearLR(LRScheduler):
+    """A linear warm-up (or decay) of the rate's factor (``fnnet.optim.schedules
+    .linear_lr``). PyTorch equivalent: ``torch.optim.lr_scheduler.LinearLR``."""
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, \
+            total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def _schedule(self, lr: float) -> Any:
+        return schedules.linear_lr(lr, self.start_factor, self.end_factor, self.total_iters)
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (``fnnet.optim.schedules.cosine_annealing_warm_restarts``); ``step(epoch)``
+    takes fractional epochs, as PyTorch's. PyTorch equivalent:
+    ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts``."""
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,  # noqa: N803
+                 eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def _schedule(self, lr: float) -> Any:
+        return schedules.cosine_annealing_warm_restarts(lr, self.T_0, self.T_mult,
+                                                        self.eta_min)
+
+    def step(self, epoch: Any = None) -> None:
+        if epoch is None:
+            super().step()
+            return
+        if epoch < 0:
+            raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+        self.last_epoch = math.floor(epoch)
+        with jax.enable_x64(True):
+            values = [float(np.asarray(s(float(epoch)))) for s in self._schedules]
+        for group, lr in zip(self.optimizer.param_groups, values, strict=False):
+            group["lr"] = lr
+        self._last_lr = values
+
+
 class LambdaLR(LRScheduler):
     """``initial_lr * lr_lambda(epoch)``, one function per group or one for all.
 
