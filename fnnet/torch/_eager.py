@@ -102,7 +102,9 @@ def _outputs(out: Any) -> tuple:
 
 
 def _forward_fn(op: Any, static: tuple) -> Any:
-    key = (op, static)
+    # keyed by the op's id (its program holds it alive): jnp's ufuncs hash in Python,
+    # which costs about a microsecond a node
+    key = (id(op), static)
     fn = _forward.get(key)
     if fn is None:
         fn = _forward[key] = jax.jit(lambda *args: _outputs(op(*args, *static)))
@@ -112,7 +114,7 @@ def _forward_fn(op: Any, static: tuple) -> Any:
 def _vjp_fn(op: Any, static: tuple, diff: tuple[int, ...], given: tuple[bool, ...]) -> Any:
     """``fn(args, cotangents) -> cotangents of args[diff]``: the node's forward pass again
     inside ``jax.vjp``; outputs without a cotangent (``given``) get zeros."""
-    key = (op, static, diff, given)
+    key = (id(op), static, diff, given)
     fn = _vjp.get(key)
     if fn is None:
         def vjp(args: list, cotangents: list) -> tuple:
