@@ -105,8 +105,13 @@ LONGEST_FIRST = (
 #: README's ``pytest -n 2``. A test named here that its module lacks is an error, so a
 #: renamed test cannot leave the list silently.
 SLOW: tuple[str, ...] = (
+    "test_bad_input::test_fit_takes_numpy_integers_as_counts",
+    "test_bad_input::test_nan_in_a_batch_names_the_step_and_the_parameter",
     "test_checkpoint::test_sigkilled_training_resumes_bit_for_bit",
     "test_checkpoint::test_fit_resumes_mid_epoch_bit_for_bit",
+    "test_checkpoint::test_fit_checkpoint_arguments",
+    "test_checkpoint::test_fit_with_callable_data_resumes",
+    "test_checkpoint::test_injected_hyperparameters_survive",
     "test_checkpoint_damage",
     "test_cli::test_compare_runs_pytorch_on_one_thread_by_default",
     "test_cli::test_console_script_exit_status",
@@ -119,6 +124,7 @@ SLOW: tuple[str, ...] = (
     "test_determinism",
     "test_examples::test_fnnet_version_script_on_real_data_and_its_errors",
     "test_examples::test_versions_run_as_scripts",
+    "test_fast_conv::test_conv2d_routes_to_cpu_kernels_with_bias_and_unbatched_input",
     "test_fast_conv::test_default_plan_under_jit_and_vmap",
     "test_fast_conv::test_every_formulation_matches_plain_convolution",
     "test_fast_conv::test_max_pool_matches_reduce_window_with_ties",
@@ -137,11 +143,22 @@ SLOW: tuple[str, ...] = (
     "test_resnet::test_imagenet_stem_logits_match_torch",
     "test_resnet::test_initialisation_is_torchvisions",
     "test_resnet::test_logits_match_torch_from_loaded_weights",
+    "test_resnet::test_zero_init_residual_zeroes_the_last_bn_of_each_block",
     "test_shim_api::test_a_loop_that_does_not_read_its_loss_every_step_runs_one_program",
     "test_shim_api::test_a_loop_that_reads_its_loss_runs_each_step_as_two_programs",
     "test_shim_api::test_state_dict_after_training_equals_the_fnnet_tree",
     "test_shim_batch_patterns::test_pattern_compiles_once_and_matches_torch",
-    "test_shim_data_parallel::test_data_parallel_training_equals_single_device",
+    "test_shim_data_parallel",
+    "test_shim_distributed::test_fnnet_torchrun_is_the_launcher",
+    "test_shim_distributed::test_launcher_runs_a_module_with_its_arguments",
+    "test_shim_distributed::test_launcher_sets_torchruns_environment_and_prefixes_output",
+    "test_shim_distributed::test_launcher_stops_everyone_when_one_fails_and_names_it",
+    "test_shim_distributed::test_launcher_timeout_stops_a_hung_run",
+    "test_shim_parity::test_e_conv_momentum",
+    "test_shim_parity::test_f_lenet",
+    "test_shim_parity::test_g_batchnorm_dropout_train_eval",
+    "test_shim_serialization::test_resumed_training_matches_uninterrupted_training",
+    "test_tensorboard",
 )
 
 
