@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -36,9 +37,10 @@ def digits():
     return x[:STEPS_PER_EPOCH * BATCH], y[:STEPS_PER_EPOCH * BATCH]
 
 
-def _batches(digits, crash_at=None):
+def _batches(digits, crash_at=None, kill=False):
     """``epoch -> batches`` over ``digits``; raises Interrupt before the run's
-    ``crash_at``-th batch (counted over every epoch)."""
+    ``crash_at``-th batch (counted over every epoch), or with ``kill`` ends the process
+    there at once, as SIGKILL would (no ``finally``, no callback's ``on_end``)."""
     x, y = digits
     read = 0
 
@@ -46,6 +48,9 @@ def _batches(digits, crash_at=None):
         nonlocal read
         for batch in data.batches(x, y, BATCH, seed=1, epoch=epoch, drop_last=True):
             if read == crash_at:
+                if kill:
+                    sys.stdout.flush()
+                    os._exit(3)
                 raise Interrupt
             read += 1
             yield batch
@@ -142,6 +147,34 @@ def test_resume_mid_epoch_reports_that_epoch_once_and_complete(digits, reference
     history, rest = _run(_batches(digits), logdir, checkpoints, epochs=3, resume=True,
                          every_n_steps=4)
     _assert_logs_equal(logdir, history, _lines(out) + rest, reference)
+
+
+_KILLED_RUN = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import test_fit_edges as t
+from fnnet import data
+x, y = data.load("digits", "train")
+digits = x[:t.STEPS_PER_EPOCH * t.BATCH], y[:t.STEPS_PER_EPOCH * t.BATCH]
+t._run(t._batches(digits, crash_at=int(sys.argv[4]), kill=True), t.pathlib.Path(sys.argv[2]),
+       t.pathlib.Path(sys.argv[3]), sys.stdout, epochs=3, every_n_steps=4)
+"""
+
+
+@pytest.mark.parametrize("killed_at", [18, pytest.param(26, marks=pytest.mark.slow)])
+def test_a_killed_runs_logs_are_kept_up_to_its_checkpoint(digits, reference, tmp_path,
+                                                          killed_at):
+    # Killed at step 18 (epoch 1) or 26 (epoch 2): nothing ends the writers, yet what
+    # they hold up to the last checkpoint (16 or 24) is on disk and kept.
+    logdir, checkpoints = tmp_path / "logs", tmp_path / "ckpt"
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    killed = subprocess.run([sys.executable, "-c", _KILLED_RUN, str(pathlib.Path(__file__).parent),
+                             str(logdir), str(checkpoints), str(killed_at)],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert killed.returncode == 3, killed.stderr[-3000:]
+    history, rest = _run(_batches(digits), logdir, checkpoints, epochs=3, resume=True,
+                         every_n_steps=4)
+    _assert_logs_equal(logdir, history, _lines(io.StringIO(killed.stdout)) + rest, reference)
 
 
 def test_resume_at_an_epochs_last_step_saved_by_every_n_steps(digits, reference, tmp_path):

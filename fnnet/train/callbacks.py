@@ -95,6 +95,12 @@ class Callback:
         history (``loss``, ``accuracy``, ``eval_loss``, ..., ``seconds``) and the
         training state at its end (``step`` updates taken)."""
 
+    def on_checkpoint(self, step: int) -> None:
+        """Called before ``fit`` writes a checkpoint of ``step`` (with ``checkpoint_dir``),
+        once every step up to it has been reported: a writer makes what it holds
+        durable, since a run resumed from that checkpoint keeps what was logged up to
+        ``step`` and the process may be killed at any moment after it."""
+
     def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:
         """Called when the run is over (also when it stops with an error), with the
         history so far and the seconds spent in each phase (see
@@ -208,6 +214,9 @@ class TensorBoardWriter(ScalarWriter):
                 self._writer.add_histogram(f"params/{name}", np.asarray(value), step,
                                            HISTOGRAM_BINS)
 
+    def on_checkpoint(self, step: int) -> None:
+        self._writer.flush()
+
     def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:
         if self._writer is not None:
             self._writer.close()
@@ -285,6 +294,9 @@ class HistoryWriter(ScalarWriter):
         if time.monotonic() - self.saved >= SAVE_EVERY_SECONDS:
             self.save()
 
+    def on_checkpoint(self, step: int) -> None:
+        self.save()
+
     def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:
         self.history = {name: [float(v) for v in values] for name, values in history.items()}
         self.phases = dict(phases)
@@ -346,6 +358,9 @@ class JSONLWriter(Callback):
     def on_epoch(self, epoch: int, step: int, record: Mapping[str, float],
                  state: Any) -> None:
         self._file.write(json.dumps({"epoch": epoch, "step": step, **record}) + "\n")
+        self._file.flush()
+
+    def on_checkpoint(self, step: int) -> None:
         self._file.flush()
 
     def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:

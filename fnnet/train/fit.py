@@ -490,6 +490,7 @@ def fit(
                     seen += _drain(pending, sums, on_nonfinite, model, params, fetched)
                     timer.add("host sync", mark)
                     reporter.steps(epoch, fetched or [], host_step, sums, seen, examples, state)
+                    reporter.checkpoint(host_step)
                     mark = time.perf_counter()
                     checkpoints.save(state, Position(epoch, done, history, sums, seen,
                                                       examples,
@@ -516,6 +517,7 @@ def fit(
                                             or epoch == epochs - 1):
                 # Saved once the epoch is reported: a run resumed from here starts the
                 # next epoch and reports nothing twice.
+                reporter.checkpoint(host_step)
                 mark = time.perf_counter()
                 checkpoints.save(state, Position(epoch + 1, 0, history, {}, 0, 0, 0.0))
                 timer.add("checkpoint", mark)

@@ -144,6 +144,13 @@ class Reporter:
         self.bar.end_epoch(epoch, record)
         self.timer.add("logging", start)
 
+    def checkpoint(self, step: int) -> None:
+        """Tells the callbacks that a checkpoint of ``step`` is about to be written."""
+        start = time.perf_counter()
+        for callback in self.callbacks:
+            callback.on_checkpoint(step)
+        self.timer.add("logging", start)
+
     def end(self, history: Mapping[str, list[float]], *, failed: bool = False) -> None:
         """Ends the run: callbacks' ``on_end``, the bar removed, the phase summary.
 
