@@ -2,7 +2,8 @@
 
 ``fit(..., callbacks=[...])`` calls each callback's :meth:`Callback.on_begin` once,
 :meth:`~Callback.on_step` for every training step, :meth:`~Callback.on_epoch` after each
-epoch's evaluation and :meth:`~Callback.on_end` when the run is over. Step metrics reach
+epoch's evaluation, :meth:`~Callback.on_checkpoint` before each checkpoint it writes and
+:meth:`~Callback.on_end` when the run is over. Step metrics reach
 the callbacks in order, in bursts: ``fit`` fetches them from the device every
 ``log_every`` steps (and when its progress bar is due), so that logging never makes a
 step wait.
