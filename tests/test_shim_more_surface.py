@@ -736,3 +736,25 @@ def test_schedule_arguments_are_checked():
         ft.optim.lr_scheduler.LinearLR(opt, start_factor=0.0)
     with pytest.raises(ValueError, match="Expected integer T_mult >= 1"):
         ft.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=0)
+
+
+@pytest.mark.parametrize("second, kwargs", [("CosineAnnealingLR", dict(T_max=10, eta_min=1e-3)),
+                                            ("ExponentialLR", dict(gamma=0.8)),
+                                            ("StepLR", dict(step_size=3, gamma=0.5))])
+def test_sequential_warmup_then_decay_matches_pytorch(torch, second, kwargs):
+    sequences = []
+    for T in (torch, ft):
+        opt = T.optim.SGD([T.zeros(1, requires_grad=True)], lr=0.5)
+        warmup = T.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=4)
+        decay = getattr(T.optim.lr_scheduler, second)(opt, **kwargs)
+        scheduler = T.optim.lr_scheduler.SequentialLR(opt, schedulers=[warmup, decay],
+                                                      milestones=[4])
+        sequence = [opt.param_groups[0]["lr"]]
+        for _ in range(15):
+            opt.step()
+            scheduler.step()
+            sequence.append(opt.param_groups[0]["lr"])
+        sequences.append(sequence + scheduler.get_last_lr())
+    np.testing.assert_allclose(sequences[1], sequences[0], rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="one more than the number of milestone points"):
+        ft.optim.lr_scheduler.SequentialLR(opt, schedulers=[warmup, decay], milestones=[])

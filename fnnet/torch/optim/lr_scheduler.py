@@ -7,6 +7,7 @@ epoch counter and writes the value into ``param_group["lr"]``, which the next
 
 from __future__ import annotations
 
+import bisect
 import math
 import types
 from typing import Any
@@ -294,6 +295,73 @@ def _per_group(name: str, value: Any, count: int) -> list[float]:
     if len(values) != count:
         raise ValueError(f"expected {count} values for {name}, got {len(values)}")
     return [float(v) for v in values]
+
+
+class SequentialLR:
+    """Runs ``schedulers`` one after another, switching at each of ``milestones`` (a warm-up
+    then a decay). Each scheduler keeps its own counter; at a milestone the next one
+    starts from its epoch 0, as PyTorch's does.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.SequentialLR``.
+    """
+
+    def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler],
+                 milestones: list[int], last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        if len(schedulers) < 1:
+            raise ValueError("SequentialLR expects at least one scheduler, but got no "
+                             "scheduler.")
+        for index, scheduler in enumerate(schedulers):
+            if getattr(scheduler, "optimizer", None) is not optimizer:
+                raise ValueError(f"SequentialLR expects all schedulers to belong to the same "
+                                 f"optimizer, but got scheduler at index {index} with a "
+                                 f"different optimizer")
+            if not isinstance(scheduler, LRScheduler):
+                raise TypeError(f"SequentialLR: scheduler at index {index} is a "
+                                f"{type(scheduler).__name__}, which cannot be sequenced")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"Sequential Schedulers expects number of schedulers provided to "
+                             f"be one more than the number of milestone points, but got "
+                             f"number of schedulers {len(schedulers)} and the number of "
+                             f"milestones to be equal to {len(milestones)}")
+        self.optimizer = optimizer
+        self._schedulers = list(schedulers)
+        self._milestones = list(milestones)
+        self.last_epoch = last_epoch + 1
+        # undo the first step each scheduler took when it was built, then take the first
+        # scheduler's again: the rates start where the first one starts
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for scheduler in self._schedulers:
+            scheduler.last_epoch -= 1
+        self._schedulers[0].step()
+        self._last_lr = self._schedulers[0].get_last_lr()
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler.step(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"last_epoch": self.last_epoch, "_milestones": self._milestones,
+                "_last_lr": self._last_lr,
+                "_schedulers": [s.state_dict() for s in self._schedulers]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        saved = state_dict["_schedulers"]
+        self.last_epoch, self._last_lr = state_dict["last_epoch"], state_dict["_last_lr"]
+        self._milestones = list(state_dict["_milestones"])
+        for scheduler, state in zip(self._schedulers, saved, strict=True):
+            scheduler.load_state_dict(state)
 
 
 class ReduceLROnPlateau:
