@@ -33,7 +33,7 @@ CONV_CASES = [
     ((2, 4, 10, 10), (6, 2, 2, 3), (3, 1), ((0, 1), (1, 0)), (2, 3), 2),
 ]
 # Four plans that between them run every formulation of each of the three parts.
-PLANS = [("taps", "gemm", "gemm"), ("gemm", "xla", "tapdot"), ("xla", "gemm", "xla"),
+PLANS = [("taps", "gemm", "gemm"), ("gemm", "xla", "gemm"), ("xla", "gemm", "xla"),
          ("taps", "xla", "reduce")]
 
 
@@ -187,20 +187,22 @@ def test_choose_plan_for_lenet_and_resnet_layers():
         "taps", "gemm", "gemm")
     assert _conv_cpu.choose_plan((64, 6, 14, 14), (16, 6, 5, 5), (10, 10), 4) == (
         "gemm", "gemm", "gemm")
+    # ResNet-18's first stage at batch 128: 288 MB of patches would be held from the
+    # forward pass to the backward, so XLA's weight gradient
     assert _conv_cpu.choose_plan((128, 64, 32, 32), (64, 64, 3, 3), (32, 32), 4) == (
-        "xla", "xla", "gemm")
-    # depthwise with 75 MB of patches: tap by tap
+        "xla", "xla", "xla")
+    # its stem (13.5 MB of patches) keeps them
+    assert _conv_cpu.choose_plan((128, 3, 32, 32), (64, 3, 3, 3), (32, 32), 4) == (
+        "gemm", "gemm", "gemm")
+    # depthwise with 75 MB of patches
     assert _conv_cpu.choose_plan((64, 32, 32, 32), (32, 1, 3, 3), (32, 32), 4) == (
-        "taps", "xla", "tapdot")
-    # an ImageNet-sized first stage: 3.7 GB of patches, so one product per tap
-    assert _conv_cpu.choose_plan((128, 64, 112, 112), (64, 64, 3, 3), (112, 112), 4) == (
-        "xla", "xla", "tapdot")
+        "taps", "xla", "xla")
     assert _conv_cpu.choose_plan((128, 64, 32, 32), (128, 64, 1, 1), (16, 16), 4) == (
         "gemm", "gemm", "gemm")
     # LeNet's conv1 at batch 1000 (inference): the taps need no patches; the gradients
-    # would have 78 MB of them, so XLA's convolution and whole patches
+    # would have 78 MB of them, so XLA's convolutions
     assert _conv_cpu.choose_plan((1000, 1, 32, 32), (6, 1, 5, 5), (28, 28), 4) == (
-        "taps", "xla", "gemm")
+        "taps", "xla", "xla")
 
 
 def test_materialize_keeps_values_nan_and_empty():

@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from fnnet.nn.functional import kernels
 from fnnet.nn.functional._utils import check_rank
 from fnnet.typing import Array
 
@@ -179,13 +180,22 @@ def _normalize_jvp(eps: float, primals: tuple[Array, Array, Array],
     mean = jnp.mean(x, axis=axes)
     var = _deviation(x, mean)
     rstd = lax.rsqrt(var + eps)
-    xhat = _affine(x, mean, rstd, None, None)
-    y = xhat * jnp.reshape(weight, shape) + jnp.reshape(bias, shape)
-    dmean = jnp.mean(dx, axis=axes)
-    dxhat = dx - jnp.reshape(dmean, shape) - xhat * jnp.reshape(
-        jnp.mean(dx * xhat, axis=axes), shape)
-    dy = (jnp.reshape(weight * rstd, shape) * dxhat + xhat * jnp.reshape(dweight, shape)
-          + jnp.reshape(dbias, shape))
-    # d var = 2 mean((x - mean) dx); the running statistics take it under stop_gradient.
-    dvar = 2 * jnp.mean((x - jnp.reshape(mean, shape)) * dx, axis=axes)
-    return (y.astype(x.dtype), mean, var), (dy.astype(x.dtype), dmean, dvar)
+    y = _affine(x, mean, rstd, None, None) * jnp.reshape(weight, shape) + jnp.reshape(
+        bias, shape)
+
+    def tangent(rstd: Array, x: Array, mean: Array, weight: Array, dx: Array,
+                dweight: Array, dbias: Array) -> tuple[Array, Array, Array]:
+        xhat = _affine(x, mean, rstd, None, None)
+        dmean = jnp.mean(dx, axis=axes)
+        dxhat = dx - jnp.reshape(dmean, shape) - xhat * jnp.reshape(
+            jnp.mean(dx * xhat, axis=axes), shape)
+        dy = (jnp.reshape(weight * rstd, shape) * dxhat
+              + xhat * jnp.reshape(dweight, shape) + jnp.reshape(dbias, shape))
+        # d var = 2 mean((x - mean) dx); the running statistics take it under stop_gradient.
+        dvar = 2 * jnp.mean((x - jnp.reshape(mean, shape)) * dx, axis=axes)
+        return dy.astype(x.dtype), dmean, dvar
+
+    # The backward pass recomputes xhat from x rather than holding both (a full-size
+    # activation per layer).
+    dout = kernels.held_for_backward(tangent, rstd, x, mean, weight, dx, dweight, dbias)
+    return (y.astype(x.dtype), mean, var), dout

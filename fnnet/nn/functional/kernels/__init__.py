@@ -19,15 +19,17 @@ retraced under the other.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from fnnet.nn.functional.kernels import conv_cpu, pool_cpu
+from fnnet.nn.functional.kernels import barrier, conv_cpu, pool_cpu
 from fnnet.typing import Array
 
 Pair = tuple[int, int]
@@ -39,6 +41,7 @@ CHOICES = ("platform", "portable")
 CPU_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 _choice = jax.make_user_context(default_value="platform")
+T = TypeVar("T")
 
 
 @contextmanager
@@ -120,6 +123,23 @@ def max_pool2d_tiled(x: Array, kernel: Pair) -> Array:
     return out
 
 
+def held_for_backward(fn: Callable[..., T], *operands: Array) -> T:
+    """``fn(*operands)``, whose backward pass holds only ``operands``.
+
+    For the part of a layer's derivative that is cheap to recompute (BatchNorm's
+    normalised input): on the CPU it runs in a conditional of its own
+    (:func:`~fnnet.nn.functional.kernels.barrier.deferred`), which XLA's CPU scheduler
+    cannot move into the forward pass; elsewhere, and under ``use("portable")``, it is
+    ``fn(*operands)``. ``operands[0]`` must be a primal value, not a tangent.
+    """
+    if current() != "platform":
+        return fn(*operands)
+    out: T = lax.platform_dependent(
+        *operands, cpu=functools.partial(barrier.deferred, fn), default=fn)
+    return out
+
+
 tiles_input = pool_cpu.tiles_input
 
-__all__ = ["CHOICES", "conv2d", "current", "max_pool2d_tiled", "tiles_input", "use"]
+__all__ = ["CHOICES", "conv2d", "current", "held_for_backward", "max_pool2d_tiled",
+           "tiles_input", "use"]

@@ -1,11 +1,17 @@
-"""A fusion barrier that XLA's CPU pipeline keeps."""
+"""Barriers that XLA's CPU pipeline keeps: against fusion, and against hoisting."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+import jax
 import jax.numpy as jnp
 from jax import lax
 
 from fnnet.typing import Array
+
+T = TypeVar("T")
 
 
 def materialize(x: Array) -> Array:
@@ -23,4 +29,22 @@ def materialize(x: Array) -> Array:
         return x
     first = jnp.ravel(x)[0]
     out: Array = lax.cond(first == first, lambda v: v, lambda v: v * 1, x)
+    return out
+
+
+def deferred(fn: Callable[..., T], *operands: Array) -> T:
+    """``fn(*operands)``, evaluated inside a conditional of its own.
+
+    Differentiated, ``fn``'s linear part is transposed inside the conditional and its
+    other part recomputed there from ``operands`` (a ``jax.checkpoint``), so the backward
+    pass holds only ``operands``. Without the conditional, XLA's CPU scheduler moves that
+    recomputation (which reads forward values alone) into the forward pass and keeps its
+    results alive until the backward. The predicate is read from ``operands[0]``, which
+    must not be a tangent; the second branch scales it by one so that XLA cannot merge
+    the two.
+    """
+    remat = jax.checkpoint(fn, prevent_cse=False)
+    first = jnp.ravel(operands[0])[0]
+    out: T = lax.cond(first == first, remat,
+                      lambda head, *rest: remat(head * 1, *rest), *operands)
     return out

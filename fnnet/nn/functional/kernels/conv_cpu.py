@@ -14,14 +14,19 @@ shape (:func:`choose_plan`; the measurements are in benchmarks/RESULTS.md):
   ``P [C/g * kH * kW, N * H_out * W_out]``, so that the forward pass is ``W @ P``, the
   weight gradient ``dY @ P^T`` and the input gradient ``W^T @ dY`` scattered back over
   the taps (col2im: a sum of zero-padded, strided placements);
-- ``"tapdot"`` (weight gradient): one ``dY @ x_tap^T`` product per tap, which never holds
-  all patches at once (for wide layers, whose patches would be large);
 - ``"reduce"`` (weight gradient): ``dY * x_tap`` summed over the batch and the output
   pixels in one fused reduction, in ``NCHW`` order with no transposes (for layers with a
   single input channel and few output channels, whose products would be too thin).
 
-im2col and ``tapdot`` work in ``[G, C/g, N, H, W]`` (channels first), where patches and
-products need no transposes but at the two ends; ``taps`` and ``reduce`` in ``NCHW``.
+The weight gradient's patches are computed in the forward pass and held until the
+backward, so they are built only while small (``SAVED_PATCH_BYTES``); larger layers take
+XLA's weight gradient, which holds no more than the portable form. Recomputing them in the
+backward does not help on XLA's CPU backend: its scheduler moves a computation that reads
+only forward values (a ``jax.checkpoint`` recomputation included) into the forward pass,
+where every layer's patches are then alive at once.
+
+im2col works in ``[G, C/g, N, H, W]`` (channels first), where patches and products need no
+transposes but at the two ends; ``taps`` and ``reduce`` in ``NCHW``.
 """
 
 from __future__ import annotations
@@ -43,17 +48,14 @@ Shape = tuple[int, ...]
 ConvArgs = tuple[Pair, Pads, Pair, int]   # stride, pads, dilation, groups
 FORWARD = ("xla", "taps", "gemm")
 INPUT_GRAD = ("xla", "gemm")
-WEIGHT_GRAD = ("xla", "gemm", "tapdot", "reduce")
+WEIGHT_GRAD = ("xla", "gemm", "reduce")
 
 # Patches up to this size are built whole (im2col) for every part; larger ones make the
 # forward pass and input gradient XLA's.
 GEMM_PATCH_BYTES = 16 * 2**20
-# The weight gradient of an ungrouped layer builds its patches whole up to this size
-# (ResNet-18's first stage at batch 128 fits); past it, one product per tap. Grouped
-# layers keep GEMM_PATCH_BYTES (depthwise layers are faster tap by tap).
-WEIGHT_GRAD_PATCH_BYTES = 512 * 2**20
-# The weight gradient's patches up to this size are saved from the forward pass for the
-# backward; larger ones are recomputed there, so as not to hold them in between.
+# The weight gradient takes im2col, its patches saved from the forward pass for the
+# backward, up to this size of patches, and XLA's weight gradient past it: the budget
+# that keeps the step's memory at the portable form's.
 SAVED_PATCH_BYTES = 16 * 2**20
 # Up to this many products per output pixel (C/g * kH * kW) im2col beats XLA's forward
 # convolution and input gradient; wider layers use XLA's.
@@ -75,9 +77,8 @@ def choose_plan(x_shape: tuple[int, ...], w_shape: tuple[int, ...], out_hw: Pair
     example's 1->32 layer is faster as im2col), im2col (``gemm``) for 1x1 kernels and for small
     reductions with patches of at most ``GEMM_PATCH_BYTES`` (its patches then serve the
     forward pass and the weight gradient alike: XLA computes them once), XLA's
-    convolution otherwise; the weight gradient by im2col up to
-    ``WEIGHT_GRAD_PATCH_BYTES`` of patches, tap by tap past that, never by XLA's
-    convolution.
+    convolution otherwise; the weight gradient by im2col up to ``SAVED_PATCH_BYTES`` of
+    patches (held from the forward pass to the backward), by XLA's convolution past that.
     """
     n = x_shape[0]
     _, in_per_group, kh, kw = w_shape
@@ -96,11 +97,10 @@ def choose_plan(x_shape: tuple[int, ...], w_shape: tuple[int, ...], out_hw: Pair
     if groups == 1 and in_per_group == 1 and w_shape[0] * kh * kw <= REDUCE_OUTPUTS \
             and patch_bytes <= GEMM_PATCH_BYTES:
         weight_grad = "reduce"
-    elif kh * kw == 1 or patch_bytes <= (WEIGHT_GRAD_PATCH_BYTES if groups == 1
-                                         else GEMM_PATCH_BYTES):
+    elif patch_bytes <= SAVED_PATCH_BYTES:
         weight_grad = "gemm"
     else:
-        weight_grad = "tapdot"
+        weight_grad = "xla"
     return forward, input_grad, weight_grad
 
 
@@ -158,8 +158,8 @@ def _conv_jvp(stride: Pair, pads: Pads, dilation: Pair, groups: int, plan: Plan,
               ) -> tuple[Array, Array]:
     """The tangent ``conv(dx, w) + conv(x, dw)``, each term written in the form whose
     transpose is the chosen gradient: ``gemm``'s forward transposes to the col2im input
-    gradient, a product with the patches to ``dY @ P^T``, one product per tap to
-    ``tapdot``, a broadcast multiply-and-sum over stacked taps to ``reduce``. JAX
+    gradient, a product with the patches to ``dY @ P^T``, a broadcast multiply-and-sum
+    over stacked taps to ``reduce``. JAX
     transposes these for reverse mode, so no custom_vjp is needed and forward mode works.
     """
     x, weight = primals
@@ -172,10 +172,6 @@ def _conv_jvp(stride: Pair, pads: Pads, dilation: Pair, groups: int, plan: Plan,
         dy = xla_conv(dx, weight, *args)
     weight_term: Callable[[Array, Array], Array] = functools.partial(
         _WEIGHT_TERMS[plan[2]], w_shape=weight.shape, args=args)
-    if _patch_bytes(x, weight.shape, args) > SAVED_PATCH_BYTES:
-        # Recomputed from x in the backward pass (checkpoint) rather than saved: large
-        # patches would otherwise stay alive from the forward pass to the backward.
-        weight_term = jax.checkpoint(weight_term, prevent_cse=False)
     # No barrier (materialize) on the tangent: XLA's CPU backend computes wrong gradients
     # from such conditionals transposed beside the pooling's.
     return y, dy + weight_term(x, dw)
@@ -221,14 +217,6 @@ def _out_hw(x_shape: Shape, w_shape: Shape, stride: Pair, pads: Pads, dilation: 
             ) -> Pair:
     return (output_size(x_shape[2], w_shape[2], stride[0], dilation[0], pads[0]),
             output_size(x_shape[3], w_shape[3], stride[1], dilation[1], pads[1]))
-
-
-def _patch_bytes(x: Array, w_shape: Shape, args: ConvArgs) -> int:
-    """The size of the im2col patches of all groups: ``N * Ho * Wo * C * kH * kW``."""
-    stride, pads, dilation, _ = args
-    out = _out_hw(x.shape, w_shape, stride, pads, dilation)
-    return (x.shape[0] * x.shape[1] * w_shape[2] * w_shape[3] * out[0] * out[1]
-            * x.dtype.itemsize)
 
 
 def _cotangent_rows(dy: Array, groups: int) -> Array:
@@ -292,27 +280,6 @@ def _gemm_weight_term(x: Array, dw: Array, w_shape: Shape, args: ConvArgs) -> Ar
     return _from_rows(rows, n, out)
 
 
-def _tapdot_weight_term(x: Array, dw: Array, w_shape: Shape, args: ConvArgs) -> Array:
-    """One product per tap, ``dW[:, :, i, j] @ x_tap(i, j)``, summed; transposed:
-    ``dW[:, :, i, j] = dY [G, O/g, L] @ x_tap(i, j)^T``, never all patches at once."""
-    stride, pads, dilation, groups = args
-    o, cg, kh, kw = w_shape
-    n = x.shape[0]
-    ho, wo = _out_hw(x.shape, w_shape, stride, pads, dilation)
-    xc = _channels_first(x, pads, groups)
-    dw = dw.reshape(groups, o // groups, cg, kh, kw)
-    rows: Array | None = None
-    for i in range(kh):
-        strip = _window_slice(xc, 3, i, dilation[0], stride[0], ho)
-        for j in range(kw):
-            tap = _window_slice(strip, 4, j, dilation[1], stride[1], wo)
-            tap = tap.reshape(groups, cg, n * ho * wo)
-            term = lax.dot_general(dw[..., i, j], tap, (((2,), (1,)), ((0,), (0,))))
-            rows = term if rows is None else rows + term
-    assert rows is not None  # a kernel has at least one tap
-    return _from_rows(rows, n, (ho, wo))
-
-
 def _reduce_weight_term(x: Array, dw: Array, w_shape: Shape, args: ConvArgs) -> Array:
     """A broadcast multiply-and-sum of ``dW`` with the stacked taps of ``x``, in ``NCHW``
     order; transposed: ``dW[o, c, i, j] = sum over n, h, w of dY * x_tap(i, j)``, one
@@ -337,5 +304,5 @@ def _xla_weight_term(x: Array, dw: Array, w_shape: Shape, args: ConvArgs) -> Arr
     return xla_conv(x, dw, *args)
 
 
-_WEIGHT_TERMS = {"gemm": _gemm_weight_term, "tapdot": _tapdot_weight_term,
-                 "reduce": _reduce_weight_term, "xla": _xla_weight_term}
+_WEIGHT_TERMS = {"gemm": _gemm_weight_term, "reduce": _reduce_weight_term,
+                 "xla": _xla_weight_term}
