@@ -758,3 +758,34 @@ def test_sequential_warmup_then_decay_matches_pytorch(torch, second, kwargs):
     np.testing.assert_allclose(sequences[1], sequences[0], rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="one more than the number of milestone points"):
         ft.optim.lr_scheduler.SequentialLR(opt, schedulers=[warmup, decay], milestones=[])
+
+
+# -- 1-D pooling --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("max_pool1d", (3,), dict(stride=2, padding=1)),
+    ("max_pool1d", (2,), dict(ceil_mode=True)),
+    ("max_pool1d", (3,), dict(dilation=2)),
+    ("avg_pool1d", (3,), dict(stride=2, padding=1, count_include_pad=False)),
+    ("adaptive_avg_pool1d", (4,), {}),
+])
+def test_pool1d_matches_pytorch(torch, name, args, kwargs):
+    data = np.random.default_rng(10).standard_normal((2, 3, 11)).astype(np.float32)
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(data, requires_grad=True)
+        y = getattr(T.nn.functional, name)(x, *args, **kwargs)
+        (y * y).sum().backward()
+        results.append((y, x.grad))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        close(ours, theirs)
+
+
+@pytest.mark.parametrize("module, args", [("MaxPool1d", (2,)), ("AvgPool1d", (3, 2)),
+                                          ("AdaptiveAvgPool1d", (5,))])
+def test_pool1d_modules_match_pytorch(torch, module, args):
+    data = np.random.default_rng(11).standard_normal((3, 11)).astype(np.float32)
+    theirs, ours = getattr(torch.nn, module)(*args), getattr(ft.nn, module)(*args)
+    assert repr(ours) == repr(theirs)
+    close(ours(ft.tensor(data)), theirs(torch.tensor(data)))

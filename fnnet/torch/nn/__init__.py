@@ -8,6 +8,7 @@ from typing import Any
 
 from fnnet.torch.nn import functional, init, parallel, utils
 from fnnet.torch.nn._distance import CosineSimilarity, PairwiseDistance
+from fnnet.torch.nn._pool1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
 from fnnet.torch.nn.modules import (
     CELU,
     ELU,
@@ -84,13 +85,15 @@ def __getattr__(name: str) -> Any:
 # The names defined above, written out so that type checkers see them as exported
 # (``torch.zeros`` under ``mypy --strict``); then the names installed at import.
 __all__ = [
-    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BCELoss",
+    "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
     "CELU", "Conv1d", "CosineSimilarity", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss",
     "DataParallel",
     "DistributedDataParallel",
     "Dropout", "ELU", "Embedding", "Flatten", "GELU", "GRU", "GRUCell", "Hardsigmoid", "Hardswish",
     "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
-    "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool2d", "Mish", "Module",
+    "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Mish",
+    "Module",
     "PairwiseDistance",
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "RNNCell", "RNNCellBase", "ReLU",
     "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin",

@@ -397,6 +397,11 @@ from fnnet.torch.nn._distance import (  # noqa: E402, F401 - re-exported
     cosine_similarity,
     pairwise_distance,
 )
+from fnnet.torch.nn._pool1d import (  # noqa: E402, F401 - re-exported
+    adaptive_avg_pool1d,
+    avg_pool1d,
+    max_pool1d,
+)
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
 
 
