@@ -339,7 +339,7 @@ def _compile(plan: Any, window: _Window, ext: list[int], alias: tuple[int, ...],
 
 
 def execute(plan: Any, env: list) -> None:
-    """Computes the needed nodes of ``plan`` (a ``_compiler._Plan``) into ``env``."""
+    """Computes the needed nodes of ``plan`` (a ``_replay.Plan``) into ``env``."""
     for s in plan.src_slots:
         kind = type(env[s])
         if kind is float or kind is int or kind is bool:
@@ -355,6 +355,8 @@ def execute(plan: Any, env: list) -> None:
         fn = None
         if window.fusable:
             outs = [s for s in window.produced if s in later]
+            if not outs:  # read only by a backward that recomputes it in its own window
+                continue
             key, ext, alias = _structure(plan, window, outs, known)
             fn = cache.get(key)
             if fn is not None:
