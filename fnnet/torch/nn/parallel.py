@@ -304,8 +304,8 @@ class DistributedDataParallel(Module):
                     object.__setattr__(owner, name, q)
             return self.module(*inputs, **kwargs)
         finally:
-            for owner, name, p in swapped:
-                object.__setattr__(owner, name, p)
+            for owner, name, original in swapped:
+                object.__setattr__(owner, name, original)
 
 
 def __getattr__(name: str) -> Any:

@@ -90,6 +90,9 @@ class Module:
     """
 
     training: bool
+    _parameters: OrderedDict[str, Parameter | None]
+    _buffers: OrderedDict[str, Tensor | None]
+    _non_persistent: set[str]  # buffers left out of state_dict()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:

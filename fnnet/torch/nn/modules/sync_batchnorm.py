@@ -81,13 +81,12 @@ class SyncBatchNorm(_BatchNorm):
         if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
             sync = cls(module.num_features, module.eps, module.momentum, module.affine,
                        module.track_running_stats)
-            for name in (*cls._params, *cls._state):
-                table = module._parameters if name in cls._params else module._buffers
-                if name in table:
-                    if name in cls._params:
-                        sync.register_parameter(name, table[name])
-                    else:
-                        sync.register_buffer(name, table[name])
+            for name in cls._params:
+                if name in module._parameters:
+                    sync.register_parameter(name, module._parameters[name])
+            for name in cls._state:
+                if name in module._buffers:
+                    sync.register_buffer(name, module._buffers[name])
             sync.train(module.training)
             return sync
         for name, child in list(module._modules.items()):
