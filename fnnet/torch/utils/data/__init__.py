@@ -100,7 +100,7 @@ class ConcatDataset(Dataset):
 
 
 def random_split(dataset: Dataset, lengths: Sequence[int | float],
-                 generator: Any = None) -> list[Subset]:
+                 generator: _random.Generator | None = None) -> list[Subset]:
     """Splits ``dataset`` into non-overlapping random :class:`Subset` s.
 
     Args:
@@ -196,7 +196,8 @@ class DataLoader:
                  sampler: Iterable[int] | None = None, batch_sampler: Any = None,
                  num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
-                 worker_init_fn: Any = None, generator: Any = None, **kwargs: Any) -> None:
+                 worker_init_fn: Callable[[int], object] | None = None,
+                 generator: _random.Generator | None = None, **kwargs: Any) -> None:
         if batch_sampler is not None:
             raise NotImplementedError("fnnet.torch: DataLoader(batch_sampler=...) is not "
                                       "supported; use sampler= and batch_size=")

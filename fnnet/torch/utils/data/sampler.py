@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 
 from fnnet.torch import _random
+from fnnet.torch._random import Generator
 
 
-def _rng(generator: Any) -> np.random.Generator:
+def _rng(generator: Generator | None) -> np.random.Generator:
     return generator.numpy() if generator is not None else _random.state.numpy_rng()
 
 
@@ -48,7 +49,7 @@ class RandomSampler(Sampler):
     """
 
     def __init__(self, data_source: Sized, replacement: bool = False,
-                 num_samples: int | None = None, generator: Any = None) -> None:
+                 num_samples: int | None = None, generator: Generator | None = None) -> None:
         if num_samples is not None and (isinstance(num_samples, bool) or
                                         not isinstance(num_samples, int) or num_samples <= 0):
             raise ValueError(f"num_samples should be a positive integer value, but got "
@@ -78,7 +79,7 @@ class SubsetRandomSampler(Sampler):
     PyTorch equivalent: ``torch.utils.data.SubsetRandomSampler``.
     """
 
-    def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
+    def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
         self.indices, self.generator = indices, generator
 
     def __iter__(self) -> Iterator[int]:
@@ -102,7 +103,7 @@ class WeightedRandomSampler(Sampler):
     """
 
     def __init__(self, weights: Any, num_samples: int, replacement: bool = True,
-                 generator: Any = None) -> None:
+                 generator: Generator | None = None) -> None:
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or \
                 num_samples <= 0:
             raise ValueError(f"num_samples should be a positive integer value, but got "
