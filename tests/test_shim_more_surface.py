@@ -789,3 +789,29 @@ def test_pool1d_modules_match_pytorch(torch, module, args):
     theirs, ours = getattr(torch.nn, module)(*args), getattr(ft.nn, module)(*args)
     assert repr(ours) == repr(theirs)
     close(ours(ft.tensor(data)), theirs(torch.tensor(data)))
+
+
+# -- GroupNorm ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("groups, kwargs", [(3, {}), (1, {}), (6, dict(affine=False)),
+                                            (2, dict(bias=False))])
+def test_group_norm_matches_pytorch(torch, groups, kwargs):
+    data = np.random.default_rng(12).standard_normal((2, 6, 3, 4)).astype(np.float32) * 3 + 1
+    theirs, ours = torch.nn.GroupNorm(groups, 6, **kwargs), ft.nn.GroupNorm(groups, 6, **kwargs)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.copy_(torch.linspace(-1.0, 2.0, 6))
+    ours.load_state_dict({k: ft.from_numpy(v.numpy()) for k, v in theirs.state_dict().items()})
+    results = []
+    for T, layer in ((torch, theirs), (ft, ours)):
+        x = T.tensor(data, requires_grad=True)
+        y = layer(x)
+        (y * y * T.arange(4.0)).sum().backward()
+        results.append((y, x.grad, *[p.grad for p in layer.parameters()]))
+    for o, t in zip(results[1], results[0], strict=True):
+        close(o, t, rtol=1e-5, atol=5e-5)
+    close(ft.nn.functional.group_norm(ft.tensor(data), 2),
+          torch.nn.functional.group_norm(torch.tensor(data), 2))

@@ -30,6 +30,7 @@ from fnnet.nn.functional.conv_transpose import conv_transpose2d
 from fnnet.nn.functional.distance import cdist, cosine_similarity, pairwise_distance
 from fnnet.nn.functional.dropout import dropout
 from fnnet.nn.functional.flatten import flatten
+from fnnet.nn.functional.group_norm import group_norm
 from fnnet.nn.functional.linear import linear
 from fnnet.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from fnnet.nn.functional.resize import interpolate
@@ -68,6 +69,7 @@ __all__ = [
     "flatten",
     "interpolate",
     "gelu",
+    "group_norm",
     "layer_norm",
     "leaky_relu",
     "linear",

@@ -8,6 +8,7 @@ from typing import Any
 
 from fnnet.torch.nn import functional, init, parallel, utils
 from fnnet.torch.nn._distance import CosineSimilarity, PairwiseDistance
+from fnnet.torch.nn._group_norm import GroupNorm
 from fnnet.torch.nn._pool1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
 from fnnet.torch.nn.modules import (
     CELU,
@@ -90,7 +91,8 @@ __all__ = [
     "CELU", "Conv1d", "CosineSimilarity", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss",
     "DataParallel",
     "DistributedDataParallel",
-    "Dropout", "ELU", "Embedding", "Flatten", "GELU", "GRU", "GRUCell", "Hardsigmoid", "Hardswish",
+    "Dropout", "ELU", "Embedding", "Flatten", "GELU", "GRU", "GRUCell", "GroupNorm",
+    "Hardsigmoid", "Hardswish",
     "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
     "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Mish",
     "Module",
