@@ -15,7 +15,7 @@ from typing import Any
 
 from fnnet.torch import _cache, _random
 from fnnet.torch._graph import record_refs, source_into
-from fnnet.torch._recorder import current
+from fnnet.torch._recorder import activate, current, restore
 from fnnet.torch._tape import RG, WRITEBACK, Cell, Tape, kind_of, ref, slot_of
 
 #: ops whose nodes cannot be carried into a new tape (they update state when run).
@@ -245,12 +245,21 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
 
 def materialize(cell: Cell) -> Any:
     """The concrete value of ``cell``: a flush (keeping live graphs), else a partial
-    compute of just this value."""
-    tp = current().tape
+    compute of just this value. A value still pending on another recorder's tape
+    (another thread's) is computed by that recorder."""
     if cell.val is not None:
         return cell.val
+    rec = current()
+    tp = rec.tape
     if cell.tape is not tp:
-        raise RuntimeError("fnnet.torch: internal error: a tensor lost its value")
+        owner = None if cell.tape is None else cell.tape.recorder
+        if owner is None or owner is rec or cell.tape is not owner.tape:
+            raise RuntimeError("fnnet.torch: internal error: a tensor lost its value")
+        token = activate(owner)
+        try:
+            return materialize(cell)
+        finally:
+            restore(token)
     if flush("value", force=False):
         return cell.val
     wanted = (cell.ref,)

@@ -90,7 +90,7 @@ class Recorder:
 
     def __init__(self, options: Options | None = None) -> None:
         self.options = Options() if options is None else options
-        self.tape = Tape()
+        self.tape = Tape(self)
         self.trie: dict[tuple[Any, ...], Hit] = {}
         self.next_state = 1
         self.grad_enabled = True
@@ -104,7 +104,7 @@ class Recorder:
 
     def new_tape(self) -> Tape:
         """Starts an empty tape and makes it the current one."""
-        self.tape = Tape()
+        self.tape = Tape(self)
         return self.tape
 
     def recording_tape(self) -> Tape:
@@ -141,7 +141,7 @@ class Recorder:
 
 
 # the default is one shared recorder on purpose: every thread and context that did not
-# set its own records on it, as a PyTorch program's threads share one autograd state
+# set its own records on it, so that a tensor made in one thread is usable in another
 _current: contextvars.ContextVar[Recorder] = contextvars.ContextVar(
     "fnnet_torch_recorder", default=Recorder())  # noqa: B039
 

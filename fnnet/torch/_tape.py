@@ -99,9 +99,13 @@ class Cell:
 
 
 class Tape:
-    """Operations recorded since the last flush (see the module docstring)."""
+    """Operations recorded since the last flush (see the module docstring).
 
-    def __init__(self) -> None:
+    ``recorder`` is the recorder that records on the tape, if any (see ``_recorder``).
+    """
+
+    def __init__(self, recorder: Any = None) -> None:
+        self.recorder = recorder
         self.nodes: list[Node] = []
         self.avals: list[Aval] = []
         self.srcs: list[Any] = []          # concrete source values, in slot order

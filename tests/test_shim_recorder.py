@@ -1,0 +1,113 @@
+"""The recorder behind fnnet.torch: its state is one object per context, and a fresh one
+(each test's, ``_compiler.fresh()``) shares nothing with the one around it."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+from fnnet.torch import _compiler, _recorder
+from fnnet.torch._tape import CONST, NO_REF, RG, VAR, kind_of, ref, slot_of
+
+pytestmark = pytest.mark.torch
+
+
+def _step(layer: ft.nn.Module, opt: ft.optim.Optimizer, x: ft.Tensor) -> float:
+    opt.zero_grad()
+    loss = layer(x).pow(2).mean()
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def test_references_name_a_slot_and_its_use():
+    for slot in (0, 1, 7, 123_456):
+        for kind in (CONST, RG, VAR):
+            r = ref(slot, kind)
+            assert r >= 0 and (slot_of(r), kind_of(r)) == (slot, kind)
+    assert NO_REF < 0
+
+
+def test_each_test_records_on_a_fresh_recorder(recorder):
+    assert _recorder.current() is recorder
+    assert not recorder.tape.nodes and not recorder.cache
+    assert ft.compile_stats()["compiles"] == 0 and recorder.grad_enabled
+
+
+def test_a_fresh_recorder_has_its_own_cache_and_statistics(recorder):
+    layer = ft.nn.Linear(3, 2)
+    opt = ft.optim.SGD(layer.parameters(), lr=0.1)
+    x = ft.ones(4, 3)
+    for _ in range(3):
+        _step(layer, opt, x)
+    outer = ft.compile_stats()
+    assert outer["compiles"] == 1 and outer["hits"] == 2, outer["log"]
+    with _compiler.fresh() as inner:
+        assert _recorder.current() is inner and inner is not recorder
+        losses = [_step(layer, opt, x) for _ in range(2)]
+        # the same structure compiles again: the cache outside is not this one's
+        assert ft.compile_stats()["compiles"] == 1 and ft.compile_stats()["hits"] == 1
+    assert _recorder.current() is recorder
+    assert ft.compile_stats() == outer
+    assert losses[1] < losses[0]  # the parameters trained inside stay trained
+    _step(layer, opt, x)
+    assert ft.compile_stats()["hits"] == 3  # and the outer cache still serves them
+
+
+def test_values_recorded_in_a_fresh_recorder_outlive_it():
+    x = ft.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    with _compiler.fresh() as inner:
+        y = x * 2 + 1  # recorded, not yet computed
+        assert y._cell.val is None and inner.tape.nodes
+    np.testing.assert_array_equal(y.numpy(), np.arange(6).reshape(2, 3) * 2 + 1)
+    np.testing.assert_array_equal((y - 1).numpy(), np.arange(6).reshape(2, 3) * 2)
+
+
+def test_options_apply_to_their_recorder_only():
+    w = ft.nn.Parameter(ft.tensor([1.0, 2.0]))
+    opt = ft.optim.SGD([w], lr=0.1)
+    with _compiler.fresh(eager_after=0):
+        with pytest.warns(RuntimeWarning, match="op by op"):
+            opt.zero_grad()
+            (w * w).sum().backward()
+            opt.step()
+        assert ft.compile_stats()["eager"]
+    np.testing.assert_allclose(w.detach().numpy(), [0.8, 1.6], rtol=1e-6)
+    assert not ft.compile_stats()["eager"] and _recorder.current().options.eager_after == 32
+
+
+def test_an_unknown_option_is_refused_before_anything_changes(recorder):
+    with pytest.raises(TypeError, match="eager_afterr"):
+        with _compiler.fresh(eager_afterr=3):
+            pass
+    assert _recorder.current() is recorder
+
+
+def test_grad_mode_belongs_to_the_recorder():
+    with ft.no_grad():
+        with _compiler.fresh():
+            assert ft.is_grad_enabled()  # a fresh recorder starts recording gradients
+            with ft.no_grad():
+                assert not ft.is_grad_enabled()
+            assert ft.is_grad_enabled()
+        assert not ft.is_grad_enabled()
+    assert ft.is_grad_enabled()
+
+
+def test_a_thread_records_on_the_default_recorder_and_its_tensors_are_usable():
+    results = {}
+
+    def work() -> None:
+        results["recorder"] = _recorder.current()
+        results["y"] = ft.ones(3) * 4
+
+    with _compiler.fresh():
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        # a new thread starts from an empty context: the shared default recorder
+        assert results["recorder"] is not _recorder.current()
+    np.testing.assert_array_equal(results["y"].numpy(), [4.0, 4.0, 4.0])
