@@ -217,6 +217,7 @@ from fnnet.torch.amp import (  # noqa: E402
     get_autocast_dtype,
     is_autocast_enabled,
 )
+
 __version__ = "2.13.0+fnnet"  # the PyTorch release whose API and numbers fnnet.torch follows
 
 
