@@ -815,3 +815,30 @@ def test_group_norm_matches_pytorch(torch, groups, kwargs):
         close(o, t, rtol=1e-5, atol=5e-5)
     close(ft.nn.functional.group_norm(ft.tensor(data), 2),
           torch.nn.functional.group_norm(torch.tensor(data), 2))
+
+
+# -- channel dropout ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module, shape, batch_dims", [("Dropout1d", (8, 16, 5), 2),
+                                                       ("Dropout2d", (8, 16, 3, 3), 2),
+                                                       ("Dropout2d", (16, 3, 3), 1),
+                                                       ("Dropout3d", (4, 16, 2, 2, 2), 2)])
+def test_channel_dropout_zeroes_whole_channels(torch, module, shape, batch_dims):
+    ft.manual_seed(2)
+    layer = getattr(ft.nn, module)(p=0.25)
+    assert repr(layer) == repr(getattr(torch.nn, module)(p=0.25))
+    x = ft.ones(*shape, requires_grad=True)
+    y = layer(x)
+    y.sum().backward()
+    values = y.detach().numpy().reshape(*shape[:batch_dims], -1)
+    per_channel = values.reshape(-1, values.shape[-1])
+    # every channel is all zeros or all 1 / (1 - p), and the gradient is the same mask
+    assert set(np.unique(per_channel.min(1))) <= {0.0, np.float32(1 / 0.75)}
+    np.testing.assert_array_equal(per_channel.min(1), per_channel.max(1))
+    assert 0.05 < (per_channel[:, 0] == 0).mean() < 0.5
+    np.testing.assert_array_equal(x.grad.numpy(), y.detach().numpy())
+    layer.eval()
+    assert layer(x) is x
+    with pytest.raises(RuntimeError, match="Expected 2D or 3D input, but received a 4D"):
+        ft.nn.functional.dropout1d(ft.ones(2, 3, 4, 5), 0.5)

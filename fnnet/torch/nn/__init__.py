@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch.nn import functional, init, parallel, utils
+from fnnet.torch.nn._channel_dropout import Dropout1d, Dropout2d, Dropout3d
 from fnnet.torch.nn._distance import CosineSimilarity, PairwiseDistance
 from fnnet.torch.nn._group_norm import GroupNorm
 from fnnet.torch.nn._pool1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
@@ -91,7 +92,8 @@ __all__ = [
     "CELU", "Conv1d", "CosineSimilarity", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss",
     "DataParallel",
     "DistributedDataParallel",
-    "Dropout", "ELU", "Embedding", "Flatten", "GELU", "GRU", "GRUCell", "GroupNorm",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "ELU", "Embedding", "Flatten", "GELU",
+    "GRU", "GRUCell", "GroupNorm",
     "Hardsigmoid", "Hardswish",
     "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
     "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Mish",

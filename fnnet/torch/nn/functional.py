@@ -393,6 +393,11 @@ from fnnet.torch.nn._activations import (  # noqa: E402, F401 - re-exported
     softplus,
     softsign,
 )
+from fnnet.torch.nn._channel_dropout import (  # noqa: E402, F401 - re-exported
+    dropout1d,
+    dropout2d,
+    dropout3d,
+)
 from fnnet.torch.nn._distance import (  # noqa: E402, F401 - re-exported
     cosine_similarity,
     pairwise_distance,

@@ -1,0 +1,91 @@
+"""Channel dropout (``F.dropout1d/2d/3d``, ``nn.Dropout1d/2d/3d``): whole feature maps
+are zeroed, the rest scaled by ``1 / (1 - p)``. The mask is fnnet's ``dropout`` of a
+tensor of ones shaped ``[N, C, 1, ...]`` (its arithmetic), drawn from the step's key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from fnnet.nn import functional as fnf
+from fnnet.nn.functional.dropout import check_dropout_p
+from fnnet.torch import _graph, _random
+from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.tensor import Tensor, _op
+
+
+def _channel_dropout(x: jax.Array, key: jax.Array, p: float, draw: int,
+                     batch_dims: int) -> jax.Array:
+    shape = x.shape[:batch_dims] + (1,) * (x.ndim - batch_dims)
+    mask = fnf.dropout(jnp.ones(shape, x.dtype), p, True, key=_random.fold(key, draw))
+    return x * mask
+
+
+def _dropout_nd(name: str, spatial: int, input: Tensor, p: float, training: bool) -> Tensor:
+    p = check_dropout_p(p, name)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
+                        f"{type(input).__name__}")
+    if input.dim() not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but "
+                           f"received a {input.dim()}D input")
+    if not training or p == 0:
+        return input
+    # batched [N, C, *]: one draw per (sample, channel); unbatched [C, *]: per channel
+    batch_dims = 2 if input.dim() == spatial + 2 else 1
+    return _op(_channel_dropout, (float(p), _graph.next_draw(), batch_dims), input,
+               _graph.rng_input(), who=name)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.dropout1d`` (``[N, C, L]`` or ``[C, L]``)."""
+    return _dropout_nd("dropout1d", 1, input, p, training)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.dropout2d`` (``[N, C, H, W]`` or
+    ``[C, H, W]``)."""
+    return _dropout_nd("dropout2d", 2, input, p, training)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.dropout3d`` (``[N, C, D, H, W]`` or
+    ``[C, D, H, W]``)."""
+    return _dropout_nd("dropout3d", 3, input, p, training)
+
+
+class _DropoutNd(Module):
+    _function: Any = None
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        self.p, self.inplace = check_dropout_p(p), inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._function(input, self.p, self.training)  # type: ignore[no-any-return]
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(_DropoutNd):
+    """PyTorch equivalent: ``torch.nn.Dropout1d``."""
+
+    _function = staticmethod(dropout1d)
+
+
+class Dropout2d(_DropoutNd):
+    """PyTorch equivalent: ``torch.nn.Dropout2d``."""
+
+    _function = staticmethod(dropout2d)
+
+
+class Dropout3d(_DropoutNd):
+    """PyTorch equivalent: ``torch.nn.Dropout3d``."""
+
+    _function = staticmethod(dropout3d)
