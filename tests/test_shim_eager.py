@@ -157,3 +157,32 @@ def test_backward_forms_in_windows_match_pytorch(torch, recorder, form):
     for a, e in zip(got, expected, strict=True):
         np.testing.assert_allclose(a, e, **TOL)
     assert ft.compile_stats()["windows"]["runs"] >= 1  # the last iteration's, compiled
+
+
+def _dropout_loop(steps: int = _eager.FUSE_AFTER + 1):
+    """A small model with dropout trained by hand from a fixed seed: its losses."""
+    ft.manual_seed(3)
+    model = ft.nn.Sequential(ft.nn.Linear(4, 8), ft.nn.Dropout(0.5), ft.nn.Linear(8, 1))
+    x = ft.randn(16, 4)
+    y = ft.randn(16, 1)
+    losses = []
+    for _ in range(steps):
+        loss = ((model(x) - y) ** 2).mean()
+        model.zero_grad()
+        loss.backward()
+        with ft.no_grad():
+            for p in model.parameters():
+                p -= 0.1 * p.grad
+        losses.append(loss.item())
+    return np.array(losses)
+
+
+@pytest.mark.slow  # two fresh recorders: the whole step compiled, then every node program
+def test_op_by_op_draws_the_same_dropout_masks_as_the_compiled_step():
+    with ft._compiler.fresh():
+        compiled = _dropout_loop()
+        assert not ft.compile_stats()["eager"]
+    with ft._compiler.fresh(eager_after=0), pytest.warns(RuntimeWarning, match="op by op"):
+        eager = _dropout_loop()
+        assert ft.compile_stats()["windows"]["runs"] >= 1
+    np.testing.assert_allclose(eager, compiled, **TOL)
