@@ -842,3 +842,20 @@ def test_channel_dropout_zeroes_whole_channels(torch, module, shape, batch_dims)
     assert layer(x) is x
     with pytest.raises(RuntimeError, match="Expected 2D or 3D input, but received a 4D"):
         ft.nn.functional.dropout1d(ft.ones(2, 3, 4, 5), 0.5)
+
+
+def test_index_add_copy_fill_match_pytorch(torch):
+    data = np.arange(12, dtype=np.float32).reshape(3, 4)
+    source = np.random.default_rng(13).standard_normal((3, 3)).astype(np.float32)
+    results = []
+    for T in (torch, ft):
+        x, s = T.tensor(data, requires_grad=True), T.tensor(source, requires_grad=True)
+        added = x.index_add(1, T.tensor([0, 2, 0]), s, alpha=2.0)
+        copied = x.index_copy(1, T.tensor([3, 1, 0]), s)
+        filled = x.index_fill(0, T.tensor([1]), -1.0)
+        ((added * added).sum() + (copied * copied).sum() + (filled * filled).sum()).backward()
+        in_place = [T.zeros(3).index_add_(0, T.tensor([0, 0, 2]), T.ones(3)),
+                    T.zeros(2, 2).index_fill_(1, T.tensor([0]), 5.0)]
+        results.append((added, copied, filled, x.grad, s.grad, *in_place))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        close(ours, theirs)

@@ -1,7 +1,8 @@
 """Small functions from the corners of ``torch`` that scripts use: logical ops,
-``amax``/``amin``, ``diff``, ``meshgrid``, ``normal``/``bernoulli`` draws, ``bincount``
-and ``unique`` (read on the host: their sizes depend on values), and ``torch.compile``
-(the identity: fnnet.torch compiles every step already).
+``amax``/``amin``, ``diff``, ``index_add``/``index_copy``/``index_fill``, ``meshgrid``,
+``normal``/``bernoulli`` draws, ``bincount`` and ``unique`` (read on the host: their
+sizes depend on values), and ``torch.compile`` (the identity: fnnet.torch compiles every
+step already).
 """
 
 from __future__ import annotations
@@ -153,6 +154,52 @@ def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noq
     return result[0] if len(result) == 1 else tuple(result)
 
 
+def _along(dim: int, index: Any, ndim: int) -> tuple[Any, ...]:
+    return (slice(None),) * dim + (index,) + (slice(None),) * (ndim - dim - 1)
+
+
+def _index_add(x: Any, index: Any, source: Any, dim: int, alpha: Any) -> Any:
+    return x.at[_along(dim, index, x.ndim)].add(source * alpha)
+
+
+def _index_copy(x: Any, index: Any, source: Any, dim: int) -> Any:
+    return x.at[_along(dim, index, x.ndim)].set(source)
+
+
+def _index_fill(x: Any, index: Any, value: Any, dim: int) -> Any:
+    return x.at[_along(dim, index, x.ndim)].set(value)
+
+
+def _index_args(self: Tensor, who: str, dim: int, index: Any) -> tuple[int, Tensor]:
+    index = _as_tensor(index)
+    if index.dim() > 1 or index._cell.aval[1].kind not in "iu":
+        raise IndexError(f"{who}(): Index is supposed to be a vector of integers")
+    if not -max(self.dim(), 1) <= dim < max(self.dim(), 1):
+        raise IndexError(f"{who}(): dim {dim} is out of range for a {self.dim()}-D tensor")
+    return dim % max(self.dim(), 1), index
+
+
+def index_add(self: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+    """``self`` with ``alpha * source`` added at ``index`` along ``dim`` (repeated indices
+    add up). PyTorch equivalent: ``Tensor.index_add``."""
+    dim, index = _index_args(self, "index_add", dim, index)
+    return _op(_index_add, (dim, alpha), self, index, _as_tensor(source), who="index_add")
+
+
+def index_copy(self: Tensor, dim: int, index: Any, source: Any) -> Tensor:
+    """``self`` with the slices at ``index`` along ``dim`` replaced by ``source``.
+    PyTorch equivalent: ``Tensor.index_copy``."""
+    dim, index = _index_args(self, "index_copy", dim, index)
+    return _op(_index_copy, (dim,), self, index, _as_tensor(source), who="index_copy")
+
+
+def index_fill(self: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """``self`` with the slices at ``index`` along ``dim`` set to ``value``.
+    PyTorch equivalent: ``Tensor.index_fill``."""
+    dim, index = _index_args(self, "index_fill", dim, index)
+    return _op(_index_fill, (dim,), self, index, _scalar_or_tensor(value), who="index_fill")
+
+
 def compile(model: _F | None = None, *, fullgraph: bool = False, dynamic: Any = None,  # noqa: A001
             backend: Any = "inductor", mode: Any = None, options: Any = None,
             disable: bool = False) -> Any:
@@ -174,9 +221,16 @@ def install(namespace: dict[str, Any]) -> None:
         method = _logical(name, fn)
         setattr(Tensor, name, method)
         namespace[name] = method
-    for method in (amax, amin, diff):
+    for method in (amax, amin, diff, index_add, index_copy, index_fill):
         setattr(Tensor, method.__name__, method)
         namespace[method.__name__] = method
+    for name in ("index_add", "index_copy", "index_fill"):
+        def in_place(self: Tensor, *args: Any, _name: str = name, **kwargs: Any) -> Tensor:
+            return self._inplace(getattr(self, _name)(*args, **kwargs))
+
+        in_place.__name__ = name + "_"
+        in_place.__doc__ = f"In-place ``{name}``. PyTorch equivalent: ``Tensor.{name}_``."
+        setattr(Tensor, name + "_", in_place)
 
     def bincount_method(self: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
         return bincount(self, weights, minlength)
