@@ -94,9 +94,11 @@ def mnist_dir():
 LONGEST_FIRST = (
     "test_torch_programs", "test_resnet", "test_shim_distributed_multiprocess",
     "test_fast_conv", "test_compare", "test_cli", "test_checkpoint", "test_examples",
-    "test_tensorboard", "test_shim_api", "test_functional", "test_parallel", "test_nnx",
-    "test_layering", "test_shim_data_parallel", "test_nn", "test_parallel_multiprocess",
-    "test_real_mnist", "test_shim_batch_patterns", "test_losses", "test_checkpoint_damage",
+    "test_fit_edges", "test_tensorboard", "test_shim_api", "test_functional",
+    "test_parallel", "test_shim_parity", "test_nnx", "test_layering",
+    "test_shim_data_parallel", "test_nn", "test_parallel_multiprocess", "test_real_mnist",
+    "test_shim_surface_layers", "test_shim_batch_patterns", "test_losses",
+    "test_checkpoint_damage",
 )
 
 #: Tests outside the edit-test loop (``pytest -m "not slow"``), by module, by
