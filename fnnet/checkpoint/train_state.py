@@ -153,13 +153,17 @@ class Checkpointer:
             except PermissionError as error:
                 raise _write_error(f"cannot create or clean the checkpoint folder "
                                    f"{str(self.directory)!r}", error) from error
+        try:
+            self._remove_temporary()
+        except OSError as error:
+            raise _write_error(f"cannot clean the checkpoint folder "
+                               f"{str(self.directory)!r}", error) from error
+
+    def _remove_temporary(self, ignore_errors: bool = False) -> None:
+        """A writer's process 0 removes the temporary folders of unfinished saves."""
         if not self.read_only and jax.process_index() == 0:
-            try:
-                for path in self.directory.glob(f"*{_TMP_MARK}*"):
-                    shutil.rmtree(path)
-            except OSError as error:
-                raise _write_error(f"cannot clean the checkpoint folder "
-                                   f"{str(self.directory)!r}", error) from error
+            for path in self.directory.glob(f"*{_TMP_MARK}*"):
+                shutil.rmtree(path, ignore_errors=ignore_errors)
 
     def all_steps(self) -> list[int]:
         """The steps of the checkpoint folders, ascending (:meth:`restore` verifies them)."""
@@ -433,8 +437,10 @@ class Checkpointer:
         return state, meta
 
     def close(self) -> None:
-        """Waits for any pending work and releases the manager."""
+        """Waits for any pending work and releases the manager; a writer then removes
+        what a failed save's writes still in flight left behind it."""
         self._manager.close()
+        self._remove_temporary(ignore_errors=True)  # never hides the error that ends a run
 
     def __enter__(self) -> Checkpointer:
         return self
