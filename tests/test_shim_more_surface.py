@@ -859,3 +859,29 @@ def test_index_add_copy_fill_match_pytorch(torch):
         results.append((added, copied, filled, x.grad, s.grad, *in_place))
     for ours, theirs in zip(results[1], results[0], strict=True):
         close(ours, theirs)
+
+
+# -- set_printoptions ---------------------------------------------------------------------
+
+
+def test_set_printoptions_prints_as_pytorch(torch):
+    def lines(T):
+        out = []
+        try:
+            T.set_printoptions(precision=2)
+            out += [repr(T.tensor([1.23456, 2.5])), repr(T.tensor([1e-5, 1.0]))]
+            T.set_printoptions(sci_mode=False)
+            out += [repr(T.tensor([1e-5, 1.0])), repr(T.tensor([123.456, 0.5]))]
+            T.set_printoptions(sci_mode=True)
+            out.append(repr(T.tensor([1.5, 2.25])))
+            T.set_printoptions(profile="short")
+            out.append(repr(T.linspace(0, 1, 7)))
+            T.set_printoptions(profile="default")
+            out.append(repr(T.tensor([[1.5, -2.25], [3.0, 4.125]])))
+        finally:
+            T.set_printoptions(profile="default")
+        return out
+
+    assert lines(ft) == lines(torch)
+    with pytest.raises(ValueError, match="profile must be one of"):
+        ft.set_printoptions(profile="long")

@@ -211,6 +211,7 @@ from fnnet.torch import _misc_ops  # noqa: E402
 
 _misc_ops.install(globals())
 from fnnet.torch import amp  # noqa: E402
+from fnnet.torch._format import set_printoptions  # noqa: E402
 from fnnet.torch.amp import (  # noqa: E402
     GradScaler,
     autocast,

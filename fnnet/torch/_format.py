@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -13,20 +15,65 @@ if TYPE_CHECKING:
     from fnnet.torch.tensor import Tensor
 
 
+@dataclasses.dataclass
+class PrintOptions:
+    """How tensors print (PyTorch's ``set_printoptions`` fields)."""
+
+    precision: int = 4
+    threshold: float = 1000
+    edgeitems: int = 3
+    linewidth: int = 80
+    sci_mode: bool | None = None  # None: scientific notation where the values need it
+
+
+_PROFILES = {"default": PrintOptions(), "short": PrintOptions(2, 1000, 2, 80),
+             "full": PrintOptions(4, sys.maxsize, 3, 80)}
+#: the options in force, as PyTorch's are global to the process
+OPTIONS = PrintOptions()
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """Sets how tensors print: digits after the point, the element count above which
+    a tensor is summarised with ``edgeitems`` at each end, the line width and
+    scientific notation (None: where needed). ``profile`` (``"default"``, ``"short"``,
+    ``"full"``) sets the first four at once.
+
+    PyTorch equivalent: ``torch.set_printoptions``.
+    """
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, "
+                             f"got {profile!r}")
+        base = _PROFILES[profile]
+        OPTIONS.precision, OPTIONS.threshold = base.precision, base.threshold
+        OPTIONS.edgeitems, OPTIONS.linewidth = base.edgeitems, base.linewidth
+    for name, value in (("precision", precision), ("threshold", threshold),
+                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            setattr(OPTIONS, name, value)
+    OPTIONS.sci_mode = sci_mode
+
+
 def _float_formatter(values: np.ndarray) -> Callable[[np.floating], str]:
     finite = values[np.isfinite(values)]
     big = float(np.abs(finite).max()) if finite.size else 0.0
     nonzero = np.abs(finite[finite != 0])
     small = float(nonzero.min()) if nonzero.size else 0.0
-    if finite.size and np.all(finite == np.round(finite)) and big < 1e8:
+    digits, sci = OPTIONS.precision, OPTIONS.sci_mode
+    if sci is None:
+        sci = big >= 1e8 or bool(small and (small < 1e-4 or big / small > 1e3))
+    if finite.size and np.all(finite == np.round(finite)) and big < 1e8 and \
+            OPTIONS.sci_mode is not True:
         def fmt(v: np.floating) -> str:
             return f"{v:.0f}." if np.isfinite(v) else str(v)
-    elif big >= 1e8 or (small and (small < 1e-4 or big / small > 1e3)):
+    elif sci:
         def fmt(v: np.floating) -> str:
-            return f"{v:.4e}" if np.isfinite(v) else str(v)
+            return f"{v:.{digits}e}" if np.isfinite(v) else str(v)
     else:
         def fmt(v: np.floating) -> str:
-            return f"{v:.4f}" if np.isfinite(v) else str(v)
+            return f"{v:.{digits}f}" if np.isfinite(v) else str(v)
     width = max((len(fmt(v)) for v in values.ravel()), default=1)
     return lambda v: fmt(v).rjust(width)
 
@@ -50,7 +97,9 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
         body = np.array2string(values, separator=", ", prefix=prefix,
                                formatter=None if float_kind is None else {
                                    "float_kind": float_kind},
-                               threshold=1000, edgeitems=3, max_line_width=80)
+                               threshold=int(min(OPTIONS.threshold, sys.maxsize)),
+                               edgeitems=OPTIONS.edgeitems,
+                               max_line_width=OPTIONS.linewidth)
     if tensor.grad_fn is not None:
         suffix += f", grad_fn={tensor.grad_fn!r}"
     elif tensor.requires_grad:
