@@ -55,9 +55,9 @@ SEEN_SIZE = 8192
 
 #: per-node programs and Python scalars as device arrays: they depend on nothing but
 #: their key, so every recorder shares them
-_forward: dict[tuple, Any] = {}
-_vjp: dict[tuple, Any] = {}
-_scalars: dict[tuple, Any] = {}
+_forward: dict[tuple[Any, ...], Any] = {}
+_vjp: dict[tuple[Any, ...], Any] = {}
+_scalars: dict[tuple[Any, ...], Any] = {}
 _op_hash: dict[int, int] = {}
 #: cotangent accumulation as a compiled program: a jnp op outside jit costs several
 #: dispatches of one
@@ -76,8 +76,8 @@ class Windows:
     """
 
     def __init__(self) -> None:
-        self.compiled: OrderedDict[tuple, Any] = OrderedDict()
-        self.seen: dict[tuple, int] = {}
+        self.compiled: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.seen: dict[tuple[Any, ...], int] = {}
         self.compiles = 0
         self.runs = 0
         self.node_runs = 0
@@ -96,12 +96,12 @@ def windows() -> Windows:
     return state
 
 
-def _outputs(out: Any) -> tuple:
+def _outputs(out: Any) -> tuple[Any, ...]:
     # as in _graph._miss: a tuple or list is the node's outputs, even a list of one
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
-def _forward_fn(op: Any, static: tuple) -> Any:
+def _forward_fn(op: Any, static: tuple[Any, ...]) -> Any:
     # keyed by the op's id (its program holds it alive): jnp's ufuncs hash in Python,
     # which costs about a microsecond a node
     key = (id(op), static)
@@ -111,14 +111,15 @@ def _forward_fn(op: Any, static: tuple) -> Any:
     return fn
 
 
-def _vjp_fn(op: Any, static: tuple, diff: tuple[int, ...], given: tuple[bool, ...]) -> Any:
+def _vjp_fn(op: Any, static: tuple[Any, ...], diff: tuple[int, ...],
+            given: tuple[bool, ...]) -> Any:
     """``fn(args, cotangents) -> cotangents of args[diff]``: the node's forward pass again
     inside ``jax.vjp``; outputs without a cotangent (``given``) get zeros."""
     key = (id(op), static, diff, given)
     fn = _vjp.get(key)
     if fn is None:
-        def vjp(args: list, cotangents: list) -> tuple:
-            def f(*diff_args: Any) -> tuple:
+        def vjp(args: list[Any], cotangents: list[Any]) -> tuple[Any, ...]:
+            def f(*diff_args: Any) -> tuple[Any, ...]:
                 full = list(args)
                 for i, value in zip(diff, diff_args, strict=True):
                     full[i] = value
@@ -128,7 +129,8 @@ def _vjp_fn(op: Any, static: tuple, diff: tuple[int, ...], given: tuple[bool, ..
             it = iter(cotangents)
             cts = tuple(next(it) if g else _zero_cotangent(o) for o, g in zip(outs, given,
                                                                               strict=True))
-            return pullback(cts)
+            grads: tuple[Any, ...] = pullback(cts)
+            return grads
 
         fn = _vjp[key] = jax.jit(vjp)
     return fn
@@ -242,7 +244,7 @@ def _windows_of(plan: Any) -> list[_Window]:
 
 
 def _structure(plan: Any, window: _Window, outs: list[int],
-               known: dict[int, Any]) -> tuple[tuple, list[int], tuple[int, ...]]:
+               known: dict[int, Any]) -> tuple[tuple[Any, ...], list[int], tuple[int, ...]]:
     """``(key, outside slots read, argument of each)`` of ``window``: its nodes relative
     to its start. Outside slots holding the same source value (``known``: the sources'
     values), such as a Python scalar used many times, share one argument: each argument
@@ -252,12 +254,12 @@ def _structure(plan: Any, window: _Window, outs: list[int],
     # slots read from outside (a slot is one or the other: outputs come after inputs)
     index: dict[int, int] = {}
     ext: list[int] = []
-    descs = []
+    descs: list[tuple[Any, ...]] = []
     position = {n: i for i, n in enumerate(window.nodes)} if window.backwards else None
     count = 0
     for n in window.nodes:
         op, static, ins, rg, first, n_out = nodes[n]
-        rel = []
+        rel: list[int | None] = []
         for r in ins:
             if r < 0:
                 rel.append(None)
@@ -338,7 +340,7 @@ def _compile(plan: Any, window: _Window, ext: list[int], alias: tuple[int, ...],
     return jax.jit(run, compiler_options=XLA_OPTIONS)
 
 
-def execute(plan: Any, env: list) -> None:
+def execute(plan: Any, env: list[Any]) -> None:
     """Computes the needed nodes of ``plan`` (a ``_replay.Plan``) into ``env``."""
     for s in plan.src_slots:
         kind = type(env[s])
@@ -400,7 +402,7 @@ def _reads(plan: Any, window: _Window) -> list[int]:
     return reads
 
 
-def _by_node(plan: Any, window: _Window, env: list) -> int:
+def _by_node(plan: Any, window: _Window, env: list[Any]) -> int:
     """Runs ``window`` one node at a time; returns how many nodes ran."""
     nodes = plan.nodes
     todo = window.nodes[-1:] if window.detached else window.nodes
@@ -414,7 +416,7 @@ def _by_node(plan: Any, window: _Window, env: list) -> int:
     return len(todo)
 
 
-def _backward(plan: Any, n: int, env: list) -> None:
+def _backward(plan: Any, n: int, env: list[Any]) -> None:
     """Backward node ``n``: its region's nodes in reverse, each through its cached vjp."""
     nodes = plan.nodes
     region, var_slots, _ = plan.backward[n]
