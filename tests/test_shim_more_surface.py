@@ -885,3 +885,36 @@ def test_set_printoptions_prints_as_pytorch(torch):
     assert lines(ft) == lines(torch)
     with pytest.raises(ValueError, match="profile must be one of"):
         ft.set_printoptions(profile="long")
+
+
+# -- ParameterList and ParameterDict ------------------------------------------------------
+
+
+def test_parameter_containers_register_as_pytorch(torch):
+    def run(T):
+        class Model(T.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.ws = T.nn.ParameterList([T.nn.Parameter(T.ones(2, 2) * (i + 1) / 4)
+                                              for i in range(3)])
+                self.pd = T.nn.ParameterDict({"scale": T.nn.Parameter(T.ones(2)),
+                                              "shift": T.nn.Parameter(T.zeros(2))})
+
+            def forward(self, x):
+                for w in self.ws:
+                    x = x @ w
+                return x * self.pd["scale"] + self.pd["shift"]
+
+        model = Model()
+        out = model(T.ones(1, 2))
+        out.sum().backward()
+        T.optim.SGD(model.parameters(), lr=0.1).step()
+        model.ws.append(T.zeros(1))
+        return (sorted(model.state_dict()), len(list(model.parameters())), len(model.ws),
+                type(model.ws[3]).__name__, list(model.pd.keys()), out.tolist(),
+                model.ws[1].detach().tolist(), model.pd["shift"].detach().tolist())
+
+    ours, theirs = run(ft), run(torch)
+    assert ours[:5] == theirs[:5]
+    for o, t in zip(ours[5:], theirs[5:], strict=True):
+        np.testing.assert_allclose(o, t, rtol=1e-6)

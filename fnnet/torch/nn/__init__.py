@@ -10,6 +10,7 @@ from fnnet.torch.nn import functional, init, parallel, utils
 from fnnet.torch.nn._channel_dropout import Dropout1d, Dropout2d, Dropout3d
 from fnnet.torch.nn._distance import CosineSimilarity, PairwiseDistance
 from fnnet.torch.nn._group_norm import GroupNorm
+from fnnet.torch.nn._parameter_containers import ParameterDict, ParameterList
 from fnnet.torch.nn._pool1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
 from fnnet.torch.nn.modules import (
     CELU,
@@ -98,7 +99,7 @@ __all__ = [
     "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",
     "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Mish",
     "Module",
-    "PairwiseDistance",
+    "PairwiseDistance", "ParameterDict", "ParameterList",
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN", "RNNCell", "RNNCellBase", "ReLU",
     "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin",
     "Softplus", "Softsign", "SyncBatchNorm", "Tanh", "Upsample", "UpsamplingBilinear2d",
