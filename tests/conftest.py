@@ -169,6 +169,8 @@ SLOW: tuple[str, ...] = (
     "test_shim_surface::test_float64_is_kept_with_jax_x64",
     "test_tensorboard",
     "test_torch_coverage",
+    "test_train::test_fit_reaches_95_percent_on_digits",
+    "test_train::test_jitted_and_plain_steps_agree",
 )
 
 
