@@ -918,3 +918,18 @@ def test_parameter_containers_register_as_pytorch(torch):
     assert ours[:5] == theirs[:5]
     for o, t in zip(ours[5:], theirs[5:], strict=True):
         np.testing.assert_allclose(o, t, rtol=1e-6)
+
+
+@pytest.mark.parametrize("size", [1, 3, (2, 4), (None, 2)], ids=str)
+def test_adaptive_max_pool2d_matches_pytorch(torch, size):
+    data = np.random.default_rng(14).standard_normal((2, 3, 7, 5)).astype(np.float32)
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(data, requires_grad=True)
+        y = T.nn.functional.adaptive_max_pool2d(x, size)
+        z = T.nn.AdaptiveMaxPool2d(size)(x)
+        ((y * y).sum() + z.sum()).backward()
+        results.append((y, z, x.grad))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        close(ours, theirs)
+    assert repr(ft.nn.AdaptiveMaxPool2d(size)) == repr(torch.nn.AdaptiveMaxPool2d(size))

@@ -24,6 +24,7 @@ from fnnet.nn.functional.activation import (
     softsign,
     tanh,
 )
+from fnnet.nn.functional.adaptive_max import adaptive_max_pool2d
 from fnnet.nn.functional.batchnorm import batch_norm
 from fnnet.nn.functional.conv import conv2d
 from fnnet.nn.functional.conv_transpose import conv_transpose2d
@@ -45,6 +46,7 @@ from fnnet.nn.functional.sequence import (
 
 __all__ = [
     "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
     "celu",
     "elu",
     "hardsigmoid",

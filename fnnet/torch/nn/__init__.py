@@ -11,7 +11,12 @@ from fnnet.torch.nn._channel_dropout import Dropout1d, Dropout2d, Dropout3d
 from fnnet.torch.nn._distance import CosineSimilarity, PairwiseDistance
 from fnnet.torch.nn._group_norm import GroupNorm
 from fnnet.torch.nn._parameter_containers import ParameterDict, ParameterList
-from fnnet.torch.nn._pool1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
+from fnnet.torch.nn._pool1d import (
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    MaxPool1d,
+)
 from fnnet.torch.nn.modules import (
     CELU,
     ELU,
@@ -88,7 +93,8 @@ def __getattr__(name: str) -> Any:
 # The names defined above, written out so that type checkers see them as exported
 # (``torch.zeros`` under ``mypy --strict``); then the names installed at import.
 __all__ = [
-    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BCELoss",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d",
+    "BCELoss",
     "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
     "CELU", "Conv1d", "CosineSimilarity", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss",
     "DataParallel",

@@ -1,6 +1,7 @@
 """1-D pooling (``F.max_pool1d``, ``F.avg_pool1d``, ``F.adaptive_avg_pool1d`` and their
 modules) as fnnet's 2-D pooling over a height of one: ``[N, C, L]`` becomes
-``[N, C, 1, L]`` with a ``(1, k)`` window, so the arithmetic is the 2-D layers'."""
+``[N, C, 1, L]`` with a ``(1, k)`` window, so the arithmetic is the 2-D layers'; and
+adaptive max pooling (fnnet's ``adaptive_max_pool2d``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn.modules.module import Module
-from fnnet.torch.tensor import Tensor
+from fnnet.torch.tensor import Tensor, _op
 
 
 def _single(value: Any, name: str) -> int:
@@ -108,6 +109,39 @@ class AdaptiveAvgPool1d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+def _adaptive_max_pool2d(x: Any, output_size: Any) -> Any:
+    from fnnet.nn.functional.adaptive_max import adaptive_max_pool2d as pool
+
+    return pool(x, output_size)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False
+                        ) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool2d``."""
+    if return_indices:
+        raise NotImplementedError("fnnet.torch: adaptive_max_pool2d(return_indices=True) is "
+                                  "not supported")
+    size = tuple(output_size) if isinstance(output_size, (list, tuple)) else output_size
+    return _op(_adaptive_max_pool2d, (size,), input, who="adaptive_max_pool2d")
+
+
+class AdaptiveMaxPool2d(Module):
+    """PyTorch equivalent: ``torch.nn.AdaptiveMaxPool2d``."""
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        if return_indices:
+            raise NotImplementedError("fnnet.torch: AdaptiveMaxPool2d(return_indices=True) "
+                                      "is not supported")
+        self.output_size, self.return_indices = output_size, False
+
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_max_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

@@ -405,6 +405,7 @@ from fnnet.torch.nn._distance import (  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._group_norm import group_norm  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._pool1d import (  # noqa: E402, F401 - re-exported
     adaptive_avg_pool1d,
+    adaptive_max_pool2d,
     avg_pool1d,
     max_pool1d,
 )
