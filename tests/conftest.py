@@ -88,9 +88,9 @@ def mnist_dir():
 
 
 #: Modules that take longest, scheduled first. ``pytest -n 2`` hands out whole files
-#: (``--dist loadfile`` in pyproject.toml, so a module's fixtures run once) in collection
-#: order; starting with the long ones leaves only short files for the end, so neither
-#: worker idles while the other finishes a long module.
+#: (``--dist loadfile``, set below, so a module's fixtures run once) in collection order;
+#: starting with the long ones leaves only short files for the end, so neither worker
+#: idles while the other finishes a long module.
 LONGEST_FIRST = (
     "test_torch_programs", "test_resnet", "test_shim_distributed_multiprocess",
     "test_fast_conv", "test_compare", "test_cli", "test_checkpoint", "test_examples",
@@ -172,6 +172,14 @@ SLOW: tuple[str, ...] = (
     "test_train::test_fit_reaches_95_percent_on_digits",
     "test_train::test_jitted_and_plain_steps_agree",
 )
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the option
+def pytest_cmdline_main(config):
+    """With ``-n`` and no ``--dist``, each worker takes whole files in collection order."""
+    if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
+        config.option.dist = "loadfile"
+        config.option.loadscopereorder = False
 
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by the marks added here
