@@ -721,6 +721,8 @@ def test_warmup_and_restart_schedules_match_pytorch(torch, cls, kwargs, fraction
         scheduler = getattr(T.optim.lr_scheduler, cls)(opt, **kwargs)
         sequence = []
         for i in range(20):
+            if i:
+                opt.step()  # before the scheduler's step, as PyTorch expects
             if fractional:
                 scheduler.step(i * 0.7)  # SGDR's fractional epochs
             elif i:
