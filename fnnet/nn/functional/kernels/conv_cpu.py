@@ -219,13 +219,6 @@ def _out_hw(x_shape: Shape, w_shape: Shape, stride: Pair, pads: Pads, dilation: 
             output_size(x_shape[3], w_shape[3], stride[1], dilation[1], pads[1]))
 
 
-def _cotangent_rows(dy: Array, groups: int) -> Array:
-    """``dY [N, O, Ho, Wo] -> [G, O/g, N * Ho * Wo]``."""
-    n, o, ho, wo = dy.shape
-    dy = dy.reshape(n, groups, o // groups, ho * wo)
-    return jnp.transpose(dy, (1, 2, 0, 3)).reshape(groups, o // groups, n * ho * wo)
-
-
 def _taps_forward(x: Array, weight: Array,
                   stride: Pair, pads: Pads, dilation: Pair, groups: int) -> Array:
     """``y = sum over taps (i, j) of w[:, :, i, j] * x_tap(i, j)``, one fused loop."""
@@ -262,7 +255,7 @@ def _gemm_forward(x: Array, weight: Array,
 
 
 def _from_rows(rows: Array, n: int, out: Pair) -> Array:
-    """``[G, O/g, N * Ho * Wo] -> [N, O, Ho, Wo]``, the inverse of :func:`_cotangent_rows`."""
+    """``[G, O/g, N * Ho * Wo] -> [N, O, Ho, Wo]`` (the products' rows back to ``NCHW``)."""
     g, og, _ = rows.shape
     return jnp.transpose(rows.reshape(g * og, n, *out), (1, 0, 2, 3))
 
