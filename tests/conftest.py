@@ -102,7 +102,8 @@ LONGEST_FIRST = (
 )
 
 #: Tests outside the edit-test loop (``pytest -m "not slow"``), by module, by
-#: ``module::test`` (every parametrisation) or by ``module::test[id]``: each trains,
+#: ``module::test`` (every parametrisation) or by ``module::test[id]`` (that id, alone
+#: or crossed with others: ``[conv_gemm]`` takes ``[conv_gemm-jvp]``): each trains,
 #: compiles a large model or starts processes for seconds of CPU. They still run in the
 #: README's ``pytest -n 2``. A test named here that its module lacks is an error, so a
 #: renamed test cannot leave the list silently.
@@ -171,6 +172,10 @@ SLOW: tuple[str, ...] = (
     "test_torch_coverage",
     "test_train::test_fit_reaches_95_percent_on_digits",
     "test_train::test_jitted_and_plain_steps_agree",
+    "test_transforms::test_transform_matches_portable_kernels[activations]",
+    "test_transforms::test_transform_matches_portable_kernels[conv_depthwise]",
+    "test_transforms::test_transform_matches_portable_kernels[conv_taps_reduce]",
+    "test_transforms::test_transform_matches_portable_kernels[lenet_block]",
 )
 
 
@@ -194,6 +199,11 @@ def pytest_collection_modifyitems(config, items):
         if test and not hasattr(modules[module], test.partition("[")[0]):
             raise pytest.UsageError(f"tests/conftest.py SLOW names {entry!r}: no such test")
         for item in items:
-            name = item.name if "[" in test else getattr(item, "originalname", item.name)
-            if item.path.stem == module and (not test or name == test):
+            if item.path.stem != module:
+                continue
+            if "[" in test:  # this parametrisation, whatever other parameters it is crossed with
+                chosen = item.name == test or item.name.startswith(test[:-1] + "-")
+            else:
+                chosen = not test or getattr(item, "originalname", item.name) == test
+            if chosen:
                 item.add_marker(pytest.mark.slow)
