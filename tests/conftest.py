@@ -93,8 +93,9 @@ def mnist_dir():
 #: idles while the other finishes a long module.
 LONGEST_FIRST = (
     "test_torch_programs", "test_resnet", "test_shim_distributed_multiprocess",
-    "test_fast_conv", "test_compare", "test_cli", "test_checkpoint", "test_examples",
-    "test_fit_edges", "test_tensorboard", "test_shim_api", "test_functional",
+    "test_fast_conv", "test_transforms", "test_compare", "test_cli", "test_checkpoint",
+    "test_examples", "test_shim_more_surface", "test_fit_edges", "test_tensorboard",
+    "test_shim_api", "test_functional",
     "test_parallel", "test_shim_parity", "test_nnx", "test_layering",
     "test_shim_data_parallel", "test_nn", "test_parallel_multiprocess", "test_real_mnist",
     "test_shim_surface_layers", "test_shim_batch_patterns", "test_losses",
