@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _graph, _random
+from fnnet.torch.nn._distance import cdist
 from fnnet.torch.tensor import Tensor, _as_tensor, _op, _scalar_or_tensor, _wrap_value
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
@@ -248,7 +249,5 @@ def install(namespace: dict[str, Any]) -> None:
         method.__name__ = name
         method.__doc__ = f"PyTorch equivalent: ``Tensor.{name}``."
         setattr(Tensor, name, method)
-    from fnnet.torch.nn._distance import cdist
-
     namespace.update(meshgrid=meshgrid, normal=normal, bernoulli=bernoulli,
                      bincount=bincount, unique=unique, compile=compile, cdist=cdist)

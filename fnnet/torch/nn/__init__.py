@@ -7,16 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch.nn import functional, init, parallel, utils
-from fnnet.torch.nn._channel_dropout import Dropout1d, Dropout2d, Dropout3d
-from fnnet.torch.nn._distance import CosineSimilarity, PairwiseDistance
-from fnnet.torch.nn._group_norm import GroupNorm
 from fnnet.torch.nn._parameter_containers import ParameterDict, ParameterList
-from fnnet.torch.nn._pool1d import (
-    AdaptiveAvgPool1d,
-    AdaptiveMaxPool2d,
-    AvgPool1d,
-    MaxPool1d,
-)
 from fnnet.torch.nn.modules import (
     CELU,
     ELU,
@@ -25,7 +16,10 @@ from fnnet.torch.nn.modules import (
     LSTM,
     RNN,
     SELU,
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -34,10 +28,15 @@ from fnnet.torch.nn.modules import (
     Conv1d,
     Conv2d,
     ConvTranspose2d,
+    CosineSimilarity,
     CrossEntropyLoss,
     Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
     Embedding,
     Flatten,
+    GroupNorm,
     GRUCell,
     Hardsigmoid,
     Hardswish,
@@ -52,6 +51,7 @@ from fnnet.torch.nn.modules import (
     LogSigmoid,
     LogSoftmax,
     LSTMCell,
+    MaxPool1d,
     MaxPool2d,
     Mish,
     Module,
@@ -59,6 +59,7 @@ from fnnet.torch.nn.modules import (
     ModuleList,
     MSELoss,
     NLLLoss,
+    PairwiseDistance,
     ReLU,
     ReLU6,
     RNNCell,

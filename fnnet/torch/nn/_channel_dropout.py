@@ -1,10 +1,9 @@
-"""Channel dropout (``F.dropout1d/2d/3d``, ``nn.Dropout1d/2d/3d``): whole feature maps
-are zeroed, the rest scaled by ``1 / (1 - p)``. The mask is fnnet's ``dropout`` of a
-tensor of ones shaped ``[N, C, 1, ...]`` (its arithmetic), drawn from the step's key."""
+"""Channel dropout (``F.dropout1d/2d/3d``; the modules are in ``modules/dropout.py``):
+whole feature maps are zeroed, the rest scaled by ``1 / (1 - p)``. The mask is fnnet's
+``dropout`` of a tensor of ones shaped ``[N, C, 1, ...]`` (its arithmetic), drawn from the
+step's key."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -12,7 +11,6 @@ import jax.numpy as jnp
 from fnnet.nn import functional as fnf
 from fnnet.nn.functional.dropout import check_dropout_p
 from fnnet.torch import _graph, _random
-from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor, _op
 
 
@@ -57,35 +55,3 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
     """PyTorch equivalent: ``torch.nn.functional.dropout3d`` (``[N, C, D, H, W]`` or
     ``[C, D, H, W]``)."""
     return _dropout_nd("dropout3d", 3, input, p, training)
-
-
-class _DropoutNd(Module):
-    _function: Any = None
-
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        self.p, self.inplace = check_dropout_p(p), inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return type(self)._function(input, self.p, self.training)  # type: ignore[no-any-return]
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
-
-
-class Dropout1d(_DropoutNd):
-    """PyTorch equivalent: ``torch.nn.Dropout1d``."""
-
-    _function = staticmethod(dropout1d)
-
-
-class Dropout2d(_DropoutNd):
-    """PyTorch equivalent: ``torch.nn.Dropout2d``."""
-
-    _function = staticmethod(dropout2d)
-
-
-class Dropout3d(_DropoutNd):
-    """PyTorch equivalent: ``torch.nn.Dropout3d``."""
-
-    _function = staticmethod(dropout3d)

@@ -1,12 +1,11 @@
 """``torch.nn.functional.cosine_similarity`` and ``pairwise_distance``, ``torch.cdist``
-and their modules: one recorded call each of fnnet's ``functional.distance``."""
+one recorded call each of fnnet's ``functional.distance``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fnnet.nn import functional as fnf
-from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor, _op
 
 
@@ -27,25 +26,3 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> T
     """PyTorch equivalent: ``torch.cdist`` (``compute_mode`` accepted: one exact way)."""
     del compute_mode
     return _op(fnf.cdist, (float(p),), x1, x2, who="cdist")
-
-
-class CosineSimilarity(Module):
-    """PyTorch equivalent: ``torch.nn.CosineSimilarity``."""
-
-    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
-        super().__init__()
-        self.dim, self.eps = dim, eps
-
-    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
-        return cosine_similarity(x1, x2, self.dim, self.eps)
-
-
-class PairwiseDistance(Module):
-    """PyTorch equivalent: ``torch.nn.PairwiseDistance``."""
-
-    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
-        super().__init__()
-        self.norm, self.eps, self.keepdim = p, eps, keepdim
-
-    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
-        return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)

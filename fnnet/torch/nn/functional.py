@@ -14,8 +14,10 @@ import numpy as np
 
 import fnnet.losses as L
 from fnnet.nn import functional as fnf
+from fnnet.nn.functional._utils import pair
 from fnnet.nn.functional.dropout import check_dropout_p
 from fnnet.torch import _graph, _random
+from fnnet.torch.nn._pool1d import as_2d, single
 from fnnet.torch.tensor import Tensor, _op, _op_multi, _scalar_or_tensor
 from fnnet.torch.tensor import Unsupported as _Unsupported
 from fnnet.typing import Array
@@ -403,13 +405,45 @@ from fnnet.torch.nn._distance import (  # noqa: E402, F401 - re-exported
     pairwise_distance,
 )
 from fnnet.torch.nn._group_norm import group_norm  # noqa: E402, F401 - re-exported
-from fnnet.torch.nn._pool1d import (  # noqa: E402, F401 - re-exported
-    adaptive_avg_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    max_pool1d,
-)
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.max_pool1d``."""
+    k = single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == [] else single(stride, "stride")
+    out = max_pool2d(as_2d(input, "max_pool1d"), (1, k), (1, s),
+                       (0, single(padding, "padding")), (1, single(dilation, "dilation")),
+                       ceil_mode, return_indices)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.avg_pool1d``."""
+    k = single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == [] else single(stride, "stride")
+    out = avg_pool2d(as_2d(input, "avg_pool1d"), (1, k), (1, s),
+                       (0, single(padding, "padding")), ceil_mode, count_include_pad)
+    return out.squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.adaptive_avg_pool1d``."""
+    size = single(output_size, "output_size")
+    return adaptive_avg_pool2d(as_2d(input, "adaptive_avg_pool1d"), (1, size)).squeeze(-2)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False
+                        ) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool2d``."""
+    if return_indices:
+        raise NotImplementedError("fnnet.torch: adaptive_max_pool2d(return_indices=True) is "
+                                  "not supported")
+    size = tuple(output_size) if isinstance(output_size, (list, tuple)) else output_size
+    return _op(fnf.adaptive_max_pool2d, (size,), input, who="adaptive_max_pool2d")
 
 
 def _conv_transpose2d(x: Any, weight: Any, bias: Any, stride: Any, padding: Any,
@@ -423,8 +457,6 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.conv_transpose2d``
     (``fnnet.nn.functional.conv_transpose2d``)."""
-    from fnnet.nn.functional._utils import pair
-
     args = tuple(pair(v, name, "conv_transpose2d", minimum=0) for v, name in (
         (stride, "stride"), (padding, "padding"), (output_padding, "output_padding")))
     return _op(_conv_transpose2d, (*args, int(groups), pair(dilation, "dilation",

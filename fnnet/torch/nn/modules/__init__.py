@@ -11,6 +11,8 @@ from fnnet.torch.nn.modules.activation import (
 )
 from fnnet.torch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from fnnet.torch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
+from fnnet.torch.nn.modules.distance import CosineSimilarity, PairwiseDistance
+from fnnet.torch.nn.modules.dropout import Dropout1d, Dropout2d, Dropout3d
 from fnnet.torch.nn.modules.linear import Identity, Linear
 from fnnet.torch.nn.modules.loss import (
     BCELoss,
@@ -25,7 +27,7 @@ from fnnet.torch.nn.modules.loss import (
 )
 from fnnet.torch.nn.modules.misc import BatchNorm1d, BatchNorm2d, Dropout, Flatten
 from fnnet.torch.nn.modules.module import Module
-from fnnet.torch.nn.modules.normalization import LayerNorm
+from fnnet.torch.nn.modules.normalization import GroupNorm, LayerNorm
 from fnnet.torch.nn.modules.pointwise import (
     CELU,
     ELU,
@@ -41,7 +43,15 @@ from fnnet.torch.nn.modules.pointwise import (
     Softplus,
     Softsign,
 )
-from fnnet.torch.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from fnnet.torch.nn.modules.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from fnnet.torch.nn.modules.rnn import GRU, LSTM, RNN
 from fnnet.torch.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from fnnet.torch.nn.modules.sparse import Embedding
@@ -50,7 +60,8 @@ from fnnet.torch.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, Up
 __all__ = [
     "CELU", "ELU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish",
     "ReLU6", "SiLU", "Softmin", "Softplus", "Softsign", "Upsample", "UpsamplingBilinear2d",
-    "UpsamplingNearest2d",
+    "UpsamplingNearest2d", "AdaptiveAvgPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "MaxPool1d",
+    "CosineSimilarity", "PairwiseDistance", "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm",
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout",
     "Embedding", "Flatten",

@@ -1,11 +1,18 @@
-"""``nn.LayerNorm``, computed by ``fnnet.nn.LayerNorm``."""
+"""``nn.LayerNorm``, computed by ``fnnet.nn.LayerNorm``, and ``nn.GroupNorm`` over
+``F.group_norm``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import jax.numpy as jnp
+
 import fnnet.nn as fnn
+from fnnet.torch.nn._group_norm import group_norm
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.parameter import Parameter
+from fnnet.torch.tensor import Tensor
 
 
 class LayerNorm(Wrapped):
@@ -21,3 +28,28 @@ class LayerNorm(Wrapped):
         self.normalized_shape, self.eps = fn.normalized_shape, eps
         self.elementwise_affine = elementwise_affine
         self._wrap(fn)
+
+
+class GroupNorm(Module):
+    """PyTorch equivalent: ``torch.nn.GroupNorm`` (weight ones, bias zeros)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device: object = None, dtype: object = None, *,
+                 bias: bool = True) -> None:
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError("num_channels must be divisible by num_groups")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, \
+            num_channels, eps, affine
+        self.has_bias = bool(affine and bias)  # PyTorch's repr shows bias=False unless both
+        self.register_parameter("weight", Parameter._from_array(
+            jnp.ones(num_channels, jnp.float32)) if affine else None)
+        self.register_parameter("bias", Parameter._from_array(
+            jnp.zeros(num_channels, jnp.float32)) if self.has_bias else None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+                f", bias={self.has_bias}")

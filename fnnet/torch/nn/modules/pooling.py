@@ -1,11 +1,16 @@
-"""Pooling modules, computed by ``fnnet.nn``'s pooling layers."""
+"""Pooling modules, computed by ``fnnet.nn``'s pooling layers (the 1-D ones and adaptive max
+pooling by their functional forms)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import fnnet.nn as fnn
+from fnnet.torch.nn import functional as F
+from fnnet.torch.nn._pool1d import single
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.tensor import Tensor
 
 
 class MaxPool2d(Wrapped):
@@ -46,3 +51,77 @@ class AdaptiveAvgPool2d(Wrapped):
         super().__init__()
         self.output_size = output_size
         self._wrap(fnn.AdaptiveAvgPool2d(output_size))
+
+
+class MaxPool1d(Module):
+    """PyTorch equivalent: ``torch.nn.MaxPool1d``."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 dilation: Any = 1, return_indices: bool = False,
+                 ceil_mode: bool = False) -> None:
+        super().__init__()
+        if return_indices:
+            raise NotImplementedError("fnnet.torch: MaxPool1d(return_indices=True) is not "
+                                      "supported; use fnnet.nn.functional.max_pool2d")
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = False, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                          self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding="
+                f"{self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool1d(Module):
+    """PyTorch equivalent: ``torch.nn.AvgPool1d``."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__()
+        self.kernel_size = (single(kernel_size, "kernel_size"),)
+        self.stride = (single(kernel_size if stride is None else stride, "stride"),)
+        self.padding = (single(padding, "padding"),)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool1d(Module):
+    """PyTorch equivalent: ``torch.nn.AdaptiveAvgPool1d``."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """PyTorch equivalent: ``torch.nn.AdaptiveMaxPool2d``."""
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        if return_indices:
+            raise NotImplementedError("fnnet.torch: AdaptiveMaxPool2d(return_indices=True) "
+                                      "is not supported")
+        self.output_size, self.return_indices = output_size, False
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_max_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
