@@ -142,8 +142,12 @@ class ConvTranspose2d(Module):
     Args:
         in_channels: channels of the input.
         out_channels: channels of the output.
-        kernel_size, stride, padding, output_padding, dilation: ints or pairs, as
-            PyTorch's (``output_padding`` must be smaller than the stride or dilation).
+        kernel_size: int or pair, the kernel's height and width.
+        stride: int or pair, the upsampling factor.
+        padding: int or pair, removed from each side of the full output.
+        output_padding: int or pair, added at the end of each spatial axis (smaller than
+            the stride or the dilation).
+        dilation: int or pair, the spacing of the kernel's taps.
         groups: channel groups; both channel counts must be divisible by it.
         bias: whether to learn an additive bias.
 

@@ -22,7 +22,10 @@ def conv_transpose2d(x: Array, weight: Array, bias: Array | None = None,
         x: ``[N, C_in, H, W]`` or unbatched ``[C_in, H, W]``.
         weight: ``[C_in, C_out / groups, kH, kW]`` (PyTorch's layout for this layer).
         bias: ``[C_out]`` or None.
-        stride, padding, output_padding, dilation: pairs, as PyTorch's.
+        stride: pair, the upsampling factor.
+        padding: pair, removed from each side of the full output.
+        output_padding: pair, added at the end of each spatial axis.
+        dilation: pair, the spacing of the kernel's taps.
         groups: channel groups.
 
     Returns:
