@@ -109,6 +109,7 @@ LONGEST_FIRST = (
 #: README's ``pytest -n 2``. A test named here that its module lacks is an error, so a
 #: renamed test cannot leave the list silently.
 SLOW: tuple[str, ...] = (
+    "test_accelerator_script::test_quick_run_without_accelerator_writes_a_table",
     "test_bad_input::test_fit_takes_numpy_integers_as_counts",
     "test_bad_input::test_nan_in_a_batch_names_the_step_and_the_parameter",
     "test_bad_input_loads",
@@ -124,6 +125,7 @@ SLOW: tuple[str, ...] = (
     "test_cli::test_missing_mnist_lists_the_files_without_absl_output",
     "test_cli::test_nonfinite_loss_exits_1_and_skip_trains_on",
     "test_clip::test_fit_clips_as_the_chained_transformation_does",
+    "test_compare::test_cli_compare_prints_the_table_and_writes_the_png",
     "test_compare::test_dropout_runs_are_reported_as_not_comparable_step_by_step",
     "test_compare::test_tables_show_losses_accuracy_speed_and_differences",
     "test_compare::test_versions_agree_from_the_same_weights",
