@@ -105,9 +105,10 @@ LONGEST_FIRST = (
 #: Tests outside the edit-test loop (``pytest -m "not slow"``), by module, by
 #: ``module::test`` (every parametrisation) or by ``module::test[id]`` (that id, alone
 #: or crossed with others: ``[conv_gemm]`` takes ``[conv_gemm-jvp]``): each trains,
-#: compiles a large model or starts processes for seconds of CPU. They still run in the
-#: README's ``pytest -n 2``. A test named here that its module lacks is an error, so a
-#: renamed test cannot leave the list silently.
+#: compiles a large model, starts processes, or is the exhaustive part of a family whose
+#: every case compiles (the loop keeps a few cases), so the loop fits in 2 minutes on 2
+#: cores. They still run in the README's ``pytest -n 2``. A test named here that its
+#: module lacks is an error, so a renamed test cannot leave the list silently.
 SLOW: tuple[str, ...] = (
     "test_accelerator_script::test_quick_run_without_accelerator_writes_a_table",
     "test_bad_input::test_fit_takes_numpy_integers_as_counts",
