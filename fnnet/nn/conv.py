@@ -120,20 +120,7 @@ class Conv2d(Module):
         return y, state
 
     def extra_repr(self) -> str:
-        # Mirrors torch.nn.Conv2d's repr, defaults left out.
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if not self.bias:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
+        return _conv_repr(self, padding_mode=self.padding_mode)
 
 
 class ConvTranspose2d(Module):
@@ -210,16 +197,24 @@ class ConvTranspose2d(Module):
         return y, state
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if not self.bias:
-            s += ", bias=False"
-        return s
+        return _conv_repr(self, output_padding=self.output_padding)
+
+
+def _conv_repr(layer: Conv2d | ConvTranspose2d, output_padding: tuple[int, int] = (0, 0),
+               padding_mode: str = "zeros") -> str:
+    """torch.nn.Conv2d's and ConvTranspose2d's ``extra_repr``, defaults left out."""
+    s = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
+         f"stride={layer.stride}")
+    if layer.padding != (0, 0):
+        s += f", padding={layer.padding}"
+    if layer.dilation != (1, 1):
+        s += f", dilation={layer.dilation}"
+    if output_padding != (0, 0):
+        s += f", output_padding={output_padding}"
+    if layer.groups != 1:
+        s += f", groups={layer.groups}"
+    if not layer.bias:
+        s += ", bias=False"
+    if padding_mode != "zeros":
+        s += f", padding_mode={padding_mode}"
+    return s
