@@ -48,7 +48,8 @@ def _unary_method(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
     return method
 
 
-def _in_place(name: str) -> Callable[..., Tensor]:
+def in_place(name: str) -> Callable[..., Tensor]:
+    """``Tensor.<name>_``: the method ``name`` whose result replaces the tensor's value."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return self._inplace(getattr(self, name)(*args, **kwargs))
 
@@ -176,9 +177,9 @@ def install(namespace: dict[str, Any]) -> None:
     Tensor.clip = Tensor.clamp
     Tensor.mT = property(_mT)  # type: ignore[attr-defined]
     for name in IN_PLACE:
-        setattr(Tensor, name + "_", _in_place(name))
-    Tensor.clamp_min_ = _in_place("clamp_min")  # type: ignore[attr-defined]
-    Tensor.clamp_max_ = _in_place("clamp_max")  # type: ignore[attr-defined]
+        setattr(Tensor, name + "_", in_place(name))
+    Tensor.clamp_min_ = in_place("clamp_min")  # type: ignore[attr-defined]
+    Tensor.clamp_max_ = in_place("clamp_max")  # type: ignore[attr-defined]
     for name in (*UNARY, "round", "atan2", "clamp_min", "clamp_max",
                  *(n + "_" for n in IN_PLACE)):
         method = getattr(Tensor, name)

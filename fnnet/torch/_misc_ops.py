@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _graph, _random
+from fnnet.torch._math_ops import in_place
 from fnnet.torch.nn._distance import cdist
 from fnnet.torch.tensor import Tensor, _as_tensor, _op, _scalar_or_tensor, _wrap_value
 
@@ -226,12 +227,7 @@ def install(namespace: dict[str, Any]) -> None:
         setattr(Tensor, method.__name__, method)
         namespace[method.__name__] = method
     for name in ("index_add", "index_copy", "index_fill"):
-        def in_place(self: Tensor, *args: Any, _name: str = name, **kwargs: Any) -> Tensor:
-            return self._inplace(getattr(self, _name)(*args, **kwargs))
-
-        in_place.__name__ = name + "_"
-        in_place.__doc__ = f"In-place ``{name}``. PyTorch equivalent: ``Tensor.{name}_``."
-        setattr(Tensor, name + "_", in_place)
+        setattr(Tensor, name + "_", in_place(name))
 
     def bincount_method(self: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
         return bincount(self, weights, minlength)
