@@ -46,7 +46,9 @@ def mesh_of(nodes: Sequence[tuple[Any, ...]]) -> Mesh | None:
         if op is shard_batch:
             mesh = node[1][0].mesh
             return mesh
-        if op in _PROCESS_OPS:
+        # compared by identity: hashing each node's op (jnp's ufuncs hash in Python) would
+        # cost more than the scan
+        if op is per_process or op is grad_sync or op is from_first:
             mesh = node[1][-1]
             return mesh
     return None
@@ -181,7 +183,6 @@ def from_first(x: Any, mesh: Mesh) -> Any:
     return lax.psum(jnp.where(first, x, jnp.zeros_like(x)), PROCESS_AXIS)
 
 
-_PROCESS_OPS = frozenset({per_process, grad_sync, from_first})
 
 
 def compile_per_process(run: Callable[..., list[Any]], mesh: Mesh,
