@@ -14,12 +14,12 @@ from typing import Any
 
 import jax
 
+from fnnet.core.step import XLA_OPTIONS
 from fnnet.torch import _eager, _sharding
 from fnnet.torch._recorder import Recorder, current
 from fnnet.torch._replay import Run, build
 from fnnet.torch._split import Split, build_split
 from fnnet.torch._tape import Tape
-from fnnet.train.step import XLA_OPTIONS
 
 #: one entry of a structure summary: ``(op, static, inputs, rg, output avals)`` of a
 #: node, ``(None, aval)`` of a source
