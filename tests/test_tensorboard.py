@@ -260,3 +260,17 @@ def test_resumed_run_replaces_what_the_interrupted_run_logged_later(resumed_run,
     assert [(step, value) for _, step, value in epochs] == [
         (STEPS_PER_EPOCH * (e + 1), float(np.float32(loss)))
         for e, loss in enumerate(resumed_run["loss"])]
+
+
+def test_event_files_sort_in_the_order_they_were_opened(tmp_path):
+    # TensorBoard reads a folder's files in name order; files opened in one second
+    # (a crashed run resumed at once) must still come in the order they were written
+    from fnnet.train.events import EVENT_FILE_GLOB, file_writer
+
+    opened = []
+    for _ in range(12):  # past the 9 -> 10 of a counter that is not zero-padded
+        writer = file_writer(tmp_path)
+        writer.close()
+        opened.append(writer.path.name)
+    (tmp_path / "notes.txt").write_text("not an event file")
+    assert sorted(p.name for p in tmp_path.glob(EVENT_FILE_GLOB)) == opened

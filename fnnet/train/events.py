@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import collections
 import importlib
-import itertools
 import os
 import pathlib
+import re
 import sys
 import threading
 import time
@@ -24,7 +24,8 @@ import numpy as np
 
 #: the names of the files TensorBoard reads in a run folder
 EVENT_FILE_GLOB = "events.out.tfevents.*"
-_FILE_NUMBERS = itertools.count()
+#: held while a new event file is named and created, so two threads' names differ
+_NEW_FILE_LOCK = threading.Lock()
 #: seconds between two wake-ups of an event file's thread
 WAKE_SECONDS = 1.0
 
@@ -43,6 +44,22 @@ def tensorboardx() -> ModuleType:
         return importlib.import_module("tensorboardX")
     finally:
         del sys.modules["torch"]
+
+
+def _new_suffix(logdir: str | os.PathLike[str]) -> str:
+    """The end of a new event file's name, ``.<sequence>.<pid>``, whose name sorts after
+    every file fnnet wrote in ``logdir`` before.
+
+    TensorBoard reads a folder's files in the order of their names, which begin with
+    the second they were opened: two files opened in one second (a run that crashed
+    and was resumed at once, or two writers of one process) would otherwise be read in
+    the order of their process ids and counters, and a resumed run's events be dropped
+    as those of a session that an earlier one restarted.
+    """
+    pattern = re.compile(r"\.(\d{6})\.\d+$")
+    found = (pattern.search(path.name) for path in pathlib.Path(logdir).glob(EVENT_FILE_GLOB))
+    after = max((int(match.group(1)) for match in found if match), default=-1)
+    return f".{after + 1:06d}.{os.getpid()}"
 
 
 def file_writer(logdir: str | os.PathLike[str], *, flush_secs: float = 10.0) -> EventFileThread:
@@ -71,9 +88,8 @@ class EventFileThread:
         from tensorboardX.event_file_writer import EventsWriter
 
         pathlib.Path(logdir).mkdir(parents=True, exist_ok=True)
-        # Two writers of one process in one second would otherwise share a file name.
-        suffix = f".{os.getpid()}.{next(_FILE_NUMBERS)}"
-        self._file = EventsWriter(os.path.join(str(logdir), "events"), suffix)
+        with _NEW_FILE_LOCK:
+            self._file = EventsWriter(os.path.join(str(logdir), "events"), _new_suffix(logdir))
         self.path = pathlib.Path(getattr(self._file, "_file_name", logdir))
         self._queue: collections.deque[Any] = collections.deque()  # appends are thread-safe
         self._wake = threading.Event()
