@@ -306,6 +306,30 @@ def test_launcher_stops_everyone_when_one_fails_and_names_it():
     assert "rank 1 failed (exit code 3); stopped rank(s) 0, 2" in result.stderr
 
 
+def test_launcher_names_the_rank_that_raised_though_a_peer_exits_first():
+    # rank 1 prints its traceback, then takes a second to exit (as JAX's shutdown does);
+    # rank 0's collective fails at once on losing it and exits first
+    script = ('if [ "$RANK" = 1 ]; then echo "Traceback (most recent call last):"; '
+              'echo "ValueError: a bug"; sleep 1; exit 1; fi; sleep 0.3; exit 1')
+    result = _run("--nproc-per-node", "2", "--no-python", "sh", "-c", script)
+    assert result.returncode == 1
+    assert result.stderr.endswith("rank 1 failed (exit code 1)\n"), result.stderr
+
+
+def test_launcher_names_a_killed_rank_before_the_peer_that_raised_after_it():
+    script = ('if [ "$RANK" = 1 ]; then kill -9 $$; fi; sleep 0.5; '
+              'echo "Traceback (most recent call last):"; exit 1')
+    result = _run("--nproc-per-node", "2", "--no-python", "sh", "-c", script)
+    assert "rank 1 failed (killed by signal SIGKILL)" in result.stderr, result.stderr
+
+
+def test_launcher_ignores_a_traceback_a_rank_survived():
+    script = ('if [ "$RANK" = 0 ]; then echo "Traceback (most recent call last):"; '
+              'exit 0; fi; sleep 0.5; exit 2')
+    result = _run("--nproc-per-node", "2", "--no-python", "sh", "-c", script)
+    assert result.stderr.endswith("rank 1 failed (exit code 2)\n"), result.stderr
+
+
 def test_launcher_timeout_stops_a_hung_run():
     result = _run("--nproc-per-node", "2", "--timeout", "1", "--no-python", "sleep", "60")
     assert result.returncode == 1

@@ -137,11 +137,20 @@ def _environments(args: argparse.Namespace) -> list[dict[str, str]]:
     return envs
 
 
-def _stream(source: IO[bytes], prefix: str, lock: threading.Lock) -> None:
-    """Copies ``source`` line by line to stdout, each line after ``prefix``."""
+_TRACEBACK = b"Traceback (most recent call last):"
+#: seconds the launcher waits, after a first failure, for the failing rank to end
+CAUSE_GRACE_SECONDS = 10.0
+
+
+def _stream(source: IO[bytes], prefix: str, lock: threading.Lock,
+            raised: dict[str, float], rank: str) -> None:
+    """Copies ``source`` line by line to stdout, each line after ``prefix``; records in
+    ``raised[rank]`` when the process first printed a Python traceback."""
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
     for line in iter(source.readline, b""):
         with lock:
+            if rank not in raised and line.startswith(_TRACEBACK):
+                raised[rank] = time.monotonic()
             if out is not None:
                 out.write(prefix.encode() + line)
                 out.flush()
@@ -159,26 +168,55 @@ def _describe(code: int) -> str:
     return f"exit code {code}"
 
 
+def _first_failure(ended: dict[str, tuple[int, float]], raised: dict[str, float],
+                   lock: threading.Lock) -> str:
+    """Names the rank that failed first, once a rank has ended with a nonzero status.
+
+    A rank fails when it prints a traceback or ends badly, whichever comes first; the
+    first to fail is waited for (up to :data:`CAUSE_GRACE_SECONDS`) so that its own exit
+    status is the one reported.
+    """
+    def first() -> str:
+        failed = {rank: when for rank, (code, when) in ended.items() if code != 0}
+        for rank, when in raised.items():
+            if ended.get(rank, (1, 0.0))[0] != 0:  # a traceback it printed and survived
+                failed[rank] = min(when, failed.get(rank, when))
+        return min(failed, key=failed.__getitem__)
+
+    give_up = time.monotonic() + CAUSE_GRACE_SECONDS
+    while True:
+        with lock:
+            rank = first()
+            if rank in ended:
+                return f"rank {rank} failed ({_describe(ended[rank][0])})"
+        if time.monotonic() > give_up:
+            return f"rank {rank} failed (it raised the error printed above)"
+        time.sleep(0.05)
+
+
 def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
            timeout: float | None = None) -> int:
     """Runs ``command`` once per environment; returns 0, or 1 after stopping them all.
 
     Every process runs in its own session, so stopping it stops what it started. The
-    failure reported is the first in time: a rank whose peer died often fails a moment
-    later in its collective, and the cause is the peer.
+    failure reported is the first in time, where a rank fails when it prints a Python
+    traceback or ends with a nonzero status: a rank whose peer died often fails a moment
+    later in its collective, and the cause is the peer, even when the peer's own exit
+    (JAX's shutdown) takes longer than the other's error.
     """
     lock = threading.Lock()
     procs: list[subprocess.Popen[bytes]] = []
     threads = []
     ranks = [env["RANK"] for env in envs]
-    ended: list[tuple[str, int]] = []  # (rank, exit code), in the order they ended
+    ended: dict[str, tuple[int, float]] = {}  # rank: (exit code, when it ended)
+    raised: dict[str, float] = {}  # rank: when it printed a traceback
     deadline = None if timeout is None else time.monotonic() + timeout
     failure = None
 
     def watch(proc: subprocess.Popen[bytes], rank: str) -> None:
         code = proc.wait()
         with lock:
-            ended.append((rank, code))
+            ended[rank] = (code, time.monotonic())
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -190,23 +228,21 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
             proc = subprocess.Popen(list(command), env=env, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, start_new_session=True)
             procs.append(proc)
-            for target, args in ((_stream, (proc.stdout, f"[rank{rank}]: ", lock)),
+            for target, args in ((_stream, (proc.stdout, f"[rank{rank}]: ", lock, raised,
+                                             rank)),
                                  (watch, (proc, rank))):
                 thread = threading.Thread(target=target, args=args, daemon=True)
                 thread.start()
                 threads.append(thread)
         while failure is None:
             with lock:
-                done = list(ended)
-            bad = [(r, c) for r, c in done if c != 0]
-            if bad:
-                rank, code = bad[0]
-                failure = f"rank {rank} failed ({_describe(code)})"
+                done = dict(ended)
+            if any(code != 0 for code, _ in done.values()):
+                failure = _first_failure(ended, raised, lock)
             elif len(done) == len(procs):
                 break
             elif deadline is not None and time.monotonic() > deadline:
-                finished = {r for r, _ in done}
-                running = [r for r in ranks if r not in finished]
+                running = [r for r in ranks if r not in done]
                 failure = (f"timed out after {timeout:g} s with rank(s) {', '.join(running)} "
                            "still running")
             else:
