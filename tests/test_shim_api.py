@@ -13,6 +13,7 @@ import pytest
 import fnnet.nn
 import fnnet.torch as ft
 from fnnet.torch import _compiler
+from fnnet.torch.utils.data import default_collate
 
 pytestmark = pytest.mark.torch
 
@@ -803,7 +804,7 @@ def test_compile_stats_describe_shape_changes():
 
 def _split_loop(read_every: int, steps: int = 6, host: bool = False) -> tuple[list, dict]:
     """An MLP loop with BatchNorm, Dropout, two backward calls and clipping per step;
-    ``host``: the batches stay host arrays (``from_numpy``), as a DataLoader's do."""
+    ``host``: the batches stay host arrays, as a DataLoader's over a custom dataset do."""
     ft.manual_seed(0)
     model = ft.nn.Sequential(ft.nn.Linear(6, 8), ft.nn.BatchNorm1d(8), ft.nn.ReLU(),
                              ft.nn.Dropout(0.25), ft.nn.Linear(8, 3))
@@ -813,7 +814,8 @@ def _split_loop(read_every: int, steps: int = 6, host: bool = False) -> tuple[li
     losses = []
     for step in range(steps):
         x, y = rng.standard_normal((8, 6)).astype(np.float32), rng.integers(0, 3, 8)
-        x, y = (ft.from_numpy(x), ft.from_numpy(y)) if host else (ft.tensor(x), ft.tensor(y))
+        samples = list(zip(x, y, strict=True))
+        x, y = default_collate(samples) if host else (ft.tensor(x), ft.tensor(y))
         opt.zero_grad()
         for half in (slice(0, 4), slice(4, 8)):
             loss = ft.nn.functional.cross_entropy(model(x[half]), y[half])
@@ -917,6 +919,38 @@ def test_dataloader_batches_shuffle_and_drop_last():
     np.testing.assert_array_equal(np.concatenate(again), seen)
     dropped = DataLoader(TensorDataset(x, y), batch_size=4, drop_last=True)
     assert len(dropped) == 2 and [len(b[1]) for b in dropped] == [4, 4]
+
+
+def test_dataloader_stopped_early_and_iterated_again_gives_every_batch_in_order():
+    # a TensorDataset's batches are read and copied ahead of the one in use
+    from fnnet.torch.utils.data import DataLoader, TensorDataset
+
+    x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    loader = DataLoader(TensorDataset(ft.from_numpy(x), ft.arange(20)), batch_size=3)
+    first = next(iter(loader))
+    np.testing.assert_array_equal(first[0].numpy(), x[:3])
+    for _ in range(2):
+        batches = list(loader)
+        assert [len(b[1]) for b in batches] == [3] * 6 + [2]
+        np.testing.assert_array_equal(np.concatenate([b[0].numpy() for b in batches]), x)
+        np.testing.assert_array_equal(np.concatenate([b[1].numpy() for b in batches]),
+                                      np.arange(20))
+    for i, (xb, yb) in enumerate(loader):  # each batch used in a step as it comes
+        rows = slice(3 * i, 3 * i + 3)
+        expected = x[rows].sum() - np.arange(20)[rows].sum()
+        assert float((xb.sum() - yb.float().sum()).item()) == float(expected)
+
+
+@pytest.mark.parametrize("rows", [3, 4096], ids=["small", "large"])
+@pytest.mark.parametrize("make", ["tensor", "from_numpy"])
+def test_a_tensor_made_from_numpy_does_not_see_later_writes_to_it(make, rows):
+    # the value is copied to the device when the tensor is made (as torch.tensor copies;
+    # torch.from_numpy shares memory, which immutable jax arrays cannot)
+    array = np.ones((rows, 8), np.float32)
+    t = getattr(ft, make)(array)
+    array[:] = 5.0
+    assert float(t.sum().item()) == rows * 8
+    assert isinstance(t._cell.val, jax.Array)  # reached the device once, not every step
 
 
 def test_dataloader_default_collate_of_a_custom_dataset(torch):

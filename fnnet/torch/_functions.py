@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.core.transfer import to_device
 from fnnet.torch import _dtypes, _graph, _random
 from fnnet.torch._dtypes import DTypeLike
 from fnnet.torch._graph import CONST, VAR
@@ -48,24 +49,23 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
            requires_grad: bool = False) -> Tensor:
     """A tensor copied from data (nested lists, numbers, numpy arrays, tensors).
 
-    Python floats give float32, Python ints int64 (int32 without jax x64).
+    Python floats give float32, Python ints int64 (int32 without jax x64). The copy is
+    on the device (see :func:`fnnet.core.transfer.to_device`).
+
     PyTorch equivalent: ``torch.tensor``.
     """
     del device
-    np_dtype = None if dtype is None else _dtypes.to_np(dtype)
-    value = _graph.as_array(np.array(_host(data)), np_dtype)
-    return _new(jnp.array(value, copy=True), requires_grad)
+    host = np.asarray(_host(data))
+    np_dtype = _graph.canonical_dtype(host.dtype if dtype is None else _dtypes.to_np(dtype))
+    return _new(to_device(host.astype(np_dtype, copy=False)), requires_grad)
 
 
 as_tensor = tensor
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor from a numpy array (copied; float64 becomes float32 without x64).
-
-    The copy stays on the host, as the batches of ``DataLoader`` do, and reaches the
-    device as an argument of the compiled step that uses it (~10 us); a
-    ``jax.device_put`` here would cost ~100 us a call on the CPU.
+    """A tensor from a numpy array (copied to the device, see
+    :func:`fnnet.core.transfer.to_device`; float64 becomes float32 without x64).
 
     PyTorch equivalent: ``torch.from_numpy`` (which shares memory; jax arrays are
     immutable, so writes to ``array`` afterwards are not seen).
@@ -75,7 +75,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if array.dtype == object:
         raise TypeError("can't convert np.ndarray of type numpy.object_: only numeric and "
                         "bool arrays become tensors")
-    return _wrap_value(array.astype(_graph.canonical_dtype(array.dtype)))  # a copy
+    return _wrap_value(to_device(array.astype(_graph.canonical_dtype(array.dtype), copy=False)))
 
 
 def _size(name: str, shape: tuple[Any, ...], size: Any) -> tuple[Any, ...]:

@@ -1,0 +1,33 @@
+"""Copies of host arrays on the default device, never sharing the host's memory."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+#: arrays of at least this many bytes are copied by :data:`copy_to_device`; smaller
+#: ones by ``jnp.asarray``, which compiles nothing for each new shape
+LARGE_BYTES = 1 << 16
+
+#: ``copy_to_device(tree) -> tree``: a pytree of host arrays as fresh device buffers.
+#: A jitted identity, dispatched asynchronously, where ``jax.device_put`` of a numpy
+#: array costs several times more on the CPU and may alias the array's memory. It
+#: compiles once per shape and dtype. The host arrays must not be written until the
+#: copy is done: hand it arrays of one's own (as :func:`to_device` does).
+copy_to_device = jax.jit(lambda tree: tree)
+
+
+def to_device(array: np.ndarray) -> jax.Array:
+    """A device copy of ``array`` (of a dtype jax keeps; see ``canonicalize_dtype``)
+    that a later write to ``array`` does not reach.
+
+    ``array`` is copied on the host first: jax may read a numpy argument after the call
+    has returned (the transfer is asynchronous) or keep pointing at its memory. The
+    private copy then goes through :data:`copy_to_device` when large, through
+    ``jnp.asarray`` (which compiles nothing for each new shape) when small.
+    """
+    private = np.array(array)
+    copied: jax.Array = copy_to_device(private) if private.nbytes >= LARGE_BYTES else \
+        jnp.asarray(private)
+    return copied
