@@ -2,11 +2,15 @@
 DataLoader (and, in
 :mod:`~fnnet.torch.utils.data.distributed`, DistributedSampler).
 
-Batches are assembled on the host with numpy (a :class:`TensorDataset` is indexed with
-one fancy-indexing call per batch) and handed to the step as inputs of the compiled
-function. Shuffling draws a permutation from ``generator`` or, without one, from the
-global PRNG seeded by ``torch.manual_seed``; the order differs from PyTorch's (another
-PRNG), so parity tests pass the same index order as ``sampler``.
+Batches are assembled on the host with numpy. A :class:`TensorDataset` is indexed with
+one fancy-indexing call per batch, and its batches are copied to the device two ahead
+of the one in use, so the copy overlaps the steps (as ``pin_memory`` and
+``non_blocking`` copies do in PyTorch); other datasets' batches are read when the loop
+asks for them (their ``__getitem__`` may draw random numbers, whose order must not
+change) and reach the device as inputs of the compiled step. Shuffling draws a
+permutation from ``generator`` or, without one, from the global PRNG seeded by
+``torch.manual_seed``; the order differs from PyTorch's (another PRNG), so parity tests
+pass the same index order as ``sampler``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from fnnet.data.loader import prefetch_to_device
 from fnnet.torch import _graph, _random
 from fnnet.torch.tensor import Tensor, _wrap_value
 from fnnet.torch.utils.data import distributed  # noqa: F401 (torch.utils.data.distributed)
@@ -147,6 +152,10 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
             for size, stop in zip(sizes, bounds, strict=True)]
 
 
+#: batches of a TensorDataset that DataLoader copies to the device ahead of the one in use
+PREFETCH_BATCHES = 2
+
+
 def _host_array(value: Any) -> np.ndarray:
     array = np.asarray(value)
     dtype = _graph.canonical_dtype(array.dtype)
@@ -187,7 +196,9 @@ class DataLoader:
         collate_fn: turns a list of samples into a batch (default: stacking).
         generator: a :class:`fnnet.torch.Generator` for the shuffling.
 
-    Worker processes, pinning and prefetching are accepted and ignored.
+    Worker processes, ``pin_memory`` and ``prefetch_factor`` are accepted and ignored: a
+    :class:`TensorDataset`'s batches are copied to the device ahead of use without
+    them (see the module's docstring).
 
     PyTorch equivalent: ``torch.utils.data.DataLoader``.
     """
@@ -233,15 +244,18 @@ class DataLoader:
         order = self._order()
         size = self.batch_size
         stop = len(order) - len(order) % size if self.drop_last else len(order)
-        host = self.dataset._host if isinstance(self.dataset, TensorDataset) and \
-            self.collate_fn is None else None
+        if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
+            # gathered and copied to the device two batches ahead: a TensorDataset's
+            # batches depend on the order alone, so reading ahead changes nothing else
+            host = self.dataset._host
+            gathered = ([_host_array(a[order[start:start + size]]) for a in host]
+                        for start in range(0, stop, size))
+            for arrays in prefetch_to_device(gathered, PREFETCH_BATCHES, thread=False):
+                yield [_wrap_value(a) for a in arrays]
+            return
         for start in range(0, stop, size):
-            index = order[start:start + size]
-            if host is not None:
-                yield [_wrap_value(_host_array(a[index])) for a in host]
-            else:
-                samples = [self.dataset[int(i)] for i in index]
-                yield (self.collate_fn or default_collate)(samples)
+            samples = [self.dataset[int(i)] for i in order[start:start + size]]
+            yield (self.collate_fn or default_collate)(samples)
 
 
 def __getattr__(name: str) -> Any:
