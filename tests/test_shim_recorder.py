@@ -111,3 +111,35 @@ def test_a_thread_records_on_the_default_recorder_and_its_tensors_are_usable():
         # a new thread starts from an empty context: the shared default recorder
         assert results["recorder"] is not _recorder.current()
     np.testing.assert_array_equal(results["y"].numpy(), [4.0, 4.0, 4.0])
+
+
+def test_a_repeated_python_scalar_reaches_the_step_as_a_device_array(recorder):
+    # batch offsets repeat each epoch: converted once, the second time they are recorded;
+    # a value that changes every step stays a Python number; neither changes the step
+    data = ft.tensor(np.arange(24, dtype=np.float32))
+    values = []
+    for step in range(6):
+        i = step % 3
+        scale = float(step)  # new every step
+        batch = data[i * 8:(i + 1) * 8] * scale
+        values.append(batch.sum().item())
+    expected = [float(np.arange(24)[(s % 3) * 8:(s % 3 + 1) * 8].sum() * s) for s in range(6)]
+    assert values == expected
+    stats = ft.compile_stats()
+    assert stats["compiles"] == 1 and stats["hits"] == 5, stats["log"]
+    arrays = recorder.scalars.arrays
+    assert {key[1] for key in arrays if key[0] is int} == {0, 8, 16}
+    assert not any(key[0] is float and key[1] > 1.0 for key in arrays)
+
+
+@pytest.mark.parametrize("value, other", [(0.0, -0.0), (1, 1.0), (1, True), (2**40, 2**40)])
+def test_scalars_keep_type_sign_and_range(value, other):
+    from fnnet.torch._scalars import Scalars
+
+    scalars = Scalars()
+    a, b = scalars.array(value), scalars.array(other)
+    if value == 2**40:  # too large for int32: left for jax to refuse, as it refuses it
+        assert a == value and type(a) is int
+        return
+    assert a is not b and a.dtype != b.dtype or np.signbit(a) != np.signbit(b)
+    assert a.weak_type == (type(value) is not bool) and float(a) == float(value)

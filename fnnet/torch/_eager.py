@@ -23,7 +23,6 @@ of its own that recomputes the region inside ``jax.vjp`` once compiled.
 
 from __future__ import annotations
 
-import math
 import zlib
 from collections import OrderedDict
 from typing import Any
@@ -53,11 +52,9 @@ SPAN_MAX = 2 * CUT_MAX
 CACHE_SIZE = 512
 SEEN_SIZE = 8192
 
-#: per-node programs and Python scalars as device arrays: they depend on nothing but
-#: their key, so every recorder shares them
+#: per-node programs: they depend on nothing but their key, so every recorder shares them
 _forward: dict[tuple[Any, ...], Any] = {}
 _vjp: dict[tuple[Any, ...], Any] = {}
-_scalars: dict[tuple[Any, ...], Any] = {}
 _op_hash: dict[int, int] = {}
 #: cotangent accumulation as a compiled program: a jnp op outside jit costs several
 #: dispatches of one
@@ -142,23 +139,6 @@ def _zero_cotangent(value: Any) -> Any:
     if jnp.issubdtype(value.dtype, jnp.inexact):
         return jnp.zeros_like(value)
     return np.zeros(value.shape, jax.dtypes.float0)
-
-
-def _scalar(value: Any) -> Any:
-    """A Python scalar source as a device array of the same weak type, converted once:
-    jax converts a Python scalar argument again at every call, which costs more than the
-    dispatch of a small op."""
-    key = (type(value), value, math.copysign(1.0, value) if value == 0 else 0)
-    array = _scalars.get(key)
-    if array is None:
-        if len(_scalars) > SEEN_SIZE:
-            _scalars.clear()
-        try:
-            array = jnp.asarray(value)
-        except OverflowError:  # jit would refuse it too, with the same message
-            return value
-        _scalars[key] = array
-    return array
 
 
 class _Window:
@@ -342,10 +322,11 @@ def _compile(plan: Any, window: _Window, ext: list[int], alias: tuple[int, ...],
 
 def execute(plan: Any, env: list[Any]) -> None:
     """Computes the needed nodes of ``plan`` (a ``_replay.Plan``) into ``env``."""
+    scalars = current().scalars
     for s in plan.src_slots:
         kind = type(env[s])
-        if kind is float or kind is int or kind is bool:
-            env[s] = _scalar(env[s])
+        if kind is float or kind is int:
+            env[s] = scalars.array(env[s])
     state = windows()
     cache, seen_counts = state.compiled, state.seen
     known = {s: env[s] for s in plan.src_slots}

@@ -194,7 +194,10 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
             ins.append(NO_REF)
             continue
         kind = type(t)
-        if kind is float or kind is int or kind is bool:
+        if kind is float or kind is int:
+            ins.append(_source(rec, tp, rec.scalars.recorded(t), _WEAK_AVALS[kind], None) << 2)
+            continue
+        if kind is bool:
             ins.append(_source(rec, tp, t, _WEAK_AVALS[kind], None) << 2)
             continue
         cell = t._cell

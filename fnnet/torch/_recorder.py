@@ -20,6 +20,7 @@ import dataclasses
 from collections import OrderedDict, deque
 from typing import Any
 
+from fnnet.torch._scalars import Scalars
 from fnnet.torch._tape import Aval, Tape
 
 #: the trie is emptied when it holds more entries than this (a program whose structure
@@ -86,6 +87,7 @@ class Recorder:
         stats: the cache's :class:`CompileStats`.
         history: ``(key, structure summary)`` of recent compiles, to explain the next.
         recent: whether each recent flush compiled.
+        scalars: repeated Python scalars as device arrays (see ``_scalars``).
     """
 
     def __init__(self, options: Options | None = None) -> None:
@@ -101,6 +103,7 @@ class Recorder:
         self.history: list[tuple[tuple[Any, ...], list[Any]]] = []
         self.recent: deque[bool] = deque(maxlen=RECENT_FLUSHES)
         self.windows: Any = None  # op-by-op windows compiled so far (see ``_eager``)
+        self.scalars = Scalars()
 
     def new_tape(self) -> Tape:
         """Starts an empty tape and makes it the current one."""
