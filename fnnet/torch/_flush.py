@@ -10,7 +10,6 @@ into the next tape.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from fnnet.torch import _cache, _random
@@ -25,12 +24,8 @@ NOT_RETAINABLE: set[Any] = set()
 def _live_cells(tp: Tape) -> list[Cell]:
     """Live cells whose value is only recorded, or whose graph a flush carried here
     (each cell once): a graph kept with ``retain_graph=True`` is carried again."""
-    return [c for c in map(_call_ref, tp.cells)
-            if c is not None and c.tape is tp and (c.val is None or c.rg)]
-
-
-def _call_ref(cell_ref: weakref.ref[Cell]) -> Cell | None:
-    return cell_ref()
+    return [c for cell_ref in tp.cells
+            if (c := cell_ref()) is not None and c.tape is tp and (c.val is None or c.rg)]
 
 
 def _kept(tp: Tape, cells: list[Cell]) -> list[Cell]:

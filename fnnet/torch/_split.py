@@ -44,21 +44,20 @@ class Split:
                  early: tuple[int, ...], n_wanted: int, whole: bool = False) -> None:
         self.forward, self.step = forward, step
         self._forward_sources, self._step_sources = forward_sources, step_sources
-        self._early = early
         self.whole = whole
-        self._late = tuple(range(n_wanted)) if whole else \
+        late = tuple(range(n_wanted)) if whole else \
             tuple(i for i in range(n_wanted) if i not in set(early))
-        self._n = n_wanted
+        # wanted value i is item order[i] of the late values followed by the early ones
+        position = {i: k for k, i in enumerate(late)}
+        position.update({i: len(late) + k for k, i in enumerate(early)})
+        self._order = [position[i] for i in range(n_wanted)]
 
     def __call__(self, *sources: Any) -> list[Any]:
         early = self.forward(*[sources[i] for i in self._forward_sources])
-        late = self.step(*[sources[i] for i in self._step_sources])
-        out: list[Any] = [None] * self._n
-        for i, value in zip(self._late, late, strict=True):
-            out[i] = value
-        for i, value in zip(self._early, early, strict=True):
-            out[i] = value
-        return out
+        late = self.step(*sources) if self.whole else \
+            self.step(*[sources[i] for i in self._step_sources])
+        values = [*late, *early]
+        return [values[k] for k in self._order]
 
 
 def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit: Jit,

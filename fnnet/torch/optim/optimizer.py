@@ -154,7 +154,7 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self._state: dict[int, _ParamState] = {}  # by id(param)
         # group index -> (lr and traced values, the same as float32 arrays)
-        self._lr_arrays: dict[int, tuple[tuple[Any, ...], tuple[np.ndarray, ...]]] = {}
+        self._lr_arrays: dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
         self._pending: list[_ParamState] | None = None
         self._plans: dict[tuple[_Group, ...], tuple[tuple[_graph.Aval, ...], _Spec]] = {}
         # id(group) -> (static values, _static's sorted items)
@@ -228,11 +228,18 @@ class Optimizer:
         return _ParamState(treedef, leaves, tuple(_graph.aval_of(v) for v in leaves), 0)
 
     def _inputs(self, index: int, group: dict[str, Any]) -> tuple[Any, ...]:
-        """Group ``index``'s lr and traced hyperparameters as float32 arrays."""
+        """Group ``index``'s lr and traced hyperparameters as float32 arrays: numpy
+        arrays for values new this step, device arrays once they repeat (a device array
+        costs the step's call less than a host array, which it copies at every call, but
+        making one costs more than a call's copy)."""
         values = (group["lr"], *(group[name] for name in self._traced))
         cached = self._lr_arrays.get(index)
         if cached is not None and cached[0] == values:
-            return cached[1]
+            arrays = cached[1]
+            if type(arrays[0]) is np.ndarray:
+                arrays = tuple(jnp.asarray(a) for a in arrays)
+                self._lr_arrays[index] = (values, arrays)
+            return arrays
         arrays = tuple(np.asarray(v, np.float32) for v in values)
         self._lr_arrays[index] = (values, arrays)
         return arrays
