@@ -853,6 +853,39 @@ def test_a_loop_that_does_not_read_its_loss_every_step_runs_one_program():
     assert stats["log"][1]["changes"] == ["one program: the loss is not read every step"]
 
 
+@pytest.mark.parametrize("forward_cost", [0.0, 0.006], ids=["cheap", "dear"])
+def test_a_whole_split_keeps_the_way_its_loop_runs_faster(forward_cost):
+    # A fake of asynchronous dispatch: each program returns at once, its values ready
+    # some milliseconds later, and the loop waits for the first (its loss). Split, the
+    # loss comes from the forward program, 1 ms after its call; whole, from the step,
+    # 4 ms after. A cheap forward makes the split faster; a dear one (computed in the
+    # caller's time, as on a CPU shared with Python) makes it slower.
+    import time
+
+    from fnnet.torch._split import TRIAL_CALLS, WARMUP_CALLS, Split
+
+    def ready_in(seconds, value):
+        return (time.perf_counter() + seconds, value)
+
+    def forward(a):
+        time.sleep(forward_cost)
+        return [ready_in(0.001, a + 1)]
+
+    def step(a, b):
+        return [ready_in(0.004, a + 1), ready_in(0.004, a + b)]
+
+    split = Split(forward, step, (0,), (0, 1), early=(0,), n_wanted=2, whole=True)
+    calls = 0
+    while split.mode is None and calls < WARMUP_CALLS + 4 * TRIAL_CALLS:
+        (ready, loss), (_, total) = split(1, 2)
+        time.sleep(max(0.0, ready - time.perf_counter()))  # loss.item()
+        assert (loss, total) == (2, 3)
+        calls += 1
+    assert calls <= WARMUP_CALLS + 2 * TRIAL_CALLS + 2
+    assert split.mode is (forward_cost == 0.0)
+    assert [value for _, value in split(5, 1)] == [6, 6]
+
+
 def test_a_step_on_host_batches_is_not_split():
     _split_loop(read_every=1, steps=2, host=True)
     assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [1]

@@ -7,8 +7,9 @@ backward, gradient edits, optimizer update) into one jitted pure function, cache
 step's structure (ops, shapes, dtypes, static arguments, train/eval mode), so a loop
 compiles once and then runs at the speed of fnnet's functional training step. A small
 model's loop that reads its loss every step (``loss.item()``) on batches already on the
-device gets two programs dispatched together: the forward pass, which the read waits
-for, and the whole step, which runs while Python records the next iteration. Every
+device can run as two programs dispatched together: the forward pass, which the read
+waits for, and the whole step, which runs while Python records the next iteration; the
+loop's first iterations are timed both ways and the faster is kept. Every
 layer, loss and optimizer calls fnnet's pure functions: the shim adds PyTorch's state
 and calling conventions, never a second copy of the math.
 

@@ -41,8 +41,8 @@ class Options:
         cache_size: compiled functions kept (least recently used dropped first).
         donate: donate replaced parameters and optimizer state to the compiled step
             (buffer reuse).
-        split: run a step whose forward values are read (the loss) as two programs:
-            see ``_split.Split``.
+        split: run a step whose forward values are read (the loss) as two programs
+            where that measures faster in the loop: see ``_split.Split``.
         split_bytes: ... unless its differentiated values take more bytes than this:
             the split runs the forward pass twice, which costs more than the Python time
             it overlaps once a step computes for milliseconds (LeNet-5 at batch 64, 3.8 MB

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import statistics
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +12,11 @@ import numpy as np
 
 from fnnet.torch._replay import Plan, build
 from fnnet.torch._tape import WRITEBACK, Tape, slot_of
+
+#: calls of a ``whole`` split (both of its programs compiled) before either way is timed
+WARMUP_CALLS = 3
+#: timed calls each way before a ``whole`` split keeps the faster
+TRIAL_CALLS = 8
 
 #: ``jit(fn, donate_argnums)``: how a program is compiled
 Jit = Callable[[Callable[..., list[Any]], tuple[int, ...]], Callable[..., list[Any]]]
@@ -37,6 +44,12 @@ class Split:
     stops reading its loss (or never read it past the first step, which is split
     before the loop can show whether it reads) runs ``step`` alone without compiling
     again; the early values it returns again cost one output each.
+
+    Whether the split pays depends on the machine: the forward pass computed twice
+    against the Python it lets run beside the step. So a ``whole`` split times the
+    loop's iterations both ways (the time from one call to the next), in alternating
+    pairs of :data:`TRIAL_CALLS` calls each way after :data:`WARMUP_CALLS`, and then
+    keeps the faster (``mode``: True for two programs, False for ``step`` alone).
     """
 
     def __init__(self, forward: Callable[..., list[Any]], step: Callable[..., list[Any]],
@@ -45,6 +58,10 @@ class Split:
         self.forward, self.step = forward, step
         self._forward_sources, self._step_sources = forward_sources, step_sources
         self.whole = whole
+        self.mode: bool | None = None if whole else True  # None: still timing both
+        self._calls = 0
+        self._last: tuple[bool, float] | None = None  # the last call's mode and time
+        self._times: tuple[list[float], list[float]] = ([], [])  # (whole, split)
         late = tuple(range(n_wanted)) if whole else \
             tuple(i for i in range(n_wanted) if i not in set(early))
         # wanted value i is item order[i] of the late values followed by the early ones
@@ -53,11 +70,31 @@ class Split:
         self._order = [position[i] for i in range(n_wanted)]
 
     def __call__(self, *sources: Any) -> list[Any]:
+        split = self.mode if self.mode is not None else self._trial()
+        if not split:
+            return self.step(*sources)
         early = self.forward(*[sources[i] for i in self._forward_sources])
         late = self.step(*sources) if self.whole else \
             self.step(*[sources[i] for i in self._step_sources])
         values = [*late, *early]
         return [values[k] for k in self._order]
+
+
+    def _trial(self) -> bool:
+        """The mode of this call while both are timed; decides once both have
+        :data:`TRIAL_CALLS` times."""
+        now = time.perf_counter()
+        if self._last is not None:
+            self._times[self._last[0]].append(now - self._last[1])
+        whole, split = self._times
+        if len(whole) >= TRIAL_CALLS and len(split) >= TRIAL_CALLS:
+            self.mode = statistics.median(split) < statistics.median(whole)
+            return self.mode
+        self._calls += 1
+        mode = self._calls <= WARMUP_CALLS or (self._calls - WARMUP_CALLS - 1) // 2 % 2 == 0
+        # warm-up calls (the first compiles each program) are not timed
+        self._last = (mode, now) if self._calls > WARMUP_CALLS else None
+        return mode
 
 
 def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit: Jit,
