@@ -810,12 +810,16 @@ def _split_loop(read_every: int, steps: int = 6, host: bool = False) -> tuple[li
                              ft.nn.Dropout(0.25), ft.nn.Linear(8, 3))
     opt = ft.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     rng = np.random.default_rng(0)
+    xs, ys = rng.standard_normal((steps * 8, 6)).astype(np.float32), rng.integers(0, 3, steps * 8)
+    # on the device: a TensorDataset's batches, which DataLoader copies ahead
+    loader = ft.utils.data.DataLoader(ft.utils.data.TensorDataset(ft.tensor(xs), ft.tensor(ys)),
+                                      batch_size=8)
     ft.reset_compile_stats()
     losses = []
-    for step in range(steps):
-        x, y = rng.standard_normal((8, 6)).astype(np.float32), rng.integers(0, 3, 8)
-        samples = list(zip(x, y, strict=True))
-        x, y = default_collate(samples) if host else (ft.tensor(x), ft.tensor(y))
+    for step, (x, y) in enumerate(loader):
+        if host:
+            x, y = default_collate(list(zip(xs[step * 8:step * 8 + 8], ys[step * 8:step * 8 + 8],
+                                            strict=True)))
         opt.zero_grad()
         for half in (slice(0, 4), slice(4, 8)):
             loss = ft.nn.functional.cross_entropy(model(x[half]), y[half])
@@ -888,6 +892,35 @@ def test_a_whole_split_keeps_the_way_its_loop_runs_faster(forward_cost):
 
 def test_a_step_on_host_batches_is_not_split():
     _split_loop(read_every=1, steps=2, host=True)
+    assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [1]
+
+
+def test_a_whole_split_on_host_batches_copies_them_once_and_agrees(recorder):
+    # no BatchNorm: the split can run its whole step alone, so host batches are copied to
+    # the device once before the two programs when it runs split
+    def losses() -> list[float]:
+        ft.manual_seed(0)
+        model = ft.nn.Sequential(ft.nn.Linear(6, 8), ft.nn.ReLU(), ft.nn.Linear(8, 3))
+        opt = ft.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        rng = np.random.default_rng(1)
+        out = []
+        for _ in range(30):
+            x, y = rng.standard_normal((8, 6)).astype(np.float32), rng.integers(0, 3, 8)
+            x, y = default_collate(list(zip(x, y, strict=True)))
+            opt.zero_grad()
+            loss = ft.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            out.append(loss.item())
+        return out
+
+    split = losses()
+    assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [2]
+    (fn,) = recorder.cache.values()
+    assert fn.whole and fn.mode is not None  # timed both ways, then kept one
+    recorder.options.split = False
+    ft.reset_compile_stats()
+    np.testing.assert_allclose(split, losses(), rtol=1e-6)
     assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [1]
 
 
@@ -977,13 +1010,29 @@ def test_dataloader_stopped_early_and_iterated_again_gives_every_batch_in_order(
 @pytest.mark.parametrize("rows", [3, 4096], ids=["small", "large"])
 @pytest.mark.parametrize("make", ["tensor", "from_numpy"])
 def test_a_tensor_made_from_numpy_does_not_see_later_writes_to_it(make, rows):
-    # the value is copied to the device when the tensor is made (as torch.tensor copies;
-    # torch.from_numpy shares memory, which immutable jax arrays cannot)
+    # the value is copied when the tensor is made (as torch.tensor copies; torch.from_numpy
+    # shares memory, which immutable jax arrays cannot)
     array = np.ones((rows, 8), np.float32)
     t = getattr(ft, make)(array)
     array[:] = 5.0
     assert float(t.sum().item()) == rows * 8
-    assert isinstance(t._cell.val, jax.Array)  # reached the device once, not every step
+    array[:] = 7.0
+    assert float(t.sum().item()) == rows * 8
+
+
+@pytest.mark.parametrize("make", ["tensor", "from_numpy"])
+def test_a_tensor_read_by_several_steps_goes_to_the_device_once(make):
+    # a batch made each step reaches the device inside its step's call; a dataset sliced
+    # into batches becomes a device array at its second step instead of being copied
+    # again at every call
+    data = getattr(ft, make)(np.arange(64, dtype=np.float32).reshape(16, 4))
+    assert isinstance(data._cell.val, np.ndarray)
+    sums = []
+    for step in range(4):
+        sums.append(data[step * 4:(step + 1) * 4].sum().item())
+        assert isinstance(data._cell.val, np.ndarray) == (step == 0)
+    assert sums == [float(np.arange(64)[16 * s:16 * (s + 1)].sum()) for s in range(4)]
+    assert ft.compile_stats()["compiles"] == 1
 
 
 def test_dataloader_default_collate_of_a_custom_dataset(torch):

@@ -49,23 +49,27 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
            requires_grad: bool = False) -> Tensor:
     """A tensor copied from data (nested lists, numbers, numpy arrays, tensors).
 
-    Python floats give float32, Python ints int64 (int32 without jax x64). The copy is
-    on the device (see :func:`fnnet.core.transfer.to_device`).
+    Python floats give float32, Python ints int64 (int32 without jax x64). The copy
+    stays on the host (a leaf that requires grad goes to the device): a compiled step
+    that reads it copies it to the device as part of its call, and a tensor read by a
+    second step becomes a device array (see ``_graph.cell_source``).
 
     PyTorch equivalent: ``torch.tensor``.
     """
     del device
     host = np.asarray(_host(data))
     np_dtype = _graph.canonical_dtype(host.dtype if dtype is None else _dtypes.to_np(dtype))
-    return _new(to_device(host.astype(np_dtype, copy=False)), requires_grad)
+    if requires_grad:
+        return _new(to_device(host.astype(np_dtype, copy=False)), requires_grad)
+    return _wrap_value(host.astype(np_dtype, copy=True))
 
 
 as_tensor = tensor
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor from a numpy array (copied to the device, see
-    :func:`fnnet.core.transfer.to_device`; float64 becomes float32 without x64).
+    """A tensor from a numpy array (copied, on the host as :func:`tensor`'s copy;
+    float64 becomes float32 without x64).
 
     PyTorch equivalent: ``torch.from_numpy`` (which shares memory; jax arrays are
     immutable, so writes to ``array`` afterwards are not seen).
@@ -75,7 +79,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if array.dtype == object:
         raise TypeError("can't convert np.ndarray of type numpy.object_: only numeric and "
                         "bool arrays become tensors")
-    return _wrap_value(to_device(array.astype(_graph.canonical_dtype(array.dtype), copy=False)))
+    return _wrap_value(array.astype(_graph.canonical_dtype(array.dtype), copy=True))
 
 
 def _size(name: str, shape: tuple[Any, ...], size: Any) -> tuple[Any, ...]:

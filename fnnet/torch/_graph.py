@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+import numpy as np
 
+from fnnet.core.transfer import to_device
 from fnnet.torch import _random
 from fnnet.torch._recorder import Hit, Recorder, current
 from fnnet.torch._tape import (
@@ -83,10 +85,22 @@ def _source(rec: Recorder, tp: Tape, value: Any, aval: Aval, owner: Any) -> int:
 
 
 def cell_source(tp: Tape, cell: Cell) -> int:
-    """Makes the concrete value of ``cell`` an input of ``tp``; returns its slot."""
-    if cell.val is None:
+    """Makes the concrete value of ``cell`` an input of ``tp``; returns its slot.
+
+    A host (numpy) value goes to the compiled call as it is the first time, which copies
+    it to the device as part of the call (a batch, read by one step); read by a second
+    step, it is a tensor kept across steps (a dataset sliced into batches) and becomes
+    a device array once, instead of being copied at every call.
+    """
+    value = cell.val
+    if value is None:
         raise RuntimeError("fnnet.torch: internal error: a tensor lost its value")
-    slot = source_into(tp, cell.val, cell.aval, cell)
+    if type(value) is np.ndarray:
+        if getattr(cell, "sourced", False):
+            value = cell.val = to_device(value)
+        else:
+            cell.sourced = True
+    slot = source_into(tp, value, cell.aval, cell)
     cell.tape = tp
     cell.ref = slot
     return slot

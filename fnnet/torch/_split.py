@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from fnnet.core.transfer import copy_to_device
 from fnnet.torch._replay import Plan, build
 from fnnet.torch._tape import WRITEBACK, Tape, slot_of
 
@@ -73,6 +74,13 @@ class Split:
         split = self.mode if self.mode is not None else self._trial()
         if not split:
             return self.step(*sources)
+        if self.whole:
+            # a host batch (read by both programs) reaches the device once, before them
+            host = [i for i in self._forward_sources if type(sources[i]) is np.ndarray]
+            if host:
+                on_device = dict(zip(host, copy_to_device([sources[i] for i in host]),
+                                     strict=True))
+                sources = tuple(on_device.get(i, v) for i, v in enumerate(sources))
         early = self.forward(*[sources[i] for i in self._forward_sources])
         late = self.step(*sources) if self.whole else \
             self.step(*[sources[i] for i in self._step_sources])
@@ -120,11 +128,6 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
         return None
     forward = Plan(tp, tuple(wanted[i] for i in early))
     step = Plan(tp, tuple(s for s in wanted if owner[s] in late))
-    if any(type(tp.srcs[i]) is np.ndarray for i in set(forward.sources) & set(step.sources)):
-        # a host batch (DataLoader's, from_numpy's) would reach the device once per
-        # program; handed from the first program to the second, it makes the second
-        # wait for the first. Either way the split measured no faster than one program.
-        return None
     # the step donates what it replaces; values the forward pass replaces (BatchNorm's
     # running statistics) are read by both programs and not donated
     replaced_late = [i for i in donate if tp.src_owner[i] is WRITEBACK or (
@@ -133,6 +136,11 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
         return Split(jit(forward.function(), ()), jit(build(tp, wanted), donate),
                      forward.sources, tuple(range(len(tp.srcs))), early, len(wanted),
                      whole=True)
+    if any(type(tp.srcs[i]) is np.ndarray for i in set(forward.sources) & set(step.sources)):
+        # a host batch would reach the device once per program, or, copied first, cost
+        # a call of its own each step; a split that cannot fall back to one program
+        # (see Split) measured no faster than one program either way
+        return None
     position = {i: k for k, i in enumerate(step.sources)}
     step_donate = tuple(position[i] for i in replaced_late if i in position)
     return Split(jit(forward.function(), ()), jit(step.function(), step_donate),

@@ -72,9 +72,12 @@ class Cell:
         owned: the array belongs to fnnet.torch alone (parameters, buffers), so a
             compiled step may donate it once it is replaced.
         listed: the tape whose ``cells`` list holds this cell.
+        sourced: a host (numpy) value that a recorded step has read (see
+            ``_graph.cell_source``).
     """
 
-    __slots__ = ("val", "ref", "tape", "aval", "rg", "owned", "listed", "__weakref__")
+    __slots__ = ("val", "ref", "tape", "aval", "rg", "owned", "listed", "sourced",
+                 "__weakref__")
 
     val: Any
     ref: int
@@ -96,6 +99,7 @@ class Cell:
         self.rg = False
         self.owned = owned
         self.listed = None
+        self.sourced = False
 
 
 class Tape:
