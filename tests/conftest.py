@@ -11,6 +11,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import itertools  # noqa: E402
 import pathlib  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
 
 import jax  # noqa: E402
 import pytest  # noqa: E402
@@ -18,6 +20,37 @@ import pytest  # noqa: E402
 _SEEDS = itertools.count()
 
 SHARED_MNIST = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+#: The variable naming JAX's persistent compilation cache; pytest_configure sets it so the
+#: xdist workers and every process a test starts read it when they import JAX.
+CACHE_VARIABLE = "JAX_COMPILATION_CACHE_DIR"
+
+
+def pytest_configure(config):
+    """One JAX compilation cache for the whole run, on disk, shared by the xdist workers
+    and the processes tests start: a program one of them compiled (the same step in two
+    test files, a resumed training run, a script's second rank) is read back instead of
+    compiled again. A cache the user names in ``JAX_COMPILATION_CACHE_DIR`` is used and
+    kept; otherwise the run makes a temporary one and removes it at the end."""
+    if CACHE_VARIABLE not in os.environ:  # the controller (or plain pytest) makes it
+        config._fnnet_jax_cache = tempfile.mkdtemp(prefix="fnnet-tests-jax-cache-")
+        os.environ[CACHE_VARIABLE] = config._fnnet_jax_cache
+    # Every program is worth caching: the suite's are small and compile in milliseconds.
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    jax.config.update("jax_compilation_cache_dir", os.environ[CACHE_VARIABLE])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs",
+                      float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes",
+                      int(os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"]))
+
+
+def pytest_unconfigure(config):
+    made = getattr(config, "_fnnet_jax_cache", None)
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+        del os.environ[CACHE_VARIABLE]
 
 
 @pytest.fixture
