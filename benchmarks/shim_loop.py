@@ -17,7 +17,9 @@ against PyTorch eager, per step and per op (a chain of 100 small elementwise ops
 (sliced from one device tensor at moving offsets, a ``DataLoader`` over host arrays,
 ``torch.tensor`` or ``torch.from_numpy`` of a host batch each step; the batch's making is
 inside the timed step, the loss read every step) against fnnet's functional step in the
-same rounds, with each pattern's first iteration (recording and compiling) and compiles.
+same rounds, fed alike: device batches for the first two (a loader that copies ahead, as
+fnnet.data's does), the numpy batch itself for the last two. Each pattern's first
+iteration (recording and compiling) and compiles are reported too.
 
     python benchmarks/shim_loop.py [--steps 200] [--warmup 30] [--batch 64] [--rounds 10]
         [--models mlp,lenet,manual] [--patterns]
@@ -103,6 +105,8 @@ def torch_loop(torch, make, batches):
 
 
 PATTERNS = ("slice", "loader", "tensor", "from_numpy")
+#: patterns whose batch is a numpy array made on the host that step
+HOST_PATTERNS = ("tensor", "from_numpy")
 
 
 def pattern_loop(torch, make, batches, pattern):
@@ -158,6 +162,8 @@ def measure_patterns(args, torch, ft, rng) -> None:
                     rng.integers(0, 10, args.batch)) for _ in range(40)]
         functional = functional_loop(name, batches)
         first = 1e3 * functional(1)[0]
+        host_fed = functional_loop(name, batches, host=True)
+        host_fed(1)
         print(f"{name} (batch {args.batch}): fnnet functional step first call {first:.0f} ms")
         for pattern in PATTERNS:
             # each pattern from an empty cache, as in a fresh process (after one pattern's
@@ -167,15 +173,22 @@ def measure_patterns(args, torch, ft, rng) -> None:
             first = 1e3 * run(1)[0]
             run(args.warmup)
             stats = ft.compile_stats()
-            ms = measure({pattern: run, "functional": functional}, args.steps, 0, args.rounds)
-            print(f"  {pattern:10s} {ms[pattern]:.3f} ms/step, functional {ms['functional']:.3f}"
-                  f": {ms[pattern] / ms['functional']:.2f}x; first iteration {first:.0f} ms; "
+            # the functional step fed as the pattern feeds: from device memory (a device
+            # tensor's slices, a loader that prefetches to the device as fnnet.data's
+            # does) or with a numpy batch made on the host that step
+            fed = "functional, numpy batches" if pattern in HOST_PATTERNS else "functional"
+            ms = measure({pattern: run, fed: host_fed if pattern in HOST_PATTERNS
+                          else functional}, args.steps, 0, args.rounds)
+            print(f"  {pattern:10s} {ms[pattern]:.3f} ms/step, {fed} {ms[fed]:.3f}"
+                  f": {ms[pattern] / ms[fed]:.2f}x; first iteration {first:.0f} ms; "
                   f"{stats['compiles']} compile(s) in {1 + args.warmup} steps"
                   + (", then op by op" if stats["eager"] else ""))
 
 
-def functional_loop(name, batches):
-    """fnnet's own jitted step on the same model, or None if fnnet.train is missing."""
+def functional_loop(name, batches, host=False):
+    """fnnet's own jitted step on the same model, or None if fnnet.train is missing; fed
+    device batches, or with ``host`` the numpy batches themselves (copied to the device
+    by the step's call, as a loop that makes a numpy batch each step feeds it)."""
     try:
         import fnnet.optim
         from fnnet.models import MLP, LeNet5
@@ -188,7 +201,8 @@ def functional_loop(name, batches):
         model, opt = LeNet5(), fnnet.optim.SGD(lr=0.001)
     holder = [create_train_state(model, opt, jax.random.key(0))]
     train_step = make_train_step(model, opt)
-    batches = [(jax.numpy.asarray(x), jax.numpy.asarray(y)) for x, y in batches]
+    if not host:
+        batches = [(jax.numpy.asarray(x), jax.numpy.asarray(y)) for x, y in batches]
     counter = [0]
 
     def run(steps):
