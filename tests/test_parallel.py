@@ -435,3 +435,15 @@ def test_initialize_is_a_no_op_for_one_process(monkeypatch):
     monkeypatch.setenv(parallel.ENV_NUM_PROCESSES, "1")
     assert parallel.initialize() is False
     assert parallel.is_main_process()
+
+
+def test_pmap_style_steps_are_built_once_per_structure():
+    # the step cache keys them on structure: a second build compiles nothing again
+    step = parallel.make_pmap_train_step(Net(axis_name=parallel.DATA_AXIS), OPTIMIZER)
+    assert parallel.make_pmap_train_step(Net(axis_name=parallel.DATA_AXIS), OPTIMIZER) is step
+    assert parallel.make_pmap_train_step(Net(axis_name=parallel.DATA_AXIS), OPTIMIZER,
+                                         donate=False) is not step
+    assert parallel.make_pmap_train_step(Net(axis_name=parallel.DATA_AXIS),
+                                         optim.SGD(lr=0.5)) is not step
+    evaluate = parallel.make_pmap_eval_step(Net(axis_name=parallel.DATA_AXIS))
+    assert parallel.make_pmap_eval_step(Net(axis_name=parallel.DATA_AXIS)) is evaluate

@@ -29,6 +29,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from fnnet.core import step as single
+from fnnet.core.cache import STEPS
 from fnnet.core.state import TrainState
 from fnnet.core.step import LossFn, Metrics
 from fnnet.nn.module import Module
@@ -180,10 +181,16 @@ def make_pmap_train_step(
 
     PyTorch equivalent: a ``DistributedDataParallel`` training step.
     """
-    inner = single.make_train_step(model, optimizer, loss_fn, jit=False,
-                                   on_nonfinite=on_nonfinite, axis_name=axis_name,
-                                   clip_grad_norm=clip_grad_norm)
-    return _device_mapped(inner, axis_name, donate)
+    def build() -> Callable[..., Any]:
+        inner = single.make_train_step(model, optimizer, loss_fn, jit=False,
+                                       on_nonfinite=on_nonfinite, axis_name=axis_name,
+                                       clip_grad_norm=clip_grad_norm)
+        return _device_mapped(inner, axis_name, donate)
+
+    # the same structure on the same devices gets the same jitted step and compilations
+    parts = (model, optimizer, loss_fn, axis_name, donate, on_nonfinite, clip_grad_norm,
+             _devices_key())
+    return STEPS.get("pmap_train_step", parts, build)
 
 
 def make_pmap_eval_step(
@@ -197,5 +204,16 @@ def make_pmap_eval_step(
 
     PyTorch equivalent: ``model.eval()`` under ``torch.no_grad()``, metrics all-reduced.
     """
-    inner = single.make_eval_step(model, loss_fn, jit=False, axis_name=axis_name)
-    return _device_mapped(inner, axis_name, donate=False)
+    def build() -> Callable[..., Any]:
+        inner = single.make_eval_step(model, loss_fn, jit=False, axis_name=axis_name)
+        return _device_mapped(inner, axis_name, donate=False)
+
+    parts = (model, loss_fn, axis_name, _devices_key())
+    return STEPS.get("pmap_eval_step", parts, build)
+
+
+def _devices_key() -> tuple[Any, ...]:
+    """The devices a pmap-style step runs on (see ``_device_mapped``), for the step
+    cache."""
+    devices = jax.devices() if jax.process_count() > 1 else jax.local_devices()
+    return tuple((d.platform, d.process_index, d.id) for d in devices)
