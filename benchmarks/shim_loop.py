@@ -81,18 +81,31 @@ def lenet(torch):
 
 def torch_loop(torch, make, batches):
     """The loop, written once for both ``torch`` modules; returns ``run(steps) -> times``."""
+    batches = [(torch.tensor(x), torch.tensor(y)) for x, y in batches]
+    counter = [0]
+
+    def batch():
+        counter[0] += 1
+        return batches[(counter[0] - 1) % len(batches)]
+
+    return _training_loop(torch, make, batch, timed_batch=False)
+
+
+def _training_loop(torch, make, batch, timed_batch):
+    """``run(steps) -> times`` of the PyTorch-style loop on ``make``'s model, fed by
+    ``batch()``, whose time counts in each step's when ``timed_batch``."""
     model, make_opt = make(torch)
     optimizer = make_opt(model.parameters())
     criterion = torch.nn.CrossEntropyLoss()
-    batches = [(torch.tensor(x), torch.tensor(y)) for x, y in batches]
-    counter = [0]
 
     def run(steps):
         times = []
         for _ in range(steps):
-            x, y = batches[counter[0] % len(batches)]
-            counter[0] += 1
+            if not timed_batch:
+                x, y = batch()
             start = time.perf_counter()
+            if timed_batch:
+                x, y = batch()
             optimizer.zero_grad()
             loss = criterion(model(x), y)
             loss.backward()
@@ -111,9 +124,6 @@ HOST_PATTERNS = ("tensor", "from_numpy")
 
 def pattern_loop(torch, make, batches, pattern):
     """The loop of ``torch_loop`` fed by ``pattern``; returns ``run(steps) -> times``."""
-    model, make_opt = make(torch)
-    optimizer = make_opt(model.parameters())
-    criterion = torch.nn.CrossEntropyLoss()
     x_all = np.concatenate([x for x, _ in batches])
     y_all = np.concatenate([y for _, y in batches])
     size, n = len(batches[0][0]), len(batches)
@@ -137,20 +147,7 @@ def pattern_loop(torch, make, batches, pattern):
         convert = torch.tensor if pattern == "tensor" else torch.from_numpy
         return convert(batches[i][0]), convert(batches[i][1])
 
-    def run(steps):
-        times = []
-        for _ in range(steps):
-            start = time.perf_counter()
-            x, y = batch()
-            optimizer.zero_grad()
-            loss = criterion(model(x), y)
-            loss.backward()
-            optimizer.step()
-            loss.item()
-            times.append(time.perf_counter() - start)
-        return times
-
-    return run
+    return _training_loop(torch, make, batch, timed_batch=True)
 
 
 def measure_patterns(args, torch, ft, rng) -> None:
