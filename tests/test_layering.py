@@ -191,41 +191,69 @@ def test_modules_read_no_private_names_of_another_module():
 
 
 # Importing any ``fnnet.x.y`` runs ``fnnet/__init__`` first, so the parent imports fnnet
-# (the state every such import starts from) and forks one child per remaining module.
+# (the state every such import starts from) and forks a child per remaining module. Names
+# come sorted, a package before its modules. Importing ``fnnet.a.b.c`` alone imports its
+# first ancestor that fnnet did not load, ``fnnet.a``, and stops there if ``fnnet.a.b.c``
+# was loaded by it: so a module that a child's import of ``fnnet.a`` loaded imports alone
+# exactly as ``fnnet.a`` did, and needs no child of its own.
 _IMPORT_EACH = """
-import importlib, os, sys, traceback
+import importlib, json, os, sys, traceback
 import fnnet
-failed = []
-for name in sys.argv[1:]:
-    if name in sys.modules:
-        continue  # imported by fnnet/__init__, in the order every import of it takes
+before = set(sys.modules)
+
+
+def first_new_ancestor(name):
+    parts = name.split(".")
+    return next((".".join(parts[:i]) for i in range(1, len(parts) + 1)
+                if ".".join(parts[:i]) not in before), None)
+
+
+def import_alone(name):
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
-        code = 0
+        code, report = 0, {"error": "", "loaded": []}
         try:
             importlib.import_module(name)
+            report["loaded"] = [m for m in sys.modules if m.startswith("fnnet.")]
         except NotImplementedError as err:
             # A stand-in for a PyTorch module fnnet does not provide says so on import.
             code = 0 if "fnnet.torch does not support" in str(err) else 1
-            os.write(write, repr(err).encode()[-2000:])
+            report["error"] = repr(err)[-2000:]
         except BaseException:
-            os.write(write, traceback.format_exc(limit=3).encode()[-2000:])
+            report["error"] = traceback.format_exc(limit=3)[-2000:]
             code = 1
-        os._exit(code)
+        try:
+            os.write(write, json.dumps(report).encode())
+        finally:
+            os._exit(code)
     os.close(write)
-    message = os.read(read, 4000).decode()
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
     os.close(read)
     _, status = os.waitpid(pid, 0)
+    return status, json.loads(b"".join(chunks) or b'{"error": "no report", "loaded": []}')
+
+
+failed, covered, children = [], set(), 0
+for name in sys.argv[1:]:
+    if name in before or name in covered:
+        continue  # imported by fnnet/__init__, or by the import that importing it runs
+    status, report = import_alone(name)
+    children += 1
     if status:
-        failed.append(name + ": " + message)
+        failed.append(name + ": " + report["error"])
+        continue
+    covered.update(m for m in report["loaded"] if first_new_ancestor(m) == name)
 print("\\n".join(failed))
+print(f"{children} processes", file=sys.stderr)
 sys.exit(1 if failed else 0)
 """
 
 
-@pytest.mark.slow  # one process, then a fork per module not imported by fnnet itself
+@pytest.mark.slow  # one process, then a fork per module that no earlier fork imported
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_every_module_imports_alone_in_a_fresh_process():
     names = sorted(n for n in _modules() if not n.endswith("__main__"))
