@@ -42,6 +42,7 @@ Unsupported names raise ``NotImplementedError`` pointing to the functional API (
 from __future__ import annotations
 
 import builtins as _builtins
+import math as _math
 from typing import Any
 
 import numpy as _np
@@ -149,13 +150,21 @@ from fnnet.torch.serialization import load, save
 from fnnet.torch.tensor import Size, Tensor
 from fnnet.torch.tensor import Unsupported as _Unsupported
 
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+newaxis = None
+
 float = _dtypes.float32  # noqa: A001 - PyTorch's name
 int = _dtypes.int32  # noqa: A001
 bool = _dtypes.bool_  # noqa: A001
 
 from fnnet.torch import (  # noqa: E402
     autograd,  # noqa: E402
+    cpu,
     distributed,
+    linalg,
     nn,
     optim,
     utils,
@@ -186,6 +195,8 @@ from fnnet.torch.device import (  # noqa: E402
     get_default_device,
     set_default_device,
 )
+from fnnet.torch.linalg import det  # noqa: E402
+from fnnet.torch.linalg import inv as inverse  # noqa: E402
 
 # PyTorch's out= on the functions whose result is a fresh tensor
 for _name in ("abs", "add", "sub", "mul", "div", "matmul", "mm", "exp", "log", "sqrt",
@@ -211,6 +222,9 @@ _math_ops.install(globals())
 from fnnet.torch import _misc_ops  # noqa: E402
 
 _misc_ops.install(globals())
+from fnnet.torch import _surface_ops  # noqa: E402
+
+_surface_ops.install(globals())
 from fnnet.torch import amp  # noqa: E402
 from fnnet.torch._format import set_printoptions  # noqa: E402
 from fnnet.torch.amp import (  # noqa: E402
@@ -273,8 +287,10 @@ __all__ = [
     "Generator", "GradScaler", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "Size",
     "Tensor", "abs", "accelerator", "add", "allclose", "amp", "arange", "argmax", "argmin",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "bool_", "cat", "clamp",
-    "clip", "compile_stats", "concat", "cos", "cuda", "device", "distributed", "div", "double",
-    "dtype", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "eye", "finfo", "flatten",
+    "clip", "compile_stats", "concat", "cos", "cpu", "cuda", "det", "device", "distributed",
+    "div", "double", "inverse", "linalg",
+    "dtype", "e", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "eye", "finfo",
+    "flatten", "inf", "nan", "newaxis", "pi",
     "float", "float16", "float32", "float64", "from_numpy", "full", "full_like", "ge",
     "get_autocast_dtype", "get_default_device", "get_default_dtype", "get_num_threads", "gt",
     "half", "iinfo", "inference_mode", "initial_seed", "int", "int16", "int32", "int64", "int8",

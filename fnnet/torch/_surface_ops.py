@@ -1,0 +1,1000 @@
+"""The PyTorch names ordinary programs reach for after the core ops: the arithmetic
+aliases (``multiply``, ``divide(rounding_mode=)``, ``remainder``...), NaN-aware
+reductions and ``median``, stacking helpers (``hstack``, ``atleast_2d``...), axis moves,
+small matrix products (``dot``, ``mv``, ``addmm``, ``tensordot``, ``kron``), the special
+functions (``lgamma``, ``digamma``, ``erfc``...), tensor attributes (``stride``,
+``nbytes``...) and the in-place forms that change a tensor's shape (``unsqueeze_``).
+
+Each recorded op is a module-level ``jax.numpy`` function (differentiable, compiled with
+the step, and the same object at every call so the step cache recognises it);
+:func:`install` attaches the methods to :class:`~fnnet.torch.tensor.Tensor` and the
+functions to ``fnnet.torch``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fnnet.torch import _dtypes, _graph, _random
+from fnnet.torch._graph import CONST, RG, VAR
+from fnnet.torch._math_ops import in_place
+from fnnet.torch._more_ops import _dim, flip
+from fnnet.torch._recorder import current as _current_recorder
+from fnnet.torch.tensor import (
+    Tensor,
+    _as_tensor,
+    _op,
+    _op_multi,
+    _scalar_or_tensor,
+    _shape_args,
+    values_indices,
+)
+
+_INDEX = np.dtype(_graph.canonical_dtype(np.int64))
+
+
+def _tensor_arg(value: Any, who: str, name: str) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float, np.ndarray, np.number, list, tuple)) and \
+            not isinstance(value, builtins.bool):
+        return _as_tensor(value)
+    raise TypeError(f"{who}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+
+
+def _dims_arg(dim: Any) -> Any:
+    return tuple(dim) if isinstance(dim, (list, tuple)) else dim
+
+
+# -- arithmetic -------------------------------------------------------------------------
+
+
+def _divide(x: Any, y: Any, mode: str | None) -> Any:
+    if mode is None:
+        return jnp.true_divide(x, y)
+    if mode == "trunc":
+        # integers divide exactly; floats round the true quotient toward zero
+        if jnp.issubdtype(jnp.result_type(x, y), jnp.integer):
+            q = jnp.floor_divide(x, y)
+            return jnp.where((q < 0) & (q * y != x), q + 1, q)
+        return jnp.trunc(jnp.true_divide(x, y))
+    return jnp.floor_divide(x, y)
+
+
+def divide(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """``self / other``; ``rounding_mode`` "trunc" or "floor" rounds the quotient.
+
+    PyTorch equivalent: ``torch.divide`` / ``torch.div``.
+    """
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or "
+                           f"'floor' but found '{rounding_mode}'")
+    return _op(_divide, (rounding_mode,), self, _scalar_or_tensor(other), who="divide")
+
+
+def multiply(self: Tensor, other: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.multiply`` (``mul``)."""
+    out: Tensor = self * other
+    return out
+
+
+def subtract(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """``self - alpha * other``. PyTorch equivalent: ``torch.subtract`` (``sub``)."""
+    diff: Tensor = self - (other if alpha == 1 else other * alpha)
+    return diff
+
+
+def true_divide(self: Tensor, other: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.true_divide``."""
+    return _op(jnp.true_divide, (), self, _scalar_or_tensor(other), who="true_divide")
+
+
+def floor_divide(self: Tensor, other: Any) -> Tensor:
+    """The quotient rounded down. PyTorch equivalent: ``torch.floor_divide``."""
+    return _op(jnp.floor_divide, (), self, _scalar_or_tensor(other), who="floor_divide")
+
+
+def remainder(self: Tensor, other: Any) -> Tensor:
+    """Python's modulus (the sign of the divisor). PyTorch: ``torch.remainder``."""
+    return _op(jnp.remainder, (), self, _scalar_or_tensor(other), who="remainder")
+
+
+def fmod(self: Tensor, other: Any) -> Tensor:
+    """C's modulus (the sign of the dividend). PyTorch equivalent: ``torch.fmod``."""
+    return _op(jnp.fmod, (), self, _scalar_or_tensor(other), who="fmod")
+
+
+def _binary(name: str, fn: Callable[..., Any], doc: str) -> Callable[..., Tensor]:
+    def method(self: Tensor, other: Any) -> Tensor:
+        return _op(fn, (), self, _scalar_or_tensor(other), who=name)
+
+    method.__name__ = name
+    method.__doc__ = f"{doc} PyTorch equivalent: ``torch.{name}``."
+    return method
+
+
+hypot = _binary("hypot", jnp.hypot, "``sqrt(self**2 + other**2)``.")
+logaddexp = _binary("logaddexp", jnp.logaddexp, "``log(exp(self) + exp(other))``.")
+xlogy = _binary("xlogy", jax.scipy.special.xlogy, "``self * log(other)``, 0 where self is 0.")
+
+
+def _float_power(x: Any, y: Any) -> Any:
+    wide = _graph.canonical_dtype(np.float64)
+    return jnp.power(jnp.asarray(x, wide), jnp.asarray(y, wide))
+
+
+def float_power(self: Tensor, exponent: Any) -> Tensor:
+    """``self ** exponent`` in double precision (float32 unless jax's x64 mode is on).
+
+    PyTorch equivalent: ``torch.float_power``.
+    """
+    return _op(_float_power, (), self, _scalar_or_tensor(exponent), who="float_power")
+
+
+def _lerp(x: Any, end: Any, weight: Any) -> Any:
+    return x + weight * (end - x)
+
+
+def lerp(self: Tensor, end: Any, weight: Any) -> Tensor:
+    """``self + weight * (end - self)``. PyTorch equivalent: ``torch.lerp``."""
+    return _op(_lerp, (), self, _tensor_arg(end, "lerp", "end"), _scalar_or_tensor(weight),
+               who="lerp")
+
+
+def _addcmul(x: Any, a: Any, b: Any, value: Any) -> Any:
+    return x + value * a * b
+
+
+def _addcdiv(x: Any, a: Any, b: Any, value: Any) -> Any:
+    return x + value * a / b
+
+
+def addcmul(self: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """``self + value * tensor1 * tensor2``. PyTorch equivalent: ``torch.addcmul``."""
+    return _op(_addcmul, (), self, _tensor_arg(tensor1, "addcmul", "tensor1"),
+               _tensor_arg(tensor2, "addcmul", "tensor2"), _scalar_or_tensor(value),
+               who="addcmul")
+
+
+def addcdiv(self: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """``self + value * tensor1 / tensor2``. PyTorch equivalent: ``torch.addcdiv``."""
+    return _op(_addcdiv, (), self, _tensor_arg(tensor1, "addcdiv", "tensor1"),
+               _tensor_arg(tensor2, "addcdiv", "tensor2"), _scalar_or_tensor(value),
+               who="addcdiv")
+
+
+def _nan_to_num(x: Any, nan: float, posinf: float | None, neginf: float | None) -> Any:
+    return jnp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def nan_to_num(self: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """NaN to ``nan``, infinities to ``posinf``/``neginf`` (the dtype's largest finite
+    values by default). PyTorch equivalent: ``torch.nan_to_num``."""
+    return _op(_nan_to_num, (nan, posinf, neginf), self, who="nan_to_num")
+
+
+UNARY: dict[str, Callable[..., Any]] = {
+    "erfc": jax.scipy.special.erfc, "lgamma": jax.scipy.special.gammaln,
+    "digamma": jax.scipy.special.digamma, "sinc": jnp.sinc, "signbit": jnp.signbit,
+    "sgn": jnp.sign, "rad2deg": jnp.rad2deg, "deg2rad": jnp.deg2rad,
+}
+
+
+def _unary(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
+    def method(self: Tensor) -> Tensor:
+        return _op(fn, (), self, who=name)
+
+    method.__name__ = name
+    method.__doc__ = f"PyTorch equivalent: ``torch.{name}``."
+    return method
+
+
+# -- reductions -------------------------------------------------------------------------
+
+
+def _nansum(x: Any, dim: Any, keepdim: bool) -> Any:
+    return jnp.nansum(x, axis=dim, keepdims=keepdim)
+
+
+def _nanmean(x: Any, dim: Any, keepdim: bool) -> Any:
+    return jnp.nanmean(x, axis=dim, keepdims=keepdim)
+
+
+def nansum(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+           ) -> Tensor:
+    """The sum treating NaN as zero. PyTorch equivalent: ``torch.nansum``."""
+    x = self if dtype is None else self.to(dtype)
+    return _op(_nansum, (_dims_arg(dim), keepdim), x, who="nansum")
+
+
+def nanmean(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+            ) -> Tensor:
+    """The mean of the non-NaN elements. PyTorch equivalent: ``torch.nanmean``."""
+    if not self.is_floating_point():
+        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but "
+                           f"got {self.dtype}")
+    x = self if dtype is None else self.to(dtype)
+    return _op(_nanmean, (_dims_arg(dim), keepdim), x, who="nanmean")
+
+
+def _median_all(x: Any) -> Any:
+    flat = jnp.sort(x.reshape(-1))
+    return flat[(flat.shape[0] - 1) // 2]
+
+
+def _median_dim(x: Any, dim: int, keepdim: bool) -> tuple[Any, Any]:
+    order = jnp.argsort(x, axis=dim, stable=True)
+    k = (x.shape[dim] - 1) // 2
+    index = jax.lax.index_in_dim(order, k, axis=dim, keepdims=True)
+    values = jnp.take_along_axis(x, index, axis=dim)
+    if not keepdim:
+        values, index = jnp.squeeze(values, dim), jnp.squeeze(index, dim)
+    return values, index.astype(_INDEX)
+
+
+def median(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median: of all elements, or ``(values, indices)`` along ``dim``.
+
+    PyTorch equivalent: ``torch.median``.
+    """
+    if dim is None:
+        if self.numel() == 0:
+            return _as_tensor(np.asarray(np.nan, np.float32))
+        return _op(_median_all, (), self, who="median")
+    dim = _dim(dim, self.dim(), "median")
+    if self.dim() == 0:
+        return values_indices(self * 1, _as_tensor(np.asarray(0, _INDEX)))
+    if self.shape[dim] == 0:
+        raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")
+    values, indices = _op_multi(_median_dim, (dim, bool(keepdim)), self, who="median")
+    return values_indices(values, indices)
+
+
+def _count_nonzero(x: Any, dim: Any) -> Any:
+    return jnp.count_nonzero(x, axis=dim).astype(_INDEX)
+
+
+def count_nonzero(self: Tensor, dim: Any = None) -> Tensor:
+    """How many elements are not zero. PyTorch equivalent: ``torch.count_nonzero``."""
+    return _op(_count_nonzero, (_dims_arg(dim),), self, who="count_nonzero")
+
+
+def _moments(fn_name: str) -> Callable[..., tuple[Tensor, Tensor]]:
+    def moments(input: Any, dim: Any = None, unbiased: bool | None = None,  # noqa: A002
+                keepdim: bool = False, *, correction: int | None = None
+                ) -> tuple[Tensor, Tensor]:
+        x = _tensor_arg(input, fn_name, "input")
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        spread = getattr(x, fn_name.split("_")[0])(dim, keepdim=keepdim,
+                                                   correction=correction)
+        return spread, x.mean(_dims_arg(dim) if dim is not None else None, keepdim=keepdim)
+
+    moments.__name__ = fn_name
+    moments.__doc__ = (f"``({fn_name.split('_')[0]}, mean)`` over ``dim`` in one call. "
+                       f"PyTorch equivalent: ``torch.{fn_name}``.")
+    return moments
+
+
+std_mean = _moments("std_mean")
+var_mean = _moments("var_mean")
+
+
+def _cumulative(x: Any, dim: int, largest: bool) -> tuple[Any, Any]:
+    values = jax.lax.cummax(x, axis=dim) if largest else jax.lax.cummin(x, axis=dim)
+    shape = [1] * x.ndim
+    shape[dim] = x.shape[dim]
+    positions = jnp.arange(x.shape[dim], dtype=_INDEX).reshape(shape)
+    # the latest position holding the running extreme, as PyTorch reports ties
+    hits = jnp.where(x == values, positions, -1)
+    return values, jax.lax.cummax(hits, axis=dim)
+
+
+def cummax(self: Tensor, dim: int) -> Any:
+    """Running maxima along ``dim`` and where each was reached.
+
+    PyTorch equivalent: ``torch.cummax``.
+    """
+    dim = _dim(dim, self.dim(), "cummax")
+    values, indices = _op_multi(_cumulative, (dim, True), self, who="cummax")
+    return values_indices(values, indices)
+
+
+def cummin(self: Tensor, dim: int) -> Any:
+    """Running minima along ``dim`` and where each was reached.
+
+    PyTorch equivalent: ``torch.cummin``.
+    """
+    dim = _dim(dim, self.dim(), "cummin")
+    values, indices = _op_multi(_cumulative, (dim, False), self, who="cummin")
+    return values_indices(values, indices)
+
+
+# -- shape ------------------------------------------------------------------------------
+
+
+def _tile(x: Any, reps: tuple[int, ...]) -> Any:
+    return jnp.tile(x, reps)
+
+
+def tile(self: Tensor, *dims: Any) -> Tensor:
+    """``self`` repeated ``dims`` times along each axis (ones padded in front).
+
+    PyTorch equivalent: ``torch.tile``.
+    """
+    return _op(_tile, (_shape_args(dims),), self, who="tile")
+
+
+def _unbind(x: Any, dim: int) -> tuple[Any, ...]:
+    return tuple(jax.lax.index_in_dim(x, i, axis=dim, keepdims=False)
+                 for i in range(x.shape[dim]))
+
+
+def unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices of ``self`` along ``dim``. PyTorch equivalent: ``torch.unbind``."""
+    dim = _dim(dim, self.dim(), "unbind")
+    if self.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if self.shape[dim] == 0:
+        return ()
+    return tuple(t for t in _op_multi(_unbind, (dim,), self, who="unbind") if t is not None)
+
+
+def _unflatten(x: Any, dim: int, sizes: tuple[int, ...]) -> Any:
+    return x.reshape(x.shape[:dim] + sizes + x.shape[dim + 1:])
+
+
+def unflatten(self: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Dimension ``dim`` split into ``sizes`` (one may be -1).
+
+    PyTorch equivalent: ``Tensor.unflatten``.
+    """
+    dim = _dim(dim, self.dim(), "unflatten")
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    known = math.prod(s for s in sizes if s != -1)
+    if sizes.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if sizes.count(-1) == 1:
+        if known == 0 or self.shape[dim] % known:
+            raise RuntimeError(f"shape '{list(sizes)}' is invalid for input of size "
+                               f"{self.shape[dim]}")
+        sizes = tuple(self.shape[dim] // known if s == -1 else s for s in sizes)
+    elif known != self.shape[dim]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to "
+                           f"the size of dim {dim} ({self.shape[dim]}) in the input tensor")
+    return _op(_unflatten, (dim, sizes), self, who="unflatten")
+
+
+def _movedim(x: Any, source: tuple[int, ...], destination: tuple[int, ...]) -> Any:
+    return jnp.moveaxis(x, source, destination)
+
+
+def movedim(self: Tensor, source: Any, destination: Any) -> Tensor:
+    """Dimensions ``source`` moved to ``destination``. PyTorch: ``torch.movedim``."""
+    src = tuple(source) if isinstance(source, (list, tuple)) else (source,)
+    dst = tuple(destination) if isinstance(destination, (list, tuple)) else (destination,)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)}"
+                           f" dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    ndim = self.dim()
+    src = tuple(_dim(d, ndim, "movedim") for d in src)
+    dst = tuple(_dim(d, ndim, "movedim") for d in dst)
+    return _op(_movedim, (src, dst), self, who="movedim")
+
+
+def swapaxes(self: Tensor, axis0: int, axis1: int) -> Tensor:
+    """PyTorch equivalent: ``torch.swapaxes`` (``transpose``)."""
+    return self.transpose(axis0, axis1)
+
+
+def swapdims(self: Tensor, dim0: int, dim1: int) -> Tensor:
+    """PyTorch equivalent: ``torch.swapdims`` (``transpose``)."""
+    return self.transpose(dim0, dim1)
+
+
+def ravel(self: Tensor) -> Tensor:
+    """``self`` as one dimension. PyTorch equivalent: ``torch.ravel``."""
+    return self.reshape(-1)
+
+
+def _broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    return jnp.broadcast_to(x, shape)
+
+
+def broadcast_to(self: Tensor, size: Any) -> Tensor:
+    """``self`` broadcast to ``size`` (-1 keeps a size). PyTorch: ``torch.broadcast_to``."""
+    return self.expand(*_shape_args((size,)))
+
+
+def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                      if s == 1 and x.shape[lead + i] != 1)
+    return jnp.sum(x, axis=axes, keepdims=True).reshape(shape)
+
+
+def sum_to_size(self: Tensor, *size: Any) -> Tensor:
+    """``self`` summed down to ``size``, which it must broadcast from.
+
+    PyTorch equivalent: ``Tensor.sum_to_size``.
+    """
+    shape = _shape_args(size)
+    ours = tuple(self.shape)
+    lead = len(ours) - len(shape)
+    if lead < 0 or any(s not in (1, o) for s, o in zip(shape, ours[lead:], strict=True)):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size "
+                           f"{{{list(ours)}}}.")
+    return _op(_sum_to, (shape,), self, who="sum_to_size")
+
+
+def _diagonal(x: Any, offset: int, dim1: int, dim2: int) -> Any:
+    return jnp.diagonal(x, offset, dim1, dim2)
+
+
+def diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the planes ``(dim1, dim2)``, moved last.
+
+    PyTorch equivalent: ``torch.diagonal``.
+    """
+    d1, d2 = _dim(dim1, self.dim(), "diagonal"), _dim(dim2, self.dim(), "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return _op(_diagonal, (offset, d1, d2), self, who="diagonal")
+
+
+def trace(self: Tensor) -> Tensor:
+    """The sum of the main diagonal of a matrix. PyTorch equivalent: ``torch.trace``."""
+    if self.dim() != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim "
+                           f"{self.dim()}")
+    return diagonal(self).sum()
+
+
+def fliplr(self: Tensor) -> Tensor:
+    """PyTorch equivalent: ``torch.fliplr`` (``flip(1)``)."""
+    if self.dim() < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(self, 1)
+
+
+def flipud(self: Tensor) -> Tensor:
+    """PyTorch equivalent: ``torch.flipud`` (``flip(0)``)."""
+    if self.dim() < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(self, 0)
+
+
+def _rot90(x: Any, k: int, dims: tuple[int, int]) -> Any:
+    return jnp.rot90(x, k, dims)
+
+
+def rot90(self: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """``self`` turned ``k`` quarter turns from ``dims[0]`` to ``dims[1]``.
+
+    PyTorch equivalent: ``torch.rot90``.
+    """
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if self.dim() < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {self.dim()}")
+    d = (_dim(dims[0], self.dim(), "rot90"), _dim(dims[1], self.dim(), "rot90"))
+    if d[0] == d[1]:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d[0]} "
+                           f"and dim1 = {d[1]}")
+    return _op(_rot90, (int(k), d), self, who="rot90")
+
+
+# -- matrices ---------------------------------------------------------------------------
+
+
+def dot(self: Tensor, other: Any) -> Tensor:
+    """The inner product of two vectors. PyTorch equivalent: ``torch.dot``."""
+    other = _tensor_arg(other, "dot", "tensor")
+    if self.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {self.dim()}D and {other.dim()}D "
+                           f"tensors")
+    if self.shape[0] != other.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.shape[0]}] and "
+                           f"src [{other.shape[0]}] to have the same number of elements, but "
+                           f"got {self.shape[0]} and {other.shape[0]} elements respectively")
+    return _op(jnp.dot, (), self, other, who="dot")
+
+
+def mv(self: Tensor, vec: Any) -> Tensor:
+    """Matrix ``[n, m]`` times vector ``[m]``. PyTorch equivalent: ``torch.mv``."""
+    vec = _tensor_arg(vec, "mv", "vec")
+    if self.dim() != 2 or vec.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {self.dim()}, "
+                           f"{vec.dim()}")
+    if self.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat "
+                           f"({self.shape[0]}x{self.shape[1]}), vec ({vec.shape[0]})")
+    return _op(jnp.matmul, (), self, vec, who="mv")
+
+
+def _addmm(x: Any, a: Any, b: Any, beta: Any, alpha: Any) -> Any:
+    return beta * x + alpha * jnp.matmul(a, b)
+
+
+def addmm(self: Tensor, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * self + alpha * (mat1 @ mat2)``. PyTorch equivalent: ``torch.addmm``."""
+    mat1, mat2 = _tensor_arg(mat1, "addmm", "mat1"), _tensor_arg(mat2, "addmm", "mat2")
+    if mat1.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {mat1.dim()}-D tensor"
+                           if mat1.dim() != 2 else
+                           f"mat2 must be a matrix, got {mat2.dim()}-D tensor")
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x"
+                           f"{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
+    return _op(_addmm, (), self, mat1, mat2, _scalar_or_tensor(beta),
+               _scalar_or_tensor(alpha), who="addmm")
+
+
+def _tensordot(a: Any, b: Any, axes: Any) -> Any:
+    return jnp.tensordot(a, b, axes)
+
+
+def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Tensor:
+    """Contraction of the last ``dims`` axes of ``a`` with the first of ``b`` (or the
+    listed pairs). PyTorch equivalent: ``torch.tensordot``."""
+    if out is not None:
+        raise NotImplementedError("fnnet.torch: tensordot(out=...) is not supported; use "
+                                  "the result")
+    a, b = _tensor_arg(a, "tensordot", "a"), _tensor_arg(b, "tensordot", "b")
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (list, tuple)):
+        if len(dims) != 2:
+            raise RuntimeError("tensordot expects dims to be a pair of lists")
+        first, second = ([d] if isinstance(d, int) else list(d) for d in dims)
+        axes: Any = (tuple(first), tuple(second))
+    elif isinstance(dims, int) and not isinstance(dims, builtins.bool):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        axes = dims
+    else:
+        raise TypeError(f"tensordot(): argument 'dims' must be int or a pair of lists, not "
+                        f"{type(dims).__name__}")
+    return _op(_tensordot, (axes,), a, b, who="tensordot")
+
+
+def kron(self: Tensor, other: Any) -> Tensor:
+    """The Kronecker product. PyTorch equivalent: ``torch.kron``."""
+    return _op(jnp.kron, (), self, _tensor_arg(other, "kron", "other"), who="kron")
+
+
+def _cross(a: Any, b: Any, dim: int) -> Any:
+    return jnp.cross(a, b, axis=dim)
+
+
+def cross(self: Tensor, other: Any, dim: int | None = None) -> Tensor:
+    """The 3-vector cross product along ``dim`` (the first of size 3 by default).
+
+    PyTorch equivalent: ``torch.cross``.
+    """
+    other = _tensor_arg(other, "cross", "other")
+    if self.dim() != other.dim():
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if dim is None:
+        sizes = [i for i, s in enumerate(jnp.broadcast_shapes(self.shape, other.shape))
+                 if s == 3]
+        if not sizes:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = sizes[0]
+    d = _dim(dim, self.dim(), "cross")
+    if self.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{self.shape[d]} and {other.shape[d]}")
+    return _op(_cross, (d,), self, other, who="cross")
+
+
+def _take_along(x: Any, index: Any, dim: int | None) -> Any:
+    if dim is None:
+        return jnp.take_along_axis(x.reshape(-1), index.reshape(-1), axis=0)
+    return jnp.take_along_axis(x, index, axis=dim)
+
+
+def take_along_dim(self: Tensor, indices: Any, dim: int | None = None) -> Tensor:
+    """Elements picked by ``indices`` along ``dim`` (of the flattened tensor without).
+
+    PyTorch equivalent: ``torch.take_along_dim``.
+    """
+    indices = _tensor_arg(indices, "take_along_dim", "indices")
+    if indices.is_floating_point() or indices.dtype == _dtypes.bool_:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but "
+                           f"got {indices.dtype}")
+    if dim is not None:
+        dim = _dim(dim, self.dim(), "take_along_dim")
+        if self.dim() != indices.dim():
+            raise RuntimeError(f"torch.take_along_dim(): input and indices should have the "
+                               f"same number of dimensions, but got {self.dim()} dimensions "
+                               f"for input, and {indices.dim()} dimensions for indices")
+    return _op(_take_along, (dim,), self, indices, who="take_along_dim")
+
+
+# -- tensor attributes and casts --------------------------------------------------------
+
+
+def ndimension(self: Tensor) -> int:
+    """PyTorch equivalent: ``Tensor.ndimension`` (``dim()``)."""
+    return self.dim()
+
+
+def element_size(self: Tensor) -> int:
+    """Bytes per element. PyTorch equivalent: ``Tensor.element_size``."""
+    return int(np.dtype(self._cell.aval[1]).itemsize)
+
+
+def _itemsize(self: Tensor) -> int:
+    return element_size(self)
+
+
+def _nbytes(self: Tensor) -> int:
+    return element_size(self) * self.numel()
+
+
+def _is_cpu(self: Tensor) -> bool:
+    return bool(self.device.type == "cpu")
+
+
+def _retains_grad(self: Tensor) -> bool:
+    return False  # fnnet.torch's retain_grad() raises, so no tensor retains its gradient
+
+
+def is_contiguous(self: Tensor, memory_format: Any = None) -> bool:
+    """Always True: jax arrays are dense and row-major. PyTorch: ``Tensor.is_contiguous``."""
+    del memory_format
+    return True
+
+
+def stride(self: Tensor, dim: int | None = None) -> Any:
+    """The elements skipped per step along each dimension of the row-major layout.
+
+    PyTorch equivalent: ``Tensor.stride``.
+    """
+    shape = tuple(self.shape)
+    strides = [1] * len(shape)
+    for i in range(len(shape) - 2, -1, -1):
+        strides[i] = strides[i + 1] * builtins.max(shape[i + 1], 1)
+    if dim is None:
+        return tuple(strides)
+    return strides[_dim(dim, len(shape), "stride")]
+
+
+def _cast_method(name: str, np_dtype: Any) -> Callable[..., Tensor]:
+    def method(self: Tensor, memory_format: Any = None) -> Tensor:
+        del memory_format
+        return self._cast(np.dtype(np_dtype))
+
+    method.__name__ = name
+    method.__doc__ = f"``self`` as {np.dtype(np_dtype).name}. PyTorch: ``Tensor.{name}``."
+    return method
+
+
+def where(self: Tensor, condition: Any, other: Any) -> Tensor:
+    """``self`` where ``condition`` holds, else ``other``. PyTorch: ``Tensor.where``."""
+    from fnnet.torch._functions import where as where_function
+
+    return where_function(_tensor_arg(condition, "where", "condition"), self, other)
+
+
+def _method_of(function_name: str) -> Callable[..., Any]:
+    """``Tensor.<name>`` calling ``fnnet.torch``'s function of that name on ``self``."""
+    from fnnet.torch import _functions
+
+    fn = getattr(_functions, function_name)
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = function_name
+    method.__doc__ = f"PyTorch equivalent: ``Tensor.{function_name}``."
+    return method
+
+
+def shape_in_place(name: str) -> Callable[..., Tensor]:
+    """``Tensor.<name>_`` for an op that may change the shape (``unsqueeze_``): the result
+    replaces the tensor's value and shape, as in PyTorch."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if self._kind == VAR and _current_recorder().grad_enabled:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        result = getattr(self, name)(*args, **kwargs)
+        cell = result._cell
+        _graph.bind(self._cell, cell.ref, cell.aval, cell.rg)
+        if cell.rg and self._kind == CONST:
+            self._kind = RG
+        return self
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``. PyTorch equivalent: ``Tensor.{name}_``."
+    return method
+
+
+# -- functions that are not methods -----------------------------------------------------
+
+
+def _stack_like(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
+    def op(*xs: Any) -> Any:
+        return fn(xs)
+
+    op.__name__ = "_" + name
+
+    def function(tensors: Any, *, out: Any = None) -> Tensor:
+        if out is not None:
+            raise NotImplementedError(f"fnnet.torch: {name}(out=...) is not supported; use "
+                                      f"the result")
+        if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+            raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not "
+                            f"{type(tensors).__name__}")
+        if not tensors:
+            raise RuntimeError(f"{name} expects a non-empty TensorList")
+        return _op(op, (), *(_tensor_arg(t, name, "tensors") for t in tensors), who=name)
+
+    function.__name__ = name
+    function.__doc__ = f"PyTorch equivalent: ``torch.{name}`` (numpy's ``{name}``)."
+    return function
+
+
+hstack = _stack_like("hstack", jnp.hstack)
+vstack = _stack_like("vstack", jnp.vstack)
+dstack = _stack_like("dstack", jnp.dstack)
+column_stack = _stack_like("column_stack", jnp.column_stack)
+
+
+def _atleast(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def op(x: Any) -> Any:
+        return fn(x)
+
+    op.__name__ = "_" + name
+
+    def function(*tensors: Any) -> Any:
+        many = len(tensors) != 1 or isinstance(tensors[0], (list, tuple))
+        items = tensors[0] if len(tensors) == 1 and many else tensors
+        out = tuple(_op(op, (), _tensor_arg(t, name, "tensors"), who=name) for t in items)
+        return out if many else out[0]
+
+    function.__name__ = name
+    function.__doc__ = f"PyTorch equivalent: ``torch.{name}``."
+    return function
+
+
+atleast_1d = _atleast("atleast_1d", jnp.atleast_1d)
+atleast_2d = _atleast("atleast_2d", jnp.atleast_2d)
+atleast_3d = _atleast("atleast_3d", jnp.atleast_3d)
+
+
+def _broadcast_all(*xs: Any) -> tuple[Any, ...]:
+    return tuple(jnp.broadcast_arrays(*xs))
+
+
+def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
+    """The tensors broadcast to one shape. PyTorch equivalent: ``torch.broadcast_tensors``."""
+    items = [_tensor_arg(t, "broadcast_tensors", "tensors") for t in tensors]
+    shape: tuple[int, ...] = ()
+    for t in items:
+        ours, theirs = tuple(t.shape), shape
+        for i in range(1, builtins.min(len(ours), len(theirs)) + 1):
+            if theirs[-i] != ours[-i] and 1 not in (theirs[-i], ours[-i]):
+                dim = builtins.max(len(ours), len(theirs)) - i
+                raise RuntimeError(f"The size of tensor a ({theirs[-i]}) must match the size "
+                                   f"of tensor b ({ours[-i]}) at non-singleton dimension "
+                                   f"{dim}")
+        shape = tuple(np.broadcast_shapes(theirs, ours))
+    return tuple(t for t in _op_multi(_broadcast_all, (), *items, who="broadcast_tensors")
+                 if t is not None)
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """True where an element of ``elements`` is in ``test_elements``.
+
+    PyTorch equivalent: ``torch.isin``.
+    """
+    del assume_unique
+    a = _tensor_arg(elements, "isin", "elements")
+    b = _tensor_arg(test_elements, "isin", "test_elements")
+    return _op(_isin, (bool(invert),), a, b, who="isin")
+
+
+def _isin(a: Any, b: Any, invert: bool) -> Any:
+    return jnp.isin(a, b, invert=invert)
+
+
+def is_nonzero(input: Any) -> bool:  # noqa: A002 - PyTorch's name
+    """Whether a one-element tensor is not zero. PyTorch equivalent: ``torch.is_nonzero``."""
+    x = _tensor_arg(input, "is_nonzero", "input")
+    if x.numel() == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if x.numel() > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(x.item() != 0)
+
+
+def is_floating_point(input: Any) -> bool:  # noqa: A002 - PyTorch's name
+    """PyTorch equivalent: ``torch.is_floating_point``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_floating_point(): argument 'input' (position 1) must be Tensor, "
+                        f"not {type(input).__name__}")
+    return input.is_floating_point()
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
+             dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``base ** linspace(start, end, steps)``. PyTorch equivalent: ``torch.logspace``."""
+    del device
+    if not isinstance(steps, int) or isinstance(steps, builtins.bool) or steps < 0:
+        raise RuntimeError(f"number of steps must be non-negative, got {steps!r}")
+    np_dtype = _dtypes.to_np(dtype) if dtype is not None else np.float32
+    values = np.power(float(base), np.linspace(start, end, steps, dtype=np.float64))
+    result = _as_tensor(values.astype(np_dtype))
+    return result.requires_grad_(requires_grad) if requires_grad else result
+
+
+def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+    """A 0-dim tensor of ``s`` (float32 unless ``dtype``). PyTorch: ``torch.scalar_tensor``."""
+    del device
+    if not isinstance(s, (int, float, np.number)) and not isinstance(s, Tensor):
+        raise TypeError(f"scalar_tensor(): argument 's' must be Number, not "
+                        f"{type(s).__name__}")
+    value = s.item() if isinstance(s, Tensor) else s
+    np_dtype = _dtypes.to_np(dtype) if dtype is not None else np.float32
+    out = _as_tensor(np.asarray(value, np_dtype))
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def clone(input: Any, *, memory_format: Any = None) -> Tensor:  # noqa: A002
+    """PyTorch equivalent: ``torch.clone``."""
+    del memory_format
+    return _tensor_arg(input, "clone", "input").clone()
+
+
+def detach(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """PyTorch equivalent: ``torch.detach``."""
+    return _tensor_arg(input, "detach", "input").detach()
+
+
+# -- global settings --------------------------------------------------------------------
+
+#: PyTorch's float32 matmul precision -> jax's ``jax_default_matmul_precision``
+_MATMUL_PRECISION = {"highest": "float32", "high": "tensorfloat32", "medium": "bfloat16"}
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Sets jax's default matmul precision: "highest" computes in float32, "high" allows
+    TF32 and "medium" bfloat16 passes where the device has them (the CPU always computes
+    in float32). PyTorch equivalent: ``torch.set_float32_matmul_precision``."""
+    if precision not in _MATMUL_PRECISION:
+        raise RuntimeError(f"Invalid precision {precision!r}: expected one of 'highest', "
+                           f"'high', 'medium'")
+    jax.config.update("jax_default_matmul_precision", _MATMUL_PRECISION[precision])
+
+
+def get_float32_matmul_precision() -> str:
+    """The precision last set ("highest" by default, as PyTorch).
+
+    PyTorch equivalent: ``torch.get_float32_matmul_precision``.
+    """
+    current = jax.config.jax_default_matmul_precision  # type: ignore[attr-defined]
+    for name, value in _MATMUL_PRECISION.items():
+        if current == value:
+            return name
+    return "highest"
+
+
+def _settle_rng() -> None:
+    from fnnet.torch import _compiler, _recorder
+
+    if _recorder.current().tape.rng_slot >= 0:
+        _compiler.flush("value")  # the pending step holds the key: its draws come first
+
+
+def get_rng_state() -> Tensor:
+    """The global PRNG key's bytes as a uint8 tensor (jax's key, not PyTorch's state).
+
+    PyTorch equivalent: ``torch.get_rng_state``.
+    """
+    _settle_rng()
+    data = np.asarray(jax.random.key_data(_random.state.key))
+    return _as_tensor(np.frombuffer(data.tobytes(), np.uint8).copy())
+
+
+def set_rng_state(new_state: Any) -> None:
+    """Restores a key from :func:`get_rng_state`. PyTorch: ``torch.set_rng_state``."""
+    if not isinstance(new_state, Tensor) or new_state.dtype != _dtypes.uint8:
+        raise TypeError(f"set_rng_state(): argument 'new_state' must be a uint8 Tensor from "
+                        f"get_rng_state(), not {getattr(new_state, 'dtype', type(new_state))}")
+    _settle_rng()
+    template = np.asarray(jax.random.key_data(_random.state.key))
+    raw = new_state.numpy().tobytes()
+    if len(raw) != template.nbytes:
+        raise RuntimeError(f"set_rng_state(): expected a state of {template.nbytes} bytes, "
+                           f"got {len(raw)}")
+    words = np.frombuffer(raw, template.dtype).reshape(template.shape)
+    _random.state.key = jax.random.wrap_key_data(jnp.asarray(words))
+
+
+def seed() -> int:
+    """Seeds the global PRNG from the operating system's entropy and returns the seed.
+
+    PyTorch equivalent: ``torch.seed``.
+    """
+    value = int.from_bytes(os.urandom(8), "little") & (2**63 - 1)
+    _random.manual_seed(value)
+    return value
+
+
+# -- install ----------------------------------------------------------------------------
+
+METHODS: tuple[Callable[..., Any], ...] = (
+    divide, multiply, subtract, true_divide, floor_divide, remainder, fmod, hypot, logaddexp,
+    xlogy, float_power, lerp, addcmul, addcdiv, nan_to_num, nansum, nanmean, median,
+    count_nonzero, cummax, cummin, tile, unbind, unflatten, movedim, swapaxes, swapdims,
+    ravel, broadcast_to, sum_to_size, diagonal, trace, fliplr, flipud, rot90, dot, mv, addmm,
+    kron, cross, take_along_dim, ndimension, element_size, is_contiguous, stride, where)
+#: the methods PyTorch also offers as ``torch.<name>(input, ...)``
+FUNCTIONS = (
+    "divide", "multiply", "subtract", "true_divide", "floor_divide", "remainder", "fmod",
+    "hypot", "logaddexp", "xlogy", "float_power", "lerp", "addcmul", "addcdiv", "nan_to_num",
+    "nansum", "nanmean", "median", "count_nonzero", "cummax", "cummin", "tile", "unbind",
+    "movedim", "swapaxes", "swapdims", "ravel", "broadcast_to", "diagonal", "trace",
+    "fliplr", "flipud", "rot90", "dot", "mv", "addmm", "kron", "cross", "take_along_dim",
+    "t", "all", "any", *UNARY)
+IN_PLACE = ("divide", "multiply", "subtract", "true_divide", "floor_divide", "remainder",
+            "fmod", "float_power", "lerp", "addcmul", "addcdiv", "nan_to_num", "hypot",
+            "xlogy", "clip", "sign", "tril", "triu", *(n for n in UNARY if n != "signbit"))
+SHAPE_IN_PLACE = ("squeeze", "unsqueeze", "transpose", "t", "swapaxes", "swapdims")
+CASTS = {"short": np.int16, "byte": np.uint8, "char": np.int8, "bfloat16": jnp.bfloat16}
+OTHER_FUNCTIONS: tuple[Callable[..., Any], ...] = (
+    hstack, vstack, dstack, column_stack, atleast_1d, atleast_2d, atleast_3d,
+    broadcast_tensors, tensordot, isin, is_nonzero, is_floating_point, logspace,
+    scalar_tensor, clone, detach, set_float32_matmul_precision, get_float32_matmul_precision,
+    get_rng_state, set_rng_state, seed, std_mean, var_mean)
+
+
+def install(namespace: dict[str, Any]) -> None:
+    """Adds the methods to :class:`Tensor` and the functions to ``namespace``
+    (``fnnet.torch``'s globals)."""
+    for name, fn in UNARY.items():
+        setattr(Tensor, name, _unary(name, fn))
+    for method in METHODS:
+        setattr(Tensor, method.__name__, method)
+    for name in ("maximum", "minimum", "isclose", "allclose"):
+        setattr(Tensor, name, _method_of(name))
+    for name, np_dtype in CASTS.items():
+        setattr(Tensor, name, _cast_method(name, np_dtype))
+    Tensor.moveaxis = Tensor.movedim  # type: ignore[attr-defined]
+    Tensor.itemsize = property(_itemsize)  # type: ignore[attr-defined]
+    Tensor.nbytes = property(_nbytes)  # type: ignore[attr-defined]
+    Tensor.is_cpu = property(_is_cpu)  # type: ignore[attr-defined]
+    Tensor.retains_grad = property(_retains_grad)  # type: ignore[attr-defined]
+    for name in IN_PLACE:
+        setattr(Tensor, name + "_", in_place(name))
+    for name in SHAPE_IN_PLACE:
+        setattr(Tensor, name + "_", shape_in_place(name))
+    for name in FUNCTIONS:
+        method = getattr(Tensor, name)
+
+        def function(input: Any, *args: Any, _method: Any = method, _name: str = name,
+                     **kwargs: Any) -> Any:
+            return _method(_tensor_arg(input, _name, "input"), *args, **kwargs)
+
+        function.__name__ = name
+        function.__doc__ = f"PyTorch equivalent: ``torch.{name}`` (``Tensor.{name}``)."
+        namespace.setdefault(name, function)
+    namespace["moveaxis"] = namespace["movedim"]
+    for fn in OTHER_FUNCTIONS:
+        namespace[fn.__name__] = fn

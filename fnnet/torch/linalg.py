@@ -1,0 +1,151 @@
+"""``torch.linalg``'s basics: norms, the inverse, the determinant and linear solves.
+
+Each is a ``jax.numpy.linalg`` function recorded like every other op (differentiable and
+compiled with the step). PyTorch equivalent: ``torch.linalg``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+
+from fnnet.torch.tensor import Tensor, _as_tensor, _op
+
+__all__ = ["det", "inv", "matrix_norm", "norm", "solve", "vector_norm"]
+
+
+def _tensor(value: Any, who: str, name: str) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    raise TypeError(f"linalg.{who}(): argument '{name}' must be Tensor, not "
+                    f"{type(value).__name__}")
+
+
+def _square(x: Tensor, who: str) -> None:
+    if x.dim() < 2:
+        raise RuntimeError(f"linalg.{who}: The input tensor A must have at least 2 "
+                           f"dimensions.")
+    if x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"linalg.{who}: A must be batches of square matrices, but they "
+                           f"are {x.shape[-2]} by {x.shape[-1]} matrices")
+    if not x.is_floating_point():
+        raise RuntimeError(f"linalg.{who}: Expected a floating point or complex tensor as "
+                           f"input. Got {x.dtype}")
+
+
+def _vector_norm(x: Any, ord: float, dim: Any, keepdim: bool) -> Any:  # noqa: A002
+    a = jnp.abs(x)
+    if ord == jnp.inf:
+        return jnp.max(a, axis=dim, keepdims=keepdim)
+    if ord == -jnp.inf:
+        return jnp.min(a, axis=dim, keepdims=keepdim)
+    if ord == 0:
+        return jnp.sum(a != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
+    if ord == 2:
+        # sqrt of a sum of squares whose gradient at zero is 0, as PyTorch's
+        squares = jnp.sum(x * x, axis=dim, keepdims=keepdim)
+        safe = jnp.where(squares > 0, squares, 1)
+        return jnp.where(squares > 0, jnp.sqrt(safe), 0)
+    return jnp.sum(a ** ord, axis=dim, keepdims=keepdim) ** (1 / ord)
+
+
+def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
+                dtype: Any = None) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The ``ord``-norm of ``x``'s elements over ``dim`` (all of them by default).
+
+    PyTorch equivalent: ``torch.linalg.vector_norm``.
+    """
+    x = _tensor(x, "vector_norm", "x")
+    if not x.is_floating_point():
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex "
+                           f"tensor as input. Got {x.dtype}")
+    x = x if dtype is None else x.to(dtype)
+    dims = tuple(dim) if isinstance(dim, (list, tuple)) else dim
+    return _op(_vector_norm, (float(ord), dims, bool(keepdim)), x, who="vector_norm")
+
+
+def _matrix_norm(x: Any, ord: Any, dim: tuple[int, int], keepdim: bool) -> Any:  # noqa: A002
+    moved = jnp.moveaxis(x, dim, (-2, -1))
+    if ord == "fro":
+        out = jnp.sqrt(jnp.sum(moved * moved, axis=(-2, -1)))
+    else:
+        out = jnp.linalg.norm(moved, ord=ord, axis=(-2, -1))
+    if keepdim:
+        for d in sorted(d % x.ndim for d in dim):
+            out = jnp.expand_dims(out, d)
+    return out
+
+
+def matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *,  # noqa: N803, A002
+                dtype: Any = None) -> Tensor:
+    """A matrix norm ("fro", "nuc", ±1, ±2, ±inf) over the two dimensions ``dim``.
+
+    PyTorch equivalent: ``torch.linalg.matrix_norm``.
+    """
+    A = _tensor(A, "matrix_norm", "A")  # noqa: N806
+    if A.dim() < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if ord not in ("fro", "nuc", 1, -1, 2, -2, float("inf"), float("-inf")):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    A = A if dtype is None else A.to(dtype)  # noqa: N806
+    return _op(_matrix_norm, (ord, (int(dim[0]), int(dim[1])), bool(keepdim)), A,
+               who="matrix_norm")
+
+
+def norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,  # noqa: N803, A002
+         dtype: Any = None) -> Tensor:
+    """The vector norm (``dim`` an int or ``A`` 1-D) or matrix norm (two dims).
+
+    PyTorch equivalent: ``torch.linalg.norm``.
+    """
+    A = _tensor(A, "norm", "A")  # noqa: N806
+    if dim is None and ord is not None and A.dim() not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input "
+                           f"must be 1D or 2D. Got {A.dim()}D.")
+    dims = (dim,) if isinstance(dim, int) else dim
+    if ord is None:
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if (dims is None and A.dim() == 2) or (dims is not None and len(dims) == 2):
+        return matrix_norm(A, ord, (-2, -1) if dims is None else dims, keepdim, dtype=dtype)
+    return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+
+
+def inv(A: Any) -> Tensor:  # noqa: N803 - PyTorch's name
+    """The inverse of square matrices ``[..., n, n]``. PyTorch: ``torch.linalg.inv``."""
+    A = _tensor(A, "inv", "A")  # noqa: N806
+    _square(A, "inv")
+    return _op(jnp.linalg.inv, (), A, who="inv")
+
+
+def det(A: Any) -> Tensor:  # noqa: N803 - PyTorch's name
+    """The determinant of square matrices ``[..., n, n]``. PyTorch: ``torch.linalg.det``."""
+    A = _tensor(A, "det", "A")  # noqa: N806
+    _square(A, "det")
+    return _op(jnp.linalg.det, (), A, who="det")
+
+
+def _solve(a: Any, b: Any, vector: bool) -> Any:
+    if vector:
+        return jnp.linalg.solve(a, b[..., None])[..., 0]
+    return jnp.linalg.solve(a, b)
+
+
+def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:  # noqa: N803 - PyTorch's names
+    """``X`` with ``A @ X = B`` (``B`` ``[..., n, k]`` or a vector ``[..., n]``).
+
+    PyTorch equivalent: ``torch.linalg.solve``.
+    """
+    A = _tensor(A, "solve", "A")  # noqa: N806
+    B = _as_tensor(B)  # noqa: N806
+    _square(A, "solve")
+    if not left:
+        raise NotImplementedError("fnnet.torch: linalg.solve(left=False) is not supported; "
+                                  "solve A.mT X.mT = B.mT instead")
+    vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    if B.shape[-1 if vector else -2] != A.shape[-1]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"AX = B ({A.shape[-2]}x{A.shape[-1]} and "
+                           f"{'x'.join(str(s) for s in B.shape)})")
+    return _op(_solve, (vector,), A, B, who="solve")

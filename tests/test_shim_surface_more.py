@@ -1,0 +1,353 @@
+"""The PyTorch names programs reach for after the core ops, against PyTorch 2.13: the
+arithmetic aliases, NaN-aware reductions and ``median``, stacking and axis helpers, small
+matrix products, special functions, ``torch.linalg``'s basics, tensor attributes and
+shape-changing in-place methods."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+RTOL, ATOL = 1e-5, 1e-6
+
+
+def _np(value):
+    if hasattr(value, "detach"):
+        value = value.detach()
+        # PyTorch's gradient of a constant function is a ZeroTensor, read with force=True
+        value = value.numpy(force=True) if type(value).__module__ == "torch" else \
+            value.numpy()
+    return np.asarray(value, np.float64)
+
+
+def close(ours, theirs, rtol=RTOL, atol=ATOL):
+    np.testing.assert_allclose(_np(ours), _np(theirs), rtol=rtol, atol=atol)
+
+
+def _flat(result):
+    """A tensor result, or the tensors of a tuple / (values, indices) result, as a list."""
+    return list(result) if isinstance(result, tuple) else [result]
+
+
+def _both(torch, inputs, fn, grad=True):
+    """``fn(T, *xs)`` under PyTorch and fnnet.torch on the same float32 inputs (requiring
+    grad when ``grad``): results and, when differentiable, the gradients of the sum of
+    squares of the float results."""
+    out = []
+    for T in (torch, ft):
+        xs = [T.tensor(v, requires_grad=grad and v.dtype.kind == "f") for v in inputs]
+        result = fn(T, *xs)
+        floats = [r for r in _flat(result) if r.requires_grad]
+        if floats:
+            sum((r.float() * r.float()).sum() for r in floats).backward()
+        out.append((result, [x.grad for x in xs], bool(floats)))
+    (theirs, their_grads, their_diff), (ours, our_grads, our_diff) = out
+    assert isinstance(ours, tuple) == isinstance(theirs, tuple)
+    assert len(_flat(ours)) == len(_flat(theirs))
+    for o, t in zip(_flat(ours), _flat(theirs), strict=True):
+        assert tuple(o.shape) == tuple(t.shape)
+        assert o.dtype.is_floating_point == t.dtype.is_floating_point
+        assert (o.dtype == ft.bool) == (t.dtype == torch.bool)
+        close(o, t)
+    assert our_diff == their_diff
+    for o, t in zip(our_grads, their_grads, strict=True):
+        assert (o is None) == (t is None)
+        if t is not None:
+            close(o, t)
+    return ours
+
+
+RNG = np.random.default_rng(0)
+A = RNG.standard_normal((4, 3)).astype(np.float32)
+B = RNG.standard_normal((4, 3)).astype(np.float32)
+P = (np.abs(RNG.standard_normal((4, 3))) + 0.5).astype(np.float32)
+V = RNG.standard_normal(3).astype(np.float32)
+SQ = (RNG.standard_normal((3, 3)) + 3 * np.eye(3)).astype(np.float32)
+INTS = np.array([[5, -7, 3], [-4, 8, 0]], np.int32)
+NANS = np.array([[1.0, np.nan, 3.0], [np.inf, -2.0, -np.inf]], np.float32)
+T3 = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+
+# name -> (inputs, fn(T, *tensors))
+CASES = {
+    "multiply": ((A, B), lambda T, a, b: T.multiply(a, b)),
+    "subtract alpha": ((A, B), lambda T, a, b: T.subtract(a, b, alpha=2)),
+    "divide": ((A, P), lambda T, a, p: T.divide(a, p)),
+    "divide trunc": ((A, P), lambda T, a, p: T.divide(a * 4, p, rounding_mode="trunc")),
+    "divide floor": ((A, P), lambda T, a, p: a.divide(p, rounding_mode="floor")),
+    "int divide trunc": ((INTS,), lambda T, i: T.div(i, 2, rounding_mode="trunc")
+                         if T is not ft else T.divide(i, 2, rounding_mode="trunc")),
+    "int divide floor": ((INTS,), lambda T, i: T.divide(i, 3, rounding_mode="floor")),
+    "true_divide": ((A, P), lambda T, a, p: a.true_divide(p)),
+    "floor_divide": ((INTS,), lambda T, i: T.floor_divide(i, 3)),
+    "remainder": ((A, P), lambda T, a, p: T.remainder(a * 3, p)),
+    "remainder int": ((INTS,), lambda T, i: i.remainder(3)),
+    "fmod": ((A, P), lambda T, a, p: T.fmod(a * 3, p)),
+    "fmod int": ((INTS,), lambda T, i: i.fmod(-3)),
+    "lerp": ((A, B), lambda T, a, b: T.lerp(a, b, 0.3)),
+    "lerp tensor weight": ((A, B, P), lambda T, a, b, p: a.lerp(b, p)),
+    "addcmul": ((A, B, P), lambda T, a, b, p: T.addcmul(a, b, p, value=0.5)),
+    "addcdiv": ((A, B, P), lambda T, a, b, p: a.addcdiv(b, p, value=-2)),
+    "hypot": ((A, B), lambda T, a, b: T.hypot(a, b)),
+    "logaddexp": ((A, B), lambda T, a, b: a.logaddexp(b)),
+    "xlogy": ((A, P), lambda T, a, p: T.xlogy(a, p)),
+    "float_power": ((P,), lambda T, p: T.float_power(p, 2.5).float()),
+    "nan_to_num": ((NANS,), lambda T, x: T.nan_to_num(x, nan=0.5, posinf=9.0, neginf=-1)),
+    "nan_to_num default": ((NANS,), lambda T, x: (x.nan_to_num() / 1e30)),
+    "nansum": ((NANS,), lambda T, x: T.nansum(T.nan_to_num(x, posinf=1, neginf=2), 1)),
+    "nansum nan": ((NANS,), lambda T, x: x[:, :2].detach().nansum()),
+    "nanmean": ((NANS,), lambda T, x: T.nanmean(x[:1], dim=1, keepdim=True)),
+    "median all": ((A,), lambda T, a: T.median(a)),
+    "median dim": ((A,), lambda T, a: a.median(0)),
+    "median dim keepdim": ((A,), lambda T, a: T.median(a, dim=-1, keepdim=True)),
+    "std_mean": ((A,), lambda T, a: T.std_mean(a, dim=0)),
+    "var_mean": ((A,), lambda T, a: T.var_mean(a, 1, keepdim=True, correction=0)),
+    "count_nonzero": ((INTS,), lambda T, i: T.count_nonzero(i, dim=0)),
+    "cummax": ((A,), lambda T, a: T.cummax(a, 0)),
+    "cummin": ((A,), lambda T, a: a.cummin(dim=1)),
+    "cummax ties": ((INTS,), lambda T, i: T.cummax(T.tensor([[1, 3, 3, 2, 3]]), 1)),
+    "erfc": ((A,), lambda T, a: T.erfc(a)),
+    "lgamma": ((P,), lambda T, p: T.lgamma(p)),
+    "digamma": ((P,), lambda T, p: p.digamma()),
+    "sinc": ((A,), lambda T, a: T.sinc(a)),
+    "signbit": ((A,), lambda T, a: T.signbit(a)),
+    "sgn": ((A,), lambda T, a: T.sgn(a)),
+    "rad2deg": ((A,), lambda T, a: T.rad2deg(a)),
+    "deg2rad": ((A,), lambda T, a: a.deg2rad()),
+    "hstack": ((A, B), lambda T, a, b: T.hstack([a, b])),
+    "vstack": ((A, V), lambda T, a, v: T.vstack((a, v))),
+    "dstack": ((A, B), lambda T, a, b: T.dstack([a, b])),
+    "column_stack": ((A, V), lambda T, a, v: T.column_stack([a, v[:1].expand(4)])),
+    "tile": ((V,), lambda T, v: T.tile(v, (2, 2))),
+    "tile method": ((A,), lambda T, a: a.tile(2)),
+    "unbind": ((A,), lambda T, a: T.unbind(a, 1)),
+    "broadcast_to": ((V,), lambda T, v: T.broadcast_to(v, (2, 3))),
+    "broadcast_tensors": ((A, V), lambda T, a, v: T.broadcast_tensors(a, v)),
+    "atleast_1d": ((V,), lambda T, v: T.atleast_1d(v[0])),
+    "atleast_2d": ((V,), lambda T, v: T.atleast_2d(v)),
+    "atleast_3d": ((A,), lambda T, a: T.atleast_3d(a)),
+    "atleast_3d many": ((A, V), lambda T, a, v: T.atleast_3d(a, v)),
+    "movedim": ((T3,), lambda T, x: T.movedim(x, 0, -1)),
+    "moveaxis pairs": ((T3,), lambda T, x: x.moveaxis((0, 1), (2, 0))),
+    "swapaxes": ((T3,), lambda T, x: T.swapaxes(x, 0, 2)),
+    "swapdims": ((T3,), lambda T, x: x.swapdims(1, 2)),
+    "ravel": ((A,), lambda T, a: T.ravel(a)),
+    "unflatten": ((T3,), lambda T, x: x.unflatten(2, (2, -1))),
+    "sum_to_size": ((T3,), lambda T, x: x.sum_to_size(3, 1)),
+    "tensordot": ((T3, A), lambda T, x, a: T.tensordot(x, a.T, dims=([1, 2], [0, 1]))),
+    "tensordot int": ((A, B), lambda T, a, b: T.tensordot(a, b, dims=2)),
+    "kron": ((A, V), lambda T, a, v: T.kron(a, v)),
+    "take_along_dim": ((A,), lambda T, a: T.take_along_dim(a, a.argsort(1), dim=1)),
+    "take_along_dim flat": ((A,), lambda T, a: a.take_along_dim(T.tensor([0, 5, 11]))),
+    "diagonal": ((T3,), lambda T, x: T.diagonal(x, 1, 1, 2)),
+    "trace": ((SQ,), lambda T, s: T.trace(s)),
+    "cross": ((A, B), lambda T, a, b: T.cross(a, b, dim=1)),
+    "cross default dim": ((A, B), lambda T, a, b: T.cross(a[:3].T, b[:3].T)),
+    "dot": ((V,), lambda T, v: T.dot(v, v * 2)),
+    "mv": ((A, V), lambda T, a, v: a.mv(v)),
+    "addmm": ((A, SQ, V), lambda T, a, s, v: T.addmm(v, a, s, beta=0.5, alpha=2)),
+    "fliplr": ((A,), lambda T, a: T.fliplr(a)),
+    "flipud": ((A,), lambda T, a: a.flipud()),
+    "rot90": ((T3,), lambda T, x: T.rot90(x, 3, (2, 0))),
+    "where method": ((A, B), lambda T, a, b: a.where(a > 0, b)),
+    "maximum method": ((A, B), lambda T, a, b: a.maximum(b)),
+    "minimum method": ((A, B), lambda T, a, b: a.minimum(b)),
+    "isclose method": ((A,), lambda T, a: a.isclose(a + 1e-7)),
+    "clone": ((A,), lambda T, a: T.clone(a) * 2),
+    "t": ((A,), lambda T, a: T.t(a)),
+    "all any": ((A,), lambda T, a: T.stack([T.all(a > -9, 1), T.any(a > 1, 1)])),
+    "isin": ((INTS,), lambda T, i: T.isin(i, T.tensor([0, 3, 8]))),
+    "isin invert": ((INTS,), lambda T, i: T.isin(i, T.tensor([0, 3]), invert=True)),
+    "inverse": ((SQ,), lambda T, s: T.inverse(s)),
+    "det": ((SQ,), lambda T, s: T.det(s)),
+    "linalg.inv": ((SQ,), lambda T, s: T.linalg.inv(s)),
+    "linalg.det": ((SQ,), lambda T, s: T.linalg.det(s)),
+    "linalg.solve": ((SQ, V), lambda T, s, v: T.linalg.solve(s, v)),
+    "linalg.solve matrix": ((SQ, A), lambda T, s, a: T.linalg.solve(s, a[:3])),
+    "linalg.norm": ((A,), lambda T, a: T.linalg.norm(a)),
+    "linalg.norm dim": ((A,), lambda T, a: T.linalg.norm(a, dim=1)),
+    "linalg.norm ord": ((A,), lambda T, a: T.linalg.norm(a, ord=1)),
+    "linalg.vector_norm": ((T3,), lambda T, x: T.linalg.vector_norm(x, 3, dim=(0, 2))),
+    "linalg.vector_norm inf": ((A,), lambda T, a: T.linalg.vector_norm(a, float("inf"))),
+    "linalg.matrix_norm": ((T3,), lambda T, x: T.linalg.matrix_norm(x)),
+    "linalg.matrix_norm nuc": ((SQ,), lambda T, s: T.linalg.matrix_norm(s, "nuc")),
+    "linalg.matrix_norm 1": ((T3,), lambda T, x: T.linalg.matrix_norm(x, 1, keepdim=True)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Using torch.cross without specifying the dim")
+@pytest.mark.parametrize("name", list(CASES))
+def test_matches_pytorch(torch, name):
+    inputs, fn = CASES[name]
+    _both(torch, inputs, fn)
+
+
+# -- in-place forms ---------------------------------------------------------------------
+
+IN_PLACE = {
+    "clip_": lambda T, y: y.clip_(-0.5, 0.5),
+    "squeeze_": lambda T, y: (y.unsqueeze_(1), y.squeeze_(1))[1],
+    "unsqueeze_": lambda T, y: y.unsqueeze_(0),
+    "transpose_": lambda T, y: y.transpose_(0, 1),
+    "t_": lambda T, y: y.t_(),
+    "tril_": lambda T, y: y.tril_(),
+    "triu_": lambda T, y: y.triu_(1),
+    "sign_": lambda T, y: y.sign_(),
+    "nan_to_num_": lambda T, y: y.log_().nan_to_num_(nan=0.5, neginf=-1.0),
+    "remainder_": lambda T, y: y.remainder_(0.3),
+    "fmod_": lambda T, y: y.fmod_(0.3),
+    "lerp_": lambda T, y: y.lerp_(T.ones(4, 3), 0.25),
+    "addcmul_": lambda T, y: y.addcmul_(T.full((4, 3), 2.0), T.full((4, 3), 3.0), value=2),
+    "addcdiv_": lambda T, y: y.addcdiv_(T.full((4, 3), 2.0), T.full((4, 3), 3.0)),
+    "floor_divide_": lambda T, y: y.detach().floor_divide_(0.5),
+}
+
+
+@pytest.mark.parametrize("name", list(IN_PLACE))
+def test_in_place_matches_pytorch(torch, name):
+    def fn(T, a):
+        y = a * 1
+        result = IN_PLACE[name](T, y)
+        assert result is y or name == "floor_divide_"  # in place: the tensor comes back
+        return result
+
+    _both(torch, (A,), fn)
+
+
+def test_in_place_on_a_leaf_requiring_grad_raises(torch):
+    for T in (torch, ft):
+        w = T.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            w.unsqueeze_(0)
+
+
+# -- tensor attributes and casts --------------------------------------------------------
+
+
+def test_attributes_and_casts_match_pytorch(torch):
+    for shape in ((4, 3), (2, 3, 4), (5,), (), (2, 0, 3)):
+        ours, theirs = ft.ones(shape), torch.ones(shape)
+        assert ours.stride() == theirs.stride()
+        if shape:
+            assert ours.stride(-1) == theirs.stride(-1)
+        assert ours.ndimension() == theirs.ndimension()
+        assert (ours.nbytes, ours.itemsize, ours.element_size()) == \
+            (theirs.nbytes, theirs.itemsize, theirs.element_size())
+        assert ours.is_contiguous() and ours.is_cpu == theirs.is_cpu
+    x = np.array([1.7, -2.2, 300.0], np.float32)
+    for cast, values in (("short", x[:2]), ("byte", np.abs(x[:2])), ("char", x[:2])):
+        ours, theirs = getattr(ft.tensor(values), cast)(), getattr(torch.tensor(values), cast)()
+        assert str(ours.dtype) == str(theirs.dtype)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    ours, theirs = ft.tensor(x).bfloat16(), torch.tensor(x).bfloat16()
+    assert str(ours.dtype) == str(theirs.dtype)
+    close(ours.float(), theirs.float())
+    assert ft.tensor(x).retains_grad is False and torch.tensor(x).retains_grad is False
+    assert ft.is_floating_point(ft.tensor(x)) and not ft.is_floating_point(ft.tensor([1]))
+    assert ft.is_nonzero(ft.tensor([0.5])) and not ft.is_nonzero(ft.tensor(0))
+
+
+def test_constants_and_creation_match_pytorch(torch):
+    for name in ("pi", "e", "inf"):
+        assert getattr(ft, name) == getattr(torch, name)
+    assert math.isnan(ft.nan) and ft.newaxis is torch.newaxis is None
+    close(ft.logspace(-1, 2, 7), torch.logspace(-1, 2, 7))
+    close(ft.logspace(0, 3, 4, base=2), torch.logspace(0, 3, 4, base=2))
+    s, t = ft.scalar_tensor(3), torch.scalar_tensor(3)
+    assert (tuple(s.shape), str(s.dtype)) == (tuple(t.shape), str(t.dtype))
+    assert float(s) == 3.0
+    assert ft.cpu.is_available() and ft.cpu.device_count() == torch.cpu.device_count()
+    x = ft.ones(2, requires_grad=True)
+    assert not ft.detach(x).requires_grad
+
+
+def test_rng_state_round_trips():
+    ft.manual_seed(3)
+    state = ft.get_rng_state()
+    assert state.dtype == ft.uint8
+    first = ft.rand(5).numpy()
+    ft.set_rng_state(state)
+    np.testing.assert_array_equal(ft.rand(5).numpy(), first)
+    chosen = ft.seed()
+    assert ft.initial_seed() == chosen
+    with pytest.raises(TypeError, match="new_state"):
+        ft.set_rng_state([1, 2])
+
+
+def test_matmul_precision_is_kept_and_restored(torch):
+    assert ft.get_float32_matmul_precision() == torch.get_float32_matmul_precision()
+    try:
+        ft.set_float32_matmul_precision("high")
+        assert ft.get_float32_matmul_precision() == "high"
+    finally:
+        ft.set_float32_matmul_precision("highest")
+    assert ft.get_float32_matmul_precision() == "highest"
+    with pytest.raises(RuntimeError, match="Invalid precision"):
+        ft.set_float32_matmul_precision("low")
+
+
+# -- errors where PyTorch raises --------------------------------------------------------
+
+ERRORS = {
+    "dot 2-D": (RuntimeError, "1D tensors expected", lambda T: T.dot(T.ones(2, 2), T.ones(2))),
+    "mv sizes": (RuntimeError, "size mismatch", lambda T: T.mv(T.ones(2, 3), T.ones(2))),
+    "addmm shapes": (RuntimeError, "cannot be multiplied",
+                     lambda T: T.addmm(T.ones(2, 2), T.ones(2, 3), T.ones(2, 2))),
+    "divide mode": (RuntimeError, "rounding_mode",
+                    lambda T: T.divide(T.ones(2), 2, rounding_mode="round")),
+    "is_nonzero many": (RuntimeError, "more than one value",
+                        lambda T: T.is_nonzero(T.ones(2))),
+    "is_nonzero empty": (RuntimeError, "no values", lambda T: T.is_nonzero(T.ones(0))),
+    "trace 3-D": (RuntimeError, "expected a matrix", lambda T: T.trace(T.ones(2, 2, 2))),
+    "diagonal same dims": (RuntimeError, "diagonal dimensions cannot be identical",
+                           lambda T: T.diagonal(T.ones(2, 2), 0, 1, 1)),
+    "unflatten sizes": (RuntimeError, "unflatten", lambda T: T.ones(6).unflatten(0, (4, 2))),
+    "movedim count": (RuntimeError, "movedim", lambda T: T.movedim(T.ones(2, 3), (0, 1), (0,))),
+    "sum_to_size": (RuntimeError, "is not expandable",
+                    lambda T: T.ones(2, 3).sum_to_size(4, 3)),
+    "broadcast": (RuntimeError, r"size of tensor a \(2\) must match the size of tensor b "
+                  r"\(4\) at non-singleton dimension 0",
+                  lambda T: T.broadcast_tensors(T.ones(2, 3), T.ones(4, 1), T.ones(5))),
+    "cross size": (RuntimeError, "must have length 3",
+                   lambda T: T.cross(T.ones(2, 4), T.ones(2, 4), dim=1)),
+    "rot90 dims": (RuntimeError, "expected rotation dims to be different",
+                   lambda T: T.rot90(T.ones(2, 2), 1, (0, 0))),
+    "nanmean int": (RuntimeError, "floating point", lambda T: T.nanmean(T.tensor([1, 2]))),
+    "inv non-square": (RuntimeError, "square", lambda T: T.linalg.inv(T.ones(2, 3))),
+    "fliplr 1-D": (RuntimeError, "Input must be >= 2-d", lambda T: T.fliplr(T.ones(2))),
+    "median empty dim": (IndexError, "non-zero size", lambda T: T.ones(0, 2).median(0)),
+    "unbind 0-D": (IndexError, "no dimensions", lambda T: T.unbind(T.tensor(1.0))),
+    "vstack tensor": (TypeError, "tensors", lambda T: T.vstack(T.ones(2))),
+    "dim out of range": (IndexError, "Dimension out of range",
+                         lambda T: T.cummax(T.ones(2), 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_errors_match_pytorch(torch, name):
+    kind, message, fn = ERRORS[name]
+    for T in (torch, ft):
+        with pytest.raises(kind, match=message):
+            fn(T)
+
+
+def test_inside_a_compiled_training_step(torch):
+    """New ops recorded in a step: the compiled step's parameters match PyTorch's."""
+    results = []
+    for T in (torch, ft):
+        w = T.nn.Parameter(T.tensor(SQ))
+        opt = T.optim.SGD([w], lr=0.05)
+        for _ in range(3):
+            opt.zero_grad()
+            y = T.addmm(T.tensor(V), T.tensor(A), w)
+            loss = T.logaddexp(y, T.hypot(y, T.tensor(B))).nanmean() + T.trace(w).abs()
+            loss = loss + T.linalg.vector_norm(T.lerp(w, T.tensor(SQ) * 2, 0.5))
+            loss.backward()
+            opt.step()
+        results.append(w.detach().numpy())
+    close(results[1], results[0], rtol=1e-4, atol=1e-5)
