@@ -351,3 +351,109 @@ def test_inside_a_compiled_training_step(torch):
             opt.step()
         results.append(w.detach().numpy())
     close(results[1], results[0], rtol=1e-4, atol=1e-5)
+
+
+# -- torch.nn.functional and torch.nn -----------------------------------------------------
+
+IMG = RNG.standard_normal((2, 8, 4, 6)).astype(np.float32)
+SEQ = RNG.standard_normal((2, 3, 5)).astype(np.float32)
+
+FUNCTIONAL = {
+    "threshold": ((A,), lambda T, a: T.nn.functional.threshold(a, 0.2, -1.0)),
+    "hardshrink": ((A,), lambda T, a: T.nn.functional.hardshrink(a, 0.4)),
+    "softshrink": ((A,), lambda T, a: T.nn.functional.softshrink(a)),
+    "tanhshrink": ((A,), lambda T, a: T.nn.functional.tanhshrink(a)),
+    "glu": ((IMG,), lambda T, x: T.nn.functional.glu(x, 1)),
+    "glu last": ((IMG,), lambda T, x: T.nn.functional.glu(x)),
+    "prelu": ((IMG, V), lambda T, x, v: T.nn.functional.prelu(x, T.cat([v, v, v[:2]]))),
+    "prelu shared": ((A, V), lambda T, a, v: T.nn.functional.prelu(a, v[:1])),
+    "pixel_shuffle": ((IMG,), lambda T, x: T.nn.functional.pixel_shuffle(x, 2)),
+    "pixel_unshuffle": ((IMG,), lambda T, x: T.nn.functional.pixel_unshuffle(x, 2)),
+    "huber_loss": ((A, B), lambda T, a, b: T.nn.functional.huber_loss(a, b, delta=0.5)),
+    "huber_loss none": ((A, B), lambda T, a, b: T.nn.functional.huber_loss(
+        a, b, reduction="none", delta=2.0)),
+    "relu_": ((A,), lambda T, a: T.nn.functional.relu_(a * 1)),
+    "leaky_relu_": ((A,), lambda T, a: T.nn.functional.leaky_relu_(a * 1, 0.2)),
+    "elu_": ((A,), lambda T, a: T.nn.functional.elu_(a * 1, 0.5)),
+    "hardtanh_": ((A,), lambda T, a: T.nn.functional.hardtanh_(a * 1, -0.5, 0.5)),
+    "threshold_": ((A,), lambda T, a: T.nn.functional.threshold_(a * 1, 0.0, 3.0)),
+}
+
+
+@pytest.mark.parametrize("name", list(FUNCTIONAL))
+def test_functional_matches_pytorch(torch, name):
+    inputs, fn = FUNCTIONAL[name]
+    _both(torch, inputs, fn)
+
+
+MODULES = {
+    "Threshold": ((A,), lambda nn: nn.Threshold(0.1, 20.0)),
+    "Hardshrink": ((A,), lambda nn: nn.Hardshrink(0.3)),
+    "Softshrink": ((A,), lambda nn: nn.Softshrink()),
+    "Tanhshrink": ((A,), lambda nn: nn.Tanhshrink()),
+    "GLU": ((IMG,), lambda nn: nn.GLU(dim=1)),
+    "Softmax2d": ((IMG,), lambda nn: nn.Softmax2d()),
+    "Unflatten": ((IMG,), lambda nn: nn.Unflatten(1, (2, 4))),
+    "ZeroPad2d": ((IMG,), lambda nn: nn.ZeroPad2d((1, 2, 0, 3))),
+    "ConstantPad1d": ((SEQ,), lambda nn: nn.ConstantPad1d(2, 3.5)),
+    "ConstantPad2d": ((IMG,), lambda nn: nn.ConstantPad2d((1, 0, 2, 1), -1.0)),
+    "ReflectionPad1d": ((SEQ,), lambda nn: nn.ReflectionPad1d((2, 1))),
+    "ReflectionPad2d": ((IMG,), lambda nn: nn.ReflectionPad2d(2)),
+    "ReplicationPad1d": ((SEQ,), lambda nn: nn.ReplicationPad1d(3)),
+    "ReplicationPad2d": ((IMG,), lambda nn: nn.ReplicationPad2d((0, 1, 2, 3))),
+    "PixelShuffle": ((IMG,), lambda nn: nn.PixelShuffle(2)),
+    "PixelUnshuffle": ((IMG,), lambda nn: nn.PixelUnshuffle(2)),
+    "PReLU": ((IMG,), lambda nn: nn.PReLU()),
+    "PReLU channels": ((IMG,), lambda nn: nn.PReLU(8, init=0.1)),
+}
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_modules_match_pytorch(torch, name):
+    inputs, make = MODULES[name]
+    ours_module, theirs_module = make(ft.nn), make(torch.nn)
+    assert repr(ours_module) == repr(theirs_module)
+    _both(torch, inputs, lambda T, x: (ours_module if T is ft else theirs_module)(x))
+
+
+def test_prelu_parameter_trains_like_pytorch(torch):
+    weights, start = [], {}
+    for T in (torch, ft):
+        model = T.nn.Sequential(T.nn.Conv2d(8, 4, 3), T.nn.PReLU(4, init=0.2))
+        if T is ft:
+            model.load_state_dict({k: ft.tensor(v) for k, v in start.items()})
+        else:
+            start = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+        assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight"]
+        opt = T.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            T.nn.functional.huber_loss(model(T.tensor(IMG)), T.zeros(2, 4, 2, 4)).backward()
+            opt.step()
+        weights.append(model.state_dict()["1.weight"].detach().numpy())
+    close(weights[1], weights[0])
+
+
+NN_ERRORS = {
+    "glu odd": (RuntimeError, "Halving dimension must be even",
+                lambda T: T.nn.functional.glu(T.ones(2, 3))),
+    "prelu channels": (RuntimeError, "Mismatch of parameter numbers",
+                       lambda T: T.nn.functional.prelu(T.ones(2, 3), T.ones(2))),
+    "pixel_shuffle channels": (RuntimeError, "divisible by the square of upscale_factor",
+                               lambda T: T.nn.functional.pixel_shuffle(T.ones(1, 3, 2, 2), 2)),
+    "pixel_unshuffle height": (RuntimeError, "height to be divisible",
+                               lambda T: T.nn.functional.pixel_unshuffle(T.ones(1, 1, 3, 4),
+                                                                         2)),
+    "softshrink lambda": (RuntimeError, r"lambda must be in range \[0, .* but found -1",
+                          lambda T: T.nn.functional.softshrink(T.ones(2), -1.0)),
+    "huber delta": (RuntimeError, "non-positive values for delta",
+                    lambda T: T.nn.functional.huber_loss(T.ones(2), T.ones(2), delta=0.0)),
+}
+
+
+@pytest.mark.parametrize("name", list(NN_ERRORS))
+def test_nn_errors_match_pytorch(torch, name):
+    kind, message, fn = NN_ERRORS[name]
+    for T in (torch, ft):
+        with pytest.raises(kind, match=message):
+            fn(T)

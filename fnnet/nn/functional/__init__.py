@@ -33,6 +33,7 @@ from fnnet.nn.functional.dropout import dropout
 from fnnet.nn.functional.flatten import flatten
 from fnnet.nn.functional.group_norm import group_norm
 from fnnet.nn.functional.linear import linear
+from fnnet.nn.functional.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from fnnet.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from fnnet.nn.functional.resize import interpolate
 from fnnet.nn.functional.sequence import (
@@ -42,6 +43,14 @@ from fnnet.nn.functional.sequence import (
     layer_norm,
     leaky_relu,
     recurrent,
+)
+from fnnet.nn.functional.thresholding import (
+    glu,
+    hardshrink,
+    prelu,
+    softshrink,
+    tanhshrink,
+    threshold,
 )
 
 __all__ = [
@@ -83,4 +92,12 @@ __all__ = [
     "sigmoid",
     "softmax",
     "tanh",
+    "glu",
+    "hardshrink",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "prelu",
+    "softshrink",
+    "tanhshrink",
+    "threshold",
 ]

@@ -77,6 +77,26 @@ from fnnet.torch.nn.modules import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from fnnet.torch.nn.modules.reshaping import (
+    GLU,
+    ConstantPad1d,
+    ConstantPad2d,
+    Hardshrink,
+    PixelShuffle,
+    PixelUnshuffle,
+    PReLU,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    Softmax2d,
+    Softshrink,
+    Tanhshrink,
+    Threshold,
+    Unflatten,
+    ZeroPad1d,
+    ZeroPad2d,
+)
 from fnnet.torch.nn.modules.sync_batchnorm import SyncBatchNorm
 from fnnet.torch.nn.parallel import DataParallel, DistributedDataParallel
 from fnnet.torch.nn.parameter import Parameter
@@ -111,5 +131,9 @@ __all__ = [
     "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin",
     "Softplus", "Softsign", "SyncBatchNorm", "Tanh", "Upsample", "UpsamplingBilinear2d",
     "UpsamplingNearest2d", "functional", "init", "parallel", "utils",
+    "ConstantPad1d", "ConstantPad2d", "GLU", "Hardshrink", "PReLU", "PixelShuffle",
+    "PixelUnshuffle", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+    "ReplicationPad2d", "Softmax2d", "Softshrink", "Tanhshrink", "Threshold", "Unflatten",
+    "ZeroPad1d", "ZeroPad2d"
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

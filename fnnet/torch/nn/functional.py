@@ -406,6 +406,22 @@ from fnnet.torch.nn._distance import (  # noqa: E402, F401 - re-exported
 )
 from fnnet.torch.nn._group_norm import group_norm  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
+from fnnet.torch.nn._thresholding import (  # noqa: E402, F401 - re-exported
+    elu_,
+    glu,
+    hardshrink,
+    hardtanh_,
+    huber_loss,
+    leaky_relu_,
+    pixel_shuffle,
+    pixel_unshuffle,
+    prelu,
+    relu_,
+    softshrink,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
 
 
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,

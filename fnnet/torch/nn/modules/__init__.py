@@ -52,6 +52,26 @@ from fnnet.torch.nn.modules.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from fnnet.torch.nn.modules.reshaping import (
+    GLU,
+    ConstantPad1d,
+    ConstantPad2d,
+    Hardshrink,
+    PixelShuffle,
+    PixelUnshuffle,
+    PReLU,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    Softmax2d,
+    Softshrink,
+    Tanhshrink,
+    Threshold,
+    Unflatten,
+    ZeroPad1d,
+    ZeroPad2d,
+)
 from fnnet.torch.nn.modules.rnn import GRU, LSTM, RNN
 from fnnet.torch.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from fnnet.torch.nn.modules.sparse import Embedding
@@ -70,4 +90,8 @@ __all__ = [
     "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss",
     "RNN", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid", "SmoothL1Loss",
     "Softmax", "Tanh",
+    "ConstantPad1d", "ConstantPad2d", "GLU", "Hardshrink", "PReLU", "PixelShuffle",
+    "PixelUnshuffle", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+    "ReplicationPad2d", "Softmax2d", "Softshrink", "Tanhshrink", "Threshold", "Unflatten",
+    "ZeroPad1d", "ZeroPad2d"
 ]
