@@ -1156,3 +1156,28 @@ def test_keyword_spellings_pytorch_accepts(torch, spelling):
 def test_keyword_spellings_given_twice_are_refused(call, message):
     with pytest.raises(TypeError, match=message):
         call()
+
+
+def test_a_loss_summed_without_item_does_not_grow_the_step(torch):
+    # ``running_loss += loss`` keeps each loss's graph in PyTorch, whose backward freed it:
+    # only the sum's value is carried, so the step keeps one structure
+    def run(t):
+        t.manual_seed(0)
+        w = t.nn.Parameter(t.tensor([1.0, -2.0, 0.5]))
+        opt = t.optim.SGD([w], lr=0.05)
+        running = 0
+        for i in range(40):
+            opt.zero_grad()
+            loss = ((w * (i % 4 + 1)) ** 2).sum()
+            loss.backward()
+            opt.step()
+            running += loss
+        assert running.requires_grad
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            running.backward()
+        return running.item(), w.detach().numpy()
+
+    (expected, w_expected), (got, w_got) = run(torch), run(ft)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    np.testing.assert_allclose(w_got, w_expected, rtol=1e-5)
+    assert ft.compile_stats()["compiles"] <= 4, ft.compile_stats()["log"]

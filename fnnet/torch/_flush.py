@@ -15,7 +15,7 @@ from typing import Any
 from fnnet.torch import _cache, _random
 from fnnet.torch._graph import record_refs, source_into
 from fnnet.torch._recorder import activate, current, restore
-from fnnet.torch._tape import RG, WRITEBACK, Cell, Tape, kind_of, ref, slot_of
+from fnnet.torch._tape import RG, VAR, WRITEBACK, Cell, Tape, kind_of, ref, slot_of
 
 #: ops whose nodes cannot be carried into a new tape (they update state when run).
 NOT_RETAINABLE: set[Any] = set()
@@ -48,7 +48,10 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
     carried as it is, any other value is computed by this flush and becomes a source of
     the new tape. Carrying its history instead would carry, say, the previous
     iteration's manual parameter update and backward into every later step, so that no
-    two steps had the same structure.
+    two steps had the same structure. Likewise a tensor whose graph reaches no leaf that
+    requires grad except through graphs a backward has freed (a loss summed over the
+    steps without ``item()``) carries no graph: it would grow by a step's forward pass at
+    every step, and no backward can use it.
 
     Returns:
         ``(carried nodes in order, their source slots, the slots this flush must compute
@@ -59,22 +62,37 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
     nodes = tp.nodes
     needed: set[int] = set()
     boundary: set[int] = set()
-    stack = [owner[c.ref] for c in kept]
-    while stack:
-        n = stack.pop()
-        if n in needed:
-            continue
-        if n in tp.backward or nodes[n].op in NOT_RETAINABLE:
-            return None
-        needed.add(n)
-        for r in nodes[n].inputs:
-            if r < 0:
+    for cell in kept:
+        mine: set[int] = set()
+        mine_boundary: set[int] = set()
+        live = False  # reaches a leaf that requires grad other than through a freed graph
+        stack = [owner[cell.ref]]
+        while stack:
+            n = stack.pop()
+            if n in needed:
+                live = True
                 continue
-            m = owner[slot_of(r)]
-            if kind_of(r) == RG or nodes[m].op is None:
-                stack.append(m)
-            else:
-                boundary.add(slot_of(r))
+            if n in mine:
+                continue
+            if n in tp.backward or nodes[n].op in NOT_RETAINABLE:
+                return None
+            mine.add(n)
+            for r in nodes[n].inputs:
+                if r < 0:
+                    continue
+                m = owner[slot_of(r)]
+                live = live or kind_of(r) == VAR
+                if m in tp.consumed:
+                    # a graph a backward has freed (``running_loss += loss``): a later
+                    # backward cannot go through it, so only its value is carried
+                    mine_boundary.add(slot_of(r))
+                elif kind_of(r) == RG or nodes[m].op is None:
+                    stack.append(m)
+                else:
+                    mine_boundary.add(slot_of(r))
+        if live:
+            needed |= mine
+            boundary |= mine_boundary
     order = sorted(needed)
     sources = {s for n in order if nodes[n].op is None for s in tp.out_slots(n)}
     return order, sources, sorted(boundary)
