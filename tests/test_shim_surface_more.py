@@ -41,7 +41,8 @@ def _both(torch, inputs, fn, grad=True):
     squares of the float results."""
     out = []
     for T in (torch, ft):
-        xs = [T.tensor(v, requires_grad=grad and v.dtype.kind == "f") for v in inputs]
+        xs = [T.tensor(v, requires_grad=grad and v.dtype.kind == "f" and
+                       not any(v is label for label in LABELS)) for v in inputs]
         result = fn(T, *xs)
         floats = [r for r in _flat(result) if r.requires_grad]
         if floats:
@@ -72,6 +73,11 @@ SQ = (RNG.standard_normal((3, 3)) + 3 * np.eye(3)).astype(np.float32)
 INTS = np.array([[5, -7, 3], [-4, 8, 0]], np.int32)
 NANS = np.array([[1.0, np.nan, 3.0], [np.inf, -2.0, -np.inf]], np.float32)
 T3 = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+SIGNS = np.array([1.0, -1.0, -1.0, 1.0], np.float32)
+COUNTS = np.array([[0.0, 1.0, 3.0], [2.0, 0.0, 5.0], [1.0, 1.0, 0.0], [4.0, 2.0, 1.0]],
+                  np.float32)
+#: targets given without requires_grad (PyTorch refuses a gradient for some)
+LABELS = (SIGNS, COUNTS)
 
 # name -> (inputs, fn(T, *tensors))
 CASES = {
@@ -457,3 +463,82 @@ def test_nn_errors_match_pytorch(torch, name):
     for T in (torch, ft):
         with pytest.raises(kind, match=message):
             fn(T)
+
+
+
+LOSSES = {
+    "margin_ranking": ((A, B, SIGNS), lambda F, a, b, s: F.margin_ranking_loss(
+        a[:, 0], b[:, 0], s, margin=0.3)),
+    "hinge_embedding": ((A, SIGNS), lambda F, a, s: F.hinge_embedding_loss(
+        a, s[:, None].expand(4, 3), margin=0.5, reduction="sum")),
+    "soft_margin": ((A, SIGNS), lambda F, a, s: F.soft_margin_loss(a[:, 1], s)),
+    "cosine_embedding": ((A, B, SIGNS), lambda F, a, b, s: F.cosine_embedding_loss(
+        a, b, s, margin=0.1, reduction="none")),
+    "cosine_embedding 1-D": ((A, B, SIGNS), lambda F, a, b, s: F.cosine_embedding_loss(
+        a[0], b[0], s[0])),
+    "triplet": ((A, B, P), lambda F, a, b, p: F.triplet_margin_loss(a, b, p)),
+    "triplet swap p1": ((A, B, P), lambda F, a, b, p: F.triplet_margin_loss(
+        a, b, p, margin=2.0, p=1, swap=True, reduction="sum")),
+    "gaussian_nll": ((A, B, P), lambda F, a, b, p: F.gaussian_nll_loss(a, b, p)),
+    "gaussian_nll shared var": ((A, B, P), lambda F, a, b, p: F.gaussian_nll_loss(
+        a, b, p[:, 0], full=True, reduction="none")),
+    "gaussian_nll clamped": ((A, B, P), lambda F, a, b, p: F.gaussian_nll_loss(
+        a, b, p[:, :1] * 0.01, eps=0.1, reduction="sum")),
+    "poisson_nll": ((A, COUNTS), lambda F, a, c: F.poisson_nll_loss(a, c)),
+    "poisson_nll rates full": ((P, COUNTS), lambda F, p, c: F.poisson_nll_loss(
+        p, c, log_input=False, full=True, reduction="none")),
+}
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_losses_match_pytorch(torch, name):
+    inputs, fn = LOSSES[name]
+    _both(torch, inputs, lambda T, *xs: fn(T.nn.functional, *xs))
+
+
+LOSS_MODULES = {
+    "MarginRankingLoss": ((A, B, SIGNS), lambda nn: nn.MarginRankingLoss(0.2),
+                          lambda a, b, s: (a[:, 0], b[:, 0], s)),
+    "HingeEmbeddingLoss": ((A, SIGNS), lambda nn: nn.HingeEmbeddingLoss(reduction="sum"),
+                           lambda a, s: (a[:, 0], s)),
+    "SoftMarginLoss": ((A, SIGNS), lambda nn: nn.SoftMarginLoss(), lambda a, s: (a[:, 2], s)),
+    "CosineEmbeddingLoss": ((A, B, SIGNS), lambda nn: nn.CosineEmbeddingLoss(0.2),
+                            lambda a, b, s: (a, b, s)),
+    "TripletMarginLoss": ((A, B, P), lambda nn: nn.TripletMarginLoss(margin=0.5, p=3),
+                          lambda a, b, p: (a, b, p)),
+    "GaussianNLLLoss": ((A, B, P), lambda nn: nn.GaussianNLLLoss(full=True),
+                        lambda a, b, p: (a, b, p)),
+    "PoissonNLLLoss": ((A, COUNTS), lambda nn: nn.PoissonNLLLoss(reduction="sum"),
+                       lambda a, c: (a, c)),
+}
+
+
+@pytest.mark.parametrize("name", list(LOSS_MODULES))
+def test_loss_modules_match_pytorch(torch, name):
+    inputs, make, args = LOSS_MODULES[name]
+    modules = {ft: make(ft.nn), torch: make(torch.nn)}
+    _both(torch, inputs, lambda T, *xs: modules[T](*args(*xs)))
+
+
+LOSS_ERRORS = {
+    "reduction": (ValueError, "is not a valid value for reduction",
+                  lambda F: F.soft_margin_loss(F_ones(F, 2), F_ones(F, 2), reduction="avg")),
+    "triplet margin": (ValueError, "margin must be greater than 0",
+                       lambda F: F.triplet_margin_loss(F_ones(F, 2), F_ones(F, 2),
+                                                       F_ones(F, 2), margin=0.0)),
+    "gaussian var size": (ValueError, "var is of incorrect size",
+                          lambda F: F.gaussian_nll_loss(F_ones(F, 2, 3), F_ones(F, 2, 3),
+                                                        F_ones(F, 3, 2))),
+}
+
+
+def F_ones(F, *shape):  # noqa: N802 - a ones tensor of the library F belongs to
+    return (ft if F is ft.nn.functional else pytest.importorskip("torch")).ones(*shape)
+
+
+@pytest.mark.parametrize("name", list(LOSS_ERRORS))
+def test_loss_errors_match_pytorch(torch, name):
+    kind, message, fn = LOSS_ERRORS[name]
+    for F in (torch.nn.functional, ft.nn.functional):
+        with pytest.raises(kind, match=message):
+            fn(F)

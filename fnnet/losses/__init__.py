@@ -9,6 +9,14 @@ checked inside ``jit``, are checked by :func:`check_labels`.
 from fnnet.losses.binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from fnnet.losses.cross_entropy import cross_entropy
 from fnnet.losses.divergence import kl_div
+from fnnet.losses.likelihood import gaussian_nll_loss, poisson_nll_loss
+from fnnet.losses.margin import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 from fnnet.losses.nll import check_labels, nll_loss
 from fnnet.losses.penalties import l1_penalty, l2_penalty
 from fnnet.losses.regression import l1_loss, mse_loss, smooth_l1_loss
@@ -25,4 +33,11 @@ __all__ = [
     "mse_loss",
     "nll_loss",
     "smooth_l1_loss",
+    "cosine_embedding_loss",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "poisson_nll_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
 ]

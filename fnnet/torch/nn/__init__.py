@@ -77,6 +77,15 @@ from fnnet.torch.nn.modules import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from fnnet.torch.nn.modules.margin_loss import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
 from fnnet.torch.nn.modules.reshaping import (
     GLU,
     ConstantPad1d,
@@ -134,6 +143,8 @@ __all__ = [
     "ConstantPad1d", "ConstantPad2d", "GLU", "Hardshrink", "PReLU", "PixelShuffle",
     "PixelUnshuffle", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
     "ReplicationPad2d", "Softmax2d", "Softshrink", "Tanhshrink", "Threshold", "Unflatten",
-    "ZeroPad1d", "ZeroPad2d"
+    "ZeroPad1d", "ZeroPad2d",
+    "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
+    "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

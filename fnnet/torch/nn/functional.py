@@ -405,6 +405,15 @@ from fnnet.torch.nn._distance import (  # noqa: E402, F401 - re-exported
     pairwise_distance,
 )
 from fnnet.torch.nn._group_norm import group_norm  # noqa: E402, F401 - re-exported
+from fnnet.torch.nn._margin_losses import (  # noqa: E402, F401 - re-exported
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._thresholding import (  # noqa: E402, F401 - re-exported
     elu_,

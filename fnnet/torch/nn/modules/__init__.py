@@ -25,6 +25,15 @@ from fnnet.torch.nn.modules.loss import (
     NLLLoss,
     SmoothL1Loss,
 )
+from fnnet.torch.nn.modules.margin_loss import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
 from fnnet.torch.nn.modules.misc import BatchNorm1d, BatchNorm2d, Dropout, Flatten
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.modules.normalization import GroupNorm, LayerNorm
@@ -93,5 +102,7 @@ __all__ = [
     "ConstantPad1d", "ConstantPad2d", "GLU", "Hardshrink", "PReLU", "PixelShuffle",
     "PixelUnshuffle", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
     "ReplicationPad2d", "Softmax2d", "Softshrink", "Tanhshrink", "Threshold", "Unflatten",
-    "ZeroPad1d", "ZeroPad2d"
+    "ZeroPad1d", "ZeroPad2d",
+    "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
+    "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
 ]

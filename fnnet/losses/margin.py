@@ -1,0 +1,102 @@
+"""Margin losses on scores and embeddings: ranking pairs, hinge and soft-margin
+classification with ±1 targets, cosine-embedding pairs and triplets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+
+from fnnet.losses._checks import as_array, check_floating, check_reduction, reduce
+from fnnet.nn.functional.distance import pairwise_distance
+from fnnet.typing import Array
+
+
+def _floats(loss: str, reduction: Any, **arrays: Any) -> list[Array]:
+    check_reduction(loss, reduction)
+    out = []
+    for name, value in arrays.items():
+        array = as_array(loss, name, value)
+        check_floating(loss, name, array)
+        out.append(array)
+    return out
+
+
+def margin_ranking_loss(input1: Array, input2: Array, target: Array, margin: float = 0.0,
+                        reduction: str = "mean") -> Array:
+    """``max(0, -target * (input1 - input2) + margin)``: ``target`` 1 asks for
+    ``input1`` to rank higher, -1 for ``input2``.
+
+    Args:
+        input1, input2, target: the same shape (``[N]`` or a scalar); target ±1.
+        margin: the required gap.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    PyTorch equivalent: ``torch.nn.functional.margin_ranking_loss``.
+    """
+    x1, x2, t = _floats("margin_ranking_loss", reduction, input1=input1, input2=input2,
+                        target=target)
+    return reduce(jnp.maximum(0.0, -t * (x1 - x2) + margin), reduction)
+
+
+def hinge_embedding_loss(input: Array, target: Array, margin: float = 1.0,
+                         reduction: str = "mean") -> Array:
+    """``input`` where ``target`` is 1, ``max(0, margin - input)`` where it is -1.
+
+    PyTorch equivalent: ``torch.nn.functional.hinge_embedding_loss``.
+    """
+    x, t = _floats("hinge_embedding_loss", reduction, input=input, target=target)
+    zero = jnp.zeros((), x.dtype)
+    # PyTorch sums both terms, so a target other than ±1 gets both
+    losses = jnp.where(t != 1, jnp.maximum(margin - x, 0.0), zero) + \
+        jnp.where(t != -1, x, zero)
+    return reduce(losses, reduction)
+
+
+def soft_margin_loss(input: Array, target: Array, reduction: str = "mean") -> Array:
+    """``log(1 + exp(-target * input))``, the logistic loss of ±1 targets.
+
+    PyTorch equivalent: ``torch.nn.functional.soft_margin_loss``.
+    """
+    x, t = _floats("soft_margin_loss", reduction, input=input, target=target)
+    return reduce(jnp.logaddexp(0.0, -t * x), reduction)
+
+
+def cosine_embedding_loss(input1: Array, input2: Array, target: Array, margin: float = 0.0,
+                          reduction: str = "mean") -> Array:
+    """``1 - cos(input1, input2)`` where ``target`` is 1, ``max(0, cos - margin)`` where
+    it is -1; the cosine over the last dimension.
+
+    Args:
+        input1, input2: ``[N, D]`` or ``[D]``.
+        target: ``[N]`` or a scalar, ±1.
+
+    PyTorch equivalent: ``torch.nn.functional.cosine_embedding_loss``.
+    """
+    x1, x2, t = _floats("cosine_embedding_loss", reduction, input1=input1, input2=input2,
+                        target=target)
+    eps = 1e-12  # PyTorch adds it to each squared magnitude
+    dot = jnp.sum(x1 * x2, axis=-1)
+    cos = dot / jnp.sqrt((jnp.sum(x1 * x1, axis=-1) + eps) * (jnp.sum(x2 * x2, axis=-1) + eps))
+    zero = jnp.zeros((), cos.dtype)
+    losses = jnp.where(t == 1, 1 - cos, zero) + \
+        jnp.where(t == -1, jnp.maximum(cos - margin, 0.0), zero)
+    return reduce(losses, reduction)
+
+
+def triplet_margin_loss(anchor: Array, positive: Array, negative: Array,
+                        margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                        swap: bool = False, reduction: str = "mean") -> Array:
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with ``d`` the
+    ``p``-norm distance over the last dimension; ``swap`` uses the smaller of
+    ``d(anchor, negative)`` and ``d(positive, negative)``.
+
+    PyTorch equivalent: ``torch.nn.functional.triplet_margin_loss``.
+    """
+    a, pos, neg = _floats("triplet_margin_loss", reduction, anchor=anchor, positive=positive,
+                          negative=negative)
+    d_pos = pairwise_distance(a, pos, p, eps)
+    d_neg = pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = jnp.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return reduce(jnp.maximum(margin + d_pos - d_neg, 0.0), reduction)

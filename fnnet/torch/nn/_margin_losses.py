@@ -1,0 +1,150 @@
+"""``torch.nn.functional``'s margin and likelihood losses: each one recorded call of the
+``fnnet.losses`` function of the same name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fnnet.losses as L
+from fnnet.torch.tensor import Tensor, _op, _scalar_or_tensor
+
+
+def _prepare(who: str, reduction: str, size_average: Any, reduce: Any,
+             *tensors: Any) -> None:
+    from fnnet.torch.nn.functional import _legacy
+
+    _legacy(who, size_average=size_average, reduce=reduce)
+    for name, value in zip(("input", "target", "third"), tensors, strict=False):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{who}(): argument '{name}' must be Tensor, not "
+                            f"{type(value).__name__}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _labels(target: Tensor, like: Tensor) -> Tensor:
+    """±1 targets in ``like``'s dtype, outside the gradient (PyTorch gives them none)."""
+    return target.detach().to(like.dtype)
+
+
+def _margin_ranking(x1: Any, x2: Any, t: Any, margin: float, reduction: str) -> Any:
+    return L.margin_ranking_loss(x1, x2, t, margin, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                        size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.margin_ranking_loss``."""
+    _prepare("margin_ranking_loss", reduction, size_average, reduce, input1, input2, target)
+    if not input1.dim() == input2.dim() == target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same "
+                           f"dimension but got sizes: input1: {input1.shape}, input2: "
+                           f"{input2.shape}, target: {target.shape} ")
+    return _op(_margin_ranking, (float(margin), reduction), input1, input2, target,
+               who="margin_ranking_loss")
+
+
+def _hinge(x: Any, t: Any, margin: float, reduction: str) -> Any:
+    return L.hinge_embedding_loss(x, t, margin, reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.hinge_embedding_loss``."""
+    _prepare("hinge_embedding_loss", reduction, size_average, reduce, input, target)
+    return _op(_hinge, (float(margin), reduction), input, _labels(target, input),
+               who="hinge_embedding_loss")
+
+
+def _soft_margin(x: Any, t: Any, reduction: str) -> Any:
+    return L.soft_margin_loss(x, t, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
+                     reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.soft_margin_loss``."""
+    _prepare("soft_margin_loss", reduction, size_average, reduce, input, target)
+    return _op(_soft_margin, (reduction,), input, _labels(target, input),
+               who="soft_margin_loss")
+
+
+def _cosine_embedding(x1: Any, x2: Any, t: Any, margin: float, reduction: str) -> Any:
+    return L.cosine_embedding_loss(x1, x2, t, margin, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor,
+                          margin: float = 0, size_average: Any = None, reduce: Any = None,
+                          reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.cosine_embedding_loss``."""
+    _prepare("cosine_embedding_loss", reduction, size_average, reduce, input1, input2,
+             target)
+    if input1.dim() not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
+        raise RuntimeError(f"cosine_embedding_loss: expected 1D or 2D inputs of one shape, "
+                           f"got {list(input1.shape)} and {list(input2.shape)}")
+    if target.dim() != input1.dim() - 1:
+        raise RuntimeError(f"{input1.dim()}D target tensor expects {input1.dim() - 1}D "
+                           f"input tensors, but found inputs with sizes {list(input1.shape)}"
+                           f" and {list(input2.shape)}." if target.dim() == 1 else
+                           f"{target.dim()}D target tensor expected, multi-target not "
+                           f"supported")
+    return _op(_cosine_embedding, (float(margin), reduction), input1, input2,
+               _labels(target, input1), who="cosine_embedding_loss")
+
+
+def _triplet(a: Any, p: Any, n: Any, margin: float, norm: float, eps: float, swap: bool,
+             reduction: str) -> Any:
+    return L.triplet_margin_loss(a, p, n, margin, norm, eps, swap, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.triplet_margin_loss``."""
+    _prepare("triplet_margin_loss", reduction, size_average, reduce, anchor, positive,
+             negative)
+    if not anchor.dim() == positive.dim() == negative.dim():
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
+                           f"the same number of dimensions, but got: anchor {anchor.dim()}D,"
+                           f" positive {positive.dim()}D, and negative {negative.dim()}D "
+                           f"inputs")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    return _op(_triplet, (float(margin), float(p), float(eps), bool(swap), reduction),
+               anchor, positive, negative, who="triplet_margin_loss")
+
+
+def _gaussian(x: Any, t: Any, v: Any, full: bool, eps: float, reduction: str) -> Any:
+    return L.gaussian_nll_loss(x, t, v, full, eps, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.gaussian_nll_loss``."""
+    _prepare("gaussian_nll_loss", reduction, None, None, input, target)
+    var = _scalar_or_tensor(var)
+    if not isinstance(var, Tensor):
+        from fnnet.torch._functions import full as filled
+
+        var = filled(tuple(input.shape), float(var), dtype=input.dtype)
+    shape, vshape = tuple(input.shape), tuple(var.shape)
+    if vshape != shape and shape[:-1] != vshape and \
+            not (shape[:-1] == vshape[:-1] and vshape[-1:] == (1,)):
+        raise ValueError("var is of incorrect size")
+    return _op(_gaussian, (bool(full), float(eps), reduction), input, target, var,
+               who="gaussian_nll_loss")
+
+
+def _poisson(x: Any, t: Any, log_input: bool, full: bool, eps: float,
+             reduction: str) -> Any:
+    return L.poisson_nll_loss(x, t, log_input, full, eps, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
+                     full: bool = False, size_average: Any = None, eps: float = 1e-8,
+                     reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.poisson_nll_loss``."""
+    _prepare("poisson_nll_loss", reduction, size_average, reduce, input, target)
+    return _op(_poisson, (bool(log_input), bool(full), float(eps), reduction), input,
+               target, who="poisson_nll_loss")
