@@ -77,6 +77,7 @@ from fnnet.torch.nn.modules import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from fnnet.torch.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
 from fnnet.torch.nn.modules.margin_loss import (
     CosineEmbeddingLoss,
     GaussianNLLLoss,
@@ -146,5 +147,6 @@ __all__ = [
     "ZeroPad1d", "ZeroPad2d",
     "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
     "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
+    "InstanceNorm1d", "InstanceNorm2d",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

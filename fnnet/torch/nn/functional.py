@@ -395,6 +395,10 @@ from fnnet.torch.nn._activations import (  # noqa: E402, F401 - re-exported
     softplus,
     softsign,
 )
+from fnnet.torch.nn._attention_norm import (  # noqa: E402, F401 - re-exported
+    instance_norm,
+    scaled_dot_product_attention,
+)
 from fnnet.torch.nn._channel_dropout import (  # noqa: E402, F401 - re-exported
     dropout1d,
     dropout2d,

@@ -1,0 +1,76 @@
+"""``F.scaled_dot_product_attention`` and ``F.instance_norm``: recorded calls of fnnet's
+``scaled_dot_product_attention`` and ``group_norm`` (instance normalisation is group
+normalisation with one channel per group)."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+
+from fnnet.nn import functional as fnf
+from fnnet.torch.nn._group_norm import group_norm
+from fnnet.torch.tensor import Tensor, _op
+
+
+def _attention(q: jax.Array, k: jax.Array, v: jax.Array, mask: jax.Array | None,
+               is_causal: bool, scale: float | None) -> jax.Array:
+    return fnf.scaled_dot_product_attention(q, k, v, mask, is_causal, scale)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """``softmax(query key^T * scale + mask) value`` over ``[..., L, E]`` queries and
+    ``[..., S, E]`` keys. PyTorch equivalent: ``F.scaled_dot_product_attention``
+    (``dropout_p`` must be 0: apply ``F.dropout`` to the weights of your own attention)."""
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be "
+                            f"Tensor, not {type(t).__name__}")
+    if dropout_p:
+        raise NotImplementedError("fnnet.torch: scaled_dot_product_attention(dropout_p>0) "
+                                  "is not supported; compute the weights with softmax and "
+                                  "apply F.dropout")
+    if enable_gqa:
+        raise NotImplementedError("fnnet.torch: scaled_dot_product_attention(enable_gqa="
+                                  "True) is not supported; repeat the key/value heads")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                           "set when is_causal=True")
+    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
+        raise RuntimeError("scaled_dot_product_attention: query, key and value must have "
+                           "at least 2 dimensions")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention: expected query [..., L, E], key "
+                           f"[..., S, E] and value [..., S, Ev], got {list(query.shape)}, "
+                           f"{list(key.shape)} and {list(value.shape)}")
+    return _op(_attention, (bool(is_causal), None if scale is None else float(scale)),
+               query, key, value, attn_mask, who="scaled_dot_product_attention")
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalises each sample's channels over their positions (``[N, C, *]``).
+
+    PyTorch equivalent: ``torch.nn.functional.instance_norm`` (without running
+    statistics: fnnet.torch's instance norm keeps none).
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"instance_norm(): argument 'input' must be Tensor, not "
+                        f"{type(input).__name__}")
+    del momentum
+    if running_mean is not None or running_var is not None or not use_input_stats:
+        raise NotImplementedError("fnnet.torch: instance_norm with running statistics "
+                                  "(track_running_stats=True) is not supported")
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher input to instance_norm (got {input.dim()}D "
+                         f"input)")
+    if math.prod(input.shape[2:]) <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                         f"size {list(input.shape)}")
+    return group_norm(input, input.shape[1], weight, bias, eps)
+

@@ -1,0 +1,60 @@
+"""Instance normalisation modules: each sample's channels normalised over their
+positions, through ``F.instance_norm`` (fnnet's group norm with one channel a group)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+
+from fnnet.torch.nn._attention_norm import instance_norm
+from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.parameter import Parameter
+from fnnet.torch.tensor import Tensor
+
+
+class _InstanceNorm(Module):
+    _spatial = 1  # the positions' dimensions
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        if track_running_stats:
+            raise NotImplementedError(f"fnnet.torch: {type(self).__name__}("
+                                      f"track_running_stats=True) is not supported")
+        if isinstance(num_features, bool) or not isinstance(num_features, int) or \
+                num_features < 1:
+            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, "
+                             f"got {num_features!r}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.register_parameter("weight", Parameter._from_array(
+            jnp.ones(num_features, jnp.float32)) if affine else None)
+        self.register_parameter("bias", Parameter._from_array(
+            jnp.zeros(num_features, jnp.float32)) if affine else None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        batched = self._spatial + 2
+        if input.dim() not in (batched - 1, batched):
+            raise ValueError(f"expected {batched - 1}D or {batched}D input (got "
+                             f"{input.dim()}D input)")
+        if input.dim() == batched - 1:  # one sample without its batch dimension
+            return instance_norm(input.unsqueeze(0), weight=self.weight, bias=self.bias,
+                                 eps=self.eps).squeeze(0)
+        return instance_norm(input, weight=self.weight, bias=self.bias, eps=self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """PyTorch equivalent: ``torch.nn.InstanceNorm1d`` (``[N, C, L]`` or ``[C, L]``)."""
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """PyTorch equivalent: ``torch.nn.InstanceNorm2d`` (``[N, C, H, W]`` or ``[C, H, W]``)."""
+
+    _spatial = 2
