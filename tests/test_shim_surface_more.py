@@ -144,6 +144,7 @@ CASES = {
     "swapdims": ((T3,), lambda T, x: x.swapdims(1, 2)),
     "ravel": ((A,), lambda T, a: T.ravel(a)),
     "unflatten": ((T3,), lambda T, x: x.unflatten(2, (2, -1))),
+    "torch.unflatten": ((T3,), lambda T, x: T.unflatten(x, -3, (1, 2))),
     "sum_to_size": ((T3,), lambda T, x: x.sum_to_size(3, 1)),
     "tensordot": ((T3, A), lambda T, x, a: T.tensordot(x, a.T, dims=([1, 2], [0, 1]))),
     "tensordot int": ((A, B), lambda T, a, b: T.tensordot(a, b, dims=2)),

@@ -595,7 +595,7 @@ FUNCTIONS = (
     "divide", "multiply", "subtract", "true_divide", "floor_divide", "remainder", "fmod",
     "hypot", "logaddexp", "xlogy", "float_power", "lerp", "addcmul", "addcdiv", "nan_to_num",
     "nansum", "nanmean", "median", "count_nonzero", "cummax", "cummin", "tile", "unbind",
-    "movedim", "swapaxes", "swapdims", "ravel", "broadcast_to", "diagonal", "trace",
+    "movedim", "swapaxes", "swapdims", "ravel", "broadcast_to", "diagonal", "trace", "unflatten",
     "fliplr", "flipud", "rot90", "dot", "mv", "addmm", "kron", "cross", "take_along_dim",
     "t", "all", "any", *UNARY)
 IN_PLACE = ("divide", "multiply", "subtract", "true_divide", "floor_divide", "remainder",
