@@ -121,7 +121,9 @@ def _gaussian(x: Any, t: Any, v: Any, full: bool, eps: float, reduction: str) ->
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False,
                       eps: float = 1e-6, reduction: str = "mean") -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.gaussian_nll_loss``."""
+    """PyTorch equivalent: ``torch.nn.functional.gaussian_nll_loss``; a negative
+    variance is clamped to ``eps`` like a small one, where PyTorch raises (refusing it would
+    read ``var``'s values in the middle of the recorded step)."""
     _prepare("gaussian_nll_loss", reduction, None, None, input, target)
     var = _scalar_or_tensor(var)
     if not isinstance(var, Tensor):
