@@ -117,6 +117,9 @@ def movedim(self: Tensor, source: Any, destination: Any) -> Tensor:
     ndim = self.dim()
     src = tuple(_dim(d, ndim, "movedim") for d in src)
     dst = tuple(_dim(d, ndim, "movedim") for d in dst)
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
     return _op(_movedim, (src, dst), self, who="movedim")
 
 
@@ -227,6 +230,9 @@ def dot(self: Tensor, other: Any) -> Tensor:
     if self.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {self.dim()}D and {other.dim()}D "
                            f"tensors")
+    if self.dtype != other.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{self.dtype} and {other.dtype}")
     if self.shape[0] != other.shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.shape[0]}] and "
                            f"src [{other.shape[0]}] to have the same number of elements, but "

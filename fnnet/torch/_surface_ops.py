@@ -75,6 +75,15 @@ def _dims_arg(dim: Any) -> Any:
     return tuple(dim) if isinstance(dim, (list, tuple)) else dim
 
 
+def _reduced_dims(dim: Any, ndim: int, who: str) -> Any:
+    """``dim`` (None, an int or a sequence) checked against ``ndim`` as PyTorch does."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        return tuple(_dim(d, ndim, who) for d in dim)
+    return _dim(dim, ndim, who)
+
+
 # -- arithmetic -------------------------------------------------------------------------
 
 
@@ -234,7 +243,7 @@ def nansum(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any =
            ) -> Tensor:
     """The sum treating NaN as zero. PyTorch equivalent: ``torch.nansum``."""
     x = self if dtype is None else self.to(dtype)
-    return _op(_nansum, (_dims_arg(dim), keepdim), x, who="nansum")
+    return _op(_nansum, (_reduced_dims(dim, x.dim(), "nansum"), keepdim), x, who="nansum")
 
 
 def nanmean(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
@@ -244,7 +253,7 @@ def nanmean(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but "
                            f"got {self.dtype}")
     x = self if dtype is None else self.to(dtype)
-    return _op(_nanmean, (_dims_arg(dim), keepdim), x, who="nanmean")
+    return _op(_nanmean, (_reduced_dims(dim, x.dim(), "nanmean"), keepdim), x, who="nanmean")
 
 
 def _median_all(x: Any) -> Any:
@@ -286,7 +295,8 @@ def _count_nonzero(x: Any, dim: Any) -> Any:
 
 def count_nonzero(self: Tensor, dim: Any = None) -> Tensor:
     """How many elements are not zero. PyTorch equivalent: ``torch.count_nonzero``."""
-    return _op(_count_nonzero, (_dims_arg(dim),), self, who="count_nonzero")
+    return _op(_count_nonzero, (_reduced_dims(dim, self.dim(), "count_nonzero"),), self,
+               who="count_nonzero")
 
 
 def _moments(fn_name: str) -> Callable[..., tuple[Tensor, Tensor]]:
