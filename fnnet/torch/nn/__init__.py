@@ -87,22 +87,24 @@ from fnnet.torch.nn.modules.margin_loss import (
     SoftMarginLoss,
     TripletMarginLoss,
 )
-from fnnet.torch.nn.modules.reshaping import (
+from fnnet.torch.nn.modules.pointwise import (
     GLU,
-    ConstantPad1d,
-    ConstantPad2d,
     Hardshrink,
-    PixelShuffle,
-    PixelUnshuffle,
     PReLU,
-    ReflectionPad1d,
-    ReflectionPad2d,
-    ReplicationPad1d,
-    ReplicationPad2d,
     Softmax2d,
     Softshrink,
     Tanhshrink,
     Threshold,
+)
+from fnnet.torch.nn.modules.reshaping import (
+    ConstantPad1d,
+    ConstantPad2d,
+    PixelShuffle,
+    PixelUnshuffle,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
     Unflatten,
     ZeroPad1d,
     ZeroPad2d,

@@ -1,12 +1,16 @@
-"""Activation modules beyond the core set (``nn.SiLU``, ``nn.ELU``, ``nn.Softplus``...):
-each calls the ``torch.nn.functional`` function of its name (fnnet's arithmetic)."""
+"""Activation modules beyond the core set (``nn.SiLU``, ``nn.ELU``, ``nn.Softplus``,
+the shrinkage functions, ``nn.GLU``, ``nn.PReLU``...): each calls the
+``torch.nn.functional`` function of its name (fnnet's arithmetic)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from fnnet.torch._functions import full
 from fnnet.torch.nn import _activations as A
+from fnnet.torch.nn import _thresholding as T
 from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor
 
 
@@ -133,3 +137,82 @@ class Softmin(_Pointwise):
 
 __all__ = ["CELU", "ELU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid",
            "Mish", "ReLU6", "SiLU", "Softmin", "Softplus", "Softsign"]
+
+
+class Threshold(_Pointwise):
+    """PyTorch equivalent: ``torch.nn.Threshold``."""
+
+    _function = staticmethod(T.threshold)
+    _shown = ("threshold", "value")
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__(threshold=threshold, value=value, inplace=inplace)
+
+
+class Hardshrink(_Pointwise):
+    """PyTorch equivalent: ``torch.nn.Hardshrink``."""
+
+    _function = staticmethod(T.hardshrink)
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__(lambd=lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Softshrink(Hardshrink):
+    """PyTorch equivalent: ``torch.nn.Softshrink``."""
+
+    _function = staticmethod(T.softshrink)
+
+
+class Tanhshrink(_Pointwise):
+    """PyTorch equivalent: ``torch.nn.Tanhshrink``."""
+
+    _function = staticmethod(T.tanhshrink)
+
+
+class GLU(_Pointwise):
+    """PyTorch equivalent: ``torch.nn.GLU``."""
+
+    _function = staticmethod(T.glu)
+    _shown = ("dim",)
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__(dim=dim)
+
+
+class PReLU(Module):
+    """A ReLU whose negative slope is learned: one (``num_parameters=1``) or one per
+    channel, starting at ``init``. PyTorch equivalent: ``torch.nn.PReLU``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) or \
+                num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be a positive int, got "
+                             f"{num_parameters!r}")
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype))
+
+    def forward(self, input: Tensor) -> Tensor:
+        return T.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of ``[N, C, H, W]`` or ``[C, H, W]``.
+
+    PyTorch equivalent: ``torch.nn.Softmax2d``.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got "
+                             f"{input.dim()}D instead")
+        return input.softmax(-3)
