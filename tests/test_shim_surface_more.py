@@ -630,3 +630,38 @@ def test_instance_norm_modules_match_pytorch(torch):
             T.nn.functional.scaled_dot_product_attention(
                 T.ones(1, 2, 4), T.ones(1, 2, 4), T.ones(1, 2, 4),
                 attn_mask=T.ones(2, 2, dtype=T.bool), is_causal=True)
+
+
+# -- the pure functions underneath ----------------------------------------------------------
+
+
+def test_pure_losses_and_layers_jit_and_check_their_arguments():
+    """The fnnet.losses / fnnet.nn.functional functions the shim calls: the same values
+    under jit, and a ValueError naming the loss for a bad reduction."""
+    import jax
+
+    import fnnet.losses as L
+    from fnnet.nn import functional as fnf
+
+    a, b, p, s = (jax.numpy.asarray(v) for v in (A, B, P, SIGNS))
+    calls = {
+        L.margin_ranking_loss: (a[:, 0], b[:, 0], s),
+        L.hinge_embedding_loss: (a[:, 0], s),
+        L.soft_margin_loss: (a[:, 0], s),
+        L.cosine_embedding_loss: (a, b, s),
+        L.triplet_margin_loss: (a, b, p),
+        L.gaussian_nll_loss: (a, b, p),
+        L.poisson_nll_loss: (a, p),
+    }
+    for loss, args in calls.items():
+        close(jax.jit(loss)(*args), loss(*args))
+        with pytest.raises(ValueError, match=loss.__name__):
+            loss(*args, reduction="avg")
+    image = jax.numpy.asarray(IMG)
+    close(jax.jit(fnf.pixel_shuffle, static_argnums=1)(image, 2), fnf.pixel_shuffle(image, 2))
+    close(fnf.pixel_unshuffle(fnf.pixel_shuffle(image, 2), 2), image)
+    close(jax.jit(fnf.glu, static_argnums=1)(image, 1), fnf.glu(image, 1))
+    with pytest.raises(ValueError, match="glu: Halving dimension must be even"):
+        fnf.glu(a, -1)
+    with pytest.raises(ValueError, match="prelu: Mismatch of parameter numbers"):
+        fnf.prelu(image, jax.numpy.ones(3))
