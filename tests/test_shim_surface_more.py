@@ -605,7 +605,23 @@ NORM_AND_ATTENTION = {
                         T.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m)),
     "sdpa 3-D": ((Q, K, VALUES), lambda T, q, k, v:
                  T.nn.functional.scaled_dot_product_attention(q[0], k[0], v[0])),
+    "sdpa dropout all": ((Q, K, VALUES), lambda T, q, k, v:
+                         T.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=1.0)),
 }
+
+
+def test_attention_dropout_draws_from_the_seeded_key(torch):
+    q, k, v = (ft.tensor(x) for x in (Q, K, VALUES))
+    attend = ft.nn.functional.scaled_dot_product_attention
+    ft.manual_seed(5)
+    first = attend(q, k, v, dropout_p=0.5).numpy()
+    ft.manual_seed(5)
+    np.testing.assert_array_equal(attend(q, k, v, dropout_p=0.5).numpy(), first)
+    assert not np.allclose(first, attend(q, k, v).numpy())
+    for T in (torch, ft):
+        with pytest.raises(RuntimeError, match="dropout probability has to be between 0 and 1"):
+            T.nn.functional.scaled_dot_product_attention(
+                T.tensor(Q), T.tensor(K), T.tensor(VALUES), dropout_p=1.5)
 
 
 @pytest.mark.parametrize("name", list(NORM_AND_ATTENTION))

@@ -7,12 +7,14 @@ import math
 import jax
 import jax.numpy as jnp
 
-from fnnet.typing import Array
+from fnnet.nn.functional.dropout import dropout
+from fnnet.typing import Array, PRNGKey
 
 
 def scaled_dot_product_attention(query: Array, key: Array, value: Array,
                                  attn_mask: Array | None = None, is_causal: bool = False,
-                                 scale: float | None = None) -> Array:
+                                 scale: float | None = None, dropout_p: float = 0.0, *,
+                                 dropout_key: PRNGKey | None = None) -> Array:
     """Attention of each query over the keys, weighting the values.
 
     Args:
@@ -23,6 +25,9 @@ def scaled_dot_product_attention(query: Array, key: Array, value: Array,
             to the scores.
         is_causal: query ``i`` attends to keys ``j <= i`` only (top-left aligned).
         scale: the factor on the scores; ``1 / sqrt(E)`` by default.
+        dropout_p: the probability of dropping each attention weight (the rest scaled
+            by ``1 / (1 - dropout_p)``), as PyTorch applies it whenever it is given.
+        dropout_key: the PRNG key of the dropout mask; required when ``dropout_p > 0``.
 
     Returns:
         ``[..., L, Ev]``.
@@ -41,4 +46,6 @@ def scaled_dot_product_attention(query: Array, key: Array, value: Array,
         else:
             scores = scores + attn_mask
     weights = jax.nn.softmax(scores, axis=-1)
+    if dropout_p:
+        weights = dropout(weights, dropout_p, True, key=dropout_key)
     return jnp.matmul(weights, value)

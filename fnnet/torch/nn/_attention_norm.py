@@ -9,6 +9,7 @@ import math
 import jax
 
 from fnnet.nn import functional as fnf
+from fnnet.torch import _graph, _random
 from fnnet.torch.nn._group_norm import group_norm
 from fnnet.torch.tensor import Tensor, _op
 
@@ -18,21 +19,31 @@ def _attention(q: jax.Array, k: jax.Array, v: jax.Array, mask: jax.Array | None,
     return fnf.scaled_dot_product_attention(q, k, v, mask, is_causal, scale)
 
 
+def _attention_dropout(q: jax.Array, k: jax.Array, v: jax.Array, mask: jax.Array | None,
+                       rng: jax.Array, is_causal: bool, scale: float | None, p: float,
+                       draw: int) -> jax.Array:
+    return fnf.scaled_dot_product_attention(q, k, v, mask, is_causal, scale, p,
+                                            dropout_key=_random.fold(rng, draw))
+
+
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
     """``softmax(query key^T * scale + mask) value`` over ``[..., L, E]`` queries and
-    ``[..., S, E]`` keys. PyTorch equivalent: ``F.scaled_dot_product_attention``
-    (``dropout_p`` must be 0: apply ``F.dropout`` to the weights of your own attention)."""
+    ``[..., S, E]`` keys; ``dropout_p`` drops attention weights with keys from the step's
+    key, like ``F.dropout`` (the masks differ from PyTorch's: another PRNG).
+
+    PyTorch equivalent: ``torch.nn.functional.scaled_dot_product_attention``.
+    """
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
             raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be "
                             f"Tensor, not {type(t).__name__}")
-    if dropout_p:
-        raise NotImplementedError("fnnet.torch: scaled_dot_product_attention(dropout_p>0) "
-                                  "is not supported; compute the weights with softmax and "
-                                  "apply F.dropout")
+    if isinstance(dropout_p, bool) or not isinstance(dropout_p, (int, float)) or \
+            not 0 <= dropout_p <= 1:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got "
+                           f"{dropout_p}")
     if enable_gqa:
         raise NotImplementedError("fnnet.torch: scaled_dot_product_attention(enable_gqa="
                                   "True) is not supported; repeat the key/value heads")
@@ -46,8 +57,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise RuntimeError(f"scaled_dot_product_attention: expected query [..., L, E], key "
                            f"[..., S, E] and value [..., S, Ev], got {list(query.shape)}, "
                            f"{list(key.shape)} and {list(value.shape)}")
-    return _op(_attention, (bool(is_causal), None if scale is None else float(scale)),
-               query, key, value, attn_mask, who="scaled_dot_product_attention")
+    static = (bool(is_causal), None if scale is None else float(scale))
+    if dropout_p:
+        return _op(_attention_dropout, (*static, float(dropout_p), _graph.next_draw()),
+                   query, key, value, attn_mask, _graph.rng_input(),
+                   who="scaled_dot_product_attention")
+    return _op(_attention, static, query, key, value, attn_mask,
+               who="scaled_dot_product_attention")
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
