@@ -177,6 +177,9 @@ def _first_failure(ended: dict[str, tuple[int, float]], raised: dict[str, float]
     status is the one reported.
     """
     def first() -> str:
+        killed = {rank: when for rank, (code, when) in ended.items() if code < 0}
+        if killed:  # a signal is always a cause, never a peer's consequence
+            return min(killed, key=killed.__getitem__)
         failed = {rank: when for rank, (code, when) in ended.items() if code != 0}
         for rank, when in raised.items():
             if ended.get(rank, (1, 0.0))[0] != 0:  # a traceback it printed and survived
