@@ -28,7 +28,9 @@ def margin_ranking_loss(input1: Array, input2: Array, target: Array, margin: flo
     ``input1`` to rank higher, -1 for ``input2``.
 
     Args:
-        input1, input2, target: the same shape (``[N]`` or a scalar); target ±1.
+        input1: ``[N]`` or a scalar.
+        input2: the same shape as ``input1``.
+        target: the same shape, ±1.
         margin: the required gap.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
@@ -68,7 +70,8 @@ def cosine_embedding_loss(input1: Array, input2: Array, target: Array, margin: f
     it is -1; the cosine over the last dimension.
 
     Args:
-        input1, input2: ``[N, D]`` or ``[D]``.
+        input1: ``[N, D]`` or ``[D]``.
+        input2: the same shape as ``input1``.
         target: ``[N]`` or a scalar, ±1.
 
     PyTorch equivalent: ``torch.nn.functional.cosine_embedding_loss``.
