@@ -1007,6 +1007,54 @@ def test_dataloader_stopped_early_and_iterated_again_gives_every_batch_in_order(
         assert float((xb.sum() - yb.float().sum()).item()) == float(expected)
 
 
+@pytest.mark.parametrize("order", ["in order", "shuffled", "sampler"])
+def test_dataloader_batches_on_the_device_equal_the_host_batches(order, monkeypatch):
+    # a TensorDataset within DEVICE_DATASET_BYTES is batched from one device copy; a
+    # larger one on the host: the same batches, in the same order, either way
+    import fnnet.torch.utils.data as data
+
+    x = np.random.default_rng(0).standard_normal((23, 3, 2)).astype(np.float32)
+    y = np.arange(23)
+
+    def epochs(limit):
+        monkeypatch.setattr(data, "DEVICE_DATASET_BYTES", limit)
+        dataset = data.TensorDataset(ft.from_numpy(x), ft.from_numpy(y))
+        options = {"shuffle": True, "generator": ft.Generator().manual_seed(3)} \
+            if order == "shuffled" else {"sampler": [22, -1, 0, 5, 5, 7, 1]} \
+            if order == "sampler" else {}
+        loader = data.DataLoader(dataset, batch_size=5, **options)
+        got = [[(xb.numpy(), yb.numpy()) for xb, yb in loader] for _ in range(2)]
+        return got, dataset._device
+
+    on_device, copy = epochs(1 << 30)
+    on_host, none = epochs(0)
+    assert copy is not None and none is None
+    assert all(isinstance(a, jax.Array) for a in copy)
+    for device_epoch, host_epoch in zip(on_device, on_host, strict=True):
+        assert len(device_epoch) == len(host_epoch)
+        for (dx, dy), (hx, hy) in zip(device_epoch, host_epoch, strict=True):
+            assert dx.dtype == hx.dtype and dy.dtype == hy.dtype
+            np.testing.assert_array_equal(dx, hx)
+            np.testing.assert_array_equal(dy, hy)
+    if order == "in order":
+        np.testing.assert_array_equal(np.concatenate([b[0] for b in on_device[0]]), x)
+    if order == "sampler":
+        np.testing.assert_array_equal(np.concatenate([b[1] for b in on_device[0]]),
+                                      y[[22, -1, 0, 5, 5, 7, 1]])
+
+
+def test_dataloader_on_the_device_copies_the_dataset_once_and_refuses_a_bad_index():
+    from fnnet.torch.utils.data import DataLoader, TensorDataset
+
+    dataset = TensorDataset(ft.zeros(6, 2), ft.arange(6))
+    list(DataLoader(dataset, batch_size=4))
+    copy = dataset._device
+    list(DataLoader(dataset, batch_size=2, shuffle=True))
+    assert dataset._device is copy
+    with pytest.raises(IndexError, match="index 6 is out of bounds for axis 0 with size 6"):
+        list(DataLoader(dataset, batch_size=2, sampler=[0, 6]))
+
+
 @pytest.mark.parametrize("rows", [3, 4096], ids=["small", "large"])
 @pytest.mark.parametrize("make", ["tensor", "from_numpy"])
 def test_a_tensor_made_from_numpy_does_not_see_later_writes_to_it(make, rows):

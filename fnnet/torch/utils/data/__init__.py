@@ -2,12 +2,16 @@
 DataLoader (and, in
 :mod:`~fnnet.torch.utils.data.distributed`, DistributedSampler).
 
-Batches are assembled on the host with numpy. A :class:`TensorDataset` is indexed with
-one fancy-indexing call per batch, and its batches are copied to the device two ahead
-of the one in use, so the copy overlaps the steps (as ``pin_memory`` and
-``non_blocking`` copies do in PyTorch); other datasets' batches are read when the loop
-asks for them (their ``__getitem__`` may draw random numbers, whose order must not
-change) and reach the device as inputs of the compiled step. Shuffling draws a
+A :class:`TensorDataset` of at most :data:`DEVICE_DATASET_BYTES` is copied to the
+device once, the first time a ``DataLoader`` iterates over it, and each batch is then
+one compiled slice (the rows in order) or gather (a shuffled or sampled order) of the
+device copy: no host work or host-to-device copy per batch, as a PyTorch loop that
+keeps its dataset on the GPU. A larger one is indexed on the host with one
+fancy-indexing call per batch, and its batches are copied to the device two ahead of
+the one in use, so the copy overlaps the steps (as ``pin_memory`` and ``non_blocking``
+copies do in PyTorch). Other datasets' batches are read when the loop asks for them
+(their ``__getitem__`` may draw random numbers, whose order must not change) and reach
+the device as inputs of the compiled step. Shuffling draws a
 permutation from ``generator`` or, without one, from the global PRNG seeded by
 ``torch.manual_seed``; the order differs from PyTorch's (another PRNG), so parity tests
 pass the same index order as ``sampler``.
@@ -16,13 +20,17 @@ pass the same index order as ``sampler``.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from typing import Any
 
+import jax
 import numpy as np
+from jax import lax
 
+from fnnet.core.transfer import copy_to_device
 from fnnet.data.loader import prefetch_to_device
 from fnnet.torch import _graph, _random
 from fnnet.torch.tensor import Tensor, _wrap_value
@@ -58,12 +66,24 @@ class TensorDataset(Dataset):
             raise ValueError(f"Size mismatch between tensors: first dimensions {sorted(sizes)}")
         self.tensors = tuple(tensors)
         self._host = tuple(np.asarray(t) for t in tensors)
+        self._device: tuple[jax.Array, ...] | None = None
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         return tuple(_wrap_value(_host_array(a[index])) for a in self._host)
 
     def __len__(self) -> int:
         return len(self._host[0])
+
+    def _on_device(self) -> tuple[jax.Array, ...] | None:
+        """The tensors as device arrays (copied once), or None when they take more than
+        :data:`DEVICE_DATASET_BYTES`."""
+        if self._device is None:
+            arrays = [_host_array(a) for a in self._host]
+            if sum(a.nbytes for a in arrays) > DEVICE_DATASET_BYTES:
+                return None
+            # private copies: the device copy is asynchronous and must not see later writes
+            self._device = tuple(copy_to_device([np.array(a) for a in arrays]))
+        return self._device
 
 
 class Subset(Dataset):
@@ -155,11 +175,44 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
 #: batches of a TensorDataset that DataLoader copies to the device ahead of the one in use
 PREFETCH_BATCHES = 2
 
+#: a TensorDataset of at most this many bytes is copied to the device whole, once, and
+#: batched there (see the module docstring)
+DEVICE_DATASET_BYTES = 1 << 30
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _rows(arrays: tuple[jax.Array, ...], start: jax.Array, size: int) -> tuple[jax.Array, ...]:
+    """Rows ``start`` to ``start + size`` of each array (the batch of an ordered loader).
+
+    Shapes:
+        arrays: each ``[N, ...]``; returns each ``[size, ...]``.
+    """
+    return tuple(lax.dynamic_slice_in_dim(a, start, size) for a in arrays)
+
+
+@jax.jit
+def _take(arrays: tuple[jax.Array, ...], index: jax.Array) -> tuple[jax.Array, ...]:
+    """Rows ``index`` of each array (the batch of a shuffled or sampled loader).
+
+    Shapes:
+        arrays: each ``[N, ...]``; index: ``[B]``; returns each ``[B, ...]``.
+    """
+    return tuple(a[index] for a in arrays)
+
 
 def _host_array(value: Any) -> np.ndarray:
     array = np.asarray(value)
     dtype = _graph.canonical_dtype(array.dtype)
     return array if array.dtype == dtype else array.astype(dtype)
+
+
+def _checked_order(order: np.ndarray, n: int) -> np.ndarray:
+    """``order`` as int32 row indexes, raising numpy's IndexError for one out of range (a
+    gather on the device would clamp it silently)."""
+    if order.size and (order.min() < -n or order.max() >= n):
+        bad = order[(order < -n) | (order >= n)][0]
+        raise IndexError(f"index {bad} is out of bounds for axis 0 with size {n}")
+    return (order % n).astype(np.int32) if order.size else order.astype(np.int32)
 
 
 def default_collate(batch: list[Any]) -> Any:
@@ -245,6 +298,16 @@ class DataLoader:
         size = self.batch_size
         stop = len(order) - len(order) % size if self.drop_last else len(order)
         if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
+            on_device = self.dataset._on_device()
+            if on_device is not None:
+                ordered = self.sampler is None and not self.shuffle
+                if not ordered:
+                    order = _checked_order(order, len(self.dataset))
+                for start in range(0, stop, size):
+                    rows = _rows(on_device, np.int32(start), min(size, stop - start)) \
+                        if ordered else _take(on_device, order[start:start + size])
+                    yield [_wrap_value(a) for a in rows]
+                return
             # gathered and copied to the device two batches ahead: a TensorDataset's
             # batches depend on the order alone, so reading ahead changes nothing else
             host = self.dataset._host
