@@ -373,6 +373,32 @@ def test_errors_match_pytorch(torch, name):
             fn(T)
 
 
+BROADCAST_MISMATCHES = {
+    "add": lambda T: T.ones(2, 3) + T.ones(4),
+    "mul 3-D": lambda T: T.ones(3, 1) * T.ones(2, 4, 5),
+    "add_": lambda T: T.ones(3).add_(T.ones(4)),
+    "maximum": lambda T: T.maximum(T.ones(3), T.ones(4)),
+    "atan2": lambda T: T.atan2(T.ones(3), T.ones(4)),
+    "hypot": lambda T: T.hypot(T.ones(3), T.ones(4)),
+    "fmod": lambda T: T.fmod(T.ones(3), T.ones(4)),
+    "logaddexp": lambda T: T.logaddexp(T.ones(3), T.ones(4)),
+    "lerp": lambda T: T.ones(5).lerp(T.ones(4), 0.5),
+    "addcmul": lambda T: T.addcmul(T.ones(3), T.ones(4), T.ones(3)),
+    "where": lambda T: T.where(T.ones(3) > 0, T.ones(4), T.ones(3)),
+    "broadcast_tensors": lambda T: T.broadcast_tensors(T.ones(3), T.ones(4)),
+}
+
+
+@pytest.mark.parametrize("name", list(BROADCAST_MISMATCHES))
+def test_shapes_that_do_not_broadcast_raise_pytorchs_runtime_error(torch, name):
+    messages = []
+    for T in (torch, ft):
+        with pytest.raises(RuntimeError) as error:
+            BROADCAST_MISMATCHES[name](T)
+        messages.append(str(error.value))
+    assert messages[1] == messages[0]
+
+
 def test_inside_a_compiled_training_step(torch):
     """New ops recorded in a step: the compiled step's parameters match PyTorch's."""
     results = []

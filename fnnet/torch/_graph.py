@@ -156,6 +156,21 @@ def next_draw() -> int:
     return tp.draws
 
 
+def broadcast_mismatch(shapes: Sequence[tuple[int, ...]]) -> str | None:
+    """PyTorch's message for the first of ``shapes`` that does not broadcast with those
+    before it ("The size of tensor a (3) must match the size of tensor b (4) at
+    non-singleton dimension 0"), or None when they all broadcast."""
+    shape: tuple[int, ...] = ()
+    for ours in shapes:
+        for i in range(1, min(len(ours), len(shape)) + 1):
+            if shape[-i] != ours[-i] and 1 not in (shape[-i], ours[-i]):
+                return (f"The size of tensor a ({shape[-i]}) must match the size of tensor "
+                        f"b ({ours[-i]}) at non-singleton dimension "
+                        f"{max(len(ours), len(shape)) - i}")
+        shape = tuple(np.broadcast_shapes(shape, ours))
+    return None
+
+
 def _miss(rec: Recorder, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
           inputs: Sequence[Any], check: Callable[..., None] | None, who: Any) -> Hit:
     """Infers the output shapes of a new node (once per structure)."""
@@ -166,6 +181,10 @@ def _miss(rec: Recorder, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
     try:
         out = jax.eval_shape(lambda *args: op(*args, *static), *specs)
     except (ValueError, TypeError) as error:
+        if "shapes for broadcasting" in str(error).lower():
+            mismatch = broadcast_mismatch([s.shape for s in specs if s is not None])
+            if mismatch is not None:
+                raise RuntimeError(mismatch) from error
         if who is None:
             raise
         name = who if isinstance(who, str) else repr(who).split("\n")[0]

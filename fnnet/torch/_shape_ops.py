@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.torch import _dtypes
+from fnnet.torch import _dtypes, _graph
 from fnnet.torch._more_ops import _dim, flip
 from fnnet.torch.tensor import (
     Tensor,
@@ -413,15 +413,8 @@ def _broadcast_all(*xs: Any) -> tuple[Any, ...]:
 def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
     """The tensors broadcast to one shape. PyTorch equivalent: ``torch.broadcast_tensors``."""
     items = [_tensor_arg(t, "broadcast_tensors", "tensors") for t in tensors]
-    shape: tuple[int, ...] = ()
-    for t in items:
-        ours, theirs = tuple(t.shape), shape
-        for i in range(1, builtins.min(len(ours), len(theirs)) + 1):
-            if theirs[-i] != ours[-i] and 1 not in (theirs[-i], ours[-i]):
-                dim = builtins.max(len(ours), len(theirs)) - i
-                raise RuntimeError(f"The size of tensor a ({theirs[-i]}) must match the size "
-                                   f"of tensor b ({ours[-i]}) at non-singleton dimension "
-                                   f"{dim}")
-        shape = tuple(np.broadcast_shapes(theirs, ours))
+    mismatch = _graph.broadcast_mismatch([tuple(t.shape) for t in items])
+    if mismatch is not None:
+        raise RuntimeError(mismatch)
     return tuple(t for t in _op_multi(_broadcast_all, (), *items, who="broadcast_tensors")
                  if t is not None)
