@@ -17,6 +17,7 @@ from fnnet.torch._random import Generator
 from fnnet.torch.tensor import (
     Tensor,
     _as_tensor,
+    _dim,
     _host,
     _op,
     _scalar_or_tensor,
@@ -236,13 +237,39 @@ def _axis(name: str, dim: Any, axis: Any) -> Any:
     return axis
 
 
+def _check_cat(*args: Any) -> None:
+    """PyTorch's RuntimeError for tensors ``cat`` cannot join (the last argument is dim)."""
+    *tensors, dim = args
+    first = tuple(tensors[0].shape)
+    for number, t in enumerate(tensors[1:], start=1):
+        shape = tuple(t.shape)
+        if len(shape) != len(first):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got "
+                               f"{len(first)} and {len(shape)}")
+        axis = _dim(dim, len(first), "cat")
+        for d, (want, got) in enumerate(zip(first, shape, strict=True)):
+            if d != axis and want != got:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. "
+                                   f"Expected size {want} but got size {got} for tensor "
+                                   f"number {number} in the list.")
+
+
+def _check_stack(*args: Any) -> None:
+    """PyTorch's RuntimeError for tensors of different shapes (the last argument is dim)."""
+    first = list(args[0].shape)
+    for entry, t in enumerate(args[1:-1], start=1):
+        if list(t.shape) != first:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {first} "
+                               f"at entry 0 and {list(t.shape)} at entry {entry}")
+
+
 def cat(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.cat`` (``axis=`` is ``dim=``, default 0)."""
     dim = _axis("cat", dim, axis) or 0
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    return _op(_cat, (dim,), *tensors, who="cat")
+    return _op(_cat, (dim,), *tensors, check=_check_cat, who="cat")
 
 
 concat = cat
@@ -254,7 +281,7 @@ def stack(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> T
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    return _op(_stack, (dim,), *tensors, who="stack")
+    return _op(_stack, (dim,), *tensors, check=_check_stack, who="stack")
 
 
 def where(condition: Tensor, x: Any, y: Any) -> Tensor:

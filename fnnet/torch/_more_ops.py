@@ -18,18 +18,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _graph
-from fnnet.torch.tensor import Tensor, _as_tensor, _op, _op_multi, values_indices
+from fnnet.torch.tensor import Tensor, _as_tensor, _dim, _op, _op_multi, values_indices
 
 _INDEX = _graph.canonical_dtype(np.int64)
-
-
-def _dim(dim: int, ndim: int, who: str) -> int:
-    if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
-        raise TypeError(f"{who}(): argument 'dim' must be int, not {type(dim).__name__}")
-    if not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise IndexError(f"Dimension out of range (expected to be in range of "
-                         f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})")
-    return int(dim) % max(ndim, 1)
 
 
 # -- sorting ----------------------------------------------------------------------------

@@ -22,10 +22,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _dtypes, _graph
-from fnnet.torch._more_ops import _dim, flip
+from fnnet.torch._more_ops import flip
 from fnnet.torch.tensor import (
     Tensor,
     _as_tensor,
+    _dim,
     _op,
     _op_multi,
     _scalar_or_tensor,

@@ -25,7 +25,6 @@ import numpy as np
 from fnnet.torch import _dtypes, _graph, _random
 from fnnet.torch._graph import CONST, RG, VAR
 from fnnet.torch._math_ops import in_place
-from fnnet.torch._more_ops import _dim
 from fnnet.torch._recorder import current as _current_recorder
 from fnnet.torch._shape_ops import (
     addmm,
@@ -62,6 +61,7 @@ from fnnet.torch._shape_ops import tensor_arg as _tensor_arg
 from fnnet.torch.tensor import (
     Tensor,
     _as_tensor,
+    _dim,
     _op,
     _op_multi,
     _scalar_or_tensor,

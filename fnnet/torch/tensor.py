@@ -100,6 +100,44 @@ def _wrap_slot(slot: int, aval: Aval, rg: bool) -> Tensor:
     return t
 
 
+def _dim(dim: int, ndim: int, who: str) -> int:
+    """``dim`` as an index in ``[0, ndim)``, with PyTorch's errors for a bad one."""
+    if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+        raise TypeError(f"{who}(): argument 'dim' must be int, not {type(dim).__name__}")
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})")
+    return int(dim) % max(ndim, 1)
+
+
+def _check_matmul(a: Any, b: Any) -> None:
+    """PyTorch's RuntimeError for ``a @ b`` whose inner sizes (or batch sizes) differ."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or not (a.dim() and b.dim()):
+        return
+    x, y = tuple(a.shape), tuple(b.shape)
+    k, k2 = x[-1], y[0] if len(y) == 1 else y[-2]
+    batch = math.prod(x[:-1])
+    if len(y) <= 2:
+        if k == k2:
+            return
+        if len(x) == len(y) == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{k}] and src [{k2}] "
+                               f"to have the same number of elements, but got {k} and {k2} "
+                               f"elements respectively")
+        if len(y) == 1:
+            raise RuntimeError(f"size mismatch, got input ({batch}), mat ({batch}x{k}), "
+                               f"vec ({k2})")
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({batch}x{k} and "
+                           f"{k2}x{y[-1]})")
+    mismatch = _graph.broadcast_mismatch([x[:-2], y[:-2]])
+    if mismatch is not None:
+        raise RuntimeError(mismatch)
+    if k != k2:
+        batches = math.prod(np.broadcast_shapes(x[:-2], y[:-2]))
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{batches}, {k}] but got: [{batches}, {k2}].")
+
+
 def _op(op: Any, static: tuple[Any, ...], *inputs: Any, check: Any = None,
         who: Any = None) -> Tensor:
     """Records ``op(*inputs, *static)`` and returns its (lazy) result."""
@@ -624,10 +662,12 @@ class Tensor:
         return _op(jnp.power, (), _scalar_or_tensor(other), self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _op(jnp.matmul, (), self, _scalar_or_tensor(other), who="matmul")
+        return _op(jnp.matmul, (), self, _scalar_or_tensor(other), check=_check_matmul,
+                   who="matmul")
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _op(jnp.matmul, (), _scalar_or_tensor(other), self, who="matmul")
+        return _op(jnp.matmul, (), _scalar_or_tensor(other), self, check=_check_matmul,
+                   who="matmul")
 
     def __neg__(self) -> Tensor:
         return _op(jnp.negative, (), self)

@@ -17,6 +17,7 @@ from fnnet.nn import functional as fnf
 from fnnet.nn.functional._utils import pair
 from fnnet.nn.functional.dropout import check_dropout_p
 from fnnet.torch import _graph, _random
+from fnnet.torch.nn._loss_shapes import broadcast_target, check_binary_target, check_class_batch
 from fnnet.torch.nn._pool1d import as_2d, single
 from fnnet.torch.tensor import Tensor, _op, _op_multi, _scalar_or_tensor
 from fnnet.torch.tensor import Unsupported as _Unsupported
@@ -210,6 +211,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """PyTorch equivalent: ``torch.nn.functional.cross_entropy``."""
     _legacy("cross_entropy", size_average=size_average, reduce=reduce)
     target = _scalar_or_tensor(target)
+    check_class_batch(input, target)
     _check_class_targets("cross_entropy", input, target, ignore_index)
     return _op(_ce, (ignore_index, reduction, float(label_smoothing)), input, target, weight)
 
@@ -220,6 +222,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """PyTorch equivalent: ``torch.nn.functional.nll_loss``."""
     _legacy("nll_loss", size_average=size_average, reduce=reduce)
     target = _scalar_or_tensor(target)
+    check_class_batch(input, target)
     _check_class_targets("nll_loss", input, target, ignore_index)
     return _op(_nll, (ignore_index, reduction), input, target, weight)
 
@@ -228,21 +231,24 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
              reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.mse_loss``."""
     _legacy("mse_loss", size_average=size_average, reduce=reduce)
-    return _op(_mse, (reduction,), input, _scalar_or_tensor(target))
+    input, target = broadcast_target(input, _scalar_or_tensor(target))
+    return _op(_mse, (reduction,), input, target)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.l1_loss``."""
     _legacy("l1_loss", size_average=size_average, reduce=reduce)
-    return _op(_l1, (reduction,), input, _scalar_or_tensor(target))
+    input, target = broadcast_target(input, _scalar_or_tensor(target))
+    return _op(_l1, (reduction,), input, target)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None,
                    reduce: Any = None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.smooth_l1_loss``."""
     _legacy("smooth_l1_loss", size_average=size_average, reduce=reduce)
-    return _op(_smooth_l1, (reduction, float(beta)), input, _scalar_or_tensor(target))
+    input, target = broadcast_target(input, _scalar_or_tensor(target))
+    return _op(_smooth_l1, (reduction, float(beta)), input, target)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -250,7 +256,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.binary_cross_entropy``."""
     _legacy("binary_cross_entropy", size_average=size_average, reduce=reduce)
-    return _op(_bce, (reduction,), input, _scalar_or_tensor(target), weight)
+    target = _scalar_or_tensor(target)
+    check_binary_target("binary_cross_entropy", input, target)
+    return _op(_bce, (reduction,), input, target, weight)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -259,8 +267,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      pos_weight: Tensor | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.binary_cross_entropy_with_logits``."""
     _legacy("binary_cross_entropy_with_logits", size_average=size_average, reduce=reduce)
-    return _op(_bce_logits, (reduction,), input, _scalar_or_tensor(target), weight,
-               pos_weight)
+    target = _scalar_or_tensor(target)
+    check_binary_target("binary_cross_entropy_with_logits", input, target)
+    return _op(_bce_logits, (reduction,), input, target, weight, pos_weight)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

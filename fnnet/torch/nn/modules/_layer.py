@@ -60,6 +60,11 @@ class Wrapped(Module):
                     name, buffer_from_array(state[name]) if name in state else None)
         object.__setattr__(self, "_specs", {})
 
+    def _check_input(self, input: Tensor, *rest: Any) -> None:
+        """Raises PyTorch's error for an input this layer cannot take (called with the
+        recorded inputs the first time a structure is seen); the default checks nothing
+        and leaves the wrapped layer's own checks to speak."""
+
     def _spec(self, train: bool, draw: int) -> _Spec:
         key = (train, draw)
         spec = self._specs.get(key)
@@ -92,8 +97,8 @@ class Wrapped(Module):
             spec = self._spec(train, _graph.next_draw())
             inputs.append(_graph.rng_input())
         if not (train and spec[2]):
-            return _op(apply_layer, (spec,), *inputs)
-        first, avals, rg = _graph.record(apply_layer, (spec,), inputs)
+            return _op(apply_layer, (spec,), *inputs, check=self._check_input)
+        first, avals, rg = _graph.record(apply_layer, (spec,), inputs, self._check_input)
         for i, name in enumerate(spec[2], start=1):
             _graph.bind(d[name]._cell, first + i, avals[i], False)
         return _wrap_slot(first, avals[0], rg and avals[0][1] in _FLOATS)

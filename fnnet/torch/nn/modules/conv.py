@@ -9,6 +9,19 @@ from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.tensor import Tensor
 
 
+def _check_conv_input(conv: Conv1d | Conv2d, input: Tensor, dims: int) -> None:
+    """PyTorch's RuntimeError for an input of the wrong rank or channel count."""
+    shape = list(input.shape)
+    if len(shape) not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input "
+                           f"to conv{dims}d, but got input of size: {shape}")
+    batched = shape if len(shape) == dims + 2 else [1, *shape]
+    if batched[1] != conv.in_channels:
+        raise RuntimeError(f"Given groups={conv.groups}, weight of size "
+                           f"{list(conv.weight.shape)}, expected input{batched} to have "
+                           f"{conv.in_channels} channels, but got {batched[1]} channels instead")
+
+
 class Conv2d(Wrapped):
     """2-D convolution over ``[N, C, H, W]``. PyTorch equivalent: ``torch.nn.Conv2d``."""
 
@@ -29,6 +42,9 @@ class Conv2d(Wrapped):
         self.groups = groups
         self.padding_mode = padding_mode
         self._wrap(fn)
+
+    def _check_input(self, input: Tensor, *rest: Any) -> None:
+        _check_conv_input(self, input, 2)
 
 
 class ConvTranspose2d(Wrapped):
@@ -71,3 +87,6 @@ class Conv1d(Wrapped):
         self.kernel_size, self.stride, self.padding = fn.kernel_size, fn.stride, fn.padding
         self.dilation, self.groups, self.padding_mode = fn.dilation, groups, padding_mode
         self._wrap(fn)
+
+    def _check_input(self, input: Tensor, *rest: Any) -> None:
+        _check_conv_input(self, input, 1)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.tensor import Tensor
 
 
 class Linear(Wrapped):
@@ -19,6 +21,13 @@ class Linear(Wrapped):
         self.in_features = in_features
         self.out_features = out_features
         self._wrap(fnn.Linear(in_features, out_features, bias))
+
+    def _check_input(self, input: Tensor, *rest: Any) -> None:
+        shape = tuple(input.shape)
+        if shape and shape[-1] != self.in_features:
+            rows = math.prod(shape[:-1])
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{shape[-1]} "
+                               f"and {self.in_features}x{self.out_features})")
 
 
 class Identity(Wrapped):
