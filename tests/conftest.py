@@ -194,6 +194,9 @@ SLOW: tuple[str, ...] = (
     "test_shim_distributed::test_fnnet_torchrun_is_the_launcher",
     "test_shim_distributed::test_launcher_runs_a_module_with_its_arguments",
     "test_shim_distributed::test_launcher_sets_torchruns_environment_and_prefixes_output",
+    "test_shim_distributed::test_launcher_ignores_a_traceback_a_rank_survived",
+    "test_shim_distributed::test_launcher_names_a_killed_rank_before_the_peer_that_raised_after_it",
+    "test_shim_distributed::test_launcher_names_the_rank_that_raised_though_a_peer_exits_first",
     "test_shim_distributed::test_launcher_stops_everyone_when_one_fails_and_names_it",
     "test_shim_distributed::test_launcher_timeout_stops_a_hung_run",
     "test_shim_eager::test_loop_changing_structure_falls_back_and_reuses_its_windows",
@@ -229,6 +232,32 @@ SLOW: tuple[str, ...] = (
 )
 
 
+#: Parametrised families whose every case compiles programs of its own: the edit-test loop
+#: runs the given number of their cases, spread evenly over the family (its first and last
+#: case among them), and marks the rest slow; the full suite runs every case. A family
+#: named here that its module lacks is an error, as in :data:`SLOW`.
+SAMPLED: dict[str, int] = {
+    "test_losses::test_cross_entropy_class_indices": 6,
+    "test_optim::test_injected_lr_changes_between_steps_without_recompiling": 3,
+    "test_optim::test_trajectory_matches_torch": 9,
+    "test_shim_ops::test_op_matches_torch_values_and_gradients": 9,
+    "test_shim_surface_more::test_functional_matches_pytorch": 4,
+    "test_shim_surface_more::test_in_place_matches_pytorch": 4,
+    "test_shim_surface_more::test_loss_modules_match_pytorch": 3,
+    "test_shim_surface_more::test_losses_match_pytorch": 3,
+    "test_shim_surface_more::test_matches_pytorch": 12,
+    "test_shim_surface_more::test_modules_match_pytorch": 5,
+}
+
+
+def _sample(items: list, keep: int) -> list:
+    """The items of one family outside the edit-test loop: all but ``keep`` evenly spread."""
+    if len(items) <= keep:
+        return []
+    kept = {round(i * (len(items) - 1) / (keep - 1)) for i in range(keep)} if keep > 1 else {0}
+    return [item for i, item in enumerate(items) if i not in kept]
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the option
 def pytest_cmdline_main(config):
     """With ``-n`` and no ``--dist``, each worker takes whole files in collection order."""
@@ -257,3 +286,13 @@ def pytest_collection_modifyitems(config, items):
                 chosen = not test or getattr(item, "originalname", item.name) == test
             if chosen:
                 item.add_marker(pytest.mark.slow)
+    for entry, keep in SAMPLED.items():
+        module, _, test = entry.partition("::")
+        if module not in modules:
+            continue
+        if not hasattr(modules[module], test):
+            raise pytest.UsageError(f"tests/conftest.py SAMPLED names {entry!r}: no such test")
+        family = [item for item in items if item.path.stem == module
+                  and getattr(item, "originalname", item.name) == test]
+        for item in _sample(family, keep):
+            item.add_marker(pytest.mark.slow)
