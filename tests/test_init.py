@@ -114,6 +114,38 @@ def test_init_works_under_jit():
     jax.tree.map(np.testing.assert_array_equal, eager, jitted)
 
 
+@pytest.mark.parametrize("partitionable", [True, False], ids=["partitionable", "classic"])
+@pytest.mark.parametrize("shape", [(64, 3, 3, 3), (512, 256, 1, 1), (10, 512), (7,), (0, 4)])
+def test_flat_draws_are_the_draws_of_the_weights_shape(shape, partitionable):
+    """The initialisers draw a flat vector and reshape it (a rank-1 draw compiles to a
+    smaller program): the values are bit for bit those of a draw of the weight's shape,
+    under both of JAX's threefry bit layouts."""
+    key, std, bound = jax.random.key(11), 0.7, 0.3
+    with jax.threefry_partitionable(partitionable):
+        expected = {
+            "uniform": jax.random.uniform(key, shape, minval=-bound, maxval=bound),
+            "normal": std * jax.random.normal(key, shape),
+            "normal, std 1": jax.random.normal(key, shape),
+        }
+        ours = {
+            "uniform": initializers.uniform(key, shape, bound),
+            "normal": initializers.normal(key, shape, std),
+            "normal, std 1": initializers.normal(key, shape),
+        }
+        if len(shape) >= 2 and math.prod(shape):
+            fan_out = shape[0] * math.prod(shape[2:])
+            expected["kaiming_normal_fan_out"] = (math.sqrt(2.0 / fan_out)
+                                                  * jax.random.normal(key, shape))
+            ours["kaiming_normal_fan_out"] = initializers.kaiming_normal_fan_out(key, shape)
+            gain_bound = math.sqrt(2.0 / 6.0) * math.sqrt(3.0 / initializers.fan_in(shape))
+            expected["kaiming_uniform"] = jax.random.uniform(key, shape, minval=-gain_bound,
+                                                             maxval=gain_bound)
+            ours["kaiming_uniform"] = initializers.kaiming_uniform(key, shape)
+    for name, value in ours.items():
+        assert value.shape == shape and value.dtype == jnp.float32, name
+        assert np.asarray(value).tobytes() == np.asarray(expected[name]).tobytes(), name
+
+
 def test_fan_in_and_bias_edge_cases():
     assert initializers.fan_in((6, 3, 5, 5)) == 75
     with pytest.raises(ValueError, match=r"fan_in: expected a weight of rank >= 2, got "

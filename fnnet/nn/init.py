@@ -3,6 +3,11 @@
 PyTorch initialises Linear and Conv2d weights with ``kaiming_uniform_(a=sqrt(5))``,
 which is ``U(-b, b)`` with ``b = sqrt(6 / ((1 + a**2) * fan_in)) = 1 / sqrt(fan_in)``,
 and their biases with ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+
+Every draw is made as a flat vector and reshaped: JAX gives each element the random bits
+of its flat index, so the values are exactly those of a draw of the weight's shape, and
+the program a rank-1 draw compiles to is smaller than a rank-4 one (a model's first
+``init`` compiles one draw per distinct weight shape).
 """
 
 from __future__ import annotations
@@ -25,7 +30,15 @@ def fan_in(shape: Shape) -> int:
 
 def uniform(key: PRNGKey, shape: Shape, bound: float, dtype: DTypeLike = jnp.float32) -> Array:
     """``U(-bound, bound)``. PyTorch equivalent: ``torch.nn.init.uniform_``."""
-    return jax.random.uniform(key, shape, dtype, minval=-bound, maxval=bound)
+    flat = jax.random.uniform(key, (math.prod(shape),), dtype, minval=-bound, maxval=bound)
+    return flat.reshape(shape)
+
+
+def normal(key: PRNGKey, shape: Shape, std: float = 1.0,
+           dtype: DTypeLike = jnp.float32) -> Array:
+    """``N(0, std**2)``. PyTorch equivalent: ``torch.nn.init.normal_(w, 0, std)``."""
+    flat = jax.random.normal(key, (math.prod(shape),), dtype)
+    return (flat if std == 1.0 else std * flat).reshape(shape)
 
 
 def kaiming_uniform(key: PRNGKey, shape: Shape, a: float = math.sqrt(5.0),
@@ -44,7 +57,7 @@ def kaiming_normal_fan_out(key: PRNGKey, shape: Shape, dtype: DTypeLike = jnp.fl
     PyTorch equivalent: ``kaiming_normal_(w, mode="fan_out", nonlinearity="relu")``.
     """
     fan_out = shape[0] * math.prod(shape[2:])
-    return math.sqrt(2.0 / fan_out) * jax.random.normal(key, shape, dtype)
+    return normal(key, shape, math.sqrt(2.0 / fan_out), dtype)
 
 
 def bias_uniform(key: PRNGKey, size: int, fan: int, dtype: DTypeLike = jnp.float32) -> Array:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import jax
-
+from fnnet.nn import init as initializers
 from fnnet.nn.functional.sequence import embedding
 from fnnet.nn.module import Module
 from fnnet.typing import Array, Params, PRNGKey, State
@@ -37,7 +36,7 @@ class Embedding(Module):
         self.padding_idx = padding_idx
 
     def init(self, key: PRNGKey) -> tuple[Params, State]:
-        weight = jax.random.normal(key, (self.num_embeddings, self.embedding_dim))
+        weight = initializers.normal(key, (self.num_embeddings, self.embedding_dim))
         if self.padding_idx is not None:
             weight = weight.at[self.padding_idx].set(0.0)
         return {"weight": weight}, {}
