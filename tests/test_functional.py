@@ -295,6 +295,17 @@ def test_dropout_jit_equals_eager():
         np.asarray(F.dropout(x, 0.3, key=k)))
 
 
+@pytest.mark.parametrize("shape", [(8, 16, 12, 12), (5, 7), (9,), ()])
+def test_dropout_mask_is_jaxs_bernoulli_of_the_inputs_shape(shape):
+    # The mask is drawn flat (a smaller program to compile) and must be the shaped draw.
+    key, x = jax.random.key(5), jnp.ones(shape)
+    keep = jax.random.bernoulli(key, 0.7, shape)
+    expected = jnp.where(keep, x * (1.0 / (1.0 - 0.3)), 0.0)
+    np.testing.assert_array_equal(F.dropout(x, 0.3, key=key), expected)
+    np.testing.assert_array_equal(jax.jit(lambda k, v: F.dropout(v, 0.3, key=k))(key, x),
+                                  expected)
+
+
 def test_dropout_gradient_is_the_mask(key):
     x = jnp.ones(1000)
     y, vjp = jax.vjp(lambda x: F.dropout(x, 0.25, key=key), x)
