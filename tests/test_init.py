@@ -115,7 +115,7 @@ def test_init_works_under_jit():
 
 
 @pytest.mark.parametrize("partitionable", [True, False], ids=["partitionable", "classic"])
-@pytest.mark.parametrize("shape", [(64, 3, 3, 3), (512, 256, 1, 1), (10, 512), (7,), (0, 4)])
+@pytest.mark.parametrize("shape", [(64, 3, 3, 3), (10, 512), (7,), (0, 4)])
 def test_flat_draws_are_the_draws_of_the_weights_shape(shape, partitionable):
     """The initialisers draw a flat vector and reshape it (a rank-1 draw compiles to a
     smaller program): the values are bit for bit those of a draw of the weight's shape,
