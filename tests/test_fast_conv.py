@@ -256,6 +256,45 @@ def test_max_pool_gradient_goes_to_first_maximum_like_torch(torch):
     np.testing.assert_array_equal(np.asarray(g), tx.grad.numpy())
 
 
+def test_lenet_gradients_with_the_cpu_kernels_equal_the_portable_forms():
+    # conv, ReLU and the pooling's rules, barriers on tangents included, transposed
+    # together in one program: every parameter's gradient is the portable form's
+    from fnnet import losses, models
+
+    model = models.LeNet5()
+    params, state = model.init(jax.random.key(0))
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.standard_normal((8, 1, 32, 32)), jnp.float32)
+    y = jnp.asarray(rng.integers(0, 10, 8), jnp.int32)
+
+    def loss(p):
+        return losses.cross_entropy(model.apply(p, state, x, train=True)[0], y)
+
+    platform = jax.jit(jax.grad(loss))(params)
+    with kernels.use("portable"):
+        portable = jax.jit(jax.grad(loss))(params)
+    for got, want in zip(jax.tree.leaves(platform), jax.tree.leaves(portable), strict=True):
+        assert_close(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_max_pool_tangent_barrier_transposes_to_the_same_values():
+    # the barrier on the pooling's tangent is linear: forward mode, reverse mode and
+    # forward over reverse give the portable form's numbers
+    x = jnp.asarray(np.random.default_rng(1).standard_normal((2, 3, 8, 8)), jnp.float32)
+
+    def f(v):
+        return jnp.sum(jnp.sin(F.max_pool2d(v, 2)))
+
+    ones = jnp.ones_like(x)
+    results = []
+    for form in ("platform", "portable"):
+        with kernels.use(form):
+            results.append((jax.jvp(lambda v: F.max_pool2d(v, 2), (x,), (ones,))[1],
+                            jax.grad(f)(x), jax.jvp(jax.grad(f), (x,), (ones,))[1]))
+    for got, want in zip(*results, strict=True):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
 def test_max_pool_nan_window_is_nan_and_takes_gradient():
     x = jnp.array([[[[1.0, jnp.nan], [3.0, 2.0]]]])
     y, vjp = jax.vjp(lambda v: F.max_pool2d(v, 2), x)

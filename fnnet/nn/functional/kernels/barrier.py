@@ -32,6 +32,21 @@ def materialize(x: Array) -> Array:
     return out
 
 
+def materialize_tangent(primal: Array, tangent: Array) -> Array:
+    """``tangent`` unchanged, computed once into its own buffer, and so is its cotangent
+    in reverse mode: a barrier linear in ``tangent``, whose predicate is read from
+    ``primal`` (a value of the same step, never a tangent), so that JAX transposes it
+    into the same barrier on the cotangent. A rule that reads its incoming cotangent
+    several times (the pooling's gradient reads it once per window element) thereby
+    reads it from memory instead of recomputing its producer in each read.
+    """
+    if primal.size == 0:
+        return tangent
+    first = jnp.ravel(primal)[0]
+    out: Array = lax.cond(first == first, lambda v: v, lambda v: v * 1, tangent)
+    return out
+
+
 def deferred(fn: Callable[..., T], *operands: Array) -> T:
     """``fn(*operands)``, evaluated inside a conditional of its own.
 

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from fnnet.nn.functional.kernels.barrier import materialize
+from fnnet.nn.functional.kernels.barrier import materialize, materialize_tangent
 from fnnet.typing import Array
 
 Pair = tuple[int, int]
@@ -93,4 +93,4 @@ def _max_pool_jvp(kernel: Pair, primals: tuple[Array], tangents: tuple[Array]
     blocks = x.shape[:lead] + (out_h, kernel[0], out_w, kernel[1])
     dy = jnp.sum(jnp.where(mask, dx.reshape(blocks), jnp.zeros((), dx.dtype)),
                  axis=(lead + 1, lead + 3))
-    return y, dy
+    return y, materialize_tangent(y, dy)
