@@ -237,6 +237,8 @@ SLOW: tuple[str, ...] = (
 #: case among them), and marks the rest slow; the full suite runs every case. A family
 #: named here that its module lacks is an error, as in :data:`SLOW`.
 SAMPLED: dict[str, int] = {
+    "test_functional::test_dropout_mask_is_jaxs_bernoulli_of_the_inputs_shape": 2,
+    "test_init::test_flat_draws_are_the_draws_of_the_weights_shape": 2,
     "test_losses::test_cross_entropy_class_indices": 6,
     "test_optim::test_injected_lr_changes_between_steps_without_recompiling": 3,
     "test_optim::test_trajectory_matches_torch": 9,
