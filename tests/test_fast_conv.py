@@ -277,6 +277,36 @@ def test_lenet_gradients_with_the_cpu_kernels_equal_the_portable_forms():
         assert_close(got, want, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("channels, kernel, activation, then", [
+    (1, 5, "tanh", "pool"), (1, 3, "sigmoid", "pool"), (1, 5, "relu", "pool"),
+    (3, 3, "tanh", "conv"), (6, 5, "sigmoid", "pool_conv")])
+def test_gradients_through_conv_activation_and_pool_equal_the_portable_forms(
+        channels, kernel, activation, then):
+    # a barrier on the convolution's output and another on the pooling's input made
+    # XLA's CPU backend compute wrong gradients through a tanh or sigmoid between them
+    # (relative errors of 1-3 in both weights and inputs, right op by op and with ReLU)
+    rng = np.random.default_rng(channels * kernel)
+    x = jnp.asarray(rng.standard_normal((4, channels, 12, 12)), jnp.float32)
+    w = jnp.asarray(rng.standard_normal((3, channels, kernel, kernel)) * 0.3, jnp.float32)
+    w2 = jnp.asarray(rng.standard_normal((2, 3, 3, 3)) * 0.3, jnp.float32)
+    act = {"tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu}[activation]
+
+    def f(x, w, w2):
+        h = act(F.conv2d(x, w))
+        if then.startswith("pool"):
+            h = F.max_pool2d(h, 2)
+        if then.endswith("conv"):
+            h = jnp.tanh(F.conv2d(h, w2))
+        return jnp.sum(h ** 2)
+
+    grads = jax.jit(jax.grad(f, argnums=(0, 1, 2)))
+    platform = grads(x, w, w2)
+    with kernels.use("portable"):
+        portable = jax.jit(jax.grad(f, argnums=(0, 1, 2)))(x, w, w2)
+    for got, want in zip(platform, portable, strict=True):
+        assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
 def test_max_pool_tangent_barrier_transposes_to_the_same_values():
     # the barrier on the pooling's tangent is linear: forward mode, reverse mode and
     # forward over reverse give the portable form's numbers
