@@ -277,14 +277,16 @@ def test_lenet_gradients_with_the_cpu_kernels_equal_the_portable_forms():
         assert_close(got, want, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("channels, kernel, activation, then", [
-    (1, 5, "tanh", "pool"), (1, 3, "sigmoid", "pool"), (1, 5, "relu", "pool"),
-    (3, 3, "tanh", "conv"), (6, 5, "sigmoid", "pool_conv")])
+@pytest.mark.parametrize("channels, kernel, norm, activation, then", [
+    (1, 5, False, "tanh", "pool"), (1, 3, False, "sigmoid", "pool"),
+    (1, 5, False, "relu", "pool"), (3, 3, True, "tanh", "pool"),
+    (1, 5, True, "sigmoid", "pool"), (3, 3, False, "tanh", "conv"),
+    (6, 5, True, "sigmoid", "pool_conv")])
 def test_gradients_through_conv_activation_and_pool_equal_the_portable_forms(
-        channels, kernel, activation, then):
-    # a barrier on the convolution's output and another on the pooling's input made
-    # XLA's CPU backend compute wrong gradients through a tanh or sigmoid between them
-    # (relative errors of 1-3 in both weights and inputs, right op by op and with ReLU)
+        channels, kernel, norm, activation, then):
+    # a barrier on the pooling's input, after a tanh or sigmoid and a conditional
+    # upstream (the convolution's barrier or BatchNorm's), made XLA's CPU backend compute
+    # wrong gradients (relative errors of 1-3; right op by op and with ReLU)
     rng = np.random.default_rng(channels * kernel)
     x = jnp.asarray(rng.standard_normal((4, channels, 12, 12)), jnp.float32)
     w = jnp.asarray(rng.standard_normal((3, channels, kernel, kernel)) * 0.3, jnp.float32)
@@ -292,7 +294,11 @@ def test_gradients_through_conv_activation_and_pool_equal_the_portable_forms(
     act = {"tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu}[activation]
 
     def f(x, w, w2):
-        h = act(F.conv2d(x, w))
+        h = F.conv2d(x, w)
+        if norm:
+            h = F.batch_norm(h, jnp.zeros(3), jnp.ones(3), jnp.full(3, 1.3), jnp.full(3, 0.1),
+                             training=True)[0]
+        h = act(h)
         if then.startswith("pool"):
             h = F.max_pool2d(h, 2)
         if then.endswith("conv"):

@@ -145,13 +145,11 @@ def _forward(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, 
              plan: Plan) -> Array:
     if plan[0] == "xla":
         return xla_conv(x, weight, stride, pads, dilation, groups)
-    # Both read the input once per tap: compute it once. No barrier on the output: a
-    # consumer that reads it several times (a convolution, the pooling) puts its own on
-    # its input, and a second barrier there made XLA's CPU backend compute wrong
-    # gradients through a tanh or sigmoid between the two (test_fast_conv).
+    # Both read the input once per tap: compute it once, and keep the result from being
+    # recomputed inside the consumers' fusions (the pooling reads it once per tap).
     x = materialize(x)
     forward = _taps_forward if plan[0] == "taps" else _gemm_forward
-    return forward(x, weight, stride, pads, dilation, groups)
+    return materialize(forward(x, weight, stride, pads, dilation, groups))
 
 
 @_conv.defjvp

@@ -67,9 +67,10 @@ def _max_pool_jvp(kernel: Pair, primals: tuple[Array], tangents: tuple[Array]
     """The tangent at each window's first maximum: ``sum(dx_tiled * mask)`` over the
     window, whose transpose is one elementwise loop ``dx = where(mask, dy, 0)``."""
     (x,), (dx,) = primals, tangents
-    # Kept as computed: otherwise XLA recomputes the producer (ReLU, bias add) of every
-    # element once per use in the fused loops.
-    x = materialize(x)
+    # No barrier on x: after an activation whose derivative reads its output (tanh,
+    # sigmoid) and a conditional upstream (the convolution's or BatchNorm's barrier), one
+    # here made XLA's CPU backend compute wrong gradients (test_fast_conv). The
+    # convolution's output barrier already keeps its loop out of the taps' fusions.
     lead = x.ndim - 2
     taps = [lax.slice(x, (0,) * lead + (i, j), x.shape[:lead] + (x.shape[-2], x.shape[-1]),
                       (1,) * lead + kernel)
