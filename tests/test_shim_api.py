@@ -1030,7 +1030,8 @@ def test_dataloader_batches_on_the_device_equal_the_host_batches(order, monkeypa
     on_device, copy = epochs(1 << 30)
     on_host, none = epochs(0)
     assert copy is not None and none is None
-    assert all(isinstance(a, jax.Array) for a in copy)
+    # the images on the device, the labels on the host (the losses check them there)
+    assert isinstance(copy[0], jax.Array) and isinstance(copy[1], np.ndarray)
     for device_epoch, host_epoch in zip(on_device, on_host, strict=True):
         assert len(device_epoch) == len(host_epoch)
         for (dx, dy), (hx, hy) in zip(device_epoch, host_epoch, strict=True):
@@ -1042,6 +1043,19 @@ def test_dataloader_batches_on_the_device_equal_the_host_batches(order, monkeypa
     if order == "sampler":
         np.testing.assert_array_equal(np.concatenate([b[1] for b in on_device[0]]),
                                       y[[22, -1, 0, 5, 5, 7, 1]])
+
+
+def test_a_loader_batch_with_a_label_out_of_range_raises_index_error(torch):
+    from fnnet.torch.utils.data import DataLoader, TensorDataset
+
+    loader = DataLoader(TensorDataset(ft.zeros(6, 3), ft.tensor([0, 1, 2, 5, 1, 0])),
+                        batch_size=3)
+    batches = iter(loader)
+    x, y = next(batches)
+    assert ft.nn.functional.cross_entropy(x, y).item() == pytest.approx(np.log(3.0))
+    x, y = next(batches)
+    with pytest.raises(IndexError, match="class labels must lie in"):
+        ft.nn.functional.cross_entropy(x, y)
 
 
 def test_dataloader_on_the_device_copies_the_dataset_once_and_refuses_a_bad_index():

@@ -74,15 +74,21 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return len(self._host[0])
 
-    def _on_device(self) -> tuple[jax.Array, ...] | None:
-        """The tensors as device arrays (copied once), or None when they take more than
-        :data:`DEVICE_DATASET_BYTES`."""
+    def _on_device(self) -> tuple[jax.Array | np.ndarray, ...] | None:
+        """The floating-point tensors as device arrays (copied once) and the others
+        (labels, indexes) as host arrays, or None when they take more than
+        :data:`DEVICE_DATASET_BYTES`. Labels stay on the host: a batch's are a few
+        hundred bytes, and the losses read them there to raise PyTorch's "Target is out
+        of bounds", which on device labels would wait for the device every step."""
         if self._device is None:
             arrays = [_host_array(a) for a in self._host]
             if sum(a.nbytes for a in arrays) > DEVICE_DATASET_BYTES:
                 return None
+            floats = [i for i, a in enumerate(arrays) if np.issubdtype(a.dtype, np.floating)]
             # private copies: the device copy is asynchronous and must not see later writes
-            self._device = tuple(copy_to_device([np.array(a) for a in arrays]))
+            copied = dict(zip(floats, copy_to_device([np.array(arrays[i]) for i in floats]),
+                              strict=True))
+            self._device = tuple(copied.get(i, a) for i, a in enumerate(arrays))
         return self._device
 
 
@@ -303,10 +309,14 @@ class DataLoader:
                 ordered = self.sampler is None and not self.shuffle
                 if not ordered:
                     order = _checked_order(order, len(self.dataset))
+                device = tuple(a for a in on_device if isinstance(a, jax.Array))
                 for start in range(0, stop, size):
-                    rows = _rows(on_device, np.int32(start), min(size, stop - start)) \
-                        if ordered else _take(on_device, order[start:start + size])
-                    yield [_wrap_value(a) for a in rows]
+                    end = min(start + size, stop)
+                    rows = iter(_rows(device, np.int32(start), end - start) if ordered else
+                                _take(device, order[start:end]))
+                    yield [_wrap_value(next(rows) if isinstance(a, jax.Array) else
+                                       a[start:end] if ordered else a[order[start:end]])
+                           for a in on_device]
                 return
             # gathered and copied to the device two batches ahead: a TensorDataset's
             # batches depend on the order alone, so reading ahead changes nothing else
