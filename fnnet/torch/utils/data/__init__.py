@@ -4,9 +4,10 @@ DataLoader (and, in
 
 A :class:`TensorDataset` of at most :data:`DEVICE_DATASET_BYTES` is copied to the
 device once, the first time a ``DataLoader`` iterates over it, and each batch is then
-one compiled slice (the rows in order) or gather (a shuffled or sampled order) of the
-device copy: no host work or host-to-device copy per batch, as a PyTorch loop that
-keeps its dataset on the GPU. A larger one is indexed on the host with one
+recorded into the step that reads it as a window of the device copy at a dynamic offset
+(the rows in order) or a gather of the order's indexes (shuffled or sampled): no host
+work or host-to-device copy per batch, as a PyTorch loop that keeps its dataset on the
+GPU; its integer tensors (labels) stay on the host. A larger one is indexed on the host with one
 fancy-indexing call per batch, and its batches are copied to the device two ahead of
 the one in use, so the copy overlaps the steps (as ``pin_memory`` and ``non_blocking``
 copies do in PyTorch). Other datasets' batches are read when the loop asks for them
@@ -20,15 +21,12 @@ pass the same index order as ``sampler``.
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from typing import Any
 
-import jax
 import numpy as np
-from jax import lax
 
 from fnnet.core.transfer import copy_to_device
 from fnnet.data.loader import prefetch_to_device
@@ -66,7 +64,7 @@ class TensorDataset(Dataset):
             raise ValueError(f"Size mismatch between tensors: first dimensions {sorted(sizes)}")
         self.tensors = tuple(tensors)
         self._host = tuple(np.asarray(t) for t in tensors)
-        self._device: tuple[jax.Array, ...] | None = None
+        self._device: tuple[Tensor | np.ndarray, ...] | None = None
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         return tuple(_wrap_value(_host_array(a[index])) for a in self._host)
@@ -74,8 +72,8 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return len(self._host[0])
 
-    def _on_device(self) -> tuple[jax.Array | np.ndarray, ...] | None:
-        """The floating-point tensors as device arrays (copied once) and the others
+    def _on_device(self) -> tuple[Tensor | np.ndarray, ...] | None:
+        """The floating-point tensors as tensors of device arrays (copied once) and the others
         (labels, indexes) as host arrays, or None when they take more than
         :data:`DEVICE_DATASET_BYTES`. Labels stay on the host: a batch's are a few
         hundred bytes, and the losses read them there to raise PyTorch's "Target is out
@@ -88,7 +86,8 @@ class TensorDataset(Dataset):
             # private copies: the device copy is asynchronous and must not see later writes
             copied = dict(zip(floats, copy_to_device([np.array(arrays[i]) for i in floats]),
                               strict=True))
-            self._device = tuple(copied.get(i, a) for i, a in enumerate(arrays))
+            self._device = tuple(_wrap_value(copied[i]) if i in copied else a
+                                 for i, a in enumerate(arrays))
         return self._device
 
 
@@ -184,26 +183,6 @@ PREFETCH_BATCHES = 2
 #: a TensorDataset of at most this many bytes is copied to the device whole, once, and
 #: batched there (see the module docstring)
 DEVICE_DATASET_BYTES = 1 << 30
-
-
-@functools.partial(jax.jit, static_argnums=2)
-def _rows(arrays: tuple[jax.Array, ...], start: jax.Array, size: int) -> tuple[jax.Array, ...]:
-    """Rows ``start`` to ``start + size`` of each array (the batch of an ordered loader).
-
-    Shapes:
-        arrays: each ``[N, ...]``; returns each ``[size, ...]``.
-    """
-    return tuple(lax.dynamic_slice_in_dim(a, start, size) for a in arrays)
-
-
-@jax.jit
-def _take(arrays: tuple[jax.Array, ...], index: jax.Array) -> tuple[jax.Array, ...]:
-    """Rows ``index`` of each array (the batch of a shuffled or sampled loader).
-
-    Shapes:
-        arrays: each ``[N, ...]``; index: ``[B]``; returns each ``[B, ...]``.
-    """
-    return tuple(a[index] for a in arrays)
 
 
 def _host_array(value: Any) -> np.ndarray:
@@ -309,13 +288,13 @@ class DataLoader:
                 ordered = self.sampler is None and not self.shuffle
                 if not ordered:
                     order = _checked_order(order, len(self.dataset))
-                device = tuple(a for a in on_device if isinstance(a, jax.Array))
                 for start in range(0, stop, size):
                     end = min(start + size, stop)
-                    rows = iter(_rows(device, np.int32(start), end - start) if ordered else
-                                _take(device, order[start:end]))
-                    yield [_wrap_value(next(rows) if isinstance(a, jax.Array) else
-                                       a[start:end] if ordered else a[order[start:end]])
+                    # a device tensor's batch is recorded into the step that reads it: a
+                    # window at a dynamic offset, or a gather of the order's indexes
+                    index = slice(start, end) if ordered else _wrap_value(order[start:end])
+                    yield [a[index] if isinstance(a, Tensor) else
+                           _wrap_value(a[start:end] if ordered else a[order[start:end]])
                            for a in on_device]
                 return
             # gathered and copied to the device two batches ahead: a TensorDataset's
