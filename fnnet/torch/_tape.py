@@ -74,9 +74,12 @@ class Cell:
         listed: the tape whose ``cells`` list holds this cell.
         sourced: a host (numpy) value that a recorded step has read (see
             ``_graph.cell_source``).
+        host: a host copy of a value still only recorded, set where it is known before
+            the step runs (a DataLoader batch's labels), for checks that must not wait
+            for the device; unset otherwise.
     """
 
-    __slots__ = ("val", "ref", "tape", "aval", "rg", "owned", "listed", "sourced",
+    __slots__ = ("val", "ref", "tape", "aval", "rg", "owned", "listed", "sourced", "host",
                  "__weakref__")
 
     val: Any
@@ -86,6 +89,7 @@ class Cell:
     rg: bool
     owned: bool
     listed: Tape | None
+    host: Any
 
     def __init__(self, val: Any = None, aval: Aval | None = None, owned: bool = False) -> None:
         self.val = val

@@ -187,14 +187,18 @@ def _check_class_targets(who: str, input: Any, target: Any, ignore_index: int) -
     """PyTorch's "Target 7 is out of bounds" IndexError, for class labels whose values
     are known now (a batch from the loader); recorded labels cannot be read before the
     step runs, and an out-of-range one gives NaN there, as in fnnet.losses under jit."""
-    if not isinstance(target, Tensor) or target._cell.val is None or \
-            not isinstance(input, Tensor):
+    if not isinstance(target, Tensor) or not isinstance(input, Tensor):
         return
+    value = target._cell.val
+    if value is None:
+        value = getattr(target._cell, "host", None)  # a loader batch's labels
+        if value is None:
+            return
     shape = input._cell.aval[0]
     unsigned = _UNSIGNED.get(target._cell.aval[1])
     if not shape or unsigned is None:
         return
-    labels = np.asarray(target._cell.val)
+    labels = np.asarray(value)
     classes = shape[1] if len(shape) > 1 else shape[0]
     # the common case in one reduction: as unsigned, negatives are out of range
     if not labels.size or _max(labels.view(unsigned)) < classes:

@@ -7,7 +7,8 @@ device once, the first time a ``DataLoader`` iterates over it, and each batch is
 recorded into the step that reads it as a window of the device copy at a dynamic offset
 (the rows in order) or a gather of the order's indexes (shuffled or sampled): no host
 work or host-to-device copy per batch, as a PyTorch loop that keeps its dataset on the
-GPU; its integer tensors (labels) stay on the host. A larger one is indexed on the host with one
+GPU (the losses check a batch's labels against a host copy, without waiting for the
+device). A larger one is indexed on the host with one
 fancy-indexing call per batch, and its batches are copied to the device two ahead of
 the one in use, so the copy overlaps the steps (as ``pin_memory`` and ``non_blocking``
 copies do in PyTorch). Other datasets' batches are read when the loop asks for them
@@ -64,7 +65,7 @@ class TensorDataset(Dataset):
             raise ValueError(f"Size mismatch between tensors: first dimensions {sorted(sizes)}")
         self.tensors = tuple(tensors)
         self._host = tuple(np.asarray(t) for t in tensors)
-        self._device: tuple[Tensor | np.ndarray, ...] | None = None
+        self._device: tuple[Tensor, ...] | None = None
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         return tuple(_wrap_value(_host_array(a[index])) for a in self._host)
@@ -72,22 +73,16 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return len(self._host[0])
 
-    def _on_device(self) -> tuple[Tensor | np.ndarray, ...] | None:
-        """The floating-point tensors as tensors of device arrays (copied once) and the others
-        (labels, indexes) as host arrays, or None when they take more than
-        :data:`DEVICE_DATASET_BYTES`. Labels stay on the host: a batch's are a few
-        hundred bytes, and the losses read them there to raise PyTorch's "Target is out
-        of bounds", which on device labels would wait for the device every step."""
+    def _on_device(self) -> tuple[Tensor, ...] | None:
+        """The tensors as tensors of device arrays (copied once), or None when they
+        take more than :data:`DEVICE_DATASET_BYTES`."""
         if self._device is None:
             arrays = [_host_array(a) for a in self._host]
             if sum(a.nbytes for a in arrays) > DEVICE_DATASET_BYTES:
                 return None
-            floats = [i for i, a in enumerate(arrays) if np.issubdtype(a.dtype, np.floating)]
             # private copies: the device copy is asynchronous and must not see later writes
-            copied = dict(zip(floats, copy_to_device([np.array(arrays[i]) for i in floats]),
-                              strict=True))
-            self._device = tuple(_wrap_value(copied[i]) if i in copied else a
-                                 for i, a in enumerate(arrays))
+            self._device = tuple(_wrap_value(a)
+                                 for a in copy_to_device([np.array(a) for a in arrays]))
         return self._device
 
 
@@ -288,14 +283,20 @@ class DataLoader:
                 ordered = self.sampler is None and not self.shuffle
                 if not ordered:
                     order = _checked_order(order, len(self.dataset))
+                labels_of = [None if np.issubdtype(a.dtype, np.floating) else _host_array(a)
+                             for a in self.dataset._host]
                 for start in range(0, stop, size):
                     end = min(start + size, stop)
-                    # a device tensor's batch is recorded into the step that reads it: a
-                    # window at a dynamic offset, or a gather of the order's indexes
-                    index = slice(start, end) if ordered else _wrap_value(order[start:end])
-                    yield [a[index] if isinstance(a, Tensor) else
-                           _wrap_value(a[start:end] if ordered else a[order[start:end]])
-                           for a in on_device]
+                    # the batch is recorded into the step that reads it: a window at a
+                    # dynamic offset, or a gather of the order's indexes
+                    rows: slice | np.ndarray = slice(start, end) if ordered else \
+                        order[start:end]
+                    index = rows if ordered else _wrap_value(rows)
+                    batch = [a[index] for a in on_device]
+                    for t, labels in zip(batch, labels_of, strict=True):
+                        if labels is not None:  # read on the host by the losses' checks
+                            t._cell.host = labels[rows]
+                    yield batch
                 return
             # gathered and copied to the device two batches ahead: a TensorDataset's
             # batches depend on the order alone, so reading ahead changes nothing else
