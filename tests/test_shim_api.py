@@ -1057,6 +1057,21 @@ def test_a_loader_batch_with_a_label_out_of_range_raises_index_error(torch):
         ft.nn.functional.cross_entropy(x, y)
 
 
+def test_loader_labels_changed_in_place_are_checked_as_changed(torch):
+    # labels 1..3 shifted to 0..2 in place: the check reads the new values, not the
+    # loader's host copy of the old ones
+    x = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
+    y = np.array([1, 2, 3, 3, 2, 1])
+    results = []
+    for T in (torch, ft):
+        loader = T.utils.data.DataLoader(T.utils.data.TensorDataset(T.tensor(x),
+                                                                    T.tensor(y)), batch_size=6)
+        xb, yb = next(iter(loader))
+        yb.sub_(1)
+        results.append(T.nn.functional.cross_entropy(xb, yb).item())
+    assert results[1] == pytest.approx(results[0], rel=1e-6)
+
+
 def test_dataloader_on_the_device_copies_the_dataset_once_and_refuses_a_bad_index():
     from fnnet.torch.utils.data import DataLoader, TensorDataset
 

@@ -298,7 +298,7 @@ def record_refs(op: Callable[..., Any], static: tuple[Any, ...], ins: tuple[int,
 def bind(cell: Cell, slot: int, aval: Aval, rg: bool) -> None:
     """Points ``cell`` at a recorded slot (its value now comes from the tape)."""
     tp = current().tape
-    cell.val = None
+    cell.val = cell.host = None
     cell.ref = slot
     cell.tape = tp
     cell.aval = aval
