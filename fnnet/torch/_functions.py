@@ -148,7 +148,7 @@ def randn(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator
     """Standard normal samples from the global key. PyTorch: ``torch.randn``."""
     dims = _size("randn", shape, size)
     key = _random.state.split()
-    return _creation(lambda s, d: jax.random.normal(key, s, d), dims, dtype, requires_grad)
+    return _creation(lambda s, d: _random.normal(key, s, d), dims, dtype, requires_grad)
 
 
 def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,
@@ -157,7 +157,7 @@ def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator 
     """Uniform ``[0, 1)`` samples from the global key. PyTorch: ``torch.rand``."""
     dims = _size("rand", shape, size)
     key = _random.state.split()
-    return _creation(lambda s, d: jax.random.uniform(key, s, d), dims, dtype, requires_grad)
+    return _creation(lambda s, d: _random.uniform(key, s, d), dims, dtype, requires_grad)
 
 
 def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,

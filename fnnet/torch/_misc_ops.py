@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -105,12 +104,12 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     numbers with ``size``. PyTorch equivalent: ``torch.normal``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         shape = np.broadcast_shapes(tuple(_as_tensor(mean).shape), tuple(_as_tensor(std).shape))
-        noise = _wrap_value(jax.random.normal(_random.state.split(), shape))
+        noise = _wrap_value(_random.normal(_random.state.split(), tuple(shape)))
         return mean + std * noise  # type: ignore[no-any-return]
     if size is None:
         raise TypeError("normal(): with numbers for mean and std, pass size=")
     shape = tuple(size) if isinstance(size, (list, tuple)) else (int(size),)
-    draw = mean + std * jax.random.normal(_random.state.split(), shape)
+    draw = mean + std * _random.normal(_random.state.split(), shape)
     out = _wrap_value(draw.astype(np.float32 if dtype is None else dtype.np))
     return out.requires_grad_(requires_grad) if requires_grad else out
 
@@ -124,7 +123,7 @@ def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> T
     chance = probs if p is None else np.full(probs.shape, p)
     if ((chance < 0) | (chance > 1)).any():
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
-    draw = jax.random.bernoulli(_random.state.split(), jnp.asarray(chance), probs.shape)
+    draw = _random.bernoulli(_random.state.split(), jnp.asarray(chance), probs.shape)
     return _wrap_value(draw.astype(probs.dtype))
 
 

@@ -30,7 +30,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     """Fills with ``N(mean, std**2)`` draws. PyTorch equivalent: ``Tensor.normal_``."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    draw = jax.random.normal(_random.state.split(), tuple(self.shape))
+    draw = _random.normal(_random.state.split(), tuple(self.shape))
     return _fill(self, mean + std * draw, "normal_")
 
 
@@ -40,8 +40,7 @@ def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: An
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={from_} > to={to}")
-    draw = jax.random.uniform(_random.state.split(), tuple(self.shape), minval=from_,
-                              maxval=to)
+    draw = _random.uniform(_random.state.split(), tuple(self.shape), low=from_, high=to)
     return _fill(self, draw, "uniform_")
 
 
@@ -49,7 +48,7 @@ def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Any = None) -> Tensor
     """Fills with 1 (probability ``p``) or 0. PyTorch equivalent: ``Tensor.bernoulli_``."""
     if not 0 <= float(p) <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    draw = jax.random.bernoulli(_random.state.split(), float(p), tuple(self.shape))
+    draw = _random.bernoulli(_random.state.split(), float(p), tuple(self.shape))
     return _fill(self, draw.astype(jnp.float32), "bernoulli_")
 
 

@@ -53,8 +53,8 @@ def _draw(kind: str, tensor: Tensor, **kw: Any) -> jax.Array:
     key = _random.state.split()
     shape = tuple(tensor.shape)
     if kind == "uniform":
-        return jax.random.uniform(key, shape, minval=kw["a"], maxval=kw["b"])
-    out: jax.Array = kw["mean"] + kw["std"] * jax.random.normal(key, shape)
+        return _random.uniform(key, shape, low=kw["a"], high=kw["b"])
+    out: jax.Array = kw["mean"] + kw["std"] * _random.normal(key, shape)
     return out
 
 
