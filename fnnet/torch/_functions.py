@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.core.transfer import to_device
+from fnnet.nn.init import normal as flat_normal
 from fnnet.torch import _dtypes, _graph, _random
 from fnnet.torch._dtypes import DTypeLike
 from fnnet.torch._graph import CONST, VAR
@@ -148,7 +149,7 @@ def randn(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator
     """Standard normal samples from the global key. PyTorch: ``torch.randn``."""
     dims = _size("randn", shape, size)
     key = _random.state.split()
-    return _creation(lambda s, d: _random.normal(key, s, d), dims, dtype, requires_grad)
+    return _creation(lambda s, d: flat_normal(key, s, 1.0, d), dims, dtype, requires_grad)
 
 
 def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,

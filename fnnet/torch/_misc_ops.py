@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.init import normal as flat_normal
 from fnnet.torch import _graph, _random
 from fnnet.torch._math_ops import in_place
 from fnnet.torch.nn._distance import cdist
@@ -104,12 +105,12 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     numbers with ``size``. PyTorch equivalent: ``torch.normal``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         shape = np.broadcast_shapes(tuple(_as_tensor(mean).shape), tuple(_as_tensor(std).shape))
-        noise = _wrap_value(_random.normal(_random.state.split(), tuple(shape)))
+        noise = _wrap_value(flat_normal(_random.state.split(), tuple(shape)))
         return mean + std * noise  # type: ignore[no-any-return]
     if size is None:
         raise TypeError("normal(): with numbers for mean and std, pass size=")
     shape = tuple(size) if isinstance(size, (list, tuple)) else (int(size),)
-    draw = mean + std * _random.normal(_random.state.split(), shape)
+    draw = mean + std * flat_normal(_random.state.split(), shape)
     out = _wrap_value(draw.astype(np.float32 if dtype is None else dtype.np))
     return out.requires_grad_(requires_grad) if requires_grad else out
 

@@ -16,23 +16,18 @@ import jax
 import numpy as np
 
 
-def normal(key: jax.Array, shape: tuple[int, ...], dtype: Any = np.float32) -> jax.Array:
-    """Standard normal draws of ``shape``, drawn flat and reshaped: the same values as a
-    draw of that shape (each element gets the bits of its flat index), from a smaller
-    program (a rank-4 draw's compiles several times slower than a rank-1 one's)."""
-    return jax.random.normal(key, (math.prod(shape),), dtype).reshape(shape)
-
-
 def uniform(key: jax.Array, shape: tuple[int, ...], dtype: Any = np.float32,
             low: float = 0.0, high: float = 1.0) -> jax.Array:
-    """``U(low, high)`` draws of ``shape``, drawn flat and reshaped (see :func:`normal`)."""
+    """``U(low, high)`` draws of ``shape``, drawn flat and reshaped as
+    :func:`fnnet.nn.init.normal` draws: the same values as a draw of that shape, from a
+    smaller program."""
     flat = jax.random.uniform(key, (math.prod(shape),), dtype, minval=low, maxval=high)
     return flat.reshape(shape)
 
 
 def bernoulli(key: jax.Array, p: Any, shape: tuple[int, ...]) -> jax.Array:
     """True with probability ``p`` (a number, or an array of ``shape``), drawn flat and
-    reshaped (see :func:`normal`)."""
+    reshaped (see :func:`uniform`)."""
     flat_p = p if np.ndim(p) == 0 else jax.numpy.ravel(p)
     return jax.random.bernoulli(key, flat_p, (math.prod(shape),)).reshape(shape)
 

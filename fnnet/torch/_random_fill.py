@@ -15,6 +15,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from fnnet.nn.init import normal as flat_normal
 from fnnet.torch import _random
 from fnnet.torch.tensor import Tensor, _wrap_value
 
@@ -30,7 +31,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     """Fills with ``N(mean, std**2)`` draws. PyTorch equivalent: ``Tensor.normal_``."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    draw = _random.normal(_random.state.split(), tuple(self.shape))
+    draw = flat_normal(_random.state.split(), tuple(self.shape))
     return _fill(self, mean + std * draw, "normal_")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from fnnet.nn.init import normal as flat_normal
 from fnnet.torch import _random
 from fnnet.torch._autograd import no_grad
 from fnnet.torch.tensor import Tensor, _wrap_value
@@ -54,7 +55,7 @@ def _draw(kind: str, tensor: Tensor, **kw: Any) -> jax.Array:
     shape = tuple(tensor.shape)
     if kind == "uniform":
         return _random.uniform(key, shape, low=kw["a"], high=kw["b"])
-    out: jax.Array = kw["mean"] + kw["std"] * _random.normal(key, shape)
+    out: jax.Array = kw["mean"] + kw["std"] * flat_normal(key, shape)
     return out
 
 

@@ -25,11 +25,7 @@ def materialize(x: Array) -> Array:
     past the conditional, and NaNs pass through unchanged. Use it on primal values only:
     its predicate is not linear in ``x``, so JAX cannot transpose it on a tangent.
     """
-    if x.size == 0:
-        return x
-    first = jnp.ravel(x)[0]
-    out: Array = lax.cond(first == first, lambda v: v, lambda v: v * 1, x)
-    return out
+    return materialize_tangent(x, x)
 
 
 def materialize_tangent(primal: Array, tangent: Array) -> Array:

@@ -64,7 +64,7 @@ class TensorDataset(Dataset):
         if len(sizes) != 1:
             raise ValueError(f"Size mismatch between tensors: first dimensions {sorted(sizes)}")
         self.tensors = tuple(tensors)
-        self._host = tuple(np.asarray(t) for t in tensors)
+        self._host = tuple(_host_array(t) for t in tensors)  # in the dtypes batches take
         self._device: tuple[Tensor, ...] | None = None
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
@@ -77,7 +77,7 @@ class TensorDataset(Dataset):
         """The tensors as tensors of device arrays (copied once), or None when they
         take more than :data:`DEVICE_DATASET_BYTES`."""
         if self._device is None:
-            arrays = [_host_array(a) for a in self._host]
+            arrays = self._host
             if sum(a.nbytes for a in arrays) > DEVICE_DATASET_BYTES:
                 return None
             # private copies: the device copy is asynchronous and must not see later writes
@@ -283,7 +283,7 @@ class DataLoader:
                 ordered = self.sampler is None and not self.shuffle
                 if not ordered:
                     order = _checked_order(order, len(self.dataset))
-                labels_of = [None if np.issubdtype(a.dtype, np.floating) else _host_array(a)
+                labels_of = [None if np.issubdtype(a.dtype, np.floating) else a
                              for a in self.dataset._host]
                 for start in range(0, stop, size):
                     end = min(start + size, stop)
@@ -301,7 +301,7 @@ class DataLoader:
             # gathered and copied to the device two batches ahead: a TensorDataset's
             # batches depend on the order alone, so reading ahead changes nothing else
             host = self.dataset._host
-            gathered = ([_host_array(a[order[start:start + size]]) for a in host]
+            gathered = ([a[order[start:start + size]] for a in host]
                         for start in range(0, stop, size))
             for arrays in prefetch_to_device(gathered, PREFETCH_BATCHES, thread=False):
                 yield [_wrap_value(a) for a in arrays]
