@@ -185,8 +185,9 @@ _max = np.maximum.reduce  # without ndarray.max's Python wrapper: this runs ever
 
 def _check_class_targets(who: str, input: Any, target: Any, ignore_index: int) -> None:
     """PyTorch's "Target 7 is out of bounds" IndexError, for class labels whose values
-    are known now (a batch from the loader); recorded labels cannot be read before the
-    step runs, and an out-of-range one gives NaN there, as in fnnet.losses under jit."""
+    are known now: concrete ones, or a loader batch's recorded labels through their host
+    copy (``Cell.host``). Other recorded labels cannot be read before the step runs, and
+    an out-of-range one gives NaN there, as in fnnet.losses under jit."""
     if not isinstance(target, Tensor) or not isinstance(input, Tensor):
         return
     value = target._cell.val
