@@ -891,6 +891,48 @@ def test_a_whole_split_keeps_the_way_its_loop_runs_faster(forward_cost):
     assert [value for _, value in split(5, 1)] == [6, 6]
 
 
+def test_a_whole_split_times_both_ways_again_when_the_load_changes(monkeypatch):
+    # the fake of the test above: the forward pass turns dear after the split chose two
+    # programs (another process took the core the step ran on), and the split goes back
+    # to one program at its next trial; the interval then doubles while one way keeps winning
+    import time
+
+    from fnnet.torch import _split
+
+    monkeypatch.setattr(_split, "RETRIAL_AFTER", 4)
+    cost = [0.0]
+
+    def ready_in(seconds, value):
+        return (time.perf_counter() + seconds, value)
+
+    def forward(a):
+        time.sleep(cost[0])
+        return [ready_in(0.001, a + 1)]
+
+    def step(a, b):
+        return [ready_in(0.004, a + 1), ready_in(0.004, a + b)]
+
+    split = _split.Split(forward, step, (0,), (0, 1), early=(0,), n_wanted=2, whole=True)
+
+    def run_until(done, limit):
+        for _ in range(limit):
+            if done():
+                return
+            (ready, _), _ = split(1, 2)
+            time.sleep(max(0.0, ready - time.perf_counter()))
+        raise AssertionError(f"no decision in {limit} calls: mode {split.mode}")
+
+    trial = _split.WARMUP_CALLS + 2 * _split.TRIAL_CALLS + 2
+    run_until(lambda: split.mode is True, trial)
+    cost[0] = 0.006
+    run_until(lambda: split.mode is None, 6)  # the next trial starts after 4 calls
+    run_until(lambda: split.mode is False, 2 * _split.TRIAL_CALLS + 2)
+    assert split._retrial_after == 4  # the other way won: the interval starts again
+    run_until(lambda: split.mode is None, 6)
+    run_until(lambda: split.mode is not None, 2 * _split.TRIAL_CALLS + 2)
+    assert split.mode is False and split._retrial_after == 8
+
+
 def test_a_step_on_host_batches_is_not_split():
     _split_loop(read_every=1, steps=2, host=True)
     assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [1]

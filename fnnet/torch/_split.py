@@ -18,6 +18,10 @@ from fnnet.torch._tape import WRITEBACK, Tape, slot_of
 WARMUP_CALLS = 3
 #: timed calls each way before a ``whole`` split keeps the faster
 TRIAL_CALLS = 8
+#: calls in the kept way before a ``whole`` split times both again; doubled each time the
+#: same way wins again (up to :data:`MAX_RETRIAL_AFTER`), reset when the other wins
+RETRIAL_AFTER = 256
+MAX_RETRIAL_AFTER = 4096
 
 #: ``jit(fn, donate_argnums)``: how a program is compiled
 Jit = Callable[[Callable[..., list[Any]], tuple[int, ...]], Callable[..., list[Any]]]
@@ -50,7 +54,11 @@ class Split:
     against the Python it lets run beside the step. So a ``whole`` split times the
     loop's iterations both ways (the time from one call to the next), in alternating
     pairs of :data:`TRIAL_CALLS` calls each way after :data:`WARMUP_CALLS`, and then
-    keeps the faster (``mode``: True for two programs, False for ``step`` alone).
+    keeps the faster (``mode``: True for two programs, False for ``step`` alone). The
+    answer changes with the load beside the loop (the split needs a core for the step
+    while Python records the next one), so the kept way is timed against the other
+    again after :data:`RETRIAL_AFTER` calls, then at doubling intervals while it keeps
+    winning.
     """
 
     def __init__(self, forward: Callable[..., list[Any]], step: Callable[..., list[Any]],
@@ -63,6 +71,9 @@ class Split:
         self._calls = 0
         self._last: tuple[bool, float] | None = None  # the last call's mode and time
         self._times: tuple[list[float], list[float]] = ([], [])  # (whole, split)
+        self._kept = 0  # calls since the last decision
+        self._previous: bool | None = None  # the decision before the current trial
+        self._retrial_after = RETRIAL_AFTER
         late = tuple(range(n_wanted)) if whole else \
             tuple(i for i in range(n_wanted) if i not in set(early))
         # wanted value i is item order[i] of the late values followed by the early ones
@@ -71,6 +82,10 @@ class Split:
         self._order = [position[i] for i in range(n_wanted)]
 
     def __call__(self, *sources: Any) -> list[Any]:
+        if self.mode is not None and self.whole:
+            self._kept += 1
+            if self._kept > self._retrial_after:
+                self._retrial()
         split = self.mode if self.mode is not None else self._trial()
         if not split:
             return self.step(*sources)
@@ -88,6 +103,13 @@ class Split:
         return [values[k] for k in self._order]
 
 
+    def _retrial(self) -> None:
+        """Starts timing both ways again (both programs are compiled: no warm-up)."""
+        self._previous, self.mode = self.mode, None
+        self._calls = WARMUP_CALLS
+        self._last = None
+        self._times = ([], [])
+
     def _trial(self) -> bool:
         """The mode of this call while both are timed; decides once both have
         :data:`TRIAL_CALLS` times."""
@@ -97,6 +119,11 @@ class Split:
         whole, split = self._times
         if len(whole) >= TRIAL_CALLS and len(split) >= TRIAL_CALLS:
             self.mode = statistics.median(split) < statistics.median(whole)
+            if self.mode is self._previous:
+                self._retrial_after = min(2 * self._retrial_after, MAX_RETRIAL_AFTER)
+            else:
+                self._retrial_after = RETRIAL_AFTER
+            self._kept = 0
             return self.mode
         self._calls += 1
         mode = self._calls <= WARMUP_CALLS or (self._calls - WARMUP_CALLS - 1) // 2 % 2 == 0
