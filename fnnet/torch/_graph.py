@@ -70,13 +70,15 @@ def source_into(tp: Tape, value: Any, aval: Aval, owner: Any) -> int:
 
 def _source(rec: Recorder, tp: Tape, value: Any, aval: Aval, owner: Any) -> int:
     slot = len(tp.avals)
-    desc = (None, aval)
-    key = (tp.state, desc)
+    key = (tp.state, (None, aval))
     hit = rec.trie.get(key)
     if hit is None:
-        hit = rec.advance(key, (aval,))
+        # the structure so far fixes the slot and the source's index, so the node is
+        # kept with it (a source has no other extra) and made once
+        hit = rec.advance(key, (aval,),
+                          _tuple_new(Node, (None, len(tp.srcs), (), False, slot, 1)))
     tp.state = hit[0]
-    tp.nodes.append(_tuple_new(Node, (None, len(tp.srcs), (), False, slot, 1)))
+    tp.nodes.append(hit[2])
     tp.srcs.append(value)
     tp.src_slots.append(slot)
     tp.src_owner.append(owner)
@@ -100,7 +102,7 @@ def cell_source(tp: Tape, cell: Cell) -> int:
             value = cell.val = to_device(value)
         else:
             cell.sourced = True
-    slot = source_into(tp, value, cell.aval, cell)
+    slot = _source(current(), tp, value, cell.aval, cell)
     cell.tape = tp
     cell.ref = slot
     return slot

@@ -20,7 +20,7 @@ WARMUP_CALLS = 3
 TRIAL_CALLS = 8
 #: calls in the kept way before a ``whole`` split times both again; doubled each time the
 #: same way wins again (up to :data:`MAX_RETRIAL_AFTER`), reset when the other wins
-RETRIAL_AFTER = 256
+RETRIAL_AFTER = 64
 MAX_RETRIAL_AFTER = 4096
 
 #: ``jit(fn, donate_argnums)``: how a program is compiled
