@@ -248,3 +248,17 @@ def test_bad_indexes_raise_torchs_errors(torch, index, error, message):
 def test_slice_grad_fn_is_named_like_torchs():
     x = ft.ones(4, 3, requires_grad=True)
     assert x[1:3].grad_fn.name() == "SliceBackward0"
+
+
+def test_int_bound_slices_are_pytorchs_for_every_bound(torch, recorder):
+    """``x[a:b]`` with int bounds (a loop's batch, read as a window at a dynamic offset):
+    PyTorch's rows for negative, clamped and empty bounds alike, on 1-d and 3-d tensors."""
+    recorder.options.eager_after = 10**6  # each size compiles: no fallback to op by op
+    for shape in ((9,), (9, 2, 3)):
+        values = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+        ours, theirs = ft.tensor(values), torch.tensor(values)
+        for start in range(-11, 12, 3):
+            for stop in range(-11, 12, 4):
+                got = ours[start:stop]
+                assert tuple(got.shape) == tuple(theirs[start:stop].shape), (start, stop)
+                np.testing.assert_array_equal(got.numpy(), theirs[start:stop].numpy())
