@@ -179,7 +179,18 @@ def measure_patterns(args, torch, ft, rng) -> None:
             print(f"  {pattern:10s} {ms[pattern]:.3f} ms/step, {fed} {ms[fed]:.3f}"
                   f": {ms[pattern] / ms[fed]:.2f}x; first iteration {first:.0f} ms; "
                   f"{stats['compiles']} compile(s) in {1 + args.warmup} steps"
-                  + (", then op by op" if stats["eager"] else ""))
+                  + (", then op by op" if stats["eager"] else "") + _split_mode(ft))
+
+
+def _split_mode(ft) -> str:
+    """How the pattern's step ran at the end: a step whose loss is read every step runs
+    as two programs or as one, whichever its last timing of both found faster."""
+    from fnnet.torch import _recorder
+    from fnnet.torch._split import Split
+
+    modes = {fn.mode for fn in _recorder.current().cache.values() if isinstance(fn, Split)}
+    names = {True: "two programs", False: "one program", None: "still timing both"}
+    return f"; step as {', '.join(names[m] for m in sorted(modes, key=str))}" if modes else ""
 
 
 def functional_loop(name, batches, host=False):
