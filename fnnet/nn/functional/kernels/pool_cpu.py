@@ -67,10 +67,13 @@ def _max_pool_jvp(kernel: Pair, primals: tuple[Array], tangents: tuple[Array]
     """The tangent at each window's first maximum: ``sum(dx_tiled * mask)`` over the
     window, whose transpose is one elementwise loop ``dx = where(mask, dy, 0)``."""
     (x,), (dx,) = primals, tangents
-    # No barrier on x: after an activation whose derivative reads its output (tanh,
-    # sigmoid) and a conditional upstream (the convolution's or BatchNorm's barrier), one
-    # here made XLA's CPU backend compute wrong gradients (test_fast_conv). The
-    # convolution's output barrier already keeps its loop out of the taps' fusions.
+    # x is computed once for the taps' fusions. Its tangent gets a barrier too, which
+    # transposes to one on the input's cotangent: without it, after an activation whose
+    # derivative reads its output (tanh, sigmoid) and a conditional upstream (the
+    # convolution's or BatchNorm's barrier), XLA's CPU backend computed wrong gradients
+    # (tests/test_fast_conv.py has those stacks).
+    x = materialize(x)
+    dx = materialize_tangent(x, dx)
     lead = x.ndim - 2
     taps = [lax.slice(x, (0,) * lead + (i, j), x.shape[:lead] + (x.shape[-2], x.shape[-1]),
                       (1,) * lead + kernel)
