@@ -145,9 +145,15 @@ def _forward(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair, 
              plan: Plan) -> Array:
     if plan[0] == "xla":
         return xla_conv(x, weight, stride, pads, dilation, groups)
-    # Both read the input once per tap: compute it once, and keep the result from being
-    # recomputed inside the consumers' fusions (the pooling reads it once per tap).
-    x = materialize(x)
+    # Both read the input once per tap: compute it once.
+    return _fused_forward(materialize(x), weight, stride, pads, dilation, groups, plan)
+
+
+def _fused_forward(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair,
+                   groups: int, plan: Plan) -> Array:
+    """The ``taps`` or ``gemm`` forward pass of an input already computed once; its
+    result is kept from being recomputed inside the consumers' fusions (the pooling reads
+    it once per tap)."""
     forward = _taps_forward if plan[0] == "taps" else _gemm_forward
     return materialize(forward(x, weight, stride, pads, dilation, groups))
 
@@ -165,7 +171,13 @@ def _conv_jvp(stride: Pair, pads: Pads, dilation: Pair, groups: int, plan: Plan,
     x, weight = primals
     dx, dw = tangents
     args = (stride, pads, dilation, groups)
-    y = _forward(x, weight, stride, pads, dilation, groups, plan)
+    if plan[0] == "xla":
+        y = xla_conv(x, weight, *args)
+    else:
+        # the weight term reads the same computed input as the forward pass, so that
+        # XLA builds gemm's patches once for both
+        x = materialize(x)
+        y = _fused_forward(x, weight, *args, plan)
     if plan[1] == "gemm":
         dy = _gemm_forward(dx, weight, *args)
     else:
