@@ -144,6 +144,7 @@ LONGEST_FIRST = (
 #: module lacks is an error, so a renamed test cannot leave the list silently.
 SLOW: tuple[str, ...] = (
     "test_accelerator_script::test_quick_run_without_accelerator_writes_a_table",
+    "test_augment::test_compose_splits_the_key",
     "test_bad_input::test_fit_takes_numpy_integers_as_counts",
     "test_bad_input::test_nan_in_a_batch_names_the_step_and_the_parameter",
     "test_bad_input_loads",
@@ -169,10 +170,13 @@ SLOW: tuple[str, ...] = (
     "test_fast_conv::test_conv2d_routes_to_cpu_kernels_with_bias_and_unbatched_input",
     "test_fast_conv::test_default_plan_under_jit_and_vmap",
     "test_fast_conv::test_every_formulation_matches_plain_convolution",
+    "test_fast_conv::test_lenet_gradients_with_the_cpu_kernels_equal_the_portable_forms",
     "test_fast_conv::test_max_pool_matches_reduce_window_with_ties",
     "test_fit_edges",
     "test_interop::test_optimizer_state_round_trips_and_resumes_like_torch",
+    "test_kernel_memory",
     "test_nnx",
+    "test_optim::test_documented_optax_differences",
     "test_parallel::test_data_parallel_training_equals_single_device",
     "test_parallel::test_dropout_with_axis_name_keeps_its_rows_of_the_global_mask",
     "test_parallel::test_fit_with_devices_equals_fit_on_one_device",
@@ -207,6 +211,7 @@ SLOW: tuple[str, ...] = (
     "test_shim_serialization::test_resumed_training_matches_uninterrupted_training",
     "test_shim_surface::test_float64_is_kept_with_jax_x64",
     "test_shim_surface_layers",
+    "test_shim_surface_more::test_pure_losses_and_layers_jit_and_check_their_arguments",
     "test_shim_surface_optim",
     "test_tensorboard",
     "test_torch_coverage",
@@ -222,8 +227,10 @@ SLOW: tuple[str, ...] = (
     "test_transforms::test_transform_matches_portable_kernels[bce_with_logits]",
     "test_transforms::test_transform_matches_portable_kernels[conv_depthwise]",
     "test_transforms::test_transform_matches_portable_kernels[conv_gemm]",
+    "test_transforms::test_transform_matches_portable_kernels[conv1d]",
     "test_transforms::test_transform_matches_portable_kernels[conv_taps_reduce]",
     "test_transforms::test_transform_matches_portable_kernels[layernorm]",
+    "test_transforms::test_transform_matches_portable_kernels[linear]",
     "test_transforms::test_transform_matches_portable_kernels[lenet_block]",
     "test_transforms::test_transform_matches_portable_kernels[maxpool_overlap]",
     "test_transforms::test_transform_matches_portable_kernels[mse_loss]",
@@ -237,18 +244,33 @@ SLOW: tuple[str, ...] = (
 #: case among them), and marks the rest slow; the full suite runs every case. A family
 #: named here that its module lacks is an error, as in :data:`SLOW`.
 SAMPLED: dict[str, int] = {
+    "test_augment::test_rotation_by_right_angles_is_rot90": 1,
+    "test_augment::test_same_key_same_batch_different_key_different_batch": 1,
+    "test_fast_conv::test_gradients_through_conv_activation_and_pool_equal_the_portable_forms": 3,
     "test_functional::test_dropout_mask_is_jaxs_bernoulli_of_the_inputs_shape": 2,
+    "test_functional::test_op_jit_equals_eager": 2,
+    "test_functional::test_op_matches_torch_output_and_gradients": 10,
     "test_init::test_flat_draws_are_the_draws_of_the_weights_shape": 2,
+    "test_losses::test_binary_cross_entropy": 6,
     "test_losses::test_cross_entropy_class_indices": 6,
+    "test_losses::test_cross_entropy_probabilities": 6,
+    "test_losses::test_mse_and_l1": 8,
+    "test_losses::test_smooth_l1_loss": 6,
+    "test_nn::test_layer_jit_equals_eager": 1,
+    "test_nn::test_layer_matches_torch": 12,
     "test_optim::test_injected_lr_changes_between_steps_without_recompiling": 3,
     "test_optim::test_trajectory_matches_torch": 9,
+    "test_shim_batch_patterns::test_index_assignment_matches_torch_values_and_gradients": 3,
+    "test_shim_batch_patterns::test_indexing_matches_torch_values_and_gradients": 8,
     "test_shim_ops::test_op_matches_torch_values_and_gradients": 9,
+    "test_shim_random_draws::test_a_draw_equals_the_draw_of_its_shape": 3,
     "test_shim_surface_more::test_functional_matches_pytorch": 4,
     "test_shim_surface_more::test_in_place_matches_pytorch": 4,
     "test_shim_surface_more::test_loss_modules_match_pytorch": 3,
     "test_shim_surface_more::test_losses_match_pytorch": 3,
     "test_shim_surface_more::test_matches_pytorch": 12,
     "test_shim_surface_more::test_modules_match_pytorch": 5,
+    "test_shim_surface_more::test_norm_and_attention_match_pytorch": 4,
 }
 
 
@@ -294,7 +316,9 @@ def pytest_collection_modifyitems(config, items):
             continue
         if not hasattr(modules[module], test):
             raise pytest.UsageError(f"tests/conftest.py SAMPLED names {entry!r}: no such test")
+        # Cases already outside the loop (the portable kernels' run) are not counted.
         family = [item for item in items if item.path.stem == module
-                  and getattr(item, "originalname", item.name) == test]
+                  and getattr(item, "originalname", item.name) == test
+                  and item.get_closest_marker("slow") is None]
         for item in _sample(family, keep):
             item.add_marker(pytest.mark.slow)
