@@ -231,19 +231,26 @@ def test_max_pool_matches_reduce_window_with_ties(shape, k):
     def plain(v):
         return _plain_max_pool(v[..., :shape[-2] // k * k, :shape[-1] // k * k], k)
 
-    y, vjp = jax.vjp(fast, x)
-    dy = jnp.asarray(rng.standard_normal(y.shape), jnp.float32)
+    # The tiled kernel inside compiled programs: op by op, each of its many small ops
+    # compiles alone (test_functional's test_op_jit_equals_eager checks its eager use).
     y_ref, vjp_ref = jax.vjp(plain, x)
+    dy = jnp.asarray(rng.standard_normal(y_ref.shape), jnp.float32)
+
+    @jax.jit
+    def value_and_grad(v, c):
+        out, pull = jax.vjp(fast, v)
+        return out, pull(c)[0]
+
+    y, dx = value_and_grad(x, dy)
     np.testing.assert_array_equal(np.asarray(y), np.asarray(y_ref))
-    np.testing.assert_array_equal(np.asarray(jax.jit(lambda c: vjp(c)[0])(dy)),
-                                  np.asarray(vjp_ref(dy)[0]))
+    np.testing.assert_array_equal(np.asarray(dx), np.asarray(vjp_ref(dy)[0]))
     assert crop.shape[-1] <= shape[-1]
     # vmap over an extra leading axis.
     xs = jnp.stack([x, -x])
-    got = jax.vmap(jax.grad(lambda v: jnp.sum(fast(v) ** 2)))(xs)
+    got = jax.jit(jax.vmap(jax.grad(lambda v: jnp.sum(fast(v) ** 2))))(xs)
+    want = jax.jit(jax.grad(lambda v: jnp.sum(plain(v) ** 2)))
     for i in range(2):
-        want = jax.grad(lambda v: jnp.sum(plain(v) ** 2))(xs[i])
-        np.testing.assert_array_equal(np.asarray(got[i]), np.asarray(want))
+        np.testing.assert_array_equal(np.asarray(got[i]), np.asarray(want(xs[i])))
 
 
 def test_max_pool_gradient_goes_to_first_maximum_like_torch(torch):
