@@ -51,9 +51,9 @@ def window_spec(index: Any, shape: tuple[int, ...]) -> tuple[WindowSpec, list[in
     if type(index) is slice and shape and index.step is None and \
             type(index.start) is int and type(index.stop) is int:
         # the batch of a loop, ``x[i * 64:(i + 1) * 64]``: the general path's answer, sooner
-        first, stop, _ = index.indices(shape[0])
-        if stop > first:
-            return ((stop - first, *shape[1:]), (0,), ((None, None, None),)), [first]
+        begin, end, _ = index.indices(shape[0])
+        if end > begin:
+            return ((end - begin, *shape[1:]), (0,), ((None, None, None),)), [begin]
     items = index if isinstance(index, tuple) else (index,)
     consumed = 0
     for item in items:
