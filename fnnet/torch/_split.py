@@ -18,6 +18,9 @@ from fnnet.torch._tape import WRITEBACK, Tape, slot_of
 WARMUP_CALLS = 3
 #: timed calls each way before a ``whole`` split keeps the faster
 TRIAL_CALLS = 8
+#: calls in a row each way while timing; the first of each block is not timed, as it
+#: waits for (or leaves behind) work the other way left (or takes) on the device
+BLOCK = 4
 #: calls in the kept way before a ``whole`` split times both again; doubled each time the
 #: same way wins again (up to :data:`MAX_RETRIAL_AFTER`), reset when the other wins
 RETRIAL_AFTER = 64
@@ -52,8 +55,9 @@ class Split:
 
     Whether the split pays depends on the machine: the forward pass computed twice
     against the Python it lets run beside the step. So a ``whole`` split times the
-    loop's iterations both ways (the time from one call to the next), in alternating
-    pairs of :data:`TRIAL_CALLS` calls each way after :data:`WARMUP_CALLS`, and then
+    loop's iterations both ways (the time from one call to the next) after
+    :data:`WARMUP_CALLS`, in alternating blocks of :data:`BLOCK` calls each way whose
+    first interval is left out, until each way has :data:`TRIAL_CALLS` times, and then
     keeps the faster (``mode``: True for two programs, False for ``step`` alone). The
     answer changes with the load beside the loop (the split needs a core for the step
     while Python records the next one), so the kept way is timed against the other
@@ -69,7 +73,8 @@ class Split:
         self.whole = whole
         self.mode: bool | None = None if whole else True  # None: still timing both
         self._calls = 0
-        self._last: tuple[bool, float] | None = None  # the last call's mode and time
+        # the last call's mode and time, and whether its interval to this call counts
+        self._last: tuple[bool, float, bool] | None = None
         self._times: tuple[list[float], list[float]] = ([], [])  # (whole, split)
         self._kept = 0  # calls since the last decision
         self._previous: bool | None = None  # the decision before the current trial
@@ -114,7 +119,7 @@ class Split:
         """The mode of this call while both are timed; decides once both have
         :data:`TRIAL_CALLS` times."""
         now = time.perf_counter()
-        if self._last is not None:
+        if self._last is not None and self._last[2]:
             self._times[self._last[0]].append(now - self._last[1])
         whole, split = self._times
         if len(whole) >= TRIAL_CALLS and len(split) >= TRIAL_CALLS:
@@ -126,9 +131,15 @@ class Split:
             self._kept = 0
             return self.mode
         self._calls += 1
-        mode = self._calls <= WARMUP_CALLS or (self._calls - WARMUP_CALLS - 1) // 2 % 2 == 0
-        # warm-up calls (the first compiles each program) are not timed
-        self._last = (mode, now) if self._calls > WARMUP_CALLS else None
+        if self._calls <= WARMUP_CALLS:  # the first compiles each program: not timed
+            self._last = None
+            return True
+        k = self._calls - WARMUP_CALLS - 1
+        mode = k // BLOCK % 2 == 0
+        # A block's first interval is not its way's: split after whole, the step's backward
+        # pass is still running when the interval ends (the next one waits for it); whole
+        # after split, the call first waits for the split's last step.
+        self._last = (mode, now, k % BLOCK != 0)
         return mode
 
 
