@@ -135,6 +135,41 @@ def test_cross_entropy_jit_matches_eager_and_nans_on_bad_label():
     assert np.isnan(float(jax.jit(losses.cross_entropy)(logits, bad)))
 
 
+@pytest.mark.parametrize("form", ["indices", "probabilities"])
+def test_cross_entropy_compiles_one_program_per_shape_with_op_by_op_values(form):
+    """Called eagerly, the loss runs one compiled program (not one per operation), and
+    its values and gradients are the op-by-op ones within float32 rounding."""
+    rng = _rng(4)
+    logits = jnp.asarray(rng.standard_normal((6, 5, 3)), jnp.float32)
+    target = jnp.asarray(rng.integers(0, 5, (6, 3))).at[0, 0].set(-100)
+    if form == "probabilities":
+        target = jax.nn.softmax(jnp.asarray(rng.standard_normal((6, 5, 3)), jnp.float32), 1)
+    weight = jnp.asarray(rng.uniform(0.5, 2.0, 5), jnp.float32)
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        del duration, kwargs
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(event)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        losses.cross_entropy(logits, target, weight, label_smoothing=0.1)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert len(compiles) <= 1  # op by op, about 18 (none if these shapes ran before)
+    for options in ({}, {"weight": weight, "label_smoothing": 0.2, "reduction": "sum"},
+                    {"reduction": "none"}):
+        def total(x, options=options):
+            return jnp.sum(losses.cross_entropy(x, target, **options))
+
+        value, grad = jax.value_and_grad(total)(logits)
+        with jax.disable_jit():
+            op_value, op_grad = jax.value_and_grad(total)(logits)
+        assert_close(value, op_value, rtol=1e-6, atol=1e-7, what=f"value {options}")
+        assert_close(grad, op_grad, rtol=1e-6, atol=1e-7, what=f"gradient {options}")
+
+
 def test_cross_entropy_matches_default_fit_batch(torch):
     """Large logits (a confident model) stay finite and exact through log_softmax."""
     rng = _rng(3)

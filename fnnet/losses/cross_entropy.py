@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -85,37 +86,54 @@ def cross_entropy(input: Array, target: Array, weight: Array | None = None,
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class axis ([C], [N, C] or "
                          f"[N, C, d1, ...]), got shape ()")
-    axis = class_axis(input)
-    num_classes = input.shape[axis]
+    num_classes = input.shape[class_axis(input)]
     if weight is not None:
         weight = check_weight(name, weight, (num_classes,), exact=True)
-        # [C] -> [1, C, 1, ...], to broadcast along input's class axis.
-        class_weight = jnp.reshape(weight, (-1,) + (1,) * (input.ndim - axis - 1))
-    else:
-        class_weight = None
-    log_probs = jax.nn.log_softmax(input, axis=axis)
 
     if tuple(target.shape) == tuple(input.shape):
-        return _probability_loss(name, log_probs, target, class_weight, ignore_index,
-                                 reduction, label_smoothing)
+        _check_probability_target(name, target, ignore_index)
+        loss: Array = _probability_loss(input, target, weight, reduction=reduction,
+                                        label_smoothing=float(label_smoothing))
+        return loss
 
     check_class_indices(name, input, target, ignore_index, probabilities_ok=True)
     if is_concrete(target):
         check_labels(target, num_classes, ignore_index=ignore_index)
+    loss = _index_loss(input, target, weight, ignore_index=int(ignore_index),
+                       reduction=reduction, label_smoothing=float(label_smoothing))
+    return loss
+
+
+def _class_weight(weight: Array | None, input: Array) -> Array | None:
+    """``weight: [C]`` as ``[1, C, 1, ...]``, to broadcast along ``input``'s class axis."""
+    if weight is None:
+        return None
+    return jnp.reshape(weight, (-1,) + (1,) * (input.ndim - class_axis(input) - 1))
+
+
+# The math of both target forms is jitted: called eagerly, as users evaluate a loss,
+# one program per shape compiles instead of each of the loss's ~18 operations alone.
+@functools.partial(jax.jit, static_argnames=("ignore_index", "reduction", "label_smoothing"))
+def _index_loss(input: Array, target: Array, weight: Array | None, *, ignore_index: int,
+                reduction: str, label_smoothing: float) -> Array:
+    """Cross-entropy against class indices ``target`` (checked by the caller)."""
+    axis = class_axis(input)
+    num_classes = input.shape[axis]
+    log_probs = jax.nn.log_softmax(input, axis=axis)
     picked, target_weight = picked_log_probs(log_probs, target, weight, ignore_index)
     valid = target != ignore_index
     # where, not a product: an ignored target picks a class at random, maybe at -inf.
     loss = jnp.where(valid, -target_weight * picked, 0.0)
     if label_smoothing > 0:
+        class_weight = _class_weight(weight, input)
         weighted = log_probs if class_weight is None else log_probs * class_weight
         smooth = jnp.where(valid, -jnp.sum(weighted, axis=axis), 0.0)
         loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * smooth
     return reduce_by_target_weight(loss, jnp.sum(target_weight), reduction)
 
 
-def _probability_loss(name: str, log_probs: Array, target: Array, class_weight: Array | None,
-                      ignore_index: Any, reduction: str, label_smoothing: float) -> Array:
-    """Cross-entropy against class probabilities ``target`` of ``log_probs``'s shape."""
+def _check_probability_target(name: str, target: Array, ignore_index: Any) -> None:
+    """Raises unless ``target`` can hold class probabilities with this ``ignore_index``."""
     if not jnp.issubdtype(target.dtype, jnp.floating):
         raise TypeError(
             f"{name}: target of input's shape {tuple(target.shape)} holds class "
@@ -129,8 +147,16 @@ def _probability_loss(name: str, log_probs: Array, target: Array, class_weight: 
             f"{name}: ignore_index is not supported for class-probability targets, "
             f"got ignore_index={ignore_index}"
         )
-    axis = class_axis(log_probs)
-    num_classes = log_probs.shape[axis]
+
+
+@functools.partial(jax.jit, static_argnames=("reduction", "label_smoothing"))
+def _probability_loss(input: Array, target: Array, weight: Array | None, *, reduction: str,
+                      label_smoothing: float) -> Array:
+    """Cross-entropy against class probabilities ``target`` of ``input``'s shape."""
+    axis = class_axis(input)
+    num_classes = input.shape[axis]
+    log_probs = jax.nn.log_softmax(input, axis=axis)
+    class_weight = _class_weight(weight, input)
     if label_smoothing > 0:
         target = target * (1 - label_smoothing) + label_smoothing / num_classes
     terms = log_probs * target
