@@ -3,8 +3,9 @@ weights. ``python _run.py torch|fnnet OUT.npz program.py ...``.
 
 Under ``fnnet`` the module ``torch`` (and its submodules) is fnnet.torch, put in
 ``sys.modules`` before any program runs: a program's ``import torch`` is unchanged.
-Each program runs in this one process (``runpy``) with its own globals; its stdout is
-captured and every ``nn.Module`` left in its globals contributes its ``state_dict``.
+Each program runs in this one process (``runpy``) with its own globals (and under
+``fnnet``, its own recorder, as in a process of its own); its stdout is captured and
+every ``nn.Module`` left in its globals contributes its ``state_dict``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ def use_fnnet() -> None:
         sys.modules[f"torch.{name}"] = importlib.import_module(f"fnnet.torch.{name}")
 
 
+def _own_recorder(backend: str) -> contextlib.AbstractContextManager[object]:
+    """A fresh fnnet.torch recorder for one program: the structures compiled, and the
+    count of recent compiles that decides the fallback to op by op, are its own."""
+    if backend != "fnnet":
+        return contextlib.nullcontext()
+    from fnnet.torch import _compiler
+
+    return _compiler.fresh()
+
+
 def main() -> None:
     backend, out, *programs = sys.argv[1:]
     if backend == "fnnet":
@@ -49,19 +60,20 @@ def main() -> None:
         name = pathlib.Path(path).stem
         buffer = io.StringIO()
         cwd = os.getcwd()
-        try:
-            with contextlib.redirect_stdout(buffer):
-                scope = runpy.run_path(path, run_name="__main__")
-        except BaseException:  # noqa: BLE001 - reported per program
-            errors[name] = traceback.format_exc()
-            scope = {}
-        finally:
-            os.chdir(cwd)
-        printed[name] = buffer.getvalue()
-        for var, value in scope.items():
-            if isinstance(value, torch.nn.Module):
-                for key, tensor in value.state_dict().items():
-                    arrays[f"{name}/{var}.{key}"] = np.asarray(tensor.detach().numpy())
+        with _own_recorder(backend):
+            try:
+                with contextlib.redirect_stdout(buffer):
+                    scope = runpy.run_path(path, run_name="__main__")
+            except BaseException:  # noqa: BLE001 - reported per program
+                errors[name] = traceback.format_exc()
+                scope = {}
+            finally:
+                os.chdir(cwd)
+            printed[name] = buffer.getvalue()
+            for var, value in scope.items():
+                if isinstance(value, torch.nn.Module):
+                    for key, tensor in value.state_dict().items():
+                        arrays[f"{name}/{var}.{key}"] = np.asarray(tensor.detach().numpy())
     np.savez(out, **arrays)
     pathlib.Path(out + ".json").write_text(json.dumps({"printed": printed,
                                                         "errors": errors}))
