@@ -9,9 +9,10 @@ compiles once and then runs at the speed of fnnet's functional training step. A 
 model's loop that reads its loss every step (``loss.item()``) on batches already on the
 device can run as two programs dispatched together: the forward pass, which the read
 waits for, and the whole step, which runs while Python records the next iteration; the
-loop's first iterations are timed both ways and the faster is kept. Every
-layer, loss and optimizer calls fnnet's pure functions: the shim adds PyTorch's state
-and calling conventions, never a second copy of the math.
+loop's iterations are timed both ways and the faster is kept, both timed again from
+time to time as the machine's load changes which is faster. Every layer, loss and
+optimizer calls fnnet's pure functions: the shim adds PyTorch's state and calling
+conventions, never a second copy of the math.
 
 Differences from PyTorch worth knowing:
 
