@@ -107,7 +107,6 @@ class Split:
         values = [*late, *early]
         return [values[k] for k in self._order]
 
-
     def _retrial(self) -> None:
         """Starts timing both ways again (both programs are compiled: no warm-up)."""
         self._previous, self.mode = self.mode, None
