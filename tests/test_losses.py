@@ -135,16 +135,22 @@ def test_cross_entropy_jit_matches_eager_and_nans_on_bad_label():
     assert np.isnan(float(jax.jit(losses.cross_entropy)(logits, bad)))
 
 
-@pytest.mark.parametrize("form", ["indices", "probabilities"])
-def test_cross_entropy_compiles_one_program_per_shape_with_op_by_op_values(form):
+@pytest.mark.parametrize("name, form", [("cross_entropy", "indices"),
+                                        ("cross_entropy", "probabilities"),
+                                        ("nll_loss", "indices")])
+def test_class_losses_compile_one_program_per_shape_with_op_by_op_values(name, form):
     """Called eagerly, the loss runs one compiled program (not one per operation), and
     its values and gradients are the op-by-op ones within float32 rounding."""
     rng = _rng(4)
     logits = jnp.asarray(rng.standard_normal((6, 5, 3)), jnp.float32)
+    if name == "nll_loss":
+        logits = jax.nn.log_softmax(logits, axis=1)
     target = jnp.asarray(rng.integers(0, 5, (6, 3))).at[0, 0].set(-100)
     if form == "probabilities":
         target = jax.nn.softmax(jnp.asarray(rng.standard_normal((6, 5, 3)), jnp.float32), 1)
     weight = jnp.asarray(rng.uniform(0.5, 2.0, 5), jnp.float32)
+    loss = getattr(losses, name)
+    smoothing = {"label_smoothing": 0.2} if name == "cross_entropy" else {}
     compiles = []
 
     def listener(event, duration, **kwargs):
@@ -154,14 +160,14 @@ def test_cross_entropy_compiles_one_program_per_shape_with_op_by_op_values(form)
 
     jax.monitoring.register_event_duration_secs_listener(listener)
     try:
-        losses.cross_entropy(logits, target, weight, label_smoothing=0.1)
+        loss(logits, target, weight, reduction="sum", **smoothing)
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
-    assert len(compiles) <= 1  # op by op, about 18 (none if these shapes ran before)
-    for options in ({}, {"weight": weight, "label_smoothing": 0.2, "reduction": "sum"},
+    assert len(compiles) <= 1  # op by op, 10 to 18 (none if these shapes ran before)
+    for options in ({}, {"weight": weight, "reduction": "sum", **smoothing},
                     {"reduction": "none"}):
         def total(x, options=options):
-            return jnp.sum(losses.cross_entropy(x, target, **options))
+            return jnp.sum(loss(x, target, **options))
 
         value, grad = jax.value_and_grad(total)(logits)
         with jax.disable_jit():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -149,12 +151,7 @@ def nll_loss(input: Array, target: Array, weight: Array | None = None,
 
     PyTorch equivalent: ``torch.nn.functional.nll_loss``.
     """
-    loss, denominator = _nll_terms("nll_loss", input, target, weight, ignore_index, reduction)
-    return reduce_by_target_weight(loss, denominator, reduction)
-
-
-def _nll_terms(name: str, input: Any, target: Any, weight: Any, ignore_index: Any,
-               reduction: Any) -> tuple[Array, Array]:
+    name = "nll_loss"
     check_reduction(name, reduction)
     input = as_array(name, "input", input)
     target = as_array(name, "target", target)
@@ -165,10 +162,20 @@ def _nll_terms(name: str, input: Any, target: Any, weight: Any, ignore_index: An
         weight = check_weight(name, weight, (num_classes,), exact=True)
     if is_concrete(target):
         check_labels(target, num_classes, ignore_index=ignore_index)
+    loss: Array = _nll(input, target, weight, ignore_index=int(ignore_index),
+                       reduction=reduction)
+    return loss
+
+
+# Jitted: called eagerly, one program per shape compiles instead of each operation alone.
+@functools.partial(jax.jit, static_argnames=("ignore_index", "reduction"))
+def _nll(input: Array, target: Array, weight: Array | None, *, ignore_index: int,
+         reduction: str) -> Array:
+    """The negative log-likelihood of checked arguments."""
     picked, target_weight = picked_log_probs(input, target, weight, ignore_index)
     # where, not a product: an ignored target picks a class at random, maybe at -inf.
     loss = jnp.where(target != ignore_index, -target_weight * picked, 0.0)
-    return loss, jnp.sum(target_weight)
+    return reduce_by_target_weight(loss, jnp.sum(target_weight), reduction)
 
 
 def reduce_by_target_weight(loss: Array, denominator: Array, reduction: str) -> Array:
