@@ -175,6 +175,7 @@ SLOW: tuple[str, ...] = (
     "test_fit_edges",
     "test_interop::test_optimizer_state_round_trips_and_resumes_like_torch",
     "test_kernel_memory",
+    "test_losses::test_class_losses_compile_one_program_per_shape_with_op_by_op_values",
     "test_nnx",
     "test_optim::test_documented_optax_differences",
     "test_parallel::test_data_parallel_training_equals_single_device",
