@@ -30,8 +30,23 @@ def fan_in(shape: Shape) -> int:
 
 def uniform(key: PRNGKey, shape: Shape, bound: float, dtype: DTypeLike = jnp.float32) -> Array:
     """``U(-bound, bound)``. PyTorch equivalent: ``torch.nn.init.uniform_``."""
-    flat = jax.random.uniform(key, (math.prod(shape),), dtype, minval=-bound, maxval=bound)
+    return uniform_between(key, shape, -bound, bound, dtype)
+
+
+def uniform_between(key: PRNGKey, shape: Shape, low: float, high: float,
+                    dtype: DTypeLike = jnp.float32) -> Array:
+    """``U(low, high)``: ``jax.random.uniform``'s values for ``shape``, drawn flat.
+    PyTorch equivalent: ``torch.nn.init.uniform_(w, low, high)``."""
+    flat = jax.random.uniform(key, (math.prod(shape),), dtype, minval=low, maxval=high)
     return flat.reshape(shape)
+
+
+def bernoulli(key: PRNGKey, p: float | Array, shape: Shape) -> Array:
+    """True with probability ``p`` (a number, or an array of ``shape``):
+    ``jax.random.bernoulli``'s values for ``shape``, drawn flat (dropout's mask, the
+    PyTorch shim's ``bernoulli``)."""
+    flat_p = p if jnp.ndim(p) == 0 else jnp.ravel(p)
+    return jax.random.bernoulli(key, flat_p, (math.prod(shape),)).reshape(shape)
 
 
 def normal(key: PRNGKey, shape: Shape, std: float = 1.0,

@@ -11,6 +11,7 @@ import numpy as np
 
 from fnnet.core.transfer import to_device
 from fnnet.nn.init import normal as flat_normal
+from fnnet.nn.init import uniform_between
 from fnnet.torch import _dtypes, _graph, _random
 from fnnet.torch._dtypes import DTypeLike
 from fnnet.torch._graph import CONST, VAR
@@ -158,7 +159,7 @@ def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator 
     """Uniform ``[0, 1)`` samples from the global key. PyTorch: ``torch.rand``."""
     dims = _size("rand", shape, size)
     key = _random.state.split()
-    return _creation(lambda s, d: _random.uniform(key, s, d), dims, dtype, requires_grad)
+    return _creation(lambda s, d: uniform_between(key, s, 0.0, 1.0, d), dims, dtype, requires_grad)
 
 
 def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,

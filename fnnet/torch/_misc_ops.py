@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.init import bernoulli as flat_bernoulli
 from fnnet.nn.init import normal as flat_normal
 from fnnet.torch import _graph, _random
 from fnnet.torch._math_ops import in_place
@@ -124,7 +125,7 @@ def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> T
     chance = probs if p is None else np.full(probs.shape, p)
     if ((chance < 0) | (chance > 1)).any():
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
-    draw = _random.bernoulli(_random.state.split(), jnp.asarray(chance), probs.shape)
+    draw = flat_bernoulli(_random.state.split(), jnp.asarray(chance), probs.shape)
     return _wrap_value(draw.astype(probs.dtype))
 
 

@@ -8,28 +8,11 @@ key is threaded through compiled steps like any other state.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import jax
 import numpy as np
-
-
-def uniform(key: jax.Array, shape: tuple[int, ...], dtype: Any = np.float32,
-            low: float = 0.0, high: float = 1.0) -> jax.Array:
-    """``U(low, high)`` draws of ``shape``, drawn flat and reshaped as
-    :func:`fnnet.nn.init.normal` draws: the same values as a draw of that shape, from a
-    smaller program."""
-    flat = jax.random.uniform(key, (math.prod(shape),), dtype, minval=low, maxval=high)
-    return flat.reshape(shape)
-
-
-def bernoulli(key: jax.Array, p: Any, shape: tuple[int, ...]) -> jax.Array:
-    """True with probability ``p`` (a number, or an array of ``shape``), drawn flat and
-    reshaped (see :func:`uniform`)."""
-    flat_p = p if np.ndim(p) == 0 else jax.numpy.ravel(p)
-    return jax.random.bernoulli(key, flat_p, (math.prod(shape),)).reshape(shape)
 
 
 def advance(key: jax.Array) -> jax.Array:

@@ -15,6 +15,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from fnnet.nn.init import bernoulli, uniform_between
 from fnnet.nn.init import normal as flat_normal
 from fnnet.torch import _random
 from fnnet.torch.tensor import Tensor, _wrap_value
@@ -41,7 +42,7 @@ def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: An
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={from_} > to={to}")
-    draw = _random.uniform(_random.state.split(), tuple(self.shape), low=from_, high=to)
+    draw = uniform_between(_random.state.split(), tuple(self.shape), from_, to)
     return _fill(self, draw, "uniform_")
 
 
@@ -49,7 +50,7 @@ def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Any = None) -> Tensor
     """Fills with 1 (probability ``p``) or 0. PyTorch equivalent: ``Tensor.bernoulli_``."""
     if not 0 <= float(p) <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    draw = _random.bernoulli(_random.state.split(), float(p), tuple(self.shape))
+    draw = bernoulli(_random.state.split(), float(p), tuple(self.shape))
     return _fill(self, draw.astype(jnp.float32), "bernoulli_")
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import math
 from collections.abc import Hashable, Iterator
 
-import jax
 import jax.numpy as jnp
 from jax import lax
 
+from fnnet.nn.init import bernoulli
 from fnnet.typing import Array, PRNGKey
 
 # The mapped axis over which the batch is split while a data-parallel step is traced.
@@ -94,7 +93,7 @@ def dropout(x: Array, p: float = 0.5, training: bool = True, *,
     if axis_name is None:
         axis_name = _SHARDED_BATCH.get()
     if axis_name is None:
-        keep = _bernoulli(key, 1.0 - p, jnp.shape(x))
+        keep = bernoulli(key, 1.0 - p, jnp.shape(x))
     else:
         keep = _mask_shard(key, 1.0 - p, jnp.shape(x), axis_name)
     scale = 1.0 / (1.0 - p)  # PyTorch multiplies by the scale rather than dividing
@@ -110,13 +109,7 @@ def _mask_shard(key: PRNGKey, keep_prob: float, shape: tuple[int, ...],
         )
     n, devices = shape[0], lax.axis_size(axis_name)
     if devices == 1:
-        return _bernoulli(key, keep_prob, shape)
-    full = _bernoulli(key, keep_prob, (n * devices, *shape[1:]))
+        return bernoulli(key, keep_prob, shape)
+    full = bernoulli(key, keep_prob, (n * devices, *shape[1:]))
     return lax.dynamic_slice_in_dim(full, lax.axis_index(axis_name) * n, n, axis=0)
 
-
-def _bernoulli(key: PRNGKey, keep_prob: float, shape: tuple[int, ...]) -> Array:
-    """``jax.random.bernoulli(key, keep_prob, shape)``, drawn flat and reshaped: JAX gives
-    each element the bits of its flat index, so the mask is the same, and a rank-1 draw
-    compiles to a much smaller program than an ``[N, C, H, W]`` one."""
-    return jax.random.bernoulli(key, keep_prob, (math.prod(shape),)).reshape(shape)

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from fnnet.nn.init import normal as flat_normal
+from fnnet.nn.init import uniform_between
 from fnnet.torch import _random
 from fnnet.torch._autograd import no_grad
 from fnnet.torch.tensor import Tensor, _wrap_value
@@ -54,7 +55,7 @@ def _draw(kind: str, tensor: Tensor, **kw: Any) -> jax.Array:
     key = _random.state.split()
     shape = tuple(tensor.shape)
     if kind == "uniform":
-        return _random.uniform(key, shape, low=kw["a"], high=kw["b"])
+        return uniform_between(key, shape, kw["a"], kw["b"])
     out: jax.Array = kw["mean"] + kw["std"] * flat_normal(key, shape)
     return out
 
