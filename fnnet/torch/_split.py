@@ -40,9 +40,9 @@ class Split:
     recorded while ``step`` runs, so that a training loop that reads its loss every step
     overlaps its Python with the backward pass and the update instead of waiting for
     them. The forward pass runs twice: handing the values its backward needs to the
-    second program instead makes each an output of the first, and each output of a
-    compiled call costs about 3.5 us of dispatch, more than the forward pass of the
-    small steps that are split (see ``Options.split_bytes``).
+    second program instead makes each an output of the first, whose dispatch was
+    measured to cost more than the forward pass of the small steps that are split (see
+    ``Options.split_bytes`` and benchmarks/RESULTS.md).
 
     Calling a ``Split`` with all the tape's sources returns the wanted values in order,
     as one program's function does.
