@@ -6,19 +6,61 @@ and their biases with ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
 
 Every draw is made as a flat vector and reshaped: JAX gives each element the random bits
 of its flat index, so the values are exactly those of a draw of the weight's shape, and
-the program a rank-1 draw compiles to is smaller than a rank-4 one (a model's first
-``init`` compiles one draw per distinct weight shape).
+the program a rank-1 draw compiles to is smaller than a rank-4 one. Outside ``jit``, a
+draw of ``n`` values is the first ``n`` of a draw of the next power of two (JAX's
+threefry bits of an element depend on its index alone), so a model's first ``init``
+compiles one draw per size class instead of one per distinct weight shape.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 from jax.typing import DTypeLike
 
 from fnnet.typing import Array, PRNGKey, Shape
+
+#: The largest draw rounded up to a power of two: beyond it the draw itself costs more
+#: than its compile, and the extra values would take memory.
+MAX_ROUNDED_DRAW = 1 << 24
+
+
+def _drawn(key: PRNGKey, size: int, *operands: object) -> int:
+    """How many values to draw for ``size``: the next power of two where the first
+    ``size`` of them are the values of a draw of ``size`` (threefry keys with
+    ``jax_threefry_partitionable``, outside a trace, up to :data:`MAX_ROUNDED_DRAW`),
+    else ``size``. Draws of sizes in one class then share one compiled program."""
+    traced = any(isinstance(v, jax.core.Tracer) for v in (key, *operands))
+    if (size <= 1 or size > MAX_ROUNDED_DRAW or traced
+            or not jax.config.jax_threefry_partitionable
+            or str(jax.random.key_impl(key)) != "threefry2x32"):
+        return size
+    return 1 << (size - 1).bit_length()
+
+
+def _first(flat: Array, shape: Shape, scale: float = 1.0) -> Array:
+    """``scale`` times the first ``prod(shape)`` values of a flat draw, in ``shape``."""
+    if flat.shape[0] == math.prod(shape):  # not rounded up
+        return (flat if scale == 1.0 else scale * flat).reshape(shape)
+    if scale == 1.0:
+        return _take(flat, shape)
+    return _take_scaled(flat, shape, scale)
+
+
+@functools.partial(jax.jit, static_argnums=(1,))
+def _take(flat: Array, shape: Shape) -> Array:
+    """The slice and the reshape of a rounded-up draw, in one program."""
+    return lax.slice(flat, (0,), (math.prod(shape),)).reshape(shape)
+
+
+@functools.partial(jax.jit, static_argnums=(1,))
+def _take_scaled(flat: Array, shape: Shape, scale: float) -> Array:
+    """``scale`` times :func:`_take`'s values (``scale`` traced: one program for any)."""
+    return (scale * lax.slice(flat, (0,), (math.prod(shape),))).reshape(shape)
 
 
 def fan_in(shape: Shape) -> int:
@@ -37,23 +79,27 @@ def uniform_between(key: PRNGKey, shape: Shape, low: float, high: float,
                     dtype: DTypeLike = jnp.float32) -> Array:
     """``U(low, high)``: ``jax.random.uniform``'s values for ``shape``, drawn flat.
     PyTorch equivalent: ``torch.nn.init.uniform_(w, low, high)``."""
-    flat = jax.random.uniform(key, (math.prod(shape),), dtype, minval=low, maxval=high)
-    return flat.reshape(shape)
+    size = math.prod(shape)
+    flat = jax.random.uniform(key, (_drawn(key, size, low, high),), dtype, minval=low,
+                              maxval=high)
+    return _first(flat, tuple(shape))
 
 
 def bernoulli(key: PRNGKey, p: float | Array, shape: Shape) -> Array:
     """True with probability ``p`` (a number, or an array of ``shape``):
     ``jax.random.bernoulli``'s values for ``shape``, drawn flat (dropout's mask, the
     PyTorch shim's ``bernoulli``)."""
-    flat_p = p if jnp.ndim(p) == 0 else jnp.ravel(p)
-    return jax.random.bernoulli(key, flat_p, (math.prod(shape),)).reshape(shape)
+    size = math.prod(shape)
+    if jnp.ndim(p) != 0:  # one probability per element: drawn at the weight's size
+        return jax.random.bernoulli(key, jnp.ravel(p), (size,)).reshape(shape)
+    return _first(jax.random.bernoulli(key, p, (_drawn(key, size, p),)), tuple(shape))
 
 
 def normal(key: PRNGKey, shape: Shape, std: float = 1.0,
            dtype: DTypeLike = jnp.float32) -> Array:
     """``N(0, std**2)``. PyTorch equivalent: ``torch.nn.init.normal_(w, 0, std)``."""
-    flat = jax.random.normal(key, (math.prod(shape),), dtype)
-    return (flat if std == 1.0 else std * flat).reshape(shape)
+    flat = jax.random.normal(key, (_drawn(key, math.prod(shape)),), dtype)
+    return _first(flat, tuple(shape), std)
 
 
 def kaiming_uniform(key: PRNGKey, shape: Shape, a: float = math.sqrt(5.0),
