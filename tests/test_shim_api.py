@@ -997,6 +997,82 @@ def test_a_whole_split_on_host_batches_copies_them_once_and_agrees(recorder):
     assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [1]
 
 
+def _read_loop(steps: int, read: str = "after step") -> tuple[list[float], list[list[int]]]:
+    """An MLP loop reading its loss every step (``read``: "after step", "before step" or
+    "never"), forced to two programs once compiled; returns the losses and, per step,
+    the count of forward-program runs after ``backward()`` and after ``step()``."""
+    from fnnet.torch._split import Split
+
+    ft.manual_seed(0)
+    model = ft.nn.Sequential(ft.nn.Linear(6, 8), ft.nn.ReLU(), ft.nn.Linear(8, 3))
+    opt = ft.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(2)
+    xs = ft.tensor(rng.standard_normal((8 * steps, 6)).astype(np.float32))
+    ys = ft.tensor(rng.integers(0, 3, 8 * steps))
+    runs = [0]
+    losses, counts = [], []
+    for i in range(steps):
+        opt.zero_grad()
+        loss = ft.nn.functional.cross_entropy(model(xs[8 * i:8 * i + 8]), ys[8 * i:8 * i + 8])
+        before = runs[0]
+        loss.backward()
+        after_backward = runs[0] - before
+        if read == "before step":
+            losses.append(loss.item())
+        opt.step()
+        counts.append([after_backward, runs[0] - before])
+        if read == "after step":
+            losses.append(loss.item())
+        for fn in ft._compiler.current().cache.values():
+            if isinstance(fn, Split) and not hasattr(fn.forward, "counted"):
+                fn.mode, fn._retrial_after = True, 10 ** 9  # two programs from now on
+                forward = fn.forward
+
+                def counted(*args, forward=forward):
+                    runs[0] += 1
+                    return forward(*args)
+
+                counted.counted = True
+                fn.forward = counted
+    return losses, counts
+
+
+def test_a_split_step_starts_its_loss_at_backward_and_agrees(recorder):
+    losses, counts = _read_loop(steps=6)
+    # from the second step, the forward program runs once, inside backward(): the loss
+    # is computed while Python records the rest of the step
+    assert counts[1:] == [[1, 1]] * 5, counts
+    recorder.options.split = False
+    ft.reset_compile_stats()
+    one, _ = _read_loop(steps=6)
+    np.testing.assert_allclose(losses, one, rtol=1e-6)
+
+
+def test_a_loop_reading_its_loss_before_the_step_starts_nothing_at_backward(recorder):
+    # the loss is read before step(): that flush computes it, and a forward program
+    # started by backward() would be wasted work
+    losses, counts = _read_loop(steps=5, read="before step")
+    assert all(c == [0, 0] for c in counts), counts
+    recorder.options.split = False
+    ft.reset_compile_stats()
+    np.testing.assert_allclose(losses, _read_loop(steps=5, read="before step")[0], rtol=1e-6)
+
+
+def test_a_loop_that_stops_reading_its_loss_stops_starting_it_at_backward():
+    # the first step is split (most loops read); once a step flushes unread, as one
+    # program, the next backward() starts nothing
+    _, counts = _read_loop(steps=5, read="never")
+    assert counts[2:] == [[0, 0]] * 3, counts
+
+
+def test_a_split_whose_forward_reads_past_backward_runs_it_at_the_step():
+    # _split_loop's wanted loss is the second backward's: its forward program reads
+    # what comes after the first backward(), so it runs with the step, as before
+    losses, _ = _split_loop(read_every=1, steps=4)
+    assert not _compiler.current().early
+    assert np.isfinite(losses).all()
+
+
 def test_a_large_step_is_not_split(recorder):
     recorder.options.split_bytes = 1000
     _split_loop(read_every=1, steps=2)

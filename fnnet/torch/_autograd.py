@@ -180,6 +180,11 @@ def record_backward(tensor: Any, gradient: Any = None,
         slots = tuple(s for n in nodes for s in tp.out_slots(n))
         return tuple(tp.avals[s] for s in leaves), (nodes, leaves, slots)
 
+    if not tp.backward:
+        tp.before_backward = (tp.state, len(tp.srcs), len(tp.nodes))
+        split = tp.recorder.early.get(tp.state) if tp.recorder is not None else None
+        if split is not None:
+            split.start(tp.srcs)  # the loss's program runs while the rest is recorded
     first, avals = _graph.record_refs(_backward_marker, (bool(retain_graph),),
                                       (loss_ref, grad_ref), extra=extra)
     nodes, leaves, region_slots = tp.backward[len(tp.nodes) - 1]

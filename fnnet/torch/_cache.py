@@ -156,6 +156,7 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     if sum(rec.recent) > options.eager_after:
         stats.eager = True
         cache.clear()
+        rec.early.clear()
         warnings.warn(
             f"fnnet.torch: the recorded computation changed structure in "
             f"{sum(rec.recent)} of the last {len(rec.recent)} flushes "
@@ -172,6 +173,21 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     if len(cache) > options.cache_size:
         cache.popitem(last=False)
     return fn
+
+
+def remember_early(rec: Recorder, before_backward: tuple[int, int, int], fn: Any) -> None:
+    """Keeps ``fn`` as the step to start at the next first ``backward()`` recorded from
+    the same trie state (``before_backward``: ``(state, sources, nodes)`` there), where
+    it is a split whose forward program reads nothing recorded after that point."""
+    state, n_sources, n_nodes = before_backward
+    if isinstance(fn, Split) and fn.prefix is not None and fn.prefix[0] <= n_nodes \
+            and fn.prefix[1] <= n_sources:
+        if rec.early.get(state) is not fn:
+            if len(rec.early) >= rec.options.cache_size:
+                rec.early.clear()
+            rec.early[state] = fn
+    else:
+        rec.early.pop(state, None)
 
 
 def _jit(fn: Run, donate: tuple[int, ...]) -> Run:

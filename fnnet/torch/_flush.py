@@ -238,6 +238,8 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
         split = rec.reads != rec.step_reads
         rec.step_reads = rec.reads
     fn = _cache.compiled(key, tp, wanted, donate, reason, split)
+    if tp.before_backward is not None:
+        _cache.remember_early(rec, tp.before_backward, fn)
     values = fn(*tp.srcs)
     n_cells = len(values) - len(extra)
     cell_values = values[:n_donors] + values[n_donors + len(written):n_cells]

@@ -88,6 +88,9 @@ class Recorder:
         history: ``(key, structure summary)`` of recent compiles, to explain the next.
         recent: whether each recent flush compiled.
         scalars: repeated Python scalars as device arrays (see ``_scalars``).
+        early: the split step (``_split.Split``) last flushed from each trie state at
+            which a step's first backward was recorded, where its forward program reads
+            only what comes before: the next ``backward()`` from that state starts it.
     """
 
     def __init__(self, options: Options | None = None) -> None:
@@ -104,6 +107,7 @@ class Recorder:
         self.recent: deque[bool] = deque(maxlen=RECENT_FLUSHES)
         self.windows: Any = None  # op-by-op windows compiled so far (see ``_eager``)
         self.scalars = Scalars()
+        self.early: dict[int, Any] = {}
 
     def new_tape(self) -> Tape:
         """Starts an empty tape and makes it the current one."""
@@ -136,6 +140,7 @@ class Recorder:
     def reset_compile_stats(self) -> None:
         """Zeroes the counters and empties the cache (compiled functions are dropped)."""
         self.cache.clear()
+        self.early.clear()
         self.history.clear()
         self.recent.clear()
         self.step_reads = -1

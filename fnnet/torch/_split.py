@@ -35,14 +35,18 @@ class Split:
 
     ``forward`` computes the values wanted before any backward (the loss, a model's
     output, new BatchNorm statistics); ``step`` computes the whole step again and
-    returns the rest (gradients, new parameters, optimizer state). Both are dispatched
-    at once: ``loss.item()`` waits for ``forward`` alone, and the loop's next iteration is
-    recorded while ``step`` runs, so that a training loop that reads its loss every step
-    overlaps its Python with the backward pass and the update instead of waiting for
-    them. The forward pass runs twice: handing the values its backward needs to the
-    second program instead makes each an output of the first, whose dispatch was
-    measured to cost more than the forward pass of the small steps that are split (see
-    ``Options.split_bytes`` and benchmarks/RESULTS.md).
+    returns the rest (gradients, new parameters, optimizer state). ``loss.item()`` waits
+    for ``forward`` alone, and the loop's next iteration is recorded while ``step``
+    runs, so that a training loop that reads its loss every step overlaps its Python
+    with the backward pass and the update instead of waiting for them. The forward pass
+    runs twice so that the two programs need not wait for each other: ``step`` starts
+    beside ``forward`` instead of after it.
+
+    Where ``forward`` reads only what is recorded before the step's first
+    ``backward()`` (:attr:`prefix`), the flush leaves the recorder a note, and the next
+    step's ``backward()`` from the same structure calls :meth:`start`, which runs
+    ``forward`` there: the loss is computed while Python records the backward pass and
+    the optimizer's update, and the flush then dispatches ``step`` alone.
 
     Calling a ``Split`` with all the tape's sources returns the wanted values in order,
     as one program's function does.
@@ -67,10 +71,17 @@ class Split:
 
     def __init__(self, forward: Callable[..., list[Any]], step: Callable[..., list[Any]],
                  forward_sources: tuple[int, ...], step_sources: tuple[int, ...],
-                 early: tuple[int, ...], n_wanted: int, whole: bool = False) -> None:
+                 early: tuple[int, ...], n_wanted: int, whole: bool = False,
+                 prefix: tuple[int, int] | None = None) -> None:
         self.forward, self.step = forward, step
         self._forward_sources, self._step_sources = forward_sources, step_sources
         self.whole = whole
+        #: (nodes, sources) of the tape that the forward program reads: where both come
+        #: before the step's first backward, ``start`` can run it from there
+        self.prefix = prefix
+        # set by ``start``: (the forward sources, this call's mode, early values or None,
+        # host sources copied to the device: forward-source position -> array)
+        self._started: tuple[list[Any], bool, list[Any] | None, dict[int, Any]] | None = None
         self.mode: bool | None = None if whole else True  # None: still timing both
         self._calls = 0
         # the last call's mode and time, and whether its interval to this call counts
@@ -86,26 +97,61 @@ class Split:
         position.update({i: len(late) + k for k, i in enumerate(early)})
         self._order = [position[i] for i in range(n_wanted)]
 
+    def start(self, sources: list[Any]) -> None:
+        """Runs the forward program now, at the step's first ``backward()``, from the
+        sources recorded so far (``sources``: the tape's, at least :attr:`prefix`'s), so
+        that the loss is computed while Python records the backward pass and the
+        optimizer's update; the call that follows with the same forward sources uses its
+        values. Decides this call's mode (see ``__call__``) first: one program runs
+        nothing here."""
+        forward_sources = [sources[i] for i in self._forward_sources]
+        split = self._mode()
+        early, on_device = None, {}
+        if split:
+            on_device = self._on_device(forward_sources)
+            early = self.forward(*[on_device.get(k, v) for k, v in enumerate(forward_sources)])
+        self._started = (forward_sources, split, early, on_device)
+
     def __call__(self, *sources: Any) -> list[Any]:
-        if self.mode is not None and self.whole:
-            self._kept += 1
-            if self._kept > self._retrial_after:
-                self._retrial()
-        split = self.mode if self.mode is not None else self._trial()
+        started, self._started = self._started, None
+        if started is not None and all(
+                sources[i] is v for i, v in zip(self._forward_sources, started[0], strict=True)):
+            split, early, on_device = started[1], started[2], started[3]
+        else:
+            split, early, on_device = self._mode(), None, None
         if not split:
             return self.step(*sources)
         if self.whole:
             # a host batch (read by both programs) reaches the device once, before them
-            host = [i for i in self._forward_sources if type(sources[i]) is np.ndarray]
-            if host:
-                on_device = dict(zip(host, copy_to_device([sources[i] for i in host]),
-                                     strict=True))
-                sources = tuple(on_device.get(i, v) for i, v in enumerate(sources))
-        early = self.forward(*[sources[i] for i in self._forward_sources])
+            if on_device is None:
+                on_device = self._on_device([sources[i] for i in self._forward_sources])
+            if on_device:
+                moved = {self._forward_sources[k]: v for k, v in on_device.items()}
+                sources = tuple(moved.get(i, v) for i, v in enumerate(sources))
+        if early is None:
+            early = self.forward(*[sources[i] for i in self._forward_sources])
         late = self.step(*sources) if self.whole else \
             self.step(*[sources[i] for i in self._step_sources])
         values = [*late, *early]
         return [values[k] for k in self._order]
+
+    def _mode(self) -> bool:
+        """This call's mode: True for two programs (see the class docstring)."""
+        if self.mode is not None and self.whole:
+            self._kept += 1
+            if self._kept > self._retrial_after:
+                self._retrial()
+        return self.mode if self.mode is not None else self._trial()
+
+    def _on_device(self, forward_sources: list[Any]) -> dict[int, Any]:
+        """The host (numpy) arrays among ``forward_sources`` copied to the device, by
+        position, where the step reads them too (``whole``); else nothing."""
+        if not self.whole:
+            return {}
+        host = [k for k, v in enumerate(forward_sources) if type(v) is np.ndarray]
+        if not host:
+            return {}
+        return dict(zip(host, copy_to_device([forward_sources[k] for k in host]), strict=True))
 
     def _retrial(self) -> None:
         """Starts timing both ways again (both programs are compiled: no warm-up)."""
@@ -165,6 +211,7 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
         return None
     forward = Plan(tp, tuple(wanted[i] for i in early))
     step = Plan(tp, tuple(s for s in wanted if owner[s] in late))
+    prefix = (max(forward.order) + 1, max(forward.sources, default=-1) + 1)
     # the step donates what it replaces; values the forward pass replaces (BatchNorm's
     # running statistics) are read by both programs and not donated
     replaced_late = [i for i in donate if tp.src_owner[i] is WRITEBACK or (
@@ -172,7 +219,7 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
     if sorted(replaced_late) == sorted(donate):
         return Split(jit(forward.function(), ()), jit(build(tp, wanted), donate),
                      forward.sources, tuple(range(len(tp.srcs))), early, len(wanted),
-                     whole=True)
+                     whole=True, prefix=prefix)
     if any(type(tp.srcs[i]) is np.ndarray for i in set(forward.sources) & set(step.sources)):
         # a host batch would reach the device once per program, or, copied first, cost
         # a call of its own each step; a split that cannot fall back to one program
@@ -181,4 +228,4 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
     position = {i: k for k, i in enumerate(step.sources)}
     step_donate = tuple(position[i] for i in replaced_late if i in position)
     return Split(jit(forward.function(), ()), jit(step.function(), step_donate),
-                 forward.sources, step.sources, early, len(wanted))
+                 forward.sources, step.sources, early, len(wanted), prefix=prefix)

@@ -132,6 +132,8 @@ class Tape:
         self.leaf_updated = False
         self.leaf_written = False  # an in-place update of a leaf that requires grad
         self.after_backward = False  # the flush that started this tape ran a backward
+        # (trie state, sources, nodes) where the first backward was recorded
+        self.before_backward: tuple[int, int, int] | None = None
         self.rng_slot = -1
         self.rng_input: Any = None
         self.draws = 0
