@@ -127,12 +127,15 @@ def mnist_dir():
 LONGEST_FIRST = (
     "test_torch_programs", "test_resnet", "test_shim_distributed_multiprocess",
     "test_fast_conv", "test_transforms", "test_compare", "test_cli", "test_checkpoint",
-    "test_examples", "test_shim_more_surface", "test_fit_edges", "test_tensorboard",
-    "test_shim_api", "test_functional",
-    "test_parallel", "test_shim_parity", "test_nnx", "test_layering",
+    "test_examples", "test_shim_more_surface", "test_losses", "test_fit_edges",
+    "test_tensorboard", "test_shim_api", "test_functional",
+    "test_parallel", "test_shim_surface_more", "test_shim_parity", "test_nnx",
+    "test_layering", "test_shim_distributed",
     "test_shim_data_parallel", "test_nn", "test_parallel_multiprocess", "test_real_mnist",
-    "test_shim_surface_layers", "test_shim_batch_patterns", "test_losses",
-    "test_checkpoint_damage",
+    "test_shim_surface_layers", "test_shim_batch_patterns",
+    "test_checkpoint_damage", "test_train", "test_interop", "test_bad_input_loads",
+    "test_augment", "test_optim", "test_accelerator_script", "test_shim_manual",
+    "test_shim_eager", "test_init",
 )
 
 #: Tests outside the edit-test loop (``pytest -m "not slow"``), by module, by
