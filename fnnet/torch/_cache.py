@@ -126,8 +126,7 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
         rec.recent.append(False)
         return fn
     mesh = _sharding.mesh_of(tp.nodes)
-    staged = build_split(tp, wanted, donate, _jit, options.split_bytes,
-                         options.split_vjps) \
+    staged = build_split(tp, wanted, donate, _jit, options.split_bytes) \
         if split and mesh is None and not stats.eager else None
     other = cache.get((*key, not split))
     if isinstance(other, Split) and other.whole and not split:

@@ -48,9 +48,6 @@ class Options:
             it overlaps once a step computes for milliseconds (LeNet-5 at batch 64, 3.8 MB
             of differentiated values, ran slower split; the MLP of the shim benchmark,
             68 KB, faster).
-        split_vjps: a split step hands the vjps of its backward passes from the
-            forward program to the step, which then does not compute the forward pass
-            again (see ``_replay.Vjps``); False computes it twice.
         eager_after: fall back to running op by op when more than this many of the last
             64 flushes had to compile (the structure keeps changing, so compiling does
             not pay).
@@ -60,7 +57,6 @@ class Options:
     donate: bool = True
     split: bool = True
     split_bytes: int = 1 << 20
-    split_vjps: bool = True
     eager_after: int = 32
 
 

@@ -90,13 +90,8 @@ class Plan:
         return run
 
 
-def _execute(plan: Plan, env: list[Any], vjps: Vjps | None = None) -> None:
-    """Computes the needed nodes of ``plan`` into ``env`` (slot -> value).
-
-    With ``vjps`` (see :class:`Vjps`), a backward node either keeps its ``jax.vjp``
-    there instead of applying it (its gradients stay missing), or applies the one kept
-    there by an earlier program instead of computing its region again.
-    """
+def _execute(plan: Plan, env: list[Any]) -> None:
+    """Computes the needed nodes of ``plan`` into ``env`` (slot -> value)."""
     nodes, owner, backward = plan.nodes, plan.owner, plan.backward
     done: set[int] = set()
 
@@ -120,11 +115,7 @@ def _execute(plan: Plan, env: list[Any], vjps: Vjps | None = None) -> None:
         if n in done or nodes[n].op is None:
             continue
         if n in backward:
-            if vjps is not None and vjps.given is not None:
-                _apply_kept(plan, n, env, vjps.given[n], done)
-            else:
-                _backward(plan, n, env, compute, done,
-                          None if vjps is None else vjps.kept)
+            _backward(plan, n, env, compute, done)
         elif n in plan.inside and plan.inside[n] > n:
             continue  # computed inside the backward's vjp, unless needed before
         else:
@@ -132,11 +123,10 @@ def _execute(plan: Plan, env: list[Any], vjps: Vjps | None = None) -> None:
 
 
 def _backward(plan: Plan, n: int, env: list[Any], compute: Callable[[int], None],
-              done: set[int], kept: dict[int, Any] | None = None) -> None:
+              done: set[int]) -> None:
     """Runs backward node ``n``: its differentiable region inside ``jax.vjp`` (the
     region's values go into ``env``), then the vjp of the cotangent (ones, or the
-    ``gradient`` given to ``backward``), whose gradients are the node's outputs. With
-    ``kept``, the vjp and the cotangent are kept there (``kept[n]``) instead."""
+    ``gradient`` given to ``backward``), whose gradients are the node's outputs."""
     nodes, owner = plan.nodes, plan.owner
     region, var_slots, _ = plan.backward[n]
     loss_ref, grad_ref = nodes[n].inputs
@@ -181,102 +171,13 @@ def _backward(plan: Plan, n: int, env: list[Any], compute: Callable[[int], None]
     var_values = [env[s] for s in var_slots]
     loss, vjp_fn, local = jax.vjp(region_fn, var_values, has_aux=True)
     cotangent = jnp.ones_like(loss) if grad_ref < 0 else env[slot_of(grad_ref)]
-    cotangent = jnp.asarray(cotangent, loss.dtype)
+    (grads,) = vjp_fn(jnp.asarray(cotangent, loss.dtype))
     for s, value in local.items():
         env[s] = value
     done.update(region)
-    done.add(n)
-    if kept is not None:
-        kept[n] = (vjp_fn, cotangent)
-        return
-    (grads,) = vjp_fn(cotangent)
     first = nodes[n].first
     env[first:first + len(grads)] = grads
-
-
-def _apply_kept(plan: Plan, n: int, env: list[Any], kept: tuple[Any, Any],
-                done: set[int]) -> None:
-    """Backward node ``n`` from the ``(vjp, cotangent)`` an earlier program kept: its
-    gradients, without its region (a later node reading a region value computes it)."""
-    vjp_fn, cotangent = kept
-    (grads,) = vjp_fn(cotangent)
-    first = plan.nodes[n].first
-    env[first:first + len(grads)] = grads
     done.add(n)
-
-
-class Vjps:
-    """The ``jax.vjp`` of each backward node, handed from one program to another.
-
-    ``forward`` (:func:`forward_keeping_vjps`) runs the nodes up to the backward nodes
-    and returns, after its wanted values, the leaves of each backward's vjp (the
-    residuals of its region) and cotangent; ``resume`` (:func:`resume_from_vjps`) takes
-    them after the tape's sources and applies them, so that the second program does not
-    compute the forward pass again. The pytree structure of the leaves is fixed when
-    ``forward`` is traced, before ``resume`` is.
-
-    Attributes:
-        kept: filled while tracing ``forward``: backward node -> ``(vjp, cotangent)``.
-        given: set while tracing ``resume``: the same, rebuilt from the leaves.
-        treedef: the structure of the kept vjps, in backward-node order.
-        from_source: for each leaf, the index of the ``forward`` source it is (a value
-            passed through, such as a weight the backward reads), or -1 for an output.
-    """
-
-    def __init__(self, backward: tuple[int, ...]) -> None:
-        self.backward = backward
-        self.kept: dict[int, Any] | None = None
-        self.given: dict[int, Any] | None = None
-        self.treedef: Any = None
-        self.from_source: list[int] = []
-
-
-def forward_keeping_vjps(plan: Plan, vjps: Vjps) -> Run:
-    """``run(*values of plan.sources) -> [wanted values..., vjp leaves...]``, where
-    ``plan`` wants the early values and the first gradient of each backward node in
-    ``vjps.backward`` (whose gradients it leaves to :func:`resume_from_vjps`)."""
-    n_early = len(plan.wanted) - len(vjps.backward)
-
-    def run(*src_values: Any) -> list[Any]:
-        env: list[Any] = [MISSING] * plan.n_slots
-        for slot, value in zip(plan.src_slots, src_values, strict=True):
-            env[slot] = value
-        vjps.kept = {}
-        _execute(plan, env, vjps)
-        leaves, vjps.treedef = jax.tree_util.tree_flatten(
-            [vjps.kept[n] for n in vjps.backward])
-        vjps.kept = None
-        inputs = {id(v): i for i, v in enumerate(src_values)}
-        vjps.from_source = [inputs.get(id(leaf), -1) for leaf in leaves]
-        return [env[s] for s in plan.wanted[:n_early]] + \
-            [leaf for leaf, i in zip(leaves, vjps.from_source, strict=True) if i < 0]
-
-    return run
-
-
-def resume_from_vjps(plan: Plan, vjps: Vjps, forward_sources: tuple[int, ...],
-                     n_sources: int) -> Run:
-    """``run(*sources, *vjp leaves) -> [wanted values]``: ``plan``'s nodes (the backward
-    nodes and what follows them) with each backward's vjp taken from the leaves that
-    :func:`forward_keeping_vjps` returned; ``sources`` are all ``n_sources`` of the
-    tape's, and ``forward_sources`` the indices among them of the forward program's."""
-
-    def run(*args: Any) -> list[Any]:
-        sources, outputs = args[:n_sources], iter(args[n_sources:])
-        leaves = [next(outputs) if i < 0 else sources[forward_sources[i]]
-                  for i in vjps.from_source]
-        kept = jax.tree_util.tree_unflatten(vjps.treedef, leaves)
-        env: list[Any] = [MISSING] * plan.n_slots
-        for slot, i in zip(plan.src_slots, plan.sources, strict=True):
-            env[slot] = sources[i]
-        vjps.given = dict(zip(vjps.backward, kept, strict=True))
-        try:
-            _execute(plan, env, vjps)
-        finally:
-            vjps.given = None
-        return [env[s] for s in plan.wanted]
-
-    return run
 
 
 def build(tp: Tape, wanted: tuple[int, ...], eager: bool = False) -> Run:

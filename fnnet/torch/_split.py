@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.core.transfer import copy_to_device
-from fnnet.torch._replay import Plan, Vjps, build, forward_keeping_vjps, resume_from_vjps
+from fnnet.torch._replay import Plan, build
 from fnnet.torch._tape import WRITEBACK, Tape, slot_of
 
 #: calls of a ``whole`` split (both of its programs compiled) before either way is timed
@@ -34,14 +34,13 @@ class Split:
     """A step run as two compiled programs, so that its forward values come early.
 
     ``forward`` computes the values wanted before any backward (the loss, a model's
-    output, new BatchNorm statistics); the second program returns the rest (gradients,
-    new parameters, optimizer state). ``loss.item()`` waits for ``forward`` alone, and
-    the loop's next iteration is recorded while the second program runs, so that a
-    training loop that reads its loss every step overlaps its Python with the backward
-    pass and the update instead of waiting for them. Where it can (``resume``), the
-    forward program also returns the vjp of each backward pass and the second program
-    applies them (see ``_replay.Vjps``); elsewhere ``step`` computes the whole step
-    again.
+    output, new BatchNorm statistics); ``step`` computes the whole step again and
+    returns the rest (gradients, new parameters, optimizer state). ``loss.item()`` waits
+    for ``forward`` alone, and the loop's next iteration is recorded while ``step``
+    runs, so that a training loop that reads its loss every step overlaps its Python
+    with the backward pass and the update instead of waiting for them. The forward pass
+    runs twice so that the two programs need not wait for each other: ``step`` starts
+    beside ``forward`` instead of after it.
 
     Where ``forward`` reads only what is recorded before the step's first
     ``backward()`` (:attr:`prefix`), the flush leaves the recorder a note, and the next
@@ -55,11 +54,10 @@ class Split:
     Where the step donates what one program would, ``step`` is that one program
     (``whole``: it takes every source and returns every wanted value), so a loop that
     stops reading its loss (or never read it past the first step, which is split
-    before the loop can show whether it reads) runs ``step`` alone; with ``resume``,
-    ``step`` is compiled the first time it runs.
+    before the loop can show whether it reads) runs ``step`` alone without compiling
+    again; the early values it returns again cost one output each.
 
-    Whether the split pays depends on the machine: a second dispatch, and the vjps'
-    values passed from one program to the other (or the forward pass computed twice),
+    Whether the split pays depends on the machine: the forward pass computed twice
     against the Python it lets run beside the step. So a ``whole`` split times the
     loop's iterations both ways (the time from one call to the next) after
     :data:`WARMUP_CALLS`, in alternating blocks of :data:`BLOCK` calls each way whose
@@ -74,9 +72,8 @@ class Split:
     def __init__(self, forward: Callable[..., list[Any]], step: Callable[..., list[Any]],
                  forward_sources: tuple[int, ...], step_sources: tuple[int, ...],
                  early: tuple[int, ...], n_wanted: int, whole: bool = False,
-                 prefix: tuple[int, int] | None = None,
-                 resume: Callable[..., list[Any]] | None = None) -> None:
-        self.forward, self.step, self.resume = forward, step, resume
+                 prefix: tuple[int, int] | None = None) -> None:
+        self.forward, self.step = forward, step
         self._forward_sources, self._step_sources = forward_sources, step_sources
         self.whole = whole
         #: (nodes, sources) of the tape that the forward program reads: where both come
@@ -93,8 +90,7 @@ class Split:
         self._kept = 0  # calls since the last decision
         self._previous: bool | None = None  # the decision before the current trial
         self._retrial_after = RETRIAL_AFTER
-        self._n_early = len(early)
-        late = tuple(range(n_wanted)) if whole and resume is None else \
+        late = tuple(range(n_wanted)) if whole else \
             tuple(i for i in range(n_wanted) if i not in set(early))
         # wanted value i is item order[i] of the late values followed by the early ones
         position = {i: k for k, i in enumerate(late)}
@@ -134,13 +130,8 @@ class Split:
                 sources = tuple(moved.get(i, v) for i, v in enumerate(sources))
         if early is None:
             early = self.forward(*[sources[i] for i in self._forward_sources])
-        if self.resume is not None:  # the forward program's outputs end with its vjps
-            late = self.resume(*sources, *early[self._n_early:])
-            early = early[:self._n_early]
-        elif self.whole:
-            late = self.step(*sources)
-        else:
-            late = self.step(*[sources[i] for i in self._step_sources])
+        late = self.step(*sources) if self.whole else \
+            self.step(*[sources[i] for i in self._step_sources])
         values = [*late, *early]
         return [values[k] for k in self._order]
 
@@ -198,15 +189,12 @@ class Split:
 
 
 def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit: Jit,
-                split_bytes: int, hand_vjps: bool = True) -> Split | None:
+                split_bytes: int) -> Split | None:
     """The step of ``tp`` as a :class:`Split`, or None where splitting gains nothing:
     no backward, no wanted value computed before one (nothing to read early), more than
     ``split_bytes`` of differentiated values, or a batch that is still a host array.
 
     ``jit(fn, donate_argnums)`` compiles each program; ``donate`` indexes the sources.
-    With ``hand_vjps``, a split whose backward regions need nothing computed after a
-    backward hands their vjps from the forward program to the step (see
-    ``_replay.Vjps``) instead of computing the forward pass twice.
     """
     if not tp.backward:
         return None
@@ -229,10 +217,6 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
     replaced_late = [i for i in donate if tp.src_owner[i] is WRITEBACK or (
         tp.src_owner[i].tape is tp and owner[tp.src_owner[i].ref] in late)]
     if sorted(replaced_late) == sorted(donate):
-        handed = _handing_vjps(tp, wanted, early, late, owner, donate, jit) \
-            if hand_vjps else None
-        if handed is not None:
-            return handed
         return Split(jit(forward.function(), ()), jit(build(tp, wanted), donate),
                      forward.sources, tuple(range(len(tp.srcs))), early, len(wanted),
                      whole=True, prefix=prefix)
@@ -245,30 +229,3 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
     step_donate = tuple(position[i] for i in replaced_late if i in position)
     return Split(jit(forward.function(), ()), jit(step.function(), step_donate),
                  forward.sources, step.sources, early, len(wanted), prefix=prefix)
-
-
-def _handing_vjps(tp: Tape, wanted: tuple[int, ...], early: tuple[int, ...], late: set[int],
-                  owner: list[int], donate: tuple[int, ...], jit: Jit) -> Split | None:
-    """The ``whole`` split of ``tp`` whose forward program also returns each backward's
-    vjp and whose second program applies them (``resume``), or None where a backward's
-    region, leaves or cotangent depend on a backward (a gradient penalty) or a backward
-    has no leaf."""
-    backward = tuple(sorted(tp.backward))
-    for n in backward:
-        region, var_slots, _ = tp.backward[n]
-        grad_ref = tp.nodes[n].inputs[1]
-        reads = [*region, *(owner[s] for s in var_slots),
-                 *([owner[slot_of(grad_ref)]] if grad_ref >= 0 else [])]
-        if tp.nodes[n].n_out == 0 or any(m in late for m in reads):
-            return None
-    vjps = Vjps(backward)
-    forward = Plan(tp, tuple(wanted[i] for i in early) +
-                   tuple(tp.nodes[n].first for n in backward))
-    resume = Plan(tp, tuple(s for s in wanted if owner[s] in late))
-    before = [n for n in forward.order if n not in tp.backward]
-    prefix = (max(before, default=-1) + 1, max(forward.sources, default=-1) + 1)
-    return Split(jit(forward_keeping_vjps(forward, vjps), ()),
-                 jit(build(tp, wanted), donate), forward.sources,
-                 tuple(range(len(tp.srcs))), early, len(wanted), whole=True, prefix=prefix,
-                 resume=jit(resume_from_vjps(resume, vjps, forward.sources, len(tp.srcs)),
-                            donate))
