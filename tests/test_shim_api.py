@@ -1073,6 +1073,48 @@ def test_a_split_whose_forward_reads_past_backward_runs_it_at_the_step():
     assert np.isfinite(losses).all()
 
 
+def _accumulating_loop(steps: int = 8) -> tuple[list[float], dict]:
+    """An MLP with Dropout whose step accumulates two half-batch backward passes, one
+    with a ``gradient`` argument, and clips before Adam; reads its loss every step, and
+    runs a split step as two programs from the second step on."""
+    from fnnet.torch._split import Split
+
+    ft.manual_seed(0)
+    model = ft.nn.Sequential(ft.nn.Linear(6, 16), ft.nn.Tanh(), ft.nn.Dropout(0.2),
+                             ft.nn.Linear(16, 3))
+    opt = ft.optim.Adam(model.parameters(), lr=0.01)
+    rng = np.random.default_rng(3)
+    xs = ft.tensor(rng.standard_normal((8 * steps, 6)).astype(np.float32))
+    ys = ft.tensor(rng.integers(0, 3, 8 * steps))
+    losses = []
+    for i in range(steps):
+        opt.zero_grad()
+        x, y = xs[8 * i:8 * i + 8], ys[8 * i:8 * i + 8]
+        first = ft.nn.functional.cross_entropy(model(x[:4]), y[:4])
+        first.backward(ft.tensor(0.5))
+        loss = ft.nn.functional.cross_entropy(model(x[4:]), y[4:], reduction="sum") / 8
+        loss.backward()
+        ft.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+        for fn in ft._compiler.current().cache.values():
+            if isinstance(fn, Split):
+                fn.mode, fn._retrial_after = True, 10 ** 9
+    return losses, {k: v.numpy() for k, v in model.state_dict().items()}
+
+
+def test_a_split_step_with_dropout_and_two_backward_passes_agrees_with_one_program(
+        recorder):
+    losses, state = _accumulating_loop()
+    assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [2]
+    with _compiler.fresh(split=False):
+        one_losses, one_state = _accumulating_loop()
+        assert [entry["programs"] for entry in ft.compile_stats()["log"]] == [1]
+    np.testing.assert_allclose(losses, one_losses, rtol=1e-6)
+    for name, value in state.items():
+        np.testing.assert_allclose(value, one_state[name], rtol=1e-6, atol=1e-7, err_msg=name)
+
+
 def test_a_large_step_is_not_split(recorder):
     recorder.options.split_bytes = 1000
     _split_loop(read_every=1, steps=2)

@@ -39,8 +39,9 @@ class Split:
     for ``forward`` alone, and the loop's next iteration is recorded while ``step``
     runs, so that a training loop that reads its loss every step overlaps its Python
     with the backward pass and the update instead of waiting for them. The forward pass
-    runs twice so that the two programs need not wait for each other: ``step`` starts
-    beside ``forward`` instead of after it.
+    is computed twice: handing the second program the values its backward needs (each
+    backward's vjp) instead was measured no faster at the sizes that are split, its
+    values becoming outputs of the first (benchmarks/RESULTS.md).
 
     Where ``forward`` reads only what is recorded before the step's first
     ``backward()`` (:attr:`prefix`), the flush leaves the recorder a note, and the next
