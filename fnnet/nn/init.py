@@ -29,6 +29,12 @@ from fnnet.typing import Array, PRNGKey, Shape
 MAX_ROUNDED_DRAW = 1 << 24
 
 
+def _partitionable() -> bool:
+    """Whether ``jax_threefry_partitionable`` is on (a flag jax defines at run time, so
+    read by name)."""
+    return bool(getattr(jax.config, "jax_threefry_partitionable"))  # noqa: B009
+
+
 def _drawn(key: PRNGKey, size: int, *operands: object) -> int:
     """How many values to draw for ``size``: the next power of two where the first
     ``size`` of them are the values of a draw of ``size`` (threefry keys with
@@ -36,7 +42,7 @@ def _drawn(key: PRNGKey, size: int, *operands: object) -> int:
     else ``size``. Draws of sizes in one class then share one compiled program."""
     traced = any(isinstance(v, jax.core.Tracer) for v in (key, *operands))
     if (size <= 1 or size > MAX_ROUNDED_DRAW or traced
-            or not jax.config.jax_threefry_partitionable
+            or not _partitionable()
             or str(jax.random.key_impl(key)) != "threefry2x32"):
         return size
     return 1 << (size - 1).bit_length()
@@ -46,9 +52,8 @@ def _first(flat: Array, shape: Shape, scale: float = 1.0) -> Array:
     """``scale`` times the first ``prod(shape)`` values of a flat draw, in ``shape``."""
     if flat.shape[0] == math.prod(shape):  # not rounded up
         return (flat if scale == 1.0 else scale * flat).reshape(shape)
-    if scale == 1.0:
-        return _take(flat, shape)
-    return _take_scaled(flat, shape, scale)
+    taken: Array = _take(flat, shape) if scale == 1.0 else _take_scaled(flat, shape, scale)
+    return taken
 
 
 @functools.partial(jax.jit, static_argnums=(1,))
