@@ -175,13 +175,11 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     return fn
 
 
-def remember_early(rec: Recorder, before_backward: tuple[int, int, int], fn: Any) -> None:
+def remember_early(rec: Recorder, state: int, fn: Any) -> None:
     """Keeps ``fn`` as the step to start at the next first ``backward()`` recorded from
-    the same trie state (``before_backward``: ``(state, sources, nodes)`` there), where
-    it is a split whose forward program reads nothing recorded after that point."""
-    state, n_sources, n_nodes = before_backward
-    if isinstance(fn, Split) and fn.prefix is not None and fn.prefix[0] <= n_nodes \
-            and fn.prefix[1] <= n_sources:
+    trie state ``state`` (this step's, there), where it is a split that can start there
+    (``Split.starts_at``); forgets any other."""
+    if isinstance(fn, Split) and fn.starts_at == state:
         if rec.early.get(state) is not fn:
             if len(rec.early) >= rec.options.cache_size:
                 rec.early.clear()

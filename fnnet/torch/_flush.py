@@ -239,7 +239,7 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
         rec.step_reads = rec.reads
     fn = _cache.compiled(key, tp, wanted, donate, reason, split)
     if tp.before_backward is not None:
-        _cache.remember_early(rec, tp.before_backward, fn)
+        _cache.remember_early(rec, tp.before_backward[0], fn)
     values = fn(*tp.srcs)
     n_cells = len(values) - len(extra)
     cell_values = values[:n_donors] + values[n_donors + len(written):n_cells]

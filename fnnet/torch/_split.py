@@ -44,7 +44,7 @@ class Split:
     values becoming outputs of the first (benchmarks/RESULTS.md).
 
     Where ``forward`` reads only what is recorded before the step's first
-    ``backward()`` (:attr:`prefix`), the flush leaves the recorder a note, and the next
+    ``backward()`` (:attr:`starts_at`), the flush leaves the recorder a note, and the next
     step's ``backward()`` from the same structure calls :meth:`start`, which runs
     ``forward`` there: the loss is computed while Python records the backward pass and
     the optimizer's update, and the flush then dispatches ``step`` alone.
@@ -73,13 +73,13 @@ class Split:
     def __init__(self, forward: Callable[..., list[Any]], step: Callable[..., list[Any]],
                  forward_sources: tuple[int, ...], step_sources: tuple[int, ...],
                  early: tuple[int, ...], n_wanted: int, whole: bool = False,
-                 prefix: tuple[int, int] | None = None) -> None:
+                 starts_at: int | None = None) -> None:
         self.forward, self.step = forward, step
         self._forward_sources, self._step_sources = forward_sources, step_sources
         self.whole = whole
-        #: (nodes, sources) of the tape that the forward program reads: where both come
-        #: before the step's first backward, ``start`` can run it from there
-        self.prefix = prefix
+        #: the trie state at the step's first ``backward()``, where ``forward`` reads
+        #: nothing recorded after it (``start`` can run it from there), else None
+        self.starts_at = starts_at
         # set by ``start``: (the forward sources, this call's mode, early values or None,
         # host sources copied to the device: forward-source position -> array)
         self._started: tuple[list[Any], bool, list[Any] | None, dict[int, Any]] | None = None
@@ -100,7 +100,7 @@ class Split:
 
     def start(self, sources: list[Any]) -> None:
         """Runs the forward program now, at the step's first ``backward()``, from the
-        sources recorded so far (``sources``: the tape's, at least :attr:`prefix`'s), so
+        sources recorded so far (``sources``: the tape's, up to its first backward), so
         that the loss is computed while Python records the backward pass and the
         optimizer's update; the call that follows with the same forward sources uses its
         values. Decides this call's mode (see ``__call__``) first: one program runs
@@ -212,7 +212,10 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
         return None
     forward = Plan(tp, tuple(wanted[i] for i in early))
     step = Plan(tp, tuple(s for s in wanted if owner[s] in late))
-    prefix = (max(forward.order) + 1, max(forward.sources, default=-1) + 1)
+    # the state at the first backward, if the forward program reads nothing after it
+    before = tp.before_backward
+    starts_at = before[0] if before is not None and max(forward.order) < before[2] and \
+        max(forward.sources, default=-1) < before[1] else None
     # the step donates what it replaces; values the forward pass replaces (BatchNorm's
     # running statistics) are read by both programs and not donated
     replaced_late = [i for i in donate if tp.src_owner[i] is WRITEBACK or (
@@ -220,7 +223,7 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
     if sorted(replaced_late) == sorted(donate):
         return Split(jit(forward.function(), ()), jit(build(tp, wanted), donate),
                      forward.sources, tuple(range(len(tp.srcs))), early, len(wanted),
-                     whole=True, prefix=prefix)
+                     whole=True, starts_at=starts_at)
     if any(type(tp.srcs[i]) is np.ndarray for i in set(forward.sources) & set(step.sources)):
         # a host batch would reach the device once per program, or, copied first, cost
         # a call of its own each step; a split that cannot fall back to one program
@@ -229,4 +232,4 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
     position = {i: k for k, i in enumerate(step.sources)}
     step_donate = tuple(position[i] for i in replaced_late if i in position)
     return Split(jit(forward.function(), ()), jit(step.function(), step_donate),
-                 forward.sources, step.sources, early, len(wanted), prefix=prefix)
+                 forward.sources, step.sources, early, len(wanted), starts_at=starts_at)
