@@ -1,0 +1,549 @@
+"""``torch.profiler`` on ``jax.profiler``: traces for TensorBoard and Perfetto, and tables.
+
+A :class:`profile` records a ``jax.profiler`` trace while it is active (all of it, or the
+steps its :func:`schedule` marks for recording). Each recorded window gives:
+
+- the trace that TensorBoard's profile plugin opens (``<dir>/plugins/profile/<time>/
+  <host>.xplane.pb``), written into the folder of a :func:`tensorboard_trace_handler`;
+- its events: :meth:`profile.key_averages` sums them by name into PyTorch's table, and
+  :meth:`profile.export_chrome_trace` writes them as a Chrome trace (``chrome://tracing``,
+  Perfetto).
+
+fnnet.torch records operations and runs them as compiled programs, so the events are
+those of the host (the :class:`record_function` regions, the compiled programs' calls)
+and of XLA's kernels, not one per PyTorch operator: a ``record_function`` region around
+a forward pass covers its recording, and the forward's computation shows up in the
+program that runs at the next value read or ``optimizer.step()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import gzip
+import json
+import os
+import pathlib
+import shutil
+import socket
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+
+__all__ = ["ProfilerAction", "ProfilerActivity", "profile", "record_function", "schedule",
+           "supported_activities", "tensorboard_trace_handler"]
+
+
+class ProfilerActivity(enum.Enum):
+    """What to trace; JAX's trace holds the host and the device a program runs on, so
+    every activity is accepted and the trace is the same."""
+
+    CPU = 0
+    XPU = 1
+    MTIA = 2
+    CUDA = 3
+    HPU = 4
+    PrivateUse1 = 5
+
+
+class ProfilerAction(enum.Enum):
+    """What a profiler does at a step (what :func:`schedule` returns)."""
+
+    NONE = 0
+    WARMUP = 1
+    RECORD = 2
+    RECORD_AND_SAVE = 3
+
+
+_RECORDING = (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
+
+
+def supported_activities() -> set[ProfilerActivity]:
+    """The activities JAX's backend can trace: the CPU, and CUDA where JAX has a GPU."""
+    found = {ProfilerActivity.CPU}
+    if jax.default_backend() == "gpu":
+        found.add(ProfilerActivity.CUDA)
+    return found
+
+
+def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first: int = 0,
+             skip_first_wait: int = 0) -> Callable[[int], ProfilerAction]:
+    """The steps to record, as PyTorch's ``torch.profiler.schedule``.
+
+    After ``skip_first`` steps, cycles of ``wait`` idle steps, ``warmup`` steps and
+    ``active`` recorded steps, ``repeat`` times (0: until the profiler stops); the last
+    active step of a cycle saves its trace (``RECORD_AND_SAVE``). With
+    ``skip_first_wait``, the first cycle starts without its wait.
+
+    Returns:
+        ``step -> ProfilerAction``.
+
+    Raises:
+        ValueError: a negative count, or ``active`` below 1.
+    """
+    counts = {"wait": wait, "warmup": warmup, "active": active, "repeat": repeat,
+              "skip_first": skip_first, "skip_first_wait": skip_first_wait}
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"schedule: {name} must be an int >= 0, got {value!r}")
+    if active < 1:
+        raise ValueError(f"schedule: active must be at least 1, got {active!r}")
+    if warmup == 0:
+        warnings.warn("Profiler won't be using warmup, this can skew profiler results",
+                      stacklevel=2)
+    cycle = wait + warmup + active
+
+    def action(step: int) -> ProfilerAction:
+        if step < 0:
+            raise ValueError(f"schedule: step must be >= 0, got {step!r}")
+        if step < skip_first:
+            return ProfilerAction.NONE
+        step -= skip_first
+        if skip_first_wait:
+            step += wait
+        if repeat > 0 and step // cycle >= repeat:
+            return ProfilerAction.NONE
+        position = step % cycle
+        if position < wait:
+            return ProfilerAction.NONE
+        if position < wait + warmup:
+            return ProfilerAction.WARMUP
+        return ProfilerAction.RECORD if position < cycle - 1 else \
+            ProfilerAction.RECORD_AND_SAVE
+
+    return action
+
+
+def _always_record(step: int) -> ProfilerAction:
+    del step
+    return ProfilerAction.RECORD
+
+
+class _TensorBoardHandler:
+    """Saves each recorded window into ``dir_name`` (see :func:`tensorboard_trace_handler`)."""
+
+    def __init__(self, dir_name: str | os.PathLike[str], worker_name: str | None,
+                 use_gzip: bool) -> None:
+        self.dir = pathlib.Path(dir_name)
+        self.worker = worker_name or f"{socket.gethostname()}_{os.getpid()}"
+        self.use_gzip = use_gzip
+
+    def __call__(self, prof: profile) -> None:
+        suffix = ".pt.trace.json.gz" if self.use_gzip else ".pt.trace.json"
+        prof.export_chrome_trace(str(self.dir / f"{self.worker}.{time.time_ns()}{suffix}"))
+
+
+def tensorboard_trace_handler(dir_name: str | os.PathLike[str], worker_name: str | None = None,
+                              use_gzip: bool = False,
+                              use_python_export: bool = False) -> Callable[[profile], None]:
+    """An ``on_trace_ready`` that saves each recorded window into ``dir_name``.
+
+    The window's ``jax.profiler`` trace goes to ``dir_name/plugins/profile/<time>/``
+    (``tensorboard --logdir dir_name`` shows it in its profile tab, with the
+    ``tensorboard-plugin-profile`` package), and its events to
+    ``dir_name/<worker_name>.<time_ns>.pt.trace.json`` (``.gz`` with ``use_gzip``), a
+    Chrome trace as PyTorch's handler writes.
+
+    Args:
+        dir_name: the folder, made if missing.
+        worker_name: the files' prefix; by default ``<host>_<pid>``.
+        use_gzip: compress the Chrome trace.
+        use_python_export: accepted for compatibility (one way of writing here).
+    """
+    del use_python_export
+    if not isinstance(dir_name, (str, os.PathLike)) or not str(dir_name):
+        raise TypeError(f"tensorboard_trace_handler: dir_name must be a folder path, "
+                        f"got {dir_name!r}")
+    path = pathlib.Path(dir_name)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"tensorboard_trace_handler: dir_name {str(path)!r} exists "
+                                 f"and is not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return _TensorBoardHandler(path, worker_name, use_gzip)
+
+
+class record_function(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name
+    """Names a region of the host's work in the trace (a ``jax.profiler.TraceAnnotation``);
+    a context manager or a decorator, as in PyTorch.
+
+    Args:
+        name: the region's name in the trace and in :meth:`profile.key_averages`.
+        args: accepted for compatibility (shown nowhere).
+    """
+
+    def __init__(self, name: str, args: str | None = None) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"record_function: name must be a str, got {name!r}")
+        del args
+        self.name = name
+        self._annotation: jax.profiler.TraceAnnotation | None = None
+
+    def __enter__(self) -> record_function:
+        self._annotation = jax.profiler.TraceAnnotation(self.name)
+        self._annotation.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        annotation, self._annotation = self._annotation, None
+        if annotation is not None:
+            annotation.__exit__(*exc)
+
+
+@dataclass(frozen=True)
+class FunctionEvent:
+    """One event of a recorded window: ``start_us`` and ``duration_us`` in microseconds
+    from the trace's start, ``self_us`` its duration less that of the events it holds
+    (same thread), ``device`` True for an accelerator's event."""
+
+    name: str
+    thread: int
+    start_us: float
+    duration_us: float
+    self_us: float
+    device: bool
+
+    @property
+    def cpu_time_total(self) -> float:
+        return 0.0 if self.device else self.duration_us
+
+    @property
+    def device_time_total(self) -> float:
+        return self.duration_us if self.device else 0.0
+
+
+@dataclass
+class FunctionEventAvg:
+    """The events of one name, summed (microseconds), as PyTorch's ``key_averages`` rows."""
+
+    key: str
+    count: int = 0
+    cpu_time_total: float = 0.0
+    self_cpu_time_total: float = 0.0
+    device_time_total: float = 0.0
+    self_device_time_total: float = 0.0
+
+    @property
+    def cpu_time(self) -> float:
+        """Mean CPU microseconds per call."""
+        return self.cpu_time_total / max(self.count, 1)
+
+    @property
+    def device_time(self) -> float:
+        """Mean device microseconds per call."""
+        return self.device_time_total / max(self.count, 1)
+
+    # PyTorch's names for the device columns
+    cuda_time_total = property(lambda self: self.device_time_total)
+    self_cuda_time_total = property(lambda self: self.self_device_time_total)
+    cuda_time = property(lambda self: self.device_time)
+
+    def add(self, event: FunctionEvent) -> None:
+        self.count += 1
+        if event.device:
+            self.device_time_total += event.duration_us
+            self.self_device_time_total += event.self_us
+        else:
+            self.cpu_time_total += event.duration_us
+            self.self_cpu_time_total += event.self_us
+
+
+#: ``table(sort_by=...)``: PyTorch's keys and the row attribute each sorts by
+SORT_KEYS = {
+    "cpu_time_total": "cpu_time_total", "self_cpu_time_total": "self_cpu_time_total",
+    "cpu_time": "cpu_time", "count": "count",
+    "device_time_total": "device_time_total", "self_device_time_total": "self_device_time_total",
+    "device_time": "device_time", "cuda_time_total": "device_time_total",
+    "self_cuda_time_total": "self_device_time_total", "cuda_time": "device_time",
+}
+
+
+def _format_us(us: float) -> str:
+    if us >= 1e6:
+        return f"{us / 1e6:.3f}s"
+    if us >= 1e3:
+        return f"{us / 1e3:.3f}ms"
+    return f"{us:.3f}us"
+
+
+class EventList(list[FunctionEventAvg]):
+    """The rows of :meth:`profile.key_averages`, with PyTorch's ``table``."""
+
+    def table(self, sort_by: str | None = None, row_limit: int = 100,
+              max_name_column_width: int = 55, header: str | None = None,
+              top_level_events_only: bool = False, **kwargs: Any) -> str:
+        """The rows as PyTorch's text table, sorted by ``sort_by`` (descending; one of
+        :data:`SORT_KEYS`, or None for the order of first appearance), at most
+        ``row_limit`` rows (all with a negative limit).
+
+        Raises:
+            ValueError: an unknown ``sort_by``.
+        """
+        del top_level_events_only, kwargs
+        rows = list(self)
+        if sort_by is not None:
+            if sort_by not in SORT_KEYS:
+                raise ValueError(f"table: sort_by must be one of {sorted(SORT_KEYS)}, "
+                                 f"got {sort_by!r}")
+            rows.sort(key=lambda r: getattr(r, SORT_KEYS[sort_by]), reverse=True)
+        if row_limit is not None and row_limit >= 0:
+            rows = rows[:row_limit]
+        device = any(r.device_time_total for r in self)
+        self_cpu = sum(r.self_cpu_time_total for r in self)
+        self_device = sum(r.self_device_time_total for r in self)
+        width = min(max([len(r.key) for r in rows] + [4]), max_name_column_width)
+        columns = ["Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
+        if device:
+            columns += ["Self CUDA", "Self CUDA %", "CUDA total", "CUDA time avg"]
+        columns.append("# of Calls")
+        rule = "  ".join(["-" * width] + ["-" * 12] * len(columns))
+        lines = [header] if header else []
+        lines += [rule, "  ".join([f"{'Name':>{width}}"] + [f"{c:>12}" for c in columns]),
+                  rule]
+        for r in rows:
+            name = r.key if len(r.key) <= width else r.key[:width - 3] + "..."
+            cells = [f"{100 * r.self_cpu_time_total / self_cpu if self_cpu else 0:.2f}%",
+                     _format_us(r.self_cpu_time_total),
+                     f"{100 * r.cpu_time_total / self_cpu if self_cpu else 0:.2f}%",
+                     _format_us(r.cpu_time_total), _format_us(r.cpu_time)]
+            if device:
+                cells += [_format_us(r.self_device_time_total),
+                          f"{100 * r.self_device_time_total / self_device:.2f}%"
+                          if self_device else "0.00%",
+                          _format_us(r.device_time_total), _format_us(r.device_time)]
+            cells.append(str(r.count))
+            lines.append("  ".join([f"{name:>{width}}"] + [f"{c:>12}" for c in cells]))
+        lines += [rule, f"Self CPU time total: {_format_us(self_cpu)}"]
+        if device:
+            lines.append(f"Self CUDA time total: {_format_us(self_device)}")
+        return "\n".join(lines) + "\n"
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def _read_trace(run_dir: pathlib.Path) -> list[dict[str, Any]]:
+    """The Chrome trace events of the newest ``jax.profiler`` trace under ``run_dir``."""
+    found = sorted(run_dir.glob("plugins/profile/*/*.trace.json.gz"),
+                   key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise RuntimeError(f"torch.profiler: jax.profiler wrote no trace under {run_dir}")
+    with gzip.open(found[-1], "rt") as f:
+        trace = json.load(f)
+    events = trace.get("traceEvents", []) if isinstance(trace, dict) else trace
+    return [e for e in events if isinstance(e, dict)]
+
+
+def _function_events(raw: list[dict[str, Any]]) -> list[FunctionEvent]:
+    """The complete ('X') events, with their self times: an event's duration less that
+    of the events it holds on its thread."""
+    device_pids = {e.get("pid") for e in raw if e.get("ph") == "M"
+                   and e.get("name") == "process_name"
+                   and str(e.get("args", {}).get("name", "")).startswith("/device:")}
+    threads: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    for e in raw:
+        # "$..." events are the Python tracer's function calls (with_stack=True)
+        if e.get("ph") == "X" and "dur" in e and "ts" in e:
+            threads.setdefault((e.get("pid"), e.get("tid")), []).append(e)
+    events: list[FunctionEvent] = []
+    for (pid, tid), spans in threads.items():
+        spans.sort(key=lambda e: (float(e["ts"]), -float(e["dur"])))
+        held = [0.0] * len(spans)
+        open_spans: list[tuple[int, float]] = []  # (index, end) of the enclosing events
+        for i, e in enumerate(spans):
+            start, duration = float(e["ts"]), float(e["dur"])
+            while open_spans and open_spans[-1][1] < start + duration - 1e-3:
+                open_spans.pop()
+            if open_spans:
+                held[open_spans[-1][0]] += duration
+            open_spans.append((i, start + duration))
+        for i, e in enumerate(spans):
+            duration = float(e["dur"])
+            events.append(FunctionEvent(str(e.get("name")), int(tid or 0), float(e["ts"]),
+                                        duration, max(duration - held[i], 0.0),
+                                        pid in device_pids))
+    events.sort(key=lambda e: e.start_us)
+    return events
+
+
+class profile:  # noqa: N801 - PyTorch's name
+    """Traces the work between ``start()`` and ``stop()`` (a ``with`` block) with
+    ``jax.profiler``, in the windows ``schedule`` marks (every step without one).
+
+    Args:
+        activities: :class:`ProfilerActivity` values (all give JAX's one trace).
+        schedule: ``step -> ProfilerAction`` (see :func:`schedule`); ``step()`` advances it.
+        on_trace_ready: called with this profiler after each recorded window (see
+            :func:`tensorboard_trace_handler`).
+        with_stack: also trace Python function calls (``jax.profiler``'s Python tracer).
+
+    PyTorch's other arguments (``record_shapes``, ``profile_memory``, ``with_flops``,
+    ``with_modules``, ``experimental_config``, ``use_cuda``...) are accepted and change
+    nothing: JAX's trace has no per-operator shapes, memory or FLOPs. Only one profiler runs at a time (JAX's rule): starting a second raises
+    ``RuntimeError``.
+    """
+
+    def __init__(self, *, activities: Iterable[ProfilerActivity] | None = None,
+                 schedule: Callable[[int], ProfilerAction] | None = None,
+                 on_trace_ready: Callable[..., Any] | None = None, record_shapes: bool = False,
+                 profile_memory: bool = False, with_stack: bool = False,
+                 with_flops: bool = False, with_modules: bool = False,
+                 experimental_config: Any = None, execution_trace_observer: Any = None,
+                 acc_events: bool = False, use_cuda: bool | None = None,
+                 custom_trace_id_callback: Callable[[], str] | None = None,
+                 post_processing_timeout_s: float | None = None) -> None:
+        del record_shapes, profile_memory, with_flops, with_modules, experimental_config
+        del execution_trace_observer, acc_events, use_cuda, custom_trace_id_callback
+        del post_processing_timeout_s
+        if activities is not None:
+            activities = list(activities)
+            wrong = [a for a in activities if not isinstance(a, ProfilerActivity)]
+            if wrong:
+                raise TypeError(f"profile: activities must be ProfilerActivity values, "
+                                f"got {wrong[0]!r}")
+        if schedule is not None and not callable(schedule):
+            raise TypeError(f"profile: schedule must be callable (torch.profiler.schedule), "
+                            f"got {schedule!r}")
+        if on_trace_ready is not None and not callable(on_trace_ready):
+            raise TypeError(f"profile: on_trace_ready must be callable, got {on_trace_ready!r}")
+        self.activities = activities
+        self.schedule = schedule or _always_record
+        self.on_trace_ready = on_trace_ready
+        self.with_stack = with_stack
+        self.step_num = 0
+        self.current_action = ProfilerAction.NONE
+        self._run_dir: pathlib.Path | None = None  # where the active window's trace goes
+        self._temporary = False
+        self._events: list[FunctionEvent] = []
+        self._raw: list[dict[str, Any]] = []
+        self._started = False
+
+    # -- the window state machine ---------------------------------------------------
+    def start(self) -> None:
+        """Starts profiling at step 0 (``__enter__`` calls it)."""
+        if self._started:
+            raise RuntimeError("profile: start() called twice without stop()")
+        self._started = True
+        self.step_num = 0
+        self.current_action = self.schedule(0)
+        if self.current_action in _RECORDING:
+            self._begin()
+
+    def stop(self) -> None:
+        """Ends profiling; a window still recording is saved (``__exit__`` calls it)."""
+        if not self._started:
+            return
+        self._started = False
+        if self._run_dir is not None:
+            self._end()
+
+    def step(self) -> None:
+        """Marks the end of a training step: the schedule's next action takes effect."""
+        if not self._started:
+            return
+        previous = self.current_action
+        self.step_num += 1
+        self.current_action = self.schedule(self.step_num)
+        recording = self._run_dir is not None
+        if recording and (previous is ProfilerAction.RECORD_AND_SAVE
+                          or self.current_action not in _RECORDING):
+            self._end()
+            recording = False
+        if not recording and self.current_action in _RECORDING:
+            self._begin()
+
+    def __enter__(self) -> profile:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _begin(self) -> None:
+        handler = self.on_trace_ready
+        if isinstance(handler, _TensorBoardHandler):
+            self._run_dir, self._temporary = handler.dir, False
+        else:
+            self._run_dir = pathlib.Path(tempfile.mkdtemp(prefix="fnnet-profile-"))
+            self._temporary = True
+        options = jax.profiler.ProfileOptions()
+        options.python_tracer_level = 1 if self.with_stack else 0
+        try:
+            jax.profiler.start_trace(str(self._run_dir), profiler_options=options)
+        except RuntimeError as error:
+            self._discard()
+            self._started = False
+            raise RuntimeError(f"profile: another profiler (torch.profiler.profile or "
+                               f"jax.profiler) is already running: {error}") from error
+
+    def _end(self) -> None:
+        # the window's work includes what is still running on the device
+        jax.block_until_ready(jax.live_arrays())
+        jax.profiler.stop_trace()
+        try:
+            assert self._run_dir is not None
+            self._raw = _read_trace(self._run_dir)
+            self._events = _function_events(self._raw)
+        finally:
+            self._discard()
+        if self.on_trace_ready is not None:
+            self.on_trace_ready(self)
+
+    def _discard(self) -> None:
+        if self._temporary and self._run_dir is not None:
+            shutil.rmtree(self._run_dir, ignore_errors=True)
+        self._run_dir, self._temporary = None, False
+
+    # -- results ----------------------------------------------------------------------
+    def events(self) -> list[FunctionEvent]:
+        """The last recorded window's events, in trace order per thread."""
+        return list(self._events)
+
+    def key_averages(self, group_by_input_shape: bool = False,
+                     group_by_stack_n: int = 0) -> EventList:
+        """The last recorded window's events summed by name, in order of appearance.
+
+        Raises:
+            NotImplementedError: ``group_by_input_shape`` or ``group_by_stack_n`` (the
+                trace has no per-operator shapes or stacks).
+        """
+        if group_by_input_shape or group_by_stack_n:
+            raise NotImplementedError(
+                "fnnet.torch does not support key_averages(group_by_input_shape=..., "
+                "group_by_stack_n=...): JAX's trace has no per-operator input shapes or "
+                "stacks; open the trace in TensorBoard's profile tab "
+                "(torch.profiler.tensorboard_trace_handler)")
+        rows: dict[str, FunctionEventAvg] = {}
+        for event in sorted(self._events, key=lambda e: e.start_us):
+            rows.setdefault(event.name, FunctionEventAvg(event.name)).add(event)
+        return EventList(rows.values())
+
+    def export_chrome_trace(self, path: str | os.PathLike[str]) -> str:
+        """Writes the last recorded window as a Chrome trace (JSON, gzipped when ``path``
+        ends in ``.gz``) and returns ``path``."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"export_chrome_trace: path must be a file path, got {path!r}")
+        target = pathlib.Path(path)
+        body = json.dumps({"traceEvents": self._raw, "displayTimeUnit": "ms"}).encode()
+        target.write_bytes(gzip.compress(body) if target.suffix == ".gz" else body)
+        return str(path)
+
+    def export_stacks(self, path: str, metric: str = "self_cpu_time_total") -> None:
+        """Not supported: JAX's trace has no per-operator stacks."""
+        raise NotImplementedError(
+            "fnnet.torch does not support profile.export_stacks: JAX's trace has no "
+            "per-operator stacks; use profile(with_stack=True) and open the trace in "
+            "TensorBoard's profile tab or Perfetto")
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from fnnet.torch.tensor import Unsupported
+
+    raise Unsupported(f"fnnet.torch does not support torch.profiler.{name}; profile with "
+                      f"torch.profiler.profile and record_function (a jax.profiler trace)")

@@ -1,0 +1,195 @@
+"""fnnet.torch.profiler: PyTorch's profiler API on jax.profiler, checked against PyTorch's
+own profiler (schedules, when traces are handed over) and on real traces of a training loop."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+from fnnet.torch import profiler
+
+pytestmark = pytest.mark.torch
+
+SCHEDULES = [dict(wait=w, warmup=u, active=a, repeat=r, skip_first=s)
+             for w, u, a, r, s in itertools.product((0, 2), (0, 1), (1, 3), (0, 2), (0, 3))]
+
+
+@pytest.mark.parametrize("kwargs", SCHEDULES + [dict(wait=2, warmup=1, active=2,
+                                                     skip_first_wait=1)])
+def test_schedule_gives_pytorchs_actions(torch, kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = torch.profiler.schedule(**kwargs)
+        ours = profiler.schedule(**kwargs)
+    assert [ours(i).name for i in range(40)] == [theirs(i).name for i in range(40)]
+
+
+def _train(torch_module, seed=0):
+    """A small loop's pieces under either backend: ``step()`` runs one training step."""
+    nn = torch_module.nn
+    torch_module.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+    opt = torch_module.optim.SGD(model.parameters(), lr=0.1)
+    rng = np.random.default_rng(seed)
+    x = torch_module.tensor(rng.standard_normal((16, 8)).astype(np.float32))
+    y = torch_module.tensor(rng.integers(0, 3, 16))
+
+    def step():
+        opt.zero_grad()
+        with torch_module.profiler.record_function("forward_pass"):
+            loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def _ready_steps(torch_module, steps, **kwargs):
+    """The step numbers at which ``on_trace_ready`` fires over ``steps`` steps (and the
+    profiler's exit), and the count of ``forward_pass`` events each window saw."""
+    seen = []
+
+    def ready(prof):
+        rows = {r.key: r.count for r in prof.key_averages()}
+        seen.append((prof.step_num, rows.get("forward_pass", 0)))
+
+    step = _train(torch_module)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        schedule = torch_module.profiler.schedule(**kwargs)
+    with torch_module.profiler.profile(schedule=schedule, on_trace_ready=ready) as prof:
+        for _ in range(steps):
+            step()
+            prof.step()
+    return seen
+
+
+@pytest.mark.parametrize("kwargs,steps", [
+    (dict(wait=1, warmup=1, active=2, repeat=2), 10),
+    (dict(wait=0, warmup=1, active=1), 5),
+    (dict(wait=2, warmup=0, active=3, repeat=1, skip_first=1), 8),
+])
+def test_traces_are_handed_over_at_pytorchs_steps_with_the_windows_regions(torch, kwargs,
+                                                                           steps):
+    # each window holds the regions of its active steps, as PyTorch's does
+    assert _ready_steps(ft, steps, **kwargs) == _ready_steps(torch, steps, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def traced(tmp_path_factory):
+    """Three steps of a fnnet.torch loop (after one to compile) under a profiler with a
+    TensorBoard handler; the profiler and its folder."""
+    folder = tmp_path_factory.mktemp("profile") / "run"
+    step = _train(ft)
+    step()
+    with profiler.profile(activities=[profiler.ProfilerActivity.CPU], record_shapes=True,
+                          on_trace_ready=profiler.tensorboard_trace_handler(str(folder))
+                          ) as prof:
+        for _ in range(3):
+            step()
+            prof.step()
+    return prof, folder
+
+
+def test_key_averages_count_the_regions_and_the_compiled_steps(traced):
+    prof, _ = traced
+    rows = {r.key: r for r in prof.key_averages()}
+    assert rows["forward_pass"].count == 3
+    # every step runs as one compiled program call, which holds its own work
+    calls = [r for key, r in rows.items() if key.startswith("PjitFunction(")]
+    assert calls and max(r.count for r in calls) >= 3
+    for r in rows.values():
+        assert 0 <= r.self_cpu_time_total <= r.cpu_time_total + 1e-6
+    total = sum(e.duration_us for e in prof.events() if e.name == "forward_pass")
+    assert rows["forward_pass"].cpu_time_total == pytest.approx(total)
+
+
+def test_table_is_pytorchs_layout_sorted_and_limited(traced):
+    prof, _ = traced
+    rows = prof.key_averages()
+    text = rows.table(sort_by="cpu_time_total", row_limit=5)
+    lines = text.splitlines()
+    assert lines[1].split()[:3] == ["Name", "Self", "CPU"] and "# of Calls" in lines[1]
+    body = lines[3:-2]
+    assert len(body) == 5
+    best = max(rows, key=lambda r: r.cpu_time_total)
+    assert body[0].split()[0] == best.key.split()[0]
+    assert lines[-1].startswith("Self CPU time total: ")
+    with pytest.raises(ValueError, match=r"sort_by must be one of .* got 'speed'"):
+        rows.table(sort_by="speed")
+
+
+def test_tensorboard_handler_writes_the_xplane_and_a_chrome_trace(traced):
+    _, folder = traced
+    assert list(folder.glob("plugins/profile/*/*.xplane.pb"))
+    (chrome,) = folder.glob("*.pt.trace.json")
+    events = json.loads(chrome.read_text())["traceEvents"]
+    assert sum(e.get("name") == "forward_pass" for e in events) == 3
+
+
+def test_chrome_trace_export_plain_and_gzipped(traced, tmp_path):
+    prof, _ = traced
+    prof.export_chrome_trace(str(tmp_path / "t.json"))
+    prof.export_chrome_trace(tmp_path / "t.json.gz")
+    plain = json.loads((tmp_path / "t.json").read_text())
+    with gzip.open(tmp_path / "t.json.gz", "rt") as f:
+        assert json.load(f) == plain
+    assert any(e.get("name") == "forward_pass" for e in plain["traceEvents"])
+
+
+def test_with_stack_traces_python_calls():
+    step = _train(ft)
+    step()
+    with profiler.profile(with_stack=True) as prof:
+        step()
+    assert any(e.name.startswith("$") for e in prof.events())
+
+
+def test_one_profiler_at_a_time_and_the_first_keeps_working():
+    step = _train(ft)
+    with profiler.profile() as outer:
+        with pytest.raises(RuntimeError, match="already running"):
+            with profiler.profile():
+                pass
+        step()
+    assert outer.key_averages()
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="active must be at least 1, got 0"):
+        profiler.schedule(wait=1, warmup=1, active=0)
+    with pytest.raises(ValueError, match="wait must be an int >= 0, got -1"):
+        profiler.schedule(wait=-1, warmup=1, active=1)
+    with pytest.raises(TypeError, match="activities must be ProfilerActivity values, got 'cpu'"):
+        profiler.profile(activities=["cpu"])
+    with pytest.raises(TypeError, match="schedule must be callable"):
+        profiler.profile(schedule=3)
+    with pytest.raises(TypeError, match="record_function: name must be a str, got 3"):
+        profiler.record_function(3)
+    with pytest.raises(NotImplementedError, match="group_by_input_shape"):
+        profiler.profile().key_averages(group_by_input_shape=True)
+
+
+def test_handler_refuses_a_file_for_its_folder(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    with pytest.raises(NotADirectoryError, match="exists and is not a folder"):
+        profiler.tensorboard_trace_handler(str(target))
+
+
+def test_record_function_is_a_decorator_too():
+    @profiler.record_function("decorated")
+    def work():
+        return ft.ones(3).sum().item()
+
+    with profiler.profile() as prof:
+        assert work() == 3.0
+        assert work() == 3.0
+    assert {r.key: r.count for r in prof.key_averages()}["decorated"] == 2
