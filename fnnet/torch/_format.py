@@ -57,24 +57,27 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
 
 
 def _float_formatter(values: np.ndarray) -> Callable[[np.floating], str]:
-    finite = values[np.isfinite(values)]
-    big = float(np.abs(finite).max()) if finite.size else 0.0
-    nonzero = np.abs(finite[finite != 0])
-    small = float(nonzero.min()) if nonzero.size else 0.0
-    digits, sci = OPTIONS.precision, OPTIONS.sci_mode
-    if sci is None:
-        sci = big >= 1e8 or bool(small and (small < 1e-4 or big / small > 1e3))
-    if finite.size and np.all(finite == np.round(finite)) and big < 1e8 and \
-            OPTIONS.sci_mode is not True:
+    # As PyTorch: the mode and the column width come from the nonzero finite values only
+    # (zeros, infs and NaNs are padded to it but never widen it).
+    flat = values.ravel()
+    shown = flat[np.isfinite(flat) & (flat != 0)]
+    digits = OPTIONS.precision
+    int_mode, sci = True, False
+    if shown.size:
+        big, small = float(np.abs(shown).max()), float(np.abs(shown).min())
+        int_mode = bool(np.all(shown == np.ceil(shown)))
+        sci = big / small > 1e3 or big > 1e8 or small < 1e-4 \
+            if OPTIONS.sci_mode is None else bool(OPTIONS.sci_mode)
+    if sci:
         def fmt(v: np.floating) -> str:
-            return f"{v:.0f}." if np.isfinite(v) else str(v)
-    elif sci:
+            return f"{v:.{digits}e}"
+    elif int_mode:
         def fmt(v: np.floating) -> str:
-            return f"{v:.{digits}e}" if np.isfinite(v) else str(v)
+            return f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"
     else:
         def fmt(v: np.floating) -> str:
-            return f"{v:.{digits}f}" if np.isfinite(v) else str(v)
-    width = max((len(fmt(v)) for v in values.ravel()), default=1)
+            return f"{v:.{digits}f}"
+    width = max((len(fmt(v)) for v in shown), default=1)
     return lambda v: fmt(v).rjust(width)
 
 

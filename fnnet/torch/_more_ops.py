@@ -42,7 +42,7 @@ def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool
         raise RuntimeError(f"selected index k out of range: k={k} for a dimension of "
                            f"size {size}")
     values, indices = _op_multi(_topk, (k, dim, bool(largest)), self, who="topk")
-    return values_indices(values, indices)
+    return values_indices(values, indices, "topk")
 
 
 def _argsort(x: Any, dim: int, descending: bool) -> Any:
@@ -58,7 +58,7 @@ def sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     """Values sorted along ``dim`` and their indices (ties keep their order)."""
     dim = _dim(dim, self.dim(), "sort")
     values, indices = _op_multi(_sort, (dim, bool(descending)), self, who="sort")
-    return values_indices(values, indices)
+    return values_indices(values, indices, "sort")
 
 
 def argsort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False

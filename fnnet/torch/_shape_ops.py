@@ -103,6 +103,38 @@ def unflatten(self: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     return _op(_unflatten, (dim, sizes), self, who="unflatten")
 
 
+def _unfold(x: Any, dim: int, size: int, step: int) -> Any:
+    count = (x.shape[dim] - size) // step + 1
+    starts = np.arange(count)[:, None] * step + np.arange(size)[None, :]
+    return jnp.moveaxis(jnp.take(x, starts, axis=dim), dim + 1, -1)
+
+
+def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Every window of ``size`` along ``dimension``, ``step`` apart: that dimension
+    becomes the window count ``(L - size) // step + 1`` and a new last dimension holds
+    each window (``x: [L] -> [(L - size) // step + 1, size]``).
+
+    PyTorch equivalent: ``Tensor.unfold``.
+    """
+    if self.dim() == 0:
+        if dimension not in (0, -1):
+            _dim(dimension, 1, "unfold")
+        if size != 1 or step <= 0:
+            raise RuntimeError(f"unfold of a 0-dim tensor needs size 1 and a positive "
+                               f"step, got size {size} and step {step}")
+        return self.reshape(1)
+    dimension = _dim(dimension, self.dim(), "unfold")
+    if not isinstance(size, int) or not isinstance(step, int) or size < 0:
+        raise RuntimeError(f"unfold: size and step must be ints, size >= 0; got size "
+                           f"{size!r} and step {step!r}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if size > self.shape[dimension]:
+        raise RuntimeError(f"maximum size for tensor at dimension {dimension} is "
+                           f"{self.shape[dimension]} but size is {size}")
+    return _op(_unfold, (dimension, size, step), self, who="unfold")
+
+
 def _movedim(x: Any, source: tuple[int, ...], destination: tuple[int, ...]) -> Any:
     return jnp.moveaxis(x, source, destination)
 

@@ -55,6 +55,7 @@ from fnnet.torch._shape_ops import (
     trace,
     unbind,
     unflatten,
+    unfold,
     vstack,
 )
 from fnnet.torch._shape_ops import tensor_arg as _tensor_arg
@@ -282,11 +283,11 @@ def median(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         return _op(_median_all, (), self, who="median")
     dim = _dim(dim, self.dim(), "median")
     if self.dim() == 0:
-        return values_indices(self * 1, _as_tensor(np.asarray(0, _INDEX)))
+        return values_indices(self * 1, _as_tensor(np.asarray(0, _INDEX)), "median")
     if self.shape[dim] == 0:
         raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")
     values, indices = _op_multi(_median_dim, (dim, bool(keepdim)), self, who="median")
-    return values_indices(values, indices)
+    return values_indices(values, indices, "median")
 
 
 def _count_nonzero(x: Any, dim: Any) -> Any:
@@ -337,7 +338,7 @@ def cummax(self: Tensor, dim: int) -> Any:
     """
     dim = _dim(dim, self.dim(), "cummax")
     values, indices = _op_multi(_cumulative, (dim, True), self, who="cummax")
-    return values_indices(values, indices)
+    return values_indices(values, indices, "cummax")
 
 
 def cummin(self: Tensor, dim: int) -> Any:
@@ -347,7 +348,7 @@ def cummin(self: Tensor, dim: int) -> Any:
     """
     dim = _dim(dim, self.dim(), "cummin")
     values, indices = _op_multi(_cumulative, (dim, False), self, who="cummin")
-    return values_indices(values, indices)
+    return values_indices(values, indices, "cummin")
 
 
 # -- tensor attributes and casts --------------------------------------------------------
@@ -599,7 +600,8 @@ METHODS: tuple[Callable[..., Any], ...] = (
     xlogy, float_power, lerp, addcmul, addcdiv, nan_to_num, nansum, nanmean, median,
     count_nonzero, cummax, cummin, tile, unbind, unflatten, movedim, swapaxes, swapdims,
     ravel, broadcast_to, sum_to_size, diagonal, trace, fliplr, flipud, rot90, dot, mv, addmm,
-    kron, cross, take_along_dim, ndimension, element_size, is_contiguous, stride, where)
+    kron, cross, take_along_dim, ndimension, element_size, is_contiguous, stride, where,
+    unfold)
 #: the methods PyTorch also offers as ``torch.<name>(input, ...)``
 FUNCTIONS = (
     "divide", "multiply", "subtract", "true_divide", "floor_divide", "remainder", "fmod",

@@ -18,7 +18,6 @@ import builtins
 import functools
 import math
 import weakref
-from collections import namedtuple
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
 
@@ -74,7 +73,34 @@ from fnnet.torch._recorder import current as _current_recorder
 
 _FLOATS = {np.dtype(t) for t in (np.float32, np.float64, np.float16, jnp.bfloat16)}
 
-values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+class values_indices(tuple):  # noqa: N801 - stands for PyTorch's torch.return_types.<op>
+    """The ``(values, indices)`` pair that ``max``/``min`` along a dim, ``sort``, ``topk``,
+    ``median``, ``cummax`` and ``cummin`` return: a tuple with ``.values`` and ``.indices``
+    that prints as PyTorch's ``torch.return_types.<op>``.
+
+    Args:
+        values: the values tensor.
+        indices: the indices tensor, of the same shape.
+        op: the operation's name, shown by ``repr`` (``torch.return_types.max(...)``).
+    """
+
+    values = property(lambda self: self[0], doc="The values tensor.")
+    indices = property(lambda self: self[1], doc="The indices tensor.")
+    _fields = ("values", "indices")
+
+    def __new__(cls, values: Any, indices: Any, op: str = "values_indices") -> values_indices:
+        pair = super().__new__(cls, (values, indices))
+        pair.op = op
+        return pair
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.{self.op}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (values_indices, (self[0], self[1], self.op))
+
 _record = _graph.record
 _new_cell = Cell.__new__
 _new_tensor = object.__new__
@@ -851,7 +877,7 @@ class Tensor:
         if dim is None:
             return _op(_max, (None, False), self, who="max")
         values, indices = _op_multi(_max_dim, (dim, keepdim), self, who="max")
-        return values_indices(values, indices)
+        return values_indices(values, indices, "max")
 
     @_numpy_names
     def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
@@ -860,7 +886,7 @@ class Tensor:
         if dim is None:
             return _op(_min, (None, False), self, who="min")
         values, indices = _op_multi(_min_dim, (dim, keepdim), self, who="min")
-        return values_indices(values, indices)
+        return values_indices(values, indices, "min")
 
     @_numpy_names
     def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:

@@ -35,6 +35,10 @@ class LRScheduler:
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self._schedules = [self._schedule(lr) for lr in self.base_lrs]
         self.last_epoch = last_epoch
+        # PyTorch's bookkeeping, kept so that state_dict() has PyTorch's keys
+        self._step_count = 0
+        self._is_initial = False
+        self._get_lr_called_within_step = False
         self.step()
 
     def _schedule(self, lr: float) -> Any:
@@ -50,6 +54,7 @@ class LRScheduler:
             return [float(np.asarray(s(self.last_epoch))) for s in self._schedules]
 
     def step(self, epoch: int | None = None) -> None:
+        self._step_count += 1
         self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
         values = self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values, strict=False):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.modules.module import Module, _addindent
 
 
 class Sequential(Module):
@@ -90,6 +91,19 @@ class ModuleList(Module):
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward; iterate over it")
+
+    def __repr__(self) -> str:
+        # PyTorch prints a run of modules that print alike once: "(0-2): 3 x Linear(...)"
+        if not self._modules:
+            return self._get_name() + "()"
+        lines, start = [], 0
+        for text, run in itertools.groupby(repr(m) for m in self._modules.values()):
+            count = sum(1 for _ in run)
+            label = f"({start}): " if count == 1 else \
+                f"({start}-{start + count - 1}): {count} x "
+            lines.append(_addindent(label + text, 2))
+            start += count
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

@@ -1,0 +1,150 @@
+"""What programs written for PyTorch print and compute, beyond the corpus: each test is a
+pattern from course and blog code that fnnet.torch once got wrong, checked against
+PyTorch 2.13 (printed text exactly, values within float32 rounding)."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+INF, NAN = math.inf, math.nan
+
+
+def _np(t):
+    return np.asarray(t.detach().numpy(), np.float64)
+
+
+# -- printing ---------------------------------------------------------------------------
+
+FLOATS = [
+    [-INF, 0.0, 0.0],  # no nonzero finite value: no padding at all
+    [-INF, 10.0, 0.0],
+    [-INF, 0.5, 0.0],
+    [NAN, 1.0, 2.0],  # a NaN wider than the numbers does not widen the columns
+    [NAN, INF, -INF],
+    [-0.0, 1.0],
+    [1.0, 10000.0],  # integers more than 1e3 apart print in scientific notation
+    [100.0, 0.001],
+    [0.0, 1e9],
+    [1e-5, 0.0],
+    [[1.5, -2.0, 3.25], [0.0, 4.0, -1.125]],
+    [2.5, NAN],
+]
+
+
+@pytest.mark.parametrize("values", FLOATS, ids=[str(v) for v in FLOATS])
+def test_float_tensors_print_as_pytorch(torch, values):
+    assert repr(ft.tensor(values)) == repr(torch.tensor(values))
+
+
+@pytest.mark.parametrize("options", [{"precision": 2}, {"sci_mode": True}],
+                         ids=["precision", "sci_mode"])
+def test_float_tensors_print_as_pytorch_under_printoptions(torch, options):
+    try:
+        torch.set_printoptions(**options)
+        ft.set_printoptions(**options)
+        for values in FLOATS:
+            assert repr(ft.tensor(values)) == repr(torch.tensor(values))
+    finally:
+        torch.set_printoptions(profile="default")
+        ft.set_printoptions(profile="default")
+
+
+X = np.array([[1.5, -2.0, 3.25], [0.25, 4.0, -1.125]], np.float32)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T, x: x.max(dim=1), lambda T, x: x.min(0), lambda T, x: T.max(x, 1),
+    lambda T, x: T.sort(x, dim=1, descending=True), lambda T, x: x.topk(2),
+    lambda T, x: x.median(1), lambda T, x: T.cummax(x, 0), lambda T, x: x.cummin(1),
+], ids=["max", "min", "torch.max", "sort", "topk", "median", "cummax", "cummin"])
+def test_values_indices_results_print_and_unpack_as_pytorch(torch, call):
+    ours, theirs = call(ft, ft.tensor(X)), call(torch, torch.tensor(X))
+    assert repr(ours) == repr(theirs)
+    assert str(ours) == str(theirs)
+    values, indices = ours
+    assert values is ours.values and indices is ours.indices and len(ours) == 2
+    np.testing.assert_allclose(_np(ours.values), _np(theirs.values))
+    np.testing.assert_array_equal(_np(ours[1]), _np(theirs[1]))
+
+
+def _containers(nn):
+    return nn.ModuleList([
+        nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 3),
+        nn.Sequential(OrderedDict([("fc", nn.Linear(3, 2)), ("act", nn.Tanh())])),
+        nn.Sequential(OrderedDict([("fc", nn.Linear(3, 2)), ("act", nn.Tanh())])),
+        nn.ModuleList([nn.ReLU(), nn.ReLU()])])
+
+
+def test_module_list_prints_runs_of_alike_modules_once_as_pytorch(torch):
+    ours, theirs = _containers(ft.nn), _containers(torch.nn)
+    assert repr(ours) == repr(theirs)
+    assert repr(ft.nn.ModuleList()) == repr(torch.nn.ModuleList())
+    holder = {T: T.nn.Sequential(OrderedDict(blocks=T.nn.ModuleList(
+        [T.nn.Linear(2, 2) for _ in range(3)]))) for T in (ft, torch)}
+    assert repr(holder[ft]) == repr(holder[torch])
+
+
+# -- Tensor.unfold ----------------------------------------------------------------------
+
+SERIES = np.random.default_rng(0).standard_normal((2, 7, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("args", [(1, 3, 2), (1, 7, 1), (1, 0, 1), (-1, 2, 1), (0, 1, 1),
+                                  (1, 2, 5)])
+def test_unfold_windows_and_gradient_match_pytorch(torch, args):
+    results = []
+    for T in (ft, torch):
+        x = T.tensor(SERIES, requires_grad=True)
+        windows = x.unfold(*args)
+        (windows * windows * T.arange(windows.shape[-1])).sum().backward()
+        results.append((windows, x.grad))
+    (ours, our_grad), (theirs, their_grad) = results
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(_np(ours), _np(theirs))
+    np.testing.assert_allclose(_np(our_grad), _np(their_grad), rtol=1e-6)
+
+
+def test_unfold_of_a_scalar_and_bad_arguments_raise_as_pytorch(torch):
+    assert repr(ft.tensor(5.0).unfold(0, 1, 1)) == repr(torch.tensor(5.0).unfold(0, 1, 1))
+    for args, error in [((0, 9, 1), RuntimeError), ((0, 3, 0), RuntimeError),
+                        ((1, 2, 1), IndexError)]:
+        with pytest.raises(error) as theirs:
+            torch.arange(8.0).unfold(*args)
+        with pytest.raises(error) as ours:
+            ft.arange(8.0).unfold(*args)
+        assert str(ours.value) == str(theirs.value)
+
+
+# -- schedulers -------------------------------------------------------------------------
+
+SCHEDULERS = {
+    "StepLR": lambda L, o: L.StepLR(o, step_size=2, gamma=0.5),
+    "LambdaLR": lambda L, o: L.LambdaLR(o, lambda epoch: 0.9 ** epoch),
+    "CosineAnnealingLR": lambda L, o: L.CosineAnnealingLR(o, T_max=4),
+    "ExponentialLR": lambda L, o: L.ExponentialLR(o, gamma=0.9),
+}
+
+
+@pytest.mark.parametrize("name", SCHEDULERS)
+def test_scheduler_state_dict_has_pytorchs_keys_and_step_count(torch, name):
+    states = []
+    for T in (ft, torch):
+        optimizer = T.optim.SGD(T.nn.Linear(2, 1).parameters(), lr=0.1)
+        scheduler = SCHEDULERS[name](T.optim.lr_scheduler, optimizer)
+        for _ in range(3):
+            optimizer.step()
+            scheduler.step()
+        states.append(scheduler.state_dict())
+    ours, theirs = states
+    assert sorted(ours) == sorted(theirs)
+    for key in ("_step_count", "last_epoch", "_is_initial", "_get_lr_called_within_step"):
+        assert ours[key] == theirs[key], key
+    np.testing.assert_allclose(ours["_last_lr"], theirs["_last_lr"])
