@@ -418,3 +418,15 @@ def test_shim_torch_load_names_dtypes_it_lacks(folder, dtype):
     path = _write(folder, "state.pt", _safetensors({"w": np.ones(3, dtype)}))
     error = _read_bounded(ftorch.load, path)
     assert "holds a tensor fnnet.torch cannot represent" in str(error)
+
+
+@settings(SETTINGS, max_examples=60)
+@given(data=st.data())
+def test_torch_file_reader_fuzz(folder, pth_file, data):
+    """fnnet's own reader of PyTorch's files, directly and through fnnet.torch.load."""
+    from fnnet import torch as ftorch
+    from fnnet.interop.torch_file import load_torch_file
+
+    content = data.draw(mutations(pth_file, 64))
+    _read_bounded(load_torch_file, _write(folder, "state.pth", content))
+    _read_bounded(ftorch.load, _write(folder, "state.pt", content))

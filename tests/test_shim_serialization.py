@@ -147,12 +147,14 @@ def test_a_pickle_is_refused_not_unpickled(tmp_path, capsys):
     assert "unpickled!" not in capsys.readouterr().out
 
 
-def test_a_pytorch_zip_checkpoint_points_to_fnnet_interop(tmp_path, torch):
+def test_a_pytorch_state_dict_file_loads_into_the_same_model(tmp_path, torch):
     path = tmp_path / "torch.pt"
-    torch.save(torch.nn.Linear(2, 3).state_dict(), path)
-    with pytest.raises(ValueError, match=r"is a PyTorch checkpoint .*"
-                       r"fnnet.interop.read_state_dict\(path\)"):
-        ft.load(path)
+    theirs = torch.nn.Linear(2, 3)
+    torch.save(theirs.state_dict(), path)
+    mine = ft.nn.Linear(2, 3)
+    mine.load_state_dict(ft.load(path))
+    for name, value in theirs.state_dict().items():
+        np.testing.assert_array_equal(mine.state_dict()[name].numpy(), value.numpy())
 
 
 def test_other_files_and_missing_files(tmp_path):

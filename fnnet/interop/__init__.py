@@ -9,8 +9,9 @@ renaming alone; nothing is transposed and the values are copied bit for bit::
 
 Optimizer state converts between fnnet.optim's SGD/Adam state and the dict
 ``torch.optim.Optimizer.state_dict()`` returns (:func:`to_torch_optimizer_state`,
-:func:`from_torch_optimizer_state`). PyTorch itself is imported only to read or write
-``.pt``/``.pth`` files or when torch tensors are asked for.
+:func:`from_torch_optimizer_state`). PyTorch itself is imported only to write
+``.pt``/``.pth`` files, to read them where it is installed (fnnet reads them without it
+otherwise: :mod:`fnnet.interop.torch_file`) or when torch tensors are asked for.
 
 :func:`to_nnx` and :func:`from_nnx` convert fnnet's MLP, LeNet-5 and ResNet to Flax NNX
 modules and back (flax is imported only when they are called).

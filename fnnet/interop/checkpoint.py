@@ -1,10 +1,11 @@
 """Reading and writing state-dict files: PyTorch's ``.pt``/``.pth`` and ``.safetensors``.
 
 Security: a ``.pt``/``.pth`` file is a pickle, and unpickling can run any code the file
-names. Files are read with ``torch.load(weights_only=True)``, which rebuilds tensors
-and plain containers only; a file that asks for anything else is refused with a
-ValueError, never loaded with ``weights_only=False``. ``.safetensors`` files hold raw
-arrays only and are read without PyTorch.
+names. Files are read with ``torch.load(weights_only=True)`` (or, without PyTorch, with
+:func:`fnnet.interop.torch_file.load_torch_file`), which rebuilds tensors and plain
+containers only; a file that asks for anything else is refused with a ValueError, never
+loaded with ``weights_only=False``. ``.safetensors`` files hold raw arrays only and are
+read without PyTorch.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
+from fnnet.interop.torch_file import load_torch_file
 
 TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
 SAFETENSORS_SUFFIX = ".safetensors"
@@ -74,7 +77,8 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     Returns:
         ``{name: tensor or array}`` in the file's order: torch tensors (on the CPU) from
-        a PyTorch file, numpy arrays from a safetensors file.
+        a PyTorch file (numpy arrays where PyTorch is not installed), numpy arrays from a
+        safetensors file.
 
     Raises:
         FileNotFoundError: no such file.
@@ -83,7 +87,6 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
             that the file does not bear out, a truncated archive, a malformed
             safetensors header), or one that holds no state dict; the message names the
             file.
-        ImportError: a PyTorch file without PyTorch installed.
 
     PyTorch equivalent: ``torch.load(path, weights_only=True)``.
     """
@@ -96,7 +99,14 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
 
         return dict(_unwrap(path, load_safetensors(path)))
     _check_archive(path)
-    torch = _import_torch(path, "reading")
+    try:
+        import torch
+    except ImportError:  # fnnet's own weights-only reader
+        try:
+            return dict(_unwrap(path, load_torch_file(path)))
+        except ValueError as err:
+            raise ValueError(f"{path}: refused or not a readable PyTorch checkpoint "
+                             f"({str(err).split(': ', 1)[-1]})") from None
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:

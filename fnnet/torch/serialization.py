@@ -9,8 +9,9 @@ metadata. Loading parses JSON and raw bytes only. A flat state dict is a plain
 safetensors file, readable by any safetensors tool.
 
 Files are written atomically: a temporary file beside the target, renamed into place
-once complete. Files written by PyTorch (zip archives of pickles) are refused with a
-pointer to :mod:`fnnet.interop`, which reads them with PyTorch's weights-only loader.
+once complete. Files written by PyTorch's ``torch.save`` (zip archives of pickles) are read
+by :func:`fnnet.interop.torch_file.load_torch_file`, which rebuilds tensors and plain
+containers only and refuses any other object, as ``torch.load(f, weights_only=True)``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import jax
 import numpy as np
 
 from fnnet.checkpoint import load_safetensors, save_safetensors
+from fnnet.interop.torch_file import NotWeightsOnly, load_torch_file
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_PROTOCOL = b"\x80"  # the first byte of a pickle of protocol 2 or later
@@ -122,14 +124,15 @@ def _to_tensors(obj: Any) -> Any:
 
 def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
          weights_only: bool | None = None, **kwargs: Any) -> Any:
-    """Reads what :func:`save` wrote (or any safetensors file) without unpickling.
+    """Reads what :func:`save` wrote, any safetensors file, or a checkpoint PyTorch's
+    ``torch.save`` wrote, without running code from the file.
 
     Args:
         f: a path or a binary file object open for reading.
         map_location: accepted and ignored (jax places arrays).
-        weights_only: loading never runs code, so a file fnnet.torch wrote loads the
-            same either way; ``False`` on a pickled file (a whole model saved by
-            PyTorch) raises :class:`PickleNotSupported` instead of unpickling it.
+        weights_only: loading never runs code, so a file loads the same either way;
+            ``False`` on a whole model saved by PyTorch raises
+            :class:`PickleNotSupported` instead of unpickling it.
         **kwargs: PyTorch's unpickling options, accepted and ignored.
 
     Returns:
@@ -137,13 +140,16 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: a file written by PyTorch's ``torch.save`` (a zip archive: read it
-            with ``fnnet.interop.read_state_dict``), a pickle (refused, never
+        NotWeightsOnly: a PyTorch file holding more than tensors and plain values (a
+            whole model saved by ``torch.save(model)``; the message names its class);
+            also a ValueError.
+        ValueError: a damaged PyTorch checkpoint, a bare pickle (refused, never
             unpickled), anything else that is not a safetensors file (see
             :func:`fnnet.checkpoint.load_safetensors` for what is checked), or a tensor
             of a dtype fnnet.torch lacks (uint16, uint32, uint64); the message names
             the file.
-        PickleNotSupported: such a file with ``weights_only=False`` (also a ValueError).
+        PickleNotSupported: a pickled object with ``weights_only=False`` (also a
+            ValueError).
 
     PyTorch equivalent: ``torch.load(f, weights_only=True)``.
     """
@@ -160,20 +166,29 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     else:
         raise TypeError(f"torch.load: f must be a file path or a binary file, got "
                         f"{type(f).__name__}")
-    if weights_only is False and data.startswith((_ZIP_MAGIC, _PICKLE_PROTOCOL)):
+    if data.startswith(_ZIP_MAGIC):
+        try:
+            obj = load_torch_file(data)
+        except NotWeightsOnly as error:
+            advice = (" A whole model saved by torch.save(model) is not supported: "
+                      "fnnet.torch never runs code from a file. In PyTorch, save the "
+                      "weights with torch.save(model.state_dict(), path) and load them "
+                      "with model.load_state_dict(torch.load(path)).")
+            message = f"torch.load: {name!r}: {str(error).split(': ', 1)[-1]}.{advice}"
+            if weights_only is False:
+                raise PickleNotSupported(message) from None
+            raise NotWeightsOnly(message) from None
+        except ValueError as error:
+            raise ValueError(f"torch.load: {name!r} is a damaged PyTorch checkpoint: "
+                             f"{str(error).split(': ', 1)[-1]}") from None
+        return _converted(obj, name)
+    if weights_only is False and data.startswith(_PICKLE_PROTOCOL):
         raise PickleNotSupported(
             f"torch.load: {name!r} holds pickled objects, and loading them with "
             "weights_only=False (a whole model saved by torch.save(model)) is not "
             "supported: fnnet.torch never unpickles, as unpickling can run arbitrary "
-            "code. In PyTorch, save the weights with torch.save(model.state_dict(), path); "
-            "read them with fnnet.interop.read_state_dict(path) and pass them to "
-            "model.load_state_dict")
-    if data.startswith(_ZIP_MAGIC):
-        raise ValueError(
-            f"torch.load: {name!r} is a PyTorch checkpoint (a zip archive of pickles), "
-            "which fnnet.torch.load does not unpickle; read its state dict with "
-            "fnnet.interop.read_state_dict(path) (PyTorch's weights-only loader) and pass "
-            "it to model.load_state_dict")
+            "code. In PyTorch, save the weights with torch.save(model.state_dict(), path) "
+            "and load them with model.load_state_dict(torch.load(path))")
     if data.startswith(_PICKLE_PROTOCOL):
         raise ValueError(
             f"torch.load: {name!r} is a pickle; refused: unpickling can run arbitrary "
@@ -184,6 +199,11 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     except ValueError as error:
         raise ValueError(f"torch.load: {name!r} is not a file written by torch.save of "
                          f"fnnet.torch (a safetensors file): {error}") from None
+    return _converted(obj, name)
+
+
+def _converted(obj: Any, name: str) -> Any:
+    """``obj`` with fnnet.torch tensors for its arrays."""
     try:
         return _to_tensors(obj)
     except NotImplementedError as error:  # e.g. a uint16 tensor, which the shim lacks

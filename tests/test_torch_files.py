@@ -1,0 +1,202 @@
+"""PyTorch's checkpoint files read without PyTorch (fnnet.interop.torch_file), and
+fnnet.torch.load of them: the values PyTorch saved, and damaged or code-carrying files
+refused with the file named, before anything runs or is allocated for them."""
+
+from __future__ import annotations
+
+import collections
+import io
+import pickle
+import zipfile
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+from fnnet.interop.torch_file import NotWeightsOnly, load_torch_file
+from fnnet.torch.serialization import PickleNotSupported
+
+pytestmark = pytest.mark.torch
+
+
+def _saved(torch, obj, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer, **kwargs)
+    return buffer.getvalue()
+
+
+def _as_numpy(torch, t):
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+    return t.numpy()
+
+
+def test_every_dtype_view_and_container_as_pytorch_saved_it(torch):
+    base = torch.arange(24, dtype=torch.float32).reshape(4, 6)
+    tensors = {
+        "float32": torch.randn(3, 4), "float64": torch.randn(2, dtype=torch.float64),
+        "float16": torch.randn(5).half(), "bfloat16": torch.randn(5).bfloat16(),
+        "int64": torch.tensor([-3, 2**40]), "int32": torch.tensor([7], dtype=torch.int32),
+        "int16": torch.tensor([-2], dtype=torch.int16),
+        "int8": torch.tensor([-1, 5], dtype=torch.int8),
+        "uint8": torch.tensor([255, 1], dtype=torch.uint8),
+        "bool": torch.tensor([True, False]), "scalar": torch.tensor(2.5),
+        "empty": torch.zeros(0, 3),
+        # views share one storage: an offset, a transpose, a stride-2 slice
+        "rows": base[1:3], "transposed": base.t(), "strided": base[:, ::2], "base": base,
+    }
+    saved = {"tensors": tensors, "epoch": 3, "loss": 0.25, "name": "run",
+             "ordered": collections.OrderedDict(b=torch.ones(1), a=torch.zeros(1)),
+             "pair": (1, [torch.ones(2), None]), "tags": {"x", "y"},
+             "size": torch.Size([2, 3]), "dtype": torch.float16,
+             "param": torch.nn.Parameter(torch.ones(2))}
+    got = load_torch_file(_saved(torch, saved))
+    for name, t in tensors.items():
+        value = got["tensors"][name]
+        expected = _as_numpy(torch, t)
+        assert value.dtype == expected.dtype and value.shape == expected.shape, name
+        np.testing.assert_array_equal(value, expected, err_msg=name)
+    assert (got["epoch"], got["loss"], got["name"], got["tags"]) == (3, 0.25, "run", {"x", "y"})
+    assert list(got["ordered"]) == ["b", "a"] and isinstance(got["ordered"],
+                                                             collections.OrderedDict)
+    assert got["pair"][0] == 1 and got["pair"][1][1] is None
+    assert got["size"] == (2, 3) and got["dtype"] == np.float16
+    np.testing.assert_array_equal(got["param"], np.ones(2, np.float32))
+
+
+def test_fnnet_torch_loads_a_pytorch_training_checkpoint_and_resumes_alike(torch, tmp_path):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    opt = torch.optim.Adam(net.parameters(), lr=0.01)
+    x, y = torch.randn(16, 4), torch.randint(0, 2, (16,))
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+    path = tmp_path / "checkpoint.pth"
+    torch.save({"epoch": 3, "model_state_dict": net.state_dict(),
+                "optimizer_state_dict": opt.state_dict()}, path)
+
+    checkpoint = ft.load(path)
+    mine = ft.nn.Sequential(ft.nn.Linear(4, 8), ft.nn.ReLU(), ft.nn.Linear(8, 2))
+    mine.load_state_dict(checkpoint["model_state_dict"])
+    mine_opt = ft.optim.Adam(mine.parameters(), lr=0.01)
+    mine_opt.load_state_dict(checkpoint["optimizer_state_dict"])
+    assert checkpoint["epoch"] == 3
+    xs, ys = ft.tensor(x.numpy()), ft.tensor(y.numpy())
+    for _ in range(2):  # both resume from the same state and take the same steps
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+        mine_opt.zero_grad()
+        ft.nn.functional.cross_entropy(mine(xs), ys).backward()
+        mine_opt.step()
+    for name, value in net.state_dict().items():
+        np.testing.assert_allclose(mine.state_dict()[name].numpy(), value.numpy(),
+                                   rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_a_whole_model_is_refused_naming_its_class_and_the_way(torch, tmp_path):
+    path = tmp_path / "whole.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), path)
+    with pytest.raises(NotWeightsOnly, match=r"whole.pt'.*names "
+                       r"torch.nn.modules.container.Sequential.*"
+                       r"torch.save\(model.state_dict\(\), path\)"):
+        ft.load(path)
+    with pytest.raises(PickleNotSupported, match="torch.nn.modules.container.Sequential"):
+        ft.load(path, weights_only=False)
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (print, ("unpickled!",))
+
+
+def _archive(pickled: bytes, records: dict[str, bytes], name: str = "archive") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr(f"{name}/data.pkl", pickled)
+        archive.writestr(f"{name}/byteorder", "little")
+        for key, data in records.items():
+            archive.writestr(f"{name}/data/{key}", data)
+    return buffer.getvalue()
+
+
+def test_a_pickle_carrying_code_is_refused_and_nothing_runs(capsys):
+    data = _archive(pickle.dumps({"w": _Exploit()}, protocol=2), {})
+    with pytest.raises(NotWeightsOnly, match="pickle names __builtin__.print"):
+        load_torch_file(data)
+    with pytest.raises(ValueError, match="pickle names __builtin__.print"):
+        ft.load(io.BytesIO(data))
+    assert "unpickled!" not in capsys.readouterr().out
+
+
+def test_damaged_archives_are_refused_with_the_reason(torch):
+    good = _saved(torch, {"w": torch.arange(4.0)})
+    pickled = zipfile.ZipFile(io.BytesIO(good)).read("archive/data.pkl")
+    # a storage whose record is shorter than its element count says
+    with pytest.raises(ValueError, match=r"storage 0 holds 8 bytes, not 4 elements of 4"):
+        load_torch_file(_archive(pickled, {"0": b"\0" * 8}))
+    with pytest.raises(ValueError, match="storage 0 is missing from the archive"):
+        load_torch_file(_archive(pickled, {}))
+    with pytest.raises(ValueError, match="no single <name>/data.pkl"):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("notes.txt", "hello")
+        load_torch_file(buffer.getvalue())
+    # a record compressed, or claiming more bytes than the file has
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("archive/data.pkl", pickled)
+    with pytest.raises(ValueError, match="torch.save stores records uncompressed"):
+        load_torch_file(buffer.getvalue())
+
+
+def test_a_tensor_reaching_past_its_storage_is_refused(torch):
+    good = _saved(torch, {"w": torch.arange(4.0)})
+    pickled = zipfile.ZipFile(io.BytesIO(good)).read("archive/data.pkl")
+    # the tensor's size (4,) as BININT1 4 -> 9: past the storage of 4 elements
+    grown = pickled.replace(b"K\x00K\x04\x85", b"K\x00K\x09\x85", 1)
+    assert grown != pickled
+    with pytest.raises(ValueError, match=r"reaches element 8 of a storage of 4"):
+        load_torch_file(_archive(grown, {"0": np.arange(4, dtype=np.float32).tobytes()}))
+
+
+def test_every_truncation_is_refused_as_damaged(torch):
+    data = _saved(torch, {"w": torch.randn(3, 3), "b": torch.zeros(3)})
+    for end in range(0, len(data), 7):
+        with pytest.raises(ValueError):
+            load_torch_file(data[:end])
+
+
+def test_pytorchs_format_before_1_6_is_named(torch):
+    data = _saved(torch, {"w": torch.ones(1)}, _use_new_zipfile_serialization=False)
+    with pytest.raises(ValueError, match="format from before 1.6"):
+        load_torch_file(data)
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_torch_file(tmp_path / "missing.pt")
+    with pytest.raises(TypeError, match="f must be a path, a binary file or bytes, got int"):
+        load_torch_file(3)
+
+
+def test_read_state_dict_reads_pytorch_files_without_pytorch(torch, tmp_path, monkeypatch):
+    import sys
+
+    import fnnet.interop
+
+    net = torch.nn.Linear(3, 2)
+    torch.save({"model_state_dict": net.state_dict(), "epoch": 1}, tmp_path / "c.pth")
+    torch.save(torch.nn.Linear(3, 2), tmp_path / "whole.pth")
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails
+    got = fnnet.interop.read_state_dict(tmp_path / "c.pth")
+    assert list(got) == ["weight", "bias"]
+    for name, value in net.state_dict().items():
+        assert isinstance(got[name], np.ndarray)
+        np.testing.assert_array_equal(got[name], value.detach().numpy())
+    with pytest.raises(ValueError, match=r"whole.pth: refused .*pickle names "
+                       r"torch.nn.modules.linear.Linear"):
+        fnnet.interop.read_state_dict(tmp_path / "whole.pth")
