@@ -148,3 +148,99 @@ def test_scheduler_state_dict_has_pytorchs_keys_and_step_count(torch, name):
     for key in ("_step_count", "last_epoch", "_is_initial", "_get_lr_called_within_step"):
         assert ours[key] == theirs[key], key
     np.testing.assert_allclose(ours["_last_lr"], theirs["_last_lr"])
+
+
+# -- imports of unsupported names -------------------------------------------------------
+
+
+@pytest.mark.parametrize("statement", [
+    "from fnnet.torch.nn import MultiheadAttention",
+    "from fnnet.torch.nn import Linear, TransformerEncoderLayer",
+    "from fnnet.torch.nn.utils import weight_norm",
+    "from fnnet.torch.utils.data import BatchSampler"])
+def test_importing_an_unsupported_name_says_what_to_use(statement):
+    # Python turns an AttributeError there into a bare "cannot import name"
+    name = statement.rsplit(" ", 1)[-1]
+    with pytest.raises(NotImplementedError, match=f"does not support .*{name}; ") as info:
+        exec(statement, {})
+    assert isinstance(info.value, ImportError)  # code falling back on ImportError still does
+    assert not hasattr(ft.nn, "MultiheadAttention")  # and hasattr() is still False
+
+
+# -- torch.nn.utils ---------------------------------------------------------------------
+
+
+def test_vector_to_parameters_inverts_parameters_to_vector(torch):
+    models = [T.nn.Linear(3, 2) for T in (ft, torch)]
+    for T, model in zip((ft, torch), models, strict=True):
+        flat = T.nn.utils.parameters_to_vector(model.parameters())
+        T.nn.utils.vector_to_parameters(T.arange(8.0) * 0.5 + 0 * flat, model.parameters())
+    for (name, ours), (_, theirs) in zip(models[0].state_dict().items(),
+                                         models[1].state_dict().items(), strict=True):
+        np.testing.assert_array_equal(_np(ours), _np(theirs), err_msg=name)
+
+
+SEQS = [np.random.default_rng(i).standard_normal((n, 3)).astype(np.float32)
+        for i, n in enumerate((4, 2, 5, 2))]
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_pad_pack_and_unpack_sequences_match_pytorch(torch, batch_first):
+    out = []
+    for T in (ft, torch):
+        R = T.nn.utils.rnn
+        seqs = [T.tensor(s) for s in SEQS]
+        padded = R.pad_sequence(seqs, batch_first=batch_first, padding_value=-1.0)
+        packed = R.pack_padded_sequence(padded, T.tensor([4, 2, 5, 2]),
+                                        batch_first=batch_first, enforce_sorted=False)
+        unpacked, lengths = R.pad_packed_sequence(packed, batch_first=batch_first,
+                                                  total_length=6)
+        left = R.pad_sequence(seqs, padding_side="left")
+        out.append((padded, packed.data, packed.batch_sizes, unpacked, lengths, left,
+                    R.pack_sequence(seqs[2:3] + seqs[:1], enforce_sorted=True).data,
+                    R.unpack_sequence(packed)[1]))
+    for ours, theirs in zip(*out, strict=True):
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_array_equal(_np(ours), _np(theirs))
+
+
+def test_pack_padded_sequence_refuses_unsorted_lengths_as_pytorch(torch):
+    messages = []
+    for T in (ft, torch):
+        with pytest.raises(RuntimeError) as info:
+            T.nn.utils.rnn.pack_padded_sequence(T.zeros(5, 2, 3), [2, 5])
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("kind,layers,bidirectional,batch_first", [
+    ("LSTM", 2, True, True), ("GRU", 1, False, False), ("RNN", 1, True, False),
+    ("LSTM", 1, False, False)])
+def test_recurrent_layers_on_packed_sequences_match_pytorch(torch, kind, layers,
+                                                            bidirectional, batch_first):
+    runs = []
+    for T in (ft, torch):
+        layer = getattr(T.nn, kind)(3, 4, num_layers=layers, bidirectional=bidirectional,
+                                    batch_first=batch_first)
+        with T.no_grad():
+            for i, p in enumerate(layer.parameters()):
+                p.copy_(T.tensor(np.random.default_rng(10 + i).uniform(
+                    -0.5, 0.5, tuple(p.shape)).astype(np.float32)))
+        seqs = [T.tensor(s, requires_grad=True) for s in SEQS]
+        padded = T.nn.utils.rnn.pad_sequence(seqs, batch_first=batch_first)
+        packed = T.nn.utils.rnn.pack_padded_sequence(padded, [4, 2, 5, 2],
+                                                     batch_first=batch_first,
+                                                     enforce_sorted=False)
+        directions = 2 if bidirectional else 1
+        h0 = T.tensor(np.random.default_rng(3).standard_normal(
+            (layers * directions, 4, 4)).astype(np.float32))
+        hx = (h0, h0 * 0.5) if kind == "LSTM" else h0
+        output, state = layer(packed, hx)
+        h_n = state[0] if kind == "LSTM" else state
+        unpacked, _ = T.nn.utils.rnn.pad_packed_sequence(output, batch_first=batch_first)
+        ((unpacked * unpacked).sum() + h_n.sum()).backward()
+        runs.append((output.data, unpacked, h_n, *(s.grad for s in seqs),
+                     *(p.grad for p in layer.parameters())))
+    for ours, theirs in zip(*runs, strict=True):
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_allclose(_np(ours), _np(theirs), rtol=1e-5, atol=1e-6)

@@ -15,8 +15,10 @@ parameter, so they see in-place updates and optimizer steps. Views with another 
 from __future__ import annotations
 
 import builtins
+import dis
 import functools
 import math
+import sys
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
@@ -940,7 +942,33 @@ _TYPE_NAMES = {"float32": "FloatTensor", "int32": "IntTensor", "int64": "LongTen
 
 
 class Unsupported(NotImplementedError, AttributeError):
-    """A PyTorch name fnnet.torch does not provide (also an AttributeError for hasattr)."""
+    """A PyTorch name fnnet.torch does not provide (also an AttributeError for hasattr).
+
+    Raised by a module's ``__getattr__`` for ``from fnnet.torch.nn import Name``, it is
+    an :class:`UnsupportedImport` instead: Python turns an AttributeError there into a
+    bare "cannot import name" ImportError, which would lose the message saying what to
+    use.
+    """
+
+    def __new__(cls, *args: Any) -> Any:
+        if cls is Unsupported and _importing_from(sys._getframe(1)):
+            return UnsupportedImport(*args)
+        return super().__new__(cls, *args)
+
+
+class UnsupportedImport(NotImplementedError, ImportError):
+    """A PyTorch name fnnet.torch does not provide, asked for by ``from ... import``
+    (also an ImportError, for code that falls back when an import fails)."""
+
+
+_IMPORT_FROM = dis.opmap["IMPORT_FROM"]
+
+
+def _importing_from(frame: Any) -> builtins.bool:
+    """Whether ``frame`` is a module's ``__getattr__`` called by a ``from ... import``."""
+    caller = frame.f_back if frame.f_code.co_name == "__getattr__" else None
+    return caller is not None and 0 <= caller.f_lasti < len(caller.f_code.co_code) and \
+        caller.f_code.co_code[caller.f_lasti] == _IMPORT_FROM
 
 
 def _scalar_or_tensor(value: Any) -> Any:

@@ -7,12 +7,17 @@ over time inside the compiled step).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
+
+import jax
+import jax.numpy as jnp
 
 import fnnet.nn as fnn
 from fnnet.nn.rnn import RNNBase as _FnRNNBase
 from fnnet.torch import _graph, _random
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.utils.rnn import PackedSequence, packed_positions
 from fnnet.torch.tensor import Tensor, _op_multi
 
 
@@ -26,6 +31,37 @@ def apply_recurrent(*args: Any) -> tuple[Any, ...]:
     key = _random.fold(arrays[-1], draw) if draw else None
     (y, h), _ = layer.apply(params, {}, (x, h0, c0), train=train, key=key)
     return (y, *h) if isinstance(h, tuple) else (y, h)
+
+
+def apply_packed(*args: Any) -> tuple[Any, ...]:
+    """``layer.apply`` on a packed batch: as :func:`apply_recurrent`, with the packed
+    ``data [sum(lengths), input]`` for the input, ``h0``/``c0`` in sorted order, and
+    ``(layer, names, train, draw, sorted_lengths)`` last. The sequences of each length
+    run as one batch of exactly that many steps, so a state stops at its sequence's
+    end (PyTorch's packed semantics) and the output rows are packed again."""
+    *arrays, (layer, names, train, draw, lengths) = args
+    data, h0, c0 = arrays[:3]
+    params = dict(zip(names, arrays[3:3 + len(names)], strict=True))
+    steps, batch = lengths[0], len(lengths)
+    positions = packed_positions(lengths)
+    padded = jnp.zeros((steps * batch, data.shape[-1]), data.dtype).at[positions].set(data)
+    padded = padded.reshape(steps, batch, data.shape[-1])
+    outputs, finals, start = [], [], 0
+    for group, (length, run) in enumerate(itertools.groupby(lengths)):
+        count = len(list(run))
+        part = slice(start, start + count)
+        x = padded[:length, part]
+        x = jnp.swapaxes(x, 0, 1) if layer.batch_first else x
+        states = tuple(None if s is None else s[:, part] for s in (h0, c0))
+        key = _random.fold(arrays[-1], draw) if draw else None
+        key = None if key is None else jax.random.fold_in(key, group)
+        (y, h), _ = layer.apply(params, {}, (x, *states), train=train, key=key)
+        y = jnp.swapaxes(y, 0, 1) if layer.batch_first else y
+        outputs.append(jnp.pad(y, ((0, steps - length), (0, 0), (0, 0))))
+        finals.append(h if isinstance(h, tuple) else (h,))
+        start += count
+    y = jnp.concatenate(outputs, axis=1).reshape(steps * batch, -1)[positions]
+    return (y, *(jnp.concatenate(parts, axis=1) for parts in zip(*finals, strict=True)))
 
 
 class RNNBase(Wrapped):
@@ -50,6 +86,8 @@ class RNNBase(Wrapped):
         """Accepted for compatibility: the weights are never fragmented here."""
 
     def forward(self, input: Tensor, hx: Any = None) -> Any:  # (output, h_n)
+        if isinstance(input, tuple) and hasattr(input, "batch_sizes"):
+            return self._forward_packed(input, hx)
         if not isinstance(input, Tensor):
             raise TypeError(f"{type(self).__name__}: input must be a Tensor, got "
                             f"{type(input).__name__}")
@@ -66,6 +104,31 @@ class RNNBase(Wrapped):
         spec = (self._fn, self._params, train, draw)
         outs = _op_multi(apply_recurrent, (spec,), *inputs, who=type(self).__name__)
         return (outs[0], (outs[1], outs[2])) if lstm else (outs[0], outs[1])
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any) -> Any:
+        """``forward`` on a :class:`PackedSequence`: the output packed alike, the final
+        states (each sequence's own last step) in the original batch order."""
+        lstm = self._fn.mode == "LSTM"
+        if lstm and hx is not None and not (isinstance(hx, tuple) and len(hx) == 2):
+            raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
+        states = list(hx if lstm else (hx, None)) if hx is not None else [None, None]
+        if packed.sorted_indices is not None:  # states come in the batch's order
+            states = [None if s is None else s.index_select(1, packed.sorted_indices)
+                      for s in states]
+        train, d = self.training, self.__dict__
+        inputs = [packed.data, *states, *(d[name] for name in self._params)]
+        draw = 0
+        if train and self._fn.dropout > 0:
+            draw = _graph.next_draw()
+            inputs.append(_graph.rng_input())
+        spec = (self._fn, self._params, train, draw, tuple(packed.sorted_lengths()))
+        outs = _op_multi(apply_packed, (spec,), *inputs, who=type(self).__name__)
+        finals = list(outs[1:])
+        if packed.unsorted_indices is not None:
+            finals = [h.index_select(1, packed.unsorted_indices) for h in finals]
+        output = type(packed)(outs[0], packed.batch_sizes, packed.sorted_indices,
+                              packed.unsorted_indices)
+        return (output, (finals[0], finals[1])) if lstm else (output, finals[0])
 
 
 class RNN(RNNBase):

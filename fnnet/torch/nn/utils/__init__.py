@@ -1,4 +1,5 @@
-"""``torch.nn.utils``: gradient clipping, recorded as one op on the gradients."""
+"""``torch.nn.utils``: gradient clipping (recorded as one op on the gradients), the
+parameters as one vector, and ``rnn``'s packed sequences."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import jax.numpy as jnp
 
 from fnnet.optim.clip import clip_grad_norm, total_norm
 from fnnet.torch import _graph
+from fnnet.torch.nn.utils import rnn as rnn
 from fnnet.torch.tensor import Tensor, _op_multi, _wrap_value
 
 
@@ -66,3 +68,31 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     from fnnet.torch._functions import cat
 
     return cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copies consecutive slices of the 1-D ``vec`` into ``parameters`` (in place, as
+    the inverse of :func:`parameters_to_vector`).
+
+    PyTorch equivalent: ``torch.nn.utils.vector_to_parameters``.
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
+    from fnnet.torch.autograd import no_grad
+
+    offset = 0
+    with no_grad():
+        for p in parameters:
+            count = p.numel()
+            p.copy_(vec[offset:offset + count].view_as(p))
+            offset += count
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from fnnet.torch.tensor import Unsupported
+
+    raise Unsupported(  # also an AttributeError: hasattr() is False
+        f"fnnet.torch does not support torch.nn.utils.{name}; transform the parameters "
+        f"with fnnet's functional API (pure functions of the parameter tree)")

@@ -1,0 +1,220 @@
+"""``torch.nn.utils.rnn``: padding a batch of sequences of different lengths and packing
+it for ``nn.RNN``/``LSTM``/``GRU``.
+
+A :class:`PackedSequence` holds PyTorch's layout: ``data [sum(lengths), *]`` is time-major
+over the sequences sorted by decreasing length, ``batch_sizes[t]`` is how many are still
+running at step ``t``. The lengths are host integers (as PyTorch, which wants them on
+the CPU), so packing is one gather whose indices are known when the step is recorded;
+a batch with other lengths is another structure (compiled once per set of lengths).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from fnnet.torch import _dtypes
+from fnnet.torch.tensor import Tensor, _as_tensor
+
+
+def host_lengths(lengths: Any, who: str) -> list[int]:
+    """``lengths`` (a list of ints or a 1-D integer tensor) as Python ints."""
+    if isinstance(lengths, Tensor):
+        if lengths.dim() != 1 or lengths.dtype.is_floating_point:
+            raise ValueError(f"{who}: lengths must be a 1-D integer tensor, got shape "
+                             f"{tuple(lengths.shape)} and dtype {lengths.dtype}")
+        lengths = lengths.tolist()
+    try:
+        values = [int(n) for n in lengths]
+    except TypeError:
+        raise TypeError(f"{who}: lengths must be a list of ints or a 1-D tensor, got "
+                        f"{type(lengths).__name__}") from None
+    if any(n <= 0 for n in values):
+        raise RuntimeError(f"{who}: every length must be positive (an empty sequence "
+                           f"cannot be packed), got {values}")
+    return values
+
+
+def packed_positions(sorted_lengths: Sequence[int]) -> np.ndarray:
+    """Where each packed row sits in the time-major padded batch flattened to
+    ``[T * B]``: step by step, the sequences (sorted by decreasing length) still
+    running."""
+    lengths = np.asarray(sorted_lengths)
+    running = np.arange(int(lengths.max()))[:, None] < lengths[None, :]
+    return np.flatnonzero(running.ravel())
+
+
+class PackedSequence(NamedTuple):
+    """A batch of sequences packed for the recurrent layers.
+
+    Attributes:
+        data: ``[sum(lengths), *]``, time-major over the length-sorted sequences.
+        batch_sizes: ``[T]`` int64, how many sequences run at each step.
+        sorted_indices: the batch index of each sorted sequence (None if the batch
+            came sorted, ``enforce_sorted=True``).
+        unsorted_indices: the inverse permutation (None likewise).
+
+    PyTorch equivalent: ``torch.nn.utils.rnn.PackedSequence``.
+    """
+
+    data: Tensor
+    batch_sizes: Tensor
+    sorted_indices: Tensor | None = None
+    unsorted_indices: Tensor | None = None
+
+    def sorted_lengths(self) -> list[int]:
+        """The sequences' lengths in decreasing order (read from ``batch_sizes``)."""
+        sizes = np.asarray(self.batch_sizes.tolist())
+        return [int(n) for n in (sizes[None, :] > np.arange(int(sizes[0]))[:, None]).sum(1)]
+
+    def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
+        return self._replace(data=self.data.to(*args, **kwargs))
+
+    def cpu(self) -> PackedSequence:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> PackedSequence:
+        return self._replace(data=self.data.cuda(*args, **kwargs))
+
+    @property
+    def is_cuda(self) -> bool:
+        return bool(self.data.is_cuda)
+
+    def is_pinned(self) -> bool:
+        return False
+
+
+def _index(values: Sequence[int]) -> Tensor:
+    return _as_tensor(np.asarray(values, _dtypes.to_np(_dtypes.int64)))
+
+
+def pad_sequence(sequences: Sequence[Tensor] | Tensor, batch_first: bool = False,
+                 padding_value: float = 0.0, padding_side: str = "right") -> Tensor:
+    """Stacks sequences ``[L_i, *]`` into ``[T, B, *]`` (``[B, T, *]`` if
+    ``batch_first``), padding each to the longest ``T`` with ``padding_value``.
+
+    PyTorch equivalent: ``torch.nn.utils.rnn.pad_sequence``.
+    """
+    from fnnet.torch._functions import cat, stack
+
+    if padding_side not in ("right", "left"):
+        raise ValueError(f"Expected padding_side to be one of left or right, but got "
+                         f"{padding_side}.")
+    sequences = list(sequences)
+    if not sequences:
+        raise RuntimeError("received an empty list of sequences")
+    if not all(isinstance(s, Tensor) for s in sequences):
+        raise TypeError("pad_sequence: sequences must be tensors")
+    longest = max(s.shape[0] for s in sequences)
+    padded = []
+    for s in sequences:
+        fill = s.new_full((longest - s.shape[0], *s.shape[1:]), padding_value)
+        padded.append(cat([s, fill] if padding_side == "right" else [fill, s]))
+    return stack(padded, 0 if batch_first else 1)
+
+
+def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
+                         enforce_sorted: bool = True) -> PackedSequence:
+    """Packs a padded batch ``[T, B, *]`` (``[B, T, *]`` if ``batch_first``) whose
+    sequence ``b`` has ``lengths[b]`` valid steps.
+
+    PyTorch equivalent: ``torch.nn.utils.rnn.pack_padded_sequence``.
+    """
+    values = host_lengths(lengths, "pack_padded_sequence")
+    x = input.transpose(0, 1) if batch_first else input
+    if len(values) != x.shape[1]:
+        raise ValueError(f"Expected `len(lengths)` to be equal to batch_size, but got "
+                         f"{len(values)} (batch_size={x.shape[1]})")
+    if max(values) > x.shape[0]:
+        raise RuntimeError(f"pack_padded_sequence: a length ({max(values)}) exceeds the "
+                           f"padded length {x.shape[0]}")
+    if enforce_sorted:
+        if any(a < b for a, b in zip(values, values[1:], strict=False)):
+            raise RuntimeError("`lengths` array must be sorted in decreasing order when "
+                               "`enforce_sorted` is True. You can pass `enforce_sorted="
+                               "False` to pack_padded_sequence and/or pack_sequence to "
+                               "sidestep this requirement if you do not need ONNX "
+                               "exportability.")
+        order = list(range(len(values)))
+        sorted_indices = unsorted_indices = None
+    else:
+        order = [int(i) for i in np.argsort(-np.asarray(values), kind="stable")]
+        sorted_indices = _index(order)
+        unsorted_indices = _index(np.argsort(order).tolist())
+        x = x.index_select(1, sorted_indices)
+    sorted_lengths = [values[i] for i in order]
+    steps = sorted_lengths[0]
+    rows = x[:steps].reshape(steps * x.shape[1], *x.shape[2:])
+    data = rows.index_select(0, _index(packed_positions(sorted_lengths).tolist()))
+    batch_sizes = _index([sum(1 for n in sorted_lengths if n > t) for t in range(steps)])
+    return PackedSequence(data, batch_sizes, sorted_indices, unsorted_indices)
+
+
+def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
+                        padding_value: float = 0.0, total_length: int | None = None
+                        ) -> tuple[Tensor, Tensor]:
+    """The padded batch ``[T, B, *]`` (``[B, T, *]`` if ``batch_first``) of a packed
+    one, in the original batch order, and the lengths (int64).
+
+    PyTorch equivalent: ``torch.nn.utils.rnn.pad_packed_sequence``.
+    """
+    data = sequence.data
+    sorted_lengths = sequence.sorted_lengths()
+    steps, batch = sorted_lengths[0], len(sorted_lengths)
+    if total_length is not None:
+        if total_length < steps:
+            raise ValueError(f"Expected total_length to be at least the length of the "
+                             f"longest sequence in input, but got total_length="
+                             f"{total_length} and max sequence length being {steps}")
+        steps = total_length
+    full = data.new_full((steps * batch, *data.shape[1:]), padding_value)
+    rows = full.index_copy(0, _index(packed_positions(sorted_lengths).tolist()), data)
+    padded = rows.reshape(steps, batch, *data.shape[1:])
+    lengths = sorted_lengths
+    if sequence.unsorted_indices is not None:
+        padded = padded.index_select(1, sequence.unsorted_indices)
+        unsorted = sequence.unsorted_indices.tolist()
+        lengths = [sorted_lengths[i] for i in unsorted]
+    return (padded.transpose(0, 1) if batch_first else padded), _index(lengths)
+
+
+def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True
+                  ) -> PackedSequence:
+    """Pads then packs sequences ``[L_i, *]``.
+
+    PyTorch equivalent: ``torch.nn.utils.rnn.pack_sequence``.
+    """
+    lengths = [s.shape[0] for s in sequences]
+    return pack_padded_sequence(pad_sequence(sequences), lengths,
+                                enforce_sorted=enforce_sorted)
+
+
+def unpad_sequence(padded_sequences: Tensor, lengths: Any, batch_first: bool = False
+                   ) -> list[Tensor]:
+    """The sequences of a padded batch, each cut to its length.
+
+    PyTorch equivalent: ``torch.nn.utils.rnn.unpad_sequence``.
+    """
+    x = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
+    return [x[b, :n] for b, n in enumerate(host_lengths(lengths, "unpad_sequence"))]
+
+
+def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
+    """The sequences of a packed batch, in the original order.
+
+    PyTorch equivalent: ``torch.nn.utils.rnn.unpack_sequence``.
+    """
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from fnnet.torch.tensor import Unsupported
+
+    raise Unsupported(  # also an AttributeError: hasattr() is False
+        f"fnnet.torch does not support torch.nn.utils.rnn.{name}; pad the batch "
+        f"(pad_sequence) and pack it (pack_padded_sequence)")
