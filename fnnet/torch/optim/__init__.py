@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch.optim import lr_scheduler
+from fnnet.torch.optim.lbfgs import LBFGS
 from fnnet.torch.optim.optimizer import Optimizer
 from fnnet.torch.optim.optimizers import (
     SGD,
@@ -28,5 +29,5 @@ def __getattr__(name: str) -> Any:
         f"with fnnet's functional training step (fnnet.train)")
 
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
-           "RMSprop", "SGD", "lr_scheduler"]
+__all__ = ["LBFGS", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
+           "RAdam", "RMSprop", "SGD", "lr_scheduler"]
