@@ -94,6 +94,133 @@ def step_to(params: tuple[Array, ...], direction: Array, t: Array) -> tuple[Arra
     return tuple(out)
 
 
+# -- the strong Wolfe line search (host scalars, device gradients) --------------------
+def cubic_minimum(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float,
+                  bounds: tuple[float, float] | None = None) -> float:
+    """The minimiser of the cubic through ``(x1, f1)`` and ``(x2, f2)`` with slopes ``g1``
+    and ``g2``, kept within ``bounds`` (by default the two points); their midpoint where
+    the cubic has no minimum.
+
+    The slopes are float32, as PyTorch's (dot products of float32 gradients), and the
+    terms built on them are computed in float32 as PyTorch's tensor arithmetic computes
+    them: near a minimum the discriminant cancels, and its sign decides the step.
+    """
+    low, high = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+    a, b = np.float32(g1), np.float32(g2)
+    d1 = (a + b) - np.float32(3 * (f1 - f2) / (x1 - x2))
+    square = d1 * d1 - a * b
+    if square < 0:
+        return (low + high) / 2
+    d2 = np.sqrt(square)
+    if x1 <= x2:
+        at = np.float32(x2) - np.float32(x2 - x1) * ((b + d2 - d1) / (b - a + 2 * d2))
+    else:
+        at = np.float32(x1) - np.float32(x1 - x2) * ((a + d2 - d1) / (a - b + 2 * d2))
+    return min(max(float(at), low), high)
+
+
+def strong_wolfe(evaluate: Callable[[float], tuple[float, Array]], direction: Array, t: float,
+                 loss: float, grad: Array, slope: float, tolerance_change: float,
+                 c1: float = 1e-4, c2: float = 0.9, max_evals: int = 25
+                 ) -> tuple[float, Array, float, int]:
+    """A step along ``direction`` meeting the strong Wolfe conditions, as PyTorch's
+    ``line_search_fn="strong_wolfe"`` finds it: steps grow (by cubic interpolation, up
+    to tenfold) until an interval brackets one, which is then narrowed.
+
+    Args:
+        evaluate: ``step -> (loss, flat gradient)`` at the parameters plus
+            ``step * direction``.
+        direction: the search direction, shape ``[n]``.
+        t: the first step to try.
+        loss, grad, slope: the loss, gradient and ``grad . direction`` at step 0.
+        tolerance_change: the narrowest interval worth narrowing further (times the
+            direction's largest entry).
+        c1, c2: the sufficient-decrease and curvature constants.
+        max_evals: evaluations allowed.
+
+    Returns:
+        ``(loss, gradient, step, evaluations)`` at the step taken.
+    """
+    scale = float(jnp.max(jnp.abs(direction)))
+    # the slopes are float32 values (as PyTorch's), the tests on them in float32
+    slope = float(np.float32(slope))
+
+    def armijo_fails(f_new: float, t: float) -> bool:
+        return bool(np.float32(f_new) > np.float32(loss)
+                    + np.float32(c1 * t) * np.float32(slope))
+
+    def curved_enough(s_new: float) -> bool:
+        return bool(abs(np.float32(s_new)) <= np.float32(-c2) * np.float32(slope))
+
+    def slope_at(g: Array) -> float:
+        return float(np.float32(jnp.dot(g, direction)))
+
+    f_new, g_new = evaluate(t)
+    evals = 1
+    s_new = slope_at(g_new)
+    t_prev, f_prev, g_prev, s_prev = 0.0, loss, grad, slope
+    done = False
+    bracket: list[float] = []
+    values: list[float] = []
+    grads: list[Array] = []
+    slopes: list[float] = []
+    tries = 0
+    while tries < max_evals:
+        if armijo_fails(f_new, t) or (tries > 1 and f_new >= f_prev):
+            bracket, values, grads, slopes = [t_prev, t], [f_prev, f_new], [g_prev, g_new], \
+                [s_prev, s_new]
+            break
+        if curved_enough(s_new):
+            bracket, values, grads, done = [t], [f_new], [g_new], True
+            break
+        if s_new >= 0:
+            bracket, values, grads, slopes = [t_prev, t], [f_prev, f_new], [g_prev, g_new], \
+                [s_prev, s_new]
+            break
+        previous = t
+        t = cubic_minimum(t_prev, f_prev, s_prev, t, f_new, s_new,
+                          bounds=(t + 0.01 * (t - t_prev), t * 10))
+        t_prev, f_prev, g_prev, s_prev = previous, f_new, g_new, s_new
+        f_new, g_new = evaluate(t)
+        evals += 1
+        s_new = slope_at(g_new)
+        tries += 1
+    if tries == max_evals:
+        bracket, values, grads = [0.0, t], [loss, f_new], [grad, g_new]
+    stalled = False
+    low, high = (0, 1) if values[0] <= values[-1] else (1, 0)
+    while not done and tries < max_evals:
+        if abs(bracket[1] - bracket[0]) * scale < tolerance_change:
+            break
+        t = cubic_minimum(bracket[0], values[0], slopes[0], bracket[1], values[1], slopes[1])
+        # a step too near an end of the interval moves a tenth of it inside
+        top, bottom = max(bracket), min(bracket)
+        margin = 0.1 * (top - bottom)
+        if min(top - t, t - bottom) < margin:
+            if stalled or t >= top or t <= bottom:
+                t = top - margin if abs(t - top) < abs(t - bottom) else bottom + margin
+                stalled = False
+            else:
+                stalled = True
+        else:
+            stalled = False
+        f_new, g_new = evaluate(t)
+        evals += 1
+        s_new = slope_at(g_new)
+        tries += 1
+        if armijo_fails(f_new, t) or f_new >= values[low]:
+            bracket[high], values[high], grads[high], slopes[high] = t, f_new, g_new, s_new
+            low, high = (0, 1) if values[0] <= values[1] else (1, 0)
+        else:
+            if curved_enough(s_new):
+                done = True
+            elif s_new * (bracket[high] - bracket[low]) >= 0:
+                bracket[high], values[high] = bracket[low], values[low]
+                grads[high], slopes[high] = grads[low], slopes[low]
+            bracket[low], values[low], grads[low], slopes[low] = t, f_new, g_new, s_new
+    return values[low], grads[low], bracket[low], evals
+
+
 # -- the stateful shell -----------------------------------------------------------------
 def _check(*, lr: float, max_iter: int, max_eval: int | None, tolerance_grad: float,
            tolerance_change: float, history_size: int, line_search_fn: str | None) -> None:
@@ -109,20 +236,21 @@ def _check(*, lr: float, max_iter: int, max_eval: int | None, tolerance_grad: fl
                         ("tolerance_change", tolerance_change)):
         if not isinstance(value, (int, float)) or value < 0:
             raise ValueError(f"LBFGS: {name} must be a number >= 0, got {value!r}")
-    if line_search_fn is not None:
-        raise NotImplementedError(
-            f"fnnet.torch: LBFGS(line_search_fn={line_search_fn!r}) is not supported: only "
-            "PyTorch's default, a fixed step of lr (line_search_fn=None)")
+    if line_search_fn not in (None, "strong_wolfe"):
+        raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got "
+                         f"{line_search_fn!r}")
 
 
 class LBFGS(Optimizer):
-    """PyTorch equivalent: ``torch.optim.LBFGS`` (without ``line_search_fn``).
+    """PyTorch equivalent: ``torch.optim.LBFGS``.
 
     Each ``step(closure)`` runs up to ``max_iter`` iterations, calling ``closure`` (which
     zeroes the gradients, computes the loss, calls ``backward()`` and returns the loss)
     up to ``max_eval`` times, with PyTorch's stopping tests on ``tolerance_grad`` and
     ``tolerance_change``; the last ``history_size`` steps shape the search direction.
-    All parameters form one group, as PyTorch requires.
+    Each iteration steps by ``lr`` along it, or, with ``line_search_fn="strong_wolfe"``,
+    by the step :func:`strong_wolfe` finds. All parameters form one group, as PyTorch
+    requires.
     """
 
     _factory = staticmethod(_check)
@@ -154,6 +282,10 @@ class LBFGS(Optimizer):
         flat: Array = flatten(*[jnp.zeros(p.shape, p._value().dtype) if p.grad is None
                                 else p.grad._value() for p in self._params])
         return flat
+
+    def _set(self, values: tuple[Array, ...]) -> None:
+        for p, value in zip(self._params, values, strict=True):
+            p.data = _wrap_value(value)
 
     def _evaluate(self, closure: Callable[[], Any]) -> tuple[Any, float, Array]:
         with _graph_enabled():
@@ -213,17 +345,33 @@ class LBFGS(Optimizer):
                 inverse = 1.0 / jnp.sum(jnp.abs(flat_grad))
                 if float(inverse) < 1.0:
                     t = inverse * t
-            if float(jnp.dot(flat_grad, d)) > -tolerance_change:
+            slope = float(jnp.dot(flat_grad, d))
+            if slope > -tolerance_change:
                 break
-            new = step_to(tuple(p._value() for p in self._params), d, t)
-            for p, value in zip(self._params, new, strict=True):
-                p.data = _wrap_value(value)
+            start = tuple(p._value() for p in self._params)
             done = False
-            if n_iter != max_iter:
-                _, loss, flat_grad = self._evaluate(closure)
+            if group["line_search_fn"] == "strong_wolfe":
+                def evaluate(step: float, d: Array = d, start: tuple[Array, ...] = start
+                             ) -> tuple[float, Array]:
+                    self._set(step_to(start, d, jnp.asarray(step, dtype)))
+                    _, value, gradient = self._evaluate(closure)
+                    self._set(start)
+                    return value, gradient
+
+                loss, flat_grad, step, searched = strong_wolfe(
+                    evaluate, d, float(t), loss, flat_grad, slope, tolerance_change)
+                t = jnp.asarray(step, dtype)
+                self._set(step_to(start, d, t))
                 done = float(jnp.max(jnp.abs(flat_grad))) <= tolerance_grad
-                evals += 1
-                state["func_evals"] += 1
+                evals += searched
+                state["func_evals"] += searched
+            else:
+                self._set(step_to(start, d, t))
+                if n_iter != max_iter:
+                    _, loss, flat_grad = self._evaluate(closure)
+                    done = float(jnp.max(jnp.abs(flat_grad))) <= tolerance_grad
+                    evals += 1
+                    state["func_evals"] += 1
             if n_iter == max_iter or evals >= max_eval or done:
                 break
             if float(jnp.max(jnp.abs(d * t))) <= tolerance_change:
