@@ -244,3 +244,67 @@ def test_recurrent_layers_on_packed_sequences_match_pytorch(torch, kind, layers,
     for ours, theirs in zip(*runs, strict=True):
         assert tuple(ours.shape) == tuple(theirs.shape)
         np.testing.assert_allclose(_np(ours), _np(theirs), rtol=1e-5, atol=1e-6)
+
+
+# -- in-place ops through views ---------------------------------------------------------
+
+VIEW_WRITES = {
+    "row fill_": lambda T, w: w[0].fill_(0),
+    "column add_": lambda T, w: w[:, 1].add_(1),
+    "block copy_": lambda T, w: w[1:, :1].copy_(T.tensor([[7.0], [8.0]])),
+    "element of a row": lambda T, w: w[0][1].fill_(9),
+    "uniform_ on a row": lambda T, w: w[2].uniform_(3, 3),
+    "nn.init on a row": lambda T, w: T.nn.init.constant_(w[1], 0.5),
+    "view then slice": lambda T, w: w.view(-1)[:3].zero_(),
+    "t() then row": lambda T, w: w.t()[0].fill_(-1),
+    ".T then row": lambda T, w: w.T[1].mul_(10),
+    "transpose": lambda T, w: w.transpose(0, 1).mul_(2),
+    "unsqueeze then index": lambda T, w: w.unsqueeze(0)[0, 1].fill_(4),
+    "narrow": lambda T, w: w.narrow(0, 1, 2).sub_(1),
+    "select": lambda T, w: w.select(1, 0).fill_(4),
+    "unbind": lambda T, w: w.unbind(0)[1].fill_(4),
+    "chunk": lambda T, w: w.chunk(3, 0)[2].fill_(4),
+    "split": lambda T, w: w.split([1, 1], dim=1)[1].clamp_(max=0.2),
+    "+= on a row": lambda T, w: w[1].__iadd__(T.ones(2)),
+    "index list copies": lambda T, w: w[[0, 2]].fill_(4),
+    "mask copies": lambda T, w: w[w > 0.25].fill_(4),
+}
+
+
+@pytest.mark.parametrize("name", VIEW_WRITES)
+def test_in_place_op_on_a_view_changes_its_base_as_pytorch(torch, name):
+    results = []
+    for T in (ft, torch):
+        weight = T.nn.Parameter(T.arange(6.0).view(3, 2) / 10)
+        with T.no_grad():
+            VIEW_WRITES[name](T, weight)
+        alias = T.arange(6.0).view(3, 2) / 10
+        VIEW_WRITES[name](T, alias.detach())  # through a detached alias too
+        results.append((weight, alias))
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(_np(ours), _np(theirs), rtol=1e-6)
+
+
+def test_in_place_op_on_a_view_of_a_padding_row_and_gradients(torch):
+    """The tutorials' ``embedding.weight.data[pad].zero_()``, and gradients through an
+    in-place op on a view of a non-leaf."""
+    runs = []
+    for T in (ft, torch):
+        emb = T.nn.Embedding(4, 3)
+        emb.weight.data[0].zero_()
+        x = T.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3),
+                     requires_grad=True)
+        h = x * 2
+        h[:, 1].mul_(3)
+        h[0].add_(h[1])
+        (h * h).sum().backward()
+        runs.append((emb.weight[0], h, x.grad))
+    for ours, theirs in zip(*runs, strict=True):
+        np.testing.assert_allclose(_np(ours), _np(theirs), rtol=1e-6)
+
+
+def test_in_place_op_on_a_view_of_a_leaf_that_requires_grad_is_refused(torch):
+    for T in (ft, torch):
+        weight = T.nn.Parameter(T.ones(2, 2))
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            weight[0].fill_(0)

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.torch import _graph
+from fnnet.torch import _graph, _views
 from fnnet.torch.tensor import Tensor, _as_tensor, _dim, _op, _op_multi, values_indices
 
 _INDEX = _graph.canonical_dtype(np.int64)
@@ -206,7 +206,9 @@ def _split_at(self: Tensor, sizes: list[int], dim: int, who: str) -> tuple[Tenso
     starts = np.cumsum([0, *sizes])
     bounds = tuple((int(a), int(b)) for a, b in zip(starts[:-1], starts[1:], strict=True))
     # every piece is an array (None stands for an output that is None)
-    return tuple(cast("list[Tensor]", _op_multi(_pieces, (bounds, dim), self, who=who)))
+    pieces = cast("list[Tensor]", _op_multi(_pieces, (bounds, dim), self, who=who))
+    return tuple(_views.link_index(piece, self, _views.along(dim, slice(a, b)))
+                 for piece, (a, b) in zip(pieces, bounds, strict=True))
 
 
 def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
@@ -249,7 +251,8 @@ def narrow(self: Tensor, dim: int, start: int, length: int) -> Tensor:
     if not 0 <= start <= n or length < 0 or start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({n}).")
-    return _op(_narrow, (dim, int(start), int(length)), self, who="narrow")
+    out = _op(_narrow, (dim, int(start), int(length)), self, who="narrow")
+    return _views.link_index(out, self, _views.along(dim, slice(start, start + length)))
 
 
 # -- rearranging ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.torch import _dtypes, _graph
+from fnnet.torch import _dtypes, _graph, _views
 from fnnet.torch._more_ops import flip
 from fnnet.torch.tensor import (
     Tensor,
@@ -73,7 +73,21 @@ def unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if self.shape[dim] == 0:
         return ()
-    return tuple(t for t in _op_multi(_unbind, (dim,), self, who="unbind") if t is not None)
+    pieces = [t for t in _op_multi(_unbind, (dim,), self, who="unbind") if t is not None]
+    return tuple(_views.link_index(t, self, _views.along(dim, i)) for i, t in enumerate(pieces))
+
+
+def select(self: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim`` (that dimension removed), a view as
+    ``self[..., index, ...]``. PyTorch equivalent: ``torch.select``."""
+    if self.dim() == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = _dim(dim, self.dim(), "select")
+    size = self.shape[dim]
+    if not isinstance(index, int) or not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(self.shape)} at dimension {dim}")
+    return self[_views.along(dim, index)]
 
 
 def _unflatten(x: Any, dim: int, sizes: tuple[int, ...]) -> Any:

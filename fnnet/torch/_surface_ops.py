@@ -46,6 +46,7 @@ from fnnet.torch._shape_ops import (
     mv,
     ravel,
     rot90,
+    select,
     sum_to_size,
     swapaxes,
     swapdims,
@@ -601,7 +602,7 @@ METHODS: tuple[Callable[..., Any], ...] = (
     count_nonzero, cummax, cummin, tile, unbind, unflatten, movedim, swapaxes, swapdims,
     ravel, broadcast_to, sum_to_size, diagonal, trace, fliplr, flipud, rot90, dot, mv, addmm,
     kron, cross, take_along_dim, ndimension, element_size, is_contiguous, stride, where,
-    unfold)
+    unfold, select)
 #: the methods PyTorch also offers as ``torch.<name>(input, ...)``
 FUNCTIONS = (
     "divide", "multiply", "subtract", "true_divide", "floor_divide", "remainder", "fmod",
@@ -609,7 +610,7 @@ FUNCTIONS = (
     "nansum", "nanmean", "median", "count_nonzero", "cummax", "cummin", "tile", "unbind",
     "movedim", "swapaxes", "swapdims", "ravel", "broadcast_to", "diagonal", "trace", "unflatten",
     "fliplr", "flipud", "rot90", "dot", "mv", "addmm", "kron", "cross", "take_along_dim",
-    "t", "all", "any", *UNARY)
+    "t", "all", "any", "select", *UNARY)
 IN_PLACE = ("divide", "multiply", "subtract", "true_divide", "floor_divide", "remainder",
             "fmod", "float_power", "lerp", "addcmul", "addcdiv", "nan_to_num", "hypot",
             "xlogy", "clip", "sign", "tril", "triu", *(n for n in UNARY if n != "signbit"))

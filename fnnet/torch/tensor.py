@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.nn import functional as fnf
-from fnnet.torch import _autograd, _compiler, _dtypes, _graph
+from fnnet.torch import _autograd, _compiler, _dtypes, _graph, _views
 from fnnet.torch._graph import CONST, RG, VAR, Aval, Cell
 from fnnet.torch._indexing import slice_parts, window_spec
 from fnnet.torch._ops import (
@@ -289,10 +289,11 @@ def _numpy_names(method: _Method) -> _Method:
 class Tensor:
     """A lazy n-dimensional array with PyTorch's API. PyTorch: ``torch.Tensor``."""
 
-    __slots__ = ("_cell", "_kind", "grad", "__weakref__")
+    __slots__ = ("_cell", "_kind", "grad", "_view", "__weakref__")
     _cell: Cell
     _kind: int  # CONST, RG or VAR: how a recorded op uses this tensor
     grad: Tensor | None
+    _view: _views.Link  # set on views only (x[0], x.view(...), x.t()...): see _views
     __array_priority__ = 1000
 
     def __init__(self, *data: Any) -> None:
@@ -573,7 +574,7 @@ class Tensor:
         if len(shape) == 1 and isinstance(shape[0], _dtypes.dtype):
             raise NotImplementedError("fnnet.torch does not support view(dtype)")
         shape = _shape_args(shape)
-        return _op(_reshape, (shape,), self, check=view_check)
+        return _views.link_reshape(_op(_reshape, (shape,), self, check=view_check), self)
 
     def reshape(self, *shape: Any) -> Tensor:
         shape = _shape_args(shape)
@@ -589,17 +590,24 @@ class Tensor:
 
     @_numpy_names
     def squeeze(self, dim: builtins.int | None = None) -> Tensor:
-        return _op(_squeeze, (dim,), self, who="squeeze")
+        return _views.link_reshape(_op(_squeeze, (dim,), self, who="squeeze"), self)
 
     @_numpy_names
     def unsqueeze(self, dim: builtins.int) -> Tensor:
-        return _op(_unsqueeze, (dim,), self, who="unsqueeze")
+        return _views.link_reshape(_op(_unsqueeze, (dim,), self, who="unsqueeze"), self)
 
     def permute(self, *dims: Any) -> Tensor:
-        return _op(_permute, (_shape_args(dims),), self, who="permute")
+        dims = _shape_args(dims)
+        out = _op(_permute, (dims,), self, who="permute")
+        return _views.link_permute(out, self, tuple(d % max(self.dim(), 1) for d in dims))
 
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
-        return _op(_transpose, (dim0, dim1), self, who="transpose")
+        out = _op(_transpose, (dim0, dim1), self, who="transpose")
+        order = list(range(self.dim()))
+        if order:
+            a, b = dim0 % self.dim(), dim1 % self.dim()
+            order[a], order[b] = order[b], order[a]
+        return _views.link_permute(out, self, tuple(order))
 
     def t(self) -> Tensor:
         if self.dim() > 2:
@@ -619,9 +627,11 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         window = window_spec(index, self._cell.aval[0])
         if window is not None:
-            return _op(_window, (window[0],), self, *window[1], who="index")
-        spec, tensors = _index_spec(index)
-        return _op(_getitem, (spec,), self, *tensors, who="index")
+            out = _op(_window, (window[0],), self, *window[1], who="index")
+        else:
+            spec, tensors = _index_spec(index)
+            out = _op(_getitem, (spec,), self, *tensors, who="index")
+        return _views.link_index(out, self, index) if _views.basic_index(index) else out
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if isinstance(index, Tensor) and index._cell.aval[1] == np.bool_ and \
@@ -773,6 +783,8 @@ class Tensor:
         _graph.bind(self._cell, rcell.ref, rcell.aval, rcell.rg)
         if rcell.rg and self._kind == CONST:
             self._kind = RG
+        if getattr(self, "_view", None) is not None:  # the tensor it was taken from too
+            _views.write_back(self)
         return self
 
     def add_(self, other: Any, alpha: builtins.float = 1) -> Tensor:
@@ -930,7 +942,7 @@ class Tensor:
         return _op(_any, (_dims(dim), keepdim), self, who="any")
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # not PyTorch's API, or a slot not set (_view)
             raise AttributeError(name)
         raise Unsupported(
             f"fnnet.torch does not support Tensor.{name}; use jax.numpy on "
