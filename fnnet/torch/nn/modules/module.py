@@ -10,24 +10,22 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _graph
+from fnnet.torch._hooks import RemovableHandle
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor, Unsupported, _as_tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
-_HOOKS = ("the step is recorded and compiled as a whole, so no hook runs inside it; call "
-          "the code in forward(), or take intermediate values from fnnet.nn's pure apply")
+_HOOKS = ("a module's gradients are computed by the step's compiled program as a whole, "
+          "so no hook runs inside its backward pass; take gradients with "
+          "torch.autograd.grad, or from fnnet.nn's pure apply with jax.grad")
 #: PyTorch Module features fnnet.torch does not provide, and the fnnet way instead.
 _UNSUPPORTED = {
-    "register_forward_hook": _HOOKS,
-    "register_forward_pre_hook": _HOOKS,
     "register_full_backward_hook": _HOOKS,
     "register_full_backward_pre_hook": _HOOKS,
     "register_backward_hook": _HOOKS,
     "register_state_dict_pre_hook": _HOOKS,
     "register_load_state_dict_post_hook": _HOOKS,
-    "half": "cast with module.to(torch.float16)",
-    "bfloat16": "cast with module.to(torch.bfloat16)",
     "share_memory": "jax arrays are immutable and shared already",
     "to_empty": "modules are created with values; load them with load_state_dict",
 }
@@ -362,12 +360,98 @@ class Module:
 
         return self.to(_dtypes.float64)
 
+    def half(self) -> Self:
+        from fnnet.torch import _dtypes
+
+        return self.to(_dtypes.float16)
+
+    def bfloat16(self) -> Self:
+        from fnnet.torch import _dtypes
+
+        return self.to(_dtypes.bfloat16)
+
+    # -- forward hooks ------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Calls ``hook(module, args)`` before each ``forward`` (``hook(module, args,
+        kwargs)`` with ``with_kwargs``); what it returns, unless None, replaces the
+        arguments (a non-tuple is the one positional argument; with ``with_kwargs``, an
+        ``(args, kwargs)`` pair).
+
+        Hooks run in Python as the step is recorded, so they see (and may change) the
+        tensors of every call, as PyTorch's; the step still compiles once.
+
+        Returns:
+            A handle whose ``remove()`` drops the hook.
+        """
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs, False)
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Calls ``hook(module, args, output)`` after each ``forward`` (``hook(module,
+        args, kwargs, output)`` with ``with_kwargs``); what it returns, unless None,
+        replaces the output. With ``always_call`` it also runs when ``forward`` raised.
+
+        Returns:
+            A handle whose ``remove()`` drops the hook.
+        """
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs, always_call)
+
+    def _add_hook(self, table: str, hook: Callable[..., Any], prepend: bool,
+                  with_kwargs: bool, always_call: bool) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        hooks = self.__dict__.get(table)
+        if hooks is None:
+            hooks = OrderedDict()
+            object.__setattr__(self, table, hooks)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = (hook, with_kwargs, always_call)
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        for hook, with_kwargs, _ in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
+            if with_kwargs:
+                changed = hook(self, args, kwargs)
+                if changed is not None:
+                    if not (isinstance(changed, tuple) and len(changed) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {changed}.")
+                    args, kwargs = changed
+            else:
+                changed = hook(self, args)
+                if changed is not None:
+                    args = changed if isinstance(changed, tuple) else (changed,)
+        hooks = list(self.__dict__.get("_forward_hooks", {}).values())
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for hook, with_kwargs, always_call in hooks:
+                if always_call:
+                    try:
+                        hook(self, args, kwargs, None) if with_kwargs else hook(self, args, None)
+                    except Exception:  # noqa: BLE001,S110 - forward's error is the one raised
+                        pass
+            raise
+        for hook, with_kwargs, _ in hooks:
+            changed = hook(self, args, kwargs, output) if with_kwargs else \
+                hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
+
     # -- calling ------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   f'"forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        d = self.__dict__
+        if d.get("_forward_pre_hooks") or d.get("_forward_hooks"):
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def extra_repr(self) -> str:

@@ -1,0 +1,131 @@
+"""Forward hooks and pre-hooks on fnnet.torch modules, against PyTorch's: feature
+extraction, hooks that change inputs or outputs (and the gradients through them),
+ordering, removal, and a training loop with hooks that still compiles once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((4, 1, 12, 12)).astype(np.float32)
+Y = RNG.integers(0, 3, 4)
+
+
+def _cnn(t):
+    t.manual_seed(0)
+    nn = t.nn
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(4 * 5 * 5, 3))
+    weights = np.random.default_rng(1)
+    with t.no_grad():
+        for p in model.parameters():
+            p.copy_(t.tensor(weights.uniform(-0.3, 0.3, tuple(p.shape)).astype(np.float32)))
+    return model
+
+
+def _features(t):
+    """Feature extraction as the tutorials do it: a dict filled by forward hooks."""
+    model = _cnn(t)
+    seen = {}
+
+    def keep(name):
+        def hook(module, args, output):
+            seen[name] = (type(module).__name__, tuple(args[0].shape),
+                          output.detach().numpy().copy())
+        return hook
+
+    handles = [model[0].register_forward_hook(keep("conv")),
+               model[2].register_forward_hook(keep("pool"))]
+    out = model(t.tensor(X))
+    for handle in handles:
+        handle.remove()
+    model(t.tensor(X))  # removed: nothing more is recorded
+    return seen, out.detach().numpy()
+
+
+def test_forward_hooks_extract_features_as_pytorch(torch):
+    theirs, t_out = _features(torch)
+    ours, o_out = _features(ft)
+    assert list(ours) == list(theirs) == ["conv", "pool"]
+    for name in theirs:
+        assert ours[name][:2] == theirs[name][:2]
+        np.testing.assert_allclose(ours[name][2], theirs[name][2], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(o_out, t_out, rtol=1e-5, atol=1e-6)
+
+
+def _changed(t):
+    """A pre-hook scaling the input, a hook adding to the output, a kwargs hook; the
+    loss's gradients flow through what they changed."""
+    model = _cnn(t)
+    calls = []
+    model[0].register_forward_pre_hook(lambda m, args: (args[0] * 0.5,))
+    model[4].register_forward_hook(lambda m, args, out: out + 1.0)
+    model[4].register_forward_hook(lambda m, args, out: calls.append("second"))
+    model[4].register_forward_hook(lambda m, args, out: calls.append("first"), prepend=True)
+    model[1].register_forward_pre_hook(lambda m, args, kwargs: ((args[0] - 0.1,), kwargs),
+                                       with_kwargs=True)
+    model[1].register_forward_hook(lambda m, args, kwargs, out: out * 2, with_kwargs=True)
+    loss = t.nn.functional.cross_entropy(model(t.tensor(X)), t.tensor(Y))
+    loss.backward()
+    return loss.item(), [p.grad.numpy().copy() for p in model.parameters()], calls
+
+
+def test_hooks_that_change_values_change_them_as_pytorch(torch):
+    t_loss, t_grads, t_calls = _changed(torch)
+    o_loss, o_grads, o_calls = _changed(ft)
+    assert o_calls == t_calls == ["first", "second"]
+    assert o_loss == pytest.approx(t_loss, rel=1e-5)
+    for mine, expected in zip(o_grads, t_grads, strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_always_call_runs_when_forward_raises_and_handles_remove_once(torch):
+    for t in (torch, ft):
+        layer = t.nn.Linear(3, 2)
+        outputs, pre = [], []
+        layer.register_forward_hook(lambda m, args, out: outputs.append(out), always_call=True)
+        with pytest.raises(RuntimeError):
+            layer(t.ones(2, 4))  # wrong width: forward raises, the hook still runs
+        assert outputs == [None]
+        with layer.register_forward_pre_hook(lambda m, args: pre.append(1)):
+            layer(t.ones(1, 3))
+        layer(t.ones(1, 3))
+        assert pre == [1] and len(outputs) == 3
+
+
+def test_a_bad_pre_hook_result_is_named_as_pytorch(torch):
+    for t in (torch, ft):
+        layer = t.nn.Linear(3, 2)
+        layer.register_forward_pre_hook(lambda m, args, kwargs: "oops", with_kwargs=True)
+        with pytest.raises(RuntimeError, match=r"forward pre-hook must return None or a tuple "
+                           r"of \(new_args, new_kwargs\), but got oops"):
+            layer(t.ones(1, 3))
+
+
+def test_a_training_loop_with_hooks_compiles_once():
+    model = _cnn(ft)
+    opt = ft.optim.SGD(model.parameters(), lr=0.1)
+    norms = []
+    model[3].register_forward_hook(lambda m, args, out: norms.append(out.detach()))
+    ft.reset_compile_stats()
+    for _ in range(4):
+        opt.zero_grad()
+        loss = ft.nn.functional.cross_entropy(model(ft.tensor(X)), ft.tensor(Y))
+        loss.backward()
+        opt.step()
+    stats = ft.compile_stats()
+    assert stats["compiles"] <= 2 and stats["hits"] >= 2 and not stats["eager"]
+    assert [tuple(n.shape) for n in norms] == [(4, 100)] * 4
+    assert not np.allclose(norms[0].numpy(), norms[-1].numpy())  # each step's own values
+
+
+def test_half_and_bfloat16_cast_floating_parameters(torch):
+    for t in (torch, ft):
+        layer = t.nn.Linear(2, 2)
+        assert layer.half().weight.dtype == t.float16
+        assert layer.bfloat16().bias.dtype == t.bfloat16
