@@ -88,11 +88,12 @@ def test_always_call_runs_when_forward_raises_and_handles_remove_once(torch):
     for t in (torch, ft):
         layer = t.nn.Linear(3, 2)
         outputs, pre = [], []
-        layer.register_forward_hook(lambda m, args, out: outputs.append(out), always_call=True)
+        layer.register_forward_hook(lambda m, args, out, seen=outputs: seen.append(out),
+                                    always_call=True)
         with pytest.raises(RuntimeError):
             layer(t.ones(2, 4))  # wrong width: forward raises, the hook still runs
         assert outputs == [None]
-        with layer.register_forward_pre_hook(lambda m, args: pre.append(1)):
+        with layer.register_forward_pre_hook(lambda m, args, seen=pre: seen.append(1)):
             layer(t.ones(1, 3))
         layer(t.ones(1, 3))
         assert pre == [1] and len(outputs) == 3
