@@ -193,3 +193,19 @@ def test_record_function_is_a_decorator_too():
         assert work() == 3.0
         assert work() == 3.0
     assert {r.key: r.count for r in prof.key_averages()}["decorated"] == 2
+
+
+def test_the_older_autograd_profiler_api(torch):
+    """``torch.autograd.profiler.profile`` as older courses use it, beside PyTorch's."""
+    for t in (torch, ft):
+        step = _train(t)
+        with t.autograd.profiler.profile() as prof:
+            with t.autograd.profiler.record_function("forward_pass_outer"):
+                step()
+        rows = {r.key: r.count for r in prof.key_averages()}
+        assert rows["forward_pass_outer"] == 1 and rows["forward_pass"] == 1
+        assert "Self CPU time total" in prof.key_averages().table(sort_by="self_cpu_time_total")
+        assert prof.self_cpu_time_total > 0
+        with t.autograd.profiler.profile(enabled=False) as idle:
+            step()
+    assert idle.events() == []

@@ -1,0 +1,67 @@
+"""``torch.autograd.profiler``: the profiler's older API, on :mod:`fnnet.torch.profiler`.
+
+Older courses profile with ``with torch.autograd.profiler.profile() as prof:`` and print
+``prof.key_averages().table(sort_by="self_cpu_time_total")``; this is the same
+``jax.profiler`` trace as :class:`fnnet.torch.profiler.profile`, recorded from the start
+of the ``with`` block to its end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fnnet.torch import profiler as _profiler
+from fnnet.torch.profiler import EventList, record_function
+
+__all__ = ["EventList", "profile", "record_function"]
+
+
+class profile(_profiler.profile):  # noqa: N801 - PyTorch's name
+    """Traces the ``with`` block (nothing when ``enabled`` is False).
+
+    Args:
+        enabled: whether to trace at all.
+        with_stack: also trace Python function calls.
+
+    PyTorch's other arguments (``use_cuda``, ``record_shapes``, ``profile_memory``...)
+    are accepted and change nothing: JAX's one trace holds the host and the device.
+
+    PyTorch equivalent: ``torch.autograd.profiler.profile``.
+    """
+
+    def __init__(self, enabled: bool = True, *, use_cuda: bool = False,
+                 use_device: str | None = None, record_shapes: bool = False,
+                 with_flops: bool = False, profile_memory: bool = False,
+                 with_stack: bool = False, with_modules: bool = False,
+                 use_kineto: bool = False, use_cpu: bool = True,
+                 experimental_config: Any = None, acc_events: bool = False,
+                 custom_trace_id_callback: Any = None) -> None:
+        del use_cuda, use_device, record_shapes, with_flops, profile_memory, with_modules
+        del use_kineto, use_cpu, experimental_config, acc_events, custom_trace_id_callback
+        if not isinstance(enabled, bool):
+            raise TypeError(f"profile: enabled must be a bool, got {enabled!r}")
+        super().__init__(with_stack=with_stack)
+        self.enabled = enabled
+
+    def start(self) -> None:
+        if self.enabled:
+            super().start()
+
+    def table(self, sort_by: str | None = None, row_limit: int = 100, **kwargs: Any) -> str:
+        """``key_averages().table(...)``."""
+        return self.key_averages().table(sort_by=sort_by, row_limit=row_limit, **kwargs)
+
+    @property
+    def self_cpu_time_total(self) -> float:
+        """Microseconds of host time in the trace, each event's own."""
+        return sum(e.self_us for e in self.events() if not e.device)
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from fnnet.torch.tensor import Unsupported
+
+    raise Unsupported(f"fnnet.torch does not support torch.autograd.profiler.{name}; "
+                      f"profile with torch.profiler.profile and record_function "
+                      f"(a jax.profiler trace)")
