@@ -206,8 +206,10 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
                                    for r in node.inputs):
             late.add(n)
     early = tuple(i for i, s in enumerate(wanted) if owner[s] not in late)
-    region_bytes = sum(math.prod(tp.avals[s][0]) * tp.avals[s][1].itemsize
-                       for info in tp.backward.values() for s in info[2])
+    # a multi-output op's left-out output (None: attention's weights) holds no bytes
+    region_bytes = sum(math.prod(aval[0]) * aval[1].itemsize
+                       for info in tp.backward.values() for s in info[2]
+                       if (aval := tp.avals[s]) is not None)
     if not early or len(early) == len(wanted) or region_bytes > split_bytes:
         return None
     forward = Plan(tp, tuple(wanted[i] for i in early))

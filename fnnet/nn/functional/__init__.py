@@ -25,7 +25,7 @@ from fnnet.nn.functional.activation import (
     tanh,
 )
 from fnnet.nn.functional.adaptive_max import adaptive_max_pool2d
-from fnnet.nn.functional.attention import scaled_dot_product_attention
+from fnnet.nn.functional.attention import multi_head_attention, scaled_dot_product_attention
 from fnnet.nn.functional.batchnorm import batch_norm
 from fnnet.nn.functional.conv import conv2d
 from fnnet.nn.functional.conv_transpose import conv_transpose2d
@@ -87,6 +87,7 @@ __all__ = [
     "linear",
     "log_softmax",
     "max_pool2d",
+    "multi_head_attention",
     "pairwise_distance",
     "recurrent",
     "relu",

@@ -1,4 +1,5 @@
-"""Scaled dot-product attention: ``softmax(q k^T * scale + mask) v``."""
+"""Scaled dot-product attention, ``softmax(q k^T * scale + mask) v``, and multi-head
+attention over it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from fnnet.nn.functional.dropout import dropout
+from fnnet.nn.functional.linear import linear
 from fnnet.typing import Array, PRNGKey
 
 
@@ -49,3 +51,79 @@ def scaled_dot_product_attention(query: Array, key: Array, value: Array,
     if dropout_p:
         weights = dropout(weights, dropout_p, True, key=dropout_key)
     return jnp.matmul(weights, value)
+
+
+def _additive(mask: Array | None, dtype: jnp.dtype) -> Array | None:
+    """A mask as scores to add: boolean True (masked out, PyTorch's MultiheadAttention
+    convention) is ``-inf``, a float mask is itself."""
+    if mask is None:
+        return None
+    if mask.dtype == jnp.bool_:
+        return jnp.where(mask, -jnp.inf, 0.0).astype(dtype)
+    return mask.astype(dtype)
+
+
+def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
+                         in_proj_weight: Array, in_proj_bias: Array | None,
+                         out_proj_weight: Array, out_proj_bias: Array | None, *,
+                         key_padding_mask: Array | None = None,
+                         attn_mask: Array | None = None, need_weights: bool = True,
+                         average_attn_weights: bool = True, dropout_p: float = 0.0,
+                         dropout_key: PRNGKey | None = None) -> tuple[Array, Array | None]:
+    """Multi-head attention with packed input projections, as PyTorch's
+    ``nn.MultiheadAttention`` computes it (sequence first).
+
+    Args:
+        query: ``[L, N, E]``.
+        key: ``[S, N, E]``.
+        value: ``[S, N, E]``.
+        num_heads: ``H``, dividing ``E``.
+        in_proj_weight: ``[3E, E]``, the query, key and value projections stacked.
+        in_proj_bias: ``[3E]`` or None.
+        out_proj_weight: ``[E, E]``.
+        out_proj_bias: ``[E]`` or None.
+        key_padding_mask: ``[N, S]``: boolean True ignores that key, a float mask is
+            added to its scores.
+        attn_mask: ``[L, S]`` or ``[N * H, L, S]``, boolean (True: may not attend) or
+            added to the scores.
+        need_weights: also return the attention weights.
+        average_attn_weights: average the weights over the heads.
+        dropout_p: the probability of dropping each attention weight.
+        dropout_key: the dropout mask's PRNG key; required when ``dropout_p > 0``.
+
+    Returns:
+        ``(output [L, N, E], weights)``: the weights ``[N, L, S]`` (``[N, H, L, S]``
+        unaveraged) when ``need_weights``, else None.
+    """
+    length, batch, embed = query.shape
+    source = key.shape[0]
+    head = embed // num_heads
+    w_q, w_k, w_v = jnp.split(in_proj_weight, 3)
+    b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else \
+        jnp.split(in_proj_bias, 3)
+    q, k, v = (linear(x, w, b) for x, w, b in
+               ((query, w_q, b_q), (key, w_k, b_k), (value, w_v, b_v)))
+    # [L, N, E] -> [N * H, L, head]: each (sample, head) pair one batch of the matmuls
+    q = q.reshape(length, batch * num_heads, head).transpose(1, 0, 2)
+    k = k.reshape(source, batch * num_heads, head).transpose(1, 0, 2)
+    v = v.reshape(source, batch * num_heads, head).transpose(1, 0, 2)
+    mask = _additive(attn_mask, q.dtype)
+    if mask is not None and mask.ndim == 2:
+        mask = mask[None]
+    padding = _additive(key_padding_mask, q.dtype)
+    if padding is not None:
+        padding = jnp.broadcast_to(padding[:, None, None, :], (batch, num_heads, 1, source)
+                                   ).reshape(batch * num_heads, 1, source)
+        mask = padding if mask is None else mask + padding
+    scores = jnp.matmul(q * math.sqrt(1.0 / head), jnp.swapaxes(k, -1, -2))
+    if mask is not None:
+        scores = scores + mask
+    weights = jax.nn.softmax(scores, axis=-1)
+    if dropout_p:
+        weights = dropout(weights, dropout_p, True, key=dropout_key)
+    out = jnp.matmul(weights, v).transpose(1, 0, 2).reshape(length * batch, embed)
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(length, batch, embed)
+    if not need_weights:
+        return out, None
+    weights = weights.reshape(batch, num_heads, length, source)
+    return out, weights.mean(axis=1) if average_attn_weights else weights

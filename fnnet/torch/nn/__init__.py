@@ -110,6 +110,14 @@ from fnnet.torch.nn.modules.reshaping import (
     ZeroPad2d,
 )
 from fnnet.torch.nn.modules.sync_batchnorm import SyncBatchNorm
+from fnnet.torch.nn.modules.transformer import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from fnnet.torch.nn.parallel import DataParallel, DistributedDataParallel
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Unsupported as _Unsupported
@@ -150,5 +158,7 @@ __all__ = [
     "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
     "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
     "InstanceNorm1d", "InstanceNorm2d",
+    "MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+    "TransformerEncoder", "TransformerEncoderLayer",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

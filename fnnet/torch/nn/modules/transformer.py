@@ -1,0 +1,438 @@
+"""``nn.MultiheadAttention`` (one recorded call of ``fnnet.nn.functional.multi_head_attention``)
+and the Transformer layers built from it as PyTorch builds them."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import numpy as np
+
+from fnnet.nn import functional as fnf
+from fnnet.torch import _autograd, _functions, _graph, _random
+from fnnet.torch.nn import functional as F
+from fnnet.torch.nn import init
+from fnnet.torch.nn.modules.container import ModuleList
+from fnnet.torch.nn.modules.linear import Linear
+from fnnet.torch.nn.modules.misc import Dropout
+from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.modules.normalization import LayerNorm
+from fnnet.torch.nn.parameter import Parameter
+from fnnet.torch.tensor import Tensor, _op_multi
+
+
+def _attend(*args: Any) -> tuple[jax.Array, jax.Array | None]:
+    """``multi_head_attention`` on the recorded arrays; the last argument is static."""
+    *arrays, (heads, need_weights, average, p, draw) = args
+    q, k, v, w_in, b_in, w_out, b_out, padding, mask = arrays[:9]
+    key = _random.fold(arrays[9], draw) if draw else None
+    return fnf.multi_head_attention(q, k, v, heads, w_in, b_in, w_out, b_out,
+                                    key_padding_mask=padding, attn_mask=mask,
+                                    need_weights=need_weights,
+                                    average_attn_weights=average, dropout_p=p,
+                                    dropout_key=key)
+
+
+class MultiheadAttention(Module):
+    """Attention over ``num_heads`` heads of ``embed_dim // num_heads`` features each.
+
+    Parameters as PyTorch names them: ``in_proj_weight`` ``[3E, E]`` (Xavier-uniform),
+    ``in_proj_bias`` ``[3E]`` (zeros), ``out_proj`` a ``Linear(E, E)`` with a zero bias.
+    Keys and values of another width (``kdim``/``vdim``), ``add_bias_kv`` and
+    ``add_zero_attn`` are not supported.
+
+    PyTorch equivalent: ``torch.nn.MultiheadAttention``.
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False,
+                 kdim: int | None = None, vdim: int | None = None, batch_first: bool = False,
+                 device: Any = None, dtype: Any = None) -> None:
+        for name, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} and num_heads must be greater than 0, got "
+                                 f"embed_dim={embed_dim} and num_heads={num_heads} instead")
+        if embed_dim % num_heads:
+            raise AssertionError("embed_dim must be divisible by num_heads")
+        if add_bias_kv or add_zero_attn or kdim not in (None, embed_dim) or \
+                vdim not in (None, embed_dim):
+            raise NotImplementedError(
+                "fnnet.torch: MultiheadAttention(add_bias_kv=True, add_zero_attn=True, or "
+                "kdim/vdim other than embed_dim) is not supported; project the keys and "
+                "values to embed_dim first")
+        super().__init__()
+        self.embed_dim = self.kdim = self.vdim = embed_dim
+        self._qkv_same_embed_dim = True
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.batch_first = batch_first
+        self.head_dim = embed_dim // num_heads
+        self.in_proj_weight = Parameter(init.xavier_uniform_(
+            _functions.zeros(3 * embed_dim, embed_dim)))
+        if bias:
+            self.in_proj_bias = Parameter(_functions.zeros(3 * embed_dim))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias)
+        if bias:
+            init.constant_(self.out_proj.bias, 0.0)
+        self.bias_k = self.bias_v = None
+        self.add_zero_attn = False
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor,
+                key_padding_mask: Tensor | None = None, need_weights: bool = True,
+                attn_mask: Tensor | None = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+        """``(output, weights)``: ``query [L, N, E]`` (``[N, L, E]`` with
+        ``batch_first``, ``[L, E]`` unbatched) over ``key``/``value`` ``[S, N, E]``;
+        the weights ``[N, L, S]`` (per head ``[N, H, L, S]`` unless
+        ``average_attn_weights``) when ``need_weights``."""
+        for name, t in (("query", query), ("key", key), ("value", value)):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"MultiheadAttention: {name} must be a Tensor, got "
+                                f"{type(t).__name__}")
+        if is_causal and attn_mask is None:
+            raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use "
+                               "the Transformer module method `generate_square_subsequent_mask`"
+                               " to create this mask.")
+        batched = query.dim() == 3
+        if query.dim() not in (2, 3) or key.dim() != query.dim() or \
+                value.dim() != query.dim():
+            raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but "
+                                 f"received {query.dim()}-D query tensor")
+        if not batched:
+            query, key, value = (t.unsqueeze(1) for t in (query, key, value))
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+        elif self.batch_first:
+            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        if query.shape[-1] != self.embed_dim:
+            raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, "
+                                 f"but got {query.shape[-1]}")
+        if key.shape != value.shape:
+            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape "
+                                 f"{tuple(value.shape)}")
+        p = float(self.dropout) if self.training else 0.0
+        inputs: list[Any] = [query, key, value, self.in_proj_weight, self.in_proj_bias,
+                             self.out_proj.weight, self.out_proj.bias, key_padding_mask,
+                             attn_mask]
+        draw = 0
+        if p > 0:
+            draw = _graph.next_draw()
+            inputs.append(_graph.rng_input())
+        static = (self.num_heads, bool(need_weights), bool(average_attn_weights), p, draw)
+        output, weights = _op_multi(_attend, (static,), *inputs, who="MultiheadAttention")
+        assert output is not None
+        if not batched:
+            output = output.squeeze(1)
+            weights = None if weights is None else weights.squeeze(0)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, weights
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+def _activation(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+    if activation == "relu":
+        return F.relu
+    if activation == "gelu":
+        return F.gelu
+    if isinstance(activation, str) or not callable(activation):
+        raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+    return activation
+
+
+class TransformerEncoderLayer(Module):
+    """Self-attention then a feed-forward block, each with dropout, a residual connection
+    and layer normalisation (after each block, or before with ``norm_first``).
+
+    PyTorch equivalent: ``torch.nn.TransformerEncoderLayer``.
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1,
+                 activation: str | Callable[[Tensor], Tensor] = "relu",
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.activation_relu_or_gelu = activation in ("relu", "gelu") or \
+            activation in (F.relu, F.gelu)
+        self.activation = _activation(activation)
+
+    def forward(self, src: Tensor, src_mask: Tensor | None = None,
+                src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
+        """``src [S, N, E]`` (``[N, S, E]`` with ``batch_first``) -> the same shape."""
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            return x + self._ff_block(self.norm2(x))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        out: Tensor = self.norm2(x + self._ff_block(x))
+        return out
+
+    def _sa_block(self, x: Tensor, attn_mask: Tensor | None,
+                  key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        out: Tensor = self.dropout1(x)
+        return out
+
+    def _ff_block(self, x: Tensor) -> Tensor:
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        out: Tensor = self.dropout2(x)
+        return out
+
+
+def _left_aligned(padding: Tensor) -> bool:
+    """Whether each row's padding (True) comes after all its tokens."""
+    rows = np.asarray(padding.detach().numpy(), bool)
+    return bool(np.all(rows[:, 1:] >= rows[:, :-1]))
+
+
+class TransformerEncoder(Module):
+    """``num_layers`` copies of ``encoder_layer`` in turn, then ``norm`` if given.
+
+    As PyTorch's (whose fast path runs the layers on the unpadded tokens), in evaluation
+    mode without gradients, with ``batch_first`` layers and a left-aligned
+    ``src_key_padding_mask`` alone, the padded positions of the output are zeros.
+
+    PyTorch equivalent: ``torch.nn.TransformerEncoder``.
+    """
+
+    def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int,
+                 norm: Module | None = None, enable_nested_tensor: bool = True,
+                 mask_check: bool = True) -> None:
+        if not isinstance(encoder_layer, Module):
+            raise TypeError(f"TransformerEncoder: encoder_layer must be a module, got "
+                            f"{type(encoder_layer).__name__}")
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"TransformerEncoder: num_layers must be a positive int, got "
+                             f"{num_layers!r}")
+        super().__init__()
+        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+        self.enable_nested_tensor = enable_nested_tensor
+        self.mask_check = mask_check
+        layer = encoder_layer
+        self.use_nested_tensor = bool(
+            enable_nested_tensor and isinstance(layer, TransformerEncoderLayer)
+            and not layer.norm_first and layer.self_attn.batch_first
+            and layer.activation_relu_or_gelu and layer.self_attn.num_heads % 2 == 0
+            and layer.norm1.eps == layer.norm2.eps)
+
+    def forward(self, src: Tensor, mask: Tensor | None = None,
+                src_key_padding_mask: Tensor | None = None,
+                is_causal: bool | None = None) -> Tensor:
+        """``src [S, N, E]`` (``[N, S, E]`` with ``batch_first``) -> the same shape."""
+        output = src
+        padded = (self.use_nested_tensor and not self.layers[0].training and src.dim() == 3
+                  and src_key_padding_mask is not None and mask is None
+                  and not (_autograd.is_grad_enabled()
+                           and any(p.requires_grad for p in self.parameters()))
+                  and (not self.mask_check or _left_aligned(src_key_padding_mask)))
+        for layer in self.layers:
+            output = layer(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+                           is_causal=bool(is_causal))
+        if padded:
+            assert src_key_padding_mask is not None
+            output = output.masked_fill(src_key_padding_mask.unsqueeze(-1), 0.0)
+        if self.norm is not None:
+            output = self.norm(output)
+        return output
+
+
+class TransformerDecoderLayer(Module):
+    """Self-attention, attention over the encoder's output (``memory``), then a
+    feed-forward block, each with dropout, a residual connection and layer normalisation.
+
+    PyTorch equivalent: ``torch.nn.TransformerDecoderLayer``.
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1,
+                 activation: str | Callable[[Tensor], Tensor] = "relu",
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                 batch_first=batch_first)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
+        self.activation = _activation(activation)
+
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
+                memory_mask: Tensor | None = None,
+                tgt_key_padding_mask: Tensor | None = None,
+                memory_key_padding_mask: Tensor | None = None, tgt_is_causal: bool = False,
+                memory_is_causal: bool = False) -> Tensor:
+        """``tgt [T, N, E]`` over ``memory [S, N, E]`` (batch first with
+        ``batch_first``) -> ``tgt``'s shape."""
+        x = tgt
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha_block(self.norm2(x), memory, memory_mask,
+                                    memory_key_padding_mask, memory_is_causal)
+            return x + self._ff_block(self.norm3(x))
+        x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+        x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
+                                           memory_is_causal))
+        out: Tensor = self.norm3(x + self._ff_block(x))
+        return out
+
+    def _sa_block(self, x: Tensor, attn_mask: Tensor | None,
+                  key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           is_causal=is_causal, need_weights=False)[0]
+        out: Tensor = self.dropout1(x)
+        return out
+
+    def _mha_block(self, x: Tensor, memory: Tensor, attn_mask: Tensor | None,
+                   key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
+        x = self.multihead_attn(x, memory, memory, attn_mask=attn_mask,
+                                key_padding_mask=key_padding_mask, is_causal=is_causal,
+                                need_weights=False)[0]
+        out: Tensor = self.dropout2(x)
+        return out
+
+    def _ff_block(self, x: Tensor) -> Tensor:
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        out: Tensor = self.dropout3(x)
+        return out
+
+
+class TransformerDecoder(Module):
+    """``num_layers`` copies of ``decoder_layer`` in turn, then ``norm`` if given.
+
+    PyTorch equivalent: ``torch.nn.TransformerDecoder``.
+    """
+
+    def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int,
+                 norm: Module | None = None) -> None:
+        if not isinstance(decoder_layer, Module):
+            raise TypeError(f"TransformerDecoder: decoder_layer must be a module, got "
+                            f"{type(decoder_layer).__name__}")
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"TransformerDecoder: num_layers must be a positive int, got "
+                             f"{num_layers!r}")
+        super().__init__()
+        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
+                memory_mask: Tensor | None = None,
+                tgt_key_padding_mask: Tensor | None = None,
+                memory_key_padding_mask: Tensor | None = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
+        output = tgt
+        for layer in self.layers:
+            output = layer(output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                           tgt_key_padding_mask=tgt_key_padding_mask,
+                           memory_key_padding_mask=memory_key_padding_mask,
+                           tgt_is_causal=bool(tgt_is_causal),
+                           memory_is_causal=memory_is_causal)
+        if self.norm is not None:
+            output = self.norm(output)
+        return output
+
+
+class Transformer(Module):
+    """An encoder of ``num_encoder_layers`` layers and a decoder of
+    ``num_decoder_layers``, each ending in a LayerNorm; every weight matrix
+    Xavier-uniform, as PyTorch initialises them.
+
+    PyTorch equivalent: ``torch.nn.Transformer``.
+    """
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
+                 num_decoder_layers: int = 6, dim_feedforward: int = 2048,
+                 dropout: float = 0.1,
+                 activation: str | Callable[[Tensor], Tensor] = "relu",
+                 custom_encoder: Module | None = None, custom_decoder: Module | None = None,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        options: dict[str, Any] = dict(
+            dropout=dropout, activation=activation, layer_norm_eps=layer_norm_eps,
+            batch_first=batch_first, norm_first=norm_first, bias=bias)
+        self.encoder = custom_encoder if custom_encoder is not None else TransformerEncoder(
+            TransformerEncoderLayer(d_model, nhead, dim_feedforward, **options),
+            num_encoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
+        self.decoder = custom_decoder if custom_decoder is not None else TransformerDecoder(
+            TransformerDecoderLayer(d_model, nhead, dim_feedforward, **options),
+            num_decoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
+        for p in self.parameters():
+            if p.dim() > 1:
+                init.xavier_uniform_(p)
+        self.d_model = d_model
+        self.nhead = nhead
+        self.batch_first = batch_first
+
+    def forward(self, src: Tensor, tgt: Tensor, src_mask: Tensor | None = None,
+                tgt_mask: Tensor | None = None, memory_mask: Tensor | None = None,
+                src_key_padding_mask: Tensor | None = None,
+                tgt_key_padding_mask: Tensor | None = None,
+                memory_key_padding_mask: Tensor | None = None,
+                src_is_causal: bool | None = None, tgt_is_causal: bool | None = None,
+                memory_is_causal: bool = False) -> Tensor:
+        """``src [S, N, E]`` and ``tgt [T, N, E]`` (batch first with ``batch_first``)
+        -> ``[T, N, E]``."""
+        batch_axis = 0 if self.batch_first else 1
+        if src.dim() == 3 and tgt.dim() == 3 and \
+                src.shape[batch_axis] != tgt.shape[batch_axis]:
+            raise RuntimeError("the batch number of src and tgt must be equal")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError("the feature number of src and tgt must be equal to d_model")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
+        out: Tensor = self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                                   tgt_key_padding_mask=tgt_key_padding_mask,
+                                   memory_key_padding_mask=memory_key_padding_mask,
+                                   tgt_is_causal=tgt_is_causal,
+                                   memory_is_causal=memory_is_causal)
+        return out
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device: Any = None,
+                                        dtype: Any = None) -> Tensor:
+        """See :func:`generate_square_subsequent_mask`."""
+        return generate_square_subsequent_mask(sz, device, dtype)
+
+
+def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
+    """``[sz, sz]``: 0 on and below the diagonal, ``-inf`` above (each position attends
+    to itself and the ones before). PyTorch equivalent:
+    ``torch.nn.Transformer.generate_square_subsequent_mask``."""
+    if isinstance(sz, bool) or not isinstance(sz, int) or sz < 0:
+        raise ValueError(f"generate_square_subsequent_mask: sz must be an int >= 0, got "
+                         f"{sz!r}")
+    mask: Tensor = _functions.tensor(np.triu(np.full((sz, sz), -np.inf, np.float32), k=1))
+    return mask

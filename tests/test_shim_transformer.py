@@ -1,0 +1,209 @@
+"""nn.MultiheadAttention and the Transformer layers of fnnet.torch against PyTorch's, from
+the same weights: outputs, attention weights, gradients and training steps, with the
+masks PyTorch users pass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+RNG = np.random.default_rng(0)
+
+
+def _copy(theirs, ours):
+    """Loads a PyTorch module's weights into ours."""
+    ours.load_state_dict({k: ft.tensor(v.detach().numpy()) for k, v in
+                          theirs.state_dict().items()})
+
+
+def _t(x, t):
+    return t.tensor(x)
+
+
+def _close(a, b, rtol=1e-5, atol=1e-6):
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=rtol, atol=atol)
+
+
+MASKS = {
+    "none": lambda t, L, S, N, H: {},
+    "causal float": lambda t, L, S, N, H: {
+        "attn_mask": t.tensor(np.triu(np.full((L, S), -np.inf, np.float32), 1))},
+    "bool and padding": lambda t, L, S, N, H: {
+        "attn_mask": t.tensor(RNG_MASK[:L, :S]),
+        "key_padding_mask": t.tensor(np.arange(S)[None, :] >= np.array([S, S - 2])[:N, None])},
+    "per head": lambda t, L, S, N, H: {
+        "attn_mask": t.tensor(RNG_3D[:N * H, :L, :S])},
+}
+RNG_MASK = np.random.default_rng(3).random((8, 8)) < 0.3
+np.fill_diagonal(RNG_MASK, False)  # every query keeps one key
+RNG_3D = np.random.default_rng(4).standard_normal((8, 8, 8)).astype(np.float32)
+
+
+@pytest.mark.parametrize("mask", list(MASKS))
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("need_weights,average", [(True, True), (True, False), (False, True)])
+def test_multihead_attention_as_pytorch(torch, mask, batch_first, need_weights, average):
+    L, S, N, E, H = 5, 6, 2, 8, 2
+    torch.manual_seed(0)
+    theirs = torch.nn.MultiheadAttention(E, H, batch_first=batch_first)
+    ours = ft.nn.MultiheadAttention(E, H, batch_first=batch_first)
+    _copy(theirs, ours)
+    q = RNG.standard_normal((N, L, E) if batch_first else (L, N, E)).astype(np.float32)
+    kv = RNG.standard_normal((N, S, E) if batch_first else (S, N, E)).astype(np.float32)
+    results = []
+    for t, module in ((torch, theirs), (ft, ours)):
+        query = t.tensor(q, requires_grad=True)
+        key = t.tensor(kv, requires_grad=True)
+        out, weights = module(query, key, key, need_weights=need_weights,
+                              average_attn_weights=average, **MASKS[mask](t, L, S, N, H))
+        (out.square().sum() + (0 if weights is None else weights[..., 0].sum())).backward()
+        results.append((out, weights, query.grad, key.grad,
+                        [p.grad for p in module.parameters()]))
+    (t_out, t_w, t_qg, t_kg, t_pg), (o_out, o_w, o_qg, o_kg, o_pg) = results
+    _close(o_out, t_out)
+    assert (o_w is None) == (t_w is None)
+    if t_w is not None:
+        assert tuple(o_w.shape) == tuple(t_w.shape)
+        _close(o_w, t_w)
+    _close(o_qg, t_qg, rtol=1e-4, atol=1e-5)
+    _close(o_kg, t_kg, rtol=1e-4, atol=1e-5)
+    for mine, expected in zip(o_pg, t_pg, strict=True):
+        _close(mine, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_unbatched_input_as_pytorch(torch):
+    torch.manual_seed(0)
+    theirs, ours = torch.nn.MultiheadAttention(6, 3), ft.nn.MultiheadAttention(6, 3)
+    _copy(theirs, ours)
+    x = RNG.standard_normal((4, 6)).astype(np.float32)
+    padding = np.array([False, False, False, True])
+    t_out, t_w = theirs(torch.tensor(x), torch.tensor(x), torch.tensor(x),
+                        key_padding_mask=torch.tensor(padding))
+    o_out, o_w = ours(ft.tensor(x), ft.tensor(x), ft.tensor(x),
+                      key_padding_mask=ft.tensor(padding))
+    _close(o_out, t_out)
+    _close(o_w, t_w)
+
+
+def _encoder(t, norm_first, activation, batch_first=False):
+    t.manual_seed(0)
+    layer = t.nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, dropout=0.0,
+                                         activation=activation, batch_first=batch_first,
+                                         norm_first=norm_first)
+    return t.nn.TransformerEncoder(layer, 2, norm=t.nn.LayerNorm(16),
+                                   enable_nested_tensor=False)
+
+
+@pytest.mark.slow  # two compiled training steps of ~150 recorded nodes: 7-12 s
+@pytest.mark.parametrize("norm_first,activation", [(False, "relu"), (True, "gelu")])
+def test_encoder_trains_as_pytorch(torch, norm_first, activation):
+    """A sequence classifier (embedding, encoder with causal and padding masks, mean
+    pooling, linear head) trained three steps by both, from the same weights."""
+    tokens = RNG.integers(1, 20, (7, 3))
+    tokens[5:, 1] = 0
+    labels = RNG.integers(0, 2, 3)
+    models = {t: t.nn.ModuleDict({"encoder": _encoder(t, norm_first, activation),
+                                  "embed": t.nn.Embedding(20, 16), "head": t.nn.Linear(16, 2)})
+              for t in (torch, ft)}
+    _copy(models[torch], models[ft])
+    losses, weights = [], []
+    for t, model in models.items():
+        opt = t.optim.SGD(model.parameters(), lr=0.1)
+        x = t.tensor(tokens)
+        mask = t.nn.Transformer.generate_square_subsequent_mask(7)
+        padding = (x == 0).T
+        run = []
+        for _ in range(3):
+            opt.zero_grad()
+            h = model["encoder"](model["embed"](x), mask=mask, src_key_padding_mask=padding)
+            loss = t.nn.functional.cross_entropy(model["head"](h.mean(0)), t.tensor(labels))
+            loss.backward()
+            opt.step()
+            run.append(loss.item())
+        losses.append(run)
+        weights.append({k: v.detach().numpy() for k, v in model.state_dict().items()})
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-4)
+    for name, value in weights[0].items():
+        np.testing.assert_allclose(weights[1][name], value, rtol=1e-3, atol=1e-5,
+                                   err_msg=name)
+
+
+def test_encoder_in_evaluation_zeroes_padded_positions_as_pytorch(torch):
+    """PyTorch's fast path (evaluation, no gradients, batch-first layers, a padding mask
+    alone) runs the layers on the real tokens only and pads the output with zeros."""
+    x = RNG.standard_normal((3, 6, 16)).astype(np.float32)
+    padding = np.arange(6)[None, :] >= np.array([6, 4, 2])[:, None]
+    encoders = {t: t.nn.TransformerEncoder(
+        t.nn.TransformerEncoderLayer(16, 4, 32, batch_first=True), 2) for t in (torch, ft)}
+    _copy(encoders[torch], encoders[ft])
+    outs = []
+    for t, encoder in encoders.items():
+        encoder.eval()
+        with t.no_grad():
+            outs.append(encoder(t.tensor(x), src_key_padding_mask=t.tensor(padding)).numpy())
+    assert np.all(outs[0][padding] == 0)
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.slow  # an encoder-decoder's compiled step: ~11 s
+def test_transformer_translates_as_pytorch(torch):
+    """nn.Transformer's encoder-decoder with a causal target mask and padding, forward
+    and one training step, from the same weights."""
+    src = RNG.standard_normal((2, 6, 16)).astype(np.float32)
+    tgt = RNG.standard_normal((2, 5, 16)).astype(np.float32)
+    src_padding = np.arange(6)[None, :] >= np.array([6, 5])[:, None]
+    models = {t: t.nn.Transformer(16, 4, 2, 2, 32, dropout=0.0, batch_first=True)
+              for t in (torch, ft)}
+    _copy(models[torch], models[ft])
+    results = []
+    for t, model in models.items():
+        # SGD: Adam's first step is lr * sign(grad) where a gradient is near zero, so
+        # its rounding would decide the step's sign there
+        opt = t.optim.SGD(model.parameters(), lr=0.1)
+        out = model(t.tensor(src), t.tensor(tgt),
+                    tgt_mask=t.nn.Transformer.generate_square_subsequent_mask(5),
+                    src_key_padding_mask=t.tensor(src_padding),
+                    memory_key_padding_mask=t.tensor(src_padding))
+        loss = out.square().mean()
+        loss.backward()
+        opt.step()
+        results.append((out.detach().numpy(), loss.item(),
+                        model.decoder.layers[1].multihead_attn.in_proj_weight.detach().numpy()))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-4, atol=1e-5)
+    assert results[1][1] == pytest.approx(results[0][1], rel=1e-5)
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-4, atol=1e-6)
+
+
+def test_an_encoder_training_loop_compiles_once():
+    encoder = _encoder(ft, False, "relu")
+    opt = ft.optim.SGD(encoder.parameters(), lr=0.01)
+    x = ft.tensor(RNG.standard_normal((7, 3, 16)).astype(np.float32))
+    ft.reset_compile_stats()
+    for _ in range(4):
+        opt.zero_grad()
+        loss = encoder(x).square().mean()
+        loss.backward()
+        opt.step()
+        loss.item()
+    stats = ft.compile_stats()
+    assert stats["compiles"] <= 2 and not stats["eager"]
+
+
+def test_bad_arguments_as_pytorch(torch):
+    for t in (torch, ft):
+        with pytest.raises(AssertionError, match="embed_dim must be divisible by num_heads"):
+            t.nn.MultiheadAttention(10, 3)
+        attention = t.nn.MultiheadAttention(8, 2)
+        x = t.ones(3, 1, 8)
+        with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal"):
+            attention(x, x, x, is_causal=True)
+        with pytest.raises(AssertionError, match="was expecting embedding dimension of 8"):
+            attention(t.ones(3, 1, 6), x, x)
+        with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
+            t.nn.TransformerEncoderLayer(8, 2, activation="tanh")
+    with pytest.raises(NotImplementedError, match="kdim/vdim other than embed_dim"):
+        ft.nn.MultiheadAttention(8, 2, kdim=4)
