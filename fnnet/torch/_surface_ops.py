@@ -378,7 +378,8 @@ def _is_cpu(self: Tensor) -> bool:
 
 
 def _retains_grad(self: Tensor) -> bool:
-    return False  # fnnet.torch's retain_grad() raises, so no tensor retains its gradient
+    hooks = getattr(self, "_hooks", None)
+    return bool(hooks is not None and hooks.retain)
 
 
 def is_contiguous(self: Tensor, memory_format: Any = None) -> bool:

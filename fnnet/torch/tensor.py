@@ -286,10 +286,57 @@ def _numpy_names(method: _Method) -> _Method:
     return cast(_Method, wrapper)
 
 
+class _GradientHooks:
+    """A tensor's gradient hooks (``register_hook``) and whether it retains its gradient
+    (``retain_grad``). A non-leaf's ``probe`` is the zeros leaf added to it, whose
+    gradient is the tensor's; the probe's own hooks name their ``owner``."""
+
+    __slots__ = ("hooks", "retain", "probe", "owner")
+
+    def __init__(self, owner: Tensor | None = None) -> None:
+        self.hooks: dict[int, Callable[[Tensor], Tensor | None]] = {}
+        self.retain = False
+        self.probe: Tensor | None = None
+        self.owner = None if owner is None else weakref.ref(owner)
+
+    def deliver(self, grad: Tensor) -> Tensor | None:
+        """The gradient to add to this leaf's ``.grad`` after its hooks; None for a
+        probe, whose gradient goes to its owner (``.grad`` if retained, and its hooks)."""
+        if self.owner is None:
+            for hook in list(self.hooks.values()):
+                changed = hook(grad)
+                if changed is not None:
+                    grad = _as_tensor(changed)
+            return grad
+        owner = self.owner()
+        if owner is None:
+            return None
+        hooks = owner._gradient_hooks()
+        for hook in list(hooks.hooks.values()):
+            if hook(grad) is not None:
+                raise NotImplementedError(
+                    "fnnet.torch: a hook on a non-leaf tensor may read its gradient but not "
+                    "replace it (the step computes every gradient in one program); change "
+                    "a leaf's gradient with a hook on the leaf, or the values in forward")
+        if hooks.retain:
+            owner.grad = grad if owner.grad is None else owner.grad + grad
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _probe_zeros(shape: tuple[int, ...], dtype: np.dtype) -> jax.Array:
+    """Zeros of a probed tensor's shape, made once per shape on the device."""
+    return jnp.zeros(shape, dtype)
+
+
+def _add_probe(x: jax.Array, probe: jax.Array) -> jax.Array:
+    return x + probe
+
+
 class Tensor:
     """A lazy n-dimensional array with PyTorch's API. PyTorch: ``torch.Tensor``."""
 
-    __slots__ = ("_cell", "_kind", "grad", "_view", "__weakref__")
+    __slots__ = ("_cell", "_kind", "grad", "_view", "_hooks", "__weakref__")
     _cell: Cell
     _kind: int  # CONST, RG or VAR: how a recorded op uses this tensor
     grad: Tensor | None
@@ -487,8 +534,16 @@ class Tensor:
         previous = recorder.grad_enabled
         recorder.grad_enabled = False
         try:
-            for leaf, slot, aval in grads:
-                new = _wrap_slot(slot, aval, False)
+            # every gradient bound before any hook runs: a hook that reads a value
+            # (g.item()) computes the tape, and with it the gradients still to come
+            bound = [(leaf, _wrap_slot(slot, aval, False)) for leaf, slot, aval in grads]
+            for leaf, new in bound:
+                hooks = getattr(leaf, "_hooks", None)
+                if hooks is not None:
+                    delivered = hooks.deliver(new)
+                    if delivered is None:
+                        continue
+                    new = delivered
                 if leaf.grad is None:
                     leaf.grad = new
                 elif isinstance(leaf.grad, Tensor):
@@ -505,8 +560,55 @@ class Tensor:
         return self
 
     def retain_grad(self) -> None:
-        raise NotImplementedError("fnnet.torch does not support retain_grad(); take gradients "
-                                  "of intermediate values with jax.grad on the functional API")
+        """Keeps this non-leaf tensor's gradient in ``.grad`` at ``backward()`` (a leaf
+        keeps its own already); the gradient flowing through the uses recorded from now
+        on."""
+        if self._kind == CONST:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._kind == RG:
+            self._probed().retain = True
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
+        """Calls ``hook(grad)`` with this tensor's gradient at each ``backward()``.
+
+        On a leaf, what the hook returns (unless None) replaces the gradient added to
+        ``.grad``. On a non-leaf, the hook sees the gradient flowing through the uses
+        recorded from now on (Grad-CAM's activations' gradients); it may store or print
+        it but not change it, as the step computes every gradient in one program.
+
+        Returns:
+            A handle whose ``remove()`` drops the hook.
+        """
+        if self._kind == CONST:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be callable, got "
+                            f"{type(hook).__name__}")
+        from fnnet.torch._hooks import RemovableHandle
+
+        hooks = self._probed() if self._kind == RG else self._gradient_hooks()
+        handle = RemovableHandle(hooks.hooks)
+        hooks.hooks[handle.id] = hook
+        return handle
+
+    def _gradient_hooks(self) -> _GradientHooks:
+        hooks: _GradientHooks | None = getattr(self, "_hooks", None)
+        if hooks is None:
+            hooks = self._hooks = _GradientHooks()
+        return hooks
+
+    def _probed(self) -> _GradientHooks:
+        """This non-leaf's hooks, a zeros leaf (the probe) added to it on first use: the
+        probe's gradient, computed with the leaves', is this tensor's."""
+        hooks = self._gradient_hooks()
+        if hooks.probe is None:
+            shape, dtype, _ = self._cell.aval
+            probe = _wrap_value(_probe_zeros(shape, np.dtype(dtype)), VAR)
+            probe._hooks = _GradientHooks(owner=self)
+            self._cell = _op(_add_probe, (), self, probe)._cell
+            hooks.probe = probe
+        return hooks
 
     # -- conversions ----------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Tensor:

@@ -1,0 +1,129 @@
+"""Tensor.retain_grad and Tensor.register_hook on fnnet.torch against PyTorch: gradients
+of intermediate values, hooks that change a parameter's gradient in a training loop, and
+Grad-CAM's hooks on a convolution's activations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((6, 4)).astype(np.float32)
+W = RNG.standard_normal((4, 5)).astype(np.float32)
+
+
+def _intermediates(t):
+    x = t.tensor(X)
+    w = t.tensor(W, requires_grad=True)
+    h = x @ w
+    h.retain_grad()
+    a = t.tanh(h)
+    a.retain_grad()
+    w.retain_grad()  # a leaf keeps its gradient anyway: nothing changes
+    loss = (a * a).sum()
+    loss.backward(retain_graph=True)
+    first = h.grad.numpy().copy()
+    loss.backward()  # retained gradients accumulate, as a leaf's do
+    return first, h.grad.numpy(), a.grad.numpy(), w.grad.numpy(), h.retains_grad, h.is_leaf
+
+
+def test_retain_grad_keeps_intermediate_gradients_as_pytorch(torch):
+    theirs, ours = _intermediates(torch), _intermediates(ft)
+    for mine, expected in zip(ours[:4], theirs[:4], strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    assert ours[4:] == theirs[4:] == (True, False)
+
+
+def _clipped_training(t, steps=3):
+    """Each parameter's gradient clamped by a hook, as some RNN tutorials do."""
+    t.manual_seed(0)
+    model = t.nn.Sequential(t.nn.Linear(4, 8), t.nn.Tanh(), t.nn.Linear(8, 2))
+    with t.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(t.tensor(np.random.default_rng(i).uniform(-1, 1, tuple(p.shape))
+                             .astype(np.float32)))
+    seen = []
+    for p in model.parameters():
+        p.register_hook(lambda g: g.clamp(-0.05, 0.05))
+    handle = model[0].weight.register_hook(lambda g: seen.append(g.abs().max().item()))
+    opt = t.optim.SGD(model.parameters(), lr=0.5)
+    y = t.tensor(RNG_Y)
+    for step in range(steps):
+        if step == steps - 1:
+            handle.remove()
+        opt.zero_grad()
+        loss = t.nn.functional.cross_entropy(model(t.tensor(X)), y)
+        loss.backward()
+        opt.step()
+    return [p.detach().numpy().copy() for p in model.parameters()], seen
+
+
+RNG_Y = RNG.integers(0, 2, 6)
+
+
+def test_leaf_hooks_change_the_gradients_a_step_takes_as_pytorch(torch):
+    theirs, t_seen = _clipped_training(torch)
+    ft.reset_compile_stats()
+    ours, o_seen = _clipped_training(ft)
+    for mine, expected in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(o_seen, t_seen, rtol=1e-5)
+    assert len(o_seen) == 2  # removed before the last step
+    assert all(v <= 0.05 + 1e-7 for v in o_seen)  # hooks run in registration order
+
+
+def _grad_cam(t):
+    """Grad-CAM: the last convolution's activations (a forward hook) and their gradient
+    (a tensor hook registered in it) weight the class map."""
+    t.manual_seed(0)
+    model = t.nn.Sequential(t.nn.Conv2d(1, 4, 3), t.nn.ReLU(), t.nn.Conv2d(4, 6, 3),
+                            t.nn.ReLU(), t.nn.AdaptiveAvgPool2d(1), t.nn.Flatten(),
+                            t.nn.Linear(6, 3))
+    with t.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(t.tensor(np.random.default_rng(10 + i).uniform(-0.5, 0.5, tuple(p.shape))
+                             .astype(np.float32)))
+    store = {}
+
+    def forward_hook(module, args, output):
+        store["activations"] = output
+        output.register_hook(lambda grad: store.__setitem__("gradients", grad))
+
+    model[2].register_forward_hook(forward_hook)
+    image = t.tensor(RNG_IMAGE, requires_grad=True)
+    scores = model(image)
+    scores[0, scores[0].argmax()].backward()
+    weights = store["gradients"].mean(dim=(2, 3), keepdim=True)
+    cam = t.relu((weights * store["activations"]).sum(dim=1))
+    return cam.detach().numpy(), image.grad.numpy()
+
+
+RNG_IMAGE = RNG.standard_normal((1, 1, 10, 10)).astype(np.float32)
+
+
+def test_grad_cam_hooks_as_pytorch(torch):
+    t_cam, t_grad = _grad_cam(torch)
+    o_cam, o_grad = _grad_cam(ft)
+    assert o_cam.shape == (1, 6, 6) and np.any(o_cam > 0)
+    np.testing.assert_allclose(o_cam, t_cam, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(o_grad, t_grad, rtol=1e-4, atol=1e-6)
+
+
+def test_refusals_name_the_reason(torch):
+    for t in (torch, ft):
+        plain = t.ones(3)
+        with pytest.raises(RuntimeError, match="can't retain_grad on Tensor that has "
+                           "requires_grad=False"):
+            plain.retain_grad()
+        with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that "
+                           "doesn't require gradient"):
+            plain.register_hook(print)
+    x = ft.ones(3, requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: g * 0)  # a non-leaf hook changing the gradient: refused
+    with pytest.raises(NotImplementedError, match="may read its gradient but not replace"):
+        y.sum().backward()
