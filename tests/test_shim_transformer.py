@@ -43,9 +43,10 @@ np.fill_diagonal(RNG_MASK, False)  # every query keeps one key
 RNG_3D = np.random.default_rng(4).standard_normal((8, 8, 8)).astype(np.float32)
 
 
-@pytest.mark.parametrize("mask", list(MASKS))
-@pytest.mark.parametrize("batch_first", [False, True])
-@pytest.mark.parametrize("need_weights,average", [(True, True), (True, False), (False, True)])
+@pytest.mark.parametrize("mask,batch_first,need_weights,average", [
+    *((mask, False, w, a) for mask in MASKS for w, a in ((True, True), (True, False),
+                                                         (False, True))),
+    ("bool and padding", True, True, True), ("causal float", True, False, True)])
 def test_multihead_attention_as_pytorch(torch, mask, batch_first, need_weights, average):
     L, S, N, E, H = 5, 6, 2, 8, 2
     torch.manual_seed(0)
