@@ -35,6 +35,8 @@ def ours(schedule, steps):
 CASES = [
     ("StepLR", dict(step_size=7, gamma=0.5), lambda lr, k: schedules.step_lr(lr, **k), 100),
     ("StepLR", dict(step_size=1, gamma=0.9), lambda lr, k: schedules.step_lr(lr, **k), 100),
+    # PyTorch's language-model tutorial writes StepLR(optimizer, 1.0, gamma=0.95)
+    ("StepLR", dict(step_size=3.0, gamma=0.95), lambda lr, k: schedules.step_lr(lr, **k), 50),
     ("MultiStepLR", dict(milestones=[30, 10, 60, 60], gamma=0.3),
      lambda lr, k: schedules.multi_step_lr(lr, **k), 100),
     ("MultiStepLR", dict(milestones=[], gamma=0.3),
@@ -114,6 +116,8 @@ def test_one_cycle_bad_arguments_raise_torchs_error(torch, kwargs):
 @pytest.mark.parametrize("call, error, message", [
     (lambda: schedules.step_lr(0.1, step_size=0), ValueError,
      "step_size must be a positive int, got 0"),
+    (lambda: schedules.step_lr(0.1, step_size=2.5), ValueError,
+     "step_size must be a positive int, got 2.5"),
     (lambda: schedules.cosine_annealing_lr(0.1, T_max=2.5), ValueError,
      "T_max must be a positive int, got 2.5"),
     (lambda: schedules.multi_step_lr(0.1, milestones=[10, 2.5]), TypeError,

@@ -41,12 +41,13 @@ def _check_lr(name: str, value: Any) -> None:
     check_nonnegative(value, f"Invalid {name}")
 
 
-def step_lr(lr: float, step_size: int, gamma: float = 0.1) -> optax.Schedule:
+def step_lr(lr: float, step_size: int | float, gamma: float = 0.1) -> optax.Schedule:
     """``lr * gamma ** (k // step_size)``: decay by ``gamma`` every ``step_size`` counts.
 
     Args:
         lr: the initial learning rate (PyTorch takes it from the optimizer).
-        step_size: period of the decay.
+        step_size: period of the decay: a positive int, or a float of an int's value
+            (``StepLR(opt, 1.0, ...)``, as PyTorch's tutorials write it).
         gamma: multiplicative factor.
 
     Returns:
@@ -55,6 +56,8 @@ def step_lr(lr: float, step_size: int, gamma: float = 0.1) -> optax.Schedule:
     PyTorch equivalent: ``torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma)``.
     """
     _check_lr("lr", lr)
+    if isinstance(step_size, float) and step_size.is_integer():
+        step_size = int(step_size)
     step_size = _positive_int("step_size", step_size)
     check_number("gamma", gamma)
 
