@@ -168,6 +168,7 @@ from fnnet.torch import (  # noqa: E402
     linalg,
     nn,
     optim,
+    profiler,
     utils,
 )
 from fnnet.torch._defaults import get_default_dtype, set_default_dtype  # noqa: E402
@@ -298,8 +299,9 @@ __all__ = [
     "is_autocast_enabled", "is_grad_enabled", "is_tensor", "isclose", "le", "linspace", "load",
     "log", "log_softmax", "long", "lt", "manual_seed", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mm", "mul", "ne", "neg", "nn", "no_grad", "norm", "numel", "ones", "ones_like",
-    "optim", "permute", "pow", "prod", "rand", "rand_like", "randint", "randint_like", "randn",
-    "randn_like", "randperm", "relu", "reset_compile_stats", "reshape", "save",
+    "optim", "permute", "pow", "prod", "profiler", "rand", "rand_like", "randint",
+    "randint_like", "randn", "randn_like", "randperm", "relu", "reset_compile_stats", "reshape",
+    "save",
     "set_default_device", "set_default_dtype", "set_grad_enabled", "set_num_threads",
     "set_printoptions", "short",
     "sigmoid", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "tanh",
