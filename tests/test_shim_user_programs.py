@@ -308,3 +308,33 @@ def test_in_place_op_on_a_view_of_a_leaf_that_requires_grad_is_refused(torch):
         weight = T.nn.Parameter(T.ones(2, 2))
         with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
             weight[0].fill_(0)
+
+
+# -- import statements for submodules ---------------------------------------------------
+
+
+def test_namespaces_import_as_submodules():
+    import importlib
+
+    cudnn = importlib.import_module("fnnet.torch.backends.cudnn")
+    assert cudnn is ft.backends.cudnn
+    amp = importlib.import_module("fnnet.torch.cuda.amp")
+    assert amp.GradScaler is not None and amp.autocast is not None
+    assert importlib.import_module("fnnet.torch.cuda") is ft.cuda
+    assert ft.utils.tensorboard.SummaryWriter is not None  # imported on first use
+
+
+@pytest.mark.parametrize("statement", [
+    "import fnnet.torch.distributions as D", "from fnnet.torch.distributions import Normal",
+    "import fnnet.torch.utils.checkpoint", "import fnnet.torch.nn.utils.parametrize",
+    "from fnnet.torch.optim.swa_utils import AveragedModel", "import fnnet.torch.jit"])
+def test_importing_an_unsupported_submodule_says_what_to_use(statement):
+    name = statement.split()[1].replace("fnnet.", "")
+    with pytest.raises(NotImplementedError, match=f"does not support {name}; ") as info:
+        exec(statement, {})
+    assert isinstance(info.value, ImportError)
+
+
+def test_unknown_submodules_still_fail_as_python_says():
+    with pytest.raises(ModuleNotFoundError):
+        exec("import fnnet.torch.nn.modules.nothing_here", {})

@@ -227,6 +227,9 @@ _misc_ops.install(globals())
 from fnnet.torch import _surface_ops  # noqa: E402
 
 _surface_ops.install(globals())
+from fnnet.torch import _submodules  # noqa: E402
+
+_submodules.install()  # import torch.backends.cudnn; torch.distributions says what to use
 from fnnet.torch import amp  # noqa: E402
 from fnnet.torch._format import set_printoptions  # noqa: E402
 from fnnet.torch.amp import (  # noqa: E402

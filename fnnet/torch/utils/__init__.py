@@ -1,5 +1,21 @@
-"""``torch.utils`` over fnnet: the data loading API."""
+"""``torch.utils`` over fnnet: the data loading API (and ``tensorboard``, imported on
+use)."""
+
+import importlib
+from typing import Any
 
 from fnnet.torch.utils import data
 
 __all__ = ["data"]
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    if name == "tensorboard":  # imported on first use: it imports tensorboard's writer
+        return importlib.import_module(f"{__name__}.tensorboard")
+    from fnnet.torch.tensor import Unsupported
+
+    raise Unsupported(  # also an AttributeError: hasattr() is False
+        f"fnnet.torch does not support torch.utils.{name}; fnnet.torch provides "
+        f"torch.utils.data and torch.utils.tensorboard")

@@ -1,0 +1,78 @@
+"""``import`` statements for PyTorch's submodules under fnnet.torch.
+
+Some of fnnet.torch's namespaces are objects, not files (``torch.cuda``,
+``torch.backends.cudnn``, ``torch.cuda.amp``), so ``import torch.backends.cudnn as
+cudnn`` found nothing to import; and a submodule fnnet.torch does not provide
+(``import torch.distributions``, ``from torch.cuda.amp import ...`` before it existed)
+failed with a bare ModuleNotFoundError. :class:`SubmoduleFinder`, asked after Python's
+own finders, imports the first kind as the object itself and raises the second kind's
+NotImplementedError (one that is also an ImportError) naming the fnnet way. It answers
+only for a parent that belongs to fnnet.torch, under whatever name it was imported
+(``torch`` when a program's ``import torch`` is fnnet.torch).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import types
+from typing import Any
+
+_HOME = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _belongs_to_fnnet_torch(value: Any) -> bool:
+    if isinstance(value, types.ModuleType):  # also a second copy under another name
+        where = getattr(value, "__file__", None)
+        if isinstance(where, str) and os.path.abspath(where).startswith(_HOME):
+            return True
+        name = value.__name__
+    else:
+        name = getattr(value, "__module__", None)
+    return isinstance(name, str) and (name == "fnnet.torch" or name.startswith("fnnet.torch."))
+
+
+class _ObjectLoader(importlib.abc.Loader):
+    """Loads a namespace object of fnnet.torch as the module of that name."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> Any:
+        return self.value
+
+    def exec_module(self, module: Any) -> None:
+        del module  # the object is ready as it is
+
+
+class SubmoduleFinder(importlib.abc.MetaPathFinder):
+    """Finds ``<fnnet.torch module>.<name>`` that no file provides (see the module)."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None
+                  ) -> importlib.machinery.ModuleSpec | None:
+        parent_name, _, child = fullname.rpartition(".")
+        parent = sys.modules.get(parent_name) if parent_name else None
+        if parent is None or not _belongs_to_fnnet_torch(parent):
+            return None
+        try:
+            value = getattr(parent, child)
+        except NotImplementedError as error:
+            from fnnet.torch.tensor import UnsupportedImport
+
+            raise UnsupportedImport(*error.args) from None
+        except AttributeError:
+            return None
+        if isinstance(value, (types.FunctionType, types.BuiltinFunctionType)) or \
+                not _belongs_to_fnnet_torch(value):
+            return None  # a function or a value: not something to import as a module
+        return importlib.util.spec_from_loader(fullname, _ObjectLoader(value),
+                                               is_package=True)
+
+
+def install() -> None:
+    """Adds :class:`SubmoduleFinder` after Python's finders (once)."""
+    if not any(isinstance(finder, SubmoduleFinder) for finder in sys.meta_path):
+        sys.meta_path.append(SubmoduleFinder())
