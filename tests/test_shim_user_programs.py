@@ -338,3 +338,65 @@ def test_importing_an_unsupported_submodule_says_what_to_use(statement):
 def test_unknown_submodules_still_fail_as_python_says():
     with pytest.raises(ModuleNotFoundError):
         exec("import fnnet.torch.nn.modules.nothing_here", {})
+
+
+# -- re-initialising a model ------------------------------------------------------------
+
+
+def _reset_all(model):
+    # the courses' loop between folds
+    for layer in model.modules():
+        if hasattr(layer, "reset_parameters"):
+            layer.reset_parameters()
+
+
+def _model(T):
+    return T.nn.Sequential(T.nn.Conv1d(2, 3, 2), T.nn.BatchNorm1d(3), T.nn.Flatten(),
+                           T.nn.Linear(9, 4), T.nn.LayerNorm(4))
+
+
+def test_reset_parameters_redraws_every_layer_in_place_as_pytorch(torch):
+    x = np.random.default_rng(0).standard_normal((5, 2, 4)).astype(np.float32)
+    for T in (ft, torch):
+        model = _model(T)
+        params = list(model.parameters())
+        optimizer = T.optim.SGD(params, lr=1.0)
+        for _ in range(2):
+            loss = (model(T.tensor(x)) ** 2).sum() + sum((p * 3).sum() for p in params)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        _reset_all(model)
+        assert all(a is b for a, b in zip(params, model.parameters(), strict=True))
+        conv, norm, linear, layer_norm = model[0], model[1], model[3], model[4]
+        assert float(conv.weight.detach().abs().max()) <= 1 / math.sqrt(4)  # PyTorch's bounds
+        assert float(linear.weight.detach().abs().max()) <= 1 / math.sqrt(9)
+        np.testing.assert_array_equal(_np(norm.weight), np.ones(3))
+        np.testing.assert_array_equal(_np(norm.running_var), np.ones(3))
+        assert int(norm.num_batches_tracked) == 0
+        np.testing.assert_array_equal(_np(layer_norm.bias), np.zeros(4))
+    for name in ("Linear", "Conv2d", "Embedding", "LSTM", "GRU", "LayerNorm", "BatchNorm2d"):
+        assert hasattr(getattr(ft.nn, name), "reset_parameters") == \
+            hasattr(getattr(torch.nn, name), "reset_parameters"), name
+
+
+def test_reset_running_stats_and_embedding_padding_row(torch):
+    for T in (ft, torch):
+        norm = T.nn.BatchNorm1d(2)
+        norm(T.tensor([[1.0, 5.0], [3.0, 9.0]]))
+        norm.reset_running_stats()
+        np.testing.assert_array_equal(_np(norm.running_mean), np.zeros(2))
+        assert int(norm.num_batches_tracked) == 0
+        embedding = T.nn.Embedding(4, 3, padding_idx=1)
+        with T.no_grad():
+            embedding.weight.fill_(5.0)
+        embedding.reset_parameters()
+        np.testing.assert_array_equal(_np(embedding.weight[1]), np.zeros(3))
+
+
+def test_fan_helpers_that_custom_layers_call(torch):
+    weight = np.zeros((3, 4, 2, 2), np.float32)
+    for fn, args in [("_calculate_fan_in_and_fan_out", ()), ("_calculate_correct_fan",
+                                                              ("fan_out",))]:
+        assert getattr(ft.nn.init, fn)(ft.tensor(weight), *args) == \
+            getattr(torch.nn.init, fn)(torch.tensor(weight), *args)

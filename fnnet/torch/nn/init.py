@@ -143,6 +143,27 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
 
 
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight ``[out, in, *kernel]``. Private in PyTorch, but
+    the custom layers of many courses copy ``Linear.reset_parameters``, which calls it.
+
+    PyTorch equivalent: ``torch.nn.init._calculate_fan_in_and_fan_out``.
+    """
+    return _fans(tensor)
+
+
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    """``fan_in`` or ``fan_out`` of a weight, by ``mode``.
+
+    PyTorch equivalent: ``torch.nn.init._calculate_correct_fan``.
+    """
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of "
+                         f"{['fan_in', 'fan_out']}")
+    fan_in, fan_out = _fans(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)

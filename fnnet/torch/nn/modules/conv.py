@@ -6,6 +6,7 @@ from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.tensor import Tensor
 
 
@@ -22,7 +23,7 @@ def _check_conv_input(conv: Conv1d | Conv2d, input: Tensor, dims: int) -> None:
                            f"{conv.in_channels} channels, but got {batched[1]} channels instead")
 
 
-class Conv2d(Wrapped):
+class Conv2d(Resettable, Wrapped):
     """2-D convolution over ``[N, C, H, W]``. PyTorch equivalent: ``torch.nn.Conv2d``."""
 
     _params = ("weight", "bias")
@@ -47,7 +48,7 @@ class Conv2d(Wrapped):
         _check_conv_input(self, input, 2)
 
 
-class ConvTranspose2d(Wrapped):
+class ConvTranspose2d(Resettable, Wrapped):
     """Transposed 2-D convolution (learned upsampling), weight ``[in, out / groups, kH,
     kW]``. PyTorch equivalent: ``torch.nn.ConvTranspose2d``."""
 
@@ -72,7 +73,7 @@ class ConvTranspose2d(Wrapped):
         return super().forward(input)
 
 
-class Conv1d(Wrapped):
+class Conv1d(Resettable, Wrapped):
     """1-D convolution over ``[N, C, L]``. PyTorch equivalent: ``torch.nn.Conv1d``."""
 
     _params = ("weight", "bias")

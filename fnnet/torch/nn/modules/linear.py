@@ -7,10 +7,11 @@ from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.tensor import Tensor
 
 
-class Linear(Wrapped):
+class Linear(Resettable, Wrapped):
     """``y = x W^T + b``. PyTorch equivalent: ``torch.nn.Linear``."""
 
     _params = ("weight", "bias")

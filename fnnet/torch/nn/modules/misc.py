@@ -6,6 +6,7 @@ from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules._reset import ResettableNorm
 
 
 class Flatten(Wrapped):
@@ -31,7 +32,7 @@ class Dropout(Wrapped):
         self._wrap(fnn.Dropout(p, inplace))
 
 
-class _BatchNorm(Wrapped):
+class _BatchNorm(ResettableNorm, Wrapped):
     _params = ("weight", "bias")
     _state = ("running_mean", "running_var", "num_batches_tracked")
     _fnnet: Any = None

@@ -10,12 +10,13 @@ import jax.numpy as jnp
 import fnnet.nn as fnn
 from fnnet.torch.nn._group_norm import group_norm
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor
 
 
-class LayerNorm(Wrapped):
+class LayerNorm(Resettable, Wrapped):
     """PyTorch equivalent: ``torch.nn.LayerNorm``."""
 
     _params = ("weight", "bias")

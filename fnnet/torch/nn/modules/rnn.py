@@ -17,6 +17,7 @@ import fnnet.nn as fnn
 from fnnet.nn.rnn import RNNBase as _FnRNNBase
 from fnnet.torch import _graph, _random
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.nn.utils.rnn import PackedSequence, packed_positions
 from fnnet.torch.tensor import Tensor, _op_multi
 
@@ -64,7 +65,7 @@ def apply_packed(*args: Any) -> tuple[Any, ...]:
     return (y, *(jnp.concatenate(parts, axis=1) for parts in zip(*finals, strict=True)))
 
 
-class RNNBase(Wrapped):
+class RNNBase(Resettable, Wrapped):
     """The shared shell of RNN, LSTM and GRU."""
 
     _fnnet: Any = None

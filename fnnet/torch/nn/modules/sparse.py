@@ -6,9 +6,10 @@ from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules._reset import Resettable
 
 
-class Embedding(Wrapped):
+class Embedding(Resettable, Wrapped):
     """A table of vectors indexed by integer tensors.
 
     PyTorch equivalent: ``torch.nn.Embedding`` (``max_norm`` and ``sparse`` are not
