@@ -92,6 +92,21 @@ def test_module_list_prints_runs_of_alike_modules_once_as_pytorch(torch):
     assert repr(holder[ft]) == repr(holder[torch])
 
 
+MODULES = {
+    "Identity": lambda nn: nn.Identity(),
+    "Sequential with Identity": lambda nn: nn.Sequential(nn.Linear(2, 2), nn.Identity()),
+    "LSTM": lambda nn: nn.LSTM(3, 4, num_layers=2, batch_first=True, dropout=0.1),
+    "Embedding": lambda nn: nn.Embedding(10, 3, padding_idx=0),
+    "Conv2d": lambda nn: nn.Conv2d(1, 2, 3, padding=1),
+    "losses": lambda nn: nn.ModuleList([nn.CrossEntropyLoss(), nn.MSELoss(reduction="sum")]),
+}
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_modules_print_as_pytorch(torch, name):
+    assert repr(MODULES[name](ft.nn)) == repr(MODULES[name](torch.nn))
+
+
 # -- Tensor.unfold ----------------------------------------------------------------------
 
 SERIES = np.random.default_rng(0).standard_normal((2, 7, 3)).astype(np.float32)

@@ -39,3 +39,6 @@ class Identity(Wrapped):
 
     def forward(self, input: Any) -> Any:
         return input
+
+    def extra_repr(self) -> str:
+        return ""  # no fnnet layer to describe: print(nn.Identity()) is "Identity()"
