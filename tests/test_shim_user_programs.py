@@ -172,7 +172,7 @@ def test_scheduler_state_dict_has_pytorchs_keys_and_step_count(torch, name):
     "from fnnet.torch.nn import EmbeddingBag",
     "from fnnet.torch.nn import Linear, Bilinear",
     "from fnnet.torch.nn.utils import weight_norm",
-    "from fnnet.torch.utils.data import BatchSampler"])
+    "from fnnet.torch.utils.data import IterableDataset"])
 def test_importing_an_unsupported_name_says_what_to_use(statement):
     # Python turns an AttributeError there into a bare "cannot import name"
     name = statement.rsplit(" ", 1)[-1]
@@ -414,3 +414,22 @@ def test_fan_helpers_that_custom_layers_call(torch):
                                                               ("fan_out",))]:
         assert getattr(ft.nn.init, fn)(ft.tensor(weight), *args) == \
             getattr(torch.nn.init, fn)(torch.tensor(weight), *args)
+
+
+# -- DataLoader(batch_sampler=) ---------------------------------------------------------
+
+
+def test_batch_sampler_batches_as_pytorch(torch):
+    x = np.arange(14, dtype=np.float32).reshape(7, 2)
+    runs = []
+    for T in (ft, torch):
+        D = T.utils.data
+        dataset = D.TensorDataset(T.tensor(x), T.tensor(np.arange(7)))
+        batches = D.BatchSampler(D.SequentialSampler(dataset), batch_size=3, drop_last=False)
+        loader = D.DataLoader(dataset, batch_sampler=batches)
+        dropped = D.BatchSampler(range(7), 2, drop_last=True)
+        runs.append((list(batches), len(loader), [(b[0].tolist(), b[1].tolist()) for b in loader],
+                     list(dropped), len(dropped), loader.batch_size))
+        with pytest.raises(ValueError, match="mutually exclusive"):
+            D.DataLoader(dataset, batch_sampler=batches, shuffle=True)
+    assert runs[0] == runs[1]

@@ -25,6 +25,7 @@ _HOME = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _belongs_to_fnnet_torch(value: Any) -> bool:
+    name: Any
     if isinstance(value, types.ModuleType):  # also a second copy under another name
         where = getattr(value, "__file__", None)
         if isinstance(where, str) and os.path.abspath(where).startswith(_HOME):

@@ -49,7 +49,7 @@ def basic_index(index: Any) -> bool:
 def link(view: Tensor, base: Tensor, take: Callable[[Tensor], Tensor],
          put: Callable[[Tensor, Tensor], Tensor]) -> Tensor:
     """Marks ``view`` (``take(base)``) as a view of ``base``; returns ``view``."""
-    parent = getattr(base, "_view", None)
+    parent: Link | None = getattr(base, "_view", None)
     if parent is None:
         view._view = Link(weakref.ref(base), weakref.ref(base._cell), base._kind, take, put)
     else:
@@ -66,7 +66,8 @@ def link(view: Tensor, base: Tensor, take: Callable[[Tensor], Tensor],
 def link_index(view: Tensor, base: Tensor, index: Any) -> Tensor:
     """Marks ``view`` (``base[index]``, a basic index) as a view of ``base``."""
     def take(root: Tensor) -> Tensor:
-        return root[index]
+        view: Tensor = root[index]
+        return view
 
     def put(root: Tensor, value: Tensor) -> Tensor:
         out = root.clone()

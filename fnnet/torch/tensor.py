@@ -77,7 +77,7 @@ _FLOATS = {np.dtype(t) for t in (np.float32, np.float64, np.float16, jnp.bfloat1
 
 
 
-class values_indices(tuple):  # noqa: N801 - stands for PyTorch's torch.return_types.<op>
+class values_indices(tuple[Any, Any]):  # noqa: N801 - PyTorch's torch.return_types.<op>
     """The ``(values, indices)`` pair that ``max``/``min`` along a dim, ``sort``, ``topk``,
     ``median``, ``cummax`` and ``cummin`` return: a tuple with ``.values`` and ``.indices``
     that prints as PyTorch's ``torch.return_types.<op>``.
@@ -91,6 +91,7 @@ class values_indices(tuple):  # noqa: N801 - stands for PyTorch's torch.return_t
     values = property(lambda self: self[0], doc="The values tensor.")
     indices = property(lambda self: self[1], doc="The indices tensor.")
     _fields = ("values", "indices")
+    op: str
 
     def __new__(cls, values: Any, indices: Any, op: str = "values_indices") -> values_indices:
         pair = super().__new__(cls, (values, indices))

@@ -10,6 +10,7 @@ without the method that loop silently kept the trained weights.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fnnet.torch import _random
@@ -23,10 +24,8 @@ class Resettable:
     _fn: Any
     _params: tuple[str, ...]
     _state: tuple[str, ...]
-    _parameters: dict[str, Any]
-    _buffers: dict[str, Any]
 
-    def _reset(self, names: tuple[str, ...], table: dict[str, Any], drawn: dict[str, Any]
+    def _reset(self, names: tuple[str, ...], table: Mapping[str, Any], drawn: Mapping[str, Any]
                ) -> None:
         with no_grad():
             for name in names:
@@ -40,8 +39,8 @@ class Resettable:
         PyTorch equivalent: ``reset_parameters()`` of ``nn.Linear``, ``nn.Conv2d``...
         """
         params, state = self._fn.init(_random.state.split())
-        self._reset(self._params, self._parameters, params)
-        self._reset(self._state, self._buffers, state)
+        self._reset(self._params, self.__dict__["_parameters"], params)
+        self._reset(self._state, self.__dict__["_buffers"], state)
 
 
 class ResettableNorm(Resettable):
@@ -53,4 +52,4 @@ class ResettableNorm(Resettable):
         PyTorch equivalent: ``torch.nn.BatchNorm2d.reset_running_stats``.
         """
         _, state = self._fn.init(_random.state.split())
-        self._reset(self._state, self._buffers, state)
+        self._reset(self._state, self.__dict__["_buffers"], state)

@@ -8,7 +8,7 @@ over time inside the compiled step).
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -124,10 +124,11 @@ class RNNBase(Resettable, Wrapped):
             inputs.append(_graph.rng_input())
         spec = (self._fn, self._params, train, draw, tuple(packed.sorted_lengths()))
         outs = _op_multi(apply_packed, (spec,), *inputs, who=type(self).__name__)
-        finals = list(outs[1:])
+        # every output of apply_packed is an array (None stands for an output that is None)
+        data, *finals = cast("list[Tensor]", outs)
         if packed.unsorted_indices is not None:
             finals = [h.index_select(1, packed.unsorted_indices) for h in finals]
-        output = type(packed)(outs[0], packed.batch_sizes, packed.sorted_indices,
+        output = type(packed)(data, packed.batch_sizes, packed.sorted_indices,
                               packed.unsorted_indices)
         return (output, (finals[0], finals[1])) if lstm else (output, finals[0])
 

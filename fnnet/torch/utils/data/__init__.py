@@ -36,6 +36,7 @@ from fnnet.torch.tensor import Tensor, _wrap_value
 from fnnet.torch.utils.data import distributed  # noqa: F401 (torch.utils.data.distributed)
 from fnnet.torch.utils.data.distributed import DistributedSampler  # noqa: F401
 from fnnet.torch.utils.data.sampler import (  # noqa: F401
+    BatchSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,
@@ -225,6 +226,8 @@ class DataLoader:
         batch_size: samples per batch.
         shuffle: a fresh permutation each epoch (from ``generator`` or the global PRNG).
         sampler: an iterable of indices giving the order (exclusive with ``shuffle``).
+        batch_sampler: an iterable of lists of indices, one list per batch (exclusive
+            with ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``).
         drop_last: drop the last incomplete batch.
         collate_fn: turns a list of samples into a batch (default: stacking).
         generator: a :class:`fnnet.torch.Generator` for the shuffling.
@@ -243,15 +246,18 @@ class DataLoader:
                  worker_init_fn: Callable[[int], object] | None = None,
                  generator: _random.Generator | None = None, **kwargs: Any) -> None:
         if batch_sampler is not None:
-            raise NotImplementedError("fnnet.torch: DataLoader(batch_sampler=...) is not "
-                                      "supported; use sampler= and batch_size=")
-        if sampler is not None and shuffle:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with "
+                                 "batch_size, shuffle, sampler, and drop_last")
+            batch_size = None
+        elif sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
-        if batch_size is None or batch_size < 1:
+        elif batch_size is None or batch_size < 1:
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_sampler = batch_sampler
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = shuffle
         self.sampler = sampler
         self.drop_last = drop_last
@@ -259,8 +265,11 @@ class DataLoader:
         self.generator = generator
 
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
         n = len(self.sampler) if isinstance(self.sampler, Sized) else \
             len(self._order()) if self.sampler is not None else len(self.dataset)
+        assert self.batch_size is not None  # set whenever batch_sampler is not
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _order(self) -> np.ndarray:
@@ -274,8 +283,14 @@ class DataLoader:
         return rng.permutation(n)
 
     def __iter__(self) -> Iterator[Any]:
+        if self.batch_sampler is not None:  # each item a list of indices
+            for indices in self.batch_sampler:
+                samples = [self.dataset[int(i)] for i in indices]
+                yield (self.collate_fn or default_collate)(samples)
+            return
         order = self._order()
         size = self.batch_size
+        assert size is not None  # set whenever batch_sampler is not
         stop = len(order) - len(order) % size if self.drop_last else len(order)
         if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
             on_device = self.dataset._on_device()
@@ -324,7 +339,8 @@ def __getattr__(name: str) -> Any:
 
 # PyTorch's names, written out so that type checkers see the re-exports as exported
 __all__ = [
-    "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "RandomSampler", "Sampler",
-    "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
+    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
+    "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
+    "TensorDataset", "WeightedRandomSampler",
     "default_collate", "distributed", "random_split",
 ]
