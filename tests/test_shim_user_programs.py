@@ -339,7 +339,7 @@ def test_namespaces_import_as_submodules():
 
 
 @pytest.mark.parametrize("statement", [
-    "import fnnet.torch.distributions as D", "from fnnet.torch.distributions import Normal",
+    "import fnnet.torch.hub as hub", "from fnnet.torch.fx import symbolic_trace",
     "import fnnet.torch.utils.checkpoint", "import fnnet.torch.nn.utils.parametrize",
     "from fnnet.torch.optim.swa_utils import AveragedModel", "import fnnet.torch.jit"])
 def test_importing_an_unsupported_submodule_says_what_to_use(statement):

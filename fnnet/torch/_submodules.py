@@ -3,8 +3,8 @@
 Some of fnnet.torch's namespaces are objects, not files (``torch.cuda``,
 ``torch.backends.cudnn``, ``torch.cuda.amp``), so ``import torch.backends.cudnn as
 cudnn`` found nothing to import; and a submodule fnnet.torch does not provide
-(``import torch.distributions``, ``from torch.cuda.amp import ...`` before it existed)
-failed with a bare ModuleNotFoundError. :class:`SubmoduleFinder`, asked after Python's
+(``import torch.jit``, ``from torch.hub import load_state_dict_from_url``) failed with a
+bare ModuleNotFoundError. :class:`SubmoduleFinder`, asked after Python's
 own finders, imports the first kind as the object itself and raises the second kind's
 NotImplementedError (one that is also an ImportError) naming the fnnet way. It answers
 only for a parent that belongs to fnnet.torch, under whatever name it was imported
