@@ -165,6 +165,7 @@ from fnnet.torch import (  # noqa: E402
     autograd,  # noqa: E402
     cpu,
     distributed,
+    distributions,
     linalg,
     nn,
     optim,
@@ -229,7 +230,7 @@ from fnnet.torch import _surface_ops  # noqa: E402
 _surface_ops.install(globals())
 from fnnet.torch import _submodules  # noqa: E402
 
-_submodules.install()  # import torch.backends.cudnn; torch.distributions says what to use
+_submodules.install()  # import torch.backends.cudnn; torch.sparse says what to use
 from fnnet.torch import amp  # noqa: E402
 from fnnet.torch._format import set_printoptions  # noqa: E402
 from fnnet.torch.amp import (  # noqa: E402
@@ -293,7 +294,7 @@ __all__ = [
     "Tensor", "abs", "accelerator", "add", "allclose", "amp", "arange", "argmax", "argmin",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "bool_", "cat", "clamp",
     "clip", "compile_stats", "concat", "cos", "cpu", "cuda", "det", "device", "distributed",
-    "div", "double", "inverse", "linalg",
+    "distributions", "div", "double", "inverse", "linalg",
     "dtype", "e", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "eye", "finfo",
     "flatten", "inf", "nan", "newaxis", "pi",
     "float", "float16", "float32", "float64", "from_numpy", "full", "full_like", "ge",

@@ -1,0 +1,343 @@
+"""``torch.distributions``: the distributions a VAE or a policy-gradient loop draws from.
+
+``Normal``, ``Uniform``, ``Bernoulli`` and ``Categorical`` with PyTorch's parameters,
+properties and methods (``sample``, ``rsample`` where PyTorch has it, ``log_prob``,
+``entropy``), and ``kl_divergence`` between two of a kind. They are written with
+fnnet.torch's tensor operations, so a loss built from them is recorded into the step and
+differentiated with it; draws come from fnnet.torch's key (other numbers than PyTorch's:
+another PRNG). A parameter given as a Python number is checked at once; tensor parameters
+are not read to be checked (that would wait for the device at every step), unless
+``validate_args=True``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from fnnet.torch import _functions, _math_ops, _shape_ops
+from fnnet.torch.nn import functional as F
+from fnnet.torch.nn._activations import softplus
+from fnnet.torch.tensor import Size, Tensor, Unsupported, _as_tensor
+
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Normal", "Uniform", "kl_divergence"]
+
+
+def _shape(sample_shape: Any) -> tuple[int, ...]:
+    if isinstance(sample_shape, int):
+        return (sample_shape,)
+    try:
+        shape = tuple(int(n) for n in sample_shape)
+    except TypeError:
+        raise TypeError(f"sample_shape must be a torch.Size or a tuple of ints, got "
+                        f"{sample_shape!r}") from None
+    if any(n < 0 for n in shape):
+        raise ValueError(f"sample_shape must not be negative, got {shape}")
+    return shape
+
+
+def _tensor(value: Any) -> Tensor:
+    return value if isinstance(value, Tensor) else _as_tensor(value, np.float32)
+
+
+def _check(name: str, value: Any, test: Any, constraint: str, validate: bool | None,
+           distribution: str) -> None:
+    """PyTorch's ValueError for a parameter outside its support: numbers always, tensors
+    with ``validate_args=True`` (reading them waits for the device)."""
+    if validate is False or (validate is None and isinstance(value, Tensor)):
+        return
+    array = np.asarray(_tensor(value).detach().numpy())
+    if not np.all(test(array)):
+        raise ValueError(f"Expected parameter {name} ({type(value).__name__} of shape "
+                         f"{tuple(array.shape)}) of distribution {distribution} to satisfy "
+                         f"the constraint {constraint}, but found invalid values:\n{value}")
+
+
+class Distribution:
+    """Base of the distributions: shapes and the methods a subclass may lack."""
+
+    has_rsample = False
+    batch_shape: Size
+    event_shape: Size = Size(())
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        """Draws without gradient: ``sample_shape + batch_shape + event_shape``."""
+        from fnnet.torch._autograd import no_grad
+
+        with no_grad():
+            return self.rsample(sample_shape).detach()
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no rsample: its samples are "
+                                  f"not differentiable; use sample()")
+
+    def _extended(self, sample_shape: Any) -> tuple[int, ...]:
+        return _shape(sample_shape) + tuple(self.batch_shape) + tuple(self.event_shape)
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.variance.sqrt()
+
+    @property
+    def mean(self) -> Tensor:
+        raise NotImplementedError
+
+    @property
+    def variance(self) -> Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}: {v.shape if isinstance(v, Tensor) and v.numel() > 1 else v}"
+                          for k, v in self._params().items())
+        return f"{type(self).__name__}({parts})"
+
+    def _params(self) -> dict[str, Any]:
+        return {}
+
+
+class Normal(Distribution):
+    """``Normal(loc, scale)``. PyTorch equivalent: ``torch.distributions.Normal``."""
+
+    has_rsample = True
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        _check("scale", scale, lambda s: s > 0, "GreaterThan(lower_bound=0.0)", validate_args,
+               "Normal")
+        self.loc, self.scale = _shape_ops.broadcast_tensors(_tensor(loc), _tensor(scale))
+        self.batch_shape = Size(tuple(self.loc.shape))
+
+    def _params(self) -> dict[str, Any]:
+        return {"loc": self.loc, "scale": self.scale}
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale.pow(2)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """``loc + scale * eps`` with ``eps ~ N(0, 1)``: differentiable in the parameters
+        (the reparameterisation a VAE's encoder is trained through)."""
+        eps = _functions.randn(*self._extended(sample_shape))
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = _tensor(value)
+        var = self.scale ** 2
+        out: Tensor = -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - \
+            math.log(math.sqrt(2 * math.pi))
+        return out
+
+    def entropy(self) -> Tensor:
+        out: Tensor = 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+        return out
+
+    def cdf(self, value: Any) -> Tensor:
+        z = (_tensor(value) - self.loc) * self.scale.reciprocal() / math.sqrt(2)
+        out: Tensor = 0.5 * (1 + z.erf())
+        return out
+
+
+class Uniform(Distribution):
+    """``Uniform(low, high)`` on ``[low, high)``. PyTorch: ``torch.distributions.Uniform``."""
+
+    has_rsample = True
+
+    def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
+        if validate_args is not False and not isinstance(low, Tensor) and \
+                not isinstance(high, Tensor):
+            _check("low", np.asarray(low) - np.asarray(high), lambda d: d < 0,
+                   "LessThan(upper_bound=high)", validate_args, "Uniform")
+        self.low, self.high = _shape_ops.broadcast_tensors(_tensor(low), _tensor(high))
+        self.batch_shape = Size(tuple(self.low.shape))
+
+    def _params(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high}
+
+    @property
+    def mean(self) -> Tensor:
+        return (self.high + self.low) / 2
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.high - self.low).pow(2) / 12
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        u = _functions.rand(*self._extended(sample_shape))
+        return self.low + u * (self.high - self.low)
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = _tensor(value)
+        inside = (self.low <= value).float() * (value < self.high).float()
+        out: Tensor = inside.log() - (self.high - self.low).log()
+        return out
+
+    def entropy(self) -> Tensor:
+        return (self.high - self.low).log()
+
+
+def _probs_or_logits(probs: Any, logits: Any, who: str) -> tuple[Any, Any]:
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    return probs, logits
+
+
+class Bernoulli(Distribution):
+    """``Bernoulli(probs=...)`` or ``Bernoulli(logits=...)``.
+
+    PyTorch equivalent: ``torch.distributions.Bernoulli``.
+    """
+
+    def __init__(self, probs: Any = None, logits: Any = None,
+                 validate_args: bool | None = None) -> None:
+        probs, logits = _probs_or_logits(probs, logits, "Bernoulli")
+        if probs is not None:
+            _check("probs", probs, lambda p: (p >= 0) & (p <= 1), "Interval(lower_bound=0.0, "
+                   "upper_bound=1.0)", validate_args, "Bernoulli")
+            self.probs = _tensor(probs)
+            eps = float(np.finfo(np.float32).eps)
+            clamped = self.probs.clamp(eps, 1 - eps)
+            self.logits = clamped.log() - (1 - clamped).log()
+        else:
+            self.logits = _tensor(logits)
+            self.probs = self.logits.sigmoid()
+        self.batch_shape = Size(tuple(self.probs.shape))
+
+    def _params(self) -> dict[str, Any]:
+        return {"probs": self.probs}
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        from fnnet.torch._autograd import no_grad
+
+        with no_grad():
+            u = _functions.rand(*self._extended(sample_shape))
+            return (u < self.probs.detach()).float()
+
+    def log_prob(self, value: Any) -> Tensor:
+        logits, value = _shape_ops.broadcast_tensors(self.logits, _tensor(value))
+        return -F.binary_cross_entropy_with_logits(logits, value, reduction="none")
+
+    def entropy(self) -> Tensor:
+        return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+
+class Categorical(Distribution):
+    """``Categorical(probs=...)`` or ``Categorical(logits=...)`` over the last axis
+    (normalised there).
+
+    PyTorch equivalent: ``torch.distributions.Categorical``.
+    """
+
+    def __init__(self, probs: Any = None, logits: Any = None,
+                 validate_args: bool | None = None) -> None:
+        probs, logits = _probs_or_logits(probs, logits, "Categorical")
+        given = _tensor(probs if probs is not None else logits)
+        if given.dim() < 1:
+            raise ValueError("`probs` parameter must be at least one-dimensional.")
+        if probs is not None:
+            _check("probs", probs, lambda p: p >= 0, "Simplex()", validate_args, "Categorical")
+            self.probs = given / given.sum(-1, keepdim=True)
+            tiny = float(np.finfo(np.float32).eps)
+            self.logits = self.probs.clamp(tiny, 1 - tiny).log()
+        else:
+            self.logits = given - given.logsumexp(-1, keepdim=True)
+            self.probs = self.logits.softmax(-1)
+        self._num_events = int(given.shape[-1])
+        self.batch_shape = Size(tuple(given.shape[:-1]))
+
+    def _params(self) -> dict[str, Any]:
+        return {"probs": self.probs}
+
+    @property
+    def param_shape(self) -> Size:
+        return Size(tuple(self.probs.shape))
+
+    @property
+    def mean(self) -> Tensor:
+        return _functions.full(tuple(self.batch_shape), float("nan"))
+
+    @property
+    def variance(self) -> Tensor:
+        return _functions.full(tuple(self.batch_shape), float("nan"))
+
+    @property
+    def mode(self) -> Tensor:
+        return self.probs.argmax(-1)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        """Category indices (int64), ``sample_shape + batch_shape``."""
+        shape = _shape(sample_shape)
+        count = math.prod(shape) if shape else 1
+        rows = self.probs.detach().reshape(-1, self._num_events)
+        drawn = _math_ops.multinomial(rows, count, True)  # [rows, count]
+        return drawn.T.reshape(*shape, *self.batch_shape)
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = _tensor(value).long()
+        logits = self.logits.expand(*value.shape, self._num_events) if \
+            tuple(value.shape) != tuple(self.batch_shape) else self.logits
+        out: Tensor = logits.gather(-1, value.unsqueeze(-1)).squeeze(-1)
+        return out
+
+    def entropy(self) -> Tensor:
+        smallest = float(np.finfo(np.float32).min)
+        return -(self.logits.clamp(min=smallest) * self.probs).sum(-1)
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
+    """``KL(p || q)`` for two distributions of one kind (Normal, Uniform, Bernoulli or
+    Categorical).
+
+    PyTorch equivalent: ``torch.distributions.kl_divergence``.
+    """
+    if type(p) is not type(q):
+        raise NotImplementedError(f"fnnet.torch: kl_divergence between {type(p).__name__} "
+                                  f"and {type(q).__name__} is not supported")
+    if isinstance(p, Normal) and isinstance(q, Normal):
+        var_ratio = (p.scale / q.scale).pow(2)
+        t1 = ((p.loc - q.loc) / q.scale).pow(2)
+        return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+    if isinstance(p, Categorical) and isinstance(q, Categorical):
+        t = p.probs * (p.logits - q.logits)
+        t = t.masked_fill(q.probs == 0, float("inf")).masked_fill(p.probs == 0, 0.0)
+        return t.sum(-1)
+    if isinstance(p, Bernoulli) and isinstance(q, Bernoulli):
+        t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
+        t1 = t1.masked_fill(q.probs == 0, float("inf")).masked_fill(p.probs == 0, 0.0)
+        t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
+        t2 = t2.masked_fill(q.probs == 1, float("inf")).masked_fill(p.probs == 1, 0.0)
+        return t1 + t2
+    if isinstance(p, Uniform) and isinstance(q, Uniform):
+        result = ((q.high - q.low) / (p.high - p.low)).log()
+        outside = (q.low > p.low) | (q.high < p.high)
+        return result.masked_fill(outside, float("inf"))
+    raise NotImplementedError(f"fnnet.torch: kl_divergence of {type(p).__name__} is not "
+                              f"supported")
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise Unsupported(f"fnnet.torch does not support torch.distributions.{name}; write its "
+                      f"log-density with fnnet.torch's tensor operations, or use "
+                      f"jax.random and jax.scipy.stats")

@@ -1,0 +1,130 @@
+"""fnnet.torch.distributions against torch.distributions: densities, entropies, moments
+and KL divergences from the same parameters, their gradients, and draws whose statistics
+are the distribution's (the numbers themselves differ: another PRNG)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+RNG = np.random.default_rng(0)
+LOC = RNG.standard_normal((3, 4)).astype(np.float32)
+SCALE = RNG.uniform(0.5, 2.0, (3, 4)).astype(np.float32)
+PROBS = RNG.uniform(0.05, 0.95, (3, 4)).astype(np.float32)
+LOGITS = RNG.standard_normal((3, 5)).astype(np.float32)
+VALUES = RNG.standard_normal((3, 4)).astype(np.float32)
+
+
+def _make(t, kind, second=False):
+    D = t.distributions
+    shift = 0.3 if second else 0.0
+    if kind == "Normal":
+        return D.Normal(t.tensor(LOC + shift, requires_grad=True),
+                        t.tensor(SCALE * (1 + shift), requires_grad=True))
+    if kind == "Uniform":
+        return D.Uniform(t.tensor(LOC - 2 - shift), t.tensor(LOC + 2 + shift))
+    if kind == "Bernoulli":
+        return D.Bernoulli(probs=t.tensor(np.clip(PROBS + shift / 2, 0.01, 0.99)))
+    if kind == "Bernoulli logits":
+        return D.Bernoulli(logits=t.tensor(LOGITS[:, :4] + shift, requires_grad=True))
+    if second:
+        return D.Categorical(probs=t.tensor(np.abs(LOGITS) + 0.1))
+    return D.Categorical(logits=t.tensor(LOGITS, requires_grad=True))
+
+
+def _value(t, kind):
+    if kind == "Normal":
+        return t.tensor(VALUES)
+    if kind == "Uniform":  # inside the support, which PyTorch checks
+        return t.tensor(LOC + np.tanh(VALUES).astype(np.float32))
+    if kind.startswith("Bernoulli"):
+        return t.tensor((VALUES > 0).astype(np.float32))
+    return t.tensor(np.array([0, 4, 2]))
+
+
+KINDS = ["Normal", "Uniform", "Bernoulli", "Bernoulli logits", "Categorical"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_densities_entropies_and_kl_as_pytorch(torch, kind):
+    results = []
+    for t in (torch, ft):
+        p, q = _make(t, kind), _make(t, kind, second=True)
+        values = {"log_prob": p.log_prob(_value(t, kind)), "entropy": p.entropy(),
+                  "kl": t.distributions.kl_divergence(p, q)}
+        if kind != "Categorical":
+            values.update(mean=p.mean, variance=p.variance, stddev=p.stddev)
+        if kind == "Normal":
+            values["cdf"] = p.cdf(_value(t, kind))
+        results.append({k: v.detach().numpy() for k, v in values.items()})
+        assert tuple(p.batch_shape) == ((3,) if kind == "Categorical" else (3, 4))
+    for name, expected in results[0].items():
+        np.testing.assert_allclose(results[1][name], expected, rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("kind", ["Normal", "Bernoulli logits", "Categorical"])
+def test_gradients_of_log_prob_and_kl_as_pytorch(torch, kind):
+    grads = []
+    for t in (torch, ft):
+        D = t.distributions
+        if kind == "Normal":
+            leaves = [t.tensor(LOC, requires_grad=True), t.tensor(SCALE, requires_grad=True)]
+            p = D.Normal(*leaves)
+        elif kind == "Categorical":
+            leaves = [t.tensor(LOGITS, requires_grad=True)]
+            p = D.Categorical(logits=leaves[0])
+        else:
+            leaves = [t.tensor(LOGITS[:, :4], requires_grad=True)]
+            p = D.Bernoulli(logits=leaves[0])
+        q = _make(t, kind, second=True)
+        loss = p.log_prob(_value(t, kind)).sum() + D.kl_divergence(p, q).sum()
+        loss.backward()
+        grads.append([leaf.grad.numpy() for leaf in leaves])
+    for mine, expected in zip(grads[1], grads[0], strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_rsample_is_differentiable_and_sample_is_not():
+    loc = ft.zeros(2, requires_grad=True)
+    scale = ft.ones(2, requires_grad=True)
+    normal = ft.distributions.Normal(loc, scale)
+    z = normal.rsample((4000,))
+    assert tuple(z.shape) == (4000, 2) and z.requires_grad
+    z.mean().backward()
+    np.testing.assert_allclose(loc.grad.numpy(), [0.5, 0.5], rtol=1e-6)
+    assert not normal.sample((3,)).requires_grad
+    np.testing.assert_allclose(z.detach().numpy().mean(0), [0, 0], atol=0.06)
+    np.testing.assert_allclose(z.detach().numpy().std(0), [1, 1], atol=0.06)
+
+
+def test_draws_follow_the_distributions():
+    probs = np.array([0.1, 0.6, 0.3], np.float32)
+    draws = ft.distributions.Categorical(probs=ft.tensor(probs)).sample((20000,)).numpy()
+    np.testing.assert_allclose(np.bincount(draws, minlength=3) / 20000, probs, atol=0.015)
+    coins = ft.distributions.Bernoulli(probs=ft.tensor([0.2, 0.7])).sample((20000,)).numpy()
+    np.testing.assert_allclose(coins.mean(0), [0.2, 0.7], atol=0.015)
+    spread = ft.distributions.Uniform(-1.0, 3.0).sample((20000,)).numpy()
+    assert spread.min() >= -1 and spread.max() < 3 and abs(spread.mean() - 1) < 0.05
+
+
+def test_bad_parameters_are_refused_as_pytorch(torch):
+    for t in (torch, ft):
+        D = t.distributions
+        with pytest.raises(ValueError, match="Expected parameter scale .* to satisfy the "
+                           "constraint GreaterThan"):
+            D.Normal(0.0, -1.0)
+        with pytest.raises(ValueError, match="Either `probs` or `logits` must be specified, "
+                           "but not both"):
+            D.Bernoulli(probs=t.tensor([0.5]), logits=t.tensor([0.0]))
+        with pytest.raises(ValueError, match="Expected parameter scale"):
+            D.Normal(t.zeros(2), t.tensor([1.0, -1.0]), validate_args=True)
+    with pytest.raises(NotImplementedError, match="torch.distributions.Dirichlet"):
+        ft.distributions.Dirichlet  # noqa: B018
+    with pytest.raises(NotImplementedError, match="between Normal and Uniform"):
+        ft.distributions.kl_divergence(ft.distributions.Normal(0.0, 1.0),
+                                       ft.distributions.Uniform(0.0, 1.0))
