@@ -130,3 +130,18 @@ def test_half_and_bfloat16_cast_floating_parameters(torch):
         layer = t.nn.Linear(2, 2)
         assert layer.half().weight.dtype == t.float16
         assert layer.bfloat16().bias.dtype == t.bfloat16
+
+
+def test_reassigning_a_parameter_or_module_keeps_its_place(torch):
+    """``layer.weight = nn.Parameter(...)`` (tied or re-initialised weights) keeps the
+    state dict's order, which an optimizer's state is indexed by."""
+    orders = []
+    for t in (torch, ft):
+        model = t.nn.Sequential(t.nn.Linear(2, 3), t.nn.ReLU(), t.nn.Linear(3, 1))
+        model[0].weight = t.nn.Parameter(t.zeros(3, 2))
+        model[0] = t.nn.Linear(2, 3)
+        model[2].weight = t.nn.Parameter(t.ones(1, 3))
+        orders.append((list(model.state_dict()),
+                       [tuple(p.shape) for p in model.parameters()]))
+    assert orders[1] == orders[0]
+    assert orders[0][0] == ["0.weight", "0.bias", "2.weight", "2.bias"]

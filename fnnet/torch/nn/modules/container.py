@@ -44,6 +44,22 @@ class Sequential(Module):
             raise IndexError(f"index {index} is out of range")
         return items[index][1]
 
+    def _key(self, index: int) -> str:
+        keys: list[str] = list(self._modules)
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"Sequential indices must be integers, not {type(index).__name__}")
+        if not -len(keys) <= index < len(keys):
+            raise IndexError(f"index {index} is out of range")
+        return keys[index]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        """Replaces the module at ``index`` in place (``model[-1] = nn.Linear(...)``, a
+        new head), as PyTorch."""
+        setattr(self, self._key(index), module)
+
+    def __delitem__(self, index: int) -> None:
+        delattr(self, self._key(index))
+
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self

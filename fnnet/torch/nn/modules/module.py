@@ -110,11 +110,15 @@ class Module:
                                      "Module.__init__() call")
             object.__setattr__(self, name, value)
             return
+        # a name kept in its own table keeps its place there (state_dict's and
+        # parameters()' order, which optimizer state is indexed by), as in PyTorch
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._modules.pop(name, None)
+            self._buffers.pop(name, None)
             self._parameters[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._parameters.pop(name, None)
+            self._buffers.pop(name, None)
             self._modules[name] = value
         elif name in self._parameters:
             if value is not None:
