@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from fnnet.interop.torch_file import load_torch_file
+from fnnet.interop.torch_file import check_records, load_torch_file
 
 TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
 SAFETENSORS_SUFFIX = ".safetensors"
@@ -133,23 +133,14 @@ def _check_archive(path: pathlib.Path) -> None:
     allocates anything for it. A file that is no zip archive (PyTorch's legacy format)
     is left to ``torch.load``.
     """
-    size = path.stat().st_size
     try:
         if not zipfile.is_zipfile(path):
             return
-        with zipfile.ZipFile(path) as archive:
-            records = archive.infolist()
+        archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
         raise ValueError(f"{path}: a damaged zip archive ({err})") from None
-    for record in records:
-        if record.compress_type != zipfile.ZIP_STORED or record.file_size > size \
-                or record.compress_size != record.file_size:
-            raise ValueError(f"{path}: record {record.filename!r} declares "
-                             f"{record.file_size} bytes (compression {record.compress_type}) "
-                             f"in a {size}-byte file; torch.save stores records uncompressed")
-    if sum(r.file_size for r in records) > size:
-        raise ValueError(f"{path}: the records declare {sum(r.file_size for r in records)} "
-                         f"bytes, more than the file's {size}")
+    with archive:
+        check_records(archive, path.stat().st_size, str(path))
 
 
 def save_state_dict(state_dict: Mapping[str, Any],

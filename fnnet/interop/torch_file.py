@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 import ml_dtypes
 import numpy as np
 
-__all__ = ["NotWeightsOnly", "load_torch_file"]
+__all__ = ["NotWeightsOnly", "check_records", "load_torch_file"]
 
 #: PyTorch's storage types and the numpy dtype of their elements
 STORAGE_DTYPES = {
@@ -158,7 +158,7 @@ class _Unpickler(pickle.Unpickler):
         return storage
 
 
-def _check_records(archive: zipfile.ZipFile, size: int, name: str) -> None:
+def check_records(archive: zipfile.ZipFile, size: int, name: str) -> None:
     """Refuses records that claim more bytes than the file holds, or are compressed
     (``torch.save`` stores them as they are), before any is read."""
     records = archive.infolist()
@@ -208,7 +208,7 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes) -> Any:
                          f"archive); load it with PyTorch and save it again")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        _check_records(archive, len(data), name)
+        check_records(archive, len(data), name)
         pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")
                    and n.count("/") == 1]
         if len(pickles) != 1:

@@ -146,7 +146,50 @@ def _activation(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tenso
     return activation
 
 
-class TransformerEncoderLayer(Module):
+class _Layer(Module):
+    """The parts a Transformer layer shares: its attentions, the feed-forward block and
+    ``blocks`` LayerNorms and Dropouts, registered in PyTorch's order (so state dicts
+    match)."""
+
+    def _build(self, attentions: tuple[str, ...], blocks: int, d_model: int, nhead: int,
+               dim_feedforward: int, dropout: float,
+               activation: str | Callable[[Tensor], Tensor], layer_norm_eps: float,
+               batch_first: bool, norm_first: bool, bias: bool) -> None:
+        for name in attentions:
+            setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                   batch_first=batch_first))
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.norm_first = norm_first
+        for i in range(1, blocks + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
+        for i in range(1, blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self.activation = _activation(activation)
+
+    def _attend(self, attention: MultiheadAttention, drop: Dropout, x: Tensor, source: Tensor,
+                mask: Tensor | None, padding: Tensor | None, is_causal: bool) -> Tensor:
+        out: Tensor = drop(attention(x, source, source, attn_mask=mask,
+                                     key_padding_mask=padding, is_causal=is_causal,
+                                     need_weights=False)[0])
+        return out
+
+    def _feed_forward(self, x: Tensor, drop: Dropout) -> Tensor:
+        out: Tensor = drop(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return out
+
+
+def _copies(layer: Module, num_layers: int, who: str) -> ModuleList:
+    """``num_layers`` deep copies of ``layer``, as PyTorch's encoder and decoder hold."""
+    if not isinstance(layer, Module):
+        raise TypeError(f"{who}: the layer must be a module, got {type(layer).__name__}")
+    if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+        raise ValueError(f"{who}: num_layers must be a positive int, got {num_layers!r}")
+    return ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])
+
+
+class TransformerEncoderLayer(_Layer):
     """Self-attention then a feed-forward block, each with dropout, a residual connection
     and layer normalisation (after each block, or before with ``norm_first``).
 
@@ -160,19 +203,10 @@ class TransformerEncoderLayer(Module):
                  norm_first: bool = False, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
+        self._build(("self_attn",), 2, d_model, nhead, dim_feedforward, dropout, activation,
+                    layer_norm_eps, batch_first, norm_first, bias)
         self.activation_relu_or_gelu = activation in ("relu", "gelu") or \
             activation in (F.relu, F.gelu)
-        self.activation = _activation(activation)
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
@@ -187,15 +221,11 @@ class TransformerEncoderLayer(Module):
 
     def _sa_block(self, x: Tensor, attn_mask: Tensor | None,
                   key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        out: Tensor = self.dropout1(x)
-        return out
+        return self._attend(self.self_attn, self.dropout1, x, x, attn_mask, key_padding_mask,
+                            is_causal)
 
     def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        out: Tensor = self.dropout2(x)
-        return out
+        return self._feed_forward(x, self.dropout2)
 
 
 def _left_aligned(padding: Tensor) -> bool:
@@ -217,14 +247,9 @@ class TransformerEncoder(Module):
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int,
                  norm: Module | None = None, enable_nested_tensor: bool = True,
                  mask_check: bool = True) -> None:
-        if not isinstance(encoder_layer, Module):
-            raise TypeError(f"TransformerEncoder: encoder_layer must be a module, got "
-                            f"{type(encoder_layer).__name__}")
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"TransformerEncoder: num_layers must be a positive int, got "
-                             f"{num_layers!r}")
+        layers = _copies(encoder_layer, num_layers, "TransformerEncoder")
         super().__init__()
-        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.layers = layers
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
@@ -257,7 +282,7 @@ class TransformerEncoder(Module):
         return output
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_Layer):
     """Self-attention, attention over the encoder's output (``memory``), then a
     feed-forward block, each with dropout, a residual connection and layer normalisation.
 
@@ -271,21 +296,8 @@ class TransformerDecoderLayer(Module):
                  norm_first: bool = False, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation)
+        self._build(("self_attn", "multihead_attn"), 3, d_model, nhead, dim_feedforward,
+                    dropout, activation, layer_norm_eps, batch_first, norm_first, bias)
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None,
@@ -308,23 +320,16 @@ class TransformerDecoderLayer(Module):
 
     def _sa_block(self, x: Tensor, attn_mask: Tensor | None,
                   key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           is_causal=is_causal, need_weights=False)[0]
-        out: Tensor = self.dropout1(x)
-        return out
+        return self._attend(self.self_attn, self.dropout1, x, x, attn_mask, key_padding_mask,
+                            is_causal)
 
     def _mha_block(self, x: Tensor, memory: Tensor, attn_mask: Tensor | None,
                    key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
-        x = self.multihead_attn(x, memory, memory, attn_mask=attn_mask,
-                                key_padding_mask=key_padding_mask, is_causal=is_causal,
-                                need_weights=False)[0]
-        out: Tensor = self.dropout2(x)
-        return out
+        return self._attend(self.multihead_attn, self.dropout2, x, memory, attn_mask,
+                            key_padding_mask, is_causal)
 
     def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        out: Tensor = self.dropout3(x)
-        return out
+        return self._feed_forward(x, self.dropout3)
 
 
 class TransformerDecoder(Module):
@@ -335,14 +340,9 @@ class TransformerDecoder(Module):
 
     def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int,
                  norm: Module | None = None) -> None:
-        if not isinstance(decoder_layer, Module):
-            raise TypeError(f"TransformerDecoder: decoder_layer must be a module, got "
-                            f"{type(decoder_layer).__name__}")
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"TransformerDecoder: num_layers must be a positive int, got "
-                             f"{num_layers!r}")
+        layers = _copies(decoder_layer, num_layers, "TransformerDecoder")
         super().__init__()
-        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.layers = layers
         self.num_layers = num_layers
         self.norm = norm
 
