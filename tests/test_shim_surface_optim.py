@@ -204,3 +204,17 @@ def test_one_cycle_momentum_needs_an_optimizer_with_momentum(torch):
         opt = lib.optim.Adagrad([lib.zeros(1, requires_grad=True)], lr=0.1)
         with pytest.raises(ValueError, match=message):
             lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("Adam", {}), ("Adam", {"betas": [0.5, 0.9], "weight_decay": 1e-4}), ("AdamW", {}),
+    ("Adagrad", {}), ("RMSprop", {"momentum": 0.5}), ("Adamax", {}), ("NAdam", {}),
+    ("RAdam", {}), ("Adadelta", {}), ("LBFGS", {"history_size": 5})])
+def test_an_optimizer_prints_and_groups_as_pytorch(torch, name, kwargs):
+    """``print(optimizer)`` and ``param_groups`` (PyTorch's keys, order and default
+    values: ``weight_decay: 0``, ``foreach: None``...), as tutorials print them."""
+    theirs = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], **kwargs)
+    ours = getattr(ft.optim, name)([ft.zeros(2, requires_grad=True)], **kwargs)
+    assert repr(ours) == repr(theirs)
+    assert [k for k in ours.param_groups[0]] == [k for k in theirs.param_groups[0]]
