@@ -433,3 +433,16 @@ def test_batch_sampler_batches_as_pytorch(torch):
         with pytest.raises(ValueError, match="mutually exclusive"):
             D.DataLoader(dataset, batch_sampler=batches, shuffle=True)
     assert runs[0] == runs[1]
+
+
+def test_an_embedding_index_out_of_range_is_pytorchs_index_error(torch):
+    """Token ids past the vocabulary (an off-by-one in a tokenizer) raise as in PyTorch
+    where the ids are on the host: made from a list or numpy, as a batch is each step."""
+    for T in (torch, ft):
+        table = T.nn.Embedding(5, 3)
+        for ids in ([1, 5], [-1, 0], [[0, 7]]):
+            with pytest.raises(IndexError, match="index out of range in self"):
+                table(T.tensor(ids))
+            with pytest.raises(IndexError, match="index out of range in self"):
+                T.nn.functional.embedding(T.tensor(ids), table.weight)
+        assert tuple(table(T.tensor([0, 4])).shape) == (2, 3)

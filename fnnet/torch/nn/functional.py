@@ -304,7 +304,28 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if args or any(v for v in kwargs.values()):
         raise NotImplementedError("fnnet.torch: embedding(max_norm=..., "
                                   "scale_grad_by_freq=..., sparse=...) is not supported")
+    check_indices(input, int(weight.shape[0]))
     return _op(fnf.embedding, (padding_idx,), input, weight)
+
+
+def check_indices(input: Any, rows: int) -> None:
+    """PyTorch's "index out of range in self" IndexError for embedding indices whose
+    values are on the host now (a tensor made from a list or numpy, a loader batch's host
+    copy); indices only recorded (computed by the step) cannot be read before it runs,
+    and an out-of-range one gives NaN there, as ``jnp.take`` does under jit."""
+    if not isinstance(input, Tensor):
+        return
+    value = input._cell.val
+    if type(value) is not np.ndarray:
+        value = getattr(input._cell, "host", None)
+        if value is None:
+            return
+    unsigned = _UNSIGNED.get(np.asarray(value).dtype)
+    if unsigned is None or not np.size(value):
+        return
+    # as unsigned, negative indices are out of range too
+    if _max(np.asarray(value).reshape(-1).view(unsigned)) >= rows:
+        raise IndexError("index out of range in self")
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,

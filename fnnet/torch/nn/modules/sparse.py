@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import fnnet.nn as fnn
+from fnnet.torch.nn.functional import check_indices
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
+from fnnet.torch.tensor import Tensor
 
 
 class Embedding(Resettable, Wrapped):
@@ -36,6 +38,11 @@ class Embedding(Resettable, Wrapped):
         self._wrap(fn)
         if _freeze:
             self.weight.requires_grad_(False)
+
+    def forward(self, input: Tensor) -> Tensor:
+        check_indices(input, self.num_embeddings)
+        out: Tensor = super().forward(input)
+        return out
 
     @classmethod
     def from_pretrained(cls, embeddings: Any, freeze: bool = True,
