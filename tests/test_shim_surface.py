@@ -195,6 +195,8 @@ def test_grad_fn_names_and_next_functions(torch):
     assert results[1][3] == results[0][3] == "MmBackward0"
     assert results[1][4] == results[0][4] == ["AccumulateGrad"]
     assert results[1][1][1] is None and results[0][1][1] is None
+    # the node's class is named as PyTorch's too: type(t.grad_fn).__name__
+    assert results[1][1][0] == results[0][1][0] == "ReluBackward0"
     assert ft.ones(2).grad_fn is None
     assert "grad_fn=<MulBackward0>" in repr(ft.ones(2, requires_grad=True) * 2)
 

@@ -151,7 +151,7 @@ class GradFn:
                 continue
             slot, kind = slot_of(r), kind_of(r)
             if kind == RG and tp.nodes[owner[slot]][0] is not None:
-                out.append((GradFn(tp, owner[slot]), 0))
+                out.append((_named(tp, owner[slot]), 0))
             elif kind == VAR:
                 out.append((AccumulateGrad(tp.var_owner.get(slot)), 0))
             else:
@@ -173,10 +173,25 @@ class GradFn:
         return hash((id(self._tape), self._index))
 
 
+_CLASSES: dict[str, type[GradFn]] = {}
+
+
+def _named(tape: Any, index: int) -> GradFn:
+    """A :class:`GradFn` of the class named as PyTorch's node (``SumBackward0``), so that
+    ``type(t.grad_fn).__name__`` reads as there."""
+    node = GradFn(tape, index)
+    name = node.name()
+    kind = _CLASSES.get(name)
+    if kind is None:
+        kind = _CLASSES[name] = type(name, (GradFn,), {"__slots__": ()})
+    node.__class__ = kind
+    return node
+
+
 def of(cell: Any) -> GradFn:
     """The grad_fn of a differentiable tensor's cell (a nameless one once its graph is
     gone)."""
     tp = cell.tape
     if tp is not current().tape or cell.ref < 0:
-        return GradFn(tp, -1)
-    return GradFn(tp, tp.node_of_slot()[cell.ref])
+        return _named(tp, -1)
+    return _named(tp, tp.node_of_slot()[cell.ref])
