@@ -172,7 +172,7 @@ def test_scheduler_state_dict_has_pytorchs_keys_and_step_count(torch, name):
     "from fnnet.torch.nn import EmbeddingBag",
     "from fnnet.torch.nn import Linear, Bilinear",
     "from fnnet.torch.nn.utils import weight_norm",
-    "from fnnet.torch.utils.data import IterableDataset"])
+    "from fnnet.torch.utils.data import ChainDataset"])
 def test_importing_an_unsupported_name_says_what_to_use(statement):
     # Python turns an AttributeError there into a bare "cannot import name"
     name = statement.rsplit(" ", 1)[-1]
@@ -446,3 +446,44 @@ def test_an_embedding_index_out_of_range_is_pytorchs_index_error(torch):
             with pytest.raises(IndexError, match="index out of range in self"):
                 T.nn.functional.embedding(T.tensor(ids), table.weight)
         assert tuple(table(T.tensor([0, 4])).shape) == (2, 3)
+
+
+class _Stream:
+    """An IterableDataset over a generated stream, as streaming tutorials write one."""
+
+    def __init__(self, base, n):
+        class Numbers(base):
+            def __init__(self):
+                super().__init__()
+
+            def __iter__(self):
+                for i in range(n):
+                    yield np.float32([i, i * 0.5]), i % 3
+
+            def __len__(self):
+                return n
+
+        self.dataset = Numbers()
+
+
+@pytest.mark.parametrize("batch_size,drop_last", [(4, False), (4, True), (None, False)])
+def test_an_iterable_dataset_is_batched_as_pytorch(torch, batch_size, drop_last):
+    results = []
+    for T in (torch, ft):
+        data = T.utils.data
+        dataset = _Stream(data.IterableDataset, 10).dataset
+        loader = data.DataLoader(dataset, batch_size=batch_size, drop_last=drop_last)
+        batches = [(np.asarray(x), np.asarray(y)) for x, y in loader]
+        results.append((batches, len(loader) if batch_size else None,
+                        data.get_worker_info()))
+    (t_batches, t_len, t_info), (o_batches, o_len, o_info) = results
+    assert o_len == t_len and o_info is t_info is None
+    assert len(o_batches) == len(t_batches)
+    for (ox, oy), (tx, ty) in zip(o_batches, t_batches, strict=True):
+        np.testing.assert_array_equal(ox, tx)
+        np.testing.assert_array_equal(oy, ty)
+    for T in (torch, ft):
+        with pytest.raises(ValueError, match="DataLoader with IterableDataset: expected "
+                           "unspecified shuffle option, but got shuffle=True"):
+            T.utils.data.DataLoader(_Stream(T.utils.data.IterableDataset, 4).dataset,
+                                    shuffle=True)

@@ -1,5 +1,5 @@
-"""``torch.utils.data``: Dataset, TensorDataset, Subset, ConcatDataset, random_split,
-DataLoader (and, in
+"""``torch.utils.data``: Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset,
+random_split, DataLoader (and, in
 :mod:`~fnnet.torch.utils.data.distributed`, DistributedSampler).
 
 A :class:`TensorDataset` of at most :data:`DEVICE_DATASET_BYTES` is copied to the
@@ -53,6 +53,23 @@ class Dataset:
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+
+class IterableDataset(Dataset):
+    """A dataset read as a stream (``__iter__``): lines of a file, a generator's samples.
+    A ``DataLoader`` batches what it yields, in order. PyTorch: ``IterableDataset``."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+def get_worker_info() -> None:
+    """None: a ``DataLoader`` here reads its dataset in the calling process (an
+    ``IterableDataset`` that splits its stream among workers reads all of it).
+
+    PyTorch equivalent: ``torch.utils.data.get_worker_info``.
+    """
+    return None
 
 
 class TensorDataset(Dataset):
@@ -222,8 +239,10 @@ class DataLoader:
     """Iterates over a dataset in batches.
 
     Args:
-        dataset: a map-style dataset.
-        batch_size: samples per batch.
+        dataset: a map-style dataset, or an :class:`IterableDataset` (batched in the
+            order it yields; no ``shuffle``, ``sampler`` or ``batch_sampler``).
+        batch_size: samples per batch (None with an ``IterableDataset``: each sample as
+            it comes).
         shuffle: a fresh permutation each epoch (from ``generator`` or the global PRNG).
         sampler: an iterable of indices giving the order (exclusive with ``shuffle``).
         batch_sampler: an iterable of lists of indices, one list per batch (exclusive
@@ -245,6 +264,12 @@ class DataLoader:
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable[[int], object] | None = None,
                  generator: _random.Generator | None = None, **kwargs: Any) -> None:
+        if isinstance(dataset, IterableDataset):
+            for option, value in (("shuffle", shuffle), ("sampler", sampler),
+                                  ("batch_sampler", batch_sampler)):
+                if value:
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                     f"{option} option, but got {option}={value}")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError("batch_sampler option is mutually exclusive with "
@@ -252,7 +277,8 @@ class DataLoader:
             batch_size = None
         elif sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
-        elif batch_size is None or batch_size < 1:
+        elif (batch_size is None and not isinstance(dataset, IterableDataset)) or \
+                (batch_size is not None and batch_size < 1):
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
         self.dataset = dataset
@@ -265,6 +291,10 @@ class DataLoader:
         self.generator = generator
 
     def __len__(self) -> int:
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # a TypeError where the stream has no length, as there
+            assert self.batch_size is not None
+            return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         n = len(self.sampler) if isinstance(self.sampler, Sized) else \
@@ -283,6 +313,9 @@ class DataLoader:
         return rng.permutation(n)
 
     def __iter__(self) -> Iterator[Any]:
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._stream()
+            return
         if self.batch_sampler is not None:  # each item a list of indices
             for indices in self.batch_sampler:
                 samples = [self.dataset[int(i)] for i in indices]
@@ -325,6 +358,27 @@ class DataLoader:
             samples = [self.dataset[int(i)] for i in order[start:start + size]]
             yield (self.collate_fn or default_collate)(samples)
 
+    def _stream(self) -> Iterator[Any]:
+        """An ``IterableDataset``'s samples, batched in the order it yields them."""
+        stream = iter(self.dataset)
+        if self.batch_size is None:  # no batching: each sample as it comes
+            yield from stream
+            return
+        for samples in _batches(stream, self.batch_size, self.drop_last):
+            yield (self.collate_fn or default_collate)(samples)
+
+
+def _batches(stream: Iterable[Any], size: int, drop_last: bool) -> Iterator[list[Any]]:
+    """``stream``'s items in lists of ``size`` (the last shorter unless ``drop_last``)."""
+    batch: list[Any] = []
+    for item in stream:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch and not drop_last:
+        yield batch
+
 
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
@@ -340,7 +394,7 @@ def __getattr__(name: str) -> Any:
 # PyTorch's names, written out so that type checkers see the re-exports as exported
 __all__ = [
     "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
-    "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
-    "TensorDataset", "WeightedRandomSampler",
-    "default_collate", "distributed", "random_split",
+    "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset",
+    "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
+    "default_collate", "distributed", "get_worker_info", "random_split",
 ]
