@@ -3,12 +3,14 @@
 ``unbind``/``split``/``narrow``) also changes the tensor the view was taken from.
 
 fnnet.torch's values are immutable arrays, so a view is a tensor of its own that
-remembers its *root* (the tensor it was taken from that is not itself a view) and two
-functions of tensors: ``take(root) -> view`` and ``put(root, view) -> new root``. After
-an in-place op on the view, :func:`write_back` records ``put`` and makes its result the
-root's new value, with the root's own in-place rules (a leaf that requires grad refuses
-it while grad is enabled). Views of views compose onto the root, so an intermediate view
-may be dropped.
+remembers its *root* (the tensor it was taken from that is not itself a view) and the
+steps from the root to it (an index, a reshape, a permutation). Taking a view only notes
+its step, as views are taken every iteration (a batch slice, ``x.view(-1, 784)``); after
+an in-place op on the view, :func:`write_back` takes the intermediate views from the root
+again, puts the new values back step by step and makes the result the root's new value,
+with the root's own in-place rules (a leaf that requires grad refuses it while grad is
+enabled). Views of views extend their parent's steps, so an intermediate view may be
+dropped.
 
 The root is held weakly (the tensor, else the value cell it shares with its ``.data``
 and ``detach()`` aliases), so a view never keeps a large result alive. One direction
@@ -19,7 +21,6 @@ only: reading a view after its root changed in place shows the view's old values
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -28,14 +29,18 @@ if TYPE_CHECKING:
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
 
+#: one step from a tensor to its view: ``("index", index)``, ``("reshape", view shape,
+#: tensor shape)`` or ``("permute", dims)``
+Step = tuple[Any, ...]
+
+
 class Link(NamedTuple):
-    """How a view reaches its root: the root (weakly), its kind, ``take`` and ``put``."""
+    """How a view reaches its root: the root (weakly), its kind, the steps to the view."""
 
     tensor: weakref.ref[Any]
     cell: weakref.ref[Any]
     kind: int
-    take: Callable[[Tensor], Tensor]
-    put: Callable[[Tensor, Tensor], Tensor]
+    steps: tuple[Step, ...]
 
 
 def basic_index(index: Any) -> bool:
@@ -46,62 +51,52 @@ def basic_index(index: Any) -> bool:
     return type(index) in _BASIC
 
 
-def link(view: Tensor, base: Tensor, take: Callable[[Tensor], Tensor],
-         put: Callable[[Tensor, Tensor], Tensor]) -> Tensor:
-    """Marks ``view`` (``take(base)``) as a view of ``base``; returns ``view``."""
+def link(view: Tensor, base: Tensor, step: Step) -> Tensor:
+    """Marks ``view`` (``base`` after ``step``) as a view of ``base``; returns ``view``."""
     parent: Link | None = getattr(base, "_view", None)
     if parent is None:
-        view._view = Link(weakref.ref(base), weakref.ref(base._cell), base._kind, take, put)
+        view._view = Link(weakref.ref(base), weakref.ref(base._cell), base._kind, (step,))
     else:
-        def take_from_root(root: Tensor) -> Tensor:
-            return take(parent.take(root))
-
-        def put_into_root(root: Tensor, value: Tensor) -> Tensor:
-            return parent.put(root, put(parent.take(root), value))
-
-        view._view = parent._replace(take=take_from_root, put=put_into_root)
+        view._view = parent._replace(steps=(*parent.steps, step))
     return view
 
 
 def link_index(view: Tensor, base: Tensor, index: Any) -> Tensor:
     """Marks ``view`` (``base[index]``, a basic index) as a view of ``base``."""
-    def take(root: Tensor) -> Tensor:
-        view: Tensor = root[index]
-        return view
-
-    def put(root: Tensor, value: Tensor) -> Tensor:
-        out = root.clone()
-        out[index] = value
-        return out
-
-    return link(view, base, take, put)
+    return link(view, base, ("index", index))
 
 
 def link_reshape(view: Tensor, base: Tensor) -> Tensor:
     """Marks ``view`` (``base`` reshaped: ``view``, ``squeeze``, ``flatten``...) as a
     view of ``base``."""
-    shape = tuple(view.shape)
-
-    def take(root: Tensor) -> Tensor:
-        return root.reshape(shape)
-
-    def put(root: Tensor, value: Tensor) -> Tensor:
-        return value.reshape(tuple(root.shape))
-
-    return link(view, base, take, put)
+    return link(view, base, ("reshape", view._cell.aval[0], base._cell.aval[0]))
 
 
 def link_permute(view: Tensor, base: Tensor, dims: tuple[int, ...]) -> Tensor:
     """Marks ``view`` (``base.permute(dims)``) as a view of ``base``."""
-    inverse = tuple(sorted(range(len(dims)), key=lambda i: dims[i]))
+    return link(view, base, ("permute", dims))
 
-    def take(root: Tensor) -> Tensor:
-        return root.permute(*dims)
 
-    def put(root: Tensor, value: Tensor) -> Tensor:
-        return value.permute(*inverse)
+def _take(tensor: Tensor, step: Step) -> Tensor:
+    """``tensor``'s view after ``step``."""
+    if step[0] == "index":
+        view: Tensor = tensor[step[1]]
+        return view
+    if step[0] == "reshape":
+        return tensor.reshape(step[1])
+    return tensor.permute(*step[1])
 
-    return link(view, base, take, put)
+
+def _put(tensor: Tensor, step: Step, value: Tensor) -> Tensor:
+    """``tensor`` with its view after ``step`` replaced by ``value``."""
+    if step[0] == "index":
+        out = tensor.clone()
+        out[step[1]] = value
+        return out
+    if step[0] == "reshape":
+        return value.reshape(step[2])
+    dims = step[1]
+    return value.permute(*sorted(range(len(dims)), key=lambda i: dims[i]))
 
 
 def along(dim: int, index: int | slice) -> tuple[Any, ...]:
@@ -120,4 +115,10 @@ def write_back(view: Tensor) -> None:
     if root is None or root._cell is not cell:  # an alias of the value the view saw
         root = Tensor.__new__(Tensor)
         root._cell, root._kind, root.grad = cell, how.kind, None
-    root._inplace(how.put(root, view))
+    chain = [root]  # the root and the views between it and this one
+    for step in how.steps[:-1]:
+        chain.append(_take(chain[-1], step))
+    value = view
+    for tensor, step in zip(reversed(chain), reversed(how.steps), strict=True):
+        value = _put(tensor, step, value)
+    root._inplace(value)
