@@ -36,6 +36,17 @@ def scaled_dot_product_attention(query: Array, key: Array, value: Array,
 
     PyTorch equivalent: ``torch.nn.functional.scaled_dot_product_attention``.
     """
+    weights = attention_weights(query, key, attn_mask, is_causal, scale, dropout_p,
+                                dropout_key=dropout_key)
+    return jnp.matmul(weights, value)
+
+
+def attention_weights(query: Array, key: Array, attn_mask: Array | None = None,
+                      is_causal: bool = False, scale: float | None = None,
+                      dropout_p: float = 0.0, *,
+                      dropout_key: PRNGKey | None = None) -> Array:
+    """``softmax(q k^T * scale + mask)``, the weights of :func:`scaled_dot_product_attention`
+    (same arguments), ``[..., L, S]``."""
     factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = jnp.matmul(query, jnp.swapaxes(key, -1, -2)) * factor
     if is_causal:
@@ -50,7 +61,7 @@ def scaled_dot_product_attention(query: Array, key: Array, value: Array,
     weights = jax.nn.softmax(scores, axis=-1)
     if dropout_p:
         weights = dropout(weights, dropout_p, True, key=dropout_key)
-    return jnp.matmul(weights, value)
+    return weights
 
 
 def _additive(mask: Array | None, dtype: jnp.dtype) -> Array | None:
@@ -115,12 +126,7 @@ def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
         padding = jnp.broadcast_to(padding[:, None, None, :], (batch, num_heads, 1, source)
                                    ).reshape(batch * num_heads, 1, source)
         mask = padding if mask is None else mask + padding
-    scores = jnp.matmul(q * math.sqrt(1.0 / head), jnp.swapaxes(k, -1, -2))
-    if mask is not None:
-        scores = scores + mask
-    weights = jax.nn.softmax(scores, axis=-1)
-    if dropout_p:
-        weights = dropout(weights, dropout_p, True, key=dropout_key)
+    weights = attention_weights(q, k, mask, dropout_p=dropout_p, dropout_key=dropout_key)
     out = jnp.matmul(weights, v).transpose(1, 0, 2).reshape(length * batch, embed)
     out = linear(out, out_proj_weight, out_proj_bias).reshape(length, batch, embed)
     if not need_weights:
