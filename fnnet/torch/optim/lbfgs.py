@@ -72,7 +72,9 @@ def remember(dirs: Array, steps: Array, ro: Array, count: Array, y: Array, s: Ar
              ys: Array) -> tuple[Array, Array, Array, Array]:
     """The history with ``(y, s, 1 / ys)`` appended, the oldest pair dropped when full."""
     full = count == dirs.shape[0]
-    dirs, steps, ro = (jnp.where(full, jnp.roll(b, -1, axis=0), b) for b in (dirs, steps, ro))
+    # rolled only once full: a select of both would copy the whole history every time
+    dirs, steps, ro = lax.cond(full, lambda b: tuple(jnp.roll(x, -1, axis=0) for x in b),
+                               lambda b: b, (dirs, steps, ro))
     at = jnp.where(full, dirs.shape[0] - 1, count)
     return (dirs.at[at].set(y), steps.at[at].set(s), ro.at[at].set(1.0 / ys),
             jnp.minimum(count + 1, dirs.shape[0]))
