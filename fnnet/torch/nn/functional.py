@@ -202,7 +202,7 @@ def _check_class_targets(who: str, input: Any, target: Any, ignore_index: int) -
     labels = np.asarray(value)
     classes = shape[1] if len(shape) > 1 else shape[0]
     # the common case in one reduction: as unsigned, negatives are out of range
-    if not labels.size or _max(labels.view(unsigned)) < classes:
+    if not labels.size or _max(labels.view(unsigned), axis=None) < classes:
         return
     try:
         L.check_labels(labels, classes, ignore_index=ignore_index)
