@@ -21,7 +21,7 @@ _NAMES = {
     "true_divide": "DivBackward0", "matmul": "MmBackward0", "negative": "NegBackward0",
     "_pow_scalar": "PowBackward0", "power": "PowBackward1", "_rpow_scalar": "PowBackward2",
     "exp": "ExpBackward0", "log": "LogBackward0", "sqrt": "SqrtBackward0",
-    "sin": "SinBackward0", "cos": "CosBackward0", "abs": "AbsBackward0",
+    "sin": "SinBackward0", "cos": "CosBackward0", "abs": "AbsBackward0", "_abs": "AbsBackward0",
     "_sum": "SumBackward0", "_mean": "MeanBackward0", "_reshape": "ViewBackward0",
     "_transpose": "TransposeBackward0", "_permute": "PermuteBackward0",
     "_getitem": "IndexBackward0", "_setitem": "IndexPutBackward0",

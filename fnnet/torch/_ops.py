@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.losses.regression import absolute
 from fnnet.nn import functional as fnf
 from fnnet.torch._tape import canonical_dtype
 
@@ -147,14 +148,21 @@ def _flatten(x: Array, start_dim: int, end_dim: int) -> Array:
     return fnf.flatten(x, start_dim, end_dim)
 
 
+def _abs(x: Array) -> Array:
+    """``|x|`` with PyTorch's gradient ``sign(x)``, 0 at 0 (``jnp.abs``'s is 1 there)."""
+    return absolute(x)
+
+
 def _norm(x: Array, p: float, dim: Axis, keepdim: bool) -> Array:
     if p == 2:
-        return jnp.sqrt(jnp.sum(x * x, axis=dim, keepdims=keepdim))
+        # PyTorch's gradient of the norm of zeros is 0 (a plain sqrt's would be NaN)
+        squares = jnp.sum(x * x, axis=dim, keepdims=keepdim)
+        return jnp.where(squares > 0, jnp.sqrt(jnp.where(squares > 0, squares, 1)), 0)
     if p == 1:
-        return jnp.sum(jnp.abs(x), axis=dim, keepdims=keepdim)
+        return jnp.sum(absolute(x), axis=dim, keepdims=keepdim)
     if p == float("inf"):
-        return jnp.max(jnp.abs(x), axis=dim, keepdims=keepdim)
-    return jnp.sum(jnp.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+        return jnp.max(absolute(x), axis=dim, keepdims=keepdim)
+    return jnp.sum(absolute(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
 
 
 def _all(x: Array, dim: Axis, keepdim: bool) -> Array:

@@ -10,6 +10,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from fnnet.losses.regression import absolute
 from fnnet.torch.tensor import Tensor, _as_tensor, _op
 
 __all__ = ["det", "inv", "matrix_norm", "norm", "solve", "vector_norm"]
@@ -35,7 +36,7 @@ def _square(x: Tensor, who: str) -> None:
 
 
 def _vector_norm(x: Any, ord: float, dim: Any, keepdim: bool) -> Any:  # noqa: A002
-    a = jnp.abs(x)
+    a = absolute(x)  # its gradient is 0 at 0, as in PyTorch
     if ord == jnp.inf:
         return jnp.max(a, axis=dim, keepdims=keepdim)
     if ord == -jnp.inf:

@@ -32,6 +32,7 @@ from fnnet.torch import _autograd, _compiler, _dtypes, _graph, _views
 from fnnet.torch._graph import CONST, RG, VAR, Aval, Cell
 from fnnet.torch._indexing import slice_parts, window_spec
 from fnnet.torch._ops import (
+    _abs,
     _all,
     _any,
     _argmax,
@@ -817,7 +818,7 @@ class Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return _op(jnp.abs, (), self)
+        return _op(_abs, (), self)
 
     def __invert__(self) -> Tensor:
         return _op(jnp.invert, (), self)
