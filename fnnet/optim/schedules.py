@@ -335,13 +335,120 @@ def cosine_annealing_warm_restarts(lr: float, T_0: int, T_mult: int = 1,  # noqa
     return schedule
 
 
+def constant_lr(lr: float, factor: float = 1.0 / 3, total_iters: int = 5) -> optax.Schedule:
+    """``lr * factor`` for the first ``total_iters`` counts, then ``lr``.
+
+    Args:
+        lr: the initial learning rate.
+        factor: the factor before ``total_iters``, in ``[0, 1]``.
+        total_iters: counts under the factor.
+
+    Returns:
+        An optax schedule ``count -> lr``.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.ConstantLR`` (its closed form).
+    """
+    _check_lr("lr", lr)
+    check_number("factor", factor)
+    if not 0 <= factor <= 1:
+        raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+    check_number("total_iters", total_iters)
+
+    def schedule(count: Any) -> Any:
+        return jnp.where(jnp.asarray(count) < total_iters, lr * factor, lr)
+
+    return schedule
+
+
+def polynomial_lr(lr: float, total_iters: int = 5, power: float = 1.0) -> optax.Schedule:
+    """``lr * (1 - min(k, total_iters) / total_iters) ** power``: a polynomial decay to 0.
+
+    Args:
+        lr: the initial learning rate.
+        total_iters: counts to reach 0.
+        power: the polynomial's power.
+
+    Returns:
+        An optax schedule ``count -> lr``.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.PolynomialLR`` (its closed form).
+    """
+    _check_lr("lr", lr)
+    total_iters = _positive_int("total_iters", total_iters)
+    check_number("power", power)
+
+    def schedule(count: Any) -> Any:
+        done = jnp.minimum(jnp.asarray(count), total_iters) / total_iters
+        return lr * (1.0 - done) ** power
+
+    return schedule
+
+
+def cyclic_lr(base_lr: float, max_lr: float, step_size_up: int = 2000,
+              step_size_down: int | None = None, mode: str = "triangular",
+              gamma: float = 1.0, scale_fn: Any = None,
+              scale_mode: str = "cycle") -> optax.Schedule:
+    """A rate cycling between ``base_lr`` and ``max_lr``: up over ``step_size_up`` counts,
+    down over ``step_size_down``, the cycle's height scaled by ``mode`` or ``scale_fn``
+    (Smith, "Cyclical Learning Rates for Training Neural Networks", 2017).
+
+    Args:
+        base_lr: the lowest rate (each cycle's start).
+        max_lr: the highest rate of the first cycle.
+        step_size_up: counts from ``base_lr`` up to the peak.
+        step_size_down: counts from the peak down (``step_size_up`` when None).
+        mode: ``"triangular"`` (constant height), ``"triangular2"`` (halved each cycle)
+            or ``"exp_range"`` (``gamma ** count``); unused when ``scale_fn`` is given.
+        gamma: the base of ``"exp_range"``.
+        scale_fn: a function of the cycle (``scale_mode="cycle"``) or of the count
+            (``"iterations"``) scaling the height, instead of ``mode``.
+        scale_mode: what ``scale_fn`` receives.
+
+    Returns:
+        An optax schedule ``count -> lr``. With ``base_lr`` and ``max_lr`` swapped it is
+        the momentum's inverse cycle.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.CyclicLR``.
+    """
+    check_number("base_lr", base_lr)
+    check_number("max_lr", max_lr)
+    up = float(step_size_up)
+    down = float(step_size_down) if step_size_down is not None else up
+    if up <= 0 or down < 0:
+        raise ValueError(f"cyclic_lr: step_size_up must be > 0 and step_size_down >= 0, "
+                         f"got {step_size_up!r} and {step_size_down!r}")
+    if scale_fn is None:
+        if mode not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError("mode is invalid and scale_fn is None")
+        scale_fn = {"triangular": lambda x: 1.0,
+                    "triangular2": lambda x: 1 / (2.0 ** (x - 1)),
+                    "exp_range": lambda x: gamma ** x}[mode]
+        scale_mode = "iterations" if mode == "exp_range" else "cycle"
+    elif scale_mode not in ("cycle", "iterations"):
+        raise ValueError(f"scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
+    total, ratio = up + down, up / (up + down)
+
+    def schedule(count: Any) -> Any:
+        count = jnp.asarray(count)
+        cycle = jnp.floor(1 + count / total)
+        x = 1.0 + count / total - cycle
+        factor = jnp.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
+        scale = scale_fn(cycle if scale_mode == "cycle" else count)
+        return base_lr + (max_lr - base_lr) * factor * scale
+
+    return schedule
+
+
 __all__ = [
+    "constant_lr",
     "cosine_annealing_lr",
+    "cyclic_lr",
     "cosine_annealing_warm_restarts",
     "linear_lr",
     "exponential_lr",
     "multi_step_lr",
     "one_cycle_lr",
     "per_epoch",
+    "polynomial_lr",
     "step_lr",
 ]

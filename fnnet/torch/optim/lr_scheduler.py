@@ -33,7 +33,7 @@ class LRScheduler:
                 raise KeyError("param 'initial_lr' is not specified in param_groups when "
                                "resuming an optimizer")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self._schedules = [self._schedule(lr) for lr in self.base_lrs]
+        self._schedules = self._build_schedules()
         self.last_epoch = last_epoch
         # PyTorch's bookkeeping, kept so that state_dict() has PyTorch's keys
         self._step_count = 0
@@ -43,6 +43,10 @@ class LRScheduler:
 
     def _schedule(self, lr: float) -> Any:
         raise NotImplementedError
+
+    def _build_schedules(self) -> list[Any]:
+        """One schedule per parameter group, from the group's initial rate."""
+        return [self._schedule(lr) for lr in self.base_lrs]
 
     def get_last_lr(self) -> list[float]:
         return list(self._last_lr)
@@ -67,7 +71,7 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
-        self._schedules = [self._schedule(lr) for lr in self.base_lrs]
+        self._schedules = self._build_schedules()
 
 
 class StepLR(LRScheduler):
@@ -203,6 +207,180 @@ class LambdaLR(LRScheduler):
         for fn, attributes in zip(self.lr_lambdas, saved, strict=False):
             if attributes is not None:
                 fn.__dict__.update(attributes)
+
+
+class MultiplicativeLR(LambdaLR):
+    """The rate multiplied by ``lr_lambda(epoch)`` at every step after the first: kept as
+    the running product of the factors, so that it chains with other schedulers.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.MultiplicativeLR``.
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
+        self._factors: list[float] = []
+        self._factor_epoch = 0
+        super().__init__(optimizer, lr_lambda, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if not self._factors:
+            self._factors, self._factor_epoch = [1.0] * len(self.base_lrs), self.last_epoch
+        while self._factor_epoch < self.last_epoch:
+            self._factor_epoch += 1
+            self._factors = [f * fn(self._factor_epoch)
+                             for f, fn in zip(self._factors, self.lr_lambdas, strict=True)]
+        return [base * f for base, f in zip(self.base_lrs, self._factors, strict=True)]
+
+
+class ConstantLR(LRScheduler):
+    """``lr * factor`` for ``total_iters`` epochs, then ``lr``
+    (``fnnet.optim.schedules.constant_lr``).
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.ConstantLR``.
+    """
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def _schedule(self, lr: float) -> Any:
+        return schedules.constant_lr(lr, self.factor, self.total_iters)
+
+
+class PolynomialLR(LRScheduler):
+    """A polynomial decay to 0 over ``total_iters`` epochs
+    (``fnnet.optim.schedules.polynomial_lr``).
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.PolynomialLR``.
+    """
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def _schedule(self, lr: float) -> Any:
+        return schedules.polynomial_lr(lr, self.total_iters, self.power)
+
+
+class CyclicLR(LRScheduler):
+    """The rate cycling between ``base_lr`` and ``max_lr``, stepped once per batch
+    (``fnnet.optim.schedules.cyclic_lr``); with ``cycle_momentum`` the momentum (SGD) or
+    ``beta1`` runs the inverse cycle between ``max_momentum`` and ``base_momentum``, an
+    input of the compiled step as the rate is.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.CyclicLR``.
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr: Any, max_lr: Any,
+                 step_size_up: int = 2000, step_size_down: int | None = None,
+                 mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None,
+                 scale_mode: str = "cycle", cycle_momentum: bool = True,
+                 base_momentum: Any = 0.8, max_momentum: Any = 0.9,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        groups = optimizer.param_groups
+        base_lrs = _per_group("base_lr", base_lr, len(groups))
+        if last_epoch == -1:
+            for group, lr in zip(groups, base_lrs, strict=True):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", max_lr, len(groups))
+        self._args = (step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode)
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            if not all("momentum" in g or "betas" in g for g in groups):
+                raise ValueError("optimizer must support momentum or beta1 with "
+                                 "`cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in groups[0]
+            self.base_momentums = _per_group("base_momentum", base_momentum, len(groups))
+            self.max_momentums = _per_group("max_momentum", max_momentum, len(groups))
+            if last_epoch == -1:
+                for group, top in zip(groups, self.max_momentums, strict=True):
+                    self._set_momentum(group, top)
+            optimizer.trace_hyperparameter("betas" if self.use_beta1 else "momentum")
+        self._cyclic_base_lrs = base_lrs
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        # scale_fn may be a lambda, which cannot be pickled (PyTorch drops it too)
+        return {k: v for k, v in super().state_dict().items() if k != "_args"}
+
+    def _build_schedules(self) -> list[Any]:
+        return [schedules.cyclic_lr(low, high, *self._args)
+                for low, high in zip(self._cyclic_base_lrs, self.max_lrs, strict=True)]
+
+    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def step(self, epoch: int | None = None) -> None:
+        super().step(epoch)
+        if self.cycle_momentum:
+            with jax.enable_x64(True):
+                for group, low, high in zip(self.optimizer.param_groups,
+                                            self.base_momentums, self.max_momentums,
+                                            strict=True):
+                    value = schedules.cyclic_lr(high, low, *self._args)(self.last_epoch)
+                    self._set_momentum(group, float(np.asarray(value)))
+
+
+class ChainedScheduler:
+    """Several schedulers stepped together, their factors multiplied: each group's rate
+    is its initial rate times every scheduler's ``lr / initial_lr`` (what PyTorch's
+    chained recursive updates give for multiplicative schedulers).
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.ChainedScheduler``.
+    """
+
+    def __init__(self, schedulers: Any, optimizer: Optimizer | None = None) -> None:
+        schedulers = list(schedulers)
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be "
+                             "chained, but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        for index, scheduler in enumerate(schedulers):
+            if not isinstance(scheduler, LRScheduler):
+                raise TypeError(f"ChainedScheduler: scheduler at index {index} is a "
+                                f"{type(scheduler).__name__}, which cannot be chained")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"ChainedScheduler expects all schedulers to belong to the "
+                                 f"same optimizer, but got scheduler "
+                                 f"{type(scheduler).__name__} at index {index} has "
+                                 f"{scheduler.optimizer}, which is different from "
+                                 f"{type(optimizer).__name__}.")
+        self.optimizer = optimizer
+        self._schedulers = schedulers
+        self._apply()
+
+    def _apply(self) -> None:
+        for index, group in enumerate(self.optimizer.param_groups):
+            lr = group["initial_lr"]
+            for scheduler in self._schedulers:
+                base = scheduler.base_lrs[index]
+                lr *= scheduler.get_last_lr()[index] / base if base else 0.0
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def step(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._apply()
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"_last_lr": self._last_lr,
+                "_schedulers": [s.state_dict() for s in self._schedulers]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._last_lr = state_dict["_last_lr"]
+        for scheduler, state in zip(self._schedulers, state_dict["_schedulers"], strict=True):
+            scheduler.load_state_dict(state)
 
 
 class OneCycleLR(LRScheduler):
