@@ -46,3 +46,53 @@ def test_gradient_at_zero_is_pytorchs(torch, expr):
         expr(m, x).backward()
         grads.append(x.grad)
     _close(*grads)
+
+
+@pytest.mark.parametrize("mode", [None, "trunc", "floor"])
+def test_div_rounding_mode(torch, mode):
+    """``torch.div(a, b, rounding_mode=...)`` and ``Tensor.div``/``div_`` on negative
+    integers and floats (integer-division exercises, bucketing by ``// width``)."""
+    for values in ([-7, -3, 3, 7], [-7.5, -0.5, 2.5, 7.0]):
+        results = []
+        for m in (ft, torch):
+            a = m.tensor(values)
+            inplace = a.float().clone()
+            inplace.div_(2, rounding_mode=mode)
+            results.append((m.div(a, 2, rounding_mode=mode), a.div(m.tensor(-2),
+                            rounding_mode=mode), inplace))
+        _close(*results)
+        assert results[0][0].dtype.is_floating_point == results[1][0].dtype.is_floating_point
+
+
+def _structure(value):
+    """A collated batch's containers and element kinds, tensors as ``('T', shape)``."""
+    if isinstance(value, dict):
+        return {k: _structure(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value).__name__, [_structure(v) for v in value]
+    if hasattr(value, "shape") and hasattr(value, "detach"):
+        return "T", tuple(value.shape), value.detach().numpy().tolist()
+    return value
+
+
+def test_default_collate_keeps_pytorchs_containers(torch):
+    """A Dataset of tuples with strings, dicts and numbers collates to PyTorch's
+    containers: a tuple sample to a list, its strings to a tuple."""
+    samples = [(np.full(2, i, np.float32), i % 3, {"idx": i, "name": f"s{i}"}, f"item{i}")
+               for i in range(5)]
+    batches = [next(iter(m.utils.data.DataLoader(samples, batch_size=4)))
+               for m in (ft, torch)]
+    assert _structure(batches[0]) == _structure(batches[1])
+
+
+def test_batch_size_none_yields_samples(torch):
+    """``DataLoader(ds, batch_size=None)``: each sample unbatched, numpy made tensors."""
+    samples = [(np.arange(3, dtype=np.float32) + i, "a", i) for i in range(4)]
+    ours, theirs = (m.utils.data.DataLoader(samples, batch_size=None) for m in (ft, torch))
+    assert len(ours) == len(theirs) == 4
+    assert [_structure(b) for b in ours] == [_structure(b) for b in theirs]
+    sampled = [m.utils.data.DataLoader(samples, batch_size=None, sampler=[2, 0])
+               for m in (ft, torch)]
+    assert [_structure(b) for b in sampled[0]] == [_structure(b) for b in sampled[1]]
+    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
+        ft.utils.data.DataLoader(samples, batch_size=0)

@@ -112,6 +112,22 @@ def divide(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Ten
     return _op(_divide, (rounding_mode,), self, _scalar_or_tensor(other), who="divide")
 
 
+def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """``self / other``, or rounded by ``rounding_mode`` as :func:`divide`.
+
+    PyTorch equivalent: ``torch.div`` / ``Tensor.div``.
+    """
+    if rounding_mode is None:
+        out: Tensor = self / other
+        return out
+    return divide(self, other, rounding_mode=rounding_mode)
+
+
+def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """In-place :func:`div`. PyTorch equivalent: ``Tensor.div_``."""
+    return self._inplace(div(self, other, rounding_mode=rounding_mode))
+
+
 def multiply(self: Tensor, other: Any) -> Tensor:
     """PyTorch equivalent: ``torch.multiply`` (``mul``)."""
     out: Tensor = self * other
@@ -598,7 +614,7 @@ def seed() -> int:
 # -- install ----------------------------------------------------------------------------
 
 METHODS: tuple[Callable[..., Any], ...] = (
-    divide, multiply, subtract, true_divide, floor_divide, remainder, fmod, hypot, logaddexp,
+    div, div_, divide, multiply, subtract, true_divide, floor_divide, remainder, fmod, hypot, logaddexp,
     xlogy, float_power, lerp, addcmul, addcdiv, nan_to_num, nansum, nanmean, median,
     count_nonzero, cummax, cummin, tile, unbind, unflatten, movedim, swapaxes, swapdims,
     ravel, broadcast_to, sum_to_size, diagonal, trace, fliplr, flipud, rot90, dot, mv, addmm,

@@ -213,7 +213,24 @@ def _checked_order(order: np.ndarray, n: int) -> np.ndarray:
     return (order % n).astype(np.int32) if order.size else order.astype(np.int32)
 
 
-def default_collate(batch: list[Any]) -> Any:
+def default_convert(data: Any) -> Any:
+    """Turns numpy arrays into tensors inside tuples, lists and dicts, without batching
+    (what a loader with ``batch_size=None`` does to each sample).
+
+    PyTorch equivalent: ``torch.utils.data.default_convert``.
+    """
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+        return _wrap_value(_host_array(data))
+    if isinstance(data, dict):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(v) for v in data))
+    if isinstance(data, (tuple, list)):
+        return [default_convert(v) for v in data]
+    return data
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
     """Stacks samples: tensors/arrays/numbers into tensors, tuples and dicts elementwise.
 
     PyTorch equivalent: ``torch.utils.data.default_collate``.
@@ -226,11 +243,14 @@ def default_collate(batch: list[Any]) -> Any:
     if isinstance(first, dict):
         return {k: default_collate([b[k] for b in batch]) for k in first}
     if isinstance(first, (tuple, list)):
-        return type(first)(default_collate(list(items)) for items in zip(*batch, strict=False)) \
-            if not hasattr(first, "_fields") else type(first)(
-                *(default_collate(list(items)) for items in zip(*batch, strict=False)))
+        # each field's samples stay a tuple (strings come back as one); a tuple sample
+        # collates to a list, as in PyTorch, a namedtuple to its own type
+        fields = [default_collate(items) for items in zip(*batch, strict=False)]
+        if hasattr(first, "_fields"):
+            return type(first)(*fields)
+        return fields if isinstance(first, tuple) else type(first)(fields)
     if isinstance(first, str):
-        return list(batch)
+        return batch
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(first).__name__}")
 
@@ -241,8 +261,8 @@ class DataLoader:
     Args:
         dataset: a map-style dataset, or an :class:`IterableDataset` (batched in the
             order it yields; no ``shuffle``, ``sampler`` or ``batch_sampler``).
-        batch_size: samples per batch (None with an ``IterableDataset``: each sample as
-            it comes).
+        batch_size: samples per batch (None: each sample as it comes, its numpy arrays
+            made tensors by :func:`default_convert`).
         shuffle: a fresh permutation each epoch (from ``generator`` or the global PRNG).
         sampler: an iterable of indices giving the order (exclusive with ``shuffle``).
         batch_sampler: an iterable of lists of indices, one list per batch (exclusive
@@ -277,8 +297,8 @@ class DataLoader:
             batch_size = None
         elif sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
-        elif (batch_size is None and not isinstance(dataset, IterableDataset)) or \
-                (batch_size is not None and batch_size < 1):
+        elif batch_size is not None and (
+                not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
         self.dataset = dataset
@@ -299,7 +319,8 @@ class DataLoader:
             return len(self.batch_sampler)
         n = len(self.sampler) if isinstance(self.sampler, Sized) else \
             len(self._order()) if self.sampler is not None else len(self.dataset)
-        assert self.batch_size is not None  # set whenever batch_sampler is not
+        if self.batch_size is None:  # one sample per item
+            return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _order(self) -> np.ndarray:
@@ -323,7 +344,10 @@ class DataLoader:
             return
         order = self._order()
         size = self.batch_size
-        assert size is not None  # set whenever batch_sampler is not
+        if size is None:  # automatic batching off: each sample, converted
+            for i in order:
+                yield (self.collate_fn or default_convert)(self.dataset[int(i)])
+            return
         stop = len(order) - len(order) % size if self.drop_last else len(order)
         if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
             on_device = self.dataset._on_device()
@@ -395,6 +419,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
     "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset",
-    "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
-    "default_collate", "distributed", "get_worker_info", "random_split",
+    "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler", "default_collate",
+    "default_convert", "distributed", "get_worker_info", "random_split",
 ]
