@@ -115,3 +115,100 @@ def test_cyclic_lr_cycles_adam_beta1_without_recompiling(torch):
     assert seen[0][0] == pytest.approx(seen[1][0], rel=1e-7)
     np.testing.assert_allclose(seen[0][1], seen[1][1], rtol=1e-5)
     assert after["compiles"] - before["compiles"] == 1, (before, after)
+
+
+# -- weight averaging -------------------------------------------------------------------
+
+
+def _bn_net(lib):
+    net = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.ReLU(),
+                            lib.nn.Linear(4, 1))
+    rng = np.random.default_rng(7)
+    with lib.no_grad():
+        for p in net.parameters():
+            p.copy_(lib.tensor(rng.uniform(-0.5, 0.5, tuple(p.shape)).astype(np.float32)))
+    return net
+
+
+AVERAGING = {
+    "swa": lambda su: {},
+    "ema-avg_fn-buffers": lambda su: {"avg_fn": su.get_ema_avg_fn(0.9), "use_buffers": True},
+    "ema-multi_avg_fn": lambda su: {"multi_avg_fn": su.get_ema_multi_avg_fn(0.8)},
+    "swa-multi_avg_fn": lambda su: {"multi_avg_fn": su.get_swa_multi_avg_fn()},
+}
+
+
+@pytest.mark.parametrize("how", list(AVERAGING))
+def test_averaged_model_follows_pytorch(torch, how):
+    """AveragedModel (SWA and EMA, with and without buffers) and SWALR, which stopped at
+    the import of torch.optim.swa_utils: the averaged weights, n_averaged, the state_dict
+    keys and the annealed rate after each of 6 steps, and an averaging loop that compiles
+    its step once."""
+    x = np.random.default_rng(8).standard_normal((16, 3)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        net = _bn_net(lib)
+        su = lib.optim.swa_utils
+        averaged = su.AveragedModel(net, **AVERAGING[how](su))
+        opt = lib.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+        sched = su.SWALR(opt, swa_lr=0.02, anneal_epochs=3)
+        lrs = []
+        for step in range(6):
+            if lib is ft and step == 2:
+                compiles = ft.compile_stats()["compiles"]
+            loss = net(lib.tensor(x)).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            averaged.update_parameters(net)
+            sched.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        if lib is ft:
+            assert ft.compile_stats()["compiles"] == compiles
+        with lib.no_grad():
+            out = averaged(lib.tensor(x))
+        seen.append((averaged.state_dict(), lrs, out))
+    (ours, ours_lrs, ours_out), (theirs, theirs_lrs, theirs_out) = seen
+    assert list(ours) == list(theirs)
+    for key in theirs:
+        _close(ours[key], theirs[key], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours_lrs, theirs_lrs, rtol=1e-7)
+    _close(ours_out, theirs_out, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [{"anneal_epochs": 0}, {"anneal_strategy": "linear"}],
+                         ids=["no-anneal", "linear"])
+def test_swalr_anneals_from_the_rate_another_scheduler_left(torch, kwargs):
+    seen = []
+    for lib in (ft, torch):
+        w = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.SGD([w], lr=0.1)
+        cosine = lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
+        lrs = []
+        for _ in range(4):
+            opt.step()
+            cosine.step()
+        swa = lib.optim.swa_utils.SWALR(opt, swa_lr=0.01, **kwargs)
+        for _ in range(12):
+            opt.step()
+            swa.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        seen.append(lrs)
+    np.testing.assert_allclose(seen[0], seen[1], rtol=1e-7)
+
+
+def test_update_bn_recomputes_statistics_as_pytorch(torch):
+    x = np.random.default_rng(9).standard_normal((20, 3)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        net = _bn_net(lib)
+        net(lib.tensor(x[:4]))  # statistics of one batch, to be replaced
+        loader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.tensor(x)),
+                                           batch_size=6)
+        net.eval()
+        lib.optim.swa_utils.update_bn(loader, net)
+        seen.append((dict(net[1].state_dict()), net.training, net[1].momentum))
+    (ours, ours_mode, ours_m), (theirs, theirs_mode, theirs_m) = seen
+    for key in theirs:
+        _close(ours[key], theirs[key])
+    assert (ours_mode, ours_m) == (theirs_mode, theirs_m) == (False, 0.1)

@@ -439,6 +439,43 @@ def cyclic_lr(base_lr: float, max_lr: float, step_size_up: int = 2000,
     return schedule
 
 
+def swa_lr(lr: float, swa_lr: float, anneal_epochs: int = 10,
+           anneal_strategy: str = "cos") -> optax.Schedule:
+    """From ``lr`` to ``swa_lr`` over ``anneal_epochs`` counts (cosine or linear), then
+    ``swa_lr``: the rate of stochastic weight averaging's last phase.
+
+    Args:
+        lr: the rate when the annealing starts.
+        swa_lr: the constant rate it reaches.
+        anneal_epochs: counts of the annealing (0: ``swa_lr`` from count 1 on).
+        anneal_strategy: ``"cos"`` or ``"linear"``.
+
+    Returns:
+        An optax schedule ``count -> lr``.
+
+    PyTorch equivalent: ``torch.optim.swa_utils.SWALR`` (its closed form).
+    """
+    _check_lr("lr", lr)
+    _check_lr("swa_lr", swa_lr)
+    if anneal_strategy not in ("cos", "linear"):
+        raise ValueError(f"anneal_strategy must by one of 'cos' or 'linear', instead got "
+                         f"{anneal_strategy}")
+    if isinstance(anneal_epochs, bool) or not isinstance(anneal_epochs, int) or \
+            anneal_epochs < 0:
+        raise ValueError(f"anneal_epochs must be equal or greater than 0, got "
+                         f"{anneal_epochs}")
+
+    def schedule(count: Any) -> Any:
+        count = jnp.asarray(count)
+        if anneal_epochs == 0:
+            count = jnp.maximum(count, 1)
+        t = jnp.clip(count / max(1, anneal_epochs), 0.0, 1.0)
+        alpha = (1 - jnp.cos(jnp.pi * t)) / 2 if anneal_strategy == "cos" else t
+        return swa_lr * alpha + lr * (1 - alpha)
+
+    return schedule
+
+
 __all__ = [
     "constant_lr",
     "cosine_annealing_lr",
@@ -451,4 +488,5 @@ __all__ = [
     "per_epoch",
     "polynomial_lr",
     "step_lr",
+    "swa_lr",
 ]

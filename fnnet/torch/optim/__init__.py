@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnnet.torch.optim import lr_scheduler
+from fnnet.torch.optim import lr_scheduler, swa_utils
 from fnnet.torch.optim.lbfgs import LBFGS
 from fnnet.torch.optim.optimizer import Optimizer
 from fnnet.torch.optim.optimizers import (
@@ -30,4 +30,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["LBFGS", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
-           "RAdam", "RMSprop", "SGD", "lr_scheduler"]
+           "RAdam", "RMSprop", "SGD", "lr_scheduler", "swa_utils"]
