@@ -1,0 +1,244 @@
+"""Order statistics, binning and splitting that data-handling code reaches for:
+``kthvalue``, ``mode``, ``histc``, ``bucketize``/``searchsorted``, ``take``,
+``tensor_split``, ``dist`` and the ``bitwise_*`` functions.
+
+Each recorded op is a module-level ``jax.numpy`` function (the same object at every call,
+so the step cache recognises it); ops that PyTorch builds from others (``take``,
+``tensor_split``, ``dist``) are written with the tensor's own recorded ops.
+:func:`install` attaches the methods to :class:`~fnnet.torch.tensor.Tensor` and the
+functions to ``fnnet.torch``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fnnet.torch import _graph
+from fnnet.torch._shape_ops import tensor_arg
+from fnnet.torch.tensor import Tensor, _as_tensor, _dim, _op, _op_multi, values_indices
+
+_INDEX = np.dtype(_graph.canonical_dtype(np.int64))
+
+
+def _kthvalue(x: Any, k: int, dim: int, keepdim: bool) -> tuple[Any, Any]:
+    order = jnp.argsort(x, axis=dim, stable=True)
+    index = jax.lax.index_in_dim(order, k - 1, axis=dim, keepdims=True)
+    values = jnp.take_along_axis(x, index, axis=dim)
+    if not keepdim:
+        values, index = jnp.squeeze(values, dim), jnp.squeeze(index, dim)
+    return values, index.astype(_INDEX)
+
+
+def kthvalue(self: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    """The ``k``-th smallest value along ``dim`` (``k`` from 1) and its index.
+
+    PyTorch equivalent: ``torch.kthvalue``.
+    """
+    dim = _dim(dim, self.dim(), "kthvalue")
+    size = self.shape[dim] if self.dim() else 1
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
+                           f"{dim}: k={k}, size {size}")
+    if self.dim() == 0:
+        return values_indices(self * 1, _as_tensor(np.asarray(0, _INDEX)), "kthvalue")
+    values, indices = _op_multi(_kthvalue, (k, dim, bool(keepdim)), self, who="kthvalue")
+    return values_indices(values, indices, "kthvalue")
+
+
+def _mode(x: Any, dim: int, keepdim: bool) -> tuple[Any, Any]:
+    moved = jnp.moveaxis(x, dim, -1)
+    counts = jnp.sum(moved[..., :, None] == moved[..., None, :], axis=-1)
+    most = counts == jnp.max(counts, axis=-1, keepdims=True)
+    # among the most frequent values the smallest; its last position, as PyTorch's CPU
+    top = jnp.finfo(x.dtype).max if jnp.issubdtype(x.dtype, jnp.floating) else \
+        jnp.iinfo(x.dtype).max if jnp.issubdtype(x.dtype, jnp.integer) else True
+    values = jnp.min(jnp.where(most, moved, top), axis=-1, keepdims=True)
+    positions = jnp.arange(moved.shape[-1])
+    index = jnp.max(jnp.where(moved == values, positions, -1), axis=-1, keepdims=True)
+    values, index = jnp.moveaxis(values, -1, dim), jnp.moveaxis(index, -1, dim)
+    if not keepdim:
+        values, index = jnp.squeeze(values, dim), jnp.squeeze(index, dim)
+    return values, index.astype(_INDEX)
+
+
+def mode(self: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+    """The most frequent value along ``dim`` (the smallest of equally frequent ones) and
+    the index of its last occurrence. PyTorch equivalent: ``torch.mode``."""
+    dim = _dim(dim, self.dim(), "mode")
+    if self.dim() == 0:
+        return values_indices(self * 1, _as_tensor(np.asarray(0, _INDEX)), "mode")
+    values, indices = _op_multi(_mode, (dim, bool(keepdim)), self, who="mode")
+    return values_indices(values, indices, "mode")
+
+
+def _histc(x: Any, bins: int, low: float, high: float) -> Any:
+    flat = x.reshape(-1)
+    if low == high:  # the data's range (widened by 1 each way where it is one value)
+        lo, hi = jnp.min(flat), jnp.max(flat)
+        lo, hi = jnp.where(lo == hi, lo - 1, lo), jnp.where(lo == hi, hi + 1, hi)
+    else:
+        lo, hi = jnp.asarray(low, x.dtype), jnp.asarray(high, x.dtype)
+    inside = (flat >= lo) & (flat <= hi)
+    index = jnp.floor((flat - lo) * bins / (hi - lo)).astype(jnp.int32)
+    index = jnp.clip(index, 0, bins - 1)  # the top edge falls in the last bin
+    return jnp.zeros(bins, x.dtype).at[index].add(inside.astype(x.dtype))
+
+
+def histc(self: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """Counts of the elements in ``bins`` equal-width bins over ``[min, max]`` (the data's
+    range where both are 0); elements outside are ignored.
+
+    PyTorch equivalent: ``torch.histc``.
+    """
+    if not self.is_floating_point():
+        raise RuntimeError(f"histc(): expected a floating point input, got {self.dtype}")
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+        raise RuntimeError(f"histc(): bins must be > 0, but got {bins} for dimension 0")
+    if float(min) > float(max):
+        raise RuntimeError(f"histc(): max must be larger than min, got min={min} and "
+                           f"max={max}")
+    return _op(_histc, (bins, float(min), float(max)), self, who="histc")
+
+
+def _searchsorted(sorted_sequence: Any, values: Any, side: str, dtype: Any) -> Any:
+    if sorted_sequence.ndim == 1:
+        out = jnp.searchsorted(sorted_sequence, values, side=side)
+    else:  # one sorted row per row of values
+        lead = sorted_sequence.shape[:-1]
+        rows = sorted_sequence.reshape(-1, sorted_sequence.shape[-1])
+        queries = values.reshape(rows.shape[0], -1)
+        out = jax.vmap(lambda r, q: jnp.searchsorted(r, q, side=side))(rows, queries)
+        out = out.reshape(*lead, values.shape[-1])
+    return out.astype(dtype)
+
+
+def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False,  # noqa: A002
+                 right: bool = False, side: str | None = None, sorter: Any = None
+                 ) -> Tensor:
+    """The indices at which ``input``'s values would be inserted into the last dimension
+    of ``sorted_sequence`` to keep it sorted (``right``/``side="right"``: after equal
+    values). PyTorch equivalent: ``torch.searchsorted``.
+    """
+    seq = tensor_arg(sorted_sequence, "searchsorted", "sorted_sequence")
+    scalar = not isinstance(input, Tensor) and np.ndim(input) == 0
+    values = _as_tensor(np.asarray([input]) if scalar else input)
+    if side not in (None, "left", "right"):
+        raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but "
+                           f"got {side}")
+    if side == "left" and right:
+        raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
+                           "got side of left while right was True")
+    if sorter is not None:
+        seq = seq.gather(-1, _as_tensor(sorter))
+    if seq.dim() > 1 and tuple(seq.shape[:-1]) != tuple(values.shape[:-1]):
+        raise RuntimeError(f"torch.searchsorted(): boundaries tensor should be 1 dimension "
+                           f"or the first N-1 dimensions of boundaries tensor and input "
+                           f"value tensor must match, but we got boundaries tensor "
+                           f"{list(seq.shape)} and input value tensor {list(values.shape)}")
+    dtype = np.dtype(np.int32) if out_int32 else _INDEX
+    out = _op(_searchsorted, ("right" if right or side == "right" else "left", dtype),
+              seq, values, who="searchsorted")
+    return out[0] if scalar else out
+
+
+def bucketize(self: Any, boundaries: Any, *, out_int32: bool = False, right: bool = False
+              ) -> Tensor:
+    """The bucket of each value among the sorted 1-D ``boundaries``: ``i`` with
+    ``boundaries[i-1] < x <= boundaries[i]`` (``right``: ``<= x <``).
+
+    PyTorch equivalent: ``torch.bucketize``.
+    """
+    bounds = tensor_arg(boundaries, "bucketize", "boundaries")
+    if bounds.dim() != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
+                           f"{bounds.dim()})")
+    return searchsorted(bounds, self, out_int32=out_int32, right=right)
+
+
+def take(self: Tensor, index: Any) -> Tensor:
+    """The elements at ``index`` of the flattened tensor. PyTorch: ``torch.take``."""
+    index = tensor_arg(index, "take", "index")
+    out: Tensor = self.reshape(-1)[index]
+    return out
+
+
+def tensor_split(self: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Splits along ``dim`` into ``n`` nearly equal parts (the first ``size % n`` one
+    longer) or at the given indices. PyTorch equivalent: ``torch.tensor_split``."""
+    dim = _dim(dim, self.dim(), "tensor_split")
+    size = self.shape[dim]
+    sections = indices_or_sections
+    if isinstance(sections, Tensor):
+        sections = sections.tolist()
+    if isinstance(sections, int) and not isinstance(sections, bool):
+        if sections < 1:
+            raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
+        base, extra = divmod(size, sections)
+        bounds = [i * base + min(i, extra) for i in range(sections + 1)]
+    elif isinstance(sections, Sequence):
+        bounds = [0, *(int(i) for i in sections), size]
+    else:
+        raise TypeError(f"tensor_split(): argument 'indices_or_sections' must be int or a "
+                        f"sequence of ints, not {type(sections).__name__}")
+    lead = (slice(None),) * dim
+    return tuple(self[(*lead, slice(min(max(a, 0), size), min(max(b, a, 0), size)))]
+                 for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def dist(self: Tensor, other: Any, p: float = 2) -> Tensor:
+    """The ``p``-norm of ``self - other``. PyTorch equivalent: ``torch.dist``."""
+    from fnnet.torch.linalg import vector_norm
+
+    return vector_norm(self - tensor_arg(other, "dist", "other"), ord=p)
+
+
+#: PyTorch's name -> the jax.numpy function
+BITWISE: dict[str, Callable[..., Any]] = {
+    "bitwise_and": jnp.bitwise_and, "bitwise_or": jnp.bitwise_or,
+    "bitwise_xor": jnp.bitwise_xor, "bitwise_left_shift": jnp.left_shift,
+    "bitwise_right_shift": jnp.right_shift,
+}
+
+
+def _bitwise(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
+    def method(self: Tensor, other: Any) -> Tensor:
+        other = other if isinstance(other, Tensor) else _as_tensor(
+            np.asarray(other, np.dtype(self.dtype.np)))
+        if self.is_floating_point() or other.is_floating_point():
+            raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
+        return _op(fn, (), self, other, who=name)
+
+    method.__name__ = name
+    method.__doc__ = f"PyTorch equivalent: ``torch.{name}``."
+    return method
+
+
+def _bitwise_not(x: Any) -> Any:
+    return jnp.logical_not(x) if x.dtype == jnp.bool_ else jnp.invert(x)
+
+
+def bitwise_not(self: Tensor) -> Tensor:
+    """``~x``: each bit flipped (``not`` for booleans). PyTorch: ``torch.bitwise_not``."""
+    if self.is_floating_point():
+        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    return _op(_bitwise_not, (), self, who="bitwise_not")
+
+
+def install(namespace: dict[str, Any]) -> None:
+    """Adds the methods to :class:`Tensor` and the functions to ``namespace``
+    (``fnnet.torch``'s globals)."""
+    from fnnet.torch._math_ops import in_place
+
+    methods = [kthvalue, mode, histc, take, tensor_split, dist, bitwise_not,
+               *(_bitwise(name, fn) for name, fn in BITWISE.items())]
+    for method in methods:
+        setattr(Tensor, method.__name__, method)
+        namespace[method.__name__] = method
+    for name in ("bitwise_not", *BITWISE):
+        setattr(Tensor, name + "_", in_place(name))
+    namespace.update(searchsorted=searchsorted, bucketize=bucketize)
