@@ -152,3 +152,98 @@ def test_kthvalue_and_mode_gradients(torch):
         (x.kthvalue(2, dim=1).values.sum() * 2 + x.mode(0).values.sum()).backward()
         grads.append(x.grad)
     _close(*grads)
+
+
+_A = (np.random.default_rng(7).standard_normal((4, 4)) + 4 * np.eye(4)).astype(np.float32)
+_SPD = (_A @ _A.T).astype(np.float32)
+_TALL = np.random.default_rng(8).standard_normal((6, 3)).astype(np.float32)
+_RHS = np.random.default_rng(9).standard_normal((6, 2)).astype(np.float32)
+_LOWER = np.tril(_A).astype(np.float32)
+
+LINALG = {
+    "cholesky": lambda m: (m.linalg.cholesky(m.tensor(_SPD)),
+                           m.linalg.cholesky(m.tensor(_SPD), upper=True),
+                           m.cholesky(m.tensor(_SPD))),
+    "qr": lambda m: m.linalg.qr(m.tensor(_TALL)),
+    "qr_complete": lambda m: m.linalg.qr(m.tensor(_TALL), mode="complete"),
+    "svd_values": lambda m: (m.linalg.svdvals(m.tensor(_TALL)),
+                             m.linalg.svd(m.tensor(_TALL), full_matrices=False).S),
+    "eigh": lambda m: m.linalg.eigh(m.tensor(_SPD)).eigenvalues,
+    "eigvalsh": lambda m: m.linalg.eigvalsh(m.tensor(_SPD), UPLO="U"),
+    "slogdet": lambda m: m.linalg.slogdet(m.tensor(_A)),
+    "logdet": lambda m: (m.logdet(m.tensor(_SPD)), m.logdet(-m.eye(3)),
+                         m.tensor(_SPD).logdet()),
+    "lstsq": lambda m: m.linalg.lstsq(m.tensor(_TALL), m.tensor(_RHS)),
+    "lstsq_gelsd": lambda m: m.linalg.lstsq(m.tensor(_TALL), m.tensor(_RHS), driver="gelsd"),
+    "pinv": lambda m: (m.linalg.pinv(m.tensor(_TALL)), m.pinverse(m.tensor(_TALL))),
+    "matrix_rank": lambda m: (m.linalg.matrix_rank(m.tensor(_A)),
+                              m.linalg.matrix_rank(m.ones(3, 3)),
+                              m.linalg.matrix_rank(m.tensor(_SPD), hermitian=True)),
+    "cond": lambda m: m.linalg.cond(m.tensor(_A)),
+    "matrix_power": lambda m: (m.linalg.matrix_power(m.tensor(_A), 3),
+                               m.tensor(_A).matrix_power(-1), m.matrix_power(m.tensor(_A), 0)),
+    "matrix_exp": lambda m: (m.matrix_exp(m.tensor(_A) / 4), m.linalg.matrix_exp(m.zeros(2, 2))),
+    "multi_dot": lambda m: m.linalg.multi_dot([m.tensor(_A), m.tensor(_A), m.tensor(_A[0])]),
+    "solve_triangular": lambda m: (
+        m.linalg.solve_triangular(m.tensor(_LOWER), m.tensor(_RHS[:4]), upper=False),
+        m.linalg.solve_triangular(m.tensor(_LOWER.T), m.tensor(_RHS[:4]), upper=True,
+                                  unitriangular=True),
+        m.linalg.solve_triangular(m.tensor(_LOWER), m.tensor(_RHS[:4].T), upper=False,
+                                  left=False)),
+    "cholesky_solve": lambda m: m.cholesky_solve(m.tensor(_RHS[:4]),
+                                                 m.linalg.cholesky(m.tensor(_SPD))),
+    "triangular_solve": lambda m: m.triangular_solve(m.tensor(_RHS[:4]), m.tensor(_LOWER),
+                                                     upper=False),
+    "svd_top": lambda m: m.svd(m.tensor(_SPD)).S,
+    "det_inverse_methods": lambda m: (m.tensor(_A).det(), m.tensor(_A).inverse()),
+    "cross": lambda m: m.linalg.cross(m.tensor([[1.0, 2.0, 3.0]]), m.tensor([[4.0, 5.0, 6.0]])),
+}
+
+
+@pytest.mark.filterwarnings("ignore:torch.(cholesky|triangular_solve) is deprecated")
+@pytest.mark.parametrize("name", sorted(LINALG))
+def test_linalg_matches_pytorch(torch, name):
+    ours, theirs = LINALG[name](ft), LINALG[name](torch)
+    _close(ours, theirs, rtol=1e-4, atol=1e-5)
+    if isinstance(theirs, tuple) and hasattr(theirs, "_fields") or \
+            type(theirs).__module__ == "torch.return_types":
+        assert repr(ours).split("=")[0] == repr(theirs).split("=")[0]
+
+
+def test_svd_reconstructs_and_least_squares_trains(torch):
+    """``U diag(S) Vh`` gives back the matrix, and gradient descent on the squared error
+    reaches ``lstsq``'s solution (a course's closed form against SGD)."""
+    u, s, vh = ft.linalg.svd(ft.tensor(_TALL), full_matrices=False)
+    _close(u @ ft.diag(s) @ vh, _TALL, rtol=1e-4, atol=1e-5)
+    x, y = ft.tensor(_TALL), ft.tensor(_RHS[:, :1])
+    w = ft.zeros(3, 1, requires_grad=True)
+    opt = ft.optim.SGD([w], lr=0.1)
+    for _ in range(300):
+        loss = ((x @ w - y) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    _close(w, torch.linalg.lstsq(torch.tensor(_TALL), torch.tensor(_RHS[:, :1])).solution,
+           rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("expr", [
+    lambda m, a: m.linalg.slogdet(a).logabsdet,
+    lambda m, a: m.linalg.lstsq(a, m.ones(4, 1)).solution.sum(),
+    lambda m, a: m.linalg.cholesky(a @ a.mT).sum(),
+    lambda m, a: m.linalg.pinv(a).sum(),
+    lambda m, a: m.linalg.eigvalsh(a + a.mT).max(),
+])
+def test_linalg_gradients_match_pytorch(torch, expr):
+    grads = []
+    for m in (ft, torch):
+        a = m.tensor(_A, requires_grad=True)
+        expr(m, a).backward()
+        grads.append(a.grad)
+    _close(*grads, rtol=1e-3, atol=1e-5)
+
+
+def test_unsupported_linalg_names_say_so():
+    with pytest.raises(NotImplementedError, match="torch.linalg.eigvals"):
+        ft.linalg.eigvals(ft.eye(2))
+    assert not hasattr(ft.linalg, "eig")

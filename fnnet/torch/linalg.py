@@ -1,4 +1,5 @@
-"""``torch.linalg``'s basics: norms, the inverse, the determinant and linear solves.
+"""``torch.linalg``'s basics: norms, the inverse, the determinant and linear solves; the
+factorizations and least squares are in :mod:`fnnet.torch._factorizations`.
 
 Each is a ``jax.numpy.linalg`` function recorded like every other op (differentiable and
 compiled with the step). PyTorch equivalent: ``torch.linalg``.
@@ -11,9 +12,46 @@ from typing import Any
 import jax.numpy as jnp
 
 from fnnet.losses.regression import absolute
+from fnnet.torch._factorizations import (
+    cholesky,
+    cond,
+    eigh,
+    eigvalsh,
+    lstsq,
+    matrix_exp,
+    matrix_power,
+    matrix_rank,
+    multi_dot,
+    pinv,
+    qr,
+    slogdet,
+    solve_triangular,
+    svd,
+    svdvals,
+)
 from fnnet.torch.tensor import Tensor, _as_tensor, _op
 
-__all__ = ["det", "inv", "matrix_norm", "norm", "solve", "vector_norm"]
+__all__ = ["cholesky", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "lstsq",
+           "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm",
+           "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals",
+           "vector_norm"]
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from fnnet.torch.tensor import Unsupported
+
+    raise Unsupported(  # also an AttributeError: hasattr() is False
+        f"fnnet.torch does not support torch.linalg.{name} (complex results such as "
+        f"eig/eigvals have no fnnet dtype); use jax.numpy.linalg on tensor.numpy()")
+
+
+def cross(input: Any, other: Any, *, dim: int = -1) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along ``dim``. PyTorch: ``torch.linalg.cross``."""
+    x = _tensor(input, "cross", "input")
+    out: Tensor = x.cross(_as_tensor(other), dim=dim)
+    return out
 
 
 def _tensor(value: Any, who: str, name: str) -> Tensor:

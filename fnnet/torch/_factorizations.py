@@ -1,0 +1,410 @@
+"""``torch.linalg``'s factorizations and least squares (``qr``, ``svd``, ``eigh``,
+``cholesky``, ``slogdet``, ``lstsq``, ``pinv``, ``matrix_rank``...) and the older
+top-level forms that courses still use (``torch.svd``, ``torch.cholesky_solve``,
+``torch.triangular_solve``, ``torch.logdet``).
+
+Each is a ``jax.numpy.linalg`` / ``jax.scipy.linalg`` function recorded like every other
+op (differentiable where jax differentiates it, compiled with the step). Results with
+several parts are tuples with PyTorch's field names that print as its
+``torch.return_types``. PyTorch equivalent: ``torch.linalg``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import numpy as np
+
+from fnnet.torch import _graph
+from fnnet.torch.tensor import Tensor, _as_tensor, _op, _op_multi
+
+_INDEX = np.dtype(_graph.canonical_dtype(np.int64))
+
+
+@functools.cache
+def return_type(op: str, fields: tuple[str, ...]) -> type[tuple[Any, ...]]:
+    """A tuple class with ``fields`` as attributes that prints as PyTorch's
+    ``torch.return_types.<op>(field=..., ...)``."""
+
+    def __repr__(self: tuple[Any, ...]) -> str:  # noqa: N807
+        parts = ",\n".join(f"{name}={value!r}" for name, value in zip(fields, self,
+                                                                        strict=True))
+        return f"torch.return_types.{op}(\n{parts})"
+
+    def __new__(cls: type, *values: Any) -> Any:  # noqa: N807
+        return tuple.__new__(cls, values)
+
+    def __reduce__(self: tuple[Any, ...]) -> Any:  # noqa: N807
+        return (_rebuild, (op, fields, tuple(self)))
+
+    namespace: dict[str, Any] = {name: property(lambda self, i=i: self[i])
+                                 for i, name in enumerate(fields)}
+    namespace.update(__repr__=__repr__, __new__=__new__, __reduce__=__reduce__,
+                     _fields=fields, __slots__=())
+    return type(op, (tuple,), namespace)
+
+
+def _rebuild(op: str, fields: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    return return_type(op, fields)(*values)
+
+
+def _matrix(A: Any, who: str, square: bool = False) -> Tensor:  # noqa: N803
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.{who}(): argument 'A' must be Tensor, not "
+                        f"{type(A).__name__}")
+    if A.dim() < 2:
+        raise RuntimeError(f"linalg.{who}: The input tensor A must have at least 2 "
+                           f"dimensions.")
+    if square and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.{who}: A must be batches of square matrices, but they "
+                           f"are {A.shape[-2]} by {A.shape[-1]} matrices")
+    if not A.is_floating_point():
+        raise RuntimeError(f"linalg.{who}: Expected a floating point or complex tensor as "
+                           f"input. Got {A.dtype}")
+    return A
+
+
+def _mT(x: Any) -> Any:  # noqa: N802
+    return jnp.swapaxes(x, -1, -2)
+
+
+# -- factorizations ---------------------------------------------------------------------
+
+def _cholesky(a: Any, upper: bool) -> Any:
+    low = jnp.linalg.cholesky(a)
+    return _mT(low) if upper else low
+
+
+def cholesky(A: Any, *, upper: bool = False) -> Tensor:  # noqa: N803
+    """``L`` with ``A = L @ L.mT`` for symmetric positive-definite ``A`` (``upper``:
+    ``U = L.mT``). PyTorch equivalent: ``torch.linalg.cholesky``."""
+    A = _matrix(A, "cholesky", square=True)  # noqa: N806
+    return _op(_cholesky, (bool(upper),), A, who="cholesky")
+
+
+def _qr(a: Any, mode: str) -> tuple[Any, Any]:
+    q, r = jnp.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+    return q, r
+
+
+def qr(A: Any, mode: str = "reduced") -> Any:  # noqa: N803
+    """``(Q, R)`` with ``A = Q @ R``, ``Q`` orthonormal columns, ``R`` upper triangular.
+
+    PyTorch equivalent: ``torch.linalg.qr``.
+    """
+    A = _matrix(A, "qr")  # noqa: N806
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           f"'reduced' (default), 'r', or 'complete'")
+    q, r = _op_multi(_qr, (mode,), A, who="qr")
+    if mode == "r":
+        q = _as_tensor(np.zeros((0,), np.float32))
+    return return_type("linalg_qr", ("Q", "R"))(q, r)
+
+
+def _svd(a: Any, full_matrices: bool) -> tuple[Any, Any, Any]:
+    u, s, vh = jnp.linalg.svd(a, full_matrices=full_matrices)
+    return u, s, vh
+
+
+def svd(A: Any, full_matrices: bool = True) -> Any:  # noqa: N803
+    """``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``, ``S`` descending.
+
+    PyTorch equivalent: ``torch.linalg.svd``.
+    """
+    A = _matrix(A, "svd")  # noqa: N806
+    u, s, vh = _op_multi(_svd, (bool(full_matrices),), A, who="svd")
+    return return_type("linalg_svd", ("U", "S", "Vh"))(u, s, vh)
+
+
+def _svdvals(a: Any) -> Any:
+    return jnp.linalg.svd(a, compute_uv=False)
+
+
+def svdvals(A: Any) -> Tensor:  # noqa: N803
+    """The singular values, descending. PyTorch equivalent: ``torch.linalg.svdvals``."""
+    return _op(_svdvals, (), _matrix(A, "svdvals"), who="svdvals")
+
+
+def _eigh(a: Any, lower: bool) -> tuple[Any, Any]:
+    w, v = jnp.linalg.eigh(a, UPLO="L" if lower else "U")
+    return w, v
+
+
+def eigh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
+    """``(eigenvalues, eigenvectors)`` of symmetric ``A``, eigenvalues ascending.
+
+    PyTorch equivalent: ``torch.linalg.eigh``.
+    """
+    A = _matrix(A, "eigh", square=True)  # noqa: N806
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    w, v = _op_multi(_eigh, (UPLO == "L",), A, who="eigh")
+    return return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))(w, v)
+
+
+def _eigvalsh(a: Any, lower: bool) -> Any:
+    return jnp.linalg.eigvalsh(a, UPLO="L" if lower else "U")
+
+
+def eigvalsh(A: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
+    """The eigenvalues of symmetric ``A``, ascending. PyTorch: ``torch.linalg.eigvalsh``."""
+    A = _matrix(A, "eigvalsh", square=True)  # noqa: N806
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return _op(_eigvalsh, (UPLO == "L",), A, who="eigvalsh")
+
+
+def _slogdet(a: Any) -> tuple[Any, Any]:
+    sign, logabs = jnp.linalg.slogdet(a)
+    return sign, logabs
+
+
+def slogdet(A: Any) -> Any:  # noqa: N803
+    """``(sign, logabsdet)`` of the determinant. PyTorch: ``torch.linalg.slogdet``."""
+    A = _matrix(A, "slogdet", square=True)  # noqa: N806
+    sign, logabs = _op_multi(_slogdet, (), A, who="slogdet")
+    return return_type("linalg_slogdet", ("sign", "logabsdet"))(sign, logabs)
+
+
+def _logdet(a: Any) -> Any:
+    sign, logabs = jnp.linalg.slogdet(a)
+    # PyTorch: NaN for a negative determinant, -inf for a singular matrix
+    return jnp.where(sign < 0, jnp.nan, jnp.where(sign == 0, -jnp.inf, logabs))
+
+
+def logdet(A: Any) -> Tensor:  # noqa: N803
+    """``log(det(A))``: NaN where the determinant is negative. PyTorch: ``torch.logdet``."""
+    return _op(_logdet, (), _matrix(A, "logdet", square=True), who="logdet")
+
+
+# -- solves, inverses and ranks ---------------------------------------------------------
+
+def _lstsq(a: Any, b: Any, rcond: float | None, vector: bool, full: bool
+           ) -> tuple[Any, Any, Any, Any]:
+    bb = b[..., None] if vector else b
+    batch = a.shape[:-2]
+    flat_a = a.reshape(-1, *a.shape[-2:])
+    flat_b = jnp.broadcast_to(bb, (*batch, *bb.shape[-2:])).reshape(-1, *bb.shape[-2:])
+    x, res, rank, sv = jax.vmap(lambda m, r: jnp.linalg.lstsq(m, r, rcond=rcond))(
+        flat_a, flat_b)
+    x = x.reshape(*batch, *x.shape[-2:])
+    x = x[..., 0] if vector else x
+    rank = rank.reshape(batch).astype(_INDEX)
+    if not full:  # PyTorch's default driver reports neither
+        return x, jnp.zeros((0,), a.dtype), rank, jnp.zeros((0,), a.dtype)
+    m, n = a.shape[-2:]
+    res = res.reshape(*batch, -1) if m > n else jnp.zeros((0,), a.dtype)
+    res = res[..., 0] if vector and m > n else res
+    return x, res, rank, sv.reshape(*batch, -1)
+
+
+def lstsq(A: Any, B: Any, rcond: float | None = None, *,  # noqa: N803
+          driver: str | None = None) -> Any:
+    """The least-squares solution ``X`` of ``A @ X = B``, with ``residuals``, ``rank`` and
+    ``singular_values`` (the last two filled, as PyTorch's, for the ``gelsd``/``gelss``
+    drivers; the rank always).
+
+    PyTorch equivalent: ``torch.linalg.lstsq``.
+    """
+    A = _matrix(A, "lstsq")  # noqa: N806
+    B = _as_tensor(B)  # noqa: N806
+    if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
+                           f"(gels, gelsy, gelsd, gelss), but got {driver}")
+    vector = B.dim() == A.dim() - 1
+    if B.shape[-1 if vector else -2] != A.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match "
+                           f"other.size(-2), got {A.shape[-2]} and "
+                           f"{B.shape[-1 if vector else -2]}")
+    x, res, rank, sv = _op_multi(
+        _lstsq, (rcond, vector, driver in ("gelsd", "gelss")), A, B, who="lstsq")
+    return return_type("linalg_lstsq", ("solution", "residuals", "rank",
+                                        "singular_values"))(x, res, rank, sv)
+
+
+def _pinv(a: Any, rtol: float | None, hermitian: bool) -> Any:
+    return jnp.linalg.pinv(a, rtol=rtol, hermitian=hermitian)
+
+
+def pinv(A: Any, *, atol: float | None = None, rtol: float | None = None,  # noqa: N803
+         hermitian: bool = False) -> Tensor:
+    """The Moore-Penrose pseudo-inverse. PyTorch equivalent: ``torch.linalg.pinv``."""
+    A = _matrix(A, "pinv")  # noqa: N806
+    if atol is not None:
+        raise NotImplementedError("fnnet.torch: linalg.pinv(atol=) is not supported; pass "
+                                  "rtol= (relative to the largest singular value)")
+    return _op(_pinv, (rtol, bool(hermitian)), A, who="pinv")
+
+
+def _matrix_rank(a: Any, rtol: float | None, hermitian: bool) -> Any:
+    s = jnp.abs(jnp.linalg.eigvalsh(a)) if hermitian else \
+        jnp.linalg.svd(a, compute_uv=False)
+    eps = jnp.finfo(a.dtype).eps * max(a.shape[-2:]) if rtol is None else rtol
+    limit = jnp.max(s, axis=-1, keepdims=True) * eps
+    return jnp.sum(s > limit, axis=-1).astype(_INDEX)
+
+
+def matrix_rank(A: Any, *, atol: float | None = None, rtol: float | None = None,  # noqa: N803
+                hermitian: bool = False) -> Tensor:
+    """How many singular values exceed ``rtol`` times the largest (by default
+    ``eps * max(m, n)``). PyTorch equivalent: ``torch.linalg.matrix_rank``."""
+    A = _matrix(A, "matrix_rank")  # noqa: N806
+    if atol is not None:
+        raise NotImplementedError("fnnet.torch: linalg.matrix_rank(atol=) is not "
+                                  "supported; pass rtol=")
+    return _op(_matrix_rank, (rtol, bool(hermitian)), A, who="matrix_rank")
+
+
+def _cond(a: Any, p: Any) -> Any:
+    return jnp.linalg.cond(a, p=p)
+
+
+def cond(A: Any, p: Any = None) -> Tensor:  # noqa: N803
+    """The condition number in the ``p`` norm (2 by default).
+
+    PyTorch equivalent: ``torch.linalg.cond``.
+    """
+    return _op(_cond, (p,), _matrix(A, "cond"), who="cond")
+
+
+def _matrix_power(a: Any, n: int) -> Any:
+    return jnp.linalg.matrix_power(a, n)
+
+
+def matrix_power(A: Any, n: int) -> Tensor:  # noqa: N803
+    """``A`` multiplied by itself ``n`` times (the inverse's powers for negative ``n``).
+
+    PyTorch equivalent: ``torch.linalg.matrix_power``.
+    """
+    A = _matrix(A, "matrix_power", square=True)  # noqa: N806
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"linalg.matrix_power(): argument 'n' must be int, not "
+                        f"{type(n).__name__}")
+    return _op(_matrix_power, (n,), A, who="matrix_power")
+
+
+def _matrix_exp(a: Any) -> Any:
+    return jsl.expm(a)
+
+
+def matrix_exp(A: Any) -> Tensor:  # noqa: N803
+    """The matrix exponential. PyTorch equivalent: ``torch.linalg.matrix_exp``."""
+    return _op(_matrix_exp, (), _matrix(A, "matrix_exp", square=True), who="matrix_exp")
+
+
+def multi_dot(tensors: Sequence[Any]) -> Tensor:
+    """The product of the matrices in order (the first may be a row vector, the last a
+    column vector). PyTorch equivalent: ``torch.linalg.multi_dot``."""
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got "
+                           f"{len(tensors)}")
+    out = _as_tensor(tensors[0])
+    for t in tensors[1:]:
+        out = out @ _as_tensor(t)
+    return out
+
+
+def _solve_triangular(a: Any, b: Any, upper: bool, left: bool, unit: bool) -> Any:
+    if left:
+        return jsl.solve_triangular(a, b, lower=not upper, unit_diagonal=unit)
+    # X A = B  <=>  A.mT X.mT = B.mT
+    return _mT(jsl.solve_triangular(_mT(a), _mT(b), lower=upper, unit_diagonal=unit))
+
+
+def solve_triangular(A: Any, B: Any, *, upper: bool, left: bool = True,  # noqa: N803
+                     unitriangular: bool = False) -> Tensor:
+    """``X`` with ``A @ X = B`` (``left=False``: ``X @ A = B``) for triangular ``A``.
+
+    PyTorch equivalent: ``torch.linalg.solve_triangular``.
+    """
+    A = _matrix(A, "solve_triangular", square=True)  # noqa: N806
+    B = _matrix(_as_tensor(B), "solve_triangular")  # noqa: N806
+    return _op(_solve_triangular, (bool(upper), bool(left), bool(unitriangular)), A, B,
+               who="solve_triangular")
+
+
+# -- the top-level forms ----------------------------------------------------------------
+
+def svd_top(input: Any, some: bool = True, compute_uv: bool = True) -> Any:  # noqa: A002
+    """``(U, S, V)`` (``V``, not ``Vh``). PyTorch equivalent: ``torch.svd``."""
+    u, s, vh = svd(input, full_matrices=not some)
+    v = vh.mT
+    if not compute_uv:
+        u, v = u * 0, v * 0  # PyTorch returns zero-filled U and V
+    return return_type("svd", ("U", "S", "V"))(u, s, v)
+
+
+def _cho_solve(b: Any, factor: Any, upper: bool) -> Any:
+    return jsl.cho_solve((factor, not upper), b)
+
+
+def cholesky_solve(B: Any, L: Any, upper: bool = False) -> Tensor:  # noqa: N803
+    """``X`` with ``A @ X = B`` given ``A``'s Cholesky factor ``L``.
+
+    PyTorch equivalent: ``torch.cholesky_solve``.
+    """
+    L = _matrix(L, "cholesky_solve", square=True)  # noqa: N806
+    return _op(_cho_solve, (bool(upper),), _as_tensor(B), L, who="cholesky_solve")
+
+
+def triangular_solve(b: Any, A: Any, upper: bool = True, transpose: bool = False,  # noqa: N803
+                     unitriangular: bool = False) -> Any:
+    """``(solution, cloned_coefficient)`` of ``A @ X = b`` for triangular ``A``.
+
+    PyTorch equivalent: ``torch.triangular_solve`` (deprecated there for
+    ``torch.linalg.solve_triangular``).
+    """
+    A = _matrix(A, "triangular_solve", square=True)  # noqa: N806
+    coefficient = A.mT if transpose else A
+    x = solve_triangular(coefficient, b, upper=upper != bool(transpose),
+                         unitriangular=unitriangular)
+    return return_type("triangular_solve", ("solution", "cloned_coefficient"))(x, A.clone())
+
+
+def qr_top(input: Any, some: bool = True) -> Any:  # noqa: A002
+    """``(Q, R)``. PyTorch equivalent: ``torch.qr``."""
+    q, r = qr(input, "reduced" if some else "complete")
+    return return_type("qr", ("Q", "R"))(q, r)
+
+
+def slogdet_top(A: Any) -> Any:  # noqa: N803
+    """``(sign, logabsdet)``. PyTorch equivalent: ``torch.slogdet``."""
+    sign, logabs = slogdet(A)
+    return return_type("slogdet", ("sign", "logabsdet"))(sign, logabs)
+
+
+def cholesky_top(input: Any, upper: bool = False) -> Tensor:  # noqa: A002
+    """PyTorch equivalent: ``torch.cholesky`` (``upper`` positional)."""
+    return cholesky(input, upper=upper)
+
+
+def pinverse(input: Any, rcond: float = 1e-15) -> Tensor:  # noqa: A002
+    """PyTorch equivalent: ``torch.pinverse``."""
+    return pinv(input, rtol=rcond)
+
+
+#: names on ``torch`` and methods of Tensor -> their function
+TOP_LEVEL: dict[str, Callable[..., Any]] = {
+    "svd": svd_top, "qr": qr_top, "slogdet": slogdet_top, "logdet": logdet,
+    "cholesky": cholesky_top, "cholesky_solve": cholesky_solve,
+    "triangular_solve": triangular_solve, "matrix_exp": matrix_exp,
+    "matrix_power": matrix_power, "pinverse": pinverse,
+}
+
+
+def install(namespace: dict[str, Any]) -> None:
+    """Adds the top-level functions to ``namespace`` (``fnnet.torch``'s globals) and the
+    methods to :class:`Tensor` (``A.svd()``, ``A.det()``, ``A.inverse()``...)."""
+    from fnnet.torch import linalg
+
+    for name, fn in TOP_LEVEL.items():
+        namespace[name] = fn
+        setattr(Tensor, name, fn)
+    Tensor.det = linalg.det  # type: ignore[attr-defined]
+    Tensor.inverse = linalg.inv  # type: ignore[attr-defined]
