@@ -614,7 +614,8 @@ def seed() -> int:
 # -- install ----------------------------------------------------------------------------
 
 METHODS: tuple[Callable[..., Any], ...] = (
-    div, div_, divide, multiply, subtract, true_divide, floor_divide, remainder, fmod, hypot, logaddexp,
+    div, div_, divide, multiply, subtract, true_divide, floor_divide, remainder, fmod, hypot,
+    logaddexp,
     xlogy, float_power, lerp, addcmul, addcdiv, nan_to_num, nansum, nanmean, median,
     count_nonzero, cummax, cummin, tile, unbind, unflatten, movedim, swapaxes, swapdims,
     ravel, broadcast_to, sum_to_size, diagonal, trace, fliplr, flipud, rot90, dot, mv, addmm,
