@@ -129,7 +129,12 @@ SEARCH_OPS = {
     "bitwise": lambda m: (m.bitwise_and(m.tensor([12, 5]), m.tensor([10, 3])),
                           m.tensor([5]).bitwise_or(2), m.bitwise_xor(m.tensor([5]), 1),
                           m.bitwise_not(m.tensor([True, False])), m.bitwise_not(m.tensor([5])),
-                          m.bitwise_left_shift(m.tensor([1, 3]), 2)),
+                          m.bitwise_left_shift(m.tensor([1, 3]), 2),
+                          m.tensor([5, -8]) >> 1, m.tensor([5]) << m.tensor([2])),
+    "norms": lambda m: (m.tensor(_X).norm(p="fro"), m.tensor(_X).norm(p="fro", dim=1),
+                        m.tensor(_X).norm(p="nuc"), m.norm(m.tensor([0.0, 2.0, -1.0]), p=0),
+                        m.tensor(_X).norm(p=float("-inf"), dim=0),
+                        m.norm(m.tensor(_X), p=3, dim=1, keepdim=True)),
 }
 
 

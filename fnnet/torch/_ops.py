@@ -162,6 +162,10 @@ def _norm(x: Array, p: float, dim: Axis, keepdim: bool) -> Array:
         return jnp.sum(absolute(x), axis=dim, keepdims=keepdim)
     if p == float("inf"):
         return jnp.max(absolute(x), axis=dim, keepdims=keepdim)
+    if p == float("-inf"):
+        return jnp.min(absolute(x), axis=dim, keepdims=keepdim)
+    if p == 0:  # how many elements are not zero
+        return jnp.sum(x != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
     return jnp.sum(absolute(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
 
 

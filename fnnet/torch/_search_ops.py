@@ -241,4 +241,9 @@ def install(namespace: dict[str, Any]) -> None:
         namespace[method.__name__] = method
     for name in ("bitwise_not", *BITWISE):
         setattr(Tensor, name + "_", in_place(name))
+    # the shift operators (``&``, ``|``, ``^`` and ``~`` are Tensor's own)
+    Tensor.__lshift__ = Tensor.bitwise_left_shift  # type: ignore[attr-defined]
+    Tensor.__rshift__ = Tensor.bitwise_right_shift  # type: ignore[attr-defined]
+    Tensor.__ilshift__ = Tensor.bitwise_left_shift_  # type: ignore[attr-defined]
+    Tensor.__irshift__ = Tensor.bitwise_right_shift_  # type: ignore[attr-defined]
     namespace.update(searchsorted=searchsorted, bucketize=bucketize)

@@ -1035,6 +1035,11 @@ class Tensor:
     def norm(self, p: builtins.float = 2, dim: Any = None, keepdim: builtins.bool = False,
              dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
+        if p == "nuc":
+            from fnnet.torch.linalg import matrix_norm
+
+            return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim)
+        p = 2 if p == "fro" else p  # Frobenius: the 2-norm of the elements
         return _op(_norm, (p, _dims(dim), keepdim), x, who="norm")
 
     @_numpy_names
