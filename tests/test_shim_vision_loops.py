@@ -212,3 +212,30 @@ def test_update_bn_recomputes_statistics_as_pytorch(torch):
     for key in theirs:
         _close(ours[key], theirs[key])
     assert (ours_mode, ours_m) == (theirs_mode, theirs_m) == (False, 0.1)
+
+
+# -- torch.compile ----------------------------------------------------------------------
+
+
+def test_compiled_module_is_pytorchs_optimized_module(torch):
+    """``model = torch.compile(model)`` returned the model itself: state_dict keys lacked
+    PyTorch's ``_orig_mod.`` prefix (a checkpoint saved from a compiled model did not
+    load in PyTorch) and ``model._orig_mod`` raised AttributeError."""
+    x = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        net = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.Dropout(0.5))
+        compiled = lib.compile(net)
+        compiled.eval()
+        seen.append((type(compiled).__name__, repr(compiled), list(compiled.state_dict()),
+                     [n for n, _ in compiled.named_parameters()], net.training,
+                     compiled._orig_mod is net, lib.compile(net[0]).out_features,
+                     isinstance(compiled, lib.nn.Module)))
+    assert seen[0] == seen[1]
+    net = ft.nn.Linear(3, 2)  # (PyTorch's inductor is not run here: it takes seconds)
+    np.testing.assert_array_equal(_np(ft.compile(net)(ft.tensor(x))), _np(net(ft.tensor(x))))
+    net = ft.nn.Linear(3, 2)
+    state = ft.compile(net).state_dict()
+    ft.compile(ft.nn.Linear(3, 2)).load_state_dict(state)
+    with pytest.raises(RuntimeError, match="_orig_mod"):
+        ft.nn.Linear(3, 2).load_state_dict(state)

@@ -206,14 +206,21 @@ def index_fill(self: Tensor, dim: int, index: Any, value: Any) -> Tensor:
 def compile(model: _F | None = None, *, fullgraph: bool = False, dynamic: Any = None,  # noqa: A001
             backend: Any = "inductor", mode: Any = None, options: Any = None,
             disable: bool = False) -> Any:
-    """Returns ``model`` unchanged: fnnet.torch already compiles each training step
-    into one XLA program (see :func:`fnnet.torch.compile_stats`). Usable as
-    ``torch.compile(model)`` and as a decorator, with or without arguments.
+    """Returns ``model`` unchanged, a module wrapped as PyTorch's ``OptimizedModule``
+    (its ``_orig_mod``, with PyTorch's ``state_dict`` keys): fnnet.torch already
+    compiles each training step into one XLA program (see
+    :func:`fnnet.torch.compile_stats`). Usable as ``torch.compile(model)`` and as a
+    decorator, with or without arguments.
 
     PyTorch equivalent: ``torch.compile``.
     """
     if model is None:
         return lambda fn: fn
+    from fnnet.torch.nn.modules.module import Module
+    from fnnet.torch.nn.modules.optimized import OptimizedModule
+
+    if isinstance(model, Module):
+        return OptimizedModule(model)
     return model
 
 
