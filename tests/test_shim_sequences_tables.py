@@ -252,3 +252,30 @@ def test_unsupported_linalg_names_say_so():
     with pytest.raises(NotImplementedError, match="torch.linalg.eigvals"):
         ft.linalg.eigvals(ft.eye(2))
     assert not hasattr(ft.linalg, "eig")
+
+
+def test_testing_assert_close_matches_pytorch(torch):
+    """``torch.testing.assert_close`` passes and fails where PyTorch's does, with its
+    messages for a shape and a value mismatch."""
+    cases = [
+        (lambda m: (m.tensor([1.0, 2.0]), m.tensor([1.0, 2.0 + 1e-6])), None),
+        (lambda m: (m.tensor([1.0, 2.0]), m.tensor([1.1, 2.0])), "Tensor-likes are not close"),
+        (lambda m: (m.ones(2), m.ones(3)), "attribute 'shape' do not match"),
+        (lambda m: ([m.ones(1), {"a": m.zeros(2)}], [m.ones(1), {"a": m.zeros(2)}]), None),
+        (lambda m: ({"a": m.zeros(2)}, {"a": m.ones(2)}), "item \\['a'\\]"),
+        (lambda m: (1.0, 1.0 + 1e-9), None),
+        (lambda m: (m.tensor([float("nan")]), m.tensor([float("nan")])), "not close"),
+    ]
+    for make, error in cases:
+        for m in (ft, torch):
+            actual, expected = make(m)
+            if error is None:
+                m.testing.assert_close(actual, expected)
+            else:
+                with pytest.raises(AssertionError, match=error):
+                    m.testing.assert_close(actual, expected)
+    ft.testing.assert_close(ft.tensor([1.0, float("nan")]), ft.tensor([1.0, float("nan")]),
+                            equal_nan=True)
+    ft.testing.assert_close(ft.tensor([1.0]), ft.tensor([1.05]), rtol=0.1, atol=0.0)
+    with pytest.raises(ValueError, match="Both 'rtol' and 'atol'"):
+        ft.testing.assert_close(ft.ones(1), ft.ones(1), rtol=0.1)

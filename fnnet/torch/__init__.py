@@ -170,6 +170,7 @@ from fnnet.torch import (  # noqa: E402
     nn,
     optim,
     profiler,
+    testing,
     utils,
 )
 from fnnet.torch._defaults import get_default_dtype, set_default_dtype  # noqa: E402
