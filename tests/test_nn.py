@@ -319,8 +319,6 @@ ERRORS = [
     (lambda: fnnet.nn.BatchNorm1d(3).apply({}, {}, jnp.ones((4, 3)), train=True), ValueError,
      "state lacks running_mean, running_var, num_batches_tracked; pass the state returned "
      "by init"),
-    (lambda: fnnet.nn.Conv2d(3, 6, 3, padding_mode="reflect"), NotImplementedError,
-     "Conv2d: padding_mode='reflect' is not supported; only 'zeros' is"),
     (lambda: fnnet.nn.Conv2d(3, 6, 3, padding_mode="mirror"), ValueError,
      "Conv2d: padding_mode must be one of ('zeros', 'reflect', 'replicate', 'circular'), "
      "but got padding_mode='mirror'"),

@@ -239,3 +239,32 @@ def test_compiled_module_is_pytorchs_optimized_module(torch):
     ft.compile(ft.nn.Linear(3, 2)).load_state_dict(state)
     with pytest.raises(RuntimeError, match="_orig_mod"):
         ft.nn.Linear(3, 2).load_state_dict(state)
+
+
+# -- convolutions -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("kwargs", [{"padding": 1}, {"padding": (2, 1), "stride": 2},
+                                    {"padding": "same", "dilation": 2},
+                                    {"padding": 1, "groups": 2}],
+                         ids=["pad1", "pad21-stride2", "same-dilated", "grouped"])
+def test_conv2d_padding_modes_match_pytorch(torch, mode, kwargs):
+    """Conv2d(padding_mode='reflect'), as CycleGAN- and pix2pix-style generators build
+    it, raised NotImplementedError: outputs, repr and gradients of weight and input."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 4, 7, 6)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        conv = lib.nn.Conv2d(4, 6, 3, padding_mode=mode, **kwargs)
+        with lib.no_grad():
+            for p in conv.parameters():
+                p.copy_(lib.tensor(np.random.default_rng(p.dim()).standard_normal(
+                    tuple(p.shape)).astype(np.float32)))
+        inp = lib.tensor(x, requires_grad=True)
+        out = conv(inp)
+        (out * out).sum().backward()
+        seen.append((repr(conv), out, conv.weight.grad, inp.grad))
+    assert seen[0][0] == seen[1][0]
+    for ours, theirs in zip(seen[0][1:], seen[1][1:], strict=True):
+        _close(ours, theirs, rtol=1e-4, atol=1e-4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 
 from fnnet.nn import functional as F
 from fnnet.nn import init as initializers
@@ -13,6 +14,7 @@ from fnnet.nn.module import Module, check_input
 from fnnet.typing import Array, Params, PRNGKey, State
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+_JNP_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 def conv_params(key: PRNGKey, out_channels: int, in_per_group: int,
@@ -40,8 +42,8 @@ class Conv2d(Module):
         dilation: an int or ``(dH, dW)``.
         groups: channel groups; both channel counts must be divisible by it.
         bias: whether to learn an additive bias.
-        padding_mode: only ``"zeros"``; PyTorch's ``"reflect"``, ``"replicate"`` and
-            ``"circular"`` raise NotImplementedError.
+        padding_mode: ``"zeros"``, or ``"reflect"``, ``"replicate"`` or ``"circular"``:
+            the input padded so (by ``padding``) before an unpadded convolution.
 
     Parameters: ``weight [out_channels, in_channels / groups, kH, kW]`` (``OIHW``),
     ``bias [out_channels]``, initialised as PyTorch does (``U(-1/sqrt(fan_in),
@@ -86,11 +88,6 @@ class Conv2d(Module):
                 f"Conv2d: padding_mode must be one of {PADDING_MODES}, but got "
                 f"padding_mode={padding_mode!r}"
             )
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"Conv2d: padding_mode={padding_mode!r} is not supported; only 'zeros' is "
-                f"('reflect', 'replicate' and 'circular' are not implemented)"
-            )
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
@@ -115,7 +112,15 @@ class Conv2d(Module):
         ``[C, H, W]``)."""
         del train, key
         check_input(self, x, ndim=(3, 4), dim=-3, size=self.in_channels)
-        y = F.conv2d(x, params["weight"], params.get("bias"), self.stride, self.padding,
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            # PyTorch pads the input by the padding in this mode, then convolves unpadded
+            widths = conv_padding(padding, self.kernel_size, self.stride, self.dilation,
+                                  "Conv2d")
+            x = jnp.pad(x, ((0, 0),) * (x.ndim - 2) + widths,
+                        mode=_JNP_PAD_MODES[self.padding_mode])
+            padding = 0
+        y = F.conv2d(x, params["weight"], params.get("bias"), self.stride, padding,
                      self.dilation, self.groups)
         return y, state
 
