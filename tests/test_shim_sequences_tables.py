@@ -131,6 +131,11 @@ SEARCH_OPS = {
                           m.bitwise_not(m.tensor([True, False])), m.bitwise_not(m.tensor([5])),
                           m.bitwise_left_shift(m.tensor([1, 3]), 2),
                           m.tensor([5, -8]) >> 1, m.tensor([5]) << m.tensor([2])),
+    "repeat_interleave": lambda m: (
+        m.repeat_interleave(m.tensor([1, 2]), m.tensor([2, 3])),
+        m.arange(6).view(2, 3).repeat_interleave(m.tensor([1, 3]), dim=0),
+        m.repeat_interleave(m.tensor([2, 0, 1])),
+        m.arange(6).view(2, 3).repeat_interleave(m.tensor(2), dim=1)),
     "norms": lambda m: (m.tensor(_X).norm(p="fro"), m.tensor(_X).norm(p="fro", dim=1),
                         m.tensor(_X).norm(p="nuc"), m.norm(m.tensor([0.0, 2.0, -1.0]), p=0),
                         m.tensor(_X).norm(p=float("-inf"), dim=0),
@@ -279,3 +284,11 @@ def test_testing_assert_close_matches_pytorch(torch):
     ft.testing.assert_close(ft.tensor([1.0]), ft.tensor([1.05]), rtol=0.1, atol=0.0)
     with pytest.raises(ValueError, match="Both 'rtol' and 'atol'"):
         ft.testing.assert_close(ft.ones(1), ft.ones(1), rtol=0.1)
+
+
+def test_bool_tensors_print_as_pytorchs(torch):
+    """``True`` is padded to ``False``'s width only where a False is shown."""
+    for make in (lambda m: m.tensor([True, True]), lambda m: m.tensor([[True], [False]]),
+                 lambda m: m.ones(2, 2).bool(), lambda m: m.tensor(False),
+                 lambda m: m.tensor([1.0, -1.0]) > 0):
+        assert repr(make(ft)) == repr(make(torch))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -88,18 +88,21 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
     dtype = _dtypes.from_np(array.dtype)
     if dtype not in (_dtypes.float32, _dtypes.int64, _dtypes.bool_):
         suffix += f", dtype={dtype}"
+    formatter: dict[str, Callable[[Any], str]] | None = None
     if array.dtype.kind == "f" or dtype is _dtypes.bfloat16:
         values = array.astype(np.float64)
-        float_kind: Callable[[np.floating], str] | None = _float_formatter(values)
+        formatter = {"float_kind": _float_formatter(values)}
+    elif array.dtype.kind == "b":  # PyTorch pads to " True" only beside a False
+        values, width = array, 5 if not array.all() else 4
+        formatter = {"bool": lambda v: str(bool(v)).rjust(width)}
     else:
-        values, float_kind = array, None
+        values = array
     if values.size == 0:
         body = "[]"
         suffix = f", size={tuple(array.shape)}" + suffix if array.ndim > 1 else suffix
     else:
         body = np.array2string(values, separator=", ", prefix=prefix,
-                               formatter=None if float_kind is None else {
-                                   "float_kind": float_kind},
+                               formatter=formatter,
                                threshold=int(min(OPTIONS.threshold, sys.maxsize)),
                                edgeitems=OPTIONS.edgeitems,
                                max_line_width=OPTIONS.linewidth)

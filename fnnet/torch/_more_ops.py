@@ -308,16 +308,40 @@ def diag(self: Tensor, diagonal: int = 0) -> Tensor:
     return _op(_diag, (int(diagonal),), self, who="diag")
 
 
-def _repeat_interleave(x: Any, repeats: int, dim: int | None) -> Any:
-    return jnp.repeat(x, repeats, axis=dim)
+def _repeat_interleave(x: Any, repeats: int | tuple[int, ...], dim: int | None) -> Any:
+    if isinstance(repeats, int):
+        return jnp.repeat(x, repeats, axis=dim)
+    return jnp.repeat(x, np.asarray(repeats), axis=dim, total_repeat_length=sum(repeats))
 
 
-def repeat_interleave(self: Tensor, repeats: int, dim: int | None = None) -> Tensor:
-    """Each element (or slice along ``dim``) repeated ``repeats`` times in place."""
-    if not isinstance(repeats, int) or repeats < 0:
-        raise NotImplementedError("fnnet.torch's repeat_interleave takes a non-negative "
-                                  f"int for repeats, got {repeats!r}")
+def repeat_interleave(self: Tensor, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place;
+    ``repeats`` an int or one count per element (a tensor, read on the host: it sets the
+    result's size). ``torch.repeat_interleave(counts)`` alone repeats each index."""
+    del output_size  # the counts are read on the host anyway
+    if repeats is None:  # torch.repeat_interleave(counts): index i, counts[i] times
+        counts = self
+        return repeat_interleave(_as_tensor(np.arange(counts.numel(), dtype=_INDEX)), counts)
+    if isinstance(repeats, (Tensor, list, tuple, np.ndarray)):
+        values = np.asarray(repeats.tolist() if isinstance(repeats, Tensor) else repeats)
+        if values.ndim > 1 or not np.issubdtype(values.dtype, np.integer):
+            raise RuntimeError("repeat_interleave: repeats must be 0-dim or 1-dim tensor of "
+                               "integers")
+        repeats = int(values) if values.ndim == 0 else tuple(int(v) for v in values)
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, tuple)) or \
+            (isinstance(repeats, int) and repeats < 0) or \
+            (isinstance(repeats, tuple) and any(r < 0 for r in repeats)):
+        raise RuntimeError(f"repeat_interleave: repeats can not be negative, got {repeats!r}")
     dim = None if dim is None else _dim(dim, self.dim(), "repeat_interleave")
+    if isinstance(repeats, tuple):
+        size = self.numel() if dim is None else self.shape[dim]
+        if len(repeats) == 1:
+            repeats = repeats[0]
+        elif len(repeats) != size:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but "
+                               f"got repeats.size(0) = {len(repeats)} and input.size({dim or 0}) "
+                               f"= {size}")
     return _op(_repeat_interleave, (repeats, dim), self, who="repeat_interleave")
 
 
