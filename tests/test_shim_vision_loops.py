@@ -268,3 +268,24 @@ def test_conv2d_padding_modes_match_pytorch(torch, mode, kwargs):
     assert seen[0][0] == seen[1][0]
     for ours, theirs in zip(seen[0][1:], seen[1][1:], strict=True):
         _close(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_channels_last_memory_format_is_accepted(torch):
+    """``model.to(memory_format=torch.channels_last)`` and the same for the batch, from
+    performance guides, stopped at Unsupported: the layout changes no value."""
+    x = np.random.default_rng(5).standard_normal((2, 3, 5, 5)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        conv = lib.nn.Conv2d(3, 2, 3)
+        with lib.no_grad():
+            conv.weight.fill_(0.1)
+            conv.bias.fill_(0.2)
+        conv = conv.to(memory_format=lib.channels_last)
+        inp = lib.tensor(x).to("cpu", memory_format=lib.channels_last, non_blocking=True)
+        inp = inp.contiguous(memory_format=lib.channels_last)
+        seen.append((repr(lib.channels_last), repr(lib.contiguous_format),
+                     type(lib.preserve_format).__name__,
+                     inp.is_contiguous(memory_format=lib.channels_last), conv(inp)))
+    assert seen[0][:3] == seen[1][:3]
+    assert seen[0][3] is seen[1][3] is True
+    _close(seen[0][4], seen[1][4])

@@ -240,6 +240,13 @@ from fnnet.torch import _submodules  # noqa: E402
 _submodules.install()  # import torch.backends.cudnn; torch.sparse says what to use
 from fnnet.torch import amp  # noqa: E402
 from fnnet.torch._format import set_printoptions  # noqa: E402
+from fnnet.torch._memory_format import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from fnnet.torch.amp import (  # noqa: E402
     GradScaler,
     autocast,
@@ -300,6 +307,7 @@ __all__ = [
     "Generator", "GradScaler", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "Size",
     "Tensor", "abs", "accelerator", "add", "allclose", "amp", "arange", "argmax", "argmin",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "bool_", "cat", "clamp",
+    "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
     "clip", "compile_stats", "concat", "cos", "cpu", "cuda", "det", "device", "distributed",
     "distributions", "div", "double", "inverse", "linalg",
     "dtype", "e", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "eye", "finfo",

@@ -618,6 +618,7 @@ class Tensor:
         kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
         kwargs.pop("copy", None)
+        kwargs.pop("memory_format", None)  # XLA chooses layouts (fnnet.torch._memory_format)
         if kwargs:
             raise NotImplementedError(f"fnnet.torch: Tensor.to() does not support "
                                       f"{sorted(kwargs)}")
