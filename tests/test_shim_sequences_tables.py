@@ -292,3 +292,23 @@ def test_bool_tensors_print_as_pytorchs(torch):
                  lambda m: m.ones(2, 2).bool(), lambda m: m.tensor(False),
                  lambda m: m.tensor([1.0, -1.0]) > 0):
         assert repr(make(ft)) == repr(make(torch))
+
+
+def test_load_reads_every_header_length(tmp_path):
+    """A safetensors header of 128, 384... bytes starts the file with 0x80, a pickle's
+    first byte: ``torch.load`` refused such files as pickles (``torch.save`` of a
+    tensor, or of a state dict whose names happened to have that length)."""
+    weights = np.arange(3, dtype=np.float32)
+    for n in range(1, 140):  # names of every length until the header is 128 bytes long
+        path = tmp_path / "t.pt"
+        ft.save({"w" * n: weights, "step": n}, path)
+        if path.read_bytes()[0] == 0x80:
+            break
+    assert path.read_bytes()[0] == 0x80
+    loaded = ft.load(path, map_location="cpu")
+    assert loaded["step"] == n and loaded["w" * n].tolist() == [0.0, 1.0, 2.0]
+    ft.save(ft.arange(5.0), tmp_path / "bare.pt")
+    assert ft.load(tmp_path / "bare.pt").tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    (tmp_path / "pickle.pt").write_bytes(b"\x80\x04\x95" + bytes(20))
+    with pytest.raises(ValueError, match="is a pickle; refused"):
+        ft.load(tmp_path / "pickle.pt")

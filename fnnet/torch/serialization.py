@@ -182,14 +182,15 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             raise ValueError(f"torch.load: {name!r} is a damaged PyTorch checkpoint: "
                              f"{str(error).split(': ', 1)[-1]}") from None
         return _converted(obj, name)
-    if weights_only is False and data.startswith(_PICKLE_PROTOCOL):
+    pickled = data.startswith(_PICKLE_PROTOCOL) and not _safetensors_header(data)
+    if weights_only is False and pickled:
         raise PickleNotSupported(
             f"torch.load: {name!r} holds pickled objects, and loading them with "
             "weights_only=False (a whole model saved by torch.save(model)) is not "
             "supported: fnnet.torch never unpickles, as unpickling can run arbitrary "
             "code. In PyTorch, save the weights with torch.save(model.state_dict(), path) "
             "and load them with model.load_state_dict(torch.load(path))")
-    if data.startswith(_PICKLE_PROTOCOL):
+    if pickled:
         raise ValueError(
             f"torch.load: {name!r} is a pickle; refused: unpickling can run arbitrary "
             "code. fnnet.torch.save writes safetensors files; re-save the state dict "
@@ -200,6 +201,14 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         raise ValueError(f"torch.load: {name!r} is not a file written by torch.save of "
                          f"fnnet.torch (a safetensors file): {error}") from None
     return _converted(obj, name)
+
+
+def _safetensors_header(data: bytes) -> bool:
+    """Whether ``data`` opens as a safetensors file: an 8-byte little-endian header
+    length that fits the file, then the JSON header's ``{``. (A header of 128, 384...
+    bytes makes the first byte 0x80, a pickle's first byte too.)"""
+    size = int.from_bytes(data[:8], "little")
+    return len(data) >= 9 and size <= len(data) - 8 and data[8:9] == b"{"
 
 
 def _converted(obj: Any, name: str) -> Any:
