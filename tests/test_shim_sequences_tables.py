@@ -312,3 +312,42 @@ def test_load_reads_every_header_length(tmp_path):
     (tmp_path / "pickle.pt").write_bytes(b"\x80\x04\x95" + bytes(20))
     with pytest.raises(ValueError, match="is a pickle; refused"):
         ft.load(tmp_path / "pickle.pt")
+
+
+def test_printing_after_backward_keeps_grad_fn(torch):
+    """``print(loss)`` after ``loss.backward()`` shows the loss's node, as PyTorch's
+    (the read that printing does used to free the graph before naming it)."""
+    printed = []
+    for m in (ft, torch):
+        x = m.ones(2, requires_grad=True)
+        loss = m.nn.functional.mse_loss(x * 3, m.zeros(2))
+        loss.backward()
+        total = (x * x).sum()
+        printed.append((repr(loss), repr(total)))
+    assert printed[0] == printed[1]
+
+
+def test_custom_function_extra_none_gradients_and_name(torch):
+    """A Function whose optional argument was not passed may return a None gradient for
+    it (PyTorch drops extra Nones), and its node is named ``<Class>Backward``."""
+    results = []
+    for m in (ft, torch):
+        class Scale(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, w, b=None):
+                ctx.save_for_backward(x, w)
+                return x * w if b is None else x * w + b
+
+            @staticmethod
+            def backward(ctx, grad):
+                x, w = ctx.saved_tensors
+                needs = ctx.needs_input_grad
+                return (grad * w if needs[0] else None), (grad * x if needs[1] else None), None
+
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        w = m.tensor([3.0, -1.0])
+        out = Scale.apply(x, w)
+        out.sum().backward()
+        results.append((x.grad, type(out.grad_fn).__name__, repr(out)))
+    _close(results[0][0], results[1][0])
+    assert results[0][1:] == results[1][1:]

@@ -83,6 +83,7 @@ def _float_formatter(values: np.ndarray) -> Callable[[np.floating], str]:
 
 def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
     """PyTorch's ``repr`` of a tensor (4 decimals, padded columns, dtype/grad suffixes)."""
+    grad_fn = tensor.grad_fn  # named before the read below, which may free the graph
     array = np.asarray(tensor._value())
     suffix = ""
     dtype = _dtypes.from_np(array.dtype)
@@ -106,8 +107,8 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
                                threshold=int(min(OPTIONS.threshold, sys.maxsize)),
                                edgeitems=OPTIONS.edgeitems,
                                max_line_width=OPTIONS.linewidth)
-    if tensor.grad_fn is not None:
-        suffix += f", grad_fn={tensor.grad_fn!r}"
+    if grad_fn is not None:
+        suffix += f", grad_fn={grad_fn!r}"
     elif tensor.requires_grad:
         suffix += ", requires_grad=True"
     return f"{prefix}{body}{suffix})"

@@ -133,6 +133,9 @@ class GradFn:
         if self._index < 0:
             return "Backward0"  # the graph was already run and freed
         node = self._tape.nodes[self._index]
+        named = getattr(node[0], "grad_fn_name", None)  # a custom Function's own name
+        if named is not None:
+            return str(named)
         op = _op_name(node)
         special = _STATIC_NAMES.get(op)
         if special is not None:

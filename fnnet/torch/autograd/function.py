@@ -133,6 +133,8 @@ class _Compiled:
                 grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
                 if len(grads) < len(args):
                     grads += [None] * (len(args) - len(grads))
+                if len(grads) > len(args) and all(g is None for g in grads[len(args):]):
+                    grads = grads[:len(args)]  # PyTorch ignores extra None gradients
                 if len(grads) != len(args):
                     raise RuntimeError(f"function {cls.__name__}Backward returned an "
                                        f"incorrect number of gradients (expected "
@@ -165,16 +167,17 @@ class _Compiled:
             return tuple(out)
 
         f.defvjp(f_fwd, f_bwd)
-        self.op = _custom_op(f)
+        self.op = _custom_op(f, cls.__name__)
         self.tensor_pos, self.single, self.n_out = tensor_pos, single, n_out
         self.spec = spec
 
 
-def _custom_op(f: Callable[..., tuple[Any, ...]]) -> Callable[..., tuple[Any, ...]]:
+def _custom_op(f: Callable[..., tuple[Any, ...]], name: str) -> Callable[..., tuple[Any, ...]]:
     def op(*xs: Any) -> tuple[Any, ...]:
         return f(*xs)
 
     op.__name__ = "CustomFunction"
+    op.grad_fn_name = f"{name}Backward"  # type: ignore[attr-defined] # as PyTorch's node
     return op
 
 
