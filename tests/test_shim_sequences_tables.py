@@ -351,3 +351,46 @@ def test_custom_function_extra_none_gradients_and_name(torch):
         results.append((x.grad, type(out.grad_fn).__name__, repr(out)))
     _close(results[0][0], results[1][0])
     assert results[0][1:] == results[1][1:]
+
+
+def _f(m):
+    return lambda v: m.stack([v[0] ** 2 * v[1], m.sin(v[1]) + v[0], v.sum() * 0 + 1.0])
+
+
+def _g(m):
+    return lambda v: (v ** 3).sum() + v[0] * v[1]
+
+
+_V = np.array([1.0, 2.0], np.float32)
+
+FUNCTIONAL = {
+    "jacobian": lambda m: m.autograd.functional.jacobian(_f(m), m.tensor(_V)),
+    "jacobian_tuple": lambda m: m.autograd.functional.jacobian(
+        lambda a, b: (a * b, (a @ b).exp()), (m.tensor(_V), m.tensor([3.0, 4.0]))),
+    "jacobian_matrix": lambda m: m.autograd.functional.jacobian(
+        lambda w: m.tanh(m.tensor(_X[:2, :3]) @ w), m.tensor(_X[:3, :2])),
+    "hessian": lambda m: m.autograd.functional.hessian(_g(m), m.tensor(_V)),
+    "hessian_tuple": lambda m: m.autograd.functional.hessian(
+        lambda a, b: (a * b.exp()).sum(), (m.tensor(_V), m.tensor([0.5, -1.0]))),
+    "vjp": lambda m: m.autograd.functional.vjp(_f(m), m.tensor(_V), m.tensor([1.0, 2.0, 3.0])),
+    "jvp": lambda m: m.autograd.functional.jvp(_f(m), m.tensor(_V), m.tensor([1.0, -1.0])),
+    "hvp": lambda m: m.autograd.functional.hvp(_g(m), m.tensor(_V), m.tensor([1.0, 0.5])),
+    "vhp": lambda m: m.autograd.functional.vhp(_g(m), m.tensor(_V), m.tensor([1.0, 0.5])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL))
+def test_autograd_functional_matches_pytorch(torch, name):
+    """``torch.autograd.functional``: Jacobians and Hessians of tensors and of tuples,
+    and the products with vectors, as PyTorch computes them."""
+    _close(FUNCTIONAL[name](ft), FUNCTIONAL[name](torch), rtol=1e-5, atol=1e-5)
+
+
+def test_jacobian_with_create_graph_is_differentiable(torch):
+    grads = []
+    for m in (ft, torch):
+        v = m.tensor(_V, requires_grad=True)
+        jac = m.autograd.functional.jacobian(_g(m), v, create_graph=True)
+        (jac ** 2).sum().backward()
+        grads.append(v.grad)
+    _close(*grads)

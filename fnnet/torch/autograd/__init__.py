@@ -1,4 +1,5 @@
-"""``torch.autograd``: ``backward``, ``grad``, ``Variable`` and custom ``Function``s.
+"""``torch.autograd``: ``backward``, ``grad``, ``Variable``, custom ``Function``s and
+``functional`` (Jacobians and Hessians).
 
 A :class:`Function` subclass becomes one ``jax.custom_vjp`` function: its ``forward``
 and ``backward`` (written with tensor operations, as in PyTorch) are recorded once per
@@ -11,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from fnnet.torch.autograd import profiler
+from fnnet.torch.autograd import functional, profiler
 from fnnet.torch.autograd.function import Function, FunctionCtx, once_differentiable
 from fnnet.torch.autograd.grad import Variable, backward, grad
 from fnnet.torch.tensor import Unsupported as _Unsupported
 
-__all__ = ["Function", "FunctionCtx", "Variable", "backward", "enable_grad", "grad",
-           "is_grad_enabled", "no_grad", "once_differentiable", "profiler", "set_grad_enabled"]
+__all__ = ["Function", "FunctionCtx", "Variable", "backward", "enable_grad", "functional",
+           "grad", "is_grad_enabled", "no_grad", "once_differentiable", "profiler",
+           "set_grad_enabled"]
 
 
 def __getattr__(name: str) -> Any:
