@@ -394,3 +394,54 @@ def test_jacobian_with_create_graph_is_differentiable(torch):
         (jac ** 2).sum().backward()
         grads.append(v.grad)
     _close(*grads)
+
+
+_TABLE = np.random.default_rng(11).standard_normal((6, 3)).astype(np.float32)
+
+BAGS = {
+    "mean_offsets": dict(input=[1, 2, 4, 5, 4, 3, 2], offsets=[0, 3, 3, 5]),
+    "sum_offsets": dict(input=[1, 2, 4, 5, 4, 3, 2], offsets=[0, 3, 5], mode="sum"),
+    "sum_weights": dict(input=[1, 2, 3, 4], offsets=[0, 3], mode="sum",
+                        per_sample_weights=[1.0, 2.0, 0.5, -1.0]),
+    "last_offset": dict(input=[1, 2, 4, 5, 4], offsets=[0, 2, 5], include_last_offset=True),
+    "padding": dict(input=[0, 2, 0, 5, 0], offsets=[0, 2, 4], padding_idx=0),
+    "rows_mean": dict(input=[[0, 1], [2, 4], [5, 5]]),
+    "rows_max": dict(input=[[0, 1], [2, 4], [5, 5]], mode="max"),
+    "rows_max_padding": dict(input=[[0, 1], [2, 0], [0, 0]], mode="max", padding_idx=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAGS))
+def test_embedding_bag_matches_pytorch(torch, name):
+    """``nn.EmbeddingBag`` (the text-classification tutorial's layer) and
+    ``F.embedding_bag``: values and the table's gradient."""
+    spec = dict(BAGS[name])
+    results = []
+    for m in (ft, torch):
+        kwargs = {k: m.tensor(v) if k in ("input", "offsets", "per_sample_weights") else v
+                  for k, v in spec.items()}
+        bag = m.nn.EmbeddingBag(6, 3, mode=kwargs.pop("mode", "mean"),
+                                include_last_offset=kwargs.pop("include_last_offset", False),
+                                padding_idx=kwargs.pop("padding_idx", None))
+        with m.no_grad():
+            bag.weight.copy_(m.tensor(_TABLE))
+        out = bag(kwargs.pop("input"), kwargs.pop("offsets", None), **kwargs)
+        (out * m.arange(out.numel()).view(out.shape)).sum().backward()
+        results.append((out, bag.weight.grad))
+    _close(*results)
+
+
+def test_embedding_bag_functional_and_errors(torch):
+    weight = ft.tensor(_TABLE)
+    out = ft.nn.functional.embedding_bag(ft.tensor([1, 2, 3]), weight, ft.tensor([0, 1]),
+                                         mode="sum")
+    expected = torch.nn.functional.embedding_bag(torch.tensor([1, 2, 3]),
+                                                 torch.tensor(_TABLE), torch.tensor([0, 1]),
+                                                 mode="sum")
+    _close(out, expected)
+    with pytest.raises(ValueError, match="offsets has to be None"):
+        ft.nn.EmbeddingBag(6, 3)(ft.tensor([[1, 2]]), ft.tensor([0]))
+    with pytest.raises(NotImplementedError, match="per_sample_weights"):
+        ft.nn.EmbeddingBag(6, 3)(ft.tensor([1, 2]), ft.tensor([0]), ft.tensor([1.0, 2.0]))
+    with pytest.raises(NotImplementedError, match="max_norm"):
+        ft.nn.EmbeddingBag(6, 3, max_norm=1.0)

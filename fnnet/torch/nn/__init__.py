@@ -118,6 +118,7 @@ from fnnet.torch.nn.modules.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from fnnet.torch.nn._embedding_bag import EmbeddingBag
 from fnnet.torch.nn.parallel import DataParallel, DistributedDataParallel
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Unsupported as _Unsupported
@@ -140,7 +141,8 @@ __all__ = [
     "CELU", "Conv1d", "CosineSimilarity", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss",
     "DataParallel",
     "DistributedDataParallel",
-    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "ELU", "Embedding", "Flatten", "GELU",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "ELU", "Embedding", "EmbeddingBag",
+    "Flatten", "GELU",
     "GRU", "GRUCell", "GroupNorm",
     "Hardsigmoid", "Hardswish",
     "Hardtanh", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell", "LayerNorm",

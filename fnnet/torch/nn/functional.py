@@ -443,6 +443,7 @@ from fnnet.torch.nn._distance import (  # noqa: E402, F401 - re-exported
     cosine_similarity,
     pairwise_distance,
 )
+from fnnet.torch.nn._embedding_bag import embedding_bag  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._group_norm import group_norm  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._margin_losses import (  # noqa: E402, F401 - re-exported
     cosine_embedding_loss,

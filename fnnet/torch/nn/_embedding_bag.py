@@ -1,0 +1,175 @@
+"""``nn.EmbeddingBag`` and ``F.embedding_bag``: the sum, mean or max of each bag of
+embedding rows, as text classifiers use them (a batch of token ids flattened, with the
+offset at which each sample's bag starts).
+
+Composed of recorded ops that exist already (``F.embedding``, ``searchsorted``,
+``index_add``, ``max``), so it adds no arithmetic of its own and differentiates like them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fnnet.torch import _functions
+from fnnet.torch._search_ops import searchsorted
+from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.parameter import Parameter
+from fnnet.torch.tensor import Tensor
+
+_MODES = ("sum", "mean", "max")
+
+
+def _bags(input: Tensor, offsets: Any, include_last_offset: bool,
+          who: str) -> tuple[Tensor, Tensor, int]:
+    """The flat indices, each one's bag and the number of bags."""
+    if input.is_floating_point():
+        raise RuntimeError(f"{who}: Expected tensor for argument #1 'indices' to have one "
+                           f"of the following scalar types: Long, Int; but got "
+                           f"{input.dtype} instead")
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is "
+                             "treated is a mini-batch of fixed length sequences.")
+        bags, length = input.shape
+        ids = _functions.arange(bags).unsqueeze(1).expand(bags, length).reshape(-1)
+        return input.reshape(-1), ids, bags
+    if input.dim() != 1:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.dim()}")
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    offsets = _functions.as_tensor(offsets)
+    if offsets.dim() != 1:
+        raise ValueError("offsets has to be a 1D Tensor")
+    bags = offsets.shape[0] - (1 if include_last_offset else 0)
+    positions = _functions.arange(input.shape[0])
+    # the bag of position j: the last offset at or before it
+    ids = searchsorted(offsets, positions, right=True) - 1
+    return input, ids.clamp(0, max(bags - 1, 0)), bags
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Any = None,
+                  max_norm: Any = None, norm_type: float = 2, scale_grad_by_freq: bool = False,
+                  mode: str = "mean", sparse: bool = False, per_sample_weights: Any = None,
+                  include_last_offset: bool = False, padding_idx: int | None = None
+                  ) -> Tensor:
+    """The ``mode`` reduction (``"sum"``, ``"mean"``, ``"max"``) of each bag's rows of
+    ``weight``: bags are the rows of a 2-D ``input`` ``[B, N]``, or the pieces of a 1-D
+    ``input`` starting at ``offsets`` ``[B]``. Entries equal to ``padding_idx`` are left
+    out; an empty bag gives zeros. ``per_sample_weights`` (``"sum"`` only) scale each row.
+
+    Returns:
+        ``[B, embedding_dim]``.
+
+    PyTorch equivalent: ``torch.nn.functional.embedding_bag`` (no ``max_norm``,
+    ``scale_grad_by_freq`` or ``sparse``; ``"max"`` on 2-D input only).
+    """
+    from fnnet.torch.nn.functional import embedding
+
+    for name, value in (("max_norm", max_norm is not None),
+                        ("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
+        if value:
+            raise NotImplementedError(f"fnnet.torch: embedding_bag({name}=...) is not "
+                                      f"supported")
+    if mode not in _MODES:
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
+                                  f"per_sample_weights is only supported for mode='sum' "
+                                  f"(got mode='{mode}'). Please open a feature request on "
+                                  f"GitHub.")
+    flat, ids, bags = _bags(input, offsets, include_last_offset, "embedding_bag")
+    rows = embedding(flat, weight)  # [L, D]
+    keep = None if padding_idx is None else (flat != padding_idx)
+    if mode == "max":
+        if input.dim() != 2:
+            raise NotImplementedError("fnnet.torch: embedding_bag(mode='max') with offsets "
+                                      "is not supported; pass a 2-D input [B, N]")
+        per_bag = rows.reshape(bags, input.shape[1], -1)
+        if keep is not None:
+            per_bag = per_bag.masked_fill(~keep.reshape(bags, -1, 1), float("-inf"))
+        out: Tensor = per_bag.max(dim=1).values
+        return out.masked_fill(out == float("-inf"), 0.0)
+    scale = None if per_sample_weights is None else _functions.as_tensor(per_sample_weights)
+    if keep is not None:
+        scale = keep.to(rows.dtype) if scale is None else scale * keep
+    if scale is not None:
+        rows = rows * scale.unsqueeze(1)
+    total = _functions.zeros(bags, weight.shape[1]).index_add(0, ids, rows)
+    if mode == "sum":
+        return total
+    counted = _functions.ones(flat.shape[0]) if keep is None else keep.to(rows.dtype)
+    count = _functions.zeros(bags).index_add(0, ids, counted)
+    out = total / count.clamp(min=1).unsqueeze(1)
+    return out
+
+
+class EmbeddingBag(Module):
+    """Sums, averages or takes the maximum of bags of embeddings, without the
+    ``[B, N, D]`` intermediate of ``Embedding`` followed by a reduction in PyTorch.
+
+    Args:
+        num_embeddings, embedding_dim: the table's size; initialised ``N(0, 1)``.
+        mode: ``"mean"`` (default), ``"sum"`` or ``"max"``.
+        include_last_offset: ``offsets`` has one more entry, the end of the last bag.
+        padding_idx: an index left out of every bag (its row starts at zeros).
+
+    PyTorch equivalent: ``torch.nn.EmbeddingBag`` (see :func:`embedding_bag` for what
+    is not supported).
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: Any = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 mode: str = "mean", sparse: bool = False, _weight: Any = None,
+                 include_last_offset: bool = False, padding_idx: int | None = None,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        for name, value in (("max_norm", max_norm is not None),
+                            ("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
+            if value:
+                raise NotImplementedError(f"fnnet.torch: nn.EmbeddingBag({name}=...) is not "
+                                          f"supported")
+        if mode not in _MODES:
+            raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError("padding_idx must be within num_embeddings")
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.mode, self.include_last_offset = mode, include_last_offset
+        self.padding_idx, self.max_norm, self.norm_type = padding_idx, None, norm_type
+        self.scale_grad_by_freq, self.sparse = False, False
+        if _weight is None:
+            weight = _functions.randn(num_embeddings, embedding_dim)
+            if padding_idx is not None:
+                weight[padding_idx] = 0.0
+        else:
+            weight = _functions.as_tensor(_weight)
+        self.weight = Parameter(weight)
+
+    def forward(self, input: Tensor, offsets: Any = None,
+                per_sample_weights: Any = None) -> Tensor:
+        return embedding_bag(input, self.weight, offsets, mode=self.mode,
+                             per_sample_weights=per_sample_weights,
+                             include_last_offset=self.include_last_offset,
+                             padding_idx=self.padding_idx)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        return text + ("" if self.padding_idx is None else f", padding_idx={self.padding_idx}")
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True, max_norm: Any = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        mode: str = "mean", sparse: bool = False,
+                        include_last_offset: bool = False, padding_idx: int | None = None
+                        ) -> EmbeddingBag:
+        """PyTorch equivalent: ``torch.nn.EmbeddingBag.from_pretrained``."""
+        rows, cols = embeddings.shape
+        module = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+                     np.asarray(embeddings.detach().numpy() if isinstance(embeddings, Tensor)
+                                else embeddings), include_last_offset, padding_idx)
+        module.weight.requires_grad_(not freeze)
+        return module
