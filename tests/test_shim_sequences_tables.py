@@ -445,3 +445,30 @@ def test_embedding_bag_functional_and_errors(torch):
         ft.nn.EmbeddingBag(6, 3)(ft.tensor([1, 2]), ft.tensor([0]), ft.tensor([1.0, 2.0]))
     with pytest.raises(NotImplementedError, match="max_norm"):
         ft.nn.EmbeddingBag(6, 3, max_norm=1.0)
+
+
+PRINTED = {
+    "wrapped_grad_fn": lambda m: -m.tensor([0.3919, 0.5210, 0.6197, 0.4465, 0.6502, 0.2360],
+                                           requires_grad=True),
+    "wrapped_requires_grad": lambda m: m.tensor([0.3919, 0.5210, 0.6197, 0.4465, 0.6502,
+                                                 0.2360, 0.1], requires_grad=True),
+    "wrapped_dtype": lambda m: m.tensor([0.3919, 0.5210, 0.6197, 0.4465, 0.6502, 0.2360,
+                                         0.5, 0.25, 0.125, 2.0], dtype=m.float16),
+    "long_rows": lambda m: m.arange(30.0, requires_grad=True) * 1.5,
+    "summarised": lambda m: (m.arange(2000), m.arange(3000.0).view(1000, 3),
+                             m.arange(2000).view(2, 1000)),
+    "empty": lambda m: (m.zeros(2, 0), m.zeros(0, requires_grad=True)),
+    "reduction_nodes": lambda m: [type(f(m.ones(3, 4, requires_grad=True)).grad_fn).__name__
+                                  for f in (lambda x: x.sum(), lambda x: x.sum(0),
+                                            lambda x: x.mean(), lambda x: x.mean((0, 1)),
+                                            lambda x: x.max(0).values,
+                                            lambda x: x.min(1)[0])],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRINTED))
+def test_printed_as_pytorch(torch, name):
+    """Suffixes (``grad_fn=``, ``dtype=``...) that would pass 80 columns start a line of
+    their own, elided rows read ``,  ...,``, and reductions over dims are PyTorch's
+    overload-1 nodes (``SumBackward1``)."""
+    assert repr(PRINTED[name](ft)) == repr(PRINTED[name](torch))

@@ -85,10 +85,10 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
     """PyTorch's ``repr`` of a tensor (4 decimals, padded columns, dtype/grad suffixes)."""
     grad_fn = tensor.grad_fn  # named before the read below, which may free the graph
     array = np.asarray(tensor._value())
-    suffix = ""
+    suffixes = []
     dtype = _dtypes.from_np(array.dtype)
     if dtype not in (_dtypes.float32, _dtypes.int64, _dtypes.bool_):
-        suffix += f", dtype={dtype}"
+        suffixes.append(f"dtype={dtype}")
     formatter: dict[str, Callable[[Any], str]] | None = None
     if array.dtype.kind == "f" or dtype is _dtypes.bfloat16:
         values = array.astype(np.float64)
@@ -100,15 +100,32 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
         values = array
     if values.size == 0:
         body = "[]"
-        suffix = f", size={tuple(array.shape)}" + suffix if array.ndim > 1 else suffix
+        if array.ndim > 1:
+            suffixes.insert(0, f"size={tuple(array.shape)}")
     else:
         body = np.array2string(values, separator=", ", prefix=prefix,
                                formatter=formatter,
                                threshold=int(min(OPTIONS.threshold, sys.maxsize)),
                                edgeitems=OPTIONS.edgeitems,
                                max_line_width=OPTIONS.linewidth)
+        body = body.replace(", ..., ", ",  ..., ")  # PyTorch's elision is " ..."
     if grad_fn is not None:
-        suffix += f", grad_fn={grad_fn!r}"
+        suffixes.append(f"grad_fn={grad_fn!r}")
     elif tensor.requires_grad:
-        suffix += ", requires_grad=True"
-    return f"{prefix}{body}{suffix})"
+        suffixes.append("requires_grad=True")
+    return _with_suffixes(prefix + body, suffixes, len(prefix))
+
+
+def _with_suffixes(text: str, suffixes: list[str], indent: int) -> str:
+    """``text`` closed with ``, suffix`` each, a suffix that would pass the line width
+    starting a line of its own, indented under the values (as PyTorch's)."""
+    parts = [text]
+    line = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if line + len(suffix) + 2 > OPTIONS.linewidth:
+            parts.append(",\n" + " " * indent + suffix)
+            line = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            line += len(suffix) + 2
+    return "".join(parts) + ")"

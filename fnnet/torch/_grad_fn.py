@@ -93,7 +93,11 @@ def _cell_name(static: tuple[Any, ...]) -> str:
 
 #: ops whose PyTorch name depends on their static arguments
 _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
-    "_window": _window_name, "_getitem": _getitem_name, "apply_cell": _cell_name}
+    "_window": _window_name, "_getitem": _getitem_name, "apply_cell": _cell_name,
+    # a reduction over dims is PyTorch's overload 1, over everything its overload 0
+    "_sum": lambda static: f"SumBackward{int(static[0] is not None)}",
+    "_mean": lambda static: f"MeanBackward{int(static[0] is not None)}",
+    "_max_dim": lambda static: "MaxBackward0", "_min_dim": lambda static: "MinBackward0"}
 
 
 def _op_name(node: tuple[Any, ...]) -> str:
