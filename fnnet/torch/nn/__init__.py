@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch.nn import functional, init, parallel, utils
+from fnnet.torch.nn._embedding_bag import EmbeddingBag
 from fnnet.torch.nn._parameter_containers import ParameterDict, ParameterList
 from fnnet.torch.nn.modules import (
     CELU,
@@ -118,7 +119,6 @@ from fnnet.torch.nn.modules.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
-from fnnet.torch.nn._embedding_bag import EmbeddingBag
 from fnnet.torch.nn.parallel import DataParallel, DistributedDataParallel
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Unsupported as _Unsupported
