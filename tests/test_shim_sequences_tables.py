@@ -136,6 +136,43 @@ SEARCH_OPS = {
         m.arange(6).view(2, 3).repeat_interleave(m.tensor([1, 3]), dim=0),
         m.repeat_interleave(m.tensor([2, 0, 1])),
         m.arange(6).view(2, 3).repeat_interleave(m.tensor(2), dim=1)),
+    "quantile": lambda m: (m.tensor(_X).quantile(0.3), m.quantile(m.tensor(_X), m.tensor(
+        [0.25, 0.5, 0.9]), dim=1, keepdim=True), m.tensor(_X).quantile(0.5, dim=0,
+                                                                    interpolation="lower")),
+    "nanquantile": lambda m: m.nanquantile(m.tensor([[1.0, float("nan"), 3.0, 2.0]]), 0.5,
+                                           dim=1),
+    "nanmedian": lambda m: (m.tensor([1.0, float("nan"), 3.0, 2.0]).nanmedian(),
+                            m.tensor([[1.0, float("nan"), 3.0], [4.0, 0.0, 5.0]]).nanmedian(1)),
+    "msort_aminmax": lambda m: (m.msort(m.tensor(_X)), *m.aminmax(m.tensor(_X)),
+                                *m.tensor(_X).aminmax(dim=1, keepdim=True)),
+    "logcumsumexp": lambda m: m.tensor(_X).logcumsumexp(dim=1),
+    "cov_corrcoef": lambda m: (m.cov(m.tensor(_X)), m.tensor(_X).cov(correction=0),
+                               m.cov(m.tensor(_X), fweights=m.tensor([1, 2, 1, 3, 1]),
+                                     aweights=m.tensor([0.5, 1.0, 1.0, 2.0, 1.0])),
+                               m.corrcoef(m.tensor(_X))),
+    "unique_consecutive": lambda m: (m.unique_consecutive(m.tensor([1, 1, 2, 2, 3, 1, 1])),
+                                     *m.tensor([1, 1, 2, 2, 3, 1]).unique_consecutive(
+                                         return_inverse=True, return_counts=True),
+                                     m.unique_consecutive(m.tensor([[1, 2], [1, 2], [3, 4]]),
+                                                          dim=0)),
+    "index_put": lambda m: (m.zeros(5).index_put_((m.tensor([0, 2, 2, 4]),), m.ones(4),
+                                                  accumulate=True),
+                            m.zeros(3, 3).index_put((m.tensor([0, 2]), m.tensor([1, 1])),
+                                                    m.tensor([5.0, 6.0])),
+                            m.zeros(2, 2).index_put((m.tensor([[True, False], [False, True]]),),
+                                                    m.tensor(3.0))),
+    "masked_scatter": lambda m: m.tensor(_X).masked_scatter(m.tensor(_X) > 0.5,
+                                                            m.arange(20.0).view(4, 5)),
+    "scatter_reduce": lambda m: tuple(
+        m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).scatter_reduce(
+            1, m.tensor([[0, 0, 2], [1, 1, 1]]), m.tensor([[7.0, -1.0, 2.0], [3.0, 9.0, 0.5]]),
+            reduce, include_self=include)
+        for reduce in ("sum", "prod", "mean", "amax", "amin") for include in (True, False)),
+    "index_builders": lambda m: (m.cartesian_prod(m.tensor([1, 2]), m.tensor([3, 4, 5])),
+                                 m.combinations(m.tensor([1, 2, 3, 4]), r=3),
+                                 m.combinations(m.tensor([1.0, 2.0]), with_replacement=True),
+                                 m.tril_indices(3, 4, 1), m.triu_indices(4, 3, -1),
+                                 m.block_diag(m.ones(2, 2), m.tensor([3.0, 4.0]), m.tensor(5.0))),
     "norms": lambda m: (m.tensor(_X).norm(p="fro"), m.tensor(_X).norm(p="fro", dim=1),
                         m.tensor(_X).norm(p="nuc"), m.norm(m.tensor([0.0, 2.0, -1.0]), p=0),
                         m.tensor(_X).norm(p=float("-inf"), dim=0),
@@ -472,3 +509,16 @@ def test_printed_as_pytorch(torch, name):
     their own, elided rows read ``,  ...,``, and reductions over dims are PyTorch's
     overload-1 nodes (``SumBackward1``)."""
     assert repr(PRINTED[name](ft)) == repr(PRINTED[name](torch))
+
+
+def test_scatter_reduce_and_masked_scatter_gradients(torch):
+    grads = []
+    for m in (ft, torch):
+        x = m.tensor(_X, requires_grad=True)
+        src = m.tensor(_X[:2] * 2, requires_grad=True)
+        index = m.tensor([[0, 1, 1, 3, 3], [2, 2, 0, 0, 1]])
+        out = x.scatter_reduce(0, index, src, "sum") * 3
+        out = out.masked_scatter(m.tensor(_X) > 1.0, src * src)
+        out.sum().backward()
+        grads.append((x.grad, src.grad))
+    _close(*grads)

@@ -235,6 +235,9 @@ _search_ops.install(globals())
 from fnnet.torch import _factorizations  # noqa: E402
 
 _factorizations.install(globals())
+from fnnet.torch import _scatter_ops  # noqa: E402
+
+_scatter_ops.install(globals())
 from fnnet.torch import _submodules  # noqa: E402
 
 _submodules.install()  # import torch.backends.cudnn; torch.sparse says what to use

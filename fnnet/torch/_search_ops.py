@@ -1,6 +1,7 @@
 """Order statistics, binning and splitting that data-handling code reaches for:
-``kthvalue``, ``mode``, ``histc``, ``bucketize``/``searchsorted``, ``take``,
-``tensor_split``, ``dist`` and the ``bitwise_*`` functions.
+``kthvalue``, ``mode``, ``quantile``, ``nanmedian``, ``aminmax``, ``histc``,
+``bucketize``/``searchsorted``, ``unique_consecutive``, ``take``, ``tensor_split``,
+``dist``, ``cov``/``corrcoef``, ``logcumsumexp`` and the ``bitwise_*`` functions.
 
 Each recorded op is a module-level ``jax.numpy`` function (the same object at every call,
 so the step cache recognises it); ops that PyTorch builds from others (``take``,
@@ -74,6 +75,176 @@ def mode(self: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
         return values_indices(self * 1, _as_tensor(np.asarray(0, _INDEX)), "mode")
     values, indices = _op_multi(_mode, (dim, bool(keepdim)), self, who="mode")
     return values_indices(values, indices, "mode")
+
+
+def _quantile(x: Any, q: Any, dim: int | None, keepdim: bool, method: str, nan: bool
+              ) -> Any:
+    fn = jnp.nanquantile if nan else jnp.quantile
+    return fn(x, q, axis=dim, keepdims=keepdim, method=method)
+
+
+def _quantile_fn(nan: bool) -> Callable[..., Tensor]:
+    name = "nanquantile" if nan else "quantile"
+
+    def quantile(self: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                 interpolation: str = "linear") -> Tensor:
+        if not self.is_floating_point():
+            raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+        if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+            raise RuntimeError(f"{name}() interpolation must be one of linear, lower, "
+                               f"higher, midpoint or nearest. Got {interpolation}")
+        levels = q.detach().numpy() if isinstance(q, Tensor) else np.asarray(q, np.float32)
+        if np.any((levels < 0) | (levels > 1)):
+            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+        dim = None if dim is None else _dim(dim, self.dim(), name)
+        # q a tensor: its values become a constant of the op (as PyTorch reads them too)
+        q_static = float(levels) if levels.ndim == 0 else tuple(float(v) for v in levels)
+        out = _op(_quantile_static, (q_static, dim, bool(keepdim), interpolation, nan),
+                  self, who=name)
+        if dim is None and keepdim:  # PyTorch keeps every dimension as size 1
+            out = out.reshape(*out.shape[:out.dim() - self.dim()], *([1] * self.dim()))
+        return out
+
+    quantile.__name__ = name
+    quantile.__doc__ = (f"The ``q`` quantiles (a number or a 1-D tensor of levels in "
+                        f"[0, 1]) over ``dim`` (all elements by default), interpolated as "
+                        f"``interpolation``{', NaNs ignored' if nan else ''}.\n\n    "
+                        f"PyTorch equivalent: ``torch.{name}``.")
+    return quantile
+
+
+def _quantile_static(x: Any, q: Any, dim: int | None, keepdim: bool, method: str,
+                     nan: bool) -> Any:
+    levels = jnp.asarray(q, x.dtype)
+    return _quantile(x, levels, dim, keepdim and dim is not None, method, nan)
+
+
+def _nanmedian_dim(x: Any, dim: int, keepdim: bool) -> tuple[Any, Any]:
+    order = jnp.argsort(x, axis=dim, stable=True)  # NaNs sort last
+    count = jnp.sum(~jnp.isnan(x), axis=dim, keepdims=True)
+    k = jnp.maximum((count - 1) // 2, 0)
+    index = jnp.take_along_axis(order, k, axis=dim)
+    values = jnp.take_along_axis(x, index, axis=dim)
+    if not keepdim:
+        values, index = jnp.squeeze(values, dim), jnp.squeeze(index, dim)
+    return values, index.astype(_INDEX)
+
+
+def _nanmedian_all(x: Any) -> Any:
+    return _nanmedian_dim(x.reshape(-1), 0, False)[0]
+
+
+def nanmedian(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median of the non-NaN elements: of all, or ``(values, indices)`` along
+    ``dim``. PyTorch equivalent: ``torch.nanmedian``."""
+    if dim is None:
+        return _op(_nanmedian_all, (), self, who="nanmedian")
+    dim = _dim(dim, self.dim(), "nanmedian")
+    values, indices = _op_multi(_nanmedian_dim, (dim, bool(keepdim)), self, who="nanmedian")
+    return values_indices(values, indices, "nanmedian")
+
+
+def msort(self: Tensor) -> Tensor:
+    """The values sorted along the first dimension. PyTorch: ``torch.msort``."""
+    out: Tensor = self.sort(dim=0).values
+    return out
+
+
+def aminmax(self: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
+    """``(min, max)`` over ``dim`` (all elements by default). PyTorch: ``torch.aminmax``."""
+    from fnnet.torch._factorizations import return_type
+
+    low, high = (self.amin(dim, keepdim), self.amax(dim, keepdim)) if dim is not None else \
+        (self.min(), self.max())
+    if dim is None and keepdim:
+        low, high = low.reshape([1] * self.dim()), high.reshape([1] * self.dim())
+    return return_type("aminmax", ("min", "max"))(low, high)
+
+
+def _logcumsumexp(x: Any, dim: int) -> Any:
+    return jax.lax.cumlogsumexp(x, axis=dim)
+
+
+def logcumsumexp(self: Tensor, dim: int) -> Tensor:
+    """``log(cumsum(exp(x)))`` along ``dim``, computed stably.
+
+    PyTorch equivalent: ``torch.logcumsumexp``.
+    """
+    dim = _dim(dim, self.dim(), "logcumsumexp")
+    return _op(_logcumsumexp, (dim,), self, who="logcumsumexp")
+
+
+def _cov(x: Any, correction: int, fweights: Any, aweights: Any) -> Any:
+    return jnp.cov(x, ddof=correction, fweights=fweights, aweights=aweights)
+
+
+def cov(self: Tensor, *, correction: int = 1, fweights: Any = None, aweights: Any = None
+        ) -> Tensor:
+    """The covariance matrix of the variables in ``self``'s rows (observations in the
+    columns). PyTorch equivalent: ``torch.cov``."""
+    if self.dim() > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got "
+                           f"an input with {self.dim()} dimensions")
+    weights = [w for w in (fweights, aweights) if w is not None]
+    if weights:
+        names = tuple(n for n, w in (("f", fweights), ("a", aweights)) if w is not None)
+        return _op(_cov_weighted, (int(correction), names), self,
+                   *(tensor_arg(w, "cov", "weights") for w in weights), who="cov")
+    return _op(_cov, (int(correction), None, None), self, who="cov")
+
+
+def _cov_weighted(x: Any, *rest: Any) -> Any:
+    *weights, correction, names = rest
+    given = dict(zip(names, weights, strict=True))
+    return jnp.cov(x, ddof=correction, fweights=given.get("f"), aweights=given.get("a"))
+
+
+def _corrcoef(x: Any) -> Any:
+    return jnp.corrcoef(x)
+
+
+def corrcoef(self: Tensor) -> Tensor:
+    """Pearson's correlation coefficients of the variables in ``self``'s rows.
+
+    PyTorch equivalent: ``torch.corrcoef``.
+    """
+    if self.dim() > 2:
+        raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but "
+                           f"got an input with {self.dim()} dimensions")
+    return _op(_corrcoef, (), self, who="corrcoef")
+
+
+def unique_consecutive(self: Tensor, return_inverse: bool = False,
+                       return_counts: bool = False, dim: int | None = None) -> Any:
+    """Each run of equal consecutive values once (read on the host: the result's size
+    depends on the values), with each element's run and each run's length on request.
+
+    PyTorch equivalent: ``torch.unique_consecutive``.
+    """
+    from fnnet.torch.tensor import _wrap_value
+
+    values = np.asarray(self.detach().numpy())
+    if dim is None:
+        values = values.reshape(-1)
+        axis = 0
+    else:
+        axis = _dim(dim, self.dim(), "unique_consecutive")
+    moved = np.moveaxis(values, axis, 0)
+    n = moved.shape[0]
+    if n == 0:
+        starts = np.zeros((0,), bool)
+    else:
+        changed = np.any((moved[1:] != moved[:-1]).reshape(n - 1, -1), axis=1)
+        starts = np.concatenate([[True], changed])
+    out = np.moveaxis(moved[starts], 0, axis)
+    result: list[Any] = [_wrap_value(out)]
+    if return_inverse:
+        inverse = (np.cumsum(starts) - 1).astype(_INDEX)
+        result.append(_wrap_value(inverse.reshape(self.shape) if dim is None else inverse))
+    if return_counts:
+        bounds = np.flatnonzero(np.concatenate([starts, [True]]))
+        result.append(_wrap_value(np.diff(bounds).astype(_INDEX)))
+    return result[0] if len(result) == 1 else tuple(result)
 
 
 def _histc(x: Any, bins: int, low: float, high: float) -> Any:
@@ -235,6 +406,8 @@ def install(namespace: dict[str, Any]) -> None:
     from fnnet.torch._math_ops import in_place
 
     methods = [kthvalue, mode, histc, take, tensor_split, dist, bitwise_not,
+               _quantile_fn(False), _quantile_fn(True), nanmedian, msort, aminmax,
+               logcumsumexp, cov, corrcoef, unique_consecutive,
                *(_bitwise(name, fn) for name, fn in BITWISE.items())]
     for method in methods:
         setattr(Tensor, method.__name__, method)
