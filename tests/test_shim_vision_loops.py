@@ -289,3 +289,170 @@ def test_channels_last_memory_format_is_accepted(torch):
     assert seen[0][:3] == seen[1][:3]
     assert seen[0][3] is seen[1][3] is True
     _close(seen[0][4], seen[1][4])
+
+
+# -- weight norm, spectral norm, parametrize ---------------------------------------------
+
+
+def _fill(lib, module, seed=0):
+    with lib.no_grad():
+        for p in module.parameters():
+            p.copy_(lib.tensor(np.random.default_rng(seed + p.dim()).uniform(
+                -0.5, 0.5, tuple(p.shape)).astype(np.float32)))
+    return module
+
+
+def _train(lib, module, x, steps=3, opt="Adam"):
+    optimizer = getattr(lib.optim, opt)(module.parameters(), lr=0.05)
+    losses = []
+    for _ in range(steps):
+        loss = module(lib.tensor(x)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+LAYERS = {
+    "linear": (lambda lib: lib.nn.Linear(4, 3), (5, 4)),
+    "conv": (lambda lib: lib.nn.Conv2d(2, 3, 3, padding=1), (2, 2, 5, 5)),
+    "convT": (lambda lib: lib.nn.ConvTranspose2d(2, 3, 2, stride=2), (2, 2, 3, 3)),
+}
+
+
+@pytest.mark.parametrize("layer, dim", [("linear", 0), ("conv", None), ("conv", 1),
+                                        ("convT", 1)])
+def test_weight_norm_parametrization_trains_as_pytorch(torch, layer, dim):
+    """nn.utils.parametrizations.weight_norm stopped at the import: the class and
+    parameter names, the state_dict, three Adam steps, and remove_parametrizations."""
+    make, shape = LAYERS[layer]
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        module = lib.nn.utils.parametrizations.weight_norm(_fill(lib, make(lib)), dim=dim)
+        names = [n for n, _ in module.named_parameters()]
+        g_shape = tuple(module.parametrizations.weight.original0.shape)
+        losses = _train(lib, module, x)
+        state = module.state_dict()
+        weight = module.weight.detach().clone()
+        lib.nn.utils.parametrize.remove_parametrizations(module, "weight")
+        seen.append((type(module).__name__, names, g_shape, list(state),
+                     lib.nn.utils.parametrize.is_parametrized(module), losses, state, weight,
+                     module.weight))
+    ours, theirs = seen
+    assert ours[:5] == theirs[:5]
+    np.testing.assert_allclose(ours[5], theirs[5], rtol=1e-5)
+    for key in theirs[6]:
+        _close(ours[6][key], theirs[6][key], rtol=1e-5, atol=1e-6)
+    _close(ours[7], theirs[7], rtol=1e-5, atol=1e-6)
+    _close(ours[8], theirs[8], rtol=1e-5, atol=1e-6)
+
+
+def test_weight_norm_parametrization_repr_and_one_compile(torch):
+    seen = []
+    for lib in (ft, torch):
+        seen.append(repr(lib.nn.utils.parametrizations.weight_norm(lib.nn.Linear(4, 3))))
+    assert seen[0] == seen[1]
+    module = ft.nn.utils.parametrizations.weight_norm(ft.nn.Linear(4, 3))
+    optimizer = ft.optim.SGD(module.parameters(), lr=0.1)
+    x = ft.ones(2, 4)
+    for step in range(5):
+        if step == 2:
+            compiles = ft.compile_stats()["compiles"]
+        loss = module(x).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    loss.item()
+    assert ft.compile_stats()["compiles"] <= compiles + 1
+
+
+@pytest.mark.filterwarnings("ignore:.*torch.nn.utils.weight_norm. is deprecated")
+@pytest.mark.parametrize("layer", ["linear", "conv"])
+def test_old_weight_norm_hook_trains_as_pytorch(torch, layer):
+    """nn.utils.weight_norm (weight_g, weight_v and a pre-hook) and remove_weight_norm."""
+    make, shape = LAYERS[layer]
+    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        module = lib.nn.utils.weight_norm(_fill(lib, make(lib), seed=3))
+        names = [n for n, _ in module.named_parameters()]
+        losses = _train(lib, module, x, opt="SGD")
+        g = module.weight_g.detach().clone()
+        lib.nn.utils.remove_weight_norm(module)
+        seen.append((names, [n for n, _ in module.named_parameters()], losses, g,
+                     module.weight))
+    ours, theirs = seen
+    assert ours[:2] == theirs[:2]
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-5)
+    _close(ours[3], theirs[3], rtol=1e-5, atol=1e-6)
+    _close(ours[4], theirs[4], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("layer", ["linear", "conv", "convT"])
+def test_spectral_norm_parametrization_trains_as_pytorch(torch, layer):
+    """parametrizations.spectral_norm: the power iteration's vectors start from PyTorch's
+    (they are random draws), then three training steps and an eval-mode call agree."""
+    make, shape = LAYERS[layer]
+    x = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    theirs_sn = torch.nn.utils.parametrizations.spectral_norm(_fill(torch, make(torch)))
+    ours_sn = ft.nn.utils.parametrizations.spectral_norm(_fill(ft, make(ft)))
+    for name in ("_u", "_v"):
+        with ft.no_grad():
+            getattr(ours_sn.parametrizations.weight[0], name).copy_(ft.tensor(
+                getattr(theirs_sn.parametrizations.weight[0], name).numpy()))
+    assert list(ours_sn.state_dict()) == list(theirs_sn.state_dict())
+    seen = []
+    for lib, module in ((ft, ours_sn), (torch, theirs_sn)):
+        losses = _train(lib, module, x, opt="SGD")
+        module.eval()
+        with lib.no_grad():
+            out = module(lib.tensor(x))
+        seen.append((losses, out, module.parametrizations.weight[0]._u))
+    np.testing.assert_allclose(seen[0][0], seen[1][0], rtol=1e-5)
+    _close(seen[0][1], seen[1][1], rtol=1e-4, atol=1e-5)
+    _close(seen[0][2], seen[1][2], rtol=1e-4, atol=1e-5)
+
+
+def test_custom_parametrization_as_in_pytorchs_tutorial(torch):
+    """register_parametrization with a module of forward and right_inverse (the
+    tutorial's symmetric matrices), stacked with a second one; then removed unparametrized."""
+
+    def symmetric(lib):
+        class Symmetric(lib.nn.Module):
+            def forward(self, X):
+                return X.triu() + X.triu(1).transpose(-1, -2)
+
+            def right_inverse(self, A):
+                return A.triu()
+
+        return Symmetric()
+
+    def scaled(lib):
+        class Scale(lib.nn.Module):
+            def forward(self, X):
+                return 0.5 * X
+
+        return Scale()
+
+    x = np.random.default_rng(5).standard_normal((4, 3)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        layer = _fill(lib, lib.nn.Linear(3, 3))
+        P = lib.nn.utils.parametrize
+        P.register_parametrization(layer, "weight", symmetric(lib))
+        P.register_parametrization(layer, "weight", scaled(lib))
+        w = layer.weight.detach().clone()
+        losses = _train(lib, layer, x, opt="SGD")
+        with P.cached():
+            out = layer(lib.tensor(x))
+        P.remove_parametrizations(layer, "weight", leave_parametrized=False)
+        seen.append((P.is_parametrized(layer), type(layer).__name__, w, losses, out,
+                     layer.weight))
+    ours, theirs = seen
+    assert ours[:2] == theirs[:2] == (False, "Linear")
+    for a, b in zip(ours[2:], theirs[2:], strict=True):
+        _close(ft.tensor(np.asarray(a)) if isinstance(a, list) else a,
+               torch.tensor(np.asarray(b)) if isinstance(b, list) else b, rtol=1e-5,
+               atol=1e-6)

@@ -1,5 +1,5 @@
 """``torch.nn.utils``: gradient clipping (recorded as one op on the gradients), the
-parameters as one vector, and ``rnn``'s packed sequences."""
+parameters as one vector, ``rnn``'s packed sequences, weight norm and ``parametrize``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ import jax.numpy as jnp
 
 from fnnet.optim.clip import clip_grad_norm, total_norm
 from fnnet.torch import _graph
+from fnnet.torch.nn.utils import parametrizations as parametrizations
+from fnnet.torch.nn.utils import parametrize as parametrize
 from fnnet.torch.nn.utils import rnn as rnn
+from fnnet.torch.nn.utils._weight_norm_hook import remove_weight_norm as remove_weight_norm
+from fnnet.torch.nn.utils._weight_norm_hook import weight_norm as weight_norm
 from fnnet.torch.tensor import Tensor, _op_multi, _wrap_value
 
 

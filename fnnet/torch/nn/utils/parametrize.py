@@ -1,0 +1,213 @@
+"""``torch.nn.utils.parametrize``: a module's tensor computed from other tensors at
+every access (``weight = g * v / ||v||``).
+
+As in PyTorch, the module's class is swapped for a subclass (``ParametrizedLinear``)
+whose attribute ``weight`` is a property evaluating ``module.parametrizations.weight``,
+a :class:`ParametrizationList` holding the originals (``original``, or ``original0``,
+``original1``... when ``right_inverse`` returns several) and the parametrization
+modules. A layer computed by an fnnet layer reads its tensors from the instance, so the
+subclass's ``forward`` places the computed tensors there for the call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from fnnet.torch._autograd import no_grad
+from fnnet.torch.nn.modules.container import ModuleDict, ModuleList
+from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.parameter import Parameter
+from fnnet.torch.tensor import Tensor
+
+
+class ParametrizationList(ModuleList):
+    """The parametrizations of one tensor, applied in order to its originals.
+
+    PyTorch equivalent: ``torch.nn.utils.parametrize.ParametrizationList``.
+    """
+
+    def __init__(self, modules: list[Module], original: Tensor, unsafe: bool = False
+                 ) -> None:
+        super().__init__(modules)
+        self.unsafe = unsafe
+        first = modules[0]
+        with no_grad():
+            new = first.right_inverse(original) if hasattr(first, "right_inverse") \
+                else original
+        trainable = original.requires_grad
+        if isinstance(new, Tensor):
+            # the original tensor object stays (an optimizer may hold it), with new's value
+            self.is_tensor, self.ntensors = True, 1
+            if new is not original:
+                if tuple(new.shape) != tuple(original.shape):
+                    raise NotImplementedError(
+                        f"fnnet.torch: a right_inverse changing the shape "
+                        f"{tuple(original.shape)} -> {tuple(new.shape)} is not supported")
+                with no_grad():
+                    original.copy_(new)
+            self._register_original("original", original, trainable)
+        elif isinstance(new, (list, tuple)):
+            self.is_tensor, self.ntensors = False, len(new)
+            for i, tensor in enumerate(new):
+                if not isinstance(tensor, Tensor):
+                    raise ValueError(f"'right_inverse' must return a Tensor or a Sequence "
+                                     f"of tensors (list, tuple...). Got element {i} of the "
+                                     f"sequence with type {type(tensor).__name__}.")
+                self._register_original(f"original{i}", tensor.detach(), trainable)
+        else:
+            raise ValueError(f"'right_inverse' must return a Tensor or a Sequence of tensors "
+                             f"(list, tuple...). Got {type(new).__name__}")
+
+    def _register_original(self, name: str, value: Tensor, trainable: bool) -> None:
+        if isinstance(value, Parameter):
+            self.register_parameter(name, value)
+        elif trainable:
+            self.register_parameter(name, Parameter(value.clone()))
+        else:
+            self.register_buffer(name, value.clone())
+
+    def _originals(self) -> list[Tensor]:
+        if self.is_tensor:
+            return [self.original]
+        return [getattr(self, f"original{i}") for i in range(self.ntensors)]
+
+    def forward(self) -> Tensor:
+        modules = list(self)
+        x = modules[0](*self._originals())
+        for module in modules[1:]:
+            x = module(x)
+        return x
+
+    def right_inverse(self, value: Tensor) -> None:
+        """Sets the originals so that the parametrized tensor is ``value``."""
+        with no_grad():
+            for module in reversed(list(self)):
+                if not hasattr(module, "right_inverse"):
+                    raise RuntimeError(f"parametrization {type(module).__name__} does not "
+                                       f"implement right_inverse.")
+                value = module.right_inverse(value)
+            values = [value] if self.is_tensor else list(value)
+            for original, new in zip(self._originals(), values, strict=True):
+                original.copy_(new)
+
+
+def _computed(module: Module, name: str) -> Tensor:
+    return module.parametrizations[name]()
+
+
+def _parametrized_class(cls: type) -> type:
+    def forward(self: Module, *args: Any, **kwargs: Any) -> Any:
+        # fnnet's layers read their tensors from the instance: place the computed ones
+        d = self.__dict__
+        names = list(d["parametrizations"].keys())
+        for name in names:
+            d[name] = _computed(self, name)
+        try:
+            return cls.forward(self, *args, **kwargs)
+        finally:
+            for name in names:
+                d.pop(name, None)
+
+    return type(f"Parametrized{cls.__name__}", (cls,), {"forward": forward,
+                                                       "_fnnet_unparametrized": cls})
+
+
+def _add_property(module: Module, name: str) -> None:
+    def getter(self: Module) -> Tensor:
+        return _computed(self, name)
+
+    def setter(self: Module, value: Tensor) -> None:
+        self.parametrizations[name].right_inverse(value)
+
+    setattr(type(module), name, property(getter, setter))
+
+
+def is_parametrized(module: Module, tensor_name: str | None = None) -> bool:
+    """Whether ``module`` (or its ``tensor_name``) has a parametrization.
+
+    PyTorch equivalent: ``torch.nn.utils.parametrize.is_parametrized``.
+    """
+    parametrizations = module.__dict__.get("parametrizations")
+    if not isinstance(parametrizations, ModuleDict):
+        return False
+    return len(parametrizations) > 0 if tensor_name is None else \
+        tensor_name in parametrizations
+
+
+def register_parametrization(module: Module, tensor_name: str, parametrization: Module,
+                             *, unsafe: bool = False) -> Module:
+    """Makes ``module.<tensor_name>`` the output of ``parametrization`` applied to the
+    tensor's original value (or to what its ``right_inverse`` returns).
+
+    Returns:
+        ``module`` (its class swapped for ``Parametrized<Class>`` the first time).
+
+    PyTorch equivalent: ``torch.nn.utils.parametrize.register_parametrization``.
+    """
+    if not isinstance(module, Module) or not isinstance(parametrization, Module):
+        raise TypeError(f"register_parametrization: module and parametrization must be "
+                        f"nn.Modules, got {type(module).__name__} and "
+                        f"{type(parametrization).__name__}")
+    if is_parametrized(module, tensor_name):
+        module.parametrizations[tensor_name].append(parametrization)
+        return module
+    if tensor_name not in module._parameters and tensor_name not in module._buffers:
+        raise ValueError(f"Module '{module}' does not have a parameter, a buffer, or a "
+                         f"parametrized element with name '{tensor_name}'")
+    original = getattr(module, tensor_name)
+    if original is None:
+        raise ValueError(f"register_parametrization: {tensor_name} of {type(module).__name__}"
+                         f" is None")
+    plist = ParametrizationList([parametrization], original, unsafe=unsafe)
+    delattr(module, tensor_name)
+    if not is_parametrized(module):
+        object.__setattr__(module, "__class__", _parametrized_class(type(module)))
+        module.parametrizations = ModuleDict()
+    module.parametrizations[tensor_name] = plist
+    _add_property(module, tensor_name)
+    return module
+
+
+def remove_parametrizations(module: Module, tensor_name: str,
+                            leave_parametrized: bool = True) -> Module:
+    """Makes ``module.<tensor_name>`` a plain parameter again: its current parametrized
+    value (``leave_parametrized``) or its original.
+
+    PyTorch equivalent: ``torch.nn.utils.parametrize.remove_parametrizations``.
+    """
+    if not is_parametrized(module, tensor_name):
+        raise ValueError(f"Module {module} does not have a parametrization on {tensor_name}")
+    plist = module.parametrizations[tensor_name]
+    if leave_parametrized:
+        with no_grad():
+            value = plist()
+        tensor = Parameter(value.detach(), requires_grad=plist._originals()[0].requires_grad)
+    else:
+        if not plist.is_tensor:
+            raise ValueError("Cannot leave unparametrized (`leave_parametrized=False`) a "
+                             "tensor that is parametrized in terms of a sequence of tensors.")
+        tensor = plist.original
+    delattr(type(module), tensor_name)
+    del module.parametrizations[tensor_name]
+    if isinstance(tensor, Parameter):
+        module.register_parameter(tensor_name, tensor)
+    else:
+        module.register_buffer(tensor_name, tensor)
+    if not is_parametrized(module):
+        delattr(module, "parametrizations")
+        object.__setattr__(module, "__class__", type(module)._fnnet_unparametrized)
+    return module
+
+
+@contextlib.contextmanager
+def cached() -> Iterator[None]:
+    """Accepted: the parametrized tensors are computed once per recorded use anyway, and
+    the compiled step shares repeated work. PyTorch equivalent:
+    ``torch.nn.utils.parametrize.cached``."""
+    yield
+
+
+__all__ = ["ParametrizationList", "cached", "is_parametrized", "register_parametrization",
+           "remove_parametrizations"]
