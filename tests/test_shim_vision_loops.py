@@ -456,3 +456,31 @@ def test_custom_parametrization_as_in_pytorchs_tutorial(torch):
         _close(ft.tensor(np.asarray(a)) if isinstance(a, list) else a,
                torch.tensor(np.asarray(b)) if isinstance(b, list) else b, rtol=1e-5,
                atol=1e-6)
+
+
+@pytest.mark.parametrize("layer", ["linear", "convT"])
+def test_old_spectral_norm_hook_trains_as_pytorch(torch, layer):
+    """nn.utils.spectral_norm (weight_orig, weight_u, weight_v and a pre-hook), as SN-GAN
+    code calls it, from PyTorch's random vectors; then remove_spectral_norm."""
+    make, shape = LAYERS[layer]
+    x = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+    theirs = torch.nn.utils.spectral_norm(_fill(torch, make(torch)))
+    ours = ft.nn.utils.spectral_norm(_fill(ft, make(ft)))
+    with ft.no_grad():
+        for name in ("weight_u", "weight_v"):
+            getattr(ours, name).copy_(ft.tensor(getattr(theirs, name).numpy()))
+    seen = []
+    for lib, module in ((ft, ours), (torch, theirs)):
+        names = ([n for n, _ in module.named_parameters()],
+                 [n for n, _ in module.named_buffers()])
+        losses = _train(lib, module, x, opt="SGD")
+        module.eval()
+        with lib.no_grad():
+            out = module(lib.tensor(x))
+        lib.nn.utils.remove_spectral_norm(module)
+        seen.append((names, [n for n, _ in module.named_parameters()], losses, out,
+                     module.weight))
+    assert seen[0][:2] == seen[1][:2]
+    np.testing.assert_allclose(seen[0][2], seen[1][2], rtol=1e-5)
+    _close(seen[0][3], seen[1][3], rtol=1e-4, atol=1e-5)
+    _close(seen[0][4], seen[1][4], rtol=1e-4, atol=1e-5)

@@ -15,6 +15,10 @@ from fnnet.torch import _graph
 from fnnet.torch.nn.utils import parametrizations as parametrizations
 from fnnet.torch.nn.utils import parametrize as parametrize
 from fnnet.torch.nn.utils import rnn as rnn
+from fnnet.torch.nn.utils._spectral_norm_hook import (
+    remove_spectral_norm as remove_spectral_norm,
+)
+from fnnet.torch.nn.utils._spectral_norm_hook import spectral_norm as spectral_norm
 from fnnet.torch.nn.utils._weight_norm_hook import remove_weight_norm as remove_weight_norm
 from fnnet.torch.nn.utils._weight_norm_hook import weight_norm as weight_norm
 from fnnet.torch.tensor import Tensor, _op_multi, _wrap_value

@@ -58,6 +58,18 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     return register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
 
 
+def weight_as_matrix(weight: Tensor, dim: int) -> Tensor:
+    """``weight`` as a matrix whose rows run along ``dim`` (spectral norm's view)."""
+    if dim != 0:
+        weight = weight.permute(dim, *(d for d in range(weight.dim()) if d != dim))
+    return weight.flatten(1)
+
+
+def spectral_sigma(weight_mat: Tensor, u: Tensor, v: Tensor) -> Tensor:
+    """The power iteration's estimate of the largest singular value, ``u . (W v)``."""
+    return (u * (weight_mat @ v)).sum()
+
+
 class _SpectralNorm(Module):
     def __init__(self, weight: Tensor, n_power_iterations: int = 1, dim: int = 0,
                  eps: float = 1e-12) -> None:
@@ -82,10 +94,7 @@ class _SpectralNorm(Module):
             self._power_method(weight_mat, 15)
 
     def _reshape_weight_to_matrix(self, weight: Tensor) -> Tensor:
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *(d for d in range(weight.dim())
-                                                if d != self.dim))
-        return weight.flatten(1)
+        return weight_as_matrix(weight, self.dim)
 
     def _power_method(self, weight_mat: Tensor, n_power_iterations: int) -> None:
         with no_grad():
@@ -100,9 +109,7 @@ class _SpectralNorm(Module):
         weight_mat = self._reshape_weight_to_matrix(weight)
         if self.training:
             self._power_method(weight_mat, self.n_power_iterations)
-        u, v = self._u.clone(), self._v.clone()
-        sigma = (u * (weight_mat @ v)).sum()
-        return weight / sigma
+        return weight / spectral_sigma(weight_mat, self._u.clone(), self._v.clone())
 
     def right_inverse(self, value: Tensor) -> Tensor:
         return value
