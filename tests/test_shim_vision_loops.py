@@ -484,3 +484,51 @@ def test_old_spectral_norm_hook_trains_as_pytorch(torch, layer):
     np.testing.assert_allclose(seen[0][2], seen[1][2], rtol=1e-5)
     _close(seen[0][3], seen[1][3], rtol=1e-4, atol=1e-5)
     _close(seen[0][4], seen[1][4], rtol=1e-4, atol=1e-5)
+
+
+# -- resampling ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kwargs", [{"scale_factor": 2}, {"size": (3, 4)},
+                                    {"size": (9, 11), "align_corners": True},
+                                    {"scale_factor": 1.7}],
+                         ids=["x2", "down", "align_corners", "x1.7"])
+def test_bicubic_interpolation_matches_pytorch(torch, kwargs):
+    """mode='bicubic' (ViT position-embedding resizing, super-resolution baselines)
+    raised NotImplementedError: values and input gradients, by F.interpolate and by
+    nn.Upsample."""
+    x = np.random.default_rng(7).standard_normal((2, 3, 5, 7)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        inp = lib.tensor(x, requires_grad=True)
+        out = lib.nn.functional.interpolate(inp, mode="bicubic", **kwargs)
+        (out * out).sum().backward()
+        up = lib.nn.Upsample(mode="bicubic", **kwargs)
+        seen.append((out, inp.grad, up(lib.tensor(x)), repr(up)))
+    for ours, theirs in zip(seen[0][:3], seen[1][:3], strict=True):
+        _close(ours, theirs, rtol=1e-5, atol=1e-5)
+    assert seen[0][3] == seen[1][3]
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True], ids=["centres", "corners"])
+def test_affine_grid_and_grid_sample_match_pytorch(torch, mode, padding_mode, align_corners):
+    """F.affine_grid / F.grid_sample (PyTorch's spatial-transformer tutorial) stopped at
+    Unsupported: the grid, the samples (points inside and outside the image) and the
+    gradients of theta and of the image."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 3, 5, 6)).astype(np.float32)
+    theta = (np.array([[1.2, 0.1, 0.2], [-0.3, 1.5, 0.1]], np.float32)
+             + 0.3 * rng.standard_normal((2, 2, 3))).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        th = lib.tensor(theta, requires_grad=True)
+        inp = lib.tensor(x, requires_grad=True)
+        grid = lib.nn.functional.affine_grid(th, (2, 3, 4, 7), align_corners=align_corners)
+        out = lib.nn.functional.grid_sample(inp, grid, mode=mode, padding_mode=padding_mode,
+                                            align_corners=align_corners)
+        (out * out).sum().backward()
+        seen.append((grid, out, inp.grad, th.grad))
+    for ours, theirs in zip(*seen, strict=True):
+        _close(ours, theirs, rtol=1e-4, atol=1e-4)

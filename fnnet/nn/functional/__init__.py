@@ -32,6 +32,7 @@ from fnnet.nn.functional.conv_transpose import conv_transpose2d
 from fnnet.nn.functional.distance import cdist, cosine_similarity, pairwise_distance
 from fnnet.nn.functional.dropout import dropout
 from fnnet.nn.functional.flatten import flatten
+from fnnet.nn.functional.grid_sample import affine_grid, grid_sample
 from fnnet.nn.functional.group_norm import group_norm
 from fnnet.nn.functional.linear import linear
 from fnnet.nn.functional.pixel_shuffle import pixel_shuffle, pixel_unshuffle
@@ -56,6 +57,7 @@ from fnnet.nn.functional.thresholding import (
 
 __all__ = [
     "adaptive_avg_pool2d",
+    "affine_grid",
     "adaptive_max_pool2d",
     "celu",
     "elu",
@@ -95,6 +97,7 @@ __all__ = [
     "softmax",
     "tanh",
     "glu",
+    "grid_sample",
     "hardshrink",
     "pixel_shuffle",
     "pixel_unshuffle",

@@ -10,8 +10,23 @@ import jax.numpy as jnp
 
 from fnnet.typing import Array
 
-MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
-_LINEAR_RANK = {"linear": 1, "bilinear": 2, "trilinear": 3}
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
+_LINEAR_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution coefficient
+
+
+def _cubic_weights(t: Array) -> list[Array]:
+    """The four taps' weights of Keys' cubic convolution at fraction ``t`` (taps at
+    ``floor - 1 ... floor + 2``), as PyTorch's ``upsample_bicubic2d``."""
+    a = _CUBIC_A
+
+    def near(x: Array) -> Array:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: Array) -> Array:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
 def output_size(spatial: Sequence[int], size: int | Sequence[int] | None,
@@ -54,8 +69,9 @@ def interpolate(x: Array, size: int | Sequence[int] | None = None,
         scale_factor: or the factor(s) to multiply the input's size by; the sampling
             positions then use ``1 / scale_factor`` as PyTorch does.
         mode: ``'nearest'`` (PyTorch's legacy ``floor(dst * scale)``), ``'nearest-exact'``
-            (pixel centres), or ``'linear'``/``'bilinear'``/``'trilinear'`` for 1-3
-            spatial axes.
+            (pixel centres), ``'linear'``/``'bilinear'``/``'trilinear'`` for 1-3
+            spatial axes, or ``'bicubic'`` (2 axes; Keys' cubic with ``a = -0.75``, the
+            taps clamped at the edges, as PyTorch's).
         align_corners: for the linear modes, sample so that the corner pixels of input
             and output coincide (default False).
 
@@ -93,6 +109,16 @@ def interpolate(x: Array, size: int | Sequence[int] | None = None,
             src = dst * scale if mode == "nearest" else (dst + 0.5) * scale
             index = jnp.minimum(jnp.floor(src).astype(jnp.int32), n_in - 1)
             x = jnp.take(x, index, axis=dim)
+            continue
+        if mode == "bicubic":
+            src = dst * scale if align_corners else scale * (dst + 0.5) - 0.5
+            floor = jnp.floor(src)
+            shape = [1] * x.ndim
+            shape[dim] = n_out
+            taps = _cubic_weights((src - floor).astype(x.dtype))
+            base = floor.astype(jnp.int32)
+            x = sum(jnp.take(x, jnp.clip(base + k - 1, 0, n_in - 1), axis=dim)
+                    * w.reshape(shape) for k, w in enumerate(taps))
             continue
         src = dst * scale if align_corners else jnp.maximum(scale * (dst + 0.5) - 0.5, 0.0)
         low = jnp.minimum(jnp.floor(src).astype(jnp.int32), n_in - 1)

@@ -444,6 +444,10 @@ from fnnet.torch.nn._distance import (  # noqa: E402, F401 - re-exported
     pairwise_distance,
 )
 from fnnet.torch.nn._embedding_bag import embedding_bag  # noqa: E402, F401 - re-exported
+from fnnet.torch.nn._grid_sample import (  # noqa: E402, F401 - re-exported
+    affine_grid,
+    grid_sample,
+)
 from fnnet.torch.nn._group_norm import group_norm  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._margin_losses import (  # noqa: E402, F401 - re-exported
     cosine_embedding_loss,
