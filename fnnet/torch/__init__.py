@@ -327,7 +327,8 @@ __all__ = [
     "set_default_device", "set_default_dtype", "set_grad_enabled", "set_num_threads",
     "set_printoptions", "short",
     "sigmoid", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "tanh",
-    "tensor", "transpose", "uint8", "unsqueeze", "use_deterministic_algorithms", "utils", "var",
+    "tensor", "testing", "transpose", "uint8", "unsqueeze", "use_deterministic_algorithms",
+    "utils", "var",
     "where", "with_out", "zeros", "zeros_like",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]
