@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.functional.grid_sample import sample_bilinear
 from fnnet.typing import Array, PRNGKey
 
 Augmentation = Callable[[PRNGKey, Array], Array]
@@ -154,30 +155,17 @@ def _rotate(x: Array, angles: Array) -> Array:
     with ``c = ((W - 1) / 2, (H - 1) / 2)``: torchvision's inverse affine matrix,
     sampled like ``grid_sample(mode="bilinear", padding_mode="zeros",
     align_corners=False)``. With rows pointing down this turns the content
-    counter-clockwise for a positive angle. Each of the four neighbours is one gather
-    over the whole batch.
+    counter-clockwise for a positive angle (the sampling is
+    :func:`fnnet.nn.functional.grid_sample.sample_bilinear`).
     """
-    n, c, h, w = x.shape
+    h, w = x.shape[2:]
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
     rows, cols = jnp.meshgrid(jnp.arange(h, dtype=jnp.float32) - cy,
                               jnp.arange(w, dtype=jnp.float32) - cx, indexing="ij")
     cos, sin = jnp.cos(angles)[:, None, None], jnp.sin(angles)[:, None, None]
     xs = cos * cols - sin * rows + cx  # [N, H, W] sampling positions in the input
     ys = sin * cols + cos * rows + cy
-    x0, y0 = jnp.floor(xs), jnp.floor(ys)
-    wx, wy = xs - x0, ys - y0
-    x0, y0 = x0.astype(jnp.int32), y0.astype(jnp.int32)
-    flat = x.reshape(n, c, h * w)
-    out = jnp.zeros_like(flat)
-    for dy, dx, weight in ((0, 0, (1 - wy) * (1 - wx)), (0, 1, (1 - wy) * wx),
-                           (1, 0, wy * (1 - wx)), (1, 1, wy * wx)):
-        yi, xi = y0 + dy, x0 + dx
-        inside = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
-        index = (jnp.clip(yi, 0, h - 1) * w + jnp.clip(xi, 0, w - 1)).reshape(n, 1, h * w)
-        # Products added elementwise, not a dot (which runs at reduced precision on TPUs).
-        out = out + jnp.take_along_axis(flat, index, axis=2) * jnp.where(
-            inside, weight, 0.0).reshape(n, 1, h * w)
-    return out.reshape(n, c, h, w)
+    return sample_bilinear(x, xs, ys)
 
 
 @jax.jit

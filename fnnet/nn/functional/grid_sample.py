@@ -104,26 +104,36 @@ def grid_sample(x: Array, grid: Array, mode: str = "bilinear", padding_mode: str
         raise ValueError(f"grid_sample: expected input [N, C, H, W] and grid [N, H_out, "
                          f"W_out, 2] with the same N, got {tuple(x.shape)} and "
                          f"{tuple(grid.shape)}")
-    n, c, h, w = x.shape
-    ix = _source(grid[..., 0], w, padding_mode, align_corners)
-    iy = _source(grid[..., 1], h, padding_mode, align_corners)
-    flat = x.reshape(n, c, h * w)
-
-    def gather(yi: Array, xi: Array) -> Array:
-        """``x`` at integer points ``[N, Ho, Wo]``, 0 where they fall outside."""
-        inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-        index = (jnp.clip(yi, 0, h - 1) * w + jnp.clip(xi, 0, w - 1)).reshape(n, 1, -1)
-        values = jnp.take_along_axis(flat, jnp.broadcast_to(index, (n, c, index.shape[-1])),
-                                     axis=2).reshape(n, c, *yi.shape[1:])
-        return values * inside[:, None].astype(x.dtype)
-
+    ix = _source(grid[..., 0], x.shape[3], padding_mode, align_corners)
+    iy = _source(grid[..., 1], x.shape[2], padding_mode, align_corners)
     if mode == "nearest":
-        return gather(jnp.round(iy).astype(jnp.int32), jnp.round(ix).astype(jnp.int32))
+        return _gather(x, jnp.round(iy).astype(jnp.int32), jnp.round(ix).astype(jnp.int32))
+    return sample_bilinear(x, ix, iy)
+
+
+def _gather(x: Array, yi: Array, xi: Array) -> Array:
+    """``x [N, C, H, W]`` at the integer points ``[N, Ho, Wo]``, 0 where they fall
+    outside: one gather over the whole batch."""
+    n, c, h, w = x.shape
+    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    index = (jnp.clip(yi, 0, h - 1) * w + jnp.clip(xi, 0, w - 1)).reshape(n, 1, -1)
+    values = jnp.take_along_axis(x.reshape(n, c, h * w),
+                                 jnp.broadcast_to(index, (n, c, index.shape[-1])), axis=2)
+    return values.reshape(n, c, *yi.shape[1:]) * inside[:, None].astype(x.dtype)
+
+
+def sample_bilinear(x: Array, ix: Array, iy: Array) -> Array:
+    """``x [N, C, H, W]`` sampled bilinearly at the pixel coordinates ``ix, iy [N, Ho,
+    Wo]`` (column and row; neighbours outside the image read 0).
+
+    Returns:
+        ``[N, C, Ho, Wo]``.
+    """
     x0, y0 = jnp.floor(ix), jnp.floor(iy)
     tx, ty = (ix - x0)[:, None].astype(x.dtype), (iy - y0)[:, None].astype(x.dtype)
     x0, y0 = x0.astype(jnp.int32), y0.astype(jnp.int32)
-    return (gather(y0, x0) * (1 - tx) * (1 - ty) + gather(y0, x0 + 1) * tx * (1 - ty)
-            + gather(y0 + 1, x0) * (1 - tx) * ty + gather(y0 + 1, x0 + 1) * tx * ty)
+    # products added elementwise, not a dot (which runs at reduced precision on TPUs)
+    return (_gather(x, y0, x0) * (1 - tx) * (1 - ty) + _gather(x, y0, x0 + 1) * tx * (1 - ty)
+            + _gather(x, y0 + 1, x0) * (1 - tx) * ty + _gather(x, y0 + 1, x0 + 1) * tx * ty)
 
-
-__all__ = ["affine_grid", "grid_sample"]
+__all__ = ["affine_grid", "grid_sample", "sample_bilinear"]
