@@ -26,8 +26,12 @@ from fnnet.torch.tensor import Tensor, _as_tensor, _op, _op_multi
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
 
 
+def _field(i: int) -> property:
+    return property(lambda self: self[i])
+
+
 @functools.cache
-def return_type(op: str, fields: tuple[str, ...]) -> type[tuple[Any, ...]]:
+def return_type(op: str, fields: tuple[str, ...]) -> Any:
     """A tuple class with ``fields`` as attributes that prints as PyTorch's
     ``torch.return_types.<op>(field=..., ...)``."""
 
@@ -42,8 +46,7 @@ def return_type(op: str, fields: tuple[str, ...]) -> type[tuple[Any, ...]]:
     def __reduce__(self: tuple[Any, ...]) -> Any:  # noqa: N807
         return (_rebuild, (op, fields, tuple(self)))
 
-    namespace: dict[str, Any] = {name: property(lambda self, i=i: self[i])
-                                 for i, name in enumerate(fields)}
+    namespace: dict[str, Any] = {name: _field(i) for i, name in enumerate(fields)}
     namespace.update(__repr__=__repr__, __new__=__new__, __reduce__=__reduce__,
                      _fields=fields, __slots__=())
     return type(op, (tuple,), namespace)

@@ -89,7 +89,7 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
     dtype = _dtypes.from_np(array.dtype)
     if dtype not in (_dtypes.float32, _dtypes.int64, _dtypes.bool_):
         suffixes.append(f"dtype={dtype}")
-    formatter: dict[str, Callable[[Any], str]] | None = None
+    formatter: Any = None  # numpy's formatter dict
     if array.dtype.kind == "f" or dtype is _dtypes.bfloat16:
         values = array.astype(np.float64)
         formatter = {"float_kind": _float_formatter(values)}

@@ -415,8 +415,9 @@ def install(namespace: dict[str, Any]) -> None:
     for name in ("bitwise_not", *BITWISE):
         setattr(Tensor, name + "_", in_place(name))
     # the shift operators (``&``, ``|``, ``^`` and ``~`` are Tensor's own)
-    Tensor.__lshift__ = Tensor.bitwise_left_shift  # type: ignore[attr-defined]
-    Tensor.__rshift__ = Tensor.bitwise_right_shift  # type: ignore[attr-defined]
-    Tensor.__ilshift__ = Tensor.bitwise_left_shift_  # type: ignore[attr-defined]
-    Tensor.__irshift__ = Tensor.bitwise_right_shift_  # type: ignore[attr-defined]
+    for dunder, name in (("__lshift__", "bitwise_left_shift"),
+                         ("__rshift__", "bitwise_right_shift"),
+                         ("__ilshift__", "bitwise_left_shift_"),
+                         ("__irshift__", "bitwise_right_shift_")):
+        setattr(Tensor, dunder, getattr(Tensor, name))
     namespace.update(searchsorted=searchsorted, bucketize=bucketize)

@@ -1033,7 +1033,7 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         return _op(_prod, (dim, keepdim), x, who="prod")
 
-    def norm(self, p: builtins.float = 2, dim: Any = None, keepdim: builtins.bool = False,
+    def norm(self, p: Any = 2, dim: Any = None, keepdim: builtins.bool = False,
              dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         if p == "nuc":

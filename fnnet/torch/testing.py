@@ -121,7 +121,8 @@ def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True,
                                  f"{type(actual).__name__} != {type(expected).__name__}.")
         a, e = float(actual), float(expected)
         r, t = (1.3e-6, 1e-5) if isinstance(expected, float) else (0.0, 0.0)
-        r, t = (r, t) if rtol is None else (rtol, atol)
+        if rtol is not None and atol is not None:
+            r, t = rtol, atol
         if not (a == e or abs(a - e) <= t + r * abs(e) or
                 (equal_nan and math.isnan(a) and math.isnan(e))):
             raise AssertionError(msg or f"Scalars are not close!{_where}\n\nExpected {e} but "

@@ -181,7 +181,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
             raise RuntimeError("The vector v can only be None if the input to the "
                                "user-provided function is a single Tensor with a single "
                                "element.")
-        vs = (_functions.ones_like(leaves[0]),)
+        vs: tuple[Tensor, ...] = (_functions.ones_like(leaves[0]),)
     else:
         vs = _vectors(v, leaves, "jvp")
     outs, outputs_tuple = _outputs(func(*leaves), "jvp")

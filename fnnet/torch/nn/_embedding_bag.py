@@ -91,13 +91,14 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Any = None,
         if keep is not None:
             per_bag = per_bag.masked_fill(~keep.reshape(bags, -1, 1), float("-inf"))
         out: Tensor = per_bag.max(dim=1).values
-        return out.masked_fill(out == float("-inf"), 0.0)
+        out = out.masked_fill(out == float("-inf"), 0.0)  # a bag of padding only
+        return out
     scale = None if per_sample_weights is None else _functions.as_tensor(per_sample_weights)
     if keep is not None:
         scale = keep.to(rows.dtype) if scale is None else scale * keep
     if scale is not None:
         rows = rows * scale.unsqueeze(1)
-    total = _functions.zeros(bags, weight.shape[1]).index_add(0, ids, rows)
+    total: Tensor = _functions.zeros(bags, weight.shape[1]).index_add(0, ids, rows)
     if mode == "sum":
         return total
     counted = _functions.ones(flat.shape[0]) if keep is None else keep.to(rows.dtype)
