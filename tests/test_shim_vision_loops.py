@@ -532,3 +532,22 @@ def test_affine_grid_and_grid_sample_match_pytorch(torch, mode, padding_mode, al
         seen.append((grid, out, inp.grad, th.grad))
     for ours, theirs in zip(*seen, strict=True):
         _close(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_spatial_transformer_from_the_identity_follows_pytorch(torch):
+    """The tutorial's STN starts theta at the identity, whose grid lands exactly on the
+    pixels, where bilinear sampling's gradient jumps: the grid must be PyTorch's to the
+    bit so that theta's gradient is taken on the same side (it was not: the first step
+    already moved theta elsewhere)."""
+    x = np.random.default_rng(9).standard_normal((3, 1, 7, 12)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        theta = lib.tensor(np.tile(np.array([[1, 0, 0], [0, 1, 0]], np.float32), (3, 1, 1)),
+                           requires_grad=True)
+        inp = lib.tensor(x)
+        grid = lib.nn.functional.affine_grid(theta, inp.size(), align_corners=False)
+        out = lib.nn.functional.grid_sample(inp, grid, align_corners=False)
+        (out * lib.tensor(x[::-1].copy())).sum().backward()
+        seen.append((grid, theta.grad))
+    np.testing.assert_array_equal(_np(seen[0][0]), _np(seen[1][0]))
+    _close(seen[0][1], seen[1][1], rtol=1e-5, atol=1e-5)

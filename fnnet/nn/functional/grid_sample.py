@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jax.numpy as jnp
+import numpy as np
 
 from fnnet.typing import Array
 
@@ -15,11 +16,19 @@ GRID_MODES = ("bilinear", "nearest")
 PADDING_MODES = ("zeros", "border", "reflection")
 
 
-def _base(n: int, align_corners: bool) -> Array:
-    """The normalised coordinates of ``n`` pixel centres."""
-    if align_corners:
-        return jnp.linspace(-1.0, 1.0, n) if n > 1 else jnp.zeros((1,))
-    return (jnp.arange(n, dtype=jnp.float32) * 2 + 1) / n - 1
+def _base(n: int, align_corners: bool) -> np.ndarray:
+    """The normalised coordinates of ``n`` pixel centres, in float32 by PyTorch's own
+    steps (its ``linspace`` from both ends, then ``* (n - 1) / n``): a grid of the
+    identity map then lands on the pixels exactly as PyTorch's does, on the same side
+    of bilinear sampling's kinks, where the gradient jumps."""
+    if n <= 1:
+        return np.zeros((max(n, 1),), np.float32)
+    step = np.float64(np.float32(2.0) / np.float32(n - 1))
+    i = np.arange(n, dtype=np.float64)  # each value rounded once, as by a fused multiply-add
+    values = np.where(i < n // 2, -1.0 + step * i, 1.0 - step * (n - 1 - i)).astype(np.float32)
+    if not align_corners:
+        values = (values * np.float32(n - 1) / np.float32(n)).astype(np.float32)
+    return values
 
 
 def affine_grid(theta: Array, size: Sequence[int], align_corners: bool = False) -> Array:
