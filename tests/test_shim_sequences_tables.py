@@ -522,3 +522,16 @@ def test_scatter_reduce_and_masked_scatter_gradients(torch):
         out.sum().backward()
         grads.append((x.grad, src.grad))
     _close(*grads)
+
+
+@pytest.mark.parametrize("options", [dict(persistent_workers=True), dict(prefetch_factor=2),
+                                     dict(num_workers=-1), dict(timeout=-1)])
+def test_loader_worker_options_fail_as_pytorchs(torch, options):
+    """Options that need worker processes raise PyTorch's ValueError without them."""
+    with pytest.raises(ValueError) as theirs:
+        torch.utils.data.DataLoader([1, 2], **options)
+    with pytest.raises(ValueError) as ours:
+        ft.utils.data.DataLoader([1, 2], **options)
+    assert str(ours.value) == str(theirs.value)
+    ft.utils.data.DataLoader([1, 2], num_workers=2, persistent_workers=True, prefetch_factor=2,
+                             pin_memory=True)  # accepted with workers asked for

@@ -284,6 +284,7 @@ class DataLoader:
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable[[int], object] | None = None,
                  generator: _random.Generator | None = None, **kwargs: Any) -> None:
+        _check_worker_options(num_workers, timeout, kwargs)
         if isinstance(dataset, IterableDataset):
             for option, value in (("shuffle", shuffle), ("sampler", sampler),
                                   ("batch_sampler", batch_sampler)):
@@ -390,6 +391,22 @@ class DataLoader:
             return
         for samples in _batches(stream, self.batch_size, self.drop_last):
             yield (self.collate_fn or default_collate)(samples)
+
+
+def _check_worker_options(num_workers: Any, timeout: Any, kwargs: dict[str, Any]) -> None:
+    """PyTorch's errors for worker options that need worker processes (accepted and
+    ignored otherwise: batches are made in this process)."""
+    if not isinstance(num_workers, int) or num_workers < 0:
+        raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                         "disable multiprocessing.")
+    if timeout < 0:
+        raise ValueError("timeout option should be non-negative")
+    if num_workers == 0 and kwargs.get("prefetch_factor") is not None:
+        raise ValueError("prefetch_factor option could only be specified in "
+                         "multiprocessing.let num_workers > 0 to enable multiprocessing, "
+                         "otherwise set prefetch_factor to None.")
+    if num_workers == 0 and kwargs.get("persistent_workers"):
+        raise ValueError("persistent_workers option needs num_workers > 0")
 
 
 def _batches(stream: Iterable[Any], size: int, drop_last: bool) -> Iterator[list[Any]]:
