@@ -535,19 +535,27 @@ def test_affine_grid_and_grid_sample_match_pytorch(torch, mode, padding_mode, al
 
 
 def test_spatial_transformer_from_the_identity_follows_pytorch(torch):
-    """The tutorial's STN starts theta at the identity, whose grid lands exactly on the
-    pixels, where bilinear sampling's gradient jumps: the grid must be PyTorch's to the
-    bit so that theta's gradient is taken on the same side (it was not: the first step
-    already moved theta elsewhere)."""
-    x = np.random.default_rng(9).standard_normal((3, 1, 7, 12)).astype(np.float32)
+    """PyTorch's STN tutorial starts theta at the identity (fc_loc's last Linear with zero
+    weight and the identity as bias), whose grid lands exactly on the pixels, where
+    bilinear sampling's gradient jumps: the grid's coordinates must round as PyTorch's so
+    that theta's gradient is taken on the same side (base coordinates computed inside
+    the compiled step came out exact, and the first step moved theta elsewhere)."""
+    x = np.random.default_rng(9).standard_normal((8, 1, 12, 12)).astype(np.float32)
+    y = np.random.default_rng(10).integers(0, 3, 8)
     seen = []
     for lib in (ft, torch):
-        theta = lib.tensor(np.tile(np.array([[1, 0, 0], [0, 1, 0]], np.float32), (3, 1, 1)),
-                           requires_grad=True)
+        loc = _fill(lib, lib.nn.Conv2d(1, 4, 3))
+        conv, head = _fill(lib, lib.nn.Conv2d(1, 4, 3), 1), _fill(lib, lib.nn.Linear(100, 3), 2)
+        fc = lib.nn.Linear(100, 6)
+        with lib.no_grad():
+            fc.weight.zero_()
+            fc.bias.copy_(lib.tensor([1.0, 0, 0, 0, 1, 0]))
+        F = lib.nn.functional
         inp = lib.tensor(x)
-        grid = lib.nn.functional.affine_grid(theta, inp.size(), align_corners=False)
-        out = lib.nn.functional.grid_sample(inp, grid, align_corners=False)
-        (out * lib.tensor(x[::-1].copy())).sum().backward()
-        seen.append((grid, theta.grad))
+        theta = fc(F.relu(F.max_pool2d(loc(inp), 2)).view(-1, 100)).view(-1, 2, 3)
+        grid = F.affine_grid(theta, inp.size(), align_corners=False)
+        out = F.relu(F.max_pool2d(conv(F.grid_sample(inp, grid, align_corners=False)), 2))
+        F.nll_loss(F.log_softmax(head(out.view(-1, 100)), dim=1), lib.tensor(y)).backward()
+        seen.append((grid, fc.bias.grad))
     np.testing.assert_array_equal(_np(seen[0][0]), _np(seen[1][0]))
-    _close(seen[0][1], seen[1][1], rtol=1e-5, atol=1e-5)
+    _close(seen[0][1], seen[1][1], rtol=1e-4, atol=1e-5)
