@@ -559,3 +559,27 @@ def test_spatial_transformer_from_the_identity_follows_pytorch(torch):
         seen.append((grid, fc.bias.grad))
     np.testing.assert_array_equal(_np(seen[0][0]), _np(seen[1][0]))
     _close(seen[0][1], seen[1][1], rtol=1e-4, atol=1e-5)
+
+
+def test_activation_checkpointing_runs_the_segments(torch):
+    """torch.utils.checkpoint (checkpoint, checkpoint_sequential) stopped at the import:
+    the values and gradients are those of the plain calls, as in PyTorch."""
+    import torch.utils.checkpoint  # noqa: F401 - PyTorch's is a lazily imported submodule
+
+    x = np.random.default_rng(12).standard_normal((5, 4)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        first = _fill(lib, lib.nn.Sequential(lib.nn.Linear(4, 6), lib.nn.GELU()), 1)
+        rest = _fill(lib, lib.nn.Sequential(lib.nn.Linear(6, 6), lib.nn.Tanh(),
+                                            lib.nn.Linear(6, 1)), 2)
+        ckpt = lib.utils.checkpoint
+        h = ckpt.checkpoint(first, lib.tensor(x), use_reentrant=False)
+        out = ckpt.checkpoint_sequential(rest, 2, h, use_reentrant=False)
+        out.pow(2).sum().backward()
+        seen.append((out, first[0].weight.grad, rest[2].weight.grad))
+    for ours, theirs in zip(*seen, strict=True):
+        _close(ours, theirs)
+    from fnnet.torch.utils.checkpoint import checkpoint
+
+    with pytest.raises(TypeError, match="function must be callable"):
+        checkpoint(3, ft.ones(1))

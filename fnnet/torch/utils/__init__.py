@@ -12,10 +12,10 @@ __all__ = ["data"]
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    if name == "tensorboard":  # imported on first use: it imports tensorboard's writer
-        return importlib.import_module(f"{__name__}.tensorboard")
+    if name in ("tensorboard", "checkpoint"):  # imported on first use (tensorboard's writer)
+        return importlib.import_module(f"{__name__}.{name}")
     from fnnet.torch.tensor import Unsupported
 
     raise Unsupported(  # also an AttributeError: hasattr() is False
         f"fnnet.torch does not support torch.utils.{name}; fnnet.torch provides "
-        f"torch.utils.data and torch.utils.tensorboard")
+        f"torch.utils.data, torch.utils.tensorboard and torch.utils.checkpoint")
