@@ -535,3 +535,42 @@ def test_loader_worker_options_fail_as_pytorchs(torch, options):
     assert str(ours.value) == str(theirs.value)
     ft.utils.data.DataLoader([1, 2], num_workers=2, persistent_workers=True, prefetch_factor=2,
                              pin_memory=True)  # accepted with workers asked for
+
+
+_BLOCK = np.arange(24).reshape(2, 3, 4)
+
+VIEWS = {
+    "t": lambda x: x[0].t(), "transpose": lambda x: x.transpose(0, 2),
+    "permute": lambda x: x.permute(2, 0, 1), "row": lambda x: x[1], "column": lambda x: x[:, 1],
+    "step": lambda x: x[:, :, ::2], "ellipsis": lambda x: x[..., 1],
+    "none": lambda x: x[:, None, 1], "view": lambda x: x.view(6, 4),
+    "unsqueeze": lambda x: x.unsqueeze(1), "narrow": lambda x: x.narrow(2, 1, 2),
+    "chunk": lambda x: x.chunk(2, dim=2)[1], "unbind": lambda x: x.unbind(1)[2],
+    "t_slice": lambda x: x[0].t()[1:], "t_t": lambda x: x[0].t().t(),
+    "size_one": lambda x: x[:1, :1].transpose(0, 1),
+    "contiguous": lambda x: x.transpose(1, 2).contiguous(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_views_have_pytorchs_strides(torch, name):
+    """``stride()`` and ``is_contiguous()`` of views as PyTorch lays them out (they were
+    always row-major: ``x.t().is_contiguous()`` was True)."""
+    ours, theirs = VIEWS[name](ft.tensor(_BLOCK)), VIEWS[name](torch.tensor(_BLOCK))
+    assert (ours.stride(), ours.is_contiguous()) == (theirs.stride(), theirs.is_contiguous())
+
+
+def test_contiguous_copies_a_non_contiguous_view(torch):
+    """``x.t().contiguous()`` is a copy in PyTorch: writing to it leaves ``x`` alone,
+    while writing to ``x.t()`` itself changes ``x``."""
+    results = []
+    for m in (ft, torch):
+        y = m.zeros(2, 3)
+        copy = y.t().contiguous()
+        copy[0, 0] = 5.0
+        view = y.t()
+        view[1, 0] = 7.0
+        same = y[0].contiguous()
+        same[2] = 3.0
+        results.append(y)
+    _close(*results)

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.torch import _dtypes, _graph, _random
+from fnnet.torch import _dtypes, _graph, _random, _strides
 from fnnet.torch._graph import CONST, RG, VAR
 from fnnet.torch._math_ops import in_place
 from fnnet.torch._recorder import current as _current_recorder
@@ -399,23 +399,32 @@ def _retains_grad(self: Tensor) -> bool:
 
 
 def is_contiguous(self: Tensor, memory_format: Any = None) -> bool:
-    """Always True: jax arrays are dense and row-major. PyTorch: ``Tensor.is_contiguous``."""
+    """Whether PyTorch's layout of the tensor is row-major: False for a transposed or
+    strided view (``x.t()``, ``x[:, ::2]``) until ``contiguous()``.
+
+    PyTorch equivalent: ``Tensor.is_contiguous``.
+    """
     del memory_format
-    return True
+    return _strides.is_contiguous(self)
+
+
+def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
+    """The tensor itself where it is contiguous, else a copy (so writes to it no longer
+    reach the tensor it was a view of). PyTorch equivalent: ``Tensor.contiguous``."""
+    del memory_format
+    return self if _strides.is_contiguous(self) else self.clone()
 
 
 def stride(self: Tensor, dim: int | None = None) -> Any:
-    """The elements skipped per step along each dimension of the row-major layout.
+    """The elements skipped per step along each dimension, as PyTorch lays the tensor out
+    (a view's from the steps that took it; see ``_strides``).
 
     PyTorch equivalent: ``Tensor.stride``.
     """
-    shape = tuple(self.shape)
-    strides = [1] * len(shape)
-    for i in range(len(shape) - 2, -1, -1):
-        strides[i] = strides[i + 1] * builtins.max(shape[i + 1], 1)
+    strides = _strides.strides(self)
     if dim is None:
-        return tuple(strides)
-    return strides[_dim(dim, len(shape), "stride")]
+        return strides
+    return strides[_dim(dim, self.dim(), "stride")]
 
 
 def _cast_method(name: str, np_dtype: Any) -> Callable[..., Tensor]:
@@ -619,7 +628,8 @@ METHODS: tuple[Callable[..., Any], ...] = (
     xlogy, float_power, lerp, addcmul, addcdiv, nan_to_num, nansum, nanmean, median,
     count_nonzero, cummax, cummin, tile, unbind, unflatten, movedim, swapaxes, swapdims,
     ravel, broadcast_to, sum_to_size, diagonal, trace, fliplr, flipud, rot90, dot, mv, addmm,
-    kron, cross, take_along_dim, ndimension, element_size, is_contiguous, stride, where,
+    kron, cross, take_along_dim, ndimension, element_size, is_contiguous, contiguous, stride,
+    where,
     unfold, select)
 #: the methods PyTorch also offers as ``torch.<name>(input, ...)``
 FUNCTIONS = (
