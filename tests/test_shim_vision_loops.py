@@ -583,3 +583,37 @@ def test_activation_checkpointing_runs_the_segments(torch):
 
     with pytest.raises(TypeError, match="function must be callable"):
         checkpoint(3, ft.ones(1))
+
+
+# -- initialisation and gradient norms ----------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 2, 3, 3)])
+def test_orthogonal_init_gives_orthogonal_rows_or_columns(shape):
+    """nn.init.orthogonal_ (GAN and RL code) stopped at Unsupported. Its draws are
+    fnnet's, so the check is the property PyTorch's has: W W^T = gain^2 I over the rows
+    (or W^T W over the columns when there are more rows), and the tensor written in
+    place."""
+    w = ft.empty(*shape)
+    out = ft.nn.init.orthogonal_(w, gain=2.0)
+    assert out is w
+    m = _np(w).reshape(shape[0], -1)
+    gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
+    np.testing.assert_allclose(gram, 4.0 * np.eye(gram.shape[0]), atol=1e-5)
+    with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
+        ft.nn.init.orthogonal_(ft.empty(3))
+
+
+def test_get_total_norm_and_clip_grads_with_norm_as_pytorch(torch):
+    """The two halves of clip_grad_norm_ (torch.nn.utils.get_total_norm and
+    clip_grads_with_norm_, PyTorch 2.6+) stopped at Unsupported."""
+    seen = []
+    for lib in (ft, torch):
+        m = _fill(lib, lib.nn.Linear(3, 2), 4)
+        m(lib.ones(4, 3) * 3).pow(2).sum().backward()
+        grads = [p.grad for p in m.parameters()]
+        norms = [lib.nn.utils.get_total_norm(grads, p) for p in (2.0, 3.0, float("inf"))]
+        lib.nn.utils.clip_grads_with_norm_(m.parameters(), 1.0, norms[0])
+        seen.append((*norms, m.weight.grad, m.bias.grad))
+    for ours, theirs in zip(*seen, strict=True):
+        _close(ours, theirs)

@@ -126,6 +126,23 @@ def kaiming_normal_fan_out(key: PRNGKey, shape: Shape, dtype: DTypeLike = jnp.fl
     return normal(key, shape, math.sqrt(2.0 / fan_out), dtype)
 
 
+def orthogonal(key: PRNGKey, shape: Shape, gain: float = 1.0,
+               dtype: DTypeLike = jnp.float32) -> Array:
+    """A (semi-)orthogonal matrix of ``shape[0]`` rows and ``prod(shape[1:])`` columns,
+    reshaped to ``shape``: the Q of a Gaussian matrix's QR with R's diagonal made positive
+    (Saxe et al., 2013), times ``gain``.
+
+    PyTorch equivalent: ``torch.nn.init.orthogonal_(w, gain)``.
+    """
+    if len(shape) < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    rows, cols = shape[0], math.prod(shape[1:])
+    flat = jax.random.normal(key, (rows, cols) if rows >= cols else (cols, rows), dtype)
+    q, r = jnp.linalg.qr(flat)
+    q = q * jnp.sign(jnp.diagonal(r))[None, :]
+    return (gain * (q if rows >= cols else q.T)).reshape(shape).astype(dtype)
+
+
 def bias_uniform(key: PRNGKey, size: int, fan: int, dtype: DTypeLike = jnp.float32) -> Array:
     """PyTorch's default bias: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``."""
     bound = 1.0 / math.sqrt(fan) if fan > 0 else 0.0

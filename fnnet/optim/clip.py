@@ -82,8 +82,19 @@ def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple
     """
     max_norm = _check_max_norm(max_norm)
     norm = total_norm(grads, norm_type)
+    return clip_grads_with_norm(grads, max_norm, norm), norm
+
+
+def clip_grads_with_norm(grads: Any, max_norm: float, norm: Array) -> Any:
+    """``grads * min(max_norm / (norm + 1e-6), 1)``: the scaling of
+    :func:`clip_grad_norm` by a total norm computed beforehand.
+
+    PyTorch equivalent: ``torch.nn.utils.clip_grads_with_norm_(parameters, max_norm,
+    total_norm)``, returning the clipped gradients instead of changing them in place.
+    """
+    max_norm = _check_max_norm(max_norm)
     scale = jnp.minimum(max_norm / (norm + 1e-6), 1.0)
-    return jax.tree.map(lambda g: g * scale.astype(g.dtype), grads), norm
+    return jax.tree.map(lambda g: g * scale.astype(g.dtype), grads)
 
 
 def clip_by_total_norm(max_norm: float, norm_type: float = 2.0) -> optax.GradientTransformation:

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from fnnet.nn.init import normal as flat_normal
-from fnnet.nn.init import uniform_between
+from fnnet.nn.init import orthogonal, uniform_between
 from fnnet.torch import _random
 from fnnet.torch._autograd import no_grad
 from fnnet.torch.tensor import Tensor, _wrap_value
@@ -84,6 +84,17 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     draw = jax.random.truncated_normal(_random.state.split(), (a - mean) / std,
                                        (b - mean) / std, tuple(tensor.shape))
     return _write(tensor, jnp.clip(mean + std * draw, a, b))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    """A (semi-)orthogonal matrix over the first dimension and the rest flattened
+    (``fnnet.nn.init.orthogonal``), times ``gain``.
+
+    PyTorch equivalent: ``torch.nn.init.orthogonal_``.
+    """
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    return _write(tensor, orthogonal(_random.state.split(), tuple(tensor.shape), gain))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

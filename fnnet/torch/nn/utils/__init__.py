@@ -10,7 +10,7 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 
-from fnnet.optim.clip import clip_grad_norm, total_norm
+from fnnet.optim.clip import clip_grad_norm, clip_grads_with_norm, total_norm
 from fnnet.torch import _graph
 from fnnet.torch.nn.utils import parametrizations as parametrizations
 from fnnet.torch.nn.utils import parametrize as parametrize
@@ -21,7 +21,7 @@ from fnnet.torch.nn.utils._spectral_norm_hook import (
 from fnnet.torch.nn.utils._spectral_norm_hook import spectral_norm as spectral_norm
 from fnnet.torch.nn.utils._weight_norm_hook import remove_weight_norm as remove_weight_norm
 from fnnet.torch.nn.utils._weight_norm_hook import weight_norm as weight_norm
-from fnnet.torch.tensor import Tensor, _op_multi, _wrap_value
+from fnnet.torch.tensor import Tensor, _op, _op_multi, _wrap_value
 
 
 def _clip_op(*args: Any) -> tuple[jax.Array, ...]:
@@ -60,6 +60,54 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     for grad, new in zip(grads, outs[1:], strict=False):
         _graph.bind(grad._cell, new._cell.ref, new._cell.aval, False)
     return outs[0]
+
+
+def _total_norm_op(*args: Any) -> jax.Array:
+    *tensors, norm_type = args
+    return total_norm(tensors, norm_type)
+
+
+def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: Any = None) -> Tensor:
+    """The norm of the per-tensor norms of ``tensors`` (:func:`fnnet.optim.total_norm`).
+
+    PyTorch equivalent: ``torch.nn.utils.get_total_norm``.
+    """
+    tensors = [tensors] if isinstance(tensors, Tensor) else [t for t in tensors
+                                                              if t is not None]
+    if error_if_nonfinite:
+        raise NotImplementedError("fnnet.torch: get_total_norm(error_if_nonfinite=True) is "
+                                  "not supported (it would need the value inside the step)")
+    if not tensors:
+        return _wrap_value(jnp.zeros((), jnp.float32))
+    return _op(_total_norm_op, (float(norm_type),), *tensors, who="get_total_norm")
+
+
+def _scale_op(*args: Any) -> tuple[jax.Array, ...]:
+    *grads, norm, max_norm = args
+    return tuple(clip_grads_with_norm(grads, max_norm, norm))
+
+
+def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                          total_norm: Tensor | float, foreach: Any = None) -> None:
+    """Scales the gradients in place by ``min(max_norm / (total_norm + 1e-6), 1)``
+    (:func:`fnnet.optim.clip.clip_grads_with_norm`), the norm computed beforehand, e.g.
+    by :func:`get_total_norm`.
+
+    PyTorch equivalent: ``torch.nn.utils.clip_grads_with_norm_``.
+    """
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return
+    norm = total_norm if isinstance(total_norm, Tensor) else _wrap_value(
+        jnp.asarray(total_norm, jnp.float32))
+    outs = _op_multi(_scale_op, (float(max_norm),), *grads, norm,
+                     who="clip_grads_with_norm_")
+    for grad, new in zip(grads, outs, strict=True):
+        assert new is not None
+        _graph.bind(grad._cell, new._cell.ref, new._cell.aval, False)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
