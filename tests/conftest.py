@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 
 # Multi-device tests run on simulated CPU devices; this must happen before JAX starts.
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
+# XLA's classic CPU fusion emitters compile the suite's thousands of small programs in
+# much less time than its newer MLIR emitters, with the same semantics (the suite's time
+# is mostly compiling: benchmarks/RESULTS.md, "Test suite").
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8 "
+                                   "--xla_cpu_use_fusion_emitters=false")
 # PyTorch (and the processes tests start) on one thread, as the torch fixture sets it.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
