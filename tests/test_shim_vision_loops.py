@@ -617,3 +617,26 @@ def test_get_total_norm_and_clip_grads_with_norm_as_pytorch(torch):
         seen.append((*norms, m.weight.grad, m.bias.grad))
     for ours, theirs in zip(*seen, strict=True):
         _close(ours, theirs)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["plain", "weighted"])
+def test_multilabel_soft_margin_loss_matches_pytorch(torch, reduction, weighted):
+    """Multi-label image classification's nn.MultiLabelSoftMarginLoss stopped at
+    Unsupported: values and input gradients, module and functional."""
+    rng = np.random.default_rng(13)
+    x = (3 * rng.standard_normal((6, 4))).astype(np.float32)
+    t = (rng.random((6, 4)) > 0.5).astype(np.float32)
+    w = np.array([0.5, 1.0, 2.0, 1.5], np.float32)
+    seen = []
+    for lib in (ft, torch):
+        inp = lib.tensor(x, requires_grad=True)
+        weight = lib.tensor(w) if weighted else None
+        loss = lib.nn.MultiLabelSoftMarginLoss(weight=weight, reduction=reduction)(
+            inp, lib.tensor(t))
+        loss.sum().backward()
+        fn = lib.nn.functional.multilabel_soft_margin_loss(inp, lib.tensor(t), weight=weight,
+                                                           reduction=reduction)
+        seen.append((loss, inp.grad, fn))
+    for ours, theirs in zip(*seen, strict=True):
+        _close(ours, theirs)

@@ -14,6 +14,7 @@ from fnnet.losses.margin import (
     cosine_embedding_loss,
     hinge_embedding_loss,
     margin_ranking_loss,
+    multilabel_soft_margin_loss,
     soft_margin_loss,
     triplet_margin_loss,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "gaussian_nll_loss",
     "hinge_embedding_loss",
     "margin_ranking_loss",
+    "multilabel_soft_margin_loss",
     "poisson_nll_loss",
     "soft_margin_loss",
     "triplet_margin_loss",

@@ -1,10 +1,12 @@
 """Margin losses on scores and embeddings: ranking pairs, hinge and soft-margin
-classification with ±1 targets, cosine-embedding pairs and triplets."""
+classification with ±1 targets, multi-label soft margin, cosine-embedding pairs and
+triplets."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
 from fnnet.losses._checks import as_array, check_floating, check_reduction, reduce
@@ -62,6 +64,26 @@ def soft_margin_loss(input: Array, target: Array, reduction: str = "mean") -> Ar
     """
     x, t = _floats("soft_margin_loss", reduction, input=input, target=target)
     return reduce(jnp.logaddexp(0.0, -t * x), reduction)
+
+
+def multilabel_soft_margin_loss(input: Array, target: Array, weight: Array | None = None,
+                                reduction: str = "mean") -> Array:
+    """The logistic loss of each class's 0/1 target, averaged over the classes:
+    ``-mean_c(w_c * (t * log_sigmoid(x) + (1 - t) * log_sigmoid(-x)))`` per sample.
+
+    Args:
+        input: ``[N, C]`` (or ``[C]``) scores.
+        target: the same shape, 0 or 1 per class.
+        weight: ``[C]`` class weights, or None.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'`` (``[N]``) over the samples.
+
+    PyTorch equivalent: ``torch.nn.functional.multilabel_soft_margin_loss``.
+    """
+    x, t = _floats("multilabel_soft_margin_loss", reduction, input=input, target=target)
+    losses = -(t * jax.nn.log_sigmoid(x) + (1 - t) * jax.nn.log_sigmoid(-x))
+    if weight is not None:
+        losses = losses * as_array("multilabel_soft_margin_loss", "weight", weight)
+    return reduce(losses.sum(axis=-1) / x.shape[-1], reduction)
 
 
 def cosine_embedding_loss(input1: Array, input2: Array, target: Array, margin: float = 0.0,

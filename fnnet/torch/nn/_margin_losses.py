@@ -69,6 +69,23 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
                who="soft_margin_loss")
 
 
+def _multilabel_soft_margin(x: Any, t: Any, w: Any, reduction: str) -> Any:
+    return L.multilabel_soft_margin_loss(x, t, w, reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average: Any = None, reduce: Any = None,
+                                reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.multilabel_soft_margin_loss``
+    (``fnnet.losses.multilabel_soft_margin_loss``)."""
+    _prepare("multilabel_soft_margin_loss", reduction, size_average, reduce, input, target)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"multilabel_soft_margin_loss: target of shape {list(target.shape)}"
+                         f" does not match input of shape {list(input.shape)}")
+    return _op(_multilabel_soft_margin, (reduction,), input, _labels(target, input), weight,
+               who="multilabel_soft_margin_loss")
+
+
 def _cosine_embedding(x1: Any, x2: Any, t: Any, margin: float, reduction: str) -> Any:
     return L.cosine_embedding_loss(x1, x2, t, margin, reduction)
 

@@ -454,6 +454,7 @@ from fnnet.torch.nn._margin_losses import (  # noqa: E402, F401 - re-exported
     gaussian_nll_loss,
     hinge_embedding_loss,
     margin_ranking_loss,
+    multilabel_soft_margin_loss,
     poisson_nll_loss,
     soft_margin_loss,
     triplet_margin_loss,

@@ -31,6 +31,7 @@ from fnnet.torch.nn.modules.margin_loss import (
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
     PoissonNLLLoss,
     SoftMarginLoss,
     TripletMarginLoss,
@@ -105,6 +106,6 @@ __all__ = [
     "ReplicationPad2d", "Softmax2d", "Softshrink", "Tanhshrink", "Threshold", "Unflatten",
     "ZeroPad1d", "ZeroPad2d",
     "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
-    "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
+    "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
     "InstanceNorm1d", "InstanceNorm2d",
 ]

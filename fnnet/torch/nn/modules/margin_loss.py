@@ -42,6 +42,19 @@ class SoftMarginLoss(_Loss):
         return M.soft_margin_loss(input, target, reduction=self.reduction)
 
 
+class MultiLabelSoftMarginLoss(_Loss):
+    """PyTorch equivalent: ``torch.nn.MultiLabelSoftMarginLoss``."""
+
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None,
+                 reduce: Any = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return M.multilabel_soft_margin_loss(input, target, self.weight,
+                                             reduction=self.reduction)
+
+
 class CosineEmbeddingLoss(_Loss):
     """PyTorch equivalent: ``torch.nn.CosineEmbeddingLoss``."""
 
