@@ -640,3 +640,30 @@ def test_multilabel_soft_margin_loss_matches_pytorch(torch, reduction, weighted)
         seen.append((loss, inp.grad, fn))
     for ours, theirs in zip(*seen, strict=True):
         _close(ours, theirs)
+
+
+def test_wgan_gp_gradient_penalty_with_only_inputs(torch):
+    """WGAN-GP code calls autograd.grad(..., create_graph=True, retain_graph=True,
+    only_inputs=True): the deprecated only_inputs raised TypeError. The penalty and the
+    critic's gradients through it equal PyTorch's."""
+    rng = np.random.default_rng(14)
+    real = rng.standard_normal((8, 2)).astype(np.float32)
+    fake = rng.standard_normal((8, 2)).astype(np.float32)
+    alpha = rng.random((8, 1)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        critic = _fill(lib, lib.nn.Sequential(lib.nn.Linear(2, 6), lib.nn.Tanh(),
+                                              lib.nn.Linear(6, 1)), 5)
+        inter = (lib.tensor(alpha) * lib.tensor(real)
+                 + (1 - lib.tensor(alpha)) * lib.tensor(fake)).requires_grad_(True)
+        out = critic(inter)
+        grads = lib.autograd.grad(outputs=out, inputs=inter, grad_outputs=lib.ones_like(out),
+                                  create_graph=True, retain_graph=True, only_inputs=True)[0]
+        penalty = ((grads.norm(2, dim=1) - 1) ** 2).mean()
+        (critic(lib.tensor(fake)).mean() - out.mean() + 10 * penalty).backward()
+        seen.append((penalty, critic[0].weight.grad, critic[2].weight.grad))
+    for ours, theirs in zip(*seen, strict=True):
+        _close(ours, theirs, rtol=1e-5, atol=1e-6)
+    with pytest.raises(NotImplementedError, match="is_grads_batched"):
+        x = ft.ones(2, requires_grad=True)
+        ft.autograd.grad((x * x).sum(), x, is_grads_batched=True)

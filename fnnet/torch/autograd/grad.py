@@ -52,7 +52,8 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
          retain_graph: bool | None = None, create_graph: bool = False,
-         allow_unused: bool | None = None, materialize_grads: bool = False
+         only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False
          ) -> tuple[Any, ...]:
     """The gradients of ``outputs`` with respect to ``inputs`` (leaves that require
     grad), returned rather than accumulated: the leaves' ``.grad`` are left as they
@@ -61,8 +62,14 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
     With ``create_graph=True`` the gradients are differentiable (a second derivative,
     a gradient penalty): see :mod:`fnnet.torch.autograd.higher`.
 
-    PyTorch equivalent: ``torch.autograd.grad``.
+    PyTorch equivalent: ``torch.autograd.grad`` (``only_inputs``, deprecated there and
+    ignored, is accepted as WGAN-GP code passes it).
     """
+    del only_inputs
+    if is_grads_batched:
+        raise NotImplementedError("fnnet.torch: autograd.grad(is_grads_batched=True) is not "
+                                  "supported; use jax.vmap over jax.vjp in fnnet's "
+                                  "functional API")
     leaves = _tensors(inputs, "inputs")
     for leaf in leaves:
         if not leaf.requires_grad:
