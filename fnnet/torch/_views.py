@@ -115,6 +115,7 @@ def write_back(view: Tensor) -> None:
     if root is None or root._cell is not cell:  # an alias of the value the view saw
         root = Tensor.__new__(Tensor)
         root._cell, root._kind, root.grad = cell, how.kind, None
+        root._view = root._hooks = None
     chain = [root]  # the root and the views between it and this one
     for step in how.steps[:-1]:
         chain.append(_take(chain[-1], step))

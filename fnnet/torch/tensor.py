@@ -126,7 +126,7 @@ def _wrap_slot(slot: int, aval: Aval, rg: bool) -> Tensor:
     t = _new_tensor(Tensor)
     t._cell = cell
     t._kind = RG if rg else CONST
-    t.grad = None
+    t.grad = t._view = t._hooks = None
     return t
 
 
@@ -187,7 +187,7 @@ def _wrap_value(value: Any, kind: int = CONST, owned: bool = False) -> Tensor:
     t = Tensor.__new__(Tensor)
     t._cell = Cell(value, owned=owned)
     t._kind = kind
-    t.grad = None
+    t.grad = t._view = t._hooks = None
     return t
 
 
@@ -342,7 +342,12 @@ class Tensor:
     _cell: Cell
     _kind: int  # CONST, RG or VAR: how a recorded op uses this tensor
     grad: Tensor | None
-    _view: _views.Link  # set on views only (x[0], x.view(...), x.t()...): see _views
+    # None but on views (x[0], x.view(...), x.t()...: see _views) and on tensors with
+    # gradient hooks; the constructors set both, so that reading them never falls back
+    # to __getattr__ (read with getattr(t, name, None) where a tensor may come from
+    # elsewhere)
+    _view: _views.Link | None
+    _hooks: _GradientHooks | None
     __array_priority__ = 1000
 
     def __init__(self, *data: Any) -> None:
@@ -352,7 +357,7 @@ class Tensor:
             value = jnp.zeros(_shape_args(data), jnp.float32)
         self._cell = Cell(value)
         self._kind = CONST
-        self.grad = None
+        self.grad = self._view = self._hooks = None
 
     # -- values -------------------------------------------------------------------
     def _value(self) -> Any:
@@ -506,7 +511,7 @@ class Tensor:
         out = Tensor.__new__(Tensor)
         out._cell = self._cell
         out._kind = CONST
-        out.grad = None
+        out.grad = out._view = out._hooks = None
         return out
 
     @data.setter

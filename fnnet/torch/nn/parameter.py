@@ -34,7 +34,7 @@ class Parameter(Tensor):
             raise RuntimeError("Only Tensors of floating point dtype can require gradients")
         self._cell = Cell(value, owned=True)
         self._kind = VAR if requires_grad else CONST
-        self.grad = None
+        self.grad = self._view = self._hooks = None
 
     @classmethod
     def _from_array(cls, value: Any, requires_grad: bool = True) -> Parameter:
@@ -42,7 +42,7 @@ class Parameter(Tensor):
         p = cls.__new__(cls)
         p._cell = Cell(value, owned=True)
         p._kind = VAR if requires_grad else CONST
-        p.grad = None
+        p.grad = p._view = p._hooks = None
         return p
 
     def __repr__(self) -> str:
@@ -54,7 +54,7 @@ def buffer_from_array(value: Any) -> Tensor:
     t = Tensor.__new__(Tensor)
     t._cell = Cell(value, owned=True)
     t._kind = CONST
-    t.grad = None
+    t.grad = t._view = t._hooks = None
     return t
 
 
