@@ -667,3 +667,41 @@ def test_wgan_gp_gradient_penalty_with_only_inputs(torch):
     with pytest.raises(NotImplementedError, match="is_grads_batched"):
         x = ft.ones(2, requires_grad=True)
         ft.autograd.grad((x * x).sum(), x, is_grads_batched=True)
+
+
+@pytest.mark.parametrize("kwargs", [{"affine": True}, {"momentum": None},
+                                    {"momentum": 0.3, "affine": True}],
+                         ids=["affine", "momentum-None", "momentum-0.3"])
+def test_instance_norm_running_statistics_follow_pytorch(torch, kwargs):
+    """InstanceNorm2d(track_running_stats=True) raised NotImplementedError: a training
+    loop's outputs, gradients and running statistics (averaged over the samples, as
+    PyTorch's), the eval-mode output by them, and one compile for the loop."""
+    rng = np.random.default_rng(15)
+    xs = [(2 * rng.standard_normal((4, 3, 5, 5)) + 1).astype(np.float32) for _ in range(4)]
+    seen = []
+    for lib in (ft, torch):
+        conv = _fill(lib, lib.nn.Conv2d(3, 3, 3, padding=1), 6)
+        norm = lib.nn.InstanceNorm2d(3, track_running_stats=True, **kwargs)
+        model = lib.nn.Sequential(conv, norm)
+        optimizer = lib.optim.SGD(model.parameters(), lr=0.1)
+        losses = []
+        for step, x in enumerate(xs):
+            if lib is ft and step == 2:
+                compiles = ft.compile_stats()["compiles"]
+            loss = model(lib.tensor(x)).pow(3).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        if lib is ft:
+            assert ft.compile_stats()["compiles"] == compiles
+        model.eval()
+        with lib.no_grad():
+            out = model(lib.tensor(xs[0]))
+        seen.append((losses, out, norm.running_mean, norm.running_var, repr(norm),
+                     list(norm.state_dict())))
+    (ol, oo, om, ov, orep, okeys), (tl, to, tm, tv, trep, tkeys) = seen
+    assert (orep, okeys) == (trep, tkeys)
+    np.testing.assert_allclose(ol, tl, rtol=1e-5, atol=1e-6)
+    for ours, theirs in ((oo, to), (om, tm), (ov, tv)):
+        _close(ours, theirs, rtol=1e-5, atol=1e-5)

@@ -11,7 +11,7 @@ import jax
 from fnnet.nn import functional as fnf
 from fnnet.torch import _graph, _random
 from fnnet.torch.nn._group_norm import group_norm
-from fnnet.torch.tensor import Tensor, _op
+from fnnet.torch.tensor import Tensor, _op, _op_multi
 
 
 def _attention(q: jax.Array, k: jax.Array, v: jax.Array, mask: jax.Array | None,
@@ -72,21 +72,42 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalises each sample's channels over their positions (``[N, C, *]``).
 
-    PyTorch equivalent: ``torch.nn.functional.instance_norm`` (without running
-    statistics: fnnet.torch's instance norm keeps none).
+    Without running statistics this is fnnet's group norm with one channel a group.
+    With them it is PyTorch's construction: batch norm (``fnnet.nn.functional
+    .batch_norm``) of the ``N * C`` instances as channels of one sample, the running
+    statistics repeated per sample and their updates averaged over the samples (in
+    place, as ``F.batch_norm`` does); ``use_input_stats=False`` normalises by them.
+
+    PyTorch equivalent: ``torch.nn.functional.instance_norm``.
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"instance_norm(): argument 'input' must be Tensor, not "
                         f"{type(input).__name__}")
-    del momentum
-    if running_mean is not None or running_var is not None or not use_input_stats:
-        raise NotImplementedError("fnnet.torch: instance_norm with running statistics "
-                                  "(track_running_stats=True) is not supported")
     if input.dim() < 3:
         raise ValueError(f"Expected 3D or higher input to instance_norm (got {input.dim()}D "
                          f"input)")
-    if math.prod(input.shape[2:]) <= 1:
+    if use_input_stats and math.prod(input.shape[2:]) <= 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input "
                          f"size {list(input.shape)}")
-    return group_norm(input, input.shape[1], weight, bias, eps)
+    if running_mean is None and running_var is None:
+        if not use_input_stats:
+            raise ValueError("Expected running_mean and running_var to be defined when "
+                             "use_input_stats is false")
+        return group_norm(input, input.shape[1], weight, bias, eps)
+    n, c = input.shape[0], input.shape[1]
+
+    def per_instance(t: Tensor | None) -> Tensor | None:
+        return None if t is None else t.repeat(n)
+
+    y, mean, var = _op_multi(fnf.batch_norm, (use_input_stats, momentum, eps),
+                             input.reshape(1, n * c, *input.shape[2:]),
+                             per_instance(running_mean), per_instance(running_var),
+                             per_instance(weight), per_instance(bias), who="instance_norm")
+    if use_input_stats:
+        for buffer, new in ((running_mean, mean), (running_var, var)):
+            if buffer is not None and new is not None:
+                averaged = new.detach().view(n, c).mean(0)
+                _graph.bind(buffer._cell, averaged._cell.ref, averaged._cell.aval, False)
+    assert y is not None
+    return y.reshape(input.shape)
 

@@ -1,12 +1,16 @@
 """Instance normalisation modules: each sample's channels normalised over their
-positions, through ``F.instance_norm`` (fnnet's group norm with one channel a group)."""
+positions, through ``F.instance_norm`` (with ``track_running_stats``, running
+statistics averaged over the samples and used in eval mode, as PyTorch's)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
+from fnnet.torch import _dtypes
+from fnnet.torch._functions import tensor
 from fnnet.torch.nn._attention_norm import instance_norm
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.parameter import Parameter
@@ -20,9 +24,6 @@ class _InstanceNorm(Module):
                  affine: bool = False, track_running_stats: bool = False,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        if track_running_stats:
-            raise NotImplementedError(f"fnnet.torch: {type(self).__name__}("
-                                      f"track_running_stats=True) is not supported")
         if isinstance(num_features, bool) or not isinstance(num_features, int) or \
                 num_features < 1:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, "
@@ -33,16 +34,26 @@ class _InstanceNorm(Module):
             jnp.ones(num_features, jnp.float32)) if affine else None)
         self.register_parameter("bias", Parameter._from_array(
             jnp.zeros(num_features, jnp.float32)) if affine else None)
+        if track_running_stats:
+            self.register_buffer("running_mean", tensor(np.zeros(num_features, np.float32)))
+            self.register_buffer("running_var", tensor(np.ones(num_features, np.float32)))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=_dtypes.long))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
 
     def forward(self, input: Tensor) -> Tensor:
         batched = self._spatial + 2
         if input.dim() not in (batched - 1, batched):
             raise ValueError(f"expected {batched - 1}D or {batched}D input (got "
                              f"{input.dim()}D input)")
-        if input.dim() == batched - 1:  # one sample without its batch dimension
-            return instance_norm(input.unsqueeze(0), weight=self.weight, bias=self.bias,
-                                 eps=self.eps).squeeze(0)
-        return instance_norm(input, weight=self.weight, bias=self.bias, eps=self.eps)
+        unbatched = input.dim() == batched - 1  # one sample without its batch dimension
+        x = input.unsqueeze(0) if unbatched else input
+        # PyTorch: running statistics normalise in eval mode; momentum None updates nothing
+        out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            self.momentum if self.momentum is not None else 0.0, self.eps)
+        return out.squeeze(0) if unbatched else out
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
