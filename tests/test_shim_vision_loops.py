@@ -705,3 +705,26 @@ def test_instance_norm_running_statistics_follow_pytorch(torch, kwargs):
     np.testing.assert_allclose(ol, tl, rtol=1e-5, atol=1e-6)
     for ours, theirs in ((oo, to), (om, tm), (ov, tv)):
         _close(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": (2, 3), "stride": 2},
+                                    {"kernel_size": 3, "padding": 1, "dilation": (1, 2)}],
+                         ids=["k2", "k23-stride2", "k3-pad-dilated"])
+def test_unfold_and_fold_match_pytorch(torch, kwargs):
+    """F.unfold / F.fold and nn.Unfold / nn.Fold (patch extraction, custom convolutions)
+    stopped at Unsupported: values and gradients of a fold(unfold(x)) round trip, and
+    the modules' repr."""
+    x = np.random.default_rng(16).standard_normal((2, 3, 6, 7)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        inp = lib.tensor(x, requires_grad=True)
+        cols = lib.nn.functional.unfold(inp, **kwargs)
+        back = lib.nn.Fold((6, 7), **kwargs)(cols * 2)
+        (back * back).sum().backward()
+        unbatched = lib.nn.functional.unfold(lib.tensor(x[0]), **kwargs)
+        seen.append((cols, back, inp.grad, unbatched, repr(lib.nn.Unfold(**kwargs)),
+                     repr(lib.nn.Fold((6, 7), **kwargs))))
+    ours, theirs = seen
+    assert ours[4:] == theirs[4:]
+    for a, b in zip(ours[:4], theirs[:4], strict=True):
+        _close(a, b, rtol=1e-5, atol=1e-5)

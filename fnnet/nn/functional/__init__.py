@@ -32,6 +32,7 @@ from fnnet.nn.functional.conv_transpose import conv_transpose2d
 from fnnet.nn.functional.distance import cdist, cosine_similarity, pairwise_distance
 from fnnet.nn.functional.dropout import dropout
 from fnnet.nn.functional.flatten import flatten
+from fnnet.nn.functional.fold import fold, unfold
 from fnnet.nn.functional.grid_sample import affine_grid, grid_sample
 from fnnet.nn.functional.group_norm import group_norm
 from fnnet.nn.functional.linear import linear
@@ -81,6 +82,7 @@ __all__ = [
     "dropout",
     "embedding",
     "flatten",
+    "fold",
     "interpolate",
     "gelu",
     "group_norm",
@@ -105,5 +107,6 @@ __all__ = [
     "softshrink",
     "tanhshrink",
     "threshold",
+    "unfold",
     "scaled_dot_product_attention",
 ]

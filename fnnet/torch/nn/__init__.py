@@ -78,6 +78,7 @@ from fnnet.torch.nn.modules import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from fnnet.torch.nn.modules.fold import Fold, Unfold
 from fnnet.torch.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
 from fnnet.torch.nn.modules.margin_loss import (
     CosineEmbeddingLoss,
@@ -160,7 +161,7 @@ __all__ = [
     "ZeroPad1d", "ZeroPad2d",
     "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
     "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
-    "InstanceNorm1d", "InstanceNorm2d",
+    "Fold", "InstanceNorm1d", "InstanceNorm2d", "Unfold",
     "MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
     "TransformerEncoder", "TransformerEncoderLayer",
 ]

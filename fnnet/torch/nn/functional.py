@@ -444,6 +444,7 @@ from fnnet.torch.nn._distance import (  # noqa: E402, F401 - re-exported
     pairwise_distance,
 )
 from fnnet.torch.nn._embedding_bag import embedding_bag  # noqa: E402, F401 - re-exported
+from fnnet.torch.nn._fold import fold, unfold  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._grid_sample import (  # noqa: E402, F401 - re-exported
     affine_grid,
     grid_sample,

@@ -13,6 +13,7 @@ from fnnet.torch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from fnnet.torch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from fnnet.torch.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from fnnet.torch.nn.modules.dropout import Dropout1d, Dropout2d, Dropout3d
+from fnnet.torch.nn.modules.fold import Fold, Unfold
 from fnnet.torch.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
 from fnnet.torch.nn.modules.linear import Identity, Linear
 from fnnet.torch.nn.modules.loss import (
@@ -107,5 +108,5 @@ __all__ = [
     "ZeroPad1d", "ZeroPad2d",
     "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
     "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
-    "InstanceNorm1d", "InstanceNorm2d",
+    "Fold", "InstanceNorm1d", "InstanceNorm2d", "Unfold",
 ]
