@@ -728,3 +728,35 @@ def test_unfold_and_fold_match_pytorch(torch, kwargs):
     assert ours[4:] == theirs[4:]
     for a, b in zip(ours[:4], theirs[:4], strict=True):
         _close(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2,
+                                                          "padding": 1},
+                                    {"kernel_size": 2, "stride": 1, "dilation": 2},
+                                    {"kernel_size": 3, "stride": 2, "ceil_mode": True}],
+                         ids=["k2", "k3-s2-pad", "dilated", "ceil"])
+def test_max_pool_indices_and_unpool_match_pytorch(torch, kwargs):
+    """SegNet's encoder-decoder (MaxPool2d(return_indices=True), MaxUnpool2d) raised
+    NotImplementedError: values, indices (the first maximum on ties), the unpooled map and
+    the input's gradient through both."""
+    x = np.random.default_rng(17).standard_normal((2, 3, 7, 8)).astype(np.float32)
+    x[0, 0, :3, :3] = 1.5  # ties: PyTorch keeps the first in window order
+    seen = []
+    for lib in (ft, torch):
+        inp = lib.tensor(x, requires_grad=True)
+        values, indices = lib.nn.MaxPool2d(return_indices=True, **kwargs)(inp)
+        unpool = lib.nn.MaxUnpool2d(kwargs["kernel_size"], kwargs.get("stride"),
+                                    kwargs.get("padding", 0))
+        out = unpool(values * 3, indices, output_size=inp.size()[-2:]) \
+            if "dilation" not in kwargs and "ceil_mode" not in kwargs else values * 3
+        (out * out).sum().backward()
+        v1, i1 = lib.nn.functional.max_pool1d(lib.tensor(x[:, :, 0]), 3, 2,
+                                              return_indices=True)
+        seen.append((values, indices.long(), out, inp.grad, v1, i1.long(), repr(unpool)))
+    ours, theirs = seen
+    assert ours[-1] == theirs[-1]
+    for a, b in zip(ours[:-1], theirs[:-1], strict=True):
+        _close(a, b)
+    with pytest.raises(ValueError, match="invalid output_size"):
+        ft.nn.functional.max_unpool2d(ft.ones(1, 1, 2, 2), ft.zeros(1, 1, 2, 2).long(), 2,
+                                      output_size=(9, 9))

@@ -37,7 +37,13 @@ from fnnet.nn.functional.grid_sample import affine_grid, grid_sample
 from fnnet.nn.functional.group_norm import group_norm
 from fnnet.nn.functional.linear import linear
 from fnnet.nn.functional.pixel_shuffle import pixel_shuffle, pixel_unshuffle
-from fnnet.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from fnnet.nn.functional.pooling import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    max_pool2d,
+    max_pool2d_with_indices,
+    max_unpool2d,
+)
 from fnnet.nn.functional.resize import interpolate
 from fnnet.nn.functional.sequence import (
     conv1d,
@@ -91,6 +97,8 @@ __all__ = [
     "linear",
     "log_softmax",
     "max_pool2d",
+    "max_pool2d_with_indices",
+    "max_unpool2d",
     "multi_head_attention",
     "pairwise_distance",
     "recurrent",

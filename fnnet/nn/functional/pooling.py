@@ -124,14 +124,10 @@ def max_pool2d(
     return _dilated_max(x, init, kernel, strides, pads, dilations)
 
 
-def _dilated_max(x: Array, init: Any, kernel: Pair, strides: Pair, pads: Sequence[Pair],
-                 dilations: Pair) -> Array:
-    """Max pooling with dilation as a max over the ``kH * kW`` strided window taps.
-
-    JAX cannot differentiate ``reduce_window`` max with window dilation, so the taps
-    are stacked and the first maximum in row-major window order is taken, the element
-    PyTorch's max_pool2d picks (and sends the gradient to).
-    """
+def _taps(x: Array, init: Any, kernel: Pair, strides: Pair, pads: Sequence[Pair],
+          dilations: Pair) -> Array:
+    """The ``kH * kW`` window taps of ``x`` (padded with ``init``), stacked first in
+    row-major window order: ``[kH * kW, ..., H_out, W_out]``."""
     lead = x.ndim - 2
     padded = lax.pad(x, init, ((0, 0, 0),) * lead + tuple((lo, hi, 0) for lo, hi in pads))
     out_h = (padded.shape[-2] - dilations[0] * (kernel[0] - 1) - 1) // strides[0] + 1
@@ -143,9 +139,81 @@ def _dilated_max(x: Array, init: Any, kernel: Pair, strides: Pair, pads: Sequenc
             limit = padded.shape[:lead] + (start[-2] + (out_h - 1) * strides[0] + 1,
                                            start[-1] + (out_w - 1) * strides[1] + 1)
             taps.append(lax.slice(padded, start, limit, (1,) * lead + tuple(strides)))
-    stacked = jnp.stack(taps)
+    return jnp.stack(taps)
+
+
+def _dilated_max(x: Array, init: Any, kernel: Pair, strides: Pair, pads: Sequence[Pair],
+                 dilations: Pair) -> Array:
+    """Max pooling with dilation as a max over the ``kH * kW`` strided window taps.
+
+    JAX cannot differentiate ``reduce_window`` max with window dilation, so the taps
+    are stacked and the first maximum in row-major window order is taken, the element
+    PyTorch's max_pool2d picks (and sends the gradient to).
+    """
+    stacked = _taps(x, init, kernel, strides, pads, dilations)
     index = jnp.argmax(stacked, axis=0, keepdims=True)
     return jnp.take_along_axis(stacked, index, axis=0)[0]
+
+
+def max_pool2d_with_indices(
+    x: Array,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
+) -> tuple[Array, Array]:
+    """:func:`max_pool2d` and where each maximum came from.
+
+    Returns:
+        ``(values, indices)``, both ``[N, C, H_out, W_out]``: ``indices`` is each
+        maximum's flat position ``h * W + w`` in its input plane (the first maximum in
+        row-major window order, as PyTorch's), int32. :func:`max_unpool2d` takes them.
+
+    PyTorch equivalent: ``torch.nn.functional.max_pool2d(..., return_indices=True)``.
+    """
+    kernel, strides, pads, dilations, _ = _geometry(
+        "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    init = np.array(-np.inf if jnp.issubdtype(x.dtype, jnp.floating)
+                    else np.iinfo(x.dtype).min, x.dtype)
+    h, w = x.shape[-2:]
+    plane = jnp.broadcast_to(jnp.arange(h * w, dtype=jnp.int32).reshape(h, w), x.shape)
+    values = _taps(x, init, kernel, strides, pads, dilations)
+    where = _taps(plane, np.array(-1, np.int32), kernel, strides, pads, dilations)
+    first = jnp.argmax(values, axis=0, keepdims=True)
+    return (jnp.take_along_axis(values, first, axis=0)[0],
+            jnp.take_along_axis(where, first, axis=0)[0])
+
+
+def max_unpool2d(x: Array, indices: Array, output_size: tuple[int, int]) -> Array:
+    """Zeros of ``output_size`` with each value of ``x`` put back at its index: the
+    partial inverse of :func:`max_pool2d_with_indices`.
+
+    Args:
+        x: ``[N, C, H, W]`` (or ``[C, H, W]``) pooled values.
+        indices: the same shape, flat positions in the output planes.
+        output_size: the output planes' ``(H_out, W_out)``.
+
+    Returns:
+        ``[N, C, H_out, W_out]`` (or ``[C, H_out, W_out]``).
+
+    PyTorch equivalent: ``torch.nn.functional.max_unpool2d``.
+    """
+    if x.shape != indices.shape:
+        raise ValueError(f"max_unpool2d: expected indices of the input's shape "
+                         f"{tuple(x.shape)}, got {tuple(indices.shape)}")
+    lead = x.shape[:-2]
+    planes = int(np.prod(lead))
+    flat = x.reshape(planes, -1)
+    zeros = jnp.zeros((planes, output_size[0] * output_size[1]), x.dtype)
+    where = (jnp.arange(planes)[:, None], indices.reshape(planes, -1))
+    out = zeros.at[where].set(lax.stop_gradient(flat))
+    # PyTorch's gradient is the output's gradient gathered at every index, repeated ones
+    # (overlapping windows) included: the transpose of an adding scatter, whose value is
+    # cancelled exactly (kept out where it is not finite: inf - inf)
+    added = zeros.at[where].add(flat)
+    out = out + jnp.where(jnp.isfinite(added), added - lax.stop_gradient(added), 0)
+    return out.reshape(*lead, *output_size)
 
 
 def _avg_divisor(size: int, out: int, k: int, s: int, p: int,

@@ -50,13 +50,48 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.max_pool2d``."""
-    if return_indices:
-        raise NotImplementedError("fnnet.torch: max_pool2d(return_indices=True) is not "
-                                  "supported")
+    """PyTorch equivalent: ``torch.nn.functional.max_pool2d`` (with ``return_indices``,
+    ``(values, indices)`` by ``fnnet.nn.functional.max_pool2d_with_indices``)."""
     stride = None if stride is None or stride == [] else _hashable(stride)
-    return _op(fnf.max_pool2d, (_hashable(kernel_size), stride, _hashable(padding),
-                                _hashable(dilation), ceil_mode), input)
+    static = (_hashable(kernel_size), stride, _hashable(padding), _hashable(dilation),
+              ceil_mode)
+    if return_indices:
+        values, indices = _op_multi(fnf.max_pool2d_with_indices, static, input,
+                                    who="max_pool2d")
+        return values, indices  # type: ignore[return-value]
+    return _op(fnf.max_pool2d, static, input)
+
+
+def _pair_arg(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)  # type: ignore[return-value]
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """Zeros with ``input``'s values put back where ``max_pool2d(return_indices=True)``
+    took them (``fnnet.nn.functional.max_unpool2d``).
+
+    PyTorch equivalent: ``torch.nn.functional.max_unpool2d``.
+    """
+    kernel = _pair_arg(kernel_size)
+    step = kernel if stride is None else _pair_arg(stride)
+    pad = _pair_arg(padding)
+    default = [(input.shape[-2 + d] - 1) * step[d] + kernel[d] - 2 * pad[d] for d in (0, 1)]
+    if output_size is None:
+        size = tuple(default)
+    else:
+        size = tuple(int(v) for v in output_size)
+        if len(size) == 4:
+            size = size[2:]
+        if len(size) != 2:
+            raise ValueError(f"output_size should be a sequence containing 2 or 4 elements, "
+                             f"but it has a length of '{len(size)}'")
+        for d in (0, 1):
+            low, high = default[d] - step[d], default[d] + step[d]
+            if not low < size[d] < high:
+                raise ValueError(f'invalid output_size "{list(size)}" (dim {d} must be '
+                                 f"between {low} and {high})")
+    return _op(fnf.max_unpool2d, (size,), input, indices, who="max_unpool2d")
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -488,6 +523,9 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     out = max_pool2d(as_2d(input, "max_pool1d"), (1, k), (1, s),
                        (0, single(padding, "padding")), (1, single(dilation, "dilation")),
                        ceil_mode, return_indices)
+    if return_indices:  # a plane of one row: the flat indices are the positions
+        values, indices = out
+        return values.squeeze(-2), indices.squeeze(-2)  # type: ignore[return-value]
     return out.squeeze(-2)
 
 

@@ -70,6 +70,7 @@ from fnnet.torch.nn.modules.pooling import (
     AvgPool2d,
     MaxPool1d,
     MaxPool2d,
+    MaxUnpool2d,
 )
 from fnnet.torch.nn.modules.reshaping import (
     ConstantPad1d,
@@ -99,7 +100,8 @@ __all__ = [
     "Embedding", "Flatten",
     "GELU", "GRU", "GRUCell", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM",
     "LSTMCell", "LayerNorm", "LeakyReLU", "Linear",
-    "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss",
+    "LogSoftmax", "MSELoss", "MaxPool2d", "MaxUnpool2d",
+    "Module", "ModuleDict", "ModuleList", "NLLLoss",
     "RNN", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid", "SmoothL1Loss",
     "Softmax", "Tanh",
     "ConstantPad1d", "ConstantPad2d", "GLU", "Hardshrink", "PReLU", "PixelShuffle",

@@ -20,13 +20,35 @@ class MaxPool2d(Wrapped):
                  dilation: Any = 1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
         super().__init__()
-        if return_indices:
-            raise NotImplementedError("fnnet.torch: MaxPool2d(return_indices=True) is not "
-                                      "supported; use fnnet.nn.functional.max_pool2d")
-        fn = fnn.MaxPool2d(kernel_size, stride, padding, dilation, return_indices, ceil_mode)
+        fn = fnn.MaxPool2d(kernel_size, stride, padding, dilation, False, ceil_mode)
         self.kernel_size, self.stride, self.padding = fn.kernel_size, fn.stride, fn.padding
-        self.dilation, self.return_indices, self.ceil_mode = dilation, False, ceil_mode
+        self.dilation, self.ceil_mode = dilation, ceil_mode
         self._wrap(fn)
+        # not the wrapped layer's: with indices the call is F.max_pool2d's
+        object.__setattr__(self, "return_indices", bool(return_indices))
+
+    def forward(self, input: Tensor) -> Any:
+        if self.return_indices:
+            return F.max_pool2d(input, self.kernel_size, self.stride, self.padding,
+                                self.dilation, self.ceil_mode, return_indices=True)
+        return super().forward(input)
+
+
+class MaxUnpool2d(Module):
+    """PyTorch equivalent: ``torch.nn.MaxUnpool2d``."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = F._pair_arg(kernel_size)
+        self.stride = F._pair_arg(stride if stride is not None else kernel_size)
+        self.padding = F._pair_arg(padding)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool2d(Wrapped):
@@ -60,17 +82,14 @@ class MaxPool1d(Module):
                  dilation: Any = 1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
         super().__init__()
-        if return_indices:
-            raise NotImplementedError("fnnet.torch: MaxPool1d(return_indices=True) is not "
-                                      "supported; use fnnet.nn.functional.max_pool2d")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = False, ceil_mode
+        self.return_indices, self.ceil_mode = bool(return_indices), ceil_mode
 
     def forward(self, input: Tensor) -> Tensor:
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode)
+                          self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding="
