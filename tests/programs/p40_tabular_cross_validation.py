@@ -28,7 +28,7 @@ for k in range(2):
             layer.bias.zero_()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
     loader = DataLoader(Subset(dataset, train_idx), batch_size=12)
-    for epoch in range(3):
+    for _epoch in range(3):
         for xb, yb in loader:
             l1 = sum(p.abs().sum() for p in model.parameters())
             loss = nn.functional.mse_loss(model(xb), yb) + 1e-3 * l1
@@ -45,7 +45,7 @@ design = torch.cat([torch.ones(len(X), 1), Xs], dim=1)
 closed = torch.linalg.lstsq(design, y).solution
 w = torch.zeros(5, 1, requires_grad=True)
 optimizer = torch.optim.SGD([w], lr=0.1)
-for step in range(150):
+for _step in range(150):
     loss = ((design @ w - y) ** 2).mean()
     optimizer.zero_grad()
     loss.backward()
