@@ -245,10 +245,9 @@ def test_compiled_module_is_pytorchs_optimized_module(torch):
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
-@pytest.mark.parametrize("kwargs", [{"padding": 1}, {"padding": (2, 1), "stride": 2},
-                                    {"padding": "same", "dilation": 2},
-                                    {"padding": 1, "groups": 2}],
-                         ids=["pad1", "pad21-stride2", "same-dilated", "grouped"])
+@pytest.mark.parametrize("kwargs", [{"padding": (2, 1), "stride": 2, "groups": 2},
+                                    {"padding": "same", "dilation": 2}],
+                         ids=["pad21-stride2-grouped", "same-dilated"])
 def test_conv2d_padding_modes_match_pytorch(torch, mode, kwargs):
     """Conv2d(padding_mode='reflect'), as CycleGAN- and pix2pix-style generators build
     it, raised NotImplementedError: outputs, repr and gradients of weight and input."""
@@ -321,8 +320,7 @@ LAYERS = {
 }
 
 
-@pytest.mark.parametrize("layer, dim", [("linear", 0), ("conv", None), ("conv", 1),
-                                        ("convT", 1)])
+@pytest.mark.parametrize("layer, dim", [("linear", 0), ("conv", None), ("convT", 1)])
 def test_weight_norm_parametrization_trains_as_pytorch(torch, layer, dim):
     """nn.utils.parametrizations.weight_norm stopped at the import: the class and
     parameter names, the state_dict, three Adam steps, and remove_parametrizations."""
@@ -390,7 +388,7 @@ def test_old_weight_norm_hook_trains_as_pytorch(torch, layer):
     _close(ours[4], theirs[4], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("layer", ["linear", "conv", "convT"])
+@pytest.mark.parametrize("layer", ["linear", "convT"])
 def test_spectral_norm_parametrization_trains_as_pytorch(torch, layer):
     """parametrizations.spectral_norm: the power iteration's vectors start from PyTorch's
     (they are random draws), then three training steps and an eval-mode call agree."""
@@ -458,7 +456,7 @@ def test_custom_parametrization_as_in_pytorchs_tutorial(torch):
                atol=1e-6)
 
 
-@pytest.mark.parametrize("layer", ["linear", "convT"])
+@pytest.mark.parametrize("layer", ["convT"])
 def test_old_spectral_norm_hook_trains_as_pytorch(torch, layer):
     """nn.utils.spectral_norm (weight_orig, weight_u, weight_v and a pre-hook), as SN-GAN
     code calls it, from PyTorch's random vectors; then remove_spectral_norm."""
@@ -489,10 +487,9 @@ def test_old_spectral_norm_hook_trains_as_pytorch(torch, layer):
 # -- resampling ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kwargs", [{"scale_factor": 2}, {"size": (3, 4)},
-                                    {"size": (9, 11), "align_corners": True},
-                                    {"scale_factor": 1.7}],
-                         ids=["x2", "down", "align_corners", "x1.7"])
+@pytest.mark.parametrize("kwargs", [{"scale_factor": 1.7}, {"size": (3, 11),
+                                                            "align_corners": True}],
+                         ids=["x1.7", "size-align_corners"])
 def test_bicubic_interpolation_matches_pytorch(torch, kwargs):
     """mode='bicubic' (ViT position-embedding resizing, super-resolution baselines)
     raised NotImplementedError: values and input gradients, by F.interpolate and by
@@ -510,9 +507,10 @@ def test_bicubic_interpolation_matches_pytorch(torch, kwargs):
     assert seen[0][3] == seen[1][3]
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
-@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
-@pytest.mark.parametrize("align_corners", [False, True], ids=["centres", "corners"])
+@pytest.mark.parametrize("mode, padding_mode, align_corners", [
+    ("bilinear", "zeros", False), ("bilinear", "border", True),
+    ("bilinear", "reflection", False), ("bilinear", "reflection", True),
+    ("nearest", "zeros", True), ("nearest", "reflection", False)])
 def test_affine_grid_and_grid_sample_match_pytorch(torch, mode, padding_mode, align_corners):
     """F.affine_grid / F.grid_sample (PyTorch's spatial-transformer tutorial) stopped at
     Unsupported: the grid, the samples (points inside and outside the image) and the
@@ -619,8 +617,8 @@ def test_get_total_norm_and_clip_grads_with_norm_as_pytorch(torch):
         _close(ours, theirs)
 
 
-@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("weighted", [False, True], ids=["plain", "weighted"])
+@pytest.mark.parametrize("reduction, weighted", [("mean", True), ("sum", False),
+                                                 ("none", True)])
 def test_multilabel_soft_margin_loss_matches_pytorch(torch, reduction, weighted):
     """Multi-label image classification's nn.MultiLabelSoftMarginLoss stopped at
     Unsupported: values and input gradients, module and functional."""
@@ -669,9 +667,8 @@ def test_wgan_gp_gradient_penalty_with_only_inputs(torch):
         ft.autograd.grad((x * x).sum(), x, is_grads_batched=True)
 
 
-@pytest.mark.parametrize("kwargs", [{"affine": True}, {"momentum": None},
-                                    {"momentum": 0.3, "affine": True}],
-                         ids=["affine", "momentum-None", "momentum-0.3"])
+@pytest.mark.parametrize("kwargs", [{"momentum": 0.3, "affine": True}, {"momentum": None}],
+                         ids=["momentum-0.3-affine", "momentum-None"])
 def test_instance_norm_running_statistics_follow_pytorch(torch, kwargs):
     """InstanceNorm2d(track_running_stats=True) raised NotImplementedError: a training
     loop's outputs, gradients and running statistics (averaged over the samples, as
@@ -707,9 +704,9 @@ def test_instance_norm_running_statistics_follow_pytorch(torch, kwargs):
         _close(ours, theirs, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": (2, 3), "stride": 2},
+@pytest.mark.parametrize("kwargs", [{"kernel_size": (2, 3), "stride": 2},
                                     {"kernel_size": 3, "padding": 1, "dilation": (1, 2)}],
-                         ids=["k2", "k23-stride2", "k3-pad-dilated"])
+                         ids=["k23-stride2", "k3-pad-dilated"])
 def test_unfold_and_fold_match_pytorch(torch, kwargs):
     """F.unfold / F.fold and nn.Unfold / nn.Fold (patch extraction, custom convolutions)
     stopped at Unsupported: values and gradients of a fold(unfold(x)) round trip, and
@@ -730,11 +727,10 @@ def test_unfold_and_fold_match_pytorch(torch, kwargs):
         _close(a, b, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2,
-                                                          "padding": 1},
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 3, "stride": 2, "padding": 1},
                                     {"kernel_size": 2, "stride": 1, "dilation": 2},
                                     {"kernel_size": 3, "stride": 2, "ceil_mode": True}],
-                         ids=["k2", "k3-s2-pad", "dilated", "ceil"])
+                         ids=["k3-s2-pad", "dilated", "ceil"])
 def test_max_pool_indices_and_unpool_match_pytorch(torch, kwargs):
     """SegNet's encoder-decoder (MaxPool2d(return_indices=True), MaxUnpool2d) raised
     NotImplementedError: values, indices (the first maximum on ties), the unpooled map and
