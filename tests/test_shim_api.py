@@ -563,6 +563,16 @@ def test_load_state_dict_errors_as_torch(torch):
     assert str(g.value) == str(r.value)
 
 
+def test_load_state_dict_returns_and_prints_as_torch(torch):
+    """``print(model.load_state_dict(...))`` is a usual line of tutorials."""
+    ref, got = torch.nn.Linear(3, 2), ft.nn.Linear(3, 2)
+    for strict, names in ((True, ("weight", "bias")), (False, ("weight",))):
+        r = ref.load_state_dict({k: ref.state_dict()[k] for k in names}, strict=strict)
+        g = got.load_state_dict({k: got.state_dict()[k] for k in names}, strict=strict)
+        assert (str(g), repr(g), type(g).__name__) == (str(r), repr(r), type(r).__name__)
+        assert tuple(g) == tuple(r) and g.missing_keys == r.missing_keys
+
+
 def test_state_dict_after_training_equals_the_fnnet_tree():
     ft.manual_seed(1)
     model = ft.nn.Sequential(ft.nn.Linear(4, 8), ft.nn.BatchNorm1d(8), ft.nn.ReLU(),

@@ -16,6 +16,21 @@ from fnnet.torch.tensor import Tensor, Unsupported, _as_tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
+
+class _IncompatibleKeys(IncompatibleKeys):
+    """What ``load_state_dict`` returns; prints as PyTorch's, ``<All keys matched
+    successfully>`` when no key is missing or unexpected."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, " \
+            f"unexpected_keys={self.unexpected_keys!r})"
+
+    __str__ = __repr__
+
 _HOOKS = ("a module's gradients are computed by the step's compiled program as a whole, "
           "so no hook runs inside its backward pass; take gradients with "
           "torch.autograd.grad, or from fnnet.nn's pure apply with jax.grad")
@@ -305,7 +320,7 @@ class Module:
                 for name, array in values.items()}
         for name, array in cast.items():
             set_value(own[name], array)
-        return IncompatibleKeys(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
 
     # -- modes and gradients -----------------------------------------------------------
     def train(self, mode: bool = True) -> Self:
