@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 import jax
 import numpy as np
 import pytest
@@ -198,6 +200,28 @@ def test_grad_fn_names_and_next_functions(torch):
     # the node's class is named as PyTorch's too: type(t.grad_fn).__name__
     assert results[1][1][0] == results[0][1][0] == "ReluBackward0"
     assert ft.ones(2).grad_fn is None
+
+
+def test_grad_fn_keeps_its_name_after_the_step_and_prints_as_torchs(torch):
+    """``print(loss)`` after ``optimizer.step()`` and ``print(y.grad_fn)``, as tutorials
+    do: the node keeps PyTorch's name once its graph has run, and a node prints as
+    PyTorch's ``<Name object at 0x...>``."""
+    pattern = re.compile(r"<(\w+) object at 0x[0-9a-f]+>")
+    results = []
+    for lib in (torch, ft):
+        lib.manual_seed(0)
+        model = lib.nn.Linear(3, 2)
+        opt = lib.optim.SGD(model.parameters(), lr=0.1)
+        out = model(lib.ones(4, 3))
+        loss = lib.nn.functional.cross_entropy(out, lib.tensor([0, 1, 0, 1]))
+        loss.backward()
+        opt.step()
+        results.append((repr(loss).split(", ")[-1], type(out.grad_fn).__name__,
+                        pattern.fullmatch(repr(loss.grad_fn)).group(1),
+                        pattern.fullmatch(repr((lib.ones(2, requires_grad=True) * 2).sum()
+                                               .grad_fn.next_functions[0][0])).group(1)))
+    assert results[1] == results[0]
+    assert results[0][:2] == ("grad_fn=<NllLossBackward0>)", "AddmmBackward0")
     assert "grad_fn=<MulBackward0>" in repr(ft.ones(2, requires_grad=True) * 2)
 
 

@@ -110,7 +110,7 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
                                max_line_width=OPTIONS.linewidth)
         body = body.replace(", ..., ", ",  ..., ")  # PyTorch's elision is " ..."
     if grad_fn is not None:
-        suffixes.append(f"grad_fn={grad_fn!r}")
+        suffixes.append(f"grad_fn=<{grad_fn.name()}>")
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
     return _with_suffixes(prefix + body, suffixes, len(prefix))

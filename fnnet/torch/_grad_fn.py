@@ -122,7 +122,7 @@ class AccumulateGrad:
     next_functions: tuple[Any, ...] = ()
 
     def __repr__(self) -> str:
-        return "<AccumulateGrad object>"
+        return f"<AccumulateGrad object at {id(self):#x}>"  # PyTorch's
 
 
 class GradFn:
@@ -170,7 +170,7 @@ class GradFn:
                                   "supported; use tensor.backward() or torch.autograd.grad")
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"  # as in a tensor's repr: grad_fn=<AddBackward0>
+        return f"<{self.name()} object at {id(self):#x}>"  # PyTorch's
 
     def __eq__(self, other: Any) -> bool:
         return isinstance(other, GradFn) and (self._tape, self._index) == (other._tape,
@@ -196,9 +196,14 @@ def _named(tape: Any, index: int) -> GradFn:
 
 
 def of(cell: Any) -> GradFn:
-    """The grad_fn of a differentiable tensor's cell (a nameless one once its graph is
-    gone)."""
+    """The grad_fn of a differentiable tensor's cell. Once a flush has computed its
+    value the node keeps its name (``print(loss)`` after ``optimizer.step()`` shows
+    ``grad_fn=<NllLossBackward0>``, as PyTorch's) but lists no ``next_functions``; a
+    cell with no recorded node gets a nameless one."""
     tp = cell.tape
-    if tp is not current().tape or cell.ref < 0:
+    if tp is None or cell.ref < 0:
         return _named(tp, -1)
-    return _named(tp, tp.node_of_slot()[cell.ref])
+    owner = tp.node_of_slot()
+    if cell.ref >= len(owner) or tp.nodes[owner[cell.ref]].op is None:
+        return _named(tp, -1)
+    return _named(tp, owner[cell.ref])
