@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch.nn import functional, init, parallel, utils
-from fnnet.torch.nn._embedding_bag import EmbeddingBag
 from fnnet.torch.nn._parameter_containers import ParameterDict, ParameterList
 from fnnet.torch.nn.modules import (
     CELU,
@@ -36,6 +35,7 @@ from fnnet.torch.nn.modules import (
     Dropout2d,
     Dropout3d,
     Embedding,
+    EmbeddingBag,
     Flatten,
     GroupNorm,
     GRUCell,

@@ -1,4 +1,4 @@
-"""``nn.EmbeddingBag`` and ``F.embedding_bag``: the sum, mean or max of each bag of
+"""``F.embedding_bag`` (``nn.EmbeddingBag``'s computation): the sum, mean or max of each bag of
 embedding rows, as text classifiers use them (a batch of token ids flattened, with the
 offset at which each sample's bag starts).
 
@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from fnnet.torch import _functions
 from fnnet.torch._search_ops import searchsorted
-from fnnet.torch.nn.modules.module import Module
-from fnnet.torch.nn.parameter import Parameter
+from fnnet.torch.nn._embedding import embedding
 from fnnet.torch.tensor import Tensor
 
-_MODES = ("sum", "mean", "max")
+MODES = ("sum", "mean", "max")
 
 
 def _bags(input: Tensor, offsets: Any, include_last_offset: bool,
@@ -66,14 +63,12 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Any = None,
     PyTorch equivalent: ``torch.nn.functional.embedding_bag`` (no ``max_norm``,
     ``scale_grad_by_freq`` or ``sparse``; ``"max"`` on 2-D input only).
     """
-    from fnnet.torch.nn.functional import embedding
-
     for name, value in (("max_norm", max_norm is not None),
                         ("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
         if value:
             raise NotImplementedError(f"fnnet.torch: embedding_bag({name}=...) is not "
                                       f"supported")
-    if mode not in _MODES:
+    if mode not in MODES:
         raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
@@ -105,72 +100,3 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Any = None,
     count = _functions.zeros(bags).index_add(0, ids, counted)
     out = total / count.clamp(min=1).unsqueeze(1)
     return out
-
-
-class EmbeddingBag(Module):
-    """Sums, averages or takes the maximum of bags of embeddings, without the
-    ``[B, N, D]`` intermediate of ``Embedding`` followed by a reduction in PyTorch.
-
-    Args:
-        num_embeddings, embedding_dim: the table's size; initialised ``N(0, 1)``.
-        mode: ``"mean"`` (default), ``"sum"`` or ``"max"``.
-        include_last_offset: ``offsets`` has one more entry, the end of the last bag.
-        padding_idx: an index left out of every bag (its row starts at zeros).
-
-    PyTorch equivalent: ``torch.nn.EmbeddingBag`` (see :func:`embedding_bag` for what
-    is not supported).
-    """
-
-    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: Any = None,
-                 norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                 mode: str = "mean", sparse: bool = False, _weight: Any = None,
-                 include_last_offset: bool = False, padding_idx: int | None = None,
-                 device: Any = None, dtype: Any = None) -> None:
-        super().__init__()
-        for name, value in (("max_norm", max_norm is not None),
-                            ("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
-            if value:
-                raise NotImplementedError(f"fnnet.torch: nn.EmbeddingBag({name}=...) is not "
-                                          f"supported")
-        if mode not in _MODES:
-            raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.mode, self.include_last_offset = mode, include_last_offset
-        self.padding_idx, self.max_norm, self.norm_type = padding_idx, None, norm_type
-        self.scale_grad_by_freq, self.sparse = False, False
-        if _weight is None:
-            weight = _functions.randn(num_embeddings, embedding_dim)
-            if padding_idx is not None:
-                weight[padding_idx] = 0.0
-        else:
-            weight = _functions.as_tensor(_weight)
-        self.weight = Parameter(weight)
-
-    def forward(self, input: Tensor, offsets: Any = None,
-                per_sample_weights: Any = None) -> Tensor:
-        return embedding_bag(input, self.weight, offsets, mode=self.mode,
-                             per_sample_weights=per_sample_weights,
-                             include_last_offset=self.include_last_offset,
-                             padding_idx=self.padding_idx)
-
-    def extra_repr(self) -> str:
-        text = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
-        return text + ("" if self.padding_idx is None else f", padding_idx={self.padding_idx}")
-
-    @classmethod
-    def from_pretrained(cls, embeddings: Any, freeze: bool = True, max_norm: Any = None,
-                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                        mode: str = "mean", sparse: bool = False,
-                        include_last_offset: bool = False, padding_idx: int | None = None
-                        ) -> EmbeddingBag:
-        """PyTorch equivalent: ``torch.nn.EmbeddingBag.from_pretrained``."""
-        rows, cols = embeddings.shape
-        module = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
-                     np.asarray(embeddings.detach().numpy() if isinstance(embeddings, Tensor)
-                                else embeddings), include_last_offset, padding_idx)
-        module.weight.requires_grad_(not freeze)
-        return module

@@ -17,6 +17,7 @@ from fnnet.nn import functional as fnf
 from fnnet.nn.functional._utils import pair
 from fnnet.nn.functional.dropout import check_dropout_p
 from fnnet.torch import _graph, _random
+from fnnet.torch.nn._embedding import _UNSIGNED, _max, check_indices, embedding  # noqa: F401
 from fnnet.torch.nn._loss_shapes import broadcast_target, check_binary_target, check_class_batch
 from fnnet.torch.nn._pool1d import as_2d, single
 from fnnet.torch.tensor import Tensor, _op, _op_multi, _scalar_or_tensor
@@ -210,12 +211,6 @@ def _bce_logits(x: Array, t: Array, w: Array | None, pw: Array | None,
     return L.binary_cross_entropy_with_logits(x, t, w, reduction, pw)
 
 
-#: integer dtype -> the unsigned dtype of its size (a signed label viewed as unsigned is
-#: out of range when negative)
-_UNSIGNED = {np.dtype(t): np.dtype(np.dtype(t).str.replace("i", "u"))
-             for t in (np.int8, np.int16, np.int32, np.int64,
-                       np.uint8, np.uint16, np.uint32, np.uint64)}
-_max = np.maximum.reduce  # without ndarray.max's Python wrapper: this runs every step
 
 
 def _check_class_targets(who: str, input: Any, target: Any, ignore_index: int) -> None:
@@ -333,34 +328,6 @@ def _layer_norm(x: Array, weight: Array | None, bias: Array | None,
     return fnf.layer_norm(x, normalized_shape, weight, bias, eps)
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
-              *args: Any, **kwargs: Any) -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.embedding`` (no max_norm)."""
-    if args or any(v for v in kwargs.values()):
-        raise NotImplementedError("fnnet.torch: embedding(max_norm=..., "
-                                  "scale_grad_by_freq=..., sparse=...) is not supported")
-    check_indices(input, int(weight.shape[0]))
-    return _op(fnf.embedding, (padding_idx,), input, weight)
-
-
-def check_indices(input: Any, rows: int) -> None:
-    """PyTorch's "index out of range in self" IndexError for embedding indices whose
-    values are on the host now (a tensor made from a list or numpy, a loader batch's host
-    copy); indices only recorded (computed by the step) cannot be read before it runs,
-    and an out-of-range one gives NaN there, as ``jnp.take`` does under jit."""
-    if not isinstance(input, Tensor):
-        return
-    value = input._cell.val
-    if type(value) is not np.ndarray:
-        value = getattr(input._cell, "host", None)
-        if value is None:
-            return
-    unsigned = _UNSIGNED.get(np.asarray(value).dtype)
-    if unsigned is None or not np.size(value):
-        return
-    # as unsigned, negative indices are out of range too
-    if _max(np.asarray(value).reshape(-1).view(unsigned)) >= rows:
-        raise IndexError("index out of range in self")
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,

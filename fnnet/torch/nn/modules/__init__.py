@@ -87,7 +87,7 @@ from fnnet.torch.nn.modules.reshaping import (
 )
 from fnnet.torch.nn.modules.rnn import GRU, LSTM, RNN
 from fnnet.torch.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
-from fnnet.torch.nn.modules.sparse import Embedding
+from fnnet.torch.nn.modules.sparse import Embedding, EmbeddingBag
 from fnnet.torch.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -97,7 +97,7 @@ __all__ = [
     "CosineSimilarity", "PairwiseDistance", "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm",
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout",
-    "Embedding", "Flatten",
+    "Embedding", "EmbeddingBag", "Flatten",
     "GELU", "GRU", "GRUCell", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM",
     "LSTMCell", "LayerNorm", "LeakyReLU", "Linear",
     "LogSoftmax", "MSELoss", "MaxPool2d", "MaxUnpool2d",

@@ -1,13 +1,19 @@
-"""``nn.Embedding``, computed by ``fnnet.nn.Embedding``."""
+"""``nn.Embedding``, computed by ``fnnet.nn.Embedding``, and ``nn.EmbeddingBag``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 import fnnet.nn as fnn
+from fnnet.torch import _functions
+from fnnet.torch.nn._embedding_bag import MODES, embedding_bag
 from fnnet.torch.nn.functional import check_indices
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
+from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor
 
 
@@ -51,5 +57,74 @@ class Embedding(Resettable, Wrapped):
         rows, cols = embeddings.shape
         module = cls(rows, cols, padding_idx, **kwargs)
         module.weight.data = embeddings
+        module.weight.requires_grad_(not freeze)
+        return module
+
+
+class EmbeddingBag(Module):
+    """Sums, averages or takes the maximum of bags of embeddings, without the
+    ``[B, N, D]`` intermediate of ``Embedding`` followed by a reduction in PyTorch.
+
+    Args:
+        num_embeddings, embedding_dim: the table's size; initialised ``N(0, 1)``.
+        mode: ``"mean"`` (default), ``"sum"`` or ``"max"``.
+        include_last_offset: ``offsets`` has one more entry, the end of the last bag.
+        padding_idx: an index left out of every bag (its row starts at zeros).
+
+    PyTorch equivalent: ``torch.nn.EmbeddingBag`` (see :func:`embedding_bag` for what
+    is not supported).
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: Any = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 mode: str = "mean", sparse: bool = False, _weight: Any = None,
+                 include_last_offset: bool = False, padding_idx: int | None = None,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        for name, value in (("max_norm", max_norm is not None),
+                            ("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
+            if value:
+                raise NotImplementedError(f"fnnet.torch: nn.EmbeddingBag({name}=...) is not "
+                                          f"supported")
+        if mode not in MODES:
+            raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError("padding_idx must be within num_embeddings")
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.mode, self.include_last_offset = mode, include_last_offset
+        self.padding_idx, self.max_norm, self.norm_type = padding_idx, None, norm_type
+        self.scale_grad_by_freq, self.sparse = False, False
+        if _weight is None:
+            weight = _functions.randn(num_embeddings, embedding_dim)
+            if padding_idx is not None:
+                weight[padding_idx] = 0.0
+        else:
+            weight = _functions.as_tensor(_weight)
+        self.weight = Parameter(weight)
+
+    def forward(self, input: Tensor, offsets: Any = None,
+                per_sample_weights: Any = None) -> Tensor:
+        return embedding_bag(input, self.weight, offsets, mode=self.mode,
+                             per_sample_weights=per_sample_weights,
+                             include_last_offset=self.include_last_offset,
+                             padding_idx=self.padding_idx)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        return text + ("" if self.padding_idx is None else f", padding_idx={self.padding_idx}")
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True, max_norm: Any = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        mode: str = "mean", sparse: bool = False,
+                        include_last_offset: bool = False, padding_idx: int | None = None
+                        ) -> EmbeddingBag:
+        """PyTorch equivalent: ``torch.nn.EmbeddingBag.from_pretrained``."""
+        rows, cols = embeddings.shape
+        module = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+                     np.asarray(embeddings.detach().numpy() if isinstance(embeddings, Tensor)
+                                else embeddings), include_last_offset, padding_idx)
         module.weight.requires_grad_(not freeze)
         return module
