@@ -81,7 +81,7 @@ def strides(tensor: Tensor) -> tuple[int, ...]:
     shape = tuple(tensor.shape)
     link = getattr(tensor, "_view", None)
     root = None if link is None else link.cell()
-    if root is None:
+    if link is None or root is None:
         return row_major(shape)
     now = tuple(root.aval[0])
     layout = row_major(now)

@@ -108,7 +108,9 @@ def write_back(view: Tensor) -> None:
     """After an in-place op on ``view``: its root takes the view's new values."""
     from fnnet.torch.tensor import Tensor
 
-    how: Link = view._view
+    how = view._view
+    if how is None:
+        return  # not a view
     root, cell = how.tensor(), how.cell()
     if cell is None:
         return  # nothing holds the root's value any more

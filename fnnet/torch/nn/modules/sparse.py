@@ -8,8 +8,8 @@ import numpy as np
 
 import fnnet.nn as fnn
 from fnnet.torch import _functions
+from fnnet.torch.nn._embedding import check_indices
 from fnnet.torch.nn._embedding_bag import MODES, embedding_bag
-from fnnet.torch.nn.functional import check_indices
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.nn.modules.module import Module
