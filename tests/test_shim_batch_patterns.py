@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import fnnet.torch as ft
+from fnnet.torch import _compiler
 
 N, FEATURES, CLASSES, BATCH, EPOCHS = 200, 12, 4, 64, 2
 STEPS = EPOCHS * -(-N // BATCH)  # 3 full batches and a short one of 8 per epoch
@@ -262,3 +263,52 @@ def test_int_bound_slices_are_pytorchs_for_every_bound(torch, recorder):
                 got = ours[start:stop]
                 assert tuple(got.shape) == tuple(theirs[start:stop].shape), (start, stop)
                 np.testing.assert_array_equal(got.numpy(), theirs[start:stop].numpy())
+
+
+def _fold(seed, x, y):
+    """One fold of a cross-validation: a model built afresh, trained four steps."""
+    ft.manual_seed(seed)
+    nn = ft.nn
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.3),
+                          nn.Linear(8, 2))
+    rnn = nn.GRU(2, 3, batch_first=True)
+    opt = ft.optim.Adam([*model.parameters(), *rnn.parameters()], lr=0.01)
+    losses = []
+    for i in range(4):
+        opt.zero_grad()
+        out, _ = rnn(model(x[i * 8:(i + 1) * 8]).unsqueeze(1))
+        loss = nn.functional.cross_entropy(out[:, -1, :2], y[i * 8:(i + 1) * 8])
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_models_built_alike_share_their_compiled_step():
+    """A cross-validation builds the same model for every fold: its layers' recorded
+    calls have the same structure, so later folds reuse the first fold's programs, and
+    each fold's losses are those it gets alone."""
+    rng = np.random.default_rng(0)
+    x = ft.tensor(rng.standard_normal((32, 4)).astype(np.float32))
+    y = ft.tensor(rng.integers(0, 2, 32))
+    alone = []
+    for seed in range(3):
+        with _compiler.fresh():
+            alone.append(_fold(seed, x, y))
+    with _compiler.fresh():
+        together = [_fold(seed, x, y) for seed in range(3)]
+        compiles = ft.compile_stats()["compiles"]
+        with _compiler.fresh():
+            _fold(0, x, y)
+            one_fold = ft.compile_stats()["compiles"]
+    assert compiles == one_fold
+    np.testing.assert_allclose(together, alone, rtol=1e-6)
+
+
+def test_changing_one_modules_layer_changes_no_module_built_alike():
+    first, second = ft.nn.Dropout(0.5), ft.nn.Dropout(0.5)
+    x = ft.ones(1000)
+    first(x), second(x)  # both record their calls with the shared layer
+    first.p = 0.0
+    assert ft.equal(first(x), x)
+    assert 300 < int((second(x) == 0).sum()) < 700

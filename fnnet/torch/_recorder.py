@@ -88,6 +88,8 @@ class Recorder:
         history: ``(key, structure summary)`` of recent compiles, to explain the next.
         recent: whether each recent flush compiled.
         scalars: repeated Python scalars as device arrays (see ``_scalars``).
+        layers: one fnnet layer per configuration, shared by the modules built alike
+            (see ``nn.modules._layer.shared``).
         early: the split step (``_split.Split``) last flushed from each trie state at
             which a step's first backward was recorded, where its forward program reads
             only what comes before: the next ``backward()`` from that state starts it.
@@ -108,6 +110,7 @@ class Recorder:
         self.windows: Any = None  # op-by-op windows compiled so far (see ``_eager``)
         self.scalars = Scalars()
         self.early: dict[int, Any] = {}
+        self.layers: dict[tuple[Any, ...], Any] = {}
 
     def new_tape(self) -> Tape:
         """Starts an empty tape and makes it the current one."""

@@ -10,16 +10,44 @@ a layer that draws random numbers (Dropout) gets a key folded from the step's ke
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.torch import _graph, _random
+from fnnet.torch._recorder import current
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.parameter import Parameter, buffer_from_array
 from fnnet.torch.tensor import _FLOATS, Tensor, _op, _wrap_slot
 
 #: ``(layer, param_names, state_names, train, draw)``: a layer call's static argument
 _Spec = tuple[fnn.Module, tuple[str, ...], tuple[str, ...], bool, int]
+
+
+#: configurations a recorder keeps layers for before it starts again (a sweep over ever
+#: new sizes would otherwise grow its table forever)
+SHARED_LIMIT = 10_000
+
+
+def shared(layer: fnn.Module) -> fnn.Module:
+    """The current recorder's layer for ``layer``'s configuration (its type and its
+    attributes, each with its type), so that modules built alike (a model made again for
+    each fold of a cross-validation, an ensemble's members) record the same structure
+    and share their compiled steps. The shared layer is a copy, never a module's own, so
+    that changing one module's layer (``dropout.p = 0.2``) changes no other; a layer with
+    an unhashable attribute is its own."""
+    try:
+        key = (type(layer), tuple((name, type(value), value)
+                                  for name, value in sorted(vars(layer).items())))
+        layers = current().layers
+        found = layers.get(key)
+    except TypeError:  # an unhashable attribute, or no __dict__
+        return layer
+    if found is None:
+        if len(layers) > SHARED_LIMIT:
+            layers.clear()
+        found = layers[key] = copy.copy(layer)
+    return found
 
 
 def apply_layer(*args: Any) -> Any:
@@ -71,7 +99,7 @@ class Wrapped(Module):
         if spec is None:
             state = self._state if any(self._buffers.get(k) is not None
                                        for k in self._state) else ()
-            spec = (self._fn, self._params, state, train, draw)
+            spec = (shared(self._fn), self._params, state, train, draw)
             self._specs[key] = spec
         return spec
 

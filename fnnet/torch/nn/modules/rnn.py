@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import fnnet.nn as fnn
 from fnnet.nn.rnn import RNNBase as _FnRNNBase
 from fnnet.torch import _graph, _random
-from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules._layer import Wrapped, shared
 from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.nn.utils.rnn import PackedSequence, packed_positions
 from fnnet.torch.tensor import Tensor, _op_multi
@@ -102,7 +102,7 @@ class RNNBase(Resettable, Wrapped):
         if train and self._fn.dropout > 0:
             draw = _graph.next_draw()
             inputs.append(_graph.rng_input())
-        spec = (self._fn, self._params, train, draw)
+        spec = (shared(self._fn), self._params, train, draw)
         outs = _op_multi(apply_recurrent, (spec,), *inputs, who=type(self).__name__)
         return (outs[0], (outs[1], outs[2])) if lstm else (outs[0], outs[1])
 
@@ -122,7 +122,8 @@ class RNNBase(Resettable, Wrapped):
         if train and self._fn.dropout > 0:
             draw = _graph.next_draw()
             inputs.append(_graph.rng_input())
-        spec = (self._fn, self._params, train, draw, tuple(packed.sorted_lengths()))
+        spec = (shared(self._fn), self._params, train, draw,
+                tuple(packed.sorted_lengths()))
         outs = _op_multi(apply_packed, (spec,), *inputs, who=type(self).__name__)
         # every output of apply_packed is an array (None stands for an output that is None)
         data, *finals = cast("list[Tensor]", outs)
