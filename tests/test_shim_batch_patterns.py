@@ -312,3 +312,36 @@ def test_changing_one_modules_layer_changes_no_module_built_alike():
     first.p = 0.0
     assert ft.equal(first(x), x)
     assert 300 < int((second(x) == 0).sum()) < 700
+
+
+def test_an_annealed_clip_range_compiles_once(torch):
+    """PPO's ``ratio.clamp(1 - eps, 1 + eps)`` with ``eps`` annealed every step: the
+    bounds are inputs of the step, so it compiles once, and its losses are PyTorch's."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 4)).astype(np.float32)
+    w = rng.standard_normal((4, 1)).astype(np.float32)
+    losses = {}
+    for lib in (torch, ft):
+        weight = lib.tensor(w, requires_grad=True)
+        opt = lib.optim.SGD([weight], lr=0.1)
+        inputs, seen = lib.tensor(x), []
+        for i in range(6):
+            eps = 0.3 * (1 - i / 6)
+            opt.zero_grad()
+            ratio = (inputs @ weight).exp()
+            loss = -ratio.clamp(1 - eps, 1 + eps).mean()
+            loss.backward()
+            opt.step()
+            seen.append(loss.item())
+        losses[lib] = seen
+    np.testing.assert_allclose(losses[ft], losses[torch], rtol=1e-5)
+    with _compiler.fresh():
+        weight = ft.tensor(w, requires_grad=True)
+        opt = ft.optim.SGD([weight], lr=0.1)
+        for i in range(6):
+            opt.zero_grad()
+            loss = -(ft.tensor(x) @ weight).exp().clamp(1 - 0.05 * i, 1 + 0.05 * i).mean()
+            loss.backward()
+            opt.step()
+            loss.item()
+        assert ft.compile_stats()["compiles"] == 1

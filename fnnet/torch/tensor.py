@@ -975,7 +975,10 @@ class Tensor:
         return _op(_log_softmax, (dim,), x, who="log_softmax")
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        return _op(_clamp, (min, max), self)
+        # the bounds are inputs of the step, not part of its structure: a bound that
+        # changes every step (an annealed clip range) does not compile again
+        return _op(_clamp, (), self, None if min is None else _scalar_or_tensor(min),
+                   None if max is None else _scalar_or_tensor(max), who="clamp")
 
     clip = clamp
 
