@@ -47,6 +47,17 @@ def _bags(input: Tensor, offsets: Any, include_last_offset: bool,
     return input, ids.clamp(0, max(bags - 1, 0)), bags
 
 
+def check_options(who: str, max_norm: Any, scale_grad_by_freq: bool, sparse: bool,
+                  mode: str) -> None:
+    """Raises for the options ``who`` does not support, and for a mode it has not."""
+    for name, value in (("max_norm", max_norm is not None),
+                        ("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
+        if value:
+            raise NotImplementedError(f"fnnet.torch: {who}({name}=...) is not supported")
+    if mode not in MODES:
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+
+
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Any = None,
                   max_norm: Any = None, norm_type: float = 2, scale_grad_by_freq: bool = False,
                   mode: str = "mean", sparse: bool = False, per_sample_weights: Any = None,
@@ -63,13 +74,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Any = None,
     PyTorch equivalent: ``torch.nn.functional.embedding_bag`` (no ``max_norm``,
     ``scale_grad_by_freq`` or ``sparse``; ``"max"`` on 2-D input only).
     """
-    for name, value in (("max_norm", max_norm is not None),
-                        ("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
-        if value:
-            raise NotImplementedError(f"fnnet.torch: embedding_bag({name}=...) is not "
-                                      f"supported")
-    if mode not in MODES:
-        raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+    check_options("embedding_bag", max_norm, scale_grad_by_freq, sparse, mode)
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
                                   f"per_sample_weights is only supported for mode='sum' "

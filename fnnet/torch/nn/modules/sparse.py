@@ -9,7 +9,7 @@ import numpy as np
 import fnnet.nn as fnn
 from fnnet.torch import _functions
 from fnnet.torch.nn._embedding import check_indices
-from fnnet.torch.nn._embedding_bag import MODES, embedding_bag
+from fnnet.torch.nn._embedding_bag import check_options, embedding_bag
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.nn.modules.module import Module
@@ -81,13 +81,7 @@ class EmbeddingBag(Module):
                  include_last_offset: bool = False, padding_idx: int | None = None,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        for name, value in (("max_norm", max_norm is not None),
-                            ("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
-            if value:
-                raise NotImplementedError(f"fnnet.torch: nn.EmbeddingBag({name}=...) is not "
-                                          f"supported")
-        if mode not in MODES:
-            raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+        check_options("nn.EmbeddingBag", max_norm, scale_grad_by_freq, sparse, mode)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise AssertionError("padding_idx must be within num_embeddings")
