@@ -27,7 +27,9 @@ class MaxPool2d(Module):
                  padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
         if return_indices:
-            raise NotImplementedError("MaxPool2d: return_indices=True is not supported")
+            raise NotImplementedError(
+                "MaxPool2d: return_indices=True is not supported; take (values, indices) "
+                "from fnnet.nn.functional.max_pool2d_with_indices")
         pair(kernel_size, "kernel_size", "MaxPool2d")
         if stride is not None:
             pair(stride, "stride", "MaxPool2d")
