@@ -330,3 +330,18 @@ def test_custom_function_in_a_loop_compiles_once():
             w.grad = None
     stats = ft.compile_stats()
     assert stats["compiles"] <= 2 and stats["hits"] >= 28, stats
+
+
+def test_tensors_wrap_their_rows_where_pytorch_does(torch):
+    """Rows of values split over lines at PyTorch's points, whatever the values' width
+    (a LeNet's ten logits printed in the 60-minute blitz: eight on the first line)."""
+    rng = np.random.default_rng(0)
+    cases = [np.array([[-0.4302, -0.1865, 0.3368, -0.4586, -0.1611, 0.3231, -0.4765,
+                        -0.1264, 0.3163, -0.4839]], np.float32)]
+    for n in (7, 8, 9, 10, 17, 26):
+        for scale in (1, 1000, 1e-3):
+            cases.append((rng.standard_normal(n) * scale).astype(np.float32))
+            cases.append((rng.standard_normal((2, 2, n)) * scale).astype(np.float32))
+        cases.append(rng.integers(0, 2, (2, n)).astype(bool))
+    for case in cases:
+        assert repr(ft.tensor(case)) == repr(torch.tensor(case))

@@ -107,7 +107,10 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
                                formatter=formatter,
                                threshold=int(min(OPTIONS.threshold, sys.maxsize)),
                                edgeitems=OPTIONS.edgeitems,
-                               max_line_width=OPTIONS.linewidth)
+                               # PyTorch fits (linewidth - indent) // (width + 2) values a
+                               # line, the separator's unprinted space included; numpy
+                               # counts the printed line, one column shorter
+                               max_line_width=OPTIONS.linewidth + 1)
         body = body.replace(", ..., ", ",  ..., ")  # PyTorch's elision is " ..."
     if grad_fn is not None:
         suffixes.append(f"grad_fn=<{grad_fn.name()}>")
