@@ -112,7 +112,7 @@ class Conv2d(Module):
         ``[C, H, W]``)."""
         del train, key
         check_input(self, x, ndim=(3, 4), dim=-3, size=self.in_channels)
-        padding = self.padding
+        padding: str | int | tuple[int, int] = self.padding
         if self.padding_mode != "zeros":
             # PyTorch pads the input by the padding in this mode, then convolves unpadded
             widths = conv_padding(padding, self.kernel_size, self.stride, self.dilation,

@@ -383,8 +383,8 @@ class profile:  # noqa: N801 - PyTorch's name
 
     PyTorch's other arguments (``record_shapes``, ``profile_memory``, ``with_flops``,
     ``with_modules``, ``experimental_config``, ``use_cuda``...) are accepted and change
-    nothing: JAX's trace has no per-operator shapes, memory or FLOPs. Only one profiler runs at a time (JAX's rule): starting a second raises
-    ``RuntimeError``.
+    nothing: JAX's trace has no per-operator shapes, memory or FLOPs. Only one profiler
+    runs at a time (JAX's rule): starting a second raises ``RuntimeError``.
     """
 
     def __init__(self, *, activities: Iterable[ProfilerActivity] | None = None,

@@ -77,7 +77,8 @@ def fold(x: Array, output_size: IntPair, kernel_size: IntPair, dilation: IntPair
     if x.shape != expected:
         raise ValueError(f"fold: expected input of shape {expected} for output_size {size}, "
                          f"got {tuple(x.shape)}")
-    return transpose(x)[0]
+    folded: Array = transpose(x)[0]
+    return folded
 
 
 __all__ = ["fold", "unfold"]

@@ -117,8 +117,9 @@ def interpolate(x: Array, size: int | Sequence[int] | None = None,
             shape[dim] = n_out
             taps = _cubic_weights((src - floor).astype(x.dtype))
             base = floor.astype(jnp.int32)
-            x = sum(jnp.take(x, jnp.clip(base + k - 1, 0, n_in - 1), axis=dim)
-                    * w.reshape(shape) for k, w in enumerate(taps))
+            parts = [jnp.take(x, jnp.clip(base + k - 1, 0, n_in - 1), axis=dim)
+                     * w.reshape(shape) for k, w in enumerate(taps)]
+            x = parts[0] + parts[1] + parts[2] + parts[3]
             continue
         src = dst * scale if align_corners else jnp.maximum(scale * (dst + 0.5) - 0.5, 0.0)
         low = jnp.minimum(jnp.floor(src).astype(jnp.int32), n_in - 1)

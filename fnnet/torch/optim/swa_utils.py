@@ -48,7 +48,9 @@ def get_swa_avg_fn() -> AvgFn:
 
     def swa_update(averaged_param: Tensor, current_param: Tensor, num_averaged: Any
                    ) -> Tensor:
-        return averaged_param + (current_param - averaged_param) / (num_averaged + 1)
+        averaged: Tensor = averaged_param + (current_param - averaged_param) / (
+            num_averaged + 1)
+        return averaged
 
     return swa_update
 

@@ -75,7 +75,7 @@ class ParametrizationList(ModuleList):
 
     def forward(self) -> Tensor:
         modules = list(self)
-        x = modules[0](*self._originals())
+        x: Tensor = modules[0](*self._originals())
         for module in modules[1:]:
             x = module(x)
         return x
@@ -94,10 +94,11 @@ class ParametrizationList(ModuleList):
 
 
 def _computed(module: Module, name: str) -> Tensor:
-    return module.parametrizations[name]()
+    value: Tensor = module.parametrizations[name]()
+    return value
 
 
-def _parametrized_class(cls: type) -> type:
+def _parametrized_class(cls: type[Module]) -> type[Module]:
     def forward(self: Module, *args: Any, **kwargs: Any) -> Any:
         # fnnet's layers read their tensors from the instance: place the computed ones
         d = self.__dict__
@@ -197,7 +198,8 @@ def remove_parametrizations(module: Module, tensor_name: str,
         module.register_buffer(tensor_name, tensor)
     if not is_parametrized(module):
         delattr(module, "parametrizations")
-        object.__setattr__(module, "__class__", type(module)._fnnet_unparametrized)
+        object.__setattr__(module, "__class__",
+                           type(module).__dict__["_fnnet_unparametrized"])
     return module
 
 
