@@ -345,3 +345,26 @@ def test_tensors_wrap_their_rows_where_pytorch_does(torch):
         cases.append(rng.integers(0, 2, (2, n)).astype(bool))
     for case in cases:
         assert repr(ft.tensor(case)) == repr(torch.tensor(case))
+
+
+def _chain(node, depth=0):
+    """A node and those before it (three deep), by PyTorch's names."""
+    if node is None or depth > 3:
+        return str(node)
+    return node.name() + "(" + ", ".join(_chain(n, depth + 1)
+                                         for n, _ in node.next_functions) + ")"
+
+
+def test_a_linear_layers_node_and_those_before_it_are_pytorchs(torch):
+    """``loss.grad_fn.next_functions[0][0].next_functions[0][0]``, as the 60-minute blitz
+    walks it: PyTorch records a linear layer as ``addmm(bias, input, weight.t())`` (``mm``
+    without a bias) on a batch of vectors and views the product back on other inputs."""
+    for bias in (True, False):
+        layers = {lib: lib.nn.Linear(3, 2, bias=bias) for lib in (torch, ft)}
+        for shape, grad in (((4, 3), False), ((4, 3), True), ((5, 4, 3), False),
+                            ((5, 4, 3), True), ((3,), False)):
+            got = []
+            for lib, layer in layers.items():
+                out = layer(lib.ones(*shape, requires_grad=grad))
+                got.append((type(out.grad_fn).__name__, _chain(out.grad_fn)))
+            assert got[1] == got[0], (bias, shape, grad)

@@ -141,6 +141,10 @@ class GradFn:
         if named is not None:
             return str(named)
         op = _op_name(node)
+        if op == "Linear":
+            linear = _linear_name(self._tape, node)
+            if linear is not None:
+                return linear
         special = _STATIC_NAMES.get(op)
         if special is not None:
             return special(node[1])
@@ -152,18 +156,10 @@ class GradFn:
         if tp is not current().tape or self._index < 0:
             return ()
         owner = tp.node_of_slot()
-        out: list[tuple[Any, int]] = []
-        for r in tp.nodes[self._index][2]:
-            if r < 0:
-                continue
-            slot, kind = slot_of(r), kind_of(r)
-            if kind == RG and tp.nodes[owner[slot]][0] is not None:
-                out.append((_named(tp, owner[slot]), 0))
-            elif kind == VAR:
-                out.append((AccumulateGrad(tp.var_owner.get(slot)), 0))
-            else:
-                out.append((None, 0))
-        return tuple(out)
+        node = tp.nodes[self._index]
+        if _op_name(node) == "Linear" and len(node[2]) == 3 and node[2][0] >= 0:
+            return _linear_next(tp, owner, node)
+        return tuple(_next(tp, owner, r) for r in node[2] if r >= 0)
 
     def __call__(self, *args: Any) -> Any:
         raise NotImplementedError("fnnet.torch: calling a grad_fn directly is not "
@@ -178,6 +174,72 @@ class GradFn:
 
     def __hash__(self) -> int:
         return hash((id(self._tape), self._index))
+
+
+class Composed:
+    """A node PyTorch records inside one of fnnet's layers (``TBackward0``, the
+    ``addmm`` of a linear layer over a sequence), named by its class."""
+
+    __slots__ = ("next_functions",)
+
+    def __init__(self, *next_functions: tuple[Any, int]) -> None:
+        self.next_functions = next_functions
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+_COMPOSED: dict[str, type[Composed]] = {}
+
+
+def _composed(name: str, *next_functions: tuple[Any, int]) -> tuple[Composed, int]:
+    """A ``next_functions`` entry: a :class:`Composed` node of class ``name``."""
+    kind = _COMPOSED.get(name)
+    if kind is None:
+        kind = _COMPOSED[name] = type(name, (Composed,), {"__slots__": ()})
+    return kind(*next_functions), 0
+
+
+def _next(tp: Any, owner: list[int], r: int) -> tuple[Any, int]:
+    """PyTorch's ``next_functions`` entry for input reference ``r``."""
+    slot, kind = slot_of(r), kind_of(r)
+    if kind == RG and tp.nodes[owner[slot]][0] is not None:
+        return _named(tp, owner[slot]), 0
+    if kind == VAR:
+        return AccumulateGrad(tp.var_owner.get(slot)), 0
+    return None, 0
+
+
+def _linear_name(tp: Any, node: tuple[Any, ...]) -> str | None:
+    """PyTorch's node for a linear layer's call ``node``: ``addmm(bias, input,
+    weight.t())`` (``mm`` without a bias) on a batch of vectors, that product's view
+    back to the input's other dimensions on any other input; None if it is no such call."""
+    if len(node[2]) != 3 or node[2][0] < 0:
+        return None
+    bias = node[2][2] >= 0
+    ndim = len(tp.avals[slot_of(node[2][0])][0])
+    if ndim == 2:
+        return "AddmmBackward0" if bias else "MmBackward0"
+    return "ViewBackward0" if bias else "UnsafeViewBackward0" if ndim > 2 else \
+        "SqueezeBackward4"
+
+
+def _linear_next(tp: Any, owner: list[int], node: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``next_functions`` of a linear layer's call, as PyTorch's nodes list them."""
+    x, w, b = node[2]
+    inputs = [_next(tp, owner, x)]
+    ndim = len(tp.avals[slot_of(x)][0])
+    if ndim != 2 and inputs[0][0] is not None:  # the input reshaped to a matrix
+        inputs = [_composed("ViewBackward0" if ndim > 2 else "UnsqueezeBackward0",
+                            inputs[0])]
+    product = ([] if b < 0 else [_next(tp, owner, b)]) + inputs + [
+        _composed("TBackward0", _next(tp, owner, w))]
+    if ndim == 2:
+        return tuple(product)
+    return (_composed("AddmmBackward0" if b >= 0 else "MmBackward0", *product),)
 
 
 _CLASSES: dict[str, type[GradFn]] = {}
