@@ -756,3 +756,46 @@ def test_max_pool_indices_and_unpool_match_pytorch(torch, kwargs):
     with pytest.raises(ValueError, match="invalid output_size"):
         ft.nn.functional.max_unpool2d(ft.ones(1, 1, 2, 2), ft.zeros(1, 1, 2, 2).long(), 2,
                                       output_size=(9, 9))
+
+
+# -- TensorBoard --------------------------------------------------------------------------
+
+
+def test_add_figure_writes_the_image_pytorch_writes(tmp_path, torch):
+    """SummaryWriter.add_figure (a confusion matrix or sample grid drawn with matplotlib,
+    every epoch) raised NotImplementedError: the figure's pixels as PyTorch's writer
+    stores them, a list of figures as one grid, and the figure closed."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    from fnnet.torch.utils.tensorboard import SummaryWriter
+
+    def figure(seed):
+        fig, ax = plt.subplots(figsize=(2, 1.5), dpi=40)
+        ax.imshow(np.random.default_rng(seed).random((4, 4)))
+        return fig
+
+    pixels = {}
+    for name, writer_class in (("ours", SummaryWriter), ("theirs", TorchWriter)):
+        with writer_class(tmp_path / name) as writer:
+            fig = figure(0)
+            writer.add_figure("confusion", fig, 3)
+            assert not plt.fignum_exists(fig.number)
+            writer.add_figure("grid", [figure(1), figure(2)], 4)
+        events = EventAccumulator(str(tmp_path / name), size_guidance={"images": 0})
+        events.Reload()
+        pixels[name] = [np.asarray(Image.open(io.BytesIO(events.Images(tag)[0]
+                                                         .encoded_image_string)))
+                        for tag in ("confusion", "grid")]
+        assert [events.Images(tag)[0].step for tag in ("confusion", "grid")] == [3, 4]
+    for ours, theirs in zip(pixels["ours"], pixels["theirs"], strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    with SummaryWriter(tmp_path / "bad") as writer, pytest.raises(TypeError, match="Figure"):
+        writer.add_figure("x", np.zeros((3, 3)))

@@ -19,7 +19,6 @@ _ELSEWHERE = {
                  "jax.jit(fn).lower(*args).as_text(), or trace steps with "
                  "fnnet.train.fit(profile=...) / fnnet train --profile and open them in "
                  "TensorBoard's profile plugin",
-    "add_figure": "save the matplotlib figure and read it back as an array for add_image",
     "add_video": "write the frames with add_image",
     "add_audio": "write the audio to a file",
     "add_embedding": "write the vectors with numpy (np.save) and project them yourself",
@@ -33,6 +32,20 @@ _ELSEWHERE = {
     "add_image_with_boxes": "draw the boxes into the image array, then add_image",
     "add_histogram_raw": "pass the values to add_histogram",
 }
+
+
+def _figure_to_chw(figure: Any, close: bool) -> np.ndarray:
+    """The figure drawn by matplotlib's Agg canvas: ``[3, H, W]`` uint8."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas: Any = FigureCanvasAgg(figure)  # matplotlib leaves draw() unannotated
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba(), dtype=np.uint8)
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+    return np.moveaxis(rgba[..., :3], 2, 0).copy()
 
 
 def _default_logdir(comment: str) -> str:
@@ -235,6 +248,25 @@ class SummaryWriter:
         self._open().add_images(tag, array, global_step=_check_step(global_step),
                                 walltime=_check_walltime(walltime),
                                 dataformats=dataformats.upper())
+
+    def add_figure(self, tag: str, figure: Any, global_step: int | None = None,
+                   close: bool = True, walltime: float | None = None) -> None:
+        """Adds a matplotlib figure rendered to an RGB image (a list of figures: one grid,
+        as :meth:`add_images`); ``close`` closes the figures afterwards, as PyTorch's.
+
+        PyTorch equivalent: ``SummaryWriter.add_figure``.
+        """
+        _check_tag(tag)
+        figures = figure if isinstance(figure, list) else [figure]
+        if not figures or not all(hasattr(f, "canvas") and hasattr(f, "get_size_inches")
+                                  for f in figures):
+            raise TypeError(f"figure must be a matplotlib Figure or a non-empty list of "
+                            f"them, got {type(figure).__name__}")
+        images = [_figure_to_chw(f, close) for f in figures]
+        if isinstance(figure, list):
+            self.add_images(tag, np.stack(images), global_step, walltime, dataformats="NCHW")
+        else:
+            self.add_image(tag, images[0], global_step, walltime, dataformats="CHW")
 
     def add_hparams(self, hparam_dict: dict[str, Any], metric_dict: dict[str, Any],
                     hparam_domain_discrete: dict[str, list[Any]] | None = None,
