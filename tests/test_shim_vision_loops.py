@@ -799,3 +799,33 @@ def test_add_figure_writes_the_image_pytorch_writes(tmp_path, torch):
         np.testing.assert_array_equal(ours, theirs)
     with SummaryWriter(tmp_path / "bad") as writer, pytest.raises(TypeError, match="Figure"):
         writer.add_figure("x", np.zeros((3, 3)))
+
+
+def test_add_pr_curve_writes_pytorchs_curve(tmp_path, torch):
+    """SummaryWriter.add_pr_curve after an evaluation loop raised NotImplementedError:
+    the plugin's tensor (true/false positives and negatives, precision, recall per
+    threshold) as PyTorch's writer stores it."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util import tensor_util
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    from fnnet.torch.utils.tensorboard import SummaryWriter
+
+    rng = np.random.default_rng(18)
+    labels = rng.integers(0, 2, 50)
+    scores = np.clip(labels * 0.4 + rng.random(50) * 0.6, 0, 1).astype(np.float32)
+    curves = {}
+    for name, writer_class, lib in (("ours", SummaryWriter, ft), ("theirs", TorchWriter,
+                                                                    torch)):
+        with writer_class(tmp_path / name) as writer:
+            writer.add_pr_curve("pr/class_1", lib.tensor(labels), lib.tensor(scores), 2,
+                                num_thresholds=11)
+        events = EventAccumulator(str(tmp_path / name), size_guidance={"tensors": 0})
+        events.Reload()
+        (event,) = events.Tensors("pr/class_1")
+        curves[name] = (event.step, tensor_util.make_ndarray(event.tensor_proto))
+    assert curves["ours"][0] == curves["theirs"][0] == 2
+    np.testing.assert_allclose(curves["ours"][1], curves["theirs"][1], rtol=1e-6)
+    with SummaryWriter(tmp_path / "bad") as writer, pytest.raises(ValueError,
+                                                                  match="probabilities"):
+        writer.add_pr_curve("pr", [0, 1], [0.5, 1.5])

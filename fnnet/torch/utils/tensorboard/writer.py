@@ -22,7 +22,6 @@ _ELSEWHERE = {
     "add_video": "write the frames with add_image",
     "add_audio": "write the audio to a file",
     "add_embedding": "write the vectors with numpy (np.save) and project them yourself",
-    "add_pr_curve": "log precision and recall with add_scalar",
     "add_pr_curve_raw": "log precision and recall with add_scalar",
     "add_mesh": "write the mesh to a file",
     "add_custom_scalars": "group scalars by tag prefix (\"loss/train\", \"loss/test\")",
@@ -248,6 +247,31 @@ class SummaryWriter:
         self._open().add_images(tag, array, global_step=_check_step(global_step),
                                 walltime=_check_walltime(walltime),
                                 dataformats=dataformats.upper())
+
+    def add_pr_curve(self, tag: str, labels: Any, predictions: Any,
+                     global_step: int | None = None, num_thresholds: int = 127,
+                     weights: Any = None, walltime: float | None = None) -> None:
+        """Adds a precision-recall curve of ``predictions`` (probabilities in ``[0, 1]``)
+        against the 0/1 ``labels``, over ``num_thresholds`` thresholds (TensorBoard's PR
+        curve plugin).
+
+        PyTorch equivalent: ``SummaryWriter.add_pr_curve``.
+        """
+        _check_tag(tag)
+        truth = _array(labels, "labels").reshape(-1)
+        scores = _array(predictions, "predictions").astype(np.float64).reshape(-1)
+        if truth.shape != scores.shape or truth.size == 0:
+            raise ValueError(f"labels and predictions must hold as many values (at least "
+                             f"one), got {truth.size} and {scores.size}")
+        if scores.min() < 0 or scores.max() > 1:
+            raise ValueError("predictions must be probabilities in [0, 1]")
+        if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, int) or \
+                num_thresholds < 2:
+            raise ValueError(f"num_thresholds must be an int >= 2, got {num_thresholds!r}")
+        weight = None if weights is None else _array(weights, "weights").reshape(-1)
+        self._open().add_pr_curve(tag, truth, scores, global_step=_check_step(global_step),
+                                  num_thresholds=num_thresholds, weights=weight,
+                                  walltime=_check_walltime(walltime))
 
     def add_figure(self, tag: str, figure: Any, global_step: int | None = None,
                    close: bool = True, walltime: float | None = None) -> None:
