@@ -829,3 +829,32 @@ def test_add_pr_curve_writes_pytorchs_curve(tmp_path, torch):
     with SummaryWriter(tmp_path / "bad") as writer, pytest.raises(ValueError,
                                                                   match="probabilities"):
         writer.add_pr_curve("pr", [0, 1], [0.5, 1.5])
+
+
+def test_add_embedding_writes_pytorchs_projector_files(tmp_path, torch):
+    """SummaryWriter.add_embedding (PyTorch's TensorBoard tutorial projects image
+    features with their labels and thumbnails) raised NotImplementedError: the vectors,
+    labels and sprite written where PyTorch's writer writes them, with the same content."""
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    from fnnet.torch.utils.tensorboard import SummaryWriter
+
+    rng = np.random.default_rng(19)
+    features = rng.random((6, 4)).astype(np.float32)
+    thumbs = rng.random((6, 1, 5, 5)).astype(np.float32)
+    labels = ["cat", "dog", "cat", "ship", "dog", "cat"]
+    written = {}
+    for name, writer_class, lib in (("ours", SummaryWriter, ft), ("theirs", TorchWriter,
+                                                                    torch)):
+        with writer_class(tmp_path / name) as writer:
+            writer.add_embedding(lib.tensor(features), metadata=labels,
+                                 label_img=lib.tensor(thumbs), global_step=7, tag="feats")
+        folder = tmp_path / name / "00007" / "feats"
+        written[name] = {f: (folder / f).read_bytes() for f in ("tensors.tsv",
+                                                                 "metadata.tsv")}
+        written[name]["sprite"] = (folder / "sprite.png").exists()
+        assert b"feats:00007" in (tmp_path / name / "projector_config.pbtxt").read_bytes()
+    assert written["ours"] == written["theirs"]
+    with SummaryWriter(tmp_path / "bad") as writer, pytest.raises(ValueError,
+                                                                  match="one entry per row"):
+        writer.add_embedding(ft.ones(3, 2), metadata=["a"])

@@ -61,8 +61,7 @@ def test_bad_input_names_the_argument(tmp_path, call, error, message):
             call(writer)
 
 
-@pytest.mark.parametrize("method", ["add_graph", "add_embedding", "add_video",
-                                    "add_audio"])
+@pytest.mark.parametrize("method", ["add_graph", "add_video", "add_audio", "add_mesh"])
 def test_unsupported_methods_name_the_fnnet_way(tmp_path, method):
     with SummaryWriter(tmp_path) as writer:
         with pytest.raises(NotImplementedError, match=rf"SummaryWriter\.{method} is not "

@@ -21,7 +21,6 @@ _ELSEWHERE = {
                  "TensorBoard's profile plugin",
     "add_video": "write the frames with add_image",
     "add_audio": "write the audio to a file",
-    "add_embedding": "write the vectors with numpy (np.save) and project them yourself",
     "add_pr_curve_raw": "log precision and recall with add_scalar",
     "add_mesh": "write the mesh to a file",
     "add_custom_scalars": "group scalars by tag prefix (\"loss/train\", \"loss/test\")",
@@ -272,6 +271,33 @@ class SummaryWriter:
         self._open().add_pr_curve(tag, truth, scores, global_step=_check_step(global_step),
                                   num_thresholds=num_thresholds, weights=weight,
                                   walltime=_check_walltime(walltime))
+
+    def add_embedding(self, mat: Any, metadata: Any = None, label_img: Any = None,
+                      global_step: int | None = None, tag: str = "default",
+                      metadata_header: Any = None) -> None:
+        """Adds ``mat [N, D]`` for TensorBoard's projector, with one ``metadata`` entry
+        (a label, or a row of ``metadata_header`` columns) and one ``label_img [N, C, H,
+        W]`` thumbnail per row: the files PyTorch's writer writes
+        (``<step>/<tag>/tensors.tsv``, ``metadata.tsv``, ``sprite.png``).
+
+        PyTorch equivalent: ``SummaryWriter.add_embedding``.
+        """
+        _check_tag(tag)
+        vectors = _array(mat, "mat")
+        if vectors.ndim != 2 or vectors.shape[0] == 0:
+            raise ValueError(f"mat must be [N, D] with N >= 1, got shape {vectors.shape}")
+        if metadata is not None and len(metadata) != vectors.shape[0]:
+            raise ValueError(f"metadata must hold one entry per row of mat "
+                             f"({vectors.shape[0]}), got {len(metadata)}")
+        images = None
+        if label_img is not None:
+            images = _array(label_img, "label_img")
+            if images.ndim != 4 or images.shape[0] != vectors.shape[0]:
+                raise ValueError(f"label_img must be [N, C, H, W] with N = "
+                                 f"{vectors.shape[0]}, got shape {images.shape}")
+        self._open().add_embedding(vectors, metadata=metadata, label_img=images,
+                                   global_step=_check_step(global_step), tag=tag,
+                                   metadata_header=metadata_header)
 
     def add_figure(self, tag: str, figure: Any, global_step: int | None = None,
                    close: bool = True, walltime: float | None = None) -> None:
