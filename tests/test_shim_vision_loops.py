@@ -858,3 +858,29 @@ def test_add_embedding_writes_pytorchs_projector_files(tmp_path, torch):
     with SummaryWriter(tmp_path / "bad") as writer, pytest.raises(ValueError,
                                                                   match="one entry per row"):
         writer.add_embedding(ft.ones(3, 2), metadata=["a"])
+
+
+def test_anomaly_detection_raises_at_the_nan(torch):
+    """torch.autograd.set_detect_anomaly(True), a usual debugging line at the top of a
+    training script, stopped at Unsupported. It is JAX's NaN checking: a backward that
+    produces a NaN (sqrt's gradient at 0 times 0) raises where PyTorch's anomaly mode
+    raises, naming the operation, and the with-forms restore the setting."""
+    import jax
+
+    assert not jax.config.jax_debug_nans
+    errors = {ft: (FloatingPointError, "nan"), torch: (RuntimeError, "returned nan values")}
+    for lib, (error, message) in errors.items():
+        x = lib.nn.Parameter(lib.tensor([0.0, 4.0]))
+        try:
+            lib.autograd.set_detect_anomaly(True)
+            with pytest.raises(error, match=message):
+                (lib.sqrt(x) * 0).sum().backward()
+                x.grad.sum().item()
+        finally:
+            lib.autograd.set_detect_anomaly(False)
+    assert not jax.config.jax_debug_nans
+    with ft.autograd.detect_anomaly():
+        assert jax.config.jax_debug_nans
+    with ft.autograd.set_detect_anomaly(True):
+        assert jax.config.jax_debug_nans
+    assert not jax.config.jax_debug_nans
