@@ -368,3 +368,33 @@ def test_a_linear_layers_node_and_those_before_it_are_pytorchs(torch):
                 out = layer(lib.ones(*shape, requires_grad=grad))
                 got.append((type(out.grad_fn).__name__, _chain(out.grad_fn)))
             assert got[1] == got[0], (bias, shape, grad)
+
+
+def test_a_summarized_print_formats_the_values_it_shows(torch):
+    """A large tensor prints its corners only, in the format (fixed or scientific, and
+    the column width) those values call for, whatever the values it leaves out."""
+    rng = np.random.default_rng(0)
+    x = rng.random((256, 784), dtype=np.float32)
+    x[100, 300] = 1e-7  # not shown: it must not turn the print scientific
+    y = x.copy()
+    y[0, 0] = 2e-5  # shown
+    for case in (x, y, x * 1e4, rng.standard_normal((3, 50, 40)).astype(np.float32)):
+        assert repr(ft.tensor(case)) == repr(torch.tensor(case))
+
+
+@pytest.mark.parametrize("options", [{"precision": 2}, {"sci_mode": True},
+                                     {"threshold": 5, "edgeitems": 1}, {"linewidth": 40}])
+def test_print_options_lay_tensors_out_as_pytorch(torch, options):
+    rng = np.random.default_rng(1)
+    cases = [np.float32(-0.0001), np.array([np.nan, np.inf, -np.inf, 1.5], np.float32),
+             rng.standard_normal(2000).astype(np.float32), rng.integers(0, 2, (40, 40)) > 0,
+             rng.standard_normal((10, 10, 20)).astype(np.float32),
+             rng.standard_normal((4, 300)).astype(np.float32) * 1e5]
+    try:
+        torch.set_printoptions(**options)
+        ft.set_printoptions(**options)
+        for case in cases:
+            assert repr(ft.tensor(case)) == repr(torch.tensor(case))
+    finally:
+        torch.set_printoptions(profile="default")
+        ft.set_printoptions(profile="default")

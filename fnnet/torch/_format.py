@@ -56,10 +56,22 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
     OPTIONS.sci_mode = sci_mode
 
 
-def _float_formatter(values: np.ndarray) -> Callable[[np.floating], str]:
-    # As PyTorch: the mode and the column width come from the nonzero finite values only
-    # (zeros, infs and NaNs are padded to it but never widen it).
-    flat = values.ravel()
+def _summarized(values: np.ndarray) -> np.ndarray:
+    """The values a summarized print shows (``edgeitems`` from each end of every long
+    dimension), or all of them where the print is not summarized."""
+    if values.size <= OPTIONS.threshold:
+        return values
+    edge = OPTIONS.edgeitems
+    for axis, size in enumerate(values.shape):
+        if size > 2 * edge:
+            values = np.take(values, np.r_[0:edge, size - edge:size], axis=axis)
+    return values
+
+
+def _float_formatter(values: np.ndarray) -> Callable[[Any], str]:
+    # As PyTorch: the mode and the column width come from the nonzero finite values
+    # printed only (zeros, infs and NaNs are padded to it but never widen it).
+    flat = _summarized(values).ravel()
     shown = flat[np.isfinite(flat) & (flat != 0)]
     digits = OPTIONS.precision
     int_mode, sci = True, False
@@ -69,16 +81,49 @@ def _float_formatter(values: np.ndarray) -> Callable[[np.floating], str]:
         sci = big / small > 1e3 or big > 1e8 or small < 1e-4 \
             if OPTIONS.sci_mode is None else bool(OPTIONS.sci_mode)
     if sci:
-        def fmt(v: np.floating) -> str:
+        def fmt(v: Any) -> str:
             return f"{v:.{digits}e}"
     elif int_mode:
-        def fmt(v: np.floating) -> str:
+        def fmt(v: Any) -> str:
             return f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"
     else:
-        def fmt(v: np.floating) -> str:
+        def fmt(v: Any) -> str:
             return f"{v:.{digits}f}"
     width = max((len(fmt(v)) for v in shown), default=1)
     return lambda v: fmt(v).rjust(width)
+
+
+def _formatter(values: np.ndarray) -> Callable[[Any], str]:
+    """Each value as printed, padded to the width of the widest value printed."""
+    if values.dtype.kind == "f":
+        return _float_formatter(values)
+    if values.dtype.kind == "b":  # PyTorch pads to " True" only beside a False
+        width = 5 if not _summarized(values).all() else 4
+        return lambda v: str(bool(v)).rjust(width)
+    width = max(len(str(v)) for v in _summarized(values).ravel().tolist())
+    return lambda v: str(v).rjust(width)
+
+
+def _body(values: np.ndarray, fmt: Callable[[Any], str], width: int, indent: int,
+          summarize: bool) -> str:
+    """The bracketed values of ``values`` (at least 1-D), laid out as PyTorch lays them
+    out: a row holds (linewidth - indent) // (width + 2) entries, the " ..." of a
+    summarized row counting as one, and nested rows are indented one more column."""
+    edge = OPTIONS.edgeitems
+    cut = summarize and len(values) > 2 * edge
+    if values.ndim == 1:
+        items = [fmt(v) for v in (values[:edge] if cut else values).tolist()]
+        if cut:
+            items += [" ..."] + [fmt(v) for v in values[len(values) - edge:].tolist()]
+        per_line = max(1, (OPTIONS.linewidth - indent) // (width + 2))
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = range(edge) if cut else range(len(values))
+    parts = [_body(values[i], fmt, width, indent + 1, summarize) for i in rows]
+    if cut:
+        parts += ["..."] + [_body(values[i], fmt, width, indent + 1, summarize)
+                            for i in range(len(values) - edge, len(values))]
+    return "[" + ("," + "\n" * (values.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
 def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
@@ -89,29 +134,19 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
     dtype = _dtypes.from_np(array.dtype)
     if dtype not in (_dtypes.float32, _dtypes.int64, _dtypes.bool_):
         suffixes.append(f"dtype={dtype}")
-    formatter: Any = None  # numpy's formatter dict
-    if array.dtype.kind == "f" or dtype is _dtypes.bfloat16:
-        values = array.astype(np.float64)
-        formatter = {"float_kind": _float_formatter(values)}
-    elif array.dtype.kind == "b":  # PyTorch pads to " True" only beside a False
-        values, width = array, 5 if not array.all() else 4
-        formatter = {"bool": lambda v: str(bool(v)).rjust(width)}
-    else:
-        values = array
+    values = array.astype(np.float64) if array.dtype.kind == "f" or \
+        dtype is _dtypes.bfloat16 else array
     if values.size == 0:
         body = "[]"
         if array.ndim > 1:
             suffixes.insert(0, f"size={tuple(array.shape)}")
     else:
-        body = np.array2string(values, separator=", ", prefix=prefix,
-                               formatter=formatter,
-                               threshold=int(min(OPTIONS.threshold, sys.maxsize)),
-                               edgeitems=OPTIONS.edgeitems,
-                               # PyTorch fits (linewidth - indent) // (width + 2) values a
-                               # line, the separator's unprinted space included; numpy
-                               # counts the printed line, one column shorter
-                               max_line_width=OPTIONS.linewidth + 1)
-        body = body.replace(", ..., ", ",  ..., ")  # PyTorch's elision is " ..."
+        fmt = _formatter(values)
+        if values.ndim == 0:
+            body = fmt(values.item())
+        else:
+            width = max(len(fmt(v)) for v in _summarized(values).ravel().tolist())
+            body = _body(values, fmt, width, len(prefix), values.size > OPTIONS.threshold)
     if grad_fn is not None:
         suffixes.append(f"grad_fn=<{grad_fn.name()}>")
     elif tensor.requires_grad:
