@@ -714,6 +714,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return torchrun(argv[1:], prog="fnnet torchrun")
     args = build_parser().parse_args(argv)
     prog = f"fnnet {args.command}"
+    from fnnet.core.disk_cache import use_disk_cache
+
+    use_disk_cache()  # a second run loads its compiled programs instead of compiling
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _checkpoint_warnings_as_lines(args.command,

@@ -28,6 +28,9 @@ Differences from PyTorch worth knowing:
   ``create_graph=True`` replays the graph inside ``jax.vjp`` as one differentiable node.
 - ``optimizer.step()`` frees the graph of every live tensor.
 - :func:`compile_stats` tells how often the cache hit and why each compile happened.
+  Compiled programs are also kept on disk (``~/.cache/fnnet/xla``; the variable
+  ``FNNET_COMPILATION_CACHE`` names another folder, or ``0`` turns it off), so running a
+  script again skips most of its compiling: see :mod:`fnnet.core.disk_cache`.
 - ``torch.save``/``torch.load`` write and read safetensors files (state dicts and
   dicts of them with plain values), never pickles; PyTorch's own ``.pt`` files are read
   with ``fnnet.interop.read_state_dict``.
@@ -48,9 +51,11 @@ from typing import Any
 
 import numpy as _np
 
+from fnnet.core.disk_cache import use_disk_cache as _use_disk_cache
 from fnnet.torch._launched import start_if_launched as _start_if_launched
 
 _start_if_launched()  # under a launcher, before anything below computes (see _launched)
+_use_disk_cache()  # a script run again loads its compiled programs (see fnnet.core.disk_cache)
 
 from fnnet.torch import _dtypes
 from fnnet.torch._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
