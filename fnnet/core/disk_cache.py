@@ -15,6 +15,7 @@ least recently used programs past :data:`MAX_BYTES`.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pathlib
 
@@ -61,5 +62,6 @@ def use_disk_cache() -> pathlib.Path | None:
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+    if importlib.util.find_spec("filelock") is not None:  # JAX's eviction locks with it
+        jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
     return folder
