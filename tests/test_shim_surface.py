@@ -398,3 +398,17 @@ def test_print_options_lay_tensors_out_as_pytorch(torch, options):
     finally:
         torch.set_printoptions(profile="default")
         ft.set_printoptions(profile="default")
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.ones(2, 3).mean(-3), lambda lib: lib.ones(2, 3).softmax(2),
+    lambda lib: lib.ones(2, 3).argmax(dim=5), lambda lib: lib.ones(2, 3).sum((0, 2)),
+    lambda lib: lib.ones(3).max(dim=1), lambda lib: lib.ones(2, 3).std(3),
+    lambda lib: lib.ones(2, 3).transpose(0, 2), lambda lib: lib.ones(2, 3).unsqueeze(4),
+    lambda lib: lib.cat([lib.ones(2), lib.ones(2)], dim=1)])
+def test_a_dim_out_of_range_raises_pytorchs_index_error(torch, call):
+    with pytest.raises(IndexError) as theirs:
+        call(torch)
+    with pytest.raises(IndexError) as ours:
+        call(ft)
+    assert str(ours.value) == str(theirs.value)

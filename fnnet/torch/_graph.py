@@ -11,6 +11,7 @@ tapes) are in ``_tape`` and re-exported here.
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 
 from fnnet.core.transfer import to_device
 from fnnet.torch import _random
+from fnnet.torch._ops import DIM_FIRST
 from fnnet.torch._recorder import Hit, Recorder, current
 from fnnet.torch._tape import (
     CONST,
@@ -49,6 +51,8 @@ __all__ = [
 ]
 
 _WEAK_AVALS = {kind: weak_aval(kind) for kind in (float, int, bool)}
+#: jax's (numpy's) message for a dim past an array's dimensions
+_AXIS_ERROR = re.compile(r"axis (-?\d+) is out of bounds for array of dimension (\d+)")
 _tuple_new = tuple.__new__  # a Node built without NamedTuple's Python __new__
 
 
@@ -158,6 +162,16 @@ def next_draw() -> int:
     return tp.draws
 
 
+def check_dims(dims: Any, ndim: int) -> None:
+    """PyTorch's IndexError for a dim (an int, or each of a tuple; None for all) outside
+    ``[-ndim, ndim)`` (``[-1, 0]`` for a scalar)."""
+    limit = max(ndim, 1)
+    for dim in dims if isinstance(dims, tuple) else (dims,):
+        if isinstance(dim, int) and not -limit <= dim < limit:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-limit}, {limit - 1}], but got {dim})")
+
+
 def broadcast_mismatch(shapes: Sequence[tuple[int, ...]]) -> str | None:
     """PyTorch's message for the first of ``shapes`` that does not broadcast with those
     before it ("The size of tensor a (3) must match the size of tensor b (4) at
@@ -180,6 +194,8 @@ def _miss(rec: Recorder, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
     if check is not None:
         check(*inputs, *static)
     specs = [None if r < 0 else spec(tp.avals[slot_of(r)]) for r in ins]
+    if op in DIM_FIRST and static and specs and specs[0] is not None:
+        check_dims(static[0], len(specs[0].shape))
     try:
         out = jax.eval_shape(lambda *args: op(*args, *static), *specs)
     except (ValueError, TypeError) as error:
@@ -187,6 +203,11 @@ def _miss(rec: Recorder, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
             mismatch = broadcast_mismatch([s.shape for s in specs if s is not None])
             if mismatch is not None:
                 raise RuntimeError(mismatch) from error
+        axis = _AXIS_ERROR.search(str(error))
+        if axis is not None:  # a reduction's or a shape op's dim: PyTorch's IndexError
+            got, ndim = int(axis[1]), max(int(axis[2]), 1)
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-ndim}, {ndim - 1}], but got {got})") from error
         if who is None:
             raise
         name = who if isinstance(who, str) else repr(who).split("\n")[0]

@@ -247,3 +247,9 @@ def view_check(x: Any, shape: tuple[int, ...]) -> None:
             size % known if known else size) or (-1 not in shape and known != size):
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
 
+
+#: ops whose first static argument is a dim of their first input (an int, a tuple of
+#: ints or None): ``_graph`` checks it the first time a structure records one, to raise
+#: PyTorch's "Dimension out of range" IndexError before jax raises its own
+DIM_FIRST = frozenset({_sum, _mean, _max, _min, _argmax, _argmin, _max_dim, _min_dim, _var,
+                       _std, _prod, _softmax, _log_softmax, _all, _any})

@@ -712,6 +712,7 @@ class Tensor:
         return _views.link_permute(out, self, tuple(d % max(self.dim(), 1) for d in dims))
 
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        _dim(dim0, self.dim(), "transpose"), _dim(dim1, self.dim(), "transpose")
         out = _op(_transpose, (dim0, dim1), self, who="transpose")
         order = list(range(self.dim()))
         if order:
