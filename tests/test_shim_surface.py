@@ -412,3 +412,19 @@ def test_a_dim_out_of_range_raises_pytorchs_index_error(torch, call):
     with pytest.raises(IndexError) as ours:
         call(ft)
     assert str(ours.value) == str(theirs.value)
+
+
+def test_fork_rng_puts_the_random_state_back_as_pytorch(torch):
+    """``torch.random.fork_rng()``: draws inside the block do not change those after it."""
+    for lib in (torch, ft):
+        lib.random.manual_seed(3)
+        lib.rand(2)
+        with lib.random.fork_rng():
+            lib.rand(4)
+        after = lib.rand(2)
+        lib.manual_seed(3)
+        lib.rand(2)
+        assert lib.equal(after, lib.rand(2))
+        with lib.random.fork_rng(enabled=False):
+            lib.rand(1)
+        assert lib.random.initial_seed() == 3

@@ -246,7 +246,7 @@ _scatter_ops.install(globals())
 from fnnet.torch import _submodules  # noqa: E402
 
 _submodules.install()  # import torch.backends.cudnn; torch.sparse says what to use
-from fnnet.torch import amp  # noqa: E402
+from fnnet.torch import amp, random  # noqa: E402
 from fnnet.torch._format import set_printoptions  # noqa: E402
 from fnnet.torch._memory_format import (  # noqa: E402
     channels_last,
@@ -314,6 +314,7 @@ __all__ = [
     "BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
     "Generator", "GradScaler", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "Size",
     "Tensor", "abs", "accelerator", "add", "allclose", "amp", "arange", "argmax", "argmin",
+    "random",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "bool_", "cat", "clamp",
     "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
     "clip", "compile_stats", "concat", "cos", "cpu", "cuda", "det", "device", "distributed",
