@@ -428,3 +428,21 @@ def test_fork_rng_puts_the_random_state_back_as_pytorch(torch):
         with lib.random.fork_rng(enabled=False):
             lib.rand(1)
         assert lib.random.initial_seed() == 3
+
+
+def test_set_grad_enabled_as_a_block_puts_the_mode_back_as_pytorch(torch):
+    """``with torch.set_grad_enabled(phase == "train"):`` (the transfer-learning
+    tutorial's loop): after the block, gradients are recorded as before it."""
+    seen = {}
+    for lib in (torch, ft):
+        w = lib.ones(2, requires_grad=True)
+        states = []
+        for mode in (False, True, False):
+            with lib.set_grad_enabled(mode):
+                states.append(((w * 2).requires_grad, lib.is_grad_enabled()))
+            states.append(((w * 2).requires_grad, lib.is_grad_enabled()))
+        lib.set_grad_enabled(False)  # called as a function, it stays set
+        states.append(lib.is_grad_enabled())
+        lib.set_grad_enabled(True)
+        seen[lib] = states
+    assert seen[ft] == seen[torch]

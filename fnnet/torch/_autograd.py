@@ -77,6 +77,10 @@ class set_grad_enabled(no_grad):  # noqa: N801
         self._previous = recorder.grad_enabled
         recorder.grad_enabled = self._mode
 
+    def __enter__(self) -> None:
+        # the mode was set when made: leaving restores the one from before that
+        current().grad_enabled = self._mode
+
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         current().grad_enabled = self._previous
         mode = self._mode
