@@ -16,9 +16,9 @@ import jax.numpy as jnp
 import fnnet.nn as fnn
 from fnnet.nn.rnn import RNNBase as _FnRNNBase
 from fnnet.torch import _graph, _random
+from fnnet.torch.nn._packed import PackedSequence, packed_positions
 from fnnet.torch.nn.modules._layer import Wrapped, shared
 from fnnet.torch.nn.modules._reset import Resettable
-from fnnet.torch.nn.utils.rnn import PackedSequence, packed_positions
 from fnnet.torch.tensor import Tensor, _op_multi
 
 
