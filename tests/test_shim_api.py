@@ -1459,3 +1459,23 @@ def test_a_loss_summed_without_item_does_not_grow_the_step(torch):
     np.testing.assert_allclose(got, expected, rtol=1e-5)
     np.testing.assert_allclose(w_got, w_expected, rtol=1e-5)
     assert ft.compile_stats()["compiles"] <= 4, ft.compile_stats()["log"]
+
+
+def test_members_by_dotted_path_as_torch(torch):
+    """``get_submodule`` / ``get_parameter`` / ``get_buffer``, and their errors."""
+    results = []
+    for lib in (torch, ft):
+        nn = lib.nn
+        model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.BatchNorm1d(3)))
+        seen = [type(model.get_submodule("1.0")).__name__, model.get_submodule("") is model,
+                tuple(model.get_parameter("0.weight").shape),
+                tuple(model.get_buffer("1.0.running_mean").shape)]
+        for method, target in (("get_submodule", "5"), ("get_parameter", "0.nope"),
+                               ("get_parameter", "1.0.running_mean"),
+                               ("get_buffer", "0.weight"), ("get_submodule", "0.x")):
+            with pytest.raises(AttributeError) as error:
+                getattr(model, method)(target)
+            seen.append(str(error.value))
+        assert model.compile() is None
+        results.append(seen)
+    assert results[1] == results[0]

@@ -351,6 +351,46 @@ class Module:
         fn(self)
         return self
 
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path ``target`` (``"layer1.0.conv1"``; ``""`` is
+        this module). PyTorch equivalent: ``Module.get_submodule``."""
+        module = self
+        for name in target.split(".") if target else ():
+            child = module._modules.get(name)
+            if not isinstance(child, Module):
+                raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+            module = child
+        return module
+
+    def _get_member(self, target: str, kind: str) -> Tensor:
+        """The parameter (``kind`` ``"_parameters"``) or buffer at dotted path ``target``."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        table = getattr(module, kind)
+        if name in table and table[name] is not None:
+            member: Tensor = table[name]
+            return member
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        raise AttributeError(f"`{name}` is not " + (
+            "an nn.Parameter" if kind == "_parameters" else "a buffer"))
+
+    def get_parameter(self, target: str) -> Tensor:
+        """The parameter at the dotted path ``target`` (``"fc.weight"``).
+
+        PyTorch equivalent: ``Module.get_parameter``."""
+        return self._get_member(target, "_parameters")
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (``"bn.running_mean"``).
+
+        PyTorch equivalent: ``Module.get_buffer``."""
+        return self._get_member(target, "_buffers")
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Accepted: fnnet.torch compiles every training step already (see
+        ``torch.compile``). PyTorch equivalent: ``Module.compile``."""
+
     def to(self, *args: Any, **kwargs: Any) -> Self:
         """Device moves are no-ops (jax places arrays); a dtype casts floating tensors."""
         dtype = kwargs.get("dtype")
