@@ -57,6 +57,7 @@ def test_a_script_run_again_loads_its_compiled_programs(tmp_path):
     assert second["hits"] >= 3  # the PRNG key, the parameters' draws, the step
 
 
+@pytest.mark.slow
 def test_the_default_folder_is_under_the_users_cache_home(tmp_path):
     run = _run({"XDG_CACHE_HOME": str(tmp_path)})
     assert run["folder"] == str(tmp_path / "fnnet" / "xla")
