@@ -26,7 +26,10 @@ def unfold(x: Array, kernel_size: IntPair, dilation: IntPair = 1, padding: IntPa
 
     Args:
         x: ``[N, C, H, W]`` (or ``[C, H, W]``).
-        kernel_size, dilation, padding, stride: an int or a pair each, as a convolution's.
+        kernel_size: the block's ``(kH, kW)``, an int or a pair (as each option below).
+        dilation: the spacing of the block's taps.
+        padding: zeros added on both sides of each spatial dimension.
+        stride: the step between blocks.
 
     Returns:
         ``[N, C * kH * kW, L]`` (or ``[C * kH * kW, L]``), ``L`` the number of blocks; the
@@ -53,7 +56,10 @@ def fold(x: Array, output_size: IntPair, kernel_size: IntPair, dilation: IntPair
     Args:
         x: ``[N, C * kH * kW, L]`` (or ``[C * kH * kW, L]``).
         output_size: the image's ``(H, W)``.
-        kernel_size, dilation, padding, stride: as given to :func:`unfold`.
+        kernel_size: the block's ``(kH, kW)``, as given to :func:`unfold`.
+        dilation: as given to :func:`unfold`.
+        padding: as given to :func:`unfold`.
+        stride: as given to :func:`unfold`.
 
     Returns:
         ``[N, C, H, W]`` (or ``[C, H, W]``).
