@@ -16,6 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# The first calls' times are compiles, as in a first run: fnnet.torch's cache of compiled
+# programs on disk (fnnet.core.disk_cache) would load them from an earlier run instead.
+os.environ.setdefault("FNNET_COMPILATION_CACHE", "0")
+
 
 @dataclass
 class Timing:
