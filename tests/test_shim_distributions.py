@@ -112,7 +112,18 @@ def test_draws_follow_the_distributions():
     assert spread.min() >= -1 and spread.max() < 3 and abs(spread.mean() - 1) < 0.05
 
 
-def test_bad_parameters_are_refused_as_pytorch(torch):
+@pytest.fixture
+def torch_validates(torch):
+    """PyTorch's default argument validation, which importing torch.compile's machinery
+    (another test's ``torch.compile``) turns off for the whole process."""
+    previous = torch.distributions.Distribution._validate_args
+    torch.distributions.Distribution.set_default_validate_args(True)
+    yield torch
+    torch.distributions.Distribution.set_default_validate_args(previous)
+
+
+def test_bad_parameters_are_refused_as_pytorch(torch_validates):
+    torch = torch_validates
     for t in (torch, ft):
         D = t.distributions
         with pytest.raises(ValueError, match="Expected parameter scale .* to satisfy the "
