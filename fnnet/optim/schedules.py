@@ -439,6 +439,17 @@ def cyclic_lr(base_lr: float, max_lr: float, step_size_up: int = 2000,
     return schedule
 
 
+def check_annealing(anneal_epochs: Any, anneal_strategy: Any) -> None:
+    """PyTorch's ValueErrors for :func:`swa_lr`'s (and ``SWALR``'s) annealing options."""
+    if anneal_strategy not in ("cos", "linear"):
+        raise ValueError(f"anneal_strategy must by one of 'cos' or 'linear', instead got "
+                         f"{anneal_strategy}")
+    if isinstance(anneal_epochs, bool) or not isinstance(anneal_epochs, int) or \
+            anneal_epochs < 0:
+        raise ValueError(f"anneal_epochs must be equal or greater than 0, got "
+                         f"{anneal_epochs}")
+
+
 def swa_lr(lr: float, swa_lr: float, anneal_epochs: int = 10,
            anneal_strategy: str = "cos") -> optax.Schedule:
     """From ``lr`` to ``swa_lr`` over ``anneal_epochs`` counts (cosine or linear), then
@@ -457,13 +468,7 @@ def swa_lr(lr: float, swa_lr: float, anneal_epochs: int = 10,
     """
     _check_lr("lr", lr)
     _check_lr("swa_lr", swa_lr)
-    if anneal_strategy not in ("cos", "linear"):
-        raise ValueError(f"anneal_strategy must by one of 'cos' or 'linear', instead got "
-                         f"{anneal_strategy}")
-    if isinstance(anneal_epochs, bool) or not isinstance(anneal_epochs, int) or \
-            anneal_epochs < 0:
-        raise ValueError(f"anneal_epochs must be equal or greater than 0, got "
-                         f"{anneal_epochs}")
+    check_annealing(anneal_epochs, anneal_strategy)
 
     def schedule(count: Any) -> Any:
         count = jnp.asarray(count)

@@ -191,17 +191,10 @@ class SWALR(LRScheduler):
                  anneal_strategy: str = "cos", last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        for group, lr in zip(optimizer.param_groups,
-                             _per_group("swa_lr", swa_lr, len(optimizer.param_groups)),
-                             strict=True):
+        schedules.check_annealing(anneal_epochs, anneal_strategy)  # before any change
+        rates = _per_group("swa_lr", swa_lr, len(optimizer.param_groups))
+        for group, lr in zip(optimizer.param_groups, rates, strict=True):
             group["swa_lr"] = lr
-        if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"anneal_strategy must by one of 'cos' or 'linear', instead got "
-                             f"{anneal_strategy}")
-        if isinstance(anneal_epochs, bool) or not isinstance(anneal_epochs, int) or \
-                anneal_epochs < 0:
-            raise ValueError(f"anneal_epochs must be equal or greater than 0, got "
-                             f"{anneal_epochs}")
         self.anneal_epochs, self.anneal_strategy = anneal_epochs, anneal_strategy
         # PyTorch anneals from the rate the group has now, whatever set it
         self._start_lrs = [group["lr"] for group in optimizer.param_groups]
