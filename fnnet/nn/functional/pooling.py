@@ -110,18 +110,22 @@ def max_pool2d(
     """
     kernel, strides, pads, dilations, _ = _geometry(
         "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
-    # A numpy (concrete) init value: JAX recognises the max/add monoid, and so can
-    # differentiate reduce_window, only when the init value is not traced.
-    if jnp.issubdtype(x.dtype, jnp.floating):
-        init = np.array(-np.inf, x.dtype)
-    else:
-        init = np.array(np.iinfo(x.dtype).min, x.dtype)
+    init = _max_init(x.dtype)
     if kernels.tiles_input(kernel, strides, pads, dilations):
         # Same values; on the CPU, a gradient without select_and_scatter.
         return kernels.max_pool2d_tiled(x, kernel)
     if dilations == (1, 1):
         return _window(x, init, lax.max, kernel, strides, pads, dilations)
     return _dilated_max(x, init, kernel, strides, pads, dilations)
+
+
+def _max_init(dtype: Any) -> np.ndarray:
+    """The padding value of max pooling: ``-inf``, or the integer dtype's minimum. A
+    numpy (concrete) value: JAX recognises the max monoid, and so can differentiate
+    reduce_window, only when the init value is not traced."""
+    if jnp.issubdtype(dtype, jnp.floating):
+        return np.array(-np.inf, dtype)
+    return np.array(np.iinfo(dtype).min, dtype)
 
 
 def _taps(x: Array, init: Any, kernel: Pair, strides: Pair, pads: Sequence[Pair],
@@ -174,8 +178,7 @@ def max_pool2d_with_indices(
     """
     kernel, strides, pads, dilations, _ = _geometry(
         "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
-    init = np.array(-np.inf if jnp.issubdtype(x.dtype, jnp.floating)
-                    else np.iinfo(x.dtype).min, x.dtype)
+    init = _max_init(x.dtype)
     h, w = x.shape[-2:]
     plane = jnp.broadcast_to(jnp.arange(h * w, dtype=jnp.int32).reshape(h, w), x.shape)
     values = _taps(x, init, kernel, strides, pads, dilations)
