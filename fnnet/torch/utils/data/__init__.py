@@ -237,9 +237,9 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """
     first = batch[0]
     if isinstance(first, Tensor):
-        return _wrap_value(np.stack([np.asarray(b) for b in batch]))
+        return _wrap_value(_stacked(batch))
     if isinstance(first, (np.ndarray, np.generic, int, float, bool)):
-        return _wrap_value(_host_array(np.stack([np.asarray(b) for b in batch])))
+        return _wrap_value(_host_array(_stacked(batch)))
     if isinstance(first, dict):
         return {k: default_collate([b[k] for b in batch]) for k in first}
     if isinstance(first, (tuple, list)):
@@ -252,7 +252,19 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(first, str):
         return batch
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
-                    f"dicts or lists; found {type(first).__name__}")
+                    f"dicts or lists; found {type(first)}")
+
+
+def _stacked(batch: Sequence[Any]) -> np.ndarray:
+    """The samples stacked on a new first axis; samples of different shapes raise
+    PyTorch's RuntimeError (a loader whose sequences need a padding ``collate_fn``)."""
+    arrays = [np.asarray(b) for b in batch]
+    for i, array in enumerate(arrays[1:], 1):
+        if array.shape != arrays[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(arrays[0].shape)} at entry 0 and {list(array.shape)} "
+                               f"at entry {i}")
+    return np.stack(arrays)
 
 
 class DataLoader:

@@ -156,6 +156,17 @@ class SummaryWriter:
             raise RuntimeError("this SummaryWriter is closed")
         return self._writer
 
+    def _write(self, summary: Any, global_step: Any, walltime: Any,
+               tag: str | None = None) -> None:
+        """Writes ``summary`` (a ``Summary`` protobuf) as one event, under ``tag`` as
+        given: PyTorch's writer keeps a tag's spaces and leading slashes, which
+        tensorboardX's summary functions turn into underscores."""
+        step, walltime = _check_step(global_step), _check_walltime(walltime)
+        if tag is not None:
+            for value in summary.value:
+                value.tag = tag
+        self._open()._get_file_writer().add_summary(summary, step, walltime)
+
     def add_scalar(self, tag: str, scalar_value: Any, global_step: int | None = None,
                    walltime: float | None = None, new_style: bool = False,
                    double_precision: bool = False) -> None:
@@ -174,8 +185,7 @@ class SummaryWriter:
                                       "value with add_text where every digit matters")
         _check_tag(tag)
         value = _scalar(scalar_value, "scalar_value")
-        self._open().add_scalar(tag, value, global_step=_check_step(global_step),
-                                walltime=_check_walltime(walltime))
+        self._write(scalars_summary({tag: value}), global_step, walltime)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: Mapping[str, Any],
                     global_step: int | None = None, walltime: float | None = None) -> None:
@@ -211,9 +221,11 @@ class SummaryWriter:
             raise ValueError("values must not be empty")
         if not np.isfinite(array).all():
             raise ValueError("values must be finite (a histogram of NaN or inf is empty)")
-        self._open().add_histogram(tag, array, global_step=_check_step(global_step),
-                                   bins=bins, walltime=_check_walltime(walltime),
-                                   max_bins=max_bins)
+        writer = self._open()
+        if isinstance(bins, str) and bins == "tensorflow":
+            bins = writer.default_bins  # TensorBoard's exponential bucket limits
+        self._write(tensorboardx().summary.histogram(tag, array, bins, max_bins=max_bins),
+                    global_step, walltime, tag)
 
     def add_image(self, tag: str, img_tensor: Any, global_step: int | None = None,
                   walltime: float | None = None, dataformats: str = "CHW") -> None:
@@ -225,9 +237,8 @@ class SummaryWriter:
         if not isinstance(dataformats, str) or len(dataformats) != array.ndim:
             raise ValueError(f"dataformats={dataformats!r} does not name the "
                              f"{array.ndim} axes of img_tensor, shape {tuple(array.shape)}")
-        self._open().add_image(tag, array, global_step=_check_step(global_step),
-                               walltime=_check_walltime(walltime),
-                               dataformats=dataformats.upper())
+        self._write(tensorboardx().summary.image(tag, array, dataformats=dataformats.upper()),
+                    global_step, walltime, tag)
 
     def add_images(self, tag: str, img_tensor: Any, global_step: int | None = None,
                    walltime: float | None = None, dataformats: str = "NCHW") -> None:
@@ -243,9 +254,8 @@ class SummaryWriter:
                              f"(a batch: 'NCHW', 'NHWC'...)")
         if array.shape[dataformats.upper().index("N")] == 0:
             raise ValueError("img_tensor must hold at least one image")
-        self._open().add_images(tag, array, global_step=_check_step(global_step),
-                                walltime=_check_walltime(walltime),
-                                dataformats=dataformats.upper())
+        self._write(tensorboardx().summary.image(tag, array, dataformats=dataformats.upper()),
+                    global_step, walltime, tag)
 
     def add_pr_curve(self, tag: str, labels: Any, predictions: Any,
                      global_step: int | None = None, num_thresholds: int = 127,

@@ -1,0 +1,79 @@
+"""fnnet.torch against PyTorch on the tools users wrap around training: what TensorBoard
+reads from a SummaryWriter's files, the profiler's tables, torch.utils.benchmark's
+timers and default_collate's errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fnnet.torch as fnt
+
+
+def _read_events(folder):
+    """``{kind: {tag: [(step, summary of the value)]}}``: what TensorBoard's own reader
+    finds in the event files of ``folder``."""
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    acc = ea.EventAccumulator(str(folder), size_guidance={ea.SCALARS: 0, ea.HISTOGRAMS: 0,
+                                                          ea.IMAGES: 0})
+    acc.Reload()
+    tags = acc.Tags()
+    return {
+        "scalars": {t: [(e.step, round(e.value, 5)) for e in acc.Scalars(t)]
+                    for t in tags["scalars"]},
+        "histograms": {t: [(e.step, e.histogram_value.num, round(e.histogram_value.min, 5),
+                            round(e.histogram_value.max, 5),
+                            len(e.histogram_value.bucket))
+                           for e in acc.Histograms(t)] for t in tags["histograms"]},
+        "images": {t: [(e.step, e.width, e.height) for e in acc.Images(t)]
+                   for t in tags["images"]},
+    }
+
+
+def _log_tutorial_tags(module, folder):
+    """The TensorBoard tutorial's calls, with tags holding spaces and a leading slash."""
+    values = np.random.default_rng(0).uniform(-1, 1, (4, 5)).astype(np.float32)
+    image = np.random.default_rng(1).uniform(0, 1, (3, 6, 10)).astype(np.float32)
+    with module.utils.tensorboard.SummaryWriter(str(folder)) as writer:
+        for step in range(3):
+            writer.add_scalar("training loss", 1.0 / (step + 1), step)
+        writer.add_scalar("/lead", 2.0, 0)
+        writer.add_histogram("fc1 weight", module.from_numpy(values), 0)
+        writer.add_histogram("fc1.weight.grad", module.from_numpy(values * 2), 1)
+        writer.add_image("predictions vs. actuals", module.from_numpy(image), 0)
+        writer.add_image("hwc image", module.from_numpy(image.transpose(1, 2, 0).copy()), 1,
+                         dataformats="HWC")
+        writer.add_images("a batch", module.from_numpy(np.stack([image, image])), 2)
+
+
+def test_tensorboard_reads_the_tags_and_values_pytorch_writes(torch, tmp_path):
+    import torch.utils.tensorboard  # noqa: F401 - loads PyTorch's writer
+
+    _log_tutorial_tags(torch, tmp_path / "torch")
+    _log_tutorial_tags(fnt, tmp_path / "fnnet")
+    expected = _read_events(tmp_path / "torch")
+    assert "training loss" in expected["scalars"]  # PyTorch keeps the space
+    assert _read_events(tmp_path / "fnnet") == expected
+
+
+@pytest.mark.parametrize("batch", [
+    lambda m: [m.zeros(2), m.zeros(3)],  # sequences of different lengths, unpadded
+    lambda m: [(m.ones(2, 2), 0), (m.ones(3, 2), 1)],
+    lambda m: [np.zeros(4, np.float32), np.zeros(3, np.float32)],
+    lambda m: [{"x": m.zeros(1)}, {"x": m.zeros(1)}, {"x": m.zeros(2)}],
+])
+def test_default_collate_of_unequal_samples_raises_pytorchs_error(torch, batch):
+    with pytest.raises(RuntimeError) as expected:
+        torch.utils.data.default_collate(batch(torch))
+    with pytest.raises(RuntimeError) as got:
+        fnt.utils.data.default_collate(batch(fnt))
+    assert str(got.value) == str(expected.value)
+
+
+def test_default_collate_of_an_unknown_type_names_it_as_pytorch(torch):
+    with pytest.raises(TypeError) as expected:
+        torch.utils.data.default_collate([object(), object()])
+    with pytest.raises(TypeError) as got:
+        fnt.utils.data.default_collate([object(), object()])
+    assert str(got.value) == str(expected.value)
