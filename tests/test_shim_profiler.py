@@ -173,8 +173,8 @@ def test_bad_arguments_are_named():
         profiler.profile(schedule=3)
     with pytest.raises(TypeError, match="record_function: name must be a str, got 3"):
         profiler.record_function(3)
-    with pytest.raises(NotImplementedError, match="group_by_input_shape"):
-        profiler.profile().key_averages(group_by_input_shape=True)
+    with pytest.raises(NotImplementedError, match="group_by_stack_n"):
+        profiler.profile().key_averages(group_by_stack_n=5)
 
 
 def test_handler_refuses_a_file_for_its_folder(tmp_path):

@@ -77,3 +77,55 @@ def test_default_collate_of_an_unknown_type_names_it_as_pytorch(torch):
     with pytest.raises(TypeError) as got:
         fnt.utils.data.default_collate([object(), object()])
     assert str(got.value) == str(expected.value)
+
+
+def _profiled(module):
+    """The profiler recipe's first example: a forward inside ``record_function``."""
+    from importlib import import_module
+
+    prof_api = import_module(f"{module.__name__}.profiler")
+    model = module.nn.Linear(8, 4)
+    x = module.from_numpy(np.ones((2, 8), np.float32))
+    with prof_api.profile(activities=[prof_api.ProfilerActivity.CPU],
+                          record_shapes=True) as prof:
+        with prof_api.record_function("model_inference"):
+            model(x).sum().item()
+    return prof
+
+
+@pytest.fixture(scope="module")
+def fnnet_profile():
+    return _profiled(fnt)
+
+
+def _header(table):
+    return table.splitlines()[1].split("  ")
+
+
+def test_key_averages_grouped_by_input_shape_has_pytorchs_columns(torch, fnnet_profile):
+    expected = _profiled(torch).key_averages(group_by_input_shape=True).table(
+        sort_by="cpu_time_total", row_limit=10)
+    got = fnnet_profile.key_averages(group_by_input_shape=True).table(
+        sort_by="cpu_time_total", row_limit=10)
+    assert [c.strip() for c in _header(got) if c.strip()] == \
+        [c.strip() for c in _header(expected) if c.strip()]
+    region = next(line for line in got.splitlines() if "model_inference" in line)
+    assert region.split()[-1] == "[]"  # PyTorch shows a region's shapes so too
+    assert [r.input_shapes for r in fnnet_profile.key_averages()][0] == ""
+
+
+def test_total_average_sums_the_rows_as_pytorch(torch, fnnet_profile):
+    rows = fnnet_profile.key_averages()
+    total = rows.total_average()
+    expected = _profiled(torch).key_averages().total_average()
+    assert (type(total).__name__, total.key) == (type(expected).__name__, expected.key)
+    assert total.count == sum(r.count for r in rows)
+    assert total.self_cpu_time_total == pytest.approx(sum(r.self_cpu_time_total
+                                                          for r in rows))
+    assert total.cpu_time_total == pytest.approx(sum(r.cpu_time_total for r in rows))
+
+
+def test_a_memory_sort_names_itself(fnnet_profile):
+    with pytest.raises(NotImplementedError,
+                       match=r"table\(sort_by='self_cpu_memory_usage'\).*memory"):
+        fnnet_profile.key_averages().table(sort_by="self_cpu_memory_usage", row_limit=10)

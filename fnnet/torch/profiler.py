@@ -218,7 +218,12 @@ class FunctionEvent:
 
 @dataclass
 class FunctionEventAvg:
-    """The events of one name, summed (microseconds), as PyTorch's ``key_averages`` rows."""
+    """The events of one name, summed (microseconds), as PyTorch's ``key_averages`` rows.
+
+    ``input_shapes`` is ``[]`` in the rows of ``key_averages(group_by_input_shape=True)``
+    (the events are regions and compiled programs, which record no operator inputs, as
+    PyTorch shows a ``record_function`` region) and ``""`` otherwise, as PyTorch's.
+    """
 
     key: str
     count: int = 0
@@ -226,6 +231,7 @@ class FunctionEventAvg:
     self_cpu_time_total: float = 0.0
     device_time_total: float = 0.0
     self_device_time_total: float = 0.0
+    input_shapes: Any = ""
 
     @property
     def cpu_time(self) -> float:
@@ -243,6 +249,7 @@ class FunctionEventAvg:
     cuda_time = property(lambda self: self.device_time)
 
     def add(self, event: FunctionEvent) -> None:
+        """Counts ``event`` into this row."""
         self.count += 1
         if event.device:
             self.device_time_total += event.duration_us
@@ -261,6 +268,10 @@ SORT_KEYS = {
     "self_cuda_time_total": "self_device_time_total", "cuda_time": "device_time",
 }
 
+#: PyTorch's memory columns (``profile(profile_memory=True)``), which JAX's trace lacks
+MEMORY_KEYS = ("cpu_memory_usage", "self_cpu_memory_usage", "device_memory_usage",
+               "self_device_memory_usage", "cuda_memory_usage", "self_cuda_memory_usage")
+
 
 def _format_us(us: float) -> str:
     if us >= 1e6:
@@ -271,7 +282,19 @@ def _format_us(us: float) -> str:
 
 
 class EventList(list[FunctionEventAvg]):
-    """The rows of :meth:`profile.key_averages`, with PyTorch's ``table``."""
+    """The rows of :meth:`profile.key_averages`, with PyTorch's ``table``; rows grouped
+    by input shape add PyTorch's ``Input Shapes`` column."""
+
+    def total_average(self) -> FunctionEventAvg:
+        """Every row summed into one named ``Total``, as PyTorch's."""
+        total = FunctionEventAvg("Total")
+        for row in self:
+            total.count += row.count
+            total.cpu_time_total += row.cpu_time_total
+            total.self_cpu_time_total += row.self_cpu_time_total
+            total.device_time_total += row.device_time_total
+            total.self_device_time_total += row.self_device_time_total
+        return total
 
     def table(self, sort_by: str | None = None, row_limit: int = 100,
               max_name_column_width: int = 55, header: str | None = None,
@@ -281,10 +304,17 @@ class EventList(list[FunctionEventAvg]):
         ``row_limit`` rows (all with a negative limit).
 
         Raises:
+            NotImplementedError: ``sort_by`` a memory column (``self_cpu_memory_usage``...).
             ValueError: an unknown ``sort_by``.
         """
         del top_level_events_only, kwargs
         rows = list(self)
+        if sort_by in MEMORY_KEYS:
+            raise NotImplementedError(
+                f"fnnet.torch does not support table(sort_by={sort_by!r}): JAX's trace "
+                f"has no per-operator memory; see the device's memory in TensorBoard's "
+                f"profile tab (torch.profiler.tensorboard_trace_handler) or write "
+                f"jax.profiler.save_device_memory_profile('memory.prof')")
         if sort_by is not None:
             if sort_by not in SORT_KEYS:
                 raise ValueError(f"table: sort_by must be one of {sorted(SORT_KEYS)}, "
@@ -300,11 +330,19 @@ class EventList(list[FunctionEventAvg]):
         if device:
             columns += ["Self CUDA", "Self CUDA %", "CUDA total", "CUDA time avg"]
         columns.append("# of Calls")
-        rule = "  ".join(["-" * width] + ["-" * 12] * len(columns))
+        shapes = [str(r.input_shapes) for r in rows] if any(
+            isinstance(r.input_shapes, list) for r in self) else []
+        shape_width = max([len(c) for c in shapes] + [len("Input Shapes")])
+        rule = "  ".join(["-" * width] + ["-" * 12] * len(columns)
+                         + (["-" * shape_width] if shapes else []))
+        if shapes:
+            columns.append("Input Shapes")
         lines = [header] if header else []
-        lines += [rule, "  ".join([f"{'Name':>{width}}"] + [f"{c:>12}" for c in columns]),
-                  rule]
-        for r in rows:
+        head = [f"{'Name':>{width}}"] + [f"{c:>12}" for c in columns]
+        if shapes:
+            head[-1] = f"{columns[-1]:>{shape_width}}"
+        lines += [rule, "  ".join(head), rule]
+        for i, r in enumerate(rows):
             name = r.key if len(r.key) <= width else r.key[:width - 3] + "..."
             cells = [f"{100 * r.self_cpu_time_total / self_cpu if self_cpu else 0:.2f}%",
                      _format_us(r.self_cpu_time_total),
@@ -316,7 +354,10 @@ class EventList(list[FunctionEventAvg]):
                           if self_device else "0.00%",
                           _format_us(r.device_time_total), _format_us(r.device_time)]
             cells.append(str(r.count))
-            lines.append("  ".join([f"{name:>{width}}"] + [f"{c:>12}" for c in cells]))
+            row = [f"{name:>{width}}"] + [f"{c:>12}" for c in cells]
+            if shapes:
+                row.append(f"{shapes[i]:>{shape_width}}")
+            lines.append("  ".join(row))
         lines += [rule, f"Self CPU time total: {_format_us(self_cpu)}"]
         if device:
             lines.append(f"Self CUDA time total: {_format_us(self_device)}")
@@ -507,19 +548,26 @@ class profile:  # noqa: N801 - PyTorch's name
                      group_by_stack_n: int = 0) -> EventList:
         """The last recorded window's events summed by name, in order of appearance.
 
+        ``group_by_input_shape=True`` adds PyTorch's ``Input Shapes`` column, ``[]`` in
+        every row: the events are ``record_function`` regions and compiled programs,
+        not operators, and hold no input shapes (as PyTorch shows a region).
+
         Raises:
-            NotImplementedError: ``group_by_input_shape`` or ``group_by_stack_n`` (the
-                trace has no per-operator shapes or stacks).
+            NotImplementedError: ``group_by_stack_n`` (the trace has no per-operator
+                stacks).
         """
-        if group_by_input_shape or group_by_stack_n:
+        if group_by_stack_n:
             raise NotImplementedError(
-                "fnnet.torch does not support key_averages(group_by_input_shape=..., "
-                "group_by_stack_n=...): JAX's trace has no per-operator input shapes or "
-                "stacks; open the trace in TensorBoard's profile tab "
+                "fnnet.torch does not support key_averages(group_by_stack_n=...): JAX's "
+                "trace has no per-operator stacks; open the trace of "
+                "profile(with_stack=True) in TensorBoard's profile tab "
                 "(torch.profiler.tensorboard_trace_handler)")
         rows: dict[str, FunctionEventAvg] = {}
         for event in sorted(self._events, key=lambda e: e.start_us):
-            rows.setdefault(event.name, FunctionEventAvg(event.name)).add(event)
+            row = rows.setdefault(event.name, FunctionEventAvg(event.name))
+            row.add(event)
+            if group_by_input_shape:
+                row.input_shapes = []
         return EventList(rows.values())
 
     def export_chrome_trace(self, path: str | os.PathLike[str]) -> str:
