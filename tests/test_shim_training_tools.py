@@ -4,6 +4,8 @@ timers and default_collate's errors."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -129,3 +131,56 @@ def test_a_memory_sort_names_itself(fnnet_profile):
     with pytest.raises(NotImplementedError,
                        match=r"table\(sort_by='self_cpu_memory_usage'\).*memory"):
         fnnet_profile.key_averages().table(sort_by="self_cpu_memory_usage", row_limit=10)
+
+
+def test_benchmark_timer_times_the_computation_not_its_recording():
+    from fnnet.torch.utils import benchmark
+
+    x = fnt.from_numpy(np.ones((384, 384), np.float32))
+    # ``.item()`` waits for the product; an assignment or a bare expression must too
+    forced = benchmark.Timer("(x @ x).sum().item()", globals={"x": x}).blocked_autorange(
+        min_run_time=0.05).median
+    for stmt in ("y = x @ x", "x @ x"):
+        measured = benchmark.Timer(stmt, globals={"x": x}).blocked_autorange(
+            min_run_time=0.05)
+        assert measured.median > 0.3 * forced, stmt
+
+
+def _timed(module):
+    from importlib import import_module
+
+    benchmark = import_module(f"{module.__name__}.utils.benchmark")
+    x = module.from_numpy(np.ones(8, np.float32))
+    return benchmark, [benchmark.Timer(stmt=f"x {op} 2", globals={"x": x}, label="ops",
+                                       sub_label=f"[{n}]", description=op).timeit(n)
+                       for n in (10, 20) for op in "*+"]
+
+
+def _layout(text):
+    """``text``'s lines with numbers, units and runs of dashes and spaces made uniform."""
+    text = re.sub(r"\d+(\.\d+)?", "#", text)
+    text = re.sub(r"# (ns|us|ms|s)\b", "# U", text)
+    return [re.sub(r"\s+", " ", re.sub(r"-+", "-", line)).strip()
+            for line in text.splitlines()]
+
+
+def test_benchmark_measurements_and_compare_read_as_pytorchs(torch):
+    _, expected = _timed(torch)
+    benchmark, got = _timed(fnt)
+    for want, have in zip(expected, got, strict=True):
+        assert (have.number_per_run, len(have.times), have.title, have.description) == \
+            (want.number_per_run, len(want.times), want.title, want.description)
+        assert have.mean > 0 and have.median > 0
+        assert _layout(repr(have))[1:] == _layout(repr(want))[1:]  # past the address
+    assert _layout(str(benchmark.Compare(got))) == \
+        _layout(str(torch.utils.benchmark.Compare(expected)))
+
+
+def test_benchmark_timer_raises_pytorchs_errors(torch):
+    from fnnet.torch.utils import benchmark
+
+    for module in (torch.utils.benchmark, benchmark):
+        with pytest.raises(ValueError, match="Currently only a `str` stmt is supported."):
+            module.Timer(stmt=3)
+        with pytest.raises(NameError, match="name 'x' is not defined"):
+            module.Timer(stmt="x * 2").timeit(1)
