@@ -184,3 +184,24 @@ def test_benchmark_timer_raises_pytorchs_errors(torch):
             module.Timer(stmt=3)
         with pytest.raises(NameError, match="name 'x' is not defined"):
             module.Timer(stmt="x * 2").timeit(1)
+
+
+def _hparams_written(module, folder):
+    from tensorboard.backend.event_processing import event_accumulator as ea
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    with module.utils.tensorboard.SummaryWriter(str(folder)) as writer:
+        writer.add_hparams({"lr": 0.1, "bsize": 8, "opt": "SGD", "nesterov": False,
+                            "scale": module.tensor([0.5])}, {"hparam/loss": 0.25},
+                           run_name="trial")
+    acc = ea.EventAccumulator(str(folder / "trial"))
+    acc.Reload()
+    return {tag: plugin_data_pb2.HParamsPluginData.FromString(content)
+            for tag, content in acc.PluginTagToContent("hparams").items()}
+
+
+def test_add_hparams_writes_what_pytorch_writes(torch, tmp_path):
+    import torch.utils.tensorboard  # noqa: F401 - loads PyTorch's writer
+
+    assert _hparams_written(fnt, tmp_path / "fnnet") == \
+        _hparams_written(torch, tmp_path / "torch")

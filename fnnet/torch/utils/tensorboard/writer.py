@@ -336,7 +336,8 @@ class SummaryWriter:
         (default: the current time) with each metric also as a scalar.
 
         Args:
-            hparam_dict: name -> value (bool, str, int, float or a one-element tensor).
+            hparam_dict: name -> value (bool, str, int, float or a one-element tensor);
+                a bool is stored as 0 or 1, as PyTorch's writer stores it.
             metric_dict: name -> value (a number or a one-element tensor); use names
                 that ``add_scalar`` does not also log.
             hparam_domain_discrete: not supported (NotImplementedError).
@@ -358,7 +359,8 @@ class SummaryWriter:
                                     f"None or a one-element tensor, got "
                                     f"{type(value).__name__}")
                 value = _scalar(value, f"hparam_dict[{name!r}]")
-            hparams[name] = value
+            # PyTorch's writer stores a bool as the number 0 or 1 (a bool is an int)
+            hparams[name] = float(value) if isinstance(value, bool) else value
         metrics = {_check_tag(name, "metric_dict key"): _scalar(value, f"metric_dict[{name!r}]")
                    for name, value in metric_dict.items()}
         if run_name is not None and not isinstance(run_name, str):
