@@ -205,3 +205,41 @@ def test_add_hparams_writes_what_pytorch_writes(torch, tmp_path):
 
     assert _hparams_written(fnt, tmp_path / "fnnet") == \
         _hparams_written(torch, tmp_path / "torch")
+
+
+def _stream(module):
+    class Numbers(module.utils.data.IterableDataset):
+        """PyTorch's documented stream: no ``__len__``."""
+
+        def __iter__(self):
+            return iter(range(3, 7))
+
+    return Numbers()
+
+
+def test_a_stream_without_length_lists_and_has_no_len(torch):
+    for module in (torch, fnt):
+        loader = module.utils.data.DataLoader(_stream(module), batch_size=3)
+        assert [b.tolist() for b in list(loader)] == [[3, 4, 5], [6]]
+        assert [int(x) for x in list(module.utils.data.DataLoader(_stream(module)))] == \
+            [3, 4, 5, 6]
+        with pytest.raises(TypeError, match="has no len"):
+            len(loader)
+
+
+@pytest.mark.parametrize("batch", [
+    [b"ab", b"cd"], [np.str_("a"), np.str_("b")], [("a", b"x"), ("b", b"y")],
+])
+def test_default_collate_keeps_strings_and_bytes_as_pytorch(torch, batch):
+    assert fnt.utils.data.default_collate(batch) == torch.utils.data.default_collate(batch)
+
+
+@pytest.mark.parametrize("batch", [
+    [np.array(["a"]), np.array(["b"])], [np.array([object()]), np.array([object()])],
+])
+def test_default_collate_refuses_arrays_of_strings_as_pytorch(torch, batch):
+    with pytest.raises(TypeError) as expected:
+        torch.utils.data.default_collate(batch)
+    with pytest.raises(TypeError) as got:
+        fnt.utils.data.default_collate(batch)
+    assert str(got.value) == str(expected.value)

@@ -46,13 +46,14 @@ from fnnet.torch.utils.data.sampler import (  # noqa: F401
 
 
 class Dataset:
-    """Map-style dataset: ``__getitem__`` and ``__len__``. PyTorch: ``Dataset``."""
+    """Map-style dataset: ``__getitem__`` and ``__len__``. PyTorch: ``Dataset``.
+
+    There is no default ``__len__``, as in PyTorch: ``len()`` of a dataset without one
+    raises TypeError, which ``list(loader)`` of a stream with no length relies on.
+    """
 
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
-
-    def __len__(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} must define __len__")
 
 
 class IterableDataset(Dataset):
@@ -236,8 +237,13 @@ def default_collate(batch: Sequence[Any]) -> Any:
     PyTorch equivalent: ``torch.utils.data.default_collate``.
     """
     first = batch[0]
+    if isinstance(first, (str, bytes)):  # numpy's str_ and bytes_ too
+        return batch
     if isinstance(first, Tensor):
         return _wrap_value(_stacked(batch))
+    if isinstance(first, (np.ndarray, np.generic)) and first.dtype.kind in "SUaO":
+        raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "
+                        f"numbers, dicts or lists; found {first.dtype}")
     if isinstance(first, (np.ndarray, np.generic, int, float, bool)):
         return _wrap_value(_host_array(_stacked(batch)))
     if isinstance(first, dict):
@@ -249,8 +255,6 @@ def default_collate(batch: Sequence[Any]) -> Any:
         if hasattr(first, "_fields"):
             return type(first)(*fields)
         return fields if isinstance(first, tuple) else type(first)(fields)
-    if isinstance(first, str):
-        return batch
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(first)}")
 
