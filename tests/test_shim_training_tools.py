@@ -243,3 +243,33 @@ def test_default_collate_refuses_arrays_of_strings_as_pytorch(torch, batch):
     with pytest.raises(TypeError) as got:
         fnt.utils.data.default_collate(batch)
     assert str(got.value) == str(expected.value)
+
+
+def _pixels_written(module, folder):
+    import io
+
+    from PIL import Image
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    normalized = np.random.default_rng(2).standard_normal((2, 3, 5, 7)).astype(np.float32)
+    with module.utils.tensorboard.SummaryWriter(str(folder)) as writer:
+        writer.add_image("normalized", module.from_numpy(normalized[0]), 0)
+        writer.add_image("bright", module.from_numpy(normalized[1] * 300), 0)
+        writer.add_images("batch", module.from_numpy(normalized.transpose(0, 2, 3, 1).copy()),
+                          0, dataformats="NHWC")
+        writer.add_image("uint8", module.from_numpy(
+            (np.abs(normalized[0]) * 80).astype(np.uint8)), 0)
+    acc = ea.EventAccumulator(str(folder), size_guidance={ea.IMAGES: 0})
+    acc.Reload()
+    return {tag: np.asarray(Image.open(io.BytesIO(acc.Images(tag)[0].encoded_image_string)))
+            for tag in acc.Tags()["images"]}
+
+
+def test_images_outside_0_1_are_clipped_as_pytorch(torch, tmp_path):
+    import torch.utils.tensorboard  # noqa: F401 - loads PyTorch's writer
+
+    expected = _pixels_written(torch, tmp_path / "torch")
+    got = _pixels_written(fnt, tmp_path / "fnnet")
+    assert sorted(got) == sorted(expected)
+    for tag, pixels in expected.items():
+        np.testing.assert_array_equal(got[tag], pixels, err_msg=tag)

@@ -67,6 +67,15 @@ def _array(value: Any, name: str) -> np.ndarray:
     return array
 
 
+def _pixels(array: np.ndarray) -> np.ndarray:
+    """An image's values as uint8: floats scaled by 255 and clipped to [0, 255], as
+    PyTorch's writer does (tensorboardX's cast wraps a normalized image's negative
+    values around to bright pixels)."""
+    if array.dtype == np.uint8:
+        return array
+    return (array.astype(np.float32) * 255).clip(0, 255).astype(np.uint8)
+
+
 def _scalar(value: Any, name: str) -> float:
     """A Python float from a number or a one-element tensor."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
@@ -231,13 +240,14 @@ class SummaryWriter:
                   walltime: float | None = None, dataformats: str = "CHW") -> None:
         """Adds an image: ``img_tensor`` is ``[C, H, W]`` by default (``dataformats``
         names the axes: ``"HWC"``, ``"HW"``...), float in ``[0, 1]`` or uint8; C is 1, 3
-        or 4."""
+        or 4. Floats outside ``[0, 1]`` are clipped, as PyTorch's writer clips them."""
         _check_tag(tag)
         array = _array(img_tensor, "img_tensor")
         if not isinstance(dataformats, str) or len(dataformats) != array.ndim:
             raise ValueError(f"dataformats={dataformats!r} does not name the "
                              f"{array.ndim} axes of img_tensor, shape {tuple(array.shape)}")
-        self._write(tensorboardx().summary.image(tag, array, dataformats=dataformats.upper()),
+        self._write(tensorboardx().summary.image(tag, _pixels(array),
+                                                 dataformats=dataformats.upper()),
                     global_step, walltime, tag)
 
     def add_images(self, tag: str, img_tensor: Any, global_step: int | None = None,
@@ -254,7 +264,8 @@ class SummaryWriter:
                              f"(a batch: 'NCHW', 'NHWC'...)")
         if array.shape[dataformats.upper().index("N")] == 0:
             raise ValueError("img_tensor must hold at least one image")
-        self._write(tensorboardx().summary.image(tag, array, dataformats=dataformats.upper()),
+        self._write(tensorboardx().summary.image(tag, _pixels(array),
+                                                 dataformats=dataformats.upper()),
                     global_step, walltime, tag)
 
     def add_pr_curve(self, tag: str, labels: Any, predictions: Any,
