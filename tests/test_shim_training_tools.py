@@ -273,3 +273,31 @@ def test_images_outside_0_1_are_clipped_as_pytorch(torch, tmp_path):
     assert sorted(got) == sorted(expected)
     for tag, pixels in expected.items():
         np.testing.assert_array_equal(got[tag], pixels, err_msg=tag)
+
+
+def _projector_files(module, folder):
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    features = module.from_numpy(rng.standard_normal((6, 4)).astype(np.float32))
+    thumbnails = module.from_numpy(rng.uniform(0, 1, (6, 1, 4, 4)).astype(np.float32))
+    with module.utils.tensorboard.SummaryWriter(str(folder)) as writer:
+        writer.add_embedding(features, metadata=[0, 1, 2, 0, 1, 2], label_img=thumbnails,
+                             global_step=3, tag="digits")
+        writer.add_embedding(features[:2], label_img=thumbnails[:2].repeat(1, 3, 1, 1))
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.suffix == ".png":
+            found[name] = np.asarray(Image.open(path)).tolist()
+        elif path.suffix == ".tsv":
+            found[name] = path.read_text()
+    return found
+
+
+def test_add_embedding_writes_pytorchs_projector_files(torch, tmp_path):
+    import torch.utils.tensorboard  # noqa: F401 - loads PyTorch's writer
+
+    expected = _projector_files(torch, tmp_path / "torch")
+    assert "00003/digits/sprite.png" in expected
+    assert _projector_files(fnt, tmp_path / "fnnet") == expected

@@ -25,7 +25,7 @@ import bisect
 import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,6 +54,9 @@ class Dataset:
 
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    if TYPE_CHECKING:  # what a subclass defines; no default at run time (see above)
+        def __len__(self) -> int: ...
 
 
 class IterableDataset(Dataset):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import math
 import numbers
 import os
 import socket
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,6 +46,25 @@ def _figure_to_chw(figure: Any, close: bool) -> np.ndarray:
 
         plt.close(figure)
     return np.moveaxis(rgba[..., :3], 2, 0).copy()
+
+
+def _sprite(images: np.ndarray) -> Any:
+    """The projector's sprite of ``images [N, C, H, W]`` (floats in ``[0, 1]``): a
+    square PIL image of ``ceil(sqrt(N))`` thumbnails a row, row-major, black below the
+    last row, as PyTorch's writer draws it."""
+    from PIL import Image
+
+    n, channels, height, width = images.shape
+    if channels == 1:
+        images = np.repeat(images, 3, axis=1)
+    per_row = math.ceil(n ** 0.5)
+    side = per_row * width
+    canvas = np.zeros((side, side, 3), np.float64)
+    for i, image in enumerate(images):
+        row, column = divmod(i, per_row)
+        canvas[row * height:(row + 1) * height, column * width:(column + 1) * width] = \
+            np.moveaxis(image[:3], 0, 2)
+    return Image.fromarray(np.uint8((canvas * 255).clip(0, 255)))
 
 
 def _default_logdir(comment: str) -> str:
@@ -316,9 +337,15 @@ class SummaryWriter:
             if images.ndim != 4 or images.shape[0] != vectors.shape[0]:
                 raise ValueError(f"label_img must be [N, C, H, W] with N = "
                                  f"{vectors.shape[0]}, got shape {images.shape}")
-        self._open().add_embedding(vectors, metadata=metadata, label_img=images,
-                                   global_step=_check_step(global_step), tag=tag,
-                                   metadata_header=metadata_header)
+        step = _check_step(global_step)
+        writer = self._open()
+        with warnings.catch_warnings():  # tensorboardX's sprite casts uninitialized memory
+            warnings.simplefilter("ignore", RuntimeWarning)
+            writer.add_embedding(vectors, metadata=metadata, label_img=images,
+                                 global_step=step, tag=tag, metadata_header=metadata_header)
+        if images is not None:  # drawn again, with PyTorch's black padding
+            folder = os.path.join(self.log_dir, f"{step or 0:05d}", writer._encode(tag))
+            _sprite(images).save(os.path.join(folder, "sprite.png"))
 
     def add_figure(self, tag: str, figure: Any, global_step: int | None = None,
                    close: bool = True, walltime: float | None = None) -> None:
