@@ -301,3 +301,37 @@ def test_add_embedding_writes_pytorchs_projector_files(torch, tmp_path):
     expected = _projector_files(torch, tmp_path / "torch")
     assert "00003/digits/sprite.png" in expected
     assert _projector_files(fnt, tmp_path / "fnnet") == expected
+
+
+def test_torchscript_guards_run_and_its_compilers_say_what_to_do(tmp_path):
+    import fnnet.torch.jit as jit  # as ``import torch.jit``
+
+    class Block(fnt.nn.Module):
+        """Model code written for TorchScript, as torchvision's."""
+
+        def __init__(self):
+            super().__init__()
+            self.fc = fnt.nn.Linear(2, 2)
+
+        @fnt.jit.ignore
+        def describe(self):
+            return "block"
+
+        def forward(self, x):
+            if not fnt.jit.is_scripting() and not fnt.jit.is_tracing():
+                x = x * 2
+            return self.fc(x)
+
+    model = Block()
+    assert model(fnt.ones(1, 2)).shape == (1, 2) and model.describe() == "block"
+    assert jit.is_scripting() is False and fnt.onnx.is_in_onnx_export() is False
+    for call, name in [(lambda: fnt.jit.script(model), "torch.jit.script"),
+                       (lambda: fnt.jit.trace(model, fnt.ones(1, 2)), "torch.jit.trace"),
+                       (lambda: fnt.jit.save(model, tmp_path / "m.pt"), "torch.jit.save"),
+                       (lambda: fnt.jit.load(tmp_path / "m.pt"), "torch.jit.load"),
+                       (lambda: fnt.onnx.export(model, fnt.ones(1, 2), tmp_path / "m.onnx"),
+                        "torch.onnx.export")]:
+        with pytest.raises(NotImplementedError, match=rf"^{name} is not supported by "
+                                                      r"fnnet\.torch.*(state_dict|XLA)"):
+            call()
+    assert not (tmp_path / "m.pt").exists() and not (tmp_path / "m.onnx").exists()
