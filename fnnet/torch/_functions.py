@@ -147,18 +147,20 @@ def full_like(x: Tensor, fill_value: Any, dtype: DTypeLike | None = None,
 def randn(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,
           dtype: DTypeLike | None = None, device: DeviceLike = None,
           requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the global key. PyTorch: ``torch.randn``."""
+    """Standard normal samples from the global key or ``generator``'s. PyTorch:
+    ``torch.randn``."""
     dims = _size("randn", shape, size)
-    key = _random.state.split()
+    key = _random.key_for(generator, "randn")
     return _creation(lambda s, d: flat_normal(key, s, 1.0, d), dims, dtype, requires_grad)
 
 
 def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,
          dtype: DTypeLike | None = None, device: DeviceLike = None,
          requires_grad: bool = False) -> Tensor:
-    """Uniform ``[0, 1)`` samples from the global key. PyTorch: ``torch.rand``."""
+    """Uniform ``[0, 1)`` samples from the global key or ``generator``'s. PyTorch:
+    ``torch.rand``."""
     dims = _size("rand", shape, size)
-    key = _random.state.split()
+    key = _random.key_for(generator, "rand")
     return _creation(lambda s, d: uniform_between(key, s, 0.0, 1.0, d), dims, dtype, requires_grad)
 
 
@@ -170,7 +172,7 @@ def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
         low, top, size = 0, low, high if size is None else size
     else:
         top = high
-    key = _random.state.split()
+    key = _random.key_for(generator, "randint")
     np_dtype = _dtypes.to_np(dtype or _dtypes.int64)
     return _wrap_value(jax.random.randint(key, _shape_args((size,)), low, top, np_dtype))
 

@@ -9,6 +9,7 @@ like every other op); :func:`install` attaches the methods to
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -133,8 +134,8 @@ def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
 def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
                 generator: Any = None, out: Any = None) -> Tensor:
     """Draws ``num_samples`` category indices per row of the (unnormalised) weights
-    ``input`` (``[C]`` or ``[N, C]``), as int64; drawn now from fnnet.torch's key (the
-    numbers differ from PyTorch's: another PRNG).
+    ``input`` (``[C]`` or ``[N, C]``), as int64; drawn now from fnnet.torch's key or
+    ``generator``'s (the numbers differ from PyTorch's: another PRNG).
 
     PyTorch equivalent: ``torch.multinomial``.
     """
@@ -154,16 +155,23 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
     rows = weights.reshape(-1, weights.shape[-1])
     if (rows.sum(-1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    logits = jnp.log(jnp.asarray(rows, jnp.float32))
-    key = _random.state.split()
-    if replacement:
-        draws = jax.random.categorical(key, logits, axis=-1,
-                                       shape=(num_samples, rows.shape[0])).T
-    else:  # Gumbel top-k: sampling without replacement in proportion to the weights
-        noisy = logits + jax.random.gumbel(key, logits.shape)
-        draws = jax.lax.top_k(noisy, num_samples)[1]
+    key = _random.key_for(generator, "multinomial")
+    draws = _draw_categories(key, jnp.asarray(rows, jnp.float32), num_samples, replacement)
     result = np.asarray(draws, _INDEX).reshape(*weights.shape[:-1], num_samples)
     return _as_tensor(result)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _draw_categories(key: jax.Array, rows: jax.Array, num_samples: int,
+                     replacement: bool) -> jax.Array:
+    """``num_samples`` category indices per row of the weights ``rows: [N, C]``, one
+    program per shape (a sampling loop draws one token per call)."""
+    logits = jnp.log(rows)
+    if replacement:
+        return jax.random.categorical(key, logits, axis=-1, shape=(num_samples, rows.shape[0])).T
+    # Gumbel top-k: sampling without replacement in proportion to the weights
+    noisy = logits + jax.random.gumbel(key, logits.shape)
+    return jax.lax.top_k(noisy, num_samples)[1]
 
 
 def install(namespace: dict[str, Any]) -> None:

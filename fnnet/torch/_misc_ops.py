@@ -106,12 +106,12 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     numbers with ``size``. PyTorch equivalent: ``torch.normal``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         shape = np.broadcast_shapes(tuple(_as_tensor(mean).shape), tuple(_as_tensor(std).shape))
-        noise = _wrap_value(flat_normal(_random.state.split(), tuple(shape)))
+        noise = _wrap_value(flat_normal(_random.key_for(generator, "normal"), tuple(shape)))
         return mean + std * noise  # type: ignore[no-any-return]
     if size is None:
         raise TypeError("normal(): with numbers for mean and std, pass size=")
     shape = tuple(size) if isinstance(size, (list, tuple)) else (int(size),)
-    draw = mean + std * flat_normal(_random.state.split(), shape)
+    draw = mean + std * flat_normal(_random.key_for(generator, "normal"), shape)
     out = _wrap_value(draw.astype(np.float32 if dtype is None else dtype.np))
     return out.requires_grad_(requires_grad) if requires_grad else out
 
@@ -125,7 +125,8 @@ def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> T
     chance = probs if p is None else np.full(probs.shape, p)
     if ((chance < 0) | (chance > 1)).any():
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
-    draw = flat_bernoulli(_random.state.split(), jnp.asarray(chance), probs.shape)
+    draw = flat_bernoulli(_random.key_for(generator, "bernoulli"), jnp.asarray(chance),
+                          probs.shape)
     return _wrap_value(draw.astype(probs.dtype))
 
 
@@ -246,7 +247,7 @@ def install(namespace: dict[str, Any]) -> None:
 
     def bernoulli_method(self: Tensor, p: float | None = None, *, generator: Any = None
                          ) -> Tensor:
-        return bernoulli(self, p)
+        return bernoulli(self, p, generator=generator)
 
     for name, method in (("bincount", bincount_method), ("unique", unique_method),
                          ("bernoulli", bernoulli_method)):

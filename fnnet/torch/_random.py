@@ -78,7 +78,11 @@ def initial_seed() -> int:
 
 
 class Generator:
-    """A seedable source of randomness for ``DataLoader(shuffle=True, generator=g)``.
+    """A seedable source of randomness of its own, apart from the global key: the draws
+    given ``generator=g`` (``torch.randn``, ``rand``, ``randint``, ``normal``,
+    ``multinomial``, ``bernoulli``, ``Tensor.normal_``...) come from ``g``'s jax key, and
+    ``DataLoader(shuffle=True, generator=g)`` from its numpy generator. Seeding it again
+    replays its draws (not PyTorch's numbers: another PRNG).
 
     PyTorch equivalent: ``torch.Generator``.
     """
@@ -87,11 +91,25 @@ class Generator:
         del device
         self._rng: np.random.Generator | None = None
         self._seed: int | None = None
+        self._key: jax.Array | None = None
 
     def manual_seed(self, seed: int) -> Generator:
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
         self._seed = int(seed)
         self._rng = np.random.default_rng(self._seed)
+        self._key = None
         return self
+
+    def split(self) -> jax.Array:
+        """A fresh key for one eager draw; advances this generator's key (seeded from the
+        global key on first use if :meth:`manual_seed` was not called)."""
+        if self._key is None:
+            self._key = (state.split() if self._seed is None
+                         else jax.random.key(self._seed % (2**32)))
+        keys = jax.random.split(self._key)
+        self._key, sub = keys[0], keys[1]
+        return sub
 
     def initial_seed(self) -> int:
         return self._seed if self._seed is not None else state.initial_seed
@@ -101,3 +119,18 @@ class Generator:
         if self._rng is None:
             self._rng = state.numpy_rng()
         return self._rng
+
+
+def key_for(generator: Any, who: str) -> jax.Array:
+    """A fresh key for one eager draw of ``who``: from ``generator`` where one is given,
+    else from the global key.
+
+    Raises:
+        TypeError: ``generator`` is neither None nor a :class:`Generator`.
+    """
+    if generator is None:
+        return state.split()
+    if not isinstance(generator, Generator):
+        raise TypeError(f"{who}(): argument 'generator' must be torch.Generator, not "
+                        f"{type(generator).__name__}")
+    return generator.split()

@@ -1,11 +1,11 @@
 """``Tensor.normal_``, ``uniform_``, ``bernoulli_`` and ``exponential_``: in-place draws,
 as ``nn.init``-style code writes them (``with torch.no_grad(): w.normal_(0, 0.02)``).
 
-Each draws eagerly from fnnet.torch's global key (``torch.manual_seed``; the numbers
-differ from PyTorch's, another PRNG) and writes the values with ``copy_``, so the
-in-place rules are PyTorch's: a leaf that requires grad accepts the write only under
-``no_grad``. Random numbers drawn inside a compiled step belong to dropout; these are
-values fixed before the step, like a batch.
+Each draws eagerly from fnnet.torch's global key (``torch.manual_seed``) or the
+``generator`` given (the numbers differ from PyTorch's, another PRNG) and writes the
+values with ``copy_``, so the in-place rules are PyTorch's: a leaf that requires grad
+accepts the write only under ``no_grad``. Random numbers drawn inside a compiled step
+belong to dropout; these are values fixed before the step, like a batch.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     """Fills with ``N(mean, std**2)`` draws. PyTorch equivalent: ``Tensor.normal_``."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    draw = flat_normal(_random.state.split(), tuple(self.shape))
+    draw = flat_normal(_random.key_for(generator, "normal_"), tuple(self.shape))
     return _fill(self, mean + std * draw, "normal_")
 
 
@@ -42,7 +42,8 @@ def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: An
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={from_} > to={to}")
-    draw = uniform_between(_random.state.split(), tuple(self.shape), from_, to)
+    draw = uniform_between(_random.key_for(generator, "uniform_"), tuple(self.shape), from_,
+                           to)
     return _fill(self, draw, "uniform_")
 
 
@@ -50,7 +51,7 @@ def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Any = None) -> Tensor
     """Fills with 1 (probability ``p``) or 0. PyTorch equivalent: ``Tensor.bernoulli_``."""
     if not 0 <= float(p) <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    draw = bernoulli(_random.state.split(), float(p), tuple(self.shape))
+    draw = bernoulli(_random.key_for(generator, "bernoulli_"), float(p), tuple(self.shape))
     return _fill(self, draw.astype(jnp.float32), "bernoulli_")
 
 
@@ -58,7 +59,8 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> 
     """Fills with ``Exp(lambd)`` draws. PyTorch equivalent: ``Tensor.exponential_``."""
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    draw = jax.random.exponential(_random.state.split(), tuple(self.shape)) / lambd
+    key = _random.key_for(generator, "exponential_")
+    draw = jax.random.exponential(key, tuple(self.shape)) / lambd
     return _fill(self, draw, "exponential_")
 
 
