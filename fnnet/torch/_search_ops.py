@@ -1,5 +1,5 @@
 """Order statistics, binning and splitting that data-handling code reaches for:
-``kthvalue``, ``mode``, ``quantile``, ``nanmedian``, ``aminmax``, ``histc``,
+``kthvalue``, ``mode``, ``quantile``, ``nanmedian``, ``aminmax``, ``histc``, ``histogram``,
 ``bucketize``/``searchsorted``, ``unique_consecutive``, ``take``, ``tensor_split``,
 ``dist``, ``cov``/``corrcoef``, ``logcumsumexp`` and the ``bitwise_*`` functions.
 
@@ -273,7 +273,61 @@ def histc(self: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tens
     if float(min) > float(max):
         raise RuntimeError(f"histc(): max must be larger than min, got min={min} and "
                            f"max={max}")
-    return _op(_histc, (bins, float(min), float(max)), self, who="histc")
+    # not differentiable: PyTorch's result carries no graph even from an input that has one
+    return _op(_histc, (bins, float(min), float(max)), self, who="histc").detach()
+
+
+def histogram(input: Tensor, bins: Any = 100, *, range: tuple[float, float] | None = None,  # noqa: A002
+              weight: Tensor | None = None, density: bool = False) -> Any:
+    """The histogram of ``input``'s elements, read now (for plotting).
+
+    Args:
+        input: a floating point tensor, any shape (flattened).
+        bins: the number of equal-width bins over ``range`` (the data's range where None,
+            widened by 0.5 each way where it is one value), or a 1-D tensor of
+            increasing bin edges.
+        range: ``(min, max)`` of the bins.
+        weight: a tensor of ``input``'s shape weighting each element.
+        density: divide the counts by their total times the bin width.
+
+    Returns:
+        ``(hist: [bins], bin_edges: [bins + 1])``, with ``.hist`` and ``.bin_edges``, in
+        ``input``'s dtype; the last bin includes its right edge.
+
+    PyTorch equivalent: ``torch.histogram``.
+    """
+    from fnnet.torch._factorizations import return_type
+    from fnnet.torch.tensor import _wrap_value
+
+    x = tensor_arg(input, "histogram", "input")
+    if not x.is_floating_point():
+        raise NotImplementedError(f"\"histogramdd\" not implemented for {x.dtype}: "
+                                  f"histogram() takes a floating point input")
+    if isinstance(bins, Tensor):
+        edges: Any = np.asarray(bins._value(), x.dtype.np)
+        if edges.ndim != 1 or edges.size < 2:
+            raise RuntimeError(f"torch.histogram(): bins tensor should have one dimension "
+                               f"and at least 2 elements, got shape {tuple(bins.shape)}")
+    elif isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
+                           f"dimension 0")
+    else:
+        edges = bins
+    if range is not None and float(range[0]) > float(range[1]):
+        raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
+                           f"{range[0]} max {range[1]} for dimension 0")
+    values = x._value().reshape(-1)
+    weights = None
+    if weight is not None:
+        w = tensor_arg(weight, "histogram", "weight")
+        if tuple(w.shape) != tuple(x.shape):
+            raise RuntimeError(f"torch.histogram(): weight should have the same shape as "
+                               f"input, got {tuple(w.shape)} and {tuple(x.shape)}")
+        weights = w._value().reshape(-1).astype(values.dtype)
+    hist, bin_edges = jnp.histogram(values, edges, range, weights=weights, density=density)
+    result = return_type("histogram", ("hist", "bin_edges"))
+    return result(_wrap_value(hist.astype(values.dtype)),
+                  _wrap_value(bin_edges.astype(values.dtype)))
 
 
 def _searchsorted(sorted_sequence: Any, values: Any, side: str, dtype: Any) -> Any:
@@ -405,7 +459,7 @@ def install(namespace: dict[str, Any]) -> None:
     (``fnnet.torch``'s globals)."""
     from fnnet.torch._math_ops import in_place
 
-    methods = [kthvalue, mode, histc, take, tensor_split, dist, bitwise_not,
+    methods = [kthvalue, mode, histc, histogram, take, tensor_split, dist, bitwise_not,
                _quantile_fn(False), _quantile_fn(True), nanmedian, msort, aminmax,
                logcumsumexp, cov, corrcoef, unique_consecutive,
                *(_bitwise(name, fn) for name, fn in BITWISE.items())]
