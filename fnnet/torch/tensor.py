@@ -325,6 +325,16 @@ class _GradientHooks:
         return None
 
 
+def _recorded_uses(cell: Cell) -> bool:
+    """Whether a node recorded on the current tape (which a flush carries over while
+    its graph may still be backpropagated) reads ``cell``'s slot."""
+    if cell.tape is not _compiler.current().tape:
+        return False
+    slot = cell.ref
+    return any(r >= 0 and r >> 2 == slot for node in reversed(cell.tape.nodes)
+               if node.first > slot for r in node.inputs)
+
+
 @functools.lru_cache(maxsize=64)
 def _probe_zeros(shape: tuple[int, ...], dtype: np.dtype) -> jax.Array:
     """Zeros of a probed tensor's shape, made once per shape on the device."""
@@ -569,10 +579,24 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keeps this non-leaf tensor's gradient in ``.grad`` at ``backward()`` (a leaf
         keeps its own already); the gradient flowing through the uses recorded from now
-        on."""
+        on.
+
+        Raises:
+            RuntimeError: the tensor does not require grad (PyTorch's error).
+            NotImplementedError: ops recorded already read the tensor (a forward pass
+                run before ``retain_grad()``), whose gradient PyTorch would keep too.
+        """
         if self._kind == CONST:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._kind == RG:
+            hooks = self._gradient_hooks()
+            if hooks.probe is None and _recorded_uses(self._cell):
+                # PyTorch keeps the gradient of every use, also those before the call; a
+                # probe added now would see none of them and leave .grad None
+                raise NotImplementedError(
+                    "fnnet.torch: retain_grad() on a tensor that recorded ops already read "
+                    "(its gradient reaches only the uses recorded after the call); call "
+                    "t.retain_grad() right after computing t, before using it")
             self._probed().retain = True
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
