@@ -335,3 +335,29 @@ def test_torchscript_guards_run_and_its_compilers_say_what_to_do(tmp_path):
                                                       r"fnnet\.torch.*(state_dict|XLA)"):
             call()
     assert not (tmp_path / "m.pt").exists() and not (tmp_path / "m.onnx").exists()
+
+
+def test_save_into_a_missing_folder_raises_pytorchs_error(torch, tmp_path):
+    target = tmp_path / "checkpoints" / "model.pt"
+    with pytest.raises(RuntimeError) as expected:
+        torch.save({"w": torch.ones(1)}, target)
+    with pytest.raises(RuntimeError) as got:
+        fnt.save({"w": fnt.ones(1)}, target)
+    assert str(got.value) == str(expected.value)
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_load_names_a_folder_an_empty_file_and_an_unrewound_buffer(tmp_path):
+    import io
+
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        fnt.load(tmp_path)
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty\.pt' is empty"):
+        fnt.load(tmp_path / "empty.pt")
+    buffer = io.BytesIO()
+    fnt.save({"w": fnt.ones(2)}, buffer)
+    with pytest.raises(ValueError, match=r"is empty.*buffer\.seek\(0\)"):
+        fnt.load(buffer)
+    buffer.seek(0)
+    assert fnt.load(buffer)["w"].tolist() == [1.0, 1.0]

@@ -89,11 +89,16 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
             (``torch.save(model)``): save its ``state_dict()`` instead. Also a TypeError.
         TypeError: ``obj`` holds another object that is no tensor, container or plain
             value (the message names where); nothing is written then.
+        RuntimeError: the folder of the path ``f`` does not exist (PyTorch's error).
 
     PyTorch equivalent: ``torch.save`` (fnnet.torch writes safetensors, not a pickle).
     """
     del args, kwargs
     _refuse_objects(obj)
+    if isinstance(f, (str, os.PathLike)):
+        parent = os.path.dirname(os.path.abspath(f))
+        if not os.path.isdir(parent):  # PyTorch's error, before any temporary file
+            raise RuntimeError(f"Parent directory {parent} does not exist.")
     try:
         save_safetensors(obj, f)
     except TypeError as error:
@@ -140,10 +145,12 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
 
     Raises:
         FileNotFoundError: no such file.
+        IsADirectoryError: ``f`` names a folder.
         NotWeightsOnly: a PyTorch file holding more than tensors and plain values (a
             whole model saved by ``torch.save(model)``; the message names its class);
             also a ValueError.
-        ValueError: a damaged PyTorch checkpoint, a bare pickle (refused, never
+        ValueError: an empty file or buffer (one not rewound after writing), a
+            damaged PyTorch checkpoint, a bare pickle (refused, never
             unpickled), anything else that is not a safetensors file (see
             :func:`fnnet.checkpoint.load_safetensors` for what is checked), or a tensor
             of a dtype fnnet.torch lacks (uint16, uint32, uint64); the message names
@@ -158,6 +165,9 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     if callable(read):
         data, name = read(), getattr(f, "name", "the file")
     elif isinstance(f, (str, os.PathLike)):
+        if os.path.isdir(f):
+            raise IsADirectoryError(f"torch.load: {os.fspath(f)!r} is a folder, not a "
+                                    f"file written by torch.save")
         if not os.path.isfile(f):
             raise FileNotFoundError(f"torch.load: no such file {os.fspath(f)!r}")
         with open(f, "rb") as handle:
@@ -166,6 +176,10 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     else:
         raise TypeError(f"torch.load: f must be a file path or a binary file, got "
                         f"{type(f).__name__}")
+    if not data:
+        hint = (" (a buffer that torch.save wrote to is read from where the writing "
+                "stopped: call buffer.seek(0) before torch.load)") if callable(read) else ""
+        raise ValueError(f"torch.load: {name!r} is empty: there is nothing to load{hint}")
     if data.startswith(_ZIP_MAGIC):
         try:
             obj = load_torch_file(data)
