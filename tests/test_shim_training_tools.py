@@ -361,3 +361,15 @@ def test_load_names_a_folder_an_empty_file_and_an_unrewound_buffer(tmp_path):
         fnt.load(buffer)
     buffer.seek(0)
     assert fnt.load(buffer)["w"].tolist() == [1.0, 1.0]
+
+
+def test_chrome_trace_holds_only_well_formed_events(fnnet_profile, tmp_path):
+    import json
+
+    path = fnnet_profile.export_chrome_trace(str(tmp_path / "trace.json"))
+    events = json.loads((tmp_path / "trace.json").read_text())["traceEvents"]
+    assert path == str(tmp_path / "trace.json") and events
+    assert all(isinstance(e.get("ph"), str) for e in events)
+    spans = [e for e in events if e["ph"] == "X"]
+    assert all({"name", "ts", "dur", "pid", "tid"} <= set(e) for e in spans)
+    assert any(e["name"] == "model_inference" for e in spans)

@@ -376,7 +376,8 @@ def _read_trace(run_dir: pathlib.Path) -> list[dict[str, Any]]:
     with gzip.open(found[-1], "rt") as f:
         trace = json.load(f)
     events = trace.get("traceEvents", []) if isinstance(trace, dict) else trace
-    return [e for e in events if isinstance(e, dict)]
+    # JAX's trace ends with an empty {} that is no event of the Chrome trace format
+    return [e for e in events if isinstance(e, dict) and "ph" in e]
 
 
 def _function_events(raw: list[dict[str, Any]]) -> list[FunctionEvent]:
