@@ -181,3 +181,20 @@ def test_retain_grad_after_the_tensor_was_used_raises_instead_of_leaving_grad_no
     fresh.retain_grad()  # before any use: supported
     fresh.sum().backward()
     np.testing.assert_array_equal(fresh.grad.numpy(), np.ones(P.shape, np.float32))
+
+
+def _reversed_arithmetic(t):
+    """``true_b - b`` and ``1 / x`` as a d2l-style notebook prints them."""
+    b = t.tensor([4.1992, 3.0, 0.1], requires_grad=True)
+    error, inverse, scaled = 4.2 - b, 1 / b, 3 / b
+    (error + inverse + scaled).sum().backward()
+    return (repr(error), repr(inverse), scaled.detach().numpy(), b.grad.numpy(),
+            repr(2 - t.tensor([1, 2])), repr(1 / t.tensor([2, 4])))
+
+
+def test_reversed_arithmetic_prints_and_rounds_as_pytorch(torch):
+    theirs, ours = _reversed_arithmetic(torch), _reversed_arithmetic(ft)
+    assert "grad_fn=<RsubBackward1>" in ours[0] and "grad_fn=<MulBackward0>" in ours[1]
+    assert ours[0] == theirs[0] and ours[1] == theirs[1] and ours[4:] == theirs[4:]
+    np.testing.assert_array_equal(ours[2], theirs[2])  # reciprocal, then multiply
+    np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-5)

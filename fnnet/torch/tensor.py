@@ -325,6 +325,20 @@ class _GradientHooks:
         return None
 
 
+def _rsub(x: jax.Array, other: Any) -> jax.Array:
+    """``other - x`` (``2 - t``), PyTorch's ``rsub``."""
+    return jnp.subtract(other, x)
+
+
+def _rdiv(x: jax.Array, other: Any) -> jax.Array:
+    """``other / x`` (``1 / t``) as PyTorch computes it: ``x.reciprocal() * other``."""
+    return jnp.multiply(jnp.reciprocal(x), other)
+
+
+_rsub.grad_fn_name = "RsubBackward1"  # type: ignore[attr-defined]
+_rdiv.grad_fn_name = "MulBackward0"  # type: ignore[attr-defined]
+
+
 def _recorded_uses(cell: Cell) -> bool:
     """Whether a node recorded on the current tape (which a flush carries over while
     its graph may still be backpropagated) reads ``cell``'s slot."""
@@ -801,7 +815,7 @@ class Tensor:
         return _op(jnp.subtract, (), self, _scalar_or_tensor(other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _op(jnp.subtract, (), _scalar_or_tensor(other), self)
+        return _op(_rsub, (), self, _scalar_or_tensor(other))
 
     def __mul__(self, other: Any) -> Tensor:
         return _op(jnp.multiply, (), self, _scalar_or_tensor(other))
@@ -813,7 +827,9 @@ class Tensor:
         return _op(jnp.true_divide, (), self, _scalar_or_tensor(other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _op(jnp.true_divide, (), _scalar_or_tensor(other), self)
+        if not self.is_floating_point():  # ``1 / tensor([2])``: a float result
+            return _op(jnp.true_divide, (), _scalar_or_tensor(other), self)
+        return _op(_rdiv, (), self, _scalar_or_tensor(other))
 
     def __floordiv__(self, other: Any) -> Tensor:
         return _op(jnp.floor_divide, (), self, _scalar_or_tensor(other))
