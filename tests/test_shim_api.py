@@ -12,7 +12,7 @@ import pytest
 
 import fnnet.nn
 import fnnet.torch as ft
-from fnnet.torch import _compiler
+from fnnet.torch import _compiler, _split
 from fnnet.torch.utils.data import default_collate
 
 pytestmark = pytest.mark.torch
@@ -878,7 +878,7 @@ def test_a_whole_split_keeps_the_way_its_loop_runs_faster(forward_cost):
     # caller's time, as on a CPU shared with Python) makes it slower.
     import time
 
-    from fnnet.torch._split import BLOCK, TRIAL_CALLS, WARMUP_CALLS, Split
+    from fnnet.torch._split import Split, trial_length
 
     def ready_in(seconds, value):
         return (time.perf_counter() + seconds, value)
@@ -892,7 +892,7 @@ def test_a_whole_split_keeps_the_way_its_loop_runs_faster(forward_cost):
 
     split = Split(forward, step, (0,), (0, 1), early=(0,), n_wanted=2, whole=True)
     calls = 0
-    trial = WARMUP_CALLS + 2 * BLOCK * -(-TRIAL_CALLS // (BLOCK - 1))
+    trial = trial_length()
     while split.mode is None and calls < 2 * trial:
         (ready, loss), (_, total) = split(1, 2)
         time.sleep(max(0.0, ready - time.perf_counter()))  # loss.item()
@@ -934,8 +934,8 @@ def test_a_whole_split_times_both_ways_again_when_the_load_changes(monkeypatch):
             time.sleep(max(0.0, ready - time.perf_counter()))
         assert done(), f"no decision in {limit} calls: mode {split.mode}"
 
-    timed = 2 * _split.BLOCK * -(-_split.TRIAL_CALLS // (_split.BLOCK - 1))
-    run_until(lambda: split.mode is True, _split.WARMUP_CALLS + timed)
+    timed = _split.trial_length() - _split.DEFER_CALLS - _split.WARMUP_CALLS
+    run_until(lambda: split.mode is True, _split.trial_length())
     cost[0] = 0.006
     run_until(lambda: split.mode is None, 6)  # the next trial starts after 4 calls
     run_until(lambda: split.mode is False, timed)
@@ -988,7 +988,7 @@ def test_a_whole_split_on_host_batches_copies_them_once_and_agrees(recorder):
         opt = ft.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         rng = np.random.default_rng(1)
         out = []
-        for _ in range(30):
+        for _ in range(_split.trial_length() + 2):
             x, y = rng.standard_normal((8, 6)).astype(np.float32), rng.integers(0, 3, 8)
             x, y = default_collate(list(zip(x, y, strict=True)))
             opt.zero_grad()

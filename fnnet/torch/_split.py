@@ -14,17 +14,28 @@ from fnnet.core.transfer import copy_to_device
 from fnnet.torch._replay import Plan, build
 from fnnet.torch._tape import WRITEBACK, Tape, slot_of
 
-#: calls of a ``whole`` split (both of its programs compiled) before either way is timed
+#: calls a ``whole`` split runs as one program before its forward program is first run
+#: (and compiled): a loop of a few steps never compiles it
+DEFER_CALLS = 10
+#: calls of a ``whole`` split in two programs (the first compiles the forward one)
+#: before either way is timed
 WARMUP_CALLS = 3
 #: timed calls each way before a ``whole`` split keeps the faster
 TRIAL_CALLS = 8
-#: calls in a row each way while timing; the first of each block is not timed, as it
-#: waits for (or leaves behind) work the other way left (or takes) on the device
-BLOCK = 4
+#: calls in a row each way while timing; only the intervals between two calls of a block
+#: are timed, never one that starts or ends at a switch: its first call waits for work
+#: the other way left on the device, and a split's last call leaves its step behind
+BLOCK = 5
 #: calls in the kept way before a ``whole`` split times both again; doubled each time the
 #: same way wins again (up to :data:`MAX_RETRIAL_AFTER`), reset when the other wins
 RETRIAL_AFTER = 64
 MAX_RETRIAL_AFTER = 4096
+
+
+def trial_length() -> int:
+    """Calls of a ``whole`` split from its first until it has decided its way (under
+    steady timings)."""
+    return DEFER_CALLS + WARMUP_CALLS + 2 * BLOCK * -(-TRIAL_CALLS // (BLOCK - 2))
 
 #: ``jit(fn, donate_argnums)``: how a program is compiled
 Jit = Callable[[Callable[..., list[Any]], tuple[int, ...]], Callable[..., list[Any]]]
@@ -59,11 +70,13 @@ class Split:
     again; the early values it returns again cost one output each.
 
     Whether the split pays depends on the machine: the forward pass computed twice
-    against the Python it lets run beside the step. So a ``whole`` split times the
-    loop's iterations both ways (the time from one call to the next) after
-    :data:`WARMUP_CALLS`, in alternating blocks of :data:`BLOCK` calls each way whose
-    first interval is left out, until each way has :data:`TRIAL_CALLS` times, and then
-    keeps the faster (``mode``: True for two programs, False for ``step`` alone). The
+    against the Python it lets run beside the step. So a ``whole`` split runs ``step``
+    alone for its first :data:`DEFER_CALLS` calls (a short loop never compiles
+    ``forward``), then times the loop's iterations both ways (the time from one call to
+    the next) after :data:`WARMUP_CALLS`, in alternating blocks of :data:`BLOCK` calls
+    each way, leaving out the intervals that start or end at a switch, until each way has
+    :data:`TRIAL_CALLS` times, and then keeps the faster (``mode``: True for two
+    programs, False for ``step`` alone). The
     answer changes with the load beside the loop (the split needs a core for the step
     while Python records the next one), so the kept way is timed against the other
     again after :data:`RETRIAL_AFTER` calls, then at doubling intervals while it keeps
@@ -157,7 +170,7 @@ class Split:
     def _retrial(self) -> None:
         """Starts timing both ways again (both programs are compiled: no warm-up)."""
         self._previous, self.mode = self.mode, None
-        self._calls = WARMUP_CALLS
+        self._calls = DEFER_CALLS + WARMUP_CALLS
         self._last = None
         self._times = ([], [])
 
@@ -165,8 +178,6 @@ class Split:
         """The mode of this call while both are timed; decides once both have
         :data:`TRIAL_CALLS` times."""
         now = time.perf_counter()
-        if self._last is not None and self._last[2]:
-            self._times[self._last[0]].append(now - self._last[1])
         whole, split = self._times
         if len(whole) >= TRIAL_CALLS and len(split) >= TRIAL_CALLS:
             self.mode = statistics.median(split) < statistics.median(whole)
@@ -177,14 +188,14 @@ class Split:
             self._kept = 0
             return self.mode
         self._calls += 1
-        if self._calls <= WARMUP_CALLS:  # the first compiles each program: not timed
+        if self._calls <= DEFER_CALLS + WARMUP_CALLS:  # not timed
             self._last = None
-            return True
-        k = self._calls - WARMUP_CALLS - 1
+            return self._calls > DEFER_CALLS
+        k = self._calls - DEFER_CALLS - WARMUP_CALLS - 1
         mode = k // BLOCK % 2 == 0
-        # A block's first interval is not its way's: split after whole, the step's backward
-        # pass is still running when the interval ends (the next one waits for it); whole
-        # after split, the call first waits for the split's last step.
+        # the interval from the last call counts where both are of this block
+        if self._last is not None and self._last[2] and self._last[0] is mode:
+            self._times[mode].append(now - self._last[1])
         self._last = (mode, now, k % BLOCK != 0)
         return mode
 
