@@ -373,3 +373,23 @@ def test_chrome_trace_holds_only_well_formed_events(fnnet_profile, tmp_path):
     spans = [e for e in events if e["ph"] == "X"]
     assert all({"name", "ts", "dur", "pid", "tid"} <= set(e) for e in spans)
     assert any(e["name"] == "model_inference" for e in spans)
+
+
+def test_dataloader_takes_pytorchs_options_and_refuses_a_misspelt_one(torch):
+    def options(module):
+        return dict(batch_size=2, shuffle=False, num_workers=2, pin_memory=True,
+                    persistent_workers=True, prefetch_factor=4, timeout=30,
+                    worker_init_fn=lambda worker_id: None, multiprocessing_context=None,
+                    pin_memory_device="", in_order=True,
+                    generator=module.Generator().manual_seed(0), drop_last=False)
+
+    data = np.arange(5, dtype=np.float32)
+    for module in (torch, fnt):
+        loader = module.utils.data.DataLoader(module.from_numpy(data), **options(module))
+        assert (loader.num_workers, loader.pin_memory, loader.prefetch_factor,
+                loader.persistent_workers, loader.timeout) == (2, True, 4, True, 30)
+        assert len(loader) == 3
+        with pytest.raises(TypeError, match="unexpected keyword argument 'shufle'"):
+            module.utils.data.DataLoader(module.from_numpy(data), shufle=True)
+    batches = fnt.utils.data.DataLoader(fnt.from_numpy(data), **options(fnt))
+    assert [b.tolist() for b in batches] == [[0.0, 1.0], [2.0, 3.0], [4.0]]

@@ -290,9 +290,12 @@ class DataLoader:
         collate_fn: turns a list of samples into a batch (default: stacking).
         generator: a :class:`fnnet.torch.Generator` for the shuffling.
 
-    Worker processes, ``pin_memory`` and ``prefetch_factor`` are accepted and ignored: a
-    :class:`TensorDataset`'s batches are copied to the device ahead of use without
-    them (see the module's docstring).
+    Worker processes (``num_workers``, ``worker_init_fn``, ``multiprocessing_context``,
+    ``persistent_workers``, ``prefetch_factor``, ``timeout``, ``in_order``) and
+    ``pin_memory`` are accepted, checked as PyTorch checks them, and ignored: batches are
+    made in this process, and a :class:`TensorDataset`'s are copied to the device ahead
+    of use without them (see the module's docstring). A misspelt option raises
+    TypeError, as in PyTorch.
 
     PyTorch equivalent: ``torch.utils.data.DataLoader``.
     """
@@ -302,8 +305,19 @@ class DataLoader:
                  num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable[[int], object] | None = None,
-                 generator: _random.Generator | None = None, **kwargs: Any) -> None:
-        _check_worker_options(num_workers, timeout, kwargs)
+                 multiprocessing_context: Any = None,
+                 generator: _random.Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True) -> None:
+        del pin_memory_device, in_order
+        _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers)
+        # kept for code that reads them back (``loader.num_workers``), as PyTorch's
+        self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
+        self.worker_init_fn, self.multiprocessing_context = worker_init_fn, \
+            multiprocessing_context
+        self.prefetch_factor = 2 if prefetch_factor is None and num_workers else \
+            prefetch_factor
+        self.persistent_workers = persistent_workers
         if isinstance(dataset, IterableDataset):
             for option, value in (("shuffle", shuffle), ("sampler", sampler),
                                   ("batch_sampler", batch_sampler)):
@@ -412,7 +426,8 @@ class DataLoader:
             yield (self.collate_fn or default_collate)(samples)
 
 
-def _check_worker_options(num_workers: Any, timeout: Any, kwargs: dict[str, Any]) -> None:
+def _check_worker_options(num_workers: Any, timeout: Any, prefetch_factor: Any,
+                          persistent_workers: Any) -> None:
     """PyTorch's errors for worker options that need worker processes (accepted and
     ignored otherwise: batches are made in this process)."""
     if not isinstance(num_workers, int) or num_workers < 0:
@@ -420,11 +435,11 @@ def _check_worker_options(num_workers: Any, timeout: Any, kwargs: dict[str, Any]
                          "disable multiprocessing.")
     if timeout < 0:
         raise ValueError("timeout option should be non-negative")
-    if num_workers == 0 and kwargs.get("prefetch_factor") is not None:
+    if num_workers == 0 and prefetch_factor is not None:
         raise ValueError("prefetch_factor option could only be specified in "
                          "multiprocessing.let num_workers > 0 to enable multiprocessing, "
                          "otherwise set prefetch_factor to None.")
-    if num_workers == 0 and kwargs.get("persistent_workers"):
+    if num_workers == 0 and persistent_workers:
         raise ValueError("persistent_workers option needs num_workers > 0")
 
 
