@@ -393,3 +393,19 @@ def test_dataloader_takes_pytorchs_options_and_refuses_a_misspelt_one(torch):
             module.utils.data.DataLoader(module.from_numpy(data), shufle=True)
     batches = fnt.utils.data.DataLoader(fnt.from_numpy(data), **options(fnt))
     assert [b.tolist() for b in batches] == [[0.0, 1.0], [2.0, 3.0], [4.0]]
+
+
+def test_table_takes_pytorchs_options_and_refuses_a_misspelt_one(torch, fnnet_profile):
+    rows = fnnet_profile.key_averages(group_by_overload_name=True)
+    table = rows.table(sort_by="self_cpu_time_total", row_limit=3, max_src_column_width=40,
+                       max_name_column_width=30, max_shapes_column_width=40,
+                       header="step", top_level_events_only=True, time_unit="ms")
+    lines = table.splitlines()
+    assert lines[0] == "step" and lines[-1].startswith("Self CPU time total: ")
+    assert lines[-1].endswith("ms") and len(lines) == 1 + 3 + min(3, len(rows)) + 2
+    with pytest.raises(TypeError, match="unexpected keyword argument 'row_limt'"):
+        rows.table(sort_by="cpu_time_total", row_limt=10)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'row_limt'"):
+        _profiled(torch).key_averages().table(sort_by="cpu_time_total", row_limt=10)
+    with pytest.raises(ValueError, match="time_unit must be one of"):
+        rows.table(time_unit="minutes")

@@ -273,7 +273,13 @@ MEMORY_KEYS = ("cpu_memory_usage", "self_cpu_memory_usage", "device_memory_usage
                "self_device_memory_usage", "cuda_memory_usage", "self_cuda_memory_usage")
 
 
-def _format_us(us: float) -> str:
+#: ``table(time_unit=...)``: microseconds per unit
+TIME_UNITS = {"s": 1e6, "ms": 1e3, "us": 1.0}
+
+
+def _format_us(us: float, unit: str | None = None) -> str:
+    if unit is not None:
+        return f"{us / TIME_UNITS[unit]:.3f}{unit}"
     if us >= 1e6:
         return f"{us / 1e6:.3f}s"
     if us >= 1e3:
@@ -297,18 +303,24 @@ class EventList(list[FunctionEventAvg]):
         return total
 
     def table(self, sort_by: str | None = None, row_limit: int = 100,
-              max_name_column_width: int = 55, header: str | None = None,
-              top_level_events_only: bool = False, **kwargs: Any) -> str:
+              max_src_column_width: int = 75, max_name_column_width: int = 55,
+              max_shapes_column_width: int = 80, header: str | None = None,
+              top_level_events_only: bool = False, time_unit: str | None = None) -> str:
         """The rows as PyTorch's text table, sorted by ``sort_by`` (descending; one of
         :data:`SORT_KEYS`, or None for the order of first appearance), at most
         ``row_limit`` rows (all with a negative limit).
+
+        ``time_unit`` (``"s"``, ``"ms"`` or ``"us"``) writes every time in that unit.
 
         Raises:
             NotImplementedError: ``sort_by`` a memory column (``self_cpu_memory_usage``...).
             ValueError: an unknown ``sort_by``.
         """
-        del top_level_events_only, kwargs
+        del max_src_column_width, max_shapes_column_width, top_level_events_only
         rows = list(self)
+        if time_unit is not None and time_unit not in TIME_UNITS:
+            raise ValueError(f"table: time_unit must be one of {sorted(TIME_UNITS)} or None, "
+                             f"got {time_unit!r}")
         if sort_by in MEMORY_KEYS:
             raise NotImplementedError(
                 f"fnnet.torch does not support table(sort_by={sort_by!r}): JAX's trace "
@@ -345,22 +357,24 @@ class EventList(list[FunctionEventAvg]):
         for i, r in enumerate(rows):
             name = r.key if len(r.key) <= width else r.key[:width - 3] + "..."
             cells = [f"{100 * r.self_cpu_time_total / self_cpu if self_cpu else 0:.2f}%",
-                     _format_us(r.self_cpu_time_total),
+                     _format_us(r.self_cpu_time_total, time_unit),
                      f"{100 * r.cpu_time_total / self_cpu if self_cpu else 0:.2f}%",
-                     _format_us(r.cpu_time_total), _format_us(r.cpu_time)]
+                     _format_us(r.cpu_time_total, time_unit),
+                     _format_us(r.cpu_time, time_unit)]
             if device:
-                cells += [_format_us(r.self_device_time_total),
+                cells += [_format_us(r.self_device_time_total, time_unit),
                           f"{100 * r.self_device_time_total / self_device:.2f}%"
                           if self_device else "0.00%",
-                          _format_us(r.device_time_total), _format_us(r.device_time)]
+                          _format_us(r.device_time_total, time_unit),
+                          _format_us(r.device_time, time_unit)]
             cells.append(str(r.count))
             row = [f"{name:>{width}}"] + [f"{c:>12}" for c in cells]
             if shapes:
                 row.append(f"{shapes[i]:>{shape_width}}")
             lines.append("  ".join(row))
-        lines += [rule, f"Self CPU time total: {_format_us(self_cpu)}"]
+        lines += [rule, f"Self CPU time total: {_format_us(self_cpu, time_unit)}"]
         if device:
-            lines.append(f"Self CUDA time total: {_format_us(self_device)}")
+            lines.append(f"Self CUDA time total: {_format_us(self_device, time_unit)}")
         return "\n".join(lines) + "\n"
 
     def __str__(self) -> str:
@@ -545,8 +559,8 @@ class profile:  # noqa: N801 - PyTorch's name
         """The last recorded window's events, in trace order per thread."""
         return list(self._events)
 
-    def key_averages(self, group_by_input_shape: bool = False,
-                     group_by_stack_n: int = 0) -> EventList:
+    def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0,
+                     group_by_overload_name: bool = False) -> EventList:
         """The last recorded window's events summed by name, in order of appearance.
 
         ``group_by_input_shape=True`` adds PyTorch's ``Input Shapes`` column, ``[]`` in
@@ -557,6 +571,7 @@ class profile:  # noqa: N801 - PyTorch's name
             NotImplementedError: ``group_by_stack_n`` (the trace has no per-operator
                 stacks).
         """
+        del group_by_overload_name  # the rows are regions and programs: no overloads
         if group_by_stack_n:
             raise NotImplementedError(
                 "fnnet.torch does not support key_averages(group_by_stack_n=...): JAX's "
@@ -571,9 +586,11 @@ class profile:  # noqa: N801 - PyTorch's name
                 row.input_shapes = []
         return EventList(rows.values())
 
-    def export_chrome_trace(self, path: str | os.PathLike[str]) -> str:
+    def export_chrome_trace(self, path: str | os.PathLike[str],
+                            use_python_export: bool = False) -> str:
         """Writes the last recorded window as a Chrome trace (JSON, gzipped when ``path``
-        ends in ``.gz``) and returns ``path``."""
+        ends in ``.gz``) and returns ``path`` (``use_python_export`` changes nothing)."""
+        del use_python_export
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"export_chrome_trace: path must be a file path, got {path!r}")
         target = pathlib.Path(path)
