@@ -409,3 +409,28 @@ def test_table_takes_pytorchs_options_and_refuses_a_misspelt_one(torch, fnnet_pr
         _profiled(torch).key_averages().table(sort_by="cpu_time_total", row_limt=10)
     with pytest.raises(ValueError, match="time_unit must be one of"):
         rows.table(time_unit="minutes")
+
+
+def _logged_across_close(module, folder):
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    writer = module.utils.tensorboard.SummaryWriter(str(folder))
+    for epoch in range(3):  # scripts that close the writer at the end of every epoch
+        writer.add_scalar("loss", 1.0 / (epoch + 1), epoch)
+        writer.add_scalars("curves", {"train": float(epoch)}, epoch)
+        writer.close()
+    found = {}
+    for run in ("", "curves_train"):
+        acc = ea.EventAccumulator(str(folder / run))
+        acc.Reload()
+        found[run] = {tag: sorted((e.step, e.value) for e in acc.Scalars(tag))
+                      for tag in acc.Tags()["scalars"]}
+    return found
+
+
+def test_a_closed_writer_logs_on_as_pytorchs(torch, tmp_path):
+    import torch.utils.tensorboard  # noqa: F401 - loads PyTorch's writer
+
+    expected = _logged_across_close(torch, tmp_path / "torch")
+    assert len(expected[""]["loss"]) == 3
+    assert _logged_across_close(fnt, tmp_path / "fnnet") == expected

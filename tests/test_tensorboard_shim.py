@@ -26,15 +26,16 @@ def test_default_folder_is_pytorchs(tmp_path, monkeypatch):
     assert len(_event_files(tmp_path / folder)) == 1
 
 
-def test_close_flushes_and_a_closed_writer_refuses(tmp_path):
+def test_close_flushes_and_a_closed_writer_reopens(tmp_path):
     writer = SummaryWriter(tmp_path)
     writer.add_scalar("loss", torch.tensor([2.5]), 3)
     writer.close()
     writer.close()  # twice is allowed, as in PyTorch
     (events,) = _event_files(tmp_path)
     assert b"loss" in events.read_bytes()
-    with pytest.raises(RuntimeError, match="closed"):
-        writer.add_scalar("loss", 1.0, 4)
+    writer.add_scalar("loss", 1.0, 4)  # a new event file, as PyTorch's writer opens
+    writer.close()
+    assert len(_event_files(tmp_path)) == 2
 
 
 @pytest.mark.parametrize("call, error, message", [

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from fnnet.train.events import scalars_summary, tensorboardx
+from fnnet.train.events import _new_suffix, scalars_summary, tensorboardx
 
 #: what each unsupported method's error suggests instead
 _ELSEWHERE = {
@@ -171,19 +171,31 @@ class SummaryWriter:
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
         purge_step = _check_step(purge_step)
         self.log_dir = str(log_dir) if log_dir is not None else _default_logdir(comment)
-        self._options = dict(max_queue=int(max_queue), flush_secs=flush_secs,
-                             filename_suffix=filename_suffix)
-        self._writer: Any = tensorboardx().SummaryWriter(self.log_dir, purge_step=purge_step,
-                                                         **self._options)
+        self._options = dict(max_queue=int(max_queue), flush_secs=flush_secs)
+        self._suffix = filename_suffix
+        self._writer: Any = tensorboardx().SummaryWriter(
+            self.log_dir, purge_step=purge_step, filename_suffix=self._file_suffix(self.log_dir),
+            **self._options)
         self._runs: dict[str, Any] = {}  # add_scalars' folders -> their FileWriters
 
     def get_logdir(self) -> str:
         """The folder the event files go to."""
         return self.log_dir
 
+    def _file_suffix(self, folder: str) -> str:
+        """The end of a new event file's name in ``folder``: tensorboardX names a file by
+        the second it opened, so a second writer of that second (a writer reopened after
+        ``close``, a sweep's next run) would overwrite the first's file; PyTorch's names
+        hold a counter, these a sequence number (see ``fnnet.train.events``)."""
+        return _new_suffix(folder) + self._suffix
+
     def _open(self) -> Any:
+        """The tensorboardX writer; after :meth:`close`, a new one writing a new event
+        file into the same folder, as PyTorch's writer reopens."""
         if self._writer is None:
-            raise RuntimeError("this SummaryWriter is closed")
+            self._writer = tensorboardx().SummaryWriter(
+                self.log_dir, filename_suffix=self._file_suffix(self.log_dir),
+                **self._options)
         return self._writer
 
     def _write(self, summary: Any, global_step: Any, walltime: Any,
@@ -234,7 +246,8 @@ class SummaryWriter:
             # PyTorch's folder for each curve: "<log_dir>/<main_tag>_<key>", "/" -> "_"
             folder = os.path.join(self.log_dir, f"{main_tag.replace('/', '_')}_{key}")
             if folder not in self._runs:
-                self._runs[folder] = tensorboardx().FileWriter(folder, **self._options)
+                self._runs[folder] = tensorboardx().FileWriter(
+                    folder, filename_suffix=self._file_suffix(folder), **self._options)
             self._runs[folder].add_summary(scalars_summary({main_tag: value}), step, walltime)
 
     def add_histogram(self, tag: str, values: Any, global_step: int | None = None,
@@ -423,12 +436,13 @@ class SummaryWriter:
                 writer.flush()
 
     def close(self) -> None:
-        """Writes the pending events and closes the files (closing twice is allowed)."""
+        """Writes the pending events and closes the files (closing twice is allowed;
+        logging afterwards opens new files, as in PyTorch)."""
         if self._writer is not None:
             self._writer.close()
             for writer in self._runs.values():
                 writer.close()
-            self._writer = None
+            self._writer, self._runs = None, {}
 
     def __enter__(self) -> SummaryWriter:
         return self
