@@ -434,3 +434,18 @@ def test_a_closed_writer_logs_on_as_pytorchs(torch, tmp_path):
     expected = _logged_across_close(torch, tmp_path / "torch")
     assert len(expected[""]["loss"]) == 3
     assert _logged_across_close(fnt, tmp_path / "fnnet") == expected
+
+
+def test_two_writers_of_one_folder_keep_both_files(tmp_path):
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    first = fnt.utils.tensorboard.SummaryWriter(str(tmp_path))
+    second = fnt.utils.tensorboard.SummaryWriter(str(tmp_path))  # the same second
+    first.add_scalar("train", 1.0, 0)
+    second.add_scalar("eval", 2.0, 0)
+    first.close()
+    second.close()
+    assert len(list(tmp_path.glob("events.out.tfevents.*"))) == 2
+    acc = ea.EventAccumulator(str(tmp_path))
+    acc.Reload()
+    assert sorted(acc.Tags()["scalars"]) == ["eval", "train"]
