@@ -449,3 +449,30 @@ def test_two_writers_of_one_folder_keep_both_files(tmp_path):
     acc = ea.EventAccumulator(str(tmp_path))
     acc.Reload()
     assert sorted(acc.Tags()["scalars"]) == ["eval", "train"]
+
+
+@pytest.mark.parametrize("lengths", [[0.7, 0.2, 0.1], [0.5, 0.5], [0.8, 0.2], [0.1, 0.9],
+                                     [0.0, 1.0], [3, 7]])
+def test_random_split_sizes_are_pytorchs(torch, lengths):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as warned_torch:
+        warnings.simplefilter("always")
+        expected = [len(s) for s in torch.utils.data.random_split(
+            range(10), lengths, generator=torch.Generator().manual_seed(42))]
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        got = fnt.utils.data.random_split(range(10), lengths,
+                                          generator=fnt.Generator().manual_seed(42))
+    assert [str(w.message) for w in warned] == [str(w.message) for w in warned_torch]
+    assert [len(s) for s in got] == expected
+    assert sorted(i for s in got for i in s.indices) == list(range(10))
+
+
+@pytest.mark.parametrize("lengths", [[0.5, 0.6], [3, 4], [-0.1, 1.1]])
+def test_random_split_refuses_lengths_as_pytorch(torch, lengths):
+    with pytest.raises(ValueError) as expected:
+        torch.utils.data.random_split(range(10), lengths)
+    with pytest.raises(ValueError) as got:
+        fnt.utils.data.random_split(range(10), lengths)
+    assert str(got.value).startswith(str(expected.value))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from typing import TYPE_CHECKING, Any
 
@@ -176,7 +177,15 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
         sizes = [int(math.floor(n * frac)) for frac in given]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
+        for i, size in enumerate(sizes):
+            if size == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an "
+                              f"empty dataset.", stacklevel=2)
     else:
+        if sum(given) != n:  # PyTorch's check comes first: fractions of another sum too
+            raise ValueError(f"Sum of input lengths does not equal the length of the "
+                             f"input dataset! (lengths {given} sum to {sum(given)}, the "
+                             f"dataset has {n})")
         sizes = []
         for i, size in enumerate(given):
             if not isinstance(size, (int, np.integer)):
