@@ -476,3 +476,11 @@ def test_random_split_refuses_lengths_as_pytorch(torch, lengths):
     with pytest.raises(ValueError) as got:
         fnt.utils.data.random_split(range(10), lengths)
     assert str(got.value).startswith(str(expected.value))
+
+
+def test_weighted_sampler_refuses_a_replacement_that_is_not_a_bool(torch):
+    with pytest.raises(ValueError) as expected:
+        torch.utils.data.WeightedRandomSampler([1.0, 2.0], 2, replacement=1)
+    with pytest.raises(ValueError) as got:
+        fnt.utils.data.WeightedRandomSampler([1.0, 2.0], 2, replacement=1)
+    assert str(got.value) == str(expected.value)
