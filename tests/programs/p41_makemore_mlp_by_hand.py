@@ -47,7 +47,8 @@ Xdev, Ydev = build_dataset(words[n1:])
 
 n_embd, n_hidden = 8, 48
 C = torch.from_numpy(normal(vocab_size, n_embd, seed=1))
-W1 = torch.from_numpy(normal(n_embd * block_size, n_hidden, seed=2)) * (5 / 3) / (n_embd * block_size) ** 0.5
+fan_in = n_embd * block_size
+W1 = torch.from_numpy(normal(fan_in, n_hidden, seed=2)) * (5 / 3) / fan_in**0.5
 W2 = torch.from_numpy(normal(n_hidden, vocab_size, seed=3)) * 0.1
 b2 = torch.zeros(vocab_size)
 bngain = torch.ones((1, n_hidden))
@@ -88,7 +89,7 @@ for i in range(40):
         print(f"{i:4d}/40: loss {loss.item():.5f} saturated {saturated:.4f}")
 print("mean log10 loss", sum(lossi) / len(lossi))
 print("running mean", bnmean_running[0, :3])
-print("weight grad std", W1.grad.std().item(), "C grad rows", (C.grad.abs().sum(1) > 0).sum().item())
+print("W1 grad std", W1.grad.std().item(), "C rows", (C.grad.abs().sum(1) > 0).sum().item())
 
 
 @torch.no_grad()
