@@ -296,6 +296,25 @@ class Compare:
         out.append(f"Times are in {english} ({unit}).")
         return "\n".join(out) + "\n"
 
+    def trim_significant_figures(self) -> None:
+        """Accepted: the table already shows each median to one decimal of its unit."""
+
+    def colorize(self, rowwise: bool = False) -> None:
+        """Accepted; the table is printed without terminal colours."""
+        del rowwise
+
+    def highlight_warnings(self) -> None:
+        """Accepted; measurements with a wide spread are not marked."""
+
+    def extend_results(self, results: Iterable[Measurement]) -> None:
+        """Adds more measurements to the table."""
+        more = list(results)
+        for result in more:
+            if not isinstance(result, Measurement):
+                raise TypeError(f"Compare: results must be Measurements, got "
+                                f"{type(result).__name__}")
+        self._results += more
+
     def print(self) -> None:
         """Prints the table."""
         print(str(self))

@@ -177,8 +177,8 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
         sizes = [int(math.floor(n * frac)) for frac in given]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
-        for i, size in enumerate(sizes):
-            if size == 0:
+        for i, count in enumerate(sizes):
+            if count == 0:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an "
                               f"empty dataset.", stacklevel=2)
     else:
