@@ -181,6 +181,16 @@ def test_benchmark_measurements_and_compare_read_as_pytorchs(torch):
     assert tables[0] == tables[1]
 
 
+def test_benchmark_names_what_it_lacks():
+    from fnnet.torch.utils import benchmark
+
+    with pytest.raises(NotImplementedError, match="Timer.collect_callgrind is not supported"):
+        benchmark.Timer("pass").collect_callgrind()
+    with pytest.raises(NotImplementedError, match=r"torch\.utils\.benchmark\.Fuzzer; it "
+                                                  r"provides Timer"):
+        benchmark.Fuzzer  # noqa: B018 - the attribute access is the test
+
+
 def test_benchmark_timer_raises_pytorchs_errors(torch):
     from fnnet.torch.utils import benchmark
 

@@ -254,6 +254,14 @@ class Timer:
         return self._measurement(number, times)
 
 
+    def collect_callgrind(self, *args: Any, **kwargs: Any) -> Any:
+        """Not supported: raises NotImplementedError (Valgrind counts instructions of
+        PyTorch's C++ kernels; XLA's programs have none of them)."""
+        raise NotImplementedError("Timer.collect_callgrind is not supported by fnnet.torch: "
+                                  "time the statement with blocked_autorange, or profile it "
+                                  "with torch.profiler.profile")
+
+
 class Compare:
     """A table of :class:`Measurement` medians: one per ``label``, a row per
     ``sub_label``, a column per ``description``.
@@ -318,3 +326,12 @@ class Compare:
     def print(self) -> None:
         """Prints the table."""
         print(str(self))
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from fnnet.torch.tensor import Unsupported
+
+    raise Unsupported(f"fnnet.torch does not support torch.utils.benchmark.{name}; it "
+                      f"provides Timer, Measurement and Compare")
