@@ -173,6 +173,7 @@ from fnnet.torch import (  # noqa: E402
     distributions,
     jit,
     linalg,
+    multiprocessing,
     nn,
     onnx,
     optim,

@@ -26,15 +26,34 @@ def fold(key: jax.Array, draw: int) -> jax.Array:
 
 
 class _State:
-    """Holds the global key; also the writeback target of flushed steps."""
+    """Holds the global key; also the writeback target of flushed steps.
+
+    The key is made on first use, not at import: making it starts JAX's backend, which
+    ``torch.distributed.init_process_group`` (in a process ``torch.multiprocessing.spawn``
+    started, say) must still be able to configure after ``import torch``.
+    """
 
     def __init__(self, seed: int) -> None:
+        self._key: jax.Array | None = None
         self.seed(seed)
 
     def seed(self, seed: int) -> None:
         self.initial_seed = int(seed)
-        self.key = jax.random.key(int(seed) % (2**32))
-        self.aval = ((), self.key.dtype, False)
+        self._key = None
+
+    @property
+    def key(self) -> jax.Array:
+        if self._key is None:
+            self._key = jax.random.key(self.initial_seed % (2**32))
+        return self._key
+
+    @key.setter
+    def key(self, value: jax.Array) -> None:
+        self._key = value
+
+    @property
+    def aval(self) -> tuple[tuple[int, ...], Any, bool]:
+        return ((), self.key.dtype, False)
 
     def write(self, values: Sequence[jax.Array]) -> None:
         (self.key,) = values
