@@ -198,3 +198,18 @@ def test_reversed_arithmetic_prints_and_rounds_as_pytorch(torch):
     assert ours[0] == theirs[0] and ours[1] == theirs[1] and ours[4:] == theirs[4:]
     np.testing.assert_array_equal(ours[2], theirs[2])  # reciprocal, then multiply
     np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-5)
+
+
+def _numpy_axis_names(t):
+    """d2l's numpy-flavoured reductions: ``axis=`` and ``keepdims=`` for ``dim=``."""
+    A = t.arange(20, dtype=t.float32).reshape(5, 4)
+    return [A.cumsum(axis=0), t.cumsum(A, axis=1), A.amax(axis=0), t.amax(A, axis=1, keepdims=True),
+            A.logsumexp(axis=1), A.sort(axis=0).values, A.argsort(axis=1), t.var_mean(A, axis=0)[0],
+            A.topk(2, axis=1).values, A.median(axis=0).values, A.cumprod(axis=1), A.nansum(axis=0)]
+
+
+def test_numpy_axis_names_everywhere_as_pytorch(torch):
+    for mine, expected in zip(_numpy_axis_names(ft), _numpy_axis_names(torch), strict=True):
+        np.testing.assert_allclose(mine.numpy(), expected.numpy(), rtol=1e-6)
+    with pytest.raises(TypeError, match="cumsum\\(\\) received both dim= and its alias axis="):
+        ft.cumsum(ft.ones(3), dim=0, axis=0)

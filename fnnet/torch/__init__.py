@@ -246,6 +246,9 @@ _factorizations.install(globals())
 from fnnet.torch import _scatter_ops  # noqa: E402
 
 _scatter_ops.install(globals())
+from fnnet.torch.tensor import accept_numpy_names as _accept_numpy_names  # noqa: E402
+
+_accept_numpy_names(globals())  # axis=/keepdims= wherever dim=/keepdim= (after every install)
 from fnnet.torch import _submodules  # noqa: E402
 
 _submodules.install()  # import torch.backends.cudnn; torch.sparse says what to use

@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import dis
 import functools
+import inspect
 import math
 import sys
 import weakref
@@ -286,6 +287,30 @@ def _numpy_names(method: _Method) -> _Method:
         return method(self, *args, **kwargs)
 
     return cast(_Method, wrapper)
+
+
+def accept_numpy_names(namespace: dict[str, Any]) -> None:
+    """Wraps every :class:`Tensor` method and every function of ``namespace`` whose
+    signature names ``dim`` in :func:`_numpy_names`, as PyTorch's argument parser takes
+    ``axis=`` for ``dim=`` everywhere (``A.cumsum(axis=0)``, ``torch.amax(x, axis=1)``).
+    Called once, after every method is installed."""
+    for holder, names in ((Tensor, list(vars(Tensor))), (namespace, list(namespace))):
+        for name in names:
+            if name.startswith("_"):
+                continue
+            fn = vars(Tensor)[name] if holder is Tensor else namespace[name]
+            if not inspect.isfunction(fn) or hasattr(fn, "__wrapped__"):
+                continue
+            try:
+                params = inspect.signature(fn).parameters
+            except (TypeError, ValueError):
+                continue
+            # a function that hands its arguments to a method (``torch.cumsum``) too
+            if ("dim" in params or "_method" in params) and "axis" not in params:
+                if holder is Tensor:
+                    setattr(Tensor, name, _numpy_names(fn))
+                else:
+                    namespace[name] = _numpy_names(fn)
 
 
 class _GradientHooks:
