@@ -499,3 +499,32 @@ def test_weighted_sampler_refuses_a_replacement_that_is_not_a_bool(torch):
     with pytest.raises(ValueError) as got:
         fnt.utils.data.WeightedRandomSampler([1.0, 2.0], 2, replacement=1)
     assert str(got.value) == str(expected.value)
+
+
+@pytest.fixture(scope="module")
+def numpy_checkpoint(tmp_path_factory, torch):
+    """A checkpoint PyTorch wrote with a numpy best score in it (a common mistake)."""
+    path = tmp_path_factory.mktemp("numpy") / "checkpoint.pt"
+    torch.save({"best_acc": np.float64(0.9), "w": torch.ones(2)}, path)
+    return path
+
+
+def test_a_numpy_value_in_a_checkpoint_is_refused_with_what_to_do(torch, numpy_checkpoint):
+    scalar = np._core.multiarray.scalar
+    with pytest.raises(Exception, match="add_safe_globals"):  # PyTorch refuses it too
+        torch.load(numpy_checkpoint)
+    with pytest.raises(ValueError, match=r"checkpoint\.pt'.*numpy\._core\.multiarray\.scalar"
+                                         r".*save them as Python numbers") as refused:
+        fnt.load(numpy_checkpoint)
+    assert "whole model" not in str(refused.value)
+    with fnt.serialization.safe_globals([scalar]):  # the script's allow-list is recorded
+        assert fnt.serialization.get_safe_globals() == [scalar]
+        with pytest.raises(ValueError, match="add_safe_globals, which fnnet.torch records "
+                                             "but does not act on"):
+            fnt.load(numpy_checkpoint)
+    assert fnt.serialization.get_safe_globals() == []
+    fnt.serialization.add_safe_globals([scalar])
+    fnt.serialization.clear_safe_globals()
+    assert fnt.serialization.get_safe_globals() == []
+    with pytest.raises(TypeError, match="safe_globals must be a list"):
+        fnt.serialization.add_safe_globals(scalar)

@@ -16,9 +16,10 @@ containers only and refuses any other object, as ``torch.load(f, weights_only=Tr
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 import jax
@@ -29,6 +30,66 @@ from fnnet.interop.torch_file import NotWeightsOnly, load_torch_file
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_PROTOCOL = b"\x80"  # the first byte of a pickle of protocol 2 or later
+
+
+#: what :func:`add_safe_globals` was given (PyTorch keeps one list per process too)
+_SAFE_GLOBALS: list[Any] = []
+
+
+def _global_name(value: Any) -> str:
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str):
+        return value[1]  # PyTorch's (global, "module.name") form
+    return f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', value)}"
+
+
+def add_safe_globals(safe_globals: list[Any]) -> None:
+    """Accepted and recorded, for scripts that allow-list classes before loading: the
+    listed classes and functions stay refused, as fnnet.torch's loader rebuilds
+    tensors and plain containers only and never calls what a file names; the error
+    that names a refused global says so.
+
+    PyTorch equivalent: ``torch.serialization.add_safe_globals``.
+    """
+    if not isinstance(safe_globals, list):
+        raise TypeError(f"add_safe_globals: safe_globals must be a list, got "
+                        f"{type(safe_globals).__name__}")
+    _SAFE_GLOBALS.extend(safe_globals)
+
+
+def get_safe_globals() -> list[Any]:
+    """What :func:`add_safe_globals` recorded. PyTorch: ``get_safe_globals``."""
+    return list(_SAFE_GLOBALS)
+
+
+def clear_safe_globals() -> None:
+    """Forgets what :func:`add_safe_globals` recorded. PyTorch: ``clear_safe_globals``."""
+    _SAFE_GLOBALS.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals: list[Any]) -> Iterator[None]:
+    """:func:`add_safe_globals` for the ``with`` block. PyTorch: ``safe_globals``."""
+    before = list(_SAFE_GLOBALS)
+    add_safe_globals(safe_globals)
+    try:
+        yield
+    finally:
+        _SAFE_GLOBALS[:] = before
+
+
+def _refusal_advice(message: str) -> str:
+    """What to do about a refused global, by what it is."""
+    allowed = [name for name in map(_global_name, _SAFE_GLOBALS) if name in message]
+    note = (f" ({', '.join(allowed)} is listed by torch.serialization.add_safe_globals, "
+            f"which fnnet.torch records but does not act on: it never calls what a file "
+            f"names.)") if allowed else ""
+    if "names numpy" in message:
+        return (" numpy values in a checkpoint are not read: in PyTorch, save them as "
+                "Python numbers (float(x), int(x)) or tensors (torch.from_numpy(a))." + note)
+    return (" A whole model saved by torch.save(model) is not supported: fnnet.torch "
+            "never runs code from a file. In PyTorch, save the weights with "
+            "torch.save(model.state_dict(), path) and load them with "
+            "model.load_state_dict(torch.load(path))." + note)
 
 
 class WholeObjectNotSupported(NotImplementedError, TypeError):
@@ -184,11 +245,8 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         try:
             obj = load_torch_file(data)
         except NotWeightsOnly as error:
-            advice = (" A whole model saved by torch.save(model) is not supported: "
-                      "fnnet.torch never runs code from a file. In PyTorch, save the "
-                      "weights with torch.save(model.state_dict(), path) and load them "
-                      "with model.load_state_dict(torch.load(path)).")
-            message = f"torch.load: {name!r}: {str(error).split(': ', 1)[-1]}.{advice}"
+            reason = str(error).split(": ", 1)[-1]
+            message = f"torch.load: {name!r}: {reason}.{_refusal_advice(reason)}"
             if weights_only is False:
                 raise PickleNotSupported(message) from None
             raise NotWeightsOnly(message) from None
