@@ -528,3 +528,6 @@ def test_a_numpy_value_in_a_checkpoint_is_refused_with_what_to_do(torch, numpy_c
     assert fnt.serialization.get_safe_globals() == []
     with pytest.raises(TypeError, match="safe_globals must be a list"):
         fnt.serialization.add_safe_globals(scalar)
+    with pytest.raises(NotImplementedError, match=r"torch\.serialization\.register_package; "
+                                                  r"it provides save, load"):
+        fnt.serialization.register_package  # noqa: B018 - the attribute access is the test

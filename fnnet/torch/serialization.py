@@ -290,3 +290,14 @@ def _converted(obj: Any, name: str) -> Any:
     except NotImplementedError as error:  # e.g. a uint16 tensor, which the shim lacks
         raise ValueError(f"torch.load: {name!r} holds a tensor fnnet.torch cannot "
                          f"represent: {error}") from None
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from fnnet.torch.tensor import Unsupported
+
+    raise Unsupported(  # also an AttributeError: hasattr() is False
+        f"fnnet.torch does not support torch.serialization.{name}; it provides save, "
+        f"load and the safe-globals functions (add_safe_globals, safe_globals, "
+        f"get_safe_globals, clear_safe_globals)")
