@@ -531,3 +531,23 @@ def test_a_numpy_value_in_a_checkpoint_is_refused_with_what_to_do(torch, numpy_c
     with pytest.raises(NotImplementedError, match=r"torch\.serialization\.register_package; "
                                                   r"it provides save, load"):
         fnt.serialization.register_package  # noqa: B018 - the attribute access is the test
+
+
+def _diverged_histograms(module, folder):
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    with module.utils.tensorboard.SummaryWriter(str(folder)) as writer:
+        for tag, values in (("nan", [1.0, float("nan"), 2.0]), ("inf", [1.0, float("inf")]),
+                            ("-inf", [-float("inf"), 0.5, 0.25])):
+            writer.add_histogram(tag, module.tensor(values), 0)
+    acc = ea.EventAccumulator(str(folder), {ea.HISTOGRAMS: 0})
+    acc.Reload()
+    return {tag: str(acc.Histograms(tag)[0].histogram_value)
+            for tag in acc.Tags()["histograms"]}
+
+
+def test_histograms_of_a_diverged_run_are_written_as_pytorchs(torch, tmp_path):
+    import torch.utils.tensorboard  # noqa: F401 - loads PyTorch's writer
+
+    assert _diverged_histograms(fnt, tmp_path / "fnnet") == \
+        _diverged_histograms(torch, tmp_path / "torch")

@@ -256,14 +256,17 @@ class SummaryWriter:
         """Adds a histogram of ``values`` (any shape, flattened).
 
         ``bins`` is ``"tensorflow"`` (TensorBoard's own bucketing) or anything
-        ``numpy.histogram`` accepts (``"auto"``, an int).
+        ``numpy.histogram`` accepts (``"auto"``, an int). NaN and inf values (a run that
+        diverged) are counted in ``num`` and ``min``/``max``/``sum`` but in no bucket, as
+        PyTorch's writer does.
         """
         _check_tag(tag)
         array = _array(values, "values").astype(np.float64).reshape(-1)
         if array.size == 0:
             raise ValueError("values must not be empty")
-        if not np.isfinite(array).all():
-            raise ValueError("values must be finite (a histogram of NaN or inf is empty)")
+        if not np.isfinite(array).any():  # some NaN or inf: written, as PyTorch writes
+            raise ValueError("values must hold a finite value (a histogram of only NaN or "
+                             "inf is empty)")
         writer = self._open()
         if isinstance(bins, str) and bins == "tensorflow":
             bins = writer.default_bins  # TensorBoard's exponential bucket limits
