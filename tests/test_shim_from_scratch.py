@@ -213,3 +213,23 @@ def test_numpy_axis_names_everywhere_as_pytorch(torch):
         np.testing.assert_allclose(mine.numpy(), expected.numpy(), rtol=1e-6)
     with pytest.raises(TypeError, match="cumsum\\(\\) received both dim= and its alias axis="):
         ft.cumsum(ft.ones(3), dim=0, axis=0)
+
+
+def _generator_state(t):
+    g = t.Generator().manual_seed(5)
+    saved = g.get_state()
+    first = t.randn(3, generator=g).numpy()
+    g.set_state(saved)
+    replayed = t.randn(3, generator=g).numpy()
+    reseeded = g.seed()
+    return (np.array_equal(first, replayed), str(saved.dtype), str(g.device),
+            isinstance(reseeded, int), g.initial_seed() == reseeded)
+
+
+def test_generator_state_and_seed_as_pytorch(torch):
+    assert _generator_state(ft) == _generator_state(torch) == (
+        True, "torch.uint8", "cpu", True, True)
+    with pytest.raises(NotImplementedError, match="Generator.clone_state"):
+        ft.Generator().clone_state()
+    with pytest.raises(TypeError, match="set_state\\(\\): argument 'new_state' must be a uint8"):
+        ft.Generator().set_state(ft.zeros(3))

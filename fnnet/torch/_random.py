@@ -96,6 +96,11 @@ def initial_seed() -> int:
     return state.initial_seed
 
 
+#: PyTorch's ``torch.Generator`` methods about its own state layout and CUDA graphs
+_UNSUPPORTED_GENERATOR = frozenset({"clone_state", "get_offset", "set_offset",
+                                    "graphsafe_get_state", "graphsafe_set_state"})
+
+
 class Generator:
     """A seedable source of randomness of its own, apart from the global key: the draws
     given ``generator=g`` (``torch.randn``, ``rand``, ``randint``, ``normal``,
@@ -120,15 +125,63 @@ class Generator:
         self._key = None
         return self
 
+    def seed(self) -> int:
+        """Seeds this generator from the operating system's entropy; returns the seed."""
+        seed = int(np.random.SeedSequence().entropy) % (2**63)  # type: ignore[arg-type]
+        self.manual_seed(seed)
+        return seed
+
+    @property
+    def device(self) -> Any:
+        from fnnet.torch.device import device
+
+        return device("cpu")
+
     def split(self) -> jax.Array:
         """A fresh key for one eager draw; advances this generator's key (seeded from the
         global key on first use if :meth:`manual_seed` was not called)."""
+        keys = jax.random.split(self._current_key())
+        self._key, sub = keys[0], keys[1]
+        return sub
+
+    def _current_key(self) -> jax.Array:
         if self._key is None:
             self._key = (state.split() if self._seed is None
                          else jax.random.key(self._seed % (2**32)))
-        keys = jax.random.split(self._key)
-        self._key, sub = keys[0], keys[1]
-        return sub
+        return self._key
+
+    def get_state(self) -> Any:
+        """This generator's jax key as a uint8 tensor (not PyTorch's state); the numpy
+        generator that shuffles a DataLoader is not part of it."""
+        from fnnet.torch.tensor import _as_tensor
+
+        data = np.asarray(jax.random.key_data(self._current_key()))
+        return _as_tensor(np.frombuffer(data.tobytes(), np.uint8).copy())
+
+    def set_state(self, new_state: Any) -> Generator:
+        """Restores a key from :meth:`get_state`: the draws that followed it repeat."""
+        from fnnet.torch.tensor import Tensor
+
+        template = np.asarray(jax.random.key_data(jax.random.key(0)))
+        if not isinstance(new_state, Tensor) or str(new_state.dtype) != "torch.uint8":
+            raise TypeError(f"set_state(): argument 'new_state' must be a uint8 Tensor from "
+                            f"get_state(), not {getattr(new_state, 'dtype', type(new_state))}")
+        raw = new_state.numpy().tobytes()
+        if len(raw) != template.nbytes:
+            raise RuntimeError(f"set_state(): expected a state of {template.nbytes} bytes, "
+                               f"got {len(raw)}")
+        words = np.frombuffer(raw, template.dtype).reshape(template.shape)
+        self._key = jax.random.wrap_key_data(words)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _UNSUPPORTED_GENERATOR:
+            from fnnet.torch.tensor import Unsupported
+
+            raise Unsupported(f"fnnet.torch does not support Generator.{name}; use "
+                              f"get_state()/set_state() or manual_seed() to replay draws")
+        raise AttributeError(f"'Generator' object has no attribute '{name}'")
+
 
     def initial_seed(self) -> int:
         return self._seed if self._seed is not None else state.initial_seed
