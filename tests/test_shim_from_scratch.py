@@ -233,3 +233,25 @@ def test_generator_state_and_seed_as_pytorch(torch):
         ft.Generator().clone_state()
     with pytest.raises(TypeError, match="set_state\\(\\): argument 'new_state' must be a uint8"):
         ft.Generator().set_state(ft.zeros(3))
+
+
+def _counts_in_place(t):
+    """Bigram counts by ``N[i, j] += 1`` in a loop, and a view assigned back to its own
+    place after its root changed (PyTorch: the view shares the storage, a no-op)."""
+    pairs = np.random.default_rng(4).integers(0, 5, (40, 2)).tolist()
+    N = t.zeros((5, 5), dtype=t.int32)
+    for i, j in pairs:
+        N[i, j] += 1
+    N[0] += 2
+    N[:, 1] *= 3
+    M = t.zeros((3, 3))
+    row = M[1]
+    M.add_(1)
+    M[1] = row
+    return N.numpy().astype(np.int64), M.numpy()
+
+
+def test_count_in_place_and_a_view_assigned_to_itself_as_pytorch(torch):
+    (n_ours, m_ours), (n_theirs, m_theirs) = _counts_in_place(ft), _counts_in_place(torch)
+    np.testing.assert_array_equal(n_ours, n_theirs)
+    np.testing.assert_array_equal(m_ours, m_theirs)

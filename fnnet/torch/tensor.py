@@ -364,6 +364,19 @@ _rsub.grad_fn_name = "RsubBackward1"  # type: ignore[attr-defined]
 _rdiv.grad_fn_name = "MulBackward0"  # type: ignore[attr-defined]
 
 
+def _is_own_view(base: Tensor, index: Any, value: Any) -> bool:
+    """Whether ``value`` is the view ``base[index]`` itself, as in ``x[i] += 1`` (Python
+    assigns the view updated in place back to its place): PyTorch copies the view onto
+    its own storage, which changes nothing, so nothing is recorded."""
+    how = getattr(value, "_view", None) if isinstance(value, Tensor) else None
+    if how is None or len(how.steps) != 1 or how.steps[0][0] != "index":
+        return False
+    if how.tensor() is not base or how.cell() is not base._cell:
+        return False
+    seen = how.steps[0][1]
+    return _views.basic_index(index) and type(seen) is type(index) and seen == index
+
+
 def _recorded_uses(cell: Cell) -> bool:
     """Whether a node recorded on the current tape (which a flush carries over while
     its graph may still be backpropagated) reads ``cell``'s slot."""
@@ -808,6 +821,8 @@ class Tensor:
         return _views.link_index(out, self, index) if _views.basic_index(index) else out
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        if _is_own_view(self, index, value):
+            return  # ``N[i, j] += 1``: the view already wrote its new values to self
         if isinstance(index, Tensor) and index._cell.aval[1] == np.bool_ and \
                 tuple(index.shape) == tuple(self.shape):
             # x[mask] = v keeps x's shape, so it compiles (unlike reading x[mask])
