@@ -337,7 +337,7 @@ def test_load_reads_every_header_length(tmp_path):
     tensor, or of a state dict whose names happened to have that length)."""
     weights = np.arange(3, dtype=np.float32)
     for n in range(1, 140):  # names of every length until the header is 128 bytes long
-        path = tmp_path / "t.pt"
+        path = tmp_path / "t.safetensors"  # torch.save's safetensors writer
         ft.save({"w" * n: weights, "step": n}, path)
         if path.read_bytes()[0] == 0x80:
             break

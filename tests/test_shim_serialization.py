@@ -167,7 +167,7 @@ def test_other_files_and_missing_files(tmp_path):
 
 
 def test_writes_are_atomic(tmp_path, monkeypatch):
-    path = tmp_path / "model.pt"
+    path = tmp_path / "model.safetensors"  # the safetensors writer (PyTorch's: below)
     ft.save({"w": ft.ones(3)}, path)
     before = path.read_bytes()
 
@@ -180,7 +180,7 @@ def test_writes_are_atomic(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         ft.save({"w": ft.zeros(3)}, path)
     assert path.read_bytes() == before  # the old file, whole
-    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary left
+    assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]  # no temporary
     with pytest.raises(OSError, match="disk full"):
-        ft.save({"w": ft.zeros(3)}, tmp_path / "new.pt")
-    assert not (tmp_path / "new.pt").exists()
+        ft.save({"w": ft.zeros(3)}, tmp_path / "new.safetensors")
+    assert not (tmp_path / "new.safetensors").exists()

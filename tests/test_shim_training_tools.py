@@ -551,3 +551,81 @@ def test_histograms_of_a_diverged_run_are_written_as_pytorchs(torch, tmp_path):
 
     assert _diverged_histograms(fnt, tmp_path / "fnnet") == \
         _diverged_histograms(torch, tmp_path / "torch")
+
+
+def _trained(module):
+    """A model and SGD with momentum after one step, from the same numbers in either
+    library (Adam would scale the first bias's ~0 gradient, which BatchNorm cancels,
+    into a step of float noise)."""
+    model = module.nn.Sequential(module.nn.Linear(3, 4), module.nn.BatchNorm1d(4),
+                                 module.nn.Linear(4, 2))
+    with module.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(module.from_numpy(np.random.default_rng(i).uniform(
+                -1, 1, tuple(p.shape)).astype(np.float32)))
+    optimizer = module.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = module.from_numpy(np.random.default_rng(9).standard_normal((5, 3)).astype(np.float32))
+    model(x).pow(2).mean().backward()
+    optimizer.step()
+    return model, optimizer
+
+
+def test_pytorch_loads_what_the_shim_saves(torch, tmp_path):
+    import io
+
+    model, optimizer = _trained(fnt)
+    checkpoint = {"epoch": 3, "model_state_dict": model.state_dict(),
+                  "optimizer_state_dict": optimizer.state_dict(), "loss": 0.25,
+                  "history": [1.5, None, True, "sgd", (2, 3)], "best": fnt.tensor(0.5),
+                  "view": fnt.arange(6.0).reshape(2, 3).t(), "half": fnt.ones(2).half()}
+    fnt.save(checkpoint, tmp_path / "checkpoint.pt")
+    buffer = io.BytesIO()
+    fnt.save(model.state_dict(), buffer)
+    buffer.seek(0)
+    got = torch.load(tmp_path / "checkpoint.pt")  # weights_only=True, PyTorch's default
+    assert torch.load(tmp_path / "checkpoint.pt", mmap=True)["loss"] == 0.25  # aligned
+    from_buffer = torch.load(buffer)
+    reference, reference_optimizer = _trained(torch)
+    reference_optimizer.load_state_dict(got["optimizer_state_dict"])
+    for state in (got["model_state_dict"], from_buffer):
+        restored = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4),
+                                       torch.nn.Linear(4, 2))
+        restored.load_state_dict(state)
+        for key, value in reference.state_dict().items():
+            np.testing.assert_allclose(restored.state_dict()[key].numpy(), value.numpy(),
+                                       rtol=1e-5, atol=1e-6, err_msg=key)
+    assert (got["epoch"], got["loss"], got["history"]) == \
+        (3, 0.25, [1.5, None, True, "sgd", (2, 3)])
+    assert got["best"].item() == 0.5 and got["half"].dtype == torch.float16
+    assert got["view"].tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+    back = fnt.load(tmp_path / "checkpoint.pt")  # and the shim reads its own file
+    assert back["view"].tolist() == got["view"].tolist() and back["history"][4] == (2, 3)
+
+
+def test_a_safetensors_path_still_gets_a_safetensors_file(tmp_path):
+    import safetensors.numpy
+
+    model, _ = _trained(fnt)
+    fnt.save(model.state_dict(), tmp_path / "model.safetensors")
+    arrays = safetensors.numpy.load_file(tmp_path / "model.safetensors")
+    assert sorted(arrays) == sorted(model.state_dict())
+
+
+def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    from fnnet.torch import _torch_zip
+
+    path = tmp_path / "model.pt"
+    fnt.save({"w": fnt.ones(3)}, path)
+    before = path.read_bytes()
+
+    def failing_replace(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_torch_zip.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        fnt.save({"w": fnt.zeros(3)}, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary left
+    with pytest.raises(TypeError, match=r"cannot save a builtin_function_or_method at .f.:"):
+        fnt.save({"f": len}, tmp_path / "other.pt")
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]

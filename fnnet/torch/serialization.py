@@ -1,16 +1,17 @@
-"""``torch.save`` / ``torch.load`` for state dicts and checkpoints, with no pickles.
+"""``torch.save`` / ``torch.load`` for state dicts and checkpoints, never unpickling.
 
-``torch.save`` pickles, and ``torch.load`` of an untrusted pickle can run any code the
-file names. fnnet.torch writes what tutorials save (a model's ``state_dict()``, an
-optimizer's ``state_dict()``, and dicts of these with epochs, losses and other plain
-values) with :func:`fnnet.checkpoint.save_safetensors`: the tensors as a safetensors
-file, the structure around them (dicts, lists, tuples, numbers, strings) as JSON in its
-metadata. Loading parses JSON and raw bytes only. A flat state dict is a plain
-safetensors file, readable by any safetensors tool.
+``torch.load`` of an untrusted pickle can run any code the file names. fnnet.torch
+writes what tutorials save (a model's ``state_dict()``, an optimizer's
+``state_dict()``, and dicts of these with epochs, losses and other plain values) in
+PyTorch's own format (:mod:`fnnet.torch._torch_zip`: a zip archive whose pickle names
+only what a weights-only load accepts), so PyTorch's ``torch.load`` reads the file; a
+path ending in ``.safetensors`` gets a safetensors file instead
+(:func:`fnnet.checkpoint.save_safetensors`: the tensors, with the structure around them
+as JSON in its metadata; a flat state dict is a plain safetensors file).
 
 Files are written atomically: a temporary file beside the target, renamed into place
-once complete. Files written by PyTorch's ``torch.save`` (zip archives of pickles) are read
-by :func:`fnnet.interop.torch_file.load_torch_file`, which rebuilds tensors and plain
+once complete. PyTorch's files (and these) are read by
+:func:`fnnet.interop.torch_file.load_torch_file`, which rebuilds tensors and plain
 containers only and refuses any other object, as ``torch.load(f, weights_only=True)``.
 """
 
@@ -27,6 +28,7 @@ import numpy as np
 
 from fnnet.checkpoint import load_safetensors, save_safetensors
 from fnnet.interop.torch_file import NotWeightsOnly, load_torch_file
+from fnnet.torch._torch_zip import save_torch_zip
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _PICKLE_PROTOCOL = b"\x80"  # the first byte of a pickle of protocol 2 or later
@@ -140,7 +142,9 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
             ``{"epoch": 3, "model_state_dict": ..., "optimizer_state_dict": ..., "loss":
             0.25}``.
         f: a path (written to a temporary file beside it, then renamed into place) or a
-            binary file object open for writing.
+            binary file object open for writing. The file is in PyTorch's format
+            (PyTorch's ``torch.load`` reads it), or a safetensors file for a path ending
+            in ``.safetensors``.
         *args: PyTorch's pickling options, positionally (``pickle_module``,
             ``pickle_protocol``), accepted and ignored: nothing is pickled.
         **kwargs: the same options by name, accepted and ignored.
@@ -152,7 +156,7 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
             value (the message names where); nothing is written then.
         RuntimeError: the folder of the path ``f`` does not exist (PyTorch's error).
 
-    PyTorch equivalent: ``torch.save`` (fnnet.torch writes safetensors, not a pickle).
+    PyTorch equivalent: ``torch.save``.
     """
     del args, kwargs
     _refuse_objects(obj)
@@ -160,8 +164,13 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
         parent = os.path.dirname(os.path.abspath(f))
         if not os.path.isdir(parent):  # PyTorch's error, before any temporary file
             raise RuntimeError(f"Parent directory {parent} does not exist.")
+    safetensors = isinstance(f, (str, os.PathLike)) and \
+        os.fspath(f).lower().endswith(".safetensors")
     try:
-        save_safetensors(obj, f)
+        if safetensors:
+            save_safetensors(obj, f)
+        else:
+            save_torch_zip(obj, f)
     except TypeError as error:
         message = str(error).replace("save_safetensors:", "torch.save:", 1)
         raise TypeError(f"{message}; fnnet.torch saves no pickled objects: save state "

@@ -1,0 +1,207 @@
+"""Writing PyTorch's ``torch.save`` format: a zip archive of a pickle and raw storages,
+which PyTorch reads with ``torch.load(f, weights_only=True)`` (its default).
+
+The pickle is written opcode by opcode rather than by Python's pickler, so it names
+only the globals a weights-only load accepts (``torch._utils._rebuild_tensor_v2``,
+the storage types, ``collections.OrderedDict``, ``builtins.set``) and nothing here
+imports PyTorch. Each storage record starts at a multiple of 64 bytes, as PyTorch's
+writer aligns them (``torch.load(f, mmap=True)`` needs it).
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import os
+import pathlib
+import pickle
+import struct
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from fnnet.interop.torch_file import STORAGE_DTYPES
+
+#: numpy dtype -> the name of PyTorch's storage type holding it
+_STORAGE_OF = {dtype: name for name, dtype in STORAGE_DTYPES.items()}
+#: where each storage record starts (PyTorch's ``.storage_alignment``)
+ALIGNMENT = 64
+_PREFIX = "archive"  # the folder inside the archive, as PyTorch names a buffer's
+
+
+def _host_array(value: Any) -> np.ndarray | None:
+    """``value`` as a C-ordered numpy array when it is a tensor or an array, else None."""
+    if isinstance(value, (type(None), bool, int, float, str, bytes)):
+        return None
+    if isinstance(value, np.generic):  # a numpy scalar is saved as a 0-d tensor
+        return np.asarray(value)
+    if not (isinstance(value, np.ndarray) or hasattr(value, "__array__")
+            or callable(getattr(value, "numpy", None))):
+        return None
+    if callable(getattr(value, "detach", None)):
+        value = value.detach()
+    if not isinstance(value, np.ndarray) and callable(getattr(value, "numpy", None)):
+        value = value.numpy()
+    return np.require(np.asarray(value), requirements="C")
+
+
+class _Pickle:
+    """Builds the ``data.pkl`` of an object, collecting its arrays as storages."""
+
+    def __init__(self) -> None:
+        self.out = bytearray(b"\x80\x02")  # PROTO 2
+        self.storages: list[np.ndarray] = []
+
+    def _global(self, module: str, name: str) -> None:
+        self.out += b"c" + f"{module}\n{name}\n".encode()
+
+    def _int(self, value: int) -> None:
+        if 0 <= value < 1 << 8:
+            self.out += b"K" + struct.pack("<B", value)
+        elif 0 <= value < 1 << 16:
+            self.out += b"M" + struct.pack("<H", value)
+        elif -(1 << 31) <= value < 1 << 31:
+            self.out += b"J" + struct.pack("<i", value)
+        else:
+            encoded = pickle.encode_long(value)
+            self.out += b"\x8a" + struct.pack("<B", len(encoded)) + encoded
+
+    def _str(self, value: str) -> None:
+        data = value.encode("utf-8", "surrogatepass")
+        self.out += b"X" + struct.pack("<I", len(data)) + data
+
+    def _tuple(self, items: tuple[Any, ...], where: str) -> None:
+        self.out += b"("
+        for i, item in enumerate(items):
+            self.value(item, f"{where}.{i}" if where else str(i))
+        self.out += b"t"
+
+    def _ordered_dict(self) -> None:
+        self._global("collections", "OrderedDict")
+        self.out += b")R"  # OrderedDict()
+
+    def _tensor(self, array: np.ndarray, where: str) -> None:
+        storage = _STORAGE_OF.get(array.dtype)
+        if storage is None:
+            raise TypeError(f"torch.save: cannot save an array of {array.dtype} at "
+                            f"{where or 'the top'!r}: PyTorch's format has no such tensor")
+        key = len(self.storages)
+        self.storages.append(array)
+        self._global("torch._utils", "_rebuild_tensor_v2")
+        self.out += b"("
+        # the storage, as a persistent id: ("storage", type, key, location, numel)
+        self.out += b"("
+        self._str("storage")
+        self._global("torch", storage)
+        self._str(str(key))
+        self._str("cpu")
+        self._int(array.size)
+        self.out += b"tQ"
+        self._int(0)  # the offset into the storage
+        stride = [s // array.itemsize for s in array.strides] if array.size else \
+            [int(np.prod(array.shape[i + 1:])) for i in range(array.ndim)]
+        self._tuple(tuple(int(n) for n in array.shape), where)
+        self._tuple(tuple(stride), where)
+        self.out += b"\x89"  # requires_grad False
+        self._ordered_dict()  # backward hooks
+        self.out += b"tR"
+
+    def value(self, obj: Any, where: str = "") -> None:
+        """Appends ``obj``; TypeError naming ``where`` for an object it cannot hold."""
+        if obj is None:
+            self.out += b"N"
+        elif isinstance(obj, bool):
+            self.out += b"\x88" if obj else b"\x89"
+        elif isinstance(obj, int):
+            self._int(obj)
+        elif isinstance(obj, float):
+            self.out += b"G" + struct.pack(">d", obj)
+        elif isinstance(obj, str):
+            self._str(obj)
+        elif isinstance(obj, Mapping):
+            if isinstance(obj, collections.OrderedDict):
+                self._ordered_dict()
+            else:
+                self.out += b"}"
+            if obj:
+                self.out += b"("
+                for key, item in obj.items():
+                    self.value(key, where)
+                    self.value(item, f"{where}.{key}" if where else str(key))
+                self.out += b"u"
+        elif isinstance(obj, list):
+            self.out += b"]"
+            if obj:
+                self.out += b"("
+                for i, item in enumerate(obj):
+                    self.value(item, f"{where}.{i}" if where else str(i))
+                self.out += b"e"
+        elif isinstance(obj, tuple):
+            self._tuple(obj, where)
+        elif isinstance(obj, (set, frozenset)):
+            self._global("builtins", type(obj).__name__)
+            self.out += b"("
+            self.value(sorted(obj, key=repr), where)
+            self.out += b"tR"
+        else:
+            array = _host_array(obj)
+            if array is None:
+                raise TypeError(f"torch.save: cannot save a {type(obj).__name__} at "
+                                f"{where or 'the top'!r}: only tensors, arrays, dicts, "
+                                f"lists, tuples, sets, None, bool, int, float and str")
+            self._tensor(array, where)
+
+
+def _record(archive: zipfile.ZipFile, buffer: io.BytesIO, name: str, data: bytes) -> None:
+    """Adds ``name`` (stored, not compressed) with its data at a multiple of
+    :data:`ALIGNMENT`, padded by an extra field as PyTorch's writer pads."""
+    info = zipfile.ZipInfo(f"{_PREFIX}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    start = buffer.tell() + 30 + len(info.filename.encode()) + 4  # after the header
+    pad = -start % ALIGNMENT
+    info.extra = struct.pack("<HH", 0x4246, pad) + b"Z" * pad  # "FB", PyTorch's id
+    archive.writestr(info, data)
+
+
+def torch_zip_bytes(obj: Any) -> bytes:
+    """``obj`` in PyTorch's ``torch.save`` format.
+
+    Raises:
+        TypeError: ``obj`` holds an object other than tensors, arrays, containers and
+            plain values (the message names where), or an array of a dtype PyTorch lacks.
+    """
+    pickled = _Pickle()
+    pickled.value(obj)
+    pickled.out += b"."  # STOP
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        _record(archive, buffer, "data.pkl", bytes(pickled.out))
+        _record(archive, buffer, ".format_version", b"1")
+        _record(archive, buffer, ".storage_alignment", str(ALIGNMENT).encode())
+        _record(archive, buffer, "byteorder", b"little")
+        for key, array in enumerate(pickled.storages):
+            little = array.astype(array.dtype.newbyteorder("<"), copy=False)
+            _record(archive, buffer, f"data/{key}", little.tobytes())
+        _record(archive, buffer, "version", b"3\n")
+    return buffer.getvalue()
+
+
+def save_torch_zip(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
+    """Writes ``obj`` in PyTorch's format to a path (a temporary file beside it, renamed
+    into place once complete) or to a binary file object."""
+    data = torch_zip_bytes(obj)  # any TypeError before a file is touched
+    if not isinstance(f, (str, os.PathLike)):
+        f.write(data)
+        return
+    target = pathlib.Path(f)
+    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                   dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, target)
+    finally:
+        pathlib.Path(tmp).unlink(missing_ok=True)
