@@ -629,3 +629,13 @@ def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
     with pytest.raises(TypeError, match=r"cannot save a builtin_function_or_method at .f.:"):
         fnt.save({"f": len}, tmp_path / "other.pt")
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+def test_load_keeps_a_state_dicts_type_and_save_keeps_a_files_own_error(torch, tmp_path):
+    model, _ = _trained(fnt)
+    fnt.save(model.state_dict(), tmp_path / "model.pt")
+    expected = type(torch.load(tmp_path / "model.pt"))
+    assert type(fnt.load(tmp_path / "model.pt")) is expected  # OrderedDict, as PyTorch's
+    with open(tmp_path / "text.pt", "w") as text, pytest.raises(TypeError) as error:
+        fnt.save(model.state_dict(), text)  # a file opened without "b"
+    assert str(error.value) == "write() argument must be str, not bytes"

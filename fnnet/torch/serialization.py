@@ -17,6 +17,7 @@ containers only and refuses any other object, as ``torch.load(f, weights_only=Tr
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import os
@@ -173,6 +174,8 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
             save_torch_zip(obj, f)
     except TypeError as error:
         message = str(error).replace("save_safetensors:", "torch.save:", 1)
+        if not message.startswith("torch.save:"):  # not about obj (a text-mode file...)
+            raise
         raise TypeError(f"{message}; fnnet.torch saves no pickled objects: save state "
                         "dicts (model.state_dict(), optimizer.state_dict()) and plain "
                         "values") from None
@@ -188,8 +191,10 @@ def _to_tensors(obj: Any) -> Any:
         # torch.from_numpy makes them; a dtype the shim lacks raises NotImplementedError now.
         from_np(jax.dtypes.canonicalize_dtype(obj.dtype))
         return _as_tensor(obj)
-    if isinstance(obj, dict):
-        return {key: _to_tensors(value) for key, value in obj.items()}
+    if isinstance(obj, dict):  # an OrderedDict (a state dict PyTorch saved) stays one
+        items = ((key, _to_tensors(value)) for key, value in obj.items())
+        return collections.OrderedDict(items) if isinstance(obj, collections.OrderedDict) \
+            else dict(items)
     if isinstance(obj, list):
         return [_to_tensors(value) for value in obj]
     if isinstance(obj, tuple):
