@@ -172,6 +172,59 @@ def test_shuffled_index_batches_compile_once(torch, data, weights):
     assert ft.compile_stats()["compiles"] == 1, ft.compile_stats()["log"]
 
 
+def _replay_loop(t, weights, steps: int = 30, batch: int = 16):
+    """The DQN tutorial's update: transitions kept as separate (1, n) tensors in a replay
+    memory, a random sample joined with ``cat`` each step, the next states of the
+    transitions that did not end masked in; returns the losses."""
+    import random
+
+    policy, target = _mlp(t), _mlp(t)
+    for model in (policy, target):
+        model.load_state_dict({k: t.tensor(v) for k, v in weights.items()})
+    opt = t.optim.AdamW(policy.parameters(), lr=1e-2, amsgrad=True)
+    rng, pick = np.random.default_rng(1), random.Random(2)
+    memory, losses = [], []
+    state = t.tensor(rng.standard_normal(FEATURES), dtype=t.float32).unsqueeze(0)
+    for _ in range(steps + batch):
+        with t.no_grad():  # acting: the newest state is still recorded when sampled
+            action = policy(state).max(1).indices.view(1, 1)
+        ended = rng.random() < 0.2
+        following = None if ended else \
+            t.tensor(rng.standard_normal(FEATURES), dtype=t.float32).unsqueeze(0)
+        memory.append((state, action, following, t.tensor([float(rng.random())])))
+        state = following if following is not None else \
+            t.tensor(rng.standard_normal(FEATURES), dtype=t.float32).unsqueeze(0)
+        if len(memory) < batch:
+            continue
+        states, actions, nexts, rewards = zip(*pick.sample(memory, batch), strict=True)
+        mask = t.tensor(tuple(s is not None for s in nexts), dtype=t.bool)
+        following = t.cat([s for s in nexts if s is not None])
+        states, actions, rewards = t.cat(states), t.cat(actions), t.cat(rewards)
+        q = policy(states).gather(1, actions)
+        future = t.zeros(batch)
+        with t.no_grad():
+            future[mask] = target(following).max(1).values
+        loss = t.nn.SmoothL1Loss()(q, (future * 0.99 + rewards).unsqueeze(1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_a_replay_memorys_batches_joined_with_cat_compile_once_per_shape(torch, weights):
+    ft.reset_compile_stats()
+    losses = _replay_loop(ft, weights)
+    # 30 AdamW steps on losses of about 0.01: float32 rounding reaches 1.3e-5 relative
+    np.testing.assert_allclose(losses, _replay_loop(torch, weights), rtol=1e-4)
+    # the joined tensors are values: one program per count of next states (and the
+    # acting forward), not one per step for each way the sample held them
+    stats = ft.compile_stats()
+    changes = [change for entry in stats["log"] for change in entry["changes"]]
+    assert stats["compiles"] <= 14 and not stats["eager"], changes  # 33 with cat recorded
+    assert not any("_cat" in change for change in changes), changes
+
+
 def test_eval_loop_filling_a_preallocated_tensor_compiles_once(torch, data, weights):
     """``preds[i*64:(i+1)*64] = model(xb).argmax(1)`` under no_grad, batch by batch."""
     results = []

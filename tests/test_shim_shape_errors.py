@@ -34,6 +34,8 @@ MISFITS = {
     "cat negative dim": lambda T: T.cat([T.ones(2, 3), T.ones(2, 3), T.ones(5, 4)], -1),
     "cat ranks": lambda T: T.cat([T.ones(2, 3), T.ones(3)]),
     "cat dim out of range": lambda T: T.cat([T.ones(2, 3), T.ones(2, 3)], 2),
+    "cat zero-dimensional": lambda T: T.cat([T.ones(2), T.tensor(1.0)]),
+    "cat recorded sizes": lambda T: T.cat([T.ones(2, 3) * 2, T.ones(2, 4) * 2]),
     "stack": lambda T: T.stack([T.ones(2, 3), T.ones(2, 3), T.ones(3)], 1),
     "mse_loss sizes": lambda T: T.nn.functional.mse_loss(T.ones(3), T.ones(4)),
     "cross_entropy batch": lambda T: T.nn.CrossEntropyLoss()(T.ones(3, 5),

@@ -12,7 +12,7 @@ import numpy as np
 from fnnet.core.transfer import to_device
 from fnnet.nn.init import normal as flat_normal
 from fnnet.nn.init import uniform_between
-from fnnet.torch import _dtypes, _graph, _random
+from fnnet.torch import _compiler, _dtypes, _graph, _random
 from fnnet.torch._dtypes import DTypeLike
 from fnnet.torch._graph import CONST, VAR
 from fnnet.torch._random import Generator
@@ -244,6 +244,10 @@ def _axis(name: str, dim: Any, axis: Any) -> Any:
 def _check_cat(*args: Any) -> None:
     """PyTorch's RuntimeError for tensors ``cat`` cannot join (the last argument is dim)."""
     *tensors, dim = args
+    for number, t in enumerate(tensors):
+        if not t.shape:
+            raise RuntimeError(f"zero-dimensional tensor (at position {number}) cannot be "
+                               f"concatenated")
     first = tuple(tensors[0].shape)
     for number, t in enumerate(tensors[1:], start=1):
         shape = tuple(t.shape)
@@ -267,12 +271,48 @@ def _check_stack(*args: Any) -> None:
                                f"at entry 0 and {list(t.shape)} at entry {entry}")
 
 
+def _join_values(name: str, on_host: Callable[..., Any], on_device: Callable[..., Any],
+                 tensors: list[Tensor], dim: int, check: Callable[..., None]) -> Tensor | None:
+    """``cat`` or ``stack`` (``name``; ``on_host``/``on_device`` its numpy and jax forms)
+    of tensors that are all values already, none requiring grad, of one dtype, done at
+    once and returned as one value; else None.
+
+    A replay buffer's or a list's tensors joined each step (``torch.cat(batch.state)``)
+    would otherwise each be an input of the step, so that the step's program changed
+    with how many were joined and which of them were the same tensor, and compiled
+    again nearly every step.
+    """
+    if len(tensors) < 2:
+        return None
+    dtype, ndim = tensors[0]._cell.aval[1], len(tensors[0]._cell.aval[0])
+    for t in tensors:
+        cell = t._cell
+        if t._kind != CONST or cell.rg or cell.aval[1] != dtype or \
+                not len(cell.aval[0]) == ndim > 0:
+            return None
+    if any(t._cell.val is None for t in tensors):
+        # one still recorded (the newest transition's state): computed now, if no
+        # graph a later backward needs is pending
+        _compiler.maybe_flush()
+        if any(t._cell.val is None for t in tensors):
+            return None
+    check(*tensors, dim)
+    values = [t._cell.val for t in tensors]
+    axis = _dim(dim, ndim + (name == "stack"), name)
+    if all(type(v) is np.ndarray for v in values):
+        return _wrap_value(on_host(values, axis=axis))
+    return _wrap_value(on_device(values, axis=axis))
+
+
 def cat(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.cat`` (``axis=`` is ``dim=``, default 0)."""
     dim = _axis("cat", dim, axis) or 0
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    joined = _join_values("cat", np.concatenate, jnp.concatenate, tensors, dim, _check_cat)
+    if joined is not None:
+        return joined
     return _op(_cat, (dim,), *tensors, check=_check_cat, who="cat")
 
 
@@ -285,6 +325,9 @@ def stack(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> T
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    joined = _join_values("stack", np.stack, jnp.stack, tensors, dim, _check_stack)
+    if joined is not None:
+        return joined
     return _op(_stack, (dim,), *tensors, check=_check_stack, who="stack")
 
 

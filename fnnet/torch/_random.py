@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -171,7 +172,7 @@ class Generator:
             raise RuntimeError(f"set_state(): expected a state of {template.nbytes} bytes, "
                                f"got {len(raw)}")
         words = np.frombuffer(raw, template.dtype).reshape(template.shape)
-        self._key = jax.random.wrap_key_data(words)
+        self._key = jax.random.wrap_key_data(jnp.asarray(words))
         return self
 
     def __getattr__(self, name: str) -> Any:
