@@ -20,8 +20,9 @@ DEFER_CALLS = 10
 #: calls of a ``whole`` split in two programs (the first compiles the forward one)
 #: before either way is timed
 WARMUP_CALLS = 3
-#: timed calls each way before a ``whole`` split keeps the faster
-TRIAL_CALLS = 8
+#: timed calls each way before a ``whole`` split keeps the faster (by their lower
+#: quartile: a shared machine's noise only ever lengthens an interval)
+TRIAL_CALLS = 12
 #: calls in a row each way while timing; only the intervals between two calls of a block
 #: are timed, never one that starts or ends at a switch: its first call waits for work
 #: the other way left on the device, and a split's last call leaves its step behind
@@ -75,8 +76,8 @@ class Split:
     ``forward``), then times the loop's iterations both ways (the time from one call to
     the next) after :data:`WARMUP_CALLS`, in alternating blocks of :data:`BLOCK` calls
     each way, leaving out the intervals that start or end at a switch, until each way has
-    :data:`TRIAL_CALLS` times, and then keeps the faster (``mode``: True for two
-    programs, False for ``step`` alone). The
+    :data:`TRIAL_CALLS` times, and then keeps the faster by the lower quartile of
+    its times (``mode``: True for two programs, False for ``step`` alone). The
     answer changes with the load beside the loop (the split needs a core for the step
     while Python records the next one), so the kept way is timed against the other
     again after :data:`RETRIAL_AFTER` calls, then at doubling intervals while it keeps
@@ -180,7 +181,7 @@ class Split:
         now = time.perf_counter()
         whole, split = self._times
         if len(whole) >= TRIAL_CALLS and len(split) >= TRIAL_CALLS:
-            self.mode = statistics.median(split) < statistics.median(whole)
+            self.mode = _lower_quartile(split) < _lower_quartile(whole)
             if self.mode is self._previous:
                 self._retrial_after = min(2 * self._retrial_after, MAX_RETRIAL_AFTER)
             else:
@@ -198,6 +199,10 @@ class Split:
             self._times[mode].append(now - self._last[1])
         self._last = (mode, now, k % BLOCK != 0)
         return mode
+
+
+def _lower_quartile(times: list[float]) -> float:
+    return statistics.quantiles(times, n=4)[0]
 
 
 def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit: Jit,
