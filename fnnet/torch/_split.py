@@ -36,7 +36,7 @@ MAX_RETRIAL_AFTER = 4096
 def trial_length() -> int:
     """Calls of a ``whole`` split from its first until it has decided its way (under
     steady timings)."""
-    return DEFER_CALLS + WARMUP_CALLS + 2 * BLOCK * -(-TRIAL_CALLS // (BLOCK - 2))
+    return DEFER_CALLS + WARMUP_CALLS + 2 * BLOCK * -(-TRIAL_CALLS // (BLOCK - 2)) + 1
 
 #: ``jit(fn, donate_argnums)``: how a program is compiled
 Jit = Callable[[Callable[..., list[Any]], tuple[int, ...]], Callable[..., list[Any]]]
