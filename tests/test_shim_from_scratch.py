@@ -255,3 +255,27 @@ def test_count_in_place_and_a_view_assigned_to_itself_as_pytorch(torch):
     (n_ours, m_ours), (n_theirs, m_theirs) = _counts_in_place(ft), _counts_in_place(torch)
     np.testing.assert_array_equal(n_ours, n_theirs)
     np.testing.assert_array_equal(m_ours, m_theirs)
+
+
+def test_no_grad_on_a_generator_function_holds_at_each_resume_as_in_pytorch(torch):
+    # a sampling loop written as a generator under @torch.no_grad(): its body records no
+    # graph, and the caller's mode holds between the values it yields
+    seen = []
+    for lib in (torch, ft):
+        w = lib.ones(2, requires_grad=True)
+
+        @lib.no_grad()
+        def sample(n, w=w, lib=lib):
+            for i in range(n):
+                yield (w * i).requires_grad, lib.is_grad_enabled()
+
+        @lib.set_grad_enabled(False)
+        def once(lib=lib):
+            yield lib.is_grad_enabled()
+
+        steps = [(item, lib.is_grad_enabled()) for item in sample(2)]
+        unfinished = sample(3)
+        next(unfinished)
+        unfinished.close()
+        seen.append((steps, list(once()), lib.is_grad_enabled(), (w * 2).requires_grad))
+    assert seen[1] == seen[0] == ([((False, False), True)] * 2, [False], True, True)

@@ -13,6 +13,7 @@ The grad mode (``no_grad`` and its kin) is the current recorder's ``grad_enabled
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -54,12 +55,7 @@ class no_grad:  # noqa: N801 - PyTorch's name
             _compiler.maybe_flush()
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
-                return func(*args, **kwargs)
-
-        return wrapper
+        return _in_mode(func, type(self))
 
 
 class enable_grad(no_grad):  # noqa: N801
@@ -84,13 +80,44 @@ class set_grad_enabled(no_grad):  # noqa: N801
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         current().grad_enabled = self._previous
         mode = self._mode
+        return _in_mode(func, lambda: set_grad_enabled(mode))
 
+
+def _in_mode(func: Callable[..., Any], mode: Callable[[], Any]) -> Callable[..., Any]:
+    """``func`` run inside a fresh ``mode()`` context; a generator function's body runs
+    inside it at each resume, and the caller's mode between them (as PyTorch's
+    decorators do)."""
+    if not inspect.isgeneratorfunction(func):
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
+            with mode():
                 return func(*args, **kwargs)
 
         return wrapper
+
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any) -> Any:
+        inner = func(*args, **kwargs)
+        try:
+            with mode():
+                value = next(inner)
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    with mode():
+                        inner.close()
+                    raise
+                except BaseException as error:  # thrown in by the caller
+                    with mode():
+                        value = inner.throw(error)
+                else:
+                    with mode():
+                        value = inner.send(sent)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
 
 
 def is_grad_enabled() -> bool:
