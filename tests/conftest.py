@@ -139,7 +139,7 @@ LONGEST_FIRST = (
     "test_shim_surface_layers", "test_shim_batch_patterns",
     "test_checkpoint_damage", "test_train", "test_interop", "test_bad_input_loads",
     "test_augment", "test_optim", "test_accelerator_script", "test_shim_manual",
-    "test_shim_eager", "test_init",
+    "test_shim_eager", "test_init", "test_shim_from_scratch", "test_shim_multiprocessing",
 )
 
 #: Tests outside the edit-test loop (``pytest -m "not slow"``), by module, by
@@ -150,6 +150,10 @@ LONGEST_FIRST = (
 #: cores. They still run in the README's ``pytest -n 2``. A test named here that its
 #: module lacks is an error, so a renamed test cannot leave the list silently.
 SLOW: tuple[str, ...] = (
+    "test_shim_multiprocessing",
+    "test_shim_batch_patterns::test_a_replay_memorys_batches_joined_with_cat_compile_once_per_shape",
+    "test_shim_user_programs::test_recurrent_layers_on_packed_sequences_match_pytorch[LSTM-2-True-True]",
+    "test_shim_from_scratch::test_count_in_place_and_a_view_assigned_to_itself_as_pytorch",
     "test_accelerator_script::test_quick_run_without_accelerator_writes_a_table",
     "test_augment::test_compose_splits_the_key",
     "test_bad_input::test_fit_takes_numpy_integers_as_counts",
@@ -252,6 +256,10 @@ SLOW: tuple[str, ...] = (
 #: case among them), and marks the rest slow; the full suite runs every case. A family
 #: named here that its module lacks is an error, as in :data:`SLOW`.
 SAMPLED: dict[str, int] = {
+    "test_shim_transformer::test_multihead_attention_as_pytorch": 4,
+    "test_shim_user_programs::test_in_place_op_on_a_view_changes_its_base_as_pytorch": 6,
+    "test_shim_vision_loops::test_averaged_model_follows_pytorch": 2,
+    "test_shim_vision_loops::test_weight_norm_parametrization_trains_as_pytorch": 1,
     "test_augment::test_rotation_by_right_angles_is_rot90": 1,
     "test_augment::test_same_key_same_batch_different_key_different_batch": 1,
     "test_fast_conv::test_gradients_through_conv_activation_and_pool_equal_the_portable_forms": 3,
