@@ -285,10 +285,11 @@ def _join_values(name: str, on_host: Callable[..., Any], on_device: Callable[...
     if len(tensors) < 2:
         return None
     dtype, ndim = tensors[0]._cell.aval[1], len(tensors[0]._cell.aval[0])
+    if ndim == 0:  # cat refuses scalars: the recorded path raises PyTorch's error
+        return None
     for t in tensors:
         cell = t._cell
-        if t._kind != CONST or cell.rg or cell.aval[1] != dtype or \
-                not len(cell.aval[0]) == ndim > 0:
+        if t._kind != CONST or cell.rg or cell.aval[1] != dtype or len(cell.aval[0]) != ndim:
             return None
     if any(t._cell.val is None for t in tensors):
         # one still recorded (the newest transition's state): computed now, if no
