@@ -158,3 +158,20 @@ def test_small_globals_tutorials_use(torch):
         return v * 2
 
     assert not double(ft.tensor(A, requires_grad=True)).requires_grad
+
+
+def test_assigned_value_drops_leading_size_one_dims_as_pytorch(torch):
+    # the seq2seq tutorial's attentions[di] = attn_weights.data, weights [1, L] into a row
+    def fill(m):
+        a = m.zeros(3, 4, requires_grad=False)
+        a[1] = m.ones(1, 4)                                  # a window
+        a[m.tensor([0, 2])] = m.full((1, 1, 2, 4), 2.0)       # gathered rows
+        a[:, 0] = m.arange(3.0).view(1, 3)                    # a column
+        a[1:, 1:3] = m.ones(1, 1, 2, 2) * 7                   # a block
+        return a
+
+    np.testing.assert_array_equal(fill(ft).numpy(), fill(torch).numpy())
+    for m in (ft, torch):  # only size-1 dims may go
+        with pytest.raises(RuntimeError, match=r"the number of sizes provided \(1\) must be "
+                           r"greater or equal to the number of dimensions in the tensor \(2\)"):
+            m.zeros(3, 4)[1] = m.ones(2, 4)

@@ -203,9 +203,23 @@ def _getitem(x: Array, *args: Any) -> Array:
     return x[_index(spec, tuple(tensors))]
 
 
+def _fit_value(value: Any, ndim: int, dtype: Any) -> Array:
+    """``value`` for a region of ``ndim`` dims: PyTorch drops a value's leading size-1
+    dims before broadcasting it (``att[i] = w`` with ``w: [1, L]`` into a row ``[L]``)."""
+    value = jnp.asarray(value, dtype)
+    while value.ndim > ndim and value.shape[0] == 1:
+        value = value[0]
+    if value.ndim > ndim:
+        raise RuntimeError(f"expand({list(value.shape)}, size={ndim} dims): the number of "
+                           f"sizes provided ({ndim}) must be greater or equal to the number "
+                           f"of dimensions in the tensor ({value.ndim})")
+    return value
+
+
 def _setitem(x: Array, value: Any, *args: Any) -> Array:
     *tensors, spec = args
-    return x.at[_index(spec, tuple(tensors))].set(jnp.asarray(value, x.dtype))
+    index = _index(spec, tuple(tensors))
+    return x.at[index].set(_fit_value(value, x[index].ndim, x.dtype))
 
 
 def _block(x: Array, starts: list[Any], sizes: tuple[int, ...],
@@ -229,7 +243,8 @@ def _window(x: Array, *args: Any) -> Array:
 def _window_set(x: Array, value: Any, *args: Any) -> Array:
     *starts, (sizes, dims, post) = args
     corner, block = _block(x, starts, sizes, dims)
-    block = block.at[_post_index(post)].set(jnp.asarray(value, x.dtype))
+    region = _post_index(post)
+    block = block.at[region].set(_fit_value(value, block[region].ndim, x.dtype))
     return jax.lax.dynamic_update_slice(x, block, corner)
 
 
