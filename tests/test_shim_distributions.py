@@ -139,3 +139,15 @@ def test_bad_parameters_are_refused_as_pytorch(torch_validates):
     with pytest.raises(NotImplementedError, match="between Normal and Uniform"):
         ft.distributions.kl_divergence(ft.distributions.Normal(0.0, 1.0),
                                        ft.distributions.Uniform(0.0, 1.0))
+
+
+def test_categorical_log_prob_broadcasts_value_and_batch_as_pytorch(torch):
+    # REINFORCE: probs [1, 2] from a batch of one state, a 0-d sampled action
+    for probs, value in [([[0.2, 0.8]], 1), ([[0.2, 0.8]], [1, 0, 1]),
+                         ([[0.2, 0.8], [0.5, 0.5], [0.1, 0.9]], [[1], [0]]),
+                         ([[0.2, 0.8], [0.5, 0.5], [0.1, 0.9]], [1, 0, 1])]:
+        ours = ft.distributions.Categorical(probs=ft.tensor(probs)).log_prob(ft.tensor(value))
+        theirs = torch.distributions.Categorical(probs=torch.tensor(probs)).log_prob(
+            torch.tensor(value))
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

@@ -293,10 +293,11 @@ class Categorical(Distribution):
         return drawn.T.reshape(*shape, *self.batch_shape)
 
     def log_prob(self, value: Any) -> Tensor:
-        value = _tensor(value).long()
-        logits = self.logits.expand(*value.shape, self._num_events) if \
-            tuple(value.shape) != tuple(self.batch_shape) else self.logits
-        out: Tensor = logits.gather(-1, value.unsqueeze(-1)).squeeze(-1)
+        # value and batch shape broadcast together, as PyTorch's: a 0-d action against
+        # probs [1, n] (a policy's batch of one) gives a log-probability of shape [1]
+        value, logits = _shape_ops.broadcast_tensors(_tensor(value).long().unsqueeze(-1),
+                                                     self.logits)
+        out: Tensor = logits.gather(-1, value[..., :1]).squeeze(-1)
         return out
 
     def entropy(self) -> Tensor:
