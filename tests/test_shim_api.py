@@ -81,8 +81,33 @@ def test_unsupported_tensor_method_and_argument():
     with pytest.raises(NotImplementedError, match="Tensor.stft"):
         getattr(ft.ones(3), "stft")  # noqa: B009
     assert not hasattr(ft.ones(3), "stft")  # also an AttributeError
-    with pytest.raises(NotImplementedError, match="size_average"):
-        ft.nn.MSELoss(size_average=True)
+
+
+@pytest.mark.parametrize("size_average,reduce", [(False, None), (None, False), (True, True),
+                                                 (True, None), (False, True)])
+def test_deprecated_size_average_and_reduce_mean_a_reduction(torch, size_average, reduce):
+    # the spatial transformer tutorial's F.nll_loss(output, target, size_average=False)
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    t = np.array([0, 2, 1, 2])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = ft.nn.functional.nll_loss(ft.tensor(x), ft.tensor(t), size_average=size_average,
+                                         reduce=reduce)
+        module = ft.nn.MSELoss(size_average=size_average, reduce=reduce)
+        margin = ft.nn.functional.soft_margin_loss(ft.tensor(x), ft.ones(4, 3),
+                                                   size_average=size_average, reduce=reduce)
+    with warnings.catch_warnings(record=True) as expected:
+        warnings.simplefilter("always")
+        theirs = torch.nn.functional.nll_loss(torch.tensor(x), torch.tensor(t),
+                                              size_average=size_average, reduce=reduce)
+        their_module = torch.nn.MSELoss(size_average=size_average, reduce=reduce)
+        their_margin = torch.nn.functional.soft_margin_loss(
+            torch.tensor(x), torch.ones(4, 3), size_average=size_average, reduce=reduce)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(margin.numpy(), their_margin.numpy(), rtol=1e-6)
+    assert module.reduction == their_module.reduction
+    assert [str(w.message) for w in caught] == [str(w.message) for w in expected]
+    assert ft.nn.MSELoss().reduction == "mean"  # neither given: reduction= as passed
 
 
 # -- tensors ---------------------------------------------------------------------------

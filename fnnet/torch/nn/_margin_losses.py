@@ -10,16 +10,18 @@ from fnnet.torch.tensor import Tensor, _op, _scalar_or_tensor
 
 
 def _prepare(who: str, reduction: str, size_average: Any, reduce: Any,
-             *tensors: Any) -> None:
+             *tensors: Any) -> str:
+    """Checks the arguments; returns the reduction (the deprecated pair's, if given)."""
     from fnnet.torch.nn.functional import _legacy
 
-    _legacy(who, size_average=size_average, reduce=reduce)
+    reduction = _legacy(size_average, reduce, reduction)
     for name, value in zip(("input", "target", "third"), tensors, strict=False):
         if not isinstance(value, Tensor):
             raise TypeError(f"{who}(): argument '{name}' must be Tensor, not "
                             f"{type(value).__name__}")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
 
 
 def _labels(target: Tensor, like: Tensor) -> Tensor:
@@ -35,7 +37,8 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
                         size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.margin_ranking_loss``."""
-    _prepare("margin_ranking_loss", reduction, size_average, reduce, input1, input2, target)
+    reduction = _prepare("margin_ranking_loss", reduction, size_average, reduce,
+                         input1, input2, target)
     if not input1.dim() == input2.dim() == target.dim():
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same "
                            f"dimension but got sizes: input1: {input1.shape}, input2: "
@@ -52,7 +55,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.hinge_embedding_loss``."""
-    _prepare("hinge_embedding_loss", reduction, size_average, reduce, input, target)
+    reduction = _prepare("hinge_embedding_loss", reduction, size_average, reduce, input, target)
     return _op(_hinge, (float(margin), reduction), input, _labels(target, input),
                who="hinge_embedding_loss")
 
@@ -64,7 +67,7 @@ def _soft_margin(x: Any, t: Any, reduction: str) -> Any:
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
                      reduce: Any = None, reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.soft_margin_loss``."""
-    _prepare("soft_margin_loss", reduction, size_average, reduce, input, target)
+    reduction = _prepare("soft_margin_loss", reduction, size_average, reduce, input, target)
     return _op(_soft_margin, (reduction,), input, _labels(target, input),
                who="soft_margin_loss")
 
@@ -78,7 +81,8 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
                                 reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.multilabel_soft_margin_loss``
     (``fnnet.losses.multilabel_soft_margin_loss``)."""
-    _prepare("multilabel_soft_margin_loss", reduction, size_average, reduce, input, target)
+    reduction = _prepare("multilabel_soft_margin_loss", reduction, size_average, reduce,
+                         input, target)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"multilabel_soft_margin_loss: target of shape {list(target.shape)}"
                          f" does not match input of shape {list(input.shape)}")
@@ -94,8 +98,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor,
                           margin: float = 0, size_average: Any = None, reduce: Any = None,
                           reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.cosine_embedding_loss``."""
-    _prepare("cosine_embedding_loss", reduction, size_average, reduce, input1, input2,
-             target)
+    reduction = _prepare("cosine_embedding_loss", reduction, size_average, reduce,
+                         input1, input2, target)
     if input1.dim() not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
         raise RuntimeError(f"cosine_embedding_loss: expected 1D or 2D inputs of one shape, "
                            f"got {list(input1.shape)} and {list(input2.shape)}")
@@ -119,8 +123,8 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
                         swap: bool = False, size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.triplet_margin_loss``."""
-    _prepare("triplet_margin_loss", reduction, size_average, reduce, anchor, positive,
-             negative)
+    reduction = _prepare("triplet_margin_loss", reduction, size_average, reduce,
+                         anchor, positive, negative)
     if not anchor.dim() == positive.dim() == negative.dim():
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
                            f"the same number of dimensions, but got: anchor {anchor.dim()}D,"
@@ -141,7 +145,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     """PyTorch equivalent: ``torch.nn.functional.gaussian_nll_loss``; a negative
     variance is clamped to ``eps`` like a small one, where PyTorch raises (refusing it would
     read ``var``'s values in the middle of the recorded step)."""
-    _prepare("gaussian_nll_loss", reduction, None, None, input, target)
+    reduction = _prepare("gaussian_nll_loss", reduction, None, None, input, target)
     var = _scalar_or_tensor(var)
     if not isinstance(var, Tensor):
         from fnnet.torch._functions import full as filled
@@ -164,6 +168,6 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
                      full: bool = False, size_average: Any = None, eps: float = 1e-8,
                      reduce: Any = None, reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.poisson_nll_loss``."""
-    _prepare("poisson_nll_loss", reduction, size_average, reduce, input, target)
+    reduction = _prepare("poisson_nll_loss", reduction, size_average, reduce, input, target)
     return _op(_poisson, (bool(log_input), bool(full), float(eps), reduction), input,
                target, who="poisson_nll_loss")

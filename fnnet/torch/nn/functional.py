@@ -7,6 +7,7 @@ arguments its static arguments.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, cast
 
 import jax.numpy as jnp
@@ -29,11 +30,17 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _legacy(name: str, **kwargs: Any) -> None:
-    for key, value in kwargs.items():
-        if value is not None:
-            raise NotImplementedError(f"fnnet.torch: {name}({key}=...) is deprecated in "
-                                      f"PyTorch and not supported; use reduction=")
+def _legacy(size_average: Any, reduce: Any, reduction: str) -> str:
+    """The reduction that PyTorch's deprecated ``size_average=``/``reduce=`` pair means
+    (either given), with its warning; ``reduction`` where neither is given."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    legacy = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{legacy}' instead.", UserWarning, stacklevel=3)
+    return legacy
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -244,7 +251,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.cross_entropy``."""
-    _legacy("cross_entropy", size_average=size_average, reduce=reduce)
+    reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
     check_class_batch(input, target)
     _check_class_targets("cross_entropy", input, target, ignore_index)
@@ -255,7 +262,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.nll_loss``."""
-    _legacy("nll_loss", size_average=size_average, reduce=reduce)
+    reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
     check_class_batch(input, target)
     _check_class_targets("nll_loss", input, target, ignore_index)
@@ -265,7 +272,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.mse_loss``."""
-    _legacy("mse_loss", size_average=size_average, reduce=reduce)
+    reduction = _legacy(size_average, reduce, reduction)
     input, target = broadcast_target(input, _scalar_or_tensor(target))
     return _op(_mse, (reduction,), input, target)
 
@@ -273,7 +280,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.l1_loss``."""
-    _legacy("l1_loss", size_average=size_average, reduce=reduce)
+    reduction = _legacy(size_average, reduce, reduction)
     input, target = broadcast_target(input, _scalar_or_tensor(target))
     return _op(_l1, (reduction,), input, target)
 
@@ -281,7 +288,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None,
                    reduce: Any = None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.smooth_l1_loss``."""
-    _legacy("smooth_l1_loss", size_average=size_average, reduce=reduce)
+    reduction = _legacy(size_average, reduce, reduction)
     input, target = broadcast_target(input, _scalar_or_tensor(target))
     return _op(_smooth_l1, (reduction, float(beta)), input, target)
 
@@ -290,7 +297,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.binary_cross_entropy``."""
-    _legacy("binary_cross_entropy", size_average=size_average, reduce=reduce)
+    reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
     check_binary_target("binary_cross_entropy", input, target)
     return _op(_bce, (reduction,), input, target, weight)
@@ -301,7 +308,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      reduce: Any = None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.binary_cross_entropy_with_logits``."""
-    _legacy("binary_cross_entropy_with_logits", size_average=size_average, reduce=reduce)
+    reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
     check_binary_target("binary_cross_entropy_with_logits", input, target)
     return _op(_bce_logits, (reduction,), input, target, weight, pos_weight)
@@ -412,7 +419,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     """PyTorch equivalent: ``torch.nn.functional.kl_div`` (``fnnet.losses.kl_div``):
     ``input`` holds log-probabilities, ``target`` probabilities (log-probabilities with
     ``log_target``); ``reduction='batchmean'`` is the divergence per sample."""
-    _legacy("kl_div", size_average=size_average, reduce=reduce)
+    reduction = _legacy(size_average, reduce, reduction)
     return _op(_kl_div, (reduction, log_target), input, _scalar_or_tensor(target),
                who="kl_div")
 

@@ -13,8 +13,7 @@ class _Loss(Module):
     def __init__(self, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
         super().__init__()
-        F._legacy(type(self).__name__, size_average=size_average, reduce=reduce)
-        self.reduction = reduction
+        self.reduction = F._legacy(size_average, reduce, reduction)
 
 
 class _WeightedLoss(_Loss):
