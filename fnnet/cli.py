@@ -16,6 +16,7 @@ import os
 import pathlib
 import re
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -305,13 +306,17 @@ def save_weights(path: pathlib.Path, model: Any, params: Any, layer_state: Any,
 
     PyTorch equivalent: ``safetensors.torch.save_file(model.state_dict(), path)``.
     """
+    from safetensors import SafetensorError
     from safetensors.numpy import save_file
 
     from fnnet.interop import to_torch_state_dict
 
     arrays = to_torch_state_dict(params, layer_state, model)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(dict(arrays), str(path), metadata={"format": "pt", **metadata})
+    try:  # written to a temporary file renamed into place: a failure leaves no half file
+        save_file(dict(arrays), str(path), metadata={"format": "pt", **metadata})
+    except SafetensorError as error:  # a full disk, a folder that refuses files
+        raise OSError(f"cannot write {path}: {user_words(error)}") from None
     return path
 
 
@@ -421,6 +426,25 @@ def _warn_ignored(args: argparse.Namespace) -> None:
                        f"{' and '.join(MOMENTUM_OPTIMIZERS)} use it)")
 
 
+def _check_writable(flag: str, value: str, folder: pathlib.Path) -> None:
+    """Raises :class:`UsageError` unless files can be made in ``folder``, or in its
+    nearest existing parent where it does not exist yet, naming ``flag``.
+
+    A folder is made and removed there: permission bits alone say nothing for root, nor
+    for read-only or virtual file systems (``/proc``).
+    """
+    existing = next((f for f in (folder, *folder.parents) if f.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        raise UsageError(f"{flag} {value}: cannot write in {existing}")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".fnnet-probe-", dir=existing))
+    except OSError as error:
+        raise UsageError(f"{flag} {value}: cannot write in {existing} "
+                         f"({error.strerror or error})") from None
+
+
 def _check_train_flags(args: argparse.Namespace) -> None:
     if args.resume and args.checkpoint_dir is None:
         raise UsageError("--resume needs --checkpoint-dir, the folder to resume from")
@@ -431,9 +455,7 @@ def _check_train_flags(args: argparse.Namespace) -> None:
         save = _check_weights_path("--save", args.save, must_exist=False)
         if save.is_dir():
             raise UsageError(f"--save {args.save}: a folder, expected a file path")
-        folder = next((f for f in save.absolute().parents if f.exists()), None)
-        if folder is not None and not (folder.is_dir() and os.access(folder, os.W_OK)):
-            raise UsageError(f"--save {args.save}: cannot write in {folder}")
+        _check_writable("--save", args.save, save.absolute().parent)
     for flag, value in (("--out", args.out), ("--logdir", args.logdir),
                         ("--checkpoint-dir", args.checkpoint_dir)):
         if value is None:
@@ -441,10 +463,7 @@ def _check_train_flags(args: argparse.Namespace) -> None:
         path = pathlib.Path(value)
         if path.exists() and not path.is_dir():
             raise UsageError(f"{flag} {value}: not a folder")
-        folder = next((f for f in path.absolute().parents if f.exists()), None)
-        if not path.exists() and folder is not None and not (
-                folder.is_dir() and os.access(folder, os.W_OK)):
-            raise UsageError(f"{flag} {value}: cannot write in {folder}")
+        _check_writable(flag, value, path.absolute())
     if args.devices is not None:
         import jax
 
@@ -507,8 +526,11 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
         metadata = {"fnnet.model": args.model, "fnnet.dataset": args.dataset,
                     "fnnet.image_shape": ",".join(map(str, image_shape)),
                     "fnnet.num_classes": str(num_classes)}
-        path = save_weights(pathlib.Path(args.save), model, state.params, state.layer_state,
-                            metadata)
+        try:
+            path = save_weights(pathlib.Path(args.save), model, state.params,
+                                state.layer_state, metadata)
+        except OSError as error:
+            raise OSError(f"--save {args.save}: {user_words(error)}") from None
         print(f"weights written to {path}", flush=True)
     return history
 
@@ -532,6 +554,44 @@ def evaluate(args: argparse.Namespace) -> dict[str, float]:
     return metrics
 
 
+def _read_npy(file: pathlib.Path, path: str) -> np.ndarray:
+    """The array of a ``.npy`` file, its header checked against the file's size before
+    any memory is allocated for the data (numpy's own reader allocates what the header
+    declares first).
+
+    Raises:
+        UsageError: not a ``.npy`` file, a damaged header, an object array, or data
+            shorter or longer than the header declares; the message names ``path``.
+    """
+    fmt = np.lib.format
+    try:
+        with open(file, "rb") as f:
+            version = fmt.read_magic(f)
+            read_header = {(1, 0): fmt.read_array_header_1_0,
+                           (2, 0): fmt.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise ValueError(f"format version {version[0]}.{version[1]}, expected 1.0 "
+                                 f"or 2.0")
+            try:
+                shape, _, dtype = read_header(f)
+            except Exception as err:  # numpy parses the header as a Python literal, which
+                # fails in many ways (SyntaxError, tokenize.TokenError, ValueError...)
+                raise ValueError(f"a damaged header ({type(err).__name__}: {err})") from None
+            data_start = f.tell()
+    except (ValueError, OSError, EOFError) as err:
+        raise UsageError(f"IMAGES {path}: not a numpy array file ({user_words(err)})") \
+            from None
+    if dtype.hasobject:
+        raise UsageError(f"IMAGES {path}: expected uint8 or float images, got an array of "
+                         f"Python objects (not loaded: it would be unpickled)")
+    declared = math.prod(shape) * dtype.itemsize
+    held = file.stat().st_size - data_start
+    if declared != held:
+        raise UsageError(f"IMAGES {path}: the header declares shape {list(shape)} of "
+                         f"{dtype} ({declared:,} bytes), the file holds {held:,} bytes")
+    return np.asarray(np.load(file, allow_pickle=False))
+
+
 def read_images(path: str) -> np.ndarray:
     """Images ``[N, C, H, W]`` from an IDX image file (``.gz`` or not) or a ``.npy`` array
     (``[H, W]``, ``[N, H, W]`` or ``[N, C, H, W]``; uint8 0..255 or float in [0, 1]).
@@ -545,14 +605,12 @@ def read_images(path: str) -> np.ndarray:
     from fnnet.data.idx import IMAGE_MAGIC
 
     file = pathlib.Path(path)
+    if file.is_dir():
+        raise UsageError(f"IMAGES {path}: a folder, expected an IDX or .npy file")
     if not file.is_file():
         raise UsageError(f"IMAGES {path}: no such file")
     if file.suffix == ".npy":
-        try:
-            images: np.ndarray = np.asarray(np.load(file, allow_pickle=False))
-        except (ValueError, OSError, EOFError) as err:
-            raise UsageError(f"IMAGES {path}: not a numpy array file ({user_words(err)})") \
-                from None
+        images = _read_npy(file, path)
     else:
         images = read_idx(file, magic=IMAGE_MAGIC, what="image")
     if images.ndim == 2:

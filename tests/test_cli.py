@@ -348,12 +348,83 @@ def test_predict_names_images_of_the_wrong_size(trained, tmp_path, capsys, monke
             (["nan.npy"], "IMAGES nan.npy: expected float pixels in [0, 1]"),
             (["small.npy", "big.npy"], "IMAGES: the files hold images of different shapes "
                                        "(small.npy: 1x8x8, big.npy: 1x28x28)"),
-            (["objects.npy"], "IMAGES objects.npy: not a numpy array file (Object arrays "
-                              "cannot be loaded when allow_pickle=False)"),
+            (["objects.npy"], "IMAGES objects.npy: expected uint8 or float images, got an "
+                              "array of Python objects (not loaded: it would be unpickled)"),
             (["missing.npy"], "IMAGES missing.npy: no such file")):
         code, _, err = run(["predict", "--weights", str(path), *files], capsys)
         assert code == 2 and len(err) == 1, err
         assert err[0].startswith(f"fnnet predict: error: {message}"), err
+
+
+def npy_header(shape, dtype="|u1"):
+    """The header ``numpy.save`` writes for an array of ``shape`` and ``dtype``."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+def test_predict_checks_an_npy_header_before_reading(trained, tmp_path, capsys,
+                                                     monkeypatch):
+    path, _, _, _ = trained
+    monkeypatch.chdir(tmp_path)
+    # A header declaring 800 GB over 100 bytes: numpy's reader would try to allocate it.
+    (tmp_path / "huge.npy").write_bytes(npy_header((100_000, 100_000, 10), "<f8")
+                                        + bytes(100))
+    np.save(tmp_path / "whole.npy", np.zeros((3, 8, 8), np.uint8))
+    whole = (tmp_path / "whole.npy").read_bytes()
+    (tmp_path / "cut.npy").write_bytes(whole[:-10])
+    (tmp_path / "long.npy").write_bytes(whole + bytes(10))
+    (tmp_path / "mangled.npy").write_bytes(whole.replace(b"(3, 8, 8)", b"(3, 8, 8 "))
+    (tmp_path / "empty.npy").write_bytes(b"")
+    (tmp_path / "folder.npy").mkdir()
+    for name, message in (
+            ("huge.npy", "the header declares shape [100000, 100000, 10] of float64 "
+                         "(800,000,000,000 bytes), the file holds 100 bytes"),
+            ("cut.npy", "the header declares shape [3, 8, 8] of uint8 (192 bytes), the "
+                        "file holds 182 bytes"),
+            ("long.npy", "the header declares shape [3, 8, 8] of uint8 (192 bytes), the "
+                         "file holds 202 bytes"),
+            ("mangled.npy", "not a numpy array file (a damaged header (TokenError: "),
+            ("empty.npy", "not a numpy array file (EOF: reading magic string"),
+            ("folder.npy", "a folder, expected an IDX or .npy file")):
+        code, out, err = run(["predict", "--weights", str(path), name], capsys)
+        assert (code, out, len(err)) == (2, "", 1), err
+        assert err[0].startswith(f"fnnet predict: error: IMAGES {name}: {message}"), err
+
+
+def test_an_output_folder_that_refuses_files_is_named_before_training(tmp_path, capsys,
+                                                                      monkeypatch):
+    # Permission bits say nothing for root or on a read-only mount: the check makes a
+    # folder there, which /proc refuses to anyone.
+    if not pathlib.Path("/proc/self").is_dir():
+        pytest.skip("needs /proc, a folder that refuses new files")
+    monkeypatch.chdir(tmp_path)
+    for flag, value, where in (("--save", "/proc/w.safetensors", "/proc"),
+                               ("--out", "/proc/run", "/proc"),
+                               ("--logdir", "/proc/self/logs", "/proc/self"),
+                               ("--checkpoint-dir", "/proc/ck", "/proc")):
+        code, out, err = run(["train", flag, value], capsys)
+        assert (code, out) == (2, "")
+        assert len(err) == 1 and err[0].startswith(
+            f"fnnet train: error: {flag} {value}: cannot write in {where} ("), err
+    assert not list(tmp_path.iterdir())  # nothing trained, nothing written
+
+
+def test_a_failed_weights_write_is_one_line_naming_save(trained, tmp_path, capsys,
+                                                       monkeypatch):
+    """A disk filling up while --save writes is one line and exit status 1."""
+    from safetensors import SafetensorError
+
+    def full_disk(*args, **kwargs):
+        raise SafetensorError("Error while serializing: I/O error: No space left on device")
+
+    monkeypatch.setattr("safetensors.numpy.save_file", full_disk)
+    save = tmp_path / "w.safetensors"
+    code, _, err = run([*TRAIN, "--out", str(tmp_path), "--save", str(save)], capsys)
+    assert code == 1 and not save.exists()
+    assert err[-1] == (f"fnnet train: error: --save {save}: cannot write {save}: Error while "
+                       f"serializing: I/O error: No space left on device")
 
 
 def test_evaluate_on_another_dataset_names_the_one_trained_on(trained, tmp_path, capsys):
