@@ -144,6 +144,32 @@ def test_cli_errors(capsys, argv, message):
     assert pytest.importorskip("re").search(message, capsys.readouterr().err)
 
 
+def test_cli_bad_values_and_places_are_one_line_before_any_run(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    for argv, message in (
+            (["--steps-per-epoch", "0"], "argument --steps-per-epoch: expected an integer "
+                                         ">= 1, got '0' (see fnnet compare --help)"),
+            (["--epochs", "two"], "argument --epochs: expected an integer >= 1, got 'two' "
+                                  "(see fnnet compare --help)"),
+            (["--lr", "-0.1"], "argument --lr: expected a number > 0, got '-0.1' (see fnnet "
+                               "compare --help)"),
+            (["--batch-size", "0"], "argument --batch-size: expected an integer >= 1, got "
+                                    "'0' (see fnnet compare --help)"),
+            (["--out", str(tmp_path / "file")], f"--out {tmp_path / 'file'}: not a folder"),
+            (["--data-dir", str(tmp_path / "none")],
+             f"--data-dir {tmp_path / 'none'}: no such folder"),
+            # a folder without MNIST must not fall back to the digits unnoticed
+            (["--data-dir", str(tmp_path)], f"--data-dir {tmp_path}: no MNIST test images "
+                                            "(t10k-images-idx3-ubyte or .gz) in it")):
+        try:
+            code = cli.main(["compare", "mlp_mnist", *argv, "--examples-dir", str(ROOT)])
+        except SystemExit as exit_:  # argparse's own exit
+            code = exit_.code
+        captured = capsys.readouterr()
+        assert (code, captured.out) == (2, "")
+        assert captured.err.splitlines() == [f"fnnet compare: error: {message}"]
+
+
 def test_cifar10_absent_says_where_to_put_it(monkeypatch, capsys):
     monkeypatch.delenv("FNNET_CIFAR10_DIR", raising=False)
     monkeypatch.delenv("FNNET_DATA_DIR", raising=False)

@@ -63,6 +63,12 @@ def run(args: argparse.Namespace) -> list[Comparison]:
     if unknown:
         raise ValueError(f"--versions: unknown {unknown}; expected some of {list(VERSIONS)}")
     root = examples_dir(args.examples_dir)
+    out = pathlib.Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {args.out}: not a folder")
+    from fnnet.cli import _check_writable
+
+    _check_writable("--out", args.out, out.absolute())  # before the runs, not after
     if args.torch_threads is not None and args.torch_threads < 1:
         raise ValueError(f"--torch-threads must be >= 1, got {args.torch_threads}")
     if args.torch_threads is not None and "torch" in versions:
@@ -93,7 +99,6 @@ def run(args: argparse.Namespace) -> list[Comparison]:
     elapsed = time.perf_counter() - start
     if not comparisons:
         raise FileNotFoundError("nothing ran: " + "; ".join(skipped))
-    out = pathlib.Path(args.out)
     examples = sorted({c.example for c in comparisons})
     stem = "all" if args.all else examples[0] if len(examples) == 1 else "compare"
     png = plot_losses(comparisons, out / f"{stem}.png")

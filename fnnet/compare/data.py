@@ -81,10 +81,21 @@ def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, se
 
 
 def find_mnist(data_dir: str | os.PathLike[str] | None = None) -> pathlib.Path | None:
-    """The folder holding the MNIST test-set IDX files, or None."""
+    """The folder holding the MNIST test-set IDX files, or None.
+
+    Raises:
+        FileNotFoundError: ``data_dir`` is given but holds no MNIST test images (a
+            mistyped folder must not train on the fallback data unnoticed).
+    """
     from fnnet.data import paths
 
-    candidates = [data_dir, paths.default_directory("mnist"), _SHARED / "mnist"]
+    if data_dir is not None:
+        if not any(pathlib.Path(data_dir).glob("t10k-images-idx3-ubyte*")):
+            what = "no such folder" if not pathlib.Path(data_dir).is_dir() else \
+                "no MNIST test images (t10k-images-idx3-ubyte or .gz) in it"
+            raise FileNotFoundError(f"data_dir {data_dir}: {what}")
+        return pathlib.Path(data_dir)
+    candidates = [paths.default_directory("mnist"), _SHARED / "mnist"]
     for folder in candidates:
         if folder is not None and any(pathlib.Path(folder).glob("t10k-images-idx3-ubyte*")):
             return pathlib.Path(folder)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import pathlib
 import sys
 from collections.abc import Callable, Sequence
@@ -17,12 +18,31 @@ from typing import Any
 LABELS = {"torch_version": "PyTorch", "fnnet_version": "fnnet",
           "shim_version": "fnnet.torch (PyTorch code, import changed)"}
 
+
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse ``type``: a finite ``kind`` value > 0, or one line naming what was
+    expected and what was given."""
+    words = "an integer >= 1" if kind is int else "a number > 0"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
+
+
 # Command-line options that override a Config field of the same name (where it has one).
 OVERRIDES = (
-    ("--epochs", int, "number of epochs"),
-    ("--steps-per-epoch", int, "batches per epoch (default: the whole epoch)"),
-    ("--batch-size", int, "examples per batch"),
-    ("--lr", float, "learning rate"),
+    ("--epochs", _positive(int), "number of epochs"),
+    ("--steps-per-epoch", _positive(int), "batches per epoch (default: the whole epoch)"),
+    ("--batch-size", _positive(int), "examples per batch"),
+    ("--lr", _positive(float), "learning rate"),
     ("--seed", int, "seed of initialisation and shuffling"),
     ("--data-dir", str, "folder of the local data set files"),
     ("--pretrained", str, "a PyTorch state_dict (.pth/.pt/.safetensors) to start from"),
