@@ -32,7 +32,15 @@ def _as_numpy(torch, t):
     return t.numpy()
 
 
-def test_every_dtype_view_and_container_as_pytorch_saved_it(torch):
+#: torch.save's formats: its zip archive, and its format before 1.6, which
+#: _use_new_zipfile_serialization=False still writes (pickle protocol 2 by default)
+FORMATS = {"zip": {}, "legacy": dict(_use_new_zipfile_serialization=False),
+           "legacy protocol 4": dict(_use_new_zipfile_serialization=False,
+                                     pickle_protocol=4)}
+
+
+@pytest.mark.parametrize("options", FORMATS.values(), ids=FORMATS.keys())
+def test_every_dtype_view_and_container_as_pytorch_saved_it(torch, options):
     base = torch.arange(24, dtype=torch.float32).reshape(4, 6)
     tensors = {
         "float32": torch.randn(3, 4), "float64": torch.randn(2, dtype=torch.float64),
@@ -51,7 +59,7 @@ def test_every_dtype_view_and_container_as_pytorch_saved_it(torch):
              "pair": (1, [torch.ones(2), None]), "tags": {"x", "y"},
              "size": torch.Size([2, 3]), "dtype": torch.float16,
              "param": torch.nn.Parameter(torch.ones(2))}
-    got = load_torch_file(_saved(torch, saved))
+    got = load_torch_file(_saved(torch, saved, **options))
     for name, t in tensors.items():
         value = got["tensors"][name]
         expected = _as_numpy(torch, t)
@@ -65,7 +73,10 @@ def test_every_dtype_view_and_container_as_pytorch_saved_it(torch):
     np.testing.assert_array_equal(got["param"], np.ones(2, np.float32))
 
 
-def test_fnnet_torch_loads_a_pytorch_training_checkpoint_and_resumes_alike(torch, tmp_path):
+@pytest.mark.parametrize("options", [FORMATS["zip"], FORMATS["legacy"]],
+                         ids=["zip", "legacy"])
+def test_fnnet_torch_loads_a_pytorch_training_checkpoint_and_resumes_alike(torch, tmp_path,
+                                                                          options):
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
     opt = torch.optim.Adam(net.parameters(), lr=0.01)
@@ -76,7 +87,7 @@ def test_fnnet_torch_loads_a_pytorch_training_checkpoint_and_resumes_alike(torch
         opt.step()
     path = tmp_path / "checkpoint.pth"
     torch.save({"epoch": 3, "model_state_dict": net.state_dict(),
-                "optimizer_state_dict": opt.state_dict()}, path)
+                "optimizer_state_dict": opt.state_dict()}, path, **options)
 
     checkpoint = ft.load(path)
     mine = ft.nn.Sequential(ft.nn.Linear(4, 8), ft.nn.ReLU(), ft.nn.Linear(8, 2))
@@ -170,10 +181,39 @@ def test_every_truncation_is_refused_as_damaged(torch):
             load_torch_file(data[:end])
 
 
-def test_pytorchs_format_before_1_6_is_named(torch):
-    data = _saved(torch, {"w": torch.ones(1)}, _use_new_zipfile_serialization=False)
-    with pytest.raises(ValueError, match="format from before 1.6"):
-        load_torch_file(data)
+def test_pytorchs_format_before_1_6_loads_as_pytorch_loads_it(torch):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
+    data = _saved(torch, net.state_dict(), **FORMATS["legacy"])
+    expected = torch.load(io.BytesIO(data), weights_only=True)
+    got = ft.load(io.BytesIO(data))
+    assert isinstance(got, collections.OrderedDict) and list(got) == list(expected)
+    for name, value in expected.items():
+        np.testing.assert_array_equal(got[name].numpy(), value.numpy(), err_msg=name)
+    mine = ft.nn.Sequential(ft.nn.Conv2d(1, 2, 3), ft.nn.BatchNorm2d(2))
+    mine.load_state_dict(got)
+
+
+def test_pytorchs_format_before_1_6_damaged_is_refused(torch):
+    data = _saved(torch, {"w": torch.arange(4.0)}, **FORMATS["legacy"])
+    start = len(data) - 8 - 16  # the file ends with the storage: its count, 4 float32
+    assert data[start:start + 8] == (4).to_bytes(8, "little")
+    for end in range(len(data)):
+        with pytest.raises(ValueError):
+            load_torch_file(data[:end])
+    with pytest.raises(ValueError, match="the file: 3 bytes follow the last storage"):
+        load_torch_file(data + b"abc")
+    # a count that disagrees with the object's, or that outgrows the file, is refused
+    # before anything is read or allocated for it
+    for count in (3, 5, 2**60):
+        lying = data[:start] + count.to_bytes(8, "little") + data[start + 8:]
+        with pytest.raises(ValueError, match=rf"declares {count} elements of float32, the "
+                                             rf"object 4, and 16 bytes are left"):
+            load_torch_file(lying)
+    # code named by the object pickle is refused and never runs
+    evil = data.replace(b"ctorch\nFloatStorage", b"cposix\nsystem\x00\x00\x00\x00\x00\x00", 1)
+    with pytest.raises(NotWeightsOnly, match="the pickle names posix.system"):
+        load_torch_file(evil)
 
 
 def test_bad_arguments(tmp_path):

@@ -1,4 +1,5 @@
-"""PyTorch's checkpoint files (``torch.save``'s zip archives) read without PyTorch.
+"""PyTorch's checkpoint files (``torch.save``'s zip archives, and its format before 1.6)
+read without PyTorch.
 
 ``torch.save`` writes a zip archive: ``<name>/data.pkl``, a pickle of the saved object
 whose tensors refer to storages, and ``<name>/data/<key>``, each storage's raw bytes. This
@@ -18,12 +19,12 @@ import pathlib
 import pickle
 import sys
 import zipfile
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import ml_dtypes
 import numpy as np
 
-__all__ = ["NotWeightsOnly", "check_records", "load_torch_file"]
+__all__ = ["NotWeightsOnly", "check_records", "is_legacy_torch_file", "load_torch_file"]
 
 #: PyTorch's storage types and the numpy dtype of their elements
 STORAGE_DTYPES = {
@@ -40,8 +41,16 @@ TORCH_DTYPES = {
     "int64": np.int64, "long": np.int64, "int32": np.int32, "int": np.int32,
     "int16": np.int16, "short": np.int16, "int8": np.int8, "uint8": np.uint8, "bool": np.bool_,
 }
-#: the first bytes of PyTorch's format before 1.6 (a pickle, not a zip archive)
-LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
+#: PyTorch's magic number as a pickle's LONG1 opcode: the first value of its format
+#: before 1.6 (a sequence of pickles, not a zip archive), after a PROTO opcode (and a
+#: FRAME opcode from pickle protocol 4 on)
+LEGACY_MAGIC = b"\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
+
+
+def is_legacy_torch_file(data: bytes) -> bool:
+    """Whether ``data`` opens as a file of PyTorch's format before 1.6 (what
+    ``torch.save(obj, f, _use_new_zipfile_serialization=False)`` writes)."""
+    return data[:1] == b"\x80" and LEGACY_MAGIC in data[:2 + 9 + len(LEGACY_MAGIC)]
 
 
 class NotWeightsOnly(pickle.UnpicklingError, ValueError):
@@ -50,33 +59,65 @@ class NotWeightsOnly(pickle.UnpicklingError, ValueError):
 
 
 class _Storage:
-    """A storage's elements (1-D numpy array)."""
+    """A storage's elements (1-D numpy array), or its dtype and length alone where the
+    elements follow the pickle (PyTorch's format before 1.6)."""
 
-    def __init__(self, values: np.ndarray) -> None:
+    def __init__(self, values: np.ndarray | None, dtype: np.dtype[Any] | None = None,
+                 numel: int = 0) -> None:
         self.values = values
+        self.dtype = values.dtype if values is not None else dtype
+        self.numel = len(values) if values is not None else numel
+
+
+class _PendingTensor:
+    """A tensor of a storage whose elements are not read yet (PyTorch's format before
+    1.6 writes them after the pickle); :func:`_resolve` makes it an array."""
+
+    def __init__(self, storage: _Storage, offset: int, size: tuple[int, ...],
+                 stride: tuple[int, ...]) -> None:
+        self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
 
 
 def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any, *rest: Any
-                    ) -> np.ndarray:
+                    ) -> np.ndarray | _PendingTensor:
     """``torch._utils._rebuild_tensor_v2``: the view ``(offset, size, stride)`` of a
     storage, checked to lie inside it, as a new contiguous array."""
     if not isinstance(storage, _Storage):
         raise ValueError(f"a tensor's storage is {type(storage).__name__}, not a storage")
-    if not isinstance(offset, int) or not all(isinstance(v, int) for v in (*size, *stride)) \
+    if not isinstance(offset, int) or not isinstance(size, tuple | list) \
+            or not isinstance(stride, tuple | list) \
+            or not all(isinstance(v, int) for v in (*size, *stride)) \
             or len(size) != len(stride):
         raise ValueError(f"a tensor's layout is malformed: offset {offset!r}, size "
                          f"{size!r}, stride {stride!r}")
-    values = storage.values
+    if storage.values is None:
+        _view_bounds(storage.numel, offset, size, stride)
+        return _PendingTensor(storage, offset, tuple(size), tuple(stride))
+    return _view(storage.values, offset, size, stride)
+
+
+def _view_bounds(numel: int, offset: int, size: Any, stride: Any) -> int:
+    """The element count of the view ``(offset, size, stride)``, checked to lie inside a
+    storage of ``numel`` elements."""
     if offset < 0 or any(v < 0 for v in (*size, *stride)):
         raise ValueError(f"a tensor's layout is negative: offset {offset}, size "
                          f"{tuple(size)}, stride {tuple(stride)}")
-    count = int(np.prod(size, dtype=np.int64))
+    count = 1
+    for n in size:  # Python's integers: numpy's int64 product can wrap around
+        count *= n
     if count:
         last = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True))
-        if last >= len(values):
+        if last >= numel:
             raise ValueError(f"a tensor of size {tuple(size)} at offset {offset} with "
                              f"stride {tuple(stride)} reaches element {last} of a storage "
-                             f"of {len(values)}")
+                             f"of {numel}")
+    return count
+
+
+def _view(values: np.ndarray, offset: int, size: Any, stride: Any) -> np.ndarray:
+    """The view ``(offset, size, stride)`` of a storage's ``values`` as a new contiguous
+    array, checked to lie inside it."""
+    if _view_bounds(len(values), offset, size, stride):
         view = np.lib.stride_tricks.as_strided(
             values[offset:], shape=tuple(size),
             strides=tuple(s * values.itemsize for s in stride), writeable=False)
@@ -120,21 +161,35 @@ _GLOBALS: dict[tuple[str, str], Any] = {
 }
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, archive: zipfile.ZipFile, prefix: str,
-                 byteorder: str) -> None:
-        super().__init__(io.BytesIO(data))
-        self._archive, self._prefix, self._byteorder = archive, prefix, byteorder
-        self._storages: dict[str, _Storage] = {}
+class _PlainUnpickler(pickle.Unpickler):
+    """Plain values only (numbers, strings, containers): every global is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise NotWeightsOnly(f"the pickle names {module}.{name}, which a "
+                             f"weights-only checkpoint does not hold; refused")
+
+
+class _WeightsUnpickler(_PlainUnpickler):
+    """The weights-only globals of :data:`_GLOBALS` and ``torch``'s dtypes, storage
+    types, ``Size`` and ``device``."""
 
     def find_class(self, module: str, name: str) -> Any:
         found = _GLOBALS.get((module, name))
         if found is None and module == "torch":
             found = _torch_global(name)
         if found is None:
-            raise NotWeightsOnly(f"the pickle names {module}.{name}, which a "
-                                 f"weights-only checkpoint does not hold; refused")
+            return super().find_class(module, name)
         return found
+
+
+class _Unpickler(_WeightsUnpickler):
+    """``data.pkl`` of a ``torch.save`` archive, its storages read from the archive."""
+
+    def __init__(self, data: bytes, archive: zipfile.ZipFile, prefix: str,
+                 byteorder: str) -> None:
+        super().__init__(io.BytesIO(data))
+        self._archive, self._prefix, self._byteorder = archive, prefix, byteorder
+        self._storages: dict[str, _Storage] = {}
 
     def persistent_load(self, pid: Any) -> _Storage:
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
@@ -158,6 +213,100 @@ class _Unpickler(pickle.Unpickler):
         return storage
 
 
+class _LegacyUnpickler(_WeightsUnpickler):
+    """The object pickle of PyTorch's format before 1.6, whose storages' elements follow
+    it in the file: each storage is recorded here (dtype, length) to be read after."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__(stream)
+        self.storages: dict[str, _Storage] = {}
+
+    def persistent_load(self, pid: Any) -> _Storage:
+        # ("storage", storage type, key, location, numel, view): the view of an old
+        # storage within another went away with PyTorch 0.4's tensors; none is written now
+        if not (isinstance(pid, tuple) and len(pid) == 6 and pid[0] == "storage"
+                and isinstance(pid[1], tuple) and pid[1][:1] == ("storage type",)
+                and isinstance(pid[3], str) and isinstance(pid[4], int) and pid[4] >= 0):
+            raise ValueError(f"an unknown storage reference {pid!r}")
+        if pid[5] is not None:
+            raise ValueError(f"storage {pid[2]!r} is a view of another storage, which "
+                             f"PyTorch's files have not held since version 0.4; load it "
+                             f"with PyTorch and save it again")
+        _, (_, dtype), key, _, numel, _ = pid
+        key = str(key)
+        storage = self.storages.setdefault(key, _Storage(None, dtype, numel))
+        if (storage.dtype, storage.numel) != (dtype, numel):
+            raise ValueError(f"storage {key} is declared twice, as {storage.numel} "
+                             f"{storage.dtype} and {numel} {dtype}")
+        return storage
+
+
+def _resolve(obj: Any) -> Any:
+    """``obj`` with an array for each :class:`_PendingTensor`, its storage now read."""
+    if isinstance(obj, _PendingTensor):
+        assert obj.storage.values is not None  # every storage is read before this
+        return _view(obj.storage.values, obj.offset, obj.size, obj.stride)
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            obj[key] = _resolve(value)
+        return obj
+    if isinstance(obj, list):
+        obj[:] = [_resolve(value) for value in obj]
+        return obj
+    if isinstance(obj, tuple):
+        return type(obj)(_resolve(value) for value in obj) if type(obj) is tuple \
+            else obj
+    return obj
+
+
+#: the first three pickles of PyTorch's format before 1.6: its magic number, its
+#: protocol version, and a description of the machine that wrote it
+LEGACY_MAGIC_NUMBER, LEGACY_PROTOCOL_VERSION = 0x1950A86A20F9469CFC6C, 1001
+
+
+def _load_legacy(data: bytes, name: str) -> Any:
+    """The object of a file in PyTorch's format before 1.6 (``torch.save(...,
+    _use_new_zipfile_serialization=False)``): pickles of the magic number, the protocol
+    version and the writer's byte order, the object (tensors referring to storages by
+    key), the list of storage keys, then each storage as an 8-byte element count and
+    its elements. Every count is checked against the bytes left before any is read."""
+    stream = io.BytesIO(data)
+    magic, protocol = _PlainUnpickler(stream).load(), _PlainUnpickler(stream).load()
+    if magic != LEGACY_MAGIC_NUMBER or protocol != LEGACY_PROTOCOL_VERSION:
+        raise ValueError(f"{name}: not a torch.save file (magic number {magic!r}, protocol "
+                         f"{protocol!r})")
+    info = _PlainUnpickler(stream).load()
+    little = info.get("little_endian", True) if isinstance(info, dict) else True
+    byteorder: Literal["little", "big"] = "little" if little else "big"
+    unpickler = _LegacyUnpickler(stream)
+    obj = unpickler.load()
+    keys = _PlainUnpickler(stream).load()
+    storages = unpickler.storages
+    if not isinstance(keys, list) or sorted(map(str, keys)) != sorted(storages):
+        raise ValueError(f"{name}: the storage list {keys!r} does not match the "
+                         f"{len(storages)} storages the object refers to")
+    for key in map(str, keys):
+        storage = storages[key]
+        assert storage.dtype is not None  # a storage of this format is made with its dtype
+        header = stream.read(8)
+        if len(header) != 8:
+            raise ValueError(f"{name}: truncated: storage {key} ends the file before its "
+                             f"element count")
+        numel = int.from_bytes(header, byteorder)
+        size = numel * storage.dtype.itemsize
+        left = len(data) - stream.tell()
+        if numel != storage.numel or size > left:
+            raise ValueError(f"{name}: storage {key} declares {numel} elements of "
+                             f"{storage.dtype}, the object {storage.numel}, and {left} "
+                             f"bytes are left in the file")
+        dtype = storage.dtype.newbyteorder("<" if little else ">")
+        storage.values = np.frombuffer(stream.read(size), dtype).astype(storage.dtype)
+    if stream.tell() != len(data):
+        raise ValueError(f"{name}: {len(data) - stream.tell()} bytes follow the last "
+                         f"storage")
+    return _resolve(obj)
+
+
 def check_records(archive: zipfile.ZipFile, size: int, name: str) -> None:
     """Refuses records that claim more bytes than the file holds, or are compressed
     (``torch.save`` stores them as they are), before any is read."""
@@ -174,7 +323,9 @@ def check_records(archive: zipfile.ZipFile, size: int, name: str) -> None:
 
 
 def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes) -> Any:
-    """The object a ``torch.save`` file holds, with numpy arrays for its tensors.
+    """The object a ``torch.save`` file holds, with numpy arrays for its tensors: a zip
+    archive (PyTorch 1.6 on) or PyTorch's earlier format, which
+    ``_use_new_zipfile_serialization=False`` still writes.
 
     Args:
         f: a path, a binary file open for reading, or the file's bytes.
@@ -188,8 +339,8 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes) -> Any:
         NotWeightsOnly: the pickle names a global a weights-only checkpoint does not
             hold (a whole model saved by ``torch.save(model)``); also a ValueError.
         ValueError: a damaged file (not a zip archive, a truncated or oversized record, a
-            missing storage, a tensor outside its storage), PyTorch's format before 1.6,
-            or an unknown storage type; the message names the file.
+            missing storage, a tensor outside its storage, a count that does not
+            match its storage), or an unknown storage type; the message names the file.
     """
     if isinstance(f, bytes):
         data, name = f, "the file"
@@ -203,10 +354,9 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes) -> Any:
     else:
         raise TypeError(f"load_torch_file: f must be a path, a binary file or bytes, got "
                         f"{type(f).__name__}")
-    if data.startswith(LEGACY_MAGIC):
-        raise ValueError(f"{name} is in PyTorch's format from before 1.6 (not a zip "
-                         f"archive); load it with PyTorch and save it again")
     try:
+        if is_legacy_torch_file(data):
+            return _load_legacy(data, name)
         archive = zipfile.ZipFile(io.BytesIO(data))
         check_records(archive, len(data), name)
         pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")

@@ -10,7 +10,7 @@ path ending in ``.safetensors`` gets a safetensors file instead
 as JSON in its metadata; a flat state dict is a plain safetensors file).
 
 Files are written atomically: a temporary file beside the target, renamed into place
-once complete. PyTorch's files (and these) are read by
+once complete. PyTorch's files (and these; PyTorch's format before 1.6 too) are read by
 :func:`fnnet.interop.torch_file.load_torch_file`, which rebuilds tensors and plain
 containers only and refuses any other object, as ``torch.load(f, weights_only=True)``.
 """
@@ -28,7 +28,7 @@ import jax
 import numpy as np
 
 from fnnet.checkpoint import load_safetensors, save_safetensors
-from fnnet.interop.torch_file import NotWeightsOnly, load_torch_file
+from fnnet.interop.torch_file import NotWeightsOnly, is_legacy_torch_file, load_torch_file
 from fnnet.torch._torch_zip import save_torch_zip
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -255,7 +255,7 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         hint = (" (a buffer that torch.save wrote to is read from where the writing "
                 "stopped: call buffer.seek(0) before torch.load)") if callable(read) else ""
         raise ValueError(f"torch.load: {name!r} is empty: there is nothing to load{hint}")
-    if data.startswith(_ZIP_MAGIC):
+    if data.startswith(_ZIP_MAGIC) or is_legacy_torch_file(data):
         try:
             obj = load_torch_file(data)
         except NotWeightsOnly as error:
@@ -279,8 +279,9 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     if pickled:
         raise ValueError(
             f"torch.load: {name!r} is a pickle; refused: unpickling can run arbitrary "
-            "code. fnnet.torch.save writes safetensors files; re-save the state dict "
-            "with it (or with fnnet.checkpoint.save_safetensors)")
+            "code, and torch.save writes no bare pickle (a zip archive, or PyTorch's "
+            "format before 1.6). In PyTorch, save the state dict with "
+            "torch.save(model.state_dict(), path)")
     try:
         obj = load_safetensors(io.BytesIO(data))
     except ValueError as error:
