@@ -336,6 +336,24 @@ def test_launcher_timeout_stops_a_hung_run():
     assert "timed out after 1 s with rank(s) 0, 1 still running" in result.stderr
 
 
+@pytest.mark.slow  # two interpreters importing fnnet: about 3 s
+def test_fnnet_torchrun_stopped_by_ctrl_c_stops_every_rank_and_exits_130():
+    import signal
+
+    launched = subprocess.Popen(
+        [sys.executable, "-m", "fnnet.cli", "torchrun", "--nproc-per-node", "2",
+         "--no-python", "sh", "-c", "echo started; sleep 60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert launched.stdout is not None
+    started = [launched.stdout.readline() for _ in range(2)]
+    assert sorted(started) == ["[rank0]: started\n", "[rank1]: started\n"]
+    launched.send_signal(signal.SIGINT)
+    out, err = launched.communicate(timeout=60)
+    assert launched.returncode == 130
+    # one line, in the name it was started by
+    assert err == "fnnet torchrun: interrupted; stopped rank(s) 0, 1\n"
+
+
 @pytest.mark.parametrize("args, message", [
     (["--nnodes", "2", "x.py"], "--nnodes 2 needs --master-addr"),
     (["--max-restarts", "1", "x.py"], "--max-restarts must be 0"),

@@ -198,8 +198,10 @@ def _first_failure(ended: dict[str, tuple[int, float]], raised: dict[str, float]
 
 
 def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
-           timeout: float | None = None) -> int:
-    """Runs ``command`` once per environment; returns 0, or 1 after stopping them all.
+           timeout: float | None = None, prog: str = PROG) -> int:
+    """Runs ``command`` once per environment; returns 0, or 1 after stopping them all
+    (130 where the launcher was interrupted, as a shell reports a process ended by
+    SIGINT); ``prog`` names the launcher in its messages.
 
     Every process runs in its own session, so stopping it stops what it started. The
     failure reported is the first in time, where a rank fails when it prints a Python
@@ -263,8 +265,8 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
     if failure is None:
         return 0
     stopped = f"; stopped rank(s) {', '.join(running)}" if running else ""
-    print(f"{PROG}: {failure}{stopped}", file=sys.stderr, flush=True)
-    return 1
+    print(f"{prog}: {failure}{stopped}", file=sys.stderr, flush=True)
+    return 130 if failure == "interrupted" else 1
 
 
 def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
@@ -285,7 +287,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         command = [sys.executable, "-u", "-m", args.script, *args.script_args]
     else:
         command = [sys.executable, "-u", args.script, *args.script_args]
-    return launch(command, envs, args.timeout)
+    return launch(command, envs, args.timeout, prog)
 
 
 if __name__ == "__main__":
