@@ -62,7 +62,7 @@ def test_bad_input_names_the_argument(tmp_path, call, error, message):
             call(writer)
 
 
-@pytest.mark.parametrize("method", ["add_graph", "add_video", "add_audio", "add_mesh"])
+@pytest.mark.parametrize("method", ["add_video", "add_audio", "add_mesh"])
 def test_unsupported_methods_name_the_fnnet_way(tmp_path, method):
     with SummaryWriter(tmp_path) as writer:
         with pytest.raises(NotImplementedError, match=rf"SummaryWriter\.{method} is not "
@@ -98,6 +98,75 @@ def test_add_images_writes_one_grid_per_step(tmp_path):
     assert [image.step for image in images] == [0, 1]
     assert images[0].height >= 8 and images[0].width >= 8 * 3  # the batch as a grid
     assert images[0].encoded_image_string.startswith(b"\x89PNG")
+
+
+def _net(nn, functional):
+    """A model whose forward mixes submodules, a nested Sequential and functional ops."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.bn = nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4)
+            self.fc = nn.Sequential(nn.Linear(4 * 6 * 6, 10), nn.ReLU(), nn.Linear(10, 3))
+
+        def forward(self, x):
+            x = functional.relu(self.bn(self.conv1(x)))
+            return self.fc(x.view(x.size(0), -1)) * 2
+
+    return Net()
+
+
+def _graph_outline(folder):
+    """What a graph shows whoever wrote it: the module scopes holding computations, the
+    input and output nodes, and the scopes the input feeds and the output comes from."""
+    graph = _events(folder).Graph()
+    scope = {n.name: n.name.rsplit("/", 1)[0] for n in graph.node}
+    plumbing = ("IO Node", "Parameter", "prim::GetAttr", "prim::Constant",
+                "prim::ListConstruct")
+    computed = {scope[n.name] for n in graph.node if n.op not in plumbing}
+    io = sorted(n.name for n in graph.node if n.op == "IO Node")
+    inputs = {n.name for n in graph.node if n.name.startswith("input/")}
+    fed = {scope[n.name] for n in graph.node if inputs & set(n.input)}
+    output = [n for n in graph.node if n.name == "output/output.1"][0]
+    return computed, io, fed, {scope[name] for name in output.input}
+
+
+#: the outline of _net's graph as PyTorch's SummaryWriter writes it
+NET_OUTLINE = ({"Net", "Net/Conv2d[conv1]", "Net/BatchNorm2d[bn]",
+                "Net/Sequential[fc]/Linear[0]", "Net/Sequential[fc]/ReLU[1]",
+                "Net/Sequential[fc]/Linear[2]"},
+               ["input/x.1", "output/output.1"], {"Net/Conv2d[conv1]"}, {"Net"})
+
+
+def test_add_graph_groups_the_operations_by_module_as_pytorch_does(tmp_path):
+    model = _net(torch.nn, torch.nn.functional)
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_graph(model, torch.randn(2, 1, 8, 8))
+    assert _graph_outline(tmp_path) == NET_OUTLINE
+    nodes = {n.name: n for n in _events(tmp_path).Graph().node}
+    assert list(nodes["Net/Sequential[fc]/Linear[0]/Addmm"].input) == [
+        "Net/Sequential[fc]/Linear[0]/bias", "Net/View", "Net/Sequential[fc]/Linear[0]/T"]
+    assert nodes["Net/Conv2d[conv1]/weight"].op == "Parameter"
+    # the hooks that recorded the graph are gone: the model trains as before
+    assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
+
+
+@pytest.mark.slow  # PyTorch's tracer and its tensorboard import: about 4 s
+def test_pytorchs_add_graph_has_the_same_outline(tmp_path, request):
+    real = request.getfixturevalue("torch")  # PyTorch (this module's torch is the shim)
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    with TorchWriter(tmp_path) as writer:
+        writer.add_graph(_net(real.nn, real.nn.functional), real.randn(2, 1, 8, 8))
+    assert _graph_outline(tmp_path) == NET_OUTLINE
+
+
+def test_add_graph_bad_input(tmp_path):
+    with SummaryWriter(tmp_path) as writer:
+        with pytest.raises(TypeError, match="model must be a fnnet.torch nn.Module, got str"):
+            writer.add_graph("model", torch.randn(2))
+        with pytest.raises(ValueError, match="input_to_model must be given"):
+            writer.add_graph(torch.nn.ReLU())
 
 
 def test_add_hparams_writes_the_run_pytorch_writes(tmp_path):

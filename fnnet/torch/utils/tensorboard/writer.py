@@ -17,10 +17,6 @@ from fnnet.train.events import _new_suffix, scalars_summary, tensorboardx
 
 #: what each unsupported method's error suggests instead
 _ELSEWHERE = {
-    "add_graph": "fnnet compiles the model with XLA: see the compiled program with "
-                 "jax.jit(fn).lower(*args).as_text(), or trace steps with "
-                 "fnnet.train.fit(profile=...) / fnnet train --profile and open them in "
-                 "TensorBoard's profile plugin",
     "add_video": "write the frames with add_image",
     "add_audio": "write the audio to a file",
     "add_pr_curve_raw": "log precision and recall with add_scalar",
@@ -148,8 +144,9 @@ class SummaryWriter:
         filename_suffix: appended to the event file's name.
 
     Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``, ``add_image``,
-    ``add_images``, ``add_text``, ``add_hparams``, ``flush``, ``close``, ``get_logdir``
-    and ``with SummaryWriter() as w``.
+    ``add_images``, ``add_figure``, ``add_text``, ``add_hparams``, ``add_graph``,
+    ``add_pr_curve``, ``add_embedding``, ``flush``, ``close``, ``get_logdir`` and
+    ``with SummaryWriter() as w``.
     The other methods of PyTorch's writer raise ``NotImplementedError`` naming what to
     do instead.
 
@@ -381,6 +378,47 @@ class SummaryWriter:
             self.add_images(tag, np.stack(images), global_step, walltime, dataformats="NCHW")
         else:
             self.add_image(tag, images[0], global_step, walltime, dataformats="CHW")
+
+    def add_graph(self, model: Any, input_to_model: Any = None, verbose: bool = False,
+                  use_strict_trace: bool = True) -> None:
+        """Adds the graph of one call ``model(input_to_model)`` for TensorBoard's GRAPHS
+        tab: a node per recorded operation (named after its ``grad_fn``, without
+        ``Backward``), grouped by the modules that called it as PyTorch groups them
+        (``Net/Linear[fc1]``), with a node per input, output and parameter.
+
+        The model runs once, as PyTorch's tracer runs it (a BatchNorm in training mode
+        updates its statistics). ``use_strict_trace`` is accepted and ignored.
+
+        Args:
+            model: a fnnet.torch ``nn.Module``.
+            input_to_model: a tensor, or a tuple or list of the positional arguments.
+            verbose: print the graph's nodes.
+
+        PyTorch equivalent: ``SummaryWriter.add_graph``.
+        """
+        del use_strict_trace  # there is no tracer to be strict
+        from fnnet.torch.nn.modules.module import Module
+        from fnnet.torch.utils.tensorboard._model_graph import model_graph
+
+        if not isinstance(model, Module):
+            raise TypeError(f"model must be a fnnet.torch nn.Module, got "
+                            f"{type(model).__name__}")
+        if input_to_model is None:
+            raise ValueError("input_to_model must be given: the graph is recorded from "
+                             "one call of the model on it")
+        inputs = tuple(input_to_model) if isinstance(input_to_model, tuple | list) \
+            else (input_to_model,)
+        graph = model_graph(model, inputs)
+        if verbose:
+            for node in graph.node:
+                print(f"{node.name} = {node.op}({', '.join(node.input)})")
+        from tensorboardX.proto.event_pb2 import Event, TaggedRunMetadata
+
+        writer = self._open()._get_file_writer()
+        writer.add_event(Event(graph_def=graph.SerializeToString()), None, None)
+        # PyTorch's writer follows the graph with its (empty on the CPU) step statistics
+        writer.add_event(Event(tagged_run_metadata=TaggedRunMetadata(tag="step1")),
+                         None, None)
 
     def add_hparams(self, hparam_dict: dict[str, Any], metric_dict: dict[str, Any],
                     hparam_domain_discrete: dict[str, list[Any]] | None = None,

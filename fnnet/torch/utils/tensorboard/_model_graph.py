@@ -1,0 +1,171 @@
+"""The graph ``SummaryWriter.add_graph`` writes: one forward call, drawn from the tape.
+
+PyTorch traces the model with ``torch.jit`` and writes one node per operator, grouped by
+the modules that called it (``Net/Linear[fc1]/...``). fnnet.torch records every call
+on its tape already: the model runs once with the inputs as leaves, each recorded node
+reachable from the outputs (``grad_fn`` and its ``next_functions``) becomes a node of
+the graph, placed in the innermost module whose call recorded it, and each parameter
+and input an edge into the nodes that read it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterator
+from typing import Any
+
+
+def _tensors(value: Any) -> Iterator[Any]:
+    """The tensors of a forward call's output (a tensor, or nested tuples, lists and
+    dicts of them), in order."""
+    from fnnet.torch.tensor import Tensor
+
+    if isinstance(value, Tensor):
+        yield value
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _tensors(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _tensors(item)
+
+
+def _scopes(model: Any) -> dict[Any, str]:
+    """Each submodule's scope as PyTorch names it: ``Net/Sequential[fc]/Linear[0]``."""
+    scopes: dict[Any, str] = {}
+    for path, module in model.named_modules():
+        scope = type(model).__name__
+        owner = model
+        for part in path.split(".") if path else []:
+            owner = owner._modules[part] if hasattr(owner, "_modules") else \
+                getattr(owner, part)
+            scope += f"/{type(owner).__name__}[{part}]"
+        scopes.setdefault(module, scope)
+    return scopes
+
+
+def _argument_names(model: Any, count: int) -> list[str]:
+    """The names of ``forward``'s first ``count`` positional parameters, which PyTorch's
+    graph gives its input nodes (``input/x.1``); ``input`` past them (``*args``)."""
+    try:
+        parameters = inspect.signature(model.forward).parameters.values()
+    except (TypeError, ValueError):
+        parameters = []  # type: ignore[assignment]
+    named = [p.name for p in parameters if p.kind in (
+        inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    return (named + ["input"] * count)[:count]
+
+
+def _shape_attr(shape: tuple[int, ...]) -> Any:
+    from tensorboardX.proto.attr_value_pb2 import AttrValue
+    from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
+
+    dims = [TensorShapeProto.Dim(size=int(n)) for n in shape]
+    return AttrValue(list=AttrValue.ListValue(shape=[TensorShapeProto(dim=dims)]))
+
+
+def model_graph(model: Any, inputs: tuple[Any, ...]) -> Any:
+    """The ``GraphDef`` of ``model(*inputs)``, as PyTorch's writer makes it.
+
+    Args:
+        model: a fnnet.torch ``nn.Module``.
+        inputs: its positional arguments (tensors; others are passed as they are).
+
+    Returns:
+        The graph: an ``IO Node`` per input (``input/<forward's argument>.1``) and output
+        (``output/output.<i>``), a ``Parameter`` node per parameter read, and a node per
+        recorded operation (named after PyTorch's ``grad_fn`` without ``Backward``),
+        each inside its module's scope.
+    """
+    from tensorboardX.proto.attr_value_pb2 import AttrValue
+    from tensorboardX.proto.graph_pb2 import GraphDef
+    from tensorboardX.proto.node_def_pb2 import NodeDef
+    from tensorboardX.proto.versions_pb2 import VersionDef
+
+    from fnnet.torch._grad_fn import AccumulateGrad, GradFn
+    from fnnet.torch._recorder import current
+    from fnnet.torch.tensor import Tensor
+
+    scopes = _scopes(model)
+    calls: list[tuple[str, Any, int, int]] = []  # (scope, tape, first node, end)
+    started: list[tuple[Any, int]] = []
+
+    def before(module: Any, args: Any) -> None:
+        tape = current().tape
+        started.append((tape, len(tape.nodes)))
+
+    def after(module: Any, args: Any, output: Any) -> None:
+        tape, first = started.pop()
+        now = current().tape  # a fresh tape begun during the call holds it from its start
+        calls.append((scopes[module], now, first if now is tape else 0, len(now.nodes)))
+
+    # the inputs as leaves, so that the edges from them are recorded
+    leaves = tuple(x.detach().requires_grad_() if isinstance(x, Tensor)
+                   and x.is_floating_point() else x for x in inputs)
+    handles = [handle for module in scopes for handle in (
+        module.register_forward_pre_hook(before), module.register_forward_hook(after))]
+    try:
+        outputs = list(_tensors(model(*leaves)))
+    finally:
+        for handle in handles:
+            handle.remove()
+
+    def scope_of(fn: GradFn) -> str:
+        """The innermost module call that recorded ``fn`` (the last begun of those
+        holding it)."""
+        holding = [(first, scope) for scope, tape, first, end in calls
+                   if tape is fn._tape and first <= fn._index < end]
+        return max(holding)[1] if holding else type(model).__name__
+
+    params = {id(p): name for name, p in model.named_parameters()}
+    owners = {name: scopes[module] for module, name in
+              ((m, n) for n, m in model.named_modules())}
+    names: dict[Any, str] = {}  # a grad_fn (or a leaf's id) -> its node's name
+    nodes: list[Any] = []
+    taken: set[str] = set()
+
+    def add(name: str, op: str, inputs: list[str], shape: tuple[int, ...] | None = None
+            ) -> str:
+        unique, count = name, 1
+        while unique in taken:
+            unique, count = f"{name}.{count}", count + 1
+        taken.add(unique)
+        attr = {"attr": AttrValue(s=b"")}
+        if shape is not None:
+            attr["_output_shapes"] = _shape_attr(shape)
+        nodes.append(NodeDef(name=unique, op=op, input=inputs, attr=attr))
+        return unique
+
+    for name, leaf in zip(_argument_names(model, len(leaves)), leaves, strict=True):
+        if isinstance(leaf, Tensor):  # an integer input (token ids) has no edges out
+            names[id(leaf)] = add(f"input/{name}.1", "IO Node", [], tuple(leaf.shape))
+
+    def node_of(fn: Any, scope: str) -> str | None:
+        """The node of ``fn`` (made on first sight), or None for a constant."""
+        if fn is None:
+            return None
+        if isinstance(fn, AccumulateGrad):
+            leaf = fn.variable
+            if id(leaf) not in names:
+                param = params.get(id(leaf), "parameter")
+                owner, _, attribute = param.rpartition(".")
+                where = owners.get(owner, type(model).__name__)
+                names[id(leaf)] = add(f"{where}/{attribute}", "Parameter", [],
+                                      tuple(leaf.shape))
+            return names[id(leaf)]
+        key = fn if isinstance(fn, GradFn) else id(fn)
+        if key not in names:
+            if isinstance(fn, GradFn):
+                scope = scope_of(fn)
+            op = re.sub(r"Backward\d*$", "", fn.name()) or fn.name()
+            sources = [node_of(n, scope) for n, _ in fn.next_functions]
+            names[key] = add(f"{scope}/{op}", op, [s for s in sources if s is not None])
+        return names[key]
+
+    for i, output in enumerate(outputs):
+        source = node_of(output.grad_fn, type(model).__name__) if output.grad_fn is not None \
+            else names.get(id(output))
+        add(f"output/output.{i + 1}", "IO Node", [source] if source else [],
+            tuple(output.shape))
+    return GraphDef(node=nodes, versions=VersionDef(producer=22))
