@@ -423,6 +423,34 @@ def test_autograd_functional_matches_pytorch(torch, name):
     _close(FUNCTIONAL[name](ft), FUNCTIONAL[name](torch), rtol=1e-5, atol=1e-5)
 
 
+def test_jvp_of_a_scalar_function_as_pytorch(torch):
+    # the output is 0-d: its zero total was built as zeros() with no shape
+    results = [m.autograd.functional.jvp(lambda a: a.exp().sum(), m.tensor([1.0, 2.0, 3.0]),
+                                         m.tensor([1.0, 0.0, -1.0])) for m in (ft, torch)]
+    _close(*results)
+
+
+def test_leaves_detached_from_one_value_get_gradients_of_their_own(torch):
+    """``x.detach().requires_grad_()`` twice makes two leaves, each with its own
+    ``.grad``, as jacobian then hessian of one point make them (Newton's method): the
+    second shared the first's and its Hessian came out zero."""
+    def run(m):
+        x = m.tensor([-1.2, 1.0])
+        a, b = x.detach().requires_grad_(), x.detach().requires_grad_()
+        (a * 2).sum().backward()
+        (b ** 2).sum().backward()
+        v = m.tensor([1.0, 3.0], requires_grad=True)
+        c = v.detach().requires_grad_()
+        (v * 3).sum().backward()
+        (c * 5).sum().backward()
+        rosenbrock = lambda p: (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2  # noqa: E731
+        g = m.autograd.functional.jacobian(rosenbrock, x)
+        h = m.autograd.functional.hessian(rosenbrock, x)
+        return a.grad, b.grad, v.grad, c.grad, g, h
+
+    _close(run(ft), run(torch), rtol=1e-5)
+
+
 def test_jacobian_with_create_graph_is_differentiable(torch):
     grads = []
     for m in (ft, torch):

@@ -189,6 +189,8 @@ def _wrap_value(value: Any, kind: int = CONST, owned: bool = False) -> Tensor:
     t._cell = Cell(value, owned=owned)
     t._kind = kind
     t.grad = t._view = t._hooks = None
+    if kind == VAR:
+        _LEAF_OF[t._cell] = weakref.ref(t)
     return t
 
 
@@ -397,6 +399,25 @@ def _add_probe(x: jax.Array, probe: jax.Array) -> jax.Array:
     return x + probe
 
 
+#: the tensor that made each cell a leaf through ``requires_grad`` (``_leaf_elsewhere``)
+_LEAF_OF: weakref.WeakKeyDictionary[Cell, weakref.ref[Any]] = weakref.WeakKeyDictionary()
+
+
+def _leaf_elsewhere(tensor: Any) -> bool:
+    """Whether another tensor sharing ``tensor``'s cell is a leaf requiring grad already
+    (made one through ``requires_grad``, or fed gradients by the recording tape)."""
+    cell = tensor._cell
+    known = _LEAF_OF.get(cell)
+    other = known() if known is not None else None
+    if other is not None and other is not tensor and other._kind == VAR and \
+            other._cell is cell:
+        return True
+    tp = cell.tape
+    owner = tp.var_owner.get(cell.ref) if tp is not None and \
+        tp is _graph.recording_tape() else None
+    return owner is not None and owner is not tensor and owner._cell is cell
+
+
 class Tensor:
     """A lazy n-dimensional array with PyTorch's API. PyTorch: ``torch.Tensor``."""
 
@@ -550,7 +571,17 @@ class Tensor:
             if value and self._cell.aval[1] not in _FLOATS:
                 raise RuntimeError("only Tensors of floating point dtype can require "
                                    "gradients")
+            if value and self._kind == CONST and _leaf_elsewhere(self):
+                # a second leaf made from one value (x.detach().requires_grad_() twice,
+                # as jacobian then hessian do): PyTorch's two leaves get gradients of
+                # their own, so this one gets a cell of its own rather than sharing the
+                # first one's slot and .grad
+                fresh = Cell(self._cell.val) if self._cell.val is not None else \
+                    _op(_copy, (), self)._cell
+                self._cell, self._view = fresh, None
             self._kind = VAR if value else CONST
+            if value:
+                _LEAF_OF[self._cell] = weakref.ref(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad

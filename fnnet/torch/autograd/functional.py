@@ -60,7 +60,7 @@ def _jacobian_rows(output: Tensor, leaves: tuple[Tensor, ...], create_graph: boo
     """The Jacobian of ``output`` by each leaf: ``[*output.shape, *leaf.shape]``."""
     n = output.numel()
     if not output.requires_grad:  # independent of the inputs
-        return [_functions.zeros(*output.shape, *leaf.shape) for leaf in leaves]
+        return [_functions.zeros((*output.shape, *leaf.shape)) for leaf in leaves]
     rows: list[list[Tensor]] = [[] for _ in leaves]
     eye = np.eye(n, dtype=np.dtype(output.dtype.np))
     for i in range(n):
@@ -187,7 +187,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     outs, outputs_tuple = _outputs(func(*leaves), "jvp")
     products = []
     for out in outs:
-        total = _functions.zeros(*out.shape)
+        total = _functions.zeros(tuple(out.shape), dtype=out.dtype)
         for jac, vec in zip(_jacobian_rows(out, leaves, create_graph), vs, strict=True):
             dims = list(range(out.dim(), jac.dim()))
             total = total + (jac * vec).sum(dim=dims) if dims else total + jac * vec
