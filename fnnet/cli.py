@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
 import os
 import pathlib
@@ -426,23 +427,68 @@ def _warn_ignored(args: argparse.Namespace) -> None:
                        f"{' and '.join(MOMENTUM_OPTIMIZERS)} use it)")
 
 
-def _check_writable(flag: str, value: str, folder: pathlib.Path) -> None:
+def _check_writable(flag: str, value: str, folder: pathlib.Path, probe: bool = True
+                    ) -> None:
     """Raises :class:`UsageError` unless files can be made in ``folder``, or in its
     nearest existing parent where it does not exist yet, naming ``flag``.
 
     A folder is made and removed there: permission bits alone say nothing for root, nor
-    for read-only or virtual file systems (``/proc``).
+    for read-only or virtual file systems (``/proc``). With ``probe`` False an existing
+    ``folder`` is left untouched (a checkpoint folder, which its own writer probes) and
+    only its permission bits are checked.
     """
     existing = next((f for f in (folder, *folder.parents) if f.exists()), None)
     if existing is None:
         return
-    if not existing.is_dir():
+    if not existing.is_dir() or (existing == folder and not probe
+                                 and not os.access(folder, os.W_OK)):
         raise UsageError(f"{flag} {value}: cannot write in {existing}")
+    if existing == folder and not probe:
+        return
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".fnnet-probe-", dir=existing))
     except OSError as error:
         raise UsageError(f"{flag} {value}: cannot write in {existing} "
                          f"({error.strerror or error})") from None
+
+
+#: the file in --checkpoint-dir that records the flags a run began with
+RUN_FLAGS_FILE = "fnnet_train_flags.json"
+#: flags that change a run's course but not its state's shapes: a resume with other
+#: values trains on, differently from the run interrupted (the others are checked by
+#: fit: the model, optimizer and data set by the state's shapes, the seed and batch size)
+_COURSE_FLAGS = ("lr", "momentum", "weight_decay", "random_crop_padding", "horizontal_flip",
+                 "rotation")
+
+
+def _record_run_flags(args: argparse.Namespace) -> None:
+    """Writes the course-changing flags into ``--checkpoint-dir`` when a run begins
+    there, and with ``--resume`` warns about each that differs from them."""
+    folder = pathlib.Path(args.checkpoint_dir)
+    record = folder / RUN_FLAGS_FILE
+    flags = {name: getattr(args, name) for name in _COURSE_FLAGS}
+    if args.resume and record.is_file():
+        try:
+            began = json.loads(record.read_text())
+        except (OSError, ValueError):
+            began = {}
+        for name, value in flags.items():
+            if name in began and began[name] != value:
+                flag = "--" + name.replace("_", "-")
+
+                def given(v: Any, flag: str = flag) -> str:
+                    return flag if v is True else f"no {flag}" if v is False else f"{flag} {v}"
+
+                _warn("train", f"the run in {folder} began with {given(began[name])}; "
+                               f"resuming it with {given(value)} trains on differently "
+                               "from how it would have gone on")
+        return
+    if folder.is_dir() and any(p.name != RUN_FLAGS_FILE for p in folder.iterdir()):
+        return  # another run's checkpoints: fit refuses them, or resumes without a record
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{RUN_FLAGS_FILE}.tmp"
+    temporary.write_text(json.dumps(flags, indent=1))
+    os.replace(temporary, record)
 
 
 def _check_train_flags(args: argparse.Namespace) -> None:
@@ -463,7 +509,7 @@ def _check_train_flags(args: argparse.Namespace) -> None:
         path = pathlib.Path(value)
         if path.exists() and not path.is_dir():
             raise UsageError(f"{flag} {value}: not a folder")
-        _check_writable(flag, value, path.absolute())
+        _check_writable(flag, value, path.absolute(), probe=flag != "--checkpoint-dir")
     if args.devices is not None:
         import jax
 
@@ -498,6 +544,8 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
           f"{len(test_x)} test examples of shape {train_x.shape[1:]}), {args.optimizer} "
           f"lr={args.lr}, batch {args.batch_size}, {_plural(args.epochs, 'epoch')}, "
           f"seed {args.seed}, on {_devices_text(args.devices)}", flush=True)
+    if args.checkpoint_dir is not None:
+        _record_run_flags(args)
     logdir = pathlib.Path(args.out if args.logdir is None else args.logdir)
     if not args.resume:  # the folder shows this run alone, as curves.png does
         from fnnet.train.events import remove_event_files

@@ -427,6 +427,32 @@ def test_a_failed_weights_write_is_one_line_naming_save(trained, tmp_path, capsy
                        f"serializing: I/O error: No space left on device")
 
 
+def test_resuming_with_another_learning_rate_or_augmentation_is_warned(tmp_path, capsys):
+    """Seed, batch size, model and optimizer must match to resume (fit checks them); the
+    learning rate and augmentation may change, but the run then differs from the one
+    interrupted, which --resume promises to continue bit for bit: a warning says so."""
+    ckpt = tmp_path / "ckpt"
+
+    def begin(*flags):
+        args = cli.build_parser().parse_args(
+            ["train", "--checkpoint-dir", str(ckpt), *flags])
+        cli._record_run_flags(args)  # what train does before fit
+        (ckpt / "44").mkdir(exist_ok=True)  # the checkpoints fit then writes
+        return capsys.readouterr().err.splitlines()
+
+    assert begin("--lr", "0.01") == []
+    assert begin("--lr", "0.01", "--resume") == []
+    began = f"fnnet train: warning: the run in {ckpt} began with"
+    assert begin("--lr", "0.1", "--horizontal-flip", "--resume") == [
+        f"{began} --lr 0.01; resuming it with --lr 0.1 trains on differently from how it "
+        "would have gone on",
+        f"{began} no --horizontal-flip; resuming it with --horizontal-flip trains on "
+        "differently from how it would have gone on"]
+    # a new run in the folder (which fit refuses for its checkpoints) keeps the record
+    assert begin("--lr", "0.5") == []
+    assert '"lr": 0.01' in (ckpt / cli.RUN_FLAGS_FILE).read_text()
+
+
 def test_evaluate_on_another_dataset_names_the_one_trained_on(trained, tmp_path, capsys):
     path, _, _, _ = trained
     write_idx(tmp_path / "t10k-images-idx3-ubyte", 2051, np.zeros((5, 28, 28), np.uint8))
