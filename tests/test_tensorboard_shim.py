@@ -43,11 +43,14 @@ def test_close_flushes_and_a_closed_writer_reopens(tmp_path):
     (lambda w: w.add_scalar("loss", "high"), TypeError, "scalar_value must be a tensor"),
     (lambda w: w.add_scalar("loss", torch.ones(3)), ValueError,
      r"one-element tensor, got a tensor of shape \(3,\)"),
-    (lambda w: w.add_scalar("loss", 1.0, 1.5), TypeError, "global_step must be an int"),
+    (lambda w: w.add_scalar("loss", 1.0, "3"), TypeError, "global_step must be a number"),
+    (lambda w: w.add_scalar("loss", 1.0, float("nan")), TypeError,
+     "global_step must be a number"),
     (lambda w: w.add_scalar("loss", 1.0, walltime="now"), TypeError, "walltime must be"),
     (lambda w: w.add_scalar("loss", 1.0, double_precision=True), NotImplementedError,
      "float32"),
-    (lambda w: w.add_scalars("acc", {}), TypeError, "tag_scalar_dict must be a non-empty"),
+    (lambda w: w.add_scalars("acc", [("train", 1.0)]), TypeError,
+     "tag_scalar_dict must be a dict"),
     (lambda w: w.add_scalars("acc", {"train": None}), TypeError,
      r"tag_scalar_dict\['train'\] must be"),
     (lambda w: w.add_histogram("w", []), ValueError, "values must not be empty"),
@@ -86,6 +89,26 @@ def _events(folder):
                                                                "tensors": 0})
     accumulator.Reload()
     return accumulator
+
+
+def test_fractional_steps_are_truncated_as_pytorch_stores_them(tmp_path):
+    """``add_scalar(tag, loss, epoch + i / n)`` runs under PyTorch, whose writer stores
+    ``int(global_step)`` (the steps below are those PyTorch 2.13 writes for the same
+    calls); so do these."""
+    steps = [0.25, 1.5, 2.99, np.float32(4.7), 5]
+    with SummaryWriter(tmp_path) as writer:
+        for step in steps:
+            writer.add_scalar("loss", 1.0, step)
+        writer.add_scalar("tensor_step", 1.0, torch.tensor(5.5))
+        writer.add_text("note", "hello", 2.5)
+        writer.add_histogram("w", np.arange(4.0), 3.7)
+        writer.add_scalars("nothing", {}, 1)  # PyTorch writes nothing for it
+    run = _events(tmp_path)
+    assert [e.step for e in run.Scalars("loss")] == [0, 1, 2, 4, 5]
+    assert [e.step for e in run.Scalars("tensor_step")] == [5]
+    assert [e.step for e in run.Tensors("note/text_summary")] == [2]
+    assert [e.step for e in run.Histograms("w")] == [3]
+    assert not (tmp_path / "nothing_").exists() and "nothing" not in run.Tags()["scalars"]
 
 
 def test_add_images_writes_one_grid_per_step(tmp_path):

@@ -111,15 +111,21 @@ def _check_tag(tag: Any, name: str = "tag") -> str:
 
 
 def _check_step(global_step: Any) -> int | None:
+    """The event's step: an int, or a number (a fractional epoch, ``epoch + i / n``)
+    truncated to one, as PyTorch's writer stores ``int(global_step)``."""
     if global_step is None:
         return None
-    if isinstance(global_step, numbers.Integral) and not isinstance(global_step, bool):
-        return int(global_step)
-    if hasattr(global_step, "__array__"):
-        array = np.asarray(global_step)
-        if array.size == 1 and np.issubdtype(array.dtype, np.integer):
-            return int(array.reshape(()))
-    raise TypeError(f"global_step must be an int or None, got {global_step!r}")
+    value = global_step
+    if hasattr(value, "__array__") and not isinstance(value, bool):
+        array = np.asarray(value)
+        if array.size == 1 and (np.issubdtype(array.dtype, np.integer)
+                                or np.issubdtype(array.dtype, np.floating)):
+            value = array.reshape(()).item()
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) \
+            and math.isfinite(value):
+        return int(value) if isinstance(value, numbers.Integral) else int(float(value))
+    raise TypeError(f"global_step must be a number (an int, or a float PyTorch truncates "
+                    f"to one) or None, got {global_step!r}")
 
 
 def _check_walltime(walltime: Any) -> float | None:
@@ -231,8 +237,8 @@ class SummaryWriter:
         """Adds several curves drawn in one chart: each key of ``tag_scalar_dict`` becomes
         a run ``<log_dir>/<main_tag>_<key>`` holding the curve ``main_tag``."""
         _check_tag(main_tag, "main_tag")
-        if not isinstance(tag_scalar_dict, Mapping) or not tag_scalar_dict:
-            raise TypeError(f"tag_scalar_dict must be a non-empty dict of name -> value, got "
+        if not isinstance(tag_scalar_dict, Mapping):
+            raise TypeError(f"tag_scalar_dict must be a dict of name -> value, got "
                             f"{type(tag_scalar_dict).__name__}")
         values = {_check_tag(key, "tag_scalar_dict key"):
                   _scalar(value, f"tag_scalar_dict[{key!r}]")
