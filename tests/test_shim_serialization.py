@@ -184,3 +184,52 @@ def test_writes_are_atomic(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         ft.save({"w": ft.zeros(3)}, tmp_path / "new.safetensors")
     assert not (tmp_path / "new.safetensors").exists()
+
+
+def test_a_failed_pytorch_format_write_names_the_file_and_keeps_the_old_one(
+        tmp_path, monkeypatch):
+    import errno
+    import os
+
+    path = tmp_path / "model.pt"
+    ft.save({"w": ft.ones(3)}, path)
+    before = path.read_bytes()
+    real_fdopen = os.fdopen
+
+    class FillsUp:  # the disk fills halfway through the write
+        def __init__(self, handle):
+            self.file = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+        def write(self, data):
+            self.file.write(data[:len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: FillsUp(real_fdopen(fd, mode)))
+    with pytest.raises(OSError, match=rf"torch.save: cannot write '{path}' \(No space left "
+                                      r"on device\)") as info:
+        ft.save({"w": ft.zeros(3)}, path)
+    assert info.value.errno == errno.ENOSPC
+    monkeypatch.undo()
+    assert path.read_bytes() == before  # the old file, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary
+    np.testing.assert_array_equal(ft.load(path)["w"].numpy(), np.ones(3, np.float32))
+
+
+def test_save_and_load_name_a_folder_an_empty_name_and_a_text_mode_file(tmp_path):
+    with pytest.raises(IsADirectoryError, match=rf"torch.save: '{tmp_path}' is a folder; "
+                                                "give the path of a file in it"):
+        ft.save({"w": ft.ones(1)}, tmp_path)
+    with pytest.raises(RuntimeError, match="torch.save: invalid file name ''"):
+        ft.save({"w": ft.ones(1)}, "")
+    ft.save({"w": ft.ones(1)}, tmp_path / "w.pt")
+    with open(tmp_path / "w.pt") as text, pytest.raises(
+            TypeError, match=r"w.pt' is open in text mode; open it in binary mode: "
+                             r"open\(path, 'rb'\)"):
+        ft.load(text)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.pt"]

@@ -155,13 +155,23 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
             (``torch.save(model)``): save its ``state_dict()`` instead. Also a TypeError.
         TypeError: ``obj`` holds another object that is no tensor, container or plain
             value (the message names where); nothing is written then.
-        RuntimeError: the folder of the path ``f`` does not exist (PyTorch's error).
+        RuntimeError: the folder of the path ``f`` does not exist (PyTorch's error), or
+            ``f`` is empty.
+        IsADirectoryError: ``f`` names a folder.
+        OSError: the file cannot be written (its message names ``f``); a file that was
+            there is left as it was.
 
     PyTorch equivalent: ``torch.save``.
     """
     del args, kwargs
     _refuse_objects(obj)
     if isinstance(f, (str, os.PathLike)):
+        if not os.fspath(f):
+            raise RuntimeError("torch.save: invalid file name '': give the path of the "
+                               "file to write")
+        if os.path.isdir(f):
+            raise IsADirectoryError(f"torch.save: {os.fspath(f)!r} is a folder; give the "
+                                    f"path of a file in it")
         parent = os.path.dirname(os.path.abspath(f))
         if not os.path.isdir(parent):  # PyTorch's error, before any temporary file
             raise RuntimeError(f"Parent directory {parent} does not exist.")
@@ -172,6 +182,11 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
             save_safetensors(obj, f)
         else:
             save_torch_zip(obj, f)
+    except OSError as error:  # named by its temporary file, the target is what to fix
+        if error.errno is None or not isinstance(f, (str, os.PathLike)):
+            raise
+        raise type(error)(error.errno, f"torch.save: cannot write {os.fspath(f)!r} "
+                                       f"({error.strerror})") from None
     except TypeError as error:
         message = str(error).replace("save_safetensors:", "torch.save:", 1)
         if not message.startswith("torch.save:"):  # not about obj (a text-mode file...)
@@ -238,7 +253,11 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     del map_location, kwargs
     read = getattr(f, "read", None)
     if callable(read):
-        data, name = read(), getattr(f, "name", "the file")
+        name = getattr(f, "name", "the file")
+        if isinstance(f, io.TextIOBase):
+            raise TypeError(f"torch.load: {name!r} is open in text mode; open it in binary "
+                            f"mode: open(path, 'rb')")
+        data = read()
     elif isinstance(f, (str, os.PathLike)):
         if os.path.isdir(f):
             raise IsADirectoryError(f"torch.load: {os.fspath(f)!r} is a folder, not a "
