@@ -98,6 +98,8 @@ def _dataset_name(text: str) -> str:
     """--dataset: fnnet's own names in any case (MNIST is mnist, not a tfds name)."""
     from fnnet.data.registry import LOCAL
 
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a data set name, got {text!r}")
     return text.lower() if text.lower() in LOCAL else text
 
 

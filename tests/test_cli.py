@@ -112,6 +112,7 @@ def test_help_shows_each_default_once(capsys, monkeypatch, command):
     (["train", "--lr", "nan"], "argument --lr: expected a number > 0, got 'nan'"),
     (["train", "--batch-size", "ten"], "argument --batch-size: expected an integer >= 1"),
     (["train", "--model", "vgg"], "argument --model: invalid choice: 'vgg'"),
+    (["train", "--dataset", ""], "argument --dataset: expected a data set name, got ''"),
     (["train", "--on-nonfinite", "ignore"], "argument --on-nonfinite: invalid choice"),
     (["train", "--resume"], "--resume needs --checkpoint-dir"),
     (["train", "--checkpoint-every", "5"], "--checkpoint-every needs --checkpoint-dir"),
