@@ -83,6 +83,7 @@ def model_graph(model: Any, inputs: tuple[Any, ...]) -> Any:
     from tensorboardX.proto.node_def_pb2 import NodeDef
     from tensorboardX.proto.versions_pb2 import VersionDef
 
+    from fnnet.torch._autograd import enable_grad
     from fnnet.torch._grad_fn import AccumulateGrad, GradFn
     from fnnet.torch._recorder import current
     from fnnet.torch.tensor import Tensor
@@ -106,7 +107,8 @@ def model_graph(model: Any, inputs: tuple[Any, ...]) -> Any:
     handles = [handle for module in scopes for handle in (
         module.register_forward_pre_hook(before), module.register_forward_hook(after))]
     try:
-        outputs = list(_tensors(model(*leaves)))
+        with enable_grad():  # recorded as a graph even where the caller is in no_grad
+            outputs = list(_tensors(model(*leaves)))
     finally:
         for handle in handles:
             handle.remove()
