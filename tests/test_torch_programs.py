@@ -5,7 +5,8 @@ Each backend runs every program in one subprocess (``tests/programs/_run.py``); 
 compares what each program printed (numbers within the tolerance, all other text
 exactly) and the final ``state_dict`` of every module it left in its globals. The
 tolerance is 1e-4 relative unless a program declares another on a line
-``# tolerance: <rtol> (<why>)``.
+``# tolerance: <rtol> (<why>)``. A program with a line ``# data: mnist`` reads the real
+MNIST test set (``_harness.mnist``) and is skipped where it is absent.
 """
 
 from __future__ import annotations
@@ -21,12 +22,25 @@ import numpy as np
 import pytest
 
 PROGRAMS = sorted((pathlib.Path(__file__).parent / "programs").glob("p*.py"))
+SHARED_MNIST = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 RUNNER = pathlib.Path(__file__).parent / "programs" / "_run.py"
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 DEFAULT_RTOL = 1e-4
 ATOL = 1e-5  # printed values near zero (a loss that reached 1e-7) compare absolutely
 
 pytestmark = [pytest.mark.torch, pytest.mark.slow]
+
+
+def needs_mnist(path: pathlib.Path) -> bool:
+    """Whether a program reads the real MNIST test set (a line ``# data: mnist``)."""
+    return re.search(r"^# data: mnist\b", path.read_text(), re.MULTILINE) is not None
+
+
+def mnist_available() -> bool:
+    """The test set where ``_harness.mnist`` reads it (``$FNNET_MNIST_DIR``, else
+    ``shared/data/mnist`` beside the repository, as the ``mnist_dir`` fixture)."""
+    folder = pathlib.Path(os.environ.get("FNNET_MNIST_DIR", SHARED_MNIST))
+    return (folder / "t10k-images-idx3-ubyte.gz").exists()
 
 
 def tolerance(path: pathlib.Path) -> float:
@@ -46,13 +60,14 @@ def runs(tmp_path_factory, torch):
     out = {}
     base = tmp_path_factory.mktemp("programs")
     procs = {}
+    programs = [p for p in PROGRAMS if mnist_available() or not needs_mnist(p)]
     for backend in ("torch", "fnnet"):
         target = str(base / f"{backend}.npz")
         env = dict(os.environ)
         if backend == "fnnet":
             env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {FNNET_RUNNER_XLA_FLAGS}".strip()
         procs[backend] = (target, subprocess.Popen(
-            [sys.executable, str(RUNNER), backend, target, *map(str, PROGRAMS)],
+            [sys.executable, str(RUNNER), backend, target, *map(str, programs)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=base, env=env))
     for backend, (target, proc) in procs.items():
         log, _ = proc.communicate(timeout=900)
@@ -83,6 +98,9 @@ def _compare_text(name: str, theirs: str, ours: str, rtol: float) -> None:
 
 @pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
 def test_program_matches_pytorch(runs, path):
+    if needs_mnist(path) and not mnist_available():
+        pytest.skip(f"{path.stem} reads the real MNIST test set, not found in "
+                    f"{os.environ.get('FNNET_MNIST_DIR', SHARED_MNIST)} (set FNNET_MNIST_DIR)")
     name, rtol = path.stem, tolerance(path)
     (t_meta, t_arrays), (o_meta, o_arrays) = runs["torch"], runs["fnnet"]
     assert name not in t_meta["errors"], f"{name} fails under PyTorch:\n" \

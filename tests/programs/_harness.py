@@ -36,3 +36,27 @@ def normal(*shape: int, seed: int = 0) -> np.ndarray:
 def labels(n: int, classes: int, seed: int = 0) -> np.ndarray:
     """Integer class labels (int64, as PyTorch's)."""
     return np.random.default_rng(seed).integers(0, classes, n).astype(np.int64)
+
+
+def mnist_dir():
+    """The folder of the real MNIST test set (IDX files): ``$FNNET_MNIST_DIR``, else
+    ``shared/data/mnist`` beside the repository, as the test suite's ``mnist_dir``."""
+    import os
+    import pathlib
+
+    default = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+    return pathlib.Path(os.environ.get("FNNET_MNIST_DIR", default))
+
+
+def mnist(n: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` real MNIST digits from ``offset`` on: images float32 ``[n, 1, 28, 28]`` in
+    [0, 1] and labels int64 ``[n]``, read from the IDX files in ``mnist_dir()``."""
+    import gzip
+
+    folder = mnist_dir()
+    with gzip.open(folder / "t10k-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
+    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz") as f:
+        digits = np.frombuffer(f.read(), np.uint8, offset=8)
+    window = slice(offset, offset + n)
+    return (images[window].astype(np.float32) / 255.0, digits[window].astype(np.int64))
