@@ -320,6 +320,49 @@ LAYERS = {
 }
 
 
+@pytest.mark.parametrize("orthogonal_map", [None, "cayley", "householder"])
+def test_orthogonal_parametrization_trains_as_pytorch(torch, orthogonal_map):
+    """nn.utils.parametrizations.orthogonal (orthogonal RNN and flow code) was refused:
+    the original (-I), the base buffer, the orthogonal weight, three Adam steps."""
+    x = np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32)
+    seen = []
+    for lib in (ft, torch):
+        module = lib.nn.utils.parametrizations.orthogonal(
+            _fill(lib, lib.nn.Linear(4, 4)), orthogonal_map=orthogonal_map)
+        names = [n for n, _ in module.named_parameters()]
+        original = module.parametrizations.weight.original.detach().clone()
+        losses = _train(lib, module, x)
+        seen.append((names, list(module.state_dict()), original, losses,
+                     module.state_dict(), module.weight.detach()))
+    ours, theirs = seen
+    assert ours[:2] == theirs[:2]
+    _close(ours[2], theirs[2])
+    np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-5)
+    for key in theirs[4]:
+        _close(ours[4][key], theirs[4][key], rtol=1e-4, atol=1e-5)
+    weight = ours[5].numpy()
+    np.testing.assert_allclose(weight @ weight.T, np.eye(4), atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5)])
+def test_orthogonal_parametrization_of_a_non_square_weight(shape):
+    # the base is completed with random columns (fnnet's draws): orthonormal columns
+    # (tall) or rows (wide), whatever they are
+    module = ft.nn.utils.parametrizations.orthogonal(ft.nn.Linear(shape[1], shape[0]))
+    w = module.weight.detach().numpy()
+    gram = w.T @ w if shape[0] > shape[1] else w @ w.T
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-5)
+    assert tuple(module.parametrizations.weight[0].base.shape) == (5, 5)
+    with pytest.raises(ValueError, match="Expected a matrix or batch of matrices. Got a "
+                                         "tensor of 1 dimensions."):
+        ft.nn.utils.parametrizations.orthogonal(ft.nn.Linear(3, 3), "bias")
+    with pytest.raises(ValueError, match='orthogonal_map has to be one of "matrix_exp", '
+                                         '"cayley", "householder". Got: qr'):
+        ft.nn.utils.parametrizations.orthogonal(ft.nn.Linear(3, 3), orthogonal_map="qr")
+    with pytest.raises(NotImplementedError, match="use_trivialization=True"):
+        ft.nn.utils.parametrizations.orthogonal(ft.nn.Linear(3, 4), use_trivialization=False)
+
+
 @pytest.mark.parametrize("layer, dim", [("linear", 0), ("conv", None), ("convT", 1)])
 def test_weight_norm_parametrization_trains_as_pytorch(torch, layer, dim):
     """nn.utils.parametrizations.weight_norm stopped at the import: the class and

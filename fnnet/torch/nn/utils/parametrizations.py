@@ -1,5 +1,5 @@
-"""``torch.nn.utils.parametrizations``: weight normalisation and spectral normalisation
-as parametrizations (:mod:`fnnet.torch.nn.utils.parametrize`).
+"""``torch.nn.utils.parametrizations``: weight normalisation, spectral normalisation and
+orthogonality as parametrizations (:mod:`fnnet.torch.nn.utils.parametrize`).
 
 Weight norm (Salimans & Kingma, 2016) writes a weight as ``g * v / ||v||``, the norm over
 every dimension but ``dim``; spectral norm (Miyato et al., 2018) divides it by its
@@ -10,6 +10,8 @@ largest singular value, estimated by power iteration on the vectors ``_u`` and `
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from fnnet.torch._autograd import no_grad
 from fnnet.torch.nn import functional as F
@@ -131,6 +133,149 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
         module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
 
 
+ORTHOGONAL_MAPS = ("matrix_exp", "cayley", "householder")
+
+
+def _householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first ``k`` columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_i^T`` where
+    ``v_i`` is column ``i`` of ``A [n, k]`` below the diagonal with a 1 on it.
+
+    PyTorch equivalent: ``torch.linalg.householder_product`` (real, 2-D).
+    """
+    from fnnet.torch import eye
+
+    n, k = A.shape
+    V = A.tril(-1) + eye(n, k, dtype=A.dtype)  # noqa: N806
+    Q = eye(n, dtype=A.dtype)  # noqa: N806
+    for i in range(k - 1, -1, -1):  # H_i applied to the product of the later ones
+        v = V[:, i:i + 1]
+        Q = Q - tau[i] * (v @ (v.T @ Q))  # noqa: N806
+    return Q[:, :k]
+
+
+def _make_orthogonal(A: Tensor) -> Tensor:
+    """Q of ``A = QR`` with R's diagonal made positive (PyTorch's ``geqrf`` then
+    ``householder_product``, columns times the signs of R's diagonal)."""
+    from fnnet.torch import linalg
+
+    Q, R = linalg.qr(A)  # noqa: N806
+    return Q * R.diagonal().sign().unsqueeze(0)
+
+
+def _is_orthogonal(Q: Tensor) -> bool:  # noqa: N803
+    from fnnet.torch import allclose, eye
+
+    n, k = Q.shape
+    eps = 10.0 * n * float(np.finfo(Q.numpy().dtype).eps)
+    return bool(allclose(Q.T @ Q, eye(k, dtype=Q.dtype), atol=eps))
+
+
+class _Orthogonal(Module):
+    """An orthogonal matrix from an unconstrained one: the exponential or the Cayley
+    transform of its skew-symmetric part, or a product of Householder reflections; with
+    the trivialization, times the orthogonal ``base`` fixed at registration."""
+
+    def __init__(self, weight: Tensor, orthogonal_map: str,
+                 use_trivialization: bool = True) -> None:
+        super().__init__()
+        self.shape = weight.shape
+        self.orthogonal_map = orthogonal_map
+        self.use_trivialization = use_trivialization
+        if use_trivialization:
+            self.register_buffer("base", None)
+
+    def forward(self, X: Tensor) -> Tensor:  # noqa: N803
+        from fnnet.torch import cat, eye, linalg, matrix_exp, zeros
+
+        n, k = X.shape
+        transposed = n < k
+        if transposed:  # a wide matrix: its transpose, tall
+            X, n, k = X.T, k, n  # noqa: N806
+        if self.orthogonal_map in ("matrix_exp", "cayley"):
+            X = X.tril()  # noqa: N806
+            if n != k:
+                X = cat([X, zeros(n, n - k, dtype=X.dtype)], dim=-1)  # noqa: N806
+            A = X - X.T  # noqa: N806
+            if self.orthogonal_map == "matrix_exp":
+                Q = matrix_exp(A)  # noqa: N806
+            else:
+                Id = eye(n, dtype=A.dtype)  # noqa: N806
+                Q = linalg.solve(Id - 0.5 * A, Id + 0.5 * A)  # noqa: N806
+            Q = Q[:, :k] if n != k else Q  # noqa: N806
+        else:
+            A = X.tril(-1)  # noqa: N806
+            tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
+            # the diagonal's signs (as ints, as PyTorch's) flip columns
+            Q = _householder_product(A, tau) * X.diagonal().int().unsqueeze(-2)  # noqa: N806
+        if self.use_trivialization:
+            Q = self.base @ Q  # noqa: N806
+        return Q.T if transposed else Q
+
+    def right_inverse(self, Q: Tensor) -> Tensor:  # noqa: N803
+        from fnnet.torch import cat, eye, randn
+
+        if tuple(Q.shape) != tuple(self.shape):
+            raise ValueError(f"Expected a matrix or batch of matrices of shape "
+                             f"{self.shape}. Got a tensor of shape {Q.shape}.")
+        if not self.use_trivialization:
+            if self.orthogonal_map != "householder":
+                raise NotImplementedError(
+                    "It is not possible to assign to the matrix exponential or the Cayley "
+                    "parametrizations when use_trivialization=False.")
+            raise NotImplementedError(
+                "fnnet.torch: orthogonal(use_trivialization=False) with the householder "
+                "map is not supported (it needs torch.geqrf); use the default "
+                "use_trivialization=True")
+        shape = tuple(Q.shape)
+        with no_grad():
+            Q = Q.detach()  # noqa: N806
+            n, k = Q.shape
+            if n < k:
+                Q, n, k = Q.T, k, n  # noqa: N806
+            if n == k:
+                Q = Q.clone() if _is_orthogonal(Q) else _make_orthogonal(Q)  # noqa: N806
+            else:  # completed to a square orthogonal matrix by random columns
+                Q = _make_orthogonal(cat([Q, randn(n, n - k, dtype=Q.dtype)], dim=-1))  # noqa: N806
+            self.base = Q
+            # -I: the Householder map's diagonal signs make householder(-I) the identity
+            return -eye(*shape, dtype=Q.dtype)
+
+
+def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None = None,
+               *, use_trivialization: bool = True) -> Module:
+    """Constrains ``module.<name>`` (a matrix) to be orthogonal (orthonormal rows or
+    columns): the weight is computed from ``parametrizations.<name>.original`` by
+    ``orthogonal_map`` (``"matrix_exp"`` by default for square weights, else
+    ``"householder"``), times the orthogonal ``base`` buffer set from the weight at
+    registration (``use_trivialization``). A non-square weight's ``base`` is completed
+    with random columns, which fnnet's PRNG draws.
+
+    PyTorch equivalent: ``torch.nn.utils.parametrizations.orthogonal`` (real 2-D
+    weights).
+
+    Raises:
+        ValueError: no such tensor, fewer than 2 dimensions, or an unknown map.
+        NotImplementedError: a batch of matrices.
+    """
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    if weight.dim() < 2:
+        raise ValueError(f"Expected a matrix or batch of matrices. Got a tensor of "
+                         f"{weight.dim()} dimensions.")
+    if weight.dim() > 2:
+        raise NotImplementedError("fnnet.torch: parametrizations.orthogonal supports 2-D "
+                                  "weights, not batches of matrices")
+    if orthogonal_map is None:
+        orthogonal_map = "matrix_exp" if weight.shape[-2] == weight.shape[-1] else \
+            "householder"
+    if orthogonal_map not in ORTHOGONAL_MAPS:
+        raise ValueError(f'orthogonal_map has to be one of "matrix_exp", "cayley", '
+                         f'"householder". Got: {orthogonal_map}')
+    orth = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
+    return register_parametrization(module, name, orth, unsafe=True)
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
@@ -142,4 +287,4 @@ def __getattr__(name: str) -> Any:
         f"torch.nn.utils.parametrize.register_parametrization")
 
 
-__all__ = ["spectral_norm", "weight_norm"]
+__all__ = ["orthogonal", "spectral_norm", "weight_norm"]
