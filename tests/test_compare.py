@@ -208,6 +208,24 @@ def test_verdict(fnnet_losses, fnnet_w, expected):
     assert verdict(comparison) == expected
 
 
+def test_verdict_compares_parameters_as_allclose():
+    """A running variance of 50 rounds in float32 fifty times as coarsely as one of 1: a
+    parameter agrees when ``numpy.allclose(p, p_ref, rtol=tol, atol=tol)`` holds (the
+    default tolerance here is 1e-4)."""
+    ref = {"var": np.array([50.0, 0.5]), "w": np.array([0.1])}
+
+    def with_(var, w):
+        return _fake({"torch": [1.0] * 10, "fnnet": [1.0] * 10},
+                     {"torch": ref, "fnnet": {"var": np.array(var), "w": np.array([w])}})
+
+    agreeing = with_([50.0 + 5e-3, 0.5], 0.1 + 1e-4)
+    assert agreeing.max_param_diff("fnnet") == pytest.approx(5e-3)
+    assert agreeing.max_param_diff("fnnet", scaled=True) == pytest.approx(5e-3 / 51)
+    assert verdict(agreeing) == "agree"
+    assert verdict(with_([50.0 + 5.2e-3, 0.5], 0.1)) != "agree"  # allclose's bound: 5.1e-3
+    assert verdict(with_([50.0, 0.5 + 1.6e-4], 0.1)) != "agree"  # bound 1.5e-4
+
+
 def test_verdict_of_dropout_runs_and_mismatched_state_dicts():
     assert verdict(_fake({"torch": [1.0], "fnnet": [2.0]}, deterministic=False)) == \
         "dropout masks differ"

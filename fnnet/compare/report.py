@@ -60,7 +60,8 @@ def verdict(comparison: Comparison) -> str:
     """``"agree"``, ``"DIFFER"``, ``"drift from step k"``, or why agreement is not expected.
 
     A deterministic run agrees when every per-epoch loss is within the tolerance
-    (relative) and every final parameter within it (absolute). A run whose first
+    (relative) and every final parameter within it in ``numpy.allclose``'s sense with
+    ``rtol = atol = tolerance`` (:meth:`Comparison.max_param_diff` with ``scaled=True``). A run whose first
     :data:`SAME_START` steps agree to 1e-5 but whose curves part later is reported as
     drifting from the step where they part: float32 rounding, amplified by training
     (ReLU and max-pool switching on ties, BatchNorm, large steps), in PyTorch against
@@ -72,7 +73,7 @@ def verdict(comparison: Comparison) -> str:
     if not comparison.deterministic:
         return "dropout masks differ"
     tol = tolerance(comparison)
-    worst = max(max(comparison.max_loss_rel_diff(v), comparison.max_param_diff(v))
+    worst = max(max(comparison.max_loss_rel_diff(v), comparison.max_param_diff(v, scaled=True))
                 for v in others)
     if worst <= tol:
         return "agree"

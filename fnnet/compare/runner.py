@@ -108,15 +108,28 @@ class Comparison:
     def reference(self) -> str:
         return "torch" if "torch" in self.results else "fnnet"
 
-    def max_param_diff(self, version: str) -> float:
-        """Largest ``|p - p_ref|`` over every entry of the final state dicts."""
+    def max_param_diff(self, version: str, scaled: bool = False) -> float:
+        """Largest ``|p - p_ref|`` over every entry of the final state dicts.
+
+        Args:
+            version: the version compared with the reference.
+            scaled: divide each difference by ``1 + |p_ref|``, so that ``scaled <= tol``
+                is ``numpy.allclose(p, p_ref, rtol=tol, atol=tol)``: near absolute for
+                small entries, relative for large ones (a float32's rounding grows with
+                its magnitude, as in BatchNorm's running variances).
+        """
         ours, ref = self.results[version]["params"], self.results[self.reference]["params"]
         if sorted(ours) != sorted(ref):
             raise ValueError(f"{self.name}: {version} has state_dict entries {sorted(ours)}, "
                              f"{self.reference} has {sorted(ref)}")
-        return max(float(np.max(np.abs(np.asarray(ours[k], np.float64)
-                                        - np.asarray(ref[k], np.float64)), initial=0.0))
-                   for k in ref)
+        worst = 0.0
+        for k in ref:
+            theirs = np.asarray(ref[k], np.float64)
+            diff = np.abs(np.asarray(ours[k], np.float64) - theirs)
+            if scaled:
+                diff = diff / (1.0 + np.abs(theirs))
+            worst = max(worst, float(np.max(diff, initial=0.0)))
+        return worst
 
     def max_loss_rel_diff(self, version: str) -> float:
         """Largest relative difference of the per-epoch mean losses."""
