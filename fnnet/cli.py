@@ -540,6 +540,11 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
     if len(train_x) < args.batch_size:  # the last short batch is dropped: none would run
         raise UsageError(f"--batch-size {args.batch_size} is larger than the "
                          f"{len(train_x)} training examples")
+    total_steps = args.epochs * (len(train_x) // args.batch_size)
+    if args.profile is not None and args.profile > total_steps:
+        _warn("train", f"--profile {args.profile} is more than the run's "
+                       f"{_plural(total_steps, 'step')}: the trace holds them all, "
+                       "compilation included")
     train_data = ((train_x, train_y) if augment_fn is None else
                   _augmented_batches(train_x, train_y, augment_fn, args.batch_size, args.seed))
     print(f"fnnet train: {args.model} on {args.dataset} ({len(train_x)} train, "

@@ -428,6 +428,20 @@ def test_a_failed_weights_write_is_one_line_naming_save(trained, tmp_path, capsy
                        f"serializing: I/O error: No space left on device")
 
 
+def test_profile_longer_than_the_run_is_warned_before_training(tmp_path, capsys,
+                                                                monkeypatch):
+    def stopped(*args, **kwargs):  # Ctrl-C as training begins: the warning came first
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("fnnet.train.fit", stopped)
+    code, _, err = run(["train", "--model", "logistic", "--epochs", "2", "--batch-size",
+                        "1000", "--quiet", "--profile", "5", "--out", str(tmp_path)], capsys)
+    assert code == 130
+    assert err == ["fnnet train: warning: --profile 5 is more than the run's 2 steps: the "
+                   "trace holds them all, compilation included",
+                   "fnnet train: interrupted"]
+
+
 def test_resuming_with_another_learning_rate_or_augmentation_is_warned(tmp_path, capsys):
     """Seed, batch size, model and optimizer must match to resume (fit checks them); the
     learning rate and augmentation may change, but the run then differs from the one
