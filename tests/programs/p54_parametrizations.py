@@ -5,7 +5,8 @@ blog posts on weight normalisation do it: a ``Symmetric`` module registered with
 of it (two parametrizations chained), ``parametrize.cached()`` around a forward pass,
 ``nn.utils.parametrizations.weight_norm`` on a linear layer (``original0``/``original1``
 as g and v), the older ``nn.utils.weight_norm`` hook (``weight_g``/``weight_v``),
-an orthogonal weight as the matrix exponential of a skew-symmetric one, state dict keys,
+an orthogonal weight as the matrix exponential of a skew-symmetric one and one by
+``nn.utils.parametrizations.orthogonal`` (the Cayley map), state dict keys,
 training all of them with Adam, and ``remove_parametrizations`` leaving a plain weight."""
 
 import torch
@@ -108,6 +109,20 @@ parametrize.register_parametrization(orth, "weight", Skew())
 parametrize.register_parametrization(orth, "weight", MatrixExponential())
 Q = orth.weight
 print("orthogonal", torch.allclose(Q @ Q.T, torch.eye(5), atol=1e-5), Q.det().item())
+
+rnn_cell = fixed_init(nn.Linear(6, 6), seed=9)
+rnn_cell = parametrizations.orthogonal(rnn_cell, orthogonal_map="cayley")
+print(sorted(rnn_cell.state_dict().keys()))
+h = torch.from_numpy(normal(3, 6, seed=10))
+opt3 = torch.optim.SGD(rnn_cell.parameters(), lr=0.05)
+for _ in range(10):
+    loss = ((torch.tanh(rnn_cell(h)) - 0.5) ** 2).mean()
+    opt3.zero_grad()
+    loss.backward()
+    opt3.step()
+Q = rnn_cell.weight
+orthogonal = torch.allclose(Q.T @ Q, torch.eye(6), atol=1e-5)
+print(f"cayley loss {loss.item():.5f}", "orthogonal", orthogonal)
 
 parametrize.remove_parametrizations(net.sym, "weight", leave_parametrized=True)
 print(parametrize.is_parametrized(net.sym), type(net.sym.weight).__name__)
