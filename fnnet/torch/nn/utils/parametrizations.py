@@ -159,7 +159,8 @@ def _make_orthogonal(A: Tensor) -> Tensor:
     from fnnet.torch import linalg
 
     Q, R = linalg.qr(A)  # noqa: N806
-    return Q * R.diagonal().sign().unsqueeze(0)
+    out: Tensor = Q * R.diagonal().sign().unsqueeze(0)
+    return out
 
 
 def _is_orthogonal(Q: Tensor) -> bool:  # noqa: N803
@@ -185,7 +186,8 @@ class _Orthogonal(Module):
             self.register_buffer("base", None)
 
     def forward(self, X: Tensor) -> Tensor:  # noqa: N803
-        from fnnet.torch import cat, eye, linalg, matrix_exp, zeros
+        from fnnet.torch import cat, eye, linalg, zeros
+        from fnnet.torch._factorizations import matrix_exp
 
         n, k = X.shape
         transposed = n < k
@@ -209,7 +211,8 @@ class _Orthogonal(Module):
             Q = _householder_product(A, tau) * X.diagonal().int().unsqueeze(-2)  # noqa: N806
         if self.use_trivialization:
             Q = self.base @ Q  # noqa: N806
-        return Q.T if transposed else Q
+        out: Tensor = Q.T if transposed else Q
+        return out
 
     def right_inverse(self, Q: Tensor) -> Tensor:  # noqa: N803
         from fnnet.torch import cat, eye, randn
