@@ -292,6 +292,8 @@ def _join_values(name: str, on_host: Callable[..., Any], on_device: Callable[...
         if t._kind != CONST or cell.rg or cell.aval[1] != dtype or len(cell.aval[0]) != ndim:
             return None
     if any(t._cell.val is None for t in tensors):
+        if all(t._cell.val is None for t in tensors):
+            return None  # all recorded (attention heads under no_grad): one more node
         # one still recorded (the newest transition's state): computed now, if no
         # graph a later backward needs is pending
         _compiler.maybe_flush()
@@ -300,9 +302,16 @@ def _join_values(name: str, on_host: Callable[..., Any], on_device: Callable[...
     check(*tensors, dim)
     values = [t._cell.val for t in tensors]
     axis = _dim(dim, ndim + (name == "stack"), name)
-    if all(type(v) is np.ndarray for v in values):
-        return _wrap_value(on_host(values, axis=axis))
+    if all(type(v) is np.ndarray for v in values) or (
+            jax.default_backend() == "cpu" and np.sum([v.size for v in values]) <= _HOST_JOIN):
+        # small values on the CPU: jax would compile a concatenate for each new shape (a
+        # sampled sequence one token longer each step)
+        return _wrap_value(on_host([np.asarray(v) for v in values], axis=axis))
     return _wrap_value(on_device(values, axis=axis))
+
+
+#: joined on the host where the backend is the CPU (see ``_join_values``)
+_HOST_JOIN = 1 << 16
 
 
 def cat(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
