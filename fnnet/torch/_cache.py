@@ -21,6 +21,12 @@ from fnnet.torch._replay import Run, build
 from fnnet.torch._split import Split, build_split
 from fnnet.torch._tape import Tape
 
+#: a structure of more nodes than this is compiled the second time it is flushed; the
+#: first time it runs as windows compiled where they repeat (see ``_eager``)
+LONG_TAPE = 4096
+#: ... and one of more nodes than this always runs as windows
+WHOLE_LIMIT = 16_384
+
 #: one entry of a structure summary: ``(op, static, inputs, rg, output avals)`` of a
 #: node, ``(None, aval)`` of a source
 Summary = list[tuple[Any, ...]]
@@ -139,6 +145,16 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     if stats.eager:
         stats.eager_runs += 1
         return build(tp, wanted, eager=mesh is None)
+    n_nodes = len(tp.nodes)
+    if n_nodes > LONG_TAPE and mesh is None and (
+            n_nodes > WHOLE_LIMIT or rec.long_seen.get(key) is None):
+        # a long structure runs as windows (see _eager) the first time it is seen, a very
+        # long one always: compiling it whole costs far more than running it once
+        if len(rec.long_seen) >= options.cache_size:
+            rec.long_seen.clear()
+        rec.long_seen[key] = True
+        stats.eager_runs += 1
+        return build(tp, wanted, eager=True)
     run = build(tp, wanted)
     summary = _summary(tp)
     if other is not None:

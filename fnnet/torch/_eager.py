@@ -341,21 +341,31 @@ def execute(plan: Any, env: list[Any]) -> None:
             if not outs:  # read only by a backward that recomputes it in its own window
                 continue
             key, ext, alias = _structure(plan, window, outs, known)
+            # the same window with an argument per outside slot: it serves every way
+            # of sharing them, for windows whose scalars' values differ each time (a
+            # loop of ``N[i, j] += 1``)
+            distinct = tuple(range(len(ext)))
+            plain = None if alias == distinct else (*key[:2], distinct, *key[3:])
             fn = cache.get(key)
+            if fn is None and plain is not None:
+                fn = cache.get(plain)
+                if fn is not None:
+                    key, alias = plain, distinct
             if fn is not None:
                 cache.move_to_end(key)
             else:
-                seen = seen_counts.get(key, 0) + 1
+                if len(seen_counts) > SEEN_SIZE:
+                    seen_counts.clear()
+                seen = seen_counts[key] = seen_counts.get(key, 0) + 1
+                if plain is not None and seen < FUSE_AFTER:
+                    seen = seen_counts[plain] = seen_counts.get(plain, 0) + 1
+                    key, alias = plain, distinct
                 if seen >= FUSE_AFTER:
                     seen_counts.pop(key, None)
                     fn = cache[key] = _compile(plan, window, ext, alias, outs)
                     state.compiles += 1
                     if len(cache) > CACHE_SIZE:
                         cache.popitem(last=False)
-                else:
-                    if len(seen_counts) > SEEN_SIZE:
-                        seen_counts.clear()
-                    seen_counts[key] = seen
         if fn is not None:
             later.update(ext)
             runs.append((window, fn, [s for k, s in enumerate(ext) if alias[k] == k], outs))

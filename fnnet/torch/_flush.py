@@ -160,7 +160,86 @@ def _carry(tp: Tape, order: list[int], boundary: dict[int, Any]) -> None:
             if carried:
                 cell.listed = new
                 new.cells.append(cell_ref)
+                if cell.val is not None:
+                    new.values[cell.ref] = cell.val
     new.carried = list(new.cells)
+
+
+def _from_values(tp: Tape, cells: list[Cell], plan: tuple[list[int], set[int], list[int]],
+                 reason: str) -> bool:
+    """Flushes a tape that holds a carried graph (see :func:`_carry`) from the values its
+    tensors had when carried (``tp.values``) instead of from the graph's sources.
+
+    A loop that reads a value (``.item()``, ``print``) at every iteration while it keeps
+    the graph for a later backward carries a longer graph into each flush; run from its
+    sources, every flush would be a new structure to compile that replays all the
+    iterations before it. Only the nodes recorded since, with the carried values as
+    their inputs, are computed here, so that the loop's flushes share one structure.
+    The carried graph itself is kept for the backward, as by :func:`flush`.
+
+    Returns:
+        False, having done nothing, where no wanted value reads a carried value (the
+        ordinary flush then runs).
+    """
+    known = tp.values
+    todo = [c for c in cells if c.val is None]
+    listed = {c.ref for c in todo}
+    extra = [s for s in plan[2] if s not in listed and s not in known]
+    wanted_old = [c.ref for c in todo] + extra
+    owner = tp.node_of_slot()
+    nodes = tp.nodes
+    needed: set[int] = set()
+    reads_known = False
+    stack = [owner[s] for s in wanted_old if s not in known]
+    while stack:
+        n = stack.pop()
+        if n in needed:
+            continue
+        needed.add(n)
+        for r in nodes[n].inputs:
+            if r < 0:
+                continue
+            if slot_of(r) in known:
+                reads_known = True
+            else:
+                stack.append(owner[slot_of(r)])
+    if not reads_known:
+        return False
+    rec = current()
+    small = Tape(rec)
+    src_index = {slot: i for i, slot in enumerate(tp.src_slots)}
+    slot_map: dict[int, int] = {}
+
+    def slot(old: int) -> int:
+        # a carried value or a source of ``tp``: a source of the small tape, once
+        if old not in slot_map:
+            value = known[old] if old in known else tp.srcs[src_index[old]]
+            slot_map[old] = source_into(small, value, tp.avals[old], None)
+        return slot_map[old]
+
+    rec.tape = small  # record_refs records on the current tape
+    try:
+        for n in sorted(needed):
+            node = nodes[n]
+            if node.op is None:
+                continue
+            ins = tuple(r if r < 0 else ref(slot(slot_of(r)), kind_of(r)) for r in node.inputs)
+            first, _ = record_refs(node.op, node.static, ins, node.rg)
+            for k in range(node.n_out):
+                slot_map[node.first + k] = first + k
+        wanted = tuple(slot(s) for s in wanted_old)
+    finally:
+        rec.tape = tp
+    fn = _cache.compiled((small.state, wanted, ()), small, wanted, (), reason)
+    computed = dict(zip(wanted_old, fn(*small.srcs), strict=True))
+    for cell in todo:
+        cell.val = computed[cell.ref]
+    have = dict(known)
+    have.update((c.ref, c.val) for c in cells)
+    have.update(computed)
+    _carry(tp, plan[0], {s: have[s] for s in plan[2]})
+    rec.tape.after_backward = False
+    return True
 
 
 def _donations(tp: Tape, cells: list[Cell], carried: Any,
@@ -220,6 +299,10 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     plan = _retention(tp, kept) if kept else None
     if kept and plan is None and not force:
         return False
+    if plan and tp.values and not tp.backward and not tp.writebacks and tp.rng_slot < 0 \
+            and not _donations(tp, cells, plan[1], rec.options.donate)[0] \
+            and _from_values(tp, cells, plan, reason):
+        return True
     if tp.rng_slot >= 0:
         first, _ = record_refs(_random.advance, (), (ref(tp.rng_slot),))
         tp.writebacks.append((_random.state, first, 1))

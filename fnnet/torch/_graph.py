@@ -11,6 +11,7 @@ tapes) are in ``_tape`` and re-exported here.
 
 from __future__ import annotations
 
+import math
 import re
 import weakref
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ import numpy as np
 
 from fnnet.core.transfer import to_device
 from fnnet.torch import _random
-from fnnet.torch._ops import DIM_FIRST
+from fnnet.torch._ops import DIM_FIRST, _post_index, _window
 from fnnet.torch._recorder import Hit, Recorder, current
 from fnnet.torch._tape import (
     CONST,
@@ -53,6 +54,12 @@ __all__ = [
 _WEAK_AVALS = {kind: weak_aval(kind) for kind in (float, int, bool)}
 #: jax's (numpy's) message for a dim past an array's dimensions
 _AXIS_ERROR = re.compile(r"axis (-?\d+) is out of bounds for array of dimension (\d+)")
+#: output shapes remembered by ``(op, static, input avals)``; emptied past this many
+SHAPES_LIMIT = 65_536
+#: a window of a value whose shape changed this many times in a row is cut on the host
+WINDOW_CHURN = 2
+#: ... where the value has at most this many elements
+WINDOW_HOST_SIZE = 1 << 16
 _tuple_new = tuple.__new__  # a Node built without NamedTuple's Python __new__
 
 
@@ -193,9 +200,16 @@ def _miss(rec: Recorder, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
     op, static, ins, _ = desc
     if check is not None:
         check(*inputs, *static)
-    specs = [None if r < 0 else spec(tp.avals[slot_of(r)]) for r in ins]
-    if op in DIM_FIRST and static and specs and specs[0] is not None:
-        check_dims(static[0], len(specs[0].shape))
+    in_avals = tuple(None if r < 0 else tp.avals[slot_of(r)] for r in ins)
+    if op in DIM_FIRST and static and in_avals and in_avals[0] is not None:
+        check_dims(static[0], len(in_avals[0][0]))
+    # the same op on the same shapes met at another place of a tape (a long tape whose
+    # states are all new): its output shapes are known without tracing it again
+    shape_key = (op, static, in_avals)
+    known = rec.shapes.get(shape_key)
+    if known is not None:
+        return rec.advance(key, known)
+    specs = [None if a is None else spec(a) for a in in_avals]
     try:
         out = jax.eval_shape(lambda *args: op(*args, *static), *specs)
     except (ValueError, TypeError) as error:
@@ -218,6 +232,9 @@ def _miss(rec: Recorder, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
     avals = tuple(
         None if o is None else (tuple(o.shape), o.dtype, bool(o.weak_type)) for o in outs
     )
+    if len(rec.shapes) > SHAPES_LIMIT:
+        rec.shapes.clear()
+    rec.shapes[shape_key] = avals
     hit: Hit = rec.advance(key, avals)
     return hit
 
@@ -243,6 +260,10 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
     tp = rec.tape
     if tp.carried is not None:
         tp = rec.recording_tape()
+    if op is _window:
+        cut = _window_of_value(rec, tp, inputs, static)
+        if cut is not None:
+            return cut
     ins = []
     rg = False
     for t in inputs:
@@ -281,6 +302,39 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
     tp.nodes.append(_tuple_new(Node, (op, static, refs, rg, first, len(avals))))
     tp.avals.extend(avals)
     return first, avals, rg
+
+
+def _window_of_value(rec: Recorder, tp: Tape, inputs: Sequence[Any],
+                     static: tuple[Any, ...]) -> tuple[int, tuple[Aval, ...], bool] | None:
+    """``value[index]`` (a ``_window`` of a tensor that is a value, without grad) as a
+    source of its own, cut on the host, where the same window has been taken of a value
+    of another shape at each of the last :data:`WINDOW_CHURN` times: the context of a
+    sampling loop (``idx[:, -block_size:]`` of a sequence one token longer each time),
+    which as an input of the step would make every step a new program. Else None, and
+    the window is recorded (a dataset sliced into batches keeps one shape)."""
+    t = inputs[0]
+    cell = t._cell
+    value = cell.val
+    if value is None or t._kind != CONST or cell.tape is tp:
+        return None
+    shape = cell.aval[0]
+    last = rec.window_shapes.get(static)
+    if last is None or last[0] == shape:
+        if last is None and len(rec.window_shapes) > SHAPES_LIMIT:
+            rec.window_shapes.clear()
+        rec.window_shapes[static] = (shape, 0)
+        return None
+    rec.window_shapes[static] = (shape, last[1] + 1)
+    if last[1] + 1 < WINDOW_CHURN or math.prod(shape) > WINDOW_HOST_SIZE:
+        return None
+    sizes, dims, post = static[0]
+    index = [slice(None)] * len(shape)
+    for dim, start in zip(dims, inputs[1:], strict=True):
+        index[dim] = slice(start, start + sizes[dim])
+    block = np.ascontiguousarray(np.asarray(value)[tuple(index)][_post_index(post)],
+                                 dtype=cell.aval[1])
+    aval = (tuple(block.shape), cell.aval[1], cell.aval[2])
+    return _source(rec, tp, block, aval, None), (aval,), False
 
 
 def record_refs(op: Callable[..., Any], static: tuple[Any, ...], ins: tuple[int, ...],

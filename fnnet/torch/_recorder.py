@@ -99,6 +99,11 @@ class Recorder:
         self.options = Options() if options is None else options
         self.tape = Tape(self)
         self.trie: dict[tuple[Any, ...], Hit] = {}
+        # (op, static, input avals) -> output avals: a node's shapes wherever it is met
+        self.shapes: dict[tuple[Any, ...], tuple[Aval | None, ...]] = {}
+        # a window's static part -> (the shape of the value it was last taken of, how
+        # many times in a row that shape changed): see ``_graph._window_of_value``
+        self.window_shapes: dict[tuple[Any, ...], tuple[tuple[int, ...], int]] = {}
         self.next_state = 1
         self.grad_enabled = True
         self.reads = 0
@@ -110,6 +115,7 @@ class Recorder:
         self.windows: Any = None  # op-by-op windows compiled so far (see ``_eager``)
         self.scalars = Scalars()
         self.early: dict[int, Any] = {}
+        self.long_seen: dict[tuple[Any, ...], bool] = {}
         self.layers: dict[tuple[Any, ...], Any] = {}
 
     def new_tape(self) -> Tape:
@@ -144,6 +150,7 @@ class Recorder:
         """Zeroes the counters and empties the cache (compiled functions are dropped)."""
         self.cache.clear()
         self.early.clear()
+        self.long_seen.clear()
         self.history.clear()
         self.recent.clear()
         self.step_reads = -1

@@ -140,6 +140,9 @@ class Tape:
         # cells carried over from the previous tape by a flush (see _flush._carry),
         # while nothing new has been recorded on top of their graph
         self.carried: list[weakref.ref[Cell]] | None = None
+        # slot -> value of a carried graph's tensor, computed by the flush that carried
+        # it: a later flush without a backward starts from it (see _flush._from_values)
+        self.values: dict[int, Any] = {}
 
     def __len__(self) -> int:
         return len(self.nodes)
