@@ -47,7 +47,7 @@ rng = random.Random(7)
 src_words = list(lexicon)
 pairs = []
 for _ in range(40):
-    n = rng.randint(2, MAX_LENGTH - 2)
+    n = rng.randint(2, MAX_LENGTH - 3)
     sentence = [rng.choice(src_words) for _ in range(n)]
     target = [lexicon[w] for w in reversed(sentence)]
     pairs.append((" ".join(sentence), " ".join(target)))
@@ -180,7 +180,7 @@ coin = random.Random(0)
 encoder_optimizer = optim.SGD(encoder1.parameters(), lr=0.05)
 decoder_optimizer = optim.SGD(attn_decoder1.parameters(), lr=0.05)
 training_pairs = [(tensor_from_sentence(input_lang, p[0]), tensor_from_sentence(output_lang, p[1]))
-                  for p in [random.Random(3 + i).choice(pairs) for i in range(60)]]
+                  for p in [random.Random(3 + i).choice(pairs) for i in range(40)]]
 criterion = nn.NLLLoss()
 print_loss_total = 0
 for iter in range(1, len(training_pairs) + 1):

@@ -122,8 +122,8 @@ def train(category_tensor, line_tensor):
     return output, loss.item()
 
 
-n_iters = 300
-print_every = 60
+n_iters = 120
+print_every = 30
 current_loss = 0
 all_losses = []
 for iter in range(1, n_iters + 1):

@@ -18,7 +18,7 @@ from torch.distributions import Categorical
 class Corridor:
     """Positions 0..length-1; start in the middle; +1 at the right end, -0.01 per step."""
 
-    def __init__(self, length=7, max_steps=20):
+    def __init__(self, length=7, max_steps=10):
         self.length, self.max_steps = length, max_steps
 
     def reset(self):
