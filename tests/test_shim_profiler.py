@@ -209,3 +209,123 @@ def test_the_older_autograd_profiler_api(torch):
         with t.autograd.profiler.profile(enabled=False) as idle:
             step()
     assert idle.events() == []
+
+
+def _memory_profiled(torch_module, profile_memory=True):
+    """Regions around a Linear layer's forward, a model's forward under no_grad (with a
+    nested region whose large tensor the outer region drops), a view and an in-place
+    update, profiled under either backend."""
+    nn = torch_module.nn
+    prof_api = torch_module.profiler
+    torch_module.manual_seed(0)
+    linear = nn.Linear(8, 16)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+    x = torch_module.tensor(np.ones((16, 8), np.float32))
+    with prof_api.profile(activities=[prof_api.ProfilerActivity.CPU],
+                          profile_memory=profile_memory, record_shapes=True) as prof:
+        with prof_api.record_function("linear"):
+            out = linear(x)
+        with torch_module.no_grad():
+            with prof_api.record_function("outer"):
+                with prof_api.record_function("inner"):
+                    logits = model(x)
+                    scratch = torch_module.zeros(100, 100)
+                del scratch
+        with prof_api.record_function("make_layer"):
+            layer = nn.Linear(8, 16)
+        with prof_api.record_function("view_and_inplace"):
+            view = x.t()
+            out.detach().add_(1)
+    del out, logits, layer, view
+    return prof
+
+
+REGIONS = ("linear", "outer", "inner", "make_layer", "view_and_inplace")
+
+
+@pytest.fixture(scope="module")
+def memory_profiled():
+    return _memory_profiled(ft)
+
+
+@pytest.fixture(scope="module")
+def torch_memory_profiled(torch):
+    return _memory_profiled(torch)
+
+
+def test_region_memory_is_pytorchs_for_the_tensors_it_keeps(torch_memory_profiled,
+                                                            memory_profiled):
+    """The bytes each region leaves allocated: a Linear's output (16 x 16 float32),
+    a no_grad forward's logits, a layer's parameters, nothing for a view or an
+    in-place update; the outer region's self figure is negative, as it frees the
+    10,000 floats its nested region made."""
+    expected = {r.key: r for r in torch_memory_profiled.key_averages()}
+    got = {r.key: r for r in memory_profiled.key_averages()}
+    for name in REGIONS:
+        assert got[name].cpu_memory_usage == expected[name].cpu_memory_usage, name
+    assert got["linear"].cpu_memory_usage == 16 * 16 * 4
+    assert got["outer"].self_cpu_memory_usage == expected["outer"].self_cpu_memory_usage \
+        == 3 * 16 * 4 - (100 * 100 * 4 + 3 * 16 * 4)
+    # PyTorch puts an operator's allocation on its aten:: row; fnnet.torch's rows hold
+    # no operators, so the region's self figure holds it
+    assert got["inner"].self_cpu_memory_usage == got["inner"].cpu_memory_usage
+    events = [e for e in memory_profiled.events() if e.name == "linear"]
+    assert [e.cpu_memory_usage for e in events] == [16 * 16 * 4]
+    total = memory_profiled.key_averages().total_average()
+    assert total.cpu_memory_usage == sum(got[name].cpu_memory_usage for name in REGIONS)
+    assert all(r.device_memory_usage == 0 == r.cuda_memory_usage for r in got.values())
+
+
+def test_memory_table_has_pytorchs_columns_units_and_order(torch_memory_profiled,
+                                                           memory_profiled):
+    from torch.autograd.profiler_util import _format_memory
+
+    expected = torch_memory_profiled.key_averages().table(
+        sort_by="self_cpu_memory_usage", row_limit=10)
+    rows = memory_profiled.key_averages()
+    for sort_by in ("self_cpu_memory_usage", "cpu_memory_usage"):
+        text = rows.table(sort_by=sort_by, row_limit=4)
+        lines = text.splitlines()
+        assert [c.strip() for c in lines[1].split("  ") if c.strip()] == \
+            [c.strip() for c in expected.splitlines()[1].split("  ") if c.strip()]
+        ranked = sorted(rows, key=lambda r: getattr(r, sort_by), reverse=True)[:4]
+        assert [line.split()[0] for line in lines[3:-2]] == [r.key for r in ranked]
+        # the Mem cells as PyTorch formats bytes (B, KB, MB, GB)
+        first = lines[3].split("  ")
+        cells = [c.strip() for c in first if c.strip()]
+        assert cells[-3:-1] == [_format_memory(ranked[0].cpu_memory_usage),
+                                _format_memory(ranked[0].self_cpu_memory_usage)]
+    assert lines[3].split()[0] == "inner"  # 40,192 bytes: 39.25 KB
+    for nbytes in (0, 5, -1024, 1023, 40192, -40000, 3 << 20, 5 << 30):
+        assert profiler._format_bytes(nbytes) == _format_memory(nbytes)
+
+
+def test_without_profile_memory_the_memory_is_zero_and_sorts_as_pytorch(torch):
+    for module in (torch, ft):
+        rows = _memory_profiled(module, profile_memory=False).key_averages()
+        assert all(r.cpu_memory_usage == 0 == r.self_cpu_memory_usage for r in rows)
+        for sort_by in ("self_cpu_memory_usage", "cuda_memory_usage",
+                        "self_device_memory_usage"):
+            text = rows.table(sort_by=sort_by, row_limit=-1)
+            assert "CPU Mem" not in text
+            # all rows tie: they keep their order
+            assert [line.split()[0] for line in text.splitlines()[3:-2]] == \
+                [r.key.split()[0] for r in rows]
+
+
+def test_the_older_api_profiles_memory_too(torch):
+    for t in (torch, ft):
+        x = t.tensor(np.ones((4, 8), np.float32))
+        with t.autograd.profiler.profile(profile_memory=True) as prof:
+            with t.autograd.profiler.record_function("scaled"):
+                y = x * 2
+        assert {r.key: r.cpu_memory_usage for r in prof.key_averages()}["scaled"] == 128
+        assert "Self CPU Mem" in prof.table(sort_by="cpu_memory_usage")
+        del y
+
+
+def test_memory_timeline_names_itself():
+    with profiler.profile(profile_memory=True) as prof:
+        pass
+    with pytest.raises(NotImplementedError, match="export_memory_timeline"):
+        prof.export_memory_timeline("memory.html")

@@ -14,11 +14,30 @@ those of the host (the :class:`record_function` regions, the compiled programs' 
 and of XLA's kernels, not one per PyTorch operator: a ``record_function`` region around
 a forward pass covers its recording, and the forward's computation shows up in the
 program that runs at the next value read or ``optimizer.step()``.
+
+Memory (``profile(profile_memory=True)``): PyTorch counts, for each event, the bytes its
+operators allocated less those freed before it ended. In fnnet.torch a tensor's memory is
+its value, which exists once a program computes it, and the values a program computes
+between its inputs and its outputs are XLA's to keep or fuse away, not tensors. So the
+figure here is that of the tensors: a :class:`record_function` region's
+``cpu_memory_usage`` is the bytes (elements times dtype size) of the tensors made inside
+it that are still alive when it ends, views left out as PyTorch's share their base's
+storage; ``self_cpu_memory_usage`` is that less its nested regions' figures (negative when
+it drops tensors they made, as PyTorch's). A region around a Linear layer's forward shows
+its output's bytes, as PyTorch's does; a region around a model's forward under
+``torch.no_grad()`` shows the output's bytes, as PyTorch's, while with grad enabled
+PyTorch also counts the activations autograd saves, which fnnet.torch keeps inside the
+compiled step. The rows hold no operators, so a region's self figure also holds what
+PyTorch gives its operators' rows (``aten::addmm``...). Compiled programs' rows, and
+tensors made outside every region, count 0; an in-place update counts 0, as PyTorch's.
+The bytes are those of fnnet.torch's arrays: with JAX's default of 32-bit values, a
+``float64`` or ``int64`` tensor counts 4 bytes an element where PyTorch's counts 8.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import gzip
 import json
@@ -27,10 +46,11 @@ import pathlib
 import shutil
 import socket
 import tempfile
+import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -167,9 +187,72 @@ def tensorboard_trace_handler(dir_name: str | os.PathLike[str], worker_name: str
     return _TensorBoardHandler(path, worker_name, use_gzip)
 
 
+def _tensor_bytes(tensor: Any) -> int:
+    """A tensor's own bytes: elements times dtype size; 0 for a view (PyTorch's views
+    share their base's storage)."""
+    if tensor._view is not None:
+        return 0
+    shape, dtype = tensor._cell.aval[:2]
+    size = 1
+    for n in shape:
+        size *= n
+    return size * int(dtype.itemsize)
+
+
+class _Region:
+    """The tensors made while one :class:`record_function` region is open (weakly held),
+    and the figures of the regions nested in it."""
+
+    __slots__ = ("made", "nested")
+
+    def __init__(self) -> None:
+        self.made: list[weakref.ref[Any]] = []
+        self.nested = 0
+
+
+class _MemoryLog:
+    """What a window of ``profile(profile_memory=True)`` learns of memory: the open
+    regions (per thread) and, per region name, the ``(total, self)`` bytes of each
+    closed region in the order they ended."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+        self.closed: list[tuple[str, float, int, int]] = []  # (name, start ns, total, self)
+        self.lock = threading.Lock()
+
+    def stack(self) -> list[_Region]:
+        found = getattr(self.local, "stack", None)
+        if found is None:
+            found = self.local.stack = []
+        return found
+
+    def on_new_tensor(self, tensor: Any) -> None:
+        """``fnnet.torch.tensor``'s hook: the innermost open region made ``tensor``."""
+        stack = getattr(self.local, "stack", None)
+        if stack:
+            stack[-1].made.append(weakref.ref(tensor))
+
+    def close(self, name: str, start_ns: float, region: _Region) -> None:
+        """Figures ``region`` as it ends; its tensors pass to the region around it."""
+        stack = self.stack()
+        if region in stack:
+            stack.remove(region)
+        total = sum(_tensor_bytes(t) for ref in region.made if (t := ref()) is not None)
+        with self.lock:
+            self.closed.append((name, start_ns, total, total - region.nested))
+        if stack:
+            stack[-1].made.extend(region.made)
+            stack[-1].nested += total
+
+
+#: the memory log of the profiler recording with ``profile_memory=True``, if any
+_memory: _MemoryLog | None = None
+
+
 class record_function(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name
     """Names a region of the host's work in the trace (a ``jax.profiler.TraceAnnotation``);
-    a context manager or a decorator, as in PyTorch.
+    a context manager or a decorator, as in PyTorch. Under ``profile(profile_memory=True)``
+    it also counts the bytes of the tensors made inside it (see the module docstring).
 
     Args:
         name: the region's name in the trace and in :meth:`profile.key_averages`.
@@ -182,8 +265,14 @@ class record_function(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's na
         del args
         self.name = name
         self._annotation: jax.profiler.TraceAnnotation | None = None
+        self._region: tuple[_MemoryLog, _Region, float] | None = None
 
     def __enter__(self) -> record_function:
+        log = _memory
+        if log is not None:
+            region = _Region()
+            log.stack().append(region)
+            self._region = (log, region, time.perf_counter_ns())
         self._annotation = jax.profiler.TraceAnnotation(self.name)
         self._annotation.__enter__()
         return self
@@ -192,13 +281,18 @@ class record_function(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's na
         annotation, self._annotation = self._annotation, None
         if annotation is not None:
             annotation.__exit__(*exc)
+        opened, self._region = self._region, None
+        if opened is not None and opened[0] is _memory:
+            opened[0].close(self.name, opened[2], opened[1])
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class FunctionEvent:
     """One event of a recorded window: ``start_us`` and ``duration_us`` in microseconds
     from the trace's start, ``self_us`` its duration less that of the events it holds
-    (same thread), ``device`` True for an accelerator's event."""
+    (same thread), ``device`` True for an accelerator's event; ``cpu_memory_usage`` and
+    ``self_cpu_memory_usage`` in bytes (a region's, under ``profile_memory=True``: see
+    the module docstring)."""
 
     name: str
     thread: int
@@ -206,6 +300,12 @@ class FunctionEvent:
     duration_us: float
     self_us: float
     device: bool
+    cpu_memory_usage: int = 0
+    self_cpu_memory_usage: int = 0
+
+    # fnnet.torch's values live in XLA's buffers, counted as the tensors' (CPU) bytes
+    device_memory_usage = property(lambda self: 0)
+    self_device_memory_usage = property(lambda self: 0)
 
     @property
     def cpu_time_total(self) -> float:
@@ -216,7 +316,7 @@ class FunctionEvent:
         return self.duration_us if self.device else 0.0
 
 
-@dataclass
+@dataclasses.dataclass
 class FunctionEventAvg:
     """The events of one name, summed (microseconds), as PyTorch's ``key_averages`` rows.
 
@@ -232,6 +332,8 @@ class FunctionEventAvg:
     device_time_total: float = 0.0
     self_device_time_total: float = 0.0
     input_shapes: Any = ""
+    cpu_memory_usage: int = 0
+    self_cpu_memory_usage: int = 0
 
     @property
     def cpu_time(self) -> float:
@@ -247,10 +349,16 @@ class FunctionEventAvg:
     cuda_time_total = property(lambda self: self.device_time_total)
     self_cuda_time_total = property(lambda self: self.self_device_time_total)
     cuda_time = property(lambda self: self.device_time)
+    device_memory_usage = property(lambda self: 0)
+    self_device_memory_usage = property(lambda self: 0)
+    cuda_memory_usage = property(lambda self: 0)
+    self_cuda_memory_usage = property(lambda self: 0)
 
     def add(self, event: FunctionEvent) -> None:
         """Counts ``event`` into this row."""
         self.count += 1
+        self.cpu_memory_usage += event.cpu_memory_usage
+        self.self_cpu_memory_usage += event.self_cpu_memory_usage
         if event.device:
             self.device_time_total += event.duration_us
             self.self_device_time_total += event.self_us
@@ -266,11 +374,12 @@ SORT_KEYS = {
     "device_time_total": "device_time_total", "self_device_time_total": "self_device_time_total",
     "device_time": "device_time", "cuda_time_total": "device_time_total",
     "self_cuda_time_total": "self_device_time_total", "cuda_time": "device_time",
+    "cpu_memory_usage": "cpu_memory_usage", "self_cpu_memory_usage": "self_cpu_memory_usage",
+    "device_memory_usage": "device_memory_usage",
+    "self_device_memory_usage": "self_device_memory_usage",
+    "cuda_memory_usage": "device_memory_usage",
+    "self_cuda_memory_usage": "self_device_memory_usage",
 }
-
-#: PyTorch's memory columns (``profile(profile_memory=True)``), which JAX's trace lacks
-MEMORY_KEYS = ("cpu_memory_usage", "self_cpu_memory_usage", "device_memory_usage",
-               "self_device_memory_usage", "cuda_memory_usage", "self_cuda_memory_usage")
 
 
 #: ``table(time_unit=...)``: microseconds per unit
@@ -287,9 +396,24 @@ def _format_us(us: float, unit: str | None = None) -> str:
     return f"{us:.3f}us"
 
 
+def _format_bytes(nbytes: int) -> str:
+    """Bytes as PyTorch's table writes them: ``B``, then ``KB``, ``MB``, ``GB`` (powers of
+    1024) with two decimals."""
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if abs(nbytes) >= size:
+            return f"{nbytes / size:.2f} {unit}"
+    return f"{nbytes} B"
+
+
 class EventList(list[FunctionEventAvg]):
     """The rows of :meth:`profile.key_averages`, with PyTorch's ``table``; rows grouped
-    by input shape add PyTorch's ``Input Shapes`` column."""
+    by input shape add PyTorch's ``Input Shapes`` column, and a profile with
+    ``profile_memory=True`` its ``CPU Mem`` and ``Self CPU Mem`` columns."""
+
+    def __init__(self, rows: Iterable[FunctionEventAvg] = (), profile_memory: bool = False
+                 ) -> None:
+        super().__init__(rows)
+        self.profile_memory = profile_memory
 
     def total_average(self) -> FunctionEventAvg:
         """Every row summed into one named ``Total``, as PyTorch's."""
@@ -300,20 +424,23 @@ class EventList(list[FunctionEventAvg]):
             total.self_cpu_time_total += row.self_cpu_time_total
             total.device_time_total += row.device_time_total
             total.self_device_time_total += row.self_device_time_total
+            total.cpu_memory_usage += row.cpu_memory_usage
+            total.self_cpu_memory_usage += row.self_cpu_memory_usage
         return total
 
     def table(self, sort_by: str | None = None, row_limit: int = 100,
               max_src_column_width: int = 75, max_name_column_width: int = 55,
               max_shapes_column_width: int = 80, header: str | None = None,
               top_level_events_only: bool = False, time_unit: str | None = None) -> str:
-        """The rows as PyTorch's text table, sorted by ``sort_by`` (descending; one of
-        :data:`SORT_KEYS`, or None for the order of first appearance), at most
-        ``row_limit`` rows (all with a negative limit).
+        """The rows as PyTorch's text table, sorted by ``sort_by`` (descending, rows that
+        tie in their first order; one of :data:`SORT_KEYS`, or None for the order of first
+        appearance), at most ``row_limit`` rows (all with a negative limit).
 
-        ``time_unit`` (``"s"``, ``"ms"`` or ``"us"``) writes every time in that unit.
+        ``time_unit`` (``"s"``, ``"ms"`` or ``"us"``) writes every time in that unit. The
+        memory keys sort a profile without ``profile_memory`` too (every row 0), as
+        PyTorch's.
 
         Raises:
-            NotImplementedError: ``sort_by`` a memory column (``self_cpu_memory_usage``...).
             ValueError: an unknown ``sort_by``.
         """
         del max_src_column_width, max_shapes_column_width, top_level_events_only
@@ -321,12 +448,6 @@ class EventList(list[FunctionEventAvg]):
         if time_unit is not None and time_unit not in TIME_UNITS:
             raise ValueError(f"table: time_unit must be one of {sorted(TIME_UNITS)} or None, "
                              f"got {time_unit!r}")
-        if sort_by in MEMORY_KEYS:
-            raise NotImplementedError(
-                f"fnnet.torch does not support table(sort_by={sort_by!r}): JAX's trace "
-                f"has no per-operator memory; see the device's memory in TensorBoard's "
-                f"profile tab (torch.profiler.tensorboard_trace_handler) or write "
-                f"jax.profiler.save_device_memory_profile('memory.prof')")
         if sort_by is not None:
             if sort_by not in SORT_KEYS:
                 raise ValueError(f"table: sort_by must be one of {sorted(SORT_KEYS)}, "
@@ -341,6 +462,8 @@ class EventList(list[FunctionEventAvg]):
         columns = ["Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
         if device:
             columns += ["Self CUDA", "Self CUDA %", "CUDA total", "CUDA time avg"]
+        if self.profile_memory:
+            columns += ["CPU Mem", "Self CPU Mem"]
         columns.append("# of Calls")
         shapes = [str(r.input_shapes) for r in rows] if any(
             isinstance(r.input_shapes, list) for r in self) else []
@@ -367,6 +490,9 @@ class EventList(list[FunctionEventAvg]):
                           if self_device else "0.00%",
                           _format_us(r.device_time_total, time_unit),
                           _format_us(r.device_time, time_unit)]
+            if self.profile_memory:
+                cells += [_format_bytes(r.cpu_memory_usage),
+                          _format_bytes(r.self_cpu_memory_usage)]
             cells.append(str(r.count))
             row = [f"{name:>{width}}"] + [f"{c:>12}" for c in cells]
             if shapes:
@@ -426,6 +552,25 @@ def _function_events(raw: list[dict[str, Any]]) -> list[FunctionEvent]:
     return events
 
 
+def _with_memory(events: list[FunctionEvent], log: _MemoryLog) -> list[FunctionEvent]:
+    """``events`` with the bytes of each closed region of ``log``: the k-th region of a
+    name, by start, is the k-th host event of that name in the trace."""
+    figures: dict[str, list[tuple[int, int]]] = {}
+    for name, _, total, own in sorted(log.closed, key=lambda c: c[1]):
+        figures.setdefault(name, []).append((total, own))
+    taken: dict[str, int] = {}
+    out = []
+    for event in events:  # sorted by start
+        found = figures.get(event.name)
+        k = taken.get(event.name, 0)
+        if found and not event.device and k < len(found):
+            taken[event.name] = k + 1
+            event = dataclasses.replace(event, cpu_memory_usage=found[k][0],
+                                        self_cpu_memory_usage=found[k][1])
+        out.append(event)
+    return out
+
+
 class profile:  # noqa: N801 - PyTorch's name
     """Traces the work between ``start()`` and ``stop()`` (a ``with`` block) with
     ``jax.profiler``, in the windows ``schedule`` marks (every step without one).
@@ -436,11 +581,21 @@ class profile:  # noqa: N801 - PyTorch's name
         on_trace_ready: called with this profiler after each recorded window (see
             :func:`tensorboard_trace_handler`).
         with_stack: also trace Python function calls (``jax.profiler``'s Python tracer).
+        profile_memory: count the bytes of the tensors each :class:`record_function`
+            region makes (its rows' ``cpu_memory_usage`` and ``self_cpu_memory_usage``,
+            the table's ``CPU Mem`` and ``Self CPU Mem``: see the module docstring).
 
-    PyTorch's other arguments (``record_shapes``, ``profile_memory``, ``with_flops``,
-    ``with_modules``, ``experimental_config``, ``use_cuda``...) are accepted and change
-    nothing: JAX's trace has no per-operator shapes, memory or FLOPs. Only one profiler
-    runs at a time (JAX's rule): starting a second raises ``RuntimeError``.
+    PyTorch's other arguments (``record_shapes``, ``with_flops``, ``with_modules``,
+    ``experimental_config``, ``use_cuda``...) are accepted and change nothing: JAX's
+    trace has no per-operator shapes or FLOPs. Only one profiler runs at a time (JAX's
+    rule): starting a second raises ``RuntimeError``.
+
+    Example::
+
+        with profile(profile_memory=True) as prof:
+            with record_function("forward"):
+                out = model(x)
+        print(prof.key_averages().table(sort_by="self_cpu_memory_usage", row_limit=10))
     """
 
     def __init__(self, *, activities: Iterable[ProfilerActivity] | None = None,
@@ -452,7 +607,7 @@ class profile:  # noqa: N801 - PyTorch's name
                  acc_events: bool = False, use_cuda: bool | None = None,
                  custom_trace_id_callback: Callable[[], str] | None = None,
                  post_processing_timeout_s: float | None = None) -> None:
-        del record_shapes, profile_memory, with_flops, with_modules, experimental_config
+        del record_shapes, with_flops, with_modules, experimental_config
         del execution_trace_observer, acc_events, use_cuda, custom_trace_id_callback
         del post_processing_timeout_s
         if activities is not None:
@@ -470,6 +625,8 @@ class profile:  # noqa: N801 - PyTorch's name
         self.schedule = schedule or _always_record
         self.on_trace_ready = on_trace_ready
         self.with_stack = with_stack
+        self.profile_memory = bool(profile_memory)
+        self._memory: _MemoryLog | None = None
         self.step_num = 0
         self.current_action = ProfilerAction.NONE
         self._run_dir: pathlib.Path | None = None  # where the active window's trace goes
@@ -535,8 +692,26 @@ class profile:  # noqa: N801 - PyTorch's name
             self._started = False
             raise RuntimeError(f"profile: another profiler (torch.profiler.profile or "
                                f"jax.profiler) is already running: {error}") from error
+        if self.profile_memory:
+            self._watch(_MemoryLog())
+
+    @staticmethod
+    def _hook(log: _MemoryLog | None) -> None:
+        """Makes ``log`` the one that record_function regions and new tensors report to."""
+        global _memory
+        from fnnet.torch.tensor import watch_new_tensors
+
+        _memory = log
+        watch_new_tensors(None if log is None else log.on_new_tensor)
+
+    def _watch(self, log: _MemoryLog | None) -> None:
+        self._memory = log
+        self._hook(log)
 
     def _end(self) -> None:
+        log = self._memory
+        if log is not None:
+            self._watch(None)
         # the window's work includes what is still running on the device
         jax.block_until_ready(jax.live_arrays())
         jax.profiler.stop_trace()
@@ -544,6 +719,8 @@ class profile:  # noqa: N801 - PyTorch's name
             assert self._run_dir is not None
             self._raw = _read_trace(self._run_dir)
             self._events = _function_events(self._raw)
+            if log is not None:
+                self._events = _with_memory(self._events, log)
         finally:
             self._discard()
         if self.on_trace_ready is not None:
@@ -584,7 +761,7 @@ class profile:  # noqa: N801 - PyTorch's name
             row.add(event)
             if group_by_input_shape:
                 row.input_shapes = []
-        return EventList(rows.values())
+        return EventList(rows.values(), profile_memory=self.profile_memory)
 
     def export_chrome_trace(self, path: str | os.PathLike[str],
                             use_python_export: bool = False) -> str:
@@ -597,6 +774,16 @@ class profile:  # noqa: N801 - PyTorch's name
         body = json.dumps({"traceEvents": self._raw, "displayTimeUnit": "ms"}).encode()
         target.write_bytes(gzip.compress(body) if target.suffix == ".gz" else body)
         return str(path)
+
+    def export_memory_timeline(self, path: str, device: str | None = None) -> None:
+        """Not supported: PyTorch's timeline sorts every allocation by its role
+        (parameters, gradients, activations...), which XLA's buffers do not say."""
+        del path, device
+        raise NotImplementedError(
+            "fnnet.torch does not support profile.export_memory_timeline: XLA's buffers "
+            "are not tensors with roles; use profile(profile_memory=True) for the "
+            "regions' bytes, and jax.profiler.save_device_memory_profile('memory.prof') "
+            "(pprof) for the device's live buffers")
 
     def export_stacks(self, path: str, metric: str = "self_cpu_time_total") -> None:
         """Not supported: JAX's trace has no per-operator stacks."""

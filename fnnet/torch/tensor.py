@@ -111,6 +111,21 @@ _new_cell = Cell.__new__
 _new_tensor = object.__new__
 _weakref = weakref.ref
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+#: called with each new tensor while ``torch.profiler.profile(profile_memory=True)``
+#: records (see ``fnnet.torch.profiler``); None otherwise
+on_new_tensor: Callable[[Tensor], None] | None = None
+
+
+def watch_new_tensors(hook: Callable[[Tensor], None] | None) -> None:
+    """Sets :data:`on_new_tensor` (None: stop watching)."""
+    global on_new_tensor
+    on_new_tensor = hook
+
+
+def note_new_tensor(t: Tensor) -> None:
+    """Reports ``t`` to :data:`on_new_tensor`, for tensors made outside this module."""
+    if on_new_tensor is not None:
+        on_new_tensor(t)
 
 
 def _wrap_slot(slot: int, aval: Aval, rg: bool) -> Tensor:
@@ -128,6 +143,8 @@ def _wrap_slot(slot: int, aval: Aval, rg: bool) -> Tensor:
     t._cell = cell
     t._kind = RG if rg else CONST
     t.grad = t._view = t._hooks = None
+    if on_new_tensor is not None:
+        on_new_tensor(t)
     return t
 
 
@@ -191,6 +208,8 @@ def _wrap_value(value: Any, kind: int = CONST, owned: bool = False) -> Tensor:
     t.grad = t._view = t._hooks = None
     if kind == VAR:
         _LEAF_OF[t._cell] = weakref.ref(t)
+    if on_new_tensor is not None:
+        on_new_tensor(t)
     return t
 
 

@@ -22,8 +22,10 @@ class profile(_profiler.profile):  # noqa: N801 - PyTorch's name
     Args:
         enabled: whether to trace at all.
         with_stack: also trace Python function calls.
+        profile_memory: count the bytes of the tensors each ``record_function`` region
+            makes (see :mod:`fnnet.torch.profiler`).
 
-    PyTorch's other arguments (``use_cuda``, ``record_shapes``, ``profile_memory``...)
+    PyTorch's other arguments (``use_cuda``, ``record_shapes``...)
     are accepted and change nothing: JAX's one trace holds the host and the device.
 
     PyTorch equivalent: ``torch.autograd.profiler.profile``.
@@ -36,11 +38,11 @@ class profile(_profiler.profile):  # noqa: N801 - PyTorch's name
                  use_kineto: bool = False, use_cpu: bool = True,
                  experimental_config: Any = None, acc_events: bool = False,
                  custom_trace_id_callback: Any = None) -> None:
-        del use_cuda, use_device, record_shapes, with_flops, profile_memory, with_modules
+        del use_cuda, use_device, record_shapes, with_flops, with_modules
         del use_kineto, use_cpu, experimental_config, acc_events, custom_trace_id_callback
         if not isinstance(enabled, bool):
             raise TypeError(f"profile: enabled must be a bool, got {enabled!r}")
-        super().__init__(with_stack=with_stack)
+        super().__init__(with_stack=with_stack, profile_memory=profile_memory)
         self.enabled = enabled
 
     def start(self) -> None:

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from fnnet.torch import _graph
 from fnnet.torch._format import format_tensor
 from fnnet.torch._graph import CONST, VAR, Cell
-from fnnet.torch.tensor import Tensor, _as_tensor
+from fnnet.torch.tensor import Tensor, _as_tensor, note_new_tensor
 
 
 class Parameter(Tensor):
@@ -35,6 +35,7 @@ class Parameter(Tensor):
         self._cell = Cell(value, owned=True)
         self._kind = VAR if requires_grad else CONST
         self.grad = self._view = self._hooks = None
+        note_new_tensor(self)
 
     @classmethod
     def _from_array(cls, value: Any, requires_grad: bool = True) -> Parameter:
@@ -43,6 +44,7 @@ class Parameter(Tensor):
         p._cell = Cell(value, owned=True)
         p._kind = VAR if requires_grad else CONST
         p.grad = p._view = p._hooks = None
+        note_new_tensor(p)
         return p
 
     def __repr__(self) -> str:
@@ -55,6 +57,7 @@ def buffer_from_array(value: Any) -> Tensor:
     t._cell = Cell(value, owned=True)
     t._kind = CONST
     t.grad = t._view = t._hooks = None
+    note_new_tensor(t)
     return t
 
 
