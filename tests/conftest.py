@@ -12,6 +12,11 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8 "
                                    "--xla_cpu_use_fusion_emitters=false")
 # PyTorch (and the processes tests start) on one thread, as the torch fixture sets it.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Most of the suite's programs are small and run a handful of times, so XLA's
+# optimisation passes cost more than they save: JAX's documented switch for that case,
+# here and in the processes tests start. The tests in OPTIMIZED (below) run long
+# compiled programs and compile as users' programs do.
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 
 import itertools  # noqa: E402
 import pathlib  # noqa: E402
@@ -113,6 +118,22 @@ def recorder(request):
 
     with _compiler.fresh() as fresh:
         yield fresh
+
+
+@pytest.fixture(autouse=True)
+def xla_optimizations(request, monkeypatch):
+    """XLA's optimisations on for the tests marked ``optimized`` (:data:`OPTIMIZED`) and
+    the processes they start; off (``JAX_DISABLE_MOST_OPTIMIZATIONS``) for the rest."""
+    if request.node.get_closest_marker("optimized") is None:
+        yield
+        return
+    was = jax.config.values["jax_disable_most_optimizations"]
+    monkeypatch.setenv("JAX_DISABLE_MOST_OPTIMIZATIONS", "0")
+    jax.config.update("jax_disable_most_optimizations", False)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_disable_most_optimizations", was)
 
 
 @pytest.fixture(scope="session")
@@ -251,6 +272,20 @@ SLOW: tuple[str, ...] = (
 )
 
 
+#: Tests that compile with XLA's optimisations on, as users' programs do (they and the
+#: processes they start); the rest of the suite compiles with
+#: JAX_DISABLE_MOST_OPTIMIZATIONS, its programs being small and run a few times. Here are
+#: the tests whose time is running long programs (training LeNet-5 to an accuracy, three
+#: ResNet-18 runs), and an optimisation whose result decides between nearby minima
+#: (L-BFGS on an image, where XLA's unoptimised rounding lands 1% away from PyTorch's).
+#: Named as in :data:`SLOW`.
+OPTIMIZED: tuple[str, ...] = (
+    "test_real_mnist",
+    "test_resnet::test_twenty_sgd_steps_from_torch_weights_agree_in_all_three_versions",
+    "test_shim_lbfgs::test_optimizes_an_input_image_as_style_transfer_does",
+)
+
+
 #: Parametrised families whose every case compiles programs of its own: the edit-test loop
 #: runs the given number of their cases, spread evenly over the family (its first and last
 #: case among them), and marks the rest slow; the full suite runs every case. A family
@@ -305,6 +340,26 @@ def _sample(items: list, keep: int) -> list:
     return [item for i, item in enumerate(items) if i not in kept]
 
 
+def _named(entry: str, listing: str, items: list, modules: dict) -> list:
+    """The items an entry of :data:`SLOW` or :data:`OPTIMIZED` names: a module, a
+    ``module::test`` (every parametrisation) or a ``module::test[id]``."""
+    module, _, test = entry.partition("::")
+    if module not in modules:
+        return []
+    if test and not hasattr(modules[module], test.partition("[")[0]):
+        raise pytest.UsageError(f"tests/conftest.py {listing} names {entry!r}: no such test")
+    chosen = []
+    for item in items:
+        if item.path.stem != module:
+            continue
+        if "[" in test:  # this parametrisation, whatever other parameters it is crossed with
+            if item.name == test or item.name.startswith(test[:-1] + "-"):
+                chosen.append(item)
+        elif not test or getattr(item, "originalname", item.name) == test:
+            chosen.append(item)
+    return chosen
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the option
 def pytest_cmdline_main(config):
     """With ``-n`` and no ``--dist``, each worker takes whole files in collection order."""
@@ -318,21 +373,10 @@ def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
     modules = {item.path.stem: getattr(item, "module", None) for item in items}
-    for entry in SLOW:
-        module, _, test = entry.partition("::")
-        if module not in modules:
-            continue
-        if test and not hasattr(modules[module], test.partition("[")[0]):
-            raise pytest.UsageError(f"tests/conftest.py SLOW names {entry!r}: no such test")
-        for item in items:
-            if item.path.stem != module:
-                continue
-            if "[" in test:  # this parametrisation, whatever other parameters it is crossed with
-                chosen = item.name == test or item.name.startswith(test[:-1] + "-")
-            else:
-                chosen = not test or getattr(item, "originalname", item.name) == test
-            if chosen:
-                item.add_marker(pytest.mark.slow)
+    for listing, marker in (("SLOW", pytest.mark.slow), ("OPTIMIZED", pytest.mark.optimized)):
+        for entry in globals()[listing]:
+            for item in _named(entry, listing, items, modules):
+                item.add_marker(marker)
     for entry, keep in SAMPLED.items():
         module, _, test = entry.partition("::")
         if module not in modules:
