@@ -340,8 +340,14 @@ def test_launcher_timeout_stops_a_hung_run():
 def test_fnnet_torchrun_stopped_by_ctrl_c_stops_every_rank_and_exits_130():
     import signal
 
+    # Started as a terminal starts it, with Ctrl-C's default action: pytest itself may run
+    # with SIGINT ignored (a background job, nohup), which a child would inherit.
+    as_from_a_terminal = ("import runpy, signal, sys; "
+                          "signal.signal(signal.SIGINT, signal.default_int_handler); "
+                          "sys.argv[0] = 'fnnet'; "
+                          "runpy.run_module('fnnet.cli', run_name='__main__')")
     launched = subprocess.Popen(
-        [sys.executable, "-m", "fnnet.cli", "torchrun", "--nproc-per-node", "2",
+        [sys.executable, "-c", as_from_a_terminal, "torchrun", "--nproc-per-node", "2",
          "--no-python", "sh", "-c", "echo started; sleep 60"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert launched.stdout is not None
