@@ -48,13 +48,6 @@ def tolerance(path: pathlib.Path) -> float:
     return float(match.group(1)) if match else DEFAULT_RTOL
 
 
-#: XLA's option for the fnnet runner: LLVM's optimisation off. The corpus's ~700 programs
-#: are tiny, so optimising their machine code costs far more than running it (compiling
-#: is ~85% of the runner's time, and this halves it); results move by float rounding
-#: (~1e-8 relative), far inside the tolerance. The rest of the suite tests the default.
-FNNET_RUNNER_XLA_FLAGS = "--xla_backend_optimization_level=0"
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, torch):
     out = {}
@@ -63,12 +56,12 @@ def runs(tmp_path_factory, torch):
     programs = [p for p in PROGRAMS if mnist_available() or not needs_mnist(p)]
     for backend in ("torch", "fnnet"):
         target = str(base / f"{backend}.npz")
-        env = dict(os.environ)
-        if backend == "fnnet":
-            env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {FNNET_RUNNER_XLA_FLAGS}".strip()
+        # The fnnet runner compiles with the suite's JAX_DISABLE_MOST_OPTIMIZATIONS
+        # (tests/conftest.py): the corpus's programs are tiny and compiling is most of
+        # its time; results move by float rounding, far inside the tolerance.
         procs[backend] = (target, subprocess.Popen(
             [sys.executable, str(RUNNER), backend, target, *map(str, programs)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=base, env=env))
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=base))
     for backend, (target, proc) in procs.items():
         log, _ = proc.communicate(timeout=900)
         assert proc.returncode == 0, f"{backend} runner failed:\n{log[-3000:]}"
