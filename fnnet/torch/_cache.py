@@ -147,12 +147,12 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
         return build(tp, wanted, eager=mesh is None)
     n_nodes = len(tp.nodes)
     if n_nodes > LONG_TAPE and mesh is None and (
-            n_nodes > WHOLE_LIMIT or rec.long_seen.get(key) is None):
+            n_nodes > WHOLE_LIMIT or key not in rec.long_seen):
         # a long structure runs as windows (see _eager) the first time it is seen, a very
         # long one always: compiling it whole costs far more than running it once
         if len(rec.long_seen) >= options.cache_size:
             rec.long_seen.clear()
-        rec.long_seen[key] = True
+        rec.long_seen.add(key)
         stats.eager_runs += 1
         return build(tp, wanted, eager=True)
     run = build(tp, wanted)

@@ -271,6 +271,10 @@ def _check_stack(*args: Any) -> None:
                                f"at entry 0 and {list(t.shape)} at entry {entry}")
 
 
+#: joined on the host where the backend is the CPU (see ``_join_values``)
+_HOST_JOIN = 1 << 16
+
+
 def _join_values(name: str, on_host: Callable[..., Any], on_device: Callable[..., Any],
                  tensors: list[Tensor], dim: int, check: Callable[..., None]) -> Tensor | None:
     """``cat`` or ``stack`` (``name``; ``on_host``/``on_device`` its numpy and jax forms)
@@ -308,10 +312,6 @@ def _join_values(name: str, on_host: Callable[..., Any], on_device: Callable[...
         # sampled sequence one token longer each step)
         return _wrap_value(on_host([np.asarray(v) for v in values], axis=axis))
     return _wrap_value(on_device(values, axis=axis))
-
-
-#: joined on the host where the backend is the CPU (see ``_join_values``)
-_HOST_JOIN = 1 << 16
 
 
 def cat(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:

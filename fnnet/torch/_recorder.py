@@ -115,7 +115,7 @@ class Recorder:
         self.windows: Any = None  # op-by-op windows compiled so far (see ``_eager``)
         self.scalars = Scalars()
         self.early: dict[int, Any] = {}
-        self.long_seen: dict[tuple[Any, ...], bool] = {}
+        self.long_seen: set[tuple[Any, ...]] = set()  # long structures run as windows once
         self.layers: dict[tuple[Any, ...], Any] = {}
 
     def new_tape(self) -> Tape:
