@@ -17,13 +17,14 @@ import os
 import pathlib
 import re
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from fnnet._usage import UsageError, check_writable
 
 if TYPE_CHECKING:
     import optax
@@ -40,10 +41,6 @@ OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
 ON_NONFINITE = ("raise", "skip")
 WEIGHTS_SUFFIX = ".safetensors"
-
-
-class UsageError(ValueError):
-    """A flag, or a combination of flags, that cannot work (exit status 2)."""
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -429,31 +426,6 @@ def _warn_ignored(args: argparse.Namespace) -> None:
                        f"{' and '.join(MOMENTUM_OPTIMIZERS)} use it)")
 
 
-def _check_writable(flag: str, value: str, folder: pathlib.Path, probe: bool = True
-                    ) -> None:
-    """Raises :class:`UsageError` unless files can be made in ``folder``, or in its
-    nearest existing parent where it does not exist yet, naming ``flag``.
-
-    A folder is made and removed there: permission bits alone say nothing for root, nor
-    for read-only or virtual file systems (``/proc``). With ``probe`` False an existing
-    ``folder`` is left untouched (a checkpoint folder, which its own writer probes) and
-    only its permission bits are checked.
-    """
-    existing = next((f for f in (folder, *folder.parents) if f.exists()), None)
-    if existing is None:
-        return
-    if not existing.is_dir() or (existing == folder and not probe
-                                 and not os.access(folder, os.W_OK)):
-        raise UsageError(f"{flag} {value}: cannot write in {existing}")
-    if existing == folder and not probe:
-        return
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".fnnet-probe-", dir=existing))
-    except OSError as error:
-        raise UsageError(f"{flag} {value}: cannot write in {existing} "
-                         f"({error.strerror or error})") from None
-
-
 #: the file in --checkpoint-dir that records the flags a run began with
 RUN_FLAGS_FILE = "fnnet_train_flags.json"
 #: flags that change a run's course but not its state's shapes: a resume with other
@@ -503,7 +475,7 @@ def _check_train_flags(args: argparse.Namespace) -> None:
         save = _check_weights_path("--save", args.save, must_exist=False)
         if save.is_dir():
             raise UsageError(f"--save {args.save}: a folder, expected a file path")
-        _check_writable("--save", args.save, save.absolute().parent)
+        check_writable("--save", args.save, save.absolute().parent)
     for flag, value in (("--out", args.out), ("--logdir", args.logdir),
                         ("--checkpoint-dir", args.checkpoint_dir)):
         if value is None:
@@ -511,7 +483,7 @@ def _check_train_flags(args: argparse.Namespace) -> None:
         path = pathlib.Path(value)
         if path.exists() and not path.is_dir():
             raise UsageError(f"{flag} {value}: not a folder")
-        _check_writable(flag, value, path.absolute(), probe=flag != "--checkpoint-dir")
+        check_writable(flag, value, path.absolute(), probe=flag != "--checkpoint-dir")
     if args.devices is not None:
         import jax
 

@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from fnnet._usage import check_writable
 from fnnet.compare.events import write_loss_events
 from fnnet.compare.report import example_table, plot_losses, summary_table
 from fnnet.compare.runner import (
@@ -66,9 +67,7 @@ def run(args: argparse.Namespace) -> list[Comparison]:
     out = pathlib.Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {args.out}: not a folder")
-    from fnnet.cli import _check_writable
-
-    _check_writable("--out", args.out, out.absolute())  # before the runs, not after
+    check_writable("--out", args.out, out.absolute())  # before the runs, not after
     if args.torch_threads is not None and args.torch_threads < 1:
         raise ValueError(f"--torch-threads must be >= 1, got {args.torch_threads}")
     if args.torch_threads is not None and "torch" in versions:
