@@ -7,12 +7,20 @@ per-class accuracy) on 64 random 3x32x32 images. Each run is a fresh process wit
 same empty-at-first cache folder; a third run with the cache off gives the first run's
 time again as a check.
 
-    python benchmarks/disk_cache.py
+``--filled N`` times instead the first run into a folder that already holds ``N``
+programs of other scripts (as a user's folder does after many runs), once with JAX's own
+size limit on (``JAX_COMPILATION_CACHE_MAX_SIZE``, which reads every entry of the folder
+at each program written) and once as fnnet keeps the folder (``disk_cache.prune`` when a
+process starts), alternating ``--rounds`` times.
+
+    python benchmarks/disk_cache.py [--filled 3500 --rounds 2]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,18 +92,58 @@ print(f"accuracy {100 * correct // total} %")
 '''
 
 
-def run(cache: str) -> tuple[float, str]:
+def run(cache: str, **extra_env: str) -> tuple[float, str]:
     """Seconds one fresh process takes to run the script with ``cache`` as the folder
     (``"0"``: off), and what it printed."""
-    env = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("JAX_COMPILATION_CACHE_DIR", "JAX_COMPILATION_CACHE_MAX_SIZE")}
     env["FNNET_COMPILATION_CACHE"] = cache
+    env.update(extra_env)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
                           env=env, check=True)
     return time.perf_counter() - start, done.stdout
 
 
+def fill(folder: str, count: int, template: str) -> None:
+    """``count`` programs in ``folder`` under keys of their own, each a copy of one of the
+    programs in ``template`` with the last-use file JAX's size limit reads."""
+    programs = sorted(n for n in os.listdir(template) if n.endswith("-cache"))
+    os.makedirs(folder, exist_ok=True)
+    for i in range(count):
+        shutil.copyfile(os.path.join(template, programs[i % len(programs)]),
+                        os.path.join(folder, f"other{i:06d}-cache"))
+        with open(os.path.join(folder, f"other{i:06d}-atime"), "wb") as f:
+            f.write(time.time_ns().to_bytes(8, "little"))
+
+
+def filled(count: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as base:
+        template = os.path.join(base, "template")
+        run(template)
+        times: dict[str, list[float]] = {"JAX's size limit": [], "fnnet's prune": []}
+        for _ in range(rounds):
+            for label in times:
+                folder = os.path.join(base, "folder")
+                shutil.rmtree(folder, ignore_errors=True)
+                fill(folder, count, template)
+                extra = ({"JAX_COMPILATION_CACHE_MAX_SIZE": str(1 << 30)}
+                         if label == "JAX's size limit" else {})
+                times[label].append(run(folder, **extra)[0])
+    for label, seconds in times.items():
+        print(f"first run into a folder of {count} programs, {label}: "
+              + ", ".join(f"{t:.2f} s" for t in seconds))
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--filled", type=int, default=0,
+                        help="time the first run into a folder of this many programs")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if args.filled:
+        filled(args.filled, args.rounds)
+        return
     with tempfile.TemporaryDirectory() as folder:
         first, printed = run(folder)
         second, again = run(folder)
