@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 
+# Python's bytecode cache on, for the workers and every process a test starts (launcher
+# ranks, CLI runs, the corpus runners): with PYTHONDONTWRITEBYTECODE set, each of them
+# compiled fnnet's sources again on import.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 # Multi-device tests run on simulated CPU devices; this must happen before JAX starts.
 # XLA's classic CPU fusion emitters compile the suite's thousands of small programs in
 # much less time than its newer MLIR emitters, with the same semantics (the suite's time
