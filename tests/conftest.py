@@ -10,6 +10,7 @@ import sys
 # compiled fnnet's sources again on import.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
+
 # Multi-device tests run on simulated CPU devices; this must happen before JAX starts.
 # XLA's classic CPU fusion emitters compile the suite's thousands of small programs in
 # much less time than its newer MLIR emitters, with the same semantics (the suite's time
