@@ -111,3 +111,16 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["mismatch"]:
         sys.exit(_mismatch_worker())
     sys.exit(f"usage: {sys.argv[0]} mismatch")
+
+
+def test_simulated_devices_keep_the_users_other_xla_flags():
+    """``cpu_devices_per_process`` adds its device count after the environment's own
+    ``XLA_FLAGS`` (a dump folder, a determinism flag) instead of replacing them."""
+    from fnnet.parallel import launch_local
+
+    show = "import os; print(os.environ['XLA_FLAGS'])"
+    results = launch_local([sys.executable, "-c", show], 2, cpu_devices_per_process=3,
+                           timeout=TIMEOUT, env={"XLA_FLAGS": "--xla_dump_to=/tmp/x"})
+    for result in results:
+        assert result.stdout.strip() == (
+            "--xla_dump_to=/tmp/x --xla_force_host_platform_device_count=3")

@@ -208,7 +208,7 @@ def _fail_worker() -> int:
 
 def _launch(*args: str, launcher: str = "fnnet.torch.distributed.run",
             extra: tuple[str, ...] = ("--cpu-devices-per-process", "2"), **kw):
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env = dict(os.environ)  # the launcher adds its device count after the suite's XLA flags
     return subprocess.run(
         [sys.executable, "-m", launcher, "--nproc-per-node", str(WORLD), *extra, __file__,
          *args], capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=ROOT, **kw)
@@ -362,7 +362,7 @@ def test_ddp_broadcasts_rank_0s_buffers_before_each_step_as_pytorch(torch, tmp_p
 
 @pytest.mark.slow
 def test_a_killed_process_stops_the_run_and_is_named():
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env = dict(os.environ)  # the launcher adds its device count after the suite's XLA flags
     launcher = subprocess.Popen(
         [sys.executable, "-m", "fnnet.torch.distributed.run", "--nproc-per-node", "2",
          "--cpu-devices-per-process", "1", __file__, "hang"], stdout=subprocess.PIPE,

@@ -64,8 +64,9 @@ def launch_local(
             the script calls :func:`fnnet.parallel.initialize`.
         num_processes: how many processes.
         cpu_devices_per_process: run on the CPU with this many simulated devices per
-            process (``XLA_FLAGS=--xla_force_host_platform_device_count``); None keeps
-            the environment's platform.
+            process (``--xla_force_host_platform_device_count`` added to the
+            environment's ``XLA_FLAGS``, whose other flags are kept); None keeps the
+            environment's platform.
         timeout: seconds for the whole run; then every process is killed.
         env: extra environment variables for every process.
         capture: collect each process's output (stdout and stderr together) into its
@@ -92,7 +93,9 @@ def launch_local(
     base[ENV_NUM_PROCESSES] = str(num_processes)
     if cpu_devices_per_process is not None:
         base["JAX_PLATFORMS"] = "cpu"
-        base["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={cpu_devices_per_process}"
+        # after the environment's own XLA flags, which are kept (XLA takes a flag's last value)
+        base["XLA_FLAGS"] = (f"{base.get('XLA_FLAGS', '')} --xla_force_host_platform_"
+                             f"device_count={cpu_devices_per_process}").strip()
     deadline = None if timeout is None else time.monotonic() + timeout
     procs: list[subprocess.Popen[bytes]] = []
     logs = []
