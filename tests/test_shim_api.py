@@ -1504,3 +1504,33 @@ def test_members_by_dotted_path_as_torch(torch):
         assert model.compile() is None
         results.append(seen)
     assert results[1] == results[0]
+
+
+def _copy_and_alias(lib):
+    """torch.tensor(a_tensor) and torch.as_tensor in the same steps for either library:
+    the warnings raised, then what each result shares with its source."""
+    source = lib.ones(3, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        copied = lib.tensor(source)
+        same = lib.as_tensor(source)
+        converted = lib.as_tensor(source, dtype=lib.float16)
+        from_list = lib.as_tensor([1.5, 2.5])
+    (converted.float() * 2).sum().backward()
+    base = lib.zeros(2)
+    lib.as_tensor(base).add_(1)
+    copied.detach().add_(5)  # a copy: the source is unchanged
+    return {
+        "warnings": [(w.category.__name__, str(w.message)) for w in caught],
+        "copied requires grad": copied.requires_grad,
+        "same object": same is source,
+        "converted": (str(converted.dtype), converted.requires_grad),
+        "from list": (str(from_list.dtype), from_list.tolist()),
+        "grad through the conversion": source.grad.tolist(),
+        "source": source.tolist(),
+        "written through the alias": base.tolist(),
+    }
+
+
+def test_tensor_of_a_tensor_warns_and_as_tensor_shares_as_torch(torch):
+    assert _copy_and_alias(ft) == _copy_and_alias(torch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, TypeAlias
 
@@ -48,6 +49,13 @@ def _float_dtype(dtype: DTypeLike | None) -> np.dtype:
     return np.dtype(np.float32) if dtype is None else _dtypes.to_np(dtype)
 
 
+#: PyTorch's warning for ``torch.tensor(a_tensor)``, word for word
+COPY_CONSTRUCT_WARNING = (
+    "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+    "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+    "torch.tensor(sourceTensor).")
+
+
 def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
            requires_grad: bool = False) -> Tensor:
     """A tensor copied from data (nested lists, numbers, numpy arrays, tensors).
@@ -55,11 +63,14 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
     Python floats give float32, Python ints int64 (int32 without jax x64). The copy
     stays on the host (a leaf that requires grad goes to the device): a compiled step
     that reads it copies it to the device as part of its call, and a tensor read by a
-    second step becomes a device array (see ``_graph.cell_source``).
+    second step becomes a device array (see ``_graph.cell_source``). A tensor given as
+    ``data`` is copied without its graph, with PyTorch's ``UserWarning``.
 
     PyTorch equivalent: ``torch.tensor``.
     """
     del device
+    if isinstance(data, Tensor):
+        warnings.warn(COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
     host = np.asarray(_host(data))
     np_dtype = _graph.canonical_dtype(host.dtype if dtype is None else _dtypes.to_np(dtype))
     if requires_grad:
@@ -67,7 +78,19 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
     return _wrap_value(host.astype(np_dtype, copy=True))
 
 
-as_tensor = tensor
+def as_tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None) -> Tensor:
+    """``data`` as a tensor: a tensor of the asked dtype is returned itself (a write to
+    one is seen in the other), a tensor of another dtype converted as ``data.to(dtype)``
+    (in the graph), anything else copied as :func:`tensor` copies it.
+
+    PyTorch equivalent: ``torch.as_tensor``.
+    """
+    del device
+    if isinstance(data, Tensor):
+        if dtype is None or _dtypes.to_np(dtype) == np.dtype(data.dtype.np):
+            return data
+        return data.to(dtype)
+    return tensor(data, dtype)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
