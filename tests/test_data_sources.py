@@ -159,7 +159,17 @@ def test_idx_missing_files(tmp_path):
             "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz from https://")):
         data.load_mnist_idx(tmp_path)
     (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"")  # labels still missing
-    with pytest.raises(FileNotFoundError, match="mnist test files not found"):
+    with pytest.raises(FileNotFoundError, match=re.escape(
+            f"mnist test files not found in {tmp_path}: {tmp_path / 't10k-images-idx3-ubyte.gz'}"
+            " is there, but not t10k-labels-idx1-ubyte.gz (or the same name without .gz) "
+            "beside it. Download")):
+        data.load_mnist_idx(tmp_path)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").unlink()  # torchvision's layout, images missing
+    (tmp_path / "MNIST" / "raw").mkdir(parents=True)
+    (tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match=re.escape(
+            f"{tmp_path / 'MNIST' / 'raw' / 't10k-labels-idx1-ubyte'} is there, but not "
+            "t10k-images-idx3-ubyte.gz")):
         data.load_mnist_idx(tmp_path)
     with pytest.raises(FileNotFoundError, match=re.escape(
             "no folder given for fashion_mnist: pass directory=..., or set "

@@ -221,6 +221,20 @@ def find_idx_files(directory: pathlib.Path, split: str,
     return None
 
 
+def _half_pair(directory: pathlib.Path, split: str,
+               kind: str) -> tuple[pathlib.Path, str] | None:
+    """The first folder holding one file of the pair: ``(that file, the missing name)``."""
+    for folder in idx_folders(directory, kind):
+        found = {what: next((folder / n for n in idx_file_names(split, what)
+                             if (folder / n).is_file()), None)
+                 for what in ("images", "labels")}
+        for what, other in (("images", "labels"), ("labels", "images")):
+            present = found[what]
+            if present is not None and found[other] is None:
+                return present, idx_file_names(split, other)[0]
+    return None
+
+
 def _check_choice(value: str, name: str, choices: Any) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
@@ -276,6 +290,12 @@ def load_mnist_idx(
     directory = pathlib.Path(directory)
     files = find_idx_files(directory, split, kind)
     if files is None:
+        half = _half_pair(directory, split, kind)
+        if half is not None:  # one file of the pair: name the one that is missing
+            present, missing = half
+            raise FileNotFoundError(f"{kind} {split} files not found in {directory}: "
+                                    f"{present} is there, but not {missing} (or the same "
+                                    f"name without .gz) beside it. {get}")
         raise FileNotFoundError(f"{kind} {split} files not found in {directory}: expected "
                                 f"{' and '.join(expected)} (or the same names without .gz). "
                                 f"{get}")
