@@ -41,6 +41,7 @@ import dataclasses
 import enum
 import gzip
 import json
+import math
 import os
 import pathlib
 import shutil
@@ -54,6 +55,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import jax
+
+from fnnet.torch.tensor import watch_new_tensors
 
 __all__ = ["ProfilerAction", "ProfilerActivity", "profile", "record_function", "schedule",
            "supported_activities", "tensorboard_trace_handler"]
@@ -193,10 +196,7 @@ def _tensor_bytes(tensor: Any) -> int:
     if tensor._view is not None:
         return 0
     shape, dtype = tensor._cell.aval[:2]
-    size = 1
-    for n in shape:
-        size *= n
-    return size * int(dtype.itemsize)
+    return int(math.prod(shape)) * int(dtype.itemsize)
 
 
 class _Region:
@@ -695,18 +695,12 @@ class profile:  # noqa: N801 - PyTorch's name
         if self.profile_memory:
             self._watch(_MemoryLog())
 
-    @staticmethod
-    def _hook(log: _MemoryLog | None) -> None:
-        """Makes ``log`` the one that record_function regions and new tensors report to."""
-        global _memory
-        from fnnet.torch.tensor import watch_new_tensors
-
-        _memory = log
-        watch_new_tensors(None if log is None else log.on_new_tensor)
-
     def _watch(self, log: _MemoryLog | None) -> None:
-        self._memory = log
-        self._hook(log)
+        """Makes ``log`` the one that record_function regions and new tensors report to
+        (None: none)."""
+        global _memory
+        self._memory = _memory = log
+        watch_new_tensors(None if log is None else log.on_new_tensor)
 
     def _end(self) -> None:
         log = self._memory
