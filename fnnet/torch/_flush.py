@@ -299,15 +299,16 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     plan = _retention(tp, kept) if kept else None
     if kept and plan is None and not force:
         return False
+    # (the PRNG's advance recorded below reads an existing source: donations unchanged)
+    donate, donors_first, n_donors = _donations(tp, cells, plan[1] if plan else (),
+                                                rec.options.donate)
     if plan and tp.values and not tp.backward and not tp.writebacks and tp.rng_slot < 0 \
-            and not _donations(tp, cells, plan[1], rec.options.donate)[0] \
-            and _from_values(tp, cells, plan, reason):
+            and not donate and _from_values(tp, cells, plan, reason):
         return True
+    cells = donors_first
     if tp.rng_slot >= 0:
         first, _ = record_refs(_random.advance, (), (ref(tp.rng_slot),))
         tp.writebacks.append((_random.state, first, 1))
-    donate, cells, n_donors = _donations(tp, cells, plan[1] if plan else (),
-                                         rec.options.donate)
     written = [s for _, first, n in tp.writebacks for s in range(first, first + n)]
     slots = [c.ref for c in cells]
     # values a carried graph reads that no live tensor holds: computed for the new tape
