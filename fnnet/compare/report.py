@@ -63,10 +63,9 @@ def verdict(comparison: Comparison) -> str:
     (relative) and every final parameter within it in ``numpy.allclose``'s sense with
     ``rtol = atol = tolerance`` (:meth:`Comparison.max_param_diff` with ``scaled=True``).
     A run whose first :data:`SAME_START` steps agree to 1e-5 but whose curves part later
-    is reported as
-    drifting from the step where they part: float32 rounding, amplified by training
-    (ReLU and max-pool switching on ties, BatchNorm, large steps), in PyTorch against
-    itself in float64 as much. Anything else differs.
+    is reported as drifting from the step where they part: float32 rounding, amplified by
+    training (ReLU and max-pool switching on ties, BatchNorm, large steps), in PyTorch
+    against itself in float64 as much. Anything else differs.
     """
     others = [v for v in comparison.results if v != comparison.reference]
     if not others:

@@ -207,15 +207,21 @@ def idx_folders(directory: pathlib.Path, kind: str) -> list[pathlib.Path]:
     return [directory, directory / kind, directory / TORCHVISION_FOLDERS[kind] / "raw"]
 
 
+def _idx_pairs(directory: pathlib.Path, split: str, kind: str
+               ) -> Iterator[tuple[pathlib.Path | None, pathlib.Path | None]]:
+    """For each folder of :func:`idx_folders`: ``(images file, labels file)`` of
+    ``split``, each None where absent (the ``.gz`` name first)."""
+    for folder in idx_folders(directory, kind):
+        images, labels = (next((p for n in idx_file_names(split, what)
+                                if (p := folder / n).is_file()), None)
+                          for what in ("images", "labels"))
+        yield images, labels
+
+
 def find_idx_files(directory: pathlib.Path, split: str,
                    kind: str) -> tuple[pathlib.Path, pathlib.Path] | None:
     """The image and label files of ``split`` under ``directory``, or None where absent."""
-    for folder in idx_folders(directory, kind):
-        found: list[pathlib.Path | None] = []
-        for what in ("images", "labels"):
-            names = [folder / n for n in idx_file_names(split, what)]
-            found.append(next((p for p in names if p.is_file()), None))
-        images, labels = found
+    for images, labels in _idx_pairs(directory, split, kind):
         if images is not None and labels is not None:
             return images, labels
     return None
@@ -224,14 +230,11 @@ def find_idx_files(directory: pathlib.Path, split: str,
 def _half_pair(directory: pathlib.Path, split: str,
                kind: str) -> tuple[pathlib.Path, str] | None:
     """The first folder holding one file of the pair: ``(that file, the missing name)``."""
-    for folder in idx_folders(directory, kind):
-        found = {what: next((folder / n for n in idx_file_names(split, what)
-                             if (folder / n).is_file()), None)
-                 for what in ("images", "labels")}
-        for what, other in (("images", "labels"), ("labels", "images")):
-            present = found[what]
-            if present is not None and found[other] is None:
-                return present, idx_file_names(split, other)[0]
+    for images, labels in _idx_pairs(directory, split, kind):
+        if images is not None and labels is None:
+            return images, idx_file_names(split, "labels")[0]
+        if labels is not None and images is None:
+            return labels, idx_file_names(split, "images")[0]
     return None
 
 
