@@ -337,7 +337,8 @@ def test_launcher_timeout_stops_a_hung_run():
 
 
 @pytest.mark.slow  # two interpreters importing fnnet: about 3 s
-def test_fnnet_torchrun_stopped_by_ctrl_c_stops_every_rank_and_exits_130():
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])  # Ctrl-C; a scheduler's stop
+def test_fnnet_torchrun_stopped_by_a_signal_stops_every_rank_and_exits_130(signum):
     import signal
 
     # Started as a terminal starts it, with Ctrl-C's default action: pytest itself may run
@@ -353,9 +354,9 @@ def test_fnnet_torchrun_stopped_by_ctrl_c_stops_every_rank_and_exits_130():
     assert launched.stdout is not None
     started = [launched.stdout.readline() for _ in range(2)]
     assert sorted(started) == ["[rank0]: started\n", "[rank1]: started\n"]
-    launched.send_signal(signal.SIGINT)
+    launched.send_signal(getattr(signal, signum))
     out, err = launched.communicate(timeout=60)
-    assert launched.returncode == 130
+    assert launched.returncode == 130, err
     # one line, in the name it was started by
     assert err == "fnnet torchrun: interrupted; stopped rank(s) 0, 1\n"
 

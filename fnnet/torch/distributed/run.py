@@ -223,13 +223,18 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
         with lock:
             ended[rank] = (code, time.monotonic())
 
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop) \
-        if threading.current_thread() is threading.main_thread() else None
+    # Ctrl-C and SIGTERM set an event the loop reads, rather than raising wherever the
+    # main thread happens to be (inside a lock it then never releases, or a thread start).
+    stopping = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup's choice kept
+                previous[signum] = signal.signal(signum, lambda *_: stopping.set())
     try:
         for env, rank in zip(envs, ranks, strict=True):
+            if stopping.is_set():
+                break
             proc = subprocess.Popen(list(command), env=env, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, start_new_session=True)
             procs.append(proc)
@@ -242,7 +247,9 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
         while failure is None:
             with lock:
                 done = dict(ended)
-            if any(code != 0 for code, _ in done.values()):
+            if stopping.is_set():
+                failure = "interrupted"
+            elif any(code != 0 for code, _ in done.values()):
                 failure = _first_failure(ended, raised, lock)
             elif len(done) == len(procs):
                 break
@@ -251,17 +258,15 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
                 failure = (f"timed out after {timeout:g} s with rank(s) {', '.join(running)} "
                            "still running")
             else:
-                time.sleep(0.05)
-    except KeyboardInterrupt:
-        failure = "interrupted"
+                stopping.wait(0.05)
     finally:
         running = [r for r, p in zip(ranks, procs, strict=False) if p.poll() is None]
         for proc in procs:
             _kill(proc)
         for thread in threads:
             thread.join(timeout=5)
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if failure is None:
         return 0
     stopped = f"; stopped rank(s) {', '.join(running)}" if running else ""
