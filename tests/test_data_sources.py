@@ -344,6 +344,38 @@ def test_load_digits():
     np.testing.assert_array_equal(images[:, 0] * 16, sklearn_digits().images)
 
 
+@pytest.mark.parametrize("content, message", [
+    (None, "cannot be read"),
+    (b"not gzip at all", "is not scikit-learn's digits file"),
+    ("1,2,3\n", "got 3 columns in 1 rows"),
+    (",".join(["17"] * 64 + ["1"]) + "\n", "counts in 0..16"),
+    (",".join(["1"] * 64 + ["10"]) + "\n", "a label in 0..9"),
+    (b"\0" * (2 << 20), "expected at most 1048576"),
+])
+def test_load_digits_names_a_damaged_file(tmp_path, monkeypatch, content, message):
+    from fnnet.data import digits
+
+    path = tmp_path / "digits.csv.gz"
+    if isinstance(content, str):
+        path.write_bytes(gzip.compress(content.encode()))
+    elif content is not None:
+        path.write_bytes(content)
+    monkeypatch.setattr(digits, "digits_file", lambda: path)
+    with pytest.raises(ValueError, match=f"load_digits: .*{re.escape(message)}") as info:
+        data.load_digits()
+    assert str(path) in str(info.value)
+
+
+def test_load_digits_without_scikit_learn_says_what_to_install(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sklearn" else real(name, *a))
+    with pytest.raises(ModuleNotFoundError, match="pip install scikit-learn"):
+        data.load_digits()
+
+
 def test_train_test_split():
     ids = np.arange(1797)
     (train_x, train_y), (test_x, test_y) = data.train_test_split(ids, ids * 2, 0.2, seed=3)
