@@ -127,29 +127,33 @@ def recorder(request):
         yield fresh
 
 
+#: A JAX user context set in the tests marked ``optimized``: JAX keys its in-memory caches
+#: of traced and compiled programs on it, as it does not on the optimisation flag itself.
+_optimized_programs = jax.make_user_context(default_value=False)
+
+
 @pytest.fixture(autouse=True)
 def xla_optimizations(request, monkeypatch):
     """XLA's optimisations on for the tests marked ``optimized`` (:data:`OPTIMIZED`) and
     the processes they start; off (``JAX_DISABLE_MOST_OPTIMIZATIONS``) for the rest.
 
-    JAX's in-memory caches of compiled programs are not keyed on the flag, so they are
-    emptied on the way in and out: a function jitted in an optimized test would otherwise
-    run its optimised program in later tests (and the other way round), where a test
-    comparing it bit for bit with a program compiled without optimisations (the
-    initialisers' draws under jit and eagerly) sees one-ulp differences from fused
-    multiply-adds. The persistent cache's keys hold the flag: it needs no emptying."""
+    Their programs are kept apart in JAX's in-memory caches by a user context: a function
+    jitted in an optimized test would otherwise run its optimised program in later tests
+    (and the other way round), where a test comparing it bit for bit with a program
+    compiled without optimisations (the initialisers' draws under jit and eagerly) sees
+    one-ulp differences from fused multiply-adds. The persistent cache's keys hold the
+    flag itself."""
     if request.node.get_closest_marker("optimized") is None:
         yield
         return
     was = jax.config.values["jax_disable_most_optimizations"]
     monkeypatch.setenv("JAX_DISABLE_MOST_OPTIMIZATIONS", "0")
-    jax.clear_caches()
     jax.config.update("jax_disable_most_optimizations", False)
     try:
-        yield
+        with _optimized_programs(True):
+            yield
     finally:
         jax.config.update("jax_disable_most_optimizations", was)
-        jax.clear_caches()
 
 
 @pytest.fixture(scope="session")
