@@ -143,3 +143,32 @@ def test_scalars_keep_type_sign_and_range(value, other):
         return
     assert a is not b and a.dtype != b.dtype or np.signbit(a) != np.signbit(b)
     assert a.weak_type == (type(value) is not bool) and float(a) == float(value)
+
+
+def test_a_carried_graph_whose_tensor_died_leaves_the_next_step(recorder):
+    """The name-classifying RNN of the tutorials: a module-level output kept for good
+    (never backpropagated) and a function's last hidden state, alive when ``loss.item()``
+    flushes and dropped when the function returns. Both graphs are carried by the flush;
+    the dead one must not stay in the next step, or every step would run it again and
+    the second step would compile a structure of its own."""
+    ft.manual_seed(0)
+    net = ft.nn.Linear(3, 3)
+    kept = net(ft.ones(1, 3))  # noqa: F841  (alive, as a script's global)
+    optimizer = ft.optim.SGD(net.parameters(), lr=0.1)
+
+    def train(x):
+        optimizer.zero_grad()
+        hidden = net(x)
+        loss = net(hidden).sum()
+        hidden = net(hidden)  # the last hidden state: no backward reaches it
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    losses = [train(ft.full((1, 3), float(i))) for i in range(4)]
+    # the first step (kept's graph recorded, not carried) and one for the three after it
+    assert ft.compile_stats()["compiles"] == 2, ft.compile_stats()["log"]
+    next_tape = ft.ones(1).mul(2)._cell.tape
+    assert [n.op.__name__ for n in next_tape.nodes if n.op is not None] == [
+        "apply_layer", "multiply"]  # kept's graph, then what was recorded
+    assert np.isfinite(losses).all()

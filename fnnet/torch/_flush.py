@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch import _cache, _random
-from fnnet.torch._graph import record_refs, source_into
+from fnnet.torch._graph import carry, record_refs, recording_tape, source_into
 from fnnet.torch._recorder import activate, current, restore
 from fnnet.torch._tape import RG, VAR, WRITEBACK, Cell, Tape, kind_of, ref, slot_of
 
@@ -98,77 +98,11 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
     return order, sources, sorted(boundary)
 
 
-def _carry(tp: Tape, order: list[int], boundary: dict[int, Any]) -> None:
-    """Starts a new tape holding copies of ``order`` (the graphs of live tensors that a
-    backward may still need), with ``boundary`` (slot -> value computed by this flush)
-    as new sources, and points the live cells of those slots at the copies."""
-    new = current().new_tape()
-    slot_map: dict[int, int] = {}
-    src_index = {slot: i for i, slot in enumerate(tp.src_slots)}
-    holders: dict[int, Cell] = {}  # boundary slot -> a live cell holding it, owned first
-    for cell_ref in tp.cells:
-        cell = cell_ref()
-        if cell is not None and cell.tape is tp and cell.ref in boundary and (
-                cell.ref not in holders or cell.owned and not holders[cell.ref].owned):
-            holders[cell.ref] = cell
-
-    def source(old: int) -> int:
-        # each input becomes a source where first read, so that carrying the same graph
-        # again (the next iteration's) gives the same tape, whatever its inputs' history
-        if old in boundary:
-            slot_map[old] = source_into(new, boundary[old], tp.avals[old], holders.get(old))
-            return slot_map[old]
-        i = src_index[old]
-        owner = tp.src_owner[i]
-        keep = owner if isinstance(owner, Cell) and owner.tape is tp \
-            and owner.ref == old else None
-        slot_map[old] = source_into(new, tp.srcs[i], tp.avals[old], keep)
-        if keep is not None:
-            keep.tape, keep.ref = new, slot_map[old]
-        return slot_map[old]
-
-    def moved(r: int) -> int:
-        if r < 0:
-            return r
-        old = slot_of(r)
-        return ref(slot_map[old] if old in slot_map else source(old), kind_of(r))
-
-    for n in order:
-        node = tp.nodes[n]
-        if node.op is None:
-            continue
-        copy, _ = record_refs(node.op, node.static, tuple(moved(r) for r in node.inputs),
-                              node.rg)
-        for k in range(node.n_out):
-            slot_map[node.first + k] = copy + k
-        if n in tp.consumed:
-            new.consumed.add(len(new.nodes) - 1)
-            new.consumed_slots.update(range(copy, copy + node.n_out))
-    for old, leaf in tp.var_owner.items():
-        if old in slot_map:
-            new.var_owner[slot_map[old]] = leaf
-    # slots a carried node computes: a tensor there keeps its graph even where another
-    # carried node reads it as a constant (a GAN's fake.detach() beside fake itself)
-    produced = {s for n in order if tp.nodes[n].op is not None for s in tp.out_slots(n)}
-    for cell_ref in tp.cells:
-        cell = cell_ref()
-        if cell is not None and cell.tape is tp and cell.ref in slot_map:
-            # else a value, not a graph, was carried
-            carried = cell.ref not in boundary or cell.ref in produced
-            cell.ref = slot_map[cell.ref]
-            cell.tape = new
-            if carried:
-                cell.listed = new
-                new.cells.append(cell_ref)
-                if cell.val is not None:
-                    new.values[cell.ref] = cell.val
-    new.carried = list(new.cells)
-
-
 def _from_values(tp: Tape, cells: list[Cell], plan: tuple[list[int], set[int], list[int]],
                  reason: str) -> bool:
-    """Flushes a tape that holds a carried graph (see :func:`_carry`) from the values its
-    tensors had when carried (``tp.values``) instead of from the graph's sources.
+    """Flushes a tape that holds a carried graph (see :func:`~fnnet.torch._graph.carry`)
+    from the values its tensors had when carried (``tp.values``) instead of from the
+    graph's sources.
 
     A loop that reads a value (``.item()``, ``print``) at every iteration while it keeps
     the graph for a later backward carries a longer graph into each flush; run from its
@@ -237,7 +171,7 @@ def _from_values(tp: Tape, cells: list[Cell], plan: tuple[list[int], set[int], l
     have = dict(known)
     have.update((c.ref, c.val) for c in cells)
     have.update(computed)
-    _carry(tp, plan[0], {s: have[s] for s in plan[2]})
+    carry(tp, plan[0], {s: have[s] for s in plan[2]})
     rec.tape.after_backward = False
     return True
 
@@ -291,7 +225,7 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     ``optimizer.step()`` does; without ``force`` nothing happens and False is returned.
     """
     rec = current()
-    tp = rec.recording_tape()  # a carried graph whose tensors all died: nothing to run
+    tp = recording_tape(rec)  # a carried graph whose tensors all died: nothing to run
     if not tp.nodes:
         return True
     cells = _live_cells(tp)
@@ -335,7 +269,7 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
         i += n
     if plan:
         computed = dict(zip(wanted, values, strict=True))
-        _carry(tp, plan[0], {s: computed[s] for s in plan[2]})
+        carry(tp, plan[0], {s: computed[s] for s in plan[2]})
     else:
         rec.new_tape()
     rec.tape.after_backward = bool(tp.backward)
@@ -370,6 +304,6 @@ def materialize(cell: Cell) -> Any:
 
 def maybe_flush() -> None:
     """Flushes if the tape holds work and nothing live still needs its graph."""
-    tp = current().recording_tape()
+    tp = recording_tape()
     if tp.nodes and can_flush(tp):
         flush("value")

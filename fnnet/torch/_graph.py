@@ -46,9 +46,9 @@ from fnnet.torch._tape import (
 
 __all__ = [
     "CONST", "NO_REF", "RG", "VAR", "WRITEBACK", "Aval", "Cell", "Node", "Tape", "as_array",
-    "aval_of", "bind", "canonical_dtype", "cell_source", "kind_of", "new_tape", "next_draw",
-    "record", "record_refs", "recording_tape", "ref", "rng_input", "slot_of", "source_into",
-    "sources", "spec", "weak_aval",
+    "aval_of", "bind", "canonical_dtype", "carry", "cell_source", "kind_of", "new_tape",
+    "next_draw", "record", "record_refs", "recording_tape", "ref", "rng_input", "slot_of",
+    "source_into", "sources", "spec", "weak_aval",
 ]
 
 _WEAK_AVALS = {kind: weak_aval(kind) for kind in (float, int, bool)}
@@ -68,9 +68,48 @@ def new_tape() -> Tape:
     return current().new_tape()
 
 
-def recording_tape() -> Tape:
-    """The current recorder's tape to record on (see ``Recorder.recording_tape``)."""
-    return current().recording_tape()
+def recording_tape(rec: Recorder | None = None) -> Tape:
+    """The tape to record on (of ``rec``, else the current recorder).
+
+    A tape that a flush started with carried graphs (see :func:`carry`) keeps only the
+    graphs whose tensors are still alive when the next node is recorded: a fresh tape
+    if they all died (a model output printed outside ``no_grad`` and then dropped), a
+    copy of the live ones if some died (a loop's last hidden state, alive at the flush
+    in ``loss.item()`` and dropped when the function returns, beside a tensor kept for
+    good). Dead work so never enters, or changes the structure of, the next compiled
+    step.
+    """
+    rec = current() if rec is None else rec
+    tp = rec.tape
+    if tp.carried is None:
+        return tp
+    live = [c for cell in tp.carried if (c := cell()) is not None]
+    if not live:
+        return rec.new_tape()
+    if len(live) < len(tp.carried):
+        tp = _without_dead_graphs(tp, live)
+    tp.carried = None  # new work builds on the carried graph from now on
+    return tp
+
+
+def _without_dead_graphs(tp: Tape, live: list[Cell]) -> Tape:
+    """A new tape holding the nodes of the carried tape ``tp`` that the ``live`` cells'
+    values depend on (every input of a carried tape is a source or a carried node)."""
+    owner = tp.node_of_slot()
+    nodes = tp.nodes
+    needed: set[int] = set()
+    stack = [owner[cell.ref] for cell in live]
+    while stack:
+        n = stack.pop()
+        if n in needed:
+            continue
+        needed.add(n)
+        stack.extend(owner[slot_of(r)] for r in nodes[n].inputs if r >= 0)
+    after_backward = tp.after_backward
+    carry(tp, sorted(needed), {})
+    new = current().tape
+    new.after_backward = after_backward
+    return new
 
 
 def source_into(tp: Tape, value: Any, aval: Aval, owner: Any) -> int:
@@ -95,6 +134,73 @@ def _source(rec: Recorder, tp: Tape, value: Any, aval: Aval, owner: Any) -> int:
     tp.src_owner.append(owner)
     tp.avals.append(aval)
     return slot
+
+
+def carry(tp: Tape, order: list[int], boundary: dict[int, Any]) -> None:
+    """Starts a new tape holding copies of ``order`` (the graphs of live tensors that a
+    backward may still need), with ``boundary`` (slot -> value computed by this flush)
+    as new sources, and points the live cells of those slots at the copies."""
+    new = current().new_tape()
+    slot_map: dict[int, int] = {}
+    src_index = {slot: i for i, slot in enumerate(tp.src_slots)}
+    holders: dict[int, Cell] = {}  # boundary slot -> a live cell holding it, owned first
+    for cell_ref in tp.cells:
+        cell = cell_ref()
+        if cell is not None and cell.tape is tp and cell.ref in boundary and (
+                cell.ref not in holders or cell.owned and not holders[cell.ref].owned):
+            holders[cell.ref] = cell
+
+    def source(old: int) -> int:
+        # each input becomes a source where first read, so that carrying the same graph
+        # again (the next iteration's) gives the same tape, whatever its inputs' history
+        if old in boundary:
+            slot_map[old] = source_into(new, boundary[old], tp.avals[old], holders.get(old))
+            return slot_map[old]
+        i = src_index[old]
+        owner = tp.src_owner[i]
+        keep = owner if isinstance(owner, Cell) and owner.tape is tp \
+            and owner.ref == old else None
+        slot_map[old] = source_into(new, tp.srcs[i], tp.avals[old], keep)
+        if keep is not None:
+            keep.tape, keep.ref = new, slot_map[old]
+        return slot_map[old]
+
+    def moved(r: int) -> int:
+        if r < 0:
+            return r
+        old = slot_of(r)
+        return ref(slot_map[old] if old in slot_map else source(old), kind_of(r))
+
+    for n in order:
+        node = tp.nodes[n]
+        if node.op is None:
+            continue
+        copy, _ = record_refs(node.op, node.static, tuple(moved(r) for r in node.inputs),
+                              node.rg)
+        for k in range(node.n_out):
+            slot_map[node.first + k] = copy + k
+        if n in tp.consumed:
+            new.consumed.add(len(new.nodes) - 1)
+            new.consumed_slots.update(range(copy, copy + node.n_out))
+    for old, leaf in tp.var_owner.items():
+        if old in slot_map:
+            new.var_owner[slot_map[old]] = leaf
+    # slots a carried node computes: a tensor there keeps its graph even where another
+    # carried node reads it as a constant (a GAN's fake.detach() beside fake itself)
+    produced = {s for n in order if tp.nodes[n].op is not None for s in tp.out_slots(n)}
+    for cell_ref in tp.cells:
+        cell = cell_ref()
+        if cell is not None and cell.tape is tp and cell.ref in slot_map:
+            # else a value, not a graph, was carried
+            carried = cell.ref not in boundary or cell.ref in produced
+            cell.ref = slot_map[cell.ref]
+            cell.tape = new
+            if carried:
+                cell.listed = new
+                new.cells.append(cell_ref)
+                if cell.val is not None:
+                    new.values[cell.ref] = cell.val
+    new.carried = list(new.cells)
 
 
 def cell_source(tp: Tape, cell: Cell) -> int:
@@ -122,7 +228,7 @@ def cell_source(tp: Tape, cell: Cell) -> int:
 def sources(values: Sequence[Any], avals: tuple[Aval, ...], owner: Any = None) -> int:
     """Adds several concrete inputs as one node; returns the first slot."""
     rec = current()
-    tp = rec.recording_tape()
+    tp = recording_tape(rec)
     slot = len(tp.avals)
     desc = (None, avals)
     key = (tp.state, desc)
@@ -259,7 +365,7 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
     rec = current()
     tp = rec.tape
     if tp.carried is not None:
-        tp = rec.recording_tape()
+        tp = recording_tape(rec)
     if op is _window:
         cut = _window_of_value(rec, tp, inputs, static)
         if cut is not None:
@@ -350,7 +456,7 @@ def record_refs(op: Callable[..., Any], static: tuple[Any, ...], ins: tuple[int,
         ``(first output slot, output avals)``.
     """
     rec = current()
-    tp = rec.recording_tape()
+    tp = recording_tape(rec)
     desc = (op, static, ins, rg)
     key = (tp.state, desc)
     hit = rec.trie.get(key)

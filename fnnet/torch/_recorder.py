@@ -123,18 +123,6 @@ class Recorder:
         self.tape = Tape(self)
         return self.tape
 
-    def recording_tape(self) -> Tape:
-        """The tape to record on: a fresh one if the current tape holds only a carried
-        graph whose tensors have all died (a model output printed outside ``no_grad`` and
-        then dropped), so that dead work never enters, or changes the structure of, the
-        next compiled step."""
-        tp = self.tape
-        if tp.carried is not None:
-            if not any(cell() is not None for cell in tp.carried):
-                return self.new_tape()
-            tp.carried = None  # live: new work builds on the carried graph from now on
-        return tp
-
     def advance(self, key: tuple[Any, ...], avals: tuple[Aval | None, ...],
                 extra: Any = None) -> Hit:
         """Adds a new structure to the trie: ``key`` leads to a fresh state whose node

@@ -137,7 +137,7 @@ class Tape:
         self.rng_slot = -1
         self.rng_input: Any = None
         self.draws = 0
-        # cells carried over from the previous tape by a flush (see _flush._carry),
+        # cells carried over from the previous tape by a flush (see _graph.carry),
         # while nothing new has been recorded on top of their graph
         self.carried: list[weakref.ref[Cell]] | None = None
         # slot -> value of a carried graph's tensor, computed by the flush that carried
