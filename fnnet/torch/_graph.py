@@ -413,11 +413,13 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
 def _window_of_value(rec: Recorder, tp: Tape, inputs: Sequence[Any],
                      static: tuple[Any, ...]) -> tuple[int, tuple[Aval, ...], bool] | None:
     """``value[index]`` (a ``_window`` of a tensor that is a value, without grad) as a
-    source of its own, cut on the host, where the same window has been taken of a value
-    of another shape at each of the last :data:`WINDOW_CHURN` times: the context of a
-    sampling loop (``idx[:, -block_size:]`` of a sequence one token longer each time),
-    which as an input of the step would make every step a new program. Else None, and
-    the window is recorded (a dataset sliced into batches keeps one shape)."""
+    source of its own, cut on the host, once the same window has been taken of a value
+    of another shape :data:`WINDOW_CHURN` times in a row: the context of a sampling loop
+    (``idx[:, -block_size:]`` of a sequence one token longer each time), which as an
+    input of the step would make every step a new program. From then on that window is
+    always cut, also of a value of the last shape (a name one letter long after two of
+    other lengths), so that its steps do not have two structures for one shape. Else
+    None, and the window is recorded (a dataset sliced into batches keeps one shape)."""
     t = inputs[0]
     cell = t._cell
     value = cell.val
@@ -425,13 +427,14 @@ def _window_of_value(rec: Recorder, tp: Tape, inputs: Sequence[Any],
         return None
     shape = cell.aval[0]
     last = rec.window_shapes.get(static)
-    if last is None or last[0] == shape:
+    if last is None or last[0] == shape and last[1] < WINDOW_CHURN:
         if last is None and len(rec.window_shapes) > SHAPES_LIMIT:
             rec.window_shapes.clear()
         rec.window_shapes[static] = (shape, 0)
         return None
-    rec.window_shapes[static] = (shape, last[1] + 1)
-    if last[1] + 1 < WINDOW_CHURN or math.prod(shape) > WINDOW_HOST_SIZE:
+    churn = last[1] + (last[0] != shape)
+    rec.window_shapes[static] = (shape, churn)
+    if churn < WINDOW_CHURN or math.prod(shape) > WINDOW_HOST_SIZE:
         return None
     sizes, dims, post = static[0]
     index = [slice(None)] * len(shape)
