@@ -41,6 +41,20 @@ MISFITS = {
     "cross_entropy batch": lambda T: T.nn.CrossEntropyLoss()(T.ones(3, 5),
                                                              T.zeros(4, dtype=T.long)),
     "nll_loss batch": lambda T: T.nn.functional.nll_loss(T.ones(3, 5), T.zeros(4, dtype=T.long)),
+    "cross_entropy float labels": lambda T: T.nn.CrossEntropyLoss()(
+        T.ones(2, 3), T.tensor([0.0, 1.0])),
+    "cross_entropy probabilities of another shape": lambda T: T.nn.functional.cross_entropy(
+        T.ones(2, 3), T.ones(2, 4) / 4),
+    "nll_loss float labels": lambda T: T.nn.NLLLoss()(T.ones(2, 3), T.ones(2)),
+    "nll_loss probabilities": lambda T: T.nn.NLLLoss()(T.ones(2, 3), T.ones(2, 3) / 3),
+    "cross_entropy float labels of another batch": lambda T: T.nn.CrossEntropyLoss()(
+        T.ones(2, 3), T.ones(3)),
+    "cross_entropy label matrix": lambda T: T.nn.functional.cross_entropy(
+        T.ones(2, 3), T.zeros(2, 4, dtype=T.long)),
+    "cross_entropy labels as probabilities": lambda T: T.nn.functional.cross_entropy(
+        T.ones(2, 3), T.zeros(2, 3, dtype=T.long)),
+    "cross_entropy float labels per position": lambda T: T.nn.functional.cross_entropy(
+        T.ones(2, 3, 4), T.ones(2, 4)),
     "binary_cross_entropy": lambda T: T.nn.BCELoss()(T.ones(4, 1) * 0.5, T.ones(4)),
     "binary_cross_entropy_with_logits":
         lambda T: T.nn.BCEWithLogitsLoss()(T.ones(3), T.ones(4)),

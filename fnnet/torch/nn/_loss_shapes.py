@@ -53,12 +53,34 @@ def check_binary_target(who: str, input: Any, target: Any) -> None:
                      f"size.")
 
 
-def check_class_batch(input: Any, target: Any) -> None:
-    """The class-index losses' ValueError for batch sizes that differ."""
+#: PyTorch's names of dtypes in its loss errors (int32 is fnnet.torch's int64 without x64)
+_DTYPE_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+                "float64": "Double", "int64": "Long", "int32": "Long", "int16": "Short",
+                "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def check_class_batch(input: Any, target: Any, probabilities: bool = False) -> None:
+    """The class-index losses' errors, in PyTorch's order: a target of class
+    probabilities (``probabilities``, cross-entropy's: floats of the input's shape) is
+    accepted; else a matrix of labels for a matrix input is a RuntimeError, batch sizes
+    that differ a ValueError, and float labels a RuntimeError naming their dtype."""
     if not (isinstance(input, Tensor) and isinstance(target, Tensor)):
         return
     shape, labels = input._cell.aval[0], target._cell.aval
-    if len(shape) >= 2 and labels[0] and labels[1] not in _FLOATS and \
-            labels[0][0] != shape[0]:
+    if probabilities and labels[0] == shape:
+        if labels[1] not in _FLOATS:
+            raise RuntimeError(f"Expected floating point type for target with class "
+                               f"probabilities, got {_name(labels[1])}")
+        return
+    if len(shape) == 2 and len(labels[0]) >= 2:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if len(shape) >= 2 and labels[0] and labels[0][0] != shape[0]:
         raise ValueError(f"Expected input batch_size ({shape[0]}) to match target "
                          f"batch_size ({labels[0][0]}).")
+    if labels[1] in _FLOATS:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_name(labels[1])}")
+
+
+def _name(dtype: Any) -> str:
+    return _DTYPE_NAMES.get(str(dtype), str(dtype))

@@ -253,7 +253,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """PyTorch equivalent: ``torch.nn.functional.cross_entropy``."""
     reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
-    check_class_batch(input, target)
+    check_class_batch(input, target, probabilities=True)
     _check_class_targets("cross_entropy", input, target, ignore_index)
     return _op(_ce, (ignore_index, reduction, float(label_smoothing)), input, target, weight)
 
