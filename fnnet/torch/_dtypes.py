@@ -58,6 +58,12 @@ int = int32  # noqa: A001
 long = int64
 short = int16
 
+#: PyTorch's name of each element type in its messages and tensor types (``"Float"``,
+#: ``torch.FloatTensor``), by dtype name
+SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
+                "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
+                "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
 _BY_NP = {d.np: d for d in (float32, float16, bfloat16, int32, int16, int8, uint8, bool_,
                             float64, int64)}
 

@@ -773,7 +773,8 @@ class Tensor:
 
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
-            return f"torch.{_TYPE_NAMES.get(self.dtype.name, 'Tensor')}"
+            name = _dtypes.SCALAR_NAMES.get(self.dtype.name)
+            return "torch.Tensor" if name is None else f"torch.{name}Tensor"
         from fnnet.torch._typed import dtype_of
 
         return self.to(dtype_of(dtype))
@@ -1196,10 +1197,6 @@ class Tensor:
         raise Unsupported(
             f"fnnet.torch does not support Tensor.{name}; use jax.numpy on "
             f"tensor.detach().numpy() or fnnet's functional API")
-
-
-_TYPE_NAMES = {"float32": "FloatTensor", "int32": "IntTensor", "int64": "LongTensor",
-               "float64": "DoubleTensor", "bool": "BoolTensor", "uint8": "ByteTensor"}
 
 
 class Unsupported(NotImplementedError, AttributeError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from fnnet.torch import _graph
+from fnnet.torch import _dtypes, _graph
 from fnnet.torch._shape_ops import broadcast_tensors
 from fnnet.torch.tensor import _FLOATS, Tensor
 
@@ -53,10 +53,6 @@ def check_binary_target(who: str, input: Any, target: Any) -> None:
                      f"size.")
 
 
-#: PyTorch's names of dtypes in its loss errors (int32 is fnnet.torch's int64 without x64)
-_DTYPE_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
-                "float64": "Double", "int64": "Long", "int32": "Long", "int16": "Short",
-                "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def check_class_batch(input: Any, target: Any, probabilities: bool = False) -> None:
@@ -82,5 +78,5 @@ def check_class_batch(input: Any, target: Any, probabilities: bool = False) -> N
                            f"{_name(labels[1])}")
 
 
-def _name(dtype: Any) -> str:
-    return _DTYPE_NAMES.get(str(dtype), str(dtype))
+def _name(np_dtype: Any) -> str:
+    return _dtypes.SCALAR_NAMES[_dtypes.from_np(np_dtype).name]
