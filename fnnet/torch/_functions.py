@@ -87,7 +87,7 @@ def as_tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = No
     """
     del device
     if isinstance(data, Tensor):
-        if dtype is None or _graph.canonical_dtype(_dtypes.to_np(dtype)) == data.dtype.np:
+        if dtype is None or _dtypes.to_np(dtype) == data.dtype.np:
             return data
         return data.to(dtype)
     return tensor(data, dtype)
