@@ -139,7 +139,9 @@ def test_tensor_metadata_and_conversions():
     assert x.dtype is ft.float32 and ft.float is ft.float32
     assert x.sum().item() == 10.0 and x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert x.long().dtype is ft.long and x.to(ft.int32).dtype is ft.int32
-    assert x.to("cuda") is x and x.cpu() is x and x.cuda() is x
+    assert x.to("cpu") is x and x.cpu() is x
+    if ft.cuda.is_available():  # without a GPU these raise (tests/test_shim_devices.py)
+        assert x.to("cuda") is x and x.cuda() is x
     assert repr(ft.Size([2, 3])) == "torch.Size([2, 3])"
     assert float(x[0, 1]) == 2.0 and int(x[1, 1]) == 4
     assert bool(x.sum() > 5)

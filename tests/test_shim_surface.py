@@ -37,8 +37,8 @@ def test_device_api_follows_jax(torch):
     ft.set_default_dtype(ft.float32)
     with pytest.raises(NotImplementedError, match="set_default_dtype"):
         ft.set_default_dtype(ft.float16)
-    if not has_gpu:
-        with pytest.raises(RuntimeError, match="no NVIDIA driver"):
+    if not has_gpu:  # PyTorch's CPU build's words
+        with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
             ft.set_default_device("cuda")
     ft.set_default_device("cpu")
     assert ft.get_default_device() == "cpu"
@@ -50,7 +50,7 @@ def test_cuda_queries_tutorials_print_and_set_device(torch):
     if not has_gpu:  # PyTorch's CPU build reports no memory in use
         assert ft.cuda.memory_allocated() == torch.cuda.memory_allocated() == 0
         assert ft.cuda.max_memory_allocated() == 0 and ft.cuda.memory_reserved() == 0
-        with pytest.raises(RuntimeError, match="no NVIDIA driver"):
+        with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
             ft.cuda.set_device(0)
     else:
         ft.cuda.set_device(0)

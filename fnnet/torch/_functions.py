@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, SupportsIndex, TypeAlias
+from typing import Any, SupportsIndex, TypeAlias
 
 import jax
 import jax.numpy as jnp
@@ -17,6 +17,7 @@ from fnnet.torch import _compiler, _dtypes, _graph, _random
 from fnnet.torch._dtypes import DTypeLike
 from fnnet.torch._graph import CONST, VAR
 from fnnet.torch._random import Generator
+from fnnet.torch.device import DeviceLike, check_placement
 from fnnet.torch.tensor import (
     Tensor,
     _as_tensor,
@@ -27,9 +28,6 @@ from fnnet.torch.tensor import (
     _shape_args,
     _wrap_value,
 )
-
-if TYPE_CHECKING:
-    from fnnet.torch.device import DeviceLike
 
 #: A shape: one int per dimension, or one sequence of them (``zeros(2, 3)`` or
 #: ``zeros((2, 3))``); numpy integers and ``Size`` are accepted.
@@ -68,7 +66,7 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
 
     PyTorch equivalent: ``torch.tensor``.
     """
-    del device
+    check_placement(device)
     if isinstance(data, Tensor):
         warnings.warn(COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
     host = np.asarray(_host(data))
@@ -85,7 +83,7 @@ def as_tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = No
 
     PyTorch equivalent: ``torch.as_tensor``.
     """
-    del device
+    check_placement(device)
     if isinstance(data, Tensor):
         if dtype is None or _dtypes.to_np(dtype) == data.dtype.np:
             return data
@@ -130,24 +128,28 @@ def _creation(fill: Callable[[tuple[int, ...], np.dtype], jax.Array], size: tupl
 def zeros(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
           device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.zeros``."""
+    check_placement(device)
     return _creation(jnp.zeros, _size("zeros", shape, size), dtype, requires_grad)
 
 
 def ones(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
          device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.ones``."""
+    check_placement(device)
     return _creation(jnp.ones, _size("ones", shape, size), dtype, requires_grad)
 
 
 def empty(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
           device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.empty`` (zero-filled here)."""
+    check_placement(device)
     return _creation(jnp.zeros, _size("empty", shape, size), dtype, requires_grad)
 
 
 def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
          device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.full``."""
+    check_placement(device)
     if dtype is None:
         dtype = _dtypes.float32 if isinstance(fill_value, float) else (
             _dtypes.bool_ if isinstance(fill_value, bool) else _dtypes.int64)
@@ -172,6 +174,7 @@ def randn(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the global key or ``generator``'s. PyTorch:
     ``torch.randn``."""
+    check_placement(device)
     dims = _size("randn", shape, size)
     key = _random.key_for(generator, "randn")
     return _creation(lambda s, d: flat_normal(key, s, 1.0, d), dims, dtype, requires_grad)
@@ -182,6 +185,7 @@ def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator 
          requires_grad: bool = False) -> Tensor:
     """Uniform ``[0, 1)`` samples from the global key or ``generator``'s. PyTorch:
     ``torch.rand``."""
+    check_placement(device)
     dims = _size("rand", shape, size)
     key = _random.key_for(generator, "rand")
     return _creation(lambda s, d: uniform_between(key, s, 0.0, 1.0, d), dims, dtype, requires_grad)
@@ -191,6 +195,7 @@ def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
             size: ShapeLike | None = None, *, generator: Generator | None = None,
             dtype: DTypeLike | None = None, device: DeviceLike = None) -> Tensor:
     """PyTorch equivalent: ``torch.randint(low=0, high, size)``."""
+    check_placement(device)
     if high is None or isinstance(high, (tuple, list)):  # randint(high, size)
         low, top, size = 0, low, high if size is None else size
     else:
@@ -203,6 +208,7 @@ def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
 def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | None = None,
              device: DeviceLike = None) -> Tensor:
     """PyTorch equivalent: ``torch.randperm``."""
+    check_placement(device)
     rng = generator.numpy() if generator is not None else _random.state.numpy_rng()
     return _wrap_value(_graph.as_array(rng.permutation(n)))
 
@@ -211,6 +217,7 @@ def arange(start: float, end: float | None = None, step: float = 1, *,
            dtype: DTypeLike | None = None, device: DeviceLike = None,
            requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.arange`` (ints give int64/int32, floats float32)."""
+    check_placement(device)
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -222,12 +229,14 @@ def arange(start: float, end: float | None = None, step: float = 1, *,
 def linspace(start: float, end: float, steps: int, *, dtype: DTypeLike | None = None,
              device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.linspace``."""
+    check_placement(device)
     return _new(jnp.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype: DTypeLike | None = None,
         device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.eye``."""
+    check_placement(device)
     return _new(jnp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 

@@ -117,8 +117,7 @@ def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
     """
     from fnnet.torch._functions import tensor as make
 
-    del device
-    out = make(data, dtype=self.dtype if dtype is None else dtype)
+    out = make(data, dtype=self.dtype if dtype is None else dtype, device=device)
     return out.requires_grad_(requires_grad) if requires_grad else out
 
 
@@ -128,7 +127,8 @@ def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
 
     PyTorch equivalent: ``Tensor.new_empty``.
     """
-    return _more_ops.new_zeros(self, *size, dtype=dtype, requires_grad=requires_grad)
+    return _more_ops.new_zeros(self, *size, dtype=dtype, device=device,
+                               requires_grad=requires_grad)
 
 
 def multinomial(input: Any, num_samples: int, replacement: bool = False, *,

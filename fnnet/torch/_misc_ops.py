@@ -17,6 +17,7 @@ from fnnet.nn.init import bernoulli as flat_bernoulli
 from fnnet.nn.init import normal as flat_normal
 from fnnet.torch import _graph, _random
 from fnnet.torch._math_ops import in_place
+from fnnet.torch.device import check_placement
 from fnnet.torch.nn._distance import cdist
 from fnnet.torch.tensor import Tensor, _as_tensor, _op, _scalar_or_tensor, _wrap_value
 
@@ -104,6 +105,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Normal draws from fnnet.torch's key: tensors ``mean``/``std`` (broadcast) or
     numbers with ``size``. PyTorch equivalent: ``torch.normal``."""
+    check_placement(device)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         shape = np.broadcast_shapes(tuple(_as_tensor(mean).shape), tuple(_as_tensor(std).shape))
         noise = _wrap_value(flat_normal(_random.key_for(generator, "normal"), tuple(shape)))

@@ -20,6 +20,7 @@ import numpy as np
 
 from fnnet.torch import _graph
 from fnnet.torch._shape_ops import tensor_arg
+from fnnet.torch.device import check_placement
 from fnnet.torch.tensor import Tensor, _as_tensor, _dim, _op
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
@@ -169,7 +170,8 @@ def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
 
     PyTorch equivalent: ``torch.tril_indices``.
     """
-    del device, layout
+    del layout
+    check_placement(device)
     rows, cols = np.tril_indices(row, offset, col)
     out = _as_tensor(np.stack([rows, cols]).astype(_INDEX))
     return out if dtype is None else out.to(dtype)
@@ -179,7 +181,8 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
                  device: Any = None, layout: Any = None) -> Tensor:
     """The ``[2, N]`` row and column indices of the upper triangle of a ``row x col``
     matrix from diagonal ``offset``. PyTorch equivalent: ``torch.triu_indices``."""
-    del device, layout
+    del layout
+    check_placement(device)
     rows, cols = np.triu_indices(row, offset, col)
     out = _as_tensor(np.stack([rows, cols]).astype(_INDEX))
     return out if dtype is None else out.to(dtype)

@@ -60,6 +60,7 @@ from fnnet.torch._shape_ops import (
     vstack,
 )
 from fnnet.torch._shape_ops import tensor_arg as _tensor_arg
+from fnnet.torch.device import check_placement
 from fnnet.torch.tensor import (
     Tensor,
     _as_tensor,
@@ -517,7 +518,7 @@ def is_floating_point(input: Any) -> bool:  # noqa: A002 - PyTorch's name
 def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
              dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``. PyTorch equivalent: ``torch.logspace``."""
-    del device
+    check_placement(device)
     if not isinstance(steps, int) or isinstance(steps, builtins.bool) or steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps!r}")
     np_dtype = _dtypes.to_np(dtype) if dtype is not None else np.float32
@@ -529,7 +530,7 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
 def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
     """A 0-dim tensor of ``s`` (float32 unless ``dtype``). PyTorch: ``torch.scalar_tensor``."""
-    del device
+    check_placement(device)
     if not isinstance(s, (int, float, np.number)) and not isinstance(s, Tensor):
         raise TypeError(f"scalar_tensor(): argument 's' must be Number, not "
                         f"{type(s).__name__}")

@@ -5,6 +5,10 @@ fnnet.torch computes on JAX's default backend: a GPU when JAX has one, else the 
 device-agnostic code (``device = "cuda" if torch.cuda.is_available() else "cpu"``)
 takes the GPU exactly when JAX computes on one. Moves (``.to(device)``) are no-ops:
 JAX already places every array on its default device. Apple's MPS is never available.
+A device fnnet.torch cannot compute on (CUDA without a GPU in JAX, MPS, an accelerator
+index without an accelerator) raises the error PyTorch's CPU build raises, wherever a
+device is named: moves, factories' and modules' ``device=``, ``torch.cuda`` queries
+(see :func:`check_placement`).
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ class device:  # noqa: N801 - PyTorch's name
         if type not in _DEVICE_TYPES:
             raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at "
                                f"start of device string: {type}")
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
         object.__setattr__(self, "type", type)
         object.__setattr__(self, "index", index)
 
@@ -86,23 +92,76 @@ def current() -> device:
     return device("cuda", 0) if jax.default_backend() == "gpu" else device("cpu")
 
 
-_default = [None]
+#: PyTorch's CPU build's words for CUDA, as ``torch.cuda`` raises them
+_NO_CUDA = "Torch not compiled with CUDA enabled"
+
+
+def _require_gpu() -> list[Any]:
+    """JAX's GPUs; without one, the AssertionError of PyTorch's CPU build."""
+    gpus = _gpus()
+    if not gpus:
+        raise AssertionError(_NO_CUDA)
+    return gpus
+
+
+def check_placement(dev: Any) -> None:
+    """Raises PyTorch's error where ``dev`` names a device fnnet.torch cannot compute on.
+
+    Passes None, the CPU (any index), ``"meta"`` and, when JAX has a GPU, CUDA devices
+    and accelerator indices (every array lives on JAX's default device, so a move to
+    them changes nothing). The errors are those of PyTorch's CPU build, so a program
+    that would fail under PyTorch without CUDA fails here alike, not later.
+
+    Args:
+        dev: a ``device``, its name (``"cuda:1"``), an accelerator index, or None.
+
+    Raises:
+        AssertionError: CUDA without a GPU in JAX, or XPU.
+        RuntimeError: an index without a GPU, a negative index, MPS or HIP, or a name
+            that is no device type (``"gpu"``).
+        TypeError: ``dev`` is no device, string or int.
+
+    PyTorch equivalent: the checks of ``Tensor.to``, ``torch.zeros(device=...)``...
+    """
+    if dev is None:
+        return
+    parsed = device(dev)  # raises for names that are no device, negative indices
+    if isinstance(dev, int) and not isinstance(dev, bool):
+        if not _gpus():  # PyTorch reads a bare index as the current accelerator's
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+    elif parsed.type == "cuda":
+        _require_gpu()
+    elif parsed.type == "xpu":
+        raise AssertionError("Torch not compiled with XPU enabled")
+    elif parsed.type in ("mps", "hip"):
+        raise RuntimeError(f"PyTorch is not linked with support for {parsed.type} devices")
+
+
+def check_cuda(dev: Any = None) -> None:
+    """:func:`check_placement` of the device of ``.cuda(dev)``: ``"cuda"`` when None.
+
+    Raises:
+        RuntimeError: ``dev`` names a device that is not CUDA, as PyTorch's.
+    """
+    if dev is None:
+        dev = "cuda"
+    elif not isinstance(dev, int) and device(dev).type != "cuda":
+        raise RuntimeError("Invalid device, must be cuda device")
+    check_placement(dev)
+
+
+_default: list[device | None] = [None]
 
 
 def set_default_device(dev: Any) -> None:
     """Accepted for device-agnostic code: arrays are on JAX's default device anyway.
 
-    A CUDA device when JAX has no GPU raises the error PyTorch raises without CUDA.
+    A device fnnet.torch cannot compute on raises at once (see :func:`check_placement`),
+    where PyTorch raises at the first tensor made on it.
     PyTorch equivalent: ``torch.set_default_device``.
     """
-    if dev is not None:
-        dev = device(dev)
-        if dev.type == "cuda" and not _gpus():
-            raise RuntimeError("Found no NVIDIA driver on your system (JAX has no GPU "
-                               "backend here)")
-        if dev.type == "mps":
-            raise RuntimeError("MPS backend is not available")
-    _default[0] = dev
+    check_placement(dev)
+    _default[0] = None if dev is None else device(dev)
 
 
 def get_default_device() -> device:
@@ -146,8 +205,8 @@ class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
 
     @staticmethod
     def current_device() -> int:
-        if not _gpus():
-            raise RuntimeError("Found no NVIDIA driver on your system")
+        """0, JAX's first GPU; without one, PyTorch's CPU build's AssertionError."""
+        _require_gpu()
         return 0
 
     @staticmethod
@@ -156,25 +215,21 @@ class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
         fnnet.torch, so nothing else changes: each process computes on its JAX device.
 
         Raises:
-            RuntimeError: JAX has no GPU, as PyTorch without a CUDA device.
-            ValueError: an index beyond ``device_count()`` or a device that is not CUDA.
+            ValueError: a device that is not CUDA, or an index beyond ``device_count()``.
+            AssertionError: JAX has no GPU, as PyTorch's CPU build.
         """
-        gpus = _gpus()
-        if not gpus:
-            raise RuntimeError("Found no NVIDIA driver on your system")
         dev = _Device(device) if not isinstance(device, int) else _Device("cuda", device)
         if dev.type != "cuda":
-            raise ValueError(f"set_device: expected a CUDA device, got {device!r}")
+            raise ValueError(f"Expected a cuda device, but got: {dev}")
+        gpus = _require_gpu()
         if dev.index is not None and not 0 <= dev.index < len(gpus):
             raise ValueError(f"set_device: device index {dev.index} is out of range: JAX "
                              f"sees {len(gpus)} GPU(s)")
 
     @staticmethod
     def get_device_name(index: Any = None) -> str:
-        gpus = _gpus()
-        if not gpus:
-            raise RuntimeError("Found no NVIDIA driver on your system")
-        return str(getattr(gpus[0], "device_kind", "GPU"))
+        """The first GPU's kind; without one, PyTorch's CPU build's AssertionError."""
+        return str(getattr(_require_gpu()[0], "device_kind", "GPU"))
 
     @staticmethod
     def manual_seed(seed: int) -> None:

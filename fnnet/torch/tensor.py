@@ -74,6 +74,8 @@ from fnnet.torch._ops import (
     view_check,
 )
 from fnnet.torch._recorder import current as _current_recorder
+from fnnet.torch.device import check_cuda, check_placement
+from fnnet.torch.device import device as _device
 
 _FLOATS = {np.dtype(t) for t in (np.float32, np.float64, np.float16, jnp.bfloat16)}
 
@@ -745,8 +747,15 @@ class Tensor:
 
     # -- conversions ----------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """This tensor in another dtype: ``to(dtype)``, ``to(device, dtype)``,
+        ``to(other)`` (``other``'s dtype), or keywords. The device is checked (see
+        ``fnnet.torch.device.check_placement``) but the array stays where JAX placed it;
+        ``non_blocking``, ``copy`` and ``memory_format`` are accepted.
+
+        PyTorch equivalent: ``torch.Tensor.to``.
+        """
         dtype = kwargs.pop("dtype", None)
-        kwargs.pop("device", None)
+        dev = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
         kwargs.pop("copy", None)
         kwargs.pop("memory_format", None)  # XLA chooses layouts (fnnet.torch._memory_format)
@@ -758,12 +767,18 @@ class Tensor:
                 dtype = a
             elif isinstance(a, Tensor):
                 dtype = a.dtype
+            elif isinstance(a, (str, int, _device)) and not isinstance(a, bool):
+                dev = a  # positional bools are non_blocking and copy
+        check_placement(dev)
         return self if dtype is None else self._cast(_dtypes.to_np(dtype))
 
     def cpu(self) -> Tensor:
         return self
 
-    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+    def cuda(self, device: Any = None, non_blocking: bool = False, **kwargs: Any) -> Tensor:
+        """This tensor, once the CUDA device (``"cuda"`` unless ``device``) is checked as
+        :meth:`to` checks it. PyTorch equivalent: ``torch.Tensor.cuda``."""
+        check_cuda(device)
         return self
 
     def _cast(self, np_dtype: Any) -> Tensor:

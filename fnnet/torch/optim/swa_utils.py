@@ -18,6 +18,7 @@ from fnnet.optim import schedules
 from fnnet.torch import _dtypes
 from fnnet.torch._autograd import no_grad
 from fnnet.torch._functions import tensor
+from fnnet.torch.device import check_placement
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.optim.lr_scheduler import LRScheduler, _per_group
 from fnnet.torch.optim.optimizer import Optimizer
@@ -93,7 +94,8 @@ class AveragedModel(Module):
 
     Args:
         model: the module being trained; deep-copied.
-        device: accepted (fnnet.torch places tensors itself).
+        device: checked as ``model.to(device)`` checks it (fnnet.torch places tensors
+            itself).
         avg_fn: ``(averaged, current, num_averaged) -> new averaged``, per tensor.
         multi_avg_fn: ``(averaged_list, current_list, num_averaged)`` updating in place.
         use_buffers: average the buffers too (BatchNorm statistics); otherwise they are
@@ -110,7 +112,7 @@ class AveragedModel(Module):
         super().__init__()
         if avg_fn is not None and multi_avg_fn is not None:
             raise AssertionError("Only one of avg_fn and multi_avg_fn should be provided")
-        del device
+        check_placement(device)
         self.module = copy.deepcopy(model)
         self.register_buffer("n_averaged", tensor(0, dtype=_dtypes.long))
         self.avg_fn, self.multi_avg_fn, self.use_buffers = avg_fn, multi_avg_fn, use_buffers
@@ -156,15 +158,14 @@ def update_bn(loader: Iterable[Any], model: Module, device: Any = None) -> None:
 
     PyTorch equivalent: ``torch.optim.swa_utils.update_bn``.
     """
-    del device
-    momenta = {}
-    for module in model.modules():
-        if getattr(module, "running_mean", None) is not None and hasattr(
-                module, "reset_running_stats"):
-            module.reset_running_stats()
-            momenta[module] = module.momentum
+    momenta = {module: module.momentum for module in model.modules()
+               if getattr(module, "running_mean", None) is not None
+               and hasattr(module, "reset_running_stats")}
     if not momenta:
         return
+    check_placement(device)  # PyTorch moves the batches there: none without BatchNorm
+    for module in momenta:
+        module.reset_running_stats()
     was_training = model.training
     model.train()
     for module in momenta:

@@ -43,6 +43,7 @@ class Conv2d(Resettable, Wrapped):
         self.groups = groups
         self.padding_mode = padding_mode
         self._wrap(fn)
+        self._factory_kwargs(device, dtype)
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         _check_conv_input(self, input, 2)
@@ -65,6 +66,7 @@ class ConvTranspose2d(Resettable, Wrapped):
                      "output_padding", "dilation", "groups", "padding_mode"):
             setattr(self, name, getattr(fn, name))
         self._wrap(fn)
+        self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         if output_size is not None:
@@ -88,6 +90,7 @@ class Conv1d(Resettable, Wrapped):
         self.kernel_size, self.stride, self.padding = fn.kernel_size, fn.stride, fn.padding
         self.dilation, self.groups, self.padding_mode = fn.dilation, groups, padding_mode
         self._wrap(fn)
+        self._factory_kwargs(device, dtype)
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         _check_conv_input(self, input, 1)

@@ -41,6 +41,7 @@ class _InstanceNorm(Module):
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
+        self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         batched = self._spatial + 2

@@ -22,6 +22,7 @@ class Linear(Resettable, Wrapped):
         self.in_features = in_features
         self.out_features = out_features
         self._wrap(fnn.Linear(in_features, out_features, bias))
+        self._factory_kwargs(device, dtype)
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         shape = tuple(input.shape)

@@ -45,6 +45,7 @@ class _BatchNorm(ResettableNorm, Wrapped):
         self.affine, self.track_running_stats = affine, track_running_stats
         self._wrap(self._fnnet(num_features, eps, momentum, affine, track_running_stats,
                                bias=bias))
+        self._factory_kwargs(device, dtype)
 
 
 class BatchNorm1d(_BatchNorm):

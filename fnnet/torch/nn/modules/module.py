@@ -9,8 +9,10 @@ from typing import Any, Self
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.torch import _graph
+from fnnet.torch import _dtypes, _graph
 from fnnet.torch._hooks import RemovableHandle
+from fnnet.torch.device import check_cuda, check_placement
+from fnnet.torch.device import device as _device
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor, Unsupported, _as_tensor
 
@@ -392,41 +394,77 @@ class Module:
         ``torch.compile``). PyTorch equivalent: ``Module.compile``."""
 
     def to(self, *args: Any, **kwargs: Any) -> Self:
-        """Device moves are no-ops (jax places arrays); a dtype casts floating tensors."""
-        dtype = kwargs.get("dtype")
+        """Casts the floating parameters and buffers to a dtype (``to(dtype)``,
+        ``to(device, dtype)``, ``to(tensor)`` or keywords). The device is checked (see
+        ``fnnet.torch.device.check_placement``); the arrays stay where JAX placed them.
+
+        Raises:
+            TypeError: a dtype that is not floating, as PyTorch's.
+
+        PyTorch equivalent: ``torch.nn.Module.to``.
+        """
+        dtype, dev = kwargs.get("dtype"), kwargs.get("device")
         for a in args:
-            if not isinstance(a, (str, int)) and a.__class__.__name__ == "dtype":
+            if isinstance(a, _dtypes.dtype):
                 dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, int, _device)) and not isinstance(a, bool):
+                dev = a  # positional bools are non_blocking
+        check_placement(dev)
         if dtype is not None:
-            for t in list(self.parameters()) + list(self.buffers()):
-                if t.is_floating_point():
-                    set_value(t, t.detach().to(dtype)._value())
+            if not _dtypes.from_np(_dtypes.to_np(dtype)).is_floating_point:
+                raise TypeError(f"nn.Module.to only accepts floating point or complex "
+                                f"dtypes, but got desired dtype={dtype}")
+            self._cast_floating(dtype)
         return self
+
+    def _cast_floating(self, dtype: Any) -> None:
+        """Casts every floating parameter and buffer, here and in submodules, in place."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.is_floating_point():
+                set_value(t, t.detach().to(dtype)._value())
+
+    def _factory_kwargs(self, device: Any, dtype: Any) -> None:
+        """Applies a constructor's ``device=`` and ``dtype=``, PyTorch's factory keywords:
+        checks the device (see ``fnnet.torch.device.check_placement``) and casts the
+        floating parameters and buffers to ``dtype`` (integer buffers, such as
+        BatchNorm's ``num_batches_tracked``, keep theirs). Called at the end of the
+        constructors that take them.
+
+        Raises:
+            RuntimeError: a dtype that is not floating for a module with parameters
+                (they require gradients), as PyTorch's.
+        """
+        check_placement(device)
+        if dtype is None:
+            return
+        if not _dtypes.from_np(_dtypes.to_np(dtype)).is_floating_point and \
+                next(self.parameters(), None) is not None:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        self._cast_floating(dtype)
 
     def cpu(self) -> Self:
         return self
 
-    def cuda(self, *args: Any, **kwargs: Any) -> Self:
+    def cuda(self, device: Any = None) -> Self:
+        """Checks the CUDA device (``"cuda"`` unless ``device``) as :meth:`to` does.
+
+        PyTorch equivalent: ``torch.nn.Module.cuda``."""
+        check_cuda(device)
         return self
 
     def float(self) -> Self:
-        from fnnet.torch import _dtypes
-
         return self.to(_dtypes.float32)
 
     def double(self) -> Self:
-        from fnnet.torch import _dtypes
-
         return self.to(_dtypes.float64)
 
     def half(self) -> Self:
-        from fnnet.torch import _dtypes
-
         return self.to(_dtypes.float16)
 
     def bfloat16(self) -> Self:
-        from fnnet.torch import _dtypes
-
         return self.to(_dtypes.bfloat16)
 
     # -- forward hooks ------------------------------------------------------------------

@@ -29,13 +29,14 @@ class LayerNorm(Resettable, Wrapped):
         self.normalized_shape, self.eps = fn.normalized_shape, eps
         self.elementwise_affine = elementwise_affine
         self._wrap(fn)
+        self._factory_kwargs(device, dtype)
 
 
 class GroupNorm(Module):
     """PyTorch equivalent: ``torch.nn.GroupNorm`` (weight ones, bias zeros)."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, device: object = None, dtype: object = None, *,
+                 affine: bool = True, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups:
@@ -47,6 +48,7 @@ class GroupNorm(Module):
             jnp.ones(num_channels, jnp.float32)) if affine else None)
         self.register_parameter("bias", Parameter._from_array(
             jnp.zeros(num_channels, jnp.float32)) if self.has_bias else None)
+        self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

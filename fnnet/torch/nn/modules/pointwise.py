@@ -196,7 +196,8 @@ class PReLU(Module):
                              f"{num_parameters!r}")
         self.num_parameters = num_parameters
         self.init = init
-        self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype))
+        self.weight = Parameter(full((num_parameters,), float(init)))
+        self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return T.prelu(input, self.weight)

@@ -82,6 +82,7 @@ class RNNBase(Resettable, Wrapped):
                      "dropout", "bidirectional"):
             object.__setattr__(self, name, getattr(fn, name))
         self._wrap(fn)
+        self._factory_kwargs(device, dtype)
 
     def flatten_parameters(self) -> None:
         """Accepted for compatibility: the weights are never fragmented here."""

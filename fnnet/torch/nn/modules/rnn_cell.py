@@ -48,7 +48,6 @@ class RNNCellBase(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  device: Any = None, dtype: Any = None, **layer_kwargs: Any) -> None:
         super().__init__()
-        del device, dtype
         name = type(self).__name__
         for arg, value in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -61,6 +60,7 @@ class RNNCellBase(Module):
             value = params.get(kind + "_l0")
             self.register_parameter(kind, None if value is None else
                                     Parameter._from_array(value))
+        self._factory_kwargs(device, dtype)
 
     def _check(self, input: Any, hx: Any) -> None:
         name = type(self).__name__
@@ -104,7 +104,8 @@ class RNNCell(RNNCellBase):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(input_size, hidden_size, bias, nonlinearity=nonlinearity)
+        super().__init__(input_size, hidden_size, bias, device, dtype,
+                         nonlinearity=nonlinearity)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:

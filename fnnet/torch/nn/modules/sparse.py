@@ -42,6 +42,7 @@ class Embedding(Resettable, Wrapped):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = fn.padding_idx
         self._wrap(fn)
+        self._factory_kwargs(device, dtype)
         if _freeze:
             self.weight.requires_grad_(False)
 
@@ -97,6 +98,7 @@ class EmbeddingBag(Module):
         else:
             weight = _functions.as_tensor(_weight)
         self.weight = Parameter(weight)
+        self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor, offsets: Any = None,
                 per_sample_weights: Any = None) -> Tensor:

@@ -57,7 +57,8 @@ class SyncBatchNorm(_BatchNorm):
         if process_group is not None:
             raise NotImplementedError("SyncBatchNorm: only the default process group "
                                       "(process_group=None) is supported")
-        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype)
 
     @classmethod
     def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:

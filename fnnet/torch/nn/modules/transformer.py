@@ -12,6 +12,7 @@ import numpy as np
 
 from fnnet.nn import functional as fnf
 from fnnet.torch import _autograd, _functions, _graph, _random
+from fnnet.torch.device import check_placement
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn import init
 from fnnet.torch.nn.modules.container import ModuleList
@@ -80,6 +81,7 @@ class MultiheadAttention(Module):
             init.constant_(self.out_proj.bias, 0.0)
         self.bias_k = self.bias_v = None
         self.add_zero_attn = False
+        self._factory_kwargs(device, dtype)
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor,
                 key_padding_mask: Tensor | None = None, need_weights: bool = True,
@@ -205,6 +207,7 @@ class TransformerEncoderLayer(_Layer):
         super().__init__()
         self._build(("self_attn",), 2, d_model, nhead, dim_feedforward, dropout, activation,
                     layer_norm_eps, batch_first, norm_first, bias)
+        self._factory_kwargs(device, dtype)
         self.activation_relu_or_gelu = activation in ("relu", "gelu") or \
             activation in (F.relu, F.gelu)
 
@@ -298,6 +301,7 @@ class TransformerDecoderLayer(_Layer):
         super().__init__()
         self._build(("self_attn", "multihead_attn"), 3, d_model, nhead, dim_feedforward,
                     dropout, activation, layer_norm_eps, batch_first, norm_first, bias)
+        self._factory_kwargs(device, dtype)
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None,
@@ -379,16 +383,19 @@ class Transformer(Module):
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
+        check_placement(device)
         super().__init__()
+        # device and dtype reach the layers built here, never custom ones (as PyTorch)
+        factory: dict[str, Any] = dict(device=device, dtype=dtype)
         options: dict[str, Any] = dict(
             dropout=dropout, activation=activation, layer_norm_eps=layer_norm_eps,
-            batch_first=batch_first, norm_first=norm_first, bias=bias)
+            batch_first=batch_first, norm_first=norm_first, bias=bias, **factory)
         self.encoder = custom_encoder if custom_encoder is not None else TransformerEncoder(
             TransformerEncoderLayer(d_model, nhead, dim_feedforward, **options),
-            num_encoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
+            num_encoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
         self.decoder = custom_decoder if custom_decoder is not None else TransformerDecoder(
             TransformerDecoderLayer(d_model, nhead, dim_feedforward, **options),
-            num_decoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
+            num_decoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
         for p in self.parameters():
             if p.dim() > 1:
                 init.xavier_uniform_(p)
@@ -434,5 +441,6 @@ def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = No
     if isinstance(sz, bool) or not isinstance(sz, int) or sz < 0:
         raise ValueError(f"generate_square_subsequent_mask: sz must be an int >= 0, got "
                          f"{sz!r}")
-    mask: Tensor = _functions.tensor(np.triu(np.full((sz, sz), -np.inf, np.float32), k=1))
+    mask: Tensor = _functions.tensor(np.triu(np.full((sz, sz), -np.inf, np.float32), k=1),
+                                     dtype=dtype, device=device)
     return mask

@@ -1,0 +1,252 @@
+"""Devices and module dtypes as PyTorch's CPU build has them.
+
+A device fnnet.torch cannot compute on (CUDA when JAX has no GPU, MPS, an accelerator
+index without an accelerator) raises PyTorch's exception with PyTorch's words wherever
+it is named: moves, factories' ``device=``, modules' ``device=``, ``torch.cuda``'s
+queries. When JAX has a GPU, CUDA devices are accepted and move nothing. Modules built
+with ``dtype=`` hold their floating parameters and buffers in that dtype, as PyTorch's.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+HAS_GPU = jax.default_backend() == "gpu"
+
+
+def _outcome(make, T):
+    """``make(T)``'s exception as ``(type, message)``, or None when it returns."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            make(T)
+        except Exception as error:  # noqa: BLE001 - the exception is what is compared
+            return type(error), str(error)
+    return None
+
+
+#: Named CUDA devices and accelerator indices: PyTorch's CPU build raises for each,
+#: fnnet.torch too unless JAX has a GPU
+CUDA = {
+    "to('cuda')": lambda T: T.ones(2).to("cuda"),
+    "to(device('cuda'))": lambda T: T.ones(2).to(T.device("cuda")),
+    "to(device='cuda')": lambda T: T.ones(2).to(device="cuda"),
+    "to('cuda:1')": lambda T: T.ones(2).to("cuda:1"),
+    "to('cuda', float16)": lambda T: T.ones(2).to("cuda", T.float16),
+    "to(0)": lambda T: T.ones(2).to(0),
+    "cuda()": lambda T: T.ones(2).cuda(),
+    "cuda(1)": lambda T: T.ones(2).cuda(1),
+    "cuda('cuda:0')": lambda T: T.ones(2).cuda("cuda:0"),
+    "Linear.cuda()": lambda T: T.nn.Linear(2, 2).cuda(),
+    "Linear.to('cuda')": lambda T: T.nn.Linear(2, 2).to("cuda"),
+    "Linear.to(0)": lambda T: T.nn.Linear(2, 2).to(0),
+    "zeros": lambda T: T.zeros(2, device="cuda"),
+    "zeros(device=0)": lambda T: T.zeros(2, device=0),
+    "ones": lambda T: T.ones(2, device="cuda"),
+    "empty": lambda T: T.empty(2, device="cuda"),
+    "full": lambda T: T.full((2,), 1.0, device="cuda"),
+    "tensor": lambda T: T.tensor([1.0], device="cuda"),
+    "as_tensor": lambda T: T.as_tensor([1.0], device="cuda"),
+    "arange": lambda T: T.arange(3, device="cuda"),
+    "linspace": lambda T: T.linspace(0, 1, 3, device="cuda"),
+    "logspace": lambda T: T.logspace(0, 1, 3, device="cuda"),
+    "eye": lambda T: T.eye(2, device="cuda"),
+    "randn": lambda T: T.randn(3, device="cuda"),
+    "rand": lambda T: T.rand(3, device="cuda"),
+    "randint": lambda T: T.randint(3, (2,), device="cuda"),
+    "randperm": lambda T: T.randperm(3, device="cuda"),
+    "normal": lambda T: T.normal(0.0, 1.0, (2,), device="cuda"),
+    "scalar_tensor": lambda T: T.scalar_tensor(1.0, device="cuda"),
+    "tril_indices": lambda T: T.tril_indices(3, 3, device="cuda"),
+    "zeros_like": lambda T: T.zeros_like(T.ones(2), device="cuda"),
+    "ones_like": lambda T: T.ones_like(T.ones(2), device="cuda"),
+    "full_like": lambda T: T.full_like(T.ones(2), 3.0, device="cuda"),
+    "empty_like": lambda T: T.empty_like(T.ones(2), device="cuda"),
+    "rand_like": lambda T: T.rand_like(T.ones(2), device="cuda"),
+    "randn_like": lambda T: T.randn_like(T.ones(2), device="cuda"),
+    "randint_like": lambda T: T.randint_like(T.ones(2), 3, device="cuda"),
+    "new_zeros": lambda T: T.ones(2).new_zeros(3, device="cuda"),
+    "new_ones": lambda T: T.ones(2).new_ones(3, device="cuda"),
+    "new_full": lambda T: T.ones(2).new_full((3,), 1.0, device="cuda"),
+    "new_empty": lambda T: T.ones(2).new_empty(3, device="cuda"),
+    "new_tensor": lambda T: T.ones(2).new_tensor([1.0], device="cuda"),
+    "Linear(device='cuda')": lambda T: T.nn.Linear(2, 2, device="cuda"),
+    "Linear(device=0)": lambda T: T.nn.Linear(2, 2, device=0),
+    "Conv2d(device='cuda')": lambda T: T.nn.Conv2d(2, 2, 3, device="cuda"),
+    "LSTM(device='cuda')": lambda T: T.nn.LSTM(2, 2, device="cuda"),
+    "BatchNorm1d(device='cuda')": lambda T: T.nn.BatchNorm1d(2, device="cuda"),
+    "Transformer(device='cuda')": lambda T: T.nn.Transformer(4, 2, 1, 1, 8, device="cuda"),
+    "square mask": lambda T: T.nn.Transformer.generate_square_subsequent_mask(
+        3, device="cuda"),
+    "AveragedModel": lambda T: T.optim.swa_utils.AveragedModel(T.nn.Linear(2, 2),
+                                                               device="cuda"),
+    "cuda.current_device": lambda T: T.cuda.current_device(),
+    "cuda.get_device_name": lambda T: T.cuda.get_device_name(),
+}
+
+
+@pytest.mark.skipif(HAS_GPU, reason="JAX has a GPU: CUDA is accepted")
+@pytest.mark.parametrize("name", list(CUDA))
+def test_cuda_without_a_gpu_raises_pytorchs_error(torch, name):
+    want = _outcome(CUDA[name], torch)
+    assert want is not None, "PyTorch's CPU build accepted it"
+    assert _outcome(CUDA[name], ft) == want
+
+
+@pytest.mark.skipif(not HAS_GPU, reason="JAX has no GPU")
+@pytest.mark.parametrize("name", list(CUDA))
+def test_cuda_with_a_gpu_is_accepted(name):
+    assert _outcome(CUDA[name], ft) is None
+
+
+#: Devices no build of fnnet.torch computes on, and a misnamed one: the same error
+#: with or without a GPU
+NEVER = {
+    "to('mps')": lambda T: T.ones(2).to("mps"),
+    "Linear.to('mps')": lambda T: T.nn.Linear(2, 2).to("mps"),
+    "to('hip')": lambda T: T.ones(2).to("hip"),
+    "to('xpu')": lambda T: T.ones(2).to("xpu"),
+    "to(-1)": lambda T: T.ones(2).to(-1),
+    "cuda('cpu')": lambda T: T.ones(2).cuda("cpu"),
+    "Linear.cuda('cpu')": lambda T: T.nn.Linear(2, 2).cuda("cpu"),
+    "cuda.set_device('cpu')": lambda T: T.cuda.set_device("cpu"),
+    "Linear(dtype=int64)": lambda T: T.nn.Linear(2, 2, dtype=T.int64),
+    "Embedding(dtype=int64)": lambda T: T.nn.Embedding(2, 2, dtype=T.int64),
+    "Linear.to(int64)": lambda T: T.nn.Linear(2, 2).to(T.int64),
+    "Linear.to(an int64 tensor)": lambda T: T.nn.Linear(2, 2).to(T.zeros(1, dtype=T.long)),
+}
+
+
+@pytest.mark.parametrize("name", list(NEVER))
+def test_devices_never_available_raise_pytorchs_error(torch, name):
+    want = _outcome(NEVER[name], torch)
+    assert want is not None
+    assert _outcome(NEVER[name], ft) == want
+
+
+@pytest.mark.parametrize("make", [lambda T: T.ones(2).to("gpu"),
+                                  lambda T: T.zeros(2, device="gpu"),
+                                  lambda T: T.nn.Linear(2, 2, device="gpu")])
+def test_a_name_that_is_no_device_type_raises_pytorchs_error(torch, make):
+    # fnnet.torch lists the device types it knows, PyTorch all of its own
+    (want_type, want), (got_type, got) = _outcome(make, torch), _outcome(make, ft)
+    assert got_type is want_type is RuntimeError
+    assert got.startswith("Expected one of cpu, cuda")
+    assert got.endswith(" device type at start of device string: gpu")
+    assert want.endswith(" device type at start of device string: gpu")
+
+
+def test_the_cpu_and_meta_are_accepted_with_every_form_of_to(torch):
+    for T in (torch, ft):
+        x = T.ones(2)
+        assert x.to("cpu", T.float16).dtype is T.float16
+        assert x.to(device="cpu", dtype=T.bfloat16).dtype is T.bfloat16
+        assert x.to(T.device("cpu"), T.float16, non_blocking=True, copy=False).dtype \
+            is T.float16
+        assert x.to(T.float16, False, True).dtype is T.float16  # non_blocking, copy
+        assert x.to(T.zeros(1, dtype=T.float16)).dtype is T.float16
+        assert x.to(memory_format=T.preserve_format).dtype is T.float32
+        assert x.to("cpu:1").dtype is T.float32
+        assert tuple(x.to("meta").shape) == (2,)
+        assert T.zeros(2, device="cpu:0").dtype is T.float32
+        model = T.nn.Linear(2, 2).to("cpu", T.float16)
+        assert model.weight.dtype is T.float16
+        assert T.nn.Linear(2, 2).to(T.zeros(1, dtype=T.bfloat16)).bias.dtype is T.bfloat16
+    assert ft.ones(2).cpu().to("cpu").dtype is ft.float32
+
+
+@pytest.mark.skipif(HAS_GPU, reason="JAX has a GPU: CUDA is accepted")
+def test_a_refused_device_changes_nothing():
+    model = ft.nn.Linear(2, 2)
+    with pytest.raises(AssertionError):
+        model.to("cuda", ft.float16)  # the device is checked before the cast
+    assert model.weight.dtype is ft.float32
+    ft.manual_seed(0)
+    with pytest.raises(AssertionError):
+        ft.randn(3, device="cuda")  # before the draw
+    after_refusal = ft.randn(3).numpy()
+    ft.manual_seed(0)
+    np.testing.assert_array_equal(after_refusal, ft.randn(3).numpy())
+    with pytest.raises(AssertionError, match="^Torch not compiled with CUDA enabled$"):
+        ft.set_default_device("cuda")  # PyTorch raises at the first tensor made there
+    with pytest.raises(AssertionError, match="^Torch not compiled with CUDA enabled$"):
+        ft.cuda.set_device(0)
+    with pytest.raises(RuntimeError, match="^PyTorch is not linked with support for mps"):
+        ft.set_default_device("mps")
+    with pytest.raises(RuntimeError, match="^Cannot access accelerator device when none"):
+        ft.set_default_device(0)
+    assert ft.get_default_device() == "cpu"
+
+
+#: Modules built with dtype=, as PyTorch's factory keywords
+MODULES = {
+    "Linear": lambda T, d: T.nn.Linear(3, 2, dtype=d),
+    "Conv2d": lambda T, d: T.nn.Conv2d(2, 3, 3, dtype=d),
+    "Conv1d": lambda T, d: T.nn.Conv1d(2, 3, 3, dtype=d),
+    "ConvTranspose2d": lambda T, d: T.nn.ConvTranspose2d(2, 3, 3, dtype=d),
+    "LSTM": lambda T, d: T.nn.LSTM(3, 4, num_layers=2, dtype=d),
+    "GRU": lambda T, d: T.nn.GRU(3, 4, dtype=d),
+    "LSTMCell": lambda T, d: T.nn.LSTMCell(3, 4, dtype=d),
+    "RNNCell": lambda T, d: T.nn.RNNCell(3, 4, nonlinearity="relu", dtype=d),
+    "BatchNorm1d": lambda T, d: T.nn.BatchNorm1d(3, dtype=d),  # num_batches_tracked: int
+    "SyncBatchNorm": lambda T, d: T.nn.SyncBatchNorm(3, dtype=d),
+    "LayerNorm": lambda T, d: T.nn.LayerNorm(3, dtype=d),
+    "GroupNorm": lambda T, d: T.nn.GroupNorm(1, 3, dtype=d),
+    "InstanceNorm1d": lambda T, d: T.nn.InstanceNorm1d(3, affine=True,
+                                                       track_running_stats=True, dtype=d),
+    "Embedding": lambda T, d: T.nn.Embedding(5, 3, dtype=d),
+    "EmbeddingBag": lambda T, d: T.nn.EmbeddingBag(5, 3, dtype=d),
+    "PReLU": lambda T, d: T.nn.PReLU(dtype=d),
+    "MultiheadAttention": lambda T, d: T.nn.MultiheadAttention(4, 2, dtype=d),
+    "TransformerEncoderLayer": lambda T, d: T.nn.TransformerEncoderLayer(4, 2, 8, dtype=d),
+    "TransformerDecoderLayer": lambda T, d: T.nn.TransformerDecoderLayer(4, 2, 8, dtype=d),
+    # the dtype reaches the layers the Transformer builds, not a custom encoder
+    "Transformer": lambda T, d: T.nn.Transformer(
+        4, 2, 1, 1, 8, custom_encoder=T.nn.Linear(2, 2), dtype=d),
+}
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", list(MODULES))
+def test_module_dtype_gives_pytorchs_state_dict_dtypes(torch, name, dtype):
+    dtypes = []
+    for T in (torch, ft):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            module = MODULES[name](T, getattr(T, dtype))
+        dtypes.append({k: str(v.dtype) for k, v in module.state_dict().items()})
+    assert dtypes[1] == dtypes[0]
+    assert dtype in str(dtypes[0])
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_a_low_precision_linear_trains_as_pytorchs(torch, dtype):
+    results = []
+    for T in (torch, ft):
+        d = getattr(T, dtype)
+        model = T.nn.Linear(3, 2, dtype=d)
+        with T.no_grad():
+            model.weight.copy_(T.tensor([[0.5, -1.0, 2.0], [1.0, 1.0, 1.0]]))
+            model.bias.copy_(T.tensor([0.25, -0.5]))
+        opt = T.optim.SGD(model.parameters(), lr=0.1)
+        x = T.tensor([[1.0, 2.0, 3.0], [0.5, 0.25, -1.0]], dtype=d)
+        out = model(x)
+        loss = out.float().pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        grad_dtypes = [str(p.grad.dtype) for p in model.parameters()]
+        opt.step()
+        results.append((str(out.dtype), grad_dtypes, str(model.weight.dtype),
+                        float(loss.item()), model.weight.detach().float().numpy().copy()))
+    (*want, want_weight), (*got, got_weight) = results
+    assert got[:3] == want[:3] and want[0] == f"torch.{dtype}"
+    assert got[3] == pytest.approx(want[3], rel=1e-2)
+    np.testing.assert_allclose(got_weight, want_weight, rtol=2e-2, atol=2e-2)
