@@ -28,3 +28,20 @@ def assert_tree_close(actual: dict, expected: dict, rtol: float = RTOL, atol: fl
     assert sorted(actual) == sorted(expected), f"keys {sorted(actual)} != {sorted(expected)}"
     for name in expected:
         assert_close(actual[name], expected[name], rtol, atol, what=name)
+
+
+def raised_by(call, *modules):
+    """``(type, message)`` of the exception ``call(module)`` raises for each module (PyTorch
+    and fnnet.torch, say), warnings silenced; fails a test where one raises nothing."""
+    import warnings
+
+    import pytest
+
+    raised = []
+    for module in modules:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(Exception) as error:
+                call(module)
+        raised.append((type(error.value), str(error.value)))
+    return raised

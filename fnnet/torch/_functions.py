@@ -37,10 +37,10 @@ ShapeLike: TypeAlias = SupportsIndex | Sequence[SupportsIndex]
 def _new(value: Any, requires_grad: bool) -> Tensor:
     # a fresh leaf's array is fnnet.torch's alone, so a step that updates the leaf in
     # place (``w -= lr * w.grad``) may donate it, as it does a parameter's
-    t = _wrap_value(value, VAR if requires_grad else CONST, owned=requires_grad)
     if requires_grad and value.dtype.kind != "f":
-        raise RuntimeError("Only Tensors of floating point dtype can require gradients")
-    return t
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
+    return _wrap_value(value, VAR if requires_grad else CONST, owned=requires_grad)
 
 
 def _float_dtype(dtype: DTypeLike | None) -> np.dtype:
@@ -196,10 +196,17 @@ def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
             dtype: DTypeLike | None = None, device: DeviceLike = None) -> Tensor:
     """PyTorch equivalent: ``torch.randint(low=0, high, size)``."""
     check_placement(device)
+    if size is None and high is not None and not isinstance(high, (tuple, list)):
+        # randint(10, 3): PyTorch reads randint(high, size) and refuses the int size
+        raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, "
+                        f"not {type(high).__name__}")
     if high is None or isinstance(high, (tuple, list)):  # randint(high, size)
         low, top, size = 0, low, high if size is None else size
     else:
         top = high
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' (position 3) must be tuple of ints, "
+                        f"not {type(size).__name__}")
     key = _random.key_for(generator, "randint")
     np_dtype = _dtypes.to_np(dtype or _dtypes.int64)
     return _wrap_value(jax.random.randint(key, _shape_args((size,)), low, top, np_dtype))

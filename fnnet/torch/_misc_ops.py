@@ -17,6 +17,7 @@ from fnnet.nn.init import bernoulli as flat_bernoulli
 from fnnet.nn.init import normal as flat_normal
 from fnnet.torch import _graph, _random
 from fnnet.torch._math_ops import in_place
+from fnnet.torch._value_checks import empty_reduction
 from fnnet.torch.device import check_placement
 from fnnet.torch.nn._distance import cdist
 from fnnet.torch.tensor import Tensor, _as_tensor, _op, _scalar_or_tensor, _wrap_value
@@ -55,15 +56,20 @@ def _amin(x: Any, dim: Any, keepdim: bool) -> Any:
     return jnp.min(x, axis=dim, keepdims=keepdim)
 
 
+_EMPTY_AMAX, _EMPTY_AMIN = empty_reduction("amax"), empty_reduction("amin")
+
+
 def amax(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The maximum over ``dim`` (all dimensions by default); the gradient is shared
     evenly between tied maxima, as PyTorch's. PyTorch equivalent: ``Tensor.amax``."""
-    return _op(_amax, (_dims(dim) if dim != () else None, bool(keepdim)), self, who="amax")
+    return _op(_amax, (_dims(dim) if dim != () else None, bool(keepdim)), self, who="amax",
+               check=_EMPTY_AMAX if dim == () else None)
 
 
 def amin(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """PyTorch equivalent: ``Tensor.amin`` (see :func:`amax`)."""
-    return _op(_amin, (_dims(dim) if dim != () else None, bool(keepdim)), self, who="amin")
+    return _op(_amin, (_dims(dim) if dim != () else None, bool(keepdim)), self, who="amin",
+               check=_EMPTY_AMIN if dim == () else None)
 
 
 def _diff(x: Any, n: int, dim: int) -> Any:

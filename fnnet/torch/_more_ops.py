@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _graph, _views
+from fnnet.torch._mixed_dtypes import check_matmul
 from fnnet.torch.tensor import Tensor, _as_tensor, _dim, _op, _op_multi, values_indices
 
 _INDEX = _graph.canonical_dtype(np.int64)
@@ -389,7 +390,7 @@ def bmm(self: Tensor, mat2: Any) -> Tensor:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to "
                            f"be: [{self.shape[0]}, {self.shape[2]}] but got: "
                            f"[{mat2.shape[0]}, {mat2.shape[1]}].")
-    return _op(_bmm, (), self, mat2, who="bmm")
+    return _op(_bmm, (), self, mat2, check=check_matmul, who="bmm")
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:

@@ -29,7 +29,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.nn import functional as fnf
-from fnnet.torch import _autograd, _compiler, _dtypes, _graph, _views
+from fnnet.torch import (
+    _autograd,
+    _compiler,
+    _dtypes,
+    _graph,
+    _mixed_dtypes,
+    _value_checks,
+    _views,
+)
 from fnnet.torch._graph import CONST, RG, VAR, Aval, Cell
 from fnnet.torch._indexing import slice_parts, window_spec
 from fnnet.torch._ops import (
@@ -160,10 +168,20 @@ def _dim(dim: int, ndim: int, who: str) -> int:
     return int(dim) % max(ndim, 1)
 
 
+_EMPTY_MAX, _EMPTY_MIN, _EMPTY_ARGMAX, _EMPTY_ARGMIN = map(
+    _value_checks.empty_reduction, ("max", "min", "argmax", "argmin"))
+
+
 def _check_matmul(a: Any, b: Any) -> None:
-    """PyTorch's RuntimeError for ``a @ b`` whose inner sizes (or batch sizes) differ."""
+    """PyTorch's RuntimeError for ``a @ b`` whose inner sizes (or batch sizes) differ, then
+    for operands of two element types."""
     if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or not (a.dim() and b.dim()):
         return
+    _check_matmul_sizes(a, b)
+    _mixed_dtypes.check_matmul(a, b)
+
+
+def _check_matmul_sizes(a: Tensor, b: Tensor) -> None:
     x, y = tuple(a.shape), tuple(b.shape)
     k, k2 = x[-1], y[0] if len(y) == 1 else y[-2]
     batch = math.prod(x[:-1])
@@ -869,7 +887,8 @@ class Tensor:
         return self.T
 
     def expand(self, *shape: Any) -> Tensor:
-        return _op(_expand, (_shape_args(shape),), self, who="expand")
+        return _op(_expand, (_shape_args(shape),), self, check=_value_checks.check_expand,
+                   who="expand")
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(*other.shape)
@@ -1142,14 +1161,14 @@ class Tensor:
     @_numpy_names
     def mean(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
-        return _op(_mean, (_dims(dim), keepdim), x, who="mean")
+        return _op(_mean, (_dims(dim), keepdim), x, check=_value_checks.check_mean, who="mean")
 
     @_numpy_names
     def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         if isinstance(dim, Tensor):
             return _op(jnp.maximum, (), self, dim)
         if dim is None:
-            return _op(_max, (None, False), self, who="max")
+            return _op(_max, (None, False), self, check=_EMPTY_MAX, who="max")
         values, indices = _op_multi(_max_dim, (dim, keepdim), self, who="max")
         return values_indices(values, indices, "max")
 
@@ -1158,29 +1177,33 @@ class Tensor:
         if isinstance(dim, Tensor):
             return _op(jnp.minimum, (), self, dim)
         if dim is None:
-            return _op(_min, (None, False), self, who="min")
+            return _op(_min, (None, False), self, check=_EMPTY_MIN, who="min")
         values, indices = _op_multi(_min_dim, (dim, keepdim), self, who="min")
         return values_indices(values, indices, "min")
 
     @_numpy_names
     def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
-        return _op(_argmax, (dim, keepdim), self, who="argmax")
+        return _op(_argmax, (dim, keepdim), self, who="argmax",
+                   check=_EMPTY_ARGMAX if dim is None else None)
 
     @_numpy_names
     def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
-        return _op(_argmin, (dim, keepdim), self, who="argmin")
+        return _op(_argmin, (dim, keepdim), self, who="argmin",
+                   check=_EMPTY_ARGMIN if dim is None else None)
 
     @_numpy_names
     def var(self, dim: Any = None, unbiased: builtins.bool = True, keepdim: builtins.bool = False,
             *, correction: builtins.int | None = None) -> Tensor:
         correction = (1 if unbiased else 0) if correction is None else correction
-        return _op(_var, (_dims(dim), correction, keepdim), self, who="var")
+        return _op(_var, (_dims(dim), correction, keepdim), self,
+                   check=_value_checks.check_moments, who="var")
 
     @_numpy_names
     def std(self, dim: Any = None, unbiased: builtins.bool = True, keepdim: builtins.bool = False,
             *, correction: builtins.int | None = None) -> Tensor:
         correction = (1 if unbiased else 0) if correction is None else correction
-        return _op(_std, (_dims(dim), correction, keepdim), self, who="std")
+        return _op(_std, (_dims(dim), correction, keepdim), self,
+                   check=_value_checks.check_moments, who="std")
 
     @_numpy_names
     def prod(self, dim: builtins.int | None = None, keepdim: builtins.bool = False,

@@ -3,6 +3,7 @@ function of the same name (``fnnet.nn.functional.activation``)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,14 @@ def _check(name: str, input: Any) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
                         f"{type(input).__name__}")
+
+
+def implicit_dim(name: str, input: Tensor, stacklevel: int) -> int:
+    """The dimension PyTorch's softmax family takes when called without ``dim`` (0 for
+    0-, 1- and 3-D inputs, else 1), with its deprecation warning."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                  f"call to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if input.dim() in (0, 1, 3) else 1
 
 
 def _inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
@@ -101,8 +110,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """``softmax(-input)``. PyTorch equivalent: ``torch.nn.functional.softmin``."""
     _check("softmin", input)
     if dim is None:
-        raise TypeError("softmin(): fnnet.torch needs dim= (PyTorch's implicit choice is "
-                        "deprecated)")
+        dim = implicit_dim("softmin", input, _stacklevel)
     return (-input).softmax(dim, dtype=dtype)
 
 

@@ -5,6 +5,8 @@ step's key."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -21,8 +23,18 @@ def _channel_dropout(x: jax.Array, key: jax.Array, p: float, draw: int,
     return x * mask
 
 
+def check_p(p: Any) -> float:
+    """``p`` as a float, else PyTorch's ValueError in its own words (fnnet's names the
+    op)."""
+    try:
+        return check_dropout_p(p)
+    except ValueError:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}") \
+            from None
+
+
 def _dropout_nd(name: str, spatial: int, input: Tensor, p: float, training: bool) -> Tensor:
-    p = check_dropout_p(p, name)
+    p = check_p(p)
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
                         f"{type(input).__name__}")

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.nn import functional as fnf
+from fnnet.torch._mixed_dtypes import check_index_dtype
 from fnnet.torch.tensor import Tensor, _op
 
 #: integer dtype -> the unsigned dtype of its size (a signed label viewed as unsigned is
@@ -34,6 +35,7 @@ def check_indices(input: Any, rows: int) -> None:
     and an out-of-range one gives NaN there, as ``jnp.take`` does under jit."""
     if not isinstance(input, Tensor):
         return
+    check_index_dtype(input, "embedding")
     value = input._cell.val
     if type(value) is not np.ndarray:
         value = getattr(input._cell, "host", None)

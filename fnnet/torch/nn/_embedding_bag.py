@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch import _functions
+from fnnet.torch._mixed_dtypes import check_index_dtype
 from fnnet.torch._search_ops import searchsorted
 from fnnet.torch.nn._embedding import embedding
 from fnnet.torch.tensor import Tensor
@@ -21,10 +22,7 @@ MODES = ("sum", "mean", "max")
 def _bags(input: Tensor, offsets: Any, include_last_offset: bool,
           who: str) -> tuple[Tensor, Tensor, int]:
     """The flat indices, each one's bag and the number of bags."""
-    if input.is_floating_point():
-        raise RuntimeError(f"{who}: Expected tensor for argument #1 'indices' to have one "
-                           f"of the following scalar types: Long, Int; but got "
-                           f"{input.dtype} instead")
+    check_index_dtype(input, "embedding_bag")
     if input.dim() == 2:
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is "

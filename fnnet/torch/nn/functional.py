@@ -16,8 +16,11 @@ import numpy as np
 import fnnet.losses as L
 from fnnet.nn import functional as fnf
 from fnnet.nn.functional._utils import pair
-from fnnet.nn.functional.dropout import check_dropout_p
+from fnnet.nn.functional.pooling import pool_output_size
 from fnnet.torch import _graph, _random
+from fnnet.torch import _mixed_dtypes as mixed_dtypes
+from fnnet.torch.nn._activations import implicit_dim
+from fnnet.torch.nn._channel_dropout import check_p as _check_p
 from fnnet.torch.nn._embedding import _UNSIGNED, _max, check_indices, embedding  # noqa: F401
 from fnnet.torch.nn._loss_shapes import broadcast_target, check_binary_target, check_class_batch
 from fnnet.torch.nn._pool1d import as_2d, single
@@ -45,14 +48,36 @@ def _legacy(size_average: Any, reduce: Any, reduction: str) -> str:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.linear``."""
-    return _op(fnf.linear, (), input, weight, bias)
+    return _op(fnf.linear, (), input, weight, bias, check=mixed_dtypes.check_linear)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.conv2d``."""
     return _op(fnf.conv2d, (_hashable(stride), _hashable(padding), _hashable(dilation),
-                            groups), input, weight, bias)
+                            groups), input, weight, bias, check=mixed_dtypes.check_conv)
+
+
+def _check_pool_size(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                    ceil_mode: bool) -> None:
+    """PyTorch's RuntimeError for a 2-D pooling whose output would be empty, naming the
+    input's and the output's ``C x H x W`` (other bad arguments are left to fnnet's
+    checks)."""
+    if not isinstance(input, Tensor) or input.dim() not in (3, 4):
+        return
+    try:
+        kernel = pair(kernel_size, "kernel_size", "pool")
+        strides = kernel if stride is None else pair(stride, "stride", "pool")
+        pads = pair(padding, "padding", "pool", minimum=0)
+        dilations = pair(dilation, "dilation", "pool")
+    except (TypeError, ValueError):
+        return
+    c, h, w = input.shape[-3:]
+    out = [pool_output_size(size, k, s, p, d, ceil_mode)
+           for size, k, s, p, d in zip((h, w), kernel, strides, pads, dilations, strict=True)]
+    if min(out) < 1:
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
+                           f"({c}x{out[0]}x{out[1]}). Output size is too small")
 
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -64,10 +89,11 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     static = (_hashable(kernel_size), stride, _hashable(padding), _hashable(dilation),
               ceil_mode)
     if return_indices:
+        _check_pool_size(input, *static)
         values, indices = _op_multi(fnf.max_pool2d_with_indices, static, input,
                                     who="max_pool2d")
         return values, indices  # type: ignore[return-value]
-    return _op(fnf.max_pool2d, static, input)
+    return _op(fnf.max_pool2d, static, input, check=_check_pool_size)
 
 
 def _pair_arg(value: Any) -> tuple[int, int]:
@@ -107,7 +133,13 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                divisor_override: Any = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.avg_pool2d``."""
     return _op(fnf.avg_pool2d, (_hashable(kernel_size), _hashable(stride), _hashable(padding),
-                                ceil_mode, count_include_pad, divisor_override), input)
+                                ceil_mode, count_include_pad, divisor_override), input,
+               check=_check_avg_pool_size)
+
+
+def _check_avg_pool_size(input: Any, kernel_size: Any, stride: Any, padding: Any,
+                         ceil_mode: bool, *rest: Any) -> None:
+    _check_pool_size(input, kernel_size, stride, padding, 1, ceil_mode)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
@@ -130,19 +162,17 @@ def tanh(input: Tensor) -> Tensor:
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype: Any = None) -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.softmax`` (``dim`` is required)."""
+    """PyTorch equivalent: ``torch.nn.functional.softmax``."""
     if dim is None:
-        raise TypeError("softmax: pass dim explicitly (PyTorch's implicit choice is "
-                        "deprecated)")
+        dim = implicit_dim("softmax", input, _stacklevel)
     return (input if dtype is None else input.to(dtype)).softmax(dim)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
                 dtype: Any = None) -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.log_softmax`` (``dim`` is required)."""
+    """PyTorch equivalent: ``torch.nn.functional.log_softmax``."""
     if dim is None:
-        raise TypeError("log_softmax: pass dim explicitly (PyTorch's implicit choice is "
-                        "deprecated)")
+        dim = implicit_dim("log_softmax", input, _stacklevel)
     return (input if dtype is None else input.to(dtype)).log_softmax(dim)
 
 
@@ -157,7 +187,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     PyTorch equivalent: ``torch.nn.functional.dropout`` (note: ``training`` defaults to
     True, as in PyTorch, even inside ``model.eval()``).
     """
-    check_dropout_p(p)
+    _check_p(p)
     if not training or p == 0:
         return input
     return _op(_dropout, (float(p), _graph.next_draw()), input, _graph.rng_input())
@@ -341,7 +371,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.conv1d``."""
     return _op(fnf.conv1d, (_single(stride), _single(padding), _single(dilation), groups),
-               input, weight, bias)
+               input, weight, bias, check=mixed_dtypes.check_conv)
 
 
 def _single(value: Any) -> Any:
@@ -544,7 +574,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
         (stride, "stride"), (padding, "padding"), (output_padding, "output_padding")))
     return _op(_conv_transpose2d, (*args, int(groups), pair(dilation, "dilation",
                                                              "conv_transpose2d")),
-               input, weight, bias, who="conv_transpose2d")
+               input, weight, bias, check=mixed_dtypes.check_conv_transpose,
+               who="conv_transpose2d")
 
 
 def __getattr__(name: str) -> Any:

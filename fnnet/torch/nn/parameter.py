@@ -31,7 +31,8 @@ class Parameter(Tensor):
         else:
             value = jnp.array(_as_tensor(data)._value(), copy=True)
         if requires_grad and value.dtype.kind != "f":
-            raise RuntimeError("Only Tensors of floating point dtype can require gradients")
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
         self._cell = Cell(value, owned=True)
         self._kind = VAR if requires_grad else CONST
         self.grad = self._view = self._hooks = None

@@ -148,8 +148,9 @@ class Optimizer:
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor) or not isinstance(params, Iterable):
+            got = params.type() if isinstance(params, Tensor) else type(params).__name__
             raise TypeError("params argument given to the optimizer should be an iterable "
-                            "of Tensors or dicts, but got " + type(params).__name__)
+                            "of Tensors or dicts, but got " + got)
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self._state: dict[int, _ParamState] = {}  # by id(param)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import fnnet.nn as fnn
+from fnnet.torch.nn import functional as F
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.tensor import Tensor
 
 
 class ReLU(Wrapped):
@@ -41,6 +43,11 @@ class Softmax(Wrapped):
         self.dim = dim
         self._wrap(fnn.Softmax(dim))
 
+    def forward(self, input: Tensor) -> Tensor:
+        if self.dim is None:  # PyTorch's deprecated implicit dimension, with its warning
+            return F.softmax(input, None, _stacklevel=4)
+        return super().forward(input)
+
 
 class LogSoftmax(Wrapped):
     """PyTorch equivalent: ``torch.nn.LogSoftmax``."""
@@ -49,6 +56,11 @@ class LogSoftmax(Wrapped):
         super().__init__()
         self.dim = dim
         self._wrap(fnn.LogSoftmax(dim))
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.dim is None:  # PyTorch's deprecated implicit dimension, with its warning
+            return F.log_softmax(input, None, _stacklevel=4)
+        return super().forward(input)
 
 
 class LeakyReLU(Wrapped):

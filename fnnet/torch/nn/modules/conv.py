@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import fnnet.nn as fnn
+from fnnet.torch._mixed_dtypes import check_conv, check_conv_transpose
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.tensor import Tensor
 
 
-def _check_conv_input(conv: Conv1d | Conv2d, input: Tensor, dims: int) -> None:
-    """PyTorch's RuntimeError for an input of the wrong rank or channel count."""
+def _check_conv_input(conv: Conv1d | Conv2d, input: Tensor, dims: int, *params: Any) -> None:
+    """PyTorch's RuntimeError for an input of another element type than the weights, or of
+    the wrong rank or channel count."""
+    check_conv(input, *params)
     shape = list(input.shape)
     if len(shape) not in (dims + 1, dims + 2):
         raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input "
@@ -46,7 +49,7 @@ class Conv2d(Resettable, Wrapped):
         self._factory_kwargs(device, dtype)
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
-        _check_conv_input(self, input, 2)
+        _check_conv_input(self, input, 2, *rest)
 
 
 class ConvTranspose2d(Resettable, Wrapped):
@@ -74,6 +77,9 @@ class ConvTranspose2d(Resettable, Wrapped):
                                       "supported; set output_padding in the constructor")
         return super().forward(input)
 
+    def _check_input(self, input: Tensor, *rest: Any) -> None:
+        check_conv_transpose(input, *rest)
+
 
 class Conv1d(Resettable, Wrapped):
     """1-D convolution over ``[N, C, L]``. PyTorch equivalent: ``torch.nn.Conv1d``."""
@@ -93,4 +99,4 @@ class Conv1d(Resettable, Wrapped):
         self._factory_kwargs(device, dtype)
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
-        _check_conv_input(self, input, 1)
+        _check_conv_input(self, input, 1, *rest)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnnet.nn.functional.dropout import check_dropout_p
-from fnnet.torch.nn._channel_dropout import dropout1d, dropout2d, dropout3d
+from fnnet.torch.nn._channel_dropout import check_p, dropout1d, dropout2d, dropout3d
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor
 
@@ -16,7 +15,7 @@ class _DropoutNd(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        self.p, self.inplace = check_dropout_p(p), inplace
+        self.p, self.inplace = check_p(p), inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return type(self)._function(input, self.p, self.training)  # type: ignore[no-any-return]

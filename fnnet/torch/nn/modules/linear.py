@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import fnnet.nn as fnn
+from fnnet.torch._mixed_dtypes import check_linear
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.tensor import Tensor
@@ -25,6 +26,7 @@ class Linear(Resettable, Wrapped):
         self._factory_kwargs(device, dtype)
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
+        check_linear(input, *rest)
         shape = tuple(input.shape)
         if shape and shape[-1] != self.in_features:
             rows = math.prod(shape[:-1])

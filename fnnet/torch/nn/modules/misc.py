@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import fnnet.nn as fnn
+from fnnet.torch.nn._channel_dropout import check_p
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import ResettableNorm
 
@@ -28,6 +29,7 @@ class Dropout(Wrapped):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
+        check_p(p)
         self.p, self.inplace = p, inplace
         self._wrap(fnn.Dropout(p, inplace))
 

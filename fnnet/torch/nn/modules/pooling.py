@@ -33,6 +33,10 @@ class MaxPool2d(Wrapped):
                                 self.dilation, self.ceil_mode, return_indices=True)
         return super().forward(input)
 
+    def _check_input(self, input: Tensor, *rest: Any) -> None:
+        F._check_pool_size(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                          self.ceil_mode)
+
 
 class MaxUnpool2d(Module):
     """PyTorch equivalent: ``torch.nn.MaxUnpool2d``."""
@@ -64,6 +68,10 @@ class AvgPool2d(Wrapped):
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
         self.divisor_override = divisor_override
         self._wrap(fn)
+
+    def _check_input(self, input: Tensor, *rest: Any) -> None:
+        F._check_pool_size(input, self.kernel_size, self.stride, self.padding, 1,
+                          self.ceil_mode)
 
 
 class AdaptiveAvgPool2d(Wrapped):

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import fnnet.nn as fnn
 from fnnet.nn.rnn import RNNBase as _FnRNNBase
 from fnnet.torch import _graph, _random
+from fnnet.torch._mixed_dtypes import check_rnn
 from fnnet.torch.nn._packed import PackedSequence, packed_positions
 from fnnet.torch.nn.modules._layer import Wrapped, shared
 from fnnet.torch.nn.modules._reset import Resettable
@@ -93,11 +94,12 @@ class RNNBase(Resettable, Wrapped):
         if not isinstance(input, Tensor):
             raise TypeError(f"{type(self).__name__}: input must be a Tensor, got "
                             f"{type(input).__name__}")
+        train, d = self.training, self.__dict__
+        check_rnn(input, d[self._params[0]])
         lstm = self._fn.mode == "LSTM"
         if lstm and hx is not None and not (isinstance(hx, tuple) and len(hx) == 2):
             raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
         h0, c0 = (hx if lstm else (hx, None)) if hx is not None else (None, None)
-        train, d = self.training, self.__dict__
         inputs = [input, h0, c0, *(d[name] for name in self._params)]
         draw = 0
         if train and self._fn.dropout > 0:

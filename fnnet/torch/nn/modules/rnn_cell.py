@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import fnnet.nn as fnn
 from fnnet.nn.functional.sequence import recurrent
 from fnnet.torch import _random
+from fnnet.torch._mixed_dtypes import check_linear
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor, _op_multi
@@ -77,6 +78,7 @@ class RNNCellBase(Module):
             if h is not None and tuple(h.shape) != expected:
                 raise RuntimeError(f"{name}: hidden state has shape {tuple(h.shape)}, "
                                    f"expected {expected}")
+        check_linear(input, self.weight_ih, self.bias_ih)
 
     def _step(self, input: Tensor, h: Tensor | None, c: Tensor | None
               ) -> list[Tensor | None]:

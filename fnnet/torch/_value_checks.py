@@ -1,0 +1,74 @@
+"""PyTorch's errors for reductions and expansions it refuses: the mean or spread of
+integers, the maximum of an empty tensor, an expansion of a size other than 1.
+
+JAX computes the first two (promoting, or returning ``-inf``) and words the third as its
+own broadcasting error. Each check is given to the recorder as an op's ``check``: it runs
+the first time a structure is seen, with the recorded input and the op's static
+arguments, before anything is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fnnet.torch._dtypes import SCALAR_NAMES
+
+
+def _scalar(x: Any) -> str:
+    name: str = x.dtype.name
+    return SCALAR_NAMES.get(name, name)
+
+
+def _floating(x: Any) -> bool:
+    return bool(x.dtype.is_floating_point)  # fnnet.torch has no complex dtypes
+
+
+def check_mean(x: Any, *static: Any) -> None:
+    """``mean`` of an integer or boolean tensor (a ``dtype=`` argument casts first)."""
+    if not _floating(x):
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {_scalar(x)}")
+
+
+def check_moments(x: Any, *static: Any) -> None:
+    """``std`` and ``var`` of an integer or boolean tensor."""
+    if not _floating(x):
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+
+
+def empty_reduction(op: str) -> Callable[..., None]:
+    """The check of ``op`` over all elements (no ``dim``) of a tensor with none."""
+
+    def check(x: Any, *static: Any) -> None:
+        if x.numel() == 0:
+            if op in ("argmax", "argmin"):
+                raise IndexError(f"{op}(): Expected reduction dim to be specified for "
+                                 f"input.numel() == 0.")
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for "
+                               f"input.numel() == 0. Specify the reduction dim with the "
+                               f"'dim' argument.")
+
+    return check
+
+
+def check_expand(x: Any, sizes: tuple[int, ...], *static: Any) -> None:
+    """``x.expand(*sizes)``: new sizes lead, and an existing size must be 1, the same, or
+    -1 (kept)."""
+    shape = tuple(x.shape)
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand({x.type()}{{{list(shape)}}}, size={list(sizes)}): the "
+                           f"number of sizes provided ({len(sizes)}) must be greater or equal "
+                           f"to the number of dimensions in the tensor ({len(shape)})")
+    lead = len(sizes) - len(shape)
+    for i, size in enumerate(sizes):
+        if i < lead:
+            if size < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({size}) isn't allowed "
+                                   f"in a leading, non-existing dimension {i}")
+            continue
+        existing = shape[i - lead]
+        if size != -1 and existing != 1 and size != existing:
+            raise RuntimeError(f"The expanded size of the tensor ({size}) must match the "
+                               f"existing size ({existing}) at non-singleton dimension {i}.  "
+                               f"Target sizes: {list(sizes)}.  Tensor sizes: {list(shape)}")
