@@ -95,6 +95,42 @@ MISTAKES = {
     "requires_grad on Long": lambda T: T.tensor([1, 2], requires_grad=True),
     "zeros Long requires_grad": lambda T: T.zeros(2, dtype=T.long, requires_grad=True),
     "Parameter of Long": lambda T: T.nn.Parameter(_long(T, 2)),
+    # indexing: JAX would clamp an index out of range, PyTorch raises
+    "index out of range": lambda T: T.ones(3)[T.tensor([0, 5])],
+    "index out of range, second dim": lambda T: T.ones(2, 3, 4)[T.tensor([0]), :, T.tensor([9])],
+    "index out of range after a slice": lambda T: T.ones(2, 3)[:, T.tensor([-4])],
+    "index assignment out of range": lambda T: T.zeros(3).__setitem__(T.tensor([3]), 1.0),
+    "float index": lambda T: T.ones(3)[T.tensor([0.0])],
+    # in place: a result of a higher kind is not written back
+    "add_ a float to a Long tensor": lambda T: T.tensor([3]).add_(0.5),
+    "mul_ a Long tensor by a Float one": lambda T: T.tensor([3]).mul_(T.tensor([0.5])),
+    "div_ a Long tensor": lambda T: T.tensor([3]).div_(2),
+    "add_ to a Bool tensor": lambda T: T.tensor([True]).add_(1),
+    "in place on a view of a leaf": lambda T: T.ones(3, requires_grad=True)[:2].add_(1),
+    "Long to a negative power": lambda T: T.tensor([2]) ** -1,
+    # losses
+    "mse_loss of two Long tensors": lambda T: T.nn.functional.mse_loss(_long(T, 2), _long(T, 2)),
+    "huber_loss of two Bool tensors": lambda T: T.nn.functional.huber_loss(
+        T.tensor([True]), T.tensor([False])),
+    "l1_loss of two Long tensors": lambda T: T.nn.functional.l1_loss(_long(T, 2), _long(T, 2)),
+    "l1_loss with Bool labels": lambda T: T.nn.functional.l1_loss(T.ones(2), T.tensor([True])),
+    "BCELoss with Long labels": lambda T: T.nn.BCELoss()(T.ones(2) * 0.5, T.tensor([1, 0])),
+    "BCEWithLogitsLoss with Long labels":
+        lambda T: T.nn.BCEWithLogitsLoss()(T.ones(2), T.tensor([1, 0])),
+    "cross_entropy, labels per position of another size": lambda T: T.nn.functional.cross_entropy(
+        T.ones(2, 3, 4), _long(T, 2, 3)),
+    "cross_entropy, 2-D labels for a 4-D input": lambda T: T.nn.functional.cross_entropy(
+        T.ones(2, 3, 4, 5), _long(T, 2, 4)),
+    "cross_entropy, spatial labels of another size": lambda T: T.nn.functional.cross_entropy(
+        T.ones(2, 3, 4, 5), _long(T, 2, 4, 6)),
+    "cross_entropy, 1-D input with 2 labels":
+        lambda T: T.nn.functional.cross_entropy(T.ones(3), _long(T, 2) * 0),
+    "softmax of Long": lambda T: T.tensor([1, 2]).softmax(0),
+    "log_softmax of Long along the first of two dims":
+        lambda T: T.tensor([[1, 2]]).log_softmax(0),
+    # data
+    "TensorDataset of two lengths": lambda T: T.utils.data.TensorDataset(T.ones(2), T.ones(3)),
+    "tensor from ragged lists": lambda T: T.tensor([[1, 2], [3]]),
 }
 
 
@@ -144,3 +180,58 @@ def test_softmax_without_dim_warns_and_takes_pytorchs_dim(torch, name):
     assert results[1][0] == results[0][0] and len(results[0][0]) == 1
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-5, atol=1e-6)
+
+
+# (huber_loss computes with integer labels too, but PyTorch's backward then fails; l1_loss
+# refuses boolean labels, in MISTAKES)
+REGRESSIONS = [("mse_loss", "Long"), ("l1_loss", "Long"), ("smooth_l1_loss", "Long"),
+               ("mse_loss", "Bool"), ("smooth_l1_loss", "Bool")]
+
+
+@pytest.mark.parametrize(("loss", "labels"), REGRESSIONS)
+def test_a_regression_on_integer_labels_promotes_them_as_pytorch(torch, loss, labels):
+    # nn.MSELoss()(pred, torch.tensor([1, 3])): PyTorch casts the labels to the
+    # prediction's type; the loss and its gradient are PyTorch's
+    pred = np.array([0.5, 2.0, -1.0], dtype=np.float32)
+    values = [1, 3, 0] if labels == "Long" else [True, False, True]
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(pred, requires_grad=True)
+        out = getattr(T.nn.functional, loss)(x, T.tensor(values))
+        out.backward()
+        results.append((str(out.dtype), out.item(), x.grad.numpy()))
+    huber = [T.nn.functional.huber_loss(T.tensor(pred), T.tensor([1, 3, 0])).item()
+             for T in (torch, ft)]
+    assert huber[1] == pytest.approx(huber[0], rel=1e-6)
+    assert results[1][0] == results[0][0] == "torch.float32"
+    assert results[1][1] == pytest.approx(results[0][1], rel=1e-6)
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "rsqrt", "exp", "sqrt", "tanh"])
+def test_float_functions_of_integers_give_floats_as_pytorch(torch, name):
+    results = []
+    for T in (torch, ft):
+        out = getattr(T, name)(T.tensor([1, 2, 4]))
+        results.append((str(out.dtype), out.numpy()))
+    assert results[1][0] == results[0][0]
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6)
+    assert str(ft.nn.Sigmoid()(ft.tensor([0, 1])).dtype) == "torch.float32"
+
+
+def test_in_range_indices_and_same_kind_in_place_ops_still_run(torch):
+    # the checks refuse only what PyTorch refuses
+    for T in (torch, ft):
+        x = T.arange(12.0).reshape(3, 4)
+        assert x[T.tensor([2, -3])].tolist() == x[[2, 0]].tolist()
+        assert x[:, T.tensor([3, -4])].shape == (3, 2)
+        y = T.tensor([3])
+        y.add_(2)
+        y.div_(2, rounding_mode="floor")
+        assert y.tolist() == [2]
+        z = T.ones(2, dtype=T.float16)
+        z.add_(T.ones(2))
+        assert str(z.dtype) == "torch.float16"
+        w = T.tensor([3])
+        w.fill_(2.7)
+        assert w.tolist() == [2]

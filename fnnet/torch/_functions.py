@@ -69,11 +69,34 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
     check_placement(device)
     if isinstance(data, Tensor):
         warnings.warn(COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
-    host = np.asarray(_host(data))
+    try:
+        host = np.asarray(_host(data))
+    except ValueError as error:
+        ragged = _ragged(data)
+        if ragged is None:
+            raise
+        raise ValueError(ragged) from error
     np_dtype = _graph.canonical_dtype(host.dtype if dtype is None else _dtypes.to_np(dtype))
     if requires_grad:
         return _new(to_device(host.astype(np_dtype, copy=False)), requires_grad)
     return _wrap_value(host.astype(np_dtype, copy=True))
+
+
+def _ragged(data: Any, dim: int = 0) -> str | None:
+    """PyTorch's message for nested sequences of unequal lengths, else None."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return None
+    if not all(isinstance(item, (list, tuple)) for item in data):
+        return None
+    length = len(data[0])
+    for item in data:
+        if len(item) != length:
+            return f"expected sequence of length {length} at dim {dim + 1} (got {len(item)})"
+    for item in data:
+        found = _ragged(item, dim + 1)
+        if found is not None:
+            return found
+    return None
 
 
 def as_tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None) -> Tensor:

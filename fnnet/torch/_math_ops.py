@@ -22,11 +22,18 @@ from fnnet.torch.tensor import Tensor, _as_tensor, _op, _scalar_or_tensor
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
 
+def _rsqrt(x: Any) -> Any:
+    # integers give floats, as PyTorch's rsqrt (and jnp.sqrt) do
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        x = x.astype(jnp.float32)
+    return jax.lax.rsqrt(x)
+
+
 #: PyTorch's name -> the jax.numpy function computing it
 UNARY: dict[str, Callable[..., Any]] = {
     "floor": jnp.floor, "ceil": jnp.ceil, "trunc": jnp.trunc, "fix": jnp.trunc,
     "log1p": jnp.log1p, "expm1": jnp.expm1, "log2": jnp.log2, "log10": jnp.log10,
-    "exp2": jnp.exp2, "reciprocal": jnp.reciprocal, "rsqrt": jax.lax.rsqrt,
+    "exp2": jnp.exp2, "reciprocal": jnp.reciprocal, "rsqrt": _rsqrt,
     "tan": jnp.tan, "asin": jnp.arcsin, "acos": jnp.arccos, "atan": jnp.arctan,
     "arcsin": jnp.arcsin, "arccos": jnp.arccos, "arctan": jnp.arctan, "sinh": jnp.sinh,
     "cosh": jnp.cosh, "asinh": jnp.arcsinh, "acosh": jnp.arccosh, "atanh": jnp.arctanh,

@@ -126,7 +126,7 @@ def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor
 
 def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """In-place :func:`div`. PyTorch equivalent: ``Tensor.div_``."""
-    return self._inplace(div(self, other, rounding_mode=rounding_mode))
+    return self._arithmetic_inplace(div(self, other, rounding_mode=rounding_mode))
 
 
 def multiply(self: Tensor, other: Any) -> Tensor:

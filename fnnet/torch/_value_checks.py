@@ -37,6 +37,19 @@ def check_moments(x: Any, *static: Any) -> None:
         raise RuntimeError("std and var only support floating point and complex dtypes")
 
 
+def floating_kernel(op: str) -> Callable[..., None]:
+    """The check of ``op(x, dim)`` (softmax, log_softmax), whose CPU kernels PyTorch has
+    for floating types only (``dtype=`` casts first)."""
+
+    def check(x: Any, dim: Any, *static: Any) -> None:
+        if not _floating(x):
+            last = isinstance(dim, int) and dim in (-1, x.dim() - 1)
+            kernel = f"{op}_lastdim_kernel_impl" if last else f"{op}_kernel_impl"
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_scalar(x)}\'')
+
+    return check
+
+
 def empty_reduction(op: str) -> Callable[..., None]:
     """The check of ``op`` over all elements (no ``dim``) of a tensor with none."""
 

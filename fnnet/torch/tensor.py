@@ -168,6 +168,8 @@ def _dim(dim: int, ndim: int, who: str) -> int:
     return int(dim) % max(ndim, 1)
 
 
+_SOFTMAX_CHECK, _LOG_SOFTMAX_CHECK = map(_value_checks.floating_kernel,
+                                         ("softmax", "log_softmax"))
 _EMPTY_MAX, _EMPTY_MIN, _EMPTY_ARGMAX, _EMPTY_ARGMIN = map(
     _value_checks.empty_reduction, ("max", "min", "argmax", "argmin"))
 
@@ -281,6 +283,9 @@ def _index_spec(index: Any) -> tuple[tuple[tuple[Any, ...], ...], list[Tensor]]:
             spec.append(("i", int(item)))
         else:
             item = item if isinstance(item, Tensor) else _as_tensor(np.asarray(item))
+            if item._cell.aval[1].kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
             if item._cell.aval[1] == np.bool_:
                 raise NotImplementedError(
                     "fnnet.torch does not support boolean mask indexing (its result has a "
@@ -289,6 +294,45 @@ def _index_spec(index: Any) -> tuple[tuple[tuple[Any, ...], ...], list[Tensor]]:
             spec.append(("t",))
             tensors.append(item)
     return tuple(spec), tensors
+
+
+#: numpy's kinds by PyTorch's casting order: an in-place result may not move up it
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}
+
+
+def host_value(t: Tensor) -> np.ndarray | None:
+    """``t``'s values where the host holds them now (a tensor made from a list or numpy, a
+    loader batch's host copy), else None: a check never waits for the device."""
+    value = t._cell.val
+    if type(value) is np.ndarray:
+        return value
+    return getattr(t._cell, "host", None)
+
+
+def _check_index_bounds(spec: tuple[tuple[Any, ...], ...], tensors: list[Tensor],
+                        shape: tuple[int, ...]) -> None:
+    """PyTorch's IndexError for an integer tensor index out of its dimension's range,
+    where the index's values are on the host (JAX would clamp it silently). PyTorch
+    numbers the dimension among those indexed by tensors."""
+    taken = sum(len(t.shape) if t._cell.aval[1] == np.bool_ else 1
+                for t in tensors) + sum(kind in "is" for kind, *_ in spec)
+    dim, indexed, found = 0, 0, iter(tensors)
+    for kind, *_ in spec:
+        if kind == "e":
+            dim += len(shape) - taken
+        elif kind in "is":
+            dim += 1
+        elif kind == "t":
+            t = next(found)
+            span = len(t.shape) if t._cell.aval[1] == np.bool_ else 1
+            value = None if span != 1 or t._cell.aval[1] == np.bool_ else host_value(t)
+            if value is not None and value.size and dim < len(shape):
+                size = shape[dim]
+                bad = value[(value >= size) | (value < -size)]
+                if bad.size:
+                    raise IndexError(f"index {int(bad.reshape(-1)[0])} is out of bounds for "
+                                     f"dimension {indexed} with size {size}")
+            dim, indexed = dim + span, indexed + span
 
 
 def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
@@ -902,6 +946,7 @@ class Tensor:
             out = _op(_window, (window[0],), self, *window[1], who="index")
         else:
             spec, tensors = _index_spec(index)
+            _check_index_bounds(spec, tensors, self._cell.aval[0])
             out = _op(_getitem, (spec,), self, *tensors, who="index")
         return _views.link_index(out, self, index) if _views.basic_index(index) else out
 
@@ -921,6 +966,7 @@ class Tensor:
                               *window[1], who="index assignment"))
             return
         spec, tensors = _index_spec(index)
+        _check_index_bounds(spec, tensors, self._cell.aval[0])
         self._inplace(_op(_setitem, (spec,), self, _scalar_or_tensor(value), *tensors,
                           who="index assignment"))
 
@@ -967,6 +1013,8 @@ class Tensor:
 
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
+            if isinstance(other, int) and other < 0 and self._cell.aval[1].kind in "iub":
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
             return _op(_pow_scalar, (other,), self)
         return _op(jnp.power, (), self, _scalar_or_tensor(other))
 
@@ -1048,6 +1096,10 @@ class Tensor:
         if self._kind == VAR and _current_recorder().grad_enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
+        view = getattr(self, "_view", None)
+        if view is not None and view.kind == VAR and _current_recorder().grad_enabled:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
         result = result._cast(self._cell.aval[1]) if result._cell.aval[1] != \
             self._cell.aval[1] else result
         if tuple(result.shape) != tuple(self.shape):
@@ -1063,20 +1115,30 @@ class Tensor:
             _views.write_back(self)
         return self
 
+    def _arithmetic_inplace(self, result: Tensor) -> Tensor:
+        """``_inplace`` of an arithmetic result, which PyTorch writes only where its type
+        casts to this tensor's without changing kind (a float result into a Long tensor
+        raises; the in-place ops that set values, ``copy_`` or ``fill_``, cast)."""
+        if _KIND_RANK[result._cell.aval[1].kind] > _KIND_RANK[self._cell.aval[1].kind]:
+            names = _dtypes.SCALAR_NAMES
+            raise RuntimeError(f"result type {names.get(result.dtype.name)} can't be cast to "
+                               f"the desired output type {names.get(self.dtype.name)}")
+        return self._inplace(result)
+
     def add_(self, other: Any, alpha: builtins.float = 1) -> Tensor:
-        return self._inplace(self + (other if alpha == 1 else other * alpha))
+        return self._arithmetic_inplace(self + (other if alpha == 1 else other * alpha))
 
     def sub_(self, other: Any, alpha: builtins.float = 1) -> Tensor:
-        return self._inplace(self - (other if alpha == 1 else other * alpha))
+        return self._arithmetic_inplace(self - (other if alpha == 1 else other * alpha))
 
     def mul_(self, other: Any) -> Tensor:
-        return self._inplace(self * other)
+        return self._arithmetic_inplace(self * other)
 
     def div_(self, other: Any) -> Tensor:
-        return self._inplace(self / other)
+        return self._arithmetic_inplace(self / other)
 
     def pow_(self, other: Any) -> Tensor:
-        return self._inplace(self ** other)
+        return self._arithmetic_inplace(self ** other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return self._inplace(self.clamp(min, max))
@@ -1133,12 +1195,12 @@ class Tensor:
     @_numpy_names
     def softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
-        return _op(_softmax, (dim,), x, who="softmax")
+        return _op(_softmax, (dim,), x, check=_SOFTMAX_CHECK, who="softmax")
 
     @_numpy_names
     def log_softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
-        return _op(_log_softmax, (dim,), x, who="log_softmax")
+        return _op(_log_softmax, (dim,), x, check=_LOG_SOFTMAX_CHECK, who="log_softmax")
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         # the bounds are inputs of the step, not part of its structure: a bound that

@@ -18,7 +18,13 @@ def relu(x: Array) -> Array:
 
 
 def sigmoid(x: Array) -> Array:
-    """``1 / (1 + exp(-x))``. PyTorch equivalent: ``torch.sigmoid``."""
+    """``1 / (1 + exp(-x))``; integers and booleans give floats, as ``jnp.exp``'s.
+
+    PyTorch equivalent: ``torch.sigmoid``.
+    """
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        x = x.astype(jax.dtypes.canonicalize_dtype(jnp.float64))
     return jax.nn.sigmoid(x)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from fnnet.nn import functional as fnf
 from fnnet.torch._mixed_dtypes import check_index_dtype
-from fnnet.torch.tensor import Tensor, _op
+from fnnet.torch.tensor import Tensor, _op, host_value
 
 #: integer dtype -> the unsigned dtype of its size (a signed label viewed as unsigned is
 #: out of range when negative)
@@ -36,11 +36,9 @@ def check_indices(input: Any, rows: int) -> None:
     if not isinstance(input, Tensor):
         return
     check_index_dtype(input, "embedding")
-    value = input._cell.val
-    if type(value) is not np.ndarray:
-        value = getattr(input._cell, "host", None)
-        if value is None:
-            return
+    value = host_value(input)
+    if value is None:
+        return
     unsigned = _UNSIGNED.get(np.asarray(value).dtype)
     if unsigned is None or not np.size(value):
         return

@@ -13,6 +13,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
 from fnnet.torch import _dtypes, _graph
 from fnnet.torch._shape_ops import broadcast_tensors
 from fnnet.torch.tensor import _FLOATS, Tensor
@@ -40,19 +42,60 @@ def broadcast_target(input: Any, target: Any) -> tuple[Any, Any]:
     return a, b
 
 
+#: the CPU kernel PyTorch names when both operands of a regression loss are integers
+_KERNELS = {"mse_loss": "mse_cpu", "smooth_l1_loss": "smooth_l1_cpu", "huber_loss": "huber_cpu"}
+
+
+def promote_regression(who: str, input: Any, target: Any, reduction: str) -> tuple[Any, Any]:
+    """``(input, target)`` of a regression loss with an integer or boolean operand cast to
+    the other's floating type, as PyTorch promotes them (a regression on integer labels,
+    ``mse_loss(pred, torch.tensor([1, 3]))``); two integer operands raise PyTorch's error.
+    """
+    if not (isinstance(input, Tensor) and isinstance(target, Tensor)):
+        return input, target
+    floats = input._cell.aval[1] in _FLOATS, target._cell.aval[1] in _FLOATS
+    if all(floats):
+        return input, target
+    if who == "l1_loss" and np.bool_ in (input._cell.aval[1], target._cell.aval[1]) and \
+            any(floats):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+    if floats[0]:
+        return input, target.to(input.dtype)
+    if floats[1]:
+        return input.to(target.dtype), target
+    name = _dtypes.SCALAR_NAMES.get(input.dtype.name, input.dtype.name)
+    if who != "l1_loss":
+        raise NotImplementedError(f'"{_KERNELS[who]}" not implemented for \'{name}\'')
+    if input.dtype.name == "bool":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if reduction == "mean":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be "
+                           f"either a floating point or complex dtype. Got: {name}")
+    return input, target  # |input - target| of integers, summed or kept, as PyTorch
+
+
 def check_binary_target(who: str, input: Any, target: Any) -> None:
-    """The binary cross-entropies' ValueError for a target not of the input's shape."""
-    if not (isinstance(input, Tensor) and isinstance(target, Tensor)) or \
-            input._cell.aval[0] == target._cell.aval[0]:
+    """The binary cross-entropies' ValueError for a target not of the input's shape, and
+    RuntimeError for integer or boolean targets (0/1 labels must be floats)."""
+    if not (isinstance(input, Tensor) and isinstance(target, Tensor)):
         return
+    if input._cell.aval[0] == target._cell.aval[0]:
+        if target._cell.aval[1] in _FLOATS or input._cell.aval[1] not in _FLOATS:
+            return
+        label, output = _name(target._cell.aval[1]), _name(input._cell.aval[1])
+        if who == "binary_cross_entropy_with_logits":
+            raise RuntimeError(f"result type {output} can't be cast to the desired output "
+                               f"type {label}")
+        raise RuntimeError(f"Found dtype {label} but expected {output}")
     if who == "binary_cross_entropy_with_logits":
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
     raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                      f"size ({input.shape}) is deprecated. Please ensure they have the same "
                      f"size.")
-
-
 
 
 def check_class_batch(input: Any, target: Any, probabilities: bool = False) -> None:
@@ -76,6 +119,23 @@ def check_class_batch(input: Any, target: Any, probabilities: bool = False) -> N
     if labels[1] in _FLOATS:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_name(labels[1])}")
+    _check_positions(shape, labels[0])
+
+
+def _check_positions(shape: tuple[int, ...], labels: tuple[int, ...]) -> None:
+    """A label per position: ``[N, d1]`` for an ``[N, C, d1]`` input, ``[N, d1, d2]`` for
+    ``[N, C, d1, d2]``; a 1-D input (one example) takes one label."""
+    if len(shape) == 1 and len(labels) == 1 and labels[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                         f"{labels[0]}")
+    expected = [shape[0], *shape[2:]]
+    if len(shape) == 3 and list(labels) != expected:
+        raise RuntimeError(f"Expected target size {expected}, got {list(labels)}")
+    if len(shape) == 4 and len(labels) != 3:
+        raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got "
+                           f"targets of dimension: {len(labels)}")
+    if len(shape) == 4 and list(labels) != expected:
+        raise RuntimeError(f"size mismatch (got input: {list(shape)} , target: {list(labels)}")
 
 
 def _name(np_dtype: Any) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import fnnet.losses as L
 from fnnet.nn import functional as fnf
 from fnnet.torch.nn._activations import _check, elu, hardtanh
-from fnnet.torch.nn._loss_shapes import broadcast_target
+from fnnet.torch.nn._loss_shapes import broadcast_target, promote_regression
 from fnnet.torch.tensor import Tensor, _op
 
 
@@ -164,6 +164,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     input, target = broadcast_target(input, target)
+    input, target = promote_regression("huber_loss", input, target, reduction)
     return _op(_huber, (reduction, float(delta)), input, target, who="huber_loss")
 
 

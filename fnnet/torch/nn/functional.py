@@ -22,7 +22,12 @@ from fnnet.torch import _mixed_dtypes as mixed_dtypes
 from fnnet.torch.nn._activations import implicit_dim
 from fnnet.torch.nn._channel_dropout import check_p as _check_p
 from fnnet.torch.nn._embedding import _UNSIGNED, _max, check_indices, embedding  # noqa: F401
-from fnnet.torch.nn._loss_shapes import broadcast_target, check_binary_target, check_class_batch
+from fnnet.torch.nn._loss_shapes import (
+    broadcast_target,
+    check_binary_target,
+    check_class_batch,
+    promote_regression,
+)
 from fnnet.torch.nn._pool1d import as_2d, single
 from fnnet.torch.tensor import Tensor, _op, _op_multi, _scalar_or_tensor
 from fnnet.torch.tensor import Unsupported as _Unsupported
@@ -304,6 +309,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     """PyTorch equivalent: ``torch.nn.functional.mse_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
     input, target = broadcast_target(input, _scalar_or_tensor(target))
+    input, target = promote_regression("mse_loss", input, target, reduction)
     return _op(_mse, (reduction,), input, target)
 
 
@@ -312,6 +318,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     """PyTorch equivalent: ``torch.nn.functional.l1_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
     input, target = broadcast_target(input, _scalar_or_tensor(target))
+    input, target = promote_regression("l1_loss", input, target, reduction)
     return _op(_l1, (reduction,), input, target)
 
 
@@ -320,6 +327,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None,
     """PyTorch equivalent: ``torch.nn.functional.smooth_l1_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
     input, target = broadcast_target(input, _scalar_or_tensor(target))
+    input, target = promote_regression("smooth_l1_loss", input, target, reduction)
     return _op(_smooth_l1, (reduction, float(beta)), input, target)
 
 

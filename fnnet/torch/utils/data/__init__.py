@@ -78,14 +78,18 @@ def get_worker_info() -> None:
 
 
 class TensorDataset(Dataset):
-    """Samples are the ``index``-th rows of each tensor. PyTorch: ``TensorDataset``."""
+    """Samples are the ``index``-th rows of each tensor. PyTorch: ``TensorDataset``.
+
+    Raises:
+        AssertionError: the tensors' first dimensions differ (PyTorch's assertion).
+    """
 
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
         sizes = {len(t) for t in tensors}
         if len(sizes) != 1:
-            raise ValueError(f"Size mismatch between tensors: first dimensions {sorted(sizes)}")
+            raise AssertionError("Size mismatch between tensors")  # PyTorch's assert
         self.tensors = tuple(tensors)
         self._host = tuple(_host_array(t) for t in tensors)  # in the dtypes batches take
         self._device: tuple[Tensor, ...] | None = None
