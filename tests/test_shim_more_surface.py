@@ -363,8 +363,9 @@ def test_one_cycle_cycles_momentum_as_pytorch_and_compiles_once(torch, optimizer
             group = opt.param_groups[0]
             momenta.append(group["betas"] if "betas" in group else group["momentum"])
             losses.append(loss.item())
-        runs.append((losses, momenta, model.weight))
-    (t_losses, t_momenta, t_weight), (o_losses, o_momenta, o_weight) = runs
+        runs.append((losses, momenta, model.weight, list(opt.state_dict()["param_groups"][0])))
+    (t_losses, t_momenta, t_weight, t_keys), (o_losses, o_momenta, o_weight, o_keys) = runs
+    assert o_keys == t_keys  # a saved optimizer state lists its entries in PyTorch's order
     np.testing.assert_allclose(o_losses, t_losses, rtol=RTOL)
     np.testing.assert_allclose(np.array(o_momenta, np.float64),
                                np.array(t_momenta, np.float64), rtol=1e-6)

@@ -424,20 +424,22 @@ class OneCycleLR(LRScheduler):
             self.use_beta1 = "betas" in groups[0]
             bases = _per_group("base_momentum", base_momentum, len(groups))
             tops = _per_group("max_momentum", max_momentum, len(groups))
-            if last_epoch == -1:
-                for group, base, top in zip(groups, bases, tops, strict=True):
-                    if not 0 < base <= top:
-                        raise ValueError(f"OneCycleLR: expected 0 < base_momentum <= "
-                                         f"max_momentum, got {base} and {top}")
-                    group["base_momentum"], group["max_momentum"] = base, top
-                    self._set_momentum(group, top)
-            # the momentum changes every step: an input of the compiled step, as lr is
-            optimizer.trace_hyperparameter("betas" if self.use_beta1 else "momentum")
-        if last_epoch == -1:
+            for base, top in zip(bases, tops, strict=True):
+                if last_epoch == -1 and not 0 < base <= top:
+                    raise ValueError(f"OneCycleLR: expected 0 < base_momentum <= "
+                                     f"max_momentum, got {base} and {top}")
+        if last_epoch == -1:  # the groups' new entries in PyTorch's order
             for group, top in zip(groups, max_lrs, strict=True):
                 group["initial_lr"] = top / div_factor
                 group["max_lr"] = top
                 group["min_lr"] = group["initial_lr"] / final_div_factor
+            if self.cycle_momentum:
+                for group, base, top in zip(groups, bases, tops, strict=True):
+                    group["max_momentum"], group["base_momentum"] = top, base
+                    self._set_momentum(group, top)
+        if self.cycle_momentum:
+            # the momentum changes every step: an input of the compiled step, as lr is
+            optimizer.trace_hyperparameter("betas" if self.use_beta1 else "momentum")
         super().__init__(optimizer, last_epoch)
 
     def _schedule(self, lr: float) -> Any:
