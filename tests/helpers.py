@@ -45,3 +45,21 @@ def raised_by(call, *modules):
                 call(module)
         raised.append((type(error.value), str(error.value)))
     return raised
+
+
+def cube_function(T, factor=3):
+    """``Cube.apply`` of a custom ``autograd.Function`` of ``T`` (PyTorch or fnnet.torch)
+    computing ``x ** 3``, whose backward multiplies by ``factor * x ** 2`` (3: right)."""
+
+    class Cube(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * factor * x ** 2
+
+    return Cube.apply

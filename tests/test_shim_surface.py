@@ -9,6 +9,7 @@ import re
 import jax
 import numpy as np
 import pytest
+from helpers import cube_function
 
 import fnnet.torch as ft
 
@@ -96,6 +97,8 @@ def test_like_family_and_out(torch):
     for fn in (ft.rand_like, ft.randn_like, ft.empty_like, ft.zeros_like, ft.ones_like):
         y = fn(x)
         assert tuple(y.shape) == (2, 3) and y.dtype == ft.float32
+        # a loss is 0-d: grad_outputs=torch.ones_like(loss)
+        assert tuple(fn(ft.tensor(1.5)).shape) == tuple(torch.ones_like(torch.tensor(1.5)).shape)
     r = ft.randint_like(x, 3, 7)
     assert r.dtype == ft.float32 and set(np.unique(r.numpy())) <= {3, 4, 5, 6}
     u = ft.rand_like(ft.zeros(1000)).numpy()
@@ -309,22 +312,12 @@ def test_custom_function_with_tensors_kept_as_ctx_attributes(torch):
 
 
 def test_custom_function_in_a_loop_compiles_once():
-    class Cube(ft.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return 3 * x ** 2 * g
-
+    cube = cube_function(ft)
     x = ft.linspace(-1, 1, 50)
     w = ft.tensor(0.5, requires_grad=True)
     ft.reset_compile_stats()
     for _ in range(30):
-        loss = (Cube.apply(w * x) - x).pow(2).sum()
+        loss = (cube(w * x) - x).pow(2).sum()
         loss.backward()
         with ft.no_grad():
             w -= 0.01 * w.grad

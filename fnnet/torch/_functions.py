@@ -180,11 +180,11 @@ def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
 
 
 def zeros_like(x: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
-    return zeros(*x.shape, dtype=dtype or x.dtype, **kwargs)
+    return zeros(tuple(x.shape), dtype=dtype or x.dtype, **kwargs)
 
 
 def ones_like(x: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
-    return ones(*x.shape, dtype=dtype or x.dtype, **kwargs)
+    return ones(tuple(x.shape), dtype=dtype or x.dtype, **kwargs)
 
 
 def full_like(x: Tensor, fill_value: Any, dtype: DTypeLike | None = None,

@@ -77,17 +77,17 @@ def dtype_of(value: Any) -> Any:
 
 def empty_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
     """PyTorch equivalent: ``torch.empty_like`` (zero-filled here)."""
-    return _functions.empty(*input.shape, dtype=dtype or input.dtype, **kwargs)
+    return _functions.empty(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
     """PyTorch equivalent: ``torch.rand_like``."""
-    return _functions.rand(*input.shape, dtype=dtype or input.dtype, **kwargs)
+    return _functions.rand(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
     """PyTorch equivalent: ``torch.randn_like``."""
-    return _functions.randn(*input.shape, dtype=dtype or input.dtype, **kwargs)
+    return _functions.randn(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
 def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None,

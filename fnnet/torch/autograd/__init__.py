@@ -16,11 +16,13 @@ from fnnet.torch.autograd import functional, profiler
 from fnnet.torch.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from fnnet.torch.autograd.function import Function, FunctionCtx, once_differentiable
 from fnnet.torch.autograd.grad import Variable, backward, grad
+from fnnet.torch.autograd.gradcheck import gradcheck, gradgradcheck
 from fnnet.torch.tensor import Unsupported as _Unsupported
 
 __all__ = ["Function", "FunctionCtx", "Variable", "backward", "detect_anomaly",
-           "enable_grad", "functional", "grad", "is_grad_enabled", "no_grad",
-           "once_differentiable", "profiler", "set_detect_anomaly", "set_grad_enabled"]
+           "enable_grad", "functional", "grad", "gradcheck", "gradgradcheck",
+           "is_grad_enabled", "no_grad", "once_differentiable", "profiler",
+           "set_detect_anomaly", "set_grad_enabled"]
 
 
 def __getattr__(name: str) -> Any:

@@ -90,8 +90,13 @@ def grad_with_graph(root: Tensor, cotangent: Any, leaves: list[Tensor]) -> list[
     wanted = tuple(leaf_index[s] for s in wanted_slots if s in leaf_index)
     refs_in = [ref(s, VAR) for s in leaf_slots] + [ref(s, CONST) for s in ext]
     if cotangent is not None:
+        # the gradients are linear in the cotangent: differentiable in it where it requires
+        # grad (gradgradcheck differentiates by the output gradients too)
         gcell = cotangent._cell
-        refs_in.append(ref(gcell.ref if gcell.tape is tp else _graph.cell_source(tp, gcell)))
+        slot = gcell.ref if gcell.tape is tp else _graph.cell_source(tp, gcell)
+        if cotangent._kind == VAR:
+            tp.var_owner.setdefault(slot, cotangent)
+        refs_in.append(ref(slot, cotangent._kind))
     spec = (tuple(nodes), len(leaf_slots), len(ext), ("N", cell.ref, True),
             cotangent is not None, wanted)
     first, avals = _graph.record_refs(_grad_op, (spec,), tuple(refs_in), rg=True)
