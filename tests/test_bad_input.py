@@ -16,10 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fnnet import data, losses, models, nn, optim
+from fnnet import core, data, interop, losses, models, nn, optim, parallel
+from fnnet.checkpoint import save_safetensors
 from fnnet.nn import StateDictError
 from fnnet.nn import functional as F
-from fnnet.train import NonFiniteLossError, create_train_state, evaluate, fit
+from fnnet.train import NonFiniteLossError, create_train_state, evaluate, fit, plot_history
 
 SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -354,10 +355,224 @@ def test_data_loader_refuses_what_is_not_a_data_set(source, error, message):
      ValueError, r"test_fraction must be in \(0, 1\), got 1.5"),
     (lambda: data.DataLoader((np.zeros((4, 2)), np.zeros(4)), 2, prefetch=-1), ValueError,
      "prefetch must be a non-negative int, got -1"),
+    (lambda: data.load(None), TypeError,
+     r"^load: name must be a str \(a dataset name\), got None$"),
+    (lambda: data.load(-1), TypeError, "^load: name must be a str .*, got -1$"),
+    (lambda: data.load("digits", 3), TypeError, "^load: split must be a str .*, got 3$"),
+    (lambda: data.load("mnist", "train", 5), TypeError,
+     r"^load: data_dir must be a folder path \(str or os.PathLike\) or None, got 5$"),
+    (lambda: data.load_train_test(None), TypeError,
+     "^load_train_test: name must be a str .*, got None$"),
+    (lambda: data.load_train_test("mnist", ["/data"]), TypeError,
+     "^load_train_test: data_dir must be a folder path"),
+    (lambda: data.from_tfds(None), TypeError, "^from_tfds: name must be a str .*, got None$"),
+    (lambda: data.from_tfds(-1), TypeError, "^from_tfds: name must be a str .*, got -1$"),
+    (lambda: data.from_tfds("mnist", None), TypeError, "^from_tfds: split must be a str"),
+    (lambda: data.to_float(None), TypeError,
+     "^to_float: images must be a numpy or JAX array of uint8 or float pixels, got "
+     "NoneType$"),
+    (lambda: data.to_float("x"), TypeError, "^to_float: images must be .*, got str$"),
+    (lambda: data.to_float(np.zeros(2, np.int32)), TypeError,
+     "^to_float: images must be uint8 or floating point, got dtype int32$"),
+    (lambda: data.gather(None, np.zeros(2, np.int32)), TypeError,
+     r"^gather: data must be an \(images, labels\) pair of arrays "
+     r"\(DeviceDataset.data\), got NoneType$"),
+    (lambda: data.gather("x", "x"), TypeError, "^gather: data must be .*, got str$"),
+    (lambda: data.gather((np.zeros((4, 2)),), 0), TypeError,
+     "^gather: data must be .*, got a tuple of 1 items$"),
+    (lambda: data.gather((np.zeros((4, 2)), np.zeros(4)), np.zeros(2, np.float32)),
+     TypeError, "^gather: idx must be integer indices .*, got an array of dtype float32$"),
+    (lambda: data.gather((np.zeros((4, 2)), np.zeros(4)), "x"), TypeError,
+     "^gather: idx must be integer indices .*, got str$"),
+    (lambda: data.prefetch_to_device(None), TypeError,
+     r"^prefetch_to_device: batches must be an iterable of batches \(pytrees of host "
+     r"arrays\), got NoneType$"),
+    (lambda: data.prefetch_to_device(-1), TypeError,
+     "^prefetch_to_device: batches must be .*, got int$"),
+    (lambda: data.prefetch_to_device("x"), TypeError,
+     "^prefetch_to_device: batches must be .*, got str$"),
+    (lambda: data.prefetch_to_device([], "2"), TypeError,
+     "^prefetch_to_device: size must be an int, got '2'$"),
+    (lambda: data.prefetch_to_device([], 0), ValueError,
+     "^prefetch_to_device: size must be at least 1, got 0$"),
 ])
 def test_data_sources_name_the_argument(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ------------------------------------------------------ other entry points
+
+
+def _mesh():
+    return parallel.data_mesh(1)
+
+
+SCORES, LABELS = jnp.zeros((2, 3)), jnp.zeros(2, jnp.int32)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: core.batch_metrics(None, SCORES, LABELS), TypeError,
+     r"^batch_metrics: loss must be a scalar \(the batch's mean loss\), got NoneType$"),
+    (lambda: core.batch_metrics(jnp.zeros(2), SCORES, LABELS), TypeError,
+     r"^batch_metrics: loss must be a scalar .*, got an array of shape \(2,\)$"),
+    (lambda: core.batch_metrics(jnp.zeros(()), "x", LABELS), TypeError,
+     r"^batch_metrics: outputs must be an array \(numpy or jax\), got str$"),
+    (lambda: core.batch_metrics(jnp.zeros(()), SCORES, -1), TypeError,
+     "^batch_metrics: labels must be an array .*, got int$"),
+    (lambda: core.batch_metrics(jnp.zeros(()), SCORES, jnp.zeros((), jnp.int32)), ValueError,
+     "^batch_metrics: labels must have a leading batch axis, got a scalar$"),
+    (lambda: plot_history(None, "curves.png"), TypeError,
+     r"^plot_history: history must be a mapping of metric names to per-epoch values "
+     r"\(as fit returns\), got NoneType$"),
+    (lambda: plot_history("x", "curves.png"), TypeError,
+     "^plot_history: history must be a mapping .*, got str$"),
+    (lambda: plot_history({"loss": "x"}, "curves.png"), TypeError,
+     r"^plot_history: history\['loss'\] must be a list of numbers \(one per epoch\), got "
+     r"str$"),
+    (lambda: plot_history({"loss": [1.0], "accuracy": ["high"]}, "curves.png"), TypeError,
+     r"^plot_history: history\['accuracy'\] must be a list of numbers"),
+    (lambda: plot_history({"loss": [1.0, 0.5], "eval_loss": [1.0]}, "curves.png"),
+     ValueError, r"^plot_history: history\['eval_loss'\] holds 1 values, expected one per "
+                 r"epoch of 'loss' \(2\)$"),
+    (lambda: plot_history({"loss": [1.0]}, None), TypeError,
+     r"^plot_history: path must be a file path \(str or os.PathLike\), got None$"),
+    (lambda: plot_history({"loss": [1.0]}, "curves.png", title=3), TypeError,
+     "^plot_history: title must be a str, got 3$"),
+    (lambda: parallel.batch_sharded(None), TypeError,
+     r"^batch_sharded: mesh must be a jax.sharding.Mesh \(e.g. from "
+     r"fnnet.parallel.data_mesh\(\)\), got NoneType$"),
+    (lambda: parallel.batch_sharded("x"), TypeError, "^batch_sharded: mesh must be .*, got str$"),
+    (lambda: parallel.batch_sharded(-1), TypeError, "^batch_sharded: mesh must be .*, got int$"),
+    (lambda: parallel.batch_sharded(_mesh(), leading=-1), ValueError,
+     r"^batch_sharded: leading must be >= 0 \(the batch axis\), got -1$"),
+    (lambda: parallel.batch_sharded(_mesh(), leading="0"), TypeError,
+     "^batch_sharded: leading must be an int .*, got '0'$"),
+    (lambda: parallel.replicated("x"), TypeError, "^replicated: mesh must be .*, got str$"),
+    (lambda: parallel.replicated(-1), TypeError, "^replicated: mesh must be .*, got int$"),
+    (lambda: parallel.put_batch((np.zeros((2, 1)), np.zeros(2)), "x"), TypeError,
+     "^put_batch: mesh must be .*, got str$"),
+    (lambda: parallel.put_replicated({"w": np.zeros(2)}, -1), TypeError,
+     "^put_replicated: mesh must be .*, got int$"),
+    (lambda: parallel.unreplicate(-1), TypeError,
+     r"^unreplicate: tree must hold arrays with a leading device axis \(as replicate "
+     r"returns\), got int at ''$"),
+    (lambda: parallel.unreplicate("x"), TypeError, "^unreplicate: tree must hold .*, got str"),
+    (lambda: parallel.unreplicate({"params": jnp.zeros((1, 2)), "step": jnp.zeros(())}),
+     ValueError, "^unreplicate: tree must hold .*, got a 0-d array at 'step'$"),
+    (lambda: parallel.launch_local(None), TypeError,
+     "^launch_local: command must be a list of strings, got NoneType$"),
+    (lambda: parallel.launch_local(-1), TypeError,
+     "^launch_local: command must be a list of strings, got int$"),
+    (lambda: parallel.launch_local("python train.py"), TypeError,
+     r"^launch_local: command must be a list of strings, got str \(pass the program and "
+     r"its arguments as a list"),
+    (lambda: parallel.launch_local([]), ValueError,
+     "^launch_local: command must name a program, got an empty list$"),
+    (lambda: parallel.launch_local(["python", 3]), TypeError,
+     r"^launch_local: command\[1\] must be a str, got 3$"),
+    (lambda: parallel.launch_local(["python"], 0), ValueError,
+     "^launch_local: num_processes must be at least 1, got 0$"),
+    (lambda: parallel.launch_local(["python"], "2"), TypeError,
+     "^launch_local: num_processes must be an int, got '2'$"),
+    (lambda: parallel.launch_local(["python"], cpu_devices_per_process=0), ValueError,
+     "^launch_local: cpu_devices_per_process must be at least 1, got 0$"),
+    (lambda: parallel.launch_local(["python"], timeout="1"), TypeError,
+     "^launch_local: timeout must be a number of seconds or None, got '1'$"),
+    (lambda: parallel.launch_local(["python"], timeout=0), ValueError,
+     "^launch_local: timeout must be positive, got 0$"),
+    (lambda: parallel.launch_local(["python"], env=["A=1"]), TypeError,
+     "^launch_local: env must be a mapping .*, got list$"),
+    (lambda: interop.read_state_dict(None), TypeError,
+     r"^read_state_dict: path must be a file path \(str or os.PathLike\), got None$"),
+    (lambda: interop.read_state_dict(-1), TypeError,
+     "^read_state_dict: path must be a file path .*, got -1$"),
+    (lambda: interop.save_state_dict(None, "w.safetensors"), TypeError,
+     r"^save_state_dict: state_dict must be a mapping of names to arrays \(e.g. from "
+     r"to_torch_state_dict\), got NoneType$"),
+    (lambda: interop.save_state_dict({}, None), TypeError,
+     "^save_state_dict: path must be a file path .*, got None$"),
+    (lambda: nn.LayerNorm(None), TypeError,
+     r"^LayerNorm: normalized_shape must be an int or a sequence of ints \(the trailing "
+     r"shape\), got None$"),
+    (lambda: nn.LayerNorm("x"), TypeError, "^LayerNorm: normalized_shape must be .*, got 'x'$"),
+    (lambda: nn.LayerNorm((4, True)), ValueError,
+     r"^LayerNorm: normalized_shape must be positive ints, got \(4, True\)$"),
+    (lambda: models.ResNet(None), TypeError,
+     r"^ResNet: layers must be a sequence of 4 positive ints \(blocks per stage\), got "
+     r"None$"),
+    (lambda: models.ResNet(-1), TypeError, "^ResNet: layers must be a sequence .*, got -1$"),
+    (lambda: models.ResNet("2222"), TypeError,
+     "^ResNet: layers must be a sequence .*, got '2222'$"),
+    (lambda: losses.l1_penalty("x"), TypeError,
+     "^l1_penalty: params must hold floating-point arrays, got str at ''$"),
+    (lambda: losses.l2_penalty({"fc": {"weight": "x"}}), TypeError,
+     "^l2_penalty: params must hold floating-point arrays, got str at 'fc.weight'$"),
+    (lambda: optim.total_norm("x"), TypeError,
+     "^total_norm: grads must hold arrays of numbers, got str at ''$"),
+    (lambda: optim.total_norm({"fc": [jnp.ones(2), np.array(["a"])]}), TypeError,
+     "^total_norm: grads must hold arrays of numbers, got ndarray at 'fc.1'$"),
+])
+def test_entry_points_name_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_entry_points_still_take_what_they_document():
+    """The checks above let the documented inputs through, numpy and JAX alike."""
+    images, labels = jnp.arange(12.0).reshape(4, 3), jnp.arange(4)
+    assert data.gather((images, labels), 2)[1] == 2
+    assert data.gather([images, labels], np.array([0, 3]))[1].tolist() == [0, 3]
+    assert data.to_float(np.full(2, 255, np.uint8)).tolist() == [1.0, 1.0]
+    assert len(list(data.prefetch_to_device(iter([np.ones(2)]), np.int64(1)))) == 1
+    metrics = core.batch_metrics(1.5, np.zeros((2, 3)), np.array([0, 0]))
+    assert float(metrics["accuracy"]) == 1.0 and float(metrics["count"]) == 2.0
+    assert nn.LayerNorm([2, 3]).normalized_shape == (2, 3)
+    assert float(optim.total_norm({"w": jnp.full(4, 1.0, jnp.bfloat16), "n": 0.0})) == 2.0
+    assert float(losses.l2_penalty({"w": jnp.ones(3, jnp.bfloat16)})) == 3.0
+    replicated = {"w": jnp.zeros((1, 2)), "step": jnp.zeros((1,), jnp.int32)}
+    assert parallel.unreplicate(replicated)["w"].shape == (2,)
+    assert parallel.unreplicate(None) is None
+    assert tuple(parallel.batch_sharded(_mesh(), leading=1).spec) == (None, "data")
+
+
+def test_save_safetensors_names_a_folder_target_and_leaves_nothing(tmp_path):
+    (tmp_path / "weights").mkdir()
+    with pytest.raises(IsADirectoryError, match=re.escape(
+            f"save_safetensors: f is a folder, expected the path of a file to write: "
+            f"{str(tmp_path / 'weights')!r}")):
+        save_safetensors({"w": np.ones(2)}, tmp_path / "weights")
+    with pytest.raises(FileNotFoundError, match=re.escape(
+            f"save_safetensors: the folder of f does not exist: "
+            f"{str(tmp_path / 'absent')!r}")):
+        save_safetensors({"w": np.ones(2)}, tmp_path / "absent" / "w.safetensors")
+    with pytest.raises(IsADirectoryError, match="save_state_dict: path is a folder"):
+        (tmp_path / "w.safetensors").mkdir()
+        interop.save_state_dict({"w": np.ones(2)}, tmp_path / "w.safetensors")
+    with pytest.raises(TypeError, match=re.escape(
+            "save_state_dict: state_dict['w'] must be an array of numbers, got ndarray of "
+            "dtype <U1")):
+        interop.save_state_dict({"w": np.array(["x"])}, tmp_path / "s" / "w.safetensors")
+    with pytest.raises(TypeError, match="save_state_dict: state_dict keys must be str"):
+        interop.save_state_dict({1: np.ones(2)}, tmp_path / "s" / "w.safetensors")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["w.safetensors", "weights"]
+
+
+def test_save_safetensors_names_the_target_of_a_failed_write(tmp_path, monkeypatch):
+    import errno
+
+    import safetensors.numpy
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", args[1])
+
+    monkeypatch.setattr(safetensors.numpy, "save_file", full_disk)
+    target = tmp_path / "w.safetensors"
+    with pytest.raises(OSError, match=re.escape(
+            f"No space left on device: {str(target)!r}")) as info:
+        save_safetensors({"w": np.ones(2)}, target)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(target)
+    assert list(tmp_path.iterdir()) == []  # the temporary file is removed
 
 
 # ---------------------------------------------------------------------- fit

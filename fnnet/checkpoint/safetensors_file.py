@@ -9,6 +9,7 @@ tensor names are the state dict's keys, readable by any safetensors tool.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -123,6 +124,10 @@ def save_safetensors(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
     Raises:
         TypeError: ``obj`` holds something else (the message names where), or ``f`` is
             neither a path nor a writable binary file.
+        IsADirectoryError: ``f`` is a folder (nothing is written).
+        FileNotFoundError: ``f``'s folder does not exist (nothing is written).
+        OSError: the write failed (e.g. the disk is full); the error names ``f``, not
+            the temporary file, which is removed.
 
     PyTorch equivalent: ``torch.save(obj, f)`` for state dicts and checkpoints.
     """
@@ -140,14 +145,26 @@ def save_safetensors(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
         write(save(tensors, metadata=metadata))
         return
     target = pathlib.Path(cast("str | os.PathLike[str]", f))
-    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                   dir=target.parent)
-    os.close(handle)
+    # Checked before the temporary file exists, which errors would otherwise name.
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "save_safetensors: f is a folder, expected "
+                                "the path of a file to write", str(target))
+    if not target.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "save_safetensors: the folder of f does not "
+                                "exist", str(target.parent))
+    tmp = None
     try:
+        handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                       dir=target.parent)
+        os.close(handle)
         save_file(tensors, tmp, metadata=metadata)
         os.replace(tmp, target)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
+    except BaseException as error:
+        if tmp is not None:
+            pathlib.Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno is not None:
+            # The OS names the temporary file; the target is what the caller can fix.
+            raise type(error)(error.errno, error.strerror, str(target)) from error
         raise
 
 

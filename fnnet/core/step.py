@@ -63,6 +63,12 @@ def _default_loss() -> LossFn:
     return cross_entropy
 
 
+def _array_kind(value: Any) -> str:
+    """An array's shape, or the type of anything else, for a message."""
+    shape = getattr(value, "shape", None)
+    return f"an array of shape {tuple(shape)}" if shape is not None else type(value).__name__
+
+
 def batch_metrics(loss: Array, outputs: Array, labels: ArrayLike) -> Metrics:
     """Loss, and accuracy when ``outputs`` are class scores for integer ``labels``.
 
@@ -73,7 +79,23 @@ def batch_metrics(loss: Array, outputs: Array, labels: ArrayLike) -> Metrics:
 
     Returns:
         ``{"loss", "count"}`` and ``"accuracy"`` for classification.
+
+    Raises:
+        TypeError: ``loss`` is not a scalar, or ``outputs`` or ``labels`` not an array.
+        ValueError: ``labels`` has no batch axis.
     """
+    # Inside a jitted step these checks run once, when the step is traced.
+    if not ((isinstance(loss, int | float) and not isinstance(loss, bool))
+            or getattr(loss, "shape", None) == ()):
+        raise TypeError(f"batch_metrics: loss must be a scalar (the batch's mean loss), got "
+                        f"{_array_kind(loss)}")
+    for name, value in (("outputs", outputs), ("labels", labels)):
+        if not (hasattr(value, "shape") and hasattr(value, "dtype")):
+            raise TypeError(f"batch_metrics: {name} must be an array (numpy or jax), got "
+                            f"{type(value).__name__}")
+    if not labels.shape:
+        raise ValueError("batch_metrics: labels must have a leading batch axis, got a "
+                         "scalar")
     metrics = {"loss": loss, "count": jnp.asarray(labels.shape[0], jnp.float32)}
     if jnp.issubdtype(labels.dtype, jnp.integer) and outputs.ndim == labels.ndim + 1:
         correct = jnp.argmax(outputs, axis=-1) == labels

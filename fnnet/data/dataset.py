@@ -99,12 +99,27 @@ def to_float(images: Any) -> Any:
     Works on numpy and JAX arrays, so it can run on the host or inside a jitted step
     (transferring uint8 moves a quarter of the bytes).
 
+    Args:
+        images: a numpy or JAX array of uint8 or floating-point pixels.
+
+    Returns:
+        ``images`` as float32 in ``[0, 1]``, or as given when already floating point.
+
+    Raises:
+        TypeError: ``images`` is not an array, or holds neither uint8 nor floats.
+
     PyTorch equivalent: the scaling in ``torchvision.transforms.ToTensor``.
     """
-    if np.issubdtype(images.dtype, np.floating):
+    # Inside a jitted step this runs once, when the step is traced.
+    dtype = getattr(images, "dtype", None)
+    if dtype is None or not hasattr(images, "astype"):
+        raise TypeError(f"to_float: images must be a numpy or JAX array of uint8 or float "
+                        f"pixels, got {type(images).__name__}")
+    if np.issubdtype(dtype, np.floating):
         return images
-    if images.dtype != np.uint8:
-        raise TypeError(f"to_float expects uint8 or float images, got {images.dtype}")
+    if dtype != np.uint8:
+        raise TypeError(f"to_float: images must be uint8 or floating point, got dtype "
+                        f"{dtype}")
     return images.astype(np.float32) / np.float32(255.0)
 
 

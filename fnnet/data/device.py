@@ -27,9 +27,29 @@ def gather(data: tuple[jax.Array, jax.Array], idx: jax.Array) -> tuple[jax.Array
 
     Returns:
         ``(images [B, ...], labels [B])``.
+
+    Raises:
+        TypeError: ``data`` is not a pair of arrays, or ``idx`` not integer indices.
     """
+    # Inside a jitted step these checks run once, when the step is traced.
+    if not isinstance(data, tuple | list) or len(data) != 2 or \
+            not all(hasattr(part, "shape") for part in data):
+        raise TypeError(f"gather: data must be an (images, labels) pair of arrays "
+                        f"(DeviceDataset.data), got {_kind(data)}")
+    dtype = getattr(idx, "dtype", None)
+    if not (isinstance(idx, int) or (dtype is not None and jnp.issubdtype(dtype, jnp.integer))):
+        raise TypeError(f"gather: idx must be integer indices (a row of "
+                        f"DeviceDataset.epoch_indices), got {_kind(idx)}")
     images, labels = data
     return jnp.take(images, idx, axis=0), jnp.take(labels, idx, axis=0)
+
+
+def _kind(value: Any) -> str:
+    """What ``value`` is, for a message: its type, with the length or dtype that matters."""
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of {len(value)} items"
+    dtype = getattr(value, "dtype", None)
+    return f"an array of dtype {dtype}" if dtype is not None else type(value).__name__
 
 
 class DeviceDataset:

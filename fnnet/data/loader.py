@@ -201,11 +201,21 @@ def prefetch_to_device(batches: Iterable[Any], size: int = 2,
     Yields:
         The same pytrees, as device arrays.
 
+    Raises:
+        TypeError: ``batches`` is not iterable (or is a str), or ``size`` not an int.
+        ValueError: ``size`` is below 1.
+
     PyTorch equivalent: ``DataLoader(num_workers=1, prefetch_factor=size,
     pin_memory=True)`` with ``.to(device, non_blocking=True)``.
     """
+    if isinstance(size, bool) or not isinstance(size, int | np.integer):
+        raise TypeError(f"prefetch_to_device: size must be an int, got {size!r}")
     if size < 1:
-        raise ValueError(f"size must be at least 1, got {size}")
+        raise ValueError(f"prefetch_to_device: size must be at least 1, got {size}")
+    # A str iterates, but as characters: never a stream of batches.
+    if isinstance(batches, str | bytes) or not isinstance(batches, Iterable):
+        raise TypeError(f"prefetch_to_device: batches must be an iterable of batches "
+                        f"(pytrees of host arrays), got {type(batches).__name__}")
     if thread:
         return _prefetch(iter(batches), size, device)
     return _read_ahead(iter(batches), size, _copy_to(device))

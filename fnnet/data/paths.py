@@ -14,8 +14,27 @@ from __future__ import annotations
 
 import os
 import pathlib
+from typing import Any
 
 DATA_DIR_ENV = "FNNET_DATA_DIR"
+_NO_SPLIT = object()  # check_source's split for callers that take none
+
+
+def check_source(caller: str, name: Any, data_dir: Any, split: Any = _NO_SPLIT) -> None:
+    """Raises a TypeError naming ``caller`` and the first of a data set's ``name``,
+    ``split`` (when the caller takes one) and ``data_dir`` that has the wrong type.
+
+    ``name`` goes into environment variable and file names before any file is read, so
+    it is checked first, where the message can still say what it should be.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"{caller}: name must be a str (a dataset name), got {name!r}")
+    if split is not _NO_SPLIT and not isinstance(split, str):
+        raise TypeError(f"{caller}: split must be a str (e.g. 'train' or 'test'), got "
+                        f"{split!r}")
+    if data_dir is not None and not isinstance(data_dir, str | os.PathLike):
+        raise TypeError(f"{caller}: data_dir must be a folder path (str or os.PathLike) or "
+                        f"None, got {data_dir!r}")
 
 
 def env_var(name: str) -> str:

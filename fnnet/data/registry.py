@@ -131,10 +131,12 @@ def load(
         ``(images, labels)``.
 
     Raises:
+        TypeError: ``name`` or ``split`` is not a str, or ``data_dir`` not a path.
         ValueError: unknown name or split.
         DatasetNotPreparedError: (a FileNotFoundError) no local files and no prepared
             TFDS data set; the message lists the missing files and where to get them.
     """
+    paths.check_source("load", name, data_dir, split)
     if name == "digits":
         images, labels = load_digits()
         if split == "all":
@@ -179,10 +181,12 @@ def load_train_test(
         is None, or a sentence saying which files were split.
 
     Raises:
+        TypeError: ``name`` is not a str, or ``data_dir`` not a path.
         ValueError: unknown name.
         DatasetNotPreparedError: (a FileNotFoundError) neither split's files nor a
             prepared TFDS data set; the message lists the missing files.
     """
+    paths.check_source("load_train_test", name, data_dir)
     folder = _local_folder(name, data_dir)
     if name in IDX or name == "cifar10":
         present = [s for s in ("train", "test") if folder and _has_split(name, folder, s)]

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.data.dataset import convert_images
+from fnnet.data.paths import check_source
 
 
 class DatasetNotPreparedError(FileNotFoundError):
@@ -189,6 +190,7 @@ def from_tfds(
         ``(images [B, C, H, W], labels [B] int32)``.
 
     Raises:
+        TypeError: ``name`` or ``split`` is not a str, or ``data_dir`` not a path.
         ValueError: unknown data set name (close matches are listed), or a data set
             prepared in a format without random access (TFRecord).
         DatasetNotPreparedError: (a FileNotFoundError) the data set is not in
@@ -201,6 +203,7 @@ def from_tfds(
 
     PyTorch equivalent: a map-style ``Dataset`` such as ``torchvision.datasets.MNIST``.
     """
+    check_source("from_tfds", name, data_dir, split)
     with quiet_tfds():
         return _open(name, split, data_dir, image_key=image_key, label_key=label_key,
                      dtype=dtype)

@@ -10,6 +10,7 @@ read without PyTorch.
 
 from __future__ import annotations
 
+import errno
 import os
 import pathlib
 import pickle
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.interop.torch_file import check_records, load_torch_file
+from fnnet.nn.tree_check import is_numeric
 
 TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
 SAFETENSORS_SUFFIX = ".safetensors"
@@ -36,6 +38,14 @@ def _import_torch(path: pathlib.Path, verb: str) -> Any:
                           f"checkpoint to {SAFETENSORS_SUFFIX}, which fnnet reads without "
                           "it") from None
     return torch
+
+
+def _as_path(caller: str, path: Any) -> pathlib.Path:
+    """``path`` as a ``pathlib.Path``; a TypeError naming ``caller`` for anything else."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{caller}: path must be a file path (str or os.PathLike), got "
+                        f"{path!r}")
+    return pathlib.Path(path)
 
 
 def _check_suffix(path: pathlib.Path) -> str:
@@ -81,6 +91,7 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
         safetensors file.
 
     Raises:
+        TypeError: ``path`` is not a path.
         FileNotFoundError: no such file.
         ValueError: an unknown suffix, a file that is not weights-only (it would run
             code when unpickled: refused), a damaged file (a zip record or a tensor
@@ -90,7 +101,7 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     PyTorch equivalent: ``torch.load(path, weights_only=True)``.
     """
-    path = pathlib.Path(path)
+    path = _as_path("read_state_dict", path)
     suffix = _check_suffix(path)
     if not path.is_file():
         raise FileNotFoundError(f"state dict file not found: {path}")
@@ -155,15 +166,34 @@ def save_state_dict(state_dict: Mapping[str, Any],
     Returns:
         The path written.
 
+    Raises:
+        TypeError: ``state_dict`` is not a mapping of str names to arrays of numbers,
+            or ``path`` not a path.
+        ValueError: ``path`` has an unknown suffix.
+        IsADirectoryError: ``path`` is a folder.
+
     PyTorch equivalent: ``torch.save(model.state_dict(), path)``.
     """
-    path = pathlib.Path(path)
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"save_state_dict: state_dict must be a mapping of names to arrays "
+                        f"(e.g. from to_torch_state_dict), got {type(state_dict).__name__}")
+    path = _as_path("save_state_dict", path)
     suffix = _check_suffix(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "save_state_dict: path is a folder, expected "
+                                "the path of a file to write", str(path))
     arrays = OrderedDict()
     for name, value in state_dict.items():
+        if not isinstance(name, str):
+            raise TypeError(f"save_state_dict: state_dict keys must be str (parameter "
+                            f"names), got {type(name).__name__} {name!r}")
         if hasattr(value, "detach"):
             value = value.detach().cpu().numpy()
         arrays[name] = np.array(value, order="C", copy=True)  # keeps 0-d arrays 0-d
+        if not is_numeric(arrays[name]):
+            raise TypeError(f"save_state_dict: state_dict[{name!r}] must be an array of "
+                            f"numbers, got {type(value).__name__} of dtype "
+                            f"{arrays[name].dtype}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == SAFETENSORS_SUFFIX:
         from safetensors.numpy import save_file

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from fnnet.losses.regression import absolute
+from fnnet.nn.tree_check import dotted, is_numeric
 from fnnet.typing import Array, Params
-
-
-def _dotted(path: tuple[Any, ...]) -> str:
-    """``fc1.weight`` from a tree path, as PyTorch's ``state_dict`` names it."""
-    parts = []
-    for entry in path:
-        for attribute in ("key", "name", "idx"):
-            if hasattr(entry, attribute):
-                parts.append(str(getattr(entry, attribute)))
-                break
-        else:
-            parts.append(str(entry))
-    return ".".join(parts)
 
 
 def _penalty(params: Params, term: Callable[[Array], Array], only_weights: bool,
@@ -32,12 +19,15 @@ def _penalty(params: Params, term: Callable[[Array], Array], only_weights: bool,
     leaves = jax.tree_util.tree_leaves_with_path(params)
     total = jnp.zeros((), jnp.float32)
     for path, leaf in leaves:
-        if only_weights and not _dotted(path).endswith("weight"):
+        if only_weights and not dotted(path).endswith("weight"):
             continue
+        if not is_numeric(leaf):  # a str would fail in result_type with numpy's words
+            raise TypeError(f"{name}: params must hold floating-point arrays, got "
+                            f"{type(leaf).__name__} at {dotted(path)!r}")
         if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
             raise TypeError(
                 f"{name}: params must hold floating-point arrays, got dtype "
-                f"{jnp.result_type(leaf)} at {_dotted(path)!r}"
+                f"{jnp.result_type(leaf)} at {dotted(path)!r}"
             )
         total = total + jnp.sum(term(leaf))
     return total
@@ -55,6 +45,10 @@ def l1_penalty(params: Params, *, only_weights: bool = False) -> Array:
     Returns:
         A float32 scalar; add ``l1 * l1_penalty(params)`` to the loss.
 
+    Raises:
+        TypeError: a leaf of ``params`` (one summed) is not a floating-point array, or
+            ``only_weights`` is not a bool.
+
     PyTorch equivalent: ``sum(p.abs().sum() for p in model.parameters())``.
     """
     return _penalty(params, absolute, only_weights, "l1_penalty")
@@ -71,6 +65,10 @@ def l2_penalty(params: Params, *, only_weights: bool = False) -> Array:
 
     Returns:
         A float32 scalar.
+
+    Raises:
+        TypeError: a leaf of ``params`` (one summed) is not a floating-point array, or
+            ``only_weights`` is not a bool.
 
     PyTorch equivalent: ``sum(p.pow(2).sum() for p in model.parameters())``.
     """

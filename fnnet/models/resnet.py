@@ -8,7 +8,7 @@ Parameter names, shapes and initialisation are torchvision's (``conv1.weight``,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import jax
 
@@ -84,6 +84,11 @@ class ResNet(Module):
     nonlinearity="relu")``, BatchNorm weight 1 and bias 0, ``fc`` PyTorch's Linear
     default.
 
+    Raises:
+        TypeError: ``layers`` is not a sequence.
+        ValueError: ``layers`` is not 4 positive ints, or ``stem`` or ``num_classes``
+            is invalid.
+
     Example:
         >>> net = ResNet18(num_classes=10, stem="cifar")
         >>> params, state = net.init(jax.random.key(0))
@@ -97,6 +102,9 @@ class ResNet(Module):
     def __init__(self, layers: Sequence[int], num_classes: int = 1000, *,
                  stem: str = "imagenet", in_channels: int = 3,
                  zero_init_residual: bool = False) -> None:
+        if not isinstance(layers, Iterable) or isinstance(layers, str | bytes):
+            raise TypeError(f"ResNet: layers must be a sequence of 4 positive ints (blocks "
+                            f"per stage), got {layers!r}")
         layers = tuple(layers)
         if len(layers) != 4 or any(not isinstance(n, int) or n < 1 for n in layers):
             raise ValueError(f"ResNet: layers must be 4 positive ints (blocks per stage), "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import jax.numpy as jnp
 
 from fnnet.nn.functional.sequence import layer_norm
@@ -18,14 +21,26 @@ class LayerNorm(Module):
         elementwise_affine: learn ``weight`` (ones) and ``bias`` (zeros).
         bias: learn the bias (when affine).
 
+    Raises:
+        TypeError: ``normalized_shape`` is neither an int nor a sequence of ints.
+        ValueError: ``normalized_shape`` is empty or holds a size below 1 (or not an
+            int).
+
     PyTorch equivalent: ``torch.nn.LayerNorm``.
     """
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
                  elementwise_affine: bool = True, bias: bool = True) -> None:
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
-            tuple(normalized_shape)
-        if not shape or any(not isinstance(s, int) or s < 1 for s in shape):
+        if isinstance(normalized_shape, int):
+            shape: tuple[Any, ...] = (normalized_shape,)
+        elif isinstance(normalized_shape, Iterable) and \
+                not isinstance(normalized_shape, str | bytes):
+            shape = tuple(normalized_shape)
+        else:
+            raise TypeError(f"LayerNorm: normalized_shape must be an int or a sequence of "
+                            f"ints (the trailing shape), got {normalized_shape!r}")
+        if not shape or any(isinstance(s, bool) or not isinstance(s, int) or s < 1
+                            for s in shape):
             raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got "
                              f"{normalized_shape!r}")
         self.normalized_shape = shape

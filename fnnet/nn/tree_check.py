@@ -12,10 +12,11 @@ inside ``jit`` beyond the first trace.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
+import numpy as np
 
 from fnnet.nn.errors import StateDictError
 
@@ -105,10 +106,32 @@ _VERIFIED: dict[tuple[Any, Any], None] = {}
 _VERIFIED_SIZE = 4096
 
 
-def _dotted(path: tuple[Any, ...]) -> str:
+def dotted(path: tuple[Any, ...]) -> str:
     """``fc1.weight`` for a tree path (dict keys, sequence indices, NamedTuple fields)."""
     parts = [getattr(k, "key", getattr(k, "idx", getattr(k, "name", k))) for k in path]
     return ".".join(str(p) for p in parts)
+
+
+def is_numeric(leaf: Any) -> bool:
+    """Whether ``leaf`` is a number or an array of numbers (bool, integer, float, complex),
+    as opposed to a str, an object array or any other value JAX cannot compute with."""
+    if isinstance(leaf, bool | int | float | complex):
+        return True
+    dtype = getattr(leaf, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufc":  # numpy's own kinds, fast
+        return True
+    # bfloat16 and the float8 types are numbers to JAX, of numpy's kind "V".
+    return dtype is not None and bool(jax.numpy.issubdtype(dtype, jax.numpy.number)
+                                      or jax.numpy.issubdtype(dtype, jax.numpy.bool_))
+
+
+def first_leaf(tree: Any, test: Callable[[Any], bool]) -> tuple[str, Any] | None:
+    """The dotted name (``fc1.weight``; ``''`` for a tree that is one leaf) and the value
+    of the first leaf of ``tree`` that passes ``test``, or None where none does."""
+    for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+        if test(leaf):
+            return dotted(path), leaf
+    return None
 
 
 def _signature(tree: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -142,8 +165,8 @@ def _leaf_problem(given: Any, want: Any, strict_dtype: bool) -> str | None:
 
 def _first_difference(given: Any, expected: Any, strict_dtype: bool) -> str | None:
     """The first leaf (by path) where ``given`` differs from ``expected``, described."""
-    have = dict((_dotted(p), x) for p, x in jax.tree_util.tree_flatten_with_path(given)[0])
-    want = dict((_dotted(p), x) for p, x in jax.tree_util.tree_flatten_with_path(expected)[0])
+    have = dict((dotted(p), x) for p, x in jax.tree_util.tree_flatten_with_path(given)[0])
+    want = dict((dotted(p), x) for p, x in jax.tree_util.tree_flatten_with_path(expected)[0])
     for name, leaf in want.items():
         if name not in have:
             return f'has no entry "{name}"' if name else "is not an array"

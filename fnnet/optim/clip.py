@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from fnnet.nn.tree_check import first_leaf, is_numeric
 from fnnet.typing import Array
 
 
@@ -47,11 +48,21 @@ def total_norm(grads: Any, norm_type: float = 2.0) -> Array:
     Returns:
         A float32 scalar (0 for an empty tree).
 
+    Raises:
+        TypeError: a leaf of ``grads`` is not an array of numbers, or ``norm_type`` is
+            not a number.
+        ValueError: ``norm_type <= 0``.
+
     PyTorch equivalent: ``torch.nn.utils.get_total_norm`` (the ``total_norm`` that
     ``clip_grad_norm_`` returns).
     """
     norm_type = _check_norm_type(norm_type)
     leaves = jax.tree.leaves(grads)
+    # Inside a jitted step this runs once, when the step is traced.
+    if not all(map(is_numeric, leaves)):
+        name, leaf = first_leaf(grads, lambda x: not is_numeric(x)) or ("", None)
+        raise TypeError(f"total_norm: grads must hold arrays of numbers, got "
+                        f"{type(leaf).__name__} at {name!r}")
     if not leaves:
         return jnp.zeros((), jnp.float32)
     norms = jnp.stack([jnp.linalg.norm(jnp.ravel(g), ord=norm_type) for g in leaves])

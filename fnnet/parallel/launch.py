@@ -10,6 +10,7 @@ CPU devices) and how the tests run one.
 
 from __future__ import annotations
 
+import numbers
 import os
 import signal
 import socket
@@ -76,17 +77,29 @@ def launch_local(
         One ``CompletedProcess`` per process, in process order, all with return code 0.
 
     Raises:
-        ValueError: ``num_processes`` or ``cpu_devices_per_process`` below 1.
+        TypeError: ``command`` is not a list of strings (a str is refused: it would not
+            be split into arguments), a count not an int, ``timeout`` not a number or
+            ``env`` not a mapping.
+        ValueError: ``command`` is empty, ``num_processes`` or
+            ``cpu_devices_per_process`` below 1, or ``timeout`` not positive.
         LaunchError: a process exited with a non-zero code (the others are killed) or
             the timeout passed (all are killed).
 
     PyTorch equivalent: ``torchrun --standalone --nproc-per-node=N script.py``.
     """
-    if num_processes < 1:
-        raise ValueError(f"num_processes must be at least 1, got {num_processes}")
-    if cpu_devices_per_process is not None and cpu_devices_per_process < 1:
-        raise ValueError(
-            f"cpu_devices_per_process must be at least 1, got {cpu_devices_per_process}")
+    _check_command(command)
+    _check_count("num_processes", num_processes)
+    if cpu_devices_per_process is not None:
+        _check_count("cpu_devices_per_process", cpu_devices_per_process)
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+            raise TypeError(f"launch_local: timeout must be a number of seconds or None, "
+                            f"got {timeout!r}")
+        if not timeout > 0:
+            raise ValueError(f"launch_local: timeout must be positive, got {timeout!r}")
+    if env is not None and not isinstance(env, Mapping):
+        raise TypeError(f"launch_local: env must be a mapping of variable names to values "
+                        f"or None, got {type(env).__name__}")
     base = dict(os.environ)
     base.update(env or {})
     base[ENV_COORDINATOR] = f"127.0.0.1:{free_port()}"
@@ -121,6 +134,29 @@ def launch_local(
     if failure:
         raise LaunchError(failure, results)
     return results
+
+
+def _check_command(command: object) -> None:
+    """Raises unless ``command`` is a non-empty sequence of str (or path) arguments."""
+    if isinstance(command, str | bytes) or not isinstance(command, Sequence):
+        hint = " (pass the program and its arguments as a list, e.g. " \
+               "[sys.executable, 'train.py'])" if isinstance(command, str | bytes) else ""
+        raise TypeError(f"launch_local: command must be a list of strings, got "
+                        f"{type(command).__name__}{hint}")
+    if not command:
+        raise ValueError("launch_local: command must name a program, got an empty list")
+    for index, argument in enumerate(command):
+        if not isinstance(argument, str | os.PathLike):
+            raise TypeError(f"launch_local: command[{index}] must be a str, got "
+                            f"{argument!r}")
+
+
+def _check_count(name: str, value: object) -> None:
+    """Raises unless ``value`` is an int of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"launch_local: {name} must be an int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"launch_local: {name} must be at least 1, got {value}")
 
 
 def _wait(procs: list[subprocess.Popen[bytes]], deadline: float | None) -> str | None:

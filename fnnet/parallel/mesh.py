@@ -7,7 +7,7 @@ from typing import Any
 
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import AbstractMesh, Mesh, NamedSharding, PartitionSpec
 
 DATA_AXIS = "data"
 
@@ -66,13 +66,37 @@ def axis_of(mesh: Mesh) -> str:
     return name
 
 
+def check_mesh(caller: str, mesh: Any) -> None:
+    """Raises a TypeError naming ``caller`` unless ``mesh`` is a JAX device mesh."""
+    if not isinstance(mesh, Mesh | AbstractMesh):
+        raise TypeError(f"{caller}: mesh must be a jax.sharding.Mesh (e.g. from "
+                        f"fnnet.parallel.data_mesh()), got {type(mesh).__name__}")
+
+
 def replicated(mesh: Mesh) -> NamedSharding:
-    """The sharding of a value held whole by every device of ``mesh``."""
+    """The sharding of a value held whole by every device of ``mesh``.
+
+    Raises:
+        TypeError: ``mesh`` is not a ``jax.sharding.Mesh``.
+    """
+    check_mesh("replicated", mesh)
     return NamedSharding(mesh, PartitionSpec())
 
 
 def batch_sharded(mesh: Mesh, leading: int = 0) -> NamedSharding:
-    """The sharding that splits axis ``leading`` (the batch) over the mesh's axis."""
+    """The sharding that splits axis ``leading`` (the batch) over the mesh's axis.
+
+    Raises:
+        TypeError: ``mesh`` is not a ``jax.sharding.Mesh``, or ``leading`` not an int.
+        ValueError: ``leading`` is negative, or the mesh has more than one axis.
+    """
+    check_mesh("batch_sharded", mesh)
+    if isinstance(leading, bool) or not isinstance(leading, int):
+        raise TypeError(f"batch_sharded: leading must be an int (the batch axis), got "
+                        f"{leading!r}")
+    if leading < 0:
+        raise ValueError(f"batch_sharded: leading must be >= 0 (the batch axis), got "
+                         f"{leading}")
     return NamedSharding(mesh, PartitionSpec(*([None] * leading), axis_of(mesh)))
 
 

@@ -33,6 +33,7 @@ from fnnet.core.cache import STEPS
 from fnnet.core.state import TrainState
 from fnnet.core.step import LossFn, Metrics
 from fnnet.nn.module import Module
+from fnnet.nn.tree_check import first_leaf
 from fnnet.parallel.distributed import check_same_across_processes
 from fnnet.parallel.inflight import serialized
 from fnnet.parallel.mesh import DATA_AXIS, batch_size, check_divisible
@@ -75,7 +76,25 @@ def replicate(tree: Any, devices: Sequence[jax.Device] | None = None) -> Any:
 
 
 def unreplicate(tree: Any) -> Any:
-    """The first copy of a replicated tree (drops the leading device axis)."""
+    """The first copy of a replicated tree (drops the leading device axis).
+
+    Args:
+        tree: a pytree of arrays with a leading device axis, as :func:`replicate`
+            returns.
+
+    Returns:
+        The tree with leaves ``[...]``: copy 0.
+
+    Raises:
+        TypeError: a leaf is not an array.
+        ValueError: a leaf is a 0-d array (it has no device axis).
+    """
+    if any(np.ndim(x) == 0 for x in jax.tree.leaves(tree)):
+        name, leaf = first_leaf(tree, lambda x: np.ndim(x) == 0) or ("", None)
+        kind = "a 0-d array" if hasattr(leaf, "shape") else type(leaf).__name__
+        error = ValueError if hasattr(leaf, "shape") else TypeError
+        raise error(f"unreplicate: tree must hold arrays with a leading device axis (as "
+                    f"replicate returns), got {kind} at {name!r}")
     return jax.tree.map(lambda x: x[0], tree)
 
 

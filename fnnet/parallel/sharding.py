@@ -41,6 +41,7 @@ from fnnet.parallel.mesh import (
     batch_sharded,
     batch_size,
     check_divisible,
+    check_mesh,
     data_mesh,
     replicated,
 )
@@ -69,8 +70,11 @@ def put_replicated(tree: Any, mesh: Mesh | None = None) -> Any:
         The tree as global arrays replicated over ``mesh``.
 
     Raises:
+        TypeError: ``mesh`` is not a ``jax.sharding.Mesh``.
         ValueError: the tree differs across processes.
     """
+    if mesh is not None:
+        check_mesh("put_replicated", mesh)
     mesh = data_mesh() if mesh is None else mesh
     check_same_across_processes(tree)
     return _put(tree, replicated(mesh))
@@ -93,9 +97,12 @@ def put_batch(batch: Any, mesh: Mesh | None = None, *, leading: int = 0) -> Any:
         The global batch, sharded along ``leading`` over the mesh's axis.
 
     Raises:
+        TypeError: ``mesh`` is not a ``jax.sharding.Mesh``.
         ValueError: the global batch size is not divisible by the device count (or the
             local slice by this process's device count).
     """
+    if mesh is not None:
+        check_mesh("put_batch", mesh)
     mesh = data_mesh() if mesh is None else mesh
     size = batch_size(batch, axis=leading)
     processes = jax.process_count()

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import os
 import pathlib
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+# The entries of a history that are drawn: training and evaluation loss and accuracy.
+PLOTTED = ("loss", "accuracy", "eval_loss", "eval_accuracy")
 
-def plot_history(history: dict[str, list[float]], path: str | os.PathLike[str],
+
+def plot_history(history: Mapping[str, list[float]], path: str | os.PathLike[str],
                  title: str = "fnnet training") -> pathlib.Path:
     """Writes loss (left) and accuracy (right) per epoch, training and evaluation.
 
@@ -21,15 +27,25 @@ def plot_history(history: dict[str, list[float]], path: str | os.PathLike[str],
 
     Returns:
         The path written.
+
+    Raises:
+        TypeError: ``history`` is not a mapping, one of its plotted entries not a list of
+            numbers, ``path`` not a path or ``title`` not a str.
+        ValueError: ``history`` has no ``loss`` values, or a plotted entry's length
+            differs from that of ``loss``.
     """
+    _check_history(history)
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"plot_history: path must be a file path (str or os.PathLike), got "
+                        f"{path!r}")
+    if not isinstance(title, str):
+        raise TypeError(f"plot_history: title must be a str, got {title!r}")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    if not history.get("loss"):
-        raise ValueError("plot_history: history has no 'loss' values to plot")
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     epochs = range(1, len(history["loss"]) + 1)
@@ -47,6 +63,31 @@ def plot_history(history: dict[str, list[float]], path: str | os.PathLike[str],
     left.set_yscale("log")
     fig.suptitle(title)
     return save_figure(fig, path)
+
+
+def _check_history(history: Any) -> None:
+    """Raises unless ``history`` maps ``loss`` (and any other plotted metric) to equally
+    long lists of numbers, one per epoch."""
+    if not isinstance(history, Mapping):
+        raise TypeError(f"plot_history: history must be a mapping of metric names to "
+                        f"per-epoch values (as fit returns), got {type(history).__name__}")
+    loss = history.get("loss")
+    if loss is None or (isinstance(loss, list | tuple) and not loss):
+        raise ValueError("plot_history: history has no 'loss' values to plot")
+    for key in PLOTTED:  # 'loss' first: its length is known to be valid after it
+        values = history.get(key)
+        if values is None:
+            continue
+        try:
+            numbers = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            numbers = None
+        if not isinstance(values, list | tuple) or numbers is None or numbers.ndim != 1:
+            raise TypeError(f"plot_history: history[{key!r}] must be a list of numbers (one "
+                            f"per epoch), got {type(values).__name__}")
+        if values and len(values) != len(loss):
+            raise ValueError(f"plot_history: history[{key!r}] holds {len(values)} values, "
+                             f"expected one per epoch of 'loss' ({len(loss)})")
 
 
 def save_figure(fig: Figure, path: pathlib.Path) -> pathlib.Path:
