@@ -524,6 +524,8 @@ def test_entry_points_still_take_what_they_document():
     assert data.gather((images, labels), 2)[1] == 2
     assert data.gather([images, labels], np.array([0, 3]))[1].tolist() == [0, 3]
     assert data.to_float(np.full(2, 255, np.uint8)).tolist() == [1.0, 1.0]
+    half_images = jnp.full(2, 0.5, jnp.bfloat16)  # already float: returned as they are
+    assert data.to_float(half_images) is half_images
     assert len(list(data.prefetch_to_device(iter([np.ones(2)]), np.int64(1)))) == 1
     metrics = core.batch_metrics(1.5, np.zeros((2, 3)), np.array([0, 0]))
     assert float(metrics["accuracy"]) == 1.0 and float(metrics["count"]) == 2.0

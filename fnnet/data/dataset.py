@@ -115,7 +115,7 @@ def to_float(images: Any) -> Any:
     if dtype is None or not hasattr(images, "astype"):
         raise TypeError(f"to_float: images must be a numpy or JAX array of uint8 or float "
                         f"pixels, got {type(images).__name__}")
-    if np.issubdtype(dtype, np.floating):
+    if np.issubdtype(dtype, np.floating) or str(dtype) == "bfloat16":  # ml_dtypes' bfloat16
         return images
     if dtype != np.uint8:
         raise TypeError(f"to_float: images must be uint8 or floating point, got dtype "
