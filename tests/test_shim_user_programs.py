@@ -92,6 +92,49 @@ def test_module_list_prints_runs_of_alike_modules_once_as_pytorch(torch):
     assert repr(holder[ft]) == repr(holder[torch])
 
 
+EDITS = {
+    "del a named child": lambda nn, s: s.__delitem__(0),
+    "del a slice": lambda nn, s: s.__delitem__(slice(1, 3)),
+    "insert": lambda nn, s: s.insert(1, nn.Identity()),
+    "insert at the end, negative": lambda nn, s: s.insert(-1, nn.ELU()),
+    "extend": lambda nn, s: s.extend([nn.ELU(), nn.GELU()]),
+    "pop": lambda nn, s: s.pop(1),
+    "+=": lambda nn, s: s.__iadd__(nn.Sequential(nn.ReLU())),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_editing_a_sequential_names_its_children_as_pytorch(torch, edit):
+    # PyTorch numbers the children again after a deletion or an insertion, so the state
+    # dict's keys of the edited model (a backbone with its head cut off) are its own
+    # (PyTorch's insert shifts numbered children only: a named one is a KeyError there)
+    keys, reprs = [], []
+    for T in (torch, ft):
+        layers = [T.nn.Linear(3, 4), T.nn.Tanh(), T.nn.Linear(4, 2), T.nn.Softmax(dim=1)]
+        model = T.nn.Sequential(*layers) if edit.startswith("insert") else \
+            T.nn.Sequential(OrderedDict(zip(("fc", "act", "out", "soft"), layers, strict=True)))
+        EDITS[edit](T.nn, model)
+        keys.append(list(model.state_dict()))
+        reprs.append(repr(model))
+    assert keys[1] == keys[0] and reprs[1] == reprs[0]
+
+
+def test_editing_a_module_list_and_joining_containers_as_pytorch(torch):
+    results = []
+    for T in (torch, ft):
+        blocks = T.nn.ModuleList([T.nn.Linear(2, 2), T.nn.ReLU(), T.nn.Linear(2, 1)])
+        del blocks[0]
+        popped = blocks.pop(0)
+        blocks += [T.nn.Tanh()]
+        joined = blocks + T.nn.ModuleList([T.nn.ReLU()])
+        twice = T.nn.Sequential(T.nn.ReLU(), T.nn.Linear(1, 1)) * 2
+        results.append((type(popped).__name__, repr(blocks), list(joined.state_dict()),
+                        repr(twice), list(twice.state_dict())))
+        with pytest.raises(IndexError, match="Index out of range: 9"):
+            T.nn.Sequential(T.nn.ReLU()).insert(9, T.nn.ReLU())
+    assert results[1] == results[0]
+
+
 MODULES = {
     "Identity": lambda nn: nn.Identity(),
     "Sequential with Identity": lambda nn: nn.Sequential(nn.Linear(2, 2), nn.Identity()),

@@ -57,12 +57,84 @@ class Sequential(Module):
         new head), as PyTorch."""
         setattr(self, self._key(index), module)
 
-    def __delitem__(self, index: int) -> None:
-        delattr(self, self._key(index))
+    def __delitem__(self, index: int | slice) -> None:
+        _delete(self, index)
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
+
+    def extend(self, sequential: Iterable[Module]) -> Sequential:
+        for module in sequential:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Puts ``module`` before position ``index``; the children are numbered again."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        _insert(self, index, module)
+        return self
+
+    def pop(self, key: int | slice) -> Module:
+        module: Module = self[key]
+        del self[key]
+        return module
+
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return self.extend(other)
+
+    def __mul__(self, other: int) -> Sequential:
+        if isinstance(other, bool) or not isinstance(other, int) or other <= 0:
+            raise (TypeError if not isinstance(other, int) else ValueError)(
+                f"Non-positive multiplication factor {other} for {type(self)}")
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
+
+
+def _renumber(container: Module, modules: list[Module] | None = None) -> None:
+    """Makes ``modules`` (by default the children) the children, named ``"0"``, ``"1"``...
+    in order, as PyTorch names them after a deletion or an insertion (a state dict's keys
+    follow)."""
+    modules = list(container._modules.values()) if modules is None else modules
+    container._modules.clear()
+    for i, module in enumerate(modules):
+        container.add_module(str(i), module)
+
+
+def _delete(container: Module, index: int | slice) -> None:
+    keys = list(container._modules)
+    if isinstance(index, slice):
+        doomed = keys[index]
+    else:
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"{type(container).__name__} indices must be integers or slices, "
+                            f"not {type(index).__name__}")
+        if not -len(keys) <= index < len(keys):
+            raise IndexError(f"index {index} is out of range")
+        doomed = [keys[index]]
+    for key in doomed:
+        delattr(container, key)
+    _renumber(container)
+
+
+def _insert(container: Module, index: int, module: Module) -> None:
+    n = len(container._modules)
+    if not -n <= index <= n:
+        raise IndexError(f"Index out of range: {index}")
+    modules = list(container._modules.values())
+    modules.insert(index if index >= 0 else index + n, module)
+    _renumber(container, modules)
 
 
 class ModuleList(Module):
@@ -99,11 +171,21 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _insert(self, index, module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        _delete(self, index)
+
+    def pop(self, key: int | slice) -> Module:
+        module: Module = self[key]
+        del self[key]
+        return module
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward; iterate over it")
