@@ -71,10 +71,10 @@ def test_unknown_module_attributes_are_attribute_errors_as_torch(torch):
         with pytest.raises(AttributeError, match="^'Linear' object has no attribute 'foo'$"):
             layer.foo  # noqa: B018
     model = ft.nn.Sequential(ft.nn.Linear(2, 3))
-    assert not hasattr(model, "register_full_backward_hook")  # a known PyTorch feature ...
+    assert not hasattr(model, "register_backward_hook")  # a known PyTorch feature ...
     with pytest.raises(NotImplementedError, match="does not support "
-                       "Module.register_full_backward_hook; a module's gradients"):
-        model.register_full_backward_hook(print)  # ... explained when used
+                       "Module.register_backward_hook; use register_full_backward_hook"):
+        model.register_backward_hook(print)  # ... explained when used
 
 
 def test_unsupported_tensor_method_and_argument():

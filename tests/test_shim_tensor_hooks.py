@@ -4,6 +4,8 @@ Grad-CAM's hooks on a convolution's activations."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -127,3 +129,88 @@ def test_refusals_name_the_reason(torch):
     y.register_hook(lambda g: g * 0)  # a non-leaf hook changing the gradient: refused
     with pytest.raises(NotImplementedError, match="may read its gradient but not replace"):
         y.sum().backward()
+
+
+def _rebound(t):
+    # Grad-CAM as tutorials write it: the hooked activation's name is rebound at once
+    store = []
+    w = t.tensor(W, requires_grad=True)
+    x = t.tensor(X) @ w
+    x.register_hook(lambda g: store.append(g.numpy().copy()))
+    x = t.relu(x).sum()
+    x.backward()
+    return store
+
+
+def test_a_hook_runs_after_its_tensor_is_gone_as_pytorch(torch):
+    theirs, ours = _rebound(torch), _rebound(ft)
+    assert len(ours) == len(theirs) == 1
+    np.testing.assert_allclose(ours[0], theirs[0])
+
+
+class _Probe:
+    """A module's backward hooks' arguments, as (name, grad_input sums, grad_output sums)."""
+
+    def __init__(self, t, model):
+        self.seen = []
+        for name in ("conv", "fc"):
+            getattr(model, name).register_full_backward_hook(self._hook(name))
+        model.fc.register_full_backward_pre_hook(
+            lambda m, go: self.seen.append(("fc pre", [tuple(g.shape) for g in go])))
+
+    def _hook(self, name):
+        def hook(module, grad_input, grad_output):
+            self.seen.append((name, [None if g is None else float(g.sum()) for g in grad_input],
+                              [float(g.abs().sum()) for g in grad_output]))
+        return hook
+
+
+def _module_hooks(t):
+    class Net(t.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = t.nn.Conv2d(1, 2, 3)
+            self.fc = t.nn.Linear(2 * 8 * 8, 3)
+
+        def forward(self, x):
+            h = t.relu(self.conv(x))
+            return self.fc(h.flatten(1)) + h.mean()  # h is used outside fc as well
+
+    model = Net()
+    with t.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(t.tensor(np.random.default_rng(len(name)).standard_normal(
+                tuple(p.shape)).astype(np.float32) * 0.3))
+    probe = _Probe(t, model)
+    image = t.tensor(RNG_IMAGE)
+    calls = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for target in (image, image.clone().requires_grad_(True)):
+            model(target)[:, 1].sum().backward()
+            calls.append(sorted(probe.seen, key=lambda c: c[0]))
+            probe.seen.clear()
+    texts = {str(w.message)[:60] for w in caught if "Full backward hook" in str(w.message)}
+    return calls, texts
+
+
+def test_module_backward_hooks_see_pytorchs_gradients(torch):
+    # grad_input is the gradient through the module alone (fc's input is also used by
+    # h.mean()); an input that needs no gradient is None, with PyTorch's warning
+    theirs, ours = _module_hooks(torch), _module_hooks(ft)
+    assert ours[1] == theirs[1] and len(ours[1]) == 1
+    for t_call, o_call in zip(theirs[0], ours[0], strict=True):
+        assert [c[0] for c in o_call] == [c[0] for c in t_call] == ["conv", "fc", "fc pre"]
+        for t_item, o_item in zip(t_call, o_call, strict=True):
+            for t_values, o_values in zip(t_item[1:], o_item[1:], strict=True):
+                if t_values and t_values[0] is not None and not isinstance(t_values[0], tuple):
+                    np.testing.assert_allclose(o_values, t_values, rtol=1e-5, atol=1e-6)
+                else:
+                    assert o_values == t_values
+
+
+def test_a_module_backward_hook_may_not_replace_gradients():
+    layer = ft.nn.Linear(2, 2)
+    layer.register_full_backward_hook(lambda m, gi, go: (gi[0] * 0,))
+    with pytest.raises(NotImplementedError, match="full backward hook that returns new"):
+        layer(ft.ones(1, 2, requires_grad=True)).sum().backward()

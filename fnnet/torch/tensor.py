@@ -403,13 +403,17 @@ class _GradientHooks:
     (``retain_grad``). A non-leaf's ``probe`` is the zeros leaf added to it, whose
     gradient is the tensor's; the probe's own hooks name their ``owner``."""
 
-    __slots__ = ("hooks", "retain", "probe", "owner")
+    __slots__ = ("hooks", "retain", "probe", "owner", "target")
 
     def __init__(self, owner: Tensor | None = None) -> None:
         self.hooks: dict[int, Callable[[Tensor], Tensor | None]] = {}
         self.retain = False
         self.probe: Tensor | None = None
+        # the owner's hooks are kept by the probe, so that they run when the owner tensor
+        # is gone (``x.register_hook(f); x = pool(x)``, as Grad-CAM writes it); the owner
+        # itself only for its retained ``.grad``
         self.owner = None if owner is None else weakref.ref(owner)
+        self.target = None if owner is None else owner._gradient_hooks()
 
     def deliver(self, grad: Tensor) -> Tensor | None:
         """The gradient to add to this leaf's ``.grad`` after its hooks; None for a
@@ -420,17 +424,16 @@ class _GradientHooks:
                 if changed is not None:
                     grad = _as_tensor(changed)
             return grad
-        owner = self.owner()
-        if owner is None:
-            return None
-        hooks = owner._gradient_hooks()
+        hooks = self.target
+        assert hooks is not None
         for hook in list(hooks.hooks.values()):
             if hook(grad) is not None:
                 raise NotImplementedError(
                     "fnnet.torch: a hook on a non-leaf tensor may read its gradient but not "
                     "replace it (the step computes every gradient in one program); change "
                     "a leaf's gradient with a hook on the leaf, or the values in forward")
-        if hooks.retain:
+        owner = self.owner()
+        if hooks.retain and owner is not None:
             owner.grad = grad if owner.grad is None else owner.grad + grad
         return None
 

@@ -13,6 +13,7 @@ from fnnet.torch import _dtypes, _graph
 from fnnet.torch._hooks import RemovableHandle
 from fnnet.torch.device import check_cuda, check_placement
 from fnnet.torch.device import device as _device
+from fnnet.torch.nn.modules._backward_hooks import BackwardCall
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor, Unsupported, _as_tensor
 
@@ -33,16 +34,13 @@ class _IncompatibleKeys(IncompatibleKeys):
 
     __str__ = __repr__
 
-_HOOKS = ("a module's gradients are computed by the step's compiled program as a whole, "
-          "so no hook runs inside its backward pass; take gradients with "
-          "torch.autograd.grad, or from fnnet.nn's pure apply with jax.grad")
+_STATE_HOOKS = ("state_dict and load_state_dict run no hooks; change the dict state_dict "
+                "returns, or the one given to load_state_dict")
 #: PyTorch Module features fnnet.torch does not provide, and the fnnet way instead.
 _UNSUPPORTED = {
-    "register_full_backward_hook": _HOOKS,
-    "register_full_backward_pre_hook": _HOOKS,
-    "register_backward_hook": _HOOKS,
-    "register_state_dict_pre_hook": _HOOKS,
-    "register_load_state_dict_post_hook": _HOOKS,
+    "register_backward_hook": "use register_full_backward_hook (PyTorch deprecates this one)",
+    "register_state_dict_pre_hook": _STATE_HOOKS,
+    "register_load_state_dict_post_hook": _STATE_HOOKS,
     "share_memory": "jax arrays are immutable and shared already",
     "to_empty": "modules are created with values; load them with load_state_dict",
 }
@@ -495,6 +493,31 @@ class Module:
         """
         return self._add_hook("_forward_hooks", hook, prepend, with_kwargs, always_call)
 
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Calls ``hook(module, grad_input, grad_output)`` in each backward through a call
+        of this module: the gradients of its positional tensor inputs (None where one
+        needs none) and of its outputs. The hook may read them but not replace them
+        (returning new gradients raises NotImplementedError; see
+        :mod:`fnnet.torch.nn.modules._backward_hooks`).
+
+        Returns:
+            A handle whose ``remove()`` drops the hook.
+
+        PyTorch equivalent: ``nn.Module.register_full_backward_hook``.
+        """
+        return self._add_hook("_backward_hooks", hook, prepend, False, False)
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Calls ``hook(module, grad_output)`` in each backward through a call of this
+        module, once its outputs' gradients are known (read-only, as
+        :meth:`register_full_backward_hook`'s).
+
+        PyTorch equivalent: ``nn.Module.register_full_backward_pre_hook``.
+        """
+        return self._add_hook("_backward_pre_hooks", hook, prepend, False, False)
+
     def _add_hook(self, table: str, hook: Callable[..., Any], prepend: bool,
                   with_kwargs: bool, always_call: bool) -> RemovableHandle:
         if not callable(hook):
@@ -522,6 +545,11 @@ class Module:
                 changed = hook(self, args)
                 if changed is not None:
                     args = changed if isinstance(changed, tuple) else (changed,)
+        backward = [[hook for hook, _, _ in self.__dict__.get(table, {}).values()]
+                    for table in ("_backward_hooks", "_backward_pre_hooks")]
+        call = BackwardCall(self, backward[0], backward[1], args) if any(backward) else None
+        if call is not None:
+            args = call.inputs()
         hooks = list(self.__dict__.get("_forward_hooks", {}).values())
         try:
             output = self.forward(*args, **kwargs)
@@ -538,6 +566,8 @@ class Module:
                 hook(self, args, output)
             if changed is not None:
                 output = changed
+        if call is not None:
+            call.watch(output)
         return output
 
     # -- calling ------------------------------------------------------------------------
@@ -547,7 +577,8 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         d = self.__dict__
-        if d.get("_forward_pre_hooks") or d.get("_forward_hooks"):
+        if d.get("_forward_pre_hooks") or d.get("_forward_hooks") or \
+                d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
