@@ -23,8 +23,11 @@ Differences from PyTorch worth knowing:
   32-bit integer type is named ``torch.int64`` (an explicit ``torch.int32`` prints so).
 - Random numbers differ from PyTorch's (jax's PRNG); ``manual_seed`` makes them
   reproducible. Devices are JAX's: ``cuda.is_available()`` and ``torch.accelerator``
-  report a GPU exactly when JAX computes on one, ``.to(device)`` is a no-op (JAX
-  already placed the array) and ``tensor.device`` names JAX's default device.
+  report a GPU exactly when JAX computes on one, ``.to("cuda")`` is a no-op then (JAX
+  already placed the array) and raises PyTorch's CPU-build error without one, and
+  ``tensor.device`` names JAX's default device.
+- ``torch.from_numpy`` and ``Tensor.numpy()`` copy: JAX's arrays are immutable, so a
+  tensor and a numpy array never share memory (a write to one is not seen in the other).
 - ``torch.autograd.Function`` subclasses become one ``jax.custom_vjp`` each;
   ``create_graph=True`` replays the graph inside ``jax.vjp`` as one differentiable node.
 - ``optimizer.step()`` frees the graph of every live tensor.
@@ -32,9 +35,10 @@ Differences from PyTorch worth knowing:
   Compiled programs are also kept on disk (``~/.cache/fnnet/xla``; the variable
   ``FNNET_COMPILATION_CACHE`` names another folder, or ``0`` turns it off), so running a
   script again skips most of its compiling: see :mod:`fnnet.core.disk_cache`.
-- ``torch.save``/``torch.load`` write and read safetensors files (state dicts and
-  dicts of them with plain values), never pickles; PyTorch's own ``.pt`` files are read
-  with ``fnnet.interop.read_state_dict``.
+- ``torch.save``/``torch.load`` write and read state dicts and dicts of them with plain
+  values, in PyTorch's file format (PyTorch's ``torch.load`` reads them) or as
+  safetensors for a ``.safetensors`` path; a whole pickled model is refused, as
+  unpickling can run any code (see :mod:`fnnet.torch.serialization`).
 - ``nn.DataParallel`` splits the batch over the local devices inside the compiled step;
   BatchNorm uses the whole batch's statistics (as on one device).
 
