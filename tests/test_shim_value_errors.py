@@ -131,7 +131,44 @@ MISTAKES = {
     # data
     "TensorDataset of two lengths": lambda T: T.utils.data.TensorDataset(T.ones(2), T.ones(3)),
     "tensor from ragged lists": lambda T: T.tensor([[1, 2], [3]]),
+    "TensorDataset index out of range": lambda T: T.utils.data.TensorDataset(T.ones(4))[9],
+    # values PyTorch checks that JAX would turn into empty or zero results
+    "one_hot of a negative class": lambda T: T.nn.functional.one_hot(T.tensor([-1]), 3),
+    "one_hot of a class past num_classes":
+        lambda T: T.nn.functional.one_hot(T.tensor([5]), 3),
+    "arange against its step's sign": lambda T: T.arange(0, 5, -1),
+    "randperm of a negative count": lambda T: T.randperm(-1),
+    "normal with a negative std": lambda T: T.normal(0.0, -1.0, size=(2,)),
+    "permute with a repeated dim": lambda T: T.ones(2, 3).permute(0, 0),
+    "flatten past the last dim": lambda T: T.ones(2, 3).flatten(3),
+    "cat of nothing": lambda T: T.cat([]),
+    # modules and optimizers
+    "add_module with a dot": lambda T: T.nn.Module().add_module("a.b", T.nn.ReLU()),
+    "a tensor assigned as a parameter":
+        lambda T: setattr(T.nn.Linear(2, 2), "weight", T.ones(2, 2)),
+    "a parameter in two groups": lambda T: (lambda w: T.optim.SGD(
+        [{"params": [w]}, {"params": [w]}], lr=0.1))(T.nn.Parameter(T.ones(2))),
 }
+
+
+WARNINGS = {
+    "scheduler stepped before its optimizer": lambda T: T.optim.lr_scheduler.StepLR(
+        T.optim.SGD([T.nn.Parameter(T.ones(2))], lr=0.1), 1).step(),
+    "a parameter listed twice": lambda T: (lambda w: T.optim.SGD([w, w], lr=0.1))(
+        T.nn.Parameter(T.ones(2))),
+    "LSTM dropout with one layer": lambda T: T.nn.LSTM(2, 2, num_layers=1, dropout=0.5),
+}
+
+
+@pytest.mark.parametrize("name", list(WARNINGS))
+def test_a_slip_pytorch_warns_about_warns_the_same_words(torch, name):
+    texts = []
+    for T in (torch, ft):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            WARNINGS[name](T)
+        texts.append([str(w.message) for w in caught if w.category is UserWarning])
+    assert texts[1] == texts[0] and len(texts[0]) == 1
 
 
 @pytest.mark.parametrize("name", list(MISTAKES))
@@ -235,3 +272,13 @@ def test_in_range_indices_and_same_kind_in_place_ops_still_run(torch):
         w = T.tensor([3])
         w.fill_(2.7)
         assert w.tolist() == [2]
+
+
+def test_a_scheduler_stepped_after_its_optimizer_does_not_warn():
+    opt = ft.optim.SGD([ft.nn.Parameter(ft.ones(2))], lr=0.1)
+    sched = ft.optim.lr_scheduler.StepLR(opt, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+        sched.step()
+        sched.step()

@@ -239,6 +239,8 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | N
              device: DeviceLike = None) -> Tensor:
     """PyTorch equivalent: ``torch.randperm``."""
     check_placement(device)
+    if isinstance(n, int) and n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     rng = generator.numpy() if generator is not None else _random.state.numpy_rng()
     return _wrap_value(_graph.as_array(rng.permutation(n)))
 
@@ -250,6 +252,10 @@ def arange(start: float, end: float | None = None, step: float = 1, *,
     check_placement(device)
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = _dtypes.float32 if is_float else _dtypes.int64
@@ -381,7 +387,7 @@ def cat(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Ten
     dim = _axis("cat", dim, axis) or 0
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")  # PyTorch's type
     joined = _join_values("cat", np.concatenate, jnp.concatenate, tensors, dim, _check_cat)
     if joined is not None:
         return joined

@@ -118,6 +118,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
         return mean + std * noise  # type: ignore[no-any-return]
     if size is None:
         raise TypeError("normal(): with numbers for mean and std, pass size=")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     shape = tuple(size) if isinstance(size, (list, tuple)) else (int(size),)
     draw = mean + std * flat_normal(_random.key_for(generator, "normal"), shape)
     out = _wrap_value(draw.astype(np.float32 if dtype is None else dtype.np))

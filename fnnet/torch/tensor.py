@@ -903,6 +903,7 @@ class Tensor:
     reshape_as = view_as
 
     def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
+        _dim(start_dim, self.dim(), "flatten"), _dim(end_dim, self.dim(), "flatten")
         return _op(_flatten, (start_dim, end_dim), self, who="flatten")
 
     @_numpy_names
@@ -915,6 +916,8 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         dims = _shape_args(dims)
+        if len({_dim(d, self.dim(), "permute") for d in dims}) != len(dims):
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
         out = _op(_permute, (dims,), self, who="permute")
         return _views.link_permute(out, self, tuple(d % max(self.dim(), 1) for d in dims))
 

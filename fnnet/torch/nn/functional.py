@@ -29,7 +29,7 @@ from fnnet.torch.nn._loss_shapes import (
     promote_regression,
 )
 from fnnet.torch.nn._pool1d import as_2d, single
-from fnnet.torch.tensor import Tensor, _op, _op_multi, _scalar_or_tensor
+from fnnet.torch.tensor import Tensor, _op, _op_multi, _scalar_or_tensor, host_value
 from fnnet.torch.tensor import Unsupported as _Unsupported
 from fnnet.typing import Array
 
@@ -404,6 +404,12 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if not isinstance(num_classes, int) or num_classes < 1:
         raise RuntimeError(f"one_hot: num_classes must be a positive int or -1, got "
                            f"{num_classes!r}")
+    labels = host_value(tensor)  # a class out of range would give a row of zeros
+    if labels is not None and labels.size:
+        if labels.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if labels.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
     return _op(_one_hot, (num_classes,), tensor, who="one_hot")
 
 

@@ -304,6 +304,7 @@ class LBFGS(Optimizer):
         if not callable(closure):
             raise TypeError("LBFGS.step: closure must be a callable that computes the loss "
                             f"and its gradients and returns the loss, got {closure!r}")
+        self._opt_called = True
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 import types
+import warnings
 from typing import Any
 
 import jax
@@ -17,6 +18,14 @@ import numpy as np
 
 from fnnet.optim import schedules
 from fnnet.torch.optim.optimizer import Optimizer
+
+#: PyTorch's warning for a scheduler stepped before its optimizer (the schedule's first
+#: value is skipped)
+_ORDER = ("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch "
+          "1.1.0 and later, you should call them in the opposite order: `optimizer.step()` "
+          "before `lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping "
+          "the first value of the learning rate schedule. See more details at "
+          "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
 
 
 class LRScheduler:
@@ -58,6 +67,8 @@ class LRScheduler:
             return [float(np.asarray(s(self.last_epoch))) for s in self._schedules]
 
     def step(self, epoch: int | None = None) -> None:
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(_ORDER, UserWarning, stacklevel=2)
         self._step_count += 1
         self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
         values = self.get_lr()

@@ -19,6 +19,7 @@ output per parameter for a number that only ``state_dict()`` reads.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -183,13 +184,22 @@ class Optimizer:
         if not isinstance(params, Tensor | Iterable):
             raise TypeError("params argument given to the optimizer should be an iterable "
                             "of Tensors or dicts, but got " + type(params).__name__)
-        group["params"] = [params] if isinstance(params, Tensor) else list(params)
-        for p in group["params"]:
+        listed = [params] if isinstance(params, Tensor) else list(params)
+        for p in listed:
             if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params "
                                 f"is {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
+        ids = {id(p) for p in listed}
+        if len(ids) != len(listed):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; "
+                          "in future, this will cause an error; see "
+                          "github.com/pytorch/pytorch/issues/40967 for more information",
+                          UserWarning, stacklevel=3)
+        if any(id(p) in ids for other in self.param_groups for p in other["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group["params"] = listed
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         self.param_groups.append(group)
@@ -262,6 +272,7 @@ class Optimizer:
         if closure is not None:
             with _graph_enabled():
                 loss = closure()
+        self._opt_called = True  # a scheduler stepped before this warns, as in PyTorch
         tp = _graph.recording_tape()
         params: list[Tensor] = []
         grads: list[Tensor] = []

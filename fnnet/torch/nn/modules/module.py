@@ -137,8 +137,9 @@ class Module:
             self._modules[name] = value
         elif name in self._parameters:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter "
-                                f"'{name}' (torch.nn.Parameter or None expected)")
+                kind = value.type() if isinstance(value, Tensor) else type(value).__name__
+                raise TypeError(f"cannot assign '{kind}' as parameter '{name}' "
+                                f"(torch.nn.Parameter or None expected)")
             self._parameters[name] = None
         elif name in self._modules:
             if value is not None:
@@ -192,6 +193,13 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        # PyTorch's checks of the name: a dot would make state_dict keys ambiguous
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f"module name can't contain \".\", got: {name}")
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
         self._forget(name)
         self._modules[name] = module
         object.__setattr__(self, name, module)

@@ -8,6 +8,7 @@ over time inside the compiled step).
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Any, cast
 
 import jax
@@ -78,6 +79,11 @@ class RNNBase(Resettable, Wrapped):
             raise NotImplementedError("fnnet.torch: nn.LSTM(proj_size=...) is not supported")
         super().__init__()
         fn = self._fnnet(*args, **kwargs)
+        if fn.dropout > 0 and fn.num_layers == 1:
+            warnings.warn(f"dropout option adds dropout after all but last recurrent layer, so "
+                          f"non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={fn.dropout} and num_layers={fn.num_layers}", UserWarning,
+                          stacklevel=3)
         object.__setattr__(self, "_params", tuple(fn.param_names()))
         for name in ("input_size", "hidden_size", "num_layers", "bias", "batch_first",
                      "dropout", "bidirectional"):

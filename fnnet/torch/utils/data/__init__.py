@@ -95,6 +95,9 @@ class TensorDataset(Dataset):
         self._device: tuple[Tensor, ...] | None = None
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        size = len(self._host[0])
+        if isinstance(index, (int, np.integer)) and not -size <= index < size:
+            raise IndexError(f"index {index} is out of bounds for dimension 0 with size {size}")
         return tuple(_wrap_value(_host_array(a[index])) for a in self._host)
 
     def __len__(self) -> int:
