@@ -251,6 +251,9 @@ _factorizations.install(globals())
 from fnnet.torch import _scatter_ops  # noqa: E402
 
 _scatter_ops.install(globals())
+from fnnet.torch import _aliases  # noqa: E402
+
+_aliases.install(globals())  # second names of the ops installed above
 from fnnet.torch.tensor import accept_numpy_names as _accept_numpy_names  # noqa: E402
 
 _accept_numpy_names(globals())  # axis=/keepdims= wherever dim=/keepdim= (after every install)

@@ -1,4 +1,5 @@
-"""``Tensor.normal_``, ``uniform_``, ``bernoulli_`` and ``exponential_``: in-place draws,
+"""``Tensor.normal_``, ``uniform_``, ``bernoulli_``, ``exponential_`` and ``random_``:
+in-place draws,
 as ``nn.init``-style code writes them (``with torch.no_grad(): w.normal_(0, 0.02)``).
 
 Each draws eagerly from fnnet.torch's global key (``torch.manual_seed``) or the
@@ -64,7 +65,27 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> 
     return _fill(self, draw, "exponential_")
 
 
-METHODS = (normal_, uniform_, bernoulli_, exponential_)
+def random_(self: Tensor, from_: int = 0, to: int | None = None, *,
+            generator: Any = None) -> Tensor:
+    """Fills with integers drawn uniformly from ``[from_, to - 1]`` (``random_(to)`` is
+    ``[0, to - 1]``; without ``to``, up to the largest integer the dtype holds exactly).
+
+    PyTorch equivalent: ``Tensor.random_`` (its ``from`` is ``from_`` here, a keyword
+    Python reserves).
+    """
+    if to is None and from_ != 0:
+        from_, to = 0, from_
+    if to is None:
+        to = 2 ** 24 if self.is_floating_point() else int(jnp.iinfo(jnp.int32).max)
+    if from_ >= to:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} "
+                           f">= to={to}")
+    draw = jax.random.randint(_random.key_for(generator, "random_"), tuple(self.shape),
+                              from_, to)
+    return self.copy_(_wrap_value(draw.astype(self.dtype.np)))
+
+
+METHODS = (normal_, uniform_, bernoulli_, exponential_, random_)
 
 
 def install() -> None:
