@@ -84,3 +84,13 @@ def test_random_multinomial_and_queries(torch):
         assert T.ones(2).is_complex() is False
         assert (T.ones(2, dtype=T.uint8).is_signed(), T.ones(2).is_signed()) == (False, True)
         assert T.tensor([0.5]).is_nonzero() is True
+
+
+def test_an_in_place_write_of_a_value_not_on_the_tape_is_recorded():
+    # the write of a value computed at once (an eager draw, a join of values) goes
+    # through a recorded copy, as a recorded result's does
+    from fnnet.torch.tensor import _wrap_value
+
+    target = ft.zeros(3)
+    assert target._inplace(_wrap_value(np.arange(3, dtype=np.float32))) is target
+    assert target.tolist() == [0.0, 1.0, 2.0]

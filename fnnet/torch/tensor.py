@@ -1106,6 +1106,8 @@ class Tensor:
         if view is not None and view.kind == VAR and _current_recorder().grad_enabled:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
                                "an in-place operation.")
+        if result._cell.ref < 0:  # a value not recorded (joined at once, drawn eagerly)
+            result = _op(_copy_into, (), self, result)
         result = result._cast(self._cell.aval[1]) if result._cell.aval[1] != \
             self._cell.aval[1] else result
         if tuple(result.shape) != tuple(self.shape):
