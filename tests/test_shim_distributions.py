@@ -151,3 +151,30 @@ def test_categorical_log_prob_broadcasts_value_and_batch_as_pytorch(torch):
             torch.tensor(value))
         assert tuple(ours.shape) == tuple(theirs.shape)
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_independent_sums_its_event_dims_as_pytorch(torch, dims):
+    # a VAE's diagonal Gaussian posterior against its prior: log_prob, entropy, KL and
+    # their gradients, and the shapes
+    results = []
+    for t in (torch, ft):
+        D = t.distributions
+        loc = t.tensor(LOC, requires_grad=True)
+        posterior = D.Independent(D.Normal(loc, t.tensor(SCALE)), dims)
+        prior = D.Independent(D.Normal(t.zeros(3, 4), t.ones(3, 4)), dims)
+        log_prob = posterior.log_prob(t.tensor(VALUES))
+        kl = D.kl_divergence(posterior, prior)
+        (log_prob.sum() + kl.sum()).backward()
+        results.append({"log_prob": log_prob.detach().numpy(), "kl": kl.detach().numpy(),
+                        "entropy": posterior.entropy().detach().numpy(),
+                        "grad": loc.grad.numpy(),
+                        "shapes": (tuple(posterior.batch_shape), tuple(posterior.event_shape),
+                                   tuple(posterior.rsample((2,)).shape))})
+    assert results[1].pop("shapes") == results[0].pop("shapes")
+    for name, expected in results[0].items():
+        np.testing.assert_allclose(results[1][name], expected, rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+    for t in (torch, ft):
+        with pytest.raises(ValueError, match="reinterpreted_batch_ndims"):
+            t.distributions.Independent(t.distributions.Normal(t.zeros(3), t.ones(3)), 2)

@@ -22,7 +22,8 @@ from fnnet.torch.nn import functional as F
 from fnnet.torch.nn._activations import softplus
 from fnnet.torch.tensor import Size, Tensor, Unsupported, _as_tensor
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Normal", "Uniform", "kl_divergence"]
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal", "Uniform",
+           "kl_divergence"]
 
 
 def _shape(sample_shape: Any) -> tuple[int, ...]:
@@ -305,6 +306,61 @@ class Categorical(Distribution):
         return -(self.logits.clamp(min=smallest) * self.probs).sum(-1)
 
 
+class Independent(Distribution):
+    """``base`` with its last ``reinterpreted_batch_ndims`` batch dimensions read as one
+    event: ``log_prob`` and ``entropy`` sum over them (a diagonal Gaussian over a vector,
+    as a VAE's encoder or a continuous policy writes it).
+
+    PyTorch equivalent: ``torch.distributions.Independent``.
+    """
+
+    def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,
+                 validate_args: bool | None = None) -> None:
+        batch = tuple(base_distribution.batch_shape)
+        n = reinterpreted_batch_ndims
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= len(batch):
+            raise ValueError(f"Expected reinterpreted_batch_ndims <= len(base_distribution."
+                             f"batch_shape), actual {n} vs {len(batch)}")
+        self.base_dist, self.reinterpreted_batch_ndims = base_distribution, n
+        self.has_rsample = base_distribution.has_rsample
+        self.batch_shape = Size(batch[:len(batch) - n])
+        self.event_shape = Size(batch[len(batch) - n:] + tuple(base_distribution.event_shape))
+
+    def _summed(self, value: Tensor) -> Tensor:
+        n = self.reinterpreted_batch_ndims
+        return value.sum(tuple(range(-n, 0))) if n else value
+
+    def _params(self) -> dict[str, Any]:
+        return {"base_distribution": self.base_dist}
+
+    def __repr__(self) -> str:
+        return f"Independent({self.base_dist}, {self.reinterpreted_batch_ndims})"
+
+    @property
+    def mean(self) -> Tensor:
+        return self.base_dist.mean
+
+    @property
+    def variance(self) -> Tensor:
+        return self.base_dist.variance
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.base_dist.stddev
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        return self.base_dist.sample(sample_shape)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self.base_dist.rsample(sample_shape)
+
+    def log_prob(self, value: Any) -> Tensor:
+        return self._summed(self.base_dist.log_prob(value))  # type: ignore[attr-defined]
+
+    def entropy(self) -> Tensor:
+        return self._summed(self.base_dist.entropy())  # type: ignore[attr-defined]
+
+
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     """``KL(p || q)`` for two distributions of one kind (Normal, Uniform, Bernoulli or
     Categorical).
@@ -314,6 +370,11 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     if type(p) is not type(q):
         raise NotImplementedError(f"fnnet.torch: kl_divergence between {type(p).__name__} "
                                   f"and {type(q).__name__} is not supported")
+    if isinstance(p, Independent) and isinstance(q, Independent):
+        if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+            raise NotImplementedError("fnnet.torch: kl_divergence between Independent "
+                                      "distributions of different event dimensions")
+        return p._summed(kl_divergence(p.base_dist, q.base_dist))
     if isinstance(p, Normal) and isinstance(q, Normal):
         var_ratio = (p.scale / q.scale).pow(2)
         t1 = ((p.loc - q.loc) / q.scale).pow(2)
