@@ -214,3 +214,21 @@ def test_a_module_backward_hook_may_not_replace_gradients():
     layer.register_full_backward_hook(lambda m, gi, go: (gi[0] * 0,))
     with pytest.raises(NotImplementedError, match="full backward hook that returns new"):
         layer(ft.ones(1, 2, requires_grad=True)).sum().backward()
+
+
+def test_reading_a_non_leafs_grad_warns_as_pytorch(torch):
+    # y.grad after backward is None for a non-leaf, with PyTorch's hint to retain_grad()
+    seen = []
+    for t in (torch, ft):
+        x = t.ones(2, requires_grad=True)
+        y = x * 2
+        kept = x * 3
+        kept.retain_grad()
+        (y + kept).sum().backward()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            values = (y.grad, x.grad.tolist(), kept.grad.tolist())
+        texts = [str(w.message) for w in caught]
+        seen.append((values, len(texts), texts[0][:300] if texts else ""))
+    assert seen[1] == seen[0]
+    assert seen[0][0][0] is None and seen[0][1] == 1

@@ -20,6 +20,7 @@ import functools
 import inspect
 import math
 import sys
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
@@ -504,13 +505,23 @@ def _leaf_elsewhere(tensor: Any) -> bool:
     return owner is not None and owner is not tensor and owner._cell is cell
 
 
+#: PyTorch's warning for reading ``.grad`` of a non-leaf that does not retain it (its
+#: build-specific "Triggered internally at ..." left out)
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+
+
 class Tensor:
     """A lazy n-dimensional array with PyTorch's API. PyTorch: ``torch.Tensor``."""
 
-    __slots__ = ("_cell", "_kind", "grad", "_view", "_hooks", "__weakref__")
+    __slots__ = ("_cell", "_kind", "_grad", "_view", "_hooks", "__weakref__")
     _cell: Cell
     _kind: int  # CONST, RG or VAR: how a recorded op uses this tensor
-    grad: Tensor | None
+    _grad: Tensor | None
     # None but on views (x[0], x.view(...), x.t()...: see _views) and on tensors with
     # gradient hooks; the constructors set both, so that reading them never falls back
     # to __getattr__ (read with getattr(t, name, None) where a tensor may come from
@@ -767,6 +778,20 @@ class Tensor:
                     "(its gradient reaches only the uses recorded after the call); call "
                     "t.retain_grad() right after computing t, before using it")
             self._probed().retain = True
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient ``backward()`` accumulated: a leaf's, or a non-leaf's that
+        ``retain_grad()`` keeps; reading a non-leaf's otherwise warns, as PyTorch does."""
+        if self._kind == RG:
+            hooks = self._hooks
+            if hooks is None or not hooks.retain:
+                warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        self._grad = value
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
         """Calls ``hook(grad)`` with this tensor's gradient at each ``backward()``.
