@@ -396,6 +396,13 @@ def test_unary_math_matches_pytorch(torch, name):
 def test_round_decimals_atan2_and_in_place_forms(torch):
     data = np.array([[-1.25, 0.5, 2.675], [3.5, -0.35, 0.015]], np.float32)
     close(ft.tensor(data).round(decimals=1), torch.tensor(data).round(decimals=1))
+    # bit for bit, as printed values are compared: x * 10**d rounded, divided by 10**d
+    many = (np.random.default_rng(3).standard_normal(5000) * 10).astype(np.float32)
+    for decimals in (3, 2, -1):
+        np.testing.assert_array_equal(ft.tensor(many).round(decimals=decimals).numpy(),
+                                      torch.tensor(many).round(decimals=decimals).numpy())
+    rounded = ft.tensor(data, requires_grad=True).round(decimals=2)
+    assert type(rounded.grad_fn).__name__ == "RoundBackward1"
     close(ft.atan2(ft.tensor(data), ft.tensor(data[::-1].copy())),
           torch.atan2(torch.tensor(data), torch.tensor(data[::-1].copy())))
     for name in ("relu_", "exp_", "abs_", "sqrt_", "sigmoid_", "floor_", "clamp_min_"):

@@ -34,6 +34,7 @@ _NAMES = {
     "relu": "ReluBackward0", "sigmoid": "SigmoidBackward0", "tanh": "TanhBackward0",
     "linear": "AddmmBackward0", "conv2d": "ConvolutionBackward0",
     "max_pool2d": "MaxPool2DWithIndicesBackward0", "avg_pool2d": "AvgPool2DBackward0",
+    "_round_scaled": "RoundBackward1",
     "_mse": "MseLossBackward0", "_l1": "L1LossBackward0", "_ce": "NllLossBackward0",
     "_nll": "NllLossBackward0", "_bce": "BinaryCrossEntropyBackward0",
     "_bce_logits": "BinaryCrossEntropyWithLogitsBackward0",

@@ -71,7 +71,18 @@ def round(self: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch
     if not isinstance(decimals, int) or isinstance(decimals, bool):
         raise TypeError(f"round(): argument 'decimals' must be int, not "
                         f"{type(decimals).__name__}")
-    return _op(jnp.round, (decimals,), self, who="round")
+    if decimals == 0 or not self.is_floating_point():
+        return _op(jnp.round, (decimals,), self, who="round")
+    # 10**|decimals| is an input of the step, not a constant, so that XLA divides by it
+    # (a constant divisor becomes a multiplication by its reciprocal, a last bit away
+    # from PyTorch's x * 10**d rounded, divided by 10**d)
+    return _op(_round_scaled, (decimals > 0,), self, float(10 ** abs(decimals)),
+               who="round")
+
+
+def _round_scaled(x: Any, scale: Any, up: bool) -> Any:
+    scale = jnp.asarray(scale, x.dtype)
+    return jnp.round(x * scale) / scale if up else jnp.round(x / scale) * scale
 
 
 def atan2(self: Tensor, other: Any) -> Tensor:
