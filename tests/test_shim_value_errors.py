@@ -256,6 +256,15 @@ def test_float_functions_of_integers_give_floats_as_pytorch(torch, name):
     assert str(ft.nn.Sigmoid()(ft.tensor([0, 1])).dtype) == "torch.float32"
 
 
+@pytest.mark.parametrize("name", ["relu6", "hardtanh", "relu"])
+def test_clipping_activations_of_integers_stay_integers_as_pytorch(torch, name):
+    results = []
+    for T in (torch, ft):
+        out = getattr(T.nn.functional, name)(T.tensor([-3, 0, 2, 9]))
+        results.append((str(out.dtype), out.tolist()))
+    assert results[1] == results[0]
+
+
 def test_in_range_indices_and_same_kind_in_place_ops_still_run(torch):
     # the checks refuse only what PyTorch refuses
     for T in (torch, ft):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -71,8 +73,14 @@ def log_softmax(x: Array, dim: int) -> Array:
 
 def _clip_strict(x: Array, low: float, high: float) -> Array:
     """``x`` clipped to ``[low, high]`` with gradient 1 strictly inside and 0 elsewhere,
-    PyTorch's hardtanh gradient (``jnp.clip`` gives 0.5 at the bounds)."""
-    return jnp.where((x > low) & (x < high), x, jax.lax.stop_gradient(jnp.clip(x, low, high)))
+    PyTorch's hardtanh gradient (``jnp.clip`` gives 0.5 at the bounds). Integers keep
+    their type, the bounds cast to it, as PyTorch's relu6 and hardtanh do."""
+    x = jnp.asarray(x)
+    bounds: tuple[Any, Any] = (low, high)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        bounds = (jnp.asarray(low).astype(x.dtype), jnp.asarray(high).astype(x.dtype))
+    inside = (x > bounds[0]) & (x < bounds[1])
+    return jnp.where(inside, x, jax.lax.stop_gradient(jnp.clip(x, *bounds)))
 
 
 def silu(x: Array) -> Array:
