@@ -52,10 +52,6 @@ def _diagonal_mask(shape: tuple[int, ...], wrap: bool) -> np.ndarray:
     return flat.reshape(shape)
 
 
-def _where(mask: jax.Array, value: jax.Array, x: jax.Array) -> jax.Array:
-    return jax.numpy.where(mask, value.astype(x.dtype), x)
-
-
 def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
     """Writes ``fill_value`` on the main diagonal (a matrix's ``x[i, i]``, or ``x[i, i, ...,
     i]`` of a tensor whose dimensions are all equal); with ``wrap``, a tall matrix's
@@ -69,8 +65,8 @@ def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
     if len(shape) > 2 and len(set(shape)) != 1:
         raise RuntimeError("all dimensions of input must be of equal length")
     mask = _as_tensor(_diagonal_mask(shape, wrap))
-    return self._inplace(_op(_where, (), mask, _as_tensor(np.asarray(fill_value)), self,
-                             who="fill_diagonal_"))
+    fill = _as_tensor(np.asarray(fill_value, self.dtype.np))
+    return self._inplace(_op(jax.numpy.where, (), mask, fill, self, who="fill_diagonal_"))
 
 
 def get_device(self: Tensor) -> int:

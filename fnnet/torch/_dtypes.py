@@ -64,6 +64,12 @@ SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
                 "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
                 "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
+def scalar_name(dtype_: Any) -> str:
+    """PyTorch's name of ``dtype_``'s element type in messages (``"Long"``)."""
+    name: str = dtype_.name
+    return SCALAR_NAMES.get(name, name)
+
+
 _BY_NP = {d.np: d for d in (float32, float16, bfloat16, int32, int16, int8, uint8, bool_,
                             float64, int64)}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnnet.torch._dtypes import SCALAR_NAMES, dtype
+from fnnet.torch._dtypes import dtype, scalar_name
 
 #: the C++ type names PyTorch's kernels print ("long int != float"), by dtype name
 C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
@@ -30,7 +30,7 @@ def _name(t: Any) -> str:
 
 
 def _scalar(t: Any) -> str:
-    return SCALAR_NAMES.get(_name(t), _name(t))
+    return scalar_name(t.dtype)
 
 
 def _c(t: Any) -> str:

@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fnnet.torch._dtypes import SCALAR_NAMES
+from fnnet.torch._dtypes import scalar_name
 
 
 def _scalar(x: Any) -> str:
-    name: str = x.dtype.name
-    return SCALAR_NAMES.get(name, name)
+    return scalar_name(x.dtype)
 
 
 def _floating(x: Any) -> bool:

@@ -315,6 +315,8 @@ def _check_index_bounds(spec: tuple[tuple[Any, ...], ...], tensors: list[Tensor]
     """PyTorch's IndexError for an integer tensor index out of its dimension's range,
     where the index's values are on the host (JAX would clamp it silently). PyTorch
     numbers the dimension among those indexed by tensors."""
+    if all(host_value(t) is None for t in tensors):
+        return  # recorded indices (a loop's usual case): nothing to read now
     taken = sum(len(t.shape) if t._cell.aval[1] == np.bool_ else 1
                 for t in tensors) + sum(kind in "is" for kind, *_ in spec)
     dim, indexed, found = 0, 0, iter(tensors)

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from fnnet.torch._dtypes import float64
 from fnnet.torch._functions import tensor as _tensor
 from fnnet.torch.autograd.functional import jacobian
 from fnnet.torch.autograd.grad import grad
@@ -80,14 +79,9 @@ def _analytical(func: Callable[..., Any], items: tuple[Any, ...],
         return _as_outputs(func(*args))
 
     blocks = jacobian(of_diff, tuple(items[i] for i in diff))
-    out = []
-    for o, per_input in enumerate(blocks):
-        rows = []
-        for j, block in zip(diff, per_input, strict=True):
-            n_out, n_in = _as_outputs(func(*items))[o].numel(), items[j].numel()
-            rows.append(block.detach().numpy().astype(np.float64).reshape(n_out, n_in).T)
-        out.append(rows)
-    return out
+    # each block is [*output, *input]: rows of the output's elements, made [n_in, n_out]
+    return [[block.detach().numpy().astype(np.float64).reshape(-1, items[j].numel()).T
+             for j, block in zip(diff, per_input, strict=True)] for per_input in blocks]
 
 
 def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6,
@@ -118,7 +112,7 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6,
     items = _tensors(inputs, "gradcheck")
     diff = [i for i, x in enumerate(items) if isinstance(x, Tensor) and x.requires_grad]
     for i in diff:
-        if items[i].dtype is not float64 or float64.np != np.float64:
+        if items[i].dtype.np != np.float64:  # float32 (float64 without x64) or lower
             warnings.warn(f"Input #{i} requires gradient and is held in float32 "
                           f"(fnnet.torch's float64 without JAX's x64 mode): gradcheck "
                           f"compares with eps >= {FLOAT32_EPS}, atol >= {FLOAT32_ATOL} "

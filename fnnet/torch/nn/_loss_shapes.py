@@ -65,7 +65,7 @@ def promote_regression(who: str, input: Any, target: Any, reduction: str) -> tup
         return input, target.to(input.dtype)
     if floats[1]:
         return input.to(target.dtype), target
-    name = _dtypes.SCALAR_NAMES.get(input.dtype.name, input.dtype.name)
+    name = _dtypes.scalar_name(input.dtype)
     if who != "l1_loss":
         raise NotImplementedError(f'"{_KERNELS[who]}" not implemented for \'{name}\'')
     if input.dtype.name == "bool":
