@@ -423,8 +423,11 @@ def test_table_takes_pytorchs_options_and_refuses_a_misspelt_one(torch, fnnet_pr
                        max_name_column_width=30, max_shapes_column_width=40,
                        header="step", top_level_events_only=True, time_unit="ms")
     lines = table.splitlines()
-    assert lines[0] == "step" and lines[-1].startswith("Self CPU time total: ")
-    assert lines[-1].endswith("ms") and len(lines) == 1 + 3 + min(3, len(rows)) + 2
+    # PyTorch's header and top-level note, each under a rule of "="
+    assert lines[:4] == ["=" * len(lines[0]), "step", "=" * len(lines[0]),
+                         "This report only display top-level ops statistics"]
+    assert lines[-1].startswith("Self CPU time total: ")
+    assert lines[-1].endswith("ms") and len(lines) == 4 + 3 + min(3, len(rows)) + 2
     with pytest.raises(TypeError, match="unexpected keyword argument 'row_limt'"):
         rows.table(sort_by="cpu_time_total", row_limt=10)
     with pytest.raises(TypeError, match="unexpected keyword argument 'row_limt'"):

@@ -56,10 +56,18 @@ from typing import Any
 
 import jax
 
+from fnnet.torch._profiler_events import PROFILER_STEP, EventList, FunctionEvent
 from fnnet.torch.tensor import watch_new_tensors
 
 __all__ = ["ProfilerAction", "ProfilerActivity", "profile", "record_function", "schedule",
            "supported_activities", "tensorboard_trace_handler"]
+
+#: the argument that marks a record_function region's trace event, so that the Chrome
+#: trace files it as a ``user_annotation`` (PyTorch's category for such regions)
+_REGION_ARG = "record_function"
+#: what a region's "#" is written as in JAX's trace, whose annotations end their name at
+#: a "#" (it opens their arguments: "name#key=value#"); the events read back have "#"
+_HASH = "\uff03"
 
 
 class ProfilerActivity(enum.Enum):
@@ -107,15 +115,19 @@ def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first
         ``step -> ProfilerAction``.
 
     Raises:
-        ValueError: a negative count, or ``active`` below 1.
+        TypeError: a count that is not an int.
+        AssertionError: a negative count, or ``active`` below 1 (PyTorch's error).
     """
     counts = {"wait": wait, "warmup": warmup, "active": active, "repeat": repeat,
               "skip_first": skip_first, "skip_first_wait": skip_first_wait}
     for name, value in counts.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"schedule: {name} must be an int >= 0, got {value!r}")
-    if active < 1:
-        raise ValueError(f"schedule: active must be at least 1, got {active!r}")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"schedule: {name} must be an int, got {value!r}")
+    if wait < 0 or warmup < 0 or active <= 0 or repeat < 0 or skip_first < 0:
+        raise AssertionError(
+            f"Invalid profiler schedule arguments. Got wait={wait} (need >= 0), "
+            f"warmup={warmup} (need >= 0), active={active} (need > 0), repeat={repeat} "
+            f"(need >= 0), skip_first={skip_first} (need >= 0).")
     if warmup == 0:
         warnings.warn("Profiler won't be using warmup, this can skew profiler results",
                       stacklevel=2)
@@ -123,7 +135,7 @@ def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first
 
     def action(step: int) -> ProfilerAction:
         if step < 0:
-            raise ValueError(f"schedule: step must be >= 0, got {step!r}")
+            raise AssertionError(f"Step must be non-negative. Got {step}.")
         if step < skip_first:
             return ProfilerAction.NONE
         step -= skip_first
@@ -273,7 +285,8 @@ class record_function(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's na
             region = _Region()
             log.stack().append(region)
             self._region = (log, region, time.perf_counter_ns())
-        self._annotation = jax.profiler.TraceAnnotation(self.name)
+        self._annotation = jax.profiler.TraceAnnotation(self.name.replace("#", _HASH),
+                                                        **{_REGION_ARG: 1})
         self._annotation.__enter__()
         return self
 
@@ -286,227 +299,6 @@ class record_function(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's na
             opened[0].close(self.name, opened[2], opened[1])
 
 
-@dataclasses.dataclass(frozen=True)
-class FunctionEvent:
-    """One event of a recorded window: ``start_us`` and ``duration_us`` in microseconds
-    from the trace's start, ``self_us`` its duration less that of the events it holds
-    (same thread), ``device`` True for an accelerator's event; ``cpu_memory_usage`` and
-    ``self_cpu_memory_usage`` in bytes (a region's, under ``profile_memory=True``: see
-    the module docstring)."""
-
-    name: str
-    thread: int
-    start_us: float
-    duration_us: float
-    self_us: float
-    device: bool
-    cpu_memory_usage: int = 0
-    self_cpu_memory_usage: int = 0
-
-    # fnnet.torch's values live in XLA's buffers, counted as the tensors' (CPU) bytes
-    device_memory_usage = property(lambda self: 0)
-    self_device_memory_usage = property(lambda self: 0)
-
-    @property
-    def cpu_time_total(self) -> float:
-        return 0.0 if self.device else self.duration_us
-
-    @property
-    def device_time_total(self) -> float:
-        return self.duration_us if self.device else 0.0
-
-
-@dataclasses.dataclass
-class FunctionEventAvg:
-    """The events of one name, summed (microseconds), as PyTorch's ``key_averages`` rows.
-
-    ``input_shapes`` is ``[]`` in the rows of ``key_averages(group_by_input_shape=True)``
-    (the events are regions and compiled programs, which record no operator inputs, as
-    PyTorch shows a ``record_function`` region) and ``""`` otherwise, as PyTorch's.
-    """
-
-    key: str
-    count: int = 0
-    cpu_time_total: float = 0.0
-    self_cpu_time_total: float = 0.0
-    device_time_total: float = 0.0
-    self_device_time_total: float = 0.0
-    input_shapes: Any = ""
-    cpu_memory_usage: int = 0
-    self_cpu_memory_usage: int = 0
-
-    @property
-    def cpu_time(self) -> float:
-        """Mean CPU microseconds per call."""
-        return self.cpu_time_total / max(self.count, 1)
-
-    @property
-    def device_time(self) -> float:
-        """Mean device microseconds per call."""
-        return self.device_time_total / max(self.count, 1)
-
-    # PyTorch's names for the device columns
-    cuda_time_total = property(lambda self: self.device_time_total)
-    self_cuda_time_total = property(lambda self: self.self_device_time_total)
-    cuda_time = property(lambda self: self.device_time)
-    device_memory_usage = property(lambda self: 0)
-    self_device_memory_usage = property(lambda self: 0)
-    cuda_memory_usage = property(lambda self: 0)
-    self_cuda_memory_usage = property(lambda self: 0)
-
-    def add(self, event: FunctionEvent) -> None:
-        """Counts ``event`` into this row."""
-        self.count += 1
-        self.cpu_memory_usage += event.cpu_memory_usage
-        self.self_cpu_memory_usage += event.self_cpu_memory_usage
-        if event.device:
-            self.device_time_total += event.duration_us
-            self.self_device_time_total += event.self_us
-        else:
-            self.cpu_time_total += event.duration_us
-            self.self_cpu_time_total += event.self_us
-
-
-#: ``table(sort_by=...)``: PyTorch's keys and the row attribute each sorts by
-SORT_KEYS = {
-    "cpu_time_total": "cpu_time_total", "self_cpu_time_total": "self_cpu_time_total",
-    "cpu_time": "cpu_time", "count": "count",
-    "device_time_total": "device_time_total", "self_device_time_total": "self_device_time_total",
-    "device_time": "device_time", "cuda_time_total": "device_time_total",
-    "self_cuda_time_total": "self_device_time_total", "cuda_time": "device_time",
-    "cpu_memory_usage": "cpu_memory_usage", "self_cpu_memory_usage": "self_cpu_memory_usage",
-    "device_memory_usage": "device_memory_usage",
-    "self_device_memory_usage": "self_device_memory_usage",
-    "cuda_memory_usage": "device_memory_usage",
-    "self_cuda_memory_usage": "self_device_memory_usage",
-}
-
-
-#: ``table(time_unit=...)``: microseconds per unit
-TIME_UNITS = {"s": 1e6, "ms": 1e3, "us": 1.0}
-
-
-def _format_us(us: float, unit: str | None = None) -> str:
-    if unit is not None:
-        return f"{us / TIME_UNITS[unit]:.3f}{unit}"
-    if us >= 1e6:
-        return f"{us / 1e6:.3f}s"
-    if us >= 1e3:
-        return f"{us / 1e3:.3f}ms"
-    return f"{us:.3f}us"
-
-
-def _format_bytes(nbytes: int) -> str:
-    """Bytes as PyTorch's table writes them: ``B``, then ``KB``, ``MB``, ``GB`` (powers of
-    1024) with two decimals."""
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if abs(nbytes) >= size:
-            return f"{nbytes / size:.2f} {unit}"
-    return f"{nbytes} B"
-
-
-class EventList(list[FunctionEventAvg]):
-    """The rows of :meth:`profile.key_averages`, with PyTorch's ``table``; rows grouped
-    by input shape add PyTorch's ``Input Shapes`` column, and a profile with
-    ``profile_memory=True`` its ``CPU Mem`` and ``Self CPU Mem`` columns."""
-
-    def __init__(self, rows: Iterable[FunctionEventAvg] = (), profile_memory: bool = False
-                 ) -> None:
-        super().__init__(rows)
-        self.profile_memory = profile_memory
-
-    def total_average(self) -> FunctionEventAvg:
-        """Every row summed into one named ``Total``, as PyTorch's."""
-        total = FunctionEventAvg("Total")
-        for row in self:
-            total.count += row.count
-            total.cpu_time_total += row.cpu_time_total
-            total.self_cpu_time_total += row.self_cpu_time_total
-            total.device_time_total += row.device_time_total
-            total.self_device_time_total += row.self_device_time_total
-            total.cpu_memory_usage += row.cpu_memory_usage
-            total.self_cpu_memory_usage += row.self_cpu_memory_usage
-        return total
-
-    def table(self, sort_by: str | None = None, row_limit: int = 100,
-              max_src_column_width: int = 75, max_name_column_width: int = 55,
-              max_shapes_column_width: int = 80, header: str | None = None,
-              top_level_events_only: bool = False, time_unit: str | None = None) -> str:
-        """The rows as PyTorch's text table, sorted by ``sort_by`` (descending, rows that
-        tie in their first order; one of :data:`SORT_KEYS`, or None for the order of first
-        appearance), at most ``row_limit`` rows (all with a negative limit).
-
-        ``time_unit`` (``"s"``, ``"ms"`` or ``"us"``) writes every time in that unit. The
-        memory keys sort a profile without ``profile_memory`` too (every row 0), as
-        PyTorch's.
-
-        Raises:
-            ValueError: an unknown ``sort_by``.
-        """
-        del max_src_column_width, max_shapes_column_width, top_level_events_only
-        rows = list(self)
-        if time_unit is not None and time_unit not in TIME_UNITS:
-            raise ValueError(f"table: time_unit must be one of {sorted(TIME_UNITS)} or None, "
-                             f"got {time_unit!r}")
-        if sort_by is not None:
-            if sort_by not in SORT_KEYS:
-                raise ValueError(f"table: sort_by must be one of {sorted(SORT_KEYS)}, "
-                                 f"got {sort_by!r}")
-            rows.sort(key=lambda r: getattr(r, SORT_KEYS[sort_by]), reverse=True)
-        if row_limit is not None and row_limit >= 0:
-            rows = rows[:row_limit]
-        device = any(r.device_time_total for r in self)
-        self_cpu = sum(r.self_cpu_time_total for r in self)
-        self_device = sum(r.self_device_time_total for r in self)
-        width = min(max([len(r.key) for r in rows] + [4]), max_name_column_width)
-        columns = ["Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
-        if device:
-            columns += ["Self CUDA", "Self CUDA %", "CUDA total", "CUDA time avg"]
-        if self.profile_memory:
-            columns += ["CPU Mem", "Self CPU Mem"]
-        columns.append("# of Calls")
-        shapes = [str(r.input_shapes) for r in rows] if any(
-            isinstance(r.input_shapes, list) for r in self) else []
-        shape_width = max([len(c) for c in shapes] + [len("Input Shapes")])
-        rule = "  ".join(["-" * width] + ["-" * 12] * len(columns)
-                         + (["-" * shape_width] if shapes else []))
-        if shapes:
-            columns.append("Input Shapes")
-        lines = [header] if header else []
-        head = [f"{'Name':>{width}}"] + [f"{c:>12}" for c in columns]
-        if shapes:
-            head[-1] = f"{columns[-1]:>{shape_width}}"
-        lines += [rule, "  ".join(head), rule]
-        for i, r in enumerate(rows):
-            name = r.key if len(r.key) <= width else r.key[:width - 3] + "..."
-            cells = [f"{100 * r.self_cpu_time_total / self_cpu if self_cpu else 0:.2f}%",
-                     _format_us(r.self_cpu_time_total, time_unit),
-                     f"{100 * r.cpu_time_total / self_cpu if self_cpu else 0:.2f}%",
-                     _format_us(r.cpu_time_total, time_unit),
-                     _format_us(r.cpu_time, time_unit)]
-            if device:
-                cells += [_format_us(r.self_device_time_total, time_unit),
-                          f"{100 * r.self_device_time_total / self_device:.2f}%"
-                          if self_device else "0.00%",
-                          _format_us(r.device_time_total, time_unit),
-                          _format_us(r.device_time, time_unit)]
-            if self.profile_memory:
-                cells += [_format_bytes(r.cpu_memory_usage),
-                          _format_bytes(r.self_cpu_memory_usage)]
-            cells.append(str(r.count))
-            row = [f"{name:>{width}}"] + [f"{c:>12}" for c in cells]
-            if shapes:
-                row.append(f"{shapes[i]:>{shape_width}}")
-            lines.append("  ".join(row))
-        lines += [rule, f"Self CPU time total: {_format_us(self_cpu, time_unit)}"]
-        if device:
-            lines.append(f"Self CUDA time total: {_format_us(self_device, time_unit)}")
-        return "\n".join(lines) + "\n"
-
-    def __str__(self) -> str:
-        return self.table()
-
-
 def _read_trace(run_dir: pathlib.Path) -> list[dict[str, Any]]:
     """The Chrome trace events of the newest ``jax.profiler`` trace under ``run_dir``."""
     found = sorted(run_dir.glob("plugins/profile/*/*.trace.json.gz"),
@@ -517,15 +309,24 @@ def _read_trace(run_dir: pathlib.Path) -> list[dict[str, Any]]:
         trace = json.load(f)
     events = trace.get("traceEvents", []) if isinstance(trace, dict) else trace
     # JAX's trace ends with an empty {} that is no event of the Chrome trace format
-    return [e for e in events if isinstance(e, dict) and "ph" in e]
+    events = [e for e in events if isinstance(e, dict) and "ph" in e]
+    for e in events:
+        if _HASH in str(e.get("name", "")):
+            e["name"] = e["name"].replace(_HASH, "#")
+    return events
+
+
+def _device_pids(raw: list[dict[str, Any]]) -> set[Any]:
+    """The trace's processes that are devices (``/device:GPU:0``...), not the host."""
+    return {e.get("pid") for e in raw if e.get("ph") == "M"
+            and e.get("name") == "process_name"
+            and str(e.get("args", {}).get("name", "")).startswith("/device:")}
 
 
 def _function_events(raw: list[dict[str, Any]]) -> list[FunctionEvent]:
     """The complete ('X') events, with their self times: an event's duration less that
     of the events it holds on its thread."""
-    device_pids = {e.get("pid") for e in raw if e.get("ph") == "M"
-                   and e.get("name") == "process_name"
-                   and str(e.get("args", {}).get("name", "")).startswith("/device:")}
+    device_pids = _device_pids(raw)
     threads: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     for e in raw:
         # "$..." events are the Python tracer's function calls (with_stack=True)
@@ -545,7 +346,10 @@ def _function_events(raw: list[dict[str, Any]]) -> list[FunctionEvent]:
             open_spans.append((i, start + duration))
         for i, e in enumerate(spans):
             duration = float(e["dur"])
-            events.append(FunctionEvent(str(e.get("name")), int(tid or 0), float(e["ts"]),
+            name = str(e.get("name"))
+            if name.startswith(PROFILER_STEP):  # PyTorch's events name every step so
+                name = PROFILER_STEP[:-1] + "*"
+            events.append(FunctionEvent(name, int(tid or 0), float(e["ts"]),
                                         duration, max(duration - held[i], 0.0),
                                         pid in device_pids))
     events.sort(key=lambda e: e.start_us)
@@ -557,6 +361,8 @@ def _with_memory(events: list[FunctionEvent], log: _MemoryLog) -> list[FunctionE
     name, by start, is the k-th host event of that name in the trace."""
     figures: dict[str, list[tuple[int, int]]] = {}
     for name, _, total, own in sorted(log.closed, key=lambda c: c[1]):
+        if name.startswith(PROFILER_STEP):  # as the events name the steps
+            name = PROFILER_STEP[:-1] + "*"
         figures.setdefault(name, []).append((total, own))
     taken: dict[str, int] = {}
     out = []
@@ -571,13 +377,36 @@ def _with_memory(events: list[FunctionEvent], log: _MemoryLog) -> list[FunctionE
     return out
 
 
+def _chrome_events(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The trace's events in PyTorch's Chrome trace form: each complete ('X') event with
+    PyTorch's category (``cat``) and an ``args`` dict (see
+    :meth:`profile.export_chrome_trace`)."""
+    device_pids = _device_pids(raw)
+    out = []
+    for event in raw:
+        if event.get("ph") == "X":
+            event = dict(event)
+            args = dict(event.get("args", {}))
+            if args.pop(_REGION_ARG, None) is not None:
+                event["cat"] = "user_annotation"
+            elif str(event.get("name", "")).startswith("$"):
+                event["cat"] = "python_function"
+            else:
+                event["cat"] = "kernel" if event.get("pid") in device_pids else "cpu_op"
+            event["args"] = args
+        out.append(event)
+    return out
+
+
 class profile:  # noqa: N801 - PyTorch's name
     """Traces the work between ``start()`` and ``stop()`` (a ``with`` block) with
     ``jax.profiler``, in the windows ``schedule`` marks (every step without one).
 
     Args:
         activities: :class:`ProfilerActivity` values (all give JAX's one trace).
-        schedule: ``step -> ProfilerAction`` (see :func:`schedule`); ``step()`` advances it.
+        schedule: ``step -> ProfilerAction`` (see :func:`schedule`); ``step()`` advances it,
+            and each step is a region ``ProfilerStep#<n>`` (the rows' ``ProfilerStep*``),
+            as in PyTorch.
         on_trace_ready: called with this profiler after each recorded window (see
             :func:`tensorboard_trace_handler`).
         with_stack: also trace Python function calls (``jax.profiler``'s Python tracer).
@@ -588,7 +417,8 @@ class profile:  # noqa: N801 - PyTorch's name
     PyTorch's other arguments (``record_shapes``, ``with_flops``, ``with_modules``,
     ``experimental_config``, ``use_cuda``...) are accepted and change nothing: JAX's
     trace has no per-operator shapes or FLOPs. Only one profiler runs at a time (JAX's
-    rule): starting a second raises ``RuntimeError``.
+    rule): starting a second raises ``RuntimeError``. Results asked of a profiler whose
+    schedule never reached a warmup or recorded step raise PyTorch's ``AssertionError``.
 
     Example::
 
@@ -611,11 +441,10 @@ class profile:  # noqa: N801 - PyTorch's name
         del execution_trace_observer, acc_events, use_cuda, custom_trace_id_callback
         del post_processing_timeout_s
         if activities is not None:
-            activities = list(activities)
-            wrong = [a for a in activities if not isinstance(a, ProfilerActivity)]
-            if wrong:
-                raise TypeError(f"profile: activities must be ProfilerActivity values, "
-                                f"got {wrong[0]!r}")
+            # PyTorch keeps the ProfilerActivity values and refuses a list without one
+            activities = [a for a in activities if isinstance(a, ProfilerActivity)]
+            if not activities:
+                raise AssertionError("No valid profiler activities found")
         if schedule is not None and not callable(schedule):
             raise TypeError(f"profile: schedule must be callable (torch.profiler.schedule), "
                             f"got {schedule!r}")
@@ -623,6 +452,9 @@ class profile:  # noqa: N801 - PyTorch's name
             raise TypeError(f"profile: on_trace_ready must be callable, got {on_trace_ready!r}")
         self.activities = activities
         self.schedule = schedule or _always_record
+        # with a schedule, each step is a region "ProfilerStep#<n>" in the trace
+        self.record_steps = schedule is not None
+        self._step_region: record_function | None = None
         self.on_trace_ready = on_trace_ready
         self.with_stack = with_stack
         self.profile_memory = bool(profile_memory)
@@ -634,6 +466,28 @@ class profile:  # noqa: N801 - PyTorch's name
         self._events: list[FunctionEvent] = []
         self._raw: list[dict[str, Any]] = []
         self._started = False
+        self._initialized = False  # the schedule has reached a warmup or recorded step
+
+    def _check_initialized(self, doing: str) -> None:
+        """PyTorch's error for results asked of a profiler that never warmed up."""
+        if not self._initialized:
+            raise AssertionError(f"Profiler must be initialized before {doing}")
+
+    def _take_action(self) -> None:
+        """Notes whether the current action (warmup or recording) initializes the
+        profiler, as PyTorch prepares its trace then."""
+        if self.current_action is not ProfilerAction.NONE:
+            self._initialized = True
+
+    def _open_step(self) -> None:
+        if self.record_steps:
+            self._step_region = record_function(f"{PROFILER_STEP}{self.step_num}")
+            self._step_region.__enter__()
+
+    def _close_step(self) -> None:
+        region, self._step_region = self._step_region, None
+        if region is not None:
+            region.__exit__(None, None, None)
 
     # -- the window state machine ---------------------------------------------------
     def start(self) -> None:
@@ -643,14 +497,24 @@ class profile:  # noqa: N801 - PyTorch's name
         self._started = True
         self.step_num = 0
         self.current_action = self.schedule(0)
+        self._take_action()
         if self.current_action in _RECORDING:
             self._begin()
+        self._open_step()
 
     def stop(self) -> None:
-        """Ends profiling; a window still recording is saved (``__exit__`` calls it)."""
+        """Ends profiling; a window still recording is saved (``__exit__`` calls it).
+
+        Raises:
+            AssertionError: a profiler never started whose schedule records now
+                (PyTorch's error).
+        """
         if not self._started:
+            if self.schedule(self.step_num) in _RECORDING:
+                self._check_initialized("stopping trace")
             return
         self._started = False
+        self._close_step()
         if self._run_dir is not None:
             self._end()
 
@@ -658,9 +522,11 @@ class profile:  # noqa: N801 - PyTorch's name
         """Marks the end of a training step: the schedule's next action takes effect."""
         if not self._started:
             return
+        self._close_step()
         previous = self.current_action
         self.step_num += 1
         self.current_action = self.schedule(self.step_num)
+        self._take_action()
         recording = self._run_dir is not None
         if recording and (previous is ProfilerAction.RECORD_AND_SAVE
                           or self.current_action not in _RECORDING):
@@ -668,6 +534,7 @@ class profile:  # noqa: N801 - PyTorch's name
             recording = False
         if not recording and self.current_action in _RECORDING:
             self._begin()
+        self._open_step()
 
     def __enter__(self) -> profile:
         self.start()
@@ -726,46 +593,53 @@ class profile:  # noqa: N801 - PyTorch's name
         self._run_dir, self._temporary = None, False
 
     # -- results ----------------------------------------------------------------------
-    def events(self) -> list[FunctionEvent]:
-        """The last recorded window's events, in trace order per thread."""
-        return list(self._events)
+    def events(self) -> EventList:
+        """The last recorded window's events, in order of their start.
+
+        Raises:
+            AssertionError: the profiler never warmed up (PyTorch's error).
+        """
+        self._check_initialized("accessing events")
+        return EventList(sorted(self._events, key=lambda e: e.start_us),
+                         profile_memory=self.profile_memory)
 
     def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0,
                      group_by_overload_name: bool = False) -> EventList:
-        """The last recorded window's events summed by name, in order of appearance.
-
-        ``group_by_input_shape=True`` adds PyTorch's ``Input Shapes`` column, ``[]`` in
-        every row: the events are ``record_function`` regions and compiled programs,
-        not operators, and hold no input shapes (as PyTorch shows a region).
+        """The last recorded window's events summed by name, in order of appearance (see
+        :meth:`EventList.key_averages`).
 
         Raises:
+            AssertionError: the profiler never warmed up (PyTorch's error).
             NotImplementedError: ``group_by_stack_n`` (the trace has no per-operator
                 stacks).
         """
-        del group_by_overload_name  # the rows are regions and programs: no overloads
-        if group_by_stack_n:
-            raise NotImplementedError(
-                "fnnet.torch does not support key_averages(group_by_stack_n=...): JAX's "
-                "trace has no per-operator stacks; open the trace of "
-                "profile(with_stack=True) in TensorBoard's profile tab "
-                "(torch.profiler.tensorboard_trace_handler)")
-        rows: dict[str, FunctionEventAvg] = {}
-        for event in sorted(self._events, key=lambda e: e.start_us):
-            row = rows.setdefault(event.name, FunctionEventAvg(event.name))
-            row.add(event)
-            if group_by_input_shape:
-                row.input_shapes = []
-        return EventList(rows.values(), profile_memory=self.profile_memory)
+        self._check_initialized("getting key averages")
+        return self.events().key_averages(group_by_input_shape, group_by_stack_n,
+                                          group_by_overload_name)
 
     def export_chrome_trace(self, path: str | os.PathLike[str],
                             use_python_export: bool = False) -> str:
         """Writes the last recorded window as a Chrome trace (JSON, gzipped when ``path``
-        ends in ``.gz``) and returns ``path`` (``use_python_export`` changes nothing)."""
+        ends in ``.gz``) and returns ``path`` (``use_python_export`` changes nothing).
+
+        Each complete event carries the category PyTorch's trace gives it, which
+        TensorBoard's PyTorch profiler plugin requires: ``user_annotation`` for a
+        :class:`record_function` region (and a schedule's ``ProfilerStep#<n>``),
+        ``python_function`` for a call traced by ``with_stack=True``, ``kernel`` for a
+        device's event and ``cpu_op`` for the host's other work (the compiled programs'
+        calls).
+
+        Raises:
+            AssertionError: the profiler never warmed up (PyTorch's error).
+        """
         del use_python_export
+        self._check_initialized("exporting chrome trace")
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"export_chrome_trace: path must be a file path, got {path!r}")
         target = pathlib.Path(path)
-        body = json.dumps({"traceEvents": self._raw, "displayTimeUnit": "ms"}).encode()
+        trace = {"schemaVersion": 1, "deviceProperties": [], "traceName": str(path),
+                 "displayTimeUnit": "ms", "traceEvents": _chrome_events(self._raw)}
+        body = json.dumps(trace).encode()
         target.write_bytes(gzip.compress(body) if target.suffix == ".gz" else body)
         return str(path)
 
@@ -781,6 +655,7 @@ class profile:  # noqa: N801 - PyTorch's name
 
     def export_stacks(self, path: str, metric: str = "self_cpu_time_total") -> None:
         """Not supported: JAX's trace has no per-operator stacks."""
+        self._check_initialized("exporting stacks")
         raise NotImplementedError(
             "fnnet.torch does not support profile.export_stacks: JAX's trace has no "
             "per-operator stacks; use profile(with_stack=True) and open the trace in "

@@ -8,10 +8,12 @@ of the ``with`` block to its end.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fnnet.torch import profiler as _profiler
-from fnnet.torch.profiler import EventList, record_function
+from fnnet.torch._profiler_events import EventList
+from fnnet.torch.profiler import record_function
 
 __all__ = ["EventList", "profile", "record_function"]
 
@@ -44,19 +46,63 @@ class profile(_profiler.profile):  # noqa: N801 - PyTorch's name
             raise TypeError(f"profile: enabled must be a bool, got {enabled!r}")
         super().__init__(with_stack=with_stack, profile_memory=profile_memory)
         self.enabled = enabled
+        self._entered = False
 
-    def start(self) -> None:
+    # the older API gives (empty) results before and without a trace, as PyTorch's
+    def _check_initialized(self, doing: str) -> None:
+        del doing
+
+    def __enter__(self) -> profile | None:  # type: ignore[override]
+        """Starts tracing; a disabled profiler traces nothing and gives None, as
+        PyTorch's (``with profile(enabled=False) as prof`` binds None).
+
+        Raises:
+            RuntimeError: the profiler is entered again (PyTorch's error).
+        """
+        if not self.enabled:
+            return None
+        if self._entered:
+            raise RuntimeError("Profiler context manager is not reentrant")
+        self._entered = True
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
         if self.enabled:
-            super().start()
+            self.stop()
+
+    @property
+    def function_events(self) -> EventList:
+        """The events of the ``with`` block, in order of their start."""
+        return self.events()
 
     def table(self, sort_by: str | None = None, row_limit: int = 100, **kwargs: Any) -> str:
         """``key_averages().table(...)``."""
         return self.key_averages().table(sort_by=sort_by, row_limit=row_limit, **kwargs)
 
+    def total_average(self) -> Any:
+        """Every event summed into one row named ``Total``, as PyTorch's."""
+        return self.events().total_average()
+
     @property
     def self_cpu_time_total(self) -> float:
         """Microseconds of host time in the trace, each event's own."""
-        return sum(e.self_us for e in self.events() if not e.device)
+        return self.events().self_cpu_time_total
+
+    def export_chrome_trace(self, path: str | os.PathLike[str],  # type: ignore[override]
+                            use_python_export: bool = False) -> None:
+        """Writes the trace as a Chrome trace (see
+        :meth:`fnnet.torch.profiler.profile.export_chrome_trace`); returns None, as
+        PyTorch's older API."""
+        super().export_chrome_trace(path, use_python_export)
+
+    def __str__(self) -> str:
+        """The table of the events, one row each, as PyTorch's."""
+        if not self._entered:
+            return "<unfinished torch.autograd.profile>"
+        return str(self.events())
+
+    __repr__ = __str__
 
 
 def __getattr__(name: str) -> Any:
