@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -31,6 +32,7 @@ import optax
 from fnnet.torch import _compiler, _graph
 from fnnet.torch._graph import WRITEBACK
 from fnnet.torch._recorder import current
+from fnnet.torch.optim import _python_state
 from fnnet.torch.tensor import Tensor, _wrap_value
 
 #: What an optimizer takes: tensors, or parameter groups (dicts with a "params" entry).
@@ -137,15 +139,30 @@ class _ParamState:
     steps: int  # steps taken: PyTorch's ``step`` where the optax state counts none
 
 
+#: what ``Optimizer.__init__`` builds from the groups (and its caches): the rest of an
+#: optimizer's attributes are pickled with it
+_REBUILT = frozenset({"defaults", "param_groups", "_state", "_lr_arrays", "_pending",
+                      "_plans", "_statics", "_python_state"})
+
+
 class Optimizer:
     """Base of fnnet.torch's optimizers. PyTorch equivalent: ``torch.optim.Optimizer``.
 
     Subclasses set ``_factory`` (the fnnet.optim function) and ``_names`` (its
-    hyperparameters other than ``lr``, as PyTorch names them).
+    hyperparameters other than ``lr``, as PyTorch names them). A subclass without a
+    ``_factory`` is an optimizer the user writes, as in PyTorch: its ``step`` updates
+    the parameters with tensor operations and keeps what it needs in ``self.state[p]``
+    (see :mod:`fnnet.torch.optim._python_state`).
     """
 
     _factory: Any = None
     _names: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if cls._factory is None and step is not None and not hasattr(step, "__fnnet_step__"):
+            cls.step = _python_state.as_step(step)  # type: ignore[method-assign]
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor) or not isinstance(params, Iterable):
@@ -164,6 +181,8 @@ class Optimizer:
         #: hyperparameters besides lr that are inputs of the compiled step (a scheduler
         #: that changes them every step asks for this: see trace_hyperparameter)
         self._traced: tuple[str, ...] = ()
+        #: ``self.state`` of an optimizer the user writes (see the class docstring)
+        self._python_state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         groups: list[Any] = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -172,8 +191,23 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
         # Check the hyperparameters now, with fnnet's messages.
-        for group in self.param_groups:
+        for group in self.param_groups if self._factory is not None else ():
             type(self)._factory(lr=group["lr"], **self._static(group))
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # pickled as PyTorch's optimizers are (torch.save(optimizer)): the groups with
+        # their parameters, and the state by index, which load_state_dict checks
+        from fnnet.torch._whole_objects import rebuild_optimizer
+
+        attributes = {k: v for k, v in self.__dict__.items() if k not in _REBUILT}
+        return rebuild_optimizer, (type(self), self.param_groups, self.defaults,
+                                   attributes, self.state_dict())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # An optimizer PyTorch pickled: its defaults, groups and state by parameter.
+        from fnnet.torch._whole_objects import optimizer_from_torch
+
+        self.__dict__.update(optimizer_from_torch(type(self), state).__dict__)
 
     def add_param_group(self, group: dict[str, Any]) -> None:
         if not isinstance(group, dict) or "params" not in group:
@@ -268,6 +302,8 @@ class Optimizer:
 
         PyTorch equivalent: ``optimizer.step()``.
         """
+        if self._factory is None:  # a subclass the user writes defines its own step
+            raise NotImplementedError
         loss = None
         if closure is not None:
             with _graph_enabled():
@@ -364,16 +400,28 @@ class Optimizer:
         return out
 
     @property
-    def state(self) -> dict[Tensor, dict[str, Tensor]]:
-        """Per-parameter state by PyTorch's names (read-only copies).
+    def state(self) -> dict[Any, dict[str, Any]]:
+        """Per-parameter state by PyTorch's names (read-only copies); an optimizer the
+        user writes keeps its own, which it reads and writes.
 
         PyTorch equivalent: ``optimizer.state``.
         """
+        if self._factory is None:
+            return self._python_state
         return {p: self._param_state(p) for group in self.param_groups
                 for p in group["params"] if id(p) in self._state}
 
+    @state.setter
+    def state(self, value: dict[Any, dict[str, Any]]) -> None:
+        if self._factory is not None:
+            raise AttributeError(f"{type(self).__name__}.state is computed from the "
+                                 "optimizer's own state: change it with load_state_dict")
+        self._python_state = value  # type: ignore[assignment]
+
     def state_dict(self) -> dict[str, Any]:
         """``{"state": {index: {...}}, "param_groups": [...]}`` in PyTorch's format."""
+        if self._factory is None:
+            return _python_state.state_dict(self._python_state, self.param_groups)
         state: dict[int, dict[str, Tensor]] = {}
         groups: list[dict[str, Any]] = []
         index = 0
@@ -418,6 +466,13 @@ class Optimizer:
                 for g in saved_groups) or not isinstance(saved_state, Mapping):
             raise TypeError("optimizer.load_state_dict: 'param_groups' must be a list of "
                             "dicts each with a 'params' list, and 'state' a dict")
+        if self._factory is None:
+            state, groups = _python_state.loaded(state_dict, self.param_groups)
+            for group, new in zip(self.param_groups, groups, strict=True):
+                group.clear()  # the same dicts: schedulers hold them
+                group.update(new)
+            self._python_state = state
+            return
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         merged_groups: list[dict[str, Any]] = []
