@@ -1,5 +1,6 @@
 """What users write once past the beginner course, against PyTorch in the same process:
-their own ``torch.optim.Optimizer`` subclass."""
+their own ``torch.optim.Optimizer`` subclass, buffers and tied weights, and PyTorch's
+words where such code goes wrong."""
 
 from __future__ import annotations
 
@@ -103,3 +104,51 @@ def test_an_optimizer_the_user_writes_refuses_what_torch_refuses(torch):
     for call in (base_step, other_groups, other_sizes):
         theirs, ours = raised_by(call, torch, ft)
         assert ours == theirs
+
+
+def _module_with_buffer(T):
+    class Normalise(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mean", T.zeros(3))
+            self.register_buffer("scratch", T.ones(3), persistent=False)
+            self.lin = T.nn.Linear(3, 3)
+
+    return Normalise()
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, T: m.register_buffer("lin", T.ones(3)),
+    lambda m, T: m.register_buffer("a.b", T.ones(3)),
+    lambda m, T: m.register_buffer("", T.ones(3)),
+    lambda m, T: m.register_buffer(3, T.ones(3)),
+    lambda m, T: m.register_parameter("mean", T.nn.Parameter(T.ones(3))),
+    lambda m, T: m.register_parameter("w.b", T.nn.Parameter(T.ones(3))),
+    lambda m, T: m.add_module("mean", T.nn.ReLU()),
+], ids=["buffer over a module", "buffer with a dot", "empty buffer name",
+        "buffer name not a string", "parameter over a buffer", "parameter with a dot",
+        "module over a buffer"])
+def test_registering_over_another_attribute_raises_as_torch(torch, call):
+    assert raised_by(lambda T: call(_module_with_buffer(T), T), torch, ft)[1] == \
+        raised_by(lambda T: call(_module_with_buffer(T), T), torch)[0]
+
+
+def test_a_buffer_registered_again_persistent_returns_to_the_state_dict(torch):
+    keys = []
+    for T in (torch, ft):
+        m = _module_with_buffer(T)
+        m.register_buffer("mean", T.ones(3))  # its own name again: allowed
+        m.register_buffer("scratch", T.ones(3), persistent=True)
+        keys.append(list(m.state_dict()))
+    assert keys[1] == keys[0]
+
+
+def test_tied_weights_are_listed_twice_without_remove_duplicate(torch):
+    names = []
+    for T in (torch, ft):
+        model = T.nn.Sequential(T.nn.Embedding(5, 3), T.nn.Linear(3, 5, bias=False))
+        model[1].weight = model[0].weight
+        names.append(([n for n, _ in model.named_parameters()],
+                      [n for n, _ in model.named_parameters(remove_duplicate=False)],
+                      sum(p.numel() for p in model.parameters())))
+    assert names[1] == names[0]

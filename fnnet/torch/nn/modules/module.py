@@ -170,7 +170,24 @@ class Module:
                               f"{_UNSUPPORTED[name]}")
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
+    def _check_new_name(self, kind: str, name: Any, table: str) -> None:
+        """PyTorch's checks of the name given to ``register_buffer`` (``kind``
+        "buffer", kept in ``table`` "_buffers") or ``register_parameter``: a dot would
+        make state_dict keys ambiguous, and another attribute of that name would hide it.
+        """
+        if table not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f"{kind} name can't contain \".\"")
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self.__dict__[table]:
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        self._check_new_name("parameter", name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
                             f"'{name}' (torch.nn.Parameter or None required)")
@@ -181,12 +198,15 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None,
                         persistent: bool = True) -> None:
         """Registers a tensor saved in ``state_dict`` but not trained (e.g. running stats)."""
+        self._check_new_name("buffer", name, "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
                             f"'{name}' (torch Tensor or None required)")
         self._forget(name)
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
         object.__setattr__(self, name, tensor)
 
@@ -196,6 +216,8 @@ class Module:
         # PyTorch's checks of the name: a dot would make state_dict keys ambiguous
         if not isinstance(name, str):
             raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
         if "." in name:
             raise KeyError(f"module name can't contain \".\", got: {name}")
         if name == "":
@@ -234,26 +256,31 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def _named(self, table: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Any]]:
+    def _named(self, table: str, prefix: str, recurse: bool,
+               remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
+        """The tensors of ``table`` by their state_dict names; one shared by several
+        modules (tied weights) once, unless ``remove_duplicate`` is False."""
         seen = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
         for mod_prefix, module in modules:
             for name, value in getattr(module, table).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), value
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
-        return self._named("_parameters", prefix, recurse)
+        return self._named("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
-        return self._named("_buffers", prefix, recurse)
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
