@@ -215,7 +215,7 @@ def test_scheduler_state_dict_has_pytorchs_keys_and_step_count(torch, name):
     "from fnnet.torch.nn import Conv3d",
     "from fnnet.torch.nn import Linear, Bilinear",
     "from fnnet.torch.nn.utils import fuse_conv_bn_eval",
-    "from fnnet.torch.utils.data import ChainDataset"])
+    "from fnnet.torch.utils.data import IterDataPipe"])
 def test_importing_an_unsupported_name_says_what_to_use(statement):
     # Python turns an AttributeError there into a bare "cannot import name"
     name = statement.rsplit(" ", 1)[-1]

@@ -1,6 +1,7 @@
-"""``torch.utils.data``: Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset,
-random_split, DataLoader (and, in
-:mod:`~fnnet.torch.utils.data.distributed`, DistributedSampler).
+"""``torch.utils.data``: TensorDataset and DataLoader (the other datasets are in
+:mod:`~fnnet.torch.utils.data.dataset`, the samplers in
+:mod:`~fnnet.torch.utils.data.sampler`, DistributedSampler in
+:mod:`~fnnet.torch.utils.data.distributed`).
 
 A :class:`TensorDataset` of at most :data:`DEVICE_DATASET_BYTES` is copied to the
 device once, the first time a ``DataLoader`` iterates over it, and each batch is then
@@ -21,12 +22,9 @@ pass the same index order as ``sampler``.
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import math
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +32,20 @@ from fnnet.core.transfer import copy_to_device
 from fnnet.data.loader import prefetch_to_device
 from fnnet.torch import _graph, _random
 from fnnet.torch.tensor import Tensor, _wrap_value
-from fnnet.torch.utils.data import distributed  # noqa: F401 (torch.utils.data.distributed)
+from fnnet.torch.utils.data import (  # noqa: F401 (torch.utils.data's submodules)
+    dataset,
+    distributed,
+)
+from fnnet.torch.utils.data._workers import WorkerInfo, get_worker_info, worker_batches
+from fnnet.torch.utils.data.dataset import (  # noqa: F401
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    random_split,
+)
 from fnnet.torch.utils.data.distributed import DistributedSampler  # noqa: F401
 from fnnet.torch.utils.data.sampler import (  # noqa: F401
     BatchSampler,
@@ -46,38 +57,7 @@ from fnnet.torch.utils.data.sampler import (  # noqa: F401
 )
 
 
-class Dataset:
-    """Map-style dataset: ``__getitem__`` and ``__len__``. PyTorch: ``Dataset``.
-
-    There is no default ``__len__``, as in PyTorch: ``len()`` of a dataset without one
-    raises TypeError, which ``list(loader)`` of a stream with no length relies on.
-    """
-
-    def __getitem__(self, index: int) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
-
-    if TYPE_CHECKING:  # what a subclass defines; no default at run time (see above)
-        def __len__(self) -> int: ...
-
-
-class IterableDataset(Dataset):
-    """A dataset read as a stream (``__iter__``): lines of a file, a generator's samples.
-    A ``DataLoader`` batches what it yields, in order. PyTorch: ``IterableDataset``."""
-
-    def __iter__(self) -> Iterator[Any]:
-        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
-
-
-def get_worker_info() -> None:
-    """None: a ``DataLoader`` here reads its dataset in the calling process (an
-    ``IterableDataset`` that splits its stream among workers reads all of it).
-
-    PyTorch equivalent: ``torch.utils.data.get_worker_info``.
-    """
-    return None
-
-
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Samples are the ``index``-th rows of each tensor. PyTorch: ``TensorDataset``.
 
     Raises:
@@ -85,10 +65,8 @@ class TensorDataset(Dataset):
     """
 
     def __init__(self, *tensors: Any) -> None:
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
-        sizes = {len(t) for t in tensors}
-        if len(sizes) != 1:
+        sizes = {len(t) for t in tensors}  # none: len() raises IndexError, as PyTorch's
+        if len(sizes) > 1:
             raise AssertionError("Size mismatch between tensors")  # PyTorch's assert
         self.tensors = tuple(tensors)
         self._host = tuple(_host_array(t) for t in tensors)  # in the dtypes batches take
@@ -114,100 +92,6 @@ class TensorDataset(Dataset):
             self._device = tuple(_wrap_value(a)
                                  for a in copy_to_device([np.array(a) for a in arrays]))
         return self._device
-
-
-class Subset(Dataset):
-    """PyTorch equivalent: ``torch.utils.data.Subset``."""
-
-    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
-        self.dataset, self.indices = dataset, list(indices)
-
-    def __getitem__(self, index: int) -> Any:
-        return self.dataset[self.indices[index]]
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-
-class ConcatDataset(Dataset):
-    """The samples of several datasets, one after another.
-
-    PyTorch equivalent: ``torch.utils.data.ConcatDataset``.
-    """
-
-    def __init__(self, datasets: Iterable[Dataset]) -> None:
-        self.datasets = list(datasets)
-        if not self.datasets:
-            raise ValueError("datasets should not be an empty iterable")
-        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
-
-    def __len__(self) -> int:
-        return self.cumulative_sizes[-1]
-
-    def __getitem__(self, index: int) -> Any:
-        if index < 0:
-            if -index > len(self):
-                raise ValueError("absolute value of index should not exceed dataset length")
-            index += len(self)
-        which = bisect.bisect_right(self.cumulative_sizes, index)
-        start = self.cumulative_sizes[which - 1] if which else 0
-        return self.datasets[which][index - start]
-
-
-def random_split(dataset: Dataset, lengths: Sequence[int | float],
-                 generator: _random.Generator | None = None) -> list[Subset]:
-    """Splits ``dataset`` into non-overlapping random :class:`Subset` s.
-
-    Args:
-        dataset: the dataset to split.
-        lengths: the size of each split, or fractions summing to 1 (the items left over by
-            flooring go one each to the first splits, as in PyTorch).
-        generator: a :class:`fnnet.torch.Generator` for the permutation (default: the
-            global PRNG seeded by ``torch.manual_seed``); the split differs from PyTorch's.
-
-    Returns:
-        One :class:`Subset` per length.
-
-    Raises:
-        ValueError: a fraction outside [0, 1], or lengths that do not add up to
-            ``len(dataset)``.
-        TypeError: a length that is neither an int nor one of fractions summing to 1.
-
-    PyTorch equivalent: ``torch.utils.data.random_split``.
-    """
-    n = len(dataset)
-    given = list(lengths)
-    if math.isclose(sum(given), 1) and sum(given) <= 1:
-        for i, frac in enumerate(given):
-            if not 0 <= frac <= 1:
-                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
-        sizes = [int(math.floor(n * frac)) for frac in given]
-        for i in range(n - sum(sizes)):
-            sizes[i % len(sizes)] += 1
-        for i, count in enumerate(sizes):
-            if count == 0:
-                warnings.warn(f"Length of split at index {i} is 0. This might result in an "
-                              f"empty dataset.", stacklevel=2)
-    else:
-        if sum(given) != n:  # PyTorch's check comes first: fractions of another sum too
-            raise ValueError(f"Sum of input lengths does not equal the length of the "
-                             f"input dataset! (lengths {given} sum to {sum(given)}, the "
-                             f"dataset has {n})")
-        sizes = []
-        for i, size in enumerate(given):
-            if not isinstance(size, (int, np.integer)):
-                raise TypeError(f"random_split: lengths must be ints or fractions summing to "
-                                f"1, got {size!r} at index {i}")
-            sizes.append(int(size))
-    if sum(sizes) != n:
-        raise ValueError(f"Sum of input lengths does not equal the length of the input "
-                         f"dataset! (lengths {list(lengths)} sum to {sum(sizes)}, the dataset "
-                         f"has {n})")
-    rng = generator.numpy() if generator is not None else _random.state.numpy_rng()
-    order = rng.permutation(n).tolist()
-    bounds = list(itertools.accumulate(sizes))
-    return [Subset(dataset, order[stop - size:stop])
-            for size, stop in zip(sizes, bounds, strict=True)]
 
 
 #: batches of a TensorDataset that DataLoader copies to the device ahead of the one in use
@@ -239,7 +123,7 @@ def default_convert(data: Any) -> Any:
 
     PyTorch equivalent: ``torch.utils.data.default_convert``.
     """
-    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "biuf":
         return _wrap_value(_host_array(data))
     if isinstance(data, dict):
         return {k: default_convert(v) for k, v in data.items()}
@@ -268,6 +152,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(first, dict):
         return {k: default_collate([b[k] for b in batch]) for k in first}
     if isinstance(first, (tuple, list)):
+        if any(len(b) != len(first) for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
         # each field's samples stay a tuple (strings come back as one); a tuple sample
         # collates to a list, as in PyTorch, a namedtuple to its own type
         fields = [default_collate(items) for items in zip(*batch, strict=False)]
@@ -308,101 +194,135 @@ class DataLoader:
 
     Worker processes (``num_workers``, ``worker_init_fn``, ``multiprocessing_context``,
     ``persistent_workers``, ``prefetch_factor``, ``timeout``, ``in_order``) and
-    ``pin_memory`` are accepted, checked as PyTorch checks them, and ignored: batches are
-    made in this process, and a :class:`TensorDataset`'s are copied to the device ahead
-    of use without them (see the module's docstring). A misspelt option raises
+    ``pin_memory`` are checked as PyTorch checks them, and batches are made in this
+    process: a map-style dataset's batches are those of ``num_workers=0`` (as PyTorch's,
+    whose workers keep the sampler's order), and a :class:`TensorDataset`'s are copied
+    to the device ahead of use without workers (see the module's docstring). An
+    :class:`IterableDataset` with ``num_workers=k`` is read by ``k`` workers taken in
+    turn in this process (see :mod:`~fnnet.torch.utils.data._workers`), so that a stream
+    split by :func:`get_worker_info` comes in PyTorch's order. A misspelt option raises
     TypeError, as in PyTorch.
+
+    As PyTorch's, the loader keeps the ``sampler`` (a ``SequentialSampler`` or
+    ``RandomSampler`` when none is given), the ``batch_sampler`` (a ``BatchSampler``
+    over it), and the ``collate_fn`` it uses; ``batch_size``, ``sampler``,
+    ``batch_sampler``, ``drop_last``, ``dataset`` and ``persistent_workers`` cannot be
+    set afterwards (a ValueError, PyTorch's).
 
     PyTorch equivalent: ``torch.utils.data.DataLoader``.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool = False,
-                 sampler: Iterable[int] | None = None, batch_sampler: Any = None,
-                 num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
+    #: the options that PyTorch's loader refuses to change once made
+    _FIXED = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+              "persistent_workers")
+
+    def __init__(self, dataset: Dataset[Any], batch_size: int | None = 1,
+                 shuffle: bool | None = None, sampler: Any = None,
+                 batch_sampler: Any = None, num_workers: int = 0,
+                 collate_fn: Callable[[list[Any]], Any] | None = None,
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable[[int], object] | None = None,
                  multiprocessing_context: Any = None,
                  generator: _random.Generator | None = None, *,
                  prefetch_factor: int | None = None, persistent_workers: bool = False,
                  pin_memory_device: str = "", in_order: bool = True) -> None:
-        del pin_memory_device, in_order
         _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers)
         # kept for code that reads them back (``loader.num_workers``), as PyTorch's
         self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
+        self.pin_memory_device, self.in_order = pin_memory_device, in_order
         self.worker_init_fn, self.multiprocessing_context = worker_init_fn, \
             multiprocessing_context
         self.prefetch_factor = 2 if prefetch_factor is None and num_workers else \
             prefetch_factor
         self.persistent_workers = persistent_workers
         if isinstance(dataset, IterableDataset):
-            for option, value in (("shuffle", shuffle), ("sampler", sampler),
-                                  ("batch_sampler", batch_sampler)):
-                if value:
+            if shuffle not in (False, None):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"shuffle option, but got shuffle={shuffle}")
+            for option, value in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+                if value is not None:
                     raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
                                      f"{option} option, but got {option}={value}")
+        shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError("batch_sampler option is mutually exclusive with "
                                  "batch_size, shuffle, sampler, and drop_last")
-            batch_size = None
-        elif sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
-        elif batch_size is not None and (
-                not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-            raise ValueError(f"batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
-        self.dataset = dataset
-        self.batch_sampler = batch_sampler
-        self.batch_size = None if batch_size is None else int(batch_size)
-        self.shuffle = shuffle
-        self.sampler = sampler
-        self.drop_last = drop_last
-        self.collate_fn = collate_fn
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is "
+                             "mutually exclusive with drop_last")
+        # batches of the dataset's rows in order: a TensorDataset's are windows of its
+        # device copy (see the module's docstring)
+        self._in_order = sampler is None and not shuffle
+        if sampler is None and not isinstance(dataset, IterableDataset):
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else \
+                SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            # PyTorch's: also the check of batch_size (a positive int, not a bool)
+            batch_sampler = BatchSampler(sampler if sampler is not None else [],
+                                         batch_size, drop_last)
+        self._given_batches = batch_size is None and batch_sampler is not None
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
+        self.sampler, self.batch_sampler = sampler, batch_sampler
         self.generator = generator
+        self.collate_fn = collate_fn if collate_fn is not None else \
+            default_collate if batch_sampler is not None else default_convert
+        self._initialized = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._FIXED and getattr(self, "_initialized", False):
+            raise ValueError(f"{name} attribute should not be set after "
+                             f"{type(self).__name__} is initialized")
+        super().__setattr__(name, value)
 
     def __len__(self) -> int:
         if isinstance(self.dataset, IterableDataset):
             n = len(self.dataset)  # a TypeError where the stream has no length, as there
-            assert self.batch_size is not None
+            if self.batch_size is None:
+                return n
             return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-        if self.batch_sampler is not None:
-            return len(self.batch_sampler)
-        n = len(self.sampler) if isinstance(self.sampler, Sized) else \
-            len(self._order()) if self.sampler is not None else len(self.dataset)
-        if self.batch_size is None:  # one sample per item
-            return n
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        # a TypeError where the sampler has no length, as there
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def _order(self) -> np.ndarray:
-        if self.sampler is not None:
-            return np.asarray(list(self.sampler), dtype=np.int64)
-        n = len(self.dataset)
-        if not self.shuffle:
-            return np.arange(n)
-        rng = self.generator.numpy() if self.generator is not None else \
-            _random.state.numpy_rng()
-        return rng.permutation(n)
+        if self._in_order:
+            return np.arange(len(self.dataset))
+        return np.asarray(list(self.sampler), dtype=np.int64)
+
+    def _samples(self, indices: Sequence[int]) -> list[Any]:
+        """The samples at ``indices``: through the dataset's ``__getitems__`` where it
+        has one (a batch read at once), as PyTorch's loader reads them."""
+        read_batch = getattr(self.dataset, "__getitems__", None)
+        if callable(read_batch):
+            return list(read_batch(list(indices)))
+        return [self.dataset[i] for i in indices]
 
     def __iter__(self) -> Iterator[Any]:
         if isinstance(self.dataset, IterableDataset):
-            yield from self._stream()
+            if self.num_workers:
+                yield from worker_batches(self.dataset, self.num_workers, self._stream,
+                                          self.worker_init_fn)
+            else:
+                yield from self._stream(self.dataset)
             return
-        if self.batch_sampler is not None:  # each item a list of indices
+        if self._given_batches:  # each item a list of indices
             for indices in self.batch_sampler:
-                samples = [self.dataset[int(i)] for i in indices]
-                yield (self.collate_fn or default_collate)(samples)
+                yield self.collate_fn(self._samples([int(i) for i in indices]))
+            return
+        size = self.batch_size
+        if size is None:  # automatic batching off: each item of the sampler, as it comes
+            for index in self.sampler:  # a list, from a sampler of batches, too
+                yield self.collate_fn(self.dataset[index])
             return
         order = self._order()
-        size = self.batch_size
-        if size is None:  # automatic batching off: each sample, converted
-            for i in order:
-                yield (self.collate_fn or default_convert)(self.dataset[int(i)])
-            return
         stop = len(order) - len(order) % size if self.drop_last else len(order)
-        if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
+        if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
             on_device = self.dataset._on_device()
             if on_device is not None:
-                ordered = self.sampler is None and not self.shuffle
+                ordered = self._in_order
                 if not ordered:
                     order = _checked_order(order, len(self.dataset))
                 labels_of = [None if np.issubdtype(a.dtype, np.floating) else a
@@ -429,17 +349,18 @@ class DataLoader:
                 yield [_wrap_value(a) for a in arrays]
             return
         for start in range(0, stop, size):
-            samples = [self.dataset[int(i)] for i in order[start:start + size]]
-            yield (self.collate_fn or default_collate)(samples)
+            indices = [int(i) for i in order[start:start + size]]
+            yield self.collate_fn(self._samples(indices))
 
-    def _stream(self) -> Iterator[Any]:
+    def _stream(self, dataset: IterableDataset[Any]) -> Iterator[Any]:
         """An ``IterableDataset``'s samples, batched in the order it yields them."""
-        stream = iter(self.dataset)
+        stream = iter(dataset)
         if self.batch_size is None:  # no batching: each sample as it comes
-            yield from stream
+            for sample in stream:
+                yield self.collate_fn(sample)
             return
         for samples in _batches(stream, self.batch_size, self.drop_last):
-            yield (self.collate_fn or default_collate)(samples)
+            yield self.collate_fn(samples)
 
 
 def _check_worker_options(num_workers: Any, timeout: Any, prefetch_factor: Any,
@@ -455,6 +376,8 @@ def _check_worker_options(num_workers: Any, timeout: Any, prefetch_factor: Any,
         raise ValueError("prefetch_factor option could only be specified in "
                          "multiprocessing.let num_workers > 0 to enable multiprocessing, "
                          "otherwise set prefetch_factor to None.")
+    if prefetch_factor is not None and prefetch_factor < 0:
+        raise ValueError("prefetch_factor option should be non-negative")
     if num_workers == 0 and persistent_workers:
         raise ValueError("persistent_workers option needs num_workers > 0")
 
@@ -484,8 +407,9 @@ def __getattr__(name: str) -> Any:
 
 # PyTorch's names, written out so that type checkers see the re-exports as exported
 __all__ = [
-    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
-    "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset",
-    "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler", "default_collate",
-    "default_convert", "distributed", "get_worker_info", "random_split",
+    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
+    "DistributedSampler", "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler",
+    "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
+    "WorkerInfo", "dataset", "default_collate", "default_convert", "distributed",
+    "get_worker_info", "random_split",
 ]

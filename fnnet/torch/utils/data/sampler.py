@@ -7,29 +7,35 @@ one, from the global PRNG seeded by ``torch.manual_seed``; the indices differ fr
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence, Sized
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from fnnet.torch import _random
+from fnnet.torch._math_ops import multinomial
 from fnnet.torch._random import Generator
+from fnnet.torch.tensor import Tensor, _as_tensor
+
+T_co = TypeVar("T_co", covariant=True)
 
 
 def _rng(generator: Generator | None) -> np.random.Generator:
     return generator.numpy() if generator is not None else _random.state.numpy_rng()
 
 
-class Sampler:
-    """Base class: ``__iter__`` yields indices. PyTorch: ``torch.utils.data.Sampler``."""
+class Sampler(Generic[T_co]):
+    """Base class: ``__iter__`` yields indices (or lists of them, for a batch sampler).
+    ``Sampler[int]`` subscripts, and the class takes no arguments, as PyTorch's: a
+    subclass calling ``super().__init__(data_source)`` gets PyTorch's TypeError.
 
-    def __init__(self, data_source: Any = None) -> None:
-        del data_source
+    PyTorch equivalent: ``torch.utils.data.Sampler``.
+    """
 
-    def __iter__(self) -> Iterator[int]:
-        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+    def __iter__(self) -> Iterator[T_co]:
+        raise NotImplementedError
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """``0, 1, ..., len(data_source) - 1``. PyTorch: ``SequentialSampler``."""
 
     def __init__(self, data_source: Sized) -> None:
@@ -42,7 +48,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """A permutation of the dataset, or ``num_samples`` draws with replacement.
 
     PyTorch equivalent: ``torch.utils.data.RandomSampler``.
@@ -50,6 +56,9 @@ class RandomSampler(Sampler):
 
     def __init__(self, data_source: Sized, replacement: bool = False,
                  num_samples: int | None = None, generator: Generator | None = None) -> None:
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got "
+                            f"replacement={replacement}")
         if num_samples is not None and (isinstance(num_samples, bool) or
                                         not isinstance(num_samples, int) or num_samples <= 0):
             raise ValueError(f"num_samples should be a positive integer value, but got "
@@ -73,7 +82,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given indices in a random order, without replacement.
 
     PyTorch equivalent: ``torch.utils.data.SubsetRandomSampler``.
@@ -90,14 +99,20 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """``num_samples`` indices drawn with probabilities proportional to ``weights``.
 
     Args:
-        weights: ``[N]`` non-negative weights (need not sum to 1).
+        weights: ``[N]`` non-negative weights (need not sum to 1), kept as the tensor
+            ``weights``.
         num_samples: how many indices to draw.
         replacement: draw with replacement (without it, at most ``N`` distinct indices).
         generator: a :class:`fnnet.torch.Generator`.
+
+    Raises:
+        ValueError: a ``num_samples`` that is not a positive int, a ``replacement`` that
+            is not a bool, weights that are not 1-D (PyTorch's messages). Weights that
+            ``torch.multinomial`` refuses raise its RuntimeError when iterated, as there.
 
     PyTorch equivalent: ``torch.utils.data.WeightedRandomSampler``.
     """
@@ -111,29 +126,24 @@ class WeightedRandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got "
                              f"replacement={replacement}")
-        w = np.asarray(weights, dtype=np.float64)
+        w = np.asarray(_as_tensor(weights, dtype=np.float64).numpy())
         if w.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have "
                              f"shape {tuple(w.shape)}")
-        if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
-            raise ValueError("weights should be finite and non-negative, with a positive sum")
-        if not replacement and num_samples > int((w > 0).sum()):
-            raise ValueError(f"cannot draw {num_samples} samples without replacement from "
-                             f"{int((w > 0).sum())} indices of positive weight")
-        self.weights, self.num_samples = w, num_samples
-        self.replacement, self.generator = replacement, generator
+        self.weights: Tensor = _as_tensor(w)
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self) -> Iterator[int]:
-        p = self.weights / self.weights.sum()
-        drawn = _rng(self.generator).choice(len(p), size=self.num_samples,
-                                            replace=self.replacement, p=p)
+        # weights torch.multinomial refuses raise its error here, as in PyTorch
+        drawn = multinomial(self.weights, self.num_samples, self.replacement,
+                            generator=self.generator)
         return iter(drawn.tolist())
 
     def __len__(self) -> int:
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Groups the indices of ``sampler`` into lists of ``batch_size`` (the last shorter
     unless ``drop_last``), for ``DataLoader(batch_sampler=...)``.
 
@@ -149,7 +159,7 @@ class BatchSampler(Sampler):
                              f"drop_last={drop_last}")
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
-    def __iter__(self) -> Iterator[list[int]]:  # type: ignore[override]  # as PyTorch's
+    def __iter__(self) -> Iterator[list[int]]:
         batch: list[int] = []
         for index in self.sampler:
             batch.append(int(index))

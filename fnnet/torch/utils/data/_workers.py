@@ -1,0 +1,106 @@
+"""``DataLoader`` workers of an ``IterableDataset``, taken in turn in this process.
+
+PyTorch's loader with ``num_workers=k`` starts ``k`` processes, each iterating its own
+copy of an ``IterableDataset`` (which reads :func:`get_worker_info` to take its share of
+the stream) and batching what it yields; the batches come back one per worker in turn.
+Here the ``k`` workers are ``k`` iterators over shallow copies of the dataset in this
+process, advanced in the same turns, with :func:`get_worker_info` answering for the
+worker being advanced: a stream sharded by worker gives PyTorch's batches in PyTorch's
+order, and one that is not gives each sample ``k`` times, as there. The workers do not
+reseed Python's, numpy's or torch's random numbers, which are this process's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import copy
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fnnet.torch import _random
+
+
+class WorkerInfo:
+    """What :func:`get_worker_info` tells the code running for a ``DataLoader`` worker.
+
+    Attributes:
+        id: the worker's number, in ``[0, num_workers)``.
+        num_workers: the loader's ``num_workers``.
+        seed: the worker's seed (the epoch's base seed plus ``id``).
+        dataset: the worker's own (shallow) copy of the dataset.
+
+    PyTorch equivalent: ``torch.utils.data._utils.worker.WorkerInfo``.
+    """
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:
+        self.id, self.num_workers, self.seed, self.dataset = id, num_workers, seed, dataset
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__dict__:
+            raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
+        super().__setattr__(name, value)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v}" for k, v in self.__dict__.items())
+        return f"{type(self).__name__}({fields})"
+
+
+#: the worker being advanced, while one is (None in the loop's own code)
+_current: contextvars.ContextVar[WorkerInfo | None] = contextvars.ContextVar(
+    "fnnet_torch_data_worker", default=None)
+
+
+def get_worker_info() -> WorkerInfo | None:
+    """The :class:`WorkerInfo` of the ``DataLoader`` worker whose code is running (an
+    ``IterableDataset``'s ``__iter__``, ``worker_init_fn``, ``collate_fn``), else None.
+
+    PyTorch equivalent: ``torch.utils.data.get_worker_info``.
+    """
+    return _current.get()
+
+
+@contextlib.contextmanager
+def _as_worker(info: WorkerInfo) -> Iterator[None]:
+    token = _current.set(info)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def worker_batches(dataset: Any, num_workers: int, batches: Callable[[Any], Iterator[Any]],
+                   worker_init_fn: Callable[[int], object] | None) -> Iterator[Any]:
+    """The batches of ``num_workers`` workers over ``dataset``, one per worker in turn
+    (a worker whose stream ended drops out).
+
+    Args:
+        dataset: the ``IterableDataset``; each worker iterates a shallow copy.
+        num_workers: how many workers.
+        batches: makes one worker's batches from its dataset copy.
+        worker_init_fn: called with the worker's id as the worker starts, as PyTorch's.
+
+    Yields:
+        Each batch, made while :func:`get_worker_info` names its worker.
+    """
+    base_seed = int(_random.state.numpy_rng().integers(0, 2**63 - 1))
+    workers = []
+    for i in range(num_workers):
+        info = WorkerInfo(id=i, num_workers=num_workers, seed=base_seed + i,
+                          dataset=copy.copy(dataset))
+        with _as_worker(info):
+            if worker_init_fn is not None:
+                worker_init_fn(i)
+            workers.append((info, batches(info.dataset)))
+    while workers:
+        for worker in list(workers):
+            info, stream = worker
+            with _as_worker(info):
+                batch = next(stream, _END)
+            if batch is _END:
+                workers.remove(worker)
+            else:
+                yield batch
+
+
+_END = object()
