@@ -63,6 +63,27 @@ def _sprite(images: np.ndarray) -> Any:
     return Image.fromarray(np.uint8((canvas * 255).clip(0, 255)))
 
 
+def _tensor_scalar(tag: str, value: float, double_precision: bool) -> Any:
+    """PyTorch's ``new_style`` scalar: a one-value tensor for the scalars plugin."""
+    from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
+    from tensorboardX.proto.tensor_pb2 import TensorProto
+
+    tensor = TensorProto(double_val=[value], dtype="DT_DOUBLE") if double_precision else \
+        TensorProto(float_val=[value], dtype="DT_FLOAT")
+    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
+    return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=metadata)])
+
+
+def _cpu_step_stats() -> bytes:
+    """PyTorch's graph statistics, ``RunMetadata(step_stats=StepStats(dev_stats=[
+    DeviceStepStats(device="/device:CPU:0")]))``, serialized: each message is field 1 of
+    the one around it (tensorboardX has no RunMetadata to build it with)."""
+    def field_1(payload: bytes) -> bytes:
+        return bytes([1 << 3 | 2, len(payload)]) + payload  # tag: field 1, length-delimited
+
+    return field_1(field_1(field_1(b"/device:CPU:0")))
+
+
 def _default_logdir(comment: str) -> str:
     """``runs/<Mon DD_HH-MM-SS>_<host><comment>``, PyTorch's default folder."""
     now = datetime.datetime.now().strftime("%b%d_%H-%M-%S")
@@ -93,15 +114,42 @@ def _pixels(array: np.ndarray) -> np.ndarray:
     return (array.astype(np.float32) * 255).clip(0, 255).astype(np.uint8)
 
 
-def _scalar(value: Any, name: str) -> float:
-    """A Python float from a number or a one-element tensor."""
+def _scalar(value: Any) -> float:
+    """A Python float from a number or a one-element tensor, refused with PyTorch's
+    errors: ``NotImplementedError`` for what is neither a number nor an array (None, a
+    list), ``AssertionError`` for more than one element, ``ValueError`` for a string."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value)
-    array = _array(value, name)
-    if array.size != 1:
-        raise ValueError(f"{name} must be a number or a one-element tensor, got a tensor of "
-                         f"shape {tuple(array.shape)}")
-    return float(array.reshape(()))
+    if isinstance(value, np.ndarray):
+        array = value
+    elif np.isscalar(value):
+        array = np.array([value])
+    elif hasattr(value, "__array__") and hasattr(value, "shape"):  # a tensor
+        array = np.asarray(value)
+    else:
+        raise NotImplementedError(f"Got {type(value)}, but numpy array or torch tensor are "
+                                  f"expected.")
+    array = array.squeeze()
+    if array.ndim != 0:
+        raise AssertionError(f"Tensor should contain one element (0 dimensions). "
+                             f"            Was given size: {array.size} and {array.ndim} "
+                             f"dimensions.")
+    return float(array)
+
+
+def _check_dataformats(array: np.ndarray, dataformats: Any) -> str:
+    """``dataformats`` upper-cased, once it names each axis of ``array`` once (PyTorch's
+    errors otherwise)."""
+    if not isinstance(dataformats, str):
+        raise TypeError(f"dataformats must be a str such as 'CHW', got {dataformats!r}")
+    if len(set(dataformats)) != len(dataformats):
+        raise AssertionError(f"You can not use the same dimension shorthand twice. "
+                             f"            input_format: {dataformats}")
+    if array.ndim != len(dataformats):
+        raise AssertionError(f"size of input tensor and input format are different. "
+                             f"        tensor shape: {array.shape}, input_format: "
+                             f"{dataformats}")
+    return dataformats.upper()
 
 
 def _check_tag(tag: Any, name: str = "tag") -> str:
@@ -217,20 +265,20 @@ class SummaryWriter:
                    double_precision: bool = False) -> None:
         """Adds one value of the curve ``tag`` at ``global_step``.
 
-        ``new_style`` (PyTorch's tensor-based encoding) is accepted; TensorBoard shows
-        either encoding the same. Values are stored as float32.
+        ``new_style=True`` writes the value as a tensor (float32, or float64 with
+        ``double_precision=True``) instead of a float32 ``simple_value``, as PyTorch's
+        writer; TensorBoard shows either the same.
 
         Raises:
-            NotImplementedError: ``double_precision=True``.
+            NotImplementedError: ``scalar_value`` is neither a number nor a tensor.
+            AssertionError: a tensor of more than one element.
+            ValueError: a string.
         """
-        del new_style  # only the encoding differs
-        if double_precision:
-            raise NotImplementedError("fnnet.torch's SummaryWriter stores scalars as float32 "
-                                      "(double_precision=True is not supported): log the "
-                                      "value with add_text where every digit matters")
         _check_tag(tag)
-        value = _scalar(scalar_value, "scalar_value")
-        self._write(scalars_summary({tag: value}), global_step, walltime)
+        value = _scalar(scalar_value)
+        summary = _tensor_scalar(tag, value, double_precision) if new_style else \
+            scalars_summary({tag: value})
+        self._write(summary, global_step, walltime)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: Mapping[str, Any],
                     global_step: int | None = None, walltime: float | None = None) -> None:
@@ -240,8 +288,7 @@ class SummaryWriter:
         if not isinstance(tag_scalar_dict, Mapping):
             raise TypeError(f"tag_scalar_dict must be a dict of name -> value, got "
                             f"{type(tag_scalar_dict).__name__}")
-        values = {_check_tag(key, "tag_scalar_dict key"):
-                  _scalar(value, f"tag_scalar_dict[{key!r}]")
+        values = {_check_tag(key, "tag_scalar_dict key"): _scalar(value)
                   for key, value in tag_scalar_dict.items()}
         step, walltime = _check_step(global_step), _check_walltime(walltime)
         self._open()
@@ -283,11 +330,8 @@ class SummaryWriter:
         or 4. Floats outside ``[0, 1]`` are clipped, as PyTorch's writer clips them."""
         _check_tag(tag)
         array = _array(img_tensor, "img_tensor")
-        if not isinstance(dataformats, str) or len(dataformats) != array.ndim:
-            raise ValueError(f"dataformats={dataformats!r} does not name the "
-                             f"{array.ndim} axes of img_tensor, shape {tuple(array.shape)}")
-        self._write(tensorboardx().summary.image(tag, _pixels(array),
-                                                 dataformats=dataformats.upper()),
+        dataformats = _check_dataformats(array, dataformats)
+        self._write(tensorboardx().summary.image(tag, _pixels(array), dataformats=dataformats),
                     global_step, walltime, tag)
 
     def add_images(self, tag: str, img_tensor: Any, global_step: int | None = None,
@@ -297,15 +341,13 @@ class SummaryWriter:
         uint8; C is 1, 3 or 4."""
         _check_tag(tag)
         array = _array(img_tensor, "img_tensor")
-        if not isinstance(dataformats, str) or len(dataformats) != array.ndim or \
-                "N" not in dataformats.upper():
-            raise ValueError(f"dataformats={dataformats!r} does not name the "
-                             f"{array.ndim} axes of img_tensor, shape {tuple(array.shape)} "
-                             f"(a batch: 'NCHW', 'NHWC'...)")
-        if array.shape[dataformats.upper().index("N")] == 0:
+        dataformats = _check_dataformats(array, dataformats)
+        if "N" not in dataformats:
+            raise ValueError(f"dataformats={dataformats!r} names no batch axis N (a batch: "
+                             f"'NCHW', 'NHWC'...)")
+        if array.shape[dataformats.index("N")] == 0:
             raise ValueError("img_tensor must hold at least one image")
-        self._write(tensorboardx().summary.image(tag, _pixels(array),
-                                                 dataformats=dataformats.upper()),
+        self._write(tensorboardx().summary.image(tag, _pixels(array), dataformats=dataformats),
                     global_step, walltime, tag)
 
     def add_pr_curve(self, tag: str, labels: Any, predictions: Any,
@@ -313,7 +355,8 @@ class SummaryWriter:
                      weights: Any = None, walltime: float | None = None) -> None:
         """Adds a precision-recall curve of ``predictions`` (probabilities in ``[0, 1]``)
         against the 0/1 ``labels``, over ``num_thresholds`` thresholds (TensorBoard's PR
-        curve plugin).
+        curve plugin). A prediction outside ``[0, 1]`` falls in no threshold's bucket, as
+        in PyTorch's writer.
 
         PyTorch equivalent: ``SummaryWriter.add_pr_curve``.
         """
@@ -323,8 +366,6 @@ class SummaryWriter:
         if truth.shape != scores.shape or truth.size == 0:
             raise ValueError(f"labels and predictions must hold as many values (at least "
                              f"one), got {truth.size} and {scores.size}")
-        if scores.min() < 0 or scores.max() > 1:
-            raise ValueError("predictions must be probabilities in [0, 1]")
         if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, int) or \
                 num_thresholds < 2:
             raise ValueError(f"num_thresholds must be an int >= 2, got {num_thresholds!r}")
@@ -345,11 +386,13 @@ class SummaryWriter:
         """
         _check_tag(tag)
         vectors = _array(mat, "mat")
-        if vectors.ndim != 2 or vectors.shape[0] == 0:
-            raise ValueError(f"mat must be [N, D] with N >= 1, got shape {vectors.shape}")
+        if vectors.ndim != 2:
+            raise AssertionError("mat should be 2D, where mat.size(0) is the number of data "
+                                 "points")
+        if vectors.shape[0] == 0:
+            raise ValueError("mat must hold at least one row (a data point)")
         if metadata is not None and len(metadata) != vectors.shape[0]:
-            raise ValueError(f"metadata must hold one entry per row of mat "
-                             f"({vectors.shape[0]}), got {len(metadata)}")
+            raise AssertionError("#labels should equal with #data points")
         images = None
         if label_img is not None:
             images = _array(label_img, "label_img")
@@ -422,9 +465,9 @@ class SummaryWriter:
 
         writer = self._open()._get_file_writer()
         writer.add_event(Event(graph_def=graph.SerializeToString()), None, None)
-        # PyTorch's writer follows the graph with its (empty on the CPU) step statistics
-        writer.add_event(Event(tagged_run_metadata=TaggedRunMetadata(tag="step1")),
-                         None, None)
+        # PyTorch's writer follows the graph with its step statistics: one device, the CPU
+        writer.add_event(Event(tagged_run_metadata=TaggedRunMetadata(
+            tag="step1", run_metadata=_cpu_step_stats())), None, None)
 
     def add_hparams(self, hparam_dict: dict[str, Any], metric_dict: dict[str, Any],
                     hparam_domain_discrete: dict[str, list[Any]] | None = None,
@@ -453,13 +496,12 @@ class SummaryWriter:
             _check_tag(name, "hparam_dict key")
             if value is not None and not isinstance(value, (bool, str, int, float)):
                 if not hasattr(value, "shape"):  # PyTorch takes tensors, not lists
-                    raise TypeError(f"hparam_dict[{name!r}] must be a bool, str, int, float, "
-                                    f"None or a one-element tensor, got "
-                                    f"{type(value).__name__}")
-                value = _scalar(value, f"hparam_dict[{name!r}]")
+                    raise ValueError("value should be one of int, float, str, bool, or "
+                                     "torch.Tensor")
+                value = _scalar(value)
             # PyTorch's writer stores a bool as the number 0 or 1 (a bool is an int)
             hparams[name] = float(value) if isinstance(value, bool) else value
-        metrics = {_check_tag(name, "metric_dict key"): _scalar(value, f"metric_dict[{name!r}]")
+        metrics = {_check_tag(name, "metric_dict key"): _scalar(value)
                    for name, value in metric_dict.items()}
         if run_name is not None and not isinstance(run_name, str):
             raise TypeError(f"run_name must be a str, got {type(run_name).__name__}")
