@@ -9,6 +9,7 @@ import warnings
 import jax
 import numpy as np
 import pytest
+from helpers import raised_by
 
 import fnnet.nn
 import fnnet.torch as ft
@@ -198,8 +199,8 @@ def test_layers_refuse_non_tensor_input_as_torch(torch, value, kind):
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss", "CrossEntropyLoss"])
-@pytest.mark.parametrize("label, where", [(7, "got 7 at index 2"), (-1, "got -1 at index 2")])
-def test_out_of_range_labels_raise_index_error_as_torch(torch, loss, label, where):
+@pytest.mark.parametrize("label", [7, -1])
+def test_out_of_range_labels_raise_index_error_as_torch(torch, loss, label):
     x = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
     y = np.array([0, 2, label, 1])
 
@@ -207,12 +208,7 @@ def test_out_of_range_labels_raise_index_error_as_torch(torch, loss, label, wher
         fn = getattr(lib.nn, loss)() if loss[0].isupper() else getattr(lib.nn.functional, loss)
         return fn(lib.tensor(x), lib.tensor(y))
 
-    with pytest.raises(IndexError, match="out of bounds"):
-        run(torch)
-    name = "cross_entropy" if loss[0].isupper() else loss
-    with pytest.raises(IndexError, match=rf"^{name}: target: class labels must lie in "
-                       rf"\[0, 3\), {where}$"):
-        run(ft)
+    assert raised_by(run, torch, ft) == [(IndexError, f"Target {label} is out of bounds.")] * 2
     y[2] = -100  # the default ignore_index is allowed
     assert run(ft).item() == pytest.approx(run(torch).item(), rel=1e-6)
 
@@ -1281,7 +1277,7 @@ def test_a_loader_batch_with_a_label_out_of_range_raises_index_error(torch):
     x, y = next(batches)
     assert ft.nn.functional.cross_entropy(x, y).item() == pytest.approx(np.log(3.0))
     x, y = next(batches)
-    with pytest.raises(IndexError, match="class labels must lie in"):
+    with pytest.raises(IndexError, match="^Target 5 is out of bounds.$"):
         ft.nn.functional.cross_entropy(x, y)
 
 

@@ -16,6 +16,7 @@ from fnnet.losses.margin import (
     margin_ranking_loss,
     multilabel_soft_margin_loss,
     soft_margin_loss,
+    triplet_margin_from_distances,
     triplet_margin_loss,
 )
 from fnnet.losses.nll import check_labels, nll_loss
@@ -41,5 +42,6 @@ __all__ = [
     "multilabel_soft_margin_loss",
     "poisson_nll_loss",
     "soft_margin_loss",
+    "triplet_margin_from_distances",
     "triplet_margin_loss",
 ]

@@ -124,4 +124,26 @@ def triplet_margin_loss(anchor: Array, positive: Array, negative: Array,
     d_neg = pairwise_distance(a, neg, p, eps)
     if swap:
         d_neg = jnp.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return triplet_margin_from_distances(d_pos, d_neg, margin, reduction)
+
+
+def triplet_margin_from_distances(positive_distance: Array, negative_distance: Array,
+                                  margin: float = 1.0, reduction: str = "mean") -> Array:
+    """``max(0, margin + positive_distance - negative_distance)``: the triplet loss of
+    distances computed beforehand, by any distance function.
+
+    Args:
+        positive_distance: ``[N]`` (or any shape): the anchors' distances to their
+            positives.
+        negative_distance: the same shape: their distances to their negatives (the
+            smaller of anchor's and positive's, for the swap).
+        margin: the required gap.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    PyTorch equivalent: the loss of ``torch.nn.functional.triplet_margin_with_distance_loss``
+    once its ``distance_function`` has run.
+    """
+    d_pos, d_neg = _floats("triplet_margin_with_distance_loss", reduction,
+                           positive_distance=positive_distance,
+                           negative_distance=negative_distance)
     return reduce(jnp.maximum(margin + d_pos - d_neg, 0.0), reduction)

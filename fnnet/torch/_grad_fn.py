@@ -9,8 +9,11 @@ as PyTorch lists them. Names follow PyTorch's (``AddBackward0``, ``MmBackward0``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
+
+import jax.numpy as jnp
 
 from fnnet.torch._recorder import current
 from fnnet.torch._tape import RG, VAR, kind_of, slot_of
@@ -48,6 +51,9 @@ _NAMES = {
     "Softmax": "SoftmaxBackward0", "Embedding": "EmbeddingBackward0",
     "LayerNorm": "NativeLayerNormBackward0", "LeakyReLU": "LeakyReluBackward0",
     "GELU": "GeluBackward0",
+    "cosine_similarity": "SumBackward1", "pairwise_distance": "NormBackward1",
+    "_norm": "LinalgVectorNormBackward0", "_vector_norm": "LinalgVectorNormBackward0",
+    "_huber": "HuberLossBackward0", "_outer": "MulBackward0", "_narrow": "SliceBackward0",
 }
 
 
@@ -92,8 +98,48 @@ def _cell_name(static: tuple[Any, ...]) -> str:
     return _CELL_NAMES[static[0]]
 
 
+def _reduced(unreduced: str, reduction: str) -> str:
+    """PyTorch's node for a loss computed from elementwise ops: the reduction's, or
+    ``unreduced`` (the last elementwise op) for ``reduction='none'``."""
+    return {"mean": "MeanBackward0", "sum": "SumBackward0"}.get(reduction, unreduced)
+
+
+#: the last elementwise op of a loss PyTorch composes, and where its static arguments
+#: hold the reduction
+_COMPOSED_LOSSES = {"_cosine_embedding": ("AddBackward0", 1), "_hinge": ("AddBackward0", 1),
+                    "_triplet": ("ClampMinBackward0", 4),
+                    "_margin_ranking": ("ClampMinBackward0", 1),
+                    "_triplet_distances": ("ClampMinBackward0", 1)}
+
+
+def _composed_loss_name(unreduced: str, at: int, static: tuple[Any, ...]) -> str:
+    return _reduced(unreduced, static[at])
+
+
+def _kl_div_name(static: tuple[Any, ...]) -> str:
+    reduction, log_target = static
+    if reduction == "batchmean":
+        return "DivBackward0"
+    return _reduced("MulBackward0" if log_target else "SubBackward0", reduction)
+
+
+def _cross_entropy_name(tp: Any, node: tuple[Any, ...]) -> str:
+    """PyTorch's node for ``cross_entropy``: class indices go through ``nll_loss``
+    (plus the smoothing term when smoothed), probabilities through a sum over classes
+    (divided by the batch for the mean)."""
+    _, reduction, smoothing = node[1]
+    target = node[2][1]
+    if target >= 0 and jnp.issubdtype(tp.avals[slot_of(target)][1], jnp.floating):
+        return "DivBackward1" if reduction == "mean" else "NegBackward0"
+    return "AddBackward0" if smoothing else "NllLossBackward0"
+
+
 #: ops whose PyTorch name depends on their static arguments
 _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
+    **{op: functools.partial(_composed_loss_name, unreduced, at)
+       for op, (unreduced, at) in _COMPOSED_LOSSES.items()},
+    "_kl_div": _kl_div_name, "_pieces": lambda static: "SplitBackward0",
+    "_prod": lambda static: f"ProdBackward{int(static[0] is not None)}",
     "_window": _window_name, "_getitem": _getitem_name, "apply_cell": _cell_name,
     # a reduction over dims is PyTorch's overload 1, over everything its overload 0
     "_sum": lambda static: f"SumBackward{int(static[0] is not None)}",
@@ -146,6 +192,8 @@ class GradFn:
             linear = _linear_name(self._tape, node)
             if linear is not None:
                 return linear
+        if op == "_ce":
+            return _cross_entropy_name(self._tape, node)
         special = _STATIC_NAMES.get(op)
         if special is not None:
             return special(node[1])

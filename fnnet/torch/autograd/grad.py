@@ -100,9 +100,10 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
 def _finish(found: list[Any], leaves: list[Tensor], allow_unused: Any,
             materialize_grads: bool) -> tuple[Any, ...]:
     if any(g is None for g in found) and not (allow_unused or materialize_grads):
-        raise RuntimeError("One of the differentiated Tensors appears to not have been used "
-                           "in the graph. Set allow_unused=True if this is the desired "
-                           "behavior.")
+        unused = next(i for i, g in enumerate(found) if g is None)
+        raise RuntimeError(f"The differentiated Tensor at index {unused} appears to not have "
+                           "been used in the graph. Set allow_unused=True if this is the "
+                           "desired behavior.")
     if materialize_grads:
         found = [_functions.zeros_like(leaf) if g is None else g
                  for leaf, g in zip(leaves, found, strict=True)]

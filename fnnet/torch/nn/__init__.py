@@ -90,6 +90,7 @@ from fnnet.torch.nn.modules.margin_loss import (
     PoissonNLLLoss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from fnnet.torch.nn.modules.pointwise import (
     GLU,
@@ -163,6 +164,7 @@ __all__ = [
     "ZeroPad1d", "ZeroPad2d",
     "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
     "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "Fold", "InstanceNorm1d", "InstanceNorm2d", "Unfold",
     "MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
     "TransformerEncoder", "TransformerEncoderLayer",

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import fnnet.losses as L
+from fnnet.torch._functions import minimum
+from fnnet.torch.nn._distance import pairwise_distance
 from fnnet.torch.tensor import Tensor, _op, _scalar_or_tensor
 
 
@@ -134,6 +137,37 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
         raise ValueError(f"margin must be greater than 0, got {margin}")
     return _op(_triplet, (float(margin), float(p), float(eps), bool(swap), reduction),
                anchor, positive, negative, who="triplet_margin_loss")
+
+
+def _triplet_distances(d_pos: Any, d_neg: Any, margin: float, reduction: str) -> Any:
+    return L.triplet_margin_from_distances(d_pos, d_neg, margin, reduction)
+
+
+def triplet_margin_with_distance_loss(
+        anchor: Tensor, positive: Tensor, negative: Tensor, *,
+        distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+        margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Tensor:
+    """The triplet loss of distances from ``distance_function`` (the Euclidean
+    ``pairwise_distance`` by default), which runs on the tensors as the user wrote it.
+
+    PyTorch equivalent: ``torch.nn.functional.triplet_margin_with_distance_loss``.
+    """
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
+                           f"the same number of dimensions, but got: anchor {anchor.ndim}D, "
+                           f"positive {positive.ndim}D, and negative {negative.ndim}D inputs")
+    if distance_function is None:
+        distance_function = pairwise_distance
+    d_pos = distance_function(anchor, positive)
+    d_neg = distance_function(anchor, negative)
+    if swap:
+        d_neg = minimum(d_neg, distance_function(positive, negative))
+    return _op(_triplet_distances, (float(margin), reduction), d_pos, d_neg,
+               who="triplet_margin_with_distance_loss")
 
 
 def _gaussian(x: Any, t: Any, v: Any, full: bool, eps: float, reduction: str) -> Any:

@@ -255,7 +255,7 @@ def _bce_logits(x: Array, t: Array, w: Array | None, pw: Array | None,
 
 
 
-def _check_class_targets(who: str, input: Any, target: Any, ignore_index: int) -> None:
+def _check_class_targets(input: Any, target: Any, ignore_index: int) -> None:
     """PyTorch's "Target 7 is out of bounds" IndexError, for class labels whose values
     are known now: concrete ones, or a loader batch's recorded labels through their host
     copy (``Cell.host``). Other recorded labels cannot be read before the step runs, and
@@ -276,10 +276,10 @@ def _check_class_targets(who: str, input: Any, target: Any, ignore_index: int) -
     # the common case in one reduction: as unsigned, negatives are out of range
     if not labels.size or _max(labels.view(unsigned), axis=None) < classes:
         return
-    try:
-        L.check_labels(labels, classes, ignore_index=ignore_index)
-    except ValueError as error:
-        raise IndexError(f"{who}: {error}") from None
+    bad = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
+    if bad.any():  # PyTorch names the first such label, by value only
+        raise IndexError(f"Target {int(labels.reshape(-1)[np.argmax(bad.reshape(-1))])} "
+                         "is out of bounds.")
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -289,7 +289,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
     check_class_batch(input, target, probabilities=True)
-    _check_class_targets("cross_entropy", input, target, ignore_index)
+    _check_class_targets(input, target, ignore_index)
     return _op(_ce, (ignore_index, reduction, float(label_smoothing)), input, target, weight)
 
 
@@ -300,7 +300,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
     check_class_batch(input, target)
-    _check_class_targets("nll_loss", input, target, ignore_index)
+    _check_class_targets(input, target, ignore_index)
     return _op(_nll, (ignore_index, reduction), input, target, weight)
 
 
@@ -463,6 +463,12 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     """PyTorch equivalent: ``torch.nn.functional.kl_div`` (``fnnet.losses.kl_div``):
     ``input`` holds log-probabilities, ``target`` probabilities (log-probabilities with
     ``log_target``); ``reduction='batchmean'`` is the divergence per sample."""
+    if size_average is None and reduce is None and reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
+                      "the support size.'batchmean' divides only by the batch size, and "
+                      "aligns with the KL div math definition.'mean' will be changed to "
+                      "behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
     reduction = _legacy(size_average, reduce, reduction)
     return _op(_kl_div, (reduction, log_target), input, _scalar_or_tensor(target),
                who="kl_div")
@@ -512,6 +518,7 @@ from fnnet.torch.nn._margin_losses import (  # noqa: E402, F401 - re-exported
     poisson_nll_loss,
     soft_margin_loss,
     triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._thresholding import (  # noqa: E402, F401 - re-exported

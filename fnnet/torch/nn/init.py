@@ -13,6 +13,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from fnnet.nn.init import normal as flat_normal
 from fnnet.nn.init import orthogonal, uniform_between
@@ -118,6 +119,26 @@ def eye_(tensor: Tensor) -> Tensor:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     return _write(tensor, jnp.eye(rows, cols))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """A convolution kernel ``[out, in, *kernel]`` that passes its input through: per
+    group, output channel ``d`` reads input channel ``d`` at the kernel's centre.
+
+    PyTorch equivalent: ``torch.nn.init.dirac_``.
+    """
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    shape = tuple(tensor.shape)
+    if shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = shape[0] // groups
+    centre = tuple(size // 2 for size in shape[2:])
+    value = np.zeros(shape)
+    for g in range(groups):
+        for d in range(min(per_group, shape[1])):
+            value[(g * per_group + d, d, *centre)] = 1
+    return _write(tensor, value)
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:

@@ -36,6 +36,7 @@ from fnnet.torch.nn.modules.margin_loss import (
     PoissonNLLLoss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from fnnet.torch.nn.modules.misc import BatchNorm1d, BatchNorm2d, Dropout, Flatten
 from fnnet.torch.nn.modules.module import Module
@@ -110,5 +111,6 @@ __all__ = [
     "ZeroPad1d", "ZeroPad2d",
     "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
     "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "Fold", "InstanceNorm1d", "InstanceNorm2d", "Unfold",
 ]

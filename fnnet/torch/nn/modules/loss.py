@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch.nn import functional as F
+from fnnet.torch.nn._thresholding import huber_loss
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor
 
@@ -91,8 +92,7 @@ class HuberLoss(_Loss):
         self.delta = float(delta)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.smooth_l1_loss(input, target, reduction=self.reduction,
-                                beta=self.delta) * self.delta
+        return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class KLDivLoss(_Loss):

@@ -3,9 +3,11 @@ of its name (``fnnet.losses``' arithmetic)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fnnet.torch.nn import _margin_losses as M
+from fnnet.torch.nn.modules.distance import PairwiseDistance
 from fnnet.torch.nn.modules.loss import _Loss
 from fnnet.torch.tensor import Tensor
 
@@ -83,6 +85,26 @@ class TripletMarginLoss(_Loss):
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return M.triplet_margin_loss(anchor, positive, negative, self.margin, self.p,
                                      self.eps, self.swap, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """PyTorch equivalent: ``torch.nn.TripletMarginWithDistanceLoss``; the
+    ``distance_function`` (a ``PairwiseDistance`` by default) runs on the tensors."""
+
+    def __init__(self, *, distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+                 margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> None:
+        super().__init__(None, None, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
+                             f"than 0, got {margin} instead")
+        self.distance_function = (distance_function if distance_function is not None
+                                  else PairwiseDistance())
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return M.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)
 
 
 class GaussianNLLLoss(_Loss):

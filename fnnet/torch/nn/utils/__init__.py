@@ -4,6 +4,8 @@ parameters as one vector, ``rnn``'s packed sequences, weight norm and ``parametr
 from __future__ import annotations
 
 import math
+import types
+import warnings
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -43,15 +45,26 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     Returns:
         The total norm before clipping (a lazy scalar tensor).
 
+    Raises:
+        RuntimeError: ``error_if_nonfinite`` and the norm is not finite (PyTorch's
+            message); the norm is then computed when this is called, which a loop's
+            step pays for with an extra compile.
+
     PyTorch equivalent: ``torch.nn.utils.clip_grad_norm_``.
     """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    grads = [p.grad for p in (parameters if isinstance(parameters, Iterable) else [parameters])
-             if p.grad is not None]
-    if error_if_nonfinite:
-        raise NotImplementedError("fnnet.torch: clip_grad_norm_(error_if_nonfinite=True) is "
-                                  "not supported (it would need the value inside the step)")
+    else:
+        generator = isinstance(parameters, types.GeneratorType)
+        parameters = list(parameters)  # read twice below: a generator would run out
+        if generator and not parameters:
+            warnings.warn("`parameters` is an empty generator, no gradient clipping will "
+                          "occur.", UserWarning, stacklevel=2)
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if error_if_nonfinite:  # the norm is read (computed) here, before any gradient changes
+        norm = get_total_norm(grads, norm_type, error_if_nonfinite=True)
+        clip_grads_with_norm_(parameters, max_norm, norm)
+        return norm
     if not grads:
         return _wrap_value(jnp.zeros((), jnp.float32))
     # every output of _clip_op is an array (None stands for an output that is None)
@@ -75,12 +88,15 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
     """
     tensors = [tensors] if isinstance(tensors, Tensor) else [t for t in tensors
                                                               if t is not None]
-    if error_if_nonfinite:
-        raise NotImplementedError("fnnet.torch: get_total_norm(error_if_nonfinite=True) is "
-                                  "not supported (it would need the value inside the step)")
     if not tensors:
         return _wrap_value(jnp.zeros((), jnp.float32))
-    return _op(_total_norm_op, (float(norm_type),), *tensors, who="get_total_norm")
+    norm = _op(_total_norm_op, (float(norm_type),), *tensors, who="get_total_norm")
+    if error_if_nonfinite and not math.isfinite(norm.item()):  # reading computes the norm
+        raise RuntimeError(f"The total norm of order {float(norm_type)} for gradients from "
+                           "`parameters` is non-finite, so it cannot be clipped. To disable "
+                           "this error and scale the gradients by the non-finite norm "
+                           "anyway, set `error_if_nonfinite=False`")
+    return norm
 
 
 def _scale_op(*args: Any) -> tuple[jax.Array, ...]:
