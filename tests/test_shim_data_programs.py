@@ -319,3 +319,36 @@ def test_default_convert_and_collate_of_numpy_values_as_pytorch(torch):
 
     theirs, ours = _both(torch, program)
     assert ours == theirs
+
+
+# -- torch.distributed without a process group --------------------------------------------
+
+
+def _sampler_of_epoch(epoch):
+    def call(T):
+        sampler = T.utils.data.distributed.DistributedSampler(range(4), 2, 0)
+        sampler.set_epoch(epoch)  # kept as given, refused when the order is drawn
+        return list(sampler)
+    return call
+
+
+NO_GROUP_MISTAKES = {
+    "get_rank": lambda T: T.distributed.get_rank(),
+    "get_world_size": lambda T: T.distributed.get_world_size(),
+    "all_reduce": lambda T: T.distributed.all_reduce(T.ones(1)),
+    "barrier": lambda T: T.distributed.barrier(),
+    "destroy_process_group": lambda T: T.distributed.destroy_process_group(),
+    "DistributedDataParallel": lambda T: T.nn.parallel.DistributedDataParallel(
+        T.nn.Linear(2, 2)),
+    "DistributedSampler": lambda T: T.utils.data.distributed.DistributedSampler(range(4)),
+    "DistributedSampler, num_replicas=0": lambda T:
+        T.utils.data.distributed.DistributedSampler(range(4), num_replicas=0, rank=0),
+    "DistributedSampler, epoch 1.5": _sampler_of_epoch(1.5),
+}
+
+
+@pytest.mark.parametrize("name", NO_GROUP_MISTAKES)
+def test_distributed_calls_without_a_group_raise_pytorchs_errors(torch, name):
+    assert not torch.distributed.is_initialized() and not ft.distributed.is_initialized()
+    (their_type, theirs), (our_type, ours) = raised_by(NO_GROUP_MISTAKES[name], torch, ft)
+    assert our_type is their_type and ours == theirs

@@ -108,12 +108,12 @@ def default_group(group: Any = None, who: str = "torch.distributed") -> ProcessG
     """The default group; ``group`` must be None or that group.
 
     Raises:
-        RuntimeError: ``init_process_group`` was not called (PyTorch's message).
+        ValueError: ``init_process_group`` was not called (PyTorch's error).
         NotImplementedError: another group (only the default one exists).
     """
     world = _World.group
     if world is None:
-        raise RuntimeError(f"{who}: {_NOT_STARTED}")
+        raise ValueError(_NOT_STARTED)
     if group is not None and group is not world:
         raise NotImplementedError(f"{who}: only the default group (group=None or "
                                   f"group.WORLD) is supported, got {group!r}")
@@ -272,8 +272,13 @@ def _device_index(device_id: Any) -> int:
 def destroy_process_group(group: Any = None) -> None:
     """Leaves the run: shuts JAX's distributed runtime down and forgets the group.
 
+    Raises:
+        AssertionError: no group to destroy (PyTorch's).
+
     PyTorch equivalent: ``torch.distributed.destroy_process_group``.
     """
+    if _World.group is None:
+        raise AssertionError("Process group cannot be None")
     world = default_group(group, "destroy_process_group")
     _World.group = None
     if world.started_jax:

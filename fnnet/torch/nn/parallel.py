@@ -175,7 +175,7 @@ class DistributedDataParallel(Module):
         dim: the batch axis; only 0.
 
     Raises:
-        RuntimeError: ``init_process_group`` was not called.
+        ValueError: ``init_process_group`` was not called (PyTorch's error).
         TypeError: ``module`` is not an ``nn.Module``, or bad ``device_ids``.
         NotImplementedError: ``dim`` other than 0, or another process group.
 

@@ -68,10 +68,10 @@ class DistributedSampler:
         num_samples: indices per rank; ``total_size``: ``num_samples * num_replicas``.
 
     Raises:
-        ValueError: a rank outside ``[0, num_replicas)`` or ``num_replicas < 1``.
-        TypeError: a non-integer ``num_replicas``, ``rank``, ``seed`` or epoch.
-        RuntimeError: ``num_replicas`` or ``rank`` left out before
-            ``init_process_group``.
+        ValueError: a rank outside ``[0, num_replicas)`` (``num_replicas < 1`` too), or
+            ``num_replicas`` or ``rank`` left out before ``init_process_group``
+            (PyTorch's errors).
+        TypeError: a non-integer ``num_replicas``, ``rank`` or ``seed``.
 
     The split is PyTorch's: with ``shuffle=False`` every rank gets exactly PyTorch's
     indices; with ``shuffle=True`` the epoch's order comes from numpy's generator
@@ -85,17 +85,11 @@ class DistributedSampler:
         if num_replicas is None or rank is None:
             from fnnet.torch.distributed import _group as dist
 
-            if not dist.is_initialized():
-                raise RuntimeError("DistributedSampler: num_replicas and rank default to "
-                                   "the process group's, but init_process_group was not "
-                                   "called; call it first or pass both")
+            # without a group: PyTorch's ValueError, from the same calls
             num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
             rank = dist.get_rank() if rank is None else rank
         num_replicas, rank = _int(num_replicas, "num_replicas"), _int(rank, "rank")
-        if num_replicas < 1:
-            raise ValueError(f"DistributedSampler: num_replicas must be at least 1, got "
-                             f"{num_replicas}")
-        if not 0 <= rank < num_replicas:
+        if not 0 <= rank < num_replicas:  # num_replicas < 1 too, with PyTorch's message
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
                              f"[0, {num_replicas - 1}]")
         self.dataset = dataset
@@ -115,7 +109,10 @@ class DistributedSampler:
         n = len(self.dataset)
         if not self.shuffle:
             return list(range(n))
-        order = np.random.default_rng(self.seed + self.epoch).permutation(n)
+        seed = self.seed + self.epoch
+        if not isinstance(seed, (int, np.integer)):  # an epoch given as 1.0, say
+            raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+        order = np.random.default_rng(seed).permutation(n)
         return [int(i) for i in order]
 
     def __iter__(self) -> Iterator[int]:
@@ -125,5 +122,7 @@ class DistributedSampler:
         return self.num_samples
 
     def set_epoch(self, epoch: int) -> None:
-        """Sets the epoch, so each epoch's shuffled order differs (call it each epoch)."""
-        self.epoch = _int(epoch, "epoch")
+        """Sets the epoch, so each epoch's shuffled order differs (call it each epoch).
+        As PyTorch, an epoch that is not an int is kept, and refused when the shuffled
+        order is drawn."""
+        self.epoch = epoch
