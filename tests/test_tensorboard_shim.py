@@ -283,3 +283,30 @@ def test_scalars_new_style_curves_and_graph_statistics_are_pytorchs(writers):
             writer.add_graph(module.nn.Linear(3, 2), module.ones(1, 3))
         written.append([e for e in _events_of(folder / "run") if e[1] != "__run_graph__"])
     assert written[1] == written[0]
+
+
+def test_raw_histograms_raw_pr_curves_and_custom_scalar_layouts_are_pytorchs(writers):
+    import torch as real_torch
+    from tensorboard.plugins.custom_scalar import layout_pb2
+
+    written = []
+    for (make, folder), module in zip(writers, (real_torch, torch), strict=True):
+        with make(str(folder / "raw")) as writer:
+            writer.add_histogram_raw("weights", min=0.0, max=10.0, num=5, sum=20.0,
+                                     sum_squares=100.0, bucket_limits=[2.0, 5.0, 10.0],
+                                     bucket_counts=module.tensor([1, 2, 2]), global_step=2)
+            writer.add_pr_curve_raw("pr", [75, 64, 21], [150, 105, 18], [0, 45, 132],
+                                    [0, 11, 54], [0.33, 0.38, 0.54], [1.0, 0.85, 0.28],
+                                    global_step=3, num_thresholds=3)
+            writer.add_custom_scalars({"losses": {"both": ["Multiline", ["loss/train",
+                                                                          "loss/test"]]}})
+            writer.add_custom_scalars_marginchart(["acc", "acc_low", "acc_high"], "metrics")
+        events = _events_of(folder / "raw")
+        for i, (step, tag, *rest) in enumerate(events):
+            if tag == "custom_scalars__config__":  # the layout, as TensorBoard parses it
+                events[i] = (step, tag, str(layout_pb2.Layout.FromString(rest[-1])))
+        written.append(events)
+    assert written[1] == written[0]
+    with SummaryWriter(str(writers[1][1] / "bad")) as writer:
+        with pytest.raises(ValueError, match=r"^len\(bucket_limits\) != len\(bucket_counts\)"):
+            writer.add_histogram_raw("w", 0, 1, 2, 1, 1, [1.0], [1, 1])

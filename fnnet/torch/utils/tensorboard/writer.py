@@ -19,14 +19,9 @@ from fnnet.train.events import _new_suffix, scalars_summary, tensorboardx
 _ELSEWHERE = {
     "add_video": "write the frames with add_image",
     "add_audio": "write the audio to a file",
-    "add_pr_curve_raw": "log precision and recall with add_scalar",
     "add_mesh": "write the mesh to a file",
-    "add_custom_scalars": "group scalars by tag prefix (\"loss/train\", \"loss/test\")",
-    "add_custom_scalars_multilinechart": "use add_scalars, which overlays its curves",
-    "add_custom_scalars_marginchart": "use add_scalars, which overlays its curves",
     "add_onnx_graph": "fnnet has no ONNX export",
     "add_image_with_boxes": "draw the boxes into the image array, then add_image",
-    "add_histogram_raw": "pass the values to add_histogram",
 }
 
 
@@ -197,10 +192,11 @@ class SummaryWriter:
         flush_secs: seconds between writes to disk.
         filename_suffix: appended to the event file's name.
 
-    Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``, ``add_image``,
-    ``add_images``, ``add_figure``, ``add_text``, ``add_hparams``, ``add_graph``,
-    ``add_pr_curve``, ``add_embedding``, ``flush``, ``close``, ``get_logdir`` and
-    ``with SummaryWriter() as w``.
+    Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``, ``add_histogram_raw``,
+    ``add_image``, ``add_images``, ``add_figure``, ``add_text``, ``add_hparams``,
+    ``add_graph``, ``add_pr_curve``, ``add_pr_curve_raw``, ``add_embedding``,
+    ``add_custom_scalars`` (and its ``_multilinechart`` and ``_marginchart``), ``flush``,
+    ``close``, ``get_logdir`` and ``with SummaryWriter() as w``.
     The other methods of PyTorch's writer raise ``NotImplementedError`` naming what to
     do instead.
 
@@ -507,6 +503,73 @@ class SummaryWriter:
             raise TypeError(f"run_name must be a str, got {type(run_name).__name__}")
         self._open().add_hparams(hparams, metrics, name=run_name or None,
                                  global_step=_check_step(global_step))
+
+    def add_histogram_raw(self, tag: str, min: float, max: float, num: int, sum: float,  # noqa: A002
+                          sum_squares: float, bucket_limits: Any, bucket_counts: Any,
+                          global_step: int | None = None, walltime: float | None = None
+                          ) -> None:
+        """Adds a histogram already counted: ``bucket_counts[i]`` values up to
+        ``bucket_limits[i]``, with the values' ``min``, ``max``, count ``num``, ``sum``
+        and ``sum_squares``.
+
+        Raises:
+            ValueError: as many limits as counts are not given (PyTorch's error).
+
+        PyTorch equivalent: ``SummaryWriter.add_histogram_raw``.
+        """
+        _check_tag(tag)
+        limits, counts = _array(bucket_limits, "bucket_limits"), _array(bucket_counts,
+                                                                        "bucket_counts")
+        if len(limits) != len(counts):
+            raise ValueError("len(bucket_limits) != len(bucket_counts), see the document.")
+        summary = tensorboardx().summary.histogram_raw(tag, min, max, num, sum, sum_squares,
+                                                       limits, counts)
+        self._write(summary, global_step, walltime, tag)
+
+    def add_pr_curve_raw(self, tag: str, true_positive_counts: Any, false_positive_counts: Any,
+                         true_negative_counts: Any, false_negative_counts: Any,
+                         precision: Any, recall: Any, global_step: int | None = None,
+                         num_thresholds: int = 127, weights: Any = None,
+                         walltime: float | None = None) -> None:
+        """Adds a precision-recall curve already counted: one value per threshold in
+        each of the six arrays.
+
+        PyTorch equivalent: ``SummaryWriter.add_pr_curve_raw``.
+        """
+        _check_tag(tag)
+        arrays = [_array(a, name) for a, name in (
+            (true_positive_counts, "true_positive_counts"),
+            (false_positive_counts, "false_positive_counts"),
+            (true_negative_counts, "true_negative_counts"),
+            (false_negative_counts, "false_negative_counts"),
+            (precision, "precision"), (recall, "recall"))]
+        summary = tensorboardx().summary.pr_curve_raw(tag, *arrays, num_thresholds, weights)
+        self._write(summary, global_step, walltime, tag)
+
+    def add_custom_scalars(self, layout: dict[str, dict[str, list[Any]]]) -> None:
+        """Lays out TensorBoard's CUSTOM SCALARS tab: ``{category: {chart: ["Multiline",
+        [tags]] or ["Margin", [value, lower, upper]]}}``.
+
+        PyTorch equivalent: ``SummaryWriter.add_custom_scalars``.
+        """
+        self._open().add_custom_scalars(layout)
+
+    def add_custom_scalars_multilinechart(self, tags: list[str], category: str = "default",
+                                          title: str = "untitled") -> None:
+        """A CUSTOM SCALARS chart ``title`` in ``category`` drawing the curves ``tags``.
+
+        PyTorch equivalent: ``SummaryWriter.add_custom_scalars_multilinechart``.
+        """
+        self._open().add_custom_scalars_multilinechart(tags, category, title)
+
+    def add_custom_scalars_marginchart(self, tags: list[str], category: str = "default",
+                                       title: str = "untitled") -> None:
+        """A CUSTOM SCALARS chart ``title`` in ``category`` drawing the curve ``tags[0]``
+        between ``tags[1]`` and ``tags[2]``.
+
+        PyTorch equivalent: ``SummaryWriter.add_custom_scalars_marginchart``.
+        """
+        self._open().add_custom_scalars_marginchart(tags, category, title)
 
     def add_text(self, tag: str, text_string: str, global_step: int | None = None,
                  walltime: float | None = None) -> None:
