@@ -262,6 +262,14 @@ def test_two_processes_train_like_one_process_with_the_global_batch(launched, na
 
 
 @pytest.mark.slow
+def test_connecting_the_processes_prints_nothing(launched):
+    # JAX's gloo announces each connection on standard output ("[Gloo] Rank 0 is
+    # connected to 1 peer ranks..."), PyTorch's does not
+    _, stdout = launched
+    assert "Gloo" not in stdout and "[rank0]: rank 0 of 2" in stdout
+
+
+@pytest.mark.slow
 def test_collectives_agree_with_numpy(launched):
     out, _ = launched
     inputs = np.stack([_inputs(r) for r in range(WORLD)])

@@ -10,6 +10,8 @@ order, as in PyTorch.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -301,3 +303,26 @@ def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -
     world = default_group(group, "barrier")
     _run(world, "all_reduce", ReduceOp.SUM, jnp.zeros((), jnp.int32)).block_until_ready()
     return _done(async_op)
+
+
+def connect_quietly(world: ProcessGroup) -> None:
+    """Connects the processes' CPU collectives now, with a barrier run while this
+    process's standard output is discarded.
+
+    JAX's gloo prints a line to standard output as it connects the processes ("[Gloo]
+    Rank 0 is connected to 1 peer ranks. ..."), which PyTorch's gloo does not: a
+    script's output would differ from PyTorch's. The later collectives over the same
+    processes reuse the connection. Nothing is done for one process or on GPUs.
+    """
+    if world.size < 2 or world.mesh.devices.flat[0].platform != "cpu":
+        return
+    sys.stdout.flush()
+    kept = os.dup(1)
+    discard = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(discard, 1)
+        barrier()
+    finally:
+        os.dup2(kept, 1)
+        os.close(kept)
+        os.close(discard)

@@ -258,6 +258,9 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     if name is None:
         name = "gloo" if jax.devices()[0].platform == "cpu" else "nccl"
     _World.group = ProcessGroup(name, started)
+    from fnnet.torch.distributed._collectives import connect_quietly
+
+    connect_quietly(_World.group)  # without gloo's line on standard output
 
 
 def _device_index(device_id: Any) -> int:
