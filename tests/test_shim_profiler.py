@@ -476,3 +476,33 @@ def test_the_older_api_prints_its_events_and_is_not_reentrant(torch):
         assert prof.export_chrome_trace("/dev/null") is None
         with pytest.raises(RuntimeError, match="^Profiler context manager is not reentrant$"):
             prof.__enter__()
+
+
+def _metadata_and_ids(torch_module, folder):
+    """A profiler's metadata in its trace file, its trace ids, the warning of
+    ``use_cuda`` and ``export_stacks`` without ``with_stack``."""
+    prof_api = torch_module.profiler
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prof_api.profile(use_cuda=False)
+    prof = prof_api.profile(custom_trace_id_callback=lambda: "run-7")
+    before = prof.get_trace_id()
+    with prof:
+        prof.add_metadata("model", "mlp")
+        prof.add_metadata_json("config", '{"lr": 0.1, "layers": [8, 3]}')
+        torch_module.ones(3).sum().item()
+    prof.export_chrome_trace(str(folder / "trace.json"))
+    trace = json.loads((folder / "trace.json").read_text())
+    with pytest.raises(AssertionError) as stacks:
+        prof.export_stacks(str(folder / "stacks.txt"))
+    return ([(w.category, str(w.message)) for w in caught if w.category is FutureWarning],
+            before, prof.get_trace_id(), trace["model"], trace["config"], trace["trace_id"],
+            str(stacks.value))
+
+
+def test_metadata_trace_ids_and_deprecations_as_pytorchs(torch, tmp_path):
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "fnnet").mkdir()
+    expected = _metadata_and_ids(torch, tmp_path / "torch")
+    assert expected[1:6] == (None, "run-7", "mlp", {"lr": 0.1, "layers": [8, 3]}, "run-7")
+    assert _metadata_and_ids(ft, tmp_path / "fnnet") == expected

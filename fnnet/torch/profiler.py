@@ -49,6 +49,7 @@ import socket
 import tempfile
 import threading
 import time
+import uuid
 import warnings
 import weakref
 from collections.abc import Callable, Iterable
@@ -89,6 +90,7 @@ class ProfilerAction(enum.Enum):
     WARMUP = 1
     RECORD = 2
     RECORD_AND_SAVE = 3
+    DEVICE_STOPPED = 4  # PyTorch's profiler sets it when a device stops collecting
 
 
 _RECORDING = (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
@@ -438,7 +440,10 @@ class profile:  # noqa: N801 - PyTorch's name
                  custom_trace_id_callback: Callable[[], str] | None = None,
                  post_processing_timeout_s: float | None = None) -> None:
         del record_shapes, with_flops, with_modules, experimental_config
-        del execution_trace_observer, acc_events, use_cuda, custom_trace_id_callback
+        del execution_trace_observer, acc_events
+        if use_cuda is not None:
+            warnings.warn("`use_cuda` is deprecated, use `activities` argument instead",
+                          FutureWarning, stacklevel=2)
         del post_processing_timeout_s
         if activities is not None:
             # PyTorch keeps the ProfilerActivity values and refuses a list without one
@@ -467,6 +472,9 @@ class profile:  # noqa: N801 - PyTorch's name
         self._raw: list[dict[str, Any]] = []
         self._started = False
         self._initialized = False  # the schedule has reached a warmup or recorded step
+        self.custom_trace_id_callback = custom_trace_id_callback
+        self._trace_id: str | None = None
+        self._metadata: dict[str, Any] = {}  # add_metadata's, written into the traces
 
     def _check_initialized(self, doing: str) -> None:
         """PyTorch's error for results asked of a profiler that never warmed up."""
@@ -544,6 +552,8 @@ class profile:  # noqa: N801 - PyTorch's name
         self.stop()
 
     def _begin(self) -> None:
+        make_id = self.custom_trace_id_callback
+        self._trace_id = make_id() if make_id is not None else uuid.uuid4().hex.upper()
         handler = self.on_trace_ready
         if isinstance(handler, _TensorBoardHandler):
             self._run_dir, self._temporary = handler.dir, False
@@ -637,11 +647,33 @@ class profile:  # noqa: N801 - PyTorch's name
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"export_chrome_trace: path must be a file path, got {path!r}")
         target = pathlib.Path(path)
-        trace = {"schemaVersion": 1, "deviceProperties": [], "traceName": str(path),
+        trace = {"schemaVersion": 1, "deviceProperties": [], **self._metadata,
+                 "trace_id": self._trace_id, "traceName": str(path),
                  "displayTimeUnit": "ms", "traceEvents": _chrome_events(self._raw)}
         body = json.dumps(trace).encode()
         target.write_bytes(gzip.compress(body) if target.suffix == ".gz" else body)
         return str(path)
+
+    def add_metadata(self, key: str, value: str) -> None:
+        """Adds ``key: value`` (a string) to the traces this profiler writes."""
+        self._metadata[key] = str(value)
+
+    def add_metadata_json(self, key: str, value: str) -> None:
+        """Adds ``key`` with the JSON ``value`` to the traces this profiler writes.
+
+        Raises:
+            ValueError: ``value`` is not JSON.
+        """
+        self._metadata[key] = json.loads(value)
+
+    def get_trace_id(self) -> str | None:
+        """The id of the last recorded window's trace (None before any); a new one each
+        window, from ``custom_trace_id_callback`` when given, as PyTorch's."""
+        return self._trace_id
+
+    def set_custom_trace_id_callback(self, callback: Callable[[], str]) -> None:
+        """Makes ``callback()`` give the id of each window from the next one on."""
+        self.custom_trace_id_callback = callback
 
     def export_memory_timeline(self, path: str, device: str | None = None) -> None:
         """Not supported: PyTorch's timeline sorts every allocation by its role
@@ -654,8 +686,15 @@ class profile:  # noqa: N801 - PyTorch's name
             "(pprof) for the device's live buffers")
 
     def export_stacks(self, path: str, metric: str = "self_cpu_time_total") -> None:
-        """Not supported: JAX's trace has no per-operator stacks."""
+        """Not supported: JAX's trace has no per-operator stacks.
+
+        Raises:
+            AssertionError: without ``with_stack=True`` (PyTorch's error).
+            NotImplementedError: with it.
+        """
         self._check_initialized("exporting stacks")
+        if not self.with_stack:
+            raise AssertionError("export_stacks() requires with_stack=True")
         raise NotImplementedError(
             "fnnet.torch does not support profile.export_stacks: JAX's trace has no "
             "per-operator stacks; use profile(with_stack=True) and open the trace in "
