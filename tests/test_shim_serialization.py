@@ -118,19 +118,21 @@ def test_binary_file_objects_round_trip():
     _assert_same_tree(obj, ft.load(buffer))
 
 
-def test_a_module_or_optimizer_is_refused_with_the_state_dict_way(tmp_path):
+def test_a_whole_module_goes_to_a_torch_file_and_not_to_a_safetensors_one(tmp_path):
     model = _model()
-    with pytest.raises(TypeError, match=r"cannot save a Sequential \(an nn.Module\) at the "
-                       r"top: .*save model.state_dict\(\)"):
-        ft.save(model, tmp_path / "model.pt")
     opt = ft.optim.SGD(model.parameters(), lr=0.1)
-    with pytest.raises(TypeError, match=r"cannot save a SGD \(an optimizer\) at "
-                       r"'opt': .*save optimizer.state_dict\(\)"):
-        ft.save({"model": model.state_dict(), "opt": opt}, tmp_path / "ckpt.pt")
-    with pytest.raises(TypeError, match=r"torch.save: cannot save a object at 'extra': .*"
-                       r"saves no pickled objects"):
-        ft.save({"extra": object()}, tmp_path / "ckpt.pt")
+    with pytest.raises(TypeError, match=r"torch.save: cannot save a Sequential at 'the top'.*"
+                       r"a safetensors file holds tensors and plain values"):
+        ft.save(model, tmp_path / "model.safetensors")
     assert not list(tmp_path.iterdir())  # nothing written, not even a temporary file
+    ft.save({"model": model.state_dict(), "opt": opt, "extra": {1, 2}}, tmp_path / "ckpt.pt")
+    with pytest.raises(pickle.UnpicklingError, match=r"GLOBAL torch.optim.optimizers.SGD "
+                                                     r"was not an allowed global"):
+        ft.load(tmp_path / "ckpt.pt")
+    loaded = ft.load(tmp_path / "ckpt.pt", weights_only=False)
+    assert type(loaded["opt"]) is ft.optim.SGD and loaded["extra"] == {1, 2}
+    assert [p.shape for p in loaded["opt"].param_groups[0]["params"]] == \
+        [p.shape for p in model.parameters()]
 
 
 class _Exploit:

@@ -15,7 +15,6 @@ import pytest
 
 import fnnet.torch as ft
 from fnnet.interop.torch_file import NotWeightsOnly, load_torch_file
-from fnnet.torch.serialization import PickleNotSupported
 
 pytestmark = pytest.mark.torch
 
@@ -108,15 +107,16 @@ def test_fnnet_torch_loads_a_pytorch_training_checkpoint_and_resumes_alike(torch
                                    rtol=1e-5, atol=1e-6, err_msg=name)
 
 
-def test_a_whole_model_is_refused_naming_its_class_and_the_way(torch, tmp_path):
+def test_a_whole_model_is_refused_weights_only_and_loads_when_trusted(torch, tmp_path):
     path = tmp_path / "whole.pt"
     torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), path)
-    with pytest.raises(NotWeightsOnly, match=r"whole.pt'.*names "
-                       r"torch.nn.modules.container.Sequential.*"
-                       r"torch.save\(model.state_dict\(\), path\)"):
+    with pytest.raises(pickle.UnpicklingError) as expected:
+        torch.load(path)
+    with pytest.raises(NotWeightsOnly) as refused:  # also an UnpicklingError
         ft.load(path)
-    with pytest.raises(PickleNotSupported, match="torch.nn.modules.container.Sequential"):
-        ft.load(path, weights_only=False)
+    assert str(refused.value) == str(expected.value)
+    model = ft.load(path, weights_only=False)  # the file is trusted: PyTorch's way
+    assert type(model) is ft.nn.Sequential and type(model[0]) is ft.nn.Linear
 
 
 class _Exploit:
@@ -138,8 +138,12 @@ def test_a_pickle_carrying_code_is_refused_and_nothing_runs(capsys):
     data = _archive(pickle.dumps({"w": _Exploit()}, protocol=2), {})
     with pytest.raises(NotWeightsOnly, match="pickle names __builtin__.print"):
         load_torch_file(data)
-    with pytest.raises(ValueError, match="pickle names __builtin__.print"):
+    with pytest.raises(ValueError, match="GLOBAL __builtin__.print was not an allowed"):
         ft.load(io.BytesIO(data))
+    assert "unpickled!" not in capsys.readouterr().out
+    with ft.serialization.safe_globals([len]):  # another global listed: still refused
+        with pytest.raises(ValueError, match="GLOBAL __builtin__.print was not an allowed"):
+            ft.load(io.BytesIO(data))
     assert "unpickled!" not in capsys.readouterr().out
 
 

@@ -19,12 +19,14 @@ import pathlib
 import pickle
 import sys
 import zipfile
+from collections.abc import Callable
 from typing import Any, BinaryIO, Literal
 
 import ml_dtypes
 import numpy as np
 
-__all__ = ["NotWeightsOnly", "check_records", "is_legacy_torch_file", "load_torch_file"]
+__all__ = ["NotWeightsOnly", "check_records", "is_legacy_torch_file", "load_torch_file",
+           "weights_only_global"]
 
 #: PyTorch's storage types and the numpy dtype of their elements
 STORAGE_DTYPES = {
@@ -161,6 +163,25 @@ _GLOBALS: dict[tuple[str, str], Any] = {
 }
 
 
+def weights_only_global(module: str, name: str) -> Any:
+    """What a weights-only load makes of the global ``module.name`` (PyTorch's tensor
+    rebuilders give numpy arrays, a storage type gives ``("storage type", dtype)``), or
+    None for a global outside that list."""
+    found = _GLOBALS.get((module, name))
+    if found is None and module == "torch":
+        found = _torch_global(name)
+    return found
+
+
+class _ResolverError(Exception):
+    """An error of the caller's ``find_class`` (see :func:`load_torch_file`), carried
+    past the wrapping of unpickling errors as damage."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _PlainUnpickler(pickle.Unpickler):
     """Plain values only (numbers, strings, containers): every global is refused."""
 
@@ -174,9 +195,7 @@ class _WeightsUnpickler(_PlainUnpickler):
     types, ``Size`` and ``device``."""
 
     def find_class(self, module: str, name: str) -> Any:
-        found = _GLOBALS.get((module, name))
-        if found is None and module == "torch":
-            found = _torch_global(name)
+        found = weights_only_global(module, name)
         if found is None:
             return super().find_class(module, name)
         return found
@@ -186,12 +205,26 @@ class _Unpickler(_WeightsUnpickler):
     """``data.pkl`` of a ``torch.save`` archive, its storages read from the archive."""
 
     def __init__(self, data: bytes, archive: zipfile.ZipFile, prefix: str,
-                 byteorder: str) -> None:
+                 byteorder: str, resolve: Callable[[str, str], Any] | None = None) -> None:
         super().__init__(io.BytesIO(data))
         self._archive, self._prefix, self._byteorder = archive, prefix, byteorder
         self._storages: dict[str, _Storage] = {}
+        self._resolve = resolve
+
+    def find_class(self, module: str, name: str) -> Any:
+        if self._resolve is None:
+            return super().find_class(module, name)
+        try:
+            return self._resolve(module, name)
+        except Exception as error:  # noqa: BLE001 - the caller's own error, as it is
+            raise _ResolverError(error) from None
 
     def persistent_load(self, pid: Any) -> _Storage:
+        # the storage type is PyTorch's global, or its name where fnnet.torch wrote a
+        # whole object (its pickler names no torch global)
+        if isinstance(pid, tuple) and len(pid) == 5 and isinstance(pid[1], str) \
+                and pid[1] in STORAGE_DTYPES:
+            pid = (pid[0], ("storage type", STORAGE_DTYPES[pid[1]]), *pid[2:])
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
                 and isinstance(pid[1], tuple) and pid[1][:1] == ("storage type",)):
             raise ValueError(f"an unknown storage reference {pid!r}")
@@ -322,13 +355,18 @@ def check_records(archive: zipfile.ZipFile, size: int, name: str) -> None:
                          f"bytes, more than the file's {size}")
 
 
-def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes) -> Any:
+def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
+                    find_class: Callable[[str, str], Any] | None = None) -> Any:
     """The object a ``torch.save`` file holds, with numpy arrays for its tensors: a zip
     archive (PyTorch 1.6 on) or PyTorch's earlier format, which
     ``_use_new_zipfile_serialization=False`` still writes.
 
     Args:
         f: a path, a binary file open for reading, or the file's bytes.
+        find_class: what each global of a zip archive's pickle resolves to, in place of
+            the weights-only list (:func:`weights_only_global` gives that list's
+            answer), for a caller that rebuilds whole objects. Its exceptions reach the
+            caller unchanged.
 
     Returns:
         The saved object (dicts, ``OrderedDict``, lists, tuples, numbers, strings...)
@@ -370,8 +408,11 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes) -> Any:
             byteorder = archive.read(f"{prefix}byteorder").decode("ascii", "replace").strip()
             if byteorder not in ("little", "big"):
                 raise ValueError(f"{name}: an unknown byte order {byteorder!r}")
-        unpickler = _Unpickler(archive.read(pickles[0]), archive, prefix, byteorder)
+        unpickler = _Unpickler(archive.read(pickles[0]), archive, prefix, byteorder,
+                               find_class)
         return unpickler.load()
+    except _ResolverError as error:
+        raise error.error from None
     except NotWeightsOnly as error:
         raise NotWeightsOnly(f"{name}: {error}") from None
     except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError, OSError, TypeError,
@@ -379,6 +420,9 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes) -> Any:
             RuntimeError, NotImplementedError) as error:
         # zipfile's own refusals (encrypted or newer-version records) are RuntimeError
         # and NotImplementedError; a corrupted pickle can give most of the others
+        if find_class is not None and not isinstance(
+                error, (zipfile.BadZipFile, EOFError, pickle.UnpicklingError)):
+            raise  # raised while a whole object rebuilt itself: the object's own error
         raise ValueError(f"{name}: a damaged torch.save archive "
                          f"({type(error).__name__}: {error})") from None
     except ValueError as error:

@@ -37,8 +37,13 @@ Differences from PyTorch worth knowing:
   script again skips most of its compiling: see :mod:`fnnet.core.disk_cache`.
 - ``torch.save``/``torch.load`` write and read state dicts and dicts of them with plain
   values, in PyTorch's file format (PyTorch's ``torch.load`` reads them) or as
-  safetensors for a ``.safetensors`` path; a whole pickled model is refused, as
-  unpickling can run any code (see :mod:`fnnet.torch.serialization`).
+  safetensors for a ``.safetensors`` path. A whole model, optimizer or scheduler
+  (``torch.save(model)``) is pickled as PyTorch pickles it and loads only with
+  ``weights_only=False`` (or its classes in ``add_safe_globals``), as in PyTorch; a model
+  PyTorch pickled loads too, its layers fnnet.torch's. An optimizer keeps its own
+  attributes (PyTorch's drops them), and a safe-globals load checks the globals the
+  file names, not also the classes of the objects it builds
+  (see :mod:`fnnet.torch.serialization`).
 - ``nn.DataParallel`` splits the batch over the local devices inside the compiled step;
   BatchNorm uses the whole batch's statistics (as on one device).
 
@@ -293,8 +298,11 @@ def use_deterministic_algorithms(mode: _builtins.bool, *, warn_only: _builtins.b
     del mode, warn_only
 
 
-def inference_mode(mode: _builtins.bool = True) -> no_grad | enable_grad:
-    """``torch.inference_mode``: ``no_grad`` (fnnet.torch keeps no extra state to skip)."""
+def inference_mode(mode: Any = True) -> Any:
+    """``torch.inference_mode``: ``no_grad`` (fnnet.torch keeps no extra state to skip);
+    ``@torch.inference_mode`` without parentheses decorates, as in PyTorch."""
+    if callable(mode):
+        return no_grad()(mode)
     return no_grad() if mode else enable_grad()
 
 

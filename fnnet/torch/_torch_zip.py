@@ -32,7 +32,7 @@ ALIGNMENT = 64
 _PREFIX = "archive"  # the folder inside the archive, as PyTorch names a buffer's
 
 
-def _host_array(value: Any) -> np.ndarray | None:
+def host_array(value: Any) -> np.ndarray | None:
     """``value`` as a C-ordered numpy array when it is a tensor or an array, else None."""
     if isinstance(value, (type(None), bool, int, float, str, bytes)):
         return None
@@ -46,6 +46,11 @@ def _host_array(value: Any) -> np.ndarray | None:
     if not isinstance(value, np.ndarray) and callable(getattr(value, "numpy", None)):
         value = value.numpy()
     return np.require(np.asarray(value), requirements="C")
+
+
+class NotPlainValue(TypeError):
+    """An object other than tensors, arrays, containers and plain values: a whole module,
+    optimizer or other object, which only a pickle of objects holds."""
 
 
 class _Pickle:
@@ -84,10 +89,7 @@ class _Pickle:
         self.out += b")R"  # OrderedDict()
 
     def _tensor(self, array: np.ndarray, where: str) -> None:
-        storage = _STORAGE_OF.get(array.dtype)
-        if storage is None:
-            raise TypeError(f"torch.save: cannot save an array of {array.dtype} at "
-                            f"{where or 'the top'!r}: PyTorch's format has no such tensor")
+        storage = storage_type(array, where)
         key = len(self.storages)
         self.storages.append(array)
         self._global("torch._utils", "_rebuild_tensor_v2")
@@ -147,9 +149,9 @@ class _Pickle:
             self.value(sorted(obj, key=repr), where)
             self.out += b"tR"
         else:
-            array = _host_array(obj)
+            array = host_array(obj)
             if array is None:
-                raise TypeError(f"torch.save: cannot save a {type(obj).__name__} at "
+                raise NotPlainValue(f"torch.save: cannot save a {type(obj).__name__} at "
                                 f"{where or 'the top'!r}: only tensors, arrays, dicts, "
                                 f"lists, tuples, sets, None, bool, int, float and str")
             self._tensor(array, where)
@@ -176,23 +178,44 @@ def torch_zip_bytes(obj: Any) -> bytes:
     pickled = _Pickle()
     pickled.value(obj)
     pickled.out += b"."  # STOP
+    return archive_bytes(bytes(pickled.out), pickled.storages)
+
+
+def archive_bytes(pickled: bytes, storages: list[np.ndarray]) -> bytes:
+    """The archive of a ``data.pkl`` whose storage keys ``"0"``, ``"1"``... are the
+    arrays ``storages``, each written little-endian at an aligned offset."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        _record(archive, buffer, "data.pkl", bytes(pickled.out))
+        _record(archive, buffer, "data.pkl", pickled)
         _record(archive, buffer, ".format_version", b"1")
         _record(archive, buffer, ".storage_alignment", str(ALIGNMENT).encode())
         _record(archive, buffer, "byteorder", b"little")
-        for key, array in enumerate(pickled.storages):
+        for key, array in enumerate(storages):
             little = array.astype(array.dtype.newbyteorder("<"), copy=False)
             _record(archive, buffer, f"data/{key}", little.tobytes())
         _record(archive, buffer, "version", b"3\n")
     return buffer.getvalue()
 
 
+def storage_type(array: np.ndarray, where: str) -> str:
+    """The name of PyTorch's storage type for ``array``'s elements; TypeError naming
+    ``where`` for a dtype PyTorch's format lacks."""
+    storage = _STORAGE_OF.get(array.dtype)
+    if storage is None:
+        raise TypeError(f"torch.save: cannot save an array of {array.dtype} at "
+                        f"{where or 'the top'!r}: PyTorch's format has no such tensor")
+    return storage
+
+
 def save_torch_zip(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
     """Writes ``obj`` in PyTorch's format to a path (a temporary file beside it, renamed
     into place once complete) or to a binary file object."""
-    data = torch_zip_bytes(obj)  # any TypeError before a file is touched
+    write_atomically(torch_zip_bytes(obj), f)  # any TypeError before a file is touched
+
+
+def write_atomically(data: bytes, f: str | os.PathLike[str] | BinaryIO) -> None:
+    """Writes ``data`` to a binary file object, or to a path through a temporary file
+    beside it renamed into place once complete."""
     if not isinstance(f, (str, os.PathLike)):
         f.write(data)
         return

@@ -1,7 +1,7 @@
-"""``torch.save`` / ``torch.load`` for state dicts and checkpoints, never unpickling.
+"""``torch.save`` / ``torch.load``: state dicts and checkpoints in PyTorch's format, and
+whole objects where the caller trusts the file.
 
-``torch.load`` of an untrusted pickle can run any code the file names. fnnet.torch
-writes what tutorials save (a model's ``state_dict()``, an optimizer's
+fnnet.torch writes what tutorials save (a model's ``state_dict()``, an optimizer's
 ``state_dict()``, and dicts of these with epochs, losses and other plain values) in
 PyTorch's own format (:mod:`fnnet.torch._torch_zip`: a zip archive whose pickle names
 only what a weights-only load accepts), so PyTorch's ``torch.load`` reads the file; a
@@ -12,7 +12,11 @@ as JSON in its metadata; a flat state dict is a plain safetensors file).
 Files are written atomically: a temporary file beside the target, renamed into place
 once complete. PyTorch's files (and these; PyTorch's format before 1.6 too) are read by
 :func:`fnnet.interop.torch_file.load_torch_file`, which rebuilds tensors and plain
-containers only and refuses any other object, as ``torch.load(f, weights_only=True)``.
+containers only and refuses any other object, as ``torch.load(f, weights_only=True)``
+(PyTorch's default). A whole module, optimizer or other object (``torch.save(model)``)
+is pickled as PyTorch pickles it, and read back only as PyTorch reads it: with
+``weights_only=False``, or with its classes listed by :func:`add_safe_globals`, as
+unpickling runs code the file names (:mod:`fnnet.torch._whole_objects`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import collections
 import contextlib
 import io
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import jax
@@ -29,9 +33,11 @@ import numpy as np
 
 from fnnet.checkpoint import load_safetensors, save_safetensors
 from fnnet.interop.torch_file import NotWeightsOnly, is_legacy_torch_file, load_torch_file
-from fnnet.torch._torch_zip import save_torch_zip
+from fnnet.torch._torch_zip import NotPlainValue, torch_zip_bytes, write_atomically
+from fnnet.torch._whole_objects import load_objects, object_zip_bytes
 
 _ZIP_MAGIC = b"PK\x03\x04"
+_WHOLE = object()  # load's mark for a file of whole objects
 _PICKLE_PROTOCOL = b"\x80"  # the first byte of a pickle of protocol 2 or later
 
 
@@ -39,17 +45,11 @@ _PICKLE_PROTOCOL = b"\x80"  # the first byte of a pickle of protocol 2 or later
 _SAFE_GLOBALS: list[Any] = []
 
 
-def _global_name(value: Any) -> str:
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str):
-        return value[1]  # PyTorch's (global, "module.name") form
-    return f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', value)}"
-
-
 def add_safe_globals(safe_globals: list[Any]) -> None:
-    """Accepted and recorded, for scripts that allow-list classes before loading: the
-    listed classes and functions stay refused, as fnnet.torch's loader rebuilds
-    tensors and plain containers only and never calls what a file names; the error
-    that names a refused global says so.
+    """Lists classes and functions that ``torch.load`` (weights only, its default) may
+    rebuild beyond tensors and plain containers: a whole model's classes
+    (``add_safe_globals([Net, torch.nn.Linear])``), numpy's scalar type... Each entry is
+    the object, or PyTorch's ``(object, "module.name")`` pair.
 
     PyTorch equivalent: ``torch.serialization.add_safe_globals``.
     """
@@ -80,81 +80,37 @@ def safe_globals(safe_globals: list[Any]) -> Iterator[None]:
         _SAFE_GLOBALS[:] = before
 
 
-def _refusal_advice(message: str) -> str:
-    """What to do about a refused global, by what it is."""
-    allowed = [name for name in map(_global_name, _SAFE_GLOBALS) if name in message]
-    note = (f" ({', '.join(allowed)} is listed by torch.serialization.add_safe_globals, "
-            f"which fnnet.torch records but does not act on: it never calls what a file "
-            f"names.)") if allowed else ""
-    if "names numpy" in message:
-        return (" numpy values in a checkpoint are not read: in PyTorch, save them as "
-                "Python numbers (float(x), int(x)) or tensors (torch.from_numpy(a))." + note)
-    return (" A whole model saved by torch.save(model) is not supported: fnnet.torch "
-            "never runs code from a file. In PyTorch, save the weights with "
-            "torch.save(model.state_dict(), path) and load them with "
-            "model.load_state_dict(torch.load(path))." + note)
-
-
-class WholeObjectNotSupported(NotImplementedError, TypeError):
-    """``torch.save(model)`` of a whole module or optimizer, which fnnet.torch refuses:
-    PyTorch pickles the object and ``torch.load(f, weights_only=False)`` unpickles it,
-    running whatever code the file names. Save and load the state dict instead."""
-
-
 class PickleNotSupported(NotImplementedError, ValueError):
-    """``torch.load(f, weights_only=False)`` of a pickled object (a whole model saved by
-    PyTorch), which fnnet.torch never unpickles."""
-
-
-def _refuse_objects(obj: Any, path: str = "") -> None:
-    """Raises :class:`WholeObjectNotSupported` for a module or optimizer (saved by their
-    state dicts)."""
-    where = repr(path) if path else "the top"
-    from fnnet.torch.nn.modules.module import Module
-    from fnnet.torch.optim.optimizer import Optimizer
-
-    if isinstance(obj, Module):
-        name = type(obj).__name__
-        raise WholeObjectNotSupported(
-            f"torch.save: cannot save a {name} (an nn.Module) at {where}: saving a whole "
-            "module is not supported, as fnnet.torch saves no pickled objects; save "
-            f"model.state_dict() and restore it with model = {name}(...); "
-            "model.load_state_dict(torch.load(f))")
-    if isinstance(obj, Optimizer):
-        raise WholeObjectNotSupported(
-            f"torch.save: cannot save a {type(obj).__name__} (an optimizer) at {where}: "
-            "fnnet.torch saves no pickled objects; save optimizer.state_dict() and restore "
-            "it with optimizer.load_state_dict(...)")
-    if isinstance(obj, Mapping):
-        for key, value in obj.items():
-            _refuse_objects(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(obj, list | tuple):
-        for i, value in enumerate(obj):
-            _refuse_objects(value, f"{path}.{i}" if path else str(i))
+    """``torch.load(f, weights_only=False)`` of a bare pickle or of a whole object in
+    PyTorch's format before 1.6, which fnnet.torch does not unpickle."""
 
 
 def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: Any) -> None:
-    """Writes a state dict or checkpoint dict to a path (atomically) or a binary file.
+    """Writes a state dict, a checkpoint dict or a whole object to a path (atomically)
+    or a binary file.
 
     Args:
         obj: ``model.state_dict()``, ``optimizer.state_dict()``, or any nesting of
             dicts (str or int keys), lists and tuples of tensors (fnnet.torch, numpy,
             jax or PyTorch) and of None, bool, int, float and str, e.g.
             ``{"epoch": 3, "model_state_dict": ..., "optimizer_state_dict": ..., "loss":
-            0.25}``.
+            0.25}``: these load with ``torch.load(f)``, PyTorch's too. Any other
+            picklable object (a whole model, ``torch.save(model, f)``) is pickled as
+            PyTorch pickles it, and loads with ``torch.load(f, weights_only=False)``
+            where its classes are defined.
         f: a path (written to a temporary file beside it, then renamed into place) or a
             binary file object open for writing. The file is in PyTorch's format
             (PyTorch's ``torch.load`` reads it), or a safetensors file for a path ending
             in ``.safetensors``.
         *args: PyTorch's pickling options, positionally (``pickle_module``,
-            ``pickle_protocol``), accepted and ignored: nothing is pickled.
+            ``pickle_protocol``), accepted and ignored.
         **kwargs: the same options by name, accepted and ignored.
 
     Raises:
-        WholeObjectNotSupported: ``obj`` is or holds a whole module or optimizer
-            (``torch.save(model)``): save its ``state_dict()`` instead. Also a TypeError.
-        TypeError: ``obj`` holds another object that is no tensor, container or plain
-            value (the message names where); nothing is written then.
+        pickle.PicklingError: ``obj`` holds what pickle cannot save (a lambda, a local
+            class), as in PyTorch; nothing is written then.
+        TypeError: an object for a ``.safetensors`` path that is no tensor, container
+            or plain value (the message names where); nothing is written then.
         RuntimeError: the folder of the path ``f`` does not exist (PyTorch's error), or
             ``f`` is empty.
         IsADirectoryError: ``f`` names a folder.
@@ -164,7 +120,6 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
     PyTorch equivalent: ``torch.save``.
     """
     del args, kwargs
-    _refuse_objects(obj)
     if isinstance(f, (str, os.PathLike)):
         if not os.fspath(f):
             raise RuntimeError("torch.save: invalid file name '': give the path of the "
@@ -181,7 +136,11 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
         if safetensors:
             save_safetensors(obj, f)
         else:
-            save_torch_zip(obj, f)
+            try:
+                data: bytes | None = torch_zip_bytes(obj)
+            except NotPlainValue:  # a whole object: pickled, as PyTorch pickles it
+                data = None
+            write_atomically(object_zip_bytes(obj) if data is None else data, f)
     except OSError as error:  # named by its temporary file, the target is what to fix
         if error.errno is None or not isinstance(f, (str, os.PathLike)):
             raise
@@ -191,9 +150,9 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
         message = str(error).replace("save_safetensors:", "torch.save:", 1)
         if not message.startswith("torch.save:"):  # not about obj (a text-mode file...)
             raise
-        raise TypeError(f"{message}; fnnet.torch saves no pickled objects: save state "
-                        "dicts (model.state_dict(), optimizer.state_dict()) and plain "
-                        "values") from None
+        raise TypeError(f"{message}; a safetensors file holds tensors and plain values: "
+                        "save state dicts (model.state_dict(), optimizer.state_dict()), "
+                        "or use a path of another suffix for a whole object") from None
 
 
 def _to_tensors(obj: Any) -> Any:
@@ -220,14 +179,16 @@ def _to_tensors(obj: Any) -> Any:
 def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
          weights_only: bool | None = None, **kwargs: Any) -> Any:
     """Reads what :func:`save` wrote, any safetensors file, or a checkpoint PyTorch's
-    ``torch.save`` wrote, without running code from the file.
+    ``torch.save`` wrote.
 
     Args:
         f: a path or a binary file object open for reading.
         map_location: accepted and ignored (jax places arrays).
-        weights_only: loading never runs code, so a file loads the same either way;
-            ``False`` on a whole model saved by PyTorch raises
-            :class:`PickleNotSupported` instead of unpickling it.
+        weights_only: ``None`` or ``True`` (PyTorch's default): tensors, plain values and
+            containers, and the classes listed by :func:`add_safe_globals`; no code from
+            the file runs. ``False``: whole objects too (``torch.save(model)``, by
+            fnnet.torch or by PyTorch, whose ``torch.nn`` classes become fnnet.torch's),
+            unpickled, which runs the code they name: only for files you trust.
         **kwargs: PyTorch's unpickling options, accepted and ignored.
 
     Returns:
@@ -236,19 +197,21 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     Raises:
         FileNotFoundError: no such file.
         IsADirectoryError: ``f`` names a folder.
-        NotWeightsOnly: a PyTorch file holding more than tensors and plain values (a
-            whole model saved by ``torch.save(model)``; the message names its class);
-            also a ValueError.
+        NotWeightsOnly: weights only, a file holding another object (a whole model);
+            PyTorch's message, naming its first class beyond the safe globals. Also a
+            ``pickle.UnpicklingError`` and a ValueError.
+        AttributeError: ``weights_only=False``, and a class the file names is not
+            defined (pickle's message, as PyTorch's).
         ValueError: an empty file or buffer (one not rewound after writing), a
             damaged PyTorch checkpoint, a bare pickle (refused, never
             unpickled), anything else that is not a safetensors file (see
             :func:`fnnet.checkpoint.load_safetensors` for what is checked), or a tensor
             of a dtype fnnet.torch lacks (uint16, uint32, uint64); the message names
             the file.
-        PickleNotSupported: a pickled object with ``weights_only=False`` (also a
-            ValueError).
+        PickleNotSupported: ``weights_only=False`` on a bare pickle, or on whole objects
+            in PyTorch's format before 1.6 (also a ValueError).
 
-    PyTorch equivalent: ``torch.load(f, weights_only=True)``.
+    PyTorch equivalent: ``torch.load``.
     """
     del map_location, kwargs
     read = getattr(f, "read", None)
@@ -278,23 +241,27 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         try:
             obj = load_torch_file(data)
         except NotWeightsOnly as error:
-            reason = str(error).split(": ", 1)[-1]
-            message = f"torch.load: {name!r}: {reason}.{_refusal_advice(reason)}"
-            if weights_only is False:
-                raise PickleNotSupported(message) from None
-            raise NotWeightsOnly(message) from None
+            if is_legacy_torch_file(data):
+                reason = str(error).split(": ", 1)[-1]
+                refusal = PickleNotSupported if weights_only is False else NotWeightsOnly
+                raise refusal(f"torch.load: {name!r}: {reason}; whole objects are read "
+                              "from PyTorch's zip format only: load the file with PyTorch "
+                              "and save it again") from None
+            obj = _WHOLE
         except ValueError as error:
             raise ValueError(f"torch.load: {name!r} is a damaged PyTorch checkpoint: "
                              f"{str(error).split(': ', 1)[-1]}") from None
+        if obj is _WHOLE:  # unpickled outside the handler: its errors are its own
+            return load_objects(data, None if weights_only is False
+                                else list(_SAFE_GLOBALS))
         return _converted(obj, name)
     pickled = data.startswith(_PICKLE_PROTOCOL) and not _safetensors_header(data)
     if weights_only is False and pickled:
         raise PickleNotSupported(
-            f"torch.load: {name!r} holds pickled objects, and loading them with "
-            "weights_only=False (a whole model saved by torch.save(model)) is not "
-            "supported: fnnet.torch never unpickles, as unpickling can run arbitrary "
-            "code. In PyTorch, save the weights with torch.save(model.state_dict(), path) "
-            "and load them with model.load_state_dict(torch.load(path))")
+            f"torch.load: {name!r} is a bare pickle, not a torch.save archive: "
+            "fnnet.torch unpickles whole objects from torch.save's zip archives only. "
+            "Save the object with torch.save(obj, path), or its weights with "
+            "torch.save(model.state_dict(), path)")
     if pickled:
         raise ValueError(
             f"torch.load: {name!r} is a pickle; refused: unpickling can run arbitrary "

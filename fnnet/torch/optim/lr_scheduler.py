@@ -84,6 +84,14 @@ class LRScheduler:
         self.__dict__.update(state_dict)
         self._schedules = self._build_schedules()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # pickled (torch.save(scheduler)) without its schedules, built again on load
+        return {k: v for k, v in self.__dict__.items() if k != "_schedules"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._schedules = self._build_schedules()
+
 
 class StepLR(LRScheduler):
     """``lr * gamma ** (epoch // step_size)`` (``fnnet.optim.schedules.step_lr``).

@@ -140,7 +140,7 @@ class _ParamState:
 
 
 #: what ``Optimizer.__init__`` builds from the groups (and its caches): the rest of an
-#: optimizer's attributes are pickled with it
+#: optimizer's attributes are pickled with its groups and state
 _REBUILT = frozenset({"defaults", "param_groups", "_state", "_lr_arrays", "_pending",
                       "_plans", "_statics", "_python_state"})
 
@@ -194,17 +194,15 @@ class Optimizer:
         for group in self.param_groups if self._factory is not None else ():
             type(self)._factory(lr=group["lr"], **self._static(group))
 
-    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        # pickled as PyTorch's optimizers are (torch.save(optimizer)): the groups with
-        # their parameters, and the state by index, which load_state_dict checks
-        from fnnet.torch._whole_objects import rebuild_optimizer
-
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled (torch.save(optimizer)) in PyTorch's layout: defaults, the groups with
+        # their parameters and the state by parameter, and the other attributes.
         attributes = {k: v for k, v in self.__dict__.items() if k not in _REBUILT}
-        return rebuild_optimizer, (type(self), self.param_groups, self.defaults,
-                                   attributes, self.state_dict())
+        return {**attributes, "defaults": self.defaults, "state": dict(self.state),
+                "param_groups": self.param_groups}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # An optimizer PyTorch pickled: its defaults, groups and state by parameter.
+        # fnnet.torch's or PyTorch's layout: built again, then its state loaded
         from fnnet.torch._whole_objects import optimizer_from_torch
 
         self.__dict__.update(optimizer_from_torch(type(self), state).__dict__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Self
@@ -116,13 +117,39 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled (torch.save(model)) in PyTorch's layout, which __setstate__ reads from
+        # either library: the wrapped fnnet layer and caches are built again on load.
+        from fnnet.torch._whole_objects import torch_layout
+
+        return torch_layout(self)
+
+    def __copy__(self) -> Module:
+        # copies keep fnnet.torch's own layout (no rebuilding, as pickling does)
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Module:
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        clone.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return clone
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "_non_persistent_buffers_set" in state:
+            from fnnet.torch._whole_objects import module_state
+
+            state = module_state(type(self), state)
+        self.__dict__.update(state)
+
     # -- registration -------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         if "_parameters" not in d:
             if isinstance(value, (Parameter, Module)):
-                raise AttributeError("cannot assign parameters or modules before "
-                                     "Module.__init__() call")
+                kind = "parameters" if isinstance(value, Parameter) else "module"
+                raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
             object.__setattr__(self, name, value)
             return
         # a name kept in its own table keeps its place there (state_dict's and
