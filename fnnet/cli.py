@@ -444,8 +444,12 @@ def _record_run_flags(args: argparse.Namespace) -> None:
     if args.resume and record.is_file():
         try:
             began = json.loads(record.read_text())
-        except (OSError, ValueError):
-            began = {}
+            if not isinstance(began, dict):
+                raise ValueError(f"a JSON {type(began).__name__}, not an object")
+        except (OSError, ValueError) as error:
+            _warn("train", f"cannot read {record} ({user_words(error)}): the flags this "
+                           "run began with are not compared with these")
+            return
         for name, value in flags.items():
             if name in began and began[name] != value:
                 flag = "--" + name.replace("_", "-")

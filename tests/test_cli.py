@@ -466,6 +466,11 @@ def test_resuming_with_another_learning_rate_or_augmentation_is_warned(tmp_path,
     # a new run in the folder (which fit refuses for its checkpoints) keeps the record
     assert begin("--lr", "0.5") == []
     assert '"lr": 0.01' in (ckpt / cli.RUN_FLAGS_FILE).read_text()
+    # a damaged record is named, not silently taken for flags that all agree
+    (ckpt / cli.RUN_FLAGS_FILE).write_text('{"lr": 0.0')
+    (warning,) = begin("--lr", "0.1", "--resume")
+    assert warning.startswith(f"fnnet train: warning: cannot read {ckpt / cli.RUN_FLAGS_FILE} (")
+    assert warning.endswith("): the flags this run began with are not compared with these")
 
 
 def test_evaluate_on_another_dataset_names_the_one_trained_on(trained, tmp_path, capsys):

@@ -24,12 +24,15 @@ from fnnet.compare.runner import (
 from fnnet.compare.script import add_config_arguments, configure
 
 HELP = "run an example as PyTorch, fnnet and fnnet.torch from the same weights and batches"
+#: ``fnnet compare --help``'s first line: a sentence, as the other commands' are
+DESCRIPTION = HELP[0].upper() + HELP[1:] + "."
 
 
 def add_parser(commands: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
     """Adds the ``compare`` subcommand to ``fnnet``'s subparsers (of any parser class)."""
-    p: argparse.ArgumentParser = commands.add_parser("compare", help=HELP, description=HELP,
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p: argparse.ArgumentParser = commands.add_parser(
+        "compare", help=HELP, description=DESCRIPTION,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("examples", nargs="*", metavar="EXAMPLE",
                    help=f"an example ({', '.join(EXAMPLES)}), optionally with its "
                         "configuration: mlp_mnist:sgd")
