@@ -362,6 +362,7 @@ def _rows(torch_module, profile_memory):
     dict(sort_by="cpu_time_total", row_limit=10),
     dict(sort_by="self_cpu_memory_usage", row_limit=2, header="after warmup"),
     dict(sort_by="count", row_limit=-1, time_unit="ms", max_name_column_width=30),
+    dict(sort_by="flops", row_limit=5),  # with_flops: the rows count none, all tie
     dict(),
 ])
 def test_table_is_pytorchs_text(torch, profile_memory, options):

@@ -38,10 +38,11 @@ class FunctionEvent:
     # fnnet.torch's values live in XLA's buffers, counted as the tensors' (CPU) bytes
     device_memory_usage = property(lambda self: 0)
     self_device_memory_usage = property(lambda self: 0)
-    # an event is one call, named by its name, with no operator inputs
+    # an event is one call, named by its name, with no operator inputs or FLOPs
     key = property(lambda self: self.name)
     count = property(lambda self: 1)
     input_shapes = property(lambda self: "")
+    flops = property(lambda self: 0)
 
     @property
     def cpu_time_total(self) -> float:
@@ -92,6 +93,8 @@ class FunctionEventAvg:
         """Mean device microseconds per call."""
         return self.device_time_total / max(self.count, 1)
 
+    # the rows are regions and compiled programs, whose FLOPs the trace does not count
+    flops = property(lambda self: 0)
     # the device columns under the names older PyTorch code reads
     cuda_time_total = property(lambda self: self.device_time_total)
     self_cuda_time_total = property(lambda self: self.self_device_time_total)
