@@ -352,3 +352,47 @@ def test_distributed_calls_without_a_group_raise_pytorchs_errors(torch, name):
     assert not torch.distributed.is_initialized() and not ft.distributed.is_initialized()
     (their_type, theirs), (our_type, ours) = raised_by(NO_GROUP_MISTAKES[name], torch, ft)
     assert our_type is their_type and ours == theirs
+
+
+# -- imports from PyTorch's submodules, and the loader's iterator ------------------------
+
+
+@pytest.fixture
+def as_torch():
+    """fnnet.torch in ``sys.modules`` under another top-level name (``torch`` is PyTorch in
+    this process), as a program's ``import torch`` finds it; removed afterwards."""
+    import sys
+
+    alias = "fnnet_as_torch"
+    sys.modules[alias] = ft
+    yield alias
+    for name in [n for n in sys.modules if n == alias or n.startswith(alias + ".")]:
+        del sys.modules[name]
+
+
+@pytest.mark.parametrize("path, names", [
+    ("utils.data.dataset", ["IterableDataset", "Dataset", "Subset", "ChainDataset"]),
+    ("utils.data.sampler", ["Sampler", "SubsetRandomSampler", "BatchSampler"]),
+    ("utils.data.dataloader", ["DataLoader", "default_collate", "get_worker_info"]),
+    ("utils.data.distributed", ["DistributedSampler"])])
+def test_pytorchs_data_submodules_import_the_same_objects(torch, as_torch, path, names):
+    import importlib
+
+    ours = importlib.import_module(f"{as_torch}.{path}")
+    theirs = importlib.import_module(f"torch.{path}")
+    for name in names:  # not second copies, whose classes the loader would not know
+        assert getattr(ours, name) is getattr(ft.utils.data, name, None) or \
+            getattr(ours, name) is getattr(ft.utils.data.distributed, name)
+        assert hasattr(theirs, name)
+    assert ours.__spec__.name == ours.__name__ and ours.__name__.startswith("fnnet.torch.")
+
+
+def test_the_loaders_iterator_has_the_loaders_length(torch):
+    def program(T):
+        loader = T.utils.data.DataLoader(T.utils.data.TensorDataset(T.arange(5)), batch_size=2)
+        batches = iter(loader)
+        first = next(batches)
+        return len(batches), first, [b for b in batches], iter(batches) is batches
+
+    theirs, ours = _both(torch, program)
+    assert ours == theirs

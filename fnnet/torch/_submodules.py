@@ -49,6 +49,18 @@ class _ObjectLoader(importlib.abc.Loader):
         del module  # the object is ready as it is
 
 
+class _ModuleLoader(_ObjectLoader):
+    """Loads a module of fnnet.torch under another name, keeping its own ``__spec__``
+    (which the import machinery replaces by the new name's)."""
+
+    def exec_module(self, module: Any) -> None:
+        module.__spec__ = self.spec
+
+    def __init__(self, value: types.ModuleType) -> None:
+        super().__init__(value)
+        self.spec = value.__spec__
+
+
 class SubmoduleFinder(importlib.abc.MetaPathFinder):
     """Finds ``<fnnet.torch module>.<name>`` that no file provides (see the module)."""
 
@@ -73,7 +85,34 @@ class SubmoduleFinder(importlib.abc.MetaPathFinder):
                                                is_package=True)
 
 
+class AliasFinder(importlib.abc.MetaPathFinder):
+    """Finds ``torch.<path>.<name>`` as the module ``fnnet.torch.<path>.<name>`` itself
+    when ``torch.<path>`` is fnnet.torch's module under the name ``torch``.
+
+    Python's own finders would load the file a second time under the new name, with
+    classes of its own: an ``IterableDataset`` imported from ``torch.utils.data.dataset``
+    would not be the one ``DataLoader`` checks for.
+    """
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None
+                  ) -> importlib.machinery.ModuleSpec | None:
+        parent_name, _, child = fullname.rpartition(".")
+        parent = sys.modules.get(parent_name) if parent_name else None
+        if parent is None or not isinstance(parent, types.ModuleType) or \
+                parent.__name__ == parent_name or not _belongs_to_fnnet_torch(parent):
+            return None
+        real = f"{parent.__name__}.{child}"
+        if real not in sys.modules and importlib.util.find_spec(real) is None:
+            return None
+        module = importlib.import_module(real)
+        return importlib.util.spec_from_loader(fullname, _ModuleLoader(module),
+                                               is_package=hasattr(module, "__path__"))
+
+
 def install() -> None:
-    """Adds :class:`SubmoduleFinder` after Python's finders (once)."""
+    """Adds :class:`AliasFinder` before Python's finders and :class:`SubmoduleFinder`
+    after them (once)."""
+    if not any(isinstance(finder, AliasFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, AliasFinder())
     if not any(isinstance(finder, SubmoduleFinder) for finder in sys.meta_path):
         sys.meta_path.append(SubmoduleFinder())

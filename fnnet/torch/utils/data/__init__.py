@@ -300,7 +300,11 @@ class DataLoader:
             return list(read_batch(list(indices)))
         return [self.dataset[i] for i in indices]
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> _SingleProcessDataLoaderIter:
+        return _SingleProcessDataLoaderIter(self._epoch(), len_of=self)
+
+    def _epoch(self) -> Iterator[Any]:
+        """One pass over the dataset, batch by batch."""
         if isinstance(self.dataset, IterableDataset):
             if self.num_workers:
                 yield from worker_batches(self.dataset, self.num_workers, self._stream,
@@ -363,6 +367,23 @@ class DataLoader:
             yield self.collate_fn(samples)
 
 
+class _SingleProcessDataLoaderIter:
+    """What ``iter(loader)`` returns: the epoch's batches, and ``len()`` the loader's (as
+    PyTorch's iterator, which code counting the batches left relies on)."""
+
+    def __init__(self, batches: Iterator[Any], len_of: DataLoader) -> None:
+        self._batches, self._loader = batches, len_of
+
+    def __iter__(self) -> _SingleProcessDataLoaderIter:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
+
+
 def _check_worker_options(num_workers: Any, timeout: Any, prefetch_factor: Any,
                           persistent_workers: Any) -> None:
     """PyTorch's errors for worker options that need worker processes (accepted and
@@ -394,6 +415,10 @@ def _batches(stream: Iterable[Any], size: int, drop_last: bool) -> Iterator[list
         yield batch
 
 
+# ``torch.utils.data.dataloader``, a module of names defined above
+from fnnet.torch.utils.data import dataloader  # noqa: E402, F401
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
@@ -410,6 +435,6 @@ __all__ = [
     "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
     "DistributedSampler", "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler",
     "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
-    "WorkerInfo", "dataset", "default_collate", "default_convert", "distributed",
+    "WorkerInfo", "dataloader", "dataset", "default_collate", "default_convert", "distributed",
     "get_worker_info", "random_split",
 ]
