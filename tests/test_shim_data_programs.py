@@ -396,3 +396,23 @@ def test_the_loaders_iterator_has_the_loaders_length(torch):
 
     theirs, ours = _both(torch, program)
     assert ours == theirs
+
+
+def test_initializing_the_default_group_twice_raises_pytorchs_error(torch):
+    import socket
+
+    with socket.socket() as s:  # a free port for PyTorch's store (one process)
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+
+    def call(T):
+        T.distributed.init_process_group("gloo", init_method=address, rank=0, world_size=1)
+        try:
+            assert T.distributed.get_world_size() == 1
+            T.distributed.init_process_group("gloo", init_method=address, rank=0,
+                                             world_size=1)
+        finally:
+            T.distributed.destroy_process_group()
+
+    (their_type, theirs), (our_type, ours) = raised_by(call, torch, ft)
+    assert our_type is their_type and ours == theirs

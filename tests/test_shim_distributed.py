@@ -124,7 +124,7 @@ def test_single_process_group_and_collectives(group):
     assert dist.new_group() is dist.new_group([0])
     assert dist.is_gloo_available() and dist.is_nccl_available()
     assert not dist.is_mpi_available()
-    with pytest.raises(RuntimeError, match="initialize the default process group twice"):
+    with pytest.raises(ValueError, match="initialize the default process group twice"):
         dist.init_process_group("gloo")
 
 

@@ -199,9 +199,8 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             device ``LOCAL_RANK`` on GPUs (``device_id`` or ``LOCAL_RANK``).
 
     Raises:
-        RuntimeError: the default group already exists.
-        ValueError: a bad backend, a missing or malformed setting, a rank outside
-            ``[0, world_size)``.
+        ValueError: the default group already exists (PyTorch's error), a bad backend, a
+            missing or malformed setting, a rank outside ``[0, world_size)``.
         TypeError: an argument of the wrong type.
         NotImplementedError: ``store`` or an unsupported ``init_method``.
 
@@ -210,7 +209,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     """
     del group_name, pg_options
     if _World.group is not None:
-        raise RuntimeError("trying to initialize the default process group twice!")
+        raise ValueError("trying to initialize the default process group twice!")
     name = _check_backend(backend) if backend is not None else None
     if store is not None:
         raise NotImplementedError("init_process_group: store= is not supported; JAX's "
