@@ -507,3 +507,27 @@ def test_metadata_trace_ids_and_deprecations_as_pytorchs(torch, tmp_path):
     expected = _metadata_and_ids(torch, tmp_path / "torch")
     assert expected[1:6] == (None, "run-7", "mlp", {"lr": 0.1, "layers": [8, 3]}, "run-7")
     assert _metadata_and_ids(ft, tmp_path / "fnnet") == expected
+
+
+def _older_api_warnings(torch_module):
+    """The warnings of the older profiler's device options, and what a 0/1 ``enabled``
+    flag gives."""
+    api = torch_module.autograd.profiler
+    found = []
+    for options in (dict(use_cuda=True), dict(use_device="cuda"), dict(use_device="tpu"),
+                    dict(use_cuda=True, enabled=False)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            api.profile(**options)
+        found.append([(w.category, str(w.message), w.filename) for w in caught])
+    with api.profile(enabled=0) as idle:
+        pass
+    return found, idle
+
+
+def test_the_older_api_warns_about_devices_as_pytorchs(torch):
+    if ft.cuda.is_available() != torch.cuda.is_available():
+        pytest.skip("one backend has a GPU")
+    expected = _older_api_warnings(torch)
+    assert expected[0][0][0][0] is FutureWarning and expected[0][0][0][2] == __file__
+    assert _older_api_warnings(ft) == expected

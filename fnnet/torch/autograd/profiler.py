@@ -9,6 +9,7 @@ of the ``with`` block to its end.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from fnnet.torch import profiler as _profiler
@@ -16,6 +17,24 @@ from fnnet.torch._profiler_events import EventList
 from fnnet.torch.profiler import record_function
 
 __all__ = ["EventList", "profile", "record_function"]
+
+
+def _warn_about_device(use_cuda: bool, use_device: str | None) -> None:
+    """PyTorch's warnings for the device a profile is asked to trace: ``use_cuda`` is
+    deprecated, and CUDA profiling is turned off where there is no GPU (JAX's trace
+    holds the host and the device either way)."""
+    from fnnet.torch.device import cuda
+
+    if use_cuda:
+        warnings.warn("The attribute `use_cuda` will be deprecated soon, please use "
+                      "``use_device = 'cuda'`` instead.", FutureWarning, stacklevel=3)
+        use_device = "cuda"
+    if use_device is None:
+        return
+    if use_device not in ("cuda", "xpu", "mtia", "hpu"):
+        warnings.warn(f"The {use_device} is not a valid device option.", stacklevel=3)
+    elif use_device == "cuda" and not cuda.is_available():
+        warnings.warn("CUDA is not available, disabling CUDA profiling", stacklevel=3)
 
 
 class profile(_profiler.profile):  # noqa: N801 - PyTorch's name
@@ -40,12 +59,13 @@ class profile(_profiler.profile):  # noqa: N801 - PyTorch's name
                  use_kineto: bool = False, use_cpu: bool = True,
                  experimental_config: Any = None, acc_events: bool = False,
                  custom_trace_id_callback: Any = None) -> None:
-        del use_cuda, use_device, record_shapes, with_flops, with_modules
-        del use_kineto, use_cpu, experimental_config, acc_events, custom_trace_id_callback
-        if not isinstance(enabled, bool):
-            raise TypeError(f"profile: enabled must be a bool, got {enabled!r}")
-        super().__init__(with_stack=with_stack, profile_memory=profile_memory)
-        self.enabled = enabled
+        del record_shapes, with_flops, with_modules, use_kineto, use_cpu
+        del experimental_config, acc_events
+        self.enabled = bool(enabled)  # PyTorch takes any truth value (a 0/1 flag)
+        if self.enabled:
+            _warn_about_device(use_cuda, use_device)
+        super().__init__(with_stack=with_stack, profile_memory=profile_memory,
+                         custom_trace_id_callback=custom_trace_id_callback)
         self._entered = False
 
     # the older API gives (empty) results before and without a trace, as PyTorch's
