@@ -189,6 +189,9 @@ DATASET_MISTAKES = {
     "Subset overriding only __getitem__": lambda T: type("Sub", (T.utils.data.Subset,), {
         "__getitem__": lambda self, i: i})(range(3), [0]),
     "collating lists of two lengths": lambda T: T.utils.data.default_collate([[1, 2], [3]]),
+    "TensorDataset of a 0-d tensor": lambda T: T.utils.data.TensorDataset(T.tensor(1.0)),
+    "a sampler's index out of range": lambda T: list(T.utils.data.DataLoader(
+        T.utils.data.TensorDataset(T.arange(4)), sampler=[5], batch_size=1)),
 }
 
 
@@ -416,3 +419,18 @@ def test_initializing_the_default_group_twice_raises_pytorchs_error(torch):
 
     (their_type, theirs), (our_type, ours) = raised_by(call, torch, ft)
     assert our_type is their_type and ours == theirs
+
+
+def test_default_collate_keeps_mapping_types_and_the_samples_graph(torch):
+    import collections
+
+    def program(T):
+        collate = T.utils.data.default_collate
+        ordered = collate([collections.OrderedDict(b=1, a=2)] * 2)
+        counts = collate([collections.defaultdict(int, a=1), collections.defaultdict(int, a=3)])
+        stacked = collate([T.ones(2, requires_grad=True), T.zeros(2)])
+        return (type(ordered).__name__, list(ordered), type(counts).__name__, counts["zz"],
+                dict(counts), stacked.requires_grad, stacked.grad_fn is not None)
+
+    theirs, ours = _both(torch, program)
+    assert ours == theirs

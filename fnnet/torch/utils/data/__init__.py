@@ -22,15 +22,16 @@ pass the same index order as ``sampler``.
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from fnnet.core.transfer import copy_to_device
 from fnnet.data.loader import prefetch_to_device
-from fnnet.torch import _graph, _random
+from fnnet.torch import _functions, _graph, _random
 from fnnet.torch.tensor import Tensor, _wrap_value
 from fnnet.torch.utils.data import (  # noqa: F401 (torch.utils.data's submodules)
     dataset,
@@ -65,6 +66,8 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """
 
     def __init__(self, *tensors: Any) -> None:
+        if any(getattr(t, "ndim", 1) == 0 for t in tensors):
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         sizes = {len(t) for t in tensors}  # none: len() raises IndexError, as PyTorch's
         if len(sizes) > 1:
             raise AssertionError("Size mismatch between tensors")  # PyTorch's assert
@@ -109,11 +112,11 @@ def _host_array(value: Any) -> np.ndarray:
 
 
 def _checked_order(order: np.ndarray, n: int) -> np.ndarray:
-    """``order`` as int32 row indexes, raising numpy's IndexError for one out of range (a
+    """``order`` as int32 row indexes, raising PyTorch's IndexError for one out of range (a
     gather on the device would clamp it silently)."""
     if order.size and (order.min() < -n or order.max() >= n):
         bad = order[(order < -n) | (order >= n)][0]
-        raise IndexError(f"index {bad} is out of bounds for axis 0 with size {n}")
+        raise IndexError(f"index {bad} is out of bounds for dimension 0 with size {n}")
     return (order % n).astype(np.int32) if order.size else order.astype(np.int32)
 
 
@@ -143,14 +146,24 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(first, (str, bytes)):  # numpy's str_ and bytes_ too
         return batch
     if isinstance(first, Tensor):
+        if any(isinstance(t, Tensor) and t.requires_grad for t in batch):
+            return _functions.stack(list(batch))  # the samples' graph, as torch.stack's
         return _wrap_value(_stacked(batch))
     if isinstance(first, (np.ndarray, np.generic)) and first.dtype.kind in "SUaO":
         raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "
                         f"numbers, dicts or lists; found {first.dtype}")
     if isinstance(first, (np.ndarray, np.generic, int, float, bool)):
         return _wrap_value(_host_array(_stacked(batch)))
-    if isinstance(first, dict):
-        return {k: default_collate([b[k] for b in batch]) for k in first}
+    if isinstance(first, Mapping):
+        named = {k: default_collate([b[k] for b in batch]) for k in first}
+        try:  # the samples' own mapping type, as PyTorch's (OrderedDict, defaultdict)
+            if isinstance(first, MutableMapping):
+                clone = copy.copy(first)
+                clone.update(named)
+                return clone
+            return type(first)(named)  # type: ignore[call-arg]
+        except TypeError:
+            return named
     if isinstance(first, (tuple, list)):
         if any(len(b) != len(first) for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
