@@ -304,3 +304,153 @@ def test_grad_fn_names_as_torch(torch, name):
                                  T.tensor(b, requires_grad=True))
         names.append(out.grad_fn.name())
     assert names[1] == names[0]
+
+
+def _linear_with_grad(T):
+    layer = T.nn.Linear(2, 2)
+    layer(T.ones(1, 2)).sum().backward()
+    return layer
+
+
+def _checkpointed(T, **kwargs):
+    layer = T.nn.Linear(2, 2)
+    return layer, T.utils.checkpoint.checkpoint(layer, T.ones(1, 2), **kwargs)
+
+
+#: single calls intermediate code makes, whose errors PyTorch words its own way
+MISTAKES = {
+    "module assigned before Module.__init__": lambda T: type(
+        "Early", (T.nn.Module,), {"__init__": lambda self: setattr(self, "fc", T.nn.ReLU())})(),
+    "parameter assigned before Module.__init__": lambda T: type(
+        "Early", (T.nn.Module,),
+        {"__init__": lambda self: setattr(self, "w", T.nn.Parameter(T.ones(1)))})(),
+    "class weight of another length": lambda T: T.nn.functional.cross_entropy(
+        T.ones(4, 3), T.zeros(4, dtype=T.long), weight=T.ones(4)),
+    "class weight of a matrix, nll_loss": lambda T: T.nn.functional.nll_loss(
+        T.ones(2, 3), T.tensor([0, 1]), weight=T.ones(1, 3)),
+    "class weight with probabilities": lambda T: T.nn.functional.cross_entropy(
+        T.ones(2, 3), T.ones(2, 3) / 3, weight=T.ones(4)),
+    "class weight of a sequence": lambda T: T.nn.CrossEntropyLoss(weight=T.ones(4))(
+        T.ones(2, 3, 5), T.zeros(2, 5, dtype=T.long)),
+    "label smoothing above 1": lambda T: T.nn.functional.cross_entropy(
+        T.ones(4, 3), T.zeros(4, dtype=T.long), label_smoothing=1.5),
+    "BCE of a probability above 1": lambda T: T.nn.functional.binary_cross_entropy(
+        T.tensor([1.5]), T.tensor([1.0])),
+    "BCE of a target above 1": lambda T: T.nn.functional.binary_cross_entropy(
+        T.tensor([0.5]), T.tensor([2.0])),
+    "cosine embedding, a target per another batch": lambda T: T.nn.CosineEmbeddingLoss()(
+        T.ones(2, 3), T.ones(2, 3), T.ones(3)),
+    "cosine embedding, inputs of other widths": lambda T: T.nn.functional.cosine_embedding_loss(
+        T.ones(2, 3), T.ones(2, 4), T.ones(2)),
+    "cosine embedding, 1-D target for vectors": lambda T: T.nn.functional.cosine_embedding_loss(
+        T.ones(3), T.ones(3), T.ones(2)),
+    "cosine embedding, 2-D target": lambda T: T.nn.functional.cosine_embedding_loss(
+        T.ones(2, 3), T.ones(2, 3), T.ones(2, 1)),
+    "topk larger than the dim": lambda T: T.ones(3).topk(5),
+    "bincount of floats": lambda T: T.tensor([1.0, 2.0]).bincount(),
+    "bincount of bools": lambda T: T.bincount(T.tensor([True])),
+    "bincount, weights of another length": lambda T: T.tensor([1, 2]).bincount(
+        weights=T.ones(3)),
+    "bincount, negative minlength": lambda T: T.tensor([1, 2]).bincount(minlength=-1),
+    "norm of integers": lambda T: T.nn.functional.normalize(T.tensor([[1, 2]])),
+    "vector_norm of integers": lambda T: T.linalg.vector_norm(T.tensor([1, 2])),
+    "set_grad_enabled of a string": lambda T: T.set_grad_enabled("yes"),
+    "set_grad_enabled of an int": lambda T: T.set_grad_enabled(1),
+    "deepcopy of a non-leaf": lambda T: __import__("copy").deepcopy(
+        T.ones(2, requires_grad=True) * 2),
+    "seed beyond 64 bits": lambda T: T.manual_seed(2 ** 64),
+    "generator seeded with a float": lambda T: T.Generator().manual_seed(1.5),
+    "SWALR with an unknown annealing": lambda T: T.optim.swa_utils.SWALR(
+        T.optim.SGD(T.nn.Linear(2, 2).parameters(), lr=0.1), swa_lr=0.05,
+        anneal_strategy="bogus"),
+    "tied weight of another width": lambda T: (
+        lambda e, d: (setattr(d, "weight", e.weight), d(T.ones(1, 4))))(
+            T.nn.Embedding(5, 3), T.nn.Linear(4, 5)),
+    "device of another backend": lambda T: T.nn.Linear(2, 2).to("tpu"),
+    "a move to an XLA device": lambda T: T.ones(1).to("xla"),
+    "backward twice": lambda T: (lambda y: (y.backward(), y.backward()))(
+        (T.ones(2, requires_grad=True) ** 2).sum()),
+    "checkpoint with keywords, reentrant": lambda T: T.utils.checkpoint.checkpoint(
+        lambda x, scale: x * scale, T.ones(1, requires_grad=True), scale=2.0,
+        use_reentrant=True),
+}
+
+
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_intermediate_mistakes_raise_as_torch(torch, name):
+    theirs, ours = raised_by(MISTAKES[name], torch, ft)
+    assert ours == theirs
+
+
+def test_seeds_torch_accepts_are_accepted(torch):
+    for seed in (-1, 1.5, "3", True, 2 ** 63):
+        assert ft.manual_seed(seed).initial_seed() == torch.manual_seed(seed).initial_seed()
+        assert ft.initial_seed() == torch.initial_seed()
+    ft.manual_seed(0)
+    torch.manual_seed(0)
+
+
+def test_bare_grad_mode_decorators_as_torch(torch):
+    results = []
+    for T in (torch, ft):
+        @T.no_grad
+        def frozen(x):
+            return x * 2
+
+        @T.inference_mode
+        def predicted(x):
+            return x * 2
+
+        @T.enable_grad
+        def tracked(x):
+            return x * 2
+
+        x = T.ones(1, requires_grad=True)
+        with T.no_grad():
+            inside = tracked(x).requires_grad
+        results.append((frozen(x).requires_grad, predicted(x).requires_grad, inside,
+                        T.is_grad_enabled()))
+    assert results[1] == results[0] == (False, False, True, True)
+
+
+def test_bincount_of_integer_weights_is_floating_as_torch(torch):
+    counts = [T.tensor([0, 2, 2]).bincount(weights=T.tensor([1, 2, 3])) for T in (torch, ft)]
+    assert counts[1].tolist() == counts[0].tolist() == [1.0, 0.0, 5.0]
+    assert counts[1].is_floating_point()
+
+
+def test_negative_label_smoothing_is_none_as_torch(torch):
+    logits = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 0.3]], np.float32)
+    losses = [T.nn.CrossEntropyLoss(label_smoothing=-0.2)(T.tensor(logits), T.tensor([0, 2]))
+              .item() for T in (torch, ft)]
+    assert losses[1] == pytest.approx(losses[0], rel=1e-6)
+
+
+def test_checkpoint_warns_and_the_reentrant_form_drops_the_graph_as_torch(torch):
+    seen = []
+    for T in (torch, ft):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            layer, out = _checkpointed(T)  # use_reentrant not given: reentrant, warned
+            _, kept = _checkpointed(T, use_reentrant=False)
+            seq = T.nn.Sequential(T.nn.Linear(2, 2), T.nn.Linear(2, 2), T.nn.Linear(2, 1))
+            last = T.utils.checkpoint.checkpoint_sequential(seq, 2, T.ones(1, 2))
+            last.sum().backward()
+        seen.append(([str(w.message) for w in caught], out.requires_grad, kept.requires_grad,
+                     seq[0].weight.grad is None, seq[2].weight.grad is None))
+    assert seen[1] == seen[0]
+    assert seen[0][1:] == (False, True, True, False)
+
+
+def test_one_cycle_rates_and_momentum_are_double_precision_as_torch(torch):
+    seen = []
+    for T in (torch, ft):
+        opt = T.optim.SGD([T.nn.Parameter(T.ones(1))], lr=0.1, momentum=0.9)
+        sched = T.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=8)
+        rates = []
+        for _ in range(6):
+            opt.step()
+            sched.step()
+            rates.append((sched.get_last_lr()[0], opt.param_groups[0]["momentum"]))
+        seen.append(rates)
+    np.testing.assert_allclose(seen[1], seen[0], rtol=1e-13)

@@ -40,8 +40,7 @@ def test_per_pixel_class_loss_with_an_ignored_label(torch, fn):
                                               ignore_index=255)
     _close(ours, theirs)
     mask[0, 1, 1] = 3  # out of range and not ignored: PyTorch's IndexError
-    message = r"labels must lie in \[0, 3\), got 3 at index \(0, 1, 1\)"
-    with pytest.raises(IndexError, match=message):
+    with pytest.raises(IndexError, match=r"^Target 3 is out of bounds\.$"):
         getattr(ft.nn.functional, fn)(ft.tensor(logits), ft.tensor(mask), ignore_index=255)
 
 

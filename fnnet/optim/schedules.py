@@ -221,7 +221,7 @@ def one_cycle_lr(max_lr: float, total_steps: int, pct_start: float = 0.3,
         return end_lr + (start_lr - end_lr) * ((end - step) / span)
 
     def schedule(count: Any) -> Any:
-        step = jnp.minimum(jnp.asarray(count), total_steps).astype(jnp.float32)
+        step = jnp.minimum(jnp.asarray(count), total_steps).astype(jnp.result_type(float))
         starts = [0.0] + [end for end, _, _ in phases[:-1]]
         value = anneal(phases[-1][1], phases[-1][2], step, starts[-1], phases[-1][0])
         for (end, start_lr, end_lr), start in reversed(list(zip(phases[:-1], starts[:-1],
@@ -442,7 +442,7 @@ def cyclic_lr(base_lr: float, max_lr: float, step_size_up: int = 2000,
 def check_annealing(anneal_epochs: Any, anneal_strategy: Any) -> None:
     """PyTorch's ValueErrors for :func:`swa_lr`'s (and ``SWALR``'s) annealing options."""
     if anneal_strategy not in ("cos", "linear"):
-        raise ValueError(f"anneal_strategy must by one of 'cos' or 'linear', instead got "
+        raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got "
                          f"{anneal_strategy}")
     if isinstance(anneal_epochs, bool) or not isinstance(anneal_epochs, int) or \
             anneal_epochs < 0:

@@ -40,6 +40,12 @@ class no_grad:  # noqa: N801 - PyTorch's name
 
     _mode = False
 
+    def __new__(cls, orig_func: Callable[..., Any] | None = None) -> Any:
+        # ``@torch.no_grad`` without parentheses decorates too, as in PyTorch
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
     def __enter__(self) -> None:
         recorder = current()
         self._previous = recorder.grad_enabled
@@ -67,9 +73,18 @@ class enable_grad(no_grad):  # noqa: N801
 class set_grad_enabled(no_grad):  # noqa: N801
     """Sets gradient recording on or off. PyTorch: ``torch.set_grad_enabled(mode)``."""
 
+    def __new__(cls, mode: bool) -> Any:
+        return object.__new__(cls)
+
     def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            kind = type(mode)
+            name = kind.__name__ if kind.__module__ == "builtins" else \
+                f"{kind.__module__}.{kind.__qualname__}"
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be "
+                            f"bool, not {name}")
         recorder = current()
-        self._mode = bool(mode)
+        self._mode = mode
         self._previous = recorder.grad_enabled
         recorder.grad_enabled = self._mode
 
@@ -133,6 +148,15 @@ FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). fnnet.torch frees the graph of every live tensor "
     "at optimizer.step(): compute the loss again after the step, or backward before it.")
+
+
+#: PyTorch's words for a second backward through a graph the first one freed
+BACKWARD_TWICE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
 
 
 def region(tp: Tape, loss_ref: int) -> tuple[list[int], list[int]]:
@@ -220,9 +244,7 @@ def record_backward(tensor: Any, gradient: Any = None,
                                       (loss_ref, grad_ref), extra=extra)
     nodes, leaves, region_slots = tp.backward[len(tp.nodes) - 1]
     if not tp.consumed.isdisjoint(nodes):
-        raise RuntimeError(FREED.replace("fnnet.torch frees", "Specify retain_graph=True "
-                                         "if you need to backward a second time; fnnet.torch "
-                                         "also frees"))
+        raise RuntimeError(BACKWARD_TWICE)
     if not retain_graph:
         tp.consumed.update(nodes)
         tp.consumed_slots.update(region_slots)

@@ -15,6 +15,7 @@ import numpy as np
 
 from fnnet.nn.init import bernoulli as flat_bernoulli
 from fnnet.nn.init import normal as flat_normal
+from fnnet.torch import _dtypes as dtypes
 from fnnet.torch import _graph, _random
 from fnnet.torch._math_ops import in_place
 from fnnet.torch._value_checks import empty_reduction
@@ -143,14 +144,22 @@ def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> T
 def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
     """Occurrences of each value of the non-negative int tensor ``input`` (read now: the
     length depends on the values). PyTorch equivalent: ``torch.bincount``."""
-    values = np.asarray(_as_tensor(input)._value())
-    if values.ndim != 1 or values.dtype.kind not in "iu":
+    tensor = _as_tensor(input)
+    if tensor.dtype.is_floating_point or tensor.dtype == dtypes.bool_:
+        raise NotImplementedError(
+            f'"bincount_cpu" not implemented for \'{dtypes.scalar_name(tensor.dtype)}\'')
+    values = np.asarray(tensor._value())
+    if values.ndim != 1 or (values.size and values.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-    if values.size and values.min() < 0:
-        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
     w = None if weights is None else np.asarray(_as_tensor(weights)._value())
+    if w is not None and w.shape != values.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
     counts = np.bincount(values, weights=w, minlength=minlength)
-    return _as_tensor(counts.astype(_INDEX if w is None else w.dtype))
+    # counts of weights are floating (PyTorch's double for integer weights)
+    kind = _INDEX if w is None else w.dtype if w.dtype.kind == "f" else np.float32
+    return _as_tensor(counts.astype(kind))
 
 
 def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noqa: A002

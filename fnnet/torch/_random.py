@@ -74,14 +74,21 @@ class _State:
 state = _State(0)
 
 
+def _unsigned_seed(seed: int) -> int:
+    """``seed`` as PyTorch keeps it: 64 bits, a negative one wrapped around (-1 is
+    2**64 - 1)."""
+    if not -2**63 <= seed < 2**64:
+        raise ValueError("Overflow when unpacking long long")
+    return seed % 2**64
+
+
 def manual_seed(seed: int) -> Generator:
     """Seeds fnnet.torch's global PRNG. PyTorch equivalent: ``torch.manual_seed``.
 
     The random numbers differ from PyTorch's (jax's PRNG is not PyTorch's), so parity
     tests copy a ``state_dict`` instead of relying on equal seeds.
     """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
+    seed = _unsigned_seed(int(seed))  # PyTorch's: a float or a string of digits will do
     from fnnet.torch import _compiler, _recorder
 
     if _recorder.current().tape.rng_slot >= 0:
@@ -120,8 +127,8 @@ class Generator:
 
     def manual_seed(self, seed: int) -> Generator:
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-            raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
-        self._seed = int(seed)
+            raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+        self._seed = _unsigned_seed(int(seed))
         self._rng = np.random.default_rng(self._seed)
         self._key = None
         return self

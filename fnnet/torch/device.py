@@ -19,7 +19,10 @@ import jax
 
 from fnnet.torch import amp as _amp
 
-_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip")
+#: PyTorch's device types, in the order its error for an unknown one lists them
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",
+                 "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
 
 
 def _gpus() -> list[Any]:
@@ -117,8 +120,8 @@ def check_placement(dev: Any) -> None:
 
     Raises:
         AssertionError: CUDA without a GPU in JAX, or XPU.
-        RuntimeError: an index without a GPU, a negative index, MPS or HIP, or a name
-            that is no device type (``"gpu"``).
+        RuntimeError: an index without a GPU, a negative index, another of PyTorch's
+            device types (MPS, HIP, XLA...), or a name that is no device type (``"gpu"``).
         TypeError: ``dev`` is no device, string or int.
 
     PyTorch equivalent: the checks of ``Tensor.to``, ``torch.zeros(device=...)``...
@@ -133,7 +136,7 @@ def check_placement(dev: Any) -> None:
         _require_gpu()
     elif parsed.type == "xpu":
         raise AssertionError("Torch not compiled with XPU enabled")
-    elif parsed.type in ("mps", "hip"):
+    elif parsed.type not in ("cpu", "meta"):
         raise RuntimeError(f"PyTorch is not linked with support for {parsed.type} devices")
 
 

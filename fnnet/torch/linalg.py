@@ -12,6 +12,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from fnnet.losses.regression import absolute
+from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._factorizations import (
     cholesky,
     cond,
@@ -98,7 +99,7 @@ def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, 
     x = _tensor(x, "vector_norm", "x")
     if not x.is_floating_point():
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex "
-                           f"tensor as input. Got {x.dtype}")
+                           f"tensor as input. Got {scalar_name(x.dtype)}")
     x = x if dtype is None else x.to(dtype)
     dims = tuple(dim) if isinstance(dim, (list, tuple)) else dim
     return _op(_vector_norm, (float(ord), dims, bool(keepdim)), x, who="vector_norm")

@@ -601,6 +601,12 @@ class Tensor:
         return id(self)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                "module, this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
         out = _wrap_value(jnp.array(self._value(), copy=True), VAR if self._kind == VAR
                           else CONST)
         out.__class__ = type(self)
@@ -1315,6 +1321,9 @@ class Tensor:
             from fnnet.torch.linalg import matrix_norm
 
             return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim)
+        if not x.is_floating_point():
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex "
+                               f"tensor as input. Got {_dtypes.scalar_name(x.dtype)}")
         p = 2 if p == "fro" else p  # Frobenius: the 2-norm of the elements
         return _op(_norm, (p, _dims(dim), keepdim), x, who="norm")
 

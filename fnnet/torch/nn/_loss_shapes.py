@@ -122,6 +122,26 @@ def check_class_batch(input: Any, target: Any, probabilities: bool = False) -> N
     _check_positions(shape, labels[0])
 
 
+def check_class_weight(input: Any, target: Any, weight: Any) -> None:
+    """PyTorch's error for a class ``weight`` that is not one number per class: worded
+    as ``nll_loss``'s (``[N, C]`` input), ``nll_loss2d``'s (more dimensions) or, for a
+    target of class probabilities, ``cross_entropy``'s."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+        return
+    shape = input._cell.aval[0]
+    classes = shape[1] if len(shape) > 1 else shape[0] if shape else 1
+    if tuple(weight.shape) == (classes,):
+        return
+    if isinstance(target, Tensor) and target._cell.aval[0] == shape:  # probabilities
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+                           f"{classes} classes or no classes but got weight tensor of "
+                           f"shape: {list(weight.shape)}")
+    if len(shape) > 2:
+        raise RuntimeError("weight tensor should be defined either for all or no classes")
+    raise RuntimeError(f"weight tensor should be defined either for all {classes} classes "
+                       f"or no classes but got weight tensor of shape: {list(weight.shape)}")
+
+
 def _check_positions(shape: tuple[int, ...], labels: tuple[int, ...]) -> None:
     """A label per position: ``[N, d1]`` for an ``[N, C, d1]`` input, ``[N, d1, d2]`` for
     ``[N, C, d1, d2]``; a 1-D input (one example) takes one label."""

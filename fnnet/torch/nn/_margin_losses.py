@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import fnnet.losses as L
+from fnnet.torch import _graph
 from fnnet.torch._functions import minimum
 from fnnet.torch.nn._distance import pairwise_distance
 from fnnet.torch.tensor import Tensor, _op, _scalar_or_tensor
@@ -103,15 +106,19 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor,
     """PyTorch equivalent: ``torch.nn.functional.cosine_embedding_loss``."""
     reduction = _prepare("cosine_embedding_loss", reduction, size_average, reduce,
                          input1, input2, target)
-    if input1.dim() not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
-        raise RuntimeError(f"cosine_embedding_loss: expected 1D or 2D inputs of one shape, "
-                           f"got {list(input1.shape)} and {list(input2.shape)}")
-    if target.dim() != input1.dim() - 1:
-        raise RuntimeError(f"{input1.dim()}D target tensor expects {input1.dim() - 1}D "
-                           f"input tensors, but found inputs with sizes {list(input1.shape)}"
-                           f" and {list(input2.shape)}." if target.dim() == 1 else
-                           f"{target.dim()}D target tensor expected, multi-target not "
-                           f"supported")
+    # PyTorch's checks, in its order: the target's dims, the inputs' dims, then the
+    # inputs' shapes against each other and the target's against their batch
+    if target.dim() not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if not input1.dim() == input2.dim() == target.dim() + 1:
+        raise RuntimeError(f"{target.dim()}D target tensor expects {target.dim() + 1}D input "
+                           f"tensors, but found inputs with sizes {list(input1.shape)} and "
+                           f"{list(input2.shape)}.")
+    shapes = (tuple(input1.shape), tuple(input2.shape))
+    mismatch = _graph.broadcast_mismatch(shapes) or _graph.broadcast_mismatch(
+        (tuple(target.shape), tuple(np.broadcast_shapes(*shapes))[:-1]))
+    if mismatch is not None:
+        raise RuntimeError(mismatch)
     return _op(_cosine_embedding, (float(margin), reduction), input1, input2,
                _labels(target, input1), who="cosine_embedding_loss")
 

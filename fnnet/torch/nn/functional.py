@@ -26,6 +26,7 @@ from fnnet.torch.nn._loss_shapes import (
     broadcast_target,
     check_binary_target,
     check_class_batch,
+    check_class_weight,
     promote_regression,
 )
 from fnnet.torch.nn._pool1d import as_2d, single
@@ -289,8 +290,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
     check_class_batch(input, target, probabilities=True)
+    check_class_weight(input, target, weight)
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing:g}")
     _check_class_targets(input, target, ignore_index)
-    return _op(_ce, (ignore_index, reduction, float(label_smoothing)), input, target, weight)
+    # PyTorch smooths only above 0: a negative amount is none
+    smoothing = max(float(label_smoothing), 0.0)
+    return _op(_ce, (ignore_index, reduction, smoothing), input, target, weight)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -300,6 +307,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
     check_class_batch(input, target)
+    check_class_weight(input, target, weight)
     _check_class_targets(input, target, ignore_index)
     return _op(_nll, (ignore_index, reduction), input, target, weight)
 
@@ -338,6 +346,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
     check_binary_target("binary_cross_entropy", input, target)
+    # PyTorch's range checks, where the values are known now (not inside a step)
+    for name, tensor in (("input", input), ("target", target)):
+        value = tensor._cell.val if isinstance(tensor, Tensor) else None
+        if value is not None and not bool(jnp.all((value >= 0) & (value <= 1))):
+            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     return _op(_bce, (reduction,), input, target, weight)
 
 

@@ -107,6 +107,8 @@ def _renumber(container: Module, modules: list[Module] | None = None) -> None:
     in order, as PyTorch names them after a deletion or an insertion (a state dict's keys
     follow)."""
     modules = list(container._modules.values()) if modules is None else modules
+    for key in container._modules:  # the old names go, attributes too
+        container.__dict__.pop(key, None)
     container._modules.clear()
     for i, module in enumerate(modules):
         container.add_module(str(i), module)

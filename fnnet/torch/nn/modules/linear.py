@@ -28,10 +28,12 @@ class Linear(Resettable, Wrapped):
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         check_linear(input, *rest)
         shape = tuple(input.shape)
-        if shape and shape[-1] != self.in_features:
+        # the weight's own shape: a tied or replaced weight may not be in_features wide
+        out_features, in_features = tuple(rest[0].shape)
+        if shape and shape[-1] != in_features:
             rows = math.prod(shape[:-1])
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{shape[-1]} "
-                               f"and {self.in_features}x{self.out_features})")
+                               f"and {in_features}x{out_features})")
 
 
 class Identity(Wrapped):
