@@ -54,8 +54,12 @@ class _RestrictedUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def read_batch(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
+def read_batch(path: pathlib.Path, *, labels_key: bytes = b"labels",
+               num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Reads one CIFAR-10 python batch file with the restricted unpickler.
+
+    CIFAR-100's ``train`` and ``test`` files have the same layout, with the labels under
+    ``labels_key=b"fine_labels"`` (``num_classes=100``) or ``b"coarse_labels"`` (20).
 
     Returns:
         ``images [n, 3, 32, 32]`` uint8 and ``labels [n]`` int32.
@@ -77,14 +81,14 @@ def read_batch(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{path}: not a readable CIFAR-10 batch "
                          f"({err or type(err).__name__})") from None
     del raw
-    if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
+    if not isinstance(batch, dict) or b"data" not in batch or labels_key not in batch:
         got = sorted(batch) if isinstance(batch, dict) else type(batch).__name__
-        raise ValueError(f"{path}: expected a dict with b'data' and b'labels', got {got}")
-    data, labels = batch[b"data"], batch[b"labels"]
+        raise ValueError(f"{path}: expected a dict with b'data' and {labels_key!r}, got {got}")
+    data, labels = batch[b"data"], batch[labels_key]
     if not isinstance(labels, list | np.ndarray) or not all(
             isinstance(v, int | np.integer) and not isinstance(v, bool) for v in
             (labels if isinstance(labels, list) else [])):
-        raise ValueError(f"{path}: b'labels' must be a list of ints, got "
+        raise ValueError(f"{path}: {labels_key!r} must be a list of ints, got "
                          f"{type(labels).__name__} holding other values")
     labels = np.asarray(labels)
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
@@ -94,10 +98,11 @@ def read_batch(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{path}: b'data' must be a [n, 3072] uint8 array, got {desc}")
     if labels.shape != (len(data),) or not np.issubdtype(labels.dtype, np.integer) \
             or labels.dtype.kind == "O":
-        raise ValueError(f"{path}: b'labels' must hold {len(data)} ints, got shape "
+        raise ValueError(f"{path}: {labels_key!r} must hold {len(data)} ints, got shape "
                          f"{labels.shape} {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(f"{path}: labels must be in 0..9, found {labels.min()}..{labels.max()}")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"{path}: labels must be in 0..{num_classes - 1}, found "
+                         f"{labels.min()}..{labels.max()}")
     # Each row is the R, G, B planes in turn, each row-major: already [3, 32, 32].
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int32)
 

@@ -1,8 +1,9 @@
 """Runs corpus programs under one backend and writes what they printed and their final
 weights. ``python _run.py torch|fnnet OUT.npz program.py ...``.
 
-Under ``fnnet`` the module ``torch`` (and its submodules) is fnnet.torch, put in
-``sys.modules`` before any program runs: a program's ``import torch`` is unchanged.
+Under ``fnnet`` the module ``torch`` (and its submodules) is fnnet.torch, and
+``torchvision`` is fnnet.torchvision, put in ``sys.modules`` before any program runs: a
+program's ``import torch`` is unchanged.
 Each program runs in this one process (``runpy``) with its own globals (and under
 ``fnnet``, its own recorder, as in a process of its own); its stdout is captured and
 every ``nn.Module`` left in its globals contributes its ``state_dict``.
@@ -24,6 +25,10 @@ import numpy as np
 
 SUBMODULES = ("nn", "nn.functional", "nn.init", "optim", "optim.lr_scheduler", "utils",
               "utils.data", "autograd")
+#: torchvision's modules, which are fnnet.torchvision's under ``fnnet`` (PyTorch's backend
+#: has no torchvision here, so the corpus holds no program that imports it)
+TORCHVISION_SUBMODULES = ("datasets", "transforms", "transforms.functional", "models",
+                          "utils")
 
 
 def use_fnnet() -> None:
@@ -32,6 +37,10 @@ def use_fnnet() -> None:
     sys.modules["torch"] = fnnet.torch
     for name in SUBMODULES:
         sys.modules[f"torch.{name}"] = importlib.import_module(f"fnnet.torch.{name}")
+    sys.modules["torchvision"] = importlib.import_module("fnnet.torchvision")
+    for name in TORCHVISION_SUBMODULES:
+        sys.modules[f"torchvision.{name}"] = importlib.import_module(
+            f"fnnet.torchvision.{name}")
 
 
 def _own_recorder(backend: str) -> contextlib.AbstractContextManager[object]:

@@ -1,0 +1,39 @@
+"""``FakeData``: random images and labels, for trying a pipeline without files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from fnnet.torchvision.datasets._vision import VisionDataset
+
+
+class FakeData(VisionDataset):
+    """``size`` random PIL images of ``image_size`` ``(C, H, W)`` with random labels in
+    ``0..num_classes-1``; item ``i`` is the same on every read (drawn from a generator
+    seeded with ``i + random_offset``; other values than torchvision's).
+
+    PyTorch equivalent: ``torchvision.datasets.FakeData``.
+    """
+
+    def __init__(self, size: int = 1000, image_size: tuple[int, int, int] = (3, 224, 224),
+                 num_classes: int = 10, transform: Any = None, target_transform: Any = None,
+                 random_offset: int = 0) -> None:
+        super().__init__(None, transform=transform, target_transform=target_transform)
+        self.size, self.num_classes = size, num_classes
+        self.image_size, self.random_offset = image_size, random_offset
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        if index >= len(self):
+            raise IndexError(f"{self.__class__.__name__} index out of range")
+        rng = np.random.default_rng(index + self.random_offset)
+        values = rng.standard_normal(self.image_size, dtype=np.float32)
+        # as torchvision's to_pil_image of a float image: times 255, wrapped into a byte
+        pixels = ((values * 255).astype(np.int64) % 256).astype(np.uint8).transpose(1, 2, 0)
+        image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
+        return self._transformed(image, int(rng.integers(0, self.num_classes)))
+
+    def __len__(self) -> int:
+        return self.size
