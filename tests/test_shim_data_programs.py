@@ -434,3 +434,28 @@ def test_default_collate_keeps_mapping_types_and_the_samples_graph(torch):
 
     theirs, ours = _both(torch, program)
     assert ours == theirs
+
+
+def test_object_collectives_of_a_one_process_group_as_pytorch(torch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+
+    def program(T):
+        dist = T.distributed
+        dist.init_process_group("gloo", init_method=address, rank=0, world_size=1)
+        try:
+            gathered, received, scattered = [None], [None], [None]
+            dist.all_gather_object(gathered, {"loss": 0.5, "ids": [1, 2]})
+            settings = ["run", {"lr": 0.1}]
+            dist.broadcast_object_list(settings, src=0)
+            dist.gather_object(("rank", 0), received, dst=0)
+            dist.scatter_object_list(scattered, [{"shard": 0}], src=0)
+            return gathered, settings, received, scattered
+        finally:
+            dist.destroy_process_group()
+
+    theirs, ours = _both(torch, program)
+    assert ours == theirs

@@ -176,7 +176,7 @@ def test_without_a_group_the_calls_say_so(no_env):
 
 
 @pytest.mark.parametrize("name", ["rpc", "pipelining", "fsdp", "FullyShardedDataParallel",
-                                  "all_gather_object", "send", "init_device_mesh", "optim",
+                                  "all_to_all", "send", "init_device_mesh", "optim",
                                   "something_new"])
 def test_unsupported_names_raise_not_implemented_naming_them(name):
     with pytest.raises(NotImplementedError, match=f"torch.distributed.{name};") as info:

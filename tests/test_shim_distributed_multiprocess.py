@@ -87,6 +87,12 @@ def _worker(out: pathlib.Path) -> int:
     dist.scatter(received, [torch.tensor(_inputs(r) * 10) for r in range(world)]
                  if rank == 1 else None, src=1)
     results["scatter_1"] = received.numpy()
+    objects = [None] * world  # pickled objects of different sizes
+    dist.all_gather_object(objects, {"rank": rank, "text": "x" * (300 * rank)})
+    results["all_gather_object"] = np.array([(o["rank"], len(o["text"])) for o in objects])
+    settings = [{"lr": 0.5}, "run"] if rank == 1 else [None, None]
+    dist.broadcast_object_list(settings, src=1)
+    results["broadcast_object_list"] = np.array([settings[0]["lr"], settings[1] == "run"])
     dist.barrier()
 
     # no_sync: a first micro-batch's local gradient, then a synchronised one: the
@@ -287,6 +293,8 @@ def test_collectives_agree_with_numpy(launched):
             np.testing.assert_allclose(got["reduce_scatter"], inputs.sum(0) * (rank + 1),
                                        rtol=1e-6)
             np.testing.assert_allclose(got["scatter_1"], inputs[rank] * 10, rtol=1e-6)
+            np.testing.assert_array_equal(got["all_gather_object"], [[0, 0], [1, 300]])
+            np.testing.assert_array_equal(got["broadcast_object_list"], [0.5, 1])
             assert ("gather_0" in got.files) == (rank == 0)
             if rank == 0:
                 np.testing.assert_allclose(got["gather_0"], inputs, rtol=1e-6)

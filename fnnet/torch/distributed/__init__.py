@@ -4,14 +4,16 @@ A PyTorch DDP script runs unchanged but for its imports: ``init_process_group`` 
 ``jax.distributed`` from PyTorch's settings (``MASTER_ADDR``, ``MASTER_PORT``,
 ``WORLD_SIZE``, ``RANK``), rank and world size are JAX's process index and count, and
 the collectives (``all_reduce``, ``broadcast``, ``all_gather``, ``reduce_scatter``) are
-small jitted programs whose JAX collectives span the processes. The launcher is
+small jitted programs whose JAX collectives span the processes, and the object
+collectives (``all_gather_object``, ``broadcast_object_list``, ...) send pickled bytes
+through them. The launcher is
 ``python -m fnnet.torch.distributed.run`` (``fnnet torchrun``), with torchrun's flags.
 ``nn.parallel.DistributedDataParallel`` averages gradients inside the compiled step, and
 ``utils.data.distributed.DistributedSampler`` splits the data as PyTorch does. See
 docs/distributed.md.
 
 Names of ``torch.distributed`` that fnnet.torch does not provide (``rpc``,
-``pipelining``, ``fsdp``, object collectives, point-to-point messages, ...) raise
+``pipelining``, ``fsdp``, point-to-point messages, ...) raise
 ``NotImplementedError`` naming them and the fnnet way instead.
 
 PyTorch equivalent: ``torch.distributed``.
@@ -57,6 +59,12 @@ from fnnet.torch.distributed._group import (
     is_torchelastic_launched,
     new_group,
 )
+from fnnet.torch.distributed._objects import (
+    all_gather_object,
+    broadcast_object_list,
+    gather_object,
+    scatter_object_list,
+)
 from fnnet.torch.distributed._unsupported import unsupported as _unsupported
 
 GroupMember = group
@@ -73,9 +81,11 @@ def __getattr__(name: str) -> Any:
 # written out so that type checkers see the names as exported
 __all__ = [
     "Backend", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
-    "all_gather_into_tensor", "all_reduce", "barrier", "broadcast", "destroy_process_group",
-    "gather", "get_backend", "get_node_local_rank", "get_rank", "get_world_size", "group",
-    "init_process_group", "is_available", "is_gloo_available", "is_initialized", "is_mpi_available",
-    "is_nccl_available", "is_torchelastic_launched", "monitored_barrier", "new_group", "reduce",
-    "reduce_scatter", "reduce_scatter_tensor", "scatter",
+    "all_gather_into_tensor", "all_gather_object", "all_reduce", "barrier", "broadcast",
+    "broadcast_object_list", "destroy_process_group", "gather", "gather_object",
+    "get_backend", "get_node_local_rank", "get_rank", "get_world_size", "group",
+    "init_process_group", "is_available", "is_gloo_available", "is_initialized",
+    "is_mpi_available", "is_nccl_available", "is_torchelastic_launched",
+    "monitored_barrier", "new_group", "reduce", "reduce_scatter", "reduce_scatter_tensor",
+    "scatter", "scatter_object_list",
 ]

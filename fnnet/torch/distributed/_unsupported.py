@@ -4,7 +4,6 @@ from __future__ import annotations
 
 _DDP = "use nn.parallel.DistributedDataParallel (data parallelism over processes)"
 _JAX = "shard the model with jax.sharding (NamedSharding, shard_map) and fnnet.parallel"
-_OBJECTS = "collect tensors instead (all_gather, broadcast)"
 
 #: name -> the fnnet way instead
 ALTERNATIVES = {
@@ -29,10 +28,6 @@ ALTERNATIVES = {
     "irecv": "point-to-point messages are not provided; " + _JAX,
     "batch_isend_irecv": "point-to-point messages are not provided; " + _JAX,
     "all_to_all": "use jax.lax.all_to_all inside shard_map",
-    "all_gather_object": _OBJECTS,
-    "broadcast_object_list": _OBJECTS,
-    "gather_object": _OBJECTS,
-    "scatter_object_list": _OBJECTS,
     "TCPStore": "JAX's coordinator replaces the store",
     "FileStore": "JAX's coordinator replaces the store",
     "HashStore": "JAX's coordinator replaces the store",
