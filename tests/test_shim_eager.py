@@ -186,3 +186,18 @@ def test_op_by_op_draws_the_same_dropout_masks_as_the_compiled_step():
         eager = _dropout_loop()
         assert ft.compile_stats()["windows"]["runs"] >= 1
     np.testing.assert_allclose(eager, compiled, **TOL)
+
+
+def test_the_fallback_says_when_input_shapes_caused_it(recorder):
+    model = ft.nn.Linear(3, 2)
+    opt = ft.optim.SGD(model.parameters(), lr=0.1)
+    recorder.options.eager_after = 2
+    with pytest.warns(RuntimeWarning, match=r"op by op without jit. Most of the changes were "
+                      r"shapes of the inputs \(input 0 shape \(\d, 3\) -> \(\d, 3\)\): XLA "
+                      r"compiles a program for each shape, so pad or bucket the batches"):
+        for batch in (2, 3, 4, 5):  # a batch of another size every step
+            loss = model(ft.ones(batch, 3)).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss.item()

@@ -71,6 +71,19 @@ def _name(op: Any) -> str:
     return getattr(op, "__name__", type(op).__name__)
 
 
+def _shape_advice(log: list[dict[str, Any]]) -> str:
+    """Advice for a loop whose recompiles came mostly from inputs changing shape (batches
+    of varying length): XLA compiles a program for each shape."""
+    shaped = [change for entry in log for change in entry["changes"][:1]
+              if change.startswith("input ") and " shape " in change]
+    if 2 * len(shaped) <= len(log):
+        return ""
+    return (f". Most of the changes were shapes of the inputs ({shaped[-1]}): XLA "
+            f"compiles a program for each shape, so pad or bucket the batches to a few "
+            f"fixed shapes (sequences padded to a multiple of 16, say) to keep the loop "
+            f"compiled")
+
+
 def _describe(rec: Recorder, summary: Summary, tp: Tape) -> list[str]:
     """Differences between ``summary`` and the nearest previously compiled structure."""
     if not rec.history:
@@ -176,8 +189,8 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
         warnings.warn(
             f"fnnet.torch: the recorded computation changed structure in "
             f"{sum(rec.recent)} of the last {len(rec.recent)} flushes "
-            f"(see fnnet.torch.compile_stats()); from now on it runs op by op without jit",
-            RuntimeWarning, stacklevel=4)
+            f"(see fnnet.torch.compile_stats()); from now on it runs op by op without jit"
+            f"{_shape_advice(stats.log[-len(rec.recent):])}", RuntimeWarning, stacklevel=4)
         return build(tp, wanted, eager=mesh is None)
     if staged is not None:
         fn = staged
