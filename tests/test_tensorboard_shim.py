@@ -201,8 +201,6 @@ def test_add_hparams_writes_the_run_pytorch_writes(tmp_path):
      r"dataformats='CHW' names no batch axis N"),
     (lambda w: w.add_images("x", np.zeros((0, 3, 8, 8))), ValueError, "at least one image"),
     (lambda w: w.add_hparams([("lr", 0.1)], {}), TypeError, "should be dictionary"),
-    (lambda w: w.add_hparams({"lr": 0.1}, {}, hparam_domain_discrete={"lr": [0.1]}),
-     NotImplementedError, "hparam_domain_discrete"),
 ])
 def test_images_and_hparams_bad_input(tmp_path, call, error, message):
     with SummaryWriter(tmp_path) as writer:
@@ -310,3 +308,30 @@ def test_raw_histograms_raw_pr_curves_and_custom_scalar_layouts_are_pytorchs(wri
     with SummaryWriter(str(writers[1][1] / "bad")) as writer:
         with pytest.raises(ValueError, match=r"^len\(bucket_limits\) != len\(bucket_counts\)"):
             writer.add_histogram_raw("w", 0, 1, 2, 1, 1, [1.0], [1, 1])
+
+
+def test_hparams_domains_are_pytorchs(writers):
+    """``hparam_domain_discrete``: the values the HPARAMS tab filters by, as PyTorch's
+    writer writes them; a domain of another type is PyTorch's TypeError."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    written, raised = [], []
+    for make, folder in writers:
+        with make(str(folder / "sweep")) as writer:
+            writer.add_hparams({"lr": 0.1, "optimizer": "sgd", "nesterov": True, "depth": 3},
+                               {"hparam/accuracy": 0.75},
+                               hparam_domain_discrete={"lr": [0.1, 0.01], "depth": [2, 3],
+                                                       "optimizer": ["sgd", "adam"],
+                                                       "nesterov": [True, False]},
+                               run_name="trial")
+            with pytest.raises(TypeError) as error:
+                writer.add_hparams({"lr": 0.1}, {}, hparam_domain_discrete={"lr": ["0.1"]})
+            raised.append(str(error.value))
+        run = EventAccumulator(str(folder / "sweep" / "trial"))
+        run.Reload()
+        content = run.SummaryMetadata("_hparams_/experiment").plugin_data.content
+        written.append((str(plugin_data_pb2.HParamsPluginData.FromString(content)),
+                        [(e.step, e.value) for e in run.Scalars("hparam/accuracy")]))
+    assert written[1] == written[0] and raised[1] == raised[0]
+    assert "domain_discrete" in written[0][0]

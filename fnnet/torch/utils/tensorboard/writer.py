@@ -7,12 +7,14 @@ import math
 import numbers
 import os
 import socket
+import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from fnnet.torch.utils.tensorboard._hparams import check_domains, with_domains
 from fnnet.train.events import _new_suffix, scalars_summary, tensorboardx
 
 #: what each unsupported method's error suggests instead
@@ -477,16 +479,14 @@ class SummaryWriter:
                 a bool is stored as 0 or 1, as PyTorch's writer stores it.
             metric_dict: name -> value (a number or a one-element tensor); use names
                 that ``add_scalar`` does not also log.
-            hparam_domain_discrete: not supported (NotImplementedError).
+            hparam_domain_discrete: name -> the values TensorBoard offers to filter
+                that hyperparameter by (a list of values of its type).
             run_name: the sub-folder of ``log_dir``.
             global_step: the step of the metrics.
         """
         if type(hparam_dict) is not dict or type(metric_dict) is not dict:
             raise TypeError("hparam_dict and metric_dict should be dictionary.")
-        if hparam_domain_discrete is not None:
-            raise NotImplementedError("fnnet.torch's SummaryWriter.add_hparams does not take "
-                                      "hparam_domain_discrete: TensorBoard lists the values "
-                                      "it was given")
+        domains = check_domains(hparam_domain_discrete, hparam_dict)
         hparams = {}
         for name, value in hparam_dict.items():
             _check_tag(name, "hparam_dict key")
@@ -501,8 +501,19 @@ class SummaryWriter:
                    for name, value in metric_dict.items()}
         if run_name is not None and not isinstance(run_name, str):
             raise TypeError(f"run_name must be a str, got {type(run_name).__name__}")
-        self._open().add_hparams(hparams, metrics, name=run_name or None,
-                                 global_step=_check_step(global_step))
+        step = _check_step(global_step)
+        # tensorboardX's add_hparams, with the domains; the run's file is named without
+        # filename_suffix, as PyTorch's
+        experiment, start, end = tensorboardx().summary.hparams(hparams, metrics)
+        folder = os.path.join(self.log_dir, run_name or str(time.time()))
+        self._open()
+        run = tensorboardx().FileWriter(folder, filename_suffix=_new_suffix(folder),
+                                        **self._options)
+        for summary in (with_domains(experiment, domains), start, end):
+            run.add_summary(summary)
+        for name, value in metrics.items():
+            run.add_summary(scalars_summary({name: value}), step)
+        run.close()
 
     def add_histogram_raw(self, tag: str, min: float, max: float, num: int, sum: float,  # noqa: A002
                           sum_squares: float, bucket_limits: Any, bucket_counts: Any,
