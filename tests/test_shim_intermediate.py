@@ -454,3 +454,14 @@ def test_one_cycle_rates_and_momentum_are_double_precision_as_torch(torch):
             rates.append((sched.get_last_lr()[0], opt.param_groups[0]["momentum"]))
         seen.append(rates)
     np.testing.assert_allclose(seen[1], seen[0], rtol=1e-13)
+
+
+def test_reduce_lr_on_plateau_state_dict_as_torch(torch):
+    saved = []
+    for T in (torch, ft):
+        opt = T.optim.SGD([T.nn.Parameter(T.ones(1))], lr=0.1)
+        sched = T.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", patience=0)
+        for metric in (1.0, 0.5, 0.4):
+            sched.step(metric)
+        saved.append(sched.state_dict())
+    assert list(saved[1].items()) == list(saved[0].items())

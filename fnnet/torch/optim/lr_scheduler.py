@@ -578,29 +578,32 @@ class ReduceLROnPlateau:
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
-                 cooldown: int = 0, min_lr: Any = 0.0, eps: float = 1e-8) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+                 cooldown: int = 0, min_lr: Any = 0, eps: float = 1e-8) -> None:
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        groups = optimizer.param_groups
+        if isinstance(min_lr, (list, tuple)) and len(min_lr) != len(groups):
+            raise ValueError(f"expected {len(groups)} min_lrs, got {len(min_lr)}")
         if mode not in ("min", "max"):
             raise ValueError(f"mode {mode} is unknown!")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold mode {threshold_mode} is unknown!")
-        groups = optimizer.param_groups
+        # set in PyTorch's order, so that state_dict() lists PyTorch's keys in its order
+        self.factor = factor
+        self.optimizer = optimizer
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
         self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else \
             [min_lr] * len(groups)
-        if len(self.min_lrs) != len(groups):
-            raise ValueError(f"expected {len(groups)} min_lrs, got {len(self.min_lrs)}")
-        self.optimizer, self.mode, self.factor, self.patience = optimizer, mode, factor, \
-            patience
-        self.threshold, self.threshold_mode, self.cooldown, self.eps = threshold, \
-            threshold_mode, cooldown, eps
-        self.best = math.inf if mode == "min" else -math.inf
-        self.num_bad_epochs = 0
-        self.cooldown_counter = 0
+        self.patience, self.cooldown, self.eps = patience, cooldown, eps
         self.last_epoch = 0
         self._last_lr = [group["lr"] for group in groups]
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+        self.best = self.mode_worse
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
 
     def _better(self, a: float, best: float) -> bool:
         if self.mode == "min":
