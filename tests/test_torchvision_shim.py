@@ -221,6 +221,23 @@ def test_geometry_by_hand():
     np.testing.assert_allclose(gray.numpy(), [[[0.2989 + 0.587 * 0.5]]], rtol=1e-6)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("mode, torch_mode", [("bilinear", "bilinear"), ("bicubic", "bicubic"),
+                                              ("nearest", "nearest"),
+                                              ("nearest-exact", "nearest-exact")])
+def test_tensor_resize_is_torchvisions_interpolate(torch, mode, torch_mode):
+    # torchvision resizes a tensor with F.interpolate(antialias=True) for (bi)linear and
+    # bicubic, and plain F.interpolate for the nearest modes
+    x = np.random.default_rng(0).random((2, 3, 37, 23)).astype(np.float32)
+    for size in [(16, 10), (60, 40)]:
+        ours = TF.resize(ft.from_numpy(x), list(size),
+                         interpolation=transforms.InterpolationMode(mode)).numpy()
+        antialias = {"antialias": True} if "nearest" not in mode else {}
+        expected = torch.nn.functional.interpolate(torch.from_numpy(x), size=size,
+                                                   mode=torch_mode, **antialias).numpy()
+        np.testing.assert_allclose(ours, expected, atol=1e-5)
+
+
 def test_random_transforms_are_reproducible_under_manual_seed():
     augment = transforms.Compose([transforms.RandomCrop(24, padding=4),
                                   transforms.RandomHorizontalFlip(),

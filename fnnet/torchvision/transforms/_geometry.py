@@ -73,8 +73,20 @@ def resize(img: Any, size: Any, interpolation: Any = InterpolationMode.BILINEAR,
         return img
     if _images.is_pil(img):
         return img.resize((new_w, new_h), pil_filter(mode))
-    return _images.wrap(_on_planes(_images.host(img),
-                                   lambda p: p.resize((new_w, new_h), pil_filter(mode))))
+    array = _images.host(img)
+    if mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
+        rows = _nearest(height, new_h, mode)
+        return _images.wrap(array[..., rows[:, None], _nearest(width, new_w, mode)])
+    return _images.wrap(_on_planes(array, lambda p: p.resize((new_w, new_h), pil_filter(mode))))
+
+
+def _nearest(size: int, new_size: int, mode: InterpolationMode) -> np.ndarray:
+    """The source index of each output pixel: PyTorch's ``"nearest"`` takes
+    ``floor(i * scale)``, ``"nearest-exact"`` the pixel under the centre (as Pillow)."""
+    offset = 0.5 if mode == InterpolationMode.NEAREST_EXACT else 0.0
+    scale = size / new_size
+    index = np.floor((np.arange(new_size) + offset) * np.float32(scale)).astype(np.int64)
+    return np.minimum(index, size - 1)
 
 
 def crop(img: Any, top: int, left: int, height: int, width: int) -> Any:
