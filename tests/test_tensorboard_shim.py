@@ -56,7 +56,7 @@ def test_bad_input_names_the_argument(tmp_path, call, error, message):
             call(writer)
 
 
-@pytest.mark.parametrize("method", ["add_video", "add_audio", "add_mesh"])
+@pytest.mark.parametrize("method", ["add_video", "add_mesh"])
 def test_unsupported_methods_name_the_fnnet_way(tmp_path, method):
     with SummaryWriter(tmp_path) as writer:
         with pytest.raises(NotImplementedError, match=rf"SummaryWriter\.{method} is not "
@@ -257,8 +257,12 @@ def _events_of(folder):
                 found.append((event.step, event.tagged_run_metadata.tag,
                               event.tagged_run_metadata.run_metadata))
             for value in event.summary.value:
-                held = (value.simple_value if value.HasField("simple_value") else
-                        tensor_util.make_ndarray(value.tensor).tolist())
+                if value.HasField("audio"):
+                    held = (value.audio.sample_rate, value.audio.length_frames,
+                            value.audio.content_type, value.audio.encoded_audio_string)
+                else:
+                    held = (value.simple_value if value.HasField("simple_value") else
+                            tensor_util.make_ndarray(value.tensor).tolist())
                 found.append((event.step, value.tag, value.metadata.plugin_data.plugin_name,
                               str(value.tensor.dtype), held))
     return found
@@ -283,7 +287,7 @@ def test_scalars_new_style_curves_and_graph_statistics_are_pytorchs(writers):
     assert written[1] == written[0]
 
 
-def test_raw_histograms_raw_pr_curves_and_custom_scalar_layouts_are_pytorchs(writers):
+def test_raw_histograms_raw_pr_curves_custom_scalar_layouts_and_audio_are_pytorchs(writers):
     import torch as real_torch
     from tensorboard.plugins.custom_scalar import layout_pb2
 
@@ -299,6 +303,9 @@ def test_raw_histograms_raw_pr_curves_and_custom_scalar_layouts_are_pytorchs(wri
             writer.add_custom_scalars({"losses": {"both": ["Multiline", ["loss/train",
                                                                           "loss/test"]]}})
             writer.add_custom_scalars_marginchart(["acc", "acc_low", "acc_high"], "metrics")
+            tone = np.sin(np.linspace(0, 200, 2205)).astype(np.float32)
+            writer.add_audio("tone", module.from_numpy(tone), 4, sample_rate=22050)
+            writer.add_audio("loud", module.from_numpy(tone[None] * 2), 5)  # clipped
         events = _events_of(folder / "raw")
         for i, (step, tag, *rest) in enumerate(events):
             if tag == "custom_scalars__config__":  # the layout, as TensorBoard parses it

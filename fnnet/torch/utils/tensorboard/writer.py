@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from fnnet.torch.utils.tensorboard._audio import audio_summary
 from fnnet.torch.utils.tensorboard._hparams import check_domains, with_domains
 from fnnet.train.events import _new_suffix, scalars_summary, tensorboardx
 
 #: what each unsupported method's error suggests instead
 _ELSEWHERE = {
     "add_video": "write the frames with add_image",
-    "add_audio": "write the audio to a file",
     "add_mesh": "write the mesh to a file",
     "add_onnx_graph": "fnnet has no ONNX export",
     "add_image_with_boxes": "draw the boxes into the image array, then add_image",
@@ -195,10 +195,11 @@ class SummaryWriter:
         filename_suffix: appended to the event file's name.
 
     Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``, ``add_histogram_raw``,
-    ``add_image``, ``add_images``, ``add_figure``, ``add_text``, ``add_hparams``,
-    ``add_graph``, ``add_pr_curve``, ``add_pr_curve_raw``, ``add_embedding``,
-    ``add_custom_scalars`` (and its ``_multilinechart`` and ``_marginchart``), ``flush``,
-    ``close``, ``get_logdir`` and ``with SummaryWriter() as w``.
+    ``add_image``, ``add_images``, ``add_figure``, ``add_audio``, ``add_text``,
+    ``add_hparams``, ``add_graph``, ``add_pr_curve``, ``add_pr_curve_raw``,
+    ``add_embedding``, ``add_custom_scalars`` (and its ``_multilinechart`` and
+    ``_marginchart``), ``flush``, ``close``, ``get_logdir`` and ``with SummaryWriter() as
+    w``.
     The other methods of PyTorch's writer raise ``NotImplementedError`` naming what to
     do instead.
 
@@ -581,6 +582,17 @@ class SummaryWriter:
         PyTorch equivalent: ``SummaryWriter.add_custom_scalars_marginchart``.
         """
         self._open().add_custom_scalars_marginchart(tags, category, title)
+
+    def add_audio(self, tag: str, snd_tensor: Any, global_step: int | None = None,
+                  sample_rate: int = 44100, walltime: float | None = None) -> None:
+        """Adds a mono clip: ``snd_tensor`` holds amplitudes in ``[-1, 1]`` (``[L]`` or
+        ``[1, L]``), played at ``sample_rate`` Hz in TensorBoard's AUDIO tab.
+
+        PyTorch equivalent: ``SummaryWriter.add_audio``.
+        """
+        _check_tag(tag)
+        samples = _array(snd_tensor, "snd_tensor")  # in its dtype, as PyTorch scales it
+        self._write(audio_summary(tag, samples, sample_rate), global_step, walltime, tag)
 
     def add_text(self, tag: str, text_string: str, global_step: int | None = None,
                  walltime: float | None = None) -> None:
