@@ -465,3 +465,28 @@ def test_reduce_lr_on_plateau_state_dict_as_torch(torch):
             sched.step(metric)
         saved.append(sched.state_dict())
     assert list(saved[1].items()) == list(saved[0].items())
+
+
+def test_foreach_ema_updates_as_torch(torch):
+    values = []
+    for T in (torch, ft):
+        ema = [T.ones(2), T.full((3,), 2.0)]
+        model = [T.zeros(2), T.full((3,), 4.0)]
+        T._foreach_lerp_(ema, model, 0.25)
+        T._foreach_mul_(ema, 0.5)
+        T._foreach_add_(ema, model, alpha=0.1)
+        T._foreach_sub_(ema, [T.ones(2), T.ones(3)])
+        T._foreach_div_(ema, [2.0, 4.0])
+        scaled = T._foreach_mul(ema, 3.0)
+        norms = T._foreach_norm(ema)
+        T._foreach_copy_(model, ema)
+        T._foreach_zero_(ema)
+        values.append([t.tolist() for t in (*scaled, *norms, *model, *ema)] +
+                      [type(scaled).__name__])
+    np.testing.assert_allclose(np.concatenate([np.ravel(v) for v in values[1][:-1]]),
+                               np.concatenate([np.ravel(v) for v in values[0][:-1]]),
+                               rtol=1e-6)
+    assert values[1][-1] == values[0][-1]
+    theirs, ours = raised_by(lambda T: T._foreach_add_([T.ones(2), T.ones(3)], [T.ones(2)]),
+                             torch, ft)
+    assert ours == theirs

@@ -22,7 +22,8 @@ Differences from PyTorch worth knowing:
   jax's x64 mode is enabled before import (jax computes in 32 bits by default); the one
   32-bit integer type is named ``torch.int64`` (an explicit ``torch.int32`` prints so).
 - Random numbers differ from PyTorch's (jax's PRNG); ``manual_seed`` makes them
-  reproducible. Devices are JAX's: ``cuda.is_available()`` and ``torch.accelerator``
+  reproducible. Permutations drawn from a ``torch.Generator`` (``randperm``,
+  ``random_split``, ``DataLoader`` shuffling, ``DistributedSampler``) are PyTorch's. Devices are JAX's: ``cuda.is_available()`` and ``torch.accelerator``
   report a GPU exactly when JAX computes on one, ``.to("cuda")`` is a no-op then (JAX
   already placed the array) and raises PyTorch's CPU-build error without one, and
   ``tensor.device`` names JAX's default device.
@@ -192,6 +193,18 @@ from fnnet.torch import (  # noqa: E402
     utils,
 )
 from fnnet.torch._defaults import get_default_dtype, set_default_dtype  # noqa: E402
+from fnnet.torch._foreach import (  # noqa: E402 - PyTorch's private names, used by EMA code
+    _foreach_add,
+    _foreach_add_,
+    _foreach_copy_,
+    _foreach_div_,
+    _foreach_lerp_,
+    _foreach_mul,
+    _foreach_mul_,
+    _foreach_norm,
+    _foreach_sub_,
+    _foreach_zero_,
+)
 from fnnet.torch._typed import (  # noqa: E402
     BFloat16Tensor,
     BoolTensor,
