@@ -258,6 +258,26 @@ def test_random_transforms_are_reproducible_under_manual_seed():
     assert not np.array_equal(np.stack([augment(image).numpy() for _ in range(6)]), first)
 
 
+def test_random_erasing_blanks_one_rectangle_and_v2_pipeline():
+    ft.manual_seed(1)
+    erased = transforms.RandomErasing(p=1.0, value=(0.0, 2.0))(ft.ones(2, 10, 12)).numpy()
+    rows, cols = np.nonzero(erased[0] == 0)
+    assert rows.size and (erased[1] == 2).sum() == rows.size
+    height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+    assert rows.size == height * width  # one solid rectangle
+    assert transforms.RandomErasing(p=0.0)(ft.ones(1, 2, 2)).numpy().tolist() == \
+        [[[1.0, 1.0], [1.0, 1.0]]]
+    from fnnet.torchvision.transforms import v2
+
+    pipeline = v2.Compose([v2.ToImage(), v2.ToDtype(ft.float32, scale=True),
+                           v2.Normalize([0.5], [0.5])])
+    pixels = np.array([[0, 255]], dtype=np.uint8)
+    np.testing.assert_array_equal(pipeline(Image.fromarray(pixels)).numpy(), [[[-1.0, 1.0]]])
+    assert v2.ToImage()(Image.fromarray(pixels)).dtype == ft.uint8
+    with pytest.raises(NotImplementedError, match="transforms.v2.MixUp"):
+        v2.MixUp  # noqa: B018
+
+
 def test_reprs_are_torchvisions():
     assert repr(transforms.Compose([transforms.Resize(32), transforms.CenterCrop(28)])) == (
         "Compose(\n    Resize(size=32, interpolation=bilinear, max_size=None, antialias=True)"

@@ -57,6 +57,11 @@ def permutation(n: int) -> list[int]:
     return [int(i) for i in _DRAWS.generator().permutation(n)]
 
 
+def normal(shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normal draws of ``shape``, as ``torch.empty(shape).normal_()``."""
+    return _DRAWS.generator().standard_normal(shape)
+
+
 def choice(items: Sequence[Any]) -> Any:
     """One of ``items``, uniformly."""
     return items[randint(0, len(items))]

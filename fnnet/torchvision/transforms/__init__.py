@@ -5,10 +5,12 @@ on PIL images and fnnet.torch tensors.
 ``Lambda``, ``Resize``, ``CenterCrop``, ``Pad``, ``Grayscale``, ``ToPILImage`` and the
 random ``RandomCrop``, ``RandomHorizontalFlip``, ``RandomVerticalFlip``,
 ``RandomResizedCrop``, ``RandomRotation``, ``ColorJitter``, ``RandomGrayscale``,
-``RandomApply``, ``RandomChoice``, ``RandomOrder``, with torchvision's arguments,
-errors and ``repr``. The random ones draw from fnnet.torch's global PRNG, so
-``torch.manual_seed`` makes them reproducible (other numbers than PyTorch's). Any other
-torchvision transform raises NotImplementedError naming itself.
+``RandomApply``, ``RandomChoice``, ``RandomOrder`` and ``RandomErasing`` (on tensors),
+with torchvision's arguments, errors and ``repr``; :mod:`~fnnet.torchvision.transforms.v2`
+has them for single images with ``ToImage`` and ``ToDtype``. The random ones draw from
+fnnet.torch's global PRNG, so ``torch.manual_seed`` makes them reproducible (other
+numbers than PyTorch's). Any other torchvision transform raises NotImplementedError
+naming itself.
 
 Example::
 
@@ -23,7 +25,7 @@ from typing import Any
 
 from fnnet.torch.tensor import Unsupported
 from fnnet.torchvision import _unsupported
-from fnnet.torchvision.transforms import functional
+from fnnet.torchvision.transforms import functional, v2
 from fnnet.torchvision.transforms._classes import (
     CenterCrop,
     Compose,
@@ -37,6 +39,7 @@ from fnnet.torchvision.transforms._classes import (
     ToPILImage,
     ToTensor,
 )
+from fnnet.torchvision.transforms._erasing import RandomErasing
 from fnnet.torchvision.transforms._modes import InterpolationMode
 from fnnet.torchvision.transforms._random_classes import (
     ColorJitter,
@@ -53,9 +56,9 @@ from fnnet.torchvision.transforms._random_classes import (
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Grayscale",
            "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply",
-           "RandomChoice", "RandomCrop", "RandomGrayscale", "RandomHorizontalFlip",
-           "RandomOrder", "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip",
-           "Resize", "ToPILImage", "ToTensor", "functional"]
+           "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
+           "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
+           "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor", "functional", "v2"]
 
 
 def __getattr__(name: str) -> Any:

@@ -86,7 +86,8 @@ def _nearest(size: int, new_size: int, mode: InterpolationMode) -> np.ndarray:
     offset = 0.5 if mode == InterpolationMode.NEAREST_EXACT else 0.0
     scale = size / new_size
     index = np.floor((np.arange(new_size) + offset) * np.float32(scale)).astype(np.int64)
-    return np.minimum(index, size - 1)
+    clipped: np.ndarray = np.minimum(index, size - 1)
+    return clipped
 
 
 def crop(img: Any, top: int, left: int, height: int, width: int) -> Any:

@@ -24,6 +24,7 @@ from fnnet.torchvision.transforms._convert import (
     to_pil_image,
     to_tensor,
 )
+from fnnet.torchvision.transforms._erasing import erase
 from fnnet.torchvision.transforms._geometry import (
     center_crop,
     crop,
@@ -37,7 +38,7 @@ from fnnet.torchvision.transforms._geometry import (
 from fnnet.torchvision.transforms._modes import InterpolationMode
 
 __all__ = ["InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_hue",
-           "adjust_saturation", "center_crop", "convert_image_dtype", "crop",
+           "adjust_saturation", "center_crop", "convert_image_dtype", "crop", "erase",
            "get_dimensions", "get_image_size", "hflip", "normalize", "pad", "pil_to_tensor",
            "resize", "resized_crop", "rgb_to_grayscale", "rotate", "to_grayscale",
            "to_pil_image", "to_tensor", "vflip"]
