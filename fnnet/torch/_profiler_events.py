@@ -12,9 +12,15 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-#: the name of the region ``profile.step()`` opens around each step of a schedule;
-#: ``key_averages`` sums the steps into one row named with a ``*``, as PyTorch's
+#: the name of the region ``profile.step()`` opens around each step of a schedule
+#: (``ProfilerStep#3``)
 PROFILER_STEP = "ProfilerStep#"
+
+
+def step_name(name: str) -> str:
+    """``name``, or ``ProfilerStep*`` for a step's region: PyTorch's events and rows
+    name every step so (the trace keeps the numbers)."""
+    return "ProfilerStep*" if name.startswith(PROFILER_STEP) else name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,9 +188,7 @@ class EventList(list[Any]):
                 "(torch.profiler.tensorboard_trace_handler)")
         rows: dict[str, FunctionEventAvg] = {}
         for event in self:
-            key = event.key
-            if key.startswith(PROFILER_STEP):
-                key = PROFILER_STEP[:-1] + "*"
+            key = step_name(event.key)
             row = rows.setdefault(key, FunctionEventAvg(key))
             row.add(event)
             if group_by_input_shape:

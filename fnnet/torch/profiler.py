@@ -57,7 +57,7 @@ from typing import Any
 
 import jax
 
-from fnnet.torch._profiler_events import PROFILER_STEP, EventList, FunctionEvent
+from fnnet.torch._profiler_events import PROFILER_STEP, EventList, FunctionEvent, step_name
 from fnnet.torch.tensor import watch_new_tensors
 
 __all__ = ["ProfilerAction", "ProfilerActivity", "profile", "record_function", "schedule",
@@ -348,12 +348,9 @@ def _function_events(raw: list[dict[str, Any]]) -> list[FunctionEvent]:
             open_spans.append((i, start + duration))
         for i, e in enumerate(spans):
             duration = float(e["dur"])
-            name = str(e.get("name"))
-            if name.startswith(PROFILER_STEP):  # PyTorch's events name every step so
-                name = PROFILER_STEP[:-1] + "*"
-            events.append(FunctionEvent(name, int(tid or 0), float(e["ts"]),
-                                        duration, max(duration - held[i], 0.0),
-                                        pid in device_pids))
+            events.append(FunctionEvent(step_name(str(e.get("name"))), int(tid or 0),
+                                        float(e["ts"]), duration,
+                                        max(duration - held[i], 0.0), pid in device_pids))
     events.sort(key=lambda e: e.start_us)
     return events
 
@@ -363,9 +360,7 @@ def _with_memory(events: list[FunctionEvent], log: _MemoryLog) -> list[FunctionE
     name, by start, is the k-th host event of that name in the trace."""
     figures: dict[str, list[tuple[int, int]]] = {}
     for name, _, total, own in sorted(log.closed, key=lambda c: c[1]):
-        if name.startswith(PROFILER_STEP):  # as the events name the steps
-            name = PROFILER_STEP[:-1] + "*"
-        figures.setdefault(name, []).append((total, own))
+        figures.setdefault(step_name(name), []).append((total, own))
     taken: dict[str, int] = {}
     out = []
     for event in events:  # sorted by start
