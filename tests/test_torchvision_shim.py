@@ -74,6 +74,17 @@ def test_mnist_normalized_batches_train_an_fnnet_model(mnist_root):
     np.testing.assert_allclose(first[0], expected, rtol=1e-6)
 
 
+@pytest.mark.torch
+def test_mnist_reads_older_torchvisions_processed_files(torch, tmp_path):
+    processed = tmp_path / "MNIST" / "processed"
+    processed.mkdir(parents=True)
+    data = torch.arange(2 * 28 * 28).reshape(2, 28, 28).to(torch.uint8)
+    torch.save((data, torch.tensor([3, 1])), processed / "test.pt")
+    test_set = datasets.MNIST(tmp_path, train=False)
+    np.testing.assert_array_equal(test_set.data.numpy(), data.numpy())
+    assert test_set.targets.tolist() == [3, 1] and test_set[1][1] == 1
+
+
 def test_missing_files_name_the_files_folder_and_source(tmp_path):
     with pytest.raises(RuntimeError, match=r"Dataset not found: MNIST needs "
                        r"train-images-idx3-ubyte\.gz .* in .*MNIST/raw\. download=True was "

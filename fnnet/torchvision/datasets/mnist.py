@@ -24,7 +24,8 @@ class MNIST(VisionDataset):
     a ``[N, 28, 28]`` uint8 tensor and ``targets`` an int64 tensor, as torchvision's.
 
     Args:
-        root: the folder holding ``MNIST/raw/`` (the IDX files, ``.gz`` or not).
+        root: the folder holding ``MNIST/raw/`` (the IDX files, ``.gz`` or not), or
+            older torchvision's ``MNIST/processed/training.pt`` and ``test.pt``.
         train: the training files (``train-*``) or the test files (``t10k-*``).
         transform: applied to each PIL image (e.g. ``transforms.ToTensor()``).
         target_transform: applied to each label.
@@ -68,6 +69,11 @@ class MNIST(VisionDataset):
     def _load(self, download: bool) -> tuple[np.ndarray, np.ndarray]:
         folder = pathlib.Path(self.raw_folder)
         split = "train" if self.train else "test"
+        legacy = pathlib.Path(self.processed_folder) / \
+            ("training.pt" if self.train else "test.pt")
+        if legacy.is_file():  # what torchvision before 0.9 wrote: (data, targets)
+            data, targets = torch.load(legacy, weights_only=True)
+            return np.asarray(data.numpy(), np.uint8), np.asarray(targets.numpy())
         found, missing = [], []
         for what in ("images", "labels"):
             names = idx_file_names(split, what)
