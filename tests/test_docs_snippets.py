@@ -55,7 +55,9 @@ def test_every_python_block_is_run_or_named_a_fragment():
 
 @pytest.mark.slow  # trains twice for 10 epochs
 def test_readme_python_blocks_run_and_print_what_the_text_says(tmp_path, monkeypatch):
-    loop, fit, shim, devices = _session(ROOT / "README.md", tmp_path, monkeypatch)[0]
+    printed = _session(ROOT / "README.md", tmp_path, monkeypatch)[0]
+    assert len(printed) == 4, "README has another Python block: check what it prints here"
+    loop, fit, shim, devices = printed
     # the functional loop: one line per epoch, "epoch loss accuracy"
     lines = [line.split() for line in loop.splitlines()]
     assert [int(line[0]) for line in lines] == list(range(10))
