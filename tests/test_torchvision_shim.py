@@ -249,11 +249,31 @@ def test_tensor_resize_is_torchvisions_interpolate(torch, mode, torch_mode):
         np.testing.assert_allclose(ours, expected, atol=1e-5)
 
 
+@pytest.mark.torch
+def test_gaussian_blur_is_torchvisions_reflect_padded_convolution(torch):
+    x = np.random.default_rng(0).random((3, 9, 12)).astype(np.float32)
+    sizes, sigmas = (5, 3), (0.7, 1.3)
+
+    def kernel(size, sigma):  # torchvision's _get_gaussian_kernel1d
+        t = torch.linspace(-(size - 1) * 0.5, (size - 1) * 0.5, size)
+        pdf = torch.exp(-0.5 * (t / sigma) ** 2)
+        return pdf / pdf.sum()
+
+    weight = torch.outer(kernel(sizes[1], sigmas[1]), kernel(sizes[0], sigmas[0]))
+    padded = torch.nn.functional.pad(torch.from_numpy(x)[None], [2, 2, 1, 1], mode="reflect")
+    expected = torch.nn.functional.conv2d(padded, weight.expand(3, 1, 3, 5), groups=3)[0]
+    ours = TF.gaussian_blur(ft.from_numpy(x), list(sizes), list(sigmas))
+    np.testing.assert_allclose(ours.numpy(), expected.numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="Kernel size value should be an odd and positive"):
+        transforms.GaussianBlur(4)
+
+
 def test_random_transforms_are_reproducible_under_manual_seed():
     augment = transforms.Compose([transforms.RandomCrop(24, padding=4),
                                   transforms.RandomHorizontalFlip(),
                                   transforms.RandomRotation(15),
                                   transforms.ColorJitter(0.3, 0.3, 0.3, 0.1),
+                                  transforms.GaussianBlur(3),
                                   transforms.ToTensor()])
     image = Image.fromarray(np.random.default_rng(0).integers(0, 256, (28, 28, 3),
                                                               dtype=np.uint8))

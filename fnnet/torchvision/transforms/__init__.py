@@ -5,7 +5,8 @@ on PIL images and fnnet.torch tensors.
 ``Lambda``, ``Resize``, ``CenterCrop``, ``Pad``, ``Grayscale``, ``ToPILImage`` and the
 random ``RandomCrop``, ``RandomHorizontalFlip``, ``RandomVerticalFlip``,
 ``RandomResizedCrop``, ``RandomRotation``, ``ColorJitter``, ``RandomGrayscale``,
-``RandomApply``, ``RandomChoice``, ``RandomOrder`` and ``RandomErasing`` (on tensors),
+``RandomApply``, ``RandomChoice``, ``RandomOrder``, ``GaussianBlur`` and
+``RandomErasing`` (on tensors),
 with torchvision's arguments, errors and ``repr``; :mod:`~fnnet.torchvision.transforms.v2`
 has them for single images with ``ToImage`` and ``ToDtype``. The random ones draw from
 fnnet.torch's global PRNG, so ``torch.manual_seed`` makes them reproducible (other
@@ -26,6 +27,7 @@ from typing import Any
 from fnnet.torch.tensor import Unsupported
 from fnnet.torchvision import _unsupported
 from fnnet.torchvision.transforms import functional, v2
+from fnnet.torchvision.transforms._blur import GaussianBlur
 from fnnet.torchvision.transforms._classes import (
     CenterCrop,
     Compose,
@@ -54,7 +56,8 @@ from fnnet.torchvision.transforms._random_classes import (
     RandomVerticalFlip,
 )
 
-__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Grayscale",
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
+           "Grayscale",
            "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply",
            "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
            "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",

@@ -1,9 +1,13 @@
 """Geometric operations on PIL images and tensor images ``[..., C, H, W]``: resize,
 crop, pad, flips, rotation (torchvision's functional API of those names).
 
-Tensor images are resized and rotated plane by plane with Pillow's float ("F") images,
-whose antialiased filters torchvision's own tensor resize (``antialias=True``) is made
-to match; the results agree with torchvision's to interpolation round-off.
+Tensor images are resized (bilinear, bicubic, ...) and rotated plane by plane with
+Pillow's float ("F") images. torchvision's tensor resize (``F.interpolate`` with
+``antialias=True``) is made to match Pillow's filters, and the results agree to float
+round-off; the nearest modes take ``F.interpolate``'s source pixels exactly. A rotation
+samples where torchvision's does (about the centre, NEAREST by default); with BILINEAR
+the pixels at the rim of the rotated content differ, as Pillow and torchvision's
+``grid_sample`` treat the outside differently, and inside they agree.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import numpy as np
 
 from fnnet.torch.tensor import Tensor, Unsupported
 from fnnet.torchvision import _images, _unsupported
+from fnnet.torchvision.transforms._blur import GaussianBlur
 from fnnet.torchvision.transforms._classes import (
     CenterCrop,
     ConvertImageDtype,
@@ -104,7 +105,8 @@ class ToPureTensor(Transform):
         return img
 
 
-__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Grayscale",
+__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
+           "Grayscale",
            "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply",
            "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
            "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
