@@ -349,16 +349,10 @@ def test_torchscript_guards_run_and_its_compilers_say_what_to_do(tmp_path):
     model = Block()
     assert model(fnt.ones(1, 2)).shape == (1, 2) and model.describe() == "block"
     assert jit.is_scripting() is False and fnt.onnx.is_in_onnx_export() is False
-    for call, name in [(lambda: fnt.jit.script(model), "torch.jit.script"),
-                       (lambda: fnt.jit.trace(model, fnt.ones(1, 2)), "torch.jit.trace"),
-                       (lambda: fnt.jit.save(model, tmp_path / "m.pt"), "torch.jit.save"),
-                       (lambda: fnt.jit.load(tmp_path / "m.pt"), "torch.jit.load"),
-                       (lambda: fnt.onnx.export(model, fnt.ones(1, 2), tmp_path / "m.onnx"),
-                        "torch.onnx.export")]:
-        with pytest.raises(NotImplementedError, match=rf"^{name} is not supported by "
-                                                      r"fnnet\.torch.*(state_dict|XLA)"):
-            call()
-    assert not (tmp_path / "m.pt").exists() and not (tmp_path / "m.onnx").exists()
+    with pytest.raises(NotImplementedError, match=r"^torch.onnx.export is not supported by "
+                                                  r"fnnet\.torch.*state_dict"):
+        fnt.onnx.export(model, fnt.ones(1, 2), tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
 
 
 def test_save_into_a_missing_folder_raises_pytorchs_error(torch, tmp_path):

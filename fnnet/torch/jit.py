@@ -1,20 +1,40 @@
-"""``torch.jit`` under fnnet.torch: the guards and decorators model code uses, and clear
-errors for compiling and saving TorchScript.
+"""``torch.jit`` under fnnet.torch: the guards and decorators model code uses, and
+``script``/``trace``/``save``/``load`` for modules.
 
 fnnet.torch compiles each training step with XLA (through ``jax.jit``) without being
-asked, so a module needs no scripting or tracing to run fast: call it as it is. Model
-code written for TorchScript still runs: ``torch.jit.is_scripting()`` is False and the
-decorators (``ignore``, ``unused``, ``export``) return what they decorate.
+asked, so a module needs no scripting or tracing to run fast: call it as it is. Code
+written for TorchScript still runs: ``torch.jit.is_scripting()`` is False, the
+decorators (``ignore``, ``unused``, ``export``) return what they decorate, and
+``script``/``trace`` of a module return a :class:`ScriptModule` (a new tree sharing the
+module's parameters, as PyTorch's) that ``save`` writes and ``load`` reads back. The
+file holds the module's classes by name (``torch.save(model)``), not TorchScript code:
+the script that loads it must define them, and TorchScript files PyTorch wrote cannot
+be run.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from fnnet.torch._script_modules import (
+    RecursiveScriptModule,
+    ScriptModule,
+    TopLevelTracedModule,
+    TracedModule,
+    is_torchscript_archive,
+    scripted,
+)
+from fnnet.torch.nn.modules.module import Module
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-__all__ = ["export", "ignore", "is_scripting", "is_tracing", "load", "save", "script",
+
+__all__ = ["RecursiveScriptModule", "ScriptModule", "TopLevelTracedModule", "TracedModule",
+           "export", "ignore", "is_scripting", "is_tracing", "load", "save", "script",
            "trace", "unused"]
 
 _COMPILED = ("fnnet.torch compiles every training step with XLA already: call the "
@@ -22,6 +42,12 @@ _COMPILED = ("fnnet.torch compiles every training step with XLA already: call th
              "compiled programs with torch.compile_stats()")
 _SAVED = ("save the weights with torch.save(model.state_dict(), path) and load them "
           "into the model's class with model.load_state_dict(torch.load(path))")
+
+
+def _deprecated(name: str, instead: str) -> None:
+    # PyTorch's warning, from the library's own frame (hidden unless asked for, as there)
+    warnings.warn(f"`torch.jit.{name}` is deprecated. Please switch to {instead}.",
+                  DeprecationWarning, stacklevel=1)
 
 
 def is_scripting() -> bool:
@@ -53,37 +79,76 @@ def export(fn: _F) -> _F:
 
 
 def script(obj: Any, *args: Any, **kwargs: Any) -> Any:
-    """Not supported: raises NotImplementedError saying what to do instead.
+    """A module as a :class:`ScriptModule` (``RecursiveScriptModule``): a new tree that
+    shares ``obj``'s parameters and buffers, with training flags of its own; a function
+    or class is returned as it is (it runs as Python).
 
     PyTorch equivalent: ``torch.jit.script``.
     """
-    raise NotImplementedError(f"torch.jit.script is not supported by fnnet.torch: {_COMPILED}")
+    del args, kwargs
+    _deprecated("script", "`torch.compile` or `torch.export`")
+    if isinstance(obj, ScriptModule) or not isinstance(obj, Module):
+        return obj
+    return scripted(obj, RecursiveScriptModule, RecursiveScriptModule)
 
 
-def trace(func: Any, *args: Any, **kwargs: Any) -> Any:
-    """Not supported: raises NotImplementedError saying what to do instead.
+def trace(func: Any, example_inputs: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """Runs ``func`` once on ``example_inputs`` (a tensor or a tuple of them), as
+    PyTorch's tracer does, and returns a module as a :class:`ScriptModule`
+    (``TopLevelTracedModule``) or a function as it is.
 
     PyTorch equivalent: ``torch.jit.trace``.
     """
-    raise NotImplementedError(f"torch.jit.trace is not supported by fnnet.torch: {_COMPILED}")
+    del args
+    _deprecated("trace", "`torch.compile` or `torch.export`")
+    inputs = kwargs.pop("example_kwarg_inputs", None)
+    if example_inputs is None and not isinstance(inputs, dict):
+        raise RuntimeError("example_kwarg_inputs should be a dict")
+    if inputs is not None:
+        func(**inputs)
+    else:
+        func(*(example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)))
+    if isinstance(func, ScriptModule) or not isinstance(func, Module):
+        return func
+    return scripted(func, TopLevelTracedModule, TracedModule)
 
 
-def save(m: Any, f: Any, *args: Any, **kwargs: Any) -> None:
-    """Not supported (there are no TorchScript modules): raises NotImplementedError.
+def save(m: Any, f: Any, _extra_files: Any = None) -> None:
+    """``m.save(f)`` for a :class:`ScriptModule`.
 
     PyTorch equivalent: ``torch.jit.save``.
     """
-    raise NotImplementedError(f"torch.jit.save is not supported by fnnet.torch (it writes "
-                              f"no TorchScript): {_SAVED}")
+    _deprecated("save", "`torch.export`")
+    if not isinstance(m, ScriptModule):  # PyTorch's error, which names its method
+        method = "save" if isinstance(f, (str, os.PathLike)) else "save_to_buffer"
+        raise AttributeError(f"'{type(m).__name__}' object has no attribute '{method}'")
+    m.save(f, _extra_files)
 
 
-def load(f: Any, *args: Any, **kwargs: Any) -> Any:
-    """Not supported (fnnet.torch cannot run TorchScript): raises NotImplementedError.
+def load(f: Any, map_location: Any = None, _extra_files: Any = None) -> Any:
+    """The module :func:`save` wrote, as a ``RecursiveScriptModule`` (its classes must
+    be defined where it loads, as for ``torch.load(f, weights_only=False)``).
+
+    Raises:
+        NotImplementedError: a TorchScript archive PyTorch wrote: fnnet.torch cannot
+            run TorchScript code.
 
     PyTorch equivalent: ``torch.jit.load``.
     """
-    raise NotImplementedError(f"torch.jit.load is not supported by fnnet.torch (it runs no "
-                              f"TorchScript): {_SAVED}")
+    from fnnet.torch.serialization import load as load_file
+
+    del map_location, _extra_files
+    _deprecated("load", "`torch.export`")
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as handle:
+            data = handle.read()
+    else:
+        data = f.read()
+    if is_torchscript_archive(data):
+        raise NotImplementedError(f"torch.jit.load: {getattr(f, 'name', f)!r} is a "
+                                  f"TorchScript archive, whose code fnnet.torch cannot run: "
+                                  f"{_SAVED}")
+    return script(load_file(io.BytesIO(data), weights_only=False))
 
 
 def __getattr__(name: str) -> Any:
