@@ -320,3 +320,19 @@ def test_every_layer_is_saved_whole_and_loaded_back_the_same():
                        for k in before)):
             differ.append(name)
     assert built > 100 and differ == []
+
+
+def test_a_damaged_whole_model_file_is_named_and_refused(tmp_path):
+    model = ft.nn.Sequential(ft.nn.Linear(4, 3), ft.nn.ReLU(), ft.nn.Linear(3, 2))
+    ft.save(model, tmp_path / "model.pt")
+    data = (tmp_path / "model.pt").read_bytes()
+    for cut in range(16, len(data), max(1, len(data) // 25)):
+        (tmp_path / "cut.pt").write_bytes(data[:cut])
+        with pytest.raises(ValueError, match=r"cut.pt' is a damaged PyTorch checkpoint"):
+            ft.load(tmp_path / "cut.pt", weights_only=False)
+    flipped = bytearray(data)
+    start = data.index(b"data.pkl") + len(b"data.pkl") + 100  # inside the pickle's record
+    flipped[start] ^= 0xFF
+    (tmp_path / "flip.pt").write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match=r"flip.pt' is a damaged PyTorch checkpoint.*CRC"):
+        ft.load(tmp_path / "flip.pt", weights_only=False)

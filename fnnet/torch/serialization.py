@@ -252,8 +252,16 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             raise ValueError(f"torch.load: {name!r} is a damaged PyTorch checkpoint: "
                              f"{str(error).split(': ', 1)[-1]}") from None
         if obj is _WHOLE:  # unpickled outside the handler: its errors are its own
-            return load_objects(data, None if weights_only is False
-                                else list(_SAFE_GLOBALS))
+            try:
+                return load_objects(data, None if weights_only is False
+                                    else list(_SAFE_GLOBALS))
+            except NotWeightsOnly:
+                raise
+            except ValueError as error:
+                if not str(error).startswith("the file: "):
+                    raise  # an object's own error
+                raise ValueError(f"torch.load: {name!r} is a damaged PyTorch checkpoint: "
+                                 f"{str(error).split(': ', 1)[-1]}") from None
         return _converted(obj, name)
     pickled = data.startswith(_PICKLE_PROTOCOL) and not _safetensors_header(data)
     if weights_only is False and pickled:
