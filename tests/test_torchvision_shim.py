@@ -196,6 +196,8 @@ def test_to_tensor_normalize_and_back_by_hand():
      "Required crop size (5, 5) is larger than input image size (3, 3)"),
     (lambda: transforms.RandomRotation(-3), ValueError,
      "If degrees is a single number, it must be positive."),
+    (lambda: transforms.RandomRotation((1, 2, 3)), ValueError,
+     "degrees should be a sequence of length 2."),
     (lambda: transforms.Lambda(3), TypeError, "Argument lambd should be callable, got 'int'"),
     (lambda: transforms.Grayscale(2)(ft.zeros(3, 2, 2)), ValueError,
      "num_output_channels should be either 1 or 3"),
@@ -268,10 +270,28 @@ def test_gaussian_blur_is_torchvisions_reflect_padded_convolution(torch):
         transforms.GaussianBlur(4)
 
 
+def test_affine_by_hand():
+    pixels = np.random.default_rng(0).integers(0, 256, (9, 12), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    moved = np.asarray(TF.affine(image, 0.0, [2, 1], 1.0, 0.0))  # 2 right, 1 down
+    np.testing.assert_array_equal(moved[1:, 2:], pixels[:-1, :-2])
+    assert moved[0].sum() == 0 and moved[:, :2].sum() == 0
+    tensor = TF.affine(ft.from_numpy(pixels[None].astype(np.float32)), 0.0, [2, 1], 1.0, 0.0)
+    np.testing.assert_array_equal(tensor.numpy()[0], moved)
+    # affine's angle is clockwise, rotate's counter-clockwise (torchvision's conventions)
+    np.testing.assert_array_equal(np.asarray(TF.affine(image, 30.0, [0, 0], 1.0, 0.0)),
+                                  np.asarray(TF.rotate(image, -30.0)))
+    assert repr(transforms.RandomAffine(10, translate=(0.1, 0.1), shear=5)) == \
+        "RandomAffine(degrees=[-10.0, 10.0], translate=(0.1, 0.1), shear=[-5.0, 5.0])"
+    with pytest.raises(ValueError, match="translation values should be between 0 and 1"):
+        transforms.RandomAffine(0, translate=(2, 0))
+
+
 def test_random_transforms_are_reproducible_under_manual_seed():
     augment = transforms.Compose([transforms.RandomCrop(24, padding=4),
                                   transforms.RandomHorizontalFlip(),
                                   transforms.RandomRotation(15),
+                                  transforms.RandomAffine(5, translate=(0.1, 0.1)),
                                   transforms.ColorJitter(0.3, 0.3, 0.3, 0.1),
                                   transforms.GaussianBlur(3),
                                   transforms.ToTensor()])

@@ -27,6 +27,7 @@ from typing import Any
 from fnnet.torch.tensor import Unsupported
 from fnnet.torchvision import _unsupported
 from fnnet.torchvision.transforms import functional, v2
+from fnnet.torchvision.transforms._affine import RandomAffine
 from fnnet.torchvision.transforms._blur import GaussianBlur
 from fnnet.torchvision.transforms._classes import (
     CenterCrop,
@@ -57,11 +58,11 @@ from fnnet.torchvision.transforms._random_classes import (
 )
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
-           "Grayscale",
-           "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply",
-           "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
-           "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
-           "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor", "functional", "v2"]
+           "Grayscale", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
+           "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing",
+           "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop",
+           "RandomRotation", "RandomVerticalFlip", "Resize", "ToPILImage", "ToTensor",
+           "functional", "v2"]
 
 
 def __getattr__(name: str) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 from fnnet.torchvision import _images, _rng
 from fnnet.torchvision.transforms import _color, _geometry
+from fnnet.torchvision.transforms._affine import angle_range
 from fnnet.torchvision.transforms._classes import Transform, setup_size
 from fnnet.torchvision.transforms._modes import InterpolationMode, mode_of
 
@@ -146,16 +147,6 @@ class RandomResizedCrop(Transform):
                 f"interpolation={self.interpolation.value}, antialias={self.antialias})")
 
 
-def _angle_range(degrees: Any) -> list[float]:
-    if isinstance(degrees, numbers.Number):
-        if degrees < 0:  # type: ignore[operator]
-            raise ValueError("If degrees is a single number, it must be positive.")
-        return [-float(degrees), float(degrees)]  # type: ignore[arg-type]
-    if not isinstance(degrees, Sequence) or len(degrees) != 2:
-        raise ValueError("If degrees is a sequence, it must be of len 2.")
-    return [float(d) for d in degrees]
-
-
 class RandomRotation(Transform):
     """Rotates by an angle drawn uniformly from ``degrees`` (``d``: ``(-d, d)``).
 
@@ -165,7 +156,7 @@ class RandomRotation(Transform):
     def __init__(self, degrees: Any, interpolation: Any = InterpolationMode.NEAREST,
                  expand: bool = False, center: Sequence[int] | None = None,
                  fill: Any = 0) -> None:
-        self.degrees = _angle_range(degrees)
+        self.degrees = angle_range(degrees, "degrees")
         if center is not None and (not isinstance(center, Sequence) or len(center) != 2):
             raise ValueError("center should be a sequence of length 2.")
         if fill is None:

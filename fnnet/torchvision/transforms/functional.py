@@ -9,6 +9,7 @@ from fnnet.torch.tensor import Unsupported
 from fnnet.torchvision import _unsupported
 from fnnet.torchvision._images import dimensions as get_dimensions
 from fnnet.torchvision._images import size as get_image_size
+from fnnet.torchvision.transforms._affine import affine
 from fnnet.torchvision.transforms._blur import gaussian_blur
 from fnnet.torchvision.transforms._color import (
     adjust_brightness,
@@ -39,7 +40,7 @@ from fnnet.torchvision.transforms._geometry import (
 from fnnet.torchvision.transforms._modes import InterpolationMode
 
 __all__ = ["InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_hue",
-           "adjust_saturation", "center_crop", "convert_image_dtype", "crop", "erase",
+           "adjust_saturation", "affine", "center_crop", "convert_image_dtype", "crop", "erase",
            "gaussian_blur", "get_dimensions", "get_image_size", "hflip", "normalize", "pad",
            "pil_to_tensor", "resize", "resized_crop", "rgb_to_grayscale", "rotate",
            "to_grayscale", "to_pil_image", "to_tensor", "vflip"]

@@ -16,6 +16,7 @@ import numpy as np
 
 from fnnet.torch.tensor import Tensor, Unsupported
 from fnnet.torchvision import _images, _unsupported
+from fnnet.torchvision.transforms._affine import RandomAffine
 from fnnet.torchvision.transforms._blur import GaussianBlur
 from fnnet.torchvision.transforms._classes import (
     CenterCrop,
@@ -106,11 +107,11 @@ class ToPureTensor(Transform):
 
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur",
-           "Grayscale",
-           "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply",
-           "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
-           "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
-           "RandomVerticalFlip", "Resize", "ToDtype", "ToImage", "ToPILImage", "ToPureTensor"]
+           "Grayscale", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
+           "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing",
+           "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop",
+           "RandomRotation", "RandomVerticalFlip", "Resize", "ToDtype", "ToImage", "ToPILImage",
+           "ToPureTensor"]
 
 
 def __getattr__(name: str) -> Any:
