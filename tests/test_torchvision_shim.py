@@ -46,6 +46,9 @@ def test_mnist_items_are_fnnet_data_arrays_scaled(mnist_root, mnist_dir):
     raw = datasets.MNIST(mnist_root, train=False)  # a Path root, no transform
     image, label = raw[0]
     assert isinstance(image, Image.Image) and image.mode == "L" and type(label) is int
+    raw.transform, raw.target_transform = transforms.PILToTensor(), lambda y: y + 10
+    image, label = raw[0]  # set afterwards, as torchvision reads them at each item
+    assert image.dtype == ft.uint8 and label == labels[0] + 10
     assert raw.class_to_idx["3 - three"] == 3
     assert repr(test_set) == (
         f"Dataset MNIST\n    Number of datapoints: 10000\n    Root location: {mnist_root}\n"

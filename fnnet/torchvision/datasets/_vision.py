@@ -85,8 +85,13 @@ class VisionDataset(Dataset[Any]):
         return cached[1]
 
     def _transformed(self, image: Any, target: Any) -> tuple[Any, Any]:
-        if self.transforms is not None:
-            image, target = self.transforms(image, target)
+        """``transform`` and ``target_transform`` as they are now: torchvision's datasets
+        read the attributes at each item, so code that sets ``dataset.transform`` after
+        building it (a validation split's transform) changes what comes out."""
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
         return image, target
 
     def __getitem__(self, index: int) -> Any:
