@@ -133,6 +133,24 @@ def test_cifar10_and_cifar100_read_torchvisions_layout(tmp_path):
     assert test.targets == labels
 
 
+def test_svhn_reads_its_matlab_files(tmp_path):
+    from scipy import io
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (32, 32, 3, 4), dtype=np.uint8)
+    io.savemat(tmp_path / "test_32x32.mat", {"X": images, "y": np.array([[10], [1], [9], [10]])})
+    test = datasets.SVHN(tmp_path, split="test")
+    assert len(test) == 4 and test.labels.tolist() == [0, 1, 9, 0]
+    image, label = test[2]
+    np.testing.assert_array_equal(np.asarray(image), images[:, :, :, 2])
+    assert label == 9
+    with pytest.raises(ValueError, match="Unknown value 'val' for argument split. Valid values "
+                                         "are {'train', 'test', 'extra'}."):
+        datasets.SVHN(tmp_path, split="val")
+    with pytest.raises(RuntimeError, match="SVHN needs train_32x32.mat in"):
+        datasets.SVHN(tmp_path)
+
+
 def test_image_folder_reads_class_folders(tmp_path):
     rng = np.random.default_rng(0)
     pixels = {}

@@ -1,5 +1,5 @@
 """``torchvision.datasets`` for fnnet.torch: MNIST, FashionMNIST, KMNIST, CIFAR10,
-CIFAR100 from local files in torchvision's folder layout, ImageFolder/DatasetFolder
+CIFAR100, SVHN from local files in torchvision's folder layout, ImageFolder/DatasetFolder
 over a folder of class folders, and FakeData.
 
 Nothing is downloaded: ``download=True`` is accepted, and absent files raise a
@@ -32,9 +32,10 @@ from fnnet.torchvision.datasets.folder import (
     pil_loader,
 )
 from fnnet.torchvision.datasets.mnist import KMNIST, MNIST, FashionMNIST
+from fnnet.torchvision.datasets.svhn import SVHN
 
 __all__ = ["CIFAR10", "CIFAR100", "DatasetFolder", "FakeData", "FashionMNIST",
-           "IMG_EXTENSIONS", "ImageFolder", "KMNIST", "MNIST", "StandardTransform",
+           "IMG_EXTENSIONS", "ImageFolder", "KMNIST", "MNIST", "SVHN", "StandardTransform",
            "VisionDataset", "default_loader", "has_file_allowed_extension", "is_image_file",
            "make_dataset", "pil_loader"]
 
