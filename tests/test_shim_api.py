@@ -1304,7 +1304,7 @@ def test_dataloader_on_the_device_copies_the_dataset_once_and_refuses_a_bad_inde
     copy = dataset._device
     list(DataLoader(dataset, batch_size=2, shuffle=True))
     assert dataset._device is copy
-    with pytest.raises(IndexError, match="index 6 is out of bounds for axis 0 with size 6"):
+    with pytest.raises(IndexError, match="index 6 is out of bounds for dimension 0 with size 6"):
         list(DataLoader(dataset, batch_size=2, sampler=[0, 6]))
 
 

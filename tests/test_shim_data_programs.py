@@ -459,3 +459,56 @@ def test_object_collectives_of_a_one_process_group_as_pytorch(torch):
 
     theirs, ours = _both(torch, program)
     assert ours == theirs
+
+
+# -- permutations from a seeded generator ------------------------------------------------
+
+
+def test_permutations_from_a_generator_are_pytorchs(torch):
+    """random_split, DataLoader shuffling over epochs (after the iterator's base-seed
+    draw), SubsetRandomSampler, RandomSampler's remainder draw, an unseeded Generator's
+    default seed, a 64-bit seed and DistributedSampler's epochs."""
+    def program(T):
+        data = T.utils.data
+        ds = data.TensorDataset(T.arange(23))
+        shuffled = data.DataLoader(ds, batch_size=5, shuffle=True,
+                                   generator=T.Generator().manual_seed(0))
+        parts = data.random_split(ds, [0.6, 0.3, 0.1], generator=T.Generator().manual_seed(42))
+        sampler = data.distributed.DistributedSampler(ds, num_replicas=2, rank=1, seed=7)
+        epochs = []
+        for epoch in range(2):
+            sampler.set_epoch(epoch)
+            epochs.append(list(sampler))
+        return ([list(shuffled) for _ in range(3)], [p.indices for p in parts], epochs,
+                list(data.SubsetRandomSampler(range(10, 20),
+                                              generator=T.Generator().manual_seed(3))),
+                list(data.RandomSampler(range(7), num_samples=10,
+                                        generator=T.Generator().manual_seed(1))),
+                T.randperm(9, generator=T.Generator()),
+                T.randperm(9, generator=T.Generator().manual_seed(2**40 + 3)))
+
+    theirs, ours = _both(torch, program)
+    assert ours == theirs
+
+
+def test_persistent_workers_draw_the_base_seed_once_as_pytorch():
+    data = ft.utils.data
+    loader = data.DataLoader(data.TensorDataset(ft.arange(11)), batch_size=6, shuffle=True,
+                             num_workers=2, persistent_workers=True,
+                             generator=ft.Generator().manual_seed(9))
+    # PyTorch 2.13's batches (its workers are processes forked from this one: see above)
+    assert [[b[0].tolist() for b in loader] for _ in range(2)] == [
+        [[10, 8, 7, 3, 2, 9], [5, 1, 4, 6, 0]], [[3, 0, 9, 6, 1, 5], [10, 8, 4, 2, 7]]]
+
+
+def test_pin_memory_without_an_accelerator_warns_as_pytorch(torch):
+    import warnings
+
+    assert not torch.accelerator.is_available() and not ft.accelerator.is_available()
+    said = []
+    for T in (torch, ft):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            iter(T.utils.data.DataLoader(range(4), batch_size=2, pin_memory=True))
+        said.append([(w.category, str(w.message)) for w in caught])
+    assert said[1] == said[0] and len(said[0]) == 1

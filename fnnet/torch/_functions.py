@@ -237,12 +237,12 @@ def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | None = None,
              device: DeviceLike = None) -> Tensor:
-    """PyTorch equivalent: ``torch.randperm``."""
+    """PyTorch's permutation when drawn from a ``generator`` (see
+    :func:`fnnet.torch._random.randperm`). PyTorch equivalent: ``torch.randperm``."""
     check_placement(device)
     if isinstance(n, int) and n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    rng = generator.numpy() if generator is not None else _random.state.numpy_rng()
-    return _wrap_value(_graph.as_array(rng.permutation(n)))
+    return _wrap_value(_graph.as_array(_random.randperm(n, generator)))
 
 
 def arange(start: float, end: float | None = None, step: float = 1, *,

@@ -112,9 +112,10 @@ _UNSUPPORTED_GENERATOR = frozenset({"clone_state", "get_offset", "set_offset",
 class Generator:
     """A seedable source of randomness of its own, apart from the global key: the draws
     given ``generator=g`` (``torch.randn``, ``rand``, ``randint``, ``normal``,
-    ``multinomial``, ``bernoulli``, ``Tensor.normal_``...) come from ``g``'s jax key, and
-    ``DataLoader(shuffle=True, generator=g)`` from its numpy generator. Seeding it again
-    replays its draws (not PyTorch's numbers: another PRNG).
+    ``multinomial``, ``bernoulli``, ``Tensor.normal_``...) come from ``g``'s jax key (not
+    PyTorch's numbers: another PRNG), and its permutations (``torch.randperm``,
+    ``random_split``, ``DataLoader(shuffle=True, generator=g)``) from its MT19937, which
+    are PyTorch's (see :func:`randperm`). Seeding it again replays its draws.
 
     PyTorch equivalent: ``torch.Generator``.
     """
@@ -122,6 +123,7 @@ class Generator:
     def __init__(self, device: Any = "cpu") -> None:
         del device
         self._rng: np.random.Generator | None = None
+        self._mt: np.random.RandomState | None = None
         self._seed: int | None = None
         self._key: jax.Array | None = None
 
@@ -130,8 +132,18 @@ class Generator:
             raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
         self._seed = _unsigned_seed(int(seed))
         self._rng = np.random.default_rng(self._seed)
+        self._mt = None
         self._key = None
         return self
+
+    def mt19937(self) -> np.random.RandomState:
+        """PyTorch's CPU generator of the same seed: MT19937 seeded from the seed's low 32
+        bits (an unseeded generator from PyTorch's default seed), as PyTorch seeds it.
+        :func:`randperm` draws from it, so a shuffle from ``g`` is PyTorch's."""
+        if self._mt is None:
+            seed = DEFAULT_SEED if self._seed is None else self._seed
+            self._mt = np.random.RandomState(seed & 0xFFFFFFFF)
+        return self._mt
 
     def seed(self) -> int:
         """Seeds this generator from the operating system's entropy; returns the seed."""
@@ -199,6 +211,37 @@ class Generator:
         if self._rng is None:
             self._rng = state.numpy_rng()
         return self._rng
+
+
+#: the seed of a ``torch.Generator()`` never seeded (PyTorch's ``default_rng_seed_val``)
+DEFAULT_SEED = 67280421310721
+
+#: ``torch.randperm`` draws one 32-bit number per swap below this size (PyTorch's
+#: ``std::numeric_limits<uint32_t>::max() / 20``), 64-bit ones above it
+RANDPERM_32_BIT_SIZES = (2**32 - 1) // 20
+
+
+def randperm(n: int, generator: Generator | None) -> np.ndarray:
+    """A random permutation of ``range(n)``, int64.
+
+    From a ``generator`` (below :data:`RANDPERM_32_BIT_SIZES` items) it is PyTorch's:
+    ``torch.randperm`` on the CPU swaps item ``i`` with item ``i + r % (n - i)``, ``r``
+    the next 32-bit number of the generator's MT19937, which
+    :meth:`Generator.mt19937` reproduces; so ``random_split``, ``DataLoader(shuffle=True,
+    generator=g)`` and ``DistributedSampler`` order as PyTorch. Without one it is
+    numpy's permutation from the global PRNG (PyTorch's global generator has drawn the
+    model's initial weights, which fnnet.torch draws otherwise).
+    """
+    if generator is None or n >= RANDPERM_32_BIT_SIZES:
+        rng = generator.numpy() if generator is not None else state.numpy_rng()
+        return rng.permutation(n)
+    order = list(range(n))
+    if n > 1:
+        draws = generator.mt19937().randint(0, 2**32, size=n - 1, dtype=np.uint32)
+        offsets = (draws.astype(np.int64) % np.arange(n, 1, -1)).tolist()
+        for i, offset in enumerate(offsets):
+            order[i], order[i + offset] = order[i + offset], order[i]
+    return np.asarray(order, np.int64)
 
 
 def key_for(generator: Any, who: str) -> jax.Array:

@@ -15,15 +15,18 @@ the one in use, so the copy overlaps the steps (as ``pin_memory`` and ``non_bloc
 copies do in PyTorch). Other datasets' batches are read when the loop asks for them
 (their ``__getitem__`` may draw random numbers, whose order must not change) and reach
 the device as inputs of the compiled step. Shuffling draws a
-permutation from ``generator`` or, without one, from the global PRNG seeded by
-``torch.manual_seed``; the order differs from PyTorch's (another PRNG), so parity tests
-pass the same index order as ``sampler``.
+permutation from ``generator``, PyTorch's own permutation (see
+:func:`fnnet.torch._random.randperm`: ``DataLoader(shuffle=True,
+generator=torch.Generator().manual_seed(0))`` gives PyTorch's batches, epoch after
+epoch), or, without one, from the global PRNG seeded by ``torch.manual_seed``, whose
+order differs from PyTorch's (PyTorch's global generator also drew the initial weights).
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
@@ -32,6 +35,7 @@ import numpy as np
 from fnnet.core.transfer import copy_to_device
 from fnnet.data.loader import prefetch_to_device
 from fnnet.torch import _functions, _graph, _random
+from fnnet.torch.device import accelerator
 from fnnet.torch.tensor import Tensor, _wrap_value
 from fnnet.torch.utils.data import (  # noqa: F401 (torch.utils.data's submodules)
     dataset,
@@ -197,7 +201,8 @@ class DataLoader:
             order it yields; no ``shuffle``, ``sampler`` or ``batch_sampler``).
         batch_size: samples per batch (None: each sample as it comes, its numpy arrays
             made tensors by :func:`default_convert`).
-        shuffle: a fresh permutation each epoch (from ``generator`` or the global PRNG).
+        shuffle: a fresh permutation each epoch (from ``generator``, PyTorch's, or the
+            global PRNG).
         sampler: an iterable of indices giving the order (exclusive with ``shuffle``).
         batch_sampler: an iterable of lists of indices, one list per batch (exclusive
             with ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``).
@@ -314,6 +319,16 @@ class DataLoader:
         return [self.dataset[i] for i in indices]
 
     def __iter__(self) -> _SingleProcessDataLoaderIter:
+        if self.pin_memory and not accelerator.is_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", stacklevel=2)
+        if self.generator is not None and not (self.persistent_workers and
+                                               getattr(self, "_started", False)):
+            # PyTorch's iterator draws its workers' base seed from the generator (a
+            # 64-bit number, once for persistent workers): the shuffles that follow
+            # start where PyTorch's do
+            self.generator.mt19937().randint(0, 2**32, size=2, dtype=np.uint32)
+        self._started = True
         return _SingleProcessDataLoaderIter(self._epoch(), len_of=self)
 
     def _epoch(self) -> Iterator[Any]:

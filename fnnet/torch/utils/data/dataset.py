@@ -189,8 +189,9 @@ def random_split(dataset: Dataset[Any], lengths: Sequence[int | float],
         dataset: the dataset to split.
         lengths: the size of each split, or fractions summing to 1 (the items left over by
             flooring go one each to the first splits, as in PyTorch).
-        generator: a :class:`fnnet.torch.Generator` for the permutation (default: the
-            global PRNG seeded by ``torch.manual_seed``); the split differs from PyTorch's.
+        generator: a :class:`fnnet.torch.Generator` for the permutation: the split is
+            then PyTorch's (default: the global PRNG seeded by ``torch.manual_seed``,
+            whose split differs from PyTorch's).
 
     Returns:
         One :class:`Subset` per length.
@@ -225,8 +226,7 @@ def random_split(dataset: Dataset[Any], lengths: Sequence[int | float],
                 raise TypeError(f"random_split: lengths must be ints or fractions summing to "
                                 f"1, got {size!r} at index {i}")
             sizes.append(int(size))
-    rng = generator.numpy() if generator is not None else _random.state.numpy_rng()
-    order = rng.permutation(n).tolist()
+    order = _random.randperm(n, generator).tolist()
     bounds = list(itertools.accumulate(sizes))
     return [Subset(dataset, order[stop - size:stop])
             for size, stop in zip(sizes, bounds, strict=True)]

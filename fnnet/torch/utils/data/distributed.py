@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from fnnet.torch._random import Generator, randperm
+
 
 def _int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -73,9 +75,9 @@ class DistributedSampler:
             (PyTorch's errors).
         TypeError: a non-integer ``num_replicas``, ``rank`` or ``seed``.
 
-    The split is PyTorch's: with ``shuffle=False`` every rank gets exactly PyTorch's
-    indices; with ``shuffle=True`` the epoch's order comes from numpy's generator
-    instead of ``torch.randperm`` (another PRNG), and is split the same way.
+    Every rank gets exactly PyTorch's indices: with ``shuffle=True`` the epoch's order
+    is PyTorch's ``torch.randperm`` of a generator seeded with ``seed + epoch`` (see
+    :func:`fnnet.torch._random.randperm`), split as PyTorch splits it.
 
     PyTorch equivalent: ``torch.utils.data.distributed.DistributedSampler``.
     """
@@ -112,8 +114,7 @@ class DistributedSampler:
         seed = self.seed + self.epoch
         if not isinstance(seed, (int, np.integer)):  # an epoch given as 1.0, say
             raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
-        order = np.random.default_rng(seed).permutation(n)
-        return [int(i) for i in order]
+        return [int(i) for i in randperm(n, Generator().manual_seed(int(seed)))]
 
     def __iter__(self) -> Iterator[int]:
         return iter(rank_indices(self.order(), self.num_replicas, self.rank, self.drop_last))

@@ -1,7 +1,9 @@
 """``torch.utils.data`` samplers: iterables of dataset indices for ``DataLoader(sampler=)``.
 
 Random samplers draw from their ``generator`` (a :class:`fnnet.torch.Generator`) or, without
-one, from the global PRNG seeded by ``torch.manual_seed``; the indices differ from PyTorch's.
+one, from the global PRNG seeded by ``torch.manual_seed``. The permutations of
+``RandomSampler`` and ``SubsetRandomSampler`` given a generator are PyTorch's (see
+:func:`fnnet.torch._random.randperm`); the other draws differ from PyTorch's.
 """
 
 from __future__ import annotations
@@ -71,12 +73,15 @@ class RandomSampler(Sampler[int]):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        n, rng = len(self.data_source), _rng(self.generator)
+        n = len(self.data_source)
         if self.replacement:
-            return iter(rng.integers(0, n, size=self.num_samples).tolist())
-        reps = -(-self.num_samples // n)
-        order = np.concatenate([rng.permutation(n) for _ in range(reps)])
-        return iter(order[:self.num_samples].tolist())
+            yield from _rng(self.generator).integers(0, n, size=self.num_samples).tolist()
+            return
+        # PyTorch's draws: whole permutations, then one more for the remainder (drawn
+        # when the last index is read, also when the remainder is 0)
+        for _ in range(self.num_samples // n):
+            yield from _random.randperm(n, self.generator).tolist()
+        yield from _random.randperm(n, self.generator)[:self.num_samples % n].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -92,7 +97,7 @@ class SubsetRandomSampler(Sampler[int]):
         self.indices, self.generator = indices, generator
 
     def __iter__(self) -> Iterator[int]:
-        order = _rng(self.generator).permutation(len(self.indices))
+        order = _random.randperm(len(self.indices), self.generator)
         return iter([int(self.indices[i]) for i in order])
 
     def __len__(self) -> int:
