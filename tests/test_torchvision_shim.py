@@ -374,6 +374,17 @@ def test_unsupported_names_raise_not_implemented():
         models.vgg16()
 
 
+def test_models_by_name():
+    assert models.list_models() == ["resnet101", "resnet152", "resnet18", "resnet34",
+                                    "resnet50"]
+    assert models.get_weight("ResNet50_Weights.IMAGENET1K_V2") is \
+        models.ResNet50_Weights.DEFAULT
+    assert models.get_model_weights("resnet18") is models.ResNet18_Weights
+    assert models.ResNet101_Weights.DEFAULT.url.endswith("resnet101-cd907fc2.pth")
+    with pytest.raises(NotImplementedError, match="torchvision.models.vit_b_16"):
+        models.get_model("vit_b_16")
+
+
 @pytest.fixture(scope="module")
 def resnet18():
     return models.resnet18(num_classes=10)
