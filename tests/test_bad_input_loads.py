@@ -196,8 +196,7 @@ def test_optimizer_load_state_dict_round_trip():
     (None, TypeError, "params argument given to the optimizer should be an iterable of "
                       "Tensors or dicts, but got NoneType"),
     ([5], TypeError, "optimizer can only optimize Tensors, but one of the params is int"),
-    ([{"lr": 0.1}], TypeError, "param_groups must be dicts with a 'params' entry, got a "
-                               "dict with keys ['lr']"),
+    ([{"lr": 0.1}], KeyError, "'params'"),  # PyTorch's
 ])
 def test_shim_optimizer_constructor_names_params(params, error, message):
     with pytest.raises(error, match=re.escape(message)):

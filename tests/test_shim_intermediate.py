@@ -6,6 +6,7 @@ where such code goes wrong."""
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import numpy as np
@@ -490,3 +491,70 @@ def test_foreach_ema_updates_as_torch(torch):
     theirs, ours = raised_by(lambda T: T._foreach_add_([T.ones(2), T.ones(3)], [T.ones(2)]),
                              torch, ft)
     assert ours == theirs
+
+
+def _required(T):
+    """``from torch.optim.optimizer import required``, of PyTorch or fnnet.torch."""
+    return importlib.import_module(f"{T.__name__}.optim.optimizer").required
+
+
+def _with_required_lr(T):
+    required = _required(T)
+
+    class Plain(T.optim.Optimizer):
+        def __init__(self, params, lr=required):
+            super().__init__(params, {"lr": lr})
+
+    return Plain
+
+
+#: optimizer construction and weighted binary losses, mistaken as users mistake them
+SETUP_MISTAKES = {
+    "a group without params": lambda T: T.optim.SGD([{"lr": 0.1}], lr=0.1),
+    "a group that is no dict": lambda T: T.optim.SGD(T.nn.Linear(2, 2).parameters(),
+                                                     lr=0.1).add_param_group([1]),
+    "a group of a set": lambda T: (lambda m: T.optim.SGD([m.weight], lr=0.1).add_param_group(
+        {"params": {m.bias}}))(T.nn.Linear(2, 2)),
+    "a required lr not given": lambda T: _with_required_lr(T)(T.nn.Linear(2, 2).parameters()),
+    "pos_weight of another width": lambda T: T.nn.BCEWithLogitsLoss(pos_weight=T.ones(2))(
+        T.zeros(2, 3), T.ones(2, 3)),
+    "weight of another width, logits": lambda T: T.nn.functional.binary_cross_entropy_with_logits(
+        T.zeros(2, 3), T.ones(2, 3), weight=T.ones(2)),
+    "weight broadcasting beyond the input": lambda T: T.nn.BCEWithLogitsLoss(
+        weight=T.ones(4, 1, 1))(T.zeros(2, 3), T.ones(2, 3)),
+    "weight of another width, BCE": lambda T: T.nn.BCELoss(weight=T.ones(3, 1))(
+        T.full((2, 3), 0.5), T.ones(2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(SETUP_MISTAKES))
+def test_setup_mistakes_raise_as_torch(torch, name):
+    theirs, ours = raised_by(SETUP_MISTAKES[name], torch, ft)
+    assert ours == theirs
+
+
+def test_a_required_lr_given_per_group_is_taken(torch):
+    model = ft.nn.Linear(2, 2)
+    opt = _with_required_lr(ft)([{"params": [model.weight], "lr": 0.5}])
+    assert opt.param_groups[0]["lr"] == 0.5
+    assert repr(_required(ft)) == repr(_required(torch))
+
+
+def test_values_and_indices_are_named_by_their_op_as_torch(torch):
+    names = []
+    for T in (torch, ft):
+        x = T.tensor([[3.0, 1.0], [0.0, 5.0]])
+        names.append([type(r).__name__ for r in (x.max(dim=1), x.min(1), x.sort(), x.topk(1),
+                                                 x.median(1), x.kthvalue(1, 1))])
+    assert names[1] == names[0]
+
+
+def test_detect_anomaly_warns_as_torch(torch):
+    messages = []
+    for T in (torch, ft):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with T.autograd.detect_anomaly():
+                pass
+        messages.append([str(w.message) for w in caught])
+    assert messages[1] == messages[0] and messages[0]

@@ -107,7 +107,9 @@ class values_indices(tuple[Any, Any]):  # noqa: N801 - PyTorch's torch.return_ty
     op: str
 
     def __new__(cls, values: Any, indices: Any, op: str = "values_indices") -> values_indices:
-        pair = super().__new__(cls, (values, indices))
+        # the pair's class is named after its op, as PyTorch's (type(r).__name__ "topk")
+        kind = _RETURN_TYPES.get(op, cls) if cls is values_indices else cls
+        pair = super().__new__(kind, (values, indices))
         pair.op = op
         return pair
 
@@ -116,6 +118,13 @@ class values_indices(tuple[Any, Any]):  # noqa: N801 - PyTorch's torch.return_ty
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (values_indices, (self[0], self[1], self.op))
+
+
+#: ``torch.return_types.<op>``: a subclass of values_indices per op that returns one
+_RETURN_TYPES = {op: type(op, (values_indices,), {"__module__": "torch.return_types",
+                                                 "__qualname__": op})
+                 for op in ("max", "min", "sort", "topk", "median", "nanmedian", "mode",
+                            "kthvalue", "cummax", "cummin")}
 
 _record = _graph.record
 _new_cell = Cell.__new__

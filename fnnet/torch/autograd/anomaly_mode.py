@@ -10,6 +10,7 @@ encountered in log"). Steps run slower while it is on, as PyTorch's do.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +58,9 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
     def __init__(self, check_nan: bool = True) -> None:
         self._check_nan = bool(check_nan)
         self._previous = False
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the "
+                      "runtime and should only be enabled for debugging.", UserWarning,
+                      stacklevel=2)
 
     def __enter__(self) -> None:
         self._previous = is_anomaly_enabled()

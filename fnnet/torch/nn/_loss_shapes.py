@@ -98,6 +98,38 @@ def check_binary_target(who: str, input: Any, target: Any) -> None:
                      f"size.")
 
 
+def check_binary_weights(input: Any, target: Any, weight: Any, pos_weight: Any = None,
+                         logits: bool = True) -> None:
+    """PyTorch's errors for a binary cross-entropy ``weight`` or ``pos_weight`` that does
+    not broadcast to the input's shape: the broadcast of ``pos_weight`` with the target
+    and of the input with ``weight`` (with logits), ``weight`` expanded to the input's
+    shape (without), and a broadcast larger than the input."""
+    if not isinstance(input, Tensor):
+        return
+    shape = tuple(input.shape)
+    pairs = []
+    if isinstance(pos_weight, Tensor) and isinstance(target, Tensor):
+        pairs.append((tuple(pos_weight.shape), tuple(target.shape)))
+    if isinstance(weight, Tensor):
+        ours = tuple(weight.shape)
+        if not logits:
+            for i in range(1, min(len(ours), len(shape)) + 1):
+                if ours[-i] not in (1, shape[-i]):
+                    raise RuntimeError(
+                        f"Attempting to broadcast a dimension of length {ours[-i]} at -{i}! "
+                        f"Mismatching argument at index 1 had torch.Size({list(ours)}); but "
+                        f"expected shape should be broadcastable to {list(shape)}")
+        pairs.append((shape, ours))
+    for pair in pairs:
+        mismatch = _graph.broadcast_mismatch(pair)
+        if mismatch is not None:
+            raise RuntimeError(mismatch)
+        broadcast = tuple(np.broadcast_shapes(shape, *pair))
+        if broadcast != shape:
+            raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast "
+                               f"shape {list(broadcast)}")
+
+
 def check_class_batch(input: Any, target: Any, probabilities: bool = False) -> None:
     """The class-index losses' errors, in PyTorch's order: a target of class
     probabilities (``probabilities``, cross-entropy's: floats of the input's shape) is

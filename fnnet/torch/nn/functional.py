@@ -25,6 +25,7 @@ from fnnet.torch.nn._embedding import _UNSIGNED, _max, check_indices, embedding 
 from fnnet.torch.nn._loss_shapes import (
     broadcast_target,
     check_binary_target,
+    check_binary_weights,
     check_class_batch,
     check_class_weight,
     promote_regression,
@@ -346,6 +347,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
     check_binary_target("binary_cross_entropy", input, target)
+    check_binary_weights(input, target, weight, logits=False)
     # PyTorch's range checks, where the values are known now (not inside a step)
     for name, tensor in (("input", input), ("target", target)):
         value = tensor._cell.val if isinstance(tensor, Tensor) else None
@@ -362,6 +364,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     reduction = _legacy(size_average, reduce, reduction)
     target = _scalar_or_tensor(target)
     check_binary_target("binary_cross_entropy_with_logits", input, target)
+    check_binary_weights(input, target, weight, pos_weight)
     return _op(_bce_logits, (reduction,), input, target, weight, pos_weight)
 
 

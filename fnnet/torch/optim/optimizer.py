@@ -129,6 +129,17 @@ def _state_array(value: Any) -> np.ndarray | None:
     return array
 
 
+class _RequiredParameter:
+    """The default of a hyperparameter every group must give (``lr=required``)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+#: PyTorch equivalent: ``torch.optim.optimizer.required``.
+required = _RequiredParameter()
+
+
 @dataclasses.dataclass(slots=True)
 class _ParamState:
     """One parameter's optimizer state: the optax state's leaves and structure."""
@@ -208,11 +219,13 @@ class Optimizer:
         self.__dict__.update(optimizer_from_torch(type(self), state).__dict__)
 
     def add_param_group(self, group: dict[str, Any]) -> None:
-        if not isinstance(group, dict) or "params" not in group:
-            got = (f"a dict with keys {sorted(map(str, group))}" if isinstance(group, dict)
-                   else type(group).__name__)
-            raise TypeError(f"param_groups must be dicts with a 'params' entry, got {got}")
-        params = group["params"]
+        if not isinstance(group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(group)}")
+        params = group["params"]  # PyTorch's KeyError('params') without one
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered "
+                            "collections, but the ordering of tensors in sets will change "
+                            "between runs. Please use a list instead.")
         if not isinstance(params, Tensor | Iterable):
             raise TypeError("params argument given to the optimizer should be an iterable "
                             "of Tensors or dicts, but got " + type(params).__name__)
@@ -231,6 +244,10 @@ class Optimizer:
                           UserWarning, stacklevel=3)
         if any(id(p) in ids for other in self.param_groups for p in other["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
+        for key, value in self.defaults.items():
+            if value is required and key not in group:
+                raise ValueError("parameter group didn't specify a value of required "
+                                 f"optimization parameter {key}")
         group["params"] = listed
         for key, value in self.defaults.items():
             group.setdefault(key, value)
