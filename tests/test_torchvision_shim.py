@@ -444,10 +444,10 @@ def test_pretrained_weights_come_from_torchvisions_cache(resnet18, tmp_path, mon
     assert "The parameter 'pretrained' is deprecated since 0.13" in str(caught[0].message)
     cache = tmp_path / "hub" / "checkpoints"
     cache.mkdir(parents=True)
-    weights = {k: v * 0 + 0.5 if v.is_floating_point() else v
-               for k, v in resnet18.state_dict().items()}
-    weights["fc.weight"] = ft.zeros(1000, 512)
-    weights["fc.bias"] = ft.zeros(1000)
+    weights = {k: ft.from_numpy(np.full(tuple(v.shape), 0.5, np.float32))
+               for k, v in resnet18.state_dict().items() if v.is_floating_point()}
+    weights["fc.weight"] = ft.from_numpy(np.zeros((1000, 512), np.float32))
+    weights["fc.bias"] = ft.from_numpy(np.zeros(1000, np.float32))
     ft.save(weights, cache / "resnet18-f37072fd.pth")
     state = models.ResNet18_Weights.IMAGENET1K_V1.get_state_dict()
     assert float(state["layer1.0.conv1.weight"][0, 0, 0, 0]) == 0.5
