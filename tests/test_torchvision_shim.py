@@ -461,6 +461,7 @@ def test_make_grid_and_save_image(tmp_path):
     array = grid.numpy()
     np.testing.assert_array_equal(array[0, 1:3, 4:6], images.numpy()[1, 0])
     assert array[0, 0, 0] == 1.0 and array[0, 7:9, 4:6].tolist() == [[1.0, 1.0]] * 2
+    assert utils.make_grid(ft.zeros(2, 3, 2, 2, dtype=ft.uint8), pad_value=9).dtype == ft.uint8
     utils.save_image(images, tmp_path / "grid.png", nrow=5)
     saved = np.asarray(Image.open(tmp_path / "grid.png"))
     assert saved.shape == (2 + 4, 2 + 5 * 4, 3)  # the default padding is 2

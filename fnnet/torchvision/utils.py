@@ -52,11 +52,12 @@ def make_grid(tensor: Any, nrow: int = 8, padding: int = 2, normalize: bool = Fa
 
     PyTorch equivalent: ``torchvision.utils.make_grid``.
     """
-    array = _batch(tensor).astype(np.float32)
+    array = _batch(tensor)  # the grid keeps the images' dtype, as torchvision's
     if value_range is not None and not isinstance(value_range, tuple):
         raise TypeError("value_range has to be a tuple (min, max) if specified. min and max "
                         "are numbers")
     if normalize:
+        array = array.astype(np.float32)
         array = np.stack([_scaled(a, value_range) for a in array]) if scale_each \
             else _scaled(array, value_range)
     if array.shape[0] == 1:
@@ -66,7 +67,7 @@ def make_grid(tensor: Any, nrow: int = 8, padding: int = 2, normalize: bool = Fa
     rows = int(math.ceil(float(n) / columns))
     cell_h, cell_w = height + padding, width + padding
     grid = np.full((channels, cell_h * rows + padding, cell_w * columns + padding), pad_value,
-                   dtype=np.float32)
+                   dtype=array.dtype)
     for k in range(n):
         y, x = divmod(k, columns)
         grid[:, y * cell_h + padding:(y + 1) * cell_h,
