@@ -23,7 +23,8 @@ Differences from PyTorch worth knowing:
   32-bit integer type is named ``torch.int64`` (an explicit ``torch.int32`` prints so).
 - Random numbers differ from PyTorch's (jax's PRNG); ``manual_seed`` makes them
   reproducible. Permutations drawn from a ``torch.Generator`` (``randperm``,
-  ``random_split``, ``DataLoader`` shuffling, ``DistributedSampler``) are PyTorch's. Devices are JAX's: ``cuda.is_available()`` and ``torch.accelerator``
+  ``random_split``, ``DataLoader`` shuffling, ``DistributedSampler``) are PyTorch's.
+- Devices are JAX's: ``cuda.is_available()`` and ``torch.accelerator``
   report a GPU exactly when JAX computes on one, ``.to("cuda")`` is a no-op then (JAX
   already placed the array) and raises PyTorch's CPU-build error without one, and
   ``tensor.device`` names JAX's default device.
@@ -45,6 +46,10 @@ Differences from PyTorch worth knowing:
   attributes (PyTorch's drops them), and a safe-globals load checks the globals the
   file names, not also the classes of the objects it builds
   (see :mod:`fnnet.torch.serialization`).
+- ``torch.func.vmap`` calls the function once per index of the mapped dimension and
+  stacks the results (PyTorch batches the operations): the same values, one recorded
+  call per example. ``torch.jit.script``/``trace`` return a module tree sharing the
+  parameters; ``jit.save`` writes the classes by name, not TorchScript code.
 - ``nn.DataParallel`` splits the batch over the local devices inside the compiled step;
   BatchNorm uses the whole batch's statistics (as on one device).
 
@@ -182,6 +187,7 @@ from fnnet.torch import (  # noqa: E402
     cpu,
     distributed,
     distributions,
+    func,
     jit,
     linalg,
     multiprocessing,
@@ -230,6 +236,7 @@ from fnnet.torch.device import (  # noqa: E402
     get_default_device,
     set_default_device,
 )
+from fnnet.torch.func import vmap  # noqa: E402
 from fnnet.torch.linalg import det  # noqa: E402
 from fnnet.torch.linalg import inv as inverse  # noqa: E402
 
@@ -353,7 +360,7 @@ __all__ = [
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "bool_", "cat", "clamp",
     "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
     "clip", "compile_stats", "concat", "cos", "cpu", "cuda", "det", "device", "distributed",
-    "distributions", "div", "double", "inverse", "linalg", "jit", "onnx",
+    "distributions", "div", "double", "inverse", "linalg", "jit", "onnx", "func", "vmap",
     "dtype", "e", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "eye", "finfo",
     "flatten", "inf", "nan", "newaxis", "pi",
     "float", "float16", "float32", "float64", "from_numpy", "full", "full_like", "ge",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import jax.numpy as jnp
@@ -9,7 +10,7 @@ import jax.numpy as jnp
 from fnnet.torch import _graph
 from fnnet.torch._format import format_tensor
 from fnnet.torch._graph import CONST, VAR, Cell
-from fnnet.torch.tensor import Tensor, _as_tensor, note_new_tensor
+from fnnet.torch.tensor import _LEAF_OF, Tensor, _as_tensor, note_new_tensor
 
 
 class Parameter(Tensor):
@@ -36,6 +37,8 @@ class Parameter(Tensor):
         self._cell = Cell(value, owned=True)
         self._kind = VAR if requires_grad else CONST
         self.grad = self._view = self._hooks = None
+        if requires_grad:  # p.detach().requires_grad_() is then a leaf of its own
+            _LEAF_OF[self._cell] = weakref.ref(self)
         note_new_tensor(self)
 
     @classmethod
@@ -45,6 +48,8 @@ class Parameter(Tensor):
         p._cell = Cell(value, owned=True)
         p._kind = VAR if requires_grad else CONST
         p.grad = p._view = p._hooks = None
+        if requires_grad:
+            _LEAF_OF[p._cell] = weakref.ref(p)
         note_new_tensor(p)
         return p
 

@@ -1,0 +1,319 @@
+"""``torch.func``: functional_call, grad, vmap and the Jacobians, over fnnet.torch code.
+
+PyTorch's function transforms, as its tutorials use them (per-sample gradients:
+``vmap(grad(loss), in_dims=(None, None, 0, 0))(params, buffers, x, y)`` with
+``functional_call(model, (params, buffers), (x,))`` inside). ``grad`` differentiates
+with fnnet.torch's autograd; ``vmap`` calls the function once per index of the mapped
+dimension and stacks the results, which gives PyTorch's values for functions without
+side effects (the same rule as PyTorch's: no data-dependent control flow on batched
+values is assumed) at the cost of one recorded call per example.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from fnnet.torch.autograd import functional as _functional
+from fnnet.torch.autograd.grad import grad as _autograd_grad
+from fnnet.torch.tensor import Tensor
+
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev",
+           "vmap"]
+
+
+# -- pytrees of tensors -----------------------------------------------------------------
+def _leaves(tree: Any) -> list[Any]:
+    if isinstance(tree, Mapping):
+        return [leaf for value in tree.values() for leaf in _leaves(value)]
+    if isinstance(tree, (list, tuple)):
+        return [leaf for value in tree for leaf in _leaves(value)]
+    return [tree]
+
+
+def _map(fn: Callable[[Any], Any], tree: Any) -> Any:
+    if isinstance(tree, Mapping):
+        mapped = {k: _map(fn, v) for k, v in tree.items()}
+        return mapped if type(tree) is dict else type(tree)(mapped.items())  # type: ignore[call-arg]
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):  # a namedtuple
+        return type(tree)(*(_map(fn, v) for v in tree))
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_map(fn, v) for v in tree)
+    return fn(tree)
+
+
+def _zip_map(fn: Callable[..., Any], first: Any, *rest: Any) -> Any:
+    """``fn`` over the leaves of trees of one structure (the results of each call)."""
+    if isinstance(first, Mapping):
+        return {k: _zip_map(fn, first[k], *(r[k] for r in rest)) for k in first}
+    if isinstance(first, (list, tuple)):
+        items = [_zip_map(fn, *parts) for parts in zip(first, *rest, strict=True)]
+        return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
+    return fn(first, *rest)
+
+
+# -- functional_call -----------------------------------------------------------------------
+@contextlib.contextmanager
+def _swapped(module: Any, values: dict[str, Any]) -> Iterator[None]:
+    """``module``'s parameters and buffers named in ``values`` replaced by them for the
+    block, and put back after."""
+    undo = []
+    owners = dict(module.named_modules(remove_duplicate=False))
+    try:
+        for name, value in values.items():
+            path, _, leaf = name.rpartition(".")
+            owner = owners.get(path)
+            if owner is None:
+                continue
+            for table in (owner._parameters, owner._buffers):
+                if leaf in table:
+                    undo.append((owner, table, leaf, table[leaf]))
+                    table[leaf] = value
+                    object.__setattr__(owner, leaf, value)
+                    break
+        yield
+    finally:
+        for owner, table, leaf, old in reversed(undo):
+            table[leaf] = old
+            object.__setattr__(owner, leaf, old)
+
+
+def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = None,
+                    kwargs: dict[str, Any] | None = None, *, tie_weights: bool = True,
+                    strict: bool = False) -> Any:
+    """Calls ``module`` with the tensors of ``parameter_and_buffer_dicts`` (a dict, or a
+    tuple of dicts, by ``state_dict`` names) in place of its own, which come back after.
+
+    PyTorch equivalent: ``torch.func.functional_call``.
+    """
+    del tie_weights
+    dicts = parameter_and_buffer_dicts if isinstance(parameter_and_buffer_dicts,
+                                                     (list, tuple)) \
+        else (parameter_and_buffer_dicts,)
+    merged: dict[str, Any] = {}
+    for d in dicts:
+        repeated = sorted(set(merged) & set(d))
+        if repeated:
+            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of "
+                             f"functional call is ambiguous")
+        merged.update(d)
+    if strict:
+        known = {n for n, _ in module.named_parameters()} | \
+            {n for n, _ in module.named_buffers()}
+        missing, unexpected = sorted(known - set(merged)), sorted(set(merged) - known)
+        if missing or unexpected:
+            parts = ([f"Unexpected key(s): {', '.join(map(repr, unexpected))}."]
+                     if unexpected else []) + \
+                ([f"Missing key(s): {', '.join(map(repr, missing))}."] if missing else [])
+            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:"
+                               f"\n\t" + "\n\t".join(parts))
+    args = () if args is None else args if isinstance(args, tuple) else (args,)
+    with _swapped(module, merged):
+        return module(*args, **(kwargs or {}))
+
+
+# -- grad ---------------------------------------------------------------------------------
+def _argnums(argnums: Any, count: int, who: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for n in nums:
+        if not isinstance(n, int) or not -count <= n < count:
+            raise RuntimeError(f"{who}: Got argnums={argnums}, but only {count} positional "
+                               f"inputs")
+    return tuple(n % count for n in nums)
+
+
+def grad_and_value(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False
+                   ) -> Callable[..., Any]:
+    """``f -> (gradient, value)`` of a function returning a scalar tensor (and an
+    auxiliary value with ``has_aux``), by the arguments ``argnums`` (tensors or dicts,
+    lists and tuples of them).
+
+    PyTorch equivalent: ``torch.func.grad_and_value``.
+    """
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums(argnums, len(args), "grad_and_value(f)(*args)")
+        outer = any(isinstance(leaf, Tensor) and leaf.requires_grad
+                    for n in nums for leaf in _leaves(args[n]))
+        # fresh leaves, unless a transform outside this one differentiates through it:
+        # then the arguments themselves, the gradient a function of them
+        diff = {n: args[n] if outer else _map(
+            lambda t: t.detach().requires_grad_() if isinstance(t, Tensor) else t, args[n])
+            for n in nums}
+        called = [diff.get(i, a) for i, a in enumerate(args)]
+        from fnnet.torch import enable_grad
+
+        with enable_grad():
+            result = func(*called, **kwargs)
+        aux = None
+        if has_aux:
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise RuntimeError("grad_and_value(f)(*args): output of function f should "
+                                   "be a tuple: (output, aux) if has_aux is True")
+            result, aux = result
+        if not isinstance(result, Tensor) or result.dim() != 0:
+            dims = result.dim() if isinstance(result, Tensor) else None
+            raise RuntimeError(
+                f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, "
+                f"got tensor with {dims} dims. Maybe you wanted to use the vjp or jacrev "
+                f"APIs instead?")
+        leaves = [leaf for n in nums for leaf in _leaves(diff[n]) if isinstance(leaf, Tensor)]
+        grads = iter(_autograd_grad(result, leaves, create_graph=outer,
+                                    allow_unused=True, materialize_grads=True))
+        trees = [_map(lambda t: next(grads) if isinstance(t, Tensor) else t, diff[n])
+                 for n in nums]
+        grad_out = trees[0] if isinstance(argnums, int) else tuple(trees)
+        if not outer:  # what the function returned, off the graph, as PyTorch's
+            result = result.detach()
+            aux = _map(lambda t: t.detach() if isinstance(t, Tensor) else t, aux)
+        return (grad_out, (result, aux)) if has_aux else (grad_out, result)
+
+    return wrapper
+
+
+def grad(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False
+         ) -> Callable[..., Any]:
+    """``f -> gradient`` of a function returning a scalar tensor (with ``has_aux``,
+    ``(gradient, aux)``).
+
+    PyTorch equivalent: ``torch.func.grad``.
+    """
+    both = grad_and_value(func, argnums, has_aux)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gradient, value = both(*args, **kwargs)
+        return (gradient, value[1]) if has_aux else gradient
+
+    return wrapper
+
+
+def _select(tree: Any, dim: int, index: int) -> Any:
+    """Entry ``index`` of dimension ``dim`` of each tensor of ``tree``."""
+    return _map(lambda t: t.select(dim, index), tree)
+
+
+# -- vmap ---------------------------------------------------------------------------------
+def _name(func: Any) -> str:
+    return getattr(func, "__name__", type(func).__name__)
+
+
+def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0,
+         randomness: str = "error", *, chunk_size: int | None = None) -> Callable[..., Any]:
+    """``func`` mapped over dimension ``in_dims`` of its arguments (an int or None for
+    each argument, or a tuple of them), the results stacked along ``out_dims``.
+
+    PyTorch equivalent: ``torch.func.vmap``.
+    """
+    del randomness, chunk_size
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        head = f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>)"
+        if isinstance(in_dims, int):
+            dims: tuple[Any, ...] = (in_dims,) * len(args)
+        elif isinstance(in_dims, tuple):
+            if len(in_dims) != len(args):
+                raise ValueError(f"{head}: in_dims is not compatible with the structure of "
+                                 f"`inputs`. in_dims has {len(in_dims)} entries but inputs "
+                                 f"has {len(args)}.")
+            dims = in_dims
+        else:
+            raise ValueError(f"{head}: expected `in_dims` to be int or a (potentially nested) "
+                             f"tuple matching the structure of inputs, got: "
+                             f"{type(in_dims)}.")
+        sizes = []
+        for arg, dim in zip(args, dims, strict=True):
+            if dim is None:
+                continue
+            for leaf in _leaves(arg):
+                if not isinstance(leaf, Tensor):
+                    raise ValueError(f"{head}: Got in_dim={dim} for an input but the input "
+                                     f"is of type {type(leaf)}. We cannot vmap over "
+                                     f"non-Tensor arguments, please use None as the "
+                                     f"respective in_dim")
+                sizes.append(leaf.size(dim))
+        if not sizes:
+            raise ValueError(f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): at "
+                             f"least one input must be batched (in_dims is not None for "
+                             f"some Tensor)")
+        if len(set(sizes)) > 1:
+            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped "
+                             f"dimension, got sizes {sizes} for the mapped dimension")
+        results = [func(*[arg if dim is None else _select(arg, dim, i)
+                          for arg, dim in zip(args, dims, strict=True)], **kwargs)
+                   for i in range(sizes[0])]
+        from fnnet.torch import stack
+
+        def stacked(*parts: Any) -> Any:
+            if not isinstance(parts[0], Tensor):
+                raise ValueError(f"vmap({_name(func)}, ...): `{_name(func)}` must only "
+                                 f"return Tensors, got type {type(parts[0])}. Did you mean "
+                                 f"to set out_dims= to None for output?")
+            return stack(list(parts), dim=out_dims)
+
+        return _zip_map(stacked, *results)
+
+    return wrapper
+
+
+# -- Jacobians ------------------------------------------------------------------------------
+def _jacobian(func: Callable[..., Any], argnums: Any, who: str) -> Callable[..., Any]:
+    def wrapper(*args: Any) -> Any:
+        nums = _argnums(argnums, len(args), who)
+
+        def selected(*chosen: Any) -> Any:
+            full = list(args)
+            for n, value in zip(nums, chosen, strict=True):
+                full[n] = value
+            return func(*full)
+
+        jac = _functional.jacobian(selected, tuple(args[n] for n in nums))
+        return jac[0] if isinstance(argnums, int) else jac
+
+    return wrapper
+
+
+def jacrev(func: Callable[..., Any], argnums: Any = 0, *, has_aux: bool = False,
+           chunk_size: int | None = None) -> Callable[..., Any]:
+    """The Jacobian of ``func`` by its arguments ``argnums``.
+
+    PyTorch equivalent: ``torch.func.jacrev``.
+    """
+    del chunk_size
+    if has_aux:
+        raise NotImplementedError("fnnet.torch: torch.func.jacrev(has_aux=True) is not "
+                                  "supported; return the output alone")
+    return _jacobian(func, argnums, "jacrev(func)(*args)")
+
+
+def jacfwd(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False, *,
+           randomness: str = "error") -> Callable[..., Any]:
+    """The Jacobian of ``func`` by its arguments ``argnums`` (the same values as
+    :func:`jacrev`).
+
+    PyTorch equivalent: ``torch.func.jacfwd``.
+    """
+    del randomness
+    if has_aux:
+        raise NotImplementedError("fnnet.torch: torch.func.jacfwd(has_aux=True) is not "
+                                  "supported; return the output alone")
+    return _jacobian(func, argnums, "jacfwd(func)(*args)")
+
+
+def hessian(func: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
+    """The Hessian of a scalar ``func`` by its argument ``argnums``.
+
+    PyTorch equivalent: ``torch.func.hessian``.
+    """
+    if not isinstance(argnums, int):
+        raise NotImplementedError("fnnet.torch: torch.func.hessian takes one argnums here")
+
+    def wrapper(*args: Any) -> Any:
+        def selected(value: Any) -> Any:
+            full = list(args)
+            full[argnums] = value
+            return func(*full)
+
+        return _functional.hessian(selected, args[argnums])
+
+    return wrapper

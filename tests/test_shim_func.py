@@ -1,0 +1,122 @@
+"""``torch.func`` (functional_call, grad, grad_and_value, vmap, jacrev, hessian) under
+fnnet.torch against PyTorch's: the per-sample-gradients tutorial's computation, the
+transforms' values and errors, and leaves made with ``detach().requires_grad_()`` from a
+module's parameters (the fast weights of meta-learning), which get gradients of their
+own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+
+def _cnn(t):
+    class SmallCNN(t.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = t.nn.Conv2d(1, 3, 3)
+            self.fc = t.nn.Linear(3 * 4 * 4, 5)
+
+        def forward(self, x):
+            return self.fc(t.flatten(t.relu(self.conv(x)), 1))
+
+    model = SmallCNN()
+    with t.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(t.tensor(np.random.default_rng(len(name)).uniform(
+                -0.3, 0.3, tuple(p.shape)).astype(np.float32)))
+    return model
+
+
+def _per_sample_gradients(t):
+    from importlib import import_module
+
+    func = import_module(f"{t.__name__}.func")
+    model = _cnn(t)
+    rng = np.random.default_rng(0)
+    data = t.tensor(rng.standard_normal((6, 1, 6, 6)).astype(np.float32))
+    targets = t.tensor(rng.integers(0, 5, 6))
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    buffers = {k: v.detach() for k, v in model.named_buffers()}
+
+    def compute_loss(params, buffers, sample, target):
+        out = func.functional_call(model, (params, buffers), (sample.unsqueeze(0),))
+        return t.nn.functional.cross_entropy(out, target.unsqueeze(0))
+
+    per_sample = func.vmap(func.grad(compute_loss), in_dims=(None, None, 0, 0))(
+        params, buffers, data, targets)
+    model.zero_grad()  # the model's own parameters are untouched and still train
+    t.nn.functional.cross_entropy(model(data[:1]), targets[:1]).backward()
+    return ({k: v.numpy() for k, v in per_sample.items()},
+            {k: p.grad.numpy() for k, p in model.named_parameters()})
+
+
+def test_per_sample_gradients_as_the_tutorial_computes_them(torch):
+    (mine, mine_first), (theirs, theirs_first) = (_per_sample_gradients(t)
+                                                  for t in (ft, torch))
+    assert {k: v.shape for k, v in mine.items()} == {k: v.shape for k, v in theirs.items()}
+    for key, value in theirs.items():
+        np.testing.assert_allclose(mine[key], value, rtol=1e-4, atol=1e-6, err_msg=key)
+        np.testing.assert_allclose(mine_first[key], theirs_first[key], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(mine[key][0], mine_first[key], rtol=1e-4, atol=1e-6)
+
+
+def _transforms(t):
+    from importlib import import_module
+
+    func = import_module(f"{t.__name__}.func")
+    x = t.arange(6.0).reshape(2, 3)
+    out = [func.grad_and_value(lambda v: (v ** 3).sum())(t.arange(3.0)),
+           func.grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(t.ones(2), t.arange(2.0)),
+           func.grad(lambda v: ((v ** 2).sum(), v.mean()), has_aux=True)(t.ones(2)),
+           func.grad(func.grad(lambda v: v ** 3))(t.tensor(2.0)),
+           func.jacrev(lambda v: v ** 2)(t.arange(3.0)),
+           func.hessian(lambda v: (v ** 3).sum())(t.arange(3.0)),
+           func.vmap(lambda v: v.sum(), in_dims=1)(x),
+           func.vmap(lambda v: {"a": v * 2, "b": (v, v.sum())})(x),
+           func.vmap(lambda v: v * 2, out_dims=1)(x),
+           func.vmap(t.dot)(t.ones(3, 2), x.reshape(3, 2)),
+           t.vmap(lambda v, w: v * w, in_dims=(0, None))(x, t.tensor(2.0))]
+    return str(out).replace("tensor", "T")
+
+
+def test_the_transforms_give_pytorchs_values(torch):
+    assert _transforms(ft) == _transforms(torch)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, f: f.grad(lambda x: x * 2)(t.ones(2)),
+    lambda t, f: f.grad(lambda x: (x.sum(), 1), has_aux=False)(t.ones(2)),
+    lambda t, f: f.vmap(lambda x, y: x + y)(t.ones(2), t.ones(3)),
+    lambda t, f: f.vmap(lambda x: x, in_dims=None)(t.ones(2)),
+    lambda t, f: f.vmap(lambda x: x.sum())(5),
+    lambda t, f: f.functional_call(t.nn.Linear(2, 1), ({"bias": t.ones(1)},
+                                                         {"bias": t.ones(1)}), t.ones(1, 2)),
+])
+def test_misuse_raises_pytorchs_errors(torch, call):
+    from importlib import import_module
+
+    with pytest.raises(Exception) as expected:
+        call(torch, import_module("torch.func"))
+    with pytest.raises(type(expected.value)) as got:
+        call(ft, ft.func)
+    assert str(got.value).split(":")[0] == str(expected.value).split(":")[0]
+
+
+def test_fast_weights_made_from_parameters_are_leaves_of_their_own(torch):
+    results = []
+    for t in (torch, ft):
+        model = t.nn.Linear(3, 2)
+        x = t.ones(1, 3)
+        fast = model.weight.detach().requires_grad_()  # MAML's fast weights
+        first = t.autograd.grad((x @ fast.t()).sum() * 2, fast)[0]
+        second = t.autograd.grad(model(x).sum(), model.weight)[0]
+        both = t.autograd.grad((x @ fast.t()).sum() + model(x).sum() * 3,
+                               [fast, model.weight])
+        results.append([first.numpy(), second.numpy(), *(g.numpy() for g in both)])
+    for theirs, mine in zip(*results, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
