@@ -558,3 +558,14 @@ def test_detect_anomaly_warns_as_torch(torch):
                 pass
         messages.append([str(w.message) for w in caught])
     assert messages[1] == messages[0] and messages[0]
+
+
+def test_add_and_sub_take_alpha_as_torch(torch):
+    values = []
+    for T in (torch, ft):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = T.tensor([0.5, -1.0])
+        out = [x.add(y, alpha=2), x.sub(y, alpha=0.5), T.add(x, y, alpha=-1), T.sub(x, 3),
+               x.add(1)]
+        values.append(([t.tolist() for t in out], out[0].grad_fn.name()))
+    assert values[1] == values[0]

@@ -1118,8 +1118,14 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return _op(jnp.greater_equal, (), self, _scalar_or_tensor(other))
 
-    add = __add__
-    sub = __sub__
+    def add(self, other: Any, *, alpha: builtins.float = 1) -> Tensor:
+        """``self + alpha * other``. PyTorch equivalent: ``Tensor.add``."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: builtins.float = 1) -> Tensor:
+        """``self - alpha * other``. PyTorch equivalent: ``Tensor.sub``."""
+        return self - (other if alpha == 1 else other * alpha)
+
     mul = __mul__
     div = __truediv__
     matmul = __matmul__
