@@ -304,6 +304,8 @@ def test_every_layer_is_saved_whole_and_loaded_back_the_same():
         cls = getattr(ft.nn, name)
         if not (isinstance(cls, type) and issubclass(cls, ft.nn.Module)) or cls is ft.nn.Module:
             continue
+        if name.startswith("Lazy"):  # placeholders, no values: test_shim_added_names saves them
+            continue
         try:
             module = cls(*_ARGS.get(name, ()), **_KWARGS.get(name, {}))
         except (TypeError, NotImplementedError):  # wrappers of a module, unsupported options

@@ -88,11 +88,13 @@ class _ObjectPickler(pickle.Pickler):
         return None
 
     def reducer_override(self, obj: Any) -> Any:
-        from fnnet.torch.nn.parameter import Parameter
+        from fnnet.torch.nn.parameter import Parameter, is_lazy
         from fnnet.torch.tensor import Tensor
 
         if not isinstance(obj, Tensor):
             return NotImplemented
+        if is_lazy(obj):  # a lazy module's placeholder: no values, as PyTorch pickles it
+            return type(obj), (bool(obj.requires_grad),)
         array = host_array(obj)
         assert array is not None  # a tensor always has its values
         ref = _StorageRef(str(len(self.storages)), storage_type(array, ""), array.size)

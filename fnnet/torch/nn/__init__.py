@@ -81,6 +81,14 @@ from fnnet.torch.nn.modules import (
 )
 from fnnet.torch.nn.modules.fold import Fold, Unfold
 from fnnet.torch.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
+from fnnet.torch.nn.modules.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConvTranspose2d,
+    LazyLinear,
+)
 from fnnet.torch.nn.modules.margin_loss import (
     CosineEmbeddingLoss,
     GaussianNLLLoss,
@@ -124,6 +132,7 @@ from fnnet.torch.nn.modules.transformer import (
     TransformerEncoderLayer,
 )
 from fnnet.torch.nn.parallel import DataParallel, DistributedDataParallel
+from fnnet.torch.nn._uninitialized import UninitializedBuffer, UninitializedParameter
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Unsupported as _Unsupported
 
@@ -168,5 +177,7 @@ __all__ = [
     "Fold", "InstanceNorm1d", "InstanceNorm2d", "Unfold",
     "MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
     "TransformerEncoder", "TransformerEncoderLayer",
+    "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d", "LazyConvTranspose2d",
+    "LazyLinear", "UninitializedBuffer", "UninitializedParameter",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

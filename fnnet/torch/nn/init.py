@@ -203,3 +203,16 @@ def __getattr__(name: str) -> Any:
 
     raise Unsupported(f"fnnet.torch does not support torch.nn.init.{name}; initialise "
                       f"with fnnet.nn.init and copy_ the values in")
+
+
+def _refuse_placeholders() -> None:
+    """Each initialiser raises PyTorch's ValueError for a lazy module's placeholder."""
+    from fnnet.torch.nn._uninitialized import refusing_placeholders
+
+    for name in ("uniform_", "normal_", "trunc_normal_", "orthogonal_", "constant_", "zeros_",
+                 "ones_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_",
+                 "kaiming_uniform_", "kaiming_normal_"):
+        globals()[name] = refusing_placeholders(globals()[name])
+
+
+_refuse_placeholders()

@@ -68,3 +68,12 @@ def buffer_from_array(value: Any) -> Tensor:
 
 
 _ = _graph
+
+
+def __getattr__(name: str) -> Any:
+    # the placeholders of lazy modules, under PyTorch's module path (torch.nn.parameter)
+    if name in ("UninitializedParameter", "UninitializedBuffer", "is_lazy"):
+        from fnnet.torch.nn import _uninitialized
+
+        return getattr(_uninitialized, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

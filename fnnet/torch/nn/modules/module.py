@@ -14,6 +14,7 @@ from fnnet.torch import _dtypes, _graph
 from fnnet.torch._hooks import RemovableHandle
 from fnnet.torch.device import check_cuda, check_placement
 from fnnet.torch.device import device as _device
+from fnnet.torch.nn._uninitialized import is_lazy, shape_error
 from fnnet.torch.nn.modules._backward_hooks import BackwardCall
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor, Unsupported, _as_tensor
@@ -357,10 +358,14 @@ class Module:
         for name, target in own.items():
             if name not in state_dict:
                 continue
+            if is_lazy(state_dict[name]):  # a lazy module's placeholder: no value to copy
+                if is_lazy(target):
+                    continue
+                raise shape_error()
             array, problem = _checkpoint_array(name, state_dict[name])
             if problem:
                 errors.append(problem)
-            elif tuple(array.shape) != tuple(target.shape):
+            elif not is_lazy(target) and tuple(array.shape) != tuple(target.shape):
                 errors.append(
                     f'size mismatch for {name}: copying a param with shape '
                     f'torch.Size({list(array.shape)}) from checkpoint, the shape in current '
@@ -382,6 +387,8 @@ class Module:
                 for name, array in values.items()}
         for name, array in cast.items():
             set_value(own[name], array)
+            if is_lazy(own[name]):  # a lazy module's placeholder takes the loaded shape
+                own[name]._materialize(own[name]._cell.val)
         return _IncompatibleKeys(missing, unexpected)
 
     # -- modes and gradients -----------------------------------------------------------

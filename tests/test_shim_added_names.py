@@ -1,0 +1,149 @@
+"""PyTorch names that learning material uses and fnnet.torch added: lazy modules (the
+d2l.ai book), RMSNorm, 3-D layers, and small functions; each against real PyTorch."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from helpers import raised_by
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+
+def _without_addresses(message: str) -> str:
+    return re.sub(r" at 0x[0-9a-f]+", "", message)
+
+
+# -- lazy modules ------------------------------------------------------------------------
+
+LAZY = {
+    "LazyLinear": (lambda T: T.nn.LazyLinear(3), (2, 5)),
+    "LazyLinear without bias": (lambda T: T.nn.LazyLinear(3, bias=False), (2, 4)),
+    "LazyConv1d": (lambda T: T.nn.LazyConv1d(4, 3, padding=1), (2, 3, 7)),
+    "LazyConv2d": (lambda T: T.nn.LazyConv2d(4, 3, stride=2), (2, 3, 6, 6)),
+    "LazyConv2d groups": (lambda T: T.nn.LazyConv2d(4, 3, groups=2, bias=False), (1, 2, 5, 5)),
+    "LazyConvTranspose2d": (lambda T: T.nn.LazyConvTranspose2d(4, 3, stride=2), (2, 3, 4, 4)),
+    "LazyBatchNorm1d": (lambda T: T.nn.LazyBatchNorm1d(), (4, 3)),
+    "LazyBatchNorm1d affine=False": (lambda T: T.nn.LazyBatchNorm1d(affine=False), (4, 3, 2)),
+    "LazyBatchNorm2d": (lambda T: T.nn.LazyBatchNorm2d(momentum=0.2), (2, 3, 4, 4)),
+}
+
+
+@pytest.mark.parametrize("name", LAZY)
+def test_lazy_module_prints_registers_and_becomes_its_module(name):
+    make, shape = LAZY[name]
+    ours, theirs = make(ft), make(torch)
+    assert repr(ours) == repr(theirs)
+    assert [(n, type(p).__name__) for n, p in ours.named_parameters()] == \
+        [(n, type(p).__name__) for n, p in theirs.named_parameters()]
+    assert [(k, type(v).__name__) for k, v in ours.state_dict().items()] == \
+        [(k, type(v).__name__) for k, v in theirs.state_dict().items()]
+    assert ours.has_uninitialized_params() == theirs.has_uninitialized_params()
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    ours(ft.from_numpy(x))
+    theirs(torch.from_numpy(x))
+    assert repr(ours) == repr(theirs)
+    assert type(ours).__name__ == type(theirs).__name__
+    assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == \
+        {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
+    assert [type(p).__name__ for p in ours.parameters()] == ["Parameter"] * len(
+        list(theirs.parameters()))
+
+
+def test_lazy_linear_after_dry_run_computes_as_linear_with_its_weights():
+    ours = ft.nn.Sequential(ft.nn.LazyLinear(4), ft.nn.ReLU(), ft.nn.LazyLinear(2))
+    theirs = torch.nn.Sequential(torch.nn.LazyLinear(4), torch.nn.ReLU(),
+                                 torch.nn.LazyLinear(2))
+    x = np.random.default_rng(1).standard_normal((3, 5)).astype(np.float32)
+    ours(ft.from_numpy(x))
+    theirs(torch.from_numpy(x))
+    ours.load_state_dict({k: ft.from_numpy(v.numpy()) for k, v in theirs.state_dict().items()})
+    np.testing.assert_allclose(ours(ft.from_numpy(x)).detach().numpy(),
+                               theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-5)
+    # PyTorch's default initialisation at the first call: U(-1/sqrt(5), 1/sqrt(5))
+    fresh = ft.nn.LazyLinear(200)
+    fresh(ft.ones(1, 5))
+    w = fresh.weight.detach().numpy()
+    assert np.abs(w).max() <= 1 / np.sqrt(5) and np.abs(w).max() > 0.4
+
+
+def test_optimizer_built_before_the_dry_run_trains_the_materialised_parameters():
+    net = ft.nn.LazyLinear(1)
+    opt = ft.optim.SGD(net.parameters(), lr=0.1)
+    x, y = ft.ones(4, 3), ft.zeros(4, 1)
+    net(x)
+    before = net.weight.detach().clone()
+    ft.nn.functional.mse_loss(net(x), y).backward()
+    opt.step()
+    assert not ft.equal(net.weight, before)
+    assert opt.param_groups[0]["params"][0] is net.weight
+
+
+def test_apply_init_after_the_dry_run_and_state_dict_into_a_lazy_model():
+    net = ft.nn.Sequential(ft.nn.LazyLinear(3), ft.nn.LazyLinear(2))
+    net(ft.ones(1, 4))
+
+    def init(m):
+        if type(m) is ft.nn.Linear:
+            ft.nn.init.constant_(m.weight, 0.5)
+            ft.nn.init.zeros_(m.bias)
+    net.apply(init)
+    assert net(ft.ones(1, 4)).tolist() == [[3.0, 3.0]]
+    clone = ft.nn.Sequential(ft.nn.LazyLinear(3), ft.nn.LazyLinear(2))
+    assert repr(clone.load_state_dict(net.state_dict())) == "<All keys matched successfully>"
+    assert type(clone[0]).__name__ == "LazyLinear" and tuple(clone[0].weight.shape) == (3, 4)
+    assert clone(ft.ones(1, 4)).tolist() == [[3.0, 3.0]]
+    assert repr(clone[0]) == "Linear(in_features=4, out_features=3, bias=True)"
+
+
+PLACEHOLDER_MISTAKES = {
+    "numel": lambda T: T.nn.LazyLinear(3).weight.numel(),
+    "shape": lambda T: T.nn.LazyLinear(3).weight.shape,
+    "add": lambda T: T.nn.LazyLinear(3).weight + 1,
+    "sum": lambda T: T.nn.LazyLinear(3).weight.sum(),
+    "init.normal_": lambda T: T.nn.init.normal_(T.nn.LazyLinear(3).weight),
+    "apply before the dry run": lambda T: T.nn.LazyLinear(3).apply(
+        lambda m: T.nn.init.xavier_uniform_(m.weight)),
+    "load a placeholder into a parameter":
+        lambda T: T.nn.Linear(4, 3).load_state_dict(T.nn.LazyLinear(3).state_dict()),
+    "conv input of a wrong rank": lambda T: T.nn.LazyConv2d(3, 3)(T.ones(4)),
+    "unknown keyword": lambda T: T.nn.LazyLinear(3, foo=1),
+    "other size after the first call": lambda T: (lambda m: (m(T.ones(2, 4)),
+                                                             m(T.ones(2, 5))))(
+        T.nn.LazyLinear(3)),
+}
+
+
+@pytest.mark.parametrize("name", PLACEHOLDER_MISTAKES)
+def test_placeholders_refuse_what_pytorch_refuses(name):
+    (t_type, t_msg), (f_type, f_msg) = raised_by(PLACEHOLDER_MISTAKES[name], torch, ft)
+    assert f_type is t_type
+    if "init" not in name and "apply" not in name:  # PyTorch names the function it traced
+        assert _without_addresses(f_msg) == _without_addresses(t_msg)
+
+
+def test_placeholder_repr_and_names():
+    assert repr(ft.nn.LazyLinear(2).weight) == repr(torch.nn.LazyLinear(2).weight)
+    assert repr(ft.nn.UninitializedBuffer()) == repr(torch.nn.UninitializedBuffer())
+    assert ft.nn.parameter.is_lazy(ft.nn.UninitializedParameter())
+    u = ft.nn.UninitializedParameter()
+    u.materialize((2, 3))
+    assert type(u) is ft.nn.Parameter and tuple(u.shape) == (2, 3)
+
+
+def test_a_lazy_model_saved_whole_loads_lazy_and_materialises():
+    import io
+
+    buffer = io.BytesIO()
+    ft.save(ft.nn.Sequential(ft.nn.LazyLinear(3), ft.nn.LazyBatchNorm1d()), buffer)
+    buffer.seek(0)
+    loaded = ft.load(buffer, weights_only=False)
+    assert repr(loaded[0].weight) == "<UninitializedParameter>"
+    assert repr(loaded[1]) == repr(torch.nn.LazyBatchNorm1d())
+    loaded(ft.ones(2, 4))
+    assert repr(loaded[0]) == "Linear(in_features=4, out_features=3, bias=True)"
