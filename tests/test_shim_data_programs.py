@@ -484,6 +484,8 @@ def test_permutations_from_a_generator_are_pytorchs(torch):
                                               generator=T.Generator().manual_seed(3))),
                 list(data.RandomSampler(range(7), num_samples=10,
                                         generator=T.Generator().manual_seed(1))),
+                list(data.RandomSampler(range(9), replacement=True, num_samples=40,
+                                        generator=T.Generator().manual_seed(4))),
                 T.randperm(9, generator=T.Generator()),
                 T.randperm(9, generator=T.Generator().manual_seed(2**40 + 3)))
 

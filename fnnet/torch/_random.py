@@ -244,6 +244,21 @@ def randperm(n: int, generator: Generator | None) -> np.ndarray:
     return np.asarray(order, np.int64)
 
 
+def indices_below(n: int, size: int, generator: Generator | None) -> np.ndarray:
+    """``size`` integers drawn uniformly from ``[0, n)``, int64.
+
+    From a ``generator`` (``n`` below 2**32) they are PyTorch's
+    ``torch.randint(high=n, size=(size,), generator=g)`` on the CPU: the next 32-bit
+    numbers of the generator's MT19937 modulo ``n`` (``RandomSampler(replacement=True,
+    generator=g)`` draws so). Without one, numpy's from the global PRNG.
+    """
+    if generator is None or n >= 2**32:
+        rng = generator.numpy() if generator is not None else state.numpy_rng()
+        return rng.integers(0, n, size=size, dtype=np.int64)
+    draws = generator.mt19937().randint(0, 2**32, size=size, dtype=np.uint32)
+    return draws.astype(np.int64) % n
+
+
 def key_for(generator: Any, who: str) -> jax.Array:
     """A fresh key for one eager draw of ``who``: from ``generator`` where one is given,
     else from the global key.

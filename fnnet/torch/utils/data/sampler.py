@@ -1,9 +1,10 @@
 """``torch.utils.data`` samplers: iterables of dataset indices for ``DataLoader(sampler=)``.
 
 Random samplers draw from their ``generator`` (a :class:`fnnet.torch.Generator`) or, without
-one, from the global PRNG seeded by ``torch.manual_seed``. The permutations of
+one, from the global PRNG seeded by ``torch.manual_seed``. The indices of
 ``RandomSampler`` and ``SubsetRandomSampler`` given a generator are PyTorch's (see
-:func:`fnnet.torch._random.randperm`); the other draws differ from PyTorch's.
+:func:`fnnet.torch._random.randperm` and :func:`~fnnet.torch._random.indices_below`);
+``WeightedRandomSampler``'s differ from PyTorch's.
 """
 
 from __future__ import annotations
@@ -19,10 +20,6 @@ from fnnet.torch._random import Generator
 from fnnet.torch.tensor import Tensor, _as_tensor
 
 T_co = TypeVar("T_co", covariant=True)
-
-
-def _rng(generator: Generator | None) -> np.random.Generator:
-    return generator.numpy() if generator is not None else _random.state.numpy_rng()
 
 
 class Sampler(Generic[T_co]):
@@ -74,8 +71,10 @@ class RandomSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
-        if self.replacement:
-            yield from _rng(self.generator).integers(0, n, size=self.num_samples).tolist()
+        if self.replacement:  # PyTorch's draws: 32 at a time, then the remainder
+            for _ in range(self.num_samples // 32):
+                yield from _random.indices_below(n, 32, self.generator).tolist()
+            yield from _random.indices_below(n, self.num_samples % 32, self.generator).tolist()
             return
         # PyTorch's draws: whole permutations, then one more for the remainder (drawn
         # when the last index is read, also when the remainder is 0)
