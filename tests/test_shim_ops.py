@@ -175,3 +175,29 @@ def test_assigned_value_drops_leading_size_one_dims_as_pytorch(torch):
         with pytest.raises(RuntimeError, match=r"the number of sizes provided \(1\) must be "
                            r"greater or equal to the number of dimensions in the tensor \(2\)"):
             m.zeros(3, 4)[1] = m.ones(2, 4)
+
+
+_ZERO_D_INDEX = [
+    lambda t: t.zeros(10).scatter_(0, t.tensor(3), value=1),  # the one-hot of a tutorial
+    lambda t: t.zeros(10).scatter(0, t.tensor(3), t.tensor(5.0)),
+    lambda t: t.zeros(4).scatter_(0, t.tensor(1), t.tensor([9.0])),
+    lambda t: t.zeros(10).scatter_add(0, t.tensor(2), t.tensor(4.0)),
+    lambda t: t.arange(5.0).gather(0, t.tensor(3)),
+    lambda t: t.tensor(7.0).gather(0, t.tensor([0])),
+    lambda t: t.zeros(()).scatter_(0, t.tensor([0]), 1.0),
+    lambda t: t.zeros(2, 3).scatter_(0, t.tensor([1, 0]), 1.0),
+    lambda t: t.zeros(2, 3).gather(0, t.tensor([1, 0])),
+]
+
+
+@pytest.mark.parametrize("call", _ZERO_D_INDEX)
+def test_scatter_and_gather_take_a_0_d_tensor_as_one_of_one_element(torch, call):
+    try:
+        expected = call(torch)
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError, match=f"^{error}$"):
+            call(ft)
+        return
+    got = call(ft)
+    assert tuple(got.shape) == tuple(expected.shape)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())

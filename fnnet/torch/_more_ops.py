@@ -75,10 +75,12 @@ def _check_index(self: Tensor, dim: int, index: Any, who: str) -> Tensor:
     checked = _as_tensor(index)
     if np.dtype(checked._cell.aval[1]).kind not in "iu":
         raise RuntimeError(f"{who}(): Expected dtype int64 for index, got {checked.dtype}")
-    if checked.dim() != self.dim():
-        raise RuntimeError(f"Index tensor must have the same number of dimensions as input "
-                           f"tensor ({checked.dim()} vs {self.dim()})")
-    for d, (i, s) in enumerate(zip(checked.shape, self.shape, strict=True)):
+    # a 0-d tensor counts as one of shape [1], as in PyTorch (scatter_(0, tensor(3), ...)
+    # on a vector is the one-hot of the FashionMNIST tutorial)
+    if max(checked.dim(), 1) != max(self.dim(), 1):
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as "
+                           f"{'input' if who == 'gather' else 'self'} tensor")
+    for d, (i, s) in enumerate(zip(checked.shape or (1,), self.shape or (1,), strict=True)):
         if d != dim and i > s:
             raise RuntimeError(f"Size does not match at dimension {d} expected index "
                                f"{list(checked.shape)} to be no larger than self "
@@ -94,7 +96,7 @@ def _grid(index: Any, dim: int) -> tuple[Any, ...]:
 
 
 def _gather(x: Any, index: Any, dim: int) -> Any:
-    return x[_grid(index, dim)]
+    return jnp.atleast_1d(x)[_grid(jnp.atleast_1d(index), dim)].reshape(jnp.shape(index))
 
 
 def gather(self: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
@@ -105,10 +107,11 @@ def gather(self: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> 
 
 
 def _scatter(x: Any, index: Any, src: Any, dim: int, add: bool) -> Any:
+    index = jnp.atleast_1d(index)
     if jnp.ndim(src):
-        src = src[tuple(slice(0, n) for n in index.shape)]
-    at = x.at[_grid(index, dim)]
-    return at.add(src) if add else at.set(src)
+        src = jnp.atleast_1d(src)[tuple(slice(0, n) for n in index.shape)]
+    at = jnp.atleast_1d(x).at[_grid(index, dim)]
+    return (at.add(src) if add else at.set(src)).reshape(jnp.shape(x))
 
 
 def _scatter_value(x: Any, index: Any, dim: int, add: bool, value: Any) -> Any:
