@@ -109,7 +109,7 @@ class values_indices(tuple[Any, Any]):  # noqa: N801 - PyTorch's torch.return_ty
     def __new__(cls, values: Any, indices: Any, op: str = "values_indices") -> values_indices:
         # the pair's class is named after its op, as PyTorch's (type(r).__name__ "topk")
         kind = _RETURN_TYPES.get(op, cls) if cls is values_indices else cls
-        pair = super().__new__(kind, (values, indices))
+        pair: values_indices = super().__new__(kind, (values, indices))
         pair.op = op
         return pair
 
@@ -121,10 +121,11 @@ class values_indices(tuple[Any, Any]):  # noqa: N801 - PyTorch's torch.return_ty
 
 
 #: ``torch.return_types.<op>``: a subclass of values_indices per op that returns one
-_RETURN_TYPES = {op: type(op, (values_indices,), {"__module__": "torch.return_types",
-                                                 "__qualname__": op})
-                 for op in ("max", "min", "sort", "topk", "median", "nanmedian", "mode",
-                            "kthvalue", "cummax", "cummin")}
+_RETURN_TYPES: dict[str, type[values_indices]] = {
+    op: type(op, (values_indices,), {"__module__": "torch.return_types",
+                                     "__qualname__": op})
+    for op in ("max", "min", "sort", "topk", "median", "nanmedian", "mode", "kthvalue",
+               "cummax", "cummin")}
 
 _record = _graph.record
 _new_cell = Cell.__new__
@@ -1120,11 +1121,11 @@ class Tensor:
 
     def add(self, other: Any, *, alpha: builtins.float = 1) -> Tensor:
         """``self + alpha * other``. PyTorch equivalent: ``Tensor.add``."""
-        return self + (other if alpha == 1 else other * alpha)
+        return self.__add__(other if alpha == 1 else other * alpha)
 
     def sub(self, other: Any, *, alpha: builtins.float = 1) -> Tensor:
         """``self - alpha * other``. PyTorch equivalent: ``Tensor.sub``."""
-        return self - (other if alpha == 1 else other * alpha)
+        return self.__sub__(other if alpha == 1 else other * alpha)
 
     mul = __mul__
     div = __truediv__

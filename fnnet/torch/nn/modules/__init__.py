@@ -9,6 +9,7 @@ from fnnet.torch.nn.modules.activation import (
     Softmax,
     Tanh,
 )
+from fnnet.torch.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from fnnet.torch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from fnnet.torch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from fnnet.torch.nn.modules.distance import CosineSimilarity, PairwiseDistance
@@ -38,7 +39,7 @@ from fnnet.torch.nn.modules.margin_loss import (
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
 )
-from fnnet.torch.nn.modules.misc import BatchNorm1d, BatchNorm2d, Dropout, Flatten
+from fnnet.torch.nn.modules.misc import Dropout, Flatten
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.modules.normalization import GroupNorm, LayerNorm
 from fnnet.torch.nn.modules.pointwise import (

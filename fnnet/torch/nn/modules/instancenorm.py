@@ -12,12 +12,12 @@ import numpy as np
 from fnnet.torch import _dtypes
 from fnnet.torch._functions import tensor
 from fnnet.torch.nn._attention_norm import instance_norm
-from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.modules.batchnorm import _NormBase
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     _spatial = 1  # the positions' dimensions
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,

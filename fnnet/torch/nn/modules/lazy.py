@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch.nn._uninitialized import UninitializedBuffer, UninitializedParameter, is_lazy
+from fnnet.torch.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from fnnet.torch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from fnnet.torch.nn.modules.linear import Linear
-from fnnet.torch.nn.modules.misc import BatchNorm1d, BatchNorm2d
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor
 

@@ -1,13 +1,10 @@
-"""Flatten, Dropout and BatchNorm modules, computed by the fnnet layers of those names."""
+"""Flatten and Dropout modules, computed by the fnnet layers of those names."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.torch.nn._channel_dropout import check_p
 from fnnet.torch.nn.modules._layer import Wrapped
-from fnnet.torch.nn.modules._reset import ResettableNorm
 
 
 class Flatten(Wrapped):
@@ -32,34 +29,3 @@ class Dropout(Wrapped):
         check_p(p)
         self.p, self.inplace = p, inplace
         self._wrap(fnn.Dropout(p, inplace))
-
-
-class _BatchNorm(ResettableNorm, Wrapped):
-    _params = ("weight", "bias")
-    _state = ("running_mean", "running_var", "num_batches_tracked")
-    _fnnet: Any = None
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True,
-                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self._wrap(self._fnnet(num_features, eps, momentum, affine, track_running_stats,
-                               bias=bias))
-        self._factory_kwargs(device, dtype)
-
-
-class BatchNorm1d(_BatchNorm):
-    """Running statistics are buffers updated by each training step.
-
-    PyTorch equivalent: ``torch.nn.BatchNorm1d``.
-    """
-
-    _fnnet = fnn.BatchNorm1d
-
-
-class BatchNorm2d(_BatchNorm):
-    """PyTorch equivalent: ``torch.nn.BatchNorm2d``."""
-
-    _fnnet = fnn.BatchNorm2d

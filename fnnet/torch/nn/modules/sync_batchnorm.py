@@ -14,7 +14,7 @@ from typing import Any
 
 from fnnet.nn.batchnorm import _BatchNorm as _FnnetBatchNorm
 from fnnet.torch import _sharding
-from fnnet.torch.nn.modules.misc import _BatchNorm
+from fnnet.torch.nn.modules.batchnorm import _BatchNorm
 from fnnet.torch.nn.modules.module import Module
 from fnnet.typing import Array, Params, State
 

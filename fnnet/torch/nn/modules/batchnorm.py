@@ -1,0 +1,54 @@
+"""BatchNorm modules (``torch.nn.modules.batchnorm``), computed by the fnnet layers of
+those names, and ``_NormBase``, the base PyTorch gives them and the instance norms, which
+code tests with ``isinstance`` (to freeze every normalisation layer, say)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fnnet.nn as fnn
+from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules._reset import ResettableNorm
+from fnnet.torch.nn.modules.module import Module
+
+
+class _NormBase(Module):
+    """The normalisation layers with running statistics: BatchNorm and InstanceNorm.
+
+    PyTorch equivalent: ``torch.nn.modules.batchnorm._NormBase``.
+    """
+
+
+class _BatchNorm(ResettableNorm, Wrapped, _NormBase):
+    _params = ("weight", "bias")
+    _state = ("running_mean", "running_var", "num_batches_tracked")
+    _fnnet: Any = None
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self._wrap(self._fnnet(num_features, eps, momentum, affine, track_running_stats,
+                               bias=bias))
+        self._factory_kwargs(device, dtype)
+
+
+class BatchNorm1d(_BatchNorm):
+    """Running statistics are buffers updated by each training step.
+
+    PyTorch equivalent: ``torch.nn.BatchNorm1d``.
+    """
+
+    _fnnet = fnn.BatchNorm1d
+
+
+class BatchNorm2d(_BatchNorm):
+    """PyTorch equivalent: ``torch.nn.BatchNorm2d``."""
+
+    _fnnet = fnn.BatchNorm2d
+
+
+# PyTorch keeps SyncBatchNorm here too (it subclasses _BatchNorm, defined above)
+from fnnet.torch.nn.modules.sync_batchnorm import SyncBatchNorm  # noqa: E402, F401
