@@ -147,3 +147,79 @@ def test_a_lazy_model_saved_whole_loads_lazy_and_materialises():
     assert repr(loaded[1]) == repr(torch.nn.LazyBatchNorm1d())
     loaded(ft.ones(2, 4))
     assert repr(loaded[0]) == "Linear(in_features=4, out_features=3, bias=True)"
+
+
+# -- RMSNorm and Buffer --------------------------------------------------------------------
+
+RMS_CALLS = {
+    "F.rms_norm": lambda T, x: T.nn.functional.rms_norm(x, (4,)),
+    "F.rms_norm eps weight": lambda T, x: T.nn.functional.rms_norm(
+        x, [4], weight=T.arange(4.0) + 1, eps=1e-2),
+    "F.rms_norm two axes": lambda T, x: T.nn.functional.rms_norm(x, (3, 4)),
+    "RMSNorm": lambda T, x: T.nn.RMSNorm(4)(x),
+    "RMSNorm without affine": lambda T, x: T.nn.RMSNorm([3, 4], 1e-6, False)(x),
+}
+
+
+@pytest.mark.parametrize("name", RMS_CALLS)
+def test_rms_norm_values_and_gradients_are_pytorchs(name):
+    data = np.random.default_rng(2).standard_normal((2, 3, 4)).astype(np.float32)
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(data, requires_grad=True)
+        y = RMS_CALLS[name](T, x)
+        (y * T.arange(24.0).reshape(2, 3, 4)).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy(), type(y.grad_fn).__name__))
+    (ty, tg, tname), (fy, fg, fname) = results
+    np.testing.assert_allclose(fy, ty, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fg, tg, rtol=1e-4, atol=1e-5)
+    assert fname == tname
+
+
+def test_rms_norm_module_prints_and_saves_as_pytorchs_and_keeps_half_precision():
+    for make in (lambda T: T.nn.RMSNorm(4), lambda T: T.nn.RMSNorm([2, 4], eps=1e-6,
+                                                                   elementwise_affine=False)):
+        assert repr(make(ft)) == repr(make(torch))
+        assert list(make(ft).state_dict()) == list(make(torch).state_dict())
+    half = [T.nn.functional.rms_norm(T.ones(2, 4, dtype=T.float16), (4,)) for T in (torch, ft)]
+    assert half[1].dtype == ft.float16
+    np.testing.assert_array_equal(half[1].numpy(), half[0].numpy())
+
+
+RMS_MISTAKES = {
+    "input of another trailing shape": lambda T: T.nn.functional.rms_norm(T.ones(2, 4), (3,)),
+    "module input of another shape": lambda T: T.nn.RMSNorm(4)(T.ones(2, 3)),
+    "weight of another shape":
+        lambda T: T.nn.functional.rms_norm(T.ones(2, 4), (4,), weight=T.ones(3)),
+    "integer input": lambda T: T.nn.functional.rms_norm(T.ones(2, 4, dtype=T.long), (4,)),
+}
+
+
+@pytest.mark.parametrize("name", RMS_MISTAKES)
+def test_rms_norm_refuses_as_pytorch(name):
+    theirs, ours = raised_by(RMS_MISTAKES[name], torch, ft)
+    assert ours == theirs
+
+
+def test_buffer_assignment_registers_as_register_buffer():
+    def build(T):
+        class Masked(T.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.scale = T.nn.Buffer(T.full((2,), 2.0))
+                self.offset = T.nn.Buffer(T.ones(1), persistent=False)
+                self.lin = T.nn.Linear(2, 1)
+
+            def forward(self, x):
+                return self.lin(x * self.scale) + self.offset
+        return Masked()
+
+    ours, theirs = build(ft), build(torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert type(ours.scale) is ft.Tensor and isinstance(ft.nn.Buffer(ft.ones(1)), ft.Tensor)
+    ours.load_state_dict({k: ft.from_numpy(v.numpy()) for k, v in theirs.state_dict().items()})
+    np.testing.assert_allclose(ours(ft.ones(3, 2)).detach().numpy(),
+                               theirs(torch.ones(3, 2)).detach().numpy(), rtol=1e-6)
+    assert raised_by(lambda T: T.nn.Buffer([1, 2]), torch, ft)[1] == \
+        raised_by(lambda T: T.nn.Buffer([1, 2]), torch)[0]

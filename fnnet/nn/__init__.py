@@ -11,7 +11,7 @@ from fnnet.nn.errors import StateDictError
 from fnnet.nn.flatten import Flatten
 from fnnet.nn.linear import Linear
 from fnnet.nn.module import Bound, Module
-from fnnet.nn.normalization import LayerNorm
+from fnnet.nn.normalization import LayerNorm, RMSNorm
 from fnnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from fnnet.nn.rnn import GRU, LSTM, RNN
 from fnnet.nn.sparse import Embedding
@@ -31,6 +31,7 @@ __all__ = [
     "GRU",
     "LSTM",
     "LayerNorm",
+    "RMSNorm",
     "LeakyReLU",
     "Dropout",
     "Flatten",

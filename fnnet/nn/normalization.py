@@ -1,4 +1,4 @@
-"""Layer normalisation."""
+"""Layer normalisation and RMS normalisation."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from fnnet.nn.functional.rms_norm import rms_norm
 from fnnet.nn.functional.sequence import layer_norm
 from fnnet.nn.module import Module
 from fnnet.typing import Array, Params, PRNGKey, State
@@ -69,3 +70,41 @@ class LayerNorm(Module):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}"
                 f", bias={bool(self.bias and self.elementwise_affine)}")
+
+
+class RMSNorm(Module):
+    """Divides each sample by its root mean square over the trailing
+    ``normalized_shape`` axes (see :func:`fnnet.nn.functional.rms_norm`).
+
+    Args:
+        normalized_shape: an int or the trailing shape.
+        eps: added to the mean square; None: the input dtype's machine epsilon.
+        elementwise_affine: learn ``weight`` (ones).
+
+    Raises:
+        TypeError, ValueError: ``normalized_shape`` as :class:`LayerNorm`'s.
+
+    PyTorch equivalent: ``torch.nn.RMSNorm``.
+    """
+
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float | None = None,
+                 elementwise_affine: bool = True) -> None:
+        self.normalized_shape = LayerNorm(normalized_shape).normalized_shape
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+
+    def init(self, key: PRNGKey) -> tuple[Params, State]:
+        del key
+        if not self.elementwise_affine:
+            return {}, {}
+        return {"weight": jnp.ones(self.normalized_shape, jnp.float32)}, {}
+
+    def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
+              key: PRNGKey | None = None) -> tuple[Array, State]:
+        """``x: [*, *normalized_shape]`` -> the same shape."""
+        del train, key
+        return rms_norm(x, self.normalized_shape, params.get("weight"), self.eps), state
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -50,7 +50,7 @@ _NAMES = {
     "MaxPool2DWithIndicesBackward0", "LogSoftmax": "LogSoftmaxBackward0",
     "Softmax": "SoftmaxBackward0", "Embedding": "EmbeddingBackward0",
     "LayerNorm": "NativeLayerNormBackward0", "LeakyReLU": "LeakyReluBackward0",
-    "GELU": "GeluBackward0",
+    "GELU": "GeluBackward0", "RMSNorm": "MulBackward0", "_rms_norm": "MulBackward0",
     "cosine_similarity": "SumBackward1", "pairwise_distance": "NormBackward1",
     "_norm": "LinalgVectorNormBackward0", "_vector_norm": "LinalgVectorNormBackward0",
     "_huber": "HuberLossBackward0", "_outer": "MulBackward0", "_narrow": "SliceBackward0",

@@ -109,6 +109,7 @@ from fnnet.torch.nn.modules.pointwise import (
     Tanhshrink,
     Threshold,
 )
+from fnnet.torch.nn.modules.rms_norm import RMSNorm
 from fnnet.torch.nn.modules.reshaping import (
     ConstantPad1d,
     ConstantPad2d,
@@ -132,6 +133,7 @@ from fnnet.torch.nn.modules.transformer import (
     TransformerEncoderLayer,
 )
 from fnnet.torch.nn.parallel import DataParallel, DistributedDataParallel
+from fnnet.torch.nn._buffer import Buffer
 from fnnet.torch.nn._uninitialized import UninitializedBuffer, UninitializedParameter
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Unsupported as _Unsupported
@@ -178,6 +180,7 @@ __all__ = [
     "MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
     "TransformerEncoder", "TransformerEncoderLayer",
     "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d", "LazyConvTranspose2d",
-    "LazyLinear", "UninitializedBuffer", "UninitializedParameter",
+    "LazyLinear", "UninitializedBuffer", "UninitializedParameter", "RMSNorm",
+    "Buffer",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -537,6 +537,7 @@ from fnnet.torch.nn._margin_losses import (  # noqa: E402, F401 - re-exported
     triplet_margin_with_distance_loss,
 )
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
+from fnnet.torch.nn._rms_norm import rms_norm  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._thresholding import (  # noqa: E402, F401 - re-exported
     elu_,
     glu,

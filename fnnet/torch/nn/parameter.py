@@ -76,4 +76,8 @@ def __getattr__(name: str) -> Any:
         from fnnet.torch.nn import _uninitialized
 
         return getattr(_uninitialized, name)
+    if name == "Buffer":
+        from fnnet.torch.nn._buffer import Buffer
+
+        return Buffer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,6 +14,7 @@ from fnnet.torch import _dtypes, _graph
 from fnnet.torch._hooks import RemovableHandle
 from fnnet.torch.device import check_cuda, check_placement
 from fnnet.torch.device import device as _device
+from fnnet.torch.nn._buffer import Buffer
 from fnnet.torch.nn._uninitialized import is_lazy, shape_error
 from fnnet.torch.nn.modules._backward_hooks import BackwardCall
 from fnnet.torch.nn.parameter import Parameter
@@ -152,6 +153,9 @@ class Module:
                 kind = "parameters" if isinstance(value, Parameter) else "module"
                 raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
             object.__setattr__(self, name, value)
+            return
+        if isinstance(value, Buffer):  # nn.Buffer: registered as register_buffer does
+            self.register_buffer(name, value._plain(), persistent=value.persistent)
             return
         # a name kept in its own table keeps its place there (state_dict's and
         # parameters()' order, which optimizer state is indexed by), as in PyTorch
