@@ -234,6 +234,12 @@ LOADER_MISTAKES = {
     "BatchSampler, drop_last=None": lambda T: T.utils.data.BatchSampler(range(3), 2, None),
     "WeightedRandomSampler, 2-D weights": lambda T: T.utils.data.WeightedRandomSampler(
         [[1.0, 2.0]], 2),
+    "multiprocessing_context without workers": lambda T: T.utils.data.DataLoader(
+        _tensors(T), multiprocessing_context="spawn"),
+    "an unknown start method": lambda T: T.utils.data.DataLoader(
+        _tensors(T), num_workers=1, multiprocessing_context="thread"),
+    "a timeout without workers": lambda T: iter(T.utils.data.DataLoader(_tensors(T),
+                                                                        timeout=5)),
 }
 
 
@@ -513,4 +519,21 @@ def test_pin_memory_without_an_accelerator_warns_as_pytorch(torch):
             warnings.simplefilter("always")
             iter(T.utils.data.DataLoader(range(4), batch_size=2, pin_memory=True))
         said.append([(w.category, str(w.message)) for w in caught])
+    assert said[1] == said[0] and len(said[0]) == 1
+
+
+def test_more_workers_than_cpus_warn_as_pytorch(torch):
+    import os
+    import warnings
+
+    workers = len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1) + 1
+    said = []
+    for T in (torch, ft):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loader = T.utils.data.DataLoader(range(4), num_workers=workers,
+                                             multiprocessing_context="spawn")
+        said.append([(w.category, str(w.message)) for w in caught])
+        assert type(loader.multiprocessing_context).__name__ == "SpawnContext"
     assert said[1] == said[0] and len(said[0]) == 1

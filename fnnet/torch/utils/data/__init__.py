@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import copy
 import math
+import multiprocessing
+import multiprocessing.context
+import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
@@ -248,8 +251,8 @@ class DataLoader:
         # kept for code that reads them back (``loader.num_workers``), as PyTorch's
         self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
         self.pin_memory_device, self.in_order = pin_memory_device, in_order
-        self.worker_init_fn, self.multiprocessing_context = worker_init_fn, \
-            multiprocessing_context
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = _start_method(multiprocessing_context, num_workers)
         self.prefetch_factor = 2 if prefetch_factor is None and num_workers else \
             prefetch_factor
         self.persistent_workers = persistent_workers
@@ -289,6 +292,7 @@ class DataLoader:
         self.collate_fn = collate_fn if collate_fn is not None else \
             default_collate if batch_sampler is not None else default_convert
         self._initialized = True
+        _warn_of_many_workers(num_workers)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self._FIXED and getattr(self, "_initialized", False):
@@ -319,6 +323,14 @@ class DataLoader:
         return [self.dataset[i] for i in indices]
 
     def __iter__(self) -> _SingleProcessDataLoaderIter:
+        if self.num_workers:
+            _warn_of_many_workers(self.num_workers)  # at each epoch's workers, as PyTorch
+        elif self.timeout:
+            raise AssertionError("_SingleProcessDataLoaderIter requires timeout == 0")
+        if self.pin_memory and self.pin_memory_device:
+            warnings.warn(f"pin_memory_device is deprecated, the current accelerator will be "
+                          f"used as the device,ignore pin_memory_device="
+                          f"'{self.pin_memory_device}'.", stacklevel=2)
         if self.pin_memory and not accelerator.is_available():
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=2)
@@ -412,11 +424,53 @@ class _SingleProcessDataLoaderIter:
         return len(self._loader)
 
 
+def _start_method(context: Any, num_workers: Any) -> Any:
+    """``multiprocessing_context`` as PyTorch's loader keeps it: a start method's name
+    made its context, checked as PyTorch checks it (no worker process uses it here)."""
+    if context is None:
+        return None
+    if not num_workers > 0:
+        raise ValueError(f"multiprocessing_context can only be used with multi-process "
+                         f"loading (num_workers > 0), but got num_workers={num_workers}")
+    if isinstance(context, str):
+        methods = multiprocessing.get_all_start_methods()
+        if context not in methods:
+            raise ValueError(f"multiprocessing_context option should specify a valid start "
+                             f"method in {methods!r}, but got "
+                             f"multiprocessing_context={context!r}")
+        context = multiprocessing.get_context(context)
+    if not isinstance(context, multiprocessing.context.BaseContext):
+        raise TypeError(f"multiprocessing_context option should be a valid context object or "
+                        f"a string specifying the start method, but got "
+                        f"multiprocessing_context={context}")
+    return context
+
+
+def _warn_of_many_workers(num_workers: Any) -> None:
+    """PyTorch's warning for more workers than this process may use CPUs (its workers
+    would be processes; a user's script shows the warning as there)."""
+    if not num_workers:
+        return
+    cpuset = hasattr(os, "sched_getaffinity")
+    cpus = len(os.sched_getaffinity(0)) if cpuset else os.cpu_count()
+    if cpus is not None and num_workers <= cpus:
+        return
+    unchecked = "" if cpuset else " (`cpuset` is not taken into account)"
+    suggestion = ("DataLoader is not able to compute a suggested max number of worker in "
+                  "current system." if cpus is None else
+                  f"Our suggested max number of worker in current system is {cpus}{unchecked}"
+                  f", which is smaller than what this DataLoader is going to create.")
+    warnings.warn(f"This DataLoader will create {num_workers} worker processes in total. "
+                  f"{suggestion} Please be aware that excessive worker creation might get "
+                  f"DataLoader running slow or even freeze, lower the worker number to avoid "
+                  f"potential slowness/freeze if necessary.", stacklevel=3)
+
+
 def _check_worker_options(num_workers: Any, timeout: Any, prefetch_factor: Any,
                           persistent_workers: Any) -> None:
     """PyTorch's errors for worker options that need worker processes (accepted and
     ignored otherwise: batches are made in this process)."""
-    if not isinstance(num_workers, int) or num_workers < 0:
+    if num_workers < 0:
         raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
                          "disable multiprocessing.")
     if timeout < 0:
