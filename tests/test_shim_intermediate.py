@@ -571,13 +571,17 @@ def test_add_and_sub_take_alpha_as_torch(torch):
     assert values[1] == values[0]
 
 
-def test_normalisation_layers_are_found_by_torchs_base_classes(torch):
+def test_normalisation_and_convolution_layers_are_found_by_torchs_base_classes(torch):
     found = []
     for T in (torch, ft):
         model = T.nn.Sequential(T.nn.Conv2d(1, 2, 3), T.nn.BatchNorm2d(2),
                                 T.nn.InstanceNorm2d(2), T.nn.BatchNorm1d(2), T.nn.Linear(2, 2))
         batchnorm = importlib.import_module(f"{T.__name__}.nn.modules.batchnorm")
+        conv = importlib.import_module(f"{T.__name__}.nn.modules.conv")
         found.append(([isinstance(m, batchnorm._BatchNorm) for m in model],
                       [isinstance(m, batchnorm._NormBase) for m in model],
-                      issubclass(T.nn.SyncBatchNorm, batchnorm._BatchNorm)))
+                      issubclass(T.nn.SyncBatchNorm, batchnorm._BatchNorm),
+                      [isinstance(m, conv._ConvNd) for m in model],
+                      isinstance(T.nn.ConvTranspose2d(1, 1, 2), conv._ConvTransposeNd),
+                      isinstance(T.nn.Conv1d(1, 1, 2), conv._ConvNd)))
     assert found[1] == found[0]

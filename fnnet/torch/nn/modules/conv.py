@@ -1,4 +1,6 @@
-"""``nn.Conv2d``, computed by ``fnnet.nn.Conv2d``."""
+"""``nn.Conv1d``, ``nn.Conv2d`` and ``nn.ConvTranspose2d``, computed by the fnnet layers of
+those names, under PyTorch's bases ``_ConvNd`` and ``_ConvTransposeNd`` (which code tests
+with ``isinstance`` to initialise every convolution)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import fnnet.nn as fnn
 from fnnet.torch._mixed_dtypes import check_conv, check_conv_transpose
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
+from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor
 
 
@@ -26,7 +29,15 @@ def _check_conv_input(conv: Conv1d | Conv2d, input: Tensor, dims: int, *params: 
                            f"{conv.in_channels} channels, but got {batched[1]} channels instead")
 
 
-class Conv2d(Resettable, Wrapped):
+class _ConvNd(Module):
+    """The convolutions. PyTorch equivalent: ``torch.nn.modules.conv._ConvNd``."""
+
+
+class _ConvTransposeNd(_ConvNd):
+    """The transposed convolutions. PyTorch: ``torch.nn.modules.conv._ConvTransposeNd``."""
+
+
+class Conv2d(Resettable, Wrapped, _ConvNd):
     """2-D convolution over ``[N, C, H, W]``. PyTorch equivalent: ``torch.nn.Conv2d``."""
 
     _params = ("weight", "bias")
@@ -52,7 +63,7 @@ class Conv2d(Resettable, Wrapped):
         _check_conv_input(self, input, 2, *rest)
 
 
-class ConvTranspose2d(Resettable, Wrapped):
+class ConvTranspose2d(Resettable, Wrapped, _ConvTransposeNd):
     """Transposed 2-D convolution (learned upsampling), weight ``[in, out / groups, kH,
     kW]``. PyTorch equivalent: ``torch.nn.ConvTranspose2d``."""
 
@@ -81,7 +92,7 @@ class ConvTranspose2d(Resettable, Wrapped):
         check_conv_transpose(input, *rest)
 
 
-class Conv1d(Resettable, Wrapped):
+class Conv1d(Resettable, Wrapped, _ConvNd):
     """1-D convolution over ``[N, C, L]``. PyTorch equivalent: ``torch.nn.Conv1d``."""
 
     _params = ("weight", "bias")
