@@ -223,3 +223,90 @@ def test_buffer_assignment_registers_as_register_buffer():
                                theirs(torch.ones(3, 2)).detach().numpy(), rtol=1e-6)
     assert raised_by(lambda T: T.nn.Buffer([1, 2]), torch, ft)[1] == \
         raised_by(lambda T: T.nn.Buffer([1, 2]), torch)[0]
+
+
+# -- 3-D layers and the 1-D/3-D transposed convolutions ---------------------------------
+
+VOLUME = (2, 3, 4, 6, 6)
+SEQUENCE = (2, 3, 9)
+LAYERS_3D = {
+    "Conv3d": (lambda T: T.nn.Conv3d(3, 4, 3, padding=1), VOLUME),
+    "Conv3d strided, no bias": (lambda T: T.nn.Conv3d(3, 4, (1, 3, 3), stride=(1, 2, 2),
+                                                      bias=False), VOLUME),
+    "Conv3d same, dilated": (lambda T: T.nn.Conv3d(3, 2, 3, padding="same", dilation=2),
+                             VOLUME),
+    "ConvTranspose3d": (lambda T: T.nn.ConvTranspose3d(3, 2, 2, stride=2), VOLUME),
+    "ConvTranspose1d": (lambda T: T.nn.ConvTranspose1d(3, 2, 4, stride=2, padding=1),
+                        SEQUENCE),
+    "ConvTranspose1d dilated": (lambda T: T.nn.ConvTranspose1d(
+        3, 4, 3, output_padding=1, stride=2, bias=False, dilation=2), SEQUENCE),
+    "BatchNorm3d": (lambda T: T.nn.BatchNorm3d(3), VOLUME),
+    "MaxPool3d": (lambda T: T.nn.MaxPool3d((1, 2, 2), stride=(1, 2, 2), padding=(0, 1, 1)),
+                  VOLUME),
+    "AvgPool3d": (lambda T: T.nn.AvgPool3d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+                  VOLUME),
+    "AdaptiveAvgPool3d": (lambda T: T.nn.AdaptiveAvgPool3d((2, None, 3)), VOLUME),
+}
+
+
+@pytest.mark.parametrize("name", LAYERS_3D)
+def test_3d_layers_print_compute_and_differentiate_as_pytorchs(name):
+    make, shape = LAYERS_3D[name]
+    data = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    results = []
+    for T in (torch, ft):
+        layer = make(T)
+        with T.no_grad():
+            for i, p in enumerate(layer.parameters()):
+                p.copy_(T.from_numpy(np.random.default_rng(i).uniform(
+                    -0.3, 0.3, tuple(p.shape)).astype(np.float32)))
+        x = T.tensor(data, requires_grad=True)
+        y = layer(x)
+        (y * y).sum().backward()
+        results.append((repr(layer), y.detach().numpy(), x.grad.numpy(),
+                        [p.grad.numpy() for p in layer.parameters()],
+                        type(y.grad_fn).__name__, list(layer.state_dict()),
+                        [b.numpy() for b in layer.buffers()]))
+    theirs, ours = results
+    assert ours[0] == theirs[0] and ours[4] == theirs[4] and ours[5] == theirs[5]
+    for got, want in zip((ours[1], ours[2], *ours[3], *ours[6]),
+                         (theirs[1], theirs[2], *theirs[3], *theirs[6]), strict=True):
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
+
+
+FUNCTIONS_3D = {
+    "F.conv3d": lambda T, x: T.nn.functional.conv3d(x, T.ones(2, 3, 1, 2, 2) / 4, T.ones(2),
+                                                    stride=(1, 2, 2)),
+    "F.max_pool3d": lambda T, x: T.nn.functional.max_pool3d(x, 2, ceil_mode=True),
+    "F.avg_pool3d": lambda T, x: T.nn.functional.avg_pool3d(x, (2, 3, 3), stride=1,
+                                                            padding=1),
+    "F.adaptive_avg_pool3d": lambda T, x: T.nn.functional.adaptive_avg_pool3d(x, (1, 4, 5)),
+    "F.conv_transpose1d": lambda T, x: T.nn.functional.conv_transpose1d(
+        x.flatten(2), T.ones(3, 2, 3) / 3, stride=3, padding=1),
+    "F.conv_transpose3d": lambda T, x: T.nn.functional.conv_transpose3d(
+        x, T.ones(3, 1, 2, 1, 2) / 3, stride=(2, 1, 1)),
+}
+
+
+@pytest.mark.parametrize("name", FUNCTIONS_3D)
+def test_3d_functions_are_pytorchs(name):
+    data = np.random.default_rng(4).standard_normal(VOLUME).astype(np.float32)
+    (theirs, ours) = (FUNCTIONS_3D[name](T, T.from_numpy(data)).numpy() for T in (torch, ft))
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+MISTAKES_3D = {
+    "Conv3d, 3-D input": lambda T: T.nn.Conv3d(3, 4, 3)(T.ones(3, 4, 4)),
+    "Conv3d, other channels": lambda T: T.nn.Conv3d(3, 4, 3)(T.ones(1, 2, 4, 4, 4)),
+    "Conv3d, Long input": lambda T: T.nn.Conv3d(3, 2, 1)(T.ones(1, 3, 2, 2, 2, dtype=T.long)),
+    "BatchNorm3d, 4-D input": lambda T: T.nn.BatchNorm3d(3)(T.ones(2, 3, 4, 4)),
+    "F.conv_transpose1d, 5-D input":
+        lambda T: T.nn.functional.conv_transpose1d(T.ones(1, 3, 2, 2, 2), T.ones(3, 2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", MISTAKES_3D)
+def test_3d_layers_refuse_as_pytorch(name):
+    theirs, ours = raised_by(MISTAKES_3D[name], torch, ft)
+    assert ours == theirs

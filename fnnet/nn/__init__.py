@@ -16,6 +16,15 @@ from fnnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from fnnet.nn.rnn import GRU, LSTM, RNN
 from fnnet.nn.sparse import Embedding
 from fnnet.nn.state_dict import load_state_dict, state_dict
+from fnnet.nn.volumetric import (
+    AdaptiveAvgPool3d,
+    AvgPool3d,
+    BatchNorm3d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose3d,
+    MaxPool3d,
+)
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -32,6 +41,13 @@ __all__ = [
     "LSTM",
     "LayerNorm",
     "RMSNorm",
+    "AdaptiveAvgPool3d",
+    "AvgPool3d",
+    "BatchNorm3d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose3d",
+    "MaxPool3d",
     "LeakyReLU",
     "Dropout",
     "Flatten",

@@ -34,6 +34,14 @@ from fnnet.nn.functional.dropout import dropout
 from fnnet.nn.functional.flatten import flatten
 from fnnet.nn.functional.fold import fold, unfold
 from fnnet.nn.functional.rms_norm import rms_norm
+from fnnet.nn.functional.volumetric import (
+    adaptive_avg_pool3d,
+    avg_pool3d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose3d,
+    max_pool3d,
+)
 from fnnet.nn.functional.grid_sample import affine_grid, grid_sample
 from fnnet.nn.functional.group_norm import group_norm
 from fnnet.nn.functional.linear import linear
@@ -65,6 +73,12 @@ from fnnet.nn.functional.thresholding import (
 
 __all__ = [
     "rms_norm",
+    "adaptive_avg_pool3d",
+    "avg_pool3d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose3d",
+    "max_pool3d",
     "adaptive_avg_pool2d",
     "affine_grid",
     "adaptive_max_pool2d",

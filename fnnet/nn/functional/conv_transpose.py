@@ -1,6 +1,8 @@
-"""Transposed 2-D convolution (the gradient of ``conv2d`` with respect to its input)."""
+"""Transposed convolutions (the gradient of a convolution with respect to its input)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import jax.numpy as jnp
 from jax import lax
@@ -34,20 +36,36 @@ def conv_transpose2d(x: Array, weight: Array, bias: Array | None = None,
 
     PyTorch equivalent: ``torch.nn.functional.conv_transpose2d``.
     """
-    unbatched = x.ndim == 3
+    return conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose(x: Array, weight: Array, bias: Array | None,
+                   stride: Sequence[int], padding: Sequence[int],
+                   output_padding: Sequence[int], groups: int,
+                   dilation: Sequence[int]) -> Array:
+    """Transposed convolution over the last ``len(stride)`` axes (1, 2 or 3), as
+    :func:`conv_transpose2d` computes it; ``x`` is batched ``[N, C_in, *spatial]`` or
+    unbatched ``[C_in, *spatial]``, ``weight`` ``[C_in, C_out / groups, *kernel]``.
+
+    PyTorch equivalent: ``torch.nn.functional.conv_transpose1d`` / ``2d`` / ``3d``.
+    """
+    dims = len(stride)
+    unbatched = x.ndim == dims + 1
     if unbatched:
         x = x[None]
-    c_in, out_per_group, kh, kw = weight.shape
-    # [C_in, C_out/g, kH, kW] -> [C_out, C_in/g, kH, kW], flipped: the forward kernel
-    w = weight.reshape(groups, c_in // groups, out_per_group, kh, kw)
-    w = jnp.swapaxes(w, 1, 2).reshape(groups * out_per_group, c_in // groups, kh, kw)
-    w = w[:, :, ::-1, ::-1]
+    c_in, out_per_group, *kernel = weight.shape
+    # [C_in, C_out/g, *k] -> [C_out, C_in/g, *k], flipped: the forward kernel
+    w = weight.reshape(groups, c_in // groups, out_per_group, *kernel)
+    w = jnp.swapaxes(w, 1, 2).reshape(groups * out_per_group, c_in // groups, *kernel)
+    w = jnp.flip(w, axis=tuple(range(2, 2 + dims)))
     pads = [(d * (k - 1) - p, d * (k - 1) - p + op) for k, p, op, d in
-            zip((kh, kw), padding, output_padding, dilation, strict=True)]
-    y = lax.conv_general_dilated(x, w, (1, 1), pads, lhs_dilation=stride,
-                                 rhs_dilation=dilation,
-                                 dimension_numbers=("NCHW", "OIHW", "NCHW"),
+            zip(kernel, padding, output_padding, dilation, strict=True)]
+    spatial = "DHW"[3 - dims:]
+    y = lax.conv_general_dilated(x, w, (1,) * dims, pads, lhs_dilation=tuple(stride),
+                                 rhs_dilation=tuple(dilation),
+                                 dimension_numbers=("NC" + spatial, "OI" + spatial,
+                                                    "NC" + spatial),
                                  feature_group_count=groups)
     if bias is not None:
-        y = y + bias[:, None, None]
+        y = y + jnp.reshape(bias, (-1,) + (1,) * dims)
     return y[0] if unbatched else y

@@ -124,6 +124,15 @@ from fnnet.torch.nn.modules.reshaping import (
     ZeroPad2d,
 )
 from fnnet.torch.nn.modules.sync_batchnorm import SyncBatchNorm
+from fnnet.torch.nn.modules.volumetric import (
+    AdaptiveAvgPool3d,
+    AvgPool3d,
+    BatchNorm3d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose3d,
+    MaxPool3d,
+)
 from fnnet.torch.nn.modules.transformer import (
     MultiheadAttention,
     Transformer,
@@ -181,6 +190,7 @@ __all__ = [
     "TransformerEncoder", "TransformerEncoderLayer",
     "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d", "LazyConvTranspose2d",
     "LazyLinear", "UninitializedBuffer", "UninitializedParameter", "RMSNorm",
-    "Buffer",
+    "Buffer", "AdaptiveAvgPool3d", "AvgPool3d", "BatchNorm3d", "Conv3d", "ConvTranspose1d",
+    "ConvTranspose3d", "MaxPool3d",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

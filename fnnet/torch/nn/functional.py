@@ -538,6 +538,14 @@ from fnnet.torch.nn._margin_losses import (  # noqa: E402, F401 - re-exported
 )
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._rms_norm import rms_norm  # noqa: E402, F401 - re-exported
+from fnnet.torch.nn._volumetric import (  # noqa: E402, F401 - re-exported
+    adaptive_avg_pool3d,
+    avg_pool3d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose3d,
+    max_pool3d,
+)
 from fnnet.torch.nn._thresholding import (  # noqa: E402, F401 - re-exported
     elu_,
     glu,
