@@ -240,6 +240,11 @@ LOADER_MISTAKES = {
         _tensors(T), num_workers=1, multiprocessing_context="thread"),
     "a timeout without workers": lambda T: iter(T.utils.data.DataLoader(_tensors(T),
                                                                         timeout=5)),
+    **{f"WeightedRandomSampler, {name} weights": (
+        lambda T, w=weights: list(T.utils.data.WeightedRandomSampler(w, 3)))
+       for name, weights in (("negative", [1.0, -1.0]), ("NaN", [float("nan"), 1.0]),
+                             ("infinite", [1.0, float("inf")]), ("no", []),
+                             ("zero", [0.0, 0.0]))},
 }
 
 

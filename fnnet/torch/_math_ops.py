@@ -168,9 +168,18 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
     if not replacement and num_samples > weights.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
-    if (weights < 0).any() or not np.isfinite(weights).all():
+    bad = np.flatnonzero(~(weights >= 0) | ~np.isfinite(weights))
+    if bad.size and replacement and num_samples > 1:
+        # PyTorch's kernel for several draws with replacement checks entry by entry
+        if not weights.flat[bad[0]] >= 0:  # NaN too
+            raise RuntimeError("invalid multinomial distribution (encountering probability "
+                               "entry < 0)")
+        raise RuntimeError("invalid multinomial distribution (encountering probability "
+                           "entry = infinity or NaN)")
+    if bad.size:
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    rows = weights.reshape(-1, weights.shape[-1])
+    rows = weights.reshape(-1, weights.shape[-1]) if weights.size else \
+        np.zeros((1, 0), weights.dtype)
     if (rows.sum(-1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     key = _random.key_for(generator, "multinomial")
