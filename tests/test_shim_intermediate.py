@@ -580,7 +580,7 @@ def test_normalisation_and_convolution_layers_are_found_by_torchs_base_classes(t
         conv = importlib.import_module(f"{T.__name__}.nn.modules.conv")
         found.append(([isinstance(m, batchnorm._BatchNorm) for m in model],
                       [isinstance(m, batchnorm._NormBase) for m in model],
-                      issubclass(T.nn.SyncBatchNorm, batchnorm._BatchNorm),
+                      issubclass(T.nn.SyncBatchNorm, batchnorm._BatchNorm),  # its subclass
                       [isinstance(m, conv._ConvNd) for m in model],
                       isinstance(T.nn.ConvTranspose2d(1, 1, 2), conv._ConvTransposeNd),
                       isinstance(T.nn.Conv1d(1, 1, 2), conv._ConvNd)))

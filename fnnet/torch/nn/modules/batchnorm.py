@@ -48,7 +48,3 @@ class BatchNorm2d(_BatchNorm):
     """PyTorch equivalent: ``torch.nn.BatchNorm2d``."""
 
     _fnnet = fnn.BatchNorm2d
-
-
-# PyTorch keeps SyncBatchNorm here too (it subclasses _BatchNorm, defined above)
-from fnnet.torch.nn.modules.sync_batchnorm import SyncBatchNorm  # noqa: E402, F401
