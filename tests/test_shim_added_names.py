@@ -4,6 +4,7 @@ d2l.ai book), RMSNorm, 3-D layers, and small functions; each against real PyTorc
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -310,3 +311,150 @@ MISTAKES_3D = {
 def test_3d_layers_refuse_as_pytorch(name):
     theirs, ours = raised_by(MISTAKES_3D[name], torch, ft)
     assert ours == theirs
+
+
+# -- small functions and methods -------------------------------------------------------
+
+_X = [-1.5, 0.0, 0.25, 2.0, float("inf")]
+ELEMENTWISE = {
+    "logit": lambda T: T.logit(T.tensor([0.25, 0.5, 1.0])),
+    "logit eps method": lambda T: T.tensor([0.0, 0.5, 1.0]).logit(eps=1e-6),
+    "heaviside": lambda T: T.heaviside(T.tensor([-1.0, 0.0, 2.0]), T.tensor([0.5])),
+    "heaviside integers": lambda T: T.heaviside(T.tensor([-1, 0, 2]), T.tensor([7])),
+    "copysign": lambda T: T.copysign(T.tensor([1.0, -2.0]), -1),
+    "copysign integers": lambda T: T.tensor([1, -2]).copysign(T.tensor([-1, 1])),
+    "fmax": lambda T: T.fmax(T.tensor([1.0, float("nan"), 3.0]),
+                             T.tensor([float("nan"), 2.0, 1.0])),
+    "fmin": lambda T: T.tensor([1.0, float("nan"), 3.0]).fmin(
+        T.tensor([float("nan"), 2.0, 1.0])),
+    "logaddexp2": lambda T: T.logaddexp2(T.tensor([1.0, 2.0]), T.tensor([3.0, 0.0])),
+    "ldexp": lambda T: T.ldexp(T.tensor([1.0, 3.0]), T.tensor([2, 3])),
+    "ldexp integers": lambda T: T.ldexp(T.tensor([1, 3]), T.tensor([2, 3])),
+    "gcd": lambda T: T.gcd(T.tensor([12, -18, 0]), T.tensor([8, 12, 5])),
+    "lcm": lambda T: T.tensor([4, -6, 0]).lcm(T.tensor([6, 4, 5])),
+    "isposinf": lambda T: T.isposinf(T.tensor(_X)),
+    "isneginf": lambda T: T.tensor(_X).neg().isneginf(),
+    "isneginf integers": lambda T: T.isneginf(T.tensor([1])),
+    "isreal": lambda T: T.isreal(T.tensor([1.0, 2.0])),
+    "nextafter": lambda T: T.nextafter(T.tensor([1.0, 2.0]), T.tensor([2.0, 1.0])),
+    "i0": lambda T: T.i0(T.tensor([0.0, 1.0, 2.5])),
+    "i0 integers": lambda T: T.tensor([0, 1]).i0(),
+    "torch.sinc_": lambda T: T.sinc_(T.tensor([0.0, 0.5])),
+    "torch.tan_": lambda T: T.tan_(T.tensor([0.5])),
+    "torch.log2_": lambda T: T.log2_(T.tensor([4.0])),
+    "acosh_": lambda T: T.tensor([2.0]).acosh_(),
+    "asinh_": lambda T: T.tensor([2.0]).asinh_(),
+    "atanh_": lambda T: T.tensor([0.5]).atanh_(),
+    "logit_": lambda T: T.tensor([0.25]).logit_(),
+    "copysign_": lambda T: T.tensor([1.0]).copysign_(-1),
+    "heaviside_": lambda T: T.tensor([1.0, -1.0]).heaviside_(T.tensor(0.0)),
+    "gcd_": lambda T: T.tensor([4]).gcd_(T.tensor([6])),
+    "ldexp_": lambda T: T.tensor([1.0]).ldexp_(T.tensor([3])),
+    "i0_": lambda T: T.tensor([1.0]).i0_(),
+    "range": lambda T: T.range(0, 1, 0.25),
+    "range integers": lambda T: T.range(1, 4, dtype=T.int64),
+    "Tensor.new shape": lambda T: T.ones(2).new(2, 3).zero_(),  # PyTorch: memory as found
+    "Tensor.new empty": lambda T: T.ones(2).new(),
+    "Tensor.new data": lambda T: T.ones(2).new([1, 2]),
+}
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_small_functions_give_pytorchs_values_and_dtypes(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs, ours = (ELEMENTWISE[name](T) for T in (torch, ft))
+    assert str(ours.dtype) == str(theirs.dtype) and tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+DIFFERENTIABLE = {
+    "logit": lambda T, g: T.logit(g * 0.5),
+    "copysign": lambda T, g: T.copysign(g, -1.0),
+    "fmax": lambda T, g: T.fmax(g, T.tensor([1.0, 1.0])),
+    "logaddexp2": lambda T, g: T.logaddexp2(g, T.tensor([1.0, 1.0])),
+    "i0": lambda T, g: T.i0(g),
+    "ldexp": lambda T, g: T.ldexp(g, T.tensor([1, 2])),
+    "local_response_norm": lambda T, g: T.nn.functional.local_response_norm(
+        g.reshape(1, 2, 1) * T.ones(1, 2, 3), 2),
+}
+
+
+@pytest.mark.parametrize("name", DIFFERENTIABLE)
+def test_gradients_through_the_added_functions_are_pytorchs(name):
+    grads = []
+    for T in (torch, ft):
+        g = T.tensor([0.5, 1.5], requires_grad=True)
+        (grad,) = T.autograd.grad(DIFFERENTIABLE[name](T, g).sum(), g)
+        grads.append(grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-5, atol=1e-7)
+
+
+def test_dtype_and_shape_helpers_are_pytorchs():
+    d = (torch, ft)
+    for a, b in (("int32", "float16"), ("uint8", "int8"), ("bool", "int16"),
+                 ("bfloat16", "float16"), ("int16", "float32")):
+        assert [str(T.promote_types(getattr(T, a), getattr(T, b))) for T in d] == \
+            [str(torch.promote_types(getattr(torch, a), getattr(torch, b)))] * 2
+    for a, b in (("float32", "int32"), ("int32", "float32"), ("bool", "uint8"),
+                 ("int16", "uint8"), ("uint8", "bool"), ("float16", "bfloat16")):
+        assert ft.can_cast(getattr(ft, a), getattr(ft, b)) == \
+            torch.can_cast(getattr(torch, a), getattr(torch, b))
+    cases = (lambda T: (T.ones(2, dtype=T.int32), 1.0),
+             lambda T: (T.ones(2), T.ones(2, dtype=T.float16)),
+             lambda T: (T.tensor(1), T.ones(2, dtype=T.uint8)),
+             lambda T: (T.tensor(1.5), T.ones(2, dtype=T.int16)),
+             lambda T: (2, 3.0), lambda T: (T.ones(2, dtype=T.bool), 3))
+    for case in cases:
+        assert str(ft.result_type(*case(ft))) == str(torch.result_type(*case(torch)))
+    for shapes in (((2, 1), (3,)), (2, (3, 1)), ((), (4, 1, 2), (3, 1))):
+        assert tuple(ft.broadcast_shapes(*shapes)) == tuple(torch.broadcast_shapes(*shapes))
+    theirs, ours = raised_by(lambda T: T.broadcast_shapes((2,), (3,)), torch, ft)
+    assert ours == theirs
+
+
+def test_deprecated_names_warn_as_pytorch():
+    x = np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4)
+    calls = {
+        "range": lambda T: T.range(1, 4),
+        "upsample_nearest": lambda T: T.nn.functional.upsample_nearest(
+            T.from_numpy(x), scale_factor=2),
+        "upsample_bilinear": lambda T: T.nn.functional.upsample_bilinear(
+            T.from_numpy(x), size=(5, 5)),
+    }
+    for name, call in calls.items():
+        results = []
+        for T in (torch, ft):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                out = call(T)
+            results.append((out.numpy(), [(w.category, str(w.message)) for w in caught]))
+        np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-6, err_msg=name)
+        assert results[1][1] == results[0][1], name
+
+
+def test_local_response_norm_and_gumbel_softmax():
+    x = np.random.default_rng(5).standard_normal((2, 6, 3, 2)).astype(np.float32)
+    for args in ((3,), (2, 0.1, 0.6, 2.0)):
+        theirs, ours = (T.nn.functional.local_response_norm(T.from_numpy(x), *args).numpy()
+                        for T in (torch, ft))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    assert repr(ft.nn.LocalResponseNorm(2)) == repr(torch.nn.LocalResponseNorm(2))
+    assert raised_by(lambda T: T.nn.LocalResponseNorm(2)(T.ones(2, 3)), torch, ft)[1] == \
+        raised_by(lambda T: T.nn.LocalResponseNorm(2)(T.ones(2, 3)), torch)[0]
+    logits = ft.zeros(4, 3, requires_grad=True)
+    soft = ft.nn.functional.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.sum(-1).detach().numpy(), np.ones(4), rtol=1e-6)
+    hard = ft.nn.functional.gumbel_softmax(logits, hard=True)
+    assert sorted(np.unique(hard.detach().numpy())) == [0.0, 1.0]
+    assert type(hard.grad_fn).__name__ == "AddBackward0"
+    hard.sum().backward()
+    assert logits.grad is not None
+
+
+def test_memory_queries():
+    assert ft.ones(2).is_pinned() is torch.ones(2).is_pinned() is False
+    assert ft.ones(2).is_shared() is torch.ones(2).is_shared()
+    if not ft.cuda.is_available():
+        theirs, ours = raised_by(lambda T: T.ones(2).pin_memory(), torch, ft)
+        assert ours == theirs

@@ -279,6 +279,9 @@ _scatter_ops.install(globals())
 from fnnet.torch import _aliases  # noqa: E402
 
 _aliases.install(globals())  # second names of the ops installed above
+from fnnet.torch import _elementwise_more  # noqa: E402
+
+_elementwise_more.install(globals())  # logit, fmax, gcd..., in-place functions, dtype helpers
 from fnnet.torch.tensor import accept_numpy_names as _accept_numpy_names  # noqa: E402
 
 _accept_numpy_names(globals())  # axis=/keepdims= wherever dim=/keepdim= (after every install)

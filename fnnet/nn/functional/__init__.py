@@ -33,6 +33,7 @@ from fnnet.nn.functional.distance import cdist, cosine_similarity, pairwise_dist
 from fnnet.nn.functional.dropout import dropout
 from fnnet.nn.functional.flatten import flatten
 from fnnet.nn.functional.fold import fold, unfold
+from fnnet.nn.functional.local_response_norm import local_response_norm
 from fnnet.nn.functional.rms_norm import rms_norm
 from fnnet.nn.functional.volumetric import (
     adaptive_avg_pool3d,
@@ -73,6 +74,7 @@ from fnnet.nn.functional.thresholding import (
 
 __all__ = [
     "rms_norm",
+    "local_response_norm",
     "adaptive_avg_pool3d",
     "avg_pool3d",
     "conv3d",

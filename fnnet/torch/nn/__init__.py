@@ -89,6 +89,7 @@ from fnnet.torch.nn.modules.lazy import (
     LazyConvTranspose2d,
     LazyLinear,
 )
+from fnnet.torch.nn.modules.local_response import LocalResponseNorm
 from fnnet.torch.nn.modules.margin_loss import (
     CosineEmbeddingLoss,
     GaussianNLLLoss,
@@ -191,6 +192,6 @@ __all__ = [
     "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d", "LazyConvTranspose2d",
     "LazyLinear", "UninitializedBuffer", "UninitializedParameter", "RMSNorm",
     "Buffer", "AdaptiveAvgPool3d", "AvgPool3d", "BatchNorm3d", "Conv3d", "ConvTranspose1d",
-    "ConvTranspose3d", "MaxPool3d",
+    "ConvTranspose3d", "MaxPool3d", "LocalResponseNorm",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -537,6 +537,12 @@ from fnnet.torch.nn._margin_losses import (  # noqa: E402, F401 - re-exported
     triplet_margin_with_distance_loss,
 )
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
+from fnnet.torch.nn._more_functional import (  # noqa: E402, F401 - re-exported
+    gumbel_softmax,
+    local_response_norm,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from fnnet.torch.nn._rms_norm import rms_norm  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._volumetric import (  # noqa: E402, F401 - re-exported
     adaptive_avg_pool3d,
