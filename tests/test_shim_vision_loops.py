@@ -868,8 +868,7 @@ def test_add_pr_curve_writes_pytorchs_curve(tmp_path, torch):
         curves[name] = (event.step, tensor_util.make_ndarray(event.tensor_proto))
     assert curves["ours"][0] == curves["theirs"][0] == 2
     np.testing.assert_allclose(curves["ours"][1], curves["theirs"][1], rtol=1e-6)
-    with SummaryWriter(tmp_path / "bad") as writer, pytest.raises(ValueError,
-                                                                  match="probabilities"):
+    with SummaryWriter(tmp_path / "wide") as writer:  # PyTorch's writer takes any score
         writer.add_pr_curve("pr", [0, 1], [0.5, 1.5])
 
 
@@ -897,8 +896,8 @@ def test_add_embedding_writes_pytorchs_projector_files(tmp_path, torch):
         written[name]["sprite"] = (folder / "sprite.png").exists()
         assert b"feats:00007" in (tmp_path / name / "projector_config.pbtxt").read_bytes()
     assert written["ours"] == written["theirs"]
-    with SummaryWriter(tmp_path / "bad") as writer, pytest.raises(ValueError,
-                                                                  match="one entry per row"):
+    with SummaryWriter(tmp_path / "bad") as writer, pytest.raises(
+            AssertionError, match="#labels should equal with #data points"):  # PyTorch's
         writer.add_embedding(ft.ones(3, 2), metadata=["a"])
 
 
