@@ -338,3 +338,18 @@ def test_a_damaged_whole_model_file_is_named_and_refused(tmp_path):
     (tmp_path / "flip.pt").write_bytes(bytes(flipped))
     with pytest.raises(ValueError, match=r"flip.pt' is a damaged PyTorch checkpoint.*CRC"):
         ft.load(tmp_path / "flip.pt", weights_only=False)
+
+
+@pytest.mark.parametrize("prefix", ["", "module."])
+def test_a_checkpoint_without_batchnorms_counter_loads_as_in_pytorch(torch, prefix):
+    """A state dict saved without ``num_batches_tracked`` (older PyTorch, or rebuilt by
+    hand, as when stripping DataParallel's ``module.``): PyTorch keeps the counter and
+    does not call it missing."""
+    outcomes = []
+    for t in (torch, ft):
+        model = t.nn.Sequential(t.nn.Linear(2, 2), t.nn.BatchNorm1d(2))
+        state = {prefix + k: v for k, v in model.state_dict().items()
+                 if "num_batches_tracked" not in k}
+        result = model.load_state_dict(state, strict=False)
+        outcomes.append((sorted(result.missing_keys), sorted(result.unexpected_keys)))
+    assert outcomes[0] == outcomes[1]

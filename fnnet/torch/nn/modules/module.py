@@ -355,7 +355,12 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
+        # A BatchNorm counter the checkpoint lacks keeps its value, as PyTorch fills it for
+        # a state dict without the version-2 metadata its state_dict() attaches.
+        metadata = getattr(state_dict, "_metadata", None) or {}
+        missing = [k for k in own if k not in state_dict and not (
+            k.rpartition(".")[2] == "num_batches_tracked"
+            and (metadata.get(k.rpartition(".")[0], {}).get("version") or 0) < 2)]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         values = {}
