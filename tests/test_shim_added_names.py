@@ -32,6 +32,11 @@ LAZY = {
     "LazyBatchNorm1d": (lambda T: T.nn.LazyBatchNorm1d(), (4, 3)),
     "LazyBatchNorm1d affine=False": (lambda T: T.nn.LazyBatchNorm1d(affine=False), (4, 3, 2)),
     "LazyBatchNorm2d": (lambda T: T.nn.LazyBatchNorm2d(momentum=0.2), (2, 3, 4, 4)),
+    "LazyBatchNorm3d": (lambda T: T.nn.LazyBatchNorm3d(), (2, 3, 2, 2, 2)),
+    "LazyConv3d": (lambda T: T.nn.LazyConv3d(2, (1, 3, 3), padding=1), (1, 3, 3, 4, 4)),
+    "LazyConvTranspose1d": (lambda T: T.nn.LazyConvTranspose1d(2, 3, stride=2), (2, 3, 5)),
+    "LazyConvTranspose3d": (lambda T: T.nn.LazyConvTranspose3d(2, 2, bias=False),
+                            (3, 2, 2, 2)),
 }
 
 

@@ -84,9 +84,13 @@ from fnnet.torch.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
 from fnnet.torch.nn.modules.lazy import (
     LazyBatchNorm1d,
     LazyBatchNorm2d,
+    LazyBatchNorm3d,
     LazyConv1d,
     LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
     LazyConvTranspose2d,
+    LazyConvTranspose3d,
     LazyLinear,
 )
 from fnnet.torch.nn.modules.local_response import LocalResponseNorm
@@ -192,6 +196,7 @@ __all__ = [
     "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d", "LazyConvTranspose2d",
     "LazyLinear", "UninitializedBuffer", "UninitializedParameter", "RMSNorm",
     "Buffer", "AdaptiveAvgPool3d", "AvgPool3d", "BatchNorm3d", "Conv3d", "ConvTranspose1d",
-    "ConvTranspose3d", "MaxPool3d", "LocalResponseNorm",
+    "ConvTranspose3d", "MaxPool3d", "LocalResponseNorm", "LazyBatchNorm3d", "LazyConv3d",
+    "LazyConvTranspose1d", "LazyConvTranspose3d",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -18,6 +18,12 @@ from fnnet.torch.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from fnnet.torch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from fnnet.torch.nn.modules.linear import Linear
 from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.modules.volumetric import (
+    BatchNorm3d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose3d,
+)
 from fnnet.torch.tensor import Tensor
 
 #: a module's own tables, which materialisation keeps (the built module's are dropped)
@@ -220,6 +226,56 @@ class LazyConvTranspose2d(_LazyConvNd, ConvTranspose2d):
             "device": device}, dtype)
 
 
+class LazyConv3d(_LazyConvNd, Conv3d):
+    """``nn.Conv3d`` whose ``in_channels`` is read from its first input.
+
+    PyTorch equivalent: ``torch.nn.LazyConv3d``.
+    """
+
+    cls_to_become = Conv3d
+    _dims = 3
+
+    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        self._conv_start(out_channels, kernel_size, bias, {
+            "stride": stride, "padding": padding, "dilation": dilation, "groups": groups,
+            "padding_mode": padding_mode, "device": device}, dtype)
+
+
+class _LazyConvTranspose(_LazyConvNd):
+    """The lazy transposed convolutions' constructor (PyTorch's argument order)."""
+
+    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                 bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
+        self._conv_start(out_channels, kernel_size, bias, {
+            "stride": stride, "padding": padding, "output_padding": output_padding,
+            "groups": groups, "dilation": dilation, "padding_mode": padding_mode,
+            "device": device}, dtype)
+
+
+class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
+    """``nn.ConvTranspose1d`` whose ``in_channels`` is read from its first input.
+
+    PyTorch equivalent: ``torch.nn.LazyConvTranspose1d``.
+    """
+
+    cls_to_become = ConvTranspose1d
+    _dims = 1
+
+
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    """``nn.ConvTranspose3d`` whose ``in_channels`` is read from its first input.
+
+    PyTorch equivalent: ``torch.nn.LazyConvTranspose3d``.
+    """
+
+    cls_to_become = ConvTranspose3d
+    _dims = 3
+
+
 class _LazyBatchNorm(LazyModuleMixin):
     """What the lazy BatchNorms share: the feature count is the input's dim 1."""
 
@@ -269,3 +325,12 @@ class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
     """
 
     cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
+    """``nn.BatchNorm3d`` whose ``num_features`` is read from its first input.
+
+    PyTorch equivalent: ``torch.nn.LazyBatchNorm3d``.
+    """
+
+    cls_to_become = BatchNorm3d
