@@ -356,6 +356,11 @@ ELEMENTWISE = {
     "gcd_": lambda T: T.tensor([4]).gcd_(T.tensor([6])),
     "ldexp_": lambda T: T.tensor([1.0]).ldexp_(T.tensor([3])),
     "i0_": lambda T: T.tensor([1.0]).i0_(),
+    "torch.selu_": lambda T: (lambda a: T.selu_(a) is a and a)(T.tensor([-1.0, 2.0])),
+    "torch.celu": lambda T: T.celu(T.tensor([-1.0, 2.0]), 0.5),
+    "torch.threshold_": lambda T: T.threshold_(T.tensor([-1.0, 0.5, 2.0]), 0.6, -3.0),
+    "torch.nan_to_num_": lambda T: T.nan_to_num_(T.tensor([float("nan"), 1.0]), 0.5),
+    "torch.zero_": lambda T: T.zero_(T.ones(2)),
     "range": lambda T: T.range(0, 1, 0.25),
     "range integers": lambda T: T.range(1, 4, dtype=T.int64),
     "Tensor.new shape": lambda T: T.ones(2).new(2, 3).zero_(),  # PyTorch: memory as found

@@ -123,7 +123,10 @@ IN_PLACE_FUNCTIONS = ("tan", "acosh", "asinh", "atanh", "log2", "log10", "sinc",
                       "cosh", "acos", "asin", "atan", "arccos", "arccosh", "arcsin",
                       "arcsinh", "arctan", "arctanh", "erf", "erfc", "exp2", "fix", "neg",
                       "negative", "deg2rad", "rad2deg", "i0", "gcd", "lcm", "ldexp", "logit",
-                      "clamp", "clamp_min", "clamp_max", "clip", "xlogy")
+                      "clamp", "clamp_min", "clamp_max", "clip", "xlogy", "detach", "fill",
+                      "zero", "nan_to_num", "index_put")
+#: activations PyTorch also has as ``torch.<name>`` and ``torch.<name>_``
+ACTIVATIONS = ("selu", "celu", "threshold")
 
 
 # -- dtypes and shapes ----------------------------------------------------------------
@@ -269,6 +272,13 @@ def is_shared(self: Tensor) -> bool:
     return False
 
 
+def _in_place_activation(activation: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    def apply(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return input._inplace(activation(input, *args, **kwargs))
+
+    return apply
+
+
 def _function(method: Callable[..., Any], name: str) -> Callable[..., Any]:
     def function(input: Any, *args: Any, **kwargs: Any) -> Any:
         return method(_as_tensor(input), *args, **kwargs)
@@ -292,6 +302,13 @@ def install(namespace: dict[str, Any]) -> None:
         if hasattr(Tensor, name + "_"):
             namespace.setdefault(name + "_", _function(getattr(Tensor, name + "_"),
                                                        name + "_"))
+    from fnnet.torch.nn import functional as F
+
+    for name in ACTIVATIONS:
+        activation = getattr(F, name)
+        namespace.setdefault(name, _function(activation, name))
+        namespace.setdefault(name + "_", _function(_in_place_activation(activation),
+                                                   name + "_"))
     for method in (new, pin_memory, is_pinned, is_shared):
         if method.__name__ not in vars(Tensor):
             setattr(Tensor, method.__name__, method)
