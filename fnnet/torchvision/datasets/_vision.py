@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from fnnet.torch.tensor import Tensor
 from fnnet.torch.utils.data import Dataset
@@ -123,3 +124,22 @@ def not_found(name: str, folder: Any, missing: list[str], source: str, download:
     return RuntimeError(f"Dataset not found: {name} needs {', '.join(missing)} in {folder}."
                         f"{asked} fnnet.torchvision does not download: get the files from "
                         f"{source} and put them in that folder.")
+
+
+class ImageArrays(VisionDataset):
+    """A dataset of images held as an array ``data`` (``[N, H, W]`` or ``[N, H, W, C]``
+    uint8) with integer ``targets``, split into train and test: MNIST's and CIFAR's."""
+
+    train: bool
+    data: Any
+    targets: Any
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        image = Image.fromarray(self._host("data")[index])
+        return self._transformed(image, int(self._host("targets")[index]))
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train is True else 'Test'}"

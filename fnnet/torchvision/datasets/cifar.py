@@ -9,10 +9,9 @@ import pathlib
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from fnnet.data.cifar import read_batch
-from fnnet.torchvision.datasets._vision import VisionDataset, not_found
+from fnnet.torchvision.datasets._vision import ImageArrays, not_found
 
 _CIFAR100_CLASSES = [
     "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle",
@@ -29,7 +28,7 @@ _CIFAR100_CLASSES = [
     "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm"]
 
 
-class CIFAR10(VisionDataset):
+class CIFAR10(ImageArrays):
     """CIFAR-10: 50,000 training and 10,000 test colour images, 32x32, ten classes.
 
     Items are ``(PIL RGB image, int label)`` before the transforms; ``data`` is a
@@ -78,16 +77,6 @@ class CIFAR10(VisionDataset):
         self.data = np.concatenate([p[0] for p in parts]).transpose(0, 2, 3, 1)
         self.targets = [int(t) for p in parts for t in p[1]]
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        image = Image.fromarray(self._host("data")[index])
-        return self._transformed(image, int(self._host("targets")[index]))
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train is True else 'Test'}"
 
 
 class CIFAR100(CIFAR10):

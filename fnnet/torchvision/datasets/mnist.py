@@ -10,14 +10,13 @@ import warnings
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 import fnnet.torch as torch
 from fnnet.data.idx import IMAGE_MAGIC, LABEL_MAGIC, idx_file_names, read_idx
-from fnnet.torchvision.datasets._vision import VisionDataset, not_found
+from fnnet.torchvision.datasets._vision import ImageArrays, not_found
 
 
-class MNIST(VisionDataset):
+class MNIST(ImageArrays):
     """The MNIST digits: 60,000 training and 10,000 test images, 28x28 grey.
 
     Items are ``(PIL image of mode "L", int label)`` before the transforms; ``data`` is
@@ -91,16 +90,6 @@ class MNIST(VisionDataset):
             raise ValueError(f"{label_path}: {len(labels)} labels, but {image_path} holds "
                              f"{len(images)} images")
         return images, labels
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        image = Image.fromarray(self._host("data")[index])
-        return self._transformed(image, int(self._host("targets")[index]))
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train is True else 'Test'}"
 
     def _renamed(self, old: str, new: str) -> Any:
         warnings.warn(f"{old} has been renamed {new}", stacklevel=3)
