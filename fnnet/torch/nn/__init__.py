@@ -133,10 +133,15 @@ from fnnet.torch.nn.modules.volumetric import (
     AdaptiveAvgPool3d,
     AvgPool3d,
     BatchNorm3d,
+    ConstantPad3d,
     Conv3d,
     ConvTranspose1d,
     ConvTranspose3d,
+    InstanceNorm3d,
     MaxPool3d,
+    ReflectionPad3d,
+    ReplicationPad3d,
+    ZeroPad3d,
 )
 from fnnet.torch.nn.modules.transformer import (
     MultiheadAttention,
@@ -197,6 +202,7 @@ __all__ = [
     "LazyLinear", "UninitializedBuffer", "UninitializedParameter", "RMSNorm",
     "Buffer", "AdaptiveAvgPool3d", "AvgPool3d", "BatchNorm3d", "Conv3d", "ConvTranspose1d",
     "ConvTranspose3d", "MaxPool3d", "LocalResponseNorm", "LazyBatchNorm3d", "LazyConv3d",
-    "LazyConvTranspose1d", "LazyConvTranspose3d",
+    "LazyConvTranspose1d", "LazyConvTranspose3d", "ConstantPad3d", "InstanceNorm3d",
+    "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

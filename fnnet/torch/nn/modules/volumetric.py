@@ -1,5 +1,6 @@
 """``nn.Conv3d``, ``nn.ConvTranspose1d``/``3d``, ``nn.BatchNorm3d`` and the 3-D pools,
-each computed by the fnnet layer of that name (see :mod:`fnnet.nn.volumetric`)."""
+each computed by the fnnet layer of that name (see :mod:`fnnet.nn.volumetric`), and the
+3-D forms of the instance norm and the paddings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ from fnnet.torch._mixed_dtypes import check_conv, check_conv_transpose
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.nn.modules.batchnorm import _BatchNorm
+from fnnet.torch.nn.modules.instancenorm import _InstanceNorm
+from fnnet.torch.nn.modules.reshaping import (
+    ConstantPad1d,
+    ReflectionPad1d,
+    ReplicationPad1d,
+    ZeroPad1d,
+)
 from fnnet.torch.tensor import Tensor
 
 _CONV_SETTINGS = ("in_channels", "out_channels", "kernel_size", "stride", "padding",
@@ -137,3 +145,34 @@ class AdaptiveAvgPool3d(Wrapped):
         super().__init__()
         self.output_size = output_size
         self._wrap(fnn.AdaptiveAvgPool3d(output_size))
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """PyTorch equivalent: ``torch.nn.InstanceNorm3d`` (``[N, C, D, H, W]`` or
+    ``[C, D, H, W]``)."""
+
+    _spatial = 3
+
+
+class ConstantPad3d(ConstantPad1d):
+    """PyTorch equivalent: ``torch.nn.ConstantPad3d``."""
+
+    _dims = 3
+
+
+class ZeroPad3d(ZeroPad1d):
+    """PyTorch equivalent: ``torch.nn.ZeroPad3d``."""
+
+    _dims = 3
+
+
+class ReflectionPad3d(ReflectionPad1d):
+    """PyTorch equivalent: ``torch.nn.ReflectionPad3d``."""
+
+    _dims = 3
+
+
+class ReplicationPad3d(ReplicationPad1d):
+    """PyTorch equivalent: ``torch.nn.ReplicationPad3d``."""
+
+    _dims = 3
