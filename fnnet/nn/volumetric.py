@@ -144,12 +144,13 @@ class _ConvTransposeNd(Module):
         del train, key
         check_input(self, x, ndim=(self.dims + 1, self.dims + 2), dim=-self.dims - 1,
                     size=self.in_channels)
-        fn = V.conv_transpose1d if self.dims == 1 else V.conv_transpose3d
-        stride, padding, output_padding, dilation = (
-            (v[0] if self.dims == 1 else v) for v in
-            (self.stride, self.padding, self.output_padding, self.dilation))
-        return fn(x, params["weight"], params.get("bias"), stride, padding,  # type: ignore[operator]
-                  output_padding, self.groups, dilation), state
+        if self.dims == 1:
+            return V.conv_transpose1d(x, params["weight"], params.get("bias"), self.stride[0],
+                                      self.padding[0], self.output_padding[0], self.groups,
+                                      self.dilation[0]), state
+        return V.conv_transpose3d(x, params["weight"], params.get("bias"), self.stride,
+                                  self.padding, self.output_padding, self.groups,
+                                  self.dilation), state
 
     def extra_repr(self) -> str:
         return _conv_repr(self, True)

@@ -309,7 +309,8 @@ def install(namespace: dict[str, Any]) -> None:
         namespace.setdefault(name, _function(activation, name))
         namespace.setdefault(name + "_", _function(_in_place_activation(activation),
                                                    name + "_"))
-    for method in (new, pin_memory, is_pinned, is_shared):
+    methods: tuple[Callable[..., Any], ...] = (new, pin_memory, is_pinned, is_shared)
+    for method in methods:
         if method.__name__ not in vars(Tensor):
             setattr(Tensor, method.__name__, method)
     namespace.update(broadcast_shapes=broadcast_shapes, result_type=result_type,

@@ -88,7 +88,8 @@ class _ObjectPickler(pickle.Pickler):
         return None
 
     def reducer_override(self, obj: Any) -> Any:
-        from fnnet.torch.nn.parameter import Parameter, is_lazy
+        from fnnet.torch.nn._uninitialized import is_lazy
+        from fnnet.torch.nn.parameter import Parameter
         from fnnet.torch.tensor import Tensor
 
         if not isinstance(obj, Tensor):

@@ -38,4 +38,5 @@ def local_response_norm(x: Array, size: int, alpha: float = 1e-4, beta: float = 
     window[1] = size
     total = lax.reduce_window(jnp.square(x), np.array(0, x.dtype), lax.add, tuple(window),
                               (1,) * x.ndim, pads)
-    return x / (total / size * alpha + k) ** beta
+    out: Array = x / (total / size * alpha + k) ** beta
+    return out

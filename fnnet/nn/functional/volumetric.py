@@ -35,8 +35,8 @@ def triple(value: int | Sequence[int], name: str, op: str, *, minimum: int = 1) 
 
 
 def conv3d(x: Array, weight: Array, bias: Array | None = None,
-           stride: int | Triple = 1, padding: int | Triple | str = 0,
-           dilation: int | Triple = 1, groups: int = 1) -> Array:
+           stride: int | Sequence[int] = 1, padding: int | Sequence[int] | str = 0,
+           dilation: int | Sequence[int] = 1, groups: int = 1) -> Array:
     """3-D cross-correlation, as PyTorch's ``conv3d`` computes it.
 
     Args:
@@ -58,13 +58,15 @@ def conv3d(x: Array, weight: Array, bias: Array | None = None,
     strides = triple(stride, "stride", "conv3d")
     dilations = triple(dilation, "dilation", "conv3d")
     kernel = weight.shape[2:]
-    if padding == "valid":
-        pads = [(0, 0)] * 3
-    elif padding == "same":
-        totals = [d * (k - 1) for k, d in zip(kernel, dilations, strict=True)]
+    if isinstance(padding, str):  # "valid", or "same": PyTorch's extra tap at the end
+        if padding not in ("valid", "same"):
+            raise ValueError(f"Invalid padding string '{padding}', should be one of "
+                             f"{{'valid', 'same'}}")
+        totals = [d * (k - 1) if padding == "same" else 0
+                  for k, d in zip(kernel, dilations, strict=True)]
         pads = [(t // 2, t - t // 2) for t in totals]
     else:
-        pads = [(p, p) for p in triple(padding, "padding", "conv3d", minimum=0)]  # type: ignore[arg-type]
+        pads = [(p, p) for p in triple(padding, "padding", "conv3d", minimum=0)]
     batched = x if x.ndim == 5 else x[None]
     y = lax.conv_general_dilated(batched, weight, strides, pads, rhs_dilation=dilations,
                                  dimension_numbers=("NCDHW", "OIDHW", "NCDHW"),
@@ -88,9 +90,9 @@ def conv_transpose1d(x: Array, weight: Array, bias: Array | None = None, stride:
 
 
 def conv_transpose3d(x: Array, weight: Array, bias: Array | None = None,
-                     stride: int | Triple = 1, padding: int | Triple = 0,
-                     output_padding: int | Triple = 0, groups: int = 1,
-                     dilation: int | Triple = 1) -> Array:
+                     stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
+                     output_padding: int | Sequence[int] = 0, groups: int = 1,
+                     dilation: int | Sequence[int] = 1) -> Array:
     """Transposed 3-D convolution of ``x: [N, C_in, D, H, W]`` with
     ``weight: [C_in, C_out / groups, kD, kH, kW]`` (sizes as :func:`conv_transpose1d`'s).
 
@@ -110,7 +112,7 @@ def _geometry(op: str, x: Array, kernel_size: int | Triple, stride: int | Triple
     """Checks a 3-D pooling's arguments; kernel, stride, (lo, hi) pads, dilation, sizes."""
     check_rank(x, (4, 5), op, _LAYOUT)
     kernel = triple(kernel_size, "kernel_size", op)
-    strides = kernel if stride is None or stride == [] else triple(stride, "stride", op)
+    strides = kernel if stride is None else triple(stride, "stride", op)
     pads = triple(padding, "padding", op, minimum=0)
     dilations = triple(dilation, "dilation", op)
     full_pads, out_sizes = [], []

@@ -52,7 +52,8 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
         return y_soft
     index = y_soft.max(dim, keepdim=True)[1]
     y_hard = logits.new_zeros(tuple(logits.shape)).scatter_(dim, index, 1.0)
-    return y_hard - y_soft.detach() + y_soft
+    out: Tensor = y_hard - y_soft.detach() + y_soft
+    return out
 
 
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,

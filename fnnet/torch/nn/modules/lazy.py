@@ -279,7 +279,7 @@ class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
 class _LazyBatchNorm(LazyModuleMixin):
     """What the lazy BatchNorms share: the feature count is the input's dim 1."""
 
-    _fnnet = None  # the constructor's own signature is the one a whole-module load reads
+    _fnnet: Any = None  # the constructor's own signature is the one a whole-module load reads
 
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device: Any = None, dtype: Any = None,
