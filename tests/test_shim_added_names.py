@@ -315,6 +315,9 @@ MISTAKES_3D = {
     "Conv3d, other channels": lambda T: T.nn.Conv3d(3, 4, 3)(T.ones(1, 2, 4, 4, 4)),
     "Conv3d, Long input": lambda T: T.nn.Conv3d(3, 2, 1)(T.ones(1, 3, 2, 2, 2, dtype=T.long)),
     "BatchNorm3d, 4-D input": lambda T: T.nn.BatchNorm3d(3)(T.ones(2, 3, 4, 4)),
+    "F.conv3d, unknown padding": lambda T: T.nn.functional.conv3d(
+        T.ones(1, 1, 2, 2, 2), T.ones(1, 1, 1, 1, 1), padding="foo"),
+    "Conv3d, unknown padding": lambda T: T.nn.Conv3d(1, 1, 1, padding="foo"),
     "F.conv_transpose1d, 5-D input":
         lambda T: T.nn.functional.conv_transpose1d(T.ones(1, 3, 2, 2, 2), T.ones(3, 2, 3)),
 }

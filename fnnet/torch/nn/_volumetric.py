@@ -26,6 +26,8 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.conv3d``."""
     _check_rank(input, 3, "conv3d")
+    if isinstance(padding, str) and padding not in ("valid", "same"):
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
     return _op(V.conv3d, (_hashable(stride), _hashable(padding), _hashable(dilation),
                           int(groups)), input, weight, bias, check=mixed_dtypes.check_conv,
                who="conv3d")
