@@ -326,6 +326,8 @@ MISTAKES_3D = {
 @pytest.mark.parametrize("name", MISTAKES_3D)
 def test_3d_layers_refuse_as_pytorch(name):
     theirs, ours = raised_by(MISTAKES_3D[name], torch, ft)
+    if name == "Conv3d, unknown padding":  # PyTorch prints a set: its order varies by run
+        theirs, ours = ((kind, sorted(message)) for kind, message in (theirs, ours))
     assert ours == theirs
 
 
