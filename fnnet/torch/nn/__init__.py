@@ -91,6 +91,9 @@ from fnnet.torch.nn.modules.lazy import (
     LazyConvTranspose1d,
     LazyConvTranspose2d,
     LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
     LazyLinear,
 )
 from fnnet.torch.nn.modules.local_response import LocalResponseNorm
@@ -203,6 +206,7 @@ __all__ = [
     "Buffer", "AdaptiveAvgPool3d", "AvgPool3d", "BatchNorm3d", "Conv3d", "ConvTranspose1d",
     "ConvTranspose3d", "MaxPool3d", "LocalResponseNorm", "LazyBatchNorm3d", "LazyConv3d",
     "LazyConvTranspose1d", "LazyConvTranspose3d", "ConstantPad3d", "InstanceNorm3d",
-    "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d",
+    "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d", "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d", "LazyInstanceNorm3d",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -16,6 +16,7 @@ from typing import Any
 from fnnet.torch.nn._uninitialized import UninitializedBuffer, UninitializedParameter, is_lazy
 from fnnet.torch.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from fnnet.torch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
+from fnnet.torch.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
 from fnnet.torch.nn.modules.linear import Linear
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.modules.volumetric import (
@@ -23,6 +24,7 @@ from fnnet.torch.nn.modules.volumetric import (
     Conv3d,
     ConvTranspose1d,
     ConvTranspose3d,
+    InstanceNorm3d,
 )
 from fnnet.torch.tensor import Tensor
 
@@ -284,11 +286,18 @@ class _LazyBatchNorm(LazyModuleMixin):
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device: Any = None, dtype: Any = None,
                  *, bias: bool = True) -> None:
+        self._norm_start(eps, momentum, affine, track_running_stats, device, dtype,
+                         {"bias": bias})
+
+    def _norm_start(self, eps: float, momentum: float | None, affine: bool,
+                    track_running_stats: bool, device: Any, dtype: Any,
+                    keywords: dict[str, Any]) -> None:
+        bias = keywords.get("bias", True)
         params = ("weight", "bias") if affine and bias else ("weight",) if affine else ()
         buffers = ("running_mean", "running_var") if track_running_stats else ()
         self._lazy_start(params, buffers, (eps, momentum, affine, track_running_stats),
-                         {"device": device, "bias": bias}, dtype)
-        probe = self.cls_to_become(1, eps, momentum, affine, track_running_stats, bias=bias)
+                         {"device": device, **keywords}, dtype)
+        probe = self.cls_to_become(1, eps, momentum, affine, track_running_stats, **keywords)
         for name in ("weight", "bias"):
             if name not in params:
                 self.register_parameter(name, None)  # type: ignore[attr-defined]
@@ -334,3 +343,41 @@ class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
     """
 
     cls_to_become = BatchNorm3d
+
+
+class _LazyInstanceNorm(_LazyBatchNorm):
+    """What the lazy instance norms share: PyTorch's defaults for them (affine, with
+    running statistics, unlike the instance norms'); the feature count is dim 1 of the
+    input, as PyTorch reads it (also of an unbatched one)."""
+
+    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        self._norm_start(eps, momentum, affine, track_running_stats, device, dtype, {})
+
+
+class LazyInstanceNorm1d(_LazyInstanceNorm, InstanceNorm1d):
+    """``nn.InstanceNorm1d`` whose ``num_features`` is read from its first input.
+
+    PyTorch equivalent: ``torch.nn.LazyInstanceNorm1d``.
+    """
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyInstanceNorm, InstanceNorm2d):
+    """``nn.InstanceNorm2d`` whose ``num_features`` is read from its first input.
+
+    PyTorch equivalent: ``torch.nn.LazyInstanceNorm2d``.
+    """
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyInstanceNorm, InstanceNorm3d):
+    """``nn.InstanceNorm3d`` whose ``num_features`` is read from its first input.
+
+    PyTorch equivalent: ``torch.nn.LazyInstanceNorm3d``.
+    """
+
+    cls_to_become = InstanceNorm3d
