@@ -256,6 +256,8 @@ LAYERS_3D = {
     "AvgPool3d": (lambda T: T.nn.AvgPool3d(3, 2, 1, ceil_mode=True, count_include_pad=False),
                   VOLUME),
     "AdaptiveAvgPool3d": (lambda T: T.nn.AdaptiveAvgPool3d((2, None, 3)), VOLUME),
+    "AdaptiveMaxPool3d": (lambda T: T.nn.AdaptiveMaxPool3d((3, None, 4)), VOLUME),
+    "AdaptiveMaxPool1d": (lambda T: T.nn.AdaptiveMaxPool1d(4), SEQUENCE),
     "InstanceNorm3d": (lambda T: T.nn.InstanceNorm3d(3, affine=True,
                                                      track_running_stats=True), VOLUME),
     "ConstantPad3d": (lambda T: T.nn.ConstantPad3d((1, 0, 2, 1, 0, 1), -1.0), VOLUME),

@@ -57,7 +57,9 @@ _NAMES = {
     "BatchNorm3d": "NativeBatchNormBackward0", "MaxPool3d": "MaxPool3DWithIndicesBackward0",
     "max_pool3d": "MaxPool3DWithIndicesBackward0", "AvgPool3d": "AvgPool3DBackward0",
     "avg_pool3d": "AvgPool3DBackward0", "AdaptiveAvgPool3d": "AdaptiveAvgPool3DBackward0",
-    "adaptive_avg_pool3d": "AdaptiveAvgPool3DBackward0", "local_response_norm": "DivBackward0",
+    "adaptive_avg_pool3d": "AdaptiveAvgPool3DBackward0",
+    "adaptive_max_pool1d": "SqueezeBackward1", "adaptive_max_pool3d":
+    "AdaptiveMaxPool3DBackward0", "local_response_norm": "DivBackward0",
     "logit": "LogitBackward0", "copysign": "CopysignBackward0", "fmax": "FmaxBackward0",
     "fmin": "FminBackward0", "logaddexp2": "Logaddexp2Backward0", "ldexp": "MulBackward0",
     "i0": "I0Backward0", "heaviside": "HeavisideBackward0",

@@ -24,7 +24,11 @@ from fnnet.nn.functional.activation import (
     softsign,
     tanh,
 )
-from fnnet.nn.functional.adaptive_max import adaptive_max_pool2d
+from fnnet.nn.functional.adaptive_max import (
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+)
 from fnnet.nn.functional.attention import multi_head_attention, scaled_dot_product_attention
 from fnnet.nn.functional.batchnorm import batch_norm
 from fnnet.nn.functional.conv import conv2d
@@ -74,6 +78,8 @@ from fnnet.nn.functional.thresholding import (
 
 __all__ = [
     "rms_norm",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool3d",
     "local_response_norm",
     "adaptive_avg_pool3d",
     "avg_pool3d",

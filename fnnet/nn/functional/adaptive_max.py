@@ -49,3 +49,40 @@ def adaptive_max_pool2d(x: Array, output_size: int | Sequence[int | None]) -> Ar
         raise ValueError(f"adaptive_max_pool2d: output_size must be positive, got "
                          f"{output_size!r}")
     return _max_axis(_max_axis(x, x.ndim - 2, out_h), x.ndim - 1, out_w)
+
+
+def _adaptive_max(x: Array, output_size: int | Sequence[int | None], dims: int,
+                  op: str) -> Array:
+    """Max pooling of the last ``dims`` axes to ``output_size``, one axis at a time (the
+    windows are products of per-axis windows, so the maxima compose)."""
+    if x.ndim not in (dims + 1, dims + 2):
+        raise ValueError(f"{op}: expected {dims + 1}-D or {dims + 2}-D input, got shape "
+                         f"{tuple(x.shape)}")
+    sizes = (output_size,) * dims if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != dims:
+        raise TypeError(f"{op}: output_size must be an int or {dims} ints, got "
+                        f"{output_size!r}")
+    for axis, size in zip(range(x.ndim - dims, x.ndim), sizes, strict=True):
+        out = x.shape[axis] if size is None else size
+        if out < 1:
+            raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+        x = _max_axis(x, axis, out)
+    return x
+
+
+def adaptive_max_pool1d(x: Array, output_size: int | Sequence[int]) -> Array:
+    """Max pooling of ``[N, C, L]`` (or ``[C, L]``) to ``L_out`` windows, as
+    :func:`adaptive_max_pool2d` along one axis.
+
+    PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool1d``.
+    """
+    return _adaptive_max(x, output_size, 1, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool3d(x: Array, output_size: int | Sequence[int | None]) -> Array:
+    """Max pooling of ``[N, C, D, H, W]`` (or ``[C, D, H, W]``) to ``(D_out, H_out,
+    W_out)`` (an int: a cube; None keeps that size), as :func:`adaptive_max_pool2d`.
+
+    PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool3d``.
+    """
+    return _adaptive_max(x, output_size, 3, "adaptive_max_pool3d")

@@ -81,6 +81,7 @@ from fnnet.torch.nn.modules import (
 )
 from fnnet.torch.nn.modules.fold import Fold, Unfold
 from fnnet.torch.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
+from fnnet.torch.nn.modules.adaptive_max import AdaptiveMaxPool1d, AdaptiveMaxPool3d
 from fnnet.torch.nn.modules.lazy import (
     LazyBatchNorm1d,
     LazyBatchNorm2d,
@@ -207,6 +208,6 @@ __all__ = [
     "ConvTranspose3d", "MaxPool3d", "LocalResponseNorm", "LazyBatchNorm3d", "LazyConv3d",
     "LazyConvTranspose1d", "LazyConvTranspose3d", "ConstantPad3d", "InstanceNorm3d",
     "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d", "LazyInstanceNorm1d",
-    "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+    "LazyInstanceNorm2d", "LazyInstanceNorm3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -537,6 +537,10 @@ from fnnet.torch.nn._margin_losses import (  # noqa: E402, F401 - re-exported
     triplet_margin_with_distance_loss,
 )
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
+from fnnet.torch.nn._adaptive_max import (  # noqa: E402, F401 - re-exported
+    adaptive_max_pool1d,
+    adaptive_max_pool3d,
+)
 from fnnet.torch.nn._more_functional import (  # noqa: E402, F401 - re-exported
     gumbel_softmax,
     local_response_norm,
