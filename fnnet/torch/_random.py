@@ -26,6 +26,14 @@ def fold(key: jax.Array, draw: int) -> jax.Array:
     return jax.random.fold_in(key, draw)
 
 
+@jax.jit
+def _split_in_two(key: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``jax.random.split(key)``'s two keys as one program (eagerly, the split and the
+    indexing of each key are dispatched one by one)."""
+    keys = jax.random.split(key)
+    return keys[0], keys[1]
+
+
 class _State:
     """Holds the global key; also the writeback target of flushed steps.
 
@@ -61,8 +69,7 @@ class _State:
 
     def split(self) -> jax.Array:
         """A fresh key for one eager draw; advances the global key."""
-        keys = jax.random.split(self.key)
-        self.key, sub = keys[0], keys[1]
+        self.key, sub = _split_in_two(self.key)
         return sub
 
     def numpy_rng(self) -> np.random.Generator:
@@ -160,8 +167,7 @@ class Generator:
     def split(self) -> jax.Array:
         """A fresh key for one eager draw; advances this generator's key (seeded from the
         global key on first use if :meth:`manual_seed` was not called)."""
-        keys = jax.random.split(self._current_key())
-        self._key, sub = keys[0], keys[1]
+        self._key, sub = _split_in_two(self._current_key())
         return sub
 
     def _current_key(self) -> jax.Array:
