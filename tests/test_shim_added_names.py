@@ -308,6 +308,16 @@ FUNCTIONS_3D = {
 }
 
 
+def test_3d_layers_are_instances_of_pytorchs_bases():
+    for T in (torch, ft):
+        convs = (T.nn.Conv3d(1, 1, 1), T.nn.ConvTranspose1d(1, 1, 1),
+                 T.nn.ConvTranspose3d(1, 1, 1))
+        assert all(isinstance(m, T.nn.modules.conv._ConvNd) for m in convs)
+        assert isinstance(convs[1], T.nn.modules.conv._ConvTransposeNd)
+        assert isinstance(T.nn.BatchNorm3d(2), T.nn.modules.batchnorm._BatchNorm)
+        assert isinstance(T.nn.InstanceNorm3d(2), T.nn.modules.batchnorm._NormBase)
+
+
 @pytest.mark.parametrize("name", FUNCTIONS_3D)
 def test_3d_functions_are_pytorchs(name):
     data = np.random.default_rng(4).standard_normal(VOLUME).astype(np.float32)

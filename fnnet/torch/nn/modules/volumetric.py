@@ -11,6 +11,7 @@ from fnnet.torch._mixed_dtypes import check_conv, check_conv_transpose
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.nn.modules.batchnorm import _BatchNorm
+from fnnet.torch.nn.modules.conv import _ConvNd, _ConvTransposeNd
 from fnnet.torch.nn.modules.instancenorm import _InstanceNorm
 from fnnet.torch.nn.modules.reshaping import (
     ConstantPad1d,
@@ -24,7 +25,7 @@ _CONV_SETTINGS = ("in_channels", "out_channels", "kernel_size", "stride", "paddi
                   "dilation", "groups", "padding_mode")
 
 
-class Conv3d(Resettable, Wrapped):
+class Conv3d(Resettable, Wrapped, _ConvNd):
     """3-D convolution over ``[N, C, D, H, W]``. PyTorch equivalent: ``torch.nn.Conv3d``."""
 
     _params = ("weight", "bias")
@@ -54,7 +55,7 @@ class Conv3d(Resettable, Wrapped):
                                f"instead")
 
 
-class _ConvTranspose(Resettable, Wrapped):
+class _ConvTranspose(Resettable, Wrapped, _ConvTransposeNd):
     _params = ("weight", "bias")
     _fnnet: Any = None
 
