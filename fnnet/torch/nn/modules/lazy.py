@@ -177,65 +177,8 @@ class _LazyConvNd(LazyModuleMixin):
         return str(self.__dict__["_repr"])
 
 
-class LazyConv1d(_LazyConvNd, Conv1d):
-    """``nn.Conv1d`` whose ``in_channels`` is read from its first input.
-
-    PyTorch equivalent: ``torch.nn.LazyConv1d``.
-    """
-
-    cls_to_become = Conv1d
-    _dims = 1
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        self._conv_start(out_channels, kernel_size, bias, {
-            "stride": stride, "padding": padding, "dilation": dilation, "groups": groups,
-            "padding_mode": padding_mode, "device": device}, dtype)
-
-
-class LazyConv2d(_LazyConvNd, Conv2d):
-    """``nn.Conv2d`` whose ``in_channels`` is read from its first input.
-
-    PyTorch equivalent: ``torch.nn.LazyConv2d``.
-    """
-
-    cls_to_become = Conv2d
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        self._conv_start(out_channels, kernel_size, bias, {
-            "stride": stride, "padding": padding, "dilation": dilation, "groups": groups,
-            "padding_mode": padding_mode, "device": device}, dtype)
-
-
-class LazyConvTranspose2d(_LazyConvNd, ConvTranspose2d):
-    """``nn.ConvTranspose2d`` whose ``in_channels`` is read from its first input.
-
-    PyTorch equivalent: ``torch.nn.LazyConvTranspose2d``.
-    """
-
-    cls_to_become = ConvTranspose2d
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1,
-                 bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None) -> None:
-        self._conv_start(out_channels, kernel_size, bias, {
-            "stride": stride, "padding": padding, "output_padding": output_padding,
-            "groups": groups, "dilation": dilation, "padding_mode": padding_mode,
-            "device": device}, dtype)
-
-
-class LazyConv3d(_LazyConvNd, Conv3d):
-    """``nn.Conv3d`` whose ``in_channels`` is read from its first input.
-
-    PyTorch equivalent: ``torch.nn.LazyConv3d``.
-    """
-
-    cls_to_become = Conv3d
-    _dims = 3
+class _LazyConv(_LazyConvNd):
+    """The lazy convolutions' constructor (PyTorch's argument order)."""
 
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
@@ -256,6 +199,44 @@ class _LazyConvTranspose(_LazyConvNd):
             "stride": stride, "padding": padding, "output_padding": output_padding,
             "groups": groups, "dilation": dilation, "padding_mode": padding_mode,
             "device": device}, dtype)
+
+
+class LazyConv1d(_LazyConv, Conv1d):
+    """``nn.Conv1d`` whose ``in_channels`` is read from its first input.
+
+    PyTorch equivalent: ``torch.nn.LazyConv1d``.
+    """
+
+    cls_to_become = Conv1d
+    _dims = 1
+
+
+class LazyConv2d(_LazyConv, Conv2d):
+    """``nn.Conv2d`` whose ``in_channels`` is read from its first input.
+
+    PyTorch equivalent: ``torch.nn.LazyConv2d``.
+    """
+
+    cls_to_become = Conv2d
+
+
+class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
+    """``nn.ConvTranspose2d`` whose ``in_channels`` is read from its first input.
+
+    PyTorch equivalent: ``torch.nn.LazyConvTranspose2d``.
+    """
+
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConv3d(_LazyConv, Conv3d):
+    """``nn.Conv3d`` whose ``in_channels`` is read from its first input.
+
+    PyTorch equivalent: ``torch.nn.LazyConv3d``.
+    """
+
+    cls_to_become = Conv3d
+    _dims = 3
 
 
 class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
