@@ -24,7 +24,8 @@ class SVHN(VisionDataset):
     Args:
         root: the folder holding ``<split>_32x32.mat``.
         split: ``"train"``, ``"test"`` or ``"extra"``.
-        transform, target_transform: applied to the image and the label.
+        transform: applied to each image (a PIL image).
+        target_transform: applied to each label.
         download: accepted; nothing is downloaded.
 
     Raises:

@@ -99,7 +99,8 @@ class ResNet(nn.Module):
         layers: blocks per stage (``[2, 2, 2, 2]`` for ResNet-18).
         num_classes: outputs of ``fc``.
         zero_init_residual: start each block's last BatchNorm weight at zero.
-        groups, width_per_group: ResNeXt's grouped and wide bottlenecks.
+        groups: the bottlenecks' convolution groups (ResNeXt's).
+        width_per_group: the bottlenecks' width per group (wide ResNets').
         replace_stride_with_dilation: three bools, dilate stages 2-4 instead of striding.
         norm_layer: the normalisation layer (``nn.BatchNorm2d``).
 
