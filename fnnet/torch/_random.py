@@ -69,6 +69,7 @@ class _State:
 
     def split(self) -> jax.Array:
         """A fresh key for one eager draw; advances the global key."""
+        sub: jax.Array
         self.key, sub = _split_in_two(self.key)
         return sub
 
@@ -167,6 +168,7 @@ class Generator:
     def split(self) -> jax.Array:
         """A fresh key for one eager draw; advances this generator's key (seeded from the
         global key on first use if :meth:`manual_seed` was not called)."""
+        sub: jax.Array
         self._key, sub = _split_in_two(self._current_key())
         return sub
 
