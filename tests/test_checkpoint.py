@@ -280,10 +280,16 @@ CLI_RUN = ["--model", "mlp", "--dataset", "digits", "--epochs", "3", "--batch-si
 
 
 def _latest(directory):
+    """The newest step in ``directory`` while a run writes it; None while there is none,
+    or while orbax's listing meets a save in the middle of its commit (a path that is
+    not a folder yet): the watcher looks again a millisecond later."""
     if not directory.exists():
         return None
-    with Checkpointer(directory, read_only=True) as checkpointer:
-        return checkpointer.latest_step()
+    try:
+        with Checkpointer(directory, read_only=True) as checkpointer:
+            return checkpointer.latest_step()
+    except (NotADirectoryError, FileNotFoundError):
+        return None
 
 
 def _latest_intact(directory):
