@@ -207,12 +207,6 @@ def storage_type(array: np.ndarray, where: str) -> str:
     return storage
 
 
-def save_torch_zip(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
-    """Writes ``obj`` in PyTorch's format to a path (a temporary file beside it, renamed
-    into place once complete) or to a binary file object."""
-    write_atomically(torch_zip_bytes(obj), f)  # any TypeError before a file is touched
-
-
 def write_atomically(data: bytes, f: str | os.PathLike[str] | BinaryIO) -> None:
     """Writes ``data`` to a binary file object, or to a path through a temporary file
     beside it renamed into place once complete."""

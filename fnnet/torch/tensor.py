@@ -149,6 +149,13 @@ def note_new_tensor(t: Tensor) -> None:
         on_new_tensor(t)
 
 
+def note_leaf(t: Tensor) -> None:
+    """Records ``t`` as the leaf that requires grad of its cell, so that another tensor
+    of the cell made a leaf later (``p.detach().requires_grad_()``) gets a cell of its own
+    (:func:`_leaf_elsewhere`)."""
+    _LEAF_OF[t._cell] = weakref.ref(t)
+
+
 def _wrap_slot(slot: int, aval: Aval, rg: bool) -> Tensor:
     """A tensor of recorded slot ``slot`` of the current tape (inlined: a hot path)."""
     tape = _current_recorder().tape
@@ -240,7 +247,7 @@ def _wrap_value(value: Any, kind: int = CONST, owned: bool = False) -> Tensor:
     t._kind = kind
     t.grad = t._view = t._hooks = None
     if kind == VAR:
-        _LEAF_OF[t._cell] = weakref.ref(t)
+        note_leaf(t)
     if on_new_tensor is not None:
         on_new_tensor(t)
     return t
@@ -696,7 +703,7 @@ class Tensor:
                 self._cell, self._view = fresh, None
             self._kind = VAR if value else CONST
             if value:
-                _LEAF_OF[self._cell] = weakref.ref(self)
+                note_leaf(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import jax.numpy as jnp
@@ -10,7 +9,7 @@ import jax.numpy as jnp
 from fnnet.torch import _graph
 from fnnet.torch._format import format_tensor
 from fnnet.torch._graph import CONST, VAR, Cell
-from fnnet.torch.tensor import _LEAF_OF, Tensor, _as_tensor, note_new_tensor
+from fnnet.torch.tensor import Tensor, _as_tensor, note_leaf, note_new_tensor
 
 
 class Parameter(Tensor):
@@ -38,7 +37,7 @@ class Parameter(Tensor):
         self._kind = VAR if requires_grad else CONST
         self.grad = self._view = self._hooks = None
         if requires_grad:  # p.detach().requires_grad_() is then a leaf of its own
-            _LEAF_OF[self._cell] = weakref.ref(self)
+            note_leaf(self)
         note_new_tensor(self)
 
     @classmethod
@@ -49,7 +48,7 @@ class Parameter(Tensor):
         p._kind = VAR if requires_grad else CONST
         p.grad = p._view = p._hooks = None
         if requires_grad:
-            _LEAF_OF[p._cell] = weakref.ref(p)
+            note_leaf(p)
         note_new_tensor(p)
         return p
 
