@@ -199,3 +199,54 @@ def test_plot_history_writes_a_png_and_refuses_an_empty_history(tmp_path):
     assert sorted(p.name for p in path.parent.iterdir()) == ["curves.png"]  # no temp left
     with pytest.raises(ValueError, match="plot_history: history has no 'loss' values"):
         plot_history({"loss": []}, tmp_path / "empty.png")
+
+
+_MLP, _SGD = models.MLP((4, 3)), optim.SGD(lr=0.1)
+
+
+@pytest.mark.parametrize(
+    "build, error, message",
+    [
+        (lambda: make_train_step(None, _SGD), TypeError,
+         "model must be an fnnet.nn.Module .*got NoneType"),
+        (lambda: make_train_step(_MLP, "sgd"), TypeError,
+         r"optimizer must be an optax.GradientTransformation .*got str"),
+        (lambda: make_train_step(_MLP, None), TypeError, "optimizer must be .*got NoneType"),
+        (lambda: make_train_step(_MLP, _SGD, "mse"), TypeError,
+         r"loss_fn must be a function \(outputs, labels\) -> scalar loss .*got str"),
+        (lambda: make_train_step(_MLP, _SGD, steps_per_call=1.5), TypeError,
+         "steps_per_call must be an int, got 1.5"),
+        (lambda: make_eval_step("mlp"), TypeError, "model must be .*got str"),
+        (lambda: create_train_state(_MLP, None, jax.random.key(0)), TypeError,
+         "optimizer must be .*got NoneType"),
+        (lambda: create_train_state(_MLP, _SGD, 0), TypeError,
+         r"create_train_state: key must be a PRNG key, e.g. jax.random.key\(0\), got int 0"),
+        (lambda: evaluate(_MLP, None, (np.ones((2, 4)), np.zeros(2, int))), TypeError,
+         "state must be a TrainState"),
+        (lambda: fit(_MLP, _SGD, (np.ones((2, 4)), np.zeros(2, int)), batch_size=2,
+                     loss_fn="mse", progress=False), TypeError, "loss_fn must be a function"),
+    ],
+)
+def test_step_builders_name_a_bad_argument(build, error, message):
+    with pytest.raises(error, match=message):
+        build()
+
+
+def test_a_step_names_a_state_that_is_not_one_or_was_donated():
+    state = create_train_state(_MLP, _SGD, jax.random.key(0))
+    batch = (jnp.ones((2, 4)), jnp.array([0, 1]))
+    step = make_train_step(_MLP, _SGD)
+    with pytest.raises(TypeError, match="train_step: state must be a TrainState .*got tuple"):
+        step((state.params, state.layer_state), batch)
+    new, _ = step(state, batch)
+    donated = ("the state's params.fc1.bias was deleted: this state was passed to an earlier "
+               r"train_step, .*make_train_step\(..., donate=False\)")
+    with pytest.raises(ValueError, match="train_step: " + donated):
+        step(state, batch)
+    with pytest.raises(ValueError, match="eval_step: " + donated):
+        evaluate(_MLP, state, batch)
+    assert evaluate(_MLP, new, batch)["loss"] > 0  # the returned state is the live one
+    kept = create_train_state(_MLP, _SGD, jax.random.key(0))
+    keep_step = make_train_step(_MLP, _SGD, donate=False)
+    keep_step(kept, batch)
+    assert_close(keep_step(kept, batch)[0].params["fc1"]["weight"], new.params["fc1"]["weight"])

@@ -54,7 +54,13 @@ def create_train_state(
 
     Returns:
         A :class:`TrainState` at step 0.
+
+    Raises:
+        TypeError: ``model`` is not a model, ``optimizer`` not an optax transformation,
+            or ``key`` not a PRNG key.
     """
+    check_parts(model, optimizer, needs_optimizer=True)
+    check_key(key, "create_train_state")
     init_key, run_key = jax.random.split(key)
     # One compiled init instead of an eager call (and compile) per random draw, shared
     # by every model of the same structure.
@@ -71,3 +77,56 @@ def create_train_state(
         step=jnp.zeros((), jnp.int32),
         key=run_key,
     )
+
+
+def check_parts(model: Any, optimizer: Any = None, loss_fn: Any = None, *,
+                needs_optimizer: bool = False) -> None:
+    """Raises a TypeError naming ``model``, ``optimizer`` or ``loss_fn`` when it is not
+    what the steps call (``loss_fn`` None is the default loss; ``optimizer`` None is
+    refused when ``needs_optimizer``)."""
+    if not (callable(getattr(model, "init", None)) and callable(getattr(model, "apply", None))):
+        raise TypeError(f"model must be an fnnet.nn.Module (with init and apply), got "
+                        f"{type(model).__name__}")
+    if (optimizer is not None or needs_optimizer) and not (
+            callable(getattr(optimizer, "init", None))
+            and callable(getattr(optimizer, "update", None))):
+        raise TypeError(f"optimizer must be an optax.GradientTransformation (e.g. "
+                        f"fnnet.optim.SGD(lr=0.1)), got {type(optimizer).__name__}")
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function (outputs, labels) -> scalar loss "
+                        f"(e.g. fnnet.losses.cross_entropy), got {type(loss_fn).__name__}")
+
+
+def check_key(key: Any, what: str) -> None:
+    """Raises a TypeError unless ``key`` is a PRNG key: a typed key
+    (``jax.random.key(seed)``) or a raw ``uint32[2]`` one (``jax.random.PRNGKey``)."""
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and (jnp.issubdtype(dtype, jax.dtypes.prng_key)
+                              or (dtype == jnp.uint32 and key.shape[-1:] == (2,))):
+        return
+    got = (f"an array of dtype {dtype} and shape {tuple(key.shape)}" if dtype is not None
+           else f"{type(key).__name__} {key!r}")
+    raise TypeError(f"{what}: key must be a PRNG key, e.g. jax.random.key(0), got {got}")
+
+
+def check_state(state: Any, what: str = "") -> None:
+    """Raises a TypeError unless ``state`` is a :class:`TrainState`; ``what`` (the
+    function's name) prefixes the message."""
+    if not isinstance(state, TrainState):
+        prefix = f"{what}: " if what else ""
+        raise TypeError(f"{prefix}state must be a TrainState (see create_train_state), got "
+                        f"{type(state).__name__}")
+
+
+def check_not_donated(state: Any, what: str, error: BaseException) -> None:
+    """Raises a ValueError (from ``error``) naming the first array of ``state`` that an
+    earlier call donated (deleted), if any: what XLA reports as "Buffer has been deleted
+    or donated" or JAX as "Array has been deleted"."""
+    for path, leaf in jax.tree_util.tree_leaves_with_path(state):
+        if isinstance(leaf, jax.Array) and leaf.is_deleted():
+            raise ValueError(
+                f"{what}: the state's {jax.tree_util.keystr(path, simple=True, separator='.')} "
+                "was deleted: this state was passed to an earlier train_step, which donates "
+                "its input state (its buffers hold the new state). Pass the state that call "
+                "returned (state, metrics = train_step(state, batch)), or build the step with "
+                "make_train_step(..., donate=False) to keep using the old one") from error

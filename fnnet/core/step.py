@@ -14,11 +14,12 @@ from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from fnnet.core.cache import STEPS
 from fnnet.core.collectives import mean_gradients, mean_metrics, sync_layer_state
-from fnnet.core.state import TrainState
+from fnnet.core.state import TrainState, check_not_donated, check_parts, check_state
 from fnnet.losses import cross_entropy
 from fnnet.nn.functional.dropout import sharded_batch
 from fnnet.nn.module import Module
@@ -189,7 +190,9 @@ def make_train_step(
         loss_fn: ``loss_fn(outputs, labels) -> scalar``; default
             ``fnnet.losses.cross_entropy``.
         jit: compile the step (the non-jitted step computes the same numbers).
-        donate: let XLA reuse the old state's buffers for the new state.
+        donate: let XLA reuse the old state's buffers for the new state: the state
+            passed in is deleted by the call (a later use of it raises a ValueError
+            saying so); keep the one returned. ``donate=False`` keeps both.
         steps_per_call: fuse this many steps into one call with ``lax.scan``; the
             batch then carries a leading axis of that size (``x: [k, N, ...]``) and
             every metric has shape ``[k]``.
@@ -217,6 +220,7 @@ def make_train_step(
     PyTorch equivalent: the body of a training loop, ``optimizer.zero_grad();
     loss = criterion(model(x), y); loss.backward(); optimizer.step()``.
     """
+    check_parts(model, optimizer, loss_fn, needs_optimizer=True)
     check_step_options(steps_per_call, on_nonfinite)
     build = functools.partial(_train_step, model, optimizer, loss_fn or _default_loss(),
                               jit=jit, donate=donate, steps_per_call=steps_per_call,
@@ -227,7 +231,10 @@ def make_train_step(
 
 
 def check_step_options(steps_per_call: int, on_nonfinite: str) -> None:
-    """Raises ValueError for a ``steps_per_call`` below 1 or an unknown ``on_nonfinite``."""
+    """Raises TypeError for a ``steps_per_call`` that is not an int, ValueError for one
+    below 1 or an unknown ``on_nonfinite``."""
+    if isinstance(steps_per_call, bool) or not isinstance(steps_per_call, int | np.integer):
+        raise TypeError(f"steps_per_call must be an int, got {steps_per_call!r}")
     if steps_per_call < 1:
         raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}")
     if on_nonfinite not in NONFINITE_MODES:
@@ -250,6 +257,7 @@ def _train_step(model: Module, optimizer: optax.GradientTransformation, loss_fn:
     tree_cache: dict[Any, Any] = {}
 
     def one_step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
+        check_state(state, "train_step")
         x, y = unpack_batch(batch, "train_step")
         key = jax.random.fold_in(state.key, state.step)
         with sharded_batch(axis_name):
@@ -296,8 +304,31 @@ def _train_step(model: Module, optimizer: optax.GradientTransformation, loss_fn:
             return jax.lax.scan(one_step, state, batches)
 
     if jit:
-        step = jax.jit(step, donate_argnums=(0,) if donate else (), compiler_options=XLA_OPTIONS)
+        step = JittedStep(jax.jit(step, donate_argnums=(0,) if donate else (),
+                                  compiler_options=XLA_OPTIONS), "train_step")
     return step
+
+
+class JittedStep:
+    """A jitted step whose call names a state that an earlier train step donated
+    (rather than XLA's "Buffer has been deleted or donated"); its other attributes
+    (``lower``, ``trace``) are the jitted function's."""
+
+    def __init__(self, jitted: Callable[..., Any], what: str) -> None:
+        self._jitted = jitted
+        self._what = what
+
+    def __call__(self, state: TrainState, batch: Batch) -> Any:
+        try:
+            return self._jitted(state, batch)
+        except (ValueError, RuntimeError) as error:
+            check_not_donated(state, self._what, error)
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("_jitted", "_what"):  # not yet set (a copy being built)
+            raise AttributeError(name)
+        return getattr(self._jitted, name)
 
 
 def make_eval_step(
@@ -313,6 +344,7 @@ def make_eval_step(
 
     PyTorch equivalent: ``model.eval()`` and a loop under ``torch.no_grad()``.
     """
+    check_parts(model, None, loss_fn)
     build = functools.partial(_eval_step, model, loss_fn or _default_loss(), axis_name)
     return STEPS.get("eval_step", build.args, build) if jit else build(jit=False)
 
@@ -322,6 +354,7 @@ def _eval_step(model: Module, loss_fn: LossFn, axis_name: str | None, jit: bool 
     """:func:`make_eval_step`'s step, built from checked arguments."""
 
     def step(state: TrainState, batch: Batch) -> Metrics:
+        check_state(state, "eval_step")
         x, y = unpack_batch(batch, "eval_step")
         outputs, _ = model.apply(state.params, state.layer_state, x, train=False)
         # Traced jax Arrays under jit, the default; the unjitted step passes y on as given.
@@ -331,11 +364,12 @@ def _eval_step(model: Module, loss_fn: LossFn, axis_name: str | None, jit: bool 
         metrics.update(label_metrics(outputs, y, axis_name))
         return metrics
 
-    return jax.jit(step) if jit else step
+    return JittedStep(jax.jit(step), "eval_step") if jit else step
 
 
 def make_predict(model: Module, *, jit: bool = True) -> Callable[..., Array]:
     """Builds ``predict(params, layer_state, x) -> outputs`` in eval mode."""
+    check_parts(model)
 
     def build(model: Module, jit: bool = True) -> Callable[..., Array]:
         def predict(params: Any, layer_state: Any, x: Any) -> Array:

@@ -30,7 +30,7 @@ from jax.sharding import PartitionSpec as P
 
 from fnnet.core import step as single
 from fnnet.core.cache import STEPS
-from fnnet.core.state import TrainState
+from fnnet.core.state import TrainState, check_parts
 from fnnet.core.step import LossFn, Metrics
 from fnnet.nn.module import Module
 from fnnet.nn.tree_check import first_leaf
@@ -200,6 +200,8 @@ def make_pmap_train_step(
 
     PyTorch equivalent: a ``DistributedDataParallel`` training step.
     """
+    check_parts(model, optimizer, loss_fn, needs_optimizer=True)
+    single.check_step_options(1, on_nonfinite)
     def build() -> Callable[..., Any]:
         inner = single.make_train_step(model, optimizer, loss_fn, jit=False,
                                        on_nonfinite=on_nonfinite, axis_name=axis_name,
@@ -223,6 +225,7 @@ def make_pmap_eval_step(
 
     PyTorch equivalent: ``model.eval()`` under ``torch.no_grad()``, metrics all-reduced.
     """
+    check_parts(model, None, loss_fn)
     def build() -> Callable[..., Any]:
         inner = single.make_eval_step(model, loss_fn, jit=False, axis_name=axis_name)
         return _device_mapped(inner, axis_name, donate=False)

@@ -31,7 +31,7 @@ from jax.sharding import PartitionSpec as P
 
 from fnnet.core import step as single
 from fnnet.core.cache import STEPS
-from fnnet.core.state import TrainState
+from fnnet.core.state import TrainState, check_not_donated, check_parts
 from fnnet.core.step import LossFn, Metrics
 from fnnet.nn.module import Module
 from fnnet.parallel.distributed import check_same_across_processes
@@ -187,6 +187,7 @@ def make_train_step(
     """
     mesh = data_mesh() if mesh is None else mesh
     axis_of(mesh)  # a one-axis mesh, checked before the cache is consulted
+    check_parts(model, optimizer, loss_fn, needs_optimizer=True)
     single.check_step_options(steps_per_call, on_nonfinite)
     build = functools.partial(_train_step, model, optimizer, loss_fn, mesh=mesh,
                               donate=donate, steps_per_call=steps_per_call,
@@ -226,7 +227,11 @@ def _train_step(model: Module, optimizer: optax.GradientTransformation,
 
     def step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
         check_divisible(batch_size(batch, axis=lead), devices, what="global batch")
-        out: tuple[TrainState, Metrics] = compiled(state, batch)
+        try:
+            out: tuple[TrainState, Metrics] = compiled(state, batch)
+        except (ValueError, RuntimeError) as error:
+            check_not_donated(state, "train_step", error)
+            raise
         return out
 
     return step
@@ -254,6 +259,7 @@ def make_eval_step(
     """
     mesh = data_mesh() if mesh is None else mesh
     axis_of(mesh)
+    check_parts(model, None, loss_fn)
     build = functools.partial(_eval_step, model, loss_fn, mesh)
     return STEPS.get("data_parallel_eval_step", (model, loss_fn, mesh_key(mesh)), build)
 

@@ -16,7 +16,7 @@ import numpy as np
 import optax
 
 from fnnet.checkpoint.resume import FitCheckpoints, Position
-from fnnet.core.state import TrainState, create_train_state
+from fnnet.core.state import TrainState, check_parts, check_state, create_train_state
 from fnnet.core.step import LossFn, make_eval_step, make_train_step
 from fnnet.data import batches
 from fnnet.data.sampler import check_batch_size
@@ -55,12 +55,6 @@ class NonFiniteLossError(FloatingPointError):
         self.parameter = parameter
 
 
-def _check_state(state: Any) -> None:
-    if not isinstance(state, TrainState):
-        raise TypeError(f"state must be a TrainState (see create_train_state), got "
-                        f"{type(state).__name__}")
-
-
 def _check_pair(name: str, data: Any) -> tuple[Any, Any]:
     if not (isinstance(data, tuple | list) and len(data) == 2):
         raise TypeError(
@@ -97,16 +91,6 @@ def _check_finite(name: str, x: Any) -> None:
         index = int(xp.argmax(bad))
         value = x[index].reshape(-1)[int(xp.argmax(~xp.isfinite(x[index].reshape(-1))))]
         raise ValueError(f"{name} hold a non-finite value ({float(value)}) in example {index}")
-
-
-def _check_model(model: Any, optimizer: Any) -> None:
-    if not (callable(getattr(model, "init", None)) and callable(getattr(model, "apply", None))):
-        raise TypeError(f"model must be an fnnet.nn.Module (with init and apply), got "
-                        f"{type(model).__name__}")
-    if optimizer is not None and not (callable(getattr(optimizer, "init", None))
-                                      and callable(getattr(optimizer, "update", None))):
-        raise TypeError(f"optimizer must be an optax.GradientTransformation (e.g. "
-                        f"fnnet.optim.SGD(lr=0.1)), got {type(optimizer).__name__}")
 
 
 def _epoch_batches(data: DataArg, batch_size: int, *, shuffle: bool, seed: int, epoch: int,
@@ -170,8 +154,8 @@ def evaluate(model: Module, state: TrainState, data: DataArg, *, batch_size: int
     Returns:
         ``{"loss": ..., "accuracy": ...}`` weighted by batch size.
     """
-    _check_model(model, None)
-    _check_state(state)
+    check_parts(model, None, loss_fn)
+    check_state(state)
     if not callable(data):
         x, y = _check_pair("eval_data", data)
         _check_labels("eval_data", y, _num_classes(model, state.params, state.layer_state, x))
@@ -339,12 +323,9 @@ def fit(
                              f"{profile!r}")
         if logdir is None:
             raise ValueError("profile needs a logdir to write the trace in")
-    if optimizer is None:
-        raise TypeError("optimizer must be an optax.GradientTransformation (e.g. "
-                        "fnnet.optim.SGD(lr=0.1)), got NoneType")
-    _check_model(model, optimizer)
+    check_parts(model, optimizer, loss_fn, needs_optimizer=True)
     if state is not None:
-        _check_state(state)
+        check_state(state)
         # A state made with another optimizer or model fails here, naming the entry.
         check_optimizer_trees(optimizer.init, state.params, state.opt_state, state.params,
                               {}, what="fit")
