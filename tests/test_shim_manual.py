@@ -64,6 +64,14 @@ def _update(t, params, lr: float, spelling: str) -> None:
         for param in params:
             param.data.add_(-lr * param.grad)
             param.grad = None
+    elif spelling == "data -=":
+        for param in params:
+            param.data -= lr * param.grad
+            param.grad = None
+    elif spelling == "data =":
+        for param in params:
+            param.data = param.data - lr * param.grad.data
+            param.grad = None
     elif spelling == "copy_":
         with t.no_grad():
             for param in params:
@@ -98,11 +106,12 @@ def _no_grad_loop(t, data, spelling: str):
 #: something the others do not (a gradient zeroed in place is None before it), plus two
 #: for the forward pass read before backward every 50 steps and the step that then
 #: finishes from the carried graph
-COMPILES = {"isub": 3, "sub_": 4, "data.add_": 2, "copy_": 4, "block per parameter": 5}
+COMPILES = {"isub": 3, "sub_": 4, "data.add_": 2, "data -=": 2, "data =": 2, "copy_": 4,
+            "block per parameter": 5}
 
 
 @pytest.mark.parametrize("spelling", [
-    s if s in ("isub", "data.add_") else pytest.param(s, marks=pytest.mark.slow)
+    s if s in ("isub", "data.add_", "data =") else pytest.param(s, marks=pytest.mark.slow)
     for s in COMPILES])
 def test_manual_update_loop_compiles_once_and_matches_pytorch(torch, data, spelling):
     expected, expected_losses = _no_grad_loop(torch, data, spelling)

@@ -732,6 +732,17 @@ class Tensor:
     @data.setter
     def data(self, value: Tensor) -> None:
         value = _as_tensor(value)
+        if value._cell is self._cell:
+            return  # ``p.data -= x``: the in-place op already wrote this tensor's value
+        source = value._cell
+        if source.val is None and source.tape is _current_recorder().tape:
+            # a recorded value stays recorded (a manual update per parameter would
+            # otherwise run a program each); a copy of its own, as the array below
+            copied = _op(_copy, (), value.detach())._cell
+            cell = Cell(aval=copied.aval, owned=self._cell.owned)
+            _graph.bind(cell, copied.ref, copied.aval, False)
+            self._cell = cell
+            return
         self._cell = Cell(jnp.array(value._value(), copy=True), owned=self._cell.owned)
 
     @property
