@@ -360,3 +360,17 @@ def test_errors_inside_a_model_name_the_child_path():
             "blocks.0: Linear(in_features=144, out_features=16, bias=True): expected input "
             "with 144 at axis 1, got shape (2, 256) (256 at axis 1)")):
         run((2, 1, 18, 18))
+
+
+@pytest.mark.parametrize("indices", [[0, 3], [[1, -1]]])
+def test_embedding_index_out_of_range_raises_as_torch(indices, torch):
+    layer = fnnet.nn.Embedding(3, 2)
+    params, state = layer.init(jax.random.key(0))
+    with pytest.raises(IndexError, match="index out of range in self") as expected:
+        torch.nn.Embedding(3, 2)(torch.tensor(indices))
+    with pytest.raises(IndexError, match=re.escape(
+            f"Embedding(3, 2): {expected.value}: indices must lie in [0, 3), got")):
+        layer.apply(params, state, np.asarray(indices))
+    # Under jit the indices cannot be read: a row of NaN, never a wrapped row.
+    rows = jax.jit(lambda i: layer.apply(params, state, i)[0])(jnp.asarray(indices))
+    assert np.isnan(rows[..., 1, :]).all() and not np.isnan(rows[..., 0, :]).any()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import jax
+import numpy as np
+
 from fnnet.nn import init as initializers
 from fnnet.nn.functional.sequence import embedding
 from fnnet.nn.module import Module
@@ -46,7 +51,23 @@ class Embedding(Module):
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """``x: [*] integer -> [*, embedding_dim]``."""
         del train, key
+        if not isinstance(x, jax.core.Tracer):
+            self._check_range(x)
         return embedding(x, params["weight"], self.padding_idx), state
+
+    def _check_range(self, x: Any) -> None:
+        """PyTorch's IndexError for an index outside ``[0, num_embeddings)``, naming the
+        first one (concrete indices only: under jit it gives a row of NaN)."""
+        indices = np.asarray(x)
+        if not np.issubdtype(indices.dtype, np.integer) or not indices.size:
+            return  # embedding() names a non-integer dtype
+        bad = (indices < 0) | (indices >= self.num_embeddings)
+        if bad.any():
+            first = np.unravel_index(int(np.argmax(bad)), indices.shape)
+            where = "" if not first else (
+                f" at index {first[0] if len(first) == 1 else tuple(map(int, first))}")
+            raise IndexError(f"{self!r}: index out of range in self: indices must lie in "
+                             f"[0, {self.num_embeddings}), got {int(indices[first])}{where}")
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"

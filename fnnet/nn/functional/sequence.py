@@ -28,14 +28,19 @@ def embedding(indices: Array, weight: Array, padding_idx: int | None = None) -> 
         padding_idx: a row whose gradient is always zero (PyTorch's padding row).
 
     Returns:
-        ``[*, embedding_dim]``.
+        ``[*, embedding_dim]``; a row of NaN for an index outside
+        ``[0, num_embeddings)`` (where PyTorch raises; :class:`fnnet.nn.Embedding`
+        raises too when the indices are concrete).
 
     PyTorch equivalent: ``torch.nn.functional.embedding``.
     """
     if not jnp.issubdtype(jnp.asarray(indices).dtype, jnp.integer):
         raise TypeError(f"embedding: indices must be an integer array, got dtype "
                         f"{jnp.asarray(indices).dtype}")
-    out = jnp.take(weight, indices, axis=0)
+    # PyTorch refuses a negative index, which jnp.take would wrap: sent past the end,
+    # it gives a NaN row, as an index past the end does under jit.
+    indices = jnp.asarray(indices)
+    out = jnp.take(weight, jnp.where(indices < 0, weight.shape[0], indices), axis=0)
     if padding_idx is not None:
         keep = (indices != padding_idx)[..., None]
         out = jnp.where(keep, out, lax.stop_gradient(out))
