@@ -12,6 +12,7 @@ functions to ``fnnet.torch``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -260,6 +261,15 @@ def _histc(x: Any, bins: int, low: float, high: float) -> Any:
     return jnp.zeros(bins, x.dtype).at[index].add(inside.astype(x.dtype))
 
 
+@functools.partial(jax.jit, static_argnames=("bins", "range", "density"))
+def _histogram(values: Any, weights: Any, edges: Any, *, bins: int | None,
+               range: tuple[float, float] | None, density: bool) -> Any:  # noqa: A002
+    """``jnp.histogram`` as one program per input shape and bin count (eager, each of its
+    few dozen primitives compiled apart)."""
+    return jnp.histogram(values, bins if edges is None else edges, range, weights=weights,
+                         density=density)
+
+
 def histc(self: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
     """Counts of the elements in ``bins`` equal-width bins over ``[min, max]`` (the data's
     range where both are 0); elements outside are ignored.
@@ -324,7 +334,12 @@ def histogram(input: Tensor, bins: Any = 100, *, range: tuple[float, float] | No
             raise RuntimeError(f"torch.histogram(): weight should have the same shape as "
                                f"input, got {tuple(w.shape)} and {tuple(x.shape)}")
         weights = w._value().reshape(-1).astype(values.dtype)
-    hist, bin_edges = jnp.histogram(values, edges, range, weights=weights, density=density)
+    if isinstance(edges, int):
+        hist, bin_edges = _histogram(values, weights, None, bins=edges, range=range,
+                                     density=density)
+    else:
+        hist, bin_edges = _histogram(values, weights, edges, bins=None, range=range,
+                                     density=density)
     result = return_type("histogram", ("hist", "bin_edges"))
     return result(_wrap_value(hist.astype(values.dtype)),
                   _wrap_value(bin_edges.astype(values.dtype)))
