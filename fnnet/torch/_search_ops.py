@@ -334,6 +334,8 @@ def histogram(input: Tensor, bins: Any = 100, *, range: tuple[float, float] | No
             raise RuntimeError(f"torch.histogram(): weight should have the same shape as "
                                f"input, got {tuple(w.shape)} and {tuple(x.shape)}")
         weights = w._value().reshape(-1).astype(values.dtype)
+    if range is not None:  # a list too, as PyTorch takes; static, so hashable
+        range = (float(range[0]), float(range[1]))  # noqa: A001
     if isinstance(edges, int):
         hist, bin_edges = _histogram(values, weights, None, bins=edges, range=range,
                                      density=density)
