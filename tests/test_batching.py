@@ -295,3 +295,28 @@ def test_device_dataset_process_shards():
     assert shards[0].shape == shards[1].shape == (5, 4)
     np.testing.assert_array_equal(np.sort(np.concatenate([s.ravel() for s in shards])),
                                   np.arange(40))
+
+
+_X, _Y = np.zeros((10, 1, 2, 2), np.float32), np.arange(10) % 3
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: data.batches([[1.0, 2.0]], [0], 1), TypeError,
+     "batches: images must be an array (numpy or jax) with a leading batch axis, got list; "
+     "convert it with np.asarray"),
+    (lambda: data.batches(_X, _Y, 3, shuffle="no"), TypeError, "shuffle must be a bool, got 'no'"),
+    (lambda: data.batches(_X, _Y, 3, seed=1.5), TypeError, "seed must be an int, got 1.5"),
+    (lambda: data.batches(_X, _Y, 3, epoch=-1), ValueError, "epoch must be non-negative, got -1"),
+    (lambda: data.DataLoader((_X, _Y), 3, seed="0"), TypeError, "seed must be an int, got '0'"),
+    (lambda: data.DataLoader((_X, _Y), 3, drop_last=1), TypeError,
+     "drop_last must be a bool, got 1"),
+    (lambda: data.DataLoader((_X, _Y), 3, device="gpu"), TypeError,
+     "device must be a jax.Device or a Sharding (e.g. jax.devices()[0]), got 'gpu'"),
+    (lambda: data.DataLoader((_X, _Y), 3, transform=np.float32(1)), TypeError,
+     "transform must be a function (images, labels) -> (images, labels), got float32"),
+    (lambda: next(iter(data.DataLoader((_X, _Y), 3, transform=lambda x, y: x))), TypeError,
+     "transform must return an (images, labels) pair, got ndarray"),
+])
+def test_bad_loader_arguments_are_named(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()

@@ -14,7 +14,7 @@ import numpy as np
 
 from fnnet.core.transfer import copy_to_device
 from fnnet.data.dataset import ArrayDataset, as_dataset, check_lengths
-from fnnet.data.sampler import batch_indices, resolve_process, steps_per_epoch
+from fnnet.data.sampler import batch_indices, check_order, resolve_process, steps_per_epoch
 
 
 def _check_start(start: int, steps: int) -> None:
@@ -64,6 +64,11 @@ def batches(
     PyTorch equivalent: one epoch of ``DataLoader(TensorDataset(x, y), batch_size,
     shuffle=True, drop_last=...)`` with a seeded generator.
     """
+    for name, value in (("images", images), ("labels", labels)):
+        if not hasattr(value, "shape"):  # a list's [idx] is no batch
+            raise TypeError(f"batches: {name} must be an array (numpy or jax) with a "
+                            f"leading batch axis, got {type(value).__name__}; convert it "
+                            "with np.asarray")
     check_lengths(images, labels)
     rows = batch_indices(len(labels), batch_size, shuffle=shuffle, seed=seed, epoch=epoch,
                          drop_last=drop_last, process_index=process_index,
@@ -102,14 +107,18 @@ class DataLoader:
 
     Raises:
         ValueError: lengths differ, ``batch_size <= 0``, an epoch with no batch,
-            ``prefetch < 0`` or ``start`` beyond the epoch.
+            ``prefetch < 0``, a negative ``seed`` or ``epoch``, or ``start`` beyond the
+            epoch.
+        TypeError: ``data`` is not a pair or a data set; ``shuffle`` or ``drop_last``
+            not a bool, ``seed`` or ``epoch`` not an int, ``transform`` not callable,
+            ``device`` not a device or sharding.
 
     Example::
 
         loader = DataLoader((images, labels), batch_size=64, seed=0)
         for epoch in range(3):
             for x, y in loader:          # jax arrays, already on the device
-                state, metrics = train_step(state, x, y)
+                state, metrics = train_step(state, (x, y))
 
     PyTorch equivalent: ``torch.utils.data.DataLoader(dataset, batch_size, shuffle,
     drop_last, pin_memory=True)`` with a ``DistributedSampler``.
@@ -121,6 +130,13 @@ class DataLoader:
                  device: Any = None, process_index: int | None = None,
                  process_count: int | None = None) -> None:
         self.dataset = as_dataset(data)
+        check_order(shuffle=shuffle, drop_last=drop_last, seed=seed, epoch=epoch)
+        if transform is not None and not callable(transform):
+            raise TypeError(f"transform must be a function (images, labels) -> (images, "
+                            f"labels), got {type(transform).__name__}")
+        if device is not None and not isinstance(device, jax.Device | jax.sharding.Sharding):
+            raise TypeError(f"device must be a jax.Device or a Sharding (e.g. "
+                            f"jax.devices()[0]), got {device!r}")
         self.process_index, self.process_count = resolve_process(process_index, process_count)
         self.steps = steps_per_epoch(len(self.dataset), batch_size, drop_last=drop_last,
                                      process_count=self.process_count)
@@ -153,7 +169,12 @@ class DataLoader:
         _check_start(start, self.steps)
         for idx in self.indices(epoch)[start:]:
             batch = self.dataset[idx]
-            yield self.transform(*batch) if self.transform else batch
+            if self.transform is not None:
+                batch = self.transform(*batch)
+                if not (isinstance(batch, tuple | list) and len(batch) == 2):
+                    raise TypeError(f"transform must return an (images, labels) pair, "
+                                    f"got {type(batch).__name__}")
+            yield batch
 
     def epoch(self, epoch: int, start: int = 0) -> Iterator[tuple[Any, Any]]:
         """The batches of ``epoch`` from step ``start``, prefetched to the device.

@@ -39,6 +39,20 @@ def check_batch_size(batch_size: int, n: int, *, drop_last: bool, process_count:
         )
 
 
+def check_order(*, shuffle: bool, drop_last: bool, seed: int, epoch: int) -> None:
+    """Raises a TypeError or ValueError naming the first of an epoch's order arguments
+    that is not what :func:`batch_indices` takes (a str ``shuffle="no"`` would shuffle).
+    """
+    for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+        if not isinstance(flag, bool | np.bool_):
+            raise TypeError(f"{name} must be a bool, got {flag!r}")
+    for name, count in (("seed", seed), ("epoch", epoch)):
+        if isinstance(count, bool) or not isinstance(count, int | np.integer):
+            raise TypeError(f"{name} must be an int, got {count!r}")
+        if count < 0:
+            raise ValueError(f"{name} must be non-negative, got {count}")
+
+
 def resolve_process(process_index: int | None, process_count: int | None) -> tuple[int, int]:
     """Fills in ``jax.process_index()`` and ``jax.process_count()`` and checks the pair.
 
@@ -108,11 +122,13 @@ def batch_indices(
         One ``[batch]`` int64 array per step.
 
     Raises:
-        ValueError: see :func:`check_batch_size` and :func:`resolve_process`.
+        TypeError, ValueError: see :func:`check_order`, :func:`check_batch_size` and
+            :func:`resolve_process`.
 
     PyTorch equivalent: ``RandomSampler`` + ``BatchSampler`` (+ ``DistributedSampler``
     with ``set_epoch``).
     """
+    check_order(shuffle=shuffle, drop_last=drop_last, seed=seed, epoch=epoch)
     index, count = resolve_process(process_index, process_count)
     check_batch_size(batch_size, n, drop_last=drop_last, process_count=count)
     order = permutation(n, seed, epoch) if shuffle else np.arange(n)
