@@ -112,6 +112,57 @@ def test_draws_follow_the_distributions():
     assert spread.min() >= -1 and spread.max() < 3 and abs(spread.mean() - 1) < 0.05
 
 
+CONCENTRATION = RNG.uniform(0.3, 3.0, (3, 2)).astype(np.float32)
+
+
+def _concentrated(t, kind, leaf, second=False):
+    """Gamma, Beta or Dirichlet with ``leaf`` (``[3, 2]``) as its concentrations."""
+    D, shift = t.distributions, (0.5 if second else 0.0)
+    if kind == "Gamma":
+        return D.Gamma(leaf + shift, t.tensor([1.5, 0.5]))
+    if kind == "Beta":
+        return D.Beta(leaf[:, 0] + shift, leaf[:, 1])
+    return D.Dirichlet(leaf + shift)
+
+
+@pytest.mark.parametrize("kind", ["Gamma", "Beta", "Dirichlet"])
+def test_concentration_distributions_as_pytorch(torch, kind):
+    # mixup's Beta, a Dirichlet prior: densities, moments, KL and their gradients
+    results = []
+    for t in (torch, ft):
+        leaf = t.tensor(CONCENTRATION, requires_grad=True)
+        p, q = _concentrated(t, kind, leaf), _concentrated(t, kind, leaf.detach(), True)
+        value = t.tensor([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1]])
+        log_prob = p.log_prob(value[:, 0] if kind == "Beta" else value)
+        kl = t.distributions.kl_divergence(p, q)
+        (log_prob.sum() + kl.sum() + p.entropy().sum()).backward()
+        results.append({"log_prob": log_prob, "kl": kl, "entropy": p.entropy(),
+                        "mean": p.mean, "variance": p.variance, "mode": p.mode,
+                        "grad": leaf.grad, "repr": repr(p),
+                        "shapes": (tuple(p.batch_shape), tuple(p.event_shape),
+                                   tuple(p.rsample((4,)).shape), tuple(p.sample().shape))})
+    for name, expected in results[0].items():
+        if name in ("repr", "shapes"):
+            assert results[1][name] == expected
+        else:
+            np.testing.assert_allclose(results[1][name].detach().numpy(),
+                                       expected.detach().numpy(), rtol=2e-5, atol=2e-6,
+                                       err_msg=name)
+
+
+def test_concentration_draws_and_their_gradients():
+    # Beta(2, 3) has mean 0.4; d mean / d concentration1 = 3 / 25
+    a = ft.tensor(2.0, requires_grad=True)
+    draws = ft.distributions.Beta(a, ft.tensor(3.0)).rsample((40000,))
+    assert draws.requires_grad and 0 < draws.min().item() and draws.max().item() < 1
+    draws.mean().backward()
+    assert abs(draws.mean().item() - 0.4) < 0.01 and abs(a.grad.item() - 0.12) < 0.01
+    gammas = ft.distributions.Gamma(ft.tensor([2.0, 0.5]), 2.0).sample((40000,)).numpy()
+    np.testing.assert_allclose(gammas.mean(0), [1.0, 0.25], rtol=0.03)
+    mixes = ft.distributions.Dirichlet(ft.tensor([1.0, 2.0, 5.0])).sample((5,)).numpy()
+    np.testing.assert_allclose(mixes.sum(-1), np.ones(5), rtol=1e-6)
+
+
 @pytest.fixture
 def torch_validates(torch):
     """PyTorch's default argument validation, which importing torch.compile's machinery
@@ -134,8 +185,19 @@ def test_bad_parameters_are_refused_as_pytorch(torch_validates):
             D.Bernoulli(probs=t.tensor([0.5]), logits=t.tensor([0.0]))
         with pytest.raises(ValueError, match="Expected parameter scale"):
             D.Normal(t.zeros(2), t.tensor([1.0, -1.0]), validate_args=True)
-    with pytest.raises(NotImplementedError, match="torch.distributions.Dirichlet"):
-        ft.distributions.Dirichlet  # noqa: B018
+    for bad in (lambda D, t: D.Normal(0.0, -1.0), lambda D, t: D.Uniform(1.0, 0.0),
+                lambda D, t: D.Gamma(1.0, 0.0), lambda D, t: D.Beta(-1.0, 1.0),
+                lambda D, t: D.Dirichlet(t.tensor([[0.5, 1.0], [-1.0, 1.0]]),
+                                         validate_args=True),
+                lambda D, t: D.Dirichlet(t.tensor(1.0))):
+        messages = []
+        for t in (torch, ft):
+            with pytest.raises(ValueError) as caught:
+                bad(t.distributions, t)
+            messages.append(str(caught.value))
+        assert messages[1] == messages[0]
+    with pytest.raises(NotImplementedError, match="torch.distributions.Wishart"):
+        ft.distributions.Wishart  # noqa: B018
     with pytest.raises(NotImplementedError, match="between Normal and Uniform"):
         ft.distributions.kl_divergence(ft.distributions.Normal(0.0, 1.0),
                                        ft.distributions.Uniform(0.0, 1.0))

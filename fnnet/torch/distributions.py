@@ -1,8 +1,9 @@
 """``torch.distributions``: the distributions a VAE or a policy-gradient loop draws from.
 
-``Normal``, ``Uniform``, ``Bernoulli`` and ``Categorical`` with PyTorch's parameters,
-properties and methods (``sample``, ``rsample`` where PyTorch has it, ``log_prob``,
-``entropy``), and ``kl_divergence`` between two of a kind. They are written with
+``Normal``, ``Uniform``, ``Bernoulli``, ``Categorical``, ``Gamma``, ``Beta`` and
+``Dirichlet`` (mixup's mixing weights) with PyTorch's parameters, properties and methods
+(``sample``, ``rsample`` where PyTorch has it, ``log_prob``, ``entropy``), and
+``kl_divergence`` between two of a kind. They are written with
 fnnet.torch's tensor operations, so a loss built from them is recorded into the step and
 differentiated with it; draws come from fnnet.torch's key (other numbers than PyTorch's:
 another PRNG). A parameter given as a Python number is checked at once; tensor parameters
@@ -15,15 +16,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import jax
 import numpy as np
 
-from fnnet.torch import _functions, _math_ops, _shape_ops
+from fnnet.torch import _functions, _math_ops, _random, _shape_ops, _surface_ops
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn._activations import softplus
-from fnnet.torch.tensor import Size, Tensor, Unsupported, _as_tensor
+from fnnet.torch.tensor import Size, Tensor, Unsupported, _as_tensor, _op, _wrap_value
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal", "Uniform",
-           "kl_divergence"]
+__all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Gamma",
+           "Independent", "Normal", "Uniform", "kl_divergence"]
 
 
 def _shape(sample_shape: Any) -> tuple[int, ...]:
@@ -43,17 +45,23 @@ def _tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else _as_tensor(value, np.float32)
 
 
+_POSITIVE = "GreaterThan(lower_bound=0.0)"
+
+
 def _check(name: str, value: Any, test: Any, constraint: str, validate: bool | None,
-           distribution: str) -> None:
+           distribution: str, params: dict[str, Any]) -> None:
     """PyTorch's ValueError for a parameter outside its support: numbers always, tensors
-    with ``validate_args=True`` (reading them waits for the device)."""
+    with ``validate_args=True`` (reading them waits for the device). ``params`` are the
+    distribution's parameters as given, described in the message as PyTorch's repr does."""
     if validate is False or (validate is None and isinstance(value, Tensor)):
         return
-    array = np.asarray(_tensor(value).detach().numpy())
-    if not np.all(test(array)):
-        raise ValueError(f"Expected parameter {name} ({type(value).__name__} of shape "
-                         f"{tuple(array.shape)}) of distribution {distribution} to satisfy "
-                         f"the constraint {constraint}, but found invalid values:\n{value}")
+    tensor = _tensor(value).detach()
+    if not np.all(test(np.asarray(tensor.numpy()))):
+        described = ", ".join(f"{k}: {_tensor(v).shape if _tensor(v).numel() > 1 else _tensor(v)}"
+                              for k, v in params.items())
+        raise ValueError(f"Expected parameter {name} (Tensor of shape {tuple(tensor.shape)}) "
+                         f"of distribution {distribution}({described}) to satisfy the "
+                         f"constraint {constraint}, but found invalid values:\n{tensor}")
 
 
 class Distribution:
@@ -104,8 +112,8 @@ class Normal(Distribution):
     has_rsample = True
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        _check("scale", scale, lambda s: s > 0, "GreaterThan(lower_bound=0.0)", validate_args,
-               "Normal")
+        _check("scale", scale, lambda s: s > 0, _POSITIVE, validate_args, "Normal",
+               {"loc": loc, "scale": scale})
         self.loc, self.scale = _shape_ops.broadcast_tensors(_tensor(loc), _tensor(scale))
         self.batch_shape = Size(tuple(self.loc.shape))
 
@@ -159,8 +167,9 @@ class Uniform(Distribution):
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
         if validate_args is not False and not isinstance(low, Tensor) and \
                 not isinstance(high, Tensor):
-            _check("low", np.asarray(low) - np.asarray(high), lambda d: d < 0,
-                   "LessThan(upper_bound=high)", validate_args, "Uniform")
+            _check("low", low, lambda v: v < np.asarray(high),
+                   f"LessThan(upper_bound={_tensor(high)})", validate_args, "Uniform",
+                   {"low": low, "high": high})
         self.low, self.high = _shape_ops.broadcast_tensors(_tensor(low), _tensor(high))
         self.batch_shape = Size(tuple(self.low.shape))
 
@@ -206,7 +215,7 @@ class Bernoulli(Distribution):
         probs, logits = _probs_or_logits(probs, logits, "Bernoulli")
         if probs is not None:
             _check("probs", probs, lambda p: (p >= 0) & (p <= 1), "Interval(lower_bound=0.0, "
-                   "upper_bound=1.0)", validate_args, "Bernoulli")
+                   "upper_bound=1.0)", validate_args, "Bernoulli", {"probs": probs})
             self.probs = _tensor(probs)
             eps = float(np.finfo(np.float32).eps)
             clamped = self.probs.clamp(eps, 1 - eps)
@@ -256,7 +265,8 @@ class Categorical(Distribution):
         if given.dim() < 1:
             raise ValueError("`probs` parameter must be at least one-dimensional.")
         if probs is not None:
-            _check("probs", probs, lambda p: p >= 0, "Simplex()", validate_args, "Categorical")
+            _check("probs", probs, lambda p: p >= 0, "Simplex()", validate_args, "Categorical",
+                   {"probs": probs})
             self.probs = given / given.sum(-1, keepdim=True)
             tiny = float(np.finfo(np.float32).eps)
             self.logits = self.probs.clamp(tiny, 1 - tiny).log()
@@ -361,9 +371,205 @@ class Independent(Distribution):
         return self._summed(self.base_dist.entropy())  # type: ignore[attr-defined]
 
 
+@jax.custom_jvp
+def _reparameterized_gamma(concentration: jax.Array, draw: jax.Array) -> jax.Array:
+    """``draw`` (a standard Gamma sample of ``concentration``) with the implicit
+    reparameterisation gradient ``d draw / d concentration`` (as PyTorch's
+    ``_standard_gamma`` backward)."""
+    return draw
+
+
+@_reparameterized_gamma.defjvp
+def _reparameterized_gamma_jvp(primals: tuple[jax.Array, jax.Array],
+                               tangents: tuple[jax.Array, jax.Array]
+                               ) -> tuple[jax.Array, jax.Array]:
+    concentration, draw = primals
+    return draw, jax.lax.random_gamma_grad(concentration, draw) * tangents[0]
+
+
+def _standard_gamma(concentration: Tensor) -> Tensor:
+    """Standard Gamma draws of ``concentration``'s shape, drawn now by a numpy generator
+    seeded from fnnet.torch's key (jax's Gamma sampler compiles for seconds per shape),
+    differentiable in ``concentration``."""
+    shape = np.asarray(concentration.detach()._value(), np.float64)
+    draw = _random.state.numpy_rng().standard_gamma(shape).astype(np.float32)
+    draw = np.maximum(draw, np.finfo(np.float32).tiny)
+    return _op(_reparameterized_gamma, (), concentration, _wrap_value(draw),
+               who="_standard_gamma")
+
+
+class Gamma(Distribution):
+    """``Gamma(concentration, rate)``: density ``rate^a x^(a-1) e^(-rate x) / Gamma(a)``.
+
+    PyTorch equivalent: ``torch.distributions.Gamma``.
+    """
+
+    has_rsample = True
+
+    def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None
+                 ) -> None:
+        params = {"concentration": concentration, "rate": rate}
+        for name, value in params.items():
+            _check(name, value, lambda v: v > 0, _POSITIVE, validate_args, "Gamma", params)
+        self.concentration, self.rate = _shape_ops.broadcast_tensors(_tensor(concentration),
+                                                                     _tensor(rate))
+        self.batch_shape = Size(tuple(self.rate.shape))
+
+    def _params(self) -> dict[str, Any]:
+        return {"concentration": self.concentration, "rate": self.rate}
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration / self.rate
+
+    @property
+    def mode(self) -> Tensor:
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.concentration / self.rate.pow(2)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """Draws differentiable in both parameters (implicit reparameterisation)."""
+        shape = self._extended(sample_shape)
+        return _standard_gamma(self.concentration.expand(*shape)) / self.rate.expand(*shape)
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = _tensor(value)
+        out: Tensor = (_surface_ops.xlogy(self.concentration, self.rate)
+                       + _surface_ops.xlogy(self.concentration - 1, value)
+                       - self.rate * value - self.concentration.lgamma())
+        return out
+
+    def entropy(self) -> Tensor:
+        c = self.concentration
+        out: Tensor = c - self.rate.log() + c.lgamma() + (1.0 - c) * c.digamma()
+        return out
+
+
+class Dirichlet(Distribution):
+    """``Dirichlet(concentration)`` over the simplex of ``concentration``'s last axis.
+
+    PyTorch equivalent: ``torch.distributions.Dirichlet``.
+    """
+
+    has_rsample = True
+
+    def __init__(self, concentration: Any, validate_args: bool | None = None) -> None:
+        concentration = _tensor(concentration)
+        if concentration.dim() < 1:
+            raise ValueError("`concentration` parameter must be at least one-dimensional.")
+        _check("concentration", concentration, lambda v: v > 0,
+               f"IndependentConstraint({_POSITIVE}, 1)", validate_args, "Dirichlet",
+               {"concentration": concentration})
+        self.concentration = concentration
+        self.batch_shape = Size(tuple(concentration.shape[:-1]))
+        self.event_shape = Size(tuple(concentration.shape[-1:]))
+
+    def _params(self) -> dict[str, Any]:
+        return {"concentration": self.concentration}
+
+    def __repr__(self) -> str:
+        return f"Dirichlet(concentration: {self.concentration.shape})"
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration / self.concentration.sum(-1, True)
+
+    @property
+    def mode(self) -> Tensor:
+        minus_one = (self.concentration - 1).clamp(min=0.0)
+        mode = minus_one / minus_one.sum(-1, True)
+        # all concentrations below 1: the density peaks at the vertex of the largest
+        corner = F.one_hot(mode.argmax(-1), int(mode.shape[-1])).to(mode.dtype)
+        below = (self.concentration < 1).all(-1, keepdim=True)
+        return _functions.where(below, corner, mode)
+
+    @property
+    def variance(self) -> Tensor:
+        total = self.concentration.sum(-1, True)
+        return self.concentration * (total - self.concentration) / (total.pow(2) * (total + 1))
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """Normalised Gamma draws, differentiable in ``concentration``."""
+        gammas = _standard_gamma(self.concentration.expand(*self._extended(sample_shape)))
+        eps = float(np.finfo(np.float32).eps)
+        return (gammas / gammas.sum(-1, True)).clamp(float(np.finfo(np.float32).tiny), 1 - eps)
+
+    def log_prob(self, value: Any) -> Tensor:
+        c = self.concentration
+        out: Tensor = (_surface_ops.xlogy(c - 1.0, _tensor(value)).sum(-1)
+                       + c.sum(-1).lgamma() - c.lgamma().sum(-1))
+        return out
+
+    def entropy(self) -> Tensor:
+        c = self.concentration
+        k, total = int(c.shape[-1]), c.sum(-1)
+        out: Tensor = (c.lgamma().sum(-1) - total.lgamma() - (k - total) * total.digamma()
+                       - ((c - 1.0) * c.digamma()).sum(-1))
+        return out
+
+
+class Beta(Distribution):
+    """``Beta(concentration1, concentration0)`` on ``[0, 1]``: the two-category
+    :class:`Dirichlet` read at its first category (as PyTorch builds it).
+
+    PyTorch equivalent: ``torch.distributions.Beta``.
+    """
+
+    has_rsample = True
+
+    def __init__(self, concentration1: Any, concentration0: Any,
+                 validate_args: bool | None = None) -> None:
+        if not isinstance(concentration1, Tensor) and not isinstance(concentration0, Tensor):
+            both = _tensor([float(concentration1), float(concentration0)])
+        else:
+            both = _functions.stack(_shape_ops.broadcast_tensors(
+                _tensor(concentration1), _tensor(concentration0)), -1)
+        numbers = not isinstance(concentration1, Tensor) and \
+            not isinstance(concentration0, Tensor)
+        _check("concentration", both, lambda v: v > 0, f"IndependentConstraint({_POSITIVE}, 1)",
+               True if numbers and validate_args is None else validate_args,
+               "Dirichlet", {"concentration": both})
+        self._dirichlet = Dirichlet(both)
+        self.batch_shape = self._dirichlet.batch_shape
+
+    @property
+    def concentration1(self) -> Tensor:
+        return self._dirichlet.concentration[..., 0]
+
+    @property
+    def concentration0(self) -> Tensor:
+        return self._dirichlet.concentration[..., 1]
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def mode(self) -> Tensor:
+        return self._dirichlet.mode[..., 0]
+
+    @property
+    def variance(self) -> Tensor:
+        total = self.concentration1 + self.concentration0
+        return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self._dirichlet.rsample(sample_shape)[..., 0]
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = _tensor(value)
+        return self._dirichlet.log_prob(_functions.stack([value, 1.0 - value], -1))
+
+    def entropy(self) -> Tensor:
+        return self._dirichlet.entropy()
+
+
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
-    """``KL(p || q)`` for two distributions of one kind (Normal, Uniform, Bernoulli or
-    Categorical).
+    """``KL(p || q)`` for two distributions of one kind (Normal, Uniform, Bernoulli,
+    Categorical, Gamma, Beta or Dirichlet).
 
     PyTorch equivalent: ``torch.distributions.kl_divergence``.
     """
@@ -389,6 +595,21 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
         t2 = t2.masked_fill(q.probs == 1, float("inf")).masked_fill(p.probs == 1, 0.0)
         return t1 + t2
+    if isinstance(p, Beta) and isinstance(q, Beta):
+        return kl_divergence(p._dirichlet, q._dirichlet)
+    if isinstance(p, Dirichlet) and isinstance(q, Dirichlet):
+        total_p, total_q = p.concentration.sum(-1), q.concentration.sum(-1)
+        t1 = total_p.lgamma() - total_q.lgamma()
+        t2 = (p.concentration.lgamma() - q.concentration.lgamma()).sum(-1)
+        t3 = p.concentration - q.concentration
+        t4 = p.concentration.digamma() - total_p.digamma().unsqueeze(-1)
+        return t1 - t2 + (t3 * t4).sum(-1)
+    if isinstance(p, Gamma) and isinstance(q, Gamma):
+        t1 = q.concentration * (p.rate / q.rate).log()
+        t2 = q.concentration.lgamma() - p.concentration.lgamma()
+        t3 = (p.concentration - q.concentration) * p.concentration.digamma()
+        t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+        return t1 + t2 + t3 + t4
     if isinstance(p, Uniform) and isinstance(q, Uniform):
         result = ((q.high - q.low) / (p.high - p.low)).log()
         outside = (q.low > p.low) | (q.high < p.high)
