@@ -179,6 +179,19 @@ def test_sync_batchnorm_layer_averages_over_the_mapped_axis(torch):
     _close(new_state["running_var"], t_layer.running_var)
 
 
+def test_sync_batchnorm_outside_a_mapped_axis_is_a_batchnorm_as_in_torch(torch):
+    # PyTorch's SyncBatchNorm in one process (no process group) normalises the local batch.
+    layer = fnnet.nn.BatchNorm2d(3, axis_name="devices")
+    params, state = layer.init(jax.random.key(0))
+    x = np.random.default_rng(3).standard_normal((4, 3, 2, 2)).astype(np.float32)
+    y, new_state = jax.jit(lambda x: layer.apply(params, state, x, train=True))(x)
+    t_layer = torch.nn.SyncBatchNorm(3)
+    _close(y, t_layer(torch.tensor(x)).detach())
+    _close(new_state["running_var"], t_layer.running_var)
+    with pytest.raises(ValueError, match="expected more than 1 value per channel"):
+        layer.apply(params, state, x[:1, :, :1, :1], train=True)
+
+
 # ------------------------------------------------------------------------- Dropout
 
 def test_dropout_layer_train_and_eval():

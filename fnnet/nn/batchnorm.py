@@ -121,7 +121,8 @@ class BatchNorm1d(_BatchNorm):
         track_running_stats: keep running statistics (used outside training); when
             False, batch statistics are used in both modes.
         axis_name: a mapped axis (``pmap``/``shard_map``) to average the batch
-            statistics over: SyncBatchNorm.
+            statistics over: SyncBatchNorm (where no such axis is mapped, the
+            batch's own statistics, as PyTorch's SyncBatchNorm on one process).
         bias: with ``affine``, learn the ``bias`` too (PyTorch's keyword-only ``bias``).
 
     Parameters: ``weight [C]`` (ones), ``bias [C]`` (zeros). State: ``running_mean [C]``

@@ -62,7 +62,9 @@ def batch_norm(
             statistics over, i.e. SyncBatchNorm. Each device must hold the same number of
             elements per channel: the mean and the mean of squared deviations are
             averaged with ``lax.pmean`` and the element count is summed with
-            ``lax.psum`` for the unbiased correction.
+            ``lax.psum`` for the unbiased correction. Where no axis of that name is
+            mapped (a single-device step), the batch's own statistics are used, as
+            PyTorch's SyncBatchNorm does outside a distributed run.
         num_batches_tracked: with ``momentum=None``, the number of batches tracked so far
             INCLUDING this one (PyTorch increments the counter before updating).
 
@@ -96,6 +98,8 @@ def batch_norm(
 
     axes, _ = _layout(x)
     count = math.prod(x.shape[a] for a in axes)
+    if axis_name is not None and not _is_bound(axis_name):
+        axis_name = None  # as PyTorch's SyncBatchNorm outside a distributed run
     if axis_name is None:
         if count <= 1:
             raise ValueError(
@@ -128,6 +132,15 @@ def batch_norm(
         new_mean = (1 - factor) * running_mean + factor * batch_mean
         new_var = (1 - factor) * running_var + factor * batch_var
     return y.astype(x.dtype), new_mean, new_var
+
+
+def _is_bound(axis_name: Hashable) -> bool:
+    """Whether ``axis_name`` is a mapped axis (``shard_map``, ``pmap``, ``vmap``) here."""
+    try:
+        lax.axis_size(axis_name)
+    except NameError:
+        return False
+    return True
 
 
 def _layout(x: Array) -> tuple[tuple[int, ...], tuple[int, ...]]:
