@@ -181,6 +181,47 @@ def test_unfold_of_a_scalar_and_bad_arguments_raise_as_pytorch(torch):
         assert str(ours.value) == str(theirs.value)
 
 
+# -- as_strided -------------------------------------------------------------------------
+
+STRIDED = [  # (how the tensor is taken from arange(12.) viewed [3, 4], size, stride, offset)
+    (lambda x: x.reshape(-1), (4, 5), (2, 1), None),  # sliding windows of a series
+    (lambda x: x, (2, 3, 2), (4, 1, 0), 1),
+    (lambda x: x.t(), (3, 4), (1, 3), None),
+    (lambda x: x[1:], (2, 3), (1, 2), None),
+    (lambda x: x[1:, 1:], (2, 2), (4, 1), 6),
+    (lambda x: x, (0, 3), (1, 1), None),
+]
+
+
+@pytest.mark.parametrize("case", range(len(STRIDED)))
+def test_as_strided_windows_and_gradient_match_pytorch(torch, case):
+    taken, size, stride, offset = STRIDED[case]
+    results = []
+    for T in (ft, torch):
+        x = T.arange(12.0).view(3, 4).requires_grad_()
+        view = taken(x)
+        out = T.as_strided(view, size, stride, offset)
+        (out * out).sum().backward()
+        results.append((out, x.grad, view.storage_offset()))
+    (ours, our_grad, our_offset), (theirs, their_grad, their_offset) = results
+    assert our_offset == their_offset
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(_np(ours), _np(theirs))
+    np.testing.assert_array_equal(_np(our_grad), _np(their_grad))
+
+
+def test_as_strided_bad_arguments_raise_as_pytorch(torch):
+    for args in [((3, 4), (1,)), ((3, 4), (3, -1)), ((-1,), (1,)), ((3, 4), (3, 2)),
+                 ((3,), (4,))]:
+        with pytest.raises(RuntimeError) as theirs:
+            torch.arange(10.0)[2:].as_strided(*args)
+        with pytest.raises(RuntimeError) as ours:
+            ft.arange(10.0)[2:].as_strided(*args)
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(NotImplementedError, match="outside the view"):
+        ft.arange(10.0)[2:].as_strided((3,), (1,), 0)
+
+
 # -- schedulers -------------------------------------------------------------------------
 
 SCHEDULERS = {

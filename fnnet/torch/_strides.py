@@ -1,4 +1,5 @@
-"""The strides PyTorch would give a tensor, for ``stride()`` and ``is_contiguous()``.
+"""The strides PyTorch would give a tensor, for ``stride()``, ``is_contiguous()``,
+``storage_offset()`` and ``as_strided``.
 
 fnnet.torch's values are dense row-major arrays, but a view (``x.t()``, ``x[:, 1]``,
 ``x[:, ::2]``) notes the steps that took it from its root (see ``_views``). Replaying
@@ -12,6 +13,9 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING, Any
+
+import jax.numpy as jnp
+import numpy as np
 
 if TYPE_CHECKING:
     from fnnet.torch.tensor import Tensor
@@ -27,7 +31,9 @@ def row_major(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(strides)
 
 
-def _index(shape: tuple[int, ...], strides: tuple[int, ...], index: Any) -> Layout:
+def _index(shape: tuple[int, ...], strides: tuple[int, ...], index: Any
+           ) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    """The shape, strides and added storage offset of ``x[index]`` (a basic index)."""
     items = index if isinstance(index, tuple) else (index,)
     if any(item is Ellipsis for item in items):
         at = next(i for i, item in enumerate(items) if item is Ellipsis)
@@ -35,19 +41,22 @@ def _index(shape: tuple[int, ...], strides: tuple[int, ...], index: Any) -> Layo
         items = (*items[:at], *([slice(None)] * (len(shape) - used)), *items[at + 1:])
     new_shape: list[int] = []
     new_strides: list[int] = []
-    dim = 0
+    dim = offset = 0
     for item in items:
         if item is None:  # as unsqueeze: the stride of what follows, times its size
             nxt = (shape[dim] * strides[dim]) if dim < len(shape) else 1
             new_shape.append(1)
             new_strides.append(nxt)
         elif isinstance(item, slice):
-            new_shape.append(len(range(*item.indices(shape[dim]))))
+            picked = range(*item.indices(shape[dim]))
+            new_shape.append(len(picked))
             new_strides.append(strides[dim] * (item.step or 1))
+            offset += picked.start * strides[dim] if len(picked) else 0
             dim += 1
         else:  # an int drops its dimension
+            offset += (item % shape[dim]) * strides[dim]
             dim += 1
-    return (*new_shape, *shape[dim:]), (*new_strides, *strides[dim:])
+    return (*new_shape, *shape[dim:]), (*new_strides, *strides[dim:]), offset
 
 
 def _view(old_shape: tuple[int, ...], old_strides: tuple[int, ...],
@@ -76,25 +85,41 @@ def _view(old_shape: tuple[int, ...], old_strides: tuple[int, ...],
     return tuple(new_strides) if view_d == -1 else None
 
 
-def strides(tensor: Tensor) -> tuple[int, ...]:
-    """PyTorch's strides of ``tensor``: its view steps replayed from its root's."""
+def _replay(tensor: Tensor) -> tuple[tuple[int, ...], int]:
+    """PyTorch's strides and storage offset of ``tensor``: its view steps replayed from
+    its root's (a root's are row-major, offset 0)."""
     shape = tuple(tensor.shape)
     link = getattr(tensor, "_view", None)
     root = None if link is None else link.cell()
     if link is None or root is None:
-        return row_major(shape)
+        return row_major(shape), 0
     now = tuple(root.aval[0])
-    layout = row_major(now)
+    layout, offset = row_major(now), 0
     for step in link.steps:
         if step[0] == "index":
-            now, layout = _index(now, layout, step[1])
+            now, layout, added = _index(now, layout, step[1])
+            offset += added
         elif step[0] == "permute":
             now, layout = tuple(now[d] for d in step[1]), tuple(layout[d] for d in step[1])
         else:  # ("reshape", view shape, tensor shape)
             viewed = _view(now, layout, tuple(step[1]))
             now = tuple(step[1])
-            layout = row_major(now) if viewed is None else viewed
-    return layout if now == shape else row_major(shape)
+            if viewed is None:  # a copy: memory of its own
+                layout, offset = row_major(now), 0
+            else:
+                layout = viewed
+    return (layout, offset) if now == shape else (row_major(shape), 0)
+
+
+def strides(tensor: Tensor) -> tuple[int, ...]:
+    """PyTorch's strides of ``tensor``."""
+    return _replay(tensor)[0]
+
+
+def storage_offset(self: Tensor) -> int:
+    """Where the tensor's first element sits in the memory of the tensor it views (0
+    for a tensor that is not a view). PyTorch equivalent: ``Tensor.storage_offset``."""
+    return _replay(self)[1]
 
 
 def is_contiguous(tensor: Tensor) -> bool:
@@ -109,3 +134,77 @@ def is_contiguous(tensor: Tensor) -> bool:
                 return False
             expected *= size
     return True
+
+
+def _addresses(shape: tuple[int, ...], strides: tuple[int, ...]) -> np.ndarray:
+    """The memory offset of each element of a ``shape`` tensor laid out by ``strides``."""
+    grids = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij") if shape else []
+    return sum((g * s for g, s in zip(grids, strides, strict=True)),
+               np.zeros(shape, np.int64))
+
+
+def _gather_indices(shape: tuple[int, ...], strides: tuple[int, ...], offset: int,
+                    size: tuple[int, ...], stride: tuple[int, ...],
+                    wanted_offset: int) -> np.ndarray | None:
+    """Where each element of ``as_strided(size, stride, wanted_offset)`` sits in the
+    flattened tensor (of ``shape``, laid out by ``strides`` from ``offset``), or None
+    where one falls on memory that none of the tensor's elements occupies."""
+    held = _addresses(shape, strides).ravel() + offset
+    where = np.full(int(held.max()) + 1 if held.size else 0, -1, np.int64)
+    where[held] = np.arange(held.size)
+    wanted = _addresses(size, stride) + wanted_offset
+    if wanted.size and (wanted.max() >= where.size or (where[wanted] < 0).any()):
+        return None
+    return where[wanted] if wanted.size else wanted
+
+
+def _as_strided(x: Any, layout: tuple[tuple[int, ...], int], size: tuple[int, ...],
+                stride: tuple[int, ...], offset: int) -> Any:
+    found = _gather_indices(tuple(x.shape), *layout, size, stride, offset)
+    return jnp.take(x.reshape(-1), jnp.asarray(found), axis=0)
+
+
+def as_strided(self: Tensor, size: Any, stride: Any, storage_offset: int | None = None
+               ) -> Tensor:
+    """The elements at ``storage_offset + sum(i_k * stride[k])`` of the memory the
+    tensor views (``size``-shaped; ``storage_offset`` defaults to the tensor's own):
+    overlapping sliding windows (``x.as_strided((n, w), (step, 1))``) and other stride
+    tricks, as a copy.
+
+    PyTorch equivalent: ``torch.as_strided`` / ``Tensor.as_strided`` (a view there:
+    in-place writes to the result do not reach ``self``).
+
+    Raises:
+        RuntimeError: ``size`` and ``stride`` differ in length, a stride is negative, or
+            the elements lie past the end of the tensor's memory (PyTorch's messages).
+        NotImplementedError: elements that lie on memory of a view's base outside the
+            view (fnnet.torch holds a view's values apart from its base's).
+    """
+    from fnnet.torch.tensor import _op
+
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, "
+                           f"got strides: {list(stride)}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                           f"strides={list(stride)}")
+    layout = _replay(self)
+    offset = layout[1] if storage_offset is None else int(storage_offset)
+    link = getattr(self, "_view", None)
+    root = None if link is None else link.cell()
+    stored = self.numel() if root is None else math.prod(root.aval[0])
+    needed = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True)) + 1
+    if math.prod(size) and needed > stored:
+        itemsize = self.element_size()
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {offset}, and itemsize {itemsize} requiring a storage "
+                           f"size of {needed * itemsize} are out of bounds for storage of "
+                           f"size {stored * itemsize}")
+    if _gather_indices(tuple(self.shape), *layout, size, stride, offset) is None:
+        raise NotImplementedError("fnnet.torch: as_strided reaching memory of a view's base "
+                                  "outside the view is not supported; take the windows "
+                                  "from the base tensor")
+    return _op(_as_strided, (layout, size, stride, offset), self, who="as_strided")

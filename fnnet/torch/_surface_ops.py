@@ -631,7 +631,7 @@ METHODS: tuple[Callable[..., Any], ...] = (
     ravel, broadcast_to, sum_to_size, diagonal, trace, fliplr, flipud, rot90, dot, mv, addmm,
     kron, cross, take_along_dim, ndimension, element_size, is_contiguous, contiguous, stride,
     where,
-    unfold, select)
+    unfold, select, _strides.as_strided, _strides.storage_offset)
 #: the methods PyTorch also offers as ``torch.<name>(input, ...)``
 FUNCTIONS = (
     "divide", "multiply", "subtract", "true_divide", "floor_divide", "remainder", "fmod",
@@ -639,7 +639,7 @@ FUNCTIONS = (
     "nansum", "nanmean", "median", "count_nonzero", "cummax", "cummin", "tile", "unbind",
     "movedim", "swapaxes", "swapdims", "ravel", "broadcast_to", "diagonal", "trace", "unflatten",
     "fliplr", "flipud", "rot90", "dot", "mv", "addmm", "kron", "cross", "take_along_dim",
-    "t", "all", "any", "select", *UNARY)
+    "t", "all", "any", "select", "as_strided", *UNARY)
 IN_PLACE = ("divide", "multiply", "subtract", "true_divide", "floor_divide", "remainder",
             "fmod", "float_power", "lerp", "addcmul", "addcdiv", "nan_to_num", "hypot",
             "xlogy", "clip", "sign", "tril", "triu", *(n for n in UNARY if n != "signbit"))
