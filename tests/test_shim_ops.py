@@ -4,6 +4,8 @@ gathering, scattering, scans, splits, triangles, ``einsum``, ``F.one_hot``/``pad
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -103,6 +105,70 @@ def test_pad_matches_torch(torch, mode, pad):
     (expected * expected).sum().backward()
     (got * got).sum().backward()
     np.testing.assert_allclose(fa.grad.numpy(), ta.grad.numpy(), rtol=1e-5)
+
+
+#: F.pad calls beyond the plain case: negative widths (crop), every padded-dimension
+#: count of the copying modes, and each of PyTorch's refusals
+_PAD_CALLS = [
+    ((3, 4), ((-1, 1),)), ((3, 4), ((-1, -1, 0, -1),)), ((3, 4), ((-2, -2),)),
+    ((3, 4), ((2, 1), "constant", 2.5)), ((2, 3, 4), ((1, 2, 0, 0, 1, 0),)),
+    ((2, 3, 4), ((3, 3), "reflect")), ((2, 3, 4), ((2, -1), "reflect")),
+    ((2, 3, 4), ((3, -1), "reflect")), ((2, 3, 4), ((-1, 2, 1, -1), "reflect")),
+    ((2, 3, 4), ((2, -1, -1, 2), "replicate")), ((2, 3, 4), ((-4, 1), "replicate")),
+    ((2, 3, 4), ((-1, 3), "circular")), ((2, 3, 4), ((-1, -1, 1, 1), "circular")),
+    ((2, 3, 4), ((4, 1), "circular")), ((2, 3, 4), ((0, 0, -2, -1), "reflect")),
+    ((1, 2, 3, 4), ((1, 1, 1, 1, 1, 1), "reflect")), ((2, 3, 4), ((1, 1), "reflect", 0.0)),
+    # refused
+    ((1, 2, 3, 4), ((1, 1), "reflect")), ((4,), ((1, 1), "replicate")),
+    ((2, 3, 4), ((4, 4), "reflect")), ((2, 3, 4), ((5, 1), "circular")),
+    ((2, 3, 4), ((-3, -2), "reflect")), ((2, 3, 4), ((-4, 0, -3, 0), "reflect")),
+    ((2, 3, 4), ((-4, 0, -3, 0), "replicate")), ((1, 2, 3, 4), ((-4, 0, -3, 0, -2, 0), "reflect")),
+    ((2, 3, 4), ((-5, 0, 0, 0), "replicate")), ((2, 3, 4), ((1, 1), "reflect", 2.0)),
+    ((2, 3, 4), ((1, 1, 1),)), ((2, 3, 4), ((0,) * 8,)), ((2, 3, 4), ((1, 1), "zeros")),
+    ((3, 4), ((-2, -3),)),
+]
+
+
+def _pads(lib):
+    """Each of :data:`_PAD_CALLS` by ``lib``: shape, values, input gradient and backward
+    node's name, or the error's type and text."""
+    results = []
+    for shape, args in _PAD_CALLS:
+        x = lib.arange(float(np.prod(shape))).reshape(shape).cos().requires_grad_()
+        try:
+            y = lib.nn.functional.pad(x, *args)
+        except (RuntimeError, NotImplementedError) as error:
+            results.append((type(error).__name__, str(error)))
+            continue
+        (y * y.sin()).sum().backward()
+        results.append((tuple(y.shape), y.grad_fn.name(), y.detach().numpy(), x.grad.numpy()))
+    return results
+
+
+def test_pad_crops_checks_and_names_its_backward_as_torch(torch):
+    for (shape, args), mine, theirs in zip(_PAD_CALLS, _pads(ft), _pads(torch), strict=True):
+        if isinstance(theirs[0], str):
+            assert mine == theirs, (shape, args)
+            continue
+        assert mine[:2] == theirs[:2], (shape, args)
+        np.testing.assert_allclose(mine[2], theirs[2], rtol=1e-6, err_msg=str(args))
+        np.testing.assert_allclose(mine[3], theirs[3], rtol=1e-5, atol=1e-6, err_msg=str(args))
+
+
+def test_float_of_a_graph_warns_once_and_a_vectors_format_spec_is_refused(torch):
+    for lib in (torch, ft):
+        y = lib.ones(1, requires_grad=True) * 2
+        with pytest.raises(TypeError, match="unsupported format string passed to "
+                                            "Tensor.__format__"):
+            f"{y:.2f}"
+        assert f"{y.sum():.2f}" == "2.00"
+    with pytest.warns(UserWarning, match=r"Converting a tensor with requires_grad=True to a "
+                                         r"scalar may lead to unexpected behavior.\nConsider "
+                                         r"using tensor.detach\(\) first."):
+        assert float(y) == 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per process, as TORCH_WARN_ONCE
+        assert float(y) == 2.0
 
 
 def test_in_place_scatter_and_the_ops_inside_a_compiled_step(torch):

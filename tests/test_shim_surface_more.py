@@ -246,6 +246,12 @@ def test_attributes_and_casts_match_pytorch(torch):
         assert (ours.nbytes, ours.itemsize, ours.element_size()) == \
             (theirs.nbytes, theirs.itemsize, theirs.element_size())
         assert ours.is_contiguous() and ours.is_cpu == theirs.is_cpu
+    # a model summary's buffer bytes: BatchNorm's num_batches_tracked is int64 (8 bytes)
+    for name in ("int64", "long", "float16", "bfloat16", "uint8", "bool", "int16"):
+        ours, theirs = ft.zeros(3, dtype=getattr(ft, name)), torch.zeros(
+            3, dtype=getattr(torch, name))
+        assert (ours.nbytes, ours.itemsize, ours.element_size()) == \
+            (theirs.nbytes, theirs.itemsize, theirs.element_size()), name
     x = np.array([1.7, -2.2, 300.0], np.float32)
     for cast, values in (("short", x[:2]), ("byte", np.abs(x[:2])), ("char", x[:2])):
         ours, theirs = getattr(ft.tensor(values), cast)(), getattr(torch.tensor(values), cast)()

@@ -156,7 +156,12 @@ _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
     # a reduction over dims is PyTorch's overload 1, over everything its overload 0
     "_sum": lambda static: f"SumBackward{int(static[0] is not None)}",
     "_mean": lambda static: f"MeanBackward{int(static[0] is not None)}",
-    "_max_dim": lambda static: "MaxBackward0", "_min_dim": lambda static: "MinBackward0"}
+    "_max_dim": lambda static: "MaxBackward0", "_min_dim": lambda static: "MinBackward0",
+    "_pad": lambda static: _PAD_NAMES[static[1]].format(static[3])}
+
+#: F.pad's backward node per mode (jnp.pad's names), the padded dimensions' count in it
+_PAD_NAMES = {"constant": "ConstantPadNdBackward0", "reflect": "ReflectionPad{}DBackward0",
+              "edge": "ReplicationPad{}DBackward0", "wrap": "torch::autograd::CopySlices"}
 
 
 def _op_name(node: tuple[Any, ...]) -> str:

@@ -90,6 +90,8 @@ class Recorder:
         scalars: repeated Python scalars as device arrays (see ``_scalars``).
         layers: one fnnet layer per configuration, shared by the modules built alike
             (see ``nn.modules._layer.shared``).
+        warned: the messages of PyTorch's warnings given once per process
+            (``TORCH_WARN_ONCE``) that this recorder has given.
         early: the split step (``_split.Split``) last flushed from each trie state at
             which a step's first backward was recorded, where its forward program reads
             only what comes before: the next ``backward()`` from that state starts it.
@@ -117,6 +119,7 @@ class Recorder:
         self.early: dict[int, Any] = {}
         self.long_seen: set[tuple[Any, ...]] = set()  # long structures run as windows once
         self.layers: dict[tuple[Any, ...], Any] = {}
+        self.warned: set[str] = set()
 
     def new_tape(self) -> Tape:
         """Starts an empty tape and makes it the current one."""

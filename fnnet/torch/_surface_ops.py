@@ -378,8 +378,11 @@ def ndimension(self: Tensor) -> int:
 
 
 def element_size(self: Tensor) -> int:
-    """Bytes per element. PyTorch equivalent: ``Tensor.element_size``."""
-    return int(np.dtype(self._cell.aval[1]).itemsize)
+    """Bytes per element of the dtype the tensor reports: 8 for ``torch.int64``, also
+    where it is held in 32 bits (see ``_dtypes``), as a model's size in memory counts it.
+    PyTorch equivalent: ``Tensor.element_size``."""
+    name = self.dtype.name
+    return 2 if name == "bfloat16" else int(np.dtype(name).itemsize)
 
 
 def _itemsize(self: Tensor) -> int:

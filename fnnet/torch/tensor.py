@@ -533,6 +533,10 @@ _NON_LEAF_GRAD = (
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
 
+#: PyTorch's warning, once per process, for ``float()`` of a tensor that requires grad
+_SCALAR_OF_GRAPH = ("Converting a tensor with requires_grad=True to a scalar may lead to "
+                    "unexpected behavior.\nConsider using tensor.detach() first.")
+
 
 class Tensor:
     """A lazy n-dimensional array with PyTorch's API. PyTorch: ``torch.Tensor``."""
@@ -593,6 +597,11 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self) -> float:
+        if self.requires_grad:
+            warned = _current_recorder().warned
+            if _SCALAR_OF_GRAPH not in warned:
+                warned.add(_SCALAR_OF_GRAPH)
+                warnings.warn(_SCALAR_OF_GRAPH, UserWarning, stacklevel=2)
         return float(self.item())
 
     def __int__(self) -> int:
@@ -612,7 +621,7 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         if self.dim() == 0:
             return format(self.item(), spec)
-        return repr(self)
+        return object.__format__(self, spec)  # PyTorch's TypeError for a non-empty spec
 
     def __hash__(self) -> int:
         return id(self)

@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 import fnnet.losses as L
 from fnnet.nn import functional as fnf
@@ -433,33 +434,97 @@ _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
               "circular": "wrap"}
 
 
-def _pad(x: Array, widths: tuple[tuple[int, int], ...], mode: str, value: float) -> Array:
-    if mode == "constant":
-        return jnp.pad(x, widths, constant_values=value)
-    return jnp.pad(x, widths, mode=mode)
+def _pad_index(size: int, left: int, right: int, mode: str) -> np.ndarray:
+    """The input index of each output position along one dimension, for the padding
+    modes that copy input values, where a negative width crops."""
+    if mode == "wrap":  # PyTorch crops first, then wraps around what is left
+        start, kept = max(-left, 0), size + min(left, 0) + min(right, 0)
+        return start + (np.arange(kept + max(left, 0) + max(right, 0)) - max(left, 0)) % kept
+    j = np.arange(size + left + right) - left
+    if mode == "edge":
+        return np.clip(j, 0, size - 1)
+    return np.where(j < 0, -j, np.where(j > size - 1, 2 * (size - 1) - j, j))  # reflect
+
+
+def _pad(x: Array, widths: tuple[tuple[int, int], ...], mode: str, value: float,
+         dims: int) -> Array:
+    del dims  # it names the backward node only
+    if mode == "constant":  # lax.pad crops where a width is negative, as PyTorch does
+        return lax.pad(x, jnp.asarray(value, x.dtype), [(lo, hi, 0) for lo, hi in widths])
+    if min(min(w) for w in widths) >= 0:
+        return jnp.pad(x, widths, mode=mode)
+    for axis, (lo, hi) in enumerate(widths):
+        if lo or hi:
+            x = jnp.take(x, _pad_index(x.shape[axis], lo, hi, mode), axis=axis)
+    return x
+
+
+def _check_copying_pad(shape: tuple[int, ...], pad: tuple[int, ...], mode: str) -> None:
+    """PyTorch's checks of reflect, replicate and circular padding."""
+    dims = len(pad) // 2
+    if len(shape) not in (dims + 1, dims + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {len(shape)}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    outputs = []  # (letter, input size, output size), outermost padded dimension first
+    for i in reversed(range(dims)):
+        axis = len(shape) - 1 - i
+        size, left, right = shape[axis], pad[2 * i], pad[2 * i + 1]
+        outputs.append(("WHD"[i], size, size + left + right))
+        if mode == "circular":
+            kept = size + min(left, 0) + min(right, 0)
+            if left > kept or right > kept:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+        elif mode == "reflect" and (left >= size or right >= size):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the "
+                               f"corresponding input dimension, but got: padding ({left}, "
+                               f"{right}) at dimension {axis} of input {list(shape)}")
+    if mode != "circular" and all(out < 1 for *_, out in outputs):
+        sizes = " ".join(f"{letter}: {size}" for letter, size, _ in outputs)
+        if dims > 1:  # PyTorch's own spacing, which differs by mode and dimensions
+            sizes = sizes.replace(" W:", ", W:") + (" " if (dims, mode) == (2, "replicate")
+                                                    else "")
+        outs = " ".join(f"{letter}: {out}" for letter, _, out in outputs)
+        raise RuntimeError(f"input ({sizes}) is too small. Calculated output {outs}")
+    if any(out < 0 for *_, out in outputs):
+        out_shape = list(shape[:len(shape) - dims]) + [out for *_, out in outputs]
+        negative = min(out for *_, out in outputs)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: "
+                           f"{out_shape}")
 
 
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None
         ) -> Tensor:
     """Pads the last ``len(pad) // 2`` dimensions: ``pad`` is ``(left, right, top,
-    bottom, ...)``, the last dimension first, as in PyTorch.
+    bottom, ...)``, the last dimension first, as in PyTorch; a negative width crops.
 
     PyTorch equivalent: ``torch.nn.functional.pad``.
     """
     if mode not in _PAD_MODES:
-        raise NotImplementedError(f"F.pad mode {mode!r}: expected one of "
-                                  f"{sorted(_PAD_MODES)}")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > input.dim():
-        raise RuntimeError(f"Padding length must be divisible by 2 and at most twice the "
-                           f"number of dimensions ({input.dim()}), got {len(pad)}")
-    if min(pad, default=0) < 0:
-        raise NotImplementedError("F.pad with negative padding (cropping): slice instead")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError(f"Padding length should be less than or equal to two times the "
+                           f"input dimension but got padding length {len(pad)} and input of "
+                           f"dimension {input.dim()}")
+    shape = tuple(input.shape)
     widths = [(0, 0)] * input.dim()
     for i in range(len(pad) // 2):
         widths[input.dim() - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return _op(_pad, (tuple(widths), _PAD_MODES[mode], 0.0 if value is None else value),
-               input, who="pad")
+    if mode == "constant":
+        if any(size + lo + hi < 0 for size, (lo, hi) in zip(shape, widths, strict=True)):
+            raise RuntimeError("narrow(): length must be non-negative.")
+    else:
+        if value is not None and value != 0:
+            raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        _check_copying_pad(shape, pad, mode)
+    return _op(_pad, (tuple(widths), _PAD_MODES[mode], 0.0 if value is None else value,
+                      len(pad) // 2), input, who="pad")
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
