@@ -162,7 +162,7 @@ def test_a_pytorch_state_dict_file_loads_into_the_same_model(tmp_path, torch):
 def test_other_files_and_missing_files(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello")
-    with pytest.raises(ValueError, match="notes.txt' is not a file written by torch.save"):
+    with pytest.raises(ValueError, match="notes.txt' is not a checkpoint: .* starts with b'hello'"):
         ft.load(path)
     with pytest.raises(FileNotFoundError, match="no such file"):
         ft.load(tmp_path / "missing.pt")

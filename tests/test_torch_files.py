@@ -15,6 +15,7 @@ import pytest
 
 import fnnet.torch as ft
 from fnnet.interop.torch_file import NotWeightsOnly, load_torch_file
+from fnnet.torch._torch_zip import archive_bytes
 
 pytestmark = pytest.mark.torch
 
@@ -244,3 +245,120 @@ def test_read_state_dict_reads_pytorch_files_without_pytorch(torch, tmp_path, mo
     with pytest.raises(ValueError, match=r"whole.pth: refused .*pickle names "
                        r"torch.nn.modules.linear.Linear"):
         fnnet.interop.read_state_dict(tmp_path / "whole.pth")
+
+
+@pytest.mark.parametrize("options", [FORMATS["zip"], FORMATS["legacy"]], ids=["zip", "legacy"])
+def test_what_pytorchs_weights_only_list_allows_loads(torch, options):
+    """A MultiStepLR's milestones (a Counter) and Python complex numbers, both on
+    PyTorch's weights-only list, and dtypes saved as values."""
+    net = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 3], gamma=0.5)
+    saved = {"scheduler": sched.state_dict(), "c": 1 + 2j, "dtype": torch.float16,
+             "dtypes": [torch.bfloat16, torch.int64]}
+    data = _saved(torch, saved, **options)
+    expected = torch.load(io.BytesIO(data))
+    got = ft.load(io.BytesIO(data))
+    assert type(got["scheduler"]["milestones"]) is collections.Counter
+    assert got["scheduler"]["milestones"] == expected["scheduler"]["milestones"]
+    assert got["c"] == 1 + 2j
+    assert got["dtype"] is ft.float16 and got["dtypes"] == [ft.bfloat16, ft.int64]
+    mine = ft.optim.SGD(ft.nn.Linear(2, 2).parameters(), lr=0.1)
+    mine_sched = ft.optim.lr_scheduler.MultiStepLR(mine, milestones=[1])
+    mine_sched.load_state_dict(got["scheduler"])
+    for _ in range(4):
+        opt.step(), sched.step(), mine.step(), mine_sched.step()
+        assert mine.param_groups[0]["lr"] == pytest.approx(opt.param_groups[0]["lr"])
+    # and fnnet.torch's dtypes saved as values are PyTorch's globals
+    buffer = io.BytesIO()
+    ft.save({"dtype": ft.bfloat16}, buffer)
+    assert torch.load(io.BytesIO(buffer.getvalue())) == {"dtype": torch.bfloat16}
+
+
+@pytest.mark.parametrize("dtype, options", [
+    ("complex64", FORMATS["zip"]), ("complex128", FORMATS["legacy"]),
+    ("uint16", FORMATS["zip"]), ("float8_e4m3fn", FORMATS["zip"])])
+def test_a_dtype_fnnet_torch_lacks_is_read_and_refused_by_name(torch, dtype, options):
+    tensor = torch.arange(4, dtype=torch.float32).to(getattr(torch, dtype))[1:]
+    data = _saved(torch, {"model": {"w": tensor}}, **options)
+    # the reader without PyTorch has every element, in numpy's dtype of that name
+    got = load_torch_file(data)["model"]["w"]
+    assert got.dtype.name == dtype
+    np.testing.assert_array_equal(got.astype(np.complex128),
+                                  tensor.to(torch.complex128).numpy())
+    with pytest.raises(NotImplementedError, match=rf"'the file' holds a tensor fnnet.torch "
+                       rf"cannot represent: a {dtype} tensor at 'model.w'; .*convert it"):
+        ft.load(io.BytesIO(data))
+
+
+def _expanded(torch, size: tuple[int, int]) -> bytes:
+    """PyTorch's file of ``torch.ones(1).expand(7, 11)``, its size changed to ``size``."""
+    pickled = zipfile.ZipFile(io.BytesIO(_saved(torch, torch.ones(1).expand(7, 11)))).read(
+        "archive/data.pkl")
+    shape = b"(" + b"".join(b"J" + n.to_bytes(4, "little") for n in size) + b"t"
+    return archive_bytes(pickled.replace(b"K\x07K\x0b\x86", shape, 1),
+                         [np.ones(1, np.float32)])
+
+
+def test_an_expanded_tensor_is_made_whole_within_a_limit(torch, monkeypatch):
+    import fnnet.interop.torch_file as torch_file
+
+    np.testing.assert_array_equal(ft.load(io.BytesIO(_expanded(torch, (7, 11)))).numpy(),
+                                  np.ones((7, 11), np.float32))
+    # PyTorch keeps the view in 4 bytes; its elements are refused before any allocation
+    huge = _expanded(torch, (10**6, 10**6))
+    assert torch.load(io.BytesIO(huge)).shape == (10**6, 10**6)
+    with pytest.raises(ValueError, match=r"size \(1000000, 1000000\) with stride \(0, 0\) "
+                       r"repeats the 1 elements of its storage \(an expanded tensor\) over "
+                       r"4000000000000 bytes, more than the 1073741824"):
+        ft.load(io.BytesIO(huge))
+    monkeypatch.setattr(torch_file, "EXPANDED_LIMIT", 300)
+    with pytest.raises(ValueError, match="over 308 bytes, more than the 300"):
+        load_torch_file(_expanded(torch, (7, 11)))
+
+
+def test_load_checks_map_location_and_mmap_as_pytorch(torch, tmp_path):
+    path, legacy = tmp_path / "w.pt", tmp_path / "legacy.pt"
+    torch.save({"w": torch.ones(2)}, path)
+    torch.save({"w": torch.ones(2)}, legacy, **FORMATS["legacy"])
+    for where in ("cpu", ft.device("cpu"), {"cuda:0": "cpu"}, lambda storage, _: storage):
+        assert ft.load(path, map_location=where, mmap=True)["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match="map_location must be a device name"):
+        ft.load(path, map_location=5)
+    with pytest.raises(RuntimeError, match="map_location 'gpu' names no device"):
+        ft.load(path, map_location="gpu")
+    for f, error in ((io.BytesIO(path.read_bytes()), ValueError), (legacy, RuntimeError)):
+        with pytest.raises(error) as expected:
+            torch.load(f, mmap=True)
+        if hasattr(f, "seek"):
+            f.seek(0)
+        with pytest.raises(error) as got:
+            ft.load(f, mmap=True)
+        assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_files_that_are_no_checkpoint_are_named_for_what_they_are(torch, tmp_path):
+    import gzip
+
+    script = io.BytesIO()
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), script)
+    arrays = io.BytesIO()
+    np.savez(arrays, w=np.ones(2))
+    cases = {
+        "script.pt": (script.getvalue(), NotImplementedError, "a TorchScript archive"),
+        "arrays.pt": (arrays.getvalue(), ValueError,
+                      r"a zip archive but not a torch.save file \(it holds 'w.npy'\): a "
+                      r"numpy archive"),
+        "packed.pt": (gzip.compress(_saved(torch, {})), ValueError, "it is a gzip file"),
+        "pointer.pt": (b"version https://git-lfs.github.com/spec/v1\noid sha256:0\n",
+                       ValueError, "a Git LFS pointer, not the file"),
+        "page.pt": (b"<html><body>Not Found</body></html>", ValueError, "an HTML page"),
+    }
+    for name, (content, error, message) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(Exception):  # noqa: B017 - PyTorch refuses each too
+            torch.load(tmp_path / name)
+        with pytest.raises(error, match=rf"torch.load: '.*{name}' .*{message}"):
+            ft.load(tmp_path / name)
+

@@ -5,9 +5,10 @@ read without PyTorch.
 whose tensors refer to storages, and ``<name>/data/<key>``, each storage's raw bytes. This
 reader unpickles ``data.pkl`` with a closed list of globals, the ones a weights-only
 checkpoint uses (PyTorch's tensor and parameter rebuilders, its storage types,
-``OrderedDict``, ``set``, dtypes, devices), and refuses any other, so reading a file never
-runs code from it, as ``torch.load(f, weights_only=True)`` promises. Every size is checked
-against the archive before anything is allocated for it.
+``OrderedDict``, ``Counter``, ``set``, ``complex``, dtypes, devices: PyTorch's own list),
+and refuses any other, so reading a file never runs code from it, as ``torch.load(f,
+weights_only=True)`` promises. Every size is checked against the archive before anything
+is allocated for it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ STORAGE_DTYPES = {
     "LongStorage": np.dtype(np.int64), "IntStorage": np.dtype(np.int32),
     "ShortStorage": np.dtype(np.int16), "CharStorage": np.dtype(np.int8),
     "ByteStorage": np.dtype(np.uint8), "BoolStorage": np.dtype(np.bool_),
+    "ComplexFloatStorage": np.dtype(np.complex64),
+    "ComplexDoubleStorage": np.dtype(np.complex128),
 }
 #: ``torch.<dtype>`` globals (a dtype saved as a value) and their numpy dtype
 TORCH_DTYPES = {
@@ -42,7 +45,16 @@ TORCH_DTYPES = {
     "float16": np.float16, "half": np.float16, "bfloat16": ml_dtypes.bfloat16,
     "int64": np.int64, "long": np.int64, "int32": np.int32, "int": np.int32,
     "int16": np.int16, "short": np.int16, "int8": np.int8, "uint8": np.uint8, "bool": np.bool_,
+    "complex64": np.complex64, "cfloat": np.complex64, "complex128": np.complex128,
+    "cdouble": np.complex128, "uint16": np.uint16, "uint32": np.uint32,
+    "uint64": np.uint64, "float8_e4m3fn": ml_dtypes.float8_e4m3fn,
+    "float8_e5m2": ml_dtypes.float8_e5m2, "float8_e4m3fnuz": ml_dtypes.float8_e4m3fnuz,
+    "float8_e5m2fnuz": ml_dtypes.float8_e5m2fnuz, "float8_e8m0fnu": ml_dtypes.float8_e8m0fnu,
 }
+#: the most bytes a view repeating its storage's elements (an expanded tensor, whose
+#: strides are 0) is made into: PyTorch keeps such a view in its storage's bytes,
+#: a numpy array holds each element
+EXPANDED_LIMIT = 1 << 30
 #: PyTorch's magic number as a pickle's LONG1 opcode: the first value of its format
 #: before 1.6 (a sequence of pickles, not a zip archive), after a PROTO opcode (and a
 #: FRAME opcode from pickle protocol 4 on)
@@ -119,12 +131,38 @@ def _view_bounds(numel: int, offset: int, size: Any, stride: Any) -> int:
 def _view(values: np.ndarray, offset: int, size: Any, stride: Any) -> np.ndarray:
     """The view ``(offset, size, stride)`` of a storage's ``values`` as a new contiguous
     array, checked to lie inside it."""
-    if _view_bounds(len(values), offset, size, stride):
+    count = _view_bounds(len(values), offset, size, stride)
+    if count > len(values) and count * values.itemsize > EXPANDED_LIMIT:
+        raise ValueError(f"a tensor of size {tuple(size)} with stride {tuple(stride)} "
+                         f"repeats the {len(values)} elements of its storage (an expanded "
+                         f"tensor) over {count * values.itemsize} bytes, more than the "
+                         f"{EXPANDED_LIMIT} read here; save it made .contiguous(), or "
+                         f"before it was expanded")
+    if count:
         view = np.lib.stride_tricks.as_strided(
             values[offset:], shape=tuple(size),
             strides=tuple(s * values.itemsize for s in stride), writeable=False)
         return np.array(view)
     return np.zeros(tuple(size), values.dtype)
+
+
+def _rebuild_tensor_v3(storage: Any, offset: Any, size: Any, stride: Any,
+                       requires_grad: Any, hooks: Any, dtype: Any, *rest: Any) -> Any:
+    """``torch._utils._rebuild_tensor_v3``: a tensor of a dtype without a typed storage
+    (uint16, uint32, uint64, float8...), whose storage is its raw bytes."""
+    del requires_grad, hooks, rest
+    if not isinstance(dtype, np.dtype):
+        raise ValueError(f"a tensor's dtype is {dtype!r}, not a dtype")
+    if not isinstance(storage, _Storage) or storage.dtype != np.dtype(np.uint8):
+        raise ValueError(f"a tensor of {dtype} refers to {type(storage).__name__}, not "
+                         f"an untyped storage")
+    if storage.values is None:
+        raise ValueError(f"a tensor of {dtype} in PyTorch's format before 1.6, which "
+                         f"holds no such tensor")
+    if len(storage.values) % dtype.itemsize:
+        raise ValueError(f"an untyped storage of {len(storage.values)} bytes holds no "
+                         f"whole number of {dtype} elements")
+    return _rebuild_tensor(_Storage(storage.values.view(dtype)), offset, size, stride)
 
 
 def _rebuild_parameter(data: Any, requires_grad: Any = False, hooks: Any = None,
@@ -154,9 +192,13 @@ def _torch_global(name: str) -> Any:
 _GLOBALS: dict[tuple[str, str], Any] = {
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+    ("collections", "Counter"): collections.Counter,
+    ("torch.storage", "UntypedStorage"): ("storage type", np.dtype(np.uint8)),
     ("builtins", "set"): set, ("__builtin__", "set"): set,
+    ("builtins", "complex"): complex, ("__builtin__", "complex"): complex,
     ("builtins", "frozenset"): frozenset, ("__builtin__", "frozenset"): frozenset,
     ("builtins", "bytearray"): bytearray, ("__builtin__", "bytearray"): bytearray,
     ("_codecs", "encode"): lambda text, encoding="latin1": text.encode(encoding),

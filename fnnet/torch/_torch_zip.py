@@ -3,7 +3,7 @@ which PyTorch reads with ``torch.load(f, weights_only=True)`` (its default).
 
 The pickle is written opcode by opcode rather than by Python's pickler, so it names
 only the globals a weights-only load accepts (``torch._utils._rebuild_tensor_v2``,
-the storage types, ``collections.OrderedDict``, ``builtins.set``) and nothing here
+the storage types, dtypes, ``collections.OrderedDict``, ``builtins.set``) and nothing here
 imports PyTorch. Each storage record starts at a multiple of 64 bytes, as PyTorch's
 writer aligns them (``torch.load(f, mmap=True)`` needs it).
 """
@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from fnnet.interop.torch_file import STORAGE_DTYPES
+from fnnet.torch._dtypes import dtype as torch_dtype
 
 #: numpy dtype -> the name of PyTorch's storage type holding it
 _STORAGE_OF = {dtype: name for name, dtype in STORAGE_DTYPES.items()}
@@ -123,6 +124,8 @@ class _Pickle:
             self.out += b"G" + struct.pack(">d", obj)
         elif isinstance(obj, str):
             self._str(obj)
+        elif isinstance(obj, torch_dtype):  # a dtype saved as a value: PyTorch's global
+            self._global("torch", obj.name)
         elif isinstance(obj, Mapping):
             if isinstance(obj, collections.OrderedDict):
                 self._ordered_dict()

@@ -25,6 +25,7 @@ import collections
 import contextlib
 import io
 import os
+import zipfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -155,41 +156,63 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
                         "or use a path of another suffix for a whole object") from None
 
 
-def _to_tensors(obj: Any) -> Any:
+class UnsupportedDtype(NotImplementedError, ValueError):
+    """A tensor, or a dtype saved as a value, of a dtype fnnet.torch does not have
+    (``uint16``, ``complex64``, ``float8_e4m3fn``...)."""
+
+
+def _to_tensors(obj: Any, where: str = "") -> Any:
+    """``obj`` with fnnet.torch tensors for its arrays and fnnet.torch dtypes for its
+    numpy dtypes (a ``torch.float16`` saved as a value); ``where`` is its place in the
+    saved object, named by :class:`UnsupportedDtype`."""
+    from fnnet.torch._dtypes import from_np
     from fnnet.torch.tensor import _as_tensor
 
-    if isinstance(obj, np.ndarray):
-        from fnnet.torch._dtypes import from_np
-
-        # int64/float64 arrays are int32/float32 tensors unless jax_enable_x64 is set, as
-        # torch.from_numpy makes them; a dtype the shim lacks raises NotImplementedError now.
-        from_np(jax.dtypes.canonicalize_dtype(obj.dtype))
-        return _as_tensor(obj)
-    if isinstance(obj, dict):  # an OrderedDict (a state dict PyTorch saved) stays one
-        items = ((key, _to_tensors(value)) for key, value in obj.items())
-        return collections.OrderedDict(items) if isinstance(obj, collections.OrderedDict) \
-            else dict(items)
-    if isinstance(obj, list):
-        return [_to_tensors(value) for value in obj]
-    if isinstance(obj, tuple):
-        return tuple(_to_tensors(value) for value in obj)
+    if isinstance(obj, (np.ndarray, np.dtype)):
+        dtype = obj if isinstance(obj, np.dtype) else obj.dtype
+        try:  # int64/float64 are int32/float32 unless jax_enable_x64 is set, as
+            # torch.from_numpy makes them
+            converted = from_np(jax.dtypes.canonicalize_dtype(dtype))
+        except NotImplementedError:
+            kind = "dtype" if obj is dtype else "tensor"
+            raise UnsupportedDtype(f"a {dtype} {kind} at {where or 'the top'!r}") from None
+        return converted if obj is dtype else _as_tensor(obj)
+    if isinstance(obj, dict):  # an OrderedDict (a state dict PyTorch saved) or a
+        # Counter (a MultiStepLR's milestones) stays one
+        items = {key: _to_tensors(value, f"{where}.{key}" if where else str(key))
+                 for key, value in obj.items()}
+        kept = type(obj) in (collections.OrderedDict, collections.Counter)
+        mapping: Any = type(obj)(items) if kept else items
+        if hasattr(obj, "_metadata"):  # a PyTorch state dict's module versions
+            mapping._metadata = obj._metadata
+        return mapping
+    if isinstance(obj, (list, tuple)):
+        values = [_to_tensors(value, f"{where}.{i}" if where else str(i))
+                  for i, value in enumerate(obj)]
+        return values if isinstance(obj, list) else tuple(values)
     return obj
 
 
 def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
-         weights_only: bool | None = None, **kwargs: Any) -> Any:
+         pickle_module: Any = None, *, weights_only: bool | None = None,
+         mmap: bool | None = None, **pickle_load_args: Any) -> Any:
     """Reads what :func:`save` wrote, any safetensors file, or a checkpoint PyTorch's
     ``torch.save`` wrote.
 
     Args:
         f: a path or a binary file object open for reading.
-        map_location: accepted and ignored (jax places arrays).
+        map_location: a device name, a ``torch.device``, a dict of device names or a
+            function, as PyTorch takes it; checked, otherwise ignored (jax places
+            arrays).
+        pickle_module: PyTorch's unpickler module, accepted and ignored.
         weights_only: ``None`` or ``True`` (PyTorch's default): tensors, plain values and
             containers, and the classes listed by :func:`add_safe_globals`; no code from
             the file runs. ``False``: whole objects too (``torch.save(model)``, by
             fnnet.torch or by PyTorch, whose ``torch.nn`` classes become fnnet.torch's),
             unpickled, which runs the code they name: only for files you trust.
-        **kwargs: PyTorch's unpickling options, accepted and ignored.
+        mmap: PyTorch's memory mapping of a file's storages: only for a path to a zip
+            archive, as in PyTorch; the file is read whole either way.
+        **pickle_load_args: PyTorch's unpickling options, accepted and ignored.
 
     Returns:
         The saved object with fnnet.torch tensors in place of the tensors.
@@ -197,6 +220,10 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     Raises:
         FileNotFoundError: no such file.
         IsADirectoryError: ``f`` names a folder.
+        TypeError: ``map_location`` of another type.
+        RuntimeError: ``map_location`` names no device; ``mmap`` with a file of
+            PyTorch's format before 1.6 (PyTorch's message).
+        ValueError: ``mmap`` with a file object (PyTorch's message).
         NotWeightsOnly: weights only, a file holding another object (a whole model);
             PyTorch's message, naming its first class beyond the safe globals. Also a
             ``pickle.UnpicklingError`` and a ValueError.
@@ -205,16 +232,21 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         ValueError: an empty file or buffer (one not rewound after writing), a
             damaged PyTorch checkpoint, a bare pickle (refused, never
             unpickled), anything else that is not a safetensors file (see
-            :func:`fnnet.checkpoint.load_safetensors` for what is checked), or a tensor
-            of a dtype fnnet.torch lacks (uint16, uint32, uint64); the message names
-            the file.
+            :func:`fnnet.checkpoint.load_safetensors` for what is checked); the message
+            names the file.
+        UnsupportedDtype: a tensor of a dtype fnnet.torch lacks (uint16, uint32,
+            uint64, complex, float8); the message names the file, the dtype and where
+            the tensor is (also a NotImplementedError and a ValueError).
         PickleNotSupported: ``weights_only=False`` on a bare pickle, or on whole objects
             in PyTorch's format before 1.6 (also a ValueError).
 
     PyTorch equivalent: ``torch.load``.
     """
-    del map_location, kwargs
+    del pickle_module, pickle_load_args
+    _check_map_location(map_location)
     read = getattr(f, "read", None)
+    if mmap and callable(read):
+        raise ValueError("f must be a file path in order to use the mmap argument")
     if callable(read):
         name = getattr(f, "name", "the file")
         if isinstance(f, io.TextIOBase):
@@ -237,6 +269,13 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         hint = (" (a buffer that torch.save wrote to is read from where the writing "
                 "stopped: call buffer.seek(0) before torch.load)") if callable(read) else ""
         raise ValueError(f"torch.load: {name!r} is empty: there is nothing to load{hint}")
+    if mmap and is_legacy_torch_file(data):
+        shown = f"{f}, " if isinstance(f, str) else ""  # PyTorch's message names a str
+        raise RuntimeError(f"mmap can only be used with files saved with `torch.save({shown}"
+                           f"_use_new_zipfile_serialization=True), please torch.save your "
+                           f"checkpoint with this option in order to use mmap.")
+    if data.startswith(_ZIP_MAGIC):
+        _check_torch_archive(data, name)
     if data.startswith(_ZIP_MAGIC) or is_legacy_torch_file(data):
         try:
             obj = load_torch_file(data)
@@ -276,12 +315,77 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             "code, and torch.save writes no bare pickle (a zip archive, or PyTorch's "
             "format before 1.6). In PyTorch, save the state dict with "
             "torch.save(model.state_dict(), path)")
+    if not _safetensors_header(data):
+        raise ValueError(f"torch.load: {name!r} is not a checkpoint: neither a torch.save "
+                         f"file (a zip archive, or PyTorch's format before 1.6) nor a "
+                         f"safetensors file; {_what_it_is(data)}")
     try:
         obj = load_safetensors(io.BytesIO(data))
     except ValueError as error:
         raise ValueError(f"torch.load: {name!r} is not a file written by torch.save of "
                          f"fnnet.torch (a safetensors file): {error}") from None
     return _converted(obj, name)
+
+
+def _check_torch_archive(data: bytes, name: str) -> None:
+    """Refuses a zip archive that is no ``torch.save`` file, naming what it is: a
+    TorchScript module (``torch.jit.save``), a numpy ``.npz``... A damaged one passes,
+    for the reader to name its damage."""
+    from fnnet.torch._script_modules import is_torchscript_archive
+
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return
+    if is_torchscript_archive(data):
+        raise NotImplementedError(
+            f"torch.load: {name!r} is a TorchScript archive (torch.jit.save), whose code "
+            f"fnnet.torch cannot run (PyTorch's torch.load refuses it with weights_only="
+            f"True too): save the weights with torch.save(model.state_dict(), path) and "
+            f"load them into the model's class with model.load_state_dict(torch.load(path))")
+    if any(n.endswith("/data.pkl") and n.count("/") == 1 for n in names):
+        return
+    shown = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+    kind = "a numpy archive (numpy.savez): read it with numpy.load" \
+        if names and all(n.endswith(".npy") for n in names) else \
+        "no <name>/data.pkl record, which every torch.save archive has"
+    raise ValueError(f"torch.load: {name!r} is a zip archive but not a torch.save file "
+                     f"(it holds {shown or 'nothing'}): {kind}")
+
+
+def _what_it_is(data: bytes) -> str:
+    """What a file that is no checkpoint seems to be, for the message refusing it."""
+    head = data[:512]
+    if head.startswith(b"\x1f\x8b"):
+        return "it is a gzip file: decompress it first (gzip.open(path, 'rb'))"
+    if head.startswith(b"version https://git-lfs"):
+        return "it is a Git LFS pointer, not the file: fetch the file with git lfs pull"
+    if b"<html" in head.lower() or head.lstrip().lower().startswith(b"<!doctype"):
+        return "it is an HTML page (a download that failed?)"
+    return f"it starts with {data[:16]!r}"
+
+
+def _check_map_location(map_location: Any) -> None:
+    """Refuses a ``map_location`` PyTorch would refuse: another type, or a device name
+    (alone or in a dict) that names no device."""
+    from fnnet.torch.device import device
+
+    if map_location is None or callable(map_location) or isinstance(map_location, device):
+        return
+    if isinstance(map_location, dict):
+        names = [n for pair in map_location.items() for n in pair if not isinstance(n, device)]
+    elif isinstance(map_location, str):
+        names = [map_location]
+    else:
+        raise TypeError(f"torch.load: map_location must be a device name ('cpu'), a "
+                        f"torch.device, a dict of device names or a function, got "
+                        f"{type(map_location).__name__}")
+    for name in names:
+        try:
+            device(name)
+        except (TypeError, RuntimeError) as error:
+            raise type(error)(f"torch.load: map_location {map_location!r} names no device: "
+                              f"{error}") from None
 
 
 def _safetensors_header(data: bytes) -> bool:
@@ -296,9 +400,12 @@ def _converted(obj: Any, name: str) -> Any:
     """``obj`` with fnnet.torch tensors for its arrays."""
     try:
         return _to_tensors(obj)
-    except NotImplementedError as error:  # e.g. a uint16 tensor, which the shim lacks
-        raise ValueError(f"torch.load: {name!r} holds a tensor fnnet.torch cannot "
-                         f"represent: {error}") from None
+    except UnsupportedDtype as error:
+        raise UnsupportedDtype(
+            f"torch.load: {name!r} holds a tensor fnnet.torch cannot represent: {error}; "
+            f"fnnet.torch's dtypes are float32, float16, bfloat16, float64, int64, int32, "
+            f"int16, int8, uint8 and bool: in PyTorch, convert it (.to(torch.float32), "
+            f"torch.view_as_real for a complex tensor) and save it again") from None
 
 
 def __getattr__(name: str) -> Any:
