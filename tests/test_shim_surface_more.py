@@ -713,3 +713,173 @@ def test_pure_losses_and_layers_jit_and_check_their_arguments():
         fnf.glu(a, -1)
     with pytest.raises(ValueError, match="prelu: Mismatch of parameter numbers"):
         fnf.prelu(image, jax.numpy.ones(3))
+
+
+# -- torch.* names of the functional ops, with ATen's signatures ------------------------
+
+SIG = RNG.standard_normal((2, 3, 8)).astype(np.float32)
+K1 = RNG.standard_normal((4, 3, 3)).astype(np.float32)
+IMG2 = RNG.standard_normal((2, 3, 5, 5)).astype(np.float32)
+K2 = RNG.standard_normal((4, 3, 3, 3)).astype(np.float32)
+VOL = RNG.standard_normal((1, 2, 4, 4, 4)).astype(np.float32)
+K3 = RNG.standard_normal((2, 2, 2, 2, 2)).astype(np.float32)
+BINARY = (COUNTS > 1).astype(np.float32)
+LABELS += (BINARY,)
+
+TORCH_NN_NAMES = {
+    "conv1d": ((SIG, K1), lambda T, x, k: T.conv1d(x, k, None, 2, 1)),
+    "conv2d": ((IMG2, K2, V), lambda T, x, k, v: T.conv2d(x, k, v[:1].expand(4), padding=1)),
+    "conv3d": ((VOL, K3), lambda T, x, k: T.conv3d(x, k, stride=2)),
+    "conv_transpose1d": ((SIG, K1), lambda T, x, k: T.conv_transpose1d(
+        x, k.transpose(0, 1), None, 2, 1, 1)),
+    "conv_transpose2d": ((IMG2, K2), lambda T, x, k: T.conv_transpose2d(
+        x, k.transpose(0, 1), stride=2)),
+    "conv_transpose3d": ((VOL, K3), lambda T, x, k: T.conv_transpose3d(x, k, padding=1)),
+    "cosine_similarity": ((A, B), lambda T, a, b: T.cosine_similarity(a, b, 0)),
+    "pairwise_distance": ((A, B), lambda T, a, b: T.pairwise_distance(a, b, 1.0, 1e-6, True)),
+    "pdist": ((A,), lambda T, a: T.pdist(a)),
+    "pdist repeated row": ((A,), lambda T, a: T.pdist(T.cat([a, a[:1]]))),
+    "pdist p=3": ((A,), lambda T, a: T.nn.functional.pdist(a, 3)),
+    "pdist inf": ((A,), lambda T, a: T.pdist(a, float("inf"))),
+    "embedding padding_idx": ((A,), lambda T, w: T.embedding(w, T.tensor([[0, 2], [3, 2]]), 2)),
+    "embedding": ((A,), lambda T, w: T.embedding(w, T.tensor([1, 1, 0]))),
+    "layer_norm": ((T3, V), lambda T, x, v: T.layer_norm(x, (4,), v.repeat(2)[:4], None, 1e-3,
+                                                         False)),
+    "group_norm": ((IMG2, V), lambda T, x, v: T.group_norm(x, 3, v, v * 2)),
+    "batch_norm training": ((IMG2, V), lambda T, x, v: (lambda mean, var: (T.batch_norm(
+        x, v, None, mean, var, True, 0.2, 1e-5, False), mean, var))(T.zeros(3), T.ones(3))),
+    "batch_norm eval": ((IMG2, V), lambda T, x, v: T.batch_norm(
+        x, None, v, T.full((3,), 0.5), T.full((3,), 2.0), False, 0.1, 1e-5, True)),
+    "instance_norm": ((IMG2, V), lambda T, x, v: T.instance_norm(
+        x, v, v, None, None, True, 0.1, 1e-5, False)),
+    "max_pool1d": ((SIG,), lambda T, x: T.max_pool1d(x, 3, [], 1)),
+    "max_pool2d": ((IMG2,), lambda T, x: T.max_pool2d(x, 2, 2, 0, 1, True)),
+    "max_pool3d": ((VOL,), lambda T, x: T.max_pool3d(x, (2, 2, 2))),
+    "avg_pool1d": ((SIG,), lambda T, x: T.avg_pool1d(x, 3, 2, 1, False, False)),
+    "adaptive_avg_pool1d": ((SIG,), lambda T, x: T.adaptive_avg_pool1d(x, 3)),
+    "adaptive_max_pool1d": ((SIG,), lambda T, x: T.adaptive_max_pool1d(x, 3)),
+    "F.adaptive_max_pool1d indices": ((SIG,), lambda T, x: T.nn.functional.adaptive_max_pool1d(
+        x[0], 5, return_indices=True)),
+    "pixel_shuffle": ((IMG2,), lambda T, x: T.pixel_shuffle(x[:, :2].repeat(1, 2, 1, 1), 2)),
+    "pixel_unshuffle": ((T3,), lambda T, x: T.pixel_unshuffle(x[None, :, :2], 2)),
+    "prelu": ((A,), lambda T, a: T.prelu(a, T.tensor([0.25]))),
+    "Tensor.prelu": ((A, V), lambda T, a, v: a.prelu(v)),
+    "hardshrink": ((A,), lambda T, a: T.hardshrink(a)),
+    "Tensor.hardshrink": ((A,), lambda T, a: a.hardshrink(0.3)),
+    "kl_div": ((A, B), lambda T, a, b: T.kl_div(a.log_softmax(1), b.softmax(1))),
+    "kl_div mean": ((A, B), lambda T, a, b: T.kl_div(a.log_softmax(1), b.softmax(1), 1)),
+    "kl_div none log_target": ((A, B), lambda T, a, b: T.kl_div(a, b, 0, log_target=True)),
+    "kl_div sum": ((A, B), lambda T, a, b: T.kl_div(a.log_softmax(1), b.softmax(1), 2)),
+    "binary_cross_entropy_with_logits": ((A, BINARY, V), lambda T, a, t, v: (
+        T.binary_cross_entropy_with_logits(a, t, v.detach().abs(), T.tensor([0.5, 2.0, 1.0]),
+                                           2))),
+    "binary_cross_entropy_with_logits none": ((A, BINARY), lambda T, a, t: (
+        T.binary_cross_entropy_with_logits(a, t))),
+    "hinge_embedding_loss": ((A, SIGNS), lambda T, a, s: T.hinge_embedding_loss(a[:, 0], s)),
+    "hinge_embedding_loss mean": ((A, SIGNS), lambda T, a, s: T.hinge_embedding_loss(
+        a[:, 0], s, 0.5, 1)),
+    "margin_ranking_loss": ((A, B, SIGNS), lambda T, a, b, s: T.margin_ranking_loss(
+        a[:, 0], b[:, 0], s, 0.1, 0)),
+    "triplet_margin_loss": ((A, B, P), lambda T, a, b, p: T.triplet_margin_loss(
+        a, b, p, 1.0, 1.0, 1e-6, True, 2)),
+    "cosine_embedding_loss": ((A, B, SIGNS), lambda T, a, b, s: T.cosine_embedding_loss(
+        a, b, s, 0.2)),
+    "cosine_embedding_loss mean": ((A, B, SIGNS), lambda T, a, b, s: T.cosine_embedding_loss(
+        a, b, s, 0.2, 1)),
+    "poisson_nll_loss": ((A, COUNTS), lambda T, a, c: T.poisson_nll_loss(
+        a, c, True, True, 1e-8, 1)),
+    "rms_norm": ((A, V), lambda T, a, v: T.rms_norm(a, (3,), v, 1e-6)),
+    "rms_norm default eps": ((T3,), lambda T, x: T.rms_norm(x, [3, 4])),
+    "constant_pad_nd": ((A,), lambda T, a: T.constant_pad_nd(a, (1, 2), 0.5)),
+    "constant_pad_nd 2 dims": ((A,), lambda T, a: T.constant_pad_nd(a, [1, 1, 0, 2])),
+    "masked_fill": ((A,), lambda T, a: T.masked_fill(a, a > 0, 2.0)),
+    "concatenate": ((A, B), lambda T, a, b: T.concatenate([a, b], 1)),
+    "concatenate axis": ((A, B), lambda T, a, b: T.concatenate((a, b), axis=-1)),
+    "row_stack": ((A, V), lambda T, a, v: T.row_stack([a, v])),
+    "rsub": ((A, B), lambda T, a, b: T.rsub(a, b, alpha=2)),
+    "rsub scalar": ((A,), lambda T, a: T.rsub(a, 3.0)),
+    "rsub int": ((INTS,), lambda T, i: T.rsub(i, 2.5)),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_NN_NAMES))
+def test_torch_names_of_functional_ops_match_pytorch(torch, name):
+    inputs, fn = TORCH_NN_NAMES[name]
+    _both(torch, inputs, fn)
+
+
+def test_torch_names_of_functional_ops_are_the_functional_ones(torch):
+    import inspect
+
+    from fnnet.torch import _nn_ops
+
+    for name in _nn_ops.SAME:  # fnnet.torch's may take axis= for dim= around F's
+        assert getattr(torch, name) is getattr(torch.nn.functional, name), name
+        assert inspect.unwrap(getattr(ft, name)) is getattr(ft.nn.functional, name), name
+
+
+TORCH_NN_ERRORS = {
+    "dropout p": (RuntimeError, r"dropout probability has to be between 0 and 1, but got 1.5",
+                  lambda T: T.dropout(T.ones(3), 1.5, True)),
+    "dropout train missing": (TypeError, "train", lambda T: T.dropout(T.ones(3), 0.5)),
+    "F.alpha_dropout p": (ValueError, "dropout probability has to be between 0 and 1",
+                          lambda T: T.nn.functional.alpha_dropout(T.ones(3), -0.1)),
+    "feature_alpha_dropout 1-D": (
+        RuntimeError, "Feature dropout requires at least 2 dimensions in the input",
+        lambda T: T.feature_alpha_dropout(T.ones(3), 0.5, True)),
+    "pdist 3-D": (RuntimeError, "pdist only supports 2D tensors, got: 3D",
+                  lambda T: T.pdist(T.ones(2, 3, 4))),
+    "pdist p": (RuntimeError, "pdist only supports non-negative p values",
+                lambda T: T.pdist(T.ones(2, 3), -1)),
+    "kl_div reduction str": (TypeError, "reduction", lambda T: T.kl_div(
+        T.ones(3), T.ones(3), "mean")),
+    "embedding index": (IndexError, "index out of range in self",
+                        lambda T: T.embedding(T.ones(3, 2), T.tensor([0, 5]))),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_NN_ERRORS))
+def test_torch_names_of_functional_ops_raise_pytorchs_errors(torch, name):
+    kind, message, fn = TORCH_NN_ERRORS[name]
+    for T in (torch, ft):
+        with pytest.raises(kind, match=message):
+            fn(T)
+
+
+@pytest.mark.parametrize("feature", [False, True])
+def test_alpha_dropout_keeps_selu_moments_and_draws_per_channel(torch, feature):
+    x = RNG.standard_normal((64, 32, 40)).astype(np.float32)
+    alpha = 1.7580993408473766
+    for T in (torch, ft):
+        T.manual_seed(0)
+        fn = T.feature_alpha_dropout if feature else T.alpha_dropout
+        y = fn(T.tensor(x), 0.2, True).numpy()
+        assert y.dtype == np.float32 and y.shape == x.shape
+        a = 1 / np.sqrt((alpha ** 2 * 0.2 + 1) * 0.8)
+        kept = np.isclose(y, a * x + alpha * a * 0.2, atol=1e-5)
+        dropped = np.isclose(y, -alpha * a + alpha * a * 0.2, atol=1e-5)
+        assert (kept | dropped).all()
+        assert abs(dropped.mean() - 0.2) < 0.02
+        assert abs(y.mean()) < 0.05 and abs(y.std() - 1) < 0.05  # SELU's fixed point kept
+        if feature:  # whole channels
+            assert (dropped.all(-1) | kept.all(-1)).all()
+        np.testing.assert_array_equal(fn(T.tensor(x), 0.2, False).numpy(), x)
+        np.testing.assert_array_equal(fn(T.tensor(x), 1.0, True).numpy(), np.zeros_like(x))
+        np.testing.assert_array_equal(T.dropout(T.tensor(x), 0.0, True).numpy(), x)
+        dropped = T.dropout(T.tensor(x), 0.25, True).numpy()
+        np.testing.assert_allclose(dropped[dropped != 0], x[dropped != 0] / 0.75, rtol=1e-6)
+
+
+def test_alpha_dropout_modules_match_pytorch(torch):
+    for name in ("AlphaDropout", "FeatureAlphaDropout"):
+        ours, theirs = getattr(ft.nn, name)(0.3), getattr(torch.nn, name)(0.3)
+        assert repr(ours) == repr(theirs)
+        x = np.ones((2, 3, 4), np.float32)
+        ours.eval()
+        np.testing.assert_array_equal(ours(ft.tensor(x)).numpy(), x)
+        ours.train()
+        assert not np.array_equal(ours(ft.tensor(x)).numpy(), x)
+        with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
+            getattr(ft.nn, name)(2)
+    # F.alpha_dropout's training defaults to False, as PyTorch's
+    np.testing.assert_array_equal(ft.nn.functional.alpha_dropout(ft.ones(3)).numpy(), 1)

@@ -276,6 +276,9 @@ _factorizations.install(globals())
 from fnnet.torch import _scatter_ops  # noqa: E402
 
 _scatter_ops.install(globals())
+from fnnet.torch import _nn_ops  # noqa: E402
+
+_nn_ops.install(globals())  # torch.conv2d, torch.layer_norm...: the functional ops
 from fnnet.torch import _aliases  # noqa: E402
 
 _aliases.install(globals())  # second names of the ops installed above

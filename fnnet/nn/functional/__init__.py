@@ -26,6 +26,7 @@ from fnnet.nn.functional.activation import (
 )
 from fnnet.nn.functional.adaptive_max import (
     adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
     adaptive_max_pool3d,
 )
@@ -33,23 +34,14 @@ from fnnet.nn.functional.attention import multi_head_attention, scaled_dot_produ
 from fnnet.nn.functional.batchnorm import batch_norm
 from fnnet.nn.functional.conv import conv2d
 from fnnet.nn.functional.conv_transpose import conv_transpose2d
-from fnnet.nn.functional.distance import cdist, cosine_similarity, pairwise_distance
-from fnnet.nn.functional.dropout import dropout
+from fnnet.nn.functional.distance import cdist, cosine_similarity, pairwise_distance, pdist
+from fnnet.nn.functional.dropout import alpha_dropout, dropout
 from fnnet.nn.functional.flatten import flatten
 from fnnet.nn.functional.fold import fold, unfold
-from fnnet.nn.functional.local_response_norm import local_response_norm
-from fnnet.nn.functional.rms_norm import rms_norm
-from fnnet.nn.functional.volumetric import (
-    adaptive_avg_pool3d,
-    avg_pool3d,
-    conv3d,
-    conv_transpose1d,
-    conv_transpose3d,
-    max_pool3d,
-)
 from fnnet.nn.functional.grid_sample import affine_grid, grid_sample
 from fnnet.nn.functional.group_norm import group_norm
 from fnnet.nn.functional.linear import linear
+from fnnet.nn.functional.local_response_norm import local_response_norm
 from fnnet.nn.functional.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from fnnet.nn.functional.pooling import (
     adaptive_avg_pool2d,
@@ -59,6 +51,7 @@ from fnnet.nn.functional.pooling import (
     max_unpool2d,
 )
 from fnnet.nn.functional.resize import interpolate
+from fnnet.nn.functional.rms_norm import rms_norm
 from fnnet.nn.functional.sequence import (
     conv1d,
     embedding,
@@ -75,10 +68,19 @@ from fnnet.nn.functional.thresholding import (
     tanhshrink,
     threshold,
 )
+from fnnet.nn.functional.volumetric import (
+    adaptive_avg_pool3d,
+    avg_pool3d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose3d,
+    max_pool3d,
+)
 
 __all__ = [
     "rms_norm",
     "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool3d",
     "local_response_norm",
     "adaptive_avg_pool3d",
@@ -105,11 +107,13 @@ __all__ = [
     "avg_pool2d",
     "batch_norm",
     "cdist",
+    "pdist",
     "conv1d",
     "conv2d",
     "conv_transpose2d",
     "cosine_similarity",
     "dropout",
+    "alpha_dropout",
     "embedding",
     "flatten",
     "fold",

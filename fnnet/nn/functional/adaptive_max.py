@@ -10,16 +10,22 @@ import numpy as np
 from fnnet.typing import Array
 
 
-def _max_axis(x: Array, axis: int, out: int) -> Array:
-    """Max along one axis over windows ``[floor(i L / out), ceil((i + 1) L / out))``."""
+def _windows(x: Array, axis: int, out: int) -> Array:
+    """``x``'s windows ``[floor(i L / out), ceil((i + 1) L / out))`` along ``axis`` as a
+    last axis of length ``L`` (``-inf`` outside the window), after a new axis of ``out``:
+    ``[..., out, L]``."""
     size = x.shape[axis]
     i = np.arange(out)
     start, end = (i * size) // out, -((-(i + 1) * size) // out)
     j = np.arange(size)
     inside = (j[None, :] >= start[:, None]) & (j[None, :] < end[:, None])  # [out, L]
     moved = jnp.moveaxis(x, axis, -1)[..., None, :]  # [..., 1, L]
-    windows = jnp.where(jnp.asarray(inside), moved, -jnp.inf)
-    return jnp.moveaxis(jnp.max(windows, axis=-1), -1, axis)
+    return jnp.where(jnp.asarray(inside), moved, -jnp.inf)
+
+
+def _max_axis(x: Array, axis: int, out: int) -> Array:
+    """Max along one axis over the adaptive windows."""
+    return jnp.moveaxis(jnp.max(_windows(x, axis, out), axis=-1), -1, axis)
 
 
 def adaptive_max_pool2d(x: Array, output_size: int | Sequence[int | None]) -> Array:
@@ -55,6 +61,15 @@ def _adaptive_max(x: Array, output_size: int | Sequence[int | None], dims: int,
                   op: str) -> Array:
     """Max pooling of the last ``dims`` axes to ``output_size``, one axis at a time (the
     windows are products of per-axis windows, so the maxima compose)."""
+    for axis, out in zip(range(x.ndim - dims, x.ndim),
+                         _output_sizes(x, output_size, dims, op), strict=True):
+        x = _max_axis(x, axis, out)
+    return x
+
+
+def _output_sizes(x: Array, output_size: int | Sequence[int | None], dims: int,
+                  op: str) -> list[int]:
+    """The checked output size of each of the last ``dims`` axes (None keeps the input's)."""
     if x.ndim not in (dims + 1, dims + 2):
         raise ValueError(f"{op}: expected {dims + 1}-D or {dims + 2}-D input, got shape "
                          f"{tuple(x.shape)}")
@@ -62,12 +77,11 @@ def _adaptive_max(x: Array, output_size: int | Sequence[int | None], dims: int,
     if len(sizes) != dims:
         raise TypeError(f"{op}: output_size must be an int or {dims} ints, got "
                         f"{output_size!r}")
-    for axis, size in zip(range(x.ndim - dims, x.ndim), sizes, strict=True):
-        out = x.shape[axis] if size is None else size
-        if out < 1:
-            raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
-        x = _max_axis(x, axis, out)
-    return x
+    outs = [x.shape[axis] if size is None else size
+            for axis, size in zip(range(x.ndim - dims, x.ndim), sizes, strict=True)]
+    if min(outs) < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    return outs
 
 
 def adaptive_max_pool1d(x: Array, output_size: int | Sequence[int]) -> Array:
@@ -86,3 +100,26 @@ def adaptive_max_pool3d(x: Array, output_size: int | Sequence[int | None]) -> Ar
     PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool3d``.
     """
     return _adaptive_max(x, output_size, 3, "adaptive_max_pool3d")
+
+
+def adaptive_max_pool1d_with_indices(x: Array, output_size: int | Sequence[int]
+                                     ) -> tuple[Array, Array]:
+    """:func:`adaptive_max_pool1d` and where each maximum came from.
+
+    Args:
+        x: ``[N, C, L]`` or ``[C, L]``.
+        output_size: ``L_out``.
+
+    Returns:
+        ``(values, indices)``, both ``[..., L_out]``: ``indices`` is each maximum's
+        position along ``L`` (the first maximum of its window), int32.
+
+    PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool1d(...,
+    return_indices=True)``.
+    """
+    (out,) = _output_sizes(x, output_size, 1, "adaptive_max_pool1d")
+    windows = _windows(x, x.ndim - 1, out)
+    indices = jnp.argmax(windows, axis=-1, keepdims=True)
+    # the value taken at its index, so the gradient goes to that one position
+    return (jnp.take_along_axis(windows, indices, axis=-1)[..., 0],
+            indices[..., 0].astype(jnp.int32))

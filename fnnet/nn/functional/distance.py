@@ -1,9 +1,10 @@
 """Similarities and distances between vectors: cosine similarity, pairwise p-norm
-distance and the all-pairs ``cdist``."""
+distance, the all-pairs ``cdist`` and ``pdist``."""
 
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from fnnet.typing import Array
@@ -46,7 +47,21 @@ def pairwise_distance(x1: Array, x2: Array, p: float = 2.0, eps: float = 1e-6,
 def cdist(x1: Array, x2: Array, p: float = 2.0) -> Array:
     """The p-norm distance between every row of ``x1 [*, P, M]`` and of ``x2 [*, R, M]``:
     ``[*, P, R]``. PyTorch equivalent: ``torch.cdist``."""
-    diff = x1[..., :, None, :] - x2[..., None, :, :]
+    return _norm_last(x1[..., :, None, :] - x2[..., None, :, :], p)
+
+
+def pdist(x: Array, p: float = 2.0) -> Array:
+    """The p-norm distance between every pair of rows ``i < j`` of ``x [N, M]``, in the
+    order of the upper triangle read row by row: ``[N * (N - 1) / 2]``.
+
+    PyTorch equivalent: ``torch.nn.functional.pdist``.
+    """
+    rows, cols = np.triu_indices(x.shape[0], 1)
+    return _norm_last(x[rows] - x[cols], p)
+
+
+def _norm_last(diff: Array, p: float) -> Array:
+    """The p-norm of ``diff`` over its last axis, as ``cdist``/``pdist`` compute it."""
     if p == float("inf"):
         return jnp.max(jnp.abs(diff), axis=-1)
     if p == 2:

@@ -100,6 +100,48 @@ def dropout(x: Array, p: float = 0.5, training: bool = True, *,
     return jnp.where(keep, x * scale, jnp.zeros((), x.dtype)).astype(x.dtype)
 
 
+#: SELU's negative saturation ``lambda * alpha``: alpha dropout's dropped units take
+#: ``-_SELU_SATURATION`` before the affine correction
+_SELU_SATURATION = 1.7580993408473766
+
+
+def alpha_dropout(x: Array, p: float = 0.5, training: bool = True, *,
+                  key: PRNGKey | None = None, feature: bool = False) -> Array:
+    """Dropout that keeps SELU's zero mean and unit variance: dropped units are set to
+    SELU's negative saturation, then ``a * x + b`` restores the moments (Klambauer et
+    al., 2017), as PyTorch computes it.
+
+    Args:
+        x: any shape (``[N, C, *]``, at least 2-D, with ``feature``).
+        p: the probability of dropping a unit; ``p = 1`` gives zeros.
+        training: when False (or ``p = 0``) ``x`` is returned unchanged.
+        key: the PRNG key the mask is drawn from; required when training with ``p > 0``.
+        feature: drop whole channels (one draw per ``[n, c]``), as
+            ``feature_alpha_dropout``.
+
+    Returns:
+        An array of the shape and dtype of ``x``.
+
+    PyTorch equivalent: ``torch.nn.functional.alpha_dropout`` /
+    ``feature_alpha_dropout``.
+    """
+    p = check_dropout_p(p, "alpha_dropout")
+    if feature and jnp.ndim(x) < 2:
+        raise ValueError("Feature dropout requires at least 2 dimensions in the input")
+    if not training or p == 0.0 or jnp.size(x) == 0:
+        return x
+    if key is None:
+        raise ValueError(f"alpha_dropout: training with p={p} needs a PRNG key; pass "
+                         f"key=jax.random.key(...)")
+    if p == 1.0:
+        return x * jnp.zeros((), x.dtype)
+    shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
+    keep = bernoulli(key, 1.0 - p, shape).astype(x.dtype)
+    a = 1.0 / ((_SELU_SATURATION ** 2 * p + 1) * (1 - p)) ** 0.5
+    b = (keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p
+    return (x * (keep * a) + b).astype(x.dtype)
+
+
 def _mask_shard(key: PRNGKey, keep_prob: float, shape: tuple[int, ...],
                 axis_name: Hashable) -> Array:
     """This device's rows of the keep-mask of the global batch ``[n * devices, ...]``."""

@@ -79,6 +79,7 @@ from fnnet.torch.nn.modules import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from fnnet.torch.nn.modules.dropout import AlphaDropout, FeatureAlphaDropout
 from fnnet.torch.nn.modules.fold import Fold, Unfold
 from fnnet.torch.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
 from fnnet.torch.nn.modules.adaptive_max import AdaptiveMaxPool1d, AdaptiveMaxPool3d
@@ -209,5 +210,6 @@ __all__ = [
     "LazyConvTranspose1d", "LazyConvTranspose3d", "ConstantPad3d", "InstanceNorm3d",
     "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d", "LazyInstanceNorm1d",
     "LazyInstanceNorm2d", "LazyInstanceNorm3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
+    "AlphaDropout", "FeatureAlphaDropout",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -1,12 +1,12 @@
 """``F.adaptive_max_pool1d``/``3d``: one recorded call of fnnet's function each (the 2-D
-form lives with the other pools)."""
+form lives with the other pools); the 1-D form also gives the indices."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fnnet.nn import functional as fnf
-from fnnet.torch.tensor import Tensor, _op
+from fnnet.torch.tensor import Tensor, _op, _op_multi
 
 
 def _size(output_size: Any) -> Any:
@@ -20,8 +20,12 @@ def no_indices(who: str, return_indices: bool) -> None:
 
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False
                         ) -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool1d`` (without indices)."""
-    no_indices("adaptive_max_pool1d", return_indices)
+    """PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool1d`` (with
+    ``return_indices``, ``(values, indices)``)."""
+    if return_indices:
+        values, indices = _op_multi(fnf.adaptive_max_pool1d_with_indices,
+                                    (_size(output_size),), input, who="adaptive_max_pool1d")
+        return values, indices  # type: ignore[return-value]
     return _op(fnf.adaptive_max_pool1d, (_size(output_size),), input,
                who="adaptive_max_pool1d")
 

@@ -1,7 +1,8 @@
 """Channel dropout (``F.dropout1d/2d/3d``; the modules are in ``modules/dropout.py``):
 whole feature maps are zeroed, the rest scaled by ``1 / (1 - p)``. The mask is fnnet's
 ``dropout`` of a tensor of ones shaped ``[N, C, 1, ...]`` (its arithmetic), drawn from the
-step's key."""
+step's key. Alpha dropout (``F.alpha_dropout``, ``F.feature_alpha_dropout``) is fnnet's
+``alpha_dropout`` with a key drawn likewise."""
 
 from __future__ import annotations
 
@@ -67,3 +68,37 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
     """PyTorch equivalent: ``torch.nn.functional.dropout3d`` (``[N, C, D, H, W]`` or
     ``[C, D, H, W]``)."""
     return _dropout_nd("dropout3d", 3, input, p, training)
+
+
+def _alpha_dropout(x: jax.Array, key: jax.Array, p: float, draw: int,
+                   feature: bool) -> jax.Array:
+    return fnf.alpha_dropout(x, p, True, key=_random.fold(key, draw), feature=feature)
+
+
+def alpha_dropout_op(input: Tensor, p: float, training: bool, feature: bool) -> Tensor:
+    """One recorded call of fnnet's ``alpha_dropout`` (``p`` already checked)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{'feature_' * feature}alpha_dropout(): argument 'input' must be "
+                        f"Tensor, not {type(input).__name__}")
+    if feature and input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    return _op(_alpha_dropout, (float(p), _graph.next_draw(), bool(feature)), input,
+               _graph.rng_input(), who=f"{'feature_' * feature}alpha_dropout")
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout keeping SELU's mean and variance (``training`` defaults to False, as in
+    PyTorch). PyTorch equivalent: ``torch.nn.functional.alpha_dropout``."""
+    result = alpha_dropout_op(input, check_p(p), training, False)
+    return input._inplace(result) if inplace and result is not input else result
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels of ``[N, C, *]``. PyTorch equivalent:
+    ``torch.nn.functional.feature_alpha_dropout``."""
+    result = alpha_dropout_op(input, check_p(p), training, True)
+    return input._inplace(result) if inplace and result is not input else result

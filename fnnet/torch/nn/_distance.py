@@ -1,5 +1,5 @@
-"""``torch.nn.functional.cosine_similarity`` and ``pairwise_distance``, ``torch.cdist``
-one recorded call each of fnnet's ``functional.distance``."""
+"""``torch.nn.functional.cosine_similarity``, ``pairwise_distance`` and ``pdist``,
+``torch.cdist``: one recorded call each of fnnet's ``functional.distance``."""
 
 from __future__ import annotations
 
@@ -26,3 +26,18 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> T
     """PyTorch equivalent: ``torch.cdist`` (``compute_mode`` accepted: one exact way)."""
     del compute_mode
     return _op(fnf.cdist, (float(p),), x1, x2, who="cdist")
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """The distances between the rows of ``input [N, M]``, ``[N * (N - 1) / 2]``.
+
+    PyTorch equivalent: ``torch.nn.functional.pdist``.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pdist(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    return _op(fnf.pdist, (float(p),), input, who="pdist")

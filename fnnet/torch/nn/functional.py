@@ -570,18 +570,25 @@ from fnnet.torch.nn._activations import (  # noqa: E402, F401 - re-exported
     softplus,
     softsign,
 )
+from fnnet.torch.nn._adaptive_max import (  # noqa: E402, F401 - re-exported
+    adaptive_max_pool1d,
+    adaptive_max_pool3d,
+)
 from fnnet.torch.nn._attention_norm import (  # noqa: E402, F401 - re-exported
     instance_norm,
     scaled_dot_product_attention,
 )
 from fnnet.torch.nn._channel_dropout import (  # noqa: E402, F401 - re-exported
+    alpha_dropout,
     dropout1d,
     dropout2d,
     dropout3d,
+    feature_alpha_dropout,
 )
 from fnnet.torch.nn._distance import (  # noqa: E402, F401 - re-exported
     cosine_similarity,
     pairwise_distance,
+    pdist,
 )
 from fnnet.torch.nn._embedding_bag import embedding_bag  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._fold import fold, unfold  # noqa: E402, F401 - re-exported
@@ -601,26 +608,14 @@ from fnnet.torch.nn._margin_losses import (  # noqa: E402, F401 - re-exported
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
-from fnnet.torch.nn._adaptive_max import (  # noqa: E402, F401 - re-exported
-    adaptive_max_pool1d,
-    adaptive_max_pool3d,
-)
 from fnnet.torch.nn._more_functional import (  # noqa: E402, F401 - re-exported
     gumbel_softmax,
     local_response_norm,
     upsample_bilinear,
     upsample_nearest,
 )
+from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._rms_norm import rms_norm  # noqa: E402, F401 - re-exported
-from fnnet.torch.nn._volumetric import (  # noqa: E402, F401 - re-exported
-    adaptive_avg_pool3d,
-    avg_pool3d,
-    conv3d,
-    conv_transpose1d,
-    conv_transpose3d,
-    max_pool3d,
-)
 from fnnet.torch.nn._thresholding import (  # noqa: E402, F401 - re-exported
     elu_,
     glu,
@@ -636,6 +631,14 @@ from fnnet.torch.nn._thresholding import (  # noqa: E402, F401 - re-exported
     tanhshrink,
     threshold,
     threshold_,
+)
+from fnnet.torch.nn._volumetric import (  # noqa: E402, F401 - re-exported
+    adaptive_avg_pool3d,
+    avg_pool3d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose3d,
+    max_pool3d,
 )
 
 

@@ -13,7 +13,13 @@ from fnnet.torch.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from fnnet.torch.nn.modules.container import ModuleDict, ModuleList, Sequential
 from fnnet.torch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from fnnet.torch.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from fnnet.torch.nn.modules.dropout import Dropout1d, Dropout2d, Dropout3d
+from fnnet.torch.nn.modules.dropout import (
+    AlphaDropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from fnnet.torch.nn.modules.fold import Fold, Unfold
 from fnnet.torch.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
 from fnnet.torch.nn.modules.linear import Identity, Linear
@@ -96,7 +102,8 @@ __all__ = [
     "CELU", "ELU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish",
     "ReLU6", "SiLU", "Softmin", "Softplus", "Softsign", "Upsample", "UpsamplingBilinear2d",
     "UpsamplingNearest2d", "AdaptiveAvgPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "MaxPool1d",
-    "CosineSimilarity", "PairwiseDistance", "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm",
+    "CosineSimilarity", "PairwiseDistance", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+    "FeatureAlphaDropout", "GroupNorm",
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout",
     "Embedding", "EmbeddingBag", "Flatten",

@@ -1,11 +1,19 @@
 """``nn.Dropout1d``, ``nn.Dropout2d`` and ``nn.Dropout3d``: whole feature maps zeroed by
-``F.dropout1d/2d/3d``."""
+``F.dropout1d/2d/3d``; ``nn.AlphaDropout`` and ``nn.FeatureAlphaDropout`` by
+``F.alpha_dropout``/``F.feature_alpha_dropout``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fnnet.torch.nn._channel_dropout import check_p, dropout1d, dropout2d, dropout3d
+from fnnet.torch.nn._channel_dropout import (
+    alpha_dropout,
+    check_p,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor
 
@@ -40,3 +48,15 @@ class Dropout3d(_DropoutNd):
     """PyTorch equivalent: ``torch.nn.Dropout3d``."""
 
     _function = staticmethod(dropout3d)
+
+
+class AlphaDropout(_DropoutNd):
+    """PyTorch equivalent: ``torch.nn.AlphaDropout``."""
+
+    _function = staticmethod(alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """PyTorch equivalent: ``torch.nn.FeatureAlphaDropout``."""
+
+    _function = staticmethod(feature_alpha_dropout)
