@@ -237,6 +237,38 @@ def test_whole_objects_in_pytorchs_format_before_1_6_and_bare_pickles_are_refuse
         np.testing.assert_array_equal(theirs.state_dict()[key].numpy(), value.numpy())
 
 
+
+def _activation_class(t):
+    """A model keeping PyTorch's built-in functions as attributes: ``F.gelu`` pickles
+    as ``torch._C._nn.gelu``, ``torch.tanh`` as ``getattr`` of a class of ``torch._C``."""
+
+    class Net(t.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = t.nn.Linear(3, 2)
+            self.acts = [t.nn.functional.gelu, t.tanh, t.nn.functional.relu]
+
+        def forward(self, x):
+            for act in self.acts:
+                x = act(x)
+            return self.fc(x)
+
+    Net.__module__, Net.__qualname__ = __name__, "Net"
+    return Net
+
+
+def test_a_model_holding_pytorchs_functions_loads_whole(torch, tmp_path, monkeypatch):
+    monkeypatch.setattr(_HERE, "Net", _activation_class(torch))
+    model = _HERE.Net()
+    torch.save(model, tmp_path / "model.pt")
+    x = np.linspace(-2, 2, 6, dtype=np.float32).reshape(2, 3)
+    expected = model(torch.tensor(x)).detach().numpy()
+    monkeypatch.setattr(_HERE, "Net", _activation_class(ft))
+    mine = ft.load(tmp_path / "model.pt", weights_only=False)
+    assert mine.acts == [ft.nn.functional.gelu, ft.tanh, ft.nn.functional.relu]
+    np.testing.assert_allclose(mine(ft.tensor(x)).detach().numpy(), expected, rtol=1e-5)
+
+
 #: positional arguments of the layers that need some
 _ARGS = {
     'Linear': (3, 4), 'Bilinear': (2, 3, 4), 'LazyLinear': (4,), 'Conv1d': (2, 3, 3),

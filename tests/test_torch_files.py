@@ -362,3 +362,13 @@ def test_files_that_are_no_checkpoint_are_named_for_what_they_are(torch, tmp_pat
         with pytest.raises(error, match=rf"torch.load: '.*{name}' .*{message}"):
             ft.load(tmp_path / name)
 
+
+def test_a_pytorch_named_tuple_is_refused_by_name(torch):
+    data = _saved(torch, {"top": torch.ones(3).max(0)})
+    with pytest.raises(pickle.UnpicklingError) as expected:
+        torch.load(io.BytesIO(data))
+    with pytest.raises(pickle.UnpicklingError) as refused:
+        ft.load(io.BytesIO(data))
+    assert str(refused.value) == str(expected.value)
+    with pytest.raises(NotImplementedError, match="torch.return_types.max, which fnnet"):
+        ft.load(io.BytesIO(data), weights_only=False)

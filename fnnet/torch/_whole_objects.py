@@ -156,17 +156,33 @@ def _import_global(module: str, name: str) -> Any:
     return found
 
 
+#: where PyTorch's built-in functions are pickled from, and fnnet.torch's module of them:
+#: ``F.gelu`` is ``torch._C._nn.gelu``; ``torch.tanh`` is ``getattr`` of the class
+#: ``torch._C._VariableFunctionsClass``, whose counterpart is fnnet.torch itself
+_BUILTIN_HOMES = {"torch._C._nn": "fnnet.torch.nn.functional"}
+
+
 def _fnnet_counterpart(module: str, name: str) -> Any:
     """fnnet.torch's object for PyTorch's global ``module.name`` (``torch.nn.modules.
-    linear.Linear`` -> fnnet.torch's ``nn.Linear``)."""
+    linear.Linear`` -> fnnet.torch's ``nn.Linear``, ``torch._C._nn.gelu`` -> fnnet.torch's
+    ``nn.functional.gelu``)."""
     name = _TORCH_ALIASES.get(name, name)
     try:
         return _import_global("fnnet." + module, name)
     except (ImportError, AttributeError):
         pass
-    package = "fnnet.torch.nn" if module.startswith("torch.nn") else \
-        "fnnet.torch.optim" if module.startswith("torch.optim") else "fnnet.torch"
-    found = getattr(importlib.import_module(package), name, None)
+    builtin = _BUILTIN_HOMES.get(module)
+    found: Any
+    if (module, name) == ("torch._C", "_VariableFunctionsClass"):
+        found = importlib.import_module("fnnet.torch")
+    elif builtin is not None:
+        found = getattr(importlib.import_module(builtin), name, None)
+    else:  # a class moved within its package; never a function of the same name
+        # elsewhere (torch.return_types.max is not torch.max)
+        package = "fnnet.torch.nn" if module.startswith("torch.nn") else \
+            "fnnet.torch.optim" if module.startswith("torch.optim") else "fnnet.torch"
+        found = getattr(importlib.import_module(package), name, None)
+        found = found if isinstance(found, type) else None
     if found is None:
         raise NotImplementedError(f"torch.load: the file holds PyTorch's {module}.{name}, "
                                   f"which fnnet.torch does not have")
@@ -231,10 +247,14 @@ def _resolver(allowed: list[Any] | None) -> Any:
         if names is not None and plain is None and (module, name) not in _OWN_REBUILDERS:
             listed = f"{module}.{name}" in names or f"fnnet.{module}.{name}" in names
             if torch_name and not listed:  # fnnet.torch's class listed under torch's name
-                counterpart = _fnnet_counterpart(module, name)
-                listed = any(entry is counterpart or (isinstance(entry, tuple) and entry
-                                                      and entry[0] is counterpart)
-                             for entry in allowed or ())
+                try:
+                    counterpart = _fnnet_counterpart(module, name)
+                except NotImplementedError:  # refused as PyTorch refuses it, below
+                    counterpart = None
+                listed = counterpart is not None and any(
+                    entry is counterpart or (isinstance(entry, tuple) and entry
+                                             and entry[0] is counterpart)
+                    for entry in allowed or ())
             if not listed:
                 raise UnpicklingError(refusal(module, name))
         return _fnnet_counterpart(module, name) if torch_name \
