@@ -317,6 +317,35 @@ def test_an_expanded_tensor_is_made_whole_within_a_limit(torch, monkeypatch):
         load_torch_file(_expanded(torch, (7, 11)))
 
 
+@pytest.mark.parametrize("prefix", ["module.", "_orig_mod."])
+def test_a_wrapped_models_state_dict_loads_once_its_prefix_is_removed(torch, prefix):
+    from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
+
+    from fnnet.torch.nn.modules.utils import consume_prefix_in_state_dict_if_present as mine
+
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    wrapped = torch.nn.DataParallel(net).state_dict() if prefix == "module." else \
+        collections.OrderedDict((prefix + k, v) for k, v in net.state_dict().items())
+    data = _saved(torch, wrapped)
+    expected, got = torch.load(io.BytesIO(data)), ft.load(io.BytesIO(data))
+    plain = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    model = ft.nn.Sequential(ft.nn.Linear(3, 2), ft.nn.BatchNorm1d(2))
+    with pytest.raises(RuntimeError) as torch_error:
+        plain.load_state_dict(expected)
+    with pytest.raises(RuntimeError) as error:
+        model.load_state_dict(got)
+    assert str(error.value) == str(torch_error.value)
+    consume_prefix_in_state_dict_if_present(expected, prefix)
+    mine(got, prefix)
+    assert list(got) == list(expected)
+    assert getattr(got, "_metadata", None) == getattr(expected, "_metadata", None)
+    model.load_state_dict(got)
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(model.state_dict()[name].numpy(), value.numpy())
+    with pytest.raises(TypeError, match="prefix must be a str such as 'module.', got int"):
+        mine(got, 1)
+
+
 def test_load_checks_map_location_and_mmap_as_pytorch(torch, tmp_path):
     path, legacy = tmp_path / "w.pt", tmp_path / "legacy.pt"
     torch.save({"w": torch.ones(2)}, path)
