@@ -128,6 +128,47 @@ def test_manual_update_loop_compiles_once_and_matches_pytorch(torch, data, spell
     assert not stats["eager"]
 
 
+def _mean_teacher_loop(t, data, steps: int = 60):
+    """A mean teacher: the teacher's forward pass under ``no_grad`` inside the step, the
+    teacher's weights an average of the student's updated under ``no_grad`` after it."""
+    x, y, weights = data
+    student, teacher = _model(t, weights), _model(t, weights)
+    for param in teacher.parameters():
+        param.requires_grad_(False)
+    optimizer = t.optim.SGD(student.parameters(), lr=0.1)
+    x, y = t.tensor(x), t.tensor(y)
+    losses = []
+    for _ in range(steps):
+        with t.no_grad():
+            target = teacher(x)
+        output = student(x)
+        loss = t.nn.functional.mse_loss(output, y) + 0.5 * t.nn.functional.mse_loss(
+            output, target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        with t.no_grad():
+            for mean, param in zip(teacher.parameters(), student.parameters(), strict=True):
+                mean.mul_(0.9).add_(param.detach(), alpha=0.1)
+        losses.append(loss.item())
+    return _numpy(student), _numpy(teacher), losses
+
+
+def test_no_grad_blocks_inside_a_step_join_its_program(torch, data):
+    """The two blocks' exits run the work recorded so far only until they are seen to be
+    followed by the step: then each step is one program."""
+    *expected, expected_losses = _mean_teacher_loop(torch, data)
+    ft.reset_compile_stats()
+    *got, losses = _mean_teacher_loop(ft, data)
+    for want, have in zip(expected, got, strict=True):
+        for name, value in want.items():
+            np.testing.assert_allclose(have[name], value, **TOL, err_msg=name)
+    np.testing.assert_allclose(losses, expected_losses, **TOL)
+    stats = ft.compile_stats()
+    assert stats["compiles"] <= 7, stats["log"]
+    assert stats["compiles"] + stats["hits"] <= 60 + 6, stats  # one program a step
+
+
 def _regression_loop(t, data, threshold: float | None, steps: int = STEPS):
     """PyTorch's regression example: the loss is read before backward every iteration
     and the parameters are updated through ``.data`` (no ``no_grad``)."""

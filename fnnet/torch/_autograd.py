@@ -33,7 +33,10 @@ class no_grad:  # noqa: N801 - PyTorch's name
     leaving the block, pending work (e.g. a manual parameter update) is flushed when no
     live tensor still needs its graph. A block that only updated parameters right after
     the flush of a step's backward (a block per parameter) leaves its update to the next
-    step's program, so that a step stays one program.
+    step's program, so that a step stays one program; so does a block whose exit, from
+    the same recorded structure holding no backward, was last followed by the flush of
+    a backward (a teacher's or target network's forward pass inside a training step,
+    an average of the weights updated after it).
 
     PyTorch equivalent: ``torch.no_grad``.
     """
@@ -57,8 +60,11 @@ class no_grad:  # noqa: N801 - PyTorch's name
         tp = recorder.tape
         deferred = tp.leaf_written and tp.after_backward and not tp.backward and len(
             tp.nodes) < DEFER_NODES
-        if exc[0] is None and not deferred:
-            _compiler.maybe_flush()
+        if exc[0] is not None or deferred or tp.state in recorder.step_follows:
+            return
+        state, backward = tp.state, bool(tp.backward)
+        if _compiler.maybe_flush() and not backward:
+            recorder.exit_flushed = state
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         return _in_mode(func, type(self))

@@ -14,7 +14,7 @@ from typing import Any
 
 from fnnet.torch import _cache, _random
 from fnnet.torch._graph import carry, record_refs, recording_tape, source_into
-from fnnet.torch._recorder import activate, current, restore
+from fnnet.torch._recorder import Recorder, activate, current, restore
 from fnnet.torch._tape import RG, VAR, WRITEBACK, Cell, Tape, kind_of, ref, slot_of
 
 #: ops whose nodes cannot be carried into a new tape (they update state when run).
@@ -228,6 +228,8 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     tp = recording_tape(rec)  # a carried graph whose tensors all died: nothing to run
     if not tp.nodes:
         return True
+    if rec.exit_flushed is not None:
+        _learn_exit(rec, tp, rec.exit_flushed)
     cells = _live_cells(tp)
     kept = _kept(tp, cells)
     plan = _retention(tp, kept) if kept else None
@@ -276,6 +278,17 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     return True
 
 
+def _learn_exit(rec: Recorder, tp: Tape, state: int) -> None:
+    """Notes ``state``, where the last ``no_grad`` exit flushed, if this flush, the
+    next, runs a backward: the exit leaves its work to the step from then on (see
+    ``_autograd.no_grad``)."""
+    if tp.backward:
+        if len(rec.step_follows) >= rec.options.cache_size:
+            rec.step_follows.clear()
+        rec.step_follows.add(state)
+    rec.exit_flushed = None
+
+
 def materialize(cell: Cell) -> Any:
     """The concrete value of ``cell``: a flush (keeping live graphs), else a partial
     compute of just this value. A value still pending on another recorder's tape
@@ -302,8 +315,8 @@ def materialize(cell: Cell) -> Any:
     return cell.val
 
 
-def maybe_flush() -> None:
-    """Flushes if the tape holds work and nothing live still needs its graph."""
+def maybe_flush() -> bool:
+    """Flushes if the tape holds work and nothing live still needs its graph; returns
+    whether it flushed."""
     tp = recording_tape()
-    if tp.nodes and can_flush(tp):
-        flush("value")
+    return bool(tp.nodes) and can_flush(tp) and flush("value")

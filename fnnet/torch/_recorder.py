@@ -90,8 +90,12 @@ class Recorder:
         scalars: repeated Python scalars as device arrays (see ``_scalars``).
         layers: one fnnet layer per configuration, shared by the modules built alike
             (see ``nn.modules._layer.shared``).
+        exit_flushed: the trie state at which the last ``no_grad`` block's exit flushed
+            a tape holding no backward, until the next flush (see ``_autograd.no_grad``).
         warned: the messages of PyTorch's warnings given once per process
             (``TORCH_WARN_ONCE``) that this recorder has given.
+        step_follows: trie states at which a ``no_grad`` block's exit was followed by
+            the flush of a backward: its work waits for that step's program there.
         early: the split step (``_split.Split``) last flushed from each trie state at
             which a step's first backward was recorded, where its forward program reads
             only what comes before: the next ``backward()`` from that state starts it.
@@ -119,6 +123,8 @@ class Recorder:
         self.early: dict[int, Any] = {}
         self.long_seen: set[tuple[Any, ...]] = set()  # long structures run as windows once
         self.layers: dict[tuple[Any, ...], Any] = {}
+        self.exit_flushed: int | None = None
+        self.step_follows: set[int] = set()
         self.warned: set[str] = set()
 
     def new_tape(self) -> Tape:
@@ -142,6 +148,8 @@ class Recorder:
         self.cache.clear()
         self.early.clear()
         self.long_seen.clear()
+        self.step_follows.clear()
+        self.exit_flushed = None
         self.history.clear()
         self.recent.clear()
         self.step_reads = -1
