@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import jax.numpy as jnp
 import numpy as np
@@ -187,6 +188,10 @@ def test_a_callback_failing_at_the_end_neither_hides_the_runs_error_nor_skips_ot
     (dict(profile=0, logdir="x"), ValueError, "profile must be a positive int"),
     (dict(progress="bar"), ValueError, "progress must be True, False or 'epochs'"),
     (dict(log_lr="0.1"), TypeError, "log_lr must be a float, a schedule"),
+    (dict(callbacks=[type("EpochOnly", (Callback,), {
+        "on_epoch": lambda self, epoch, record: None})()]), TypeError,
+     re.escape("callbacks[0]: EpochOnly.on_epoch must take (epoch, step, record, state), as "
+               "fit calls it; it is defined as on_epoch(epoch, record)")),
 ])
 def test_bad_logging_arguments(digits, kwargs, error, message):
     with pytest.raises(error, match=message):

@@ -23,6 +23,7 @@ Writers here: :class:`TensorBoardWriter` (event files), :class:`HistoryWriter`
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import os
 import pathlib
@@ -125,7 +126,30 @@ def check_callbacks(callbacks: Any) -> list[Callback]:
         if not isinstance(callback, Callback):
             raise TypeError(f"callbacks[{i}] must be a fnnet.train.Callback (subclass it and "
                             f"override on_step/on_epoch), got {type(callback).__name__}")
+        _check_overrides(f"callbacks[{i}]", callback)
     return list(callbacks)
+
+
+def _check_overrides(name: str, callback: Callback) -> None:
+    """Raises a TypeError, before any step, for an overridden method that cannot take the
+    arguments ``fit`` passes (found otherwise only when it is first called, an epoch in)."""
+    for method in ("on_begin", "on_step", "on_epoch", "on_checkpoint", "on_end"):
+        own = getattr(type(callback), method, None)
+        if own is None or own is getattr(Callback, method):
+            continue
+        expected = inspect.signature(getattr(Callback, method))
+        arguments = [param.name for param in expected.parameters.values()][1:]
+        try:
+            signature = inspect.signature(getattr(callback, method))
+        except (TypeError, ValueError):  # no signature to read (a builtin): trusted
+            continue
+        try:
+            signature.bind(*arguments)
+        except TypeError:
+            raise TypeError(
+                f"{name}: {type(callback).__name__}.{method} must take "
+                f"({', '.join(arguments)}), as fit calls it; it is defined as "
+                f"{method}{signature}") from None
 
 
 def parameter_names(params: Any) -> list[str]:
