@@ -278,9 +278,11 @@ def test_autocast_regions_and_decorator():
         assert ft.is_autocast_enabled("cpu")
     assert not ft.is_autocast_enabled("cpu")
 
-    @ft.cuda.amp.autocast()
-    def inside() -> bool:
-        return ft.is_autocast_enabled()
+    with pytest.warns(FutureWarning, match=r"torch.cuda.amp.autocast\(args...\)` is "
+                      "deprecated"):
+        @ft.cuda.amp.autocast()
+        def inside() -> bool:
+            return ft.is_autocast_enabled()
 
     assert inside() and not ft.is_autocast_enabled()
     assert ft.amp.autocast is ft.autocast
@@ -326,6 +328,40 @@ def test_grad_scaler_loop_matches_pytorch(torch):
         ft.amp.GradScaler(init_scale=0.0)
 
 
+def test_cpu_grad_scaler_scales_skips_and_grows_as_pytorch(torch):
+    """An enabled CPU scaler: the scaled loss, unscaled gradients, a skipped step for an
+    infinite gradient (its backoff), growth after growth_interval steps, the state and
+    the errors of a misordered loop."""
+    runs = []
+    for T in (torch, ft):
+        model = T.nn.Linear(3, 1)
+        model.load_state_dict({"weight": T.tensor([[0.5, -0.25, 1.0]]), "bias": T.zeros(1)})
+        opt = T.optim.SGD(model.parameters(), lr=0.1)
+        scaler = T.amp.GradScaler("cpu", init_scale=8.0, growth_interval=2)
+        seen = [scaler.get_scale(), scaler.is_enabled()]
+        for factor in (1.0, float("inf"), 1.0, 1.0, 1.0):
+            opt.zero_grad()
+            loss = (model(T.ones(2, 3)) * factor).pow(2).mean()
+            scaled = scaler.scale(loss)
+            scaled.backward()
+            scaler.unscale_(opt)
+            with pytest.raises(RuntimeError) as twice:
+                scaler.unscale_(opt)
+            stepped = scaler.step(opt)
+            scaler.update()
+            seen += [scaled.item(), stepped, scaler.get_scale(), str(twice.value)]
+        with pytest.raises(RuntimeError) as closure:
+            scaler.step(opt, closure=lambda: 0.0)
+        restored = T.amp.GradScaler("cpu")
+        restored.load_state_dict(scaler.state_dict())
+        runs.append((seen, model.weight, scaler.state_dict(), restored.state_dict(),
+                     str(closure.value)))
+    (t_seen, t_weight, *t_rest), (o_seen, o_weight, *o_rest) = runs
+    assert o_seen == t_seen and o_rest == t_rest
+    close(o_weight, t_weight)
+
+
+# -- OneCycleLR's momentum cycle ----------------------------------------------------------
 # -- OneCycleLR's momentum cycle ----------------------------------------------------------
 
 

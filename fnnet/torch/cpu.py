@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import jax
 
-__all__ = ["current_device", "device_count", "is_available", "synchronize"]
+from fnnet.torch import amp as _amp
+
+__all__ = ["amp", "current_device", "device_count", "is_available", "synchronize"]
+
+amp = _amp.cpu  # torch.cpu.amp.autocast / GradScaler (see fnnet.torch.amp)
 
 
 def is_available() -> bool:
