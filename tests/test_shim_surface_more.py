@@ -6,6 +6,7 @@ shape-changing in-place methods."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -883,3 +884,112 @@ def test_alpha_dropout_modules_match_pytorch(torch):
             getattr(ft.nn, name)(2)
     # F.alpha_dropout's training defaults to False, as PyTorch's
     np.testing.assert_array_equal(ft.nn.functional.alpha_dropout(ft.ones(3)).numpy(), 1)
+
+
+# -- fused and second-name matrix products ----------------------------------------------
+
+BAT = RNG.standard_normal((3, 2, 4)).astype(np.float32)
+BAT2 = RNG.standard_normal((3, 4, 3)).astype(np.float32)
+
+MATRIX_PRODUCTS = {
+    "baddbmm": ((T3[:, :2, :3], BAT, BAT2), lambda T, x, b1, b2: T.baddbmm(
+        x[:1], b1, b2, beta=0.5, alpha=2)),
+    "baddbmm method": ((BAT, BAT2), lambda T, b1, b2: T.ones(3, 2, 3).baddbmm(b1, b2)),
+    "addbmm": ((A, BAT, BAT2), lambda T, a, b1, b2: T.addbmm(a[:2], b1, b2, alpha=0.5)),
+    "addbmm method": ((V, BAT, BAT2), lambda T, v, b1, b2: v.addbmm(b1, b2, beta=2)),
+    "addmv": ((V, A), lambda T, v, a: T.addmv(a[:, 0], a, v, beta=0.5, alpha=-1)),
+    "addmv broadcast": ((V, A), lambda T, v, a: v[:1].addmv(a.T, a[:, 1])),
+    "addr": ((A, V, B), lambda T, a, v, b: T.addr(a, b[:, 0], v, beta=2)),
+    "addr int": ((INTS,), lambda T, i: T.addr(i, T.tensor([1, 2]), T.tensor([3, 4, 5]),
+                                              alpha=2)),
+    "addmm beta 0 ignores nan": ((NANS, A, SQ), lambda T, n, a, s: T.addmm(
+        n[:, :3], a[:2], s, beta=0)),
+    "baddbmm beta 0 ignores nan": ((NANS, BAT, BAT2), lambda T, n, b1, b2: T.baddbmm(
+        n[None, :, :3], b1, b2, beta=0)),
+    "inner": ((A, B), lambda T, a, b: T.inner(a, b)),
+    "inner 3-D": ((T3, V), lambda T, x, v: x.inner(T.cat([v, v[:1]]))),
+    "inner scalar": ((V,), lambda T, v: T.inner(T.tensor(2.0), v)),
+    "ger": ((V, B), lambda T, v, b: T.ger(v, b[:, 0])),
+    "vdot": ((V, B), lambda T, v, b: v.vdot(b[0])),
+    "chain_matmul": ((A, SQ), lambda T, a, s: T.chain_matmul(a, s, s.T, a.T)),
+    "chain_matmul one": ((A,), lambda T, a: T.chain_matmul(a)),
+    "diag_embed": ((A,), lambda T, a: T.diag_embed(a)),
+    "diag_embed offset dims": ((T3,), lambda T, x: x.diag_embed(-1, 0, 2)),
+    "diag_embed positive offset": ((A,), lambda T, a: T.diag_embed(a, 2, -1, 1)),
+    "diagflat": ((A,), lambda T, a: T.diagflat(a, 1)),
+    "diagflat method": ((V,), lambda T, v: v.diagflat(-2)),
+    "addmm_": ((A, SQ), lambda T, a, s: (a * 1).addmm_(a, s, alpha=2)),
+    "baddbmm_": ((BAT, BAT2), lambda T, b1, b2: T.ones(3, 2, 3).baddbmm_(b1, b2, beta=3)),
+    "addbmm_": ((BAT, BAT2), lambda T, b1, b2: T.zeros(2, 3).addbmm_(b1, b2)),
+    "addmv_ method": ((V, A), lambda T, v, a: (a[:, 0] * 1).addmv_(a, v)),
+    "torch.addmv_": ((V, A), lambda T, v, a: T.addmv_(a[:, 0] * 1, a, v, alpha=2)),
+    "addr_": ((V, A), lambda T, v, a: (a * 1).addr_(a[:, 0], v)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
+@pytest.mark.parametrize("name", list(MATRIX_PRODUCTS))
+def test_matrix_products_match_pytorch(torch, name):
+    inputs, fn = MATRIX_PRODUCTS[name]
+    _both(torch, inputs, fn)
+
+
+MATRIX_PRODUCT_ERRORS = {
+    "addbmm batches": (RuntimeError, "batch1 and batch2 must have same number of batches, "
+                       "got 3 and 2",
+                       lambda T: T.addbmm(T.ones(2, 2), T.ones(3, 2, 3), T.ones(2, 3, 2))),
+    "baddbmm 2-D": (RuntimeError, "batch1 must be a 3D tensor",
+                    lambda T: T.baddbmm(T.ones(3, 2), T.ones(3, 3), T.ones(3, 3, 2))),
+    "baddbmm sizes": (RuntimeError, r"Expected size for first two dimensions of batch2 tensor "
+                      r"to be: \[3, 3\] but got: \[3, 2\]\.",
+                      lambda T: T.baddbmm(T.ones(3, 2, 2), T.ones(3, 2, 3), T.ones(3, 2, 2))),
+    "baddbmm self grows": (RuntimeError, "The expanded size of the tensor",
+                           lambda T: T.baddbmm(T.ones(2, 2, 2), T.ones(3, 2, 3),
+                                               T.ones(3, 3, 2))),
+    "addbmm sizes": (RuntimeError, r"Incompatible matrix sizes for bmm \(2x3 and 2x2\)",
+                     lambda T: T.addbmm(T.ones(2, 2), T.ones(3, 2, 3), T.ones(3, 2, 2))),
+    "addmv sizes": (RuntimeError, r"size mismatch, got input \(2\), mat \(2x3\), vec \(2\)",
+                    lambda T: T.addmv(T.ones(2), T.ones(2, 3), T.ones(2))),
+    "addmv dims": (RuntimeError, "vector \\+ matrix @ vector expected, got 1, 1, 1",
+                   lambda T: T.addmv(T.ones(2), T.ones(3), T.ones(3))),
+    "addr dims": (RuntimeError, "addr: Expected 1-D argument vec2, but got 2-D",
+                  lambda T: T.addr(T.ones(2, 3), T.ones(2), T.ones(3, 1))),
+    "inner sizes": (RuntimeError, r"inner\(\) the last dimension must match on both input "
+                    r"tensors but got shapes \[2, 3\] and \[4\]",
+                    lambda T: T.inner(T.ones(2, 3), T.ones(4))),
+    "inner float": (TypeError, "must be Tensor, not float", lambda T: T.inner(T.ones(2), 2.0)),
+    "ger dims": (RuntimeError, "outer: Expected 1-D argument self, but got 2-D",
+                 lambda T: T.ger(T.ones(2, 2), T.ones(3))),
+    "vdot dims": (RuntimeError, "1D tensors expected, but got 2D and 1D tensors",
+                  lambda T: T.vdot(T.ones(2, 2), T.ones(2))),
+    "chain_matmul none": (RuntimeError, r"chain_matmul\(\): Expected one or more matrices",
+                          lambda T: T.chain_matmul()),
+    "chain_matmul sizes": (RuntimeError, r"multi_dot\(\): tensors 0 and 1 with shapes "
+                           r"\[2, 3\] and \[2, 3\] cannot be multiplied",
+                           lambda T: T.chain_matmul(T.ones(2, 3), T.ones(2, 3))),
+    "diag_embed same dims": (RuntimeError, "diagonal dimensions cannot be identical 1, 1",
+                             lambda T: T.diag_embed(T.ones(2, 3), 0, 1, 1)),
+    "diag_embed dim range": (IndexError, r"expected to be in range of \[-3, 2\], but got 5",
+                             lambda T: T.diag_embed(T.ones(2, 3), 0, 1, 5)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
+@pytest.mark.parametrize("name", list(MATRIX_PRODUCT_ERRORS))
+def test_matrix_products_raise_pytorchs_errors(torch, name):
+    kind, message, fn = MATRIX_PRODUCT_ERRORS[name]
+    for T in (torch, ft):
+        with pytest.raises(kind, match=message):
+            fn(T)
+
+
+def test_chain_matmul_warns_once_as_pytorch():
+    from fnnet.torch import _matrix_products
+
+    _matrix_products._warn_chain_matmul.cache_clear()  # PyTorch warns once per process
+    with pytest.warns(UserWarning, match="torch.chain_matmul is deprecated and will be "
+                      "removed in a future PyTorch release. Use torch.linalg.multi_dot"):
+        ft.chain_matmul(ft.ones(2, 2), ft.ones(2, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ft.chain_matmul(ft.ones(2, 2), ft.ones(2, 2))

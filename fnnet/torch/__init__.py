@@ -279,6 +279,9 @@ _scatter_ops.install(globals())
 from fnnet.torch import _nn_ops  # noqa: E402
 
 _nn_ops.install(globals())  # torch.conv2d, torch.layer_norm...: the functional ops
+from fnnet.torch import _matrix_products  # noqa: E402
+
+_matrix_products.install(globals())  # baddbmm, addmv, addr, inner, diag_embed...
 from fnnet.torch import _aliases  # noqa: E402
 
 _aliases.install(globals())  # second names of the ops installed above

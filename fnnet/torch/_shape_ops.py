@@ -299,8 +299,15 @@ def mv(self: Tensor, vec: Any) -> Tensor:
     return _op(jnp.matmul, (), self, vec, who="mv")
 
 
+def add_product(x: Any, product: Any, beta: Any, alpha: Any) -> Any:
+    """``beta * x + alpha * product`` of the fused products (``addmm``, ``baddbmm``...);
+    PyTorch skips ``x`` when ``beta`` is 0, so its NaN and infinities do not reach the
+    result."""
+    return jnp.where(beta == 0, jnp.zeros_like(x), beta * x) + alpha * product
+
+
 def _addmm(x: Any, a: Any, b: Any, beta: Any, alpha: Any) -> Any:
-    return beta * x + alpha * jnp.matmul(a, b)
+    return add_product(x, jnp.matmul(a, b), beta, alpha)
 
 
 def addmm(self: Tensor, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
