@@ -286,6 +286,25 @@ def _as_tree(module):
     return tree
 
 
+_SIGNS = np.array([1, -1, -1, 1, 1, -1])
+
+
+@pytest.mark.parametrize("name, arrays, differentiable", [
+    ("margin_ranking_loss", lambda r: (r.standard_normal(6), r.standard_normal(6), _SIGNS),
+     (0, 1)),
+    ("hinge_embedding_loss", lambda r: (r.standard_normal(6), _SIGNS), (0,)),
+    ("soft_margin_loss", lambda r: (r.standard_normal(6), _SIGNS), (0,)),
+    ("multilabel_soft_margin_loss", lambda r: (r.standard_normal((3, 2)),
+                                              (_SIGNS.reshape(3, 2) > 0).astype(int)), (0,)),
+    ("cosine_embedding_loss", lambda r: (r.standard_normal((6, 3)), r.standard_normal((6, 3)),
+                                         _SIGNS), (0, 1)),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_margin_losses_take_integer_labels_as_torch(torch, name, arrays, differentiable):
+    # PyTorch's own examples pass torch.tensor([1, -1, ...]): int64 targets, promoted.
+    floats = [a.astype(np.float32) if a.dtype.kind == "f" else a for a in arrays(_rng(4))]
+    _parity(torch, name, floats, differentiable, {})
+
+
 @pytest.mark.parametrize("only_weights", [False, True])
 @pytest.mark.parametrize("which", ["l1", "l2"])
 def test_penalties_match_torch_sums(torch, which, only_weights):

@@ -15,10 +15,14 @@ from fnnet.typing import Array
 
 
 def _floats(loss: str, reduction: Any, **arrays: Any) -> list[Array]:
+    """The arrays, checked floating-point; an integer ``target`` (±1 or 0/1 labels, as
+    PyTorch takes them) is cast to the first input's dtype, as PyTorch promotes it."""
     check_reduction(loss, reduction)
-    out = []
+    out: list[Array] = []
     for name, value in arrays.items():
         array = as_array(loss, name, value)
+        if name == "target" and out and jnp.issubdtype(array.dtype, jnp.integer):
+            array = array.astype(out[0].dtype)
         check_floating(loss, name, array)
         out.append(array)
     return out
