@@ -401,3 +401,28 @@ def test_a_pytorch_named_tuple_is_refused_by_name(torch):
     assert str(refused.value) == str(expected.value)
     with pytest.raises(NotImplementedError, match="torch.return_types.max, which fnnet"):
         ft.load(io.BytesIO(data), weights_only=False)
+
+
+@pytest.mark.parametrize("options", [FORMATS["zip"], FORMATS["legacy"]], ids=["zip", "legacy"])
+def test_parameters_and_tensors_requiring_gradients_load_as_saved(torch, options):
+    weight = torch.nn.Linear(2, 3).weight
+    saved = {"w": weight, "tied": weight, "t": torch.ones(2, requires_grad=True),
+             "frozen": torch.nn.Parameter(torch.ones(1), requires_grad=False),
+             "state": torch.nn.Linear(2, 3).state_dict()}
+    data = _saved(torch, saved, **options)
+    expected, got = torch.load(io.BytesIO(data)), ft.load(io.BytesIO(data))
+
+    def flags(loaded, nn):
+        return {k: (isinstance(v, nn.Parameter), v.requires_grad) for k, v in
+                [*loaded.items(), *loaded["state"].items()] if k != "state"}
+
+    assert flags(got, ft.nn) == flags(expected, torch.nn)
+    assert got["w"] is got["tied"]  # one tensor under two names, as in PyTorch
+    model = ft.nn.Linear(2, 3)
+    model.weight = got["w"]  # a parameter: accepted where a parameter goes
+    np.testing.assert_array_equal(model.weight.detach().numpy(), weight.detach().numpy())
+    # and fnnet.torch's parameters are saved as parameters
+    buffer = io.BytesIO()
+    ft.save({"w": model.weight, "t": ft.ones(2, requires_grad=True)}, buffer)
+    mine = torch.load(io.BytesIO(buffer.getvalue()))
+    assert type(mine["w"]) is torch.nn.Parameter and mine["t"].requires_grad

@@ -26,8 +26,8 @@ from typing import Any, BinaryIO, Literal
 import ml_dtypes
 import numpy as np
 
-__all__ = ["NotWeightsOnly", "check_records", "is_legacy_torch_file", "load_torch_file",
-           "weights_only_global"]
+__all__ = ["NotWeightsOnly", "TrainableArray", "check_records", "is_legacy_torch_file",
+           "load_torch_file", "weights_only_global"]
 
 #: PyTorch's storage types and the numpy dtype of their elements
 STORAGE_DTYPES = {
@@ -83,6 +83,15 @@ class _Storage:
         self.numel = len(values) if values is not None else numel
 
 
+class TrainableArray(np.ndarray):
+    """The values of a tensor saved with ``requires_grad=True`` or as an
+    ``nn.Parameter`` (``torch.save(model.fc.weight, f)``), which say so: a numpy array
+    with the flags ``requires_grad`` and ``parameter``."""
+
+    requires_grad: bool = False
+    parameter: bool = False
+
+
 class _PendingTensor:
     """A tensor of a storage whose elements are not read yet (PyTorch's format before
     1.6 writes them after the pickle); :func:`_resolve` makes it an array."""
@@ -90,12 +99,34 @@ class _PendingTensor:
     def __init__(self, storage: _Storage, offset: int, size: tuple[int, ...],
                  stride: tuple[int, ...]) -> None:
         self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
+        self.requires_grad = self.parameter = False
 
 
-def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any, *rest: Any
-                    ) -> np.ndarray | _PendingTensor:
+def _flagged(values: Any, requires_grad: Any, parameter: bool) -> Any:
+    """``values`` (an array or a :class:`_PendingTensor`) marked as a tensor requiring
+    gradients or a parameter, where it is one."""
+    if not (requires_grad is True or parameter):
+        return values
+    if not isinstance(values, np.ndarray):  # pending, or not a tensor: refused later
+        if isinstance(values, _PendingTensor):
+            values.requires_grad, values.parameter = requires_grad is True, parameter
+        return values
+    marked = values.view(TrainableArray)
+    marked.requires_grad, marked.parameter = requires_grad is True, parameter
+    return marked
+
+
+def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any, *rest: Any) -> Any:
     """``torch._utils._rebuild_tensor_v2``: the view ``(offset, size, stride)`` of a
-    storage, checked to lie inside it, as a new contiguous array."""
+    storage, checked to lie inside it, as a new contiguous array (a
+    :class:`TrainableArray` where ``rest`` starts with ``requires_grad=True``)."""
+    return _flagged(_rebuild_plain(storage, offset, size, stride), rest[:1] == (True,),
+                    False)
+
+
+def _rebuild_plain(storage: Any, offset: Any, size: Any, stride: Any
+                   ) -> np.ndarray | _PendingTensor:
+    """:func:`_rebuild_tensor` without its flags."""
     if not isinstance(storage, _Storage):
         raise ValueError(f"a tensor's storage is {type(storage).__name__}, not a storage")
     if not isinstance(offset, int) or not isinstance(size, tuple | list) \
@@ -162,15 +193,16 @@ def _rebuild_tensor_v3(storage: Any, offset: Any, size: Any, stride: Any,
     if len(storage.values) % dtype.itemsize:
         raise ValueError(f"an untyped storage of {len(storage.values)} bytes holds no "
                          f"whole number of {dtype} elements")
-    return _rebuild_tensor(_Storage(storage.values.view(dtype)), offset, size, stride)
+    return _rebuild_plain(_Storage(storage.values.view(dtype)), offset, size, stride)
 
 
 def _rebuild_parameter(data: Any, requires_grad: Any = False, hooks: Any = None,
                        state: Any = None) -> Any:
-    """``torch._utils._rebuild_parameter``: the parameter's values (a state dict's
-    parameters are plain tensors; this appears inside whole models and optimizers)."""
-    del requires_grad, hooks, state
-    return data
+    """``torch._utils._rebuild_parameter``: the parameter's values, marked as a
+    parameter (a state dict's parameters are plain tensors; this appears where a
+    parameter itself was saved, and inside whole models and optimizers)."""
+    del hooks, state
+    return _flagged(data, requires_grad, True)
 
 
 def _device(name: Any, index: Any = None) -> str:
@@ -316,15 +348,27 @@ class _LegacyUnpickler(_WeightsUnpickler):
         return storage
 
 
-def _resolve(obj: Any) -> Any:
-    """``obj`` with an array for each :class:`_PendingTensor`, its storage now read."""
+def _resolve(obj: Any, memo: dict[int, Any] | None = None) -> Any:
+    """``obj`` with an array for each :class:`_PendingTensor`, its storage now read; a
+    tensor reached twice (saved under two names) is one array."""
+    memo = {} if memo is None else memo
     if isinstance(obj, _PendingTensor):
         assert obj.storage.values is not None  # every storage is read before this
-        return _view(obj.storage.values, obj.offset, obj.size, obj.stride)
+        if id(obj) not in memo:
+            memo[id(obj)] = _flagged(_view(obj.storage.values, obj.offset, obj.size,
+                                           obj.stride), obj.requires_grad, obj.parameter)
+        return memo[id(obj)]
     if isinstance(obj, dict):
         for key, value in obj.items():
-            obj[key] = _resolve(value)
+            obj[key] = _resolve(value, memo)
         return obj
+    if isinstance(obj, list):
+        obj[:] = [_resolve(value, memo) for value in obj]
+        return obj
+    if isinstance(obj, tuple):
+        return type(obj)(_resolve(value, memo) for value in obj) if type(obj) is tuple \
+            else obj
+    return obj
     if isinstance(obj, list):
         obj[:] = [_resolve(value) for value in obj]
         return obj

@@ -89,7 +89,7 @@ class _Pickle:
         self._global("collections", "OrderedDict")
         self.out += b")R"  # OrderedDict()
 
-    def _tensor(self, array: np.ndarray, where: str) -> None:
+    def _tensor(self, array: np.ndarray, where: str, requires_grad: bool = False) -> None:
         storage = storage_type(array, where)
         key = len(self.storages)
         self.storages.append(array)
@@ -108,7 +108,16 @@ class _Pickle:
             [int(np.prod(array.shape[i + 1:])) for i in range(array.ndim)]
         self._tuple(tuple(int(n) for n in array.shape), where)
         self._tuple(tuple(stride), where)
-        self.out += b"\x89"  # requires_grad False
+        self.out += b"\x88" if requires_grad else b"\x89"
+        self._ordered_dict()  # backward hooks
+        self.out += b"tR"
+
+    def _parameter(self, array: np.ndarray, where: str, requires_grad: bool) -> None:
+        """An ``nn.Parameter``, as PyTorch pickles one: its values rebuilt as a parameter."""
+        self._global("torch._utils", "_rebuild_parameter")
+        self.out += b"("
+        self._tensor(array, where)
+        self.out += b"\x88" if requires_grad else b"\x89"
         self._ordered_dict()  # backward hooks
         self.out += b"tR"
 
@@ -157,7 +166,13 @@ class _Pickle:
                 raise NotPlainValue(f"torch.save: cannot save a {type(obj).__name__} at "
                                 f"{where or 'the top'!r}: only tensors, arrays, dicts, "
                                 f"lists, tuples, sets, None, bool, int, float and str")
-            self._tensor(array, where)
+            from fnnet.torch.nn.parameter import Parameter
+
+            requires_grad = getattr(obj, "requires_grad", False) is True
+            if isinstance(obj, Parameter):  # torch.save(model.fc.weight)
+                self._parameter(array, where, requires_grad)
+            else:
+                self._tensor(array, where, requires_grad)
 
 
 def _record(archive: zipfile.ZipFile, buffer: io.BytesIO, name: str, data: bytes) -> None:

@@ -33,7 +33,12 @@ import jax
 import numpy as np
 
 from fnnet.checkpoint import load_safetensors, save_safetensors
-from fnnet.interop.torch_file import NotWeightsOnly, is_legacy_torch_file, load_torch_file
+from fnnet.interop.torch_file import (
+    NotWeightsOnly,
+    TrainableArray,
+    is_legacy_torch_file,
+    load_torch_file,
+)
 from fnnet.torch._torch_zip import NotPlainValue, torch_zip_bytes, write_atomically
 from fnnet.torch._whole_objects import load_objects, object_zip_bytes
 
@@ -161,25 +166,19 @@ class UnsupportedDtype(NotImplementedError, ValueError):
     (``uint16``, ``complex64``, ``float8_e4m3fn``...)."""
 
 
-def _to_tensors(obj: Any, where: str = "") -> Any:
+def _to_tensors(obj: Any, where: str = "", memo: dict[int, Any] | None = None) -> Any:
     """``obj`` with fnnet.torch tensors for its arrays and fnnet.torch dtypes for its
     numpy dtypes (a ``torch.float16`` saved as a value); ``where`` is its place in the
-    saved object, named by :class:`UnsupportedDtype`."""
-    from fnnet.torch._dtypes import from_np
-    from fnnet.torch.tensor import _as_tensor
-
+    saved object, named by :class:`UnsupportedDtype`. An array reached twice (a tensor
+    saved under two names: tied weights) is one tensor, as PyTorch loads it."""
+    memo = {} if memo is None else memo
     if isinstance(obj, (np.ndarray, np.dtype)):
-        dtype = obj if isinstance(obj, np.dtype) else obj.dtype
-        try:  # int64/float64 are int32/float32 unless jax_enable_x64 is set, as
-            # torch.from_numpy makes them
-            converted = from_np(jax.dtypes.canonicalize_dtype(dtype))
-        except NotImplementedError:
-            kind = "dtype" if obj is dtype else "tensor"
-            raise UnsupportedDtype(f"a {dtype} {kind} at {where or 'the top'!r}") from None
-        return converted if obj is dtype else _as_tensor(obj)
+        if id(obj) not in memo:
+            memo[id(obj)] = _converted_leaf(obj, where)
+        return memo[id(obj)]
     if isinstance(obj, dict):  # an OrderedDict (a state dict PyTorch saved) or a
         # Counter (a MultiStepLR's milestones) stays one
-        items = {key: _to_tensors(value, f"{where}.{key}" if where else str(key))
+        items = {key: _to_tensors(value, f"{where}.{key}" if where else str(key), memo)
                  for key, value in obj.items()}
         kept = type(obj) in (collections.OrderedDict, collections.Counter)
         mapping: Any = type(obj)(items) if kept else items
@@ -187,10 +186,35 @@ def _to_tensors(obj: Any, where: str = "") -> Any:
             mapping._metadata = obj._metadata
         return mapping
     if isinstance(obj, (list, tuple)):
-        values = [_to_tensors(value, f"{where}.{i}" if where else str(i))
+        values = [_to_tensors(value, f"{where}.{i}" if where else str(i), memo)
                   for i, value in enumerate(obj)]
         return values if isinstance(obj, list) else tuple(values)
     return obj
+
+
+def _converted_leaf(obj: np.ndarray | np.dtype[Any], where: str) -> Any:
+    """The fnnet.torch tensor of an array (a parameter, or requiring gradients, where
+    it was saved so), or the fnnet.torch dtype of a numpy dtype."""
+    from fnnet.torch._dtypes import from_np
+    from fnnet.torch.tensor import _as_tensor
+
+    dtype = obj if isinstance(obj, np.dtype) else obj.dtype
+    try:  # int64/float64 are int32/float32 unless jax_enable_x64 is set, as
+        # torch.from_numpy makes them
+        converted = from_np(jax.dtypes.canonicalize_dtype(dtype))
+    except NotImplementedError:
+        kind = "dtype" if obj is dtype else "tensor"
+        raise UnsupportedDtype(f"a {dtype} {kind} at {where or 'the top'!r}") from None
+    if isinstance(obj, np.dtype):
+        return converted
+    tensor = _as_tensor(np.asarray(obj))
+    if not isinstance(obj, TrainableArray):
+        return tensor
+    if obj.parameter:  # torch.save(model.fc.weight): a parameter, as in PyTorch
+        from fnnet.torch.nn.parameter import Parameter
+
+        return Parameter(tensor, requires_grad=obj.requires_grad)
+    return tensor.requires_grad_()
 
 
 def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
