@@ -806,6 +806,40 @@ def test_schedulers_match_torch_without_recompiling(torch, make):
     assert ft.compile_stats()["compiles"] == 1
 
 
+@pytest.mark.parametrize("make", [
+    lambda s, o: s.ExponentialLR(o, gamma=0.9),
+    lambda s, o: s.StepLR(o, step_size=2, gamma=0.7),
+    lambda s, o: s.MultiStepLR(o, milestones=[4, 6, 8, 10], gamma=0.5),
+    lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=2, mode="exp_range", gamma=0.9),
+], ids=["exponential", "step", "multistep", "cyclic-exp_range"])
+def test_scheduler_powers_compile_nothing_per_step(torch, make):
+    """A scheduler stepped every batch computes its rate on the host: a power of gamma
+    by the count compiled an XLA program for each new exponent (ExponentialLR: every
+    step, 0.1 s each)."""
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        del duration, kwargs
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(event)
+
+    rates = []
+    for t in (torch, ft):
+        opt = t.optim.SGD([t.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        sched = make(t.optim.lr_scheduler, opt)
+        seen = []
+        for step in range(12):
+            if step == 2 and t is ft:
+                jax.monitoring.register_event_duration_secs_listener(listener)
+            opt.step()
+            sched.step()
+            seen.append(sched.get_last_lr()[0])
+        rates.append(seen)
+    jax.monitoring.unregister_event_duration_listener(listener)
+    np.testing.assert_allclose(rates[1], rates[0], rtol=1e-12)
+    assert not compiles
+
+
 def test_changing_momentum_recompiles_with_a_reason():
     w = ft.nn.Parameter(ft.tensor([1.0]))
     opt = ft.optim.SGD([w], lr=0.1, momentum=0.5)

@@ -26,6 +26,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax import lax
 
 from fnnet.optim._validate import check_nonnegative, check_number
 
@@ -34,6 +35,18 @@ def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
     return int(value)
+
+
+def _power(base: float, exponent: Any) -> Any:
+    """``base ** exponent`` for a count-valued exponent, as ``lax.pow`` computes it
+    whether the count is concrete or traced: ``jnp.power`` compiles a program for each
+    concrete integer exponent (a scheduler evaluated on the host each step compiled at
+    each step) and rounds differently from its traced form."""
+    exponent = jnp.asarray(exponent)
+    dtype = jnp.result_type(float)
+    if not jnp.issubdtype(exponent.dtype, jnp.integer):
+        exponent = exponent.astype(dtype)
+    return lax.pow(jnp.asarray(base, dtype), exponent)
 
 
 def _check_lr(name: str, value: Any) -> None:
@@ -62,7 +75,7 @@ def step_lr(lr: float, step_size: int | float, gamma: float = 0.1) -> optax.Sche
     check_number("gamma", gamma)
 
     def schedule(count: Any) -> Any:
-        return lr * jnp.power(gamma, jnp.asarray(count) // step_size)
+        return lr * _power(gamma, jnp.asarray(count) // step_size)
 
     return schedule
 
@@ -93,7 +106,7 @@ def multi_step_lr(lr: float, milestones: Iterable[int], gamma: float = 0.1) -> o
 
     def schedule(count: Any) -> Any:
         passed = jnp.sum(jnp.asarray(count)[..., None] >= points, axis=-1)
-        return lr * jnp.power(gamma, passed)
+        return lr * _power(gamma, passed)
 
     return schedule
 
@@ -114,7 +127,7 @@ def exponential_lr(lr: float, gamma: float) -> optax.Schedule:
     check_number("gamma", gamma)
 
     def schedule(count: Any) -> Any:
-        return lr * jnp.power(gamma, jnp.asarray(count))
+        return lr * _power(gamma, count)
 
     return schedule
 
@@ -422,7 +435,7 @@ def cyclic_lr(base_lr: float, max_lr: float, step_size_up: int = 2000,
             raise ValueError("mode is invalid and scale_fn is None")
         scale_fn = {"triangular": lambda x: 1.0,
                     "triangular2": lambda x: 1 / (2.0 ** (x - 1)),
-                    "exp_range": lambda x: gamma ** x}[mode]
+                    "exp_range": lambda x: _power(gamma, x)}[mode]
         scale_mode = "iterations" if mode == "exp_range" else "cycle"
     elif scale_mode not in ("cycle", "iterations"):
         raise ValueError(f"scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
