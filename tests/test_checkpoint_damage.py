@@ -284,6 +284,15 @@ def test_a_renamed_checkpoint_folder_is_damaged(template, killed_after_12):
             checkpointer.verify(5)
 
 
+
+def test_restoring_from_one_checkpoints_own_folder_names_the_folder_to_give(template,
+                                                                            tmp_path):
+    with Checkpointer(tmp_path / "ckpt") as checkpointer:
+        checkpointer.save(template)
+    with pytest.raises(CheckpointError, match=r"no checkpoint in '.*ckpt/0': it is the "
+                       r"folder of one checkpoint; give the folder holding it, '.*ckpt'"):
+        restore_checkpoint(tmp_path / "ckpt" / "0", template)
+
 def test_the_cli_resumes_past_a_damaged_checkpoint_and_refuses_when_none_is_intact(
         tmp_path, capsys):
     from fnnet import cli

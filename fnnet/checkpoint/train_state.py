@@ -359,7 +359,10 @@ class Checkpointer:
         steps = self.all_steps()
         if step is None:
             if not steps:
-                raise CheckpointError(f"no checkpoint in {str(self.directory)!r}")
+                inside = (self.directory / verify.MANIFEST).is_file()  # a step's own folder
+                hint = (f": it is the folder of one checkpoint; give the folder holding "
+                        f"it, {str(self.directory.parent)!r}") if inside else ""
+                raise CheckpointError(f"no checkpoint in {str(self.directory)!r}{hint}")
             candidates = steps[::-1]
         elif step not in steps:
             raise CheckpointError(f"no checkpoint of step {step} in {str(self.directory)!r} "
