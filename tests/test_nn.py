@@ -387,3 +387,27 @@ def test_embedding_index_out_of_range_raises_as_torch(indices, torch):
     # Under jit the indices cannot be read: a row of NaN, never a wrapped row.
     rows = jax.jit(lambda i: layer.apply(params, state, i)[0])(jnp.asarray(indices))
     assert np.isnan(rows[..., 1, :]).all() and not np.isnan(rows[..., 0, :]).any()
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_recurrent_layers_take_torch_hx_argument(kind, torch):
+    torch.manual_seed(0)
+    t_layer = getattr(torch.nn, kind)(3, 4, num_layers=2)
+    layer = getattr(fnnet.nn, kind)(3, 4, num_layers=2)
+    params, state = fnnet.nn.load_state_dict(layer, t_layer.state_dict())
+    rng = np.random.default_rng(5)
+    x, h0, c0 = (rng.standard_normal(s).astype(np.float32) for s in
+                 [(5, 2, 3), (2, 2, 4), (2, 2, 4)])
+    hx = (h0, c0) if kind == "LSTM" else h0
+    expected = t_layer(torch.tensor(x), jax.tree.map(torch.tensor, hx))
+    # PyTorch's call, layer(x, hx), and the input-tuple form give the same.
+    (y, h), _ = layer.apply(params, state, x, hx)
+    (y2, h2), _ = layer.apply(params, state, (x, *jax.tree.leaves(hx)))
+    for ours in ((y, h), (y2, h2)):
+        for a, e in zip(jax.tree.leaves(ours), jax.tree.leaves(expected), strict=True):
+            _close(a, e.detach())
+    bad = (h0[:1], c0) if kind == "LSTM" else h0[:1]
+    with pytest.raises(RuntimeError) as expected_error:
+        t_layer(torch.tensor(x), jax.tree.map(torch.tensor, bad))
+    with pytest.raises(RuntimeError, match=f"^{re.escape(str(expected_error.value))}$"):
+        layer.apply(params, state, x, bad)

@@ -32,8 +32,10 @@ class RNNBase(Module):
     hidden]``, ``bias_ih_l{k}``, ``bias_hh_l{k}``, all ``U(-1/sqrt(hidden),
     1/sqrt(hidden))`` as PyTorch.
 
-    ``apply(params, state, (x, h0[, c0]))`` or ``apply(params, state, x)`` returns
-    ``((output, h_n), state)``, with ``h_n`` the pair ``(h_n, c_n)`` for the LSTM.
+    ``apply(params, state, x)``, ``apply(params, state, x, hx)`` (PyTorch's form: ``hx``
+    is ``h0``, or ``(h0, c0)`` for the LSTM; ``m.lstm(x, (h0, c0))`` in a model) or
+    ``apply(params, state, (x, h0[, c0]))`` returns ``((output, h_n), state)``, with
+    ``h_n`` the pair ``(h_n, c_n)`` for the LSTM.
     """
 
     mode = "RNN_TANH"
@@ -90,26 +92,42 @@ class RNNBase(Module):
 
     # One input (an array or a tuple): Module.apply's *args are for composites' forward.
     def apply(  # type: ignore[override]
-            self, params: Params, state: State, x: Array | tuple[Array, ...], *,
+            self, params: Params, state: State, x: Array | tuple[Array, ...],
+            hx: Array | tuple[Array, Array] | None = None, *,
             train: bool = False, key: PRNGKey | None = None
     ) -> tuple[tuple[Array, Any], State]:
         """``x: [T, N, input]`` (``[N, T, input]`` if batch_first, or ``[T, input]``),
-        optionally as ``(x, h0)`` (``(x, h0, c0)`` for the LSTM) ->
-        ``(output [T, N, D * hidden], h_n [L * D, N, hidden])``."""
-        inputs = (tuple(x) + (None, None))[:3] if isinstance(x, tuple) else (x, None, None)
+        with ``hx`` the initial state ``h0`` (``(h0, c0)`` for the LSTM), or all of it
+        as ``(x, h0)`` (``(x, h0, c0)``) -> ``(output [T, N, D * hidden], h_n [L * D, N,
+        hidden])``."""
+        name = type(self).__name__
+        inputs: tuple[Any, ...]
+        if isinstance(x, tuple):
+            if hx is not None:
+                raise TypeError(f"{name}: pass the initial state either as hx or inside "
+                                "the input tuple (x, h0[, c0]), not both")
+            inputs = (tuple(x) + (None, None))[:3]
+        elif self.mode == "LSTM" and hx is not None:
+            if not (isinstance(hx, tuple | list) and len(hx) == 2):
+                raise TypeError(f"{name}: hx must be a pair (h0, c0), got "
+                                f"{type(hx).__name__}")
+            inputs = (x, *hx)
+        else:
+            inputs = (x, hx, None)
         x, h0, c0 = cast(tuple[Array, "Array | None", "Array | None"], inputs)
         check_input(self, x, ndim=(2, 3), dim=-1, size=self.input_size)
         batch = () if x.ndim == 2 else (x.shape[0 if self.batch_first else 1],)
         shape = (self.num_layers * self.directions, *batch, self.hidden_size)
+        lstm = self.mode == "LSTM"
         if h0 is None:
             h0 = jnp.zeros(shape, x.dtype)
-        if tuple(h0.shape) != shape:
-            raise RuntimeError(f"Expected hidden size {shape}, got {tuple(h0.shape)}")
-        if self.mode == "LSTM":
+        if tuple(h0.shape) != shape:  # PyTorch's words
+            raise RuntimeError(f"Expected hidden{'[0]' if lstm else ''} size {shape}, got "
+                               f"{list(h0.shape)}")
+        if lstm:
             c0 = jnp.zeros(shape, x.dtype) if c0 is None else c0
             if tuple(c0.shape) != shape:
-                raise RuntimeError(f"Expected hidden[1] size {shape}, got "
-                                   f"{tuple(c0.shape)}")
+                raise RuntimeError(f"Expected hidden[1] size {shape}, got {list(c0.shape)}")
         y, hn, cn = recurrent(self.mode, x, self._weights(params), h0, c0,
                               num_layers=self.num_layers, bidirectional=self.bidirectional,
                               batch_first=self.batch_first, dropout_p=self.dropout,
