@@ -296,6 +296,32 @@ def test_modulelist_behaves_like_a_list():
         layers.append(3)
 
 
+
+def test_sequential_of_an_ordereddict_and_modulelist_repr_match_torch(torch):
+    from collections import OrderedDict
+
+    def build(nn):
+        return nn.Sequential(OrderedDict([("fc", nn.Linear(3, 4)), ("act", nn.ReLU()),
+                                          ("out", nn.Linear(4, 2))]))
+
+    torch.manual_seed(0)
+    t_seq, seq = build(torch.nn), build(fnnet.nn)
+    assert list(fnnet.nn.state_dict(*seq.init(jax.random.key(0)))) == list(t_seq.state_dict())
+    params, state = fnnet.nn.load_state_dict(seq, t_seq.state_dict())
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    _close(seq.apply(params, state, x)[0], t_seq(torch.tensor(x)).detach())
+    assert repr(seq) == repr(t_seq)
+    assert isinstance(seq[-1], fnnet.nn.Linear) and seq[-1].out_features == 2
+    for name in ("a.b", "", "forward"):
+        with pytest.raises(KeyError) as expected:
+            torch.nn.Sequential(OrderedDict([(name, torch.nn.ReLU())]))
+        with pytest.raises(KeyError, match=re.escape(str(expected.value))):
+            fnnet.nn.Sequential(OrderedDict([(name, fnnet.nn.ReLU())]))
+    entries = [("Linear", (2, 2)), ("Linear", (2, 2)), ("ReLU", ()), ("Linear", (2, 2))]
+    assert repr(fnnet.nn.ModuleList([getattr(fnnet.nn, n)(*a) for n, a in entries])) == \
+        repr(torch.nn.ModuleList([getattr(torch.nn, n)(*a) for n, a in entries]))
+
+
 # -------------------------------------------------------------------------- errors
 
 def _apply(layer, shape, **kwargs):

@@ -2,33 +2,59 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fnnet.nn.module import Bound, Module
 
 
+def check_child_name(name: Any) -> None:
+    """PyTorch's checks of a child's name (``add_module``): a non-empty str without
+    ``.`` that does not hide an attribute of the module's class (``forward``)."""
+    if not isinstance(name, str):
+        raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(f'module name can\'t contain ".", got: {name}')
+    if name == "":
+        raise KeyError('module name can\'t be empty string ""')
+    if hasattr(Sequential, name):
+        raise KeyError(f"attribute '{name}' already exists")
+
+
 class Sequential(Module):
-    """Layers applied one after another; children are named ``"0"``, ``"1"``, ...
+    """Layers applied one after another; children are named ``"0"``, ``"1"``, ..., or
+    by the keys of a single ``OrderedDict`` argument, as in PyTorch.
 
     PyTorch equivalent: ``torch.nn.Sequential`` (same ``state_dict`` names).
     """
 
-    def __init__(self, *layers: Module) -> None:
-        for index, layer in enumerate(layers):
+    def __init__(self, *layers: Module | OrderedDict[str, Module]) -> None:
+        named: list[tuple[str, Any]]
+        if len(layers) == 1 and isinstance(layers[0], OrderedDict):
+            named = list(layers[0].items())
+            what = [f"entry {name!r}" for name, _ in named]
+        else:
+            named = [(str(index), layer) for index, layer in enumerate(layers)]
+            what = [f"argument {index}" for index in range(len(layers))]
+        for (name, layer), where in zip(named, what, strict=True):
             if not isinstance(layer, Module):
-                raise TypeError(
-                    f"Sequential: argument {index} must be an fnnet.nn.Module, "
-                    f"got {type(layer).__name__}"
-                )
-            setattr(self, str(index), layer)
+                raise TypeError(f"Sequential: {where} must be an fnnet.nn.Module, got "
+                                f"{type(layer).__name__}")
+            check_child_name(name)
+        for name, layer in named:
+            setattr(self, name, layer)
 
     def __len__(self) -> int:
         return sum(1 for _ in self.named_children())
 
     def __getitem__(self, index: int) -> Module:
-        child: Module = getattr(self, str(index % len(self)))
-        return child
+        children = [child for _, child in self.named_children()]
+        if isinstance(index, bool) or not isinstance(index, int) \
+                or not -len(children) <= index < len(children):
+            raise IndexError(f"index {index!r} is out of range")
+        return children[index]
 
     def forward(self, m: Bound, x: Any) -> Any:
         for name, _ in self.named_children():
@@ -89,3 +115,14 @@ class ModuleList(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return (child for _, child in self.named_children())
+
+    def __repr__(self) -> str:
+        # PyTorch prints a run of entries that print alike once: "(0-2): 3 x Linear(...)"
+        lines, start = [], 0
+        for text, run in itertools.groupby(repr(child) for child in self):
+            count = sum(1 for _ in run)
+            label = f"({start})" if count == 1 else f"({start}-{start + count - 1})"
+            times = "" if count == 1 else f"{count} x "
+            lines.append(f"  {label}: {times}" + text.replace("\n", "\n  "))
+            start += count
+        return "\n".join(["ModuleList(", *lines, ")"]) if lines else "ModuleList()"
