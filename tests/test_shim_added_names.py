@@ -497,3 +497,203 @@ def test_memory_queries():
     if not ft.cuda.is_available():
         theirs, ours = raised_by(lambda T: T.ones(2).pin_memory(), torch, ft)
         assert ours == theirs
+
+
+# -- process-wide switches and small queries ---------------------------------------------
+
+
+def test_switches_read_back_as_pytorchs():
+    for T in (torch, ft):
+        T.use_deterministic_algorithms(False)
+        assert (T.are_deterministic_algorithms_enabled(),
+                T.is_deterministic_algorithms_warn_only_enabled(),
+                T.get_deterministic_debug_mode()) == (False, False, 0)
+        try:
+            T.use_deterministic_algorithms(True, warn_only=True)
+            assert (T.are_deterministic_algorithms_enabled(),
+                    T.is_deterministic_algorithms_warn_only_enabled(),
+                    T.get_deterministic_debug_mode()) == (True, True, 1)
+            T.set_deterministic_debug_mode("error")
+            assert (T.are_deterministic_algorithms_enabled(),
+                    T.is_deterministic_algorithms_warn_only_enabled()) == (True, False)
+        finally:
+            T.use_deterministic_algorithms(False)
+        with pytest.raises(RuntimeError, match="invalid value of debug_mode"):
+            T.set_deterministic_debug_mode(3)
+        assert T.is_warn_always_enabled() is False
+        T.set_warn_always(True)
+        assert T.is_warn_always_enabled() is True
+        T.set_warn_always(False)
+        assert (T.is_anomaly_enabled(), T.is_anomaly_check_nan_enabled()) == (False, True)
+        T.set_anomaly_enabled(True)
+        assert T.is_anomaly_enabled() is True
+        T.set_anomaly_enabled(False)
+        assert T.is_anomaly_enabled() is False
+        assert isinstance(T.get_num_interop_threads(), int) and \
+            T.get_num_interop_threads() > 0
+        assert isinstance(T.set_flush_denormal(False), bool)
+
+
+def test_inference_mode_is_reported_inside_only():
+    for T in (torch, ft):
+        assert T.autograd.inference_mode is T.inference_mode
+        assert T.autograd.grad_mode.no_grad is T.no_grad
+        assert T.autograd.grad_mode.inference_mode is T.inference_mode
+        assert not T.is_inference_mode_enabled()
+        with T.inference_mode():
+            assert T.is_inference_mode_enabled() and not T.is_grad_enabled()
+            with T.inference_mode(False):
+                assert not T.is_inference_mode_enabled() and T.is_grad_enabled()
+            assert T.is_inference_mode_enabled()
+        assert not T.is_inference_mode_enabled() and T.is_grad_enabled()
+
+        @T.inference_mode
+        def bare(T=T):
+            return T.is_inference_mode_enabled(), T.is_grad_enabled()
+
+        @T.inference_mode(mode=False)
+        def off(T=T):
+            return T.is_inference_mode_enabled(), T.is_grad_enabled()
+
+        assert bare() == (True, False) and off() == (False, True)
+        with pytest.raises(RuntimeError, match=r"torch.autograd.variable\(...\) is deprecated, "
+                           r"use torch.tensor\(...\) instead"):
+            T.autograd.variable(1)
+
+
+def test_set_default_tensor_type_warns_and_refuses_as_pytorch():
+    for T in (torch, ft):
+        try:
+            with pytest.warns(UserWarning, match=r"torch.set_default_tensor_type\(\) is "
+                              r"deprecated as of PyTorch 2.1, please use "
+                              r"torch.set_default_dtype\(\) and torch.set_default_device\(\) "
+                              r"as alternatives."):
+                T.set_default_tensor_type("torch.DoubleTensor")
+            assert T.get_default_dtype() == T.float64 and T.tensor([1.0]).dtype == T.float64
+        finally:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                T.set_default_tensor_type(T.FloatTensor)
+        assert T.get_default_dtype() == T.float32
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for bad, kind, message in (
+                    ("torch.LongTensor", TypeError,
+                     "^only floating-point types are supported as the default type$"),
+                    (T.float64, TypeError, "^invalid type object: only floating-point types"),
+                    ("float", ModuleNotFoundError, "No module named 'float'")):
+                with pytest.raises(kind, match=message):
+                    T.set_default_tensor_type(bad)
+
+
+def test_typename_get_device_and_version_as_pytorchs():
+    for T in (torch, ft):
+        assert T.typename(T.ones(2)) == "torch.FloatTensor"
+        assert T.typename(T.ones(2, dtype=T.long)) == "torch.LongTensor"
+        assert T.typename(3) == "int"
+        assert T.typename(T.nn.Linear) == T.typename(T.nn.Linear(2, 2)) == \
+            "torch.nn.modules.linear.Linear"
+        assert T.get_device(T.ones(2)) == -1
+        with pytest.raises(TypeError, match="must be Tensor, not int"):
+            T.get_device(3)
+        assert T.version.__version__ == T.__version__
+        assert T.version.__version__.startswith("2.13.0+")
+        assert T.version.debug is False and T.version.hip is None
+        assert isinstance(T.version.git_version, str)
+    assert ft.version.cuda is None if not ft.cuda.is_available() else \
+        isinstance(ft.version.cuda, str)
+    from fnnet.torch.version import __version__  # as ``from torch.version import``
+    assert __version__ == ft.__version__
+
+
+FROMBUFFER_MISTAKES = {
+    "empty": (lambda T: T.frombuffer(bytearray(0), dtype=T.float32)),
+    "not a multiple": (lambda T: T.frombuffer(bytearray(6), dtype=T.float32)),
+    "offset past the end": (lambda T: T.frombuffer(bytearray(8), dtype=T.float32, offset=9)),
+    "count too large": (lambda T: T.frombuffer(bytearray(8), dtype=T.float32, count=3)),
+    "no buffer": (lambda T: T.frombuffer([1, 2], dtype=T.float32)),
+}
+
+
+@pytest.mark.parametrize("name", FROMBUFFER_MISTAKES)
+def test_frombuffer_refuses_as_pytorch(name):
+    assert raised_by(FROMBUFFER_MISTAKES[name], ft) == raised_by(FROMBUFFER_MISTAKES[name],
+                                                                  torch)
+
+
+def test_frombuffer_and_asarray_read_as_pytorch():
+    raw = bytearray(np.arange(6, dtype=np.float32).tobytes())
+    for args in (dict(dtype="float32"), dict(dtype="float32", count=2, offset=8),
+                 dict(dtype="int16", offset=2)):
+        ours = ft.frombuffer(raw, **{**args, "dtype": getattr(ft, args["dtype"])})
+        theirs = torch.frombuffer(raw, **{**args, "dtype": getattr(torch, args["dtype"])})
+        assert str(ours.dtype) == str(theirs.dtype)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    for T in (torch, ft):
+        x = T.ones(3)
+        assert T.asarray(x) is x and T.asarray(x, dtype=T.float32) is x
+        assert T.asarray(x, copy=True) is not x
+        assert T.asarray(x, dtype=T.int64).dtype == T.int64
+        assert T.asarray([[1, 2]]).dtype == T.int64 and T.asarray([1.5]).dtype == T.float32
+        assert T.asarray(np.ones(2)).dtype == T.float64 or T is ft
+        assert T.asarray([1.0], requires_grad=True).requires_grad
+
+
+def test_default_generator_is_the_global_generator():
+    for T in (torch, ft):
+        assert T.manual_seed(5) is T.default_generator
+        assert isinstance(T.default_generator, T.Generator)
+        assert T.default_generator.initial_seed() == T.initial_seed() == 5
+        T.default_generator.manual_seed(7)
+        assert T.initial_seed() == 7
+        first = T.randn(3)
+        T.manual_seed(7)
+        np.testing.assert_array_equal(T.randn(3).numpy(), first.numpy())
+        state = T.default_generator.get_state()
+        drawn = T.rand(2)
+        T.default_generator.set_state(state)
+        np.testing.assert_array_equal(T.rand(2).numpy(), drawn.numpy())
+        T.manual_seed(7)
+        drawn = T.rand(2, generator=T.default_generator)
+        T.manual_seed(7)
+        np.testing.assert_array_equal(T.rand(2).numpy(), drawn.numpy())
+        assert _without_addresses(repr(T.default_generator)) == \
+            "<torch._C.Generator object>"
+
+
+# -- complex, sparse and layout queries on real dense tensors ------------------------------
+
+
+def test_real_dense_tensors_answer_as_pytorchs():
+    for T in (torch, ft):
+        x = T.ones(2, 3, requires_grad=True)
+        for same in (x.conj(), x.resolve_conj(), x.resolve_neg(), x.conj_physical(), x.real,
+                     x.to_dense(), T.conj(x), T.resolve_conj(x), T.resolve_neg(x), T.real(x)):
+            assert same is x
+        assert x.to_dense(T.float64).dtype == T.float64
+        assert not any((x.is_conj(), x.is_neg(), T.is_conj(x), T.is_neg(x), x.is_sparse,
+                        x.is_quantized, x.is_meta, x.is_mps, x.is_sparse_csr))
+        assert x.layout is T.strided and isinstance(T.strided, T.layout)
+        assert repr(T.strided) == "torch.strided"
+        with pytest.raises(RuntimeError, match="^imag is not implemented for tensors with "
+                           "non-complex dtypes.$"):
+            x.imag  # noqa: B018
+        with pytest.raises(RuntimeError, match="imag is not implemented"):
+            T.imag(x)
+        assert x.is_same_size(T.zeros(2, 3)) and not T.is_same_size(x, T.zeros(3, 2))
+        with pytest.raises(TypeError, match=r"is_same_size\(\): argument 'other' \(position 1\) "
+                           "must be Tensor, not int"):
+            x.is_same_size(3)
+
+
+def test_data_ptr_relates_views_as_pytorchs():
+    for T in (torch, ft):
+        x = T.arange(12.0).reshape(3, 4)
+        base = x.data_ptr()
+        assert isinstance(base, int) and base != 0
+        assert x.view(-1).data_ptr() == x.t().data_ptr() == x[0].data_ptr() == base
+        assert x[1].data_ptr() - base == 16 and x[:, 2].data_ptr() - base == 8
+        assert x[1, 1:].data_ptr() - base == 20
+        assert x.clone().data_ptr() != base and T.ones(0).data_ptr() == 0
+        x.add_(1)  # in place: the same memory
+        assert x.data_ptr() == base

@@ -215,6 +215,8 @@ def test_small_globals_tutorials_use(torch):
     assert ft.finfo(ft.float32).eps == torch.finfo(torch.float32).eps
     assert ft.iinfo(ft.int32).max == torch.iinfo(torch.int32).max
     ft.use_deterministic_algorithms(True)
+    assert ft.are_deterministic_algorithms_enabled()
+    ft.use_deterministic_algorithms(False)
     with ft.inference_mode():
         y = ft.tensor(A, requires_grad=True) * 2
     assert not y.requires_grad

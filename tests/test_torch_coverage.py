@@ -63,8 +63,10 @@ def _public(obj: Any) -> list[str]:
     return sorted(names)
 
 
-def classify(ours: Any, name: str) -> tuple[str, str]:
-    """``("implemented" | "unsupported" | "broken", detail)`` of ``ours.name``."""
+def classify(ours: Any, name: str, theirs: Any = None) -> tuple[str, str]:
+    """``("implemented" | "unsupported" | "broken", detail)`` of ``ours.name``; an error
+    that ``theirs.name`` raises too, with the same words, is the implementation
+    (``Tensor.imag`` of a real tensor)."""
     try:
         getattr(ours, name)
     except NotImplementedError as error:
@@ -72,6 +74,12 @@ def classify(ours: Any, name: str) -> tuple[str, str]:
             return "unsupported", ""
         return "broken", f"NotImplementedError not naming {name}: {error}"
     except Exception as error:  # noqa: BLE001 - any other error is the finding
+        try:
+            getattr(theirs, name)
+        except Exception as their_error:  # noqa: BLE001 - compared with ours
+            if (type(their_error).__name__, str(their_error)) == \
+                    (type(error).__name__, str(error)):
+                return "implemented", ""
         return "broken", f"{type(error).__name__}: {error}"
     return "implemented", ""
 
@@ -87,9 +95,10 @@ def survey() -> tuple[str, dict[str, dict[str, list[str]]]]:
     for title, dotted in SURFACES:
         theirs = _resolve(torch, dotted)
         ours = tensor if dotted == "torch.Tensor" else _resolve(ft, dotted)
+        their_tensor = torch.ones(2, 2) if dotted == "torch.Tensor" else None
         groups: dict[str, list[str]] = {"implemented": [], "unsupported": [], "broken": []}
         for name in _public(theirs):
-            kind, detail = classify(ours, name)
+            kind, detail = classify(ours, name, their_tensor)
             groups[kind].append(f"{name} ({detail})" if detail else name)
         result[title] = groups
     return torch.__version__.split("+")[0], result

@@ -167,7 +167,7 @@ from fnnet.torch._functions import (
     zeros,
     zeros_like,
 )
-from fnnet.torch._random import Generator, initial_seed, manual_seed
+from fnnet.torch._random import Generator, default_generator, initial_seed, manual_seed
 from fnnet.torch.serialization import load, save
 from fnnet.torch.tensor import Size, Tensor
 from fnnet.torch.tensor import Unsupported as _Unsupported
@@ -282,6 +282,12 @@ _nn_ops.install(globals())  # torch.conv2d, torch.layer_norm...: the functional 
 from fnnet.torch import _matrix_products  # noqa: E402
 
 _matrix_products.install(globals())  # baddbmm, addmv, addr, inner, diag_embed...
+from fnnet.torch import _settings  # noqa: E402
+
+_settings.install(globals())  # deterministic algorithms, inference mode, typename...
+from fnnet.torch import _dense_real  # noqa: E402
+
+_dense_real.install(globals())  # conj, real, layout, data_ptr... of real dense tensors
 from fnnet.torch import _aliases  # noqa: E402
 
 _aliases.install(globals())  # second names of the ops installed above
@@ -294,7 +300,7 @@ _accept_numpy_names(globals())  # axis=/keepdims= wherever dim=/keepdim= (after 
 from fnnet.torch import _submodules  # noqa: E402
 
 _submodules.install()  # import torch.backends.cudnn; torch.sparse says what to use
-from fnnet.torch import amp, random  # noqa: E402
+from fnnet.torch import amp, random, version  # noqa: E402
 from fnnet.torch._format import set_printoptions  # noqa: E402
 from fnnet.torch._memory_format import (  # noqa: E402
     channels_last,
@@ -309,8 +315,7 @@ from fnnet.torch.amp import (  # noqa: E402
     get_autocast_dtype,
     is_autocast_enabled,
 )
-
-__version__ = "2.13.0+fnnet"  # the PyTorch release whose API and numbers fnnet.torch follows
+from fnnet.torch.version import __version__  # noqa: E402
 
 
 def get_num_threads() -> _builtins.int:
@@ -318,21 +323,6 @@ def get_num_threads() -> _builtins.int:
     import os
 
     return os.cpu_count() or 1
-
-
-def use_deterministic_algorithms(mode: _builtins.bool, *, warn_only: _builtins.bool = False
-                                 ) -> None:
-    """Accepted: XLA's CPU programs are deterministic run to run; on GPUs set
-    ``XLA_FLAGS=--xla_gpu_deterministic_ops=true`` before starting."""
-    del mode, warn_only
-
-
-def inference_mode(mode: Any = True) -> Any:
-    """``torch.inference_mode``: ``no_grad`` (fnnet.torch keeps no extra state to skip);
-    ``@torch.inference_mode`` without parentheses decorates, as in PyTorch."""
-    if callable(mode):
-        return no_grad()(mode)
-    return no_grad() if mode else enable_grad()
 
 
 def finfo(type: Any = None) -> _np.finfo[Any]:  # noqa: A002 - PyTorch's name
@@ -386,7 +376,7 @@ __all__ = [
     "set_printoptions", "short",
     "sigmoid", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "tanh",
     "tensor", "testing", "transpose", "uint8", "unsqueeze", "use_deterministic_algorithms",
-    "utils", "var",
+    "utils", "var", "version", "default_generator",
     "where", "with_out", "zeros", "zeros_like",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -104,7 +104,7 @@ def manual_seed(seed: int) -> Generator:
         # must start a step of their own from the new one.
         _compiler.flush("value")
     state.seed(int(seed))
-    return Generator().manual_seed(int(seed))
+    return Generator.manual_seed(default_generator, int(seed))
 
 
 def initial_seed() -> int:
@@ -202,6 +202,9 @@ class Generator:
         self._key = jax.random.wrap_key_data(jnp.asarray(words))
         return self
 
+    def __repr__(self) -> str:
+        return f"<torch._C.Generator object at {id(self):#x}>"
+
     def __getattr__(self, name: str) -> Any:
         if name in _UNSUPPORTED_GENERATOR:
             from fnnet.torch.tensor import Unsupported
@@ -219,6 +222,33 @@ class Generator:
         if self._rng is None:
             self._rng = state.numpy_rng()
         return self._rng
+
+
+class _DefaultGenerator(Generator):
+    """``torch.default_generator``: the global PRNG as a :class:`Generator`. Seeding it is
+    :func:`manual_seed` (which returns it, as PyTorch's does), draws given it come from
+    the global key, and its state is the global key's; its permutations come from the
+    MT19937 of the last seed, as a generator of that seed's."""
+
+    def manual_seed(self, seed: int) -> Generator:
+        return manual_seed(seed)
+
+    def split(self) -> jax.Array:
+        return state.split()
+
+    def _current_key(self) -> jax.Array:
+        return state.key
+
+    def set_state(self, new_state: Any) -> Generator:
+        super().set_state(new_state)
+        state.key, self._key = self._key, None
+        return self
+
+    def initial_seed(self) -> int:
+        return state.initial_seed
+
+
+default_generator = _DefaultGenerator()
 
 
 #: the seed of a ``torch.Generator()`` never seeded (PyTorch's ``default_rng_seed_val``)

@@ -12,17 +12,24 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from fnnet.torch.autograd import functional, profiler
+from fnnet.torch.autograd import functional, grad_mode, profiler
 from fnnet.torch.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from fnnet.torch.autograd.function import Function, FunctionCtx, once_differentiable
 from fnnet.torch.autograd.grad import Variable, backward, grad
+from fnnet.torch.autograd.grad_mode import inference_mode
 from fnnet.torch.autograd.gradcheck import gradcheck, gradgradcheck
 from fnnet.torch.tensor import Unsupported as _Unsupported
 
 __all__ = ["Function", "FunctionCtx", "Variable", "backward", "detect_anomaly",
-           "enable_grad", "functional", "grad", "gradcheck", "gradgradcheck",
-           "is_grad_enabled", "no_grad", "once_differentiable", "profiler",
-           "set_detect_anomaly", "set_grad_enabled"]
+           "enable_grad", "functional", "grad", "grad_mode", "gradcheck", "gradgradcheck",
+           "inference_mode", "is_grad_enabled", "no_grad", "once_differentiable", "profiler",
+           "set_detect_anomaly", "set_grad_enabled", "variable"]
+
+
+def variable(*args: Any, **kwargs: Any) -> Any:
+    """PyTorch's refusal of the long-gone ``torch.autograd.variable(...)``."""
+    raise RuntimeError("torch.autograd.variable(...) is deprecated, use torch.tensor(...) "
+                       "instead")
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,102 @@
+"""What PyTorch's complex, sparse and layout queries answer for fnnet.torch's tensors,
+which are all real and dense (strided): ``conj``, ``resolve_conj``, ``resolve_neg``,
+``conj_physical``, ``real`` and ``to_dense`` return the tensor itself, as PyTorch's do for
+a real strided tensor; ``imag`` raises PyTorch's error; ``is_conj``, ``is_neg``,
+``is_sparse``, ``is_quantized``, ``is_meta``, ``is_mps`` are False; ``layout`` is
+``torch.strided``; ``is_same_size`` compares shapes and ``data_ptr`` gives the address
+PyTorch's layout of the tensor would have.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fnnet.torch._strides import _replay
+from fnnet.torch.tensor import Tensor
+
+
+class layout:  # noqa: N801 - PyTorch's name
+    """A tensor's memory layout. PyTorch equivalent: ``torch.layout``."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+    def __reduce__(self) -> str:
+        return self._name  # pickled as the module-level value of that name
+
+
+#: the one layout of fnnet.torch's tensors (the sparse ones are not supported)
+strided = layout("strided")
+
+
+def _same(self: Tensor) -> Tensor:
+    """The tensor itself: it is real and dense, so nothing to conjugate, negate or
+    densify."""
+    return self
+
+
+def _false(self: Tensor) -> bool:
+    return False
+
+
+def imag(self: Tensor) -> Tensor:
+    """PyTorch's error: fnnet.torch's tensors are real. PyTorch: ``Tensor.imag``."""
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+    """The tensor itself (it is dense), cast to ``dtype`` if given.
+
+    PyTorch equivalent: ``Tensor.to_dense``.
+    """
+    del masked_grad
+    return self if dtype is None else self.to(dtype)
+
+
+def is_same_size(self: Tensor, other: Tensor) -> bool:
+    """Whether both have the same shape. PyTorch equivalent: ``Tensor.is_same_size``."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"is_same_size(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(other).__name__}")
+    return tuple(self.shape) == tuple(other.shape)
+
+
+def data_ptr(self: Tensor) -> int:
+    """An address of the tensor's first element: the same for tensors viewing the same
+    memory at the same place (``x.view(-1)``, ``x.t()``), ``itemsize`` apart per element
+    of PyTorch's offset (``x[1]``); 0 for an empty tensor. Not a pointer to memory that
+    can be read (JAX's arrays are not addressable so).
+
+    PyTorch equivalent: ``Tensor.data_ptr``.
+    """
+    if self.numel() == 0:
+        return 0
+    link = getattr(self, "_view", None)
+    root = None if link is None else link.cell()
+    base = id(self._cell if root is None else root) * 16  # 16-byte aligned, as allocators
+    return base + _replay(self)[1] * self.element_size()
+
+
+def install(namespace: dict[str, Any]) -> None:
+    """Adds the methods and properties to :class:`Tensor` and the functions to
+    ``namespace`` (``fnnet.torch``'s globals)."""
+    for name in ("conj", "resolve_conj", "resolve_neg", "conj_physical", "conj_physical_"):
+        setattr(Tensor, name, _same)
+        namespace[name] = _same
+    for name in ("is_conj", "is_neg"):
+        setattr(Tensor, name, _false)
+        namespace[name] = _false
+    for name in ("is_sparse", "is_quantized", "is_meta", "is_mps", "is_sparse_csr"):
+        setattr(Tensor, name, property(_false))
+    Tensor.real = property(_same)  # type: ignore[attr-defined]
+    Tensor.imag = property(imag)  # type: ignore[attr-defined]
+    Tensor.layout = property(lambda self: strided)  # type: ignore[attr-defined]
+    for fn in (to_dense, is_same_size, data_ptr):
+        setattr(Tensor, fn.__name__, fn)
+    namespace.update(real=_same, imag=imag, is_same_size=is_same_size, layout=layout,
+                     strided=strided)
