@@ -316,6 +316,10 @@ _X, _Y = np.zeros((10, 1, 2, 2), np.float32), np.arange(10) % 3
      "transform must be a function (images, labels) -> (images, labels), got float32"),
     (lambda: next(iter(data.DataLoader((_X, _Y), 3, transform=lambda x, y: x))), TypeError,
      "transform must return an (images, labels) pair, got ndarray"),
+    (lambda: data.DeviceDataset(_X, _Y, 3, shuffle=None), TypeError,
+     "shuffle must be a bool, got None"),
+    (lambda: data.DeviceDataset(_X, _Y, 3, device="cpu"), TypeError,
+     "device must be a jax.Device or a Sharding (e.g. jax.devices()[0]), got 'cpu'"),
 ])
 def test_bad_loader_arguments_are_named(call, error, message):
     with pytest.raises(error, match=re.escape(message)):

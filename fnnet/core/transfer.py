@@ -31,3 +31,11 @@ def to_device(array: np.ndarray) -> jax.Array:
     copied: jax.Array = copy_to_device(private) if private.nbytes >= LARGE_BYTES else \
         jnp.asarray(private)
     return copied
+
+
+def check_device(device: object) -> None:
+    """Raises a TypeError unless ``device`` is None, a ``jax.Device`` or a ``Sharding``
+    (where a data set or its batches may be placed)."""
+    if device is not None and not isinstance(device, jax.Device | jax.sharding.Sharding):
+        raise TypeError(f"device must be a jax.Device or a Sharding (e.g. "
+                        f"jax.devices()[0]), got {device!r}")

@@ -14,8 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.core.transfer import check_device
 from fnnet.data.dataset import check_lengths
-from fnnet.data.sampler import batch_indices, resolve_process, steps_per_epoch
+from fnnet.data.sampler import batch_indices, check_order, resolve_process, steps_per_epoch
 
 
 def gather(data: tuple[jax.Array, jax.Array], idx: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -86,13 +87,18 @@ class DeviceDataset:
                 state = step(state, ds.data, idx)
 
     Raises:
-        ValueError: lengths differ, or ``batch_size`` is not in ``[1, N]``.
+        ValueError: lengths differ, ``batch_size`` is not in ``[1, N]``, or ``seed`` is
+            negative.
+        TypeError: ``shuffle`` is not a bool, ``seed`` not an int, ``device`` not a
+            device or sharding.
     """
 
     def __init__(self, images: Any, labels: Any, batch_size: int, *, shuffle: bool = True,
                  seed: int = 0, process_index: int | None = None,
                  process_count: int | None = None, device: Any = None) -> None:
         check_lengths(images, labels)
+        check_order(shuffle=shuffle, drop_last=True, seed=seed, epoch=0)
+        check_device(device)
         self.n = int(np.shape(labels)[0])
         self.process_index, self.process_count = resolve_process(process_index, process_count)
         self.steps = steps_per_epoch(self.n, batch_size, drop_last=True,

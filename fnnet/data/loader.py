@@ -12,7 +12,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from fnnet.core.transfer import copy_to_device
+from fnnet.core.transfer import check_device, copy_to_device
 from fnnet.data.dataset import ArrayDataset, as_dataset, check_lengths
 from fnnet.data.sampler import batch_indices, check_order, resolve_process, steps_per_epoch
 
@@ -134,9 +134,7 @@ class DataLoader:
         if transform is not None and not callable(transform):
             raise TypeError(f"transform must be a function (images, labels) -> (images, "
                             f"labels), got {type(transform).__name__}")
-        if device is not None and not isinstance(device, jax.Device | jax.sharding.Sharding):
-            raise TypeError(f"device must be a jax.Device or a Sharding (e.g. "
-                            f"jax.devices()[0]), got {device!r}")
+        check_device(device)
         self.process_index, self.process_count = resolve_process(process_index, process_count)
         self.steps = steps_per_epoch(len(self.dataset), batch_size, drop_last=drop_last,
                                      process_count=self.process_count)
