@@ -222,6 +222,36 @@ def test_as_strided_bad_arguments_raise_as_pytorch(torch):
         ft.arange(10.0)[2:].as_strided((3,), (1,), 0)
 
 
+# -- factories given 0-dim tensors ------------------------------------------------------
+
+FACTORIES = [
+    lambda T: T.linspace(T.tensor(0.5), T.tensor(2.0), 4),  # thresholds from d.min(), d.max()
+    lambda T: T.linspace(0, T.tensor(3), T.tensor(4)),
+    lambda T: T.logspace(T.tensor(-1.0), 1, 3),
+    lambda T: T.arange(T.tensor(2.5)),
+    lambda T: T.arange(1, T.tensor(7), 2),
+    lambda T: T.full((2,), T.tensor(2.5)),
+    lambda T: T.full((2,), T.tensor(3)),
+    lambda T: T.full_like(T.zeros(2, dtype=T.int64), T.tensor(1.5)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(FACTORIES)))
+def test_factories_read_zero_dim_tensors_as_numbers(torch, case):
+    ours, theirs = FACTORIES[case](ft), FACTORIES[case](torch)
+    assert repr(ours) == repr(theirs)
+
+
+def test_factories_refuse_tensors_of_more_dimensions_as_pytorch(torch):
+    for make in (lambda T: T.linspace(0, T.ones(2), 3), lambda T: T.logspace(T.ones(2), 2, 3),
+                 lambda T: T.full((2,), T.ones(2)), lambda T: T.arange(T.ones(2))):
+        with pytest.raises((RuntimeError, TypeError)) as theirs:
+            make(torch)
+        with pytest.raises(theirs.type) as ours:
+            make(ft)
+        assert str(ours.value) == str(theirs.value)
+
+
 # -- schedulers -------------------------------------------------------------------------
 
 SCHEDULERS = {

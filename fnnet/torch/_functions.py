@@ -47,6 +47,26 @@ def _float_dtype(dtype: DTypeLike | None) -> np.dtype:
     return np.dtype(np.float32) if dtype is None else _dtypes.to_np(dtype)
 
 
+def number(value: Any, who: str, name: str, position: int) -> Any:
+    """A number argument of a factory (``arange``, ``linspace``, ``full``...) as PyTorch
+    reads it: a 0-dim tensor gives its Python number (``torch.linspace(d.min(), d.max(),
+    50)``), whose type then decides the result's dtype as a number's would.
+
+    Raises:
+        RuntimeError / TypeError: ``value`` is a tensor of more than one dimension
+            (PyTorch's messages).
+    """
+    if not isinstance(value, Tensor):
+        return value
+    if value.dim():
+        if who in ("linspace", "logspace"):
+            raise RuntimeError(f"{who} only supports 0-dimensional start and end tensors, "
+                               f"but got {name} with {value.dim()} dimension(s).")
+        raise TypeError(f"{who}(): argument '{name}' (position {position}) must be Number, "
+                        f"not Tensor")
+    return value.item()
+
+
 #: PyTorch's warning for ``torch.tensor(a_tensor)``, word for word
 COPY_CONSTRUCT_WARNING = (
     "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
@@ -173,6 +193,7 @@ def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
          device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.full``."""
     check_placement(device)
+    fill_value = number(fill_value, "full", "fill_value", 2)
     if dtype is None:
         dtype = _dtypes.float32 if isinstance(fill_value, float) else (
             _dtypes.bool_ if isinstance(fill_value, bool) else _dtypes.int64)
@@ -252,6 +273,8 @@ def arange(start: float, end: float | None = None, step: float = 1, *,
     check_placement(device)
     if end is None:
         start, end = 0, start
+    start, end, step = (number(v, "arange", name, i) for i, (name, v) in enumerate(
+        (("start", start), ("end", end), ("step", step))))
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
@@ -266,6 +289,8 @@ def linspace(start: float, end: float, steps: int, *, dtype: DTypeLike | None = 
              device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.linspace``."""
     check_placement(device)
+    start, end = number(start, "linspace", "start", 0), number(end, "linspace", "end", 1)
+    steps = number(steps, "linspace", "steps", 2)
     return _new(jnp.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 

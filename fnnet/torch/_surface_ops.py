@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _dtypes, _graph, _random, _strides
+from fnnet.torch._functions import number
 from fnnet.torch._graph import CONST, RG, VAR
 from fnnet.torch._math_ops import in_place
 from fnnet.torch._recorder import current as _current_recorder
@@ -522,6 +523,8 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
              dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``. PyTorch equivalent: ``torch.logspace``."""
     check_placement(device)
+    start, end = number(start, "logspace", "start", 0), number(end, "logspace", "end", 1)
+    steps = number(steps, "logspace", "steps", 2)
     if not isinstance(steps, int) or isinstance(steps, builtins.bool) or steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps!r}")
     np_dtype = _dtypes.to_np(dtype) if dtype is not None else np.float32
