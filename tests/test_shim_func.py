@@ -120,3 +120,32 @@ def test_fast_weights_made_from_parameters_are_leaves_of_their_own(torch):
         results.append([first.numpy(), second.numpy(), *(g.numpy() for g in both)])
     for theirs, mine in zip(*results, strict=True):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_stack_module_state_trains_an_ensemble_as_pytorch(torch):
+    # the model-ensembling tutorial: stacked leaves, vmap over them, one backward
+    weights = [np.random.default_rng(k).standard_normal((2, 3)).astype(np.float32)
+               for k in range(3)]
+    x = np.random.default_rng(9).standard_normal((4, 3)).astype(np.float32)
+    results = []
+    for t in (torch, ft):
+        models = []
+        for w in weights:
+            m = t.nn.Sequential(t.nn.Linear(3, 2), t.nn.BatchNorm1d(2)).eval()
+            m.load_state_dict({**m.state_dict(), "0.weight": t.tensor(w),
+                               "0.bias": t.tensor(w[:, 0])})
+            models.append(m)
+        params, buffers = t.func.stack_module_state(models)
+        out = t.func.vmap(lambda p, b, xb: t.func.functional_call(models[0], (p, b), (xb,)),
+                          in_dims=(0, 0, None))(params, buffers, t.tensor(x))
+        out.pow(2).sum().backward()
+        results.append((out, params["0.weight"].grad, sorted(params), sorted(buffers),
+                        params["0.weight"].is_leaf, buffers["1.running_mean"].requires_grad))
+        with pytest.raises(RuntimeError) as mixed:
+            t.func.stack_module_state([models[0], models[1].train()])
+        results.append(str(mixed.value))
+    (theirs, their_message), (ours, our_message) = results[:2], results[2:]
+    assert ours[2:] == theirs[2:] and our_message == their_message
+    for mine, expected in zip(ours[:2], theirs[:2], strict=True):
+        np.testing.assert_allclose(mine.detach().numpy(), expected.detach().numpy(),
+                                   rtol=1e-5, atol=1e-6)

@@ -20,7 +20,7 @@ from fnnet.torch.autograd.grad import grad as _autograd_grad
 from fnnet.torch.tensor import Tensor
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev",
-           "vmap"]
+           "stack_module_state", "vmap"]
 
 
 # -- pytrees of tensors -----------------------------------------------------------------
@@ -111,6 +111,38 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
     args = () if args is None else args if isinstance(args, tuple) else (args,)
     with _swapped(module, merged):
         return module(*args, **(kwargs or {}))
+
+
+def _stacked_leaf(tensors: tuple[Tensor, ...], name: str) -> Tensor:
+    from fnnet.torch._functions import stack
+
+    needs = {t.requires_grad for t in tensors}
+    if len(needs) > 1:
+        raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+    result = stack(tensors)
+    return result.detach().requires_grad_() if needs == {True} else result
+
+
+def stack_module_state(models: Any) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """The parameters and buffers of same-class ``models`` stacked along a new first
+    dimension (new leaves, for training an ensemble with ``vmap`` and
+    :func:`functional_call`): ``{name: [len(models), *shape]}`` each.
+
+    PyTorch equivalent: ``torch.func.stack_module_state``.
+    """
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to have the same "
+                           "training/eval mode.")
+    if len({type(m) for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    stacked = []
+    for named in ("named_parameters", "named_buffers"):
+        every = [dict(getattr(m, named)()) for m in models]
+        stacked.append({k: _stacked_leaf(tuple(d[k] for d in every), k) for k in every[0]})
+    return stacked[0], stacked[1]
 
 
 # -- grad ---------------------------------------------------------------------------------
