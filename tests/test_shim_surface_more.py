@@ -993,3 +993,113 @@ def test_chain_matmul_warns_once_as_pytorch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ft.chain_matmul(ft.ones(2, 2), ft.ones(2, 2))
+
+
+# -- signal windows, the trapezoid rule, vander, unravel_index, torch.special ------------
+
+XS = np.array([0.0, 0.5, 1.0, 2.5], np.float32)
+PROB = np.array([0.1, 0.25, 0.5, 0.9], np.float32)
+
+NUMERIC_HELPERS = {
+    "trapezoid": ((A,), lambda T, a: T.trapezoid(a)),
+    "trapezoid x": ((A, XS), lambda T, a, x: T.trapezoid(a, x[:3])),
+    "trapezoid dx dim": ((A,), lambda T, a: T.trapezoid(a, dx=0.5, dim=0)),
+    "trapezoid x same shape": ((A, B), lambda T, a, b: T.trapezoid(a, b.cumsum(1), dim=1)),
+    "trapezoid int": ((INTS,), lambda T, i: T.trapezoid(i)),
+    "trapz": ((A, XS), lambda T, a, x: T.trapz(a.T, x[:3], dim=0)),
+    "trapz dx": ((A,), lambda T, a: T.trapz(a, dx=2)),
+    "cumulative_trapezoid": ((A,), lambda T, a: T.cumulative_trapezoid(a, dim=0)),
+    "cumulative_trapezoid x": ((A, XS), lambda T, a, x: T.cumulative_trapezoid(a, x[1:])),
+    "cumulative_trapezoid int": ((INTS,), lambda T, i: T.cumulative_trapezoid(i, dx=2)),
+    # PyTorch's vander writes in place what its backward needs: values only
+    "vander": ((V,), lambda T, v: T.vander(v.detach())),
+    "vander N increasing": ((V,), lambda T, v: T.vander(v.detach(), 4, True)),
+    "vander int": ((INTS,), lambda T, i: T.vander(i[0], 2)),
+    "unravel_index": ((INTS,), lambda T, i: T.unravel_index(T.tensor([5, 7, -1, 13]), (3, 4))),
+    "unravel_index 0-d": ((INTS,), lambda T, i: T.unravel_index(T.tensor(9), T.Size([2, 5]))),
+    "special.expit": ((A,), lambda T, a: T.special.expit(a)),
+    "special.logit": ((PROB,), lambda T, p: T.special.logit(p)),
+    "special.erf erfc erfinv": ((PROB,), lambda T, p: (T.special.erf(p), T.special.erfc(p),
+                                                      T.special.erfinv(p))),
+    "special.gammaln digamma psi": ((P,), lambda T, p: (T.special.gammaln(p),
+                                                        T.special.digamma(p),
+                                                        T.special.psi(p))),
+    "special.polygamma": ((P,), lambda T, p: T.special.polygamma(2, p)),
+    "polygamma": ((P,), lambda T, p: T.polygamma(1, p)),
+    "polygamma method": ((P,), lambda T, p: p.polygamma(3)),
+    "polygamma 0": ((P,), lambda T, p: T.polygamma(0, p)),
+    "polygamma_": ((P,), lambda T, p: (p * 1).polygamma_(1)),
+    "special.multigammaln": ((P,), lambda T, p: T.special.multigammaln(p + 2, 3)),
+    "mvlgamma": ((P,), lambda T, p: T.mvlgamma(p + 1, 2)),
+    "mvlgamma method int": ((INTS,), lambda T, i: (i.abs() + 2).mvlgamma(2)),
+    "mvlgamma_": ((P,), lambda T, p: (p + 1).mvlgamma_(1)),
+    "special.xlogy": ((A, P), lambda T, a, p: T.special.xlogy(a, p)),
+    "special.xlog1py": ((A, P), lambda T, a, p: T.special.xlog1py(a, p)),
+    "special.xlog1py zero": ((P,), lambda T, p: T.special.xlog1py(p * 0, p - 2)),
+    "special.xlog1py nan": ((NANS,), lambda T, n: T.special.xlog1py(n * 0, n)),
+    "special.log_softmax softmax": ((A,), lambda T, a: (T.special.log_softmax(a, 1),
+                                                        T.special.softmax(a, 0))),
+    "special.logsumexp": ((A,), lambda T, a: T.special.logsumexp(a, 1, keepdim=True)),
+    "special.sinc": ((A,), lambda T, a: T.special.sinc(a)),
+    "special.entr": ((A,), lambda T, a: T.special.entr(a.abs() + 0.1)),
+    "special.entr int": ((INTS,), lambda T, i: T.special.entr(i)),
+    "special.i0 i0e": ((A,), lambda T, a: (T.special.i0(a), T.special.i0e(a))),
+    "special.i1 i1e": ((A,), lambda T, a: (T.special.i1(a), T.special.i1e(a))),
+    "special.ndtr": ((A,), lambda T, a: T.special.ndtr(a)),
+    "special.ndtri": ((PROB,), lambda T, p: T.special.ndtri(p)),
+    "special.log_ndtr": ((A,), lambda T, a: T.special.log_ndtr(a)),
+    "special.log1p expm1 exp2": ((P,), lambda T, p: (T.special.log1p(p), T.special.expm1(p),
+                                                     T.special.exp2(p))),
+    "special.round": ((A,), lambda T, a: T.special.round(a * 10, decimals=1)),
+}
+
+
+@pytest.mark.parametrize("name", list(NUMERIC_HELPERS))
+def test_numeric_helpers_and_special_functions_match_pytorch(torch, name):
+    inputs, fn = NUMERIC_HELPERS[name]
+    _both(torch, inputs, fn)
+
+
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window",
+                                  "bartlett_window", "kaiser_window"])
+def test_signal_windows_match_pytorch(torch, name):
+    extra = {"hamming_window": (True, 0.5, 0.3), "kaiser_window": (False, 5.0)}.get(name, ())
+    for length in (0, 1, 2, 7, 16):
+        for args in ((), (False,), extra):
+            ours = getattr(ft, name)(length, *args)
+            theirs = getattr(torch, name)(length, *args)
+            assert ours.dtype == ft.float32 and tuple(ours.shape) == tuple(theirs.shape)
+            close(ours, theirs)
+    ours = getattr(ft, name)(5, dtype=ft.float16, requires_grad=True)
+    assert ours.dtype == ft.float16 and ours.requires_grad and ours.is_leaf
+    for T in (torch, ft):
+        with pytest.raises(RuntimeError, match=f"{name} expects floating point dtypes"):
+            getattr(T, name)(4, dtype=T.long)
+        with pytest.raises(RuntimeError, match=f"{name} requires non-negative window_length, "
+                           "got window_length=-1"):
+            getattr(T, name)(-1)
+
+
+NUMERIC_HELPER_ERRORS = {
+    "trapezoid x count": (RuntimeError, "trapezoid: There must be one `x` value for each "
+                          "sample point", lambda T: T.trapezoid(T.ones(3), T.ones(2))),
+    "vander 2-D": (RuntimeError, "x must be a one-dimensional tensor.",
+                   lambda T: T.vander(T.ones(2, 2))),
+    "unravel_index float": (TypeError, "expected 'indices' to be integer dtype, but got "
+                            "torch.float32", lambda T: T.unravel_index(T.tensor([1.0]), (3,))),
+    "unravel_index negative shape": (ValueError, r"'shape' cannot have negative values, but "
+                                     r"got \(3, -4\)",
+                                     lambda T: T.unravel_index(T.tensor([1]), (3, -4))),
+    "polygamma negative": (RuntimeError, r"polygamma\(n, x\) does not support negative n.",
+                           lambda T: T.polygamma(-1, T.ones(2))),
+    "mvlgamma p": (RuntimeError, "p has to be greater than or equal to 1",
+                   lambda T: T.mvlgamma(T.ones(2), 0)),
+}
+
+
+@pytest.mark.parametrize("name", list(NUMERIC_HELPER_ERRORS))
+def test_numeric_helpers_raise_pytorchs_errors(torch, name):
+    kind, message, fn = NUMERIC_HELPER_ERRORS[name]
+    for T in (torch, ft):
+        with pytest.raises(kind, match=message):
+            fn(T)

@@ -288,12 +288,18 @@ _settings.install(globals())  # deterministic algorithms, inference mode, typena
 from fnnet.torch import _dense_real  # noqa: E402
 
 _dense_real.install(globals())  # conj, real, layout, data_ptr... of real dense tensors
+from fnnet.torch import _numeric_helpers  # noqa: E402
+
+_numeric_helpers.install(globals())  # signal windows, trapezoid, vander, unravel_index
 from fnnet.torch import _aliases  # noqa: E402
 
 _aliases.install(globals())  # second names of the ops installed above
 from fnnet.torch import _elementwise_more  # noqa: E402
 
 _elementwise_more.install(globals())  # logit, fmax, gcd..., in-place functions, dtype helpers
+from fnnet.torch import special  # noqa: E402
+
+special.install(globals())  # torch.special's second names; torch.polygamma, mvlgamma
 from fnnet.torch.tensor import accept_numpy_names as _accept_numpy_names  # noqa: E402
 
 _accept_numpy_names(globals())  # axis=/keepdims= wherever dim=/keepdim= (after every install)
@@ -376,7 +382,7 @@ __all__ = [
     "set_printoptions", "short",
     "sigmoid", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "tanh",
     "tensor", "testing", "transpose", "uint8", "unsqueeze", "use_deterministic_algorithms",
-    "utils", "var", "version", "default_generator",
+    "utils", "var", "version", "default_generator", "special",
     "where", "with_out", "zeros", "zeros_like",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -1,0 +1,182 @@
+"""``torch.special``: the special functions under their SciPy-style names.
+
+The names fnnet.torch already has elsewhere are the same functions (``special.expit`` is
+``torch.sigmoid``, ``special.gammaln`` is ``torch.lgamma``...); the others are one
+recorded ``jax.scipy.special`` call each, integers computed in float32 as PyTorch
+promotes them. ``torch.polygamma``/``torch.mvlgamma`` and their methods live here too.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax.numpy as jnp
+from jax.scipy import special as jss
+
+from fnnet.torch._math_ops import in_place
+from fnnet.torch.tensor import Tensor, _op, _scalar_or_tensor
+from fnnet.torch.tensor import Unsupported as _Unsupported
+
+
+def _floating(x: Any) -> Any:
+    """``x``, integers and booleans as float32 (PyTorch's promotion for these functions)."""
+    return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.float32)
+
+
+def _entr(x: Any) -> Any:
+    return jss.entr(_floating(x))
+
+
+def _i0e(x: Any) -> Any:
+    return jss.i0e(_floating(x))
+
+
+def _i1(x: Any) -> Any:
+    return jss.i1(_floating(x))
+
+
+def _i1e(x: Any) -> Any:
+    return jss.i1e(_floating(x))
+
+
+def _ndtr(x: Any) -> Any:
+    return jss.ndtr(_floating(x))
+
+
+def _ndtri(x: Any) -> Any:
+    return jss.ndtri(_floating(x))
+
+
+def _log_ndtr(x: Any) -> Any:
+    return jss.log_ndtr(_floating(x))
+
+
+def _unary(name: str, fn: Any) -> Any:
+    def function(input: Tensor, *, out: Any = None) -> Tensor:
+        if out is not None:
+            raise NotImplementedError(f"fnnet.torch: torch.special.{name}(out=...) is not "
+                                      f"supported; use the result")
+        if not isinstance(input, Tensor):
+            raise TypeError(f"special_{name}(): argument 'input' (position 1) must be Tensor,"
+                            f" not {type(input).__name__}")
+        return _op(fn, (), input, who=f"special_{name}")
+
+    function.__name__ = name
+    function.__doc__ = f"PyTorch equivalent: ``torch.special.{name}``."
+    return function
+
+
+entr = _unary("entr", _entr)
+i0e = _unary("i0e", _i0e)
+i1 = _unary("i1", _i1)
+i1e = _unary("i1e", _i1e)
+ndtr = _unary("ndtr", _ndtr)
+ndtri = _unary("ndtri", _ndtri)
+log_ndtr = _unary("log_ndtr", _log_ndtr)
+
+
+def xlog1py(input: Any, other: Any, *, out: Any = None) -> Tensor:
+    """``input * log1p(other)``, 0 where ``input`` is 0. PyTorch equivalent:
+    ``torch.special.xlog1py``."""
+    del out
+    first = input if isinstance(input, Tensor) else _scalar_or_tensor(input)
+    return _op(_xlog1py_op, (), first, _scalar_or_tensor(other), who="special_xlog1py")
+
+
+def _xlog1py_op(x: Any, y: Any) -> Any:
+    dtype = jnp.promote_types(_floating(jnp.asarray(x)).dtype,
+                              _floating(jnp.asarray(y)).dtype)
+    x, y = jnp.asarray(x, dtype), jnp.asarray(y, dtype)
+    # 0 where x is 0 (NaN where y is), its gradients 0 there too, as PyTorch's backward
+    zero = x == 0
+    value = x * jnp.log1p(jnp.where(zero, 0, y))
+    return jnp.where(jnp.isnan(y), jnp.nan, jnp.where(zero, 0, value)).astype(dtype)
+
+
+def _polygamma(x: Any, n: int) -> Any:
+    return jss.polygamma(n, _floating(x))
+
+
+def polygamma(n: int, input: Tensor, *, out: Any = None) -> Tensor:
+    """The ``n``-th derivative of the digamma function. PyTorch equivalent:
+    ``torch.polygamma`` / ``torch.special.polygamma``."""
+    del out
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return _op(_polygamma, (n,), input, who="polygamma")
+
+
+def polygamma_method(self: Tensor, n: int) -> Tensor:
+    """PyTorch equivalent: ``Tensor.polygamma(n)`` (``torch.polygamma(n, self)``)."""
+    return polygamma(n, self)
+
+
+def _mvlgamma(x: Any, p: int) -> Any:
+    x = _floating(x)
+    shifts = -jnp.arange(p, dtype=x.dtype) / 2
+    return jnp.sum(jss.gammaln(x[..., None] + shifts), axis=-1) + \
+        p * (p - 1) / 4 * math.log(math.pi)
+
+
+def mvlgamma(input: Tensor, p: int, *, out: Any = None) -> Tensor:
+    """The log of the multivariate gamma function of dimension ``p``:
+    ``sum_i lgamma(x - i / 2) + p (p - 1) / 4 log(pi)``, ``i < p``.
+
+    PyTorch equivalent: ``torch.mvlgamma`` / ``torch.special.multigammaln``.
+    """
+    del out
+    if not isinstance(p, int) or isinstance(p, bool):
+        raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not "
+                        f"{type(p).__name__}")
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    return _op(_mvlgamma, (p,), input, who="mvlgamma")
+
+
+def multigammaln(input: Tensor, p: int, *, out: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.special.multigammaln`` (``torch.mvlgamma``)."""
+    return mvlgamma(input, p, out=out)
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.special.log_softmax`` (``dim`` required)."""
+    from fnnet.torch import log_softmax as torch_log_softmax
+
+    return torch_log_softmax(input, dim, dtype=dtype)
+
+
+def softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.special.softmax`` (``dim`` required)."""
+    from fnnet.torch import softmax as torch_softmax
+
+    return torch_softmax(input, dim, dtype=dtype)
+
+
+#: torch.special's name -> the fnnet.torch function of the same math
+SAME = {"expit": "sigmoid", "logit": "logit", "erf": "erf", "erfc": "erfc",
+        "erfinv": "erfinv", "gammaln": "lgamma", "digamma": "digamma", "psi": "digamma",
+        "xlogy": "xlogy", "logsumexp": "logsumexp", "sinc": "sinc", "i0": "i0",
+        "log1p": "log1p", "expm1": "expm1", "exp2": "exp2", "round": "round"}
+
+
+def install(namespace: dict[str, Any]) -> None:
+    """Binds :data:`SAME` from ``namespace`` (``fnnet.torch``'s globals, complete) into this
+    module, and adds ``torch.polygamma``/``torch.mvlgamma`` with their methods."""
+    for name, theirs in SAME.items():
+        globals()[name] = namespace[theirs]
+    namespace.update(polygamma=polygamma, mvlgamma=mvlgamma)
+    Tensor.polygamma = polygamma_method  # type: ignore[attr-defined]
+    Tensor.mvlgamma = mvlgamma  # type: ignore[attr-defined]
+    for name in ("polygamma", "mvlgamma"):
+        setattr(Tensor, name + "_", in_place(name))
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise _Unsupported(f"fnnet.torch does not support torch.special.{name}; use "
+                       f"jax.scipy.special on fnnet's functional API")
