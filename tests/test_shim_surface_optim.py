@@ -217,4 +217,8 @@ def test_an_optimizer_prints_and_groups_as_pytorch(torch, name, kwargs):
     theirs = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], **kwargs)
     ours = getattr(ft.optim, name)([ft.zeros(2, requires_grad=True)], **kwargs)
     assert repr(ours) == repr(theirs)
+    if name != "LBFGS":  # groups a blank line apart (no-weight-decay groups, say)
+        theirs.add_param_group({"params": [torch.zeros(1, requires_grad=True)], "lr": 0.5})
+        ours.add_param_group({"params": [ft.zeros(1, requires_grad=True)], "lr": 0.5})
+        assert repr(ours) == repr(theirs)
     assert [k for k in ours.param_groups[0]] == [k for k in theirs.param_groups[0]]

@@ -575,13 +575,14 @@ class Optimizer:
         return _ParamState(fresh.treedef, leaves, fresh.avals, int(array.reshape(())))
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__} ("]
+        # PyTorch's layout: each group opens with a newline, so groups are a blank line apart
+        text = f"{type(self).__name__} ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
+            text += f"\nParameter Group {i}\n"
             for key in sorted(group):
                 if key != "params":
-                    lines.append(f"    {key}: {group[key]}")
-        return "\n".join(lines) + "\n)"
+                    text += f"    {key}: {group[key]}\n"
+        return text + ")"
 
 
 class _graph_enabled:  # noqa: N801
