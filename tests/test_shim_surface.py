@@ -311,6 +311,27 @@ def test_custom_function_with_tensors_kept_as_ctx_attributes(torch):
     assert grads[1] == grads[0]
 
 
+@pytest.mark.parametrize("method", ["forward", "backward"])
+def test_custom_function_reading_a_value_says_why_it_cannot(method):
+    # a debugging print inside backward (the straight-through estimator of a paper's code)
+    class Sign(ft.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            if method == "forward":
+                print(x.sum().item())
+            return x.sign()
+
+        @staticmethod
+        def backward(ctx, g):
+            if method == "backward":
+                print(g.abs().max().item())
+            return g
+
+    x = ft.tensor([0.5, -2.0], requires_grad=True)
+    with pytest.raises(NotImplementedError, match=f"Sign.{method} read a tensor's value"):
+        Sign.apply(x)
+
+
 def test_custom_function_in_a_loop_compiles_once():
     cube = cube_function(ft)
     x = ft.linspace(-1, 1, 50)

@@ -80,6 +80,19 @@ def _flat(out: Any) -> tuple[list[Tensor], bool]:
                     f"Tensors, got {type(out).__name__}")
 
 
+def _unread(tp: Tape, cls: type, method: str) -> None:
+    """Programs print or branch on tensors inside ``forward``/``backward``; here
+    those run once on placeholders, and reading one flushes the tape (the recorder
+    moved to another): say so rather than fail later on the outputs."""
+    if current().tape is not tp:
+        raise NotImplementedError(
+            f"fnnet.torch: {cls.__name__}.{method} read a tensor's value (print, .item(), "
+            f".tolist(), a Python if on a tensor); fnnet traces {method} once per input "
+            f"structure on placeholder tensors, where values do not exist yet: compute "
+            f"with tensor operations (torch.where for branches) and print outside the "
+            f"Function")
+
+
 def _slot(tp: Tape, t: Tensor) -> int:
     cell = t._cell
     if cell.tape is not tp:
@@ -107,7 +120,9 @@ class _Compiled:
                 call_args = list(args)
                 for i, p in zip(tensor_pos, placeholders, strict=True):
                     call_args[i] = p
+                traced = current().tape
                 out = _call_forward(cls, ctx, call_args)
+                _unread(traced, cls, "forward")
                 outs, single = _flat(out)
                 saved = [t for t in ctx.saved_tensors if t is not None]
                 # tensors kept as ctx attributes (ctx.x = x) are saved tensors too
@@ -130,6 +145,7 @@ class _Compiled:
                 for k, holder in zip(attrs, holders[n_listed:len(saved)], strict=True):
                     setattr(ctx, k, holder)
                 grads = cls.backward(ctx, *holders[len(saved):])
+                _unread(bwd_tape, cls, "backward")
                 grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
                 if len(grads) < len(args):
                     grads += [None] * (len(args) - len(grads))
