@@ -1103,3 +1103,152 @@ def test_numeric_helpers_raise_pytorchs_errors(torch, name):
     for T in (torch, ft):
         with pytest.raises(kind, match=message):
             fn(T)
+
+
+# -- named splits, slice scatters, renorm, frexp ------------------------------------------
+
+SLICES = {
+    "hsplit": ((T3,), lambda T, x: T.hsplit(x, 3)),
+    "hsplit indices": ((T3,), lambda T, x: x.hsplit([1, 2])),
+    "hsplit 1-D": ((V,), lambda T, v: T.hsplit(v, 3)),
+    "vsplit": ((A,), lambda T, a: T.vsplit(a, 2)),
+    "vsplit indices": ((A,), lambda T, a: a.vsplit([3])),
+    "dsplit": ((T3,), lambda T, x: T.dsplit(x, [1, 3])),
+    "dsplit sections": ((T3,), lambda T, x: x.dsplit(2)),
+    "split_with_sizes": ((T3,), lambda T, x: T.split_with_sizes(x, [1, 2], 1)),
+    "split_with_sizes method": ((A,), lambda T, a: a.split_with_sizes([3, 1])),
+    "select_scatter": ((A, V), lambda T, a, v: T.select_scatter(a, v, 0, -1)),
+    "select_scatter method": ((T3, A), lambda T, x, a: x.select_scatter(a.T[:2], 1, 2)),
+    "slice_scatter": ((A, B), lambda T, a, b: T.slice_scatter(a, b[:2], 0, 1, None, 2)),
+    "slice_scatter default": ((A, B), lambda T, a, b: a.slice_scatter(b)),
+    "slice_scatter dim": ((T3, A), lambda T, x, a: T.slice_scatter(
+        x, a[:2, :2].unsqueeze(1).expand(2, 3, 2), dim=2, start=-2)),
+    "diagonal_scatter": ((SQ, V), lambda T, s, v: T.diagonal_scatter(s, v)),
+    "diagonal_scatter offset": ((A, V), lambda T, a, v: a.diagonal_scatter(v[:2], -2)),
+    "diagonal_scatter dims": ((T3, A), lambda T, x, a: T.diagonal_scatter(
+        x, a[:3, :1], 1, 2, 0)),
+    "renorm": ((A,), lambda T, a: T.renorm(a, 2, 0, 1.0)),
+    "renorm p1 dim1": ((A,), lambda T, a: a.renorm(1, 1, 2.0)),
+    "renorm inf": ((T3,), lambda T, x: T.renorm(x, float("inf"), 2, 0.5)),
+    "renorm_": ((A,), lambda T, a: (a * 1).renorm_(3, 0, 0.8)),
+    "frexp": ((A,), lambda T, a: T.frexp(a * 10)),
+    "frexp method": ((NANS,), lambda T, n: T.nan_to_num(n, posinf=0, neginf=0).frexp()),
+}
+
+
+@pytest.mark.parametrize("name", list(SLICES))
+def test_slices_renorm_and_frexp_match_pytorch(torch, name):
+    inputs, fn = SLICES[name]
+    ours = _both(torch, inputs, fn)
+    if name.startswith("frexp"):  # PyTorch's named pair
+        theirs = fn(torch, *(torch.tensor(v) for v in inputs))
+        assert repr(ours).split("\n")[0] == repr(theirs).split("\n")[0]
+        assert repr(ours).split("\n")[1].startswith("mantissa=tensor(")
+        np.testing.assert_array_equal(ours.exponent.numpy(), theirs.exponent.numpy())
+        close(ours.mantissa, theirs[0])
+
+
+SLICE_ERRORS = {
+    "hsplit divisible": (RuntimeError, "torch.hsplit attempted to split along dimension 1, "
+                         "but the size of the dimension 3 is not divisible by the split_size 2!",
+                         lambda T: T.hsplit(T.ones(2, 3, 4), 2)),
+    "vsplit dims": (RuntimeError, "torch.vsplit requires a tensor with at least 2 dimension, "
+                    "but got a tensor with 1 dimensions!", lambda T: T.vsplit(T.ones(3), 1)),
+    "dsplit dims": (RuntimeError, "torch.dsplit requires a tensor with at least 3 dimension",
+                    lambda T: T.dsplit(T.ones(2, 2), 1)),
+    "hsplit 0-d": (RuntimeError, "torch.hsplit requires a tensor with at least 1 dimension",
+                   lambda T: T.hsplit(T.tensor(1.0), 1)),
+    "split_with_sizes sum": (RuntimeError, r"split_with_sizes expects split_sizes to sum "
+                             r"exactly to 3 \(input tensor's size at dimension 1\), but got "
+                             r"split_sizes=\[1, 1\]",
+                             lambda T: T.ones(2, 3).split_with_sizes([1, 1], 1)),
+    "select_scatter size": (RuntimeError, r"expected src to have a size equal to the slice of "
+                            r"self. src size = \[2\], slice size = \[3\]",
+                            lambda T: T.select_scatter(T.ones(2, 3), T.ones(2), 0, 0)),
+    "select_scatter index": (IndexError, r"select\(\): index 5 out of range for tensor of "
+                             r"size \[2, 3\] at dimension 0",
+                             lambda T: T.select_scatter(T.ones(2, 3), T.ones(3), 0, 5)),
+    "slice_scatter size": (RuntimeError, r"src size = \[3, 3\], slice size = \[2, 3\]",
+                           lambda T: T.slice_scatter(T.ones(4, 3), T.ones(3, 3), 0, 0, 2)),
+    "diagonal_scatter size": (RuntimeError, r"src size = \[2\], slice size = \[3\]",
+                              lambda T: T.diagonal_scatter(T.ones(3, 3), T.ones(2))),
+    "renorm maxnorm": (RuntimeError, "renorm: expected maxnorm to be >= 0 but got -1",
+                       lambda T: T.renorm(T.ones(2, 3), 2, 0, -1)),
+    "renorm p": (RuntimeError, "renorm: non-positive-norm not supported",
+                 lambda T: T.renorm(T.ones(2, 3), -1, 0, 1)),
+    "frexp int": (RuntimeError, r"torch.frexp\(\) only supports floating-point dtypes",
+                  lambda T: T.frexp(T.tensor([1, 2]))),
+}
+
+
+@pytest.mark.parametrize("name", list(SLICE_ERRORS))
+def test_slices_renorm_and_frexp_raise_pytorchs_errors(torch, name):
+    kind, message, fn = SLICE_ERRORS[name]
+    for T in (torch, ft):
+        with pytest.raises(kind, match=message):
+            fn(T)
+
+
+# -- more in-place random fills, Python callables per element -----------------------------
+
+
+def test_log_normal_cauchy_and_geometric_fills_draw_pytorchs_distributions(torch):
+    n = 20000
+    for T in (torch, ft):
+        T.manual_seed(3)
+        logs = T.empty(n).log_normal_(0.5, 0.4).numpy()
+        assert logs.dtype == np.float32 and (logs > 0).all()
+        assert abs(np.log(logs).mean() - 0.5) < 0.02 and abs(np.log(logs).std() - 0.4) < 0.02
+        cauchy = T.empty(n).cauchy_(1.0, 2.0).numpy()
+        assert abs(np.median(cauchy) - 1.0) < 0.1
+        assert abs(np.percentile(cauchy, 75) - 3.0) < 0.15  # median + sigma
+        counts = T.empty(n, dtype=T.long).geometric_(0.25).numpy()
+        assert counts.min() >= 1 and abs(counts.mean() - 4.0) < 0.1
+        assert T.empty(3, 2).geometric_(0.5).dtype == T.float32
+    ft.manual_seed(4)
+    first = ft.empty(5).cauchy_().numpy()
+    ft.manual_seed(4)
+    np.testing.assert_array_equal(ft.empty(5).cauchy_().numpy(), first)
+    g = ft.Generator().manual_seed(1)
+    assert ft.empty(4).log_normal_(generator=g).shape == (4,)
+
+
+FILL_ERRORS = {
+    "log_normal_ std": (RuntimeError, "log_normal_ expects std > 0.0, but found std=-1",
+                        lambda T: T.ones(3).log_normal_(1, -1)),
+    "geometric_ p": (RuntimeError, r"geometric_ expects p to be in \(0, 1\), but got p=1",
+                     lambda T: T.ones(3).geometric_(1)),
+    "cauchy_ sigma": (RuntimeError, "cauchy_ expects sigma > 0.0, but found sigma=0",
+                      lambda T: T.ones(3).cauchy_(0, 0)),
+    "cauchy_ long": (RuntimeError, "Cauchy distribution is a continuous probability "
+                     "distribution. dtype must be a floating point",
+                     lambda T: T.ones(3, dtype=T.long).cauchy_()),
+    "apply_ requires grad": (RuntimeError, r"Can't call apply_\(\) on Variable that requires "
+                             r"grad. Use var.detach\(\).apply_\(\) instead.",
+                             lambda T: T.ones(2, requires_grad=True).apply_(abs)),
+    "map_ broadcast": (RuntimeError, "The expanded size of the tensor",
+                       lambda T: T.ones(2).map_(T.ones(3), max)),
+}
+
+
+@pytest.mark.parametrize("name", list(FILL_ERRORS))
+def test_fills_and_python_maps_raise_pytorchs_errors(torch, name):
+    kind, message, fn = FILL_ERRORS[name]
+    for T in (torch, ft):
+        with pytest.raises(kind, match=message):
+            fn(T)
+
+
+def test_apply_and_map_call_python_per_element_as_pytorch(torch):
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(A)
+        same = x.apply_(lambda v: v * 10 + 1)
+        assert same is x
+        x.map_(T.tensor(V), lambda a, b: a - 2 * b)
+        ints = T.tensor(INTS.tolist()).apply_(lambda v: v // 2 + 0.7)  # cast to the dtype
+        results.append((x.numpy(), ints.numpy(), str(ints.dtype)))
+    (theirs, t_ints, t_dtype), (ours, o_ints, o_dtype) = results
+    close(ours, theirs)
+    np.testing.assert_array_equal(o_ints, t_ints)
+    assert o_dtype == t_dtype

@@ -232,3 +232,49 @@ def test_reading_a_non_leafs_grad_warns_as_pytorch(torch):
         seen.append((values, len(texts), texts[0][:300] if texts else ""))
     assert seen[1] == seen[0]
     assert seen[0][0][0] is None and seen[0][1] == 1
+
+
+def _optimizer_in_backward(t):
+    """PyTorch's "optimizer step in backward" recipe: an optimizer per parameter, stepped
+    by the parameter's post-accumulate-grad hook."""
+    model = t.nn.Sequential(t.nn.Linear(4, 5), t.nn.Tanh(), t.nn.Linear(5, 2))
+    with t.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(t.tensor(np.random.default_rng(20 + i).uniform(-0.5, 0.5, tuple(p.shape))
+                             .astype(np.float32)))
+    optimizers = {p: t.optim.Adam([p], lr=0.05) for p in model.parameters()}
+    calls = []
+
+    def step_in_backward(p):
+        calls.append(tuple(p.shape))
+        assert p.grad is not None
+        optimizers[p].step()
+        optimizers[p].zero_grad()
+
+    handles = [p.register_post_accumulate_grad_hook(step_in_backward)
+               for p in model.parameters()]
+    losses = []
+    for _ in range(3):
+        loss = t.nn.functional.cross_entropy(model(t.tensor(X)), t.tensor(RNG_Y))
+        loss.backward()
+        losses.append(loss.item())
+    handles[0].remove()
+    model(t.tensor(X)).sum().backward()  # the first weight keeps its gradient now
+    assert model[0].weight.grad is not None and model[0].bias.grad is None
+    return [p.detach().numpy().copy() for p in model.parameters()], losses, calls
+
+
+def test_post_accumulate_grad_hooks_step_optimizers_in_backward_as_pytorch(torch):
+    theirs, t_losses, t_calls = _optimizer_in_backward(torch)
+    ours, o_losses, o_calls = _optimizer_in_backward(ft)
+    np.testing.assert_allclose(o_losses, t_losses, rtol=1e-5)
+    for mine, expected in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    assert sorted(o_calls) == sorted(t_calls) and len(o_calls) == 4 * 3 + 3
+    for T in (torch, ft):
+        with pytest.raises(RuntimeError, match="post accumulate grad hooks cannot be "
+                           "registered on non-leaf tensors"):
+            (T.ones(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(print)
+        with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that "
+                           "doesn't require gradient"):
+            T.ones(2).register_post_accumulate_grad_hook(print)

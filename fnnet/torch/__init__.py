@@ -291,6 +291,15 @@ _dense_real.install(globals())  # conj, real, layout, data_ptr... of real dense 
 from fnnet.torch import _numeric_helpers  # noqa: E402
 
 _numeric_helpers.install(globals())  # signal windows, trapezoid, vander, unravel_index
+from fnnet.torch import _slices  # noqa: E402
+
+_slices.install(globals())  # hsplit, vsplit, dsplit, split_with_sizes, *_scatter
+from fnnet.torch import _renorm_frexp  # noqa: E402
+
+_renorm_frexp.install(globals())
+from fnnet.torch import _python_maps  # noqa: E402
+
+_python_maps.install()  # Tensor.apply_, Tensor.map_
 from fnnet.torch import _aliases  # noqa: E402
 
 _aliases.install(globals())  # second names of the ops installed above

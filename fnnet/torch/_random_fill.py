@@ -1,5 +1,5 @@
-"""``Tensor.normal_``, ``uniform_``, ``bernoulli_``, ``exponential_`` and ``random_``:
-in-place draws,
+"""``Tensor.normal_``, ``uniform_``, ``bernoulli_``, ``exponential_``, ``random_``,
+``log_normal_``, ``cauchy_`` and ``geometric_``: in-place draws,
 as ``nn.init``-style code writes them (``with torch.no_grad(): w.normal_(0, 0.02)``).
 
 Each draws eagerly from fnnet.torch's global key (``torch.manual_seed``) or the
@@ -85,7 +85,41 @@ def random_(self: Tensor, from_: int = 0, to: int | None = None, *,
     return self.copy_(_wrap_value(draw.astype(self.dtype.np)))
 
 
-METHODS = (normal_, uniform_, bernoulli_, exponential_, random_)
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Any = None
+                ) -> Tensor:
+    """Fills with ``exp(N(mean, std**2))`` draws. PyTorch equivalent:
+    ``Tensor.log_normal_``."""
+    if std <= 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    draw = flat_normal(_random.key_for(generator, "log_normal_"), tuple(self.shape))
+    return _fill(self, jnp.exp(mean + std * draw), "log_normal_")
+
+
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None
+            ) -> Tensor:
+    """Fills with Cauchy draws ``median + sigma * tan(pi (U - 1/2))``. PyTorch
+    equivalent: ``Tensor.cauchy_``."""
+    if not self.is_floating_point():
+        raise RuntimeError(f"Cauchy distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified {self.dtype}")
+    if sigma <= 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    draw = jax.random.cauchy(_random.key_for(generator, "cauchy_"), tuple(self.shape))
+    return _fill(self, median + sigma * draw, "cauchy_")
+
+
+def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
+    """Fills with the number of Bernoulli(``p``) trials up to the first success (1, 2,
+    ...); integer tensors too. PyTorch equivalent: ``Tensor.geometric_``."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    draw = jax.random.geometric(_random.key_for(generator, "geometric_"), p,
+                                tuple(self.shape))
+    return self.copy_(_wrap_value(draw.astype(self.dtype.np)))
+
+
+METHODS = (normal_, uniform_, bernoulli_, exponential_, random_, log_normal_, cauchy_,
+           geometric_)
 
 
 def install() -> None:

@@ -423,10 +423,12 @@ class _GradientHooks:
     (``retain_grad``). A non-leaf's ``probe`` is the zeros leaf added to it, whose
     gradient is the tensor's; the probe's own hooks name their ``owner``."""
 
-    __slots__ = ("hooks", "retain", "probe", "owner", "target")
+    __slots__ = ("hooks", "retain", "probe", "owner", "target", "post")
 
     def __init__(self, owner: Tensor | None = None) -> None:
         self.hooks: dict[int, Callable[[Tensor], Tensor | None]] = {}
+        #: a leaf's ``register_post_accumulate_grad_hook`` hooks, called with the leaf
+        self.post: dict[int, Callable[[Tensor], None]] = {}
         self.retain = False
         self.probe: Tensor | None = None
         # the owner's hooks are kept by the probe, so that they run when the owner tensor
@@ -790,6 +792,9 @@ class Tensor:
                     leaf.grad = new
                 elif isinstance(leaf.grad, Tensor):
                     leaf.grad.add_(new)
+                if hooks is not None:
+                    for post in list(hooks.post.values()):
+                        post(leaf)
         finally:
             recorder.grad_enabled = previous
 
@@ -860,6 +865,30 @@ class Tensor:
         hooks = self._probed() if self._kind == RG else self._gradient_hooks()
         handle = RemovableHandle(hooks.hooks)
         hooks.hooks[handle.id] = hook
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+        """Calls ``hook(tensor)`` after each ``backward()`` has added to this leaf's
+        ``.grad`` (an optimizer step per parameter during backward, PyTorch's "optimizer
+        step in backward" recipe).
+
+        Returns:
+            A handle whose ``remove()`` drops the hook.
+        """
+        if self._kind == CONST:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if self._kind == RG:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if not callable(hook):
+            raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, "
+                            f"got {type(hook).__name__}")
+        from fnnet.torch._hooks import RemovableHandle
+
+        hooks = self._gradient_hooks()
+        handle = RemovableHandle(hooks.post)
+        hooks.post[handle.id] = hook
         return handle
 
     def _gradient_hooks(self) -> _GradientHooks:
