@@ -1,5 +1,6 @@
 """Two processes x 2 CPU devices on localhost (jax.distributed, gloo) train like one process
-with 4 devices, and a state that differs across processes is refused at start.
+with 4 devices, ``fit`` on them is the one-process run, and a state that differs across
+processes is refused at start.
 
 The processes are started by ``fnnet.parallel.launch_local``: a free port, a timeout,
 and every process killed when one fails. Run as a script, this file is the worker of
@@ -79,6 +80,51 @@ def test_a_state_that_differs_across_processes_is_refused_at_start():
         assert "the values of state.params['fc']['bias'] on process 1 differ" in result.stdout
 
 
+def _fit_run(devices, seed=0):
+    """``fit`` of a small MLP on digits: one epoch, two steps a call, an odd-sized
+    evaluation; ``(history, params as a flat state dict)``."""
+    from fnnet import data, models, optim
+    from fnnet.nn.state_dict import state_dict
+    from fnnet.parallel import gather
+    from fnnet.train import fit
+
+    x, y = data.load("digits", "train", dtype=np.float32)
+    state, history = fit(models.MLP((64, 16, 10)), optim.SGD(lr=0.1, momentum=0.9), (x, y),
+                         eval_data=(x[:101], y[:101]), eval_batch_size=8, epochs=1,
+                         batch_size=32, steps_per_call=2, seed=seed, devices=devices,
+                         progress=False)
+    return history, state_dict(gather(state.params))
+
+
+def test_fit_on_two_processes_is_the_one_process_run(tmp_path):
+    # Every process reads the whole batches: without devices each computes the run
+    # alike; with every device of both, each step is split over the four.
+    expected_history, expected = _fit_run(None)
+    for mode in ("alike", "devices"):
+        results = _launch([__file__, "fit", mode, tmp_path / mode])
+        for process in range(2):
+            history = np.load(tmp_path / f"{mode}{process}.history.npy", allow_pickle=True)
+            assert history.item()["eval_loss"] == pytest.approx(
+                expected_history["eval_loss"], rel=1e-5), (mode, process, results)
+            with np.load(tmp_path / f"{mode}{process}.npz") as got:
+                for name in expected:
+                    np.testing.assert_allclose(got[name], expected[name], rtol=1e-5,
+                                               atol=1e-6, err_msg=f"{mode} {name}")
+
+
+def _fit_worker(mode: str, prefix: str) -> int:
+    from fnnet import parallel
+
+    parallel.initialize()
+    import jax
+
+    history, params = _fit_run(None if mode == "alike" else jax.device_count())
+    me = jax.process_index()
+    np.savez(f"{prefix}{me}.npz", **params)
+    np.save(f"{prefix}{me}.history.npy", np.array(history, dtype=object))
+    return 0
+
+
 def _mismatch_worker() -> int:
     """Each process builds a state; process 1's differs, first in layout, then in value."""
     from fnnet import parallel
@@ -110,6 +156,8 @@ def _mismatch_worker() -> int:
 if __name__ == "__main__":
     if sys.argv[1:] == ["mismatch"]:
         sys.exit(_mismatch_worker())
+    if sys.argv[1:2] == ["fit"]:
+        sys.exit(_fit_worker(*sys.argv[2:4]))
     sys.exit(f"usage: {sys.argv[0]} mismatch")
 
 

@@ -96,12 +96,14 @@ def _check_finite(name: str, x: Any) -> None:
 def _epoch_batches(data: DataArg, batch_size: int, *, shuffle: bool, seed: int, epoch: int,
                    drop_last: bool, start: int = 0) -> Iterable[Batch]:
     """The batches of ``epoch`` from batch ``start`` on (a callable's first ones are read
-    and dropped)."""
+    and dropped). Every process reads the same whole batches: with several processes
+    the run is the one process's run, each step computed alike by every process (or,
+    with ``devices``, split over them by :mod:`fnnet.parallel.fit`)."""
     if callable(data):
         return itertools.islice(data(epoch), start, None)
     x, y = data
     return batches(x, y, batch_size, shuffle=shuffle, seed=seed, epoch=epoch,
-                   drop_last=drop_last, start=start)
+                   drop_last=drop_last, start=start, process_index=0, process_count=1)
 
 
 def _num_classes(model: Module, params: Any, layer_state: Any, x: Any) -> int | None:
@@ -255,7 +257,11 @@ def fit(
         devices: train data-parallel on the first ``devices`` devices (see
             :mod:`fnnet.parallel`): each batch is split over them, and the run computes
             what it computes on one device (to float rounding). ``batch_size`` must be
-            divisible by it. The returned state is replicated on those devices.
+            divisible by it. The returned state is replicated on those devices. With
+            several processes (:func:`fnnet.parallel.initialize`) every process calls
+            fit alike with the whole data: without ``devices`` each computes the
+            one-process run; ``devices`` must then be ``jax.device_count()``, every
+            device of every process, each process placing its rows of each batch.
         callbacks: :class:`fnnet.train.Callback` objects told of every step's metrics
             and of every epoch (see :mod:`fnnet.train.callbacks`).
         logdir: a folder to write TensorBoard event files (every step's loss and
