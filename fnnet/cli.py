@@ -239,8 +239,10 @@ def _augmented_batches(x: np.ndarray, y: np.ndarray, augment_fn: Augmentation,
     base = jax.random.fold_in(jax.random.key(seed), 0x417)  # apart from fit's own keys
 
     def epoch_batches(epoch: int) -> Iterator[Any]:
+        # the whole batches on every process, as fit reads its arrays
         for i, (bx, by) in enumerate(batches(x, y, batch_size, shuffle=True, seed=seed,
-                                             epoch=epoch, drop_last=True)):
+                                             epoch=epoch, drop_last=True, process_index=0,
+                                             process_count=1)):
             key = jax.random.fold_in(jax.random.fold_in(base, epoch), i)
             yield augment_jit(key, bx), by
 
