@@ -172,3 +172,14 @@ def test_simulated_devices_keep_the_users_other_xla_flags():
     for result in results:
         assert result.stdout.strip() == (
             "--xla_dump_to=/tmp/x --xla_force_host_platform_device_count=3")
+
+
+def test_a_failed_process_is_quoted_in_the_error():
+    from fnnet.parallel import LaunchError, launch_local
+
+    fail = ("import os, sys, time; rank = os.environ['FNNET_PROCESS_ID']; print('rank', rank)"
+            "\nif rank == '1': sys.exit('rank 1: bad data')\ntime.sleep(60)")
+    with pytest.raises(LaunchError) as error:
+        launch_local([sys.executable, "-c", fail], 2, timeout=TIMEOUT)
+    assert str(error.value) == ("process 1 exited with code 1; the others were stopped; the "
+                                "last lines process 1 printed:\nrank 1\nrank 1: bad data")

@@ -21,6 +21,9 @@ from collections.abc import Mapping, Sequence
 
 from fnnet.parallel.distributed import ENV_COORDINATOR, ENV_NUM_PROCESSES, ENV_PROCESS_ID
 
+#: lines of a failed process's captured output quoted in the LaunchError message
+OUTPUT_LINES = 20
+
 
 class LaunchError(RuntimeError):
     """A launched process failed or ran out of time; ``results`` holds every process's
@@ -82,8 +85,9 @@ def launch_local(
             ``env`` not a mapping.
         ValueError: ``command`` is empty, ``num_processes`` or
             ``cpu_devices_per_process`` below 1, or ``timeout`` not positive.
-        LaunchError: a process exited with a non-zero code (the others are killed) or
-            the timeout passed (all are killed).
+        LaunchError: a process exited with a non-zero code (the others are killed; the
+            message quotes the last lines of its captured output) or the timeout passed
+            (all are killed).
 
     PyTorch equivalent: ``torchrun --standalone --nproc-per-node=N script.py``.
     """
@@ -119,7 +123,7 @@ def launch_local(
             procs.append(subprocess.Popen(
                 list(command), env={**base, ENV_PROCESS_ID: str(index)}, stdout=log,
                 stderr=subprocess.STDOUT if capture else None, start_new_session=True))
-        failure = _wait(procs, deadline)
+        failure, failed = _wait(procs, deadline)
     finally:
         for proc in procs:
             _kill(proc)  # no-op for the ones that exited
@@ -132,6 +136,10 @@ def launch_local(
             log.close()
         results.append(subprocess.CompletedProcess(proc.args, proc.returncode, output))
     if failure:
+        output = results[failed].stdout if failed is not None else None
+        if output:  # what the failing process printed last: its traceback
+            tail = "\n".join(output.rstrip().splitlines()[-OUTPUT_LINES:])
+            failure += f"; the last lines process {failed} printed:\n{tail}"
         raise LaunchError(failure, results)
     return results
 
@@ -159,16 +167,18 @@ def _check_count(name: str, value: object) -> None:
         raise ValueError(f"launch_local: {name} must be at least 1, got {value}")
 
 
-def _wait(procs: list[subprocess.Popen[bytes]], deadline: float | None) -> str | None:
-    """Waits for every process; returns why the run failed, or None."""
+def _wait(procs: list[subprocess.Popen[bytes]], deadline: float | None
+          ) -> tuple[str | None, int | None]:
+    """Waits for every process; returns why the run failed (or None) and the index of
+    the process that failed (None when none did, or the time ran out)."""
     while True:
         codes = [proc.poll() for proc in procs]
         for index, code in enumerate(codes):
             if code not in (None, 0):
-                return f"process {index} exited with code {code}; the others were stopped"
+                return f"process {index} exited with code {code}; the others were stopped", index
         if all(code == 0 for code in codes):
-            return None
+            return None, None
         if deadline is not None and time.monotonic() > deadline:
             running = [i for i, code in enumerate(codes) if code is None]
-            return f"timed out; processes {running} were still running and were killed"
+            return f"timed out; processes {running} were still running and were killed", None
         time.sleep(0.05)
