@@ -545,6 +545,11 @@ def test_activations_match_pytorch(torch, name, kwargs, module, args):
     ((2, 1, 3, 4), dict(size=(2, 3), mode="bilinear")),
     ((2, 1, 3, 4), dict(size=(6, 5), mode="bilinear", align_corners=True)),
     ((1, 1, 2, 3, 4), dict(scale_factor=2, mode="trilinear")),
+    ((2, 1, 11, 9), dict(size=(5, 4), mode="area")),
+    ((1, 2, 9), dict(scale_factor=0.5, mode="area")),
+    ((2, 1, 28, 20), dict(size=(9, 7), mode="bilinear", antialias=True)),
+    ((2, 1, 28, 20), dict(scale_factor=0.3, mode="bicubic", antialias=True)),
+    ((2, 1, 6, 5), dict(size=(9, 8), mode="bilinear", antialias=True)),
 ], ids=lambda v: str(v))
 def test_interpolate_matches_pytorch(torch, shape, kwargs):
     data = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
@@ -570,8 +575,8 @@ def test_upsample_modules_and_errors(torch):
             ours = getattr(ft.nn, cls)(*args, **kwargs)
             assert repr(ours) == repr(theirs)
             close(ours(ft.tensor(data)), theirs(torch.tensor(data)))
-    with pytest.raises(NotImplementedError, match="mode='area' is not supported"):
-        ft.nn.functional.interpolate(ft.tensor(data), scale_factor=2, mode="area")
+    with pytest.raises(ValueError, match="Anti-alias option is restricted to bilinear"):
+        ft.nn.functional.interpolate(ft.tensor(data), scale_factor=2, antialias=True)
     with pytest.raises(ValueError, match="pass exactly one of size and scale_factor"):
         ft.nn.functional.interpolate(ft.tensor(data))
     with pytest.raises(ValueError, match="align_corners option can only be set"):

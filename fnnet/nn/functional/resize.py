@@ -1,16 +1,18 @@
-"""Resizing feature maps: nearest-neighbour and (bi/tri)linear interpolation with
-PyTorch's sampling positions."""
+"""Resizing feature maps: nearest-neighbour, (bi/tri)linear and bicubic interpolation
+with PyTorch's sampling positions, and ``area`` (adaptive average pooling)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 
+import jax
 import jax.numpy as jnp
 
+from fnnet.nn.functional.pooling import _adaptive_axis
 from fnnet.typing import Array
 
-MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 _LINEAR_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution coefficient
 
@@ -58,9 +60,23 @@ def _scale(n_in: int, n_out: int, factor: float | None, align_corners: bool) -> 
     return 1.0 / factor if factor is not None else n_in / n_out
 
 
+def _antialiased(x: Array, out: tuple[int, ...], factors: tuple[float | None, ...],
+                 mode: str) -> Array:
+    """Bilinear or bicubic resizing of ``[N, C, H, W]`` whose kernel widens by the
+    downscaling factor, as PyTorch's ``antialias=True`` (its cubic kernel then has
+    ``a = -0.5``, as jax's): jax's ``scale_and_translate`` by ``scale_factor`` where
+    given (PyTorch samples at ``1 / scale_factor``), else by the sizes' ratio."""
+    scales = [f if f is not None else o / i
+              for f, o, i in zip(factors, out, x.shape[2:], strict=True)]
+    return jax.image.scale_and_translate(
+        x, (*x.shape[:2], *out), (2, 3), jnp.asarray(scales, jnp.float32),
+        jnp.zeros(2, jnp.float32), method="linear" if mode == "bilinear" else "cubic",
+        antialias=True)
+
+
 def interpolate(x: Array, size: int | Sequence[int] | None = None,
                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
-                align_corners: bool | None = None) -> Array:
+                align_corners: bool | None = None, antialias: bool = False) -> Array:
     """Resizes the spatial axes of ``x`` (everything after ``[N, C]``).
 
     Args:
@@ -71,9 +87,13 @@ def interpolate(x: Array, size: int | Sequence[int] | None = None,
         mode: ``'nearest'`` (PyTorch's legacy ``floor(dst * scale)``), ``'nearest-exact'``
             (pixel centres), ``'linear'``/``'bilinear'``/``'trilinear'`` for 1-3
             spatial axes, or ``'bicubic'`` (2 axes; Keys' cubic with ``a = -0.75``, the
-            taps clamped at the edges, as PyTorch's).
+            taps clamped at the edges, as PyTorch's), or ``'area'`` (each output cell the
+            mean of its input window: adaptive average pooling).
         align_corners: for the linear modes, sample so that the corner pixels of input
             and output coincide (default False).
+        antialias: for ``'bilinear'`` and ``'bicubic'``, widen the kernel when
+            downscaling so that every input pixel contributes (PyTorch's ``antialias``;
+            not with ``align_corners=True``).
 
     Returns:
         ``[N, C, *out_size]``.
@@ -100,6 +120,18 @@ def interpolate(x: Array, size: int | Sequence[int] | None = None,
     if scale_factor is not None:
         factors = tuple(float(f) for f in ((scale_factor,) * rank if isinstance(
             scale_factor, (int, float)) else scale_factor))
+    if antialias:
+        if mode not in ("bilinear", "bicubic") or rank != 2:
+            raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                             "modes and requires a 4-D tensor as input")
+        if align_corners:
+            raise NotImplementedError("interpolate: antialias=True with align_corners=True is "
+                                      "not supported; resize with align_corners=False")
+        return _antialiased(x, out, factors, mode)
+    if mode == "area":  # PyTorch resizes by adaptive average pooling to the output size
+        for axis in range(rank):
+            x = _adaptive_axis(x, axis + 2, out[axis])
+        return x
     for axis in range(rank):
         n_in, n_out = spatial[axis], out[axis]
         scale = _scale(n_in, n_out, factors[axis], bool(align_corners))

@@ -18,19 +18,16 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False
                 ) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.interpolate`` (modes ``nearest``,
-    ``nearest-exact``, ``linear``, ``bilinear``, ``trilinear``)."""
+    ``nearest-exact``, ``linear``, ``bilinear``, ``bicubic``, ``trilinear``, ``area``)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate(): argument 'input' must be Tensor, not "
                         f"{type(input).__name__}")
-    if antialias:
-        raise NotImplementedError("fnnet.torch: interpolate(antialias=True) is not "
-                                  "supported; use jax.image.resize(..., antialias=True)")
     if recompute_scale_factor and scale_factor is not None:
         # the output size from the factor, then positions from the sizes, as PyTorch
         size = output_size(tuple(input.shape[2:]), None, _hashable(scale_factor))
         scale_factor = None
     return _op(fnf.interpolate, (_hashable(size), _hashable(scale_factor), mode,
-                                 align_corners), input, who="interpolate")
+                                 align_corners, bool(antialias)), input, who="interpolate")
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None,
