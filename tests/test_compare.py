@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -234,3 +235,18 @@ def test_verdict_of_dropout_runs_and_mismatched_state_dicts():
     with pytest.raises(ValueError, match=r"toy:x: fnnet has state_dict entries \['v'\], "
                                          r"torch has \['w'\]"):
         comparison.max_param_diff("fnnet")
+
+
+@pytest.mark.parametrize("args, kwargs, error, message", [
+    (("nosuch", "sgd"), {}, ValueError, "unknown example 'nosuch'; expected one of "
+     "linear_regression, "),
+    (("linear_regression", "adam"), {}, ValueError,
+     "linear_regression has no configuration 'adam'; expected one of sgd"),
+    (("linear_regression", "sgd"), {"versions": ("fnnet", "jax")}, ValueError,
+     "versions: unknown ['jax']; expected some of ['torch', 'fnnet', 'shim']"),
+    (("linear_regression", "sgd"), {"versions": "fnnet"}, TypeError,
+     "versions must be a tuple of names from ['torch', 'fnnet', 'shim'], got 'fnnet'"),
+])
+def test_compare_names_bad_arguments_before_running(args, kwargs, error, message):
+    with pytest.raises(error, match="^" + re.escape(message)):
+        compare(*args, **kwargs)

@@ -16,6 +16,7 @@ from fnnet.compare.runner import (
     EXAMPLES,
     VERSIONS,
     Comparison,
+    check_versions,
     compare,
     examples_dir,
     load_module,
@@ -63,9 +64,7 @@ def run(args: argparse.Namespace) -> list[Comparison]:
     if args.all == bool(args.examples):
         raise ValueError("give one or more EXAMPLE names or --all (not both)")
     versions = tuple(v.strip() for v in args.versions.split(","))
-    unknown = [v for v in versions if v not in VERSIONS]
-    if unknown:
-        raise ValueError(f"--versions: unknown {unknown}; expected some of {list(VERSIONS)}")
+    check_versions(versions, "--versions")
     root = examples_dir(args.examples_dir)
     out = pathlib.Path(args.out)
     if out.exists() and not out.is_dir():

@@ -60,6 +60,17 @@ def load_module(root: pathlib.Path, example: str, stem: str) -> ModuleType:
     return module
 
 
+def check_versions(versions: Any, name: str = "versions") -> None:
+    """Raises unless ``versions`` is a tuple or list of names from :data:`VERSIONS`;
+    ``name`` is what the message calls it."""
+    if not isinstance(versions, tuple | list) or not all(isinstance(v, str) for v in versions):
+        raise TypeError(f"{name} must be a tuple of names from {list(VERSIONS)}, got "
+                        f"{versions!r}")
+    unknown = [v for v in versions if v not in VERSIONS]
+    if unknown or not versions:
+        raise ValueError(f"{name}: unknown {unknown}; expected some of {list(VERSIONS)}")
+
+
 def parse_name(root: pathlib.Path, name: str) -> list[tuple[str, str]]:
     """``"mlp_mnist"`` -> every variant of it; ``"mlp_mnist:sgd"`` -> that one.
 
@@ -174,6 +185,11 @@ def compare(example: str, variant: str, config: Any | None = None, *,
         A :class:`Comparison`.
     """
     root = examples_dir(root)
+    if not isinstance(example, str) or not isinstance(variant, str):
+        raise TypeError(f"compare: example and variant must be str, got "
+                        f"{type(example).__name__} and {type(variant).__name__}")
+    parse_name(root, f"{example}:{variant}")  # both known, else the known ones listed
+    check_versions(versions)
     config_module = load_module(root, example, "config")
     config = config if config is not None else config_module.CONFIGS[variant]
     data = config.data()
