@@ -113,3 +113,133 @@ def test_dropout_between_layers_draws_in_training_only():
     gru.train()
     c = gru(x)[0].detach().numpy()
     assert not np.allclose(a, c)
+
+
+# -- Bilinear, RReLU, ChannelShuffle, circular padding, LP pools, unpooling, margin losses
+
+_RNG = np.random.default_rng(7)
+_IN = {shape: _RNG.standard_normal(shape).astype(np.float32)
+       for shape in ((3, 4), (3, 5), (2, 6, 3, 3), (2, 3, 8), (2, 3, 4, 5), (1, 2, 4, 4, 4))}
+_POS = {shape: np.abs(x) + 0.1 for shape, x in _IN.items()}
+
+#: name -> (module maker, inputs as (array, differentiable), eval mode)
+MORE_LAYERS = {
+    "Bilinear": (lambda T: T.nn.Bilinear(4, 5, 2), [(_IN[3, 4], True), (_IN[3, 5], True)]),
+    "Bilinear no bias": (lambda T: T.nn.Bilinear(4, 5, 3, bias=False),
+                         [(_IN[3, 4], True), (_IN[3, 5], True)]),
+    "RReLU eval": (lambda T: T.nn.RReLU(0.1, 0.3).eval(), [(_IN[2, 3, 8], True)]),
+    "ChannelShuffle": (lambda T: T.nn.ChannelShuffle(3), [(_IN[2, 6, 3, 3], True)]),
+    "CircularPad1d": (lambda T: T.nn.CircularPad1d((2, 1)), [(_IN[2, 3, 8], True)]),
+    "CircularPad2d": (lambda T: T.nn.CircularPad2d(1), [(_IN[2, 3, 4, 5], True)]),
+    "CircularPad3d": (lambda T: T.nn.CircularPad3d((1, 0, 0, 2, 1, 1)),
+                      [(_IN[1, 2, 4, 4, 4], True)]),
+    "LPPool1d": (lambda T: T.nn.LPPool1d(2, 3, 2), [(_POS[2, 3, 8], True)]),
+    "LPPool2d": (lambda T: T.nn.LPPool2d(1.5, (2, 3), ceil_mode=True),
+                 [(_POS[2, 3, 4, 5], True)]),
+    "LPPool3d": (lambda T: T.nn.LPPool3d(3, 2), [(_POS[1, 2, 4, 4, 4], True)]),
+    "MultiMarginLoss": (lambda T: T.nn.MultiMarginLoss(),
+                        [(_IN[3, 4], True), (np.array([0, 3, 1]), False)]),
+    "MultiMarginLoss p=2 weight": (
+        lambda T: T.nn.MultiMarginLoss(2, 0.5, T.tensor([1.0, 2.0, 0.5, 1.5]), reduction="sum"),
+        [(_IN[3, 4], True), (np.array([0, 3, 1]), False)]),
+    "MultiMarginLoss none 1-D": (lambda T: T.nn.MultiMarginLoss(reduction="none"),
+                                 [(_IN[3, 4][0], True), (np.array(2), False)]),
+    "MultiLabelMarginLoss": (lambda T: T.nn.MultiLabelMarginLoss(),
+                             [(_IN[3, 4], True),
+                              (np.array([[3, 0, -1, 1], [1, 2, 3, 0], [-1, 1, 1, 1]]), False)]),
+    "MultiLabelMarginLoss none": (lambda T: T.nn.MultiLabelMarginLoss(reduction="none"),
+                                  [(_IN[3, 4], True),
+                                   (np.array([[2, 2, -1, 0], [0, -1, 3, 3], [1, 0, 3, 2]]),
+                                    False)]),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE_LAYERS))
+def test_more_layers_match_pytorch(torch, name):
+    make, inputs = MORE_LAYERS[name]
+    results = []
+    for T in (torch, ft):
+        T.manual_seed(0)
+        module = make(T)
+        if T is ft:
+            module.load_state_dict({k: ft.tensor(v.detach().numpy())
+                                    for k, v in results[0][1].items()})
+        xs = [T.tensor(x, requires_grad=grad) for x, grad in inputs]
+        out = module(*xs)
+        (out * out).sum().backward()
+        results.append((repr(module), module.state_dict(), out.detach().numpy(),
+                        [x.grad.numpy() for x in xs if x.requires_grad],
+                        {k: p.grad.numpy() for k, p in module.named_parameters()}))
+    (t_repr, _, t_out, t_grads, t_pgrads), (o_repr, _, o_out, o_grads, o_pgrads) = results
+    assert o_repr == t_repr
+    assert o_out.shape == t_out.shape
+    _close(o_out, t_out, f"{name} output")
+    for ours, theirs in zip(o_grads, t_grads, strict=True):
+        _close(ours, theirs, f"{name} input gradient")
+    assert o_pgrads.keys() == t_pgrads.keys()
+    for key in t_pgrads:
+        _close(o_pgrads[key], t_pgrads[key], f"{name} {key} gradient")
+
+
+def test_bilinear_initialises_as_pytorch(torch):
+    layer = ft.nn.Bilinear(9, 4, 50)
+    bound = 1 / 3
+    for p in (layer.weight, layer.bias):
+        v = p.detach().numpy()
+        assert v.min() >= -bound and v.max() <= bound and v.std() > bound / 3
+    assert tuple(layer.weight.shape) == tuple(torch.nn.Bilinear(9, 4, 50).weight.shape)
+
+
+def test_rrelu_training_draws_slopes_between_its_bounds(torch):
+    x = -np.abs(_IN[2, 3, 4, 5]) - 0.5
+    for T in (torch, ft):
+        T.manual_seed(1)
+        y = T.nn.RReLU(0.1, 0.3)(T.tensor(x)).numpy()
+        slopes = y / x
+        assert (slopes >= 0.1 - 1e-6).all() and (slopes <= 0.3 + 1e-6).all()
+        assert slopes.std() > 0.03  # a slope per element
+        z = T.tensor(x)
+        assert T.nn.functional.rrelu_(z, 0.2, 0.2) is z  # the mean slope, in place
+        np.testing.assert_allclose(z.numpy(), x * 0.2, rtol=1e-6)
+        y = T.tensor(x)
+        T.nn.functional.celu_(y, 2.0)
+        T.nn.functional.selu_(y)
+        np.testing.assert_allclose(
+            y.numpy(), T.selu(T.celu(T.tensor(x), 2.0)).numpy(), rtol=1e-6)
+
+
+def test_pooling_with_indices_and_unpool1d_match_pytorch(torch):
+    x = _IN[2, 3, 8]
+    results = []
+    for T in (torch, ft):
+        F = T.nn.functional
+        values, indices = F.max_pool1d_with_indices(T.tensor(x), 2)
+        v2, i2 = F.max_pool2d_with_indices(T.tensor(_IN[2, 3, 4, 5]), 2, 1)
+        unpooled = T.nn.MaxUnpool1d(2)(values, indices)
+        sized = F.max_unpool1d(values, indices, 2, output_size=[9])
+        results.append([a.numpy() for a in (values, indices, v2, i2, unpooled, sized)])
+    for ours, theirs in zip(*reversed(results), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+MORE_LAYER_MISTAKES = {
+    "channel_shuffle groups": lambda T: T.nn.functional.channel_shuffle(T.ones(1, 3, 2), 2),
+    "channel_shuffle dims": lambda T: T.nn.functional.channel_shuffle(T.ones(3), 1),
+    "rrelu bounds": lambda T: T.nn.functional.rrelu(T.ones(2), 0.5, 0.1),
+    "bilinear sizes": lambda T: T.nn.functional.bilinear(T.ones(2, 3), T.ones(2, 4),
+                                                         T.ones(5, 3, 3)),
+    "multi_margin p": lambda T: T.nn.functional.multi_margin_loss(T.ones(2, 3),
+                                                                  T.tensor([0, 1]), p=3),
+    "multi_margin target": lambda T: T.nn.functional.multi_margin_loss(T.ones(2, 3),
+                                                                       T.tensor([0, 5])),
+    "multilabel target": lambda T: T.nn.functional.multilabel_margin_loss(
+        T.ones(2, 3), T.tensor([[0, 5, -1], [1, -1, 0]])),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE_LAYER_MISTAKES))
+def test_more_layers_refuse_as_pytorch(torch, name):
+    from helpers import raised_by
+
+    assert raised_by(MORE_LAYER_MISTAKES[name], ft) == \
+        raised_by(MORE_LAYER_MISTAKES[name], torch)

@@ -19,11 +19,14 @@ from fnnet.losses.margin import (
     triplet_margin_from_distances,
     triplet_margin_loss,
 )
+from fnnet.losses.multiclass_margin import multi_margin_loss, multilabel_margin_loss
 from fnnet.losses.nll import check_labels, nll_loss
 from fnnet.losses.penalties import l1_penalty, l2_penalty
 from fnnet.losses.regression import l1_loss, mse_loss, smooth_l1_loss
 
 __all__ = [
+    "multi_margin_loss",
+    "multilabel_margin_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "check_labels",

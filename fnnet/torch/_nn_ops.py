@@ -26,7 +26,8 @@ _REDUCTIONS = ("none", "mean", "sum")
 #: in PyTorch)
 SAME = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
         "conv_transpose3d", "cosine_similarity", "pairwise_distance", "pdist", "avg_pool1d",
-        "adaptive_avg_pool1d", "pixel_shuffle", "pixel_unshuffle", "prelu", "hardshrink")
+        "adaptive_avg_pool1d", "pixel_shuffle", "pixel_unshuffle", "prelu", "hardshrink",
+        "bilinear", "channel_shuffle", "rrelu_")
 
 
 def _reduction(reduction: Any) -> str:
@@ -218,6 +219,7 @@ def install(namespace: dict[str, Any]) -> None:
                cosine_embedding_loss, poisson_nll_loss, rms_norm, constant_pad_nd,
                masked_fill, rsub):
         namespace[fn.__name__] = fn
+    namespace.update(rrelu=F.rrelu, native_channel_shuffle=F.channel_shuffle)
     namespace["concatenate"] = namespace["cat"]
     namespace["row_stack"] = namespace["vstack"]
     Tensor.prelu = F.prelu  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from fnnet.nn.functional.activation import (
     mish,
     relu,
     relu6,
+    rrelu,
     selu,
     sigmoid,
     silu,
@@ -40,9 +41,9 @@ from fnnet.nn.functional.flatten import flatten
 from fnnet.nn.functional.fold import fold, unfold
 from fnnet.nn.functional.grid_sample import affine_grid, grid_sample
 from fnnet.nn.functional.group_norm import group_norm
-from fnnet.nn.functional.linear import linear
+from fnnet.nn.functional.linear import bilinear, linear
 from fnnet.nn.functional.local_response_norm import local_response_norm
-from fnnet.nn.functional.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from fnnet.nn.functional.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from fnnet.nn.functional.pooling import (
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -93,6 +94,9 @@ __all__ = [
     "affine_grid",
     "adaptive_max_pool2d",
     "celu",
+    "rrelu",
+    "bilinear",
+    "channel_shuffle",
     "elu",
     "hardsigmoid",
     "hardswish",

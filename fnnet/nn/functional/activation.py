@@ -105,6 +105,28 @@ def celu(x: Array, alpha: float = 1.0) -> Array:
     return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0.0, x) / alpha))
 
 
+def rrelu(x: Array, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, *, key: Array | None = None) -> Array:
+    """Randomized leaky ReLU: a negative ``x`` times a slope drawn from ``U(lower,
+    upper)`` per element when ``training``, else times the mean slope ``(lower + upper) /
+    2``.
+
+    Args:
+        x: any shape.
+        lower, upper: the slopes' range.
+        training: draw the slopes (needs ``key``) or use their mean.
+        key: the PRNG key of the slopes.
+
+    PyTorch equivalent: ``torch.nn.functional.rrelu``.
+    """
+    if not training:
+        return jnp.where(x > 0, x, x * ((lower + upper) / 2))
+    if key is None:
+        raise ValueError("rrelu: training needs a PRNG key; pass key=jax.random.key(...)")
+    slope = jax.random.uniform(key, jnp.shape(x), jnp.result_type(x), lower, upper)
+    return jnp.where(x > 0, x, x * slope)
+
+
 def selu(x: Array) -> Array:
     """``scale * elu(x, alpha)`` with the self-normalising constants.
 

@@ -36,3 +36,21 @@ def linear(x: Array, weight: Array, bias: Array | None = None) -> Array:
                          f"{w_shape}, got {tuple(jnp.shape(bias))}")
     y = jnp.matmul(x, weight.T)
     return y if bias is None else y + bias
+
+
+def bilinear(x1: Array, x2: Array, weight: Array, bias: Array | None = None) -> Array:
+    """``y_o = x1^T A_o x2 + b_o`` for each output ``o``.
+
+    Args:
+        x1: ``[..., in1_features]``.
+        x2: ``[..., in2_features]`` (the same leading shape).
+        weight: ``[out_features, in1_features, in2_features]``.
+        bias: ``[out_features]`` or None.
+
+    Returns:
+        ``[..., out_features]``.
+
+    PyTorch equivalent: ``torch.nn.functional.bilinear``.
+    """
+    y = jnp.einsum("...i,oij,...j->...o", x1, weight, x2)
+    return y if bias is None else y + bias

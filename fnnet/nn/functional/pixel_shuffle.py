@@ -45,3 +45,21 @@ def pixel_unshuffle(x: Array, downscale_factor: int) -> Array:
     n = len(lead)
     y = jnp.transpose(y, (*range(n), n, n + 2, n + 4, n + 1, n + 3))
     return y.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def channel_shuffle(x: Array, groups: int) -> Array:
+    """Interleaves the channels of ``groups`` groups (ShuffleNet): channel ``g * k + j``
+    of the ``k = C / groups`` per group goes to position ``j * groups + g``.
+
+    Args:
+        x: ``[N, C, *]``, ``C`` divisible by ``groups``.
+        groups: the number of groups.
+
+    Returns:
+        An array of ``x``'s shape.
+
+    PyTorch equivalent: ``torch.nn.functional.channel_shuffle``.
+    """
+    n, c, *rest = x.shape
+    grouped = x.reshape(n, groups, c // groups, *rest)
+    return jnp.swapaxes(grouped, 1, 2).reshape(x.shape)

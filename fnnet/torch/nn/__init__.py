@@ -81,6 +81,20 @@ from fnnet.torch.nn.modules import (
 )
 from fnnet.torch.nn.modules.dropout import AlphaDropout, FeatureAlphaDropout
 from fnnet.torch.nn.modules.fold import Fold, Unfold
+from fnnet.torch.nn.modules.more_layers import (
+    Bilinear,
+    ChannelShuffle,
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxUnpool1d,
+    MultiLabelMarginLoss,
+    MultiMarginLoss,
+    RReLU,
+)
 from fnnet.torch.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
 from fnnet.torch.nn.modules.adaptive_max import AdaptiveMaxPool1d, AdaptiveMaxPool3d
 from fnnet.torch.nn.modules.lazy import (
@@ -210,6 +224,8 @@ __all__ = [
     "LazyConvTranspose1d", "LazyConvTranspose3d", "ConstantPad3d", "InstanceNorm3d",
     "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d", "LazyInstanceNorm1d",
     "LazyInstanceNorm2d", "LazyInstanceNorm3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
-    "AlphaDropout", "FeatureAlphaDropout",
+    "AlphaDropout", "FeatureAlphaDropout", "Bilinear", "ChannelShuffle", "CircularPad1d",
+    "CircularPad2d", "CircularPad3d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d",
+    "MultiLabelMarginLoss", "MultiMarginLoss", "RReLU",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -614,6 +614,23 @@ from fnnet.torch.nn._more_functional import (  # noqa: E402, F401 - re-exported
     upsample_bilinear,
     upsample_nearest,
 )
+from fnnet.torch.nn._more_layers import (  # noqa: E402, F401 - re-exported
+    bilinear,
+    celu_,
+    channel_shuffle,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_unpool1d,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    rrelu,
+    rrelu_,
+    selu_,
+)
+from fnnet.torch.nn._more_layers import channel_shuffle as native_channel_shuffle  # noqa: E402, F401, I001
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._rms_norm import rms_norm  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._thresholding import (  # noqa: E402, F401 - re-exported

@@ -1,0 +1,216 @@
+"""``torch.nn.functional``'s ``bilinear``, ``rrelu`` (and ``rrelu_``, ``celu_``,
+``selu_``), ``channel_shuffle``, the power-average pools ``lp_pool1d/2d/3d``,
+``max_pool1d/2d_with_indices``, ``max_unpool1d`` and the multi-class margin losses: one
+recorded call of fnnet's function each, or PyTorch's composition of the shim's ops (the
+LP pools, as ``torch.nn.functional`` writes them). The modules are in
+``modules/more_layers.py``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+
+from fnnet import losses as L
+from fnnet.nn import functional as fnf
+from fnnet.torch import _graph, _random
+from fnnet.torch.nn._margin_losses import _prepare
+from fnnet.torch.tensor import Tensor, _op
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None
+             ) -> Tensor:
+    """``y = x1^T A x2 + b``. PyTorch equivalent: ``torch.nn.functional.bilinear``."""
+    if weight.dim() != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, but got "
+                           f"{weight.dim()}-D")
+    for which, value, size in (("input1", input1, weight.shape[1]),
+                               ("input2", input2, weight.shape[2])):
+        if value.shape[-1] != size:
+            raise RuntimeError(f"bilinear(): {which} size does not match weight size: got "
+                               f"{value.shape[-1]} but expected {size}")
+    if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+                           f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
+    return _op(fnf.bilinear, (), input1, input2, weight, bias, who="bilinear")
+
+
+def _rrelu_draw(x: jax.Array, key: jax.Array, lower: float, upper: float,
+                draw: int) -> jax.Array:
+    return fnf.rrelu(x, lower, upper, True, key=_random.fold(key, draw))
+
+
+def _rrelu_mean(x: jax.Array, lower: float, upper: float) -> jax.Array:
+    return fnf.rrelu(x, lower, upper, False)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, inplace: bool = False) -> Tensor:
+    """Leaky ReLU with a random negative slope from ``U(lower, upper)`` per element when
+    ``training`` (drawn from the step's key), the mean slope otherwise.
+
+    PyTorch equivalent: ``torch.nn.functional.rrelu``.
+    """
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if training:
+        result = _op(_rrelu_draw, (float(lower), float(upper), _graph.next_draw()), input,
+                     _graph.rng_input(), who="rrelu")
+    else:
+        result = _op(_rrelu_mean, (float(lower), float(upper)), input, who="rrelu")
+    return input._inplace(result) if inplace else result
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.rrelu_`` (in place)."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.celu_`` (in place)."""
+    from fnnet.torch.nn.functional import celu
+
+    return input._inplace(celu(input, alpha))
+
+
+def selu_(input: Tensor) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.selu_`` (in place)."""
+    from fnnet.torch.nn.functional import selu
+
+    return input._inplace(selu(input))
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """The channels of ``groups`` groups interleaved (ShuffleNet).
+
+    PyTorch equivalent: ``torch.nn.functional.channel_shuffle``.
+    """
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input "
+                           f"with sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value "
+                           f"of groups:{groups}")
+    if input.shape[1] % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got "
+                           f"{input.shape[1]} channels and {groups} groups.")
+    return _op(fnf.channel_shuffle, (int(groups),), input, who="channel_shuffle")
+
+
+def _lp_pool(pool: Any, input: Tensor, norm_type: float, kernel_size: Any, stride: Any,
+             ceil_mode: bool, dims: int) -> Tensor:
+    """PyTorch's composition: the average of ``x^p`` over the window, times the window's
+    size, to the power ``1 / p`` (a negative average kept at 0 by ``sign * relu``)."""
+    from fnnet.torch import relu, sign
+
+    kernel = (kernel_size,) * dims if isinstance(kernel_size, int) else tuple(kernel_size)
+    out = pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (sign(out) * relu(out.abs())).mul(math.prod(kernel)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.lp_pool1d``."""
+    from fnnet.torch.nn.functional import avg_pool1d
+
+    return _lp_pool(avg_pool1d, input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.lp_pool2d``."""
+    from fnnet.torch.nn.functional import avg_pool2d
+
+    return _lp_pool(avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.lp_pool3d``."""
+    from fnnet.torch.nn.functional import avg_pool3d
+
+    return _lp_pool(avg_pool3d, input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = True) -> tuple[Tensor, Tensor]:
+    """PyTorch equivalent: ``torch.nn.functional.max_pool1d_with_indices``."""
+    from fnnet.torch.nn.functional import max_pool1d
+
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode,
+                      True)  # type: ignore[return-value]
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = True) -> tuple[Tensor, Tensor]:
+    """PyTorch equivalent: ``torch.nn.functional.max_pool2d_with_indices``."""
+    from fnnet.torch.nn.functional import max_pool2d
+
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,
+                      True)  # type: ignore[return-value]
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """``max_unpool2d`` of the signal as one row. PyTorch equivalent:
+    ``torch.nn.functional.max_unpool1d``."""
+    from fnnet.torch.nn.functional import max_unpool2d
+
+    def single(value: Any) -> int:
+        return int(value if isinstance(value, int) else value[0])
+
+    size = None if output_size is None else (1, int(list(output_size)[-1]))
+    return max_unpool2d(input.unsqueeze(-2), indices.unsqueeze(-2), (1, single(kernel_size)),
+                        None if stride is None else (1, single(stride)),
+                        (0, single(padding)), size).squeeze(-2)
+
+
+def _multi_margin(x: Any, t: Any, w: Any, p: int, margin: float, reduction: str) -> Any:
+    return L.multi_margin_loss(x, t, p, margin, w, reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      weight: Tensor | None = None, size_average: Any = None,
+                      reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.multi_margin_loss``."""
+    reduction = _prepare("multi_margin_loss", reduction, size_average, reduce, input, target)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if input.dim() not in (1, 2) or (input.dim() == 2 and target.dim() != 1) or \
+            (input.dim() == 1 and target.dim() > 1):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(input.shape)}")
+    _check_range(target, input.shape[-1], "target out of range")
+    return _op(_multi_margin, (int(p), float(margin), reduction), input, target.detach(),
+               weight, who="multi_margin_loss")
+
+
+def _multilabel_margin(x: Any, t: Any, reduction: str) -> Any:
+    return L.multilabel_margin_loss(x, t, reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
+                           reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.multilabel_margin_loss``."""
+    reduction = _prepare("multilabel_margin_loss", reduction, size_average, reduce, input,
+                         target)
+    if tuple(input.shape) != tuple(target.shape):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of "
+                           f"size: {list(input.shape)}")
+    _check_range(target, input.shape[-1], "argument #2 'target' is out of range", -1)
+    return _op(_multilabel_margin, (reduction,), input, target.detach(),
+               who="multilabel_margin_loss")
+
+
+def _check_range(target: Tensor, classes: int, message: str, low: int = 0) -> None:
+    """PyTorch's error for a class index outside ``[low, classes)``, where the values
+    are on the host now (a recorded target is checked by nothing, as under jit)."""
+    from fnnet.torch.tensor import host_value
+
+    value = host_value(target)
+    if value is not None and value.size and (value.min() < low or value.max() >= classes):
+        raise RuntimeError(message)
