@@ -222,3 +222,36 @@ def test_an_optimizer_prints_and_groups_as_pytorch(torch, name, kwargs):
         ours.add_param_group({"params": [ft.zeros(1, requires_grad=True)], "lr": 0.5})
         assert repr(ours) == repr(theirs)
     assert [k for k in ours.param_groups[0]] == [k for k in theirs.param_groups[0]]
+
+
+def test_a_programs_own_scheduler_subclass_steps_as_pytorch(torch):
+    """Warm-up then cosine, written as a subclass that defines get_lr (also under the
+    older name _LRScheduler); the base class alone raises NotImplementedError."""
+    runs = []
+    for lib in (torch, ft):
+        sched_mod = lib.optim.lr_scheduler
+
+        for base in (sched_mod.LRScheduler, sched_mod._LRScheduler):
+            class WarmupCosine(base):
+                def __init__(self, optimizer, warmup, total, last_epoch=-1):
+                    self.warmup, self.total = warmup, total
+                    super().__init__(optimizer, last_epoch)
+
+                def get_lr(self):
+                    e = self.last_epoch
+                    if e < self.warmup:
+                        return [b * (e + 1) / self.warmup for b in self.base_lrs]
+                    t = (e - self.warmup) / max(1, self.total - self.warmup)
+                    return [b * 0.5 * (1 + np.cos(np.pi * t)) for b in self.base_lrs]
+
+            opt = lib.optim.SGD([lib.zeros(2, requires_grad=True)], lr=0.1)
+            sched = WarmupCosine(opt, 3, 10)
+            lrs = []
+            for _ in range(8):
+                opt.step()
+                sched.step()
+                lrs.append(float(opt.param_groups[0]["lr"]))
+            runs.append((lrs, sched.get_last_lr(), sorted(sched.state_dict())))
+        with pytest.raises(NotImplementedError):
+            sched_mod.LRScheduler(lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1))
+    assert runs[2:] == runs[:2]

@@ -51,7 +51,10 @@ class LRScheduler:
         self.step()
 
     def _schedule(self, lr: float) -> Any:
-        raise NotImplementedError
+        """The fnnet schedule (``count -> lr``) of a group starting at ``lr``; None where
+        the subclass gives its rates by ``get_lr`` instead (a program's own scheduler, as
+        PyTorch's protocol has it)."""
+        return None
 
     def _build_schedules(self) -> list[Any]:
         """One schedule per parameter group, from the group's initial rate."""
@@ -61,6 +64,8 @@ class LRScheduler:
         return list(self._last_lr)
 
     def get_lr(self) -> list[float]:
+        if any(s is None for s in self._schedules):
+            raise NotImplementedError  # PyTorch's base class: a subclass defines get_lr
         # Host-side floats in double precision, as PyTorch prints them (0.01, not
         # 0.010000000707805157); the compiled step still receives the rate as float32.
         with jax.enable_x64(True):
@@ -91,6 +96,10 @@ class LRScheduler:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._schedules = self._build_schedules()
+
+
+class _LRScheduler(LRScheduler):
+    """PyTorch's older name of :class:`LRScheduler`, which custom schedulers subclass."""
 
 
 class StepLR(LRScheduler):
@@ -208,9 +217,6 @@ class LambdaLR(LRScheduler):
     def get_lr(self) -> list[float]:
         return [base * fn(self.last_epoch)
                 for base, fn in zip(self.base_lrs, self.lr_lambdas, strict=True)]
-
-    def _schedule(self, lr: float) -> Any:
-        return None
 
     def state_dict(self) -> dict[str, Any]:
         # As PyTorch: a callable object's attributes are saved, a function as None.
