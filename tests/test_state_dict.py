@@ -157,3 +157,25 @@ def test_bad_arguments_raise_clear_errors():
     with pytest.raises(ValueError, match="state_dict: 'w' is both a parameter and a state "
                                          "entry"):
         fnnet.nn.state_dict({"w": jnp.zeros(1)}, {"w": jnp.zeros(1)})
+
+
+def test_a_module_that_does_not_fit_the_trees_is_named(model):
+    net, params, state = model
+    # PyTorch's state_dict cannot disagree with its module; here the trees may belong to
+    # another model, and the module only orders them.
+    other = fnnet.nn.Sequential(fnnet.nn.Conv2d(1, 4, 3))
+    with pytest.raises(StateDictError, match=re.escape(
+            'state_dict: the trees do not fit Sequential (another model\'s?): unexpected '
+            '"10.weight", ') + '.*' + re.escape(
+            '; "0.weight" of shape (2, 1, 3, 3), the module\'s (4, 1, 3, 3); "0.bias" of '
+            "shape (2,), the module's (4,)")):
+        fnnet.nn.state_dict(params, state, other)
+    with pytest.raises(StateDictError, match='missing "1.running_mean", "1.running_var"'):
+        fnnet.nn.state_dict(params, {}, net)
+    # Without a state, the parameters alone (gradients) are named in the module's order.
+    assert list(fnnet.nn.state_dict(params, None, net)) == [
+        name for name in fnnet.nn.state_dict(params, state, net) if "running" not in name
+        and "num_batches" not in name]
+    with pytest.raises(TypeError, match="state_dict: module must be an fnnet.nn.Module "
+                                        r"\(it gives PyTorch's order\), got str"):
+        fnnet.nn.state_dict(params, state, "net")

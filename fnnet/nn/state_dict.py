@@ -106,15 +106,38 @@ def state_dict(params: Params, state: State | None = None,
         e.g. ``{"fc1.weight": w, "fc1.bias": b, "bn.running_mean": ...}``; the arrays
         are the trees' own (no copy).
 
+    Raises:
+        TypeError: ``module`` is not an fnnet module.
+        StateDictError: with ``module``, the trees lack entries it has (its parameters
+            only, when ``state`` is None), hold others or of other shapes (trees of
+            another model), every one named.
+
     PyTorch equivalent: ``torch.nn.Module.state_dict``.
     """
+    if module is not None and not isinstance(module, Module):
+        raise TypeError(f"state_dict: module must be an fnnet.nn.Module (it gives "
+                        f"PyTorch's order), got {type(module).__name__}")
     out: dict[str, Array] = {}
     _flatten(params, {} if state is None else state, module, "", (), out, {})
     if module is None:
         return out
-    order = [name for name, *_ in _layout(module, jax.random.key(0))]
+    layout = _layout(module, jax.random.key(0))
+    order = [name for name, *_ in layout]
     rank = {name: i for i, name in enumerate(order)}
-    return {name: out[name] for name in sorted(out, key=lambda n: rank.get(n, len(rank)))}
+    # without a state, the parameters alone (gradients, say)
+    missing = [name for name, tree, *_ in layout
+               if name not in out and (state is not None or tree == "params")]
+    unexpected = [name for name in out if name not in rank]
+    shapes = [f'"{name}" of shape {tuple(np.shape(out[name]))}, the module\'s '
+              f"{tuple(leaf.shape)}" for name, _, _, leaf in layout
+              if name in out and tuple(np.shape(out[name])) != tuple(leaf.shape)]
+    if missing or unexpected or shapes:
+        problems = [f"{what} " + ", ".join(f'"{name}"' for name in names)
+                    for what, names in (("missing", missing), ("unexpected", unexpected))
+                    if names] + shapes
+        raise StateDictError(f"state_dict: the trees do not fit {type(module).__name__} "
+                             f"(another model's?): {'; '.join(problems)}")
+    return {name: out[name] for name in sorted(out, key=rank.__getitem__)}
 
 
 def _as_array(name: str, value: Any) -> Any:
