@@ -425,6 +425,13 @@ def test_safetensors_bad_input(tmp_path):
         save_safetensors({"model": {"extra": {1, 2}}}, tmp_path / "a")
     with pytest.raises(TypeError, match="keys must be str or int, got float 1.5"):
         save_safetensors({1.5: np.zeros(2)}, tmp_path / "a")
+    # Only what load_safetensors reads back is written (complex64 was, then refused).
+    for value, what in [(np.ones(2, np.complex64), "has dtype complex64"),
+                        (np.array(["x"]), "has dtype <U1"),
+                        (jax.random.key(0), r"is a PRNG key; save its data, "
+                                            r"jax.random.key_data\(key\)")]:
+        with pytest.raises(TypeError, match=f"save_safetensors: the array at 'a.b' {what}"):
+            save_safetensors({"a": {"b": value}}, tmp_path / "a")
     assert not list(tmp_path.iterdir())
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_safetensors(tmp_path / "missing")

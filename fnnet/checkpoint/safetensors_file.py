@@ -52,7 +52,18 @@ def _encode(obj: Any, path: str, tensors: dict[str, np.ndarray]) -> Any:
         name = path or "tensor"
         while name in tensors:  # e.g. keys "a.b" and ("a", "b") of nested dicts
             name += "_"
-        tensors[name] = _host_array(obj)
+        where = path or "the top"
+        if str(getattr(obj, "dtype", "")).startswith("key<"):  # a typed jax PRNG key
+            raise TypeError(f"save_safetensors: the array at {where!r} is a PRNG key; save "
+                            "its data, jax.random.key_data(key), and wrap it back with "
+                            "jax.random.wrap_key_data")
+        array = _host_array(obj)
+        # what load_safetensors reads back: nothing is written that it would refuse
+        if array.dtype not in _SAVED_DTYPES:
+            raise TypeError(f"save_safetensors: the array at {where!r} has dtype "
+                            f"{array.dtype}; only bool, integer, float16/32/64 and "
+                            "bfloat16 arrays are saved")
+        tensors[name] = array
         return {"__tensor__": name}
     if isinstance(obj, Mapping):
         items = []
@@ -172,6 +183,9 @@ _DTYPES = {"BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "U16": np.uint16,
            "I16": np.int16, "U32": np.uint32, "I32": np.int32, "U64": np.uint64,
            "I64": np.int64, "F16": np.float16, "BF16": ml_dtypes.bfloat16,
            "F32": np.float32, "F64": np.float64}
+
+
+_SAVED_DTYPES = {np.dtype(t) for t in _DTYPES.values()}
 
 
 def _is_count(value: Any) -> bool:
