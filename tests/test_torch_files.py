@@ -426,3 +426,16 @@ def test_parameters_and_tensors_requiring_gradients_load_as_saved(torch, options
     ft.save({"w": model.weight, "t": ft.ones(2, requires_grad=True)}, buffer)
     mine = torch.load(io.BytesIO(buffer.getvalue()))
     assert type(mine["w"]) is torch.nn.Parameter and mine["t"].requires_grad
+
+
+def test_zip_records_zipfile_refuses_are_damage_even_for_whole_objects(torch):
+    data = _saved(torch, {"model": torch.nn.Linear(2, 2)})
+    directory = data.index(b"PK\x01\x02")  # the first record's central directory entry
+    newer = data[:directory + 6] + b"\xff\x00" + data[directory + 8:]  # needs zip 25.5
+    encrypted = data[:directory + 8] + bytes([data[directory + 8] | 1]) + \
+        data[directory + 9:]
+    for damaged in (newer, encrypted, b"\x50\x4b\x03\x05" + data[4:]):
+        for weights_only in (True, False):
+            with pytest.raises(ValueError, match=r"torch.load: 'the file' is (a damaged "
+                               r"PyTorch checkpoint|not a checkpoint: .*first bytes damaged)"):
+                ft.load(io.BytesIO(damaged), weights_only=weights_only)

@@ -427,10 +427,16 @@ def _load_legacy(data: bytes, name: str) -> Any:
 
 
 def check_records(archive: zipfile.ZipFile, size: int, name: str) -> None:
-    """Refuses records that claim more bytes than the file holds, or are compressed
-    (``torch.save`` stores them as they are), before any is read."""
+    """Refuses records that claim more bytes than the file holds, are compressed
+    (``torch.save`` stores them as they are), or that zipfile would refuse to read
+    (encrypted, of a newer zip version), before any is read."""
     records = archive.infolist()
     for record in records:
+        # flag bits 0, 5 and 6: encrypted, patched, strongly encrypted
+        if record.flag_bits & 0x61 or record.extract_version > zipfile.MAX_EXTRACT_VERSION:
+            raise ValueError(f"{name}: record {record.filename!r} is encrypted or needs zip "
+                             f"version {record.extract_version / 10}; torch.save writes "
+                             f"neither")
         if record.compress_type != zipfile.ZIP_STORED or record.file_size > size \
                 or record.compress_size != record.file_size:
             raise ValueError(f"{name}: record {record.filename!r} declares {record.file_size} "
@@ -478,6 +484,7 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
     else:
         raise TypeError(f"load_torch_file: f must be a path, a binary file or bytes, got "
                         f"{type(f).__name__}")
+    unpickling = False  # whether an error can be a whole object's own
     try:
         if is_legacy_torch_file(data):
             return _load_legacy(data, name)
@@ -496,6 +503,7 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
                 raise ValueError(f"{name}: an unknown byte order {byteorder!r}")
         unpickler = _Unpickler(archive.read(pickles[0]), archive, prefix, byteorder,
                                find_class)
+        unpickling = True
         return unpickler.load()
     except _ResolverError as error:
         raise error.error from None
@@ -506,7 +514,7 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
             RuntimeError, NotImplementedError) as error:
         # zipfile's own refusals (encrypted or newer-version records) are RuntimeError
         # and NotImplementedError; a corrupted pickle can give most of the others
-        if find_class is not None and not isinstance(
+        if unpickling and find_class is not None and not isinstance(
                 error, (zipfile.BadZipFile, EOFError, pickle.UnpicklingError)):
             raise  # raised while a whole object rebuilt itself: the object's own error
         raise ValueError(f"{name}: a damaged torch.save archive "

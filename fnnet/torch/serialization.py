@@ -359,7 +359,8 @@ def _check_torch_archive(data: bytes, name: str) -> None:
 
     try:
         names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError,
+            RuntimeError, KeyError, IndexError, OverflowError):  # zipfile's refusals
         return
     if is_torchscript_archive(data):
         raise NotImplementedError(
@@ -386,6 +387,8 @@ def _what_it_is(data: bytes) -> str:
         return "it is a Git LFS pointer, not the file: fetch the file with git lfs pull"
     if b"<html" in head.lower() or head.lstrip().lower().startswith(b"<!doctype"):
         return "it is an HTML page (a download that failed?)"
+    if sum(a != b for a, b in zip(head[:4], _ZIP_MAGIC, strict=False)) == 1:
+        return f"it starts with {data[:16]!r}, a zip archive's first bytes damaged"
     return f"it starts with {data[:16]!r}"
 
 
