@@ -20,6 +20,9 @@ class LeNet5(nn.Module):
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
+        for name, value in (("num_classes", num_classes), ("in_channels", in_channels)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"LeNet5: {name} must be a positive int, got {value!r}")
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.conv1 = nn.Conv2d(in_channels, 6, 5)

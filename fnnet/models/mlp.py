@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from fnnet import nn
 from fnnet.nn import functional as F
@@ -39,8 +39,12 @@ class MLP(nn.Module):
 
     def __init__(self, sizes: Sequence[int] = (784, 128, 64, 10),
                  activation: str | None = "relu") -> None:
+        if isinstance(sizes, str | bytes) or not isinstance(sizes, Iterable):
+            raise TypeError(f"MLP: sizes must be a sequence of layer widths, e.g. "
+                            f"(784, 128, 10), got {type(sizes).__name__} {sizes!r}")
         sizes = tuple(sizes)
-        if len(sizes) < 2 or any(not isinstance(s, int) or s < 1 for s in sizes):
+        if len(sizes) < 2 or any(not isinstance(s, int) or isinstance(s, bool) or s < 1
+                                 for s in sizes):
             raise ValueError(f"MLP: sizes must be >= 2 positive ints, got {sizes}")
         if activation is not None and activation not in ACTIVATIONS:
             raise ValueError(
