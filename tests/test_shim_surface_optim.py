@@ -1,6 +1,6 @@
-"""The optimizers added for the beginner courses (Adadelta, Adamax, NAdam, RAdam, with
-AdamW) against ``torch.optim``: 30-step trajectories of a small regression, through
-fnnet.optim directly and through fnnet.torch.optim.
+"""The optimizers added for the beginner courses (Adadelta, Adamax, NAdam, RAdam, Rprop,
+ASGD, with AdamW) against ``torch.optim``: 30-step trajectories of a small regression,
+through fnnet.optim directly and through fnnet.torch.optim.
 
 Parameters agree within 5e-5 relative: torch computes the bias corrections and step
 sizes as float64 Python scalars, fnnet in float32 inside the compiled step, and 30
@@ -40,6 +40,10 @@ CASES = [
     ("RAdam", dict()),
     ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     ("AdamW", dict(lr=0.01, amsgrad=True)),
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.05, etas=(0.4, 1.3), step_sizes=(1e-3, 0.2), maximize=True)),
+    ("ASGD", dict(lr=0.05, lambd=1e-2, alpha=0.6, t0=5, weight_decay=0.01)),
+    ("ASGD", dict()),
 ]
 
 _RNG = np.random.default_rng(0)
@@ -109,6 +113,8 @@ def test_shim_optimizer_matches_torch_with_closure(torch, name, kwargs):
     ("Adamax", dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
     ("NAdam", dict(momentum_decay=-1.0), "Invalid momentum_decay value: -1.0"),
     ("RAdam", dict(lr=-1.0), "Invalid learning rate: -1.0"),
+    ("Rprop", dict(etas=(1.5, 1.2)), "Invalid eta values: 1.5, 1.2"),
+    ("ASGD", dict(weight_decay=-1.0), "Invalid weight_decay value: -1.0"),
 ])
 def test_bad_hyperparameters_raise_torchs_message(torch, name, kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -27,10 +27,12 @@ from fnnet.optim.adadelta import Adadelta
 from fnnet.optim.adagrad import Adagrad
 from fnnet.optim.adam import Adam, AdamW
 from fnnet.optim.adamax import Adamax
+from fnnet.optim.asgd import ASGD
 from fnnet.optim.clip import clip_by_total_norm, clip_grad_norm, total_norm
 from fnnet.optim.nadam import NAdam
 from fnnet.optim.radam import RAdam
 from fnnet.optim.rmsprop import RMSprop
+from fnnet.optim.rprop import Rprop
 from fnnet.optim.schedules import (
     cosine_annealing_lr,
     exponential_lr,
@@ -42,6 +44,7 @@ from fnnet.optim.schedules import (
 from fnnet.optim.sgd import SGD
 
 __all__ = [
+    "ASGD",
     "SGD",
     "Adadelta",
     "Adagrad",
@@ -51,6 +54,7 @@ __all__ = [
     "NAdam",
     "RAdam",
     "RMSprop",
+    "Rprop",
     "clip_by_total_norm",
     "clip_grad_norm",
     "cosine_annealing_lr",

@@ -8,6 +8,7 @@ from fnnet.torch.optim import lr_scheduler, swa_utils
 from fnnet.torch.optim.lbfgs import LBFGS
 from fnnet.torch.optim.optimizer import Optimizer
 from fnnet.torch.optim.optimizers import (
+    ASGD,
     SGD,
     Adadelta,
     Adagrad,
@@ -17,6 +18,7 @@ from fnnet.torch.optim.optimizers import (
     NAdam,
     RAdam,
     RMSprop,
+    Rprop,
 )
 from fnnet.torch.tensor import Unsupported as _Unsupported
 
@@ -29,5 +31,5 @@ def __getattr__(name: str) -> Any:
         f"with fnnet's functional training step (fnnet.train)")
 
 
-__all__ = ["LBFGS", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
-           "RAdam", "RMSprop", "SGD", "lr_scheduler", "swa_utils"]
+__all__ = ["ASGD", "LBFGS", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
+           "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler", "swa_utils"]

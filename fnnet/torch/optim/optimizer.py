@@ -58,6 +58,8 @@ _TORCH_NAMES = {
     "adamax": {"exp_avg": "exp_avg", "exp_inf": "exp_inf"},
     "nadam": {"exp_avg": "exp_avg", "exp_avg_sq": "exp_avg_sq", "mu_product": "mu_product"},
     "radam": {"exp_avg": "exp_avg", "exp_avg_sq": "exp_avg_sq"},
+    "rprop": {"prev": "prev", "step_size": "step_size"},
+    "asgd": {"eta": "eta", "mu": "mu", "ax": "ax"},
 }
 _COUNTS = {"count", "step"}
 

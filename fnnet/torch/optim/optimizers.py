@@ -1,5 +1,5 @@
-"""SGD, Adagrad, RMSprop, the Adam family and Adadelta: PyTorch's signatures over
-``fnnet.optim``."""
+"""SGD, Adagrad, RMSprop, the Adam family, Adadelta, Rprop and ASGD: PyTorch's signatures
+over ``fnnet.optim``."""
 
 from __future__ import annotations
 
@@ -173,3 +173,45 @@ class RAdam(Optimizer):
                                       foreach=foreach, capturable=capturable,
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       differentiable=differentiable))
+
+
+class Rprop(Optimizer):
+    """PyTorch equivalent: ``torch.optim.Rprop`` (rule: ``fnnet.optim.Rprop``)."""
+
+    _factory = staticmethod(fopt.Rprop)
+    _names = ("etas", "step_sizes", "maximize")
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2,
+                 etas: tuple[float, float] = (0.5, 1.2),
+                 step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
+                 foreach: Any = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        _unsupported("Rprop", differentiable=differentiable)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 < etas[0] < 1.0 < etas[1]:
+            raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
+        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes),
+                                      foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable, capturable=capturable))
+
+
+class ASGD(Optimizer):
+    """PyTorch equivalent: ``torch.optim.ASGD`` (rule: ``fnnet.optim.ASGD``)."""
+
+    _factory = staticmethod(fopt.ASGD)
+    _names = ("lambd", "alpha", "t0", "weight_decay", "maximize")
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lambd: float = 1e-4,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
+                 foreach: Any = None, maximize: bool = False, differentiable: bool = False,
+                 capturable: bool = False) -> None:
+        _unsupported("ASGD", differentiable=differentiable)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0,
+                                      weight_decay=weight_decay, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable,
+                                      capturable=capturable))
