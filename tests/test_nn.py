@@ -375,6 +375,18 @@ ERRORS = [
      "AdaptiveAvgPool2d: output_size must be a positive int or a pair of positive ints"),
     (lambda: fnnet.nn.BatchNorm2d(0), ValueError,
      "BatchNorm2d: num_features must be a positive int, got 0"),
+    # PyTorch builds these and fails in the forward pass (ZeroDivisionError or XLA's
+    # verifier here); padding='same' with a stride it refuses at once, as here.
+    (lambda: fnnet.nn.Conv1d(2, 4, 0), ValueError,
+     "Conv1d: kernel_size must be an int of at least 1, got 0"),
+    (lambda: fnnet.nn.Conv1d(2, 4, 3, stride=0), ValueError,
+     "Conv1d: stride must be an int of at least 1, got 0"),
+    (lambda: fnnet.nn.Conv1d(2, 4, 3, padding="same", stride=2), ValueError,
+     "Conv1d: padding='same' is not supported for strided convolutions"),
+    (lambda: fnnet.nn.LeakyReLU("0.1"), TypeError,
+     "LeakyReLU: negative_slope must be a number, got '0.1'"),
+    (lambda: fnnet.nn.Embedding(3, 2, padding_idx=1.5), TypeError,
+     "Embedding: padding_idx must be an int or None, got 1.5"),
 ]
 
 

@@ -117,6 +117,9 @@ class LeakyReLU(_Elementwise):
     """
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, int | float):
+            raise TypeError(f"LeakyReLU: negative_slope must be a number, got "
+                            f"{negative_slope!r}")
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def fn(self, x: Array) -> Array:

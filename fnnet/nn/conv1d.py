@@ -8,11 +8,13 @@ from fnnet.nn.module import Module, check_input
 from fnnet.typing import Array, Params, PRNGKey, State
 
 
-def _one(value: int | tuple[int], name: str) -> int:
+def _one(value: int | tuple[int], name: str, least: int = 0) -> int:
+    """``value`` (an int or a 1-tuple) as an int of at least ``least``."""
     if isinstance(value, (tuple, list)) and len(value) == 1:
         value = value[0]
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"Conv1d: {name} must be a non-negative int, got {value!r}")
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        kind = "a non-negative int" if least == 0 else f"an int of at least {least}"
+        raise ValueError(f"Conv1d: {name} must be {kind}, got {value!r}")
     return value
 
 
@@ -48,13 +50,16 @@ class Conv1d(Module):
             raise NotImplementedError(f"Conv1d: padding_mode={padding_mode!r} is not "
                                       f"supported; only 'zeros' is")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = (_one(kernel_size, "kernel_size"),)
-        self.stride = (_one(stride, "stride"),)
-        self.dilation = (_one(dilation, "dilation"),)
+        self.kernel_size = (_one(kernel_size, "kernel_size", 1),)
+        self.stride = (_one(stride, "stride", 1),)
+        self.dilation = (_one(dilation, "dilation", 1),)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"Conv1d: padding must be an int, 'valid' or 'same', got "
                                  f"{padding!r}")
+            if padding == "same" and self.stride != (1,):  # PyTorch's words
+                raise ValueError("Conv1d: padding='same' is not supported for strided "
+                                 "convolutions")
             self.padding: str | tuple[int] = padding
         else:
             self.padding = (_one(padding, "padding"),)

@@ -33,6 +33,9 @@ class Embedding(Module):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"Embedding: {name} must be a positive int, got {value!r}")
         if padding_idx is not None:
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, int):
+                raise TypeError(f"Embedding: padding_idx must be an int or None, got "
+                                f"{padding_idx!r}")
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx %= num_embeddings
