@@ -186,6 +186,9 @@ def rotate(x: Array, angle: Any) -> Array:
     InterpolationMode.BILINEAR)`` (see :func:`random_rotation` for the differences).
     """
     n = _check_batch(x, "rotate")[0]
+    if jnp.shape(angle) not in ((), (n,)):
+        raise ValueError(f"rotate: angle must be a scalar or one angle per image [{n}], "
+                         f"got shape {jnp.shape(angle)}")
     angles = jnp.broadcast_to(jnp.asarray(angle, jnp.float32), (n,))
     out: Array = _random_rotation(jax.random.key(0), x, angles, angles)
     return out

@@ -93,8 +93,8 @@ def train_test_split(
         ``((train_images, train_labels), (test_images, test_labels))``.
 
     Raises:
-        ValueError: lengths differ, ``test_fraction`` outside ``(0, 1)``, or a part
-            would be empty.
+        ValueError: lengths differ, ``test_fraction`` outside ``(0, 1)``, a part would
+            be empty, or ``seed`` is not a non-negative int.
 
     PyTorch equivalent: ``torch.utils.data.random_split`` with a seeded generator.
     """
@@ -102,6 +102,8 @@ def train_test_split(
     check_lengths(images, labels)
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"train_test_split: seed must be a non-negative int, got {seed!r}")
     n = len(labels)
     n_test = int(round(n * test_fraction))
     if n_test == 0 or n_test == n:
