@@ -243,3 +243,47 @@ def test_more_layers_refuse_as_pytorch(torch, name):
 
     assert raised_by(MORE_LAYER_MISTAKES[name], ft) == \
         raised_by(MORE_LAYER_MISTAKES[name], torch)
+
+
+_CTC_T, _CTC_N, _CTC_C = 12, 3, 5
+_CTC_X = _RNG.standard_normal((_CTC_T, _CTC_N, _CTC_C)).astype(np.float32)
+_CTC_TARGETS = np.array([[2, 2, 3, 1], [4, 1, 0, 0], [1, 3, 2, 0]])
+_CTC_INPUT_LENGTHS, _CTC_TARGET_LENGTHS = [12, 10, 3], [4, 2, 3]  # the last impossible
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("layout", ["padded", "concatenated", "unbatched"])
+def test_ctc_loss_matches_pytorch(torch, reduction, zero_infinity, layout):
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(_CTC_X, requires_grad=True)
+        targets, input_lengths, target_lengths = (T.tensor(_CTC_TARGETS),
+                                                  T.tensor(_CTC_INPUT_LENGTHS),
+                                                  T.tensor(_CTC_TARGET_LENGTHS))
+        log_probs = x.log_softmax(2)
+        if layout == "concatenated":  # lengths as tuples of ints, as PyTorch takes too
+            targets = T.cat([row[:n] for row, n in zip(targets, _CTC_TARGET_LENGTHS,
+                                                       strict=True)])
+            input_lengths, target_lengths = (tuple(_CTC_INPUT_LENGTHS),
+                                             tuple(_CTC_TARGET_LENGTHS))
+        if layout == "unbatched":
+            log_probs, targets, input_lengths, target_lengths = (
+                log_probs[:, 0], targets[0], input_lengths[:1], target_lengths[:1])
+        loss = T.nn.CTCLoss(blank=0, reduction=reduction, zero_infinity=zero_infinity)(
+            log_probs, targets, input_lengths, target_lengths)
+        grad = None
+        if zero_infinity or layout == "unbatched":  # PyTorch's gradient of inf is NaN
+            loss.sum().backward()
+            grad = x.grad.numpy()
+        results.append((loss.detach().numpy(), grad))
+    (theirs, t_grad), (ours, o_grad) = results
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    if t_grad is not None:
+        np.testing.assert_allclose(o_grad, t_grad, rtol=1e-4, atol=1e-6)
+    assert repr(ft.nn.CTCLoss()) == repr(torch.nn.CTCLoss()) == "CTCLoss()"
+    for T in (torch, ft):
+        with pytest.raises(TypeError, match="ctc_loss\\(\\) received an invalid combination"):
+            T.nn.functional.ctc_loss(T.tensor(_CTC_X), T.tensor(_CTC_TARGETS),
+                                     T.tensor(_CTC_INPUT_LENGTHS), (4, 2, 3))

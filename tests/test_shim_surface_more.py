@@ -789,6 +789,11 @@ TORCH_NN_NAMES = {
         a, b, s, 0.2, 1)),
     "poisson_nll_loss": ((A, COUNTS), lambda T, a, c: T.poisson_nll_loss(
         a, c, True, True, 1e-8, 1)),
+    "ctc_loss": ((T3, INTS), lambda T, x, i: T.ctc_loss(
+        x.transpose(0, 1).log_softmax(2), i.abs()[:, :2] % 3 + 1, T.tensor([3, 3]),
+        T.tensor([2, 1]))),
+    "ctc_loss mean": ((T3, INTS), lambda T, x, i: T.ctc_loss(
+        x.transpose(0, 1).log_softmax(2), i.abs()[:, :2] % 3 + 1, (3, 2), (1, 2), 0, 1)),
     "rms_norm": ((A, V), lambda T, a, v: T.rms_norm(a, (3,), v, 1e-6)),
     "rms_norm default eps": ((T3,), lambda T, x: T.rms_norm(x, [3, 4])),
     "constant_pad_nd": ((A,), lambda T, a: T.constant_pad_nd(a, (1, 2), 0.5)),

@@ -8,6 +8,7 @@ checked inside ``jit``, are checked by :func:`check_labels`.
 
 from fnnet.losses.binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from fnnet.losses.cross_entropy import cross_entropy
+from fnnet.losses.ctc import ctc_loss
 from fnnet.losses.divergence import kl_div
 from fnnet.losses.likelihood import gaussian_nll_loss, poisson_nll_loss
 from fnnet.losses.margin import (
@@ -25,6 +26,7 @@ from fnnet.losses.penalties import l1_penalty, l2_penalty
 from fnnet.losses.regression import l1_loss, mse_loss, smooth_l1_loss
 
 __all__ = [
+    "ctc_loss",
     "multi_margin_loss",
     "multilabel_margin_loss",
     "binary_cross_entropy",

@@ -185,6 +185,13 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool, full: bool,
                               reduction=_reduction(reduction))
 
 
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any,
+             blank: int = 0, reduction: int = 0, zero_infinity: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.ctc_loss``."""
+    return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                      _reduction(reduction), zero_infinity)
+
+
 def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.rms_norm``."""
@@ -216,7 +223,7 @@ def install(namespace: dict[str, Any]) -> None:
                group_norm, batch_norm, instance_norm, max_pool1d, max_pool2d, max_pool3d,
                adaptive_max_pool1d, kl_div, binary_cross_entropy_with_logits,
                hinge_embedding_loss, margin_ranking_loss, triplet_margin_loss,
-               cosine_embedding_loss, poisson_nll_loss, rms_norm, constant_pad_nd,
+               cosine_embedding_loss, poisson_nll_loss, ctc_loss, rms_norm, constant_pad_nd,
                masked_fill, rsub):
         namespace[fn.__name__] = fn
     namespace.update(rrelu=F.rrelu, native_channel_shuffle=F.channel_shuffle)

@@ -87,6 +87,7 @@ from fnnet.torch.nn.modules.more_layers import (
     CircularPad1d,
     CircularPad2d,
     CircularPad3d,
+    CTCLoss,
     LPPool1d,
     LPPool2d,
     LPPool3d,
@@ -226,6 +227,6 @@ __all__ = [
     "LazyInstanceNorm2d", "LazyInstanceNorm3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
     "AlphaDropout", "FeatureAlphaDropout", "Bilinear", "ChannelShuffle", "CircularPad1d",
     "CircularPad2d", "CircularPad3d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d",
-    "MultiLabelMarginLoss", "MultiMarginLoss", "RReLU",
+    "MultiLabelMarginLoss", "MultiMarginLoss", "RReLU", "CTCLoss",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

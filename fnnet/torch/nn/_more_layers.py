@@ -1,8 +1,8 @@
 """``torch.nn.functional``'s ``bilinear``, ``rrelu`` (and ``rrelu_``, ``celu_``,
 ``selu_``), ``channel_shuffle``, the power-average pools ``lp_pool1d/2d/3d``,
-``max_pool1d/2d_with_indices``, ``max_unpool1d`` and the multi-class margin losses: one
-recorded call of fnnet's function each, or PyTorch's composition of the shim's ops (the
-LP pools, as ``torch.nn.functional`` writes them). The modules are in
+``max_pool1d/2d_with_indices``, ``max_unpool1d``, the multi-class margin losses and
+``ctc_loss``: one recorded call of fnnet's function each, or PyTorch's composition of the
+shim's ops (the LP pools, as ``torch.nn.functional`` writes them). The modules are in
 ``modules/more_layers.py``."""
 
 from __future__ import annotations
@@ -214,3 +214,57 @@ def _check_range(target: Tensor, classes: int, message: str, low: int = 0) -> No
     value = host_value(target)
     if value is not None and value.size and (value.min() < low or value.max() >= classes):
         raise RuntimeError(message)
+
+
+def _ctc(log_probs: Any, targets: Any, input_lengths: Any, target_lengths: Any, blank: int,
+         reduction: str, zero_infinity: bool) -> Any:
+    return L.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                      zero_infinity)
+
+
+def _lengths(value: Any, who: str) -> Tensor:
+    """A length argument (a tensor, or a tuple or list of ints) as an integer tensor."""
+    from fnnet.torch._functions import tensor
+
+    if isinstance(value, Tensor):
+        return value.long()
+    if isinstance(value, (int, list, tuple)):
+        return tensor(value).long()
+    raise TypeError(f"ctc_loss(): argument '{who}' must be Tensor or tuple of ints, not "
+                    f"{type(value).__name__}")
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any,
+             blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """The CTC loss of ``log_probs [T, N, C]`` (or ``[T, C]``) for ``targets``, padded
+    ``[N, S]`` or concatenated ``[sum(target_lengths)]`` (whose lengths are read to split
+    them).
+
+    PyTorch equivalent: ``torch.nn.functional.ctc_loss``.
+    """
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if isinstance(input_lengths, Tensor) != isinstance(target_lengths, Tensor):
+        raise TypeError("ctc_loss() received an invalid combination of arguments: "
+                        "input_lengths and target_lengths must be both tensors or both "
+                        "tuples of ints")
+    unbatched = log_probs.dim() == 2
+    if unbatched:
+        log_probs, targets = log_probs.unsqueeze(1), targets.reshape(1, -1)
+    input_lengths = _lengths(input_lengths, "input_lengths").reshape(-1)
+    target_lengths = _lengths(target_lengths, "target_lengths").reshape(-1)
+    if not 0 <= blank < log_probs.shape[-1]:
+        raise RuntimeError("blank must be in label range")
+    if targets.dim() == 1:  # concatenated: each sequence's labels gathered into a row
+        import numpy as np
+
+        lengths = [int(n) for n in target_lengths.tolist()]
+        starts = np.cumsum([0, *lengths[:-1]])
+        width = max(lengths, default=0) or 1
+        index = np.minimum(starts[:, None] + np.arange(width)[None, :],
+                           max(targets.shape[0] - 1, 0))
+        targets = targets[index] if targets.shape[0] else targets.new_zeros(len(lengths),
+                                                                              width)
+    loss = _op(_ctc, (int(blank), reduction, bool(zero_infinity)), log_probs,
+               targets.detach(), input_lengths, target_lengths, who="ctc_loss")
+    return loss.squeeze(0) if unbatched and reduction == "none" else loss

@@ -618,6 +618,7 @@ from fnnet.torch.nn._more_layers import (  # noqa: E402, F401 - re-exported
     bilinear,
     celu_,
     channel_shuffle,
+    ctc_loss,
     lp_pool1d,
     lp_pool2d,
     lp_pool3d,

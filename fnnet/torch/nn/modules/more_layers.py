@@ -1,7 +1,7 @@
 """``nn.Bilinear``, ``nn.RReLU``, ``nn.ChannelShuffle``, ``nn.CircularPad1d/2d/3d``,
-``nn.LPPool1d/2d/3d``, ``nn.MaxUnpool1d``, ``nn.MultiMarginLoss`` and
-``nn.MultiLabelMarginLoss``: each calls the ``torch.nn.functional`` function of its name
-(see ``nn/_more_layers.py``)."""
+``nn.LPPool1d/2d/3d``, ``nn.MaxUnpool1d``, ``nn.MultiMarginLoss``,
+``nn.MultiLabelMarginLoss`` and ``nn.CTCLoss``: each calls the ``torch.nn.functional``
+function of its name (see ``nn/_more_layers.py``)."""
 
 from __future__ import annotations
 
@@ -184,3 +184,17 @@ class MultiLabelMarginLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return M.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """PyTorch equivalent: ``torch.nn.CTCLoss``."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean",
+                 zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths: Any,
+                target_lengths: Any) -> Tensor:
+        return M.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
