@@ -855,6 +855,51 @@ def test_changing_momentum_recompiles_with_a_reason():
     assert "momentum" in " ".join(stats["log"][1]["changes"])
 
 
+@pytest.mark.parametrize("name, key, schedule", [
+    ("AdamW", "weight_decay", lambda i: 0.04 + 0.02 * i),  # DINO's weight decay schedule
+    ("SGD", "momentum", lambda i: 0.8 + 0.01 * i),  # a detector's momentum warm-up
+    ("Adam", "betas", lambda i: (0.95 - 0.01 * i, 0.999)),
+], ids=["weight_decay", "momentum", "betas"])
+def test_a_hyperparameter_scheduled_by_hand_compiles_twice(torch, name, key, schedule):
+    """A hyperparameter written into param_groups at every step becomes an input of the
+    step at its second change, its state carried over: each new value compiled the step
+    again, until the loop fell back to running op by op."""
+    finals = []
+    for t in (torch, ft):
+        w = t.nn.Parameter(t.tensor([1.0, -2.0, 0.5]))
+        opt = getattr(t.optim, name)([w], lr=0.05)
+        if t is ft:
+            ft.reset_compile_stats()
+        for i in range(10):
+            opt.param_groups[0][key] = schedule(i)
+            opt.zero_grad()
+            (w ** 2).sum().backward()
+            opt.step()
+        finals.append(w.detach().numpy().copy())
+    # atol: Adam's steps take the third weight near 0 (float32 rounding, as unscheduled)
+    np.testing.assert_allclose(finals[1], finals[0], rtol=1e-5, atol=1e-5)
+    assert ft.compile_stats()["compiles"] <= 3, ft.compile_stats()["log"]
+
+
+@pytest.mark.parametrize("name, key", [("SGD", "momentum"), ("SGD", "weight_decay"),
+                                       ("Adam", "weight_decay")])
+def test_a_hyperparameter_turned_on_mid_training_matches_torch(torch, name, key):
+    """A momentum or weight decay set from 0 after some steps adds a piece of state
+    (PyTorch makes its buffer at its first use): the step raised KeyError(key)."""
+    finals = []
+    for t in (torch, ft):
+        w = t.nn.Parameter(t.tensor([1.0, -2.0, 0.5]))
+        opt = getattr(t.optim, name)([w], lr=0.1)
+        for i in range(5):
+            if i == 2:
+                opt.param_groups[0][key] = 0.5
+            opt.zero_grad()
+            (w ** 2).sum().backward()
+            opt.step()
+        finals.append(w.detach().numpy().copy())
+    np.testing.assert_allclose(finals[1], finals[0], rtol=1e-5, atol=1e-5)
+
+
 # -- compile cache ---------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ as one compiled function, cached by structure. Every hyperparameter but ``lr`` i
 static; ``lr`` is an input of that function (the optimizer is built inside it with a
 traced ``lr``, as ``optax.inject_hyperparams`` would), so ``param_group["lr"] = ...``
 (or a scheduler) takes effect at the next step without recompiling; changing another
-hyperparameter recompiles.
+hyperparameter recompiles, and one changed again (a weight decay or momentum schedule)
+becomes an input as ``lr`` is.
 
 State is kept per parameter (as PyTorch does) as the leaves of the optax state; it is
 created at a parameter's first step, and ``state_dict()`` renames it to PyTorch's
@@ -109,6 +110,13 @@ def _update(*args: Any) -> list[jax.Array]:
 _compiler.NOT_RETAINABLE.add(_update)
 
 
+def _is_scalar_setting(value: Any) -> bool:
+    """A number, or a tuple or list of numbers (betas), not a flag."""
+    values = value if isinstance(value, (tuple, list)) else (value,)
+    return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                for v in values)
+
+
 def _hyperparameter(array: Any) -> Any:
     """A traced hyperparameter as the optimizer takes it: a scalar, or a tuple (betas)."""
     return tuple(array) if array.ndim else array
@@ -155,7 +163,7 @@ class _ParamState:
 #: what ``Optimizer.__init__`` builds from the groups (and its caches): the rest of an
 #: optimizer's attributes are pickled with its groups and state
 _REBUILT = frozenset({"defaults", "param_groups", "_state", "_lr_arrays", "_pending",
-                      "_plans", "_statics", "_python_state"})
+                      "_plans", "_statics", "_python_state", "_changes"})
 
 
 class Optimizer:
@@ -194,6 +202,8 @@ class Optimizer:
         #: hyperparameters besides lr that are inputs of the compiled step (a scheduler
         #: that changes them every step asks for this: see trace_hyperparameter)
         self._traced: tuple[str, ...] = ()
+        #: how many times the loop changed each static hyperparameter (_trace_scheduled)
+        self._changes: dict[str, int] = {}
         #: ``self.state`` of an optimizer the user writes (see the class docstring)
         self._python_state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         groups: list[Any] = list(params)
@@ -255,9 +265,11 @@ class Optimizer:
             group.setdefault(key, value)
         self.param_groups.append(group)
 
-    def _static(self, group: dict[str, Any]) -> dict[str, Any]:
+    def _static(self, group: dict[str, Any],
+                traced: tuple[str, ...] | None = None) -> dict[str, Any]:
+        traced = self._traced if traced is None else traced
         return {k: (tuple(group[k]) if isinstance(group[k], list) else group[k])
-                for k in self._names if k not in self._traced}
+                for k in self._names if k not in traced}
 
     def trace_hyperparameter(self, name: str) -> None:
         """Makes ``param_group[name]`` an input of the compiled step, as ``lr`` is, so
@@ -281,13 +293,86 @@ class Optimizer:
                 elif p.grad is not None:
                     p.grad = p.grad.detach().zero_()
 
+    def _transform(self, group: dict[str, Any], traced: tuple[str, ...]) -> Any:
+        """The group's optax transformation with ``traced`` hyperparameters as arrays."""
+        arrays = {name: _hyperparameter(jnp.asarray(group[name], jnp.float32))
+                  for name in traced}
+        return type(self)._factory(lr=float(group["lr"]), **self._static(group, traced),
+                                   **arrays)
+
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> _ParamState:
-        traced = {name: _hyperparameter(jnp.asarray(group[name], jnp.float32))
-                  for name in self._traced}
-        tx = type(self)._factory(lr=float(group["lr"]), **self._static(group), **traced)
+        tx = self._transform(group, self._traced)
         shape, dtype, _ = p._cell.aval
         leaves, treedef = jax.tree_util.tree_flatten(tx.init(jnp.zeros(shape, dtype)))
         return _ParamState(treedef, leaves, tuple(_graph.aval_of(v) for v in leaves), 0)
+
+    def _trace_scheduled(self) -> None:
+        """Makes a hyperparameter that the loop changes (a weight decay or momentum
+        schedule written into ``param_groups``) an input of the compiled step, as
+        :meth:`trace_hyperparameter` does: at its second change (each new value would
+        compile the step again), or at its first where the state's layout changes with
+        it (a momentum or weight decay turned on: the pieces of state it adds). The
+        parameters' state moves over by PyTorch's names; where a value would be lost,
+        the hyperparameter stays static."""
+        for group in self.param_groups:
+            cached = self._statics.get(id(group))
+            names = [k for k in self._names if k not in self._traced]
+            if cached is None or len(cached[0]) != len(names):
+                continue
+            for name, old in zip(names, cached[0], strict=True):
+                if group[name] != old and _is_scalar_setting(group[name]):
+                    self._changes[name] = self._changes.get(name, 0) + 1
+                    if self._changes[name] == 2 or not self._keeps_layout(group):
+                        self._retrace(name)
+                        return
+
+    def _keeps_layout(self, group: dict[str, Any]) -> bool:
+        """Whether the group's state has the layout its settings now give."""
+        tx = self._transform(group, self._traced)
+        for p in group["params"]:
+            entry = self._state.get(id(p))
+            if entry is not None:
+                shape, dtype, _ = p._cell.aval
+                layout = jax.eval_shape(tx.init, jax.ShapeDtypeStruct(shape, dtype))
+                return bool(jax.tree_util.tree_structure(layout) == entry.treedef)
+        return True
+
+    def _retrace(self, name: str) -> None:
+        """Traces ``name`` with every parameter's state carried over (see
+        :meth:`_trace_scheduled`), or changes nothing."""
+        previous = self._traced
+        self.trace_hyperparameter(name)
+        moved: dict[int, _ParamState] = {}
+        for group in self.param_groups:
+            for index, p in enumerate(group["params"]):
+                entry = self._state.get(id(p))
+                if entry is None:
+                    continue
+                fresh = self._new_state(p, group)
+                carried: _ParamState | None = entry
+                if fresh.treedef != entry.treedef:
+                    carried = self._carried(p, group, index, entry, fresh)
+                if carried is None:
+                    self._traced = previous
+                    self._statics.clear()
+                    return
+                moved[id(p)] = carried
+        self._state.update(moved)
+
+    def _carried(self, p: Tensor, group: dict[str, Any], index: int, entry: _ParamState,
+                 fresh: _ParamState) -> _ParamState | None:
+        """``entry``'s values in the layout of ``fresh`` by PyTorch's names (a piece the
+        old layout lacked starts fresh, as PyTorch creates a buffer at its first use), or
+        None where a value has no name to go by."""
+        placeholder = jax.tree_util.tree_unflatten(entry.treedef,
+                                                   list(range(len(entry.leaves))))
+        names = [_leaf_name(path)
+                 for path, _ in jax.tree_util.tree_flatten_with_path(placeholder)[0]]
+        if None in names:
+            return None
+        if set(names) <= {"step"}:
+            return dataclasses.replace(fresh, steps=entry.steps)
+        return self._loaded_entry(p, group, index, self._param_state(p), [])
 
     def _inputs(self, index: int, group: dict[str, Any]) -> tuple[Any, ...]:
         """Group ``index``'s lr and traced hyperparameters as float32 arrays: numpy
@@ -326,6 +411,8 @@ class Optimizer:
             with _graph_enabled():
                 loss = closure()
         self._opt_called = True  # a scheduler stepped before this warns, as in PyTorch
+        if self._statics:
+            self._trace_scheduled()
         tp = _graph.recording_tape()
         params: list[Tensor] = []
         grads: list[Tensor] = []
