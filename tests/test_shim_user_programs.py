@@ -252,6 +252,14 @@ def test_factories_refuse_tensors_of_more_dimensions_as_pytorch(torch):
         assert str(ours.value) == str(theirs.value)
 
 
+def test_flip_takes_dims_as_pytorch_does(torch):
+    # the method's varargs form flips a precision matrix: P.flip(-2, -1)
+    for call in (lambda x: x.flip(-2, -1), lambda x: x.flip(0), lambda x: x.flip([1])):
+        assert repr(call(ft.arange(6.0).view(2, 3))) == repr(call(torch.arange(6.0).view(2, 3)))
+    assert repr(ft.flip(ft.arange(4.0), dims=(0,))) == repr(torch.flip(torch.arange(4.0),
+                                                                        dims=(0,)))
+
+
 # -- schedulers -------------------------------------------------------------------------
 
 SCHEDULERS = {

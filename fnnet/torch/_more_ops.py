@@ -265,8 +265,13 @@ def _flip(x: Any, dims: tuple[int, ...]) -> Any:
     return jnp.flip(x, axis=dims)
 
 
-def flip(self: Tensor, dims: Any) -> Tensor:
-    """``self`` with the order of the listed dimensions reversed."""
+def flip(self: Tensor, *args: Any, dims: Any = None) -> Tensor:
+    """``self`` with the order of the listed dimensions reversed: ``x.flip((0, 1))``,
+    ``x.flip(0, 1)`` (the method's varargs form) or ``dims=``."""
+    if dims is None:
+        dims = args[0] if len(args) == 1 else args
+    elif args:
+        raise TypeError("flip() got multiple values for argument 'dims'")
     dims = tuple(dims) if isinstance(dims, Sequence) else (dims,)
     return _op(_flip, (tuple(_dim(d, self.dim(), "flip") for d in dims),), self, who="flip")
 
