@@ -240,3 +240,37 @@ def test_independent_sums_its_event_dims_as_pytorch(torch, dims):
     for t in (torch, ft):
         with pytest.raises(ValueError, match="reinterpreted_batch_ndims"):
             t.distributions.Independent(t.distributions.Normal(t.zeros(3), t.ones(3)), 2)
+
+
+@pytest.mark.parametrize("given", ["covariance_matrix", "scale_tril", "precision_matrix"])
+def test_multivariate_normal_as_pytorch(torch, given):
+    # a full-covariance Gaussian (a GMM's component, a policy): densities, entropy, KL
+    # to a prior, moments and the gradients through each parameterisation
+    a = RNG.standard_normal((3, 3)).astype(np.float32)
+    cov, loc_value = a @ a.T + np.eye(3, dtype=np.float32), LOC[:2, :3]
+    results = []
+    for t in (torch, ft):
+        D = t.distributions
+        loc, matrix = t.tensor(loc_value, requires_grad=True), t.tensor(cov, requires_grad=True)
+        made = {"covariance_matrix": matrix, "scale_tril": t.linalg.cholesky(matrix),
+                "precision_matrix": t.linalg.inv(matrix)}[given]
+        p = D.MultivariateNormal(loc, **{given: made})
+        q = D.MultivariateNormal(t.zeros(3), covariance_matrix=2 * t.eye(3))
+        log_prob, kl = p.log_prob(t.tensor(VALUES[:, :3])[:, None]), D.kl_divergence(p, q)
+        (log_prob.sum() + kl.sum() + p.entropy().sum()).backward()
+        results.append({"log_prob": log_prob, "kl": kl, "entropy": p.entropy(),
+                        "variance": p.variance, "covariance": p.covariance_matrix,
+                        "precision": p.precision_matrix, "loc_grad": loc.grad,
+                        "matrix_grad": matrix.grad, "repr": repr(p),
+                        "shapes": (tuple(p.batch_shape), tuple(p.event_shape),
+                                   tuple(p.rsample((4,)).shape))})
+        with pytest.raises(ValueError) as bad:
+            D.MultivariateNormal(t.zeros(2))
+        results[-1]["error"] = str(bad.value)
+    for name, expected in results[0].items():
+        if name in ("repr", "shapes", "error"):
+            assert results[1][name] == expected
+        else:
+            np.testing.assert_allclose(results[1][name].detach().numpy(),
+                                       expected.detach().numpy(), rtol=1e-4, atol=1e-5,
+                                       err_msg=name)

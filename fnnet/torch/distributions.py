@@ -1,7 +1,7 @@
 """``torch.distributions``: the distributions a VAE or a policy-gradient loop draws from.
 
-``Normal``, ``Uniform``, ``Bernoulli``, ``Categorical``, ``Gamma``, ``Beta`` and
-``Dirichlet`` (mixup's mixing weights) with PyTorch's parameters, properties and methods
+``Normal``, ``MultivariateNormal``, ``Uniform``, ``Bernoulli``, ``Categorical``,
+``Gamma``, ``Beta`` and ``Dirichlet`` (mixup's mixing weights) with PyTorch's parameters, properties and methods
 (``sample``, ``rsample`` where PyTorch has it, ``log_prob``, ``entropy``), and
 ``kl_divergence`` between two of a kind. They are written with
 fnnet.torch's tensor operations, so a loss built from them is recorded into the step and
@@ -25,7 +25,7 @@ from fnnet.torch.nn._activations import softplus
 from fnnet.torch.tensor import Size, Tensor, Unsupported, _as_tensor, _op, _wrap_value
 
 __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Gamma",
-           "Independent", "Normal", "Uniform", "kl_divergence"]
+           "Independent", "MultivariateNormal", "Normal", "Uniform", "kl_divergence"]
 
 
 def _shape(sample_shape: Any) -> tuple[int, ...]:
@@ -316,6 +316,124 @@ class Categorical(Distribution):
         return -(self.logits.clamp(min=smallest) * self.probs).sum(-1)
 
 
+#: MultivariateNormal's matrix parameters, in the order PyTorch's repr lists them
+_MATRICES = ("covariance_matrix", "precision_matrix", "scale_tril")
+
+
+class MultivariateNormal(Distribution):
+    """``MultivariateNormal(loc, covariance_matrix=... | precision_matrix=... |
+    scale_tril=...)``: a Gaussian over ``loc``'s last axis, held as the lower Cholesky
+    factor ``L`` of its covariance (``loc: [..., k]``, the matrix ``[..., k, k]``).
+
+    PyTorch equivalent: ``torch.distributions.MultivariateNormal``.
+    """
+
+    has_rsample = True
+
+    def __init__(self, loc: Any, covariance_matrix: Any = None, precision_matrix: Any = None,
+                 scale_tril: Any = None, validate_args: bool | None = None) -> None:
+        from fnnet.torch import linalg
+
+        loc = _tensor(loc)
+        if loc.dim() < 1:
+            raise ValueError("loc must be at least one-dimensional.")
+        given = {"covariance_matrix": covariance_matrix, "precision_matrix": precision_matrix,
+                 "scale_tril": scale_tril}
+        given = {k: _tensor(v) for k, v in given.items() if v is not None}
+        if len(given) != 1:
+            raise ValueError("Exactly one of covariance_matrix or precision_matrix or "
+                             "scale_tril may be specified.")
+        (name, matrix), = given.items()
+        if matrix.dim() < 2:
+            raise ValueError(f"{name} matrix must be at least two-dimensional, with optional "
+                             f"leading batch dimensions")
+        batch = tuple(np.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1])))
+        self._matrices = {name: matrix.expand(*batch, -1, -1)}
+        self.loc = loc.expand(*batch, -1)
+        self.batch_shape, self.event_shape = Size(batch), Size(tuple(loc.shape[-1:]))
+        if name == "scale_tril":
+            self._unbroadcasted_scale_tril = matrix
+        elif name == "covariance_matrix":
+            self._unbroadcasted_scale_tril = linalg.cholesky(matrix)
+        else:  # PyTorch's route: the Cholesky factor of the flipped precision, inverted
+            flipped = linalg.cholesky(matrix.flip(-2, -1))
+            inverse = flipped.flip(-2, -1).transpose(-2, -1)
+            eye = _functions.eye(int(matrix.shape[-1]), dtype=matrix.dtype)
+            self._unbroadcasted_scale_tril = linalg.solve_triangular(inverse, eye, upper=False)
+
+    def _params(self) -> dict[str, Any]:
+        # PyTorch's repr lists the matrices given or computed so far (its lazy properties)
+        return {"loc": self.loc, **{k: self._matrices[k] for k in _MATRICES
+                                    if k in self._matrices}}
+
+    def _expanded(self, name: str, matrix: Tensor) -> Tensor:
+        if name not in self._matrices:
+            self._matrices[name] = matrix.expand(*self.batch_shape, *matrix.shape[-2:])
+        return self._matrices[name]
+
+    @property
+    def scale_tril(self) -> Tensor:
+        return self._expanded("scale_tril", self._unbroadcasted_scale_tril)
+
+    @property
+    def covariance_matrix(self) -> Tensor:
+        factor = self._unbroadcasted_scale_tril
+        return self._expanded("covariance_matrix", factor @ factor.transpose(-2, -1))
+
+    @property
+    def precision_matrix(self) -> Tensor:
+        from fnnet.torch import linalg
+
+        eye = _functions.eye(int(self.event_shape[0]), dtype=self.loc.dtype)
+        inverse = linalg.solve_triangular(self._unbroadcasted_scale_tril, eye, upper=False)
+        return self._expanded("precision_matrix", inverse.transpose(-2, -1) @ inverse)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return self._unbroadcasted_scale_tril.pow(2).sum(-1).expand(
+            *self.batch_shape, *self.event_shape)
+
+    def _half_log_det(self) -> Tensor:
+        return self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """``loc + L @ eps`` with ``eps ~ N(0, I)``: differentiable in both parameters."""
+        eps = _functions.randn(*self._extended(sample_shape))
+        return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+
+    def log_prob(self, value: Any) -> Tensor:
+        diff = _tensor(value) - self.loc
+        out: Tensor = -0.5 * (int(self.event_shape[0]) * math.log(2 * math.pi)
+                              + _mahalanobis(self._unbroadcasted_scale_tril, diff)) \
+            - self._half_log_det()
+        return out
+
+    def entropy(self) -> Tensor:
+        k = int(self.event_shape[0])
+        out: Tensor = 0.5 * k * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
+        return out.expand(*self.batch_shape) if len(self.batch_shape) else out
+
+
+def _mahalanobis(scale_tril: Tensor, diff: Tensor) -> Tensor:
+    """``|L^-1 diff|^2`` over the last axis (``L: [..., k, k]``, ``diff: [..., k]``,
+    broadcast against each other)."""
+    from fnnet.torch import linalg
+
+    shape = tuple(np.broadcast_shapes(tuple(scale_tril.shape[:-2]), tuple(diff.shape[:-1])))
+    k = int(diff.shape[-1])
+    whitened = linalg.solve_triangular(scale_tril.expand(*shape, k, k),
+                                       diff.expand(*shape, k).unsqueeze(-1), upper=False)
+    return whitened.squeeze(-1).pow(2).sum(-1)
+
+
 class Independent(Distribution):
     """``base`` with its last ``reinterpreted_batch_ndims`` batch dimensions read as one
     event: ``log_prob`` and ``entropy`` sum over them (a diagonal Gaussian over a vector,
@@ -568,8 +686,8 @@ class Beta(Distribution):
 
 
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
-    """``KL(p || q)`` for two distributions of one kind (Normal, Uniform, Bernoulli,
-    Categorical, Gamma, Beta or Dirichlet).
+    """``KL(p || q)`` for two distributions of one kind (Normal, MultivariateNormal,
+    Uniform, Bernoulli, Categorical, Gamma, Beta or Dirichlet).
 
     PyTorch equivalent: ``torch.distributions.kl_divergence``.
     """
@@ -595,6 +713,22 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
         t2 = t2.masked_fill(q.probs == 1, float("inf")).masked_fill(p.probs == 1, 0.0)
         return t1 + t2
+    if isinstance(p, MultivariateNormal) and isinstance(q, MultivariateNormal):
+        if p.event_shape != q.event_shape:
+            # PyTorch's message, its run of spaces included
+            raise ValueError("KL-divergence between two Multivariate Normals with"
+                             "                          different event shapes cannot be "
+                             "computed")
+        from fnnet.torch import linalg
+
+        n = int(p.event_shape[0])
+        lp, lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+        batch = tuple(np.broadcast_shapes(tuple(lq.shape[:-2]), tuple(lp.shape[:-2])))
+        solved = linalg.solve_triangular(lq.expand(*batch, n, n), lp.expand(*batch, n, n),
+                                         upper=False)
+        term2 = solved.pow(2).sum((-2, -1))
+        return q._half_log_det() - p._half_log_det() + 0.5 * (
+            term2 + _mahalanobis(lq, q.loc - p.loc) - n)
     if isinstance(p, Beta) and isinstance(q, Beta):
         return kl_divergence(p._dirichlet, q._dirichlet)
     if isinstance(p, Dirichlet) and isinstance(q, Dirichlet):
