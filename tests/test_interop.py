@@ -301,6 +301,17 @@ def test_optimizer_state_errors(torch, pair):
         to_torch_optimizer_state(net, params, optim.Adam().init(params), momentum=0.9)
     with pytest.raises(TypeError, match="torch_state must be the dict optimizer.state_dict"):
         from_torch_optimizer_state(net, params, optim.Adam(), {"exp_avg": 1})
+    # Optimizers without a conversion say so, rather than read as a momentum-free SGD.
+    rmsprop = torch.optim.RMSprop(model.parameters())
+    _torch_steps(torch, model, rmsprop, _batches(torch, 1))
+    unsupported = ("the optimizer state ScaleByRmsState has no conversion; fnnet.optim's "
+                   "SGD, Adam and AdamW states convert")
+    with pytest.raises(NotImplementedError, match=re.escape(
+            "from_torch_optimizer_state: " + unsupported)):
+        from_torch_optimizer_state(net, params, optim.RMSprop(), rmsprop.state_dict())
+    with pytest.raises(NotImplementedError, match=re.escape(
+            "to_torch_optimizer_state: " + unsupported)):
+        to_torch_optimizer_state(net, params, optim.RMSprop().init(params))
 
 
 def test_optimizer_state_inside_inject_hyperparams(torch, pair):

@@ -71,6 +71,44 @@ def _pieces(opt_state: Any) -> list[Any]:
     return found
 
 
+def _check_supported(opt_state: Any, what: str) -> None:
+    """Raises NotImplementedError when ``opt_state`` keeps per-parameter arrays outside
+    the SGD/Adam pieces (RMSprop's ``nu``, Adagrad's ``sum``...), which would otherwise
+    be read as a momentum-free SGD state and dropped."""
+    unsupported: list[str] = []
+
+    def is_state(tree: Any) -> bool:  # an optax state (a NamedTuple) or a chain of them
+        if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+            return True
+        if isinstance(tree, Mapping):
+            return all(is_state(v) for v in tree.values())
+        if isinstance(tree, tuple | list):
+            return all(is_state(v) for v in tree)
+        return False
+
+    def visit(tree: Any) -> None:
+        if isinstance(tree, PIECES):
+            return
+        if not (isinstance(tree, tuple) and hasattr(tree, "_fields")):
+            for child in (tree.values() if isinstance(tree, Mapping) else tree):
+                visit(child)
+            return
+        for field in tree:  # states nest; other fields are the state's own data
+            if is_state(field):
+                visit(field)
+            elif any(np.ndim(leaf) > 0 for leaf in jax.tree.leaves(field)):
+                unsupported.append(type(tree).__name__)
+                return
+
+    if is_state(opt_state):
+        visit(opt_state)
+    if unsupported:
+        raise NotImplementedError(
+            f"{what}: the optimizer state {', '.join(unsupported)} has no conversion; "
+            "fnnet.optim's SGD, Adam and AdamW states convert to and from PyTorch's (save "
+            "the whole state with fnnet.checkpoint.Checkpointer instead)")
+
+
 def _kind(pieces: list[Any]) -> str:
     kinds = {"sgd" if isinstance(p, (optax.TraceState, MomentumState)) else "adam"
              for p in pieces}
@@ -144,6 +182,7 @@ def to_torch_optimizer_state(
 
     PyTorch equivalent: ``optimizer.state_dict()``.
     """
+    _check_supported(opt_state, "to_torch_optimizer_state")
     pieces = _pieces(opt_state)
     kind = _kind(pieces)
     defaults = SGD_GROUP if kind == "sgd" else ADAM_GROUP
@@ -235,6 +274,7 @@ def from_torch_optimizer_state(
         raise ValueError(f"from_torch_optimizer_state: the torch optimizer has "
                          f"{len(indices)} parameters, the model has {len(names)}")
     template = optimizer.init(params)
+    _check_supported(template, "from_torch_optimizer_state")
     pieces = _pieces(template)
     kind = _kind(pieces)
     entries = [dict(torch_state["state"].get(index, {})) for index in indices]
