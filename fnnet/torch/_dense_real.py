@@ -11,23 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from fnnet.torch._memory_format import TorchConstant
 from fnnet.torch._strides import _replay
 from fnnet.torch.tensor import Tensor
 
 
-class layout:  # noqa: N801 - PyTorch's name
+class layout(TorchConstant):  # noqa: N801 - PyTorch's name
     """A tensor's memory layout. PyTorch equivalent: ``torch.layout``."""
 
-    __slots__ = ("_name",)
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __repr__(self) -> str:
-        return f"torch.{self._name}"
-
-    def __reduce__(self) -> str:
-        return self._name  # pickled as the module-level value of that name
+    __slots__ = ()
 
 
 #: the one layout of fnnet.torch's tensors (the sparse ones are not supported)

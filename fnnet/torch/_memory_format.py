@@ -5,8 +5,9 @@ line of vision training scripts, changes nothing in the numbers)."""
 from __future__ import annotations
 
 
-class memory_format:  # noqa: N801 - PyTorch's name
-    """A tensor memory layout's name. PyTorch equivalent: ``torch.memory_format``."""
+class TorchConstant:
+    """A named value of ``torch`` (``torch.channels_last``, ``torch.strided``): printed
+    and pickled as that name."""
 
     __slots__ = ("_name",)
 
@@ -18,6 +19,12 @@ class memory_format:  # noqa: N801 - PyTorch's name
 
     def __reduce__(self) -> str:
         return self._name  # pickled as the module-level value of that name
+
+
+class memory_format(TorchConstant):  # noqa: N801 - PyTorch's name
+    """A tensor memory layout's name. PyTorch equivalent: ``torch.memory_format``."""
+
+    __slots__ = ()
 
 
 contiguous_format = memory_format("contiguous_format")

@@ -24,32 +24,14 @@ def _floating(x: Any) -> Any:
     return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.float32)
 
 
-def _entr(x: Any) -> Any:
-    return jss.entr(_floating(x))
+def _promoting(fn: Any) -> Any:
+    """``fn`` of ``x`` in floating point: one module-level function per special function,
+    the same object at every call (the step cache recognises it)."""
+    def op(x: Any) -> Any:
+        return fn(_floating(x))
 
-
-def _i0e(x: Any) -> Any:
-    return jss.i0e(_floating(x))
-
-
-def _i1(x: Any) -> Any:
-    return jss.i1(_floating(x))
-
-
-def _i1e(x: Any) -> Any:
-    return jss.i1e(_floating(x))
-
-
-def _ndtr(x: Any) -> Any:
-    return jss.ndtr(_floating(x))
-
-
-def _ndtri(x: Any) -> Any:
-    return jss.ndtri(_floating(x))
-
-
-def _log_ndtr(x: Any) -> Any:
-    return jss.log_ndtr(_floating(x))
+    op.__name__ = fn.__name__
+    return op
 
 
 def _unary(name: str, fn: Any) -> Any:
@@ -67,13 +49,13 @@ def _unary(name: str, fn: Any) -> Any:
     return function
 
 
-entr = _unary("entr", _entr)
-i0e = _unary("i0e", _i0e)
-i1 = _unary("i1", _i1)
-i1e = _unary("i1e", _i1e)
-ndtr = _unary("ndtr", _ndtr)
-ndtri = _unary("ndtri", _ndtri)
-log_ndtr = _unary("log_ndtr", _log_ndtr)
+entr = _unary("entr", _promoting(jss.entr))
+i0e = _unary("i0e", _promoting(jss.i0e))
+i1 = _unary("i1", _promoting(jss.i1))
+i1e = _unary("i1e", _promoting(jss.i1e))
+ndtr = _unary("ndtr", _promoting(jss.ndtr))
+ndtri = _unary("ndtri", _promoting(jss.ndtri))
+log_ndtr = _unary("log_ndtr", _promoting(jss.log_ndtr))
 
 
 def xlog1py(input: Any, other: Any, *, out: Any = None) -> Tensor:

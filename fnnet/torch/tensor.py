@@ -854,12 +854,7 @@ class Tensor:
         Returns:
             A handle whose ``remove()`` drops the hook.
         """
-        if self._kind == CONST:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
-                               "gradient")
-        if not callable(hook):
-            raise TypeError(f"register_hook: hook must be callable, got "
-                            f"{type(hook).__name__}")
+        self._check_hook(hook, "register_hook")
         from fnnet.torch._hooks import RemovableHandle
 
         hooks = self._probed() if self._kind == RG else self._gradient_hooks()
@@ -875,21 +870,25 @@ class Tensor:
         Returns:
             A handle whose ``remove()`` drops the hook.
         """
-        if self._kind == CONST:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
-                               "gradient")
         if self._kind == RG:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
-        if not callable(hook):
-            raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, "
-                            f"got {type(hook).__name__}")
+        self._check_hook(hook, "register_post_accumulate_grad_hook")
         from fnnet.torch._hooks import RemovableHandle
 
         hooks = self._gradient_hooks()
         handle = RemovableHandle(hooks.post)
         hooks.post[handle.id] = hook
         return handle
+
+    def _check_hook(self, hook: Any, who: str) -> None:
+        """PyTorch's errors for a hook on a tensor without gradient, and a TypeError for
+        a hook that is not callable."""
+        if self._kind == CONST:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if not callable(hook):
+            raise TypeError(f"{who}: hook must be callable, got {type(hook).__name__}")
 
     def _gradient_hooks(self) -> _GradientHooks:
         hooks: _GradientHooks | None = getattr(self, "_hooks", None)
