@@ -372,12 +372,16 @@ ERRORS = {
 }
 
 
-@pytest.mark.parametrize("name", list(ERRORS))
-def test_errors_match_pytorch(torch, name):
-    kind, message, fn = ERRORS[name]
+def _raise_alike(torch, kind, message, fn):
+    """``fn(T)`` raises ``kind`` matching ``message`` under PyTorch and fnnet.torch."""
     for T in (torch, ft):
         with pytest.raises(kind, match=message):
             fn(T)
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_errors_match_pytorch(torch, name):
+    _raise_alike(torch, *ERRORS[name])
 
 
 BROADCAST_MISMATCHES = {
@@ -1224,7 +1228,4 @@ ADDED_NAME_ERRORS = {**TORCH_NN_ERRORS, **MATRIX_PRODUCT_ERRORS, **NUMERIC_HELPE
 @pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
 @pytest.mark.parametrize("name", list(ADDED_NAME_ERRORS))
 def test_added_names_raise_pytorchs_errors(torch, name):
-    kind, message, fn = ADDED_NAME_ERRORS[name]
-    for T in (torch, ft):
-        with pytest.raises(kind, match=message):
-            fn(T)
+    _raise_alike(torch, *ADDED_NAME_ERRORS[name])

@@ -76,6 +76,12 @@ def _xlog1py_op(x: Any, y: Any) -> Any:
     return jnp.where(jnp.isnan(y), jnp.nan, jnp.where(zero, 0, value)).astype(dtype)
 
 
+def _check_int(who: str, name: str, position: int, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{who}(): argument '{name}' (position {position}) must be int, not "
+                        f"{type(value).__name__}")
+
+
 def _polygamma(x: Any, n: int) -> Any:
     return jss.polygamma(n, _floating(x))
 
@@ -84,9 +90,7 @@ def polygamma(n: int, input: Tensor, *, out: Any = None) -> Tensor:
     """The ``n``-th derivative of the digamma function. PyTorch equivalent:
     ``torch.polygamma`` / ``torch.special.polygamma``."""
     del out
-    if not isinstance(n, int) or isinstance(n, bool):
-        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not "
-                        f"{type(n).__name__}")
+    _check_int("polygamma", "n", 1, n)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     return _op(_polygamma, (n,), input, who="polygamma")
@@ -111,9 +115,7 @@ def mvlgamma(input: Tensor, p: int, *, out: Any = None) -> Tensor:
     PyTorch equivalent: ``torch.mvlgamma`` / ``torch.special.multigammaln``.
     """
     del out
-    if not isinstance(p, int) or isinstance(p, bool):
-        raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not "
-                        f"{type(p).__name__}")
+    _check_int("mvlgamma", "p", 2, p)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     return _op(_mvlgamma, (p,), input, who="mvlgamma")
