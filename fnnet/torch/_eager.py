@@ -11,7 +11,8 @@ read after it); the third time a key is seen the window is compiled, through the
 ``_replay.build`` as a whole step, and every later sighting is one dispatch.
 
 A window not compiled yet runs node by node: each node through a small jitted function
-cached by ``(op, static)`` (jax caches it again by input shapes), and a backward walks
+cached by ``(op, static)`` (jax caches it again by input shapes) once that key is met
+again, without jit the first time, and a backward walks
 its differentiable region in reverse, one cached ``jax.vjp`` program per node,
 accumulating cotangents as PyTorch's autograd engine does.
 
@@ -56,6 +57,8 @@ SEEN_SIZE = 8192
 _forward: dict[tuple[Any, ...], Any] = {}
 _vjp: dict[tuple[Any, ...], Any] = {}
 _op_hash: dict[int, int] = {}
+#: per-node program keys met once, run without jit so far (see ``_jitted_later``)
+_met_once: set[tuple[Any, ...]] = set()
 #: cotangent accumulation as a compiled program: a jnp op outside jit costs several
 #: dispatches of one
 _add = jax.jit(jnp.add)
@@ -98,13 +101,26 @@ def _outputs(out: Any) -> tuple[Any, ...]:
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
+def _jitted_later(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...], fn: Any) -> Any:
+    """``fn`` as it is the first time ``key`` is met, jitted (and cached) from the second
+    on: a node whose static argument changes every step (a slope or a margin annealed
+    by the loop) would otherwise compile at every step for a single run."""
+    if key in _met_once:
+        jitted = cache[key] = jax.jit(fn)
+        return jitted
+    if len(_met_once) >= SEEN_SIZE:
+        _met_once.clear()
+    _met_once.add(key)
+    return fn
+
+
 def _forward_fn(op: Any, static: tuple[Any, ...]) -> Any:
     # keyed by the op's id (its program holds it alive): jnp's ufuncs hash in Python,
     # which costs about a microsecond a node
     key = (id(op), static)
     fn = _forward.get(key)
     if fn is None:
-        fn = _forward[key] = jax.jit(lambda *args: _outputs(op(*args, *static)))
+        return _jitted_later(_forward, key, lambda *args: _outputs(op(*args, *static)))
     return fn
 
 
@@ -129,7 +145,7 @@ def _vjp_fn(op: Any, static: tuple[Any, ...], diff: tuple[int, ...],
             grads: tuple[Any, ...] = pullback(cts)
             return grads
 
-        fn = _vjp[key] = jax.jit(vjp)
+        return _jitted_later(_vjp, key, vjp)
     return fn
 
 
