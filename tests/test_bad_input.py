@@ -355,6 +355,9 @@ def test_data_loader_refuses_what_is_not_a_data_set(source, error, message):
      ValueError, r"test_fraction must be in \(0, 1\), got 1.5"),
     (lambda: data.train_test_split(np.zeros((4, 2)), np.zeros(4), seed=-1), ValueError,
      "^train_test_split: seed must be a non-negative int, got -1$"),
+    (lambda: data.normalize(np.zeros((2, 1, 4, 4), np.uint8), 0.5, 0.5), TypeError,
+     r"^normalize: x must be a floating-point batch \(pixels in \[0, 1\]: data.to_float "
+     r"converts uint8 ones\), got dtype uint8$"),
     (lambda: data.rotate(jnp.zeros((2, 1, 4, 4)), jnp.zeros(3)), ValueError,
      r"^rotate: angle must be a scalar or one angle per image \[2\], got shape \(3,\)$"),
     (lambda: data.DataLoader((np.zeros((4, 2)), np.zeros(4)), 2, prefetch=-1), ValueError,

@@ -250,11 +250,15 @@ def normalize(x: Array, mean: float | Sequence[float], std: float | Sequence[flo
     Raises:
         ValueError: ``x`` is not 4-D, ``mean``/``std`` lengths differ from ``C``, or a
             zero ``std``.
+        TypeError: ``x`` is not floating point (uint8 pixels: ``data.to_float`` first).
 
     PyTorch equivalent: ``torchvision.transforms.Normalize(mean, std)`` (applied to the
     whole batch; no ``inplace``).
     """
     channels = _check_batch(x, "normalize")[1]
+    if not jnp.issubdtype(jnp.result_type(x), jnp.floating):  # torchvision refuses them too
+        raise TypeError(f"normalize: x must be a floating-point batch (pixels in [0, 1]: "
+                        f"data.to_float converts uint8 ones), got dtype {jnp.result_type(x)}")
     stats = []
     for name, value in (("mean", mean), ("std", std)):
         arr = np.asarray(value, np.float32).reshape(-1)
