@@ -61,7 +61,8 @@ def to_nnx(model: nn.Module, params: Params, state: State, *,
         ``model.apply(params, state, x, train=train)[0]`` to float32 rounding.
 
     Raises:
-        TypeError: ``model`` is not one of the supported models.
+        TypeError: ``model`` is not one of the supported models (an
+            ``UnsupportedModelError``, also a ``NotImplementedError``).
         StateDictError: ``params`` or ``state`` does not fit ``model``.
         ValueError: a BatchNorm with ``momentum=None`` (a cumulative average, which
             Flax's BatchNorm cannot express) or without running statistics.
@@ -148,11 +149,18 @@ def from_nnx(model: nn.Module, module: nnx.Module) -> tuple[Params, State]:
     return params, state
 
 
+class UnsupportedModelError(NotImplementedError, TypeError):
+    """A model ``to_nnx``/``from_nnx`` has no Flax form for: not implemented, and (as it
+    was first) a TypeError."""
+
+
 def _check_model(model: Any, caller: str) -> None:
     # Exact types: a subclass may compute something else in its own forward.
     if type(model) not in (MLP, LeNet5, ResNet):
-        raise TypeError(f"{caller}: model must be an {SUPPORTED}, got "
-                        f"{type(model).__name__}")
+        raise UnsupportedModelError(
+            f"{caller}: model must be an {SUPPORTED}, got {type(model).__name__}; other "
+            "models have no Flax NNX form here (fnnet.nn.state_dict gives their weights "
+            "under PyTorch's names, to copy into a Flax module of one's own)")
 
 
 def _check_fit(model: nn.Module, params: Params, state: State, what: str) -> None:
