@@ -668,3 +668,48 @@ def test_load_keeps_a_state_dicts_type_and_save_keeps_a_files_own_error(torch, t
     with open(tmp_path / "text.pt", "w") as text, pytest.raises(TypeError) as error:
         fnt.save(model.state_dict(), text)  # a file opened without "b"
     assert str(error.value) == "write() argument must be str, not bytes"
+
+
+def test_pruning_tutorial_steps_as_pytorch(torch):
+    """torch.nn.utils.prune: the _orig/_mask names and their state_dict order, a second
+    pruning among the kept entries, global pruning, the hooks a tutorial walks, the
+    gradients through the masks, remove() and the errors."""
+    rng = np.random.default_rng(3)
+    weights = {k: rng.standard_normal(shape).astype(np.float32) for k, shape in
+               (("0.weight", (4, 3, 3, 3)), ("0.bias", (4,)), ("2.weight", (2, 36)),
+                ("2.bias", (2,)))}
+    x = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    runs = []
+    for T in (torch, fnt):
+        prune = importlib.import_module(f"{T.__name__}.nn.utils.prune")
+        net = T.nn.Sequential(T.nn.Conv2d(3, 4, 3), T.nn.Flatten(), T.nn.Linear(36, 2))
+        net.load_state_dict({k: T.tensor(v) for k, v in weights.items()})
+        prune.l1_unstructured(net[0], "weight", amount=0.3)
+        prune.l1_unstructured(net[0], "bias", amount=1)
+        prune.ln_structured(net[0], "weight", amount=1, n=2, dim=0)
+        prune.global_unstructured([(net[0], "weight"), (net[2], "weight")],
+                                  pruning_method=prune.L1Unstructured, amount=20)
+        hooks = [type(h).__name__ for h in net[0]._forward_pre_hooks.values()]
+        net(T.tensor(x)).pow(2).sum().backward()
+        keys = list(net.state_dict())
+        masks = [net[0].weight_mask.numpy().copy(), net[2].weight_mask.numpy().copy()]
+        grad = net[0].weight_orig.grad.numpy().copy()
+        pruned = prune.is_pruned(net)
+        prune.remove(net[0], "weight")
+        errors = []
+        for bad in (lambda: prune.remove(net[0], "weight"),
+                    lambda: prune.l1_unstructured(net[2], "bias", amount=1.5),
+                    lambda: prune.l1_unstructured(net[2], "bias", amount=5)):
+            with pytest.raises(ValueError) as caught:
+                bad()
+            errors.append(str(caught.value))
+        runs.append((hooks, keys, masks, grad, pruned, list(net.state_dict()),
+                     net[0].weight.detach().numpy(), errors,
+                     [hasattr(net[0], "weight_orig"), hasattr(net[2], "bias_orig")]))
+    (t_hooks, t_keys, t_masks, t_grad, t_pruned, t_after, t_weight, t_errors, _), ours = runs
+    assert ours[0] == t_hooks and ours[1] == t_keys and ours[4] == t_pruned
+    assert ours[5] == t_after and ours[7] == t_errors and ours[8] == runs[0][8]
+    for mine, expected in zip(ours[2], t_masks, strict=True):
+        np.testing.assert_array_equal(mine, expected)
+    np.testing.assert_allclose(ours[3], t_grad, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours[6], t_weight, rtol=1e-6)

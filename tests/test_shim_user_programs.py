@@ -462,7 +462,7 @@ def test_namespaces_import_as_submodules():
 
 @pytest.mark.parametrize("statement", [
     "import fnnet.torch.hub as hub", "from fnnet.torch.fx import symbolic_trace",
-    "import fnnet.torch.utils.cpp_extension", "import fnnet.torch.nn.utils.prune",
+    "import fnnet.torch.utils.cpp_extension", "import fnnet.torch.nn.utils.stateless",
     "from fnnet.torch.optim.sparse_adam import SparseAdam", "import fnnet.torch.export"])
 def test_importing_an_unsupported_submodule_says_what_to_use(statement):
     name = statement.split()[1].replace("fnnet.", "")

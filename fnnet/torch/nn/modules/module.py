@@ -185,9 +185,12 @@ class Module:
             self._buffers[name] = value
         object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: dict[str, Any] | None = None) -> None:
+        """Drops ``name`` from the tables of parameters, modules and buffers, except
+        ``keep`` (where registering again keeps its place in ``state_dict``, as PyTorch)."""
         for table in (self._parameters, self._modules, self._buffers):
-            table.pop(name, None)
+            if table is not keep:
+                table.pop(name, None)
 
     def __delattr__(self, name: str) -> None:
         self._forget(name)
@@ -223,7 +226,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
                             f"'{name}' (torch.nn.Parameter or None required)")
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
         object.__setattr__(self, name, param)
 
@@ -234,7 +237,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
                             f"'{name}' (torch Tensor or None required)")
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent.discard(name)
@@ -596,22 +599,45 @@ class Module:
         """
         return self._add_hook("_backward_pre_hooks", hook, prepend, False, False)
 
-    def _add_hook(self, table: str, hook: Callable[..., Any], prepend: bool,
-                  with_kwargs: bool, always_call: bool) -> RemovableHandle:
-        if not callable(hook):
-            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    def _hook_table(self, table: str) -> OrderedDict[int, Any]:
+        """The module's dict ``table`` (made on first use): ``{handle id: hook}`` as
+        PyTorch's ``_forward_pre_hooks``..., or ``{handle id: True}`` for the option
+        tables ``_forward_hooks_with_kwargs``..."""
         hooks = self.__dict__.get(table)
         if hooks is None:
             hooks = OrderedDict()
             object.__setattr__(self, table, hooks)
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = (hook, with_kwargs, always_call)
+        return hooks
+
+    def _add_hook(self, table: str, hook: Callable[..., Any], prepend: bool,
+                  with_kwargs: bool, always_call: bool) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        # PyTorch's layout: the hooks by id, their options in tables of their own (a
+        # pruning tutorial walks module._forward_pre_hooks.values() for the hooks)
+        hooks = self._hook_table(table)
+        options = [(self._hook_table(f"{table}_with_kwargs"), with_kwargs)] \
+            if table.startswith("_forward") else []
+        if table == "_forward_hooks":
+            options.append((self._hook_table("_forward_hooks_always_called"), always_call))
+        handle = RemovableHandle(hooks, *(t for t, _ in options))
+        hooks[handle.id] = hook
+        for option, on in options:
+            if on:
+                option[handle.id] = True
         if prepend:
             hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def _hooks_with(self, table: str, *options: str) -> list[tuple[Any, ...]]:
+        """``(hook, *whether each option table holds it)`` for the hooks of ``table``."""
+        d = self.__dict__
+        return [(hook, *(key in d.get(option, ()) for option in options))
+                for key, hook in list(d.get(table, {}).items())]
+
     def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        for hook, with_kwargs, _ in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
+        for hook, with_kwargs in self._hooks_with("_forward_pre_hooks",
+                                                  "_forward_pre_hooks_with_kwargs"):
             if with_kwargs:
                 changed = hook(self, args, kwargs)
                 if changed is not None:
@@ -623,12 +649,13 @@ class Module:
                 changed = hook(self, args)
                 if changed is not None:
                     args = changed if isinstance(changed, tuple) else (changed,)
-        backward = [[hook for hook, _, _ in self.__dict__.get(table, {}).values()]
+        backward = [list(self.__dict__.get(table, {}).values())
                     for table in ("_backward_hooks", "_backward_pre_hooks")]
         call = BackwardCall(self, backward[0], backward[1], args) if any(backward) else None
         if call is not None:
             args = call.inputs()
-        hooks = list(self.__dict__.get("_forward_hooks", {}).values())
+        hooks = self._hooks_with("_forward_hooks", "_forward_hooks_with_kwargs",
+                                 "_forward_hooks_always_called")
         try:
             output = self.forward(*args, **kwargs)
         except Exception:

@@ -1,5 +1,6 @@
 """``torch.nn.utils``: gradient clipping (recorded as one op on the gradients), the
-parameters as one vector, ``rnn``'s packed sequences, weight norm and ``parametrize``."""
+parameters as one vector, ``rnn``'s packed sequences, weight norm, ``parametrize`` and
+``prune``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fnnet.optim.clip import clip_grad_norm, clip_grads_with_norm, total_norm
 from fnnet.torch import _graph
 from fnnet.torch.nn.utils import parametrizations as parametrizations
 from fnnet.torch.nn.utils import parametrize as parametrize
+from fnnet.torch.nn.utils import prune as prune
 from fnnet.torch.nn.utils import rnn as rnn
 from fnnet.torch.nn.utils._spectral_norm_hook import (
     remove_spectral_norm as remove_spectral_norm,
