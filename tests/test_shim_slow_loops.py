@@ -82,6 +82,79 @@ def test_reads_inside_a_loop_that_keeps_its_graph_compile_once(torch):
     assert stats["hits"] >= 2 * 12 - 4
 
 
+def _episodes(t, weights, uniforms, lengths):
+    """REINFORCE as the tutorials write it: an action read with ``item()`` at every
+    step, its log-probability kept for the episode's backward, which adds to the kept
+    graph without reading it."""
+    policy = t.nn.Sequential(t.nn.Linear(5, 16), t.nn.ReLU(), t.nn.Linear(16, 2),
+                             t.nn.Softmax(dim=1))
+    policy.load_state_dict({k: t.tensor(v) for k, v in weights.items()})
+    optimizer = t.optim.Adam(policy.parameters(), lr=1e-2)
+    eye, draws, actions, losses = np.eye(5, dtype=np.float32), iter(uniforms), [], []
+    for length in lengths:
+        log_probs, position = [], 2
+        for _ in range(length):
+            probs = policy(t.from_numpy(eye[position]).unsqueeze(0))
+            action = (probs.detach().cumsum(1)[0] < float(next(draws))).sum().clamp(max=1)
+            log_probs.append(t.distributions.Categorical(probs).log_prob(action))
+            position = min(4, max(0, position + (1 if action.item() else -1)))
+            actions.append(position)
+        returns = t.tensor([0.9 ** k for k in range(length)][::-1])
+        optimizer.zero_grad()
+        loss = -(t.cat(log_probs) * (returns - returns.mean())).sum()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return actions, losses, [p.detach().numpy() for p in policy.parameters()]
+
+
+def test_actions_read_while_an_episode_keeps_its_graph_compile_once(torch):
+    rng = np.random.default_rng(11)
+    weights = {"0.weight": rng.uniform(-0.4, 0.4, (16, 5)), "0.bias": np.zeros(16),
+               "2.weight": rng.uniform(-0.25, 0.25, (2, 16)), "2.bias": np.zeros(2)}
+    weights = {k: v.astype(np.float32) for k, v in weights.items()}
+    uniforms = rng.random(40)
+    lengths = (9, 9, 9)
+    got = _episodes(ft, weights, uniforms, lengths)
+    expected = _episodes(torch, weights, uniforms, lengths)
+    assert got[0] == expected[0]
+    np.testing.assert_allclose(got[1], expected[1], **TOL)
+    for a, e in zip(got[2], expected[2], strict=True):
+        np.testing.assert_allclose(a, e, **TOL)
+    # the episode's first read, then one structure for the reads after it, and the
+    # step: never one program per action that replays the episode so far
+    stats = ft.compile_stats()
+    assert stats["compiles"] <= 5, [entry["nodes"] for entry in stats["log"]]
+
+
+def test_sampled_actions_keep_their_draws_in_the_episodes_backward():
+    """Actions drawn with ``Categorical.sample()`` (the PRNG on the tape) and read each
+    step: one structure for the reads, and the episode's backward sees the very actions
+    read, as a batched recomputation of the same log-probabilities shows."""
+    ft.manual_seed(0)
+    policy = ft.nn.Sequential(ft.nn.Linear(5, 16), ft.nn.Tanh(), ft.nn.Linear(16, 3),
+                              ft.nn.Softmax(dim=1))
+    states = np.random.default_rng(2).standard_normal((8, 5)).astype(np.float32)
+    log_probs, actions = [], []
+    for state in states:
+        m = ft.distributions.Categorical(policy(ft.from_numpy(state).unsqueeze(0)))
+        action = m.sample()
+        log_probs.append(m.log_prob(action))
+        actions.append(action.item())
+    loss = -ft.cat(log_probs).sum()
+    loss.backward()
+    grads = [p.grad.numpy().copy() for p in policy.parameters()]
+    assert ft.compile_stats()["compiles"] <= 4, ft.compile_stats()["log"]
+    policy.zero_grad()
+    probs = policy(ft.from_numpy(states))
+    again = -probs.log().gather(1, ft.tensor(actions).unsqueeze(1)).sum()
+    again.backward()
+    np.testing.assert_allclose(loss.item(), again.item(), rtol=1e-5)
+    for mine, batched in zip(grads, (p.grad.numpy() for p in policy.parameters()),
+                             strict=True):
+        np.testing.assert_allclose(mine, batched, rtol=1e-4, atol=1e-6)
+
+
 BLOCK = 4
 EMBED = 8
 

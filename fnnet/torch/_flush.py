@@ -99,7 +99,7 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
 
 
 def _from_values(tp: Tape, cells: list[Cell], plan: tuple[list[int], set[int], list[int]],
-                 reason: str) -> bool:
+                 reason: str) -> None:
     """Flushes a tape that holds a carried graph (see :func:`~fnnet.torch._graph.carry`)
     from the values its tensors had when carried (``tp.values``) instead of from the
     graph's sources.
@@ -108,12 +108,11 @@ def _from_values(tp: Tape, cells: list[Cell], plan: tuple[list[int], set[int], l
     the graph for a later backward carries a longer graph into each flush; run from its
     sources, every flush would be a new structure to compile that replays all the
     iterations before it. Only the nodes recorded since, with the carried values as
-    their inputs, are computed here, so that the loop's flushes share one structure.
-    The carried graph itself is kept for the backward, as by :func:`flush`.
-
-    Returns:
-        False, having done nothing, where no wanted value reads a carried value (the
-        ordinary flush then runs).
+    their inputs where they read them, are computed here, so that the loop's flushes
+    share one structure: both where an iteration reads the graph kept so far (a
+    recurrent state) and where it only adds to it (REINFORCE's log-probabilities, one
+    per action read with ``.item()``). The carried graph itself is kept for the
+    backward, as by :func:`flush`.
     """
     known = tp.values
     todo = [c for c in cells if c.val is None]
@@ -123,7 +122,6 @@ def _from_values(tp: Tape, cells: list[Cell], plan: tuple[list[int], set[int], l
     owner = tp.node_of_slot()
     nodes = tp.nodes
     needed: set[int] = set()
-    reads_known = False
     stack = [owner[s] for s in wanted_old if s not in known]
     while stack:
         n = stack.pop()
@@ -131,14 +129,8 @@ def _from_values(tp: Tape, cells: list[Cell], plan: tuple[list[int], set[int], l
             continue
         needed.add(n)
         for r in nodes[n].inputs:
-            if r < 0:
-                continue
-            if slot_of(r) in known:
-                reads_known = True
-            else:
+            if r >= 0 and slot_of(r) not in known:
                 stack.append(owner[slot_of(r)])
-    if not reads_known:
-        return False
     rec = current()
     small = Tape(rec)
     src_index = {slot: i for i, slot in enumerate(tp.src_slots)}
@@ -162,10 +154,16 @@ def _from_values(tp: Tape, cells: list[Cell], plan: tuple[list[int], set[int], l
             for k in range(node.n_out):
                 slot_map[node.first + k] = first + k
         wanted = tuple(slot(s) for s in wanted_old)
+        if tp.rng_slot >= 0:  # the key advances as at any flush that drew from it
+            advanced, _ = record_refs(_random.advance, (), (ref(slot(tp.rng_slot)),))
+            wanted += (advanced,)
     finally:
         rec.tape = tp
     fn = _cache.compiled((small.state, wanted, ()), small, wanted, (), reason)
-    computed = dict(zip(wanted_old, fn(*small.srcs), strict=True))
+    values = fn(*small.srcs)
+    if tp.rng_slot >= 0:
+        _random.state.write(values[-1:])
+    computed = dict(zip(wanted_old, values[:len(wanted_old)], strict=True))
     for cell in todo:
         cell.val = computed[cell.ref]
     have = dict(known)
@@ -173,7 +171,6 @@ def _from_values(tp: Tape, cells: list[Cell], plan: tuple[list[int], set[int], l
     have.update(computed)
     carry(tp, plan[0], {s: have[s] for s in plan[2]})
     rec.tape.after_backward = False
-    return True
 
 
 def _donations(tp: Tape, cells: list[Cell], carried: Any,
@@ -238,8 +235,8 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     # (the PRNG's advance recorded below reads an existing source: donations unchanged)
     donate, donors_first, n_donors = _donations(tp, cells, plan[1] if plan else (),
                                                 rec.options.donate)
-    if plan and tp.values and not tp.backward and not tp.writebacks and tp.rng_slot < 0 \
-            and not donate and _from_values(tp, cells, plan, reason):
+    if plan and tp.values and not tp.backward and not tp.writebacks and not donate:
+        _from_values(tp, cells, plan, reason)
         return True
     cells = donors_first
     if tp.rng_slot >= 0:
