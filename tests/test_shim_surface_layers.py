@@ -208,7 +208,7 @@ def test_rrelu_training_draws_slopes_between_its_bounds(torch):
             y.numpy(), T.selu(T.celu(T.tensor(x), 2.0)).numpy(), rtol=1e-6)
 
 
-def test_pooling_with_indices_and_unpool1d_match_pytorch(torch):
+def test_pooling_with_indices_and_unpooling_match_pytorch(torch):
     x = _IN[2, 3, 8]
     results = []
     for T in (torch, ft):
@@ -217,7 +217,15 @@ def test_pooling_with_indices_and_unpool1d_match_pytorch(torch):
         v2, i2 = F.max_pool2d_with_indices(T.tensor(_IN[2, 3, 4, 5]), 2, 1)
         unpooled = T.nn.MaxUnpool1d(2)(values, indices)
         sized = F.max_unpool1d(values, indices, 2, output_size=[9])
-        results.append([a.numpy() for a in (values, indices, v2, i2, unpooled, sized)])
+        volume = T.tensor(_IN[1, 2, 4, 4, 4], requires_grad=True)
+        v3, i3 = F.max_pool3d(volume, 2, return_indices=True)
+        unpooled3 = T.nn.MaxUnpool3d(2)(v3, i3)
+        (unpooled3 * unpooled3).sum().backward()
+        v3b, i3b = F.max_pool3d_with_indices(volume, (2, 3, 2), (1, 2, 2), 1, 1, True)
+        results.append([a.detach().numpy() for a in (
+            values, indices, v2, i2, unpooled, sized, v3, i3, unpooled3, volume.grad, v3b,
+            i3b)])
+    assert repr(ft.nn.MaxUnpool3d(2)) == repr(torch.nn.MaxUnpool3d(2))
     for ours, theirs in zip(*reversed(results), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
 

@@ -76,6 +76,7 @@ from fnnet.nn.functional.volumetric import (
     conv_transpose1d,
     conv_transpose3d,
     max_pool3d,
+    max_pool3d_with_indices,
 )
 
 __all__ = [
@@ -90,6 +91,7 @@ __all__ = [
     "conv_transpose1d",
     "conv_transpose3d",
     "max_pool3d",
+    "max_pool3d_with_indices",
     "adaptive_avg_pool2d",
     "affine_grid",
     "adaptive_max_pool2d",

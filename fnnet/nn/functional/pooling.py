@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -128,22 +129,39 @@ def _max_init(dtype: Any) -> np.ndarray:
     return np.array(np.iinfo(dtype).min, dtype)
 
 
-def _taps(x: Array, init: Any, kernel: Pair, strides: Pair, pads: Sequence[Pair],
-          dilations: Pair) -> Array:
-    """The ``kH * kW`` window taps of ``x`` (padded with ``init``), stacked first in
-    row-major window order: ``[kH * kW, ..., H_out, W_out]``."""
-    lead = x.ndim - 2
+def _taps(x: Array, init: Any, kernel: Sequence[int], strides: Sequence[int],
+          pads: Sequence[Pair], dilations: Sequence[int]) -> Array:
+    """The window taps of ``x`` over its last ``len(kernel)`` axes (padded with
+    ``init``), stacked first in row-major window order: ``[prod(kernel), ..., *out]``
+    (``[kH * kW, ..., H_out, W_out]`` in 2-D)."""
+    spatial = len(kernel)
+    lead = x.ndim - spatial
     padded = lax.pad(x, init, ((0, 0, 0),) * lead + tuple((lo, hi, 0) for lo, hi in pads))
-    out_h = (padded.shape[-2] - dilations[0] * (kernel[0] - 1) - 1) // strides[0] + 1
-    out_w = (padded.shape[-1] - dilations[1] * (kernel[1] - 1) - 1) // strides[1] + 1
+    outs = [(padded.shape[lead + i] - dilations[i] * (kernel[i] - 1) - 1) // strides[i] + 1
+            for i in range(spatial)]
     taps = []
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            start = (0,) * lead + (i * dilations[0], j * dilations[1])
-            limit = padded.shape[:lead] + (start[-2] + (out_h - 1) * strides[0] + 1,
-                                           start[-1] + (out_w - 1) * strides[1] + 1)
-            taps.append(lax.slice(padded, start, limit, (1,) * lead + tuple(strides)))
+    for offsets in itertools.product(*(range(k) for k in kernel)):
+        start = (0,) * lead + tuple(o * d for o, d in zip(offsets, dilations, strict=True))
+        limit = padded.shape[:lead] + tuple(
+            first + (out - 1) * step + 1
+            for first, out, step in zip(start[lead:], outs, strides, strict=True))
+        taps.append(lax.slice(padded, start, limit, (1,) * lead + tuple(strides)))
     return jnp.stack(taps)
+
+
+def first_max_with_indices(x: Array, kernel: Sequence[int], strides: Sequence[int],
+                           pads: Sequence[Pair], dilations: Sequence[int]
+                           ) -> tuple[Array, Array]:
+    """Max pooling of the last ``len(kernel)`` axes and each maximum's flat position in
+    its input plane (the first maximum in row-major window order, as PyTorch's), int32."""
+    spatial = x.shape[x.ndim - len(kernel):]
+    plane = jnp.broadcast_to(jnp.arange(int(np.prod(spatial)), dtype=jnp.int32)
+                             .reshape(spatial), x.shape)
+    values = _taps(x, _max_init(x.dtype), kernel, strides, pads, dilations)
+    where = _taps(plane, np.array(-1, np.int32), kernel, strides, pads, dilations)
+    first = jnp.argmax(values, axis=0, keepdims=True)
+    return (jnp.take_along_axis(values, first, axis=0)[0],
+            jnp.take_along_axis(where, first, axis=0)[0])
 
 
 def _dilated_max(x: Array, init: Any, kernel: Pair, strides: Pair, pads: Sequence[Pair],
@@ -178,19 +196,13 @@ def max_pool2d_with_indices(
     """
     kernel, strides, pads, dilations, _ = _geometry(
         "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
-    init = _max_init(x.dtype)
-    h, w = x.shape[-2:]
-    plane = jnp.broadcast_to(jnp.arange(h * w, dtype=jnp.int32).reshape(h, w), x.shape)
-    values = _taps(x, init, kernel, strides, pads, dilations)
-    where = _taps(plane, np.array(-1, np.int32), kernel, strides, pads, dilations)
-    first = jnp.argmax(values, axis=0, keepdims=True)
-    return (jnp.take_along_axis(values, first, axis=0)[0],
-            jnp.take_along_axis(where, first, axis=0)[0])
+    return first_max_with_indices(x, kernel, strides, pads, dilations)
 
 
-def max_unpool2d(x: Array, indices: Array, output_size: tuple[int, int]) -> Array:
+def max_unpool2d(x: Array, indices: Array, output_size: Sequence[int]) -> Array:
     """Zeros of ``output_size`` with each value of ``x`` put back at its index: the
-    partial inverse of :func:`max_pool2d_with_indices`.
+    partial inverse of :func:`max_pool2d_with_indices` (of the 3-D one too, given a
+    ``(D_out, H_out, W_out)`` ``output_size``).
 
     Args:
         x: ``[N, C, H, W]`` (or ``[C, H, W]``) pooled values.
@@ -200,15 +212,15 @@ def max_unpool2d(x: Array, indices: Array, output_size: tuple[int, int]) -> Arra
     Returns:
         ``[N, C, H_out, W_out]`` (or ``[C, H_out, W_out]``).
 
-    PyTorch equivalent: ``torch.nn.functional.max_unpool2d``.
+    PyTorch equivalent: ``torch.nn.functional.max_unpool2d`` (``max_unpool3d``).
     """
     if x.shape != indices.shape:
         raise ValueError(f"max_unpool2d: expected indices of the input's shape "
                          f"{tuple(x.shape)}, got {tuple(indices.shape)}")
-    lead = x.shape[:-2]
+    lead = x.shape[:x.ndim - len(output_size)]
     planes = int(np.prod(lead))
     flat = x.reshape(planes, -1)
-    zeros = jnp.zeros((planes, output_size[0] * output_size[1]), x.dtype)
+    zeros = jnp.zeros((planes, int(np.prod(output_size))), x.dtype)
     where = (jnp.arange(planes)[:, None], indices.reshape(planes, -1))
     out = zeros.at[where].set(lax.stop_gradient(flat))
     # PyTorch's gradient is the output's gradient gathered at every index, repeated ones

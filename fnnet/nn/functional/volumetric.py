@@ -12,7 +12,13 @@ from jax import lax
 
 from fnnet.nn.functional._utils import check_rank
 from fnnet.nn.functional.conv_transpose import conv_transpose
-from fnnet.nn.functional.pooling import _adaptive_axis, _avg_divisor, _max_init, pool_output_size
+from fnnet.nn.functional.pooling import (
+    _adaptive_axis,
+    _avg_divisor,
+    _max_init,
+    first_max_with_indices,
+    pool_output_size,
+)
 from fnnet.typing import Array
 
 Triple = tuple[int, int, int]
@@ -151,6 +157,21 @@ def max_pool3d(x: Array, kernel_size: int | Triple, stride: int | Triple | None 
     kernel, strides, pads, dilations, _ = _geometry("max_pool3d", x, kernel_size, stride,
                                                     padding, dilation, ceil_mode)
     return _window_3d(x, _max_init(x.dtype), lax.max, kernel, strides, pads, dilations)
+
+
+def max_pool3d_with_indices(x: Array, kernel_size: int | Triple,
+                            stride: int | Triple | None = None, padding: int | Triple = 0,
+                            dilation: int | Triple = 1, ceil_mode: bool = False
+                            ) -> tuple[Array, Array]:
+    """:func:`max_pool3d` and where each maximum came from: its flat position
+    ``(d * H + h) * W + w`` in its input volume (the first maximum in row-major window
+    order, as PyTorch's), int32; ``max_unpool2d`` with a 3-D ``output_size`` takes them.
+
+    PyTorch equivalent: ``torch.nn.functional.max_pool3d(..., return_indices=True)``.
+    """
+    kernel, strides, pads, dilations, _ = _geometry("max_pool3d", x, kernel_size, stride,
+                                                    padding, dilation, ceil_mode)
+    return first_max_with_indices(x, kernel, strides, pads, dilations)
 
 
 def avg_pool3d(x: Array, kernel_size: int | Triple, stride: int | Triple | None = None,

@@ -92,6 +92,7 @@ from fnnet.torch.nn.modules.more_layers import (
     LPPool2d,
     LPPool3d,
     MaxUnpool1d,
+    MaxUnpool3d,
     MultiLabelMarginLoss,
     MultiMarginLoss,
     RReLU,
@@ -227,6 +228,6 @@ __all__ = [
     "LazyInstanceNorm2d", "LazyInstanceNorm3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
     "AlphaDropout", "FeatureAlphaDropout", "Bilinear", "ChannelShuffle", "CircularPad1d",
     "CircularPad2d", "CircularPad3d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d",
-    "MultiLabelMarginLoss", "MultiMarginLoss", "RReLU", "CTCLoss",
+    "MultiLabelMarginLoss", "MultiMarginLoss", "RReLU", "CTCLoss", "MaxUnpool3d",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -1,6 +1,6 @@
 """``torch.nn.functional``'s ``bilinear``, ``rrelu`` (and ``rrelu_``, ``celu_``,
 ``selu_``), ``channel_shuffle``, the power-average pools ``lp_pool1d/2d/3d``,
-``max_pool1d/2d_with_indices``, ``max_unpool1d``, the multi-class margin losses and
+``max_pool1d/2d/3d_with_indices``, ``max_unpool1d/3d``, the multi-class margin losses and
 ``ctc_loss``: one recorded call of fnnet's function each, or PyTorch's composition of the
 shim's ops (the LP pools, as ``torch.nn.functional`` writes them). The modules are in
 ``modules/more_layers.py``."""
@@ -156,17 +156,30 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
 
 def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
-    """``max_unpool2d`` of the signal as one row. PyTorch equivalent:
-    ``torch.nn.functional.max_unpool1d``."""
-    from fnnet.torch.nn.functional import max_unpool2d
+    """PyTorch equivalent: ``torch.nn.functional.max_unpool1d``."""
+    from fnnet.torch.nn.functional import max_unpool
 
-    def single(value: Any) -> int:
-        return int(value if isinstance(value, int) else value[0])
+    return max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
+                      output_size)
 
-    size = None if output_size is None else (1, int(list(output_size)[-1]))
-    return max_unpool2d(input.unsqueeze(-2), indices.unsqueeze(-2), (1, single(kernel_size)),
-                        None if stride is None else (1, single(stride)),
-                        (0, single(padding)), size).squeeze(-2)
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.nn.functional.max_unpool3d``."""
+    from fnnet.torch.nn.functional import max_unpool
+
+    return max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding,
+                      output_size)
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = True) -> tuple[Tensor, Tensor]:
+    """PyTorch equivalent: ``torch.nn.functional.max_pool3d_with_indices``."""
+    from fnnet.torch.nn.functional import max_pool3d
+
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode,
+                      True)  # type: ignore[return-value]
 
 
 def _multi_margin(x: Any, t: Any, w: Any, p: int, margin: float, reduction: str) -> Any:

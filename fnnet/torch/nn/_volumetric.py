@@ -8,7 +8,7 @@ from typing import Any
 
 from fnnet.nn.functional import volumetric as V
 from fnnet.torch import _mixed_dtypes as mixed_dtypes
-from fnnet.torch.tensor import Tensor, _op
+from fnnet.torch.tensor import Tensor, _op, _op_multi
 
 
 def _hashable(value: Any) -> Any:
@@ -59,12 +59,15 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
                ) -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.max_pool3d`` (without indices)."""
+    """PyTorch equivalent: ``torch.nn.functional.max_pool3d`` (with ``return_indices``,
+    ``(values, indices)`` by ``fnnet.nn.functional.max_pool3d_with_indices``)."""
+    static = (_hashable(kernel_size), _hashable(stride), _hashable(padding),
+              _hashable(dilation), bool(ceil_mode))
     if return_indices:
-        raise NotImplementedError("fnnet.torch: max_pool3d(return_indices=True) is not "
-                                  "supported")
-    return _op(V.max_pool3d, (_hashable(kernel_size), _hashable(stride), _hashable(padding),
-                              _hashable(dilation), bool(ceil_mode)), input, who="max_pool3d")
+        values, indices = _op_multi(V.max_pool3d_with_indices, static, input,
+                                    who="max_pool3d")
+        return values, indices  # type: ignore[return-value]
+    return _op(V.max_pool3d, static, input, who="max_pool3d")
 
 
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,

@@ -115,25 +115,39 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
 
     PyTorch equivalent: ``torch.nn.functional.max_unpool2d``.
     """
-    kernel = _pair_arg(kernel_size)
-    step = kernel if stride is None else _pair_arg(stride)
-    pad = _pair_arg(padding)
-    default = [(input.shape[-2 + d] - 1) * step[d] + kernel[d] - 2 * pad[d] for d in (0, 1)]
+    return max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+                      output_size)
+
+
+def max_unpool(who: str, dims: int, input: Tensor, indices: Tensor, kernel_size: Any,
+               stride: Any, padding: Any, output_size: Any) -> Tensor:
+    """``max_unpool1d/2d/3d``: PyTorch's output size (default or checked), then one
+    recorded call of ``fnnet.nn.functional.max_unpool2d`` over the last ``dims`` axes."""
+
+    def per_axis(value: Any) -> tuple[int, ...]:
+        return (int(value),) * dims if isinstance(value, int) else \
+            tuple(int(v) for v in value)
+
+    kernel = per_axis(kernel_size)
+    step = kernel if stride is None else per_axis(stride)
+    pad = per_axis(padding)
+    default = [(input.shape[d - dims] - 1) * step[d] + kernel[d] - 2 * pad[d]
+               for d in range(dims)]
     if output_size is None:
         size = tuple(default)
     else:
         size = tuple(int(v) for v in output_size)
-        if len(size) == 4:
+        if len(size) == dims + 2:
             size = size[2:]
-        if len(size) != 2:
-            raise ValueError(f"output_size should be a sequence containing 2 or 4 elements, "
-                             f"but it has a length of '{len(size)}'")
-        for d in (0, 1):
+        if len(size) != dims:
+            raise ValueError(f"output_size should be a sequence containing {dims} or "
+                             f"{dims + 2} elements, but it has a length of '{len(size)}'")
+        for d in range(dims):
             low, high = default[d] - step[d], default[d] + step[d]
             if not low < size[d] < high:
                 raise ValueError(f'invalid output_size "{list(size)}" (dim {d} must be '
                                  f"between {low} and {high})")
-    return _op(fnf.max_unpool2d, (size,), input, indices, who="max_unpool2d")
+    return _op(fnf.max_unpool2d, (size,), input, indices, who=who)
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -624,7 +638,9 @@ from fnnet.torch.nn._more_layers import (  # noqa: E402, F401 - re-exported
     lp_pool3d,
     max_pool1d_with_indices,
     max_pool2d_with_indices,
+    max_pool3d_with_indices,
     max_unpool1d,
+    max_unpool3d,
     multi_margin_loss,
     multilabel_margin_loss,
     rrelu,

@@ -1,5 +1,5 @@
 """``nn.Bilinear``, ``nn.RReLU``, ``nn.ChannelShuffle``, ``nn.CircularPad1d/2d/3d``,
-``nn.LPPool1d/2d/3d``, ``nn.MaxUnpool1d``, ``nn.MultiMarginLoss``,
+``nn.LPPool1d/2d/3d``, ``nn.MaxUnpool1d/3d``, ``nn.MultiMarginLoss``,
 ``nn.MultiLabelMarginLoss`` and ``nn.CTCLoss``: each calls the ``torch.nn.functional``
 function of its name (see ``nn/_more_layers.py``)."""
 
@@ -139,25 +139,40 @@ class LPPool3d(_LPPoolNd):
     _function = staticmethod(M.lp_pool3d)
 
 
-class MaxUnpool1d(Module):
-    """PyTorch equivalent: ``torch.nn.MaxUnpool1d``."""
+class _MaxUnpoolNd(Module):
+    _dims = 1
+    _function: Any = None
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
 
-        def single(value: Any) -> tuple[int]:
-            return (int(value),) if isinstance(value, int) else (int(value[0]),)
+        def per_axis(value: Any) -> tuple[int, ...]:
+            return (int(value),) * self._dims if isinstance(value, int) else \
+                tuple(int(v) for v in value)
 
-        self.kernel_size = single(kernel_size)
-        self.stride = single(kernel_size if stride is None else stride)
-        self.padding = single(padding)
+        self.kernel_size = per_axis(kernel_size)
+        self.stride = per_axis(kernel_size if stride is None else stride)
+        self.padding = per_axis(padding)
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return M.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
-                              output_size)
+        return type(self)._function(input, indices, self.kernel_size,  # type: ignore[no-any-return]
+                                    self.stride, self.padding, output_size)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """PyTorch equivalent: ``torch.nn.MaxUnpool1d``."""
+
+    _function = staticmethod(M.max_unpool1d)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """PyTorch equivalent: ``torch.nn.MaxUnpool3d``."""
+
+    _dims = 3
+    _function = staticmethod(M.max_unpool3d)
 
 
 class MultiMarginLoss(_WeightedLoss):
