@@ -217,13 +217,28 @@ def test_the_save_the_whole_model_tutorial_runs_as_under_pytorch(torch, tmp_path
 
 
 @pytest.mark.filterwarnings("ignore:Couldn't retrieve source code")
-def test_whole_objects_in_pytorchs_format_before_1_6_and_bare_pickles_are_refused(
+def test_whole_objects_in_pytorchs_format_before_1_6_load_and_bare_pickles_are_refused(
         torch, tmp_path, monkeypatch):
+    import argparse
+
     monkeypatch.setattr(_HERE, "Net", _small_cnn_class(torch))
-    torch.save(_HERE.Net(), tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    theirs = _HERE.Net().eval()
+    args = argparse.Namespace(lr=0.1, best=np.float64(0.5))  # what old scripts kept
+    torch.save({"model": theirs, "args": args, "tied": [theirs.classifier[1].weight] * 2},
+               tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    x = np.linspace(-1, 1, 32, dtype=np.float32).reshape(2, 1, 4, 4)
+    expected = theirs(torch.tensor(x)).detach().numpy()
     monkeypatch.setattr(_HERE, "Net", _small_cnn_class(ft))
-    with pytest.raises(PickleNotSupported, match=r"legacy.pt'.*Net.*zip format only"):
-        ft.load(tmp_path / "legacy.pt", weights_only=False)
+    with pytest.raises(pickle.UnpicklingError) as refused:  # PyTorch's message
+        ft.load(tmp_path / "legacy.pt")
+    with pytest.raises(pickle.UnpicklingError) as pytorch_refused:
+        torch.load(tmp_path / "legacy.pt")
+    assert str(refused.value) == str(pytorch_refused.value)
+    loaded = ft.load(tmp_path / "legacy.pt", weights_only=False)
+    assert type(loaded["model"]) is _HERE.Net and loaded["args"] == args
+    assert loaded["tied"][0] is loaded["tied"][1] is loaded["model"].classifier[1].weight
+    np.testing.assert_allclose(loaded["model"](ft.tensor(x)).detach().numpy(), expected,
+                               rtol=1e-5, atol=1e-6)
     (tmp_path / "plain.pkl").write_bytes(pickle.dumps({"w": [1.0, 2.0]}))
     with pytest.raises(PickleNotSupported, match=r"plain.pkl' is a bare pickle"):
         ft.load(tmp_path / "plain.pkl", weights_only=False)

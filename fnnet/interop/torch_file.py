@@ -266,9 +266,20 @@ class _PlainUnpickler(pickle.Unpickler):
 
 class _WeightsUnpickler(_PlainUnpickler):
     """The weights-only globals of :data:`_GLOBALS` and ``torch``'s dtypes, storage
-    types, ``Size`` and ``device``."""
+    types, ``Size`` and ``device``; or what ``resolve`` makes of each global, where the
+    caller gives it (see :func:`load_torch_file`)."""
+
+    def __init__(self, file: BinaryIO, resolve: Callable[[str, str], Any] | None = None
+                 ) -> None:
+        super().__init__(file)
+        self._resolve = resolve
 
     def find_class(self, module: str, name: str) -> Any:
+        if self._resolve is not None:
+            try:
+                return self._resolve(module, name)
+            except Exception as error:  # noqa: BLE001 - the caller's own error, as it is
+                raise _ResolverError(error) from None
         found = weights_only_global(module, name)
         if found is None:
             return super().find_class(module, name)
@@ -280,18 +291,9 @@ class _Unpickler(_WeightsUnpickler):
 
     def __init__(self, data: bytes, archive: zipfile.ZipFile, prefix: str,
                  byteorder: str, resolve: Callable[[str, str], Any] | None = None) -> None:
-        super().__init__(io.BytesIO(data))
+        super().__init__(io.BytesIO(data), resolve)
         self._archive, self._prefix, self._byteorder = archive, prefix, byteorder
         self._storages: dict[str, _Storage] = {}
-        self._resolve = resolve
-
-    def find_class(self, module: str, name: str) -> Any:
-        if self._resolve is None:
-            return super().find_class(module, name)
-        try:
-            return self._resolve(module, name)
-        except Exception as error:  # noqa: BLE001 - the caller's own error, as it is
-            raise _ResolverError(error) from None
 
     def persistent_load(self, pid: Any) -> _Storage:
         # the storage type is PyTorch's global, or its name where fnnet.torch wrote a
@@ -322,13 +324,18 @@ class _Unpickler(_WeightsUnpickler):
 
 class _LegacyUnpickler(_WeightsUnpickler):
     """The object pickle of PyTorch's format before 1.6, whose storages' elements follow
-    it in the file: each storage is recorded here (dtype, length) to be read after."""
+    it in the file: each storage is recorded here (dtype, length) to be read after, or
+    is one of ``storages``, read already."""
 
-    def __init__(self, stream: BinaryIO) -> None:
-        super().__init__(stream)
-        self.storages: dict[str, _Storage] = {}
+    def __init__(self, stream: BinaryIO, resolve: Callable[[str, str], Any] | None = None,
+                 storages: dict[str, _Storage] | None = None) -> None:
+        super().__init__(stream, resolve)
+        self.storages: dict[str, _Storage] = {} if storages is None else storages
 
-    def persistent_load(self, pid: Any) -> _Storage:
+    def persistent_load(self, pid: Any) -> Any:
+        if isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module" \
+                and self._resolve is not None:  # a whole module's class, with its source
+            return pid[1]
         # ("storage", storage type, key, location, numel, view): the view of an old
         # storage within another went away with PyTorch 0.4's tensors; none is written now
         if not (isinstance(pid, tuple) and len(pid) == 6 and pid[0] == "storage"
@@ -383,12 +390,47 @@ def _resolve(obj: Any, memo: dict[int, Any] | None = None) -> Any:
 LEGACY_MAGIC_NUMBER, LEGACY_PROTOCOL_VERSION = 0x1950A86A20F9469CFC6C, 1001
 
 
-def _load_legacy(data: bytes, name: str) -> Any:
+class _Placeholder:
+    """Every global of a whole-object pickle while its storages are found (nothing the
+    file names is imported or run): it takes any arguments, items and state."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        del args, kwargs
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Placeholder:
+        return _Placeholder()
+
+    def __setstate__(self, state: Any) -> None:
+        del state
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        del key, value
+
+    def append(self, value: Any) -> None:
+        del value
+
+    def extend(self, values: Any) -> None:
+        del values
+
+
+def _weights_or_placeholder(module: str, name: str) -> Any:
+    """A weights-only global (a tensor is checked against its storage), and
+    :class:`_Placeholder` for any other."""
+    found = weights_only_global(module, name)
+    return _Placeholder if found is None else found
+
+
+def _load_legacy(data: bytes, name: str,
+                 find_class: Callable[[str, str], Any] | None = None) -> Any:
     """The object of a file in PyTorch's format before 1.6 (``torch.save(...,
     _use_new_zipfile_serialization=False)``): pickles of the magic number, the protocol
     version and the writer's byte order, the object (tensors referring to storages by
     key), the list of storage keys, then each storage as an 8-byte element count and
-    its elements. Every count is checked against the bytes left before any is read."""
+    its elements. Every count is checked against the bytes left before any is read.
+
+    With ``find_class`` (whole objects), the object pickle is read twice: first with
+    placeholders for its globals, to find its storages, then, the storages read, with
+    ``find_class``, so that each object is rebuilt with its tensors' values."""
     stream = io.BytesIO(data)
     magic, protocol = _PlainUnpickler(stream).load(), _PlainUnpickler(stream).load()
     if magic != LEGACY_MAGIC_NUMBER or protocol != LEGACY_PROTOCOL_VERSION:
@@ -397,7 +439,9 @@ def _load_legacy(data: bytes, name: str) -> Any:
     info = _PlainUnpickler(stream).load()
     little = info.get("little_endian", True) if isinstance(info, dict) else True
     byteorder: Literal["little", "big"] = "little" if little else "big"
-    unpickler = _LegacyUnpickler(stream)
+    start = stream.tell()
+    unpickler = _LegacyUnpickler(stream,
+                                 None if find_class is None else _weights_or_placeholder)
     obj = unpickler.load()
     keys = _PlainUnpickler(stream).load()
     storages = unpickler.storages
@@ -423,7 +467,15 @@ def _load_legacy(data: bytes, name: str) -> Any:
     if stream.tell() != len(data):
         raise ValueError(f"{name}: {len(data) - stream.tell()} bytes follow the last "
                          f"storage")
-    return _resolve(obj)
+    if find_class is None:
+        return _resolve(obj)
+    stream.seek(start)  # the same pickle, read whole already: errors are the objects'
+    try:
+        return _LegacyUnpickler(stream, find_class, storages).load()
+    except _ResolverError:
+        raise
+    except Exception as error:  # noqa: BLE001 - an object's own error, as it is
+        raise _ResolverError(error) from None
 
 
 def check_records(archive: zipfile.ZipFile, size: int, name: str) -> None:
@@ -455,7 +507,7 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
 
     Args:
         f: a path, a binary file open for reading, or the file's bytes.
-        find_class: what each global of a zip archive's pickle resolves to, in place of
+        find_class: what each global of the file's pickle resolves to, in place of
             the weights-only list (:func:`weights_only_global` gives that list's
             answer), for a caller that rebuilds whole objects. Its exceptions reach the
             caller unchanged.
@@ -487,7 +539,7 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
     unpickling = False  # whether an error can be a whole object's own
     try:
         if is_legacy_torch_file(data):
-            return _load_legacy(data, name)
+            return _load_legacy(data, name, find_class)
         archive = zipfile.ZipFile(io.BytesIO(data))
         check_records(archive, len(data), name)
         pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")

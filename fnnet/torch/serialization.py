@@ -87,8 +87,8 @@ def safe_globals(safe_globals: list[Any]) -> Iterator[None]:
 
 
 class PickleNotSupported(NotImplementedError, ValueError):
-    """``torch.load(f, weights_only=False)`` of a bare pickle or of a whole object in
-    PyTorch's format before 1.6, which fnnet.torch does not unpickle."""
+    """``torch.load(f, weights_only=False)`` of a bare pickle, which fnnet.torch does
+    not unpickle."""
 
 
 def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: Any) -> None:
@@ -261,8 +261,7 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         UnsupportedDtype: a tensor of a dtype fnnet.torch lacks (uint16, uint32,
             uint64, complex, float8); the message names the file, the dtype and where
             the tensor is (also a NotImplementedError and a ValueError).
-        PickleNotSupported: ``weights_only=False`` on a bare pickle, or on whole objects
-            in PyTorch's format before 1.6 (also a ValueError).
+        PickleNotSupported: ``weights_only=False`` on a bare pickle (also a ValueError).
 
     PyTorch equivalent: ``torch.load``.
     """
@@ -303,13 +302,7 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     if data.startswith(_ZIP_MAGIC) or is_legacy_torch_file(data):
         try:
             obj = load_torch_file(data)
-        except NotWeightsOnly as error:
-            if is_legacy_torch_file(data):
-                reason = str(error).split(": ", 1)[-1]
-                refusal = PickleNotSupported if weights_only is False else NotWeightsOnly
-                raise refusal(f"torch.load: {name!r}: {reason}; whole objects are read "
-                              "from PyTorch's zip format only: load the file with PyTorch "
-                              "and save it again") from None
+        except NotWeightsOnly:
             obj = _WHOLE
         except ValueError as error:
             raise ValueError(f"torch.load: {name!r} is a damaged PyTorch checkpoint: "
