@@ -226,6 +226,26 @@ def test_pooling_with_indices_and_unpooling_match_pytorch(torch):
             values, indices, v2, i2, unpooled, sized, v3, i3, unpooled3, volume.grad, v3b,
             i3b)])
     assert repr(ft.nn.MaxUnpool3d(2)) == repr(torch.nn.MaxUnpool3d(2))
+
+
+@pytest.mark.parametrize("name, shape, size", [
+    ("AdaptiveMaxPool1d", (2, 3, 8), 3), ("AdaptiveMaxPool2d", (2, 3, 4, 5), (3, 2)),
+    ("AdaptiveMaxPool2d", (3, 4, 5), (None, 4)), ("AdaptiveMaxPool3d", (1, 2, 4, 4, 4), 3),
+    ("MaxPool3d", (1, 2, 4, 4, 4), 2)])
+def test_pools_return_pytorchs_indices(torch, name, shape, size):
+    x = np.round(_RNG.standard_normal(shape), 1).astype(np.float32)  # ties: the first wins
+    results = []
+    for T in (torch, ft):
+        xs = T.tensor(x, requires_grad=True)
+        values, indices = getattr(T.nn, name)(size, return_indices=True)(xs)
+        (values * values).sum().backward()
+        results.append((values.detach().numpy(), indices.numpy(), xs.grad.numpy()))
+    for ours, theirs in zip(*reversed(results), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    F = ft.nn.functional
+    if name.startswith("Adaptive"):
+        direct = getattr(F, f"adaptive_max_pool{name[-2]}d_with_indices")
+        np.testing.assert_array_equal(direct(ft.tensor(x), size)[1].numpy(), results[0][1])
     for ours, theirs in zip(*reversed(results), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
 

@@ -29,7 +29,9 @@ from fnnet.nn.functional.adaptive_max import (
     adaptive_max_pool1d,
     adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
     adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
 )
 from fnnet.nn.functional.attention import multi_head_attention, scaled_dot_product_attention
 from fnnet.nn.functional.batchnorm import batch_norm
@@ -83,6 +85,8 @@ __all__ = [
     "rms_norm",
     "adaptive_max_pool1d",
     "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
     "adaptive_max_pool3d",
     "local_response_norm",
     "adaptive_avg_pool3d",

@@ -102,6 +102,31 @@ def adaptive_max_pool3d(x: Array, output_size: int | Sequence[int | None]) -> Ar
     return _adaptive_max(x, output_size, 3, "adaptive_max_pool3d")
 
 
+def _with_indices(x: Array, output_size: int | Sequence[int | None], dims: int,
+                  op: str) -> tuple[Array, Array]:
+    """Adaptive max pooling of the last ``dims`` axes and each maximum's flat position in
+    its input plane, one axis at a time from the last: the first maximum of a row, then
+    the first row holding the window's maximum, which is the first maximum in row-major
+    order (PyTorch's)."""
+    outs = _output_sizes(x, output_size, dims, op)
+    spatial = x.shape[x.ndim - dims:]
+    values, index = x, None
+    for k in reversed(range(dims)):
+        axis = x.ndim - dims + k
+        windows = _windows(values, axis, outs[k])  # [..., out_k, L_k]
+        first = jnp.argmax(windows, axis=-1, keepdims=True)
+        # the value taken at its index, so the gradient goes to that one position
+        values = jnp.moveaxis(jnp.take_along_axis(windows, first, axis=-1)[..., 0], -1, axis)
+        position = first[..., 0].astype(jnp.int32) * int(np.prod(spatial[k + 1:]))
+        if index is not None:  # the position found along the later axes, at this one's
+            later = jnp.broadcast_to(jnp.moveaxis(index, axis, -1)[..., None, :],
+                                     windows.shape)
+            position = position + jnp.take_along_axis(later, first, axis=-1)[..., 0]
+        index = jnp.moveaxis(position, -1, axis)
+    assert index is not None
+    return values, index
+
+
 def adaptive_max_pool1d_with_indices(x: Array, output_size: int | Sequence[int]
                                      ) -> tuple[Array, Array]:
     """:func:`adaptive_max_pool1d` and where each maximum came from.
@@ -117,9 +142,26 @@ def adaptive_max_pool1d_with_indices(x: Array, output_size: int | Sequence[int]
     PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool1d(...,
     return_indices=True)``.
     """
-    (out,) = _output_sizes(x, output_size, 1, "adaptive_max_pool1d")
-    windows = _windows(x, x.ndim - 1, out)
-    indices = jnp.argmax(windows, axis=-1, keepdims=True)
-    # the value taken at its index, so the gradient goes to that one position
-    return (jnp.take_along_axis(windows, indices, axis=-1)[..., 0],
-            indices[..., 0].astype(jnp.int32))
+    return _with_indices(x, output_size, 1, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d_with_indices(x: Array, output_size: int | Sequence[int | None]
+                                     ) -> tuple[Array, Array]:
+    """:func:`adaptive_max_pool2d` and each maximum's flat position ``h * W + w`` in its
+    input plane (the first in row-major order), int32; :func:`max_unpool2d` takes them.
+
+    PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool2d(...,
+    return_indices=True)``.
+    """
+    return _with_indices(x, output_size, 2, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d_with_indices(x: Array, output_size: int | Sequence[int | None]
+                                     ) -> tuple[Array, Array]:
+    """:func:`adaptive_max_pool3d` and each maximum's flat position ``(d * H + h) * W + w``
+    in its input volume, int32.
+
+    PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool3d(...,
+    return_indices=True)``.
+    """
+    return _with_indices(x, output_size, 3, "adaptive_max_pool3d")

@@ -586,7 +586,10 @@ from fnnet.torch.nn._activations import (  # noqa: E402, F401 - re-exported
 )
 from fnnet.torch.nn._adaptive_max import (  # noqa: E402, F401 - re-exported
     adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
     adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
 )
 from fnnet.torch.nn._attention_norm import (  # noqa: E402, F401 - re-exported
     instance_norm,
@@ -709,11 +712,13 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False
                         ) -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool2d``."""
-    if return_indices:
-        raise NotImplementedError("fnnet.torch: adaptive_max_pool2d(return_indices=True) is "
-                                  "not supported")
+    """PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool2d`` (with
+    ``return_indices``, ``(values, indices)``)."""
     size = tuple(output_size) if isinstance(output_size, (list, tuple)) else output_size
+    if return_indices:
+        values, indices = _op_multi(fnf.adaptive_max_pool2d_with_indices, (size,), input,
+                                    who="adaptive_max_pool2d")
+        return values, indices  # type: ignore[return-value]
     return _op(fnf.adaptive_max_pool2d, (size,), input, who="adaptive_max_pool2d")
 
 

@@ -142,13 +142,10 @@ class AdaptiveMaxPool2d(Module):
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__()
-        if return_indices:
-            raise NotImplementedError("fnnet.torch: AdaptiveMaxPool2d(return_indices=True) "
-                                      "is not supported")
-        self.output_size, self.return_indices = output_size, False
+        self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.adaptive_max_pool2d(input, self.output_size)
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

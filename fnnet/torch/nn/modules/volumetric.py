@@ -111,17 +111,26 @@ class BatchNorm3d(_BatchNorm):
 
 
 class MaxPool3d(Wrapped):
-    """PyTorch equivalent: ``torch.nn.MaxPool3d`` (without ``return_indices``)."""
+    """PyTorch equivalent: ``torch.nn.MaxPool3d``."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  dilation: Any = 1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
         super().__init__()
-        fn = fnn.MaxPool3d(kernel_size, stride, padding, dilation, return_indices, ceil_mode)
+        fn = fnn.MaxPool3d(kernel_size, stride, padding, dilation, False, ceil_mode)
         self.kernel_size, self.stride, self.padding = fn.kernel_size, fn.stride, fn.padding
         self.dilation, self.ceil_mode = dilation, ceil_mode
-        self.return_indices = return_indices
         self._wrap(fn)
+        # not the wrapped layer's: with indices the call is F.max_pool3d's
+        object.__setattr__(self, "return_indices", bool(return_indices))
+
+    def forward(self, input: Tensor) -> Any:
+        if self.return_indices:
+            from fnnet.torch.nn._volumetric import max_pool3d
+
+            return max_pool3d(input, self.kernel_size, self.stride, self.padding,
+                              self.dilation, self.ceil_mode, return_indices=True)
+        return super().forward(input)
 
 
 class AvgPool3d(Wrapped):
