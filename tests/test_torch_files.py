@@ -439,3 +439,14 @@ def test_zip_records_zipfile_refuses_are_damage_even_for_whole_objects(torch):
             with pytest.raises(ValueError, match=r"torch.load: 'the file' is (a damaged "
                                r"PyTorch checkpoint|not a checkpoint: .*first bytes damaged)"):
                 ft.load(io.BytesIO(damaged), weights_only=weights_only)
+
+
+def test_a_tensor_saved_with_attributes_of_its_own_loads_its_values(torch):
+    noted = torch.arange(3.0)
+    noted.note = "scaled"  # PyTorch pickles it with _rebuild_from_type_v2, as nn.Buffer
+    data = _saved(torch, {"noted": noted, "buffer": torch.nn.Buffer(torch.ones(2))})
+    expected = torch.load(io.BytesIO(data))
+    for weights_only in (True, False):
+        got = ft.load(io.BytesIO(data), weights_only=weights_only)
+        for name, value in expected.items():
+            np.testing.assert_array_equal(got[name].numpy(), value.numpy(), err_msg=name)

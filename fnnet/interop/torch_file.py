@@ -205,6 +205,22 @@ def _rebuild_parameter(data: Any, requires_grad: Any = False, hooks: Any = None,
     return _flagged(data, requires_grad, True)
 
 
+class _TensorType:
+    """``torch.Tensor`` as a pickle names it: the type a weights-only load rebuilds a
+    tensor saved with attributes of its own as."""
+
+
+def _rebuild_from_type(func: Any, new_type: Any, args: Any, state: Any) -> Any:
+    """``torch._tensor._rebuild_from_type_v2``: a tensor saved with attributes of its
+    own (``t.note = ...``, or ``nn.Buffer``'s flags), rebuilt by ``func``; the attributes
+    are not kept (a numpy array holds none)."""
+    del state
+    if new_type is not _TensorType or not callable(func) or not isinstance(args, tuple):
+        raise ValueError(f"a tensor of type {new_type!r} rebuilt by {func!r}, which a "
+                         f"weights-only checkpoint does not hold")
+    return func(*args)
+
+
 def _device(name: Any, index: Any = None) -> str:
     return str(name) if index is None else f"{name}:{index}"
 
@@ -216,6 +232,8 @@ def _torch_global(name: str) -> Any:
         return np.dtype(TORCH_DTYPES[name])
     if name == "Size":
         return tuple
+    if name == "Tensor":
+        return _TensorType
     if name == "device":
         return _device
     return None
@@ -225,6 +243,7 @@ _GLOBALS: dict[tuple[str, str], Any] = {
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
+    ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
     ("collections", "Counter"): collections.Counter,

@@ -214,6 +214,14 @@ def _torch_parameter(data: Any, requires_grad: Any = True, hooks: Any = None,
     return param
 
 
+def _torch_from_type(func: Any, new_type: Any, args: Any, state: Any) -> Any:
+    """PyTorch's ``_rebuild_from_type_v2`` (a tensor saved with attributes of its own, or
+    ``nn.Buffer``'s flags) giving the fnnet.torch tensor ``func`` rebuilds; fnnet.torch's
+    tensors hold no attributes of their own, so these are not kept."""
+    del new_type, state
+    return func(*args)
+
+
 _TORCH_REBUILDERS = {"_rebuild_tensor_v2": _torch_tensor,
                      "_rebuild_parameter": _torch_parameter,
                      "_rebuild_parameter_with_state": _torch_parameter}
@@ -238,6 +246,8 @@ def _resolver(allowed: list[Any] | None) -> Any:
     def find_class(module: str, name: str) -> Any:
         if module == "torch._utils" and name in _TORCH_REBUILDERS:
             return _TORCH_REBUILDERS[name]
+        if (module, name) == ("torch._tensor", "_rebuild_from_type_v2"):
+            return _torch_from_type
         plain = weights_only_global(module, name)
         if isinstance(plain, tuple):
             return plain  # a storage type
