@@ -255,7 +255,7 @@ def test_what_pytorchs_weights_only_list_allows_loads(torch, options):
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 3], gamma=0.5)
     saved = {"scheduler": sched.state_dict(), "c": 1 + 2j, "dtype": torch.float16,
-             "dtypes": [torch.bfloat16, torch.int64]}
+             "dtypes": [torch.bfloat16, torch.int64], "device": torch.device("cuda", 1)}
     data = _saved(torch, saved, **options)
     expected = torch.load(io.BytesIO(data))
     got = ft.load(io.BytesIO(data))
@@ -263,16 +263,18 @@ def test_what_pytorchs_weights_only_list_allows_loads(torch, options):
     assert got["scheduler"]["milestones"] == expected["scheduler"]["milestones"]
     assert got["c"] == 1 + 2j
     assert got["dtype"] is ft.float16 and got["dtypes"] == [ft.bfloat16, ft.int64]
+    assert got["device"] == ft.device("cuda", 1)
     mine = ft.optim.SGD(ft.nn.Linear(2, 2).parameters(), lr=0.1)
     mine_sched = ft.optim.lr_scheduler.MultiStepLR(mine, milestones=[1])
     mine_sched.load_state_dict(got["scheduler"])
     for _ in range(4):
         opt.step(), sched.step(), mine.step(), mine_sched.step()
         assert mine.param_groups[0]["lr"] == pytest.approx(opt.param_groups[0]["lr"])
-    # and fnnet.torch's dtypes saved as values are PyTorch's globals
+    # and fnnet.torch's dtypes and devices saved as values are PyTorch's globals
     buffer = io.BytesIO()
-    ft.save({"dtype": ft.bfloat16}, buffer)
-    assert torch.load(io.BytesIO(buffer.getvalue())) == {"dtype": torch.bfloat16}
+    ft.save({"dtype": ft.bfloat16, "device": ft.device("cuda:1")}, buffer)
+    assert torch.load(io.BytesIO(buffer.getvalue())) == {
+        "dtype": torch.bfloat16, "device": torch.device("cuda", 1)}
 
 
 @pytest.mark.parametrize("dtype, options", [

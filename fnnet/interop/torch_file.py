@@ -26,8 +26,8 @@ from typing import Any, BinaryIO, Literal
 import ml_dtypes
 import numpy as np
 
-__all__ = ["NotWeightsOnly", "TrainableArray", "check_records", "is_legacy_torch_file",
-           "load_torch_file", "weights_only_global"]
+__all__ = ["DeviceName", "NotWeightsOnly", "TrainableArray", "check_records",
+           "is_legacy_torch_file", "load_torch_file", "weights_only_global"]
 
 #: PyTorch's storage types and the numpy dtype of their elements
 STORAGE_DTYPES = {
@@ -221,8 +221,14 @@ def _rebuild_from_type(func: Any, new_type: Any, args: Any, state: Any) -> Any:
     return func(*args)
 
 
-def _device(name: Any, index: Any = None) -> str:
-    return str(name) if index is None else f"{name}:{index}"
+class DeviceName(str):
+    """A ``torch.device`` saved as a value: its name (``"cuda:0"``)."""
+
+    __slots__ = ()
+
+
+def _device(name: Any, index: Any = None) -> DeviceName:
+    return DeviceName(name if index is None else f"{name}:{index}")
 
 
 def _torch_global(name: str) -> Any:

@@ -3,9 +3,10 @@ which PyTorch reads with ``torch.load(f, weights_only=True)`` (its default).
 
 The pickle is written opcode by opcode rather than by Python's pickler, so it names
 only the globals a weights-only load accepts (``torch._utils._rebuild_tensor_v2``,
-the storage types, dtypes, ``collections.OrderedDict``, ``builtins.set``) and nothing here
-imports PyTorch. Each storage record starts at a multiple of 64 bytes, as PyTorch's
-writer aligns them (``torch.load(f, mmap=True)`` needs it).
+the storage types, dtypes, ``torch.device``, ``collections.OrderedDict``,
+``builtins.set``) and nothing here imports PyTorch. Each storage record starts at a
+multiple of 64 bytes, as PyTorch's writer aligns them (``torch.load(f, mmap=True)``
+needs it).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 
 from fnnet.interop.torch_file import STORAGE_DTYPES
 from fnnet.torch._dtypes import dtype as torch_dtype
+from fnnet.torch.device import device as torch_device
 
 #: numpy dtype -> the name of PyTorch's storage type holding it
 _STORAGE_OF = {dtype: name for name, dtype in STORAGE_DTYPES.items()}
@@ -135,6 +137,10 @@ class _Pickle:
             self._str(obj)
         elif isinstance(obj, torch_dtype):  # a dtype saved as a value: PyTorch's global
             self._global("torch", obj.name)
+        elif isinstance(obj, torch_device):  # torch.device(type, index), as PyTorch's
+            self._global("torch", "device")
+            self._tuple((obj.type,) if obj.index is None else (obj.type, obj.index), where)
+            self.out += b"R"
         elif isinstance(obj, Mapping):
             if isinstance(obj, collections.OrderedDict):
                 self._ordered_dict()

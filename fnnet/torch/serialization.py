@@ -34,6 +34,7 @@ import numpy as np
 
 from fnnet.checkpoint import load_safetensors, save_safetensors
 from fnnet.interop.torch_file import (
+    DeviceName,
     NotWeightsOnly,
     TrainableArray,
     is_legacy_torch_file,
@@ -167,11 +168,17 @@ class UnsupportedDtype(NotImplementedError, ValueError):
 
 
 def _to_tensors(obj: Any, where: str = "", memo: dict[int, Any] | None = None) -> Any:
-    """``obj`` with fnnet.torch tensors for its arrays and fnnet.torch dtypes for its
-    numpy dtypes (a ``torch.float16`` saved as a value); ``where`` is its place in the
-    saved object, named by :class:`UnsupportedDtype`. An array reached twice (a tensor
-    saved under two names: tied weights) is one tensor, as PyTorch loads it."""
+    """``obj`` with fnnet.torch tensors for its arrays, and fnnet.torch dtypes and
+    devices for the numpy dtypes and device names that stand for PyTorch's (a
+    ``torch.float16`` or ``torch.device("cuda:0")`` saved as a value); ``where`` is its
+    place in the saved object, named by :class:`UnsupportedDtype`. An array reached
+    twice (a tensor saved under two names: tied weights) is one tensor, as PyTorch
+    loads it."""
     memo = {} if memo is None else memo
+    if isinstance(obj, DeviceName):  # a torch.device saved as a value
+        from fnnet.torch.device import device
+
+        return device(str(obj))
     if isinstance(obj, (np.ndarray, np.dtype)):
         if id(obj) not in memo:
             memo[id(obj)] = _converted_leaf(obj, where)
