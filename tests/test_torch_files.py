@@ -452,3 +452,26 @@ def test_a_tensor_saved_with_attributes_of_its_own_loads_its_values(torch):
         got = ft.load(io.BytesIO(data), weights_only=weights_only)
         for name, value in expected.items():
             np.testing.assert_array_equal(got[name].numpy(), value.numpy(), err_msg=name)
+
+
+def test_a_multistep_schedule_saved_by_fnnet_torch_resumes_in_pytorch(torch):
+    """Its milestones are a Counter, as PyTorch keeps them (a list broke PyTorch's
+    get_lr, which looks a step's count up in it); one listed twice decays twice."""
+    schedules = {}
+    for lib in (ft, torch):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=1.0)
+        sched = lib.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 2, 4], gamma=0.5)
+        for _ in range(3):
+            opt.step(), sched.step()
+        schedules[lib] = opt, sched
+    buffer = io.BytesIO()
+    ft.save(schedules[ft][1].state_dict(), buffer)
+    state = torch.load(io.BytesIO(buffer.getvalue()))
+    assert state["milestones"] == collections.Counter({2: 2, 4: 1})
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.25)
+    resumed = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[9])
+    resumed.load_state_dict(state)
+    theirs, their_sched = schedules[torch]
+    for _ in range(3):
+        opt.step(), resumed.step(), theirs.step(), their_sched.step()
+        assert opt.param_groups[0]["lr"] == theirs.param_groups[0]["lr"]

@@ -3,10 +3,10 @@ which PyTorch reads with ``torch.load(f, weights_only=True)`` (its default).
 
 The pickle is written opcode by opcode rather than by Python's pickler, so it names
 only the globals a weights-only load accepts (``torch._utils._rebuild_tensor_v2``,
-the storage types, dtypes, ``torch.device``, ``collections.OrderedDict``,
-``builtins.set``) and nothing here imports PyTorch. Each storage record starts at a
-multiple of 64 bytes, as PyTorch's writer aligns them (``torch.load(f, mmap=True)``
-needs it).
+the storage types, dtypes, ``torch.device``, ``collections.OrderedDict`` and
+``Counter``, ``builtins.set``) and nothing here imports PyTorch. Each storage record
+starts at a multiple of 64 bytes, as PyTorch's writer aligns them (``torch.load(f,
+mmap=True)`` needs it).
 """
 
 from __future__ import annotations
@@ -144,6 +144,9 @@ class _Pickle:
         elif isinstance(obj, Mapping):
             if isinstance(obj, collections.OrderedDict):
                 self._ordered_dict()
+            elif isinstance(obj, collections.Counter):  # a MultiStepLR's milestones
+                self._global("collections", "Counter")
+                self.out += b")R"  # Counter()
             else:
                 self.out += b"}"
             if obj:

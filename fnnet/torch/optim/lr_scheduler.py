@@ -8,6 +8,7 @@ epoch counter and writes the value into ``param_group["lr"]``, which the next
 from __future__ import annotations
 
 import bisect
+import collections
 import math
 import types
 import warnings
@@ -138,11 +139,15 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Any, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones, self.gamma = list(milestones), gamma
+        # a Counter, as PyTorch keeps them: its state dict, saved, loads in PyTorch
+        self.milestones, self.gamma = collections.Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
     def _schedule(self, lr: float) -> Any:
-        return schedules.multi_step_lr(lr, self.milestones, self.gamma)
+        # a milestone counted twice decays twice; a list is a state fnnet.torch saved
+        # before it kept a Counter
+        marks = collections.Counter(self.milestones).elements()
+        return schedules.multi_step_lr(lr, list(marks), self.gamma)
 
 
 class ExponentialLR(LRScheduler):
