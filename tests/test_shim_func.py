@@ -136,8 +136,10 @@ def test_stack_module_state_trains_an_ensemble_as_pytorch(torch):
                                "0.bias": t.tensor(w[:, 0])})
             models.append(m)
         params, buffers = t.func.stack_module_state(models)
-        out = t.func.vmap(lambda p, b, xb: t.func.functional_call(models[0], (p, b), (xb,)),
-                          in_dims=(0, 0, None))(params, buffers, t.tensor(x))
+        def call(p, b, xb, t=t, model=models[0]):
+            return t.func.functional_call(model, (p, b), (xb,))
+
+        out = t.func.vmap(call, in_dims=(0, 0, None))(params, buffers, t.tensor(x))
         out.pow(2).sum().backward()
         results.append((out, params["0.weight"].grad, sorted(params), sorted(buffers),
                         params["0.weight"].is_leaf, buffers["1.running_mean"].requires_grad))

@@ -697,11 +697,11 @@ def test_pruning_tutorial_steps_as_pytorch(torch):
         pruned = prune.is_pruned(net)
         prune.remove(net[0], "weight")
         errors = []
-        for bad in (lambda: prune.remove(net[0], "weight"),
-                    lambda: prune.l1_unstructured(net[2], "bias", amount=1.5),
-                    lambda: prune.l1_unstructured(net[2], "bias", amount=5)):
+        for call, args in ((prune.remove, (net[0], "weight")),
+                           (prune.l1_unstructured, (net[2], "bias", 1.5)),
+                           (prune.l1_unstructured, (net[2], "bias", 5))):
             with pytest.raises(ValueError) as caught:
-                bad()
+                call(*args)
             errors.append(str(caught.value))
         runs.append((hooks, keys, masks, grad, pruned, list(net.state_dict()),
                      net[0].weight.detach().numpy(), errors,

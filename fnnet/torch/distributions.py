@@ -1,9 +1,9 @@
 """``torch.distributions``: the distributions a VAE or a policy-gradient loop draws from.
 
 ``Normal``, ``MultivariateNormal``, ``Uniform``, ``Bernoulli``, ``Categorical``,
-``Gamma``, ``Beta`` and ``Dirichlet`` (mixup's mixing weights) with PyTorch's parameters, properties and methods
-(``sample``, ``rsample`` where PyTorch has it, ``log_prob``, ``entropy``), and
-``kl_divergence`` between two of a kind. They are written with
+``Gamma``, ``Beta`` and ``Dirichlet`` (mixup's mixing weights) with PyTorch's parameters,
+properties and methods (``sample``, ``rsample`` where PyTorch has it, ``log_prob``,
+``entropy``), and ``kl_divergence`` between two of a kind. They are written with
 fnnet.torch's tensor operations, so a loss built from them is recorded into the step and
 differentiated with it; draws come from fnnet.torch's key (other numbers than PyTorch's:
 another PRNG). A parameter given as a Python number is checked at once; tensor parameters
@@ -106,7 +106,21 @@ class Distribution:
         return {}
 
 
-class Normal(Distribution):
+class _Located(Distribution):
+    """A distribution whose mean and mode are its ``loc``."""
+
+    loc: Tensor
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+
+class Normal(_Located):
     """``Normal(loc, scale)``. PyTorch equivalent: ``torch.distributions.Normal``."""
 
     has_rsample = True
@@ -119,14 +133,6 @@ class Normal(Distribution):
 
     def _params(self) -> dict[str, Any]:
         return {"loc": self.loc, "scale": self.scale}
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> Tensor:
@@ -320,7 +326,7 @@ class Categorical(Distribution):
 _MATRICES = ("covariance_matrix", "precision_matrix", "scale_tril")
 
 
-class MultivariateNormal(Distribution):
+class MultivariateNormal(_Located):
     """``MultivariateNormal(loc, covariance_matrix=... | precision_matrix=... |
     scale_tril=...)``: a Gaussian over ``loc``'s last axis, held as the lower Cholesky
     factor ``L`` of its covariance (``loc: [..., k]``, the matrix ``[..., k, k]``).
@@ -348,9 +354,10 @@ class MultivariateNormal(Distribution):
             raise ValueError(f"{name} matrix must be at least two-dimensional, with optional "
                              f"leading batch dimensions")
         batch = tuple(np.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1])))
-        self._matrices = {name: matrix.expand(*batch, -1, -1)}
-        self.loc = loc.expand(*batch, -1)
+        self._matrices: dict[str, Tensor] = {name: matrix.expand(*batch, -1, -1)}
+        self.loc: Tensor = loc.expand(*batch, -1)
         self.batch_shape, self.event_shape = Size(batch), Size(tuple(loc.shape[-1:]))
+        self._unbroadcasted_scale_tril: Tensor
         if name == "scale_tril":
             self._unbroadcasted_scale_tril = matrix
         elif name == "covariance_matrix":
@@ -369,7 +376,8 @@ class MultivariateNormal(Distribution):
     def _expanded(self, name: str, matrix: Tensor) -> Tensor:
         if name not in self._matrices:
             self._matrices[name] = matrix.expand(*self.batch_shape, *matrix.shape[-2:])
-        return self._matrices[name]
+        found: Tensor = self._matrices[name]
+        return found
 
     @property
     def scale_tril(self) -> Tensor:
@@ -389,25 +397,20 @@ class MultivariateNormal(Distribution):
         return self._expanded("precision_matrix", inverse.transpose(-2, -1) @ inverse)
 
     @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
-
-    @property
     def variance(self) -> Tensor:
-        return self._unbroadcasted_scale_tril.pow(2).sum(-1).expand(
+        out: Tensor = self._unbroadcasted_scale_tril.pow(2).sum(-1).expand(
             *self.batch_shape, *self.event_shape)
+        return out
 
     def _half_log_det(self) -> Tensor:
-        return self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+        out: Tensor = self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+        return out
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """``loc + L @ eps`` with ``eps ~ N(0, I)``: differentiable in both parameters."""
         eps = _functions.randn(*self._extended(sample_shape))
-        return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+        out: Tensor = self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+        return out
 
     def log_prob(self, value: Any) -> Tensor:
         diff = _tensor(value) - self.loc
@@ -588,12 +591,10 @@ class Dirichlet(Distribution):
     def _params(self) -> dict[str, Any]:
         return {"concentration": self.concentration}
 
-    def __repr__(self) -> str:
-        return f"Dirichlet(concentration: {self.concentration.shape})"
-
     @property
     def mean(self) -> Tensor:
-        return self.concentration / self.concentration.sum(-1, True)
+        out: Tensor = self.concentration / self.concentration.sum(-1, True)
+        return out
 
     @property
     def mode(self) -> Tensor:
@@ -607,7 +608,9 @@ class Dirichlet(Distribution):
     @property
     def variance(self) -> Tensor:
         total = self.concentration.sum(-1, True)
-        return self.concentration * (total - self.concentration) / (total.pow(2) * (total + 1))
+        out: Tensor = self.concentration * (total - self.concentration) / (
+            total.pow(2) * (total + 1))
+        return out
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """Normalised Gamma draws, differentiable in ``concentration``."""
@@ -655,11 +658,13 @@ class Beta(Distribution):
 
     @property
     def concentration1(self) -> Tensor:
-        return self._dirichlet.concentration[..., 0]
+        out: Tensor = self._dirichlet.concentration[..., 0]
+        return out
 
     @property
     def concentration0(self) -> Tensor:
-        return self._dirichlet.concentration[..., 1]
+        out: Tensor = self._dirichlet.concentration[..., 1]
+        return out
 
     @property
     def mean(self) -> Tensor:
@@ -737,13 +742,15 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         t2 = (p.concentration.lgamma() - q.concentration.lgamma()).sum(-1)
         t3 = p.concentration - q.concentration
         t4 = p.concentration.digamma() - total_p.digamma().unsqueeze(-1)
-        return t1 - t2 + (t3 * t4).sum(-1)
+        kl: Tensor = t1 - t2 + (t3 * t4).sum(-1)
+        return kl
     if isinstance(p, Gamma) and isinstance(q, Gamma):
         t1 = q.concentration * (p.rate / q.rate).log()
         t2 = q.concentration.lgamma() - p.concentration.lgamma()
         t3 = (p.concentration - q.concentration) * p.concentration.digamma()
         t4 = (q.rate - p.rate) * (p.concentration / p.rate)
-        return t1 + t2 + t3 + t4
+        gamma_kl: Tensor = t1 + t2 + t3 + t4
+        return gamma_kl
     if isinstance(p, Uniform) and isinstance(q, Uniform):
         result = ((q.high - q.low) / (p.high - p.low)).log()
         outside = (q.low > p.low) | (q.high < p.high)

@@ -68,10 +68,11 @@ def _antialiased(x: Array, out: tuple[int, ...], factors: tuple[float | None, ..
     given (PyTorch samples at ``1 / scale_factor``), else by the sizes' ratio."""
     scales = [f if f is not None else o / i
               for f, o, i in zip(factors, out, x.shape[2:], strict=True)]
-    return jax.image.scale_and_translate(
+    resized: Array = jax.image.scale_and_translate(
         x, (*x.shape[:2], *out), (2, 3), jnp.asarray(scales, jnp.float32),
         jnp.zeros(2, jnp.float32), method="linear" if mode == "bilinear" else "cubic",
         antialias=True)
+    return resized
 
 
 def interpolate(x: Array, size: int | Sequence[int] | None = None,

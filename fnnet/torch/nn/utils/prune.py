@@ -29,8 +29,9 @@ def _check_amount(amount: Any) -> None:
     """PyTorch's checks of ``amount`` when a method is made."""
     if not isinstance(amount, numbers.Real):
         raise TypeError(f"Invalid type for amount: {amount}. Must be int or float.")
-    if (isinstance(amount, numbers.Integral) and amount < 0) or \
-            (not isinstance(amount, numbers.Integral) and (amount > 1.0 or amount < 0.0)):
+    value = float(amount)
+    if (isinstance(amount, numbers.Integral) and value < 0) or \
+            (not isinstance(amount, numbers.Integral) and (value > 1.0 or value < 0.0)):
         raise ValueError(f"amount={amount} should either be a float in the range [0, 1] or "
                          f"a non-negative integer")
 
@@ -38,11 +39,11 @@ def _check_amount(amount: Any) -> None:
 def _count(amount: Any, size: int) -> int:
     """How many of ``size`` entries ``amount`` prunes (an int as is, a fraction rounded)."""
     if isinstance(amount, numbers.Integral):
-        if amount > size:
+        if int(amount) > size:
             raise ValueError(f"amount={amount} should be smaller than the number of parameters "
                              f"to prune={size}")
         return int(amount)
-    return round(amount * size)
+    return round(float(amount) * size)
 
 
 def _hooks(module: Any) -> dict[Any, Any]:
@@ -57,7 +58,8 @@ class BasePruningMethod:
     """
 
     PRUNING_TYPE = "unstructured"
-    _tensor_name: str | None = None
+    #: the pruned parameter's name, set by :meth:`apply`
+    _tensor_name: str = ""
 
     def __call__(self, module: Any, inputs: Any) -> None:
         setattr(module, self._tensor_name, self.apply_mask(module))
@@ -390,7 +392,7 @@ def global_unstructured(parameters: Iterable[tuple[Any, str]], pruning_method: A
     scores = _functions.cat([scores_by.get((m, n), getattr(m, n)).detach().reshape(-1)
                              for m, n in parameters])
     default_mask = _functions.cat([
-        getattr(m, n + "_mask", None).reshape(-1) if hasattr(m, n + "_mask")
+        getattr(m, n + "_mask").reshape(-1) if hasattr(m, n + "_mask")
         else _functions.ones_like(getattr(m, n)).reshape(-1) for m, n in parameters])
     method = pruning_method(**kwargs)
     method._tensor_name = "temp"
