@@ -1207,10 +1207,45 @@ def test_apply_and_map_call_python_per_element_as_pytorch(torch):
     assert o_dtype == t_dtype
 
 
+VIEW_COPIES = {
+    "diagonal_copy": ((T3,), lambda T, x: T.diagonal_copy(x, 1, 1, 2)),
+    "expand_copy": ((V,), lambda T, v: T.expand_copy(v, [2, 3])),
+    "permute_copy": ((T3,), lambda T, x: T.permute_copy(x, (2, 0, 1))),
+    "t_copy transpose_copy": ((A,), lambda T, a: (T.t_copy(a), T.transpose_copy(a, 0, 1))),
+    "unsqueeze_copy squeeze_copy": ((A,), lambda T, a: T.squeeze_copy(
+        T.unsqueeze_copy(a, 1) * 2)),
+    "view_copy": ((T3,), lambda T, x: T.view_copy(x, [4, 6])),
+    "select_copy slice_copy": ((T3,), lambda T, x: (T.select_copy(x, 1, -1),
+                                                    T.slice_copy(x, 2, 1, None, 2))),
+    "unbind_copy split_copy": ((A,), lambda T, a: tuple(T.unbind_copy(a, 1)) + tuple(
+        T.split_copy(a, 3)) + tuple(T.split_with_sizes_copy(a, [1, 3]))),
+    "narrow_copy": ((A,), lambda T, a: (T.narrow_copy(a, 0, 1, 2), a.narrow_copy(1, 0, 2))),
+    # PyTorch has no derivative for detach_copy: its input is left without grad
+    "alias_copy detach_copy": ((A,), lambda T, a: (T.alias_copy(a),
+                                                   T.detach_copy(a.detach()))),
+    "unsafe_split unsafe_chunk": ((A,), lambda T, a: tuple(a.unsafe_split(3)) + tuple(
+        T.unsafe_chunk(a, 2, 1)) + tuple(T.unsafe_split_with_sizes(a, [1, 3]))),
+    "fill": ((A,), lambda T, a: T.fill(a, 2.5) * a),
+    "fill int": ((INTS,), lambda T, i: T.fill(i, 2.7)),
+    "H mH adjoint": ((A, T3), lambda T, a, x: (a.H, x.mH, x.adjoint(), T.adjoint(a))),
+    "angle": ((NANS,), lambda T, n: T.angle(n)),
+    "angle int": ((INTS,), lambda T, i: i.angle()),
+}
+VIEW_COPY_ERRORS = {
+    "H 3-D": (RuntimeError, r"tensor.H is only supported on matrices \(2-D tensors\). Got "
+              r"3-D tensor. For batches of matrices, consider using tensor.mH",
+              lambda T: T.ones(2, 3, 4).H),
+    "mH 1-D": (RuntimeError, "tensor.mH is only supported on matrices or batches of "
+               "matrices. Got 1-D tensor.", lambda T: T.ones(3).mH),
+    "adjoint 1-D": (RuntimeError, r"tensor.adjoint\(\) is only supported on matrices or "
+                    r"batches of matrices. Got 1-D tensor.", lambda T: T.ones(3).adjoint()),
+}
+
 #: the names added above: the torch.* names of the functional ops, the matrix products,
-#: the numeric helpers and torch.special
-ADDED_NAMES = {**TORCH_NN_NAMES, **MATRIX_PRODUCTS, **NUMERIC_HELPERS}
-assert len(ADDED_NAMES) == len(TORCH_NN_NAMES) + len(MATRIX_PRODUCTS) + len(NUMERIC_HELPERS)
+#: the numeric helpers, torch.special and the view copies
+ADDED_NAMES = {**TORCH_NN_NAMES, **MATRIX_PRODUCTS, **NUMERIC_HELPERS, **VIEW_COPIES}
+assert len(ADDED_NAMES) == len(TORCH_NN_NAMES) + len(MATRIX_PRODUCTS) + \
+    len(NUMERIC_HELPERS) + len(VIEW_COPIES)
 
 
 @pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
@@ -1222,7 +1257,7 @@ def test_added_names_match_pytorch(torch, name):
 
 #: the errors of the names added above, each as PyTorch raises it
 ADDED_NAME_ERRORS = {**TORCH_NN_ERRORS, **MATRIX_PRODUCT_ERRORS, **NUMERIC_HELPER_ERRORS,
-                     **SLICE_ERRORS, **FILL_ERRORS}
+                     **SLICE_ERRORS, **FILL_ERRORS, **VIEW_COPY_ERRORS}
 
 
 @pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")

@@ -297,6 +297,9 @@ _slices.install(globals())  # hsplit, vsplit, dsplit, split_with_sizes, *_scatte
 from fnnet.torch import _renorm_frexp  # noqa: E402
 
 _renorm_frexp.install(globals())
+from fnnet.torch import _copies  # noqa: E402
+
+_copies.install(globals())  # diagonal_copy, view_copy...: the view ops' copies; fill
 from fnnet.torch import _python_maps  # noqa: E402
 
 _python_maps.install()  # Tensor.apply_, Tensor.map_

@@ -3,17 +3,21 @@ which are all real and dense (strided): ``conj``, ``resolve_conj``, ``resolve_ne
 ``conj_physical``, ``real`` and ``to_dense`` return the tensor itself, as PyTorch's do for
 a real strided tensor; ``imag`` raises PyTorch's error; ``is_conj``, ``is_neg``,
 ``is_sparse``, ``is_quantized``, ``is_meta``, ``is_mps`` are False; ``layout`` is
-``torch.strided``; ``is_same_size`` compares shapes and ``data_ptr`` gives the address
-PyTorch's layout of the tensor would have.
+``torch.strided``; ``H``, ``mH`` and ``adjoint`` are transposes and ``angle`` is 0 or pi;
+``is_same_size`` compares shapes and ``data_ptr`` gives the address PyTorch's layout of
+the tensor would have.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import jax
+import jax.numpy as jnp
+
 from fnnet.torch._memory_format import TorchConstant
 from fnnet.torch._strides import _replay
-from fnnet.torch.tensor import Tensor
+from fnnet.torch.tensor import Tensor, _op
 
 
 class layout(TorchConstant):  # noqa: N801 - PyTorch's name
@@ -74,6 +78,53 @@ def data_ptr(self: Tensor) -> int:
     return base + _replay(self)[1] * self.element_size()
 
 
+def _matrix_transpose(self: Tensor, who: str, least: str) -> Tensor:
+    if self.dim() < 2:
+        raise RuntimeError(f"tensor.{who} is only supported on {least}. Got {self.dim()}-D "
+                           f"tensor.")
+    return self.transpose(-2, -1)
+
+
+def H(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    """The conjugate transpose of a matrix: its transpose (the values are real).
+
+    PyTorch equivalent: ``Tensor.H``.
+    """
+    if self.dim() not in (0, 2):
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.dim()}-D tensor.{_BATCHES if self.dim() > 2 else ''}")
+    return self if self.dim() == 0 else self.transpose(0, 1)
+
+
+_BATCHES = " For batches of matrices, consider using tensor.mH"
+
+
+def mH(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    """The conjugate transpose of the last two dimensions: their transpose.
+
+    PyTorch equivalent: ``Tensor.mH``.
+    """
+    return _matrix_transpose(self, "mH", "matrices or batches of matrices")
+
+
+def adjoint(self: Tensor) -> Tensor:
+    """PyTorch equivalent: ``Tensor.adjoint`` / ``torch.adjoint`` (``mH``)."""
+    return _matrix_transpose(self, "adjoint()", "matrices or batches of matrices")
+
+
+def _angle(x: Any) -> Any:
+    x = x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.float32)
+    # 0 for a non-negative number, pi for a negative one, NaN for NaN; constant, so its
+    # gradient is 0 everywhere (NaN included), as PyTorch's for real numbers
+    x = jax.lax.stop_gradient(x)
+    return jnp.where(jnp.isnan(x), x, jnp.where(x < 0, jnp.pi, 0.0).astype(x.dtype))
+
+
+def angle(self: Tensor) -> Tensor:
+    """The argument of each (real) element. PyTorch equivalent: ``torch.angle``."""
+    return _op(_angle, (), self, who="angle")
+
+
 def install(namespace: dict[str, Any]) -> None:
     """Adds the methods and properties to :class:`Tensor` and the functions to
     ``namespace`` (``fnnet.torch``'s globals)."""
@@ -88,7 +139,9 @@ def install(namespace: dict[str, Any]) -> None:
     Tensor.real = property(_same)  # type: ignore[attr-defined]
     Tensor.imag = property(imag)  # type: ignore[attr-defined]
     Tensor.layout = property(lambda self: strided)  # type: ignore[attr-defined]
-    for fn in (to_dense, is_same_size, data_ptr):
+    for fn in (to_dense, is_same_size, data_ptr, adjoint, angle):
         setattr(Tensor, fn.__name__, fn)
+    Tensor.H = property(H)  # type: ignore[attr-defined]
+    Tensor.mH = property(mH)  # type: ignore[attr-defined]
     namespace.update(real=_same, imag=imag, is_same_size=is_same_size, layout=layout,
-                     strided=strided)
+                     strided=strided, adjoint=adjoint, angle=angle)
