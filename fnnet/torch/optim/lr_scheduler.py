@@ -20,6 +20,32 @@ import numpy as np
 from fnnet.optim import schedules
 from fnnet.torch.optim.optimizer import Optimizer
 
+#: counts a schedule is evaluated at op by op before it is jitted: a scheduler stepped
+#: every batch then costs one dispatch a step instead of one per jnp op (milliseconds),
+#: and one stepped every epoch seldom pays for a compile
+JIT_AFTER = 32
+#: attributes that state_dict() and pickling leave out (built again from the rest)
+_UNSAVED = ("optimizer", "_schedules", "_momentum_schedules")
+
+
+class _OnHost:
+    """A schedule evaluated on the host in double precision, as PyTorch computes its
+    rates: op by op for its first :data:`JIT_AFTER` calls, then as one jitted program
+    (the same values to a few ulps: neither is PyTorch's recursion bit for bit)."""
+
+    def __init__(self, schedule: Any) -> None:
+        self.schedule = schedule
+        self.calls = 0
+        self.jitted: Any = None
+
+    def __call__(self, count: Any) -> float:
+        self.calls += 1
+        if self.jitted is None and self.calls > JIT_AFTER:
+            self.jitted = jax.jit(self.schedule)
+        with jax.enable_x64(True):
+            return float(np.asarray((self.jitted or self.schedule)(count)))
+
+
 #: PyTorch's warning for a scheduler stepped before its optimizer (the schedule's first
 #: value is skipped)
 _ORDER = ("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch "
@@ -43,7 +69,7 @@ class LRScheduler:
                 raise KeyError("param 'initial_lr' is not specified in param_groups when "
                                "resuming an optimizer")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self._schedules = self._build_schedules()
+        self._schedules = self._host_schedules()
         self.last_epoch = last_epoch
         # PyTorch's bookkeeping, kept so that state_dict() has PyTorch's keys
         self._step_count = 0
@@ -61,6 +87,19 @@ class LRScheduler:
         """One schedule per parameter group, from the group's initial rate."""
         return [self._schedule(lr) for lr in self.base_lrs]
 
+    def _host_schedules(self) -> list[Any]:
+        """The schedules as :class:`_OnHost` (None where a subclass gives ``get_lr``)."""
+        return [None if s is None else _OnHost(s) for s in self._build_schedules()]
+
+    def _momentum_on_host(self, key: tuple[float, float], make: Any) -> _OnHost:
+        """The momentum schedule of a group's momentum range ``key`` (``make()`` builds
+        it), kept across steps (not saved: built again after a load)."""
+        cache = self.__dict__.setdefault("_momentum_schedules", {})
+        if key not in cache:
+            cache[key] = _OnHost(make())
+        on_host: _OnHost = cache[key]
+        return on_host
+
     def get_last_lr(self) -> list[float]:
         return list(self._last_lr)
 
@@ -69,8 +108,7 @@ class LRScheduler:
             raise NotImplementedError  # PyTorch's base class: a subclass defines get_lr
         # Host-side floats in double precision, as PyTorch prints them (0.01, not
         # 0.010000000707805157); the compiled step still receives the rate as float32.
-        with jax.enable_x64(True):
-            return [float(np.asarray(s(self.last_epoch))) for s in self._schedules]
+        return [s(self.last_epoch) for s in self._schedules]
 
     def step(self, epoch: int | None = None) -> None:
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
@@ -83,20 +121,19 @@ class LRScheduler:
         self._last_lr = values
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()
-                if k not in ("optimizer", "_schedules")}
+        return {k: v for k, v in self.__dict__.items() if k not in _UNSAVED}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
-        self._schedules = self._build_schedules()
+        self._schedules = self._host_schedules()
 
     def __getstate__(self) -> dict[str, Any]:
         # pickled (torch.save(scheduler)) without its schedules, built again on load
-        return {k: v for k, v in self.__dict__.items() if k != "_schedules"}
+        return {k: v for k, v in self.__dict__.items() if k not in _UNSAVED[1:]}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._schedules = self._build_schedules()
+        self._schedules = self._host_schedules()
 
 
 class _LRScheduler(LRScheduler):
@@ -196,8 +233,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         if epoch < 0:
             raise ValueError(f"Expected non-negative epoch, but got {epoch}")
         self.last_epoch = math.floor(epoch)
-        with jax.enable_x64(True):
-            values = [float(np.asarray(s(float(epoch)))) for s in self._schedules]
+        values = [s(float(epoch)) for s in self._schedules]
         for group, lr in zip(self.optimizer.param_groups, values, strict=False):
             group["lr"] = lr
         self._last_lr = values
@@ -350,12 +386,12 @@ class CyclicLR(LRScheduler):
     def step(self, epoch: int | None = None) -> None:
         super().step(epoch)
         if self.cycle_momentum:
-            with jax.enable_x64(True):
-                for group, low, high in zip(self.optimizer.param_groups,
-                                            self.base_momentums, self.max_momentums,
-                                            strict=True):
-                    value = schedules.cyclic_lr(high, low, *self._args)(self.last_epoch)
-                    self._set_momentum(group, float(np.asarray(value)))
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums,
+                                        self.max_momentums, strict=True):
+                schedule = self._momentum_on_host(
+                    (low, high), lambda low=low, high=high: schedules.cyclic_lr(
+                        high, low, *self._args))
+                self._set_momentum(group, schedule(self.last_epoch))
 
 
 class ChainedScheduler:
@@ -499,10 +535,11 @@ class OneCycleLR(LRScheduler):
     def step(self, epoch: int | None = None) -> None:
         super().step(epoch)
         if self.cycle_momentum:
-            with jax.enable_x64(True):
-                for group in self.optimizer.param_groups:
-                    value = self._momentum_schedule(group)(self.last_epoch)
-                    self._set_momentum(group, float(np.asarray(value)))
+            for group in self.optimizer.param_groups:
+                schedule = self._momentum_on_host(
+                    (group["base_momentum"], group["max_momentum"]),
+                    lambda group=group: self._momentum_schedule(group))
+                self._set_momentum(group, schedule(self.last_epoch))
 
 
 def _per_group(name: str, value: Any, count: int) -> list[float]:
