@@ -104,10 +104,6 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return _op(fnf.max_pool2d, static, input, check=_check_pool_size)
 
 
-def _pair_arg(value: Any) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
-
-
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """Zeros with ``input``'s values put back where ``max_pool2d(return_indices=True)``

@@ -13,6 +13,7 @@ from fnnet.torch.nn import _more_layers as M
 from fnnet.torch.nn import init
 from fnnet.torch.nn.modules.loss import _Loss, _WeightedLoss
 from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.nn.modules.pooling import _MaxUnpoolNd
 from fnnet.torch.nn.modules.reshaping import _Pad
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor
@@ -137,29 +138,6 @@ class LPPool3d(_LPPoolNd):
     """PyTorch equivalent: ``torch.nn.LPPool3d``."""
 
     _function = staticmethod(M.lp_pool3d)
-
-
-class _MaxUnpoolNd(Module):
-    _dims = 1
-    _function: Any = None
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        super().__init__()
-
-        def per_axis(value: Any) -> tuple[int, ...]:
-            return (int(value),) * self._dims if isinstance(value, int) else \
-                tuple(int(v) for v in value)
-
-        self.kernel_size = per_axis(kernel_size)
-        self.stride = per_axis(kernel_size if stride is None else stride)
-        self.padding = per_axis(padding)
-
-    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return type(self)._function(input, indices, self.kernel_size,  # type: ignore[no-any-return]
-                                    self.stride, self.padding, output_size)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class MaxUnpool1d(_MaxUnpoolNd):

@@ -38,21 +38,36 @@ class MaxPool2d(Wrapped):
                           self.ceil_mode)
 
 
-class MaxUnpool2d(Module):
-    """PyTorch equivalent: ``torch.nn.MaxUnpool2d``."""
+class _MaxUnpoolNd(Module):
+    """``MaxUnpool1d/2d/3d``: ``_function`` over the last ``_dims`` axes."""
+
+    _dims = 1
+    _function: Any = None
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size = F._pair_arg(kernel_size)
-        self.stride = F._pair_arg(stride if stride is not None else kernel_size)
-        self.padding = F._pair_arg(padding)
+
+        def per_axis(value: Any) -> tuple[int, ...]:
+            return (int(value),) * self._dims if isinstance(value, int) else \
+                tuple(int(v) for v in value)
+
+        self.kernel_size = per_axis(kernel_size)
+        self.stride = per_axis(kernel_size if stride is None else stride)
+        self.padding = per_axis(padding)
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
-                              output_size)
+        return type(self)._function(input, indices, self.kernel_size,  # type: ignore[no-any-return]
+                                    self.stride, self.padding, output_size)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """PyTorch equivalent: ``torch.nn.MaxUnpool2d``."""
+
+    _dims = 2
+    _function = staticmethod(F.max_unpool2d)
 
 
 class AvgPool2d(Wrapped):
