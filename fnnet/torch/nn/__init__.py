@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch.nn import functional, init, parallel, utils
+from fnnet.torch.nn._buffer import Buffer
 from fnnet.torch.nn._parameter_containers import ParameterDict, ParameterList
+from fnnet.torch.nn._uninitialized import UninitializedBuffer, UninitializedParameter
 from fnnet.torch.nn.modules import (
     CELU,
     ELU,
@@ -79,26 +81,10 @@ from fnnet.torch.nn.modules import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from fnnet.torch.nn.modules.adaptive_max import AdaptiveMaxPool1d, AdaptiveMaxPool3d
 from fnnet.torch.nn.modules.dropout import AlphaDropout, FeatureAlphaDropout
 from fnnet.torch.nn.modules.fold import Fold, Unfold
-from fnnet.torch.nn.modules.more_layers import (
-    Bilinear,
-    ChannelShuffle,
-    CircularPad1d,
-    CircularPad2d,
-    CircularPad3d,
-    CTCLoss,
-    LPPool1d,
-    LPPool2d,
-    LPPool3d,
-    MaxUnpool1d,
-    MaxUnpool3d,
-    MultiLabelMarginLoss,
-    MultiMarginLoss,
-    RReLU,
-)
 from fnnet.torch.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
-from fnnet.torch.nn.modules.adaptive_max import AdaptiveMaxPool1d, AdaptiveMaxPool3d
 from fnnet.torch.nn.modules.lazy import (
     LazyBatchNorm1d,
     LazyBatchNorm2d,
@@ -126,6 +112,22 @@ from fnnet.torch.nn.modules.margin_loss import (
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
 )
+from fnnet.torch.nn.modules.more_layers import (
+    Bilinear,
+    ChannelShuffle,
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    CTCLoss,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxUnpool1d,
+    MaxUnpool3d,
+    MultiLabelMarginLoss,
+    MultiMarginLoss,
+    RReLU,
+)
 from fnnet.torch.nn.modules.pointwise import (
     GLU,
     Hardshrink,
@@ -135,7 +137,6 @@ from fnnet.torch.nn.modules.pointwise import (
     Tanhshrink,
     Threshold,
 )
-from fnnet.torch.nn.modules.rms_norm import RMSNorm
 from fnnet.torch.nn.modules.reshaping import (
     ConstantPad1d,
     ConstantPad2d,
@@ -149,7 +150,16 @@ from fnnet.torch.nn.modules.reshaping import (
     ZeroPad1d,
     ZeroPad2d,
 )
+from fnnet.torch.nn.modules.rms_norm import RMSNorm
 from fnnet.torch.nn.modules.sync_batchnorm import SyncBatchNorm
+from fnnet.torch.nn.modules.transformer import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from fnnet.torch.nn.modules.volumetric import (
     AdaptiveAvgPool3d,
     AvgPool3d,
@@ -164,17 +174,7 @@ from fnnet.torch.nn.modules.volumetric import (
     ReplicationPad3d,
     ZeroPad3d,
 )
-from fnnet.torch.nn.modules.transformer import (
-    MultiheadAttention,
-    Transformer,
-    TransformerDecoder,
-    TransformerDecoderLayer,
-    TransformerEncoder,
-    TransformerEncoderLayer,
-)
 from fnnet.torch.nn.parallel import DataParallel, DistributedDataParallel
-from fnnet.torch.nn._buffer import Buffer
-from fnnet.torch.nn._uninitialized import UninitializedBuffer, UninitializedParameter
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Unsupported as _Unsupported
 
