@@ -274,3 +274,31 @@ def test_multivariate_normal_as_pytorch(torch, given):
             np.testing.assert_allclose(results[1][name].detach().numpy(),
                                        expected.detach().numpy(), rtol=1e-4, atol=1e-5,
                                        err_msg=name)
+
+
+def test_gaussian_mixture_as_pytorch(torch):
+    # MixtureSameFamily(Categorical, Independent(Normal)): a GMM fitted by its NLL
+    results = []
+    for t in (torch, ft):
+        D = t.distributions
+        logits = t.tensor(LOGITS[0, :3], requires_grad=True)
+        loc = t.tensor(LOC[:3, :2], requires_grad=True)
+        gmm = D.MixtureSameFamily(D.Categorical(logits=logits),
+                                  D.Independent(D.Normal(loc, t.tensor(SCALE[:3, :2])), 1))
+        log_prob = gmm.log_prob(t.tensor(VALUES[:, :2]))
+        (-log_prob.sum()).backward()
+        results.append({"log_prob": log_prob, "mean": gmm.mean, "variance": gmm.variance,
+                        "logits_grad": logits.grad, "loc_grad": loc.grad,
+                        "shapes": (tuple(gmm.batch_shape), tuple(gmm.event_shape),
+                                   tuple(gmm.sample((5,)).shape))})
+        with pytest.raises(ValueError) as bad:
+            D.MixtureSameFamily(D.Categorical(logits=t.zeros(2)),
+                                D.Independent(D.Normal(t.zeros(3, 2), t.ones(3, 2)), 1))
+        results[-1]["error"] = str(bad.value)
+    for name, expected in results[0].items():
+        if name in ("shapes", "error"):
+            assert results[1][name] == expected
+        else:
+            np.testing.assert_allclose(results[1][name].detach().numpy(),
+                                       expected.detach().numpy(), rtol=1e-5, atol=1e-6,
+                                       err_msg=name)

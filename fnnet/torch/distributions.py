@@ -1,9 +1,10 @@
 """``torch.distributions``: the distributions a VAE or a policy-gradient loop draws from.
 
 ``Normal``, ``MultivariateNormal``, ``Uniform``, ``Bernoulli``, ``Categorical``,
-``Gamma``, ``Beta`` and ``Dirichlet`` (mixup's mixing weights) with PyTorch's parameters,
-properties and methods (``sample``, ``rsample`` where PyTorch has it, ``log_prob``,
-``entropy``), and ``kl_divergence`` between two of a kind. They are written with
+``Gamma``, ``Beta``, ``Dirichlet`` (mixup's mixing weights) and ``MixtureSameFamily``
+(a Gaussian mixture) with PyTorch's parameters, properties and methods (``sample``,
+``rsample`` where PyTorch has it, ``log_prob``, ``entropy``), and ``kl_divergence``
+between two of a kind. They are written with
 fnnet.torch's tensor operations, so a loss built from them is recorded into the step and
 differentiated with it; draws come from fnnet.torch's key (other numbers than PyTorch's:
 another PRNG). A parameter given as a Python number is checked at once; tensor parameters
@@ -25,7 +26,8 @@ from fnnet.torch.nn._activations import softplus
 from fnnet.torch.tensor import Size, Tensor, Unsupported, _as_tensor, _op, _wrap_value
 
 __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Gamma",
-           "Independent", "MultivariateNormal", "Normal", "Uniform", "kl_divergence"]
+           "Independent", "MixtureSameFamily", "MultivariateNormal", "Normal", "Uniform",
+           "kl_divergence"]
 
 
 def _shape(sample_shape: Any) -> tuple[int, ...]:
@@ -423,6 +425,89 @@ class MultivariateNormal(_Located):
         k = int(self.event_shape[0])
         out: Tensor = 0.5 * k * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
         return out.expand(*self.batch_shape) if len(self.batch_shape) else out
+
+
+class MixtureSameFamily(Distribution):
+    """A mixture of the components along ``component_distribution``'s last batch
+    dimension, weighted by ``mixture_distribution`` (a :class:`Categorical`): a Gaussian
+    mixture model as ``MixtureSameFamily(Categorical(logits=w),
+    Independent(Normal(mu, sigma), 1))``.
+
+    PyTorch equivalent: ``torch.distributions.MixtureSameFamily``.
+    """
+
+    def __init__(self, mixture_distribution: Categorical,
+                 component_distribution: Distribution, validate_args: bool | None = None
+                 ) -> None:
+        if not isinstance(mixture_distribution, Categorical):
+            raise ValueError(" The Mixture distribution needs to be an  instance of "
+                             "torch.distributions.Categorical")
+        if not isinstance(component_distribution, Distribution):
+            raise ValueError("The Component distribution need to be an instance of "
+                             "torch.distributions.Distribution")
+        mixture_batch = tuple(mixture_distribution.batch_shape)
+        component_batch = tuple(component_distribution.batch_shape[:-1])
+        for a, b in zip(reversed(mixture_batch), reversed(component_batch), strict=False):
+            if a != 1 and b != 1 and a != b:
+                raise ValueError(f"`mixture_distribution.batch_shape` ({Size(mixture_batch)}) "
+                                 f"is not compatible with `component_distribution."
+                                 f"batch_shape`({Size(component_batch)})")
+        km = int(mixture_distribution.logits.shape[-1])
+        kc = int(component_distribution.batch_shape[-1])
+        if km != kc:
+            raise ValueError(f"`mixture_distribution component` ({km}) does not equal "
+                             f"`component_distribution.batch_shape[-1]` ({kc})")
+        self.mixture_distribution = mixture_distribution
+        self.component_distribution = component_distribution
+        self.batch_shape = Size(component_batch)
+        self.event_shape = component_distribution.event_shape
+        self._event_ndims = len(self.event_shape)
+
+    def __repr__(self) -> str:
+        return (f"MixtureSameFamily(\n  {self.mixture_distribution},\n  "
+                f"{self.component_distribution})")
+
+    def _pad(self, x: Tensor) -> Tensor:
+        """Mixture weights ``[..., k]`` shaped to broadcast against the components'
+        values ``[batch, k, *event]``."""
+        pad = 0 if len(self.mixture_distribution.batch_shape) == 1 else \
+            len(self.batch_shape) - len(self.mixture_distribution.batch_shape)
+        shape = tuple(x.shape)
+        out: Tensor = x.reshape(*shape[:-1], *([1] * pad), shape[-1],
+                                *([1] * self._event_ndims))
+        return out
+
+    @property
+    def mean(self) -> Tensor:
+        probs = self._pad(self.mixture_distribution.probs)
+        out: Tensor = (probs * self.component_distribution.mean).sum(-1 - self._event_ndims)
+        return out
+
+    @property
+    def variance(self) -> Tensor:
+        probs, axis = self._pad(self.mixture_distribution.probs), -1 - self._event_ndims
+        component = self.component_distribution
+        within = (probs * component.variance).sum(axis)
+        between = (probs * (component.mean - self.mean.unsqueeze(axis)).pow(2.0)).sum(axis)
+        out: Tensor = within + between
+        return out
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = _tensor(value).unsqueeze(-1 - self._event_ndims)
+        log_prob = self.component_distribution.log_prob(value)  # type: ignore[attr-defined]
+        weights = self.mixture_distribution.logits.log_softmax(-1)
+        out: Tensor = (log_prob + weights).logsumexp(-1)
+        return out
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        """A component drawn per sample, then a draw of that component."""
+        shape = _shape(sample_shape)
+        which = self.mixture_distribution.sample(shape)  # [*shape, *batch]
+        draws = self.component_distribution.sample(shape)  # [*shape, *batch, k, *event]
+        index = which.reshape(*which.shape, 1, *([1] * self._event_ndims)).expand(
+            *which.shape, 1, *self.event_shape)
+        out: Tensor = draws.gather(len(which.shape), index).squeeze(len(which.shape))
+        return out
 
 
 def _mahalanobis(scale_tril: Tensor, diff: Tensor) -> Tensor:
