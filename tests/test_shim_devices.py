@@ -9,6 +9,7 @@ with ``dtype=`` hold their floating parameters and buffers in that dtype, as PyT
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import jax
@@ -90,6 +91,9 @@ CUDA = {
                                                                device="cuda"),
     "cuda.current_device": lambda T: T.cuda.current_device(),
     "cuda.get_device_name": lambda T: T.cuda.get_device_name(),
+    "cuda.synchronize": lambda T: T.cuda.synchronize(),
+    "cuda.get_device_properties": lambda T: T.cuda.get_device_properties(0),
+    "cuda.mem_get_info": lambda T: T.cuda.mem_get_info(),
 }
 
 
@@ -101,6 +105,43 @@ def test_cuda_raises_pytorchs_error_without_a_gpu_and_is_accepted_with_one(torch
     want = _outcome(CUDA[name], torch)
     assert want is not None, "PyTorch's CPU build accepted it"
     assert _outcome(CUDA[name], ft) == want
+
+
+def test_cuda_autocast_without_a_gpu_is_disabled_with_pytorchs_warning(torch):
+    if HAS_GPU:
+        pytest.skip("a GPU keeps CUDA autocast on")
+    seen = []
+    for lib in (torch, ft):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with lib.autocast("cuda") as region:
+                inside = (type(region).__name__, lib.is_autocast_enabled("cuda"))
+            with lib.autocast("cpu") as region:
+                inside += (lib.is_autocast_enabled("cpu"),)
+        seen.append((inside, [str(w.message) for w in caught], lib.cuda.is_initialized()))
+    assert seen[1] == seen[0]
+    assert seen[0][1] == ["CUDA is not available or torch_xla is imported. Disabling "
+                          "autocast."]
+
+
+def test_device_properties_read_jaxs_gpu(monkeypatch):
+    class Gpu:
+        device_kind, compute_capability, core_count = "NVIDIA H100 80GB HBM3", "9.0", 132
+
+        def memory_stats(self):
+            return {"bytes_limit": 80 * 2 ** 30, "bytes_in_use": 2 ** 30}
+
+    monkeypatch.setattr(importlib.import_module("fnnet.torch.device"), "_gpus",
+                        lambda: [Gpu()])
+    props = ft.cuda.get_device_properties(0)
+    assert (props.name, props.major, props.minor, props.multi_processor_count,
+            props.total_memory) == ("NVIDIA H100 80GB HBM3", 9, 0, 132, 80 * 2 ** 30)
+    assert repr(props) == ("_CudaDeviceProperties(name='NVIDIA H100 80GB HBM3', major=9, "
+                           "minor=0, total_memory=81920MB, multi_processor_count=132)")
+    assert ft.cuda.mem_get_info() == (79 * 2 ** 30, 80 * 2 ** 30)
+    assert ft.cuda.is_initialized()
+    with pytest.raises(AssertionError, match="Invalid device id"):
+        ft.cuda.get_device_properties(1)
 
 
 #: Devices no build of fnnet.torch computes on, and a misnamed one: the same error

@@ -284,7 +284,9 @@ def test_autocast_regions_and_decorator():
         def inside() -> bool:
             return ft.is_autocast_enabled()
 
-    assert inside() and not ft.is_autocast_enabled()
+    # without a GPU, PyTorch disables a CUDA region (with a warning, tested in
+    # test_shim_devices)
+    assert inside() == ft.cuda.is_available() and not ft.is_autocast_enabled()
     assert ft.amp.autocast is ft.autocast
     with pytest.raises(RuntimeError, match="device_type must be one of"):
         ft.autocast(device_type="tpu")

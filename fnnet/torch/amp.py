@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from fnnet.torch import _dtypes
+from fnnet.torch._gpus import gpus
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _DEVICE_TYPES = ("cpu", "cuda", "xpu", "mps", "hpu", "xla", "mtia", "meta", "ipu")
@@ -64,11 +65,16 @@ class autocast:  # noqa: N801 - PyTorch's name
         self.fast_dtype = dtype if dtype is not None else _DEFAULT_DTYPES.get(
             kind, _dtypes.float16)
         self._enabled = bool(enabled)
+        if self._enabled and kind == "cuda" and not gpus():
+            warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
+                          "autocast.", UserWarning, stacklevel=2)
+            self._enabled = False
         self._token: contextvars.Token[tuple[autocast, ...]] | None = None
         del cache_enabled
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> autocast:
         self._token = _active.set((*_active.get(), self))
+        return self
 
     def __exit__(self, *exc: object) -> None:
         if self._token is not None:
@@ -166,9 +172,7 @@ class GradScaler:
         self._device = device
         self._enabled = bool(enabled)
         if self._enabled and device.split(":")[0] == "cuda":
-            from fnnet.torch.device import cuda
-
-            if not cuda.is_available():
+            if not gpus():
                 warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not "
                               "available.  Disabling.", UserWarning, stacklevel=2)
                 self._enabled = False

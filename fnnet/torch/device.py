@@ -18,18 +18,12 @@ from typing import Any
 import jax
 
 from fnnet.torch import amp as _amp
+from fnnet.torch._gpus import gpus as _gpus
 
 #: PyTorch's device types, in the order its error for an unknown one lists them
 _DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",
                  "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
                  "privateuseone")
-
-
-def _gpus() -> list[Any]:
-    try:
-        return jax.devices("gpu")
-    except RuntimeError:  # no GPU backend in this JAX
-        return []
 
 
 class device:  # noqa: N801 - PyTorch's name
@@ -243,8 +237,34 @@ class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
 
     @staticmethod
     def synchronize(device: Any = None) -> None:
-        """Waits for all pending JAX work (``jax.effects_barrier``)."""
+        """Waits for all pending JAX work (``jax.effects_barrier``); without a GPU,
+        PyTorch's CPU build's AssertionError."""
+        _require_gpu()
         jax.effects_barrier()
+
+    @staticmethod
+    def is_initialized() -> bool:
+        """Whether there is a GPU to compute on (PyTorch's CPU build: False)."""
+        return bool(_gpus())
+
+    @staticmethod
+    def get_device_properties(device: Any = None) -> _DeviceProperties:
+        """The GPU's name, memory and compute capability as JAX reports them; without
+        a GPU, PyTorch's CPU build's AssertionError."""
+        gpus = _require_gpu()
+        index = device if isinstance(device, int) else (
+            0 if device is None else _Device(device).index or 0)
+        if not 0 <= index < len(gpus):
+            raise AssertionError("Invalid device id")
+        return _DeviceProperties(gpus[index])
+
+    @staticmethod
+    def mem_get_info(device: Any = None) -> tuple[int, int]:
+        """``(free, total)`` bytes of the first GPU from JAX's allocator; without a GPU,
+        PyTorch's CPU build's AssertionError."""
+        _require_gpu()
+        total = _memory_stat("bytes_limit")
+        return total - _memory_stat("bytes_in_use"), total
 
     @staticmethod
     def memory_allocated(device: Any = None) -> int:
@@ -267,6 +287,25 @@ class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
     @staticmethod
     def is_bf16_supported() -> bool:
         return bool(_gpus())
+
+
+class _DeviceProperties:
+    """What ``torch.cuda.get_device_properties`` tells of a GPU, read from JAX's device:
+    ``name``, ``total_memory`` (bytes JAX's allocator may use), ``major``/``minor``
+    (compute capability) and ``multi_processor_count``."""
+
+    def __init__(self, gpu: Any) -> None:
+        self.name = str(getattr(gpu, "device_kind", "GPU"))
+        stats = gpu.memory_stats() or {}
+        self.total_memory = int(stats.get("bytes_limit", 0))
+        capability = str(getattr(gpu, "compute_capability", "0.0")).split(".")
+        self.major, self.minor = int(capability[0]), int(capability[-1])
+        self.multi_processor_count = int(getattr(gpu, "core_count", 0))
+
+    def __repr__(self) -> str:
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, "
+                f"minor={self.minor}, total_memory={self.total_memory // 2 ** 20}MB, "
+                f"multi_processor_count={self.multi_processor_count})")
 
 
 _Device = device  # the class, where a parameter named ``device`` shadows it
