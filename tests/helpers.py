@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 # float32 parity with PyTorch: about 1e-5 relative; atol covers values near zero.
@@ -63,3 +65,24 @@ def cube_function(T, factor=3):
             return g * factor * x ** 2
 
     return Cube.apply
+
+
+@contextlib.contextmanager
+def counting_compiles():
+    """Collects jax's XLA compile events inside the block: ``with counting_compiles() as
+    compiles: ...`` then ``compiles`` lists one entry per program compiled (or read back
+    from the persistent compilation cache)."""
+    import jax
+
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        del duration, kwargs
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(event)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        yield compiles
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
