@@ -15,13 +15,12 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import jax
 import numpy as np
 
 from fnnet.torch import _dtypes
 from fnnet.torch._autograd import no_grad
 from fnnet.torch._typed import TYPED
-from fnnet.torch.autograd.anomaly_mode import _set as _set_anomaly
-from fnnet.torch.autograd.anomaly_mode import is_anomaly_enabled
 from fnnet.torch.tensor import Tensor
 
 
@@ -98,12 +97,25 @@ def is_warn_always_enabled() -> bool:
     return _switches.warn_always
 
 
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly mode (JAX's NaN checks, ``jax_debug_nans``) is on.
+
+    PyTorch equivalent: ``torch.is_anomaly_enabled``.
+    """
+    return bool(jax.config.jax_debug_nans)  # type: ignore[attr-defined]
+
+
+def nan_checks(mode: bool) -> None:
+    """Turns JAX's NaN checks (anomaly mode) on or off."""
+    jax.config.update("jax_debug_nans", bool(mode))
+
+
 def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     """Anomaly detection on or off (``torch.autograd.set_detect_anomaly``'s switch).
 
     PyTorch equivalent: ``torch.set_anomaly_enabled``.
     """
-    _set_anomaly(bool(enabled) and bool(check_nan))
+    nan_checks(bool(enabled) and bool(check_nan))
 
 
 def is_anomaly_check_nan_enabled() -> bool:

@@ -14,16 +14,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import jax
-
-
-def is_anomaly_enabled() -> bool:
-    """PyTorch equivalent: ``torch.is_anomaly_enabled``."""
-    return bool(jax.config.jax_debug_nans)  # type: ignore[attr-defined]
-
-
-def _set(mode: bool) -> None:
-    jax.config.update("jax_debug_nans", bool(mode))
+from fnnet.torch._settings import is_anomaly_enabled
+from fnnet.torch._settings import nan_checks as _set
 
 
 class set_detect_anomaly:  # noqa: N801 - PyTorch's name
