@@ -833,6 +833,47 @@ def test_scheduler_powers_compile_nothing_per_step(torch, make):
     np.testing.assert_allclose(rates[1], rates[0], rtol=1e-12)
 
 
+@pytest.mark.parametrize("make", [
+    lambda s, o: s.OneCycleLR(o, max_lr=0.5, total_steps=100),
+    lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=7),
+    lambda s, o: s.CosineAnnealingLR(o, T_max=30, eta_min=0.001),
+], ids=["onecycle", "cyclic", "cosine"])
+def test_a_scheduler_stepped_every_batch_is_jitted_with_torchs_rates(torch, make):
+    """Evaluated op by op, OneCycleLR.step() (rate and momentum) cost 3 ms a call, six
+    times a small model's whole step: after a few calls each schedule is one jitted
+    program, and the rates and momenta stay PyTorch's across the switch."""
+    from fnnet.torch.optim import lr_scheduler
+
+    seen = []
+    for t in (torch, ft):
+        opt = t.optim.SGD([t.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        sched = make(t.optim.lr_scheduler, opt)
+        values = []
+        for _ in range(lr_scheduler.JIT_AFTER + 8):
+            opt.step()
+            sched.step()
+            values.append((opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]))
+        seen.append(values)
+    np.testing.assert_allclose(seen[1], seen[0], rtol=1e-12)
+    on_host = [*sched._schedules, *getattr(sched, "_momentum_schedules", {}).values()]
+    assert all(s.jitted is not None for s in on_host)
+
+
+def test_changing_momentum_recompiles_with_a_reason():
+    w = ft.nn.Parameter(ft.tensor([1.0]))
+    opt = ft.optim.SGD([w], lr=0.1, momentum=0.5)
+    ft.reset_compile_stats()
+    for step in range(4):
+        if step == 2:
+            opt.param_groups[0]["momentum"] = 0.9
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+    stats = ft.compile_stats()
+    assert stats["compiles"] == 2 and stats["hits"] == 2
+    assert "momentum" in " ".join(stats["log"][1]["changes"])
+
+
 @pytest.mark.parametrize("name, key, schedule", [
     ("AdamW", "weight_decay", lambda i: 0.04 + 0.02 * i),  # DINO's weight decay schedule
     ("SGD", "momentum", lambda i: 0.8 + 0.01 * i),  # a detector's momentum warm-up
