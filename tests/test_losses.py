@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers import assert_close
+from helpers import assert_close, counting_compiles
 
 from fnnet import losses
 
@@ -151,18 +151,8 @@ def test_class_losses_compile_one_program_per_shape_with_op_by_op_values(name, f
     weight = jnp.asarray(rng.uniform(0.5, 2.0, 5), jnp.float32)
     loss = getattr(losses, name)
     smoothing = {"label_smoothing": 0.2} if name == "cross_entropy" else {}
-    compiles = []
-
-    def listener(event, duration, **kwargs):
-        del duration, kwargs
-        if event == "/jax/core/compile/backend_compile_duration":
-            compiles.append(event)
-
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    try:
+    with counting_compiles() as compiles:
         loss(logits, target, weight, reduction="sum", **smoothing)
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
     assert len(compiles) <= 1  # op by op, 10 to 18 (none if these shapes ran before)
     for options in ({}, {"weight": weight, "reduction": "sum", **smoothing},
                     {"reduction": "none"}):
