@@ -475,3 +475,27 @@ def test_a_multistep_schedule_saved_by_fnnet_torch_resumes_in_pytorch(torch):
     for _ in range(3):
         opt.step(), resumed.step(), theirs.step(), their_sched.step()
         assert opt.param_groups[0]["lr"] == theirs.param_groups[0]["lr"]
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("MultiStepLR", dict(milestones=[2, 4], gamma=0.3)), ("StepLR", dict(step_size=2)),
+    ("CosineAnnealingLR", dict(T_max=6)), ("LambdaLR", dict(lr_lambda=lambda e: 0.9 ** e))])
+def test_a_scheduler_made_after_the_optimizer_state_is_loaded_resumes_alike(torch, name,
+                                                                            kwargs):
+    """PyTorch's chainable schedulers start from the loaded rate (the checkpoint's), not
+    from the initial one, when made for an optimizer whose state was loaded first."""
+    rates = []
+    for lib in (torch, ft):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        sched = getattr(lib.optim.lr_scheduler, name)(opt, **kwargs)
+        for _ in range(3):
+            opt.step(), sched.step()
+        resumed = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        resumed.load_state_dict(opt.state_dict())
+        resumed_sched = getattr(lib.optim.lr_scheduler, name)(resumed, **kwargs)
+        resumed_sched.load_state_dict(sched.state_dict())
+        rates.append([resumed.param_groups[0]["lr"]])
+        for _ in range(3):
+            resumed.step(), resumed_sched.step()
+            rates[-1].append(resumed.param_groups[0]["lr"])
+    np.testing.assert_allclose(rates[1], rates[0], rtol=1e-12)

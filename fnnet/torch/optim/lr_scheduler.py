@@ -58,6 +58,11 @@ _ORDER = ("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In 
 class LRScheduler:
     """Base of the schedulers. PyTorch equivalent: ``torch.optim.lr_scheduler.LRScheduler``."""
 
+    #: whether PyTorch computes the rates from the group's current one (its chainable
+    #: form): a scheduler made for an optimizer whose state was loaded then starts
+    #: from the loaded rate, not from the initial one
+    _CHAINABLE = False
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -116,6 +121,12 @@ class LRScheduler:
         self._step_count += 1
         self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
         values = self.get_lr()
+        if self._CHAINABLE and self._step_count == 1 and self.last_epoch == 0:
+            # the constructor's step: PyTorch scales the group's rate as it is (the
+            # optimizer's loaded state), where the closed form scales the initial one
+            values = [lr if group["lr"] == base or not base else group["lr"] * (lr / base)
+                      for lr, base, group in zip(values, self.base_lrs,
+                                                 self.optimizer.param_groups, strict=False)]
         for group, lr in zip(self.optimizer.param_groups, values, strict=False):
             group["lr"] = lr
         self._last_lr = values
@@ -146,6 +157,8 @@ class StepLR(LRScheduler):
     PyTorch equivalent: ``torch.optim.lr_scheduler.StepLR``.
     """
 
+    _CHAINABLE = True
+
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         self.step_size, self.gamma = step_size, gamma
@@ -162,6 +175,8 @@ class CosineAnnealingLR(LRScheduler):
     PyTorch equivalent: ``torch.optim.lr_scheduler.CosineAnnealingLR``.
     """
 
+    _CHAINABLE = True
+
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
         self.T_max, self.eta_min = T_max, eta_min
@@ -173,6 +188,8 @@ class CosineAnnealingLR(LRScheduler):
 
 class MultiStepLR(LRScheduler):
     """PyTorch equivalent: ``torch.optim.lr_scheduler.MultiStepLR``."""
+
+    _CHAINABLE = True
 
     def __init__(self, optimizer: Optimizer, milestones: Any, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -190,6 +207,8 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """PyTorch equivalent: ``torch.optim.lr_scheduler.ExponentialLR``."""
 
+    _CHAINABLE = True
+
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -201,6 +220,8 @@ class ExponentialLR(LRScheduler):
 class LinearLR(LRScheduler):
     """A linear warm-up (or decay) of the rate's factor (``fnnet.optim.schedules
     .linear_lr``). PyTorch equivalent: ``torch.optim.lr_scheduler.LinearLR``."""
+
+    _CHAINABLE = True
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
@@ -282,6 +303,8 @@ class MultiplicativeLR(LambdaLR):
     PyTorch equivalent: ``torch.optim.lr_scheduler.MultiplicativeLR``.
     """
 
+    _CHAINABLE = True
+
     def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
         self._factors: list[float] = []
         self._factor_epoch = 0
@@ -304,6 +327,8 @@ class ConstantLR(LRScheduler):
     PyTorch equivalent: ``torch.optim.lr_scheduler.ConstantLR``.
     """
 
+    _CHAINABLE = True
+
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
         self.factor, self.total_iters = factor, total_iters
@@ -319,6 +344,8 @@ class PolynomialLR(LRScheduler):
 
     PyTorch equivalent: ``torch.optim.lr_scheduler.PolynomialLR``.
     """
+
+    _CHAINABLE = True
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
