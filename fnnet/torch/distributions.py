@@ -1,15 +1,15 @@
 """``torch.distributions``: the distributions a VAE or a policy-gradient loop draws from.
 
 ``Normal``, ``MultivariateNormal``, ``Uniform``, ``Bernoulli``, ``Categorical``,
-``Gamma``, ``Beta``, ``Dirichlet`` (mixup's mixing weights) and ``MixtureSameFamily``
-(a Gaussian mixture) with PyTorch's parameters, properties and methods (``sample``,
-``rsample`` where PyTorch has it, ``log_prob``, ``entropy``), and ``kl_divergence``
-between two of a kind. They are written with
-fnnet.torch's tensor operations, so a loss built from them is recorded into the step and
-differentiated with it; draws come from fnnet.torch's key (other numbers than PyTorch's:
-another PRNG). A parameter given as a Python number is checked at once; tensor parameters
-are not read to be checked (that would wait for the device at every step), unless
-``validate_args=True``.
+``Gamma``, ``Beta``, ``Dirichlet`` (mixup's mixing weights), ``MixtureSameFamily`` (a
+Gaussian mixture) and ``TransformedDistribution`` (a tanh-squashed policy) with PyTorch's
+parameters, properties and methods (``sample``, ``rsample`` where PyTorch has it,
+``log_prob``, ``entropy``), and ``kl_divergence`` between two of a kind. They are written
+with fnnet.torch's tensor operations, so a loss built from them is recorded into the step
+and differentiated with it; draws come from fnnet.torch's key (other numbers than
+PyTorch's: another PRNG). A parameter given as a Python number is checked at once; tensor
+parameters are not read to be checked (that would wait for the device at every step),
+unless ``validate_args=True``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,19 @@ import jax
 import numpy as np
 
 from fnnet.torch import _functions, _math_ops, _random, _shape_ops, _surface_ops
+from fnnet.torch import _transforms as transforms_module
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn._activations import softplus
 from fnnet.torch.tensor import Size, Tensor, Unsupported, _as_tensor, _op, _wrap_value
 
 __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Gamma",
-           "Independent", "MixtureSameFamily", "MultivariateNormal", "Normal", "Uniform",
-           "kl_divergence"]
+           "Independent", "MixtureSameFamily", "MultivariateNormal", "Normal",
+           "TransformedDistribution", "Uniform", "kl_divergence", "transforms"]
+
+#: ``torch.distributions.transforms`` (``from torch.distributions.transforms import
+#: TanhTransform``: a ``__path__`` lets the import system ask fnnet.torch's finder for it)
+transforms = transforms_module
+__path__: list[str] = []
 
 
 def _shape(sample_shape: Any) -> tuple[int, ...]:
@@ -507,6 +513,63 @@ class MixtureSameFamily(Distribution):
         index = which.reshape(*which.shape, 1, *([1] * self._event_ndims)).expand(
             *which.shape, 1, *self.event_shape)
         out: Tensor = draws.gather(len(which.shape), index).squeeze(len(which.shape))
+        return out
+
+
+def _sum_rightmost(value: Any, dims: int) -> Any:
+    return value.sum(tuple(range(-dims, 0))) if dims > 0 else value
+
+
+class TransformedDistribution(Distribution):
+    """``base_distribution`` pushed through ``transforms`` (elementwise), in order.
+
+    PyTorch equivalent: ``torch.distributions.TransformedDistribution``.
+    """
+
+    def __init__(self, base_distribution: Any, transforms: Any,
+                 validate_args: bool | None = None) -> None:
+        if isinstance(transforms, transforms_module.Transform):
+            transforms = [transforms]
+        elif not isinstance(transforms, list) or \
+                not all(isinstance(t, transforms_module.Transform) for t in transforms):
+            raise ValueError(f"transforms must be a Transform or a list of Transforms, but "
+                             f"was {transforms}")
+        self.base_dist, self.transforms = base_distribution, list(transforms)
+        self.batch_shape = base_distribution.batch_shape
+        self.event_shape = base_distribution.event_shape
+        self.has_rsample = base_distribution.has_rsample
+
+    def __repr__(self) -> str:
+        return "TransformedDistribution()"
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        from fnnet.torch._autograd import no_grad
+
+        with no_grad():
+            x = self.base_dist.sample(sample_shape)
+            for transform in self.transforms:
+                x = transform(x)
+            return x  # type: ignore[no-any-return]
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """Base draws through the transforms, differentiable where the base's are."""
+        x = self.base_dist.rsample(sample_shape)
+        for transform in self.transforms:
+            x = transform(x)
+        return x  # type: ignore[no-any-return]
+
+    def log_prob(self, value: Any) -> Tensor:
+        """The base's log-density of the inverted value, less each transform's
+        ``log|dy/dx|`` summed over the event dimensions."""
+        event_dim = len(self.event_shape)
+        log_prob: Any = 0.0
+        y = value
+        for transform in reversed(self.transforms):
+            x = transform.inv(y)
+            log_prob = log_prob - _sum_rightmost(transform.log_abs_det_jacobian(x, y),
+                                                 event_dim)
+            y = x
+        out: Tensor = log_prob + self.base_dist.log_prob(y)
         return out
 
 
