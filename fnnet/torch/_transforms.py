@@ -36,21 +36,21 @@ class Transform:
         self._cache_size = cache_size
         self._cached: tuple[Any, Any] | None = None
 
-    def __call__(self, x: Tensor) -> Tensor:
-        if self._cached is not None and self._cached[0] is x:
-            return self._cached[1]  # type: ignore[no-any-return]
-        y = self._call(x)
+    def _through(self, value: Tensor, side: int, fn: Any) -> Tensor:
+        """``fn(value)``, or the other side of the cached ``(x, y)`` pair where
+        ``value`` is that pair's ``side`` (0 for ``x``, 1 for ``y``)."""
+        if self._cached is not None and self._cached[side] is value:
+            return self._cached[1 - side]  # type: ignore[no-any-return]
+        out: Tensor = fn(value)
         if self._cache_size:
-            self._cached = (x, y)
-        return y
+            self._cached = (value, out) if side == 0 else (out, value)
+        return out
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return self._through(x, 0, self._call)
 
     def _inv_call(self, y: Tensor) -> Tensor:
-        if self._cached is not None and self._cached[1] is y:
-            return self._cached[0]  # type: ignore[no-any-return]
-        x = self._inverse(y)
-        if self._cache_size:
-            self._cached = (x, y)
-        return x
+        return self._through(y, 1, self._inverse)
 
     @property
     def inv(self) -> _Inverse:
