@@ -200,6 +200,18 @@ def test_the_cpu_and_meta_are_accepted_with_every_form_of_to(torch):
     assert ft.ones(2).cpu().to("cpu").dtype is ft.float32
 
 
+@pytest.mark.parametrize("args", [(np.float16,), (np.dtype("float16"),), ("cpu", np.int8),
+                                  ([1],)])
+def test_to_refuses_what_is_no_torch_dtype_as_pytorch(torch, args):
+    """A numpy dtype is no torch dtype: PyTorch's TypeError, never a silent float32."""
+    errors = []
+    for T in (torch, ft):
+        with pytest.raises(TypeError) as error:
+            T.ones(2).to(*args)
+        errors.append(str(error.value))
+    assert errors[1] == errors[0]
+
+
 @pytest.mark.skipif(HAS_GPU, reason="JAX has a GPU: CUDA is accepted")
 def test_a_refused_device_changes_nothing():
     model = ft.nn.Linear(2, 2)

@@ -535,6 +535,24 @@ _NON_LEAF_GRAD = (
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
 
+def _to_overloads(args: tuple[Any, ...]) -> str:
+    """PyTorch's TypeError for ``Tensor.to`` called with ``args`` it has no form for (a
+    numpy dtype, say, which it does not take for a torch dtype)."""
+    def name(a: Any) -> str:
+        if isinstance(a, (_dtypes.dtype, _device)):
+            return f"torch.{type(a).__name__}"
+        kind = type(a)
+        return kind.__qualname__ if kind.__module__ == "builtins" or isinstance(a, Tensor) \
+            else f"{kind.__module__}.{kind.__qualname__}"
+
+    tail = ("bool non_blocking = False, bool copy = False, *, torch.memory_format "
+            "memory_format = None)")
+    return (f"to() received an invalid combination of arguments - got "
+            f"({', '.join(name(a) for a in args)}), but expected one of:\n"
+            f" * (torch.device device = None, torch.dtype dtype = None, {tail}\n"
+            f" * (torch.dtype dtype, {tail}\n * (Tensor tensor, {tail}\n")
+
+
 #: PyTorch's warning, once per process, for ``float()`` of a tensor that requires grad
 _SCALAR_OF_GRAPH = ("Converting a tensor with requires_grad=True to a scalar may lead to "
                     "unexpected behavior.\nConsider using tensor.detach() first.")
@@ -932,6 +950,8 @@ class Tensor:
                 dtype = a.dtype
             elif isinstance(a, (str, int, _device)) and not isinstance(a, bool):
                 dev = a  # positional bools are non_blocking and copy
+            elif not isinstance(a, (bool, float)) and a is not None:  # np.float16...
+                raise TypeError(_to_overloads(args))
         check_placement(dev)
         return self if dtype is None else self._cast(_dtypes.to_np(dtype))
 
