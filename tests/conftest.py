@@ -253,7 +253,7 @@ SLOW: tuple[str, ...] = (
     "test_shim_distributed::test_ddp_in_one_process_is_the_module",
     "test_shim_distributed::test_fnnet_torchrun_is_the_launcher",
     "test_shim_distributed::test_launcher_runs_a_module_with_its_arguments",
-    "test_shim_distributed::test_launcher_sets_torchruns_environment_and_prefixes_output",
+    "test_shim_distributed::test_launcher_sets_torchruns_environment_and_passes_output_on",
     "test_shim_distributed::test_launcher_ignores_a_traceback_a_rank_survived",
     "test_shim_distributed::test_launcher_names_a_killed_rank_before_the_peer_that_raised_after_it",
     "test_shim_distributed::test_launcher_names_the_rank_that_raised_though_a_peer_exits_first",

@@ -248,11 +248,10 @@ def _state(path: pathlib.Path) -> dict[str, np.ndarray]:
 def test_two_processes_train_like_one_process_with_the_global_batch(launched, name, flags):
     out, stdout = launched
     for rank in range(WORLD):
-        assert f"[rank{rank}]: rank {rank} of {WORLD}, 2 local devices" in stdout
-        assert f"[rank{rank}]: rank {rank} done" in stdout  # every process ran to the end
+        assert f"rank {rank} of {WORLD}, 2 local devices" in stdout
+        assert f"rank {rank} done" in stdout  # every process ran to the end
     saved = out / f"{name}.safetensors"
-    assert f"[rank0]: saved {saved}" in stdout
-    assert "[rank1]: saved" not in stdout  # rank 0 alone writes the checkpoint
+    assert stdout.count(f"saved {saved}\n") == 1  # rank 0 alone writes the checkpoint
 
     example = _load("shim_version")
     args = example.parse_args(["--steps", str(STEPS), "--batch-size", str(2 * BATCH), *flags])
@@ -272,7 +271,7 @@ def test_connecting_the_processes_prints_nothing(launched):
     # JAX's gloo announces each connection on standard output ("[Gloo] Rank 0 is
     # connected to 1 peer ranks..."), PyTorch's does not
     _, stdout = launched
-    assert "Gloo" not in stdout and "[rank0]: rank 0 of 2" in stdout
+    assert "Gloo" not in stdout and "rank 0 of 2" in stdout
 
 
 @pytest.mark.slow
@@ -390,9 +389,9 @@ def test_a_killed_process_stops_the_run_and_is_named():
             line = launcher.stdout.readline()
             if not line:
                 break
-            if "]: ready " in line:
+            if line.startswith("ready "):
                 words = line.split()
-                pids[int(words[2])] = int(words[4])
+                pids[int(words[1])] = int(words[3])
         assert sorted(pids) == [0, 1], f"the workers did not start: {launcher.stderr.read()}"
         os.kill(pids[1], signal.SIGKILL)
         killed = time.monotonic()
@@ -414,7 +413,8 @@ def test_an_exception_in_one_process_stops_the_run_and_is_named():
     start = time.monotonic()
     result = _launch("fail", extra=("--cpu-devices-per-process", "1"))
     assert result.returncode == 1
-    assert "[rank1]: ValueError: a bug in rank 1" in result.stdout
+    # the traceback on standard error, each line after its rank (PyTorch's excepthook)
+    assert "[rank1]: ValueError: a bug in rank 1" in result.stderr, result.stderr
     # rank 0's collective fails too once rank 1 is gone; the launcher names the cause
     assert "rank 1 failed (exit code 1)" in result.stderr, result.stderr
     assert time.monotonic() - start < 120  # no wait for JAX's shutdown or a timeout

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime
 import enum
+import io
 import os
+import sys
 from typing import Any
 
 import jax
@@ -257,9 +259,49 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     if name is None:
         name = "gloo" if jax.devices()[0].platform == "cpu" else "nccl"
     _World.group = ProcessGroup(name, started)
+    _prefix_tracebacks(index or 0)
     from fnnet.torch.distributed._collectives import connect_quietly
 
     connect_quietly(_World.group)  # without gloo's line on standard output
+
+
+class _RankLines(io.TextIOBase):
+    """A text stream writing each line to ``out`` with ``prefix`` in front (an empty
+    line as it is), as it comes: a hook that ends the process right after printing
+    loses nothing."""
+
+    def __init__(self, out: Any, prefix: str) -> None:
+        super().__init__()
+        self._out, self._prefix, self._line = out, prefix, ""
+
+    def write(self, text: str) -> int:
+        *done, self._line = (self._line + text).split("\n")
+        for line in done:
+            self._out.write(f"{self._prefix}{line}\n" if line else "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._line:
+            self._out.write(self._prefix + self._line)
+            self._line = ""
+        self._out.flush()
+
+
+def _prefix_tracebacks(rank: int) -> None:
+    """Writes each line of an uncaught exception's report with the rank in front
+    (``[rank1]: Traceback ...``), as PyTorch's ``init_process_group`` does."""
+    previous = sys.excepthook
+
+    def hook(*args: Any) -> None:
+        real = sys.stderr
+        sys.stderr = _RankLines(real, f"[rank{rank}]: ")
+        try:
+            previous(*args)
+        finally:
+            sys.stderr.flush()
+            sys.stderr = real
+
+    sys.excepthook = hook
 
 
 def _device_index(device_id: Any) -> int:

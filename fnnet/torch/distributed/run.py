@@ -6,9 +6,11 @@ Starts ``--nproc-per-node`` copies of a script on this machine with the environm
 (``FNNET_COORDINATOR``, ``FNNET_NUM_PROCESSES``, ``FNNET_PROCESS_ID``, so functional
 ``fnnet.parallel`` scripts run under it too). Rank 0 serves JAX's coordinator at
 ``MASTER_ADDR:MASTER_PORT`` (on one machine: 127.0.0.1 and a free port). Each line a
-process prints is written with its rank in front (``[rank1]: ...``). When one process
-fails, or ``--timeout`` passes, every process of this machine is stopped and the
-launcher exits with status 1, naming the rank that failed.
+process's standard output and error are the launcher's, as torchrun passes them on
+(``init_process_group`` puts the rank in front of each line of an uncaught exception's
+traceback, ``[rank1]: ...``, as PyTorch's does). When one process fails, or
+``--timeout`` passes, every process of this machine is stopped and the launcher exits
+with status 1, naming the rank that failed.
 
 Several machines: run the launcher once per machine with the same ``--nnodes``,
 ``--master-addr`` (machine 0's address, reachable from all) and ``--master-port``, and
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,7 +37,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, TextIO
 
 from fnnet.parallel.distributed import ENV_COORDINATOR, ENV_NUM_PROCESSES, ENV_PROCESS_ID
 from fnnet.parallel.launch import _kill, free_port
@@ -123,8 +126,9 @@ def _environments(args: argparse.Namespace) -> list[dict[str, str]]:
                 PYTHONUNBUFFERED="1", FNNET_LAUNCHER_PID=str(os.getpid()))
     base[ENV_COORDINATOR] = f"{addr}:{port}"
     base[ENV_NUM_PROCESSES] = str(world)
-    if nproc > 1:
-        base.setdefault("OMP_NUM_THREADS", "1")  # as torchrun: no oversubscription
+    if nproc > 1 and "OMP_NUM_THREADS" not in base:  # as torchrun: no oversubscription
+        base["OMP_NUM_THREADS"] = "1"
+        print(_OMP_NOTICE, file=sys.stderr, flush=True)
     if args.cpu_devices_per_process is not None:
         base["JAX_PLATFORMS"] = "cpu"
         base["XLA_FLAGS"] = (f"{base.get('XLA_FLAGS', '')} --xla_force_host_platform_"
@@ -137,25 +141,32 @@ def _environments(args: argparse.Namespace) -> list[dict[str, str]]:
     return envs
 
 
-_TRACEBACK = b"Traceback (most recent call last):"
+_TRACEBACK = re.compile(rb"(\[rank\d+\]: )?Traceback \(most recent call last\):")
+#: torchrun's notice on its standard error when it sets OMP_NUM_THREADS for the processes
+_OMP_NOTICE = ("\n*****************************************\nSetting OMP_NUM_THREADS "
+               "environment variable for each process to be 1 in default, to avoid your "
+               "system being overloaded, please further tune the variable for optimal "
+               "performance in your application as needed. \n"
+               "*****************************************")
 #: seconds the launcher waits, after a first failure, for the failing rank to end
 CAUSE_GRACE_SECONDS = 10.0
 
 
-def _stream(source: IO[bytes], prefix: str, lock: threading.Lock,
+def _stream(source: IO[bytes], to: TextIO, lock: threading.Lock,
             raised: dict[str, float], rank: str) -> None:
-    """Copies ``source`` line by line to stdout, each line after ``prefix``; records in
-    ``raised[rank]`` when the process first printed a Python traceback."""
-    out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+    """Copies ``source`` line by line to ``to`` (the launcher's stdout or stderr);
+    records in ``raised[rank]`` when the process first printed a Python traceback."""
+    out = getattr(to, "buffer", None)
     for line in iter(source.readline, b""):
         with lock:
-            if rank not in raised and line.startswith(_TRACEBACK):
+            if rank not in raised and _TRACEBACK.match(line):
                 raised[rank] = time.monotonic()
             if out is not None:
-                out.write(prefix.encode() + line)
+                out.write(line)
                 out.flush()
             else:
-                sys.stdout.write(prefix + line.decode(errors="replace"))
+                to.write(line.decode(errors="replace"))
+                to.flush()
     source.close()
 
 
@@ -236,10 +247,10 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
             if stopping.is_set():
                 break
             proc = subprocess.Popen(list(command), env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+                                    stderr=subprocess.PIPE, start_new_session=True)
             procs.append(proc)
-            for target, args in ((_stream, (proc.stdout, f"[rank{rank}]: ", lock, raised,
-                                             rank)),
+            for target, args in ((_stream, (proc.stdout, sys.stdout, lock, raised, rank)),
+                                 (_stream, (proc.stderr, sys.stderr, lock, raised, rank)),
                                  (watch, (proc, rank))):
                 thread = threading.Thread(target=target, args=args, daemon=True)
                 thread.start()
