@@ -292,7 +292,7 @@ def test_scheduler_state_dict_has_pytorchs_keys_and_step_count(torch, name):
 
 @pytest.mark.parametrize("statement", [
     "from fnnet.torch.nn import FractionalMaxPool2d",
-    "from fnnet.torch.nn import Linear, Bilinear",
+    "from fnnet.torch.nn import Linear, AdaptiveLogSoftmaxWithLoss",
     "from fnnet.torch.nn.utils import fuse_conv_bn_eval",
     "from fnnet.torch.utils.data import IterDataPipe"])
 def test_importing_an_unsupported_name_says_what_to_use(statement):

@@ -60,7 +60,8 @@ class LRScheduler:
 
     #: whether PyTorch computes the rates from the group's current one (its chainable
     #: form): a scheduler made for an optimizer whose state was loaded then starts
-    #: from the loaded rate, not from the initial one
+    #: from the loaded rate, not from the initial one (schedulers chained on one
+    #: optimizer keep the closed form, which ChainedScheduler combines)
     _CHAINABLE = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
@@ -121,7 +122,8 @@ class LRScheduler:
         self._step_count += 1
         self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
         values = self.get_lr()
-        if self._CHAINABLE and self._step_count == 1 and self.last_epoch == 0:
+        if self._CHAINABLE and self._step_count == 1 and self.last_epoch == 0 and \
+                getattr(self.optimizer, "_state_loaded", False):
             # the constructor's step: PyTorch scales the group's rate as it is (the
             # optimizer's loaded state), where the closed form scales the initial one
             values = [lr if group["lr"] == base or not base else group["lr"] * (lr / base)
