@@ -113,7 +113,8 @@ def rrelu(x: Array, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
 
     Args:
         x: any shape.
-        lower, upper: the slopes' range.
+        lower: the smallest slope.
+        upper: the largest slope.
         training: draw the slopes (needs ``key``) or use their mean.
         key: the PRNG key of the slopes.
 
