@@ -75,7 +75,8 @@ def data_ptr(self: Tensor) -> int:
     link = getattr(self, "_view", None)
     root = None if link is None else link.cell()
     base = id(self._cell if root is None else root) * 16  # 16-byte aligned, as allocators
-    return base + _replay(self)[1] * self.element_size()
+    offset: int = _replay(self)[1]
+    return base + offset * int(self.element_size())
 
 
 def _matrix_transpose(self: Tensor, who: str, least: str) -> Tensor:

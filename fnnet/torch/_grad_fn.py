@@ -146,6 +146,11 @@ def _cross_entropy_name(tp: Any, node: tuple[Any, ...]) -> str:
     return "AddBackward0" if smoothing else "NllLossBackward0"
 
 
+#: F.pad's backward node per mode (jnp.pad's names), the padded dimensions' count in it
+_PAD_NAMES: dict[str, str] = {
+    "constant": "ConstantPadNdBackward0", "reflect": "ReflectionPad{}DBackward0",
+    "edge": "ReplicationPad{}DBackward0", "wrap": "torch::autograd::CopySlices"}
+
 #: ops whose PyTorch name depends on their static arguments
 _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
     **{op: functools.partial(_composed_loss_name, unreduced, at)
@@ -158,10 +163,6 @@ _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
     "_mean": lambda static: f"MeanBackward{int(static[0] is not None)}",
     "_max_dim": lambda static: "MaxBackward0", "_min_dim": lambda static: "MinBackward0",
     "_pad": lambda static: _PAD_NAMES[static[1]].format(static[3])}
-
-#: F.pad's backward node per mode (jnp.pad's names), the padded dimensions' count in it
-_PAD_NAMES = {"constant": "ConstantPadNdBackward0", "reflect": "ReflectionPad{}DBackward0",
-              "edge": "ReplicationPad{}DBackward0", "wrap": "torch::autograd::CopySlices"}
 
 
 def _op_name(node: tuple[Any, ...]) -> str:

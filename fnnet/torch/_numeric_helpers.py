@@ -10,7 +10,7 @@ the dtype asked for; the others are recorded ops (differentiable, compiled with 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import jax.numpy as jnp
 import numpy as np
@@ -176,7 +176,8 @@ def unravel_index(indices: Tensor, shape: Any) -> tuple[Tensor, ...]:
     shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
     if any(s < 0 for s in shape):
         raise ValueError(f"'shape' cannot have negative values, but got {shape}")
-    return tuple(_op_multi(_unravel, (shape,), indices.long(), who="unravel_index"))
+    return tuple(cast(Tensor, t) for t in
+                 _op_multi(_unravel, (shape,), indices.long(), who="unravel_index"))
 
 
 def install(namespace: dict[str, Any]) -> None:

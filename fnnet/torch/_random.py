@@ -9,7 +9,7 @@ key is threaded through compiled steps like any other state.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -241,7 +241,7 @@ class _DefaultGenerator(Generator):
 
     def set_state(self, new_state: Any) -> Generator:
         super().set_state(new_state)
-        state.key, self._key = self._key, None
+        state.key, self._key = cast(jax.Array, self._key), None  # set_state wrote it
         return self
 
     def initial_seed(self) -> int:

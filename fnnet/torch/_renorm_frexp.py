@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import jax.numpy as jnp
 from jax import lax
@@ -73,7 +73,7 @@ def frexp_function(input: Tensor, *, out: Any = None) -> frexp:
     if not input.is_floating_point():
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     mantissa, exponent = _op_multi(_frexp, (), input, who="frexp")
-    return frexp(mantissa, exponent)
+    return frexp(cast(Tensor, mantissa), cast(Tensor, exponent))
 
 
 def install(namespace: dict[str, Any]) -> None:

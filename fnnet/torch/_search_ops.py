@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -266,8 +266,8 @@ def _histogram(values: Any, weights: Any, edges: Any, *, bins: int | None,
                range: tuple[float, float] | None, density: bool) -> Any:  # noqa: A002
     """``jnp.histogram`` as one program per input shape and bin count (eager, each of its
     few dozen primitives compiled apart)."""
-    return jnp.histogram(values, bins if edges is None else edges, range, weights=weights,
-                         density=density)
+    return jnp.histogram(values, cast(int, bins) if edges is None else edges, range,
+                         weights=weights, density=density)
 
 
 def histc(self: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002

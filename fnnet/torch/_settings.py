@@ -225,9 +225,10 @@ def set_default_tensor_type(t: Any) -> None:
     if not isinstance(t, type) or getattr(t, "dtype", None) is None:
         raise TypeError("invalid type object: only floating-point types are supported as "
                         "the default type")
-    if not t.dtype.is_floating_point:
+    dtype = getattr(t, "dtype")  # noqa: B009 - a typed tensor class's dtype
+    if not dtype.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
-    set_default_dtype(t.dtype)
+    set_default_dtype(dtype)
     if on_gpu:
         set_default_device("cuda")
 
@@ -238,7 +239,7 @@ def typename(obj: Any) -> str:
     PyTorch equivalent: ``torch.typename``.
     """
     if isinstance(obj, Tensor):
-        return obj.type()
+        return str(obj.type())
     module = getattr(obj, "__module__", "") or ""
     if hasattr(obj, "__qualname__"):
         qualname = obj.__qualname__
@@ -257,7 +258,7 @@ def get_device(input: Tensor) -> int:
     if not isinstance(input, Tensor):
         raise TypeError(f"get_device(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
-    return input.get_device()
+    return int(input.get_device())
 
 
 def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0,

@@ -62,11 +62,11 @@ def _scatter_into(x: Any, src: Any, axis: int, where: int | tuple[Any, Any, int]
 
 def _check_src(who: str, src: Any, region: tuple[int, ...]) -> Tensor:
     """``src`` as a tensor of the slice's shape exactly, as PyTorch requires."""
-    src = tensor_arg(src, who, "src")
-    if tuple(src.shape) != region:
+    tensor: Tensor = tensor_arg(src, who, "src")
+    if tuple(tensor.shape) != region:
         raise RuntimeError(f"expected src to have a size equal to the slice of self. src "
-                           f"size = {list(src.shape)}, slice size = {list(region)}")
-    return src
+                           f"size = {list(tensor.shape)}, slice size = {list(region)}")
+    return tensor
 
 
 def select_scatter(self: Tensor, src: Any, dim: int, index: int) -> Tensor:

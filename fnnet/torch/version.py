@@ -25,7 +25,7 @@ def _cuda() -> str | None:
     try:
         from jax._src.lib import cuda_versions  # present with JAX's CUDA plugin
 
-        number = int(cuda_versions.cuda_runtime_get_version())
+        number = int(cuda_versions.cuda_runtime_get_version())  # type: ignore[union-attr]
     except (ImportError, AttributeError, TypeError, ValueError):
         return "unknown"
     return f"{number // 1000}.{number % 1000 // 10}"

@@ -139,7 +139,8 @@ def alpha_dropout(x: Array, p: float = 0.5, training: bool = True, *,
     keep = bernoulli(key, 1.0 - p, shape).astype(x.dtype)
     a = 1.0 / ((_SELU_SATURATION ** 2 * p + 1) * (1 - p)) ** 0.5
     b = (keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p
-    return (x * (keep * a) + b).astype(x.dtype)
+    out: Array = (x * (keep * a) + b).astype(x.dtype)
+    return out
 
 
 def _mask_shard(key: PRNGKey, keep_prob: float, shape: tuple[int, ...],

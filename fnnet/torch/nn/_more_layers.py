@@ -103,11 +103,10 @@ def _lp_pool(pool: Any, input: Tensor, norm_type: float, kernel_size: Any, strid
              ceil_mode: bool, dims: int) -> Tensor:
     """PyTorch's composition: the average of ``x^p`` over the window, times the window's
     size, to the power ``1 / p`` (a negative average kept at 0 by ``sign * relu``)."""
-    from fnnet.torch import relu, sign
-
     kernel = (kernel_size,) * dims if isinstance(kernel_size, int) else tuple(kernel_size)
-    out = pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
-    return (sign(out) * relu(out.abs())).mul(math.prod(kernel)).pow(1.0 / norm_type)
+    out: Tensor = pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    pooled: Tensor = (out.sign() * out.abs().relu()).mul(math.prod(kernel)).pow(1.0 / norm_type)
+    return pooled
 
 
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = None,
