@@ -342,3 +342,72 @@ def test_hparams_domains_are_pytorchs(writers):
                         [(e.step, e.value) for e in run.Scalars("hparam/accuracy")]))
     assert written[1] == written[0] and raised[1] == raised[0]
     assert "domain_discrete" in written[0][0]
+
+
+def test_summaries_through_the_file_writer_are_pytorchs(writers):
+    """``torch.utils.tensorboard.summary``'s summaries handed to ``writer.file_writer``
+    (the hyperparameters logged into the run's own folder), TensorBoard's own hparams
+    protobufs, ``add_tensor``, ``add_hparams(global_step=...)`` and bfloat16 images."""
+    import torch as real_torch
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.plugins.hparams import summary_v2 as hp
+    from torch.utils.tensorboard import summary as real_summary
+
+    from fnnet.torch.utils.tensorboard import summary as shim_summary
+
+    written = []
+    for (make, folder), module, summary in zip(writers, (real_torch, torch),
+                                               (real_summary, shim_summary), strict=True):
+        with make(str(folder / "summaries")) as writer:
+            for s in summary.hparams({"lr": 0.1, "optimizer": "sgd"}, {"hparam/acc": 0},
+                                     {"optimizer": ["sgd", "adam"]}):
+                writer.file_writer.add_summary(s)
+            writer.file_writer.add_summary(hp.hparams_pb({"depth": 3}), 1)
+            fw = writer._get_file_writer()
+            fw.add_summary(summary.scalar("direct", module.tensor(2.0)), 3)
+            fw.add_summary(summary.scalar("new style", 2.5, new_style=True), 4)
+            fw.add_summary(summary.histogram("h", np.linspace(0, 1, 20), bins=5), 3)
+            fw.add_summary(summary.text("t", "hi"), 3)
+            fw.add_summary(summary.image("i", np.full((3, 4, 4), 0.5), dataformats="CHW"), 3)
+            fw.add_summary(summary.tensor_proto("p", module.arange(6).reshape(2, 3)), 3)
+            for dtype in ("float32", "int64", "bool"):
+                writer.add_tensor(dtype, module.ones(2, dtype=getattr(module, dtype)), 5)
+            writer.add_image("bf16", module.full((3, 2, 2), 0.5, dtype=module.bfloat16), 6)
+            writer.add_hparams({"lr": 0.1}, {"hparam/loss": 0.5}, run_name="r", global_step=7)
+            assert sorted(writer.all_writers) == [writer.log_dir]
+        assert writer.file_writer is None and writer.all_writers is None  # closed
+        with make(str(folder / "half")) as writer:  # TensorBoard cannot read these back
+            for dtype in ("float16", "bfloat16"):
+                writer.add_tensor(dtype, module.tensor([1.5, -2.0], dtype=getattr(module, dtype)))
+        written.append(_events_of(folder / "summaries") + _events_of(folder / "summaries" / "r")
+                       + [(str(v.tensor), v.metadata.plugin_data.plugin_name)
+                          for path in (folder / "half").glob("events.out.tfevents.*")
+                          for e in EventFileLoader(str(path)).Load() for v in e.summary.value])
+    assert written[1] == written[0]
+    assert {e[0] for e in written[1] if e[1].startswith("_hparams_")} == {0, 1, 7}
+
+
+def test_summary_functions_pytorch_has_and_fnnet_does_not_name_the_writer_method(tmp_path):
+    from fnnet.torch.utils.tensorboard import summary
+
+    with pytest.raises(NotImplementedError, match="summary.pr_curve is not supported by "
+                                                  "fnnet.torch: use SummaryWriter.add_pr_curve"):
+        summary.pr_curve("pr", np.ones(2), np.ones(2))
+    with pytest.raises(TypeError, match="tensor must be a tensor, got ndarray"):
+        summary.tensor_proto("t", np.ones(2))
+    with pytest.raises(TypeError, match="summary must be a Summary protobuf, got dict"):
+        SummaryWriter(tmp_path).file_writer.add_summary({"loss": 1.0})
+
+
+def test_a_reopened_writer_with_a_filename_suffix_keeps_its_first_file(tmp_path):
+    """Two files opened in one second with one ``filename_suffix`` (a writer reopened
+    after ``close``, the next run of a sweep) are two files, as PyTorch's."""
+    for run in range(2):
+        writer = SummaryWriter(tmp_path, filename_suffix=".run")
+        writer.add_scalar("loss", 1.0, 2 * run)
+        writer.close()
+        writer.add_scalar("loss", 2.0, 2 * run + 1)
+        writer.close()
+    files = _event_files(tmp_path)
+    assert len(files) == 4 and all(f.name.endswith(".run") for f in files)
+    assert [e.step for e in _events(tmp_path).Scalars("loss")] == [0, 1, 2, 3]

@@ -48,7 +48,8 @@ def tensorboardx() -> ModuleType:
 
 def _new_suffix(logdir: str | os.PathLike[str]) -> str:
     """The end of a new event file's name, ``.<sequence>.<pid>``, whose name sorts after
-    every file fnnet wrote in ``logdir`` before.
+    every file fnnet wrote in ``logdir`` before (whatever ``filename_suffix`` follows
+    it there).
 
     TensorBoard reads a folder's files in the order of their names, which begin with
     the second they were opened: two files opened in one second (a run that crashed
@@ -56,8 +57,9 @@ def _new_suffix(logdir: str | os.PathLike[str]) -> str:
     the order of their process ids and counters, and a resumed run's events be dropped
     as those of a session that an earlier one restarted.
     """
-    pattern = re.compile(r"\.(\d{6})\.\d+$")
-    found = (pattern.search(path.name) for path in pathlib.Path(logdir).glob(EVENT_FILE_GLOB))
+    # events.out.tfevents.<second>.<host>.<sequence>.<pid><the writer's filename_suffix>
+    pattern = re.compile(r"^events\.out\.tfevents\.\d+\..+?\.(\d{6})\.\d+")
+    found = (pattern.match(path.name) for path in pathlib.Path(logdir).glob(EVENT_FILE_GLOB))
     after = max((int(match.group(1)) for match in found if match), default=-1)
     return f".{after + 1:06d}.{os.getpid()}"
 

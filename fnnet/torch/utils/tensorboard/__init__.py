@@ -7,9 +7,11 @@
 
 The event files are written by tensorboardX, as fnnet's own
 :class:`fnnet.train.TensorBoardWriter` writes them; ``tensorboard --logdir runs`` reads
-them.
+them. :mod:`~fnnet.torch.utils.tensorboard.summary` builds the summaries apart, for a
+writer's :class:`FileWriter`.
 """
 
-from fnnet.torch.utils.tensorboard.writer import SummaryWriter
+from fnnet.torch.utils.tensorboard import summary
+from fnnet.torch.utils.tensorboard.writer import FileWriter, SummaryWriter
 
-__all__ = ["SummaryWriter"]
+__all__ = ["FileWriter", "SummaryWriter", "summary"]

@@ -14,8 +14,18 @@ from typing import Any
 
 import numpy as np
 
-from fnnet.torch.utils.tensorboard._audio import audio_summary
-from fnnet.torch.utils.tensorboard._hparams import check_domains, with_domains
+from fnnet.torch.utils.tensorboard.summary import (
+    _array,
+    _check_dataformats,
+    _check_tag,
+    _scalar,
+    audio,
+    histogram,
+    hparams,
+    image,
+    scalar,
+    tensor_proto,
+)
 from fnnet.train.events import _new_suffix, scalars_summary, tensorboardx
 
 #: what each unsupported method's error suggests instead
@@ -53,22 +63,11 @@ def _sprite(images: np.ndarray) -> Any:
     per_row = math.ceil(n ** 0.5)
     side = per_row * width
     canvas = np.zeros((side, side, 3), np.float64)
-    for i, image in enumerate(images):
+    for i, thumbnail in enumerate(images):
         row, column = divmod(i, per_row)
         canvas[row * height:(row + 1) * height, column * width:(column + 1) * width] = \
-            np.moveaxis(image[:3], 0, 2)
+            np.moveaxis(thumbnail[:3], 0, 2)
     return Image.fromarray(np.uint8((canvas * 255).clip(0, 255)))
-
-
-def _tensor_scalar(tag: str, value: float, double_precision: bool) -> Any:
-    """PyTorch's ``new_style`` scalar: a one-value tensor for the scalars plugin."""
-    from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
-    from tensorboardX.proto.tensor_pb2 import TensorProto
-
-    tensor = TensorProto(double_val=[value], dtype="DT_DOUBLE") if double_precision else \
-        TensorProto(float_val=[value], dtype="DT_FLOAT")
-    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
-    return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=metadata)])
 
 
 def _cpu_step_stats() -> bytes:
@@ -85,74 +84,6 @@ def _default_logdir(comment: str) -> str:
     """``runs/<Mon DD_HH-MM-SS>_<host><comment>``, PyTorch's default folder."""
     now = datetime.datetime.now().strftime("%b%d_%H-%M-%S")
     return os.path.join("runs", f"{now}_{socket.gethostname()}{comment}")
-
-
-def _array(value: Any, name: str) -> np.ndarray:
-    """``value`` (a tensor, array, list or number) as a numpy array."""
-    if isinstance(value, str | bytes) or value is None:
-        raise TypeError(f"{name} must be a tensor, an array or a number, got "
-                        f"{type(value).__name__}")
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a tensor, an array or a number, got "
-                        f"{type(value).__name__}") from error
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise TypeError(f"{name} must hold numbers, got an array of {array.dtype}")
-    return array
-
-
-def _pixels(array: np.ndarray) -> np.ndarray:
-    """An image's values as uint8: floats scaled by 255 and clipped to [0, 255], as
-    PyTorch's writer does (tensorboardX's cast wraps a normalized image's negative
-    values around to bright pixels)."""
-    if array.dtype == np.uint8:
-        return array
-    return (array.astype(np.float32) * 255).clip(0, 255).astype(np.uint8)
-
-
-def _scalar(value: Any) -> float:
-    """A Python float from a number or a one-element tensor, refused with PyTorch's
-    errors: ``NotImplementedError`` for what is neither a number nor an array (None, a
-    list), ``AssertionError`` for more than one element, ``ValueError`` for a string."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        array = value
-    elif np.isscalar(value):
-        array = np.array([value])
-    elif hasattr(value, "__array__") and hasattr(value, "shape"):  # a tensor
-        array = np.asarray(value)
-    else:
-        raise NotImplementedError(f"Got {type(value)}, but numpy array or torch tensor are "
-                                  f"expected.")
-    array = array.squeeze()
-    if array.ndim != 0:
-        raise AssertionError(f"Tensor should contain one element (0 dimensions). "
-                             f"            Was given size: {array.size} and {array.ndim} "
-                             f"dimensions.")
-    return float(array)
-
-
-def _check_dataformats(array: np.ndarray, dataformats: Any) -> str:
-    """``dataformats`` upper-cased, once it names each axis of ``array`` once (PyTorch's
-    errors otherwise)."""
-    if not isinstance(dataformats, str):
-        raise TypeError(f"dataformats must be a str such as 'CHW', got {dataformats!r}")
-    if len(set(dataformats)) != len(dataformats):
-        raise AssertionError(f"You can not use the same dimension shorthand twice. "
-                             f"            input_format: {dataformats}")
-    if array.ndim != len(dataformats):
-        raise AssertionError(f"size of input tensor and input format are different. "
-                             f"        tensor shape: {array.shape}, input_format: "
-                             f"{dataformats}")
-    return dataformats.upper()
-
-
-def _check_tag(tag: Any, name: str = "tag") -> str:
-    if not isinstance(tag, str) or not tag:
-        raise TypeError(f"{name} must be a non-empty str, got {tag!r}")
-    return tag
 
 
 def _check_step(global_step: Any) -> int | None:
@@ -180,6 +111,93 @@ def _check_walltime(walltime: Any) -> float | None:
         return float(walltime)
     raise TypeError(f"walltime must be seconds since the epoch (a float) or None, got "
                     f"{walltime!r}")
+
+
+def _message(message: Any, kind: Any, name: str) -> Any:
+    """``message`` as tensorboardX's protobuf ``kind``: TensorBoard's and PyTorch's
+    (``tensorboard.compat.proto``, ``tensorboard.plugins.hparams.api``) are the same
+    message, of another class."""
+    if isinstance(message, kind):
+        return message
+    if type(message).__name__ != kind.__name__ or not hasattr(message, "SerializeToString"):
+        raise TypeError(f"{name} must be a {kind.__name__} protobuf, got "
+                        f"{type(message).__name__}")
+    return kind.FromString(message.SerializeToString())
+
+
+class FileWriter:
+    """Writes events and ``Summary`` protobufs (``torch.utils.tensorboard.summary``'s,
+    TensorBoard's or tensorboardX's) into a new event file in ``log_dir``, as
+    ``SummaryWriter.file_writer`` does.
+
+    Args:
+        log_dir: the folder (created if needed).
+        max_queue: events kept in memory before they are written.
+        flush_secs: seconds between writes to disk.
+        filename_suffix: appended to the event file's name.
+
+    PyTorch equivalent: ``torch.utils.tensorboard.FileWriter``.
+    """
+
+    def __init__(self, log_dir: str | os.PathLike[str], max_queue: int = 10,
+                 flush_secs: int = 120, filename_suffix: str = "") -> None:
+        if not isinstance(log_dir, str | os.PathLike):
+            raise TypeError(f"log_dir must be a path, got {type(log_dir).__name__}")
+        if not isinstance(filename_suffix, str):
+            raise TypeError(f"filename_suffix must be a str, got "
+                            f"{type(filename_suffix).__name__}")
+        self._writer = tensorboardx().FileWriter(
+            str(log_dir), max_queue=max_queue, flush_secs=flush_secs,
+            filename_suffix=_new_suffix(log_dir) + filename_suffix)
+
+    @classmethod
+    def _over(cls, writer: Any) -> FileWriter:
+        """The FileWriter writing through tensorboardX's file writer ``writer``."""
+        wrapper = cls.__new__(cls)
+        wrapper._writer = writer
+        return wrapper
+
+    def get_logdir(self) -> str:
+        """The folder of the event file."""
+        return str(self._writer.get_logdir())
+
+    def add_event(self, event: Any, step: int | None = None,
+                  walltime: float | None = None) -> None:
+        """Adds an ``Event`` protobuf, at ``step`` and ``walltime`` where given."""
+        from tensorboardX.proto.event_pb2 import Event
+
+        self._writer.add_event(_message(event, Event, "event"), _check_step(step),
+                               _check_walltime(walltime))
+
+    def add_summary(self, summary: Any, global_step: int | None = None,
+                    walltime: float | None = None) -> None:
+        """Adds a ``Summary`` protobuf as one event."""
+        from tensorboardX.proto.summary_pb2 import Summary
+
+        self._writer.add_summary(_message(summary, Summary, "summary"),
+                                 _check_step(global_step), _check_walltime(walltime))
+
+    def add_graph(self, graph_profile: Any, walltime: float | None = None) -> None:
+        """Refused: fnnet.torch draws a model's graph from one call of it."""
+        raise NotImplementedError("FileWriter.add_graph is not supported by fnnet.torch: "
+                                  "use SummaryWriter.add_graph(model, input_to_model)")
+
+    def add_onnx_graph(self, graph: Any, walltime: float | None = None) -> None:
+        """Refused: fnnet has no ONNX export."""
+        raise NotImplementedError("FileWriter.add_onnx_graph is not supported by "
+                                  "fnnet.torch: fnnet has no ONNX export")
+
+    def flush(self) -> None:
+        """Writes the pending events to disk."""
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Writes the pending events and closes the file."""
+        self._writer.close()
+
+    def reopen(self) -> None:
+        """Opens the file again after :meth:`close`."""
+        self._writer.reopen()
 
 
 class SummaryWriter:
@@ -221,16 +239,42 @@ class SummaryWriter:
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
         purge_step = _check_step(purge_step)
         self.log_dir = str(log_dir) if log_dir is not None else _default_logdir(comment)
-        self._options = dict(max_queue=int(max_queue), flush_secs=flush_secs)
+        self._options: dict[str, Any] = dict(max_queue=int(max_queue), flush_secs=flush_secs)
         self._suffix = filename_suffix
         self._writer: Any = tensorboardx().SummaryWriter(
             self.log_dir, purge_step=purge_step, filename_suffix=self._file_suffix(self.log_dir),
             **self._options)
         self._runs: dict[str, Any] = {}  # add_scalars' folders -> their FileWriters
+        # PyTorch's attributes (its purge_step is spent once the first file is open)
+        self.purge_step, self.max_queue, self.flush_secs = None, max_queue, flush_secs
+        self.filename_suffix = filename_suffix
+        self.default_bins: list[float] = self._writer.default_bins
 
     def get_logdir(self) -> str:
         """The folder the event files go to."""
         return self.log_dir
+
+    @property
+    def file_writer(self) -> FileWriter | None:
+        """The :class:`FileWriter` of ``log_dir``'s event file (None once closed, as
+        PyTorch's; :meth:`_get_file_writer` opens a new one)."""
+        if self._writer is None:
+            return None
+        return FileWriter._over(self._writer._get_file_writer())
+
+    @property
+    def all_writers(self) -> dict[str, FileWriter] | None:
+        """Each folder's :class:`FileWriter`: ``log_dir``'s and those of the runs that
+        :meth:`add_scalars` writes (None once closed, as PyTorch's)."""
+        if self.file_writer is None:
+            return None
+        return {self.log_dir: self.file_writer, **self._runs}
+
+    def _get_file_writer(self) -> FileWriter:
+        """The :class:`FileWriter` of ``log_dir``, opening a new event file after
+        :meth:`close`, as PyTorch's."""
+        self._open()
+        return self.file_writer  # type: ignore[return-value]  # open now
 
     def _file_suffix(self, folder: str) -> str:
         """The end of a new event file's name in ``folder``: tensorboardX names a file by
@@ -274,10 +318,18 @@ class SummaryWriter:
             ValueError: a string.
         """
         _check_tag(tag)
-        value = _scalar(scalar_value)
-        summary = _tensor_scalar(tag, value, double_precision) if new_style else \
-            scalars_summary({tag: value})
-        self._write(summary, global_step, walltime)
+        self._write(scalar(tag, scalar_value, new_style=new_style,
+                           double_precision=double_precision), global_step, walltime)
+
+    def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None,
+                   walltime: float | None = None) -> None:
+        """Adds ``tensor`` whole, its values and shape, for TensorBoard's ``tensor``
+        plugin (read back with ``EventAccumulator.Tensors(tag)``).
+
+        PyTorch equivalent: ``SummaryWriter.add_tensor``.
+        """
+        _check_tag(tag)
+        self._write(tensor_proto(tag, tensor), global_step, walltime)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: Mapping[str, Any],
                     global_step: int | None = None, walltime: float | None = None) -> None:
@@ -295,8 +347,8 @@ class SummaryWriter:
             # PyTorch's folder for each curve: "<log_dir>/<main_tag>_<key>", "/" -> "_"
             folder = os.path.join(self.log_dir, f"{main_tag.replace('/', '_')}_{key}")
             if folder not in self._runs:
-                self._runs[folder] = tensorboardx().FileWriter(
-                    folder, filename_suffix=self._file_suffix(folder), **self._options)
+                self._runs[folder] = FileWriter(folder, filename_suffix=self._suffix,
+                                                **self._options)
             self._runs[folder].add_summary(scalars_summary({main_tag: value}), step, walltime)
 
     def add_histogram(self, tag: str, values: Any, global_step: int | None = None,
@@ -310,17 +362,9 @@ class SummaryWriter:
         PyTorch's writer does.
         """
         _check_tag(tag)
-        array = _array(values, "values").astype(np.float64).reshape(-1)
-        if array.size == 0:
-            raise ValueError("values must not be empty")
-        if not np.isfinite(array).any():  # some NaN or inf: written, as PyTorch writes
-            raise ValueError("values must hold a finite value (a histogram of only NaN or "
-                             "inf is empty)")
-        writer = self._open()
-        if isinstance(bins, str) and bins == "tensorflow":
-            bins = writer.default_bins  # TensorBoard's exponential bucket limits
-        self._write(tensorboardx().summary.histogram(tag, array, bins, max_bins=max_bins),
-                    global_step, walltime, tag)
+        # "tensorflow": TensorBoard's exponential bucket limits
+        edges = self.default_bins if isinstance(bins, str) and bins == "tensorflow" else bins
+        self._write(histogram(tag, values, edges, max_bins), global_step, walltime)
 
     def add_image(self, tag: str, img_tensor: Any, global_step: int | None = None,
                   walltime: float | None = None, dataformats: str = "CHW") -> None:
@@ -329,9 +373,7 @@ class SummaryWriter:
         or 4. Floats outside ``[0, 1]`` are clipped, as PyTorch's writer clips them."""
         _check_tag(tag)
         array = _array(img_tensor, "img_tensor")
-        dataformats = _check_dataformats(array, dataformats)
-        self._write(tensorboardx().summary.image(tag, _pixels(array), dataformats=dataformats),
-                    global_step, walltime, tag)
+        self._write(image(tag, array, dataformats=dataformats), global_step, walltime)
 
     def add_images(self, tag: str, img_tensor: Any, global_step: int | None = None,
                    walltime: float | None = None, dataformats: str = "NCHW") -> None:
@@ -346,8 +388,7 @@ class SummaryWriter:
                              f"'NCHW', 'NHWC'...)")
         if array.shape[dataformats.index("N")] == 0:
             raise ValueError("img_tensor must hold at least one image")
-        self._write(tensorboardx().summary.image(tag, _pixels(array), dataformats=dataformats),
-                    global_step, walltime, tag)
+        self._write(image(tag, array, dataformats=dataformats), global_step, walltime)
 
     def add_pr_curve(self, tag: str, labels: Any, predictions: Any,
                      global_step: int | None = None, num_thresholds: int = 127,
@@ -487,31 +528,17 @@ class SummaryWriter:
         """
         if type(hparam_dict) is not dict or type(metric_dict) is not dict:
             raise TypeError("hparam_dict and metric_dict should be dictionary.")
-        domains = check_domains(hparam_domain_discrete, hparam_dict)
-        hparams = {}
-        for name, value in hparam_dict.items():
-            _check_tag(name, "hparam_dict key")
-            if value is not None and not isinstance(value, (bool, str, int, float)):
-                if not hasattr(value, "shape"):  # PyTorch takes tensors, not lists
-                    raise ValueError("value should be one of int, float, str, bool, or "
-                                     "torch.Tensor")
-                value = _scalar(value)
-            # PyTorch's writer stores a bool as the number 0 or 1 (a bool is an int)
-            hparams[name] = float(value) if isinstance(value, bool) else value
-        metrics = {_check_tag(name, "metric_dict key"): _scalar(value)
-                   for name, value in metric_dict.items()}
+        summaries = hparams(hparam_dict, metric_dict, hparam_domain_discrete)
+        metrics = {name: _scalar(value) for name, value in metric_dict.items()}
         if run_name is not None and not isinstance(run_name, str):
             raise TypeError(f"run_name must be a str, got {type(run_name).__name__}")
         step = _check_step(global_step)
-        # tensorboardX's add_hparams, with the domains; the run's file is named without
-        # filename_suffix, as PyTorch's
-        experiment, start, end = tensorboardx().summary.hparams(hparams, metrics)
         folder = os.path.join(self.log_dir, run_name or str(time.time()))
         self._open()
-        run = tensorboardx().FileWriter(folder, filename_suffix=_new_suffix(folder),
-                                        **self._options)
-        for summary in (with_domains(experiment, domains), start, end):
-            run.add_summary(summary)
+        # the run's file is named without filename_suffix, as PyTorch's
+        run = FileWriter(folder, **self._options)
+        for summary in summaries:
+            run.add_summary(summary, step)
         for name, value in metrics.items():
             run.add_summary(scalars_summary({name: value}), step)
         run.close()
@@ -592,7 +619,7 @@ class SummaryWriter:
         """
         _check_tag(tag)
         samples = _array(snd_tensor, "snd_tensor")  # in its dtype, as PyTorch scales it
-        self._write(audio_summary(tag, samples, sample_rate), global_step, walltime, tag)
+        self._write(audio(tag, samples, sample_rate), global_step, walltime, tag)
 
     def add_text(self, tag: str, text_string: str, global_step: int | None = None,
                  walltime: float | None = None) -> None:

@@ -1,0 +1,287 @@
+"""``torch.utils.tensorboard.summary``: the ``Summary`` protobufs ``SummaryWriter`` writes,
+built apart from a writer.
+
+A script hands them to a writer's file writer itself, most often to log a run's
+hyperparameters into that run's own folder (``add_hparams`` writes a sub-folder)::
+
+    exp, ssi, sei = hparams({"lr": 0.1}, {"hparam/accuracy": 0})
+    for summary in (exp, ssi, sei):
+        writer.file_writer.add_summary(summary)
+
+The protobufs are tensorboardX's, which TensorBoard reads as its own.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from fnnet.torch.utils.tensorboard._audio import audio_summary
+from fnnet.torch.utils.tensorboard._hparams import check_domains, with_domains
+from fnnet.train.events import scalars_summary, tensorboardx
+
+__all__ = ["audio", "histogram", "hparams", "image", "scalar", "tensor_proto", "text"]
+
+#: the other functions of PyTorch's module -> the writer's method writing that summary
+_WRITER_METHOD = {"histogram_raw": "add_histogram_raw", "make_histogram": "add_histogram",
+                  "image_boxes": "add_image_with_boxes", "draw_boxes": "add_image_with_boxes",
+                  "make_image": "add_image", "video": "add_video", "make_video": "add_video",
+                  "custom_scalars": "add_custom_scalars", "pr_curve_raw": "add_pr_curve_raw",
+                  "pr_curve": "add_pr_curve", "compute_curve": "add_pr_curve",
+                  "mesh": "add_mesh"}
+
+#: a tensor's dtype -> the TensorProto dtype and value field PyTorch's ``tensor_proto``
+#: writes it as (uint8 in ``int_val``, which TensorBoard reads: PyTorch's ``uint32_val``
+#: is no field of tensorboardX's TensorProto)
+_TENSOR_FIELDS = {
+    "float16": ("DT_HALF", "half_val"), "bfloat16": ("DT_BFLOAT16", "half_val"),
+    "float32": ("DT_FLOAT", "float_val"), "float64": ("DT_DOUBLE", "double_val"),
+    "int8": ("DT_INT8", "int_val"), "uint8": ("DT_UINT8", "int_val"),
+    "int16": ("DT_INT16", "int_val"), "int32": ("DT_INT32", "int_val"),
+    "int64": ("DT_INT64", "int64_val"), "bool": ("DT_BOOL", "bool_val")}
+
+
+def _array(value: Any, name: str) -> np.ndarray:
+    """``value`` (a tensor, array, list or number) as a numpy array; a bfloat16 one (which
+    numpy counts as no number) as float32."""
+    if isinstance(value, str | bytes) or value is None:
+        raise TypeError(f"{name} must be a tensor, an array or a number, got "
+                        f"{type(value).__name__}")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a tensor, an array or a number, got "
+                        f"{type(value).__name__}") from error
+    if array.dtype.name == "bfloat16":
+        array = array.astype(np.float32)
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name} must hold numbers, got an array of {array.dtype}")
+    return array
+def _pixels(array: np.ndarray) -> np.ndarray:
+    """An image's values as uint8: floats scaled by 255 and clipped to [0, 255], as
+    PyTorch's writer does (tensorboardX's cast wraps a normalized image's negative
+    values around to bright pixels)."""
+    if array.dtype == np.uint8:
+        return array
+    return (array.astype(np.float32) * 255).clip(0, 255).astype(np.uint8)
+
+
+def _scalar(value: Any) -> float:
+    """A Python float from a number or a one-element tensor, refused with PyTorch's
+    errors: ``NotImplementedError`` for what is neither a number nor an array (None, a
+    list), ``AssertionError`` for more than one element, ``ValueError`` for a string."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        array = value
+    elif np.isscalar(value):
+        array = np.array([value])
+    elif hasattr(value, "__array__") and hasattr(value, "shape"):  # a tensor
+        array = np.asarray(value)
+    else:
+        raise NotImplementedError(f"Got {type(value)}, but numpy array or torch tensor are "
+                                  f"expected.")
+    array = array.squeeze()
+    if array.ndim != 0:
+        raise AssertionError(f"Tensor should contain one element (0 dimensions). "
+                             f"            Was given size: {array.size} and {array.ndim} "
+                             f"dimensions.")
+    return float(array)
+
+
+def _check_dataformats(array: np.ndarray, dataformats: Any) -> str:
+    """``dataformats`` upper-cased, once it names each axis of ``array`` once (PyTorch's
+    errors otherwise)."""
+    if not isinstance(dataformats, str):
+        raise TypeError(f"dataformats must be a str such as 'CHW', got {dataformats!r}")
+    if len(set(dataformats)) != len(dataformats):
+        raise AssertionError(f"You can not use the same dimension shorthand twice. "
+                             f"            input_format: {dataformats}")
+    if array.ndim != len(dataformats):
+        raise AssertionError(f"size of input tensor and input format are different. "
+                             f"        tensor shape: {array.shape}, input_format: "
+                             f"{dataformats}")
+    return dataformats.upper()
+
+
+def _check_tag(tag: Any, name: str = "tag") -> str:
+    if not isinstance(tag, str) or not tag:
+        raise TypeError(f"{name} must be a non-empty str, got {tag!r}")
+    return tag
+
+
+def _tensor_scalar(tag: str, value: float, double_precision: bool) -> Any:
+    """PyTorch's ``new_style`` scalar: a one-value tensor for the scalars plugin."""
+    from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
+    from tensorboardX.proto.tensor_pb2 import TensorProto
+
+    tensor = TensorProto(double_val=[value], dtype="DT_DOUBLE") if double_precision else \
+        TensorProto(float_val=[value], dtype="DT_FLOAT")
+    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
+    return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=metadata)])
+
+
+
+def _tagged(summary: Any, tag: str) -> Any:
+    """``summary`` with each value under ``tag`` as given: PyTorch's summaries keep a
+    tag's spaces and leading slashes, which tensorboardX's turn into underscores."""
+    for value in summary.value:
+        value.tag = tag
+    return summary
+
+
+def scalar(name: str, tensor: Any, collections: Any = None, new_style: bool = False,
+           double_precision: bool = False) -> Any:
+    """A ``Summary`` of one value of the curve ``name``: a float32 ``simple_value``, or
+    with ``new_style=True`` a one-value tensor (float64 with ``double_precision``).
+
+    Raises:
+        NotImplementedError: ``tensor`` is neither a number nor a tensor (PyTorch's
+            error).
+        AssertionError: a tensor of more than one element.
+
+    PyTorch equivalent: ``torch.utils.tensorboard.summary.scalar``.
+    """
+    del collections  # TensorFlow's graph collections: no graph here
+    _check_tag(name, "name")
+    value = _scalar(tensor)
+    return _tensor_scalar(name, value, double_precision) if new_style else \
+        scalars_summary({name: value})
+
+
+def tensor_proto(tag: str, tensor: Any) -> Any:
+    """A ``Summary`` holding ``tensor`` whole (TensorBoard's ``tensor`` plugin), its
+    values in the TensorProto field PyTorch writes for its dtype.
+
+    Raises:
+        TypeError: ``tensor`` is no fnnet.torch tensor.
+        ValueError: a dtype PyTorch's writer does not write, or 2 GiB or more.
+
+    PyTorch equivalent: ``torch.utils.tensorboard.summary.tensor_proto``.
+    """
+    from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
+    from tensorboardX.proto.tensor_pb2 import TensorProto
+    from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
+
+    from fnnet.torch.tensor import Tensor
+
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"tensor must be a tensor, got {type(tensor).__name__}")
+    if tensor.numel() * tensor.element_size() >= 1 << 31:
+        raise ValueError("tensor is bigger than protocol buffer's hard limit of 2GB in size")
+    dtype = str(tensor.dtype).removeprefix("torch.")
+    if dtype not in _TENSOR_FIELDS:
+        raise ValueError(f"{tag} has unsupported tensor dtype {tensor.dtype}")
+    kind, field = _TENSOR_FIELDS[dtype]
+    array = np.asarray(tensor).reshape(-1)
+    # PyTorch writes a half value as the bits of the same value in float32
+    values = array.astype(np.float32).view(np.int32) if field == "half_val" else array
+    proto = TensorProto(dtype=kind, tensor_shape=TensorShapeProto(
+        dim=[TensorShapeProto.Dim(size=n) for n in tensor.shape]), **{field: values.tolist()})
+    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="tensor"))
+    return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=proto)])
+
+
+def histogram(name: str, values: Any, bins: Any, max_bins: int | None = None) -> Any:
+    """A ``Summary`` of the histogram of ``values`` (any shape, flattened) in ``bins``
+    (anything ``numpy.histogram`` accepts); NaN and inf values are counted in ``num``,
+    ``min``, ``max`` and ``sum`` but in no bucket, as PyTorch's.
+
+    Raises:
+        ValueError: no values, or none of them finite.
+
+    PyTorch equivalent: ``torch.utils.tensorboard.summary.histogram``.
+    """
+    array = _array(values, "values").astype(np.float64).reshape(-1)
+    if array.size == 0:
+        raise ValueError("values must not be empty")
+    if not np.isfinite(array).any():
+        raise ValueError("values must hold a finite value (a histogram of only NaN or inf "
+                         "is empty)")
+    return _tagged(tensorboardx().summary.histogram(name, array, bins, max_bins=max_bins),
+                   name)
+
+
+def image(tag: str, tensor: Any, rescale: float = 1, dataformats: str = "NCHW") -> Any:
+    """A ``Summary`` of an image (or, with an ``N`` axis, a batch shown as one grid):
+    ``dataformats`` names the axes; floats in ``[0, 1]`` (clipped, as PyTorch clips
+    them) or uint8; C is 1, 3 or 4; ``rescale`` scales its size.
+
+    PyTorch equivalent: ``torch.utils.tensorboard.summary.image``.
+    """
+    array = _array(tensor, "tensor")
+    dataformats = _check_dataformats(array, dataformats)
+    return _tagged(tensorboardx().summary.image(tag, _pixels(array), rescale=rescale,
+                                                dataformats=dataformats), tag)
+
+
+def audio(tag: str, tensor: Any, sample_rate: int = 44100) -> Any:
+    """A ``Summary`` of a mono clip: amplitudes in ``[-1, 1]`` played at
+    ``sample_rate`` Hz (see ``SummaryWriter.add_audio``).
+
+    PyTorch equivalent: ``torch.utils.tensorboard.summary.audio``.
+    """
+    return audio_summary(tag, _array(tensor, "tensor"), sample_rate)
+
+
+def text(tag: str, text: str) -> Any:  # noqa: A002 - PyTorch's argument name
+    """A ``Summary`` of a text (Markdown) entry.
+
+    PyTorch equivalent: ``torch.utils.tensorboard.summary.text``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text_string must be a str, got {type(text).__name__}")
+    return tensorboardx().summary.text(tag, text)
+
+
+def hparams(hparam_dict: dict[str, Any] | None = None,
+            metric_dict: dict[str, Any] | None = None,
+            hparam_domain_discrete: dict[str, list[Any]] | None = None
+            ) -> tuple[Any, Any, Any]:
+    """The three summaries of a run in TensorBoard's HPARAMS tab: the experiment (each
+    hyperparameter, with its ``hparam_domain_discrete`` values, and each metric's name),
+    the session's start (the hyperparameters' values) and its end.
+
+    Args:
+        hparam_dict: name -> value (bool, str, int, float, a one-element tensor, or None
+            to leave it out); a bool is stored as 0 or 1, as PyTorch's.
+        metric_dict: name -> value; only the names are written here (the values are
+            the curves of those names).
+        hparam_domain_discrete: name -> the values TensorBoard offers to filter that
+            hyperparameter by (a list of values of its type).
+
+    Raises:
+        TypeError: not dicts, or a domain not of its hyperparameter's type.
+        ValueError: a value of another type (PyTorch's error).
+
+    PyTorch equivalent: ``torch.utils.tensorboard.summary.hparams``.
+    """
+    if not isinstance(hparam_dict, dict):
+        raise TypeError("parameter: hparam_dict should be a dictionary, nothing logged.")
+    if not isinstance(metric_dict, dict):
+        raise TypeError("parameter: metric_dict should be a dictionary, nothing logged.")
+    domains = check_domains(hparam_domain_discrete, hparam_dict)
+    values = {}
+    for name, value in hparam_dict.items():
+        _check_tag(name, "hparam_dict key")
+        if value is not None and not isinstance(value, (bool, str, int, float)):
+            if not hasattr(value, "shape"):  # PyTorch takes tensors, not lists
+                raise ValueError("value should be one of int, float, str, bool, or "
+                                 "torch.Tensor")
+            value = _scalar(value)
+        # PyTorch's writer stores a bool as the number 0 or 1 (a bool is an int)
+        values[name] = float(value) if isinstance(value, bool) else value
+    for name in metric_dict:
+        _check_tag(name, "metric_dict key")
+    experiment, start, end = tensorboardx().summary.hparams(values, metric_dict)
+    return with_domains(experiment, domains), start, end
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WRITER_METHOD:
+        raise NotImplementedError(
+            f"torch.utils.tensorboard.summary.{name} is not supported by fnnet.torch: "
+            f"use SummaryWriter.{_WRITER_METHOD[name]}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
