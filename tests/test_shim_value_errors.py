@@ -148,6 +148,25 @@ MISTAKES = {
         lambda T: setattr(T.nn.Linear(2, 2), "weight", T.ones(2, 2)),
     "a parameter in two groups": lambda T: (lambda w: T.optim.SGD(
         [{"params": [w]}, {"params": [w]}], lr=0.1))(T.nn.Parameter(T.ones(2))),
+    # an index past its dimension (JAX would clamp or drop it without a word)
+    "gather past the dim": lambda T: T.ones(3, 4).gather(1, T.tensor([[4]])),
+    "gather at a negative index": lambda T: T.ones(3, 4).gather(1, T.tensor([[-1]])),
+    "scatter_add_ past the dim": lambda T: T.zeros(3).scatter_add_(0, T.tensor([3]),
+                                                                  T.ones(1)),
+    "scatter of a value past the dim": lambda T: T.zeros(3, 4).scatter(0, T.tensor([[3]]), 1.0),
+    "scatter_reduce past the dim": lambda T: T.zeros(3).scatter_reduce(
+        0, T.tensor([3]), T.ones(1), "sum"),
+    "index_select past dim 0": lambda T: T.ones(3, 4).index_select(0, T.tensor([3])),
+    "index_select at a negative index": lambda T: T.ones(3).index_select(0, T.tensor([-1])),
+    "index_select past dim 1": lambda T: T.ones(2, 3).index_select(1, T.tensor([3])),
+    "index_select of a float index": lambda T: T.ones(3).index_select(0, T.tensor([1.0])),
+    "index_add_ of a vector past its end": lambda T: T.zeros(3).index_add_(
+        0, T.tensor([3]), T.ones(1)),
+    "index_add past dim 1": lambda T: T.zeros(2, 3).index_add(1, T.tensor([-1]),
+                                                             T.ones(2, 1)),
+    "index_copy past the dim": lambda T: T.zeros(3).index_copy(0, T.tensor([5]), T.ones(1)),
+    "index_fill past the dim": lambda T: T.zeros(3).index_fill(0, T.tensor([-4]), 1.0),
+    "take past the end": lambda T: T.take(T.ones(3, 4), T.tensor([-13])),
 }
 
 
@@ -281,6 +300,22 @@ def test_in_range_indices_and_same_kind_in_place_ops_still_run(torch):
         w = T.tensor([3])
         w.fill_(2.7)
         assert w.tolist() == [2]
+
+
+def test_a_sequential_scheduler_warns_only_when_stepped_before_its_optimizer(torch):
+    # building SequentialLR steps its first scheduler again: as its constructor's step
+    texts = []
+    for T in (torch, ft):
+        opt = T.optim.SGD([T.nn.Parameter(T.ones(2))], lr=0.1)
+        lr_scheduler = T.optim.lr_scheduler
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sched = lr_scheduler.SequentialLR(opt, [lr_scheduler.LinearLR(opt, 0.1),
+                                                    lr_scheduler.StepLR(opt, 2)], [3])
+            built = len(caught)
+            sched.step()
+        texts.append((built, [str(w.message)[:40] for w in caught]))
+    assert texts[1] == texts[0] and texts[0][0] == 0 and len(texts[0][1]) == 1
 
 
 def test_a_scheduler_stepped_after_its_optimizer_does_not_warn():

@@ -21,7 +21,14 @@ from fnnet.torch._math_ops import in_place
 from fnnet.torch._value_checks import empty_reduction
 from fnnet.torch.device import check_placement
 from fnnet.torch.nn._distance import cdist
-from fnnet.torch.tensor import Tensor, _as_tensor, _op, _scalar_or_tensor, _wrap_value
+from fnnet.torch.tensor import (
+    Tensor,
+    _as_tensor,
+    _op,
+    _scalar_or_tensor,
+    _wrap_value,
+    host_index_outside,
+)
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
 _F = TypeVar("_F")
@@ -157,8 +164,10 @@ def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
     if w is not None and w.shape != values.shape:
         raise RuntimeError("weights should be 1-d and have the same length as input")
     counts = np.bincount(values, weights=w, minlength=minlength)
-    # counts of weights are floating (PyTorch's double for integer weights)
-    kind = _INDEX if w is None else w.dtype if w.dtype.kind == "f" else np.float32
+    # counts of weights are floating (PyTorch's double for integer weights), but those of
+    # an empty input int64 whatever the weights, as PyTorch's
+    kind = _INDEX if w is None or not values.size else \
+        w.dtype if w.dtype.kind == "f" else np.float32
     return _as_tensor(counts.astype(kind))
 
 
@@ -199,7 +208,24 @@ def _index_args(self: Tensor, who: str, dim: int, index: Any) -> tuple[int, Tens
         raise IndexError(f"{who}(): Index is supposed to be a vector of integers")
     if not -max(self.dim(), 1) <= dim < max(self.dim(), 1):
         raise IndexError(f"{who}(): dim {dim} is out of range for a {self.dim()}-D tensor")
-    return dim % max(self.dim(), 1), index
+    dim %= max(self.dim(), 1)
+    _check_range(self, who, dim, index)
+    return dim, index
+
+
+def _check_range(self: Tensor, who: str, dim: int, index: Tensor) -> None:
+    """PyTorch's error for an index (on the host) outside ``self``'s ``dim``, worded as
+    its CPU kernel of ``who`` words it."""
+    size = (self.shape or (1,))[dim]
+    bad = host_index_outside(index, size, negative=who == "index_fill")
+    if bad is None:
+        return
+    if who == "index_add" and self.dim() <= 1:
+        raise IndexError("index out of range in self")
+    message = f"index {bad} is out of bounds for dimension {dim} with size {size}"
+    if who == "index_add":
+        raise RuntimeError(message)
+    raise IndexError(f"index_copy_(): {message}" if who == "index_copy" else message)
 
 
 def index_add(self: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:

@@ -19,7 +19,15 @@ import numpy as np
 
 from fnnet.torch import _graph, _views
 from fnnet.torch._mixed_dtypes import check_matmul
-from fnnet.torch.tensor import Tensor, _as_tensor, _dim, _op, _op_multi, values_indices
+from fnnet.torch.tensor import (
+    Tensor,
+    _as_tensor,
+    _dim,
+    _op,
+    _op_multi,
+    host_index_outside,
+    values_indices,
+)
 
 _INDEX = _graph.canonical_dtype(np.int64)
 
@@ -85,6 +93,10 @@ def _check_index(self: Tensor, dim: int, index: Any, who: str) -> Tensor:
             raise RuntimeError(f"Size does not match at dimension {d} expected index "
                                f"{list(checked.shape)} to be no larger than self "
                                f"{list(self.shape)} apart from dimension {dim}")
+    size = (self.shape or (1,))[dim]
+    bad = host_index_outside(checked, size)
+    if bad is not None:
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     return checked
 
 
@@ -158,10 +170,21 @@ def _index_select(x: Any, index: Any, dim: int) -> Any:
 def index_select(self: Tensor, dim: int, index: Any) -> Tensor:
     """The slices of ``self`` along ``dim`` at the positions in the 1-D ``index``."""
     index = _as_tensor(index)
+    if np.dtype(index._cell.aval[1]).kind not in "iu":
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index.dim() > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    return _op(_index_select, (_dim(dim, self.dim(), "index_select"),), self, index,
-               who="index_select")
+    dim = _dim(dim, self.dim(), "index_select")
+    size = (self.shape or (1,))[dim]
+    bad = host_index_outside(index, size)
+    if bad is not None:
+        # PyTorch's CPU kernels word this two ways: the first dimension's (and any
+        # negative index) one, and the gather kernel's of the inner dimensions
+        if dim == 0 or bad < 0:
+            raise IndexError("index out of range in self")
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} "
+                           f"axis_dim={size}")
+    return _op(_index_select, (dim,), self, index, who="index_select")
 
 
 # -- scans and reductions ---------------------------------------------------------------

@@ -19,6 +19,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 
 from fnnet.torch import _graph
+from fnnet.torch._more_ops import _check_index
 from fnnet.torch._shape_ops import tensor_arg
 from fnnet.torch.device import check_placement
 from fnnet.torch.tensor import Tensor, _as_tensor, _dim, _op
@@ -124,10 +125,8 @@ def scatter_reduce(self: Tensor, dim: int, index: Any, src: Any, reduce: str, *,
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
                            f"got {reduce}")
     dim = _dim(dim, self.dim(), "scatter_reduce")
-    index = tensor_arg(index, "scatter_reduce", "index")
-    if index.dim() != self.dim():
-        raise RuntimeError("Index tensor must have the same number of dimensions as self "
-                           "tensor")
+    index = _check_index(self, dim, tensor_arg(index, "scatter_reduce", "index"),
+                         "scatter_reduce")
     return _op(_scatter_reduce, (dim, reduce, bool(include_self)), self, index,
                tensor_arg(src, "scatter_reduce", "src"), who="scatter_reduce")
 

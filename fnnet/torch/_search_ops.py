@@ -22,7 +22,15 @@ import numpy as np
 
 from fnnet.torch import _graph
 from fnnet.torch._shape_ops import tensor_arg
-from fnnet.torch.tensor import Tensor, _as_tensor, _dim, _op, _op_multi, values_indices
+from fnnet.torch.tensor import (
+    Tensor,
+    _as_tensor,
+    _dim,
+    _op,
+    _op_multi,
+    host_index_outside,
+    values_indices,
+)
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
 
@@ -405,6 +413,10 @@ def bucketize(self: Any, boundaries: Any, *, out_int32: bool = False, right: boo
 def take(self: Tensor, index: Any) -> Tensor:
     """The elements at ``index`` of the flattened tensor. PyTorch: ``torch.take``."""
     index = tensor_arg(index, "take", "index")
+    bad = host_index_outside(index, self.numel(), negative=True)
+    if bad is not None:
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of "
+                         f"{self.numel()} elements.")
     out: Tensor = self.reshape(-1)[index]
     return out
 

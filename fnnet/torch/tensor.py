@@ -327,6 +327,17 @@ def host_value(t: Tensor) -> np.ndarray | None:
     return getattr(t._cell, "host", None)
 
 
+def host_index_outside(index: Tensor, size: int, negative: bool = False) -> int | None:
+    """The first of ``index``'s values outside ``[0, size)`` (``[-size, size)`` where
+    ``negative``) where the host holds them now (see :func:`host_value`), else None: the
+    gathers and scatters of JAX would clamp or drop it silently."""
+    value = host_value(index)
+    if value is None or not value.size:
+        return None
+    bad = value[(value >= size) | (value < (-size if negative else 0))]
+    return int(bad.reshape(-1)[0]) if bad.size else None
+
+
 def _check_index_bounds(spec: tuple[tuple[Any, ...], ...], tensors: list[Tensor],
                         shape: tuple[int, ...]) -> None:
     """PyTorch's IndexError for an integer tensor index out of its dimension's range,
@@ -1282,8 +1293,9 @@ class Tensor:
         return self._inplace(_op(_zero, (), self))
 
     def fill_(self, value: Any) -> Tensor:
-        return self._inplace(_op(_fill, (builtins.float(value) if isinstance(
-            value, Tensor) else value,), self))
+        # the value is an input of the step (a loop filling with its counter compiles once)
+        return self._inplace(_op(_fill, (), self, builtins.float(value) if isinstance(
+            value, Tensor) else _scalar_or_tensor(value)))
 
     def copy_(self, src: Any, non_blocking: builtins.bool = False) -> Tensor:
         return self._inplace(_op(_copy_into, (), self, _scalar_or_tensor(src)))

@@ -616,6 +616,8 @@ class SequentialLR:
             group["lr"] = group["initial_lr"]
         for scheduler in self._schedulers:
             scheduler.last_epoch -= 1
+        # the first scheduler's step is again its constructor's (no order warning)
+        self._schedulers[0]._step_count = 0
         self._schedulers[0].step()
         self._last_lr = self._schedulers[0].get_last_lr()
 
