@@ -159,6 +159,13 @@ def test_tensor_repr_matches_torch(torch, values):
     assert repr(ft.tensor(values)) == repr(torch.tensor(values))
 
 
+def test_empty_tensor_repr_names_its_dtype_as_torch(torch):
+    # no values to tell an int64 or bool tensor by: PyTorch names every non-default dtype
+    for make in (lambda T: T.zeros(0, dtype=T.long), lambda T: T.zeros(2, 0, dtype=T.bool),
+                 lambda T: T.zeros(0, 3), lambda T: T.bincount(T.tensor([], dtype=T.long))):
+        assert repr(make(ft)) == repr(make(torch))
+
+
 def test_tensor_repr_with_grad(torch):
     assert repr(ft.ones(2, requires_grad=True)) == repr(torch.ones(2, requires_grad=True))
     assert "grad_fn=<" in repr(ft.ones(2, requires_grad=True) * 2)

@@ -132,7 +132,10 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
     array = np.asarray(tensor._value())
     suffixes = []
     dtype = _dtypes.from_np(array.dtype)
-    if dtype not in (_dtypes.float32, _dtypes.int64, _dtypes.bool_):
+    # an empty tensor has no values to tell an int64 or bool one by, so PyTorch names
+    # every dtype but the default there
+    if dtype not in (_dtypes.float32, _dtypes.int64, _dtypes.bool_) or \
+            (array.size == 0 and dtype is not _dtypes.float32):
         suffixes.append(f"dtype={dtype}")
     values = array.astype(np.float64) if array.dtype.kind == "f" or \
         dtype is _dtypes.bfloat16 else array
