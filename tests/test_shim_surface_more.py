@@ -644,6 +644,10 @@ NORM_AND_ATTENTION = {
                  T.nn.functional.scaled_dot_product_attention(q[0], k[0], v[0])),
     "sdpa dropout all": ((Q, K, VALUES), lambda T, q, k, v:
                          T.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=1.0)),
+    # PyTorch's CPU kernel for 4-D inputs of one head width applies both masks
+    "sdpa causal and a mask": ((Q, K, K), lambda T, q, k, v:
+                               T.nn.functional.scaled_dot_product_attention(
+                                   q, k, v, attn_mask=T.tensor(BOOL_MASK), is_causal=True)),
 }
 
 
@@ -679,10 +683,12 @@ def test_instance_norm_modules_match_pytorch(torch):
             T.nn.InstanceNorm1d(3)(T.ones(1, 3, 2, 2))
         with pytest.raises(ValueError, match="Expected more than 1 spatial element"):
             T.nn.functional.instance_norm(T.ones(2, 3, 1))
-        with pytest.raises(RuntimeError, match="attn_mask should not be set when is_causal"):
-            T.nn.functional.scaled_dot_product_attention(
-                T.ones(1, 2, 4), T.ones(1, 2, 4), T.ones(1, 2, 4),
-                attn_mask=T.ones(2, 2, dtype=T.bool), is_causal=True)
+        for shape in ((1, 2, 4), (1, 1, 2, 4)):  # the other kernel: 3-D, or dropout
+            with pytest.raises(RuntimeError, match="attn_mask should not be set when is_causal"):
+                T.nn.functional.scaled_dot_product_attention(
+                    T.ones(shape), T.ones(shape), T.ones(shape),
+                    attn_mask=T.ones(2, 2, dtype=T.bool), is_causal=True,
+                    dropout_p=0.5 * (len(shape) == 4))
 
 
 # -- the pure functions underneath ----------------------------------------------------------

@@ -208,3 +208,19 @@ def test_bad_arguments_as_pytorch(torch):
             t.nn.TransformerEncoderLayer(8, 2, activation="tanh")
     with pytest.raises(NotImplementedError, match="kdim/vdim other than embed_dim"):
         ft.nn.MultiheadAttention(8, 2, kdim=4)
+
+
+def test_a_bool_padding_mask_with_a_float_attention_mask_warns_as_pytorch(torch):
+    import warnings
+
+    texts = []
+    for t in (torch, ft):
+        attention, x = t.nn.MultiheadAttention(8, 2), t.ones(3, 2, 8)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            attention(x, x, x, key_padding_mask=t.zeros(2, 3, dtype=t.bool),
+                      attn_mask=t.nn.Transformer.generate_square_subsequent_mask(3))
+            attention(x, x, x, key_padding_mask=t.zeros(2, 3, dtype=t.bool),
+                      attn_mask=t.ones(3, 3, dtype=t.bool).triu(1))
+        texts.append([str(w.message) for w in caught])
+    assert texts[1] == texts[0] and len(texts[0]) == 1

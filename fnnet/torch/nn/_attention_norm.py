@@ -47,7 +47,14 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if enable_gqa:
         raise NotImplementedError("fnnet.torch: scaled_dot_product_attention(enable_gqa="
                                   "True) is not supported; repeat the key/value heads")
-    if is_causal and attn_mask is not None:
+    if is_causal and attn_mask is not None and not (
+            query.dim() == key.dim() == value.dim() == 4 and not dropout_p and
+            query.shape[:2] == key.shape[:2] == value.shape[:2] and
+            value.shape[-1] == query.shape[-1] and not getattr(attn_mask, "requires_grad",
+                                                                False)):
+        # PyTorch's CPU flash kernel (4-D inputs of one batch and head count, one head
+        # width, no dropout, a mask without grad) applies both masks; its other kernel
+        # refuses the pair
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                            "set when is_causal=True")
     if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:

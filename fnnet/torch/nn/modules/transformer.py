@@ -4,6 +4,7 @@ and the Transformer layers built from it as PyTorch builds them."""
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -99,6 +100,11 @@ class MultiheadAttention(Module):
             raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use "
                                "the Transformer module method `generate_square_subsequent_mask`"
                                " to create this mask.")
+        if key_padding_mask is not None and attn_mask is not None and \
+                key_padding_mask.is_floating_point() != attn_mask.is_floating_point():
+            warnings.warn("Support for mismatched key_padding_mask and attn_mask is "
+                          "deprecated. Use same type for both instead.", UserWarning,
+                          stacklevel=2)
         batched = query.dim() == 3
         if query.dim() not in (2, 3) or key.dim() != query.dim() or \
                 value.dim() != query.dim():
