@@ -129,6 +129,9 @@ def test_weighted_random_sampler_keeps_weights_and_raises_when_iterated(torch):
         sampler = T.utils.data.WeightedRandomSampler([0.0, 0.0, 2.0], 4)
         assert isinstance(sampler.weights, T.Tensor) and sampler.weights.tolist() == [0, 0, 2]
         assert list(sampler) == [2, 2, 2, 2]
+        # per-sample weights looked up from per-class ones: a float tensor
+        by_class = T.utils.data.WeightedRandomSampler(T.tensor([0.0, 1.0])[T.tensor([1, 0])], 2)
+        assert list(by_class) == [0, 0]
         assert list(T.utils.data.DataLoader(range(3), sampler=sampler, batch_size=2)) \
             and len(sampler) == 4
     (their_type, theirs), (our_type, ours) = raised_by(

@@ -130,7 +130,8 @@ class WeightedRandomSampler(Sampler[int]):
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got "
                              f"replacement={replacement}")
-        w = np.asarray(_as_tensor(weights, dtype=np.float64).numpy())
+        w = np.asarray((weights.detach() if isinstance(weights, Tensor) else
+                        _as_tensor(weights, dtype=np.float64)).numpy(), np.float64)
         if w.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have "
                              f"shape {tuple(w.shape)}")
