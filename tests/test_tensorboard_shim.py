@@ -26,6 +26,17 @@ def test_default_folder_is_pytorchs(tmp_path, monkeypatch):
     assert len(_event_files(tmp_path / folder)) == 1
 
 
+def test_log_dir_stays_as_given_and_empty_is_the_default_as_pytorchs(tmp_path, monkeypatch,
+                                                                     writers):
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    for make, _ in writers:
+        with make(tmp_path / "run") as given, make("") as empty:
+            seen.append((type(given.log_dir), type(given.get_logdir()),
+                         os.path.dirname(empty.get_logdir())))
+    assert seen[1] == seen[0] == (type(tmp_path), type(tmp_path), "runs")
+
+
 def test_close_flushes_and_a_closed_writer_reopens(tmp_path):
     writer = SummaryWriter(tmp_path)
     writer.add_scalar("loss", torch.tensor([2.5]), 3)
@@ -374,7 +385,7 @@ def test_summaries_through_the_file_writer_are_pytorchs(writers):
                 writer.add_tensor(dtype, module.ones(2, dtype=getattr(module, dtype)), 5)
             writer.add_image("bf16", module.full((3, 2, 2), 0.5, dtype=module.bfloat16), 6)
             writer.add_hparams({"lr": 0.1}, {"hparam/loss": 0.5}, run_name="r", global_step=7)
-            assert sorted(writer.all_writers) == [writer.log_dir]
+            assert sorted(writer.all_writers) == [str(writer.log_dir)]
         assert writer.file_writer is None and writer.all_writers is None  # closed
         with make(str(folder / "half")) as writer:  # TensorBoard cannot read these back
             for dtype in ("float16", "bfloat16"):

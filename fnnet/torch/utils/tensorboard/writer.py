@@ -204,7 +204,8 @@ class SummaryWriter:
     """Writes TensorBoard event files into ``log_dir``.
 
     Args:
-        log_dir: the run's folder (default ``runs/<date>_<host><comment>``).
+        log_dir: the run's folder (default, also for ``""``:
+            ``runs/<date>_<host><comment>``).
         comment: appended to the default ``log_dir`` (ignored when it is given).
         purge_step: TensorBoard hides the events of this folder's earlier files from
             this step on (for a run restarted from a checkpoint).
@@ -238,11 +239,13 @@ class SummaryWriter:
             if not isinstance(value, numbers.Real) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
         purge_step = _check_step(purge_step)
-        self.log_dir = str(log_dir) if log_dir is not None else _default_logdir(comment)
+        # as given (a Path stays one, as in PyTorch); "" or None: the default folder
+        self.log_dir: str | os.PathLike[str] = log_dir or _default_logdir(comment)
         self._options: dict[str, Any] = dict(max_queue=int(max_queue), flush_secs=flush_secs)
         self._suffix = filename_suffix
         self._writer: Any = tensorboardx().SummaryWriter(
-            self.log_dir, purge_step=purge_step, filename_suffix=self._file_suffix(self.log_dir),
+            str(self.log_dir), purge_step=purge_step,
+            filename_suffix=self._file_suffix(self.log_dir),
             **self._options)
         self._runs: dict[str, Any] = {}  # add_scalars' folders -> their FileWriters
         # PyTorch's attributes (its purge_step is spent once the first file is open)
@@ -250,8 +253,8 @@ class SummaryWriter:
         self.filename_suffix = filename_suffix
         self.default_bins: list[float] = self._writer.default_bins
 
-    def get_logdir(self) -> str:
-        """The folder the event files go to."""
+    def get_logdir(self) -> str | os.PathLike[str]:
+        """The folder the event files go to, as given (or the default ``runs/...``)."""
         return self.log_dir
 
     @property
@@ -268,7 +271,7 @@ class SummaryWriter:
         :meth:`add_scalars` writes (None once closed, as PyTorch's)."""
         if self.file_writer is None:
             return None
-        return {self.log_dir: self.file_writer, **self._runs}
+        return {str(self.log_dir): self.file_writer, **self._runs}
 
     def _get_file_writer(self) -> FileWriter:
         """The :class:`FileWriter` of ``log_dir``, opening a new event file after
@@ -276,7 +279,7 @@ class SummaryWriter:
         self._open()
         return self.file_writer  # type: ignore[return-value]  # open now
 
-    def _file_suffix(self, folder: str) -> str:
+    def _file_suffix(self, folder: str | os.PathLike[str]) -> str:
         """The end of a new event file's name in ``folder``: tensorboardX names a file by
         the second it opened, so a second writer of that second (a writer reopened after
         ``close``, a sweep's next run) would overwrite the first's file; PyTorch's names
@@ -288,7 +291,7 @@ class SummaryWriter:
         file into the same folder, as PyTorch's writer reopens."""
         if self._writer is None:
             self._writer = tensorboardx().SummaryWriter(
-                self.log_dir, filename_suffix=self._file_suffix(self.log_dir),
+                str(self.log_dir), filename_suffix=self._file_suffix(self.log_dir),
                 **self._options)
         return self._writer
 
