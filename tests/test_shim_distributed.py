@@ -145,6 +145,97 @@ def test_collective_bad_arguments(group, call, error, match):
         call()
 
 
+@pytest.fixture
+def torch_group(torch, group):
+    """PyTorch's one-process gloo group beside fnnet.torch's, destroyed afterwards."""
+    from fnnet.parallel.launch import free_port
+
+    torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{free_port()}",
+                                         rank=0, world_size=1)
+    try:
+        yield torch
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def _outcome(call):
+    """What ``call()`` gave: its value, or the error's type and first line."""
+    try:
+        return call()
+    except Exception as error:  # noqa: BLE001 - compared with PyTorch's
+        return type(error).__name__, str(error).splitlines()[0]
+
+
+def test_reduce_ops_print_number_and_check_dtypes_as_pytorchs(torch_group):
+    torch = torch_group
+    for name in ("SUM", "AVG", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR", "PREMUL_SUM"):
+        ours, theirs = getattr(dist.ReduceOp, name), getattr(torch.distributed.ReduceOp, name)
+        assert (str(ours), repr(ours), f"{ours}", int(ours)) == \
+            (str(theirs), repr(theirs), f"{theirs}", int(theirs))
+        assert ours is dist.ReduceOp.RedOpType[name] and ours == int(theirs)
+    for values, dtype in (([5, 6], "int64"), ([True, False], "bool"), ([1.5, 2.0], "float32")):
+        for name in ("SUM", "AVG", "MAX", "BAND", "BOR", "BXOR"):
+            def run(lib, values=values, dtype=dtype, name=name):
+                t = lib.tensor(values, dtype=getattr(lib, dtype))
+                lib.distributed.all_reduce(t, op=getattr(lib.distributed.ReduceOp, name))
+                return t.tolist()
+            assert _outcome(lambda: run(ft)) == _outcome(lambda: run(torch)), (name, dtype)
+    with pytest.raises(NotImplementedError, match="ReduceOp.PREMUL_SUM; multiply"):
+        dist.all_reduce(ft.ones(1), op=dist.ReduceOp.PREMUL_SUM)
+
+
+def test_all_to_all_in_one_process_and_its_errors_as_pytorchs(torch_group):
+    torch = torch_group
+
+    def calls(lib):
+        d = lib.distributed
+        out = [lib.zeros(3)]
+        single, split = lib.zeros(4, 2), lib.zeros(4)
+        return [
+            lambda: (d.all_to_all(out, [lib.arange(3.0)]), out[0].tolist()),
+            lambda: (type(d.all_to_all_single(single, lib.ones(4, 2), async_op=True)).__name__,
+                     single.tolist()),
+            lambda: (d.all_to_all_single(split, lib.arange(4.0), [4], [4]), split.tolist()),
+            lambda: d.all_to_all([lib.zeros(3), lib.zeros(3)], [lib.arange(3.0)]),
+            lambda: d.all_to_all([lib.zeros(3, dtype=lib.int64)], [lib.arange(3.0)]),
+            lambda: d.all_to_all([lib.zeros(2)], [lib.arange(3.0)]),
+            lambda: d.all_to_all_single(split, lib.arange(4.0), [3], [3]),
+        ]
+    for ours, theirs in zip(calls(ft), calls(torch), strict=True):
+        assert _outcome(ours) == _outcome(theirs)
+
+
+@pytest.mark.filterwarnings("ignore:c10d..allreduce_:UserWarning")  # PyTorch's own
+def test_a_collective_on_a_computed_tensor_keeps_its_gradient_as_pytorchs(torch_group):
+    # PyTorch's collectives write in place outside autograd: the gradient passes them
+    # as the identity (a tensor of the graph, a view, and a leaf all take the result)
+    torch = torch_group
+    got = []
+    for lib in (ft, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        lib.distributed.all_reduce(y, op=lib.distributed.ReduceOp.MAX)
+        (y * y).sum().backward()
+        base = lib.zeros(2, 3)
+        lib.distributed.broadcast(base[1], src=0)
+        lib.distributed.all_reduce(x)
+        got.append((y.tolist(), x.grad.tolist(), base.tolist(), x.is_leaf, x.requires_grad))
+    assert got[0] == got[1]
+
+
+def test_the_world_group_and_its_ranks_as_pytorchs(torch_group):
+    torch = torch_group
+    for lib in (dist, torch.distributed):
+        world = lib.group.WORLD
+        assert lib.GroupMember.WORLD is world and world is not None
+        assert (lib.get_process_group_ranks(world), lib.get_global_rank(world, 0),
+                lib.get_world_size(world), lib.GroupMember.NON_GROUP_MEMBER) == ([0], 0, 1, -100)
+    with pytest.raises(ValueError, match="does not contain rank 1"):
+        dist.get_global_rank(dist.group.WORLD, 1)
+    dist.destroy_process_group()
+    assert dist.group.WORLD is None
+
+
 @pytest.mark.parametrize("kwargs, env, error, match", [
     ({"backend": "mpi"}, {}, ValueError, "backend must be 'gloo' or 'nccl'"),
     ({"backend": 1}, {}, TypeError, "backend must be a str"),
@@ -176,7 +267,7 @@ def test_without_a_group_the_calls_say_so(no_env):
 
 
 @pytest.mark.parametrize("name", ["rpc", "pipelining", "fsdp", "FullyShardedDataParallel",
-                                  "all_to_all", "send", "init_device_mesh", "optim",
+                                  "batch_isend_irecv", "send", "init_device_mesh", "optim",
                                   "something_new"])
 def test_unsupported_names_raise_not_implemented_naming_them(name):
     with pytest.raises(NotImplementedError, match=f"torch.distributed.{name};") as info:

@@ -93,6 +93,18 @@ def _worker(out: pathlib.Path) -> int:
     settings = [{"lr": 0.5}, "run"] if rank == 1 else [None, None]
     dist.broadcast_object_list(settings, src=1)
     results["broadcast_object_list"] = np.array([settings[0]["lr"], settings[1] == "run"])
+    exchanged = [torch.zeros(2, 3) for _ in range(world)]
+    dist.all_to_all(exchanged, [torch.tensor(x * (i + 1)) for i in range(world)])
+    results["all_to_all"] = np.stack([e.numpy() for e in exchanged])
+    single = torch.zeros(2, 3)
+    dist.all_to_all_single(single, torch.tensor(x))
+    results["all_to_all_single"] = single.numpy()
+    bits = torch.tensor([5, 6, 12]) + 3 * rank
+    dist.all_reduce(bits, op=dist.ReduceOp.BXOR)
+    results["all_reduce_BXOR"] = bits.numpy()
+    rows = torch.tensor(x)
+    dist.all_reduce(rows[1], op=dist.ReduceOp.MAX)  # a view: rows changes too
+    results["view_all_reduce_MAX"] = rows.numpy()
     dist.barrier()
 
     # no_sync: a first micro-batch's local gradient, then a synchronised one: the
@@ -292,6 +304,13 @@ def test_collectives_agree_with_numpy(launched):
             np.testing.assert_allclose(got["reduce_scatter"], inputs.sum(0) * (rank + 1),
                                        rtol=1e-6)
             np.testing.assert_allclose(got["scatter_1"], inputs[rank] * 10, rtol=1e-6)
+            # all_to_all: rank r's slot s holds rank s's input_list[r] = x_s * (r + 1);
+            # all_to_all_single: row s is rank s's row r
+            np.testing.assert_allclose(got["all_to_all"], inputs * (rank + 1), rtol=1e-6)
+            np.testing.assert_allclose(got["all_to_all_single"], inputs[:, rank], rtol=1e-6)
+            np.testing.assert_array_equal(got["all_reduce_BXOR"], [5 ^ 8, 6 ^ 9, 12 ^ 15])
+            np.testing.assert_allclose(got["view_all_reduce_MAX"],
+                                       [inputs[rank, 0], inputs.max(0)[1]], rtol=1e-6)
             np.testing.assert_array_equal(got["all_gather_object"], [[0, 0], [1, 300]])
             np.testing.assert_array_equal(got["broadcast_object_list"], [0.5, 1])
             assert ("gather_0" in got.files) == (rank == 0)

@@ -15,14 +15,21 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
-from fnnet.torch import _graph, _sharding
+from fnnet.torch import _dtypes, _graph, _sharding
+from fnnet.torch._tape import RG
 from fnnet.torch.distributed._group import ProcessGroup, ReduceOp, default_group
-from fnnet.torch.tensor import Tensor
+from fnnet.torch.tensor import Tensor, _wrap_value
+from fnnet.torch.tensor import _op as _record
 
 AXIS = _sharding.PROCESS_AXIS
+
+
+_BITWISE = {ReduceOp.BAND: jnp.bitwise_and, ReduceOp.BOR: jnp.bitwise_or,
+            ReduceOp.BXOR: jnp.bitwise_xor}
 
 
 def _reduce(x: Any, op: ReduceOp) -> Any:
@@ -34,7 +41,10 @@ def _reduce(x: Any, op: ReduceOp) -> Any:
         return lax.pmax(x, AXIS)
     if op is ReduceOp.MIN:
         return lax.pmin(x, AXIS)
-    return jnp.prod(lax.all_gather(x, AXIS), axis=0).astype(x.dtype)  # PRODUCT
+    gathered = lax.all_gather(x, AXIS)
+    if op in _BITWISE:
+        return _BITWISE[op].reduce(gathered, axis=0)
+    return jnp.prod(gathered, axis=0).astype(x.dtype)  # PRODUCT
 
 
 def _programs(kind: str, op: Any) -> Callable[[Any], Any]:
@@ -46,6 +56,8 @@ def _programs(kind: str, op: Any) -> Callable[[Any], Any]:
                                             jnp.zeros_like(x)), AXIS)
     if kind == "all_gather":
         return lambda x: lax.all_gather(x, AXIS)
+    if kind == "all_to_all":  # x is [world, ...]; row s of the result is rank s's row `rank`
+        return lambda x: lax.all_to_all(x, AXIS, 0, 0, tiled=False)
     # reduce_scatter: x is [world, ...]; this process gets the reduction of row `rank`
     if op is ReduceOp.SUM or op is ReduceOp.AVG:
         scale = op is ReduceOp.AVG
@@ -67,13 +79,25 @@ def _run(world: ProcessGroup, kind: str, op: Any, value: Any) -> Any:
     return program(value)[0]
 
 
-def _op(op: Any, who: str) -> ReduceOp:
-    if isinstance(op, ReduceOp):
-        return op
+def _op(op: Any, who: str, tensor: Tensor) -> ReduceOp:
+    """``op`` checked against the dtype of ``tensor`` (PyTorch's errors)."""
     if isinstance(op, str) and op.upper() in ReduceOp.__members__:
-        return ReduceOp[op.upper()]
-    raise ValueError(f"{who}: op must be a torch.distributed.ReduceOp (SUM, AVG, PRODUCT, "
-                     f"MAX, MIN), got {op!r}")
+        op = ReduceOp[op.upper()]
+    if not isinstance(op, ReduceOp):
+        raise ValueError(f"{who}: op must be a torch.distributed.ReduceOp (SUM, AVG, "
+                         f"PRODUCT, MAX, MIN, BAND, BOR, BXOR), got {op!r}")
+    if op is ReduceOp.PREMUL_SUM:
+        raise NotImplementedError(f"fnnet.torch does not support {who} with "
+                                  "ReduceOp.PREMUL_SUM; multiply the tensor by the factor "
+                                  "and use ReduceOp.SUM")
+    dtype = tensor._cell.aval[1]
+    floating = jnp.issubdtype(dtype, jnp.inexact)
+    if op is ReduceOp.AVG and not floating:
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_dtypes.scalar_name(tensor.dtype)}")
+    if op in _BITWISE and floating:
+        raise RuntimeError(f"Cannot use ReduceOp.{op.name} with non-integral dtype")
+    return op
 
 
 def _tensor(value: Any, name: str, who: str) -> Tensor:
@@ -82,14 +106,35 @@ def _tensor(value: Any, name: str, who: str) -> Tensor:
     return value
 
 
+@jax.custom_jvp
+def _received(x: Any, value: Any) -> Any:
+    """``value``, with the derivative of ``x``: PyTorch's collectives write into a
+    tensor of the autograd graph without recording anything, so its gradient flows
+    on to what computed it."""
+    return value
+
+
+@_received.defjvp
+def _received_jvp(primals: Any, tangents: Any) -> Any:
+    return _received(*primals), tangents[0]
+
+
 def _write(tensor: Tensor, value: Any) -> None:
-    """Puts ``value`` into ``tensor``'s storage (in place, outside autograd)."""
+    """Puts ``value`` into ``tensor``'s storage, in place.
+
+    A tensor computed in the autograd graph keeps its place in it (the gradient passes
+    the collective as if it were the identity, as PyTorch's does), and a view's change
+    reaches the tensor it was taken from; other tensors take the value as it is.
+    """
     cell = tensor._cell
-    assert cell.aval is not None  # a tensor's cell always knows its shape
     if tuple(value.shape) != tuple(cell.aval[0]):
         raise RuntimeError(f"internal error: a collective's result has shape "
                            f"{tuple(value.shape)}, the tensor {tuple(cell.aval[0])}")
-    cell.val = value.astype(cell.aval[1]) if value.dtype != cell.aval[1] else value
+    value = value.astype(cell.aval[1]) if value.dtype != cell.aval[1] else value
+    if tensor._kind == RG or getattr(tensor, "_view", None) is not None:
+        tensor._inplace(_record(_received, (), tensor, _wrap_value(value)))
+        return
+    cell.val = value
     cell.tape = None
     cell.ref = -1
     cell.aval = _graph.aval_of(cell.val)
@@ -124,8 +169,8 @@ def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None,
     PyTorch equivalent: ``torch.distributed.all_reduce``.
     """
     world = default_group(group, "all_reduce")
-    op = _op(op, "all_reduce")
     tensor = _tensor(tensor, "tensor", "all_reduce")
+    op = _op(op, "all_reduce", tensor)
     _write(tensor, _run(world, "all_reduce", op, tensor._value()))
     return _done(async_op)
 
@@ -211,8 +256,8 @@ def reduce_scatter(output: Tensor, input_list: Sequence[Tensor], op: Any = Reduc
     PyTorch equivalent: ``torch.distributed.reduce_scatter``.
     """
     world = default_group(group, "reduce_scatter")
-    op = _op(op, "reduce_scatter")
     out = _tensor(output, "output", "reduce_scatter")
+    op = _op(op, "reduce_scatter", out)
     inputs = [_tensor(t, "input_list[i]", "reduce_scatter") for t in input_list]
     shape = tuple(out.shape)
     if len(inputs) != world.size or any(tuple(t.shape) != shape for t in inputs):
@@ -230,8 +275,8 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,
     reduced over processes. PyTorch equivalent: ``torch.distributed.reduce_scatter_tensor``.
     """
     world = default_group(group, "reduce_scatter_tensor")
-    op = _op(op, "reduce_scatter_tensor")
     out = _tensor(output, "output", "reduce_scatter_tensor")
+    op = _op(op, "reduce_scatter_tensor", out)
     whole = _tensor(input, "input", "reduce_scatter_tensor")
     shape = list(out.shape)
     if not shape or list(whole.shape) != [shape[0] * world.size, *shape[1:]]:
@@ -287,6 +332,95 @@ def scatter(tensor: Tensor, scatter_list: Sequence[Tensor] | None = None, src: i
     else:
         stacked = jnp.zeros((world.size, *shape), out._value().dtype)
     _write(out, _run(world, "broadcast", src, stacked)[world.rank])
+    return _done(async_op)
+
+
+def _exchanged(world: ProcessGroup, rows: Any) -> Any:
+    """``rows`` ``[world, ...]`` of every process: row ``s`` of the result is rank
+    ``s``'s row ``rank``."""
+    return _run(world, "all_to_all", None, rows)
+
+
+def all_to_all(output_tensor_list: Sequence[Tensor], input_tensor_list: Sequence[Tensor],
+               group: Any = None, async_op: bool = False) -> Work | None:
+    """Rank ``r``'s ``output_tensor_list[s]`` receives rank ``s``'s
+    ``input_tensor_list[r]``, in every process.
+
+    Raises:
+        RuntimeError: lists without one tensor per process, or tensors of other sizes
+            (PyTorch's gloo errors).
+        ValueError: tensors of different dtypes (PyTorch's error).
+        NotImplementedError: tensors of different shapes in one list.
+
+    PyTorch equivalent: ``torch.distributed.all_to_all``.
+    """
+    world = default_group(group, "all_to_all")
+    outputs = [_tensor(t, "output_tensor_list[i]", "all_to_all") for t in output_tensor_list]
+    inputs = [_tensor(t, "input_tensor_list[i]", "all_to_all") for t in input_tensor_list]
+    for name, tensors in (("output", outputs), ("input", inputs)):
+        if len(tensors) != world.size:
+            raise RuntimeError(f"ProcessGroupGloo::alltoall: {name} tensor list size "
+                               f"{len(tensors)} does not match world size {world.size}")
+    first = (outputs or inputs)[0].dtype
+    for t in (*outputs, *inputs):
+        if t.dtype != first:
+            raise ValueError(f"Invalid usage of tensors with different dtypesFound {first} "
+                             f"and  {t.dtype}")
+    if any(o.numel() != i.numel() for o, i in zip(outputs, inputs, strict=True)):
+        raise RuntimeError("ProcessGroupGloo::alltoall: input and output tensors must have "
+                           "the same size")
+    if len({tuple(t.shape) for t in (*outputs, *inputs)}) > 1:
+        raise NotImplementedError("fnnet.torch: all_to_all with tensors of different shapes "
+                                  "is not supported; give every tensor the same shape")
+    rows = _exchanged(world, jnp.stack([t._value() for t in inputs]))
+    for rank, out in enumerate(outputs):
+        _write(out, rows[rank])
+    return _done(async_op)
+
+
+def _splits(sizes: Any, total: int, world: ProcessGroup, name: str) -> None:
+    """Checks ``sizes`` (None, or ``world`` equal sizes adding up to ``total``)."""
+    if sizes is None or len(sizes) == 0:
+        if total % world.size:
+            raise RuntimeError(f"Tensor's dim 0 does not divide equally across group size "
+                               f"{world.size}")
+        return
+    sizes = [int(n) for n in sizes]
+    if len(sizes) != world.size or sum(sizes) != total:
+        raise RuntimeError("Split sizes doesn't match total dim 0 size")
+    if len(set(sizes)) > 1:
+        raise NotImplementedError(f"fnnet.torch: all_to_all_single with unequal "
+                                  f"{name}={sizes} is not supported; pad to equal splits")
+
+
+def all_to_all_single(output: Tensor, input: Tensor,  # noqa: A002 - PyTorch's name
+                      output_split_sizes: Sequence[int] | None = None,
+                      input_split_sizes: Sequence[int] | None = None, group: Any = None,
+                      async_op: bool = False) -> Work | None:
+    """``input`` ``[world * n, ...]`` split in ``world`` blocks along axis 0: block ``r``
+    goes to rank ``r``, and ``output``'s block ``s`` is rank ``s``'s block ``rank``.
+
+    Raises:
+        RuntimeError: axis 0 not divisible by the world size, splits that do not add up
+            to it, or an output of another size (PyTorch's errors).
+        NotImplementedError: unequal split sizes.
+
+    PyTorch equivalent: ``torch.distributed.all_to_all_single``.
+    """
+    world = default_group(group, "all_to_all_single")
+    out = _tensor(output, "output", "all_to_all_single")
+    whole = _tensor(input, "input", "all_to_all_single")
+    if out.dtype != whole.dtype:
+        raise ValueError(f"Invalid usage of tensors with different dtypesFound {out.dtype} "
+                         f"and  {whole.dtype}")
+    if out.numel() != whole.numel() or not whole.shape:
+        raise RuntimeError("all_to_all_single: output must have the size of input, with "
+                           f"an axis 0; got output {list(out.shape)}, input "
+                           f"{list(whole.shape)}")
+    _splits(input_split_sizes, whole.shape[0], world, "input_split_sizes")
+    _splits(output_split_sizes, out.shape[0], world, "output_split_sizes")
+    rows = whole._value().reshape((world.size, -1, *whole.shape[1:]))
+    _write(out, _exchanged(world, rows).reshape(tuple(out.shape)))
     return _done(async_op)
 
 

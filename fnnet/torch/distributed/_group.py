@@ -25,17 +25,35 @@ from fnnet.torch import _sharding
 _BACKENDS = ("gloo", "nccl")
 
 
-class ReduceOp(enum.Enum):
-    """How ``all_reduce`` and ``reduce_scatter`` combine the processes' values.
+class ReduceOp(enum.IntEnum):
+    """How ``all_reduce``, ``reduce`` and ``reduce_scatter`` combine the processes'
+    values; printed and numbered as PyTorch's (``RedOpType.SUM``, ``int(MAX) == 4``).
+    ``BAND``, ``BOR`` and ``BXOR`` take integer tensors only; ``PREMUL_SUM`` is refused.
 
     PyTorch equivalent: ``torch.distributed.ReduceOp``.
     """
 
-    SUM = "sum"
-    AVG = "avg"
-    PRODUCT = "product"
-    MAX = "max"
-    MIN = "min"
+    SUM = 0
+    AVG = 1
+    PRODUCT = 2
+    MIN = 3
+    MAX = 4
+    BAND = 5
+    BOR = 6
+    BXOR = 7
+    PREMUL_SUM = 8
+
+    def __str__(self) -> str:
+        return f"RedOpType.{self.name}"
+
+    def __repr__(self) -> str:
+        return f"<RedOpType.{self.name}: {self.value}>"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+ReduceOp.RedOpType = ReduceOp  # type: ignore[attr-defined]  # PyTorch's name of the members' type
 
 
 class Backend(str):
@@ -97,9 +115,17 @@ class _World:
 
 
 class group:  # noqa: N801 - PyTorch's name
-    """``torch.distributed.group.WORLD``: the default group (None stands for it too)."""
+    """``torch.distributed.group.WORLD``: the default group once there is one (None
+    stands for it too); ``NON_GROUP_MEMBER`` is PyTorch's marker of a group that this
+    process is not in."""
 
-    WORLD = None
+    WORLD: ProcessGroup | None = None
+    NON_GROUP_MEMBER = -100
+
+
+def _set_default(world: ProcessGroup | None) -> None:
+    """Makes ``world`` the default group (None: there is none)."""
+    _World.group = group.WORLD = world
 
 
 _NOT_STARTED = ("Default process group has not been initialized, please make sure to "
@@ -258,11 +284,12 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         started = False
     if name is None:
         name = "gloo" if jax.devices()[0].platform == "cpu" else "nccl"
-    _World.group = ProcessGroup(name, started)
+    world = ProcessGroup(name, started)
+    _set_default(world)
     _prefix_tracebacks(index or 0)
     from fnnet.torch.distributed._collectives import connect_quietly
 
-    connect_quietly(_World.group)  # without gloo's line on standard output
+    connect_quietly(world)  # without gloo's line on standard output
 
 
 class _RankLines(io.TextIOBase):
@@ -324,7 +351,7 @@ def destroy_process_group(group: Any = None) -> None:
     if _World.group is None:
         raise AssertionError("Process group cannot be None")
     world = default_group(group, "destroy_process_group")
-    _World.group = None
+    _set_default(None)
     if world.started_jax:
         from fnnet.torch._launched import Started
 
@@ -365,6 +392,29 @@ def get_rank(group: Any = None) -> int:
 def get_world_size(group: Any = None) -> int:
     """The number of processes. PyTorch equivalent: ``torch.distributed.get_world_size``."""
     return default_group(group, "get_world_size").size
+
+
+def get_process_group_ranks(group: Any) -> list[int]:
+    """The ranks of ``group``'s processes (every rank: only the default group exists).
+
+    PyTorch equivalent: ``torch.distributed.get_process_group_ranks``.
+    """
+    return list(range(default_group(group, "get_process_group_ranks").size))
+
+
+def get_global_rank(group: Any, group_rank: int) -> int:
+    """The rank in the default group of ``group``'s rank ``group_rank`` (the same).
+
+    Raises:
+        ValueError: ``group_rank`` is not a rank of ``group``.
+
+    PyTorch equivalent: ``torch.distributed.get_global_rank``.
+    """
+    world = default_group(group, "get_global_rank")
+    if isinstance(group_rank, bool) or not isinstance(group_rank, int) or \
+            not 0 <= group_rank < world.size:
+        raise ValueError(f"Group {world} does not contain rank {group_rank}")
+    return group_rank
 
 
 def get_backend(group: Any = None) -> str:

@@ -27,7 +27,6 @@ ALTERNATIVES = {
     "isend": "point-to-point messages are not provided; " + _JAX,
     "irecv": "point-to-point messages are not provided; " + _JAX,
     "batch_isend_irecv": "point-to-point messages are not provided; " + _JAX,
-    "all_to_all": "use jax.lax.all_to_all inside shard_map",
     "TCPStore": "JAX's coordinator replaces the store",
     "FileStore": "JAX's coordinator replaces the store",
     "HashStore": "JAX's coordinator replaces the store",
