@@ -21,6 +21,7 @@ from fnnet.interop import (
 )
 from fnnet.models import LeNet5
 from fnnet.nn import StateDictError
+from fnnet.nn.host import host_array, torch_tensor
 
 pytestmark = pytest.mark.torch
 
@@ -119,6 +120,40 @@ def test_files_round_trip(torch, pair, tmp_path, suffix):
     reread = read_state_dict(out)
     for name, value in model.state_dict().items():
         _bitwise_equal(np.asarray(reread[name]), value.numpy(), name)
+
+
+def test_bfloat16_weights_and_optimizer_state_convert_bitwise(torch, pair, tmp_path):
+    """A bfloat16 model (``model.to(torch.bfloat16)``) in and out of fnnet: torch's
+    ``.numpy()`` and ``from_numpy`` refuse bfloat16, so it travels by its bits."""
+    model, net = pair
+    model = model.to(torch.bfloat16)
+    opt = torch.optim.Adam(model.parameters())
+    model(torch.ones(2, 1, 8, 8, dtype=torch.bfloat16)).sum().backward()
+    opt.step()
+    original = model.state_dict()
+    torch.save(original, tmp_path / "bf16.pth")
+    for source in (original, tmp_path / "bf16.pth"):  # into the float32 model, exactly
+        params, state = from_torch_state_dict(net, source)
+        for name, value in to_torch_state_dict(params, state, net).items():
+            _bitwise_equal(value, original[name].float().numpy() if value.dtype == np.float32
+                           else original[name].numpy(), name)
+    params = jax.tree.map(lambda p: p.astype("bfloat16"), params)
+    state = jax.tree.map(lambda s: s.astype("bfloat16") if s.dtype == np.float32 else s, state)
+    back = to_torch_state_dict(params, state, net, tensors=True)
+    for suffix in (".pth", ".safetensors"):  # torch tensors and ml_dtypes arrays alike
+        reread = read_state_dict(save_state_dict(back, tmp_path / f"out{suffix}"))
+        also = read_state_dict(save_state_dict(to_torch_state_dict(params, state, net),
+                                               tmp_path / f"np{suffix}"))
+        for name, value in original.items():
+            for got in (back[name], reread[name], also[name]):
+                got = torch_tensor(host_array(got))  # torch tensors, ml_dtypes arrays
+                assert got.dtype == value.dtype and torch.equal(got, value), (suffix, name)
+    opt_state = from_torch_optimizer_state(net, params, optim.Adam(), opt.state_dict())
+    assert jax.tree.leaves(opt_state["adam"].mu)[0].dtype == "bfloat16"
+    again = to_torch_optimizer_state(net, params, opt_state, tensors=True)
+    for index, entry in opt.state_dict()["state"].items():
+        for key, value in entry.items():
+            assert torch.equal(again["state"][index][key], value), (index, key)
 
 
 def test_checkpoint_wrapping_the_state_dict_is_unwrapped(torch, pair, tmp_path):

@@ -21,6 +21,8 @@ from typing import Any, BinaryIO, cast
 import ml_dtypes
 import numpy as np
 
+from fnnet.nn.host import host_array
+
 _LAYOUT = "fnnet.layout"  # metadata entry holding the JSON skeleton of the object
 _SCALARS = (type(None), bool, int, float, str)
 
@@ -30,18 +32,6 @@ def _is_array(value: Any) -> bool:
         return False
     return (isinstance(value, np.ndarray | np.generic) or hasattr(value, "__array__")
             or callable(getattr(value, "numpy", None)))
-
-
-def _host_array(value: Any) -> np.ndarray:
-    # A tensor (PyTorch's or fnnet.torch's), without importing either.
-    if callable(getattr(value, "detach", None)):
-        value = value.detach()
-    if callable(getattr(value, "cpu", None)):
-        value = value.cpu()
-    if not isinstance(value, np.ndarray) and callable(getattr(value, "numpy", None)):
-        value = value.numpy()
-    # np.require keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d).
-    return np.require(np.asarray(value), requirements="C")
 
 
 def _encode(obj: Any, path: str, tensors: dict[str, np.ndarray]) -> Any:
@@ -57,7 +47,7 @@ def _encode(obj: Any, path: str, tensors: dict[str, np.ndarray]) -> Any:
             raise TypeError(f"save_safetensors: the array at {where!r} is a PRNG key; save "
                             "its data, jax.random.key_data(key), and wrap it back with "
                             "jax.random.wrap_key_data")
-        array = _host_array(obj)
+        array = host_array(obj, copy=False)
         # what load_safetensors reads back: nothing is written that it would refuse
         if array.dtype not in _SAVED_DTYPES:
             raise TypeError(f"save_safetensors: the array at {where!r} has dtype "

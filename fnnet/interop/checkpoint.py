@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.interop.torch_file import check_records, load_torch_file
+from fnnet.nn.host import host_array, torch_tensor
 from fnnet.nn.tree_check import is_numeric
 
 TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
@@ -187,9 +188,7 @@ def save_state_dict(state_dict: Mapping[str, Any],
         if not isinstance(name, str):
             raise TypeError(f"save_state_dict: state_dict keys must be str (parameter "
                             f"names), got {type(name).__name__} {name!r}")
-        if hasattr(value, "detach"):
-            value = value.detach().cpu().numpy()
-        arrays[name] = np.array(value, order="C", copy=True)  # keeps 0-d arrays 0-d
+        arrays[name] = host_array(value)  # a C-ordered copy; keeps 0-d arrays 0-d
         if not is_numeric(arrays[name]):
             raise TypeError(f"save_state_dict: state_dict[{name!r}] must be an array of "
                             f"numbers, got {type(value).__name__} of dtype "
@@ -201,6 +200,5 @@ def save_state_dict(state_dict: Mapping[str, Any],
         save_file(dict(arrays), str(path))
     else:
         torch = _import_torch(path, "writing")
-        torch.save(OrderedDict((k, torch.from_numpy(v.copy())) for k, v in arrays.items()),
-                   path)
+        torch.save(OrderedDict((k, torch_tensor(v)) for k, v in arrays.items()), path)
     return path

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from fnnet.nn.host import host_array, torch_tensor
 from fnnet.nn.module import Module
 from fnnet.nn.state_dict import state_dict as flatten
 from fnnet.optim.transforms import MomentumState, ScaleByAmsgradState
@@ -211,21 +212,9 @@ def to_torch_optimizer_state(
             state[index] = entry
     group = {**defaults, **param_group, "params": list(range(len(names)))}
     if tensors:
-        import torch
-
-        state = {i: {k: torch.from_numpy(v) for k, v in entry.items()}
+        state = {i: {k: torch_tensor(v) for k, v in entry.items()}
                  for i, entry in state.items()}
     return {"state": state, "param_groups": [group]}
-
-
-def _array(value: Any) -> np.ndarray:
-    """A numpy copy: jnp.asarray would alias a torch tensor's memory on the CPU, and
-    torch's next ``optimizer.step()`` updates its buffers in place."""
-    if hasattr(value, "detach"):
-        value = value.detach().cpu()
-    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-        value = value.numpy()
-    return np.array(value, copy=True)
 
 
 def from_torch_optimizer_state(
@@ -308,7 +297,7 @@ def _filled(piece: Any, names: list[str], entries: list[dict[str, Any]],
         flat = flatten(tree, None, module)
         values[key] = {}
         for name, entry in zip(names, entries, strict=True):
-            array = _array(entry[key])
+            array = host_array(entry[key])
             if array.dtype.kind not in "biuf" and not jnp.issubdtype(array.dtype,
                                                                      jnp.floating):
                 errors.append(f"{key} of {name} holds no real numbers (dtype "
@@ -318,7 +307,7 @@ def _filled(piece: Any, names: list[str], entries: list[dict[str, Any]],
                               f"shape {array.shape}, the parameter has shape "
                               f"{tuple(flat[name].shape)}")
             values[key][name] = array
-    counts = [_array(entry["step"]) for entry in entries if "step" in entry]
+    counts = [host_array(entry["step"]) for entry in entries if "step" in entry]
     if any(c.size != 1 or c.dtype.kind not in "iuf" or not np.isfinite(c).all()
            for c in counts):
         errors.append("every 'step' must be one finite number")

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.interop.checkpoint import read_state_dict
+from fnnet.nn.host import torch_tensor
 from fnnet.nn.module import Module
 from fnnet.nn.state_dict import load_state_dict, state_dict
 from fnnet.typing import Params, PRNGKey, State
@@ -85,7 +86,5 @@ def to_torch_state_dict(
             array = array.astype(np.int64)
         out[name] = array
     if tensors:
-        import torch
-
-        out = OrderedDict((name, torch.from_numpy(array)) for name, array in out.items())
+        out = OrderedDict((name, torch_tensor(array)) for name, array in out.items())
     return out

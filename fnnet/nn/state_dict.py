@@ -5,7 +5,7 @@ Because fnnet names and lays out parameters exactly as PyTorch does, a PyTorch
 
     params, state = fnnet.nn.load_state_dict(net, torch_net.state_dict())
     torch_net.load_state_dict(
-        {k: torch.from_numpy(np.asarray(v)) for k, v in state_dict(params, state).items()})
+        fnnet.interop.to_torch_state_dict(params, state, net, tensors=True))
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.nn.errors import StateDictError
+from fnnet.nn.host import host_array
 from fnnet.nn.module import Module
 from fnnet.typing import Array, Params, PRNGKey, State
 
@@ -147,13 +148,9 @@ def _as_array(name: str, value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return np.asarray(value)
     if hasattr(value, "numpy"):
-        if hasattr(value, "detach"):
-            value = value.detach()
-        if hasattr(value, "cpu"):
-            value = value.cpu()
         # A copy: jnp.asarray aliases the tensor's memory on the CPU, so a later in-place
         # update in PyTorch (optimizer.step) would change the loaded params too.
-        return np.array(value.numpy(), copy=True)
+        return host_array(value)
     raise TypeError(f"load_state_dict: {name!r} must be an array, got {type(value).__name__}")
 
 
