@@ -374,6 +374,26 @@ def test_table_is_pytorchs_text(torch, profile_memory, options):
         _rows(torch, profile_memory).table(**options)
 
 
+def test_rows_formatted_times_and_repr_are_pytorchs(torch):
+    """What scripts print of the rows themselves: ``row.cpu_time_total_str`` and the
+    other ``*_str`` times, ``repr(row)``, and an event's ``time_range``."""
+    import torch.autograd.profiler_util  # noqa: F401 - loads PyTorch's rows
+
+    names = ["cpu_time_str", "device_time_str", "cpu_time_total_str", "device_time_total_str",
+             "self_cpu_time_total_str", "self_device_time_total_str"]
+    for ours, theirs in zip(_rows(None, True), _rows(torch, True), strict=True):
+        assert [getattr(ours, n) for n in names] == [getattr(theirs, n) for n in names]
+        assert repr(ours) == repr(theirs)
+    event = _profiler_events.FunctionEvent("step", 1, start_us=5.0, duration_us=1500.0,
+                                           self_us=1500.0, device=False)
+    theirs = torch.autograd.profiler_util.FunctionEvent(
+        id=0, name="step", thread=1, start_us=5.0, end_us=1505.0)
+    assert (event.time_range.start, event.time_range.end, event.time_range.elapsed_us(),
+            event.cpu_time_total_str) == (theirs.time_range.start, theirs.time_range.end,
+                                          theirs.time_range.elapsed_us(),
+                                          theirs.cpu_time_total_str)
+
+
 def test_an_empty_table_is_empty_as_pytorchs(torch):
     assert _profiler_events.EventList().table() == \
         torch.autograd.profiler_util.EventList([]).table() == ""

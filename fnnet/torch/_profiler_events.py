@@ -23,8 +23,38 @@ def step_name(name: str) -> str:
     return "ProfilerStep*" if name.startswith(PROFILER_STEP) else name
 
 
+def _formatted(attribute: str) -> property:
+    """A property giving the time ``attribute`` as the table writes it (``1.234ms``)."""
+    return property(lambda self: _format_us(getattr(self, attribute)))
+
+
+class _FormattedTimes:
+    """PyTorch's ``*_str`` properties of an event or a row: its times as the table
+    writes them, for scripts that print their own lines."""
+
+    cpu_time_str = _formatted("cpu_time")
+    device_time_str = _formatted("device_time")
+    cpu_time_total_str = _formatted("cpu_time_total")
+    device_time_total_str = _formatted("device_time_total")
+    self_cpu_time_total_str = _formatted("self_cpu_time_total")
+    self_device_time_total_str = _formatted("self_device_time_total")
+
+
 @dataclasses.dataclass(frozen=True)
-class FunctionEvent:
+class Interval:
+    """An event's span in microseconds from the trace's start, as PyTorch's
+    ``event.time_range``."""
+
+    start: float
+    end: float
+
+    def elapsed_us(self) -> float:
+        """The span's length in microseconds."""
+        return self.end - self.start
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionEvent(_FormattedTimes):
     """One event of a recorded window: ``start_us`` and ``duration_us`` in microseconds
     from the trace's start, ``self_us`` its duration less that of the events it holds
     (same thread), ``device`` True for an accelerator's event; ``cpu_memory_usage`` and
@@ -69,9 +99,14 @@ class FunctionEvent:
     cpu_time = cpu_time_total
     device_time = device_time_total
 
+    @property
+    def time_range(self) -> Interval:
+        """When the event ran, microseconds from the trace's start."""
+        return Interval(self.start_us, self.start_us + self.duration_us)
 
-@dataclasses.dataclass
-class FunctionEventAvg:
+
+@dataclasses.dataclass(repr=False)
+class FunctionEventAvg(_FormattedTimes):
     """The events of one name, summed (microseconds), as PyTorch's ``key_averages`` rows.
 
     ``input_shapes`` is ``[]`` in the rows of ``key_averages(group_by_input_shape=True)``
@@ -109,6 +144,14 @@ class FunctionEventAvg:
     self_device_memory_usage = property(lambda self: 0)
     cuda_memory_usage = property(lambda self: 0)
     self_cuda_memory_usage = property(lambda self: 0)
+
+    def __repr__(self) -> str:
+        """PyTorch's line for a row (its device columns named ``cuda`` without a GPU)."""
+        return (f"<FunctionEventAvg key={self.key} self_cpu_time={self.self_cpu_time_total_str} "
+                f"cpu_time={self.cpu_time_str}  self_cuda_time="
+                f"{self.self_device_time_total_str} cuda_time={self.device_time_str} "
+                f"input_shapes={self.input_shapes} cpu_memory_usage={self.cpu_memory_usage} "
+                f"cuda_memory_usage={self.device_memory_usage}>")
 
     def add(self, event: FunctionEvent | FunctionEventAvg) -> None:
         """Counts ``event`` (or a row of them) into this row."""
