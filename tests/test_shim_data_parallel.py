@@ -144,3 +144,20 @@ def test_bad_arguments():
     with pytest.raises(NotImplementedError, match="torch.nn.parallel.replicate"
                        ".*DistributedDataParallel"):
         getattr(nn.parallel, "replicate")  # noqa: B009
+
+
+@pytest.mark.torch
+def test_on_a_single_cpu_device_the_module_runs_as_is_as_pytorchs(torch, monkeypatch):
+    # PyTorch without GPUs: DataParallel calls the module, device_ids is [] and the ids
+    # given are not checked
+    monkeypatch.setattr(jax, "local_devices", lambda *a, **k: jax.devices()[:1])
+    theirs = torch.nn.DataParallel(torch.nn.Linear(3, 2), device_ids=[0, 1], dim=1)
+    ours = nn.DataParallel(nn.Linear(3, 2), device_ids=[0, 1], dim=1)
+    ours.module.load_state_dict({k: ft.tensor(v.detach().numpy())
+                                 for k, v in theirs.module.state_dict().items()})
+    assert ours.device_ids == theirs.device_ids == []
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = np.arange(5.0, dtype=np.float32).reshape(1, 5)[:, :3]  # a batch of one row
+    np.testing.assert_allclose(ours(ft.tensor(x)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    assert ours(ft.tensor(x[0])).shape == theirs(torch.tensor(x[0])).shape  # no batch axis

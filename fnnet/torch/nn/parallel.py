@@ -22,6 +22,9 @@ runs the replicas in threads):
   gives the last replicas smaller chunks).
 - Outputs are not gathered onto ``output_device``: they stay split over the devices
   (jax moves them when they are read).
+
+With a single CPU device (PyTorch without GPUs) the wrapper calls the module as it is,
+and ``device_ids`` is ``[]``, as PyTorch's.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 import jax
+from jax.sharding import NamedSharding
 
 from fnnet.parallel.mesh import batch_sharded, check_divisible, data_mesh
 from fnnet.torch import _sharding
@@ -97,6 +101,14 @@ class DataParallel(Module):
         if not isinstance(module, Module):
             raise TypeError(f"DataParallel: module must be an nn.Module, got "
                             f"{type(module).__name__}")
+        local = jax.local_devices()
+        if len(local) == 1 and local[0].platform == "cpu":
+            # PyTorch without GPUs: the wrapper calls the module as it is, and ignores
+            # device_ids, output_device and dim
+            self.module = module
+            self.device_ids: list[Any] = []
+            self._sharding: NamedSharding | None = None
+            return
         if dim != 0:
             raise NotImplementedError(f"fnnet.torch: DataParallel(dim={dim}) is not "
                                       "supported; put the batch on axis 0")
@@ -109,6 +121,8 @@ class DataParallel(Module):
 
     def _scatter(self, value: Any) -> Any:
         """``value`` with every tensor in it split over the devices along axis 0."""
+        sharding = self._sharding
+        assert sharding is not None  # called with several devices only
         if isinstance(value, Tensor):
             aval = value._cell.aval
             assert aval is not None  # a tensor's cell always knows its shape
@@ -116,7 +130,7 @@ class DataParallel(Module):
             if not shape:
                 raise ValueError("DataParallel: inputs must have a batch axis (axis 0), got "
                                  "a 0-d tensor")
-            devices = self._sharding.mesh.size
+            devices = sharding.mesh.size
             try:
                 check_divisible(shape[0], devices, what="global batch")
             except ValueError as error:
@@ -124,8 +138,8 @@ class DataParallel(Module):
             cell = value._cell
             if cell.val is not None and value._kind == 0:
                 # a concrete input (a batch from the loader): place it split right away
-                value = _wrap_value(jax.device_put(cell.val, self._sharding))
-            return _op(_sharding.shard_batch, (self._sharding,), value, who="DataParallel")
+                value = _wrap_value(jax.device_put(cell.val, sharding))
+            return _op(_sharding.shard_batch, (sharding,), value, who="DataParallel")
         if isinstance(value, (list, tuple)):
             return type(value)(self._scatter(v) for v in value)
         if isinstance(value, Mapping):
@@ -133,6 +147,8 @@ class DataParallel(Module):
         return value
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
+        if self._sharding is None:
+            return self.module(*inputs, **kwargs)
         return self.module(*self._scatter(inputs), **self._scatter(kwargs))
 
 
