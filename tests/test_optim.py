@@ -97,7 +97,7 @@ CASES = [
     ("SGD", dict(lr=0.1)),
     ("SGD", dict(lr=0.05, momentum=0.9)),
     ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.3)),
-    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, foreach=True, differentiable=False)),
     ("SGD", dict(lr=0.1, weight_decay=0.05)),
     ("SGD", dict(lr=0.1, maximize=True)),
     ("SGD", dict(lr=0.02, momentum=0.8, dampening=0.1, weight_decay=0.1, maximize=True)),
@@ -121,6 +121,7 @@ CASES = [
     ("Adam", dict(lr=0.01, weight_decay=0.1)),
     ("Adam", dict(lr=0.01, amsgrad=True)),
     ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1, maximize=True)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, fused=True)),
     ("AdamW", dict()),
     ("AdamW", dict(lr=0.01, weight_decay=0.1)),
     ("AdamW", dict(lr=0.01, amsgrad=True, betas=(0.5, 0.9), maximize=True)),
@@ -252,14 +253,29 @@ def test_adagrad_lr_decay_composes_with_a_schedule(torch):
     assert_same_trajectory(actual, expected)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"])
-def test_defaults_are_torch_defaults(torch, name):
+@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adadelta",
+                                  "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"])
+def test_arguments_and_defaults_are_torchs(torch, name):
+    """torch.optim's arguments but ``params``, so that its keyword calls carry over
+    (``foreach``, ``fused``... included)."""
     import inspect
 
     ours = inspect.signature(getattr(optim, name)).parameters
     theirs = inspect.signature(getattr(torch.optim, name)).parameters
+    assert set(ours) == set(theirs) - {"params"}
     for arg, parameter in ours.items():
         assert parameter.default == theirs[arg].default, f"{name}({arg}=...)"
+
+
+@pytest.mark.parametrize("kwargs", [dict(fused=True, foreach=True),
+                                    dict(fused=True, differentiable=True)])
+def test_implementation_flags_are_checked_as_torch_checks_them(torch, kwargs):
+    with pytest.raises(RuntimeError) as theirs:
+        torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], **kwargs)
+    with pytest.raises(RuntimeError, match=f"^{re.escape(str(theirs.value))}$"):
+        optim.Adam(**kwargs)
+    with pytest.raises(TypeError, match="^foreach must be None or a bool, got 'yes'$"):
+        optim.SGD(foreach="yes")
 
 
 # ---------------------------------------------------------------- bad hyperparameters

@@ -82,3 +82,25 @@ def check_flag(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool, got {value!r}")
     return bool(value)
+
+
+def check_implementation_flags(**flags: Any) -> None:
+    """Checks ``torch.optim``'s implementation choices as PyTorch's constructors do.
+
+    ``foreach``, ``fused``, ``capturable`` and ``differentiable`` choose how PyTorch
+    runs one update (a loop or multi-tensor kernels, CUDA graphs, autograd through the
+    step), never what it computes. fnnet's update is one compiled computation that
+    ``jax.grad`` differentiates either way, so each is accepted and has no effect.
+
+    Raises:
+        TypeError: a flag that is neither None nor a bool.
+        RuntimeError: PyTorch's refusals: ``fused`` with ``foreach`` or
+            ``differentiable``.
+    """
+    for name, value in flags.items():
+        if value is not None and not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be None or a bool, got {value!r}")
+    if flags.get("fused") and flags.get("foreach"):
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if flags.get("fused") and flags.get("differentiable"):
+        raise RuntimeError("`fused` does not support `differentiable`")

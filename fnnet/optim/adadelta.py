@@ -9,7 +9,13 @@ import jax.numpy as jnp
 import optax
 
 from fnnet.optim._build import add_weight_decay, build, negate
-from fnnet.optim._validate import check_flag, check_lr, check_nonnegative, check_number
+from fnnet.optim._validate import (
+    check_flag,
+    check_implementation_flags,
+    check_lr,
+    check_nonnegative,
+    check_number,
+)
 
 
 class AdadeltaState(NamedTuple):
@@ -52,7 +58,8 @@ def scale_by_adadelta(rho: Any = 0.9, eps: Any = 1e-6) -> optax.GradientTransfor
 
 
 def Adadelta(lr: float | optax.Schedule = 1.0, rho: Any = 0.9, eps: Any = 1e-6,
-             weight_decay: Any = 0.0, *, maximize: bool = False
+             weight_decay: Any = 0.0, *, maximize: bool = False,
+             foreach: bool | None = None, capturable: bool = False, differentiable: bool = False
              ) -> optax.GradientTransformationExtraArgs:
     """Adadelta exactly as ``torch.optim.Adadelta`` updates a parameter.
 
@@ -69,6 +76,9 @@ def Adadelta(lr: float | optax.Schedule = 1.0, rho: Any = 0.9, eps: Any = 1e-6,
         eps: added inside the square roots.
         weight_decay: L2 penalty added to the gradient.
         maximize: maximise the objective instead of minimising it.
+        foreach, capturable, differentiable: how PyTorch runs the update (loops or
+            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
+            PyTorch checks them, without effect on what fnnet computes.
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["adadelta"]`` holds
@@ -79,6 +89,8 @@ def Adadelta(lr: float | optax.Schedule = 1.0, rho: Any = 0.9, eps: Any = 1e-6,
 
     PyTorch equivalent: ``torch.optim.Adadelta``.
     """
+    check_implementation_flags(foreach=foreach, capturable=capturable,
+                               differentiable=differentiable)
     check_lr(lr)
     for name, value in (("rho", rho), ("eps", eps), ("weight_decay", weight_decay)):
         check_number(name, value)

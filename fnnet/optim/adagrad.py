@@ -9,6 +9,7 @@ import optax
 from fnnet.optim._build import add_weight_decay, build, negate
 from fnnet.optim._validate import (
     check_flag,
+    check_implementation_flags,
     check_lr,
     check_nonnegative,
     check_number,
@@ -34,7 +35,8 @@ def _decayed(lr: float | optax.Schedule, lr_decay: float) -> float | optax.Sched
 
 def Adagrad(lr: float | optax.Schedule = 1e-2, lr_decay: float = 0.0,
             weight_decay: Any = 0.0, initial_accumulator_value: Any = 0.0,
-            eps: Any = 1e-10, *, maximize: bool = False
+            eps: Any = 1e-10, *, maximize: bool = False,
+            foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None
             ) -> optax.GradientTransformationExtraArgs:
     """Adagrad exactly as ``torch.optim.Adagrad`` updates a parameter.
 
@@ -51,6 +53,9 @@ def Adagrad(lr: float | optax.Schedule = 1e-2, lr_decay: float = 0.0,
         initial_accumulator_value: starting value of the sum of squares.
         eps: added to the square root of the sum (outside it, unlike optax).
         maximize: maximise the objective instead of minimising it.
+        foreach, differentiable, fused: how PyTorch runs the update (loops or
+            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
+            PyTorch checks them, without effect on what fnnet computes.
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["adagrad"].sum`` is
@@ -62,6 +67,7 @@ def Adagrad(lr: float | optax.Schedule = 1e-2, lr_decay: float = 0.0,
 
     PyTorch equivalent: ``torch.optim.Adagrad``.
     """
+    check_implementation_flags(foreach=foreach, differentiable=differentiable, fused=fused)
     check_lr(lr)
     for name, value in (("lr_decay", lr_decay), ("weight_decay", weight_decay),
                         ("initial_accumulator_value", initial_accumulator_value),

@@ -8,7 +8,7 @@ import optax
 
 from fnnet.optim._adam_family import check_adam_args
 from fnnet.optim._build import add_weight_decay, build, negate
-from fnnet.optim._validate import check_flag
+from fnnet.optim._validate import check_flag, check_implementation_flags
 from fnnet.optim.transforms import scale_by_amsgrad
 
 
@@ -35,7 +35,9 @@ def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, maximi
 
 def Adam(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
          eps: Any = 1e-8, weight_decay: Any = 0.0, amsgrad: bool = False, *,
-         maximize: bool = False) -> optax.GradientTransformationExtraArgs:
+         foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+         differentiable: bool = False, fused: bool | None = None,
+         decoupled_weight_decay: bool = False) -> optax.GradientTransformationExtraArgs:
     """Adam exactly as ``torch.optim.Adam`` updates a parameter.
 
     With ``g = grad + weight_decay * param`` (L2, added to the gradient; ``-grad`` if
@@ -49,11 +51,16 @@ def Adam(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 0
         lr: learning rate, a float or an optax schedule ``step -> lr``.
         betas: ``(b1, b2)``, decays of the first and second moments.
         eps: added to the denominator (outside the square root).
-        weight_decay: L2 penalty added to the gradient (see :func:`AdamW` for the
-            decoupled kind).
+        weight_decay: L2 penalty added to the gradient (decoupled with
+            ``decoupled_weight_decay``).
         amsgrad: keep the maximum of the second moments (PyTorch's formula: maximum of
             the raw moments, then bias correction).
         maximize: maximise the objective instead of minimising it.
+        foreach, capturable, differentiable, fused: how PyTorch runs the update (loops or
+            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
+            PyTorch checks them, without effect on what fnnet computes.
+        decoupled_weight_decay: decay the parameters as :func:`AdamW` does (PyTorch's
+            ``Adam(decoupled_weight_decay=True)`` is ``AdamW``).
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["adam"]`` holds the moments
@@ -66,12 +73,17 @@ def Adam(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 0
 
     PyTorch equivalent: ``torch.optim.Adam``.
     """
-    return _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled=False)
+    check_implementation_flags(foreach=foreach, capturable=capturable,
+                               differentiable=differentiable, fused=fused)
+    decoupled = check_flag("decoupled_weight_decay", decoupled_weight_decay)
+    return _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled=decoupled)
 
 
 def AdamW(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
           eps: Any = 1e-8, weight_decay: Any = 1e-2, amsgrad: bool = False, *,
-          maximize: bool = False) -> optax.GradientTransformationExtraArgs:
+          maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+          differentiable: bool = False, fused: bool | None = None
+          ) -> optax.GradientTransformationExtraArgs:
     """AdamW exactly as ``torch.optim.AdamW`` updates a parameter.
 
     Adam on the raw gradient, with the weight decay decoupled from it: ``param = param *
@@ -86,6 +98,9 @@ def AdamW(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 
             ``1e-4``).
         amsgrad: keep the maximum of the second moments, as :func:`Adam`.
         maximize: maximise the objective instead of minimising it.
+        foreach, capturable, differentiable, fused: how PyTorch runs the update (loops or
+            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
+            PyTorch checks them, without effect on what fnnet computes.
 
     Returns:
         An ``optax.GradientTransformation``, state as :func:`Adam`'s.
@@ -96,4 +111,6 @@ def AdamW(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 
 
     PyTorch equivalent: ``torch.optim.AdamW``.
     """
+    check_implementation_flags(foreach=foreach, capturable=capturable,
+                               differentiable=differentiable, fused=fused)
     return _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled=True)

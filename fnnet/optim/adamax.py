@@ -10,7 +10,7 @@ import optax
 
 from fnnet.optim._adam_family import check_adam_args
 from fnnet.optim._build import add_weight_decay, build, negate
-from fnnet.optim._validate import check_flag
+from fnnet.optim._validate import check_flag, check_implementation_flags
 
 
 class AdamaxState(NamedTuple):
@@ -54,7 +54,8 @@ def scale_by_adamax(b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8
 
 
 def Adamax(lr: float | optax.Schedule = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-           eps: Any = 1e-8, weight_decay: Any = 0.0, *, maximize: bool = False
+           eps: Any = 1e-8, weight_decay: Any = 0.0, *, maximize: bool = False,
+           foreach: bool | None = None, capturable: bool = False, differentiable: bool = False
            ) -> optax.GradientTransformationExtraArgs:
     """Adamax exactly as ``torch.optim.Adamax`` updates a parameter.
 
@@ -70,6 +71,9 @@ def Adamax(lr: float | optax.Schedule = 2e-3, betas: tuple[float, float] = (0.9,
         eps: added to ``|g|`` inside the maximum.
         weight_decay: L2 penalty added to the gradient.
         maximize: maximise the objective instead of minimising it.
+        foreach, capturable, differentiable: how PyTorch runs the update (loops or
+            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
+            PyTorch checks them, without effect on what fnnet computes.
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["adamax"]`` holds ``exp_avg``,
@@ -77,6 +81,8 @@ def Adamax(lr: float | optax.Schedule = 2e-3, betas: tuple[float, float] = (0.9,
 
     PyTorch equivalent: ``torch.optim.Adamax``.
     """
+    check_implementation_flags(foreach=foreach, capturable=capturable,
+                               differentiable=differentiable)
     b1, b2 = check_adam_args(lr, betas, eps, weight_decay)
     return build(
         ("maximize", negate(check_flag("maximize", maximize))),

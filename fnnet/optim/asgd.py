@@ -9,7 +9,12 @@ import jax.numpy as jnp
 import optax
 
 from fnnet.optim._build import add_weight_decay, build, negate
-from fnnet.optim._validate import check_flag, check_lr, check_nonnegative
+from fnnet.optim._validate import (
+    check_flag,
+    check_implementation_flags,
+    check_lr,
+    check_nonnegative,
+)
 
 
 class ASGDState(NamedTuple):
@@ -60,7 +65,8 @@ def asgd_update(lr: Any, lambd: float, alpha: float, t0: float
 
 
 def ASGD(lr: float | optax.Schedule = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,  # noqa: N802
-         t0: float = 1e6, weight_decay: Any = 0.0, *, maximize: bool = False
+         t0: float = 1e6, weight_decay: Any = 0.0, *, maximize: bool = False,
+         foreach: bool | None = None, capturable: bool = False, differentiable: bool = False
          ) -> optax.GradientTransformationExtraArgs:
     """Averaged SGD exactly as ``torch.optim.ASGD`` updates a parameter: with ``g = grad +
     weight_decay * param``::
@@ -76,6 +82,9 @@ def ASGD(lr: float | optax.Schedule = 1e-2, lambd: float = 1e-4, alpha: float = 
         t0: the step from which the average starts.
         weight_decay: L2 penalty added to the gradient.
         maximize: maximise the objective instead of minimising it.
+        foreach, capturable, differentiable: how PyTorch runs the update (loops or
+            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
+            PyTorch checks them, without effect on what fnnet computes.
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["asgd"]`` holds ``eta``, ``mu``,
@@ -83,6 +92,8 @@ def ASGD(lr: float | optax.Schedule = 1e-2, lambd: float = 1e-4, alpha: float = 
 
     PyTorch equivalent: ``torch.optim.ASGD``.
     """
+    check_implementation_flags(foreach=foreach, capturable=capturable,
+                               differentiable=differentiable)
     check_lr(lr)
     check_nonnegative(weight_decay, "Invalid weight_decay value")
     return build(

@@ -10,7 +10,12 @@ import optax
 
 from fnnet.optim._adam_family import check_adam_args
 from fnnet.optim._build import add_weight_decay, build, negate
-from fnnet.optim._validate import check_flag, check_nonnegative, check_number
+from fnnet.optim._validate import (
+    check_flag,
+    check_implementation_flags,
+    check_nonnegative,
+    check_number,
+)
 
 
 class NAdamState(NamedTuple):
@@ -66,7 +71,8 @@ def scale_by_nadam(b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8,
 
 def NAdam(lr: float | optax.Schedule = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
           eps: Any = 1e-8, weight_decay: Any = 0.0, momentum_decay: Any = 4e-3,
-          decoupled_weight_decay: bool = False, *, maximize: bool = False
+          decoupled_weight_decay: bool = False, *, maximize: bool = False,
+          foreach: bool | None = None, capturable: bool = False, differentiable: bool = False
           ) -> optax.GradientTransformationExtraArgs:
     """NAdam exactly as ``torch.optim.NAdam`` updates a parameter.
 
@@ -86,6 +92,9 @@ def NAdam(lr: float | optax.Schedule = 2e-3, betas: tuple[float, float] = (0.9, 
         momentum_decay: ``psi`` of the momentum schedule.
         decoupled_weight_decay: NAdamW.
         maximize: maximise the objective instead of minimising it.
+        foreach, capturable, differentiable: how PyTorch runs the update (loops or
+            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
+            PyTorch checks them, without effect on what fnnet computes.
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["nadam"]`` holds ``exp_avg``,
@@ -93,6 +102,8 @@ def NAdam(lr: float | optax.Schedule = 2e-3, betas: tuple[float, float] = (0.9, 
 
     PyTorch equivalent: ``torch.optim.NAdam``.
     """
+    check_implementation_flags(foreach=foreach, capturable=capturable,
+                               differentiable=differentiable)
     b1, b2 = check_adam_args(lr, betas, eps, weight_decay)
     check_number("momentum_decay", momentum_decay)
     check_nonnegative(momentum_decay, "Invalid momentum_decay value")

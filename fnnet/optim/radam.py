@@ -11,7 +11,7 @@ import optax
 
 from fnnet.optim._adam_family import check_adam_args
 from fnnet.optim._build import add_weight_decay, build, negate
-from fnnet.optim._validate import check_flag
+from fnnet.optim._validate import check_flag, check_implementation_flags
 
 
 def _neg_log(beta: Any) -> Any:
@@ -89,7 +89,9 @@ def scale_by_radam(b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8
 
 def RAdam(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
           eps: Any = 1e-8, weight_decay: Any = 0.0, decoupled_weight_decay: bool = False,
-          *, maximize: bool = False) -> optax.GradientTransformationExtraArgs:
+          *, maximize: bool = False,
+          foreach: bool | None = None, capturable: bool = False, differentiable: bool = False
+          ) -> optax.GradientTransformationExtraArgs:
     """RAdam exactly as ``torch.optim.RAdam`` updates a parameter.
 
     The moments as Adam's; with ``rho_inf = 2 / (1 - b2) - 1`` and ``rho_t = rho_inf -
@@ -103,6 +105,9 @@ def RAdam(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 
         weight_decay: L2 penalty (decoupled if ``decoupled_weight_decay``).
         decoupled_weight_decay: AdamW-style decay.
         maximize: maximise the objective instead of minimising it.
+        foreach, capturable, differentiable: how PyTorch runs the update (loops or
+            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
+            PyTorch checks them, without effect on what fnnet computes.
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["radam"]`` holds ``exp_avg``,
@@ -110,6 +115,8 @@ def RAdam(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 
 
     PyTorch equivalent: ``torch.optim.RAdam``.
     """
+    check_implementation_flags(foreach=foreach, capturable=capturable,
+                               differentiable=differentiable)
     b1, b2 = check_adam_args(lr, betas, eps, weight_decay)
     decoupled = check_flag("decoupled_weight_decay", decoupled_weight_decay)
     decay = add_weight_decay(weight_decay)

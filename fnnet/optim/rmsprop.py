@@ -9,6 +9,7 @@ import optax
 from fnnet.optim._build import add_weight_decay, build, negate
 from fnnet.optim._validate import (
     check_flag,
+    check_implementation_flags,
     check_lr,
     check_nonnegative,
     check_number,
@@ -18,7 +19,9 @@ from fnnet.optim._validate import (
 
 def RMSprop(lr: float | optax.Schedule = 1e-2, alpha: Any = 0.99, eps: Any = 1e-8,
             weight_decay: Any = 0.0, momentum: float = 0.0, centered: bool = False, *,
-            maximize: bool = False) -> optax.GradientTransformationExtraArgs:
+            maximize: bool = False,
+            foreach: bool | None = None, capturable: bool = False, differentiable: bool = False
+            ) -> optax.GradientTransformationExtraArgs:
     """RMSprop exactly as ``torch.optim.RMSprop`` updates a parameter.
 
     With ``g = grad + weight_decay * param`` (``-grad`` if ``maximize``)::
@@ -41,6 +44,9 @@ def RMSprop(lr: float | optax.Schedule = 1e-2, alpha: Any = 0.99, eps: Any = 1e-
         momentum: momentum factor (0 keeps no buffer).
         centered: normalise by the estimated variance of the gradient.
         maximize: maximise the objective instead of minimising it.
+        foreach, capturable, differentiable: how PyTorch runs the update (loops or
+            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
+            PyTorch checks them, without effect on what fnnet computes.
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["rmsprop"].nu`` is PyTorch's
@@ -53,6 +59,8 @@ def RMSprop(lr: float | optax.Schedule = 1e-2, alpha: Any = 0.99, eps: Any = 1e-
 
     PyTorch equivalent: ``torch.optim.RMSprop``.
     """
+    check_implementation_flags(foreach=foreach, capturable=capturable,
+                               differentiable=differentiable)
     check_lr(lr)
     for name, value in (("alpha", alpha), ("eps", eps), ("weight_decay", weight_decay),
                         ("momentum", momentum)):

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from fnnet.optim._build import build, negate
-from fnnet.optim._validate import check_flag, check_lr, concrete
+from fnnet.optim._validate import check_flag, check_implementation_flags, check_lr, concrete
 
 
 class RpropState(NamedTuple):
@@ -60,7 +60,8 @@ def scale_by_rprop(lr: Any, etas: tuple[float, float], step_sizes: tuple[float, 
 
 
 def Rprop(lr: float | optax.Schedule = 1e-2, etas: tuple[float, float] = (0.5, 1.2),  # noqa: N802
-          step_sizes: tuple[float, float] = (1e-6, 50), *, maximize: bool = False
+          step_sizes: tuple[float, float] = (1e-6, 50), *, maximize: bool = False,
+          foreach: bool | None = None, capturable: bool = False, differentiable: bool = False
           ) -> optax.GradientTransformationExtraArgs:
     """Rprop exactly as ``torch.optim.Rprop`` updates a parameter::
 
@@ -75,6 +76,9 @@ def Rprop(lr: float | optax.Schedule = 1e-2, etas: tuple[float, float] = (0.5, 1
         etas: ``(etaminus, etaplus)``, ``0 < etaminus < 1 < etaplus``.
         step_sizes: the step sizes' ``(minimum, maximum)``.
         maximize: maximise the objective instead of minimising it.
+        foreach, capturable, differentiable: how PyTorch runs the update (loops or
+            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
+            PyTorch checks them, without effect on what fnnet computes.
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["rprop"]`` holds ``prev``,
@@ -82,6 +86,8 @@ def Rprop(lr: float | optax.Schedule = 1e-2, etas: tuple[float, float] = (0.5, 1
 
     PyTorch equivalent: ``torch.optim.Rprop``.
     """
+    check_implementation_flags(foreach=foreach, capturable=capturable,
+                               differentiable=differentiable)
     check_lr(lr)
     etaminus, etaplus = (float(e) if concrete(e) is not None else e for e in etas)
     if not 0.0 < etaminus < 1.0 < etaplus:

@@ -9,6 +9,7 @@ import optax
 from fnnet.optim._build import add_weight_decay, build, negate
 from fnnet.optim._validate import (
     check_flag,
+    check_implementation_flags,
     check_lr,
     check_nonnegative,
     check_number,
@@ -20,7 +21,9 @@ from fnnet.optim.transforms import momentum_buffer
 
 def SGD(lr: float | optax.Schedule = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
         weight_decay: Any = 0.0, nesterov: bool = False, *,
-        maximize: bool = False) -> optax.GradientTransformationExtraArgs:
+        maximize: bool = False,
+        foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None
+        ) -> optax.GradientTransformationExtraArgs:
     """SGD exactly as ``torch.optim.SGD`` updates a parameter.
 
     With ``g = grad + weight_decay * param`` (``-grad`` if ``maximize``)::
@@ -37,6 +40,9 @@ def SGD(lr: float | optax.Schedule = 1e-3, momentum: float = 0.0, dampening: flo
         weight_decay: L2 penalty added to the gradient.
         nesterov: Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
         maximize: maximise the objective instead of minimising it.
+        foreach, differentiable, fused: how PyTorch runs the update (loops or
+            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
+            PyTorch checks them, without effect on what fnnet computes.
 
     Returns:
         An ``optax.GradientTransformation``; apply its updates with
@@ -59,6 +65,7 @@ def SGD(lr: float | optax.Schedule = 1e-3, momentum: float = 0.0, dampening: flo
 
     PyTorch equivalent: ``torch.optim.SGD``.
     """
+    check_implementation_flags(foreach=foreach, differentiable=differentiable, fused=fused)
     check_lr(lr)
     check_number("momentum", momentum)
     check_nonnegative(momentum, "Invalid momentum value")
