@@ -49,7 +49,8 @@ def host_array(value: Any, *, copy: bool = True) -> np.ndarray:
     if name in _REINTERPRETED and torch is not None and isinstance(value, torch.Tensor):
         dtype, bits = _REINTERPRETED[name]
         value = value.view(getattr(torch, bits))
-        return np.array(value.numpy(), **order).view(dtype)
+        same_bits: np.ndarray = np.array(value.numpy(), **order)
+        return same_bits.view(dtype)
     return np.array(value.numpy(), **order)
 
 
