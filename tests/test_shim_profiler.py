@@ -394,6 +394,16 @@ def test_rows_formatted_times_and_repr_are_pytorchs(torch):
                                           theirs.cpu_time_total_str)
 
 
+def test_profilers_keep_their_options_as_pytorchs(torch):
+    names = ["record_shapes", "with_flops", "with_modules", "with_stack", "profile_memory"]
+    kept = []
+    for module in (torch, ft):
+        made = (module.profiler.profile(record_shapes=True, with_flops=True),
+                module.autograd.profiler.profile(record_shapes=True, with_modules=True))
+        kept.append([[getattr(p, n) for n in names] for p in made])
+    assert kept[1] == kept[0]
+
+
 def test_an_empty_table_is_empty_as_pytorchs(torch):
     assert _profiler_events.EventList().table() == \
         torch.autograd.profiler_util.EventList([]).table() == ""

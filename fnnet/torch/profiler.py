@@ -434,8 +434,7 @@ class profile:  # noqa: N801 - PyTorch's name
                  acc_events: bool = False, use_cuda: bool | None = None,
                  custom_trace_id_callback: Callable[[], str] | None = None,
                  post_processing_timeout_s: float | None = None) -> None:
-        del record_shapes, with_flops, with_modules, experimental_config
-        del execution_trace_observer, acc_events
+        del experimental_config, execution_trace_observer, acc_events
         if use_cuda is not None:
             warnings.warn("`use_cuda` is deprecated, use `activities` argument instead",
                           FutureWarning, stacklevel=2)
@@ -457,6 +456,9 @@ class profile:  # noqa: N801 - PyTorch's name
         self._step_region: record_function | None = None
         self.on_trace_ready = on_trace_ready
         self.with_stack = with_stack
+        # kept as PyTorch keeps them; the trace is the same either way
+        self.record_shapes, self.with_flops, self.with_modules = \
+            record_shapes, with_flops, with_modules
         self.profile_memory = bool(profile_memory)
         self._memory: _MemoryLog | None = None
         self.step_num = 0

@@ -59,12 +59,13 @@ class profile(_profiler.profile):  # noqa: N801 - PyTorch's name
                  use_kineto: bool = False, use_cpu: bool = True,
                  experimental_config: Any = None, acc_events: bool = False,
                  custom_trace_id_callback: Any = None) -> None:
-        del record_shapes, with_flops, with_modules, use_kineto, use_cpu
-        del experimental_config, acc_events
+        del use_kineto, use_cpu, experimental_config, acc_events
         self.enabled = bool(enabled)  # PyTorch takes any truth value (a 0/1 flag)
         if self.enabled:
             _warn_about_device(use_cuda, use_device)
         super().__init__(with_stack=with_stack, profile_memory=profile_memory,
+                         record_shapes=record_shapes, with_flops=with_flops,
+                         with_modules=with_modules,
                          custom_trace_id_callback=custom_trace_id_callback)
         self._entered = False
 
