@@ -379,6 +379,28 @@ def test_data_mesh_arguments():
         parallel.data_mesh(9)
 
 
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: parallel.data_mesh(2.0), TypeError,
+     "data_mesh: devices must be a list of jax devices or a count, got float 2.0"),
+    (lambda: parallel.data_mesh(["cpu:0"]), TypeError,
+     "data_mesh: devices must be jax devices .*, got str 'cpu:0'"),
+    (lambda: parallel.data_mesh(jax.devices()[:1] * 2), ValueError,
+     "data_mesh: devices must name each device once"),
+    (lambda: parallel.data_mesh(axis_name=None), TypeError, "axis_name must be a non-empty"),
+    (lambda: parallel.shard_batch(np.zeros((12, 3)), 0), ValueError,
+     "shard_batch: devices must be between 1 and the 8 available devices, got 0"),
+    (lambda: parallel.shard_batch(np.zeros((18, 3)), 9), ValueError,
+     "shard_batch: devices must be between 1 and the 8 available devices, got 9"),
+    (lambda: parallel.replicate({"w": np.ones(2)}, devices=[]), ValueError,
+     "replicate: devices must name at least one device"),
+    (lambda: parallel.put_batch(np.zeros((16, 3)), leading=-1), ValueError,
+     r"put_batch: leading must be >= 0 \(the batch axis\), got -1"),
+])
+def test_device_and_axis_arguments_are_checked_first(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
 def test_fingerprints_name_the_first_differing_leaf():
     params = {"fc1": {"weight": np.ones((3, 2), np.float32), "bias": np.zeros(3, np.float32)},
               "fc2": {"weight": np.ones((1, 3), np.float32), "bias": np.zeros(1, np.float32)}}

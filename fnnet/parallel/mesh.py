@@ -25,30 +25,52 @@ def data_mesh(devices: Sequence[jax.Device] | int | None = None,
         ``Mesh(devices, (axis_name,))``.
 
     Raises:
-        ValueError: an empty device list, or a count outside ``[1, jax.device_count()]``.
+        TypeError: ``devices`` is neither a count nor a list of jax devices, or a bad
+            ``axis_name``.
+        ValueError: an empty device list, one naming a device twice, or a count outside
+            ``[1, jax.device_count()]``.
 
     PyTorch equivalent: the default process group of ``torch.distributed`` (one rank per
     device).
     """
-    if isinstance(devices, bool):
-        raise TypeError(f"devices must be a device list or a count, got {devices!r}")
+    if not isinstance(axis_name, str) or not axis_name:
+        raise TypeError(f"data_mesh: axis_name must be a non-empty str, got {axis_name!r}")
+    devices = pick_devices(devices, jax.devices(), "data_mesh")
+    return Mesh(np.asarray(devices), (axis_name,))
+
+
+def pick_devices(devices: Any, available: Sequence[jax.Device], who: str) -> list[jax.Device]:
+    """``devices`` checked: None (all of ``available``), a count ``n`` (the first ``n``
+    of them) or a list of distinct jax devices.
+
+    Raises:
+        TypeError: neither a count nor a list of jax devices.
+        ValueError: a count outside ``[1, len(available)]``, an empty list, or a list
+            naming a device twice.
+    """
     if devices is None:
-        devices = jax.devices()
-    elif isinstance(devices, int):
-        available = jax.device_count()
-        if not 1 <= devices <= available:
+        return list(available)
+    if isinstance(devices, int) and not isinstance(devices, bool):
+        if not 1 <= devices <= len(available):
             hint = ("; on the CPU, simulate more with XLA_FLAGS=--xla_force_host_platform_"
                     "device_count=N set before JAX starts"
-                    if jax.devices()[0].platform == "cpu" else "")
-            raise ValueError(
-                f"devices must be between 1 and the {available} available devices, "
-                f"got {devices}{hint}"
-            )
-        devices = jax.devices()[:devices]
-    devices = list(devices)
-    if not devices:
-        raise ValueError("devices must name at least one device, got an empty list")
-    return Mesh(np.asarray(devices), (axis_name,))
+                    if available[0].platform == "cpu" else "")
+            raise ValueError(f"{who}: devices must be between 1 and the {len(available)} "
+                             f"available devices, got {devices}{hint}")
+        return list(available[:devices])
+    if isinstance(devices, (str, bytes, bool)) or not hasattr(devices, "__iter__"):
+        raise TypeError(f"{who}: devices must be a list of jax devices or a count, got "
+                        f"{type(devices).__name__} {devices!r}")
+    listed = list(np.asarray(devices, dtype=object).flat)
+    if not listed:
+        raise ValueError(f"{who}: devices must name at least one device, got an empty list")
+    for device in listed:
+        if not isinstance(device, jax.Device):
+            raise TypeError(f"{who}: devices must be jax devices (jax.devices()), got "
+                            f"{type(device).__name__} {device!r}")
+    if len(set(listed)) != len(listed):
+        raise ValueError(f"{who}: devices must name each device once, got {listed}")
+    return listed
 
 
 def axis_of(mesh: Mesh) -> str:
@@ -83,20 +105,20 @@ def replicated(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec())
 
 
-def batch_sharded(mesh: Mesh, leading: int = 0) -> NamedSharding:
-    """The sharding that splits axis ``leading`` (the batch) over the mesh's axis.
+def batch_sharded(mesh: Mesh, leading: int = 0, *, who: str = "batch_sharded"
+                  ) -> NamedSharding:
+    """The sharding that splits axis ``leading`` (the batch) over the mesh's axis;
+    ``who`` names the caller in the errors.
 
     Raises:
         TypeError: ``mesh`` is not a ``jax.sharding.Mesh``, or ``leading`` not an int.
         ValueError: ``leading`` is negative, or the mesh has more than one axis.
     """
-    check_mesh("batch_sharded", mesh)
+    check_mesh(who, mesh)
     if isinstance(leading, bool) or not isinstance(leading, int):
-        raise TypeError(f"batch_sharded: leading must be an int (the batch axis), got "
-                        f"{leading!r}")
+        raise TypeError(f"{who}: leading must be an int (the batch axis), got {leading!r}")
     if leading < 0:
-        raise ValueError(f"batch_sharded: leading must be >= 0 (the batch axis), got "
-                         f"{leading}")
+        raise ValueError(f"{who}: leading must be >= 0 (the batch axis), got {leading}")
     return NamedSharding(mesh, PartitionSpec(*([None] * leading), axis_of(mesh)))
 
 

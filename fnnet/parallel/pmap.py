@@ -36,12 +36,12 @@ from fnnet.nn.module import Module
 from fnnet.nn.tree_check import first_leaf
 from fnnet.parallel.distributed import check_same_across_processes
 from fnnet.parallel.inflight import serialized
-from fnnet.parallel.mesh import DATA_AXIS, batch_size, check_divisible
+from fnnet.parallel.mesh import DATA_AXIS, batch_size, check_divisible, pick_devices
 from fnnet.typing import Batch
 
 
 def _stacked(devices: Sequence[jax.Device] | None) -> tuple[list[jax.Device], NamedSharding]:
-    devices = list(jax.local_devices() if devices is None else devices)
+    devices = pick_devices(devices, jax.local_devices(), "replicate")
     return devices, NamedSharding(Mesh(np.asarray(devices), (DATA_AXIS,)), P(DATA_AXIS))
 
 
@@ -114,12 +114,11 @@ def shard_batch(batch: Any, devices: int | Sequence[jax.Device] | None = None) -
         The batch with a leading device axis.
 
     Raises:
-        ValueError: the batch size is not divisible by the number of devices.
+        TypeError: ``devices`` is neither a count nor a list of jax devices.
+        ValueError: a count outside ``[1, jax.local_device_count()]``, or a batch size
+            not divisible by the number of devices.
     """
-    if devices is None:
-        n = jax.local_device_count()
-    else:
-        n = devices if isinstance(devices, int) else len(devices)
+    n = len(pick_devices(devices, jax.local_devices(), "shard_batch"))
     size = batch_size(batch)
     check_divisible(size, n, what="batch" if jax.process_count() == 1 else "process-local batch")
 

@@ -97,19 +97,20 @@ def put_batch(batch: Any, mesh: Mesh | None = None, *, leading: int = 0) -> Any:
         The global batch, sharded along ``leading`` over the mesh's axis.
 
     Raises:
-        TypeError: ``mesh`` is not a ``jax.sharding.Mesh``.
-        ValueError: the global batch size is not divisible by the device count (or the
-            local slice by this process's device count).
+        TypeError: ``mesh`` is not a ``jax.sharding.Mesh``, or ``leading`` not an int.
+        ValueError: ``leading`` is negative, or the global batch size is not divisible
+            by the device count (or the local slice by this process's device count).
     """
     if mesh is not None:
         check_mesh("put_batch", mesh)
     mesh = data_mesh() if mesh is None else mesh
+    sharding = batch_sharded(mesh, leading, who="put_batch")  # checks leading first
     size = batch_size(batch, axis=leading)
     processes = jax.process_count()
     check_divisible(size * processes, mesh.size, what="global batch")
     if processes > 1:
         check_divisible(size, len(mesh.local_devices), what="process-local batch")
-    return _put(batch, batch_sharded(mesh, leading))
+    return _put(batch, sharding)
 
 
 def gather(tree: Any) -> Any:
