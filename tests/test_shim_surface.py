@@ -267,6 +267,39 @@ def test_float64_is_kept_with_jax_x64(torch):
     assert ours.stdout.split() == [str(d) for d in expected]
 
 
+BEYOND_32_BITS = [
+    ("tensor", lambda lib: lib.tensor([2 ** 40, 1])),
+    ("scalar tensor", lambda lib: lib.tensor(-(2 ** 35))),
+    ("from_numpy", lambda lib: lib.from_numpy(np.array([2 ** 40]))),
+    ("LongTensor", lambda lib: lib.LongTensor([2 ** 33])),
+    ("float to long", lambda lib: lib.tensor([3e9], dtype=lib.long)),
+    ("full", lambda lib: lib.full((2,), 2 ** 35)),
+    ("arange", lambda lib: lib.arange(0, 2 ** 31 + 1, 2 ** 31)),
+    ("times an int", lambda lib: lib.ones(2, dtype=lib.long) * 2 ** 33),
+    ("fill_", lambda lib: lib.zeros(2, dtype=lib.long).fill_(2 ** 32)),
+]
+
+
+@pytest.mark.skipif(jax.config.read("jax_enable_x64"), reason="64-bit integers are held")
+@pytest.mark.parametrize("make", [m for _, m in BEYOND_32_BITS], ids=[n for n, _ in BEYOND_32_BITS])
+def test_an_integer_beyond_32_bits_raises_where_it_would_wrap(torch, make):
+    """Without jax's x64 mode torch.int64 is held in 32 bits: a value it cannot hold
+    raises at the call that makes it, naming x64, rather than wrapping (to 0 for 2**40)."""
+    assert make(torch).dtype == torch.int64  # PyTorch holds it
+    with pytest.raises(OverflowError, match=r"does not fit torch.int64, which fnnet.torch "
+                       r"holds in 32 bits .*'jax_enable_x64', True\) before importing"):
+        make(ft).tolist()
+
+
+def test_a_large_int_times_a_float_tensor_is_pytorchs_value(torch):
+    for big in (2 ** 40, -(2 ** 33)):
+        values = [(lib.ones(2) * big + lib.arange(2)).tolist() for lib in (torch, ft)]
+        assert values[1] == values[0]
+    # ints that fit keep the integer path
+    assert (ft.tensor([3]) * (2 ** 31 - 1)).tolist() == [3 * (2 ** 31 - 1) - 2 ** 32]  # wraps
+    assert ft.tensor([2 ** 31 - 1, -(2 ** 31)]).tolist() == [2 ** 31 - 1, -(2 ** 31)]
+
+
 @pytest.mark.filterwarnings("ignore:Using backward.. with create_graph=True")  # PyTorch's
 def test_second_derivatives_with_create_graph(torch):
     results = []

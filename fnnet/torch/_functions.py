@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, SupportsIndex, TypeAlias
@@ -17,6 +18,7 @@ from fnnet.torch import _compiler, _dtypes, _graph, _random
 from fnnet.torch._dtypes import DTypeLike
 from fnnet.torch._graph import CONST, VAR
 from fnnet.torch._random import Generator
+from fnnet.torch._tape import INT32_MAX, INT32_MIN, int_overflow, to_canonical
 from fnnet.torch.device import DeviceLike, check_placement
 from fnnet.torch.tensor import (
     Tensor,
@@ -96,10 +98,10 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
         if ragged is None:
             raise
         raise ValueError(ragged) from error
-    np_dtype = _graph.canonical_dtype(host.dtype if dtype is None else _dtypes.to_np(dtype))
+    copy = to_canonical(host, None if dtype is None else _dtypes.to_np(dtype))
     if requires_grad:
-        return _new(to_device(host.astype(np_dtype, copy=False)), requires_grad)
-    return _wrap_value(host.astype(np_dtype, copy=True))
+        return _new(to_device(copy), requires_grad)
+    return _wrap_value(copy)
 
 
 def _ragged(data: Any, dim: int = 0) -> str | None:
@@ -146,7 +148,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if array.dtype == object:
         raise TypeError("can't convert np.ndarray of type numpy.object_: only numeric and "
                         "bool arrays become tensors")
-    return _wrap_value(array.astype(_graph.canonical_dtype(array.dtype), copy=True))
+    return _wrap_value(to_canonical(array))
 
 
 def _size(name: str, shape: tuple[Any, ...], size: Any) -> tuple[Any, ...]:
@@ -197,6 +199,8 @@ def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
     if dtype is None:
         dtype = _dtypes.float32 if isinstance(fill_value, float) else (
             _dtypes.bool_ if isinstance(fill_value, bool) else _dtypes.int64)
+    if _graph.canonical_dtype(_dtypes.to_np(dtype)) == np.int32:
+        _check_int32(fill_value)
     return _creation(lambda s, d: jnp.full(s, fill_value, d), (size,), dtype, requires_grad)
 
 
@@ -266,6 +270,14 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | N
     return _wrap_value(_graph.as_array(_random.randperm(n, generator)))
 
 
+def _check_int32(*values: Any) -> None:
+    """Raises for an int that a 32-bit ``torch.int64`` (without x64) cannot hold, where
+    jax would wrap it silently."""
+    for value in values:
+        if isinstance(value, int) and not INT32_MIN <= value <= INT32_MAX:
+            raise int_overflow(value)
+
+
 def arange(start: float, end: float | None = None, step: float = 1, *,
            dtype: DTypeLike | None = None, device: DeviceLike = None,
            requires_grad: bool = False) -> Tensor:
@@ -282,6 +294,9 @@ def arange(start: float, end: float | None = None, step: float = 1, *,
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = _dtypes.float32 if is_float else _dtypes.int64
+    if _graph.canonical_dtype(_dtypes.to_np(dtype)) == np.int32:
+        last = start + (math.ceil((end - start) / step) - 1) * step
+        _check_int32(start, last)
     return _new(jnp.arange(start, end, step, dtype=_dtypes.to_np(dtype)), requires_grad)
 
 

@@ -26,6 +26,8 @@ from fnnet.torch._ops import DIM_FIRST, _post_index, _window
 from fnnet.torch._recorder import Hit, Recorder, current
 from fnnet.torch._tape import (
     CONST,
+    INT32_MAX,
+    INT32_MIN,
     NO_REF,
     RG,
     VAR,
@@ -37,10 +39,12 @@ from fnnet.torch._tape import (
     as_array,
     aval_of,
     canonical_dtype,
+    int_overflow,
     kind_of,
     ref,
     slot_of,
     spec,
+    to_canonical,
     weak_aval,
 )
 
@@ -48,9 +52,10 @@ __all__ = [
     "CONST", "NO_REF", "RG", "VAR", "WRITEBACK", "Aval", "Cell", "Node", "Tape", "as_array",
     "aval_of", "bind", "canonical_dtype", "carry", "cell_source", "kind_of", "new_tape",
     "next_draw", "record", "record_refs", "recording_tape", "ref", "rng_input", "slot_of",
-    "source_into", "sources", "spec", "weak_aval",
+    "source_into", "sources", "spec", "to_canonical", "weak_aval",
 ]
 
+_X64 = bool(jax.config.read("jax_enable_x64"))
 _WEAK_AVALS = {kind: weak_aval(kind) for kind in (float, int, bool)}
 #: jax's (numpy's) message for a dim past an array's dimensions
 _AXIS_ERROR = re.compile(r"axis (-?\d+) is out of bounds for array of dimension (\d+)")
@@ -378,6 +383,8 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
             continue
         kind = type(t)
         if kind is float or kind is int:
+            if kind is int and not INT32_MIN <= t <= INT32_MAX and not _X64:
+                t, kind = _wide_int(t, inputs), float
             ins.append(_source(rec, tp, rec.scalars.recorded(t), _WEAK_AVALS[kind], None) << 2)
             continue
         if kind is bool:
@@ -408,6 +415,15 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
     tp.nodes.append(_tuple_new(Node, (op, static, refs, rg, first, len(avals))))
     tp.avals.extend(avals)
     return first, avals, rg
+
+
+def _wide_int(value: int, inputs: Sequence[Any]) -> float:
+    """A Python int beyond 32 bits beside tensors: PyTorch's value where a float tensor
+    takes it (``x * 2**40``); an integer result would not fit ``torch.int64``."""
+    if any(getattr(t, "_cell", None) is not None and t._cell.aval[1].kind in "fc"
+           for t in inputs):
+        return float(value)
+    raise int_overflow(value)
 
 
 def _window_of_value(rec: Recorder, tp: Tape, inputs: Sequence[Any],

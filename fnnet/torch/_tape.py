@@ -196,8 +196,40 @@ def canonical_dtype(dtype: Any) -> np.dtype[Any]:
     return np.dtype(jax.dtypes.canonicalize_dtype(np.dtype(dtype)))
 
 
+#: the integers a 32-bit ``torch.int64`` holds (without jax's x64 mode)
+INT32_MIN, INT32_MAX = int(np.iinfo(np.int32).min), int(np.iinfo(np.int32).max)
+
+
+def int_overflow(value: Any) -> OverflowError:
+    """The error for an integer that ``torch.int64`` cannot hold in 32 bits."""
+    return OverflowError(
+        f"fnnet.torch: the value {value} does not fit torch.int64, which fnnet.torch holds "
+        f"in 32 bits ({INT32_MIN} to {INT32_MAX}) unless jax's x64 mode is on; call "
+        f"jax.config.update('jax_enable_x64', True) before importing fnnet.torch to hold "
+        f"64-bit integers")
+
+
+def to_canonical(host: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """A copy of ``host`` in the dtype jax will use for ``dtype`` (default: ``host``'s own).
+
+    Raises:
+        OverflowError: an integer or float that the 32-bit integer type (``torch.int64``
+            without x64) cannot hold, where numpy's cast would wrap it silently.
+    """
+    target = canonical_dtype(host.dtype if dtype is None else dtype)
+    if target == np.int32 and host.dtype.kind in "iuf" and host.size and \
+            host.dtype != np.int32 and np.dtype(host.dtype).itemsize >= 4:
+        low, high = host.min(), host.max()
+        if high > INT32_MAX or low < INT32_MIN:
+            raise int_overflow(high if high > INT32_MAX else low)
+    return host.astype(target, copy=True)
+
+
 def as_array(value: Any, dtype: Any = None) -> jax.Array:
-    """A jax array of the canonical dtype (copies numpy input)."""
+    """A jax array of the canonical dtype (copies numpy input; see :func:`to_canonical`
+    for integers 32 bits cannot hold)."""
+    if not isinstance(value, jax.Array):
+        value = to_canonical(np.asarray(value), dtype)
     if dtype is not None:
         dtype = canonical_dtype(dtype)
     array = jnp.asarray(value, dtype=dtype)

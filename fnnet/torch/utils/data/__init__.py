@@ -114,8 +114,8 @@ DEVICE_DATASET_BYTES = 1 << 30
 
 def _host_array(value: Any) -> np.ndarray:
     array = np.asarray(value)
-    dtype = _graph.canonical_dtype(array.dtype)
-    return array if array.dtype == dtype else array.astype(dtype)
+    return array if array.dtype == _graph.canonical_dtype(array.dtype) else \
+        _graph.to_canonical(array)
 
 
 def _checked_order(order: np.ndarray, n: int) -> np.ndarray:
