@@ -60,9 +60,12 @@ def train_run(root):
 
 @pytest.fixture(scope="module")
 def shim_run(root):
-    """What a PyTorch script writes with ``fnnet.torch.utils.tensorboard``."""
+    """What a PyTorch script writes with ``fnnet.torch.utils.tensorboard``: its
+    hyperparameters logged into the run itself through ``file_writer``, and a run
+    killed in the middle of writing an event (its file cut short) then resumed."""
     import fnnet.torch as torch
     from fnnet.torch.utils.tensorboard import SummaryWriter
+    from fnnet.torch.utils.tensorboard.summary import hparams
 
     written = {"loss": [(i, 1.0 / (i + 1)) for i in range(10)]}
     with SummaryWriter(str(root / "shim")) as writer:
@@ -72,6 +75,16 @@ def shim_run(root):
         writer.add_histogram("weights", torch.arange(100.0), 7)
         writer.add_image("digit", np.linspace(0, 1, 3 * 8 * 8).reshape(3, 8, 8), 2)
         writer.add_text("note", "trained *fast*", 1)
+        for summary in hparams({"lr": 0.1, "optimizer": "sgd"}, {"loss": 0}):
+            writer.file_writer.add_summary(summary)
+    with SummaryWriter(root / "crashed") as writer:
+        for step in range(10):
+            writer.add_scalar("loss", float(step), step)
+    (cut,) = (root / "crashed").glob("events.out.tfevents.*")
+    cut.write_bytes(cut.read_bytes()[:-7])  # the last event's record, cut short
+    with SummaryWriter(root / "crashed", purge_step=9) as writer:
+        for step in range(9, 12):
+            writer.add_scalar("loss", step * 10.0, step)
     return written
 
 
@@ -134,7 +147,7 @@ def server(root, train_run, shim_run, compare_run, resumed_run):
                 raise RuntimeError("tensorboard exited: " + process.stdout.read().decode())
             try:
                 tags = get("/data/plugin/scalars/tags")
-                if {"train", "shim", "shim/accuracy_train",
+                if {"train", "shim", "shim/accuracy_train", "crashed",
                         "compare/linear_regression/shim", "resumed"} <= set(tags):
                     break
             except OSError:
@@ -238,6 +251,24 @@ def test_shim_summary_writer_events_served(shim_run, server):
     # PyTorch's writer, like tensorboardX, files text under "<tag>/text_summary"
     text = server("/data/plugin/text/text", run="shim", tag="note/text_summary")
     assert [entry["step"] for entry in text] == [1] and "fast" in text[0]["text"]
+
+
+def test_hyperparameters_logged_into_the_run_are_served_with_its_last_loss(shim_run, server):
+    statuses = ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]
+    request = json.dumps({"experimentName": "", "allowedStatuses": statuses,
+                          "colParams": [], "startIndex": 0, "sliceSize": 10})
+    (group,) = server("/data/plugin/hparams/session_groups", request=request)["sessionGroups"]
+    assert group["name"] == "shim" and group["hparams"] == {"lr": 0.1, "optimizer": "sgd"}
+    (metric,) = group["metricValues"]
+    step, loss = shim_run["loss"][-1]
+    assert (metric["name"]["tag"], metric["trainingStep"]) == ("loss", step)
+    assert metric["value"] == pytest.approx(loss)
+
+
+def test_a_run_cut_short_in_an_event_and_resumed_is_served_whole(server):
+    served = server("/data/plugin/scalars/scalars", run="crashed", tag="loss")
+    assert [(step, value) for _, step, value in served] == [
+        (step, float(step)) for step in range(9)] + [(9, 90.0), (10, 100.0), (11, 110.0)]
 
 
 def test_compare_writes_one_run_per_version(compare_run, server):
