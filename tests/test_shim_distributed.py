@@ -276,7 +276,7 @@ def test_unsupported_names_raise_not_implemented_naming_them(name):
     assert not hasattr(dist, "_private")  # Python's own probes stay AttributeErrors
 
 
-@pytest.mark.parametrize("module", ["rpc", "fsdp", "pipelining", "checkpoint", "elastic"])
+@pytest.mark.parametrize("module", ["rpc", "fsdp", "pipelining", "checkpoint"])
 def test_unsupported_submodules_raise_on_import(module):
     import importlib
 
@@ -284,6 +284,41 @@ def test_unsupported_submodules_raise_on_import(module):
         importlib.import_module(f"fnnet.torch.distributed.{module}")
     with pytest.raises(NotImplementedError, match=f"torch.distributed.{module};"):
         exec(f"from fnnet.torch.distributed import {module}", {})
+
+
+@pytest.mark.torch
+def test_elastics_record_decorator_as_pytorchs(torch, tmp_path, monkeypatch):
+    # torchrun's documentation decorates the entry point with @record
+    from torch.distributed.elastic.multiprocessing.errors import record as theirs
+
+    from fnnet.torch.distributed.elastic.multiprocessing.errors import record as ours
+
+    def main(code=None):
+        if code == "raise":
+            raise ValueError("bad batch")
+        if code is not None:
+            sys.exit(code)
+        return 5
+
+    got = []
+    for record in (ours, theirs):
+        wrapped = record(main)
+        assert wrapped.__name__ == "main"
+        file = tmp_path / f"{len(got)}.json"
+        monkeypatch.setenv("TORCHELASTIC_ERROR_FILE", str(file))
+        with pytest.raises(SystemExit) as exited:
+            wrapped(3)
+        with pytest.raises(ValueError, match="bad batch"):
+            wrapped("raise")
+        written = __import__("json").loads(file.read_text())["message"]
+        got.append((wrapped(), wrapped(0), exited.value.code, written["message"],
+                    "ValueError: bad batch" in written["extraInfo"]["py_callstack"]))
+    assert got[0] == got[1] == (5, None, 3, "ValueError: bad batch", True)
+    import fnnet.torch.distributed.elastic as elastic
+
+    with pytest.raises(NotImplementedError, match="torch.distributed.elastic.agent; there "
+                                                  "are no elastic restarts"):
+        elastic.agent  # noqa: B018
 
 
 # -- DistributedDataParallel and SyncBatchNorm in one process ------------------------

@@ -34,8 +34,9 @@ ALTERNATIVES = {
 
 
 def unsupported(name: str) -> NotImplementedError:
-    """The error for ``torch.distributed.<name>`` (a NotImplementedError naming it)."""
-    instead = ALTERNATIVES.get(name, _DDP + ", the collectives all_reduce, broadcast, "
-                               "all_gather, reduce_scatter, or " + _JAX)
+    """The error for ``torch.distributed.<name>`` (a NotImplementedError naming it);
+    a dotted name gets its first part's alternative."""
+    instead = ALTERNATIVES.get(name.split(".")[0], _DDP + ", the collectives all_reduce, "
+                               "broadcast, all_gather, reduce_scatter, or " + _JAX)
     return NotImplementedError(f"fnnet.torch does not support torch.distributed.{name}; "
                                f"{instead}")

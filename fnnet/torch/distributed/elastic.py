@@ -1,5 +1,0 @@
-"""``torch.distributed.elastic`` is not provided: importing it raises NotImplementedError."""
-
-from fnnet.torch.distributed._unsupported import unsupported
-
-raise unsupported("elastic")
