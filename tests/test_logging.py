@@ -201,6 +201,9 @@ def test_bad_logging_arguments(digits, kwargs, error, message):
 @pytest.mark.parametrize("make, message", [
     (lambda: TensorBoardWriter(None), "logdir must be a path"),
     (lambda: TensorBoardWriter("x", every_n_steps=0), "every_n_steps must be a positive int"),
+    (lambda: TensorBoardWriter("x", flush_secs=0), "flush_secs must be a positive number of "
+                                                   "seconds, got 0"),
+    (lambda: TensorBoardWriter("x", flush_secs="10"), "flush_secs must be a positive number"),
     (lambda: HistoryWriter(1.5), "path must be a path"),
     (lambda: JSONLWriter(["a"]), "path must be a path"),
 ])

@@ -212,9 +212,11 @@ class TensorBoardWriter(ScalarWriter):
         super().__init__(every_n_steps)
         if not isinstance(logdir, str | os.PathLike):
             raise TypeError(f"logdir must be a path, got {type(logdir).__name__}")
+        from fnnet.train.events import check_flush_secs
+
         self.logdir = pathlib.Path(logdir)
         self.histograms = bool(histograms)
-        self.flush_secs = flush_secs
+        self.flush_secs = check_flush_secs(flush_secs)
         self._writer: Any = None
 
     def on_begin(self, run: RunInfo) -> None:

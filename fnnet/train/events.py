@@ -64,6 +64,20 @@ def _new_suffix(logdir: str | os.PathLike[str]) -> str:
     return f".{after + 1:06d}.{os.getpid()}"
 
 
+def check_flush_secs(flush_secs: Any) -> float:
+    """``flush_secs`` once it is a positive number of seconds.
+
+    Raises:
+        ValueError: anything else (0 would write to disk at every wake-up, a string or
+            NaN fail only in the writing thread, at the next call).
+    """
+    if not isinstance(flush_secs, int | float) or isinstance(flush_secs, bool) \
+            or not flush_secs > 0 or flush_secs == float("inf"):
+        raise ValueError(f"flush_secs must be a positive number of seconds, got "
+                         f"{flush_secs!r}")
+    return float(flush_secs)
+
+
 def file_writer(logdir: str | os.PathLike[str], *, flush_secs: float = 10.0) -> EventFileThread:
     """An :class:`EventFileThread` writing a new event file in ``logdir``."""
     return EventFileThread(logdir, flush_secs=flush_secs)
@@ -86,6 +100,7 @@ class EventFileThread:
     """
 
     def __init__(self, logdir: str | os.PathLike[str], *, flush_secs: float = 10.0) -> None:
+        flush_secs = check_flush_secs(flush_secs)
         tensorboardx()
         from tensorboardX.event_file_writer import EventsWriter
 
