@@ -193,6 +193,38 @@ def test_batch_norm_gradients_keep_each_argument_dtype():
     assert [g.dtype for g in grads] == [jnp.bfloat16, jnp.float32, jnp.float32]
 
 
+@pytest.mark.filterwarnings("ignore:Mismatch dtype between input and weight")
+@pytest.mark.parametrize("x_dtype, w_dtype", [("float16", "float16"), ("bfloat16", "bfloat16"),
+                                              ("float16", "float32"), ("bfloat16", "float32")])
+def test_norms_of_half_inputs_compute_in_float32_and_keep_the_input_dtype(torch, x_dtype,
+                                                                          w_dtype):
+    """layer_norm, group_norm, rms_norm of a float16/bfloat16 input (with half or float32
+    affine parameters, PyTorch's mixed precision): PyTorch normalises in float32, rounds
+    once, and returns the input's dtype."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32) * 3 + 1
+    w, b = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    wc, bc = rng.standard_normal(4).astype(np.float32), rng.standard_normal(4).astype(np.float32)
+    tx, jx = torch.tensor(x).to(getattr(torch, x_dtype)), jnp.asarray(x).astype(x_dtype)
+
+    def both(a):
+        return torch.tensor(a).to(getattr(torch, w_dtype)), jnp.asarray(a).astype(w_dtype)
+
+    (tw, jw), (tb, jb), (twc, jwc), (tbc, jbc) = map(both, (w, b, wc, bc))
+    tf = torch.nn.functional
+    pairs = {
+        "layer_norm": (tf.layer_norm(tx, (3,), tw, tb), F.layer_norm(jx, (3,), jw, jb)),
+        "group_norm": (tf.group_norm(tx, 2, twc, tbc), F.group_norm(jx, 2, jwc, jbc)),
+        "rms_norm": (tf.rms_norm(tx, (3,), tw), F.rms_norm(jx, (3,), jw)),
+    }
+    for name, (expected, actual) in pairs.items():
+        assert str(actual.dtype) == x_dtype == str(expected.dtype).removeprefix("torch."), name
+        # within one rounding of the half-precision result
+        np.testing.assert_allclose(np.asarray(actual, np.float32), expected.float().numpy(),
+                                   rtol=2 ** -7 if x_dtype == "bfloat16" else 2 ** -10,
+                                   atol=1e-2, err_msg=name)
+
+
 def test_batch_norm_cumulative_average(torch):
     """momentum=None: running stats are the plain average of the batch statistics."""
     rng = np.random.default_rng(3)

@@ -1,8 +1,10 @@
-"""Argument checks shared by the functional ops (no math lives here)."""
+"""Argument checks and compute dtypes shared by the functional ops (no math lives here)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import jax.numpy as jnp
 
 
 def pair(value: Any, name: str, op: str, *, minimum: int = 1) -> tuple[int, int]:
@@ -51,3 +53,21 @@ def check_rank(x: Any, ranks: tuple[int, ...], op: str, layout: str) -> None:
     if len(shape) not in ranks:
         expected = " or ".join(f"{r}-D" for r in ranks)
         raise ValueError(f"{op}: expected {expected} input {layout}, got shape {shape}")
+
+
+def widened(x: Any) -> Any:
+    """``x`` in float32 when it is a narrower float (float16, bfloat16), else as it is.
+
+    PyTorch normalises half-precision inputs in float32 (its "opmath" type) and rounds
+    the result once to the input's dtype; computing in half precision would round every
+    intermediate.
+    """
+    if jnp.issubdtype(x.dtype, jnp.floating) and jnp.finfo(x.dtype).bits < 32:
+        return x.astype(jnp.float32)
+    return x
+
+
+def in_dtype_of(y: Any, x: Any) -> Any:
+    """``y`` rounded to ``x``'s float dtype, as PyTorch returns a normalisation in its
+    input's dtype whatever the weight's; ``y`` as it is for a non-float ``x``."""
+    return y.astype(x.dtype) if jnp.issubdtype(x.dtype, jnp.floating) else y

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
+from fnnet.nn.functional._utils import in_dtype_of, widened
 from fnnet.typing import Array
 
 
@@ -29,7 +30,7 @@ def group_norm(x: Array, num_groups: int, weight: Array | None = None,
         raise ValueError(f"group_norm: expected input [N, C, *] with C divisible by "
                          f"num_groups={num_groups}, got shape {tuple(x.shape)}")
     n, c = x.shape[:2]
-    grouped = x.reshape(n, num_groups, -1)
+    grouped = widened(x).reshape(n, num_groups, -1)
     mean = jnp.mean(grouped, axis=-1, keepdims=True)
     var = jnp.mean(jnp.square(grouped - mean), axis=-1, keepdims=True)
     y = ((grouped - mean) * lax.rsqrt(var + eps)).reshape(x.shape)
@@ -38,4 +39,4 @@ def group_norm(x: Array, num_groups: int, weight: Array | None = None,
         y = y * weight.reshape(channel)
     if bias is not None:
         y = y + bias.reshape(channel)
-    return y
+    return in_dtype_of(y, x)

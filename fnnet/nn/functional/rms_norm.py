@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import jax.numpy as jnp
 from jax import lax
 
+from fnnet.nn.functional._utils import in_dtype_of, widened
 from fnnet.typing import Array
 
 
@@ -35,10 +36,10 @@ def rms_norm(x: Array, normalized_shape: Sequence[int], weight: Array | None = N
         raise ValueError(f"rms_norm: expected input with trailing shape {list(shape)}, "
                          f"got shape {tuple(x.shape)}")
     axes = tuple(range(x.ndim - len(shape), x.ndim))
-    wide = x.astype(jnp.float32) if jnp.finfo(x.dtype).bits < 32 else x
+    wide = widened(x)
     if eps is None:  # the epsilon of the dtype computed in (float32 for half inputs)
         eps = float(jnp.finfo(wide.dtype).eps)
     y = wide * lax.rsqrt(jnp.mean(jnp.square(wide), axis=axes, keepdims=True) + eps)
     if weight is not None:
         y = y * weight
-    return y.astype(jnp.result_type(x, weight) if weight is not None else x.dtype)
+    return in_dtype_of(y, x)

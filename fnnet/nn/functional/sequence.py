@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from fnnet.nn.functional._utils import in_dtype_of, widened
 from fnnet.nn.functional.dropout import dropout
 from fnnet.typing import Array, PRNGKey
 
@@ -65,14 +66,15 @@ def layer_norm(x: Array, normalized_shape: Sequence[int], weight: Array | None =
         raise ValueError(f"layer_norm: expected input with trailing shape {list(shape)}, "
                          f"got shape {tuple(x.shape)}")
     axes = tuple(range(x.ndim - len(shape), x.ndim))
-    mean = jnp.mean(x, axis=axes, keepdims=True)
-    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
-    y = (x - mean) * lax.rsqrt(var + eps)
+    wide = widened(x)
+    mean = jnp.mean(wide, axis=axes, keepdims=True)
+    var = jnp.mean(jnp.square(wide - mean), axis=axes, keepdims=True)
+    y = (wide - mean) * lax.rsqrt(var + eps)
     if weight is not None:
         y = y * weight
     if bias is not None:
         y = y + bias
-    return y
+    return in_dtype_of(y, x)
 
 
 def conv1d(x: Array, weight: Array, bias: Array | None = None, stride: int = 1,
