@@ -10,6 +10,7 @@ order, as in PyTorch.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -119,6 +120,17 @@ def _received_jvp(primals: Any, tangents: Any) -> Any:
     return _received(*primals), tangents[0]
 
 
+@functools.cache
+def _received_as(grad_fn_name: str) -> Callable[[Any, Any], Any]:
+    """:func:`_received` under the name of the tensor's grad_fn before the collective,
+    which PyTorch's tensor keeps (``grad_fn=<MulBackward0>``)."""
+    def received(x: Any, value: Any) -> Any:
+        return _received(x, value)
+
+    received.grad_fn_name = grad_fn_name  # type: ignore[attr-defined]
+    return received
+
+
 def _write(tensor: Tensor, value: Any) -> None:
     """Puts ``value`` into ``tensor``'s storage, in place.
 
@@ -132,7 +144,8 @@ def _write(tensor: Tensor, value: Any) -> None:
                            f"{tuple(value.shape)}, the tensor {tuple(cell.aval[0])}")
     value = value.astype(cell.aval[1]) if value.dtype != cell.aval[1] else value
     if tensor._kind == RG or getattr(tensor, "_view", None) is not None:
-        tensor._inplace(_record(_received, (), tensor, _wrap_value(value)))
+        op = _received_as(type(tensor.grad_fn).__name__) if tensor._kind == RG else _received
+        tensor._inplace(_record(op, (), tensor, _wrap_value(value)))
         return
     cell.val = value
     cell.tape = None
