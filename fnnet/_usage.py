@@ -3,6 +3,7 @@ before any work starts, and the error they raise for a flag that cannot work."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import pathlib
 import tempfile
@@ -10,6 +11,19 @@ import tempfile
 
 class UsageError(ValueError):
     """A flag, or a combination of flags, that cannot work (exit status 2)."""
+
+
+def path_argument(text: str) -> str:
+    """An argparse ``type`` for a file or folder flag: refuses an empty path (an unset
+    shell variable, ``--out "$OUT"``), which would name the working directory, whose
+    event files a new run replaces.
+
+    Raises:
+        argparse.ArgumentTypeError: ``text`` is empty or only spaces.
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a path, got {text!r}")
+    return text
 
 
 def check_writable(flag: str, value: str, folder: pathlib.Path, probe: bool = True) -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fnnet._usage import UsageError, check_writable
+from fnnet._usage import UsageError, check_writable, path_argument
 
 if TYPE_CHECKING:
     import optax
@@ -706,7 +706,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="digits", type=_dataset_name,
                    help="digits (bundled, offline), mnist, fashion_mnist, cifar10, or a "
                         "tensorflow-datasets name")
-    p.add_argument("--data-dir", default=None,
+    p.add_argument("--data-dir", default=None, type=path_argument,
                    help="folder with the data set's files (IDX files for mnist, "
                         "cifar-10-batches-py/ for cifar10) or a prepared tfds data "
                         "directory; a folder with only MNIST's test files is split 8,000 "
@@ -738,20 +738,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train data-parallel on N devices, each batch split over them "
                         "(on the CPU, simulate them with XLA_FLAGS="
                         "--xla_force_host_platform_device_count=N)")
-    p.add_argument("--out", default="runs/train", help="folder for the curves PNG")
-    p.add_argument("--save", default=None, metavar="PATH",
+    p.add_argument("--out", default="runs/train", type=path_argument,
+                   help="folder for the curves PNG")
+    p.add_argument("--save", default=None, type=path_argument, metavar="PATH",
                    help="write the final weights to PATH (.safetensors, PyTorch's "
                         "state_dict names), for fnnet evaluate/predict or PyTorch")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar (the epoch lines and results are still printed)")
-    p.add_argument("--logdir", default=None, metavar="DIR",
+    p.add_argument("--logdir", default=None, type=path_argument, metavar="DIR",
                    help="folder for TensorBoard event files and history.json (default: "
                         "the --out folder); earlier event files there are replaced unless "
                         "--resume")
     p.add_argument("--profile", type=_positive_int, default=None, metavar="STEPS",
                    help="trace STEPS steady-state steps with jax.profiler into the logdir "
                         "(TensorBoard's profile plugin or Perfetto open it)")
-    p.add_argument("--checkpoint-dir", default=None,
+    p.add_argument("--checkpoint-dir", default=None, type=path_argument,
                    help="save checkpoints (state, data position, history) in this folder")
     p.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="STEPS",
                    help="save every STEPS steps (default: at the end of each epoch)")
@@ -768,10 +769,10 @@ def build_parser() -> argparse.ArgumentParser:
         q = commands.add_parser(name, help=helptext, description=helptext[0].upper() +
                                 helptext[1:] + ".", formatter_class=_HelpFormatter)
         if name == "predict":
-            q.add_argument("images", nargs="+", metavar="IMAGES",
+            q.add_argument("images", nargs="+", metavar="IMAGES", type=path_argument,
                            help="IDX image files (e.g. t10k-images-idx3-ubyte.gz) or .npy "
                                 "arrays [N, H, W] or [N, C, H, W], uint8 or float in [0, 1]")
-        q.add_argument("--weights", required=True, metavar="PATH",
+        q.add_argument("--weights", required=True, type=path_argument, metavar="PATH",
                        help="a .safetensors file written by fnnet train --save")
         q.add_argument("--model", choices=MODELS, default=None,
                        help="the model (default: the one the weights were trained as)")
@@ -779,7 +780,7 @@ def build_parser() -> argparse.ArgumentParser:
             q.add_argument("--dataset", default=None, type=_dataset_name,
                            help="the data set to test on (default: the one the weights "
                                 "were trained on)")
-            q.add_argument("--data-dir", default=None,
+            q.add_argument("--data-dir", default=None, type=path_argument,
                            help="folder with the data set's files, as for fnnet train")
         q.add_argument("--batch-size", type=_positive_int, default=1000,
                        help="images per compiled call")

@@ -131,6 +131,12 @@ def test_help_shows_each_default_once(capsys, monkeypatch, command):
     (["predict", "--weights", "w.safetensors"], "the following arguments are required: "
                                                 "IMAGES"),
     (["compare", "mlp_mnist", "--torch-threads", "0"], "--torch-threads must be >= 1"),
+    # an empty path (an unset variable: --out "$OUT") would name the working directory
+    (["train", "--out", ""], "argument --out: expected a path, got ''"),
+    (["train", "--logdir", " "], "argument --logdir: expected a path, got ' '"),
+    (["evaluate", "--weights", ""], "argument --weights: expected a path, got ''"),
+    (["predict", "--weights", "w.safetensors", ""], "argument IMAGES: expected a path"),
+    (["compare", "mlp_mnist", "--out", ""], "argument --out: expected a path, got ''"),
 ])
 def test_bad_invocation_is_one_line_naming_the_flag(capsys, monkeypatch, tmp_path, argv,
                                                     flag_text):

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from fnnet._usage import check_writable
+from fnnet._usage import check_writable, path_argument
 from fnnet.compare.events import write_loss_events
 from fnnet.compare.report import example_table, plot_losses, summary_table
 from fnnet.compare.runner import (
@@ -41,9 +41,10 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> argparse.ArgumentPa
                    help="every example in its small configuration, one summary table")
     p.add_argument("--versions", default=",".join(VERSIONS),
                    help="which versions to run, comma-separated")
-    p.add_argument("--examples-dir", default=None,
+    p.add_argument("--examples-dir", default=None, type=path_argument,
                    help="the examples folder (default ./examples or the source checkout's)")
-    p.add_argument("--out", default="runs/compare", help="folder for the loss-curve PNG")
+    p.add_argument("--out", default="runs/compare", type=path_argument,
+                   help="folder for the loss-curve PNG")
     p.add_argument("--torch-threads", type=int, default=1, metavar="N",
                    help="PyTorch's intra-op threads (torch.set_num_threads). 1 by default: "
                         "the examples' small batches gain little from more, and PyTorch's "
