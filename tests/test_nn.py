@@ -449,3 +449,22 @@ def test_recurrent_layers_take_torch_hx_argument(kind, torch):
         t_layer(torch.tensor(x), jax.tree.map(torch.tensor, bad))
     with pytest.raises(RuntimeError, match=f"^{re.escape(str(expected_error.value))}$"):
         layer.apply(params, state, x, bad)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_recurrent_layers_refuse_another_dtype_than_the_weights_as_torch(kind, torch):
+    """PyTorch refuses a float16 input (or state) for float32 weights with a ValueError;
+    fnnet's scan failed on its carry's dtype instead."""
+    layer = getattr(fnnet.nn, kind)(3, 4)
+    t_layer = getattr(torch.nn, kind)(3, 4)
+    params, state = fnnet.nn.load_state_dict(layer, t_layer.state_dict())
+    x = np.ones((5, 2, 3), np.float16)
+    with pytest.raises(ValueError, match=r"RNN input dtype \(torch.float16\) does not match "
+                                         r"weight dtype \(torch.float32\)"):
+        t_layer(torch.tensor(x))
+    with pytest.raises(ValueError, match=rf"^{kind} input dtype \(float16\) does not match "
+                                         r"weight dtype \(float32\)\. Convert the input"):
+        layer.apply(params, state, x)
+    h0 = np.zeros((1, 2, 4), np.float16)
+    with pytest.raises(ValueError, match=rf"^{kind} hx dtype \(float16\)"):
+        layer.apply(params, state, x.astype(np.float32), (h0, h0) if kind == "LSTM" else h0)

@@ -201,8 +201,22 @@ def recurrent(mode: str, x: Array, weights: Sequence[RecurrentWeights], h0: Arra
         ``(output [T, N, D * hidden], h_n, c_n)`` (``c_n`` None unless LSTM), in the
         layout of ``x``.
 
+    Raises:
+        ValueError: ``x``, ``h0`` or ``c0`` of another dtype than the weights (PyTorch
+            refuses it too; the scan would fail on its carry's dtype).
+
     PyTorch equivalent: ``torch.nn.RNN`` / ``LSTM`` / ``GRU``.
     """
+    # canonical: a float64 numpy input is float32 to JAX (without x64), as the weights
+    dtype = jax.dtypes.canonicalize_dtype(weights[0][0].dtype)
+    for what, value in (("input", x), ("hx", h0), ("cx", c0)):
+        if value is not None and jax.dtypes.canonicalize_dtype(value.dtype) != dtype:
+            params = (f", or the parameters: jax.tree.map(lambda p: p.astype("
+                      f"{value.dtype}), params)") if jnp.issubdtype(value.dtype,
+                                                                    jnp.floating) else ""
+            raise ValueError(f"{mode} {what} dtype ({value.dtype}) does not match weight "
+                             f"dtype ({dtype}). Convert the {what}: {what}.astype({dtype})"
+                             f"{params}")
     unbatched = x.ndim == 2
     if unbatched:
         x, h0 = x[:, None], h0[:, None]
