@@ -184,6 +184,7 @@ def test_a_callback_failing_at_the_end_neither_hides_the_runs_error_nor_skips_ot
     (dict(callbacks=[print]), TypeError, r"callbacks\[0\] must be a fnnet.train.Callback"),
     (dict(callbacks="tb"), TypeError, "callbacks must be a list"),
     (dict(logdir=3), TypeError, "logdir must be a path, got int"),
+    (dict(logdir=""), ValueError, "logdir must be a path, got '' \\(use '.' for the working "),
     (dict(profile=5), ValueError, "profile needs a logdir"),
     (dict(profile=0, logdir="x"), ValueError, "profile must be a positive int"),
     (dict(progress="bar"), ValueError, "progress must be True, False or 'epochs'"),
@@ -206,6 +207,8 @@ def test_bad_logging_arguments(digits, kwargs, error, message):
     (lambda: TensorBoardWriter("x", flush_secs="10"), "flush_secs must be a positive number"),
     (lambda: HistoryWriter(1.5), "path must be a path"),
     (lambda: JSONLWriter(["a"]), "path must be a path"),
+    (lambda: TensorBoardWriter(""), "logdir must be a path, got ''"),
+    (lambda: HistoryWriter(" "), "path must be a path, got ' '"),
 ])
 def test_bad_writer_arguments(make, message):
     with pytest.raises((TypeError, ValueError), match=message):

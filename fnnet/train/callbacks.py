@@ -152,6 +152,22 @@ def _check_overrides(name: str, callback: Callback) -> None:
                 f"{method}{signature}") from None
 
 
+def check_path(value: Any, name: str) -> pathlib.Path:
+    """``value`` as a path once it is a non-empty one.
+
+    Raises:
+        TypeError: not a str or path.
+        ValueError: an empty str (an unset setting), which would name the working
+            directory, whose event files a new run replaces.
+    """
+    if not isinstance(value, str | os.PathLike):
+        raise TypeError(f"{name} must be a path, got {type(value).__name__}")
+    if not os.fspath(value).strip():
+        raise ValueError(f"{name} must be a path, got {os.fspath(value)!r} (use '.' for the "
+                         f"working directory)")
+    return pathlib.Path(value)
+
+
 def parameter_names(params: Any) -> list[str]:
     """Dotted names of a parameter tree's leaves (``fc1.weight``), in leaf order."""
     paths = [path for path, _ in jax.tree_util.tree_flatten_with_path(params)[0]]
@@ -210,11 +226,9 @@ class TensorBoardWriter(ScalarWriter):
     def __init__(self, logdir: str | os.PathLike[str], *, every_n_steps: int = 1,
                  histograms: bool = True, flush_secs: float = 10.0) -> None:
         super().__init__(every_n_steps)
-        if not isinstance(logdir, str | os.PathLike):
-            raise TypeError(f"logdir must be a path, got {type(logdir).__name__}")
         from fnnet.train.events import check_flush_secs
 
-        self.logdir = pathlib.Path(logdir)
+        self.logdir = check_path(logdir, "logdir")
         self.histograms = bool(histograms)
         self.flush_secs = check_flush_secs(flush_secs)
         self._writer: Any = None
@@ -271,9 +285,7 @@ class HistoryWriter(ScalarWriter):
 
     def __init__(self, path: str | os.PathLike[str], *, every_n_steps: int = 1) -> None:
         super().__init__(every_n_steps)
-        if not isinstance(path, str | os.PathLike):
-            raise TypeError(f"path must be a path, got {type(path).__name__}")
-        self.path = pathlib.Path(path)
+        self.path = check_path(path, "path")
         # tag -> (steps, values): flat lists of numbers, which the garbage collector
         # never walks (a list per value made its collections slow down the loop)
         self.scalars: dict[str, tuple[list[int], list[float]]] = {}
@@ -353,9 +365,7 @@ class JSONLWriter(Callback):
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        if not isinstance(path, str | os.PathLike):
-            raise TypeError(f"path must be a path, got {type(path).__name__}")
-        self.path = pathlib.Path(path)
+        self.path = check_path(path, "path")
         self._file: Any = None
 
     def on_begin(self, run: RunInfo) -> None:

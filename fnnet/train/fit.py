@@ -26,7 +26,7 @@ from fnnet.nn.state_dict import state_dict
 from fnnet.nn.tree_check import check_optimizer_trees
 from fnnet.optim.clip import clip_by_total_norm
 from fnnet.parallel.fit import check_devices, data_parallel_steps
-from fnnet.train.callbacks import Callback, RunInfo, check_callbacks, run_writers
+from fnnet.train.callbacks import Callback, RunInfo, check_callbacks, check_path, run_writers
 from fnnet.train.profile import PhaseTimer, StepProfiler
 from fnnet.train.progress import ProgressBar, check_progress
 from fnnet.train.reporting import Reporter, check_log_lr
@@ -315,9 +315,8 @@ def fit(
     progress = check_progress(progress)
     callbacks = check_callbacks(callbacks)
     check_log_lr(log_lr)
-    if logdir is not None and not isinstance(logdir, str | os.PathLike):
-        raise TypeError(f"logdir must be a path, got {type(logdir).__name__}")
     if logdir is not None:
+        check_path(logdir, "logdir")
         above = next((p for p in (pathlib.Path(logdir), *pathlib.Path(logdir).parents)
                       if p.exists()), None)
         if above is not None and not above.is_dir():
