@@ -159,6 +159,20 @@ def test_tensor_repr_matches_torch(torch, values):
     assert repr(ft.tensor(values)) == repr(torch.tensor(values))
 
 
+def test_a_shapes_slices_sums_and_repeats_are_shapes_as_torch(torch):
+    for T in (torch, ft):
+        shape = T.ones(1, 2, 3).shape
+        made = (shape[1:], shape[::-1], shape + (4,), (4,) + shape, shape * 2, 2 * shape)
+        assert [repr(s) for s in made] == [
+            "torch.Size([2, 3])", "torch.Size([3, 2, 1])", "torch.Size([1, 2, 3, 4])",
+            "torch.Size([4, 1, 2, 3])", "torch.Size([1, 2, 3, 1, 2, 3])",
+            "torch.Size([1, 2, 3, 1, 2, 3])"]
+        assert type(shape[0]) is int and shape[1:] == (2, 3)
+        with pytest.raises(TypeError, match=r"can only concatenate tuple \(not list\) to "
+                                            r"torch.Size"):
+            shape + [4]
+
+
 def test_empty_tensor_repr_names_its_dtype_as_torch(torch):
     # no values to tell an int64 or bool tensor by: PyTorch names every non-default dtype
     for make in (lambda T: T.zeros(0, dtype=T.long), lambda T: T.zeros(2, 0, dtype=T.bool),

@@ -167,6 +167,15 @@ MISTAKES = {
     "index_copy past the dim": lambda T: T.zeros(3).index_copy(0, T.tensor([5]), T.ones(1)),
     "index_fill past the dim": lambda T: T.zeros(3).index_fill(0, T.tensor([-4]), 1.0),
     "take past the end": lambda T: T.take(T.ones(3, 4), T.tensor([-13])),
+    "GroupNorm of groups not dividing the channels": lambda T: T.nn.GroupNorm(3, 4),
+    # views and in-place writes
+    "view of a transpose": lambda T: T.ones(2, 3).t().view(6),
+    "view of a column slice": lambda T: T.ones(2, 3)[:, :2].view(4),
+    "an element of a leaf written": lambda T: T.ones(3, requires_grad=True).__setitem__(0, 5),
+    "a slice of a leaf written": lambda T: T.ones(3, requires_grad=True).__setitem__(
+        (slice(1, None),), 5),
+    "a leaf written at a list of indices": lambda T: T.ones(
+        3, requires_grad=True).__setitem__([0], 5),
 }
 
 
@@ -300,6 +309,14 @@ def test_in_range_indices_and_same_kind_in_place_ops_still_run(torch):
         w = T.tensor([3])
         w.fill_(2.7)
         assert w.tolist() == [2]
+        v = T.arange(6.0).reshape(2, 3)
+        assert [tuple(u.shape) for u in (v.t().view(3, 2), v[:, 1:2].view(2),
+                                         v.t()[0].view(1, 2), v[::2].view(3))] == \
+            [(3, 2), (2,), (1, 2), (3,)]
+        with T.no_grad():
+            leaf = T.ones(3, requires_grad=True)
+            leaf[0] = 5
+        assert leaf.tolist() == [5, 1, 1]
 
 
 def test_a_sequential_scheduler_warns_only_when_stepped_before_its_optimizer(torch):

@@ -20,6 +20,7 @@ import functools
 import inspect
 import math
 import sys
+import typing
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ from fnnet.torch import (
     _dtypes,
     _graph,
     _mixed_dtypes,
+    _strides,
     _value_checks,
     _views,
 )
@@ -483,6 +485,12 @@ def _rdiv(x: jax.Array, other: Any) -> jax.Array:
 
 _rsub.grad_fn_name = "RsubBackward1"  # type: ignore[attr-defined]
 _rdiv.grad_fn_name = "MulBackward0"  # type: ignore[attr-defined]
+
+
+def _int_scalar(index: Any) -> bool:
+    """Whether ``index`` is a 0-d integer tensor (an int index to PyTorch)."""
+    return isinstance(index, Tensor) and index.dim() == 0 and \
+        np.dtype(index._cell.aval[1]).kind in "iu"
 
 
 def _is_own_view(base: Tensor, index: Any, value: Any) -> bool:
@@ -1020,7 +1028,14 @@ class Tensor:
         if len(shape) == 1 and isinstance(shape[0], _dtypes.dtype):
             raise NotImplementedError("fnnet.torch does not support view(dtype)")
         shape = _shape_args(shape)
-        return _views.link_reshape(_op(_reshape, (shape,), self, check=view_check), self)
+        out = _op(_reshape, (shape,), self, check=view_check)
+        if getattr(self, "_view", None) is not None and \
+                _strides._view(tuple(self.shape), _strides.strides(self), tuple(out.shape)) is None:
+            # a transpose or a strided slice whose memory no view of that shape spans
+            raise RuntimeError("view size is not compatible with input tensor's size and "
+                               "stride (at least one dimension spans across two contiguous "
+                               "subspaces). Use .reshape(...) instead.")
+        return _views.link_reshape(out, self)
 
     def reshape(self, *shape: Any) -> Tensor:
         shape = _shape_args(shape)
@@ -1088,6 +1103,12 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         if _is_own_view(self, index, value):
             return  # ``N[i, j] += 1``: the view already wrote its new values to self
+        if self._kind == VAR and _current_recorder().grad_enabled and index is not ... and \
+                (_views.basic_index(index) or _int_scalar(index)):
+            # PyTorch writes through the view ``self[index]`` (a 0-d integer tensor
+            # indexes as an int there); ``x[...]`` and copying indices write to self
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                               "in an in-place operation.")
         if isinstance(index, Tensor) and index._cell.aval[1] == np.bool_ and \
                 tuple(index.shape) == tuple(self.shape):
             # x[mask] = v keeps x's shape, so it compiles (unlike reading x[mask])
@@ -1497,6 +1518,33 @@ class Size(tuple[int, ...]):
 
     def numel(self) -> int:
         return math.prod(self)
+
+    # slices, sums and repeats of a shape are shapes, as PyTorch's (``x.shape[1:]``)
+    @typing.overload
+    def __getitem__(self, index: typing.SupportsIndex) -> int: ...
+
+    @typing.overload
+    def __getitem__(self, index: slice) -> Size: ...
+
+    def __getitem__(self, index: typing.SupportsIndex | slice) -> int | Size:
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other: Any) -> Size:
+        if not isinstance(other, tuple):
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to "
+                            f"torch.Size")
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other: Any) -> Size:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, count: typing.SupportsIndex) -> Size:
+        return Size(tuple.__mul__(self, count))
+
+    __rmul__ = __mul__
 
 
 _ = jax

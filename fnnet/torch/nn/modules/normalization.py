@@ -40,7 +40,8 @@ class GroupNorm(Module):
                  bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, \
             num_channels, eps, affine
         self.has_bias = bool(affine and bias)  # PyTorch's repr shows bias=False unless both
