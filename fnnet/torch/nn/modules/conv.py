@@ -8,6 +8,7 @@ from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.torch._mixed_dtypes import check_conv, check_conv_transpose
+from fnnet.torch.nn import functional as F
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.nn.modules.module import Module
@@ -83,10 +84,34 @@ class ConvTranspose2d(Resettable, Wrapped, _ConvTransposeNd):
         self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        if output_size is not None:
-            raise NotImplementedError("fnnet.torch: ConvTranspose2d(output_size=...) is not "
-                                      "supported; set output_padding in the constructor")
-        return super().forward(input)
+        """``input [N, C_in, H, W]`` (or unbatched) upsampled; ``output_size`` picks the
+        output's height and width among those the stride allows (PyTorch's output
+        padding for this call)."""
+        if output_size is None or not isinstance(input, Tensor):
+            return super().forward(input)  # (which refuses a non-tensor)
+        padding = self._output_padding(input, output_size)
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  padding, self.groups, self.dilation)
+
+    def _output_padding(self, input: Tensor, output_size: Any) -> list[int]:
+        """PyTorch's ``_output_padding``: the padding giving ``output_size`` (the spatial
+        sizes, or the whole shape), which must lie within one stride of the smallest."""
+        spatial, leading = 2, input.dim() - 2
+        if len(output_size) == leading + spatial:
+            output_size = output_size[leading:]
+        if len(output_size) != spatial:
+            raise ValueError(f"ConvTranspose{spatial}D: for {input.dim()}D input, output_size "
+                             f"must have {spatial} or {leading + spatial} elements (got "
+                             f"{len(output_size)})")
+        low = [(input.shape[leading + d] - 1) * self.stride[d] - 2 * self.padding[d] +
+               self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(spatial)]
+        high = [size + self.stride[d] - 1 for d, size in enumerate(low)]
+        if any(not lo <= int(size) <= hi for size, lo, hi in zip(output_size, low, high,
+                                                                strict=True)):
+            raise ValueError(f"requested an output size of {output_size}, but valid sizes "
+                             f"range from {low} to {high} (for an input of "
+                             f"{input.shape[2:]})")
+        return [int(size) - lo for size, lo in zip(output_size, low, strict=True)]
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         check_conv_transpose(input, *rest)
