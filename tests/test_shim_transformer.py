@@ -210,17 +210,24 @@ def test_bad_arguments_as_pytorch(torch):
         ft.nn.MultiheadAttention(8, 2, kdim=4)
 
 
-def test_a_bool_padding_mask_with_a_float_attention_mask_warns_as_pytorch(torch):
+def test_mismatched_masks_and_a_slow_encoder_warn_as_pytorch(torch):
     import warnings
 
     texts = []
     for t in (torch, ft):
         attention, x = t.nn.MultiheadAttention(8, 2), t.ones(3, 2, 8)
+        padding, causal = t.zeros(2, 3, dtype=t.bool), \
+            t.nn.Transformer.generate_square_subsequent_mask(3)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            attention(x, x, x, key_padding_mask=t.zeros(2, 3, dtype=t.bool),
-                      attn_mask=t.nn.Transformer.generate_square_subsequent_mask(3))
-            attention(x, x, x, key_padding_mask=t.zeros(2, 3, dtype=t.bool),
+            attention(x, x, x, key_padding_mask=padding, attn_mask=causal)
+            attention(x, x, x, key_padding_mask=padding,
                       attn_mask=t.ones(3, 3, dtype=t.bool).triu(1))
+            # the encoder turns its masks into float ones: its layers do not warn again
+            layer = t.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, norm_first=True)
+            encoder = t.nn.TransformerEncoder(layer, 2)
+            encoder(x, mask=causal, src_key_padding_mask=padding)
+            layer(x, src_mask=causal, src_key_padding_mask=padding)
+            t.nn.TransformerEncoder(t.nn.TransformerEncoderLayer(8, 1), 1)
         texts.append([str(w.message) for w in caught])
-    assert texts[1] == texts[0] and len(texts[0]) == 1
+    assert texts[1] == texts[0] and len(texts[0]) == 5

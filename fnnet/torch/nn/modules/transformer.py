@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 from fnnet.nn import functional as fnf
-from fnnet.torch import _autograd, _functions, _graph, _random
+from fnnet.torch import _autograd, _dtypes, _functions, _graph, _random
 from fnnet.torch.device import check_placement
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn import init
@@ -23,6 +23,23 @@ from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.modules.normalization import LayerNorm
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor, _op_multi
+
+
+def _canonical_mask(mask: Tensor | None, name: str, other: Tensor | None = None,
+                    other_name: str = "") -> Tensor | None:
+    """PyTorch's ``F._canonical_mask``: a boolean ``mask`` (True: left out) as the float
+    one it stands for (``-inf`` there, else 0), with PyTorch's warning where ``other``
+    (the mask given beside it) has another dtype."""
+    if mask is None:
+        return None
+    if mask.dtype != _dtypes.bool_ and not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if other is not None and mask.dtype != other.dtype:
+        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use "
+                      f"same type for both instead.", UserWarning, stacklevel=3)
+    if mask.is_floating_point():
+        return mask
+    return _functions.zeros(*mask.shape).masked_fill(mask, float("-inf"))
 
 
 def _attend(*args: Any) -> tuple[jax.Array, jax.Array | None]:
@@ -100,11 +117,8 @@ class MultiheadAttention(Module):
             raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use "
                                "the Transformer module method `generate_square_subsequent_mask`"
                                " to create this mask.")
-        if key_padding_mask is not None and attn_mask is not None and \
-                key_padding_mask.is_floating_point() != attn_mask.is_floating_point():
-            warnings.warn("Support for mismatched key_padding_mask and attn_mask is "
-                          "deprecated. Use same type for both instead.", UserWarning,
-                          stacklevel=2)
+        key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", attn_mask,
+                                           "attn_mask")
         batched = query.dim() == 3
         if query.dim() not in (2, 3) or key.dim() != query.dim() or \
                 value.dim() != query.dim():
@@ -220,6 +234,9 @@ class TransformerEncoderLayer(_Layer):
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
         """``src [S, N, E]`` (``[N, S, E]`` with ``batch_first``) -> the same shape."""
+        src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
+                                               src_mask, "src_mask")
+        src_mask = _canonical_mask(src_mask, "src_mask")
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -235,6 +252,25 @@ class TransformerEncoderLayer(_Layer):
 
     def _ff_block(self, x: Tensor) -> Tensor:
         return self._feed_forward(x, self.dropout2)
+
+
+def _why_not_nested(layer: Module) -> str:
+    """Why PyTorch's encoder of ``layer``s would not take its fast path (its words), or
+    "" where it would."""
+    name = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
+    attention = layer.self_attn
+    reasons = ((layer.norm_first, f"{name}.norm_first was True"),
+               (not attention.batch_first, f"{name}.self_attn.batch_first was not True(use "
+                                           f"batch_first for better inference performance)"),
+               (attention.in_proj_bias is None, f"{name}.self_attn was passed bias=False"),
+               (not layer.activation_relu_or_gelu,
+                f"{name}.activation_relu_or_gelu was not True"),
+               (layer.norm1.eps != layer.norm2.eps,
+                f"{name}.norm1.eps was not equal to {name}.norm2.eps"),
+               (attention.num_heads % 2 == 1, f"{name}.self_attn.num_heads is odd"))
+    return next((why for failed, why in reasons if failed), "")
 
 
 def _left_aligned(padding: Tensor) -> bool:
@@ -263,17 +299,18 @@ class TransformerEncoder(Module):
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
-        layer = encoder_layer
-        self.use_nested_tensor = bool(
-            enable_nested_tensor and isinstance(layer, TransformerEncoderLayer)
-            and not layer.norm_first and layer.self_attn.batch_first
-            and layer.activation_relu_or_gelu and layer.self_attn.num_heads % 2 == 0
-            and layer.norm1.eps == layer.norm2.eps)
+        why_not = _why_not_nested(encoder_layer)
+        self.use_nested_tensor = bool(enable_nested_tensor and not why_not)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                          f"because {why_not}", UserWarning, stacklevel=2)
 
     def forward(self, src: Tensor, mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None,
                 is_causal: bool | None = None) -> Tensor:
         """``src [S, N, E]`` (``[N, S, E]`` with ``batch_first``) -> the same shape."""
+        padding = _canonical_mask(src_key_padding_mask, "src_key_padding_mask", mask, "mask")
+        mask = _canonical_mask(mask, "mask")
         output = src
         padded = (self.use_nested_tensor and not self.layers[0].training and src.dim() == 3
                   and src_key_padding_mask is not None and mask is None
@@ -281,7 +318,7 @@ class TransformerEncoder(Module):
                            and any(p.requires_grad for p in self.parameters()))
                   and (not self.mask_check or _left_aligned(src_key_padding_mask)))
         for layer in self.layers:
-            output = layer(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+            output = layer(output, src_mask=mask, src_key_padding_mask=padding,
                            is_causal=bool(is_causal))
         if padded:
             assert src_key_padding_mask is not None
