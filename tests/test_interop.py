@@ -363,3 +363,35 @@ def test_optimizer_state_inside_inject_hyperparams(torch, pair):
     back = to_torch_optimizer_state(net, params, opt_state, lr=0.05, momentum=0.9)
     for index, entry in opt.state_dict()["state"].items():
         _bitwise_equal(back["state"][index]["momentum_buffer"], entry["momentum_buffer"].numpy())
+
+
+def test_injected_hyperparameters_follow_torchs_param_group(torch, pair):
+    """A torch run whose StepLR has decayed the rate resumes in fnnet at that rate (an
+    injected lr takes the group's, as torch's load_state_dict restores it), and the
+    converted state carries it back."""
+    model, net = pair
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    batches = _batches(torch, 3)
+    for batch in batches[:2]:
+        _torch_steps(torch, model, opt, [batch])
+        scheduler.step()
+    params, layer_state = from_torch_state_dict(net, model.state_dict())
+    optimizer = optax.inject_hyperparams(optim.SGD)(lr=0.1, momentum=0.9)
+    opt_state = from_torch_optimizer_state(net, params, optimizer, opt.state_dict())
+    assert float(opt_state.hyperparams["lr"]) == np.float32(0.025)
+    group = to_torch_optimizer_state(net, params, opt_state)["param_groups"][0]
+    assert (group["lr"], group["momentum"]) == (0.025, 0.9)
+    x, y = batches[2]
+
+    def loss_fn(p, s):
+        out, s = net.apply(p, s, x, train=True)
+        return losses.cross_entropy(out, y.astype(np.int32)), s
+
+    (_, layer_state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, layer_state)
+    updates, _ = optimizer.update(grads, opt_state, params)
+    ours = to_torch_state_dict(optax.apply_updates(params, updates), layer_state, net)
+    _torch_steps(torch, model, opt, [batches[2]])
+    for key, value in model.state_dict().items():
+        np.testing.assert_allclose(ours[key], value.numpy(), rtol=1e-5, atol=1e-7,
+                                   err_msg=key)

@@ -110,6 +110,34 @@ def _check_supported(opt_state: Any, what: str) -> None:
             "the whole state with fnnet.checkpoint.Checkpointer instead)")
 
 
+def _injected(opt_state: Any) -> dict[str, Any]:
+    """The hyperparameters ``optax.inject_hyperparams`` keeps in ``opt_state`` (PyTorch's
+    ``param_groups[0]`` entries of the same names), or {} when they are not injected."""
+    if isinstance(opt_state, tuple) and hasattr(opt_state, "hyperparams") \
+            and hasattr(opt_state, "inner_state"):
+        return dict(opt_state.hyperparams)
+    return {}
+
+
+def _with_group(opt_state: Any, group: Mapping[str, Any]) -> Any:
+    """``opt_state`` with its injected hyperparameters set to ``group``'s values, as
+    PyTorch's ``load_state_dict`` restores the parameter group (the learning rate a
+    scheduler left, say). Those an optax schedule computes each step are kept."""
+    injected = _injected(opt_state)
+    scheduled = set(getattr(opt_state, "hyperparams_states", {}))
+    values = {}
+    for name, value in injected.items():
+        given = group.get(name)
+        if name in scheduled or given is None or isinstance(given, bool):
+            continue
+        array = host_array(given)
+        if array.size != 1 or array.dtype.kind not in "iuf":
+            raise ValueError(f"from_torch_optimizer_state: param_groups[0][{name!r}] must "
+                             f"be a number, got {given!r}")
+        values[name] = jnp.asarray(array.reshape(()), dtype=jnp.asarray(value).dtype)
+    return opt_state._replace(hyperparams={**injected, **values}) if values else opt_state
+
+
 def _kind(pieces: list[Any]) -> str:
     kinds = {"sgd" if isinstance(p, (optax.TraceState, MomentumState)) else "adam"
              for p in pieces}
@@ -165,8 +193,9 @@ def to_torch_optimizer_state(
         tensors: torch tensors (imports torch; needed by torch's ``load_state_dict``)
             instead of numpy arrays.
         **param_group: the hyperparameters for ``param_groups[0]`` (``lr``,
-            ``momentum``, ``betas``, ...); the optax state does not hold them. Others
-            take torch's defaults.
+            ``momentum``, ``betas``, ...). Those not given are read from the state
+            where ``optax.inject_hyperparams`` keeps them (the current learning rate
+            included); others take torch's defaults.
 
     Returns:
         ``{"state": {index: {...}}, "param_groups": [{..., "params": [0, 1, ...]}]}``.
@@ -210,7 +239,10 @@ def to_torch_optimizer_state(
             for key, flat in trees.items():
                 entry[key] = np.array(flat[name], copy=True)
             state[index] = entry
-    group = {**defaults, **param_group, "params": list(range(len(names)))}
+    # the shortest decimal of each float32 value, so that an injected 0.9 reads 0.9
+    injected = {name: float(str(np.asarray(value)[()]))
+                for name, value in _injected(opt_state).items() if name in defaults}
+    group = {**defaults, **injected, **param_group, "params": list(range(len(names)))}
     if tensors:
         state = {i: {k: torch_tensor(v) for k, v in entry.items()}
                  for i, entry in state.items()}
@@ -236,10 +268,14 @@ def from_torch_optimizer_state(
 
     Returns:
         The optax state, so that the next ``optimizer.update`` continues exactly where
-        PyTorch's next ``optimizer.step()`` would.
+        PyTorch's next ``optimizer.step()`` would. Hyperparameters injected with
+        ``optax.inject_hyperparams`` take ``param_groups[0]``'s values, as PyTorch's
+        ``load_state_dict`` restores them (the rate a scheduler left, say); an injected
+        optax schedule keeps computing its own.
 
     Raises:
-        ValueError: several parameter groups, a parameter count that differs, a state
+        ValueError: several parameter groups, a parameter count that differs, an
+            injected hyperparameter whose ``param_groups[0]`` entry is no number, a state
             of another optimizer kind (Adam moments for SGD...), entries missing for
             some parameters only, Adam steps that differ between parameters, shapes
             that differ (each listed with the expected and received shape), or values
@@ -282,7 +318,8 @@ def from_torch_optimizer_state(
     if given and empty:
         raise ValueError(f"from_torch_optimizer_state: no torch state for {empty} while "
                          "other parameters have some; fnnet counts steps for all at once")
-    return _map_pieces(template, lambda piece: _filled(piece, names, entries, module))
+    filled = _map_pieces(template, lambda piece: _filled(piece, names, entries, module))
+    return _with_group(filled, groups[0])
 
 
 def _filled(piece: Any, names: list[str], entries: list[dict[str, Any]],
