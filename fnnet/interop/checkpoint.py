@@ -19,8 +19,6 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from fnnet.interop.torch_file import check_records, load_torch_file
 from fnnet.nn.host import host_array, torch_tensor
 from fnnet.nn.tree_check import is_numeric

@@ -6,6 +6,8 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from fnnet.typing import Array
+
 
 def pair(value: Any, name: str, op: str, *, minimum: int = 1) -> tuple[int, int]:
     """``value`` as a pair of ints, as PyTorch's ``_pair`` reads ``int | (int, int)``.
@@ -55,7 +57,7 @@ def check_rank(x: Any, ranks: tuple[int, ...], op: str, layout: str) -> None:
         raise ValueError(f"{op}: expected {expected} input {layout}, got shape {shape}")
 
 
-def widened(x: Any) -> Any:
+def widened(x: Array) -> Array:
     """``x`` in float32 when it is a narrower float (float16, bfloat16), else as it is.
 
     PyTorch normalises half-precision inputs in float32 (its "opmath" type) and rounds
@@ -67,7 +69,7 @@ def widened(x: Any) -> Any:
     return x
 
 
-def in_dtype_of(y: Any, x: Any) -> Any:
+def in_dtype_of(y: Array, x: Array) -> Array:
     """``y`` rounded to ``x``'s float dtype, as PyTorch returns a normalisation in its
     input's dtype whatever the weight's; ``y`` as it is for a non-float ``x``."""
     return y.astype(x.dtype) if jnp.issubdtype(x.dtype, jnp.floating) else y
