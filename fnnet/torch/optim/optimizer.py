@@ -515,8 +515,9 @@ class Optimizer:
         """
         if self._factory is None:
             return self._python_state
-        return {p: self._param_state(p) for group in self.param_groups
-                for p in group["params"] if id(p) in self._state}
+        # a defaultdict as PyTorch's: a parameter not stepped yet reads as {}
+        return defaultdict(dict, {p: self._param_state(p) for group in self.param_groups
+                                  for p in group["params"] if id(p) in self._state})
 
     @state.setter
     def state(self, value: dict[Any, dict[str, Any]]) -> None:
