@@ -216,6 +216,10 @@ def test_console_script_exit_status(tmp_path):
     assert usage.stderr.splitlines() == [
         "fnnet train: error: argument --batch-size: expected an integer >= 1, got '0' "
         "(see fnnet train --help)"]
+    # python -m fnnet: the same command where the scripts folder is not on PATH
+    module = subprocess.run([sys.executable, "-m", "fnnet", "train", "--batch-size", "0"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert (module.returncode, module.stdout, module.stderr) == (2, "", usage.stderr)
 
 
 def test_nonfinite_loss_exits_1_and_skip_trains_on(capsys, tmp_path):
