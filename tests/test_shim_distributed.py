@@ -362,6 +362,17 @@ def test_ddp_bad_arguments(group):
         nn.parallel.DistributedDataParallel(nn.Linear(2, 2), dim=1)
     with pytest.raises(ValueError, match="device index 99 is out of range"):
         nn.parallel.DistributedDataParallel(nn.Linear(2, 2), device_ids=[99])
+    for module in (nn.Linear(2, 2).requires_grad_(False), nn.ReLU()):  # PyTorch's words
+        with pytest.raises(RuntimeError, match=r"^DistributedDataParallel is not needed when "
+                           r"a module doesn't have any parameter that requires a gradient\.$"):
+            nn.parallel.DistributedDataParallel(module)
+    ddp = nn.parallel.DistributedDataParallel(nn.Linear(2, 2))
+    ddp._set_static_graph()  # accepted, as static_graph=True
+    with pytest.raises(NotImplementedError, match=r"DistributedDataParallel.join \(uneven "
+                                                  r"inputs\); give every rank"):
+        ddp.join()
+    with pytest.raises(NotImplementedError, match="DistributedDataParallel.register_comm_hook"):
+        ddp.register_comm_hook(None, lambda state, bucket: bucket)
 
 
 def test_convert_sync_batchnorm_keeps_tensors_order_and_math():

@@ -192,6 +192,7 @@ class DistributedDataParallel(Module):
 
     Raises:
         ValueError: ``init_process_group`` was not called (PyTorch's error).
+        RuntimeError: ``module`` has no parameter that requires a gradient (PyTorch's).
         TypeError: ``module`` is not an ``nn.Module``, or bad ``device_ids``.
         NotImplementedError: ``dim`` other than 0, or another process group.
 
@@ -225,6 +226,9 @@ class DistributedDataParallel(Module):
             raise NotImplementedError(f"fnnet.torch: DistributedDataParallel(dim={dim}) is "
                                       "not supported; put the batch on axis 0")
         group = default_group(process_group, "DistributedDataParallel")
+        if not any(p.requires_grad for p in module.parameters()):
+            raise RuntimeError("DistributedDataParallel is not needed when a module doesn't "
+                               "have any parameter that requires a gradient.")
         if device_ids is not None:
             _devices(device_ids)  # checks them
         self.module = module
@@ -252,6 +256,34 @@ class DistributedDataParallel(Module):
         for tensor, value in zip(tensors, copied, strict=True):
             cell = tensor._cell
             cell.val, cell.tape, cell.ref = value, None, -1
+
+    def join(self, divide_by_initial_world_size: bool = True, enable: bool = True,
+             throw_on_early_termination: bool = False) -> Any:
+        """Not provided: every process must run the same steps.
+
+        Raises:
+            NotImplementedError: always.
+        """
+        del divide_by_initial_world_size, enable, throw_on_early_termination
+        raise NotImplementedError(
+            "fnnet.torch does not support DistributedDataParallel.join (uneven inputs); "
+            "give every rank the same number of batches, e.g. with "
+            "DistributedSampler(drop_last=True) and a DataLoader with drop_last=True")
+
+    def register_comm_hook(self, state: Any, hook: Any) -> None:
+        """Not provided: the gradients' mean is part of the compiled step.
+
+        Raises:
+            NotImplementedError: always.
+        """
+        del state, hook
+        raise NotImplementedError(
+            "fnnet.torch does not support DistributedDataParallel.register_comm_hook; the "
+            "gradients are averaged inside the compiled step (for another reduction, "
+            "all_reduce the .grad tensors yourself under no_sync())")
+
+    def _set_static_graph(self) -> None:
+        """Accepted, as ``static_graph=True`` is: there are no buckets to plan."""
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
