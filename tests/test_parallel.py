@@ -438,6 +438,9 @@ def test_fingerprints_name_the_first_differing_leaf():
      r"process_id must be in \[0, 2\), got 2"),
     ({"FNNET_COORDINATOR": "localhost:1234"}, {},
      r"a multi-process run needs num_processes= \(or FNNET_NUM_PROCESSES\)"),
+    ({}, {"coordinator_address": "localhost:70000", "num_processes": 2, "process_id": 0},
+     "coordinator_address must be 'host:port', got 'localhost:70000'"),
+    ({}, {"initialization_timeout": 0}, "initialization_timeout must be a positive number"),
 ])
 def test_initialize_refuses_bad_settings(monkeypatch, env, kwargs, message):
     for name in (parallel.ENV_COORDINATOR, parallel.ENV_NUM_PROCESSES,
@@ -447,6 +450,12 @@ def test_initialize_refuses_bad_settings(monkeypatch, env, kwargs, message):
         monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=message):
         parallel.initialize(**kwargs)
+
+
+def test_initialize_refuses_an_address_that_is_no_str():
+    with pytest.raises(TypeError, match="coordinator_address must be a str 'host:port', got "
+                                        "int 1234"):
+        parallel.initialize(1234, 2, 0)
 
 
 def test_initialize_is_a_no_op_for_one_process(monkeypatch):

@@ -74,9 +74,11 @@ def initialize(
         single-process run.
 
     Raises:
+        TypeError: ``coordinator_address`` is not a str.
         ValueError: an environment variable that is not an integer, a missing
             setting (the coordinator, or the process id, of a multi-process run), a
-            malformed address or a process id out of range.
+            malformed address (or a port outside [1, 65535]), a process id out of range
+            or a timeout that is not a positive int.
 
     Example::
 
@@ -87,6 +89,13 @@ def initialize(
     PyTorch equivalent: ``torch.distributed.init_process_group("gloo" or "nccl")`` with
     ``MASTER_ADDR``/``MASTER_PORT``, ``WORLD_SIZE`` and ``RANK``.
     """
+    if coordinator_address is not None and not isinstance(coordinator_address, str):
+        raise TypeError(f"coordinator_address must be a str 'host:port', got "
+                        f"{type(coordinator_address).__name__} {coordinator_address!r}")
+    if isinstance(initialization_timeout, bool) or \
+            not isinstance(initialization_timeout, int) or initialization_timeout < 1:
+        raise ValueError(f"initialization_timeout must be a positive number of seconds "
+                         f"(an int), got {initialization_timeout!r}")
     if coordinator_address is None:
         coordinator_address = os.environ.get(ENV_COORDINATOR, "").strip() or None
     num_processes = _int_setting(num_processes, ENV_NUM_PROCESSES, "num_processes")
@@ -105,7 +114,7 @@ def initialize(
             f"{ENV_COORDINATOR}), the address of process 0"
         )
     host, _, port = coordinator_address.rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(
             f"coordinator_address must be 'host:port', got {coordinator_address!r}"
         )
