@@ -422,3 +422,23 @@ def test_a_reopened_writer_with_a_filename_suffix_keeps_its_first_file(tmp_path)
     files = _event_files(tmp_path)
     assert len(files) == 4 and all(f.name.endswith(".run") for f in files)
     assert [e.step for e in _events(tmp_path).Scalars("loss")] == [0, 1, 2, 3]
+
+
+def test_images_with_boxes_are_pytorchs(writers):
+    """``add_image_with_boxes``: the boxes drawn in red, with their labels (left out where
+    there are not as many as boxes), as PyTorch's PNG."""
+    import torch as real_torch
+
+    image = np.linspace(0, 1, 3 * 40 * 50, dtype=np.float32).reshape(3, 40, 50)
+    boxes = np.array([[2, 3, 20, 30], [10, 5, 45, 38]], np.float32)
+    written = []
+    for (make, folder), module in zip(writers, (real_torch, torch), strict=True):
+        with make(str(folder / "boxes")) as writer:
+            writer.add_image_with_boxes("boxes", module.tensor(image), module.tensor(boxes), 1)
+            writer.add_image_with_boxes("labelled", image, boxes, 2, labels=["cat", "dog"])
+            writer.add_image_with_boxes("hwc", (image.transpose(1, 2, 0) * 255).astype(np.uint8),
+                                        boxes[:1], 3, dataformats="HWC", labels="one")
+            writer.add_image_with_boxes("too few labels", image, boxes, 4, labels=["a"],
+                                        rescale=2)
+        written.append(_events_of(folder / "boxes"))
+    assert written[1] == written[0]

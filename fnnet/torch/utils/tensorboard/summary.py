@@ -22,11 +22,12 @@ from fnnet.torch.utils.tensorboard._audio import audio_summary
 from fnnet.torch.utils.tensorboard._hparams import check_domains, with_domains
 from fnnet.train.events import scalars_summary, tensorboardx
 
-__all__ = ["audio", "histogram", "hparams", "image", "scalar", "tensor_proto", "text"]
+__all__ = ["audio", "histogram", "hparams", "image", "image_boxes", "scalar", "tensor_proto",
+           "text"]
 
 #: the other functions of PyTorch's module -> the writer's method writing that summary
 _WRITER_METHOD = {"histogram_raw": "add_histogram_raw", "make_histogram": "add_histogram",
-                  "image_boxes": "add_image_with_boxes", "draw_boxes": "add_image_with_boxes",
+                  "draw_boxes": "add_image_with_boxes",
                   "make_image": "add_image", "video": "add_video", "make_video": "add_video",
                   "custom_scalars": "add_custom_scalars", "pr_curve_raw": "add_pr_curve_raw",
                   "pr_curve": "add_pr_curve", "compute_curve": "add_pr_curve",
@@ -215,6 +216,35 @@ def image(tag: str, tensor: Any, rescale: float = 1, dataformats: str = "NCHW") 
     dataformats = _check_dataformats(array, dataformats)
     return _tagged(tensorboardx().summary.image(tag, _pixels(array), rescale=rescale,
                                                 dataformats=dataformats), tag)
+
+
+def image_boxes(tag: str, tensor_image: Any, tensor_boxes: Any, rescale: float = 1,
+                dataformats: str = "CHW", labels: list[str] | None = None) -> Any:
+    """A ``Summary`` of an image with boxes drawn on it in red, as PyTorch draws them.
+
+    Args:
+        tag: the image's tag.
+        tensor_image: the image (``dataformats`` names its axes), float in ``[0, 1]``
+            (clipped) or uint8.
+        tensor_boxes: ``[N, 4]`` boxes, each ``(xmin, ymin, xmax, ymax)`` in pixels.
+        rescale: scales the image's size.
+        dataformats: its axes (``"CHW"``, ``"HWC"``...).
+        labels: one text per box, written at its bottom left.
+
+    Raises:
+        ValueError: boxes that are not ``[N, 4]``.
+
+    PyTorch equivalent: ``torch.utils.tensorboard.summary.image_boxes``.
+    """
+    array = _array(tensor_image, "tensor_image")
+    dataformats = _check_dataformats(array, dataformats)
+    boxes = _array(tensor_boxes, "tensor_boxes")
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"tensor_boxes must be [N, 4] boxes (xmin, ymin, xmax, ymax), got "
+                         f"shape {boxes.shape}")
+    return _tagged(tensorboardx().summary.image_boxes(
+        tag, _pixels(array), boxes, rescale=rescale, dataformats=dataformats, labels=labels),
+        tag)
 
 
 def audio(tag: str, tensor: Any, sample_rate: int = 44100) -> Any:

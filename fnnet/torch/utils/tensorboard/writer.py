@@ -23,6 +23,7 @@ from fnnet.torch.utils.tensorboard.summary import (
     histogram,
     hparams,
     image,
+    image_boxes,
     scalar,
     tensor_proto,
 )
@@ -33,7 +34,6 @@ _ELSEWHERE = {
     "add_video": "write the frames with add_image",
     "add_mesh": "write the mesh to a file",
     "add_onnx_graph": "fnnet has no ONNX export",
-    "add_image_with_boxes": "draw the boxes into the image array, then add_image",
 }
 
 
@@ -213,12 +213,13 @@ class SummaryWriter:
         flush_secs: seconds between writes to disk.
         filename_suffix: appended to the event file's name.
 
-    Supported: ``add_scalar``, ``add_scalars``, ``add_histogram``, ``add_histogram_raw``,
-    ``add_image``, ``add_images``, ``add_figure``, ``add_audio``, ``add_text``,
-    ``add_hparams``, ``add_graph``, ``add_pr_curve``, ``add_pr_curve_raw``,
-    ``add_embedding``, ``add_custom_scalars`` (and its ``_multilinechart`` and
-    ``_marginchart``), ``flush``, ``close``, ``get_logdir`` and ``with SummaryWriter() as
-    w``.
+    Supported: ``add_scalar``, ``add_scalars``, ``add_tensor``, ``add_histogram``,
+    ``add_histogram_raw``, ``add_image``, ``add_images``, ``add_image_with_boxes``,
+    ``add_figure``, ``add_audio``, ``add_text``, ``add_hparams``, ``add_graph``,
+    ``add_pr_curve``, ``add_pr_curve_raw``, ``add_embedding``, ``add_custom_scalars`` (and
+    its ``_multilinechart`` and ``_marginchart``), ``flush``, ``close``, ``get_logdir``,
+    ``file_writer`` (``_get_file_writer()``), ``all_writers`` and ``with SummaryWriter()
+    as w``.
     The other methods of PyTorch's writer raise ``NotImplementedError`` naming what to
     do instead.
 
@@ -392,6 +393,26 @@ class SummaryWriter:
         if array.shape[dataformats.index("N")] == 0:
             raise ValueError("img_tensor must hold at least one image")
         self._write(image(tag, array, dataformats=dataformats), global_step, walltime)
+
+    def add_image_with_boxes(self, tag: str, img_tensor: Any, box_tensor: Any,
+                             global_step: int | None = None, walltime: float | None = None,
+                             rescale: float = 1, dataformats: str = "CHW",
+                             labels: list[str] | str | None = None) -> None:
+        """Adds an image (as :meth:`add_image`) with ``box_tensor``'s ``[N, 4]`` boxes
+        ``(xmin, ymin, xmax, ymax)`` drawn on it in red, each with its ``labels`` text
+        (left out where there are not as many labels as boxes, as PyTorch's).
+
+        PyTorch equivalent: ``SummaryWriter.add_image_with_boxes``.
+        """
+        _check_tag(tag)
+        array = _array(img_tensor, "img_tensor")
+        boxes = _array(box_tensor, "box_tensor")
+        if isinstance(labels, str):
+            labels = [labels]
+        if labels is not None and len(labels) != len(boxes):
+            labels = None
+        self._write(image_boxes(tag, array, boxes, rescale=rescale, dataformats=dataformats,
+                                labels=labels), global_step, walltime)
 
     def add_pr_curve(self, tag: str, labels: Any, predictions: Any,
                      global_step: int | None = None, num_thresholds: int = 127,
