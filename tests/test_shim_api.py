@@ -173,6 +173,20 @@ def test_a_shapes_slices_sums_and_repeats_are_shapes_as_torch(torch):
             shape + [4]
 
 
+def test_finfo_and_iinfo_give_pytorchs_python_numbers(torch):
+    for T in (torch, ft):
+        infos = [T.finfo(), T.finfo(T.float16), T.finfo(T.bfloat16), T.iinfo(T.int8),
+                 T.iinfo(T.uint8)]
+        assert [repr(i) for i in infos] == [repr(i) for i in (
+            torch.finfo(), torch.finfo(torch.float16), torch.finfo(torch.bfloat16),
+            torch.iinfo(torch.int8), torch.iinfo(torch.uint8))]
+        assert [type(i.max) for i in infos] == [float] * 3 + [int] * 2
+        assert infos[2].min == torch.finfo(torch.bfloat16).min and infos[0].dtype == "float32"
+    for call in (lambda T: T.finfo(T.int16), lambda T: T.iinfo(T.float32),
+                 lambda T: T.finfo("float32"), lambda T: T.iinfo(T.bool)):
+        assert raised_by(call, torch, ft)[1] == raised_by(call, torch)[0]
+
+
 def test_empty_tensor_repr_names_its_dtype_as_torch(torch):
     # no values to tell an int64 or bool tensor by: PyTorch names every non-default dtype
     for make in (lambda T: T.zeros(0, dtype=T.long), lambda T: T.zeros(2, 0, dtype=T.bool),

@@ -81,10 +81,12 @@ from fnnet.torch._dtypes import (
     bool_,
     double,
     dtype,
+    finfo,
     float16,
     float32,
     float64,
     half,
+    iinfo,
     int8,
     int16,
     int32,
@@ -341,16 +343,6 @@ def get_num_threads() -> _builtins.int:
     import os
 
     return os.cpu_count() or 1
-
-
-def finfo(type: Any = None) -> _np.finfo[Any]:  # noqa: A002 - PyTorch's name
-    """Machine limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``, ``bits``)."""
-    return _np.finfo(_np.float32 if type is None else _dtypes.to_np(type))
-
-
-def iinfo(type: Any) -> _np.iinfo[Any]:  # noqa: A002 - PyTorch's name
-    """Machine limits of an integer dtype (``max``, ``min``, ``bits``)."""
-    return _np.iinfo(_dtypes.to_np(type))
 
 
 def set_num_threads(n: _builtins.int) -> None:

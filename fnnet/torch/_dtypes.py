@@ -15,6 +15,7 @@ import builtins
 from typing import Any
 
 import jax
+import ml_dtypes
 import numpy as np
 
 
@@ -93,3 +94,72 @@ def to_np(value: Any) -> np.dtype:
     if value is builtins.bool:
         return np.dtype(np.bool_)
     return jax.dtypes.canonicalize_dtype(np.dtype(value))
+
+
+class finfo:  # noqa: N801 - PyTorch's name
+    """Machine limits of a floating dtype (float32 by default), as PyTorch gives them:
+    Python numbers ``bits``, ``eps``, ``max``, ``min``, ``tiny`` (``smallest_normal``)
+    and ``resolution``, and ``dtype`` the type's name.
+
+    PyTorch equivalent: ``torch.finfo``.
+    """
+
+    def __init__(self, type: Any = None) -> None:  # noqa: A002 - PyTorch's name
+        type = float32 if type is None else type
+        if not isinstance(type, dtype):
+            raise TypeError(f"finfo(): argument 'type' (position 1) must be torch.dtype, "
+                            f"not {builtins.type(type).__name__}")
+        if not type.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
+        info = ml_dtypes.finfo(type.np)
+        self.bits = builtins.int(info.bits)
+        self.eps, self.max, self.min = (builtins.float(v) for v in (info.eps, info.max,
+                                                                     info.min))
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins.int(info.precision)
+        self.dtype = type.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801 - PyTorch's name
+    """Machine limits of an integer dtype: Python ints ``bits``, ``max`` and ``min`` (of
+    the integers fnnet.torch holds: 32 bits for int64 unless jax's x64 mode is on), and
+    ``dtype`` the type's name.
+
+    PyTorch equivalent: ``torch.iinfo``.
+    """
+
+    def __init__(self, type: Any) -> None:  # noqa: A002 - PyTorch's name
+        if not isinstance(type, dtype):
+            raise TypeError(f"iinfo(): argument 'type' (position 1) must be torch.dtype, "
+                            f"not {builtins.type(type).__name__}")
+        if type is bool_:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if type.is_floating_point:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo "
+                            "to handle 'torch.iinfo'")
+        info = np.iinfo(type.np)
+        self.bits, self.max, self.min = (builtins.int(v) for v in (info.bits, info.max,
+                                                                    info.min))
+        self.dtype = type.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
