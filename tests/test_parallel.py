@@ -365,6 +365,19 @@ def test_batch_not_divisible_by_devices_is_a_clear_error(call, single_device_run
             parallel.data_parallel(make_train_step(model, OPTIMIZER, jit=False))(state, batch)
 
 
+def test_a_pmap_style_step_names_an_argument_without_the_device_axis():
+    model, batch = Net(), _batches(1, 64)[0]
+    state = create_train_state(model, OPTIMIZER, jax.random.key(0))
+    step = parallel.make_pmap_train_step(model, OPTIMIZER)
+    with pytest.raises(ValueError, match=r"pmap-style step: argument 1, the batch \(from "
+                       r"fnnet.parallel.shard_batch\), must have a leading device axis of 8, "
+                       r"got shape \(64, 1, 8, 8\) at '0'"):
+        step(parallel.replicate(state), batch)
+    with pytest.raises(ValueError, match=r"argument 0, the state \(from fnnet.parallel."
+                       r"replicate\), must have a leading device axis of 8, got shape"):
+        step(state, parallel.shard_batch(batch))
+
+
 def test_batch_arrays_must_agree_on_the_batch_size():
     with pytest.raises(ValueError, match=r"the arrays disagree on the batch size \(axis 0\): "
                                          r"\[8, 16\]"):
@@ -395,6 +408,15 @@ def test_data_mesh_arguments():
      "replicate: devices must name at least one device"),
     (lambda: parallel.put_batch(np.zeros((16, 3)), leading=-1), ValueError,
      r"put_batch: leading must be >= 0 \(the batch axis\), got -1"),
+    (lambda: parallel.make_train_step(Net(), OPTIMIZER, mesh="data"), TypeError,
+     "make_train_step: mesh must be a jax.sharding.Mesh"),
+    (lambda: parallel.make_eval_step(Net(), mesh="data"), TypeError,
+     "make_eval_step: mesh must be a jax.sharding.Mesh"),
+    (lambda: parallel.data_parallel(3), TypeError, "data_parallel: fn must be callable"),
+    (lambda: parallel.data_parallel(print, batch_argnums=-1), ValueError,
+     r"batch_argnums must be one or more argument positions \(ints >= 0\), got -1"),
+    (lambda: parallel.data_parallel(print, batch_argnums=2)(1, 2), ValueError,
+     "batch_argnums=2 names argument 2, but the call has 2 arguments"),
 ])
 def test_device_and_axis_arguments_are_checked_first(call, error, match):
     with pytest.raises(error, match=match):

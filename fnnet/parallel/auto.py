@@ -17,7 +17,14 @@ import jax
 from jax.sharding import Mesh
 
 from fnnet.parallel.inflight import serialized
-from fnnet.parallel.mesh import batch_sharded, batch_size, check_divisible, data_mesh, replicated
+from fnnet.parallel.mesh import (
+    batch_sharded,
+    batch_size,
+    check_divisible,
+    check_mesh,
+    data_mesh,
+    replicated,
+)
 
 
 def data_parallel(
@@ -43,8 +50,9 @@ def data_parallel(
         arrays, single-device arrays, or arrays with the placement ``run`` gives.
 
     Raises:
-        ValueError: at the call, when a batch argument's size is not divisible by the
-            number of devices.
+        TypeError: ``fn`` is not callable, or ``mesh`` not a ``jax.sharding.Mesh``.
+        ValueError: bad ``batch_argnums``; at the call, an argument position beyond the
+            arguments, or a batch argument's size not divisible by the number of devices.
 
     Example::
 
@@ -54,13 +62,24 @@ def data_parallel(
     PyTorch equivalent: ``torch.nn.DataParallel(module)`` (the batch scattered over the
     devices, gradients reduced), for a whole step.
     """
-    mesh = data_mesh() if mesh is None else mesh
+    if not callable(fn):
+        raise TypeError(f"data_parallel: fn must be callable, got {type(fn).__name__}")
     batch_args = {batch_argnums} if isinstance(batch_argnums, int) else set(batch_argnums)
+    if not batch_args or any(isinstance(i, bool) or not isinstance(i, int) or i < 0
+                             for i in batch_args):
+        raise ValueError(f"data_parallel: batch_argnums must be one or more argument "
+                         f"positions (ints >= 0), got {batch_argnums!r}")
+    if mesh is not None:
+        check_mesh("data_parallel", mesh)
+    mesh = data_mesh() if mesh is None else mesh
     whole, split = replicated(mesh), batch_sharded(mesh)
     devices = mesh.size
     compiled: dict[int, Callable[..., Any]] = {}  # by number of arguments
 
     def run(*args: Any) -> Any:
+        if max(batch_args) >= len(args):
+            raise ValueError(f"data_parallel: batch_argnums={batch_argnums!r} names argument "
+                             f"{max(batch_args)}, but the call has {len(args)} arguments")
         for i in batch_args:
             check_divisible(batch_size(args[i], what=f"argument {i}"), devices,
                             what="global batch")

@@ -150,16 +150,41 @@ def _device_mapped(fn: Callable[..., Any], axis_name: str, donate: bool) -> Call
     rows = NamedSharding(mesh, P(axis_name))
     compiled = serialized(jax.jit(mapped, in_shardings=rows, out_shardings=rows,
                                   donate_argnums=(0,) if donate else ()), devices)
+    local = jax.local_device_count()
     if processes == 1:
-        return compiled
-    from jax.experimental import multihost_utils
+        call = compiled
+    else:
+        from jax.experimental import multihost_utils
+
+        def call(*args: Any) -> Any:
+            args = multihost_utils.host_local_array_to_global_array(args, mesh,
+                                                                    P(axis_name))
+            out = compiled(*args)
+            return multihost_utils.global_array_to_host_local_array(out, mesh,
+                                                                    P(axis_name))
 
     def run(*args: Any) -> Any:
-        args = multihost_utils.host_local_array_to_global_array(args, mesh, P(axis_name))
-        out = compiled(*args)
-        return multihost_utils.global_array_to_host_local_array(out, mesh, P(axis_name))
+        try:
+            return call(*args)
+        except (ValueError, TypeError) as error:  # JAX's words, or the step's, on rows
+            _check_rows(args, local, error)
+            raise
 
     return run
+
+
+def _check_rows(args: tuple[Any, ...], devices: int, error: Exception) -> None:
+    """Raises a ValueError naming the first argument without a leading device axis of
+    ``devices`` rows (the cause of ``error``), if there is one."""
+    for i, arg in enumerate(args):
+        found = first_leaf(arg, lambda x: np.ndim(x) == 0 or np.shape(x)[0] != devices)
+        if found is not None:
+            name, leaf = found
+            what = "the state (from fnnet.parallel.replicate)" if i == 0 else \
+                "the batch (from fnnet.parallel.shard_batch)"
+            raise ValueError(
+                f"pmap-style step: argument {i}, {what}, must have a leading device axis "
+                f"of {devices}, got shape {tuple(np.shape(leaf))} at {name!r}") from error
 
 
 def make_pmap_train_step(

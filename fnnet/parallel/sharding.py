@@ -186,6 +186,8 @@ def make_train_step(
     PyTorch equivalent: a ``DistributedDataParallel`` model's training step, with one
     process per device.
     """
+    if mesh is not None:
+        check_mesh("make_train_step", mesh)
     mesh = data_mesh() if mesh is None else mesh
     axis_of(mesh)  # a one-axis mesh, checked before the cache is consulted
     check_parts(model, optimizer, loss_fn, needs_optimizer=True)
@@ -258,6 +260,8 @@ def make_eval_step(
     PyTorch equivalent: ``model.eval()`` and a loop under ``torch.no_grad()``, with the
     metrics all-reduced.
     """
+    if mesh is not None:
+        check_mesh("make_eval_step", mesh)
     mesh = data_mesh() if mesh is None else mesh
     axis_of(mesh)
     check_parts(model, None, loss_fn)
