@@ -341,6 +341,27 @@ def test_pad_pack_and_unpack_sequences_match_pytorch(torch, batch_first):
         np.testing.assert_array_equal(_np(ours), _np(theirs))
 
 
+def test_padding_a_batch_of_each_length_compiles_nothing(torch):
+    """A collate_fn pads the sequences of each batch to its longest (pad_sequence), and a
+    model makes its initial state each forward pass (torch.zeros of the batch's size):
+    small constants are made on the host, where jax compiled a fill for each new shape."""
+    from helpers import counting_compiles
+
+    rng = np.random.default_rng(0)
+    batches = [[rng.integers(1, 50, n) for n in rng.integers(3, 30, 5)] for _ in range(6)]
+    with counting_compiles() as compiles:
+        for seqs in batches:
+            padded = [T.nn.utils.rnn.pad_sequence([T.tensor(s) for s in seqs],
+                                                  batch_first=True, padding_value=7)
+                      for T in (ft, torch)]
+            np.testing.assert_array_equal(padded[0].numpy(), padded[1].numpy())
+            assert padded[0].dtype == ft.int64
+            h0 = ft.zeros(2, len(seqs), 16)
+            assert h0.shape == (2, len(seqs), 16) and not h0.numpy().any()
+            assert ft.full((len(seqs), 3), 2.5).numpy().tolist() == [[2.5] * 3] * len(seqs)
+    assert compiles == []
+
+
 def test_pack_padded_sequence_refuses_unsorted_lengths_as_pytorch(torch):
     messages = []
     for T in (ft, torch):

@@ -164,31 +164,45 @@ def _size(name: str, shape: tuple[Any, ...], size: Any) -> tuple[Any, ...]:
     return (size,)
 
 
+#: values of at most this many elements that fnnet.torch makes on the host (constants,
+#: joins of values): jax would compile a program for each new shape, where numpy fills or
+#: joins them at once; a step that reads one copies it as part of its call
+HOST_VALUE_ELEMENTS = 1 << 16
+
+
 def _creation(fill: Callable[[tuple[int, ...], np.dtype], jax.Array], size: tuple[Any, ...],
-              dtype: Any, requires_grad: bool) -> Tensor:
+              dtype: Any, requires_grad: bool,
+              host_fill: Callable[[tuple[int, ...], np.dtype], np.ndarray] | None = None
+              ) -> Tensor:
+    """A new tensor of ``fill(shape, dtype)``; a small one that does not require grad is
+    made by ``host_fill`` (numpy's form, where given) on the host instead: an RNN's
+    initial state made in each forward pass, the padding of each sequence of a batch."""
     shape = _shape_args(size)
-    return _new(fill(shape, _float_dtype(dtype)), requires_grad)
+    np_dtype = _float_dtype(dtype)
+    if host_fill is not None and not requires_grad and math.prod(shape) <= HOST_VALUE_ELEMENTS:
+        return _wrap_value(host_fill(shape, np_dtype))
+    return _new(fill(shape, np_dtype), requires_grad)
 
 
 def zeros(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
           device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.zeros``."""
     check_placement(device)
-    return _creation(jnp.zeros, _size("zeros", shape, size), dtype, requires_grad)
+    return _creation(jnp.zeros, _size("zeros", shape, size), dtype, requires_grad, np.zeros)
 
 
 def ones(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
          device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.ones``."""
     check_placement(device)
-    return _creation(jnp.ones, _size("ones", shape, size), dtype, requires_grad)
+    return _creation(jnp.ones, _size("ones", shape, size), dtype, requires_grad, np.ones)
 
 
 def empty(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
           device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.empty`` (zero-filled here)."""
     check_placement(device)
-    return _creation(jnp.zeros, _size("empty", shape, size), dtype, requires_grad)
+    return _creation(jnp.zeros, _size("empty", shape, size), dtype, requires_grad, np.zeros)
 
 
 def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
@@ -201,7 +215,8 @@ def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
             _dtypes.bool_ if isinstance(fill_value, bool) else _dtypes.int64)
     if _graph.canonical_dtype(_dtypes.to_np(dtype)) == np.int32:
         _check_int32(fill_value)
-    return _creation(lambda s, d: jnp.full(s, fill_value, d), (size,), dtype, requires_grad)
+    return _creation(lambda s, d: jnp.full(s, fill_value, d), (size,), dtype, requires_grad,
+                     lambda s, d: np.full(s, fill_value, d))
 
 
 def zeros_like(x: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
@@ -380,7 +395,6 @@ def _check_stack(*args: Any) -> None:
 
 
 #: joined on the host where the backend is the CPU (see ``_join_values``)
-_HOST_JOIN = 1 << 16
 
 
 def _join_values(name: str, on_host: Callable[..., Any], on_device: Callable[..., Any],
@@ -414,8 +428,8 @@ def _join_values(name: str, on_host: Callable[..., Any], on_device: Callable[...
     check(*tensors, dim)
     values = [t._cell.val for t in tensors]
     axis = _dim(dim, ndim + (name == "stack"), name)
-    if all(type(v) is np.ndarray for v in values) or (
-            jax.default_backend() == "cpu" and np.sum([v.size for v in values]) <= _HOST_JOIN):
+    small = np.sum([v.size for v in values]) <= HOST_VALUE_ELEMENTS
+    if all(type(v) is np.ndarray for v in values) or (jax.default_backend() == "cpu" and small):
         # small values on the CPU: jax would compile a concatenate for each new shape (a
         # sampled sequence one token longer each step)
         return _wrap_value(on_host([np.asarray(v) for v in values], axis=axis))
