@@ -99,8 +99,25 @@ def test_embedding_matches_torch_with_padding(torch):
     (fy ** 2).sum().backward()
     _close(fe.weight.grad.numpy(), te.weight.grad.numpy(), "embedding gradient")
     assert np.all(fe.weight.grad.numpy()[1] == 0)
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        ft.nn.Embedding(10, 4, max_norm=1.0)
+    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
+        ft.nn.Embedding(10, 4, scale_grad_by_freq=True)
+
+
+def test_embedding_max_norm_renormalises_the_rows_looked_up_as_torch(torch):
+    weight = np.random.default_rng(2).standard_normal((6, 3)).astype(np.float32) * 2
+    idx = np.array([[0, 2, 3], [3, 5, 0]])
+    results = []
+    for T in (torch, ft):
+        layer = T.nn.Embedding(6, 3, padding_idx=0, max_norm=1.0)
+        layer.load_state_dict({"weight": T.tensor(weight)})
+        out = layer(T.tensor(idx))
+        (out ** 2).sum().backward()
+        table = T.tensor(weight)
+        looked_up = T.nn.functional.embedding(T.tensor([1]), table, max_norm=0.5, norm_type=1.0)
+        results.append((repr(layer), out, layer.weight, layer.weight.grad, looked_up, table))
+    assert results[1][0] == results[0][0]
+    for ours, theirs in zip(results[1][1:], results[0][1:], strict=True):
+        _close(ours.detach().numpy(), theirs.detach().numpy(), "max_norm")
 
 
 def test_dropout_between_layers_draws_in_training_only():

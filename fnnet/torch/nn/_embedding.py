@@ -19,13 +19,35 @@ _max = np.maximum.reduce  # without ndarray.max's Python wrapper: this runs ever
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
-              *args: Any, **kwargs: Any) -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.embedding`` (no max_norm)."""
-    if args or any(v for v in kwargs.values()):
-        raise NotImplementedError("fnnet.torch: embedding(max_norm=..., "
-                                  "scale_grad_by_freq=..., sparse=...) is not supported")
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """The rows of ``weight`` at ``input``; with ``max_norm`` the rows looked up whose
+    ``norm_type``-norm exceeds it are first scaled down to it in ``weight`` itself.
+
+    PyTorch equivalent: ``torch.nn.functional.embedding`` (no ``scale_grad_by_freq`` or
+    ``sparse``).
+    """
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("fnnet.torch: embedding(scale_grad_by_freq=True) and "
+                                  "embedding(sparse=True) are not supported")
     check_indices(input, int(weight.shape[0]))
+    if max_norm is not None:
+        renorm_rows_(weight, input, max_norm, norm_type)
     return _op(fnf.embedding, (padding_idx,), input, weight)
+
+
+def renorm_rows_(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
+    """PyTorch's ``embedding_renorm_``: each row of ``weight [N, D]`` that ``input``
+    indexes and whose ``norm_type``-norm is above ``max_norm`` is scaled in place by
+    ``max_norm / (norm + 1e-7)``, outside autograd."""
+    from fnnet.torch._autograd import no_grad
+
+    with no_grad():
+        rows = input.reshape(-1)
+        values = weight[rows]
+        norms = values.norm(p=norm_type, dim=1, keepdim=True)
+        scale = (max_norm / (norms + 1e-7)).masked_fill(norms <= max_norm, 1.0)
+        weight[rows] = values * scale
 
 
 def check_indices(input: Any, rows: int) -> None:

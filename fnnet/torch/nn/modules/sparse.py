@@ -8,7 +8,7 @@ import numpy as np
 
 import fnnet.nn as fnn
 from fnnet.torch import _functions
-from fnnet.torch.nn._embedding import check_indices
+from fnnet.torch.nn._embedding import check_indices, renorm_rows_
 from fnnet.torch.nn._embedding_bag import check_options, embedding_bag
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
@@ -20,8 +20,8 @@ from fnnet.torch.tensor import Tensor
 class Embedding(Resettable, Wrapped):
     """A table of vectors indexed by integer tensors.
 
-    PyTorch equivalent: ``torch.nn.Embedding`` (``max_norm`` and ``sparse`` are not
-    supported).
+    PyTorch equivalent: ``torch.nn.Embedding`` (``scale_grad_by_freq`` and ``sparse``
+    are not supported).
     """
 
     _params = ("weight",)
@@ -31,8 +31,7 @@ class Embedding(Resettable, Wrapped):
                  scale_grad_by_freq: bool = False, sparse: bool = False,
                  _weight: Any = None, _freeze: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
-        for name, value in (("max_norm", max_norm is not None),
-                            ("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse),
+        for name, value in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse),
                             ("_weight", _weight is not None)):
             if value:
                 raise NotImplementedError(f"fnnet.torch: nn.Embedding({name}=...) is not "
@@ -41,6 +40,8 @@ class Embedding(Resettable, Wrapped):
         fn = fnn.Embedding(num_embeddings, embedding_dim, padding_idx)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = fn.padding_idx
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         self._wrap(fn)
         self._factory_kwargs(device, dtype)
         if _freeze:
@@ -48,8 +49,20 @@ class Embedding(Resettable, Wrapped):
 
     def forward(self, input: Tensor) -> Tensor:
         check_indices(input, self.num_embeddings)
+        if self.max_norm is not None:
+            renorm_rows_(self.weight, input, self.max_norm, self.norm_type)
         out: Tensor = super().forward(input)
         return out
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        return text
 
     @classmethod
     def from_pretrained(cls, embeddings: Any, freeze: bool = True,
