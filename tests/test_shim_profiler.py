@@ -404,6 +404,40 @@ def test_profilers_keep_their_options_as_pytorchs(torch):
     assert kept[1] == kept[0]
 
 
+def test_windows_accumulate_with_acc_events_and_warn_as_pytorchs(torch, monkeypatch):
+    """Each window's rows (and the last), with and without ``acc_events``, and PyTorch's
+    warnings: CUDA asked for without a GPU, and (once a process) a second window
+    dropping the first's events."""
+    import torch.profiler.profiler as torch_profiler
+
+    seen = []
+    for module in (torch, ft):
+        monkeypatch.setattr(torch_profiler, "_WARNINGS_SHOWN", set())
+        monkeypatch.setattr(profiler, "_WARNED", set())
+        activities = [module.profiler.ProfilerActivity.CPU,
+                      module.profiler.ProfilerActivity.CUDA]
+        for acc_events in (False, True):
+            counts: list[list[int]] = []
+
+            def ready(p, counts=counts):
+                counts.append([r.count for r in p.key_averages() if r.key == "region"])
+
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                with module.profiler.profile(
+                        activities=activities, acc_events=acc_events, on_trace_ready=ready,
+                        schedule=module.profiler.schedule(wait=0, warmup=1, active=1,
+                                                          repeat=2)) as prof:
+                    for _ in range(5):
+                        with module.profiler.record_function("region"):
+                            float((module.ones(2) * 2).sum())
+                        prof.step()
+            seen.append((counts, [str(w.message) for w in caught
+                                  if "acc_events" in str(w.message) or "CUDA" in str(w.message)]))
+    assert seen[2:] == seen[:2]
+    assert [counts for counts, _ in seen[:2]] == [[[1], [1]], [[1], [2]]]
+
+
 def test_an_empty_table_is_empty_as_pytorchs(torch):
     assert _profiler_events.EventList().table() == \
         torch.autograd.profiler_util.EventList([]).table() == ""

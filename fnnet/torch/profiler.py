@@ -94,6 +94,12 @@ class ProfilerAction(enum.Enum):
 
 
 _RECORDING = (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
+#: PyTorch's warning, once a process, for a profiler starting a second window that drops
+#: the first's events
+_CLEARS_EVENTS = ("Warning: Profiler clears events at the end of each cycle. Only events "
+                  "from the current cycle will be reported. To keep events across cycles, "
+                  "set acc_events=True.")
+_WARNED: set[str] = set()
 
 
 def supported_activities() -> set[ProfilerActivity]:
@@ -410,6 +416,9 @@ class profile:  # noqa: N801 - PyTorch's name
         profile_memory: count the bytes of the tensors each :class:`record_function`
             region makes (its rows' ``cpu_memory_usage`` and ``self_cpu_memory_usage``,
             the table's ``CPU Mem`` and ``Self CPU Mem``: see the module docstring).
+        acc_events: keep the events of every recorded window for :meth:`events` and
+            :meth:`key_averages` (the Chrome trace is the last window's), not only the
+            last one's.
 
     PyTorch's other arguments (``record_shapes``, ``with_flops``, ``with_modules``,
     ``experimental_config``, ``use_cuda``...) are accepted and change nothing: JAX's
@@ -434,7 +443,7 @@ class profile:  # noqa: N801 - PyTorch's name
                  acc_events: bool = False, use_cuda: bool | None = None,
                  custom_trace_id_callback: Callable[[], str] | None = None,
                  post_processing_timeout_s: float | None = None) -> None:
-        del experimental_config, execution_trace_observer, acc_events
+        del experimental_config, execution_trace_observer
         if use_cuda is not None:
             warnings.warn("`use_cuda` is deprecated, use `activities` argument instead",
                           FutureWarning, stacklevel=2)
@@ -460,6 +469,9 @@ class profile:  # noqa: N801 - PyTorch's name
         self.record_shapes, self.with_flops, self.with_modules = \
             record_shapes, with_flops, with_modules
         self.profile_memory = bool(profile_memory)
+        # keep the events of every recorded window, not only the last one's
+        self.acc_events = bool(acc_events)
+        self._prepared = False  # a window has been prepared (warmup or recording) before
         self._memory: _MemoryLog | None = None
         self.step_num = 0
         self.current_action = ProfilerAction.NONE
@@ -478,11 +490,26 @@ class profile:  # noqa: N801 - PyTorch's name
         if not self._initialized:
             raise AssertionError(f"Profiler must be initialized before {doing}")
 
-    def _take_action(self) -> None:
+    def _take_action(self, previous: ProfilerAction) -> None:
         """Notes whether the current action (warmup or recording) initializes the
-        profiler, as PyTorch prepares its trace then."""
-        if self.current_action is not ProfilerAction.NONE:
-            self._initialized = True
+        profiler, as PyTorch prepares its trace then: with PyTorch's warning where CUDA
+        is asked for and there is none (JAX's trace holds whatever device runs)."""
+        if self.current_action is ProfilerAction.NONE:
+            return
+        self._initialized = True
+        if previous not in (ProfilerAction.NONE, ProfilerAction.RECORD_AND_SAVE):
+            return  # the window in progress goes on
+        # PyTorch makes a new profiler for each window, but the first with acc_events
+        fresh = not (self._prepared and self.acc_events)
+        if self._prepared and not self.acc_events and _CLEARS_EVENTS not in _WARNED:
+            _WARNED.add(_CLEARS_EVENTS)  # once a process, as PyTorch's
+            warnings.warn(_CLEARS_EVENTS, stacklevel=3)
+        self._prepared = True
+        if fresh and ProfilerActivity.CUDA in (self.activities or ()):
+            from fnnet.torch.device import cuda
+
+            if not cuda.is_available():
+                warnings.warn("CUDA is not available, disabling CUDA profiling", stacklevel=3)
 
     def _open_step(self) -> None:
         if self.record_steps:
@@ -502,7 +529,7 @@ class profile:  # noqa: N801 - PyTorch's name
         self._started = True
         self.step_num = 0
         self.current_action = self.schedule(0)
-        self._take_action()
+        self._take_action(ProfilerAction.NONE)
         if self.current_action in _RECORDING:
             self._begin()
         self._open_step()
@@ -531,7 +558,7 @@ class profile:  # noqa: N801 - PyTorch's name
         previous = self.current_action
         self.step_num += 1
         self.current_action = self.schedule(self.step_num)
-        self._take_action()
+        self._take_action(previous)
         recording = self._run_dir is not None
         if recording and (previous is ProfilerAction.RECORD_AND_SAVE
                           or self.current_action not in _RECORDING):
@@ -586,9 +613,11 @@ class profile:  # noqa: N801 - PyTorch's name
         try:
             assert self._run_dir is not None
             self._raw = _read_trace(self._run_dir)
-            self._events = _function_events(self._raw)
+            events = _function_events(self._raw)
             if log is not None:
-                self._events = _with_memory(self._events, log)
+                events = _with_memory(events, log)
+            events.sort(key=lambda e: e.start_us)  # each window's times start at its own 0
+            self._events = self._events + events if self.acc_events else events
         finally:
             self._discard()
         if self.on_trace_ready is not None:
@@ -601,14 +630,14 @@ class profile:  # noqa: N801 - PyTorch's name
 
     # -- results ----------------------------------------------------------------------
     def events(self) -> EventList:
-        """The last recorded window's events, in order of their start.
+        """The last recorded window's events (with ``acc_events=True``, every window's,
+        window after window), in order of their start.
 
         Raises:
             AssertionError: the profiler never warmed up (PyTorch's error).
         """
         self._check_initialized("accessing events")
-        return EventList(sorted(self._events, key=lambda e: e.start_us),
-                         profile_memory=self.profile_memory)
+        return EventList(self._events, profile_memory=self.profile_memory)
 
     def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0,
                      group_by_overload_name: bool = False) -> EventList:
