@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import raised_by
 
 import fnnet.torch as ft
 
@@ -769,6 +770,27 @@ def test_unfold_and_fold_match_pytorch(torch, kwargs):
     assert ours[4:] == theirs[4:]
     for a, b in zip(ours[:4], theirs[:4], strict=True):
         _close(a, b, rtol=1e-5, atol=1e-5)
+
+
+FOLD_MISTAKES = {
+    "fold columns not a multiple of the kernel":
+        lambda T: T.nn.Fold((5, 5), 2)(T.ones(1, 15, 16)),
+    "fold of the wrong block count": lambda T: T.nn.functional.fold(T.ones(4, 3), (2, 3), 2),
+    "fold with a zero stride": lambda T: T.nn.functional.fold(T.ones(1, 4, 16), (5, 5), 2,
+                                                              stride=0),
+    "fold of 4-D input": lambda T: T.nn.Fold((5, 5), 2)(T.ones(16, 16, 1, 1)),
+    "unfold with a kernel past the input": lambda T: T.nn.functional.unfold(
+        T.ones(1, 2, 3, 3), 4),
+    "unfold with a negative padding": lambda T: T.nn.functional.unfold(
+        T.ones(1, 2, 3, 3), 2, padding=-1),
+    "unfold of 2-D input": lambda T: T.nn.functional.unfold(T.ones(2, 3), 2),
+}
+
+
+@pytest.mark.parametrize("name", list(FOLD_MISTAKES))
+def test_fold_and_unfold_refuse_a_bad_geometry_as_pytorch(torch, name):
+    theirs, ours = raised_by(FOLD_MISTAKES[name], torch, ft)
+    assert ours == theirs
 
 
 @pytest.mark.parametrize("kwargs", [{"kernel_size": 3, "stride": 2, "padding": 1},
