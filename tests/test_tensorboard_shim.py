@@ -442,3 +442,17 @@ def test_images_with_boxes_are_pytorchs(writers):
                                         rescale=2)
         written.append(_events_of(folder / "boxes"))
     assert written[1] == written[0]
+
+
+def test_nan_values_are_written_without_tensorboardx_warning(tmp_path, caplog):
+    """A diverged run's histograms: PyTorch's writer says nothing of their NaN values;
+    tensorboardX's check logs a warning, kept for tensorboardX's other callers."""
+    import logging
+
+    from fnnet.train.events import tensorboardx
+
+    with caplog.at_level(logging.WARNING), SummaryWriter(tmp_path) as writer:
+        writer.add_histogram("weights", np.array([1.0, np.nan, 2.0]), 0)
+        assert caplog.records == []
+        tensorboardx().x2num.make_np(np.array([np.nan]))
+    assert [r.getMessage() for r in caplog.records] == ["NaN or Inf found in input tensor."]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import importlib
+import logging
 import os
 import pathlib
 import re
@@ -30,6 +31,21 @@ _NEW_FILE_LOCK = threading.Lock()
 WAKE_SECONDS = 1.0
 
 
+class _CalledByFnnet(logging.Filter):
+    """Drops tensorboardX's warning "NaN or Inf found in input tensor." where fnnet's
+    code made the call: PyTorch's writer takes such values without a word (a histogram
+    counts them apart), and a diverged run's histograms would print it at every call.
+    Other callers of tensorboardX keep it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_globals.get("__name__", "").startswith("fnnet."):
+                return False
+            frame = frame.f_back  # type: ignore[assignment]
+        return True
+
+
 def tensorboardx() -> ModuleType:
     """The ``tensorboardX`` module, imported without PyTorch.
 
@@ -37,6 +53,9 @@ def tensorboardx() -> ModuleType:
     which fnnet never passes; that import takes seconds, so unless the program has
     already imported PyTorch, it is hidden while tensorboardX loads.
     """
+    nan_check = logging.getLogger("tensorboardX.x2num")
+    if not any(isinstance(f, _CalledByFnnet) for f in nan_check.filters):
+        nan_check.addFilter(_CalledByFnnet())
     if "tensorboardX" in sys.modules or "torch" in sys.modules:
         return importlib.import_module("tensorboardX")
     sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` then fails
