@@ -9,7 +9,7 @@ import optax
 from fnnet.optim._adam_family import check_adam_args
 from fnnet.optim._build import add_weight_decay, build, negate
 from fnnet.optim._validate import check_flag, check_implementation_flags
-from fnnet.optim.transforms import scale_by_amsgrad
+from fnnet.optim.transforms import scale_by_adam, scale_by_amsgrad
 
 
 def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, maximize: Any,
@@ -20,8 +20,7 @@ def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, maximi
     if amsgrad:
         moments = scale_by_amsgrad(b1=b1, b2=b2, eps=eps)
     else:
-        # optax's Adam is PyTorch's when eps_root = 0 (its default).
-        moments = optax.scale_by_adam(b1=b1, b2=b2, eps=eps, eps_root=0.0)
+        moments = scale_by_adam(b1=b1, b2=b2, eps=eps)
     decay = add_weight_decay(weight_decay)
     return build(
         ("maximize", negate(maximize)),

@@ -11,6 +11,7 @@ import optax
 from fnnet.optim._adam_family import check_adam_args
 from fnnet.optim._build import add_weight_decay, build, negate
 from fnnet.optim._validate import check_flag, check_implementation_flags
+from fnnet.optim.transforms import one_minus_power
 
 
 class AdamaxState(NamedTuple):
@@ -46,7 +47,7 @@ def scale_by_adamax(b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8
         exp_avg = jax.tree.map(lambda m, g: m + (1 - b1) * (g - m), state.exp_avg, updates)
         exp_inf = jax.tree.map(lambda u, g: jnp.maximum(b2 * u, jnp.abs(g) + eps),
                                state.exp_inf, updates)
-        correction = 1 - b1 ** step.astype(jnp.float32)
+        correction = one_minus_power(b1, step)
         out = jax.tree.map(lambda m, u: m / u / correction, exp_avg, exp_inf)
         return out, AdamaxState(exp_avg, exp_inf, step)
 

@@ -16,6 +16,7 @@ from fnnet.optim._validate import (
     check_nonnegative,
     check_number,
 )
+from fnnet.optim.transforms import adam_moments, one_minus_power
 
 
 class NAdamState(NamedTuple):
@@ -50,11 +51,9 @@ def scale_by_nadam(b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8,
         t = step.astype(jnp.float32)
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
-        correction2 = 1 - b2 ** t
+        correction2 = one_minus_power(b2, step)
         mu_product = jax.tree.map(lambda p: p * mu, state.mu_product)
-        exp_avg = jax.tree.map(lambda m, g: m + (1 - b1) * (g - m), state.exp_avg, updates)
-        exp_avg_sq = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g,
-                                  state.exp_avg_sq, updates)
+        exp_avg, exp_avg_sq = adam_moments(updates, state.exp_avg, state.exp_avg_sq, b1, b2)
 
         def direction(g: jax.Array, m: jax.Array, v: jax.Array,
                       prod: jax.Array) -> jax.Array:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import jax
@@ -12,14 +11,7 @@ import optax
 from fnnet.optim._adam_family import check_adam_args
 from fnnet.optim._build import add_weight_decay, build, negate
 from fnnet.optim._validate import check_flag, check_implementation_flags
-
-
-def _neg_log(beta: Any) -> Any:
-    """``-log(beta)``, in float64 for a Python number (as torch's scalar arithmetic)."""
-    if isinstance(beta, (int, float)):
-        return -math.log(beta) if beta > 0 else math.inf
-    return -jnp.log(beta)
-
+from fnnet.optim.transforms import adam_moments, neg_log
 
 # Taylor coefficients of g(y) = y / expm1(y) (Bernoulli numbers B_n / n!), from y**2 on.
 _EVEN = ((2, 1 / 12), (4, -1 / 720), (6, 1 / 30240), (8, -1 / 1209600),
@@ -52,9 +44,9 @@ def scale_by_radam(b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8
     # (1 - b2**t) cancels ~2000 down to ~5 over the first steps; with a = -log(b2), x = t a
     # and g(y) = y / expm1(y) it is (2 / a) (g(-a) - g(x)) - 1, whose difference is a
     # series without cancellation while x < 1.
-    a = _neg_log(b2)
+    a = neg_log(b2)
     rho_inf = 2 / (1 - b2) - 1
-    log_b1 = -_neg_log(b1)
+    log_b1 = -neg_log(b1)
 
     def init_fn(params: optax.Params) -> RAdamState:
         return RAdamState(optax.tree.zeros_like(params), optax.tree.zeros_like(params),
@@ -65,9 +57,7 @@ def scale_by_radam(b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8
         del params
         step = optax.safe_increment(state.step)
         t = step.astype(jnp.float32)
-        exp_avg = jax.tree.map(lambda m, g: m + (1 - b1) * (g - m), state.exp_avg, updates)
-        exp_avg_sq = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g,
-                                  state.exp_avg_sq, updates)
+        exp_avg, exp_avg_sq = adam_moments(updates, state.exp_avg, state.exp_avg_sq, b1, b2)
         x = t * a
         correction1, correction2 = -jnp.expm1(t * log_b1), -jnp.expm1(-x)
         rho_t = 2 / a * _g_difference(a, x) - 1

@@ -7,6 +7,7 @@ in ``optimizer.state[p]`` so that a user can find them.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import jax
@@ -137,6 +138,78 @@ class ScaleByAmsgradState(NamedTuple):
     max_exp_avg_sq: optax.Updates
 
 
+def neg_log(beta: Any) -> Any:
+    """``-log(beta)``, in float64 for a Python number (as torch's scalar arithmetic)."""
+    if isinstance(beta, (int, float)):
+        return -math.log(beta) if beta > 0 else math.inf
+    return -jnp.log(beta)
+
+
+def one_minus_power(beta: Any, step: jax.Array) -> jax.Array:
+    """``1 - beta**step``, Adam's bias corrections, to float32 rounding.
+
+    torch computes them from Python floats, in float64. In float32 ``beta = 0.999``
+    itself rounds by 1.3e-8, which ``1 - beta**t`` magnifies to about 1e-5 relative for
+    the first thousands of steps; ``-expm1(t log(beta))``, with the logarithm taken in
+    float64, is exact to float32 rounding.
+    """
+    out: jax.Array = -jnp.expm1(step.astype(jnp.float32) * -neg_log(beta))
+    return out
+
+
+def adam_moments(updates: optax.Updates, exp_avg: optax.Updates, exp_avg_sq: optax.Updates,
+                 b1: Any, b2: Any) -> tuple[optax.Updates, optax.Updates]:
+    """Adam's moments as torch updates them: ``exp_avg.lerp_(g, 1 - b1)`` and
+    ``exp_avg_sq * b2 + (1 - b2) * g * g``."""
+    exp_avg = jax.tree.map(lambda m, g: m + (1 - b1) * (g - m), exp_avg, updates)
+    exp_avg_sq = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, exp_avg_sq, updates)
+    return exp_avg, exp_avg_sq
+
+
+def adam_direction(exp_avg: optax.Updates, exp_avg_sq: optax.Updates, step: jax.Array,
+                   b1: Any, b2: Any, eps: Any) -> optax.Updates:
+    """``m / (1 - b1**t) / (sqrt(v) / sqrt(1 - b2**t) + eps)``, torch's Adam step before
+    the learning rate, in the moments' dtype."""
+    correction1 = one_minus_power(b1, step)
+    correction2_sqrt = jnp.sqrt(one_minus_power(b2, step))
+    return jax.tree.map(
+        lambda m, v: ((m / correction1) / (jnp.sqrt(v) / correction2_sqrt + eps)
+                      ).astype(m.dtype), exp_avg, exp_avg_sq)
+
+
+def scale_by_adam(b1: float = 0.9, b2: float = 0.999,
+                  eps: float = 1e-8) -> optax.GradientTransformation:
+    """Adam's direction as ``torch.optim.Adam`` computes it, in ``optax.scale_by_adam``'s
+    state (``count``, ``mu``, ``nu``).
+
+    optax's own computes the same formula (with ``eps_root=0``) but its bias corrections
+    in float32 (see :func:`one_minus_power`), about 1e-5 relative from torch's steps.
+
+    Args:
+        b1: decay of the first moment.
+        b2: decay of the second moment.
+        eps: added to the denominator.
+
+    Returns:
+        An ``optax.GradientTransformation``.
+    """
+
+    def init_fn(params: optax.Params) -> optax.ScaleByAdamState:
+        zeros = optax.tree.zeros_like
+        return optax.ScaleByAdamState(count=jnp.zeros([], jnp.int32), mu=zeros(params),
+                                      nu=zeros(params))
+
+    def update_fn(updates: optax.Updates, state: optax.ScaleByAdamState,
+                  params: optax.Params | None = None) -> tuple[Any, optax.ScaleByAdamState]:
+        del params
+        mu, nu = adam_moments(updates, state.mu, state.nu, b1, b2)
+        count = optax.safe_increment(state.count)
+        return (adam_direction(mu, nu, count, b1, b2, eps),
+                optax.ScaleByAdamState(count=count, mu=mu, nu=nu))
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
 def scale_by_amsgrad(b1: float = 0.9, b2: float = 0.999,
                      eps: float = 1e-8) -> optax.GradientTransformation:
     """Adam's AMSGrad variant as ``torch.optim.Adam(amsgrad=True)`` computes it.
@@ -164,18 +237,12 @@ def scale_by_amsgrad(b1: float = 0.9, b2: float = 0.999,
     def update_fn(updates: optax.Updates, state: ScaleByAmsgradState,
                   params: optax.Params | None = None) -> tuple[Any, ScaleByAmsgradState]:
         del params
-        exp_avg = optax.tree.update_moment(updates, state.exp_avg, b1, 1)
-        exp_avg_sq = optax.tree.update_moment_per_elem_norm(updates, state.exp_avg_sq, b2, 2)
+        exp_avg, exp_avg_sq = adam_moments(updates, state.exp_avg, state.exp_avg_sq, b1, b2)
         step = optax.safe_increment(state.step)
         max_exp_avg_sq = jax.tree.map(jnp.maximum, state.max_exp_avg_sq, exp_avg_sq)
-        bias_correction1 = 1 - b1**step
-        bias_correction2_sqrt = jnp.sqrt(1 - b2**step)
-        updates = jax.tree.map(
-            lambda m, v: (m / bias_correction1) / (jnp.sqrt(v) / bias_correction2_sqrt + eps),
-            exp_avg, max_exp_avg_sq)
-        return updates, ScaleByAmsgradState(step=step, exp_avg=exp_avg,
-                                            exp_avg_sq=exp_avg_sq,
-                                            max_exp_avg_sq=max_exp_avg_sq)
+        return (adam_direction(exp_avg, max_exp_avg_sq, step, b1, b2, eps),
+                ScaleByAmsgradState(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
+                                    max_exp_avg_sq=max_exp_avg_sq))
 
     return optax.GradientTransformation(init_fn, update_fn)
 
@@ -186,5 +253,6 @@ __all__ = [
     "ScaleByAmsgradState",
     "momentum_buffer",
     "scale_by_adagrad",
+    "scale_by_adam",
     "scale_by_amsgrad",
 ]
