@@ -168,6 +168,10 @@ MISTAKES = {
     "index_fill past the dim": lambda T: T.zeros(3).index_fill(0, T.tensor([-4]), 1.0),
     "take past the end": lambda T: T.take(T.ones(3, 4), T.tensor([-13])),
     "GroupNorm of groups not dividing the channels": lambda T: T.nn.GroupNorm(3, 4),
+    "BatchNorm1d of one sample in training": lambda T: T.nn.BatchNorm1d(4)(T.ones(1, 4)),
+    "BatchNorm2d of one pixel in training": lambda T: T.nn.BatchNorm2d(4)(T.ones(1, 4, 1, 1)),
+    "batch statistics of one value": lambda T: T.nn.functional.batch_norm(
+        T.ones(1, 4), None, None, training=True),
     # views and in-place writes
     "view of a transpose": lambda T: T.ones(2, 3).t().view(6),
     "view of a column slice": lambda T: T.ones(2, 3)[:, :2].view(4),

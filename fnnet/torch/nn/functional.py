@@ -7,6 +7,7 @@ arguments its static arguments.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, cast
 
@@ -211,6 +212,14 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     return _op(_dropout, (float(p), _graph.next_draw()), input, _graph.rng_input())
 
 
+def _verify_batch_size(size: Any) -> None:
+    """PyTorch's ValueError for batch statistics of one value per channel (an input of
+    ``size``)."""
+    if math.prod(tuple(size)[:1] + tuple(size)[2:]) <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {size}")
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -218,6 +227,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
     PyTorch equivalent: ``torch.nn.functional.batch_norm``.
     """
+    if training:
+        _verify_batch_size(input.size())
     # in training mode every output is an array (None stands for an output that is None)
     y, mean, var = cast("list[Tensor]", _op_multi(fnf.batch_norm, (training, momentum, eps),
                                                   input, running_mean, running_var, weight,

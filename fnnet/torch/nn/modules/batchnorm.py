@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import fnnet.nn as fnn
+from fnnet.torch.nn import functional as F
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import ResettableNorm
 from fnnet.torch.nn.modules.module import Module
+from fnnet.torch.tensor import Tensor
 
 
 class _NormBase(Module):
@@ -33,6 +35,11 @@ class _BatchNorm(ResettableNorm, Wrapped, _NormBase):
         self._wrap(self._fnnet(num_features, eps, momentum, affine, track_running_stats,
                                bias=bias))
         self._factory_kwargs(device, dtype)
+
+    def _check_input(self, input: Tensor, *rest: Any) -> None:
+        # batch statistics: in training, or always without running ones
+        if self.training or getattr(self, "running_mean", None) is None:
+            F._verify_batch_size(input.size())
 
 
 class BatchNorm1d(_BatchNorm):
