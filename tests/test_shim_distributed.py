@@ -7,6 +7,7 @@ The multi-process runs are in test_shim_distributed_multiprocess.py.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -513,12 +514,48 @@ def test_fnnet_torchrun_stopped_by_a_signal_stops_every_rank_and_exits_130(signu
     assert err == "fnnet torchrun: interrupted; stopped rank(s) 0, 1\n"
 
 
+def test_launcher_tees_redirects_and_filters_output_as_torchrun(tmp_path, capsys):
+    # torchrun's --tee puts "[default<local rank>]:" before each line it shows and
+    # writes <log dir>/<run id>_<random>/attempt_0/<local rank>/stdout.log; --redirects
+    # writes the file alone; --local-ranks-filter shows the listed ranks only
+    script = "echo out $LOCAL_RANK $(basename $TORCHELASTIC_ERROR_FILE); echo err >&2"
+    assert launcher.main(["--nproc-per-node", "2", "--tee", "1", "--log-dir",
+                          str(tmp_path), "--rdzv-id", "job", "--no-python", "sh", "-c",
+                          script]) == 0
+    shown = capsys.readouterr()
+    assert sorted(shown.out.splitlines()) == ["[default0]:out 0 error.json",
+                                              "[default1]:out 1 error.json"]
+    assert shown.err.splitlines().count("err") == 2  # not teed: as it is
+    (run,) = tmp_path.iterdir()
+    assert run.name.startswith("job_")
+    for local in (0, 1):
+        logs = run / "attempt_0" / str(local)
+        assert (logs / "stdout.log").read_text() == f"out {local} error.json\n"
+        assert not (logs / "stderr.log").exists()
+    assert launcher.main(["--nproc-per-node", "2", "-r", "0:1", "--local-ranks-filter", "0",
+                          "--log-dir", str(tmp_path), "--no-python", "sh", "-c",
+                          "echo out $LOCAL_RANK; echo err $LOCAL_RANK >&2"]) == 0
+    shown = capsys.readouterr()
+    assert (shown.out, shown.err.splitlines()[-1]) == ("", "err 0")
+    assert launcher.main(["--nproc-per-node", "cpu", "--no-python", "sh", "-c",
+                          "echo $LOCAL_WORLD_SIZE"]) == 0
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count()
+    assert capsys.readouterr().out.splitlines() == [str(count)] * count
+
+
 @pytest.mark.parametrize("args, message", [
     (["--nnodes", "2", "x.py"], "--nnodes 2 needs --master-addr"),
     (["--max-restarts", "1", "x.py"], "--max-restarts must be 0"),
     (["--nnodes", "1:4", "x.py"], "elastic --nnodes ranges are not supported"),
     (["--node-rank", "1", "x.py"], r"--node-rank must be in \[0, 1\), got 1"),
     (["--nproc-per-node", "0", "x.py"], "expected a positive integer, got 0"),
+    (["--nproc-per-node", "tpu", "x.py"], "expected a positive integer or one of auto, cpu, "
+                                          "gpu, got 'tpu'"),
+    (["--tee", "4", "x.py"], r"expected 0 \(none\), 1 \(stdout\), 2 \(stderr\) or 3"),
+    (["--redirects", "a:1", "x.py"], "expected local_rank:stream pairs"),
+    (["--local-ranks-filter", "0,a", "x.py"], "comma-separated list of local ranks"),
+    (["--monitor-interval", "0", "x.py"], "--monitor-interval must be positive"),
 ])
 def test_launcher_bad_flags(args, message, capsys):
     with pytest.raises(SystemExit) as info:

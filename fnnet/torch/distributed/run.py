@@ -33,11 +33,12 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Sequence
-from typing import IO, TextIO
+from typing import IO, NamedTuple, TextIO
 
 from fnnet.parallel.distributed import ENV_COORDINATOR, ENV_NUM_PROCESSES, ENV_PROCESS_ID
 from fnnet.parallel.launch import _kill, free_port
@@ -56,6 +57,137 @@ def _positive(text: str) -> int:
     return value
 
 
+#: the names torchrun takes for --nproc-per-node besides a number
+_NPROC_NAMES = ("auto", "cpu", "gpu")
+
+
+def _nproc(text: str) -> int | str:
+    if text in _NPROC_NAMES:
+        return text
+    if text.strip().lstrip("+-").isdigit():
+        return _positive(text)
+    raise argparse.ArgumentTypeError(f"expected a positive integer or one of "
+                                     f"{', '.join(_NPROC_NAMES)}, got {text!r}")
+
+
+def _cpu_count() -> int:
+    """The CPUs this process may use (as PyTorch counts them for --nproc-per-node cpu)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _accelerators(cpu_only: bool) -> int:
+    """How many local GPU/TPU devices JAX finds, 0 on CPUs alone.
+
+    Asked of a fresh Python: the launcher itself never starts JAX, whose GPU memory
+    would be taken from the processes it starts.
+    """
+    if cpu_only or os.environ.get("JAX_PLATFORMS", "").strip().lower() == "cpu":
+        return 0
+    probe = ("import jax\nd = jax.local_devices()\n"
+             "print(0 if d[0].platform == 'cpu' else len(d))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=300, check=False)
+    words = done.stdout.split()
+    return int(words[-1]) if done.returncode == 0 and words and words[-1].isdigit() else 0
+
+
+def local_world_size(value: int | str, cpu_only: bool = False) -> int:
+    """``--nproc-per-node``'s number: ``value`` itself, or for ``"cpu"`` the CPU count,
+    ``"gpu"`` the accelerator count and ``"auto"`` the accelerators, else the CPUs (as
+    torchrun); ``cpu_only`` where the processes are to use the CPU.
+
+    Raises:
+        ValueError: ``"gpu"`` where JAX finds no accelerator.
+    """
+    if isinstance(value, int):
+        return value
+    if value == "cpu":
+        return _cpu_count()
+    accelerators = _accelerators(cpu_only)
+    if accelerators:
+        return accelerators
+    if value == "gpu":
+        raise ValueError("--nproc-per-node gpu: JAX finds no GPU on this machine; give a "
+                         "number of processes, or cpu")
+    return _cpu_count()
+
+
+def _std(text: str) -> int:
+    if text not in ("0", "1", "2", "3"):
+        raise argparse.ArgumentTypeError(f"expected 0 (none), 1 (stdout), 2 (stderr) or 3 "
+                                         f"(both), got {text!r}")
+    return int(text)
+
+
+def _streams(text: str) -> int | dict[int, int]:
+    """torchrun's stream choice: ``3`` for every process, or ``0:3,1:1`` by local rank."""
+    if ":" not in text:
+        return _std(text)
+    chosen = {}
+    for item in text.split(","):
+        rank, _, std = item.partition(":")
+        if not rank.strip().isdigit():
+            raise argparse.ArgumentTypeError(f"expected local_rank:stream pairs such as "
+                                             f"0:3,1:1, got {text!r}")
+        chosen[int(rank)] = _std(std.strip())
+    return chosen
+
+
+def _ranks(text: str) -> set[int]:
+    try:
+        ranks = {int(r) for r in text.split(",")}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of local ranks "
+                                         f"such as 0,1,2, got {text!r}") from None
+    return ranks
+
+
+def _for_rank(streams: int | dict[int, int], local: int) -> int:
+    return streams if isinstance(streams, int) else streams.get(local, 0)
+
+
+def destinations(args: argparse.Namespace, envs: Sequence[dict[str, str]]
+                 ) -> list[tuple[Shown, Shown]] | None:
+    """Where each process's standard output and error go, as torchrun sends them:
+    a redirected stream to ``<log dir>/<run id>_<random>/attempt_0/<local rank>/
+    stdout.log`` (``stderr.log``) alone, a teed one there and to the console after
+    ``[default<local rank>]:``, the others to the console; ``--local-ranks-filter``
+    keeps the other ranks off the console. Sets ``TORCHELASTIC_ERROR_FILE`` in each
+    environment where there is a log folder. None: everything to the console as it is.
+    """
+    if not (args.redirects or args.tee or args.log_dir or args.local_ranks_filter):
+        return None
+    folder = None
+    if args.redirects or args.tee or args.log_dir:
+        base = args.log_dir or tempfile.mkdtemp(prefix="torchelastic_")
+        os.makedirs(base, exist_ok=True)
+        run = tempfile.mkdtemp(prefix=f"{envs[0]['TORCHELASTIC_RUN_ID']}_", dir=base)
+        folder = os.path.join(run, "attempt_0")
+        os.makedirs(folder)
+    shown = []
+    for env in envs:
+        local = int(env["LOCAL_RANK"])
+        hidden = args.local_ranks_filter is not None and local not in args.local_ranks_filter
+        logs = None
+        if folder is not None:
+            logs = os.path.join(folder, str(local))
+            os.makedirs(logs)
+            env["TORCHELASTIC_ERROR_FILE"] = os.path.join(logs, "error.json")
+        pair = []
+        for bit, console, name in ((1, sys.stdout, "stdout.log"), (2, sys.stderr,
+                                                                    "stderr.log")):
+            teed = bool(_for_rank(args.tee, local) & bit)
+            to_file = teed or bool(_for_rank(args.redirects, local) & bit)
+            pair.append(Shown(
+                None if hidden or (to_file and not teed) else console,
+                f"[default{local}]:".encode() if teed else b"",
+                os.path.join(logs, name) if to_file and logs else None))
+        shown.append((pair[0], pair[1]))
+    return shown
+
+
 def _nnodes(text: str) -> int:
     low, _, high = text.partition(":")
     if high and high != low:
@@ -69,8 +201,10 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=prog, description="Start N processes of a training script, connected as one "
         "distributed run (torchrun for fnnet.torch).")
-    p.add_argument("--nproc-per-node", "--nproc_per_node", type=_positive, default=1,
-                   help="processes on this machine (default 1)")
+    p.add_argument("--nproc-per-node", "--nproc_per_node", type=_nproc, default=1,
+                   help="processes on this machine: a number (default 1), or cpu (one per "
+                        "CPU), gpu (one per GPU) or auto (gpu where there are GPUs, else "
+                        "cpu)")
     p.add_argument("--nnodes", type=_nnodes, default=1,
                    help="machines in the run (default 1)")
     p.add_argument("--node-rank", "--node_rank", type=int, default=0,
@@ -90,6 +224,22 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                    help="host:port, the same as --master-addr/--master-port")
     p.add_argument("--rdzv-id", "--rdzv_id", default=None,
                    help="run id (TORCHELASTIC_RUN_ID)")
+    p.add_argument("--monitor-interval", "--monitor_interval", type=float, default=0.05,
+                   metavar="SECONDS", help="how often the processes are checked "
+                   "(default 0.05)")
+    p.add_argument("--run-path", "--run_path", action="store_true",
+                   help="run the script by its path (what the launcher does anyway)")
+    p.add_argument("--log-dir", "--log_dir", default=None,
+                   help="where --redirects and --tee write each process's logs "
+                        "(default: a new temporary folder)")
+    p.add_argument("-r", "--redirects", type=_streams, default=0,
+                   help="streams written to log files instead of the console: 0 none, 1 "
+                        "stdout, 2 stderr, 3 both, or per local rank (0:1,1:2)")
+    p.add_argument("-t", "--tee", type=_streams, default=0,
+                   help="streams written to log files and the console, each line after "
+                        "[default<local rank>]: (as --redirects)")
+    p.add_argument("--local-ranks-filter", "--local_ranks_filter", type=_ranks, default=None,
+                   help="show the console output of these local ranks only (0,1)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="stop every process after this long (a hung run)")
     p.add_argument("--cpu-devices-per-process", type=_positive, default=None,
@@ -152,22 +302,45 @@ _OMP_NOTICE = ("\n*****************************************\nSetting OMP_NUM_THR
 CAUSE_GRACE_SECONDS = 10.0
 
 
-def _stream(source: IO[bytes], to: TextIO, lock: threading.Lock,
+class Shown(NamedTuple):
+    """Where one stream of one process goes (torchrun's --redirects, --tee and
+    --local-ranks-filter).
+
+    Attributes:
+        console: the launcher's stdout or stderr, or None where not shown.
+        prefix: put before each line shown (``b"[default0]:"`` for a teed stream).
+        log: a file the stream is also written to, or None.
+    """
+
+    console: TextIO | None
+    prefix: bytes = b""
+    log: str | None = None
+
+
+def _stream(source: IO[bytes], to: Shown, lock: threading.Lock,
             raised: dict[str, float], rank: str) -> None:
-    """Copies ``source`` line by line to ``to`` (the launcher's stdout or stderr);
-    records in ``raised[rank]`` when the process first printed a Python traceback."""
-    out = getattr(to, "buffer", None)
-    for line in iter(source.readline, b""):
-        with lock:
-            if rank not in raised and _TRACEBACK.match(line):
-                raised[rank] = time.monotonic()
-            if out is not None:
-                out.write(line)
-                out.flush()
-            else:
-                to.write(line.decode(errors="replace"))
-                to.flush()
-    source.close()
+    """Copies ``source`` line by line where ``to`` says; records in ``raised[rank]``
+    when the process first printed a Python traceback."""
+    out = getattr(to.console, "buffer", None)
+    log = open(to.log, "ab") if to.log else None  # noqa: SIM115 - closed below
+    try:
+        for line in iter(source.readline, b""):
+            with lock:
+                if rank not in raised and _TRACEBACK.match(line):
+                    raised[rank] = time.monotonic()
+                if log is not None:
+                    log.write(line)
+                    log.flush()
+                if out is not None:
+                    out.write(to.prefix + line)
+                    out.flush()
+                elif to.console is not None:
+                    to.console.write((to.prefix + line).decode(errors="replace"))
+                    to.console.flush()
+    finally:
+        if log is not None:
+            log.close()
+        source.close()
 
 
 def _describe(code: int) -> str:
@@ -209,10 +382,13 @@ def _first_failure(ended: dict[str, tuple[int, float]], raised: dict[str, float]
 
 
 def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
-           timeout: float | None = None, prog: str = PROG) -> int:
+           timeout: float | None = None, prog: str = PROG, interval: float = 0.05,
+           shown: Sequence[tuple[Shown, Shown]] | None = None) -> int:
     """Runs ``command`` once per environment; returns 0, or 1 after stopping them all
     (130 where the launcher was interrupted, as a shell reports a process ended by
-    SIGINT); ``prog`` names the launcher in its messages.
+    SIGINT); ``prog`` names the launcher in its messages, the processes are checked
+    every ``interval`` seconds, and ``shown`` says where each process's standard output
+    and error go (default: the launcher's, as they are).
 
     Every process runs in its own session, so stopping it stops what it started. The
     failure reported is the first in time, where a rank fails when it prints a Python
@@ -243,14 +419,16 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
             if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup's choice kept
                 previous[signum] = signal.signal(signum, lambda *_: stopping.set())
     try:
-        for env, rank in zip(envs, ranks, strict=True):
+        plain = (Shown(sys.stdout), Shown(sys.stderr))
+        for i, (env, rank) in enumerate(zip(envs, ranks, strict=True)):
             if stopping.is_set():
                 break
             proc = subprocess.Popen(list(command), env=env, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True)
             procs.append(proc)
-            for target, args in ((_stream, (proc.stdout, sys.stdout, lock, raised, rank)),
-                                 (_stream, (proc.stderr, sys.stderr, lock, raised, rank)),
+            out, err = plain if shown is None else shown[i]
+            for target, args in ((_stream, (proc.stdout, out, lock, raised, rank)),
+                                 (_stream, (proc.stderr, err, lock, raised, rank)),
                                  (watch, (proc, rank))):
                 thread = threading.Thread(target=target, args=args, daemon=True)
                 thread.start()
@@ -269,7 +447,7 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
                 failure = (f"timed out after {timeout:g} s with rank(s) {', '.join(running)} "
                            "still running")
             else:
-                stopping.wait(0.05)
+                stopping.wait(interval)
     finally:
         running = [r for r, p in zip(ranks, procs, strict=False) if p.poll() is None]
         for proc in procs:
@@ -293,7 +471,11 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         parser.error("--max-restarts must be 0: fnnet does not restart failed runs")
     if not 0 <= args.node_rank < args.nnodes:
         parser.error(f"--node-rank must be in [0, {args.nnodes}), got {args.node_rank}")
+    if not args.monitor_interval > 0:
+        parser.error(f"--monitor-interval must be positive, got {args.monitor_interval}")
     try:
+        args.nproc_per_node = local_world_size(
+            args.nproc_per_node, cpu_only=args.cpu_devices_per_process is not None)
         envs = _environments(args)
     except ValueError as error:
         parser.error(str(error))
@@ -303,7 +485,8 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         command = [sys.executable, "-u", "-m", args.script, *args.script_args]
     else:
         command = [sys.executable, "-u", args.script, *args.script_args]
-    return launch(command, envs, args.timeout, prog)
+    return launch(command, envs, args.timeout, prog, args.monitor_interval,
+                  destinations(args, envs))
 
 
 if __name__ == "__main__":
