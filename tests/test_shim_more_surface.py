@@ -983,13 +983,16 @@ def test_parameter_containers_register_as_pytorch(torch):
         out.sum().backward()
         T.optim.SGD(model.parameters(), lr=0.1).step()
         model.ws.append(T.zeros(1))
+        model.lone = T.nn.ParameterDict({"only": T.nn.Parameter(T.ones(1))})
+        model.head = T.nn.Linear(2, 2)
+        model.head.bias = None  # prints bias=False
         return (sorted(model.state_dict()), len(list(model.parameters())), len(model.ws),
-                type(model.ws[3]).__name__, list(model.pd.keys()), out.tolist(),
+                type(model.ws[3]).__name__, str(model.pd.keys()), repr(model), out.tolist(),
                 model.ws[1].detach().tolist(), model.pd["shift"].detach().tolist())
 
     ours, theirs = run(ft), run(torch)
-    assert ours[:5] == theirs[:5]
-    for o, t in zip(ours[5:], theirs[5:], strict=True):
+    assert ours[:6] == theirs[:6]
+    for o, t in zip(ours[6:], theirs[6:], strict=True):
         np.testing.assert_allclose(o, t, rtol=1e-6)
 
 

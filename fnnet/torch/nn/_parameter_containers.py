@@ -25,6 +25,14 @@ def _as_parameter(value: Any, where: str) -> Parameter:
     raise TypeError(f"{where}: expected a Parameter or Tensor, got {type(value).__name__}")
 
 
+def _entries_repr(module: Module, kind: Any) -> str:
+    """PyTorch's lines for a container's parameters: ``  (name): Parameter containing:
+    [kind of size AxB]``, indented by two more spaces than a submodule's (one entry
+    alone then prints on the container's own line, as in PyTorch)."""
+    return "\n".join(f"  ({name}): Parameter containing: [{kind(p)} of size "
+                     f"{'x'.join(map(str, p.shape))}]" for name, p in _entries(module).items())
+
+
 class ParameterList(Module):
     """A list of registered parameters. PyTorch equivalent: ``torch.nn.ParameterList``."""
 
@@ -56,9 +64,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({name}): Parameter containing: [{p.dtype} of size "
-                         f"{'x'.join(map(str, p.shape))}]"
-                         for name, p in _entries(self).items())
+        return _entries_repr(self, lambda p: str(p.dtype))
 
 
 class ParameterDict(Module):
@@ -86,7 +92,7 @@ class ParameterDict(Module):
         self.register_parameter(key, _as_parameter(value, "ParameterDict"))
 
     def keys(self) -> Any:
-        return self._parameters.keys()
+        return dict(self._parameters).keys()
 
     def values(self) -> Any:
         return _entries(self).values()
@@ -98,3 +104,7 @@ class ParameterDict(Module):
         pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
         for key, value in pairs:
             self[key] = value
+
+    def extra_repr(self) -> str:
+        return _entries_repr(self, lambda p: str(p.type()))
+

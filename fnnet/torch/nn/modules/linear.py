@@ -25,6 +25,11 @@ class Linear(Resettable, Wrapped):
         self._wrap(fnn.Linear(in_features, out_features, bias))
         self._factory_kwargs(device, dtype)
 
+    def extra_repr(self) -> str:
+        # the bias as it is now (``layer.bias = None`` prints bias=False, as PyTorch)
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         check_linear(input, *rest)
         shape = tuple(input.shape)
