@@ -456,3 +456,26 @@ def test_nan_values_are_written_without_tensorboardx_warning(tmp_path, caplog):
         assert caplog.records == []
         tensorboardx().x2num.make_np(np.array([np.nan]))
     assert [r.getMessage() for r in caplog.records] == ["NaN or Inf found in input tensor."]
+
+
+def test_embedding_files_are_pytorchs_byte_for_byte(writers):
+    """The projector's files (``tensors.tsv``, ``metadata.tsv``, ``sprite.png`` and the
+    whole ``projector_config.pbtxt``): thumbnails in gray, in colour and not square, a
+    header row, a tag with quotes, a slash and an accent."""
+    import torch as real_torch
+
+    images = np.linspace(0, 1, 5 * 3 * 4 * 6, dtype=np.float32).reshape(5, 3, 4, 6)
+    written = []
+    for (make, folder), module in zip(writers, (real_torch, torch), strict=True):
+        with make(str(folder / "projector")) as writer:
+            vectors = module.tensor(np.arange(15.0).reshape(5, 3))
+            writer.add_embedding(vectors, metadata=list("abcde"), global_step=2,
+                                 label_img=module.tensor(images), tag='a "b"/é')
+            writer.add_embedding(vectors, label_img=module.tensor(images[:, :1, :, :4]))
+            writer.add_embedding(vectors[:2], metadata=[["a", 1], ["b", 2]],
+                                 metadata_header=["name", "n"], global_step=3)
+        written.append({str(p.relative_to(folder)): p.read_bytes()
+                        for p in sorted((folder / "projector").rglob("*"))
+                        if p.is_file() and "tfevents" not in p.name})
+    assert written[1] == written[0]
+    assert len(written[0]) == 8

@@ -8,12 +8,12 @@ import numbers
 import os
 import socket
 import time
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from fnnet.torch.utils.tensorboard._projector import config_entry, sprite
 from fnnet.torch.utils.tensorboard.summary import (
     _array,
     _check_dataformats,
@@ -51,25 +51,6 @@ def _figure_to_chw(figure: Any, close: bool) -> np.ndarray:
     return np.moveaxis(rgba[..., :3], 2, 0).copy()
 
 
-def _sprite(images: np.ndarray) -> Any:
-    """The projector's sprite of ``images [N, C, H, W]`` (floats in ``[0, 1]``): a
-    square PIL image of ``ceil(sqrt(N))`` thumbnails a row, row-major, black below the
-    last row, as PyTorch's writer draws it."""
-    from PIL import Image
-
-    n, channels, height, width = images.shape
-    if channels == 1:
-        images = np.repeat(images, 3, axis=1)
-    per_row = math.ceil(n ** 0.5)
-    side = per_row * width
-    canvas = np.zeros((side, side, 3), np.float64)
-    for i, thumbnail in enumerate(images):
-        row, column = divmod(i, per_row)
-        canvas[row * height:(row + 1) * height, column * width:(column + 1) * width] = \
-            np.moveaxis(thumbnail[:3], 0, 2)
-    return Image.fromarray(np.uint8((canvas * 255).clip(0, 255)))
-
-
 def _cpu_step_stats() -> bytes:
     """PyTorch's graph statistics, ``RunMetadata(step_stats=StepStats(dev_stats=[
     DeviceStepStats(device="/device:CPU:0")]))``, serialized: each message is field 1 of
@@ -78,6 +59,14 @@ def _cpu_step_stats() -> bytes:
         return bytes([1 << 3 | 2, len(payload)]) + payload  # tag: field 1, length-delimited
 
     return field_1(field_1(field_1(b"/device:CPU:0")))
+
+
+def _encode(tag: str) -> str:
+    """``tag`` as a folder name: ``%``, ``/`` and ``\\`` written ``%25``, ``%2f`` and
+    ``%5c``, as PyTorch's writer names an embedding's folder."""
+    for char in "%/\\":
+        tag = tag.replace(char, f"%{ord(char):02x}")
+    return tag
 
 
 def _default_logdir(comment: str) -> str:
@@ -249,6 +238,7 @@ class SummaryWriter:
             filename_suffix=self._file_suffix(self.log_dir),
             **self._options)
         self._runs: dict[str, Any] = {}  # add_scalars' folders -> their FileWriters
+        self._embeddings: list[str] = []  # add_embedding's projector_config.pbtxt entries
         # PyTorch's attributes (its purge_step is spent once the first file is open)
         self.purge_step, self.max_queue, self.flush_secs = None, max_queue, flush_secs
         self.filename_suffix = filename_suffix
@@ -450,28 +440,43 @@ class SummaryWriter:
         """
         _check_tag(tag)
         vectors = _array(mat, "mat")
+        if vectors.ndim >= 1 and vectors.shape[0] == 0:
+            raise ValueError("mat must hold at least one row (a data point)")
+        images = None if label_img is None else _array(label_img, "label_img")
+        if images is not None and images.ndim != 4:
+            raise ValueError(f"label_img must be [N, C, H, W], got shape {images.shape}")
+        step = _check_step(global_step) or 0
+        tensorboardx()
+        from tensorboardX import embedding
+        subdir = f"{step:05d}/{_encode(tag)}"
+        folder = os.path.join(self.log_dir, subdir)
+        # PyTorch's checks, warning and files, in its order
+        if os.path.isdir(folder):
+            print("warning: Embedding dir exists, did you set global_step for "
+                  "add_embedding()?")
+        elif os.path.exists(folder):
+            raise NotADirectoryError(f"Path: `{folder}` exists, but is a file. Cannot proceed.")
+        else:
+            os.makedirs(folder)
+        if metadata is not None:
+            if len(metadata) != vectors.shape[0]:
+                raise AssertionError("#labels should equal with #data points")
+            embedding.make_tsv(metadata, folder, metadata_header=metadata_header)
+        if images is not None:
+            if images.shape[0] != vectors.shape[0]:
+                raise AssertionError("#images should equal with #data points")
+            sprite(images).save(os.path.join(folder, "sprite.png"))
         if vectors.ndim != 2:
             raise AssertionError("mat should be 2D, where mat.size(0) is the number of data "
                                  "points")
-        if vectors.shape[0] == 0:
-            raise ValueError("mat must hold at least one row (a data point)")
-        if metadata is not None and len(metadata) != vectors.shape[0]:
-            raise AssertionError("#labels should equal with #data points")
-        images = None
-        if label_img is not None:
-            images = _array(label_img, "label_img")
-            if images.ndim != 4 or images.shape[0] != vectors.shape[0]:
-                raise ValueError(f"label_img must be [N, C, H, W] with N = "
-                                 f"{vectors.shape[0]}, got shape {images.shape}")
-        step = _check_step(global_step)
-        writer = self._open()
-        with warnings.catch_warnings():  # tensorboardX's sprite casts uninitialized memory
-            warnings.simplefilter("ignore", RuntimeWarning)
-            writer.add_embedding(vectors, metadata=metadata, label_img=images,
-                                 global_step=step, tag=tag, metadata_header=metadata_header)
-        if images is not None:  # drawn again, with PyTorch's black padding
-            folder = os.path.join(self.log_dir, f"{step or 0:05d}", writer._encode(tag))
-            _sprite(images).save(os.path.join(folder, "sprite.png"))
+        embedding.make_mat(vectors, folder)
+        # the writer's embeddings, all of them: PyTorch writes the file anew each time
+        self._embeddings.append(config_entry(
+            tag, step, subdir, metadata is not None,
+            None if images is None else (images.shape[3], images.shape[2])))
+        with open(os.path.join(self.log_dir, "projector_config.pbtxt"), "w",
+                  encoding="utf-8") as config:
+            config.write("".join(self._embeddings))
 
     def add_figure(self, tag: str, figure: Any, global_step: int | None = None,
                    close: bool = True, walltime: float | None = None) -> None:
