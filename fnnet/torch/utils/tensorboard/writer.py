@@ -446,7 +446,7 @@ class SummaryWriter:
         if images is not None and images.ndim != 4:
             raise ValueError(f"label_img must be [N, C, H, W], got shape {images.shape}")
         step = _check_step(global_step) or 0
-        tensorboardx()
+        self._open()  # an event file, by which TensorBoard finds the run, as PyTorch's
         from tensorboardX import embedding
         subdir = f"{step:05d}/{_encode(tag)}"
         folder = os.path.join(self.log_dir, subdir)
