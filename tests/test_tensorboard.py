@@ -77,6 +77,8 @@ def shim_run(root):
         writer.add_text("note", "trained *fast*", 1)
         for summary in hparams({"lr": 0.1, "optimizer": "sgd"}, {"loss": 0}):
             writer.file_writer.add_summary(summary)
+        writer.add_embedding(torch.arange(12.0).reshape(4, 3), metadata=list("abcd"),
+                             label_img=torch.zeros(4, 1, 2, 2), global_step=1, tag="features")
     with SummaryWriter(root / "crashed") as writer:
         for step in range(10):
             writer.add_scalar("loss", float(step), step)
@@ -269,6 +271,19 @@ def test_a_run_cut_short_in_an_event_and_resumed_is_served_whole(server):
     served = server("/data/plugin/scalars/scalars", run="crashed", tag="loss")
     assert [(step, value) for _, step, value in served] == [
         (step, float(step)) for step in range(9)] + [(9, 90.0), (10, 100.0), (11, 110.0)]
+
+
+def test_embedding_is_served_by_the_projector(shim_run, server):
+    assert server("/data/plugin/projector/runs") == ["shim"]
+    (info,) = server("/data/plugin/projector/info", run="shim")["embeddings"]
+    assert (info["tensorName"], info["tensorShape"], info["sprite"]["singleImageDim"]) == (
+        "features:00001", [4, 3], [2, 2])
+    vectors = server("/data/plugin/projector/tensor", raw=True, run="shim",
+                     name="features:00001")
+    np.testing.assert_array_equal(np.frombuffer(vectors, np.float32), np.arange(12.0))
+    labels = server("/data/plugin/projector/metadata", raw=True, run="shim",
+                    name="features:00001")
+    assert labels.decode().split() == list("abcd")
 
 
 def test_compare_writes_one_run_per_version(compare_run, server):
