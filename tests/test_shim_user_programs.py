@@ -343,8 +343,9 @@ def test_pad_pack_and_unpack_sequences_match_pytorch(torch, batch_first):
 
 def test_padding_a_batch_of_each_length_compiles_nothing(torch):
     """A collate_fn pads the sequences of each batch to its longest (pad_sequence), and a
-    model makes its initial state each forward pass (torch.zeros of the batch's size):
-    small constants are made on the host, where jax compiled a fill for each new shape."""
+    model makes its initial state each forward pass (torch.zeros of the batch's size) and
+    picks each sequence's last step (torch.arange of the batch's size): small constants
+    are made on the host, where jax compiled a fill for each new shape."""
     from helpers import counting_compiles
 
     rng = np.random.default_rng(0)
@@ -359,7 +360,17 @@ def test_padding_a_batch_of_each_length_compiles_nothing(torch):
             h0 = ft.zeros(2, len(seqs), 16)
             assert h0.shape == (2, len(seqs), 16) and not h0.numpy().any()
             assert ft.full((len(seqs), 3), 2.5).numpy().tolist() == [[2.5] * 3] * len(seqs)
+            rows = ft.arange(len(seqs))
+            assert rows.dtype == ft.int64 and rows.tolist() == list(range(len(seqs)))
+            assert ft.eye(len(seqs), 3).tolist() == torch.eye(len(seqs), 3).tolist()
     assert compiles == []
+    for bad in ((-1,), (2, -3), (2.5,), (True,)):  # PyTorch's checks of eye's sizes
+        errors = []
+        for lib in (ft, torch):
+            with pytest.raises((TypeError, RuntimeError)) as caught:
+                lib.eye(*bad)
+            errors.append((caught.type, str(caught.value)))
+        assert errors[0] == errors[1]
 
 
 def test_pack_padded_sequence_refuses_unsorted_lengths_as_pytorch(torch):

@@ -309,10 +309,15 @@ def arange(start: float, end: float | None = None, step: float = 1, *,
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = _dtypes.float32 if is_float else _dtypes.int64
-    if _graph.canonical_dtype(_dtypes.to_np(dtype)) == np.int32:
-        last = start + (math.ceil((end - start) / step) - 1) * step
-        _check_int32(start, last)
-    return _new(jnp.arange(start, end, step, dtype=_dtypes.to_np(dtype)), requires_grad)
+    np_dtype = _dtypes.to_np(dtype)
+    count = math.ceil((end - start) / step)
+    if np_dtype == np.int32:
+        _check_int32(start, start + (count - 1) * step)
+    if not requires_grad and count <= HOST_VALUE_ELEMENTS and (
+            np_dtype.kind == "f" or all(isinstance(v, int) for v in (start, end, step))):
+        # on the host, as small constants are (``torch.arange(x.shape[0])`` in a forward)
+        return _wrap_value(np.arange(start, end, step).astype(np_dtype))
+    return _new(jnp.arange(start, end, step, dtype=np_dtype), requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: DTypeLike | None = None,
@@ -328,7 +333,16 @@ def eye(n: int, m: int | None = None, *, dtype: DTypeLike | None = None,
         device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.eye``."""
     check_placement(device)
-    return _new(jnp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    for position, (name, size) in enumerate((("n", n), ("m", m))):
+        if size is None:
+            continue
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool):
+            raise TypeError(f"eye(): argument '{name}' (position {position + 1}) must be int, "
+                            f"not {type(size).__name__}")
+        if size < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
+    return _creation(lambda s, d: jnp.eye(*s, dtype=d), (n, n if m is None else m), dtype,
+                     requires_grad, lambda s, d: np.eye(*s, dtype=d))
 
 
 def is_tensor(obj: Any) -> bool:
