@@ -468,3 +468,22 @@ def test_recurrent_layers_refuse_another_dtype_than_the_weights_as_torch(kind, t
     h0 = np.zeros((1, 2, 4), np.float16)
     with pytest.raises(ValueError, match=rf"^{kind} hx dtype \(float16\)"):
         layer.apply(params, state, x.astype(np.float32), (h0, h0) if kind == "LSTM" else h0)
+
+
+@pytest.mark.parametrize("name, shape, mode, kwargs", [
+    ("Conv1d", (2, 4, 11), "circular", dict(padding="same", dilation=2, groups=2)),
+    ("Conv1d", (4, 11), "reflect", dict(padding=2, stride=2)),
+    ("Conv3d", (1, 4, 5, 6, 7), "replicate", dict(padding=(0, 1, 2))),
+])
+def test_conv1d_and_conv3d_padding_modes_and_repr_match_torch(torch, name, shape, mode,
+                                                              kwargs):
+    """Conv1d and Conv3d in PyTorch's other padding modes (Conv2d's already), and their
+    repr with dilation and groups (Conv1d's left them out)."""
+    t_layer = getattr(torch.nn, name)(4, 6, 3, padding_mode=mode, **kwargs)
+    layer = getattr(fnnet.nn, name)(4, 6, 3, padding_mode=mode, **kwargs)
+    assert repr(layer) == repr(t_layer)
+    params, state = fnnet.nn.load_state_dict(layer, t_layer.state_dict())
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    _close(layer.apply(params, state, x)[0], t_layer(torch.tensor(x)).detach())
+    assert repr(fnnet.nn.Conv1d(3, 6, 3, padding="valid")) == repr(
+        torch.nn.Conv1d(3, 6, 3, padding="valid"))

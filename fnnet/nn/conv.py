@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -28,6 +30,61 @@ def conv_params(key: PRNGKey, out_channels: int, in_per_group: int,
         params["bias"] = initializers.bias_uniform(b_key, out_channels,
                                                    initializers.fan_in(shape))
     return params
+
+
+def check_padding_mode(op: str, padding_mode: str) -> None:
+    """Raises PyTorch's ValueError for an unknown ``padding_mode``."""
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"{op}: padding_mode must be one of {PADDING_MODES}, but got "
+                         f"padding_mode={padding_mode!r}")
+
+
+def pad_input(x: Array, padding: str | tuple[int, ...], kernel_size: tuple[int, ...],
+              dilation: tuple[int, ...], padding_mode: str) -> tuple[Array, Any]:
+    """``(x, padding)`` to convolve: in a ``padding_mode`` other than ``"zeros"``,
+    PyTorch pads the input by the padding in that mode (``"same"``: the odd one at the
+    end), then convolves without padding.
+
+    Args:
+        x: ``[N, C, *spatial]`` or unbatched ``[C, *spatial]``.
+        padding: the layer's padding, per spatial axis, or ``"valid"``/``"same"``.
+        kernel_size: the kernel's size per spatial axis.
+        dilation: the dilation per spatial axis.
+        padding_mode: ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``.
+    """
+    if padding_mode == "zeros":
+        return x, padding
+    if padding == "valid":
+        widths: tuple[tuple[int, int], ...] = ((0, 0),) * len(kernel_size)
+    elif padding == "same":
+        totals = [d * (k - 1) for k, d in zip(kernel_size, dilation, strict=True)]
+        widths = tuple((t // 2, t - t // 2) for t in totals)
+    else:
+        widths = tuple((int(p), int(p)) for p in padding)
+    x = jnp.pad(x, ((0, 0),) * (x.ndim - len(widths)) + widths,
+                mode=_JNP_PAD_MODES[padding_mode])
+    return x, 0
+
+
+def conv_repr(layer: Any, output_padding: tuple[int, ...] | None = None) -> str:
+    """PyTorch's ``_ConvNd.extra_repr`` (any rank, transposed or not): the settings
+    that differ from the defaults."""
+    dims = len(layer.kernel_size)
+    s = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
+         f"stride={layer.stride}")
+    if layer.padding != (0,) * dims:
+        s += f", padding={layer.padding}"
+    if layer.dilation != (1,) * dims:
+        s += f", dilation={layer.dilation}"
+    if output_padding is not None and output_padding != (0,) * dims:
+        s += f", output_padding={output_padding}"
+    if layer.groups != 1:
+        s += f", groups={layer.groups}"
+    if not layer.bias:
+        s += ", bias=False"
+    if layer.padding_mode != "zeros":
+        s += f", padding_mode={layer.padding_mode}"
+    return s
 
 
 class Conv2d(Module):
@@ -83,11 +140,7 @@ class Conv2d(Module):
                 f"Conv2d: out_channels must be divisible by groups, got out_channels="
                 f"{out_channels} and groups={groups}"
             )
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(
-                f"Conv2d: padding_mode must be one of {PADDING_MODES}, but got "
-                f"padding_mode={padding_mode!r}"
-            )
+        check_padding_mode("Conv2d", padding_mode)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
@@ -112,20 +165,14 @@ class Conv2d(Module):
         ``[C, H, W]``)."""
         del train, key
         check_input(self, x, ndim=(3, 4), dim=-3, size=self.in_channels)
-        padding: str | int | tuple[int, int] = self.padding
-        if self.padding_mode != "zeros":
-            # PyTorch pads the input by the padding in this mode, then convolves unpadded
-            widths = conv_padding(padding, self.kernel_size, self.stride, self.dilation,
-                                  "Conv2d")
-            x = jnp.pad(x, ((0, 0),) * (x.ndim - 2) + widths,
-                        mode=_JNP_PAD_MODES[self.padding_mode])
-            padding = 0
+        x, padding = pad_input(x, self.padding, self.kernel_size, self.dilation,
+                               self.padding_mode)
         y = F.conv2d(x, params["weight"], params.get("bias"), self.stride, padding,
                      self.dilation, self.groups)
         return y, state
 
     def extra_repr(self) -> str:
-        return _conv_repr(self, padding_mode=self.padding_mode)
+        return conv_repr(self)
 
 
 class ConvTranspose2d(Module):
@@ -202,24 +249,4 @@ class ConvTranspose2d(Module):
         return y, state
 
     def extra_repr(self) -> str:
-        return _conv_repr(self, output_padding=self.output_padding)
-
-
-def _conv_repr(layer: Conv2d | ConvTranspose2d, output_padding: tuple[int, int] = (0, 0),
-               padding_mode: str = "zeros") -> str:
-    """torch.nn.Conv2d's and ConvTranspose2d's ``extra_repr``, defaults left out."""
-    s = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
-         f"stride={layer.stride}")
-    if layer.padding != (0, 0):
-        s += f", padding={layer.padding}"
-    if layer.dilation != (1, 1):
-        s += f", dilation={layer.dilation}"
-    if output_padding != (0, 0):
-        s += f", output_padding={output_padding}"
-    if layer.groups != 1:
-        s += f", groups={layer.groups}"
-    if not layer.bias:
-        s += ", bias=False"
-    if padding_mode != "zeros":
-        s += f", padding_mode={padding_mode}"
-    return s
+        return conv_repr(self, self.output_padding)

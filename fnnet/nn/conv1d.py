@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fnnet.nn.conv import conv_params
+from fnnet.nn.conv import check_padding_mode, conv_params, conv_repr, pad_input
 from fnnet.nn.functional.sequence import conv1d
 from fnnet.nn.module import Module, check_input
 from fnnet.typing import Array, Params, PRNGKey, State
@@ -30,10 +30,12 @@ class Conv1d(Module):
         dilation: the spacing between kernel taps.
         groups: channel groups.
         bias: whether to learn an additive bias.
+        padding_mode: ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``:
+            how the input is padded, as in PyTorch.
 
     Parameters: ``weight [out, in / groups, K]``, ``bias [out]``, initialised as PyTorch.
 
-    PyTorch equivalent: ``torch.nn.Conv1d`` (``padding_mode="zeros"`` only).
+    PyTorch equivalent: ``torch.nn.Conv1d``.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
@@ -46,9 +48,7 @@ class Conv1d(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError("Conv1d: in_channels and out_channels must be divisible by "
                              f"groups, got {in_channels}, {out_channels} and {groups}")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv1d: padding_mode={padding_mode!r} is not "
-                                      f"supported; only 'zeros' is")
+        check_padding_mode("Conv1d", padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = (_one(kernel_size, "kernel_size", 1),)
         self.stride = (_one(stride, "stride", 1),)
@@ -75,15 +75,12 @@ class Conv1d(Module):
         """``x: [N, in_channels, L] -> [N, out_channels, L_out]`` (or unbatched)."""
         del train, key
         check_input(self, x, ndim=(2, 3), dim=-2, size=self.in_channels)
-        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        x, padding = pad_input(x, self.padding, self.kernel_size, self.dilation,
+                               self.padding_mode)
+        if isinstance(padding, tuple):
+            padding = padding[0]
         return conv1d(x, params["weight"], params.get("bias"), self.stride[0], padding,
                       self.dilation[0], self.groups), state
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding not in ((0,), "valid"):
-            s += f", padding={self.padding}"
-        if not self.bias:
-            s += ", bias=False"
-        return s
+        return conv_repr(self)

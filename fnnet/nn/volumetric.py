@@ -11,28 +11,10 @@ import jax
 
 from fnnet.nn import init as initializers
 from fnnet.nn.batchnorm import _BatchNorm
-from fnnet.nn.conv import conv_params
+from fnnet.nn.conv import check_padding_mode, conv_params, conv_repr, pad_input
 from fnnet.nn.functional import volumetric as V
 from fnnet.nn.module import Module, check_input
 from fnnet.typing import Array, Params, PRNGKey, State
-
-
-def _conv_repr(layer: Any, transposed: bool) -> str:
-    """PyTorch's ``_ConvNd.extra_repr``: the settings that differ from the defaults."""
-    dims = len(layer.kernel_size)
-    s = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
-         f"stride={layer.stride}")
-    if layer.padding != (0,) * dims:
-        s += f", padding={layer.padding if not isinstance(layer.padding, str) else layer.padding}"
-    if layer.dilation != (1,) * dims:
-        s += f", dilation={layer.dilation}"
-    if transposed and layer.output_padding != (0,) * dims:
-        s += f", output_padding={layer.output_padding}"
-    if layer.groups != 1:
-        s += f", groups={layer.groups}"
-    if not layer.bias:
-        s += ", bias=False"
-    return s
 
 
 def _check_channels(op: str, in_channels: int, out_channels: int, groups: int) -> None:
@@ -60,7 +42,7 @@ class Conv3d(Module):
     """3-D convolution over ``[N, C_in, D, H, W]`` volumes.
 
     Args as :class:`fnnet.nn.Conv2d`'s with three sizes (``padding`` also ``"valid"`` or
-    ``"same"``; ``padding_mode`` ``"zeros"`` only). Parameters: ``weight [out, in /
+    ``"same"``). Parameters: ``weight [out, in /
     groups, kD, kH, kW]``, ``bias [out]``, initialised as PyTorch's.
 
     PyTorch equivalent: ``torch.nn.Conv3d``.
@@ -70,9 +52,7 @@ class Conv3d(Module):
                  stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1,
                  bias: bool = True, padding_mode: str = "zeros") -> None:
         _check_channels("Conv3d", in_channels, out_channels, groups)
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv3d: padding_mode={padding_mode!r} is not "
-                                      f"supported; only 'zeros' is")
+        check_padding_mode("Conv3d", padding_mode)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _sizes(kernel_size, 3, "kernel_size", "Conv3d")
         self.stride = _sizes(stride, 3, "stride", "Conv3d")
@@ -97,11 +77,13 @@ class Conv3d(Module):
         """``x: [N, in_channels, D, H, W] -> [N, out_channels, D', H', W']``."""
         del train, key
         check_input(self, x, ndim=(4, 5), dim=-4, size=self.in_channels)
-        return V.conv3d(x, params["weight"], params.get("bias"), self.stride, self.padding,
+        x, padding = pad_input(x, self.padding, self.kernel_size, self.dilation,
+                               self.padding_mode)
+        return V.conv3d(x, params["weight"], params.get("bias"), self.stride, padding,
                         self.dilation, self.groups), state
 
     def extra_repr(self) -> str:
-        return _conv_repr(self, False)
+        return conv_repr(self)
 
 
 class _ConvTransposeNd(Module):
@@ -153,7 +135,7 @@ class _ConvTransposeNd(Module):
                                   self.dilation), state
 
     def extra_repr(self) -> str:
-        return _conv_repr(self, True)
+        return conv_repr(self, self.output_padding)
 
 
 class ConvTranspose1d(_ConvTransposeNd):
