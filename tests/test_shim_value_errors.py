@@ -173,6 +173,12 @@ MISTAKES = {
     "batch statistics of one value": lambda T: T.nn.functional.batch_norm(
         T.ones(1, 4), None, None, training=True),
     # views and in-place writes
+    "a gradient of another size assigned": lambda T: setattr(
+        T.nn.Parameter(T.ones(2)), "grad", T.ones(3)),
+    "a gradient of another dtype assigned": lambda T: setattr(
+        T.nn.Parameter(T.ones(2)), "grad", T.ones(2, dtype=T.float16)),
+    "a list assigned as a gradient": lambda T: setattr(
+        T.nn.Parameter(T.ones(2)), "grad", [1.0, 2.0]),
     "view of a transpose": lambda T: T.ones(2, 3).t().view(6),
     "view of a column slice": lambda T: T.ones(2, 3)[:, :2].view(4),
     "an element of a leaf written": lambda T: T.ones(3, requires_grad=True).__setitem__(0, 5),

@@ -487,6 +487,32 @@ _rsub.grad_fn_name = "RsubBackward1"  # type: ignore[attr-defined]
 _rdiv.grad_fn_name = "MulBackward0"  # type: ignore[attr-defined]
 
 
+#: the C++ names of element types in PyTorch's messages about assigned gradients
+_CPP_NAMES = {"float32": "float", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
+              "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def _check_assigned_grad(tensor: Tensor, grad: Any) -> None:
+    """PyTorch's errors for ``tensor.grad = grad`` of another type, shape or dtype."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(grad).__name__}")
+    shape, kind = tensor._cell.aval[:2]
+    if tuple(grad._cell.aval[0]) != tuple(shape):
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a "
+                           f"tensor of size '{list(tensor.shape)}'. Please ensure that the "
+                           f"gradient and the tensor are the same size")
+    if grad._cell.aval[1] != kind:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_CPP_NAMES[grad.dtype.name]}' to a "
+            f"tensor with grad_dtype '{_dtypes.scalar_name(tensor.dtype)}'. The gradient must "
+            f"match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+            f"tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. "
+            f"Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient "
+            f"may break downstream systems that assume they match.")
+
+
 def _int_scalar(index: Any) -> bool:
     """Whether ``index`` is a 0-d integer tensor (an int index to PyTorch)."""
     return isinstance(index, Tensor) and index.dim() == 0 and \
@@ -878,6 +904,8 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            _check_assigned_grad(self, value)
         self._grad = value
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
