@@ -21,6 +21,12 @@ from fnnet.torch._tape import RG, VAR, WRITEBACK, Cell, Tape, kind_of, ref, slot
 NOT_RETAINABLE: set[Any] = set()
 
 
+class AnomalyError(RuntimeError, FloatingPointError):
+    """A NaN found by anomaly mode's checks (``torch.autograd.set_detect_anomaly``):
+    a RuntimeError as PyTorch's, and the FloatingPointError of JAX's NaN checks, whose
+    message names the operation that produced it."""
+
+
 def _live_cells(tp: Tape) -> list[Cell]:
     """Live cells whose value is only recorded, or whose graph a flush carried here
     (each cell once): a graph kept with ``retain_graph=True`` is carried again."""
@@ -257,7 +263,13 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     fn = _cache.compiled(key, tp, wanted, donate, reason, split)
     if tp.before_backward is not None:
         _cache.remember_early(rec, tp.before_backward[0], fn)
-    values = fn(*tp.srcs)
+    try:
+        values = fn(*tp.srcs)
+    except FloatingPointError as error:
+        if type(error) is not FloatingPointError:
+            raise
+        # anomaly mode's NaN check: caught by ``except RuntimeError`` as PyTorch's is
+        raise AnomalyError(f"anomaly detection: {error}") from error
     n_cells = len(values) - len(extra)
     cell_values = values[:n_donors] + values[n_donors + len(written):n_cells]
     for cell, value in zip(cells, cell_values, strict=True):

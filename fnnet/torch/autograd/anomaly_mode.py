@@ -3,8 +3,9 @@
 PyTorch's anomaly mode raises when a backward function returns NaN, naming the forward
 operation. Under it, fnnet.torch turns on ``jax_debug_nans``: a compiled step whose
 output holds a NaN is run again op by op, and the first operation producing a NaN
-(forward or backward) raises ``FloatingPointError`` naming it ("invalid value (nan)
-encountered in log"). Steps run slower while it is on, as PyTorch's do.
+(forward or backward) raises a ``FloatingPointError`` that is also a ``RuntimeError``
+(as PyTorch's error), naming it ("invalid value (nan) encountered in log"). Steps run
+slower while it is on, as PyTorch's do.
 """
 
 from __future__ import annotations
