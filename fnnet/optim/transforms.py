@@ -186,9 +186,9 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999,
     in float32 (see :func:`one_minus_power`), about 1e-5 relative from torch's steps.
 
     Args:
-        b1: decay of the first moment.
-        b2: decay of the second moment.
-        eps: added to the denominator.
+        b1, b2: decays of the first and second moments.
+        eps: added to the denominator (outside the square root, after the bias
+            correction).
 
     Returns:
         An ``optax.GradientTransformation``.
