@@ -195,6 +195,8 @@ WARNINGS = {
     "a parameter listed twice": lambda T: (lambda w: T.optim.SGD([w, w], lr=0.1))(
         T.nn.Parameter(T.ones(2))),
     "LSTM dropout with one layer": lambda T: T.nn.LSTM(2, 2, num_layers=1, dropout=0.5),
+    "std of one value": lambda T: T.tensor([1.0]).std(),
+    "var over a dimension of size 1": lambda T: T.var(T.ones(3, 1), dim=1),
 }
 
 

@@ -381,6 +381,21 @@ def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _warn_degrees_of_freedom(tensor: Tensor, dim: Any, correction: Any, who: str) -> None:
+    """PyTorch's warning for a variance over no more values than ``correction`` (a NaN
+    or infinite result)."""
+    shape = tensor._cell.aval[0]
+    if dim is None:
+        count = math.prod(shape)
+    else:
+        dims = dim if isinstance(dim, (list, tuple)) else (dim,)
+        count = math.prod(shape[d] for d in dims) if shape else 1
+    if count - correction <= 0:
+        warnings.warn(f"{who}(): degrees of freedom is <= 0. Correction should be strictly "
+                      f"less than the reduction factor (input numel divided by output "
+                      f"numel).", UserWarning, stacklevel=3)
+
+
 def _dims(dim: Any) -> Any:
     if isinstance(dim, list):
         return tuple(dim)
@@ -1450,6 +1465,7 @@ class Tensor:
     def var(self, dim: Any = None, unbiased: builtins.bool = True, keepdim: builtins.bool = False,
             *, correction: builtins.int | None = None) -> Tensor:
         correction = (1 if unbiased else 0) if correction is None else correction
+        _warn_degrees_of_freedom(self, dim, correction, "var")
         return _op(_var, (_dims(dim), correction, keepdim), self,
                    check=_value_checks.check_moments, who="var")
 
@@ -1457,6 +1473,7 @@ class Tensor:
     def std(self, dim: Any = None, unbiased: builtins.bool = True, keepdim: builtins.bool = False,
             *, correction: builtins.int | None = None) -> Tensor:
         correction = (1 if unbiased else 0) if correction is None else correction
+        _warn_degrees_of_freedom(self, dim, correction, "std")
         return _op(_std, (_dims(dim), correction, keepdim), self,
                    check=_value_checks.check_moments, who="std")
 
