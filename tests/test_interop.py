@@ -349,6 +349,32 @@ def test_optimizer_state_errors(torch, pair):
         to_torch_optimizer_state(net, params, optim.RMSprop().init(params))
 
 
+
+def test_optimizer_state_weight_decay_must_be_the_same_rule(torch, pair):
+    """torch's AdamW state (decoupled decay) loaded for fnnet.optim.Adam would resume
+    with L2 decay, SGD's weight_decay for an SGD built without it with none: refused.
+    AdamW's state goes back to torch as AdamW's group."""
+    model, net = pair
+    params, _ = from_torch_state_dict(net, model.state_dict())
+    adamw = torch.optim.AdamW(model.parameters(), weight_decay=0.05)
+    _torch_steps(torch, model, adamw, _batches(torch, 1))
+    with pytest.raises(ValueError, match=re.escape(
+            "the torch optimizer has a decoupled (AdamW's) weight_decay=0.05 that the fnnet "
+            "optimizer lacks")):
+        from_torch_optimizer_state(net, params, optim.Adam(weight_decay=0.05),
+                                   adamw.state_dict())
+    opt_state = from_torch_optimizer_state(net, params, optim.AdamW(weight_decay=0.05),
+                                           adamw.state_dict())
+    group = to_torch_optimizer_state(net, params, opt_state, weight_decay=0.05)
+    assert group["param_groups"] == adamw.state_dict()["param_groups"]
+    sgd = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
+    _torch_steps(torch, model, sgd, _batches(torch, 1))
+    with pytest.raises(ValueError, match=re.escape(
+            "has an L2 (added to the gradient) weight_decay=0.001 that the fnnet optimizer "
+            "lacks")):
+        from_torch_optimizer_state(net, params, optim.SGD(lr=0.1, momentum=0.9),
+                                   sgd.state_dict())
+
 def test_optimizer_state_inside_inject_hyperparams(torch, pair):
     model, net = pair
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)

@@ -138,6 +138,35 @@ def _with_group(opt_state: Any, group: Mapping[str, Any]) -> Any:
     return opt_state._replace(hyperparams={**injected, **values}) if values else opt_state
 
 
+def _decays(opt_state: Any) -> tuple[bool, bool] | None:
+    """``(L2, decoupled)``: whether fnnet.optim's chain in ``opt_state`` decays the
+    weights, and how; None for a chain fnnet.optim did not build."""
+    injected = _injected(opt_state)
+    if injected:
+        opt_state = opt_state.inner_state
+    if not (isinstance(opt_state, Mapping) and set(opt_state) & {"adam", "momentum", "lr"}):
+        return None
+    return "weight_decay" in opt_state, "decoupled_weight_decay" in opt_state
+
+
+def _check_decay(opt_state: Any, group: Mapping[str, Any]) -> None:
+    """Raises a ValueError where the torch group decays the weights (``weight_decay``,
+    ``decoupled_weight_decay``) and the fnnet optimizer does not, or another way: the
+    run would go on with another rule (torch's AdamW state into ``fnnet.optim.Adam``)."""
+    decays = _decays(opt_state)
+    weight_decay = group.get("weight_decay", 0)
+    if decays is None or isinstance(weight_decay, bool) or not weight_decay:
+        return
+    decoupled = bool(group.get("decoupled_weight_decay", False))
+    if decays[decoupled]:
+        return
+    kind = "a decoupled (AdamW's)" if decoupled else "an L2 (added to the gradient)"
+    raise ValueError(f"from_torch_optimizer_state: the torch optimizer has {kind} "
+                     f"weight_decay={weight_decay} that the fnnet optimizer lacks; build it "
+                     "with the same hyperparameters (e.g. fnnet.optim.AdamW(weight_decay="
+                     f"{weight_decay}) for torch.optim.AdamW)")
+
+
 def _kind(pieces: list[Any]) -> str:
     kinds = {"sgd" if isinstance(p, (optax.TraceState, MomentumState)) else "adam"
              for p in pieces}
@@ -195,7 +224,8 @@ def to_torch_optimizer_state(
         **param_group: the hyperparameters for ``param_groups[0]`` (``lr``,
             ``momentum``, ``betas``, ...). Those not given are read from the state
             where ``optax.inject_hyperparams`` keeps them (the current learning rate
-            included); others take torch's defaults.
+            included), ``decoupled_weight_decay`` from AdamW's chain; others take
+            torch's defaults.
 
     Returns:
         ``{"state": {index: {...}}, "param_groups": [{..., "params": [0, 1, ...]}]}``.
@@ -242,6 +272,9 @@ def to_torch_optimizer_state(
     # the shortest decimal of each float32 value, so that an injected 0.9 reads 0.9
     injected = {name: float(str(np.asarray(value)[()]))
                 for name, value in _injected(opt_state).items() if name in defaults}
+    decays = _decays(opt_state)
+    if kind == "adam" and decays is not None and decays[1]:  # AdamW's chain
+        injected.setdefault("decoupled_weight_decay", True)
     group = {**defaults, **injected, **param_group, "params": list(range(len(names)))}
     if tensors:
         state = {i: {k: torch_tensor(v) for k, v in entry.items()}
@@ -275,7 +308,10 @@ def from_torch_optimizer_state(
 
     Raises:
         ValueError: several parameter groups, a parameter count that differs, an
-            injected hyperparameter whose ``param_groups[0]`` entry is no number, a state
+            injected hyperparameter whose ``param_groups[0]`` entry is no number, a
+            weight decay the fnnet optimizer lacks (torch's AdamW state for
+            ``fnnet.optim.Adam``, or any ``weight_decay`` for an optimizer built
+            without), a state
             of another optimizer kind (Adam moments for SGD...), entries missing for
             some parameters only, Adam steps that differ between parameters, shapes
             that differ (each listed with the expected and received shape), or values
@@ -300,6 +336,7 @@ def from_torch_optimizer_state(
                          f"{len(indices)} parameters, the model has {len(names)}")
     template = optimizer.init(params)
     _check_supported(template, "from_torch_optimizer_state")
+    _check_decay(template, groups[0])
     pieces = _pieces(template)
     kind = _kind(pieces)
     entries = [dict(torch_state["state"].get(index, {})) for index in indices]
@@ -308,7 +345,7 @@ def from_torch_optimizer_state(
         if given:
             raise ValueError(f"from_torch_optimizer_state: the torch state holds {given} "
                              "but the fnnet optimizer keeps no per-parameter state")
-        return template
+        return _with_group(template, groups[0])
     expected = TORCH_KEYS[type(pieces[0])]
     if given and sorted(expected) != given:
         raise ValueError(f"from_torch_optimizer_state: the torch state holds {given}, the "
