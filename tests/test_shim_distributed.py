@@ -137,9 +137,11 @@ def test_single_process_group_and_collectives(group):
      r"broadcast: src must be a rank in \[0, 1\), got 1"),
     (lambda: dist.all_gather([ft.ones(2), ft.ones(2)], ft.ones(2)), ValueError,
      "all_gather: tensor_list must hold 1 tensors of shape"),
-    (lambda: dist.all_reduce(ft.ones(2), group=object()), NotImplementedError,
-     "only the default group"),
-    (lambda: dist.new_group([0, 1, 2]), NotImplementedError, r"new_group\(ranks=\[0, 1, 2\]\)"),
+    (lambda: dist.all_reduce(ft.ones(2), group=object()), TypeError,
+     "all_reduce: group must be None, group.WORLD or a group from new_group"),
+    (lambda: dist.new_group([0, 1, 2]), ValueError,
+     r"new_group: ranks must be ranks in \[0, 1\), got \[0, 1, 2\]"),
+    (lambda: dist.new_group([0, 0]), ValueError, "new_group: ranks must name each rank once"),
 ])
 def test_collective_bad_arguments(group, call, error, match):
     with pytest.raises(error, match=match):
@@ -194,8 +196,8 @@ def test_all_to_all_in_one_process_and_its_errors_as_pytorchs(torch_group):
         single, split = lib.zeros(4), lib.zeros(4)
         return [
             lambda: (d.all_to_all(out, [lib.arange(4.0)]), out[0].tolist()),
-            lambda: (type(d.all_to_all_single(single, lib.ones(4), async_op=True)).__name__,
-                     single.tolist()),
+            lambda: (type(work := d.all_to_all_single(single, lib.ones(4), async_op=True)
+                          ).__name__, work.wait(), single.tolist()),
             lambda: (d.all_to_all_single(split, lib.arange(4.0), [4], [4]), split.tolist()),
             lambda: d.all_to_all([lib.zeros(3), lib.zeros(3)], [lib.arange(3.0)]),
             lambda: d.all_to_all([lib.zeros(3, dtype=lib.int64)], [lib.arange(3.0)]),

@@ -196,6 +196,67 @@ def _buffers_worker(out: pathlib.Path, library: str) -> int:
     return 0
 
 
+def _groups_worker(out: pathlib.Path) -> int:
+    """Collectives in groups of new_group, in 3 processes; each rank saves what it got."""
+    import warnings
+
+    import fnnet.torch as torch
+    import fnnet.torch.distributed as dist
+
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    pair, alone = dist.new_group([2, 0]), dist.new_group([1])
+    got = {"rank_size": [dist.get_rank(pair), dist.get_world_size(pair)]}
+    t = torch.ones(2) * (rank + 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dist.all_reduce(t, group=pair)
+    got["all_reduce"], got["warned"] = t.tolist(), [str(w.message) for w in caught]
+    t = torch.arange(3.0) + 10 * rank
+    dist.broadcast(t, src=2, group=pair)
+    got["broadcast"] = t.tolist()
+    objects = [None, None]
+    dist.all_gather_object(objects, rank, group=pair)
+    got["all_gather_object"] = objects
+    t = torch.ones(1) * (rank + 5)
+    dist.all_reduce(t, group=alone)
+    got["alone"] = t.tolist()
+    dist.barrier(group=pair)
+    t = torch.ones(1) * rank
+    dist.all_reduce(t)
+    got["world"] = t.tolist()
+    dist.destroy_process_group(pair)
+    got["still"] = dist.is_initialized()
+    (out / f"groups_{rank}.json").write_text(__import__("json").dumps(got))
+    dist.destroy_process_group()
+    return 0
+
+
+@pytest.mark.slow
+def test_groups_of_new_group_reduce_among_their_processes_as_pytorchs(tmp_path):
+    # what torchrun --nproc-per-node 3 prints for the same script with PyTorch's gloo
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-m", "fnnet.torch.distributed.run", "--nproc-per-node", "3",
+         "--cpu-devices-per-process", "1", __file__, "groups", str(tmp_path)],
+        capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "Gloo" not in result.stdout  # the groups connect quietly too
+    got = [json.loads((tmp_path / f"groups_{r}.json").read_text()) for r in range(3)]
+    outside = ["Running all_reduce on global rank 1 which does not belong to the given "
+               "group."]
+    for rank, member in ((0, [0, 2]), (1, [-1, -1]), (2, [1, 2])):
+        inside = rank != 1
+        assert got[rank] == {
+            "rank_size": member, "all_reduce": [4.0, 4.0] if inside else [2.0, 2.0],
+            "warned": [] if inside else outside,
+            "broadcast": [20.0, 21.0, 22.0] if inside else [10.0, 11.0, 12.0],
+            "all_gather_object": [0, 2] if inside else [None, None],
+            "alone": [6.0] if rank == 1 else [rank + 5.0], "world": [3.0],
+            "still": True}, rank
+
+
 def _hang_worker() -> int:
     """Joins the run and all-reduces forever (the launcher must stop it)."""
     import fnnet.torch as torch
@@ -459,9 +520,11 @@ if __name__ == "__main__":
         if rest[1] == "torch":
             _exit_now(code)
         sys.exit(code)
+    if mode == "groups":
+        sys.exit(_groups_worker(pathlib.Path(rest[0])))
     if mode == "hang":
         sys.exit(_hang_worker())
     if mode == "fail":
         sys.exit(_fail_worker())
-    sys.exit(f"usage: {sys.argv[0]} run OUT | torch OUT | buffers OUT fnnet|torch | hang "
-             "| fail")
+    sys.exit(f"usage: {sys.argv[0]} run OUT | torch OUT | buffers OUT fnnet|torch | "
+             "groups OUT | hang | fail")

@@ -13,8 +13,9 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -22,11 +23,13 @@ from jax import lax
 
 from fnnet.torch import _dtypes, _graph, _sharding
 from fnnet.torch._tape import RG
-from fnnet.torch.distributed._group import ProcessGroup, ReduceOp, default_group
+from fnnet.torch.distributed._group import NotMember, ProcessGroup, ReduceOp, default_group
 from fnnet.torch.tensor import Tensor, _wrap_value
 from fnnet.torch.tensor import _op as _record
 
 AXIS = _sharding.PROCESS_AXIS
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 _BITWISE = {ReduceOp.BAND: jnp.bitwise_and, ReduceOp.BOR: jnp.bitwise_or,
@@ -165,10 +168,25 @@ class Work:
         return True
 
 
+def members_only(fn: Callable[_P, _R]) -> Callable[_P, _R | None]:
+    """``fn`` doing nothing but PyTorch's warning where its ``group`` is one this
+    process is not in (``GroupMember.NON_GROUP_MEMBER``, from ``new_group``)."""
+    @functools.wraps(fn)
+    def collective(*args: _P.args, **kwargs: _P.kwargs) -> _R | None:
+        try:
+            return fn(*args, **kwargs)
+        except NotMember:  # raised by default_group, before anything changed
+            warnings.warn(f"Running {fn.__name__} on global rank {jax.process_index()} "
+                          "which does not belong to the given group.", stacklevel=2)
+            return None
+    return collective
+
+
 def _done(async_op: bool) -> Work | None:
     return Work() if async_op else None
 
 
+@members_only
 def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None,
                async_op: bool = False) -> Work | None:
     """Replaces ``tensor`` in every process by the reduction over all processes.
@@ -188,6 +206,7 @@ def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None,
     return _done(async_op)
 
 
+@members_only
 def reduce(tensor: Tensor, dst: int, op: Any = ReduceOp.SUM, group: Any = None,
            async_op: bool = False) -> Work | None:
     """The reduction into ``tensor`` of rank ``dst`` (the others receive it too).
@@ -200,11 +219,11 @@ def reduce(tensor: Tensor, dst: int, op: Any = ReduceOp.SUM, group: Any = None,
 
 
 def _rank(rank: Any, world: ProcessGroup, who: str, name: str) -> int:
-    if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < world.size:
-        raise ValueError(f"{who}: {name} must be a rank in [0, {world.size}), got {rank!r}")
-    return rank
+    """The index in ``world`` of the default group's rank ``rank`` (checked)."""
+    return world.group_rank(rank, who, name)
 
 
+@members_only
 def broadcast(tensor: Tensor, src: int, group: Any = None,
               async_op: bool = False) -> Work | None:
     """Replaces ``tensor`` in every process by rank ``src``'s.
@@ -222,6 +241,7 @@ def _gathered(tensor: Tensor, world: ProcessGroup, who: str) -> Any:
     return _run(world, "all_gather", None, _tensor(tensor, "tensor", who)._value())
 
 
+@members_only
 def all_gather(tensor_list: Sequence[Tensor], tensor: Tensor, group: Any = None,
                async_op: bool = False) -> Work | None:
     """Fills ``tensor_list[r]`` with rank ``r``'s ``tensor``, in every process.
@@ -244,6 +264,7 @@ def all_gather(tensor_list: Sequence[Tensor], tensor: Tensor, group: Any = None,
     return _done(async_op)
 
 
+@members_only
 def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: Any = None,
                            async_op: bool = False) -> Work | None:
     """``output_tensor`` = the processes' inputs concatenated along axis 0.
@@ -262,6 +283,7 @@ def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: A
     return _done(async_op)
 
 
+@members_only
 def reduce_scatter(output: Tensor, input_list: Sequence[Tensor], op: Any = ReduceOp.SUM,
                    group: Any = None, async_op: bool = False) -> Work | None:
     """``output`` of rank ``r`` = the reduction over processes of their ``input_list[r]``.
@@ -282,6 +304,7 @@ def reduce_scatter(output: Tensor, input_list: Sequence[Tensor], op: Any = Reduc
     return _done(async_op)
 
 
+@members_only
 def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,  # noqa: A002
                           group: Any = None, async_op: bool = False) -> Work | None:
     """``input`` ``[world * n, ...]`` split in ``world`` blocks; rank ``r`` gets block ``r``
@@ -301,6 +324,7 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,
     return _done(async_op)
 
 
+@members_only
 def gather(tensor: Tensor, gather_list: Sequence[Tensor] | None = None, dst: int = 0,
            group: Any = None, async_op: bool = False) -> Work | None:
     """Fills rank ``dst``'s ``gather_list[r]`` with rank ``r``'s ``tensor`` (the other
@@ -324,6 +348,7 @@ def gather(tensor: Tensor, gather_list: Sequence[Tensor] | None = None, dst: int
     return _done(async_op)
 
 
+@members_only
 def scatter(tensor: Tensor, scatter_list: Sequence[Tensor] | None = None, src: int = 0,
             group: Any = None, async_op: bool = False) -> Work | None:
     """Rank ``r``'s ``tensor`` receives rank ``src``'s ``scatter_list[r]`` (the other
@@ -354,6 +379,7 @@ def _exchanged(world: ProcessGroup, rows: Any) -> Any:
     return _run(world, "all_to_all", None, rows)
 
 
+@members_only
 def all_to_all(output_tensor_list: Sequence[Tensor], input_tensor_list: Sequence[Tensor],
                group: Any = None, async_op: bool = False) -> Work | None:
     """Rank ``r``'s ``output_tensor_list[s]`` receives rank ``s``'s
@@ -406,6 +432,7 @@ def _splits(sizes: Any, total: int, world: ProcessGroup, name: str) -> None:
                                   f"{name}={sizes} is not supported; pad to equal splits")
 
 
+@members_only
 def all_to_all_single(output: Tensor, input: Tensor,  # noqa: A002 - PyTorch's name
                       output_split_sizes: Sequence[int] | None = None,
                       input_split_sizes: Sequence[int] | None = None, group: Any = None,
@@ -437,6 +464,7 @@ def all_to_all_single(output: Tensor, input: Tensor,  # noqa: A002 - PyTorch's n
     return _done(async_op)
 
 
+@members_only
 def monitored_barrier(group: Any = None, timeout: Any = None,
                       wait_all_ranks: bool = False) -> None:
     """:func:`barrier` (a rank that never arrives stops the run through the launcher)."""
@@ -444,6 +472,7 @@ def monitored_barrier(group: Any = None, timeout: Any = None,
     barrier(group)
 
 
+@members_only
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> Work | None:
     """Returns once every process has reached it. PyTorch: ``torch.distributed.barrier``."""
     del device_ids
@@ -468,7 +497,7 @@ def connect_quietly(world: ProcessGroup) -> None:
     discard = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(discard, 1)
-        barrier()
+        barrier(world)
     finally:
         os.dup2(kept, 1)
         os.close(kept)

@@ -1,12 +1,13 @@
-"""The default process group: ``init_process_group`` over ``jax.distributed``.
+"""Process groups: ``init_process_group`` over ``jax.distributed``, and ``new_group``.
 
 A PyTorch process group becomes JAX's multi-process runtime: ``init_process_group``
 reads PyTorch's settings (``MASTER_ADDR``/``MASTER_PORT``, ``WORLD_SIZE``, ``RANK``,
 ``LOCAL_RANK``, or a ``tcp://host:port`` init method) and starts
 ``jax.distributed.initialize`` with process 0's coordinator at ``MASTER_ADDR:MASTER_PORT``
 (through :func:`fnnet.parallel.initialize`). Rank is JAX's process index and the world
-size its process count; each process computes on its first local device. Only the
-default group (``group.WORLD``) exists.
+size its process count; each process computes on its first local device. A group of
+``new_group`` is the mesh of its processes' devices: its collectives are programs that
+only its processes run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 from typing import Any
 
 import jax
+from jax.sharding import Mesh
 
 from fnnet.torch import _sharding
 
@@ -84,28 +86,53 @@ def _check_backend(backend: Any) -> str:
 
 
 class ProcessGroup:
-    """The processes of a run: rank, size, backend name and the process mesh.
+    """The processes of a run, or of a group of them (``new_group``): ranks, backend
+    name and the process mesh.
 
     Attributes:
-        rank: this process's index, ``jax.process_index()``.
+        ranks: the processes' ranks in the default group, in the group's order.
+        rank: this process's index in the group (``jax.process_index()`` in the
+            default group).
         size: the number of processes.
         backend: the backend name given to ``init_process_group``.
+        started_jax: whether ``init_process_group`` started JAX's runtime.
         mesh: one device per process along ``fnnet.torch._sharding.PROCESS_AXIS``.
         programs: the compiled collectives, by what they compute.
 
-    PyTorch equivalent: ``torch.distributed.ProcessGroup`` (the default group).
+    PyTorch equivalent: ``torch.distributed.ProcessGroup``.
     """
 
-    def __init__(self, backend: str, started_jax: bool) -> None:
-        self.rank: int = jax.process_index()
-        self.size: int = jax.process_count()
+    def __init__(self, backend: str, started_jax: bool,
+                 within: ProcessGroup | None = None, ranks: list[int] | None = None) -> None:
+        me = jax.process_index()
+        self.ranks: list[int] = list(range(jax.process_count())) if ranks is None else ranks
+        self.rank: int = self.ranks.index(me)
+        self.size: int = len(self.ranks)
         self.backend = backend
         self.started_jax = started_jax
-        self.mesh = _sharding.process_mesh()
+        self.mesh: Mesh = _sharding.process_mesh() if within is None else \
+            Mesh(within.mesh.devices[self.ranks], within.mesh.axis_names)
+        self.within = within
         self.programs: dict[tuple[Any, ...], Any] = {}
 
+    def group_rank(self, rank: Any, who: str, name: str) -> int:
+        """The index in this group of the default group's rank ``rank`` (PyTorch's
+        ``src`` and ``dst`` are ranks of the default group).
+
+        Raises:
+            ValueError: ``rank`` is not one of the group's processes.
+        """
+        if isinstance(rank, bool) or not isinstance(rank, int) or rank not in self.ranks:
+            if self.within is None:
+                raise ValueError(f"{who}: {name} must be a rank in [0, {self.size}), got "
+                                 f"{rank!r}")
+            raise ValueError(f"Global rank {rank!r} is not part of group {self!r}")  # PyTorch's
+        return self.ranks.index(rank)
+
     def __repr__(self) -> str:
-        return f"ProcessGroup(rank={self.rank}, size={self.size}, backend={self.backend!r})"
+        ranks = "" if self.within is None else f", ranks={self.ranks}"
+        return (f"ProcessGroup(rank={self.rank}, size={self.size}, "
+                f"backend={self.backend!r}{ranks})")
 
 
 class _World:
@@ -132,20 +159,36 @@ _NOT_STARTED = ("Default process group has not been initialized, please make sur
                 "call init_process_group.")
 
 
+class NotMember(Exception):
+    """Raised by :func:`default_group` for a group this process is not in (PyTorch's
+    ``GroupMember.NON_GROUP_MEMBER``); the collectives then do nothing."""
+
+
 def default_group(group: Any = None, who: str = "torch.distributed") -> ProcessGroup:
-    """The default group; ``group`` must be None or that group.
+    """``group``, or the default group where it is None.
 
     Raises:
         ValueError: ``init_process_group`` was not called (PyTorch's error).
-        NotImplementedError: another group (only the default one exists).
+        NotMember: ``group`` is ``GroupMember.NON_GROUP_MEMBER``.
+        TypeError: ``group`` is no process group of this run.
     """
     world = _World.group
     if world is None:
         raise ValueError(_NOT_STARTED)
-    if group is not None and group is not world:
-        raise NotImplementedError(f"{who}: only the default group (group=None or "
-                                  f"group.WORLD) is supported, got {group!r}")
-    return world
+    if group is None or group is world:
+        return world
+    if isinstance(group, ProcessGroup) and group.within is world:
+        return group
+    if _not_member(group):
+        raise NotMember(who)
+    raise TypeError(f"{who}: group must be None, group.WORLD or a group from new_group, "
+                    f"got {group!r}")
+
+
+def _not_member(value: Any) -> bool:
+    """Whether ``value`` is ``GroupMember.NON_GROUP_MEMBER``."""
+    return isinstance(value, int) and not isinstance(value, bool) and \
+        value == group.NON_GROUP_MEMBER
 
 
 def _env_int(name: str) -> int | None:
@@ -350,7 +393,11 @@ def destroy_process_group(group: Any = None) -> None:
     """
     if _World.group is None:
         raise AssertionError("Process group cannot be None")
+    if _not_member(group):
+        return
     world = default_group(group, "destroy_process_group")
+    if world.within is not None:  # a group of new_group: nothing is held for it
+        return
     _set_default(None)
     if world.started_jax:
         from fnnet.torch._launched import Started
@@ -385,25 +432,35 @@ def is_initialized() -> bool:
 
 
 def get_rank(group: Any = None) -> int:
-    """This process's rank. PyTorch equivalent: ``torch.distributed.get_rank``."""
+    """This process's rank in ``group`` (-1 outside it).
+
+    PyTorch equivalent: ``torch.distributed.get_rank``.
+    """
+    if _not_member(group) and _World.group is not None:
+        return -1
     return default_group(group, "get_rank").rank
 
 
 def get_world_size(group: Any = None) -> int:
-    """The number of processes. PyTorch equivalent: ``torch.distributed.get_world_size``."""
+    """The number of processes in ``group`` (-1 outside it).
+
+    PyTorch equivalent: ``torch.distributed.get_world_size``.
+    """
+    if _not_member(group) and _World.group is not None:
+        return -1
     return default_group(group, "get_world_size").size
 
 
 def get_process_group_ranks(group: Any) -> list[int]:
-    """The ranks of ``group``'s processes (every rank: only the default group exists).
+    """The default group's ranks of ``group``'s processes.
 
     PyTorch equivalent: ``torch.distributed.get_process_group_ranks``.
     """
-    return list(range(default_group(group, "get_process_group_ranks").size))
+    return list(default_group(group, "get_process_group_ranks").ranks)
 
 
 def get_global_rank(group: Any, group_rank: int) -> int:
-    """The rank in the default group of ``group``'s rank ``group_rank`` (the same).
+    """The rank in the default group of ``group``'s rank ``group_rank``.
 
     Raises:
         ValueError: ``group_rank`` is not a rank of ``group``.
@@ -414,7 +471,7 @@ def get_global_rank(group: Any, group_rank: int) -> int:
     if isinstance(group_rank, bool) or not isinstance(group_rank, int) or \
             not 0 <= group_rank < world.size:
         raise ValueError(f"Group {world} does not contain rank {group_rank}")
-    return group_rank
+    return world.ranks[group_rank]
 
 
 def get_backend(group: Any = None) -> str:
@@ -439,16 +496,42 @@ def is_torchelastic_launched() -> bool:
 
 
 def new_group(ranks: Any = None, timeout: Any = None, backend: Any = None,
-              pg_options: Any = None, **kwargs: Any) -> ProcessGroup:
-    """The default group when ``ranks`` is None or every rank; other groups raise.
+              pg_options: Any = None, **kwargs: Any) -> ProcessGroup | int:
+    """A group of the processes ``ranks`` (default every process) for the collectives'
+    ``group=``; every process must call it, in the same order, as in PyTorch.
+
+    Args:
+        ranks: ranks of the default group; the group's rank ``i`` is the ``i``-th
+            smallest.
+        timeout, backend, pg_options: accepted and ignored.
+
+    Returns:
+        The group in its processes; ``GroupMember.NON_GROUP_MEMBER`` (-100) in the
+        others, where the collectives given it do nothing (with PyTorch's warning).
 
     Raises:
-        NotImplementedError: a subgroup of the processes.
+        ValueError: a rank outside the default group, or one named twice.
+
+    PyTorch equivalent: ``torch.distributed.new_group``.
     """
     del timeout, backend, pg_options, kwargs
     world = default_group(None, "new_group")
-    if ranks is not None and sorted(ranks) != list(range(world.size)):
-        raise NotImplementedError(f"fnnet.torch does not support torch.distributed."
-                                  f"new_group(ranks={list(ranks)!r}): only the default "
-                                  "group of every process exists")
-    return world
+    if ranks is None:
+        return world
+    chosen = sorted(ranks)
+    for rank in chosen:
+        if isinstance(rank, bool) or not isinstance(rank, int) or \
+                not 0 <= rank < world.size:
+            raise ValueError(f"new_group: ranks must be ranks in [0, {world.size}), got "
+                             f"{list(ranks)!r}")
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f"new_group: ranks must name each rank once, got {list(ranks)!r}")
+    if chosen == world.ranks:
+        return world
+    if world.rank not in chosen:
+        return group.NON_GROUP_MEMBER
+    made = ProcessGroup(world.backend, False, world, chosen)
+    from fnnet.torch.distributed._collectives import connect_quietly
+
+    connect_quietly(made)  # every member is in this call now
+    return made

@@ -18,7 +18,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.torch.distributed._collectives import _rank, _run
+from fnnet.torch.distributed._collectives import _rank, _run, members_only
 from fnnet.torch.distributed._group import ProcessGroup, default_group
 
 
@@ -52,6 +52,7 @@ def _broadcast_bytes(world: ProcessGroup, data: bytes, src: int) -> bytes:
     return np.asarray(_run(world, "broadcast", src, sent))[:length].tobytes()
 
 
+@members_only
 def all_gather_object(object_list: list[Any], obj: Any, group: Any = None) -> None:
     """Sets ``object_list[r]`` to rank ``r``'s ``obj``, in every process.
 
@@ -68,6 +69,7 @@ def all_gather_object(object_list: list[Any], obj: Any, group: Any = None) -> No
         object_list[rank] = pickle.loads(sent)  # noqa: S301 - the run's own processes
 
 
+@members_only
 def gather_object(obj: Any, object_gather_list: list[Any] | None = None, dst: int = 0,
                   group: Any = None) -> None:
     """Sets rank ``dst``'s ``object_gather_list[r]`` to rank ``r``'s ``obj`` (the other
@@ -83,6 +85,7 @@ def gather_object(obj: Any, object_gather_list: list[Any] | None = None, dst: in
             object_gather_list[rank] = pickle.loads(sent)  # noqa: S301 - as above
 
 
+@members_only
 def broadcast_object_list(object_list: list[Any], src: int = 0, group: Any = None,
                           device: Any = None) -> None:
     """Replaces the items of ``object_list`` in every process by rank ``src``'s (the
@@ -100,6 +103,7 @@ def broadcast_object_list(object_list: list[Any], src: int = 0, group: Any = Non
             object_list[i] = value
 
 
+@members_only
 def scatter_object_list(scatter_object_output_list: list[Any],
                         scatter_object_input_list: Sequence[Any] | None = None,
                         src: int = 0, group: Any = None) -> None:

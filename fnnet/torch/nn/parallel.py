@@ -187,7 +187,7 @@ class DistributedDataParallel(Module):
             PyTorch, an evaluation forward pass (``no_grad`` and ``eval()``)
             exchanges nothing, so that one rank may evaluate alone; the copy it would
             make waits for the next training forward pass.
-        process_group: None (the default group; no other exists).
+        process_group: None (the default group; groups of ``new_group`` are refused).
         dim: the batch axis; only 0.
 
     Raises:
@@ -226,6 +226,10 @@ class DistributedDataParallel(Module):
             raise NotImplementedError(f"fnnet.torch: DistributedDataParallel(dim={dim}) is "
                                       "not supported; put the batch on axis 0")
         group = default_group(process_group, "DistributedDataParallel")
+        if group.within is not None:
+            raise NotImplementedError("fnnet.torch: DistributedDataParallel over a group of "
+                                      "new_group is not supported; use the default group "
+                                      "(process_group=None)")
         if not any(p.requires_grad for p in module.parameters()):
             raise RuntimeError("DistributedDataParallel is not needed when a module doesn't "
                                "have any parameter that requires a gradient.")
