@@ -186,6 +186,84 @@ def test_pytorchs_add_graph_has_the_same_outline(tmp_path, request):
     assert _graph_outline(tmp_path) == NET_OUTLINE
 
 
+def _forwards(torch_module):
+    """Models whose forward passes reuse the input's name in the ways that decide
+    PyTorch's name for the input node; their inputs."""
+    nn, functional = torch_module.nn, torch_module.nn.functional
+
+    class Chain(nn.Module):  # x only handed to layers: the input stays "x"
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(3, 4), nn.Linear(4, 2)
+
+        def forward(self, x):
+            x = x.view(-1, 3)
+            x = functional.relu(self.fc1(x))
+            return functional.log_softmax(self.fc2(x), dim=1)
+
+    class Flatten(nn.Module):  # a layer's output read as "x": the input is "x.1"
+        def __init__(self):
+            super().__init__()
+            self.conv, self.fc = nn.Conv2d(1, 2, 3), nn.Linear(8, 2)
+
+        def forward(self, x):
+            x = functional.max_pool2d(functional.relu(self.conv(x)), 1)
+            return self.fc(torch_module.flatten(x, 1)[:, :8])
+
+    class TwoInputs(nn.Module):  # a tuple out, and y added in place
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(3, 2)
+
+        def forward(self, x, y):
+            h = self.a(x)
+            y = y * 1
+            y += h
+            return h, y
+
+    images = torch_module.ones(2, 1, 4, 4)
+    return [(Chain(), torch_module.ones(2, 3)), (Flatten(), images),
+            (TwoInputs(), (torch_module.ones(2, 3), torch_module.ones(2, 2))),
+            (nn.Sequential(nn.Linear(3, 3), nn.ReLU()), torch_module.ones(2, 3)),
+            (nn.Linear(3, 2), torch_module.ones(2, 3))]
+
+
+def _io_nodes(folder):
+    graph = _events(folder).Graph()
+    nodes = {n.name: n for n in graph.node}
+    return (sorted(name for name, n in nodes.items() if n.op == "IO Node"),
+            [nodes[source].op for source in nodes["output/output.1"].input])
+
+
+#: the input and output nodes of _forwards' graphs as PyTorch's SummaryWriter writes them,
+#: and the kind of node feeding the output (fnnet's differ in the operators themselves)
+FORWARD_IO = [["input/x", "output/output.1"], ["input/x.1", "output/output.1"],
+              ["input/x", "input/y.1", "output/output.1"],
+              ["input/input.1", "output/output.1"], ["input/input", "output/output.1"]]
+
+
+def test_add_graph_names_the_inputs_as_pytorchs_tracer(tmp_path):
+    for i, (model, inputs) in enumerate(_forwards(torch)):
+        with SummaryWriter(tmp_path / str(i)) as writer:
+            writer.add_graph(model, inputs)
+    written = [_io_nodes(tmp_path / str(i)) for i in range(len(FORWARD_IO))]
+    assert [io for io, _ in written] == FORWARD_IO
+    assert written[2][1] == ["prim::TupleConstruct"]  # the tuple, one output
+
+
+@pytest.mark.slow  # PyTorch's tracer: about a second
+def test_pytorchs_tracer_names_the_inputs_so(tmp_path, request):
+    real = request.getfixturevalue("torch")
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    for i, (model, inputs) in enumerate(_forwards(real)):
+        with TorchWriter(tmp_path / str(i)) as writer:
+            writer.add_graph(model, inputs)
+    written = [_io_nodes(tmp_path / str(i)) for i in range(len(FORWARD_IO))]
+    assert [io for io, _ in written] == FORWARD_IO
+    assert written[2][1] == ["prim::TupleConstruct"]
+
+
 def test_add_graph_bad_input(tmp_path):
     with SummaryWriter(tmp_path) as writer:
         with pytest.raises(TypeError, match="model must be a fnnet.torch nn.Module, got str"):

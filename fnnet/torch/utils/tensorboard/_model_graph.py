@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,6 +58,75 @@ def _argument_names(model: Any, count: int) -> list[str]:
     return (named + ["input"] * count)[:count]
 
 
+#: torch.nn.functional's functions that are PyTorch operators themselves (the others are
+#: Python functions calling operators on their own arguments, ``input``...)
+_FUNCTIONAL_OPERATORS = frozenset({
+    "adaptive_avg_pool1d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "bilinear",
+    "channel_shuffle", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "cosine_similarity", "gelu", "hardshrink", "linear", "logsigmoid",
+    "one_hot", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle", "prelu",
+    "scaled_dot_product_attention", "softplus", "softshrink"})
+
+
+class _NameWatch:
+    """Which input names PyTorch's tracer also gives another value, which makes it name
+    the input ``<name>.1``.
+
+    The tracer names a value, at the first operator that reads it, after the local
+    variable holding it in the Python frame that calls the operator: after
+    ``x = self.fc(x)``, ``x.view(...)`` names the layer's output ``x`` (the input becomes
+    ``x.1``), while ``self.fc2(x)`` hands it to a layer, whose operators name it after
+    their own argument (``input``), as do torch.nn.functional's Python functions. This
+    watches the forward call for the same: calls from the user's code into fnnet.torch
+    (``sys.setprofile``) and the arguments of fnnet.torch's own modules.
+    """
+
+    def __init__(self, model: Any, names: list[str], leaves: tuple[Any, ...]) -> None:
+        from fnnet.torch.nn import functional
+
+        self.model, self.names, self.functional = model, set(names), functional
+        # the values the tracer would have named, kept alive so that their ids stay theirs
+        self.named: dict[int, Any] = {id(leaf): leaf for leaf in leaves}
+        self.taken: set[str] = set()
+
+    def _name(self, value: Any, name: str | None) -> None:
+        """The tracer names ``value`` ``name`` (None: it finds no variable holding it)."""
+        from fnnet.torch.tensor import Tensor
+
+        if name is None or not isinstance(value, Tensor) or id(value) in self.named:
+            return
+        self.named[id(value)] = value
+        if name in self.names:
+            self.taken.add(name)
+
+    def module_call(self, module: Any, args: Any) -> None:
+        """A forward pre-hook: one of fnnet.torch's modules names its arguments after
+        its ``forward``'s parameters, as PyTorch's operators inside it do."""
+        if type(module).__module__.startswith("fnnet.torch."):
+            for name, value in zip(_argument_names(module, len(args)), args, strict=True):
+                self._name(value, name)
+
+    def __call__(self, frame: Any, event: str, arg: Any) -> None:
+        """The profile function: a call into fnnet.torch from the user's code."""
+        caller = frame.f_back
+        if event != "call" or caller is None or \
+                caller.f_globals.get("__name__", "").startswith("fnnet.") or \
+                not frame.f_globals.get("__name__", "").startswith("fnnet.torch.") or \
+                frame.f_code.co_name == "__call__":
+            return
+        name = frame.f_code.co_name
+        function = getattr(self.functional, name, None)
+        if getattr(function, "__code__", None) is frame.f_code and \
+                name not in _FUNCTIONAL_OPERATORS:
+            for parameter, value in list(frame.f_locals.items()):  # named by them
+                self._name(value, parameter)
+            return
+        held = {id(v): name for name, v in reversed(list(caller.f_locals.items()))}
+        for value in list(frame.f_locals.values()):
+            for v in value if isinstance(value, tuple) else (value,):
+                self._name(v, held.get(id(v)))
+
+
 def _shape_attr(shape: tuple[int, ...]) -> Any:
     from tensorboardX.proto.attr_value_pb2 import AttrValue
     from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
@@ -73,10 +143,12 @@ def model_graph(model: Any, inputs: tuple[Any, ...]) -> Any:
         inputs: its positional arguments (tensors; others are passed as they are).
 
     Returns:
-        The graph: an ``IO Node`` per input (``input/<forward's argument>.1``) and output
-        (``output/output.<i>``), a ``Parameter`` node per parameter read, and a node per
-        recorded operation (named after PyTorch's ``grad_fn`` without ``Backward``),
-        each inside its module's scope.
+        The graph: an ``IO Node`` per input (``input/<forward's argument>``, with
+        ``.1`` where PyTorch's tracer names another value so: see :class:`_NameWatch`)
+        and one for the output (``output/output.1``, fed by a ``prim::TupleConstruct``
+        node where ``model`` returns several tensors), a ``Parameter`` node per
+        parameter read, and a node per recorded operation (named after PyTorch's
+        ``grad_fn`` without ``Backward``), each inside its module's scope.
     """
     from tensorboardX.proto.attr_value_pb2 import AttrValue
     from tensorboardX.proto.graph_pb2 import GraphDef
@@ -104,12 +176,18 @@ def model_graph(model: Any, inputs: tuple[Any, ...]) -> Any:
     # the inputs as leaves, so that the edges from them are recorded
     leaves = tuple(x.detach().requires_grad_() if isinstance(x, Tensor)
                    and x.is_floating_point() else x for x in inputs)
+    input_names = _argument_names(model, len(leaves))
+    watch = _NameWatch(model, input_names, leaves)
     handles = [handle for module in scopes for handle in (
-        module.register_forward_pre_hook(before), module.register_forward_hook(after))]
+        module.register_forward_pre_hook(before), module.register_forward_pre_hook(
+            watch.module_call), module.register_forward_hook(after))]
+    profiling = sys.getprofile()
     try:
+        sys.setprofile(watch)
         with enable_grad():  # recorded as a graph even where the caller is in no_grad
-            outputs = list(_tensors(model(*leaves)))
+            result = model(*leaves)
     finally:
+        sys.setprofile(profiling)
         for handle in handles:
             handle.remove()
 
@@ -139,9 +217,10 @@ def model_graph(model: Any, inputs: tuple[Any, ...]) -> Any:
         nodes.append(NodeDef(name=unique, op=op, input=inputs, attr=attr))
         return unique
 
-    for name, leaf in zip(_argument_names(model, len(leaves)), leaves, strict=True):
+    for name, leaf in zip(input_names, leaves, strict=True):
         if isinstance(leaf, Tensor):  # an integer input (token ids) has no edges out
-            names[id(leaf)] = add(f"input/{name}.1", "IO Node", [], tuple(leaf.shape))
+            suffix = ".1" if name in watch.taken else ""
+            names[id(leaf)] = add(f"input/{name}{suffix}", "IO Node", [], tuple(leaf.shape))
 
     def node_of(fn: Any, scope: str) -> str | None:
         """The node of ``fn`` (made on first sight), or None for a constant."""
@@ -165,9 +244,14 @@ def model_graph(model: Any, inputs: tuple[Any, ...]) -> Any:
             names[key] = add(f"{scope}/{op}", op, [s for s in sources if s is not None])
         return names[key]
 
-    for i, output in enumerate(outputs):
-        source = node_of(output.grad_fn, type(model).__name__) if output.grad_fn is not None \
-            else names.get(id(output))
-        add(f"output/output.{i + 1}", "IO Node", [source] if source else [],
-            tuple(output.shape))
+    sources = [node_of(output.grad_fn, type(model).__name__) if output.grad_fn is not None
+               else names.get(id(output)) for output in _tensors(result)]
+    if isinstance(result, Tensor):
+        add("output/output.1", "IO Node", [s for s in sources if s], tuple(result.shape))
+    else:  # one output, a container built from the tensors, as PyTorch's tracer draws it
+        kind = "Dict" if isinstance(result, dict) else "List" if isinstance(result, list) \
+            else "Tuple"
+        built = add(f"{type(model).__name__}/{kind}Construct", f"prim::{kind}Construct",
+                    [s for s in sources if s])
+        add("output/output.1", "IO Node", [built])
     return GraphDef(node=nodes, versions=VersionDef(producer=22))
