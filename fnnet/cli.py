@@ -283,6 +283,8 @@ def _check_weights_path(flag: str, path: str, must_exist: bool) -> pathlib.Path:
     file = pathlib.Path(path)
     if file.suffix.lower() != WEIGHTS_SUFFIX:
         raise UsageError(f"{flag} {path}: expected a file ending in {WEIGHTS_SUFFIX}")
+    if must_exist and file.is_dir():
+        raise UsageError(f"{flag} {path}: a folder, expected a file")
     if must_exist and not file.is_file():
         raise UsageError(f"{flag} {path}: no such file")
     return file

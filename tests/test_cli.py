@@ -128,6 +128,7 @@ def test_help_shows_each_default_once(capsys, monkeypatch, command):
     (["evaluate"], "the following arguments are required: --weights"),
     (["evaluate", "--weights", "missing.safetensors"], "--weights missing.safetensors: no "
                                                        "such file"),
+    (["evaluate", "--weights", "."], "--weights .: expected a file ending in .safetensors"),
     (["predict", "--weights", "w.safetensors"], "the following arguments are required: "
                                                 "IMAGES"),
     (["compare", "mlp_mnist", "--torch-threads", "0"], "--torch-threads must be >= 1"),
@@ -208,6 +209,14 @@ def test_paths_are_checked_before_training(tmp_path, capsys):
              f"--checkpoint-dir {tmp_path / 'file'}: not a folder")):
         code, out, err = run(["train", "--dataset", "mnist", *argv], capsys)
         assert (code, out, err) == (2, "", [f"fnnet train: error: {message}"])
+
+
+def test_weights_that_are_a_folder_are_named_so(tmp_path, capsys):
+    (tmp_path / "run.safetensors").mkdir()
+    for command in (["evaluate"], ["predict", str(tmp_path / "images.npy")]):
+        code, _, err = run([*command, "--weights", str(tmp_path / "run.safetensors")], capsys)
+        assert (code, err) == (2, [f"fnnet {command[0]}: error: --weights "
+                                   f"{tmp_path / 'run.safetensors'}: a folder, expected a file"])
 
 
 def test_console_script_exit_status(tmp_path):
