@@ -160,7 +160,8 @@ BUFFER_STEPS = 5
 
 def _buffers_worker(out: pathlib.Path, library: str) -> int:
     """BatchNorm under DDP with other data in each process, with and without
-    ``broadcast_buffers``, in fnnet.torch or PyTorch; each rank saves its state dict."""
+    ``broadcast_buffers``, in fnnet.torch or PyTorch; each rank saves its state dict
+    and an evaluation's output."""
     if library == "torch":
         import torch
         import torch.distributed as dist
@@ -189,8 +190,12 @@ def _buffers_worker(out: pathlib.Path, library: str) -> int:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        np.savez(out / f"{library}_buffers_{broadcast}_{rank}.npz",
-                 **{k: v.detach().numpy() for k, v in net.state_dict().items()})
+        saved = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+        ddp.eval()  # the first evaluation after training copies rank 0's buffers first
+        with torch.no_grad():
+            x = batches.standard_normal((4, 3)) * (rank + 1)
+            saved["eval"] = ddp(torch.tensor(x.astype(np.float32))).numpy()
+        np.savez(out / f"{library}_buffers_{broadcast}_{rank}.npz", **saved)
     dist.barrier()
     dist.destroy_process_group()
     return 0

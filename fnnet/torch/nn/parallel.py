@@ -165,9 +165,10 @@ class DistributedDataParallel(Module):
     rank 0's buffers again at each training forward pass, as PyTorch does. BatchNorm
     layers normalise with their own process's batch statistics, unless converted with
     ``nn.SyncBatchNorm.convert_sync_batchnorm`` (statistics of the global batch). Values
-    read in a process (``loss.item()``, outputs) are that process's. The forward pass
-    exchanges nothing (SyncBatchNorm aside), so one rank alone may read the loss before
-    ``backward()`` or evaluate.
+    read in a process (``loss.item()``, outputs) are that process's. Only the buffers'
+    copy and SyncBatchNorm exchange anything in the forward pass: as in PyTorch, one
+    rank alone may evaluate through the wrapper only where the model has no buffers
+    (else through ``model.module``), the others would never join the copy.
 
     Args:
         module: the model; available as ``self.module``, and the state dict's keys
@@ -182,11 +183,10 @@ class DistributedDataParallel(Module):
         broadcast_buffers: copy rank 0's buffers (BatchNorm's running statistics) to
             every process at the start of a forward pass that follows a synchronised
             training forward pass (and at the first), inside the step's program, as
-            PyTorch does: each process then updates them with its own batch. False:
-            each process keeps its own after the copy at construction. Unlike
-            PyTorch, an evaluation forward pass (``no_grad`` and ``eval()``)
-            exchanges nothing, so that one rank may evaluate alone; the copy it would
-            make waits for the next training forward pass.
+            PyTorch does: each process then updates them with its own batch, and
+            the first evaluation forward pass after training (``eval()`` under
+            ``no_grad``) evaluates with rank 0's. False: each process keeps its own
+            after the copy at construction.
         process_group: None (the default group; groups of ``new_group`` are refused).
         dim: the batch axis; only 0.
 
@@ -320,9 +320,11 @@ class DistributedDataParallel(Module):
         from fnnet.torch import _recorder
 
         grads = _recorder.current().grad_enabled
-        if not (grads or self.module.training):
-            # evaluation exchanges nothing: this process's own program, which one rank
-            # may run alone (``if rank == 0: evaluate(model)``)
+        copy = self.broadcast_buffers and self._buffers_due and \
+            any(b is not None for _, b in self.module.named_buffers())
+        if not (grads or self.module.training or copy):
+            # evaluation with no buffers to copy exchanges nothing: this process's own
+            # program, which one rank may run alone (``if rank == 0: evaluate(model)``)
             return self.module(*inputs, **kwargs)
         inputs, kwargs = self._mark(inputs), self._mark(kwargs)
         if self.broadcast_buffers and self._buffers_due:
