@@ -118,6 +118,16 @@ def test_offsets_are_inputs_not_structure():
     np.testing.assert_allclose(seen[-2], [38, 39])
 
 
+def test_an_element_of_vectors_of_changing_lengths_stays_0_dim(torch):
+    """``x[0]`` of vectors of other lengths in turn (a dataset's label, then a count of
+    classes): once cut on the host, the element kept a dimension of size 1."""
+    for lengths in ((50, 2, 50), (3, 4, 5, 6)):
+        for n in lengths:
+            values = np.arange(n, dtype=np.float32)
+            assert ft.tensor(values)[0].shape == torch.tensor(values)[0].shape == ()
+            assert ft.tensor(values)[1].item() == 1.0
+
+
 def test_windows_on_another_dim_compile_once(torch):
     """Sliding windows along time (``series[:, s:s + W]``, target ``series[:, s + W]``)."""
     rng = np.random.default_rng(1)

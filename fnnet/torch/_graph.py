@@ -456,8 +456,9 @@ def _window_of_value(rec: Recorder, tp: Tape, inputs: Sequence[Any],
     index = [slice(None)] * len(shape)
     for dim, start in zip(dims, inputs[1:], strict=True):
         index[dim] = slice(start, start + sizes[dim])
-    block = np.ascontiguousarray(np.asarray(value)[tuple(index)][_post_index(post)],
-                                 dtype=cell.aval[1])
+    # np.array, not ascontiguousarray, which makes an element (x[0] of a vector) 1-D
+    block = np.array(np.asarray(value)[tuple(index)][_post_index(post)], dtype=cell.aval[1],
+                     order="C")
     aval = (tuple(block.shape), cell.aval[1], cell.aval[2])
     return _source(rec, tp, block, aval, None), (aval,), False
 
