@@ -209,6 +209,8 @@ def test_bad_logging_arguments(digits, kwargs, error, message):
     (lambda: JSONLWriter(["a"]), "path must be a path"),
     (lambda: TensorBoardWriter(""), "logdir must be a path, got ''"),
     (lambda: HistoryWriter(" "), "path must be a path, got ' '"),
+    (lambda: HistoryWriter("."), "path must be a file's path, got the folder '.'"),
+    (lambda: JSONLWriter("."), "path must be a file's path, got the folder '.'"),
 ])
 def test_bad_writer_arguments(make, message):
     with pytest.raises((TypeError, ValueError), match=message):

@@ -152,19 +152,22 @@ def _check_overrides(name: str, callback: Callback) -> None:
                 f"{method}{signature}") from None
 
 
-def check_path(value: Any, name: str) -> pathlib.Path:
-    """``value`` as a path once it is a non-empty one.
+def check_path(value: Any, name: str, file: bool = False) -> pathlib.Path:
+    """``value`` as a path once it is a non-empty one (with ``file``, not a folder's:
+    a writer would fail on it only when it first saves, after the training).
 
     Raises:
         TypeError: not a str or path.
         ValueError: an empty str (an unset setting), which would name the working
-            directory, whose event files a new run replaces.
+            directory, whose event files a new run replaces; or a folder for ``file``.
     """
     if not isinstance(value, str | os.PathLike):
         raise TypeError(f"{name} must be a path, got {type(value).__name__}")
     if not os.fspath(value).strip():
         raise ValueError(f"{name} must be a path, got {os.fspath(value)!r} (use '.' for the "
                          f"working directory)")
+    if file and os.path.isdir(value):
+        raise ValueError(f"{name} must be a file's path, got the folder {os.fspath(value)!r}")
     return pathlib.Path(value)
 
 
@@ -285,7 +288,7 @@ class HistoryWriter(ScalarWriter):
 
     def __init__(self, path: str | os.PathLike[str], *, every_n_steps: int = 1) -> None:
         super().__init__(every_n_steps)
-        self.path = check_path(path, "path")
+        self.path = check_path(path, "path", file=True)
         # tag -> (steps, values): flat lists of numbers, which the garbage collector
         # never walks (a list per value made its collections slow down the loop)
         self.scalars: dict[str, tuple[list[int], list[float]]] = {}
@@ -365,7 +368,7 @@ class JSONLWriter(Callback):
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = check_path(path, "path")
+        self.path = check_path(path, "path", file=True)
         self._file: Any = None
 
     def on_begin(self, run: RunInfo) -> None:
