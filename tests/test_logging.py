@@ -151,6 +151,15 @@ def test_callbacks_are_told_when_fit_stops_with_an_error(digits):
     assert recorder.events[-1][0] == "end"  # writers close their files
 
 
+def test_a_history_file_that_cannot_be_written_fails_before_any_step(digits, tmp_path):
+    (tmp_path / "h.json.tmp").mkdir()  # where the writer saves before replacing the file
+    recorder = Recorder()
+    with pytest.raises(IsADirectoryError):
+        fit(models.MLP((64, 10)), optim.SGD(lr=0.1), digits[0], epochs=1, progress=False,
+            callbacks=[recorder, HistoryWriter(tmp_path / "h.json")])
+    assert [event[0] for event in recorder.events if event[0] == "step"] == []
+
+
 class FullDisk(Callback):
     """A writer whose last flush fails, as an event writer does on a full disk."""
 

@@ -301,7 +301,7 @@ class HistoryWriter(ScalarWriter):
         self.scalars, self.history, self.phases = {}, {}, {}
         if run.first_step and self.path.is_file():
             self._keep_until(run.first_step, run.first_epoch)
-        self.saved = time.monotonic()
+        self.save()  # a file it cannot write fails now, not at its first save after training
 
     def _keep_until(self, step: int, epochs: int) -> None:
         """Reads the file back, keeping the scalars up to ``step`` and the history of the
