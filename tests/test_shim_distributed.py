@@ -261,6 +261,29 @@ def test_init_process_group_bad_settings(no_env, monkeypatch, kwargs, env, error
     assert not dist.is_initialized()
 
 
+@pytest.mark.torch
+def test_a_taken_port_is_pytorchs_dist_network_error(torch):
+    import socket
+
+    from fnnet.torch.distributed._group import _start_error
+
+    assert dist.DistNetworkError.__mro__[1:4] == (dist.DistError, RuntimeError, Exception)
+    assert [c.__name__ for c in torch.distributed.DistNetworkError.__mro__[:3]] == \
+        ["DistNetworkError", "DistError", "RuntimeError"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        error = _start_error(RuntimeError("UNKNOWN: Failed to start RPC server"),
+                             f"127.0.0.1:{port}", 0)
+    assert type(error) is dist.DistNetworkError
+    assert str(error) == (f"The server socket has failed to listen on any local network "
+                          f"address. port: {port}, useIpv6: false, code: -98, name: "
+                          f"EADDRINUSE, message: address already in use")  # PyTorch's words
+    assert str(_start_error(RuntimeError("x"), f"127.0.0.1:{port}", 0)) == \
+        "init_process_group: x"  # the port is free again
+
+
 def test_without_a_group_the_calls_say_so(no_env):
     for call in (dist.get_rank, dist.get_world_size, dist.barrier,
                  lambda: dist.all_reduce(ft.ones(1)),

@@ -44,6 +44,10 @@ from fnnet.torch.distributed._collectives import (
 )
 from fnnet.torch.distributed._group import (
     Backend,
+    DistBackendError,
+    DistError,
+    DistNetworkError,
+    DistStoreError,
     ProcessGroup,
     ReduceOp,
     destroy_process_group,
@@ -84,7 +88,8 @@ def __getattr__(name: str) -> Any:
 
 # written out so that type checkers see the names as exported
 __all__ = [
-    "Backend", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
+    "Backend", "DistBackendError", "DistError", "DistNetworkError", "DistStoreError",
+    "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
     "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all",
     "all_to_all_single", "barrier", "broadcast",
     "broadcast_object_list", "destroy_process_group", "gather", "gather_object",

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime
 import enum
+import errno
 import io
 import os
+import socket
 import sys
 from typing import Any
 
@@ -319,10 +321,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             started = initialize(coordinator, size, index, local_device_ids=local_devices,
                                  initialization_timeout=seconds)
         except RuntimeError as error:
-            raise RuntimeError(
-                f"init_process_group: {error} (under python -m fnnet.torch.distributed.run "
-                "the run starts at import fnnet.torch: import it before any JAX "
-                "computation)") from error
+            raise _start_error(error, coordinator, index) from error
     else:
         started = False
     if name is None:
@@ -333,6 +332,53 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     from fnnet.torch.distributed._collectives import connect_quietly
 
     connect_quietly(world)  # without gloo's line on standard output
+
+
+class DistError(RuntimeError):
+    """A failure of the distributed runtime. PyTorch: ``torch.distributed.DistError``."""
+
+
+class DistBackendError(DistError):
+    """A failure in the collectives' backend (PyTorch's class)."""
+
+
+class DistNetworkError(DistError):
+    """A network failure, such as a port already in use (PyTorch's class)."""
+
+
+class DistStoreError(DistError):
+    """A failure of the store (PyTorch's class; JAX's coordinator replaces the store)."""
+
+
+for _error in (DistError, DistBackendError, DistNetworkError, DistStoreError):
+    _error.__module__ = "fnnet.torch.distributed"  # where scripts name them
+
+
+def _port_taken(port: int) -> bool:
+    """Whether another program listens on ``port`` of this machine."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("", port))
+        except OSError as error:
+            return error.errno == errno.EADDRINUSE
+    return False
+
+
+def _start_error(error: RuntimeError, coordinator: str | None,
+                 rank: int | None) -> RuntimeError:
+    """The error to raise where JAX's runtime failed to start: PyTorch's where rank 0
+    finds its port taken, else JAX's with what to do where JAX had started already."""
+    port = int(coordinator.rpartition(":")[2]) if coordinator else None
+    if rank == 0 and port is not None and _port_taken(port):
+        return DistNetworkError(
+            f"The server socket has failed to listen on any local network address. port: "
+            f"{port}, useIpv6: false, code: -98, name: EADDRINUSE, message: address "
+            "already in use")
+    if "before any JAX" in str(error):
+        return RuntimeError(f"init_process_group: {error} (under python -m "
+                            "fnnet.torch.distributed.run the run starts at import "
+                            "fnnet.torch: import it before any JAX computation)")
+    return RuntimeError(f"init_process_group: {error}")
 
 
 class _RankLines(io.TextIOBase):
