@@ -464,6 +464,7 @@ def test_summaries_through_the_file_writer_are_pytorchs(writers):
             writer.add_image("bf16", module.full((3, 2, 2), 0.5, dtype=module.bfloat16), 6)
             writer.add_hparams({"lr": 0.1}, {"hparam/loss": 0.5}, run_name="r", global_step=7)
             assert sorted(writer.all_writers) == [str(writer.log_dir)]
+            assert writer.file_writer is writer._get_file_writer()
         assert writer.file_writer is None and writer.all_writers is None  # closed
         with make(str(folder / "half")) as writer:  # TensorBoard cannot read these back
             for dtype in ("float16", "bfloat16"):

@@ -239,6 +239,7 @@ class SummaryWriter:
             **self._options)
         self._runs: dict[str, Any] = {}  # add_scalars' folders -> their FileWriters
         self._embeddings: list[str] = []  # add_embedding's projector_config.pbtxt entries
+        self._file_writer: FileWriter | None = None  # file_writer's wrapper of _writer's
         # PyTorch's attributes (its purge_step is spent once the first file is open)
         self.purge_step, self.max_queue, self.flush_secs = None, max_queue, flush_secs
         self.filename_suffix = filename_suffix
@@ -254,7 +255,10 @@ class SummaryWriter:
         PyTorch's; :meth:`_get_file_writer` opens a new one)."""
         if self._writer is None:
             return None
-        return FileWriter._over(self._writer._get_file_writer())
+        underlying = self._writer._get_file_writer()
+        if self._file_writer is None or self._file_writer._writer is not underlying:
+            self._file_writer = FileWriter._over(underlying)  # one object, as PyTorch's
+        return self._file_writer
 
     @property
     def all_writers(self) -> dict[str, FileWriter] | None:
