@@ -157,24 +157,46 @@ def one_minus_power(beta: Any, step: jax.Array) -> jax.Array:
     return out
 
 
+def rounded(fn: Any, x: jax.Array, *others: Any) -> jax.Array:
+    """``fn(x, *others)`` computed in float32 and rounded once to ``x``'s dtype.
+
+    PyTorch's CPU kernels compute a float16/bfloat16 tensor's op in float32 and round
+    its result once; the same expression in half precision would round after every
+    operation. For float32 arrays this is ``fn`` itself.
+    """
+    wide = [a.astype(jnp.float32) if isinstance(a, jax.Array) else a for a in (x, *others)]
+    out: jax.Array = fn(*wide).astype(x.dtype)
+    return out
+
+
 def adam_moments(updates: optax.Updates, exp_avg: optax.Updates, exp_avg_sq: optax.Updates,
                  b1: Any, b2: Any) -> tuple[optax.Updates, optax.Updates]:
-    """Adam's moments as torch updates them: ``exp_avg.lerp_(g, 1 - b1)`` and
-    ``exp_avg_sq * b2 + (1 - b2) * g * g``."""
-    exp_avg = jax.tree.map(lambda m, g: m + (1 - b1) * (g - m), exp_avg, updates)
-    exp_avg_sq = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, exp_avg_sq, updates)
+    """Adam's moments as torch updates them, op by op: ``exp_avg.lerp_(g, 1 - b1)``,
+    ``exp_avg_sq.mul_(b2).addcmul_(g, g, value=1 - b2)``."""
+    exp_avg = jax.tree.map(lambda m, g: rounded(lambda m, g: m + (1 - b1) * (g - m), m, g),
+                           exp_avg, updates)
+    exp_avg_sq = jax.tree.map(
+        lambda v, g: rounded(lambda v, g: v + (1 - b2) * g * g,
+                             rounded(lambda v: v * b2, v), g), exp_avg_sq, updates)
     return exp_avg, exp_avg_sq
 
 
 def adam_direction(exp_avg: optax.Updates, exp_avg_sq: optax.Updates, step: jax.Array,
                    b1: Any, b2: Any, eps: Any) -> optax.Updates:
     """``m / (1 - b1**t) / (sqrt(v) / sqrt(1 - b2**t) + eps)``, torch's Adam step before
-    the learning rate, in the moments' dtype."""
+    the learning rate: the denominator rounded as torch's ``exp_avg_sq.sqrt() /
+    bias_correction2_sqrt).add_(eps)`` rounds it, the quotient in float32 (torch's
+    ``addcdiv_`` adds it to the parameter before rounding)."""
     correction1 = one_minus_power(b1, step)
     correction2_sqrt = jnp.sqrt(one_minus_power(b2, step))
-    return jax.tree.map(
-        lambda m, v: ((m / correction1) / (jnp.sqrt(v) / correction2_sqrt + eps)
-                      ).astype(m.dtype), exp_avg, exp_avg_sq)
+
+    def direction(m: jax.Array, v: jax.Array) -> jax.Array:
+        denom = rounded(lambda d: d + eps,
+                        rounded(lambda r: r / correction2_sqrt, rounded(jnp.sqrt, v)))
+        out: jax.Array = (m.astype(jnp.float32) / correction1) / denom.astype(jnp.float32)
+        return out
+
+    return jax.tree.map(direction, exp_avg, exp_avg_sq)
 
 
 def scale_by_adam(b1: float = 0.9, b2: float = 0.999,
