@@ -487,3 +487,14 @@ def test_conv1d_and_conv3d_padding_modes_and_repr_match_torch(torch, name, shape
     _close(layer.apply(params, state, x)[0], t_layer(torch.tensor(x)).detach())
     assert repr(fnnet.nn.Conv1d(3, 6, 3, padding="valid")) == repr(
         torch.nn.Conv1d(3, 6, 3, padding="valid"))
+
+
+def test_recurrent_dropout_in_training_needs_a_key():
+    """A 2-layer LSTM with dropout in training mode says it needs a key, as Dropout does
+    (JAX failed on the key's type)."""
+    layer = fnnet.nn.LSTM(3, 4, num_layers=2, dropout=0.5)
+    params, state = layer.init(jax.random.key(0))
+    with pytest.raises(ValueError, match=re.escape(
+            "LSTM(3, 4, num_layers=2, dropout=0.5): training mode needs a PRNG key; pass "
+            "key= to apply")):
+        layer.apply(params, state, np.ones((5, 2, 3), np.float32), train=True)

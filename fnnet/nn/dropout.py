@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fnnet.nn import functional as F
 from fnnet.nn.functional.dropout import check_dropout_p
-from fnnet.nn.module import Module
+from fnnet.nn.module import Module, check_dropout_key
 from fnnet.typing import Array, Params, PRNGKey, State
 
 
@@ -32,11 +32,8 @@ class Dropout(Module):
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """Any shape -> the same shape."""
         del params
-        if train and self.p > 0 and key is None:
-            raise ValueError(
-                f"{self!r}: training mode needs a PRNG key; pass key= to apply, e.g. "
-                "model.apply(params, state, x, train=True, key=jax.random.key(0))"
-            )
+        if train and self.p > 0:
+            check_dropout_key(self, key)
         return F.dropout(x, self.p, train, key=key), state
 
     def extra_repr(self) -> str:

@@ -287,6 +287,15 @@ def _prefix_error(err: BaseException, path: str) -> None:
     err.args = (f"{full}: {message}",)
 
 
+def check_dropout_key(layer: Any, key: PRNGKey | None) -> None:
+    """Raises a ValueError naming ``layer`` when it drops in training mode without a
+    PRNG key (JAX would fail later on the key's type)."""
+    if key is None:
+        raise ValueError(
+            f"{layer!r}: training mode needs a PRNG key; pass key= to apply, e.g. "
+            "model.apply(params, state, x, train=True, key=jax.random.key(0))")
+
+
 def check_input(layer: Any, x: Array, *, ndim: tuple[int, ...], dim: int | None = None,
                 size: int | None = None, what: str = "input") -> None:
     """Raises a ValueError naming ``layer`` when ``x`` has the wrong rank or size.

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from fnnet.nn import init as initializers
 from fnnet.nn.functional.dropout import check_dropout_p
 from fnnet.nn.functional.sequence import GATES, RecurrentWeights, recurrent
-from fnnet.nn.module import Module, check_input
+from fnnet.nn.module import Module, check_dropout_key, check_input
 from fnnet.typing import Array, Params, PRNGKey, State
 
 
@@ -128,6 +128,8 @@ class RNNBase(Module):
             c0 = jnp.zeros(shape, x.dtype) if c0 is None else c0
             if tuple(c0.shape) != shape:
                 raise RuntimeError(f"Expected hidden[1] size {shape}, got {list(c0.shape)}")
+        if train and self.dropout > 0 and self.num_layers > 1:
+            check_dropout_key(self, key)
         y, hn, cn = recurrent(self.mode, x, self._weights(params), h0, c0,
                               num_layers=self.num_layers, bidirectional=self.bidirectional,
                               batch_first=self.batch_first, dropout_p=self.dropout,
