@@ -48,12 +48,16 @@ def _drawn(key: PRNGKey, size: int, *operands: object) -> int:
     return 1 << (size - 1).bit_length()
 
 
-def _first(flat: Array, shape: Shape, scale: float = 1.0) -> Array:
-    """``scale`` times the first ``prod(shape)`` values of a flat draw, in ``shape``."""
-    if flat.shape[0] == math.prod(shape):  # not rounded up
-        return (flat if scale == 1.0 else scale * flat).reshape(shape)
-    taken: Array = _take(flat, shape) if scale == 1.0 else _take_scaled(flat, shape, scale)
-    return taken
+def _first(flat: Array, shape: Shape, scale: float = 1.0, shift: float = 0.0) -> Array:
+    """``shift + scale`` times the first ``prod(shape)`` values of a flat draw, in
+    ``shape``, as one program (per shape) however the numbers are."""
+    if scale == 1.0 and shift == 0.0:
+        if flat.shape[0] == math.prod(shape):  # not rounded up
+            return flat.reshape(shape)
+        taken: Array = _take(flat, shape)
+        return taken
+    scaled: Array = _take_scaled(flat, shape, scale, shift)
+    return scaled
 
 
 @functools.partial(jax.jit, static_argnums=(1,))
@@ -63,9 +67,9 @@ def _take(flat: Array, shape: Shape) -> Array:
 
 
 @functools.partial(jax.jit, static_argnums=(1,))
-def _take_scaled(flat: Array, shape: Shape, scale: float) -> Array:
-    """``scale`` times :func:`_take`'s values (``scale`` traced: one program for any)."""
-    return (scale * lax.slice(flat, (0,), (math.prod(shape),))).reshape(shape)
+def _take_scaled(flat: Array, shape: Shape, scale: float, shift: float) -> Array:
+    """``shift + scale`` times :func:`_take`'s values (both traced: one program for any)."""
+    return (shift + scale * lax.slice(flat, (0,), (math.prod(shape),))).reshape(shape)
 
 
 def fan_in(shape: Shape) -> int:
@@ -101,10 +105,10 @@ def bernoulli(key: PRNGKey, p: float | Array, shape: Shape) -> Array:
 
 
 def normal(key: PRNGKey, shape: Shape, std: float = 1.0,
-           dtype: DTypeLike = jnp.float32) -> Array:
-    """``N(0, std**2)``. PyTorch equivalent: ``torch.nn.init.normal_(w, 0, std)``."""
+           dtype: DTypeLike = jnp.float32, mean: float = 0.0) -> Array:
+    """``N(mean, std**2)``. PyTorch equivalent: ``torch.nn.init.normal_(w, mean, std)``."""
     flat = jax.random.normal(key, (_drawn(key, math.prod(shape)),), dtype)
-    return _first(flat, tuple(shape), std)
+    return _first(flat, tuple(shape), std, mean)
 
 
 def kaiming_uniform(key: PRNGKey, shape: Shape, a: float = math.sqrt(5.0),

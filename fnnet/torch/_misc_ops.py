@@ -129,7 +129,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     shape = tuple(size) if isinstance(size, (list, tuple)) else (int(size),)
-    draw = mean + std * flat_normal(_random.key_for(generator, "normal"), shape)
+    draw = flat_normal(_random.key_for(generator, "normal"), shape, std, mean=mean)
     out = _wrap_value(draw.astype(np.float32 if dtype is None else dtype.np))
     return out.requires_grad_(requires_grad) if requires_grad else out
 

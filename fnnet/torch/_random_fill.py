@@ -33,8 +33,9 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     """Fills with ``N(mean, std**2)`` draws. PyTorch equivalent: ``Tensor.normal_``."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    draw = flat_normal(_random.key_for(generator, "normal_"), tuple(self.shape))
-    return _fill(self, mean + std * draw, "normal_")
+    draw = flat_normal(_random.key_for(generator, "normal_"), tuple(self.shape), std,
+                       mean=mean)
+    return _fill(self, draw, "normal_")
 
 
 def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Any = None

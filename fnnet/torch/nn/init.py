@@ -57,8 +57,7 @@ def _draw(kind: str, tensor: Tensor, **kw: Any) -> jax.Array:
     shape = tuple(tensor.shape)
     if kind == "uniform":
         return uniform_between(key, shape, kw["a"], kw["b"])
-    out: jax.Array = kw["mean"] + kw["std"] * flat_normal(key, shape)
-    return out
+    return flat_normal(key, shape, kw["std"], mean=kw["mean"])
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
