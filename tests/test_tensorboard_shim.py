@@ -67,7 +67,7 @@ def test_bad_input_names_the_argument(tmp_path, call, error, message):
             call(writer)
 
 
-@pytest.mark.parametrize("method", ["add_video", "add_mesh"])
+@pytest.mark.parametrize("method", ["add_video", "add_onnx_graph"])
 def test_unsupported_methods_name_the_fnnet_way(tmp_path, method):
     with SummaryWriter(tmp_path) as writer:
         with pytest.raises(NotImplementedError, match=rf"SummaryWriter\.{method} is not "
@@ -558,3 +558,26 @@ def test_embedding_files_are_pytorchs_byte_for_byte(writers):
                         if p.is_file() and "tfevents" not in p.name})
     assert written[1] == written[0]
     assert len(written[0]) == 8
+
+
+def test_meshes_are_pytorchs_byte_for_byte(writers):
+    """``add_mesh``: one value a part given (``<tag>_VERTEX``, ``_FACE``, ``_COLOR``),
+    their plugin data and three.js settings, as PyTorch's writes them."""
+    import torch as real_torch
+    from tensorboard.backend.event_processing.event_file_loader import LegacyEventFileLoader
+
+    vertices = np.array([[[1, 1, 1], [-1, -1, 1], [1, -1, -1], [-1, 1, -1]]], np.float32)
+    colors = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 0, 255]]])
+    faces = np.array([[[0, 2, 3], [0, 3, 1], [0, 1, 2], [1, 3, 2]]])
+    written = []
+    for (make, folder), module in zip(writers, (real_torch, torch), strict=True):
+        with make(str(folder / "mesh")) as writer:
+            writer.add_mesh("tetrahedron", module.tensor(vertices), colors=module.tensor(colors),
+                            faces=module.tensor(faces), global_step=1,
+                            config_dict={"camera": {"cls": "PerspectiveCamera", "fov": 75}})
+            writer.add_mesh("points", module.tensor(vertices), global_step=2)
+        written.append([(event.step, value.SerializeToString())
+                        for path in sorted((folder / "mesh").glob("events.out.tfevents.*"))
+                        for event in LegacyEventFileLoader(str(path)).Load()
+                        for value in event.summary.value])
+    assert written[1] == written[0] and len(written[0]) == 4

@@ -22,16 +22,15 @@ from fnnet.torch.utils.tensorboard._audio import audio_summary
 from fnnet.torch.utils.tensorboard._hparams import check_domains, with_domains
 from fnnet.train.events import scalars_summary, tensorboardx
 
-__all__ = ["audio", "histogram", "hparams", "image", "image_boxes", "scalar", "tensor_proto",
-           "text"]
+__all__ = ["audio", "histogram", "hparams", "image", "image_boxes", "mesh", "scalar",
+           "tensor_proto", "text"]
 
 #: the other functions of PyTorch's module -> the writer's method writing that summary
 _WRITER_METHOD = {"histogram_raw": "add_histogram_raw", "make_histogram": "add_histogram",
                   "draw_boxes": "add_image_with_boxes",
                   "make_image": "add_image", "video": "add_video", "make_video": "add_video",
                   "custom_scalars": "add_custom_scalars", "pr_curve_raw": "add_pr_curve_raw",
-                  "pr_curve": "add_pr_curve", "compute_curve": "add_pr_curve",
-                  "mesh": "add_mesh"}
+                  "pr_curve": "add_pr_curve", "compute_curve": "add_pr_curve"}
 
 #: a tensor's dtype -> the TensorProto dtype and value field PyTorch's ``tensor_proto``
 #: writes it as (uint8 in ``int_val``, which TensorBoard reads: PyTorch's ``uint32_val``
@@ -245,6 +244,53 @@ def image_boxes(tag: str, tensor_image: Any, tensor_boxes: Any, rescale: float =
     return _tagged(tensorboardx().summary.image_boxes(
         tag, _pixels(array), boxes, rescale=rescale, dataformats=dataformats, labels=labels),
         tag)
+
+
+#: a mesh's parts, by TensorBoard's MeshPluginData.ContentType
+_MESH_PARTS = {1: "VERTEX", 2: "FACE", 3: "COLOR"}
+
+
+def mesh(tag: str, vertices: Any, colors: Any, faces: Any, config_dict: Any,
+         display_name: str | None = None, description: str | None = None) -> Any:
+    """A ``Summary`` of a mesh or point cloud for TensorBoard's MESH tab: one value a
+    part given, ``<tag>_VERTEX``, ``<tag>_FACE`` and ``<tag>_COLOR``, as PyTorch's.
+
+    Args:
+        tag: the mesh's name.
+        vertices: ``[B, N, 3]`` coordinates.
+        colors: ``[B, N, 3]`` colours (0-255) of the vertices, or None.
+        faces: ``[B, F, 3]`` vertex indices of each triangle, or None.
+        config_dict: three.js classes and their settings (a camera, lights...), or None.
+        display_name: the name TensorBoard shows.
+        description: a Markdown description.
+
+    Raises:
+        ValueError: a part that is not ``[B, N, 3]``.
+
+    PyTorch equivalent: ``torch.utils.tensorboard.summary.mesh``.
+    """
+    parts = {"vertices": vertices, "faces": faces, "colors": colors}
+    arrays = {name: _array(value, name).astype(np.float32)
+              for name, value in parts.items() if value is not None}
+    for name, array in arrays.items():
+        if array.ndim != 3 or array.shape[-1] != 3:
+            raise ValueError(f"{name} must be [B, N, 3], got shape {array.shape}")
+    summary = tensorboardx().summary.mesh(
+        tag, arrays["vertices"], arrays.get("colors"), arrays.get("faces"),
+        {} if config_dict is None else config_dict)  # PyTorch's "{}" for no settings
+    from tensorboardX.proto.plugin_mesh_pb2 import MeshPluginData
+
+    for value in summary.value:
+        data = value.metadata.plugin_data
+        part = MeshPluginData.FromString(data.content).content_type
+        value.tag = f"{tag}_{_MESH_PARTS[part]}"
+        # PyTorch's field 7, the parts present (bits 1 to 3), which tensorboardX's lacks
+        components = sum(1 << p for p, name in ((1, "vertices"), (2, "faces"), (3, "colors"))
+                         if name in arrays)
+        data.content += bytes([7 << 3, components])
+        value.metadata.display_name = display_name or ""
+        value.metadata.summary_description = description or ""
+    return summary
 
 
 def audio(tag: str, tensor: Any, sample_rate: int = 44100) -> Any:

@@ -24,6 +24,7 @@ from fnnet.torch.utils.tensorboard.summary import (
     hparams,
     image,
     image_boxes,
+    mesh,
     scalar,
     tensor_proto,
 )
@@ -32,7 +33,6 @@ from fnnet.train.events import _new_suffix, scalars_summary, tensorboardx
 #: what each unsupported method's error suggests instead
 _ELSEWHERE = {
     "add_video": "write the frames with add_image",
-    "add_mesh": "write the mesh to a file",
     "add_onnx_graph": "fnnet has no ONNX export",
 }
 
@@ -204,7 +204,7 @@ class SummaryWriter:
 
     Supported: ``add_scalar``, ``add_scalars``, ``add_tensor``, ``add_histogram``,
     ``add_histogram_raw``, ``add_image``, ``add_images``, ``add_image_with_boxes``,
-    ``add_figure``, ``add_audio``, ``add_text``, ``add_hparams``, ``add_graph``,
+    ``add_mesh``, ``add_figure``, ``add_audio``, ``add_text``, ``add_hparams``, ``add_graph``,
     ``add_pr_curve``, ``add_pr_curve_raw``, ``add_embedding``, ``add_custom_scalars`` (and
     its ``_multilinechart`` and ``_marginchart``), ``flush``, ``close``, ``get_logdir``,
     ``file_writer`` (``_get_file_writer()``), ``all_writers`` and ``with SummaryWriter()
@@ -407,6 +407,18 @@ class SummaryWriter:
             labels = None
         self._write(image_boxes(tag, array, boxes, rescale=rescale, dataformats=dataformats,
                                 labels=labels), global_step, walltime)
+
+    def add_mesh(self, tag: str, vertices: Any, colors: Any = None, faces: Any = None,
+                 config_dict: Any = None, global_step: int | None = None,
+                 walltime: float | None = None) -> None:
+        """Adds a mesh or point cloud for TensorBoard's MESH tab: ``vertices [B, N, 3]``,
+        with ``colors [B, N, 3]`` (0-255) and triangle ``faces [B, F, 3]`` (vertex
+        indices) where given, and three.js settings in ``config_dict``.
+
+        PyTorch equivalent: ``SummaryWriter.add_mesh``.
+        """
+        _check_tag(tag)
+        self._write(mesh(tag, vertices, colors, faces, config_dict), global_step, walltime)
 
     def add_pr_curve(self, tag: str, labels: Any, predictions: Any,
                      global_step: int | None = None, num_thresholds: int = 127,
