@@ -221,9 +221,14 @@ def _forwards(torch_module):
             y += h
             return h, y
 
+    class Unused(TwoInputs):  # an argument the forward pass never reads has no node
+        def forward(self, x, mask):
+            return self.a(x)
+
     images = torch_module.ones(2, 1, 4, 4)
     return [(Chain(), torch_module.ones(2, 3)), (Flatten(), images),
             (TwoInputs(), (torch_module.ones(2, 3), torch_module.ones(2, 2))),
+            (Unused(), (torch_module.ones(2, 3), torch_module.ones(2, 2))),
             (nn.Sequential(nn.Linear(3, 3), nn.ReLU()), torch_module.ones(2, 3)),
             (nn.Linear(3, 2), torch_module.ones(2, 3))]
 
@@ -238,7 +243,7 @@ def _io_nodes(folder):
 #: the input and output nodes of _forwards' graphs as PyTorch's SummaryWriter writes them,
 #: and the kind of node feeding the output (fnnet's differ in the operators themselves)
 FORWARD_IO = [["input/x", "output/output.1"], ["input/x.1", "output/output.1"],
-              ["input/x", "input/y.1", "output/output.1"],
+              ["input/x", "input/y.1", "output/output.1"], ["input/x", "output/output.1"],
               ["input/input.1", "output/output.1"], ["input/input", "output/output.1"]]
 
 

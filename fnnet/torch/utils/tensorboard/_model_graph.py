@@ -88,11 +88,14 @@ class _NameWatch:
         # the values the tracer would have named, kept alive so that their ids stay theirs
         self.named: dict[int, Any] = {id(leaf): leaf for leaf in leaves}
         self.taken: set[str] = set()
+        self.read: set[int] = set()  # the ids of the values handed to fnnet.torch
 
     def _name(self, value: Any, name: str | None) -> None:
         """The tracer names ``value`` ``name`` (None: it finds no variable holding it)."""
         from fnnet.torch.tensor import Tensor
 
+        if isinstance(value, Tensor):
+            self.read.add(id(value))
         if name is None or not isinstance(value, Tensor) or id(value) in self.named:
             return
         self.named[id(value)] = value
@@ -143,7 +146,7 @@ def model_graph(model: Any, inputs: tuple[Any, ...]) -> Any:
         inputs: its positional arguments (tensors; others are passed as they are).
 
     Returns:
-        The graph: an ``IO Node`` per input (``input/<forward's argument>``, with
+        The graph: an ``IO Node`` per input read (``input/<forward's argument>``, with
         ``.1`` where PyTorch's tracer names another value so: see :class:`_NameWatch`)
         and one for the output (``output/output.1``, fed by a ``prim::TupleConstruct``
         node where ``model`` returns several tensors), a ``Parameter`` node per
@@ -254,4 +257,9 @@ def model_graph(model: Any, inputs: tuple[Any, ...]) -> Any:
         built = add(f"{type(model).__name__}/{kind}Construct", f"prim::{kind}Construct",
                     [s for s in sources if s])
         add("output/output.1", "IO Node", [built])
-    return GraphDef(node=nodes, versions=VersionDef(producer=22))
+    # an input the forward pass never reads is left out, as PyTorch's tracer leaves it
+    unread = {names[id(leaf)] for leaf in leaves
+              if isinstance(leaf, Tensor) and id(leaf) not in watch.read} - \
+        {source for node in nodes for source in node.input}
+    return GraphDef(node=[n for n in nodes if n.name not in unread],
+                    versions=VersionDef(producer=22))
