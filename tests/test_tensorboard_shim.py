@@ -225,10 +225,16 @@ def _forwards(torch_module):
         def forward(self, x, mask):
             return self.a(x)
 
+    class Joined(TwoInputs):  # a layer's output named x in the list cat reads
+        def forward(self, x, y):
+            x = self.a(x)
+            return torch_module.cat([x, y], 1)
+
     images = torch_module.ones(2, 1, 4, 4)
     return [(Chain(), torch_module.ones(2, 3)), (Flatten(), images),
             (TwoInputs(), (torch_module.ones(2, 3), torch_module.ones(2, 2))),
             (Unused(), (torch_module.ones(2, 3), torch_module.ones(2, 2))),
+            (Joined(), (torch_module.ones(2, 3), torch_module.ones(2, 2))),
             (nn.Sequential(nn.Linear(3, 3), nn.ReLU()), torch_module.ones(2, 3)),
             (nn.Linear(3, 2), torch_module.ones(2, 3))]
 
@@ -244,6 +250,7 @@ def _io_nodes(folder):
 #: and the kind of node feeding the output (fnnet's differ in the operators themselves)
 FORWARD_IO = [["input/x", "output/output.1"], ["input/x.1", "output/output.1"],
               ["input/x", "input/y.1", "output/output.1"], ["input/x", "output/output.1"],
+              ["input/x.1", "input/y", "output/output.1"],
               ["input/input.1", "output/output.1"], ["input/input", "output/output.1"]]
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 
 def _tensors(value: Any) -> Iterator[Any]:
-    """The tensors of a forward call's output (a tensor, or nested tuples, lists and
-    dicts of them), in order."""
+    """The tensors in ``value`` (a forward call's output or a function's arguments: a
+    tensor, or nested tuples, lists and dicts of them), in order."""
     from fnnet.torch.tensor import Tensor
 
     if isinstance(value, Tensor):
@@ -125,9 +125,8 @@ class _NameWatch:
                 self._name(value, parameter)
             return
         held = {id(v): name for name, v in reversed(list(caller.f_locals.items()))}
-        for value in list(frame.f_locals.values()):
-            for v in value if isinstance(value, tuple) else (value,):
-                self._name(v, held.get(id(v)))
+        for value in _tensors(list(frame.f_locals.values())):  # *args, a list to cat...
+            self._name(value, held.get(id(value)))
 
 
 def _shape_attr(shape: tuple[int, ...]) -> Any:
