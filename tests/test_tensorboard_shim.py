@@ -82,6 +82,11 @@ def test_constructor_checks(tmp_path):
         SummaryWriter(5)
     with pytest.raises(ValueError, match="flush_secs must be a positive number"):
         SummaryWriter(tmp_path, flush_secs=0)
+    with pytest.raises(ValueError, match="max_queue must be an int >= 0, got -1"):
+        SummaryWriter(tmp_path, max_queue=-1)
+    with SummaryWriter(tmp_path, max_queue=0) as writer:  # PyTorch's unbounded queue
+        writer.add_scalar("loss", 1.0, 0)
+    assert [e.value for e in _events(tmp_path).Scalars("loss")] == [1.0]
 
 
 def _events(folder):

@@ -225,9 +225,14 @@ class SummaryWriter:
         if not isinstance(filename_suffix, str):
             raise TypeError(f"filename_suffix must be a str, got "
                             f"{type(filename_suffix).__name__}")
-        for name, value in (("max_queue", max_queue), ("flush_secs", flush_secs)):
-            if not isinstance(value, numbers.Real) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        # max_queue=0 is PyTorch's unbounded queue; flush_secs=0 would spin the writing
+        # thread (PyTorch's too), so it is refused
+        if not isinstance(max_queue, numbers.Integral) or isinstance(max_queue, bool) \
+                or max_queue < 0:
+            raise ValueError(f"max_queue must be an int >= 0, got {max_queue!r}")
+        if not isinstance(flush_secs, numbers.Real) or isinstance(flush_secs, bool) \
+                or not flush_secs > 0:
+            raise ValueError(f"flush_secs must be a positive number, got {flush_secs!r}")
         purge_step = _check_step(purge_step)
         # as given (a Path stays one, as in PyTorch); "" or None: the default folder
         self.log_dir: str | os.PathLike[str] = log_dir or _default_logdir(comment)
