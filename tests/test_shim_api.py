@@ -173,6 +173,21 @@ def test_a_shapes_slices_sums_and_repeats_are_shapes_as_torch(torch):
             shape + [4]
 
 
+def test_a_0_dim_operand_promotes_by_category_only_as_torch(torch):
+    # a float16 batch times a 0-dim float32 scale stays float16, as in PyTorch
+    for T in (torch, ft):
+        half, bf16, scale = (T.ones(2, dtype=T.float16), T.ones(2, dtype=T.bfloat16),
+                             T.tensor(2.0, requires_grad=True))
+        results = [half * scale, scale * half, half + scale, bf16 / scale, half - scale,
+                   2 - half * scale, half ** scale, T.tensor([1, 2]) * scale,
+                   T.tensor(2.0) * T.tensor(3.0, dtype=T.float16), T.ones(2) * scale]
+        kinds = [str(r.dtype) for r in results]
+        assert kinds == ["torch.float16"] * 3 + ["torch.bfloat16"] + ["torch.float16"] * 3 + \
+            ["torch.float32"] * 3
+        (half * scale).sum().backward()
+        assert scale.grad.dtype == T.float32 and scale.grad.item() == 2.0
+
+
 def test_finfo_and_iinfo_give_pytorchs_python_numbers(torch):
     for T in (torch, ft):
         infos = [T.finfo(), T.finfo(T.float16), T.finfo(T.bfloat16), T.iinfo(T.int8),

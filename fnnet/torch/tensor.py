@@ -389,7 +389,9 @@ def _warn_degrees_of_freedom(tensor: Tensor, dim: Any, correction: Any, who: str
         count = math.prod(shape)
     else:
         dims = dim if isinstance(dim, (list, tuple)) else (dim,)
-        count = math.prod(shape[d] for d in dims) if shape else 1
+        if any(not isinstance(d, int) or not -len(shape) <= d < len(shape) for d in dims):
+            return  # the op raises PyTorch's error for the dim
+        count = math.prod(shape[d] for d in dims)
     if count - correction <= 0:
         warnings.warn(f"{who}(): degrees of freedom is <= 0. Correction should be strictly "
                       f"less than the reduction factor (input numel divided by output "
@@ -1176,51 +1178,56 @@ class Tensor:
 
     # -- arithmetic -------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return _op(jnp.add, (), self, _scalar_or_tensor(other))
+        return _op(jnp.add, (), *_operands(self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return _op(jnp.add, (), _scalar_or_tensor(other), self)
+        x, y = _operands(self, other)
+        return _op(jnp.add, (), y, x)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _op(jnp.subtract, (), self, _scalar_or_tensor(other))
+        return _op(jnp.subtract, (), *_operands(self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _op(_rsub, (), self, _scalar_or_tensor(other))
+        return _op(_rsub, (), *_operands(self, other))
 
     def __mul__(self, other: Any) -> Tensor:
-        return _op(jnp.multiply, (), self, _scalar_or_tensor(other))
+        return _op(jnp.multiply, (), *_operands(self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _op(jnp.multiply, (), _scalar_or_tensor(other), self)
+        x, y = _operands(self, other)
+        return _op(jnp.multiply, (), y, x)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _op(jnp.true_divide, (), self, _scalar_or_tensor(other))
+        return _op(jnp.true_divide, (), *_operands(self, other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
+        x, y = _operands(self, other)
         if not self.is_floating_point():  # ``1 / tensor([2])``: a float result
-            return _op(jnp.true_divide, (), _scalar_or_tensor(other), self)
-        return _op(_rdiv, (), self, _scalar_or_tensor(other))
+            return _op(jnp.true_divide, (), y, x)
+        return _op(_rdiv, (), x, y)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return _op(jnp.floor_divide, (), self, _scalar_or_tensor(other))
+        return _op(jnp.floor_divide, (), *_operands(self, other))
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return _op(jnp.floor_divide, (), _scalar_or_tensor(other), self)
+        x, y = _operands(self, other)
+        return _op(jnp.floor_divide, (), y, x)
 
     def __mod__(self, other: Any) -> Tensor:
-        return _op(jnp.remainder, (), self, _scalar_or_tensor(other))
+        return _op(jnp.remainder, (), *_operands(self, other))
 
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             if isinstance(other, int) and other < 0 and self._cell.aval[1].kind in "iub":
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
             return _op(_pow_scalar, (other,), self)
-        return _op(jnp.power, (), self, _scalar_or_tensor(other))
+        return _op(jnp.power, (), *_operands(self, other))
 
     def __rpow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return _op(_rpow_scalar, (other,), self)
-        return _op(jnp.power, (), _scalar_or_tensor(other), self)
+        x, y = _operands(self, other)
+        return _op(jnp.power, (), y, x)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _op(jnp.matmul, (), self, _scalar_or_tensor(other), check=_check_matmul,
@@ -1540,6 +1547,31 @@ def _importing_from(frame: Any) -> builtins.bool:
     caller = frame.f_back if frame.f_code.co_name == "__getattr__" else None
     return caller is not None and 0 <= caller.f_lasti < len(caller.f_code.co_code) and \
         caller.f_code.co_code[caller.f_lasti] == _IMPORT_FROM
+
+
+def _category(kind: np.dtype[Any]) -> int:
+    """PyTorch's promotion category of an element type: bool, integer, then floating."""
+    return 0 if kind == np.bool_ else 2 if kind in _FLOATS else 1
+
+
+def _operands(self: Tensor, other: Any) -> tuple[Any, Any]:
+    """``(self, other)`` for an arithmetic op, ``other`` a tensor where it is an array.
+
+    A 0-dim tensor beside a tensor with dimensions takes part in PyTorch's promotion
+    only through its category (as a Python number does), so one of the other's
+    category takes the other's dtype: a float16 tensor times ``tensor(0.5)`` stays
+    float16, where JAX would give float32.
+    """
+    other = _scalar_or_tensor(other)
+    if not isinstance(other, Tensor):
+        return self, other
+    (mine, my_kind, *_), (theirs, their_kind, *_) = self._cell.aval, other._cell.aval
+    if my_kind == their_kind or (not mine) == (not theirs) or \
+            _category(my_kind) != _category(their_kind):
+        return self, other
+    if mine:
+        return self, other.to(self.dtype)
+    return self.to(other.dtype), other
 
 
 def _scalar_or_tensor(value: Any) -> Any:
