@@ -96,7 +96,19 @@ def to_np(value: Any) -> np.dtype:
     return jax.dtypes.canonicalize_dtype(np.dtype(value))
 
 
-class finfo:  # noqa: N801 - PyTorch's name
+class _Limits:
+    """What :class:`finfo` and :class:`iinfo` share: equal when of the same dtype."""
+
+    dtype: str
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.dtype == self.dtype
+
+    def __hash__(self) -> builtins.int:
+        return hash(self.dtype)
+
+
+class finfo(_Limits):  # noqa: N801 - PyTorch's name
     """Machine limits of a floating dtype (float32 by default), as PyTorch gives them:
     Python numbers ``bits``, ``eps``, ``max``, ``min``, ``tiny`` (``smallest_normal``)
     and ``resolution``, and ``dtype`` the type's name.
@@ -120,19 +132,13 @@ class finfo:  # noqa: N801 - PyTorch's name
         self.resolution = 10.0 ** -builtins.int(info.precision)
         self.dtype = type.name
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, finfo) and other.dtype == self.dtype
-
-    def __hash__(self) -> int:
-        return hash(self.dtype)
-
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
                 f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
                 f"tiny={self.tiny:g}, dtype={self.dtype})")
 
 
-class iinfo:  # noqa: N801 - PyTorch's name
+class iinfo(_Limits):  # noqa: N801 - PyTorch's name
     """Machine limits of an integer dtype: Python ints ``bits``, ``max`` and ``min`` (of
     the integers fnnet.torch holds: 32 bits for int64 unless jax's x64 mode is on), and
     ``dtype`` the type's name.
@@ -153,12 +159,6 @@ class iinfo:  # noqa: N801 - PyTorch's name
         self.bits, self.max, self.min = (builtins.int(v) for v in (info.bits, info.max,
                                                                     info.min))
         self.dtype = type.name
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, iinfo) and other.dtype == self.dtype
-
-    def __hash__(self) -> int:
-        return hash(self.dtype)
 
     def __repr__(self) -> str:
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -1604,8 +1604,9 @@ class Size(tuple[int, ...]):
     def __getitem__(self, index: slice) -> Size: ...
 
     def __getitem__(self, index: typing.SupportsIndex | slice) -> int | Size:
-        item = tuple.__getitem__(self, index)
-        return Size(item) if isinstance(index, slice) else item
+        if isinstance(index, slice):
+            return Size(tuple.__getitem__(self, index))
+        return tuple.__getitem__(self, index)
 
     def __add__(self, other: Any) -> Size:
         if not isinstance(other, tuple):
