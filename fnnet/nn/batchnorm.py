@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from fnnet.nn import functional as F
+from fnnet.nn.init import constant
 from fnnet.nn.module import Module, check_input
 from fnnet.typing import Array, Params, PRNGKey, State
 
@@ -57,15 +58,15 @@ class _BatchNorm(Module):
         del key
         params: Params = {}
         if self.affine:
-            params["weight"] = jnp.ones((self.num_features,), jnp.float32)
+            params["weight"] = constant((self.num_features,), 1.0)
             if self.bias:
-                params["bias"] = jnp.zeros((self.num_features,), jnp.float32)
+                params["bias"] = constant((self.num_features,), 0.0)
         state: State = {}
         if self.track_running_stats:
             state = {
-                "running_mean": jnp.zeros((self.num_features,), jnp.float32),
-                "running_var": jnp.ones((self.num_features,), jnp.float32),
-                "num_batches_tracked": jnp.zeros((), count_dtype()),
+                "running_mean": constant((self.num_features,), 0.0),
+                "running_var": constant((self.num_features,), 1.0),
+                "num_batches_tracked": constant((), 0, count_dtype()),
             }
         return params, state
 

@@ -19,6 +19,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 from jax.typing import DTypeLike
 
@@ -70,6 +71,13 @@ def _take(flat: Array, shape: Shape) -> Array:
 def _take_scaled(flat: Array, shape: Shape, scale: float, shift: float) -> Array:
     """``shift + scale`` times :func:`_take`'s values (both traced: one program for any)."""
     return (shift + scale * lax.slice(flat, (0,), (math.prod(shape),))).reshape(shape)
+
+
+def constant(shape: Shape, value: float, dtype: DTypeLike = jnp.float32) -> Array:
+    """``value`` in every element of ``shape`` (a norm layer's ones and zeros), filled by
+    numpy and copied to the device: ``jnp.full`` compiles a program for each new shape.
+    PyTorch equivalent: ``torch.nn.init.constant_``."""
+    return jax.device_put(np.full(tuple(shape), value, dtype))
 
 
 def fan_in(shape: Shape) -> int:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import jax.numpy as jnp
-
 from fnnet.nn.functional.rms_norm import rms_norm
 from fnnet.nn.functional.sequence import layer_norm
+from fnnet.nn.init import constant
 from fnnet.nn.module import Module
 from fnnet.typing import Array, Params, PRNGKey, State
 
@@ -53,9 +52,9 @@ class LayerNorm(Module):
         del key
         if not self.elementwise_affine:
             return {}, {}
-        params = {"weight": jnp.ones(self.normalized_shape, jnp.float32)}
+        params = {"weight": constant(self.normalized_shape, 1.0)}
         if self.bias:
-            params["bias"] = jnp.zeros(self.normalized_shape, jnp.float32)
+            params["bias"] = constant(self.normalized_shape, 0.0)
         return params, {}
 
     # One input array: Module.apply's *args are for composites' forward.
@@ -97,7 +96,7 @@ class RMSNorm(Module):
         del key
         if not self.elementwise_affine:
             return {}, {}
-        return {"weight": jnp.ones(self.normalized_shape, jnp.float32)}, {}
+        return {"weight": constant(self.normalized_shape, 1.0)}, {}
 
     def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
               key: PRNGKey | None = None) -> tuple[Array, State]:

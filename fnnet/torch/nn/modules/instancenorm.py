@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.init import constant
 from fnnet.torch import _dtypes
 from fnnet.torch._functions import tensor
 from fnnet.torch.nn._attention_norm import instance_norm
@@ -31,9 +31,9 @@ class _InstanceNorm(_NormBase):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.register_parameter("weight", Parameter._from_array(
-            jnp.ones(num_features, jnp.float32)) if affine else None)
+            constant((num_features,), 1.0)) if affine else None)
         self.register_parameter("bias", Parameter._from_array(
-            jnp.zeros(num_features, jnp.float32)) if affine else None)
+            constant((num_features,), 0.0)) if affine else None)
         if track_running_stats:
             self.register_buffer("running_mean", tensor(np.zeros(num_features, np.float32)))
             self.register_buffer("running_var", tensor(np.ones(num_features, np.float32)))

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
-
 import fnnet.nn as fnn
+from fnnet.nn.init import constant
 from fnnet.torch.nn._group_norm import group_norm
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
@@ -46,9 +45,9 @@ class GroupNorm(Module):
             num_channels, eps, affine
         self.has_bias = bool(affine and bias)  # PyTorch's repr shows bias=False unless both
         self.register_parameter("weight", Parameter._from_array(
-            jnp.ones(num_channels, jnp.float32)) if affine else None)
+            constant((num_channels,), 1.0)) if affine else None)
         self.register_parameter("bias", Parameter._from_array(
-            jnp.zeros(num_channels, jnp.float32)) if self.has_bias else None)
+            constant((num_channels,), 0.0)) if self.has_bias else None)
         self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
