@@ -480,6 +480,16 @@ def test_initialize_refuses_an_address_that_is_no_str():
         parallel.initialize(1234, 2, 0)
 
 
+def test_initialize_joins_a_runtime_already_started_for_the_same_run(monkeypatch):
+    # under python -m fnnet.torch.distributed.run, import fnnet.torch starts JAX's runtime
+    monkeypatch.setattr(jax.distributed, "is_initialized", lambda: True)
+    monkeypatch.setattr(jax, "process_count", lambda: 2)
+    monkeypatch.setattr(jax, "process_index", lambda: 1)
+    assert parallel.initialize("localhost:1234", 2, 1) is True
+    with pytest.raises(RuntimeError, match="already runs this as process 1 of 2, not 0 of 2"):
+        parallel.initialize("localhost:1234", 2, 0)
+
+
 def test_initialize_is_a_no_op_for_one_process(monkeypatch):
     for name in (parallel.ENV_COORDINATOR, parallel.ENV_NUM_PROCESSES,
                  parallel.ENV_PROCESS_ID):

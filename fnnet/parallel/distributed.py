@@ -70,11 +70,14 @@ def initialize(
         initialization_timeout: seconds to wait for every process to connect.
 
     Returns:
-        True when ``jax.distributed.initialize`` was called, False for a
-        single-process run.
+        True when ``jax.distributed.initialize`` was called (now, or before with the
+        same process count and id, as ``import fnnet.torch`` does under
+        ``python -m fnnet.torch.distributed.run``), False for a single-process run.
 
     Raises:
         TypeError: ``coordinator_address`` is not a str.
+        RuntimeError: JAX's distributed runtime runs already with another process count
+            or id.
         ValueError: an environment variable that is not an integer, a missing
             setting (the coordinator, or the process id, of a multi-process run), a
             malformed address (or a port outside [1, 65535]), a process id out of range
@@ -122,6 +125,14 @@ def initialize(
         raise ValueError(f"a multi-process run needs process_id= (or {ENV_PROCESS_ID})")
     if not 0 <= process_id < num_processes:
         raise ValueError(f"process_id must be in [0, {num_processes}), got {process_id}")
+    if jax.distributed.is_initialized():
+        # started already (``import fnnet.torch`` under the launcher does): the same run
+        if (jax.process_count(), jax.process_index()) != (num_processes, process_id):
+            raise RuntimeError(
+                f"initialize: JAX's distributed runtime already runs this as process "
+                f"{jax.process_index()} of {jax.process_count()}, not {process_id} of "
+                f"{num_processes}")
+        return True
     # CPU devices of different processes talk through gloo (no effect on GPUs and TPUs).
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address, num_processes, process_id,
