@@ -23,12 +23,12 @@ from fnnet.torch.utils.tensorboard._hparams import check_domains, with_domains
 from fnnet.train.events import scalars_summary, tensorboardx
 
 __all__ = ["audio", "histogram", "hparams", "image", "image_boxes", "mesh", "scalar",
-           "tensor_proto", "text"]
+           "tensor_proto", "text", "video"]
 
 #: the other functions of PyTorch's module -> the writer's method writing that summary
 _WRITER_METHOD = {"histogram_raw": "add_histogram_raw", "make_histogram": "add_histogram",
                   "draw_boxes": "add_image_with_boxes",
-                  "make_image": "add_image", "video": "add_video", "make_video": "add_video",
+                  "make_image": "add_image", "make_video": "add_video",
                   "custom_scalars": "add_custom_scalars", "pr_curve_raw": "add_pr_curve_raw",
                   "pr_curve": "add_pr_curve", "compute_curve": "add_pr_curve"}
 
@@ -291,6 +291,58 @@ def mesh(tag: str, vertices: Any, colors: Any, faces: Any, config_dict: Any,
         value.metadata.display_name = display_name or ""
         value.metadata.summary_description = description or ""
     return summary
+
+
+def _gif(frames: np.ndarray, fps: float) -> Any:
+    """``frames [T, H, W, C]`` (uint8) as a GIF ``Summary.Image`` through moviepy's
+    ``editor``, as PyTorch encodes a video; None, after PyTorch's printed line, where
+    moviepy or its ``editor`` (gone from moviepy 2) cannot be imported."""
+    try:
+        import moviepy  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        print("add_video needs package moviepy")
+        return None
+    try:
+        from moviepy import editor
+    except ImportError:
+        print("moviepy is installed, but can't import moviepy.editor.",
+              "Some packages could be missing [imageio, requests]")
+        return None
+    import tempfile
+
+    from tensorboardX.proto.summary_pb2 import Summary
+
+    _, height, width, channels = frames.shape
+    clip = editor.ImageSequenceClip(list(frames), fps=fps)
+    with tempfile.NamedTemporaryFile(suffix=".gif") as file:
+        clip.write_gif(file.name, verbose=False, logger=None)
+        file.seek(0)
+        encoded = file.read()
+    return Summary.Image(height=height, width=width, colorspace=channels,
+                         encoded_image_string=encoded)
+
+
+def video(tag: str, tensor: Any, fps: float = 4) -> Any:
+    """A ``Summary`` of a video: ``tensor [N, T, C, H, W]`` (floats in ``[0, 1]`` or
+    uint8), the N clips tiled into one (a grid of powers of 2), played at ``fps``, as a
+    GIF encoded by moviepy's ``editor`` as PyTorch's; without it the value holds no
+    image, after PyTorch's printed line.
+
+    Raises:
+        ValueError: ``tensor`` is not 5-dimensional.
+
+    PyTorch equivalent: ``torch.utils.tensorboard.summary.video``.
+    """
+    from tensorboardX.proto.summary_pb2 import Summary
+    from tensorboardX.utils import _prepare_video
+
+    array = _array(tensor, "tensor")
+    if array.ndim != 5:
+        raise ValueError(f"tensor must be a video [N, T, C, H, W], got shape {array.shape}")
+    frames = _prepare_video(array)
+    scale = 1 if frames.dtype == np.uint8 else 255  # as PyTorch's _calc_scale_factor
+    frames = (frames.astype(np.float32) * scale).clip(0, 255).astype(np.uint8)
+    return Summary(value=[Summary.Value(tag=tag, image=_gif(frames, fps))])
 
 
 def audio(tag: str, tensor: Any, sample_rate: int = 44100) -> Any:

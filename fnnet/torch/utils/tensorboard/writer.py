@@ -27,12 +27,12 @@ from fnnet.torch.utils.tensorboard.summary import (
     mesh,
     scalar,
     tensor_proto,
+    video,
 )
 from fnnet.train.events import _new_suffix, scalars_summary, tensorboardx
 
 #: what each unsupported method's error suggests instead
 _ELSEWHERE = {
-    "add_video": "write the frames with add_image",
     "add_onnx_graph": "fnnet has no ONNX export",
 }
 
@@ -204,13 +204,12 @@ class SummaryWriter:
 
     Supported: ``add_scalar``, ``add_scalars``, ``add_tensor``, ``add_histogram``,
     ``add_histogram_raw``, ``add_image``, ``add_images``, ``add_image_with_boxes``,
-    ``add_mesh``, ``add_figure``, ``add_audio``, ``add_text``, ``add_hparams``, ``add_graph``,
-    ``add_pr_curve``, ``add_pr_curve_raw``, ``add_embedding``, ``add_custom_scalars`` (and
-    its ``_multilinechart`` and ``_marginchart``), ``flush``, ``close``, ``get_logdir``,
-    ``file_writer`` (``_get_file_writer()``), ``all_writers`` and ``with SummaryWriter()
-    as w``.
-    The other methods of PyTorch's writer raise ``NotImplementedError`` naming what to
-    do instead.
+    ``add_mesh``, ``add_video``, ``add_figure``, ``add_audio``, ``add_text``,
+    ``add_hparams``, ``add_graph``, ``add_pr_curve``, ``add_pr_curve_raw``,
+    ``add_embedding``, ``add_custom_scalars`` (and its ``_multilinechart`` and
+    ``_marginchart``), ``flush``, ``close``, ``get_logdir``, ``file_writer``
+    (``_get_file_writer()``), ``all_writers`` and ``with SummaryWriter() as w``.
+    ``add_onnx_graph`` raises ``NotImplementedError``: fnnet has no ONNX export.
 
     PyTorch equivalent: ``torch.utils.tensorboard.SummaryWriter``.
     """
@@ -227,11 +226,11 @@ class SummaryWriter:
                             f"{type(filename_suffix).__name__}")
         # max_queue=0 is PyTorch's unbounded queue; flush_secs=0 would spin the writing
         # thread (PyTorch's too), so it is refused
-        if not isinstance(max_queue, numbers.Integral) or isinstance(max_queue, bool) \
+        if not isinstance(max_queue, int | np.integer) or isinstance(max_queue, bool) \
                 or max_queue < 0:
             raise ValueError(f"max_queue must be an int >= 0, got {max_queue!r}")
-        if not isinstance(flush_secs, numbers.Real) or isinstance(flush_secs, bool) \
-                or not flush_secs > 0:
+        if not isinstance(flush_secs, int | float | np.integer) or \
+                isinstance(flush_secs, bool) or not flush_secs > 0:
             raise ValueError(f"flush_secs must be a positive number, got {flush_secs!r}")
         purge_step = _check_step(purge_step)
         # as given (a Path stays one, as in PyTorch); "" or None: the default folder
@@ -412,6 +411,18 @@ class SummaryWriter:
             labels = None
         self._write(image_boxes(tag, array, boxes, rescale=rescale, dataformats=dataformats,
                                 labels=labels), global_step, walltime)
+
+    def add_video(self, tag: str, vid_tensor: Any, global_step: int | None = None,
+                  fps: float = 4, walltime: float | None = None) -> None:
+        """Adds a video: ``vid_tensor [N, T, C, H, W]`` (floats in ``[0, 1]`` or uint8),
+        the N clips tiled into one GIF played at ``fps``, encoded by moviepy's ``editor``
+        as PyTorch's writer encodes it; without moviepy (or with moviepy 2, which has no
+        ``editor``) it prints PyTorch's line and writes an empty value, as PyTorch's.
+
+        PyTorch equivalent: ``SummaryWriter.add_video``.
+        """
+        _check_tag(tag)
+        self._write(video(tag, vid_tensor, fps), global_step, walltime)
 
     def add_mesh(self, tag: str, vertices: Any, colors: Any = None, faces: Any = None,
                  config_dict: Any = None, global_step: int | None = None,
