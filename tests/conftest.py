@@ -192,6 +192,7 @@ LONGEST_FIRST = (
 #: module lacks is an error, so a renamed test cannot leave the list silently.
 SLOW: tuple[str, ...] = (
     "test_shim_multiprocessing",
+    "test_shim_transformer::test_mismatched_masks_and_a_slow_encoder_warn_as_pytorch",
     "test_shim_batch_patterns::test_a_replay_memorys_batches_joined_with_cat_compile_once_per_shape",
     "test_shim_user_programs::test_recurrent_layers_on_packed_sequences_match_pytorch[LSTM-2-True-True]",
     "test_shim_from_scratch::test_count_in_place_and_a_view_assigned_to_itself_as_pytorch",

