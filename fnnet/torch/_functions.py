@@ -26,6 +26,7 @@ from fnnet.torch.tensor import (
     _dim,
     _host,
     _op,
+    _operands,
     _scalar_or_tensor,
     _shape_args,
     _wrap_value,
@@ -478,7 +479,10 @@ def stack(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> T
 
 
 def where(condition: Tensor, x: Any, y: Any) -> Tensor:
-    """PyTorch equivalent: ``torch.where(condition, x, y)``."""
+    """PyTorch equivalent: ``torch.where(condition, x, y)`` (a 0-dim ``x`` or ``y``
+    promotes as an arithmetic operand does)."""
+    if isinstance(x, Tensor):
+        return _op(_where, (), condition, *_operands(x, y))
     return _op(_where, (), condition, _scalar_or_tensor(x), _scalar_or_tensor(y))
 
 
@@ -562,11 +566,11 @@ neg = _method("neg")
 
 
 def maximum(x: Tensor, other: Tensor) -> Tensor:
-    return _op(jnp.maximum, (), x, _scalar_or_tensor(other))
+    return _op(jnp.maximum, (), *_operands(x, other))
 
 
 def minimum(x: Tensor, other: Tensor) -> Tensor:
-    return _op(jnp.minimum, (), x, _scalar_or_tensor(other))
+    return _op(jnp.minimum, (), *_operands(x, other))
 
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
