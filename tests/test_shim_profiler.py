@@ -113,6 +113,10 @@ def test_key_averages_count_the_regions_and_the_compiled_steps(traced):
 
 def test_table_is_pytorchs_layout_sorted_and_limited(traced):
     prof, _ = traced
+    # the profiler recipe's group_by_stack_n=5: rows without stacks group by name, as in
+    # PyTorch's table (no extra column)
+    assert prof.key_averages(group_by_stack_n=5).table(sort_by="self_cpu_time_total") == \
+        prof.key_averages().table(sort_by="self_cpu_time_total")
     rows = prof.key_averages()
     text = rows.table(sort_by="cpu_time_total", row_limit=5)
     lines = text.splitlines()
@@ -173,8 +177,8 @@ def test_bad_arguments_are_named():
         profiler.record_function(3)
     with profiler.profile() as prof:
         pass
-    with pytest.raises(NotImplementedError, match="group_by_stack_n"):
-        prof.key_averages(group_by_stack_n=5)
+    with pytest.raises(TypeError, match="group_by_stack_n must be an int >= 0, got -1"):
+        prof.key_averages(group_by_stack_n=-1)
 
 
 def test_handler_refuses_a_file_for_its_folder(tmp_path):

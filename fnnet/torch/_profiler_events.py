@@ -217,18 +217,18 @@ class EventList(list[Any]):
         ``group_by_input_shape=True`` adds PyTorch's ``Input Shapes`` column, ``[]`` in
         every row: the events are ``record_function`` regions and compiled programs,
         not operators, and hold no input shapes (as PyTorch shows a region).
+        ``group_by_stack_n`` groups by name all the same: the events carry no Python
+        stacks (``profile(with_stack=True)``'s trace holds them, for TensorBoard's
+        profile tab), and PyTorch groups events without stacks by name.
 
         Raises:
-            NotImplementedError: ``group_by_stack_n`` (the trace has no per-operator
-                stacks).
+            TypeError: ``group_by_stack_n`` is not an int >= 0.
         """
         del group_by_overload_name  # the rows are regions and programs: no overloads
-        if group_by_stack_n:
-            raise NotImplementedError(
-                "fnnet.torch does not support key_averages(group_by_stack_n=...): JAX's "
-                "trace has no per-operator stacks; open the trace of "
-                "profile(with_stack=True) in TensorBoard's profile tab "
-                "(torch.profiler.tensorboard_trace_handler)")
+        if not isinstance(group_by_stack_n, int) or isinstance(group_by_stack_n, bool) \
+                or group_by_stack_n < 0:
+            raise TypeError(f"key_averages: group_by_stack_n must be an int >= 0, got "
+                            f"{group_by_stack_n!r}")
         rows: dict[str, FunctionEventAvg] = {}
         for event in self:
             key = step_name(event.key)

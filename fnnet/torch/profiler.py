@@ -646,8 +646,6 @@ class profile:  # noqa: N801 - PyTorch's name
 
         Raises:
             AssertionError: the profiler never warmed up (PyTorch's error).
-            NotImplementedError: ``group_by_stack_n`` (the trace has no per-operator
-                stacks).
         """
         self._check_initialized("getting key averages")
         return self.events().key_averages(group_by_input_shape, group_by_stack_n,
