@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from fnnet.nn.functional._utils import widened
+
 # ---------------------------------------------------------------- SGD momentum
 
 
@@ -151,9 +153,11 @@ def one_minus_power(beta: Any, step: jax.Array) -> jax.Array:
     torch computes them from Python floats, in float64. In float32 ``beta = 0.999``
     itself rounds by 1.3e-8, which ``1 - beta**t`` magnifies to about 1e-5 relative for
     the first thousands of steps; ``-expm1(t log(beta))``, with the logarithm taken in
-    float64, is exact to float32 rounding.
+    float64, is exact to the rounding of the default float (float32, float64 in x64
+    mode).
     """
-    out: jax.Array = -jnp.expm1(step.astype(jnp.float32) * -neg_log(beta))
+    # float32, or float64 where JAX's x64 mode makes it the default float
+    out: jax.Array = -jnp.expm1(step.astype(jnp.result_type(float)) * -neg_log(beta))
     return out
 
 
@@ -162,9 +166,9 @@ def rounded(fn: Any, x: jax.Array, *others: Any) -> jax.Array:
 
     PyTorch's CPU kernels compute a float16/bfloat16 tensor's op in float32 and round
     its result once; the same expression in half precision would round after every
-    operation. For float32 arrays this is ``fn`` itself.
+    operation. For float32 and float64 arrays this is ``fn`` itself.
     """
-    wide = [a.astype(jnp.float32) if isinstance(a, jax.Array) else a for a in (x, *others)]
+    wide = [widened(a) if hasattr(a, "dtype") else a for a in (x, *others)]
     out: jax.Array = fn(*wide).astype(x.dtype)
     return out
 
@@ -193,7 +197,7 @@ def adam_direction(exp_avg: optax.Updates, exp_avg_sq: optax.Updates, step: jax.
     def direction(m: jax.Array, v: jax.Array) -> jax.Array:
         denom = rounded(lambda d: d + eps,
                         rounded(lambda r: r / correction2_sqrt, rounded(jnp.sqrt, v)))
-        out: jax.Array = (m.astype(jnp.float32) / correction1) / denom.astype(jnp.float32)
+        out: jax.Array = (widened(m) / correction1) / widened(denom)
         return out
 
     return jax.tree.map(direction, exp_avg, exp_avg_sq)
