@@ -569,6 +569,23 @@ def _metadata_and_ids(torch_module, folder):
             str(stacks.value))
 
 
+def test_export_stacks_of_device_time_without_a_device_is_empty_as_pytorchs(torch, tmp_path):
+    """The profiler recipe's ``export_stacks(path, "self_cuda_time_total")`` on a CPU: an
+    empty file, as PyTorch's; an unknown metric is PyTorch's ValueError; the CPU time's
+    stacks are refused naming the fnnet way."""
+    outcomes = []
+    for module in (torch, ft):
+        with module.profiler.profile(with_stack=True) as prof:
+            module.ones(3).sum().item()
+        prof.export_stacks(str(tmp_path / "stacks.txt"), "self_cuda_time_total")
+        with pytest.raises(ValueError) as error:
+            prof.export_stacks(str(tmp_path / "other.txt"), "cpu_time")
+        outcomes.append(((tmp_path / "stacks.txt").read_text(), str(error.value)))
+    assert outcomes[1] == outcomes[0] == ("", outcomes[0][1])
+    with pytest.raises(NotImplementedError, match="profile.export_stacks: JAX's trace"):
+        prof.export_stacks(str(tmp_path / "stacks.txt"))
+
+
 def test_metadata_trace_ids_and_deprecations_as_pytorchs(torch, tmp_path):
     (tmp_path / "torch").mkdir()
     (tmp_path / "fnnet").mkdir()
