@@ -323,6 +323,24 @@ def test_bfloat16_adam_rounds_as_torchs_kernels(torch, amsgrad):
     assert differ.sum() <= 2, differ.sum()
 
 
+def test_float64_adam_is_torchs_under_x64(torch):
+    """With JAX's x64 mode, float64 parameters keep float64 arithmetic throughout."""
+    grads = np.random.default_rng(0).standard_normal((3, 8))
+    p = torch.zeros(8, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([p], lr=0.1)
+    with jax.enable_x64(True):
+        tx = optim.Adam(lr=0.1)
+        ours = jnp.zeros(8, jnp.float64)
+        state, update = tx.init(ours), jax.jit(tx.update)
+        for g in grads:
+            p.grad = torch.tensor(g)
+            opt.step()
+            updates, state = update(jnp.asarray(g), state, ours)
+            ours = optax.apply_updates(ours, updates)
+        assert ours.dtype == jnp.float64
+        np.testing.assert_allclose(ours, p.detach().numpy(), rtol=1e-13, atol=1e-15)
+
+
 # ---------------------------------------------------------------- bad hyperparameters
 
 BAD = [
