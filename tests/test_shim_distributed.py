@@ -569,6 +569,27 @@ def test_launcher_tees_redirects_and_filters_output_as_torchrun(tmp_path, capsys
     assert capsys.readouterr().out.splitlines() == [str(count)] * count
 
 
+def test_the_deprecated_launch_passes_the_local_rank_as_pytorchs(tmp_path, capsys):
+    # python -m torch.distributed.launch gives the script --local-rank=N first (not with
+    # --use-env), warns that it is deprecated, and needs --use-env with --no-python
+    from fnnet.torch.distributed import launch
+
+    script = tmp_path / "train.py"
+    script.write_text("import os, sys\nprint(os.environ['LOCAL_RANK'], *sys.argv[1:])\n")
+    with pytest.warns(FutureWarning, match="torch.distributed.launch is deprecated"):
+        assert launch.main(["--nproc_per_node", "2", str(script), "--lr", "0.1"]) == 0
+    assert sorted(capsys.readouterr().out.splitlines()) == ["0 --local-rank=0 --lr 0.1",
+                                                            "1 --local-rank=1 --lr 0.1"]
+    with pytest.warns(FutureWarning):
+        assert launch.main(["--nproc_per_node", "2", "--use-env", str(script)]) == 0
+    assert sorted(capsys.readouterr().out.splitlines()) == ["0", "1"]
+    with pytest.warns(FutureWarning), pytest.raises(SystemExit):
+        launch.main(["--no-python", "echo"])
+    assert "When using the '--no-python' flag, you must also set the '--use-env' flag." \
+        in capsys.readouterr().err
+    assert dist.launch is launch
+
+
 @pytest.mark.parametrize("args, message", [
     (["--nnodes", "2", "x.py"], "--nnodes 2 needs --master-addr"),
     (["--max-restarts", "1", "x.py"], "--max-restarts must be 0"),

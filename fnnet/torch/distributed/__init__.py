@@ -81,8 +81,8 @@ GroupMember = group
 def __getattr__(name: str) -> Any:
     if name.startswith("_"):
         raise AttributeError(name)
-    if name == "run":  # the launcher, a submodule
-        return importlib.import_module("fnnet.torch.distributed.run")
+    if name in ("run", "launch"):  # the launchers, submodules
+        return importlib.import_module(f"fnnet.torch.distributed.{name}")
     raise _unsupported(name)  # a NotImplementedError, never an AttributeError
 
 

@@ -21,7 +21,6 @@ ALTERNATIVES = {
     "optim": "ZeroRedundancyOptimizer is not provided; " + _DDP,
     "algorithms": "DDP communication hooks are not provided; " + _DDP,
     "autograd": "distributed autograd is not provided; " + _DDP,
-    "launch": "use python -m fnnet.torch.distributed.run (torchrun's flags)",
     "send": "point-to-point messages are not provided; " + _JAX,
     "recv": "point-to-point messages are not provided; " + _JAX,
     "isend": "point-to-point messages are not provided; " + _JAX,

@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, NamedTuple, TextIO
 
 from fnnet.parallel.distributed import ENV_COORDINATOR, ENV_NUM_PROCESSES, ENV_PROCESS_ID
@@ -381,10 +381,12 @@ def _first_failure(ended: dict[str, tuple[int, float]], raised: dict[str, float]
         time.sleep(0.05)
 
 
-def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
+def launch(command: Sequence[str] | Callable[[dict[str, str]], Sequence[str]],
+           envs: Sequence[dict[str, str]],
            timeout: float | None = None, prog: str = PROG, interval: float = 0.05,
            shown: Sequence[tuple[Shown, Shown]] | None = None) -> int:
-    """Runs ``command`` once per environment; returns 0, or 1 after stopping them all
+    """Runs ``command`` (or ``command(env)``) once per environment; returns 0, or 1
+    after stopping them all
     (130 where the launcher was interrupted, as a shell reports a process ended by
     SIGINT); ``prog`` names the launcher in its messages, the processes are checked
     every ``interval`` seconds, and ``shown`` says where each process's standard output
@@ -423,7 +425,8 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
         for i, (env, rank) in enumerate(zip(envs, ranks, strict=True)):
             if stopping.is_set():
                 break
-            proc = subprocess.Popen(list(command), env=env, stdout=subprocess.PIPE,
+            argv = command(env) if callable(command) else command
+            proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True)
             procs.append(proc)
             out, err = plain if shown is None else shown[i]
@@ -463,10 +466,20 @@ def launch(command: Sequence[str], envs: Sequence[dict[str, str]],
     return 130 if failure == "interrupted" else 1
 
 
-def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
-    """Parses the flags and runs the script; returns the exit status."""
+def main(argv: Sequence[str] | None = None, prog: str = PROG,
+         legacy: bool = False) -> int:
+    """Parses the flags and runs the script; returns the exit status. ``legacy``: the
+    flags and arguments of ``torch.distributed.launch`` (see
+    :mod:`fnnet.torch.distributed.launch`)."""
     parser = build_parser(prog)
+    if legacy:
+        parser.add_argument("--use-env", "--use_env", action="store_true",
+                            help="pass the local rank in LOCAL_RANK alone, not as the "
+                                 "script's --local-rank argument")
     args = parser.parse_args(argv)
+    if legacy and args.no_python and not args.use_env:
+        parser.error("When using the '--no-python' flag, you must also set the "
+                     "'--use-env' flag.")
     if args.max_restarts != 0:
         parser.error("--max-restarts must be 0: fnnet does not restart failed runs")
     if not 0 <= args.node_rank < args.nnodes:
@@ -480,11 +493,17 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     except ValueError as error:
         parser.error(str(error))
     if args.no_python:
-        command = [args.script, *args.script_args]
+        start = [args.script]
     elif args.module:
-        command = [sys.executable, "-u", "-m", args.script, *args.script_args]
+        start = [sys.executable, "-u", "-m", args.script]
     else:
-        command = [sys.executable, "-u", args.script, *args.script_args]
+        start = [sys.executable, "-u", args.script]
+
+    def command(env: dict[str, str]) -> list[str]:
+        # torch.distributed.launch passes the local rank as an argument, before the rest
+        rank = [f"--local-rank={env['LOCAL_RANK']}"] if legacy and not args.use_env else []
+        return [*start, *rank, *args.script_args]
+
     return launch(command, envs, args.timeout, prog, args.monitor_interval,
                   destinations(args, envs))
 
