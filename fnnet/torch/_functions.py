@@ -158,11 +158,22 @@ def _size(name: str, shape: tuple[Any, ...], size: Any) -> tuple[Any, ...]:
         if not shape:
             raise TypeError(f"{name}() missing its shape: pass it as {name}(2, 3), "
                             f"{name}((2, 3)) or {name}(size=(2, 3))")
-        return shape
+        return _nonnegative(name, shape)
     if shape:
         raise TypeError(f"{name}() received the shape both positionally {shape} and as "
                         f"size={size!r}; pass one")
-    return (size,)
+    return _nonnegative(name, (size,))
+
+
+def _nonnegative(name: str, size: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``size`` after PyTorch's RuntimeError for a negative dimension."""
+    dims = _shape_args(size)
+    bad = next((d for d in dims if d < 0), None)
+    if bad is not None:
+        raise RuntimeError("zeros: Dimension size must be non-negative." if name == "zeros" else
+                           f"Trying to create tensor with negative dimension {bad}: "
+                           f"{list(dims)}")
+    return size
 
 
 #: values of at most this many elements that fnnet.torch makes on the host (constants,
@@ -216,8 +227,8 @@ def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
             _dtypes.bool_ if isinstance(fill_value, bool) else _dtypes.int64)
     if _graph.canonical_dtype(_dtypes.to_np(dtype)) == np.int32:
         _check_int32(fill_value)
-    return _creation(lambda s, d: jnp.full(s, fill_value, d), (size,), dtype, requires_grad,
-                     lambda s, d: np.full(s, fill_value, d))
+    return _creation(lambda s, d: jnp.full(s, fill_value, d), _nonnegative("full", (size,)),
+                     dtype, requires_grad, lambda s, d: np.full(s, fill_value, d))
 
 
 def zeros_like(x: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
@@ -271,9 +282,13 @@ def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"randint(): argument 'size' (position 3) must be tuple of ints, "
                         f"not {type(size).__name__}")
+    if low >= top:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={top}")
+    shape = _shape_args(_nonnegative("randint", (size,)))
     key = _random.key_for(generator, "randint")
     np_dtype = _dtypes.to_np(dtype or _dtypes.int64)
-    return _wrap_value(jax.random.randint(key, _shape_args((size,)), low, top, np_dtype))
+    return _wrap_value(jax.random.randint(key, shape, low, top, np_dtype))
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | None = None,
@@ -283,7 +298,7 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | N
     check_placement(device)
     if isinstance(n, int) and n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    return _wrap_value(_graph.as_array(_random.randperm(n, generator)))
+    return _wrap_value(to_canonical(np.asarray(_random.randperm(n, generator))))
 
 
 def _check_int32(*values: Any) -> None:

@@ -256,9 +256,14 @@ def _wrap_value(value: Any, kind: int = CONST, owned: bool = False) -> Tensor:
 
 
 def _as_tensor(value: Any, dtype: Any = None) -> Tensor:
+    """``value`` (a tensor, number, nested list or array) as a tensor; a value from the
+    host stays there, as ``torch.tensor``'s copy does, until a step reads it."""
     if isinstance(value, Tensor):
         return value if dtype is None else value.to(dtype)
-    return _wrap_value(_graph.as_array(_host(value), dtype))
+    host = _host(value)
+    if isinstance(host, jax.Array):
+        return _wrap_value(_graph.as_array(host, dtype))
+    return _wrap_value(_graph.to_canonical(np.asarray(host), dtype))
 
 
 def _host(value: Any) -> Any:
@@ -1105,6 +1110,11 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         dims = _shape_args(dims)
+        if len(dims) != self.dim():
+            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input "
+                               f"does not match the length of the desired ordering of "
+                               f"dimensions i.e. input.dim() = {self.dim()} is not equal to "
+                               f"len(dims) = {len(dims)}")
         if len({_dim(d, self.dim(), "permute") for d in dims}) != len(dims):
             raise RuntimeError("permute(): duplicate dims are not allowed.")
         out = _op(_permute, (dims,), self, who="permute")
