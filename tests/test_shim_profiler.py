@@ -586,6 +586,25 @@ def test_export_stacks_of_device_time_without_a_device_is_empty_as_pytorchs(torc
         prof.export_stacks(str(tmp_path / "stacks.txt"))
 
 
+def test_chrome_trace_header_has_pytorchs_fields(torch, tmp_path):
+    """The trace's top-level fields, as tools reading PyTorch's traces look them up; the
+    base time puts the events at their wall-clock time."""
+    import time
+
+    headers = []
+    for module in (torch, ft):
+        for record_shapes in (False, True):
+            before = time.time_ns()
+            with module.profiler.profile(record_shapes=record_shapes) as prof:
+                module.ones(3).sum().item()
+            prof.export_chrome_trace(str(tmp_path / "trace.json"))
+            trace = json.loads((tmp_path / "trace.json").read_text())
+            headers.append(sorted(trace))
+    assert headers[2:] == headers[:2]
+    first = min(e["ts"] for e in trace["traceEvents"] if e.get("ph") == "X")
+    assert 0 <= trace["baseTimeNanoseconds"] + first * 1000 - before < 60e9
+
+
 def test_metadata_trace_ids_and_deprecations_as_pytorchs(torch, tmp_path):
     (tmp_path / "torch").mkdir()
     (tmp_path / "fnnet").mkdir()

@@ -487,6 +487,7 @@ class profile:  # noqa: N801 - PyTorch's name
         self.custom_trace_id_callback = custom_trace_id_callback
         self._trace_id: str | None = None
         self._metadata: dict[str, Any] = {}  # add_metadata's, written into the traces
+        self._started_ns = 0
 
     def _check_initialized(self, doing: str) -> None:
         """PyTorch's error for results asked of a profiler that never warmed up."""
@@ -589,6 +590,7 @@ class profile:  # noqa: N801 - PyTorch's name
             self._temporary = True
         options = jax.profiler.ProfileOptions()
         options.python_tracer_level = 1 if self.with_stack else 0
+        self._started_ns = time.time_ns()  # the window's wall-clock start
         try:
             jax.profiler.start_trace(str(self._run_dir), profiler_options=options)
         except RuntimeError as error:
@@ -674,9 +676,16 @@ class profile:  # noqa: N801 - PyTorch's name
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"export_chrome_trace: path must be a file path, got {path!r}")
         target = pathlib.Path(path)
+        # PyTorch's header: the host, record_shapes where set, and the wall-clock time (ns)
+        # of the events' time 0, here the window's start less its first event's time
+        first_us = min((e["ts"] for e in self._raw if "ts" in e), default=0)
         trace = {"schemaVersion": 1, "deviceProperties": [], **self._metadata,
-                 "trace_id": self._trace_id, "traceName": str(path),
-                 "displayTimeUnit": "ms", "traceEvents": _chrome_events(self._raw)}
+                 "trace_id": self._trace_id,
+                 **({"record_shapes": 1} if self.record_shapes else {}),
+                 "host_name": socket.gethostname(),
+                 "baseTimeNanoseconds": self._started_ns - int(first_us * 1000),
+                 "traceName": str(path), "displayTimeUnit": "ms",
+                 "traceEvents": _chrome_events(self._raw)}
         body = json.dumps(trace).encode()
         target.write_bytes(gzip.compress(body) if target.suffix == ".gz" else body)
         return str(path)
