@@ -168,6 +168,24 @@ MISTAKES = {
     "index_fill past the dim": lambda T: T.zeros(3).index_fill(0, T.tensor([-4]), 1.0),
     "take past the end": lambda T: T.take(T.ones(3, 4), T.tensor([-13])),
     "GroupNorm of groups not dividing the channels": lambda T: T.nn.GroupNorm(3, 4),
+    # a layer given features of another size
+    "LSTM of another input size": lambda T: T.nn.LSTM(3, 4)(T.ones(2, 5)),
+    "GRU of another input size": lambda T: T.nn.GRU(3, 4, batch_first=True)(T.ones(2, 1, 5)),
+    "LayerNorm of another shape": lambda T: T.nn.LayerNorm([2, 4])(T.ones(3, 4)),
+    "F.layer_norm of another shape": lambda T: T.nn.functional.layer_norm(T.ones(2, 3), (4,)),
+    "BatchNorm2d of other channels": lambda T: T.nn.BatchNorm2d(3)(T.ones(2, 4, 2, 2)),
+    "BatchNorm1d without statistics, other channels": lambda T: T.nn.BatchNorm1d(
+        3, track_running_stats=False)(T.ones(4, 5)),
+    # shapes and sizes
+    "zeros of a negative size": lambda T: T.zeros(-1),
+    "ones of a negative size": lambda T: T.ones(2, -1),
+    "randn of a negative size": lambda T: T.randn(3, -1),
+    "full of a negative size": lambda T: T.full((-1,), 1.0),
+    "randint of an empty range": lambda T: T.randint(2, 2, (3,)),
+    "randint of a negative high": lambda T: T.randint(-1, (3,)),
+    "split of size 0": lambda T: T.ones(5).split(0),
+    "permute of too few dims": lambda T: T.ones(2, 3).permute(0),
+    "one_hot of a negative class": lambda T: T.nn.functional.one_hot(T.tensor([-1])),
     "BatchNorm1d of one sample in training": lambda T: T.nn.BatchNorm1d(4)(T.ones(1, 4)),
     "BatchNorm2d of one pixel in training": lambda T: T.nn.BatchNorm2d(4)(T.ones(1, 4, 1, 1)),
     "batch statistics of one value": lambda T: T.nn.functional.batch_norm(

@@ -244,10 +244,13 @@ def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tens
     n = self.shape[dim]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        if size <= 0:
+        if size < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got "
                                f"split_size={size}")
-        sizes = [min(size, n - start) for start in range(0, n, size)] or [0]
+        if size == 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
+        sizes = [min(size, n - start) for start in range(0, n, size)] if size else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n:

@@ -403,7 +403,18 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.layer_norm``."""
+    _check_normalized_shape(input, normalized_shape)
     return _op(_layer_norm, (tuple(normalized_shape), float(eps)), input, weight, bias)
+
+
+def _check_normalized_shape(input: Tensor, normalized_shape: Any) -> None:
+    """PyTorch's RuntimeError for an input whose last dimensions are not
+    ``normalized_shape``."""
+    shape, norm = tuple(input.shape), tuple(normalized_shape)
+    if len(shape) < len(norm) or shape[len(shape) - len(norm):] != norm:
+        raise RuntimeError(f"Given normalized_shape={list(norm)}, expected input with shape "
+                           f"[*, {', '.join(map(str, norm))}], but got input of size"
+                           f"{list(shape)}")
 
 
 def _layer_norm(x: Array, weight: Array | None, bias: Array | None,
@@ -437,17 +448,19 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """
     if np.dtype(tensor._cell.aval[1]).kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    # a class out of range would give a row of zeros
+    labels = host_value(tensor)
+    if labels is not None and not labels.size:
+        labels = None
+    if labels is not None and labels.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:
         num_classes = int(tensor.max().item()) + 1
     if not isinstance(num_classes, int) or num_classes < 1:
         raise RuntimeError(f"one_hot: num_classes must be a positive int or -1, got "
                            f"{num_classes!r}")
-    labels = host_value(tensor)  # a class out of range would give a row of zeros
-    if labels is not None and labels.size:
-        if labels.min() < 0:
-            raise RuntimeError("Class values must be non-negative.")
-        if labels.max() >= num_classes:
-            raise RuntimeError("Class values must be smaller than num_classes.")
+    if labels is not None and labels.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
     return _op(_one_hot, (num_classes,), tensor, who="one_hot")
 
 

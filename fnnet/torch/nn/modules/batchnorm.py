@@ -38,8 +38,15 @@ class _BatchNorm(ResettableNorm, Wrapped, _NormBase):
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         # batch statistics: in training, or always without running ones
-        if self.training or getattr(self, "running_mean", None) is None:
+        running = getattr(self, "running_mean", None)
+        if self.training or running is None:
             F._verify_batch_size(input.size())
+        channels = input.shape[1] if input.dim() > 1 else None
+        if channels is not None and channels != self.num_features:
+            name = "running_mean" if running is not None else "weight" if self.affine else None
+            if name is not None:
+                raise RuntimeError(f"{name} should contain {channels} elements not "
+                                   f"{self.num_features}")
 
 
 class BatchNorm1d(_BatchNorm):

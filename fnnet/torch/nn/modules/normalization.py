@@ -7,6 +7,7 @@ from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.nn.init import constant
+from fnnet.torch.nn import functional as F
 from fnnet.torch.nn._group_norm import group_norm
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import Resettable
@@ -29,6 +30,9 @@ class LayerNorm(Resettable, Wrapped):
         self.elementwise_affine = elementwise_affine
         self._wrap(fn)
         self._factory_kwargs(device, dtype)
+
+    def _check_input(self, input: Tensor, *rest: Any) -> None:
+        F._check_normalized_shape(input, self.normalized_shape)
 
 
 class GroupNorm(Module):

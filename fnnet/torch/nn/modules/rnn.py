@@ -102,6 +102,9 @@ class RNNBase(Resettable, Wrapped):
                             f"{type(input).__name__}")
         train, d = self.training, self.__dict__
         check_rnn(input, d[self._params[0]])
+        if input.dim() in (2, 3) and input.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {input.shape[-1]}")
         lstm = self._fn.mode == "LSTM"
         if lstm and hx is not None and not (isinstance(hx, tuple) and len(hx) == 2):
             raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
