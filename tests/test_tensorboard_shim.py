@@ -329,6 +329,8 @@ def writers(tmp_path_factory):
     lambda w, t: w.add_scalar("loss", t.ones(3)),
     lambda w, t: w.add_scalar("loss", None),
     lambda w, t: w.add_scalars("acc", {"train": None}),
+    lambda w, t: w.add_histogram("grad", None),  # a parameter's grad before backward()
+    lambda w, t: w.add_image("img", None),
     lambda w, t: w.add_image("img", np.zeros((8, 8))),
     lambda w, t: w.add_image("img", np.zeros((8, 8, 3)), dataformats="HHC"),
     lambda w, t: w.add_images("img", np.zeros((3, 8, 8))),

@@ -43,10 +43,24 @@ _TENSOR_FIELDS = {
     "int64": ("DT_INT64", "int64_val"), "bool": ("DT_BOOL", "bool_val")}
 
 
+def _neither_array_nor_tensor(value: Any) -> NotImplementedError:
+    """PyTorch's error for a value that is no array, tensor or number (None: a
+    ``param.grad`` logged before the first backward pass)."""
+    return NotImplementedError(f"Got {type(value)}, but numpy array or torch tensor are "
+                               f"expected.")
+
+
 def _array(value: Any, name: str) -> np.ndarray:
     """``value`` (a tensor, array, list or number) as a numpy array; a bfloat16 one (which
-    numpy counts as no number) as float32."""
-    if isinstance(value, str | bytes) or value is None:
+    numpy counts as no number) as float32.
+
+    Raises:
+        NotImplementedError: None (PyTorch's error).
+        TypeError: a string, or what holds no numbers.
+    """
+    if value is None:
+        raise _neither_array_nor_tensor(value)
+    if isinstance(value, str | bytes):
         raise TypeError(f"{name} must be a tensor, an array or a number, got "
                         f"{type(value).__name__}")
     try:
@@ -81,8 +95,7 @@ def _scalar(value: Any) -> float:
     elif hasattr(value, "__array__") and hasattr(value, "shape"):  # a tensor
         array = np.asarray(value)
     else:
-        raise NotImplementedError(f"Got {type(value)}, but numpy array or torch tensor are "
-                                  f"expected.")
+        raise _neither_array_nor_tensor(value)
     array = array.squeeze()
     if array.ndim != 0:
         raise AssertionError(f"Tensor should contain one element (0 dimensions). "
