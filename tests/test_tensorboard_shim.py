@@ -334,6 +334,7 @@ def writers(tmp_path_factory):
     lambda w, t: w.add_image("img", np.zeros((8, 8))),
     lambda w, t: w.add_image("img", np.zeros((8, 8, 3)), dataformats="HHC"),
     lambda w, t: w.add_images("img", np.zeros((3, 8, 8))),
+    lambda w, t: w.add_images("img", np.zeros((2, 4, 8, 8))),  # RGBA: no grid of them
     lambda w, t: w.add_hparams({"lr": [0.1]}, {}),
     lambda w, t: w.add_hparams({"lr": 0.1}, {"acc": "high"}),
     lambda w, t: w.add_embedding(np.ones(5)),

@@ -226,6 +226,9 @@ def image(tag: str, tensor: Any, rescale: float = 1, dataformats: str = "NCHW") 
     """
     array = _array(tensor, "tensor")
     dataformats = _check_dataformats(array, dataformats)
+    if "N" in dataformats and "C" in dataformats and \
+            array.shape[dataformats.index("C")] not in (1, 3):  # a grid of RGB images
+        raise AssertionError("Input should be a 4D numpy array with 3 channels")
     return _tagged(tensorboardx().summary.image(tag, _pixels(array), rescale=rescale,
                                                 dataformats=dataformats), tag)
 
