@@ -27,10 +27,10 @@ __all__ = ["audio", "histogram", "hparams", "image", "image_boxes", "mesh", "sca
 
 #: the other functions of PyTorch's module -> the writer's method writing that summary
 _WRITER_METHOD = {"histogram_raw": "add_histogram_raw", "make_histogram": "add_histogram",
-                  "draw_boxes": "add_image_with_boxes",
-                  "make_image": "add_image", "make_video": "add_video",
-                  "custom_scalars": "add_custom_scalars", "pr_curve_raw": "add_pr_curve_raw",
-                  "pr_curve": "add_pr_curve", "compute_curve": "add_pr_curve"}
+                  "draw_boxes": "add_image_with_boxes", "make_image": "add_image",
+                  "make_video": "add_video", "custom_scalars": "add_custom_scalars",
+                  "pr_curve_raw": "add_pr_curve_raw", "pr_curve": "add_pr_curve",
+                  "compute_curve": "add_pr_curve"}
 
 #: a tensor's dtype -> the TensorProto dtype and value field PyTorch's ``tensor_proto``
 #: writes it as (uint8 in ``int_val``, which TensorBoard reads: PyTorch's ``uint32_val``
