@@ -622,3 +622,19 @@ def test_videos_without_moviepy_are_pytorchs(writers, monkeypatch, capsys):
                          for value in event.summary.value], capsys.readouterr().out))
     assert written[1] == written[0] == ([(3, written[0][0][0][1])],
                                         "add_video needs package moviepy\n")
+
+
+def test_a_file_writer_reopened_after_close_writes_a_new_file(tmp_path):
+    """``FileWriter.reopen()`` as PyTorch documents it (PyTorch 2.13's raises
+    AttributeError): the events after it go to a new file of the folder."""
+    from fnnet.torch.utils.tensorboard import FileWriter
+    from fnnet.torch.utils.tensorboard.summary import scalar
+
+    writer = FileWriter(tmp_path, filename_suffix=".run")
+    writer.add_summary(scalar("loss", 1.0), 0)
+    writer.close()
+    writer.reopen()
+    writer.add_summary(scalar("loss", 2.0), 1)
+    writer.close()
+    assert len(_event_files(tmp_path)) == 2
+    assert [(e.step, e.value) for e in _events(tmp_path).Scalars("loss")] == [(0, 1.0), (1, 2.0)]

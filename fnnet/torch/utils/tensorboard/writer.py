@@ -135,15 +135,17 @@ class FileWriter:
         if not isinstance(filename_suffix, str):
             raise TypeError(f"filename_suffix must be a str, got "
                             f"{type(filename_suffix).__name__}")
-        self._writer = tensorboardx().FileWriter(
-            str(log_dir), max_queue=max_queue, flush_secs=flush_secs,
-            filename_suffix=_new_suffix(log_dir) + filename_suffix)
+        self._log_dir, self._suffix = str(log_dir), filename_suffix
+        self._options = dict(max_queue=max_queue, flush_secs=flush_secs)
+        self._closed = True
+        self.reopen()
 
     @classmethod
     def _over(cls, writer: Any) -> FileWriter:
         """The FileWriter writing through tensorboardX's file writer ``writer``."""
         wrapper = cls.__new__(cls)
-        wrapper._writer = writer
+        wrapper._writer, wrapper._closed = writer, False
+        wrapper._log_dir, wrapper._suffix, wrapper._options = writer.get_logdir(), "", {}
         return wrapper
 
     def get_logdir(self) -> str:
@@ -183,10 +185,16 @@ class FileWriter:
     def close(self) -> None:
         """Writes the pending events and closes the file."""
         self._writer.close()
+        self._closed = True
 
     def reopen(self) -> None:
-        """Opens the file again after :meth:`close`."""
-        self._writer.reopen()
+        """After :meth:`close`, opens a new event file in the same folder for the next
+        events, as PyTorch documents it (PyTorch 2.13's raises AttributeError)."""
+        if self._closed:
+            self._writer = tensorboardx().FileWriter(
+                self._log_dir, filename_suffix=_new_suffix(self._log_dir) + self._suffix,
+                **self._options)
+            self._closed = False
 
 
 class SummaryWriter:
