@@ -33,6 +33,9 @@ def examples_dir(path: str | os.PathLike[str] | None = None) -> pathlib.Path:
     for folder in candidates:
         if (folder / EXAMPLES[0] / "config.py").is_file():
             return folder
+    if path is not None:  # the folder given: say what it lacks
+        raise FileNotFoundError(f"the fnnet examples were not found in {path} (it has no "
+                                f"{EXAMPLES[0]}/config.py)")
     raise FileNotFoundError(f"the fnnet examples were not found in "
                             f"{', '.join(str(c) for c in candidates)}; run from a source "
                             "checkout or pass --examples-dir")
