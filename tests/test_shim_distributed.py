@@ -244,12 +244,10 @@ def test_the_world_group_and_its_ranks_as_pytorchs(torch_group):
 @pytest.mark.parametrize("kwargs, env, error, match", [
     ({"backend": "mpi"}, {}, ValueError, "backend must be 'gloo' or 'nccl'"),
     ({"backend": 1}, {}, TypeError, "backend must be a str"),
-    ({"world_size": 2, "rank": 0}, {}, ValueError, "MASTER_ADDR and MASTER_PORT are not set"),
     ({"world_size": 2, "rank": 2}, {}, ValueError, r"rank must be in \[0, 2\), got 2"),
     ({}, {"WORLD_SIZE": "two"}, ValueError, "WORLD_SIZE must be an integer, got 'two'"),
     ({"init_method": "file:///tmp/x"}, {}, NotImplementedError, "init_method='file:///tmp/x'"),
     ({"init_method": "tcp://nohost"}, {}, ValueError, "must be 'tcp://host:port'"),
-    ({}, {"MASTER_ADDR": "127.0.0.1"}, ValueError, "MASTER_ADDR and MASTER_PORT must both"),
     ({"store": object()}, {}, NotImplementedError, "store= is not supported"),
     ({"timeout": "10"}, {}, TypeError, "timeout must be a datetime.timedelta"),
 ])
@@ -258,6 +256,25 @@ def test_init_process_group_bad_settings(no_env, monkeypatch, kwargs, env, error
         monkeypatch.setenv(name, value)
     with pytest.raises(error, match=match):
         dist.init_process_group(**kwargs)
+    assert not dist.is_initialized()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kwargs, env", [
+    ({"world_size": 2, "rank": 0}, {}),
+    ({"world_size": 2, "rank": 0}, {"MASTER_ADDR": "127.0.0.1"}),
+    ({"world_size": 2, "rank": 0}, {"MASTER_PORT": "29555"}),
+    ({"world_size": 2, "rank": 0}, {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "abc"}),
+    ({"world_size": 2}, {}),
+    ({"rank": 1}, {}),
+])
+def test_init_process_group_missing_settings_as_pytorchs(torch, no_env, monkeypatch, kwargs,
+                                                        env):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    got = [_outcome(lambda lib=lib: lib.init_process_group("gloo", **kwargs))
+           for lib in (dist, torch.distributed)]
+    assert got[0] == got[1] and got[0][0] == "ValueError"
     assert not dist.is_initialized()
 
 

@@ -213,20 +213,29 @@ def _setting(value: Any, env: str, name: str) -> int | None:
     return value
 
 
-def _coordinator(init_method: str | None) -> str | None:
-    """``host:port`` of process 0, from ``init_method`` or MASTER_ADDR/MASTER_PORT."""
+def _not_set(name: str) -> ValueError:
+    """PyTorch's error for a setting of the env:// rendezvous that is missing."""
+    return ValueError(f"Error initializing torch.distributed using env:// rendezvous: "
+                      f"environment variable {name} expected, but not set")
+
+
+def _coordinator(init_method: str | None, needed: bool) -> str | None:
+    """``host:port`` of process 0, from ``init_method`` or MASTER_ADDR/MASTER_PORT
+    (``needed``: a run of several processes, which must name it)."""
     if init_method is not None and not isinstance(init_method, str):
         raise TypeError(f"init_process_group: init_method must be a str such as 'env://' "
                         f"or 'tcp://host:port', got {type(init_method).__name__}")
     if init_method in (None, "", "env://"):
         addr = os.environ.get("MASTER_ADDR", "").strip()
         port = os.environ.get("MASTER_PORT", "").strip()
-        if not addr and not port:
-            return None
-        if not addr or not port.isdigit():
-            raise ValueError(f"init_process_group: MASTER_ADDR and MASTER_PORT must both be "
-                             f"set (host and port of rank 0), got MASTER_ADDR={addr!r} "
-                             f"MASTER_PORT={port!r}")
+        if not (addr or port or needed):
+            return None  # one process: no coordinator
+        if not addr:
+            raise _not_set("MASTER_ADDR")
+        if not port:
+            raise _not_set("MASTER_PORT")
+        if not port.isdigit():
+            raise ValueError(f"invalid literal for int() with base 10: {port!r}")  # PyTorch's
         return f"{addr}:{port}"
     if init_method.startswith("tcp://"):
         address = init_method[len("tcp://"):].rstrip("/")
@@ -288,19 +297,18 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         raise NotImplementedError("init_process_group: store= is not supported; JAX's "
                                   "coordinator replaces the store (use init_method)")
     seconds = _timeout_seconds(timeout)
-    coordinator = _coordinator(init_method)
     size = _setting(world_size, "WORLD_SIZE", "world_size")
     index = _setting(rank, "RANK", "rank")
+    if size not in (None, 1) or index not in (None, 0):  # several processes: PyTorch's
+        if index is None:                                # order of checks
+            raise _not_set("RANK")
+        if size is None:
+            raise _not_set("WORLD_SIZE")
     if size is not None and size < 1:
         raise ValueError(f"init_process_group: world_size must be at least 1, got {size}")
-    if size is not None and size > 1 and index is None:
-        raise ValueError("init_process_group: rank is not set (pass rank= or set RANK)")
     if size is not None and index is not None and not 0 <= index < size:
         raise ValueError(f"init_process_group: rank must be in [0, {size}), got {index}")
-    if size is not None and size > 1 and coordinator is None:
-        raise ValueError("init_process_group: MASTER_ADDR and MASTER_PORT are not set (the "
-                         "address of rank 0); start the script with python -m "
-                         "fnnet.torch.distributed.run, or pass init_method='tcp://host:port'")
+    coordinator = _coordinator(init_method, needed=size is not None and size > 1)
     local_devices = None
     local_size = _env_int("LOCAL_WORLD_SIZE")
     if device_id is not None or (local_size or 1) > 1:
