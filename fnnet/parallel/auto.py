@@ -17,14 +17,7 @@ import jax
 from jax.sharding import Mesh
 
 from fnnet.parallel.inflight import serialized
-from fnnet.parallel.mesh import (
-    batch_sharded,
-    batch_size,
-    check_divisible,
-    check_mesh,
-    data_mesh,
-    replicated,
-)
+from fnnet.parallel.mesh import batch_sharded, batch_size, check_divisible, data_mesh, replicated
 
 
 def data_parallel(
@@ -69,10 +62,9 @@ def data_parallel(
                              for i in batch_args):
         raise ValueError(f"data_parallel: batch_argnums must be one or more argument "
                          f"positions (ints >= 0), got {batch_argnums!r}")
-    if mesh is not None:
-        check_mesh("data_parallel", mesh)
     mesh = data_mesh() if mesh is None else mesh
-    whole, split = replicated(mesh), batch_sharded(mesh)
+    split = batch_sharded(mesh, who="data_parallel")  # checks mesh first
+    whole = replicated(mesh)
     devices = mesh.size
     compiled: dict[int, Callable[..., Any]] = {}  # by number of arguments
 
