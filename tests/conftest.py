@@ -227,6 +227,7 @@ SLOW: tuple[str, ...] = (
     "test_fast_conv::test_max_pool_matches_reduce_window_with_ties",
     "test_fit_edges",
     "test_interop::test_optimizer_state_round_trips_and_resumes_like_torch",
+    "test_interop::test_injected_hyperparameters_follow_torchs_param_group",
     "test_kernel_memory",
     "test_losses::test_class_losses_compile_one_program_per_shape_with_op_by_op_values",
     "test_nnx",
