@@ -181,10 +181,11 @@ def test_a_0_dim_operand_promotes_by_category_only_as_torch(torch):
         results = [half * scale, scale * half, half + scale, bf16 / scale, half - scale,
                    2 - half * scale, half ** scale, T.tensor([1, 2]) * scale,
                    T.tensor(2.0) * T.tensor(3.0, dtype=T.float16), T.ones(2) * scale,
-                   T.where(half > 0, half, scale), T.maximum(half, scale)]
+                   T.where(half > 0, half, scale), T.maximum(half, scale),
+                   half.clamp(min=scale), half.clamp(max=T.ones(2))]
         kinds = [str(r.dtype) for r in results]
         assert kinds == ["torch.float16"] * 3 + ["torch.bfloat16"] + ["torch.float16"] * 3 + \
-            ["torch.float32"] * 3 + ["torch.float16"] * 2
+            ["torch.float32"] * 3 + ["torch.float16"] * 3 + ["torch.float32"]
         (half * scale).sum().backward()
         assert scale.grad.dtype == T.float32 and scale.grad.item() == 2.0
 

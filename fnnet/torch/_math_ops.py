@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _graph, _more_ops, _random
-from fnnet.torch.tensor import Tensor, _as_tensor, _op, _scalar_or_tensor
+from fnnet.torch.tensor import Tensor, _as_tensor, _op, _operands, _scalar_or_tensor
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
 
@@ -99,11 +99,11 @@ def clamp_with_tensors(previous: Callable[..., Tensor]) -> Callable[..., Tensor]
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         if not isinstance(min, Tensor) and not isinstance(max, Tensor):
             return previous(self, min, max)
-        out = self
+        out = self  # a tensor bound promotes as an arithmetic operand does
         if min is not None:
-            out = _op(jnp.maximum, (), out, _scalar_or_tensor(min), who="clamp")
+            out = _op(jnp.maximum, (), *_operands(out, min), who="clamp")
         if max is not None:
-            out = _op(jnp.minimum, (), out, _scalar_or_tensor(max), who="clamp")
+            out = _op(jnp.minimum, (), *_operands(out, max), who="clamp")
         return out
 
     clamp.__doc__ = previous.__doc__
