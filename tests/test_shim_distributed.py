@@ -267,6 +267,8 @@ def test_init_process_group_bad_settings(no_env, monkeypatch, kwargs, env, error
     ({"world_size": 2, "rank": 0}, {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "abc"}),
     ({"world_size": 2}, {}),
     ({"rank": 1}, {}),
+    ({"world_size": 2, "init_method": "tcp://127.0.0.1:1"}, {}),
+    ({"rank": 1, "init_method": "tcp://127.0.0.1:1"}, {}),
 ])
 def test_init_process_group_missing_settings_as_pytorchs(torch, no_env, monkeypatch, kwargs,
                                                         env):

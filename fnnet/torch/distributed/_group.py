@@ -213,8 +213,14 @@ def _setting(value: Any, env: str, name: str) -> int | None:
     return value
 
 
-def _not_set(name: str) -> ValueError:
-    """PyTorch's error for a setting of the env:// rendezvous that is missing."""
+def _not_set(name: str, tcp: bool = False) -> ValueError:
+    """PyTorch's error for a setting of its env:// rendezvous that is missing (``tcp``:
+    for ``RANK`` and ``WORLD_SIZE``, of its tcp:// rendezvous, which takes them as
+    parameters)."""
+    if tcp:
+        what = "rank" if name == "RANK" else "world size"
+        return ValueError(f"Error initializing torch.distributed using tcp:// rendezvous: "
+                          f"{what} parameter missing")
     return ValueError(f"Error initializing torch.distributed using env:// rendezvous: "
                       f"environment variable {name} expected, but not set")
 
@@ -300,10 +306,11 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     size = _setting(world_size, "WORLD_SIZE", "world_size")
     index = _setting(rank, "RANK", "rank")
     if size not in (None, 1) or index not in (None, 0):  # several processes: PyTorch's
-        if index is None:                                # order of checks
-            raise _not_set("RANK")
+        tcp = isinstance(init_method, str) and init_method.startswith("tcp://")  # checks
+        if index is None:
+            raise _not_set("RANK", tcp)
         if size is None:
-            raise _not_set("WORLD_SIZE")
+            raise _not_set("WORLD_SIZE", tcp)
     if size is not None and size < 1:
         raise ValueError(f"init_process_group: world_size must be at least 1, got {size}")
     if size is not None and index is not None and not 0 <= index < size:
