@@ -162,6 +162,19 @@ def test_float_of_a_graph_warns_once_and_a_vectors_format_spec_is_refused(torch)
                                             "Tensor.__format__"):
             f"{y:.2f}"
         assert f"{y.sum():.2f}" == "2.00"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # outside grad mode, neither warns
+            with lib.no_grad():
+                assert float(y) == 2.0
+            w = lib.zeros(2, requires_grad=True)  # LBFGS reads the closure's loss so
+            lbfgs = lib.optim.LBFGS([w], max_iter=3)
+
+            def closure(w=w, lbfgs=lbfgs, lib=lib):
+                lbfgs.zero_grad()
+                loss = ((w - lib.ones(2)) ** 2).sum()
+                loss.backward()
+                return loss
+            assert lbfgs.step(closure).item() == 2.0
     with pytest.warns(UserWarning, match=r"Converting a tensor with requires_grad=True to a "
                                          r"scalar may lead to unexpected behavior.\nConsider "
                                          r"using tensor.detach\(\) first."):

@@ -620,7 +620,8 @@ def _to_overloads(args: tuple[Any, ...]) -> str:
             f" * (torch.dtype dtype, {tail}\n * (Tensor tensor, {tail}\n")
 
 
-#: PyTorch's warning, once per process, for ``float()`` of a tensor that requires grad
+#: PyTorch's warning, once per process, for ``float()`` of a tensor that requires grad,
+#: in grad mode
 _SCALAR_OF_GRAPH = ("Converting a tensor with requires_grad=True to a scalar may lead to "
                     "unexpected behavior.\nConsider using tensor.detach() first.")
 
@@ -684,9 +685,10 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self) -> float:
-        if self.requires_grad:
-            warned = _current_recorder().warned
-            if _SCALAR_OF_GRAPH not in warned:
+        if self.requires_grad:  # PyTorch warns where grad mode is on (not in LBFGS's step)
+            rec = _current_recorder()
+            warned = rec.warned
+            if rec.grad_enabled and _SCALAR_OF_GRAPH not in warned:
                 warned.add(_SCALAR_OF_GRAPH)
                 warnings.warn(_SCALAR_OF_GRAPH, UserWarning, stacklevel=2)
         return float(self.item())

@@ -292,7 +292,8 @@ class LBFGS(Optimizer):
     def _evaluate(self, closure: Callable[[], Any]) -> tuple[Any, float, Array]:
         with _graph_enabled():
             loss = closure()
-        return loss, float(loss), self._flat_grad()
+        # read outside grad mode, as PyTorch's step (no_grad) reads it: no warning
+        return loss, float(loss.detach() if isinstance(loss, Tensor) else loss), self._flat_grad()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Runs up to ``max_iter`` L-BFGS iterations; returns the first ``closure()``'s
