@@ -378,6 +378,7 @@ def test_optimizer_state_weight_decay_must_be_the_same_rule(torch, pair):
         from_torch_optimizer_state(net, params, optim.SGD(lr=0.1, momentum=0.9),
                                    sgd.state_dict())
 
+
 def test_optimizer_state_inside_inject_hyperparams(torch, pair):
     model, net = pair
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)

@@ -53,9 +53,11 @@ def Adagrad(lr: float | optax.Schedule = 1e-2, lr_decay: float = 0.0,
         initial_accumulator_value: starting value of the sum of squares.
         eps: added to the square root of the sum (outside it, unlike optax).
         maximize: maximise the objective instead of minimising it.
-        foreach, differentiable, fused: how PyTorch runs the update (loops or
-            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
-            PyTorch checks them, without effect on what fnnet computes.
+        foreach: PyTorch's choice of multi-tensor kernels; checked, without effect.
+        differentiable: PyTorch's autograd through the step; checked, without
+            effect (``jax.grad`` differentiates fnnet's update either way).
+        fused: PyTorch's fused kernels; checked as PyTorch checks them (not with
+            ``foreach`` or ``differentiable``), without effect.
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["adagrad"].sum`` is

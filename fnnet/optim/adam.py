@@ -55,9 +55,12 @@ def Adam(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 0
         amsgrad: keep the maximum of the second moments (PyTorch's formula: maximum of
             the raw moments, then bias correction).
         maximize: maximise the objective instead of minimising it.
-        foreach, capturable, differentiable, fused: how PyTorch runs the update (loops or
-            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
-            PyTorch checks them, without effect on what fnnet computes.
+        foreach: PyTorch's choice of multi-tensor kernels; checked, without effect.
+        capturable: PyTorch's CUDA-graph option; checked, without effect.
+        differentiable: PyTorch's autograd through the step; checked, without
+            effect (``jax.grad`` differentiates fnnet's update either way).
+        fused: PyTorch's fused kernels; checked as PyTorch checks them (not with
+            ``foreach`` or ``differentiable``), without effect.
         decoupled_weight_decay: decay the parameters as :func:`AdamW` does (PyTorch's
             ``Adam(decoupled_weight_decay=True)`` is ``AdamW``).
 
@@ -97,9 +100,10 @@ def AdamW(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 
             ``1e-4``).
         amsgrad: keep the maximum of the second moments, as :func:`Adam`.
         maximize: maximise the objective instead of minimising it.
-        foreach, capturable, differentiable, fused: how PyTorch runs the update (loops or
-            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
-            PyTorch checks them, without effect on what fnnet computes.
+        foreach: as :func:`Adam`'s.
+        capturable: as :func:`Adam`'s.
+        differentiable: as :func:`Adam`'s.
+        fused: as :func:`Adam`'s.
 
     Returns:
         An ``optax.GradientTransformation``, state as :func:`Adam`'s.

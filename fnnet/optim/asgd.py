@@ -82,9 +82,10 @@ def ASGD(lr: float | optax.Schedule = 1e-2, lambd: float = 1e-4, alpha: float = 
         t0: the step from which the average starts.
         weight_decay: L2 penalty added to the gradient.
         maximize: maximise the objective instead of minimising it.
-        foreach, capturable, differentiable: how PyTorch runs the update (loops or
-            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
-            PyTorch checks them, without effect on what fnnet computes.
+        foreach: PyTorch's choice of multi-tensor kernels; checked, without effect.
+        capturable: PyTorch's CUDA-graph option; checked, without effect.
+        differentiable: PyTorch's autograd through the step; checked, without
+            effect (``jax.grad`` differentiates fnnet's update either way).
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["asgd"]`` holds ``eta``, ``mu``,

@@ -91,9 +91,10 @@ def NAdam(lr: float | optax.Schedule = 2e-3, betas: tuple[float, float] = (0.9, 
         momentum_decay: ``psi`` of the momentum schedule.
         decoupled_weight_decay: NAdamW.
         maximize: maximise the objective instead of minimising it.
-        foreach, capturable, differentiable: how PyTorch runs the update (loops or
-            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
-            PyTorch checks them, without effect on what fnnet computes.
+        foreach: PyTorch's choice of multi-tensor kernels; checked, without effect.
+        capturable: PyTorch's CUDA-graph option; checked, without effect.
+        differentiable: PyTorch's autograd through the step; checked, without
+            effect (``jax.grad`` differentiates fnnet's update either way).
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["nadam"]`` holds ``exp_avg``,

@@ -95,9 +95,10 @@ def RAdam(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (0.9, 
         weight_decay: L2 penalty (decoupled if ``decoupled_weight_decay``).
         decoupled_weight_decay: AdamW-style decay.
         maximize: maximise the objective instead of minimising it.
-        foreach, capturable, differentiable: how PyTorch runs the update (loops or
-            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
-            PyTorch checks them, without effect on what fnnet computes.
+        foreach: PyTorch's choice of multi-tensor kernels; checked, without effect.
+        capturable: PyTorch's CUDA-graph option; checked, without effect.
+        differentiable: PyTorch's autograd through the step; checked, without
+            effect (``jax.grad`` differentiates fnnet's update either way).
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["radam"]`` holds ``exp_avg``,

@@ -44,9 +44,10 @@ def RMSprop(lr: float | optax.Schedule = 1e-2, alpha: Any = 0.99, eps: Any = 1e-
         momentum: momentum factor (0 keeps no buffer).
         centered: normalise by the estimated variance of the gradient.
         maximize: maximise the objective instead of minimising it.
-        foreach, capturable, differentiable: how PyTorch runs the update (loops or
-            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
-            PyTorch checks them, without effect on what fnnet computes.
+        foreach: PyTorch's choice of multi-tensor kernels; checked, without effect.
+        capturable: PyTorch's CUDA-graph option; checked, without effect.
+        differentiable: PyTorch's autograd through the step; checked, without
+            effect (``jax.grad`` differentiates fnnet's update either way).
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["rmsprop"].nu`` is PyTorch's

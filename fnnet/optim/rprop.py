@@ -76,9 +76,10 @@ def Rprop(lr: float | optax.Schedule = 1e-2, etas: tuple[float, float] = (0.5, 1
         etas: ``(etaminus, etaplus)``, ``0 < etaminus < 1 < etaplus``.
         step_sizes: the step sizes' ``(minimum, maximum)``.
         maximize: maximise the objective instead of minimising it.
-        foreach, capturable, differentiable: how PyTorch runs the update (loops or
-            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
-            PyTorch checks them, without effect on what fnnet computes.
+        foreach: PyTorch's choice of multi-tensor kernels; checked, without effect.
+        capturable: PyTorch's CUDA-graph option; checked, without effect.
+        differentiable: PyTorch's autograd through the step; checked, without
+            effect (``jax.grad`` differentiates fnnet's update either way).
 
     Returns:
         An ``optax.GradientTransformation``; ``opt_state["rprop"]`` holds ``prev``,

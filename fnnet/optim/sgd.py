@@ -40,9 +40,11 @@ def SGD(lr: float | optax.Schedule = 1e-3, momentum: float = 0.0, dampening: flo
         weight_decay: L2 penalty added to the gradient.
         nesterov: Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
         maximize: maximise the objective instead of minimising it.
-        foreach, differentiable, fused: how PyTorch runs the update (loops or
-            multi-tensor kernels, CUDA graphs, autograd through the step): checked as
-            PyTorch checks them, without effect on what fnnet computes.
+        foreach: PyTorch's choice of multi-tensor kernels; checked, without effect.
+        differentiable: PyTorch's autograd through the step; checked, without
+            effect (``jax.grad`` differentiates fnnet's update either way).
+        fused: PyTorch's fused kernels; checked as PyTorch checks them (not with
+            ``foreach`` or ``differentiable``), without effect.
 
     Returns:
         An ``optax.GradientTransformation``; apply its updates with

@@ -212,9 +212,10 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999,
     in float32 (see :func:`one_minus_power`), about 1e-5 relative from torch's steps.
 
     Args:
-        b1, b2: decays of the first and second moments.
-        eps: added to the denominator (outside the square root, after the bias
-            correction).
+        b1: decay of the first moment (PyTorch's ``betas[0]``).
+        b2: decay of the second moment (``betas[1]``).
+        eps: added to the denominator, outside the square root and after the bias
+            correction.
 
     Returns:
         An ``optax.GradientTransformation``.
