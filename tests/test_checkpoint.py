@@ -461,7 +461,8 @@ def test_safetensors_every_dtype_and_files_written_by_torch(tmp_path, torch):
     arrays = {name: np.arange(6).reshape(2, 3).astype(dtype) for name, dtype in [
         ("bf16", ml_dtypes.bfloat16), ("f16", np.float16), ("f32", np.float32),
         ("f64", np.float64), ("i8", np.int8), ("i32", np.int32), ("i64", np.int64),
-        ("u8", np.uint8), ("bool", np.bool_)]}
+        ("u8", np.uint8), ("bool", np.bool_), ("f8e4m3", ml_dtypes.float8_e4m3fn),
+        ("f8e5m2", ml_dtypes.float8_e5m2)]}
     arrays["empty"] = np.zeros((0, 4), np.float32)
     save_safetensors(arrays, tmp_path / "all.safetensors")
     loaded = load_safetensors(tmp_path / "all.safetensors")
@@ -470,10 +471,18 @@ def test_safetensors_every_dtype_and_files_written_by_torch(tmp_path, torch):
         np.testing.assert_array_equal(loaded[name], array)
     from safetensors.torch import save_file
 
-    weights = torch.randn(3, 2).to(torch.bfloat16)
-    save_file({"w": weights}, tmp_path / "torch.safetensors")
-    w = load_safetensors(tmp_path / "torch.safetensors")["w"]
-    np.testing.assert_array_equal(w.astype(np.float32), weights.float().numpy())
+    weights = torch.randn(3, 2)
+    tensors = {"w": weights.to(torch.bfloat16), "f8": weights.to(torch.float8_e4m3fn),
+               "f8e5": weights.to(torch.float8_e5m2)}  # fp8 checkpoints, safetensors' F8_*
+    save_file(tensors, tmp_path / "torch.safetensors")
+    loaded = load_safetensors(tmp_path / "torch.safetensors")
+    for name, tensor in tensors.items():
+        np.testing.assert_array_equal(loaded[name].astype(np.float32), tensor.float().numpy())
+    from safetensors.torch import load_file  # and torch reads fnnet's float8 back
+
+    for name in ("f8e4m3", "f8e5m2"):
+        back = load_file(tmp_path / "all.safetensors")[name]
+        np.testing.assert_array_equal(back.float().numpy(), arrays[name].astype(np.float32))
 
 
 def test_safetensors_truncated_file(tmp_path):

@@ -51,8 +51,8 @@ def _encode(obj: Any, path: str, tensors: dict[str, np.ndarray]) -> Any:
         # what load_safetensors reads back: nothing is written that it would refuse
         if array.dtype not in _SAVED_DTYPES:
             raise TypeError(f"save_safetensors: the array at {where!r} has dtype "
-                            f"{array.dtype}; only bool, integer, float16/32/64 and "
-                            "bfloat16 arrays are saved")
+                            f"{array.dtype}; only bool, integer, float16/32/64, "
+                            "bfloat16 and float8 (e4m3fn, e5m2) arrays are saved")
         tensors[name] = array
         return {"__tensor__": name}
     if isinstance(obj, Mapping):
@@ -172,7 +172,9 @@ def save_safetensors(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
 _DTYPES = {"BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "U16": np.uint16,
            "I16": np.int16, "U32": np.uint32, "I32": np.int32, "U64": np.uint64,
            "I64": np.int64, "F16": np.float16, "BF16": ml_dtypes.bfloat16,
-           "F32": np.float32, "F64": np.float64}
+           "F32": np.float32, "F64": np.float64,
+           # float8 checkpoints (torch.float8_e4m3fn, float8_e5m2), in safetensors' names
+           "F8_E4M3": ml_dtypes.float8_e4m3fn, "F8_E5M2": ml_dtypes.float8_e5m2}
 
 
 _SAVED_DTYPES = {np.dtype(t) for t in _DTYPES.values()}
