@@ -77,7 +77,8 @@ def constant(shape: Shape, value: float, dtype: DTypeLike = jnp.float32) -> Arra
     """``value`` in every element of ``shape`` (a norm layer's ones and zeros), filled by
     numpy and copied to the device: ``jnp.full`` compiles a program for each new shape.
     PyTorch equivalent: ``torch.nn.init.constant_``."""
-    return jax.device_put(np.full(tuple(shape), value, dtype))
+    filled: Array = jax.device_put(np.full(tuple(shape), value, dtype))
+    return filled
 
 
 def fan_in(shape: Shape) -> int:
