@@ -351,6 +351,27 @@ def test_in_range_indices_and_same_kind_in_place_ops_still_run(torch):
         assert leaf.tolist() == [5, 1, 1]
 
 
+DEPRECATED = {
+    "nn.init.normal": lambda T: T.nn.init.normal(T.empty(2, 3)),
+    "nn.init.xavier_uniform": lambda T: T.nn.init.xavier_uniform(T.empty(2, 3)),
+    "nn.utils.clip_grad_norm": lambda T: T.nn.utils.clip_grad_norm(
+        [T.nn.Parameter(T.ones(2))], 1.0),
+    "nn.utils.weight_norm": lambda T: T.nn.utils.weight_norm(T.nn.Linear(2, 2)),
+    "F.upsample": lambda T: T.nn.functional.upsample(T.ones(1, 1, 2, 2), scale_factor=2),
+}
+
+
+@pytest.mark.parametrize("name", list(DEPRECATED))
+def test_a_deprecated_name_warns_as_pytorch_and_works(torch, name):
+    seen = []
+    for T in (torch, ft):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            DEPRECATED[name](T)
+        seen.append([(w.category, str(w.message)) for w in caught])
+    assert seen[1] == seen[0] and len(seen[0]) == 1
+
+
 def test_a_sequential_scheduler_warns_only_when_stepped_before_its_optimizer(torch):
     # building SequentialLR steps its first scheduler again: as its constructor's step
     texts = []

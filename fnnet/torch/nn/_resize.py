@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from fnnet.nn import functional as fnf
@@ -32,5 +33,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None,
              mode: str = "nearest", align_corners: bool | None = None) -> Tensor:
-    """PyTorch's deprecated alias of :func:`interpolate`."""
+    """PyTorch's deprecated alias of :func:`interpolate`, with its warning."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", UserWarning, stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)

@@ -9,6 +9,7 @@ recording a gradient, as PyTorch's do, and returns it.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import jax
@@ -16,7 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.nn.init import normal as flat_normal
-from fnnet.nn.init import orthogonal, uniform_between
+from fnnet.nn.init import orthogonal as flat_orthogonal
+from fnnet.nn.init import uniform_between
 from fnnet.torch import _random
 from fnnet.torch._autograd import no_grad
 from fnnet.torch.tensor import Tensor, _wrap_value
@@ -94,7 +96,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
     """
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    return _write(tensor, orthogonal(_random.state.split(), tuple(tensor.shape), gain))
+    return _write(tensor, flat_orthogonal(_random.state.split(), tuple(tensor.shape), gain))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -195,6 +197,22 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _deprecated(initialiser: Any) -> Any:
+    """PyTorch's deprecated name of ``initialiser`` (``normal`` for ``normal_``), which
+    warns and calls it."""
+    new = initialiser.__name__
+    old = new[:-1]
+
+    def deprecated_init(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new}`.",
+                      FutureWarning, stacklevel=2)
+        return initialiser(*args, **kwargs)
+
+    deprecated_init.__name__ = old
+    deprecated_init.__doc__ = f"PyTorch's deprecated ``nn.init.{old}``: see ``{new}``."
+    return deprecated_init
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
@@ -215,3 +233,13 @@ def _refuse_placeholders() -> None:
 
 
 _refuse_placeholders()
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)

@@ -13,7 +13,8 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 
-from fnnet.optim.clip import clip_grad_norm, clip_grads_with_norm, total_norm
+from fnnet.optim import clip as _clip
+from fnnet.optim.clip import clip_grads_with_norm, total_norm
 from fnnet.torch import _graph
 from fnnet.torch.nn.utils import parametrizations as parametrizations
 from fnnet.torch.nn.utils import parametrize as parametrize
@@ -33,8 +34,20 @@ def _clip_op(*args: Any) -> tuple[jax.Array, ...]:
     *grads, max_norm, norm_type = args
     if max_norm == math.inf:  # PyTorch's idiom for reading the norm: nothing is scaled
         return (total_norm(grads, norm_type), *grads)
-    clipped, norm = clip_grad_norm(grads, max_norm, norm_type)
+    clipped, norm = _clip.clip_grad_norm(grads, max_norm, norm_type)
     return (norm, *clipped)
+
+
+def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                   norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: Any = None) -> Tensor:
+    """PyTorch's deprecated name of :func:`clip_grad_norm_`, with its FutureWarning.
+
+    PyTorch equivalent: ``torch.nn.utils.clip_grad_norm``.
+    """
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,

@@ -4,6 +4,7 @@ call (the arithmetic is :func:`fnnet.torch.nn.utils.parametrizations.weight_norm
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from fnnet.torch.nn.modules.module import Module
@@ -33,6 +34,8 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     PyTorch equivalent: ``torch.nn.utils.weight_norm`` (deprecated there in favour of
     ``torch.nn.utils.parametrizations.weight_norm``, which fnnet.torch also provides).
     """
+    warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
+                  "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     dim = -1 if dim is None else dim
     hooks = module.__dict__.get("_fnnet_weight_norms", {})
     if name in hooks:
