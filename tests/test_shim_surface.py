@@ -79,6 +79,9 @@ def test_typed_constructors_have_torchs_dtypes(torch, name):
     assert isinstance(ours, getattr(ft, name))
     assert ours.tolist() == getattr(torch, name)([1, 0, 1]).tolist()
     assert tuple(getattr(ft, name)(2, 3).shape) == (2, 3)
+    # no sizes: an empty tensor, as torch.Tensor() is
+    assert getattr(ft, name)().shape == getattr(torch, name)().shape == (0,)
+    assert ft.Tensor().shape == torch.Tensor().shape
 
 
 def test_long_tensor_labels_work_with_nll_loss(torch):

@@ -28,7 +28,8 @@ class _TypedMeta(type):
         if not data or all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
                            for d in data) or (len(data) == 1 and isinstance(
                                data[0], tuple) and all(isinstance(d, int) for d in data[0])):
-            return _functions.zeros(*_shape_args(data), dtype=cls.dtype)
+            # sizes; none (``torch.FloatTensor()``) is an empty tensor, as PyTorch's
+            return _functions.zeros(*(_shape_args(data) if data else (0,)), dtype=cls.dtype)
         if len(data) != 1:
             raise TypeError(f"{cls.__name__}(): expected sizes (ints) or one sequence, got "
                             f"{len(data)} arguments")

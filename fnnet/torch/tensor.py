@@ -644,8 +644,8 @@ class Tensor:
     def __init__(self, *data: Any) -> None:
         if len(data) == 1 and not isinstance(data[0], (int, np.integer)):
             value = _graph.as_array(_host(data[0]), np.float32)
-        else:
-            value = jnp.zeros(_shape_args(data), jnp.float32)
+        else:  # sizes; ``torch.Tensor()`` is empty, as PyTorch's
+            value = jnp.zeros(_shape_args(data) if data else (0,), jnp.float32)
         self._cell = Cell(value)
         self._kind = CONST
         self.grad = self._view = self._hooks = None
