@@ -44,6 +44,7 @@ CASES = [
     ("Rprop", dict(lr=0.05, etas=(0.4, 1.3), step_sizes=(1e-3, 0.2), maximize=True)),
     ("ASGD", dict(lr=0.05, lambd=1e-2, alpha=0.6, t0=5, weight_decay=0.01)),
     ("ASGD", dict()),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),  # AdamW's rule
 ]
 
 _RNG = np.random.default_rng(0)
@@ -210,6 +211,20 @@ def test_one_cycle_momentum_needs_an_optimizer_with_momentum(torch):
         opt = lib.optim.Adagrad([lib.zeros(1, requires_grad=True)], lr=0.1)
         with pytest.raises(ValueError, match=message):
             lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+
+
+def test_adams_decoupled_weight_decay_is_adamws_group(torch):
+    groups = []
+    for lib in (torch, ft):
+        adam = lib.optim.Adam([lib.zeros(2, requires_grad=True)], decoupled_weight_decay=True)
+        adamw = lib.optim.AdamW([lib.zeros(2, requires_grad=True)])
+        groups.append((sorted(k for k in adam.param_groups[0] if k != "params"),
+                       adam.param_groups[0]["decoupled_weight_decay"],
+                       adamw.param_groups[0]["decoupled_weight_decay"]))
+        with pytest.raises(TypeError, match="unexpected keyword argument "
+                                            "'decoupled_weight_decay'"):
+            lib.optim.AdamW([lib.zeros(1, requires_grad=True)], decoupled_weight_decay=False)
+    assert groups[1] == groups[0]
 
 
 @pytest.mark.parametrize("name,kwargs", [

@@ -357,8 +357,8 @@ def eye(n: int, m: int | None = None, *, dtype: DTypeLike | None = None,
                             f"not {type(size).__name__}")
         if size < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
-    return _creation(lambda s, d: jnp.eye(*s, dtype=d), (n, n if m is None else m), dtype,
-                     requires_grad, lambda s, d: np.eye(*s, dtype=d))
+    return _creation(lambda s, d: jnp.eye(s[0], s[1], dtype=d), (n, n if m is None else m),
+                     dtype, requires_grad, lambda s, d: np.eye(s[0], s[1], dtype=d))
 
 
 def is_tensor(obj: Any) -> bool:

@@ -41,30 +41,36 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """PyTorch equivalent: ``torch.optim.Adam`` (update rule: ``fnnet.optim.Adam``)."""
 
-    _factory = staticmethod(fopt.Adam)
-    _names = ("betas", "eps", "weight_decay", "amsgrad", "maximize")
+    _factory: Any = staticmethod(fopt.Adam)  # AdamW's has another signature
+    _names: tuple[str, ...] = ("betas", "eps", "weight_decay", "amsgrad", "maximize",
+                               "decoupled_weight_decay")
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
                  foreach: Any = None, maximize: bool = False, capturable: bool = False,
-                 differentiable: bool = False, fused: Any = None) -> None:
+                 differentiable: bool = False, fused: Any = None,
+                 decoupled_weight_decay: bool = False) -> None:
         _unsupported(type(self).__name__, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize, foreach=foreach,
                                       capturable=capturable, differentiable=differentiable,
-                                      fused=fused,
-                                      decoupled_weight_decay=type(self) is AdamW))
+                                      fused=fused, decoupled_weight_decay=bool(
+                                          decoupled_weight_decay or type(self) is AdamW)))
 
 
 class AdamW(Adam):
     """PyTorch equivalent: ``torch.optim.AdamW`` (update rule: ``fnnet.optim.AdamW``)."""
 
     _factory = staticmethod(fopt.AdamW)
+    _names = Adam._names[:-1]  # AdamW's rule is the decoupled one
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
                  **kwargs: Any) -> None:
+        if "decoupled_weight_decay" in kwargs:  # PyTorch's AdamW does not take it either
+            raise TypeError("AdamW.__init__() got an unexpected keyword argument "
+                            "'decoupled_weight_decay'")
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kwargs)
 
 
