@@ -20,7 +20,8 @@ Differences from PyTorch worth knowing:
   ``optimizer.step()``; reading values inside the step costs an extra (cached) compile.
 - ``torch.int64``/``torch.long`` is held in 32 bits and ``torch.float64`` as float32 unless
   jax's x64 mode is enabled before import (jax computes in 32 bits by default); the one
-  32-bit integer type is named ``torch.int64`` (an explicit ``torch.int32`` prints so).
+  32-bit integer type is named ``torch.int64`` (an explicit ``torch.int32`` prints so). An
+  integer it cannot hold raises OverflowError where it is made, never wraps.
 - Random numbers differ from PyTorch's (jax's PRNG); ``manual_seed`` makes them
   reproducible. Permutations drawn from a ``torch.Generator`` (``randperm``,
   ``random_split``, ``DataLoader`` shuffling, ``DistributedSampler``) are PyTorch's.
