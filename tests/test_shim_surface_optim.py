@@ -213,6 +213,30 @@ def test_one_cycle_momentum_needs_an_optimizer_with_momentum(torch):
             lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
 
 
+def test_an_optimizers_state_dict_aliases_its_state_as_pytorchs(torch):
+    """A state_dict kept across steps (``best = optimizer.state_dict()``) holds the state
+    as it is now, as PyTorch's tensors shared with the optimizer do (its arrays were donated
+    to the next step); Adagrad has its state from construction."""
+    seen = []
+    for lib in (torch, ft):
+        w = lib.tensor(W0, requires_grad=True)
+        adagrad = lib.optim.Adagrad([w], initial_accumulator_value=0.5)
+        fresh = {k: v.tolist() for k, v in adagrad.state_dict()["state"][0].items()}
+        adam = lib.optim.Adam([w], lr=0.1)
+        kept = []
+        for _ in range(3):
+            adam.zero_grad()
+            ((lib.tensor(X) @ w.T - lib.tensor(Y)) ** 2).mean().backward()
+            adam.step()
+            kept = kept or [adam.state_dict()]
+        current = adam.state_dict()["state"][0]["exp_avg"].numpy()
+        np.testing.assert_array_equal(kept[0]["state"][0]["exp_avg"].numpy(), current)
+        adam.load_state_dict(kept[0])
+        seen.append((fresh, current))
+    assert seen[1][0] == seen[0][0]
+    np.testing.assert_allclose(seen[1][1], seen[0][1], rtol=RTOL, atol=1e-6)
+
+
 def test_adams_decoupled_weight_decay_is_adamws_group(torch):
     groups = []
     for lib in (torch, ft):

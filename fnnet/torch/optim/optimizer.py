@@ -158,6 +158,10 @@ class _ParamState:
     leaves: Sequence[jax.Array]
     avals: tuple[_graph.Aval, ...]
     steps: int  # steps taken: PyTorch's ``step`` where the optax state counts none
+    #: the cells of the tensors ``state``/``state_dict()`` handed out, one per leaf, given
+    #: each step's new leaves: they alias the state as PyTorch's do (the old leaves are
+    #: donated to the step), made at the first read
+    cells: list[_graph.Cell] | None = None
 
 
 #: what ``Optimizer.__init__`` builds from the groups (and its caches): the rest of an
@@ -486,6 +490,9 @@ class Optimizer:
         for entry in self._pending or ():
             count = len(entry.leaves)
             entry.leaves = values[offset:offset + count]
+            if entry.cells is not None:
+                for cell, value in zip(entry.cells, entry.leaves, strict=True):
+                    cell.val = value
             entry.steps += 1
             offset += count
         self._pending = None
@@ -496,6 +503,8 @@ class Optimizer:
         if entry is None:
             return {}
         leaves = entry.leaves
+        if entry.cells is None:
+            entry.cells = [_graph.Cell(leaf) for leaf in leaves]
         placeholder = jax.tree_util.tree_unflatten(entry.treedef, list(range(len(leaves))))
         out: dict[str, Tensor] = {"step": _wrap_value(jnp.asarray(entry.steps, jnp.float32))}
         for path, index in jax.tree_util.tree_flatten_with_path(placeholder)[0]:
@@ -503,7 +512,8 @@ class Optimizer:
             if name == "step":
                 out["step"] = _wrap_value(jnp.asarray(leaves[index], jnp.float32))
             elif name is not None:
-                out[name] = _wrap_value(leaves[index])
+                out[name] = alias = _wrap_value(leaves[index])
+                alias._cell = entry.cells[index]
         return out
 
     @property

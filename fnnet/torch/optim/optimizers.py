@@ -90,6 +90,9 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value,
                                       foreach=foreach, maximize=maximize,
                                       differentiable=differentiable, fused=fused))
+        for group in self.param_groups:  # PyTorch's Adagrad has its state before a step
+            for p in group["params"]:
+                self._state[id(p)] = self._new_state(p, group)
 
 
 class RMSprop(Optimizer):
