@@ -18,7 +18,7 @@ from fnnet.torch import _compiler, _dtypes, _graph, _random
 from fnnet.torch._dtypes import DTypeLike
 from fnnet.torch._graph import CONST, VAR
 from fnnet.torch._random import Generator
-from fnnet.torch._tape import INT32_MAX, INT32_MIN, int_overflow, to_canonical
+from fnnet.torch._tape import check_int32, to_canonical
 from fnnet.torch.device import DeviceLike, check_placement
 from fnnet.torch.tensor import (
     Tensor,
@@ -226,7 +226,7 @@ def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
         dtype = _dtypes.float32 if isinstance(fill_value, float) else (
             _dtypes.bool_ if isinstance(fill_value, bool) else _dtypes.int64)
     if _graph.canonical_dtype(_dtypes.to_np(dtype)) == np.int32:
-        _check_int32(fill_value)
+        check_int32(fill_value)
     return _creation(lambda s, d: jnp.full(s, fill_value, d), _nonnegative("full", (size,)),
                      dtype, requires_grad, lambda s, d: np.full(s, fill_value, d))
 
@@ -298,15 +298,7 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | N
     check_placement(device)
     if isinstance(n, int) and n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    return _wrap_value(to_canonical(np.asarray(_random.randperm(n, generator))))
-
-
-def _check_int32(*values: Any) -> None:
-    """Raises for an int that a 32-bit ``torch.int64`` (without x64) cannot hold, where
-    jax would wrap it silently."""
-    for value in values:
-        if isinstance(value, int) and not INT32_MIN <= value <= INT32_MAX:
-            raise int_overflow(value)
+    return _wrap_value(to_canonical(_random.randperm(n, generator)))
 
 
 def arange(start: float, end: float | None = None, step: float = 1, *,
@@ -328,7 +320,7 @@ def arange(start: float, end: float | None = None, step: float = 1, *,
     np_dtype = _dtypes.to_np(dtype)
     count = math.ceil((end - start) / step)
     if np_dtype == np.int32:
-        _check_int32(start, start + (count - 1) * step)
+        check_int32(start, start + (count - 1) * step)
     if not requires_grad and count <= HOST_VALUE_ELEMENTS and (
             np_dtype.kind == "f" or all(isinstance(v, int) for v in (start, end, step))):
         # on the host, as small constants are (``torch.arange(x.shape[0])`` in a forward)

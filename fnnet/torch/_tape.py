@@ -209,6 +209,14 @@ def int_overflow(value: Any) -> OverflowError:
         f"64-bit integers")
 
 
+def check_int32(*values: Any) -> None:
+    """Raises :func:`int_overflow` for a Python int that a 32-bit ``torch.int64`` (without
+    x64) cannot hold, where jax would wrap it silently."""
+    for value in values:
+        if isinstance(value, int) and not INT32_MIN <= value <= INT32_MAX:
+            raise int_overflow(value)
+
+
 def to_canonical(host: np.ndarray, dtype: Any = None) -> np.ndarray:
     """A copy of ``host`` in the dtype jax will use for ``dtype`` (default: ``host``'s own).
 
