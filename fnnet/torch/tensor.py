@@ -1577,11 +1577,11 @@ def _operands(self: Tensor, other: Any) -> tuple[Any, Any]:
     other = _scalar_or_tensor(other)
     if not isinstance(other, Tensor):
         return self, other
-    (mine, my_kind, *_), (theirs, their_kind, *_) = self._cell.aval, other._cell.aval
-    if my_kind == their_kind or (not mine) == (not theirs) or \
-            _category(my_kind) != _category(their_kind):
+    mine, theirs = self._cell.aval, other._cell.aval
+    if mine[1] == theirs[1] or (not mine[0]) == (not theirs[0]) or \
+            _category(mine[1]) != _category(theirs[1]):
         return self, other
-    if mine:
+    if mine[0]:
         return self, other.to(self.dtype)
     return self.to(other.dtype), other
 
