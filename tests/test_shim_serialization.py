@@ -188,31 +188,44 @@ def test_writes_are_atomic(tmp_path, monkeypatch):
     assert not (tmp_path / "new.safetensors").exists()
 
 
+def _fails_halfway(monkeypatch, errno_, os):
+    """The disk fills halfway through writing the new file."""
+    import pathlib
+
+    def write_bytes(self, data):
+        with open(self, "wb") as handle:
+            handle.write(data[:len(data) // 2])
+        raise OSError(errno_.ENOSPC, os.strerror(errno_.ENOSPC))
+
+    monkeypatch.setattr(pathlib.Path, "write_bytes", write_bytes)
+
+
+def _fsync_fails(monkeypatch, errno_, os):
+    """The data written cannot reach the disk (a full disk seen at fsync)."""
+
+    def fsync(fd):
+        raise OSError(errno_.ENOSPC, os.strerror(errno_.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def _rename_fails(monkeypatch, errno_, os):
+    def replace(src, dst):
+        raise OSError(errno_.ENOSPC, os.strerror(errno_.ENOSPC), str(src))
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+@pytest.mark.parametrize("failure", [_fails_halfway, _fsync_fails, _rename_fails])
 def test_a_failed_pytorch_format_write_names_the_file_and_keeps_the_old_one(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, failure):
     import errno
     import os
 
     path = tmp_path / "model.pt"
     ft.save({"w": ft.ones(3)}, path)
     before = path.read_bytes()
-    real_fdopen = os.fdopen
-
-    class FillsUp:  # the disk fills halfway through the write
-        def __init__(self, handle):
-            self.file = handle
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.file.close()
-
-        def write(self, data):
-            self.file.write(data[:len(data) // 2])
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(os, "fdopen", lambda fd, mode: FillsUp(real_fdopen(fd, mode)))
+    failure(monkeypatch, errno, os)
     with pytest.raises(OSError, match=rf"torch.save: cannot write '{path}' \(No space left "
                                       r"on device\)") as info:
         ft.save({"w": ft.zeros(3)}, path)
@@ -221,6 +234,40 @@ def test_a_failed_pytorch_format_write_names_the_file_and_keeps_the_old_one(
     assert path.read_bytes() == before  # the old file, whole
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary
     np.testing.assert_array_equal(ft.load(path)["w"].numpy(), np.ones(3, np.float32))
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_a_saved_file_has_the_mode_and_link_pytorchs_would_have(tmp_path, torch, suffix):
+    """torch.save opens its path as open(path, "wb") does: a new file's mode is the
+    umask's default (a temporary file's 0600 hid checkpoints from a group), an existing
+    file keeps its mode, and a symbolic link is written through, the link kept."""
+    import os
+    import stat
+
+    def mode(path):
+        return stat.S_IMODE(os.lstat(path).st_mode)
+
+    umask = os.umask(0o027)
+    try:
+        for lib, name in ((torch, "torch"), (ft, "fnnet")):
+            new = tmp_path / f"{name}{suffix}"
+            lib.save({"w": lib.ones(2)}, new)
+            assert mode(new) == 0o640, name
+            os.chmod(new, 0o604)
+            lib.save({"w": lib.ones(2)}, new)
+            assert mode(new) == 0o604, name
+            link = tmp_path / f"{name}-latest{suffix}"
+            link.symlink_to(new.name)
+            lib.save({"w": lib.zeros(2)}, link)
+            assert link.is_symlink() and mode(new) == 0o604, name
+    finally:
+        os.umask(umask)
+    for path in (tmp_path / f"fnnet{suffix}", tmp_path / f"fnnet-latest{suffix}"):
+        np.testing.assert_array_equal(ft.load(path)["w"].numpy(), np.zeros(2, np.float32))
+    if suffix == ".pt":
+        assert torch.load(tmp_path / "fnnet-latest.pt")["w"].tolist() == [0.0, 0.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{name}{latest}{suffix}" for name in ("torch", "fnnet") for latest in ("", "-latest"))
 
 
 def test_save_and_load_name_a_folder_an_empty_name_and_a_text_mode_file(tmp_path):

@@ -14,14 +14,14 @@ import json
 import math
 import os
 import pathlib
-import tempfile
 from collections.abc import Mapping
 from typing import Any, BinaryIO, cast
 
 import ml_dtypes
 import numpy as np
 
-from fnnet.nn.host import host_array
+from fnnet.checkpoint.atomic_file import replacing
+from fnnet.nn.host import as_saved, host_array
 
 _LAYOUT = "fnnet.layout"  # metadata entry holding the JSON skeleton of the object
 _SCALARS = (type(None), bool, int, float, str)
@@ -47,7 +47,7 @@ def _encode(obj: Any, path: str, tensors: dict[str, np.ndarray]) -> Any:
             raise TypeError(f"save_safetensors: the array at {where!r} is a PRNG key; save "
                             "its data, jax.random.key_data(key), and wrap it back with "
                             "jax.random.wrap_key_data")
-        array = host_array(obj, copy=False)
+        array = as_saved(obj, host_array(obj, copy=False))
         # what load_safetensors reads back: nothing is written that it would refuse
         if array.dtype not in _SAVED_DTYPES:
             raise TypeError(f"save_safetensors: the array at {where!r} has dtype "
@@ -153,20 +153,14 @@ def save_safetensors(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
     if not target.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "save_safetensors: the folder of f does not "
                                 "exist", str(target.parent))
-    tmp = None
     try:
-        handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                       dir=target.parent)
-        os.close(handle)
-        save_file(tensors, tmp, metadata=metadata)
-        os.replace(tmp, target)
-    except BaseException as error:
-        if tmp is not None:
-            pathlib.Path(tmp).unlink(missing_ok=True)
-        if isinstance(error, OSError) and error.errno is not None:
-            # The OS names the temporary file; the target is what the caller can fix.
-            raise type(error)(error.errno, error.strerror, str(target)) from error
-        raise
+        with replacing(target) as tmp:
+            save_file(tensors, tmp, metadata=metadata)
+    except OSError as error:
+        if error.errno is None:
+            raise
+        # The OS names the temporary file; the target is what the caller can fix.
+        raise type(error)(error.errno, error.strerror, str(target)) from error
 
 
 _DTYPES = {"BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "U16": np.uint16,

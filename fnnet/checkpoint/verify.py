@@ -19,6 +19,7 @@ import pathlib
 import re
 from typing import Any
 
+from fnnet.checkpoint.atomic_file import replacing
 from fnnet.checkpoint.errors import DamagedCheckpointError
 
 MANIFEST = "fnnet_manifest.json"
@@ -52,20 +53,6 @@ def _files(folder: pathlib.Path) -> list[str]:
     return sorted(found)
 
 
-def _fsync_folder(folder: pathlib.Path) -> None:
-    """Makes a rename inside ``folder`` durable (where the platform allows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def canonical(meta: Any) -> str:
     """``meta`` as one canonical JSON text, to compare two copies (NaN equal to NaN)."""
     return json.dumps(meta, sort_keys=True, allow_nan=True)
@@ -83,13 +70,8 @@ def write_manifest(folder: pathlib.Path, step: int, meta: dict[str, Any]) -> Non
         files[relative] = {"size": path.stat().st_size, "sha256": _digest(path)}
     text = json.dumps({"format": FORMAT, "step": step, "meta": meta, "files": files},
                       sort_keys=True, allow_nan=True)
-    temporary = folder / f".{MANIFEST}.tmp"
-    with open(temporary, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, folder / MANIFEST)
-    _fsync_folder(folder)
+    with replacing(folder / MANIFEST) as temporary:
+        temporary.write_text(text, encoding="utf-8")
 
 
 def _damaged(problems: list[str]) -> DamagedCheckpointError:

@@ -54,6 +54,16 @@ def host_array(value: Any, *, copy: bool = True) -> np.ndarray:
     return np.array(value.numpy(), **order)
 
 
+def as_saved(value: Any, array: np.ndarray) -> np.ndarray:
+    """``array``, the values of ``value``, as a file should hold them: an fnnet.torch
+    tensor of ``torch.int64`` held in 32 bits (JAX without x64 mode) widened to the int64
+    its dtype names, so that PyTorch reads back the dtype fnnet.torch showed (a BatchNorm's
+    ``num_batches_tracked``, class labels that ``cross_entropy`` takes only as int64)."""
+    if array.dtype == np.int32 and str(getattr(value, "dtype", "")) == "torch.int64":
+        return array.astype(np.int64)
+    return array
+
+
 def torch_tensor(array: Any) -> Any:
     """A torch tensor (imports torch) holding a copy of ``array``, bfloat16 and float8
     ``ml_dtypes`` arrays included, bit for bit."""

@@ -14,17 +14,17 @@ from __future__ import annotations
 import collections
 import io
 import os
-import pathlib
 import pickle
 import struct
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from fnnet.checkpoint.atomic_file import replacing
 from fnnet.interop.torch_file import STORAGE_DTYPES
+from fnnet.nn.host import as_saved
 from fnnet.torch._dtypes import dtype as torch_dtype
 from fnnet.torch.device import device as torch_device
 
@@ -44,11 +44,12 @@ def host_array(value: Any) -> np.ndarray | None:
     if not (isinstance(value, np.ndarray) or hasattr(value, "__array__")
             or callable(getattr(value, "numpy", None))):
         return None
+    shown = value
     if callable(getattr(value, "detach", None)):
         value = value.detach()
     if not isinstance(value, np.ndarray) and callable(getattr(value, "numpy", None)):
         value = value.numpy()
-    return np.require(np.asarray(value), requirements="C")
+    return np.require(as_saved(shown, np.asarray(value)), requirements="C")
 
 
 class NotPlainValue(TypeError):
@@ -62,6 +63,10 @@ class _Pickle:
     def __init__(self) -> None:
         self.out = bytearray(b"\x80\x02")  # PROTO 2
         self.storages: list[np.ndarray] = []
+        # the storage key of each fnnet.torch tensor storage written (by id of its cell),
+        # with the array written: aliases of one tensor (a tied weight under two names
+        # in a state dict) share one storage, as in PyTorch's files
+        self._shared: dict[int, tuple[int, np.ndarray]] = {}
 
     def _global(self, module: str, name: str) -> None:
         self.out += b"c" + f"{module}\n{name}\n".encode()
@@ -91,10 +96,15 @@ class _Pickle:
         self._global("collections", "OrderedDict")
         self.out += b")R"  # OrderedDict()
 
-    def _tensor(self, array: np.ndarray, where: str, requires_grad: bool = False) -> None:
+    def _tensor(self, array: np.ndarray, where: str, requires_grad: bool = False,
+                cell: Any = None) -> None:
         storage = storage_type(array, where)
-        key = len(self.storages)
-        self.storages.append(array)
+        key, written = self._shared.get(id(cell), (len(self.storages), None))
+        if written is None or written.shape != array.shape or written.dtype != array.dtype:
+            key = len(self.storages)
+            self.storages.append(array)
+            if cell is not None:
+                self._shared[id(cell)] = (key, array)
         self._global("torch._utils", "_rebuild_tensor_v2")
         self.out += b"("
         # the storage, as a persistent id: ("storage", type, key, location, numel)
@@ -114,11 +124,12 @@ class _Pickle:
         self._ordered_dict()  # backward hooks
         self.out += b"tR"
 
-    def _parameter(self, array: np.ndarray, where: str, requires_grad: bool) -> None:
+    def _parameter(self, array: np.ndarray, where: str, requires_grad: bool,
+                   cell: Any) -> None:
         """An ``nn.Parameter``, as PyTorch pickles one: its values rebuilt as a parameter."""
         self._global("torch._utils", "_rebuild_parameter")
         self.out += b"("
-        self._tensor(array, where)
+        self._tensor(array, where, False, cell)
         self.out += b"\x88" if requires_grad else b"\x89"
         self._ordered_dict()  # backward hooks
         self.out += b"tR"
@@ -178,10 +189,11 @@ class _Pickle:
             from fnnet.torch.nn.parameter import Parameter
 
             requires_grad = getattr(obj, "requires_grad", False) is True
+            cell = getattr(obj, "_cell", None)  # an fnnet.torch tensor's storage
             if isinstance(obj, Parameter):  # torch.save(model.fc.weight)
-                self._parameter(array, where, requires_grad)
+                self._parameter(array, where, requires_grad, cell)
             else:
-                self._tensor(array, where, requires_grad)
+                self._tensor(array, where, requires_grad, cell)
 
 
 def _record(archive: zipfile.ZipFile, buffer: io.BytesIO, name: str, data: bytes) -> None:
@@ -235,17 +247,11 @@ def storage_type(array: np.ndarray, where: str) -> str:
 
 
 def write_atomically(data: bytes, f: str | os.PathLike[str] | BinaryIO) -> None:
-    """Writes ``data`` to a binary file object, or to a path through a temporary file
-    beside it renamed into place once complete."""
+    """Writes ``data`` to a binary file object, or to a path through a new file beside
+    it, synced and renamed into place once complete (:func:`~fnnet.checkpoint.
+    atomic_file.replacing`)."""
     if not isinstance(f, (str, os.PathLike)):
         f.write(data)
         return
-    target = pathlib.Path(f)
-    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                   dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(tmp, target)
-    finally:
-        pathlib.Path(tmp).unlink(missing_ok=True)
+    with replacing(f) as tmp:
+        tmp.write_bytes(data)
