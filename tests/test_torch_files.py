@@ -499,3 +499,59 @@ def test_a_scheduler_made_after_the_optimizer_state_is_loaded_resumes_alike(torc
             resumed.step(), resumed_sched.step()
             rates[-1].append(resumed.param_groups[0]["lr"])
     np.testing.assert_allclose(rates[1], rates[0], rtol=1e-12)
+
+
+def _tied(lib):
+    """A language model's embedding and output layer sharing one weight."""
+    model = lib.nn.Sequential(lib.nn.Embedding(5, 3), lib.nn.Linear(3, 5))
+    model[1].weight = model[0].weight
+    return model
+
+
+@pytest.mark.parametrize("options", list(FORMATS.values())[:2], ids=list(FORMATS)[:2])
+def test_tensors_saved_sharing_a_storage_load_sharing_it_as_in_pytorch(torch, options):
+    """Two tensors of one storage and layout (a tied weight's two state dict entries, a
+    tensor and its detach()) load as two tensors whose values are one, in PyTorch and
+    fnnet.torch; the same tensor saved twice loads as one tensor."""
+    t = torch.arange(4.0)
+    data = _saved(torch, {"model": _tied(torch).state_dict(), "t": t, "again": t,
+                          "alias": t.detach(), "copy": t.clone()}, **options)
+    for lib in (torch, ft):
+        loaded = lib.load(io.BytesIO(data))
+        state = loaded["model"]
+        assert state["0.weight"] is not state["1.weight"]
+        state["0.weight"].mul_(0)
+        assert state["1.weight"].abs().sum().item() == 0, lib.__name__
+        assert loaded["again"] is loaded["t"] and loaded["alias"] is not loaded["t"]
+        loaded["alias"].add_(1)
+        assert loaded["t"].tolist() == [1.0, 2.0, 3.0, 4.0], lib.__name__
+        assert loaded["copy"].tolist() == [0.0, 1.0, 2.0, 3.0], lib.__name__
+        model = _tied(lib)
+        model.load_state_dict(state)
+        assert model[0].weight is model[1].weight
+
+
+def test_fnnet_torch_writes_a_tied_weight_once_and_int64_as_int64(torch):
+    """What fnnet.torch saves, PyTorch reads with the dtype fnnet.torch showed (int64
+    labels and BatchNorm counts, held in 32 bits without jax's x64 mode) and a tied
+    weight stored once, its two entries sharing it."""
+    model = _tied(ft)
+    norm = ft.nn.BatchNorm1d(3)
+    norm(ft.randn(4, 3))
+    labels = ft.tensor([0, 2, 1])
+    buffer = io.BytesIO()
+    ft.save({"model": model.state_dict(), "norm": norm.state_dict(), "labels": labels,
+             "jax_int32": np.arange(2, dtype=np.int32)}, buffer)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+        assert sum("/data/" in n for n in archive.namelist()) == 9  # 10 tensors, 1 tied
+    loaded = torch.load(io.BytesIO(buffer.getvalue()))
+    assert labels.dtype == ft.int64 and loaded["labels"].dtype == torch.int64
+    assert loaded["norm"]["num_batches_tracked"].dtype == torch.int64
+    assert loaded["norm"]["num_batches_tracked"].item() == 1
+    assert loaded["jax_int32"].dtype == torch.int32  # a jax or numpy array keeps its dtype
+    logits = torch.zeros(3, 3)
+    assert torch.nn.functional.cross_entropy(logits, loaded["labels"]).item() > 0
+    state = loaded["model"]
+    assert state["0.weight"].data_ptr() == state["1.weight"].data_ptr()
+    mine = ft.load(io.BytesIO(buffer.getvalue()))
+    assert mine["labels"].dtype == ft.int64 and mine["labels"].tolist() == [0, 2, 1]

@@ -81,6 +81,20 @@ class _Storage:
         self.values = values
         self.dtype = values.dtype if values is not None else dtype
         self.numel = len(values) if values is not None else numel
+        self.views: dict[tuple[Any, ...], np.ndarray] = {}
+
+    def view(self, offset: int, size: Any, stride: Any) -> np.ndarray:
+        """The view ``(offset, size, stride)`` of the elements as a new array; a view
+        asked for again (a tied weight saved under two names) is a numpy view of the
+        first, so that the two share their values as PyTorch's tensors share the
+        storage."""
+        assert self.values is not None  # read before any view of it is made
+        key = (offset, tuple(size), tuple(stride))
+        first = self.views.get(key)
+        if first is None:
+            first = self.views[key] = _view(self.values, offset, size, stride)
+            return first
+        return first.view()
 
 
 class TrainableArray(np.ndarray):
@@ -138,7 +152,7 @@ def _rebuild_plain(storage: Any, offset: Any, size: Any, stride: Any
     if storage.values is None:
         _view_bounds(storage.numel, offset, size, stride)
         return _PendingTensor(storage, offset, tuple(size), tuple(stride))
-    return _view(storage.values, offset, size, stride)
+    return storage.view(offset, size, stride)
 
 
 def _view_bounds(numel: int, offset: int, size: Any, stride: Any) -> int:
@@ -387,8 +401,8 @@ def _resolve(obj: Any, memo: dict[int, Any] | None = None) -> Any:
     if isinstance(obj, _PendingTensor):
         assert obj.storage.values is not None  # every storage is read before this
         if id(obj) not in memo:
-            memo[id(obj)] = _flagged(_view(obj.storage.values, obj.offset, obj.size,
-                                           obj.stride), obj.requires_grad, obj.parameter)
+            memo[id(obj)] = _flagged(obj.storage.view(obj.offset, obj.size, obj.stride),
+                                     obj.requires_grad, obj.parameter)
         return memo[id(obj)]
     if isinstance(obj, dict):
         for key, value in obj.items():
@@ -399,13 +413,6 @@ def _resolve(obj: Any, memo: dict[int, Any] | None = None) -> Any:
         return obj
     if isinstance(obj, tuple):
         return type(obj)(_resolve(value, memo) for value in obj) if type(obj) is tuple \
-            else obj
-    return obj
-    if isinstance(obj, list):
-        obj[:] = [_resolve(value) for value in obj]
-        return obj
-    if isinstance(obj, tuple):
-        return type(obj)(_resolve(value) for value in obj) if type(obj) is tuple \
             else obj
     return obj
 

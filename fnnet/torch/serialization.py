@@ -181,7 +181,16 @@ def _to_tensors(obj: Any, where: str = "", memo: dict[int, Any] | None = None) -
         return device(str(obj))
     if isinstance(obj, (np.ndarray, np.dtype)):
         if id(obj) not in memo:
-            memo[id(obj)] = _converted_leaf(obj, where)
+            base = getattr(obj, "base", None)
+            if type(obj) is np.ndarray and type(base) is np.ndarray \
+                    and (base.shape, base.dtype) == (obj.shape, obj.dtype):
+                # a second tensor of the same storage and layout (a tied weight under
+                # two names): another tensor sharing the first's values, as in PyTorch
+                if id(base) not in memo:
+                    memo[id(base)] = _converted_leaf(base, where)
+                memo[id(obj)] = memo[id(base)].detach()
+            else:
+                memo[id(obj)] = _converted_leaf(obj, where)
         return memo[id(obj)]
     if isinstance(obj, dict):  # an OrderedDict (a state dict PyTorch saved) or a
         # Counter (a MultiStepLR's milestones) stays one
