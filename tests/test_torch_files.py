@@ -14,7 +14,11 @@ import numpy as np
 import pytest
 
 import fnnet.torch as ft
-from fnnet.interop.torch_file import NotWeightsOnly, load_torch_file
+from fnnet.interop.torch_file import (
+    LEGACY_MAGIC_NUMBER,
+    NotWeightsOnly,
+    load_torch_file,
+)
 from fnnet.torch._torch_zip import archive_bytes
 
 pytestmark = pytest.mark.torch
@@ -219,6 +223,24 @@ def test_pytorchs_format_before_1_6_damaged_is_refused(torch):
     evil = data.replace(b"ctorch\nFloatStorage", b"cposix\nsystem\x00\x00\x00\x00\x00\x00", 1)
     with pytest.raises(NotWeightsOnly, match="the pickle names posix.system"):
         load_torch_file(evil)
+    # a global in a pickle of plain values (the header before the object) is damage, not
+    # a whole object's class
+    header = pickle.dumps(collections.OrderedDict(), protocol=2)
+    magic, version = pickle.dumps(LEGACY_MAGIC_NUMBER, 2), pickle.dumps(1001, 2)
+    assert data.startswith(magic + version)
+    with pytest.raises(ValueError, match="damaged: its description of its machine, a pickle "
+                                         "of plain values, names the global "
+                                         "collections.OrderedDict") as refused:
+        ft.load(io.BytesIO(magic + version + header + data[len(magic + version):]))
+    assert not isinstance(refused.value, NotWeightsOnly)
+
+
+def test_an_archive_record_name_that_is_not_utf8_is_named_damage(torch):
+    data = bytearray(_saved(torch, {"w": torch.ones(2)}))
+    data[data.find(b"archive/data.pkl")] ^= 0x80  # the local header's copy of the name
+    with pytest.raises(ValueError, match=r"is a damaged PyTorch checkpoint: a damaged "
+                                         r"torch.save archive \(UnicodeDecodeError: "):
+        ft.load(io.BytesIO(bytes(data)))
 
 
 def test_bad_arguments(tmp_path):
@@ -555,3 +577,17 @@ def test_fnnet_torch_writes_a_tied_weight_once_and_int64_as_int64(torch):
     assert state["0.weight"].data_ptr() == state["1.weight"].data_ptr()
     mine = ft.load(io.BytesIO(buffer.getvalue()))
     assert mine["labels"].dtype == ft.int64 and mine["labels"].tolist() == [0, 2, 1]
+
+
+def test_an_int64_beyond_32_bits_is_refused_naming_the_file_and_the_tensor(torch, tmp_path):
+    import jax
+
+    if jax.config.jax_enable_x64:
+        pytest.skip("x64 mode holds 64-bit integers")
+    path = tmp_path / "ids.pt"
+    torch.save({"ids": {"big": torch.tensor([1, 2**40])}, "small": torch.tensor([3])}, path)
+    assert torch.load(path)["ids"]["big"].tolist() == [1, 2**40]
+    with pytest.raises(OverflowError, match=rf"^torch.load: '{path}': the tensor at "
+                                            r"'ids.big': the value 1099511627776 does not "
+                                            r"fit torch.int64"):
+        ft.load(path)

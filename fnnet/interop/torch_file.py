@@ -452,6 +452,19 @@ def _weights_or_placeholder(module: str, name: str) -> Any:
     return _Placeholder if found is None else found
 
 
+def _plain(stream: BinaryIO, name: str, what: str) -> Any:
+    """The next pickle of ``stream``, one of plain values; a global in it is damage (a
+    whole object's globals are in the object's pickle alone)."""
+    unpickler = _PlainUnpickler(stream)
+
+    def refuse(module: str, global_name: str) -> Any:
+        raise ValueError(f"{name}: damaged: its {what}, a pickle of plain values, names "
+                         f"the global {module}.{global_name}")
+
+    unpickler.find_class = refuse  # type: ignore[method-assign]
+    return unpickler.load()
+
+
 def _load_legacy(data: bytes, name: str,
                  find_class: Callable[[str, str], Any] | None = None) -> Any:
     """The object of a file in PyTorch's format before 1.6 (``torch.save(...,
@@ -464,18 +477,18 @@ def _load_legacy(data: bytes, name: str,
     placeholders for its globals, to find its storages, then, the storages read, with
     ``find_class``, so that each object is rebuilt with its tensors' values."""
     stream = io.BytesIO(data)
-    magic, protocol = _PlainUnpickler(stream).load(), _PlainUnpickler(stream).load()
+    magic, protocol = _plain(stream, name, "magic number"), _plain(stream, name, "version")
     if magic != LEGACY_MAGIC_NUMBER or protocol != LEGACY_PROTOCOL_VERSION:
         raise ValueError(f"{name}: not a torch.save file (magic number {magic!r}, protocol "
                          f"{protocol!r})")
-    info = _PlainUnpickler(stream).load()
+    info = _plain(stream, name, "description of its machine")
     little = info.get("little_endian", True) if isinstance(info, dict) else True
     byteorder: Literal["little", "big"] = "little" if little else "big"
     start = stream.tell()
     unpickler = _LegacyUnpickler(stream,
                                  None if find_class is None else _weights_or_placeholder)
     obj = unpickler.load()
-    keys = _PlainUnpickler(stream).load()
+    keys = _plain(stream, name, "list of storages")
     storages = unpickler.storages
     if not isinstance(keys, list) or sorted(map(str, keys)) != sorted(storages):
         raise ValueError(f"{name}: the storage list {keys!r} does not match the "
@@ -595,11 +608,13 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
         raise NotWeightsOnly(f"{name}: {error}") from None
     except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError, OSError, TypeError,
             KeyError, IndexError, AttributeError, OverflowError, MemoryError,
-            RuntimeError, NotImplementedError) as error:
+            RuntimeError, NotImplementedError, UnicodeDecodeError) as error:
         # zipfile's own refusals (encrypted or newer-version records) are RuntimeError
-        # and NotImplementedError; a corrupted pickle can give most of the others
+        # and NotImplementedError; a corrupted pickle can give most of the others, a
+        # name in it or in the archive that is not UTF-8 a UnicodeDecodeError
         if unpickling and find_class is not None and not isinstance(
-                error, (zipfile.BadZipFile, EOFError, pickle.UnpicklingError)):
+                error, (zipfile.BadZipFile, EOFError, pickle.UnpicklingError,
+                        UnicodeDecodeError)):
             raise  # raised while a whole object rebuilt itself: the object's own error
         raise ValueError(f"{name}: a damaged torch.save archive "
                          f"({type(error).__name__}: {error})") from None

@@ -223,7 +223,11 @@ def _converted_leaf(obj: np.ndarray | np.dtype[Any], where: str) -> Any:
         raise UnsupportedDtype(f"a {dtype} {kind} at {where or 'the top'!r}") from None
     if isinstance(obj, np.dtype):
         return converted
-    tensor = _as_tensor(np.asarray(obj))
+    try:
+        tensor = _as_tensor(np.asarray(obj))
+    except OverflowError as error:  # an int64 beyond 32 bits, without jax's x64 mode
+        raise OverflowError(f"the tensor at {where or 'the top'!r}: "
+                            f"{str(error).removeprefix('fnnet.torch: ')}") from None
     if not isinstance(obj, TrainableArray):
         return tensor
     if obj.parameter:  # torch.save(model.fc.weight): a parameter, as in PyTorch
@@ -274,6 +278,9 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             unpickled), anything else that is not a safetensors file (see
             :func:`fnnet.checkpoint.load_safetensors` for what is checked); the message
             names the file.
+        OverflowError: an int64 tensor holding a value beyond 32 bits, which
+            fnnet.torch holds only with jax's x64 mode; the message names the file and
+            where the tensor is.
         UnsupportedDtype: a tensor of a dtype fnnet.torch lacks (uint16, uint32,
             uint64, complex, float8); the message names the file, the dtype and where
             the tensor is (also a NotImplementedError and a ValueError).
@@ -436,6 +443,8 @@ def _converted(obj: Any, name: str) -> Any:
     """``obj`` with fnnet.torch tensors for its arrays."""
     try:
         return _to_tensors(obj)
+    except OverflowError as error:
+        raise OverflowError(f"torch.load: {name!r}: {error}") from None
     except UnsupportedDtype as error:
         raise UnsupportedDtype(
             f"torch.load: {name!r} holds a tensor fnnet.torch cannot represent: {error}; "
