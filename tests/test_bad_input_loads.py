@@ -80,6 +80,24 @@ def test_module_load_state_dict_still_loads_valid_values():
                                   np.arange(12, dtype=np.float32).reshape(4, 3))
 
 
+def test_a_1_element_value_loads_into_a_0_dim_buffer_as_pytorch_loads_it(torch):
+    """Checkpoints of PyTorch before 0.4 hold scalars as 1-element tensors: PyTorch's
+    load_state_dict takes one into a 0-dim parameter or buffer (BatchNorm's
+    num_batches_tracked); a longer or empty one is a size mismatch."""
+    for lib in (torch, ftorch):
+        norm = lib.nn.BatchNorm1d(2)
+        state = {**norm.state_dict(), "num_batches_tracked": lib.tensor([7])}
+        assert str(norm.load_state_dict(state)) == "<All keys matched successfully>"
+        assert norm.num_batches_tracked.shape == () and norm.num_batches_tracked.item() == 7
+        for count in ([7, 9], []):
+            state["num_batches_tracked"] = lib.tensor(count, dtype=lib.int64)
+            with pytest.raises(RuntimeError, match=re.escape(
+                    f"size mismatch for num_batches_tracked: copying a param with shape "
+                    f"torch.Size([{len(count)}]) from checkpoint, the shape in current "
+                    f"model is torch.Size([]).")):
+                norm.load_state_dict(state)
+
+
 # ---------------------------------------------------------- fnnet.torch optimizers
 
 

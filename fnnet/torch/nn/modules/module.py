@@ -375,6 +375,11 @@ class Module:
                     continue
                 raise shape_error()
             array, problem = _checkpoint_array(name, state_dict[name])
+            if not problem and not is_lazy(target) and len(target.shape) == 0 \
+                    and tuple(array.shape) == (1,):
+                # PyTorch before 0.4 saved scalars as 1-element tensors; PyTorch's load
+                # still takes one into a 0-dim parameter or buffer
+                array = array[0]
             if problem:
                 errors.append(problem)
             elif not is_lazy(target) and tuple(array.shape) != tuple(target.shape):
