@@ -591,3 +591,36 @@ def test_an_int64_beyond_32_bits_is_refused_naming_the_file_and_the_tensor(torch
                                             r"'ids.big': the value 1099511627776 does not "
                                             r"fit torch.int64"):
         ft.load(path)
+
+
+def test_pickle_module_and_the_environment_decide_weights_only_as_in_pytorch(
+        torch, tmp_path, monkeypatch):
+    """A pickle_module makes a load trust the file unless weights_only=True is given
+    (then PyTorch's error); TORCH_FORCE_WEIGHTS_ONLY_LOAD and
+    TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD decide as PyTorch's, with its warning and error."""
+    import warnings
+
+    path = tmp_path / "whole.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), path)
+
+    def outcome(lib, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = type(lib.load(path, **kwargs)).__name__
+            except (RuntimeError, pickle.UnpicklingError) as error:
+                result = (type(error).__name__, str(error).split(".")[0])
+        return result, [str(w.message) for w in caught if w.category is UserWarning]
+
+    cases = [({"pickle_module": pickle}, {}), ({"weights_only": True, "pickle_module": pickle}, {}),
+             ({}, {"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}),
+             ({"weights_only": True}, {"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "true"}),
+             ({"weights_only": False}, {"TORCH_FORCE_WEIGHTS_ONLY_LOAD": "1"}),
+             ({}, {"TORCH_FORCE_WEIGHTS_ONLY_LOAD": "1", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"})]
+    for kwargs, environment in cases:
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        expected = outcome(torch, **kwargs)
+        assert outcome(ft, **kwargs) == expected, (kwargs, environment)
+        for name in environment:
+            monkeypatch.delenv(name)

@@ -25,6 +25,7 @@ import collections
 import contextlib
 import io
 import os
+import warnings
 import zipfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -248,7 +249,8 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         map_location: a device name, a ``torch.device``, a dict of device names or a
             function, as PyTorch takes it; checked, otherwise ignored (jax places
             arrays).
-        pickle_module: PyTorch's unpickler module, accepted and ignored.
+        pickle_module: PyTorch's unpickler module (``pickle``, ``dill``): given, the
+            default of ``weights_only`` is False, as in PyTorch; otherwise not used.
         weights_only: ``None`` or ``True`` (PyTorch's default): tensors, plain values and
             containers, and the classes listed by :func:`add_safe_globals`; no code from
             the file runs. ``False``: whole objects too (``torch.save(model)``, by
@@ -258,6 +260,10 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             archive, as in PyTorch; the file is read whole either way.
         **pickle_load_args: PyTorch's unpickling options, accepted and ignored.
 
+    As PyTorch's, the environment variable ``TORCH_FORCE_WEIGHTS_ONLY_LOAD=1`` makes
+    every load weights only, and ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` those not
+    given ``weights_only`` (with PyTorch's warning).
+
     Returns:
         The saved object with fnnet.torch tensors in place of the tensors.
 
@@ -266,7 +272,8 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         IsADirectoryError: ``f`` names a folder.
         TypeError: ``map_location`` of another type.
         RuntimeError: ``map_location`` names no device; ``mmap`` with a file of
-            PyTorch's format before 1.6 (PyTorch's message).
+            PyTorch's format before 1.6; ``pickle_module`` with a weights-only load; both
+            environment variables set (PyTorch's messages).
         ValueError: ``mmap`` with a file object (PyTorch's message).
         NotWeightsOnly: weights only, a file holding another object (a whole model);
             PyTorch's message, naming its first class beyond the safe globals. Also a
@@ -288,7 +295,7 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
 
     PyTorch equivalent: ``torch.load``.
     """
-    del pickle_module, pickle_load_args
+    weights_only = _weights_only(weights_only, pickle_module, pickle_load_args)
     _check_map_location(map_location)
     read = getattr(f, "read", None)
     if mmap and callable(read):
@@ -365,6 +372,34 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         raise ValueError(f"torch.load: {name!r} is not a file written by torch.save of "
                          f"fnnet.torch (a safetensors file): {error}") from None
     return _converted(obj, name)
+
+
+def _weights_only(weights_only: bool | None, pickle_module: Any,
+                  pickle_load_args: dict[str, Any]) -> bool:
+    """Whether a load is weights only, decided as PyTorch decides it: by the argument,
+    else False where a ``pickle_module`` is given, and by PyTorch's environment
+    variables; PyTorch's errors and warnings for the combinations it refuses."""
+    given = weights_only is not None
+    weights_only = bool(weights_only) if given else pickle_module is None
+    force = [os.getenv(f"TORCH_FORCE_{kind}WEIGHTS_ONLY_LOAD", "0").lower()
+             in ("1", "y", "yes", "true") for kind in ("", "NO_")]
+    if all(force):
+        raise RuntimeError("Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or "
+                           "`TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` should be set, but both were "
+                           "set.")
+    if force[0]:
+        weights_only = True
+    elif force[1] and not given:
+        warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since "
+                      "the`weights_only` argument was not explicitly passed to `torch.load`, "
+                      "forcing weights_only=False.", UserWarning, stacklevel=3)
+        weights_only = False
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is "
+                           "specified")
+    if weights_only and pickle_load_args:
+        warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=3)
+    return weights_only
 
 
 def _check_torch_archive(data: bytes, name: str) -> None:
