@@ -460,6 +460,157 @@ def test_ddp_broadcasts_rank_0s_buffers_before_each_step_as_pytorch(torch, tmp_p
         assert not np.allclose(saved["fnnet", False, 0][name], second, rtol=1e-3), name
 
 
+#: the sign of each rank's inputs at each step of the unused-parameters run: ``extra`` is
+#: used where the inputs are positive (rank 0 alone, neither, both, rank 1 alone)
+UNUSED_SIGNS = ((1, -1), (-1, -1), (1, 1), (-1, 1))
+
+
+def _branch_net(nn, dead: bool):
+    """A model of ``nn`` (fnnet.torch's or PyTorch's) whose ``extra`` layer runs only on
+    inputs of positive sum, so that the ranks' forward passes differ with their data,
+    and (``dead``) whose ``dead`` layer never runs."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.extra = nn.Linear(3, 4), nn.Linear(4, 4)
+            if dead:
+                self.dead = nn.Linear(4, 4)
+            self.b = nn.Linear(4, 2)
+
+        def forward(self, x):
+            h = self.a(x).tanh()
+            if x.sum() > 0:
+                h = self.extra(h)
+            return self.b(h)
+
+    return Net()
+
+
+def _unused_worker(out: pathlib.Path, library: str) -> int:
+    """DDP over a model whose ``extra`` layer runs only on positive inputs and whose
+    ``dead`` layer never runs, in fnnet.torch or PyTorch: trained with
+    find_unused_parameters=True (each step's gradients saved, None left out), then
+    without it, where the forward pass after a step leaving parameters unused raises."""
+    if library == "torch":
+        import torch
+        import torch.distributed as dist
+        import torch.nn as nn
+    else:
+        import fnnet.torch as torch
+        import fnnet.torch.distributed as dist
+        import fnnet.torch.nn as nn
+
+    def net():
+        made = _branch_net(nn, dead=True)
+        weights = np.random.default_rng(0)  # the same start in both libraries
+        with torch.no_grad():
+            for p in made.parameters():
+                p.copy_(torch.tensor(weights.standard_normal(tuple(p.shape)).astype(
+                    np.float32) * 0.5))
+        return made
+
+    def train():
+        batches = np.random.default_rng(10 + rank)
+        model = net()
+        ddp = nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+        optimizer = torch.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9,
+                                    weight_decay=0.01)
+        saved = {}
+        for step, signs in enumerate(UNUSED_SIGNS):
+            x = np.abs(batches.standard_normal((4, 3))).astype(np.float32) * signs[rank]
+            optimizer.zero_grad()
+            ddp(torch.tensor(x)).pow(2).mean().backward()
+            for name, p in model.named_parameters():
+                if p.grad is not None:
+                    saved[f"grad_{step}_{name}"] = p.grad.numpy().copy()
+            optimizer.step()
+        return {**saved, **{k: v.detach().numpy() for k, v in model.state_dict().items()}}
+
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    saved = train()
+    # without find_unused_parameters: negative inputs leave extra and dead unused in
+    # both ranks; the next forward pass raises in both
+    ddp = nn.parallel.DistributedDataParallel(net())
+    x = torch.tensor(-np.ones((4, 3), np.float32))
+    ddp(x).sum().backward()
+    try:
+        ddp(x)
+    except RuntimeError as error:
+        saved["error"] = np.array(str(error))
+    dist.barrier()
+    np.savez(out / f"{library}_unused_{rank}.npz", **saved)
+    dist.destroy_process_group()
+    return 0
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_ddp_unused_parameters_and_divergent_forward_passes_as_pytorch(torch, tmp_path):
+    # find_unused_parameters=True: a parameter used in one rank only is averaged with
+    # the other's zeros; one used in no rank keeps grad None and is not moved by the
+    # optimizer (weight decay included); without it the next forward pass raises
+    # PyTorch's error, in each rank that left parameters unused
+    for library, launcher, extra in (
+            ("fnnet", "fnnet.torch.distributed.run", ("--cpu-devices-per-process", "1")),
+            ("torch", "torch.distributed.run", ())):
+        result = _launch("unused", str(tmp_path), library, launcher=launcher, extra=extra)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    for rank in range(WORLD):
+        with np.load(tmp_path / f"torch_unused_{rank}.npz") as f:
+            expected = dict(f)
+        with np.load(tmp_path / f"fnnet_unused_{rank}.npz") as f:
+            got = dict(f)
+        assert str(got.pop("error")) == str(expected.pop("error"))
+        assert sorted(got) == sorted(expected)  # the same gradients are None
+        for key in expected:
+            np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-6,
+                                       err_msg=f"rank {rank} {key}")
+        assert not any(k.startswith(("grad_1_extra", "grad_0_dead", "grad_1_dead",
+                                     "grad_2_dead", "grad_3_dead")) for k in got)
+        assert "grad_0_extra.weight" in got and "grad_3_extra.weight" in got
+    words = str(np.load(tmp_path / "fnnet_unused_1.npz")["error"])
+    assert words.startswith("Expected to have finished reduction in the prior iteration")
+    assert "Parameter indices which did not receive grad for rank 1: 2 3 4 5\n" in words
+
+
+def _diverge_worker() -> int:
+    """Rank 1's first step leaves a layer unused that rank 0's uses, without
+    find_unused_parameters: rank 1 raises at its next forward pass, rank 0 waits in
+    its next step's exchange until the launcher stops it."""
+    import fnnet.torch as torch
+    import fnnet.torch.distributed as dist
+    import fnnet.torch.nn as nn
+
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    ddp = nn.parallel.DistributedDataParallel(_branch_net(nn, dead=False))
+    optimizer = torch.optim.SGD(ddp.parameters(), lr=0.1)
+    for _ in range(3):
+        optimizer.zero_grad()
+        ddp(torch.ones(2, 3) * (1 - 2 * rank)).sum().backward()
+        optimizer.step()
+        print(f"rank {rank} stepped", flush=True)
+    return 0
+
+
+@pytest.mark.slow
+def test_ddp_ranks_whose_forward_passes_differ_raise_instead_of_hanging():
+    # PyTorch 2.13 (gloo) raises in rank 1 at its second forward pass; rank 0 waits in
+    # its backward pass until rank 1's exit breaks the connection
+    start = time.monotonic()
+    result = _launch("diverge", extra=("--cpu-devices-per-process", "1"))
+    assert result.returncode == 1
+    assert "rank 1 stepped" in result.stdout
+    assert ("[rank1]: RuntimeError: Expected to have finished reduction in the prior "
+            "iteration before starting a new one.") in result.stderr, result.stderr
+    assert "[rank1]: Parameter indices which did not receive grad for rank 1: 2 3\n" \
+        in result.stderr, result.stderr
+    assert "rank 1 failed (exit code 1)" in result.stderr, result.stderr
+    assert time.monotonic() - start < 120
+
+
 @pytest.mark.slow
 def test_a_killed_process_stops_the_run_and_is_named():
     env = dict(os.environ)  # the launcher adds its device count after the suite's XLA flags
@@ -525,6 +676,13 @@ if __name__ == "__main__":
         if rest[1] == "torch":
             _exit_now(code)
         sys.exit(code)
+    if mode == "unused":
+        code = _unused_worker(pathlib.Path(rest[0]), rest[1])
+        if rest[1] == "torch":
+            _exit_now(code)
+        sys.exit(code)
+    if mode == "diverge":
+        sys.exit(_diverge_worker())
     if mode == "groups":
         sys.exit(_groups_worker(pathlib.Path(rest[0])))
     if mode == "hang":
@@ -532,4 +690,4 @@ if __name__ == "__main__":
     if mode == "fail":
         sys.exit(_fail_worker())
     sys.exit(f"usage: {sys.argv[0]} run OUT | torch OUT | buffers OUT fnnet|torch | "
-             "groups OUT | hang | fail")
+             "groups OUT | unused OUT fnnet|torch | diverge | hang | fail")

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.custom_derivatives import SymbolicZero
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from fnnet.parallel.inflight import serialized
@@ -66,7 +67,7 @@ def compile_on_mesh(run: Callable[..., list[Any]], mesh: Mesh, donate: tuple[int
     (:func:`fnnet.parallel.inflight.serialized`). A :func:`process_mesh` gets
     :func:`compile_per_process` instead.
     """
-    if mesh.axis_names == (PROCESS_AXIS,):
+    if is_process_mesh(mesh):
         return compile_per_process(run, mesh, donate, compiler_options)
     devices = set(mesh.devices.flat)
     whole = replicated(mesh)
@@ -108,6 +109,11 @@ def process_mesh() -> Mesh:
     return Mesh(np.array([first[p] for p in sorted(first)]), (PROCESS_AXIS,))
 
 
+def is_process_mesh(mesh: Mesh) -> bool:
+    """Whether ``mesh`` is a :func:`process_mesh` (or a group's part of one)."""
+    return mesh.axis_names == (PROCESS_AXIS,)
+
+
 def in_process_map() -> bool:
     """True while tracing inside :func:`compile_per_process`'s map (the axis is bound).
 
@@ -130,48 +136,87 @@ def per_process(x: Any, mesh: Mesh) -> Any:
 def grad_sync(*args: Any) -> tuple[Any, ...]:
     """The parameters themselves, whose gradients are averaged over the processes.
 
-    Called as ``grad_sync(*params, *accumulated, accumulated_mask, mesh)``: ``params``
-    are every parameter that DDP trains, ``accumulated`` the gradients summed under
-    ``no_sync`` for those marked in ``accumulated_mask``. In the backward pass the
-    gradient ``g`` of each parameter becomes ``mean(g + a) - a`` over the processes
-    (``a`` its accumulated gradient, or 0): added to ``a`` that is the mean of the sum,
-    what PyTorch's all-reduce gives. All gradients are averaged in one ``pmean``, so
-    the step holds a single exchange whatever the tape's split into programs (each
-    process's program then agrees on it).
+    Called as ``grad_sync(*params, *accumulated, *counter, accumulated_mask, counted,
+    mesh)``: ``params`` are every parameter that DDP trains, ``accumulated`` the
+    gradients summed under ``no_sync`` for those marked in ``accumulated_mask``, and
+    ``counter`` (where ``counted``) a zeros vector with one entry per parameter. In the
+    backward pass the gradient ``g`` of each parameter becomes ``mean(g + a) - a`` over
+    the processes (``a`` its accumulated gradient, or 0): added to ``a`` that is the
+    mean of the sum, what PyTorch's all-reduce gives. A parameter the loss does not
+    reach in a process adds zeros there, as with PyTorch's ``find_unused_parameters``.
+    The counter's gradient is the number of processes whose loss reached each
+    parameter. All of it travels in one all-reduce per dtype of one flat buffer, the
+    same in every process whichever parameters its own forward pass used (processes
+    whose programs differ so still exchange matching buffers).
     """
-    *arrays, mask, mesh = args
+    *arrays, mask, counted, mesh = args
     del mesh
-    n = len(mask)
-    return _synced(mask, tuple(arrays[:n]), tuple(arrays[n:]))
+    n, k = len(mask), sum(mask)
+    return _synced(mask, tuple(arrays[:n]), tuple(arrays[n:n + k]),
+                   tuple(arrays[n + k:n + k + counted]))
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _synced(mask: tuple[bool, ...], params: tuple[Any, ...],
-            accumulated: tuple[Any, ...]) -> tuple[Any, ...]:
-    del mask, accumulated
+def _synced(mask: tuple[bool, ...], params: tuple[Any, ...], accumulated: tuple[Any, ...],
+            counter: tuple[Any, ...]) -> tuple[Any, ...]:
+    del mask, accumulated, counter
     return params
 
 
 def _synced_fwd(mask: tuple[bool, ...], params: tuple[Any, ...],
-                accumulated: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+                accumulated: tuple[Any, ...], counter: tuple[Any, ...]
+                ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    # symbolic_zeros: the primals come wrapped, with their values in ``.value``
     del mask
-    return params, accumulated
+    return (tuple(p.value for p in params),
+            (tuple(a.value for a in accumulated), tuple(c.value for c in counter)))
 
 
-def _synced_bwd(mask: tuple[bool, ...], accumulated: tuple[Any, ...],
-                g: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+def _synced_bwd(mask: tuple[bool, ...], saved: tuple[tuple[Any, ...], tuple[Any, ...]],
+                g: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
+    accumulated, counter = saved
     zeros = tuple(jnp.zeros_like(a) for a in accumulated)
+    # a symbolic zero is a parameter that this process's loss does not reach
+    used = [not isinstance(gi, SymbolicZero) for gi in g]
+    g = tuple(gi if u else jnp.zeros(gi.shape, gi.dtype) for gi, u in zip(g, used, strict=True))
+    flags = (jnp.asarray(used, counter[0].dtype),) if counter else ()
     if not in_process_map():
-        return g, zeros
+        return g, zeros, flags
     rest = iter(accumulated)
     added = [next(rest) if m else None for m in mask]
-    total = lax.pmean(tuple(gi if a is None else gi + a for gi, a in zip(g, added,
-                                                                         strict=True)),
-                      PROCESS_AXIS)
-    return tuple(t if a is None else t - a for t, a in zip(total, added, strict=True)), zeros
+    total, counts = _all_reduce_flat([gi if a is None else gi + a
+                                      for gi, a in zip(g, added, strict=True)], flags)
+    return (tuple(t if a is None else t - a for t, a in zip(total, added, strict=True)),
+            zeros, counts)
 
 
-_synced.defvjp(_synced_fwd, _synced_bwd)
+_synced.defvjp(_synced_fwd, _synced_bwd, symbolic_zeros=True)
+
+
+def _all_reduce_flat(grads: list[Any], flags: tuple[Any, ...]
+                     ) -> tuple[list[Any], tuple[Any, ...]]:
+    """The mean over the processes of each of ``grads``, and the sum of ``flags`` (at
+    most one vector, of the first gradient's dtype): one ``psum`` per dtype of every
+    array of that dtype raveled into one buffer, ``flags`` at the end of the first."""
+    groups: dict[Any, list[int]] = {}
+    for i, gi in enumerate(grads):
+        groups.setdefault(gi.dtype, []).append(i)
+    n = lax.axis_size(PROCESS_AXIS)
+    total: list[Any] = [None] * len(grads)
+    counts: tuple[Any, ...] = ()
+    for number, members in enumerate(groups.values()):
+        parts = [grads[i].ravel() for i in members]
+        if number == 0:
+            parts += [f.astype(grads[i].dtype) for f in flags]
+        summed = lax.psum(jnp.concatenate(parts), PROCESS_AXIS)
+        offset = 0
+        for i in members:
+            size = grads[i].size
+            total[i] = (summed[offset:offset + size] / n).reshape(grads[i].shape)
+            offset += size
+        if number == 0 and flags:
+            counts = (summed[offset:].astype(flags[0].dtype),)
+    return total, counts
 
 
 def from_first(x: Any, mesh: Mesh) -> Any:

@@ -34,10 +34,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 from jax.sharding import NamedSharding
 
 from fnnet.parallel.mesh import batch_sharded, check_divisible, data_mesh
 from fnnet.torch import _sharding
+from fnnet.torch._tape import RG, VAR, kind_of, slot_of
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor, Unsupported, _op, _op_multi, _wrap_value
 
@@ -159,8 +162,9 @@ class DistributedDataParallel(Module):
     with PyTorch. The step that ``optimizer.step()`` compiles is every process's own
     step mapped over one device per process (``shard_map`` over
     ``fnnet.torch._sharding.process_mesh``): the parameters' gradients are averaged
-    over the processes inside it (a ``pmean`` where PyTorch all-reduces buckets), so
-    the processes apply the same update and stay equal. At construction rank 0's
+    over the processes inside it (one all-reduce of a flat buffer of every gradient
+    where PyTorch all-reduces buckets), so the processes apply the same update and
+    stay equal. At construction rank 0's
     parameters and buffers are copied to every process, and with ``broadcast_buffers``
     rank 0's buffers again at each training forward pass, as PyTorch does. BatchNorm
     layers normalise with their own process's batch statistics, unless converted with
@@ -176,10 +180,16 @@ class DistributedDataParallel(Module):
         device_ids: accepted (None or one local device, e.g. ``[local_rank]``): each
             process computes on its first local device (the launcher gives each
             process its own GPU).
-        output_device, bucket_cap_mb, find_unused_parameters, check_reduction,
-            gradient_as_bucket_view, static_graph: accepted and ignored (there are
-            no buckets; with several processes a parameter that the forward pass
-            leaves unused gets a zero gradient, where PyTorch leaves it None).
+        find_unused_parameters: as PyTorch's: a parameter that a process's outputs
+            do not depend on adds zeros to the average there, and one that no
+            process's loss reached keeps ``.grad`` None (the optimizer leaves it
+            alone). A process leaving parameters unused reads the count of processes
+            that used them after its backward pass (a wait for the step's exchange).
+            False: the forward pass after a step in which this process left
+            parameters unused raises PyTorch's RuntimeError naming their indices
+            (the others stop when that process ends, as with PyTorch).
+        output_device, bucket_cap_mb, check_reduction, gradient_as_bucket_view,
+            static_graph: accepted and ignored (there are no buckets).
         broadcast_buffers: copy rank 0's buffers (BatchNorm's running statistics) to
             every process at the start of a forward pass that follows a synchronised
             training forward pass (and at the first), inside the step's program, as
@@ -192,12 +202,15 @@ class DistributedDataParallel(Module):
 
     Raises:
         ValueError: ``init_process_group`` was not called (PyTorch's error).
-        RuntimeError: ``module`` has no parameter that requires a gradient (PyTorch's).
+        RuntimeError: ``module`` has no parameter that requires a gradient (PyTorch's);
+            at a forward pass, see ``find_unused_parameters``.
         TypeError: ``module`` is not an ``nn.Module``, or bad ``device_ids``.
         NotImplementedError: ``dim`` other than 0, or another process group.
 
-    Every process must run the same steps on batches of the same shapes (a step is one
-    program over all processes). With one process the wrapper just calls ``module``.
+    Every process must run the same number of steps. Their forward passes may differ (a
+    branch taken on this process's data): whichever parameters each one used, the
+    gradients' exchange is the same buffer in every process. With one process the
+    wrapper just calls ``module``.
 
     Example::
 
@@ -242,6 +255,14 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         object.__setattr__(self, "_mesh", group.mesh if group.size > 1 else None)
         object.__setattr__(self, "_accumulated", False)
+        object.__setattr__(self, "_rank", group.rank)
+        # find_unused_parameters: the counter of processes reaching each parameter, and
+        # the parameters this process left unused in the step being recorded
+        object.__setattr__(self, "_counter", None)
+        object.__setattr__(self, "_dropped", [])
+        # parameters left unused by the last step without find_unused_parameters
+        object.__setattr__(self, "_unreduced", ())
+        object.__setattr__(self, "_searched", {})
         # PyTorch's require_forward_param_sync: the next forward copies rank 0's buffers
         object.__setattr__(self, "_buffers_due", True)
         if self._mesh is not None:
@@ -320,6 +341,8 @@ class DistributedDataParallel(Module):
         from fnnet.torch import _recorder
 
         grads = _recorder.current().grad_enabled
+        if grads and self._unreduced:
+            raise RuntimeError(_unreduced_error(self._unreduced, self._rank))
         copy = self.broadcast_buffers and self._buffers_due and \
             any(b is not None for _, b in self.module.named_buffers())
         if not (grads or self.module.training or copy):
@@ -348,18 +371,144 @@ class DistributedDataParallel(Module):
         mask = tuple(bool(accumulated and p.grad is not None) for p in params.values())
         sums = [cast(Tensor, p.grad).detach()
                 for p, m in zip(params.values(), mask, strict=True) if m]
-        synced = _op_multi(_sharding.grad_sync, (mask, mesh), *params.values(), *sums) \
-            if params else []
+        counter = self._counter_of(len(params)) \
+            if self.find_unused_parameters and params else None
+        counted = () if counter is None else (counter,)
+        synced = cast(list[Tensor], _op_multi(
+            _sharding.grad_sync, (mask, bool(counted), mesh), *params.values(), *sums,
+            *counted)) if params else []
         swapped = []
         try:
             for key, q in zip(params, synced, strict=True):
                 for owner, name in owners[key]:
                     swapped.append((owner, name, params[key]))
                     object.__setattr__(owner, name, q)
-            return self.module(*inputs, **kwargs)
+            output = self.module(*inputs, **kwargs)
         finally:
             for owner, name, original in swapped:
                 object.__setattr__(owner, name, original)
+        unused = self._unused(synced, output)
+        if unused and counter is None:
+            object.__setattr__(self, "_unreduced", unused)
+        elif unused:
+            ps = list(params.values())
+            object.__setattr__(self, "_dropped", [(i, ps[i], ps[i].grad is None)
+                                                   for i in unused])
+        return output
+
+    def _counter_of(self, n: int) -> Tensor:
+        """The zeros leaf whose gradient counts, for each of the ``n`` parameters, the
+        processes whose loss reached it (``find_unused_parameters``); its ``.grad`` is
+        cleared for the step being recorded."""
+        counter: Tensor | None = self._counter
+        if counter is None or counter.shape[0] != n:
+            counter = _wrap_value(jnp.zeros((n,), jnp.float32), VAR)
+            counter.register_post_accumulate_grad_hook(self._drop_unused)
+            object.__setattr__(self, "_counter", counter)
+        counter.grad = None
+        return counter
+
+    def _drop_unused(self, counter: Tensor) -> None:
+        """After a backward pass: the gradient of each parameter that no process's loss
+        reached is None again (PyTorch's ``find_unused_parameters=True``), so that the
+        optimizer leaves it alone. Reads the counts only where this process's forward
+        pass left parameters unused."""
+        dropped: list[tuple[int, Tensor, bool]] = self._dropped
+        if not dropped:
+            return
+        object.__setattr__(self, "_dropped", [])
+        counts = np.asarray(cast(Tensor, counter.grad)._value())
+        for index, p, was_none in dropped:
+            if was_none and counts[index] == 0:
+                p.grad = None
+
+    def _unused(self, synced: list[Tensor], output: Any) -> tuple[int, ...]:
+        """Indices of the parameters (``synced``, their stand-ins in the forward pass)
+        that ``output`` does not depend on through differentiable ops, as PyTorch's
+        search from the outputs; worked out once per recorded structure."""
+        tp = synced[0]._cell.tape if synced else None
+        if tp is None:
+            return ()  # computed already (the flush of a value read): nothing to search
+        outs = tuple(t._cell.ref for t in _tensors(output)
+                     if t._kind == RG and t._cell.tape is tp)
+        key = (tp.state, outs)
+        found: tuple[int, ...] | None = self._searched.get(key)
+        if found is None:
+            if any(q._cell.tape is not tp for q in synced):
+                return ()
+            found = _unreached(tp, [q._cell.ref for q in synced], outs)
+            if len(self._searched) >= _SEARCHED_LIMIT:
+                self._searched.clear()
+            self._searched[key] = found
+        return found
+
+
+#: recorded structures whose unused parameters a DistributedDataParallel remembers
+_SEARCHED_LIMIT = 256
+
+
+def _tensors(value: Any) -> Iterator[Tensor]:
+    """The tensors in ``value`` (a tensor, or lists, tuples and dicts of them)."""
+    if isinstance(value, Tensor):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _tensors(v)
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _tensors(v)
+
+
+def _unreached(tp: Any, params: list[int], outs: tuple[int, ...]) -> tuple[int, ...]:
+    """Indices into ``params`` (slots of one node's outputs) of those that no slot of
+    ``outs`` depends on through the differentiable inputs of the nodes recorded after
+    them."""
+    owner = tp.node_of_slot()
+    index = {slot: i for i, slot in enumerate(params)}
+    after = owner[params[0]]
+    reached: set[int] = set()
+    seen: set[int] = set()
+    stack = []
+    for slot in outs:
+        if slot in index:
+            reached.add(index[slot])
+        elif owner[slot] > after:
+            stack.append(owner[slot])
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        for r in tp.nodes[n].inputs:
+            if r < 0 or kind_of(r) != RG:
+                continue
+            slot = slot_of(r)
+            if slot in index:
+                reached.add(index[slot])
+            elif owner[slot] > after:
+                stack.append(owner[slot])
+    return tuple(i for i in range(len(params)) if i not in reached)
+
+
+def _unreduced_error(unused: tuple[int, ...], rank: int) -> str:
+    """PyTorch's words (2.13, gloo) at the forward pass after a step in which this
+    process's loss left the parameters ``unused`` (indices into ``parameters()``)
+    unused without ``find_unused_parameters=True``."""
+    return ("Expected to have finished reduction in the prior iteration before starting a "
+            "new one. This error indicates that your module has parameters that were not "
+            "used in producing loss. You can enable unused parameter detection by passing "
+            "the keyword argument `find_unused_parameters=True` to "
+            "`torch.nn.parallel.DistributedDataParallel`, and by \nmaking sure all "
+            "`forward` function outputs participate in calculating loss. \nIf you already "
+            "have done the above, then the distributed data parallel module wasn't able to "
+            "locate the output tensors in the return value of your module's `forward` "
+            "function. Please include the loss function and the structure of the return "
+            "value of `forward` of your module when reporting this issue (e.g. list, dict, "
+            "iterable).\nParameter indices which did not receive grad for rank "
+            f"{rank}: {' '.join(map(str, unused))}\n In addition, you can set the "
+            "environment variable TORCH_DISTRIBUTED_DEBUG to either INFO or DETAIL to print "
+            "out information about which particular parameters did not receive gradient on "
+            "this rank as part of this error")
 
 
 def __getattr__(name: str) -> Any:
