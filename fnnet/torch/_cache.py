@@ -155,7 +155,10 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
         stats.hits += 1
         rec.recent.append(False)
         return other  # type: ignore[no-any-return]
-    if stats.eager:
+    # a step of DistributedDataParallel is always compiled: its exchange between the
+    # processes happens only inside the per-process program
+    per_process = mesh is not None and _sharding.is_process_mesh(mesh)
+    if stats.eager and not per_process:
         stats.eager_runs += 1
         return build(tp, wanted, eager=mesh is None)
     n_nodes = len(tp.nodes)
@@ -191,7 +194,8 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
             f"{sum(rec.recent)} of the last {len(rec.recent)} flushes "
             f"(see fnnet.torch.compile_stats()); from now on it runs op by op without jit"
             f"{_shape_advice(stats.log[-len(rec.recent):])}", RuntimeWarning, stacklevel=4)
-        return build(tp, wanted, eager=mesh is None)
+        if not per_process:
+            return build(tp, wanted, eager=mesh is None)
     if staged is not None:
         fn = staged
     elif mesh is not None:
