@@ -624,3 +624,20 @@ def test_pickle_module_and_the_environment_decide_weights_only_as_in_pytorch(
         assert outcome(ft, **kwargs) == expected, (kwargs, environment)
         for name in environment:
             monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize("obj", [{"w": 1.0}, "module"])
+def test_two_archives_in_one_file_are_refused_never_read_as_the_last(torch, obj):
+    """torch.save twice into one file: PyTorch's load reads the first object, zipfile
+    would read the last archive; fnnet.torch names the file as not one archive."""
+    buffer = io.BytesIO()
+    for value in (1.0, 0.0):
+        torch.save(torch.nn.Linear(1, 1) if obj == "module" else {"w": torch.tensor(value)},
+                   buffer)
+    if obj != "module":
+        buffer.seek(0)
+        assert torch.load(buffer)["w"].item() == 1.0
+    buffer.seek(0)
+    with pytest.raises(ValueError, match=r"is a damaged PyTorch checkpoint: \d+ bytes precede "
+                                         r"the zip archive whose directory ends the file"):
+        ft.load(buffer, weights_only=False)

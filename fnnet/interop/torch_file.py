@@ -525,8 +525,9 @@ def _load_legacy(data: bytes, name: str,
 
 def check_records(archive: zipfile.ZipFile, size: int, name: str) -> None:
     """Refuses records that claim more bytes than the file holds, are compressed
-    (``torch.save`` stores them as they are), or that zipfile would refuse to read
-    (encrypted, of a newer zip version), before any is read."""
+    (``torch.save`` stores them as they are), that zipfile would refuse to read
+    (encrypted, of a newer zip version), or that follow other bytes (two archives in one
+    file: zipfile would read the last), before any is read."""
     records = archive.infolist()
     for record in records:
         # flag bits 0, 5 and 6: encrypted, patched, strongly encrypted
@@ -539,6 +540,12 @@ def check_records(archive: zipfile.ZipFile, size: int, name: str) -> None:
             raise ValueError(f"{name}: record {record.filename!r} declares {record.file_size} "
                              f"bytes (compression {record.compress_type}) in a {size}-byte "
                              f"file; torch.save stores records uncompressed")
+    before = min((r.header_offset for r in records), default=0)
+    if before:  # zipfile reads an archive after other bytes (its offsets moved)
+        raise ValueError(f"{name}: {before} bytes precede the zip archive whose directory "
+                         f"ends the file (another torch.save archive written before it "
+                         f"into the same file?); a torch.save file is one archive from "
+                         f"its first byte")
     if sum(r.file_size for r in records) > size:
         raise ValueError(f"{name}: the records declare {sum(r.file_size for r in records)} "
                          f"bytes, more than the file's {size}")
