@@ -641,3 +641,39 @@ def test_two_archives_in_one_file_are_refused_never_read_as_the_last(torch, obj)
     with pytest.raises(ValueError, match=r"is a damaged PyTorch checkpoint: \d+ bytes precede "
                                          r"the zip archive whose directory ends the file"):
         ft.load(buffer, weights_only=False)
+
+
+_Pair = collections.namedtuple("_Pair", "a b")
+
+
+def test_get_unsafe_globals_in_checkpoint_names_what_pytorch_names(torch, tmp_path):
+    """The globals a weights-only load refuses, read without unpickling: none in state
+    dicts, a whole model's classes, numpy's and a namedtuple's, less those listed by
+    safe_globals (a tuple of them, as PyTorch takes); a file of PyTorch's format before
+    1.6 and a TorchScript archive are refused with PyTorch's words."""
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    saved = {"state": (model.state_dict(), torch.optim.SGD(model.parameters()).state_dict()),
+             "whole": model, "other": {"a": np.arange(2), "pair": _Pair(1, 2)}}
+    for key, obj in saved.items():
+        torch.save(obj, tmp_path / f"{key}.pt")
+        expected = sorted(torch.serialization.get_unsafe_globals_in_checkpoint(
+            tmp_path / f"{key}.pt"))
+        with open(tmp_path / f"{key}.pt", "rb") as handle:
+            assert sorted(ft.serialization.get_unsafe_globals_in_checkpoint(handle)) == \
+                expected, key
+        assert (expected == []) == (key == "state")
+        with torch.serialization.safe_globals((_Pair, torch.nn.Sequential)), \
+                ft.serialization.safe_globals((_Pair, ft.nn.Sequential)):
+            assert sorted(ft.serialization.get_unsafe_globals_in_checkpoint(
+                tmp_path / f"{key}.pt")) == sorted(
+                torch.serialization.get_unsafe_globals_in_checkpoint(tmp_path / f"{key}.pt"))
+    torch.save({"a": 1}, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    torch.jit.save(torch.jit.script(torch.nn.Linear(1, 1)), tmp_path / "script.pt")
+    for key in ("legacy", "script"):
+        with pytest.raises(ValueError) as expected:
+            torch.serialization.get_unsafe_globals_in_checkpoint(tmp_path / f"{key}.pt")
+        with pytest.raises(ValueError) as refused:
+            ft.serialization.get_unsafe_globals_in_checkpoint(tmp_path / f"{key}.pt")
+        assert str(refused.value) == str(expected.value)
+    with pytest.raises(TypeError, match="safe_globals must be a list .* got str"):
+        ft.serialization.add_safe_globals("_Pair")

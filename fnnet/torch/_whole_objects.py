@@ -236,12 +236,31 @@ def _global_name(value: Any) -> str:
     return f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', value)}"
 
 
+def refused(module: str, name: str, allowed: list[Any]) -> bool:
+    """Whether a weights-only load refuses the global ``module.name``, beyond the
+    weights-only ones and the entries ``allowed`` of ``add_safe_globals`` (a class
+    listed by its fnnet.torch object stands for PyTorch's of that name)."""
+    if weights_only_global(module, name) is not None or (module, name) in _OWN_REBUILDERS:
+        return False
+    names = {_global_name(entry) for entry in allowed}
+    if f"{module}.{name}" in names or f"fnnet.{module}.{name}" in names:
+        return False
+    if module.split(".")[0] != "torch":
+        return True
+    try:
+        counterpart = _fnnet_counterpart(module, name)
+    except NotImplementedError:  # refused as PyTorch refuses it
+        return True
+    return not any(entry is counterpart or (isinstance(entry, tuple) and entry
+                                            and entry[0] is counterpart)
+                   for entry in allowed)
+
+
 def _resolver(allowed: list[Any] | None) -> Any:
     """``find_class`` for a pickle of whole objects. ``allowed``: None to resolve every
     global (``weights_only=False``), else the entries of ``add_safe_globals``: a global
     beyond the weights-only ones and these is refused with PyTorch's message, before
     its module is imported."""
-    names = None if allowed is None else {_global_name(entry) for entry in allowed}
 
     def find_class(module: str, name: str) -> Any:
         if module == "torch._utils" and name in _TORCH_REBUILDERS:
@@ -254,19 +273,8 @@ def _resolver(allowed: list[Any] | None) -> Any:
         torch_name = module.split(".")[0] == "torch"
         if plain is not None and not torch_name:
             return plain  # OrderedDict, set...
-        if names is not None and plain is None and (module, name) not in _OWN_REBUILDERS:
-            listed = f"{module}.{name}" in names or f"fnnet.{module}.{name}" in names
-            if torch_name and not listed:  # fnnet.torch's class listed under torch's name
-                try:
-                    counterpart = _fnnet_counterpart(module, name)
-                except NotImplementedError:  # refused as PyTorch refuses it, below
-                    counterpart = None
-                listed = counterpart is not None and any(
-                    entry is counterpart or (isinstance(entry, tuple) and entry
-                                             and entry[0] is counterpart)
-                    for entry in allowed or ())
-            if not listed:
-                raise UnpicklingError(refusal(module, name))
+        if allowed is not None and refused(module, name, allowed):
+            raise UnpicklingError(refusal(module, name))
         return _fnnet_counterpart(module, name) if torch_name \
             else _import_global(module, name)
 

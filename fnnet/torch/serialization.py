@@ -25,6 +25,7 @@ import collections
 import contextlib
 import io
 import os
+import pickletools
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ from fnnet.interop.torch_file import (
     DeviceName,
     NotWeightsOnly,
     TrainableArray,
+    check_records,
     is_legacy_torch_file,
     load_torch_file,
 )
@@ -61,9 +63,9 @@ def add_safe_globals(safe_globals: list[Any]) -> None:
 
     PyTorch equivalent: ``torch.serialization.add_safe_globals``.
     """
-    if not isinstance(safe_globals, list):
-        raise TypeError(f"add_safe_globals: safe_globals must be a list, got "
-                        f"{type(safe_globals).__name__}")
+    if not isinstance(safe_globals, (list, tuple, set, frozenset)):  # PyTorch takes any
+        raise TypeError(f"add_safe_globals: safe_globals must be a list (or tuple or set) "
+                        f"of classes and functions, got {type(safe_globals).__name__}")
     _SAFE_GLOBALS.extend(safe_globals)
 
 
@@ -300,24 +302,7 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     read = getattr(f, "read", None)
     if mmap and callable(read):
         raise ValueError("f must be a file path in order to use the mmap argument")
-    if callable(read):
-        name = getattr(f, "name", "the file")
-        if isinstance(f, io.TextIOBase):
-            raise TypeError(f"torch.load: {name!r} is open in text mode; open it in binary "
-                            f"mode: open(path, 'rb')")
-        data = read()
-    elif isinstance(f, (str, os.PathLike)):
-        if os.path.isdir(f):
-            raise IsADirectoryError(f"torch.load: {os.fspath(f)!r} is a folder, not a "
-                                    f"file written by torch.save")
-        if not os.path.isfile(f):
-            raise FileNotFoundError(f"torch.load: no such file {os.fspath(f)!r}")
-        with open(f, "rb") as handle:
-            data = handle.read()
-        name = os.fspath(f)
-    else:
-        raise TypeError(f"torch.load: f must be a file path or a binary file, got "
-                        f"{type(f).__name__}")
+    data, name = _read(f, "torch.load")
     if not data:
         hint = (" (a buffer that torch.save wrote to is read from where the writing "
                 "stopped: call buffer.seek(0) before torch.load)") if callable(read) else ""
@@ -372,6 +357,74 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         raise ValueError(f"torch.load: {name!r} is not a file written by torch.save of "
                          f"fnnet.torch (a safetensors file): {error}") from None
     return _converted(obj, name)
+
+
+def _read(f: Any, caller: str) -> tuple[bytes, str]:
+    """The bytes of the file ``f`` (a path or a binary file object) and its name."""
+    read = getattr(f, "read", None)
+    if callable(read):
+        name = getattr(f, "name", "the file")
+        if isinstance(f, io.TextIOBase):
+            raise TypeError(f"{caller}: {name!r} is open in text mode; open it in binary "
+                            f"mode: open(path, 'rb')")
+        return read(), name
+    if isinstance(f, (str, os.PathLike)):
+        if os.path.isdir(f):
+            raise IsADirectoryError(f"{caller}: {os.fspath(f)!r} is a folder, not a "
+                                    f"file written by torch.save")
+        if not os.path.isfile(f):
+            raise FileNotFoundError(f"{caller}: no such file {os.fspath(f)!r}")
+        with open(f, "rb") as handle:
+            return handle.read(), os.fspath(f)
+    raise TypeError(f"{caller}: f must be a file path or a binary file, got "
+                    f"{type(f).__name__}")
+
+
+def get_unsafe_globals_in_checkpoint(f: str | os.PathLike[str] | BinaryIO) -> list[str]:
+    """The classes and functions (``"module.name"``) that a ``torch.save`` file's pickle
+    names and that a weights-only load refuses: beyond tensors, plain containers and
+    those :func:`add_safe_globals` listed. The pickle is read, never unpickled, so a
+    global pushed while unpickling is not found (as PyTorch's).
+
+    Args:
+        f: a path or a binary file object open for reading.
+
+    Returns:
+        The names, each once, in no particular order (PyTorch's are a set's).
+
+    Raises:
+        ValueError: ``f`` is no ``torch.save`` zip archive, a TorchScript archive
+            (PyTorch's messages), or a damaged one (naming the file).
+        FileNotFoundError, IsADirectoryError, TypeError: as :func:`load`.
+
+    PyTorch equivalent: ``torch.serialization.get_unsafe_globals_in_checkpoint``.
+    """
+    from fnnet.torch._script_modules import is_torchscript_archive
+    from fnnet.torch._whole_objects import refused
+
+    caller = "get_unsafe_globals_in_checkpoint"
+    data, name = _read(f, caller)
+    if not data.startswith(_ZIP_MAGIC):
+        raise ValueError("Expected input to be a checkpoint returned by torch.save")
+    if is_torchscript_archive(data):
+        raise ValueError("Expected input to be a checkpoint returned by torch.save but got a "
+                         "torchscript checkpoint")
+    found = set()
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        check_records(archive, len(data), repr(name))
+        (pickled,) = [n for n in archive.namelist()
+                      if n.endswith("/data.pkl") and n.count("/") == 1]
+        for opcode, arg, _ in pickletools.genops(archive.read(pickled)):
+            if opcode.name == "GLOBAL":
+                module, _, global_name = str(arg).partition(" ")
+                if refused(module, global_name, _SAFE_GLOBALS):
+                    found.add(f"{module}.{global_name}")
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError,
+            NotImplementedError, RuntimeError) as error:
+        raise ValueError(f"{caller}: {name!r} is a damaged PyTorch checkpoint "
+                         f"({type(error).__name__}: {error})") from None
+    return list(found)
 
 
 def _weights_only(weights_only: bool | None, pickle_module: Any,
@@ -495,5 +548,5 @@ def __getattr__(name: str) -> Any:
 
     raise Unsupported(  # also an AttributeError: hasattr() is False
         f"fnnet.torch does not support torch.serialization.{name}; it provides save, "
-        f"load and the safe-globals functions (add_safe_globals, safe_globals, "
-        f"get_safe_globals, clear_safe_globals)")
+        f"load, the safe-globals functions (add_safe_globals, safe_globals, "
+        f"get_safe_globals, clear_safe_globals) and get_unsafe_globals_in_checkpoint")
