@@ -298,6 +298,16 @@ def _launch(*args: str, launcher: str = "fnnet.torch.distributed.run",
          *args], capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=ROOT, **kw)
 
 
+def _launch_in_both(mode: str, out: pathlib.Path) -> None:
+    """Runs the worker ``mode`` with fnnet.torch under its launcher, then with PyTorch
+    under torchrun; each gets the folder ``out`` and its library's name."""
+    for library, launcher, extra in (
+            ("fnnet", "fnnet.torch.distributed.run", ("--cpu-devices-per-process", "1")),
+            ("torch", "torch.distributed.run", ())):
+        result = _launch(mode, str(out), library, launcher=launcher, extra=extra)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
 @pytest.fixture(scope="module")
 def launched(tmp_path_factory):
     """The worker's launch: its folder and the launcher's output."""
@@ -431,11 +441,7 @@ def test_ddp_broadcasts_rank_0s_buffers_before_each_step_as_pytorch(torch, tmp_p
     # process before each training forward pass (broadcast_buffers=True, the default):
     # each rank's statistics are then rank 0's of the step before, updated with its
     # own batch. With broadcast_buffers=False each rank keeps its own.
-    for library, launcher, extra in (
-            ("fnnet", "fnnet.torch.distributed.run", ("--cpu-devices-per-process", "1")),
-            ("torch", "torch.distributed.run", ())):
-        result = _launch("buffers", str(tmp_path), library, launcher=launcher, extra=extra)
-        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    _launch_in_both("buffers", tmp_path)
     stats = ("1.running_mean", "1.running_var")
     saved = {}
     for library in ("fnnet", "torch"):
@@ -542,9 +548,11 @@ def _unused_worker(out: pathlib.Path, library: str) -> int:
         assert recorder.stats.eager_runs > 0
         recorder.stats.eager = False
     # without find_unused_parameters: negative inputs leave extra and dead unused in
-    # both ranks; the next forward pass raises in both
+    # both ranks; the forward pass after a backward pass raises in both (not the one
+    # after a forward pass alone)
     ddp = nn.parallel.DistributedDataParallel(net())
     x = torch.tensor(-np.ones((4, 3), np.float32))
+    ddp(x)
     ddp(x).sum().backward()
     try:
         ddp(x)
@@ -563,11 +571,7 @@ def test_ddp_unused_parameters_and_divergent_forward_passes_as_pytorch(torch, tm
     # the other's zeros; one used in no rank keeps grad None and is not moved by the
     # optimizer (weight decay included); without it the next forward pass raises
     # PyTorch's error, in each rank that left parameters unused
-    for library, launcher, extra in (
-            ("fnnet", "fnnet.torch.distributed.run", ("--cpu-devices-per-process", "1")),
-            ("torch", "torch.distributed.run", ())):
-        result = _launch("unused", str(tmp_path), library, launcher=launcher, extra=extra)
-        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    _launch_in_both("unused", tmp_path)
     for rank in range(WORLD):
         with np.load(tmp_path / f"torch_unused_{rank}.npz") as f:
             expected = dict(f)

@@ -260,7 +260,9 @@ class DistributedDataParallel(Module):
         # the parameters this process left unused in the step being recorded
         object.__setattr__(self, "_counter", None)
         object.__setattr__(self, "_dropped", [])
-        # parameters left unused by the last step without find_unused_parameters
+        # without find_unused_parameters: the hook awaiting the backward pass of a
+        # forward pass that left parameters unused, then those parameters
+        object.__setattr__(self, "_awaiting", None)
         object.__setattr__(self, "_unreduced", ())
         object.__setattr__(self, "_searched", {})
         # PyTorch's require_forward_param_sync: the next forward copies rank 0's buffers
@@ -343,6 +345,9 @@ class DistributedDataParallel(Module):
         grads = _recorder.current().grad_enabled
         if grads and self._unreduced:
             raise RuntimeError(_unreduced_error(self._unreduced, self._rank))
+        if grads and self._awaiting is not None:  # no backward pass followed the last
+            self._awaiting.remove()
+            object.__setattr__(self, "_awaiting", None)
         copy = self.broadcast_buffers and self._buffers_due and \
             any(b is not None for _, b in self.module.named_buffers())
         if not (grads or self.module.training or copy):
@@ -388,12 +393,20 @@ class DistributedDataParallel(Module):
             for owner, name, original in swapped:
                 object.__setattr__(owner, name, original)
         unused = self._unused(synced, output)
+        ps = list(params.values())
+        object.__setattr__(self, "_dropped", [(i, ps[i], ps[i].grad is None)
+                                               for i in unused] if counted else [])
         if unused and counter is None:
-            object.__setattr__(self, "_unreduced", unused)
-        elif unused:
-            ps = list(params.values())
-            object.__setattr__(self, "_dropped", [(i, ps[i], ps[i].grad is None)
-                                                   for i in unused])
+            # PyTorch's error comes at the forward pass after a backward pass through
+            # this one (a forward pass alone, evaluation under grad mode, is no error)
+            def backward_ran(_: Tensor) -> None:
+                self._awaiting.remove()
+                object.__setattr__(self, "_awaiting", None)
+                object.__setattr__(self, "_unreduced", unused)
+
+            # every parameter gets a gradient through grad_sync: the first one tells
+            object.__setattr__(self, "_awaiting",
+                               ps[0].register_post_accumulate_grad_hook(backward_ran))
         return output
 
     def _counter_of(self, n: int) -> Tensor:
