@@ -677,3 +677,22 @@ def test_get_unsafe_globals_in_checkpoint_names_what_pytorch_names(torch, tmp_pa
         assert str(refused.value) == str(expected.value)
     with pytest.raises(TypeError, match="safe_globals must be a list .* got str"):
         ft.serialization.add_safe_globals("_Pair")
+
+
+def test_a_map_location_naming_a_missing_gpu_is_refused_as_pytorch_refuses_it(torch):
+    if ft.cuda.is_available() or torch.cuda.is_available():
+        pytest.skip("a GPU is there to map to")
+    data = _saved(torch, {"w": torch.ones(2)})
+    for map_location, refused in (("cuda", True), ("cuda:0", True), ({"cpu": "cuda:1"}, True),
+                                  ("cpu", False), ({"cuda:0": "cpu"}, False)):
+        outcomes = []
+        for lib in (torch, ft):
+            try:
+                outcomes.append(lib.load(io.BytesIO(data), map_location=map_location)["w"]
+                                .tolist())
+            except RuntimeError as error:
+                outcomes.append(str(error))
+        assert outcomes[0] == outcomes[1], map_location
+        assert isinstance(outcomes[0], str) == refused, map_location
+    with pytest.raises(RuntimeError, match="on a CUDA device but torch.cuda.is_available"):
+        ft.load(io.BytesIO(data), map_location=ft.device("cuda"))

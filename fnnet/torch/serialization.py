@@ -273,9 +273,9 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         FileNotFoundError: no such file.
         IsADirectoryError: ``f`` names a folder.
         TypeError: ``map_location`` of another type.
-        RuntimeError: ``map_location`` names no device; ``mmap`` with a file of
-            PyTorch's format before 1.6; ``pickle_module`` with a weights-only load; both
-            environment variables set (PyTorch's messages).
+        RuntimeError: ``map_location`` names no device, or a GPU where JAX has none;
+            ``mmap`` with a file of PyTorch's format before 1.6; ``pickle_module`` with
+            a weights-only load; both environment variables set (PyTorch's messages).
         ValueError: ``mmap`` with a file object (PyTorch's message).
         NotWeightsOnly: weights only, a file holding another object (a whole model);
             PyTorch's message, naming its first class beyond the safe globals. Also a
@@ -497,11 +497,14 @@ def _what_it_is(data: bytes) -> str:
 
 
 def _check_map_location(map_location: Any) -> None:
-    """Refuses a ``map_location`` PyTorch would refuse: another type, or a device name
-    (alone or in a dict) that names no device."""
-    from fnnet.torch.device import device
+    """Refuses a ``map_location`` PyTorch would refuse: another type, a device name
+    (alone or in a dict) that names no device, or one that maps the tensors to a GPU
+    where there is none (PyTorch's message)."""
+    from fnnet.torch.device import cuda, device
 
-    if map_location is None or callable(map_location) or isinstance(map_location, device):
+    if isinstance(map_location, device):
+        map_location = str(map_location)
+    if map_location is None or callable(map_location):
         return
     if isinstance(map_location, dict):
         names = [n for pair in map_location.items() for n in pair if not isinstance(n, device)]
@@ -517,6 +520,12 @@ def _check_map_location(map_location: Any) -> None:
         except (TypeError, RuntimeError) as error:
             raise type(error)(f"torch.load: map_location {map_location!r} names no device: "
                               f"{error}") from None
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    if any(device(t).type == "cuda" for t in targets) and not cuda.is_available():
+        raise RuntimeError("Attempting to deserialize object on a CUDA device but "
+                           "torch.cuda.is_available() is False. If you are running on a "
+                           "CPU-only machine, please use torch.load with map_location="
+                           "torch.device('cpu') to map your storages to the CPU.")
 
 
 def _safetensors_header(data: bytes) -> bool:
