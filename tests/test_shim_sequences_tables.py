@@ -577,6 +577,8 @@ VIEWS = {
     "t_slice": lambda x: x[0].t()[1:], "t_t": lambda x: x[0].t().t(),
     "size_one": lambda x: x[:1, :1].transpose(0, 1),
     "contiguous": lambda x: x.transpose(1, 2).contiguous(),
+    "diagonal": lambda x: x.diagonal(1, 0, 2), "reshape": lambda x: x[1].reshape(2, 6),
+    "reshape_copy": lambda x: x[0].t().reshape(12), "flatten": lambda x: x[:, 1:].flatten(1),
 }
 
 

@@ -436,6 +436,14 @@ VIEW_WRITES = {
     "+= on a row": lambda T, w: w[1].__iadd__(T.ones(2)),
     "index list copies": lambda T, w: w[[0, 2]].fill_(4),
     "mask copies": lambda T, w: w[w > 0.25].fill_(4),
+    "diagonal": lambda T, w: w.diagonal().fill_(-1),
+    "diagonal above": lambda T, w: T.diagonal(w, 1).add_(5),
+    "diagonal below": lambda T, w: w.diagonal(-1).mul_(3),
+    "diagonal of a transpose": lambda T, w: w.t().diagonal().zero_(),
+    "reshape then row": lambda T, w: w.reshape(2, 3)[1].fill_(2),
+    "flatten then slice": lambda T, w: w.flatten()[1:4].zero_(),
+    "reshape of a transpose copies": lambda T, w: w.t().reshape(-1).fill_(4),
+    "flatten of a strided slice copies": lambda T, w: w[::2].flatten().fill_(4),
 }
 
 
@@ -451,6 +459,55 @@ def test_in_place_op_on_a_view_changes_its_base_as_pytorch(torch, name):
         results.append((weight, alias))
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(_np(ours), _np(theirs), rtol=1e-6)
+
+
+def test_in_place_op_through_a_view_of_a_view_whose_root_is_gone(torch):
+    """``x = arange(12).view(3, 4)`` holds a view of a tensor no one holds: an in-place
+    op on ``x[0]`` or ``x.diagonal()`` changes ``x`` (it changed only the lost root)."""
+    results = []
+    for T in (ft, torch):
+        x = T.arange(12.0).reshape(3, 4)
+        x[0].fill_(-1)
+        x.diagonal(1).add_(10)
+        y = T.arange(8.0).view(2, 4)[:, :2].reshape(4)  # its base [:, :2] is gone too
+        y.add_(1)
+        d = T.arange(9.0).reshape(3, 3).t().diagonal()
+        results.append((x, y, x.t().stride(), d.stride(), d.storage_offset()))
+    (x, y, *layout), (tx, ty, *their_layout) = results
+    np.testing.assert_array_equal(_np(x), _np(tx))
+    np.testing.assert_array_equal(_np(y), _np(ty))
+    assert layout == their_layout
+
+
+INT_AND_LIST_INDEXES = {
+    "int, slice, list": (0, slice(None), [1, 2]),
+    "list, int, list": ([0, 1], 0, [1, 2]),
+    "int, list, slice": (1, [0, 2], slice(1, 3)),
+    "slice, int, 2-D": (slice(None), 1, [[0], [3]]),
+    "int, ellipsis, list": (0, Ellipsis, [1, 2]),
+    "None, int, slice, list": (None, 0, slice(None), [1, 2]),
+    "list, slice, int": ([1], slice(None), 0),
+}
+
+
+@pytest.mark.parametrize("name", INT_AND_LIST_INDEXES)
+def test_int_beside_list_indexes_as_pytorch(torch, name):
+    """PyTorch takes an int index's dimension away before list indexes apply:
+    ``x[0, :, [1, 2]]`` of ``[2, 3, 4]`` is ``[3, 2]`` (numpy's rules give ``[2, 3]``);
+    reading, assigning and the gradient agree."""
+    index = INT_AND_LIST_INDEXES[name]
+    results = []
+    for T in (ft, torch):
+        x = T.arange(24.0).reshape(2, 3, 4).requires_grad_()
+        picked = x[index]
+        weights = T.arange(float(picked.numel())).view(picked.shape)
+        (picked * weights).sum().backward()
+        y = T.zeros(2, 3, 4)
+        y[index] = weights + 1
+        results.append((picked, x.grad, y))
+    for ours, theirs in zip(*results, strict=True):
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_array_equal(_np(ours), _np(theirs))
 
 
 def test_in_place_op_on_a_view_of_a_padding_row_and_gradients(torch):

@@ -198,9 +198,31 @@ def _index(spec: tuple[tuple[Any, ...], ...], tensors: tuple[Array, ...]) -> tup
     return tuple(out)
 
 
+def _ints_first(index: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    """``index`` as two steps where it mixes int and integer-tensor indexes, else None.
+
+    PyTorch selects an int index's dimension away before the tensor indexes apply, so
+    ``x[0, :, [1, 2]]`` of ``[2, 3, 4]`` is ``[3, 2]``; numpy's rules (jax's) count the int
+    as one more advanced index, separated from the list by the slice, and put the indexed
+    dimension first (``[2, 3]``). The first step holds the ints, slices, Nones and
+    ellipsis; the second the tensors, over the dimensions left.
+    """
+    arrays = [i for i in index if hasattr(i, "dtype")]
+    if not arrays or not any(type(i) is int for i in index) or \
+            any(a.dtype == np.bool_ for a in arrays):
+        return None
+    whole = slice(None)
+    first = tuple(whole if hasattr(i, "dtype") else i for i in index)
+    second = tuple(i if hasattr(i, "dtype") or i is Ellipsis else whole
+                   for i in index if type(i) is not int)
+    return first, second
+
+
 def _getitem(x: Array, *args: Any) -> Array:
     *tensors, spec = args
-    return x[_index(spec, tuple(tensors))]
+    index = _index(spec, tuple(tensors))
+    steps = _ints_first(index)
+    return x[index] if steps is None else x[steps[0]][steps[1]]
 
 
 def _fit_value(value: Any, ndim: int, dtype: Any) -> Array:
@@ -219,7 +241,12 @@ def _fit_value(value: Any, ndim: int, dtype: Any) -> Array:
 def _setitem(x: Array, value: Any, *args: Any) -> Array:
     *tensors, spec = args
     index = _index(spec, tuple(tensors))
-    return x.at[index].set(_fit_value(value, x[index].ndim, x.dtype))
+    steps = _ints_first(index)
+    if steps is None:
+        return x.at[index].set(_fit_value(value, x[index].ndim, x.dtype))
+    region, inner = x[steps[0]], steps[1]  # the ints' region, written by the tensors
+    return x.at[steps[0]].set(
+        region.at[inner].set(_fit_value(value, region[inner].ndim, x.dtype)))
 
 
 def _block(x: Array, starts: list[Any], sizes: tuple[int, ...],

@@ -223,7 +223,8 @@ def diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Ten
     d1, d2 = _dim(dim1, self.dim(), "diagonal"), _dim(dim2, self.dim(), "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return _op(_diagonal, (offset, d1, d2), self, who="diagonal")
+    out = _op(_diagonal, (offset, d1, d2), self, who="diagonal")
+    return _views.link(out, self, ("diagonal", offset, d1, d2))  # a view, as PyTorch's
 
 
 def trace(self: Tensor) -> Tensor:

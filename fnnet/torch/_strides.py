@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.torch import _views
+
 if TYPE_CHECKING:
     from fnnet.torch.tensor import Tensor
 
@@ -88,27 +90,56 @@ def _view(old_shape: tuple[int, ...], old_strides: tuple[int, ...],
 def _replay(tensor: Tensor) -> tuple[tuple[int, ...], int]:
     """PyTorch's strides and storage offset of ``tensor``: its view steps replayed from
     its root's (a root's are row-major, offset 0)."""
+    layout, offset, _ = _walk(tensor)
+    return layout, offset
+
+
+def copied_steps(tensor: Tensor) -> int:
+    """How many of the view steps of ``tensor`` lead up to, and include, the last one
+    that PyTorch copies (a ``reshape`` or ``flatten`` no strides span); 0 where none
+    does. An in-place op on ``tensor`` writes back no further than that copy."""
+    return _walk(tensor)[2]
+
+
+def _walk(tensor: Tensor) -> tuple[tuple[int, ...], int, int]:
+    """``_replay``'s strides and offset, and ``copied_steps``."""
     shape = tuple(tensor.shape)
     link = getattr(tensor, "_view", None)
-    root = None if link is None else link.cell()
-    if link is None or root is None:
-        return row_major(shape), 0
-    now = tuple(root.aval[0])
-    layout, offset = row_major(now), 0
-    for step in link.steps:
+    if link is None:
+        return row_major(shape), 0, 0
+    root, steps = link.cell(), link.steps
+    if root is not None:
+        now = tuple(root.aval[0])
+        layout, offset = row_major(now), 0
+    else:  # the root is gone: from the nearest view between that is still held
+        held, steps = _views.nearest_held(link)
+        if held is None:
+            return row_major(shape), 0, 0
+        now, (layout, offset) = tuple(held.shape), _replay(held)
+    first, copied = len(link.steps) - len(steps), 0
+    for at, step in enumerate(steps, first + 1):
         if step[0] == "index":
             now, layout, added = _index(now, layout, step[1])
             offset += added
         elif step[0] == "permute":
             now, layout = tuple(now[d] for d in step[1]), tuple(layout[d] for d in step[1])
+        elif step[0] == "diagonal":  # the two dims become one, stepping along both
+            _, diag, d1, d2 = step
+            kept = [d for d in range(len(now)) if d not in (d1, d2)]
+            offset += diag * layout[d2] if diag >= 0 else -diag * layout[d1]
+            length = max(0, min(now[d1] - max(-diag, 0), now[d2] - max(diag, 0)))
+            now = (*(now[d] for d in kept), length)
+            layout = (*(layout[d] for d in kept), layout[d1] + layout[d2])
         else:  # ("reshape", view shape, tensor shape)
             viewed = _view(now, layout, tuple(step[1]))
             now = tuple(step[1])
             if viewed is None:  # a copy: memory of its own
-                layout, offset = row_major(now), 0
+                layout, offset, copied = row_major(now), 0, at
             else:
                 layout = viewed
-    return (layout, offset) if now == shape else (row_major(shape), 0)
+    if now != shape:
+        return row_major(shape), 0, copied
+    return layout, offset, copied
 
 
 def strides(tensor: Tensor) -> tuple[int, ...]:

@@ -1,6 +1,7 @@
 """PyTorch's views, for in-place writes: an in-place op on a view (``w[0].fill_(0)``,
 ``x[:, 1].add_(1)``, ``x.view(-1)[:2].zero_()``, ``x.t()[0].copy_(v)``, a piece of
-``unbind``/``split``/``narrow``) also changes the tensor the view was taken from.
+``unbind``/``split``/``narrow``, ``x.diagonal().fill_(0)``) also changes the tensor the
+view was taken from.
 
 fnnet.torch's values are immutable arrays, so a view is a tensor of its own that
 remembers its *root* (the tensor it was taken from that is not itself a view) and the
@@ -10,7 +11,7 @@ an in-place op on the view, :func:`write_back` takes the intermediate views from
 again, puts the new values back step by step and makes the result the root's new value,
 with the root's own in-place rules (a leaf that requires grad refuses it while grad is
 enabled). Views of views extend their parent's steps, so an intermediate view may be
-dropped.
+dropped; one still held takes the new values too, and passes them on to its own parent.
 
 The root is held weakly (the tensor, else the value cell it shares with its ``.data``
 and ``detach()`` aliases), so a view never keeps a large result alive. One direction
@@ -30,17 +31,19 @@ _BASIC = (int, slice, type(None), type(Ellipsis))
 
 
 #: one step from a tensor to its view: ``("index", index)``, ``("reshape", view shape,
-#: tensor shape)`` or ``("permute", dims)``
+#: tensor shape)``, ``("permute", dims)`` or ``("diagonal", offset, dim1, dim2)``
 Step = tuple[Any, ...]
 
 
 class Link(NamedTuple):
-    """How a view reaches its root: the root (weakly), its kind, the steps to the view."""
+    """How a view reaches its root: the root (weakly), its kind, the steps to the view,
+    and (weakly) the views between: ``views[i]`` is the root after ``steps[:i + 1]``."""
 
     tensor: weakref.ref[Any]
     cell: weakref.ref[Any]
     kind: int
     steps: tuple[Step, ...]
+    views: tuple[weakref.ref[Any], ...] = ()
 
 
 def basic_index(index: Any) -> bool:
@@ -57,7 +60,8 @@ def link(view: Tensor, base: Tensor, step: Step) -> Tensor:
     if parent is None:
         view._view = Link(weakref.ref(base), weakref.ref(base._cell), base._kind, (step,))
     else:
-        view._view = parent._replace(steps=(*parent.steps, step))
+        tensor, cell, kind, steps, views = parent  # built directly: _replace is slower
+        view._view = Link(tensor, cell, kind, (*steps, step), (*views, weakref.ref(base)))
     return view
 
 
@@ -68,7 +72,9 @@ def link_index(view: Tensor, base: Tensor, index: Any) -> Tensor:
 
 def link_reshape(view: Tensor, base: Tensor) -> Tensor:
     """Marks ``view`` (``base`` reshaped: ``view``, ``squeeze``, ``flatten``...) as a
-    view of ``base``."""
+    view of ``base``; a ``reshape`` or ``flatten`` that PyTorch copies (no strides span
+    the memory of a transposed ``base``) is told apart when written to or asked its
+    strides, not here."""
     return link(view, base, ("reshape", view._cell.aval[0], base._cell.aval[0]))
 
 
@@ -84,6 +90,8 @@ def _take(tensor: Tensor, step: Step) -> Tensor:
         return view
     if step[0] == "reshape":
         return tensor.reshape(step[1])
+    if step[0] == "diagonal":
+        return tensor.diagonal(*step[1:])
     return tensor.permute(*step[1])
 
 
@@ -95,6 +103,10 @@ def _put(tensor: Tensor, step: Step, value: Tensor) -> Tensor:
         return out
     if step[0] == "reshape":
         return value.reshape(step[2])
+    if step[0] == "diagonal":
+        from fnnet.torch._slices import diagonal_scatter
+
+        return diagonal_scatter(tensor, value, *step[1:])
     dims = step[1]
     return value.permute(*sorted(range(len(dims)), key=lambda i: dims[i]))
 
@@ -111,17 +123,34 @@ def write_back(view: Tensor) -> None:
     how = view._view
     if how is None:
         return  # not a view
-    root, cell = how.tensor(), how.cell()
+    from fnnet.torch import _strides
+
+    held, steps = nearest_held(how)
+    if _strides.copied_steps(view) > len(how.steps) - len(steps):
+        return  # a reshape on the way copied (as PyTorch's would), and no one holds the copy
+    root, cell = (held, held._cell) if held is not None else (how.tensor(), how.cell())
     if cell is None:
         return  # nothing holds the root's value any more
     if root is None or root._cell is not cell:  # an alias of the value the view saw
         root = Tensor.__new__(Tensor)
         root._cell, root._kind, root.grad = cell, how.kind, None
         root._view = root._hooks = None
-    chain = [root]  # the root and the views between it and this one
-    for step in how.steps[:-1]:
+    chain = [root]  # the root (or view held) and the views between it and this one
+    for step in steps[:-1]:
         chain.append(_take(chain[-1], step))
     value = view
-    for tensor, step in zip(reversed(chain), reversed(how.steps), strict=True):
+    for tensor, step in zip(reversed(chain), reversed(steps), strict=True):
         value = _put(tensor, step, value)
     root._inplace(value)
+
+
+def nearest_held(how: Link) -> tuple[Tensor | None, tuple[Step, ...]]:
+    """The nearest view between the root and this one that is still held, and the steps
+    from it to this one; else None and all the steps from the root. A view held takes
+    the new values and writes them on to its own root, which may be gone
+    (``x = arange(12).view(3, 4); x[0].zero_()``)."""
+    for at in range(len(how.views) - 1, -1, -1):
+        held = how.views[at]()
+        if held is not None and getattr(held, "_view", None) is not None:
+            return held, how.steps[at + 1:]
+    return None, how.steps

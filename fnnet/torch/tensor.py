@@ -1091,7 +1091,8 @@ class Tensor:
 
     def reshape(self, *shape: Any) -> Tensor:
         shape = _shape_args(shape)
-        return _op(_reshape, (shape,), self, check=view_check)
+        # a view where PyTorch's strides allow one (an in-place op on it writes through)
+        return _views.link_reshape(_op(_reshape, (shape,), self, check=view_check), self)
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(*other.shape)
@@ -1100,7 +1101,8 @@ class Tensor:
 
     def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
         _dim(start_dim, self.dim(), "flatten"), _dim(end_dim, self.dim(), "flatten")
-        return _op(_flatten, (start_dim, end_dim), self, who="flatten")
+        return _views.link_reshape(_op(_flatten, (start_dim, end_dim), self, who="flatten"),
+                                   self)
 
     @_numpy_names
     def squeeze(self, dim: builtins.int | None = None) -> Tensor:
