@@ -270,7 +270,6 @@ _GLOBALS: dict[tuple[str, str], Any] = {
     ("torch.storage", "UntypedStorage"): ("storage type", np.dtype(np.uint8)),
     ("builtins", "set"): set, ("__builtin__", "set"): set,
     ("builtins", "complex"): complex, ("__builtin__", "complex"): complex,
-    ("builtins", "frozenset"): frozenset, ("__builtin__", "frozenset"): frozenset,
     ("builtins", "bytearray"): bytearray, ("__builtin__", "bytearray"): bytearray,
     ("_codecs", "encode"): lambda text, encoding="latin1": text.encode(encoding),
 }

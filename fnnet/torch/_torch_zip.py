@@ -175,8 +175,8 @@ class _Pickle:
                 self.out += b"e"
         elif isinstance(obj, tuple):
             self._tuple(obj, where)
-        elif isinstance(obj, (set, frozenset)):
-            self._global("builtins", type(obj).__name__)
+        elif type(obj) is set:  # a frozenset is no weights-only value in PyTorch
+            self._global("builtins", "set")
             self.out += b"("
             self.value(sorted(obj, key=repr), where)
             self.out += b"tR"

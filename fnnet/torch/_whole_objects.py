@@ -114,11 +114,20 @@ def object_zip_bytes(obj: Any) -> bytes:
     return archive_bytes(buffer.getvalue(), pickler.storages)
 
 
+def python3_name(module: str, name: str) -> tuple[str, str]:
+    """A global's module and name in Python 3, as pickle maps them: pickles of protocol
+    2 name builtins by Python 2's names (``__builtin__.xrange`` is ``builtins.range``)."""
+    module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
+
+
 def _torch_name(module: str, name: str) -> str:
-    """A global's name as PyTorch would name it (fnnet.torch's classes are torch's)."""
+    """A global's name as PyTorch's refusal shows it: fnnet.torch's classes are torch's,
+    and a builtin is its bare name (``frozenset``)."""
+    module, name = python3_name(module, name)
     if module == "fnnet.torch" or module.startswith("fnnet.torch."):
         module = module[len("fnnet."):]
-    return f"{module}.{name}"
+    return name if module == "builtins" else f"{module}.{name}"
 
 
 def refusal(module: str, name: str) -> str:
@@ -144,9 +153,7 @@ def refusal(module: str, name: str) -> str:
 def _import_global(module: str, name: str) -> Any:
     """``module.name`` imported as pickle imports it, with pickle's error for a name the
     module lacks (a class defined in the saving script but not in the loading one)."""
-    # Python 2's names, which pickles of protocol 2 use for builtins (``__builtin__``)
-    module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
-    module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+    module, name = python3_name(module, name)
     found: Any = importlib.import_module(module)
     owner = found
     for part in name.split("."):
@@ -243,6 +250,7 @@ def refused(module: str, name: str, allowed: list[Any]) -> bool:
     if weights_only_global(module, name) is not None or (module, name) in _OWN_REBUILDERS:
         return False
     names = {_global_name(entry) for entry in allowed}
+    module, name = python3_name(module, name)
     if f"{module}.{name}" in names or f"fnnet.{module}.{name}" in names:
         return False
     if module.split(".")[0] != "torch":

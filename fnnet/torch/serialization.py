@@ -400,7 +400,7 @@ def get_unsafe_globals_in_checkpoint(f: str | os.PathLike[str] | BinaryIO) -> li
     PyTorch equivalent: ``torch.serialization.get_unsafe_globals_in_checkpoint``.
     """
     from fnnet.torch._script_modules import is_torchscript_archive
-    from fnnet.torch._whole_objects import refused
+    from fnnet.torch._whole_objects import python3_name, refused
 
     caller = "get_unsafe_globals_in_checkpoint"
     data, name = _read(f, caller)
@@ -419,7 +419,7 @@ def get_unsafe_globals_in_checkpoint(f: str | os.PathLike[str] | BinaryIO) -> li
             if opcode.name == "GLOBAL":
                 module, _, global_name = str(arg).partition(" ")
                 if refused(module, global_name, _SAFE_GLOBALS):
-                    found.add(f"{module}.{global_name}")
+                    found.add(".".join(python3_name(module, global_name)))
     except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError,
             NotImplementedError, RuntimeError) as error:
         raise ValueError(f"{caller}: {name!r} is a damaged PyTorch checkpoint "
