@@ -17,7 +17,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from fnnet.torch import _compiler, _graph
+from fnnet.torch import _compiler, _graph, _saved
 from fnnet.torch._recorder import current
 from fnnet.torch._tape import CONST, NO_REF, RG, VAR, Aval, Tape, kind_of, ref, slot_of
 
@@ -229,6 +229,8 @@ def record_backward(tensor: Any, gradient: Any = None,
             raise RuntimeError(FREED)
         _graph.cell_source(tp, cell)
     loss_ref = ref(cell.ref, tensor._kind)
+    if tp.overwritten:  # PyTorch's error for a value saved for backward changed since
+        _saved.check(tp, loss_ref, region)
     if tensor._kind == VAR and cell.ref not in tp.var_owner:
         tp.var_owner[cell.ref] = tensor
     grad_ref = NO_REF

@@ -335,4 +335,14 @@ def of(cell: Any) -> GradFn:
     owner = tp.node_of_slot()
     if cell.ref >= len(owner) or tp.nodes[owner[cell.ref]].op is None:
         return _named(tp, -1)
-    return _named(tp, owner[cell.ref])
+    return _named(tp, written_from(tp, owner, owner[cell.ref]))
+
+
+def written_from(tp: Any, owner: list[int], index: int) -> int:
+    """The node whose graph node ``index`` continues: past the nodes that give a tensor
+    values written in place without autograd (its grad_fn stays, as PyTorch's)."""
+    node = tp.nodes[index]
+    while _op_name(node) == "_written" and tp.nodes[owner[slot_of(node.inputs[0])]].op:
+        index = owner[slot_of(node.inputs[0])]
+        node = tp.nodes[index]
+    return index

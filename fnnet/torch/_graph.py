@@ -190,6 +190,10 @@ def carry(tp: Tape, order: list[int], boundary: dict[int, Any]) -> None:
     for old, leaf in tp.var_owner.items():
         if old in slot_map:
             new.var_owner[slot_map[old]] = leaf
+    for old, mark in tp.overwritten.items():  # what in-place ops wrote over, for _saved
+        if old in slot_map:
+            cell, counter, version, result = mark
+            new.overwritten[slot_map[old]] = (cell, counter, version, slot_map.get(result, -1))
     # slots a carried node computes: a tensor there keeps its graph even where another
     # carried node reads it as a constant (a GAN's fake.detach() beside fake itself)
     produced = {s for n in order if tp.nodes[n].op is not None for s in tp.out_slots(n)}

@@ -77,10 +77,17 @@ class Cell:
         host: a host copy of a value still only recorded, set where it is known before
             the step runs (a DataLoader batch's labels), for checks that must not wait
             for the device; unset otherwise.
+        version: PyTorch's version counter of the storage (``Tensor._version``): how many
+            in-place writes it has seen; unset (read as 0, see :func:`version_of`) until
+            the first one, so that making a cell costs nothing more.
+        overlap: whether the tensor is an expanded one (``x.expand(3, 4)``), whose
+            elements share memory in PyTorch, where most in-place ops refuse it: a class
+            attribute, True on :class:`ExpandedCell`.
     """
 
     __slots__ = ("val", "ref", "tape", "aval", "rg", "owned", "listed", "sourced", "host",
-                 "__weakref__")
+                 "version", "__weakref__")
+    overlap = False
 
     val: Any
     ref: int
@@ -104,6 +111,26 @@ class Cell:
         self.owned = owned
         self.listed = None
         self.sourced = False
+
+
+class ExpandedCell(Cell):
+    """The cell of an expanded tensor (see ``Cell.overlap``)."""
+
+    __slots__ = ()
+    overlap = True
+
+
+def version_of(cell: Cell) -> int:
+    """The version counter of ``cell`` (0 before its first in-place write)."""
+    return getattr(cell, "version", 0)
+
+
+#: a slot whose storage an in-place op wrote after it held the slot's value (see
+#: ``_saved``): ``(cell, counter, version, result)``, the tensor's cell, the cell whose
+#: version counter counts its writes (the view's root's for a view), the counter's value
+#: while the cell held the slot, and the slot of the new value. A plain tuple: one is
+#: made per in-place op.
+Overwritten = tuple["Cell", "Cell", int, int]
 
 
 class Tape:
@@ -143,6 +170,8 @@ class Tape:
         # slot -> value of a carried graph's tensor, computed by the flush that carried
         # it: a later flush without a backward starts from it (see _flush._from_values)
         self.values: dict[int, Any] = {}
+        # slot -> how an in-place op overwrote it (PyTorch's saved-tensor version check)
+        self.overwritten: dict[int, Overwritten] = {}
 
     def __len__(self) -> int:
         return len(self.nodes)

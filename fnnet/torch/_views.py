@@ -134,14 +134,14 @@ def write_back(view: Tensor) -> None:
     if root is None or root._cell is not cell:  # an alias of the value the view saw
         root = Tensor.__new__(Tensor)
         root._cell, root._kind, root.grad = cell, how.kind, None
-        root._view = root._hooks = None
+        root._view = root._hooks = root._data_version = None
     chain = [root]  # the root (or view held) and the views between it and this one
     for step in steps[:-1]:
         chain.append(_take(chain[-1], step))
     value = view
     for tensor, step in zip(reversed(chain), reversed(steps), strict=True):
         value = _put(tensor, step, value)
-    root._inplace(value)
+    root._inplace(value, overlap_ok=True)  # the view itself was checked
 
 
 def nearest_held(how: Link) -> tuple[Tensor | None, tuple[Step, ...]]:

@@ -42,6 +42,7 @@ from fnnet.torch import (
     _views,
 )
 from fnnet.torch._graph import CONST, RG, VAR, Aval, Cell
+from fnnet.torch._tape import ExpandedCell, version_of
 from fnnet.torch._indexing import slice_parts, window_spec
 from fnnet.torch._ops import (
     _abs,
@@ -172,7 +173,7 @@ def _wrap_slot(slot: int, aval: Aval, rg: bool) -> Tensor:
     t = _new_tensor(Tensor)
     t._cell = cell
     t._kind = RG if rg else CONST
-    t.grad = t._view = t._hooks = None
+    t.grad = t._view = t._hooks = t._data_version = None
     if on_new_tensor is not None:
         on_new_tensor(t)
     return t
@@ -247,7 +248,7 @@ def _wrap_value(value: Any, kind: int = CONST, owned: bool = False) -> Tensor:
     t = Tensor.__new__(Tensor)
     t._cell = Cell(value, owned=owned)
     t._kind = kind
-    t.grad = t._view = t._hooks = None
+    t.grad = t._view = t._hooks = t._data_version = None
     if kind == VAR:
         note_leaf(t)
     if on_new_tensor is not None:
@@ -574,6 +575,20 @@ def _add_probe(x: jax.Array, probe: jax.Array) -> jax.Array:
     return x + probe
 
 
+@jax.custom_jvp
+def _written(old: jax.Array, new: jax.Array) -> jax.Array:
+    """``new``, with the gradient of ``old``: values written in place outside autograd
+    (under ``no_grad``, through ``detach()``), which PyTorch's tensor takes while keeping
+    its graph."""
+    return new
+
+
+@_written.defjvp
+def _written_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]
+                 ) -> tuple[jax.Array, jax.Array]:
+    return primals[1], tangents[0]
+
+
 #: the tensor that made each cell a leaf through ``requires_grad`` (``_leaf_elsewhere``)
 _LEAF_OF: weakref.WeakKeyDictionary[Cell, weakref.ref[Any]] = weakref.WeakKeyDictionary()
 
@@ -629,7 +644,7 @@ _SCALAR_OF_GRAPH = ("Converting a tensor with requires_grad=True to a scalar may
 class Tensor:
     """A lazy n-dimensional array with PyTorch's API. PyTorch: ``torch.Tensor``."""
 
-    __slots__ = ("_cell", "_kind", "_grad", "_view", "_hooks", "__weakref__")
+    __slots__ = ("_cell", "_kind", "_grad", "_view", "_hooks", "_data_version", "__weakref__")
     _cell: Cell
     _kind: int  # CONST, RG or VAR: how a recorded op uses this tensor
     _grad: Tensor | None
@@ -639,6 +654,10 @@ class Tensor:
     # elsewhere)
     _view: _views.Link | None
     _hooks: _GradientHooks | None
+    # the version counter of a ``.data`` tensor, which PyTorch keeps apart from that of
+    # the tensor it came from; None (or unset) on every other tensor, whose counter is
+    # its storage's (``Cell.version``)
+    _data_version: int | None
     __array_priority__ = 1000
 
     def __init__(self, *data: Any) -> None:
@@ -648,7 +667,7 @@ class Tensor:
             value = jnp.zeros(_shape_args(data) if data else (0,), jnp.float32)
         self._cell = Cell(value)
         self._kind = CONST
-        self.grad = self._view = self._hooks = None
+        self.grad = self._view = self._hooks = self._data_version = None
 
     # -- values -------------------------------------------------------------------
     def _value(self) -> Any:
@@ -821,10 +840,8 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        out = Tensor.__new__(Tensor)
-        out._cell = self._cell
-        out._kind = CONST
-        out.grad = out._view = out._hooks = None
+        out = self.detach()
+        out._data_version = 0  # a counter of its own: autograd does not see its writes
         return out
 
     @data.setter
@@ -839,9 +856,22 @@ class Tensor:
             copied = _op(_copy, (), value.detach())._cell
             cell = Cell(aval=copied.aval, owned=self._cell.owned)
             _graph.bind(cell, copied.ref, copied.aval, False)
-            self._cell = cell
-            return
-        self._cell = Cell(jnp.array(value._value(), copy=True), owned=self._cell.owned)
+        else:
+            cell = Cell(jnp.array(value._value(), copy=True), owned=self._cell.owned)
+        if hasattr(self._cell, "version"):  # PyTorch's tensor keeps its version counter
+            cell.version = self._cell.version
+        self._cell = cell
+
+    @property
+    def _version(self) -> builtins.int:
+        """How many in-place writes this tensor's storage has seen (a view counts those
+        of the tensor it views). PyTorch equivalent: ``Tensor._version``."""
+        own = getattr(self, "_data_version", None)
+        if own is not None:
+            return own
+        view = getattr(self, "_view", None)
+        counter = None if view is None else view.cell()
+        return version_of(self._cell if counter is None else counter)
 
     @property
     def T(self) -> Tensor:  # noqa: N802
@@ -886,7 +916,11 @@ class Tensor:
             recorder.grad_enabled = previous
 
     def detach(self) -> Tensor:
-        return self.data
+        out = Tensor.__new__(Tensor)
+        out._cell = self._cell
+        out._kind = CONST
+        out.grad = out._view = out._hooks = out._data_version = None
+        return out
 
     def detach_(self) -> Tensor:
         if self._kind == RG:
@@ -1140,8 +1174,14 @@ class Tensor:
         return self.T
 
     def expand(self, *shape: Any) -> Tensor:
-        return _op(_expand, (_shape_args(shape),), self, check=_value_checks.check_expand,
-                   who="expand")
+        out = _op(_expand, (_shape_args(shape),), self, check=_value_checks.check_expand,
+                  who="expand")
+        before, after = self._cell.aval[0], out._cell.aval[0]
+        lead = len(after) - len(before)
+        if any(size > 1 and (i < lead or before[i - lead] == 1) for i, size in
+               enumerate(after)):
+            out._cell.__class__ = ExpandedCell  # PyTorch's repeats elements of one memory
+        return out
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(*other.shape)
@@ -1173,17 +1213,18 @@ class Tensor:
             # x[mask] = v keeps x's shape, so it compiles (unlike reading x[mask])
             self._inplace(_op(_masked_fill, (builtins.float(value),), self, index)
                           if isinstance(value, (int, float)) else
-                          _op(jnp.where, (), index, _scalar_or_tensor(value), self))
+                          _op(jnp.where, (), index, _scalar_or_tensor(value), self),
+                          overlap_ok=True)
             return
         window = window_spec(index, self._cell.aval[0])
         if window is not None:  # x[i * 64:(i + 1) * 64] = v: the offsets are inputs
             self._inplace(_op(_window_set, (window[0],), self, _scalar_or_tensor(value),
-                              *window[1], who="index assignment"))
+                              *window[1], who="index assignment"), overlap_ok=True)
             return
         spec, tensors = _index_spec(index)
         _check_index_bounds(spec, tensors, self._cell.aval[0])
         self._inplace(_op(_setitem, (spec,), self, _scalar_or_tensor(value), *tensors,
-                          who="index assignment"))
+                          who="index assignment"), overlap_ok=True)
 
     def __iter__(self) -> Iterator[Tensor]:
         if self.dim() == 0:
@@ -1318,7 +1359,12 @@ class Tensor:
         return tuple(self.shape) == tuple(other.shape) and bool((self == other).all())
 
     # -- in place -----------------------------------------------------------------------
-    def _inplace(self, result: Tensor) -> Tensor:
+    def _inplace(self, result: Tensor, overlap_ok: builtins.bool = False) -> Tensor:
+        """Makes ``result`` this tensor's value, as an in-place op of PyTorch writes it.
+
+        ``overlap_ok``: the op writes an expanded tensor (``fill_``, ``zero_``, an index
+        assignment), which PyTorch's elementwise in-place ops refuse.
+        """
         if self._kind == VAR and _current_recorder().grad_enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
@@ -1326,6 +1372,10 @@ class Tensor:
         if view is not None and view.kind == VAR and _current_recorder().grad_enabled:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
                                "an in-place operation.")
+        if self._cell.overlap and not overlap_ok:
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
         if result._cell.ref < 0:  # a value not recorded (joined at once, drawn eagerly)
             result = _op(_copy_into, (), self, result)
         result = result._cast(self._cell.aval[1]) if result._cell.aval[1] != \
@@ -1334,14 +1384,41 @@ class Tensor:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
                                f"broadcast shape {list(result.shape)}")
         rcell = result._cell
+        cell = self._cell
+        tp = _current_recorder().tape
+        kept = cell.rg and not rcell.rg and cell.tape is tp
+        if kept:
+            result = self._keep_graph(result)
+            rcell = result._cell
         if self._kind == VAR:
-            _current_recorder().tape.leaf_written = True
-        _graph.bind(self._cell, rcell.ref, rcell.aval, rcell.rg)
-        if rcell.rg and self._kind == CONST:
+            tp.leaf_written = True
+        # PyTorch's version counter, and the slot overwritten for the check of the values
+        # saved for backward (see _saved); a .data tensor's writes are its own
+        own = getattr(self, "_data_version", None)
+        if own is None:
+            counter = cell if view is None else view.cell() or cell
+            version = getattr(counter, "version", 0)
+            if cell.tape is tp and cell.ref >= 0:
+                tp.overwritten[cell.ref] = (cell, counter, version, rcell.ref)
+            if counter is cell:  # else the write back to the view's root counts it
+                cell.version = version + 1
+        else:
+            self._data_version = own + 1
+        _graph.bind(cell, rcell.ref, rcell.aval, rcell.rg)
+        if rcell.rg and self._kind == CONST and not kept:
             self._kind = RG
-        if getattr(self, "_view", None) is not None:  # the tensor it was taken from too
+        if view is not None:  # the tensor it was taken from too
             _views.write_back(self)
         return self
+
+    def _keep_graph(self, result: Tensor) -> Tensor:
+        """``result`` (computed without autograd) on this tensor's graph: a write under
+        ``no_grad`` or through a detached alias changes the values of a tensor whose
+        gradient still flows to what it was computed from, as in PyTorch."""
+        cell = self._cell
+        first, avals = _graph.record_refs(_written, (), (cell.ref << 2 | RG,
+                                                         result._cell.ref << 2 | CONST), True)
+        return _wrap_slot(first, avals[0], True)
 
     def _arithmetic_inplace(self, result: Tensor) -> Tensor:
         """``_inplace`` of an arithmetic result, which PyTorch writes only where its type
@@ -1375,18 +1452,23 @@ class Tensor:
         return self._inplace(-self)
 
     def zero_(self) -> Tensor:
-        return self._inplace(_op(_zero, (), self))
+        return self._inplace(_op(_zero, (), self), overlap_ok=True)
 
     def fill_(self, value: Any) -> Tensor:
         # the value is an input of the step (a loop filling with its counter compiles once)
         return self._inplace(_op(_fill, (), self, builtins.float(value) if isinstance(
-            value, Tensor) else _scalar_or_tensor(value)))
+            value, Tensor) else _scalar_or_tensor(value)), overlap_ok=True)
 
     def copy_(self, src: Any, non_blocking: builtins.bool = False) -> Tensor:
         return self._inplace(_op(_copy_into, (), self, _scalar_or_tensor(src)))
 
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
-        return self._inplace(self.masked_fill(mask, value))
+        if self._cell.overlap:
+            warnings.warn("Use of masked_fill_ on expanded tensors is deprecated. Please "
+                          "clone() the tensor before performing this operation. This also "
+                          "applies to advanced indexing e.g. tensor[mask] = scalar",
+                          UserWarning, stacklevel=2)
+        return self._inplace(self.masked_fill(mask, value), overlap_ok=True)
 
     __iadd__ = add_
     __isub__ = sub_
@@ -1445,7 +1527,7 @@ class Tensor:
     @_numpy_names
     def sum(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None) -> Tensor:
         np_dtype = None if dtype is None else _dtypes.to_np(dtype)
-        if np_dtype is None and self._cell.aval[1].kind in "bi":
+        if np_dtype is None and self._cell.aval[1].kind in "biu":  # as PyTorch: to int64
             np_dtype = _graph.canonical_dtype(np.int64)
         return _op(_sum, (_dims(dim), keepdim, np_dtype), self, who="sum")
 
@@ -1502,6 +1584,8 @@ class Tensor:
     def prod(self, dim: builtins.int | None = None, keepdim: builtins.bool = False,
              dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
+        if dtype is None and self._cell.aval[1].kind in "bu":  # bool, uint8: to int64
+            x = self.long()
         return _op(_prod, (dim, keepdim), x, who="prod")
 
     def norm(self, p: Any = 2, dim: Any = None, keepdim: builtins.bool = False,

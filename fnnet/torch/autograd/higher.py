@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from fnnet.torch import _autograd, _graph
+from fnnet.torch import _autograd, _graph, _saved
 from fnnet.torch._tape import CONST, VAR, kind_of, ref, slot_of
 from fnnet.torch.tensor import Tensor, _wrap_slot
 
@@ -61,6 +61,8 @@ def grad_with_graph(root: Tensor, cotangent: Any, leaves: list[Tensor]) -> list[
     if root._kind == VAR:
         raise NotImplementedError("fnnet.torch: create_graph=True of a leaf itself is not "
                                   "supported")
+    if tp.overwritten:  # PyTorch's error for a value saved for backward changed since
+        _saved.check(tp, ref(cell.ref, root._kind), _autograd.region)
     region, leaf_slots = _autograd.region(tp, ref(cell.ref, root._kind))
     owner = tp.node_of_slot()
     inside = set(region)

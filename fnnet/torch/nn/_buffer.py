@@ -28,7 +28,7 @@ class Buffer(Tensor):
             raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
         out = Tensor.__new__(cls)
         out._cell, out._kind = source._cell, source._kind
-        out._view = out._hooks = None
+        out._view = out._hooks = out._data_version = None
         out._grad = None
         out.persistent = persistent
         if data is not None and data.requires_grad:
@@ -42,6 +42,6 @@ class Buffer(Tensor):
         """The tensor a module registers: a plain one sharing this buffer's value."""
         out = Tensor.__new__(Tensor)
         out._cell, out._kind = self._cell, self._kind
-        out._view = out._hooks = None
+        out._view = out._hooks = out._data_version = None
         out._grad = None
         return out

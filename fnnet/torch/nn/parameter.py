@@ -35,7 +35,7 @@ class Parameter(Tensor):
                                "gradients")
         self._cell = Cell(value, owned=True)
         self._kind = VAR if requires_grad else CONST
-        self.grad = self._view = self._hooks = None
+        self.grad = self._view = self._hooks = self._data_version = None
         if requires_grad:  # p.detach().requires_grad_() is then a leaf of its own
             note_leaf(self)
         note_new_tensor(self)
@@ -46,7 +46,7 @@ class Parameter(Tensor):
         p = cls.__new__(cls)
         p._cell = Cell(value, owned=True)
         p._kind = VAR if requires_grad else CONST
-        p.grad = p._view = p._hooks = None
+        p.grad = p._view = p._hooks = p._data_version = None
         if requires_grad:
             note_leaf(p)
         note_new_tensor(p)
@@ -61,7 +61,7 @@ def buffer_from_array(value: Any) -> Tensor:
     t = Tensor.__new__(Tensor)
     t._cell = Cell(value, owned=True)
     t._kind = CONST
-    t.grad = t._view = t._hooks = None
+    t.grad = t._view = t._hooks = t._data_version = None
     note_new_tensor(t)
     return t
 

@@ -10,8 +10,19 @@ from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.tensor import Tensor
 
 
-class ReLU(Wrapped):
-    """PyTorch equivalent: ``torch.nn.ReLU`` (``inplace`` is accepted and ignored)."""
+class _InPlace(Wrapped):
+    """An activation module whose ``inplace=True`` writes its result into its input, as
+    PyTorch's does (the input's version counter counts the write)."""
+
+    inplace: bool
+
+    def forward(self, input: Tensor) -> Tensor:
+        out = super().forward(input)
+        return input._inplace(out) if self.inplace else out
+
+
+class ReLU(_InPlace):
+    """PyTorch equivalent: ``torch.nn.ReLU``."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -63,7 +74,7 @@ class LogSoftmax(Wrapped):
         return super().forward(input)
 
 
-class LeakyReLU(Wrapped):
+class LeakyReLU(_InPlace):
     """PyTorch equivalent: ``torch.nn.LeakyReLU``."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:

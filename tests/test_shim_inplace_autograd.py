@@ -1,0 +1,364 @@
+"""In-place ops and autograd, against PyTorch: version counters (``Tensor._version``), the
+error for a value saved for backward and changed in place since, in-place ops that keep
+working (``nn.ReLU(inplace=True)``, ``x += residual``, updates under ``no_grad``) and the
+refusal to write an expanded tensor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import raised_by
+
+import fnnet.torch as ft
+
+
+def _grads(*tensors):
+    return [None if not t.is_leaf or t.grad is None else t.grad.detach().numpy()
+            for t in tensors]
+
+
+# -- programs: each takes torch or fnnet.torch and runs a backward ----------------------
+def exp_output_changed(T):
+    a = T.ones(3, requires_grad=True)
+    b = a.exp()
+    b.add_(1)
+    b.sum().backward()
+
+
+def product_operand_changed(T):
+    a = T.ones(3, requires_grad=True)
+    x = a * 2
+    y = x * x
+    x.add_(1)
+    y.sum().backward()
+
+
+def constant_operand_changed(T):
+    x, w = T.ones(3), T.ones(3, requires_grad=True)
+    y = x * w
+    x.add_(1)
+    y.sum().backward()
+
+
+def relu_output_changed(T):
+    x = T.ones(3, requires_grad=True) * 2
+    y = x.relu()
+    y.add_(1)
+    y.sum().backward()
+
+
+def pow_input_changed(T):
+    x = T.ones(3, requires_grad=True) * 2
+    y = x.pow(2)
+    x.add_(1)
+    y.sum().backward()
+
+
+def sigmoid_output_changed(T):
+    y = (T.ones(3, requires_grad=True) * 2).sigmoid()
+    y.mul_(2)
+    y.sum().backward()
+
+
+def softmax_output_changed(T):
+    y = (T.ones(2, 3, requires_grad=True) * 2).softmax(1)
+    y.mul_(2)
+    y.sum().backward()
+
+
+def tanh_output_changed_through_a_view(T):
+    a = T.ones(2, 3, requires_grad=True)
+    c = (a * 2).tanh()
+    c.t().add_(1)
+    c.sum().backward()
+
+
+def exp_output_assigned(T):
+    x = T.ones(3, requires_grad=True).exp()
+    x[0] = 5
+    x.sum().backward()
+
+
+def exp_output_changed_twice(T):
+    b = T.ones(3, 4, requires_grad=True).exp()
+    b.add_(1)
+    b.add_(1)
+    b.sum().backward()
+
+
+def exp_output_changed_through_detach(T):
+    c = (T.ones(3, 4, requires_grad=True) * 2).exp()
+    c.detach().add_(1)
+    c.sum().backward()
+
+
+def leaf_changed_under_no_grad(T):
+    w = T.ones(3, 2, requires_grad=True)
+    x = T.ones(4, 3, requires_grad=True)
+    y = (x @ w).sum()
+    with T.no_grad():
+        w.add_(1)
+    y.backward()
+
+
+def operand_of_inplace_mul_changed(T):
+    a = T.ones(3, requires_grad=True) * 1
+    b = T.ones(3, requires_grad=True) * 1
+    a.mul_(b)
+    b.add_(1)
+    a.sum().backward()
+
+
+def linear_input_changed(T):
+    layer = T.nn.Linear(3, 2)
+    x = T.ones(4, 3)
+    y = layer(x)
+    x.mul_(2)
+    y.sum().backward()
+
+
+def sigmoid_output_changed_by_silu(T):
+    x = T.ones(2, 3, requires_grad=True) * 1
+    x.sin_()
+    x.sigmoid_()
+    T.nn.functional.silu(x, inplace=True)
+    x.sum().backward()
+
+
+def relu_module_output_changed(T):
+    x = T.ones(2, 3, requires_grad=True) * 1
+    y = T.nn.ReLU(inplace=True)(x)
+    y.mul_(2)
+    x.sum().backward()
+
+
+def changed_between_two_backwards(T):
+    a = T.ones(3, requires_grad=True)
+    y = a.exp()
+    loss = y.sum()
+    loss.backward(retain_graph=True)
+    y.add_(1)
+    loss.backward()
+
+
+def changed_before_a_differentiable_grad(T):
+    a = T.ones(3, requires_grad=True)
+    y = a.exp()
+    y.add_(1)
+    T.autograd.grad(y.sum(), a, create_graph=True)
+
+
+def exp_output_changed_after_a_read(T):
+    b = T.ones(3, requires_grad=True).exp()
+    float(b.sum())
+    b.add_(1)
+    b.sum().backward()
+
+
+def exp_output_read_after_the_change(T):
+    b = T.ones(3, requires_grad=True).exp()
+    b.add_(1)
+    float(b.sum())
+    b.sum().backward()
+
+
+@pytest.mark.parametrize("program", [
+    exp_output_changed, product_operand_changed, constant_operand_changed,
+    relu_output_changed, pow_input_changed, sigmoid_output_changed, softmax_output_changed,
+    tanh_output_changed_through_a_view, exp_output_assigned, exp_output_changed_twice,
+    exp_output_changed_through_detach, leaf_changed_under_no_grad,
+    operand_of_inplace_mul_changed, linear_input_changed, sigmoid_output_changed_by_silu,
+    relu_module_output_changed, changed_between_two_backwards,
+    changed_before_a_differentiable_grad, exp_output_changed_after_a_read,
+    exp_output_read_after_the_change])
+def test_a_saved_value_changed_in_place_raises_as_torch(torch, program):
+    expected, got = raised_by(program, torch, ft)
+    assert expected[0] is RuntimeError
+    assert got == expected
+
+
+def test_the_error_comes_again_each_step_and_records_no_backward():
+    a = ft.ones(3, requires_grad=True)
+    for _ in range(3):  # a cached structure the second time
+        b = a.exp()
+        b.add_(1)
+        with pytest.raises(RuntimeError, match="output 0 of Exp, is at version 1; expected"):
+            b.sum().backward()
+        assert a.grad is None
+    a.exp().sum().backward()  # the tape holds no failed backward
+    np.testing.assert_allclose(a.grad.numpy(), np.full(3, np.e), rtol=1e-6)
+
+
+# -- programs that work: in-place ops on values nothing saved, or that keep their own ---
+def unsaved_operands_changed(T):
+    a = T.ones(3, requires_grad=True)
+    x = a * 2
+    y, z, s = x * 3, x + 1, x.relu()
+    x.add_(1)
+    (y + z + s).sum().backward()
+    return [a]
+
+
+def inplace_ops_of_their_own(T):
+    a = T.full((2, 3), 0.5, requires_grad=True)
+    b = T.full((2, 3), 1.5, requires_grad=True)
+    x = a * 1
+    x.sin_()
+    x.mul_(b)
+    x.clamp_(0, 1)
+    x.pow_(2)
+    T.nn.ReLU(inplace=True)(x)
+    x.sum().backward()
+    return [a, b]
+
+
+def residual_block(T):
+    T.manual_seed(0)
+    conv1, conv2 = T.nn.Conv2d(2, 2, 3, padding=1), T.nn.Conv2d(2, 2, 3, padding=1)
+    bn1, bn2, relu = T.nn.BatchNorm2d(2), T.nn.BatchNorm2d(2), T.nn.ReLU(inplace=True)
+    for layer in (conv1, conv2):
+        with T.no_grad():
+            layer.weight.copy_(T.linspace(-1, 1, layer.weight.numel()).view_as(layer.weight))
+            layer.bias.fill_(0.1)
+    params = [*conv1.parameters(), *conv2.parameters(), *bn1.parameters(), *bn2.parameters()]
+    opt = T.optim.SGD(params, lr=0.1, momentum=0.9)
+    x = T.linspace(-2, 2, 2 * 2 * 4 * 4).view(2, 2, 4, 4)
+    for _ in range(3):
+        opt.zero_grad()
+        out = relu(bn1(conv1(x)))
+        out = bn2(conv2(out))
+        out += x
+        out = relu(out)
+        out.pow(2).mean().backward()
+        opt.step()
+    return params
+
+
+def manual_update_under_no_grad(T):
+    w = T.linspace(-1, 1, 6).view(2, 3).requires_grad_()
+    x = T.linspace(0, 1, 12).view(4, 3)
+    for _ in range(3):
+        loss = (x @ w.t()).tanh().pow(2).sum()
+        loss.backward()
+        with T.no_grad():
+            w -= 0.1 * w.grad
+            w.grad.zero_()
+    return [w]
+
+
+def data_written_after_forward(T):
+    a = T.ones(3, requires_grad=True)
+    c = (a * 2).exp()
+    c.data.add_(0)  # autograd does not see writes through .data, in PyTorch either
+    c.sum().backward()
+    return [a]
+
+
+def written_outside_autograd(T):
+    a = T.ones(3, requires_grad=True)
+    c, d, e = a * 2, a * 3, a * 4
+    with T.no_grad():  # new values, the same graph: the gradients stay those of a * k
+        c.add_(1)
+    d.detach().mul_(2)
+    e.data.sub_(1)
+    names = [type(t.grad_fn).__name__ for t in (c, d, e)]
+    (c + d + e).sum().backward()
+    assert names == ["MulBackward0"] * 3
+    return [a, c, d, e]
+
+
+@pytest.mark.parametrize("program", [unsaved_operands_changed, inplace_ops_of_their_own,
+                                     residual_block, manual_update_under_no_grad,
+                                     data_written_after_forward, written_outside_autograd])
+def test_inplace_programs_match_torch(torch, program):
+    expected = program(torch)
+    got = program(ft)
+    for e, g in zip(expected, got, strict=True):
+        np.testing.assert_allclose(g.detach().numpy(), e.detach().numpy(), rtol=2e-5,
+                                   atol=1e-6)
+        e_grad, g_grad = _grads(e, g)
+        if e_grad is not None:
+            np.testing.assert_allclose(g_grad, e_grad, rtol=2e-5, atol=1e-6)
+
+
+def test_the_leaf_refuses_inplace_ops_as_torch(torch):
+    def program(T):
+        T.ones(3, requires_grad=True).add_(1)
+
+    expected, got = raised_by(program, torch, ft)
+    assert got == expected
+
+
+# -- version counters ------------------------------------------------------------------
+def versions(T):
+    seen = []
+    x = T.ones(3)
+    seen.append(x._version)
+    x.add_(1)
+    x[0] = 2
+    x.zero_()
+    x.clamp_(0, 1)
+    seen.append(x._version)
+    v = x[0:2]
+    v.add_(1)
+    seen += [x._version, v._version, x.view(3)._version]
+    d = x.data
+    d.add_(1)
+    seen += [x._version, d._version]
+    x.detach().add_(1)
+    seen.append(x._version)
+    x.data = T.zeros(3)
+    seen += [x._version, x.clone()._version, (x + 1)._version]
+    y = T.ones(2, 3)
+    relu = T.nn.ReLU(inplace=True)
+    relu(y)
+    y += 1
+    y.copy_(T.zeros(2, 3))
+    seen.append(y._version)
+    return seen
+
+
+def optimizer_versions(T):
+    p = T.nn.Parameter(T.ones(2))
+    seen = [p._version]
+    p.grad = T.ones(2)
+    T.optim.SGD([p], lr=0.1).step()
+    seen += [p._version, p.grad._version]
+    T.optim.Adam([p]).step()
+    seen.append(p._version)
+    with T.no_grad():
+        p -= 0.1 * p.grad
+        p.grad.zero_()
+    seen += [p._version, p.grad._version]
+    return seen
+
+
+@pytest.mark.parametrize("program", [versions, optimizer_versions])
+def test_versions_match_torch(torch, program):
+    assert program(ft) == program(torch)
+
+
+# -- expanded tensors ------------------------------------------------------------------
+@pytest.mark.parametrize("write", [
+    lambda T, y: y.add_(1), lambda T, y: y.mul_(2), lambda T, y: y.sub_(T.ones(3, 4)),
+    lambda T, y: y.copy_(T.ones(3, 4)), lambda T, y: y.clamp_(0, 1),
+    lambda T, y: y.relu_(), lambda T, y: y.neg_(), lambda T, y: y.div_(2),
+    lambda T, y: T.nn.ReLU(inplace=True)(y)])
+def test_writing_an_expanded_tensor_raises_as_torch(torch, write):
+    def program(T):
+        write(T, T.ones(3, 1).expand(3, 4))
+
+    expected, got = raised_by(program, torch, ft)
+    assert got == expected
+
+
+@pytest.mark.parametrize("write", [lambda y: y.fill_(2), lambda y: y.zero_(),
+                                   lambda y: y.__setitem__(0, 3)])
+def test_filling_an_expanded_tensor_works_as_torch(torch, write):
+    for T in (torch, ft):
+        y = T.ones(1, 4).expand(3, 4)
+        write(y)
+        assert tuple(y.shape) == (3, 4)
+    for T in (torch, ft):  # no repeated element: nothing to refuse
+        x = T.ones(3, 4).expand(3, 4).add_(1)
+        np.testing.assert_array_equal(x.numpy(), np.full((3, 4), 2.0))
