@@ -16,6 +16,7 @@ from fnnet.torch import _cache, _random
 from fnnet.torch._graph import carry, record_refs, recording_tape, source_into
 from fnnet.torch._recorder import Recorder, activate, current, restore
 from fnnet.torch._tape import RG, VAR, WRITEBACK, Cell, Tape, kind_of, ref, slot_of
+from fnnet.torch._x64 import base
 
 #: ops whose nodes cannot be carried into a new tape (they update state when run).
 NOT_RETAINABLE: set[Any] = set()
@@ -80,7 +81,7 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
                 continue
             if n in mine:
                 continue
-            if n in tp.backward or nodes[n].op in NOT_RETAINABLE:
+            if n in tp.backward or base(nodes[n].op) in NOT_RETAINABLE:
                 return None
             mine.add(n)
             for r in nodes[n].inputs:

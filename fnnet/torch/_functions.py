@@ -93,7 +93,7 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
     if isinstance(data, Tensor):
         warnings.warn(COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
     try:
-        host = np.asarray(_host(data))
+        host = np.asarray(_host(data, np.float32 if dtype is None else np.float64))
     except ValueError as error:
         ragged = _ragged(data)
         if ragged is None:

@@ -47,6 +47,7 @@ from fnnet.torch._tape import (
     to_canonical,
     weak_aval,
 )
+from fnnet.torch._x64 import base, narrowed
 
 __all__ = [
     "CONST", "NO_REF", "RG", "VAR", "WRITEBACK", "Aval", "Cell", "Node", "Tape", "as_array",
@@ -316,7 +317,7 @@ def _miss(rec: Recorder, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
     if check is not None:
         check(*inputs, *static)
     in_avals = tuple(None if r < 0 else tp.avals[slot_of(r)] for r in ins)
-    if op in DIM_FIRST and static and in_avals and in_avals[0] is not None:
+    if base(op) in DIM_FIRST and static and in_avals and in_avals[0] is not None:
         check_dims(static[0], len(in_avals[0][0]))
     # the same op on the same shapes met at another place of a tape (a long tape whose
     # states are all new): its output shapes are known without tracing it again
@@ -379,6 +380,8 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
         cut = _window_of_value(rec, tp, inputs, static)
         if cut is not None:
             return cut
+    if _X64:
+        op = narrowed(op)
     ins = []
     rg = False
     for t in inputs:

@@ -251,9 +251,12 @@ def _setitem(x: Array, value: Any, *args: Any) -> Array:
 
 def _block(x: Array, starts: list[Any], sizes: tuple[int, ...],
            dims: tuple[int, ...]) -> tuple[list[Any], Array]:
-    corner: list[Any] = [0] * x.ndim
+    # every start an int32 (dynamic_slice takes one index type: with x64 on, a dynamic
+    # start is int32 and a literal 0 int64)
+    corner: list[Any] = [np.int32(0)] * x.ndim
     for dim, start in zip(dims, starts, strict=True):
-        corner[dim] = start
+        corner[dim] = np.int32(start) if isinstance(start, int) else \
+            jax.lax.convert_element_type(start, np.int32)
     return corner, jax.lax.dynamic_slice(x, corner, sizes)
 
 

@@ -261,20 +261,23 @@ def _as_tensor(value: Any, dtype: Any = None) -> Tensor:
     host stays there, as ``torch.tensor``'s copy does, until a step reads it."""
     if isinstance(value, Tensor):
         return value if dtype is None else value.to(dtype)
-    host = _host(value)
+    host = _host(value, np.float32 if dtype is None else np.float64)
     if isinstance(host, jax.Array):
         return _wrap_value(_graph.as_array(host, dtype))
     return _wrap_value(_graph.to_canonical(np.asarray(host), dtype))
 
 
-def _host(value: Any) -> Any:
-    """Nested lists/tuples of tensors and numbers as a numpy array (or the value)."""
+def _host(value: Any, floats: Any = np.float32) -> Any:
+    """Nested lists/tuples of tensors and numbers as a numpy array (or the value); Python
+    floats are read as ``floats`` (PyTorch's default dtype, or float64 where a dtype is
+    asked for, so that ``tensor([0.1], dtype=torch.float64)`` is not rounded to float32
+    on the way)."""
     if isinstance(value, (list, tuple)) and any(_has_tensor(v) for v in value):
-        return np.stack([np.asarray(_host(v)) for v in value])
+        return np.stack([np.asarray(_host(v, floats)) for v in value])
     if isinstance(value, Tensor):
         return np.asarray(value._value())
     if isinstance(value, float) or (isinstance(value, (list, tuple)) and _has_float(value)):
-        return np.asarray(value, dtype=np.float32)
+        return np.asarray(value, dtype=floats)
     return value
 
 

@@ -31,6 +31,7 @@ import numpy as np
 import optax
 
 from fnnet.torch import _compiler, _graph
+from fnnet.torch._dtypes import _X64
 from fnnet.torch._graph import WRITEBACK
 from fnnet.torch._recorder import current
 from fnnet.torch._tape import version_of
@@ -382,12 +383,15 @@ class Optimizer:
             return dataclasses.replace(fresh, steps=entry.steps)
         return self._loaded_entry(p, group, index, self._param_state(p), [])
 
-    def _inputs(self, index: int, group: dict[str, Any]) -> tuple[Any, ...]:
-        """Group ``index``'s lr and traced hyperparameters as float32 arrays: numpy
-        arrays for values new this step, device arrays once they repeat (a device array
-        costs the step's call less than a host array, which it copies at every call, but
-        making one costs more than a call's copy)."""
-        values = (group["lr"], *(group[name] for name in self._traced))
+    def _inputs(self, index: int, group: dict[str, Any], wide: bool = False
+                ) -> tuple[Any, ...]:
+        """Group ``index``'s lr and traced hyperparameters as float32 arrays (float64
+        where ``wide``: a group of float64 parameters under x64, which PyTorch updates
+        with the double it was given): numpy arrays for values new this step, device
+        arrays once they repeat (a device array costs the step's call less than a host
+        array, which it copies at every call, but making one costs more than a call's
+        copy)."""
+        values = (group["lr"], *(group[name] for name in self._traced), wide)
         cached = self._lr_arrays.get(index)
         if cached is not None and cached[0] == values:
             arrays = cached[1]
@@ -395,7 +399,8 @@ class Optimizer:
                 arrays = tuple(jnp.asarray(a) for a in arrays)
                 self._lr_arrays[index] = (values, arrays)
             return arrays
-        arrays = tuple(np.asarray(v, np.float32) for v in values)
+        dtype = np.float64 if wide else np.float32
+        arrays = tuple(np.asarray(v, dtype) for v in values[:-1])
         self._lr_arrays[index] = (values, arrays)
         return arrays
 
@@ -444,18 +449,22 @@ class Optimizer:
                 pending.append(entry)
             if treedefs:
                 group_list.append((self._static_items(group), tuple(treedefs), self._traced))
-                lrs.extend(self._inputs(index, group))
+                lrs.extend(self._inputs(index, group, _X64 and all(
+                    p._cell.aval[1] == np.float64 for p in params[-len(treedefs):])))
         if not params:
             _compiler.flush("step")
             return loss
         n = len(params)
         groups = tuple(group_list)
-        plan = self._plans.get(groups)
+        # under x64 the hyperparameters' dtypes (float64 for float64 groups) are part
+        # of the plan
+        plan_key = groups if not _X64 else (groups, tuple(a.dtype for a in lrs))
+        plan = self._plans.get(plan_key)
         if plan is None:
             leaf_avals = tuple(a for entry in pending for a in entry.avals)
-            input_avals = tuple((a.shape, np.dtype(np.float32), False) for a in lrs)
+            input_avals = tuple((a.shape, np.dtype(a.dtype), False) for a in lrs)
             plan = (leaf_avals + input_avals, (n, type(self)._factory, groups))
-            self._plans[groups] = plan
+            self._plans[plan_key] = plan
         avals, spec = plan
         first_src = _graph.sources([*leaves, *lrs], avals)
         end = len(tp.src_owner) - len(lrs)
