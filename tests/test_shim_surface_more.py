@@ -6,6 +6,7 @@ shape-changing in-place methods."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -1270,3 +1271,48 @@ ADDED_NAME_ERRORS = {**TORCH_NN_ERRORS, **MATRIX_PRODUCT_ERRORS, **NUMERIC_HELPE
 @pytest.mark.parametrize("name", list(ADDED_NAME_ERRORS))
 def test_added_names_raise_pytorchs_errors(torch, name):
     _raise_alike(torch, *ADDED_NAME_ERRORS[name])
+
+
+# -- dtypes and edge values PyTorch prints ------------------------------------------------
+
+#: each result printed: the values, their dtype (uint8 sums and scans are int64) and the
+#: sign of a zero (``sign(-0.0)`` is ``0.``)
+PRINTED_ALIKE = {
+    "sum of uint8": lambda T: T.tensor([200, 100], dtype=T.uint8).sum(0),
+    "cumsum of uint8": lambda T: T.tensor([200, 100], dtype=T.uint8).cumsum(0),
+    "cumprod of bool": lambda T: T.cumprod(T.tensor([True, True, False]), dim=0),
+    "prod of uint8": lambda T: T.tensor([200, 100], dtype=T.uint8).prod(),
+    "cumsum of int8": lambda T: T.tensor([100, 100], dtype=T.int8).cumsum(0),
+    "cumsum with dtype": lambda T: T.tensor([200, 100], dtype=T.uint8).cumsum(
+        0, dtype=T.float32),
+    "sign of zeros": lambda T: (T.sign(T.tensor([-0.0, 0.0, -2.0])),
+                                T.tensor([-0.0, 3.0]).sgn()),
+    "isclose equal_nan": lambda T: T.isclose(T.tensor([1.0, math.nan, math.inf, 2.0]),
+                                             T.tensor([1.0, math.nan, math.inf, 2.1]),
+                                             equal_nan=True),
+    "isclose infinities": lambda T: T.tensor([math.inf, -math.inf, math.nan]).isclose(
+        T.tensor([math.inf, math.inf, math.nan])),
+    "squeeze dims": lambda T: (T.zeros(1, 2, 1, 3).squeeze((0, 2)).shape,
+                               T.zeros(1, 2, 1).squeeze([-1, 1]).shape,
+                               T.squeeze(T.zeros(1, 2, 1), (0, 2)).shape),
+}
+
+
+@pytest.mark.parametrize("name", list(PRINTED_ALIKE))
+def test_results_print_as_pytorchs(torch, name):
+    assert repr(PRINTED_ALIKE[name](ft)) == repr(PRINTED_ALIKE[name](torch))
+
+
+EDGE_ERRORS = {
+    "squeeze dims out of range": (IndexError, re.escape(
+        "Dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+        lambda T: T.zeros(1, 2).squeeze((0, 5))),
+    "dot of Long and Float": (RuntimeError, "dot : expected both vectors to have same "
+                              "dtype, but found Long and Float",
+                              lambda T: T.dot(T.tensor([1, 2]), T.tensor([1.0, 2.0]))),
+}
+
+
+@pytest.mark.parametrize("name", list(EDGE_ERRORS))
+def test_edge_errors_match_pytorch(torch, name):
+    _raise_alike(torch, *EDGE_ERRORS[name])

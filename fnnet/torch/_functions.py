@@ -585,5 +585,9 @@ def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
     return bool(np.allclose(np.asarray(a), np.asarray(b), rtol, atol, equal_nan))
 
 
-def isclose(a: Tensor, b: Tensor | float, rtol: float = 1e-5, atol: float = 1e-8) -> Tensor:
-    return (a - b).abs() <= atol + rtol * _as_tensor(b).abs()
+def isclose(a: Tensor, b: Tensor | float, rtol: float = 1e-5, atol: float = 1e-8,
+            equal_nan: bool = False) -> Tensor:
+    b = _as_tensor(b)
+    error = (a - b).abs()  # as PyTorch: equal values (infinities too), or a finite error
+    close = (a == b) | (error.isfinite() & (error <= atol + rtol * b.abs()))
+    return close | (a.isnan() & b.isnan()) if equal_nan else close

@@ -198,15 +198,23 @@ def _cumprod(x: Any, dim: int) -> Any:
     return jnp.cumprod(x, axis=dim)
 
 
+def _scan_input(self: Tensor, dtype: Any) -> Tensor:
+    """What a running sum or product scans: ``self`` in ``dtype``, an integer or bool
+    tensor in int64 where no dtype is asked for (as PyTorch: a uint8 count never wraps)."""
+    if dtype is not None:
+        return self.to(dtype)
+    return self.long() if self.dtype.np.kind in "biu" else self
+
+
 def cumsum(self: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sums along ``dim``."""
-    x = self if dtype is None else self.to(dtype)
+    x = _scan_input(self, dtype)
     return _op(_cumsum, (_dim(dim, self.dim(), "cumsum"),), x, who="cumsum")
 
 
 def cumprod(self: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running products along ``dim``."""
-    x = self if dtype is None else self.to(dtype)
+    x = _scan_input(self, dtype)
     return _op(_cumprod, (_dim(dim, self.dim(), "cumprod"),), x, who="cumprod")
 
 
@@ -400,7 +408,12 @@ def _elementwise(name: str, fn: Any, doc: str) -> Any:
     return method
 
 
-sign = _elementwise("sign", jnp.sign, "-1, 0 or 1 by the sign of each element.")
+def _sign(x: Any) -> Any:
+    # PyTorch's sign of -0.0 is 0.0 (jnp.sign keeps the zero's sign, which prints "-0.")
+    return jnp.where(x == 0, jnp.zeros_like(x), jnp.sign(x))
+
+
+sign = _elementwise("sign", _sign, "-1, 0 or 1 by the sign of each element.")
 isnan = _elementwise("isnan", jnp.isnan, "True where an element is NaN.")
 isinf = _elementwise("isinf", jnp.isinf, "True where an element is infinite.")
 isfinite = _elementwise("isfinite", jnp.isfinite, "True where an element is finite.")

@@ -96,10 +96,12 @@ def _permute(x: Array, dims: tuple[int, ...]) -> Array:
     return jnp.transpose(x, dims)
 
 
-def _squeeze(x: Array, dim: int | None) -> Array:
+def _squeeze(x: Array, dim: int | tuple[int, ...] | None) -> Array:
     if dim is None:
         return jnp.squeeze(x)
-    return jnp.squeeze(x, dim) if x.shape[dim] == 1 else x
+    # the dims of size 1 among those named (PyTorch leaves the others as they are)
+    dims = dim if isinstance(dim, tuple) else (dim,)
+    return jnp.squeeze(x, tuple(d for d in dims if x.shape[d] == 1))
 
 
 def _unsqueeze(x: Array, dim: int) -> Array:

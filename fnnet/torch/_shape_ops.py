@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _dtypes, _graph, _views
+from fnnet.torch._mixed_dtypes import check_matmul
 from fnnet.torch._more_ops import flip
 from fnnet.torch.tensor import (
     Tensor,
@@ -278,9 +279,7 @@ def dot(self: Tensor, other: Any) -> Tensor:
     if self.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {self.dim()}D and {other.dim()}D "
                            f"tensors")
-    if self.dtype != other.dtype:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
-                           f"{self.dtype} and {other.dtype}")
+    check_matmul(self, other)  # PyTorch's words for two element types (Long and Float)
     if self.shape[0] != other.shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.shape[0]}] and "
                            f"src [{other.shape[0]}] to have the same number of elements, but "

@@ -26,6 +26,7 @@ from fnnet.torch import _dtypes, _graph, _random, _strides
 from fnnet.torch._functions import number
 from fnnet.torch._graph import CONST, RG, VAR
 from fnnet.torch._math_ops import in_place
+from fnnet.torch._more_ops import _sign
 from fnnet.torch._recorder import current as _current_recorder
 from fnnet.torch._shape_ops import (
     addmm,
@@ -235,7 +236,7 @@ def nan_to_num(self: Tensor, nan: float = 0.0, posinf: float | None = None,
 UNARY: dict[str, Callable[..., Any]] = {
     "erfc": jax.scipy.special.erfc, "lgamma": jax.scipy.special.gammaln,
     "digamma": jax.scipy.special.digamma, "sinc": jnp.sinc, "signbit": jnp.signbit,
-    "sgn": jnp.sign, "rad2deg": jnp.rad2deg, "deg2rad": jnp.deg2rad,
+    "sgn": _sign, "rad2deg": jnp.rad2deg, "deg2rad": jnp.deg2rad,
 }
 
 

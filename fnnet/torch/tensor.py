@@ -1142,7 +1142,9 @@ class Tensor:
                                    self)
 
     @_numpy_names
-    def squeeze(self, dim: builtins.int | None = None) -> Tensor:
+    def squeeze(self, dim: builtins.int | tuple[builtins.int, ...] | None = None) -> Tensor:
+        if isinstance(dim, (tuple, list)):  # PyTorch takes several dims (a list too)
+            dim = tuple(_dim(d, self.dim(), "squeeze") for d in dim)
         return _views.link_reshape(_op(_squeeze, (dim,), self, who="squeeze"), self)
 
     @_numpy_names
