@@ -723,3 +723,25 @@ def test_a_frozenset_or_range_is_refused_weights_only_as_pytorch_refuses_it(torc
         assert refusals[0] == refusals[1]
         assert "GLOBAL frozenset was not an allowed global" in refusals[0]
         assert names[0] == names[1] == ["builtins.frozenset", "builtins.range"]
+
+
+@pytest.mark.parametrize("options", list(FORMATS.values())[:2], ids=list(FORMATS)[:2])
+def test_overlapping_views_are_made_whole_within_a_limit_for_the_file(
+        torch, monkeypatch, options):
+    """PyTorch loads views of one storage as views; fnnet.torch copies each, so many
+    overlapping slices of a small file could take any memory: what they take together
+    is held to the file's size and EXPANDED_LIMIT more, and refused before it is taken."""
+    import fnnet.interop.torch_file as torch_file
+
+    base = torch.arange(1000.0)
+    few = _saved(torch, [base, base[1:], base[::2]], **options)
+    assert [t.tolist() for t in ft.load(io.BytesIO(few))] == \
+        [t.tolist() for t in torch.load(io.BytesIO(few))]
+    many = _saved(torch, [base[i:] for i in range(300)], **options)
+    assert len(torch.load(io.BytesIO(many))) == 300
+    monkeypatch.setattr(torch_file, "EXPANDED_LIMIT", 10_000)
+    with pytest.raises(ValueError, match=r"a tensor of size \(\d+,\) takes \d+ bytes, more "
+                                         r"than the \d+ left of the \d+ that the file's "
+                                         r"tensors may take \(its size and 10000 more\)"):
+        ft.load(io.BytesIO(many))
+    assert len(ft.load(io.BytesIO(few))) == 3

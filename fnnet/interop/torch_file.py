@@ -72,16 +72,36 @@ class NotWeightsOnly(pickle.UnpicklingError, ValueError):
     class, a numpy array, a function): reading it would run code from the file."""
 
 
+class _Budget:
+    """The bytes the tensors of one file may still take: the file's size and
+    :data:`EXPANDED_LIMIT` more. PyTorch's tensors are views of the storages, a numpy
+    array of each holds its elements: views that overlap (an expanded tensor, many
+    slices of one storage) could otherwise make a small file take any memory."""
+
+    def __init__(self, file_size: int) -> None:
+        self.limit = self.left = file_size + EXPANDED_LIMIT
+
+    def take(self, size: int, what: str) -> None:
+        if size > self.left:
+            raise ValueError(f"{what} takes {size} bytes, more than the {self.left} left of "
+                             f"the {self.limit} that the file's tensors may take (its size "
+                             f"and {EXPANDED_LIMIT} more): its tensors overlap in their "
+                             f"storages; save them made .contiguous() or .clone()")
+        self.left -= size
+
+
 class _Storage:
     """A storage's elements (1-D numpy array), or its dtype and length alone where the
-    elements follow the pickle (PyTorch's format before 1.6)."""
+    elements follow the pickle (PyTorch's format before 1.6); ``budget`` is shared by
+    the storages of one file."""
 
     def __init__(self, values: np.ndarray | None, dtype: np.dtype[Any] | None = None,
-                 numel: int = 0) -> None:
+                 numel: int = 0, *, budget: _Budget) -> None:
         self.values = values
         self.dtype = values.dtype if values is not None else dtype
         self.numel = len(values) if values is not None else numel
         self.views: dict[tuple[Any, ...], np.ndarray] = {}
+        self.budget = budget
 
     def view(self, offset: int, size: Any, stride: Any) -> np.ndarray:
         """The view ``(offset, size, stride)`` of the elements as a new array; a view
@@ -92,7 +112,8 @@ class _Storage:
         key = (offset, tuple(size), tuple(stride))
         first = self.views.get(key)
         if first is None:
-            first = self.views[key] = _view(self.values, offset, size, stride)
+            first = self.views[key] = _view(self.values, offset, size, stride,
+                                            self.budget)
             return first
         return first.view()
 
@@ -173,9 +194,10 @@ def _view_bounds(numel: int, offset: int, size: Any, stride: Any) -> int:
     return count
 
 
-def _view(values: np.ndarray, offset: int, size: Any, stride: Any) -> np.ndarray:
+def _view(values: np.ndarray, offset: int, size: Any, stride: Any, budget: _Budget
+          ) -> np.ndarray:
     """The view ``(offset, size, stride)`` of a storage's ``values`` as a new contiguous
-    array, checked to lie inside it."""
+    array, checked to lie inside it and to fit the file's ``budget``."""
     count = _view_bounds(len(values), offset, size, stride)
     if count > len(values) and count * values.itemsize > EXPANDED_LIMIT:
         raise ValueError(f"a tensor of size {tuple(size)} with stride {tuple(stride)} "
@@ -183,6 +205,7 @@ def _view(values: np.ndarray, offset: int, size: Any, stride: Any) -> np.ndarray
                          f"tensor) over {count * values.itemsize} bytes, more than the "
                          f"{EXPANDED_LIMIT} read here; save it made .contiguous(), or "
                          f"before it was expanded")
+    budget.take(count * values.itemsize, f"a tensor of size {tuple(size)}")
     if count:
         view = np.lib.stride_tricks.as_strided(
             values[offset:], shape=tuple(size),
@@ -207,7 +230,8 @@ def _rebuild_tensor_v3(storage: Any, offset: Any, size: Any, stride: Any,
     if len(storage.values) % dtype.itemsize:
         raise ValueError(f"an untyped storage of {len(storage.values)} bytes holds no "
                          f"whole number of {dtype} elements")
-    return _rebuild_plain(_Storage(storage.values.view(dtype)), offset, size, stride)
+    return _rebuild_plain(_Storage(storage.values.view(dtype), budget=storage.budget),
+                          offset, size, stride)
 
 
 def _rebuild_parameter(data: Any, requires_grad: Any = False, hooks: Any = None,
@@ -328,10 +352,12 @@ class _Unpickler(_WeightsUnpickler):
     """``data.pkl`` of a ``torch.save`` archive, its storages read from the archive."""
 
     def __init__(self, data: bytes, archive: zipfile.ZipFile, prefix: str,
-                 byteorder: str, resolve: Callable[[str, str], Any] | None = None) -> None:
+                 byteorder: str, resolve: Callable[[str, str], Any] | None = None, *,
+                 budget: _Budget) -> None:
         super().__init__(io.BytesIO(data), resolve)
         self._archive, self._prefix, self._byteorder = archive, prefix, byteorder
         self._storages: dict[str, _Storage] = {}
+        self._budget = budget
 
     def persistent_load(self, pid: Any) -> _Storage:
         # the storage type is PyTorch's global, or its name where fnnet.torch wrote a
@@ -356,7 +382,7 @@ class _Unpickler(_WeightsUnpickler):
                              f"elements of {dtype.itemsize} bytes")
         values = np.frombuffer(self._archive.read(record), dtype)
         values = values.byteswap() if self._byteorder != sys.byteorder else values.copy()
-        storage = self._storages[key] = _Storage(values)
+        storage = self._storages[key] = _Storage(values, budget=self._budget)
         return storage
 
 
@@ -366,9 +392,10 @@ class _LegacyUnpickler(_WeightsUnpickler):
     is one of ``storages``, read already."""
 
     def __init__(self, stream: BinaryIO, resolve: Callable[[str, str], Any] | None = None,
-                 storages: dict[str, _Storage] | None = None) -> None:
+                 storages: dict[str, _Storage] | None = None, *, budget: _Budget) -> None:
         super().__init__(stream, resolve)
         self.storages: dict[str, _Storage] = {} if storages is None else storages
+        self.budget = budget
 
     def persistent_load(self, pid: Any) -> Any:
         if isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module" \
@@ -386,7 +413,8 @@ class _LegacyUnpickler(_WeightsUnpickler):
                              f"with PyTorch and save it again")
         _, (_, dtype), key, _, numel, _ = pid
         key = str(key)
-        storage = self.storages.setdefault(key, _Storage(None, dtype, numel))
+        storage = self.storages.setdefault(key, _Storage(None, dtype, numel,
+                                                         budget=self.budget))
         if (storage.dtype, storage.numel) != (dtype, numel):
             raise ValueError(f"storage {key} is declared twice, as {storage.numel} "
                              f"{storage.dtype} and {numel} {dtype}")
@@ -485,7 +513,8 @@ def _load_legacy(data: bytes, name: str,
     byteorder: Literal["little", "big"] = "little" if little else "big"
     start = stream.tell()
     unpickler = _LegacyUnpickler(stream,
-                                 None if find_class is None else _weights_or_placeholder)
+                                 None if find_class is None else _weights_or_placeholder,
+                                 budget=_Budget(len(data)))
     obj = unpickler.load()
     keys = _plain(stream, name, "list of storages")
     storages = unpickler.storages
@@ -515,7 +544,8 @@ def _load_legacy(data: bytes, name: str,
         return _resolve(obj)
     stream.seek(start)  # the same pickle, read whole already: errors are the objects'
     try:
-        return _LegacyUnpickler(stream, find_class, storages).load()
+        return _LegacyUnpickler(stream, find_class, storages,
+                                budget=unpickler.budget).load()
     except _ResolverError:
         raise
     except Exception as error:  # noqa: BLE001 - an object's own error, as it is
@@ -605,7 +635,7 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
             if byteorder not in ("little", "big"):
                 raise ValueError(f"{name}: an unknown byte order {byteorder!r}")
         unpickler = _Unpickler(archive.read(pickles[0]), archive, prefix, byteorder,
-                               find_class)
+                               find_class, budget=_Budget(len(data)))
         unpickling = True
         return unpickler.load()
     except _ResolverError as error:
