@@ -26,8 +26,9 @@ from typing import Any, BinaryIO, Literal
 import ml_dtypes
 import numpy as np
 
-__all__ = ["DeviceName", "NotWeightsOnly", "TrainableArray", "check_records",
-           "is_legacy_torch_file", "load_torch_file", "weights_only_global"]
+__all__ = ["DeviceName", "LayoutName", "NotWeightsOnly", "TrainableArray",
+           "UnsupportedTensor", "check_records", "is_legacy_torch_file", "load_torch_file",
+           "weights_only_global"]
 
 #: PyTorch's storage types and the numpy dtype of their elements
 STORAGE_DTYPES = {
@@ -135,6 +136,7 @@ class _PendingTensor:
                  stride: tuple[int, ...]) -> None:
         self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
         self.requires_grad = self.parameter = False
+        self.dtype: np.dtype[Any] | None = None  # the dtype it is cast to, if another
 
 
 def _flagged(values: Any, requires_grad: Any, parameter: bool) -> Any:
@@ -269,6 +271,50 @@ def _device(name: Any, index: Any = None) -> DeviceName:
     return DeviceName(name if index is None else f"{name}:{index}")
 
 
+class LayoutName(str):
+    """A ``torch.layout`` saved as a value: its name (``"torch.strided"``)."""
+
+    __slots__ = ()
+
+
+def _layout(name: Any) -> LayoutName:
+    """``torch.serialization._get_layout``: a layout by its name."""
+    if not isinstance(name, str) or not name.startswith("torch."):
+        raise ValueError(f"a layout named {name!r}, not torch.<layout>")
+    return LayoutName(name)
+
+
+class UnsupportedTensor(NotImplementedError, ValueError):
+    """A tensor that PyTorch's weights-only load rebuilds but a dense numpy array does
+    not hold (sparse, quantized, nested, on the meta device, a tensor subclass)."""
+
+
+def _unsupported(kind: str, advice: str) -> Callable[..., Any]:
+    """A rebuilder of PyTorch's weights-only list that refuses its ``kind`` of tensor
+    by name (the file is intact: it is not damage, nor code)."""
+
+    def rebuild(*args: Any) -> Any:
+        del args
+        raise UnsupportedTensor(f"a {kind} tensor, which a numpy array cannot hold: in "
+                                f"PyTorch, {advice} and save it again")
+
+    return rebuild
+
+
+def _rebuild_device_tensor(data: Any, dtype: Any, device: Any, requires_grad: Any) -> Any:
+    """``torch._utils._rebuild_device_tensor_from_cpu_tensor`` (or ``_from_numpy``): a
+    tensor of a device without storages of its own (an XLA or TPU tensor), saved as its
+    CPU values: those values in ``dtype``."""
+    del device
+    if isinstance(data, _PendingTensor) and isinstance(dtype, np.dtype):
+        data.dtype = dtype  # cast once its storage is read
+        return _flagged(data, requires_grad, False)
+    if not isinstance(data, np.ndarray) or not isinstance(dtype, np.dtype):
+        raise ValueError(f"a device tensor of {type(data).__name__} values and dtype "
+                         f"{dtype!r}, not an array and a dtype")
+    return _flagged(data.astype(dtype, copy=False), requires_grad, False)
+
+
 def _torch_global(name: str) -> Any:
     if name in STORAGE_DTYPES:
         return ("storage type", STORAGE_DTYPES[name])
@@ -286,6 +332,18 @@ def _torch_global(name: str) -> Any:
 _GLOBALS: dict[tuple[str, str], Any] = {
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,  # PyTorch's before 1.0
+    ("torch._utils", "_rebuild_device_tensor_from_cpu_tensor"): _rebuild_device_tensor,
+    ("torch._utils", "_rebuild_device_tensor_from_numpy"): _rebuild_device_tensor,
+    ("torch._utils", "_rebuild_sparse_tensor"): _unsupported("sparse", "make it .to_dense()"),
+    ("torch._utils", "_rebuild_qtensor"): _unsupported("quantized", "make it .dequantize()"),
+    ("torch._utils", "_rebuild_nested_tensor"): _unsupported(
+        "nested", "make it .to_padded_tensor(0.0)"),
+    ("torch._utils", "_rebuild_meta_tensor_no_storage"): _unsupported(
+        "meta-device (values-less)", "give it values (.to_empty(device='cpu'))"),
+    ("torch._utils", "_rebuild_wrapper_subclass"): _unsupported(
+        "subclass (DTensor...)", "make it a plain tensor (DTensor: .full_tensor())"),
+    ("torch.serialization", "_get_layout"): _layout,
     ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
     ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
@@ -428,8 +486,10 @@ def _resolve(obj: Any, memo: dict[int, Any] | None = None) -> Any:
     if isinstance(obj, _PendingTensor):
         assert obj.storage.values is not None  # every storage is read before this
         if id(obj) not in memo:
-            memo[id(obj)] = _flagged(obj.storage.view(obj.offset, obj.size, obj.stride),
-                                     obj.requires_grad, obj.parameter)
+            values = obj.storage.view(obj.offset, obj.size, obj.stride)
+            if obj.dtype is not None:
+                values = values.astype(obj.dtype, copy=False)
+            memo[id(obj)] = _flagged(values, obj.requires_grad, obj.parameter)
         return memo[id(obj)]
     if isinstance(obj, dict):
         for key, value in obj.items():
@@ -601,6 +661,9 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
         FileNotFoundError: no such file.
         NotWeightsOnly: the pickle names a global a weights-only checkpoint does not
             hold (a whole model saved by ``torch.save(model)``); also a ValueError.
+        UnsupportedTensor: a sparse, quantized, nested, meta-device or subclass tensor,
+            which PyTorch's weights-only list holds but a numpy array does not; the
+            message names the file (also a NotImplementedError and a ValueError).
         ValueError: a damaged file (not a zip archive, a truncated or oversized record, a
             missing storage, a tensor outside its storage, a count that does not
             match its storage), or an unknown storage type; the message names the file.
@@ -640,6 +703,8 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
         return unpickler.load()
     except _ResolverError as error:
         raise error.error from None
+    except UnsupportedTensor as error:
+        raise UnsupportedTensor(f"{name}: {error}") from None
     except NotWeightsOnly as error:
         raise NotWeightsOnly(f"{name}: {error}") from None
     except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError, OSError, TypeError,

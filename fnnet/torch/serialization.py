@@ -37,8 +37,10 @@ import numpy as np
 from fnnet.checkpoint import load_safetensors, save_safetensors
 from fnnet.interop.torch_file import (
     DeviceName,
+    LayoutName,
     NotWeightsOnly,
     TrainableArray,
+    UnsupportedTensor,
     check_records,
     is_legacy_torch_file,
     load_torch_file,
@@ -167,7 +169,8 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
 
 class UnsupportedDtype(NotImplementedError, ValueError):
     """A tensor, or a dtype saved as a value, of a dtype fnnet.torch does not have
-    (``uint16``, ``complex64``, ``float8_e4m3fn``...)."""
+    (``uint16``, ``complex64``, ``float8_e4m3fn``...), or a tensor of a kind it does not
+    have (sparse, quantized, nested...)."""
 
 
 def _to_tensors(obj: Any, where: str = "", memo: dict[int, Any] | None = None) -> Any:
@@ -182,6 +185,14 @@ def _to_tensors(obj: Any, where: str = "", memo: dict[int, Any] | None = None) -
         from fnnet.torch.device import device
 
         return device(str(obj))
+    if isinstance(obj, LayoutName):  # a torch.layout saved as a value
+        from fnnet import torch
+
+        layout = getattr(torch, obj.removeprefix("torch."), None)
+        if layout is None:
+            raise UnsupportedDtype(f"the layout {obj} at {where or 'the top'!r}; "
+                                   f"fnnet.torch's tensors are dense (torch.strided)")
+        return layout
     if isinstance(obj, (np.ndarray, np.dtype)):
         if id(obj) not in memo:
             base = getattr(obj, "base", None)
@@ -290,9 +301,10 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         OverflowError: an int64 tensor holding a value beyond 32 bits, which
             fnnet.torch holds only with jax's x64 mode; the message names the file and
             where the tensor is.
-        UnsupportedDtype: a tensor of a dtype fnnet.torch lacks (uint16, uint32,
-            uint64, complex, float8); the message names the file, the dtype and where
-            the tensor is (also a NotImplementedError and a ValueError).
+        UnsupportedDtype: a sparse, quantized, nested or meta-device tensor, or a
+            tensor of a dtype fnnet.torch lacks (uint16, uint32, uint64, complex,
+            float8); the message names the file, the dtype and where the tensor is
+            (also a NotImplementedError and a ValueError).
         PickleNotSupported: ``weights_only=False`` on a bare pickle (also a ValueError).
 
     PyTorch equivalent: ``torch.load``.
@@ -319,6 +331,9 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             obj = load_torch_file(data)
         except NotWeightsOnly:
             obj = _WHOLE
+        except UnsupportedTensor as error:
+            raise UnsupportedDtype(f"torch.load: {name!r} holds {str(error).split(': ', 1)[-1]}"
+                                   ) from None
         except ValueError as error:
             raise ValueError(f"torch.load: {name!r} is a damaged PyTorch checkpoint: "
                              f"{str(error).split(': ', 1)[-1]}") from None
@@ -543,6 +558,8 @@ def _converted(obj: Any, name: str) -> Any:
     except OverflowError as error:
         raise OverflowError(f"torch.load: {name!r}: {error}") from None
     except UnsupportedDtype as error:
+        if str(error).startswith("the layout"):
+            raise UnsupportedDtype(f"torch.load: {name!r} holds {error}") from None
         raise UnsupportedDtype(
             f"torch.load: {name!r} holds a tensor fnnet.torch cannot represent: {error}; "
             f"fnnet.torch's dtypes are float32, float16, bfloat16, float64, int64, int32, "
