@@ -795,3 +795,15 @@ def test_every_tensor_kind_of_pytorchs_weights_only_list_loads_or_is_named(torch
         with pytest.raises(UnsupportedDtype, match=rf"^torch.load: 'the file' holds "
                                                    rf"{message}"):
             ft.load(io.BytesIO(data))
+
+
+def test_a_torch_size_saved_as_a_value_loads_as_a_size_both_ways(torch):
+    for saver, loader in ((torch, ft), (ft, torch), (ft, ft)):
+        buffer = io.BytesIO()
+        saver.save({"shape": saver.ones(2, 3).shape, "empty": saver.Size([]), "pair": (2, 3)},
+                   buffer)
+        buffer.seek(0)
+        loaded = loader.load(buffer)
+        assert isinstance(loaded["shape"], loader.Size) and loaded["shape"] == (2, 3)
+        assert isinstance(loaded["empty"], loader.Size) and loaded["empty"] == ()
+        assert type(loaded["pair"]) is tuple

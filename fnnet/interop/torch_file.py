@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Literal
 import ml_dtypes
 import numpy as np
 
-__all__ = ["DeviceName", "LayoutName", "NotWeightsOnly", "TrainableArray",
+__all__ = ["DeviceName", "LayoutName", "NotWeightsOnly", "SizeTuple", "TrainableArray",
            "UnsupportedTensor", "check_records", "is_legacy_torch_file", "load_torch_file",
            "weights_only_global"]
 
@@ -271,6 +271,10 @@ def _device(name: Any, index: Any = None) -> DeviceName:
     return DeviceName(name if index is None else f"{name}:{index}")
 
 
+class SizeTuple(tuple):
+    """A ``torch.Size`` saved as a value (a tensor's shape): a tuple that says so."""
+
+
 class LayoutName(str):
     """A ``torch.layout`` saved as a value: its name (``"torch.strided"``)."""
 
@@ -321,7 +325,7 @@ def _torch_global(name: str) -> Any:
     if name in TORCH_DTYPES:
         return np.dtype(TORCH_DTYPES[name])
     if name == "Size":
-        return tuple
+        return SizeTuple
     if name == "Tensor":
         return _TensorType
     if name == "device":

@@ -173,6 +173,10 @@ class _Pickle:
                 for i, item in enumerate(obj):
                     self.value(item, f"{where}.{i}" if where else str(i))
                 self.out += b"e"
+        elif type(obj).__name__ == "Size" and isinstance(obj, tuple):  # torch.Size(...)
+            self._global("torch", "Size")
+            self._tuple(obj, where)
+            self.out += b"\x85R"  # TUPLE1 REDUCE: Size((2, 3))
         elif isinstance(obj, tuple):
             self._tuple(obj, where)
         elif type(obj) is set:  # a frozenset is no weights-only value in PyTorch

@@ -39,6 +39,7 @@ from fnnet.interop.torch_file import (
     DeviceName,
     LayoutName,
     NotWeightsOnly,
+    SizeTuple,
     TrainableArray,
     UnsupportedTensor,
     check_records,
@@ -218,6 +219,10 @@ def _to_tensors(obj: Any, where: str = "", memo: dict[int, Any] | None = None) -
     if isinstance(obj, (list, tuple)):
         values = [_to_tensors(value, f"{where}.{i}" if where else str(i), memo)
                   for i, value in enumerate(obj)]
+        if isinstance(obj, SizeTuple):  # a torch.Size saved as a value
+            from fnnet.torch.tensor import Size
+
+            return Size(values)
         return values if isinstance(obj, list) else tuple(values)
     return obj
 
