@@ -420,6 +420,46 @@ def test_ddp_bad_arguments(group):
         ddp.register_comm_hook(None, lambda state, bucket: bucket)
 
 
+@pytest.mark.parametrize("bf16_used", [True, False])
+def test_ddp_gradient_exchange_is_one_flat_buffer_per_dtype_with_counts(bf16_used):
+    # DDP's exchange over two devices standing for two processes: each gradient's mean
+    # (bfloat16 kept), zeros for a parameter the loss does not reach, the count of
+    # processes whose loss reached each parameter; one buffer per dtype, exchanged also
+    # where this process's loss reached none of its parameters (XLA would drop the
+    # all-reduce of constant zeros from this process's program alone)
+    import jax
+    import jax.numpy as jnp
+    from jax.sharding import Mesh, PartitionSpec
+
+    from fnnet.torch import _sharding
+
+    mesh = Mesh(np.array(jax.devices()[:2]), (_sharding.PROCESS_AXIS,))
+    params = (jnp.arange(3.0), jnp.ones(2, jnp.bfloat16), jnp.ones((2, 2)))
+
+    def step(x):  # x: [1, 3], this process's row
+        def loss(params, counter):
+            w, h, _ = _sharding.grad_sync(*params, counter, (False,) * 3, True, mesh)
+            used = (h.astype(jnp.float32) * x[0, :2]).sum() if bf16_used else 0.0
+            return (w * x[0]).sum() + used
+
+        return jax.grad(loss, argnums=(0, 1))(params, jnp.zeros(3))
+
+    mapped = jax.jit(jax.shard_map(step, mesh=mesh, in_specs=PartitionSpec(
+        _sharding.PROCESS_AXIS), out_specs=PartitionSpec(), check_vma=False))
+    x = np.array([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], np.float32)
+    (w, h, dead), counts = mapped(x)
+    np.testing.assert_array_equal(w, x.mean(0))
+    assert h.dtype == jnp.bfloat16
+    np.testing.assert_array_equal(np.asarray(h, np.float32),
+                                  x.mean(0)[:2] if bf16_used else [0, 0])
+    np.testing.assert_array_equal(dead, np.zeros((2, 2)))
+    np.testing.assert_array_equal(counts, [2, 2 if bf16_used else 0, 0])
+    exchanged = [line for line in mapped.lower(x).compile().as_text().splitlines()
+                 if " all-reduce(" in line]
+    # float32: 3 + 4 gradients and 3 counts; bfloat16 (XLA's CPU sums it as float32): 2
+    assert "f32[10]" in " ".join(exchanged) and "[2]{0}" in " ".join(exchanged), exchanged
+
+
 def test_convert_sync_batchnorm_keeps_tensors_order_and_math():
     net = _bn_net()
     net.eval()

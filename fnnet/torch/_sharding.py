@@ -208,7 +208,10 @@ def _all_reduce_flat(grads: list[Any], flags: tuple[Any, ...]
         parts = [grads[i].ravel() for i in members]
         if number == 0:
             parts += [f.astype(grads[i].dtype) for f in flags]
-        summed = lax.psum(jnp.concatenate(parts), PROCESS_AXIS)
+        # the barrier hides from XLA which values are constant: the zeros of a process
+        # whose loss reached none of the group's parameters must still be exchanged
+        # (XLA would otherwise drop that all-reduce from this process's program alone)
+        summed = lax.psum(lax.optimization_barrier(jnp.concatenate(parts)), PROCESS_AXIS)
         offset = 0
         for i in members:
             size = grads[i].size
