@@ -437,23 +437,29 @@ def test_ddp_gradient_exchange_is_one_flat_buffer_per_dtype_with_counts(bf16_use
     params = (jnp.arange(3.0), jnp.ones(2, jnp.bfloat16), jnp.ones((2, 2)))
 
     def step(x):  # x: [1, 3], this process's row
-        def loss(params, counter):
-            w, h, _ = _sharding.grad_sync(*params, counter, (False,) * 3, True, mesh)
+        def loss(params, accumulated, counter):
+            # the first parameter's gradient was accumulated under no_sync: 10 x
+            w, h, _ = _sharding.grad_sync(*params, accumulated, counter,
+                                          (True, False, False), True, mesh)
             used = (h.astype(jnp.float32) * x[0, :2]).sum() if bf16_used else 0.0
             return (w * x[0]).sum() + used
 
-        return jax.grad(loss, argnums=(0, 1))(params, jnp.zeros(3))
+        grads = jax.grad(loss, argnums=(0, 2))(params, 10 * x[0], jnp.zeros(3))
+        return jax.tree.map(lambda g: g[None], grads)  # each process's own
 
     mapped = jax.jit(jax.shard_map(step, mesh=mesh, in_specs=PartitionSpec(
-        _sharding.PROCESS_AXIS), out_specs=PartitionSpec(), check_vma=False))
+        _sharding.PROCESS_AXIS), out_specs=PartitionSpec(_sharding.PROCESS_AXIS),
+        check_vma=False))
     x = np.array([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], np.float32)
     (w, h, dead), counts = mapped(x)
-    np.testing.assert_array_equal(w, x.mean(0))
+    # added to the accumulated 10 x, the mean over processes of x + 10 x
+    np.testing.assert_allclose(w + 10 * x, np.broadcast_to(11 * x.mean(0), (2, 3)),
+                               rtol=1e-6)
     assert h.dtype == jnp.bfloat16
-    np.testing.assert_array_equal(np.asarray(h, np.float32),
+    np.testing.assert_array_equal(np.asarray(h, np.float32)[1],
                                   x.mean(0)[:2] if bf16_used else [0, 0])
-    np.testing.assert_array_equal(dead, np.zeros((2, 2)))
-    np.testing.assert_array_equal(counts, [2, 2 if bf16_used else 0, 0])
+    np.testing.assert_array_equal(dead, np.zeros((2, 2, 2)))
+    np.testing.assert_array_equal(counts, [[2, 2 if bf16_used else 0, 0]] * 2)
     exchanged = [line for line in mapped.lower(x).compile().as_text().splitlines()
                  if " all-reduce(" in line]
     # float32: 3 + 4 gradients and 3 counts; bfloat16 (XLA's CPU sums it as float32): 2

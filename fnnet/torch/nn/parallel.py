@@ -393,7 +393,7 @@ class DistributedDataParallel(Module):
             for owner, name, original in swapped:
                 object.__setattr__(owner, name, original)
         unused = self._unused(synced, output)
-        ps = list(params.values())
+        ps = list(params.values()) if unused else []
         object.__setattr__(self, "_dropped", [(i, ps[i], ps[i].grad is None)
                                                for i in unused] if counted else [])
         if unused and counter is None:
