@@ -58,8 +58,9 @@ def test_densities_entropies_and_kl_as_pytorch(torch, kind):
                   "kl": t.distributions.kl_divergence(p, q)}
         if kind != "Categorical":
             values.update(mean=p.mean, variance=p.variance, stddev=p.stddev)
-        if kind == "Normal":
+        if kind in ("Normal", "Uniform"):
             values["cdf"] = p.cdf(_value(t, kind))
+            values["icdf"] = p.icdf(t.tensor(PROBS))
         results.append({k: v.detach().numpy() for k, v in values.items()})
         assert tuple(p.batch_shape) == ((3,) if kind == "Categorical" else (3, 4))
     for name, expected in results[0].items():
@@ -331,3 +332,4 @@ def test_transformed_distribution_as_pytorch(torch, names):
     assert ours[2:] == theirs[2:]
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-4, atol=1e-5)
+

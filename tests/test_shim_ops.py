@@ -31,6 +31,9 @@ CASES = {
     "scatter": lambda m, x: m.zeros(4, 6).scatter(1, m.tensor(PERM), x[:, :3] * 1.0) + x,
     "scatter_value": lambda m, x: x.scatter(1, m.tensor(IDX), 0.5),
     "scatter_add": lambda m, x: m.zeros(4, 6).scatter_add(1, m.tensor(IDX), x[:, :3] * 1.0),
+    # PyTorch has no derivative for it: values only
+    "scatter_multiply": lambda m, x: (x.detach() + 2).scatter(1, m.tensor(IDX), 1.5,
+                                                              reduce="multiply"),
     "index_select": lambda m, x: x.index_select(1, m.tensor([0, 2, 2])),
     "cumsum": lambda m, x: x.cumsum(1),
     "cumprod": lambda m, x: m.cumprod(x, dim=0),
@@ -201,6 +204,32 @@ def test_in_place_scatter_and_the_ops_inside_a_compiled_step(torch):
         loss.backward()
         optimizer.step()
     assert ft.compile_stats()["compiles"] <= 2
+
+
+def test_scatter_with_reduce_warns_once_and_multiplies_as_pytorch(torch, monkeypatch):
+    """``reduce=`` with a tensor ``src`` warns once a process that it is deprecated (with
+    a number it never does), ``"multiply"`` multiplies repeated indices in turn, and
+    another reduction is refused in PyTorch's words."""
+    from fnnet.torch import _more_ops
+
+    monkeypatch.setattr(_more_ops, "_REDUCE_WARNED", [False])
+    results = []
+    for m in (torch, ft):
+        index = m.tensor([[0, 1], [2, 2], [3, 0]])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            by_value = m.full((3, 4), 2.0).scatter(1, index, 3.0, reduce="multiply")
+            first = m.full((3, 4), 2.0).scatter(1, index, m.full((3, 2), 3.0),
+                                                reduce="multiply")
+            second = m.zeros(3, 4).scatter_(1, index, m.ones(3, 2), reduce="add")
+        results.append((by_value, first, second, [str(w.message) for w in caught]))
+        with pytest.raises(RuntimeError, match="reduce argument must be either add or "
+                           "multiply."):
+            m.zeros(3, 4).scatter(1, index, 1.0, reduce="max")
+    (*theirs, their_warnings), (*ours, our_warnings) = results
+    for o, t in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+    assert len(our_warnings) == 1 and their_warnings[0].startswith(our_warnings[0])
 
 
 @pytest.mark.parametrize("call, error, message", [

@@ -239,6 +239,10 @@ LINALG = {
                                   left=False)),
     "cholesky_solve": lambda m: m.cholesky_solve(m.tensor(_RHS[:4]),
                                                  m.linalg.cholesky(m.tensor(_SPD))),
+    "cholesky_inverse": lambda m: (
+        m.cholesky_inverse(m.linalg.cholesky(m.tensor(_SPD))),
+        m.linalg.cholesky(m.tensor(np.stack([_SPD, 2 * _SPD])), upper=True).cholesky_inverse(
+            upper=True)),
     "triangular_solve": lambda m: m.triangular_solve(m.tensor(_RHS[:4]), m.tensor(_LOWER),
                                                      upper=False),
     "svd_top": lambda m: m.svd(m.tensor(_SPD)).S,
@@ -280,6 +284,8 @@ def test_svd_reconstructs_and_least_squares_trains(torch):
     lambda m, a: m.linalg.cholesky(a @ a.mT).sum(),
     lambda m, a: m.linalg.pinv(a).sum(),
     lambda m, a: m.linalg.eigvalsh(a + a.mT).max(),
+    lambda m, a: (m.cholesky_inverse(m.linalg.cholesky(a @ a.mT)) * m.arange(16.0).view(4, 4)
+                  ).sum(),
 ])
 def test_linalg_gradients_match_pytorch(torch, expr):
     grads = []
@@ -288,6 +294,19 @@ def test_linalg_gradients_match_pytorch(torch, expr):
         expr(m, a).backward()
         grads.append(a.grad)
     _close(*grads, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad, kind", [
+    (lambda m: m.ones(3), RuntimeError), (lambda m: m.ones(2, 3), RuntimeError),
+    (lambda m: m.ones(2, 2, dtype=m.long), NotImplementedError), (lambda m: [[1.0]], TypeError),
+])
+def test_cholesky_inverse_refuses_what_pytorchs_refuses(torch, bad, kind):
+    messages = []
+    for m in (torch, ft):
+        with pytest.raises(kind) as caught:
+            m.cholesky_inverse(bad(m))
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
 
 
 def test_unsupported_linalg_names_say_so():

@@ -21,6 +21,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 
 from fnnet.torch import _graph
+from fnnet.torch._dtypes import scalar_name
 from fnnet.torch.tensor import Tensor, _as_tensor, _op, _op_multi
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
@@ -356,6 +357,32 @@ def cholesky_solve(B: Any, L: Any, upper: bool = False) -> Tensor:  # noqa: N803
     return _op(_cho_solve, (bool(upper),), _as_tensor(B), L, who="cholesky_solve")
 
 
+def _cho_inverse(factor: Any, upper: bool) -> Any:
+    eye = jnp.broadcast_to(jnp.eye(factor.shape[-1], dtype=factor.dtype), factor.shape)
+    return jsl.cho_solve((factor, not upper), eye)
+
+
+def cholesky_inverse(L: Any, upper: bool = False) -> Tensor:  # noqa: N803
+    """``A``'s inverse given its Cholesky factor ``L`` (``A = L @ L.mT``; ``upper``:
+    ``A = U.mT @ U``), ``[..., n, n]``: a Gaussian process's precision matrix.
+
+    PyTorch equivalent: ``torch.cholesky_inverse``.
+    """
+    if not isinstance(L, Tensor):
+        raise TypeError(f"cholesky_inverse(): argument 'input' (position 1) must be Tensor, "
+                        f"not {type(L).__name__}")
+    if L.dim() < 2:
+        raise RuntimeError("cholesky_inverse: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if L.shape[-1] != L.shape[-2]:
+        raise RuntimeError(f"cholesky_inverse: A must be batches of square matrices, but they "
+                           f"are {L.shape[-2]} by {L.shape[-1]} matrices")
+    if not L.is_floating_point():
+        raise NotImplementedError(f'"cholesky_inverse_out_cpu" not implemented for '
+                                  f"'{scalar_name(L.dtype)}'")
+    return _op(_cho_inverse, (bool(upper),), L, who="cholesky_inverse")
+
+
 def triangular_solve(b: Any, A: Any, upper: bool = True, transpose: bool = False,  # noqa: N803
                      unitriangular: bool = False) -> Any:
     """``(solution, cloned_coefficient)`` of ``A @ X = b`` for triangular ``A``.
@@ -396,6 +423,7 @@ def pinverse(input: Any, rcond: float = 1e-15) -> Tensor:  # noqa: A002
 TOP_LEVEL: dict[str, Callable[..., Any]] = {
     "svd": svd_top, "qr": qr_top, "slogdet": slogdet_top, "logdet": logdet,
     "cholesky": cholesky_top, "cholesky_solve": cholesky_solve,
+    "cholesky_inverse": cholesky_inverse,
     "triangular_solve": triangular_solve, "matrix_exp": matrix_exp,
     "matrix_power": matrix_power, "pinverse": pinverse,
 }

@@ -10,6 +10,9 @@ function by :func:`install`.
 from __future__ import annotations
 
 import math
+import os
+import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -118,25 +121,52 @@ def gather(self: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> 
     return _op(_gather, (dim,), self, index, who="gather")
 
 
-def _scatter(x: Any, index: Any, src: Any, dim: int, add: bool) -> Any:
+def _scatter(x: Any, index: Any, src: Any, dim: int, reduce: str | None) -> Any:
     index = jnp.atleast_1d(index)
     if jnp.ndim(src):
         src = jnp.atleast_1d(src)[tuple(slice(0, n) for n in index.shape)]
     at = jnp.atleast_1d(x).at[_grid(index, dim)]
-    return (at.add(src) if add else at.set(src)).reshape(jnp.shape(x))
+    out = at.set(src) if reduce is None else at.add(src) if reduce == "add" else \
+        at.multiply(src)
+    return out.reshape(jnp.shape(x))
 
 
-def _scatter_value(x: Any, index: Any, dim: int, add: bool, value: Any) -> Any:
-    return _scatter(x, index, value, dim, add)
+def _scatter_value(x: Any, index: Any, dim: int, reduce: str | None, value: Any) -> Any:
+    return _scatter(x, index, value, dim, reduce)
+
+
+def _caller_level() -> int:
+    """``warnings.warn``'s stacklevel naming the first caller outside fnnet.torch (the
+    method, function and in-place forms reach the warning through different depths)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+#: PyTorch warns once a process that scatter's ``reduce`` with a tensor ``src`` is
+#: deprecated; whether fnnet.torch has warned yet
+_REDUCE_WARNED = [False]
 
 
 def scatter(self: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
     """A copy of ``self`` with ``src`` (a tensor or a number) written at ``index``
-    along ``dim``; ``reduce="add"`` adds instead."""
-    if reduce not in (None, "add"):
-        raise NotImplementedError(f"scatter(reduce={reduce!r}): fnnet.torch supports "
-                                  "reduce='add' (scatter_add) only")
+    along ``dim``; ``reduce="add"`` or ``"multiply"`` combines it with what is there."""
+    if reduce is not None and isinstance(src, Tensor) and not _REDUCE_WARNED[0]:
+        _REDUCE_WARNED[0] = True
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
+                      "will be removed in a future PyTorch release. Use torch.scatter_reduce "
+                      "instead for more reduction options.", UserWarning,
+                      stacklevel=_caller_level())
+    return _scatter_op(self, dim, index, src, value, reduce)
+
+
+def _scatter_op(self: Tensor, dim: int, index: Any, src: Any, value: Any,
+                reduce: str | None) -> Tensor:
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
     if src is None:
         src = value
     if src is None:
@@ -144,14 +174,13 @@ def scatter(self: Tensor, dim: int, index: Any, src: Any = None, *, value: Any =
     dim = _dim(dim, self.dim(), "scatter")
     index = _check_index(self, dim, index, "scatter")
     if isinstance(src, int | float | bool):
-        return _op(_scatter_value, (dim, reduce == "add", src), self, index, who="scatter")
-    return _op(_scatter, (dim, reduce == "add"), self, index, _as_tensor(src),
-               who="scatter")
+        return _op(_scatter_value, (dim, reduce, src), self, index, who="scatter")
+    return _op(_scatter, (dim, reduce), self, index, _as_tensor(src), who="scatter")
 
 
 def scatter_add(self: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     """``self`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up)."""
-    return scatter(self, dim, index, src, reduce="add")
+    return _scatter_op(self, dim, index, src, None, "add")
 
 
 def scatter_(self: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,

@@ -172,6 +172,11 @@ class Normal(_Located):
         out: Tensor = 0.5 * (1 + z.erf())
         return out
 
+    def icdf(self, value: Any) -> Tensor:
+        """The value below which a fraction ``value`` of the mass lies."""
+        out: Tensor = self.loc + self.scale * (2 * _tensor(value) - 1).erfinv() * math.sqrt(2)
+        return out
+
 
 class Uniform(Distribution):
     """``Uniform(low, high)`` on ``[low, high)``. PyTorch: ``torch.distributions.Uniform``."""
@@ -210,6 +215,14 @@ class Uniform(Distribution):
 
     def entropy(self) -> Tensor:
         return (self.high - self.low).log()
+
+    def cdf(self, value: Any) -> Tensor:
+        out: Tensor = ((_tensor(value) - self.low) / (self.high - self.low)).clamp(0, 1)
+        return out
+
+    def icdf(self, value: Any) -> Tensor:
+        out: Tensor = self.low + _tensor(value) * (self.high - self.low)
+        return out
 
 
 def _probs_or_logits(probs: Any, logits: Any, who: str) -> tuple[Any, Any]:
