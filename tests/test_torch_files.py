@@ -787,7 +787,8 @@ def test_every_tensor_kind_of_pytorchs_weights_only_list_loads_or_is_named(torch
                "meta": (torch.empty(2, device="meta"), r"a meta-device \(values-less\) tensor"),
                "nested": (torch.nested.nested_tensor([torch.ones(1), torch.ones(2)]),
                           r"a nested tensor, .* \.to_padded_tensor\(0\.0\)"),
-               "coo": (torch.sparse_coo, r"the layout torch\.sparse_coo at 'coo'; fnnet")}
+               "coo": (torch.sparse_coo, r"the layout torch\.sparse_coo at 'coo'; fnnet"),
+               "storage": (torch.ones(2).storage(), r"a storage saved as a value \(tensor")}
     for key, (value, message) in refused.items():
         data = _saved(torch, {key: value}, **options)
         if key != "nested" or not options:  # PyTorch's own older format fails it

@@ -443,7 +443,9 @@ class _Unpickler(_WeightsUnpickler):
             raise ValueError(f"storage {key} holds {info.file_size} bytes, not {numel!r} "
                              f"elements of {dtype.itemsize} bytes")
         values = np.frombuffer(self._archive.read(record), dtype)
-        values = values.byteswap() if self._byteorder != sys.byteorder else values.copy()
+        # read-only over the record's bytes: each tensor is a copy of its view (_view),
+        # so the storage is not copied whole once more
+        values = values.byteswap() if self._byteorder != sys.byteorder else values
         storage = self._storages[key] = _Storage(values, budget=self._budget)
         return storage
 
@@ -483,10 +485,29 @@ class _LegacyUnpickler(_WeightsUnpickler):
         return storage
 
 
+_BARE_STORAGE = ("a storage saved as a value (tensor.untyped_storage() or .storage()), "
+                 "which fnnet.torch does not have: in PyTorch, save the tensor itself")
+
+
+def _refuse_storages(obj: Any) -> Any:
+    """``obj``, refused where it holds a storage saved as a value, not in a tensor."""
+    if isinstance(obj, _Storage):
+        raise UnsupportedTensor(_BARE_STORAGE)
+    if isinstance(obj, dict):
+        for value in obj.values():
+            _refuse_storages(value)
+    elif isinstance(obj, (list, tuple, set)):
+        for value in obj:
+            _refuse_storages(value)
+    return obj
+
+
 def _resolve(obj: Any, memo: dict[int, Any] | None = None) -> Any:
     """``obj`` with an array for each :class:`_PendingTensor`, its storage now read; a
     tensor reached twice (saved under two names) is one array."""
     memo = {} if memo is None else memo
+    if isinstance(obj, _Storage):
+        raise UnsupportedTensor(_BARE_STORAGE)
     if isinstance(obj, _PendingTensor):
         assert obj.storage.values is not None  # every storage is read before this
         if id(obj) not in memo:
@@ -704,7 +725,8 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
         unpickler = _Unpickler(archive.read(pickles[0]), archive, prefix, byteorder,
                                find_class, budget=_Budget(len(data)))
         unpickling = True
-        return unpickler.load()
+        obj = unpickler.load()
+        return obj if find_class is not None else _refuse_storages(obj)
     except _ResolverError as error:
         raise error.error from None
     except UnsupportedTensor as error:
