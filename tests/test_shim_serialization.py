@@ -282,3 +282,31 @@ def test_save_and_load_name_a_folder_an_empty_name_and_a_text_mode_file(tmp_path
                              r"open\(path, 'rb'\)"):
         ft.load(text)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.pt"]
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_a_named_pipe_is_written_in_place_and_read_as_a_file(tmp_path, torch, suffix):
+    """torch.save to a path that is no regular file (a named pipe, /dev/null) writes
+    into it, as open(path, 'wb') does; renaming a new file over it replaced the pipe
+    (or, for root, the device /dev/null) with a regular file."""
+    import os
+    import stat
+    import threading
+
+    pipe = tmp_path / f"stream{suffix}"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    ft.save({"w": ft.arange(3.0)}, pipe)
+    reader.join(timeout=60)
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [pipe.name]  # no temporary
+    loaded = ft.load(io.BytesIO(received[0]))
+    assert loaded["w"].tolist() == [0.0, 1.0, 2.0]
+    if suffix == ".pt":
+        assert torch.load(io.BytesIO(received[0]))["w"].tolist() == [0.0, 1.0, 2.0]
+    writer = threading.Thread(target=lambda: pipe.write_bytes(received[0]), daemon=True)
+    writer.start()
+    assert ft.load(pipe)["w"].tolist() == [0.0, 1.0, 2.0]
+    writer.join(timeout=60)

@@ -5,7 +5,9 @@ new file gets the permissions ``open(path, "wb")`` would give it, as PyTorch's
 ``torch.save`` writes: those of the file it replaces, else the default of the process's
 umask (a temporary file's own ``0600`` would hide a checkpoint from the rest of a group).
 A path that is a symbolic link is written through, as ``open`` writes: the file it points
-to is replaced and the link kept.
+to is replaced and the link kept. A path that is no regular file (``/dev/null``, a named
+pipe) is written in place, as ``open`` writes it: a rename would put a file where the
+device or pipe was.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import secrets
 import stat
 from collections.abc import Iterator
 
-__all__ = ["fsync_folder", "replacing"]
+__all__ = ["fsync_folder", "is_special", "replacing"]
 
 _ATTEMPTS = 100  # names tried for the new file before giving up
 
@@ -34,6 +36,16 @@ def fsync_folder(folder: str | os.PathLike[str]) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def is_special(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` (through links) is there and is neither a regular file nor a
+    folder: a device (``/dev/null``), a named pipe, a socket."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _create_beside(target: pathlib.Path) -> tuple[pathlib.Path, int]:
@@ -63,13 +75,17 @@ def _create_beside(target: pathlib.Path) -> tuple[pathlib.Path, int]:
 def replacing(target: str | os.PathLike[str]) -> Iterator[pathlib.Path]:
     """Yields the path of a new file to write in place of ``target``; when the block
     ends without an error, the file is synced to disk and renamed over ``target``.
-    Otherwise it is removed and ``target`` is left as it was.
+    Otherwise it is removed and ``target`` is left as it was. A ``target`` that is a
+    device or a pipe (:func:`is_special`) is yielded itself, to be written in place.
 
     Raises:
         OSError: the new file cannot be made, synced or renamed (the error of the
             operating system, naming the temporary file).
     """
     real = pathlib.Path(os.path.realpath(target))  # through a symbolic link, as open()
+    if is_special(real):
+        yield real
+        return
     tmp, mode = _create_beside(real)
     try:
         yield tmp

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, cast
 import ml_dtypes
 import numpy as np
 
-from fnnet.checkpoint.atomic_file import replacing
+from fnnet.checkpoint.atomic_file import is_special, replacing
 from fnnet.nn.host import as_saved, host_array
 
 _LAYOUT = "fnnet.layout"  # metadata entry holding the JSON skeleton of the object
@@ -144,6 +144,11 @@ def save_safetensors(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
     metadata = {_LAYOUT: json.dumps(_encode(obj, "", tensors))}
     if callable(write):
         write(save(tensors, metadata=metadata))
+        return
+    if is_special(cast("str | os.PathLike[str]", f)):  # /dev/null, a named pipe: written
+        # in place, where safetensors' own writer would put a new file over it
+        with open(cast("str | os.PathLike[str]", f), "wb") as out:
+            out.write(save(tensors, metadata=metadata))
         return
     target = pathlib.Path(cast("str | os.PathLike[str]", f))
     # Checked before the temporary file exists, which errors would otherwise name.

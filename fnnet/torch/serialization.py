@@ -111,8 +111,9 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
             picklable object (a whole model, ``torch.save(model, f)``) is pickled as
             PyTorch pickles it, and loads with ``torch.load(f, weights_only=False)``
             where its classes are defined.
-        f: a path (written to a temporary file beside it, then renamed into place) or a
-            binary file object open for writing. The file is in PyTorch's format
+        f: a path (written to a temporary file beside it, then renamed into place; a
+            device or named pipe, ``/dev/null``, is written in place) or a binary file
+            object open for writing. The file is in PyTorch's format
             (PyTorch's ``torch.load`` reads it), or a safetensors file for a path ending
             in ``.safetensors``.
         *args: PyTorch's pickling options, positionally (``pickle_module``,
@@ -392,7 +393,7 @@ def _read(f: Any, caller: str) -> tuple[bytes, str]:
         if os.path.isdir(f):
             raise IsADirectoryError(f"{caller}: {os.fspath(f)!r} is a folder, not a "
                                     f"file written by torch.save")
-        if not os.path.isfile(f):
+        if not os.path.exists(f):  # a named pipe or /dev/stdin is read as a file
             raise FileNotFoundError(f"{caller}: no such file {os.fspath(f)!r}")
         with open(f, "rb") as handle:
             return handle.read(), os.fspath(f)
