@@ -420,6 +420,55 @@ def test_ddp_bad_arguments(group):
         ddp.register_comm_hook(None, lambda state, bucket: bucket)
 
 
+@pytest.mark.slow
+@pytest.mark.torch
+def test_ddp_in_one_process_finds_unused_parameters_as_pytorch(torch, group):
+    # PyTorch's reducer runs with one process too: a forward pass after a backward pass
+    # that left parameters unused raises, unless find_unused_parameters=True (where
+    # their gradients stay None)
+    from fnnet.parallel.launch import free_port
+
+    def run(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a, self.extra, self.b = (lib.nn.Linear(3, 3), lib.nn.Linear(3, 3),
+                                              lib.nn.Linear(3, 1))
+
+            def forward(self, x):
+                h = self.a(x)
+                if x.sum() > 0:
+                    h = self.extra(h)
+                return self.b(h)
+
+        seen = []
+        for find in (False, True):
+            ddp = lib.nn.parallel.DistributedDataParallel(Net(), find_unused_parameters=find)
+            ddp.eval()
+            ddp(-lib.ones(2, 3))  # a forward pass alone arms nothing
+            ddp.train()
+            for sign in (1, -1, 1):
+                try:
+                    ddp(lib.ones(2, 3) * sign).sum().backward()
+                except RuntimeError as error:
+                    seen.append(str(error))
+                    break
+                seen.append([p.grad is None for p in ddp.parameters()])
+                ddp.zero_grad()
+        return seen
+
+    torch.distributed.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{free_port()}", rank=0, world_size=1)
+    try:
+        expected = run(torch)
+    finally:
+        torch.distributed.destroy_process_group()
+    assert run(ft) == expected
+    assert expected[1] == [False, False, True, True, False, False]
+    assert expected[2].startswith("Expected to have finished reduction in the prior")
+    assert "did not receive grad for rank 0: 2 3\n" in expected[2]
+
+
 @pytest.mark.parametrize("bf16_used", [True, False])
 def test_ddp_gradient_exchange_is_one_flat_buffer_per_dtype_with_counts(bf16_used):
     # DDP's exchange over two devices standing for two processes: each gradient's mean

@@ -40,7 +40,7 @@ from jax.sharding import NamedSharding
 
 from fnnet.parallel.mesh import batch_sharded, check_divisible, data_mesh
 from fnnet.torch import _sharding
-from fnnet.torch._tape import RG, VAR, kind_of, slot_of
+from fnnet.torch._tape import CONST, RG, VAR, kind_of, slot_of
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor, Unsupported, _op, _op_multi, _wrap_value
 
@@ -210,7 +210,8 @@ class DistributedDataParallel(Module):
     Every process must run the same number of steps. Their forward passes may differ (a
     branch taken on this process's data): whichever parameters each one used, the
     gradients' exchange is the same buffer in every process. With one process the
-    wrapper just calls ``module``.
+    wrapper calls ``module``, and finds unused parameters as above (PyTorch's reducer
+    runs with one process too).
 
     Example::
 
@@ -337,9 +338,6 @@ class DistributedDataParallel(Module):
         return value
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
-        mesh = self._mesh
-        if mesh is None:
-            return self.module(*inputs, **kwargs)
         from fnnet.torch import _recorder
 
         grads = _recorder.current().grad_enabled
@@ -348,6 +346,14 @@ class DistributedDataParallel(Module):
         if grads and self._awaiting is not None:  # no backward pass followed the last
             self._awaiting.remove()
             object.__setattr__(self, "_awaiting", None)
+        mesh = self._mesh
+        if mesh is None:
+            output = self.module(*inputs, **kwargs)
+            if grads and self.require_backward_grad_sync and not self.find_unused_parameters:
+                # PyTorch's reducer runs with one process too: the same error
+                params = [p for p in self.module.parameters() if p.requires_grad]
+                self._watch(params, params, output, False)
+            return output
         copy = self.broadcast_buffers and self._buffers_due and \
             any(b is not None for _, b in self.module.named_buffers())
         if not (grads or self.module.training or copy):
@@ -392,22 +398,33 @@ class DistributedDataParallel(Module):
         finally:
             for owner, name, original in swapped:
                 object.__setattr__(owner, name, original)
-        unused = self._unused(synced, output)
-        ps = list(params.values()) if unused else []
-        object.__setattr__(self, "_dropped", [(i, ps[i], ps[i].grad is None)
-                                               for i in unused] if counted else [])
-        if unused and counter is None:
-            # PyTorch's error comes at the forward pass after a backward pass through
-            # this one (a forward pass alone, evaluation under grad mode, is no error)
-            def backward_ran(_: Tensor) -> None:
-                self._awaiting.remove()
-                object.__setattr__(self, "_awaiting", None)
-                object.__setattr__(self, "_unreduced", unused)
-
-            # every parameter gets a gradient through grad_sync: the first one tells
-            object.__setattr__(self, "_awaiting",
-                               ps[0].register_post_accumulate_grad_hook(backward_ran))
+        self._watch(list(params.values()), synced, output, bool(counted))
         return output
+
+    def _watch(self, params: list[Tensor], stand_ins: list[Tensor], output: Any,
+               counted: bool) -> None:
+        """Notes the ``params`` whose ``stand_ins`` (the tensors the forward pass read in
+        their place) ``output`` does not depend on: with ``counted``
+        (``find_unused_parameters``) to drop their gradients if no process used them,
+        else to raise PyTorch's error at the forward pass after a backward pass through
+        this one (a forward pass alone, evaluation in grad mode, is no error)."""
+        unused = self._unused(stand_ins, output, consecutive=stand_ins is not params)
+        object.__setattr__(self, "_dropped", [(i, params[i], params[i].grad is None)
+                                               for i in unused] if counted else [])
+        if not unused or counted:
+            return
+        left = set(unused)
+        used = next((p for i, p in enumerate(params) if i not in left), None)
+        if used is None:
+            return  # nothing to backpropagate into
+
+        def backward_ran(_: Tensor) -> None:
+            self._awaiting.remove()
+            object.__setattr__(self, "_awaiting", None)
+            object.__setattr__(self, "_unreduced", unused)
+
+        object.__setattr__(self, "_awaiting",
+                           used.register_post_accumulate_grad_hook(backward_ran))
 
     def _counter_of(self, n: int) -> Tensor:
         """The zeros leaf whose gradient counts, for each of the ``n`` parameters, the
@@ -435,21 +452,25 @@ class DistributedDataParallel(Module):
             if was_none and counts[index] == 0:
                 p.grad = None
 
-    def _unused(self, synced: list[Tensor], output: Any) -> tuple[int, ...]:
-        """Indices of the parameters (``synced``, their stand-ins in the forward pass)
-        that ``output`` does not depend on through differentiable ops, as PyTorch's
-        search from the outputs; worked out once per recorded structure."""
-        tp = synced[0]._cell.tape if synced else None
-        if tp is None:
-            return ()  # computed already (the flush of a value read): nothing to search
-        outs = tuple(t._cell.ref for t in _tensors(output)
-                     if t._kind == RG and t._cell.tape is tp)
-        key = (tp.state, outs)
+    def _unused(self, stand_ins: list[Tensor], output: Any,
+                consecutive: bool) -> tuple[int, ...]:
+        """Indices of ``stand_ins`` (the tensors the forward pass read for the
+        parameters; ``consecutive``: the outputs of one node) that ``output`` does not
+        depend on through differentiable ops, as PyTorch's search from the outputs;
+        worked out once per recorded structure."""
+        results = [t for t in _tensors(output) if t._kind == RG]
+        tp = results[0]._cell.tape if results else None
+        if tp is None or not stand_ins:
+            return ()  # nothing recorded to search (or computed already)
+        outs = tuple(t._cell.ref for t in results if t._cell.tape is tp)
+        slots: Any = (stand_ins[0]._cell.ref if stand_ins[0]._cell.tape is tp else -1) \
+            if consecutive else tuple(t._cell.ref if t._cell.tape is tp else -1
+                                      for t in stand_ins)
+        key = (tp.state, outs, slots)
         found: tuple[int, ...] | None = self._searched.get(key)
         if found is None:
-            if any(q._cell.tape is not tp for q in synced):
-                return ()
-            found = _unreached(tp, [q._cell.ref for q in synced], outs)
+            found = _unreached(tp, [t._cell.ref if t._cell.tape is tp else -1
+                                    for t in stand_ins], outs)
             if len(self._searched) >= _SEARCHED_LIMIT:
                 self._searched.clear()
             self._searched[key] = found
@@ -473,12 +494,14 @@ def _tensors(value: Any) -> Iterator[Tensor]:
 
 
 def _unreached(tp: Any, params: list[int], outs: tuple[int, ...]) -> tuple[int, ...]:
-    """Indices into ``params`` (slots of one node's outputs) of those that no slot of
-    ``outs`` depends on through the differentiable inputs of the nodes recorded after
-    them."""
+    """Indices into ``params`` (slots of ``tp``, -1 for one not on it) of those that no
+    slot of ``outs`` depends on through the differentiable inputs of the nodes recorded
+    after them."""
     owner = tp.node_of_slot()
-    index = {slot: i for i, slot in enumerate(params)}
-    after = owner[params[0]]
+    index = {slot: i for i, slot in enumerate(params) if slot >= 0}
+    if not index:
+        return tuple(range(len(params)))
+    after = min(owner[slot] for slot in index)
     reached: set[int] = set()
     seen: set[int] = set()
     stack = []
@@ -493,12 +516,15 @@ def _unreached(tp: Any, params: list[int], outs: tuple[int, ...]) -> tuple[int, 
             continue
         seen.add(n)
         for r in tp.nodes[n].inputs:
-            if r < 0 or kind_of(r) != RG:
+            if r < 0:
+                continue
+            kind = kind_of(r)
+            if kind == CONST:
                 continue
             slot = slot_of(r)
             if slot in index:
                 reached.add(index[slot])
-            elif owner[slot] > after:
+            elif kind == RG and owner[slot] > after:
                 stack.append(owner[slot])
     return tuple(i for i in range(len(params)) if i not in reached)
 
