@@ -257,6 +257,10 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "_mesh", group.mesh if group.size > 1 else None)
         object.__setattr__(self, "_accumulated", False)
         object.__setattr__(self, "_rank", group.rank)
+        # the parameters PyTorch's reducer tracks (those requiring grad at construction),
+        # whose indices its error names
+        object.__setattr__(self, "_params", [p for p in module.parameters() if
+                                             p.requires_grad])
         # find_unused_parameters: the counter of processes reaching each parameter, and
         # the parameters this process left unused in the step being recorded
         object.__setattr__(self, "_counter", None)
@@ -351,8 +355,7 @@ class DistributedDataParallel(Module):
             output = self.module(*inputs, **kwargs)
             if grads and self.require_backward_grad_sync and not self.find_unused_parameters:
                 # PyTorch's reducer runs with one process too: the same error
-                params = [p for p in self.module.parameters() if p.requires_grad]
-                self._watch(params, params, output, False)
+                self._watch(self._params, self._params, output, False)
             return output
         copy = self.broadcast_buffers and self._buffers_due and \
             any(b is not None for _, b in self.module.named_buffers())
