@@ -495,3 +495,33 @@ def test_safetensors_truncated_file(tmp_path):
     path.write_bytes(data[:20])
     with pytest.raises(ValueError, match="header length .* exceeds the file"):
         load_safetensors(path)
+
+
+def test_a_checkpoint_removed_while_it_is_read_gives_way_to_the_newer_one(
+        tmp_path, monkeypatch):
+    """A reader (an evaluation process) restores while a run with keep=1 saves its next
+    checkpoint and removes the one being read: the reader lists again and restores the
+    newer one, without calling the removed one damaged."""
+    from fnnet.checkpoint import verify
+
+    model, optimizer, state = _trained_state()
+    template = create_train_state(model, optimizer, jax.random.key(5))
+    writer = Checkpointer(tmp_path / "ckpt", keep=1)
+    writer.save(state)
+    later = state._replace(step=state.step + 1)
+    real = verify.check_folder
+    calls = []
+
+    def racing(folder, step):
+        calls.append(step)
+        if len(calls) == 1:  # the run saves its next step and removes this one
+            writer.save(later)
+        return real(folder, step)
+
+    monkeypatch.setattr(verify, "check_folder", racing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CheckpointWarning)
+        restored, _ = restore_checkpoint(tmp_path / "ckpt", template)
+    assert calls == [int(state.step), int(later.step)]
+    assert int(restored.step) == int(later.step)
+    writer.close()

@@ -331,7 +331,9 @@ class Checkpointer:
         state's step must be the folder's, its metadata the manifest's copy, and
         ``validate`` must accept the pair. Without ``step``, a checkpoint failing any of
         this is skipped with a :class:`CheckpointWarning` naming its folder and what
-        failed, and the next older one is tried.
+        failed, and the next older one is tried; one that a run writing there removes
+        while it is read (its ``keep``) is no damage: the folder is listed again and
+        the newest then is read.
 
         Args:
             template: a state of the same model and optimizer (e.g. a fresh one from
@@ -370,10 +372,23 @@ class Checkpointer:
         else:
             candidates = [step]
         damaged: dict[str, str] = {}
-        for candidate in candidates:
+        vanished = 0
+        while candidates:
+            candidate = candidates.pop(0)
             try:
                 return self._restore_verified(template, candidate, validate)
-            except DamagedCheckpointError as error:
+            except (DamagedCheckpointError, FileNotFoundError) as error:
+                if step is None and vanished < READ_ATTEMPTS \
+                        and not self.folder(candidate).is_dir():
+                    # a run writing here removed it (keep=) while it was read: not
+                    # damage; list again, its newer checkpoint first
+                    vanished += 1
+                    self._manager.reload()
+                    candidates = [s for s in self.all_steps()[::-1]
+                                  if str(self.folder(s)) not in damaged]
+                    continue
+                if not isinstance(error, DamagedCheckpointError):
+                    raise
                 if step is not None:
                     raise self._damaged(candidate, error) from None
                 damaged[str(self.folder(candidate))] = str(error)
