@@ -21,6 +21,7 @@ _REINTERPRETED = {
     "float8_e5m2": (np.dtype(ml_dtypes.float8_e5m2), "uint8"),
     "float8_e4m3fnuz": (np.dtype(ml_dtypes.float8_e4m3fnuz), "uint8"),
     "float8_e5m2fnuz": (np.dtype(ml_dtypes.float8_e5m2fnuz), "uint8"),
+    "float8_e8m0fnu": (np.dtype(ml_dtypes.float8_e8m0fnu), "uint8"),
 }
 _BY_NUMPY = {dtype: (name, bits) for name, (dtype, bits) in _REINTERPRETED.items()}
 
