@@ -808,3 +808,27 @@ def test_a_torch_size_saved_as_a_value_loads_as_a_size_both_ways(torch):
         assert isinstance(loaded["shape"], loader.Size) and loaded["shape"] == (2, 3)
         assert isinstance(loaded["empty"], loader.Size) and loaded["empty"] == ()
         assert type(loaded["pair"]) is tuple
+
+
+def test_a_file_pytorch_wrote_without_checksums_loads_and_one_zeroed_checksum_is_damage(
+        torch):
+    """torch.serialization.set_crc32_options(False) makes PyTorch write every CRC-32 as
+    0, and read such files: fnnet.torch reads them too (it refused them as damaged);
+    in a file with checksums, a record whose checksum alone was zeroed is still damage."""
+    torch.serialization.set_crc32_options(False)
+    try:
+        unchecked = _saved(torch, {"w": torch.arange(3.0)})
+    finally:
+        torch.serialization.set_crc32_options(True)
+    assert all(r.CRC == 0 for r in zipfile.ZipFile(io.BytesIO(unchecked)).infolist())
+    for load in (torch.load, ft.load):
+        assert load(io.BytesIO(unchecked))["w"].tolist() == [0.0, 1.0, 2.0]
+    assert ft.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(unchecked)) == []
+    checked = bytearray(_saved(torch, {"w": torch.arange(3.0)}))
+    record = zipfile.ZipFile(io.BytesIO(bytes(checked))).getinfo("archive/data/0")
+    crc = record.CRC.to_bytes(4, "little")
+    checked[record.header_offset + 14:record.header_offset + 18] = bytes(4)  # local
+    central = bytes(checked).rfind(crc)
+    checked[central:central + 4] = bytes(4)  # and the central directory's copy
+    with pytest.raises(ValueError, match="Bad CRC-32 for file 'archive/data/0'"):
+        ft.load(io.BytesIO(bytes(checked)))

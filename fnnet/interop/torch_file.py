@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = ["DeviceName", "LayoutName", "NotWeightsOnly", "SizeTuple", "TrainableArray",
            "UnsupportedTensor", "check_records", "is_legacy_torch_file", "load_torch_file",
-           "weights_only_global"]
+           "trust_absent_checksums", "weights_only_global"]
 
 #: PyTorch's storage types and the numpy dtype of their elements
 STORAGE_DTYPES = {
@@ -665,6 +665,17 @@ def check_records(archive: zipfile.ZipFile, size: int, name: str) -> None:
                          f"bytes, more than the file's {size}")
 
 
+def trust_absent_checksums(archive: zipfile.ZipFile) -> None:
+    """Reads ``archive``'s records unchecked where it holds no checksums at all (every
+    record's CRC-32 is 0): PyTorch writes none after
+    ``torch.serialization.set_crc32_options(False)``, and reads such files. One record
+    whose checksum alone is 0 is still checked (and refused as damaged)."""
+    records = [r for r in archive.infolist() if r.file_size]
+    if records and all(r.CRC == 0 for r in records):
+        for record in records:
+            record.CRC = None  # type: ignore[assignment]  # zipfile's mark: no check
+
+
 def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
                     find_class: Callable[[str, str], Any] | None = None) -> Any:
     """The object a ``torch.save`` file holds, with numpy arrays for its tensors: a zip
@@ -711,6 +722,7 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
             return _load_legacy(data, name, find_class)
         archive = zipfile.ZipFile(io.BytesIO(data))
         check_records(archive, len(data), name)
+        trust_absent_checksums(archive)
         pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")
                    and n.count("/") == 1]
         if len(pickles) != 1:

@@ -45,6 +45,7 @@ from fnnet.interop.torch_file import (
     check_records,
     is_legacy_torch_file,
     load_torch_file,
+    trust_absent_checksums,
 )
 from fnnet.torch._torch_zip import NotPlainValue, torch_zip_bytes, write_atomically
 from fnnet.torch._whole_objects import load_objects, object_zip_bytes
@@ -434,6 +435,7 @@ def get_unsafe_globals_in_checkpoint(f: str | os.PathLike[str] | BinaryIO) -> li
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         check_records(archive, len(data), repr(name))
+        trust_absent_checksums(archive)
         (pickled,) = [n for n in archive.namelist()
                       if n.endswith("/data.pkl") and n.count("/") == 1]
         for opcode, arg, _ in pickletools.genops(archive.read(pickled)):
