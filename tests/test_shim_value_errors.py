@@ -205,6 +205,14 @@ MISTAKES = {
         (slice(1, None),), 5),
     "a leaf written at a list of indices": lambda T: T.ones(
         3, requires_grad=True).__setitem__([0], 5),
+    # masks are inverted with ~, not with -
+    "two masks subtracted": lambda T: T.tensor([True, False]) - T.tensor([False, False]),
+    "a mask minus True": lambda T: T.tensor([True]) - True,
+    "one minus a mask": lambda T: 1 - T.tensor([True, False]),
+    "a Long tensor minus a mask": lambda T: T.tensor([3]).sub(T.tensor([True])),
+    "a mask subtracted in place": lambda T: T.tensor([True]).sub_(T.tensor([True])),
+    "a mask negated": lambda T: -T.tensor([True, False]),
+    "a mask negated by neg()": lambda T: T.tensor([True]).neg(),
 }
 
 

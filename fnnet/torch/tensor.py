@@ -1245,10 +1245,10 @@ class Tensor:
         return _op(jnp.add, (), y, x)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _op(jnp.subtract, (), *_operands(self, other))
+        return _op(jnp.subtract, (), *_operands(self, other), check=_no_bool_subtraction)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _op(_rsub, (), *_operands(self, other))
+        return _op(_rsub, (), *_operands(self, other), check=_no_bool_subtraction)
 
     def __mul__(self, other: Any) -> Tensor:
         return _op(jnp.multiply, (), *_operands(self, other))
@@ -1298,7 +1298,7 @@ class Tensor:
                    who="matmul")
 
     def __neg__(self) -> Tensor:
-        return _op(jnp.negative, (), self)
+        return _op(jnp.negative, (), self, check=_no_bool_negation)
 
     def __pos__(self) -> Tensor:
         return self
@@ -1655,6 +1655,29 @@ def _importing_from(frame: Any) -> builtins.bool:
 def _category(kind: np.dtype[Any]) -> int:
     """PyTorch's promotion category of an element type: bool, integer, then floating."""
     return 0 if kind == np.bool_ else 2 if kind in _FLOATS else 1
+
+
+def _is_bool(value: Any) -> builtins.bool:
+    return value._cell.aval[1] == np.bool_ if isinstance(value, Tensor) else \
+        isinstance(value, builtins.bool)
+
+
+def _no_bool_subtraction(x: Any, y: Any) -> None:
+    """PyTorch refuses ``-`` of bool operands (checked once per structure)."""
+    if _is_bool(x) and _is_bool(y):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(x) or _is_bool(y):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+
+
+def _no_bool_negation(x: Any) -> None:
+    if _is_bool(x):
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
 
 
 def _operands(self: Tensor, other: Any) -> tuple[Any, Any]:
