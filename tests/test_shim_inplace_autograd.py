@@ -125,11 +125,34 @@ def sigmoid_output_changed_by_silu(T):
     x.sum().backward()
 
 
+def leaky_relu_output_changed(T):
+    x = T.ones(2, 3, requires_grad=True) * 1
+    T.nn.LeakyReLU(0.1, inplace=True)(x)  # in place, PyTorch's leaky_relu_ saves its result
+    x.mul_(2)
+    x.sum().backward()
+
+
 def relu_module_output_changed(T):
     x = T.ones(2, 3, requires_grad=True) * 1
     y = T.nn.ReLU(inplace=True)(x)
     y.mul_(2)
     x.sum().backward()
+
+
+def weight_updated_between_forward_and_backward(T):
+    w = T.ones(2, 3, requires_grad=True)
+    x = T.ones(4, 3, requires_grad=True)
+    loss = (x @ w.t()).sum()  # the product saves the view w.t(), which shares w's counter
+    with T.no_grad():
+        w.sub_(0.1)
+    loss.backward()
+
+
+def saved_row_of_a_tensor_written_elsewhere(T):
+    x = T.ones(3, 4, requires_grad=True) * 2
+    y = x[0] * x[1]
+    x[2] = 0
+    y.sum().backward()
 
 
 def changed_between_two_backwards(T):
@@ -168,7 +191,9 @@ def exp_output_read_after_the_change(T):
     tanh_output_changed_through_a_view, exp_output_assigned, exp_output_changed_twice,
     exp_output_changed_through_detach, leaf_changed_under_no_grad,
     operand_of_inplace_mul_changed, linear_input_changed, sigmoid_output_changed_by_silu,
-    relu_module_output_changed, changed_between_two_backwards,
+    relu_module_output_changed, leaky_relu_output_changed,
+    weight_updated_between_forward_and_backward,
+    saved_row_of_a_tensor_written_elsewhere, changed_between_two_backwards,
     changed_before_a_differentiable_grad, exp_output_changed_after_a_read,
     exp_output_read_after_the_change])
 def test_a_saved_value_changed_in_place_raises_as_torch(torch, program):
@@ -207,6 +232,8 @@ def inplace_ops_of_their_own(T):
     x.mul_(b)
     x.clamp_(0, 1)
     x.pow_(2)
+    x.t().sin_()
+    x[0].mul_(b[1])
     T.nn.ReLU(inplace=True)(x)
     x.sum().backward()
     return [a, b]
@@ -362,3 +389,90 @@ def test_filling_an_expanded_tensor_works_as_torch(torch, write):
     for T in (torch, ft):  # no repeated element: nothing to refuse
         x = T.ones(3, 4).expand(3, 4).add_(1)
         np.testing.assert_array_equal(x.numpy(), np.full((3, 4), 2.0))
+
+
+# -- what each op saves, against PyTorch: its input or its output changed in place ------
+_UNARY = {
+    "exp": lambda T, x: x.exp(), "log": lambda T, x: x.log(), "sqrt": lambda T, x: x.sqrt(),
+    "sin": lambda T, x: x.sin(), "cos": lambda T, x: x.cos(), "tanh": lambda T, x: x.tanh(),
+    "sigmoid": lambda T, x: x.sigmoid(), "relu": lambda T, x: x.relu(),
+    "abs": lambda T, x: x.abs(), "square": lambda T, x: x ** 2, "neg": lambda T, x: -x,
+    "softmax": lambda T, x: x.softmax(1), "log_softmax": lambda T, x: x.log_softmax(1),
+    "clamp": lambda T, x: x.clamp(0.2, 0.8), "sum": lambda T, x: x.sum(1),
+    "gelu": lambda T, x: T.nn.functional.gelu(x),
+    "leaky_relu": lambda T, x: T.nn.functional.leaky_relu(x),
+    "silu": lambda T, x: T.nn.functional.silu(x), "rpow": lambda T, x: 2 ** x,
+    "elu": lambda T, x: T.nn.functional.elu(x), "selu": lambda T, x: T.nn.functional.selu(x),
+    "elu_": lambda T, x: T.nn.functional.elu(x, inplace=True),
+    "leaky_relu_": lambda T, x: T.nn.functional.leaky_relu(x, inplace=True),
+    "hardtanh_": lambda T, x: T.nn.functional.hardtanh(x, inplace=True),
+    "mse": lambda T, x: T.nn.functional.mse_loss(x, T.full((2, 3), 0.5)),
+}
+_BINARY = {
+    "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / y, "matmul": lambda x, y: x @ y.t(), "pow": lambda x, y: x ** y,
+}
+
+
+def _changed(T, build, which):
+    """``build(x)`` of a non-leaf ``x``, then ``which`` ("input" or "output") changed in
+    place before the backward; returns the leaf's gradient."""
+    a = T.linspace(0.1, 0.9, 6).view(2, 3).requires_grad_()
+    x = a * 1
+    out = build(T, x)
+    (x if which == "input" else out).mul_(1.5)
+    out.sum().backward()
+    return a.grad
+
+
+@pytest.mark.parametrize("which", ["input", "output"])
+@pytest.mark.parametrize("name", sorted(_UNARY))
+def test_what_unary_ops_save_matches_torch(torch, name, which):
+    _compare_change(torch, lambda T: _changed(T, _UNARY[name], which))
+
+
+@pytest.mark.parametrize("which", ["input", "other", "output"])
+@pytest.mark.parametrize("grads", ["both", "input", "other"])
+@pytest.mark.parametrize("name", sorted(_BINARY))
+def test_what_binary_ops_save_matches_torch(torch, name, grads, which):
+    def program(T):
+        a = T.linspace(0.1, 0.9, 6).view(2, 3).requires_grad_(grads != "other")
+        b = T.linspace(1.1, 1.9, 6).view(2, 3).requires_grad_(grads != "input")
+        x, y = a * 1, b * 1
+        out = _BINARY[name](x, y)
+        {"input": x, "other": y, "output": out}[which].mul_(1.5)
+        out.sum().backward()
+        return [a.grad, b.grad]
+
+    _compare_change(torch, program)
+
+
+def _compare_change(torch, program):
+    """Both raise the same error, or both give the same gradients."""
+    try:
+        expected = program(torch)
+    except RuntimeError:
+        expected_error, got_error = raised_by(program, torch, ft)
+        assert got_error == expected_error
+        return
+    got = program(ft)
+    for e, g in zip(expected if isinstance(expected, list) else [expected],
+                    got if isinstance(got, list) else [got], strict=True):
+        assert (e is None) == (g is None)
+        if e is not None:
+            np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T, x: T.nn.functional.relu(x, inplace=True),
+    lambda T, x: T.nn.functional.leaky_relu(x, 0.1, inplace=True),
+    lambda T, x: T.nn.ReLU(inplace=True)(x), lambda T, x: T.nn.LeakyReLU(0.1, True)(x),
+    lambda T, x: T.nn.functional.dropout(x, 0.0, inplace=True)])
+def test_inplace_activations_write_their_input_as_torch(torch, call):
+    seen = []
+    for T in (torch, ft):
+        x = T.linspace(-1, 1, 6).view(2, 3)
+        out = call(T, x)
+        seen.append((x.numpy().copy(), out is x, x._version))
+    np.testing.assert_allclose(seen[1][0], seen[0][0], rtol=1e-6)
+    assert seen[1][1:] == seen[0][1:]

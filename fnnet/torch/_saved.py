@@ -18,6 +18,7 @@ ops costs one test of an empty dict.
 from __future__ import annotations
 
 import bisect
+import itertools
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -96,7 +97,8 @@ RULES: dict[str, Rule] = {
                      "rsqrt", "reciprocal", "tan", "Softmax", "LogSoftmax", "Sigmoid",
                      "Tanh", "ReLU"), _result),
     **dict.fromkeys(("log", "sin", "cos", "_abs", "_pow_scalar", "gelu", "leaky_relu",
-                     "silu", "elu", "hardtanh", "relu6", "softplus", "erf", "log1p",
+                     "silu", "elu", "celu", "selu", "hardtanh", "relu6", "softplus", "erf",
+                     "log1p", "CELU", "SELU",
                      "avg_pool2d", "max_pool2d", "GELU", "LeakyReLU", "SiLU", "ELU",
                      "AvgPool2d", "MaxPool2d", "BatchNorm1d", "BatchNorm2d",
                      "BatchNorm3d"), _inputs(0)),
@@ -113,14 +115,47 @@ RULES: dict[str, Rule] = {
 }
 
 
+#: ops whose result is a view of their first input in PyTorch, sharing its version counter:
+#: a saved view (``w.t()`` of ``x @ w.t()``) is changed by a write to the tensor viewed
+VIEWS = frozenset(("_transpose", "_permute", "_reshape", "_flatten", "_squeeze",
+                   "_unsqueeze", "_window", "_expand", "_narrow", "_diagonal"))
+
+
+def _bases(tp: Tape, slot: int) -> Iterator[int]:
+    """``slot`` and, while it is a view's value (see :data:`VIEWS`), the value it views."""
+    yield slot
+    while True:
+        node = tp.nodes[_producer(tp, slot)]
+        name = _op_name(node) if node.op is not None else None
+        if name not in VIEWS and not (name == "_getitem" and not any(
+                kind == "t" for kind, *_ in node.static[0])):  # a basic index only
+            return
+        if not node.inputs or node.inputs[0] < 0:
+            return
+        slot = slot_of(node.inputs[0])
+        yield slot
+
+
+#: ops whose in-place form saves its result instead of its input (``leaky_relu_``)
+RESULT_IN_PLACE = frozenset(("leaky_relu", "LeakyReLU", "elu", "ELU", "celu", "CELU",
+                             "selu", "SELU"))
+
+
 def _saved_by(node: Node) -> Iterator[Saved]:
-    rule = RULES.get(_op_name(node)) if node.op is not None else None
-    return rule(node) if rule is not None else iter(())
+    name = _op_name(node) if node.op is not None else None
+    rule = RULES.get(name) if name is not None else None
+    if rule is None:
+        return iter(())
+    if name in RESULT_IN_PLACE:  # the result counts only where the op wrote in place
+        return itertools.chain(rule(node), _result(node))
+    return rule(node)
 
 
 def saved_slots(tp: Tape, nodes: list[int]) -> frozenset[int]:
-    """The slots that the nodes ``nodes`` of ``tp`` save for backward."""
-    return frozenset(slot for n in nodes for slot, _ in _saved_by(tp.nodes[n]))
+    """The slots that the nodes ``nodes`` of ``tp`` save for backward, and those that the
+    views among them view."""
+    return frozenset(base for n in nodes for slot, _ in _saved_by(tp.nodes[n])
+                     for base in _bases(tp, slot))
 
 
 def check(tp: Tape, loss_ref: int, region: Callable[[Tape, int], tuple[list[int], Any]]
@@ -144,10 +179,19 @@ def check(tp: Tape, loss_ref: int, region: Callable[[Tape, int], tuple[list[int]
     nodes = region(tp, loss_ref)[0]
     for n in reversed(nodes):  # the order PyTorch's backward runs the nodes in
         node = tp.nodes[n]
+        in_place = False
         for slot, output in _saved_by(node):
             mark = tp.overwritten.get(slot)
-            if mark is not None and not _writes(tp, n, mark[3]):
-                raise RuntimeError(_message(tp, n, slot, output, mark))
+            if output < 0 and mark is not None and _writes(tp, n, mark[3]):
+                in_place = True
+                continue  # the in-place op itself (through a view, its write back too)
+            if output >= 0 and not in_place and _op_name(node) in RESULT_IN_PLACE:
+                continue
+            for depth, base in enumerate(_bases(tp, slot)):
+                mark = tp.overwritten.get(base)
+                if mark is not None:
+                    raise RuntimeError(_message(tp, n, slot, output, mark, depth > 0,
+                                                in_place))
 
 
 def _producer(tp: Tape, slot: int) -> int:
@@ -168,17 +212,26 @@ def _writes(tp: Tape, n: int, result: int) -> bool:
     return at == n
 
 
-def _message(tp: Tape, n: int, slot: int, output: int, mark: Overwritten) -> str:
+def _message(tp: Tape, n: int, slot: int, output: int, mark: Overwritten,
+             viewed: bool, in_place: bool) -> str:
     """PyTorch's words for the saved value at ``slot`` of node ``n`` overwritten by
-    ``mark`` (``output``: its output number in ``n``, -1 for an input)."""
+    ``mark`` (``output``: its output number in ``n``, -1 for an input; ``viewed``: the
+    value is a view of the one overwritten; ``in_place``: node ``n`` wrote its result in
+    place, PyTorch's second form of the node)."""
     cell, counter, version, _ = mark
     shape, kind, _ = tp.avals[slot]
     name = _dtypes.SCALAR_NAMES.get(_dtypes.from_np(kind).name)
     described = f"[torch.{name}Tensor [{', '.join(map(str, shape))}]]"
     which = ""
-    if output >= 0:  # a saved output names its own node, where it has a gradient
+    if viewed:  # PyTorch's view written through its base has a grad_fn made anew
+        if tp.nodes[_producer(tp, slot)].rg and kind.kind in "fc":
+            which = ", which is output 0 of AsStrided,"
+    elif output >= 0:  # a saved output names its own node, where it has a gradient
         if tp.nodes[n].rg and kind.kind in "fc":
-            which = f", which is output {output} of {_short(_named(tp, n).name())},"
+            name = _named(tp, n).name()
+            if in_place and name.endswith("Backward0"):  # LeakyReluBackward1, EluBackward1
+                name = name[:-1] + "1"
+            which = f", which is output {output} of {_short(name)},"
     elif cell.rg and cell.tape is tp and cell.ref >= 0:
         # a saved input names the node that produced the tensor's value now
         owner = tp.node_of_slot()
