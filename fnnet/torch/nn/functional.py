@@ -167,8 +167,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.relu``."""
-    return _op(fnf.relu, (), input)
+    """PyTorch equivalent: ``torch.nn.functional.relu`` (``inplace=True`` writes
+    ``input``)."""
+    result = _op(fnf.relu, (), input)
+    return input._inplace(result) if inplace else result
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -209,7 +211,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     _check_p(p)
     if not training or p == 0:
         return input
-    return _op(_dropout, (float(p), _graph.next_draw()), input, _graph.rng_input())
+    result = _op(_dropout, (float(p), _graph.next_draw()), input, _graph.rng_input())
+    return input._inplace(result) if inplace else result
 
 
 def _verify_batch_size(size: Any) -> None:
@@ -391,8 +394,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.leaky_relu``."""
-    return _op(fnf.leaky_relu, (float(negative_slope),), input)
+    """PyTorch equivalent: ``torch.nn.functional.leaky_relu`` (``inplace=True`` writes
+    ``input``)."""
+    result = _op(fnf.leaky_relu, (float(negative_slope),), input)
+    return input._inplace(result) if inplace else result
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
