@@ -310,3 +310,30 @@ def test_a_named_pipe_is_written_in_place_and_read_as_a_file(tmp_path, torch, su
     writer.start()
     assert ft.load(pipe)["w"].tolist() == [0.0, 1.0, 2.0]
     writer.join(timeout=60)
+
+
+def test_a_storage_of_a_zip64_record_is_aligned_as_pytorch_needs_for_mmap(
+        tmp_path, torch, monkeypatch):
+    """A storage near 4 GiB gets a zip64 field in its record's header; its data must
+    still start at a multiple of 64 bytes (PyTorch's mmap=True load needs it). Shown
+    with zipfile's zip64 threshold lowered, so that small storages take that path."""
+    import zipfile
+
+    from fnnet.torch import _torch_zip
+
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1000)
+    path = tmp_path / "big.pt"
+    ft.save({"small": ft.arange(3.0), "big": ft.arange(300.0)}, path)
+    monkeypatch.undo()
+    data = path.read_bytes()
+    with zipfile.ZipFile(path) as archive:
+        for record in archive.infolist():
+            extra_length = int.from_bytes(data[record.header_offset + 28:
+                                               record.header_offset + 30], "little")
+            start = record.header_offset + 30 + len(record.filename) + extra_length
+            if "/data/" in record.filename:
+                assert start % _torch_zip.ALIGNMENT == 0, record.filename
+                assert data[start:start + record.file_size] == archive.read(record)
+    loaded = torch.load(path, mmap=True)
+    assert loaded["big"].tolist() == list(map(float, range(300)))
+    assert ft.load(path)["small"].tolist() == [0.0, 1.0, 2.0]

@@ -206,6 +206,8 @@ def _record(archive: zipfile.ZipFile, buffer: io.BytesIO, name: str, data: bytes
     info = zipfile.ZipInfo(f"{_PREFIX}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_STORED
     start = buffer.tell() + 30 + len(info.filename.encode()) + 4  # after the header
+    if len(data) * 1.05 > zipfile.ZIP64_LIMIT:  # zipfile's test: a storage near 4 GiB
+        start += 20  # gets a zip64 field after the extra field, before the data
     pad = -start % ALIGNMENT
     info.extra = struct.pack("<HH", 0x4246, pad) + b"Z" * pad  # "FB", PyTorch's id
     archive.writestr(info, data)
