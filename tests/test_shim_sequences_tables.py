@@ -492,6 +492,11 @@ BAGS = {
     "rows_mean": dict(input=[[0, 1], [2, 4], [5, 5]]),
     "rows_max": dict(input=[[0, 1], [2, 4], [5, 5]], mode="max"),
     "rows_max_padding": dict(input=[[0, 1], [2, 0], [0, 0]], mode="max", padding_idx=0),
+    "max_offsets": dict(input=[1, 2, 4, 5, 4, 3, 2], offsets=[0, 3, 3, 5], mode="max"),
+    "max_offsets_padding": dict(input=[0, 2, 0, 5, 0], offsets=[0, 2, 4], mode="max",
+                                padding_idx=0),
+    "max_last_offset": dict(input=[1, 2, 4, 5, 4], offsets=[0, 2, 5], mode="max",
+                            include_last_offset=True),
 }
 
 

@@ -70,7 +70,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Any = None,
         ``[B, embedding_dim]``.
 
     PyTorch equivalent: ``torch.nn.functional.embedding_bag`` (no ``max_norm``,
-    ``scale_grad_by_freq`` or ``sparse``; ``"max"`` on 2-D input only).
+    ``scale_grad_by_freq`` or ``sparse``).
     """
     check_options("embedding_bag", max_norm, scale_grad_by_freq, sparse, mode)
     if per_sample_weights is not None and mode != "sum":
@@ -82,15 +82,15 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Any = None,
     rows = embedding(flat, weight)  # [L, D]
     keep = None if padding_idx is None else (flat != padding_idx)
     if mode == "max":
-        if input.dim() != 2:
-            raise NotImplementedError("fnnet.torch: embedding_bag(mode='max') with offsets "
-                                      "is not supported; pass a 2-D input [B, N]")
-        per_bag = rows.reshape(bags, input.shape[1], -1)
         if keep is not None:
-            per_bag = per_bag.masked_fill(~keep.reshape(bags, -1, 1), float("-inf"))
-        out: Tensor = per_bag.max(dim=1).values
-        out = out.masked_fill(out == float("-inf"), 0.0)  # a bag of padding only
-        return out
+            rows = rows.masked_fill(~keep.unsqueeze(1), float("-inf"))
+        if input.dim() == 2:
+            out: Tensor = rows.reshape(bags, input.shape[1], -1).max(dim=1).values
+        else:  # bags of any length: each column's largest row, an empty bag left at 0
+            where = ids.unsqueeze(1).expand(-1, weight.shape[1])
+            out = _functions.zeros(bags, weight.shape[1]).scatter_reduce(
+                0, where, rows, "amax", include_self=False)
+        return out.masked_fill(out == float("-inf"), 0.0)  # a bag of padding only
     scale = None if per_sample_weights is None else _functions.as_tensor(per_sample_weights)
     if keep is not None:
         scale = keep.to(rows.dtype) if scale is None else scale * keep
