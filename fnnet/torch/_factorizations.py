@@ -357,6 +357,16 @@ def cholesky_solve(B: Any, L: Any, upper: bool = False) -> Tensor:  # noqa: N803
     return _op(_cho_solve, (bool(upper),), _as_tensor(B), L, who="cholesky_solve")
 
 
+def check_square(A: Tensor, who: str) -> None:  # noqa: N803
+    """PyTorch's errors for ``A`` that is not a batch of square matrices ``[..., n, n]``;
+    ``who`` names the function in them (``linalg.det``)."""
+    if A.dim() < 2:
+        raise RuntimeError(f"{who}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{who}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+
+
 def _cho_inverse(factor: Any, upper: bool) -> Any:
     eye = jnp.broadcast_to(jnp.eye(factor.shape[-1], dtype=factor.dtype), factor.shape)
     return jsl.cho_solve((factor, not upper), eye)
@@ -371,12 +381,7 @@ def cholesky_inverse(L: Any, upper: bool = False) -> Tensor:  # noqa: N803
     if not isinstance(L, Tensor):
         raise TypeError(f"cholesky_inverse(): argument 'input' (position 1) must be Tensor, "
                         f"not {type(L).__name__}")
-    if L.dim() < 2:
-        raise RuntimeError("cholesky_inverse: The input tensor A must have at least 2 "
-                           "dimensions.")
-    if L.shape[-1] != L.shape[-2]:
-        raise RuntimeError(f"cholesky_inverse: A must be batches of square matrices, but they "
-                           f"are {L.shape[-2]} by {L.shape[-1]} matrices")
+    check_square(L, "cholesky_inverse")
     if not L.is_floating_point():
         raise NotImplementedError(f'"cholesky_inverse_out_cpu" not implemented for '
                                   f"'{scalar_name(L.dtype)}'")

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from fnnet.losses.regression import absolute
 from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._factorizations import (
+    check_square,
     cholesky,
     cond,
     eigh,
@@ -63,12 +64,7 @@ def _tensor(value: Any, who: str, name: str) -> Tensor:
 
 
 def _square(x: Tensor, who: str) -> None:
-    if x.dim() < 2:
-        raise RuntimeError(f"linalg.{who}: The input tensor A must have at least 2 "
-                           f"dimensions.")
-    if x.shape[-1] != x.shape[-2]:
-        raise RuntimeError(f"linalg.{who}: A must be batches of square matrices, but they "
-                           f"are {x.shape[-2]} by {x.shape[-1]} matrices")
+    check_square(x, f"linalg.{who}")
     if not x.is_floating_point():
         raise RuntimeError(f"linalg.{who}: Expected a floating point or complex tensor as "
                            f"input. Got {x.dtype}")
