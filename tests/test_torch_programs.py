@@ -4,10 +4,11 @@ PyTorch and under fnnet.torch and agrees.
 Each backend runs every program in one subprocess (``tests/programs/_run.py``); the test
 compares what each program printed (numbers within the tolerance, all other text
 exactly) and the final ``state_dict`` of every module it left in its globals. The
-tolerance is 1e-4 relative unless a program declares another on a line
-``# tolerance: <rtol> (<why>)``, plus one unit of a printed number's last digit (values
-that agree within the tolerance may round to neighbouring printed values). A program with a line ``# data: mnist`` reads the real
-MNIST test set (``_harness.mnist``) and is skipped where it is absent.
+tolerance is 1e-4 relative and 1e-5 absolute unless a program declares others on lines
+``# tolerance: <rtol> (<why>)`` and ``# atol: <atol> (<why>)``, plus one unit of a printed
+number's last digit (values that agree within the tolerance may round to neighbouring
+printed values). A program with a line ``# data: mnist`` reads the real MNIST test set
+(``_harness.mnist``) and is skipped where it is absent.
 """
 
 from __future__ import annotations
@@ -44,9 +45,14 @@ def mnist_available() -> bool:
     return (folder / "t10k-images-idx3-ubyte.gz").exists()
 
 
-def tolerance(path: pathlib.Path) -> float:
-    match = re.search(r"^# tolerance: ([0-9.e-]+)", path.read_text(), re.MULTILINE)
-    return float(match.group(1)) if match else DEFAULT_RTOL
+def tolerance(path: pathlib.Path) -> tuple[float, float]:
+    """A program's ``(rtol, atol)``: its ``# tolerance:`` and ``# atol:`` lines (each with
+    its reason), else the defaults."""
+    text = path.read_text()
+    rtol = re.search(r"^# tolerance: ([0-9.e-]+)", text, re.MULTILINE)
+    atol = re.search(r"^# atol: ([0-9.e-]+)", text, re.MULTILINE)
+    return (float(rtol.group(1)) if rtol else DEFAULT_RTOL,
+            float(atol.group(1)) if atol else ATOL)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +81,8 @@ def test_corpus_is_large_enough():
     assert len(PROGRAMS) >= 20
 
 
-def _compare_text(name: str, theirs: str, ours: str, rtol: float) -> None:
+def _compare_text(name: str, theirs: str, ours: str, rtol: float, atol: float = ATOL
+                  ) -> None:
     t_lines, o_lines = theirs.splitlines(), ours.splitlines()
     assert len(o_lines) == len(t_lines), (
         f"{name}: {len(o_lines)} lines printed, PyTorch printed {len(t_lines)}\n--- ours\n"
@@ -88,7 +95,7 @@ def _compare_text(name: str, theirs: str, ours: str, rtol: float) -> None:
             f"{name} line {i + 1}:\n ours:    {o_line}\n PyTorch: {t_line}")
         # two values within rtol can round to neighbouring printed values (0.85955 prints
         # as 0.8595 or 0.8596): one unit of each number's last printed digit is allowed
-        allowed = rtol * np.abs(t_nums) + ATOL + np.array([_last_digit(v) for v in t_texts])
+        allowed = rtol * np.abs(t_nums) + atol + np.array([_last_digit(v) for v in t_texts])
         assert np.all(np.abs(np.subtract(o_nums, t_nums)) <= allowed), (
             f"{name} line {i + 1} differs by more than rtol={rtol:g}:\n ours:    {o_line}\n"
             f" PyTorch: {t_line}")
@@ -108,17 +115,17 @@ def test_program_matches_pytorch(runs, path):
     if needs_mnist(path) and not mnist_available():
         pytest.skip(f"{path.stem} reads the real MNIST test set, not found in "
                     f"{os.environ.get('FNNET_MNIST_DIR', SHARED_MNIST)} (set FNNET_MNIST_DIR)")
-    name, rtol = path.stem, tolerance(path)
+    name, (rtol, atol) = path.stem, tolerance(path)
     (t_meta, t_arrays), (o_meta, o_arrays) = runs["torch"], runs["fnnet"]
     assert name not in t_meta["errors"], f"{name} fails under PyTorch:\n" \
         f"{t_meta['errors'].get(name)}"
     assert name not in o_meta["errors"], f"{name} fails under fnnet.torch:\n" \
         f"{o_meta['errors'].get(name)}"
-    _compare_text(name, t_meta["printed"][name], o_meta["printed"][name], rtol)
+    _compare_text(name, t_meta["printed"][name], o_meta["printed"][name], rtol, atol)
     t_keys = sorted(k for k in t_arrays if k.startswith(name + "/"))
     o_keys = sorted(k for k in o_arrays if k.startswith(name + "/"))
     assert o_keys == t_keys
     for key in t_keys:
         np.testing.assert_allclose(o_arrays[key].astype(np.float64),
-                                   t_arrays[key].astype(np.float64), rtol=rtol, atol=ATOL,
+                                   t_arrays[key].astype(np.float64), rtol=rtol, atol=atol,
                                    err_msg=key)

@@ -9,6 +9,11 @@ the side the gradient takes is decided by each backend's rounding),
 log-softmax, SGD with momentum, and a test loop summing the loss and counting
 ``pred.eq(target)``."""
 # data: mnist
+# tolerance: 1e-3 and
+# atol: 1e-3 (bilinear sampling's gradient jumps where a sampling point crosses a pixel
+# boundary; a point that lands within float32 rounding of one, which 24 steps over 25,000
+# points meet about once, takes a different side under each backend, and the weights then
+# differ by up to 4e-4, by how each machine's compiler rounds)
 
 import torch
 import torch.nn as nn

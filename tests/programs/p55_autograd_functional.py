@@ -27,7 +27,9 @@ def rosenbrock(x):
     return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
 
 
-x = torch.tensor([-1.2, 1.0])
+# from (0.5, 0): from the classic (-1.2, 1), the second step magnifies a float32 rounding
+# of the gradient (one unit in the last place) to 2e-4 in x, more than the corpus's 1e-4
+x = torch.tensor([0.5, 0.0])
 for it in range(6):
     g = jacobian(rosenbrock, x)
     H = hessian(rosenbrock, x)
