@@ -265,6 +265,21 @@ def test_trunc_normal_stays_within_its_bounds(torch):
         ft.nn.init.trunc_normal_(w, a=1.0, b=0.0)
 
 
+def test_sparse_init_clears_as_many_entries_per_column_as_pytorchs(torch):
+    """``nn.init.sparse_``: ``ceil(sparsity * rows)`` zeros in every column (at random
+    rows), the rest ``N(0, std**2)``; PyTorch's error for a tensor that is not 2-D."""
+    draws = []
+    for T in (torch, ft):
+        w = T.nn.Linear(30, 200).weight
+        assert T.nn.init.sparse_(w, sparsity=0.35, std=2.0) is w
+        values = w.detach().numpy()
+        np.testing.assert_array_equal((values == 0).sum(0), np.full(30, 70))
+        draws.append(values[values != 0])
+        with pytest.raises(ValueError, match="Only tensors with 2 dimensions are supported"):
+            T.nn.init.sparse_(T.empty(3), 0.5)
+    assert abs(draws[1].std() - draws[0].std()) < 0.1 and abs(draws[1].mean()) < 0.1
+
+
 # -- mixed precision ----------------------------------------------------------------------
 
 

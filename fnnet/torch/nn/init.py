@@ -99,6 +99,24 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
     return _write(tensor, flat_orthogonal(_random.state.split(), tuple(tensor.shape), gain))
 
 
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
+            generator: Any = None) -> Tensor:
+    """``N(0, std**2)`` draws with ``ceil(sparsity * rows)`` entries of each column, at
+    random rows, set to zero (Martens' sparse initialisation), for a 2-D tensor.
+
+    PyTorch equivalent: ``torch.nn.init.sparse_``.
+    """
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+    values = _draw("normal", tensor, mean=0.0, std=std)
+    # each column's rows in a random order: the first ``zeros`` of them are cleared
+    order = jnp.argsort(jax.random.uniform(_random.state.split(), (rows, cols)), axis=0)
+    cleared = jnp.zeros((rows, cols), bool).at[order[:zeros], jnp.arange(cols)].set(True)
+    return _write(tensor, jnp.where(cleared, 0.0, values))
+
+
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """PyTorch equivalent: ``torch.nn.init.constant_``."""
     return _write(tensor, jnp.full(tuple(tensor.shape), val))
@@ -226,8 +244,8 @@ def _refuse_placeholders() -> None:
     """Each initialiser raises PyTorch's ValueError for a lazy module's placeholder."""
     from fnnet.torch.nn._uninitialized import refusing_placeholders
 
-    for name in ("uniform_", "normal_", "trunc_normal_", "orthogonal_", "constant_", "zeros_",
-                 "ones_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_",
+    for name in ("uniform_", "normal_", "trunc_normal_", "orthogonal_", "sparse_", "constant_",
+                 "zeros_", "ones_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_",
                  "kaiming_uniform_", "kaiming_normal_"):
         globals()[name] = refusing_placeholders(globals()[name])
 
