@@ -31,6 +31,9 @@ EXPRESSIONS = [
     "torch.tensor([2 ** 40, 3])", "torch.tensor([2 ** 40]) * 3", "a * 2 ** 33",
     "torch.arange(2 ** 31, 2 ** 31 + 3)", "a[1:3] / 3", "d[a[0]:a[2]]",
     "torch.cat([a, a]).float() / 7", "torch.stack([d, d]).sum(0)",
+    "torch.tensor([0.1, 0.7], dtype=torch.float64)", "torch.tensor(np.float64(0.1))",
+    "torch.tensor([np.float64(0.1), 0.2])", "torch.tensor([np.float32(0.1), 0.2])",
+    "torch.as_tensor([0.1], dtype=torch.float64) * 3",
 ]
 
 FNNET_SIDE = textwrap.dedent("""
@@ -90,7 +93,7 @@ def test_dtype_and_value_as_pytorch(fnnet_x64, torch, text):
     b = torch.tensor([2, 2, 2, 2])
     f = torch.tensor([0.5, 1.5, 2.5, 3.5])
     d = torch.tensor([0.1, 0.2, 0.3, 1e-9], dtype=torch.float64)
-    namespace = {"torch": torch, "a": a, "b": b, "f": f, "d": d}
+    namespace = {"torch": torch, "np": np, "a": a, "b": b, "f": f, "d": d}
     expected = eval(text, namespace)  # noqa: S307 - the test's own expressions
     dtype, values = fnnet_x64[text]
     assert dtype == str(expected.dtype)

@@ -276,8 +276,12 @@ def _host(value: Any, floats: Any = np.float32) -> Any:
         return np.stack([np.asarray(_host(v, floats)) for v in value])
     if isinstance(value, Tensor):
         return np.asarray(value._value())
+    if isinstance(value, np.generic):  # a numpy scalar keeps its dtype (np.float64 too)
+        return np.asarray(value)
     if isinstance(value, float) or (isinstance(value, (list, tuple)) and _has_float(value)):
-        return np.asarray(value, dtype=floats)
+        # a numpy float64 among Python floats makes them float64, as in PyTorch
+        return np.asarray(value, dtype=np.float64 if _has_float(value, np.float64)
+                          else floats)
     return value
 
 
@@ -287,10 +291,10 @@ def _has_tensor(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and any(_has_tensor(v) for v in value)
 
 
-def _has_float(value: Any) -> bool:
-    if isinstance(value, float):
+def _has_float(value: Any, kind: type = float) -> bool:
+    if isinstance(value, kind):
         return True
-    return isinstance(value, (list, tuple)) and any(_has_float(v) for v in value)
+    return isinstance(value, (list, tuple)) and any(_has_float(v, kind) for v in value)
 
 
 def _index_spec(index: Any) -> tuple[tuple[tuple[Any, ...], ...], list[Tensor]]:
