@@ -365,6 +365,38 @@ def test_batch_not_divisible_by_devices_is_a_clear_error(call, single_device_run
             parallel.data_parallel(make_train_step(model, OPTIMIZER, jit=False))(state, batch)
 
 
+@pytest.mark.parametrize("style", ["sharding", "pmap", "data_parallel"])
+def test_a_donated_state_passed_again_is_an_error_not_a_crash(style):
+    # XLA's multi-device executable crashed the process (SIGSEGV) on a donated buffer.
+    model, batch = nn.Sequential(nn.Flatten(), nn.Linear(64, 10)), _batches(1, 16)[0]
+    state = create_train_state(model, OPTIMIZER, jax.random.key(0))
+    donated = (r"the state's params.1.bias was deleted: this state was passed to an earlier "
+               r"train_step, which donates its input state")
+    if style == "sharding":
+        mesh = parallel.data_mesh()
+        state, batch = parallel.put_replicated(state, mesh), parallel.put_batch(batch, mesh)
+        step, evaluate = (parallel.make_train_step(model, OPTIMIZER, mesh=mesh),
+                          parallel.make_eval_step(model, mesh=mesh))
+    elif style == "pmap":
+        state, batch = parallel.replicate(state), parallel.shard_batch(batch)
+        step, evaluate = (parallel.make_pmap_train_step(model, OPTIMIZER),
+                          parallel.make_pmap_eval_step(model))
+    else:
+        step = parallel.data_parallel(make_train_step(model, OPTIMIZER, jit=False),
+                                      batch_argnums=1, donate_argnums=0)
+        evaluate = None
+        donated = (r"data_parallel: argument 0 holds a deleted array at 'params.1.bias': it "
+                   r"was donated to an earlier call \(donate_argnums\)")
+    new_state, _ = step(state, batch)
+    jax.block_until_ready(new_state)
+    with pytest.raises(ValueError, match=donated):
+        step(state, batch)
+    if evaluate is not None:
+        with pytest.raises(ValueError, match=donated):
+            evaluate(state, batch)
+    step(new_state, batch)  # the returned state trains on
+
+
 def test_a_pmap_style_step_names_an_argument_without_the_device_axis():
     model, batch = nn.Sequential(nn.Flatten(), nn.Linear(64, 10)), _batches(1, 64)[0]
     state = create_train_state(model, OPTIMIZER, jax.random.key(0))

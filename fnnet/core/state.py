@@ -118,10 +118,11 @@ def check_state(state: Any, what: str = "") -> None:
                         f"{type(state).__name__}")
 
 
-def check_not_donated(state: Any, what: str, error: BaseException) -> None:
+def check_not_donated(state: Any, what: str, error: BaseException | None = None) -> None:
     """Raises a ValueError (from ``error``) naming the first array of ``state`` that an
     earlier call donated (deleted), if any: what XLA reports as "Buffer has been deleted
-    or donated" or JAX as "Array has been deleted"."""
+    or donated" or JAX as "Array has been deleted". A multi-device step checks before
+    its call, as XLA's multi-device executable may crash the process on such a buffer."""
     for path, leaf in jax.tree_util.tree_leaves_with_path(state):
         if isinstance(leaf, jax.Array) and leaf.is_deleted():
             raise ValueError(

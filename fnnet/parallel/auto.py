@@ -16,6 +16,7 @@ from typing import Any
 import jax
 from jax.sharding import Mesh
 
+from fnnet.nn.tree_check import first_leaf
 from fnnet.parallel.inflight import serialized
 from fnnet.parallel.mesh import batch_sharded, batch_size, check_divisible, data_mesh, replicated
 
@@ -75,6 +76,15 @@ def data_parallel(
         for i in batch_args:
             check_divisible(batch_size(args[i], what=f"argument {i}"), devices,
                             what="global batch")
+        for i, arg in enumerate(args):
+            # XLA's multi-device executable may crash the process on a deleted buffer.
+            found = first_leaf(arg, lambda x: isinstance(x, jax.Array) and x.is_deleted())
+            if found is not None:
+                where = f" at {found[0]!r}" if found[0] else ""
+                raise ValueError(
+                    f"data_parallel: argument {i} holds a deleted array{where}: "
+                    "it was donated to an earlier call (donate_argnums); pass what that "
+                    "call returned instead")
         if len(args) not in compiled:
             shardings = tuple(split if i in batch_args else whole for i in range(len(args)))
             compiled[len(args)] = serialized(

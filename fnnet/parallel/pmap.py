@@ -30,7 +30,7 @@ from jax.sharding import PartitionSpec as P
 
 from fnnet.core import step as single
 from fnnet.core.cache import STEPS
-from fnnet.core.state import TrainState, check_parts
+from fnnet.core.state import TrainState, check_not_donated, check_parts
 from fnnet.core.step import LossFn, Metrics
 from fnnet.nn.module import Module
 from fnnet.nn.tree_check import first_leaf
@@ -164,6 +164,7 @@ def _device_mapped(fn: Callable[..., Any], axis_name: str, donate: bool) -> Call
                                                                     P(axis_name))
 
     def run(*args: Any) -> Any:
+        check_not_donated(args[0], "pmap-style step")
         try:
             return call(*args)
         except (ValueError, TypeError) as error:  # JAX's words, or the step's, on rows

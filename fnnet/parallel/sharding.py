@@ -230,11 +230,8 @@ def _train_step(model: Module, optimizer: optax.GradientTransformation,
 
     def step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
         check_divisible(batch_size(batch, axis=lead), devices, what="global batch")
-        try:
-            out: tuple[TrainState, Metrics] = compiled(state, batch)
-        except (ValueError, RuntimeError) as error:
-            check_not_donated(state, "train_step", error)
-            raise
+        check_not_donated(state, "train_step")
+        out: tuple[TrainState, Metrics] = compiled(state, batch)
         return out
 
     return step
@@ -288,6 +285,7 @@ def _eval_step(model: Module, loss_fn: LossFn | None, mesh: Mesh
     devices = mesh.size
 
     def step(state: TrainState, batch: Batch) -> Metrics:
+        check_not_donated(state, "eval_step")
         size = batch_size(batch)
         metrics: Metrics
         if size % devices == 0:
