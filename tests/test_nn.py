@@ -500,3 +500,27 @@ def test_recurrent_dropout_in_training_needs_a_key():
             "LSTM(3, 4, num_layers=2, dropout=0.5): training mode needs a PRNG key; pass "
             "key= to apply")):
         layer.apply(params, state, np.ones((5, 2, 3), np.float32), train=True)
+
+
+@pytest.mark.parametrize("spec, shape", [
+    ("nn.Conv1d(2, 3, 3)", (2, 2, 7)),
+    ("nn.Conv2d(2, 3, 3, padding=1)", (2, 2, 6, 6)),
+    ("nn.Conv3d(2, 3, 2)", (1, 2, 4, 4, 4)),
+    ("nn.ConvTranspose2d(2, 3, 2, stride=2)", (2, 2, 3, 3)),
+    ("nn.ConvTranspose1d(2, 3, 2)", (2, 2, 5)),
+])
+@pytest.mark.parametrize("narrow", ["input", "weights"])
+def test_convolutions_promote_mixed_dtypes_as_linear_does(spec, shape, narrow):
+    """A bfloat16 batch through float32 weights (or the reverse) computes in float32, as
+    Linear's matmul does; XLA's convolution refused the pair with a TypeError."""
+    layer = eval(spec, {"nn": fnnet.nn})
+    params, state = layer.init(jax.random.key(0))
+    x = jax.random.normal(jax.random.key(1), shape).astype(jnp.bfloat16)
+    if narrow == "weights":
+        params = jax.tree.map(lambda a: a.astype(jnp.bfloat16), params)
+        x = x.astype(jnp.float32)
+    wide = jax.tree.map(lambda a: a.astype(jnp.float32), params)
+    y, _ = layer.apply(params, state, x)
+    expected, _ = layer.apply(wide, state, x.astype(jnp.float32))
+    assert y.dtype == jnp.float32
+    np.testing.assert_array_equal(np.asarray(y), np.asarray(expected))

@@ -73,3 +73,11 @@ def in_dtype_of(y: Array, x: Array) -> Array:
     """``y`` rounded to ``x``'s float dtype, as PyTorch returns a normalisation in its
     input's dtype whatever the weight's; ``y`` as it is for a non-float ``x``."""
     return y.astype(x.dtype) if jnp.issubdtype(x.dtype, jnp.floating) else y
+
+
+def promoted(x: Array, weight: Array) -> tuple[Array, Array]:
+    """``x`` and ``weight`` in their common dtype (``jnp.result_type``), as ``linear``'s
+    ``matmul`` computes: a bfloat16 batch through float32 weights computes in float32
+    (XLA's convolution refuses operands of two dtypes)."""
+    dtype = jnp.result_type(x, weight)
+    return jnp.asarray(x, dtype), jnp.asarray(weight, dtype)

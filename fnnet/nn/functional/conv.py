@@ -7,7 +7,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from fnnet.nn.functional import kernels
-from fnnet.nn.functional._utils import check_rank, pair
+from fnnet.nn.functional._utils import check_rank, pair, promoted
 from fnnet.typing import Array
 
 
@@ -110,6 +110,7 @@ def conv2d(
                 f"padded input (input shape {tuple(x.shape)}, padding {pads})"
             )
 
+    x, weight = promoted(x, weight)
     batched = x if x.ndim == 4 else x[None]
     # XLA's convolution, or its CPU form where the program is compiled for the CPU.
     y = kernels.conv2d(batched, weight, stride, pads, dilation, groups)

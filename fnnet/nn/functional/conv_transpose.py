@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import jax.numpy as jnp
 from jax import lax
 
+from fnnet.nn.functional._utils import promoted
 from fnnet.typing import Array
 
 
@@ -50,6 +51,7 @@ def conv_transpose(x: Array, weight: Array, bias: Array | None,
     PyTorch equivalent: ``torch.nn.functional.conv_transpose1d`` / ``2d`` / ``3d``.
     """
     dims = len(stride)
+    x, weight = promoted(x, weight)
     unbatched = x.ndim == dims + 1
     if unbatched:
         x = x[None]

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from fnnet.nn.functional._utils import in_dtype_of, widened
+from fnnet.nn.functional._utils import in_dtype_of, promoted, widened
 from fnnet.nn.functional.dropout import dropout
 from fnnet.typing import Array, PRNGKey
 
@@ -105,6 +105,7 @@ def conv1d(x: Array, weight: Array, bias: Array | None = None, stride: int = 1,
         pad = [(total // 2, total - total // 2)]
     else:
         pad = [(int(padding), int(padding))]
+    x, weight = promoted(x, weight)
     y = lax.conv_general_dilated(x, weight, (stride,), pad, rhs_dilation=(dilation,),
                                  dimension_numbers=("NCH", "OIH", "NCH"),
                                  feature_group_count=groups)

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from fnnet.nn.functional._utils import check_rank
+from fnnet.nn.functional._utils import check_rank, promoted
 from fnnet.nn.functional.conv_transpose import conv_transpose
 from fnnet.nn.functional.pooling import (
     _adaptive_axis,
@@ -73,6 +73,7 @@ def conv3d(x: Array, weight: Array, bias: Array | None = None,
         pads = [(t // 2, t - t // 2) for t in totals]
     else:
         pads = [(p, p) for p in triple(padding, "padding", "conv3d", minimum=0)]
+    x, weight = promoted(x, weight)
     batched = x if x.ndim == 5 else x[None]
     y = lax.conv_general_dilated(batched, weight, strides, pads, rhs_dilation=dilations,
                                  dimension_numbers=("NCDHW", "OIDHW", "NCDHW"),
