@@ -343,6 +343,28 @@ def test_train_step_names_the_state_of_another_plain_optax_optimizer(mlp):
         step(state, _data(8))
 
 
+@pytest.mark.parametrize("made_by, used_by, entry", [
+    (lambda: optim.SGD(lr=0.1, momentum=0.9), lambda: optim.Adam(), "adam.count"),
+    (lambda: optim.Adam(), lambda: optim.Adam(amsgrad=True), "adam.step"),
+    (lambda: optim.SGD(lr=0.1), lambda: optim.SGD(lr=optim.step_lr(0.1, 2)), "lr.count"),
+])
+def test_a_state_checked_for_one_optimizer_is_refused_by_another(mlp, made_by, used_by,
+                                                                  entry):
+    # The memo of checked layouts passed an SGD state to Adam's update once it had been
+    # checked for an SGD (optax's KeyError 'adam' followed), and fit took it too.
+    params, _ = mlp.init(jax.random.key(0))
+    first = made_by()
+    state = first.init(params)
+    first.update(params, state, params)  # checked, and remembered, for its own kind
+    message = (f'the optimizer state does not match the parameters: the state has no '
+               f'entry "{entry}"')
+    with pytest.raises(ValueError, match="optimizer.update: " + re.escape(message)):
+        used_by().update(params, state, params)
+    with pytest.raises(ValueError, match="fit: " + re.escape(message)):
+        fit(mlp, used_by(), _data(), batch_size=8, progress=False,
+            state=create_train_state(mlp, first, jax.random.key(0)))
+
+
 def test_fit_names_an_optimizer_state_of_another_model(mlp, two_models):
     opt = optim.Adam()
     state = create_train_state(mlp, opt, jax.random.key(0))

@@ -12,7 +12,7 @@ inside ``jit`` beyond the first trace.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import jax
@@ -98,11 +98,12 @@ def check_trees(module: Any, params: Any, state: Any) -> None:
 
 # -- optimizer trees -------------------------------------------------------------------
 
-# (parameter layout, state layout) pairs found to belong together. A state layout's
-# tree structure names its pieces (``adam``, ``ScaleByAdamState``...), so a pair found
-# valid for one optimizer holds for any other built the same way: fnnet.torch builds a
-# new optimizer for every trace, and would otherwise trace ``init`` again each time.
-_VERIFIED: dict[tuple[Any, Any], None] = {}
+# (optimizer kind, parameter layout, state layout) triples found to belong together. A
+# pair found valid for one optimizer holds for any other of the same kind (built from
+# the same pieces): fnnet.torch builds a new optimizer for every trace, and would
+# otherwise trace ``init`` again each time. Without the kind, an SGD state once checked
+# against an SGD passed for an Adam's too.
+_VERIFIED: dict[tuple[Any, Any, Any], None] = {}
 _VERIFIED_SIZE = 4096
 
 
@@ -185,7 +186,8 @@ def _first_difference(given: Any, expected: Any, strict_dtype: bool) -> str | No
 
 
 def check_optimizer_trees(init: Any, grads: Any, opt_state: Any, params: Any,
-                          cache: dict[Any, Any], what: str = "optimizer.update") -> None:
+                          cache: dict[Any, Any], what: str = "optimizer.update",
+                          kind: Hashable | None = None) -> None:
     """Raises when an optimizer's gradients, state and parameters do not belong together.
 
     ``grads`` must have the structure and shapes of ``params`` (floating point where the
@@ -201,6 +203,8 @@ def check_optimizer_trees(init: Any, grads: Any, opt_state: Any, params: Any,
         params: the parameter tree, or None (then ``grads`` gives the shapes).
         cache: a dict the caller keeps per optimizer.
         what: the call, for messages.
+        kind: what determines the layout ``init`` makes (the optimizer's pieces), for
+            a check shared by every optimizer of that kind; None: this optimizer only.
 
     Raises:
         ValueError: naming the first parameter (or state entry) that differs, what it
@@ -213,7 +217,8 @@ def check_optimizer_trees(init: Any, grads: Any, opt_state: Any, params: Any,
         raise ValueError(f"{what}: the gradients do not match the parameters: the "
                          f"gradient {problem}. Were they computed for another model?")
     state_key = _signature(opt_state)
-    if (key, state_key) in _VERIFIED:
+    verified = (kind, key, state_key)
+    if verified in (_VERIFIED if kind is not None else cache):
         return
     expected = cache.get(key)
     if expected is None:
@@ -223,9 +228,12 @@ def check_optimizer_trees(init: Any, grads: Any, opt_state: Any, params: Any,
         raise ValueError(f"{what}: the optimizer state does not match the parameters: the "
                          f"state {problem} (what optimizer.init(params) makes). Was it "
                          "made for another model or optimizer?")
+    if kind is None:
+        cache[verified] = None
+        return
     if len(_VERIFIED) >= _VERIFIED_SIZE:
         _VERIFIED.clear()
-    _VERIFIED[(key, state_key)] = None
+    _VERIFIED[verified] = None
 
 
 def _abstract(tree: Any) -> Any:

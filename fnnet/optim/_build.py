@@ -15,13 +15,18 @@ def build(*pieces: tuple[str, optax.GradientTransformation | None]
     rather than a tuple whose positions shift with the options. ``update`` first checks
     that the gradients, state and parameters belong together (see :func:`checked`).
     """
-    return checked(optax.named_chain(*[(name, piece) for name, piece in pieces
-                                       if piece is not None]))
+    kept = [(name, piece) for name, piece in pieces if piece is not None]
+    # The pieces' names and kinds of state determine the layout of the chain's state.
+    kind = tuple((name, piece.init.__qualname__) for name, piece in kept)
+    return checked(optax.named_chain(*kept), kind)
 
 
-def checked(tx: optax.GradientTransformation) -> optax.GradientTransformationExtraArgs:
+def checked(tx: optax.GradientTransformation, kind: Any = None
+            ) -> optax.GradientTransformationExtraArgs:
     """``tx`` whose ``update`` names the first parameter whose gradient or state does not
-    fit, before any JAX error (e.g. another model's gradients).
+    fit, before any JAX error (e.g. another model's gradients or another optimizer's
+    state). ``kind`` (hashable) identifies the layout of ``tx``'s state among every
+    optimizer built alike (see :func:`~fnnet.nn.tree_check.check_optimizer_trees`).
 
     The check compares tree structures and shapes, cached per parameter layout, so it
     runs once per trace inside ``jit`` and costs a flatten of the trees outside it.
@@ -31,7 +36,7 @@ def checked(tx: optax.GradientTransformation) -> optax.GradientTransformationExt
     cache: dict[Any, Any] = {}
 
     def update(updates: Any, state: Any, params: Any = None, **extra: Any) -> Any:
-        check_optimizer_trees(tx.init, updates, state, params, cache)
+        check_optimizer_trees(tx.init, updates, state, params, cache, kind=kind)
         return tx.update(updates, state, params, **extra)
 
     return optax.GradientTransformationExtraArgs(tx.init, update)
