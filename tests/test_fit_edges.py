@@ -324,3 +324,17 @@ def test_repeated_data_parallel_fit_compiles_once(digits):
     with _count_compiles() as counts:
         run(4)
     assert counts["compiles"] > 0
+
+
+@pytest.mark.parametrize("which", ["train_data", "eval_data"])
+def test_inputs_of_the_wrong_width_are_named_by_the_data_shape(which):
+    # The check ran the model on a one-example sample and named its shape, (1, 5).
+    x = np.zeros((12, 16), np.float32)
+    y = np.zeros(12, np.int32)
+    bad = (np.zeros((10, 5), np.float32), np.zeros(10, np.int32))
+    args = dict(train_data=bad) if which == "train_data" else dict(
+        train_data=(x, y), eval_data=bad)
+    with pytest.raises(ValueError, match=r"^fc1: Linear\(in_features=16, out_features=8, "
+                       r"bias=True\): expected input with 16 at axis 1, got shape \(10, 5\)"):
+        fit(models.MLP((16, 8, 4)), optim.SGD(lr=0.1), args.pop("train_data"),
+            batch_size=4, progress=False, **args)

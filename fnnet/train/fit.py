@@ -107,8 +107,9 @@ def _epoch_batches(data: DataArg, batch_size: int, *, shuffle: bool, seed: int, 
 
 
 def _num_classes(model: Module, params: Any, layer_state: Any, x: Any) -> int | None:
-    """The size of the model's last output axis, found without computing anything."""
-    sample = jax.ShapeDtypeStruct((1, *np.shape(x)[1:]), jnp.asarray(x[:1]).dtype)
+    """The size of the model's last output axis, found without computing anything (on
+    the whole data's shape, which a layer's error then names as the user holds it)."""
+    sample = jax.ShapeDtypeStruct(np.shape(x), jnp.asarray(x[:1]).dtype)
     out = jax.eval_shape(lambda p, s, v: model.apply(p, s, v)[0], params, layer_state,
                          sample)
     return out.shape[-1] if out.ndim == 2 else None
