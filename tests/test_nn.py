@@ -355,6 +355,13 @@ ERRORS = [
      "3-D or 4-D input, got shape (8, 8)"),
     (lambda: _apply(fnnet.nn.Dropout(), (3,), train=True), ValueError,
      "Dropout(p=0.5, inplace=False): training mode needs a PRNG key; pass key= to apply"),
+    # An int seed where a key belongs: JAX's 'invalid PRNG key data' named no argument.
+    (lambda: _apply(fnnet.nn.Dropout(), (3,), train=True, key=0), TypeError,
+     "dropout: key must be a PRNG key, e.g. jax.random.key(0), got int 0"),
+    (lambda: _apply(fnnet.nn.Sequential(fnnet.nn.Linear(3, 3), fnnet.nn.Dropout()), (2, 3),
+                    train=True, key=np.zeros(2, np.float32)), TypeError,
+     "Sequential.apply: key must be a PRNG key, e.g. jax.random.key(0), got an array of "
+     "dtype float32 and shape (2,)"),
     (lambda: fnnet.nn.BatchNorm1d(3).apply({}, {}, jnp.ones((4, 3)), train=True), ValueError,
      "state lacks running_mean, running_var, num_batches_tracked; pass the state returned "
      "by init"),
@@ -523,4 +530,13 @@ def test_convolutions_promote_mixed_dtypes_as_linear_does(spec, shape, narrow):
     y, _ = layer.apply(params, state, x)
     expected, _ = layer.apply(wide, state, x.astype(jnp.float32))
     assert y.dtype == jnp.float32
+    np.testing.assert_array_equal(np.asarray(y), np.asarray(expected))
+
+
+@pytest.mark.parametrize("make_key", [jax.random.key, jax.random.PRNGKey],
+                         ids=["typed", "raw uint32[2]"])
+def test_dropout_takes_both_kinds_of_key_alike(make_key):
+    x = jnp.ones((4, 8))
+    y, _ = fnnet.nn.Dropout(0.5).apply({}, {}, x, train=True, key=make_key(3))
+    expected = F.dropout(x, 0.5, key=jax.random.key(3))
     np.testing.assert_array_equal(np.asarray(y), np.asarray(expected))

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from fnnet.core.cache import STEPS
+from fnnet.nn.errors import check_key
 from fnnet.nn.module import Module
 from fnnet.typing import Params, PRNGKey, State
 
@@ -95,18 +96,6 @@ def check_parts(model: Any, optimizer: Any = None, loss_fn: Any = None, *,
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be a function (outputs, labels) -> scalar loss "
                         f"(e.g. fnnet.losses.cross_entropy), got {type(loss_fn).__name__}")
-
-
-def check_key(key: Any, what: str) -> None:
-    """Raises a TypeError unless ``key`` is a PRNG key: a typed key
-    (``jax.random.key(seed)``) or a raw ``uint32[2]`` one (``jax.random.PRNGKey``)."""
-    dtype = getattr(key, "dtype", None)
-    if dtype is not None and (jnp.issubdtype(dtype, jax.dtypes.prng_key)
-                              or (dtype == jnp.uint32 and key.shape[-1:] == (2,))):
-        return
-    got = (f"an array of dtype {dtype} and shape {tuple(key.shape)}" if dtype is not None
-           else f"{type(key).__name__} {key!r}")
-    raise TypeError(f"{what}: key must be a PRNG key, e.g. jax.random.key(0), got {got}")
 
 
 def check_state(state: Any, what: str = "") -> None:

@@ -39,6 +39,7 @@ from typing import Any
 
 import jax
 
+from fnnet.nn.errors import check_key
 from fnnet.nn.tree_check import check_trees
 from fnnet.typing import Array, Params, PRNGKey, State
 
@@ -108,10 +109,13 @@ class Module:
             StateDictError: ``params`` or ``state`` lacks an entry that ``init`` makes,
                 has one it does not, or one of another shape (checked once, by the
                 outermost ``apply``; see :mod:`fnnet.nn.tree_check`).
-            TypeError: ``params`` or ``state`` is not a nested dict of arrays.
+            TypeError: ``params`` or ``state`` is not a nested dict of arrays, or
+                ``key`` is not a PRNG key.
         """
         if not _APPLYING.get():
             check_trees(self, params, state)
+            if key is not None:
+                check_key(key, f"{type(self).__name__}.apply")
         token = _APPLYING.set(True)
         try:
             bound = Bound(self, params, state, train=train, key=key)

@@ -9,6 +9,7 @@ from collections.abc import Hashable, Iterator
 import jax.numpy as jnp
 from jax import lax
 
+from fnnet.nn.errors import check_key
 from fnnet.nn.init import bernoulli
 from fnnet.typing import Array, PRNGKey
 
@@ -88,6 +89,7 @@ def dropout(x: Array, p: float = 0.5, training: bool = True, *,
         raise ValueError(
             f"dropout: training with p={p} needs a PRNG key; pass key=jax.random.key(...)"
         )
+    check_key(key, "dropout")
     if p == 1.0:
         return jnp.zeros_like(x)
     if axis_name is None:
