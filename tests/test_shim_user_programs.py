@@ -479,6 +479,39 @@ def test_in_place_op_through_a_view_of_a_view_whose_root_is_gone(torch):
     assert layout == their_layout
 
 
+def test_a_view_shows_its_roots_later_in_place_writes_as_pytorch(torch):
+    """A view taken before its root is written in place reads the new values, as
+    PyTorch's view of shared memory does: a row of a weight kept for logging across an
+    optimizer step, the halves of a buffer filled afterwards, a row of a state assigned
+    to, and a view of a view; used in an op, printed or read."""
+    results = []
+    for T in (ft, torch):
+        lin = T.nn.Linear(3, 2)
+        with T.no_grad():
+            lin.weight.copy_(T.arange(6.0).view(2, 3))
+        row, flat = lin.weight[0], lin.weight.view(-1)
+        optimizer = T.optim.SGD(lin.parameters(), lr=0.1)
+        lin(T.ones(1, 3)).sum().backward()
+        optimizer.step()
+        buffer = T.zeros(4, 2)
+        halves = buffer.chunk(2)
+        corner = halves[1][1:, 1:]
+        buffer.add_(1)
+        buffer[3, 1] = 7.0
+        state = T.zeros(3, 2)
+        first = state[0]
+        state[0] = T.tensor([5.0, 6.0])
+        results.append([row.detach() * 1, flat.detach().tolist(), halves[0] + 0,
+                        halves[1].sum().item(), corner + 0, first * 2, repr(state[1])])
+    for ours, theirs in zip(*results, strict=True):
+        if isinstance(theirs, str):
+            assert ours == theirs
+        else:
+            np.testing.assert_allclose(_np(ours) if hasattr(ours, "detach") else ours,
+                                       _np(theirs) if hasattr(theirs, "detach") else theirs,
+                                       rtol=1e-6)
+
+
 INT_AND_LIST_INDEXES = {
     "int, slice, list": (0, slice(None), [1, 2]),
     "list, int, list": ([0, 1], 0, [1, 2]),

@@ -47,6 +47,7 @@ from fnnet.torch._tape import (
     to_canonical,
     weak_aval,
 )
+from fnnet.torch._views import refresh
 from fnnet.torch._x64 import base, narrowed
 
 __all__ = [
@@ -259,6 +260,7 @@ class _Input:
     """A tensor-like handle on a tape slot that is no tensor (the step's PRNG key)."""
 
     __slots__ = ("_cell", "_kind")
+    _view = None  # never a view (record() asks every tensor input)
 
     def __init__(self, cell: Cell) -> None:
         self._cell = cell
@@ -397,6 +399,12 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
         if kind is bool:
             ins.append(_source(rec, tp, t, _WEAK_AVALS[kind], None) << 2)
             continue
+        link = t._view
+        if link is not None:  # a view, whose root may have been written in place since
+            root = link.cell()
+            if root is not None and root.version != link.version:
+                refresh(t)
+                tp = rec.tape
         cell = t._cell
         slot = cell.ref if cell.tape is tp else cell_source(tp, cell)
         use = t._kind

@@ -14,9 +14,11 @@ enabled). Views of views extend their parent's steps, so an intermediate view ma
 dropped; one still held takes the new values too, and passes them on to its own parent.
 
 The root is held weakly (the tensor, else the value cell it shares with its ``.data``
-and ``detach()`` aliases), so a view never keeps a large result alive. One direction
-only: reading a view after its root changed in place shows the view's old values
-(PyTorch would show the new ones).
+and ``detach()`` aliases), so a view never keeps a large result alive. The other
+direction: a view remembers how many in-place writes its root had seen (the root's
+version counter); a view used, read or detached after its root was written since takes
+its values from the root again (:func:`refresh`). Writes through ``.data``, which do not
+count, are not seen so.
 """
 
 from __future__ import annotations
@@ -37,13 +39,15 @@ Step = tuple[Any, ...]
 
 class Link(NamedTuple):
     """How a view reaches its root: the root (weakly), its kind, the steps to the view,
-    and (weakly) the views between: ``views[i]`` is the root after ``steps[:i + 1]``."""
+    and (weakly) the views between: ``views[i]`` is the root after ``steps[:i + 1]``;
+    ``version``: the root's count of in-place writes that the view's values have seen."""
 
     tensor: weakref.ref[Any]
     cell: weakref.ref[Any]
     kind: int
     steps: tuple[Step, ...]
     views: tuple[weakref.ref[Any], ...] = ()
+    version: int = 0
 
 
 def basic_index(index: Any) -> bool:
@@ -58,10 +62,17 @@ def link(view: Tensor, base: Tensor, step: Step) -> Tensor:
     """Marks ``view`` (``base`` after ``step``) as a view of ``base``; returns ``view``."""
     parent: Link | None = getattr(base, "_view", None)
     if parent is None:
-        view._view = Link(weakref.ref(base), weakref.ref(base._cell), base._kind, (step,))
-    else:
-        tensor, cell, kind, steps, views = parent  # built directly: _replace is slower
-        view._view = Link(tensor, cell, kind, (*steps, step), (*views, weakref.ref(base)))
+        cell = base._cell
+        try:
+            version = cell.version
+        except AttributeError:  # set, so that checking a view for staleness reads a slot
+            version = cell.version = 0
+        view._view = Link(weakref.ref(base), weakref.ref(cell), base._kind, (step,), (),
+                          version)
+    else:  # built directly: _replace is slower
+        tensor, cell, kind, steps, views, version = parent
+        view._view = Link(tensor, cell, kind, (*steps, step), (*views, weakref.ref(base)),
+                          version)
     return view
 
 
@@ -118,8 +129,6 @@ def along(dim: int, index: int | slice) -> tuple[Any, ...]:
 
 def write_back(view: Tensor) -> None:
     """After an in-place op on ``view``: its root takes the view's new values."""
-    from fnnet.torch.tensor import Tensor
-
     how = view._view
     if how is None:
         return  # not a view
@@ -131,10 +140,7 @@ def write_back(view: Tensor) -> None:
     root, cell = (held, held._cell) if held is not None else (how.tensor(), how.cell())
     if cell is None:
         return  # nothing holds the root's value any more
-    if root is None or root._cell is not cell:  # an alias of the value the view saw
-        root = Tensor.__new__(Tensor)
-        root._cell, root._kind, root.grad = cell, how.kind, None
-        root._view = root._hooks = root._data_version = None
+    root = _root(how, root, cell)
     chain = [root]  # the root (or view held) and the views between it and this one
     for step in steps[:-1]:
         chain.append(_take(chain[-1], step))
@@ -142,6 +148,45 @@ def write_back(view: Tensor) -> None:
     for tensor, step in zip(reversed(chain), reversed(steps), strict=True):
         value = _put(tensor, step, value)
     root._inplace(value, overlap_ok=True)  # the view itself was checked
+    view._view = how._replace(version=getattr(how.cell(), "version", 0))  # in step again
+
+
+def _root(how: Link, root: Tensor | None, cell: Any) -> Tensor:
+    """``root``, or where it is gone (or now holds another value) a tensor of the value
+    cell the view was taken from (the root's ``.data`` and ``detach()`` aliases share it)."""
+    from fnnet.torch.tensor import Tensor
+
+    if root is not None and root._cell is cell:
+        return root
+    alias = Tensor.__new__(Tensor)
+    alias._cell, alias._kind, alias.grad = cell, how.kind, None
+    alias._view = alias._hooks = alias._data_version = None
+    return alias
+
+
+def stale(view: Tensor) -> bool:
+    """Whether the root of ``view`` was written in place since the view's values were
+    taken (its ``version`` moved on)."""
+    how = view._view
+    cell = how.cell()
+    return cell is not None and cell.version != how.version
+
+
+def refresh(view: Tensor) -> None:
+    """Takes the values of a stale ``view`` from its root again, as PyTorch's view, which
+    shares its root's memory, shows the root's in-place writes (``row = w[0]``, then
+    ``optimizer.step()``: ``row`` is the new first row)."""
+    from fnnet.torch import _graph
+
+    how = view._view
+    cell = how.cell()
+    view._view = how._replace(version=cell.version)
+    value = _root(how, how.tensor(), cell)
+    for step in how.steps:
+        value = _take(value, step)
+    fresh = value._cell
+    if fresh.aval == view._cell.aval:
+        _graph.bind(view._cell, fresh.ref, fresh.aval, fresh.rg and bool(view._kind))
 
 
 def nearest_held(how: Link) -> tuple[Tensor | None, tuple[Step, ...]]:

@@ -679,6 +679,8 @@ class Tensor:
     # -- values -------------------------------------------------------------------
     def _value(self) -> Any:
         _current_recorder().reads += 1
+        if self._view is not None and _views.stale(self):  # its root changed in place
+            _views.refresh(self)
         cell = self._cell
         return cell.val if cell.val is not None else _compiler.materialize(cell)
 
@@ -923,6 +925,8 @@ class Tensor:
             recorder.grad_enabled = previous
 
     def detach(self) -> Tensor:
+        if self._view is not None and _views.stale(self):  # the alias shares fresh values
+            _views.refresh(self)
         out = Tensor.__new__(Tensor)
         out._cell = self._cell
         out._kind = CONST
