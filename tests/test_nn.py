@@ -540,3 +540,23 @@ def test_dropout_takes_both_kinds_of_key_alike(make_key):
     y, _ = fnnet.nn.Dropout(0.5).apply({}, {}, x, train=True, key=make_key(3))
     expected = F.dropout(x, 0.5, key=jax.random.key(3))
     np.testing.assert_array_equal(np.asarray(y), np.asarray(expected))
+
+
+@pytest.mark.parametrize("spec, shape", [("nn.Dropout(0.2)", (2, 3)),
+                                         ("nn.BatchNorm1d(3)", (2, 3)),
+                                         ("nn.LSTM(3, 4)", (5, 2, 3))])
+def test_a_traced_train_flag_is_named_with_the_fix(spec, shape):
+    # jax.jit(model.apply) traces train=True too; JAX's TracerBoolConversionError then
+    # came from inside the layer.
+    layer = eval(spec, {"nn": fnnet.nn})
+    params, state = layer.init(jax.random.key(0))
+    x = jnp.ones(shape)
+    message = (f"{layer!r}: train must be a Python bool, got a traced bool[]: under "
+               "jax.jit mark it static, e.g. jax.jit(model.apply, static_argnames='train')")
+    with pytest.raises(TypeError, match="^" + re.escape(message)):
+        jax.jit(layer.apply)(params, state, x, train=True, key=jax.random.key(1))
+    static = jax.jit(layer.apply, static_argnames="train")
+    y, _ = static(params, state, x, train=True, key=jax.random.key(1))
+    expected, _ = layer.apply(params, state, x, train=True, key=jax.random.key(1))
+    np.testing.assert_allclose(np.asarray(jax.tree.leaves(y)[0]),
+                               np.asarray(jax.tree.leaves(expected)[0]), rtol=1e-6)

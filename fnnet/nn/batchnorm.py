@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from fnnet.nn import functional as F
 from fnnet.nn.init import constant
-from fnnet.nn.module import Module, check_input
+from fnnet.nn.module import Module, check_input, check_train
 from fnnet.typing import Array, Params, PRNGKey, State
 
 
@@ -76,6 +76,7 @@ class _BatchNorm(Module):
         """``x: [N, C, *] -> same shape``; returns the updated running statistics when
         training with ``track_running_stats``."""
         del key
+        check_train(self, train)
         check_input(self, x, ndim=self._ranks, dim=1, size=self.num_features)
         if not self.track_running_stats:
             y, _, _ = F.batch_norm(x, None, None, params.get("weight"), params.get("bias"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fnnet.nn import functional as F
 from fnnet.nn.functional.dropout import check_dropout_p
-from fnnet.nn.module import Module, check_dropout_key
+from fnnet.nn.module import Module, check_dropout_key, check_train
 from fnnet.typing import Array, Params, PRNGKey, State
 
 
@@ -32,6 +32,7 @@ class Dropout(Module):
               key: PRNGKey | None = None) -> tuple[Array, State]:
         """Any shape -> the same shape."""
         del params
+        check_train(self, train)
         if train and self.p > 0:
             check_dropout_key(self, key)
         return F.dropout(x, self.p, train, key=key), state

@@ -110,7 +110,8 @@ class Module:
                 has one it does not, or one of another shape (checked once, by the
                 outermost ``apply``; see :mod:`fnnet.nn.tree_check`).
             TypeError: ``params`` or ``state`` is not a nested dict of arrays, or
-                ``key`` is not a PRNG key.
+                ``key`` is not a PRNG key; ``train`` traced where a layer needs its
+                value (Dropout, BatchNorm, the recurrent layers).
         """
         if not _APPLYING.get():
             check_trees(self, params, state)
@@ -289,6 +290,16 @@ def _prefix_error(err: BaseException, path: str) -> None:
     err._fnnet_message = message  # type: ignore[attr-defined]
     err._fnnet_path = full  # type: ignore[attr-defined]
     err.args = (f"{full}: {message}",)
+
+
+def check_train(layer: Any, train: Any) -> None:
+    """Raises a TypeError naming ``layer`` when ``train`` is traced (``jax.jit(model.apply)``
+    without marking it static): it picks which computation is traced, so it must be
+    known while tracing, as flax's ``deterministic`` flags must."""
+    if isinstance(train, jax.core.Tracer):
+        raise TypeError(
+            f"{layer!r}: train must be a Python bool, got a traced {train.aval}: under "
+            "jax.jit mark it static, e.g. jax.jit(model.apply, static_argnames='train')")
 
 
 def check_dropout_key(layer: Any, key: PRNGKey | None) -> None:

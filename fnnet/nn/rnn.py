@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from fnnet.nn import init as initializers
 from fnnet.nn.functional.dropout import check_dropout_p
 from fnnet.nn.functional.sequence import GATES, RecurrentWeights, recurrent
-from fnnet.nn.module import Module, check_dropout_key, check_input
+from fnnet.nn.module import Module, check_dropout_key, check_input, check_train
 from fnnet.typing import Array, Params, PRNGKey, State
 
 
@@ -101,6 +101,7 @@ class RNNBase(Module):
         as ``(x, h0)`` (``(x, h0, c0)``) -> ``(output [T, N, D * hidden], h_n [L * D, N,
         hidden])``."""
         name = type(self).__name__
+        check_train(self, train)
         inputs: tuple[Any, ...]
         if isinstance(x, tuple):
             if hx is not None:
