@@ -338,3 +338,18 @@ def test_inputs_of_the_wrong_width_are_named_by_the_data_shape(which):
                        r"bias=True\): expected input with 16 at axis 1, got shape \(10, 5\)"):
         fit(models.MLP((16, 8, 4)), optim.SGD(lr=0.1), args.pop("train_data"),
             batch_size=4, progress=False, **args)
+
+
+def test_steps_per_call_takes_a_callables_short_last_batch():
+    # np.stack of a 16-row and a 12-row batch raised numpy's "all input arrays must have
+    # the same shape"; the group before the short batch now runs step by step.
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(60, 16)).astype(np.float32), rng.integers(0, 4, 60)
+    runs = [fit(models.MLP((16, 8, 4)), optim.SGD(lr=0.1),
+                lambda epoch: data.batches(x, y, 16, seed=0, epoch=epoch), epochs=2,
+                steps_per_call=k, progress=False) for k in (1, 2, 3)]
+    for state, history in runs[1:]:
+        np.testing.assert_allclose(history["loss"], runs[0][1]["loss"], rtol=1e-6)
+        for a, b in zip(jax.tree.leaves(state.params), jax.tree.leaves(runs[0][0].params),
+                        strict=True):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)

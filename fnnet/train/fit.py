@@ -24,7 +24,7 @@ from fnnet.losses import check_labels
 from fnnet.nn.module import Module
 from fnnet.nn.state_dict import state_dict
 from fnnet.nn.tree_check import check_optimizer_trees
-from fnnet.optim.clip import clip_by_total_norm
+from fnnet.optim.clip import check_max_norm
 from fnnet.parallel.fit import check_devices, data_parallel_steps
 from fnnet.train.callbacks import Callback, RunInfo, check_callbacks, check_path, run_writers
 from fnnet.train.profile import PhaseTimer, StepProfiler
@@ -127,12 +127,17 @@ def _stack(batches: list[Batch]) -> Batch:
 
 
 def _grouped(it: Iterable[Batch], k: int) -> Iterator[tuple[Batch, int]]:
-    """Yields ``(batch, steps)``: single batches, or ``k`` stacked for one fused call."""
+    """Yields ``(batch, steps)``: single batches, or ``k`` stacked for one fused call.
+    Batches of different shapes (a callable's short last batch) are not stacked: the
+    group before such a batch runs step by step."""
     group: list[Batch] = []
     for batch in it:
         if k == 1:
             yield batch, 1
             continue
+        if group and [np.shape(a) for a in batch] != [np.shape(a) for a in group[0]]:
+            yield from ((b, 1) for b in group)
+            group = []
         group.append(batch)
         if len(group) == k:
             yield _stack(group), k
@@ -342,7 +347,7 @@ def fit(
     if every_n_steps is not None and checkpoint_dir is None:
         raise ValueError("every_n_steps needs a checkpoint_dir to save in")
     if clip_grad_norm is not None:
-        clip_by_total_norm(clip_grad_norm)  # checks max_norm
+        check_max_norm(clip_grad_norm, "clip_grad_norm")
     if devices is not None:
         check_devices(devices, batch_size)
     # Every check on the data before anything is compiled; the shapes of the model's
