@@ -685,7 +685,9 @@ def test_fit_refuses_bad_seeds(digits, seed):
     ({"on_nonfinite": "warn"}, ValueError, "on_nonfinite must be one of"),
     ({"resume": True}, ValueError, "resume=True needs a checkpoint_dir"),
     ({"every_n_steps": 5}, ValueError, "every_n_steps needs a checkpoint_dir"),
-    ({"clip_grad_norm": -1.0}, ValueError, "max_norm must be a positive finite number"),
+    ({"clip_grad_norm": -1.0}, ValueError,
+     r"^clip_grad_norm must be a positive finite number, got -1.0$"),
+    ({"clip_grad_norm": "1"}, TypeError, r"^clip_grad_norm must be a number, got '1'$"),
 ])
 def test_fit_arguments(digits, kwargs, error, message):
     call = {"model": models.MLP((64, 10)), "optimizer": optim.SGD(lr=0.1),

@@ -24,7 +24,7 @@ from fnnet.losses import cross_entropy
 from fnnet.nn.functional.dropout import sharded_batch
 from fnnet.nn.module import Module
 from fnnet.nn.tree_check import check_optimizer_trees
-from fnnet.optim.clip import clip_by_total_norm, total_norm
+from fnnet.optim.clip import check_max_norm, clip_by_total_norm, total_norm
 from fnnet.typing import Array, ArrayLike, Batch
 
 LossFn = Callable[[Array, Array], Array]
@@ -222,6 +222,8 @@ def make_train_step(
     """
     check_parts(model, optimizer, loss_fn, needs_optimizer=True)
     check_step_options(steps_per_call, on_nonfinite)
+    if clip_grad_norm is not None:
+        check_max_norm(clip_grad_norm, "clip_grad_norm")
     build = functools.partial(_train_step, model, optimizer, loss_fn or _default_loss(),
                               jit=jit, donate=donate, steps_per_call=steps_per_call,
                               on_nonfinite=on_nonfinite, axis_name=axis_name,

@@ -22,11 +22,13 @@ from fnnet.nn.tree_check import first_leaf, is_numeric
 from fnnet.typing import Array
 
 
-def _check_max_norm(max_norm: Any) -> float:
+def check_max_norm(max_norm: Any, name: str = "max_norm") -> float:
+    """``max_norm`` as a float; a TypeError or ValueError naming it as ``name`` (the
+    argument the caller took it as) unless it is a positive finite number."""
     if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)):
-        raise TypeError(f"max_norm must be a number, got {max_norm!r}")
+        raise TypeError(f"{name} must be a number, got {max_norm!r}")
     if not (max_norm > 0 and math.isfinite(max_norm)):
-        raise ValueError(f"max_norm must be a positive finite number, got {max_norm!r}")
+        raise ValueError(f"{name} must be a positive finite number, got {max_norm!r}")
     return float(max_norm)
 
 
@@ -91,7 +93,7 @@ def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple
     PyTorch equivalent: ``torch.nn.utils.clip_grad_norm_(parameters, max_norm,
     norm_type)``, returning the clipped gradients instead of changing them in place.
     """
-    max_norm = _check_max_norm(max_norm)
+    max_norm = check_max_norm(max_norm)
     norm = total_norm(grads, norm_type)
     return clip_grads_with_norm(grads, max_norm, norm), norm
 
@@ -103,7 +105,7 @@ def clip_grads_with_norm(grads: Any, max_norm: float, norm: Array) -> Any:
     PyTorch equivalent: ``torch.nn.utils.clip_grads_with_norm_(parameters, max_norm,
     total_norm)``, returning the clipped gradients instead of changing them in place.
     """
-    max_norm = _check_max_norm(max_norm)
+    max_norm = check_max_norm(max_norm)
     scale = jnp.minimum(max_norm / (norm + 1e-6), 1.0)
     return jax.tree.map(lambda g: g * scale.astype(g.dtype), grads)
 
@@ -118,7 +120,7 @@ def clip_by_total_norm(max_norm: float, norm_type: float = 2.0) -> optax.Gradien
     PyTorch equivalent: ``clip_grad_norm_(model.parameters(), max_norm)`` between
     ``loss.backward()`` and ``optimizer.step()``.
     """
-    max_norm = _check_max_norm(max_norm)
+    max_norm = check_max_norm(max_norm)
     norm_type = _check_norm_type(norm_type)
 
     def update_fn(updates: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
