@@ -271,7 +271,7 @@ def _device(name: Any, index: Any = None) -> DeviceName:
     return DeviceName(name if index is None else f"{name}:{index}")
 
 
-class SizeTuple(tuple):
+class SizeTuple(tuple[int, ...]):
     """A ``torch.Size`` saved as a value (a tensor's shape): a tuple that says so."""
 
 
@@ -573,7 +573,7 @@ def _plain(stream: BinaryIO, name: str, what: str) -> Any:
         raise ValueError(f"{name}: damaged: its {what}, a pickle of plain values, names "
                          f"the global {module}.{global_name}")
 
-    unpickler.find_class = refuse  # type: ignore[method-assign]
+    unpickler.find_class = refuse  # type: ignore[method-assign, assignment]
     return unpickler.load()
 
 

@@ -589,5 +589,5 @@ def isclose(a: Tensor, b: Tensor | float, rtol: float = 1e-5, atol: float = 1e-8
             equal_nan: bool = False) -> Tensor:
     b = _as_tensor(b)
     error = (a - b).abs()  # as PyTorch: equal values (infinities too), or a finite error
-    close = (a == b) | (error.isfinite() & (error <= atol + rtol * b.abs()))
+    close: Tensor = (a == b) | (error.isfinite() & (error <= atol + rtol * b.abs()))
     return close | (a.isnan() & b.isnan()) if equal_nan else close

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import types
 import warnings
 from collections.abc import Sequence
 from typing import Any, cast
@@ -138,7 +139,8 @@ def _scatter_value(x: Any, index: Any, dim: int, reduce: str | None, value: Any)
 def _caller_level() -> int:
     """``warnings.warn``'s stacklevel naming the first caller outside fnnet.torch (the
     method, function and in-place forms reach the warning through different depths)."""
-    frame, level = sys._getframe(1), 1
+    frame: types.FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     return level

@@ -97,6 +97,7 @@ class Cell:
     owned: bool
     listed: Tape | None
     host: Any
+    version: int  # unset until the first in-place write: read it with version_of
 
     def __init__(self, val: Any = None, aval: Aval | None = None, owned: bool = False) -> None:
         self.val = val
@@ -122,7 +123,8 @@ class ExpandedCell(Cell):
 
 def version_of(cell: Cell) -> int:
     """The version counter of ``cell`` (0 before its first in-place write)."""
-    return getattr(cell, "version", 0)
+    version: int = getattr(cell, "version", 0)
+    return version
 
 
 #: a slot whose storage an in-place op wrote after it held the slot's value (see

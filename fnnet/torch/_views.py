@@ -70,9 +70,9 @@ def link(view: Tensor, base: Tensor, step: Step) -> Tensor:
         view._view = Link(weakref.ref(base), weakref.ref(cell), base._kind, (step,), (),
                           version)
     else:  # built directly: _replace is slower
-        tensor, cell, kind, steps, views, version = parent
-        view._view = Link(tensor, cell, kind, (*steps, step), (*views, weakref.ref(base)),
-                          version)
+        tensor, root_cell, kind, steps, views, version = parent
+        view._view = Link(tensor, root_cell, kind, (*steps, step),
+                          (*views, weakref.ref(base)), version)
     return view
 
 
@@ -102,7 +102,8 @@ def _take(tensor: Tensor, step: Step) -> Tensor:
     if step[0] == "reshape":
         return tensor.reshape(step[1])
     if step[0] == "diagonal":
-        return tensor.diagonal(*step[1:])
+        diagonal: Tensor = tensor.diagonal(*step[1:])
+        return diagonal
     return tensor.permute(*step[1])
 
 
@@ -168,6 +169,8 @@ def stale(view: Tensor) -> bool:
     """Whether the root of ``view`` was written in place since the view's values were
     taken (its ``version`` moved on)."""
     how = view._view
+    if how is None:
+        return False
     cell = how.cell()
     return cell is not None and cell.version != how.version
 
@@ -179,7 +182,9 @@ def refresh(view: Tensor) -> None:
     from fnnet.torch import _graph
 
     how = view._view
-    cell = how.cell()
+    cell = how.cell() if how is not None else None
+    if how is None or cell is None:
+        return
     view._view = how._replace(version=cell.version)
     value = _root(how, how.tensor(), cell)
     for step in how.steps:

@@ -47,17 +47,19 @@ def _narrow(value: Any) -> Any:
 def narrowed(op: Callable[..., Any]) -> Callable[..., Any]:
     """``op`` returning float32 where PyTorch would (see the module docstring); the same
     object for the same ``op``, and ``op``'s wrapper for a wrapper."""
-    wrapper = _WRAPPERS.get(op)
-    if wrapper is None:
-        @functools.wraps(op)
-        def wrapper(*args: Any) -> Any:
-            out = op(*args)
-            if any(_asks_float64(a) for a in args):
-                return out
-            return jax.tree_util.tree_map(_narrow, out, is_leaf=lambda v: v is None)
+    known = _WRAPPERS.get(op)
+    if known is not None:
+        return known
 
-        _WRAPPERS[op] = _WRAPPERS[wrapper] = wrapper
-        _BASES[wrapper] = op
+    @functools.wraps(op)
+    def wrapper(*args: Any) -> Any:
+        out = op(*args)
+        if any(_asks_float64(a) for a in args):
+            return out
+        return jax.tree_util.tree_map(_narrow, out, is_leaf=lambda v: v is None)
+
+    _WRAPPERS[op] = _WRAPPERS[wrapper] = wrapper
+    _BASES[wrapper] = op
     return wrapper
 
 

@@ -42,7 +42,6 @@ from fnnet.torch import (
     _views,
 )
 from fnnet.torch._graph import CONST, RG, VAR, Aval, Cell
-from fnnet.torch._tape import ExpandedCell, version_of
 from fnnet.torch._indexing import slice_parts, window_spec
 from fnnet.torch._ops import (
     _abs,
@@ -86,6 +85,7 @@ from fnnet.torch._ops import (
     view_check,
 )
 from fnnet.torch._recorder import current as _current_recorder
+from fnnet.torch._tape import ExpandedCell, version_of
 from fnnet.torch.device import check_cuda, check_placement
 from fnnet.torch.device import device as _device
 
@@ -875,7 +875,7 @@ class Tensor:
     def _version(self) -> builtins.int:
         """How many in-place writes this tensor's storage has seen (a view counts those
         of the tensor it views). PyTorch equivalent: ``Tensor._version``."""
-        own = getattr(self, "_data_version", None)
+        own: builtins.int | None = getattr(self, "_data_version", None)
         if own is not None:
             return own
         view = getattr(self, "_view", None)

@@ -202,7 +202,7 @@ class Optimizer:
         # group index -> (lr and traced values, the same as float32 arrays)
         self._lr_arrays: dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
         self._pending: list[_ParamState] | None = None
-        self._plans: dict[tuple[_Group, ...], tuple[tuple[_graph.Aval, ...], _Spec]] = {}
+        self._plans: dict[Any, tuple[tuple[_graph.Aval, ...], _Spec]] = {}
         # id(group) -> (static values, _static's sorted items)
         self._statics: dict[int, tuple[tuple[Any, ...], tuple[tuple[str, Any], ...]]] = {}
         #: hyperparameters besides lr that are inputs of the compiled step (a scheduler
