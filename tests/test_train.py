@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -250,3 +252,23 @@ def test_a_step_names_a_state_that_is_not_one_or_was_donated():
     keep_step = make_train_step(_MLP, _SGD, donate=False)
     keep_step(kept, batch)
     assert_close(keep_step(kept, batch)[0].params["fc1"]["weight"], new.params["fc1"]["weight"])
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (lambda p: {**p, "extra": jnp.ones(2)}, nn.StateDictError,
+     'create_train_state: the trees do not match the ones init returns: unexpected params '
+     'entry "extra"'),
+    (lambda p: {**p, "fc1": {"weight": jnp.ones((8, 5)), "bias": jnp.ones(8)}},
+     nn.StateDictError, 'create_train_state: the trees do not match the ones init returns: '
+     'params entry "fc1.weight" has shape (8, 5), expected (8, 4)'),
+    (lambda p: [p], TypeError, "params must be nested dicts of arrays (as init returns), "
+     "got list"),
+])
+def test_create_train_state_checks_given_params(key, change, error, message):
+    # They were taken as given and failed at the first step, or trained another model.
+    model = models.MLP((4, 8, 3))
+    params, _ = model.init(key)
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        create_train_state(model, optim.SGD(lr=0.1), key, params=change(params))
+    state = create_train_state(model, optim.SGD(lr=0.1), key, params=params)
+    assert state.params is params

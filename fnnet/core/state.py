@@ -11,6 +11,7 @@ import optax
 from fnnet.core.cache import STEPS
 from fnnet.nn.errors import check_key
 from fnnet.nn.module import Module
+from fnnet.nn.tree_check import check_trees
 from fnnet.typing import Params, PRNGKey, State
 
 
@@ -58,7 +59,10 @@ def create_train_state(
 
     Raises:
         TypeError: ``model`` is not a model, ``optimizer`` not an optax transformation,
-            or ``key`` not a PRNG key.
+            ``key`` not a PRNG key, or ``params``/``layer_state`` not nested dicts of
+            arrays.
+        StateDictError: ``params`` or ``layer_state`` lacks an entry ``model.init``
+            makes, has one it does not, or one of another shape.
     """
     check_parts(model, optimizer, needs_optimizer=True)
     check_key(key, "create_train_state")
@@ -71,6 +75,9 @@ def create_train_state(
         layer_state = init_state if layer_state is None else layer_state
     elif layer_state is None:
         _, layer_state = init(init_key)
+    if isinstance(model, Module):
+        # Given trees of another model would otherwise fail at the first step.
+        check_trees(model, params, layer_state, "create_train_state")
     return TrainState(
         params=params,
         layer_state=layer_state,

@@ -67,13 +67,14 @@ def _differences(given: Any, expected: Any, what: str) -> list[str]:
     return problems
 
 
-def check_trees(module: Any, params: Any, state: Any) -> None:
+def check_trees(module: Any, params: Any, state: Any, what: str | None = None) -> None:
     """Raises when ``params`` or ``state`` differ from what ``module.init`` makes.
 
     Args:
         module: the module being applied.
         params: the parameter tree passed to ``apply``.
         state: the layer state passed to ``apply``.
+        what: the call, for messages (default ``<Model>.apply``).
 
     Raises:
         TypeError: ``params`` or ``state`` is not a nested dict of arrays.
@@ -92,8 +93,9 @@ def check_trees(module: Any, params: Any, state: Any) -> None:
         problems = (_differences(params, expected[0], "params")
                     + _differences(state, expected[1], "state"))
     if problems:
-        raise StateDictError(f"{type(module).__name__}.apply: the trees do not match the "
-                             "ones init returns: " + "; ".join(problems))
+        what = what or f"{type(module).__name__}.apply"
+        raise StateDictError(f"{what}: the trees do not match the ones init returns: "
+                             + "; ".join(problems))
 
 
 # -- optimizer trees -------------------------------------------------------------------
