@@ -356,6 +356,8 @@ ERRORS = [
     (lambda: _apply(fnnet.nn.Dropout(), (3,), train=True), ValueError,
      "Dropout(p=0.5, inplace=False): training mode needs a PRNG key; pass key= to apply"),
     # An int seed where a key belongs: JAX's 'invalid PRNG key data' named no argument.
+    (lambda: fnnet.nn.Sequential(fnnet.nn.Linear(3, 3)).init(0), TypeError,
+     "Sequential.init: key must be a PRNG key, e.g. jax.random.key(0), got int 0"),
     (lambda: _apply(fnnet.nn.Dropout(), (3,), train=True, key=0), TypeError,
      "dropout: key must be a PRNG key, e.g. jax.random.key(0), got int 0"),
     (lambda: _apply(fnnet.nn.Sequential(fnnet.nn.Linear(3, 3), fnnet.nn.Dropout()), (2, 3),

@@ -68,7 +68,11 @@ class Module:
         Returns:
             ``(params, state)``, nested dicts keyed by child name. Children without
             parameters (or state) are left out, as in PyTorch's ``state_dict``.
+
+        Raises:
+            TypeError: ``key`` is not a PRNG key (an int seed: ``jax.random.key(seed)``).
         """
+        check_key(key, f"{type(self).__name__}.init")
         params: Params = {}
         state: State = {}
         for index, (name, child) in enumerate(self.named_children()):
