@@ -648,6 +648,51 @@ def test_load_state_dict_returns_and_prints_as_torch(torch):
         assert tuple(g) == tuple(r) and g.missing_keys == r.missing_keys
 
 
+def _linear_norm(lib):
+    return lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2))
+
+
+def test_load_state_dict_assign_replaces_tensors_as_torch(torch):
+    """``assign=True`` takes the checkpoint's tensors and dtypes; the parameters stay
+    Parameters with the old ``requires_grad``; a meta-device module loads this way."""
+    source = _linear_norm(torch)
+    halves = {k: v.half() if v.is_floating_point() else v
+              for k, v in source.state_dict().items()}
+    x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    for lib, sd in ((torch, halves), (ft, {k: ft.tensor(v.numpy()) for k, v in halves.items()})):
+        model = _linear_norm(lib)
+        model[0].bias.requires_grad_(False)
+        assert str(model.load_state_dict(sd, assign=True)) == "<All keys matched successfully>"
+        seen = [(k, str(v.dtype), type(v).__name__, v.requires_grad)
+                for k, v in model.state_dict(keep_vars=True).items()]
+        if lib is torch:
+            expected = seen
+        else:
+            assert seen == expected
+            np.testing.assert_array_equal(model[0].weight.detach().numpy(),
+                                          halves["0.weight"].numpy())
+        with lib.device("meta"):
+            assert str(lib.get_default_device()) == "meta"
+            empty = _linear_norm(lib)
+        assert str(lib.get_default_device()) == "cpu"
+        empty.load_state_dict({k: lib.tensor(v.numpy()) for k, v in source.state_dict().items()},
+                              assign=True)
+        out = empty(lib.tensor(x)).detach().numpy()
+        if lib is torch:
+            want = out
+        else:
+            np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
+    bad = {"weight": np.ones((2, 3), np.int64), "bias": np.zeros(2, np.float32)}
+    with pytest.raises(RuntimeError) as r:
+        torch.nn.Linear(3, 2).load_state_dict({k: torch.tensor(v) for k, v in bad.items()},
+                                              assign=True)
+    model = ft.nn.Linear(3, 2)
+    weight = model.weight
+    with pytest.raises(RuntimeError) as g:
+        model.load_state_dict(bad, assign=True)
+    assert str(g.value) == str(r.value) and model.weight is weight
+
+
 def test_state_dict_after_training_equals_the_fnnet_tree():
     ft.manual_seed(1)
     model = ft.nn.Sequential(ft.nn.Linear(4, 8), ft.nn.BatchNorm1d(8), ft.nn.ReLU(),

@@ -79,6 +79,18 @@ class device:  # noqa: N801 - PyTorch's name
     def __reduce__(self) -> tuple[Any, ...]:
         return (device, (self.type, self.index))
 
+    def __enter__(self) -> device:
+        """``with torch.device("meta"):`` makes this the default device until the block
+        ends. Tensors made there hold values like any other (a meta module's are then
+        replaced by ``load_state_dict(..., assign=True)``)."""
+        check_placement(self)
+        _entered.append(_default[0])
+        _default[0] = self
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _default[0] = _entered.pop()
+
 
 def builtins_name(value: Any) -> str:
     return type(value).__name__
@@ -148,6 +160,8 @@ def check_cuda(dev: Any = None) -> None:
 
 
 _default: list[device | None] = [None]
+#: the default devices that enclosing ``with device(...)`` blocks restore on leaving
+_entered: list[device | None] = []
 
 
 def set_default_device(dev: Any) -> None:

@@ -349,6 +349,13 @@ class Module:
         Every value is checked (and converted) before any is copied: a failed load
         leaves every parameter and buffer as it was.
 
+        With ``assign=True`` the loaded values replace the parameters and buffers, with
+        the checkpoint's dtypes: each parameter becomes a new Parameter whose
+        ``requires_grad`` is the old one's, as PyTorch's. The new tensors hold copies of
+        the checkpoint's values (PyTorch's share its storage). This is the load after
+        ``with torch.device("meta"): model = Net()``, whose tensors fnnet.torch makes
+        with values like any other.
+
         Raises:
             TypeError: ``state_dict`` is not a mapping (PyTorch's message).
             RuntimeError: PyTorch's message listing missing/unexpected keys (when
@@ -387,6 +394,14 @@ class Module:
                     f'size mismatch for {name}: copying a param with shape '
                     f'torch.Size({list(array.shape)}) from checkpoint, the shape in current '
                     f'model is torch.Size({list(target.shape)}).')
+            elif assign and target.requires_grad and not jnp.issubdtype(array.dtype,
+                                                                        jnp.floating):
+                errors.append(
+                    f'While copying the parameter named "{name}", whose dimensions in the '
+                    f'model are torch.Size({list(target.shape)}) and whose dimensions in the '
+                    f'checkpoint are torch.Size({list(array.shape)}), an exception occurred : '
+                    "('Only Tensors of floating point and complex dtype can require "
+                    "gradients',).")
             else:
                 values[name] = array
         if strict:
@@ -399,6 +414,9 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:"
                                "\n\t" + "\n\t".join(errors))
+        if assign:
+            self._assign_loaded(own, values)
+            return _IncompatibleKeys(missing, unexpected)
         # Every cast before the first copy, so that nothing changes unless all succeed.
         cast = {name: jnp.asarray(array, own[name]._cell.aval[1])
                 for name, array in values.items()}
@@ -407,6 +425,29 @@ class Module:
             if is_lazy(own[name]):  # a lazy module's placeholder takes the loaded shape
                 own[name]._materialize(own[name]._cell.val)
         return _IncompatibleKeys(missing, unexpected)
+
+    def _assign_loaded(self, own: dict[str, Tensor], values: dict[str, Any]) -> None:
+        """``load_state_dict(assign=True)``: each named tensor of ``own`` is replaced by a
+        new one holding ``values[name]``, all made before the first is set."""
+        new: dict[str, Tensor] = {}
+        for name, array in values.items():
+            old = own[name]
+            array = jnp.array(array, copy=True)
+            if isinstance(old, Parameter):
+                new[name] = Parameter._from_array(array, old.requires_grad)
+            else:
+                new[name] = _as_tensor(array)
+        for name, tensor in new.items():
+            path, _, attr = name.rpartition(".")
+            owner = self.get_submodule(path)
+            if is_lazy(own[name]):  # a lazy module's placeholder takes the loaded shape
+                own[name]._materialize(tensor._cell.val)
+            elif isinstance(tensor, Parameter):
+                owner._parameters[attr] = tensor
+                object.__setattr__(owner, attr, tensor)
+            else:
+                owner._buffers[attr] = tensor
+                object.__setattr__(owner, attr, tensor)
 
     # -- modes and gradients -----------------------------------------------------------
     def train(self, mode: bool = True) -> Self:
