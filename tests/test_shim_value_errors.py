@@ -20,6 +20,11 @@ def _long(T, *shape):
     return T.ones(*shape, dtype=T.long)
 
 
+def _floor_divided_in_place(tensor, divisor):
+    tensor //= divisor
+    return tensor
+
+
 MISTAKES = {
     # a layer fed integers or another float type (PyTorch does not promote here)
     "Linear, Long input": lambda T: T.nn.Linear(2, 2)(T.tensor([[1, 2]])),
@@ -213,6 +218,21 @@ MISTAKES = {
     "a mask subtracted in place": lambda T: T.tensor([True]).sub_(T.tensor([True])),
     "a mask negated": lambda T: -T.tensor([True, False]),
     "a mask negated by neg()": lambda T: T.tensor([True]).neg(),
+    # integer division by a zero the host holds
+    "Long // 0": lambda T: T.tensor([1, 2]) // 0,
+    "Long % 0": lambda T: T.tensor([4]) % 0,
+    "Long // a Long zero": lambda T: T.tensor([4]) // T.tensor([0]),
+    "Long % a zero among others": lambda T: T.tensor([4, 5]) % T.tensor([1, 0]),
+    "int // a Long zero": lambda T: 5 // T.tensor([0]),
+    "int % a Long zero": lambda T: 5 % T.tensor([0]),
+    "Byte // False": lambda T: T.ones(2, dtype=T.uint8) // T.tensor([False]),
+    "div floor by 0": lambda T: T.div(T.tensor([4]), 0, rounding_mode="floor"),
+    "div trunc by 0": lambda T: T.tensor([4]).div(0, rounding_mode="trunc"),
+    "div_ floor by 0": lambda T: T.tensor([4]).div_(0, rounding_mode="floor"),
+    "floor_divide by 0": lambda T: T.floor_divide(T.tensor([4]), 0),
+    "remainder by 0": lambda T: T.remainder(T.tensor([4]), T.tensor([0])),
+    "fmod by 0": lambda T: T.tensor([4]).fmod(0),
+    "Long //= 0": lambda T: _floor_divided_in_place(T.tensor([4]), 0),
 }
 
 
@@ -251,6 +271,18 @@ def test_a_slip_pytorch_warns_about_warns_the_same_words(torch, name):
 def test_a_refused_value_raises_pytorchs_error(torch, name):
     pytorchs, fnnets = raised_by(MISTAKES[name], torch, ft)
     assert fnnets == pytorchs
+
+
+def test_division_by_zero_with_a_float_operand_or_by_a_nonzero_runs_as_pytorch(torch):
+    calls = [lambda T: T.tensor([4]) // 0.0, lambda T: T.tensor([4.0, -1.0]) % 0,
+             lambda T: T.tensor([4]) / 0, lambda T: T.tensor([4]) // T.tensor([0.0]),
+             lambda T: T.div(T.tensor([4]), 0), lambda T: 7 % T.tensor([3, -2]),
+             lambda T: 7 // T.tensor([3, -2]), lambda T: T.tensor([7, -7]) % T.tensor([2])]
+    for call in calls:
+        expected = call(torch)
+        got = call(ft)
+        assert str(got.dtype) == str(expected.dtype)
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
 
 
 def test_the_same_calls_with_matching_types_run(torch):

@@ -70,6 +70,7 @@ from fnnet.torch.tensor import (
     _op,
     _op_multi,
     _scalar_or_tensor,
+    check_int_division,
     values_indices,
 )
 
@@ -112,6 +113,8 @@ def divide(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Ten
     if rounding_mode not in (None, "trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or "
                            f"'floor' but found '{rounding_mode}'")
+    if rounding_mode is not None:
+        check_int_division(self, other)
     return _op(_divide, (rounding_mode,), self, _scalar_or_tensor(other), who="divide")
 
 
@@ -150,16 +153,19 @@ def true_divide(self: Tensor, other: Any) -> Tensor:
 
 def floor_divide(self: Tensor, other: Any) -> Tensor:
     """The quotient rounded down. PyTorch equivalent: ``torch.floor_divide``."""
+    check_int_division(self, other)
     return _op(jnp.floor_divide, (), self, _scalar_or_tensor(other), who="floor_divide")
 
 
 def remainder(self: Tensor, other: Any) -> Tensor:
     """Python's modulus (the sign of the divisor). PyTorch: ``torch.remainder``."""
+    check_int_division(self, other)
     return _op(jnp.remainder, (), self, _scalar_or_tensor(other), who="remainder")
 
 
 def fmod(self: Tensor, other: Any) -> Tensor:
     """C's modulus (the sign of the dividend). PyTorch equivalent: ``torch.fmod``."""
+    check_int_division(self, other)
     return _op(jnp.fmod, (), self, _scalar_or_tensor(other), who="fmod")
 
 

@@ -342,6 +342,31 @@ def host_value(t: Tensor) -> np.ndarray | None:
     return getattr(t._cell, "host", None)
 
 
+def check_int_divisor(divisor: Any) -> None:
+    """PyTorch's ``RuntimeError: ZeroDivisionError`` for an integer dividend and an integer
+    ``divisor`` holding a zero that the host knows: a Python int, or a tensor whose values
+    the host holds (see :func:`host_value`). A zero on the device (a computed tensor, any
+    divisor inside a compiled step) is not looked for, since that would wait for the
+    device: the quotient or remainder is then XLA's, with no error."""
+    kind = type(divisor)
+    if kind is int or kind is bool:
+        if not divisor:
+            raise RuntimeError("ZeroDivisionError")
+    elif isinstance(divisor, Tensor) and divisor._cell.aval[1].kind in "iub":
+        value = host_value(divisor)
+        if value is not None and not value.all():
+            raise RuntimeError("ZeroDivisionError")
+
+
+def check_int_division(dividend: Any, divisor: Any) -> None:
+    """:func:`check_int_divisor` where ``dividend`` is an integer (a Python int or bool,
+    or a tensor of integers or bools)."""
+    kind = type(dividend)
+    if kind is int or kind is bool or (isinstance(dividend, Tensor)
+                                       and dividend._cell.aval[1].kind in "iub"):
+        check_int_divisor(divisor)
+
+
 def host_index_outside(index: Tensor, size: int, negative: bool = False) -> int | None:
     """The first of ``index``'s values outside ``[0, size)`` (``[-size, size)`` where
     ``negative``) where the host holds them now (see :func:`host_value`), else None: the
@@ -1275,14 +1300,24 @@ class Tensor:
         return _op(_rdiv, (), x, y)
 
     def __floordiv__(self, other: Any) -> Tensor:
+        if self._cell.aval[1].kind in "iub":
+            check_int_divisor(other)
         return _op(jnp.floor_divide, (), *_operands(self, other))
 
     def __rfloordiv__(self, other: Any) -> Tensor:
+        check_int_division(other, self)
         x, y = _operands(self, other)
         return _op(jnp.floor_divide, (), y, x)
 
     def __mod__(self, other: Any) -> Tensor:
+        if self._cell.aval[1].kind in "iub":
+            check_int_divisor(other)
         return _op(jnp.remainder, (), *_operands(self, other))
+
+    def __rmod__(self, other: Any) -> Tensor:
+        check_int_division(other, self)
+        x, y = _operands(self, other)
+        return _op(jnp.remainder, (), y, x)
 
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
