@@ -215,6 +215,30 @@ def test_numpy_axis_names_everywhere_as_pytorch(torch):
         ft.cumsum(ft.ones(3), dim=0, axis=0)
 
 
+def _numpy_functions_of_tensors(t):
+    """numpy's ufuncs on a tensor give a tensor (bools as uint8); its other functions
+    (``np.dot``, ``np.concatenate``, ``np.where``) give numpy values, as with PyTorch."""
+    a, n = t.tensor([1.0, 4.0, 9.0]), t.tensor([1, 2])
+    return [np.exp(a), np.sqrt(a), np.add(a, 1), np.maximum(a, 2.5), np.less(a, 2),
+            np.isnan(a), np.add.reduce(a), np.matmul(a, a), np.negative(n), *np.modf(a / 2),
+            *np.divmod(a, 2), np.float32(2) * a, np.argmax(a), np.clip(a, 2, 5),
+            np.dot(a, a), np.concatenate([a, a]), np.where(a > 2, a, 0), np.sort(a),
+            np.exp(a, out=np.zeros(3, np.float32))]
+
+
+def test_numpy_functions_of_tensors_as_pytorch(torch):
+    for mine, expected in zip(_numpy_functions_of_tensors(ft), _numpy_functions_of_tensors(torch),
+                              strict=True):
+        assert type(mine).__name__ == type(expected).__name__
+        assert str(mine.dtype) == str(expected.dtype)
+        np.testing.assert_allclose(np.asarray(mine), np.asarray(expected), rtol=1e-6)
+    for reduce in (np.mean, np.sum):  # numpy passes out=, which neither accepts
+        with pytest.raises(TypeError):
+            reduce(torch.ones(2))
+        with pytest.raises(TypeError):
+            reduce(ft.ones(2))
+
+
 def _generator_state(t):
     g = t.Generator().manual_seed(5)
     saved = g.get_state()

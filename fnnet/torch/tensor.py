@@ -728,6 +728,16 @@ class Tensor:
         out = np.asarray(self._value())
         return out.astype(dtype) if dtype is not None else out
 
+    def __array_wrap__(self, array: Any, context: Any = None,
+                       return_scalar: bool = False) -> Tensor:
+        """A numpy ufunc's result on a tensor (``np.exp(t)``, ``np.add(t, 1)``) as a tensor,
+        as PyTorch's: a scalar result too, and bools as uint8, as PyTorch's wrap gives."""
+        del context, return_scalar
+        array = np.asarray(array)
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return _wrap_value(_graph.to_canonical(array))
+
     def __jax_array__(self) -> Any:
         return jnp.asarray(self._value())
 
