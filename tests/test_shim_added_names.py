@@ -561,6 +561,47 @@ def test_inference_mode_is_reported_inside_only():
             T.autograd.variable(1)
 
 
+def _inference_tensors(T):
+    with T.inference_mode():
+        made = T.ones(3) * 2
+        layer = T.nn.Linear(3, 1)
+        with T.inference_mode(False):
+            normal = T.ones(3)
+    with T.no_grad():
+        no_grad = T.ones(3)
+    return made, layer, normal, no_grad
+
+
+INFERENCE_MISUSES = {
+    "saved by mul": lambda T, it, w: it * w,
+    "saved by a Linear": lambda T, it, w: T.nn.Linear(3, 1)(it),
+    "saved by matmul": lambda T, it, w: w @ it,
+    "written in place": lambda T, it, w: it.add_(1),
+    "made to require grad": lambda T, it, w: it.requires_grad_(),
+}
+
+
+@pytest.mark.parametrize("name", list(INFERENCE_MISUSES))
+def test_an_inference_tensor_in_autograd_raises_as_pytorch(name):
+    pytorchs, fnnets = raised_by(
+        lambda T: INFERENCE_MISUSES[name](T, _inference_tensors(T)[0],
+                                          T.ones(3, requires_grad=True)), torch, ft)
+    assert fnnets == pytorchs
+
+
+def test_inference_tensors_are_reported_and_work_where_pytorch_lets_them():
+    seen = []
+    for T in (torch, ft):
+        made, layer, normal, no_grad = _inference_tensors(T)
+        w = T.ones(3, requires_grad=True)
+        (made + w).sum().backward()  # addition saves no input
+        (made.clone() * w).sum().backward()
+        layer(T.ones(3)).sum().backward()  # the layer's weight is not saved, its input is
+        seen.append((made.is_inference(), layer.weight.is_inference(), normal.is_inference(),
+                     no_grad.is_inference(), made.clone().is_inference(), w.grad.tolist()))
+    assert seen[1] == seen[0]
+
+
 def test_set_default_tensor_type_warns_and_refuses_as_pytorch():
     for T in (torch, ft):
         try:

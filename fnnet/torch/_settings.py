@@ -145,11 +145,17 @@ class inference_mode(no_grad):  # noqa: N801 - PyTorch's name
         self._mode = not self.mode  # the grad mode inside, as PyTorch's guard sets it
 
     def __enter__(self) -> None:
+        from fnnet.torch import _inference
+
         self._was_inference, _switches.inference = _switches.inference, self.mode
+        self._marking = _inference.enter(self.mode)  # tensors made here are inference ones
         super().__enter__()
 
     def __exit__(self, *exc: Any) -> None:
+        from fnnet.torch import _inference
+
         _switches.inference = self._was_inference
+        _inference.leave(self._marking)
         super().__exit__(*exc)
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:

@@ -146,6 +146,17 @@ def watch_new_tensors(hook: Callable[[Tensor], None] | None) -> None:
     on_new_tensor = hook
 
 
+#: whether a tensor was ever made in inference mode: until then recording checks none for
+#: the inference tensors autograd cannot save (see ``fnnet.torch._inference``)
+inference_tensors_made = False
+
+
+def note_inference_tensors() -> None:
+    """Sets :data:`inference_tensors_made`."""
+    global inference_tensors_made
+    inference_tensors_made = True
+
+
 def note_new_tensor(t: Tensor) -> None:
     """Reports ``t`` to :data:`on_new_tensor`, for tensors made outside this module."""
     if on_new_tensor is not None:
@@ -232,6 +243,10 @@ def _check_matmul_sizes(a: Tensor, b: Tensor) -> None:
 def _op(op: Any, static: tuple[Any, ...], *inputs: Any, check: Any = None,
         who: Any = None) -> Tensor:
     """Records ``op(*inputs, *static)`` and returns its (lazy) result."""
+    if inference_tensors_made:
+        from fnnet.torch._inference import check_saved
+
+        check_saved(op, inputs)
     first, avals, rg = _record(op, static, inputs, check, who)
     aval = avals[0]
     return _wrap_slot(first, aval, rg and aval[1] in _FLOATS)
@@ -728,6 +743,14 @@ class Tensor:
         out = np.asarray(self._value())
         return out.astype(dtype) if dtype is not None else out
 
+    def is_inference(self) -> bool:
+        """Whether this tensor was made inside ``torch.inference_mode()``.
+
+        PyTorch equivalent: ``Tensor.is_inference``."""
+        from fnnet.torch._inference import is_inference
+
+        return is_inference(self)
+
     def __array_wrap__(self, array: Any, context: Any = None,
                        return_scalar: bool = False) -> Tensor:
         """A numpy ufunc's result on a tensor (``np.exp(t)``, ``np.add(t, 1)``) as a tensor,
@@ -851,6 +874,10 @@ class Tensor:
                                "doesn't require differentiation use var_no_grad = "
                                "var.detach().")
         if self._kind != RG:
+            if value and inference_tensors_made:
+                from fnnet.torch._inference import check_outside
+
+                check_outside(self, requires_grad=True)
             if value and self._cell.aval[1] not in _FLOATS:
                 raise RuntimeError("only Tensors of floating point dtype can require "
                                    "gradients")
@@ -1423,6 +1450,10 @@ class Tensor:
         ``overlap_ok``: the op writes an expanded tensor (``fill_``, ``zero_``, an index
         assignment), which PyTorch's elementwise in-place ops refuse.
         """
+        if inference_tensors_made:
+            from fnnet.torch._inference import check_outside
+
+            check_outside(self)
         if self._kind == VAR and _current_recorder().grad_enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
