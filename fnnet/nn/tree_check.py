@@ -106,6 +106,8 @@ def check_trees(module: Any, params: Any, state: Any, what: str | None = None) -
 # otherwise trace ``init`` again each time. Without the kind, an SGD state once checked
 # against an SGD passed for an Adam's too.
 _VERIFIED: dict[tuple[Any, Any, Any], None] = {}
+# (optimizer kind, parameter layout) -> the state layout its init makes
+_LAYOUTS: dict[tuple[Any, Any], Any] = {}
 _VERIFIED_SIZE = 4096
 
 
@@ -222,9 +224,15 @@ def check_optimizer_trees(init: Any, grads: Any, opt_state: Any, params: Any,
     verified = (kind, key, state_key)
     if verified in (_VERIFIED if kind is not None else cache):
         return
-    expected = cache.get(key)
+    # the layout init makes, kept with the kind where there is one: an optimizer's own
+    # dict is part of what keys its compiled steps (fnnet.core.cache), and filling it
+    # would make a used optimizer differ from a fresh one built alike
+    layouts, layout_key = (cache, key) if kind is None else (_LAYOUTS, (kind, key))
+    expected = layouts.get(layout_key)
     if expected is None:
-        expected = cache[key] = jax.eval_shape(init, _abstract(reference))
+        if kind is not None and len(_LAYOUTS) >= _VERIFIED_SIZE:
+            _LAYOUTS.clear()
+        expected = layouts[layout_key] = jax.eval_shape(init, _abstract(reference))
     if not _fits(state_key, _signature(expected)):
         problem = _first_difference(opt_state, expected, strict_dtype=False)
         raise ValueError(f"{what}: the optimizer state does not match the parameters: the "
