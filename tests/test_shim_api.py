@@ -682,6 +682,12 @@ def test_load_state_dict_assign_replaces_tensors_as_torch(torch):
             want = out
         else:
             np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
+        filled = empty.to_empty(device="cpu")
+        assert filled is empty
+        assert [p.shape for p in filled.parameters()] == [p.shape for p in source.parameters()]
+    assert raised_by(lambda T: T.nn.Linear(2, 2).to_empty(), torch, ft)[1][0] is TypeError
+    pytorchs, fnnets = raised_by(lambda T: T.nn.Linear(2, 2).to_empty(device=0.5), torch, ft)
+    assert fnnets == pytorchs
     bad = {"weight": np.ones((2, 3), np.int64), "bias": np.zeros(2, np.float32)}
     with pytest.raises(RuntimeError) as r:
         torch.nn.Linear(3, 2).load_state_dict({k: torch.tensor(v) for k, v in bad.items()},

@@ -45,7 +45,6 @@ _UNSUPPORTED = {
     "register_state_dict_pre_hook": _STATE_HOOKS,
     "register_load_state_dict_post_hook": _STATE_HOOKS,
     "share_memory": "jax arrays are immutable and shared already",
-    "to_empty": "modules are created with values; load them with load_state_dict",
 }
 
 
@@ -571,6 +570,22 @@ class Module:
         self._cast_floating(dtype)
 
     def cpu(self) -> Self:
+        return self
+
+    def to_empty(self, *, device: Any, recurse: bool = True) -> Self:
+        """The module, its tensors given storage on ``device`` without initial values.
+
+        fnnet.torch makes every tensor with values, a meta-device module's too, so this
+        checks ``device`` (see ``fnnet.torch.device.check_placement``) and keeps them:
+        PyTorch's leaves the values undefined, for ``load_state_dict`` or an init to set.
+
+        PyTorch equivalent: ``torch.nn.Module.to_empty``.
+        """
+        del recurse
+        if not isinstance(device, (str, int, _device)) or isinstance(device, bool):
+            raise TypeError(f"empty_like(): argument 'device' must be torch.device, not "
+                            f"{type(device).__name__}")
+        check_placement(device)
         return self
 
     def cuda(self, device: Any = None) -> Self:
