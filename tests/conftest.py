@@ -191,6 +191,13 @@ LONGEST_FIRST = (
 #: cores. They still run in the README's ``pytest -n 2``. A test named here that its
 #: module lacks is an error, so a renamed test cannot leave the list silently.
 SLOW: tuple[str, ...] = (
+    "test_shim_inplace_autograd::test_inplace_programs_run_op_by_op_as_compiled",
+    "test_step_cache::test_a_different_learning_rate_compiles_its_own_step",
+    "test_shim_vision_loops::test_orthogonal_parametrization_trains_as_pytorch",
+    "test_shim_api::test_tied_weights_param_groups_and_no_zero_grad",
+    "test_shim_distributions::test_categorical_log_prob_broadcasts_value_and_batch_as_pytorch",
+    "test_checkpoint::test_a_reader_lists_again_when_a_writer_removes_a_checkpoint",
+    "test_fuzz_readers::test_idx_gzip_fuzz",
     "test_shim_multiprocessing",
     "test_shim_transformer::test_mismatched_masks_and_a_slow_encoder_warn_as_pytorch",
     "test_shim_batch_patterns::test_a_replay_memorys_batches_joined_with_cat_compile_once_per_shape",
@@ -400,6 +407,10 @@ OPTIMIZED: tuple[str, ...] = (
 #: case among them), and marks the rest slow; the full suite runs every case. A family
 #: named here that its module lacks is an error, as in :data:`SLOW`.
 SAMPLED: dict[str, int] = {
+    "test_shim_inplace_autograd::test_what_binary_ops_save_matches_torch": 12,
+    "test_shim_inplace_autograd::test_what_unary_ops_save_matches_torch": 12,
+    "test_shim_inplace_autograd::test_a_saved_value_changed_in_place_raises_as_torch": 8,
+    "test_shim_inplace_autograd::test_inplace_programs_match_torch": 3,
     "test_shim_transformer::test_multihead_attention_as_pytorch": 4,
     "test_shim_user_programs::test_in_place_op_on_a_view_changes_its_base_as_pytorch": 6,
     "test_shim_vision_loops::test_averaged_model_follows_pytorch": 2,
