@@ -365,8 +365,16 @@ ERRORS = [
      "Sequential.apply: key must be a PRNG key, e.g. jax.random.key(0), got an array of "
      "dtype float32 and shape (2,)"),
     (lambda: fnnet.nn.BatchNorm1d(3).apply({}, {}, jnp.ones((4, 3)), train=True), ValueError,
-     "state lacks running_mean, running_var, num_batches_tracked; pass the state returned "
-     "by init"),
+     'BatchNorm1d.apply: the trees do not match the ones init returns: missing params entry '
+     '"bias"; missing params entry "weight"; missing state entry "num_batches_tracked"'),
+    # a leaf applied alone checks its trees as a model does (it computed without the bias)
+    (lambda: fnnet.nn.Linear(4, 3).apply({"weight": jnp.ones((3, 4))}, {}, jnp.ones((2, 4))),
+     ValueError, 'Linear.apply: the trees do not match the ones init returns: missing params '
+     'entry "bias"'),
+    (lambda: fnnet.nn.Conv2d(1, 2, 3).apply(
+        {"weight": jnp.ones((2, 1, 3, 3)), "bias": jnp.ones(1)}, {}, jnp.ones((1, 1, 5, 5))),
+     ValueError, 'Conv2d.apply: the trees do not match the ones init returns: params entry '
+     '"bias" has shape (1,), expected (2,)'),
     (lambda: fnnet.nn.Conv2d(3, 6, 3, padding_mode="mirror"), ValueError,
      "Conv2d: padding_mode must be one of ('zeros', 'reflect', 'replicate', 'circular'), "
      "but got padding_mode='mirror'"),

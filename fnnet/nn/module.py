@@ -33,7 +33,9 @@ PyTorch, with the same shape ``[128, 784]``.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,6 +51,18 @@ _APPLYING: contextvars.ContextVar[bool] = contextvars.ContextVar("fnnet_applying
                                                                  default=False)
 
 
+@contextlib.contextmanager
+def nested() -> Iterator[None]:
+    """Applies inside this block skip the tree check, as a composite's children do: for
+    callers that hand a layer part of its tree on purpose (fnnet.torch leaves out the
+    entries a PyTorch module set to None, ``head.bias = None``)."""
+    token = _APPLYING.set(True)
+    try:
+        yield
+    finally:
+        _APPLYING.reset(token)
+
+
 class Module:
     """Base class of fnnet layers and models.
 
@@ -58,6 +72,23 @@ class Module:
 
     PyTorch equivalent: ``torch.nn.Module`` (without the mutable state).
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A leaf's own apply checks its trees when it is the outermost apply, as the
+        # default apply does (a Linear given no bias would silently compute without one).
+        super().__init_subclass__(**kwargs)
+        apply = cls.__dict__.get("apply")
+        if apply is None:
+            return
+
+        @functools.wraps(apply)
+        def checked_apply(self: Module, params: Params, state: State, *args: Any,
+                          **kwargs: Any) -> Any:
+            if not _APPLYING.get():
+                check_trees(self, params, state)
+            return apply(self, params, state, *args, **kwargs)
+
+        cls.apply = checked_apply  # type: ignore[method-assign]
 
     def init(self, key: PRNGKey) -> tuple[Params, State]:
         """Initialises the parameters and state of every child, as PyTorch does.

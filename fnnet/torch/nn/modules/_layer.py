@@ -14,6 +14,7 @@ import copy
 from typing import Any
 
 import fnnet.nn as fnn
+from fnnet.nn.module import nested
 from fnnet.torch import _graph, _random
 from fnnet.torch._recorder import current
 from fnnet.torch.nn.modules.module import Module
@@ -61,7 +62,8 @@ def apply_layer(*args: Any) -> Any:
     params = {k: v for k, v in zip(pnames, arrays[1:1 + n_p], strict=False) if v is not None}
     state = dict(zip(snames, arrays[1 + n_p:1 + n_p + n_s], strict=False))
     key = _random.fold(arrays[-1], draw) if draw else None
-    y, new_state = layer.apply(params, state, arrays[0], train=train, key=key)
+    with nested():  # params leave out what the module set to None
+        y, new_state = layer.apply(params, state, arrays[0], train=train, key=key)
     if train and snames:
         return (y, *(new_state[k] for k in snames))
     return y

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 import fnnet.nn as fnn
+from fnnet.nn.module import nested
 from fnnet.nn.rnn import RNNBase as _FnRNNBase
 from fnnet.torch import _graph, _random
 from fnnet.torch._mixed_dtypes import check_rnn
@@ -32,7 +33,8 @@ def apply_recurrent(*args: Any) -> tuple[Any, ...]:
     x, h0, c0 = arrays[:3]
     params = dict(zip(names, arrays[3:3 + len(names)], strict=True))
     key = _random.fold(arrays[-1], draw) if draw else None
-    (y, h), _ = layer.apply(params, {}, (x, h0, c0), train=train, key=key)
+    with nested():
+        (y, h), _ = layer.apply(params, {}, (x, h0, c0), train=train, key=key)
     return (y, *h) if isinstance(h, tuple) else (y, h)
 
 
@@ -58,7 +60,8 @@ def apply_packed(*args: Any) -> tuple[Any, ...]:
         states = tuple(None if s is None else s[:, part] for s in (h0, c0))
         key = _random.fold(arrays[-1], draw) if draw else None
         key = None if key is None else jax.random.fold_in(key, group)
-        (y, h), _ = layer.apply(params, {}, (x, *states), train=train, key=key)
+        with nested():
+            (y, h), _ = layer.apply(params, {}, (x, *states), train=train, key=key)
         y = jnp.swapaxes(y, 0, 1) if layer.batch_first else y
         outputs.append(jnp.pad(y, ((0, steps - length), (0, 0), (0, 0))))
         finals.append(h if isinstance(h, tuple) else (h,))
