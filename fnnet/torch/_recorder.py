@@ -123,6 +123,8 @@ class Recorder:
         self.early: dict[int, Any] = {}
         self.long_seen: set[tuple[Any, ...]] = set()  # long structures run as windows once
         self.layers: dict[tuple[Any, ...], Any] = {}
+        # (structure, loss reference) -> the slots its backward saves (see ``_saved``)
+        self.saved: dict[tuple[int, int], frozenset[int]] = {}
         self.exit_flushed: int | None = None
         self.step_follows: set[int] = set()
         self.warned: set[str] = set()

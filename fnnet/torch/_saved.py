@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,10 +31,8 @@ from fnnet.torch._tape import CONST, Node, Overwritten, Tape, kind_of, slot_of, 
 Saved = tuple[int, int]
 Rule = Callable[[Node], Iterator[Saved]]
 
-#: saved-slot sets kept per recorder, by (structure, loss reference); emptied past this
+#: saved-slot sets a recorder keeps (``Recorder.saved``) are emptied past this many
 CACHE_LIMIT = 4096
-_CACHE: weakref.WeakKeyDictionary[Recorder, dict[tuple[int, int], frozenset[int]]] = \
-    weakref.WeakKeyDictionary()
 
 #: PyTorch's words after the versions
 HINT = ("Hint: enable anomaly detection to find the operation that failed to compute its "
@@ -167,7 +164,7 @@ def check(tp: Tape, loss_ref: int, region: Callable[[Tape, int], tuple[list[int]
     save are kept per structure.
     """
     rec = tp.recorder
-    cache = _CACHE.setdefault(rec, {}) if isinstance(rec, Recorder) else {}
+    cache = rec.saved if isinstance(rec, Recorder) else {}
     key = (tp.state, loss_ref)
     saved = cache.get(key)
     if saved is None:
