@@ -503,6 +503,20 @@ def _check_train_flags(args: argparse.Namespace) -> None:
     _check_data_dir(args, "train")
 
 
+def _event_files_remover(logdir: pathlib.Path) -> Any:
+    """A callback deleting ``logdir``'s earlier event files as the run begins, before
+    fit's own writer (added after the given callbacks) opens its file: a run that fit
+    refuses (a checkpoint folder holding another run) leaves the earlier run's files."""
+    from fnnet.train import Callback
+    from fnnet.train.events import remove_event_files
+
+    class RemoveEventFiles(Callback):
+        def on_begin(self, run: Any) -> None:
+            remove_event_files(logdir)
+
+    return RemoveEventFiles()
+
+
 def train(args: argparse.Namespace) -> dict[str, list[float]]:
     """Runs ``fnnet train``: loads data, fits, evaluates, plots; returns the history."""
     _check_train_flags(args)
@@ -534,10 +548,8 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
     if args.checkpoint_dir is not None:
         _record_run_flags(args)
     logdir = pathlib.Path(args.out if args.logdir is None else args.logdir)
-    if not args.resume:  # the folder shows this run alone, as curves.png does
-        from fnnet.train.events import remove_event_files
-
-        remove_event_files(logdir)
+    # the folder shows this run alone, as curves.png does
+    callbacks = [] if args.resume else [_event_files_remover(logdir)]
     start = time.perf_counter()
     state, history = fit(model, optimizer, train_data, eval_data=(test_x, test_y),
                          epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
@@ -547,7 +559,7 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
                          on_nonfinite=args.on_nonfinite,
                          checkpoint_dir=args.checkpoint_dir,
                          every_n_steps=args.checkpoint_every,
-                         resume=args.resume, devices=args.devices)
+                         resume=args.resume, devices=args.devices, callbacks=callbacks)
     seconds = time.perf_counter() - start
     png = plot_history(history, pathlib.Path(args.out) / "curves.png",
                        title=f"{args.model} on {args.dataset}")

@@ -243,6 +243,27 @@ def test_nonfinite_loss_exits_1_and_skip_trains_on(capsys, tmp_path):
     assert code == 0 and err == [] and "test accuracy: " in out
 
 
+def test_a_run_refused_for_its_checkpoint_folder_keeps_the_earlier_event_files(tmp_path,
+                                                                               capsys):
+    """A new run replaces the event files in its --out folder only once it begins: one
+    that fit refuses (the checkpoint folder holds the earlier run, and --resume was not
+    given) leaves the earlier run's curves in place."""
+    argv = ["train", "--model", "logistic", "--epochs", "1", "--batch-size", "1000",
+            "--quiet", "--out", str(tmp_path / "out"), "--checkpoint-dir",
+            str(tmp_path / "ckpt")]
+    assert run(argv, capsys)[0] == 0
+    events = sorted((tmp_path / "out").glob("events.out.tfevents.*"))
+    assert len(events) == 1
+    code, _, err = run(argv, capsys)
+    assert code == 2 and err[-1].startswith(
+        f"fnnet train: error: --checkpoint-dir '{tmp_path / 'ckpt'}' already holds checkpoints")
+    assert sorted((tmp_path / "out").glob("events.out.tfevents.*")) == events
+    # without checkpoints, a new run replaces them
+    code, _, _ = run(argv[:-2], capsys)
+    replaced = sorted((tmp_path / "out").glob("events.out.tfevents.*"))
+    assert code == 0 and len(replaced) == 1 and replaced != events
+
+
 @pytest.mark.torch
 def test_compare_runs_pytorch_on_one_thread_by_default(torch, tmp_path, capsys):
     before = torch.get_num_threads()

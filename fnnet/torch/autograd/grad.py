@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fnnet.torch import _functions
+from fnnet.torch import _autograd, _functions
+from fnnet.torch._recorder import current
 from fnnet.torch.autograd.higher import grad_with_graph
-from fnnet.torch.tensor import Tensor
+from fnnet.torch.tensor import Tensor, _wrap_slot
 
 
 def _tensors(value: Any, what: str) -> list[Tensor]:
@@ -55,9 +56,9 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
          only_inputs: bool = True, allow_unused: bool | None = None,
          is_grads_batched: bool = False, materialize_grads: bool = False
          ) -> tuple[Any, ...]:
-    """The gradients of ``outputs`` with respect to ``inputs`` (leaves that require
-    grad), returned rather than accumulated: the leaves' ``.grad`` are left as they
-    were.
+    """The gradients of ``outputs`` with respect to ``inputs`` (tensors that require
+    grad: leaves, or values computed from them), returned rather than accumulated:
+    every ``.grad`` is left as it was.
 
     With ``create_graph=True`` the gradients are differentiable (a second derivative,
     a gradient penalty): see :mod:`fnnet.torch.autograd.higher`.
@@ -70,31 +71,52 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
         raise NotImplementedError("fnnet.torch: autograd.grad(is_grads_batched=True) is not "
                                   "supported; use jax.vmap over jax.vjp in fnnet's "
                                   "functional API")
-    leaves = _tensors(inputs, "inputs")
-    for leaf in leaves:
-        if not leaf.requires_grad:
+    wrt = _tensors(inputs, "inputs")
+    for tensor in wrt:
+        if not tensor.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-        if not leaf.is_leaf:
-            raise NotImplementedError("fnnet.torch: autograd.grad with respect to a "
-                                      "non-leaf tensor is not supported; differentiate "
-                                      "with respect to the leaves")
     root, cotangent = _combined(_tensors(outputs, "outputs"), grad_outputs)
-    if create_graph:
+    if cotangent is not None:
+        cotangent = _functions.as_tensor(cotangent)
+    if create_graph or not all(tensor.is_leaf for tensor in wrt):
         if cotangent is None and root.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        found = grad_with_graph(root, None if cotangent is None else
-                                _functions.as_tensor(cotangent), leaves)
-        return _finish(found, leaves, allow_unused, materialize_grads)
-    saved = [leaf.grad for leaf in leaves]
-    for leaf in leaves:
-        leaf.grad = None
+        found = grad_with_graph(root, cotangent, wrt)
+        if not create_graph:
+            found = [None if g is None else g.detach() for g in found]
+        return _finish(found, wrt, allow_unused, materialize_grads)
+    return _finish(_of_leaves(root, cotangent, wrt, retain_graph), wrt, allow_unused,
+                   materialize_grads)
+
+
+def _of_leaves(root: Tensor, cotangent: Tensor | None, leaves: list[Tensor],
+               retain_graph: bool | None) -> list[Tensor | None]:
+    """The gradients of ``root`` w.r.t. ``leaves`` after their hooks, recorded as by
+    ``backward()`` but added to no leaf's ``.grad``: only the non-leaf tensors on the way
+    get theirs (their hooks run, a retained ``.grad`` grows), as in PyTorch."""
+    recorded = _autograd.record_backward(root, cotangent, retain_graph)
+    recorder = current()
+    previous = recorder.grad_enabled
+    recorder.grad_enabled = False
     try:
-        root.backward(cotangent, retain_graph=retain_graph)
-        found = [leaf.grad for leaf in leaves]
+        # every gradient bound before any hook runs (a hook may read a value)
+        bound = {id(leaf._cell): (leaf, _wrap_slot(slot, aval, False))
+                 for leaf, slot, aval in recorded}
+        for leaf, g in bound.values():
+            hooks = getattr(leaf, "_hooks", None)
+            if hooks is not None and hooks.owner is not None:
+                hooks.deliver(g)  # a probe: its owner's hooks and retained .grad
+        found: list[Tensor | None] = []
+        for leaf in leaves:
+            entry = bound.get(id(leaf._cell))
+            hooks = getattr(leaf, "_hooks", None)
+            if entry is not None and hooks is not None:
+                found.append(hooks.deliver(entry[1]))
+            else:
+                found.append(None if entry is None else entry[1])
     finally:
-        for leaf, old in zip(leaves, saved, strict=True):
-            leaf.grad = old
-    return _finish(found, leaves, allow_unused, materialize_grads)
+        recorder.grad_enabled = previous
+    return found
 
 
 def _finish(found: list[Any], leaves: list[Tensor], allow_unused: Any,

@@ -20,12 +20,18 @@ from fnnet.torch.tensor import Tensor, _wrap_slot
 
 
 def _grad_op(*args: Any) -> tuple[Any, ...]:
-    """``d(outputs . cotangent)/d(leaves)`` of the replayed graph in ``spec``."""
-    *values, spec = args
-    nodes, n_leaves, n_ext, loss, has_cotangent, wanted = spec
-    leaves, ext = values[:n_leaves], values[n_leaves:n_leaves + n_ext]
+    """``d(outputs . cotangent)/d(leaves and perturbed values)`` of the replayed graph in
+    ``spec``.
 
-    def forward(leaf_values: list[Any]) -> Any:
+    A non-leaf input of ``autograd.grad`` is a recorded value: a zero is added to it where
+    the replay computes it (``perturbed``: its slot, shape and dtype), and the gradient
+    with respect to that zero is the value's."""
+    *values, spec = args
+    nodes, n_leaves, n_ext, loss, has_cotangent, wanted, perturbed = spec
+    leaves, ext = values[:n_leaves], values[n_leaves:n_leaves + n_ext]
+    shift = {slot: i for i, (slot, _, _) in enumerate(perturbed)}
+
+    def forward(leaf_values: list[Any], zeros: list[Any]) -> Any:
         env: dict[int, Any] = {}
 
         def get(ref: Any) -> Any:
@@ -42,18 +48,20 @@ def _grad_op(*args: Any) -> tuple[Any, ...]:
         for op, static, refs, first in nodes:
             out = op(*[get(r) for r in refs], *static)
             for k, value in enumerate(out if isinstance(out, (tuple, list)) else [out]):
-                env[first + k] = value
+                i = shift.get(first + k)
+                env[first + k] = value if i is None else value + zeros[i]
         return get(loss)
 
-    out, vjp = jax.vjp(forward, list(leaves))
+    zeros = [jnp.zeros(shape, dtype) for _, shape, dtype in perturbed]
+    out, vjp = jax.vjp(forward, list(leaves), zeros)
     cotangent = values[-1] if has_cotangent else jnp.ones_like(out)
-    (grads,) = vjp(jnp.asarray(cotangent, out.dtype))
-    return tuple(grads[i] for i in wanted)
+    grads = vjp(jnp.asarray(cotangent, out.dtype))
+    return tuple(grads[kind][i] for kind, i in wanted)
 
 
-def grad_with_graph(root: Tensor, cotangent: Any, leaves: list[Tensor]) -> list[Any]:
-    """Differentiable gradients of ``root`` (with ``cotangent``) w.r.t. ``leaves``;
-    None for a leaf the graph does not use."""
+def grad_with_graph(root: Tensor, cotangent: Any, inputs: list[Tensor]) -> list[Any]:
+    """Differentiable gradients of ``root`` (with ``cotangent``) w.r.t. ``inputs``, leaves
+    or recorded values that require grad; None for an input the graph does not use."""
     tp = _graph.recording_tape()
     cell = root._cell
     if cell.tape is not tp:
@@ -88,8 +96,19 @@ def grad_with_graph(root: Tensor, cotangent: Any, leaves: list[Tensor]) -> list[
                     ext.append(s)
                 refs.append(("E", ext_index[s]))
         nodes.append((op, static, tuple(refs), first))
-    wanted_slots = [leaf._cell.ref if leaf._cell.tape is tp else -1 for leaf in leaves]
-    wanted = tuple(leaf_index[s] for s in wanted_slots if s in leaf_index)
+    # each input as ("L", leaf index) or ("P", perturbed index); None where unused
+    where: list[tuple[int, int] | None] = []
+    perturbed: list[tuple[int, tuple[int, ...], Any]] = []
+    for tensor in inputs:
+        s = tensor._cell.ref if tensor._cell.tape is tp else -1
+        if tensor._kind == VAR:
+            where.append((0, leaf_index[s]) if s in leaf_index else None)
+        elif s >= 0 and owner[s] in inside:
+            shape, dtype, _ = tp.avals[s]
+            where.append((1, len(perturbed)))
+            perturbed.append((s, shape, dtype))
+        else:
+            where.append(None)
     refs_in = [ref(s, VAR) for s in leaf_slots] + [ref(s, CONST) for s in ext]
     if cotangent is not None:
         # the gradients are linear in the cotangent: differentiable in it where it requires
@@ -99,11 +118,13 @@ def grad_with_graph(root: Tensor, cotangent: Any, leaves: list[Tensor]) -> list[
         if cotangent._kind == VAR:
             tp.var_owner.setdefault(slot, cotangent)
         refs_in.append(ref(slot, cotangent._kind))
+    wanted = tuple(dict.fromkeys(w for w in where if w is not None))
     spec = (tuple(nodes), len(leaf_slots), len(ext), ("N", cell.ref, True),
-            cotangent is not None, wanted)
+            cotangent is not None, wanted, tuple(perturbed))
     first, avals = _graph.record_refs(_grad_op, (spec,), tuple(refs_in), rg=True)
-    grads = iter(_wrap_slot(first + i, aval, True) for i, aval in enumerate(avals))
-    return [next(grads) if s in leaf_index else None for s in wanted_slots]
+    grads = {w: _wrap_slot(first + i, aval, True)
+             for i, (w, aval) in enumerate(zip(wanted, avals, strict=True))}
+    return [None if w is None else grads[w] for w in where]
 
 
 def backward_with_graph(root: Tensor, cotangent: Any) -> None:
