@@ -113,3 +113,33 @@ def _maml(T, first_order):
 @pytest.mark.parametrize("first_order", [False, True])
 def test_maml_through_functional_parameters_as_torch(torch, first_order):
     _close(_maml(ft, first_order), _maml(torch, first_order))
+
+
+def _backward_of_some(T):
+    """``backward(inputs=...)``: a head trained alone while the body's ``.grad`` stays,
+    a recorded value's gradient kept, a leaf's hooks applied."""
+    net = _net(T)
+    posts = []
+    net[2].weight.register_post_accumulate_grad_hook(lambda p: posts.append(p.grad.sum()))
+    net[2].bias.register_hook(lambda g: g * 10)
+    for _ in range(2):
+        net(T.tensor(X)).pow(2).mean().backward(inputs=[net[2].weight, net[2].bias])
+    x = T.ones(2, requires_grad=True)
+    y = x * 2
+    T.autograd.backward([(y * y).sum()], inputs=y)
+    return (str(net[0].weight.grad), net[2].weight.grad.numpy(), net[2].bias.grad.numpy(),
+            np.array([float(p) for p in posts]), str(x.grad), y.grad.numpy(), y.retains_grad)
+
+
+def test_backward_with_inputs_as_torch(torch):
+    _close(_backward_of_some(ft), _backward_of_some(torch))
+
+
+@pytest.mark.parametrize("inputs", ["empty", "constant"])
+def test_backward_with_bad_inputs_refuses_as_torch(torch, inputs):
+    def bad(T):
+        w = T.ones(2, requires_grad=True)
+        (w * 3).sum().backward(inputs=[] if inputs == "empty" else [T.ones(2)])
+
+    theirs, ours = raised_by(bad, torch, ft)
+    assert ours == theirs

@@ -952,8 +952,10 @@ class Tensor:
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         if inputs is not None:
-            raise NotImplementedError("fnnet.torch: backward(inputs=...) is not supported; "
-                                      "use torch.autograd.grad(outputs, inputs)")
+            from fnnet.torch.autograd.grad import backward_into
+
+            backward_into(self, gradient, retain_graph, create_graph, inputs)
+            return
         if create_graph:
             from fnnet.torch.autograd.higher import backward_with_graph
 

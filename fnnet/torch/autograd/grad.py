@@ -119,6 +119,47 @@ def _of_leaves(root: Tensor, cotangent: Tensor | None, leaves: list[Tensor],
     return found
 
 
+def backward_into(root: Tensor, gradient: Any, retain_graph: bool | None,
+                  create_graph: bool, inputs: Any) -> None:
+    """``root.backward(gradient, inputs=inputs)``: the gradients of ``root`` accumulated
+    into the ``.grad`` of ``inputs`` alone (leaves, after their hooks, or recorded values),
+    every other leaf's left as it was.
+
+    Raises:
+        RuntimeError: ``inputs`` is empty, or holds a tensor that does not require grad
+            (PyTorch's words for both).
+    """
+    wrt = _tensors(inputs, "inputs")
+    if not wrt:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    if any(not tensor.requires_grad for tensor in wrt):
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    found = grad(root, wrt, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                 allow_unused=True)
+    recorder = current()
+    previous = recorder.grad_enabled
+    recorder.grad_enabled = create_graph
+    try:
+        for tensor, g in zip(wrt, found, strict=True):
+            if g is None:
+                continue
+            if tensor._grad is None:
+                tensor._grad = g
+            elif create_graph or not tensor.is_leaf:
+                tensor._grad = tensor._grad + g
+            else:
+                tensor._grad.add_(g)
+            if not tensor.is_leaf:
+                tensor._gradient_hooks().retain = True  # as PyTorch marks it
+                continue
+            hooks = getattr(tensor, "_hooks", None)
+            if hooks is not None:
+                for post in list(hooks.post.values()):
+                    post(tensor)
+    finally:
+        recorder.grad_enabled = previous
+
+
 def _finish(found: list[Any], leaves: list[Tensor], allow_unused: Any,
             materialize_grads: bool) -> tuple[Any, ...]:
     if any(g is None for g in found) and not (allow_unused or materialize_grads):
