@@ -334,27 +334,67 @@ def _device_pids(raw: list[dict[str, Any]]) -> set[Any]:
             and str(e.get("args", {}).get("name", "")).startswith("/device:")}
 
 
+def _python_event_name(function: Any) -> str:
+    """The name ``jax.profiler``'s Python tracer gives a call of ``function``."""
+    code = function.__code__
+    return f"${os.path.basename(code.co_filename)}:{code.co_firstlineno} {code.co_name}"
+
+
+def _own_calls() -> frozenset[str]:
+    """The Python tracer's names for the calls that end a recorded window (and what the
+    trace records inside them is the profiler's own work, not the program's)."""
+    return frozenset(_python_event_name(f) for f in (
+        profile.step, profile.stop, profile.__exit__, profile._end,
+        jax.profiler.stop_trace))
+
+
+def _repeated(event: dict[str, Any], enclosing: dict[str, Any] | None) -> bool:
+    """Whether ``event`` repeats the event holding it: JAX traces each call of a
+    compiled function as two nested events of one name, which would count the call
+    twice (a region or a Python call nested in one of its name is a call of its own)."""
+    name = str(event.get("name", ""))
+    return (enclosing is not None and enclosing.get("name") == name
+            and not name.startswith("$") and _REGION_ARG not in event.get("args", {}))
+
+
 def _function_events(raw: list[dict[str, Any]]) -> list[FunctionEvent]:
     """The complete ('X') events, with their self times: an event's duration less that
-    of the events it holds on its thread."""
+    of the events it holds on its thread. A compiled call's repeated event (see
+    :func:`_repeated`) is left out, and with ``with_stack=True`` so are the profiler's
+    own calls ending the window (see :func:`_own_calls`) with what they hold: the
+    events holding them count that time as their children's, not their own."""
     device_pids = _device_pids(raw)
+    own_calls = _own_calls()
     threads: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     for e in raw:
         # "$..." events are the Python tracer's function calls (with_stack=True)
         if e.get("ph") == "X" and "dur" in e and "ts" in e:
             threads.setdefault((e.get("pid"), e.get("tid")), []).append(e)
     events: list[FunctionEvent] = []
-    for (pid, tid), spans in threads.items():
-        spans.sort(key=lambda e: (float(e["ts"]), -float(e["dur"])))
-        held = [0.0] * len(spans)
+    for (pid, tid), traced in threads.items():
+        traced.sort(key=lambda e: (float(e["ts"]), -float(e["dur"])))
+        spans: list[dict[str, Any]] = []
+        held: list[float] = []
         open_spans: list[tuple[int, float]] = []  # (index, end) of the enclosing events
-        for i, e in enumerate(spans):
+        own_end = -math.inf  # the end of the profiler's own call in progress
+        for e in traced:
             start, duration = float(e["ts"]), float(e["dur"])
-            while open_spans and open_spans[-1][1] < start + duration - 1e-3:
+            end = start + duration - 1e-3
+            if end < own_end:
+                continue
+            while open_spans and open_spans[-1][1] < end:
                 open_spans.pop()
+            enclosing = spans[open_spans[-1][0]] if open_spans else None
+            if _repeated(e, enclosing):
+                continue
             if open_spans:
                 held[open_spans[-1][0]] += duration
-            open_spans.append((i, start + duration))
+            if e.get("name") in own_calls:
+                own_end = start + duration
+                continue
+            open_spans.append((len(spans), start + duration))
+            spans.append(e)
+            held.append(0.0)
         for i, e in enumerate(spans):
             duration = float(e["dur"])
             events.append(FunctionEvent(step_name(str(e.get("name"))), int(tid or 0),
