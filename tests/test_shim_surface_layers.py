@@ -332,3 +332,48 @@ def test_ctc_loss_matches_pytorch(torch, reduction, zero_infinity, layout):
         with pytest.raises(TypeError, match="ctc_loss\\(\\) received an invalid combination"):
             T.nn.functional.ctc_loss(T.tensor(_CTC_X), T.tensor(_CTC_TARGETS),
                                      T.tensor(_CTC_INPUT_LENGTHS), (4, 2, 3))
+
+
+#: lengths and targets that disagree: (targets, input_lengths, target_lengths) per case;
+#: without the checks a length past its tensor read clamped labels or frames
+_CTC_MISTAKES = {
+    "target longer than its row": (_CTC_TARGETS, [12, 10, 9], [5, 2, 3]),
+    "input longer than the frames": (_CTC_TARGETS, [13, 10, 9], [4, 2, 3]),
+    "negative input length": (_CTC_TARGETS, [-1, 10, 9], [4, 2, 3]),
+    "negative target length": (_CTC_TARGETS, [12, 10, 9], [-1, 2, 3]),
+    "too few target lengths": (_CTC_TARGETS, [12, 10, 9], [4, 2]),
+    "too few input lengths": (_CTC_TARGETS, [12, 10], [4, 2, 3]),
+    "too few target rows": (_CTC_TARGETS[:2], [12, 10, 9], [4, 2, 3]),
+    "concatenated too short": (np.array([1, 2, 3, 4]), [12, 10, 9], [4, 2, 3]),
+    "concatenated too long": (np.arange(1, 11) % 4 + 1, [12, 10, 9], [4, 2, 3]),
+}
+
+
+@pytest.mark.parametrize("name", list(_CTC_MISTAKES))
+@pytest.mark.parametrize("as_tensors", [True, False])
+def test_ctc_loss_refuses_lengths_as_pytorch(torch, name, as_tensors):
+    from helpers import raised_by
+
+    targets, input_lengths, target_lengths = _CTC_MISTAKES[name]
+
+    def call(T):
+        lengths = (T.tensor(input_lengths), T.tensor(target_lengths)) if as_tensors else \
+            (tuple(input_lengths), tuple(target_lengths))
+        return T.nn.functional.ctc_loss(T.tensor(_CTC_X).log_softmax(2), T.tensor(targets),
+                                        *lengths)
+
+    assert raised_by(call, ft) == raised_by(call, torch)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_ctc_loss_grad_fn_is_pytorchs(torch, reduction, zero_infinity):
+    names = []
+    for T in (torch, ft):
+        x = T.tensor(_CTC_X, requires_grad=True)
+        loss = T.nn.functional.ctc_loss(x.log_softmax(2), T.tensor(_CTC_TARGETS),
+                                        T.tensor(_CTC_INPUT_LENGTHS),
+                                        T.tensor(_CTC_TARGET_LENGTHS), reduction=reduction,
+                                        zero_infinity=zero_infinity)
+        names.append(loss.grad_fn.name())
+    assert names[0] == names[1]

@@ -157,6 +157,9 @@ _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
        for op, (unreduced, at) in _COMPOSED_LOSSES.items()},
     "_kl_div": _kl_div_name, "_pieces": lambda static: "SplitBackward0",
     "_prod": lambda static: f"ProdBackward{int(static[0] is not None)}",
+    # PyTorch zeroes infinite losses with a where before reducing
+    "_ctc": lambda static: _reduced("WhereBackward0" if static[2] else "CtcLossBackward0",
+                                    static[1]),
     "_window": _window_name, "_getitem": _getitem_name, "apply_cell": _cell_name,
     # a reduction over dims is PyTorch's overload 1, over everything its overload 0
     "_sum": lambda static: f"SumBackward{int(static[0] is not None)}",

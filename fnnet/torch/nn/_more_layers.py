@@ -11,12 +11,13 @@ import math
 from typing import Any
 
 import jax
+import numpy as np
 
 from fnnet import losses as L
 from fnnet.nn import functional as fnf
 from fnnet.torch import _graph, _random
 from fnnet.torch.nn._margin_losses import _prepare
-from fnnet.torch.tensor import Tensor, _op
+from fnnet.torch.tensor import Tensor, _op, host_value
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None
@@ -246,6 +247,55 @@ def _lengths(value: Any, who: str) -> Tensor:
                     f"{type(value).__name__}")
 
 
+def _host_lengths(value: Any) -> np.ndarray | None:
+    """A length argument's values where the host holds them (see ``host_value``)."""
+    if isinstance(value, Tensor):
+        held = host_value(value)
+        return None if held is None else np.asarray(held).reshape(-1)
+    return np.asarray(value).reshape(-1)
+
+
+def _check_ctc_arguments(log_probs: Tensor, targets: Tensor, input_lengths: Tensor,
+                         target_lengths: Tensor, inputs_held: np.ndarray | None,
+                         targets_held: np.ndarray | None) -> None:
+    """PyTorch's checks of ``ctc_loss``'s sizes and, where the host holds them, its
+    lengths: a target or input length past its tensor would otherwise read clamped
+    labels or frames and give a finite, wrong loss."""
+    where = " (while checking arguments for ctc_loss_allocate_outputs)"
+    batch = log_probs.shape[1]
+    for name, lengths in (("input_lengths", input_lengths), ("target_lengths", target_lengths)):
+        if lengths.numel() != batch:
+            raise RuntimeError(f"{name} must be of size batch_size")
+
+    def size_error(size: int, dim: int, at_least: bool) -> RuntimeError:
+        return RuntimeError(f"Expected tensor to have size {'at least ' if at_least else ''}"
+                            f"{size} at dimension {dim}, but got size {targets.shape[dim]} "
+                            f"for argument #2 'targets'{where}")
+
+    def value_error(name: str, bound: str, limit: int, value: int) -> RuntimeError:
+        return RuntimeError(f"Expected {name} to have value {bound} {limit}, but got value "
+                            f"{value}{where}")
+
+    if targets_held is not None:
+        for n in targets_held.tolist():
+            if n < 0:
+                raise value_error("target_lengths", "at least", 0, n)
+        if targets.dim() == 1 and targets.shape[0] != int(targets_held.sum()):
+            raise size_error(int(targets_held.sum()), 0, False)
+    if targets.dim() == 2 and targets.shape[0] != batch:
+        raise size_error(batch, 0, False)
+    if targets_held is not None and targets.dim() == 2:
+        longest = int(targets_held.max(initial=0))
+        if targets.shape[1] < longest:
+            raise size_error(longest, 1, True)
+    if inputs_held is not None:
+        for n in inputs_held.tolist():
+            if n < 0:
+                raise value_error("input_lengths", "at least", 0, n)
+            if n > log_probs.shape[0]:
+                raise value_error("input_lengths", "at most", log_probs.shape[0], n)
+
+
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any,
              blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """The CTC loss of ``log_probs [T, N, C]`` (or ``[T, C]``) for ``targets``, padded
@@ -263,14 +313,17 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
     unbatched = log_probs.dim() == 2
     if unbatched:
         log_probs, targets = log_probs.unsqueeze(1), targets.reshape(1, -1)
+    inputs_held, targets_held = _host_lengths(input_lengths), _host_lengths(target_lengths)
     input_lengths = _lengths(input_lengths, "input_lengths").reshape(-1)
     target_lengths = _lengths(target_lengths, "target_lengths").reshape(-1)
     if not 0 <= blank < log_probs.shape[-1]:
         raise RuntimeError("blank must be in label range")
+    if targets.dim() == 1 and targets_held is None:  # the lengths split the targets
+        targets_held = np.asarray(target_lengths.tolist())
+    _check_ctc_arguments(log_probs, targets, input_lengths, target_lengths, inputs_held,
+                         targets_held)
     if targets.dim() == 1:  # concatenated: each sequence's labels gathered into a row
-        import numpy as np
-
-        lengths = [int(n) for n in target_lengths.tolist()]
+        lengths = [int(n) for n in targets_held.tolist()]
         starts = np.cumsum([0, *lengths[:-1]])
         width = max(lengths, default=0) or 1
         index = np.minimum(starts[:, None] + np.arange(width)[None, :],
