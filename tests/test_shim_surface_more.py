@@ -476,6 +476,10 @@ MODULES = {
     "ReflectionPad2d": ((IMG,), lambda nn: nn.ReflectionPad2d(2)),
     "ReplicationPad1d": ((SEQ,), lambda nn: nn.ReplicationPad1d(3)),
     "ReplicationPad2d": ((IMG,), lambda nn: nn.ReplicationPad2d((0, 1, 2, 3))),
+    # PyTorch's constant paddings pad the last dimensions of an input of any rank
+    "ConstantPad1d 4-D": ((IMG,), lambda nn: nn.ConstantPad1d((1, 2), -2.0)),
+    "ZeroPad1d 1-D": ((V,), lambda nn: nn.ZeroPad1d(2)),
+    "ZeroPad2d 2-D": ((A,), lambda nn: nn.ZeroPad2d((1, 0, 0, 2))),
     "PixelShuffle": ((IMG,), lambda nn: nn.PixelShuffle(2)),
     "PixelUnshuffle": ((IMG,), lambda nn: nn.PixelUnshuffle(2)),
     "PReLU": ((IMG,), lambda nn: nn.PReLU()),
@@ -532,6 +536,23 @@ def test_nn_errors_match_pytorch(torch, name):
     for T in (torch, ft):
         with pytest.raises(kind, match=message):
             fn(T)
+
+
+#: padding modules given an input of a rank they refuse
+PAD_RANK_MISTAKES = {
+    "ReflectionPad1d 4-D": lambda T: T.nn.ReflectionPad1d(1)(T.ones(2, 2, 3, 3)),
+    "ReplicationPad2d 2-D": lambda T: T.nn.ReplicationPad2d(1)(T.ones(3, 3)),
+    "ZeroPad2d 1-D": lambda T: T.nn.ZeroPad2d(1)(T.ones(3)),
+    "CircularPad1d 4-D": lambda T: T.nn.CircularPad1d(1)(T.ones(2, 2, 3, 3)),
+    "CircularPad2d 2-D": lambda T: T.nn.CircularPad2d(1)(T.ones(3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(PAD_RANK_MISTAKES))
+def test_padding_modules_refuse_ranks_as_pytorch(torch, name):
+    from helpers import raised_by
+
+    assert raised_by(PAD_RANK_MISTAKES[name], ft) == raised_by(PAD_RANK_MISTAKES[name], torch)
 
 
 

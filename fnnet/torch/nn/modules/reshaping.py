@@ -54,9 +54,11 @@ class _Pad(Module):
         self.value = float(value)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.dim() not in (self._dims + 1, self._dims + 2):
-            raise ValueError(f"{type(self).__name__}: expected {self._dims + 1}D or "
-                             f"{self._dims + 2}D input, got {input.dim()}D")
+        # only the circular paddings check the rank, as PyTorch's do: the others leave it
+        # to F.pad, whose constant mode pads the last dimensions of any input
+        if self._mode == "circular" and input.dim() not in (self._dims + 1, self._dims + 2):
+            raise ValueError(f"expected {self._dims + 1}D or {self._dims + 2}D input (got "
+                             f"{input.dim()}D input)")
         return pad(input, self.padding, self._mode,
                    self.value if self._mode == "constant" else None)
 
