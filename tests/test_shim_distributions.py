@@ -305,6 +305,25 @@ def test_gaussian_mixture_as_pytorch(torch):
                                        err_msg=name)
 
 
+def test_univariate_mixture_density_as_pytorch(torch):
+    # a mixture density network's head: per-row weights [B, K] over Normals [B, K]
+    results = []
+    for t in (torch, ft):
+        D = t.distributions
+        logits = t.tensor(LOGITS[:, :4], requires_grad=True)
+        loc = t.tensor(LOC, requires_grad=True)
+        mdn = D.MixtureSameFamily(D.Categorical(logits=logits),
+                                  D.Normal(loc, t.tensor(SCALE)))
+        cdf = mdn.cdf(t.tensor(VALUES[:, 0]))
+        cdf.sum().backward()
+        results.append({"cdf": cdf, "log_prob": mdn.log_prob(t.tensor(VALUES[:, 1])),
+                        "mean": mdn.mean, "logits_grad": logits.grad, "loc_grad": loc.grad})
+    for name, expected in results[0].items():
+        np.testing.assert_allclose(results[1][name].detach().numpy(),
+                                   expected.detach().numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+
+
 @pytest.mark.parametrize("names", [["TanhTransform"], ["ExpTransform"], ["SigmoidTransform"],
                                    ["AffineTransform", "TanhTransform"]])
 def test_transformed_distribution_as_pytorch(torch, names):

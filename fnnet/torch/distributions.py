@@ -518,6 +518,14 @@ class MixtureSameFamily(Distribution):
         out: Tensor = (log_prob + weights).logsumexp(-1)
         return out
 
+    def cdf(self, value: Any) -> Tensor:
+        """The mixture weights' average of the components' cdfs at ``value``."""
+        value = _tensor(value).unsqueeze(-1 - self._event_ndims)
+        cdf = self.component_distribution.cdf(value)  # type: ignore[attr-defined]
+        out: Tensor = (cdf * self._pad(self.mixture_distribution.probs)).sum(
+            -1 - self._event_ndims)
+        return out
+
     def sample(self, sample_shape: Any = ()) -> Tensor:
         """A component drawn per sample, then a draw of that component."""
         shape = _shape(sample_shape)
