@@ -810,6 +810,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _resume_hint(args: argparse.Namespace) -> str:
+    """For an interrupted ``fnnet train`` with ``--checkpoint-dir``: what was kept, so
+    that its user knows whether the work since the run began is lost."""
+    folder = getattr(args, "checkpoint_dir", None)
+    if args.command != "train" or folder is None:
+        return ""
+    from fnnet.checkpoint import Checkpointer
+
+    try:
+        with Checkpointer(folder, read_only=True) as checkpoints:
+            step = checkpoints.latest_step()
+    except (OSError, ValueError):  # no folder yet, or one that cannot be read
+        step = None
+    if step is None:
+        return f"; no checkpoint was written in {folder}"
+    return (f"; the latest checkpoint in {folder} is of step {step}: the same command "
+            f"with --resume continues from it")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit status (0, 1 for a failed training run,
     2 for bad flags, data or files)."""
@@ -838,7 +857,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prog}: error: {user_words(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted{_resume_hint(args)}", file=sys.stderr)
         return 130  # as a shell reports a process ended by SIGINT
     return 0
 

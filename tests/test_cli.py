@@ -482,6 +482,32 @@ def test_profile_longer_than_the_run_is_warned_before_training(tmp_path, capsys,
                    "fnnet train: interrupted"]
 
 
+def test_an_interrupted_run_names_its_latest_checkpoint(tmp_path, capsys, monkeypatch):
+    """Ctrl-C exits with status 130 and says whether the work so far is kept: the
+    checkpoint --resume would continue from, or that there is none yet."""
+    ckpt = tmp_path / "ckpt"
+    argv = ["train", "--model", "logistic", "--epochs", "1", "--batch-size", "1000",
+            "--quiet", "--out", str(tmp_path / "out"), "--checkpoint-dir", str(ckpt)]
+    import fnnet.train
+
+    trained = fnnet.train.fit
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("fnnet.train.fit", interrupted)
+    code, _, err = run(argv, capsys)
+    assert (code, err[-1]) == (130, f"fnnet train: interrupted; no checkpoint was written "
+                                    f"in {ckpt}")
+    monkeypatch.setattr("fnnet.train.fit", trained)
+    assert run(argv, capsys)[0] == 0  # one step, checkpointed at the epoch's end
+    monkeypatch.setattr("fnnet.train.fit", interrupted)
+    code, _, err = run([*argv[:3], "--epochs", "3", *argv[5:], "--resume"], capsys)
+    assert (code, err[-1]) == (130, f"fnnet train: interrupted; the latest checkpoint in "
+                                    f"{ckpt} is of step 1: the same command with --resume "
+                                    "continues from it")
+
+
 def test_resuming_with_another_learning_rate_or_augmentation_is_warned(tmp_path, capsys):
     """Seed, batch size, model and optimizer must match to resume (fit checks them); the
     learning rate and augmentation may change, but the run then differs from the one
