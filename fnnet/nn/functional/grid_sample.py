@@ -128,7 +128,9 @@ def _gather(x: Array, yi: Array, xi: Array) -> Array:
     index = (jnp.clip(yi, 0, h - 1) * w + jnp.clip(xi, 0, w - 1)).reshape(n, 1, -1)
     values = jnp.take_along_axis(x.reshape(n, c, h * w),
                                  jnp.broadcast_to(index, (n, c, index.shape[-1])), axis=2)
-    return values.reshape(n, c, *yi.shape[1:]) * inside[:, None].astype(x.dtype)
+    # selected, not multiplied: a negative value times 0 would read -0.0, which PyTorch
+    # (skipping outside points) never gives
+    return jnp.where(inside[:, None], values.reshape(n, c, *yi.shape[1:]), 0)
 
 
 def sample_bilinear(x: Array, ix: Array, iy: Array) -> Array:
