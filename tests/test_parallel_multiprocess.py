@@ -80,9 +80,9 @@ def test_a_state_that_differs_across_processes_is_refused_at_start():
         assert "the values of state.params['fc']['bias'] on process 1 differ" in result.stdout
 
 
-def _fit_run(devices, seed=0):
+def _fit_run(devices, seed=0, logdir=None):
     """``fit`` of a small MLP on digits: one epoch, two steps a call, an odd-sized
-    evaluation; ``(history, params as a flat state dict)``."""
+    evaluation, its logs in ``logdir``; ``(history, params as a flat state dict)``."""
     from fnnet import data, models, optim
     from fnnet.nn.state_dict import state_dict
     from fnnet.parallel import gather
@@ -92,7 +92,7 @@ def _fit_run(devices, seed=0):
     state, history = fit(models.MLP((64, 16, 10)), optim.SGD(lr=0.1, momentum=0.9), (x, y),
                          eval_data=(x[:101], y[:101]), eval_batch_size=8, epochs=1,
                          batch_size=32, steps_per_call=2, seed=seed, devices=devices,
-                         progress=False)
+                         progress=False, logdir=logdir)
     return history, state_dict(gather(state.params))
 
 
@@ -110,6 +110,8 @@ def test_fit_on_two_processes_is_the_one_process_run(tmp_path):
                 for name in expected:
                     np.testing.assert_allclose(got[name], expected[name], rtol=1e-5,
                                                atol=1e-6, err_msg=f"{mode} {name}")
+        # the run's logs are process 0's: one event file, not one per process
+        assert len(list((tmp_path / f"{mode}logs").glob("events.out.tfevents.*"))) == 1
 
 
 def _fit_worker(mode: str, prefix: str) -> int:
@@ -118,7 +120,8 @@ def _fit_worker(mode: str, prefix: str) -> int:
     parallel.initialize()
     import jax
 
-    history, params = _fit_run(None if mode == "alike" else jax.device_count())
+    history, params = _fit_run(None if mode == "alike" else jax.device_count(),
+                               logdir=f"{prefix}logs")
     me = jax.process_index()
     np.savez(f"{prefix}{me}.npz", **params)
     np.save(f"{prefix}{me}.history.npy", np.array(history, dtype=object))

@@ -273,7 +273,8 @@ def fit(
         logdir: a folder to write TensorBoard event files (every step's loss and
             accuracy, the learning rate, step time and throughput, each epoch's
             history and parameter histograms) and ``history.json`` in (adds
-            :func:`~fnnet.train.callbacks.run_writers`' two callbacks).
+            :func:`~fnnet.train.callbacks.run_writers`' two callbacks; with several
+            processes, on process 0 only).
         profile: trace this many steady-state steps with ``jax.profiler`` into
             ``logdir`` (see :class:`fnnet.train.profile.StepProfiler`); needs ``logdir``.
         log_lr: the learning rate reported to the callbacks as ``lr``: the float or
@@ -407,7 +408,9 @@ def fit(
                    host_step + (epochs - position.epoch) * steps_per_epoch - position.batch)
     timer = PhaseTimer()
     bar = ProgressBar(progress, epochs=epochs, total=total_steps, initial=host_step)
-    if logdir is not None:
+    if logdir is not None and jax.process_index() == 0:
+        # process 0 writes the run's logs, as it writes its checkpoints: the metrics are
+        # every process's alike, and one run's folder would hold a copy of each
         callbacks += run_writers(logdir)
     reporter = Reporter(callbacks, bar, timer, log_lr)
     profiler = (StepProfiler(logdir, profile, host_step, total_steps)
