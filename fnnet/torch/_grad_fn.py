@@ -66,6 +66,11 @@ _NAMES = {
     "cosine_similarity": "SumBackward1", "pairwise_distance": "NormBackward1",
     "_norm": "LinalgVectorNormBackward0", "_vector_norm": "LinalgVectorNormBackward0",
     "_huber": "HuberLossBackward0", "_outer": "MulBackward0", "_narrow": "SliceBackward0",
+    "_layer_norm": "NativeLayerNormBackward0", "_group_norm": "NativeGroupNormBackward0",
+    "GroupNorm": "NativeGroupNormBackward0", "batch_norm": "NativeBatchNormBackward0",
+    "arctan2": "Atan2Backward0", "arcsin": "AsinBackward0", "arctan": "AtanBackward0",
+    "logsigmoid": "LogSigmoidBackward0", "_median_all": "MedianBackward0",
+    "softsign": "DivBackward0",
 }
 
 

@@ -27,8 +27,13 @@ from fnnet.torch._grad_fn import _named, _op_name, written_from
 from fnnet.torch._recorder import Recorder
 from fnnet.torch._tape import CONST, Node, Overwritten, Tape, kind_of, slot_of, version_of
 
-#: a saved value: its slot and its output number (-1 for a saved input)
+#: a saved value: its slot and its output number (-1 for a saved input, TRANSPOSED for one
+#: that PyTorch saves as its transpose)
 Saved = tuple[int, int]
+#: "output numbers" of inputs that PyTorch's node saves as views of its own making, which
+#: the error shows: ``w.t()`` (a linear layer's weight), an RNN or GRU's sequence as rows
+#: ``[T * B, I]`` and an LSTM's as time-major ``[T, B, I]`` (see :func:`_sequence`)
+TRANSPOSED, ROWS, TIME_MAJOR = -2, -3, -4
 Rule = Callable[[Node], Iterator[Saved]]
 
 #: saved-slot sets a recorder keeps (``Recorder.saved``) are emptied past this many
@@ -52,20 +57,107 @@ def _inputs(*positions: int) -> Rule:
     return rule
 
 
+def _linear(node: Node) -> Iterator[Saved]:
+    """A linear layer ``x @ w.t() + b``: PyTorch's ``addmm`` saves ``x`` where the weight
+    requires grad and the view ``w.t()`` where ``x`` does."""
+    for slot, output in _product(node):
+        yield slot, TRANSPOSED if slot == slot_of(node.inputs[1]) else output
+
+
 def _self_and_result(node: Node) -> Iterator[Saved]:
     yield from _inputs(0)(node)
     yield node.first, 0
 
 
-def _product(node: Node) -> Iterator[Saved]:
-    """``a * b``, ``a @ b``, a linear or convolution layer: each of the first two inputs
-    is saved where the other one requires grad (its gradient needs it)."""
-    a, b = node.inputs[0], node.inputs[1] if len(node.inputs) > 1 else -1
-    if a >= 0 and b >= 0:
-        if kind_of(b) != CONST:
-            yield slot_of(a), -1
-        if kind_of(a) != CONST:
-            yield slot_of(b), -1
+def _product_of(i: int, j: int) -> Rule:
+    """The rule of a node multiplying its inputs ``i`` and ``j`` (``a * b``, ``a @ b``, a
+    linear layer): each is saved where the other one requires grad (its gradient needs
+    it)."""
+    def rule(node: Node) -> Iterator[Saved]:
+        a = node.inputs[i] if len(node.inputs) > i else -1
+        b = node.inputs[j] if len(node.inputs) > j else -1
+        if a >= 0 and b >= 0:
+            if kind_of(b) != CONST:
+                yield slot_of(a), -1
+            if kind_of(a) != CONST:
+                yield slot_of(b), -1
+    return rule
+
+
+_product = _product_of(0, 1)
+
+
+def _kl_div(node: Node) -> Iterator[Saved]:
+    """``kl_div(input, target)``: the target always, the input where the target requires
+    grad."""
+    x, t = node.inputs[0], node.inputs[1]
+    if t >= 0:
+        yield slot_of(t), -1
+        if x >= 0 and kind_of(t) != CONST:
+            yield slot_of(x), -1
+
+
+def _own_inputs(node: Node) -> Iterator[Saved]:
+    """Each input saved where it requires grad itself (``cosine_similarity``)."""
+    for r in node.inputs:
+        if r >= 0 and kind_of(r) != CONST:
+            yield slot_of(r), -1
+
+
+def _recurrent(node: Node) -> Iterator[Saved]:
+    """An ``nn.RNN`` or ``nn.GRU`` layer (inputs: the sequence, ``h0``, ``c0``, then the
+    parameters named in its spec): PyTorch's cell multiplies the sequence, keeping it,
+    and each weight (as its transpose) whose other operand requires grad: every
+    ``weight_hh`` (the hidden state always does) and the first layer's ``weight_ih`` only
+    where the sequence does."""
+    x = node.inputs[0]
+    if x >= 0:
+        yield slot_of(x), ROWS
+    for name, r in zip(node.static[0][1], node.inputs[3:], strict=False):
+        if r < 0 or not name.startswith("weight"):
+            continue
+        if name.startswith("weight_ih_l0") and (x < 0 or kind_of(x) == CONST):
+            continue
+        yield slot_of(r), TRANSPOSED
+
+
+def _lstm(node: Node) -> Iterator[Saved]:
+    """An ``nn.LSTM`` layer: PyTorch's fused CPU kernel keeps all its inputs (the
+    sequence time-major) and its output."""
+    for i, r in enumerate(node.inputs):
+        if r >= 0:
+            yield slot_of(r), TIME_MAJOR if i == 0 else -1
+    yield node.first, 0
+
+
+def _sequence(tp: Tape, node: Node, slot: int, output: int) -> tuple[int, ...] | None:
+    """The shape PyTorch's recurrent layer ``node`` shows its saved sequence ``slot`` with
+    (``output``: :data:`ROWS` or :data:`TIME_MAJOR`), or None where it saves a copy, which
+    no write to the sequence reaches: it makes the sequence time-major and contiguous, a
+    view unless a batch-first ``[B, T, I]`` has B and T above 1."""
+    shape = tuple(tp.avals[slot][0])
+    if len(shape) == 2:  # unbatched [T, I]: a view [T, 1, I]
+        time_major = (shape[0], 1, shape[1])
+    elif node.static[0][0].batch_first:
+        if shape[0] > 1 and shape[1] > 1:
+            return None
+        time_major = (shape[1], shape[0], shape[2])
+    else:
+        time_major = shape
+    if output == ROWS:
+        return (time_major[0] * time_major[1], time_major[2])
+    return time_major
+
+
+def _batch_norm(node: Node) -> Iterator[Saved]:
+    """A BatchNorm module (inputs: ``x``, its parameters, then its buffers, by the names
+    in its spec): PyTorch keeps the input, the weight and the running statistics, not
+    the bias."""
+    spec = node.static[0]
+    names = ("input", *spec[1], *spec[2])
+    for name, r in zip(names, node.inputs, strict=False):
+        if r >= 0 and name in ("input", "weight", "running_mean", "running_var"):
+            yield slot_of(r), -1
 
 
 def _divide(node: Node) -> Iterator[Saved]:
@@ -88,27 +180,39 @@ def _power(node: Node) -> Iterator[Saved]:
     yield node.first, 0
 
 
-#: fnnet's op (or layer) name -> what PyTorch's node for it saves
+#: fnnet's op (or layer) name -> what PyTorch's node for it saves (found by changing each
+#: input and the output of PyTorch's op in place and running its backward)
 RULES: dict[str, Rule] = {
     **dict.fromkeys(("exp", "sqrt", "tanh", "sigmoid", "relu", "_softmax", "_log_softmax",
                      "rsqrt", "reciprocal", "tan", "Softmax", "LogSoftmax", "Sigmoid",
-                     "Tanh", "ReLU"), _result),
+                     "Tanh", "ReLU", "exp2", "expm1"), _result),
     **dict.fromkeys(("log", "sin", "cos", "_abs", "_pow_scalar", "gelu", "leaky_relu",
                      "silu", "elu", "celu", "selu", "hardtanh", "relu6", "softplus", "erf",
-                     "log1p", "CELU", "SELU",
+                     "log1p", "CELU", "SELU", "log2", "log10", "arcsin", "arctan", "sinh",
+                     "cosh", "erfinv", "_logit", "logsigmoid", "hardsigmoid", "hardswish",
+                     "mish", "softsign", "prelu", "_var", "apply_cell",
                      "avg_pool2d", "max_pool2d", "GELU", "LeakyReLU", "SiLU", "ELU",
-                     "AvgPool2d", "MaxPool2d", "BatchNorm1d", "BatchNorm2d",
-                     "BatchNorm3d"), _inputs(0)),
-    **dict.fromkeys(("multiply", "matmul", "Linear", "linear", "Conv1d", "Conv2d", "Conv3d",
-                     "conv1d", "conv2d", "conv3d", "_outer"), _product),
+                     "AvgPool2d", "MaxPool2d"), _inputs(0)),
+    **dict.fromkeys(("multiply", "matmul", "_outer", "_bmm", "dot"), _product),
+    "_kl_div": _kl_div,
+    "Linear": _linear, "linear": _linear,
+    **dict.fromkeys(("Conv1d", "Conv2d", "Conv3d", "conv1d", "conv2d", "conv3d",
+                     "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+                     "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "_gather",
+                     "_group_norm", "GroupNorm"), _inputs(0, 1)),
+    **dict.fromkeys(("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"), _batch_norm),
+    **dict.fromkeys(("_rpow_scalar", "_max", "_min", "_norm", "_vector_norm", "_std",
+                     "_cumprod", "_prod", "_logsumexp", "_amax", "_amin", "_median_all"),
+                    _self_and_result),
     "true_divide": _divide,
-    "_rpow_scalar": _self_and_result, "_max": _self_and_result, "_min": _self_and_result,
-    "_norm": _self_and_result, "_vector_norm": _self_and_result,
-    "power": _power,
-    "_clamp": _all_inputs, "_mse": _all_inputs, "_smooth_l1": _all_inputs,
-    "_bce_logits": _all_inputs, "_huber": _all_inputs, "_nll": _all_inputs,
-    "LayerNorm": _inputs(0, 1, 2),
+    "power": _power, "cdist": _power,
+    **dict.fromkeys(("_clamp", "_mse", "_smooth_l1", "_bce_logits", "_huber", "_nll",
+                     "_bce", "maximum", "minimum", "arctan2"), _all_inputs),
+    "LayerNorm": _inputs(0, 1, 2), "_layer_norm": _inputs(0, 1, 2),
+    "batch_norm": _inputs(0, 1, 2, 3),
     "_ce": _inputs(1), "_masked_fill": _inputs(1), "Embedding": _inputs(0),
+    "_index_select": _inputs(1), "_addcmul": _product_of(1, 2),
+    "cosine_similarity": _own_inputs, "RNN": _recurrent, "GRU": _recurrent, "LSTM": _lstm,
 }
 
 
@@ -138,20 +242,23 @@ RESULT_IN_PLACE = frozenset(("leaky_relu", "LeakyReLU", "elu", "ELU", "celu", "C
                              "selu", "SELU"))
 
 
-def _saved_by(node: Node) -> Iterator[Saved]:
+def _saved_by(tp: Tape, node: Node) -> Iterator[Saved]:
     name = _op_name(node) if node.op is not None else None
     rule = RULES.get(name) if name is not None else None
     if rule is None:
         return iter(())
     if name in RESULT_IN_PLACE:  # the result counts only where the op wrote in place
         return itertools.chain(rule(node), _result(node))
+    if name in ("RNN", "GRU", "LSTM"):
+        return ((slot, output) for slot, output in rule(node)
+                if output not in (ROWS, TIME_MAJOR) or _sequence(tp, node, slot, output))
     return rule(node)
 
 
 def saved_slots(tp: Tape, nodes: list[int]) -> frozenset[int]:
     """The slots that the nodes ``nodes`` of ``tp`` save for backward, and those that the
     views among them view."""
-    return frozenset(base for n in nodes for slot, _ in _saved_by(tp.nodes[n])
+    return frozenset(base for n in nodes for slot, _ in _saved_by(tp, tp.nodes[n])
                      for base in _bases(tp, slot))
 
 
@@ -177,7 +284,7 @@ def check(tp: Tape, loss_ref: int, region: Callable[[Tape, int], tuple[list[int]
     for n in reversed(nodes):  # the order PyTorch's backward runs the nodes in
         node = tp.nodes[n]
         in_place = False
-        for slot, output in _saved_by(node):
+        for slot, output in _saved_by(tp, node):
             mark = tp.overwritten.get(slot)
             if output < 0 and mark is not None and _writes(tp, n, mark[3]):
                 in_place = True
@@ -217,15 +324,29 @@ def _message(tp: Tape, n: int, slot: int, output: int, mark: Overwritten,
     place, PyTorch's second form of the node)."""
     cell, counter, version, _ = mark
     shape, kind, _ = tp.avals[slot]
+    if output == TRANSPOSED:
+        shape, viewed = shape[::-1], True
+    elif output in (ROWS, TIME_MAJOR):
+        # a view, but for a batched LSTM's sequence-first input
+        viewed = output == ROWS or len(shape) == 2 or tp.nodes[n].static[0][0].batch_first
+        shape = _sequence(tp, tp.nodes[n], slot, output)
+    elif output == 0 and _op_name(tp.nodes[n]) == "LSTM":  # its kernel's output, time-major
+        if len(shape) == 2:
+            shape = (shape[0], 1, shape[1])
+        elif tp.nodes[n].static[0][0].batch_first:
+            shape = (shape[1], shape[0], shape[2])
     name = _dtypes.SCALAR_NAMES.get(_dtypes.from_np(kind).name)
     described = f"[torch.{name}Tensor [{', '.join(map(str, shape))}]]"
     which = ""
     if viewed:  # PyTorch's view written through its base has a grad_fn made anew
-        if tp.nodes[_producer(tp, slot)].rg and kind.kind in "fc":
+        if (tp.nodes[_producer(tp, slot)].rg or output < -1 and any(
+                r >= 0 and slot_of(r) == slot and kind_of(r) != CONST
+                for r in tp.nodes[n].inputs)) and kind.kind in "fc":
             which = ", which is output 0 of AsStrided,"
     elif output >= 0:  # a saved output names its own node, where it has a gradient
         if tp.nodes[n].rg and kind.kind in "fc":
-            name = _named(tp, n).name()
+            name = "MkldnnRnnLayerBackward0" if _op_name(tp.nodes[n]) == "LSTM" else \
+                _named(tp, n).name()
             if in_place and name.endswith("Backward0"):  # LeakyReluBackward1, EluBackward1
                 name = name[:-1] + "1"
             which = f", which is output {output} of {_short(name)},"
