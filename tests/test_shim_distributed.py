@@ -548,7 +548,7 @@ def test_an_uncaught_exceptions_report_carries_the_rank_as_pytorchs(monkeypatch,
         sys.stderr.flush()
 
     monkeypatch.setattr(sys, "excepthook", ends_the_process)
-    _group._prefix_tracebacks(1)
+    _group._prefix_tracebacks(1, end=False)
     sys.excepthook(ValueError, ValueError("bad"), None)
     assert capsys.readouterr().err == ('[rank1]: Traceback (most recent call last):\n'
                                        '[rank1]:   File "x.py"\n\n[rank1]: ValueError: bad\n')

@@ -674,6 +674,133 @@ def test_an_exception_in_one_process_stops_the_run_and_is_named():
     assert time.monotonic() - start < 120  # no wait for JAX's shutdown or a timeout
 
 
+def _import(library: str):
+    """``(torch, torch.distributed, torch.nn)`` of PyTorch or of fnnet.torch."""
+    if library == "torch":
+        import torch
+        import torch.distributed as dist
+        import torch.nn as nn
+    else:
+        import fnnet.torch as torch
+        import fnnet.torch.distributed as dist
+        import fnnet.torch.nn as nn
+    return torch, dist, nn
+
+
+def _late_worker(out: pathlib.Path, library: str, what: str) -> int:
+    """Rank 1 stops calling collectives (it sleeps until the launcher stops it) after a
+    first one, or a first DDP step (``what``); rank 0's next one must raise within
+    init_process_group's timeout. Rank 0 saves what it raised, and fnnet's what a later
+    collective raises, then fails."""
+    import datetime
+    import json
+
+    torch, dist, nn = _import(library)
+    dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=3))
+    rank = dist.get_rank()
+    ddp = nn.parallel.DistributedDataParallel(nn.Linear(3, 1))
+
+    def step():
+        if what == "collective":
+            dist.all_reduce(torch.ones(2))
+        else:
+            ddp(torch.ones(4, 3)).sum().backward()
+            ddp.module.weight.grad.numpy()  # the step has run
+
+    step()
+    if rank == 1:
+        time.sleep(TIMEOUT)
+        return 0
+    got = {}
+    start = time.monotonic()
+    try:
+        step()
+    except Exception as error:  # noqa: BLE001 - its type is what the test compares
+        got["raised"] = [type(error).__name__, str(error), time.monotonic() - start]
+    if library == "fnnet":
+        try:
+            dist.barrier()
+        except RuntimeError as error:
+            got["later"] = str(error)
+    (out / f"{library}_{what}.json").write_text(json.dumps(got))
+    return 1
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.parametrize("what", ["collective", "step"])
+def test_a_rank_that_stops_calling_collectives_times_the_others_out_as_pytorchs(
+        torch, tmp_path, what):
+    # PyTorch's gloo raises RuntimeError('[.../unbound_buffer.cc:78] Timed out waiting
+    # 3000ms for recv operation to complete') after init_process_group's timeout; in
+    # fnnet.torch the wait for the others had no limit
+    import json
+
+    for library, launcher, extra in (
+            ("fnnet", "fnnet.torch.distributed.run", ("--cpu-devices-per-process", "1")),
+            ("torch", "torch.distributed.run", ())):
+        result = _launch("late", str(tmp_path), library, what, launcher=launcher,
+                         extra=extra)
+        assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-4000:]
+    expected = json.loads((tmp_path / f"torch_{what}.json").read_text())
+    got = json.loads((tmp_path / f"fnnet_{what}.json").read_text())
+    for raised in (expected["raised"], got["raised"]):
+        assert raised[0] == "RuntimeError"
+        assert "Timed out waiting 3000ms for " in raised[1], raised[1]
+        assert 3 <= raised[2] < 60
+    # the collectives are out of step now: the next one raises at once, naming why
+    assert got["later"].startswith("barrier: the collectives of this process stopped at "
+                                   "an earlier failure (Timed out waiting 3000ms"), got
+
+
+def _crash_worker(library: str, rank: int, port: str) -> int:
+    """Started without a launcher, with the rank as an argument (as the tutorials'
+    mp.spawn does): rank 1 raises after a first collective; rank 0 prints what its
+    next collective raises, and fails."""
+    import datetime
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
+    torch, dist, _ = _import(library)
+    dist.init_process_group("gloo", rank=rank, world_size=WORLD,
+                            timeout=datetime.timedelta(seconds=TIMEOUT))
+    t = torch.ones(2)
+    dist.all_reduce(t)
+    if rank == 1:
+        raise ValueError("a bug in rank 1")
+    try:
+        dist.all_reduce(t)
+    except Exception as error:  # noqa: BLE001 - its type is what the test compares
+        print(f"raised {type(error).__name__}: {error}", flush=True)
+    return 1
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_a_rank_that_crashes_fails_the_others_collectives_at_once_as_pytorchs(torch):
+    # without a launcher to stop them: the crashed rank ends with status 1 at once
+    # (JAX's shutdown at exit waited for the others, which waited for it), and the
+    # others' collective raises PyTorch's RuntimeError instead of JAX's ValueError
+    from fnnet.parallel.launch import _kill, free_port
+
+    for library in ("fnnet", "torch"):
+        port = str(free_port())
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_PORT")}
+        procs = [subprocess.Popen([sys.executable, __file__, "crash", library, str(rank),
+                                   port], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, env=env, cwd=ROOT, start_new_session=True)
+                 for rank in range(WORLD)]
+        try:
+            outputs = [p.communicate(timeout=TIMEOUT) for p in procs]
+        finally:
+            for p in procs:
+                _kill(p)
+        assert [p.returncode for p in procs] == [1, 1], outputs
+        assert "[rank1]: ValueError: a bug in rank 1" in outputs[1][1], outputs[1]
+        assert "raised RuntimeError: " in outputs[0][0], outputs[0]
+        assert "by peer" in outputs[0][0], outputs[0]  # closed, or reset, by rank 1
+
+
 def _exit_now(code: int) -> None:
     """Ends a PyTorch worker whose results are saved without the interpreter's teardown,
     where PyTorch's gloo backend now and then aborts the process (SIGABRT) after its
@@ -707,5 +834,16 @@ if __name__ == "__main__":
         sys.exit(_hang_worker())
     if mode == "fail":
         sys.exit(_fail_worker())
+    if mode == "late":
+        code = _late_worker(pathlib.Path(rest[0]), rest[1], rest[2])
+        if rest[1] == "torch":
+            _exit_now(code)
+        sys.exit(code)
+    if mode == "crash":
+        code = _crash_worker(rest[0], int(rest[1]), rest[2])
+        if rest[0] == "torch":
+            _exit_now(code)
+        sys.exit(code)
     sys.exit(f"usage: {sys.argv[0]} run OUT | torch OUT | buffers OUT fnnet|torch | "
-             "groups OUT | unused OUT fnnet|torch | diverge | hang | fail")
+             "groups OUT | unused OUT fnnet|torch | diverge | hang | fail | "
+             "late OUT fnnet|torch collective|step | crash fnnet|torch RANK PORT")

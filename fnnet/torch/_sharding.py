@@ -32,6 +32,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from fnnet.parallel.inflight import serialized
 from fnnet.parallel.mesh import replicated
+from fnnet.torch import _waiting
 
 
 def shard_batch(x: Any, sharding: NamedSharding) -> Any:
@@ -235,8 +236,8 @@ def from_first(x: Any, mesh: Mesh) -> Any:
 
 def compile_per_process(run: Callable[..., list[Any]], mesh: Mesh,
                         donate: tuple[int, ...] = (),
-                        compiler_options: dict[str, Any] | None = None
-                        ) -> Callable[..., list[Any]]:
+                        compiler_options: dict[str, Any] | None = None,
+                        what: str = "a step's collectives") -> Callable[..., list[Any]]:
     """``run`` jitted as every process's own step; the collectives in it span processes.
 
     ``run`` is mapped with ``shard_map`` over ``mesh`` (:func:`process_mesh`) with
@@ -266,8 +267,13 @@ def compile_per_process(run: Callable[..., list[Any]], mesh: Mesh,
             return value  # a Python scalar
         return jax.make_array_from_single_device_arrays(value.shape, whole, [value])
 
+    alone = mesh.devices.size == 1
+    settle = local.platform == "cpu"
+
     def call(*sources: Any) -> list[Any]:
-        outputs = compiled(*map(place, sources))
+        placed = tuple(map(place, sources))
+        outputs = compiled(*placed) if alone else \
+            _waiting.run(compiled, placed, what, settle)
         return [o.addressable_data(0) if isinstance(o, jax.Array) else o for o in outputs]
 
     return call

@@ -53,7 +53,7 @@ def _reduce(x: Any, op: ReduceOp) -> Any:
 
 def _programs(kind: str, op: Any) -> Callable[[Any], Any]:
     """The per-process function of one collective (``x`` is this process's value)."""
-    if kind == "all_reduce":
+    if kind in ("all_reduce", "barrier"):  # a barrier's own program names it in errors
         return lambda x: _reduce(x, op)
     if kind == "broadcast":  # op is the source rank
         return lambda x: lax.psum(jnp.where(lax.axis_index(AXIS) == op, x,
@@ -78,7 +78,7 @@ def _run(world: ProcessGroup, kind: str, op: Any, value: Any) -> Any:
     program = world.programs.get(key)
     if program is None:
         fn = _programs(kind, op)
-        program = _sharding.compile_per_process(lambda x: [fn(x)], world.mesh)
+        program = _sharding.compile_per_process(lambda x: [fn(x)], world.mesh, what=kind)
         world.programs[key] = program
     return program(value)[0]
 
@@ -477,7 +477,7 @@ def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -
     """Returns once every process has reached it. PyTorch: ``torch.distributed.barrier``."""
     del device_ids
     world = default_group(group, "barrier")
-    _run(world, "all_reduce", ReduceOp.SUM, jnp.zeros((), jnp.int32)).block_until_ready()
+    _run(world, "barrier", ReduceOp.SUM, jnp.zeros((), jnp.int32)).block_until_ready()
     return _done(async_op)
 
 

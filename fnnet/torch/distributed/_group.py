@@ -24,7 +24,7 @@ from typing import Any
 import jax
 from jax.sharding import Mesh
 
-from fnnet.torch import _sharding
+from fnnet.torch import _sharding, _waiting
 
 _BACKENDS = ("gloo", "nccl")
 
@@ -255,15 +255,20 @@ def _coordinator(init_method: str | None, needed: bool) -> str | None:
                               "'tcp://host:port'")
 
 
-def _timeout_seconds(timeout: Any) -> int:
+#: PyTorch's default timeout of gloo's collectives (``default_pg_timeout``), in seconds
+_DEFAULT_TIMEOUT = 1800.0
+
+
+def _timeout_seconds(timeout: Any) -> float | None:
+    """``timeout`` in seconds (None where it is None)."""
     if timeout is None:
-        return 300
-    if isinstance(timeout, datetime.timedelta):
-        return max(1, int(timeout.total_seconds()))
+        return None
+    if isinstance(timeout, datetime.timedelta) and timeout.total_seconds() > 0:
+        return timeout.total_seconds()
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
-        return max(1, int(timeout))
-    raise TypeError(f"init_process_group: timeout must be a datetime.timedelta, got "
-                    f"{type(timeout).__name__} {timeout!r}")
+        return float(timeout)
+    raise TypeError(f"init_process_group: timeout must be a datetime.timedelta (positive), "
+                    f"got {type(timeout).__name__} {timeout!r}")
 
 
 def init_process_group(backend: str | None = None, init_method: str | None = None,
@@ -278,7 +283,10 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             NCCL on GPUs, ICI on TPUs). None means ``"gloo"`` on CPUs, else ``"nccl"``.
         init_method: ``"env://"`` (default: ``MASTER_ADDR``, ``MASTER_PORT``) or
             ``"tcp://host:port"``: where rank 0 serves JAX's coordinator.
-        timeout: how long to wait for every process to join (a ``timedelta``).
+        timeout: how long to wait for every process to join, and how long a
+            collective (or DistributedDataParallel's step) waits for the other
+            processes before it raises ``RuntimeError`` (a ``timedelta``; default 30
+            minutes, as PyTorch's gloo; joining waits 5 minutes by default).
         world_size: the number of processes (default ``WORLD_SIZE``).
         rank: this process's rank (default ``RANK``).
         store: not supported (must be None).
@@ -334,7 +342,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     elif size is not None:
         try:
             started = initialize(coordinator, size, index, local_device_ids=local_devices,
-                                 initialization_timeout=seconds)
+                                 initialization_timeout=max(1, round(seconds or 300)))
         except RuntimeError as error:
             raise _start_error(error, coordinator, index) from error
     else:
@@ -342,8 +350,9 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     if name is None:
         name = "gloo" if jax.devices()[0].platform == "cpu" else "nccl"
     world = ProcessGroup(name, started)
+    _waiting.set_timeout(_DEFAULT_TIMEOUT if seconds is None else seconds)
     _set_default(world)
-    _prefix_tracebacks(index or 0)
+    _prefix_tracebacks(index or 0, end=started)
     from fnnet.torch.distributed._collectives import connect_quietly
 
     connect_quietly(world)  # without gloo's line on standard output
@@ -418,9 +427,12 @@ class _RankLines(io.TextIOBase):
         self._out.flush()
 
 
-def _prefix_tracebacks(rank: int) -> None:
+def _prefix_tracebacks(rank: int, end: bool) -> None:
     """Writes each line of an uncaught exception's report with the rank in front
-    (``[rank1]: Traceback ...``), as PyTorch's ``init_process_group`` does."""
+    (``[rank1]: Traceback ...``), as PyTorch's ``init_process_group`` does; ``end``:
+    then ends the process with status 1 at once, as a crashed PyTorch rank does, so
+    that the others' collectives fail now (JAX's orderly shutdown at exit would wait
+    for them while they wait for this one)."""
     previous = sys.excepthook
 
     def hook(*args: Any) -> None:
@@ -431,6 +443,9 @@ def _prefix_tracebacks(rank: int) -> None:
         finally:
             sys.stderr.flush()
             sys.stderr = real
+        if end:
+            sys.stdout.flush()
+            os._exit(1)
 
     sys.excepthook = hook
 

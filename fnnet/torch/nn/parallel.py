@@ -283,7 +283,8 @@ class DistributedDataParallel(Module):
             return
         mesh = self._mesh
         copied = _sharding.compile_per_process(
-            lambda *xs: [_sharding.from_first(x, mesh) for x in xs], mesh)(
+            lambda *xs: [_sharding.from_first(x, mesh) for x in xs], mesh,
+            what="DistributedDataParallel's copy of rank 0's parameters")(
                 *(t._value() for t in tensors))
         for tensor, value in zip(tensors, copied, strict=True):
             cell = tensor._cell

@@ -1,0 +1,157 @@
+"""Cross-process programs that give up after the process group's timeout.
+
+A program whose collectives span processes (``torch.distributed``'s collectives,
+DistributedDataParallel's step) blocks in JAX's runtime until every process has joined
+it: a rank that has stopped, hangs, or runs other collectives would hold the others
+forever. PyTorch's ``init_process_group(timeout=...)`` bounds that wait, and its gloo
+backend raises ``RuntimeError`` (``Timed out waiting 8000ms for recv operation to
+complete``, or ``Connection closed by peer`` where a rank crashed). So such a program
+runs on one worker thread here while the caller waits at most the timeout; the clock
+starts again after each trace or compilation of this process, so only the wait for the
+other processes counts. After a failure JAX's collectives are out of step (the stuck
+program still waits in the worker), so every later one raises at once, and the
+process ends at exit with status 1 without waiting for the others.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+
+#: words of a program's error (JAX's, from gloo or the coordinator) that mean that a
+#: process was lost
+_LOST = ("Gloo", "Connection closed", "connection closed", "coordination service",
+         "Socket closed", "Connection reset")
+
+
+class Limit:
+    """The process's collective timeout, and the failure that broke its collectives.
+
+    Attributes:
+        seconds: the longest wait, in seconds, for the other processes (None: no limit,
+            the programs run on the calling thread).
+        failed: the message of the first timeout or lost connection, or None.
+        clock: ``time.monotonic()`` at the end of the worker's last trace or
+            compilation (the wait for the other processes starts there).
+    """
+
+    seconds: float | None = None
+    failed: str | None = None
+    clock = 0.0
+
+
+class _Job:
+    __slots__ = ("args", "call", "context", "done", "error", "result", "settle")
+
+    def __init__(self, call: Callable[..., Any], args: tuple[Any, ...], settle: bool) -> None:
+        self.call, self.args, self.settle = call, args, settle
+        self.context = contextvars.copy_context()  # autocast and the recorder, as the caller's
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class _Worker:
+    """The one daemon thread that runs the programs, started at the first one."""
+
+    jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+    thread: threading.Thread | None = None
+
+
+def _serve() -> None:
+    while True:
+        job = _Worker.jobs.get()
+        try:
+            job.result = job.context.run(job.call, *job.args)
+            if job.settle:
+                jax.block_until_ready(job.result)
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting caller
+            job.error = error
+        job.done.set()
+        del job
+
+
+def _progress(event: str, *args: Any, **kwargs: Any) -> None:
+    """A JAX trace, lowering or compilation ended: on the worker, the clock restarts."""
+    del event, args, kwargs
+    if threading.current_thread() is _Worker.thread:
+        Limit.clock = time.monotonic()
+
+
+def _start() -> None:
+    jax.monitoring.register_event_duration_secs_listener(_progress)
+    _Worker.thread = threading.Thread(target=_serve, name="fnnet-collectives", daemon=True)
+    _Worker.thread.start()
+
+
+def set_timeout(seconds: float | None) -> None:
+    """Sets the limit of every later cross-process program (None: no limit) and forgets
+    an earlier failure (a new process group)."""
+    Limit.seconds, Limit.failed = seconds, None
+
+
+def _broken(message: str) -> RuntimeError:
+    """Records the first failure, makes this process end without waiting for the others
+    at exit, and returns the error to raise."""
+    if Limit.failed is None:
+        Limit.failed = message
+        atexit.register(_end_now)
+    return RuntimeError(message)
+
+
+def _end_now() -> None:
+    """The first exit handler to run (registered after JAX's): ends the process with
+    status 1, the run having failed, before JAX's shutdown waits for processes that
+    wait for this one."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1)
+
+
+def run(call: Callable[..., Any], args: tuple[Any, ...], what: str, settle: bool) -> Any:
+    """``call(*args)``, a program whose collectives span processes, waited for at most
+    :attr:`Limit.seconds` beyond this process's own tracing and compilation; ``settle``:
+    until its results are computed too (on CPUs, where PyTorch's gloo collectives
+    complete before they return; JAX may return before, and a read of the result would
+    then wait without limit).
+
+    Raises:
+        RuntimeError: the wait timed out (PyTorch's gloo words: ``Timed out waiting
+            {ms}ms for ...``), a process was lost, or an earlier one of these broke
+            the collectives.
+    """
+    seconds = Limit.seconds
+    if Limit.failed is not None:
+        raise RuntimeError(f"{what}: the collectives of this process stopped at an earlier "
+                           f"failure ({Limit.failed}); end the run and start it again")
+    if seconds is None or threading.current_thread() is _Worker.thread:
+        return call(*args)  # no limit, or a program started by one that runs (waited for)
+    if _Worker.thread is None:
+        _start()
+    job = _Job(call, args, settle)
+    Limit.clock = time.monotonic()
+    _Worker.jobs.put(job)
+    while not job.done.wait(min(1.0, max(0.0, Limit.clock + seconds - time.monotonic()))):
+        if time.monotonic() >= Limit.clock + seconds:
+            raise _broken(
+                f"Timed out waiting {round(seconds * 1000)}ms for {what} to complete: "
+                "another rank has not reached it (it stopped, hangs, or runs other "
+                "collectives); init_process_group(timeout=...) sets the limit")
+    if job.error is not None:
+        error = job.error
+        job.error = None
+        if isinstance(error, (ValueError, RuntimeError)) and \
+                any(word in str(error) for word in _LOST):
+            raise _broken(f"{what} failed: {error}. This is typically caused by another "
+                          "rank crashing; check its output") from None
+        raise error
+    return job.result
