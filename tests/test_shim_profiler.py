@@ -598,9 +598,11 @@ def test_chrome_trace_header_has_pytorchs_fields(torch, tmp_path):
 
     headers = []
     for module in (torch, ft):
-        for record_shapes in (False, True):
+        for options in (False, True):  # the header names those set
             before = time.time_ns()
-            with module.profiler.profile(record_shapes=record_shapes) as prof:
+            with module.profiler.profile(record_shapes=options, with_stack=options,
+                                         profile_memory=options, with_flops=options,
+                                         with_modules=options) as prof:
                 module.ones(3).sum().item()
             prof.export_chrome_trace(str(tmp_path / "trace.json"))
             trace = json.loads((tmp_path / "trace.json").read_text())

@@ -100,6 +100,9 @@ _CLEARS_EVENTS = ("Warning: Profiler clears events at the end of each cycle. Onl
                   "from the current cycle will be reported. To keep events across cycles, "
                   "set acc_events=True.")
 _WARNED: set[str] = set()
+#: the options a Chrome trace's header names (as 1) where the profiler was given them
+_HEADER_OPTIONS = ("with_stack", "profile_memory", "record_shapes", "with_modules",
+                   "with_flops")
 #: the metrics export_stacks takes, as PyTorch's
 _STACK_METRICS = ("self_cpu_time_total", "self_cuda_time_total", "self_xpu_time_total",
                   "self_privateuse1_time_total")
@@ -716,12 +719,12 @@ class profile:  # noqa: N801 - PyTorch's name
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"export_chrome_trace: path must be a file path, got {path!r}")
         target = pathlib.Path(path)
-        # PyTorch's header: the host, record_shapes where set, and the wall-clock time (ns)
+        # PyTorch's header: the host, the options set, and the wall-clock time (ns)
         # of the events' time 0, here the window's start less its first event's time
         first_us = min((e["ts"] for e in self._raw if "ts" in e), default=0)
         trace = {"schemaVersion": 1, "deviceProperties": [], **self._metadata,
                  "trace_id": self._trace_id,
-                 **({"record_shapes": 1} if self.record_shapes else {}),
+                 **{option: 1 for option in _HEADER_OPTIONS if getattr(self, option)},
                  "host_name": socket.gethostname(),
                  "baseTimeNanoseconds": self._started_ns - int(first_us * 1000),
                  "traceName": str(path), "displayTimeUnit": "ms",
