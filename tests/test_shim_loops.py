@@ -5,6 +5,8 @@ meet an exception halfway and go on."""
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 import pytest
 from helpers import raised_by
@@ -143,3 +145,38 @@ def test_backward_with_bad_inputs_refuses_as_torch(torch, inputs):
 
     theirs, ours = raised_by(bad, torch, ft)
     assert ours == theirs
+
+
+def _phases(T, sizes):
+    """SGD on a linear model, one batch of each size in ``sizes`` (phases of changing
+    and of steady shapes); the losses and final weights."""
+    model = T.nn.Linear(3, 1)
+    with T.no_grad():
+        model.weight.copy_(T.tensor(W2[:, :3]))
+        model.bias.zero_()
+    opt = T.optim.SGD(model.parameters(), lr=0.05)
+    data = T.tensor(np.resize(X, (16, 3)))
+    losses = []
+    for n in sizes:
+        loss = model(data[:n]).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return np.array(losses), model.weight.detach().numpy().copy()
+
+
+def test_a_loop_that_settles_after_changing_shapes_compiles_again(torch, recorder):
+    """Batches of a new size at every step (an evaluation pass over sequences of many
+    lengths) make the recorder fall back to op by op; the steady loop after it compiles
+    again once its structure repeats, and a second burst of shapes warns no more."""
+    sizes = [*range(1, 6), *[6] * 24, *range(7, 12), *[12] * 24]
+    recorder.options.eager_after = 2
+    recorder.recent = collections.deque(maxlen=16)  # the flushes that decide, fewer
+    with pytest.warns(RuntimeWarning, match="op by op") as caught:
+        ours = _phases(ft, sizes)
+    assert len(caught) == 1
+    _close(ours, _phases(torch, sizes))
+    stats = ft.compile_stats()
+    # one flush a step: 16 steps op by op, then the rest of each steady phase compiled
+    assert not stats["eager"] and stats["hits"] >= 8, stats

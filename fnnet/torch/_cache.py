@@ -3,7 +3,8 @@
 A structure is keyed by ``(trie state, wanted slots, donated inputs)``, never by values.
 Each compile is logged with what changed from the nearest structure compiled before
 (:func:`compile_stats`). If the structure keeps changing (many compiles, few hits), the
-recorder falls back to running op by op after one warning (see ``_eager``).
+recorder falls back to running op by op after one warning (see ``_eager``), until its
+structures repeat.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ from fnnet.torch._tape import Tape
 LONG_TAPE = 4096
 #: ... and one of more nodes than this always runs as windows
 WHOLE_LIMIT = 16_384
+
+#: the structures run op by op that a recorder remembers (to see them repeat)
+SEEN_LIMIT = 4096
+#: the fallback's warning is given once per recorder (its tag in ``Recorder.warned``)
+EAGER_WARNING = "structure changed"
 
 #: one entry of a structure summary: ``(op, static, inputs, rg, output avals)`` of a
 #: node, ``(None, aval)`` of a source
@@ -160,6 +166,7 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     per_process = mesh is not None and _sharding.is_process_mesh(mesh)
     if stats.eager and not per_process:
         stats.eager_runs += 1
+        _settled(rec, key)
         return build(tp, wanted, eager=mesh is None)
     n_nodes = len(tp.nodes)
     if n_nodes > LONG_TAPE and mesh is None and (
@@ -186,14 +193,17 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     stats.compiles += 1
     rec.recent.append(True)
     if sum(rec.recent) > options.eager_after:
+        # the compiled functions stay cached: a structure met again is still served
         stats.eager = True
-        cache.clear()
         rec.early.clear()
-        warnings.warn(
-            f"fnnet.torch: the recorded computation changed structure in "
-            f"{sum(rec.recent)} of the last {len(rec.recent)} flushes "
-            f"(see fnnet.torch.compile_stats()); from now on it runs op by op without jit"
-            f"{_shape_advice(stats.log[-len(rec.recent):])}", RuntimeWarning, stacklevel=4)
+        if EAGER_WARNING not in rec.warned:  # once: a loop may settle and change again
+            rec.warned.add(EAGER_WARNING)
+            warnings.warn(
+                f"fnnet.torch: the recorded computation changed structure in "
+                f"{sum(rec.recent)} of the last {len(rec.recent)} flushes (see "
+                f"fnnet.torch.compile_stats()); it runs op by op without jit until its "
+                f"structures repeat{_shape_advice(stats.log[-len(rec.recent):])}",
+                RuntimeWarning, stacklevel=4)
         if not per_process:
             return build(tp, wanted, eager=mesh is None)
     if staged is not None:
@@ -206,6 +216,23 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     if len(cache) > options.cache_size:
         cache.popitem(last=False)
     return fn
+
+
+def _settled(rec: Recorder, key: tuple[Any, ...]) -> None:
+    """Notes a flush run op by op, of structure ``key``; compiling resumes once few of the
+    recent flushes met a new structure (see ``Options.compile_again``)."""
+    seen = rec.eager_seen
+    if key in seen:
+        rec.recent.append(False)
+    else:
+        if len(seen) >= SEEN_LIMIT:
+            seen.clear()
+        seen.add(key)
+        rec.recent.append(True)
+    options = rec.options
+    if len(rec.recent) == rec.recent.maxlen and sum(rec.recent) <= min(
+            options.compile_again, options.eager_after // 4):
+        rec.stats.eager = False
 
 
 def remember_early(rec: Recorder, state: int, fn: Any) -> None:

@@ -51,6 +51,10 @@ class Options:
         eager_after: fall back to running op by op when more than this many of the last
             64 flushes had to compile (the structure keeps changing, so compiling does
             not pay).
+        compile_again: ... and compile again once at most this many (and at most a
+            quarter of ``eager_after``) of the last 64 flushes run op by op met a
+            structure not met before: the loop settled (a steady training loop after an
+            evaluation pass over sequences of many lengths); -1: never.
     """
 
     cache_size: int = 64
@@ -58,6 +62,7 @@ class Options:
     split: bool = True
     split_bytes: int = 1 << 20
     eager_after: int = 32
+    compile_again: int = 8
 
 
 @dataclasses.dataclass
@@ -86,7 +91,8 @@ class Recorder:
         cache: compiled functions by structure key (see ``_cache``).
         stats: the cache's :class:`CompileStats`.
         history: ``(key, structure summary)`` of recent compiles, to explain the next.
-        recent: whether each recent flush compiled.
+        recent: whether each recent flush compiled (op by op: met a structure not in
+            ``eager_seen``, the structures run op by op so far).
         scalars: repeated Python scalars as device arrays (see ``_scalars``).
         layers: one fnnet layer per configuration, shared by the modules built alike
             (see ``nn.modules._layer.shared``).
@@ -118,6 +124,7 @@ class Recorder:
         self.stats = CompileStats()
         self.history: list[tuple[tuple[Any, ...], list[Any]]] = []
         self.recent: deque[bool] = deque(maxlen=RECENT_FLUSHES)
+        self.eager_seen: set[tuple[Any, ...]] = set()
         self.windows: Any = None  # op-by-op windows compiled so far (see ``_eager``)
         self.scalars = Scalars()
         self.early: dict[int, Any] = {}
@@ -154,6 +161,7 @@ class Recorder:
         self.exit_flushed = None
         self.history.clear()
         self.recent.clear()
+        self.eager_seen.clear()
         self.step_reads = -1
         self.stats = CompileStats()
         self.windows = None
