@@ -285,6 +285,16 @@ GRAD_FNS = {
         a, b.softmax(1).detach()),
     "cross_entropy of probabilities, none": lambda T, a, b: T.nn.functional.cross_entropy(
         a, b.softmax(1).detach(), reduction="none"),
+    # over [N, C, L] or [N, C, H, W] PyTorch's nll_loss goes through nll_loss2d
+    "cross_entropy over a sequence": lambda T, a, b: T.nn.functional.cross_entropy(
+        a.reshape(1, 3, 4), T.tensor([[0, 1, 2, 0]])),
+    "cross_entropy over a sequence, none": lambda T, a, b: T.nn.functional.cross_entropy(
+        a.reshape(1, 3, 4), T.tensor([[0, 1, 2, 0]]), reduction="none"),
+    "cross_entropy over an image, none": lambda T, a, b: T.nn.functional.cross_entropy(
+        a.reshape(1, 3, 2, 2), T.tensor([[[0, 1], [2, 0]]]), reduction="none"),
+    "nll_loss over an image": lambda T, a, b: T.nn.functional.nll_loss(
+        a.reshape(1, 3, 2, 2), T.tensor([[[0, 1], [2, 0]]]), reduction="sum"),
+    "nll_loss": lambda T, a, b: T.nn.functional.nll_loss(a, T.tensor([0, 1, 2])),
     "prod": lambda T, a, b: a.prod(),
     "prod along a dim": lambda T, a, b: a.prod(1),
     "outer": lambda T, a, b: T.outer(a[0], b[0]),

@@ -140,6 +140,16 @@ def _kl_div_name(static: tuple[Any, ...]) -> str:
     return _reduced("MulBackward0" if log_target else "SubBackward0", reduction)
 
 
+def _nll_name(tp: Any, node: tuple[Any, ...]) -> str:
+    """PyTorch's node for ``nll_loss``: ``nll_loss2d``'s for an input ``[N, C, d1, ...]``
+    (flattened to 4-D and, unreduced, viewed back unless it was 4-D already)."""
+    source, reduction = node[2][0], node[1][1]
+    rank = len(tp.avals[slot_of(source)][0]) if source >= 0 else 2
+    if rank <= 2:
+        return "NllLossBackward0"
+    return "ViewBackward0" if reduction == "none" and rank != 4 else "NllLoss2DBackward0"
+
+
 def _cross_entropy_name(tp: Any, node: tuple[Any, ...]) -> str:
     """PyTorch's node for ``cross_entropy``: class indices go through ``nll_loss``
     (plus the smoothing term when smoothed), probabilities through a sum over classes
@@ -148,7 +158,7 @@ def _cross_entropy_name(tp: Any, node: tuple[Any, ...]) -> str:
     target = node[2][1]
     if target >= 0 and jnp.issubdtype(tp.avals[slot_of(target)][1], jnp.floating):
         return "DivBackward1" if reduction == "mean" else "NegBackward0"
-    return "AddBackward0" if smoothing else "NllLossBackward0"
+    return "AddBackward0" if smoothing else _nll_name(tp, node)
 
 
 #: F.pad's backward node per mode (jnp.pad's names), the padded dimensions' count in it
@@ -220,6 +230,8 @@ class GradFn:
                 return linear
         if op == "_ce":
             return _cross_entropy_name(self._tape, node)
+        if op == "_nll":
+            return _nll_name(self._tape, node)
         special = _STATIC_NAMES.get(op)
         if special is not None:
             return special(node[1])
