@@ -328,6 +328,57 @@ def test_worker_info_names_the_worker_and_the_dataset_it_iterates():
         {"id": 0, "of": 2, "is self": True}, {"id": 1, "of": 2, "is self": True}]
 
 
+def _opened_per_worker(T):
+    """A map-style dataset read through a handle that worker_init_fn opens in each
+    worker's copy (the HDF5 pattern), by fresh and persistent workers, two epochs each."""
+    data = T.utils.data
+
+    class Opened(data.Dataset):
+        def __len__(self):
+            return 7
+
+        def __getitem__(self, i):
+            info = data.get_worker_info()
+            return [i, info.id, self.handle, info.seed % 1000]
+
+    def open_handle(worker_id):
+        data.get_worker_info().dataset.handle = 10 * (worker_id + 1)
+
+    out = []
+    for persistent in (False, True):
+        loader = data.DataLoader(Opened(), batch_size=2, shuffle=True, num_workers=2,
+                                 worker_init_fn=open_handle, persistent_workers=persistent,
+                                 generator=T.Generator().manual_seed(7),
+                                 collate_fn=lambda rows: rows)
+        out.append([list(loader) for _ in range(2)])
+    out.append(list(data.DataLoader(Opened(), batch_size=None, num_workers=2,
+                                    worker_init_fn=open_handle,
+                                    generator=T.Generator().manual_seed(3))))
+    return out
+
+
+# PyTorch 2.13's answer (its workers are processes: see above): batch i is read by worker
+# i % 2 from its own copy, which its worker_init_fn call opened; the seeds are the
+# generator's base seed plus the worker's id, drawn again each epoch unless persistent
+OPENED_BY_PYTORCH = [
+    [[[[6, 0, 10, 932], [3, 0, 10, 932]], [[5, 1, 20, 933], [0, 1, 20, 933]],
+      [[1, 0, 10, 932], [4, 0, 10, 932]], [[2, 1, 20, 933]]],
+     [[[0, 0, 10, 482], [5, 0, 10, 482]], [[1, 1, 20, 483], [2, 1, 20, 483]],
+      [[4, 0, 10, 482], [3, 0, 10, 482]], [[6, 1, 20, 483]]]],
+    [[[[6, 0, 10, 932], [3, 0, 10, 932]], [[5, 1, 20, 933], [0, 1, 20, 933]],
+      [[1, 0, 10, 932], [4, 0, 10, 932]], [[2, 1, 20, 933]]],
+     [[[2, 0, 10, 932], [5, 0, 10, 932]], [[3, 1, 20, 933], [0, 1, 20, 933]],
+      [[4, 0, 10, 932], [1, 0, 10, 932]], [[6, 1, 20, 933]]]],
+    [[0, 0, 10, 96], [1, 1, 20, 97], [2, 0, 10, 96], [3, 1, 20, 97], [4, 0, 10, 96],
+     [5, 1, 20, 97], [6, 0, 10, 96]]]
+
+
+def test_map_style_workers_read_their_batches_from_their_own_copy_as_pytorchs():
+    # worker_init_fn was not called for a map-style dataset and get_worker_info() was
+    # None in __getitem__: a dataset opening its file per worker failed
+    assert _plain(_opened_per_worker(ft)) == OPENED_BY_PYTORCH
+
+
 def test_default_convert_and_collate_of_numpy_values_as_pytorch(torch):
     def program(T):
         data = T.utils.data

@@ -44,7 +44,13 @@ from fnnet.torch.utils.data import (  # noqa: F401 (torch.utils.data's submodule
     dataset,
     distributed,
 )
-from fnnet.torch.utils.data._workers import WorkerInfo, get_worker_info, worker_batches
+from fnnet.torch.utils.data._workers import (
+    WorkerInfo,
+    get_worker_info,
+    in_worker,
+    start_workers,
+    worker_batches,
+)
 from fnnet.torch.utils.data.dataset import (  # noqa: F401
     ChainDataset,
     ConcatDataset,
@@ -314,13 +320,14 @@ class DataLoader:
             return np.arange(len(self.dataset))
         return np.asarray(list(self.sampler), dtype=np.int64)
 
-    def _samples(self, indices: Sequence[int]) -> list[Any]:
-        """The samples at ``indices``: through the dataset's ``__getitems__`` where it
-        has one (a batch read at once), as PyTorch's loader reads them."""
-        read_batch = getattr(self.dataset, "__getitems__", None)
+    def _samples(self, indices: Sequence[int], dataset: Any) -> list[Any]:
+        """The samples of ``dataset`` (the loader's, or a worker's copy) at ``indices``:
+        through its ``__getitems__`` where it has one (a batch read at once), as
+        PyTorch's loader reads them."""
+        read_batch = getattr(dataset, "__getitems__", None)
         if callable(read_batch):
             return list(read_batch(list(indices)))
-        return [self.dataset[i] for i in indices]
+        return [dataset[i] for i in indices]
 
     def __iter__(self) -> _SingleProcessDataLoaderIter:
         if self.num_workers:
@@ -334,17 +341,33 @@ class DataLoader:
         if self.pin_memory and not accelerator.is_available():
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=2)
-        if self.generator is not None and not (self.persistent_workers and
-                                               getattr(self, "_started", False)):
+        fresh = not (self.persistent_workers and getattr(self, "_started", False))
+        base_seed = None
+        if self.generator is not None and fresh:
             # PyTorch's iterator draws its workers' base seed from the generator (a
             # 64-bit number, once for persistent workers): the shuffles that follow
-            # start where PyTorch's do
-            self.generator.mt19937().randint(0, 2**32, size=2, dtype=np.uint32)
+            # start where PyTorch's do, and the workers' seeds are PyTorch's
+            high, low = self.generator.mt19937().randint(0, 2**32, size=2, dtype=np.uint32)
+            base_seed = (int(high) << 32 | int(low)) % 2**63
+        if self.num_workers and fresh and not isinstance(self.dataset, IterableDataset):
+            # kept for the next epoch's iterator too where the workers persist
+            self._workers = start_workers(self.dataset, self.num_workers,
+                                          self.worker_init_fn, base_seed)
         self._started = True
-        return _SingleProcessDataLoaderIter(self._epoch(), len_of=self)
+        return _SingleProcessDataLoaderIter(self._epoch(getattr(self, "_workers", None)),
+                                            len_of=self)
 
-    def _epoch(self) -> Iterator[Any]:
-        """One pass over the dataset, batch by batch."""
+    def _read(self, workers: list[WorkerInfo] | None, number: int,
+              read: Callable[[Any], Any]) -> Any:
+        """``read(dataset)`` for batch ``number``: in its worker where there are
+        ``workers`` (see :func:`~fnnet.torch.utils.data._workers.in_worker`)."""
+        if workers is None:
+            return read(self.dataset)
+        return in_worker(workers, number, read)
+
+    def _epoch(self, workers: list[WorkerInfo] | None) -> Iterator[Any]:
+        """One pass over the dataset, batch by batch (a map-style dataset's read by
+        ``workers`` where there are)."""
         if isinstance(self.dataset, IterableDataset):
             if self.num_workers:
                 yield from worker_batches(self.dataset, self.num_workers, self._stream,
@@ -353,13 +376,16 @@ class DataLoader:
                 yield from self._stream(self.dataset)
             return
         if self._given_batches:  # each item a list of indices
-            for indices in self.batch_sampler:
-                yield self.collate_fn(self._samples([int(i) for i in indices]))
+            for number, indices in enumerate(self.batch_sampler):
+                rows = [int(i) for i in indices]
+                yield self._read(workers, number, lambda data, rows=rows: self.collate_fn(
+                    self._samples(rows, data)))
             return
         size = self.batch_size
         if size is None:  # automatic batching off: each item of the sampler, as it comes
-            for index in self.sampler:  # a list, from a sampler of batches, too
-                yield self.collate_fn(self.dataset[index])
+            for number, index in enumerate(self.sampler):  # a list, from a sampler of
+                yield self._read(workers, number, lambda data, index=index:  # batches, too
+                                 self.collate_fn(data[index]))
             return
         order = self._order()
         stop = len(order) - len(order) % size if self.drop_last else len(order)
@@ -392,9 +418,10 @@ class DataLoader:
             for arrays in prefetch_to_device(gathered, PREFETCH_BATCHES, thread=False):
                 yield [_wrap_value(a) for a in arrays]
             return
-        for start in range(0, stop, size):
-            indices = [int(i) for i in order[start:start + size]]
-            yield self.collate_fn(self._samples(indices))
+        for number, start in enumerate(range(0, stop, size)):
+            rows = [int(i) for i in order[start:start + size]]
+            yield self._read(workers, number, lambda data, rows=rows: self.collate_fn(
+                self._samples(rows, data)))
 
     def _stream(self, dataset: IterableDataset[Any]) -> Iterator[Any]:
         """An ``IterableDataset``'s samples, batched in the order it yields them."""

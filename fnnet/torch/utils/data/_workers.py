@@ -1,4 +1,4 @@
-"""``DataLoader`` workers of an ``IterableDataset``, taken in turn in this process.
+"""``DataLoader`` workers, taken in turn in this process.
 
 PyTorch's loader with ``num_workers=k`` starts ``k`` processes, each iterating its own
 copy of an ``IterableDataset`` (which reads :func:`get_worker_info` to take its share of
@@ -6,8 +6,12 @@ the stream) and batching what it yields; the batches come back one per worker in
 Here the ``k`` workers are ``k`` iterators over shallow copies of the dataset in this
 process, advanced in the same turns, with :func:`get_worker_info` answering for the
 worker being advanced: a stream sharded by worker gives PyTorch's batches in PyTorch's
-order, and one that is not gives each sample ``k`` times, as there. The workers do not
-reseed Python's, numpy's or torch's random numbers, which are this process's.
+order, and one that is not gives each sample ``k`` times, as there. A map-style
+dataset's batch ``i`` is read by worker ``i % k`` (PyTorch's round robin), from that
+worker's copy and with :func:`get_worker_info` naming it, so that a ``worker_init_fn``
+that opens a file per worker (``get_worker_info().dataset.file = ...``) works as there.
+The workers do not reseed Python's, numpy's or torch's random numbers, which are this
+process's.
 """
 
 from __future__ import annotations
@@ -69,6 +73,34 @@ def _as_worker(info: WorkerInfo) -> Iterator[None]:
         _current.reset(token)
 
 
+def start_workers(dataset: Any, num_workers: int,
+                  worker_init_fn: Callable[[int], object] | None,
+                  base_seed: int | None = None) -> list[WorkerInfo]:
+    """``num_workers`` workers, each with a shallow copy of ``dataset`` and the seed
+    ``base_seed + id`` (a fresh draw where None), ``worker_init_fn(id)`` called for each
+    while :func:`get_worker_info` names it, as each PyTorch worker process starts."""
+    if base_seed is None:
+        base_seed = int(_random.state.numpy_rng().integers(0, 2**63 - 1))
+    workers = []
+    for i in range(num_workers):
+        info = WorkerInfo(id=i, num_workers=num_workers, seed=base_seed + i,
+                          dataset=copy.copy(dataset))
+        with _as_worker(info):
+            if worker_init_fn is not None:
+                worker_init_fn(i)
+        workers.append(info)
+    return workers
+
+
+def in_worker(workers: list[WorkerInfo], number: int, read: Callable[[Any], Any]) -> Any:
+    """``read(dataset)`` for batch ``number`` of a map-style dataset: in the worker
+    PyTorch's loader gives it (batch ``i`` to worker ``i % num_workers``), with that
+    worker's copy of the dataset and :func:`get_worker_info` naming it."""
+    info = workers[number % len(workers)]
+    with _as_worker(info):
+        return read(info.dataset)
+
+
 def worker_batches(dataset: Any, num_workers: int, batches: Callable[[Any], Iterator[Any]],
                    worker_init_fn: Callable[[int], object] | None) -> Iterator[Any]:
     """The batches of ``num_workers`` workers over ``dataset``, one per worker in turn
@@ -83,14 +115,9 @@ def worker_batches(dataset: Any, num_workers: int, batches: Callable[[Any], Iter
     Yields:
         Each batch, made while :func:`get_worker_info` names its worker.
     """
-    base_seed = int(_random.state.numpy_rng().integers(0, 2**63 - 1))
     workers = []
-    for i in range(num_workers):
-        info = WorkerInfo(id=i, num_workers=num_workers, seed=base_seed + i,
-                          dataset=copy.copy(dataset))
+    for info in start_workers(dataset, num_workers, worker_init_fn):
         with _as_worker(info):
-            if worker_init_fn is not None:
-                worker_init_fn(i)
             workers.append((info, batches(info.dataset)))
     while workers:
         for worker in list(workers):
