@@ -831,7 +831,8 @@ def _resume_hint(args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit status (0, 1 for a failed training run,
-    2 for bad flags, data or files)."""
+    2 for bad flags, data or files, 130 when interrupted, 141 when the output's reader
+    closed the pipe)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["torchrun"]:  # the script's own flags follow: no parsing here
         from fnnet.torch.distributed.run import main as torchrun
@@ -847,6 +848,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _checkpoint_warnings_as_lines(args.command,
                                                                  warnings.showwarning)
             args.run(args)
+    except BrokenPipeError:  # the reader of the output is gone (fnnet predict ... | head)
+        # as a Unix tool ends: quietly, with a shell's status for SIGPIPE; the output
+        # still buffered goes nowhere instead of raising again at the exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except FloatingPointError as error:  # fit's NonFiniteLossError
         print(f"{prog}: error: {user_words(error)}", file=sys.stderr)
         return 1

@@ -368,6 +368,21 @@ def test_predict_on_npy_and_idx_images(trained, tmp_path, capsys):
         assert out.split() == [str(c) for c in expected], name
 
 
+def test_output_read_by_a_pipe_closed_early_ends_quietly(trained, tmp_path):
+    """``fnnet predict ... | head -1``: once the reader is gone the command ends as a
+    Unix tool does, with no error line and the shell's status for SIGPIPE."""
+    path, _, _, _ = trained
+    np.save(tmp_path / "images.npy", np.zeros((4, 8, 8), np.uint8))
+    script = pathlib.Path(sys.executable).parent / "fnnet"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "fnnet"]
+    process = subprocess.Popen([*command, "predict", "--weights", str(path),
+                                str(tmp_path / "images.npy")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # the reader is gone before the first line
+    err = process.stderr.read()
+    assert (process.wait(timeout=300), err) == (141, "")
+
+
 def test_predict_names_images_of_the_wrong_size(trained, tmp_path, capsys, monkeypatch):
     path, _, _, _ = trained
     monkeypatch.chdir(tmp_path)
