@@ -114,6 +114,23 @@ def test_nll_loss(torch, shape, reduction, use_weight, ignore_index):
             dict(reduction=reduction, ignore_index=ignore_index))
 
 
+@pytest.mark.parametrize("shape", CLASS_SHAPES[1:], ids=str)
+@pytest.mark.parametrize("use_weight", [False, True])
+def test_cross_entropy_ignored_targets_get_positive_zero_gradients(torch, shape, use_weight):
+    # PyTorch leaves an ignored target's row of the gradient untouched (+0.0); with label
+    # smoothing fnnet's had come back -0.0, which prints as -0.0000
+    logits, target, weight = _class_data(shape, 4, ignore_index=255)
+    options = dict(ignore_index=255, label_smoothing=0.2)
+    x = torch.tensor(logits, requires_grad=True)
+    torch.nn.functional.cross_entropy(x, torch.tensor(target),
+                                      torch.tensor(weight) if use_weight else None,
+                                      **options).backward()
+    grad = jax.grad(lambda v: losses.cross_entropy(v, target, weight if use_weight else None,
+                                                   **options))(jnp.asarray(logits))
+    assert_close(grad, x.grad, what="gradient")
+    np.testing.assert_array_equal(np.signbit(np.asarray(grad)), np.signbit(x.grad.numpy()))
+
+
 def test_cross_entropy_every_target_ignored_is_nan_like_torch(torch):
     logits, _, weight = _class_data((4, 3), 0)
     target = np.full(4, -100)

@@ -119,9 +119,12 @@ def _index_loss(input: Array, target: Array, weight: Array | None, *, ignore_ind
     """Cross-entropy against class indices ``target`` (checked by the caller)."""
     axis = class_axis(input)
     num_classes = input.shape[axis]
-    log_probs = jax.nn.log_softmax(input, axis=axis)
-    picked, target_weight = picked_log_probs(log_probs, target, weight, ignore_index)
     valid = target != ignore_index
+    # an ignored target's row masked before any arithmetic, so that its gradient is +0.0
+    # as PyTorch's (the smoothing term's negation would carry -0.0 back to it)
+    log_probs = jnp.where(jnp.expand_dims(valid, axis), jax.nn.log_softmax(input, axis=axis),
+                          0.0)
+    picked, target_weight = picked_log_probs(log_probs, target, weight, ignore_index)
     # where, not a product: an ignored target picks a class at random, maybe at -inf.
     loss = jnp.where(valid, -target_weight * picked, 0.0)
     if label_smoothing > 0:
