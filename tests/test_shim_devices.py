@@ -94,6 +94,8 @@ CUDA = {
     "cuda.synchronize": lambda T: T.cuda.synchronize(),
     "cuda.get_device_properties": lambda T: T.cuda.get_device_properties(0),
     "cuda.mem_get_info": lambda T: T.cuda.mem_get_info(),
+    "cuda.reset_peak_memory_stats": lambda T: T.cuda.reset_peak_memory_stats(),
+    "cuda.reset_max_memory_allocated": lambda T: T.cuda.reset_max_memory_allocated(),
 }
 
 
@@ -124,6 +126,18 @@ def test_cuda_autocast_without_a_gpu_is_disabled_with_pytorchs_warning(torch):
                           "autocast."]
 
 
+def test_memory_queries_of_device_agnostic_code_answer_as_pytorchs_cpu_build(torch):
+    # a script that logs them whatever the device: memory_stats() raised
+    if HAS_GPU:
+        pytest.skip("the GPU's numbers")
+    for lib in (torch, ft):
+        cuda = lib.cuda
+        assert (cuda.memory_stats(), cuda.memory_allocated(), cuda.max_memory_allocated(),
+                cuda.memory_reserved(), cuda.max_memory_reserved()) == ({}, 0, 0, 0, 0)
+        assert type(cuda.memory_stats()).__name__ == "OrderedDict"
+        assert cuda.empty_cache() is None
+
+
 def test_device_properties_read_jaxs_gpu(monkeypatch):
     class Gpu:
         device_kind, compute_capability, core_count = "NVIDIA H100 80GB HBM3", "9.0", 132
@@ -139,6 +153,8 @@ def test_device_properties_read_jaxs_gpu(monkeypatch):
     assert repr(props) == ("_CudaDeviceProperties(name='NVIDIA H100 80GB HBM3', major=9, "
                            "minor=0, total_memory=81920MB, multi_processor_count=132)")
     assert ft.cuda.mem_get_info() == (79 * 2 ** 30, 80 * 2 ** 30)
+    ft.cuda.reset_peak_memory_stats()  # accepted (it raised NotImplementedError)
+    assert ft.cuda.memory_stats()["allocated_bytes.all.current"] == 2 ** 30
     assert ft.cuda.is_initialized()
     with pytest.raises(AssertionError, match="Invalid device id"):
         ft.cuda.get_device_properties(1)

@@ -13,6 +13,7 @@ device is named: moves, factories' and modules' ``device=``, ``torch.cuda`` quer
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 import jax
@@ -293,6 +294,31 @@ class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
         return _memory_stat("peak_bytes_in_use")
 
     memory_reserved = memory_allocated
+    max_memory_reserved = max_memory_allocated
+
+    @staticmethod
+    def reset_peak_memory_stats(device: Any = None) -> None:
+        """Accepted with a GPU, where JAX keeps no resettable peak: ``max_memory_allocated``
+        stays the peak since the process started, the peak since the reset whenever use
+        reached it again (as in a loop of like epochs). Without a GPU, PyTorch's CPU
+        build's AttributeError."""
+        if not _gpus():
+            raise AttributeError("module 'torch._C' has no attribute "
+                                 "'_cuda_resetPeakMemoryStats'")
+
+    reset_max_memory_allocated = reset_peak_memory_stats
+
+    @staticmethod
+    def memory_stats(device: Any = None) -> dict[str, int]:
+        """JAX's allocator statistics of the first GPU under PyTorch's names (current
+        and peak bytes allocated and reserved); empty without a GPU, as PyTorch's CPU
+        build's."""
+        if not _gpus():
+            return collections.OrderedDict()
+        current, peak = _memory_stat("bytes_in_use"), _memory_stat("peak_bytes_in_use")
+        return collections.OrderedDict([
+            ("allocated_bytes.all.current", current), ("allocated_bytes.all.peak", peak),
+            ("reserved_bytes.all.current", current), ("reserved_bytes.all.peak", peak)])
 
     @staticmethod
     def empty_cache() -> None:
