@@ -223,6 +223,17 @@ class Steps(Callback):
         self.steps.append(step)
 
 
+def test_only_process_0_writes_the_logs_and_the_trace(digits, tmp_path, monkeypatch):
+    """With several processes every one computes the same metrics: process 0 writes them
+    (and the profile trace, whose file name is the host's) as it writes checkpoints."""
+    monkeypatch.setattr(jax, "process_index", lambda *args: 1)
+    seen = Steps()
+    fit(models.MLP((64, 16, 10)), optim.SGD(lr=0.1), digits, epochs=1, batch_size=BATCH,
+        progress=False, logdir=tmp_path / "logs", profile=2, callbacks=[seen])
+    assert seen.steps == list(range(1, STEPS_PER_EPOCH + 1))  # the callbacks still run
+    assert not (tmp_path / "logs").exists()
+
+
 @pytest.mark.parametrize("steps_per_call", [1, 4])
 def test_a_non_finite_step_has_the_number_the_callbacks_and_logs_give_it(
         digits, steps_per_call):

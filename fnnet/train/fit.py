@@ -276,7 +276,8 @@ def fit(
             :func:`~fnnet.train.callbacks.run_writers`' two callbacks; with several
             processes, on process 0 only).
         profile: trace this many steady-state steps with ``jax.profiler`` into
-            ``logdir`` (see :class:`fnnet.train.profile.StepProfiler`); needs ``logdir``.
+            ``logdir`` (see :class:`fnnet.train.profile.StepProfiler`; with several
+            processes, process 0's); needs ``logdir``.
         log_lr: the learning rate reported to the callbacks as ``lr``: the float or
             the schedule given to the optimizer (an optax transformation does not let
             fit read it back). None reports the ``lr`` of an ``optax.inject_hyperparams``
@@ -408,13 +409,15 @@ def fit(
                    host_step + (epochs - position.epoch) * steps_per_epoch - position.batch)
     timer = PhaseTimer()
     bar = ProgressBar(progress, epochs=epochs, total=total_steps, initial=host_step)
-    if logdir is not None and jax.process_index() == 0:
-        # process 0 writes the run's logs, as it writes its checkpoints: the metrics are
-        # every process's alike, and one run's folder would hold a copy of each
+    # process 0 writes the run's logs and trace, as it writes its checkpoints: the
+    # metrics are every process's alike, one run's folder would hold a copy of each, and
+    # processes of one host would write their traces to one file name
+    logs_here = logdir is not None and jax.process_index() == 0
+    if logs_here:
         callbacks += run_writers(logdir)
     reporter = Reporter(callbacks, bar, timer, log_lr)
     profiler = (StepProfiler(logdir, profile, host_step, total_steps)
-                if profile is not None and logdir is not None else None)
+                if profile is not None and logs_here else None)
     reporter.begin(RunInfo(model, optimizer, epochs, position.epoch, host_step,
                            steps_per_epoch, batch_size,
                            None if logdir is None else pathlib.Path(logdir)), state)
