@@ -574,6 +574,9 @@ LOSSES = {
         a, b, p[:, 0], full=True, reduction="none")),
     "gaussian_nll clamped": ((A, B, P), lambda F, a, b, p: F.gaussian_nll_loss(
         a, b, p[:, :1] * 0.01, eps=0.1, reduction="sum")),
+    # one variance per column, shared by the rows: var [1, C] for input [N, C]
+    "gaussian_nll var shared along rows": ((A, B, P), lambda F, a, b, p: F.gaussian_nll_loss(
+        a, b, p[:1], reduction="none")),
     "poisson_nll": ((A, COUNTS), lambda F, a, c: F.poisson_nll_loss(a, c)),
     "poisson_nll rates full": ((P, COUNTS), lambda F, p, c: F.poisson_nll_loss(
         p, c, log_input=False, full=True, reduction="none")),
@@ -619,11 +622,25 @@ LOSS_ERRORS = {
     "gaussian var size": (ValueError, "var is of incorrect size",
                           lambda F: F.gaussian_nll_loss(F_ones(F, 2, 3), F_ones(F, 2, 3),
                                                         F_ones(F, 3, 2))),
+    "gaussian var size two shared": (ValueError, "var is of incorrect size",
+                                     lambda F: F.gaussian_nll_loss(
+                                         F_ones(F, 2, 3, 4), F_ones(F, 2, 3, 4),
+                                         F_ones(F, 2, 1, 1))),
+    "gaussian negative var": (ValueError, "var has negative entry/entries",
+                              lambda F: F.gaussian_nll_loss(F_ones(F, 1, 3), F_ones(F, 1, 3),
+                                                            F_tensor(F, [[1.0, -1.0, 1.0]]))),
+    "gaussian negative float var": (ValueError, "var has negative entry/entries",
+                                    lambda F: F.gaussian_nll_loss(
+                                        F_ones(F, 2, 3), F_ones(F, 2, 3), -0.5)),
 }
 
 
 def F_ones(F, *shape):  # noqa: N802 - a ones tensor of the library F belongs to
     return (ft if F is ft.nn.functional else pytest.importorskip("torch")).ones(*shape)
+
+
+def F_tensor(F, values):  # noqa: N802 - a tensor of the library F belongs to, from data
+    return (ft if F is ft.nn.functional else pytest.importorskip("torch")).tensor(values)
 
 
 @pytest.mark.parametrize("name", list(LOSS_ERRORS))

@@ -12,6 +12,14 @@ from fnnet.losses._checks import as_array, check_floating, check_reduction, redu
 from fnnet.typing import Array
 
 
+def shares_one_dimension(shape: tuple[int, ...], var_shape: tuple[int, ...]) -> bool:
+    """Whether a variance of ``var_shape`` is shared along one dimension of ``shape``,
+    by PyTorch's test: the same rank and sizes but for one, which is 1 (``[N, 1, H, W]``
+    for ``[N, C, H, W]``)."""
+    return len(shape) == len(var_shape) and sum(
+        v for s, v in zip(shape, var_shape, strict=True) if s != v) == 1
+
+
 def gaussian_nll_loss(input: Array, target: Array, var: Array, full: bool = False,
                       eps: float = 1e-6, reduction: str = "mean") -> Array:
     """``0.5 * (log(var) + (input - target)**2 / var)`` (plus ``0.5 * log(2 pi)`` when
@@ -20,8 +28,8 @@ def gaussian_nll_loss(input: Array, target: Array, var: Array, full: bool = Fals
     Args:
         input: predicted means, any shape.
         target: ``input``'s shape.
-        var: ``input``'s shape, or one dimension fewer or of size 1 at the end (one
-            variance shared by the last dimension).
+        var: ``input``'s shape, or one dimension fewer (one variance shared by the
+            last dimension), or of size 1 in one dimension (shared along it).
         full: add the constant term.
         eps: the smallest variance used.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
@@ -37,7 +45,7 @@ def gaussian_nll_loss(input: Array, target: Array, var: Array, full: bool = Fals
     if v.shape != x.shape:
         if x.shape[:-1] == v.shape:
             v = v[..., None]
-        elif not (x.shape[:-1] == v.shape[:-1] and v.shape[-1:] == (1,)):
+        elif not shares_one_dimension(x.shape, v.shape):
             raise ValueError(f"gaussian_nll_loss: var is of incorrect size: {v.shape} for "
                              f"input {x.shape}")
     # PyTorch clamps without recording the clamp: the gradient passes as if unclamped

@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 
 import fnnet.losses as L
+from fnnet.losses.likelihood import shares_one_dimension
 from fnnet.torch import _graph
 from fnnet.torch._functions import minimum
 from fnnet.torch.nn._distance import pairwise_distance
-from fnnet.torch.tensor import Tensor, _op, _scalar_or_tensor
+from fnnet.torch.tensor import Tensor, _op, _scalar_or_tensor, host_value
 
 
 def _prepare(who: str, reduction: str, size_average: Any, reduce: Any,
@@ -183,18 +184,21 @@ def _gaussian(x: Any, t: Any, v: Any, full: bool, eps: float, reduction: str) ->
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False,
                       eps: float = 1e-6, reduction: str = "mean") -> Tensor:
-    """PyTorch equivalent: ``torch.nn.functional.gaussian_nll_loss``; a negative
-    variance is clamped to ``eps`` like a small one, where PyTorch raises (refusing it would
-    read ``var``'s values in the middle of the recorded step)."""
+    """PyTorch equivalent: ``torch.nn.functional.gaussian_nll_loss``. A negative variance
+    raises PyTorch's ValueError where the host holds it (a number, a tensor made from data);
+    one computed by the step is clamped to ``eps`` like a small one, since refusing it
+    would wait for the device in the middle of the step."""
     reduction = _prepare("gaussian_nll_loss", reduction, None, None, input, target)
+    held = host_value(var) if isinstance(var, Tensor) else var
+    if held is not None and np.any(np.asarray(held) < 0):
+        raise ValueError("var has negative entry/entries")
     var = _scalar_or_tensor(var)
     if not isinstance(var, Tensor):
         from fnnet.torch._functions import full as filled
 
         var = filled(tuple(input.shape), float(var), dtype=input.dtype)
     shape, vshape = tuple(input.shape), tuple(var.shape)
-    if vshape != shape and shape[:-1] != vshape and \
-            not (shape[:-1] == vshape[:-1] and vshape[-1:] == (1,)):
+    if vshape != shape and shape[:-1] != vshape and not shares_one_dimension(shape, vshape):
         raise ValueError("var is of incorrect size")
     return _op(_gaussian, (bool(full), float(eps), reduction), input, target, var,
                who="gaussian_nll_loss")
