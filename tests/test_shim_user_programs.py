@@ -382,6 +382,26 @@ def test_pack_padded_sequence_refuses_unsorted_lengths_as_pytorch(torch):
     assert messages[0] == messages[1]
 
 
+@pytest.mark.parametrize("lengths, enforce_sorted", [
+    ([5, 0], True), ([0, 5], False), ([5, -1], True), ([5, 2, 1], True)])
+def test_pack_padded_sequence_refuses_bad_lengths_as_pytorch(torch, lengths, enforce_sorted):
+    from helpers import raised_by
+
+    def call(T):
+        return T.nn.utils.rnn.pack_padded_sequence(T.zeros(5, 2, 3), T.tensor(lengths),
+                                                   enforce_sorted=enforce_sorted)
+
+    assert raised_by(call, ft) == raised_by(call, torch)
+
+
+def test_unpad_sequence_keeps_an_empty_sequence_as_pytorch(torch):
+    pieces = []
+    for T in (torch, ft):
+        out = T.nn.utils.rnn.unpad_sequence(T.ones(2, 3), T.tensor([3, 0]), batch_first=True)
+        pieces.append([tuple(p.shape) for p in out])
+    assert pieces[0] == pieces[1] == [(3,), (0,)]
+
+
 @pytest.mark.parametrize("kind,layers,bidirectional,batch_first", [
     ("LSTM", 2, True, True), ("GRU", 1, False, False)])
 def test_recurrent_layers_on_packed_sequences_match_pytorch(torch, kind, layers,

@@ -23,9 +23,6 @@ def host_lengths(lengths: Any, who: str) -> list[int]:
     except TypeError:
         raise TypeError(f"{who}: lengths must be a list of ints or a 1-D tensor, got "
                         f"{type(lengths).__name__}") from None
-    if any(n <= 0 for n in values):
-        raise RuntimeError(f"{who}: every length must be positive (an empty sequence "
-                           f"cannot be packed), got {values}")
     return values
 
 

@@ -59,8 +59,11 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
     values = host_lengths(lengths, "pack_padded_sequence")
     x = input.transpose(0, 1) if batch_first else input
     if len(values) != x.shape[1]:
-        raise ValueError(f"Expected `len(lengths)` to be equal to batch_size, but got "
-                         f"{len(values)} (batch_size={x.shape[1]})")
+        raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got "
+                           f"{len(values)} (batch_size={x.shape[1]})")
+    if min(values) <= 0:  # an empty sequence cannot be packed
+        raise RuntimeError("Length of all samples has to be greater than 0, but found an "
+                           "element in 'lengths' that is <= 0")
     if max(values) > x.shape[0]:
         raise RuntimeError(f"pack_padded_sequence: a length ({max(values)}) exceeds the "
                            f"padded length {x.shape[0]}")
