@@ -6,12 +6,14 @@ meet an exception halfway and go on."""
 from __future__ import annotations
 
 import collections
+import signal
 
 import numpy as np
 import pytest
 from helpers import raised_by
 
 import fnnet.torch as ft
+from fnnet.torch import _cache, _interrupts
 
 pytestmark = pytest.mark.torch
 
@@ -180,3 +182,55 @@ def test_a_loop_that_settles_after_changing_shapes_compiles_again(torch, recorde
     stats = ft.compile_stats()
     # one flush a step: 16 steps op by op, then the rest of each steady phase compiled
     assert not stats["eager"] and stats["hits"] >= 8, stats
+
+
+def _sgd_steps(T, interrupt_at=None):
+    """Four SGD steps; where ``interrupt_at`` is given, a SIGINT arrives as that step's
+    compiled program returns (before its results are stored) and the loop goes on."""
+    net = _net(T)
+    opt = T.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    losses, interrupted = [], []
+    for step in range(4):
+        if interrupt_at is not None:
+            interrupt_at.append(step == 2)
+        try:
+            loss = net(T.tensor(X)).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        except KeyboardInterrupt:
+            interrupted.append(step)
+    return [*(p.detach().numpy().copy() for p in net.parameters()), str(interrupted)]
+
+
+def test_an_interrupt_as_a_step_returns_leaves_the_model_whole(torch, monkeypatch):
+    """Ctrl-C landing right after a step that donated the parameters' buffers ran: the
+    step's results are stored before the KeyboardInterrupt is raised (the parameters
+    read deleted buffers otherwise), and the loop goes on from them."""
+    arm: list[bool] = []
+    compiled = _cache.compiled
+
+    def interrupting(*args, **kwargs):
+        fn = compiled(*args, **kwargs)
+
+        def run(*sources):
+            out = fn(*sources)
+            if arm and arm[-1] and args[3]:  # a program that donates
+                arm[-1] = False
+                signal.raise_signal(signal.SIGINT)
+            return out
+
+        return run
+
+    monkeypatch.setattr(_cache, "compiled", interrupting)
+    # Python's own handler, which a test runner's worker may have replaced
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    monkeypatch.setattr(_interrupts.DEFERRED, "tried", False)
+    monkeypatch.setattr(_interrupts.DEFERRED, "previous", None)
+    try:
+        ours = _sgd_steps(ft, arm)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert ours[-1] == "[2]"
+    _close(ours[:-1], _sgd_steps(torch)[:-1])

@@ -14,6 +14,7 @@ from typing import Any
 
 from fnnet.torch import _cache, _random
 from fnnet.torch._graph import carry, record_refs, recording_tape, source_into
+from fnnet.torch._interrupts import DEFERRED
 from fnnet.torch._recorder import Recorder, activate, current, restore
 from fnnet.torch._tape import RG, VAR, WRITEBACK, Cell, Tape, kind_of, ref, slot_of
 from fnnet.torch._x64 import base
@@ -264,6 +265,20 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     fn = _cache.compiled(key, tp, wanted, donate, reason, split)
     if tp.before_backward is not None:
         _cache.remember_early(rec, tp.before_backward[0], fn)
+    if donate:
+        with DEFERRED:  # the donated buffers are gone once ``fn`` ran
+            _run_and_store(fn, tp, cells, n_donors, written, extra, wanted, plan, rec)
+    else:
+        _run_and_store(fn, tp, cells, n_donors, written, extra, wanted, plan, rec)
+    return True
+
+
+def _run_and_store(fn: Any, tp: Tape, cells: list[Cell], n_donors: int, written: list[int],
+                   extra: list[int], wanted: tuple[int, ...],
+                   plan: tuple[list[int], set[int], list[int]] | None,
+                   rec: Recorder) -> None:
+    """Runs the compiled ``fn`` of ``tp`` and stores its values: the live cells', the
+    writebacks', the carried graph's; starts the next tape."""
     try:
         values = fn(*tp.srcs)
     except FloatingPointError as error:
@@ -285,7 +300,6 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
     else:
         rec.new_tape()
     rec.tape.after_backward = bool(tp.backward)
-    return True
 
 
 def _learn_exit(rec: Recorder, tp: Tape, state: int) -> None:
