@@ -141,6 +141,8 @@ class _World:
     """Holds the default group (PyTorch keeps one per process, too)."""
 
     group: ProcessGroup | None = None
+    #: whether destroy_process_group shut JAX's distributed runtime down in this process
+    ended = False
 
 
 class group:  # noqa: N801 - PyTorch's name
@@ -299,6 +301,8 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             missing or malformed setting, a rank outside ``[0, world_size)``.
         TypeError: an argument of the wrong type.
         NotImplementedError: ``store`` or an unsupported ``init_method``.
+        RuntimeError: JAX's runtime failed to start, or a group of several processes
+            was destroyed in this process before (JAX's runtime starts once).
 
     A world size of 1 (or no settings at all) starts no runtime: the group has the
     one process. PyTorch equivalent: ``torch.distributed.init_process_group``.
@@ -340,6 +344,11 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
                              f"RANK={Started.settings[2]}) with which the run started")
         started = True
     elif size is not None:
+        if _World.ended and size > 1:
+            raise RuntimeError("init_process_group: a process group of several processes "
+                               "was destroyed in this process, and JAX's distributed "
+                               "runtime cannot start again in a process that has computed; "
+                               "start a new process for the next group")
         try:
             started = initialize(coordinator, size, index, local_device_ids=local_devices,
                                  initialization_timeout=max(1, round(seconds or 300)))
@@ -480,6 +489,7 @@ def destroy_process_group(group: Any = None) -> None:
 
         jax.distributed.shutdown()
         Started.settings = None
+        _World.ended = True
 
 
 def is_available() -> bool:
