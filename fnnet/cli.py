@@ -561,6 +561,16 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
                          every_n_steps=args.checkpoint_every,
                          resume=args.resume, devices=args.devices, callbacks=callbacks)
     seconds = time.perf_counter() - start
+    weights = None
+    if args.save is not None:  # first: the trained weights outlive a failure to plot
+        metadata = {"fnnet.model": args.model, "fnnet.dataset": args.dataset,
+                    "fnnet.image_shape": ",".join(map(str, image_shape)),
+                    "fnnet.num_classes": str(num_classes)}
+        try:
+            weights = save_weights(pathlib.Path(args.save), model, state.params,
+                                   state.layer_state, metadata)
+        except OSError as error:
+            raise OSError(f"--save {args.save}: {user_words(error)}") from None
     png = plot_history(history, pathlib.Path(args.out) / "curves.png",
                        title=f"{args.model} on {args.dataset}")
     accuracy = history["eval_accuracy"][-1]
@@ -569,16 +579,8 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
           flush=True)
     print(f"metrics written to {logdir / 'history.json'} and TensorBoard event files "
           f"(tensorboard --logdir {logdir})", flush=True)
-    if args.save is not None:
-        metadata = {"fnnet.model": args.model, "fnnet.dataset": args.dataset,
-                    "fnnet.image_shape": ",".join(map(str, image_shape)),
-                    "fnnet.num_classes": str(num_classes)}
-        try:
-            path = save_weights(pathlib.Path(args.save), model, state.params,
-                                state.layer_state, metadata)
-        except OSError as error:
-            raise OSError(f"--save {args.save}: {user_words(error)}") from None
-        print(f"weights written to {path}", flush=True)
+    if weights is not None:
+        print(f"weights written to {weights}", flush=True)
     return history
 
 

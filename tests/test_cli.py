@@ -467,6 +467,21 @@ def test_an_output_folder_that_refuses_files_is_named_before_training(tmp_path, 
     assert not list(tmp_path.iterdir())  # nothing trained, nothing written
 
 
+def test_the_weights_are_saved_before_the_curves_are_plotted(tmp_path, capsys, monkeypatch):
+    """A run whose curves cannot be written (a disk that filled up during training)
+    still leaves the trained weights --save asked for."""
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("fnnet.train.plot_history", full_disk)
+    weights = tmp_path / "w.safetensors"
+    code, _, err = run(["train", "--model", "logistic", "--epochs", "1", "--batch-size",
+                        "1000", "--quiet", "--out", str(tmp_path), "--save", str(weights)],
+                       capsys)
+    assert (code, err) == (1, ["fnnet train: error: [Errno 28] No space left on device"])
+    assert weights.is_file()
+
+
 def test_a_failed_weights_write_is_one_line_naming_save(trained, tmp_path, capsys,
                                                        monkeypatch):
     """A disk filling up while --save writes is one line and exit status 1."""
