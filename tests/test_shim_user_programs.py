@@ -532,6 +532,31 @@ def test_a_view_shows_its_roots_later_in_place_writes_as_pytorch(torch):
                                        rtol=1e-6)
 
 
+_DATA_WRITES = {
+    "mul_": lambda p: p.data.mul_(0.5),
+    "copy_": lambda p: p.data.copy_(p.data * 3),
+    "add_ of a .data kept": lambda p: p.data.add_(1),
+    "assigned (the views keep the old storage)": lambda p: setattr(p, "data", p.data * 4),
+    "assigned, then mul_": lambda p: (setattr(p, "data", p.data * 4), p.data.mul_(2)),
+}
+
+
+@pytest.mark.parametrize("name", _DATA_WRITES)
+def test_views_show_writes_through_data_as_pytorch(torch, name):
+    """A view of a parameter taken before a write through ``.data`` reads the new values
+    (PyTorch's ``.data`` shares the storage), read, used in an op or viewed again; the
+    versions stay as PyTorch's, which ``.data`` writes do not count; ``p.data = new``
+    gives ``p`` new storage, which the older views do not see."""
+    results = []
+    for T in (ft, torch):
+        p = T.nn.Parameter(T.arange(6.0).view(2, 3))
+        row, flat, turned = p[0], p.view(-1)[1:4], p.t()
+        _DATA_WRITES[name](p)
+        results.append([row.tolist(), (flat * 1).tolist(), turned[0].detach().tolist(),
+                        p.tolist(), row._version, p._version, turned._version])
+    assert results[0] == results[1]
+
+
 INT_AND_LIST_INDEXES = {
     "int, slice, list": (0, slice(None), [1, 2]),
     "list, int, list": ([0, 1], 0, [1, 2]),

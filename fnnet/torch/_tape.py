@@ -77,16 +77,20 @@ class Cell:
         host: a host copy of a value still only recorded, set where it is known before
             the step runs (a DataLoader batch's labels), for checks that must not wait
             for the device; unset otherwise.
-        version: PyTorch's version counter of the storage (``Tensor._version``): how many
-            in-place writes it has seen; unset (read as 0, see :func:`version_of`) until
-            the first one, so that making a cell costs nothing more.
+        version: how many in-place writes the storage has seen, those through ``.data``
+            included (a view compares it to tell that its values are stale); unset (read
+            as 0, see :func:`version_of`) until the first one, so that making a cell costs
+            nothing more.
+        data_writes: how many of those went through ``.data``, which PyTorch's version
+            counter (``Tensor._version``, :func:`version_of`) does not count; unset until
+            the first one.
         overlap: whether the tensor is an expanded one (``x.expand(3, 4)``), whose
             elements share memory in PyTorch, where most in-place ops refuse it: a class
             attribute, True on :class:`ExpandedCell`.
     """
 
     __slots__ = ("val", "ref", "tape", "aval", "rg", "owned", "listed", "sourced", "host",
-                 "version", "__weakref__")
+                 "version", "data_writes", "__weakref__")
     overlap = False
 
     val: Any
@@ -98,6 +102,7 @@ class Cell:
     listed: Tape | None
     host: Any
     version: int  # unset until the first in-place write: read it with version_of
+    data_writes: int  # unset until the first write through .data
 
     def __init__(self, val: Any = None, aval: Aval | None = None, owned: bool = False) -> None:
         self.val = val
@@ -122,8 +127,9 @@ class ExpandedCell(Cell):
 
 
 def version_of(cell: Cell) -> int:
-    """The version counter of ``cell`` (0 before its first in-place write)."""
-    version: int = getattr(cell, "version", 0)
+    """PyTorch's version counter of ``cell`` (0 before its first in-place write): its
+    writes but those through ``.data``."""
+    version: int = getattr(cell, "version", 0) - getattr(cell, "data_writes", 0)
     return version
 
 

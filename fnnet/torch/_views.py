@@ -17,8 +17,8 @@ The root is held weakly (the tensor, else the value cell it shares with its ``.d
 and ``detach()`` aliases), so a view never keeps a large result alive. The other
 direction: a view remembers how many in-place writes its root had seen (the root's
 version counter); a view used, read or detached after its root was written since takes
-its values from the root again (:func:`refresh`). Writes through ``.data``, which do not
-count, are not seen so.
+its values from the root again (:func:`refresh`). Writes through ``.data`` count there
+too (``Cell.version``), though not in PyTorch's version counter (``Cell.data_writes``).
 """
 
 from __future__ import annotations

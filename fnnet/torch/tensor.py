@@ -930,7 +930,7 @@ class Tensor:
         else:
             cell = Cell(jnp.array(value._value(), copy=True), owned=self._cell.owned)
         if hasattr(self._cell, "version"):  # PyTorch's tensor keeps its version counter
-            cell.version = self._cell.version
+            cell.version = version_of(self._cell)
         self._cell = cell
 
     @property
@@ -1490,11 +1490,14 @@ class Tensor:
             counter = cell if view is None else view.cell() or cell
             version = getattr(counter, "version", 0)
             if cell.tape is tp and cell.ref >= 0:
-                tp.overwritten[cell.ref] = (cell, counter, version, rcell.ref)
+                tp.overwritten[cell.ref] = (
+                    cell, counter, version - getattr(counter, "data_writes", 0), rcell.ref)
             if counter is cell:  # else the write back to the view's root counts it
                 cell.version = version + 1
-        else:
+        else:  # the storage's views see it (its count), its version counter does not
             self._data_version = own + 1
+            cell.version = getattr(cell, "version", 0) + 1
+            cell.data_writes = getattr(cell, "data_writes", 0) + 1
         _graph.bind(cell, rcell.ref, rcell.aval, rcell.rg)
         if rcell.rg and self._kind == CONST and not kept:
             self._kind = RG

@@ -34,7 +34,6 @@ from fnnet.torch import _compiler, _graph
 from fnnet.torch._dtypes import _X64
 from fnnet.torch._graph import WRITEBACK
 from fnnet.torch._recorder import current
-from fnnet.torch._tape import version_of
 from fnnet.torch.optim import _python_state
 from fnnet.torch.tensor import Tensor, _wrap_value
 
@@ -480,7 +479,7 @@ class Optimizer:
         first, out_avals = _graph.record_refs(_update, (spec,), tuple(ins))
         for i, p in enumerate(params):
             _graph.bind(p._cell, first + i, out_avals[i], False)
-            p._cell.version = version_of(p._cell) + 1  # PyTorch's step writes p in place
+            p._cell.version = getattr(p._cell, "version", 0) + 1  # PyTorch's step writes p
         self._pending = pending
         tp.writebacks.append((self, first + n, len(leaves)))
         _compiler.flush("step")
