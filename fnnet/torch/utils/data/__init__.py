@@ -223,8 +223,10 @@ class DataLoader:
     ``persistent_workers``, ``prefetch_factor``, ``timeout``, ``in_order``) and
     ``pin_memory`` are checked as PyTorch checks them, and batches are made in this
     process: a map-style dataset's batches are those of ``num_workers=0`` (as PyTorch's,
-    whose workers keep the sampler's order), and a :class:`TensorDataset`'s are copied
-    to the device ahead of use without workers (see the module's docstring). An
+    whose workers keep the sampler's order), batch ``i`` read by worker
+    ``i % num_workers`` from its own copy that ``worker_init_fn`` prepared, and a
+    :class:`TensorDataset`'s are copied to the device ahead of use without workers (see
+    the module's docstring). An
     :class:`IterableDataset` with ``num_workers=k`` is read by ``k`` workers taken in
     turn in this process (see :mod:`~fnnet.torch.utils.data._workers`), so that a stream
     split by :func:`get_worker_info` comes in PyTorch's order. A misspelt option raises
