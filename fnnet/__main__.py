@@ -5,4 +5,5 @@ import sys
 
 from fnnet.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing the module (a docs or package walker) runs nothing
+    sys.exit(main())
