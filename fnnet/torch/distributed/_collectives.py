@@ -23,6 +23,7 @@ from jax import lax
 
 from fnnet.torch import _dtypes, _graph, _sharding
 from fnnet.torch._tape import RG
+from fnnet.torch.distributed import _checks
 from fnnet.torch.distributed._group import NotMember, ProcessGroup, ReduceOp, default_group
 from fnnet.torch.tensor import Tensor, _wrap_value
 from fnnet.torch.tensor import _op as _record
@@ -247,17 +248,19 @@ def all_gather(tensor_list: Sequence[Tensor], tensor: Tensor, group: Any = None,
     """Fills ``tensor_list[r]`` with rank ``r``'s ``tensor``, in every process.
 
     Raises:
-        ValueError: ``tensor_list`` does not hold one tensor per process of
-            ``tensor``'s shape.
+        ValueError: tensors of different dtypes (PyTorch's error).
+        RuntimeError: ``tensor_list`` does not hold one tensor per process of
+            ``tensor``'s shape (PyTorch's gloo errors).
 
     PyTorch equivalent: ``torch.distributed.all_gather``.
     """
     world = default_group(group, "all_gather")
     outputs = [_tensor(t, "tensor_list[i]", "all_gather") for t in tensor_list]
-    shape = tuple(_tensor(tensor, "tensor", "all_gather").shape)
-    if len(outputs) != world.size or any(tuple(t.shape) != shape for t in outputs):
-        raise ValueError(f"all_gather: tensor_list must hold {world.size} tensors of shape "
-                         f"{list(shape)}, got shapes {[list(t.shape) for t in outputs]}")
+    _checks.same_dtypes([*outputs, _tensor(tensor, "tensor", "all_gather")])
+    if len(outputs) != world.size:
+        raise RuntimeError(f"ProcessGroupGloo::allgather: invalid output tensor list at "
+                           f"index 0 (expected length {world.size}, got {len(outputs)})")
+    _checks.same_shapes("allgather", outputs, tuple(tensor.shape))
     stacked = _gathered(tensor, world, "all_gather")
     for rank, out in enumerate(outputs):
         _write(out, stacked[rank])
@@ -267,17 +270,18 @@ def all_gather(tensor_list: Sequence[Tensor], tensor: Tensor, group: Any = None,
 @members_only
 def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: Any = None,
                            async_op: bool = False) -> Work | None:
-    """``output_tensor`` = the processes' inputs concatenated along axis 0.
+    """``output_tensor`` = the processes' inputs concatenated along axis 0 (or stacked,
+    ``[world, *input.shape]``, as PyTorch's NCCL takes it).
+
+    Raises:
+        RuntimeError: an output of another dtype or size (PyTorch's gloo errors).
 
     PyTorch equivalent: ``torch.distributed.all_gather_into_tensor``.
     """
     world = default_group(group, "all_gather_into_tensor")
     out = _tensor(output_tensor, "output_tensor", "all_gather_into_tensor")
-    shape = list(_tensor(input_tensor, "input_tensor", "all_gather_into_tensor").shape)
-    expected = [shape[0] * world.size, *shape[1:]] if shape else [world.size]
-    if list(out.shape) not in (expected, [world.size, *shape]):
-        raise ValueError(f"all_gather_into_tensor: output_tensor must have shape {expected}, "
-                         f"got {list(out.shape)}")
+    _checks.gathered_into(out, _tensor(input_tensor, "input_tensor",
+                                       "all_gather_into_tensor"), world.size)
     stacked = _gathered(input_tensor, world, "all_gather_into_tensor")
     _write(out, stacked.reshape(tuple(out.shape)))
     return _done(async_op)
@@ -292,13 +296,17 @@ def reduce_scatter(output: Tensor, input_list: Sequence[Tensor], op: Any = Reduc
     """
     world = default_group(group, "reduce_scatter")
     out = _tensor(output, "output", "reduce_scatter")
-    op = _op(op, "reduce_scatter", out)
     inputs = [_tensor(t, "input_list[i]", "reduce_scatter") for t in input_list]
+    _checks.same_dtypes([out, *inputs])
+    op = _op(op, "reduce_scatter", out)
+    if len(inputs) != world.size:
+        raise RuntimeError("invalid input tensor list size, must be world size")
     shape = tuple(out.shape)
-    if len(inputs) != world.size or any(tuple(t.shape) != shape for t in inputs):
-        raise ValueError(f"reduce_scatter: input_list must hold {world.size} tensors of the "
-                         f"output's shape {list(shape)}, got shapes "
-                         f"{[list(t.shape) for t in inputs]}")
+    for t in inputs:
+        if tuple(t.shape) != shape:
+            raise RuntimeError(f"Check failed: outputs[0].sizes().vec() == "
+                               f"inputs[0][i].sizes().vec() ({_checks.sizes(shape)[1:-1]} "
+                               f"vs. {_checks.sizes(t.shape)[1:-1]}).")
     stacked = jnp.stack([t._value() for t in inputs])
     _write(out, _run(world, "reduce_scatter", op, stacked))
     return _done(async_op)
@@ -314,11 +322,8 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,
     out = _tensor(output, "output", "reduce_scatter_tensor")
     op = _op(op, "reduce_scatter_tensor", out)
     whole = _tensor(input, "input", "reduce_scatter_tensor")
+    _checks.scattered_from(out, whole, world.size)
     shape = list(out.shape)
-    if not shape or list(whole.shape) != [shape[0] * world.size, *shape[1:]]:
-        raise ValueError(f"reduce_scatter_tensor: input must have shape "
-                         f"{[shape[0] * world.size, *shape[1:]] if shape else '[world * n]'}"
-                         f" for an output of shape {shape}, got {list(whole.shape)}")
     blocks = whole._value().reshape((world.size, *shape))
     _write(out, _run(world, "reduce_scatter", op, blocks))
     return _done(async_op)
@@ -331,16 +336,22 @@ def gather(tensor: Tensor, gather_list: Sequence[Tensor] | None = None, dst: int
     ranks pass None). PyTorch equivalent: ``torch.distributed.gather``.
 
     Raises:
-        ValueError: rank ``dst`` without one tensor per process of ``tensor``'s shape.
+        ValueError: ``gather_list`` missing on rank ``dst`` or given on another, or
+            tensors of different dtypes (PyTorch's errors).
+        RuntimeError: rank ``dst`` without one tensor per process of ``tensor``'s
+            shape, or ``dst`` out of range (PyTorch's gloo errors).
     """
     world = default_group(group, "gather")
+    # PyTorch checks the list before the rank (a rank out of range is another's)
+    _checks.list_given("gather_list", gather_list, dst == world.ranks[world.rank],
+                       "destination")
     dst = _rank(dst, world, "gather", "dst")
     shape = tuple(_tensor(tensor, "tensor", "gather").shape)
     if world.rank == dst:
         outputs = [_tensor(t, "gather_list[i]", "gather") for t in gather_list or ()]
-        if len(outputs) != world.size or any(tuple(t.shape) != shape for t in outputs):
-            raise ValueError(f"gather: rank {dst}'s gather_list must hold {world.size} "
-                             f"tensors of shape {list(shape)}")
+        _checks.same_dtypes([tensor, *outputs])
+        _checks.list_size("gather", "Output", outputs, world.size)
+        _checks.same_shapes("gather", outputs, shape)
     stacked = _gathered(tensor, world, "gather")
     if world.rank == dst:
         for rank, out in enumerate(outputs):
@@ -355,17 +366,22 @@ def scatter(tensor: Tensor, scatter_list: Sequence[Tensor] | None = None, src: i
     ranks pass None). PyTorch equivalent: ``torch.distributed.scatter``.
 
     Raises:
-        ValueError: rank ``src`` without one tensor per process of ``tensor``'s shape.
+        ValueError: ``scatter_list`` missing on rank ``src`` or given on another, or
+            tensors of different dtypes (PyTorch's errors).
+        RuntimeError: rank ``src`` without one tensor per process of ``tensor``'s
+            shape, or ``src`` out of range (PyTorch's gloo errors).
     """
     world = default_group(group, "scatter")
+    _checks.list_given("scatter_list", scatter_list, src == world.ranks[world.rank],
+                       "source")  # before the rank, as in gather
     src = _rank(src, world, "scatter", "src")
     out = _tensor(tensor, "tensor", "scatter")
     shape = tuple(out.shape)
     if world.rank == src:
         inputs = [_tensor(t, "scatter_list[i]", "scatter") for t in scatter_list or ()]
-        if len(inputs) != world.size or any(tuple(t.shape) != shape for t in inputs):
-            raise ValueError(f"scatter: rank {src}'s scatter_list must hold {world.size} "
-                             f"tensors of shape {list(shape)}")
+        _checks.same_dtypes([out, *inputs])
+        _checks.list_size("scatter", "Input", inputs, world.size)
+        _checks.same_shapes("scatter", inputs, shape)
         stacked = jnp.stack([t._value() for t in inputs])
     else:
         stacked = jnp.zeros((world.size, *shape), out._value().dtype)
@@ -400,11 +416,7 @@ def all_to_all(output_tensor_list: Sequence[Tensor], input_tensor_list: Sequence
         if len(tensors) != world.size:
             raise RuntimeError(f"ProcessGroupGloo::alltoall: {name} tensor list size "
                                f"{len(tensors)} does not match world size {world.size}")
-    first = (outputs or inputs)[0].dtype
-    for t in (*outputs, *inputs):
-        if t.dtype != first:
-            raise ValueError(f"Invalid usage of tensors with different dtypesFound {first} "
-                             f"and  {t.dtype}")
+    _checks.same_dtypes([*outputs, *inputs])
     if any(o.numel() != i.numel() for o, i in zip(outputs, inputs, strict=True)):
         raise RuntimeError("ProcessGroupGloo::alltoall: input and output tensors must have "
                            "the same size")
@@ -450,9 +462,7 @@ def all_to_all_single(output: Tensor, input: Tensor,  # noqa: A002 - PyTorch's n
     world = default_group(group, "all_to_all_single")
     out = _tensor(output, "output", "all_to_all_single")
     whole = _tensor(input, "input", "all_to_all_single")
-    if out.dtype != whole.dtype:
-        raise ValueError(f"Invalid usage of tensors with different dtypesFound {out.dtype} "
-                         f"and  {whole.dtype}")
+    _checks.same_dtypes([out, whole])
     if out.numel() != whole.numel() or not whole.shape:
         raise RuntimeError("all_to_all_single: output must have the size of input, with "
                            f"an axis 0; got output {list(out.shape)}, input "

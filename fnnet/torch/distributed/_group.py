@@ -87,6 +87,11 @@ def _check_backend(backend: Any) -> str:
     return name
 
 
+#: the gloo operation that PyTorch's collective of each name runs with a root rank
+_ROOTED = {"broadcast_object_list": "broadcast", "gather_object": "gather",
+           "scatter_object_list": "scatter"}
+
+
 class ProcessGroup:
     """The processes of a run, or of a group of them (``new_group``): ranks, backend
     name and the process mesh.
@@ -122,13 +127,18 @@ class ProcessGroup:
         ``src`` and ``dst`` are ranks of the default group).
 
         Raises:
-            ValueError: ``rank`` is not one of the group's processes.
+            ValueError: ``rank`` is not an int, or not one of a ``new_group``'s processes.
+            RuntimeError: an int outside the default group (PyTorch's gloo error).
         """
-        if isinstance(rank, bool) or not isinstance(rank, int) or rank not in self.ranks:
-            if self.within is None:
-                raise ValueError(f"{who}: {name} must be a rank in [0, {self.size}), got "
-                                 f"{rank!r}")
-            raise ValueError(f"Global rank {rank!r} is not part of group {self!r}")  # PyTorch's
+        number = isinstance(rank, int) and not isinstance(rank, bool)
+        if not number or rank not in self.ranks:
+            if self.within is not None:  # PyTorch's words
+                raise ValueError(f"Global rank {rank!r} is not part of group {self!r}")
+            if number:
+                raise RuntimeError(f"ProcessGroupGloo::{_ROOTED.get(who, who)}: invalid root "
+                                   f"rank: {rank}")
+            raise ValueError(f"{who}: {name} must be a rank in [0, {self.size}), got "
+                             f"{rank!r}")
         return self.ranks.index(rank)
 
     def __repr__(self) -> str:
