@@ -111,6 +111,20 @@ def test_key_averages_count_the_regions_and_the_compiled_steps(traced):
     assert rows["forward_pass"].cpu_time_total == pytest.approx(total)
 
 
+def test_a_compiled_calls_doubled_event_is_one_call_and_nested_calls_stay_apart():
+    def span(name, ts, dur):
+        return {"ph": "X", "pid": 1, "tid": 1, "name": name, "ts": ts, "dur": dur}
+
+    events = profiler._function_events([
+        span("PjitFunction(run)", 0.0, 100.0), span("PjitFunction(run)", 0.3, 99.5),
+        span("kernel", 10.0, 50.0),
+        # an event of one name inside another, for part of it: two calls
+        span("loop", 200.0, 100.0), span("loop", 220.0, 30.0)])
+    rows = {(e.name, e.start_us): (e.duration_us, e.self_us) for e in events}
+    assert rows == {("PjitFunction(run)", 0.0): (100.0, 50.0), ("kernel", 10.0): (50.0, 50.0),
+                    ("loop", 200.0): (100.0, 70.0), ("loop", 220.0): (30.0, 30.0)}
+
+
 def test_table_is_pytorchs_layout_sorted_and_limited(traced):
     prof, _ = traced
     # the profiler recipe's group_by_stack_n=5: rows without stacks group by name, as in

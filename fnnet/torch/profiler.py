@@ -353,11 +353,18 @@ def _own_calls() -> frozenset[str]:
 
 def _repeated(event: dict[str, Any], enclosing: dict[str, Any] | None) -> bool:
     """Whether ``event`` repeats the event holding it: JAX traces each call of a
-    compiled function as two nested events of one name, which would count the call
-    twice (a region or a Python call nested in one of its name is a call of its own)."""
+    compiled function as two nested events of one name, the inner one spanning nearly
+    all of the outer one, which would count the call twice (a region or a Python call
+    nested in one of its name is a call of its own)."""
     name = str(event.get("name", ""))
-    return (enclosing is not None and enclosing.get("name") == name
-            and not name.startswith("$") and _REGION_ARG not in event.get("args", {}))
+    if enclosing is None or enclosing.get("name") != name or name.startswith("$") \
+            or _REGION_ARG in event.get("args", {}):
+        return False
+    outer = float(enclosing["dur"])
+    slack = 2.0 + 0.01 * outer  # microseconds between the two starts, and the two ends
+    start_gap = float(event["ts"]) - float(enclosing["ts"])
+    end_gap = outer - start_gap - float(event["dur"])
+    return start_gap <= slack and end_gap <= slack
 
 
 def _function_events(raw: list[dict[str, Any]]) -> list[FunctionEvent]:
