@@ -359,13 +359,16 @@ class DataLoader:
         return _SingleProcessDataLoaderIter(self._epoch(getattr(self, "_workers", None)),
                                             len_of=self)
 
-    def _read(self, workers: list[WorkerInfo] | None, number: int,
-              read: Callable[[Any], Any]) -> Any:
-        """``read(dataset)`` for batch ``number``: in its worker where there are
-        ``workers`` (see :func:`~fnnet.torch.utils.data._workers.in_worker`)."""
-        if workers is None:
-            return read(self.dataset)
-        return in_worker(workers, number, read)
+    def _batch(self, workers: list[WorkerInfo] | None, number: int,
+               indices: list[int] | None, index: Any = None) -> Any:
+        """Batch ``number``: the samples at ``indices`` collated (or, batching off, the
+        item at ``index``), read in its worker where there are ``workers`` (see
+        :func:`~fnnet.torch.utils.data._workers.in_worker`)."""
+        def read(dataset: Any) -> Any:
+            return self.collate_fn(dataset[index] if indices is None else
+                                   self._samples(indices, dataset))
+
+        return read(self.dataset) if workers is None else in_worker(workers, number, read)
 
     def _epoch(self, workers: list[WorkerInfo] | None) -> Iterator[Any]:
         """One pass over the dataset, batch by batch (a map-style dataset's read by
@@ -379,15 +382,12 @@ class DataLoader:
             return
         if self._given_batches:  # each item a list of indices
             for number, indices in enumerate(self.batch_sampler):
-                rows = [int(i) for i in indices]
-                yield self._read(workers, number, lambda data, rows=rows: self.collate_fn(
-                    self._samples(rows, data)))
+                yield self._batch(workers, number, [int(i) for i in indices])
             return
         size = self.batch_size
         if size is None:  # automatic batching off: each item of the sampler, as it comes
             for number, index in enumerate(self.sampler):  # a list, from a sampler of
-                yield self._read(workers, number, lambda data, index=index:  # batches, too
-                                 self.collate_fn(data[index]))
+                yield self._batch(workers, number, None, index)  # batches, too
             return
         order = self._order()
         stop = len(order) - len(order) % size if self.drop_last else len(order)
@@ -421,9 +421,7 @@ class DataLoader:
                 yield [_wrap_value(a) for a in arrays]
             return
         for number, start in enumerate(range(0, stop, size)):
-            rows = [int(i) for i in order[start:start + size]]
-            yield self._read(workers, number, lambda data, rows=rows: self.collate_fn(
-                self._samples(rows, data)))
+            yield self._batch(workers, number, [int(i) for i in order[start:start + size]])
 
     def _stream(self, dataset: IterableDataset[Any]) -> Iterator[Any]:
         """An ``IterableDataset``'s samples, batched in the order it yields them."""
