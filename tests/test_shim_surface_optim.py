@@ -168,6 +168,56 @@ def test_scheduler_learning_rates_match_torch(torch, name, kwargs):
     np.testing.assert_allclose(sequences[1], sequences[0], rtol=1e-6)
 
 
+def _warm_up_by_hand(lib, opt, epoch):
+    if epoch < 2:  # a warm-up written into the groups, as scripts do
+        for group in opt.param_groups:
+            group["lr"] = 0.1 * (epoch + 1) / 3
+
+
+#: programs whose rates change outside the scheduler being stepped: PyTorch's chainable
+#: schedulers move the group's current rate, not the initial one's schedule
+RATES_CHANGED_ELSEWHERE = {
+    "cosine after a warm-up by hand": (
+        lambda S, opt: [S.CosineAnnealingLR(opt, T_max=4, eta_min=0.01)], _warm_up_by_hand),
+    "step after a warm-up by hand": (
+        lambda S, opt: [S.StepLR(opt, 2, gamma=0.5)], _warm_up_by_hand),
+    "two schedulers stepped in turn": (
+        lambda S, opt: [S.LinearLR(opt, start_factor=0.5, total_iters=3),
+                        S.ExponentialLR(opt, gamma=0.9)], None),
+    "ChainedScheduler": (
+        lambda S, opt: [S.ChainedScheduler([S.ConstantLR(opt, factor=0.2, total_iters=2),
+                                            S.PolynomialLR(opt, total_iters=5, power=2.0)])],
+        None),
+    "a second scheduler on a stepped optimizer": (
+        lambda S, opt: [S.MultiStepLR(opt, milestones=[1, 2], gamma=0.5),
+                        S.CosineAnnealingLR(opt, T_max=3)][1:], None),
+}
+
+
+@pytest.mark.parametrize("name", list(RATES_CHANGED_ELSEWHERE))
+def test_chainable_schedulers_move_the_current_rate_as_torchs(torch, name):
+    make, by_hand = RATES_CHANGED_ELSEWHERE[name]
+    sequences = []
+    for lib in (torch, ft):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        if name.startswith("a second"):
+            first = lib.optim.lr_scheduler.StepLR(opt, 1, gamma=0.5)
+            for _ in range(3):
+                opt.step()
+                first.step()
+        schedulers = make(lib.optim.lr_scheduler, opt)
+        lrs = [opt.param_groups[0]["lr"]]
+        for epoch in range(9):
+            if by_hand is not None:
+                by_hand(lib, opt, epoch)
+            opt.step()
+            for scheduler in schedulers:
+                scheduler.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        sequences.append(lrs)
+    np.testing.assert_allclose(sequences[1], sequences[0], rtol=1e-6)
+
+
 def test_lambda_lr_state_dict_round_trips_with_torch(torch):
     """A LambdaLR state saved by PyTorch (lr_lambdas: [None]) resumes in fnnet and back."""
     def make(lib):

@@ -59,9 +59,8 @@ class LRScheduler:
     """Base of the schedulers. PyTorch equivalent: ``torch.optim.lr_scheduler.LRScheduler``."""
 
     #: whether PyTorch computes the rates from the group's current one (its chainable
-    #: form): a scheduler made for an optimizer whose state was loaded then starts
-    #: from the loaded rate, not from the initial one (schedulers chained on one
-    #: optimizer keep the closed form, which ChainedScheduler combines)
+    #: form): where a program, an optimizer's loaded state or another scheduler on the
+    #: same optimizer changed the rate, the schedule's step moves it from there
     _CHAINABLE = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
@@ -119,19 +118,45 @@ class LRScheduler:
     def step(self, epoch: int | None = None) -> None:
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
             warnings.warn(_ORDER, UserWarning, stacklevel=2)
+        chained = self._CHAINABLE and epoch is None
+        # the schedule at the epoch being left (before get_lr moves a running product on)
+        previous = self.get_lr() if chained and self._step_count and self.last_epoch >= 0 \
+            else None
         self._step_count += 1
         self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
         values = self.get_lr()
-        if self._CHAINABLE and self._step_count == 1 and self.last_epoch == 0 and \
-                getattr(self.optimizer, "_state_loaded", False):
-            # the constructor's step: PyTorch scales the group's rate as it is (the
-            # optimizer's loaded state), where the closed form scales the initial one
-            values = [lr if group["lr"] == base or not base else group["lr"] * (lr / base)
-                      for lr, base, group in zip(values, self.base_lrs,
-                                                 self.optimizer.param_groups, strict=False)]
+        if chained:
+            values = self._chained(values, previous)
         for group, lr in zip(self.optimizer.param_groups, values, strict=False):
             group["lr"] = lr
         self._last_lr = values
+
+    def _floor(self) -> float:
+        """The rate the schedule's factors scale the distance above (CosineAnnealingLR's
+        ``eta_min``; 0 for the multiplicative schedules)."""
+        return 0.0
+
+    def _chained(self, values: list[float], previous: list[float] | None) -> list[float]:
+        """PyTorch's recursive form of a chainable schedule: each group's current rate
+        moved by the schedule's own step, ``values[i] / previous[i]`` (of the distance
+        above the floor), which is the closed form ``values`` where nothing else changed
+        the rate."""
+        groups = self.optimizer.param_groups
+        if previous is None:
+            if self.last_epoch != 0:
+                return values  # made to resume at last_epoch: the closed form there
+            # the constructor's step scales the group's rate as it is
+            return [lr if group["lr"] == base or not base else group["lr"] * (lr / base)
+                    for lr, base, group in zip(values, self.base_lrs, groups, strict=False)]
+        floor, out = self._floor(), []
+        for lr, before, group in zip(values, previous, groups, strict=False):
+            if group["lr"] == before:
+                out.append(lr)
+            elif before == floor:  # PyTorch adds the step where the factor is undefined
+                out.append(group["lr"] + (lr - before))
+            else:
+                out.append(floor + (group["lr"] - floor) * ((lr - floor) / (before - floor)))
+        return out
 
     def state_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in _UNSAVED}
@@ -186,6 +211,9 @@ class CosineAnnealingLR(LRScheduler):
 
     def _schedule(self, lr: float) -> Any:
         return schedules.cosine_annealing_lr(lr, self.T_max, self.eta_min)
+
+    def _floor(self) -> float:
+        return float(self.eta_min)
 
 
 class MultiStepLR(LRScheduler):
@@ -424,9 +452,8 @@ class CyclicLR(LRScheduler):
 
 
 class ChainedScheduler:
-    """Several schedulers stepped together, their factors multiplied: each group's rate
-    is its initial rate times every scheduler's ``lr / initial_lr`` (what PyTorch's
-    chained recursive updates give for multiplicative schedulers).
+    """Several schedulers stepped together, in order, each moving the rate the one before
+    it left (their factors multiply for the multiplicative schedulers).
 
     PyTorch equivalent: ``torch.optim.lr_scheduler.ChainedScheduler``.
     """
@@ -449,21 +476,12 @@ class ChainedScheduler:
                                  f"{type(optimizer).__name__}.")
         self.optimizer = optimizer
         self._schedulers = schedulers
-        self._apply()
-
-    def _apply(self) -> None:
-        for index, group in enumerate(self.optimizer.param_groups):
-            lr = group["initial_lr"]
-            for scheduler in self._schedulers:
-                base = scheduler.base_lrs[index]
-                lr *= scheduler.get_last_lr()[index] / base if base else 0.0
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
 
     def step(self) -> None:
         for scheduler in self._schedulers:
             scheduler.step()
-        self._apply()
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list[float]:
         return list(self._last_lr)

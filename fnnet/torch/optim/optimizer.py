@@ -168,7 +168,7 @@ class _ParamState:
 #: what ``Optimizer.__init__`` builds from the groups (and its caches): the rest of an
 #: optimizer's attributes are pickled with its groups and state
 _REBUILT = frozenset({"defaults", "param_groups", "_state", "_lr_arrays", "_pending",
-                      "_plans", "_statics", "_python_state", "_changes", "_state_loaded"})
+                      "_plans", "_statics", "_python_state", "_changes"})
 
 
 class Optimizer:
@@ -211,9 +211,6 @@ class Optimizer:
         self._changes: dict[str, int] = {}
         #: ``self.state`` of an optimizer the user writes (see the class docstring)
         self._python_state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
-        #: whether load_state_dict has run: a scheduler made after it starts from the
-        #: loaded rate (``LRScheduler._CHAINABLE``)
-        self._state_loaded = False
         groups: list[Any] = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -600,7 +597,6 @@ class Optimizer:
                 group.clear()  # the same dicts: schedulers hold them
                 group.update(new)
             self._python_state = state
-            self._state_loaded = True
             return
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -634,7 +630,6 @@ class Optimizer:
         for group, merged in zip(self.param_groups, merged_groups, strict=True):
             group.update(merged)  # the same dicts: schedulers hold them
         self._state = new_state
-        self._state_loaded = True
 
     def _loaded_entry(self, p: Tensor, group: dict[str, Any], index: Any, entry: Any,
                       errors: list[str]) -> _ParamState | None:
