@@ -234,3 +234,31 @@ def test_an_interrupt_as_a_step_returns_leaves_the_model_whole(torch, monkeypatc
         signal.signal(signal.SIGINT, previous)
     assert ours[-1] == "[2]"
     _close(ours[:-1], _sgd_steps(torch)[:-1])
+
+
+def _logged_norms(T, steps=12):
+    """A loop keeping the weights' norm of every step in a list, its graph alive (not
+    part of the loss), as a logging callback may; then a backward through an old one."""
+    net = _net(T)
+    opt = T.optim.SGD(net.parameters(), lr=0.1)
+    norms = []
+    for _ in range(steps):
+        loss = net(T.tensor(X)).pow(2).mean()
+        norms.append(sum(p.pow(2).sum() for p in net.parameters()))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return T.stack(norms).detach().numpy(), net[0].weight.detach().numpy().copy(), norms
+
+
+def test_graphs_kept_over_the_steps_compile_no_step_again(torch, recorder):
+    """Each norm's graph reads weights an optimizer step has since overwritten: no
+    backward can use it (PyTorch's finds them modified in place), and carrying all of
+    them into every step made each step a new structure (a compile per step)."""
+    *ours, norms = _logged_norms(ft)
+    _close(ours, _logged_norms(torch)[:2])
+    assert ft.compile_stats()["compiles"] <= 4, ft.compile_stats()["log"]
+    assert not recorder.tape.nodes
+    theirs, mine = raised_by(lambda T: norms[0].backward() if T is ft else
+                             _logged_norms(T, 2)[2][0].backward(), torch, ft)
+    assert mine[0] is theirs[0] is RuntimeError

@@ -169,6 +169,7 @@ def test_a_carried_graph_whose_tensor_died_leaves_the_next_step(recorder):
     # the first step (kept's graph recorded, not carried) and one for the three after it
     assert ft.compile_stats()["compiles"] == 2, ft.compile_stats()["log"]
     next_tape = ft.ones(1).mul(2)._cell.tape
-    assert [n.op.__name__ for n in next_tape.nodes if n.op is not None] == [
-        "apply_layer", "multiply"]  # kept's graph, then what was recorded
+    # kept's graph read the weights the first step overwrote: freed there (see
+    # _flush._retention), so only what was recorded since
+    assert [n.op.__name__ for n in next_tape.nodes if n.op is not None] == ["multiply"]
     assert np.isfinite(losses).all()

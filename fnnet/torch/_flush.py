@@ -59,7 +59,10 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
     two steps had the same structure. Likewise a tensor whose graph reaches no leaf that
     requires grad except through graphs a backward has freed (a loss summed over the
     steps without ``item()``) carries no graph: it would grow by a step's forward pass at
-    every step, and no backward can use it.
+    every step, and no backward can use it. Nor does one that reads a leaf this tape
+    then overwrote (``optimizer.step()``, a manual update under ``no_grad``): a norm of
+    the weights kept in a list every step would otherwise carry all the steps before it
+    into each one; PyTorch's backward through it would find the leaf modified in place.
 
     Returns:
         ``(carried nodes in order, their source slots, the slots this flush must compute
@@ -70,10 +73,14 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
     nodes = tp.nodes
     needed: set[int] = set()
     boundary: set[int] = set()
+    # leaves read from a source whose tensor now holds another value
+    overwritten = {slot for slot, own in zip(tp.src_slots, tp.src_owner, strict=True)
+                   if isinstance(own, Cell) and (own.tape is not tp or own.ref != slot)}
     for cell in kept:
         mine: set[int] = set()
         mine_boundary: set[int] = set()
         live = False  # reaches a leaf that requires grad other than through a freed graph
+        stale = False  # reads a leaf overwritten since
         stack = [owner[cell.ref]]
         while stack:
             n = stack.pop()
@@ -89,7 +96,9 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
                 if r < 0:
                     continue
                 m = owner[slot_of(r)]
-                live = live or kind_of(r) == VAR
+                if kind_of(r) == VAR:
+                    live = True
+                    stale = stale or slot_of(r) in overwritten
                 if m in tp.consumed:
                     # a graph a backward has freed (``running_loss += loss``): a later
                     # backward cannot go through it, so only its value is carried
@@ -98,7 +107,7 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
                     stack.append(m)
                 else:
                     mine_boundary.add(slot_of(r))
-        if live:
+        if live and not stale:
             needed |= mine
             boundary |= mine_boundary
     order = sorted(needed)
