@@ -805,7 +805,11 @@ def build_parser() -> argparse.ArgumentParser:
     from fnnet.compare.cli import add_parser as add_compare
 
     add_compare(commands).formatter_class = _HelpFormatter
-    # parsed by fnnet.torch.distributed.run itself (see main): listed here for --help
+    # parsed by fnnet.torch.as_torch and fnnet.torch.distributed.run themselves (see
+    # main): listed here for --help
+    commands.add_parser("run", add_help=False,
+                        help="run a PyTorch script unchanged on fnnet.torch: its "
+                             "`import torch` gives fnnet.torch (see fnnet run --help)")
     commands.add_parser("torchrun", add_help=False,
                         help="start N processes of a training script as one distributed "
                              "run (torchrun's flags; see fnnet torchrun --help)")
@@ -840,6 +844,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from fnnet.torch.distributed.run import main as torchrun
 
         return torchrun(argv[1:], prog="fnnet torchrun")
+    if argv[:1] == ["run"]:  # likewise: a PyTorch script and its own flags
+        from fnnet.torch.as_torch import main as run_unchanged
+
+        return run_unchanged(argv[1:], prog="fnnet run")
     args = build_parser().parse_args(argv)
     prog = f"fnnet {args.command}"
     from fnnet.core.disk_cache import use_disk_cache
