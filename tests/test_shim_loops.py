@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import signal
+import warnings
 
 import numpy as np
 import pytest
@@ -262,3 +263,16 @@ def test_graphs_kept_over_the_steps_compile_no_step_again(torch, recorder):
     theirs, mine = raised_by(lambda T: norms[0].backward() if T is ft else
                              _logged_norms(T, 2)[2][0].backward(), torch, ft)
     assert mine[0] is theirs[0] is RuntimeError
+
+
+def test_values_read_at_many_shapes_fall_back_without_a_warning(recorder):
+    """An exploratory script (or an evaluation pass) reading values of many shapes runs
+    op by op without the fallback's advice, which is for a training loop."""
+    recorder.options.eager_after = 2
+    x = ft.tensor(np.resize(X, (12, 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        means = [x[:n].mean().item() for n in range(1, 9)]
+    np.testing.assert_allclose(means, [np.resize(X, (12, 3))[:n].mean() for n in range(1, 9)],
+                               rtol=1e-6)
+    assert ft.compile_stats()["eager"]

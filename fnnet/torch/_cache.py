@@ -196,7 +196,10 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
         # the compiled functions stay cached: a structure met again is still served
         stats.eager = True
         rec.early.clear()
-        if EAGER_WARNING not in rec.warned:  # once: a loop may settle and change again
+        # once: a loop may settle and change again; and only where a training step
+        # changed, which the advice is for (values read in an exploratory script or an
+        # evaluation pass over inputs of many shapes run op by op silently)
+        if EAGER_WARNING not in rec.warned and (tp.backward or reason == "step"):
             rec.warned.add(EAGER_WARNING)
             warnings.warn(
                 f"fnnet.torch: the recorded computation changed structure in "
