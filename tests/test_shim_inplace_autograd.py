@@ -571,3 +571,80 @@ def test_a_recurrent_layers_sequence_changed_raises_as_torch(torch, kind, batch_
         return x.grad
 
     _compare_change(torch, program)
+
+
+_MODULES = {
+    "Linear": lambda T: T.nn.Linear(3, 2), "Conv1d": lambda T: T.nn.Conv1d(2, 1, 2),
+    "ConvTranspose1d": lambda T: T.nn.ConvTranspose1d(2, 1, 2),
+    "BatchNorm1d": lambda T: T.nn.BatchNorm1d(3), "LayerNorm": lambda T: T.nn.LayerNorm(3),
+    "GroupNorm": lambda T: T.nn.GroupNorm(1, 3),
+    "InstanceNorm1d": lambda T: T.nn.InstanceNorm1d(3, affine=True, track_running_stats=True),
+    "Embedding": lambda T: T.nn.Embedding(3, 2),
+    "Embedding padded": lambda T: T.nn.Embedding(3, 2, padding_idx=0),
+    "EmbeddingBag padded": lambda T: T.nn.EmbeddingBag(3, 2, padding_idx=1),
+    "LSTM": lambda T: T.nn.LSTM(3, 2, num_layers=2), "GRUCell": lambda T: T.nn.GRUCell(3, 2),
+    "PReLU": lambda T: T.nn.PReLU(), "MultiheadAttention": lambda T: T.nn.MultiheadAttention(4, 1),
+    "TransformerEncoderLayer": lambda T: T.nn.TransformerEncoderLayer(4, 1, 8),
+}
+
+
+def _versions(module):
+    return {name: t._version for name, t in (*module.named_parameters(),
+                                              *module.named_buffers())}
+
+
+@pytest.mark.parametrize("name", _MODULES)
+def test_a_new_modules_versions_match_torch(torch, name):
+    """PyTorch's constructors fill parameters and buffers in place (version 1)."""
+    assert _versions(_MODULES[name](ft)) == _versions(_MODULES[name](torch))
+
+
+@pytest.mark.parametrize("name", ["BatchNorm1d", "InstanceNorm1d"])
+def test_norm_buffer_versions_after_forwards_match_torch(torch, name):
+    """A training forward writes BatchNorm's ``num_batches_tracked`` in place (its
+    running statistics by the kernel, uncounted) and InstanceNorm's running statistics;
+    an evaluation forward and the reset methods as PyTorch's."""
+    seen = []
+    for T in (torch, ft):
+        norm = _MODULES[name](T)
+        x = T.linspace(-1, 1, 24).view(2, 3, 4)
+        steps = [_versions(norm)]
+        for _ in range(2):
+            norm(x).sum().backward()
+            steps.append(_versions(norm))
+        norm.eval()
+        norm(x)
+        steps.append(_versions(norm))
+        norm.reset_running_stats()
+        steps.append(_versions(norm))
+        norm.reset_parameters()
+        steps.append(_versions(norm))
+        seen.append(steps)
+    assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize(("name", "parameter"), [
+    ("Linear", "weight"), ("Conv1d", "weight"), ("ConvTranspose1d", "weight"),
+    ("BatchNorm1d", "weight"), ("BatchNorm1d", "bias"), ("LayerNorm", "bias"),
+    ("GroupNorm", "weight"), ("LSTM", "weight_hh_l1"), ("LSTM", "bias_ih_l0"),
+    ("GRU", "weight_ih_l0"), ("GRU", "weight_hh_l0"), ("RNN", "weight_hh_l0")])
+@pytest.mark.parametrize("train", [True, False])
+def test_a_parameter_changed_between_forward_and_backward_raises_as_torch(
+        torch, name, parameter, train):
+    """``optimizer.step()`` (or a write under ``no_grad``) between a forward and its
+    backward: PyTorch raises where the layer's node saved the parameter."""
+    def program(T):
+        make = _MODULES.get(name) or (lambda T: getattr(T.nn, name)(3, 2))
+        layer = _filled(make(T))
+        layer.train(train)
+        shape = {"Conv1d": (1, 2, 3), "ConvTranspose1d": (1, 2, 3)}.get(name, (2, 1, 3))
+        x = T.linspace(0.1, 0.9, int(np.prod(shape))).view(shape)
+        out = layer(x if name not in ("BatchNorm1d", "LayerNorm", "GroupNorm")
+                    else x.view(2, 3))
+        out = out[0] if isinstance(out, tuple) else out
+        with T.no_grad():
+            getattr(layer, parameter).mul_(1.5)
+        out.sum().backward()
+        return [p.grad for p in layer.parameters()]
+
+    _compare_change(torch, program)

@@ -114,7 +114,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         for buffer, new in ((running_mean, mean), (running_var, var)):
             if buffer is not None and new is not None:
                 averaged = new.detach().view(n, c).mean(0)
-                _graph.bind(buffer._cell, averaged._cell.ref, averaged._cell.aval, False)
+                cell = buffer._cell
+                _graph.bind(cell, averaged._cell.ref, averaged._cell.aval, False)
+                cell.version = getattr(cell, "version", 0) + 1  # PyTorch copy_s it in
     assert y is not None
     return y.reshape(input.shape)
 

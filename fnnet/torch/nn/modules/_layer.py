@@ -69,11 +69,23 @@ def apply_layer(*args: Any) -> Any:
     return y
 
 
+def filled_in_place(module: Module, writes: int = 1) -> None:
+    """Sets the version counter of ``module``'s own parameters and buffers to ``writes``:
+    PyTorch's constructors fill them in place (``reset_parameters``: ``Linear(3, 2).weight
+    ._version`` is 1, an ``Embedding``'s with a ``padding_idx`` 2)."""
+    for tensor in (*module._parameters.values(), *module._buffers.values()):
+        if tensor is not None:
+            tensor._cell.version = writes
+
+
 class Wrapped(Module):
     """A module computed by one fnnet layer (see the module docstring)."""
 
     _params: tuple[str, ...] = ()
     _state: tuple[str, ...] = ()
+    # the buffers that PyTorch's forward in training mode writes with an in-place op,
+    # which its version counter counts (BatchNorm's num_batches_tracked.add_(1))
+    _counted: tuple[str, ...] = ()
     _random = False  # draws random numbers in training mode
     _fn: fnn.Module  # the fnnet layer computing this module
     _specs: dict[tuple[bool, int], _Spec]  # by (train, draw)
@@ -88,6 +100,7 @@ class Wrapped(Module):
             for name in self._state:
                 self.register_buffer(
                     name, buffer_from_array(state[name]) if name in state else None)
+            filled_in_place(self)
         object.__setattr__(self, "_specs", {})
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
@@ -130,7 +143,10 @@ class Wrapped(Module):
             return _op(apply_layer, (spec,), *inputs, check=self._check_input)
         first, avals, rg = _graph.record(apply_layer, (spec,), inputs, self._check_input)
         for i, name in enumerate(spec[2], start=1):
-            _graph.bind(d[name]._cell, first + i, avals[i], False)
+            cell = d[name]._cell
+            _graph.bind(cell, first + i, avals[i], False)
+            if name in self._counted:
+                cell.version = getattr(cell, "version", 0) + 1
         return _wrap_slot(first, avals[0], rg and avals[0][1] in _FLOATS)
 
     def extra_repr(self) -> str:

@@ -24,6 +24,7 @@ class _NormBase(Module):
 class _BatchNorm(ResettableNorm, Wrapped, _NormBase):
     _params = ("weight", "bias")
     _state = ("running_mean", "running_var", "num_batches_tracked")
+    _counted = ("num_batches_tracked",)  # its running statistics are written by the kernel
     _fnnet: Any = None
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,

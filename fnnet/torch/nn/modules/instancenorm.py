@@ -10,8 +10,10 @@ import numpy as np
 
 from fnnet.nn.init import constant
 from fnnet.torch import _dtypes
+from fnnet.torch._autograd import no_grad
 from fnnet.torch._functions import tensor
 from fnnet.torch.nn._attention_norm import instance_norm
+from fnnet.torch.nn.modules._layer import filled_in_place
 from fnnet.torch.nn.modules.batchnorm import _NormBase
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor
@@ -41,6 +43,7 @@ class _InstanceNorm(_NormBase):
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
+        filled_in_place(self)
         self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -55,6 +58,28 @@ class _InstanceNorm(_NormBase):
                             self.training or not self.track_running_stats,
                             self.momentum if self.momentum is not None else 0.0, self.eps)
         return out.squeeze(0) if unbatched else out
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, variance 1 and the batch count 0, written in place.
+
+        PyTorch equivalent: ``torch.nn.InstanceNorm1d.reset_running_stats``.
+        """
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1.0)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        """The running statistics reset, the weight 1 and the bias 0, written in place.
+
+        PyTorch equivalent: ``torch.nn.InstanceNorm1d.reset_parameters``.
+        """
+        self.reset_running_stats()
+        if self.affine:
+            with no_grad():
+                self.weight.fill_(1.0)
+                self.bias.zero_()
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -9,7 +9,7 @@ import fnnet.nn as fnn
 from fnnet.nn.init import constant
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn._group_norm import group_norm
-from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules._layer import Wrapped, filled_in_place
 from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.parameter import Parameter
@@ -52,6 +52,7 @@ class GroupNorm(Module):
             constant((num_channels,), 1.0)) if affine else None)
         self.register_parameter("bias", Parameter._from_array(
             constant((num_channels,), 0.0)) if self.has_bias else None)
+        filled_in_place(self)
         self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:

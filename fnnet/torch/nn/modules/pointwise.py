@@ -9,6 +9,7 @@ from typing import Any
 from fnnet.torch._functions import full
 from fnnet.torch.nn import _activations as A
 from fnnet.torch.nn import _thresholding as T
+from fnnet.torch.nn.modules._layer import filled_in_place
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor
@@ -197,6 +198,7 @@ class PReLU(Module):
         self.num_parameters = num_parameters
         self.init = init
         self.weight = Parameter(full((num_parameters,), float(init)))
+        filled_in_place(self)
         self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:

@@ -19,6 +19,7 @@ import fnnet.nn as fnn
 from fnnet.nn.functional.sequence import recurrent
 from fnnet.torch import _random
 from fnnet.torch._mixed_dtypes import check_linear
+from fnnet.torch.nn.modules._layer import filled_in_place
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor, _op_multi
@@ -61,6 +62,7 @@ class RNNCellBase(Module):
             value = params.get(kind + "_l0")
             self.register_parameter(kind, None if value is None else
                                     Parameter._from_array(value))
+        filled_in_place(self)
         self._factory_kwargs(device, dtype)
 
     def _check(self, input: Any, hx: Any) -> None:

@@ -10,7 +10,7 @@ import fnnet.nn as fnn
 from fnnet.torch import _functions
 from fnnet.torch.nn._embedding import check_indices, renorm_rows_
 from fnnet.torch.nn._embedding_bag import check_options, embedding_bag
-from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules._layer import Wrapped, filled_in_place
 from fnnet.torch.nn.modules._reset import Resettable
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.parameter import Parameter
@@ -43,6 +43,8 @@ class Embedding(Resettable, Wrapped):
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         self._wrap(fn)
+        if self.padding_idx is not None:  # PyTorch zeroes its row after drawing the table
+            filled_in_place(self, 2)
         self._factory_kwargs(device, dtype)
         if _freeze:
             self.weight.requires_grad_(False)
@@ -111,6 +113,8 @@ class EmbeddingBag(Module):
         else:
             weight = _functions.as_tensor(_weight)
         self.weight = Parameter(weight)
+        if _weight is None:
+            filled_in_place(self, 1 if padding_idx is None else 2)
         self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor, offsets: Any = None,

@@ -16,6 +16,7 @@ from fnnet.torch import _autograd, _dtypes, _functions, _graph, _random
 from fnnet.torch.device import check_placement
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn import init
+from fnnet.torch.nn.modules._layer import filled_in_place
 from fnnet.torch.nn.modules.container import ModuleList
 from fnnet.torch.nn.modules.linear import Linear
 from fnnet.torch.nn.modules.misc import Dropout
@@ -94,6 +95,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(_functions.zeros(3 * embed_dim))
         else:
             self.register_parameter("in_proj_bias", None)
+        filled_in_place(self)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias)
         if bias:
             init.constant_(self.out_proj.bias, 0.0)
