@@ -411,13 +411,13 @@ def fit(
     bar = ProgressBar(progress, epochs=epochs, total=total_steps, initial=host_step)
     # process 0 writes the run's logs and trace, as it writes its checkpoints: the
     # metrics are every process's alike, one run's folder would hold a copy of each, and
-    # processes of one host would write their traces to one file name
-    logs_here = logdir is not None and jax.process_index() == 0
-    if logs_here:
-        callbacks += run_writers(logdir)
+    # processes of one host would write their traces to one file name (None: not here)
+    logs_here = logdir if jax.process_index() == 0 else None
+    if logs_here is not None:
+        callbacks += run_writers(logs_here)
     reporter = Reporter(callbacks, bar, timer, log_lr)
-    profiler = (StepProfiler(logdir, profile, host_step, total_steps)
-                if profile is not None and logs_here else None)
+    profiler = (StepProfiler(logs_here, profile, host_step, total_steps)
+                if profile is not None and logs_here is not None else None)
     reporter.begin(RunInfo(model, optimizer, epochs, position.epoch, host_step,
                            steps_per_epoch, batch_size,
                            None if logdir is None else pathlib.Path(logdir)), state)
