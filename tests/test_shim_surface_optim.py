@@ -218,6 +218,42 @@ def test_chainable_schedulers_move_the_current_rate_as_torchs(torch, name):
     np.testing.assert_allclose(sequences[1], sequences[0], rtol=1e-6)
 
 
+@pytest.mark.parametrize("T_mult", [1, 2])
+def test_warm_restarts_step_on_from_fractional_epochs_as_torchs(torch, T_mult):
+    """PyTorch's documented use, step(epoch + i / iters) each batch, then step() on from
+    there; the state (T_cur, T_i) loads in PyTorch and steps on alike."""
+    runs = []
+    for lib in (torch, ft):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        sched = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=T_mult,
+                                                                   eta_min=0.001)
+        lrs = []
+        for epoch in range(3):
+            for i in range(3):
+                opt.step()
+                sched.step(epoch + i / 3)
+                lrs.append(opt.param_groups[0]["lr"])
+        for _ in range(4):
+            opt.step()
+            sched.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        runs.append((lrs, sched))
+    (theirs, their_sched), (ours, our_sched) = runs
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9)
+    our_state, their_state = our_sched.state_dict(), their_sched.state_dict()
+    assert sorted(our_state) == sorted(their_state)
+    assert (our_state["T_cur"], our_state["T_i"]) == pytest.approx(
+        (their_state["T_cur"], their_state["T_i"]))
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    resumed = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=T_mult,
+                                                                   eta_min=0.001)
+    resumed.load_state_dict(our_state)
+    for scheduler in (resumed, their_sched):
+        scheduler.optimizer.step()
+        scheduler.step()
+    assert resumed.get_last_lr() == pytest.approx(their_sched.get_last_lr())
+
+
 def test_lambda_lr_state_dict_round_trips_with_torch(torch):
     """A LambdaLR state saved by PyTorch (lr_lambdas: [None]) resumes in fnnet and back."""
     def make(lib):

@@ -271,6 +271,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,  # noqa: N803
                  eta_min: float = 0.0, last_epoch: int = -1) -> None:
         self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        # PyTorch's position in the current period and the period's length: step() moves
+        # on from a fractional step(epoch) by one, and its state dict loads in PyTorch
+        self.T_i, self.T_cur = T_0, last_epoch
         super().__init__(optimizer, last_epoch)
 
     def _schedule(self, lr: float) -> Any:
@@ -278,13 +281,29 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                                                         self.eta_min)
 
     def step(self, epoch: Any = None) -> None:
-        if epoch is None:
-            super().step()
+        # as PyTorch's own step() here: no order warning, _step_count left at 0
+        if epoch is None and self.last_epoch >= 0:
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur, self.T_i = self.T_cur - self.T_i, self.T_i * self.T_mult
+            # the count where the schedule is at T_cur of the period of length T_i
+            periods = round(math.log(self.T_i / self.T_0, self.T_mult)) \
+                if self.T_mult > 1 else 0
+            at = self.T_cur + self.T_0 * (self.T_mult ** periods - 1) / max(
+                self.T_mult - 1, 1)
+            self.last_epoch += 1
+            self._write([s(float(at)) for s in self._schedules])
             return
+        epoch = 0 if epoch is None else epoch
         if epoch < 0:
             raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+        self.T_i, self.T_cur = self.T_0, epoch
+        while self.T_cur >= self.T_i:  # the period epoch falls in
+            self.T_cur, self.T_i = self.T_cur - self.T_i, self.T_i * self.T_mult
         self.last_epoch = math.floor(epoch)
-        values = [s(float(epoch)) for s in self._schedules]
+        self._write([s(float(epoch)) for s in self._schedules])
+
+    def _write(self, values: list[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, values, strict=False):
             group["lr"] = lr
         self._last_lr = values
