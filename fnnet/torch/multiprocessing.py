@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import sys
 import traceback
@@ -173,7 +174,17 @@ def _run(fn: Callable[..., Any], index: int, args: tuple[Any, ...], errors: Any)
         pass  # the parent stops every process on one's failure
     except Exception:  # SystemExit keeps its status, as in PyTorch
         errors.put(traceback.format_exc())
+        if _in_distributed_run():  # end now, so that the others' collectives fail now:
+            sys.stdout.flush()  # JAX's shutdown at exit would wait for them, while they
+            sys.stderr.flush()  # wait for this one, and their error would be reported
+            os._exit(1)  # instead of this one's
         sys.exit(1)
+
+
+def _in_distributed_run() -> bool:
+    """Whether this process joined JAX's runtime of several processes."""
+    jax = sys.modules.get("jax")
+    return jax is not None and bool(jax.distributed.is_initialized())
 
 
 class ProcessContext:
