@@ -35,15 +35,18 @@ class MixtureDensityNet(nn.Module):
         return D.MixtureSameFamily(mixture, components)
 
 
+def fit(loss_fn, optimizer, what, steps=60):
+    for step in range(steps):
+        loss = loss_fn()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % 15 == 0:
+            print(f"step {step:2d} {what} {loss.item():.4f}")
+
+
 mdn = fixed_init(MixtureDensityNet())
-optimizer = torch.optim.Adam(mdn.parameters(), lr=5e-3)
-for step in range(60):
-    nll = -mdn(X).log_prob(Y).mean()
-    optimizer.zero_grad()
-    nll.backward()
-    optimizer.step()
-    if step % 15 == 0:
-        print(f"step {step:2d} nll {nll.item():.4f}")
+fit(lambda: -mdn(X).log_prob(Y).mean(), torch.optim.Adam(mdn.parameters(), lr=5e-3), "nll")
 
 with torch.no_grad():
     predictive = mdn(torch.tensor([[-0.5], [0.0], [0.5]]))
@@ -55,14 +58,14 @@ with torch.no_grad():
 
 quantiles = torch.tensor([0.1, 0.5, 0.9])
 regressor = fixed_init(nn.Sequential(nn.Linear(1, 32), nn.ReLU(), nn.Linear(32, 3)))
-optimizer = torch.optim.SGD(regressor.parameters(), lr=0.05, momentum=0.9, nesterov=True)
-for step in range(60):
+
+
+def pinball():
     error = Y[:, None] - regressor(X)
-    pinball = torch.max(quantiles * error, (quantiles - 1) * error).mean()
-    optimizer.zero_grad()
-    pinball.backward()
-    optimizer.step()
-    if step % 15 == 0:
-        print(f"step {step:2d} pinball {pinball.item():.4f}")
+    return torch.max(quantiles * error, (quantiles - 1) * error).mean()
+
+
+fit(pinball, torch.optim.SGD(regressor.parameters(), lr=0.05, momentum=0.9, nesterov=True),
+    "pinball")
 with torch.no_grad():
     print("share below each quantile", (Y[:, None] < regressor(X)).float().mean(0))

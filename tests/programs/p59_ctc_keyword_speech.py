@@ -71,7 +71,7 @@ print("per utterance", per_utterance[:4])
 with torch.no_grad():
     best = model(features).argmax(-1)
 correct = 0
-for row, (path, n) in enumerate(zip(best, input_lengths)):
+for row, (path, n) in enumerate(zip(best, input_lengths, strict=True)):
     merged = torch.unique_consecutive(path[:n])
     decoded = merged[merged != BLANK].tolist()
     correct += decoded == [int(v) for v in transcripts[row]]
