@@ -804,7 +804,9 @@ def test_a_rank_that_crashes_fails_the_others_collectives_at_once_as_pytorchs(to
         finally:
             for p in procs:
                 _kill(p)
-        assert [p.returncode for p in procs] == [1, 1], outputs
+        codes = [p.returncode for p in procs]
+        # PyTorch's gloo now and then aborts (SIGABRT) the raising rank at its exit
+        assert codes == [1, 1] if library == "fnnet" else all(codes), (codes, outputs)
         assert "[rank1]: ValueError: a bug in rank 1" in outputs[1][1], outputs[1]
         assert "raised RuntimeError: " in outputs[0][0], outputs[0]
         assert "by peer" in outputs[0][0], outputs[0]  # closed, or reset, by rank 1
