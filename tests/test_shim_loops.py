@@ -276,3 +276,32 @@ def test_values_read_at_many_shapes_fall_back_without_a_warning(recorder):
     np.testing.assert_allclose(means, [np.resize(X, (12, 3))[:n].mean() for n in range(1, 9)],
                                rtol=1e-6)
     assert ft.compile_stats()["eager"]
+
+
+def _adversarial(T, steps=5):
+    """Adversarial training: a three-step attack on the input through autograd.grad,
+    the attacked input made a leaf again each time (``x.detach().requires_grad_()``),
+    then a training step on it without zero_grad between the two."""
+    net = _net(T)
+    opt = T.optim.SGD(net.parameters(), lr=0.05)
+    data, out = T.tensor(np.resize(X, (12, 3))), []
+    for step in range(steps):
+        x = data[step:step + 6]
+        opt.zero_grad()
+        x_adv = x.clone().detach().requires_grad_(True)
+        for _ in range(3):
+            (g,) = T.autograd.grad(net(x_adv).pow(2).mean(), x_adv)
+            x_adv = (x_adv + 0.05 * g.sign()).clamp(x - 0.1, x + 0.1).detach()
+            x_adv.requires_grad_(True)
+        loss = net(x_adv).pow(2).mean()
+        loss.backward()
+        opt.step()
+        out += [loss.item(), net[0].weight.grad.numpy().copy()]
+    return out
+
+
+def test_adversarial_training_as_torch_compiles_its_step_once(torch, recorder):
+    """Each attacked input, a leaf made of a value computed with grad, kept its attack's
+    graph in every later step (a compile per step, the tape growing)."""
+    _close(_adversarial(ft), _adversarial(torch))
+    assert ft.compile_stats()["compiles"] <= 6, ft.compile_stats()["log"]

@@ -881,11 +881,14 @@ class Tensor:
             if value and self._cell.aval[1] not in _FLOATS:
                 raise RuntimeError("only Tensors of floating point dtype can require "
                                    "gradients")
-            if value and self._kind == CONST and _leaf_elsewhere(self):
+            if value and self._kind == CONST and (self._cell.rg or _leaf_elsewhere(self)):
                 # a second leaf made from one value (x.detach().requires_grad_() twice,
                 # as jacobian then hessian do): PyTorch's two leaves get gradients of
                 # their own, so this one gets a cell of its own rather than sharing the
-                # first one's slot and .grad
+                # first one's slot and .grad. So does a leaf made of a value computed
+                # with grad (an adversarial input, x = x.detach().requires_grad_()): on
+                # the shared cell, it kept that value's graph alive at every flush, and
+                # the tape (holding the leaf for its gradient) kept the leaf
                 fresh = Cell(self._cell.val) if self._cell.val is not None else \
                     _op(_copy, (), self)._cell
                 self._cell, self._view = fresh, None
