@@ -390,3 +390,24 @@ def test_a_programs_own_scheduler_subclass_steps_as_pytorch(torch):
         with pytest.raises(NotImplementedError):
             sched_mod.LRScheduler(lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1))
     assert runs[2:] == runs[:2]
+
+
+@pytest.mark.parametrize(("name", "options"), [
+    ("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.03, "maximize": True}), ("Adam", {"lr": 0.01})])
+def test_bfloat16_steps_round_as_torch(torch, name, options):
+    """A bfloat16 parameter's step rounds as PyTorch's: SGD's ``param.add_(d,
+    alpha=-lr)`` rounds alpha to bfloat16, adds in float32 and rounds once; Adam's
+    ``addcdiv_`` adds the float32 step and rounds once. Bit for bit, over steps."""
+    start = np.linspace(-1, 1, 512, dtype=np.float32).reshape(16, 32)
+    seen = []
+    for T in (torch, ft):
+        w = T.nn.Parameter(T.tensor(start).to(T.bfloat16))
+        optimizer = getattr(T.optim, name)([w], **options)
+        steps = []
+        for k in range(3):
+            w.grad = T.tensor(np.sin(start * np.float32(3 + k))).to(T.bfloat16)
+            optimizer.step()
+            steps.append(w.detach().float().numpy().copy())
+        seen.append(steps)
+    for expected, got in zip(*seen, strict=True):
+        np.testing.assert_array_equal(got, expected)

@@ -30,7 +30,7 @@ class Parameter(Tensor):
             value = jnp.array(data._value(), copy=True)
         else:
             value = jnp.array(_as_tensor(data)._value(), copy=True)
-        if requires_grad and value.dtype.kind != "f":
+        if requires_grad and not jnp.issubdtype(value.dtype, jnp.inexact):  # bfloat16 too
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
         self._cell = Cell(value, owned=True)

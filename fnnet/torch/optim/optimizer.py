@@ -29,7 +29,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax import lax
 
+from fnnet import optim as fopt
 from fnnet.torch import _compiler, _graph
 from fnnet.torch._dtypes import _X64
 from fnnet.torch._graph import WRITEBACK
@@ -76,6 +78,12 @@ def _leaf_name(path: tuple[Any, ...]) -> str | None:
     return None
 
 
+#: the parameter dtypes whose update PyTorch computes in float32 ("opmath") from a
+#: learning rate rounded to the parameter's dtype (SGD's add_ alpha; Adam's addcdiv_
+#: value is not rounded, as fnnet.optim.Adam already computes)
+_HALF = frozenset((jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16)))
+
+
 def _update(*args: Any) -> list[jax.Array]:
     """The recorded optimizer step (pure): new parameters, then new state leaves."""
     *arrays, spec = args
@@ -93,12 +101,22 @@ def _update(*args: Any) -> list[jax.Array]:
         lr = next(inputs)
         dynamic = {name: _hyperparameter(next(inputs)) for name in traced}
         tx = factory(lr=lr, **dict(static), **dynamic)
+        tx_half = None
         for treedef in treedefs:
             count = treedef.num_leaves
             state = jax.tree_util.tree_unflatten(treedef, rest[offset:offset + count])
             offset += count
+            step = tx
+            if params[i].dtype in _HALF and factory is fopt.SGD:
+                # PyTorch's param.add_(d, alpha=-lr) on a half-precision parameter rounds
+                # alpha to its dtype, then computes p + alpha * d in float32 and rounds
+                # once; the Python float's lr would keep optax's product in half
+                # precision, rounded before the addition
+                tx_half = tx_half or factory(lr=lax.convert_element_type(
+                    lr.astype(params[i].dtype), jnp.float32), **dict(static), **dynamic)
+                step = tx_half
             try:
-                updates, state = tx.update(grads[i], state, params[i])
+                updates, state = step.update(grads[i], state, params[i])
             except ValueError as error:  # a gradient of another shape: name the parameter
                 raise ValueError(f"optimizer.step: parameter {i} of those with gradients "
                                  f"(shape {tuple(params[i].shape)}): {error}") from None
