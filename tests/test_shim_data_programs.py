@@ -379,6 +379,63 @@ def test_map_style_workers_read_their_batches_from_their_own_copy_as_pytorchs():
     assert _plain(_opened_per_worker(ft)) == OPENED_BY_PYTORCH
 
 
+def _seeded_per_worker(T):
+    """A dataset drawing Python's and numpy's random numbers, read by workers seeded with
+    PyTorch's reproducibility recipe (fresh and persistent workers) and without it; then
+    this process's own next numbers."""
+    import random
+
+    data = T.utils.data
+
+    class Noisy(data.Dataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return [i, random.randint(0, 999), int(np.random.randint(0, 999))]
+
+    def seed_worker(worker_id):
+        worker_seed = T.initial_seed() % 2**32
+        np.random.seed(worker_seed)
+        random.seed(worker_seed)
+
+    random.seed(1)
+    np.random.seed(1)
+    out = []
+    for init, persistent in ((seed_worker, False), (seed_worker, True), (None, False)):
+        loader = data.DataLoader(Noisy(), batch_size=2, shuffle=True, num_workers=2,
+                                 worker_init_fn=init, persistent_workers=persistent,
+                                 generator=T.Generator().manual_seed(5),
+                                 collate_fn=lambda rows: rows)
+        epochs = [list(loader) for _ in range(2)]
+        if init is None:  # PyTorch seeds numpy in its workers in its own way
+            epochs = [[[row[:2] for row in batch] for batch in e] for e in epochs]
+        out.append(epochs)
+    return [*out, [random.randint(0, 999), int(np.random.randint(0, 999))]]
+
+
+# PyTorch 2.13's answer (its workers are processes: see above)
+SEEDED_BY_PYTORCH = [
+    [[[[1, 883, 493], [0, 509, 660]], [[4, 873, 878], [2, 478, 367]],
+      [[3, 319, 379], [5, 950, 802]]],
+     [[[0, 136, 217], [4, 222, 337]], [[5, 536, 552], [3, 807, 877]],
+      [[2, 53, 349], [1, 782, 448]]]],
+    [[[[1, 883, 493], [0, 509, 660]], [[4, 873, 878], [2, 478, 367]],
+      [[3, 319, 379], [5, 950, 802]]],
+     [[[5, 288, 876], [3, 218, 150]], [[4, 567, 148], [1, 538, 938]],
+      [[0, 632, 742], [2, 635, 268]]]],
+    [[[[1, 996], [0, 680]], [[4, 752], [2, 768]], [[3, 101], [5, 638]]],
+     [[[0, 617], [4, 851]], [[5, 402], [3, 490]], [[2, 969], [1, 131]]]],
+    [137, 37]]
+
+
+def test_workers_random_numbers_are_their_own_and_seeded_as_pytorchs():
+    # the workers drew from this process's numbers, torch.initial_seed() in them was this
+    # process's seed: the recipe reseeded this process's numpy alike each epoch, so every
+    # epoch's augmentations repeated
+    assert _plain(_seeded_per_worker(ft)) == SEEDED_BY_PYTORCH
+
+
 def test_default_convert_and_collate_of_numpy_values_as_pytorch(torch):
     def program(T):
         data = T.utils.data

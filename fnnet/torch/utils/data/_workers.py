@@ -10,8 +10,11 @@ order, and one that is not gives each sample ``k`` times, as there. A map-style
 dataset's batch ``i`` is read by worker ``i % k`` (PyTorch's round robin), from that
 worker's copy and with :func:`get_worker_info` naming it, so that a ``worker_init_fn``
 that opens a file per worker (``get_worker_info().dataset.file = ...``) works as there.
-The workers do not reseed Python's, numpy's or torch's random numbers, which are this
-process's.
+Each worker has its own state of Python's and numpy's global random numbers, seeded
+from its seed as PyTorch's worker processes are (Python's gives PyTorch's numbers), and
+``torch.initial_seed()`` in a worker is its seed, as there: the recipe that seeds numpy
+from it in ``worker_init_fn`` gives each worker and epoch its own numbers and leaves this
+process's untouched. torch's own random numbers are this process's.
 """
 
 from __future__ import annotations
@@ -19,8 +22,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import random
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import numpy as np
 
 from fnnet.torch import _random
 
@@ -64,12 +71,26 @@ def get_worker_info() -> WorkerInfo | None:
     return _current.get()
 
 
+#: each worker's own states of Python's and numpy's global random numbers, swapped in
+#: while it runs (PyTorch's workers are processes, each with its own)
+_RANDOM: weakref.WeakKeyDictionary[WorkerInfo, list[Any]] = weakref.WeakKeyDictionary()
+
+
 @contextlib.contextmanager
 def _as_worker(info: WorkerInfo) -> Iterator[None]:
     token = _current.set(info)
+    mine = _RANDOM.get(info)
+    if mine is not None:
+        kept = random.getstate(), np.random.get_state()
+        random.setstate(mine[0])
+        np.random.set_state(mine[1])
     try:
         yield
     finally:
+        if mine is not None:
+            mine[:] = random.getstate(), np.random.get_state()
+            random.setstate(kept[0])
+            np.random.set_state(kept[1])
         _current.reset(token)
 
 
@@ -85,6 +106,10 @@ def start_workers(dataset: Any, num_workers: int,
     for i in range(num_workers):
         info = WorkerInfo(id=i, num_workers=num_workers, seed=base_seed + i,
                           dataset=copy.copy(dataset))
+        # seeded as PyTorch seeds its worker processes: Python's with the worker's seed
+        # (the same numbers as there), numpy's from it (not PyTorch's numbers)
+        _RANDOM[info] = [random.Random(info.seed).getstate(),
+                         np.random.RandomState(info.seed % 2**32).get_state()]
         with _as_worker(info):
             if worker_init_fn is not None:
                 worker_init_fn(i)
