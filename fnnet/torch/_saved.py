@@ -87,16 +87,6 @@ def _product_of(i: int, j: int) -> Rule:
 _product = _product_of(0, 1)
 
 
-def _kl_div(node: Node) -> Iterator[Saved]:
-    """``kl_div(input, target)``: the target always, the input where the target requires
-    grad."""
-    x, t = node.inputs[0], node.inputs[1]
-    if t >= 0:
-        yield slot_of(t), -1
-        if x >= 0 and kind_of(t) != CONST:
-            yield slot_of(x), -1
-
-
 def _own_inputs(node: Node) -> Iterator[Saved]:
     """Each input saved where it requires grad itself (``cosine_similarity``)."""
     for r in node.inputs:
@@ -161,7 +151,8 @@ def _batch_norm(node: Node) -> Iterator[Saved]:
 
 
 def _divide(node: Node) -> Iterator[Saved]:
-    """``a / b``: both gradients need ``b``, ``b``'s needs ``a``."""
+    """``a / b``: both gradients need ``b``, ``b``'s needs ``a`` (``kl_div(a, b)`` too:
+    the target ``b`` always, the input ``a`` where the target requires grad)."""
     a, b = node.inputs[0], node.inputs[1]
     if b >= 0:
         yield slot_of(b), -1
@@ -194,7 +185,7 @@ RULES: dict[str, Rule] = {
                      "avg_pool2d", "max_pool2d", "GELU", "LeakyReLU", "SiLU", "ELU",
                      "AvgPool2d", "MaxPool2d"), _inputs(0)),
     **dict.fromkeys(("multiply", "matmul", "_outer", "_bmm", "dot"), _product),
-    "_kl_div": _kl_div,
+    "_kl_div": _divide,
     "Linear": _linear, "linear": _linear,
     **dict.fromkeys(("Conv1d", "Conv2d", "Conv3d", "conv1d", "conv2d", "conv3d",
                      "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
