@@ -305,3 +305,32 @@ def test_adversarial_training_as_torch_compiles_its_step_once(torch, recorder):
     graph in every later step (a compile per step, the tape growing)."""
     _close(_adversarial(ft), _adversarial(torch))
     assert ft.compile_stats()["compiles"] <= 6, ft.compile_stats()["log"]
+
+
+def _two_tasks(T):
+    """Two heads on one body, each task's optimizer stepped in turn: the second loss is
+    backpropagated after the first optimizer overwrote the body, as PyTorch allows where
+    its backward saved none of the body's weights."""
+    body, head1, head2 = _net(T)[0], T.nn.Linear(8, 1), T.nn.Linear(8, 1)
+    with T.no_grad():
+        for head, value in ((head1, W2), (head2, -W2)):
+            head.weight.copy_(T.tensor(value))
+            head.bias.zero_()
+    opt1 = T.optim.SGD([*body.parameters(), *head1.parameters()], lr=0.1)
+    opt2 = T.optim.SGD(head2.parameters(), lr=0.1)
+    out = []
+    for _ in range(3):
+        z = T.relu(body(T.tensor(X)))
+        loss1, loss2 = head1(z).pow(2).mean(), head2(z).pow(2).mean()
+        opt1.zero_grad()
+        loss1.backward(retain_graph=True)
+        opt1.step()
+        opt2.zero_grad()
+        loss2.backward()
+        opt2.step()
+        out += [loss2.item(), head2.weight.detach().numpy().copy(), body.weight.grad.numpy()]
+    return out
+
+
+def test_a_second_task_backpropagated_after_the_first_steps_as_torch(torch):
+    _close(_two_tasks(ft), _two_tasks(torch))

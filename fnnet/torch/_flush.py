@@ -59,10 +59,12 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
     two steps had the same structure. Likewise a tensor whose graph reaches no leaf that
     requires grad except through graphs a backward has freed (a loss summed over the
     steps without ``item()``) carries no graph: it would grow by a step's forward pass at
-    every step, and no backward can use it. Nor does one that reads a leaf this tape
-    then overwrote (``optimizer.step()``, a manual update under ``no_grad``): a norm of
-    the weights kept in a list every step would otherwise carry all the steps before it
-    into each one; PyTorch's backward through it would find the leaf modified in place.
+    every step, and no backward can use it. Nor, at its second flush, does one that
+    reads a leaf overwritten since (``optimizer.step()``, an update under ``no_grad``):
+    its first flush carries it (a second task's loss, backpropagated after the first
+    task's optimizer stepped, as PyTorch allows where the leaf was not saved), after
+    which the leaf's old value is a source no tensor holds; a norm of the weights kept in
+    a list every step would otherwise carry all the steps before it into each one.
 
     Returns:
         ``(carried nodes in order, their source slots, the slots this flush must compute
@@ -73,9 +75,10 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
     nodes = tp.nodes
     needed: set[int] = set()
     boundary: set[int] = set()
-    # leaves read from a source whose tensor now holds another value
+    # sources no tensor holds: read as a leaf, the old value of one overwritten before
+    # the last flush
     overwritten = {slot for slot, own in zip(tp.src_slots, tp.src_owner, strict=True)
-                   if isinstance(own, Cell) and (own.tape is not tp or own.ref != slot)}
+                   if own is None}
     for cell in kept:
         mine: set[int] = set()
         mine_boundary: set[int] = set()
