@@ -255,6 +255,31 @@ def test_collectives_refuse_bad_tensors_with_pytorchs_errors(torch_group):
     assert stacked.tolist() == [[0.0, 1.0, 2.0, 3.0]]
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")  # PyTorch's
+def test_async_handles_give_results_and_futures_as_pytorchs(torch_group):
+    # Work had wait() and is_completed() only: get_future(), result() and the rest
+    # raised AttributeError
+    def handles(lib):
+        d, x = lib.distributed, lib.ones(2)
+        gathered, whole = [lib.zeros(2)], lib.zeros(2)
+        return [d.all_reduce(x, async_op=True), d.broadcast(x, 0, async_op=True),
+                d.all_gather(gathered, x, async_op=True),
+                d.all_gather_into_tensor(whole, x, async_op=True),
+                d.barrier(async_op=True)]
+
+    def seen(lib):
+        got = []
+        for work in handles(lib):
+            future = work.get_future()
+            values = [[t.tolist() for t in tensors] for tensors in
+                      (future.wait(), work.result())]
+            got.append((values, future.done(), work.exception(), work.is_success(),
+                        work.synchronize(), future.then(lambda f: len(f.value())).wait()))
+        return got
+
+    assert seen(ft) == seen(torch_group)
+
+
 @pytest.mark.filterwarnings("ignore:c10d..allreduce_:UserWarning")  # PyTorch's own
 def test_a_collective_on_a_computed_tensor_keeps_its_gradient_as_pytorchs(torch_group):
     # PyTorch's collectives write in place outside autograd: the gradient passes them

@@ -159,7 +159,13 @@ def _write(tensor: Tensor, value: Any) -> None:
 
 
 class Work:
-    """What ``async_op=True`` returns; the collective has already completed."""
+    """What ``async_op=True`` returns; the collective has already completed.
+
+    PyTorch equivalent: ``torch.distributed.Work``.
+    """
+
+    def __init__(self, outputs: Sequence[Tensor] = ()) -> None:
+        self._outputs = list(outputs)
 
     def wait(self, timeout: Any = None) -> bool:
         del timeout
@@ -167,6 +173,46 @@ class Work:
 
     def is_completed(self) -> bool:
         return True
+
+    def is_success(self) -> bool:
+        return True
+
+    def exception(self) -> None:
+        return None
+
+    def synchronize(self) -> None:
+        return None
+
+    def result(self) -> list[Tensor]:
+        """The collective's output tensors (PyTorch's list)."""
+        return list(self._outputs)
+
+    def get_future(self) -> Done:
+        """A completed future whose value is :meth:`result`."""
+        return Done(self.result())
+
+
+class Done:
+    """A completed ``torch.futures.Future`` of a collective: ``wait()`` and ``value()``
+    give its value, ``then(callback)`` a future of ``callback(self)``."""
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def done(self) -> bool:
+        return True
+
+    def wait(self) -> Any:
+        return self._value
+
+    def value(self) -> Any:
+        return self._value
+
+    def then(self, callback: Callable[[Done], Any]) -> Done:
+        return Done(callback(self))
+
+    def add_done_callback(self, callback: Callable[[Done], Any]) -> None:
+        callback(self)
 
 
 def members_only(fn: Callable[_P, _R]) -> Callable[_P, _R | None]:
@@ -183,8 +229,8 @@ def members_only(fn: Callable[_P, _R]) -> Callable[_P, _R | None]:
     return collective
 
 
-def _done(async_op: bool) -> Work | None:
-    return Work() if async_op else None
+def _done(async_op: bool, outputs: Sequence[Tensor] = ()) -> Work | None:
+    return Work(outputs) if async_op else None
 
 
 @members_only
@@ -204,7 +250,7 @@ def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None,
     tensor = _tensor(tensor, "tensor", "all_reduce")
     op = _op(op, "all_reduce", tensor)
     _write(tensor, _run(world, "all_reduce", op, tensor._value()))
-    return _done(async_op)
+    return _done(async_op, [tensor])
 
 
 @members_only
@@ -235,7 +281,7 @@ def broadcast(tensor: Tensor, src: int, group: Any = None,
     src = _rank(src, world, "broadcast", "src")
     tensor = _tensor(tensor, "tensor", "broadcast")
     _write(tensor, _run(world, "broadcast", src, tensor._value()))
-    return _done(async_op)
+    return _done(async_op, [tensor])
 
 
 def _gathered(tensor: Tensor, world: ProcessGroup, who: str) -> Any:
@@ -264,7 +310,7 @@ def all_gather(tensor_list: Sequence[Tensor], tensor: Tensor, group: Any = None,
     stacked = _gathered(tensor, world, "all_gather")
     for rank, out in enumerate(outputs):
         _write(out, stacked[rank])
-    return _done(async_op)
+    return _done(async_op, outputs)
 
 
 @members_only
@@ -284,7 +330,7 @@ def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: A
                                        "all_gather_into_tensor"), world.size)
     stacked = _gathered(input_tensor, world, "all_gather_into_tensor")
     _write(out, stacked.reshape(tuple(out.shape)))
-    return _done(async_op)
+    return _done(async_op, [out])
 
 
 @members_only
@@ -309,7 +355,7 @@ def reduce_scatter(output: Tensor, input_list: Sequence[Tensor], op: Any = Reduc
                                f"vs. {_checks.sizes(t.shape)[1:-1]}).")
     stacked = jnp.stack([t._value() for t in inputs])
     _write(out, _run(world, "reduce_scatter", op, stacked))
-    return _done(async_op)
+    return _done(async_op, [out])
 
 
 @members_only
@@ -326,7 +372,7 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,
     shape = list(out.shape)
     blocks = whole._value().reshape((world.size, *shape))
     _write(out, _run(world, "reduce_scatter", op, blocks))
-    return _done(async_op)
+    return _done(async_op, [out])
 
 
 @members_only
@@ -356,7 +402,7 @@ def gather(tensor: Tensor, gather_list: Sequence[Tensor] | None = None, dst: int
     if world.rank == dst:
         for rank, out in enumerate(outputs):
             _write(out, stacked[rank])
-    return _done(async_op)
+    return _done(async_op, outputs if world.rank == dst else [])
 
 
 @members_only
@@ -386,7 +432,7 @@ def scatter(tensor: Tensor, scatter_list: Sequence[Tensor] | None = None, src: i
     else:
         stacked = jnp.zeros((world.size, *shape), out._value().dtype)
     _write(out, _run(world, "broadcast", src, stacked)[world.rank])
-    return _done(async_op)
+    return _done(async_op, [out])
 
 
 def _exchanged(world: ProcessGroup, rows: Any) -> Any:
@@ -426,7 +472,7 @@ def all_to_all(output_tensor_list: Sequence[Tensor], input_tensor_list: Sequence
     rows = _exchanged(world, jnp.stack([t._value() for t in inputs]))
     for rank, out in enumerate(outputs):
         _write(out, rows[rank])
-    return _done(async_op)
+    return _done(async_op, outputs)
 
 
 def _splits(sizes: Any, total: int, world: ProcessGroup, name: str) -> None:
@@ -471,7 +517,7 @@ def all_to_all_single(output: Tensor, input: Tensor,  # noqa: A002 - PyTorch's n
     _splits(output_split_sizes, out.shape[0], world, "output_split_sizes")
     rows = whole._value().reshape((world.size, -1, *whole.shape[1:]))
     _write(out, _exchanged(world, rows).reshape(tuple(out.shape)))
-    return _done(async_op)
+    return _done(async_op, [out])
 
 
 @members_only
