@@ -130,6 +130,16 @@ def test_histogram_errors_as_pytorch(torch):
             t.histogram(t.tensor([1, 2]), bins=3)
 
 
+@pytest.mark.parametrize("values", [[1, 2], [True, False]])
+def test_histc_refuses_integers_and_booleans_as_pytorch(torch, values):
+    from helpers import raised_by
+
+    def call(t):
+        return t.histc(t.tensor(values), bins=3)
+
+    assert raised_by(call, ft) == raised_by(call, torch)
+
+
 def _manual_backward(t):
     """A softmax cross-entropy by hand, each intermediate retained as it is computed,
     against the gradients written out by hand."""

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _graph
+from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._shape_ops import tensor_arg
 from fnnet.torch.tensor import (
     Tensor,
@@ -285,7 +286,10 @@ def histc(self: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tens
     PyTorch equivalent: ``torch.histc``.
     """
     if not self.is_floating_point():
-        raise RuntimeError(f"histc(): expected a floating point input, got {self.dtype}")
+        # PyTorch's kernel refuses integers; for booleans its bin edges fail first
+        kernel = "linspace" if scalar_name(self.dtype) == "Bool" else "histogram"
+        raise NotImplementedError(f'"{kernel}_cpu" not implemented for '
+                                  f"'{scalar_name(self.dtype)}'")
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise RuntimeError(f"histc(): bins must be > 0, but got {bins} for dimension 0")
     if float(min) > float(max):
