@@ -720,6 +720,29 @@ def test_conv_transpose2d_output_size_picks_the_output_padding_as_pytorch(torch)
         assert errors[1] == errors[0]
 
 
+#: convolutions built with arguments PyTorch refuses (ValueErrors in its words)
+CONV_ARGUMENT_MISTAKES = {
+    "same with a stride": lambda nn: nn.Conv1d(1, 8, 3, padding="same", stride=2),
+    "same with a stride in one dimension": lambda nn: nn.Conv2d(1, 8, 3, padding="same",
+                                                                stride=(1, 2)),
+    "in_channels by groups": lambda nn: nn.Conv2d(3, 8, 3, groups=2),
+    "out_channels by groups": lambda nn: nn.Conv1d(4, 6, 3, groups=4),
+    "groups zero": lambda nn: nn.Conv2d(2, 4, 3, groups=0),
+    "padding string": lambda nn: nn.Conv1d(2, 4, 3, padding="full"),
+    "padding_mode": lambda nn: nn.Conv2d(2, 4, 3, padding_mode="mirror"),
+}
+
+
+@pytest.mark.parametrize("name", list(CONV_ARGUMENT_MISTAKES))
+def test_conv_arguments_refused_as_pytorch(torch, name):
+    from helpers import raised_by
+
+    def call(T):
+        return CONV_ARGUMENT_MISTAKES[name](T.nn)
+
+    assert raised_by(call, ft) == raised_by(call, torch)
+
+
 def test_conv_transpose2d_init_and_errors():
     weight = ft.nn.ConvTranspose2d(16, 8, 4).weight.detach().numpy()
     assert weight.shape == (16, 8, 4, 4)

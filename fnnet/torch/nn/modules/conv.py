@@ -30,6 +30,30 @@ def _check_conv_input(conv: Conv1d | Conv2d, input: Tensor, dims: int, *params: 
                            f"{conv.in_channels} channels, but got {batched[1]} channels instead")
 
 
+def check_conv_arguments(in_channels: int, out_channels: int, groups: int, padding: Any,
+                         stride: Any, padding_mode: str) -> None:
+    """PyTorch's ValueErrors, in its order and words, for the arguments every convolution
+    checks when it is built (fnnet's layers word theirs for fnnet's users)."""
+    if isinstance(groups, int) and groups <= 0:
+        raise ValueError("groups must be a positive integer")
+    if isinstance(groups, int) and groups > 0:
+        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(channels, int) and channels % groups:
+                raise ValueError(f"{name} must be divisible by groups")
+    if isinstance(padding, str):
+        valid_padding_strings = {"same", "valid"}  # a set, printed as PyTorch prints its own
+        if padding not in valid_padding_strings:
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                             f"{valid_padding_strings}")
+        strides = stride if isinstance(stride, (tuple, list)) else (stride,)
+        if padding == "same" and any(s != 1 for s in strides):
+            raise ValueError("padding='same' is not supported for strided convolutions")
+    valid_padding_modes = {"zeros", "reflect", "replicate", "circular"}
+    if padding_mode not in valid_padding_modes:
+        raise ValueError(f"padding_mode must be one of {valid_padding_modes}, but got "
+                         f"padding_mode='{padding_mode}'")
+
+
 class _ConvNd(Module):
     """The convolutions. PyTorch equivalent: ``torch.nn.modules.conv._ConvNd``."""
 
@@ -47,6 +71,8 @@ class Conv2d(Resettable, Wrapped, _ConvNd):
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        check_conv_arguments(in_channels, out_channels, groups, padding, stride,
+                             padding_mode)
         fn = fnn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation,
                         groups, bias, padding_mode)
         self.in_channels = in_channels
@@ -126,6 +152,8 @@ class Conv1d(Resettable, Wrapped, _ConvNd):
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        check_conv_arguments(in_channels, out_channels, groups, padding, stride,
+                             padding_mode)
         fn = fnn.Conv1d(in_channels, out_channels, kernel_size, stride, padding, dilation,
                         groups, bias, padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
