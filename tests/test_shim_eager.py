@@ -222,8 +222,9 @@ def test_the_fallback_says_when_input_shapes_caused_it(recorder):
     model = ft.nn.Linear(3, 2)
     opt = ft.optim.SGD(model.parameters(), lr=0.1)
     recorder.options.eager_after = 2
-    with pytest.warns(RuntimeWarning, match=r"op by op without jit until its structures repeat. Most of the changes were "
-                      r"shapes of the inputs \(input 0 shape \(\d, 3\) -> \(\d, 3\)\): XLA "
+    with pytest.warns(RuntimeWarning, match=r"op by op without jit until its structures "
+                      r"repeat. Most of the changes were shapes of the inputs "
+                      r"\(input 0 shape \(\d, 3\) -> \(\d, 3\)\): XLA "
                       r"compiles a program for each shape, so pad or bucket the batches"):
         for batch in (2, 3, 4, 5):  # a batch of another size every step
             loss = model(ft.ones(batch, 3)).sum()

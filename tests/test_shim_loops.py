@@ -111,7 +111,8 @@ def _maml(T, first_order):
         query = (T.func.functional_call(net, params, (x + 0.1,)) ** 2).mean()
         query.backward()
         meta.step()
-        out += [query.item(), net[0].weight.grad.numpy().copy(), net[2].bias.detach().numpy().copy()]
+        out += [query.item(), net[0].weight.grad.numpy().copy(),
+                net[2].bias.detach().numpy().copy()]
     return out
 
 

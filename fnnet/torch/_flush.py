@@ -75,10 +75,6 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
     nodes = tp.nodes
     needed: set[int] = set()
     boundary: set[int] = set()
-    # sources no tensor holds: read as a leaf, the old value of one overwritten before
-    # the last flush
-    overwritten = {slot for slot, own in zip(tp.src_slots, tp.src_owner, strict=True)
-                   if own is None}
     for cell in kept:
         mine: set[int] = set()
         mine_boundary: set[int] = set()
@@ -101,7 +97,10 @@ def _retention(tp: Tape, kept: list[Cell]) -> tuple[list[int], set[int], list[in
                 m = owner[slot_of(r)]
                 if kind_of(r) == VAR:
                     live = True
-                    stale = stale or slot_of(r) in overwritten
+                    # a source no tensor holds (a source node's static is its index): read
+                    # as a leaf, the old value of one overwritten before the last flush
+                    stale = stale or (nodes[m].op is None
+                                      and tp.src_owner[nodes[m].static] is None)
                 if m in tp.consumed:
                     # a graph a backward has freed (``running_loss += loss``): a later
                     # backward cannot go through it, so only its value is carried
