@@ -648,3 +648,28 @@ def test_a_parameter_changed_between_forward_and_backward_raises_as_torch(
         return [p.grad for p in layer.parameters()]
 
     _compare_change(torch, program)
+
+
+def test_a_weight_changed_after_earlier_backwards_raises_as_torch(torch):
+    """A weight changed under ``no_grad`` between a forward and its backward, after
+    backwards that raised and ran: PyTorch's error for the saved weight (the graph is
+    not freed first by the flush that a leaf written since would trigger)."""
+    def program(T):
+        for changed in ("input", "weight_ih_l0", "weight_hh_l0"):
+            batch_first = changed == "weight_hh_l0"  # a structure of its own
+            layer = T.nn.GRU(3, 2, batch_first=batch_first)
+            x = T.linspace(0.1, 0.9, 6).view((1, 2, 3) if batch_first else (2, 1, 3))
+            if changed == "input":
+                x = x.requires_grad_() * 1
+            out, _ = layer(x)
+            with T.no_grad():
+                (x if changed == "input" else getattr(layer, changed)).mul_(1.5)
+            try:
+                out.sum().backward()
+            except RuntimeError:
+                if changed != "weight_hh_l0":
+                    continue
+                raise
+
+    expected, got = raised_by(program, torch, ft)
+    assert got == expected

@@ -217,6 +217,11 @@ def record_backward(tensor: Any, gradient: Any = None,
             f"Mismatch in shape: grad_output[0] has a shape of {tuple(gradient.shape)} "
             f"and output[0] has a shape of {tuple(tensor.shape)}.")
     tp = _graph.recording_tape()
+    # PyTorch's error for a value saved for backward changed since, before a flush below
+    # frees a graph that read a leaf written since
+    checked = bool(tp.overwritten) and tensor._cell.tape is tp
+    if checked:
+        _saved.check(tp, ref(tensor._cell.ref, tensor._kind), region)
     if tp.backward and tp.leaf_updated:
         # a loop updating its parameters by hand (``p.data.add_``) and never leaving
         # ``no_grad`` nor reading a value: run the previous step now, carrying this loss's
@@ -229,7 +234,7 @@ def record_backward(tensor: Any, gradient: Any = None,
             raise RuntimeError(FREED)
         _graph.cell_source(tp, cell)
     loss_ref = ref(cell.ref, tensor._kind)
-    if tp.overwritten:  # PyTorch's error for a value saved for backward changed since
+    if tp.overwritten and not checked:
         _saved.check(tp, loss_ref, region)
     if tensor._kind == VAR and cell.ref not in tp.var_owner:
         tp.var_owner[cell.ref] = tensor
