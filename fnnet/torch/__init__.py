@@ -186,6 +186,7 @@ int = _dtypes.int32  # noqa: A001
 bool = _dtypes.bool_  # noqa: A001
 
 from fnnet.torch import (  # noqa: E402
+    as_torch,  # fnnet's own: a PyTorch script run with nothing edited
     autograd,  # noqa: E402
     cpu,
     distributed,
@@ -366,7 +367,7 @@ __all__ = [
     "BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
     "Generator", "GradScaler", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "Size",
     "Tensor", "abs", "accelerator", "add", "allclose", "amp", "arange", "argmax", "argmin",
-    "random",
+    "random", "as_torch",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "bool_", "cat", "clamp",
     "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
     "clip", "compile_stats", "concat", "cos", "cpu", "cuda", "det", "device", "distributed",
