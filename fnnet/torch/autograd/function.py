@@ -238,6 +238,11 @@ class Function:
 
         y = Square.apply(w)
 
+    ``forward`` and ``backward`` are traced once for each kind of arguments (the tensors'
+    shapes and dtypes, the other arguments' values), not run at every call: what they do
+    besides computing (a print, a counter, a ``raise`` on a global flag) happens at the
+    first call of each kind only.
+
     PyTorch equivalent: ``torch.autograd.Function``.
     """
 
