@@ -126,6 +126,7 @@ def _sequence(tp: Tape, node: Node, slot: int, output: int) -> tuple[int, ...] |
     no write to the sequence reaches: it makes the sequence time-major and contiguous, a
     view unless a batch-first ``[B, T, I]`` has B and T above 1."""
     shape = tuple(tp.avals[slot][0])
+    time_major: tuple[int, ...]
     if len(shape) == 2:  # unbatched [T, I]: a view [T, 1, I]
         time_major = (shape[0], 1, shape[1])
     elif node.static[0][0].batch_first:
@@ -320,7 +321,7 @@ def _message(tp: Tape, n: int, slot: int, output: int, mark: Overwritten,
     elif output in (ROWS, TIME_MAJOR):
         # a view, but for a batched LSTM's sequence-first input
         viewed = output == ROWS or len(shape) == 2 or tp.nodes[n].static[0][0].batch_first
-        shape = _sequence(tp, tp.nodes[n], slot, output)
+        shape = _sequence(tp, tp.nodes[n], slot, output) or shape
     elif output == 0 and _op_name(tp.nodes[n]) == "LSTM":  # its kernel's output, time-major
         if len(shape) == 2:
             shape = (shape[0], 1, shape[1])

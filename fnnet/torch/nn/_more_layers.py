@@ -323,6 +323,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
     _check_ctc_arguments(log_probs, targets, input_lengths, target_lengths, inputs_held,
                          targets_held)
     if targets.dim() == 1:  # concatenated: each sequence's labels gathered into a row
+        assert targets_held is not None  # read from target_lengths above
         lengths = [int(n) for n in targets_held.tolist()]
         starts = np.cumsum([0, *lengths[:-1]])
         width = max(lengths, default=0) or 1
