@@ -181,6 +181,7 @@ LONGEST_FIRST = (
     "test_checkpoint_damage", "test_train", "test_interop", "test_bad_input_loads",
     "test_augment", "test_optim", "test_accelerator_script", "test_shim_manual",
     "test_shim_eager", "test_init", "test_shim_from_scratch", "test_shim_multiprocessing",
+    "test_as_torch",
 )
 
 #: Tests outside the edit-test loop (``pytest -m "not slow"``), by module, by
@@ -192,6 +193,12 @@ LONGEST_FIRST = (
 #: module lacks is an error, so a renamed test cannot leave the list silently.
 SLOW: tuple[str, ...] = (
     "test_shim_inplace_autograd::test_inplace_programs_run_op_by_op_as_compiled",
+    "test_shim_loops::test_a_loop_that_settles_after_changing_shapes_compiles_again",
+    "test_cli::test_a_run_refused_for_its_checkpoint_folder_keeps_the_earlier_event_files",
+    "test_cli::test_output_read_by_a_pipe_closed_early_ends_quietly",
+    "test_as_torch::test_exit_statuses_and_tracebacks_are_pythons",
+    "test_as_torch::test_a_module_runs_with_dash_m",
+    "test_shim_vision_loops::test_add_figure_writes_the_image_pytorch_writes",
     "test_step_cache::test_a_different_learning_rate_compiles_its_own_step",
     "test_shim_vision_loops::test_orthogonal_parametrization_trains_as_pytorch",
     "test_shim_api::test_tied_weights_param_groups_and_no_zero_grad",
@@ -407,6 +414,8 @@ OPTIMIZED: tuple[str, ...] = (
 #: case among them), and marks the rest slow; the full suite runs every case. A family
 #: named here that its module lacks is an error, as in :data:`SLOW`.
 SAMPLED: dict[str, int] = {
+    "test_shim_inplace_autograd::test_norm_buffer_versions_after_forwards_match_torch": 2,
+    "test_shim_loops::test_maml_through_functional_parameters_as_torch": 1,
     "test_shim_inplace_autograd::test_what_binary_ops_save_matches_torch": 12,
     "test_shim_inplace_autograd::test_what_unary_ops_save_matches_torch": 12,
     "test_shim_inplace_autograd::test_a_saved_value_changed_in_place_raises_as_torch": 8,
