@@ -416,6 +416,8 @@ OPTIMIZED: tuple[str, ...] = (
 SAMPLED: dict[str, int] = {
     "test_shim_inplace_autograd::test_norm_buffer_versions_after_forwards_match_torch": 2,
     "test_shim_loops::test_maml_through_functional_parameters_as_torch": 1,
+    "test_shim_inplace_autograd::test_a_recurrent_layers_sequence_changed_raises_as_torch": 8,
+    "test_shim_devices::test_module_dtype_gives_pytorchs_state_dict_dtypes": 10,
     "test_shim_inplace_autograd::test_what_binary_ops_save_matches_torch": 12,
     "test_shim_inplace_autograd::test_what_unary_ops_save_matches_torch": 12,
     "test_shim_inplace_autograd::test_a_saved_value_changed_in_place_raises_as_torch": 8,
