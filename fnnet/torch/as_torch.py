@@ -183,9 +183,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m fnnet.torch")
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     saved_argv, saved_path = sys.argv, sys.path[:]
-    # as `python SCRIPT` puts the script's folder first on sys.path, `python -m` the
-    # working directory
-    sys.path.insert(0, os.getcwd() if module else os.path.dirname(os.path.abspath(target)))
+    # sys.path[0] as `python SCRIPT` sets it (the script's folder, in place of this
+    # runner's) and `python -m` (the working directory)
+    sys.path[0:1] = [os.getcwd() if module else os.path.dirname(os.path.abspath(target))]
     sys.argv = [target, *args]
     try:
         if module:
