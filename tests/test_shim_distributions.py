@@ -197,6 +197,23 @@ def test_bad_parameters_are_refused_as_pytorch(torch_validates):
                 bad(t.distributions, t)
             messages.append(str(caught.value))
         assert messages[1] == messages[0]
+    # tensors made from data are checked by default, as PyTorch checks them
+    for bad in (lambda D, t: D.Normal(t.zeros(2), t.tensor([1.0, -1.0])),
+                lambda D, t: D.Normal(t.zeros(2), t.from_numpy(np.array([1.0, -2.0],
+                                                                        np.float32))),
+                lambda D, t: D.Gamma(t.tensor([1.0]), t.tensor([0.0])),
+                lambda D, t: D.Bernoulli(probs=t.tensor([0.5, 1.5]))):
+        messages = []
+        for t in (torch, ft):
+            with pytest.raises(ValueError) as caught:
+                bad(t.distributions, t)
+            messages.append(str(caught.value))
+        assert messages[1] == messages[0]
+    # one the step computes is not read (that would wait for the device) unless asked
+    ft.distributions.Normal(ft.zeros(2), ft.ones(2) - 2)
+    with pytest.raises(ValueError, match="Expected parameter scale"):
+        ft.distributions.Normal(ft.zeros(2), ft.ones(2) - 2, validate_args=True)
+    ft.distributions.Normal(ft.zeros(1), ft.tensor([-1.0]), validate_args=False)
     with pytest.raises(NotImplementedError, match="torch.distributions.Wishart"):
         ft.distributions.Wishart  # noqa: B018
     with pytest.raises(NotImplementedError, match="between Normal and Uniform"):

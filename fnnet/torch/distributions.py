@@ -7,9 +7,10 @@ parameters, properties and methods (``sample``, ``rsample`` where PyTorch has it
 ``log_prob``, ``entropy``), and ``kl_divergence`` between two of a kind. They are written
 with fnnet.torch's tensor operations, so a loss built from them is recorded into the step
 and differentiated with it; draws come from fnnet.torch's key (other numbers than
-PyTorch's: another PRNG). A parameter given as a Python number is checked at once; tensor
-parameters are not read to be checked (that would wait for the device at every step),
-unless ``validate_args=True``.
+PyTorch's: another PRNG). A parameter given as a Python number, or as a tensor whose values
+the host holds (made from a list or numpy), is checked at once, as PyTorch checks it; a
+tensor computed by the step is not read to be checked (that would wait for the device at
+every step) unless ``validate_args=True``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from fnnet.torch import _functions, _math_ops, _random, _shape_ops, _surface_ops
 from fnnet.torch import _transforms as transforms_module
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn._activations import softplus
-from fnnet.torch.tensor import Size, Tensor, Unsupported, _as_tensor, _op, _wrap_value
+from fnnet.torch.tensor import (
+    Size,
+    Tensor,
+    Unsupported,
+    _as_tensor,
+    _op,
+    _wrap_value,
+    host_value,
+)
 
 __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Gamma",
            "Independent", "MixtureSameFamily", "MultivariateNormal", "Normal",
@@ -58,13 +67,18 @@ _POSITIVE = "GreaterThan(lower_bound=0.0)"
 
 def _check(name: str, value: Any, test: Any, constraint: str, validate: bool | None,
            distribution: str, params: dict[str, Any]) -> None:
-    """PyTorch's ValueError for a parameter outside its support: numbers always, tensors
-    with ``validate_args=True`` (reading them waits for the device). ``params`` are the
-    distribution's parameters as given, described in the message as PyTorch's repr does."""
-    if validate is False or (validate is None and isinstance(value, Tensor)):
+    """PyTorch's ValueError for a parameter outside its support: numbers and tensors whose
+    values the host holds (made from a list or numpy) always, other tensors with
+    ``validate_args=True`` (reading one computed by the step waits for the device).
+    ``params`` are the distribution's parameters as given, described in the message as
+    PyTorch's repr does."""
+    if validate is False:
+        return
+    held = host_value(value) if isinstance(value, Tensor) else None
+    if validate is None and isinstance(value, Tensor) and held is None:
         return
     tensor = _tensor(value).detach()
-    if not np.all(test(np.asarray(tensor.numpy()))):
+    if not np.all(test(np.asarray(tensor.numpy()) if held is None else held)):
         described = ", ".join(f"{k}: {_tensor(v).shape if _tensor(v).numel() > 1 else _tensor(v)}"
                               for k, v in params.items())
         raise ValueError(f"Expected parameter {name} (Tensor of shape {tuple(tensor.shape)}) "
