@@ -190,15 +190,9 @@ def test_bad_parameters_are_refused_as_pytorch(torch_validates):
                 lambda D, t: D.Gamma(1.0, 0.0), lambda D, t: D.Beta(-1.0, 1.0),
                 lambda D, t: D.Dirichlet(t.tensor([[0.5, 1.0], [-1.0, 1.0]]),
                                          validate_args=True),
-                lambda D, t: D.Dirichlet(t.tensor(1.0))):
-        messages = []
-        for t in (torch, ft):
-            with pytest.raises(ValueError) as caught:
-                bad(t.distributions, t)
-            messages.append(str(caught.value))
-        assert messages[1] == messages[0]
-    # tensors made from data are checked by default, as PyTorch checks them
-    for bad in (lambda D, t: D.Normal(t.zeros(2), t.tensor([1.0, -1.0])),
+                lambda D, t: D.Dirichlet(t.tensor(1.0)),
+                # tensors made from data are checked by default, as PyTorch checks them
+                lambda D, t: D.Normal(t.zeros(2), t.tensor([1.0, -1.0])),
                 lambda D, t: D.Normal(t.zeros(2), t.from_numpy(np.array([1.0, -2.0],
                                                                         np.float32))),
                 lambda D, t: D.Gamma(t.tensor([1.0]), t.tensor([0.0])),
