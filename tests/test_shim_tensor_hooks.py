@@ -278,3 +278,41 @@ def test_post_accumulate_grad_hooks_step_optimizers_in_backward_as_pytorch(torch
         with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that "
                            "doesn't require gradient"):
             T.ones(2).register_post_accumulate_grad_hook(print)
+
+
+def _retained_chain(t, call):
+    """``y = 2x`` and ``w = 3y``, both retaining their gradient (y with a hook that
+    records what it sees too), then ``call(t, z, x, y, w)`` of ``z = sum(w ** 2)``."""
+    x1 = t.ones(3, requires_grad=True)
+    x2 = t.ones(3, requires_grad=True)
+    x = x1 * 1
+    y = x * 2
+    y.retain_grad()
+    seen = []
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    w = y * 3
+    w.retain_grad()
+    off = x2 * 4  # retained where no input reaches it: PyTorch's engine never visits it
+    off.retain_grad()
+    z = (w * w).sum() + (off * x1).sum()
+    returned = call(t, z, x, y, w, x1)
+    got = [None if g is None else (g.tolist(), g.requires_grad) for g in returned or ()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kept = [None if v.grad is None else (v.grad.tolist(), v.grad.requires_grad)
+                for v in (y, w, off, x1)]
+    return got, kept, seen
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, z, x, y, w, x1: t.autograd.grad(z, y),
+    lambda t, z, x, y, w, x1: t.autograd.grad(z, w),
+    lambda t, z, x, y, w, x1: t.autograd.grad(z, [w, x]),
+    lambda t, z, x, y, w, x1: t.autograd.grad(z, y, create_graph=True),
+    lambda t, z, x, y, w, x1: t.autograd.grad(z, x1),
+    lambda t, z, x, y, w, x1: z.backward(inputs=[y]),
+    lambda t, z, x, y, w, x1: z.backward(inputs=[x1])])
+def test_autograd_grad_fills_retained_gradients_on_its_way_as_pytorch(torch, call):
+    # PyTorch's engine keeps the gradient of each retained tensor whose node it runs to
+    # reach the inputs (the inputs' own included) and runs their hooks
+    assert _retained_chain(ft, call) == _retained_chain(torch, call)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fnnet.torch import _autograd, _functions
+from fnnet.torch import _autograd, _functions, _graph
 from fnnet.torch._recorder import current
+from fnnet.torch._tape import RG, Tape, ref, slot_of
 from fnnet.torch.autograd.higher import grad_with_graph
-from fnnet.torch.tensor import Tensor, _wrap_slot
+from fnnet.torch.tensor import Tensor, _add_probe, _wrap_slot
 
 
 def _tensors(value: Any, what: str) -> list[Tensor]:
@@ -81,10 +82,12 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
     if create_graph or not all(tensor.is_leaf for tensor in wrt):
         if cotangent is None and root.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        found = grad_with_graph(root, cotangent, wrt)
+        probes = _probes_of(root, wrt)
+        found = grad_with_graph(root, cotangent, wrt + probes)
         if not create_graph:
             found = [None if g is None else g.detach() for g in found]
-        return _finish(found, wrt, allow_unused, materialize_grads)
+        _deliver(probes, found[len(wrt):], create_graph)
+        return _finish(found[:len(wrt)], wrt, allow_unused, materialize_grads)
     return _finish(_of_leaves(root, cotangent, wrt, retain_graph), wrt, allow_unused,
                    materialize_grads)
 
@@ -102,10 +105,13 @@ def _of_leaves(root: Tensor, cotangent: Tensor | None, leaves: list[Tensor],
         # every gradient bound before any hook runs (a hook may read a value)
         bound = {id(leaf._cell): (leaf, _wrap_slot(slot, aval, False))
                  for leaf, slot, aval in recorded}
-        for leaf, g in bound.values():
-            hooks = getattr(leaf, "_hooks", None)
-            if hooks is not None and hooks.owner is not None:
-                hooks.deliver(g)  # a probe: its owner's hooks and retained .grad
+        if any(_is_probe(leaf) for leaf, _, _ in recorded):
+            tp = _graph.recording_tape()
+            nodes = tp.backward[len(tp.nodes) - 1][0]
+            on_the_way = _on_the_way(tp, nodes, {leaf._cell.ref for leaf in leaves})
+            for leaf, g in bound.values():
+                if _is_probe(leaf) and leaf._cell.ref in on_the_way:
+                    leaf._hooks.deliver(g)  # its owner's hooks and retained .grad
         found: list[Tensor | None] = []
         for leaf in leaves:
             entry = bound.get(id(leaf._cell))
@@ -117,6 +123,60 @@ def _of_leaves(root: Tensor, cotangent: Tensor | None, leaves: list[Tensor],
     finally:
         recorder.grad_enabled = previous
     return found
+
+
+def _is_probe(leaf: Tensor) -> bool:
+    """Whether ``leaf`` is the probe of a non-leaf tensor with hooks or a retained
+    gradient (see ``Tensor._probed``)."""
+    hooks = getattr(leaf, "_hooks", None)
+    return hooks is not None and hooks.owner is not None
+
+
+def _on_the_way(tp: Tape, nodes: list[int], starts: set[int]) -> set[int]:
+    """The slots of the probes among ``nodes`` (a backward's region, in recorded order)
+    whose owners' gradients PyTorch's engine computes on its way from the output to the
+    slots ``starts``: owners among the inputs, or computed from them. A retained
+    tensor that no input reaches keeps its ``.grad`` as it was."""
+    down = set(starts)
+    probes = set()
+    for n in nodes:
+        node = tp.nodes[n]
+        if node.op is _add_probe and node.first in down:  # an input itself
+            probes.add(slot_of(node.inputs[1]))
+        elif any(r >= 0 and slot_of(r) in down for r in node.inputs):
+            down.update(tp.out_slots(n))
+            if node.op is _add_probe:
+                probes.add(slot_of(node.inputs[1]))
+    return probes
+
+
+def _probes_of(root: Tensor, inputs: list[Tensor]) -> list[Tensor]:
+    """The probes whose owners' hooks and retained ``.grad`` the gradient of ``root``
+    w.r.t. ``inputs`` reaches (see :func:`_on_the_way`)."""
+    tp = _graph.recording_tape()
+    if root._cell.tape is not tp:
+        return []  # grad_with_graph raises PyTorch's error for a freed graph
+    nodes, leaf_slots = _autograd.region(tp, ref(root._cell.ref, root._kind))
+    probes = [tp.var_owner[s] for s in leaf_slots
+              if s in tp.var_owner and _is_probe(tp.var_owner[s])]
+    if not probes:
+        return []
+    on_the_way = _on_the_way(tp, nodes, {t._cell.ref for t in inputs if t._cell.tape is tp})
+    return [p for p in probes if p._cell.ref in on_the_way]
+
+
+def _deliver(probes: list[Tensor], grads: list[Any], create_graph: bool) -> None:
+    """Hands each probe's gradient to its owner's hooks and retained ``.grad``
+    (differentiable under ``create_graph``, as PyTorch's retained gradient is then)."""
+    recorder = current()
+    previous = recorder.grad_enabled
+    recorder.grad_enabled = create_graph
+    try:
+        for probe, g in zip(probes, grads, strict=True):
+            if g is not None:
+                probe._hooks.deliver(g)
+    finally:
+        recorder.grad_enabled = previous
 
 
 def backward_into(root: Tensor, gradient: Any, retain_graph: bool | None,
@@ -134,6 +194,9 @@ def backward_into(root: Tensor, gradient: Any, retain_graph: bool | None,
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     if any(not tensor.requires_grad for tensor in wrt):
         raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    # a retained non-leaf input gets its .grad from grad() as PyTorch's engine gives it
+    delivered = {id(t) for t in wrt if t._kind == RG and t._hooks is not None
+                 and t._hooks.probe is not None and t._hooks.retain}
     found = grad(root, wrt, gradient, retain_graph=retain_graph, create_graph=create_graph,
                  allow_unused=True)
     recorder = current()
@@ -141,7 +204,7 @@ def backward_into(root: Tensor, gradient: Any, retain_graph: bool | None,
     recorder.grad_enabled = create_graph
     try:
         for tensor, g in zip(wrt, found, strict=True):
-            if g is None:
+            if g is None or id(tensor) in delivered:
                 continue
             if tensor._grad is None:
                 tensor._grad = g
