@@ -210,6 +210,44 @@ def test_bad_arguments_as_pytorch(torch):
         ft.nn.MultiheadAttention(8, 2, kdim=4)
 
 
+# (query, key/value, keyword arguments) as shapes: each call is wrong in one way
+BAD_SHAPES = [
+    ((2, 3, 8), (2, 4, 8), {"key_padding_mask": (2, 3)}),
+    ((2, 3, 8), (2, 4, 8), {"key_padding_mask": (3, 4)}),
+    ((2, 3, 8), (2, 4, 8), {"key_padding_mask": (4,)}),
+    ((2, 3, 8), (2, 4, 8), {"attn_mask": (3, 5)}),
+    ((2, 3, 8), (2, 4, 8), {"attn_mask": (2, 3, 4)}),
+    ((2, 3, 8), (2, 4, 8), {"attn_mask": (1, 1, 3, 4)}),
+    ((2, 3, 8), (4, 8), {}),
+    ((2, 3, 8), (1, 4, 8), {}),
+    ((3, 8), (4, 8), {"key_padding_mask": (2, 4)}),
+    ((3, 8), (4, 8), {"attn_mask": (4, 3, 4)}),
+]
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_bad_shapes_raise_as_pytorch(torch, batch_first):
+    def attend(t, query, key, masks):
+        t.manual_seed(0)
+        attention = t.nn.MultiheadAttention(8, 2, batch_first=batch_first)
+        masks = {k: t.zeros(shape, dtype=t.bool) for k, shape in masks.items()}
+        key = t.ones(key if batch_first or len(key) < 3 else (key[1], key[0], key[2]))
+        query = t.ones(query if batch_first or len(query) < 3 else
+                       (query[1], query[0], query[2]))
+        try:
+            attention(query, key, key, **masks)
+        except Exception as e:  # noqa: BLE001 - the error is the result compared
+            return type(e), str(e)
+        return None
+
+    for query, key, masks in BAD_SHAPES:
+        theirs = attend(torch, query, key, masks)
+        assert theirs is not None and attend(ft, query, key, masks) == theirs
+    value = ft.ones(5, 2, 8)
+    with pytest.raises(AssertionError, match=r"key shape torch.Size\(\[4, 2, 8\]\) does not"):
+        ft.nn.MultiheadAttention(8, 2)(ft.ones(3, 2, 8), ft.ones(4, 2, 8), value)
+
+
 def test_mismatched_masks_and_a_slow_encoder_warn_as_pytorch(torch):
     import warnings
 

@@ -55,6 +55,55 @@ def _attend(*args: Any) -> tuple[jax.Array, jax.Array | None]:
                                     dropout_key=key)
 
 
+def _check_ranks(query: Tensor, key: Tensor, value: Tensor, padding: Tensor | None,
+                 mask: Tensor | None, heads: int) -> None:
+    """PyTorch's ``_mha_shape_check``, with its exception types and words: the ranks of
+    the inputs and masks (and an unbatched query's 3-D mask size)."""
+    if query.dim() not in (2, 3):
+        raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but "
+                             f"received {query.dim()}-D query tensor")
+    rank = query.dim()
+    kind = "batched (3-D)" if rank == 3 else "unbatched (2-D)"
+    if key.dim() != rank or value.dim() != rank:
+        raise AssertionError(f"For {kind} `query`, expected `key` and `value` to be {rank}-D "
+                             f"but found {key.dim()}-D and {value.dim()}-D tensors "
+                             f"respectively")
+    if padding is not None and padding.dim() != rank - 1:
+        raise AssertionError(f"For {kind} `query`, expected `key_padding_mask` to be `None` "
+                             f"or {rank - 1}-D but found {padding.dim()}-D tensor instead")
+    if mask is not None and mask.dim() not in (2, 3):
+        raise AssertionError(f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or "
+                             f"3-D but found {mask.dim()}-D tensor instead")
+    expected = (heads, query.shape[0], key.shape[0])
+    if rank == 2 and mask is not None and mask.dim() == 3 and tuple(mask.shape) != expected:
+        raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got "
+                             f"{mask.shape}")
+
+
+def _check_sizes(query: Tensor, key: Tensor, padding: Tensor | None, mask: Tensor | None,
+                 heads: int) -> None:
+    """The sizes ``F.multi_head_attention_forward`` checks on sequence-first inputs
+    (``query [L, N, E]``, ``key [S, N, E]``), in its order and words: the attention mask,
+    the keys' batch (PyTorch's view of them as ``[S, N * heads, E // heads]`` fails), then
+    the padding mask."""
+    target, batch, width = query.shape
+    source = key.shape[0]
+    if mask is not None and mask.dim() == 2 and tuple(mask.shape) != (target, source):
+        raise RuntimeError(f"The shape of the 2D attn_mask is {mask.shape}, but should be "
+                           f"{(target, source)}.")
+    expected = (batch * heads, target, source)
+    if mask is not None and mask.dim() == 3 and tuple(mask.shape) != expected:
+        raise RuntimeError(f"The shape of the 3D attn_mask is {mask.shape}, but should be "
+                           f"{expected}.")
+    if key.shape[1] != batch:
+        raise RuntimeError(f"shape '[{source}, {batch * heads}, {width // heads}]' is invalid "
+                           f"for input of size {key.numel()}")
+    for dim, size in enumerate((batch, source)):
+        if padding is not None and padding.shape[dim] != size:
+            raise AssertionError(f"Expected key_padded_mask.shape[{dim}] to be {size}, but "
+                                 f"got {padding.shape[dim]}")
+
+
 class MultiheadAttention(Module):
     """Attention over ``num_heads`` heads of ``embed_dim // num_heads`` features each.
 
@@ -121,11 +170,8 @@ class MultiheadAttention(Module):
                                " to create this mask.")
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", attn_mask,
                                            "attn_mask")
+        _check_ranks(query, key, value, key_padding_mask, attn_mask, self.num_heads)
         batched = query.dim() == 3
-        if query.dim() not in (2, 3) or key.dim() != query.dim() or \
-                value.dim() != query.dim():
-            raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but "
-                                 f"received {query.dim()}-D query tensor")
         if not batched:
             query, key, value = (t.unsqueeze(1) for t in (query, key, value))
             if key_padding_mask is not None:
@@ -136,8 +182,9 @@ class MultiheadAttention(Module):
             raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, "
                                  f"but got {query.shape[-1]}")
         if key.shape != value.shape:
-            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape "
-                                 f"{tuple(value.shape)}")
+            raise AssertionError(f"key shape {key.shape} does not match value shape "
+                                 f"{value.shape}")
+        _check_sizes(query, key, key_padding_mask, attn_mask, self.num_heads)
         p = float(self.dropout) if self.training else 0.0
         inputs: list[Any] = [query, key, value, self.in_proj_weight, self.in_proj_bias,
                              self.out_proj.weight, self.out_proj.bias, key_padding_mask,
