@@ -327,6 +327,37 @@ def test_second_derivatives_with_create_graph(torch):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)
 
 
+_CREATE_GRAPH = {
+    "constant": lambda T, x, w, v: T.autograd.grad((x * 2).sum(), x, create_graph=True),
+    "sum": lambda T, x, w, v: T.autograd.grad(x.sum(), x, create_graph=True),
+    "linear": lambda T, x, w, v: T.autograd.grad((v @ w).sum(), w, create_graph=True),
+    "mixed": lambda T, x, w, v: T.autograd.grad((x * 3).sum() + (w * w).sum(), [x, w],
+                                                create_graph=True),
+    "detached": lambda T, x, w, v: T.autograd.grad((x * x.detach()).sum(), x,
+                                                   create_graph=True),
+    "relu": lambda T, x, w, v: T.autograd.grad(x.relu().sum(), x, create_graph=True),
+    "cotangent": lambda T, x, w, v: T.autograd.grad(x * 2, x, v.requires_grad_(),
+                                                    create_graph=True),
+    "backward": lambda T, x, w, v: ((x * 2).sum() + (w * w).sum()).backward(
+        create_graph=True) or (x.grad, w.grad),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Using backward.. with create_graph=True")  # PyTorch's
+@pytest.mark.parametrize("name", list(_CREATE_GRAPH))
+def test_a_gradient_requires_grad_where_pytorchs_does(torch, name):
+    # PyTorch's gradient requires grad where its backward reads a value that does: a
+    # constant gradient is a plain tensor even under create_graph=True
+    seen = []
+    for T in (torch, ft):
+        x = T.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        w = T.tensor([1.5, 2.0, -0.5], requires_grad=True)
+        v = T.tensor([3.0, 1.0, -2.0])
+        seen.append([(g.requires_grad, g.grad_fn is None, g.tolist())
+                     for g in _CREATE_GRAPH[name](T, x, w, v)])
+    assert seen[1] == seen[0]
+
+
 def test_custom_function_with_tensors_kept_as_ctx_attributes(torch):
     grads = []
     for lib in (torch, ft):

@@ -12,9 +12,12 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
+from jax.extend import core
 
 from fnnet.torch import _autograd, _graph, _saved
+from fnnet.torch._recorder import current
 from fnnet.torch._tape import CONST, VAR, kind_of, ref, slot_of
 from fnnet.torch.tensor import Tensor, _wrap_slot
 
@@ -122,9 +125,50 @@ def grad_with_graph(root: Tensor, cotangent: Any, inputs: list[Tensor]) -> list[
     spec = (tuple(nodes), len(leaf_slots), len(ext), ("N", cell.ref, True),
             cotangent is not None, wanted, tuple(perturbed))
     first, avals = _graph.record_refs(_grad_op, (spec,), tuple(refs_in), rg=True)
-    grads = {w: _wrap_slot(first + i, aval, True)
+    needs = _needs_grad(tp, spec, refs_in)
+    grads = {w: _wrap_slot(first + i, aval, needs[i])
              for i, (w, aval) in enumerate(zip(wanted, avals, strict=True))}
     return [None if w is None else grads[w] for w in where]
+
+
+def _needs_grad(tp: Any, spec: tuple[Any, ...], refs_in: list[int]) -> tuple[bool, ...]:
+    """Whether each gradient the node just recorded (``_grad_op`` of ``spec`` on
+    ``refs_in``) requires grad: PyTorch's gradient does where its backward formula reads
+    a value that requires grad (``x * x``'s, not ``x * 2``'s nor ``x.sum()``'s). Worked
+    out once per recorded structure, from which of the node's inputs each output reads
+    (the leaves, and the cotangent where it requires grad)."""
+    cache = current().grads_needed
+    needs = cache.get(tp.state)
+    if needs is None:
+        flags = [kind_of(r) != CONST for r in refs_in]
+        args = [jax.ShapeDtypeStruct(shape, dtype)
+                for shape, dtype, _ in (tp.avals[slot_of(r)] for r in refs_in)]
+        closed = jax.make_jaxpr(lambda *a: _grad_op(*a, spec))(*args)
+        reads = _reads(closed.jaxpr, flags)
+        needs = tuple(read and np.dtype(aval.dtype).kind in "fc"
+                      for read, aval in zip(reads, closed.out_avals, strict=True))
+        if len(cache) > _saved.CACHE_LIMIT:
+            cache.clear()
+        cache[tp.state] = needs
+    return needs
+
+
+def _reads(jaxpr: core.Jaxpr, flags: list[bool]) -> list[bool]:
+    """For each output of ``jaxpr``, whether it is computed from an input flagged in
+    ``flags`` (through nested ``jit`` calls; any other nested call's outputs from all of
+    its inputs), ``stop_gradient`` cutting the path as ``detach()`` does."""
+    flagged = {v for v, flag in zip(jaxpr.invars, flags, strict=True) if flag}
+    for eqn in jaxpr.eqns:
+        ins = [not isinstance(v, core.Literal) and v in flagged for v in eqn.invars]
+        if not any(ins) or eqn.primitive.name == "stop_gradient":
+            continue
+        inner = eqn.params.get("jaxpr")
+        if eqn.primitive.name == "jit" and isinstance(inner, core.ClosedJaxpr):
+            outs = _reads(inner.jaxpr, ins)
+        else:
+            outs = [True] * len(eqn.outvars)
+        flagged.update(v for v, out in zip(eqn.outvars, outs, strict=True) if out)
+    return [not isinstance(v, core.Literal) and v in flagged for v in jaxpr.outvars]
 
 
 def backward_with_graph(root: Tensor, cotangent: Any) -> None:
