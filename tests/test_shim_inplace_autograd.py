@@ -472,6 +472,14 @@ _BINARY = {
     "linear": lambda T, x, y: T.nn.functional.linear(x, y[:2]),
     "layer_norm": lambda T, x, y: T.nn.functional.layer_norm(x, (3,), y[0], y[1]),
     "group_norm": lambda T, x, y: T.nn.functional.group_norm(x[..., None], 1, y[0], y[1]),
+    "einsum": lambda T, x, y: T.einsum("ij,kj->ik", x, y),
+    "einsum_batched": lambda T, x, y: T.einsum("bi,bj->bij", x, y) * 1,
+    "einsum_vector": lambda T, x, y: T.einsum("ij,j->i", x, y[0]),
+    "lerp": lambda T, x, y: T.lerp(x, y, 0.3),
+    "lerp_tensor": lambda T, x, y: T.lerp(x, y, (x * y).sigmoid()),
+    "attention": lambda T, x, y: T.nn.functional.scaled_dot_product_attention(
+        x[None], y[None], y[None]),
+    "prelu": lambda T, x, y: T.nn.functional.prelu(x, y[0]),
 }
 
 
@@ -545,12 +553,18 @@ def test_inplace_activations_write_their_input_as_torch(torch, call):
     assert seen[1][1:] == seen[0][1:]
 
 
+def _assigned(x, i):
+    x[i] = 5.0
+    return x
+
+
 @pytest.mark.parametrize("select", [lambda x, i: x.gather(1, i.view(2, 1)),
-                                    lambda x, i: x.index_select(1, i)])
+                                    lambda x, i: x.index_select(1, i), lambda x, i: x[i],
+                                    lambda x, i: x[:, i], _assigned])
 def test_a_saved_index_changed_raises_as_torch(torch, select):
     def program(T):
         x = T.ones(2, 3, requires_grad=True) * 2
-        index = T.tensor([0, 2])
+        index = T.tensor([0, 1])
         out = select(x, index)
         index.add_(0)
         out.sum().backward()
@@ -631,7 +645,8 @@ def test_norm_buffer_versions_after_forwards_match_torch(torch, name):
     ("Linear", "weight"), ("Conv1d", "weight"), ("ConvTranspose1d", "weight"),
     ("BatchNorm1d", "weight"), ("BatchNorm1d", "bias"), ("LayerNorm", "bias"),
     ("GroupNorm", "weight"), ("LSTM", "weight_hh_l1"), ("LSTM", "bias_ih_l0"),
-    ("GRU", "weight_ih_l0"), ("GRU", "weight_hh_l0"), ("RNN", "weight_hh_l0")])
+    ("GRU", "weight_ih_l0"), ("GRU", "weight_hh_l0"), ("RNN", "weight_hh_l0"),
+    ("PReLU", "weight")])
 @pytest.mark.parametrize("train", [True, False])
 def test_a_parameter_changed_between_forward_and_backward_raises_as_torch(
         torch, name, parameter, train):
@@ -641,7 +656,8 @@ def test_a_parameter_changed_between_forward_and_backward_raises_as_torch(
         make = _MODULES.get(name) or (lambda T: getattr(T.nn, name)(3, 2))
         layer = _filled(make(T))
         layer.train(train)
-        shape = {"Conv1d": (1, 2, 3), "ConvTranspose1d": (1, 2, 3)}.get(name, (2, 1, 3))
+        shape = {"Conv1d": (1, 2, 3), "ConvTranspose1d": (1, 2, 3),
+                 "PReLU": (2, 3, 1)}.get(name, (2, 1, 3))
         x = T.linspace(0.1, 0.9, int(np.prod(shape))).view(shape)
         out = layer(x if name not in ("BatchNorm1d", "LayerNorm", "GroupNorm")
                     else x.view(2, 3))

@@ -22,6 +22,8 @@ import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
+
 from fnnet.torch import _dtypes
 from fnnet.torch._grad_fn import _named, _op_name, written_from
 from fnnet.torch._recorder import Recorder
@@ -34,6 +36,10 @@ Saved = tuple[int, int]
 #: the error shows: ``w.t()`` (a linear layer's weight), an RNN or GRU's sequence as rows
 #: ``[T * B, I]`` and an LSTM's as time-major ``[T, B, I]`` (see :func:`_sequence`)
 TRANSPOSED, ROWS, TIME_MAJOR = -2, -3, -4
+#: "output numbers" of PReLU's weight, which PyTorch saves viewed as ``[1, C, 1, ...]``
+#: to broadcast against the input, and of einsum's operands, saved as the views its
+#: ``bmm`` multiplies (see :func:`_shown`)
+BROADCAST, EINSUM_LEFT, EINSUM_RIGHT = -5, -6, -7
 Rule = Callable[[Node], Iterator[Saved]]
 
 #: saved-slot sets a recorder keeps (``Recorder.saved``) are emptied past this many
@@ -161,6 +167,56 @@ def _divide(node: Node) -> Iterator[Saved]:
             yield slot_of(a), -1
 
 
+def _prelu(node: Node) -> Iterator[Saved]:
+    """``F.prelu(x, weight)``: PyTorch's kernel keeps the input and the weight, the
+    latter as a view shaped to broadcast (:data:`BROADCAST`)."""
+    x, weight = node.inputs[0], node.inputs[1]
+    if x >= 0:
+        yield slot_of(x), -1
+    if weight >= 0:
+        yield slot_of(weight), BROADCAST
+
+
+def _lerp(node: Node) -> Iterator[Saved]:
+    """``lerp(start, end, weight)``: the weight where ``start`` or ``end`` requires grad,
+    both where the weight does (a Python number weight is no tensor a user can write)."""
+    start, end, weight = node.inputs[:3]
+    if weight >= 0 and any(r >= 0 and kind_of(r) != CONST for r in (start, end)):
+        yield slot_of(weight), -1
+    if weight >= 0 and kind_of(weight) != CONST:
+        yield from _inputs(0, 1)(node)
+
+
+def _indices_from(first: int) -> Rule:
+    """The rule of an indexing node whose index tensors are its inputs from ``first``
+    on (``x[idx]``, ``x[idx] = v``): PyTorch keeps the indices, not the tensor."""
+    def rule(node: Node) -> Iterator[Saved]:
+        for r in node.inputs[first:]:
+            if r >= 0:
+                yield slot_of(r), -1
+    return rule
+
+
+def _einsum(node: Node) -> Iterator[Saved]:
+    """``einsum`` of two operands: PyTorch contracts them with ``bmm``, which keeps each
+    where the other requires grad; one operand is only summed or permuted."""
+    if len(node.inputs) == 2:
+        left = slot_of(node.inputs[0]) if node.inputs[0] >= 0 else -1
+        for slot, _ in _product(node):
+            yield slot, EINSUM_LEFT if slot == left else EINSUM_RIGHT
+    elif len(node.inputs) > 2:  # contracted pairwise: each operand meets a product
+        yield from _all_inputs(node)
+
+
+def _attention(node: Node) -> Iterator[Saved]:
+    """``scaled_dot_product_attention(q, k, v)``: PyTorch's CPU path multiplies the
+    attention weights by ``v``, keeping ``v`` where ``q`` or ``k`` requires grad (``q``
+    and ``k`` are scaled first: copies)."""
+    q, k, v = node.inputs[:3]
+    if v >= 0 and any(r >= 0 and kind_of(r) != CONST for r in (q, k)):
+        yield slot_of(v), -1
+
+
 def _all_inputs(node: Node) -> Iterator[Saved]:
     for r in node.inputs:
         if r >= 0:
@@ -182,7 +238,7 @@ RULES: dict[str, Rule] = {
                      "silu", "elu", "celu", "selu", "hardtanh", "relu6", "softplus", "erf",
                      "log1p", "CELU", "SELU", "log2", "log10", "arcsin", "arctan", "sinh",
                      "cosh", "erfinv", "_logit", "logsigmoid", "hardsigmoid", "hardswish",
-                     "mish", "softsign", "prelu", "_var", "apply_cell",
+                     "mish", "softsign", "_var", "apply_cell",
                      "avg_pool2d", "max_pool2d", "GELU", "LeakyReLU", "SiLU", "ELU",
                      "AvgPool2d", "MaxPool2d"), _inputs(0)),
     **dict.fromkeys(("multiply", "matmul", "_outer", "_bmm", "dot"), _product),
@@ -205,6 +261,8 @@ RULES: dict[str, Rule] = {
     "_ce": _inputs(1), "_masked_fill": _inputs(1), "Embedding": _inputs(0),
     "_index_select": _inputs(1), "_addcmul": _product_of(1, 2),
     "cosine_similarity": _own_inputs, "RNN": _recurrent, "GRU": _recurrent, "LSTM": _lstm,
+    "prelu": _prelu, "PReLU": _prelu, "_lerp": _lerp, "_getitem": _indices_from(1),
+    "_setitem": _indices_from(2), "_einsum_positional": _einsum, "_attention": _attention,
 }
 
 
@@ -322,6 +380,8 @@ def _message(tp: Tape, n: int, slot: int, output: int, mark: Overwritten,
         # a view, but for a batched LSTM's sequence-first input
         viewed = output == ROWS or len(shape) == 2 or tp.nodes[n].static[0][0].batch_first
         shape = _sequence(tp, tp.nodes[n], slot, output) or shape
+    elif output in (BROADCAST, EINSUM_LEFT, EINSUM_RIGHT):
+        shape, viewed = _shown(tp, tp.nodes[n], output), True
     elif output == 0 and _op_name(tp.nodes[n]) == "LSTM":  # its kernel's output, time-major
         if len(shape) == 2:
             shape = (shape[0], 1, shape[1])
@@ -351,6 +411,30 @@ def _message(tp: Tape, n: int, slot: int, output: int, mark: Overwritten,
     return (f"one of the variables needed for gradient computation has been modified by "
             f"an inplace operation: {described}{which} is at version "
             f"{version_of(counter)}; expected version {version} instead. {HINT}")
+
+
+def _shown(tp: Tape, node: Node, output: int) -> tuple[int, ...]:
+    """The shape of the view PyTorch saves for ``node``'s weight (:data:`BROADCAST`) or
+    einsum operand (:data:`EINSUM_LEFT`, :data:`EINSUM_RIGHT`)."""
+    if output == BROADCAST:
+        shape = tuple(tp.avals[slot_of(node.inputs[0])][0])
+        size = int(np.prod(tp.avals[slot_of(node.inputs[1])][0]))
+        return (1, size, *[1] * (len(shape) - 2)) if len(shape) >= 2 else (size,)
+    left, right = (tuple(tp.avals[slot_of(r)][0]) for r in node.inputs[:2])
+    equation = node.static[0].replace(" ", "")
+    terms, _, out = equation.partition("->")
+    a, b = terms.split(",")
+    if "." in equation or not _ or len(a) != len(left) or len(b) != len(right):
+        return left if output == EINSUM_LEFT else right  # a form whose views are not known
+    size = {**dict(zip(a, left, strict=True)), **dict(zip(b, right, strict=True))}
+    mine, other = (a, b) if output == EINSUM_LEFT else (b, a)
+    summed = [c for c in mine if c in other and c not in out]
+    if not summed:  # no contraction: a product broadcast in the output's layout
+        return tuple(size[c] if c in mine else 1 for c in out)
+    batch = [c for c in mine if c in other and c in out]
+    free = [c for c in mine if c not in other and c in out]
+    dims = (batch, free, summed) if output == EINSUM_LEFT else (batch, summed, free)
+    return tuple(int(np.prod([size[c] for c in group])) for group in dims)
 
 
 def _short(name: str) -> str:
