@@ -317,24 +317,46 @@ def test_unsupported_linalg_names_say_so():
 
 def test_testing_assert_close_matches_pytorch(torch):
     """``torch.testing.assert_close`` passes and fails where PyTorch's does, with its
-    messages for a shape and a value mismatch."""
+    exception type and whole message: "equal" for exact dtypes, differences computed in
+    the compared dtype, NaN differences, the failing item's path after the message."""
+    nan = float("nan")
     cases = [
-        (lambda m: (m.tensor([1.0, 2.0]), m.tensor([1.0, 2.0 + 1e-6])), None),
-        (lambda m: (m.tensor([1.0, 2.0]), m.tensor([1.1, 2.0])), "Tensor-likes are not close"),
-        (lambda m: (m.ones(2), m.ones(3)), "attribute 'shape' do not match"),
-        (lambda m: ([m.ones(1), {"a": m.zeros(2)}], [m.ones(1), {"a": m.zeros(2)}]), None),
-        (lambda m: ({"a": m.zeros(2)}, {"a": m.ones(2)}), "item \\['a'\\]"),
-        (lambda m: (1.0, 1.0 + 1e-9), None),
-        (lambda m: (m.tensor([float("nan")]), m.tensor([float("nan")])), "not close"),
+        lambda m: (m.tensor([1.0, 2.0]), m.tensor([1.0, 2.0 + 1e-6])),
+        lambda m: (m.tensor([1.0, 2.0]), m.tensor([1.1, 2.0])),
+        lambda m: (m.ones(2), m.ones(3)),
+        lambda m: ([m.ones(1), {"a": m.zeros(2)}], [m.ones(1), {"a": m.zeros(2)}]),
+        lambda m: ({"a": m.zeros(2), "b": m.ones(1)}, {"a": m.ones(2), "b": m.zeros(1)}),
+        lambda m: ([{"w": m.ones(2)}], [{"w": m.ones(3)}]),
+        lambda m: ([m.ones(1), (m.tensor([1]), m.tensor([2]))],
+                   [m.ones(1), (m.tensor([1]), m.tensor([3]))]),
+        lambda m: (m.tensor([[1, 2], [5, 3]]), m.tensor([[1, 3], [2, 3]])),
+        lambda m: (m.tensor([True, False]), m.tensor([True, True])),
+        lambda m: (m.tensor([nan, 1.0]), m.tensor([nan, 1.0])),
+        lambda m: (m.tensor([1.0, nan]), m.tensor([1.5, 1.0])),
+        lambda m: (m.tensor(1.0), m.tensor(2.0)),
+        lambda m: ({"a": 1}, {"b": 1}),
+        lambda m: ([1, 2], [1, 2, 3]),
+        lambda m: (1.0, 1.0 + 1e-9),
+        lambda m: (1.0, 1.1),
+        lambda m: (1, 2),
+        lambda m: (True, False),
+        lambda m: (2.5, 2),
+        lambda m: (m.tensor([1.0]), 1.0),
     ]
-    for make, error in cases:
-        for m in (ft, torch):
-            actual, expected = make(m)
-            if error is None:
-                m.testing.assert_close(actual, expected)
-            else:
-                with pytest.raises(AssertionError, match=error):
-                    m.testing.assert_close(actual, expected)
+    with_options = [
+        (lambda m: (m.tensor([1, 2]), m.tensor([1.0, 2.5])), {"check_dtype": False}),
+        (lambda m: (m.tensor([1.0, 2.0]), m.tensor([1.0, 2.5])), {"rtol": 0, "atol": 0}),
+        (lambda m: ({"a": m.ones(1)}, {"a": m.zeros(1)}), {"msg": "mine"}),
+    ]
+    for make, kwargs in [(make, {}) for make in cases] + with_options:
+        outcomes = []
+        for m in (torch, ft):
+            try:
+                m.testing.assert_close(*make(m), **kwargs)
+                outcomes.append(None)
+            except (AssertionError, TypeError) as e:
+                outcomes.append((type(e), str(e)))
+        assert outcomes[1] == outcomes[0]
     ft.testing.assert_close(ft.tensor([1.0, float("nan")]), ft.tensor([1.0, float("nan")]),
                             equal_nan=True)
     ft.testing.assert_close(ft.tensor([1.0]), ft.tensor([1.05]), rtol=0.1, atol=0.0)
