@@ -80,8 +80,35 @@ def _transforms(t):
            func.vmap(lambda v: {"a": v * 2, "b": (v, v.sum())})(x),
            func.vmap(lambda v: v * 2, out_dims=1)(x),
            func.vmap(t.dot)(t.ones(3, 2), x.reshape(3, 2)),
-           t.vmap(lambda v, w: v * w, in_dims=(0, None))(x, t.tensor(2.0))]
+           t.vmap(lambda v, w: v * w, in_dims=(0, None))(x, t.tensor(2.0)),
+           func.jvp(lambda a, b: (a * b, a.sum()), (x, x), (t.ones(2, 3), x)),
+           func.jvp(lambda v: (v ** 3, v.sum()), (x,), (x,), has_aux=True)]
+    y, pullback = func.vjp(lambda a, b: (a * b, a.sum()), x, x + 1)
+    out += [y, pullback((t.ones(2, 3), t.tensor(2.0)))]
+    y, pullback, aux = func.vjp(lambda v: (v.sin(), {"n": v.norm()}), x, has_aux=True)
+    out += [y, pullback(x), aux]
     return str(out).replace("tensor", "T")
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, f: f.jvp(t.sin, t.ones(3), (t.ones(3),)),
+    lambda t, f: f.jvp(t.sin, (t.ones(3),), t.ones(3)),
+    lambda t, f: f.jvp(t.sin, (t.ones(3),), (t.ones(3), t.ones(3))),
+    lambda t, f: f.jvp(t.sin, (t.ones(3),), (t.ones(2),)),
+    lambda t, f: f.vjp(t.sin, t.ones(3))[1](t.ones(2)),
+    lambda t, f: f.vjp(lambda a: (a, a), t.ones(3))[1](t.ones(3)),
+    lambda t, f: f.vjp(lambda a: a, t.ones(3), has_aux=True),
+    lambda t, f: f.vjp(lambda a: 3, t.ones(3)),
+    lambda t, f: f.vjp(t.sin, 3.0),
+])
+def test_vjp_and_jvp_misuse_raises_pytorchs_errors(torch, call):
+    from importlib import import_module
+
+    with pytest.raises(Exception) as expected:
+        call(torch, import_module("torch.func"))
+    with pytest.raises(type(expected.value)) as got:
+        call(ft, ft.func)
+    assert str(got.value) == str(expected.value)
 
 
 def test_the_transforms_give_pytorchs_values(torch):

@@ -1,4 +1,5 @@
-"""``torch.func``: functional_call, grad, vmap and the Jacobians, over fnnet.torch code.
+"""``torch.func``: functional_call, grad, vmap, vjp, jvp and the Jacobians, over fnnet.torch
+code.
 
 PyTorch's function transforms, as its tutorials use them (per-sample gradients:
 ``vmap(grad(loss), in_dims=(None, None, 0, 0))(params, buffers, x, y)`` with
@@ -19,8 +20,8 @@ from fnnet.torch.autograd import functional as _functional
 from fnnet.torch.autograd.grad import grad as _autograd_grad
 from fnnet.torch.tensor import Tensor
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev",
-           "stack_module_state", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
+           "stack_module_state", "vjp", "vmap"]
 
 
 # -- pytrees of tensors -----------------------------------------------------------------
@@ -223,6 +224,146 @@ def grad(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False
 def _select(tree: Any, dim: int, index: int) -> Any:
     """Entry ``index`` of dimension ``dim`` of each tensor of ``tree``."""
     return _map(lambda t: t.select(dim, index), tree)
+
+
+# -- vjp and jvp --------------------------------------------------------------------------
+class _Leaf:
+    """A leaf of a pytree as PyTorch's structure messages print it."""
+
+    def __repr__(self) -> str:
+        return "*"
+
+
+def _structure(tree: Any) -> str:
+    """PyTorch's ``treespec_pprint``: the tree with each tensor printed as ``*``."""
+    return repr(_map(lambda _: _Leaf(), tree))
+
+
+def _spec(tree: Any, indent: int = 0) -> str:
+    """``repr`` of PyTorch's ``TreeSpec`` of ``tree`` (tuples, lists and dicts)."""
+    if isinstance(tree, Mapping):
+        kind, context, children = type(tree).__name__, list(tree), list(tree.values())
+    elif isinstance(tree, (list, tuple)):
+        kind, context, children = type(tree).__name__, None, list(tree)
+    else:
+        return "*"
+    inner = [_spec(child, indent + 2) for child in children]
+    joined = inner[0] + ("," if len(inner) > 1 else "") + ",".join(
+        "\n" + " " * (indent + 2) + text for text in inner[1:]) if inner else ""
+    return f"TreeSpec({kind}, {context}, [{joined}])"
+
+
+def _check_primals(primals: Any) -> None:
+    for leaf in _leaves(primals):
+        if not isinstance(leaf, Tensor):
+            raise ValueError(f"Thing passed to transform API must be Tensor, got "
+                             f"{type(leaf)}")
+
+
+def _split_aux(result: Any, has_aux: bool, who: str) -> tuple[Any, Any]:
+    if not has_aux:
+        return result, None
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise RuntimeError(f"{who}: output of function f should be a tuple: (output, aux) if "
+                           f"has_aux is True")
+    return result
+
+
+def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+    """``(func(*primals), vjp_fn)``, where ``vjp_fn(cotangents)`` is the tuple of
+    ``cotangents^T J`` by each primal (``cotangents`` shaped as the output); with
+    ``has_aux``, ``func`` returns ``(output, aux)`` and ``aux`` comes third.
+
+    Raises:
+        ValueError: a primal is not a tensor.
+        RuntimeError: ``func`` returns something other than tensors (or no
+            ``(output, aux)`` pair with ``has_aux``); ``vjp_fn`` gets cotangents of
+            another structure or shape than the output (PyTorch's words).
+
+    PyTorch equivalent: ``torch.func.vjp``.
+    """
+    _check_primals(primals)
+    outer = any(leaf.requires_grad for leaf in _leaves(primals))
+    diff = primals if outer else _map(lambda t: t.detach().requires_grad_(), primals)
+    from fnnet.torch import enable_grad
+
+    with enable_grad():
+        result, aux = _split_aux(func(*diff), has_aux, "vjp(f, *primals)")
+    for leaf in _leaves(result):
+        if not isinstance(leaf, Tensor):
+            raise RuntimeError(f"vjp(f, *primals): expected f(*primals) to return only "
+                               f"tensors, got unsupported type {type(leaf)}")
+    outputs, leaves = _leaves(result), _leaves(diff)
+
+    def vjp_fn(cotangents: Any) -> tuple[Any, ...]:
+        if _structure(cotangents) != _structure(result):
+            raise RuntimeError(f"Expected pytree structure of cotangents to be the same as "
+                               f"pytree structure of outputs to the function. cotangents: "
+                               f"{_structure(cotangents)}, primal output: "
+                               f"{_structure(result)}")
+        pairs = [(out, cot) for out, cot in zip(outputs, _leaves(cotangents), strict=True)
+                 if out.requires_grad]
+        for i, (out, cot) in enumerate(zip(outputs, _leaves(cotangents), strict=True)):
+            if tuple(cot.shape) != tuple(out.shape):
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{cot.shape} and output[{i}] has a shape of "
+                                   f"{out.shape}.")
+        if pairs:
+            grads = iter(_autograd_grad([o for o, _ in pairs], leaves,
+                                        grad_outputs=[c for _, c in pairs],
+                                        retain_graph=True, create_graph=outer,
+                                        allow_unused=True, materialize_grads=True))
+        else:
+            grads = iter([leaf.detach() * 0 for leaf in leaves])
+        return tuple(_map(lambda _: next(grads), primal) for primal in diff)
+
+    output = result if outer else _map(lambda t: t.detach(), result)
+    if has_aux:
+        return output, vjp_fn, (aux if outer else _map(
+            lambda t: t.detach() if isinstance(t, Tensor) else t, aux))
+    return output, vjp_fn
+
+
+def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool = False,
+        has_aux: bool = False) -> tuple[Any, ...]:
+    """``(func(*primals), J @ tangents)``: the output and its derivative along
+    ``tangents`` (a tuple of one tensor per primal); with ``has_aux``, ``func`` returns
+    ``(output, aux)`` and ``aux`` comes third.
+
+    Raises:
+        RuntimeError: ``primals`` is not a tuple, or ``tangents`` is not one of the same
+            structure and shapes (PyTorch's words).
+
+    PyTorch equivalent: ``torch.func.jvp``.
+    """
+    del strict
+    if not isinstance(primals, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. "
+                           "it should be valid to call f(*primals).")
+    if _spec(primals) != _spec(tangents):
+        raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to have "
+                           f"the same python structure. For example, if primals is a tuple of "
+                           f"3 tensors, tangents also must be. Got primals with structure "
+                           f"{_spec(primals)} and tangents with structure {_spec(tangents)}")
+    _check_primals(primals)
+    for primal, tangent in zip(_leaves(primals), _leaves(tangents), strict=True):
+        if tuple(primal.shape) != tuple(tangent.shape):
+            raise RuntimeError(f"Trying to set a forward gradient that has a different size "
+                               f"than that of the original Tensor, this is not supported. "
+                               f"Tensor is of size {list(primal.shape)} while the given "
+                               f"forward gradient is of size {list(tangent.shape)}.")
+    aux: list[Any] = []
+
+    def output_only(*args: Any) -> Any:
+        result, extra = _split_aux(func(*args), has_aux, "jvp(f, primals, tangents)")
+        aux.append(extra)
+        return result
+
+    output, derivative = _functional.jvp(output_only, primals, tangents)
+    if has_aux:
+        return output, derivative, _map(
+            lambda t: t.detach() if isinstance(t, Tensor) else t, aux[0])
+    return output, derivative
 
 
 # -- vmap ---------------------------------------------------------------------------------
