@@ -291,7 +291,10 @@ from fnnet.torch import _settings  # noqa: E402
 _settings.install(globals())  # deterministic algorithms, inference mode, typename...
 from fnnet.torch import _dense_real  # noqa: E402
 
-_dense_real.install(globals())  # conj, real, layout, data_ptr... of real dense tensors
+_dense_real.install(globals())  # layout, data_ptr, H... of dense tensors
+from fnnet.torch import _complex  # noqa: E402
+
+_complex.install(globals())  # real, imag, conj, view_as_real, polar...: complex tensors
 from fnnet.torch import _numeric_helpers  # noqa: E402
 
 _numeric_helpers.install(globals())  # signal windows, trapezoid, vander, unravel_index

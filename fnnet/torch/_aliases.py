@@ -1,7 +1,6 @@
 """PyTorch's second names for ops the shim has (``absolute``, ``greater_equal``...), the
 in-place forms they lack (``eq_``, ``cumsum_``, ``tan_``...), and a few small methods:
-``multinomial``, ``fill_diagonal_``, ``get_device``, ``is_complex``,
-``is_signed``, ``is_nonzero``.
+``multinomial``, ``fill_diagonal_``, ``get_device``, ``is_signed``, ``is_nonzero``.
 """
 
 from __future__ import annotations
@@ -77,11 +76,6 @@ def get_device(self: Tensor) -> int:
     return -1 if self.device.type == "cpu" else int(self.device.index or 0)
 
 
-def is_complex(self: Tensor) -> bool:
-    """False: fnnet.torch has no complex dtypes. PyTorch equivalent: ``Tensor.is_complex``."""
-    return False
-
-
 def is_signed(self: Tensor) -> bool:
     """Whether the dtype holds negative values. PyTorch equivalent: ``Tensor.is_signed``."""
     return bool(self.dtype.is_signed)
@@ -97,8 +91,8 @@ def install(namespace: dict[str, Any]) -> None:
             namespace.setdefault(alias, namespace[name])
     for name in IN_PLACE:
         setattr(Tensor, name + "_", in_place(name))
-    for method in (positive, fill_diagonal_, get_device, is_complex, is_signed):
+    for method in (positive, fill_diagonal_, get_device, is_signed):
         setattr(Tensor, method.__name__, method)
     Tensor.multinomial = multinomial_method  # type: ignore[attr-defined]
     Tensor.is_nonzero = is_nonzero  # type: ignore[attr-defined]
-    namespace.update(positive=positive, is_complex=is_complex, is_signed=is_signed)
+    namespace.update(positive=positive, is_signed=is_signed)

@@ -212,6 +212,9 @@ def record_backward(tensor: Any, gradient: Any = None,
     if gradient is None:
         if tensor.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        if tensor.dtype.is_complex:
+            raise RuntimeError(f"grad can be implicitly created only for real scalar "
+                               f"outputs but got {tensor.dtype}")
     elif tuple(gradient.shape) != tuple(tensor.shape):
         raise RuntimeError(
             f"Mismatch in shape: grad_output[0] has a shape of {tuple(gradient.shape)} "

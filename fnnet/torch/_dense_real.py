@@ -1,23 +1,21 @@
-"""What PyTorch's complex, sparse and layout queries answer for fnnet.torch's tensors,
-which are all real and dense (strided): ``conj``, ``resolve_conj``, ``resolve_neg``,
-``conj_physical``, ``real`` and ``to_dense`` return the tensor itself, as PyTorch's do for
-a real strided tensor; ``imag`` raises PyTorch's error; ``is_conj``, ``is_neg``,
-``is_sparse``, ``is_quantized``, ``is_meta``, ``is_mps`` are False; ``layout`` is
-``torch.strided``; ``H``, ``mH`` and ``adjoint`` are transposes and ``angle`` is 0 or pi;
+"""What PyTorch's conjugation, sparse and layout queries answer for fnnet.torch's tensors,
+which are all dense (strided) and hold conjugates computed at once: ``resolve_neg`` and
+``to_dense`` return the tensor itself, as PyTorch's do for a strided tensor; ``is_conj``,
+``is_neg``, ``is_sparse``, ``is_quantized``, ``is_meta``, ``is_mps`` are False; ``layout``
+is ``torch.strided``; ``H``, ``mH`` and ``adjoint`` are conjugate transposes;
 ``is_same_size`` compares shapes and ``data_ptr`` gives the address PyTorch's layout of
-the tensor would have.
+the tensor would have. The complex parts and ``conj`` live in ``_complex``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import jax
-import jax.numpy as jnp
-
+from fnnet.torch._complex import conj
+from fnnet.torch._math_ops import in_place
 from fnnet.torch._memory_format import TorchConstant
 from fnnet.torch._strides import _replay
-from fnnet.torch.tensor import Tensor, _op
+from fnnet.torch.tensor import Tensor
 
 
 class layout(TorchConstant):  # noqa: N801 - PyTorch's name
@@ -38,11 +36,6 @@ def _same(self: Tensor) -> Tensor:
 
 def _false(self: Tensor) -> bool:
     return False
-
-
-def imag(self: Tensor) -> Tensor:
-    """PyTorch's error: fnnet.torch's tensors are real. PyTorch: ``Tensor.imag``."""
-    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
 
 def to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
@@ -83,25 +76,25 @@ def _matrix_transpose(self: Tensor, who: str, least: str) -> Tensor:
     if self.dim() < 2:
         raise RuntimeError(f"tensor.{who} is only supported on {least}. Got {self.dim()}-D "
                            f"tensor.")
-    return self.transpose(-2, -1)
+    return conj(self.transpose(-2, -1))
 
 
 def H(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
-    """The conjugate transpose of a matrix: its transpose (the values are real).
+    """The conjugate transpose of a matrix (its transpose when it is real).
 
     PyTorch equivalent: ``Tensor.H``.
     """
     if self.dim() not in (0, 2):
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
                            f"{self.dim()}-D tensor.{_BATCHES if self.dim() > 2 else ''}")
-    return self if self.dim() == 0 else self.transpose(0, 1)
+    return conj(self if self.dim() == 0 else self.transpose(0, 1))
 
 
 _BATCHES = " For batches of matrices, consider using tensor.mH"
 
 
 def mH(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
-    """The conjugate transpose of the last two dimensions: their transpose.
+    """The conjugate transpose of the last two dimensions.
 
     PyTorch equivalent: ``Tensor.mH``.
     """
@@ -113,36 +106,22 @@ def adjoint(self: Tensor) -> Tensor:
     return _matrix_transpose(self, "adjoint()", "matrices or batches of matrices")
 
 
-def _angle(x: Any) -> Any:
-    x = x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.float32)
-    # 0 for a non-negative number, pi for a negative one, NaN for NaN; constant, so its
-    # gradient is 0 everywhere (NaN included), as PyTorch's for real numbers
-    x = jax.lax.stop_gradient(x)
-    return jnp.where(jnp.isnan(x), x, jnp.where(x < 0, jnp.pi, 0.0).astype(x.dtype))
-
-
-def angle(self: Tensor) -> Tensor:
-    """The argument of each (real) element. PyTorch equivalent: ``torch.angle``."""
-    return _op(_angle, (), self, who="angle")
-
-
 def install(namespace: dict[str, Any]) -> None:
     """Adds the methods and properties to :class:`Tensor` and the functions to
     ``namespace`` (``fnnet.torch``'s globals)."""
-    for name in ("conj", "resolve_conj", "resolve_neg", "conj_physical", "conj_physical_"):
-        setattr(Tensor, name, _same)
-        namespace[name] = _same
+    Tensor.resolve_neg = _same  # type: ignore[attr-defined]
+    namespace["resolve_neg"] = _same
+    conj_physical_ = in_place("conj_physical")
+    Tensor.conj_physical_ = conj_physical_  # type: ignore[attr-defined]
     for name in ("is_conj", "is_neg"):
         setattr(Tensor, name, _false)
         namespace[name] = _false
     for name in ("is_sparse", "is_quantized", "is_meta", "is_mps", "is_sparse_csr"):
         setattr(Tensor, name, property(_false))
-    Tensor.real = property(_same)  # type: ignore[attr-defined]
-    Tensor.imag = property(imag)  # type: ignore[attr-defined]
     Tensor.layout = property(lambda self: strided)  # type: ignore[attr-defined]
-    for fn in (to_dense, is_same_size, data_ptr, adjoint, angle):
+    for fn in (to_dense, is_same_size, data_ptr, adjoint):
         setattr(Tensor, fn.__name__, fn)
     Tensor.H = property(H)  # type: ignore[attr-defined]
     Tensor.mH = property(mH)  # type: ignore[attr-defined]
-    namespace.update(real=_same, imag=imag, is_same_size=is_same_size, layout=layout,
-                     strided=strided, adjoint=adjoint, angle=angle)
+    namespace.update(is_same_size=is_same_size, layout=layout, strided=strided,
+                     adjoint=adjoint, conj_physical_=conj_physical_)

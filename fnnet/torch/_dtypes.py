@@ -7,6 +7,8 @@ so without x64 ``torch.int64``/``torch.long`` are the same object as ``torch.int
 ``torch.int64`` (``x.dtype`` prints it, ``x.type()`` is ``'torch.LongTensor'``), PyTorch's
 integer type of labels, indices, ``arange`` and ``argmax``; the shared float type is named
 ``torch.float32``, PyTorch's default. With x64 on they are distinct, as in PyTorch.
+``torch.complex64`` (``cfloat``) is what the FFTs return; ``torch.complex128`` is the same
+object unless x64 is on, as ``float64`` is.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ class dtype:  # noqa: N801 - PyTorch's name
         self.name = name
         self.np = np.dtype(np_dtype)
         self.is_floating_point = np.issubdtype(self.np, np.floating) or name == "bfloat16"
-        self.is_signed = self.np.kind in "fi" or name == "bfloat16"
+        self.is_signed = self.np.kind in "fic" or name == "bfloat16"
+        self.is_complex = self.np.kind == "c"
 
     def __repr__(self) -> str:
         return f"torch.{self.name}"
@@ -51,6 +54,8 @@ uint8 = dtype("uint8", np.uint8)
 bool_ = dtype("bool", np.bool_)
 float64 = dtype("float64", np.float64) if _X64 else float32
 int64 = dtype("int64", np.int64) if _X64 else int32
+complex64 = dtype("complex64", np.complex64)
+complex128 = dtype("complex128", np.complex128) if _X64 else complex64
 
 float = float32  # noqa: A001 - PyTorch's alias
 double = float64
@@ -58,12 +63,15 @@ half = float16
 int = int32  # noqa: A001
 long = int64
 short = int16
+cfloat = complex64
+cdouble = complex128
 
 #: PyTorch's name of each element type in its messages and tensor types (``"Float"``,
 #: ``torch.FloatTensor``), by dtype name
 SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
                 "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
-                "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+                "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 def scalar_name(dtype_: Any) -> str:
     """PyTorch's name of ``dtype_``'s element type in messages (``"Long"``)."""
@@ -72,7 +80,7 @@ def scalar_name(dtype_: Any) -> str:
 
 
 _BY_NP = {d.np: d for d in (float32, float16, bfloat16, int32, int16, int8, uint8, bool_,
-                            float64, int64)}
+                            float64, int64, complex64, complex128)}
 
 
 def from_np(np_dtype: Any) -> dtype:

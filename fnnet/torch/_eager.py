@@ -423,6 +423,12 @@ def _by_node(plan: Any, window: _Window, env: list[Any]) -> int:
     return len(todo)
 
 
+def conjugate(value: Any) -> Any:
+    """A complex gradient in PyTorch's convention from JAX's, and back: PyTorch's is the
+    conjugate of JAX's cotangent (a real one is the same in both)."""
+    return jnp.conj(value) if jnp.iscomplexobj(value) else value
+
+
 def _backward(plan: Any, n: int, env: list[Any]) -> None:
     """Backward node ``n``: its region's nodes in reverse, each through its cached vjp."""
     nodes = plan.nodes
@@ -430,8 +436,8 @@ def _backward(plan: Any, n: int, env: list[Any]) -> None:
     loss_ref, grad_ref = nodes[n][2]
     loss = env[loss_ref >> 2]
     # the seed as a host array: it reaches the device as an argument of the first vjp
-    seed = np.ones(loss.shape, loss.dtype) if grad_ref < 0 else jnp.asarray(
-        env[grad_ref >> 2], loss.dtype)
+    seed = np.ones(loss.shape, loss.dtype) if grad_ref < 0 else conjugate(jnp.asarray(
+        env[grad_ref >> 2], loss.dtype))
     local = {nodes[m][4] + k for m in region for k in range(nodes[m][5])}
     cotangent: dict[int, Any] = {loss_ref >> 2: seed}
     leaf: dict[int, Any] = {}
@@ -456,4 +462,4 @@ def _backward(plan: Any, n: int, env: list[Any]) -> None:
             into[s] = g if s not in into else _add(into[s], g)
     first = nodes[n][4]
     for i, s in enumerate(var_slots):
-        env[first + i] = leaf[s] if s in leaf else jnp.zeros_like(env[s])
+        env[first + i] = conjugate(leaf[s]) if s in leaf else jnp.zeros_like(env[s])

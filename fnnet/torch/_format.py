@@ -97,11 +97,25 @@ def _formatter(values: np.ndarray) -> Callable[[Any], str]:
     """Each value as printed, padded to the width of the widest value printed."""
     if values.dtype.kind == "f":
         return _float_formatter(values)
+    if values.dtype.kind == "c":
+        return _complex_formatter(values)
     if values.dtype.kind == "b":  # PyTorch pads to " True" only beside a False
         width = 5 if not _summarized(values).all() else 4
         return lambda v: str(bool(v)).rjust(width)
     width = max(len(str(v)) for v in _summarized(values).ravel().tolist())
     return lambda v: str(v).rjust(width)
+
+
+def _complex_formatter(values: np.ndarray) -> Callable[[Any], str]:
+    """As PyTorch: the real and the imaginary parts each formatted as a float tensor of
+    their own, joined by the imaginary part's sign (``1.0000-2.5000j``)."""
+    real, imag = _float_formatter(values.real), _float_formatter(values.imag)
+
+    def fmt(v: Any) -> str:
+        im = imag(v.imag).lstrip() + "j"
+        return real(v.real) + (im if im[0] in "+-" else "+" + im)
+
+    return fmt
 
 
 def _body(values: np.ndarray, fmt: Callable[[Any], str], width: int, indent: int,
@@ -134,7 +148,7 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
     dtype = _dtypes.from_np(array.dtype)
     # an empty tensor has no values to tell an int64 or bool one by, so PyTorch names
     # every dtype but the default there
-    if dtype not in (_dtypes.float32, _dtypes.int64, _dtypes.bool_) or \
+    if dtype not in (_dtypes.float32, _dtypes.complex64, _dtypes.int64, _dtypes.bool_) or \
             (array.size == 0 and dtype is not _dtypes.float32):
         suffixes.append(f"dtype={dtype}")
     values = array.astype(np.float64) if array.dtype.kind == "f" or \

@@ -40,7 +40,7 @@ ShapeLike: TypeAlias = SupportsIndex | Sequence[SupportsIndex]
 def _new(value: Any, requires_grad: bool) -> Tensor:
     # a fresh leaf's array is fnnet.torch's alone, so a step that updates the leaf in
     # place (``w -= lr * w.grad``) may donate it, as it does a parameter's
-    if requires_grad and value.dtype.kind != "f":
+    if requires_grad and value.dtype.kind not in "fc":
         raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                            "gradients")
     return _wrap_value(value, VAR if requires_grad else CONST, owned=requires_grad)

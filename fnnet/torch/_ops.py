@@ -151,7 +151,11 @@ def _flatten(x: Array, start_dim: int, end_dim: int) -> Array:
 
 
 def _abs(x: Array) -> Array:
-    """``|x|`` with PyTorch's gradient ``sign(x)``, 0 at 0 (``jnp.abs``'s is 1 there)."""
+    """``|x|`` with PyTorch's gradient ``sign(x)``, 0 at 0 (``jnp.abs``'s is 1 there); of
+    a complex ``x`` its real magnitude, whose gradient is 0 at 0 as PyTorch's."""
+    if jnp.iscomplexobj(x):
+        zero = x == 0
+        return jnp.where(zero, 0, jnp.abs(jnp.where(zero, 1, x)))
     return absolute(x)
 
 

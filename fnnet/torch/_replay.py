@@ -171,7 +171,8 @@ def _backward(plan: Plan, n: int, env: list[Any], compute: Callable[[int], None]
     var_values = [env[s] for s in var_slots]
     loss, vjp_fn, local = jax.vjp(region_fn, var_values, has_aux=True)
     cotangent = jnp.ones_like(loss) if grad_ref < 0 else env[slot_of(grad_ref)]
-    (grads,) = vjp_fn(jnp.asarray(cotangent, loss.dtype))
+    (grads,) = vjp_fn(_eager.conjugate(jnp.asarray(cotangent, loss.dtype)))
+    grads = [_eager.conjugate(g) for g in grads]
     for s, value in local.items():
         env[s] = value
     done.update(region)

@@ -20,19 +20,23 @@ def _scalar(x: Any) -> str:
 
 
 def _floating(x: Any) -> bool:
-    return bool(x.dtype.is_floating_point)  # fnnet.torch has no complex dtypes
+    return bool(x.dtype.is_floating_point)
+
+
+def _inexact(x: Any) -> bool:
+    return bool(x.dtype.is_floating_point or x.dtype.is_complex)
 
 
 def check_mean(x: Any, *static: Any) -> None:
     """``mean`` of an integer or boolean tensor (a ``dtype=`` argument casts first)."""
-    if not _floating(x):
+    if not _inexact(x):
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
                            f"a floating point or complex dtype. Got: {_scalar(x)}")
 
 
 def check_moments(x: Any, *static: Any) -> None:
     """``std`` and ``var`` of an integer or boolean tensor."""
-    if not _floating(x):
+    if not _inexact(x):
         raise RuntimeError("std and var only support floating point and complex dtypes")
 
 

@@ -172,7 +172,7 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
 
 class UnsupportedDtype(NotImplementedError, ValueError):
     """A tensor, or a dtype saved as a value, of a dtype fnnet.torch does not have
-    (``uint16``, ``complex64``, ``float8_e4m3fn``...), or a tensor of a kind it does not
+    (``uint16``, ``complex32``, ``float8_e4m3fn``...), or a tensor of a kind it does not
     have (sparse, quantized, nested...)."""
 
 
@@ -309,7 +309,7 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             fnnet.torch holds only with jax's x64 mode; the message names the file and
             where the tensor is.
         UnsupportedDtype: a sparse, quantized, nested or meta-device tensor, or a
-            tensor of a dtype fnnet.torch lacks (uint16, uint32, uint64, complex,
+            tensor of a dtype fnnet.torch lacks (uint16, uint32, uint64, complex32,
             float8); the message names the file, the dtype and where the tensor is
             (also a NotImplementedError and a ValueError).
         PickleNotSupported: ``weights_only=False`` on a bare pickle (also a ValueError).
@@ -571,8 +571,8 @@ def _converted(obj: Any, name: str) -> Any:
         raise UnsupportedDtype(
             f"torch.load: {name!r} holds a tensor fnnet.torch cannot represent: {error}; "
             f"fnnet.torch's dtypes are float32, float16, bfloat16, float64, int64, int32, "
-            f"int16, int8, uint8 and bool: in PyTorch, convert it (.to(torch.float32), "
-            f"torch.view_as_real for a complex tensor) and save it again") from None
+            f"int16, int8, uint8, bool, complex64 and complex128: in PyTorch, convert it "
+            f"(.to(torch.float32)) and save it again") from None
 
 
 def __getattr__(name: str) -> Any:

@@ -90,6 +90,9 @@ from fnnet.torch.device import check_cuda, check_placement
 from fnnet.torch.device import device as _device
 
 _FLOATS = {np.dtype(t) for t in (np.float32, np.float64, np.float16, jnp.bfloat16)}
+#: the element types whose results carry gradients: the floating ones and the complex ones
+#: (``rfft(x).abs()`` backpropagates through the complex spectrum, as in PyTorch)
+_DIFFERENTIABLE = _FLOATS | {np.dtype(np.complex64), np.dtype(np.complex128)}
 
 
 
@@ -249,13 +252,14 @@ def _op(op: Any, static: tuple[Any, ...], *inputs: Any, check: Any = None,
         check_saved(op, inputs)
     first, avals, rg = _record(op, static, inputs, check, who)
     aval = avals[0]
-    return _wrap_slot(first, aval, rg and aval[1] in _FLOATS)
+    return _wrap_slot(first, aval, rg and aval[1] in _DIFFERENTIABLE)
 
 
 def _op_multi(op: Any, static: tuple[Any, ...], *inputs: Any,
               who: Any = None) -> list[Tensor | None]:
     first, avals, rg = _graph.record(op, static, inputs, None, who)
-    return [None if aval is None else _wrap_slot(first + i, aval, rg and aval[1] in _FLOATS)
+    return [None if aval is None else
+            _wrap_slot(first + i, aval, rg and aval[1] in _DIFFERENTIABLE)
             for i, aval in enumerate(avals)]
 
 
@@ -878,7 +882,7 @@ class Tensor:
                 from fnnet.torch._inference import check_outside
 
                 check_outside(self, requires_grad=True)
-            if value and self._cell.aval[1] not in _FLOATS:
+            if value and self._cell.aval[1] not in _DIFFERENTIABLE:
                 raise RuntimeError("only Tensors of floating point dtype can require "
                                    "gradients")
             if value and self._kind == CONST and (self._cell.rg or _leaf_elsewhere(self)):
