@@ -295,6 +295,9 @@ _dense_real.install(globals())  # layout, data_ptr, H... of dense tensors
 from fnnet.torch import _complex  # noqa: E402
 
 _complex.install(globals())  # real, imag, conj, view_as_real, polar...: complex tensors
+from fnnet.torch import _stft  # noqa: E402
+
+_stft.install(globals())  # stft, istft and their methods
 from fnnet.torch import _numeric_helpers  # noqa: E402
 
 _numeric_helpers.install(globals())  # signal windows, trapezoid, vander, unravel_index
@@ -319,6 +322,7 @@ _elementwise_more.install(globals())  # logit, fmax, gcd..., in-place functions,
 from fnnet.torch import special  # noqa: E402
 
 special.install(globals())  # torch.special's second names; torch.polygamma, mvlgamma
+from fnnet.torch import fft  # noqa: E402
 from fnnet.torch.tensor import accept_numpy_names as _accept_numpy_names  # noqa: E402
 
 _accept_numpy_names(globals())  # axis=/keepdims= wherever dim=/keepdim= (after every install)
@@ -359,9 +363,8 @@ def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
     raise _Unsupported(  # also an AttributeError: hasattr() is False
-        f"fnnet.torch does not support torch.{name}; use jax.numpy"
-        f"{'.fft' if name == 'fft' else ''} / fnnet's functional API (fnnet.nn.functional, "
-        f"fnnet.losses, fnnet.optim)")
+        f"fnnet.torch does not support torch.{name}; use jax.numpy / fnnet's functional "
+        f"API (fnnet.nn.functional, fnnet.losses, fnnet.optim)")
 
 
 # The names defined above, written out so that type checkers see them as exported
