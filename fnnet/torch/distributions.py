@@ -2,9 +2,12 @@
 
 ``Normal``, ``MultivariateNormal``, ``Uniform``, ``Bernoulli``, ``Categorical``,
 ``Gamma``, ``Beta``, ``Dirichlet`` (mixup's mixing weights), ``MixtureSameFamily`` (a
-Gaussian mixture) and ``TransformedDistribution`` (a tanh-squashed policy) with PyTorch's
-parameters, properties and methods (``sample``, ``rsample`` where PyTorch has it,
-``log_prob``, ``entropy``), and ``kl_divergence`` between two of a kind. They are written
+Gaussian mixture), ``TransformedDistribution`` (a tanh-squashed policy) and, in
+:mod:`fnnet.torch._more_distributions`, ``Laplace``, ``Exponential``, ``Poisson``,
+``LogNormal`` and ``StudentT``, with PyTorch's parameters, properties and methods
+(``sample``, ``rsample`` where PyTorch has it, ``log_prob``, ``entropy``), and
+``kl_divergence`` between two of a kind. ``log_prob`` checks its value as PyTorch's
+default validation does (see :meth:`Distribution._validate_sample`). They are written
 with fnnet.torch's tensor operations, so a loss built from them is recorded into the step
 and differentiated with it; draws come from fnnet.torch's key (other numbers than
 PyTorch's: another PRNG). A parameter given as a Python number, or as a tensor whose values
@@ -16,6 +19,7 @@ every step) unless ``validate_args=True``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -35,9 +39,10 @@ from fnnet.torch.tensor import (
     host_value,
 )
 
-__all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Gamma",
-           "Independent", "MixtureSameFamily", "MultivariateNormal", "Normal",
-           "TransformedDistribution", "Uniform", "kl_divergence", "transforms"]
+__all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exponential",
+           "Gamma", "Independent", "Laplace", "LogNormal", "MixtureSameFamily",
+           "MultivariateNormal", "Normal", "Poisson", "StudentT", "TransformedDistribution",
+           "Uniform", "kl_divergence", "transforms"]
 
 #: ``torch.distributions.transforms`` (``from torch.distributions.transforms import
 #: TanhTransform``: a ``__path__`` lets the import system ask fnnet.torch's finder for it)
@@ -63,6 +68,18 @@ def _tensor(value: Any) -> Tensor:
 
 
 _POSITIVE = "GreaterThan(lower_bound=0.0)"
+_NONNEGATIVE = "GreaterThanEq(lower_bound=0.0)"
+#: a support: PyTorch's repr of its constraint and a test of values (numpy) in it
+Support = tuple[str, Callable[[np.ndarray], Any]]
+REAL: Support = ("Real()", lambda v: v == v)
+
+
+def _host(value: Any) -> np.ndarray | None:
+    """``value``'s values where the host holds them (a number, a list, a tensor made from
+    one), else None."""
+    if isinstance(value, Tensor):
+        return host_value(value)
+    return np.asarray(value, np.float32)
 
 
 def _check(name: str, value: Any, test: Any, constraint: str, validate: bool | None,
@@ -92,6 +109,47 @@ class Distribution:
     has_rsample = False
     batch_shape: Size
     event_shape: Size = Size(())
+    _validate_args: bool | None = None
+
+    def _support(self) -> Support | None:
+        """The support ``log_prob`` checks a value against (None: not checked)."""
+        return None
+
+    def _validate_sample(self, value: Any) -> Tensor:
+        """``value`` as a tensor, after PyTorch's default validation of a value given to
+        ``log_prob`` or ``cdf``: a tensor, of a shape that broadcasts with the batch and
+        event shapes, inside the support. Its values are read where the host holds them
+        (made from a list or numpy) or with ``validate_args=True``; a value the step
+        computes is not read otherwise (that would wait for the device).
+
+        Raises:
+            ValueError: PyTorch's words for each of those.
+        """
+        if self._validate_args is False:
+            return _tensor(value)
+        if not isinstance(value, Tensor):
+            raise ValueError("The value argument to log_prob must be a Tensor")
+        shape, event = tuple(value.shape), tuple(self.event_shape)
+        if shape[len(shape) - len(event):] != event:
+            raise ValueError(f"The right-most size of value must match event_shape: "
+                             f"{Size(shape)} vs {Size(event)}.")
+        expected = tuple(self.batch_shape) + event
+        for i, j in zip(reversed(shape), reversed(expected), strict=False):
+            if i != 1 and j != 1 and i != j:
+                raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: "
+                                 f"{Size(shape)} vs {Size(expected)}.")
+        held = host_value(value)
+        if held is None and not self._validate_args:
+            return value
+        support = self._support()
+        if support is None:
+            return value
+        constraint, test = support
+        if not np.all(test(np.asarray(value.detach().numpy()) if held is None else held)):
+            raise ValueError(f"Expected value argument ({type(value).__name__} of shape "
+                             f"{shape}) to be within the support ({constraint}) of the "
+                             f"distribution {self!r}, but found invalid values:\n{value}")
+        return value
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         """Draws without gradient: ``sample_shape + batch_shape + event_shape``."""
@@ -152,9 +210,13 @@ class Normal(_Located):
                {"loc": loc, "scale": scale})
         self.loc, self.scale = _shape_ops.broadcast_tensors(_tensor(loc), _tensor(scale))
         self.batch_shape = Size(tuple(self.loc.shape))
+        self._validate_args = validate_args
 
     def _params(self) -> dict[str, Any]:
         return {"loc": self.loc, "scale": self.scale}
+
+    def _support(self) -> Support:
+        return REAL
 
     @property
     def stddev(self) -> Tensor:
@@ -171,7 +233,7 @@ class Normal(_Located):
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Any) -> Tensor:
-        value = _tensor(value)
+        value = self._validate_sample(value)
         var = self.scale ** 2
         out: Tensor = -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - \
             math.log(math.sqrt(2 * math.pi))
@@ -182,7 +244,7 @@ class Normal(_Located):
         return out
 
     def cdf(self, value: Any) -> Tensor:
-        z = (_tensor(value) - self.loc) * self.scale.reciprocal() / math.sqrt(2)
+        z = (self._validate_sample(value) - self.loc) * self.scale.reciprocal() / math.sqrt(2)
         out: Tensor = 0.5 * (1 + z.erf())
         return out
 
@@ -205,9 +267,20 @@ class Uniform(Distribution):
                    {"low": low, "high": high})
         self.low, self.high = _shape_ops.broadcast_tensors(_tensor(low), _tensor(high))
         self.batch_shape = Size(tuple(self.low.shape))
+        self._validate_args = validate_args
+        self._bounds = _host(low), _host(high)
 
     def _params(self) -> dict[str, Any]:
         return {"low": self.low, "high": self.high}
+
+    def _support(self) -> Support | None:
+        low, high = self._bounds
+        if low is None or high is None:
+            if not self._validate_args:
+                return None  # bounds the step computes: not read
+            low, high = self.low.detach().numpy(), self.high.detach().numpy()
+        return (f"Interval(lower_bound={self.low}, upper_bound={self.high})",
+                lambda v: (low <= v) & (v <= high))
 
     @property
     def mean(self) -> Tensor:
@@ -222,7 +295,7 @@ class Uniform(Distribution):
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value: Any) -> Tensor:
-        value = _tensor(value)
+        value = self._validate_sample(value)
         inside = (self.low <= value).float() * (value < self.high).float()
         out: Tensor = inside.log() - (self.high - self.low).log()
         return out
@@ -231,7 +304,8 @@ class Uniform(Distribution):
         return (self.high - self.low).log()
 
     def cdf(self, value: Any) -> Tensor:
-        out: Tensor = ((_tensor(value) - self.low) / (self.high - self.low)).clamp(0, 1)
+        value = self._validate_sample(value)
+        out: Tensor = ((value - self.low) / (self.high - self.low)).clamp(0, 1)
         return out
 
     def icdf(self, value: Any) -> Tensor:
@@ -265,9 +339,15 @@ class Bernoulli(Distribution):
             self.logits = _tensor(logits)
             self.probs = self.logits.sigmoid()
         self.batch_shape = Size(tuple(self.probs.shape))
+        self._validate_args = validate_args
+        self._given = "probs" if probs is not None else "logits"
 
     def _params(self) -> dict[str, Any]:
-        return {"probs": self.probs}
+        # PyTorch's repr names the parameter given (the other is computed when first read)
+        return {self._given: getattr(self, self._given)}
+
+    def _support(self) -> Support:
+        return "Boolean()", lambda v: (v == 0) | (v == 1)
 
     @property
     def mean(self) -> Tensor:
@@ -285,7 +365,7 @@ class Bernoulli(Distribution):
             return (u < self.probs.detach()).float()
 
     def log_prob(self, value: Any) -> Tensor:
-        logits, value = _shape_ops.broadcast_tensors(self.logits, _tensor(value))
+        logits, value = _shape_ops.broadcast_tensors(self.logits, self._validate_sample(value))
         return -F.binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self) -> Tensor:
@@ -316,9 +396,16 @@ class Categorical(Distribution):
             self.probs = self.logits.softmax(-1)
         self._num_events = int(given.shape[-1])
         self.batch_shape = Size(tuple(given.shape[:-1]))
+        self._validate_args = validate_args
+        self._given = "probs" if probs is not None else "logits"
 
     def _params(self) -> dict[str, Any]:
-        return {"probs": self.probs}
+        return {self._given: getattr(self, self._given)}
+
+    def _support(self) -> Support:
+        last = self._num_events - 1
+        return (f"IntegerInterval(lower_bound=0, upper_bound={last})",
+                lambda v: (v % 1 == 0) & (v >= 0) & (v <= last))
 
     @property
     def param_shape(self) -> Size:
@@ -347,7 +434,8 @@ class Categorical(Distribution):
     def log_prob(self, value: Any) -> Tensor:
         # value and batch shape broadcast together, as PyTorch's: a 0-d action against
         # probs [1, n] (a policy's batch of one) gives a log-probability of shape [1]
-        value, logits = _shape_ops.broadcast_tensors(_tensor(value).long().unsqueeze(-1),
+        value, logits = _shape_ops.broadcast_tensors(
+            self._validate_sample(value).long().unsqueeze(-1),
                                                      self.logits)
         out: Tensor = logits.gather(-1, value[..., :1]).squeeze(-1)
         return out
@@ -392,6 +480,7 @@ class MultivariateNormal(_Located):
         self._matrices: dict[str, Tensor] = {name: matrix.expand(*batch, -1, -1)}
         self.loc: Tensor = loc.expand(*batch, -1)
         self.batch_shape, self.event_shape = Size(batch), Size(tuple(loc.shape[-1:]))
+        self._validate_args = validate_args
         self._unbroadcasted_scale_tril: Tensor
         if name == "scale_tril":
             self._unbroadcasted_scale_tril = matrix
@@ -447,8 +536,11 @@ class MultivariateNormal(_Located):
         out: Tensor = self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
         return out
 
+    def _support(self) -> Support:
+        return "IndependentConstraint(Real(), 1)", REAL[1]
+
     def log_prob(self, value: Any) -> Tensor:
-        diff = _tensor(value) - self.loc
+        diff = self._validate_sample(value) - self.loc
         out: Tensor = -0.5 * (int(self.event_shape[0]) * math.log(2 * math.pi)
                               + _mahalanobis(self._unbroadcasted_scale_tril, diff)) \
             - self._half_log_det()
@@ -718,6 +810,10 @@ class Gamma(Distribution):
         self.concentration, self.rate = _shape_ops.broadcast_tensors(_tensor(concentration),
                                                                      _tensor(rate))
         self.batch_shape = Size(tuple(self.rate.shape))
+        self._validate_args = validate_args
+
+    def _support(self) -> Support:
+        return _NONNEGATIVE, lambda v: v >= 0
 
     def _params(self) -> dict[str, Any]:
         return {"concentration": self.concentration, "rate": self.rate}
@@ -740,7 +836,7 @@ class Gamma(Distribution):
         return _standard_gamma(self.concentration.expand(*shape)) / self.rate.expand(*shape)
 
     def log_prob(self, value: Any) -> Tensor:
-        value = _tensor(value)
+        value = self._validate_sample(value)
         out: Tensor = (_surface_ops.xlogy(self.concentration, self.rate)
                        + _surface_ops.xlogy(self.concentration - 1, value)
                        - self.rate * value - self.concentration.lgamma())
@@ -770,6 +866,10 @@ class Dirichlet(Distribution):
         self.concentration = concentration
         self.batch_shape = Size(tuple(concentration.shape[:-1]))
         self.event_shape = Size(tuple(concentration.shape[-1:]))
+        self._validate_args = validate_args
+
+    def _support(self) -> Support:
+        return "Simplex()", lambda v: np.all(v >= 0, -1) & (np.abs(v.sum(-1) - 1) < 1e-6)
 
     def _params(self) -> dict[str, Any]:
         return {"concentration": self.concentration}
@@ -803,7 +903,7 @@ class Dirichlet(Distribution):
 
     def log_prob(self, value: Any) -> Tensor:
         c = self.concentration
-        out: Tensor = (_surface_ops.xlogy(c - 1.0, _tensor(value)).sum(-1)
+        out: Tensor = (_surface_ops.xlogy(c - 1.0, self._validate_sample(value)).sum(-1)
                        + c.sum(-1).lgamma() - c.lgamma().sum(-1))
         return out
 
@@ -836,8 +936,12 @@ class Beta(Distribution):
         _check("concentration", both, lambda v: v > 0, f"IndependentConstraint({_POSITIVE}, 1)",
                True if numbers and validate_args is None else validate_args,
                "Dirichlet", {"concentration": both})
-        self._dirichlet = Dirichlet(both)
+        self._dirichlet = Dirichlet(both, validate_args=False)
         self.batch_shape = self._dirichlet.batch_shape
+        self._validate_args = validate_args
+
+    def _support(self) -> Support:
+        return "Interval(lower_bound=0.0, upper_bound=1.0)", lambda v: (v >= 0) & (v <= 1)
 
     @property
     def concentration1(self) -> Tensor:
@@ -866,7 +970,7 @@ class Beta(Distribution):
         return self._dirichlet.rsample(sample_shape)[..., 0]
 
     def log_prob(self, value: Any) -> Tensor:
-        value = _tensor(value)
+        value = self._validate_sample(value)
         return self._dirichlet.log_prob(_functions.stack([value, 1.0 - value], -1))
 
     def entropy(self) -> Tensor:
@@ -940,6 +1044,16 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         return result.masked_fill(outside, float("inf"))
     raise NotImplementedError(f"fnnet.torch: kl_divergence of {type(p).__name__} is not "
                               f"supported")
+
+
+# the distributions of one parameter family more, built on the classes above
+from fnnet.torch._more_distributions import (  # noqa: E402
+    Exponential,
+    Laplace,
+    LogNormal,
+    Poisson,
+    StudentT,
+)
 
 
 def __getattr__(name: str) -> Any:
