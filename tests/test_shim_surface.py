@@ -378,6 +378,23 @@ def test_custom_function_with_tensors_kept_as_ctx_attributes(torch):
     assert grads[1] == grads[0]
 
 
+def test_instantiated_custom_function_is_refused_as_pytorch(torch):
+    """Old code's ``Identity()(x)``: PyTorch warns on instantiation and refuses the call."""
+    outcomes = []
+    for lib in (torch, ft):
+        class Identity(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x
+
+        with pytest.warns(DeprecationWarning, match="should not be instantiated") as caught:
+            instance = Identity()
+        with pytest.raises(RuntimeError) as error:
+            instance(lib.ones(1))
+        outcomes.append((str(caught[0].message).split("'")[2], str(error.value)))
+    assert outcomes[1] == outcomes[0]
+
+
 @pytest.mark.parametrize("method", ["forward", "backward"])
 def test_custom_function_reading_a_value_says_why_it_cannot(method):
     # a debugging print inside backward (the straight-through estimator of a paper's code)

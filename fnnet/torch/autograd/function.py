@@ -13,6 +13,7 @@ of that structure.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -251,6 +252,21 @@ class Function:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._compiled = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        del args, kwargs
+        warnings.warn(f"{type(self)} should not be instantiated. Methods on autograd "
+                      f"functions are all static, so you should invoke them on the class "
+                      f"itself. Instantiating an autograd function will raise an error in a "
+                      f"future version of PyTorch.", DeprecationWarning, stacklevel=2)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # old code's `MyFunction()(x)`: PyTorch refuses it with these words
+        raise RuntimeError("Legacy autograd function with non-static forward method is "
+                           "deprecated. Please use new-style autograd function with static "
+                           "forward method. (Example: "
+                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd."
+                           "Function)")
 
     @staticmethod
     def forward(ctx: Any, *args: Any) -> Any:
