@@ -159,6 +159,7 @@ PARTS = {
     "arithmetic": lambda T, z: (z * z / (z + 3)).exp().mean(0) - z.sum(),
     "matrix": lambda T, z: z @ z.mH,
     "cast": lambda T, z: z.real.to(T.complex64) + z.real.cfloat() * 1j,
+    "norms": lambda T, z: T.stack([z.norm(), T.linalg.vector_norm(z, 1), z.norm(dim=0)[1]]),
 }
 
 
@@ -178,6 +179,15 @@ def test_complex_dtypes_and_printing_match_pytorch():
     for value in (values, values[0], values[0, 0], values[:, :0]):
         assert repr(ft.tensor(value)) == repr(torch.tensor(value))
     assert repr(ft.fft.rfft(ft.tensor(SIGNAL))) == repr(torch.fft.rfft(torch.tensor(SIGNAL)))
+    made = {T: (T.tensor(SIGNAL, requires_grad=True), T.tensor(values, requires_grad=True))
+            for T in (torch, ft)}
+    for fn in (lambda T, x, z: T.fft.rfft2(x), lambda T, x, z: T.fft.irfft(z),
+               lambda T, x, z: T.fft.ifft(z), lambda T, x, z: T.fft.fftshift(x),
+               lambda T, x, z: z.conj(), lambda T, x, z: z.real,
+               lambda T, x, z: T.view_as_real(z), lambda T, x, z: T.polar(x, x),
+               lambda T, x, z: T.complex(x, x), lambda T, x, z: T.view_as_complex(x[:, :2])):
+        names = [fn(T, *made[T]).grad_fn.name() for T in (torch, ft)]
+        assert names[1] == names[0]
 
 
 COMPLEX_ERRORS = {
@@ -190,6 +200,7 @@ COMPLEX_ERRORS = {
     "imag of real": lambda T: T.ones(2).imag,
     "backward of complex": lambda T: T.fft.fft(T.ones(2, requires_grad=True)).sum().backward(),
     "requires_grad of ints": lambda T: T.ones(2, dtype=T.long).requires_grad_(),
+    "matmul of float and complex": lambda T: T.ones(2, 3) @ T.ones(3, 2, dtype=T.complex64),
 }
 
 

@@ -29,6 +29,12 @@ _NAMES = {
     "_transpose": "TransposeBackward0", "_permute": "PermuteBackward0",
     "_getitem": "IndexBackward0", "_setitem": "IndexPutBackward0",
     "_window": "SliceBackward0",
+    # complex tensors and the FFTs (fnnet.torch._complex, fnnet.torch.fft)
+    "_c2c": "FftC2CBackward0", "_r2c": "FftR2CBackward0", "_c2r": "FftC2RBackward0",
+    "_conjugate": "ConjBackward0", "_real_part": "SelectBackward0",
+    "_imag_part": "SelectBackward0", "_as_real": "ViewAsRealBackward0",
+    "_as_complex": "ViewAsComplexBackward0", "_from_parts": "ComplexBackward0",
+    "_from_polar": "PolarBackward0", "_rolled": "RollBackward0",
     "_clamp": "ClampBackward1", "_copy": "CloneBackward0", "_astype": "ToCopyBackward0",
     "_squeeze": "SqueezeBackward0", "_unsqueeze": "UnsqueezeBackward0",
     "_expand": "ExpandBackward0", "_flatten": "ViewBackward0", "_max": "MaxBackward1",

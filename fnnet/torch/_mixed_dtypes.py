@@ -17,7 +17,8 @@ from fnnet.torch._dtypes import dtype, scalar_name
 C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-           "bool": "bool"}
+           "bool": "bool", "complex64": "c10::complex<float>",
+           "complex128": "c10::complex<double>"}
 
 
 def _is_tensor(t: Any) -> bool:

@@ -94,8 +94,10 @@ def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, 
     """
     x = _tensor(x, "vector_norm", "x")
     if not x.is_floating_point():
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex "
-                           f"tensor as input. Got {scalar_name(x.dtype)}")
+        if not x.dtype.is_complex:
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex "
+                               f"tensor as input. Got {scalar_name(x.dtype)}")
+        x = x.abs()  # a complex norm is the norm of the magnitudes
     x = x if dtype is None else x.to(dtype)
     dims = tuple(dim) if isinstance(dim, (list, tuple)) else dim
     return _op(_vector_norm, (float(ord), dims, bool(keepdim)), x, who="vector_norm")

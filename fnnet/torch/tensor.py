@@ -1697,8 +1697,10 @@ class Tensor:
 
             return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim)
         if not x.is_floating_point():
-            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex "
-                               f"tensor as input. Got {_dtypes.scalar_name(x.dtype)}")
+            if not x.dtype.is_complex:
+                raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex "
+                                   f"tensor as input. Got {_dtypes.scalar_name(x.dtype)}")
+            x = x.abs()  # a complex norm is the norm of the magnitudes
         p = 2 if p == "fro" else p  # Frobenius: the 2-norm of the elements
         return _op(_norm, (p, _dims(dim), keepdim), x, who="norm")
 
