@@ -318,3 +318,23 @@ def test_bad_stft_arguments_raise_pytorchs_errors(name):
     fn = STFT_ERRORS[name]
     expected, got = raised_by(lambda T: fn(T, T.tensor(WAVES)), torch, ft)
     assert got == expected
+
+
+def test_a_fourier_layer_with_complex_weights_trains_as_in_pytorch():
+    # a spectral-convolution layer (Fourier neural operator style): complex weights on the
+    # lowest modes, trained by Adam, which steps a complex parameter as its real view
+    def train(T):
+        weights = T.nn.Parameter(T.tensor(SPECTRUM[:, :4].copy() * 0.3))
+        optimizer = T.optim.Adam([weights], lr=0.05)
+        x, y = T.tensor(SIGNAL[:3]), T.tensor(SIGNAL[1:])
+        for _ in range(4):
+            modes = T.fft.rfft(x)[:, :4] * weights
+            loss = ((T.fft.irfft(modes, n=6) - y) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return loss.item(), weights.detach().numpy()
+
+    (loss_t, weights_t), (loss_f, weights_f) = train(torch), train(ft)
+    np.testing.assert_allclose(loss_f, loss_t, rtol=1e-5)
+    _close(weights_f, weights_t)

@@ -84,6 +84,21 @@ def _leaf_name(path: tuple[Any, ...]) -> str | None:
 _HALF = frozenset((jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16)))
 
 
+def _real_view(x: jax.Array) -> jax.Array:
+    """A complex parameter or gradient as real ``[..., 2]`` (real and imaginary parts):
+    PyTorch's optimizers step a complex parameter as its ``view_as_real``, so that Adam's
+    squared gradient is per part, not the complex square; a real one unchanged."""
+    return jnp.stack([x.real, x.imag], axis=-1) if jnp.iscomplexobj(x) else x
+
+
+def _real_aval(shape: tuple[int, ...], dtype: Any) -> jax.ShapeDtypeStruct:
+    """The shape and dtype the optimizer state of a parameter is kept in (its real view's
+    for a complex one)."""
+    if jnp.issubdtype(dtype, jnp.complexfloating):
+        return jax.ShapeDtypeStruct((*shape, 2), jnp.finfo(dtype).dtype)
+    return jax.ShapeDtypeStruct(shape, dtype)
+
+
 def _update(*args: Any) -> list[jax.Array]:
     """The recorded optimizer step (pure): new parameters, then new state leaves."""
     *arrays, spec = args
@@ -115,12 +130,15 @@ def _update(*args: Any) -> list[jax.Array]:
                 tx_half = tx_half or factory(lr=lax.convert_element_type(
                     lr.astype(params[i].dtype), jnp.float32), **dict(static), **dynamic)
                 step = tx_half
+            param, grad = _real_view(params[i]), _real_view(grads[i])
             try:
-                updates, state = step.update(grads[i], state, params[i])
+                updates, state = step.update(grad, state, param)
             except ValueError as error:  # a gradient of another shape: name the parameter
                 raise ValueError(f"optimizer.step: parameter {i} of those with gradients "
                                  f"(shape {tuple(params[i].shape)}): {error}") from None
-            new_params.append(optax.apply_updates(params[i], updates))
+            new = optax.apply_updates(param, updates)
+            new_params.append(lax.complex(new[..., 0], new[..., 1])
+                              if jnp.iscomplexobj(params[i]) else new)
             new_leaves.extend(jax.tree_util.tree_leaves(state))
             i += 1
     return [*new_params, *new_leaves]
@@ -325,8 +343,9 @@ class Optimizer:
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> _ParamState:
         tx = self._transform(group, self._traced)
-        shape, dtype, _ = p._cell.aval
-        leaves, treedef = jax.tree_util.tree_flatten(tx.init(jnp.zeros(shape, dtype)))
+        kept = _real_aval(*p._cell.aval[:2])
+        leaves, treedef = jax.tree_util.tree_flatten(tx.init(jnp.zeros(kept.shape,
+                                                                       kept.dtype)))
         return _ParamState(treedef, leaves, tuple(_graph.aval_of(v) for v in leaves), 0)
 
     def _trace_scheduled(self) -> None:
@@ -355,8 +374,7 @@ class Optimizer:
         for p in group["params"]:
             entry = self._state.get(id(p))
             if entry is not None:
-                shape, dtype, _ = p._cell.aval
-                layout = jax.eval_shape(tx.init, jax.ShapeDtypeStruct(shape, dtype))
+                layout = jax.eval_shape(tx.init, _real_aval(*p._cell.aval[:2]))
                 return bool(jax.tree_util.tree_structure(layout) == entry.treedef)
         return True
 
