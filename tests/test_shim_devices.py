@@ -216,6 +216,35 @@ def test_the_cpu_and_meta_are_accepted_with_every_form_of_to(torch):
     assert ft.ones(2).cpu().to("cpu").dtype is ft.float32
 
 
+_CONVERSIONS = {
+    "double": lambda T, x: x.double(), "to float64": lambda T, x: x.to(T.float64),
+    "type float64": lambda T, x: x.type(T.float64), "to dtype=": lambda T, x: x.to(
+        dtype=T.double), "as_tensor": lambda T, x: T.as_tensor(x, dtype=T.float64),
+    "float": lambda T, x: x.float(), "to float32": lambda T, x: x.to(T.float32),
+    "type name": lambda T, x: x.type("torch.FloatTensor"), "to cpu": lambda T, x: x.to("cpu"),
+    "to copy": lambda T, x: x.to(T.float32, copy=True),
+    "to copy positional": lambda T, x: x.to(T.float32, False, True),
+    "contiguous": lambda T, x: x.contiguous(), "clone": lambda T, x: x.clone(),
+    "int of int": lambda T, x: x.long().int(),
+}
+
+
+@pytest.mark.parametrize("name", list(_CONVERSIONS))
+def test_a_conversion_is_the_tensor_or_a_copy_as_pytorchs(torch, name):
+    # PyTorch returns the tensor itself where nothing changes, else a copy that no later
+    # write to either one reaches (float64 without x64 included: held as float32)
+    seen = []
+    for T in (torch, ft):
+        x = T.tensor([1.0, 2.0]) if name != "int of int" else T.tensor([1, 2])
+        base = x if name != "int of int" else x.long()
+        y = _CONVERSIONS[name](T, base)
+        base.add_(1)
+        after_x = y.tolist()
+        y.mul_(3)
+        seen.append((y is base, after_x, base.tolist()))
+    assert seen[1] == seen[0]
+
+
 @pytest.mark.parametrize("args", [(np.float16,), (np.dtype("float16"),), ("cpu", np.int8),
                                   ([1],)])
 def test_to_refuses_what_is_no_torch_dtype_as_pytorch(torch, args):

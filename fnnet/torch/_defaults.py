@@ -23,7 +23,7 @@ def set_default_dtype(d: Any) -> None:
     if not isinstance(d, _dtypes.dtype) or not d.is_floating_point:
         raise TypeError(f"only floating-point types are supported as the default type, "
                         f"got {d!r}")
-    if d is not _dtypes.float32:
+    if d != _dtypes.float32:  # float64 without x64 is held as float32
         raise NotImplementedError(
             f"fnnet.torch: set_default_dtype({d!r}) is not supported; tensors default to "
             f"float32 (create {d!r} tensors with dtype={d!r}, and enable jax's x64 mode "

@@ -2,13 +2,14 @@
 
 JAX computes in 32 bits unless ``jax_enable_x64`` is set before fnnet.torch is imported,
 so without x64 ``torch.int64``/``torch.long`` are the same object as ``torch.int32`` and
-``torch.float64``/``torch.double`` the same as ``torch.float32`` (labels, indices and
+``torch.float64``/``torch.double`` held as ``torch.float32`` (labels, indices and
 ``torch.tensor([1, 2])`` are then held in 32 bits). The shared integer type is named
 ``torch.int64`` (``x.dtype`` prints it, ``x.type()`` is ``'torch.LongTensor'``), PyTorch's
 integer type of labels, indices, ``arange`` and ``argmax``; the shared float type is named
-``torch.float32``, PyTorch's default. With x64 on they are distinct, as in PyTorch.
-``torch.complex64`` (``cfloat``) is what the FFTs return; ``torch.complex128`` is the same
-object unless x64 is on, as ``float64`` is.
+``torch.float32``, PyTorch's default; ``torch.float64`` is equal to it but another object
+(:class:`Held32`), which a cast asked for returns a copy. With x64 on they are distinct, as
+in PyTorch. ``torch.complex64`` (``cfloat``) is what the FFTs return; ``torch.complex128``
+is held as it unless x64 is on, as ``float64`` is.
 """
 
 from __future__ import annotations
@@ -38,11 +39,36 @@ class dtype:  # noqa: N801 - PyTorch's name
         return self.name
 
 
+class Held32(dtype):
+    """``torch.float64`` (``complex128``) without x64: held as the 32-bit type and equal
+    to it (``x.dtype == torch.float64`` holds for a float32 tensor, a dict keyed by one
+    finds the other, it prints as the 32-bit type), yet another object, so that a cast
+    asked for it (``x.to(torch.float64)``, ``x.double()``) is known to ask for another
+    dtype than the tensor's: PyTorch's result is then a copy, never the tensor itself."""
+
+    def __init__(self, name: str, narrow: dtype) -> None:
+        super().__init__(narrow.name, narrow.np)
+        self.narrow = narrow
+        self._attribute = name  # what pickle finds it by
+
+    def __reduce__(self) -> str:
+        return self._attribute
+
+    def __eq__(self, other: object) -> bool:
+        return other is self or other is self.narrow or (
+            type(other) is Held32 and other.narrow is self.narrow)
+
+    def __hash__(self) -> builtins.int:
+        return object.__hash__(self.narrow)
+
+
 #: What a ``dtype=`` argument takes: a fnnet.torch dtype (``torch.float32``), a numpy
 #: dtype, scalar type or name (``np.float32``, ``"float32"``) or a Python type (``float``).
 DTypeLike = dtype | np.dtype[Any] | type[Any] | str
 
 _X64 = bool(jax.config.read("jax_enable_x64"))
+#: whether JAX's 64-bit mode was on when fnnet.torch was imported
+X64 = _X64
 
 float32 = dtype("float32", np.float32)
 float16 = dtype("float16", np.float16)
@@ -52,10 +78,10 @@ int16 = dtype("int16", np.int16)
 int8 = dtype("int8", np.int8)
 uint8 = dtype("uint8", np.uint8)
 bool_ = dtype("bool", np.bool_)
-float64 = dtype("float64", np.float64) if _X64 else float32
+float64 = dtype("float64", np.float64) if _X64 else Held32("float64", float32)
 int64 = dtype("int64", np.int64) if _X64 else int32
 complex64 = dtype("complex64", np.complex64)
-complex128 = dtype("complex128", np.complex128) if _X64 else complex64
+complex128 = dtype("complex128", np.complex128) if _X64 else Held32("complex128", complex64)
 
 float = float32  # noqa: A001 - PyTorch's alias
 double = float64
@@ -80,7 +106,7 @@ def scalar_name(dtype_: Any) -> str:
 
 
 _BY_NP = {d.np: d for d in (float32, float16, bfloat16, int32, int16, int8, uint8, bool_,
-                            float64, int64, complex64, complex128)}
+                            float64, int64, complex64, complex128) if type(d) is dtype}
 
 
 def from_np(np_dtype: Any) -> dtype:

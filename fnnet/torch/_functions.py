@@ -131,9 +131,10 @@ def as_tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = No
     """
     check_placement(device)
     if isinstance(data, Tensor):
-        if dtype is None or _dtypes.to_np(dtype) == data.dtype.np:
+        if dtype is None or (_dtypes.to_np(dtype) == data.dtype.np
+                             and type(dtype) is not _dtypes.Held32):
             return data
-        return data.to(dtype)
+        return data.to(dtype)  # float64 held as float32: a copy (see _dtypes.Held32)
     return tensor(data, dtype)
 
 

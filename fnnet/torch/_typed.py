@@ -36,7 +36,7 @@ class _TypedMeta(type):
         return _functions.tensor(data[0], dtype=cls.dtype)
 
     def __instancecheck__(cls, obj: Any) -> bool:
-        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype  # float64 held as float32
 
     def __repr__(cls) -> str:
         return f"<class 'torch.{cls.__name__}'>"

@@ -1125,22 +1125,27 @@ class Tensor:
         dtype = kwargs.pop("dtype", None)
         dev = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
+        copy = kwargs.pop("copy", False)
         kwargs.pop("memory_format", None)  # XLA chooses layouts (fnnet.torch._memory_format)
         if kwargs:
             raise NotImplementedError(f"fnnet.torch: Tensor.to() does not support "
                                       f"{sorted(kwargs)}")
+        flags = 0
         for a in args:
             if isinstance(a, _dtypes.dtype):
                 dtype = a
             elif isinstance(a, Tensor):
                 dtype = a.dtype
             elif isinstance(a, (str, int, _device)) and not isinstance(a, bool):
-                dev = a  # positional bools are non_blocking and copy
-            elif not isinstance(a, (bool, float)) and a is not None:  # np.float16...
+                dev = a
+            elif isinstance(a, bool):  # non_blocking, then copy
+                flags += 1
+                copy = copy or (a and flags == 2)
+            elif not isinstance(a, float) and a is not None:  # np.float16...
                 raise TypeError(_to_overloads(args))
         check_placement(dev)
-        return self if dtype is None else self._cast(_dtypes.to_np(dtype))
+        out = self if dtype is None else self._cast_to(dtype)
+        return _op(_copy, (), self) if copy and out is self else out
 
     def cpu(self) -> Tensor:
         return self
@@ -1156,6 +1161,16 @@ class Tensor:
             return self
         return _op(_astype, (np.dtype(np_dtype),), self)
 
+    def _cast_to(self, dtype: _dtypes.dtype) -> Tensor:
+        """This tensor as ``dtype``: itself where it has that dtype, as PyTorch returns
+        it, else a new tensor; a copy where ``dtype`` is a 64-bit type held in 32 bits
+        (``x.double()`` without JAX's 64-bit mode: PyTorch's result is a copy, never an
+        alias of ``x``)."""
+        out = self._cast(_dtypes.to_np(dtype))
+        if out is self and type(dtype) is _dtypes.Held32:
+            return _op(_copy, (), self)
+        return out
+
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
             name = _dtypes.SCALAR_NAMES.get(self.dtype.name)
@@ -1168,7 +1183,7 @@ class Tensor:
         return self._cast(np.dtype(np.float32))
 
     def double(self) -> Tensor:
-        return self._cast(_dtypes.to_np(_dtypes.float64))
+        return self._cast_to(_dtypes.float64)
 
     def half(self) -> Tensor:
         return self._cast(np.dtype(np.float16))
@@ -1177,7 +1192,9 @@ class Tensor:
         return self._cast(_dtypes.to_np(_dtypes.int64))
 
     def int(self) -> Tensor:
-        return self._cast(np.dtype(np.int32))
+        out = self._cast(np.dtype(np.int32))
+        # without x64 an integer tensor is torch.int64, whose int() PyTorch copies
+        return _op(_copy, (), self) if out is self and not _dtypes.X64 else out
 
     def bool(self) -> Tensor:
         return self._cast(np.dtype(np.bool_))
