@@ -411,3 +411,58 @@ def test_bfloat16_steps_round_as_torch(torch, name, options):
         seen.append(steps)
     for expected, got in zip(*seen, strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+def _sparse_tables_trained(t):
+    """An Embedding(sparse=True) with a padding row and a functional table looked up
+    with sparse=True, trained by SparseAdam, each step looking up other rows, and a dense
+    head by SGD."""
+    emb = t.nn.Embedding(8, 3, padding_idx=0, sparse=True)
+    table = t.zeros(8, 3, requires_grad=True)
+    head = t.nn.Linear(3, 1)
+    tables = [emb.weight, table]
+    with t.no_grad():
+        for i, p in enumerate([*tables, *head.parameters()]):
+            p.copy_(t.tensor(np.random.default_rng(i).uniform(-1, 1, tuple(p.shape))
+                             .astype(np.float32)))
+        emb.weight[0] = 0
+    sparse = t.optim.SparseAdam(tables, lr=0.05, betas=(0.8, 0.9))
+    dense = t.optim.SGD(head.parameters(), lr=0.1, momentum=0.9)
+    for rows in ([1, 2, 0], [2, 3, 3], [5, 1, 0], [6, 6, 6]):
+        x = t.tensor(rows)
+        loss = (head(emb(x) + t.nn.functional.embedding(x, table, sparse=True)) ** 2).mean()
+        sparse.zero_grad()
+        dense.zero_grad()
+        loss.backward()
+        sparse.step()
+        dense.step()
+    state = sparse.state_dict()["state"][1]
+    return ([p.detach().numpy() for p in tables], state["step"],
+            state["exp_avg_sq"].numpy(), repr(emb))
+
+
+def test_sparse_embeddings_train_with_sparse_adam_as_pytorch(torch):
+    """Only the rows a step looked up move (and their moments), as PyTorch's SparseAdam
+    on its sparse gradients; the state counts steps in an int."""
+    (theirs, their_step, their_moment, their_repr), (mine, my_step, my_moment, my_repr) = (
+        _sparse_tables_trained(t) for t in (torch, ft))
+    for a, b in zip(mine, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(my_moment, their_moment, rtol=1e-5)
+    assert (my_step, type(my_step), my_repr) == (their_step, int, their_repr)
+
+
+@pytest.mark.parametrize("name, kwargs, sparse", [
+    ("Adam", {}, True), ("AdamW", {}, True), ("RMSprop", {}, True), ("NAdam", {}, True),
+    ("SGD", {"weight_decay": 0.1}, True), ("SparseAdam", {}, False),
+])
+def test_a_gradient_of_the_wrong_layout_raises_as_pytorch(torch, name, kwargs, sparse):
+    messages = []
+    for t in (torch, ft):
+        table = t.nn.Embedding(4, 2, sparse=sparse)
+        optimizer = getattr(t.optim, name)(table.parameters(), lr=0.1, **kwargs)
+        table(t.tensor([1])).sum().backward()
+        with pytest.raises(RuntimeError) as error:
+            optimizer.step()
+        messages.append(str(error.value))
+    assert messages[1] == messages[0]

@@ -201,6 +201,8 @@ COMPLEX_ERRORS = {
     "backward of complex": lambda T: T.fft.fft(T.ones(2, requires_grad=True)).sum().backward(),
     "requires_grad of ints": lambda T: T.ones(2, dtype=T.long).requires_grad_(),
     "matmul of float and complex": lambda T: T.ones(2, 3) @ T.ones(3, 2, dtype=T.complex64),
+    "autograd.grad of complex": lambda T: T.autograd.grad(
+        T.fft.fft(T.ones(3, requires_grad=True)).sum(), T.ones(3, requires_grad=True) * 1),
 }
 
 
@@ -208,6 +210,27 @@ COMPLEX_ERRORS = {
 def test_bad_complex_arguments_raise_pytorchs_errors(name):
     expected, got = raised_by(COMPLEX_ERRORS[name], torch, ft)
     assert got == expected
+
+
+def test_complex_gradients_reach_hooks_retained_grads_and_autograd_grad_as_pytorchs():
+    def gradients(T):
+        x = T.tensor(SIGNAL[0], requires_grad=True)
+        spectrum = T.fft.rfft(x)
+        spectrum.retain_grad()
+        loss = (spectrum.real * 2 + spectrum.imag * 3 + spectrum.abs()).sum()
+        (of_spectrum,) = T.autograd.grad(loss, spectrum, retain_graph=True)
+        hooked = []
+        spectrum.register_hook(lambda g: hooked.append(g.detach().numpy().copy()))
+        loss.backward(retain_graph=True)
+        retained = spectrum.grad.clone()
+        (of_x,) = T.autograd.grad((spectrum * (1 + 2j)).abs().pow(3).sum(), x,
+                                  create_graph=True)
+        (second,) = T.autograd.grad((of_x ** 2).sum(), x)
+        return [retained, hooked[0], of_spectrum, of_x, second, x.grad]
+
+    for got, expected in zip(gradients(ft), gradients(torch), strict=True):
+        _close(*(value if isinstance(value, np.ndarray) else _numpy(value)
+                 for value in (got, expected)))
 
 
 # -- stft / istft ------------------------------------------------------------------------

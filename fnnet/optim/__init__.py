@@ -42,6 +42,7 @@ from fnnet.optim.schedules import (
     step_lr,
 )
 from fnnet.optim.sgd import SGD
+from fnnet.optim.sparse_adam import SparseAdam
 
 __all__ = [
     "ASGD",
@@ -55,6 +56,7 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SparseAdam",
     "clip_by_total_norm",
     "clip_grad_norm",
     "cosine_annealing_lr",

@@ -49,6 +49,14 @@ def check_nonnegative(value: Any, message: str) -> None:
         raise ValueError(f"{message}: {_show(value)}")
 
 
+def check_positive(value: Any, message: str) -> None:
+    """Raises ``ValueError(f"{message}: {value}")`` for a concrete value that is not
+    above 0."""
+    number = _concrete(value)
+    if number is not None and not number > 0.0:
+        raise ValueError(f"{message}: {_show(value)}")
+
+
 def check_below_one(value: Any, message: str) -> None:
     """Raises ``ValueError(f"{message}: {value}")`` unless ``0 <= value < 1``."""
     number = _concrete(value)

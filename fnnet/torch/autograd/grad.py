@@ -82,6 +82,9 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
     if create_graph or not all(tensor.is_leaf for tensor in wrt):
         if cotangent is None and root.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        if cotangent is None and root.dtype.is_complex:
+            raise RuntimeError(f"grad can be implicitly created only for real scalar "
+                               f"outputs but got {root.dtype}")
         probes = _probes_of(root, wrt)
         found = grad_with_graph(root, cotangent, wrt + probes)
         if not create_graph:

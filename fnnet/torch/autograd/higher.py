@@ -16,7 +16,7 @@ import numpy as np
 from jax import lax
 from jax.extend import core
 
-from fnnet.torch import _autograd, _graph, _saved
+from fnnet.torch import _autograd, _eager, _graph, _saved
 from fnnet.torch._recorder import current
 from fnnet.torch._tape import CONST, VAR, kind_of, ref, slot_of
 from fnnet.torch.tensor import Tensor, _wrap_slot
@@ -58,8 +58,9 @@ def _grad_op(*args: Any) -> tuple[Any, ...]:
     zeros = [jnp.zeros(shape, dtype) for _, shape, dtype in perturbed]
     out, vjp = jax.vjp(forward, list(leaves), zeros)
     cotangent = values[-1] if has_cotangent else jnp.ones_like(out)
-    grads = vjp(jnp.asarray(cotangent, out.dtype))
-    return tuple(grads[kind][i] for kind, i in wanted)
+    # PyTorch's complex gradients are the conjugates of JAX's cotangents
+    grads = vjp(_eager.conjugate(jnp.asarray(cotangent, out.dtype)))
+    return tuple(_eager.conjugate(grads[kind][i]) for kind, i in wanted)
 
 
 def grad_with_graph(root: Tensor, cotangent: Any, inputs: list[Tensor]) -> list[Any]:

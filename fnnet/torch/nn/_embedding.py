@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.nn import functional as fnf
+from fnnet.torch import _sparse_gradients
 from fnnet.torch._mixed_dtypes import check_index_dtype
 from fnnet.torch.tensor import Tensor, _op, host_value
 
@@ -24,13 +25,18 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     """The rows of ``weight`` at ``input``; with ``max_norm`` the rows looked up whose
     ``norm_type``-norm exceeds it are first scaled down to it in ``weight`` itself.
 
-    PyTorch equivalent: ``torch.nn.functional.embedding`` (no ``scale_grad_by_freq`` or
-    ``sparse``).
+    With ``sparse=True`` the gradient of ``weight`` is held dense (zeros in the rows not
+    looked up), and the optimizers treat it as PyTorch's sparse one (see
+    :mod:`fnnet.torch._sparse_gradients`).
+
+    PyTorch equivalent: ``torch.nn.functional.embedding`` (no ``scale_grad_by_freq``).
     """
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("fnnet.torch: embedding(scale_grad_by_freq=True) and "
-                                  "embedding(sparse=True) are not supported")
+    if scale_grad_by_freq:
+        raise NotImplementedError("fnnet.torch: embedding(scale_grad_by_freq=True) is not "
+                                  "supported")
     check_indices(input, int(weight.shape[0]))
+    if sparse:
+        _sparse_gradients.mark(weight)
     if max_norm is not None:
         renorm_rows_(weight, input, max_norm, norm_type)
     return _op(fnf.embedding, (padding_idx,), input, weight)

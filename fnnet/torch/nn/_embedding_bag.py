@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnnet.torch import _functions
+from fnnet.torch import _functions, _sparse_gradients
 from fnnet.torch._mixed_dtypes import check_index_dtype
 from fnnet.torch._search_ops import searchsorted
 from fnnet.torch.nn._embedding import embedding
@@ -48,8 +48,9 @@ def _bags(input: Tensor, offsets: Any, include_last_offset: bool,
 def check_options(who: str, max_norm: Any, scale_grad_by_freq: bool, sparse: bool,
                   mode: str) -> None:
     """Raises for the options ``who`` does not support, and for a mode it has not."""
+    del sparse  # the gradient is held dense (see fnnet.torch._sparse_gradients)
     for name, value in (("max_norm", max_norm is not None),
-                        ("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
+                        ("scale_grad_by_freq", scale_grad_by_freq)):
         if value:
             raise NotImplementedError(f"fnnet.torch: {who}({name}=...) is not supported")
     if mode not in MODES:
@@ -69,10 +70,15 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Any = None,
     Returns:
         ``[B, embedding_dim]``.
 
-    PyTorch equivalent: ``torch.nn.functional.embedding_bag`` (no ``max_norm``,
-    ``scale_grad_by_freq`` or ``sparse``).
+    With ``sparse=True`` the gradient of ``weight`` is held dense, and the optimizers
+    treat it as PyTorch's sparse one (see :mod:`fnnet.torch._sparse_gradients`).
+
+    PyTorch equivalent: ``torch.nn.functional.embedding_bag`` (no ``max_norm`` or
+    ``scale_grad_by_freq``).
     """
     check_options("embedding_bag", max_norm, scale_grad_by_freq, sparse, mode)
+    if sparse:
+        _sparse_gradients.mark(weight)
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
                                   f"per_sample_weights is only supported for mode='sum' "

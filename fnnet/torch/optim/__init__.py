@@ -19,6 +19,7 @@ from fnnet.torch.optim.optimizers import (
     RAdam,
     RMSprop,
     Rprop,
+    SparseAdam,
 )
 from fnnet.torch.tensor import Unsupported as _Unsupported
 
@@ -32,4 +33,5 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["ASGD", "LBFGS", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
-           "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler", "swa_utils"]
+           "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam", "lr_scheduler",
+           "swa_utils"]

@@ -36,6 +36,7 @@ from fnnet.torch import _compiler, _graph
 from fnnet.torch._dtypes import _X64
 from fnnet.torch._graph import WRITEBACK
 from fnnet.torch._recorder import current
+from fnnet.torch._sparse_gradients import is_sparse as is_sparse_gradient
 from fnnet.torch.optim import _python_state
 from fnnet.torch.tensor import Tensor, _wrap_value
 
@@ -64,6 +65,7 @@ _TORCH_NAMES = {
     "radam": {"exp_avg": "exp_avg", "exp_avg_sq": "exp_avg_sq"},
     "rprop": {"prev": "prev", "step_size": "step_size"},
     "asgd": {"eta": "eta", "mu": "mu", "ax": "ax"},
+    "sparse_adam": {"exp_avg": "exp_avg", "exp_avg_sq": "exp_avg_sq"},
 }
 _COUNTS = {"count", "step"}
 
@@ -219,6 +221,9 @@ class Optimizer:
 
     _factory: Any = None
     _names: tuple[str, ...] = ()
+    #: PyTorch's RuntimeError for a gradient that is sparse there (see
+    #: :meth:`_check_gradient`); None: "<class name> does not support sparse gradients"
+    _sparse_error: str | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -333,6 +338,15 @@ class Optimizer:
                     p.grad = None
                 elif p.grad is not None:
                     p.grad = p.grad.detach().zero_()
+
+    def _check_gradient(self, p: Tensor, group: dict[str, Any]) -> None:
+        """Raises PyTorch's RuntimeError where ``p``'s gradient is sparse in PyTorch (an
+        ``Embedding(sparse=True)`` table's) and the optimizer does not take one; checked
+        at ``p``'s first step, before its state is made."""
+        del group
+        if is_sparse_gradient(p):
+            raise RuntimeError(self._sparse_error or
+                               f"{type(self).__name__} does not support sparse gradients")
 
     def _transform(self, group: dict[str, Any], traced: tuple[str, ...]) -> Any:
         """The group's optax transformation with ``traced`` hyperparameters as arrays."""
@@ -473,6 +487,7 @@ class Optimizer:
                     continue
                 entry = self._state.get(id(p))
                 if entry is None:
+                    self._check_gradient(p, group)
                     entry = self._state[id(p)] = self._new_state(p, group)
                 treedefs.append(entry.treedef)
                 params.append(p)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import fnnet.optim as fopt
+from fnnet.torch._sparse_gradients import is_sparse as is_sparse_gradient
 from fnnet.torch.optim.optimizer import Optimizer, ParamsT
 from fnnet.torch.tensor import Tensor
 
@@ -37,6 +38,13 @@ class SGD(Optimizer):
         state.pop("step", None)  # PyTorch's SGD counts no steps
         return state
 
+    def _check_gradient(self, p: Tensor, group: dict[str, Any]) -> None:
+        # a sparse gradient takes SGD's step as the dense one would, but for weight decay,
+        # whose grad.add(param) PyTorch cannot compute
+        if group["weight_decay"] != 0 and is_sparse_gradient(p):
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                               "instead.")
+
 
 class Adam(Optimizer):
     """PyTorch equivalent: ``torch.optim.Adam`` (update rule: ``fnnet.optim.Adam``)."""
@@ -44,6 +52,8 @@ class Adam(Optimizer):
     _factory: Any = staticmethod(fopt.Adam)  # AdamW's has another signature
     _names: tuple[str, ...] = ("betas", "eps", "weight_decay", "amsgrad", "maximize",
                                "decoupled_weight_decay")
+    _sparse_error = ("Adam does not support sparse gradients, please consider SparseAdam "
+                     "instead")  # AdamW's words too
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
@@ -93,6 +103,36 @@ class Adagrad(Optimizer):
         for group in self.param_groups:  # PyTorch's Adagrad has its state before a step
             for p in group["params"]:
                 self._state[id(p)] = self._new_state(p, group)
+
+
+class SparseAdam(Optimizer):
+    """Adam on the rows of an ``Embedding(sparse=True)`` table that a step looked up,
+    the others left as they are (their moments too); every parameter must be such a
+    table's, as in PyTorch.
+
+    PyTorch equivalent: ``torch.optim.SparseAdam`` (update rule:
+    ``fnnet.optim.SparseAdam``).
+    """
+
+    _factory = staticmethod(fopt.SparseAdam)
+    _names = ("betas", "eps", "maximize")
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, maximize=maximize))
+
+    def _param_state(self, p: Tensor) -> dict[str, Tensor]:
+        state: dict[str, Any] = super()._param_state(p)
+        if "step" in state:  # PyTorch's SparseAdam counts in a Python int
+            state["step"] = int(state["step"].item())
+        return state
+
+    def _check_gradient(self, p: Tensor, group: dict[str, Any]) -> None:
+        del group
+        if not is_sparse_gradient(p):
+            raise RuntimeError("SparseAdam does not support dense gradients, please consider "
+                               "Adam instead")
 
 
 class RMSprop(Optimizer):

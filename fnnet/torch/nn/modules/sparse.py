@@ -8,6 +8,7 @@ import numpy as np
 
 import fnnet.nn as fnn
 from fnnet.torch import _functions
+from fnnet.torch._sparse_gradients import mark as mark_sparse_gradient
 from fnnet.torch.nn._embedding import check_indices, renorm_rows_
 from fnnet.torch.nn._embedding_bag import check_options, embedding_bag
 from fnnet.torch.nn.modules._layer import Wrapped, filled_in_place
@@ -20,8 +21,11 @@ from fnnet.torch.tensor import Tensor
 class Embedding(Resettable, Wrapped):
     """A table of vectors indexed by integer tensors.
 
-    PyTorch equivalent: ``torch.nn.Embedding`` (``scale_grad_by_freq`` and ``sparse``
-    are not supported).
+    With ``sparse=True`` the gradient of ``weight`` is held dense (zeros in the rows not
+    looked up); SparseAdam updates the looked-up rows only, as PyTorch's, and the
+    optimizers PyTorch refuses a sparse gradient to refuse it too.
+
+    PyTorch equivalent: ``torch.nn.Embedding`` (``scale_grad_by_freq`` is not supported).
     """
 
     _params = ("weight",)
@@ -31,7 +35,7 @@ class Embedding(Resettable, Wrapped):
                  scale_grad_by_freq: bool = False, sparse: bool = False,
                  _weight: Any = None, _freeze: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
-        for name, value in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse),
+        for name, value in (("scale_grad_by_freq", scale_grad_by_freq),
                             ("_weight", _weight is not None)):
             if value:
                 raise NotImplementedError(f"fnnet.torch: nn.Embedding({name}=...) is not "
@@ -51,6 +55,8 @@ class Embedding(Resettable, Wrapped):
 
     def forward(self, input: Tensor) -> Tensor:
         check_indices(input, self.num_embeddings)
+        if self.sparse:
+            mark_sparse_gradient(self.weight)
         if self.max_norm is not None:
             renorm_rows_(self.weight, input, self.max_norm, self.norm_type)
         out: Tensor = super().forward(input)
@@ -64,7 +70,7 @@ class Embedding(Resettable, Wrapped):
             text += f", max_norm={self.max_norm}"
         if self.norm_type != 2:
             text += f", norm_type={self.norm_type}"
-        return text
+        return text + (", sparse=True" if self.sparse else "")
 
     @classmethod
     def from_pretrained(cls, embeddings: Any, freeze: bool = True,
@@ -105,7 +111,7 @@ class EmbeddingBag(Module):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.mode, self.include_last_offset = mode, include_last_offset
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, None, norm_type
-        self.scale_grad_by_freq, self.sparse = False, False
+        self.scale_grad_by_freq, self.sparse = False, sparse
         if _weight is None:
             weight = _functions.randn(num_embeddings, embedding_dim)
             if padding_idx is not None:
@@ -119,7 +125,7 @@ class EmbeddingBag(Module):
 
     def forward(self, input: Tensor, offsets: Any = None,
                 per_sample_weights: Any = None) -> Tensor:
-        return embedding_bag(input, self.weight, offsets, mode=self.mode,
+        return embedding_bag(input, self.weight, offsets, mode=self.mode, sparse=self.sparse,
                              per_sample_weights=per_sample_weights,
                              include_last_offset=self.include_last_offset,
                              padding_idx=self.padding_idx)
