@@ -344,15 +344,21 @@ def test_bad_stft_arguments_raise_pytorchs_errors(name):
 
 
 def test_a_fourier_layer_with_complex_weights_trains_as_in_pytorch():
-    # a spectral-convolution layer (Fourier neural operator style): complex weights on the
-    # lowest modes, trained by Adam, which steps a complex parameter as its real view
+    # a Fourier neural operator's spectral convolution: complex weights mixing channels on
+    # the lowest modes (written into a complex zeros tensor), trained by Adam, which
+    # steps a complex parameter as its real view
+    rs = np.random.RandomState(1)
+    weights0 = (rs.rand(3, 4, 5) + 1j * rs.rand(3, 4, 5)).astype(np.complex64) / 12
+    signals = rs.randn(2, 3, 16).astype(np.float32)
+
     def train(T):
-        weights = T.nn.Parameter(T.tensor(SPECTRUM[:, :4].copy() * 0.3))
-        optimizer = T.optim.Adam([weights], lr=0.05)
-        x, y = T.tensor(SIGNAL[:3]), T.tensor(SIGNAL[1:])
-        for _ in range(4):
-            modes = T.fft.rfft(x)[:, :4] * weights
-            loss = ((T.fft.irfft(modes, n=6) - y) ** 2).mean()
+        weights = T.nn.Parameter(T.tensor(weights0))
+        optimizer = T.optim.Adam([weights], lr=0.01)
+        x = T.tensor(signals)
+        for _ in range(3):
+            modes = T.zeros(2, 4, 9, dtype=T.cfloat)
+            modes[:, :, :5] = T.einsum("bix,iox->box", T.fft.rfft(x)[:, :, :5], weights)
+            loss = (T.fft.irfft(modes, n=16) ** 2).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
