@@ -142,8 +142,7 @@ def kaiming_normal_fan_out(key: PRNGKey, shape: Shape, dtype: DTypeLike = jnp.fl
 def orthogonal(key: PRNGKey, shape: Shape, gain: float = 1.0,
                dtype: DTypeLike = jnp.float32) -> Array:
     """A (semi-)orthogonal matrix of ``shape[0]`` rows and ``prod(shape[1:])`` columns,
-    reshaped to ``shape``: the Q of a Gaussian matrix's QR with R's diagonal made positive
-    (Saxe et al., 2013), times ``gain``.
+    reshaped to ``shape``: :func:`orthonormalized` of a Gaussian matrix, times ``gain``.
 
     PyTorch equivalent: ``torch.nn.init.orthogonal_(w, gain)``.
     """
@@ -151,9 +150,21 @@ def orthogonal(key: PRNGKey, shape: Shape, gain: float = 1.0,
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     rows, cols = shape[0], math.prod(shape[1:])
     flat = jax.random.normal(key, (rows, cols) if rows >= cols else (cols, rows), dtype)
-    q, r = jnp.linalg.qr(flat)
+    return orthonormalized(flat if rows >= cols else flat.T, gain).reshape(shape).astype(dtype)
+
+
+def orthonormalized(gaussian: Array, gain: float = 1.0) -> Array:
+    """``gain`` times the Q of the QR of ``gaussian: [rows, cols]`` (of its transpose,
+    transposed back, where it is wider than tall) with R's diagonal made positive
+    (Saxe et al., 2013): orthonormal columns, or rows, of the same shape.
+
+    PyTorch equivalent: the arithmetic of ``torch.nn.init.orthogonal_`` after its draw.
+    """
+    rows, cols = gaussian.shape
+    tall = gaussian if rows >= cols else gaussian.T
+    q, r = jnp.linalg.qr(tall)
     q = q * jnp.sign(jnp.diagonal(r))[None, :]
-    return (gain * (q if rows >= cols else q.T)).reshape(shape).astype(dtype)
+    return gain * (q if rows >= cols else q.T)
 
 
 def bias_uniform(key: PRNGKey, size: int, fan: int, dtype: DTypeLike = jnp.float32) -> Array:

@@ -22,9 +22,10 @@ Differences from PyTorch worth knowing:
   jax's x64 mode is enabled before import (jax computes in 32 bits by default); the one
   32-bit integer type is named ``torch.int64`` (an explicit ``torch.int32`` prints so). An
   integer it cannot hold raises OverflowError where it is made, never wraps.
-- Random numbers differ from PyTorch's (jax's PRNG); ``manual_seed`` makes them
-  reproducible. Permutations drawn from a ``torch.Generator`` (``randperm``,
-  ``random_split``, ``DataLoader`` shuffling, ``DistributedSampler``) are PyTorch's.
+- Random numbers drawn outside a compiled step are PyTorch's after ``manual_seed``
+  (initial weights, ``rand``/``randn``/``randperm``..., ``DataLoader`` shuffling,
+  ``random_split``, ``get_rng_state()``); Dropout's masks inside a step come from a jax
+  key, reproducible but not PyTorch's (see ``docs/torch_random.md``).
 - Devices are JAX's: ``cuda.is_available()`` and ``torch.accelerator``
   report a GPU exactly when JAX computes on one, ``.to("cuda")`` is a no-op then (JAX
   already placed the array) and raises PyTorch's CPU-build error without one, and

@@ -12,8 +12,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.core.transfer import to_device
-from fnnet.nn.init import normal as flat_normal
-from fnnet.nn.init import uniform_between
 from fnnet.torch import _compiler, _dtypes, _graph, _random
 from fnnet.torch._dtypes import DTypeLike
 from fnnet.torch._graph import CONST, VAR
@@ -248,29 +246,32 @@ def full_like(x: Tensor, fill_value: Any, dtype: DTypeLike | None = None,
 def randn(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,
           dtype: DTypeLike | None = None, device: DeviceLike = None,
           requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the global key or ``generator``'s. PyTorch:
-    ``torch.randn``."""
+    """Standard normal samples, PyTorch's from the global generator or ``generator``
+    (see :mod:`fnnet.torch._cpu_generator`). PyTorch: ``torch.randn``."""
     check_placement(device)
     dims = _size("randn", shape, size)
-    key = _random.key_for(generator, "randn")
-    return _creation(lambda s, d: flat_normal(key, s, 1.0, d), dims, dtype, requires_grad)
+    host = _random.host_for(generator, "randn")
+    return _creation(lambda s, d: jnp.asarray(host.normal(s, d)), dims, dtype, requires_grad,
+                     host.normal)
 
 
 def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,
          dtype: DTypeLike | None = None, device: DeviceLike = None,
          requires_grad: bool = False) -> Tensor:
-    """Uniform ``[0, 1)`` samples from the global key or ``generator``'s. PyTorch:
-    ``torch.rand``."""
+    """Uniform ``[0, 1)`` samples, PyTorch's from the global generator or ``generator``.
+    PyTorch: ``torch.rand``."""
     check_placement(device)
     dims = _size("rand", shape, size)
-    key = _random.key_for(generator, "rand")
-    return _creation(lambda s, d: uniform_between(key, s, 0.0, 1.0, d), dims, dtype, requires_grad)
+    host = _random.host_for(generator, "rand")
+    return _creation(lambda s, d: jnp.asarray(host.uniform(s, d)), dims, dtype, requires_grad,
+                     host.uniform)
 
 
 def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
             size: ShapeLike | None = None, *, generator: Generator | None = None,
             dtype: DTypeLike | None = None, device: DeviceLike = None) -> Tensor:
-    """PyTorch equivalent: ``torch.randint(low=0, high, size)``."""
+    """Integers drawn uniformly from ``[low, high)``, PyTorch's from the global generator
+    or ``generator``. PyTorch equivalent: ``torch.randint(low=0, high, size)``."""
     check_placement(device)
     if size is None and high is not None and not isinstance(high, (tuple, list)):
         # randint(10, 3): PyTorch reads randint(high, size) and refuses the int size
@@ -287,15 +288,15 @@ def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={top}")
     shape = _shape_args(_nonnegative("randint", (size,)))
-    key = _random.key_for(generator, "randint")
+    host = _random.host_for(generator, "randint")
     np_dtype = _dtypes.to_np(dtype or _dtypes.int64)
-    return _wrap_value(jax.random.randint(key, shape, low, top, np_dtype))
+    return _wrap_value(host.integers(low, top, shape).astype(np_dtype))
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | None = None,
              device: DeviceLike = None) -> Tensor:
-    """PyTorch's permutation when drawn from a ``generator`` (see
-    :func:`fnnet.torch._random.randperm`). PyTorch equivalent: ``torch.randperm``."""
+    """PyTorch's permutation, from the global generator or ``generator``. PyTorch
+    equivalent: ``torch.randperm``."""
     check_placement(device)
     if isinstance(n, int) and n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")

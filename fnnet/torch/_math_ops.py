@@ -9,7 +9,6 @@ like every other op); :func:`install` attaches the methods to
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _graph, _more_ops, _random
+from fnnet.torch._cpu_generator import CpuGenerator
 from fnnet.torch.tensor import Tensor, _as_tensor, _op, _operands, _scalar_or_tensor
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
@@ -152,15 +152,16 @@ def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
 def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
                 generator: Any = None, out: Any = None) -> Tensor:
     """Draws ``num_samples`` category indices per row of the (unnormalised) weights
-    ``input`` (``[C]`` or ``[N, C]``), as int64; drawn now from fnnet.torch's key or
-    ``generator``'s (the numbers differ from PyTorch's: another PRNG).
+    ``input`` (``[C]`` or ``[N, C]``), as int64: PyTorch's draws from the global generator
+    or ``generator`` (see :func:`_drawn_categories`).
 
     PyTorch equivalent: ``torch.multinomial``.
     """
     if out is not None:
         raise NotImplementedError("fnnet.torch: multinomial(out=...) is not supported; use "
                                   "the result")
-    weights = np.asarray(_as_tensor(input)._value(), np.float64)
+    given = np.asarray(_as_tensor(input)._value())
+    weights = given.astype(np.float64)
     if weights.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
@@ -182,23 +183,31 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
         np.zeros((1, 0), weights.dtype)
     if (rows.sum(-1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    key = _random.key_for(generator, "multinomial")
-    draws = _draw_categories(key, jnp.asarray(rows, jnp.float32), num_samples, replacement)
+    host = _random.host_for(generator, "multinomial")
+    kind = np.float64 if given.dtype == np.float64 else np.float32
+    draws = _drawn_categories(host, rows.astype(kind), num_samples, replacement)
     result = np.asarray(draws, _INDEX).reshape(*weights.shape[:-1], num_samples)
     return _as_tensor(result)
 
 
-@functools.partial(jax.jit, static_argnums=(2, 3))
-def _draw_categories(key: jax.Array, rows: jax.Array, num_samples: int,
-                     replacement: bool) -> jax.Array:
-    """``num_samples`` category indices per row of the weights ``rows: [N, C]``, one
-    program per shape (a sampling loop draws one token per call)."""
-    logits = jnp.log(rows)
-    if replacement:
-        return jax.random.categorical(key, logits, axis=-1, shape=(num_samples, rows.shape[0])).T
-    # Gumbel top-k: sampling without replacement in proportion to the weights
-    noisy = logits + jax.random.gumbel(key, logits.shape)
-    return jax.lax.top_k(noisy, num_samples)[1]
+def _drawn_categories(host: CpuGenerator, rows: np.ndarray, num_samples: int,
+                      replacement: bool) -> np.ndarray:
+    """``num_samples`` category indices per row of the weights ``rows: [N, C]``, as
+    PyTorch's CPU kernel draws them: without replacement (or one sample), the top
+    ``weights / q`` for ``q ~ Exp(1)`` drawn per weight; with, per sample a float64
+    uniform searched in the row's cumulative weights normalised to end at 1."""
+    if not replacement or num_samples == 1:
+        ratio: np.ndarray = rows / host.exponential(rows.shape, 1.0).astype(rows.dtype)
+        if num_samples == 1:
+            best: np.ndarray = np.argmax(ratio, axis=-1)
+            return best[:, None]
+        return np.argsort(-ratio, axis=-1, kind="stable")[:, :num_samples]
+    cumulative = np.cumsum(rows, axis=-1, dtype=rows.dtype)
+    cumulative /= cumulative[:, -1:]
+    uniforms = host.unit(rows.shape[0] * num_samples, np.float64).reshape(-1, num_samples)
+    found: np.ndarray = np.stack([np.searchsorted(c, u, side="left")
+                                  for c, u in zip(cumulative, uniforms, strict=True)])
+    return found
 
 
 def install(namespace: dict[str, Any]) -> None:

@@ -13,8 +13,6 @@ from typing import Any, TypeVar
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.nn.init import bernoulli as flat_bernoulli
-from fnnet.nn.init import normal as flat_normal
 from fnnet.torch import _dtypes as dtypes
 from fnnet.torch import _graph, _random
 from fnnet.torch._math_ops import in_place
@@ -117,25 +115,35 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Normal draws from fnnet.torch's key: tensors ``mean``/``std`` (broadcast) or
-    numbers with ``size``. PyTorch equivalent: ``torch.normal``."""
+    """Normal draws, PyTorch's from the global generator or ``generator``: tensors
+    ``mean``/``std`` (broadcast; standard draws scaled and shifted on the device, as
+    PyTorch's ``normal_(0, 1).mul_(std).add_(mean)``) or numbers with ``size``.
+
+    PyTorch equivalent: ``torch.normal``.
+    """
     check_placement(device)
+    host = _random.host_for(generator, "normal")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        shape = np.broadcast_shapes(tuple(_as_tensor(mean).shape), tuple(_as_tensor(std).shape))
-        noise = _wrap_value(flat_normal(_random.key_for(generator, "normal"), tuple(shape)))
-        return mean + std * noise  # type: ignore[no-any-return]
+        mean_t, std_t = _as_tensor(mean), _as_tensor(std)
+        shape = np.broadcast_shapes(tuple(mean_t.shape), tuple(std_t.shape))
+        kind = (mean_t if isinstance(mean, Tensor) else std_t).dtype.np
+        if not isinstance(std, Tensor):  # PyTorch: normal_(0, std).add_(mean)
+            return _wrap_value(host.normal(shape, kind, 0.0, float(std))) + mean_t
+        noise = _wrap_value(host.normal(shape, kind))
+        return noise * std_t + mean  # type: ignore[no-any-return]
     if size is None:
         raise TypeError("normal(): with numbers for mean and std, pass size=")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     shape = tuple(size) if isinstance(size, (list, tuple)) else (int(size),)
-    draw = flat_normal(_random.key_for(generator, "normal"), shape, std, mean=mean)
-    out = _wrap_value(draw.astype(np.float32 if dtype is None else dtype.np))
+    out = _wrap_value(host.normal(shape, np.float32 if dtype is None else dtype.np, mean, std))
     return out.requires_grad_(requires_grad) if requires_grad else out
 
 
 def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> Tensor:
-    """1 with the probabilities in ``input`` (or ``p``), else 0, in ``input``'s dtype.
+    """1 with the probabilities in ``input`` (or ``p``), else 0, in ``input``'s dtype:
+    PyTorch's draws (a uniform of the probabilities' precision below each, or a float64
+    one below ``p``).
 
     PyTorch equivalent: ``torch.bernoulli``.
     """
@@ -143,9 +151,12 @@ def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> T
     chance = probs if p is None else np.full(probs.shape, p)
     if ((chance < 0) | (chance > 1)).any():
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
-    draw = flat_bernoulli(_random.key_for(generator, "bernoulli"), jnp.asarray(chance),
-                          probs.shape)
-    return _wrap_value(draw.astype(probs.dtype))
+    host = _random.host_for(generator, "bernoulli")
+    if p is not None:
+        return _wrap_value(host.bernoulli(float(p), probs.shape).astype(probs.dtype))
+    precision = np.float64 if probs.dtype == np.float64 else np.float32
+    below = host.unit(probs.size, precision).reshape(probs.shape) < probs
+    return _wrap_value(below.astype(probs.dtype))
 
 
 def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:

@@ -1,19 +1,31 @@
-"""The shim's global PRNG, seeded by ``torch.manual_seed``.
+"""The shim's random state, seeded by ``torch.manual_seed``: PyTorch's CPU generator
+for the draws made on the host, a jax key for those inside a compiled step.
 
-One jax key drives everything random in fnnet.torch: parameter initialisation and
-``torch.randn`` split it eagerly; Dropout inside a recorded step folds a per-draw index
-into the tape's copy of the key, and the flushed step returns the advanced key, so the
-key is threaded through compiled steps like any other state.
+Every draw made eagerly (``torch.rand``/``randn``/``randint``/``randperm``/``normal``
+and the ``*_like`` family, ``Tensor.uniform_``/``normal_``/``bernoulli_(p)``/
+``random_``/``exponential_``/..., ``nn.init``, the layers' default initialisation, the
+samplers and ``random_split``) comes from :class:`~fnnet.torch._cpu_generator.CpuGenerator`,
+PyTorch's Mersenne Twister and its kernels' arithmetic, so a script seeded with
+``torch.manual_seed(s)`` draws PyTorch's numbers, and ``get_rng_state()`` is PyTorch's
+5056 bytes. Dropout (and the other layers drawing in training mode) inside a recorded
+step folds a per-draw index into the tape's copy of a jax key, and the flushed step
+returns the advanced key, so the key is threaded through compiled steps like any other
+state: those masks are not PyTorch's, and PyTorch's generator would have moved on by
+two words per dropped element, which this one does not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
+
+from fnnet.torch._cpu_generator import DEFAULT_SEED, CpuGenerator
+
+if TYPE_CHECKING:
+    from fnnet.torch.tensor import Tensor
 
 
 def advance(key: jax.Array) -> jax.Array:
@@ -35,7 +47,8 @@ def _split_in_two(key: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 class _State:
-    """Holds the global key; also the writeback target of flushed steps.
+    """Holds the global generator: PyTorch's CPU generator (``host``) and the jax key of
+    the draws inside compiled steps; also the writeback target of flushed steps.
 
     The key is made on first use, not at import: making it starts JAX's backend, which
     ``torch.distributed.init_process_group`` (in a process ``torch.multiprocessing.spawn``
@@ -44,11 +57,17 @@ class _State:
 
     def __init__(self, seed: int) -> None:
         self._key: jax.Array | None = None
+        self.host = CpuGenerator(seed)
+        self._keys_of_states: dict[bytes, jax.Array] = {}
         self.seed(seed)
 
     def seed(self, seed: int) -> None:
-        self.initial_seed = int(seed)
+        self.host.manual_seed(seed)
         self._key = None
+
+    @property
+    def initial_seed(self) -> int:
+        return self.host.initial_seed
 
     @property
     def key(self) -> jax.Array:
@@ -68,15 +87,36 @@ class _State:
         (self.key,) = values
 
     def split(self) -> jax.Array:
-        """A fresh key for one eager draw; advances the global key."""
+        """A fresh key for one eager jax draw; advances the global key."""
         sub: jax.Array
         self.key, sub = _split_in_two(self.key)
         return sub
 
     def numpy_rng(self) -> np.random.Generator:
-        """A numpy generator seeded from the global key (e.g. for DataLoader shuffling)."""
-        bits = jax.random.bits(self.split(), (2,), dtype=np.uint32)
-        return np.random.default_rng(np.asarray(bits))
+        """A numpy generator seeded from two words of the global generator (for draws
+        PyTorch makes otherwise, such as gamma samples)."""
+        return np.random.default_rng(self.host.words(2))
+
+    def get_state(self) -> bytes:
+        """PyTorch's state bytes of the host generator; the jax key of this moment is
+        remembered with them, so that :meth:`set_state` of the same bytes replays the
+        dropout masks too."""
+        raw = self.host.get_state()
+        if len(self._keys_of_states) >= _REMEMBERED_KEYS:
+            self._keys_of_states.pop(next(iter(self._keys_of_states)))
+        self._keys_of_states[raw] = self.key
+        return raw
+
+    def set_state(self, raw: bytes) -> None:
+        """Restores :meth:`get_state`'s bytes (or PyTorch's): the jax key remembered with
+        them, or one from their seed for bytes made elsewhere."""
+        self.host.set_state(raw)
+        self._key = self._keys_of_states.get(raw)
+
+
+#: the jax keys :meth:`_State.get_state` remembers (a loop saving a state per step
+#: must not grow the table forever)
+_REMEMBERED_KEYS = 64
 
 
 state = _State(0)
@@ -91,11 +131,8 @@ def _unsigned_seed(seed: int) -> int:
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seeds fnnet.torch's global PRNG. PyTorch equivalent: ``torch.manual_seed``.
-
-    The random numbers differ from PyTorch's (jax's PRNG is not PyTorch's), so parity
-    tests copy a ``state_dict`` instead of relying on equal seeds.
-    """
+    """Seeds the global generator: the draws made on the host that follow are
+    PyTorch's (see the module docstring). PyTorch equivalent: ``torch.manual_seed``."""
     seed = _unsigned_seed(int(seed))  # PyTorch's: a float or a string of digits will do
     from fnnet.torch import _compiler, _recorder
 
@@ -103,8 +140,8 @@ def manual_seed(seed: int) -> Generator:
         # The pending step already holds the old key: draws recorded after the seed
         # must start a step of their own from the new one.
         _compiler.flush("value")
-    state.seed(int(seed))
-    return Generator.manual_seed(default_generator, int(seed))
+    state.seed(seed)
+    return default_generator
 
 
 def initial_seed() -> int:
@@ -122,41 +159,54 @@ _UNSUPPORTED_GENERATOR = frozenset({"clone_state", "get_offset", "set_offset",
                                     "graphsafe_get_state", "graphsafe_set_state"})
 
 
+def state_bytes(new_state: Any) -> bytes:
+    """The bytes of a ``get_state()``/``get_rng_state()`` tensor.
+
+    Raises:
+        TypeError: ``new_state`` is not a uint8 tensor (PyTorch's words).
+    """
+    from fnnet.torch.tensor import Tensor
+
+    if not isinstance(new_state, Tensor):
+        raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+    if str(new_state.dtype) != "torch.uint8":
+        raise TypeError("RNG state must be a torch.ByteTensor")
+    return bytes(np.ascontiguousarray(new_state.numpy()).tobytes())
+
+
+def state_tensor(raw: bytes) -> Tensor:
+    """State bytes as PyTorch hands them out: a uint8 tensor."""
+    from fnnet.torch.tensor import _as_tensor
+
+    out: Tensor = _as_tensor(np.frombuffer(raw, np.uint8).copy())
+    return out
+
+
 class Generator:
-    """A seedable source of randomness of its own, apart from the global key: the draws
-    given ``generator=g`` (``torch.randn``, ``rand``, ``randint``, ``normal``,
-    ``multinomial``, ``bernoulli``, ``Tensor.normal_``...) come from ``g``'s jax key (not
-    PyTorch's numbers: another PRNG), and its permutations (``torch.randperm``,
-    ``random_split``, ``DataLoader(shuffle=True, generator=g)``) from its MT19937, which
-    are PyTorch's (see :func:`randperm`). Seeding it again replays its draws.
+    """A seedable source of randomness of its own, apart from the global generator:
+    PyTorch's CPU generator (see :mod:`fnnet.torch._cpu_generator`), so the draws given
+    ``generator=g`` (``torch.randn``, ``rand``, ``randint``, ``randperm``, ``normal``,
+    ``multinomial``, ``bernoulli``, ``Tensor.normal_``, ``random_split``,
+    ``DataLoader(shuffle=True, generator=g)``...) are PyTorch's. Seeding it again replays
+    its draws; ``get_state()`` is PyTorch's 5056 bytes.
 
     PyTorch equivalent: ``torch.Generator``.
     """
 
     def __init__(self, device: Any = "cpu") -> None:
         del device
-        self._rng: np.random.Generator | None = None
-        self._mt: np.random.RandomState | None = None
-        self._seed: int | None = None
-        self._key: jax.Array | None = None
+        self._cpu = CpuGenerator(DEFAULT_SEED)
+
+    @property
+    def host(self) -> CpuGenerator:
+        """The draws of this generator."""
+        return self._cpu
 
     def manual_seed(self, seed: int) -> Generator:
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
-        self._seed = _unsigned_seed(int(seed))
-        self._rng = np.random.default_rng(self._seed)
-        self._mt = None
-        self._key = None
+        self.host.manual_seed(_unsigned_seed(int(seed)))
         return self
-
-    def mt19937(self) -> np.random.RandomState:
-        """PyTorch's CPU generator of the same seed: MT19937 seeded from the seed's low 32
-        bits (an unseeded generator from PyTorch's default seed), as PyTorch seeds it.
-        :func:`randperm` draws from it, so a shuffle from ``g`` is PyTorch's."""
-        if self._mt is None:
-            seed = DEFAULT_SEED if self._seed is None else self._seed
-            self._mt = np.random.RandomState(seed & 0xFFFFFFFF)
-        return self._mt
 
     def seed(self) -> int:
         """Seeds this generator from the operating system's entropy; returns the seed."""
@@ -164,47 +214,23 @@ class Generator:
         self.manual_seed(seed)
         return seed
 
+    def initial_seed(self) -> int:
+        return self.host.initial_seed
+
     @property
     def device(self) -> Any:
         from fnnet.torch.device import device
 
         return device("cpu")
 
-    def split(self) -> jax.Array:
-        """A fresh key for one eager draw; advances this generator's key (seeded from the
-        global key on first use if :meth:`manual_seed` was not called)."""
-        sub: jax.Array
-        self._key, sub = _split_in_two(self._current_key())
-        return sub
-
-    def _current_key(self) -> jax.Array:
-        if self._key is None:
-            self._key = (state.split() if self._seed is None
-                         else jax.random.key(self._seed % (2**32)))
-        return self._key
-
     def get_state(self) -> Any:
-        """This generator's jax key as a uint8 tensor (not PyTorch's state); the numpy
-        generator that shuffles a DataLoader is not part of it."""
-        from fnnet.torch.tensor import _as_tensor
-
-        data = np.asarray(jax.random.key_data(self._current_key()))
-        return _as_tensor(np.frombuffer(data.tobytes(), np.uint8).copy())
+        """PyTorch's state of this generator: 5056 bytes as a uint8 tensor."""
+        return state_tensor(self.host.get_state())
 
     def set_state(self, new_state: Any) -> Generator:
-        """Restores a key from :meth:`get_state`: the draws that followed it repeat."""
-        from fnnet.torch.tensor import Tensor
-
-        template = np.asarray(jax.random.key_data(jax.random.key(0)))
-        if not isinstance(new_state, Tensor) or str(new_state.dtype) != "torch.uint8":
-            raise TypeError(f"set_state(): argument 'new_state' must be a uint8 Tensor from "
-                            f"get_state(), not {getattr(new_state, 'dtype', type(new_state))}")
-        raw = new_state.numpy().tobytes()
-        if len(raw) != template.nbytes:
-            raise RuntimeError(f"set_state(): expected a state of {template.nbytes} bytes, "
-                               f"got {len(raw)}")
-        words = np.frombuffer(raw, template.dtype).reshape(template.shape)
-        self._key = jax.random.wrap_key_data(jnp.asarray(words))
+        """Restores a state from :meth:`get_state` (PyTorch's too): the draws that
+        followed it repeat."""
+        self.host.set_state(state_bytes(new_state))
         return self
 
     def __repr__(self) -> str:
@@ -219,99 +245,62 @@ class Generator:
         raise AttributeError(f"'Generator' object has no attribute '{name}'")
 
 
-    def initial_seed(self) -> int:
-        return self._seed if self._seed is not None else state.initial_seed
-
-    def numpy(self) -> np.random.Generator:
-        """The numpy generator behind this one (seeded from the global key if unseeded)."""
-        if self._rng is None:
-            self._rng = state.numpy_rng()
-        return self._rng
-
-
 class _DefaultGenerator(Generator):
-    """``torch.default_generator``: the global PRNG as a :class:`Generator`. Seeding it is
-    :func:`manual_seed` (which returns it, as PyTorch's does), draws given it come from
-    the global key, and its state is the global key's; its permutations come from the
-    MT19937 of the last seed, as a generator of that seed's."""
+    """``torch.default_generator``: the global generator as a :class:`Generator`.
+    Seeding it is :func:`manual_seed` (which returns it, as PyTorch's does), draws given
+    it are the global generator's, and its state is the global state."""
+
+    @property
+    def host(self) -> CpuGenerator:
+        return state.host
 
     def manual_seed(self, seed: int) -> Generator:
         return manual_seed(seed)
 
-    def split(self) -> jax.Array:
-        return state.split()
+    def get_state(self) -> Any:
+        from fnnet.torch._surface_ops import get_rng_state
 
-    def _current_key(self) -> jax.Array:
-        return state.key
+        return get_rng_state()
 
     def set_state(self, new_state: Any) -> Generator:
-        super().set_state(new_state)
-        state.key, self._key = cast(jax.Array, self._key), None  # set_state wrote it
-        return self
+        from fnnet.torch._surface_ops import set_rng_state
 
-    def initial_seed(self) -> int:
-        return state.initial_seed
+        set_rng_state(new_state)
+        return self
 
 
 default_generator = _DefaultGenerator()
 
 
-#: the seed of a ``torch.Generator()`` never seeded (PyTorch's ``default_rng_seed_val``)
-DEFAULT_SEED = 67280421310721
-
-#: ``torch.randperm`` draws one 32-bit number per swap below this size (PyTorch's
-#: ``std::numeric_limits<uint32_t>::max() / 20``), 64-bit ones above it
-RANDPERM_32_BIT_SIZES = (2**32 - 1) // 20
-
-
-def randperm(n: int, generator: Generator | None) -> np.ndarray:
-    """A random permutation of ``range(n)``, int64.
-
-    From a ``generator`` (below :data:`RANDPERM_32_BIT_SIZES` items) it is PyTorch's:
-    ``torch.randperm`` on the CPU swaps item ``i`` with item ``i + r % (n - i)``, ``r``
-    the next 32-bit number of the generator's MT19937, which
-    :meth:`Generator.mt19937` reproduces; so ``random_split``, ``DataLoader(shuffle=True,
-    generator=g)`` and ``DistributedSampler`` order as PyTorch. Without one it is
-    numpy's permutation from the global PRNG (PyTorch's global generator has drawn the
-    model's initial weights, which fnnet.torch draws otherwise).
-    """
-    if generator is None or n >= RANDPERM_32_BIT_SIZES:
-        rng = generator.numpy() if generator is not None else state.numpy_rng()
-        return rng.permutation(n)
-    order = list(range(n))
-    if n > 1:
-        draws = generator.mt19937().randint(0, 2**32, size=n - 1, dtype=np.uint32)
-        offsets = (draws.astype(np.int64) % np.arange(n, 1, -1)).tolist()
-        for i, offset in enumerate(offsets):
-            order[i], order[i + offset] = order[i + offset], order[i]
-    return np.asarray(order, np.int64)
-
-
-def indices_below(n: int, size: int, generator: Generator | None) -> np.ndarray:
-    """``size`` integers drawn uniformly from ``[0, n)``, int64.
-
-    From a ``generator`` (``n`` below 2**32) they are PyTorch's
-    ``torch.randint(high=n, size=(size,), generator=g)`` on the CPU: the next 32-bit
-    numbers of the generator's MT19937 modulo ``n`` (``RandomSampler(replacement=True,
-    generator=g)`` draws so). Without one, numpy's from the global PRNG.
-    """
-    if generator is None or n >= 2**32:
-        rng = generator.numpy() if generator is not None else state.numpy_rng()
-        return rng.integers(0, n, size=size, dtype=np.int64)
-    draws = generator.mt19937().randint(0, 2**32, size=size, dtype=np.uint32)
-    return draws.astype(np.int64) % n
-
-
-def key_for(generator: Any, who: str) -> jax.Array:
-    """A fresh key for one eager draw of ``who``: from ``generator`` where one is given,
-    else from the global key.
+def host_for(generator: Any, who: str) -> CpuGenerator:
+    """The generator whose draws ``who`` takes: ``generator``'s where one is given, else
+    the global one.
 
     Raises:
         TypeError: ``generator`` is neither None nor a :class:`Generator`.
     """
     if generator is None:
-        return state.split()
+        return state.host
     if not isinstance(generator, Generator):
         raise TypeError(f"{who}(): argument 'generator' must be torch.Generator, not "
                         f"{type(generator).__name__}")
-    return generator.split()
+    return generator.host
+
+
+def randperm(n: int, generator: Generator | None) -> np.ndarray:
+    """PyTorch's ``torch.randperm(n, generator=generator)`` on the CPU (int64), from the
+    global generator without one: ``random_split``, the samplers and ``DataLoader(
+    shuffle=True)`` order as PyTorch's."""
+    return host_for(generator, "randperm").permutation(n)
+
+
+def indices_below(n: int, size: int, generator: Generator | None) -> np.ndarray:
+    """PyTorch's ``torch.randint(high=n, size=(size,), generator=generator)`` on the CPU
+    (int64), as ``RandomSampler(replacement=True)`` draws."""
+    return host_for(generator, "randint").integers(0, n, (size,))
+
+
+def seed_draw(generator: Generator | None) -> int:
+    """PyTorch's ``torch.empty((), dtype=torch.int64).random_(generator=generator)``:
+    a 64-bit number below 2**63 (a sampler's or a loader's workers' seed)."""
+    return int(host_for(generator, "random_").words64(1)[0]) % 2**63

@@ -2,8 +2,8 @@
 ``log_normal_``, ``cauchy_`` and ``geometric_``: in-place draws,
 as ``nn.init``-style code writes them (``with torch.no_grad(): w.normal_(0, 0.02)``).
 
-Each draws eagerly from fnnet.torch's global key (``torch.manual_seed``) or the
-``generator`` given (the numbers differ from PyTorch's, another PRNG) and writes the
+Each draws eagerly, PyTorch's numbers, from the global generator (``torch.manual_seed``)
+or the ``generator`` given (see :mod:`fnnet.torch._cpu_generator`), and writes the
 values with ``copy_``, so the in-place rules are PyTorch's: a leaf that requires grad
 accepts the write only under ``no_grad``. Random numbers drawn inside a compiled step
 belong to dropout; these are values fixed before the step, like a batch.
@@ -11,21 +11,20 @@ belong to dropout; these are values fixed before the step, like a batch.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import jax
-import jax.numpy as jnp
+import numpy as np
 
-from fnnet.nn.init import bernoulli, uniform_between
-from fnnet.nn.init import normal as flat_normal
 from fnnet.torch import _random
+from fnnet.torch._tape import to_canonical
 from fnnet.torch.tensor import Tensor, _wrap_value
 
 
-def _fill(tensor: Tensor, values: jax.Array, who: str) -> Tensor:
+def _fill(tensor: Tensor, values: np.ndarray, who: str) -> Tensor:
     if not tensor.is_floating_point():
         raise RuntimeError(f"{who} expects a floating point tensor, got {tensor.dtype}")
-    return tensor.copy_(_wrap_value(values.astype(tensor.dtype.np)))
+    return tensor.copy_(_wrap_value(np.asarray(values).astype(tensor.dtype.np)))
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None
@@ -33,9 +32,8 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     """Fills with ``N(mean, std**2)`` draws. PyTorch equivalent: ``Tensor.normal_``."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    draw = flat_normal(_random.key_for(generator, "normal_"), tuple(self.shape), std,
-                       mean=mean)
-    return _fill(self, draw, "normal_")
+    host = _random.host_for(generator, "normal_")
+    return _fill(self, host.normal(tuple(self.shape), self.dtype.np, mean, std), "normal_")
 
 
 def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Any = None
@@ -44,25 +42,23 @@ def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: An
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={from_} > to={to}")
-    draw = uniform_between(_random.key_for(generator, "uniform_"), tuple(self.shape), from_,
-                           to)
-    return _fill(self, draw, "uniform_")
+    host = _random.host_for(generator, "uniform_")
+    return _fill(self, host.uniform(tuple(self.shape), self.dtype.np, from_, to), "uniform_")
 
 
 def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Any = None) -> Tensor:
     """Fills with 1 (probability ``p``) or 0. PyTorch equivalent: ``Tensor.bernoulli_``."""
     if not 0 <= float(p) <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    draw = bernoulli(_random.key_for(generator, "bernoulli_"), float(p), tuple(self.shape))
-    return _fill(self, draw.astype(jnp.float32), "bernoulli_")
+    draw = _random.host_for(generator, "bernoulli_").bernoulli(float(p), tuple(self.shape))
+    return _fill(self, draw, "bernoulli_")
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fills with ``Exp(lambd)`` draws. PyTorch equivalent: ``Tensor.exponential_``."""
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    key = _random.key_for(generator, "exponential_")
-    draw = jax.random.exponential(key, tuple(self.shape)) / lambd
+    draw = _random.host_for(generator, "exponential_").exponential(tuple(self.shape), lambd)
     return _fill(self, draw, "exponential_")
 
 
@@ -76,14 +72,25 @@ def random_(self: Tensor, from_: int = 0, to: int | None = None, *,
     """
     if to is None and from_ != 0:
         from_, to = 0, from_
+    bounded = to is not None
     if to is None:
-        to = 2 ** 24 if self.is_floating_point() else int(jnp.iinfo(jnp.int32).max)
+        to = _RANDOM_TOPS.get(str(self.dtype).removeprefix("torch."), 2**63)
     if from_ >= to:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} "
                            f">= to={to}")
-    draw = jax.random.randint(_random.key_for(generator, "random_"), tuple(self.shape),
-                              from_, to)
-    return self.copy_(_wrap_value(draw.astype(self.dtype.np)))
+    draw = _random.host_for(generator, "random_").integers(from_, to, tuple(self.shape))
+    if not bounded and self.dtype.np == np.int32 and to > 2**31:
+        # torch.int64 held in 32 bits: PyTorch's numbers (the generator stays in step
+        # with PyTorch's), modulo what 32 bits hold
+        draw %= 2**31
+    return self.copy_(_wrap_value(to_canonical(draw, self.dtype.np)))
+
+
+#: ``random_()``'s bound (exclusive) by dtype: every integer the dtype holds exactly,
+#: up to its largest (PyTorch's: 2**24 included for float32)
+_RANDOM_TOPS = {"float64": 2**53 + 1, "float32": 2**24 + 1, "float16": 2**11 + 1,
+                "bfloat16": 2**8 + 1, "int64": 2**63, "int32": 2**31, "int16": 2**15,
+                "int8": 2**7, "uint8": 2**8, "bool": 2}
 
 
 def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Any = None
@@ -92,8 +99,9 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
     ``Tensor.log_normal_``."""
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    draw = flat_normal(_random.key_for(generator, "log_normal_"), tuple(self.shape))
-    return _fill(self, jnp.exp(mean + std * draw), "log_normal_")
+    host = _random.host_for(generator, "log_normal_")
+    draw = [math.exp(host.normal_double(mean, std)) for _ in range(self.numel())]
+    return _fill(self, np.reshape(draw, tuple(self.shape)), "log_normal_")
 
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None
@@ -105,8 +113,8 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
                            f"dtype must be a floating point but you specified {self.dtype}")
     if sigma <= 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-    draw = jax.random.cauchy(_random.key_for(generator, "cauchy_"), tuple(self.shape))
-    return _fill(self, median + sigma * draw, "cauchy_")
+    draw = _random.host_for(generator, "cauchy_").cauchy(tuple(self.shape), median, sigma)
+    return _fill(self, draw, "cauchy_")
 
 
 def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
@@ -114,8 +122,7 @@ def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
     ...); integer tensors too. PyTorch equivalent: ``Tensor.geometric_``."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    draw = jax.random.geometric(_random.key_for(generator, "geometric_"), p,
-                                tuple(self.shape))
+    draw = _random.host_for(generator, "geometric_").geometric(tuple(self.shape), p)
     return self.copy_(_wrap_value(draw.astype(self.dtype.np)))
 
 

@@ -600,32 +600,26 @@ def _settle_rng() -> None:
 
 
 def get_rng_state() -> Tensor:
-    """The global PRNG key's bytes as a uint8 tensor (jax's key, not PyTorch's state).
+    """The global generator's state: PyTorch's 5056 bytes (seed, Mersenne Twister words
+    and position, cached normal draw) as a uint8 tensor.
 
     PyTorch equivalent: ``torch.get_rng_state``.
     """
     _settle_rng()
-    data = np.asarray(jax.random.key_data(_random.state.key))
-    return _as_tensor(np.frombuffer(data.tobytes(), np.uint8).copy())
+    return _random.state_tensor(_random.state.get_state())
 
 
 def set_rng_state(new_state: Any) -> None:
-    """Restores a key from :func:`get_rng_state`. PyTorch: ``torch.set_rng_state``."""
-    if not isinstance(new_state, Tensor) or new_state.dtype != _dtypes.uint8:
-        raise TypeError(f"set_rng_state(): argument 'new_state' must be a uint8 Tensor from "
-                        f"get_rng_state(), not {getattr(new_state, 'dtype', type(new_state))}")
+    """Restores a state from :func:`get_rng_state` (PyTorch's too): the draws that
+    followed it repeat. PyTorch: ``torch.set_rng_state``."""
+    raw = _random.state_bytes(new_state)
     _settle_rng()
-    template = np.asarray(jax.random.key_data(_random.state.key))
-    raw = new_state.numpy().tobytes()
-    if len(raw) != template.nbytes:
-        raise RuntimeError(f"set_rng_state(): expected a state of {template.nbytes} bytes, "
-                           f"got {len(raw)}")
-    words = np.frombuffer(raw, template.dtype).reshape(template.shape)
-    _random.state.key = jax.random.wrap_key_data(jnp.asarray(words))
+    _random.state.set_state(raw)
 
 
 def seed() -> int:
-    """Seeds the global PRNG from the operating system's entropy and returns the seed.
+    """Seeds the global generator from the operating system's entropy and returns the
+    seed.
 
     PyTorch equivalent: ``torch.seed``.
     """

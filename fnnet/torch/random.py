@@ -1,7 +1,7 @@
 """``torch.random``: the global random state's functions, and :func:`fork_rng`.
 
-The state is fnnet.torch's global JAX PRNG key (see ``manual_seed``); PyTorch's
-generator's values are not reproduced.
+The state is PyTorch's CPU generator's (see :mod:`fnnet.torch._random`): the draws
+after ``manual_seed`` and ``get_rng_state()``'s bytes are PyTorch's.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def fork_rng(devices: Any = None, enabled: bool = True, _caller: str = "fork_rng
              _devices_kw: str = "devices", device_type: str = "cuda") -> Iterator[None]:
     """Runs the block with the global random state saved, and puts it back after: the
     draws inside do not change those that follow. ``devices`` and ``device_type`` are
-    accepted (JAX has one key for every device); ``enabled=False`` saves nothing.
+    accepted (one generator serves every device); ``enabled=False`` saves nothing.
 
     PyTorch equivalent: ``torch.random.fork_rng``.
     """

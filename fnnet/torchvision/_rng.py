@@ -1,11 +1,9 @@
-"""Random draws of the random transforms, from fnnet.torch's global PRNG.
+"""Random draws of the random transforms, from fnnet.torch's global generator.
 
-torchvision's transforms draw with ``torch.rand``/``torch.randint`` on the global
-generator, so ``torch.manual_seed`` makes an augmented epoch reproducible. One eager
-draw of fnnet.torch's PRNG costs a JAX dispatch (milliseconds), too much per image, so
-the draws come from a numpy generator seeded from one split of the global key; it is
-seeded afresh whenever the global key has changed since (``torch.manual_seed``, or any
-other draw), which keeps the transforms reproducible under a seed.
+torchvision's transforms draw with ``torch.rand``/``torch.randint``/``torch.randperm``
+on the global generator, so ``torch.manual_seed`` makes an augmented epoch
+reproducible. Each function here is one such draw, with PyTorch's numbers (see
+:mod:`fnnet.torch._cpu_generator`), made on the host without a JAX dispatch per image.
 """
 
 from __future__ import annotations
@@ -18,48 +16,29 @@ import numpy as np
 from fnnet.torch import _random
 
 
-class _Draws:
-    """The numpy generator and the global key it was seeded after."""
-
-    def __init__(self) -> None:
-        self.after: Any = None
-        self.rng: np.random.Generator | None = None
-
-    def generator(self) -> np.random.Generator:
-        state = _random.state
-        if self.rng is None or state._key is None or state._key is not self.after:
-            self.rng = state.numpy_rng()  # splits, and so replaces, the global key
-            self.after = state._key
-        return self.rng
-
-
-# The one generator of all transforms, as torchvision's share torch's global one.
-_DRAWS = _Draws()
-
-
 def uniform(low: float, high: float) -> float:
     """A float in ``[low, high)``, as ``torch.empty(1).uniform_(low, high).item()``."""
-    return float(_DRAWS.generator().uniform(low, high))
+    return float(_random.state.host.uniform((1,), np.float32, low, high)[0])
 
 
 def random() -> float:
     """A float in ``[0, 1)``, as ``torch.rand(1).item()``."""
-    return float(_DRAWS.generator().random())
+    return float(_random.state.host.uniform((1,), np.float32)[0])
 
 
 def randint(low: int, high: int) -> int:
     """An int in ``[low, high)``, as ``torch.randint(low, high, (1,)).item()``."""
-    return int(_DRAWS.generator().integers(low, high))
+    return int(_random.state.host.integers(low, high, (1,))[0])
 
 
 def permutation(n: int) -> list[int]:
     """A random order of ``range(n)``, as ``torch.randperm(n).tolist()``."""
-    return [int(i) for i in _DRAWS.generator().permutation(n)]
+    return [int(i) for i in _random.state.host.permutation(n)]
 
 
 def normal(shape: tuple[int, ...]) -> np.ndarray:
     """Standard normal draws of ``shape``, as ``torch.empty(shape).normal_()``."""
-    return _DRAWS.generator().standard_normal(shape)
+    return _random.state.host.normal(shape, np.float32)
 
 
 def choice(items: Sequence[Any]) -> Any:

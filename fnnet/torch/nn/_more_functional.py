@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-import jax
+import numpy as np
 
 from fnnet.nn import functional as fnf
 from fnnet.torch import _random
@@ -38,15 +38,16 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     """A sample of the Gumbel-softmax (concrete) distribution over ``dim``: the softmax of
     ``(logits + Gumbel noise) / tau``; with ``hard``, the one-hot of its largest entry in
     the forward pass and the soft sample's gradient (straight-through). The noise is
-    drawn from fnnet.torch's global key (other numbers than PyTorch's: another PRNG).
+    PyTorch's, ``-log(q)`` for ``q ~ Exp(1)`` drawn from the global generator.
 
     PyTorch equivalent: ``torch.nn.functional.gumbel_softmax``.
     """
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", UserWarning,
                       stacklevel=2)
-    key = _random.key_for(None, "gumbel_softmax")
-    noise = _wrap_value(jax.random.gumbel(key, tuple(logits.shape), logits.dtype.np))
+    kind = logits.dtype.np
+    drawn = _random.state.host.exponential(tuple(logits.shape), 1.0).astype(kind)
+    noise = _wrap_value(-np.log(drawn))
     y_soft = ((logits + noise) / tau).softmax(dim)
     if not hard:
         return y_soft

@@ -1,9 +1,12 @@
-"""``torch.nn.init``: in-place initialisers drawing from fnnet.torch's global key.
+"""``torch.nn.init``: in-place initialisers, drawing PyTorch's numbers from the global
+generator or the ``generator`` given (see :mod:`fnnet.torch._cpu_generator`).
 
-The deterministic ones (``zeros_``, ``ones_``, ``constant_``, ``eye_``) give PyTorch's
-values exactly; the random ones follow PyTorch's distributions and gains (random
-numbers differ from PyTorch's: another PRNG). Each writes into the tensor without
-recording a gradient, as PyTorch's do, and returns it.
+The deterministic ones (``zeros_``, ``ones_``, ``constant_``, ``eye_``, ``dirac_``)
+and the uniform ones give PyTorch's values exactly; the normal ones up to float32's
+last bits (PyTorch's vectorised logarithm and sine); ``trunc_normal_`` (PyTorch's
+rejection sampling), ``orthogonal_`` (a QR of PyTorch's normal draws) and ``sparse_``
+draw the same numbers and round as their arithmetic does here. Each writes into the
+tensor without recording a gradient, as PyTorch's do, and returns it.
 """
 
 from __future__ import annotations
@@ -12,15 +15,13 @@ import math
 import warnings
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.nn.init import normal as flat_normal
-from fnnet.nn.init import orthogonal as flat_orthogonal
-from fnnet.nn.init import uniform_between
+from fnnet.nn.init import orthonormalized
 from fnnet.torch import _random
 from fnnet.torch._autograd import no_grad
+from fnnet.torch._cpu_generator import CpuGenerator
 from fnnet.torch.tensor import Tensor, _wrap_value
 
 _GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "sigmoid": 1.0,
@@ -37,13 +38,17 @@ def calculate_gain(nonlinearity: str, param: Any = None) -> float:
     return _GAINS[nonlinearity]
 
 
-def _fans(tensor: Tensor) -> tuple[int, int]:
-    shape = tuple(tensor.shape)
+def fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight of ``shape`` (``[out, in, *kernel]``)."""
     if len(shape) < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
                          "2 dimensions")
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
+
+
+def _fans(tensor: Tensor) -> tuple[int, int]:
+    return fans(tuple(tensor.shape))
 
 
 def _write(tensor: Tensor, value: Any) -> Tensor:
@@ -54,28 +59,32 @@ def _write(tensor: Tensor, value: Any) -> Tensor:
     return tensor
 
 
-def _draw(kind: str, tensor: Tensor, **kw: Any) -> jax.Array:
-    key = _random.state.split()
-    shape = tuple(tensor.shape)
-    if kind == "uniform":
-        return uniform_between(key, shape, kw["a"], kw["b"])
-    return flat_normal(key, shape, kw["std"], mean=kw["mean"])
+def _host(tensor: Tensor, generator: Any, who: str) -> CpuGenerator:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"nn.init: tensor must be a Tensor, got {type(tensor).__name__}")
+    return _random.host_for(generator, who)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.init.uniform_``."""
-    return _write(tensor, _draw("uniform", tensor, a=a, b=b))
+    host = _host(tensor, generator, "uniform_")
+    return _write(tensor, host.uniform(tuple(tensor.shape), tensor.dtype.np, a, b))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Any = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.init.normal_``."""
-    return _write(tensor, _draw("normal", tensor, mean=mean, std=std))
+    host = _host(tensor, generator, "normal_")
+    return _write(tensor, host.normal(tuple(tensor.shape), tensor.dtype.np, mean, std))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator: Any = None) -> Tensor:
-    """``N(mean, std**2)`` draws truncated to ``[a, b]`` (absolute bounds, as PyTorch's).
+    """``N(mean, std**2)`` draws truncated to ``[a, b]`` (absolute bounds, as PyTorch's),
+    by PyTorch's rejection sampling: where ``[a, b]`` holds more than 30% of the mass,
+    normal draws of the whole tensor again and again for the entries outside it; else
+    uniform proposals on ``[a, b]``, accepted below the density (each round a uniform
+    draw of the whole tensor for the proposals and one for the acceptance).
 
     PyTorch equivalent: ``torch.nn.init.trunc_normal_``.
     """
@@ -83,26 +92,60 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
     if std <= 0:
         raise ValueError(f"trunc_normal_: std must be positive, got {std}")
-    draw = jax.random.truncated_normal(_random.state.split(), (a - mean) / std,
-                                       (b - mean) / std, tuple(tensor.shape))
-    return _write(tensor, jnp.clip(mean + std * draw, a, b))
+    host = _host(tensor, generator, "trunc_normal_")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+    shape, kind = tuple(tensor.shape), tensor.dtype.np
+
+    def cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        low, high = kind.type(a), kind.type(b)
+        result = host.normal(shape, kind, mean, std)
+        outside = (result < low) | (result > high)
+        while outside.any():
+            result = np.where(outside, host.normal(shape, kind, mean, std), result)
+            outside = (result < low) | (result > high)
+        return _write(tensor, result)
+    log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+    def refused(candidates: np.ndarray) -> np.ndarray:
+        scaled = (candidates - kind.type(mean)) / kind.type(std)
+        log_density = scaled * scaled * kind.type(-0.5) - kind.type(log_peak)
+        return np.asarray(np.log(host.uniform(shape, kind)) > log_density)
+
+    result = host.uniform(shape, kind, a, b)
+    pending = refused(result)
+    while pending.any():
+        candidates = host.uniform(shape, kind, a, b)
+        result = np.where(pending, candidates, result)
+        pending = np.where(pending, refused(candidates), pending)
+    return _write(tensor, result)
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
-    """A (semi-)orthogonal matrix over the first dimension and the rest flattened
-    (``fnnet.nn.init.orthogonal``), times ``gain``.
+    """A (semi-)orthogonal matrix over the first dimension and the rest flattened: the Q
+    of PyTorch's normal draws (``[rows, cols]``) with R's diagonal made positive
+    (``fnnet.nn.init.orthonormalized``), times ``gain``.
 
     PyTorch equivalent: ``torch.nn.init.orthogonal_``.
     """
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    return _write(tensor, flat_orthogonal(_random.state.split(), tuple(tensor.shape), gain))
+    host = _host(tensor, generator, "orthogonal_")
+    rows = tensor.shape[0]
+    gaussian = host.normal((rows, tensor.numel() // rows), tensor.dtype.np)
+    return _write(tensor, orthonormalized(jnp.asarray(gaussian), gain).reshape(tensor.shape))
 
 
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
             generator: Any = None) -> Tensor:
     """``N(0, std**2)`` draws with ``ceil(sparsity * rows)`` entries of each column, at
-    random rows, set to zero (Martens' sparse initialisation), for a 2-D tensor.
+    random rows, set to zero (Martens' sparse initialisation), for a 2-D tensor: the
+    rows of each column are ``torch.randperm(rows)`` of the global generator, as PyTorch
+    draws them whatever ``generator`` is given.
 
     PyTorch equivalent: ``torch.nn.init.sparse_``.
     """
@@ -110,11 +153,10 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     zeros = math.ceil(sparsity * rows)
-    values = _draw("normal", tensor, mean=0.0, std=std)
-    # each column's rows in a random order: the first ``zeros`` of them are cleared
-    order = jnp.argsort(jax.random.uniform(_random.state.split(), (rows, cols)), axis=0)
-    cleared = jnp.zeros((rows, cols), bool).at[order[:zeros], jnp.arange(cols)].set(True)
-    return _write(tensor, jnp.where(cleared, 0.0, values))
+    values = _host(tensor, generator, "sparse_").normal((rows, cols), tensor.dtype.np, 0.0, std)
+    for col in range(cols):
+        values[_random.state.host.permutation(rows)[:zeros], col] = 0
+    return _write(tensor, values)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -163,35 +205,43 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.init.xavier_uniform_``."""
     fan_in, fan_out = _fans(tensor)
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    bound = math.sqrt(3.0) * (gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.init.xavier_normal_``."""
     fan_in, fan_out = _fans(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
-def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+def _kaiming_std(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str) -> float:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
-    fan_in, fan_out = _fans(tensor)
+    fan_in, fan_out = fans(shape)
     fan = fan_in if mode == "fan_in" else fan_out
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_bound(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str
+                          ) -> float:
+    """``kaiming_uniform_``'s bound for a weight of ``shape``, in PyTorch's arithmetic
+    (``sqrt(3) * gain / sqrt(fan)``: the float32 bounds are then PyTorch's)."""
+    return math.sqrt(3.0) * _kaiming_std(shape, a, mode, nonlinearity)
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.init.kaiming_uniform_``."""
-    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
-    return uniform_(tensor, -bound, bound)
+    bound = kaiming_uniform_bound(tuple(tensor.shape), a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.init.kaiming_normal_``."""
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+    std = _kaiming_std(tuple(tensor.shape), a, mode, nonlinearity)
+    return normal_(tensor, 0.0, std, generator)
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:

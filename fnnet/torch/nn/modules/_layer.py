@@ -13,6 +13,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import jax
+import jax.numpy as jnp
+
 import fnnet.nn as fnn
 from fnnet.nn.module import nested
 from fnnet.torch import _graph, _random
@@ -30,6 +33,18 @@ _Spec = tuple[fnn.Module, tuple[str, ...], tuple[str, ...], bool, int]
 SHARED_LIMIT = 10_000
 
 
+def _configuration(layer: fnn.Module) -> tuple[Any, ...]:
+    """``layer``'s type and attributes, each with its type: equal for layers built alike.
+
+    Raises:
+        TypeError: an attribute is unhashable, or ``layer`` has no ``__dict__``.
+    """
+    key = (type(layer), tuple((name, type(value), value)
+                              for name, value in sorted(vars(layer).items())))
+    hash(key)
+    return key
+
+
 def shared(layer: fnn.Module) -> fnn.Module:
     """The current recorder's layer for ``layer``'s configuration (its type and its
     attributes, each with its type), so that modules built alike (a model made again for
@@ -38,8 +53,7 @@ def shared(layer: fnn.Module) -> fnn.Module:
     that changing one module's layer (``dropout.p = 0.2``) changes no other; a layer with
     an unhashable attribute is its own."""
     try:
-        key = (type(layer), tuple((name, type(value), value)
-                                  for name, value in sorted(vars(layer).items())))
+        key = _configuration(layer)
         layers = current().layers
         found = layers.get(key)
     except TypeError:  # an unhashable attribute, or no __dict__
@@ -48,6 +62,27 @@ def shared(layer: fnn.Module) -> fnn.Module:
         if len(layers) > SHARED_LIMIT:
             layers.clear()
         found = layers[key] = copy.copy(layer)
+    return found
+
+
+#: the shapes of each configuration's ``init`` (see :func:`init_shapes`)
+_INIT_SHAPES: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def init_shapes(layer: fnn.Module) -> dict[str, Any]:
+    """The shapes and dtypes (``jax.ShapeDtypeStruct``) of ``layer.init``'s parameters,
+    traced once per configuration and drawing nothing."""
+    try:
+        key: tuple[Any, ...] | None = _configuration(layer)
+    except TypeError:
+        key = None
+    found = _INIT_SHAPES.get(key) if key is not None else None
+    if found is None:
+        found = jax.eval_shape(layer.init, _random.state.key)[0]
+        if key is not None:
+            if len(_INIT_SHAPES) > SHARED_LIMIT:
+                _INIT_SHAPES.clear()
+            _INIT_SHAPES[key] = found
     return found
 
 
@@ -87,13 +122,15 @@ class Wrapped(Module):
     # which its version counter counts (BatchNorm's num_batches_tracked.add_(1))
     _counted: tuple[str, ...] = ()
     _random = False  # draws random numbers in training mode
+    # every parameter is one PyTorch draws, and there is no state (see _initial_values)
+    _draws_all = False
     _fn: fnn.Module  # the fnnet layer computing this module
     _specs: dict[tuple[bool, int], _Spec]  # by (train, draw)
 
     def _wrap(self, fn: fnn.Module) -> None:
         object.__setattr__(self, "_fn", fn)
         if self._params or self._state:
-            params, state = fn.init(_random.state.split())
+            params, state = self._initial_values()
             for name in self._params:
                 self.register_parameter(
                     name, Parameter._from_array(params[name]) if name in params else None)
@@ -102,6 +139,26 @@ class Wrapped(Module):
                     name, buffer_from_array(state[name]) if name in state else None)
             filled_in_place(self)
         object.__setattr__(self, "_specs", {})
+
+    def _drawn_parameters(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters that PyTorch's ``reset_parameters`` draws, drawn as it draws them
+        (from the global generator, in its order), given ``fn.init``'s ``params`` (or
+        their shapes); the default draws none and keeps ``fn.init``'s values."""
+        del params
+        return {}
+
+    def _initial_values(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The parameters and state a new module starts from: PyTorch's draws
+        (:meth:`_drawn_parameters`) and, for the rest, the fnnet layer's ``init``; a
+        module all of whose parameters PyTorch draws, with no state, takes only the
+        shapes of ``init`` (its own draws would be thrown away)."""
+        if self._draws_all:
+            drawn = self._drawn_parameters(init_shapes(self._fn))
+            return {name: jnp.asarray(value) for name, value in drawn.items()}, {}
+        params, state = self._fn.init(_random.state.split())
+        params.update((name, jnp.asarray(value))
+                      for name, value in self._drawn_parameters(params).items())
+        return params, state
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         """Raises PyTorch's error for an input this layer cannot take (called with the

@@ -10,7 +10,7 @@ import fnnet.nn as fnn
 from fnnet.torch._mixed_dtypes import check_conv, check_conv_transpose
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn.modules._layer import Wrapped
-from fnnet.torch.nn.modules._reset import Resettable
+from fnnet.torch.nn.modules._reset import FanInResettable
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor
 
@@ -62,7 +62,7 @@ class _ConvTransposeNd(_ConvNd):
     """The transposed convolutions. PyTorch: ``torch.nn.modules.conv._ConvTransposeNd``."""
 
 
-class Conv2d(Resettable, Wrapped, _ConvNd):
+class Conv2d(FanInResettable, Wrapped, _ConvNd):
     """2-D convolution over ``[N, C, H, W]``. PyTorch equivalent: ``torch.nn.Conv2d``."""
 
     _params = ("weight", "bias")
@@ -90,7 +90,7 @@ class Conv2d(Resettable, Wrapped, _ConvNd):
         _check_conv_input(self, input, 2, *rest)
 
 
-class ConvTranspose2d(Resettable, Wrapped, _ConvTransposeNd):
+class ConvTranspose2d(FanInResettable, Wrapped, _ConvTransposeNd):
     """Transposed 2-D convolution (learned upsampling), weight ``[in, out / groups, kH,
     kW]``. PyTorch equivalent: ``torch.nn.ConvTranspose2d``."""
 
@@ -143,7 +143,7 @@ class ConvTranspose2d(Resettable, Wrapped, _ConvTransposeNd):
         check_conv_transpose(input, *rest)
 
 
-class Conv1d(Resettable, Wrapped, _ConvNd):
+class Conv1d(FanInResettable, Wrapped, _ConvNd):
     """1-D convolution over ``[N, C, L]``. PyTorch equivalent: ``torch.nn.Conv1d``."""
 
     _params = ("weight", "bias")

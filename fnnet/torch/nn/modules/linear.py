@@ -8,11 +8,11 @@ from typing import Any
 import fnnet.nn as fnn
 from fnnet.torch._mixed_dtypes import check_linear
 from fnnet.torch.nn.modules._layer import Wrapped
-from fnnet.torch.nn.modules._reset import Resettable
+from fnnet.torch.nn.modules._reset import FanInResettable
 from fnnet.torch.tensor import Tensor
 
 
-class Linear(Resettable, Wrapped):
+class Linear(FanInResettable, Wrapped):
     """``y = x W^T + b``. PyTorch equivalent: ``torch.nn.Linear``."""
 
     _params = ("weight", "bias")

@@ -21,7 +21,7 @@ from fnnet.torch import _graph, _random
 from fnnet.torch._mixed_dtypes import check_rnn
 from fnnet.torch.nn._packed import PackedSequence, packed_positions
 from fnnet.torch.nn.modules._layer import Wrapped, shared
-from fnnet.torch.nn.modules._reset import Resettable
+from fnnet.torch.nn.modules._reset import UniformResettable
 from fnnet.torch.tensor import Tensor, _op_multi
 
 
@@ -70,7 +70,7 @@ def apply_packed(*args: Any) -> tuple[Any, ...]:
     return (y, *(jnp.concatenate(parts, axis=1) for parts in zip(*finals, strict=True)))
 
 
-class RNNBase(Resettable, Wrapped):
+class RNNBase(UniformResettable, Wrapped):
     """The shared shell of RNN, LSTM and GRU."""
 
     _fnnet: Any = None

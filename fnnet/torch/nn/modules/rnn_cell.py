@@ -20,6 +20,7 @@ from fnnet.nn.functional.sequence import recurrent
 from fnnet.torch import _random
 from fnnet.torch._mixed_dtypes import check_linear
 from fnnet.torch.nn.modules._layer import filled_in_place
+from fnnet.torch.nn.modules._reset import recurrent_parameters
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor, _op_multi
@@ -58,6 +59,8 @@ class RNNCellBase(Module):
         # the layer of one step draws the same initialisation as nn.RNN/LSTM/GRU
         layer = self._layer(input_size, hidden_size, bias=bool(bias), **layer_kwargs)
         params, _ = layer.init(_random.state.split())
+        drawn = recurrent_parameters(params, tuple(k + "_l0" for k in _NAMES), hidden_size)
+        params.update((name, jnp.asarray(value)) for name, value in drawn.items())
         for kind in _NAMES:
             value = params.get(kind + "_l0")
             self.register_parameter(kind, None if value is None else

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 import fnnet.nn as fnn
-from fnnet.torch import _functions
+from fnnet.torch import _functions, _random
 from fnnet.torch._sparse_gradients import mark as mark_sparse_gradient
 from fnnet.torch.nn._embedding import check_indices, renorm_rows_
 from fnnet.torch.nn._embedding_bag import check_options, embedding_bag
@@ -29,6 +29,7 @@ class Embedding(Resettable, Wrapped):
     """
 
     _params = ("weight",)
+    _draws_all = True
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: Any = None,
                  max_norm: Any = None, norm_type: float = 2.0,
@@ -52,6 +53,15 @@ class Embedding(Resettable, Wrapped):
         self._factory_kwargs(device, dtype)
         if _freeze:
             self.weight.requires_grad_(False)
+
+    def _drawn_parameters(self, params: dict[str, Any]) -> dict[str, Any]:
+        """PyTorch's ``reset_parameters``: ``normal_(weight)``, then the padding row
+        zeroed."""
+        weight = params["weight"]
+        drawn = _random.state.host.normal(weight.shape, weight.dtype)
+        if self._fn.padding_idx is not None:
+            drawn[self._fn.padding_idx] = 0
+        return {"weight": drawn}
 
     def forward(self, input: Tensor) -> Tensor:
         check_indices(input, self.num_embeddings)

@@ -138,14 +138,15 @@ class MultiheadAttention(Module):
         self.dropout = dropout
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
-        self.in_proj_weight = Parameter(init.xavier_uniform_(
-            _functions.zeros(3 * embed_dim, embed_dim)))
+        self.in_proj_weight = Parameter(_functions.zeros(3 * embed_dim, embed_dim))
         if bias:
             self.in_proj_bias = Parameter(_functions.zeros(3 * embed_dim))
         else:
             self.register_parameter("in_proj_bias", None)
-        filled_in_place(self)
+        # PyTorch's order of draws: out_proj's own initialisation, then in_proj's
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias)
+        init.xavier_uniform_(self.in_proj_weight)
+        filled_in_place(self)
         if bias:
             init.constant_(self.out_proj.bias, 0.0)
         self.bias_k = self.bias_v = None

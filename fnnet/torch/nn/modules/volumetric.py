@@ -9,7 +9,7 @@ from typing import Any
 import fnnet.nn as fnn
 from fnnet.torch._mixed_dtypes import check_conv, check_conv_transpose
 from fnnet.torch.nn.modules._layer import Wrapped
-from fnnet.torch.nn.modules._reset import Resettable
+from fnnet.torch.nn.modules._reset import FanInResettable
 from fnnet.torch.nn.modules.batchnorm import _BatchNorm
 from fnnet.torch.nn.modules.conv import _ConvNd, _ConvTransposeNd
 from fnnet.torch.nn.modules.instancenorm import _InstanceNorm
@@ -25,7 +25,7 @@ _CONV_SETTINGS = ("in_channels", "out_channels", "kernel_size", "stride", "paddi
                   "dilation", "groups", "padding_mode")
 
 
-class Conv3d(Resettable, Wrapped, _ConvNd):
+class Conv3d(FanInResettable, Wrapped, _ConvNd):
     """3-D convolution over ``[N, C, D, H, W]``. PyTorch equivalent: ``torch.nn.Conv3d``."""
 
     _params = ("weight", "bias")
@@ -55,7 +55,7 @@ class Conv3d(Resettable, Wrapped, _ConvNd):
                                f"instead")
 
 
-class _ConvTranspose(Resettable, Wrapped, _ConvTransposeNd):
+class _ConvTranspose(FanInResettable, Wrapped, _ConvTransposeNd):
     _params = ("weight", "bias")
     _fnnet: Any = None
 

@@ -14,12 +14,10 @@ fancy-indexing call per batch, and its batches are copied to the device two ahea
 the one in use, so the copy overlaps the steps (as ``pin_memory`` and ``non_blocking``
 copies do in PyTorch). Other datasets' batches are read when the loop asks for them
 (their ``__getitem__`` may draw random numbers, whose order must not change) and reach
-the device as inputs of the compiled step. Shuffling draws a
-permutation from ``generator``, PyTorch's own permutation (see
-:func:`fnnet.torch._random.randperm`: ``DataLoader(shuffle=True,
-generator=torch.Generator().manual_seed(0))`` gives PyTorch's batches, epoch after
-epoch), or, without one, from the global PRNG seeded by ``torch.manual_seed``, whose
-order differs from PyTorch's (PyTorch's global generator also drew the initial weights).
+the device as inputs of the compiled step. Shuffling draws PyTorch's own permutation,
+from ``generator`` or, without one, from a generator seeded by a draw of the global one
+(see :mod:`fnnet.torch._cpu_generator`): after ``torch.manual_seed(s)``, the model's
+initial weights and the epochs' batches are PyTorch's.
 """
 
 from __future__ import annotations
@@ -345,12 +343,12 @@ class DataLoader:
                           "then device pinned memory won't be used.", stacklevel=2)
         fresh = not (self.persistent_workers and getattr(self, "_started", False))
         base_seed = None
-        if self.generator is not None and fresh:
-            # PyTorch's iterator draws its workers' base seed from the generator (a
-            # 64-bit number, once for persistent workers): the shuffles that follow
-            # start where PyTorch's do, and the workers' seeds are PyTorch's
-            high, low = self.generator.mt19937().randint(0, 2**32, size=2, dtype=np.uint32)
-            base_seed = (int(high) << 32 | int(low)) % 2**63
+        if fresh:
+            # PyTorch's iterator draws its workers' base seed from the loader's generator
+            # or the global one (a 64-bit number, once for persistent workers): the
+            # shuffles that follow start where PyTorch's do, and the workers' seeds are
+            # PyTorch's
+            base_seed = _random.seed_draw(self.generator)
         if self.num_workers and fresh and not isinstance(self.dataset, IterableDataset):
             # kept for the next epoch's iterator too where the workers persist
             self._workers = start_workers(self.dataset, self.num_workers,

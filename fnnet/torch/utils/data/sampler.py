@@ -1,10 +1,9 @@
 """``torch.utils.data`` samplers: iterables of dataset indices for ``DataLoader(sampler=)``.
 
-Random samplers draw from their ``generator`` (a :class:`fnnet.torch.Generator`) or, without
-one, from the global PRNG seeded by ``torch.manual_seed``. The indices of
-``RandomSampler`` and ``SubsetRandomSampler`` given a generator are PyTorch's (see
-:func:`fnnet.torch._random.randperm` and :func:`~fnnet.torch._random.indices_below`);
-``WeightedRandomSampler``'s differ from PyTorch's.
+Random samplers draw PyTorch's numbers, in PyTorch's order, from their ``generator`` (a
+:class:`fnnet.torch.Generator`) or, without one, from the global generator seeded by
+``torch.manual_seed`` (``RandomSampler`` from a generator seeded by a draw of the global
+one, as PyTorch's): a shuffled epoch is PyTorch's (see :mod:`fnnet.torch._cpu_generator`).
 """
 
 from __future__ import annotations
@@ -71,16 +70,19 @@ class RandomSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
+        generator = self.generator
+        if generator is None:  # PyTorch's: a generator seeded by the global one, each epoch
+            generator = Generator().manual_seed(_random.seed_draw(None))
         if self.replacement:  # PyTorch's draws: 32 at a time, then the remainder
             for _ in range(self.num_samples // 32):
-                yield from _random.indices_below(n, 32, self.generator).tolist()
-            yield from _random.indices_below(n, self.num_samples % 32, self.generator).tolist()
+                yield from _random.indices_below(n, 32, generator).tolist()
+            yield from _random.indices_below(n, self.num_samples % 32, generator).tolist()
             return
         # PyTorch's draws: whole permutations, then one more for the remainder (drawn
         # when the last index is read, also when the remainder is 0)
         for _ in range(self.num_samples // n):
-            yield from _random.randperm(n, self.generator).tolist()
-        yield from _random.randperm(n, self.generator)[:self.num_samples % n].tolist()
+            yield from _random.randperm(n, generator).tolist()
+        yield from _random.randperm(n, generator)[:self.num_samples % n].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
