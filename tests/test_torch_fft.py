@@ -190,6 +190,35 @@ def test_complex_dtypes_and_printing_match_pytorch():
         assert names[1] == names[0]
 
 
+def test_complex_parts_are_views_as_in_pytorch():
+    # an in-place write into z.real, z.imag or view_as_real(z) changes z (through autograd
+    # too), a write into view_as_complex(x) changes x, and the views' strides are PyTorch's
+    def writes(T):
+        made = []
+        for write in (lambda z: z.real.mul_(2), lambda z: z.imag[0].fill_(7),
+                      lambda z: T.view_as_real(z)[..., 1].zero_(),
+                      lambda z: T.view_as_real(z).mul_(T.tensor([1.0, -1.0]))):
+            z = T.tensor(SPECTRUM[:2, :3] * 1)
+            write(z)
+            made.append(z.numpy())
+        x = T.tensor(SIGNAL[:2].reshape(2, 3, 2))
+        T.view_as_complex(x).mul_(1j)
+        leaf = T.tensor(SPECTRUM[:2, :3], requires_grad=True)
+        y = leaf * (1 + 1j)
+        y.real.mul_(2)
+        (y.abs() ** 2).sum().backward()
+        z = T.tensor(SPECTRUM[:2, :3])
+        strides = [z.real.stride(), z.imag.storage_offset(), T.view_as_real(z).stride(),
+                   z[:, 1:].imag.storage_offset(), z.t().real.stride(),
+                   T.view_as_complex(x).stride()]
+        return [*made, x.numpy(), leaf.grad.numpy()], strides
+
+    (values_t, strides_t), (values_f, strides_f) = writes(torch), writes(ft)
+    assert strides_f == strides_t
+    for got, expected in zip(values_f, values_t, strict=True):
+        _close(got, expected)
+
+
 COMPLEX_ERRORS = {
     "view_as_real of real": lambda T: T.view_as_real(T.ones(2)),
     "view_as_complex last dim": lambda T: T.view_as_complex(T.ones(2, 3)),
@@ -201,6 +230,8 @@ COMPLEX_ERRORS = {
     "backward of complex": lambda T: T.fft.fft(T.ones(2, requires_grad=True)).sum().backward(),
     "requires_grad of ints": lambda T: T.ones(2, dtype=T.long).requires_grad_(),
     "matmul of float and complex": lambda T: T.ones(2, 3) @ T.ones(3, 2, dtype=T.complex64),
+    "write into a leaf's real part": lambda T: T.ones(2, dtype=T.cfloat,
+                                                      requires_grad=True).real.mul_(2),
     "autograd.grad of complex": lambda T: T.autograd.grad(
         T.fft.fft(T.ones(3, requires_grad=True)).sum(), T.ones(3, requires_grad=True) * 1),
 }

@@ -3,10 +3,11 @@
 ``torch.complex``/``torch.polar``; each is a recorded op, so a loss through the parts of
 a spectrum backpropagates.
 
-PyTorch's ``real``, ``imag`` and ``view_as_*`` are views sharing memory with the complex
-tensor; these are copies (writing into ``x.real`` leaves ``x`` unchanged), and ``conj``
-conjugates at once (``is_conj()`` stays False). For a real tensor ``real`` and ``conj``
-are the tensor itself and ``angle`` is 0 or pi, as PyTorch's are.
+``real``, ``imag``, ``view_as_real`` and ``view_as_complex`` are views, as PyTorch's: an
+in-place write into ``z.real`` or ``view_as_real(z)`` changes ``z`` (see ``_views``), and
+their strides are PyTorch's. ``conj`` conjugates at once (``is_conj()`` stays False). For
+a real tensor ``real`` and ``conj`` are the tensor itself and ``angle`` is 0 or pi, as
+PyTorch's are.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from fnnet.torch import _dtypes
+from fnnet.torch import _dtypes, _views
 from fnnet.torch.tensor import Tensor, _op
 
 _REAL_PARTS = ("float16", "float32", "float64")
@@ -43,8 +44,10 @@ def _conjugate(x: Any) -> Any:
 
 
 def real(self: Tensor) -> Tensor:
-    """The real part (the tensor itself when it is real). PyTorch: ``torch.real``."""
-    return _op(_real_part, (), self, who="real") if _complex(self) else self
+    """The real part, a view (the tensor itself when it is real). PyTorch: ``torch.real``."""
+    if not _complex(self):
+        return self
+    return _views.link(_op(_real_part, (), self, who="real"), self, ("part", "real"))
 
 
 def imag(self: Tensor) -> Tensor:
@@ -55,7 +58,7 @@ def imag(self: Tensor) -> Tensor:
     """
     if not _complex(self):
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return _op(_imag_part, (), self, who="imag")
+    return _views.link(_op(_imag_part, (), self, who="imag"), self, ("part", "imag"))
 
 
 def conj(self: Tensor) -> Tensor:
@@ -100,7 +103,7 @@ def view_as_real(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
     _tensor_argument("view_as_real", "input", input)
     if not _complex(input):
         raise RuntimeError("view_as_real is only supported for complex tensors")
-    return _op(_as_real, (), input, who="view_as_real")
+    return _views.link(_op(_as_real, (), input, who="view_as_real"), input, ("as_real",))
 
 
 def _as_complex(x: Any) -> Any:
@@ -124,7 +127,25 @@ def view_as_complex(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
     if input.dtype.name == "float16":
         raise NotImplementedError("fnnet.torch has no complex32 (chalf) dtype: "
                                   "view_as_complex takes float32 or float64 parts")
-    return _op(_as_complex, (), input, who="view_as_complex")
+    return _views.link(_op(_as_complex, (), input, who="view_as_complex"), input,
+                       ("as_complex",))
+
+
+def take(tensor: Tensor, step: tuple[Any, ...]) -> Tensor:
+    """``tensor``'s view after a complex-to-real step (see ``_views``)."""
+    if step[0] == "part":
+        return real(tensor) if step[1] == "real" else imag(tensor)
+    return view_as_real(tensor) if step[0] == "as_real" else view_as_complex(tensor)
+
+
+def put(tensor: Tensor, step: tuple[Any, ...], value: Tensor) -> Tensor:
+    """``tensor`` with its view after a complex-to-real step replaced by ``value``."""
+    if step[0] == "part":
+        parts = (value, imag(tensor)) if step[1] == "real" else (real(tensor), value)
+        return _op(_from_parts, (), *parts, who="complex")
+    if step[0] == "as_real":
+        return _op(_as_complex, (), value, who="view_as_complex")
+    return _op(_as_real, (), value, who="view_as_real")
 
 
 def _parts_check(a: Tensor, b: Tensor) -> None:

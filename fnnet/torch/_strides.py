@@ -130,6 +130,12 @@ def _walk(tensor: Tensor) -> tuple[tuple[int, ...], int, int]:
             length = max(0, min(now[d1] - max(-diag, 0), now[d2] - max(diag, 0)))
             now = (*(now[d] for d in kept), length)
             layout = (*(layout[d] for d in kept), layout[d1] + layout[d2])
+        elif step[0] in ("part", "as_real"):  # complex memory read as pairs of reals
+            offset = 2 * offset + (step[0] == "part" and step[1] == "imag")
+            layout = tuple(2 * s for s in layout) + ((1,) if step[0] == "as_real" else ())
+            now = (*now, 2) if step[0] == "as_real" else now
+        elif step[0] == "as_complex":  # pairs of reals read as complex numbers
+            now, layout, offset = now[:-1], tuple(s // 2 for s in layout[:-1]), offset // 2
         else:  # ("reshape", view shape, tensor shape)
             viewed = _view(now, layout, tuple(step[1]))
             now = tuple(step[1])

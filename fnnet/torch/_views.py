@@ -30,10 +30,13 @@ if TYPE_CHECKING:
     from fnnet.torch.tensor import Tensor
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
+_COMPLEX_STEPS = ("part", "as_real", "as_complex")
 
 
 #: one step from a tensor to its view: ``("index", index)``, ``("reshape", view shape,
-#: tensor shape)``, ``("permute", dims)`` or ``("diagonal", offset, dim1, dim2)``
+#: tensor shape)``, ``("permute", dims)``, ``("diagonal", offset, dim1, dim2)``, or
+#: between complex and real: ``("part", "real" | "imag")``, ``("as_real",)``,
+#: ``("as_complex",)``
 Step = tuple[Any, ...]
 
 
@@ -104,6 +107,10 @@ def _take(tensor: Tensor, step: Step) -> Tensor:
     if step[0] == "diagonal":
         diagonal: Tensor = tensor.diagonal(*step[1:])
         return diagonal
+    if step[0] in _COMPLEX_STEPS:
+        from fnnet.torch import _complex
+
+        return _complex.take(tensor, step)
     return tensor.permute(*step[1])
 
 
@@ -119,6 +126,10 @@ def _put(tensor: Tensor, step: Step, value: Tensor) -> Tensor:
         from fnnet.torch._slices import diagonal_scatter
 
         return diagonal_scatter(tensor, value, *step[1:])
+    if step[0] in _COMPLEX_STEPS:
+        from fnnet.torch import _complex
+
+        return _complex.put(tensor, step, value)
     dims = step[1]
     return value.permute(*sorted(range(len(dims)), key=lambda i: dims[i]))
 
