@@ -293,7 +293,7 @@ def test_scheduler_state_dict_has_pytorchs_keys_and_step_count(torch, name):
 @pytest.mark.parametrize("statement", [
     "from fnnet.torch.nn import FractionalMaxPool2d",
     "from fnnet.torch.nn import Linear, AdaptiveLogSoftmaxWithLoss",
-    "from fnnet.torch.nn.utils import fuse_conv_bn_eval",
+    "from fnnet.torch.nn.utils import convert_conv2d_weight_memory_format",
     "from fnnet.torch.utils.data import IterDataPipe"])
 def test_importing_an_unsupported_name_says_what_to_use(statement):
     # Python turns an AttributeError there into a bare "cannot import name"
@@ -315,6 +315,47 @@ def test_vector_to_parameters_inverts_parameters_to_vector(torch):
     for (name, ours), (_, theirs) in zip(models[0].state_dict().items(),
                                          models[1].state_dict().items(), strict=True):
         np.testing.assert_array_equal(_np(ours), _np(theirs), err_msg=name)
+
+
+def _fused(T, kind):
+    """A layer and an eval-mode BatchNorm of set statistics, folded by
+    ``nn.utils.fusion``: the fused layer's output, parameters and flags."""
+    layer = {"conv": lambda: T.nn.Conv2d(2, 3, 3, bias=False),
+             "transposed": lambda: T.nn.ConvTranspose2d(2, 3, 2),
+             "linear": lambda: T.nn.Linear(4, 3)}[kind]()
+    bn = T.nn.BatchNorm1d(3) if kind == "linear" else T.nn.BatchNorm2d(3)
+    with T.no_grad():
+        for i, p in enumerate([*layer.parameters(), bn.weight, bn.bias, bn.running_mean]):
+            p.copy_(T.tensor(np.random.default_rng(i).uniform(-1, 1, tuple(p.shape))
+                             .astype(np.float32)))
+        bn.running_var.copy_(T.tensor([0.5, 2.0, 1.5]))
+    layer.eval()
+    bn.eval()
+    x = T.tensor(np.random.default_rng(9).standard_normal(
+        (2, 4) if kind == "linear" else (1, 2, 5, 5)).astype(np.float32))
+    if kind == "linear":
+        fused = T.nn.utils.fusion.fuse_linear_bn_eval(layer, bn)
+    else:
+        fused = T.nn.utils.fuse_conv_bn_eval(layer, bn, transpose=kind == "transposed")
+    with T.no_grad():
+        out, expected = fused(x), bn(layer(x))
+    return (_np(out), _np(expected), _np(fused.weight), _np(fused.bias),
+            fused.weight.requires_grad, fused.bias.requires_grad, layer.bias is None)
+
+
+@pytest.mark.parametrize("kind", ["conv", "transposed", "linear"])
+def test_fuse_batchnorm_into_the_layer_before_as_pytorch(torch, kind):
+    mine, theirs = _fused(ft, kind), _fused(torch, kind)
+    for a, b in zip(mine[:4], theirs[:4], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(mine[0], mine[1], rtol=1e-5, atol=1e-5)
+    assert mine[4:] == theirs[4:]
+    for T in (ft, torch):
+        with pytest.raises(AssertionError, match="^Fusion only for eval!$"):
+            T.nn.utils.fuse_conv_bn_eval(T.nn.Conv2d(1, 2, 1), T.nn.BatchNorm2d(2))
+        linear, bn = T.nn.Linear(2, 3).eval(), T.nn.BatchNorm1d(2).eval()
+        with pytest.raises(AssertionError, match="linear.out_features=3 and bn.num_features=2"):
+            T.nn.utils.fuse_linear_bn_eval(linear, bn)
 
 
 SEQS = [np.random.default_rng(i).standard_normal((n, 3)).astype(np.float32)

@@ -1,6 +1,6 @@
 """``torch.nn.utils``: gradient clipping (recorded as one op on the gradients), the
-parameters as one vector, ``rnn``'s packed sequences, weight norm, ``parametrize`` and
-``prune``."""
+parameters as one vector, ``rnn``'s packed sequences, weight norm, ``parametrize``,
+``prune`` and ``fusion``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from fnnet.optim import clip as _clip
 from fnnet.optim.clip import clip_grads_with_norm, total_norm
 from fnnet.torch import _graph
+from fnnet.torch.nn.utils import fusion as fusion
 from fnnet.torch.nn.utils import parametrizations as parametrizations
 from fnnet.torch.nn.utils import parametrize as parametrize
 from fnnet.torch.nn.utils import prune as prune
@@ -26,6 +27,10 @@ from fnnet.torch.nn.utils._spectral_norm_hook import (
 from fnnet.torch.nn.utils._spectral_norm_hook import spectral_norm as spectral_norm
 from fnnet.torch.nn.utils._weight_norm_hook import remove_weight_norm as remove_weight_norm
 from fnnet.torch.nn.utils._weight_norm_hook import weight_norm as weight_norm
+from fnnet.torch.nn.utils.fusion import fuse_conv_bn_eval as fuse_conv_bn_eval
+from fnnet.torch.nn.utils.fusion import fuse_conv_bn_weights as fuse_conv_bn_weights
+from fnnet.torch.nn.utils.fusion import fuse_linear_bn_eval as fuse_linear_bn_eval
+from fnnet.torch.nn.utils.fusion import fuse_linear_bn_weights as fuse_linear_bn_weights
 from fnnet.torch.tensor import Tensor, _op, _op_multi, _wrap_value
 
 
