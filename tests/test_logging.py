@@ -234,3 +234,79 @@ def test_every_n_steps_thins_the_step_scalars(digits, tmp_path):
     assert [s for s, _ in saved["scalars"]["step/loss"]] == [10, 20, 30, 40]
     assert [s for s, _ in saved["scalars"]["epoch/loss"]] == [STEPS_PER_EPOCH]
     assert jnp.isfinite(saved["history"]["loss"][0])
+
+
+def _reported(writer, first, last, epoch_every=None):
+    """Steps ``first..last`` told to ``writer``, a checkpoint after each."""
+    for step in range(first, last + 1):
+        writer.on_step(step, {"loss": 1.0 / step})
+        if epoch_every and step % epoch_every == 0:
+            writer.on_epoch(step // epoch_every - 1, step, {"loss": 2.0 / step}, None)
+        writer.on_checkpoint(step)
+
+
+def _begun(path, first_step=0, first_epoch=0):
+    writer = HistoryWriter(path)
+    writer.on_begin(RunInfo(None, None, 9, first_epoch, first_step, None, 1))
+    return writer
+
+
+def test_a_checkpoint_appends_only_the_new_values(tmp_path):
+    # a checkpoint every step: each appends one line of that step's values, and the
+    # snapshot is written only when the run begins (and SAVE_EVERY_SECONDS after)
+    from fnnet.train.history_file import read_history
+
+    path = tmp_path / "h.json"
+    writer = _begun(path)
+    _reported(writer, 1, 12, epoch_every=4)
+    lines = (tmp_path / "h.json.journal").read_text().splitlines()
+    payloads = [json.loads(line.split(" ", 1)[1]) for line in lines[1:]]
+    assert [p["scalars"]["step/loss"] for p in payloads] == [[[s, 1.0 / s]] for s in
+                                                             range(1, 13)]
+    assert json.loads(path.read_text())["scalars"] == {}
+    record = read_history(path)
+    assert [s for s, _ in record["scalars"]["step/loss"]] == list(range(1, 13))
+    assert record["history"]["loss"] == [0.5, 0.25, 2.0 / 12]
+    writer.on_end(record["history"], {"step": 1.5})  # one snapshot holds it all
+    assert not (tmp_path / "h.json.journal").exists()
+    assert json.loads(path.read_text())["scalars"] == record["scalars"]
+
+
+def _damaged(path, line, cut):
+    """Line ``line`` of ``path``'s journal changed: cut short, or a digit changed."""
+    journal = path.with_name(path.name + ".journal")
+    lines = journal.read_text().splitlines(keepends=True)
+    line %= len(lines)
+    lines[line] = lines[line][:len(lines[line]) // 2] if cut else \
+        lines[line].replace("0.", "9.", 1)
+    journal.write_text("".join(lines[:line + 1] if cut else lines))
+
+
+@pytest.mark.parametrize(("line", "cut", "resume_at", "kept"), [
+    (-1, True, 11, 11),    # killed while appending step 12's line: the checkpoint was 11
+    (-1, False, 11, 11),   # the last line's bytes damaged past the checkpoint
+    (4, False, 12, 12),    # a line the snapshot holds already
+    (-1, True, 12, None),  # a line the resumed step needs, cut short
+    (11, False, 12, None),  # a line after the snapshot changed
+])
+def test_a_damaged_journal_is_found_when_read(tmp_path, line, cut, resume_at, kept):
+    from fnnet.train.history_file import HistoryDamagedError, read_history
+
+    path = tmp_path / "h.json"
+    writer = _begun(path)
+    _reported(writer, 1, 9)
+    writer.save()  # a snapshot mid-run: the lines after it add to it
+    _reported(writer, 10, 12)
+    writer._journal.close()
+    _damaged(path, line, cut)
+    if kept is None:
+        with pytest.raises(HistoryDamagedError, match=r"h\.json\.journal': line \d+ is "
+                           r"damaged or out of order \(the record before it reaches step "
+                           rf"\d+; the run resumes from step {resume_at}\)"):
+            read_history(path, resume_at)
+        with pytest.warns(RuntimeWarning, match="could not be read to resume it .*line"):
+            resumed = _begun(path, first_step=resume_at)
+        assert resumed.scalars == {}
+    else:
+        resumed = _begun(path, first_step=resume_at)
+        assert resumed.scalars["step/loss"][0] == list(range(1, kept + 1))

@@ -35,13 +35,15 @@ from typing import Any
 import jax
 import numpy as np
 
+from fnnet.train.history_file import HistoryDamagedError, Journal, read_history
+
 #: step metrics measured over the interval between two fetches, not per step: they come
 #: with the last step of each interval
 INTERVAL_METRICS = ("ms_per_step", "examples_per_second")
 #: bins of the per-epoch parameter histograms
 HISTOGRAM_BINS = 64
-#: least seconds between two writes of history.json before the run's end (each write
-#: serialises every value so far)
+#: least seconds between two whole writes of history.json before the run's end (each
+#: serialises every value so far; a checkpoint appends only the new ones to its journal)
 SAVE_EVERY_SECONDS = 30.0
 
 
@@ -270,16 +272,21 @@ class TensorBoardWriter(ScalarWriter):
 class HistoryWriter(ScalarWriter):
     """Keeps every scalar a :class:`TensorBoardWriter` would write and saves them as JSON.
 
-    A resumed run (``first_step > 0``) keeps what the file holds up to its first step
+    A resumed run (``first_step > 0``) keeps what the record holds up to its first step
     and replaces the rest, as TensorBoard drops what an interrupted run logged past the
     checkpoint it was resumed from: the file ends as an uninterrupted run's. The file
-    (rewritten atomically at the end, and after an epoch when the last write is
-    :data:`SAVE_EVERY_SECONDS` old) holds::
+    (rewritten atomically when the run begins and ends, and after an epoch when the last
+    write is :data:`SAVE_EVERY_SECONDS` old) holds::
 
         {"scalars": {"step/loss": [[1, 2.31], [2, 2.27], ...],
                      "epoch/eval_accuracy": [[44, 0.91], ...], ...},
          "history": {"loss": [...], "eval_accuracy": [...], ...},   # fit's history
          "phase_seconds": {"compile": 0.6, "step": 1.9, ...}}        # at the end
+
+    Before each checkpoint only the values new since the last write are appended, to
+    ``<path>.journal`` (see :mod:`fnnet.train.history_file`), so that logging stays as
+    fast at the run's end as at its start; :func:`fnnet.train.history_file.read_history`
+    reads a killed run's file and journal as one record.
 
     Args:
         path: the JSON file (its folder is created if needed).
@@ -295,30 +302,35 @@ class HistoryWriter(ScalarWriter):
         self.history: dict[str, list[float]] = {}
         self.phases: dict[str, float] = {}
         self.saved = 0.0
+        self.reported = 0  # the last step reported
+        self._journal = Journal(self.path)
 
     def on_begin(self, run: RunInfo) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.scalars, self.history, self.phases = {}, {}, {}
+        self.reported = run.first_step
         if run.first_step and self.path.is_file():
             self._keep_until(run.first_step, run.first_epoch)
-        self.save()  # a file it cannot write fails now, not at its first save after training
+        # a file it cannot write fails now, not at its first save after training
+        self._journal.start(self.scalars, self.history, self.reported)
+        self.saved = time.monotonic()
 
     def _keep_until(self, step: int, epochs: int) -> None:
-        """Reads the file back, keeping the scalars up to ``step`` and the history of the
-        first ``epochs`` epochs (a file that cannot be read is replaced, with a warning)."""
+        """Reads the record back, keeping the scalars up to ``step`` and the history of
+        the first ``epochs`` epochs (a record that cannot be read is replaced, with a
+        warning naming what is wrong)."""
         try:
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
-            for tag, pairs in saved["scalars"].items():
-                kept = [(int(s), float(v)) for s, v in pairs if s <= step]
-                if kept:
-                    steps, values = zip(*kept, strict=True)
-                    self.scalars[tag] = (list(steps), list(values))
-            self.history = {name: [float(v) for v in values[:epochs]]
-                            for name, values in saved["history"].items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            self.scalars, self.history = {}, {}
+            saved = read_history(self.path, step)
+        except (OSError, HistoryDamagedError) as error:
             warnings.warn(f"{str(self.path)!r} could not be read to resume it ({error}); "
                           "it will hold this run's scalars only", RuntimeWarning, stacklevel=3)
+            return
+        for tag, pairs in saved["scalars"].items():
+            kept = [(s, v) for s, v in pairs if s <= step]
+            if kept:
+                steps, values = zip(*kept, strict=True)
+                self.scalars[tag] = (list(steps), list(values))
+        self.history = {name: values[:epochs] for name, values in saved["history"].items()}
 
     def write(self, step: int, scalars: Mapping[str, float]) -> None:
         for tag, value in scalars.items():
@@ -328,30 +340,32 @@ class HistoryWriter(ScalarWriter):
             steps.append(step)
             values.append(float(value))
 
+    def on_step(self, step: int, metrics: Mapping[str, float]) -> None:
+        super().on_step(step, metrics)
+        self.reported = step
+
     def on_epoch(self, epoch: int, step: int, record: Mapping[str, float],
                  state: Any) -> None:
         super().on_epoch(epoch, step, record, state)
         for name, value in record.items():
             self.history.setdefault(name, []).append(float(value))
+        self.reported = max(self.reported, step)
         if time.monotonic() - self.saved >= SAVE_EVERY_SECONDS:
             self.save()
 
     def on_checkpoint(self, step: int) -> None:
-        self.save()
+        self._journal.append(self.scalars, self.history, max(self.reported, step))
 
     def on_end(self, history: Mapping[str, list[float]], phases: Mapping[str, float]) -> None:
         self.history = {name: [float(v) for v in values] for name, values in history.items()}
         self.phases = dict(phases)
-        self.save()
+        self._journal.finish(self.scalars, self.history, self.phases, self.reported)
+        self.saved = time.monotonic()
 
     def save(self) -> None:
-        """Writes the file atomically (a killed run leaves the last complete one)."""
-        scalars = {tag: [list(pair) for pair in zip(*series, strict=True)]
-                   for tag, series in self.scalars.items()}
-        content = {"scalars": scalars, "history": self.history, "phase_seconds": self.phases}
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps(content))
-        os.replace(temporary, self.path)
+        """Writes every value to the file atomically (a killed run leaves the last
+        complete one, and the journal's lines after it)."""
+        self._journal.snapshot(self.scalars, self.history, self.phases, self.reported)
         self.saved = time.monotonic()
 
 
