@@ -223,6 +223,7 @@ def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
     fill_value = number(fill_value, "full", "fill_value", 2)
     if dtype is None:
         dtype = _dtypes.float32 if isinstance(fill_value, float) else (
+            _dtypes.complex64 if isinstance(fill_value, complex) else
             _dtypes.bool_ if isinstance(fill_value, bool) else _dtypes.int64)
     if _graph.canonical_dtype(_dtypes.to_np(dtype)) == np.int32:
         check_int32(fill_value)
