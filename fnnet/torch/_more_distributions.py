@@ -22,6 +22,7 @@ from fnnet.torch.distributions import (
     TransformedDistribution,
     _check,
     _Located,
+    _LocationScale,
     _tensor,
 )
 from fnnet.torch.tensor import Size, Tensor, _wrap_value
@@ -30,26 +31,11 @@ from fnnet.torch.tensor import Size, Tensor, _wrap_value
 _EPS = float(np.finfo(np.float32).eps)
 
 
-class Laplace(_Located):
+class Laplace(_LocationScale):
     """``Laplace(loc, scale)``: density ``exp(-|x - loc| / scale) / (2 scale)``.
 
     PyTorch equivalent: ``torch.distributions.Laplace``.
     """
-
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        _check("scale", scale, lambda s: s > 0, _POSITIVE, validate_args, "Laplace",
-               {"loc": loc, "scale": scale})
-        self.loc, self.scale = _shape_ops.broadcast_tensors(_tensor(loc), _tensor(scale))
-        self.batch_shape = Size(tuple(self.loc.shape))
-        self._validate_args = validate_args
-
-    def _params(self) -> dict[str, Any]:
-        return {"loc": self.loc, "scale": self.scale}
-
-    def _support(self) -> Support:
-        return REAL
 
     @property
     def variance(self) -> Tensor:
@@ -86,23 +72,34 @@ class Laplace(_Located):
         return out
 
 
-class Exponential(Distribution):
-    """``Exponential(rate)``: density ``rate * exp(-rate x)`` on ``x >= 0``.
+class _Rated(Distribution):
+    """A distribution of one ``rate`` parameter, checked against
+    ``_rate_constraint`` (PyTorch's words) by ``_rate_test``."""
 
-    PyTorch equivalent: ``torch.distributions.Exponential``.
-    """
+    _rate_constraint = _POSITIVE
 
-    has_rsample = True
+    @staticmethod
+    def _rate_test(rate: Any) -> Any:
+        return rate > 0
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
-        _check("rate", rate, lambda r: r > 0, _POSITIVE, validate_args, "Exponential",
-               {"rate": rate})
+        _check("rate", rate, self._rate_test, self._rate_constraint, validate_args,
+               type(self).__name__, {"rate": rate})
         self.rate = _tensor(rate)
         self.batch_shape = Size(tuple(self.rate.shape))
         self._validate_args = validate_args
 
     def _params(self) -> dict[str, Any]:
         return {"rate": self.rate}
+
+
+class Exponential(_Rated):
+    """``Exponential(rate)``: density ``rate * exp(-rate x)`` on ``x >= 0``.
+
+    PyTorch equivalent: ``torch.distributions.Exponential``.
+    """
+
+    has_rsample = True
 
     def _support(self) -> Support:
         return _NONNEGATIVE, lambda v: v >= 0
@@ -148,22 +145,18 @@ class Exponential(Distribution):
         return out
 
 
-class Poisson(Distribution):
+class Poisson(_Rated):
     """``Poisson(rate)``: counts ``k`` with probability ``rate^k e^-rate / k!``.
 
     PyTorch equivalent: ``torch.distributions.Poisson`` (no rsample, entropy or cdf,
     as there).
     """
 
-    def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
-        _check("rate", rate, lambda r: r >= 0, _NONNEGATIVE, validate_args, "Poisson",
-               {"rate": rate})
-        self.rate = _tensor(rate)
-        self.batch_shape = Size(tuple(self.rate.shape))
-        self._validate_args = validate_args
+    _rate_constraint = _NONNEGATIVE
 
-    def _params(self) -> dict[str, Any]:
-        return {"rate": self.rate}
+    @staticmethod
+    def _rate_test(rate: Any) -> Any:
+        return rate >= 0
 
     def _support(self) -> Support:
         return "IntegerGreaterThan(lower_bound=0)", lambda v: (v % 1 == 0) & (v >= 0)

@@ -200,14 +200,15 @@ class _Located(Distribution):
         return self.loc
 
 
-class Normal(_Located):
-    """``Normal(loc, scale)``. PyTorch equivalent: ``torch.distributions.Normal``."""
+class _LocationScale(_Located):
+    """A distribution on the real line of a ``loc`` and a positive ``scale``, which
+    PyTorch broadcasts together."""
 
     has_rsample = True
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        _check("scale", scale, lambda s: s > 0, _POSITIVE, validate_args, "Normal",
-               {"loc": loc, "scale": scale})
+        _check("scale", scale, lambda s: s > 0, _POSITIVE, validate_args,
+               type(self).__name__, {"loc": loc, "scale": scale})
         self.loc, self.scale = _shape_ops.broadcast_tensors(_tensor(loc), _tensor(scale))
         self.batch_shape = Size(tuple(self.loc.shape))
         self._validate_args = validate_args
@@ -217,6 +218,10 @@ class Normal(_Located):
 
     def _support(self) -> Support:
         return REAL
+
+
+class Normal(_LocationScale):
+    """``Normal(loc, scale)``. PyTorch equivalent: ``torch.distributions.Normal``."""
 
     @property
     def stddev(self) -> Tensor:
