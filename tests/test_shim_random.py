@@ -51,6 +51,10 @@ DRAWS = [
                           t.normal(t.tensor([0.0, 10.0]), t.tensor([1.0, 0.5])),
                           t.normal(t.tensor([0.0, 10.0]), 0.5),
                           t.normal(1.0, t.tensor([1.0, 0.5]))], True),
+    ("half_precision", lambda t: [
+        t.rand(20, dtype=t.float16), t.empty(20, dtype=t.bfloat16).uniform_(-2, 3).float(),
+        t.randn(37, dtype=t.float16), t.empty(40, dtype=t.bfloat16).normal_(0.5, 2).float(),
+        t.randn(5, dtype=t.float16)], True),
     ("uniform_", lambda t: [t.empty(40).uniform_(-0.37, 1.91), t.empty(3).uniform_()], True),
     ("normal_", lambda t: [t.empty(3).normal_(1.5, 0.3), t.empty(20).normal_(-1, 2)], False),
     ("bernoulli", lambda t: [t.empty(30).bernoulli_(0.3), t.bernoulli(t.full((20,), 0.4)),

@@ -8,10 +8,11 @@ has it), so ``torch.manual_seed(s)`` followed by the same calls gives PyTorch's 
 
 - uniform float32: ``(w & 0xFFFFFF) * 2**-24``, scaled as ``fma(u, to - from, from)``;
   float64 from a 64-bit number (two words, the first one high) masked to 53 bits;
-- normal, 16 values or more: a uniform draw of all of them, then Box-Muller over blocks
-  of 16 (``u1 = 1 - d[j]``, ``u2 = d[j + 8]``), the last 16 drawn again when the size is
-  not a multiple of 16; float32 arithmetic there is SIMD code of PyTorch's, equal to a
-  few units in the last place (float64 exactly);
+- normal, 16 values or more: a uniform draw of all of them (float16 and bfloat16: of
+  the whole blocks), then Box-Muller over blocks of 16 (``u1 = 1 - d[j]``,
+  ``u2 = d[j + 8]``), the last 16 drawn again when the size is not a multiple of 16;
+  float32 arithmetic there is SIMD code of PyTorch's, equal to a few units in the last
+  place (float64 exactly);
 - normal, fewer than 16 values: double Box-Muller on two float64 uniforms, the sine
   value kept for the next such draw (``normal_x``/``normal_y`` of the state);
 - integers in ``[low, high)``: ``low + w % (high - low)``, a 64-bit number where the range
@@ -34,9 +35,6 @@ DEFAULT_SEED = 67280421310721
 #: ``torch.randperm`` draws one 32-bit number per swap below this size (PyTorch's
 #: ``std::numeric_limits<uint32_t>::max() / 20``), 64-bit ones above it
 RANDPERM_32_BIT_SIZES = (2**32 - 1) // 20
-
-#: bits of a uniform draw's mantissa, by dtype name (PyTorch's ``digits`` of the type)
-_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 
 #: ``get_rng_state()``'s layout: seed, left, seeded, next, 624 words as uint64, then the
 #: cached double normal (``normal_x``, ``normal_y``, ``normal_rho``, ``normal_is_valid``)
@@ -77,13 +75,12 @@ class CpuGenerator:
     # -- distributions ------------------------------------------------------------------
 
     def unit(self, n: int, dtype: DTypeLike) -> np.ndarray:
-        """``n`` uniform draws in ``[0, 1)`` with the mantissa of ``dtype`` (float64 for
-        float64, float32 otherwise: exact in either)."""
-        digits = _DIGITS.get(np.dtype(dtype).name, 24)
-        if digits == 53:
+        """``n`` uniform draws in ``[0, 1)``: for float64 a 64-bit number's low 53 bits
+        times 2**-53, else (float16 and bfloat16 too, as PyTorch computes them in float)
+        a word's low 24 bits times 2**-24, as float32; exact in either."""
+        if np.dtype(dtype) == np.float64:
             return (self.words64(n) & np.uint64(2**53 - 1)).astype(np.float64) * 2.0**-53
-        return ((self.words(n) & np.uint32(2**digits - 1)).astype(np.float32)
-                * np.float32(2.0**-digits))
+        return (self.words(n) & np.uint32(2**24 - 1)).astype(np.float32) * np.float32(2.0**-24)
 
     def uniform(self, shape: Sequence[int], dtype: DTypeLike, low: float = 0.0,
                 high: float = 1.0) -> np.ndarray:
@@ -107,7 +104,10 @@ class CpuGenerator:
             return np.asarray([self.normal_double(mean, std) for _ in range(n)]
                               ).astype(kind).reshape(shape)
         work = np.float64 if kind == np.float64 else np.float32
-        data = self.unit(n, work).astype(work)
+        # float16 and bfloat16 draw uniforms for the whole blocks only
+        drawn = n if kind in (np.float32, np.float64) else n - n % 16
+        data = np.zeros(n, work)
+        data[:drawn] = self.unit(drawn, work)
         _box_muller_16(data, n - n % 16, mean, std)
         if n % 16:
             tail = self.unit(16, work).astype(work)
