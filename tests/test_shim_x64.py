@@ -34,6 +34,12 @@ EXPRESSIONS = [
     "torch.tensor([0.1, 0.7], dtype=torch.float64)", "torch.tensor(np.float64(0.1))",
     "torch.tensor([np.float64(0.1), 0.2])", "torch.tensor([np.float32(0.1), 0.2])",
     "torch.as_tensor([0.1], dtype=torch.float64) * 3",
+    # complex128 spectra of float64 signals keep float64 parts; Python complex numbers
+    # are complex64, as PyTorch's default complex dtype
+    "torch.fft.rfft(d).abs()", "torch.view_as_real(torch.fft.fft(d))",
+    "torch.fft.irfft(torch.fft.rfft(d), n=4)", "torch.fft.rfft(f).imag",
+    "torch.stft(d, 2, 1, window=torch.hann_window(2, dtype=torch.float64), "
+    "return_complex=True).abs()", "torch.tensor([0.5, 1j]).imag", "torch.tensor([1j, 2j]).real",
 ]
 
 FNNET_SIDE = textwrap.dedent("""

@@ -179,6 +179,7 @@ def test_complex_dtypes_and_printing_match_pytorch():
     for value in (values, values[0], values[0, 0], values[:, :0]):
         assert repr(ft.tensor(value)) == repr(torch.tensor(value))
     assert repr(ft.full((2,), 1 - 2j)) == repr(torch.full((2,), 1 - 2j))
+    assert repr(ft.tensor([[1, 2j], [0.5, 1]])) == repr(torch.tensor([[1, 2j], [0.5, 1]]))
     assert repr(ft.fft.rfft(ft.tensor(SIGNAL))) == repr(torch.fft.rfft(torch.tensor(SIGNAL)))
     made = {T: (T.tensor(SIGNAL, requires_grad=True), T.tensor(values, requires_grad=True))
             for T in (torch, ft)}

@@ -18,6 +18,8 @@ import jax
 import numpy as np
 
 _FLOAT64 = np.dtype(np.float64)
+#: the dtypes whose operands keep a float64 result (a complex128 spectrum's real part)
+_DOUBLE = (_FLOAT64, np.dtype(np.complex128))
 
 #: op -> its narrowing wrapper (and each wrapper to itself): a stable object per op, as
 #: the recorder's keys need
@@ -28,14 +30,15 @@ _BASES: dict[Any, Any] = {}
 
 def _asks_float64(arg: Any) -> bool:
     """Whether ``arg`` (an operand or a static argument) makes a float64 result PyTorch's:
-    a float64 array that is not a weakly typed Python float, or a float64 dtype."""
+    a float64 or complex128 array that is not a weakly typed Python number, or such a
+    dtype."""
     dtype = getattr(arg, "dtype", None)
     if dtype is not None and not isinstance(arg, type):
-        return dtype == _FLOAT64 and not getattr(arg, "weak_type", False)
+        return dtype in _DOUBLE and not getattr(arg, "weak_type", False)
     if isinstance(arg, (tuple, list)):
         return any(_asks_float64(a) for a in arg)
     try:
-        return np.dtype(arg) == _FLOAT64 if isinstance(arg, (np.dtype, type)) else False
+        return np.dtype(arg) in _DOUBLE if isinstance(arg, (np.dtype, type)) else False
     except TypeError:
         return False
 

@@ -299,9 +299,21 @@ def _host(value: Any, floats: Any = np.float32) -> Any:
         return np.asarray(value)
     if isinstance(value, float) or (isinstance(value, (list, tuple)) and _has_float(value)):
         # a numpy float64 among Python floats makes them float64, as in PyTorch
-        return np.asarray(value, dtype=np.float64 if _has_float(value, np.float64)
-                          else floats)
+        try:
+            return np.asarray(value, dtype=np.float64 if _has_float(value, np.float64)
+                              else floats)
+        except TypeError:  # a complex number among them: PyTorch's complex dtype
+            return np.asarray(value, dtype=_complex_of(floats))
+    if isinstance(value, complex) or (_dtypes._X64 and isinstance(value, (list, tuple)) and
+                                      _has_float(value, complex)):
+        return np.asarray(value, dtype=_complex_of(floats))  # complex64, as PyTorch's
     return value
+
+
+def _complex_of(floats: Any) -> Any:
+    """The complex dtype of Python complex numbers read with ``floats`` as the float
+    dtype."""
+    return np.complex64 if floats is np.float32 else np.complex128
 
 
 def _has_tensor(value: Any) -> bool:
