@@ -176,11 +176,7 @@ def complex(real: Tensor, imag: Tensor, *, out: Any = None) -> Tensor:  # noqa: 
     Raises:
         RuntimeError: the parts are not float tensors of one dtype (PyTorch's words).
     """
-    _no_out("complex", out)
-    _tensor_argument("complex", "real", real)
-    _tensor_argument("complex", "imag", imag)
-    _parts_check(real, imag)
-    return _op(_from_parts, (), real, imag, who="complex")
+    return _of_two_parts("complex", _from_parts, ("real", real), ("imag", imag), out)
 
 
 def polar(abs: Tensor, angle: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
@@ -189,11 +185,17 @@ def polar(abs: Tensor, angle: Tensor, *, out: Any = None) -> Tensor:  # noqa: A0
     Raises:
         RuntimeError: the arguments are not float tensors of one dtype (PyTorch's words).
     """
-    _no_out("polar", out)
-    _tensor_argument("polar", "abs", abs)
-    _tensor_argument("polar", "angle", angle)
-    _parts_check(abs, angle)
-    return _op(_from_polar, (), abs, angle, who="polar")
+    return _of_two_parts("polar", _from_polar, ("abs", abs), ("angle", angle), out)
+
+
+def _of_two_parts(who: str, op: Any, first: tuple[str, Any], second: tuple[str, Any],
+                  out: Any) -> Tensor:
+    """``op`` of two real tensors (named arguments), after PyTorch's checks of them."""
+    _no_out(who, out)
+    for name, value in (first, second):
+        _tensor_argument(who, name, value)
+    _parts_check(first[1], second[1])
+    return _op(op, (), first[1], second[1], who=who)
 
 
 def _tensor_argument(who: str, name: str, value: Any) -> None:
