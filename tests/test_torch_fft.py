@@ -79,6 +79,8 @@ TRANSFORMS = {
     "fftshift": lambda T, x: T.fft.fftshift(x),
     "ifftshift dim": lambda T, x: T.fft.ifftshift(T.fft.fft(x), dim=1),
     "fftshift of fft dims": lambda T, x: T.fft.fftshift(T.fft.fft(x), dim=(0,)),
+    "FNet token mixing": lambda T, x: T.fft.fft(T.fft.fft(x, dim=-1), dim=-2).real,
+    "frequency-domain loss": lambda T, x: (T.fft.rfft(x) - T.fft.rfft(x.flip(0))).abs().mean(),
     "fft convolution": lambda T, x: T.fft.irfft(T.fft.rfft(x, n=12) * T.fft.rfft(x.flip(1),
                                                                                n=12), n=12),
 }
