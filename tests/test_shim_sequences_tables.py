@@ -625,6 +625,7 @@ VIEWS = {
     "contiguous": lambda x: x.transpose(1, 2).contiguous(),
     "diagonal": lambda x: x.diagonal(1, 0, 2), "reshape": lambda x: x[1].reshape(2, 6),
     "reshape_copy": lambda x: x[0].t().reshape(12), "flatten": lambda x: x[:, 1:].flatten(1),
+    "unfold": lambda x: x.unfold(2, 2, 1), "unfold_t": lambda x: x.transpose(1, 2).unfold(1, 2, 2),
 }
 
 

@@ -505,6 +505,9 @@ VIEW_WRITES = {
     "flatten then slice": lambda T, w: w.flatten()[1:4].zero_(),
     "reshape of a transpose copies": lambda T, w: w.t().reshape(-1).fill_(4),
     "flatten of a strided slice copies": lambda T, w: w[::2].flatten().fill_(4),
+    "a window of unfold": lambda T, w: w.view(-1).unfold(0, 2, 2)[1].fill_(4),
+    "an overlapping window of unfold": lambda T, w: w.view(-1).unfold(0, 3, 1)[2].mul_(2),
+    "windows with gaps": lambda T, w: w.unfold(0, 1, 2)[:, 1].add_(1),
 }
 
 
@@ -562,8 +565,12 @@ def test_a_view_shows_its_roots_later_in_place_writes_as_pytorch(torch):
         state = T.zeros(3, 2)
         first = state[0]
         state[0] = T.tensor([5.0, 6.0])
+        series = T.arange(8.0)
+        windows = series.unfold(0, 3, 2)  # sliding windows, then the series normalised
+        series.sub_(3.5)
         results.append([row.detach() * 1, flat.detach().tolist(), halves[0] + 0,
-                        halves[1].sum().item(), corner + 0, first * 2, repr(state[1])])
+                        halves[1].sum().item(), corner + 0, first * 2, repr(state[1]),
+                        windows + 0])
     for ours, theirs in zip(*results, strict=True):
         if isinstance(theirs, str):
             assert ours == theirs

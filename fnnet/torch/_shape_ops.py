@@ -147,7 +147,8 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     if size > self.shape[dimension]:
         raise RuntimeError(f"maximum size for tensor at dimension {dimension} is "
                            f"{self.shape[dimension]} but size is {size}")
-    return _op(_unfold, (dimension, size, step), self, who="unfold")
+    out = _op(_unfold, (dimension, size, step), self, who="unfold")
+    return _views.link(out, self, ("unfold", dimension, size, step))  # a view, as PyTorch's
 
 
 def _movedim(x: Any, source: tuple[int, ...], destination: tuple[int, ...]) -> Any:

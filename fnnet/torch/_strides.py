@@ -130,6 +130,11 @@ def _walk(tensor: Tensor) -> tuple[tuple[int, ...], int, int]:
             length = max(0, min(now[d1] - max(-diag, 0), now[d2] - max(diag, 0)))
             now = (*(now[d] for d in kept), length)
             layout = (*(layout[d] for d in kept), layout[d1] + layout[d2])
+        elif step[0] == "unfold":  # windows along dim, each a new last dimension
+            _, dim, size, stride = step
+            count = (now[dim] - size) // stride + 1
+            now = (*now[:dim], count, *now[dim + 1:], size)
+            layout = (*layout[:dim], layout[dim] * stride, *layout[dim + 1:], layout[dim])
         elif step[0] in ("part", "as_real"):  # complex memory read as pairs of reals
             offset = 2 * offset + (step[0] == "part" and step[1] == "imag")
             layout = tuple(2 * s for s in layout) + ((1,) if step[0] == "as_real" else ())

@@ -34,7 +34,8 @@ _COMPLEX_STEPS = ("part", "as_real", "as_complex")
 
 
 #: one step from a tensor to its view: ``("index", index)``, ``("reshape", view shape,
-#: tensor shape)``, ``("permute", dims)``, ``("diagonal", offset, dim1, dim2)``, or
+#: tensor shape)``, ``("permute", dims)``, ``("diagonal", offset, dim1, dim2)``,
+#: ``("unfold", dim, size, step)``, or
 #: between complex and real: ``("part", "real" | "imag")``, ``("as_real",)``,
 #: ``("as_complex",)``
 Step = tuple[Any, ...]
@@ -107,6 +108,9 @@ def _take(tensor: Tensor, step: Step) -> Tensor:
     if step[0] == "diagonal":
         diagonal: Tensor = tensor.diagonal(*step[1:])
         return diagonal
+    if step[0] == "unfold":
+        windows: Tensor = tensor.unfold(*step[1:])
+        return windows
     if step[0] in _COMPLEX_STEPS:
         from fnnet.torch import _complex
 
@@ -126,12 +130,43 @@ def _put(tensor: Tensor, step: Step, value: Tensor) -> Tensor:
         from fnnet.torch._slices import diagonal_scatter
 
         return diagonal_scatter(tensor, value, *step[1:])
+    if step[0] == "unfold":
+        return _put_windows(tensor, step, value)
     if step[0] in _COMPLEX_STEPS:
         from fnnet.torch import _complex
 
         return _complex.put(tensor, step, value)
     dims = step[1]
     return value.permute(*sorted(range(len(dims)), key=lambda i: dims[i]))
+
+
+def _put_windows(tensor: Tensor, step: Step, value: Tensor) -> Tensor:
+    """``tensor`` with its windows ``tensor.unfold(dim, size, step)`` replaced by
+    ``value``; an element in no window keeps its value. Overlapping windows share
+    elements (PyTorch's windows share memory): such an element takes its value in the
+    last window where that value changed (a write through one window), else its own."""
+    import numpy as np
+
+    from fnnet.torch import _functions
+
+    _, dim, size, stride = step
+    length, count = tensor.shape[dim], value.shape[dim]
+    rows = value.movedim(dim, -2).flatten(-2)  # [..., count * size]
+    changed = None if stride >= size else \
+        (value != tensor.unfold(dim, size, stride)).movedim(dim, -2).flatten(-2)
+    at = np.arange(length)
+    last = np.minimum(at // stride, count - 1)  # the last window holding each element
+    out = tensor.movedim(dim, -1)
+    for back in reversed(range(-(-size // stride))):  # earlier windows first
+        window = last - back
+        offset = at - window * stride
+        held = (window >= 0) & (offset >= 0) & (offset < size)
+        where = _functions.tensor(np.where(held, window * size + offset, 0))
+        written = _functions.tensor(held)
+        if changed is not None:
+            written = changed.index_select(-1, where) & written
+        out = _functions.where(written, rows.index_select(-1, where), out)
+    return out.movedim(-1, dim)
 
 
 def along(dim: int, index: int | slice) -> tuple[Any, ...]:
