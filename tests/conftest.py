@@ -445,7 +445,6 @@ SAMPLED: dict[str, int] = {
     "test_shim_batch_patterns::test_index_assignment_matches_torch_values_and_gradients": 3,
     "test_shim_batch_patterns::test_indexing_matches_torch_values_and_gradients": 8,
     "test_shim_ops::test_op_matches_torch_values_and_gradients": 9,
-    "test_shim_random_draws::test_a_draw_equals_the_draw_of_its_shape": 3,
     "test_shim_sequences_tables::test_embedding_bag_matches_pytorch": 3,
     "test_shim_sequences_tables::test_linalg_matches_pytorch": 8,
     "test_shim_sequences_tables::test_search_ops_match_pytorch": 10,
