@@ -445,3 +445,129 @@ def test_one_hot_names_of_changing_lengths_compile_once_per_length(torch, record
     # it was recorded (their later steps cut it)
     assert ft.compile_stats()["compiles"] == len(set(lengths)) + 2, \
         [entry["changes"] for entry in ft.compile_stats()["log"]]
+
+
+def _masked_lm_loop(t, start):
+    """A masked language model's steps, its batches masked as BERT's collator does: 15%
+    of the tokens chosen, 80% of those replaced by the mask token and half the rest by a
+    random word (``inputs[rand] = words[rand]``); another count is chosen at every step."""
+    ids = t.from_numpy(np.random.default_rng(0).integers(3, 20, (16, 12)))
+    model = t.nn.Sequential(t.nn.Embedding(20, 8), t.nn.Linear(8, 20))
+    model.load_state_dict({k: t.tensor(v) for k, v in start.items()})
+    opt = t.optim.SGD(model.parameters(), lr=0.5)
+    losses, compiles = [], []
+    for step in range(8):
+        rng = np.random.default_rng(step)
+        labels, inputs = ids.clone(), ids.clone()
+        chosen = t.from_numpy(rng.uniform(size=ids.shape)) < 0.15
+        labels[~chosen] = -100
+        replace = (t.from_numpy(rng.uniform(size=ids.shape)) < 0.8) & chosen
+        inputs[replace] = 1
+        rand = (t.from_numpy(rng.uniform(size=ids.shape)) < 0.5) & chosen & ~replace
+        words = t.from_numpy(rng.integers(3, 20, ids.shape))
+        inputs[rand] = words[rand]
+        loss = t.nn.functional.cross_entropy(model(inputs).view(-1, 20), labels.view(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if t is ft:
+            compiles.append(ft.compile_stats()["compiles"])
+    return losses, compiles
+
+
+def test_a_masked_language_models_collator_compiles_once(torch, recorder):
+    """``inputs[rand] = words[rand]`` selects another number of words at each step: the
+    step is still one structure (a where over the mask), not one per count."""
+    torch.manual_seed(0)
+    start = {k: v.numpy() for k, v in torch.nn.Sequential(
+        torch.nn.Embedding(20, 8), torch.nn.Linear(8, 20)).state_dict().items()}
+    theirs, _ = _masked_lm_loop(torch, start)
+    ours, compiles = _masked_lm_loop(ft, start)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    # the first step compiles the collator's read of the mask and the step; none after
+    assert compiles[2] == compiles[-1], [e["changes"] for e in ft.compile_stats()["log"]]
+
+
+@pytest.mark.parametrize("write", ["none", "add_", "data", "setitem", "through_a_view",
+                                   "mask_changed"])
+def test_an_assignment_of_values_taken_by_the_same_mask_matches_torch(torch, write):
+    """``x[mask] = y[mask]``: y's values when they were taken, wherever y or the mask
+    was written in between (a write makes it the scatter it is in PyTorch)."""
+
+    def run(t):
+        mask = t.tensor([[1, 0, 1, 0], [0, 0, 0, 1], [1, 1, 0, 0]]).bool()
+        y = t.tensor(np.arange(12.0).reshape(3, 4)).float()
+        taken = y[mask]
+        if write == "add_":
+            y.add_(100)
+        elif write == "data":
+            y.data.add_(100)
+        elif write == "setitem":
+            y[0, 0] = 50
+        elif write == "through_a_view":
+            y[0].add_(1)
+        elif write == "mask_changed":  # the same count at other places
+            mask[0, 0], mask[0, 1] = False, True
+        x = t.zeros(3, 4)
+        x[mask] = taken
+        return x.numpy(), taken.numpy(), taken.requires_grad
+
+    ours, theirs = run(ft), run(torch)
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_array_equal(ours[1], theirs[1])
+    assert ours[2] == theirs[2]
+
+
+def test_gradients_through_an_assignment_taken_by_the_same_mask_match_torch(torch):
+    def run(t):
+        mask = t.tensor([[1, 0, 1, 0], [0, 0, 0, 1], [1, 1, 0, 0]]).bool()
+        a = t.ones(3, 4, requires_grad=True)
+        w = t.tensor(np.arange(12.0).reshape(3, 4)).float().requires_grad_()
+        x = a * 2
+        x[mask] = w[mask]
+        (x * t.tensor(np.arange(12.0).reshape(3, 4)).float()).sum().backward()
+        return x.detach().numpy(), a.grad.numpy(), w.grad.numpy()
+
+    for ours, theirs in zip(run(ft), run(torch), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+PUT_INDEXES = {
+    "mask": lambda t: t.tensor([[1, 0, 1, 0], [0, 0, 0, 1], [1, 1, 0, 0]]).bool(),
+    "row_mask": lambda t: t.tensor([True, False, True]),
+    "int_tensor": lambda t: t.tensor([0, 2]),
+    "list": lambda t: [0, 2],
+    "array": lambda t: np.array([0, 2]),
+    "slice_and_ints": lambda t: (slice(None), t.tensor([0, 2])),
+    "slice_and_mask": lambda t: (slice(None), t.tensor([True, False, True, False])),
+    "int": lambda t: 1,
+    "0_dim_int_tensor": lambda t: t.tensor(1),
+    "slice": lambda t: slice(0, 2),
+}
+
+
+@pytest.mark.parametrize("value", ["long", "one_long", "0_dim_long"])
+@pytest.mark.parametrize("index", sorted(PUT_INDEXES))
+def test_index_assignment_of_another_dtype_casts_or_raises_as_torch(torch, index, value):
+    """Assignment through ``index_put_`` (a tensor or list index) does not cast a tensor
+    value of another dtype, with PyTorch's RuntimeError; a slice's ``copy_`` and one
+    mask's ``masked_fill`` of a one-element value cast."""
+
+    def run(t):
+        x = t.zeros(3, 4)
+        where = PUT_INDEXES[index](t)
+        shape = tuple(x[where].shape)
+        v = {"long": t.ones(shape, dtype=t.long) * 3, "one_long": t.tensor([3]),
+             "0_dim_long": t.tensor(3)}[value]
+        try:
+            x[where] = v
+        except RuntimeError as e:
+            return str(e)
+        return x.numpy()
+
+    ours, theirs = run(ft), run(torch)
+    if isinstance(theirs, str):
+        assert ours == theirs
+    else:
+        np.testing.assert_array_equal(ours, theirs)

@@ -4,9 +4,13 @@
 
 A compiled step needs static shapes, so these read the mask on the host (a value read:
 the pending step is computed up to the mask, as ``item()`` does) and continue with
-concrete integer indices. The indexing itself stays a recorded gather (or scatter for
-an assignment), so gradients flow through ``x[mask]`` to ``x`` as in PyTorch; a new
-number of selected elements is a new structure, compiled once.
+concrete integer indices. Where ``x[mask]`` needs a gradient, or ``x`` is still only
+recorded, the indexing stays a recorded gather (or scatter for an assignment), so
+gradients flow through ``x[mask]`` to ``x`` as in PyTorch and a new number of selected
+elements is a new structure, compiled once. Otherwise ``x[mask]`` is taken at once from
+``x``'s values, so that no step's structure depends on the number selected; and
+``x[mask] = y[mask]`` (a masked-language-model collator's copy of random words) is
+recorded as ``where(mask, y, x)``, whose shapes are the mask's whatever it selects.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from fnnet.torch import _graph
-from fnnet.torch.tensor import Tensor, _as_tensor
+from fnnet.torch._dtypes import scalar_name
+from fnnet.torch._tape import CONST
+from fnnet.torch.tensor import Tensor, _as_tensor, _current_recorder, _wrap_value
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
 
@@ -153,6 +159,76 @@ def _scalar_value(value: Any) -> bool:
     return isinstance(value, (int, float, bool, np.number, np.bool_))
 
 
+def _whole_mask(x: Tensor, index: Any) -> bool:
+    """Whether ``index`` is one boolean mask tensor of ``x``'s whole shape."""
+    return isinstance(index, Tensor) and tuple(index.shape) == tuple(x.shape)
+
+
+def _write_count(cell: Any) -> int:
+    """How many in-place writes (``.data``'s included) ``cell`` has seen."""
+    return getattr(cell, "version", 0)  # type: ignore[no-any-return]
+
+
+def _take_by_mask(x: Tensor, mask: Tensor, getitem: Any) -> Tensor:
+    """``x[mask]`` for a mask of ``x``'s whole shape. Without a gradient to carry and with
+    ``x``'s values at hand, the entries are taken at once (numpy's indexing of a host
+    value, JAX's of a device one), so the step that reads them sees an input, not a
+    gather whose size is the mask's count; otherwise the gather is recorded. The result
+    remembers where it came from, for ``_taken_by``."""
+    positions = _positions(mask)
+    cell = x._cell
+    if cell.val is not None and x._view is None and not (
+            x._kind != CONST and _current_recorder().grad_enabled):
+        out = _wrap_value(cell.val[positions])
+    else:
+        out = getitem(x, tuple(_as_tensor(p) for p in positions))
+    out._taken_from = (x, cell, _write_count(cell), mask._cell, _write_count(mask._cell))
+    return out
+
+
+def _taken_by(value: Any, mask: Any, x: Tensor) -> Tensor | None:
+    """The tensor ``y`` where ``value`` is ``y[mask]`` of this very mask, taken from
+    values that neither ``y`` nor the mask has changed since and of ``x``'s shape and
+    dtype; else None. ``x[mask] = y[mask]`` is then ``where(mask, y, x)``: the same
+    values and gradients, with no size that depends on the mask's count."""
+    taken = getattr(value, "_taken_from", None) if isinstance(value, Tensor) else None
+    if taken is None or not _whole_mask(x, mask):
+        return None
+    source, cell, writes, mask_cell, mask_writes = taken
+    # a view's writes through its base are counted on the base's cell, not its own
+    if source._view is not None or mask._view is not None or source._cell is not cell \
+            or _write_count(cell) != writes or mask._cell is not mask_cell \
+            or _write_count(mask_cell) != mask_writes:
+        return None
+    if tuple(source.shape) != tuple(x.shape) or source.dtype != x.dtype:
+        return None
+    return source  # type: ignore[no-any-return]
+
+
+def _advanced(item: Any) -> bool:
+    """Whether an index item makes an assignment PyTorch's ``index_put_`` (a list, an
+    array, a tensor but a 0-d integer one, which indexes as an int)."""
+    if isinstance(item, Tensor):
+        return item.dim() > 0 or item._cell.aval[1] == np.bool_
+    return isinstance(item, (list, np.ndarray))
+
+
+def _check_put_dtype(x: Tensor, index: Any, value: Any) -> None:
+    """PyTorch's RuntimeError for ``x[index] = value`` through ``index_put_`` with a
+    tensor ``value`` of another dtype, which it does not cast (a slice's ``copy_`` does);
+    a mask as the only such item, with a one-element value, is its ``masked_fill``, which
+    casts."""
+    if not isinstance(value, Tensor) or value.dtype == x.dtype:
+        return
+    items = index if isinstance(index, tuple) else (index,)
+    advanced = [item for item in items if _advanced(item)]
+    if not advanced or len(advanced) == 1 and _is_mask(advanced[0]) and value.numel() == 1:
+        return
+    raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                       f"{scalar_name(x.dtype)} for the destination and "
+                       f"{scalar_name(value.dtype)} for the source.")
+
+
 def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
     """``Tensor.__getitem__``/``__setitem__`` that also take boolean masks: a mask is read
     and replaced by its integer indices before ``getitem``/``setitem`` record the gather
@@ -162,14 +238,19 @@ def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
     def __getitem__(self: Tensor, index: Any) -> Tensor:
         if _has_mask(index):
             check_mask_shape(tuple(self.shape), index)
+            if _whole_mask(self, index):
+                return _take_by_mask(self, index, getitem)
             index = expand_masks(index)
         return getitem(self, index)  # type: ignore[no-any-return]
 
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
-        if _has_mask(index) and not (
-                isinstance(index, Tensor) and tuple(index.shape) == tuple(self.shape)
-                and _scalar_value(value)):
+        _check_put_dtype(self, index, value)
+        if _has_mask(index) and not (_whole_mask(self, index) and _scalar_value(value)):
             check_mask_shape(tuple(self.shape), index)
+            source = _taken_by(value, index, self)
+            if source is not None:  # x[mask] = y[mask]: where(mask, y, x)
+                setitem(self, index, source)
+                return
             index = expand_masks(index)
         setitem(self, index, value)
 

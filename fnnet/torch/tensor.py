@@ -707,9 +707,12 @@ _SCALAR_OF_GRAPH = ("Converting a tensor with requires_grad=True to a scalar may
 class Tensor:
     """A lazy n-dimensional array with PyTorch's API. PyTorch: ``torch.Tensor``."""
 
-    __slots__ = ("_cell", "_kind", "_grad", "_view", "_hooks", "_data_version", "__weakref__")
+    __slots__ = ("_cell", "_kind", "_grad", "_view", "_hooks", "_data_version", "_taken_from",
+                 "__weakref__")
     _cell: Cell
     _kind: int  # CONST, RG or VAR: how a recorded op uses this tensor
+    #: set only on ``y[mask]``'s result: where it was taken from (see ``_masking``)
+    _taken_from: tuple[Any, ...]
     _grad: Tensor | None
     # None but on views (x[0], x.view(...), x.t()...: see _views) and on tensors with
     # gradient hooks; the constructors set both, so that reading them never falls back
