@@ -474,8 +474,6 @@ _BINARY = {
     "group_norm": lambda T, x, y: T.nn.functional.group_norm(x[..., None], 1, y[0], y[1]),
     "einsum": lambda T, x, y: T.einsum("ij,kj->ik", x, y),
     "einsum_batched": lambda T, x, y: T.einsum("bi,bj->bij", x, y) * 1,
-    "einsum_vector": lambda T, x, y: T.einsum("ij,j->i", x, y[0]),
-    "lerp": lambda T, x, y: T.lerp(x, y, 0.3),
     "lerp_tensor": lambda T, x, y: T.lerp(x, y, (x * y).sigmoid()),
     "attention": lambda T, x, y: T.nn.functional.scaled_dot_product_attention(
         x[None], y[None], y[None]),
