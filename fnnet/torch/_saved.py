@@ -426,15 +426,15 @@ def _shown(tp: Tape, node: Node, output: int) -> tuple[int, ...]:
     a, b = terms.split(",")
     if "." in equation or not _ or len(a) != len(left) or len(b) != len(right):
         return left if output == EINSUM_LEFT else right  # a form whose views are not known
-    size = {**dict(zip(a, left, strict=True)), **dict(zip(b, right, strict=True))}
+    sizes = {**dict(zip(a, left, strict=True)), **dict(zip(b, right, strict=True))}
     mine, other = (a, b) if output == EINSUM_LEFT else (b, a)
     summed = [c for c in mine if c in other and c not in out]
     if not summed:  # no contraction: a product broadcast in the output's layout
-        return tuple(size[c] if c in mine else 1 for c in out)
+        return tuple(sizes[c] if c in mine else 1 for c in out)
     batch = [c for c in mine if c in other and c in out]
     free = [c for c in mine if c not in other and c in out]
     dims = (batch, free, summed) if output == EINSUM_LEFT else (batch, summed, free)
-    return tuple(int(np.prod([size[c] for c in group])) for group in dims)
+    return tuple(int(np.prod([sizes[c] for c in group])) for group in dims)
 
 
 def _short(name: str) -> str:

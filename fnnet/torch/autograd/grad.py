@@ -176,7 +176,7 @@ def _deliver(probes: list[Tensor], grads: list[Any], create_graph: bool) -> None
     recorder.grad_enabled = create_graph
     try:
         for probe, g in zip(probes, grads, strict=True):
-            if g is not None:
+            if g is not None and probe._hooks is not None:
                 probe._hooks.deliver(g)
     finally:
         recorder.grad_enabled = previous
