@@ -152,7 +152,7 @@ def _sequence(who: str, name: str, value: Any) -> Sequence[Any]:
     return value
 
 
-def _real_only(who: str, family: str, input: Tensor) -> None:
+def _real_only(family: str, input: Tensor) -> None:  # noqa: A002 - PyTorch's name
     if input.dtype.is_complex:
         real = "real-valued" if family.endswith("n") else "real"
         raise RuntimeError(f"{family} expects a {real} input tensor, but got "
@@ -176,7 +176,7 @@ def _transform(who: str, input: Tensor, n_or_s: Any, dim: Any, norm: Any, out: A
         return _op(_c2c, (_full(input, sizes, axes), axes, mode, kind == "ifft",
                           _complex_type(real)), input, who=f"fft_{who}")
     if kind in ("rfft", "ihfft"):
-        _real_only(who, kind + ("n" if several else ""), input)
+        _real_only(kind + ("n" if several else ""), input)
         return _op(_r2c, (_full(input, sizes, axes), axes, mode, kind == "ihfft", real),
                    input, who=f"fft_{who}")
     # irfft/hfft: the last transformed dim's output size is n, 2 * (m - 1) by default
