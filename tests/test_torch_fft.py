@@ -223,6 +223,18 @@ def test_complex_parts_are_views_as_in_pytorch():
         _close(got, expected)
 
 
+def test_seeded_complex_draws_are_pytorchs():
+    # PyTorch draws a complex tensor as its real view: (real, imaginary) pairs, a normal
+    # draw's parts each of variance 1/2
+    def draws(T):
+        T.manual_seed(3)
+        return [T.randn(5, dtype=T.cfloat), T.rand(2, 3, dtype=T.cfloat),
+                T.randn(40, dtype=T.complex64), T.randn_like(T.zeros(3, dtype=T.cfloat))]
+
+    for got, expected in zip(draws(ft), draws(torch), strict=True):
+        _close(got.numpy(), expected.numpy())
+
+
 COMPLEX_ERRORS = {
     "view_as_real of real": lambda T: T.view_as_real(T.ones(2)),
     "view_as_complex last dim": lambda T: T.view_as_complex(T.ones(2, 3)),

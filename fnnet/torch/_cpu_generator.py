@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -87,6 +88,8 @@ class CpuGenerator:
         """``Tensor.uniform_(low, high)``: ``low + (high - low) * u`` rounded once, as the
         fused multiply-add of PyTorch's kernel."""
         kind = np.dtype(dtype)
+        if kind.kind == "c":  # PyTorch draws a complex tensor as its real view
+            return _complex_of(self.uniform((*shape, 2), _part_of(kind), low, high), kind)
         u = self.unit(math.prod(shape), kind)
         if low == 0.0 and high == 1.0:
             return u.reshape(shape).astype(kind)
@@ -99,6 +102,9 @@ class CpuGenerator:
                std: float = 1.0) -> np.ndarray:
         """``Tensor.normal_(mean, std)`` (see the module docstring for the two paths)."""
         kind = np.dtype(dtype)
+        if kind.kind == "c":  # the real view, each part of std / sqrt(2), as PyTorch's
+            parts = self.normal((*shape, 2), _part_of(kind), mean, std / math.sqrt(2))
+            return _complex_of(parts, kind)
         n = math.prod(shape)
         if n < 16:
             return np.asarray([self.normal_double(mean, std) for _ in range(n)]
@@ -233,6 +239,16 @@ def _libm(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
 
 
 _LIBM = (_libm(math.log), _libm(math.cos), _libm(math.sin))
+
+
+def _part_of(kind: np.dtype[Any]) -> np.dtype[Any]:
+    """The real dtype of a complex one's parts."""
+    return np.dtype(np.float64 if kind == np.complex128 else np.float32)
+
+
+def _complex_of(parts: np.ndarray, kind: np.dtype[Any]) -> np.ndarray:
+    """``[..., 2]`` real and imaginary parts as complex numbers of ``kind``."""
+    return (parts[..., 0] + 1j * parts[..., 1]).astype(kind)
 
 
 def _fma(x: np.ndarray, scale: float, shift: float) -> np.ndarray:
