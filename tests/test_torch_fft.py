@@ -225,11 +225,13 @@ def test_complex_parts_are_views_as_in_pytorch():
 
 def test_seeded_complex_draws_are_pytorchs():
     # PyTorch draws a complex tensor as its real view: (real, imaginary) pairs, a normal
-    # draw's parts each of variance 1/2
+    # draw's parts each of std / sqrt(2)
     def draws(T):
         T.manual_seed(3)
         return [T.randn(5, dtype=T.cfloat), T.rand(2, 3, dtype=T.cfloat),
-                T.randn(40, dtype=T.complex64), T.randn_like(T.zeros(3, dtype=T.cfloat))]
+                T.randn(40, dtype=T.complex64), T.randn_like(T.zeros(3, dtype=T.cfloat)),
+                T.zeros(4, dtype=T.cfloat).normal_(1.0, 2.0),
+                T.zeros(3, dtype=T.cfloat).uniform_(-1.0, 1.0)]
 
     for got, expected in zip(draws(ft), draws(torch), strict=True):
         _close(got.numpy(), expected.numpy())

@@ -21,8 +21,8 @@ from fnnet.torch._tape import to_canonical
 from fnnet.torch.tensor import Tensor, _wrap_value
 
 
-def _fill(tensor: Tensor, values: np.ndarray, who: str) -> Tensor:
-    if not tensor.is_floating_point():
+def _fill(tensor: Tensor, values: np.ndarray, who: str, complex_too: bool = False) -> Tensor:
+    if not (tensor.is_floating_point() or (complex_too and tensor.dtype.is_complex)):
         raise RuntimeError(f"{who} expects a floating point tensor, got {tensor.dtype}")
     return tensor.copy_(_wrap_value(np.asarray(values).astype(tensor.dtype.np)))
 
@@ -33,7 +33,8 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     host = _random.host_for(generator, "normal_")
-    return _fill(self, host.normal(tuple(self.shape), self.dtype.np, mean, std), "normal_")
+    return _fill(self, host.normal(tuple(self.shape), self.dtype.np, mean, std), "normal_",
+                 complex_too=True)
 
 
 def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Any = None
@@ -43,7 +44,8 @@ def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: An
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={from_} > to={to}")
     host = _random.host_for(generator, "uniform_")
-    return _fill(self, host.uniform(tuple(self.shape), self.dtype.np, from_, to), "uniform_")
+    return _fill(self, host.uniform(tuple(self.shape), self.dtype.np, from_, to), "uniform_",
+                 complex_too=True)
 
 
 def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Any = None) -> Tensor:
