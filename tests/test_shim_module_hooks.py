@@ -1,6 +1,7 @@
 """Forward hooks and pre-hooks on fnnet.torch modules, against PyTorch's: feature
 extraction, hooks that change inputs or outputs (and the gradients through them),
-ordering, removal, and a training loop with hooks that still compiles once."""
+ordering, removal, a training loop with hooks that still compiles once, and the
+state-dict hooks."""
 
 from __future__ import annotations
 
@@ -145,3 +146,54 @@ def test_reassigning_a_parameter_or_module_keeps_its_place(torch):
                        [tuple(p.shape) for p in model.parameters()]))
     assert orders[1] == orders[0]
     assert orders[0][0] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+
+
+def _state_dict_hooks(t):
+    """What a program sees with state-dict hooks: a load pre-hook renaming an old
+    checkpoint's keys in a submodule, a save post-hook dropping a buffer, a save pre-hook,
+    load post-hooks clearing the missing keys, a pre-hook adding an error (the values are
+    loaded, then the load raises), and hooks that return what they should not."""
+    seen = []
+
+    def rename(module, state, prefix, meta, strict, missing, unexpected, errors):
+        for key in [k for k in state if k.startswith(prefix + "fc.")]:
+            state[prefix + "proj." + key[len(prefix) + 3:]] = state.pop(key)
+
+    def drop_scratch(module, state, prefix, meta):
+        del state[prefix + "scratch"]
+
+    class Renamed(t.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = t.nn.Linear(2, 2)
+            self.register_buffer("scratch", t.ones(2))
+            self.register_load_state_dict_pre_hook(rename)
+            self.register_state_dict_post_hook(drop_scratch)
+
+    outer = t.nn.Sequential(Renamed())
+    outer[0].register_state_dict_pre_hook(lambda m, prefix, keep: seen.append((prefix, keep)))
+    old = {"0.fc.weight": t.tensor([[1.0, 2.0], [3.0, 4.0]]), "0.fc.bias": t.ones(2)}
+    seen.append(repr(outer.load_state_dict(old, strict=False)))
+    seen.append((outer[0].proj.weight.tolist(), list(outer.state_dict(keep_vars=True))))
+    linear = t.nn.Linear(2, 2)
+    linear.register_load_state_dict_post_hook(lambda m, keys: keys.missing_keys.clear())
+    seen.append(repr(linear.load_state_dict({"weight": t.ones(2, 2)})))
+    linear.register_load_state_dict_pre_hook(
+        lambda m, state, prefix, meta, strict, missing, unexpected, errors:
+        errors.append("custom problem"))
+    with pytest.raises(RuntimeError) as error:
+        linear.load_state_dict({"weight": t.full((2, 2), 9.0)})
+    seen.append((str(error.value), linear.weight.tolist()))
+    returning = t.nn.Linear(1, 1)
+    returning.register_state_dict_post_hook(lambda *args: {})
+    returning.register_load_state_dict_post_hook(lambda *args: 0)
+    for call, kind in ((returning.state_dict, RuntimeError),
+                       (lambda: returning.load_state_dict({}, strict=False), AssertionError)):
+        with pytest.raises(kind) as error:
+            call()
+        seen.append(str(error.value))
+    return seen
+
+
+def test_state_dict_hooks_run_as_pytorchs(torch):
+    assert _state_dict_hooks(ft) == _state_dict_hooks(torch)

@@ -37,15 +37,14 @@ class _IncompatibleKeys(IncompatibleKeys):
 
     __str__ = __repr__
 
-_STATE_HOOKS = ("state_dict and load_state_dict run no hooks; change the dict state_dict "
-                "returns, or the one given to load_state_dict")
 #: PyTorch Module features fnnet.torch does not provide, and the fnnet way instead.
 _UNSUPPORTED = {
     "register_backward_hook": "use register_full_backward_hook (PyTorch deprecates this one)",
-    "register_state_dict_pre_hook": _STATE_HOOKS,
-    "register_load_state_dict_post_hook": _STATE_HOOKS,
     "share_memory": "jax arrays are immutable and shared already",
 }
+_RETURNED_KEYS = ("Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                  "expected to return new values, if incompatible_keys need to be modified, "
+                  "it should be done inplace.")
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -329,17 +328,114 @@ class Module:
         later training steps; copy them (``{k: v.clone() ...}``) to keep a snapshot.
         """
         out = OrderedDict() if destination is None else destination
+        hooks = self.__dict__
+        for hook in list(hooks.get("_state_dict_pre_hooks", {}).values()):
+            hook(self, prefix, keep_vars)
+        self._save_own(out, prefix, keep_vars)
+        for name, child in self._modules.items():
+            if child is not None:
+                child.state_dict(destination=out, prefix=f"{prefix}{name}.",
+                                 keep_vars=keep_vars)
+        for hook in list(hooks.get("_state_dict_hooks", {}).values()):
+            result = hook(self, out, prefix, {"version": 1})
+            if result is not None:  # a hook of _register_state_dict_hook may replace it
+                out = result
+        return out
+
+    def _save_own(self, out: dict[str, Tensor], prefix: str, keep_vars: bool) -> None:
+        """This module's parameters and persistent buffers into ``out``, by name."""
         for name, p in self._parameters.items():
             if p is not None:
                 out[prefix + name] = p if keep_vars else p.detach()
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent:
                 out[prefix + name] = b if keep_vars else b.detach()
+
+    def _state_tensors(self, out: dict[str, Tensor], prefix: str = "") -> dict[str, Tensor]:
+        """``state_dict(keep_vars=True)`` without running the state-dict hooks."""
+        self._save_own(out, prefix, True)
         for name, child in self._modules.items():
             if child is not None:
-                child.state_dict(destination=out, prefix=f"{prefix}{name}.",
-                                 keep_vars=keep_vars)
+                child._state_tensors(out, f"{prefix}{name}.")
         return out
+
+    def _prefixed(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """``(prefix, module)`` for this module and every one below it, parents first, as
+        ``load_state_dict`` visits them (a shared module under each of its names)."""
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child._prefixed(f"{prefix}{name}.")
+
+    def _run_load_pre_hooks(self, state_dict: Mapping[str, Any], strict: bool,
+                            keys: _IncompatibleKeys, errors: list[str]
+                            ) -> OrderedDict[str, Any]:
+        """A copy of ``state_dict`` (with its ``_metadata``) after every module's load
+        pre-hooks, parents first, have changed it (renamed a checkpoint's keys, say)."""
+        metadata = getattr(state_dict, "_metadata", None)
+        copied: OrderedDict[str, Any] = OrderedDict(state_dict)
+        if metadata is not None:
+            copied._metadata = metadata  # type: ignore[attr-defined]
+        for prefix, module in self._prefixed():
+            local = {} if metadata is None else metadata.get(prefix[:-1], {})
+            for hook in list(module.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+                hook(module, copied, prefix, local, strict, keys.missing_keys,
+                     keys.unexpected_keys, errors)
+        return copied
+
+    def _run_load_post_hooks(self, keys: _IncompatibleKeys) -> None:
+        """Every module's load post-hooks, children first, on the keys found so far (which
+        they may change in place, before ``strict`` reads them)."""
+        for _, module in reversed(list(self._prefixed())):
+            for hook in list(module.__dict__.get("_load_state_dict_post_hooks", {}).values()):
+                if hook(module, keys) is not None:
+                    raise AssertionError(_RETURNED_KEYS)
+
+    # -- state dict hooks ---------------------------------------------------------------
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` runs before this module's entries are
+        added to a ``state_dict``. PyTorch: ``Module.register_state_dict_pre_hook``."""
+        return self._add_hook("_state_dict_pre_hooks", hook, False, False, False)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after this module's
+        entries (and its children's) are in ``state_dict``, which it may change in place;
+        it must return None. PyTorch: ``Module.register_state_dict_post_hook``."""
+        def in_place(module: Module, state: Any, prefix: str, metadata: Any) -> None:
+            if hook(module, state, prefix, metadata) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+
+        return self._add_hook("_state_dict_hooks", in_place, False, False, False)
+
+    def _register_state_dict_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """The older post-hook, whose returned dict replaces the root's ``state_dict``."""
+        return self._add_hook("_state_dict_hooks", hook, False, False, False)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs before ``load_state_dict`` reads this
+        module's entries; it may change ``state_dict`` in place (rename keys).
+
+        PyTorch equivalent: ``Module.register_load_state_dict_pre_hook``.
+        """
+        return self._add_hook("_load_state_dict_pre_hooks", hook, False, False, False)
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable[..., Any],
+                                           with_module: bool = False) -> RemovableHandle:
+        """The older form: ``hook`` takes the module first only ``with_module``."""
+        def call(module: Module, *args: Any) -> Any:
+            return hook(module, *args) if with_module else hook(*args)
+
+        return self._add_hook("_load_state_dict_pre_hooks", call, False, False, False)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, incompatible_keys)`` runs after ``load_state_dict`` and may
+        change ``incompatible_keys.missing_keys``/``unexpected_keys`` in place, before
+        ``strict`` checks them; it must return None.
+
+        PyTorch equivalent: ``Module.register_load_state_dict_post_hook``.
+        """
+        return self._add_hook("_load_state_dict_post_hooks", hook, False, False, False)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
                         assign: bool = False) -> IncompatibleKeys:
@@ -355,6 +451,12 @@ class Module:
         ``with torch.device("meta"): model = Net()``, whose tensors fnnet.torch makes
         with values like any other.
 
+        The modules' load pre-hooks see (and may change) a copy of ``state_dict`` first;
+        their post-hooks run after the values are copied and may change the missing and
+        unexpected keys before ``strict`` checks them. Where hooks are registered, a load
+        that fails only that check (or an error a pre-hook adds) has copied the values,
+        as PyTorch's has.
+
         Raises:
             TypeError: ``state_dict`` is not a mapping (PyTorch's message).
             RuntimeError: PyTorch's message listing missing/unexpected keys (when
@@ -363,7 +465,13 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        own = self.state_dict(keep_vars=True)
+        own = self._state_tensors(OrderedDict())
+        keys = _IncompatibleKeys([], [])  # the lists the hooks see and may change
+        errors: list[str] = []
+        hooked = any(m.__dict__.get("_load_state_dict_pre_hooks") or
+                     m.__dict__.get("_load_state_dict_post_hooks") for m in self.modules())
+        if hooked:
+            state_dict = self._run_load_pre_hooks(state_dict, strict, keys, errors)
         # A BatchNorm counter the checkpoint lacks keeps its value, as PyTorch fills it for
         # a state dict without the version-2 metadata its state_dict() attaches.
         metadata = getattr(state_dict, "_metadata", None) or {}
@@ -371,7 +479,10 @@ class Module:
             k.rpartition(".")[2] == "num_batches_tracked"
             and (metadata.get(k.rpartition(".")[0], {}).get("version") or 0) < 2)]
         unexpected = [k for k in state_dict if k not in own]
-        errors = []
+        keys.missing_keys.extend(missing)
+        keys.unexpected_keys.extend(unexpected)
+        missing, unexpected = keys
+        written_by_hooks = len(errors)
         values = {}
         for name, target in own.items():
             if name not in state_dict:
@@ -403,6 +514,10 @@ class Module:
                     "gradients',).")
             else:
                 values[name] = array
+        if hooked:  # PyTorch loads before the post-hooks, and raises after them
+            if len(errors) == written_by_hooks:
+                self._copy_loaded(own, values, assign)
+            self._run_load_post_hooks(keys)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: " +
@@ -413,9 +528,17 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:"
                                "\n\t" + "\n\t".join(errors))
+        if not hooked:
+            self._copy_loaded(own, values, assign)
+        return keys
+
+    def _copy_loaded(self, own: dict[str, Tensor], values: dict[str, Any],
+                     assign: bool) -> None:
+        """The checked ``values`` into the tensors of ``own`` (or, with ``assign``, as
+        new ones)."""
         if assign:
             self._assign_loaded(own, values)
-            return _IncompatibleKeys(missing, unexpected)
+            return
         # Every cast before the first copy, so that nothing changes unless all succeed.
         cast = {name: jnp.asarray(array, own[name]._cell.aval[1])
                 for name, array in values.items()}
@@ -423,7 +546,6 @@ class Module:
             set_value(own[name], array)
             if is_lazy(own[name]):  # a lazy module's placeholder takes the loaded shape
                 own[name]._materialize(own[name]._cell.val)
-        return _IncompatibleKeys(missing, unexpected)
 
     def _assign_loaded(self, own: dict[str, Tensor], values: dict[str, Any]) -> None:
         """``load_state_dict(assign=True)``: each named tensor of ``own`` is replaced by a
