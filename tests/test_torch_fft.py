@@ -248,6 +248,8 @@ COMPLEX_ERRORS = {
     "backward of complex": lambda T: T.fft.fft(T.ones(2, requires_grad=True)).sum().backward(),
     "requires_grad of ints": lambda T: T.ones(2, dtype=T.long).requires_grad_(),
     "matmul of float and complex": lambda T: T.ones(2, 3) @ T.ones(3, 2, dtype=T.complex64),
+    "max of complex": lambda T: T.tensor([1 + 2j, 3j]).max(),
+    "argmin of complex": lambda T: T.tensor([1 + 2j, 3j]).argmin(),
     "write into a leaf's real part": lambda T: T.ones(2, dtype=T.cfloat,
                                                       requires_grad=True).real.mul_(2),
     "autograd.grad of complex": lambda T: T.autograd.grad(

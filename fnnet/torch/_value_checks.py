@@ -54,9 +54,14 @@ def floating_kernel(op: str) -> Callable[..., None]:
 
 
 def empty_reduction(op: str) -> Callable[..., None]:
-    """The check of ``op`` over all elements (no ``dim``) of a tensor with none."""
+    """The check of ``op`` over all elements (no ``dim``) of a tensor with none, or of a
+    complex tensor (which has no order: ``spectrum.max()`` for ``spectrum.abs().max()``)."""
 
     def check(x: Any, *static: Any) -> None:
+        if x.dtype.is_complex:
+            if op in ("argmax", "argmin"):
+                raise RuntimeError(f"{op}(): does not support complex input")
+            raise NotImplementedError(f'"{op}_all" not implemented for \'{_scalar(x)}\'')
         if x.numel() == 0:
             if op in ("argmax", "argmin"):
                 raise IndexError(f"{op}(): Expected reduction dim to be specified for "
