@@ -386,10 +386,12 @@ class Module:
     def _run_load_post_hooks(self, keys: _IncompatibleKeys) -> None:
         """Every module's load post-hooks, children first, on the keys found so far (which
         they may change in place, before ``strict`` reads them)."""
-        for _, module in reversed(list(self._prefixed())):
-            for hook in list(module.__dict__.get("_load_state_dict_post_hooks", {}).values()):
-                if hook(module, keys) is not None:
-                    raise AssertionError(_RETURNED_KEYS)
+        for child in self._modules.values():
+            if child is not None:
+                child._run_load_post_hooks(keys)
+        for hook in list(self.__dict__.get("_load_state_dict_post_hooks", {}).values()):
+            if hook(self, keys) is not None:
+                raise AssertionError(_RETURNED_KEYS)
 
     # -- state dict hooks ---------------------------------------------------------------
     def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
@@ -451,11 +453,13 @@ class Module:
         ``with torch.device("meta"): model = Net()``, whose tensors fnnet.torch makes
         with values like any other.
 
-        The modules' load pre-hooks see (and may change) a copy of ``state_dict`` first;
-        their post-hooks run after the values are copied and may change the missing and
-        unexpected keys before ``strict`` checks them. Where hooks are registered, a load
-        that fails only that check (or an error a pre-hook adds) has copied the values,
-        as PyTorch's has.
+        The modules' load pre-hooks (parents first) see and may change a copy of
+        ``state_dict``; then the values are copied, and the post-hooks (children first)
+        see the missing and unexpected keys of the whole load, which they may change
+        before ``strict`` checks them (PyTorch runs each module's post-hooks after its own
+        subtree's load, before the next module's pre-hooks). Where hooks are registered, a
+        load that fails only that check (or an error a pre-hook adds) has copied the
+        values, as PyTorch's has.
 
         Raises:
             TypeError: ``state_dict`` is not a mapping (PyTorch's message).
