@@ -8,8 +8,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from fnnet.optim._adam_family import check_betas
 from fnnet.optim._build import build, negate
-from fnnet.optim._validate import check_below_one, check_flag, check_number, check_positive
+from fnnet.optim._validate import check_flag, check_number, check_positive
 from fnnet.optim.transforms import one_minus_power
 
 
@@ -98,13 +99,9 @@ def SparseAdam(lr: float | optax.Schedule = 1e-3, betas: tuple[float, float] = (
     check_positive(lr, "Invalid learning rate")
     check_number("eps", eps)
     check_positive(eps, "Invalid epsilon value")
-    if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-        raise TypeError(f"betas must be a pair of floats (beta1, beta2), got {betas!r}")
-    for index, beta in enumerate(betas):
-        check_number(f"betas[{index}]", beta)
-        check_below_one(beta, f"Invalid beta parameter at index {index}")
+    b1, b2 = check_betas(betas)
     return build(
         ("maximize", negate(check_flag("maximize", maximize))),
-        ("sparse_adam", scale_by_sparse_adam(betas[0], betas[1], eps)),
+        ("sparse_adam", scale_by_sparse_adam(b1, b2, eps)),
         ("lr", optax.scale_by_learning_rate(lr)),
     )
