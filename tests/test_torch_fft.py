@@ -406,7 +406,7 @@ def test_a_fourier_layer_with_complex_weights_trains_as_in_pytorch():
         weights = T.nn.Parameter(T.tensor(weights0))
         optimizer = T.optim.Adam([weights], lr=0.01)
         x = T.tensor(signals)
-        for _ in range(3):
+        for _ in range(2):
             modes = T.zeros(2, 4, 9, dtype=T.cfloat)
             modes[:, :, :5] = T.einsum("bix,iox->box", T.fft.rfft(x)[:, :, :5], weights)
             loss = (T.fft.irfft(modes, n=16) ** 2).mean()
