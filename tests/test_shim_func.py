@@ -1,8 +1,8 @@
-"""``torch.func`` (functional_call, grad, grad_and_value, vmap, jacrev, hessian) under
-fnnet.torch against PyTorch's: the per-sample-gradients tutorial's computation, the
-transforms' values and errors, and leaves made with ``detach().requires_grad_()`` from a
-module's parameters (the fast weights of meta-learning), which get gradients of their
-own."""
+"""``torch.func`` (functional_call, grad, grad_and_value, vmap, jacrev, hessian, vjp,
+jvp) under fnnet.torch against PyTorch's: the per-sample-gradients tutorial's
+computation, the transforms' values and errors, penalties on derivatives that train a
+model's parameters, and leaves made with ``detach().requires_grad_()`` from a module's
+parameters (the fast weights of meta-learning), which get gradients of their own."""
 
 from __future__ import annotations
 
@@ -88,6 +88,38 @@ def _transforms(t):
     y, pullback, aux = func.vjp(lambda v: (v.sin(), {"n": v.norm()}), x, has_aux=True)
     out += [y, pullback(x), aux]
     return str(out).replace("tensor", "T")
+
+
+def _penalties(t):
+    """Penalties on a model's input derivatives (a Jacobian norm, a physics-informed
+    residual from grad, a Hessian trace) backpropagated into its parameters, as
+    training code writes them with torch.func; and the transforms' results off the
+    graph where nothing outside them requires grad."""
+    from importlib import import_module
+
+    func = import_module(f"{t.__name__}.func")
+    model = t.nn.Sequential(t.nn.Linear(3, 4), t.nn.Tanh(), t.nn.Linear(4, 2))
+    with t.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(t.linspace(-0.5, 0.5, p.numel()).reshape(p.shape) * (i + 1))
+    x = t.tensor([[0.3, -0.2, 0.5], [0.1, 0.4, -0.3]])
+    jacobian = func.jacrev(model)(x[0])
+    slope = func.grad(lambda v: model(v).sum())(x[1])
+    curvature = func.hessian(lambda v: model(v).square().sum())(x[1])
+    penalty = jacobian.square().sum() + slope.sum() + curvature.diagonal().sum()
+    penalty.backward()
+    flags = [jacobian.requires_grad, func.jacrev(lambda v: v * 3)(x[0]).requires_grad,
+             func.grad(lambda v: (v ** 2).sum())(x[0]).requires_grad]
+    return [penalty.item(), flags] + [p.grad.numpy().round(5).tolist()
+                                      for p in model.parameters()]
+
+
+def test_derivative_penalties_train_the_parameters_as_pytorch(torch):
+    mine, theirs = _penalties(ft), _penalties(torch)
+    assert mine[1] == theirs[1]
+    np.testing.assert_allclose(mine[0], theirs[0], rtol=1e-5)
+    for a, b in zip(mine[2:], theirs[2:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("call", [

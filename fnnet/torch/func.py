@@ -54,6 +54,34 @@ def _zip_map(fn: Callable[..., Any], first: Any, *rest: Any) -> Any:
     return fn(first, *rest)
 
 
+def _reaches_outside(outputs: Any, inside: list[Tensor]) -> bool:
+    """Whether a tensor of ``outputs`` depends on a tensor that requires grad other than
+    ``inside`` (the transform's own leaves): a model's parameters the function closes
+    over. PyTorch's transforms then leave their results differentiable by them (a
+    Jacobian penalty, a physics-informed loss); otherwise the results are detached."""
+    from fnnet.torch._autograd import region
+    from fnnet.torch._recorder import current
+    from fnnet.torch._tape import ref
+
+    tp = current().tape
+    own = {t._cell.ref for t in inside if t._cell.tape is tp}
+    for out in _leaves(outputs):
+        cell = getattr(out, "_cell", None)
+        if cell is None or not out.requires_grad or cell.tape is not tp or cell.ref < 0:
+            continue
+        try:
+            _, leaves = region(tp, ref(cell.ref, out._kind))
+        except RuntimeError:  # a graph already run: nothing to differentiate
+            continue
+        if any(slot not in own for slot in leaves):
+            return True
+    return False
+
+
+def _detached(tree: Any) -> Any:
+    return _map(lambda t: t.detach() if isinstance(t, Tensor) else t, tree)
+
+
 # -- functional_call -----------------------------------------------------------------------
 @contextlib.contextmanager
 def _swapped(module: Any, values: dict[str, Any]) -> Iterator[None]:
@@ -175,8 +203,9 @@ def grad_and_value(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = F
             lambda t: t.detach().requires_grad_() if isinstance(t, Tensor) else t, args[n])
             for n in nums}
         called = [diff.get(i, a) for i, a in enumerate(args)]
-        from fnnet.torch import enable_grad
+        from fnnet.torch import enable_grad, is_grad_enabled
 
+        grad_mode = is_grad_enabled()
         with enable_grad():
             result = func(*called, **kwargs)
         aux = None
@@ -192,14 +221,17 @@ def grad_and_value(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = F
                 f"got tensor with {dims} dims. Maybe you wanted to use the vjp or jacrev "
                 f"APIs instead?")
         leaves = [leaf for n in nums for leaf in _leaves(diff[n]) if isinstance(leaf, Tensor)]
-        grads = iter(_autograd_grad(result, leaves, create_graph=outer,
-                                    allow_unused=True, materialize_grads=True))
+        keep = outer or (grad_mode and _reaches_outside(result, leaves))
+        found = _autograd_grad(result, leaves, create_graph=keep, allow_unused=True,
+                               materialize_grads=True)
+        if keep and not outer and not _reaches_outside(found, leaves):
+            found, keep = _detached(list(found)), False
+        grads = iter(found)
         trees = [_map(lambda t: next(grads) if isinstance(t, Tensor) else t, diff[n])
                  for n in nums]
         grad_out = trees[0] if isinstance(argnums, int) else tuple(trees)
-        if not outer:  # what the function returned, off the graph, as PyTorch's
-            result = result.detach()
-            aux = _map(lambda t: t.detach() if isinstance(t, Tensor) else t, aux)
+        if not keep:  # what the function returned, off the graph, as PyTorch's
+            result, aux = result.detach(), _detached(aux)
         return (grad_out, (result, aux)) if has_aux else (grad_out, result)
 
     return wrapper
@@ -285,8 +317,9 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     _check_primals(primals)
     outer = any(leaf.requires_grad for leaf in _leaves(primals))
     diff = primals if outer else _map(lambda t: t.detach().requires_grad_(), primals)
-    from fnnet.torch import enable_grad
+    from fnnet.torch import enable_grad, is_grad_enabled
 
+    grad_mode = is_grad_enabled()
     with enable_grad():
         result, aux = _split_aux(func(*diff), has_aux, "vjp(f, *primals)")
     for leaf in _leaves(result):
@@ -294,6 +327,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
             raise RuntimeError(f"vjp(f, *primals): expected f(*primals) to return only "
                                f"tensors, got unsupported type {type(leaf)}")
     outputs, leaves = _leaves(result), _leaves(diff)
+    outer = outer or (grad_mode and _reaches_outside(result, leaves))
 
     def vjp_fn(cotangents: Any) -> tuple[Any, ...]:
         if _structure(cotangents) != _structure(result):
@@ -317,10 +351,9 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
             grads = iter([leaf.detach() * 0 for leaf in leaves])
         return tuple(_map(lambda _: next(grads), primal) for primal in diff)
 
-    output = result if outer else _map(lambda t: t.detach(), result)
+    output = result if outer else _detached(result)
     if has_aux:
-        return output, vjp_fn, (aux if outer else _map(
-            lambda t: t.detach() if isinstance(t, Tensor) else t, aux))
+        return output, vjp_fn, (aux if outer else _detached(aux))
     return output, vjp_fn
 
 
@@ -430,25 +463,43 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0,
 
 
 # -- Jacobians ------------------------------------------------------------------------------
+def _differentiable(args: Any, nums: tuple[int, ...]) -> tuple[list[Any], bool, bool]:
+    """The arguments with those at ``nums`` as the transform's own leaves (themselves
+    where they require grad already), whether they did, and the grad mode outside."""
+    from fnnet.torch import is_grad_enabled
+
+    full = list(args)
+    outer = any(args[n].requires_grad for n in nums if isinstance(args[n], Tensor))
+    for n in nums:
+        if isinstance(args[n], Tensor) and not (args[n].is_leaf and args[n].requires_grad):
+            full[n] = args[n].detach().requires_grad_()
+    return full, outer, is_grad_enabled()
+
+
 def _jacobian(func: Callable[..., Any], argnums: Any, who: str) -> Callable[..., Any]:
     def wrapper(*args: Any) -> Any:
         nums = _argnums(argnums, len(args), who)
+        full, outer, grad_mode = _differentiable(args, nums)
+        leaves = tuple(full[n] for n in nums)
+        from fnnet.torch import enable_grad
 
-        def selected(*chosen: Any) -> Any:
-            full = list(args)
-            for n, value in zip(nums, chosen, strict=True):
-                full[n] = value
-            return func(*full)
-
-        jac = _functional.jacobian(selected, tuple(args[n] for n in nums))
-        return jac[0] if isinstance(argnums, int) else jac
+        with enable_grad():
+            outs, outputs_tuple = _functional._outputs(func(*full), who)
+            keep = grad_mode and (outer or _reaches_outside(outs, list(leaves)))
+            rows = [_functional._jacobian_rows(out, leaves, keep) for out in outs]
+        if keep and not outer and not _reaches_outside(rows, list(leaves)):
+            rows, keep = _detached(rows), False
+        shaped = [row[0] if isinstance(argnums, int) else tuple(row) for row in rows]
+        return tuple(shaped) if outputs_tuple else shaped[0]
 
     return wrapper
 
 
 def jacrev(func: Callable[..., Any], argnums: Any = 0, *, has_aux: bool = False,
            chunk_size: int | None = None) -> Callable[..., Any]:
-    """The Jacobian of ``func`` by its arguments ``argnums``.
+    """The Jacobian of ``func`` by its arguments ``argnums``; differentiable by the
+    tensors requiring grad it depends on (the arguments, or a model's parameters the
+    function uses), as PyTorch's.
 
     PyTorch equivalent: ``torch.func.jacrev``.
     """
@@ -474,7 +525,8 @@ def jacfwd(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False, *,
 
 
 def hessian(func: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
-    """The Hessian of a scalar ``func`` by its argument ``argnums``.
+    """The Hessian of a scalar ``func`` by its argument ``argnums``; differentiable as
+    :func:`jacrev`'s result is.
 
     PyTorch equivalent: ``torch.func.hessian``.
     """
@@ -482,11 +534,20 @@ def hessian(func: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
         raise NotImplementedError("fnnet.torch: torch.func.hessian takes one argnums here")
 
     def wrapper(*args: Any) -> Any:
-        def selected(value: Any) -> Any:
-            full = list(args)
-            full[argnums] = value
-            return func(*full)
+        nums = _argnums(argnums, len(args), "hessian(func)(*args)")
+        full, outer, grad_mode = _differentiable(args, nums)
+        leaf = full[nums[0]]
+        from fnnet.torch import enable_grad
 
-        return _functional.hessian(selected, args[argnums])
+        with enable_grad():
+            out = _functional._scalar_output(lambda x: func(*full[:nums[0]], x,
+                                                            *full[nums[0] + 1:]),
+                                             (leaf,), "hessian")
+            first = _functional._grads(out, (leaf,), None, True)[0]
+            keep = grad_mode and (outer or _reaches_outside(first, [leaf]))
+            block = _functional._jacobian_rows(first, (leaf,), keep)[0]
+        if keep and not outer and not _reaches_outside(block, [leaf]):
+            block, keep = block.detach(), False
+        return block if keep else block.detach()
 
     return wrapper
