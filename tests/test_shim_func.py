@@ -92,9 +92,9 @@ def _transforms(t):
 
 def _penalties(t):
     """Penalties on a model's input derivatives (a Jacobian norm, a physics-informed
-    residual from grad, a Hessian trace) backpropagated into its parameters, as
-    training code writes them with torch.func; and the transforms' results off the
-    graph where nothing outside them requires grad."""
+    residual from grad, a Hessian trace, a directional derivative) backpropagated into
+    its parameters, as training code writes them with torch.func; and the transforms'
+    results off the graph where nothing outside them requires grad."""
     from importlib import import_module
 
     func = import_module(f"{t.__name__}.func")
@@ -106,7 +106,9 @@ def _penalties(t):
     jacobian = func.jacrev(model)(x[0])
     slope = func.grad(lambda v: model(v).sum())(x[1])
     curvature = func.hessian(lambda v: model(v).square().sum())(x[1])
-    penalty = jacobian.square().sum() + slope.sum() + curvature.diagonal().sum()
+    _, tangent = func.jvp(model, (x[0],), (t.ones(3),))
+    penalty = jacobian.square().sum() + slope.sum() + curvature.diagonal().sum() + \
+        tangent.sum()
     penalty.backward()
     flags = [jacobian.requires_grad, func.jacrev(lambda v: v * 3)(x[0]).requires_grad,
              func.grad(lambda v: (v ** 2).sum())(x[0]).requires_grad]

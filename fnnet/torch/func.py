@@ -392,10 +392,14 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
         aux.append(extra)
         return result
 
-    output, derivative = _functional.jvp(output_only, primals, tangents)
+    full, outer, grad_mode = _differentiable(primals, tuple(range(len(primals))))
+    output, derivative = _functional.jvp(output_only, tuple(full), tangents,
+                                         create_graph=grad_mode)
+    keep = grad_mode and (outer or _reaches_outside(derivative, full))
+    if not keep:
+        output, derivative = _detached(output), _detached(derivative)
     if has_aux:
-        return output, derivative, _map(
-            lambda t: t.detach() if isinstance(t, Tensor) else t, aux[0])
+        return output, derivative, aux[0] if keep else _detached(aux[0])
     return output, derivative
 
 
