@@ -245,7 +245,9 @@ class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
 
     @staticmethod
     def manual_seed(seed: int) -> None:
-        """The one global key of fnnet.torch serves every device: see ``manual_seed``."""
+        """A no-op: fnnet.torch's one global generator (``torch.manual_seed``'s) draws
+        for every device, and ``torch.cuda.manual_seed`` leaves it as PyTorch's leaves
+        its CPU generator."""
         del seed
 
     manual_seed_all = manual_seed
