@@ -413,8 +413,16 @@ def test_a_fourier_layer_with_complex_weights_trains_as_in_pytorch():
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        return loss.item(), weights.detach().numpy()
+        return loss.item(), weights.detach().numpy(), optimizer
 
-    (loss_t, weights_t), (loss_f, weights_f) = train(torch), train(ft)
+    (loss_t, weights_t, adam_t), (loss_f, weights_f, adam_f) = train(torch), train(ft)
     np.testing.assert_allclose(loss_f, loss_t, rtol=1e-5)
     _close(weights_f, weights_t)
+    # the state, kept as the real view, is shown and loaded as PyTorch's (complex, of the
+    # parameter's shape): a PyTorch run's Adam state resumes here
+    adam_f.load_state_dict(adam_t.state_dict())
+    states = [adam.state_dict()["state"][0] for adam in (adam_t, adam_f)]
+    assert {k: (tuple(v.shape), str(v.dtype)) for k, v in states[1].items()} == \
+        {k: (tuple(v.shape), str(v.dtype)) for k, v in states[0].items()}
+    for name in ("exp_avg", "exp_avg_sq"):
+        _close(states[1][name].numpy(), states[0][name].numpy())

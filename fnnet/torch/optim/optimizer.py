@@ -161,8 +161,10 @@ def _hyperparameter(array: Any) -> Any:
     return tuple(array) if array.ndim else array
 
 
-def _state_array(value: Any) -> np.ndarray | None:
-    """A saved state value as a numpy array of real numbers, or None."""
+def _state_array(value: Any, complex_too: bool = False) -> np.ndarray | None:
+    """A saved state value as a numpy array of real numbers, or None; with
+    ``complex_too``, a complex one (a complex parameter's) as its real view ``[..., 2]``,
+    the layout its state is kept in."""
     if isinstance(value, Tensor):
         value = value._value()
     elif callable(getattr(value, "detach", None)):  # a PyTorch tensor
@@ -173,6 +175,8 @@ def _state_array(value: Any) -> np.ndarray | None:
         array = np.asarray(value)
     except (TypeError, ValueError):
         return None
+    if complex_too and array.dtype.kind == "c":
+        return np.stack([array.real, array.imag], axis=-1)
     if array.dtype.kind not in "biuf" and not jnp.issubdtype(array.dtype, jnp.floating):
         return None
     return array
@@ -569,6 +573,9 @@ class Optimizer:
             name = _leaf_name(path)
             if name == "step":
                 out["step"] = _wrap_value(jnp.asarray(leaves[index], jnp.float32))
+            elif name is not None and p.dtype.is_complex:  # kept as the real view
+                pairs = leaves[index]
+                out[name] = _wrap_value(lax.complex(pairs[..., 0], pairs[..., 1]))
             elif name is not None:
                 out[name] = alias = _wrap_value(leaves[index])
                 alias._cell = entry.cells[index]
@@ -715,7 +722,7 @@ class Optimizer:
             value = entry.get(name)
             if value is None:
                 continue
-            array = _state_array(value)
+            array = _state_array(value, complex_too=bool(p.dtype.is_complex))
             if array is None:
                 errors.append(f"{where}: '{name}' holds no real numbers "
                               f"({getattr(value, 'dtype', type(value).__name__)})")
