@@ -72,6 +72,12 @@ DRAWS = [
         t.distributions.Uniform(0.0, 2.0).sample((4,)),
         t.distributions.Bernoulli(t.tensor([0.3, 0.9])).sample((2,)),
         t.distributions.Categorical(t.tensor([0.2, 0.3, 0.5])).sample((5,))], True),
+    ("gamma", lambda t: [
+        t.distributions.Gamma(t.tensor([0.3, 2.5, 40.0]), t.tensor([1.0, 0.5, 2.0])).sample((4,))],
+     True),
+    ("dirichlet_beta", lambda t: [
+        t.distributions.Dirichlet(t.tensor([0.5, 1.0, 2.0])).sample((3,)),
+        t.distributions.Beta(t.tensor([0.7]), t.tensor([2.0])).sample((3,))], False),
     ("generator", lambda t: [t.randn(5, generator=t.Generator().manual_seed(7)),
                              t.rand(3, generator=t.Generator().manual_seed(7)),
                              t.randperm(9, generator=t.Generator().manual_seed(1)),

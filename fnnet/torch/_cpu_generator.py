@@ -17,7 +17,8 @@ has it), so ``torch.manual_seed(s)`` followed by the same calls gives PyTorch's 
   value kept for the next such draw (``normal_x``/``normal_y`` of the state);
 - integers in ``[low, high)``: ``low + w % (high - low)``, a 64-bit number where the range
   reaches 2**32; permutations: ``swap(r[i], r[i + w % (n - i)])``;
-- bernoulli with a float ``p``, exponential, Cauchy, geometric: one float64 uniform each.
+- bernoulli with a float ``p``, exponential, Cauchy, geometric: one float64 uniform each;
+  Gamma: PyTorch's rejection sampler on those uniforms and normal draws.
 """
 
 from __future__ import annotations
@@ -183,6 +184,43 @@ class CpuGenerator:
         u = self.unit(math.prod(shape), np.float64).reshape(shape)
         out: np.ndarray = np.ceil(np.log(u) / math.log1p(-p))
         return out
+
+    def standard_gamma(self, concentration: np.ndarray, dtype: DTypeLike = np.float32
+                       ) -> np.ndarray:
+        """``torch._standard_gamma`` of a ``dtype`` tensor: one Gamma(``alpha``, 1) draw per
+        element, float64, by PyTorch's ``sample_gamma`` (Marsaglia and Tsang's rejection,
+        ``alpha < 1`` boosted by ``u ** (1 / alpha)``) on this generator's float64
+        uniforms and normal draws (the cached-pair ones). As there, what involves
+        ``alpha`` is computed in ``dtype`` (with float constants) and the rest in
+        float64."""
+        kind: type[np.floating[Any]] = np.float64 if np.dtype(dtype) == np.float64 else np.float32
+        third = kind(np.float32(1.0) / np.float32(3.0))
+        tail = float(np.float32(0.0331))
+        out = []
+        for alpha in np.asarray(concentration, kind).ravel():
+            scale = 1.0
+            if alpha < 1:
+                if alpha == 0:
+                    out.append(0.0)
+                    continue
+                scale = (1.0 - float(self.unit(1, np.float64)[0])) ** float(kind(1.0) / alpha)
+                alpha = kind(alpha + kind(1.0))
+            d = float(kind(alpha - third))
+            c = 1.0 / math.sqrt(9.0 * d)
+            while True:
+                x = self.normal_double()
+                y = 1.0 + c * x
+                while y <= 0:
+                    x = self.normal_double()
+                    y = 1.0 + c * x
+                v = y * y * y
+                u = 1.0 - float(self.unit(1, np.float64)[0])
+                xx = x * x
+                if u < 1.0 - tail * xx * xx or \
+                        math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+                    break
+            out.append(scale * d * v)
+        return np.reshape(np.asarray(out, np.float64), np.shape(concentration))
 
     # -- state ------------------------------------------------------------------------
 

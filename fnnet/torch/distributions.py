@@ -788,12 +788,14 @@ def _reparameterized_gamma_jvp(primals: tuple[jax.Array, jax.Array],
     return draw, jax.lax.random_gamma_grad(concentration, draw) * tangents[0]
 
 
-def _standard_gamma(concentration: Tensor) -> Tensor:
-    """Standard Gamma draws of ``concentration``'s shape, drawn now by a numpy generator
-    seeded from fnnet.torch's key (jax's Gamma sampler compiles for seconds per shape),
-    differentiable in ``concentration``."""
-    shape = np.asarray(concentration.detach()._value(), np.float64)
-    draw = _random.state.numpy_rng().standard_gamma(shape).astype(np.float32)
+def _standard_gamma(concentration: Tensor, dirichlet: bool = False) -> Tensor:
+    """Standard Gamma draws of ``concentration``'s shape, drawn now on the host as
+    PyTorch's CPU kernel draws them (jax's Gamma sampler compiles for seconds per shape),
+    differentiable in ``concentration``; ``dirichlet``: as PyTorch's Dirichlet kernel
+    draws them, in float64."""
+    shape = np.asarray(concentration.detach()._value())
+    precision = np.float64 if dirichlet else shape.dtype
+    draw = _random.state.host.standard_gamma(shape, precision).astype(np.float32)
     draw = np.maximum(draw, np.finfo(np.float32).tiny)
     return _op(_reparameterized_gamma, (), concentration, _wrap_value(draw),
                who="_standard_gamma")
@@ -902,7 +904,8 @@ class Dirichlet(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """Normalised Gamma draws, differentiable in ``concentration``."""
-        gammas = _standard_gamma(self.concentration.expand(*self._extended(sample_shape)))
+        gammas = _standard_gamma(self.concentration.expand(*self._extended(sample_shape)),
+                                 dirichlet=True)
         eps = float(np.finfo(np.float32).eps)
         return (gammas / gammas.sum(-1, True)).clamp(float(np.finfo(np.float32).tiny), 1 - eps)
 
