@@ -83,6 +83,8 @@ MISTAKES = {
     "expand a non-singleton dim": lambda T: T.ones(2, 3).expand(4, 3),
     "expand the last dim": lambda T: T.ones(2, 1, 3).expand(2, 5, 4),
     "expand to fewer dims": lambda T: T.ones(2, 3).expand(3),
+    "expand, two dims wrong (the last reported)": lambda T: T.ones(2, 3).expand(4, 2),
+    "expand, a mismatch behind a leading -1": lambda T: T.ones(2, 3).expand(-1, 4, 2),
     "randint with an int size": lambda T: T.randint(10, 3),
     # pooling windows larger than the input
     "MaxPool2d, 1x1 input": lambda T: T.nn.MaxPool2d(2)(T.ones(1, 1, 1, 1)),

@@ -75,14 +75,15 @@ def empty_reduction(op: str) -> Callable[..., None]:
 
 def check_expand(x: Any, sizes: tuple[int, ...], *static: Any) -> None:
     """``x.expand(*sizes)``: new sizes lead, and an existing size must be 1, the same, or
-    -1 (kept)."""
+    -1 (kept); checked from the last dimension on, as PyTorch reports the first it finds."""
     shape = tuple(x.shape)
     if len(sizes) < len(shape):
         raise RuntimeError(f"expand({x.type()}{{{list(shape)}}}, size={list(sizes)}): the "
                            f"number of sizes provided ({len(sizes)}) must be greater or equal "
                            f"to the number of dimensions in the tensor ({len(shape)})")
     lead = len(sizes) - len(shape)
-    for i, size in enumerate(sizes):
+    for i in reversed(range(len(sizes))):
+        size = sizes[i]
         if i < lead:
             if size < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({size}) isn't allowed "
