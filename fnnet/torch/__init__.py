@@ -379,7 +379,7 @@ __all__ = [
     "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
     "clip", "compile_stats", "concat", "cos", "cpu", "cuda", "det", "device", "distributed",
     "distributions", "div", "double", "inverse", "linalg", "jit", "onnx", "func", "vmap",
-    "dtype", "e", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "eye", "finfo",
+    "dtype", "e", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "eye", "fft", "finfo",
     "flatten", "inf", "nan", "newaxis", "pi",
     "float", "float16", "float32", "float64", "from_numpy", "full", "full_like", "ge",
     "get_autocast_dtype", "get_default_device", "get_default_dtype", "get_num_threads", "gt",
