@@ -92,9 +92,10 @@ def _transforms(t):
 
 def _penalties(t):
     """Penalties on a model's input derivatives (a Jacobian norm, a physics-informed
-    residual from grad, a Hessian trace, a directional derivative) backpropagated into
-    its parameters, as training code writes them with torch.func; and the transforms'
-    results off the graph where nothing outside them requires grad."""
+    residual from grad, a directional derivative, a Hessian trace by a scale)
+    backpropagated into the parameters the functions close over, as training code
+    writes them with torch.func; and the transforms' results off the graph where
+    nothing outside them requires grad."""
     from importlib import import_module
 
     func = import_module(f"{t.__name__}.func")
@@ -105,15 +106,18 @@ def _penalties(t):
     x = t.tensor([[0.3, -0.2, 0.5], [0.1, 0.4, -0.3]])
     jacobian = func.jacrev(model)(x[0])
     slope = func.grad(lambda v: model(v).sum())(x[1])
-    curvature = func.hessian(lambda v: model(v).square().sum())(x[1])
+    scale = t.tensor(2.0, requires_grad=True)
+    curvature = func.hessian(lambda v: (scale * v ** 3).sum())(x[1])
     _, tangent = func.jvp(model, (x[0],), (t.ones(3),))
     penalty = jacobian.square().sum() + slope.sum() + curvature.diagonal().sum() + \
         tangent.sum()
     penalty.backward()
     flags = [jacobian.requires_grad, func.jacrev(lambda v: v * 3)(x[0]).requires_grad,
              func.grad(lambda v: (v ** 2).sum())(x[0]).requires_grad]
-    return [penalty.item(), flags] + [p.grad.numpy().round(5).tolist()
-                                      for p in model.parameters()]
+    # the last bias is in no derivative: PyTorch leaves its grad None, fnnet's zeros
+    grads = [t.zeros_like(p) if p.grad is None else p.grad
+             for p in [*model.parameters(), scale]]
+    return [penalty.item(), flags] + [g.numpy().round(5).tolist() for g in grads]
 
 
 def test_derivative_penalties_train_the_parameters_as_pytorch(torch):
