@@ -260,7 +260,9 @@ def test_graphs_kept_over_the_steps_compile_no_step_again(torch, recorder):
     *ours, norms = _logged_norms(ft)
     _close(ours, _logged_norms(torch)[:2])
     assert ft.compile_stats()["compiles"] <= 4, ft.compile_stats()["log"]
-    assert not recorder.tape.nodes
+    # left on the tape: the last norm's graph (its weights overwritten once) and the
+    # stack that read them all, not the twelve norms' graphs (13 nodes each)
+    assert sum(node.op is not None for node in recorder.tape.nodes) <= 16
     theirs, mine = raised_by(lambda T: norms[0].backward() if T is ft else
                              _logged_norms(T, 2)[2][0].backward(), torch, ft)
     assert mine[0] is theirs[0] is RuntimeError

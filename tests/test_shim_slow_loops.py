@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fnnet.torch as ft
-from fnnet.torch import _cache
+from fnnet.torch import _cache, _graph
 
 pytestmark = pytest.mark.torch
 
@@ -125,6 +125,28 @@ def test_actions_read_while_an_episode_keeps_its_graph_compile_once(torch):
     # step: never one program per action that replays the episode so far
     stats = ft.compile_stats()
     assert stats["compiles"] <= 5, [entry["nodes"] for entry in stats["log"]]
+
+
+def test_reads_while_an_episode_keeps_its_graph_copy_no_graph(torch, monkeypatch):
+    """Each read of a long episode computes only what it lacks and leaves the tape in
+    place: the kept graph is carried into a new tape at the episode's first read only,
+    not copied whole at every read (time in the square of the episode's length)."""
+    from fnnet.torch import _flush
+
+    carries = []
+    monkeypatch.setattr(_flush, "carry", lambda *a: carries.append(1) or _graph.carry(*a))
+    rng = np.random.default_rng(3)
+    weights = {"0.weight": rng.uniform(-0.4, 0.4, (16, 5)), "0.bias": np.zeros(16),
+               "2.weight": rng.uniform(-0.25, 0.25, (2, 16)), "2.bias": np.zeros(2)}
+    weights = {k: v.astype(np.float32) for k, v in weights.items()}
+    uniforms = rng.random(120)
+    got = _episodes(ft, weights, uniforms, (60, 60))
+    assert len(carries) <= 2 * 2, len(carries)
+    expected = _episodes(torch, weights, uniforms, (60, 60))
+    assert got[0] == expected[0]
+    np.testing.assert_allclose(got[1], expected[1], **TOL)
+    for a, e in zip(got[2], expected[2], strict=True):
+        np.testing.assert_allclose(a, e, **TOL)
 
 
 def test_sampled_actions_keep_their_draws_in_the_episodes_backward():

@@ -5,7 +5,8 @@ parameters replaced by an optimizer step, gradients, optimizer state), gets the
 compiled function of its structure from ``_cache``, runs it on the tape's sources and
 puts the values back into their cells; the parameter and optimizer-state inputs are
 donated when they are replaced. Graphs that a later backward may still need are carried
-into the next tape.
+into the next tape; a later read of that tape computes only what it lacks and leaves the
+tape in place (see ``_read_in_place``).
 """
 
 from __future__ import annotations
@@ -133,12 +134,68 @@ def _from_values(tp: Tape, cells: list[Cell], plan: tuple[list[int], set[int], l
     per action read with ``.item()``). The carried graph itself is kept for the
     backward, as by :func:`flush`.
     """
-    known = tp.values
     todo = [c for c in cells if c.val is None]
     listed = {c.ref for c in todo}
-    extra = [s for s in plan[2] if s not in listed and s not in known]
-    wanted_old = [c.ref for c in todo] + extra
-    owner = tp.node_of_slot()
+    extra = [s for s in plan[2] if s not in listed and s not in tp.values]
+    computed = _compute_from_values(tp, [c.ref for c in todo] + extra, reason,
+                                    advance_key=True)
+    for cell in todo:
+        cell.val = computed[cell.ref]
+    have = dict(tp.values)
+    have.update((c.ref, c.val) for c in cells)
+    have.update(computed)
+    carry(tp, plan[0], {s: have[s] for s in plan[2]})
+    current().tape.after_backward = False
+
+
+#: the most nodes a tape holding a kept graph grows to while its values are read in place
+#: (:func:`_read_in_place`); a longer one is carried, which leaves its dead work behind
+READ_IN_PLACE_NODES = 20_000
+
+
+def _reads_in_place(tp: Tape) -> bool:
+    """Whether a read of a tape that a flush carried a graph into (``tp.values``) can
+    compute its values and leave the tape as it is (:func:`_read_in_place`): no backward,
+    optimizer update or rebound parameter or buffer is recorded on it (their flush
+    stores state), nor an in-place write to a leaf, and it is not past
+    :data:`READ_IN_PLACE_NODES`."""
+    if not tp.values or tp.backward or tp.writebacks or tp.leaf_written or \
+            tp.leaf_updated or len(tp.nodes) > READ_IN_PLACE_NODES:
+        return False
+    for i, own in enumerate(tp.src_owner):
+        if own is WRITEBACK or (own is not None and own.owned and (
+                own.tape is not tp or own.ref != tp.src_slots[i])):
+            return False
+    return True
+
+
+def _read_in_place(tp: Tape, cells: list[Cell], reason: str) -> None:
+    """Computes the pending live values of ``tp`` from the values known so far, and keeps
+    recording on ``tp``.
+
+    Carrying the kept graph into a new tape at every read copies it whole, so a loop
+    that reads a value at each of its n iterations while it keeps every iteration's graph
+    for one backward at the end (REINFORCE's ``action.item()``, a CRF's Viterbi argmax)
+    cost time in n squared. Here a read computes only what it lacks, from the values
+    earlier reads computed (kept in ``tp.values``), and the step that ends the loop runs
+    the whole tape from its sources, as a step with no reads would.
+    """
+    todo = [c for c in cells if c.val is None]
+    computed = _compute_from_values(tp, [c.ref for c in todo], reason, advance_key=False)
+    for cell in todo:
+        cell.val = computed[cell.ref]
+    tp.values.update(computed)
+    tp.after_backward = False  # as on the tape a flush without a backward starts
+
+
+def _compute_from_values(tp: Tape, wanted_old: list[int], reason: str, *,
+                         advance_key: bool) -> dict[int, Any]:
+    """The values of ``tp``'s slots ``wanted_old``, computed by one compiled call of just
+    the nodes they need that ``tp.values`` does not hold, with the known values and
+    ``tp``'s sources as inputs. ``advance_key`` also advances the global PRNG key, as a
+    flush that replaces the tape does."""
+    known = tp.values
+    owner = _owner(tp)
     nodes = tp.nodes
     needed: set[int] = set()
     stack = [owner[s] for s in wanted_old if s not in known]
@@ -173,23 +230,27 @@ def _from_values(tp: Tape, cells: list[Cell], plan: tuple[list[int], set[int], l
             for k in range(node.n_out):
                 slot_map[node.first + k] = first + k
         wanted = tuple(slot(s) for s in wanted_old)
-        if tp.rng_slot >= 0:  # the key advances as at any flush that drew from it
+        advance = advance_key and tp.rng_slot >= 0
+        if advance:  # the key advances as at any flush that drew from it
             advanced, _ = record_refs(_random.advance, (), (ref(slot(tp.rng_slot)),))
             wanted += (advanced,)
     finally:
         rec.tape = tp
     fn = _cache.compiled((small.state, wanted, ()), small, wanted, (), reason)
     values = fn(*small.srcs)
-    if tp.rng_slot >= 0:
+    if advance:
         _random.state.write(values[-1:])
-    computed = dict(zip(wanted_old, values[:len(wanted_old)], strict=True))
-    for cell in todo:
-        cell.val = computed[cell.ref]
-    have = dict(known)
-    have.update((c.ref, c.val) for c in cells)
-    have.update(computed)
-    carry(tp, plan[0], {s: have[s] for s in plan[2]})
-    rec.tape.after_backward = False
+    return dict(zip(wanted_old, values[:len(wanted_old)], strict=True))
+
+
+def _owner(tp: Tape) -> list[int]:
+    """``tp.node_of_slot()``, kept on the tape and extended by the nodes recorded since
+    (a tape read in place is read many times as it grows)."""
+    owner, seen = tp.owner_cache
+    for index in range(seen, len(tp.nodes)):
+        owner.extend([index] * tp.nodes[index].n_out)
+    tp.owner_cache = (owner, len(tp.nodes))
+    return owner
 
 
 def _donations(tp: Tape, cells: list[Cell], carried: Any,
@@ -248,6 +309,9 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
         _learn_exit(rec, tp, rec.exit_flushed)
     cells = _live_cells(tp)
     kept = _kept(tp, cells)
+    if kept and _reads_in_place(tp):
+        _read_in_place(tp, cells, reason)
+        return True
     plan = _retention(tp, kept) if kept else None
     if kept and plan is None and not force:
         return False

@@ -178,6 +178,8 @@ class Tape:
         # slot -> value of a carried graph's tensor, computed by the flush that carried
         # it: a later flush without a backward starts from it (see _flush._from_values)
         self.values: dict[int, Any] = {}
+        # node_of_slot() for the first nodes, extended as the tape grows (see _flush)
+        self.owner_cache: tuple[list[int], int] = ([], 0)
         # slot -> how an in-place op overwrote it (PyTorch's saved-tensor version check)
         self.overwritten: dict[int, Overwritten] = {}
 
