@@ -212,7 +212,7 @@ def record_backward(tensor: Any, gradient: Any = None,
     if gradient is None:
         if tensor.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        if tensor.dtype.is_complex:
+        if tensor._cell.aval[1].kind == "c":
             raise RuntimeError(f"grad can be implicitly created only for real scalar "
                                f"outputs but got {tensor.dtype}")
     elif tuple(gradient.shape) != tuple(tensor.shape):
