@@ -56,8 +56,8 @@ def test_unsupported_names_raise_not_implemented(module, name, hint):
 
 
 @pytest.mark.parametrize("module, name", [
-    (ft, "sparse_coo_tensor"), (ft.nn, "FractionalMaxPool2d"), (ft.nn.functional, "fractional_max_pool2d"),
-    (ft.optim, "Adafactor"),
+    (ft, "sparse_coo_tensor"), (ft.nn, "FractionalMaxPool2d"),
+    (ft.nn.functional, "fractional_max_pool2d"), (ft.optim, "Adafactor"),
     (ft.nn.parallel, "replicate"),
 ])
 def test_unsupported_names_are_also_attribute_errors(module, name):
