@@ -21,8 +21,9 @@ import numpy as np
 
 from fnnet.torch import _graph
 from fnnet.torch._dtypes import scalar_name
+from fnnet.torch._recorder import current
 from fnnet.torch._tape import CONST
-from fnnet.torch.tensor import Tensor, _as_tensor, _current_recorder, _wrap_value
+from fnnet.torch.tensor import Tensor, _as_tensor, _wrap_value
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
 
@@ -166,7 +167,8 @@ def _whole_mask(x: Tensor, index: Any) -> bool:
 
 def _write_count(cell: Any) -> int:
     """How many in-place writes (``.data``'s included) ``cell`` has seen."""
-    return getattr(cell, "version", 0)  # type: ignore[no-any-return]
+    count: int = getattr(cell, "version", 0)
+    return count
 
 
 def _take_by_mask(x: Tensor, mask: Tensor, getitem: Any) -> Tensor:
@@ -178,7 +180,7 @@ def _take_by_mask(x: Tensor, mask: Tensor, getitem: Any) -> Tensor:
     positions = _positions(mask)
     cell = x._cell
     if cell.val is not None and x._view is None and not (
-            x._kind != CONST and _current_recorder().grad_enabled):
+            x._kind != CONST and current().grad_enabled):
         out = _wrap_value(cell.val[positions])
     else:
         out = getitem(x, tuple(_as_tensor(p) for p in positions))

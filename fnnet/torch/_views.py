@@ -166,7 +166,8 @@ def _put_windows(tensor: Tensor, step: Step, value: Tensor) -> Tensor:
         if changed is not None:
             written = changed.index_select(-1, where) & written
         out = _functions.where(written, rows.index_select(-1, where), out)
-    return out.movedim(-1, dim)
+    result: Tensor = out.movedim(-1, dim)
+    return result
 
 
 def along(dim: int, index: int | slice) -> tuple[Any, ...]:
