@@ -9,7 +9,13 @@ each one's wall time, first run included, with fnnet.torch's compile counts:
 - ``reads``: a ``tanh(h @ W)`` chain that reads ``h.mean().item()`` at every iteration
   while its graph is kept for the ``backward()`` after it, then a hand-written update;
 - ``generate``: a small character GPT's sampling loop under ``no_grad``
-  (``idx[:, -block_size:]``, softmax, ``multinomial``, ``cat``).
+  (``idx[:, -block_size:]``, softmax, ``multinomial``, ``cat``);
+- ``episodes``: REINFORCE as the policy-gradient example writes it, episodes of 50, 100
+  and 200 actions, each drawn by ``Categorical(probs).sample()`` and read with
+  ``action.item()`` while its log-probability is kept for the episode's ``backward()``;
+- ``crf``: the BiLSTM-CRF tutorial's forward algorithm, a log-sum-exp per tag and
+  position whose maximum is found by ``argmax(...).item()``, over a 20-word sentence,
+  backpropagated and stepped 10 times.
 
 See benchmarks/RESULTS.md (shim_loop.py, "Loops from the from-scratch courses").
 """
@@ -55,6 +61,60 @@ def reads(t: Any, iterations: int) -> float:
         with t.no_grad():
             w -= 0.01 * w.grad
             w.grad.zero_()
+    return float(loss.item())
+
+
+def episodes(t: Any, length: int, count: int = 3) -> str:
+    """The loss of the last episode, and the seconds of the first episode (where
+    fnnet.torch compiles the episode's step) and of each later one."""
+    t.manual_seed(0)
+    nn = t.nn
+    policy = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 2), nn.Softmax(dim=-1))
+    optimizer = t.optim.Adam(policy.parameters(), lr=1e-2)
+    state = [0.1, -0.2, 0.05, 0.0]
+    loss, times = None, []
+    for _ in range(count):
+        start = time.perf_counter()
+        log_probs = []
+        for _ in range(length):
+            dist = t.distributions.Categorical(policy(t.tensor([state])))
+            action = dist.sample()
+            log_probs.append(dist.log_prob(action))
+            state = [0.9 * v + (0.1 if action.item() else -0.1) for v in state]
+        returns = t.linspace(1.0, 0.0, length)
+        loss = -(t.cat(log_probs) * returns).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        times.append(time.perf_counter() - start)
+    return (f"loss {loss.item():.4f}; first episode {times[0]:.2f} s, then "
+            f"{sum(times[1:]) / (count - 1):.3f} s each")
+
+
+def crf(t: Any, words: int = 20, tags: int = 5, steps: int = 10) -> float:
+    t.manual_seed(0)
+    feats_layer = t.nn.Linear(8, tags)
+    transitions = t.nn.Parameter(t.randn(tags, tags))
+    optimizer = t.optim.SGD([*feats_layer.parameters(), transitions], lr=0.01)
+    sentence = t.randn(words, 8)
+
+    def log_sum_exp(vec: Any) -> Any:
+        best = vec[0, int(t.max(vec, 1)[1].item())]
+        return best + t.log(t.sum(t.exp(vec - best.view(1, -1).expand(1, vec.size(1)))))
+
+    loss = None
+    for _ in range(steps):
+        forward = t.full((1, tags), -10000.0)
+        forward[0][0] = 0.0
+        for feat in feats_layer(sentence):
+            alphas = [log_sum_exp(forward + transitions[tag].view(1, -1)
+                                  + feat[tag].view(1, -1).expand(1, tags)).view(1)
+                      for tag in range(tags)]
+            forward = t.cat(alphas).view(1, -1)
+        loss = log_sum_exp(forward)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
     return float(loss.item())
 
 
@@ -125,7 +185,7 @@ def generate(t: Any, block_size: int, new_tokens: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("framework", choices=["torch", "fnnet"])
-    parser.add_argument("--loops", default="bigram,reads,generate",
+    parser.add_argument("--loops", default="bigram,reads,generate,episodes,crf",
                         help="comma-separated subset")
     parser.add_argument("--words", type=int, default=500)
     args = parser.parse_args()
@@ -138,7 +198,11 @@ def main() -> None:
         import fnnet.torch as t  # type: ignore[no-redef]
     runs = {"bigram": lambda: bigram(t, args.words), "reads": lambda: reads(t, 40),
             "generate (block 64, 40 tokens)": lambda: generate(t, 64, 40),
-            "generate (block 16, 100 tokens)": lambda: generate(t, 16, 100)}
+            "generate (block 16, 100 tokens)": lambda: generate(t, 16, 100),
+            "episodes (50 actions)": lambda: episodes(t, 50),
+            "episodes (100 actions)": lambda: episodes(t, 100),
+            "episodes (200 actions)": lambda: episodes(t, 200),
+            "crf": lambda: crf(t)}
     wanted = args.loops.split(",")
     for name, run in runs.items():
         if name.split(" ")[0] not in wanted:
