@@ -805,3 +805,22 @@ def test_fnnet_torchrun_is_the_launcher():
     assert result.returncode == 0, result.stderr
     with pytest.raises(SystemExit):
         main(["torchrun", "--help"])
+
+
+def test_the_launcher_names_the_rank_whose_peer_it_did_not_lose():
+    """Rank 0's collective failing because rank 1 crashed can be read first (its pipe,
+    under load): the rank that printed the lost-peer error is not named as the cause
+    while another rank failed; alone, it is."""
+    import threading
+
+    from fnnet.torch.distributed.run import _first_failure
+
+    lock = threading.Lock()
+    ended = {"0": (1, 10.0), "1": (1, 10.2)}
+    raised = {"0": 9.9, "1": 10.0}
+    assert _first_failure(ended, raised, lock, {"0"}, {"0", "1"}) == \
+        "rank 1 failed (exit code 1)"
+    assert _first_failure(ended, raised, lock, set(), {"0", "1"}) == \
+        "rank 0 failed (exit code 1)"
+    assert _first_failure({"0": (1, 10.0)}, {"0": 9.9}, lock, {"0"}, {"0"}) == \
+        "rank 0 failed (exit code 1)"

@@ -292,6 +292,9 @@ def _environments(args: argparse.Namespace) -> list[dict[str, str]]:
 
 
 _TRACEBACK = re.compile(rb"(\[rank\d+\]: )?Traceback \(most recent call last\):")
+#: the words of a collective that failed because a peer went away (``_waiting``): such a
+#: rank's failure is the consequence of another's
+_PEER_LOST = b"typically caused by another rank crashing"
 #: torchrun's notice on its standard error when it sets OMP_NUM_THREADS for the processes
 _OMP_NOTICE = ("\n*****************************************\nSetting OMP_NUM_THREADS "
                "environment variable for each process to be 1 in default, to avoid your "
@@ -318,9 +321,10 @@ class Shown(NamedTuple):
 
 
 def _stream(source: IO[bytes], to: Shown, lock: threading.Lock,
-            raised: dict[str, float], rank: str) -> None:
+            raised: dict[str, float], rank: str, lost: set[str], drained: set[str]) -> None:
     """Copies ``source`` line by line where ``to`` says; records in ``raised[rank]``
-    when the process first printed a Python traceback."""
+    when the process first printed a Python traceback, in ``lost`` a rank that printed
+    a collective's lost-peer error, and in ``drained`` a rank whose stream ended."""
     out = getattr(to.console, "buffer", None)
     log = open(to.log, "ab") if to.log else None  # noqa: SIM115 - closed below
     try:
@@ -328,6 +332,8 @@ def _stream(source: IO[bytes], to: Shown, lock: threading.Lock,
             with lock:
                 if rank not in raised and _TRACEBACK.match(line):
                     raised[rank] = time.monotonic()
+                if _PEER_LOST in line:
+                    lost.add(rank)
                 if log is not None:
                     log.write(line)
                     log.flush()
@@ -338,6 +344,8 @@ def _stream(source: IO[bytes], to: Shown, lock: threading.Lock,
                     to.console.write((to.prefix + line).decode(errors="replace"))
                     to.console.flush()
     finally:
+        with lock:
+            drained.add(rank)
         if log is not None:
             log.close()
         source.close()
@@ -353,13 +361,17 @@ def _describe(code: int) -> str:
 
 
 def _first_failure(ended: dict[str, tuple[int, float]], raised: dict[str, float],
-                   lock: threading.Lock) -> str:
+                   lock: threading.Lock, lost: set[str] | None = None,
+                   drained: set[str] | None = None) -> str:
     """Names the rank that failed first, once a rank has ended with a nonzero status.
 
-    A rank fails when it prints a traceback or ends badly, whichever comes first; the
-    first to fail is waited for (up to :data:`CAUSE_GRACE_SECONDS`) so that its own exit
-    status is the one reported.
+    A rank fails when it prints a traceback or ends badly, whichever comes first; a rank
+    whose collective reported its peer gone (``lost``) is a cause only where no other
+    rank failed. The first to fail is waited for (up to :data:`CAUSE_GRACE_SECONDS`) so
+    that its own exit status is the one reported, and its output read to the end
+    (``drained``), where its lost-peer error may still be.
     """
+    lost = set() if lost is None else lost
     def first() -> str:
         killed = {rank: when for rank, (code, when) in ended.items() if code < 0}
         if killed:  # a signal is always a cause, never a peer's consequence
@@ -368,13 +380,14 @@ def _first_failure(ended: dict[str, tuple[int, float]], raised: dict[str, float]
         for rank, when in raised.items():
             if ended.get(rank, (1, 0.0))[0] != 0:  # a traceback it printed and survived
                 failed[rank] = min(when, failed.get(rank, when))
-        return min(failed, key=failed.__getitem__)
+        causes = {rank: when for rank, when in failed.items() if rank not in lost}
+        return min(causes or failed, key=(causes or failed).__getitem__)
 
     give_up = time.monotonic() + CAUSE_GRACE_SECONDS
     while True:
         with lock:
             rank = first()
-            if rank in ended:
+            if rank in ended and (drained is None or rank in drained):
                 return f"rank {rank} failed ({_describe(ended[rank][0])})"
         if time.monotonic() > give_up:
             return f"rank {rank} failed (it raised the error printed above)"
@@ -404,6 +417,8 @@ def launch(command: Sequence[str] | Callable[[dict[str, str]], Sequence[str]],
     ranks = [env["RANK"] for env in envs]
     ended: dict[str, tuple[int, float]] = {}  # rank: (exit code, when it ended)
     raised: dict[str, float] = {}  # rank: when it printed a traceback
+    lost: set[str] = set()  # ranks whose collective reported a lost peer
+    drained: set[str] = set()  # ranks whose standard error ended
     deadline = None if timeout is None else time.monotonic() + timeout
     failure = None
 
@@ -430,8 +445,10 @@ def launch(command: Sequence[str] | Callable[[dict[str, str]], Sequence[str]],
                                     stderr=subprocess.PIPE, start_new_session=True)
             procs.append(proc)
             out, err = plain if shown is None else shown[i]
-            for target, args in ((_stream, (proc.stdout, out, lock, raised, rank)),
-                                 (_stream, (proc.stderr, err, lock, raised, rank)),
+            for target, args in ((_stream, (proc.stdout, out, lock, raised, rank, lost,
+                                             set())),
+                                 (_stream, (proc.stderr, err, lock, raised, rank, lost,
+                                             drained)),
                                  (watch, (proc, rank))):
                 thread = threading.Thread(target=target, args=args, daemon=True)
                 thread.start()
@@ -442,7 +459,7 @@ def launch(command: Sequence[str] | Callable[[dict[str, str]], Sequence[str]],
             if stopping.is_set():
                 failure = "interrupted"
             elif any(code != 0 for code, _ in done.values()):
-                failure = _first_failure(ended, raised, lock)
+                failure = _first_failure(ended, raised, lock, lost, drained)
             elif len(done) == len(procs):
                 break
             elif deadline is not None and time.monotonic() > deadline:
