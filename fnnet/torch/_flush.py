@@ -163,10 +163,15 @@ def _reads_in_place(tp: Tape) -> bool:
             tp.leaf_updated or len(tp.nodes) > READ_IN_PLACE_NODES:
         return False
     for i, own in enumerate(tp.src_owner):
-        if own is WRITEBACK or (own is not None and own.owned and (
-                own.tape is not tp or own.ref != tp.src_slots[i])):
+        if own is WRITEBACK or (own is not None and _rebound(tp, own, tp.src_slots[i])):
             return False
     return True
+
+
+def _rebound(tp: Tape, own: Cell, slot: int) -> bool:
+    """Whether the source in ``slot`` is a parameter or buffer of fnnet.torch's own
+    (``own``) whose cell a recorded op of ``tp`` rebound to a new value."""
+    return own.owned and (own.tape is not tp or own.ref != slot)
 
 
 def _read_in_place(tp: Tape, cells: list[Cell], reason: str) -> None:
@@ -282,7 +287,7 @@ def _donations(tp: Tape, cells: list[Cell], carried: Any,
         if own is WRITEBACK:
             if slot not in carried:
                 donate.append(i)
-        elif own.owned and (own.tape is not tp or own.ref != slot) and slot not in carried:
+        elif _rebound(tp, own, slot) and slot not in carried:
             donate.append(i)
             if own.tape is tp and own.val is None and id(own) not in first:
                 donors.append(own)  # rebound here: among the live cells
