@@ -320,3 +320,18 @@ def test_event_files_sort_in_the_order_they_were_opened(tmp_path):
         opened.append(writer.path.name)
     (tmp_path / "notes.txt").write_text("not an event file")
     assert sorted(p.name for p in tmp_path.glob(EVENT_FILE_GLOB)) == opened
+
+
+def test_a_file_replacing_a_deleted_one_never_takes_its_name(tmp_path):
+    # a run that deletes the folder's event files and opens its own within the same
+    # second must not reuse the old name: a running TensorBoard keeps reading a file it
+    # knows from the old one's length, and the new run's first events would be lost
+    from fnnet.train.events import file_writer, remove_event_files
+
+    names = set()
+    for _ in range(3):
+        writer = file_writer(tmp_path)
+        writer.close()
+        assert writer.path.name not in names
+        names.add(writer.path.name)
+        assert remove_event_files(tmp_path) == 1

@@ -25,8 +25,20 @@ import numpy as np
 
 #: the names of the files TensorBoard reads in a run folder
 EVENT_FILE_GLOB = "events.out.tfevents.*"
-#: held while a new event file is named and created, so two threads' names differ
-_NEW_FILE_LOCK = threading.Lock()
+
+
+class _Sequence:
+    """The last sequence number this process put in an event file's name, and its lock:
+    two threads' names differ, and a file that replaces a deleted one in the same second
+    never takes its name (a running TensorBoard would go on reading the new file from
+    the old one's length)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last = -1
+
+
+_SEQUENCE = _Sequence()
 #: seconds between two wake-ups of an event file's thread
 WAKE_SECONDS = 1.0
 
@@ -80,7 +92,9 @@ def _new_suffix(logdir: str | os.PathLike[str]) -> str:
     pattern = re.compile(r"^events\.out\.tfevents\.\d+\..+?\.(\d{6})\.\d+")
     found = (pattern.match(path.name) for path in pathlib.Path(logdir).glob(EVENT_FILE_GLOB))
     after = max((int(match.group(1)) for match in found if match), default=-1)
-    return f".{after + 1:06d}.{os.getpid()}"
+    with _SEQUENCE.lock:
+        _SEQUENCE.last = max(after, _SEQUENCE.last) + 1
+        return f".{_SEQUENCE.last:06d}.{os.getpid()}"
 
 
 def check_flush_secs(flush_secs: Any) -> float:
@@ -124,8 +138,7 @@ class EventFileThread:
         from tensorboardX.event_file_writer import EventsWriter
 
         pathlib.Path(logdir).mkdir(parents=True, exist_ok=True)
-        with _NEW_FILE_LOCK:
-            self._file = EventsWriter(os.path.join(str(logdir), "events"), _new_suffix(logdir))
+        self._file = EventsWriter(os.path.join(str(logdir), "events"), _new_suffix(logdir))
         self.path = pathlib.Path(getattr(self._file, "_file_name", logdir))
         self._queue: collections.deque[Any] = collections.deque()  # appends are thread-safe
         self._wake = threading.Event()
