@@ -337,6 +337,23 @@ def test_adams_decoupled_weight_decay_is_adamws_group(torch):
     assert groups[1] == groups[0]
 
 
+def test_optimizer_signatures_are_pytorchs(torch):
+    """Programs read them: nanoGPT-style code asks `"fused" in
+    inspect.signature(torch.optim.AdamW).parameters` before passing fused=True."""
+    import inspect
+
+    def parameters(cls):
+        return [(p.name, p.kind, p.default)
+                for p in inspect.signature(cls).parameters.values()]
+
+    names = [n for n in dir(torch.optim) if isinstance(getattr(torch.optim, n), type)
+             and issubclass(getattr(torch.optim, n), torch.optim.Optimizer)
+             and n != "Optimizer" and hasattr(ft.optim, n)]
+    assert "AdamW" in names and len(names) >= 12
+    for name in names:
+        assert parameters(getattr(ft.optim, name)) == parameters(getattr(torch.optim, name)), name
+
+
 @pytest.mark.parametrize("name,kwargs", [
     ("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
     ("Adam", {}), ("Adam", {"betas": [0.5, 0.9], "weight_decay": 1e-4}), ("AdamW", {}),

@@ -76,12 +76,14 @@ class AdamW(Adam):
     _names = Adam._names[:-1]  # AdamW's rule is the decoupled one
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
-                 **kwargs: Any) -> None:
-        if "decoupled_weight_decay" in kwargs:  # PyTorch's AdamW does not take it either
-            raise TypeError("AdamW.__init__() got an unexpected keyword argument "
-                            "'decoupled_weight_decay'")
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kwargs)
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False, foreach: Any = None, capturable: bool = False,
+                 differentiable: bool = False, fused: Any = None) -> None:
+        # PyTorch's own signature, without Adam's decoupled_weight_decay: programs read
+        # it (`"fused" in inspect.signature(torch.optim.AdamW).parameters`).
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused)
 
 
 class Adagrad(Optimizer):
