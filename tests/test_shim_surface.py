@@ -358,6 +358,34 @@ def test_a_gradient_requires_grad_where_pytorchs_does(torch, name):
     assert seen[1] == seen[0]
 
 
+_PENALTIES = {
+    "autograd.grad": lambda T, net, x: T.autograd.grad(net(x).sum(), x, create_graph=True)[0],
+    "func.grad": lambda T, net, x: T.func.grad(lambda x: net(x).sum())(x),
+}
+
+
+@pytest.mark.parametrize("how", list(_PENALTIES))
+@pytest.mark.parametrize("act", ["ReLU", "Tanh"])
+def test_a_gradient_penalty_leaves_none_where_the_gradient_reads_no_parameter(torch, how, act):
+    # the gradient of a network by its input reads every weight but not the last bias:
+    # PyTorch leaves that bias's .grad None (and Adam's weight decay then skips it)
+    seen = []
+    for T in (torch, ft):
+        T.manual_seed(0)
+        net = T.nn.Sequential(T.nn.Linear(3, 4), getattr(T.nn, act)(), T.nn.Linear(4, 1))
+        opt = T.optim.Adam(net.parameters(), lr=0.1, weight_decay=0.1)
+        x = T.tensor(np.linspace(-1, 1, 15, dtype=np.float32).reshape(5, 3),
+                     requires_grad=True)
+        (_PENALTIES[how](T, net, x) ** 2).sum().backward()
+        grads = [None if p.grad is None else p.grad.tolist() for p in net.parameters()]
+        opt.step()
+        seen.append((grads, [p.tolist() for p in net.parameters()]))
+    assert [g is None for g in seen[1][0]] == [g is None for g in seen[0][0]]
+    for ours, theirs in zip(seen[1][0] + seen[1][1], seen[0][0] + seen[0][1], strict=True):
+        if theirs is not None:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+
+
 def test_custom_function_with_tensors_kept_as_ctx_attributes(torch):
     grads = []
     for lib in (torch, ft):

@@ -132,9 +132,9 @@ class Recorder:
         self.layers: dict[tuple[Any, ...], Any] = {}
         # (structure, loss reference) -> the slots its backward saves (see ``_saved``)
         self.saved: dict[tuple[int, int], frozenset[int]] = {}
-        # structure -> which gradients of its create_graph node require grad (see
-        # ``autograd.higher``)
-        self.grads_needed: dict[int, tuple[bool, ...]] = {}
+        # (structure, create_graph node) -> which of its inputs its gradients read and
+        # which of them require grad (see ``autograd.higher``)
+        self.grads_needed: dict[tuple[Any, ...], tuple[tuple[bool, ...], ...]] = {}
         self.exit_flushed: int | None = None
         self.step_follows: set[int] = set()
         self.warned: set[str] = set()

@@ -125,33 +125,41 @@ def grad_with_graph(root: Tensor, cotangent: Any, inputs: list[Tensor]) -> list[
     wanted = tuple(dict.fromkeys(w for w in where if w is not None))
     spec = (tuple(nodes), len(leaf_slots), len(ext), ("N", cell.ref, True),
             cotangent is not None, wanted, tuple(perturbed))
+    used, needs = _dependence(tp, spec, refs_in)
+    # a leaf no gradient reads (the last layer's bias under a gradient penalty) is a
+    # constant of the node: a backward through it leaves that leaf's .grad None, as
+    # PyTorch's graph of the gradients does not reach it
+    refs_in = [r if read or kind_of(r) != VAR else ref(slot_of(r), CONST)
+               for r, read in zip(refs_in, used, strict=True)]
     first, avals = _graph.record_refs(_grad_op, (spec,), tuple(refs_in), rg=True)
-    needs = _needs_grad(tp, spec, refs_in)
     grads = {w: _wrap_slot(first + i, aval, needs[i])
              for i, (w, aval) in enumerate(zip(wanted, avals, strict=True))}
     return [None if w is None else grads[w] for w in where]
 
 
-def _needs_grad(tp: Any, spec: tuple[Any, ...], refs_in: list[int]) -> tuple[bool, ...]:
-    """Whether each gradient the node just recorded (``_grad_op`` of ``spec`` on
-    ``refs_in``) requires grad: PyTorch's gradient does where its backward formula reads
-    a value that requires grad (``x * x``'s, not ``x * 2``'s nor ``x.sum()``'s). Worked
-    out once per recorded structure, from which of the node's inputs each output reads
-    (the leaves, and the cotangent where it requires grad)."""
+def _dependence(tp: Any, spec: tuple[Any, ...], refs_in: list[int]
+                ) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
+    """For the node ``_grad_op`` of ``spec`` on ``refs_in`` about to be recorded: whether
+    any of its gradients reads each input, and whether each gradient requires grad.
+    PyTorch's gradient does where its backward formula reads a value that requires grad
+    (``x * x``'s, not ``x * 2``'s nor ``x.sum()``'s). Worked out once per recorded
+    structure, from the node's jaxpr."""
     cache = current().grads_needed
-    needs = cache.get(tp.state)
-    if needs is None:
-        flags = [kind_of(r) != CONST for r in refs_in]
+    key = (tp.state, spec, tuple(refs_in))
+    found = cache.get(key)
+    if found is None:
         args = [jax.ShapeDtypeStruct(shape, dtype)
                 for shape, dtype, _ in (tp.avals[slot_of(r)] for r in refs_in)]
         closed = jax.make_jaxpr(lambda *a: _grad_op(*a, spec))(*args)
+        used = _read_by(closed.jaxpr, [True] * len(closed.jaxpr.outvars))
+        flags = [kind_of(r) != CONST and read for r, read in zip(refs_in, used, strict=True)]
         reads = _reads(closed.jaxpr, flags)
         needs = tuple(read and np.dtype(aval.dtype).kind in "fc"
                       for read, aval in zip(reads, closed.out_avals, strict=True))
         if len(cache) > _saved.CACHE_LIMIT:
             cache.clear()
-        cache[tp.state] = needs
-    return needs
+        found = cache[key] = (used, needs)
+    return found
 
 
 def _reads(jaxpr: core.Jaxpr, flags: list[bool]) -> list[bool]:
@@ -170,6 +178,25 @@ def _reads(jaxpr: core.Jaxpr, flags: list[bool]) -> list[bool]:
             outs = [True] * len(eqn.outvars)
         flagged.update(v for v, out in zip(eqn.outvars, outs, strict=True) if out)
     return [not isinstance(v, core.Literal) and v in flagged for v in jaxpr.outvars]
+
+
+def _read_by(jaxpr: core.Jaxpr, wanted: list[bool]) -> tuple[bool, ...]:
+    """For each input of ``jaxpr``, whether an output flagged in ``wanted`` is computed
+    from it: the converse of :func:`_reads`, walking the equations backwards."""
+    needed = {v for v, want in zip(jaxpr.outvars, wanted, strict=True)
+              if want and not isinstance(v, core.Literal)}
+    for eqn in reversed(jaxpr.eqns):
+        outs = [v in needed for v in eqn.outvars]
+        if not any(outs) or eqn.primitive.name == "stop_gradient":
+            continue
+        inner = eqn.params.get("jaxpr")
+        if eqn.primitive.name == "jit" and isinstance(inner, core.ClosedJaxpr):
+            ins = _read_by(inner.jaxpr, outs)
+        else:
+            ins = tuple(True for _ in eqn.invars)
+        needed.update(v for v, read in zip(eqn.invars, ins, strict=True)
+                      if read and not isinstance(v, core.Literal))
+    return tuple(v in needed for v in jaxpr.invars)
 
 
 def backward_with_graph(root: Tensor, cotangent: Any) -> None:
