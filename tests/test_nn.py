@@ -461,6 +461,17 @@ def test_recurrent_layers_take_torch_hx_argument(kind, torch):
     for ours in ((y, h), (y2, h2)):
         for a, e in zip(jax.tree.leaves(ours), jax.tree.leaves(expected), strict=True):
             _close(a, e.detach())
+    # lengths: the padded batch run as PyTorch runs it packed
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), [3, 5],
+                                                     enforce_sorted=False)
+    out, h_t = t_layer(packed, jax.tree.map(torch.tensor, hx))
+    expected = (torch.nn.utils.rnn.pad_packed_sequence(out)[0], h_t)
+    ours = layer.apply(params, state, x, hx, lengths=np.array([3, 5]))[0]
+    for a, e in zip(jax.tree.leaves(ours), jax.tree.leaves(expected), strict=True):
+        _close(a, e.detach())
+    with pytest.raises(ValueError, match=rf"^{kind}: lengths must have one entry per "
+                                         r"sequence, shape \(2,\), got \(1,\)$"):
+        layer.apply(params, state, x, hx, lengths=np.array([3]))
     bad = (h0[:1], c0) if kind == "LSTM" else h0[:1]
     with pytest.raises(RuntimeError) as expected_error:
         t_layer(torch.tensor(x), jax.tree.map(torch.tensor, bad))

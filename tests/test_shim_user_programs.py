@@ -475,6 +475,44 @@ def test_recurrent_layers_on_packed_sequences_match_pytorch(torch, kind, layers,
         np.testing.assert_allclose(_np(ours), _np(theirs), rtol=1e-5, atol=1e-6)
 
 
+def _packed_gru_classifier(T, lengths_per_batch):
+    """Training steps of a bidirectional two-layer GRU classifier over batches packed
+    unsorted (``enforce_sorted=False``), reading each sequence's last states and the
+    padded output; returns the losses and the trained weights."""
+    R = T.nn.utils.rnn
+    gru, head = T.nn.GRU(3, 4, num_layers=2, bidirectional=True), T.nn.Linear(8, 2)
+    params = [*gru.parameters(), *head.parameters()]
+    with T.no_grad():
+        for i, p in enumerate(params):
+            p.copy_(T.tensor(np.random.default_rng(20 + i).uniform(
+                -0.5, 0.5, tuple(p.shape)).astype(np.float32)))
+    opt = T.optim.SGD(params, lr=0.5)
+    rng, losses = np.random.default_rng(1), []
+    for lengths in lengths_per_batch:
+        x = T.tensor(rng.standard_normal((6, len(lengths), 3)).astype(np.float32))
+        y = T.tensor(rng.integers(0, 2, len(lengths)))
+        out, h = gru(R.pack_padded_sequence(x, T.tensor(lengths), enforce_sorted=False))
+        padded, _ = R.pad_packed_sequence(out, padding_value=-1.0, total_length=7)
+        logits = head(T.cat([h[-2], h[-1]], 1)) + 0.1 * padded.mean(0)[:, :2]
+        loss = T.nn.functional.cross_entropy(logits, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return [np.array(losses), *(p.detach().numpy() for p in params)]
+
+
+def test_packed_gru_batches_of_other_lengths_share_one_compiled_step(torch):
+    """A padded length and batch size fix the recorded step: the lengths (its packed
+    ``data`` is ``[sum(lengths), *]``) do not, the layer running the padded batch
+    masked by them (a step per set of lengths, each unrolled per length, before)."""
+    batches = [[6, 2, 5, 1, 3], [3, 6, 6, 2, 4], [1, 1, 6, 5, 2], [4, 6, 3, 3, 5]]
+    ours = _packed_gru_classifier(ft, batches)
+    for mine, theirs in zip(ours, _packed_gru_classifier(torch, batches), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    assert ft.compile_stats()["compiles"] <= 2, ft.compile_stats()["log"]
+
+
 # -- in-place ops through views ---------------------------------------------------------
 
 VIEW_WRITES = {

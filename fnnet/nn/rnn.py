@@ -94,12 +94,14 @@ class RNNBase(Module):
     def apply(  # type: ignore[override]
             self, params: Params, state: State, x: Array | tuple[Array, ...],
             hx: Array | tuple[Array, Array] | None = None, *,
-            train: bool = False, key: PRNGKey | None = None
+            train: bool = False, key: PRNGKey | None = None, lengths: Array | None = None
     ) -> tuple[tuple[Array, Any], State]:
         """``x: [T, N, input]`` (``[N, T, input]`` if batch_first, or ``[T, input]``),
         with ``hx`` the initial state ``h0`` (``(h0, c0)`` for the LSTM), or all of it
         as ``(x, h0)`` (``(x, h0, c0)``) -> ``(output [T, N, D * hidden], h_n [L * D, N,
-        hidden])``."""
+        hidden])``. ``lengths [N]`` (integers) runs a padded batch: each sequence stops at
+        its length (``h_n`` its own last state, zeros in ``output`` past it), as a
+        packed sequence in PyTorch."""
         name = type(self).__name__
         check_train(self, train)
         inputs: tuple[Any, ...]
@@ -134,7 +136,7 @@ class RNNBase(Module):
         y, hn, cn = recurrent(self.mode, x, self._weights(params), h0, c0,
                               num_layers=self.num_layers, bidirectional=self.bidirectional,
                               batch_first=self.batch_first, dropout_p=self.dropout,
-                              train=train, key=key)
+                              train=train, key=key, lengths=lengths)
         return (y, (hn, cn) if self.mode == "LSTM" else hn), state
 
     def extra_repr(self) -> str:

@@ -181,10 +181,23 @@ def _cell(mode: str) -> Callable[[Array, Array | float], _Step]:
     return lambda w_hh, b_hh: rnn(w_hh, b_hh, act)
 
 
+def _masked(step: _Step) -> Callable[[Any, tuple[Array, Array]], tuple[Any, Array]]:
+    """``step`` for a scan over ``(x_proj_t, valid_t)``: where ``valid_t [N]`` is False
+    the carry is kept and the output is zero."""
+
+    def run(carry: Any, xs: tuple[Array, Array]) -> tuple[Any, Array]:
+        xp, keep = xs
+        new, h = step(carry, xp)
+        new = jax.tree.map(lambda a, b: jnp.where(keep[:, None], a, b), new, carry)
+        return new, jnp.where(keep[:, None], h, 0)
+    return run
+
+
 def recurrent(mode: str, x: Array, weights: Sequence[RecurrentWeights], h0: Array,
               c0: Array | None = None, *, num_layers: int = 1, bidirectional: bool = False,
               batch_first: bool = False, dropout_p: float = 0.0, train: bool = False,
-              key: PRNGKey | None = None) -> tuple[Array, Array, Array | None]:
+              key: PRNGKey | None = None, lengths: Array | None = None
+              ) -> tuple[Array, Array, Array | None]:
     """A multi-layer RNN, LSTM or GRU over a sequence.
 
     Args:
@@ -197,6 +210,11 @@ def recurrent(mode: str, x: Array, weights: Sequence[RecurrentWeights], h0: Arra
         c0: the LSTM's initial cell state, shaped as ``h0``.
         dropout_p: dropout on the outputs of every layer but the last, in training.
         key: PRNG key for that dropout.
+        lengths: ``[N]`` integer, how many steps of each sequence are valid (a padded
+            batch; None: all ``T``). Past its length a sequence's state stays as it was
+            and its output is zero, so ``h_n`` is each sequence's own last state (as a
+            packed sequence in PyTorch) and the reversed direction starts at its last
+            valid step.
 
     Returns:
         ``(output [T, N, D * hidden], h_n, c_n)`` (``c_n`` None unless LSTM), in the
@@ -226,6 +244,11 @@ def recurrent(mode: str, x: Array, weights: Sequence[RecurrentWeights], h0: Arra
         x = jnp.swapaxes(x, 0, 1)
     directions = 2 if bidirectional else 1
     make = _cell(mode)
+    if lengths is not None:
+        if unbatched or lengths.shape != x.shape[1:2]:
+            raise ValueError(f"{mode}: lengths must have one entry per sequence, shape "
+                             f"{x.shape[1:2]}, got {tuple(lengths.shape)}")
+        valid = jnp.arange(x.shape[0])[:, None] < lengths[None, :]
     h_n: list[Array] = []
     c_n: list[Array] = []
     for layer in range(num_layers):
@@ -238,7 +261,10 @@ def recurrent(mode: str, x: Array, weights: Sequence[RecurrentWeights], h0: Arra
                 xp = xp + b_ih
             step = make(w_hh, 0.0 if b_hh is None else b_hh)
             carry: Any = (h0[index], cast(Array, c0)[index]) if mode == "LSTM" else h0[index]
-            carry, ys = lax.scan(step, carry, xp, reverse=d == 1)
+            if lengths is None:
+                carry, ys = lax.scan(step, carry, xp, reverse=d == 1)
+            else:
+                carry, ys = lax.scan(_masked(step), carry, (xp, valid), reverse=d == 1)
             outs.append(ys)
             if mode == "LSTM":
                 h_n.append(carry[0])

@@ -4,8 +4,9 @@ it for ``nn.RNN``/``LSTM``/``GRU``.
 A :class:`PackedSequence` holds PyTorch's layout: ``data [sum(lengths), *]`` is time-major
 over the sequences sorted by decreasing length, ``batch_sizes[t]`` is how many are still
 running at step ``t``. The lengths are host integers (as PyTorch, which wants them on
-the CPU), so packing is one gather whose indices are known when the step is recorded;
-a batch with other lengths is another structure (compiled once per set of lengths).
+the CPU). A packed batch keeps the padded one it was made from (see
+:class:`PackedSequence`): the recurrent layers run it masked by the lengths, so batches
+of other lengths but the same padded length record the same step.
 """
 
 from __future__ import annotations
@@ -15,13 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from fnnet.torch import _dtypes
-from fnnet.torch.nn._packed import PackedSequence, host_lengths, packed_positions
+from fnnet.torch.nn._packed import PackedSequence, host_lengths, index_tensor
 from fnnet.torch.tensor import Tensor, _as_tensor
-
-
-def _index(values: Sequence[int]) -> Tensor:
-    return _as_tensor(np.asarray(values, _dtypes.to_np(_dtypes.int64)))
 
 
 def pad_sequence(sequences: Sequence[Tensor] | Tensor, batch_first: bool = False,
@@ -78,15 +74,11 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
         sorted_indices = unsorted_indices = None
     else:
         order = [int(i) for i in np.argsort(-np.asarray(values), kind="stable")]
-        sorted_indices = _index(order)
-        unsorted_indices = _index(np.argsort(order).tolist())
+        sorted_indices = index_tensor(order)
+        unsorted_indices = index_tensor(np.argsort(order))
         x = x.index_select(1, sorted_indices)
-    sorted_lengths = [values[i] for i in order]
-    steps = sorted_lengths[0]
-    rows = x[:steps].reshape(steps * x.shape[1], *x.shape[2:])
-    data = rows.index_select(0, _index(packed_positions(sorted_lengths).tolist()))
-    batch_sizes = _index([sum(1 for n in sorted_lengths if n > t) for t in range(steps)])
-    return PackedSequence(data, batch_sizes, sorted_indices, unsorted_indices)
+    return PackedSequence.of_padded(x, [values[i] for i in order], sorted_indices,
+                                    unsorted_indices)
 
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
@@ -97,24 +89,29 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
 
     PyTorch equivalent: ``torch.nn.utils.rnn.pad_packed_sequence``.
     """
-    data = sequence.data
+    from fnnet.torch._functions import cat
+
     sorted_lengths = sequence.sorted_lengths()
-    steps, batch = sorted_lengths[0], len(sorted_lengths)
+    steps = sorted_lengths[0]
     if total_length is not None:
         if total_length < steps:
             raise ValueError(f"Expected total_length to be at least the length of the "
                              f"longest sequence in input, but got total_length="
                              f"{total_length} and max sequence length being {steps}")
         steps = total_length
-    full = data.new_full((steps * batch, *data.shape[1:]), padding_value)
-    rows = full.index_copy(0, _index(packed_positions(sorted_lengths).tolist()), data)
-    padded = rows.reshape(steps, batch, *data.shape[1:])
+    padded = sequence.padded()
+    if padded.shape[0] > steps:
+        padded = padded[:steps]
+    elif padded.shape[0] < steps:
+        padded = cat([padded, padded.new_zeros((steps - padded.shape[0], *padded.shape[1:]))])
+    past = np.arange(steps)[:, None] >= np.asarray(sorted_lengths)[None, :]
+    padded = padded.masked_fill(_as_tensor(past.reshape(*past.shape, *(1,) * (padded.dim() - 2))),
+                                padding_value)
     lengths = sorted_lengths
     if sequence.unsorted_indices is not None:
         padded = padded.index_select(1, sequence.unsorted_indices)
-        unsorted = sequence.unsorted_indices.tolist()
-        lengths = [sorted_lengths[i] for i in unsorted]
-    return (padded.transpose(0, 1) if batch_first else padded), _index(lengths)
+        lengths = [sorted_lengths[i] for i in sequence.unsorted_indices.tolist()]
+    return (padded.transpose(0, 1) if batch_first else padded), index_tensor(lengths)
 
 
 def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True
