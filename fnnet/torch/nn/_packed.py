@@ -77,8 +77,9 @@ class PackedSequence(_Fields):
         packed.__dict__["_padded"] = padded, lengths
         return packed
 
-    @property  # type: ignore[override]
+    @property
     def data(self) -> Tensor:
+        """``[sum(lengths), *]`` (recorded from the padded batch when first read)."""
         value = tuple.__getitem__(self, 0)
         if value is None:
             value = self.__dict__.get("_data")
@@ -115,7 +116,7 @@ class PackedSequence(_Fields):
             return cast(Tensor, self.__dict__["_padded"][0])
         data, lengths = self.data, self.sorted_lengths()
         full = data.new_zeros((lengths[0] * len(lengths), *data.shape[1:]))
-        rows = full.index_copy(0, index_tensor(packed_positions(lengths)), data)
+        rows: Tensor = full.index_copy(0, index_tensor(packed_positions(lengths)), data)
         return rows.reshape(lengths[0], len(lengths), *data.shape[1:])
 
     def _with_padded(self, padded: Tensor) -> PackedSequence:
