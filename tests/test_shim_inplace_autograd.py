@@ -691,3 +691,64 @@ def test_a_weight_changed_after_earlier_backwards_raises_as_torch(torch):
 
     expected, got = raised_by(program, torch, ft)
     assert got == expected
+
+
+# -- boolean masks: PyTorch's indexing backward keeps the mask, not the values taken ------
+def _mask_program(index, write, backward_through=True, grad=True):
+    def program(T):
+        w = T.arange(6.0).view(2, 3).requires_grad_(grad)
+        x = w * 2
+        whole = T.tensor([[True, False, True], [False, True, True]])
+        row = T.tensor([True, False, True])
+        y = index(T, x, whole, row)
+        if write == "mask":
+            whole[0, 1] = True
+            row[1] = True
+        elif write == "mask twice":
+            whole.fill_(False)
+            row.logical_not_()
+            whole.logical_not_()
+        elif write == "values":
+            x.mul_(3)
+        elif write == "mask under no_grad":
+            with T.no_grad():
+                whole.fill_(False)
+                row.fill_(False)
+        if not grad:
+            return [y]
+        ((y * y).sum() if backward_through else (x * 2).sum()).backward()
+        return [w.grad, y.detach()]
+    return program
+
+
+_MASKED = {
+    "whole": lambda T, x, whole, row: x[whole],
+    "rows": lambda T, x, whole, row: x[:, row],
+    "masked_select": lambda T, x, whole, row: T.masked_select(x, row),
+    "index_put": lambda T, x, whole, row: x.clone().index_put_((whole,), T.tensor(1.0)),
+    "assigned": lambda T, x, whole, row: _assigned(x, row),
+}
+
+
+def _assigned(x, row):
+    z = x.clone()
+    z[:, row] = 0.5
+    return z
+
+
+@pytest.mark.parametrize("write", ["mask", "mask twice", "values", "mask under no_grad"])
+@pytest.mark.parametrize("how", list(_MASKED))
+def test_a_mask_written_before_the_backward_raises_as_torch(torch, how, write):
+    _compare_change(torch, _mask_program(_MASKED[how], write))
+
+
+@pytest.mark.parametrize("how", ["whole", "masked_select"])
+@pytest.mark.parametrize(("through", "grad"), [(False, True), (True, False)])
+def test_a_mask_written_after_indexing_without_its_backward_is_as_torch(
+        torch, how, through, grad):
+    # no backward through the indexing, or no gradient at all: the values taken are a
+    # copy, kept whatever the mask or the tensor becomes
+    expected = _mask_program(_MASKED[how], "mask", through, grad)(torch)
+    got = _mask_program(_MASKED[how], "mask", through, grad)(ft)
+    for e, g in zip(expected, got, strict=True):
+        np.testing.assert_array_equal(g.numpy(), e.detach().numpy())

@@ -23,7 +23,7 @@ from fnnet.torch import _graph
 from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._recorder import current
 from fnnet.torch._tape import CONST
-from fnnet.torch.tensor import Tensor, _as_tensor, _wrap_value
+from fnnet.torch.tensor import Tensor, _as_tensor, _op_multi, _wrap_value
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
 
@@ -43,17 +43,45 @@ def _positions(mask: Any) -> tuple[np.ndarray, ...]:
     return tuple(np.asarray(p, _INDEX) for p in np.nonzero(values))
 
 
-def expand_masks(index: Any) -> Any:
+def _mask_positions(*args: Any) -> tuple[Any, ...]:
+    """``args``: the tensors PyTorch's backward of an indexing by a mask saves (the mask,
+    and ``masked_select``'s input), the index arrays read from the mask on the host, and
+    last how many of the former there are. Returns the index arrays: the node keeps the
+    saved tensors inputs of the indexing that a gradient goes through, so that writing
+    to one before that backward raises as in PyTorch."""
+    *tensors, n_saved = args
+    return tuple(tensors[n_saved:])
+
+
+def position_tensors(mask: Any, saved: bool) -> list[Tensor]:
+    """The integer index tensors of ``mask`` (see :func:`_positions`); with ``saved``
+    (the indexing needs a gradient) they come from a node reading a mask tensor."""
+    positions = [_as_tensor(p) for p in _positions(mask)]
+    if not saved or not isinstance(mask, Tensor):
+        return positions
+    return _op_multi(_mask_positions, (1,), mask, *positions)  # type: ignore[return-value]
+
+
+def needs_gradient(*tensors: Any) -> bool:
+    """Whether indexing ``tensors`` is recorded for autograd (one of them requires grad,
+    with grad mode on)."""
+    return current().grad_enabled and any(
+        isinstance(t, Tensor) and t._kind != CONST for t in tensors)
+
+
+def expand_masks(index: Any, saved: bool = False) -> Any:
     """``index`` with every boolean mask of k dimensions replaced by its k integer index
     tensors (NumPy's and PyTorch's meaning of a mask in an index), or ``index`` itself
-    when it holds no mask. A mask must match the shape of the dimensions it indexes."""
+    when it holds no mask. A mask must match the shape of the dimensions it indexes.
+    ``saved``: the indexing needs a gradient, which keeps the masks (PyTorch's
+    version-counter check)."""
     items = index if isinstance(index, tuple) else (index,)
     if not any(_is_mask(item) for item in items):
         return index
     out: list[Any] = []
     for item in items:
         if _is_mask(item):
-            out.extend(_as_tensor(p) for p in _positions(item))
+            out.extend(position_tensors(item, saved))
         else:
             out.append(item)
     return tuple(out)
@@ -125,10 +153,12 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got "
                            f"{mask.dtype}")
     shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    positions = [_as_tensor(p) for p in _positions(np.broadcast_to(mask._value(), shape))]
+    if needs_gradient(input):  # PyTorch's backward keeps the input and the mask
+        positions = _op_multi(_mask_positions, (2,), input, mask, *positions)
     if tuple(input.shape) != shape:
         input = input.expand(*shape)
-    full = np.broadcast_to(np.asarray(mask._value()), shape)
-    return input[tuple(_as_tensor(p) for p in _positions(full))]
+    return input[tuple(positions)]
 
 
 def one_argument_where(previous: Any) -> Any:
@@ -177,13 +207,12 @@ def _take_by_mask(x: Tensor, mask: Tensor, getitem: Any) -> Tensor:
     value, JAX's of a device one), so the step that reads them sees an input, not a
     gather whose size is the mask's count; otherwise the gather is recorded. The result
     remembers where it came from, for ``_taken_by``."""
-    positions = _positions(mask)
     cell = x._cell
-    if cell.val is not None and x._view is None and not (
-            x._kind != CONST and current().grad_enabled):
-        out = _wrap_value(cell.val[positions])
+    saved = needs_gradient(x)
+    if cell.val is not None and x._view is None and not saved:
+        out = _wrap_value(cell.val[_positions(mask)])
     else:
-        out = getitem(x, tuple(_as_tensor(p) for p in positions))
+        out = getitem(x, tuple(position_tensors(mask, saved)))
     out._taken_from = (x, cell, _write_count(cell), mask._cell, _write_count(mask._cell))
     return out
 
@@ -242,7 +271,7 @@ def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
             check_mask_shape(tuple(self.shape), index)
             if _whole_mask(self, index):
                 return _take_by_mask(self, index, getitem)
-            index = expand_masks(index)
+            index = expand_masks(index, needs_gradient(self))
         return getitem(self, index)  # type: ignore[no-any-return]
 
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
@@ -253,7 +282,7 @@ def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
             if source is not None:  # x[mask] = y[mask]: where(mask, y, x)
                 setitem(self, index, source)
                 return
-            index = expand_masks(index)
+            index = expand_masks(index, needs_gradient(self, value))
         setitem(self, index, value)
 
     __getitem__.__doc__ = getitem.__doc__

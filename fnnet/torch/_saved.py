@@ -262,7 +262,8 @@ RULES: dict[str, Rule] = {
     "_index_select": _inputs(1), "_addcmul": _product_of(1, 2),
     "cosine_similarity": _own_inputs, "RNN": _recurrent, "GRU": _recurrent, "LSTM": _lstm,
     "prelu": _prelu, "PReLU": _prelu, "_lerp": _lerp, "_getitem": _indices_from(1),
-    "_setitem": _indices_from(2), "_einsum_positional": _einsum, "_attention": _attention,
+    "_setitem": _indices_from(2), "_index_put": _indices_from(2),
+    "_einsum_positional": _einsum, "_attention": _attention,
 }
 
 
@@ -292,11 +293,32 @@ RESULT_IN_PLACE = frozenset(("leaky_relu", "LeakyReLU", "elu", "ELU", "celu", "C
                              "selu", "SELU"))
 
 
+#: the element types PyTorch's message names as ``torch.<Name>Tensor``
+_LEGACY = frozenset(("Float", "Double", "Half", "Long", "Int", "Short", "Char", "Byte"))
+
+
+def _masks(tp: Tape, saved: Iterator[Saved]) -> Iterator[Saved]:
+    """``saved`` with the index arrays read from a boolean mask replaced by what PyTorch's
+    indexing by the mask keeps, once: the mask (and ``masked_select``'s input; see
+    ``_masking``)."""
+    seen = set()
+    for slot, output in saved:
+        n = _producer(tp, slot)
+        node = tp.nodes[n]
+        if node.op is None or _op_name(node) != "_mask_positions":
+            yield slot, output
+        elif n not in seen:
+            seen.add(n)
+            yield from ((slot_of(r), -1) for r in node.inputs[:node.static[0]])
+
+
 def _saved_by(tp: Tape, node: Node) -> Iterator[Saved]:
     name = _op_name(node) if node.op is not None else None
     rule = RULES.get(name) if name is not None else None
     if rule is None:
         return iter(())
+    if name in ("_getitem", "_setitem", "_index_put"):
+        return _masks(tp, rule(node))
     if name in RESULT_IN_PLACE:  # the result counts only where the op wrote in place
         return itertools.chain(rule(node), _result(node))
     if name in ("RNN", "GRU", "LSTM"):
@@ -388,7 +410,9 @@ def _message(tp: Tape, n: int, slot: int, output: int, mark: Overwritten,
         elif tp.nodes[n].static[0][0].batch_first:
             shape = (shape[1], shape[0], shape[2])
     name = _dtypes.SCALAR_NAMES.get(_dtypes.from_np(kind).name)
-    described = f"[torch.{name}Tensor [{', '.join(map(str, shape))}]]"
+    # PyTorch's legacy tensor types; the others show their dispatch key's name
+    kind_name = f"torch.{name}Tensor" if name in _LEGACY else f"CPU{name}Type"
+    described = f"[{kind_name} [{', '.join(map(str, shape))}]]"
     which = ""
     if viewed:  # PyTorch's view written through its base has a grad_fn made anew
         if (tp.nodes[_producer(tp, slot)].rg or output < -1 and any(

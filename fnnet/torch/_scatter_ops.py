@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
-from fnnet.torch import _graph
+from fnnet.torch import _graph, _masking
 from fnnet.torch._more_ops import _check_index
 from fnnet.torch._shape_ops import tensor_arg
 from fnnet.torch.device import check_placement
@@ -45,10 +45,11 @@ def index_put(self: Tensor, indices: Any, values: Any, accumulate: bool = False)
         raise TypeError(f"index_put(): argument 'indices' must be tuple of Tensors, not "
                         f"{type(indices).__name__}")
     parts: list[Tensor] = []
+    saved = _masking.needs_gradient(self, values)
     for index in indices:
         index = tensor_arg(index, "index_put", "indices")
         if index.dtype.np == np.bool_:
-            parts.extend(index.nonzero(as_tuple=True))
+            parts.extend(_masking.position_tensors(index, saved))
         else:
             parts.append(index)
     if len(parts) > self.dim():
