@@ -862,3 +862,28 @@ def test_an_iterable_dataset_is_batched_as_pytorch(torch, batch_size, drop_last)
                            "unspecified shuffle option, but got shuffle=True"):
             T.utils.data.DataLoader(_Stream(T.utils.data.IterableDataset, 4).dataset,
                                     shuffle=True)
+
+
+def test_a_programs_own_attributes_on_a_parameter_are_kept_as_pytorchs(torch):
+    """Mamba and timm mark parameters (``bias._no_reinit = True``,
+    ``p._no_weight_decay = True``) and read the marks later with getattr. A deep copy of
+    a tensor keeps its attributes (copied), of a Parameter (an EMA model) does not; a
+    clone or detach does not either."""
+    import copy
+
+    seen = []
+    for lib in (torch, ft):
+        layer = lib.nn.Linear(2, 2)
+        layer.bias._no_reinit = True
+        layer.weight.tags = {"decay": [False]}
+        x = lib.ones(3)
+        x.label = ["x"]
+        twin, x2 = copy.deepcopy((layer, x))
+        x2.label.append("copy")
+        seen.append((layer.bias._no_reinit, layer.weight.tags, x.label, x2.label,
+                     hasattr(twin.bias, "_no_reinit"), getattr(layer.weight, "_no_reinit", 0),
+                     hasattr(layer.bias.detach(), "_no_reinit"),
+                     hasattr(layer.bias.clone(), "_no_reinit"),
+                     [n for n, p in layer.named_parameters()
+                      if getattr(p, "_no_reinit", False)]))
+    assert seen[1] == seen[0]

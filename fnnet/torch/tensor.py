@@ -15,6 +15,7 @@ parameter, so they see in-place updates and optimizer steps. Views with another 
 from __future__ import annotations
 
 import builtins
+import copy
 import dis
 import functools
 import inspect
@@ -707,8 +708,10 @@ _SCALAR_OF_GRAPH = ("Converting a tensor with requires_grad=True to a scalar may
 class Tensor:
     """A lazy n-dimensional array with PyTorch's API. PyTorch: ``torch.Tensor``."""
 
+    # __dict__ holds a program's own attributes, as PyTorch's tensors take them
+    # (``param._no_weight_decay = True``); Python creates it only when one is set
     __slots__ = ("_cell", "_kind", "_grad", "_view", "_hooks", "_data_version", "_taken_from",
-                 "__weakref__")
+                 "__weakref__", "__dict__")
     _cell: Cell
     _kind: int  # CONST, RG or VAR: how a recorded op uses this tensor
     #: set only on ``y[mask]``'s result: where it was taken from (see ``_masking``)
@@ -725,6 +728,9 @@ class Tensor:
     # its storage's (``Cell.version``)
     _data_version: int | None
     __array_priority__ = 1000
+    #: whether a deep copy has the program's own attributes: a tensor's does in PyTorch,
+    #: a Parameter's does not
+    _deepcopy_keeps_attributes = True
 
     def __init__(self, *data: Any) -> None:
         if len(data) == 1 and not isinstance(data[0], (int, np.integer)):
@@ -832,6 +838,8 @@ class Tensor:
         out.__class__ = type(self)
         if self.grad is not None:
             out.grad = self.grad.__deepcopy__(memo)
+        if self.__dict__ and type(self)._deepcopy_keeps_attributes:
+            out.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return out
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -22,6 +22,7 @@ class Parameter(Tensor):
     """
 
     __slots__ = ()
+    _deepcopy_keeps_attributes = False
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
