@@ -24,13 +24,14 @@ from fnnet.torch.tensor import Tensor, _op_multi
 
 
 def apply_recurrent(*args: Any) -> tuple[Any, ...]:
-    """``layer.apply`` on flat arrays: input, h0, c0, lengths (each None when absent),
-    the weights, then the PRNG key when ``draw``; the last argument is ``(layer, names,
+    """``layer.apply`` on flat arrays: input, h0, c0, the weights, lengths (each None
+    when absent), then the PRNG key when ``draw``; the last argument is ``(layer, names,
     train, draw)``. With ``lengths`` (a packed batch) the input is the time-major padded
     batch ``[T, B, input]`` of the length-sorted sequences, each run to its length."""
     *arrays, (layer, names, train, draw) = args
-    x, h0, c0, lengths = arrays[:4]
-    params = dict(zip(names, arrays[4:4 + len(names)], strict=True))
+    x, h0, c0 = arrays[:3]
+    params = dict(zip(names, arrays[3:3 + len(names)], strict=True))
+    lengths = arrays[3 + len(names)]
     key = _random.fold(arrays[-1], draw) if draw else None
     swap = lengths is not None and layer.batch_first
     with nested():
@@ -82,7 +83,7 @@ class RNNBase(UniformResettable, Wrapped):
         if lstm and hx is not None and not (isinstance(hx, tuple) and len(hx) == 2):
             raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
         h0, c0 = (hx if lstm else (hx, None)) if hx is not None else (None, None)
-        inputs = [input, h0, c0, None, *(d[name] for name in self._params)]
+        inputs = [input, h0, c0, *(d[name] for name in self._params), None]
         draw = 0
         if train and self._fn.dropout > 0:
             draw = _graph.next_draw()
@@ -103,8 +104,8 @@ class RNNBase(UniformResettable, Wrapped):
                       for s in states]
         train, d = self.training, self.__dict__
         lengths = packed.sorted_lengths()
-        inputs = [packed.padded(), *states, index_tensor(lengths),
-                  *(d[name] for name in self._params)]
+        inputs = [packed.padded(), *states, *(d[name] for name in self._params),
+                  index_tensor(lengths)]
         draw = 0
         if train and self._fn.dropout > 0:
             draw = _graph.next_draw()
