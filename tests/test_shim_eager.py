@@ -232,3 +232,22 @@ def test_the_fallback_says_when_input_shapes_caused_it(recorder):
             loss.backward()
             opt.step()
             loss.item()
+
+
+def _indexed_writes(t, x, index):
+    return [x.index_fill(1, index, -1.0), x.index_copy(1, index, x[:, :2] * 2),
+            x.index_add(1, index, x[:, :2]), x.index_put((index - 1,), x[:2] + 1),
+            x.scatter(1, index.expand(3, 2), 5.0), x.diff(dim=1)]
+
+
+def test_ops_op_by_op_take_values_still_on_the_host(torch, recorder):
+    """The first run of a node outside jit got a tensor made from numpy as a numpy array,
+    and an op writing with ``x.at[...]`` raised AttributeError (index_fill)."""
+    recorder.options.eager_after = 0
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    index = np.array([1, 3])
+    expected = [r.numpy() for r in _indexed_writes(torch, torch.tensor(x), torch.tensor(index))]
+    got = [r.numpy() for r in _indexed_writes(ft, ft.tensor(x), ft.tensor(index))]
+    assert ft.compile_stats()["eager"]
+    for a, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, e)

@@ -120,8 +120,16 @@ def _forward_fn(op: Any, static: tuple[Any, ...]) -> Any:
     key = (id(op), static)
     fn = _forward.get(key)
     if fn is None:
-        return _jitted_later(_forward, key, lambda *args: _outputs(op(*args, *static)))
+        return _jitted_later(_forward, key, lambda *args: _outputs(op(*_on_device(args),
+                                                                      *static)))
     return fn
+
+
+def _on_device(args: tuple[Any, ...]) -> list[Any]:
+    """A node's inputs as JAX arrays: a value still on the host (``torch.tensor`` of a
+    numpy array) is a numpy array, which an op's ``x.at[...]`` does not take; under jit
+    the op sees tracers."""
+    return [jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
 
 
 def _vjp_fn(op: Any, static: tuple[Any, ...], diff: tuple[int, ...],
