@@ -887,3 +887,20 @@ def test_a_programs_own_attributes_on_a_parameter_are_kept_as_pytorchs(torch):
                      [n for n, p in layer.named_parameters()
                       if getattr(p, "_no_reinit", False)]))
     assert seen[1] == seen[0]
+
+
+def test_split_takes_pytorchs_keyword_names(torch):
+    """Mamba's ``x_dbl.split(split_size=[...], dim=-1)``: Tensor.split names its size
+    ``split_size``, torch.split ``split_size_or_sections``."""
+    import inspect
+
+    seen = []
+    for lib in (torch, ft):
+        x = lib.arange(12.0).reshape(2, 6)
+        pieces = (*x.split(split_size=[1, 2, 3], dim=-1), *x.split(split_size=4, dim=1),
+                  *lib.split(x, split_size_or_sections=1, dim=0))
+        seen.append(([p.tolist() for p in pieces],
+                     list(inspect.signature(lib.Tensor.split).parameters)))
+    assert seen[1] == seen[0]
+    assert list(inspect.signature(ft.split).parameters) == ["tensor", "split_size_or_sections",
+                                                            "dim"]

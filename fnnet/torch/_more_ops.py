@@ -276,13 +276,13 @@ def _split_at(self: Tensor, sizes: list[int], dim: int, who: str) -> tuple[Tenso
                  for piece, (a, b) in zip(pieces, bounds, strict=True))
 
 
-def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-    """Pieces of ``split_size_or_sections`` rows each along ``dim`` (the last may be
-    shorter), or of the listed sizes."""
+def split(self: Tensor, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``split_size`` rows each along ``dim`` (the last may be shorter), or of
+    the listed sizes. PyTorch equivalent: ``Tensor.split``."""
     dim = _dim(dim, self.dim(), "split")
     n = self.shape[dim]
-    if isinstance(split_size_or_sections, int):
-        size = split_size_or_sections
+    if isinstance(split_size, int):
+        size = split_size
         if size < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got "
                                f"split_size={size}")
@@ -291,12 +291,19 @@ def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tens
                                f"dimension size of {n}")
         sizes = [min(size, n - start) for start in range(0, n, size)] if size else [0]
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        sizes = [int(s) for s in split_size]
         if sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
                                f"{n} (input tensor's size at dimension {dim}), but got "
                                f"split_sizes={sizes}")
     return _split_at(self, sizes, dim, "split")
+
+
+def split_function(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """``Tensor.split`` of ``tensor``, with PyTorch's other argument names.
+
+    PyTorch equivalent: ``torch.split``."""
+    return split(_as_tensor(tensor), split_size_or_sections, dim)
 
 
 def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
@@ -521,7 +528,7 @@ METHODS = (topk, sort, argsort, gather, scatter, scatter_add, scatter_, scatter_
            new_zeros, new_ones, new_full)
 # The ones PyTorch also offers as torch.<name>(tensor, ...)
 FUNCTIONS = ("topk", "sort", "argsort", "gather", "scatter", "scatter_add", "index_select",
-             "cumsum", "cumprod", "logsumexp", "split", "chunk", "narrow", "flip", "roll",
+             "cumsum", "cumprod", "logsumexp", "chunk", "narrow", "flip", "roll",
              "tril", "triu", "diag", "repeat_interleave", "outer", "sign", "isnan", "isinf",
              "isfinite", "bmm")
 
@@ -541,3 +548,5 @@ def install(namespace: dict[str, Any]) -> None:
         function.__doc__ = f"PyTorch equivalent: ``torch.{name}`` (same as ``Tensor.{name}``)."
         namespace[name] = function
     namespace["einsum"] = einsum
+    namespace["split"] = split_function
+    split_function.__name__ = "split"
