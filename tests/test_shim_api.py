@@ -941,25 +941,21 @@ def test_scheduler_powers_compile_nothing_per_step(torch, make):
     lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=7),
     lambda s, o: s.CosineAnnealingLR(o, T_max=30, eta_min=0.001),
 ], ids=["onecycle", "cyclic", "cosine"])
-def test_a_scheduler_stepped_every_batch_is_jitted_with_torchs_rates(torch, make):
-    """Evaluated op by op, OneCycleLR.step() (rate and momentum) cost 3 ms a call, six
-    times a small model's whole step: after a few calls each schedule is one jitted
-    program, and the rates and momenta stay PyTorch's across the switch."""
-    from fnnet.torch.optim import lr_scheduler
-
+def test_a_scheduler_stepped_every_batch_gives_torchs_rates_and_momenta_exactly(torch, make):
+    """Stepped every batch, the rate and the momentum are PyTorch's floats digit for
+    digit (computed on the host with PyTorch's arithmetic, no program per step)."""
     seen = []
     for t in (torch, ft):
         opt = t.optim.SGD([t.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
         sched = make(t.optim.lr_scheduler, opt)
         values = []
-        for _ in range(lr_scheduler.JIT_AFTER + 8):
+        for _ in range(40):
             opt.step()
             sched.step()
-            values.append((opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]))
+            values.append((opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"],
+                           sched.get_last_lr()))
         seen.append(values)
-    np.testing.assert_allclose(seen[1], seen[0], rtol=1e-12)
-    on_host = [*sched._schedules, *getattr(sched, "_momentum_schedules", {}).values()]
-    assert all(s.jitted is not None for s in on_host)
+    assert seen[1] == seen[0]
 
 
 def test_changing_momentum_recompiles_with_a_reason():

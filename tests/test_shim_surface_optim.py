@@ -165,7 +165,74 @@ def test_scheduler_learning_rates_match_torch(torch, name, kwargs):
             lrs.append(opt.param_groups[0]["lr"])
         assert sched.get_last_lr() == [lrs[-1]]
         sequences.append(lrs)
-    np.testing.assert_allclose(sequences[1], sequences[0], rtol=1e-6)
+    assert sequences[1] == sequences[0]  # PyTorch's floats, digit for digit
+
+
+#: every scheduler of torch.optim.lr_scheduler, as scripts build them (momentum cycled
+#: where the scheduler cycles it by default)
+EVERY_SCHEDULER = {
+    "StepLR": lambda S, o: S.StepLR(o, 3, 0.7),
+    "MultiStepLR": lambda S, o: S.MultiStepLR(o, [4, 9, 9, 13], 0.3),
+    "ExponentialLR": lambda S, o: S.ExponentialLR(o, 0.93),
+    "CosineAnnealingLR": lambda S, o: S.CosineAnnealingLR(o, 11, 1e-4),
+    "CosineAnnealingWarmRestarts": lambda S, o: S.CosineAnnealingWarmRestarts(o, 5, 2, 1e-5),
+    "LambdaLR": lambda S, o: S.LambdaLR(o, lambda e: 0.95 ** e),
+    "MultiplicativeLR": lambda S, o: S.MultiplicativeLR(o, lambda e: 0.97),
+    "OneCycleLR": lambda S, o: S.OneCycleLR(o, 0.3, total_steps=30),
+    "OneCycleLR linear three-phase": lambda S, o: S.OneCycleLR(
+        o, 0.3, total_steps=30, anneal_strategy="linear", three_phase=True),
+    "CyclicLR": lambda S, o: S.CyclicLR(o, 0.01, 0.1, step_size_up=4),
+    "CyclicLR exp_range": lambda S, o: S.CyclicLR(o, 0.01, 0.1, step_size_up=4,
+                                                  mode="exp_range", gamma=0.97),
+    "PolynomialLR": lambda S, o: S.PolynomialLR(o, 20, 2.0),
+    "LinearLR": lambda S, o: S.LinearLR(o, 0.1, 1.0, 7),
+    "ConstantLR": lambda S, o: S.ConstantLR(o, 0.3, 5),
+    "SequentialLR": lambda S, o: S.SequentialLR(
+        o, [S.LinearLR(o, 0.01, 1.0, 5), S.CosineAnnealingLR(o, 20)], [5]),
+    "ChainedScheduler": lambda S, o: S.ChainedScheduler([S.ExponentialLR(o, 0.9),
+                                                         S.StepLR(o, 4, 0.5)]),
+    "ReduceLROnPlateau": lambda S, o: S.ReduceLROnPlateau(o, patience=1, factor=0.37),
+}
+
+
+@pytest.mark.parametrize("name", list(EVERY_SCHEDULER))
+def test_every_scheduler_writes_torchs_floats_digit_for_digit(torch, name):
+    """A training log prints get_last_lr() or param_groups[0]['lr'] every epoch: each
+    scheduler's rates (and momenta) are PyTorch's floats exactly, 0.0343 and not
+    0.03429999999999999, and the state it saves has PyTorch's keys."""
+    runs = []
+    for lib in (torch, ft):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        sched = EVERY_SCHEDULER[name](lib.optim.lr_scheduler, opt)
+        printed = [repr(sched.get_last_lr())]
+        for epoch in range(29):
+            opt.step()
+            sched.step(1.0 + epoch % 3) if name == "ReduceLROnPlateau" else sched.step()
+            group = opt.param_groups[0]
+            printed.append((repr(group["lr"]), repr(group["momentum"]),
+                            repr(sched.get_last_lr())))
+        runs.append((printed, sorted(sched.state_dict())))
+    assert runs[1] == runs[0]
+
+
+def test_get_lr_called_by_a_program_warns_and_moves_on_as_torchs(torch):
+    """PyTorch's get_lr() is the next recursive step, not the last rate: a script that
+    prints it sees another value and a warning naming get_last_lr()."""
+    seen = []
+    for lib in (torch, ft):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        sched = lib.optim.lr_scheduler.StepLR(opt, 2, 0.5)
+        values = []
+        for _ in range(4):
+            opt.step()
+            sched.step()
+            with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
+                values.append((sched.get_lr(), sched.get_last_lr()))
+        with pytest.warns(UserWarning, match="The epoch parameter in `scheduler.step\\(\\)`"):
+            sched.step(7)
+        values.append(sched.get_last_lr())
+        seen.append(values)
+    assert seen[1] == seen[0]
 
 
 def _warm_up_by_hand(lib, opt, epoch):
@@ -215,7 +282,7 @@ def test_chainable_schedulers_move_the_current_rate_as_torchs(torch, name):
                 scheduler.step()
             lrs.append(opt.param_groups[0]["lr"])
         sequences.append(lrs)
-    np.testing.assert_allclose(sequences[1], sequences[0], rtol=1e-6)
+    assert sequences[1] == sequences[0]
 
 
 @pytest.mark.parametrize("T_mult", [1, 2])
@@ -239,7 +306,7 @@ def test_warm_restarts_step_on_from_fractional_epochs_as_torchs(torch, T_mult):
             lrs.append(opt.param_groups[0]["lr"])
         runs.append((lrs, sched))
     (theirs, their_sched), (ours, our_sched) = runs
-    np.testing.assert_allclose(ours, theirs, rtol=1e-9)
+    assert ours == theirs
     our_state, their_state = our_sched.state_dict(), their_sched.state_dict()
     assert sorted(our_state) == sorted(their_state)
     assert (our_state["T_cur"], our_state["T_i"]) == pytest.approx(

@@ -1,8 +1,13 @@
-"""``torch.optim.lr_scheduler``: stateful wrappers of ``fnnet.optim.schedules``.
+"""``torch.optim.lr_scheduler``: PyTorch's schedulers, rate for rate.
 
-Each scheduler evaluates the fnnet schedule (a pure function ``count -> lr``) at its
-epoch counter and writes the value into ``param_group["lr"]``, which the next
-``optimizer.step()`` reads without recompiling.
+Each scheduler computes its groups' rates on the host in Python floats with PyTorch's own
+arithmetic (its recursive, chainable forms from the group's current rate; the closed
+forms where ``step(epoch)`` names the epoch) and writes them into
+``param_group["lr"]``, which the next ``optimizer.step()`` reads as an input of the
+compiled step without recompiling. So a script that prints ``get_last_lr()`` prints
+PyTorch's digits, and a rate changed by hand or by another scheduler moves on as in
+PyTorch. ``fnnet.optim.schedules`` holds the same schedules as closed forms
+(``count -> lr``) for jitted code.
 """
 
 from __future__ import annotations
@@ -12,39 +17,10 @@ import collections
 import math
 import types
 import warnings
+from collections.abc import Callable
 from typing import Any
 
-import jax
-import numpy as np
-
-from fnnet.optim import schedules
 from fnnet.torch.optim.optimizer import Optimizer
-
-#: counts a schedule is evaluated at op by op before it is jitted: a scheduler stepped
-#: every batch then costs one dispatch a step instead of one per jnp op (milliseconds),
-#: and one stepped every epoch seldom pays for a compile
-JIT_AFTER = 32
-#: attributes that state_dict() and pickling leave out (built again from the rest)
-_UNSAVED = ("optimizer", "_schedules", "_momentum_schedules")
-
-
-class _OnHost:
-    """A schedule evaluated on the host in double precision, as PyTorch computes its
-    rates: op by op for its first :data:`JIT_AFTER` calls, then as one jitted program
-    (the same values to a few ulps: neither is PyTorch's recursion bit for bit)."""
-
-    def __init__(self, schedule: Any) -> None:
-        self.schedule = schedule
-        self.calls = 0
-        self.jitted: Any = None
-
-    def __call__(self, count: Any) -> float:
-        self.calls += 1
-        if self.jitted is None and self.calls > JIT_AFTER:
-            self.jitted = jax.jit(self.schedule)
-        with jax.enable_x64(True):
-            return float(np.asarray((self.jitted or self.schedule)(count)))
-
 
 #: PyTorch's warning for a scheduler stepped before its optimizer (the schedule's first
 #: value is skipped)
@@ -53,260 +29,109 @@ _ORDER = ("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In 
           "before `lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping "
           "the first value of the learning rate schedule. See more details at "
           "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
+#: PyTorch's warning for ``step(epoch)``, which takes the closed form
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
+    "where possible. Please use `scheduler.step()` to step the scheduler. During the "
+    "deprecation, if epoch is different from None, the closed form is used instead of the "
+    "new chainable form, where available. Please open an issue if you are unable to "
+    "replicate your use case: https://github.com/pytorch/pytorch/issues/new/choose.")
+
+
+def _warn_outside_step(scheduler: Any) -> None:
+    """PyTorch's warning for ``get_lr()`` called by a program: the chainable forms move
+    the current rate again, so the value is not the last one (``get_last_lr()`` is)."""
+    if not scheduler._get_lr_called_within_step:
+        warnings.warn("To get the last learning rate computed by the scheduler, please use "
+                      "`get_last_lr()`.", UserWarning, stacklevel=3)
+
+
+def _rates(optimizer: Optimizer) -> list[Any]:
+    return [group["lr"] for group in optimizer.param_groups]
 
 
 class LRScheduler:
-    """Base of the schedulers. PyTorch equivalent: ``torch.optim.lr_scheduler.LRScheduler``."""
+    """Base of the schedulers: a subclass gives ``get_lr()`` (the rates of the epoch
+    ``last_epoch``, from the groups' current ones) and may give ``_get_closed_form_lr()``
+    (from ``base_lrs`` alone, for ``step(epoch)``).
 
-    #: whether PyTorch computes the rates from the group's current one (its chainable
-    #: form): where a program, an optimizer's loaded state or another scheduler on the
-    #: same optimizer changed the rate, the schedule's step moves it from there
-    _CHAINABLE = False
+    PyTorch equivalent: ``torch.optim.lr_scheduler.LRScheduler``.
+    """
+
+    _get_lr_called_within_step = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
-        for group in optimizer.param_groups:
-            if last_epoch == -1:
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])
-            elif "initial_lr" not in group:
-                raise KeyError("param 'initial_lr' is not specified in param_groups when "
-                               "resuming an optimizer")
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when "
+                        f"resuming scheduler with last_epoch >= 0.\nThis typically happens "
+                        f"when:\n1. You're trying to resume training from a checkpoint but "
+                        f"haven't properly loaded the optimizer state\n2. You're using "
+                        f"last_epoch >= 0 for a fresh training run (not recommended)")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self._schedules = self._host_schedules()
         self.last_epoch = last_epoch
-        # PyTorch's bookkeeping, kept so that state_dict() has PyTorch's keys
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """The constructor's step, to epoch ``last_epoch + 1`` (``_is_initial`` set)."""
         self._step_count = 0
-        self._is_initial = False
-        self._get_lr_called_within_step = False
-        self.step()
-
-    def _schedule(self, lr: float) -> Any:
-        """The fnnet schedule (``count -> lr``) of a group starting at ``lr``; None where
-        the subclass gives its rates by ``get_lr`` instead (a program's own scheduler, as
-        PyTorch's protocol has it)."""
-        return None
-
-    def _build_schedules(self) -> list[Any]:
-        """One schedule per parameter group, from the group's initial rate."""
-        return [self._schedule(lr) for lr in self.base_lrs]
-
-    def _host_schedules(self) -> list[Any]:
-        """The schedules as :class:`_OnHost` (None where a subclass gives ``get_lr``)."""
-        return [None if s is None else _OnHost(s) for s in self._build_schedules()]
-
-    def _momentum_on_host(self, key: tuple[float, float], make: Any) -> _OnHost:
-        """The momentum schedule of a group's momentum range ``key`` (``make()`` builds
-        it), kept across steps (not saved: built again after a load)."""
-        cache = self.__dict__.setdefault("_momentum_schedules", {})
-        if key not in cache:
-            cache[key] = _OnHost(make())
-        on_host: _OnHost = cache[key]
-        return on_host
-
-    def get_last_lr(self) -> list[float]:
-        return list(self._last_lr)
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self) -> list[float]:
-        if any(s is None for s in self._schedules):
-            raise NotImplementedError  # PyTorch's base class: a subclass defines get_lr
-        # Host-side floats in double precision, as PyTorch prints them (0.01, not
-        # 0.010000000707805157); the compiled step still receives the rate as float32.
-        return [s(self.last_epoch) for s in self._schedules]
+        """The rates at ``last_epoch``; a subclass defines them."""
+        raise NotImplementedError
+
+    def get_last_lr(self) -> list[float]:
+        """The rates the last step wrote into the groups."""
+        return self._last_lr
 
     def step(self, epoch: int | None = None) -> None:
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
             warnings.warn(_ORDER, UserWarning, stacklevel=2)
-        chained = self._CHAINABLE and epoch is None
-        # the schedule at the epoch being left (before get_lr moves a running product on)
-        previous = self.get_lr() if chained and self._step_count and self.last_epoch >= 0 \
-            else None
         self._step_count += 1
-        self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
-        values = self.get_lr()
-        if chained:
-            values = self._chained(values, previous)
-        for group, lr in zip(self.optimizer.param_groups, values, strict=False):
-            group["lr"] = lr
-        self._last_lr = values
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
 
-    def _floor(self) -> float:
-        """The rate the schedule's factors scale the distance above (CosineAnnealingLR's
-        ``eta_min``; 0 for the multiplicative schedules)."""
-        return 0.0
-
-    def _chained(self, values: list[float], previous: list[float] | None) -> list[float]:
-        """PyTorch's recursive form of a chainable schedule: each group's current rate
-        moved by the schedule's own step, ``values[i] / previous[i]`` (of the distance
-        above the floor), which is the closed form ``values`` where nothing else changed
-        the rate."""
-        groups = self.optimizer.param_groups
-        if previous is None:
-            if self.last_epoch != 0:
-                return values  # made to resume at last_epoch: the closed form there
-            # the constructor's step scales the group's rate as it is
-            return [lr if group["lr"] == base or not base else group["lr"] * (lr / base)
-                    for lr, base, group in zip(values, self.base_lrs, groups, strict=False)]
-        floor, out = self._floor(), []
-        for lr, before, group in zip(values, previous, groups, strict=False):
-            if group["lr"] == before:
-                out.append(lr)
-            elif before == floor:  # PyTorch adds the step where the factor is undefined
-                out.append(group["lr"] + (lr - before))
+    def _update_lr(self, epoch: Any = None) -> None:
+        """Moves to the next epoch (or to ``epoch``, by the closed form where there is
+        one) and writes its rates into the groups."""
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
             else:
-                out.append(floor + (group["lr"] - floor) * ((lr - floor) / (before - floor)))
-        return out
+                self.last_epoch = epoch
+                closed = getattr(self, "_get_closed_form_lr", None)
+                values = closed() if closed is not None else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            group["lr"] = lr
+        self._last_lr = _rates(self.optimizer)
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in _UNSAVED}
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
-        self._schedules = self._host_schedules()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # pickled (torch.save(scheduler)) without its schedules, built again on load
-        return {k: v for k, v in self.__dict__.items() if k not in _UNSAVED[1:]}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._schedules = self._host_schedules()
 
 
 class _LRScheduler(LRScheduler):
     """PyTorch's older name of :class:`LRScheduler`, which custom schedulers subclass."""
-
-
-class StepLR(LRScheduler):
-    """``lr * gamma ** (epoch // step_size)`` (``fnnet.optim.schedules.step_lr``).
-
-    PyTorch equivalent: ``torch.optim.lr_scheduler.StepLR``.
-    """
-
-    _CHAINABLE = True
-
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
-        self.step_size, self.gamma = step_size, gamma
-        super().__init__(optimizer, last_epoch)
-
-    def _schedule(self, lr: float) -> Any:
-        return schedules.step_lr(lr, self.step_size, self.gamma)
-
-
-class CosineAnnealingLR(LRScheduler):
-    """Cosine from ``lr`` to ``eta_min`` over ``T_max`` epochs
-    (``fnnet.optim.schedules.cosine_annealing_lr``).
-
-    PyTorch equivalent: ``torch.optim.lr_scheduler.CosineAnnealingLR``.
-    """
-
-    _CHAINABLE = True
-
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
-                 last_epoch: int = -1) -> None:
-        self.T_max, self.eta_min = T_max, eta_min
-        super().__init__(optimizer, last_epoch)
-
-    def _schedule(self, lr: float) -> Any:
-        return schedules.cosine_annealing_lr(lr, self.T_max, self.eta_min)
-
-    def _floor(self) -> float:
-        return float(self.eta_min)
-
-
-class MultiStepLR(LRScheduler):
-    """PyTorch equivalent: ``torch.optim.lr_scheduler.MultiStepLR``."""
-
-    _CHAINABLE = True
-
-    def __init__(self, optimizer: Optimizer, milestones: Any, gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
-        # a Counter, as PyTorch keeps them: its state dict, saved, loads in PyTorch
-        self.milestones, self.gamma = collections.Counter(milestones), gamma
-        super().__init__(optimizer, last_epoch)
-
-    def _schedule(self, lr: float) -> Any:
-        # a milestone counted twice decays twice; a list is a state fnnet.torch saved
-        # before it kept a Counter
-        marks = collections.Counter(self.milestones).elements()
-        return schedules.multi_step_lr(lr, list(marks), self.gamma)
-
-
-class ExponentialLR(LRScheduler):
-    """PyTorch equivalent: ``torch.optim.lr_scheduler.ExponentialLR``."""
-
-    _CHAINABLE = True
-
-    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = gamma
-        super().__init__(optimizer, last_epoch)
-
-    def _schedule(self, lr: float) -> Any:
-        return schedules.exponential_lr(lr, self.gamma)
-
-
-class LinearLR(LRScheduler):
-    """A linear warm-up (or decay) of the rate's factor (``fnnet.optim.schedules
-    .linear_lr``). PyTorch equivalent: ``torch.optim.lr_scheduler.LinearLR``."""
-
-    _CHAINABLE = True
-
-    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
-                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
-        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, \
-            total_iters
-        super().__init__(optimizer, last_epoch)
-
-    def _schedule(self, lr: float) -> Any:
-        return schedules.linear_lr(lr, self.start_factor, self.end_factor, self.total_iters)
-
-
-class CosineAnnealingWarmRestarts(LRScheduler):
-    """SGDR (``fnnet.optim.schedules.cosine_annealing_warm_restarts``); ``step(epoch)``
-    takes fractional epochs, as PyTorch's. PyTorch equivalent:
-    ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts``."""
-
-    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,  # noqa: N803
-                 eta_min: float = 0.0, last_epoch: int = -1) -> None:
-        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
-        # PyTorch's position in the current period and the period's length: step() moves
-        # on from a fractional step(epoch) by one, and its state dict loads in PyTorch
-        self.T_i, self.T_cur = T_0, last_epoch
-        super().__init__(optimizer, last_epoch)
-
-    def _schedule(self, lr: float) -> Any:
-        return schedules.cosine_annealing_warm_restarts(lr, self.T_0, self.T_mult,
-                                                        self.eta_min)
-
-    def step(self, epoch: Any = None) -> None:
-        # as PyTorch's own step() here: no order warning, _step_count left at 0
-        if epoch is None and self.last_epoch >= 0:
-            self.T_cur += 1
-            if self.T_cur >= self.T_i:
-                self.T_cur, self.T_i = self.T_cur - self.T_i, self.T_i * self.T_mult
-            # the count where the schedule is at T_cur of the period of length T_i
-            periods = round(math.log(self.T_i / self.T_0, self.T_mult)) \
-                if self.T_mult > 1 else 0
-            at = self.T_cur + self.T_0 * (self.T_mult ** periods - 1) / max(
-                self.T_mult - 1, 1)
-            self.last_epoch += 1
-            self._write([s(float(at)) for s in self._schedules])
-            return
-        epoch = 0 if epoch is None else epoch
-        if epoch < 0:
-            raise ValueError(f"Expected non-negative epoch, but got {epoch}")
-        self.T_i, self.T_cur = self.T_0, epoch
-        while self.T_cur >= self.T_i:  # the period epoch falls in
-            self.T_cur, self.T_i = self.T_cur - self.T_i, self.T_i * self.T_mult
-        self.last_epoch = math.floor(epoch)
-        self._write([s(float(epoch)) for s in self._schedules])
-
-    def _write(self, values: list[float]) -> None:
-        for group, lr in zip(self.optimizer.param_groups, values, strict=False):
-            group["lr"] = lr
-        self._last_lr = values
 
 
 class LambdaLR(LRScheduler):
@@ -316,22 +141,18 @@ class LambdaLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
-        groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != groups:
-                raise ValueError(f"Expected {groups} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * groups
+        self.optimizer = optimizer
+        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         return [base * fn(self.last_epoch)
-                for base, fn in zip(self.base_lrs, self.lr_lambdas, strict=True)]
+                for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
 
     def state_dict(self) -> dict[str, Any]:
-        # As PyTorch: a callable object's attributes are saved, a function as None.
-        state = {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+        # as PyTorch: a callable object's attributes are saved, a function as None
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else
                                dict(fn.__dict__) for fn in self.lr_lambdas]
         return state
@@ -339,119 +160,315 @@ class LambdaLR(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = dict(state_dict)
         saved = state.pop("lr_lambdas", None) or []
-        super().load_state_dict(state)
+        self.__dict__.update(state)
         for fn, attributes in zip(self.lr_lambdas, saved, strict=False):
             if attributes is not None:
                 fn.__dict__.update(attributes)
 
 
+def _lambdas(optimizer: Any, lr_lambda: Any) -> list[Any]:
+    """``lr_lambda`` as one function per parameter group (PyTorch's check of a list)."""
+    groups = len(optimizer.param_groups)
+    if not isinstance(lr_lambda, (list, tuple)):
+        return [lr_lambda] * groups
+    if len(lr_lambda) != groups:
+        raise ValueError(f"Expected {groups} lr_lambdas, but got {len(lr_lambda)}")
+    return list(lr_lambda)
+
+
 class MultiplicativeLR(LambdaLR):
-    """The rate multiplied by ``lr_lambda(epoch)`` at every step after the first: kept as
-    the running product of the factors, so that it chains with other schedulers.
+    """The rate multiplied by ``lr_lambda(epoch)`` at every step after the constructor's.
 
     PyTorch equivalent: ``torch.optim.lr_scheduler.MultiplicativeLR``.
     """
 
-    _CHAINABLE = True
-
     def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
-        self._factors: list[float] = []
-        self._factor_epoch = 0
-        super().__init__(optimizer, lr_lambda, last_epoch)
+        self.optimizer = optimizer
+        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got "
+                                f"{type(fn).__name__}")
+        LRScheduler.__init__(self, optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        if not self._factors:
-            self._factors, self._factor_epoch = [1.0] * len(self.base_lrs), self.last_epoch
-        while self._factor_epoch < self.last_epoch:
-            self._factor_epoch += 1
-            self._factors = [f * fn(self._factor_epoch)
-                             for f, fn in zip(self._factors, self.lr_lambdas, strict=True)]
-        return [base * f for base, f in zip(self.base_lrs, self._factors, strict=True)]
+        _warn_outside_step(self)
+        if self._is_initial:
+            return _rates(self.optimizer)
+        return [group["lr"] * fn(self.last_epoch)
+                for fn, group in zip(self.lr_lambdas, self.optimizer.param_groups,
+                                     strict=True)]
+
+
+class StepLR(LRScheduler):
+    """``lr * gamma`` every ``step_size`` epochs.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.StepLR``.
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return _rates(self.optimizer)
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size)
+                for base in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """``lr * gamma`` at each milestone (twice at one given twice).
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.MultiStepLR``.
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: Any, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        # a Counter, as PyTorch keeps them: its state dict, saved, loads in PyTorch
+        self.milestones, self.gamma = collections.Counter(milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        # a list is a state fnnet.torch saved before it kept a Counter
+        marks = collections.Counter(self.milestones)
+        if self.last_epoch not in marks:
+            return _rates(self.optimizer)
+        return [group["lr"] * self.gamma ** marks[self.last_epoch]
+                for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        marks = sorted(collections.Counter(self.milestones).elements())
+        return [base * self.gamma ** bisect.bisect_right(marks, self.last_epoch)
+                for base in self.base_lrs]
 
 
 class ConstantLR(LRScheduler):
-    """``lr * factor`` for ``total_iters`` epochs, then ``lr``
-    (``fnnet.optim.schedules.constant_lr``).
+    """``lr * factor`` for ``total_iters`` epochs, then ``lr``.
 
     PyTorch equivalent: ``torch.optim.lr_scheduler.ConstantLR``.
     """
 
-    _CHAINABLE = True
-
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
         self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
-    def _schedule(self, lr: float) -> Any:
-        return schedules.constant_lr(lr, self.factor, self.total_iters)
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        if self.last_epoch == 0:
+            return [group["lr"] * self.factor for group in self.optimizer.param_groups]
+        if self.last_epoch != self.total_iters:
+            return _rates(self.optimizer)
+        return [group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """The rate's factor moved linearly from ``start_factor`` to ``end_factor`` over
+    ``total_iters`` epochs (a warm-up, or a decay).
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.LinearLR``.
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        if start_factor > 1.0 or start_factor <= 0:
+            raise ValueError("Starting multiplicative factor expected to be greater than 0 "
+                             "and less or equal to 1.")
+        if end_factor > 1.0 or end_factor < 0:
+            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        self.start_factor, self.end_factor = start_factor, end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        if self.last_epoch == 0:
+            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return _rates(self.optimizer)
+        rise = self.end_factor - self.start_factor
+        factor = 1.0 + rise / (self.total_iters * self.start_factor
+                               + (self.last_epoch - 1) * rise)
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * (self.start_factor + (self.end_factor - self.start_factor)
+                        * min(self.total_iters, self.last_epoch) / self.total_iters)
+                for base in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """``lr * gamma`` every epoch.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.ExponentialLR``.
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        if self._is_initial:
+            return _rates(self.optimizer)
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class PolynomialLR(LRScheduler):
-    """A polynomial decay to 0 over ``total_iters`` epochs
-    (``fnnet.optim.schedules.polynomial_lr``).
+    """A polynomial decay to 0 over ``total_iters`` epochs.
 
     PyTorch equivalent: ``torch.optim.lr_scheduler.PolynomialLR``.
     """
-
-    _CHAINABLE = True
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
 
-    def _schedule(self, lr: float) -> Any:
-        return schedules.polynomial_lr(lr, self.total_iters, self.power)
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return _rates(self.optimizer)
+        factor = ((1.0 - self.last_epoch / self.total_iters)
+                  / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
+                ** self.power for base in self.base_lrs]
 
 
-class CyclicLR(LRScheduler):
-    """The rate cycling between ``base_lr`` and ``max_lr``, stepped once per batch
-    (``fnnet.optim.schedules.cyclic_lr``); with ``cycle_momentum`` the momentum (SGD) or
-    ``beta1`` runs the inverse cycle between ``max_momentum`` and ``base_momentum``, an
-    input of the compiled step as the rate is.
+class CosineAnnealingLR(LRScheduler):
+    """Cosine from ``lr`` to ``eta_min`` over ``T_max`` epochs, and back up over the next
+    ``T_max`` (PyTorch's recursive form, which keeps following the cosine).
 
-    PyTorch equivalent: ``torch.optim.lr_scheduler.CyclicLR``.
+    PyTorch equivalent: ``torch.optim.lr_scheduler.CosineAnnealingLR``.
     """
 
-    def __init__(self, optimizer: Optimizer, base_lr: Any, max_lr: Any,
-                 step_size_up: int = 2000, step_size_down: int | None = None,
-                 mode: str = "triangular", gamma: float = 1.0, scale_fn: Any = None,
-                 scale_mode: str = "cycle", cycle_momentum: bool = True,
-                 base_momentum: Any = 0.8, max_momentum: Any = 0.9,
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
                  last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        groups = optimizer.param_groups
-        base_lrs = _per_group("base_lr", base_lr, len(groups))
-        if last_epoch == -1:
-            for group, lr in zip(groups, base_lrs, strict=True):
-                group["lr"] = lr
-        self.max_lrs = _per_group("max_lr", max_lr, len(groups))
-        self._args = (step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode)
-        self.cycle_momentum = bool(cycle_momentum)
-        if self.cycle_momentum:
-            if not all("momentum" in g or "betas" in g for g in groups):
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in groups[0]
-            self.base_momentums = _per_group("base_momentum", base_momentum, len(groups))
-            self.max_momentums = _per_group("max_momentum", max_momentum, len(groups))
-            if last_epoch == -1:
-                for group, top in zip(groups, self.max_momentums, strict=True):
-                    self._set_momentum(group, top)
-            optimizer.trace_hyperparameter("betas" if self.use_beta1 else "momentum")
-        self._cyclic_base_lrs = base_lrs
+        self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
-        self.base_lrs = base_lrs
 
-    def state_dict(self) -> dict[str, Any]:
-        # scale_fn may be a lambda, which cannot be pickled (PyTorch drops it too)
-        return {k: v for k, v in super().state_dict().items() if k != "_args"}
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        low, period = self.eta_min, self.T_max
+        if self._is_initial:
+            return _rates(self.optimizer)
+        if self._step_count == 1 and self.last_epoch > 0:  # built to resume at last_epoch
+            return [low + (base - low) * (1 + math.cos(self.last_epoch * math.pi / period)) / 2
+                    for base in self.base_lrs]
+        if (self.last_epoch - 1 - period) % (2 * period) == 0:  # at the bottom: no ratio
+            return [group["lr"] + (base - low) * (1 - math.cos(math.pi / period)) / 2
+                    for base, group in zip(self.base_lrs, self.optimizer.param_groups,
+                                           strict=True)]
+        ratio = (1 + math.cos(math.pi * self.last_epoch / period)) \
+            / (1 + math.cos(math.pi * (self.last_epoch - 1) / period))
+        return [ratio * (group["lr"] - low) + low for group in self.optimizer.param_groups]
 
-    def _build_schedules(self) -> list[Any]:
-        return [schedules.cyclic_lr(low, high, *self._args)
-                for low, high in zip(self._cyclic_base_lrs, self.max_lrs, strict=True)]
+    def _get_closed_form_lr(self) -> list[float]:
+        return [self.eta_min + (base - self.eta_min)
+                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR: cosine from ``lr`` to ``eta_min`` over ``T_0`` epochs, restarting with
+    periods ``T_mult`` times longer each time; ``step(epoch)`` takes fractional epochs
+    (``epoch + i / iters`` each batch), as PyTorch's.
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts``.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,  # noqa: N803
+                 eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        if isinstance(T_0, bool) or not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type "
+                             f"{type(eta_min)}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        return [self.eta_min + (base - self.eta_min)
+                * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base in self.base_lrs]
+
+    def step(self, epoch: Any = None) -> None:
+        # PyTorch's own step here: no order or epoch warning, _step_count left at 0
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur, self.T_i = self.T_cur % self.T_i, self.T_i * self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+        elif epoch >= self.T_0:
+            if self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:
+                n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                self.T_i = self.T_0 * self.T_mult ** n
+        else:
+            self.T_i, self.T_cur = self.T_0, epoch
+        self.last_epoch = math.floor(epoch)
+        self._get_lr_called_within_step = True
+        try:
+            values = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            group["lr"] = lr
+        self._last_lr = _rates(self.optimizer)
+
+
+class _Cycle(LRScheduler):
+    """A scheduler that may also cycle the momentum (SGD's ``momentum`` or Adam's
+    ``beta1``) between ``max_momentum`` and ``base_momentum``: the momentum is then made
+    an input of the compiled step, as the rate is, so the loop compiles once."""
+
+    use_beta1 = False
+
+    def _start_momentum(self, optimizer: Optimizer, base_momentum: Any, max_momentum: Any,
+                        fresh: bool) -> tuple[list[float], list[float]]:
+        """Checks that the optimizer has a momentum; returns the groups' (base, max)
+        momenta, written into fresh groups as PyTorch writes them."""
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
+                             "option enabled")
+        self.use_beta1 = "betas" in optimizer.defaults
+        bases = _per_group("base_momentum", base_momentum, len(optimizer.param_groups))
+        tops = _per_group("max_momentum", max_momentum, len(optimizer.param_groups))
+        if fresh:
+            for top, base, group in zip(tops, bases, optimizer.param_groups, strict=True):
+                self._set_momentum(group, top)
+                group["max_momentum"], group["base_momentum"] = top, base
+        optimizer.trace_hyperparameter("betas" if self.use_beta1 else "momentum")
+        return bases, tops
 
     def _set_momentum(self, group: dict[str, Any], value: float) -> None:
         if self.use_beta1:
@@ -459,71 +476,106 @@ class CyclicLR(LRScheduler):
         else:
             group["momentum"] = value
 
-    def step(self, epoch: int | None = None) -> None:
-        super().step(epoch)
-        if self.cycle_momentum:
-            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums,
-                                        self.max_momentums, strict=True):
-                schedule = self._momentum_on_host(
-                    (low, high), lambda low=low, high=high: schedules.cyclic_lr(
-                        high, low, *self._args))
-                self._set_momentum(group, schedule(self.last_epoch))
 
+class CyclicLR(_Cycle):
+    """The rate cycling between ``base_lr`` and ``max_lr``, stepped once per batch; with
+    ``cycle_momentum`` the momentum runs the inverse cycle.
 
-class ChainedScheduler:
-    """Several schedulers stepped together, in order, each moving the rate the one before
-    it left (their factors multiply for the multiplicative schedulers).
-
-    PyTorch equivalent: ``torch.optim.lr_scheduler.ChainedScheduler``.
+    PyTorch equivalent: ``torch.optim.lr_scheduler.CyclicLR``.
     """
 
-    def __init__(self, schedulers: Any, optimizer: Optimizer | None = None) -> None:
-        schedulers = list(schedulers)
-        if len(schedulers) < 1:
-            raise ValueError("ChainedScheduler expects at least one scheduler to be "
-                             "chained, but got no scheduler.")
-        optimizer = optimizer or schedulers[0].optimizer
-        for index, scheduler in enumerate(schedulers):
-            if not isinstance(scheduler, LRScheduler):
-                raise TypeError(f"ChainedScheduler: scheduler at index {index} is a "
-                                f"{type(scheduler).__name__}, which cannot be chained")
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(f"ChainedScheduler expects all schedulers to belong to the "
-                                 f"same optimizer, but got scheduler "
-                                 f"{type(scheduler).__name__} at index {index} has "
-                                 f"{scheduler.optimizer}, which is different from "
-                                 f"{type(optimizer).__name__}.")
+    def __init__(self, optimizer: Optimizer, base_lr: Any, max_lr: Any,
+                 step_size_up: int = 2000, step_size_down: int | None = None,
+                 mode: str = "triangular", gamma: float = 1.0,
+                 scale_fn: Callable[[float], float] | None = None,
+                 scale_mode: str = "cycle", cycle_momentum: bool = True,
+                 base_momentum: Any = 0.8, max_momentum: Any = 0.9,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
-        self._schedulers = schedulers
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        base_lrs = _per_group("base_lr", base_lr, len(optimizer.param_groups))
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", max_lr, len(optimizer.param_groups))
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode, self.gamma = mode, gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.base_momentums, self.max_momentums = self._start_momentum(
+                optimizer, base_momentum, max_momentum, last_epoch == -1)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
 
-    def step(self) -> None:
-        for scheduler in self._schedulers:
-            scheduler.step()
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+    def _init_scale_fn(self) -> None:
+        """The built-in mode's scale and where it counts from (as PyTorch's, which sets
+        ``scale_mode`` by the mode)."""
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode in ("triangular", "triangular2"):
+            self.scale_mode = "cycle"
+        elif self.mode == "exp_range":
+            self.scale_mode = "iterations"
 
-    def get_last_lr(self) -> list[float]:
-        return list(self._last_lr)
+    def scale_fn(self, x: float) -> Any:
+        """The amplitude's scale at cycle (or iteration) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        scale = x / self.step_ratio if x <= self.step_ratio else \
+            (x - 1) / (self.step_ratio - 1)
+        at = cycle if self.scale_mode == "cycle" else self.last_epoch
+        lrs = [base + (top - base) * scale * self.scale_fn(at)
+               for base, top in zip(self.base_lrs, self.max_lrs, strict=True)]
+        if self.cycle_momentum:
+            for group, base, top in zip(self.optimizer.param_groups, self.base_momentums,
+                                        self.max_momentums, strict=True):
+                self._set_momentum(group, top - (top - base) * scale * self.scale_fn(at))
+        return lrs
 
     def state_dict(self) -> dict[str, Any]:
-        return {"_last_lr": self._last_lr,
-                "_schedulers": [s.state_dict() for s in self._schedulers]}
+        # as PyTorch: a scale function is saved by its attributes where it is a callable
+        # object, as None where it is a function (a lambda cannot be pickled)
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = None if fn is None or isinstance(fn, types.FunctionType) \
+            else dict(fn.__dict__)
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self._last_lr = state_dict["_last_lr"]
-        for scheduler, state in zip(self._schedulers, state_dict["_schedulers"], strict=True):
-            scheduler.load_state_dict(state)
+        state = dict(state_dict)
+        saved = state.pop("_scale_fn_custom", None)
+        self.__dict__.update(state)
+        if saved is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(saved)
+        self._init_scale_fn()
 
 
-class OneCycleLR(LRScheduler):
-    """The 1cycle policy, stepped once per batch (``fnnet.optim.schedules.one_cycle_lr``).
-
-    With ``cycle_momentum=True`` (PyTorch's default) the momentum (SGD) or ``beta1``
-    (Adam's ``betas``) runs the inverse cycle, from ``max_momentum`` down to
-    ``base_momentum`` and back: the same 1cycle schedule over those two values. The
-    momentum becomes an input of the compiled step, as the rate is, so the loop still
-    compiles once. Stepped ``total_steps`` times, PyTorch extrapolates the last phase
-    once; fnnet holds the final rate.
+class OneCycleLR(_Cycle):
+    """The 1cycle policy, stepped once per batch: up from ``max_lr / div_factor`` to
+    ``max_lr`` over ``pct_start`` of the steps, then down to ``initial_lr /
+    final_div_factor`` (with ``three_phase``, back to the initial rate first). With
+    ``cycle_momentum=True`` (PyTorch's default) the momentum (SGD) or ``beta1`` (Adam's
+    ``betas``) runs the inverse cycle, from ``max_momentum`` down to ``base_momentum`` and
+    back.
 
     PyTorch equivalent: ``torch.optim.lr_scheduler.OneCycleLR``.
     """
@@ -537,88 +589,101 @@ class OneCycleLR(LRScheduler):
                  last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        if total_steps is None:
-            if epochs is None or steps_per_epoch is None:
-                raise ValueError("You must define either total_steps OR (epochs AND "
-                                 "steps_per_epoch)")
-            total_steps = epochs * steps_per_epoch
-        groups = optimizer.param_groups
-        max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
-        if len(max_lrs) != len(groups):
-            raise ValueError(f"expected {len(groups)} values for max_lr, got {len(max_lrs)}")
-        self.total_steps = total_steps
-        self._args = (pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)
-        self.cycle_momentum = bool(cycle_momentum)
-        if self.cycle_momentum:
-            if not all("momentum" in g or "betas" in g for g in groups):
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in groups[0]
-            bases = _per_group("base_momentum", base_momentum, len(groups))
-            tops = _per_group("max_momentum", max_momentum, len(groups))
-            for base, top in zip(bases, tops, strict=True):
-                if last_epoch == -1 and not 0 < base <= top:
-                    raise ValueError(f"OneCycleLR: expected 0 < base_momentum <= "
-                                     f"max_momentum, got {base} and {top}")
-        if last_epoch == -1:  # the groups' new entries in PyTorch's order
-            for group, top in zip(groups, max_lrs, strict=True):
+        self.optimizer = optimizer
+        if total_steps is not None:
+            if not _positive_int(total_steps):
+                raise ValueError(f"Expected positive integer total_steps, but got "
+                                 f"{total_steps}")
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            if not _positive_int(epochs):
+                raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+            if not _positive_int(steps_per_epoch):
+                raise ValueError(f"Expected positive integer steps_per_epoch, but got "
+                                 f"{steps_per_epoch}")
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("You must define either total_steps OR (epochs AND "
+                             "steps_per_epoch)")
+        # (end step, start rate, end rate, start momentum, end momentum) by the groups'
+        # keys, as PyTorch's phases
+        ends = [float(pct_start * self.total_steps) - 1]
+        if three_phase:
+            ends.append(float(2 * pct_start * self.total_steps) - 2)
+            keys = [("initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                    ("max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                    ("initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        else:
+            keys = [("initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                    ("max_lr", "min_lr", "base_momentum", "max_momentum")]
+        ends.append(self.total_steps - 1)
+        self._schedule_phases: list[dict[str, Any]] = [
+            {"end_step": end, "start_lr": a, "end_lr": b, "start_momentum": c,
+             "end_momentum": d} for end, (a, b, c, d) in zip(ends, keys, strict=True)]
+        if isinstance(pct_start, bool) or not isinstance(pct_start, float) \
+                or not 0 <= pct_start <= 1:
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead "
+                             f"got {anneal_strategy}")
+        self._anneal_func_type = anneal_strategy
+        max_lrs = _per_group("max_lr", max_lr, len(optimizer.param_groups))
+        if last_epoch == -1:
+            for top, group in zip(max_lrs, optimizer.param_groups, strict=True):
                 group["initial_lr"] = top / div_factor
                 group["max_lr"] = top
                 group["min_lr"] = group["initial_lr"] / final_div_factor
-            if self.cycle_momentum:
-                for group, base, top in zip(groups, bases, tops, strict=True):
-                    group["max_momentum"], group["base_momentum"] = top, base
-                    self._set_momentum(group, top)
-        if self.cycle_momentum:
-            # the momentum changes every step: an input of the compiled step, as lr is
-            optimizer.trace_hyperparameter("betas" if self.use_beta1 else "momentum")
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self._start_momentum(optimizer, base_momentum, max_momentum, last_epoch == -1)
         super().__init__(optimizer, last_epoch)
 
-    def _schedule(self, lr: float) -> Any:
-        return schedules.one_cycle_lr(lr * self._args[2], self.total_steps, *self._args)
-
-    def _momentum_schedule(self, group: dict[str, Any]) -> Any:
-        # The momentum's cycle is the rate's shape from max_momentum to base_momentum and
-        # back: one_cycle_lr with peak base_momentum, start (peak / div_factor) at
-        # max_momentum and end (start / final_div_factor) at max_momentum again.
-        pct_start, strategy, _, _, three_phase = self._args
-        base, top = group["base_momentum"], group["max_momentum"]
-        return schedules.one_cycle_lr(base, self.total_steps, pct_start, strategy,
-                                      base / top, 1.0, three_phase)
-
-    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self._anneal_func_type == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch > self.total_steps:
-            raise ValueError(f"Tried to step {self.last_epoch} times. The specified number "
-                             f"of total steps is {self.total_steps}")
-        return super().get_lr()
+        _warn_outside_step(self)
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"Tried to step {step} times. The specified number of total "
+                             f"steps is {self.total_steps}")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            begin = 0.0
+            for i, phase in enumerate(self._schedule_phases):
+                end = phase["end_step"]
+                if step <= end or i == len(self._schedule_phases) - 1:
+                    pct = (step - begin) / (end - begin)
+                    lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]],
+                                            pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(
+                            group[phase["start_momentum"]], group[phase["end_momentum"]],
+                            pct))
+                    break
+                begin = phase["end_step"]
+        return lrs
 
-    def step(self, epoch: int | None = None) -> None:
-        super().step(epoch)
-        if self.cycle_momentum:
-            for group in self.optimizer.param_groups:
-                schedule = self._momentum_on_host(
-                    (group["base_momentum"], group["max_momentum"]),
-                    lambda group=group: self._momentum_schedule(group))
-                self._set_momentum(group, schedule(self.last_epoch))
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _per_group(name: str, value: Any, count: int) -> list[float]:
+    """``value`` for each of ``count`` parameter groups (one for all, or one each)."""
     values = list(value) if isinstance(value, (list, tuple)) else [value] * count
     if len(values) != count:
-        raise ValueError(f"expected {count} values for {name}, got {len(values)}")
-    return [float(v) for v in values]
+        raise ValueError(f"{name} must have the same length as optimizer.param_groups. "
+                         f"{name} has {len(values)} values, param_groups has {count}.")
+    return values
 
 
-class SequentialLR:
+class SequentialLR(LRScheduler):
     """Runs ``schedulers`` one after another, switching at each of ``milestones`` (a warm-up
     then a decay). Each scheduler keeps its own counter; at a milestone the next one
-    starts from its epoch 0, as PyTorch's does.
+    starts from its epoch 0 (its closed form there), as PyTorch's does.
 
     PyTorch equivalent: ``torch.optim.lr_scheduler.SequentialLR``.
     """
@@ -630,58 +695,111 @@ class SequentialLR:
         if len(schedulers) < 1:
             raise ValueError("SequentialLR expects at least one scheduler, but got no "
                              "scheduler.")
-        for index, scheduler in enumerate(schedulers):
-            if getattr(scheduler, "optimizer", None) is not optimizer:
-                raise ValueError(f"SequentialLR expects all schedulers to belong to the same "
-                                 f"optimizer, but got scheduler at index {index} with a "
-                                 f"different optimizer")
-            if not isinstance(scheduler, LRScheduler):
-                raise TypeError(f"SequentialLR: scheduler at index {index} is a "
-                                f"{type(scheduler).__name__}, which cannot be sequenced")
+        _check_members("SequentialLR", schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"Sequential Schedulers expects number of schedulers provided to "
                              f"be one more than the number of milestone points, but got "
                              f"number of schedulers {len(schedulers)} and the number of "
                              f"milestones to be equal to {len(milestones)}")
-        self.optimizer = optimizer
         self._schedulers = list(schedulers)
         self._milestones = list(milestones)
         self.last_epoch = last_epoch + 1
-        # undo the first step each scheduler took when it was built, then take the first
-        # scheduler's again: the rates start where the first one starts
+        self.optimizer = optimizer
+        # undo the first step each scheduler took when it was built, then take the
+        # constructor's step of the one that runs at epoch 0 again
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]
-        for scheduler in self._schedulers:
-            scheduler.last_epoch -= 1
-        # the first scheduler's step is again its constructor's (no order warning)
-        self._schedulers[0]._step_count = 0
-        self._schedulers[0].step()
-        self._last_lr = self._schedulers[0].get_last_lr()
+        _undo_steps(self)
+        first = self._schedulers[bisect.bisect_right(self._milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
 
-    def step(self) -> None:
+    def step(self, epoch: Any = None) -> None:
         self.last_epoch += 1
         index = bisect.bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[index]
         if index > 0 and self._milestones[index - 1] == self.last_epoch:
-            scheduler.step(0)
+            scheduler._update_lr(0)
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def get_last_lr(self) -> list[float]:
-        return list(self._last_lr)
-
     def state_dict(self) -> dict[str, Any]:
-        return {"last_epoch": self.last_epoch, "_milestones": self._milestones,
-                "_last_lr": self._last_lr,
-                "_schedulers": [s.state_dict() for s in self._schedulers]}
+        return _with_members(self)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        saved = state_dict["_schedulers"]
-        self.last_epoch, self._last_lr = state_dict["last_epoch"], state_dict["_last_lr"]
-        self._milestones = list(state_dict["_milestones"])
-        for scheduler, state in zip(self._schedulers, saved, strict=True):
-            scheduler.load_state_dict(state)
+        _load_members(self, state_dict)
+
+
+def _check_members(owner: str, schedulers: Any, optimizer: Any) -> None:
+    """PyTorch's checks of the schedulers a SequentialLR or ChainedScheduler runs."""
+    for index, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{owner} at index {index} should have `optimizer` as its "
+                            f"attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(f"{owner} does not support `ReduceLROnPlateau` scheduler as it "
+                             f"requires additional kwargs to be specified when calling "
+                             f"`step`, but got one at index {index} in the given schedulers "
+                             f"sequence.")
+        if scheduler.optimizer is not optimizer:
+            raise ValueError(f"{owner} expects all schedulers to belong to the same "
+                             f"optimizer, but got scheduler {type(scheduler).__name__} at "
+                             f"index {index} has {scheduler.optimizer}, which is different "
+                             f"from {type(optimizer).__name__}.")
+
+
+def _undo_steps(scheduler: Any) -> None:
+    """Moves every scheduler under ``scheduler`` (nested sequences too) one epoch back."""
+    if hasattr(scheduler, "_schedulers"):
+        for member in scheduler._schedulers:
+            _undo_steps(member)
+    elif hasattr(scheduler, "last_epoch"):
+        scheduler.last_epoch -= 1
+
+
+def _with_members(owner: Any) -> dict[str, Any]:
+    state = {k: v for k, v in owner.__dict__.items() if k not in ("optimizer", "_schedulers")}
+    state["_schedulers"] = [s.state_dict() for s in owner._schedulers]
+    return state
+
+
+def _load_members(owner: Any, state_dict: dict[str, Any]) -> None:
+    state = dict(state_dict)
+    saved = state.pop("_schedulers")
+    owner.__dict__.update(state)
+    for scheduler, member in zip(owner._schedulers, saved, strict=True):
+        scheduler.load_state_dict(member)
+
+
+class ChainedScheduler(LRScheduler):
+    """Several schedulers stepped together, in order, each moving the rate the one before
+    it left (their factors multiply for the multiplicative schedulers).
+
+    PyTorch equivalent: ``torch.optim.lr_scheduler.ChainedScheduler``.
+    """
+
+    def __init__(self, schedulers: Any, optimizer: Optimizer | None = None) -> None:
+        schedulers = list(schedulers)
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be "
+                             "chained, but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_members("ChainedScheduler", schedulers, optimizer)
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+        self._last_lr = _rates(schedulers[-1].optimizer)
+
+    def step(self, epoch: Any = None) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = _rates(self._schedulers[-1].optimizer)
+
+    def state_dict(self) -> dict[str, Any]:
+        return _with_members(self)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        _load_members(self, state_dict)
 
 
 class ReduceLROnPlateau:
@@ -732,6 +850,8 @@ class ReduceLROnPlateau:
 
     def step(self, metrics: Any, epoch: int | None = None) -> None:
         current = float(metrics)
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._better(current, self.best):
             self.best, self.num_bad_epochs = current, 0

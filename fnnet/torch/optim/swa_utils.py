@@ -3,7 +3,7 @@
 :class:`AveragedModel` keeps a copy of the model whose parameters are a running average
 of the trained model's, updated in place under ``no_grad`` after each optimizer step (a
 recorded update like any other, flushed with the next step). :class:`SWALR` anneals the
-rate to a constant SWA rate (``fnnet.optim.schedules.swa_lr``); :func:`update_bn`
+rate to a constant SWA rate (as PyTorch computes it); :func:`update_bn`
 recomputes BatchNorm statistics for the averaged weights.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,7 +21,7 @@ from fnnet.torch._autograd import no_grad
 from fnnet.torch._functions import tensor
 from fnnet.torch.device import check_placement
 from fnnet.torch.nn.modules.module import Module
-from fnnet.torch.optim.lr_scheduler import LRScheduler, _per_group
+from fnnet.torch.optim.lr_scheduler import LRScheduler, _per_group, _warn_outside_step
 from fnnet.torch.optim.optimizer import Optimizer
 from fnnet.torch.tensor import Tensor
 
@@ -182,8 +183,8 @@ def update_bn(loader: Iterable[Any], model: Module, device: Any = None) -> None:
 
 class SWALR(LRScheduler):
     """Anneals each group's rate from its current value to ``swa_lr`` over
-    ``anneal_epochs`` steps (cosine or linear), then holds it
-    (``fnnet.optim.schedules.swa_lr``).
+    ``anneal_epochs`` steps (cosine or linear), then holds it, with PyTorch's recursive
+    arithmetic (``fnnet.optim.schedules.swa_lr`` is its closed form).
 
     PyTorch equivalent: ``torch.optim.swa_utils.SWALR``.
     """
@@ -196,16 +197,26 @@ class SWALR(LRScheduler):
         rates = _per_group("swa_lr", swa_lr, len(optimizer.param_groups))
         for group, lr in zip(optimizer.param_groups, rates, strict=True):
             group["swa_lr"] = lr
-        self.anneal_epochs, self.anneal_strategy = anneal_epochs, anneal_strategy
-        # PyTorch anneals from the rate the group has now, whatever set it
-        self._start_lrs = [group["lr"] for group in optimizer.param_groups]
+        self._anneal_strategy = anneal_strategy
+        self.anneal_epochs = anneal_epochs
         super().__init__(optimizer, last_epoch)
 
-    def _build_schedules(self) -> list[Any]:
-        return [schedules.swa_lr(start, group["swa_lr"], self.anneal_epochs,
-                                 self.anneal_strategy)
-                for start, group in zip(self._start_lrs, self.optimizer.param_groups,
-                                        strict=True)]
+    def _anneal(self, t: float) -> float:
+        return t if self._anneal_strategy == "linear" else (1 - math.cos(math.pi * t)) / 2
+
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        step = self._step_count - 1
+        if self.anneal_epochs == 0:
+            step = max(1, step)
+        # the rate the annealing started from, recovered from the current one
+        before = self._anneal(max(0, min(1, (step - 1) / max(1, self.anneal_epochs))))
+        starts = [group["swa_lr"] if before == 1 else
+                  (group["lr"] - before * group["swa_lr"]) / (1 - before)
+                  for group in self.optimizer.param_groups]
+        alpha = self._anneal(max(0, min(1, step / max(1, self.anneal_epochs))))
+        return [group["swa_lr"] * alpha + lr * (1 - alpha)
+                for group, lr in zip(self.optimizer.param_groups, starts, strict=True)]
 
 
 __all__ = ["SWALR", "AveragedModel", "get_ema_avg_fn", "get_ema_multi_avg_fn",
