@@ -904,3 +904,12 @@ def test_split_takes_pytorchs_keyword_names(torch):
     assert seen[1] == seen[0]
     assert list(inspect.signature(ft.split).parameters) == ["tensor", "split_size_or_sections",
                                                             "dim"]
+
+
+def test_dtype_itemsize_is_pytorchs(torch):
+    """``x.dtype.itemsize`` (bytes-per-parameter reports) was missing."""
+    names = ["float32", "float64", "float16", "bfloat16", "int64", "int16", "int8", "uint8",
+             "bool", "complex64", "complex128", "long", "double", "half"]
+    sizes = [[getattr(lib, n).itemsize for n in names] for lib in (torch, ft)]
+    assert sizes[1] == sizes[0]
+    assert [lib.ones(3, dtype=lib.bfloat16).dtype.itemsize for lib in (torch, ft)] == [2, 2]

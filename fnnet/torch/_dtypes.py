@@ -38,6 +38,12 @@ class dtype:  # noqa: N801 - PyTorch's name
     def __reduce__(self) -> str:
         return self.name
 
+    @property
+    def itemsize(self) -> builtins.int:
+        """Bytes per element of the type as PyTorch names it: 8 for ``torch.int64``, also
+        where it is held in 32 bits. PyTorch equivalent: ``torch.dtype.itemsize``."""
+        return 2 if self.name == "bfloat16" else np.dtype(self.name).itemsize
+
 
 class Held32(dtype):
     """``torch.float64`` (``complex128``) without x64: held as the 32-bit type and equal
@@ -53,6 +59,10 @@ class Held32(dtype):
 
     def __reduce__(self) -> str:
         return self._attribute
+
+    @property
+    def itemsize(self) -> builtins.int:
+        return np.dtype(self._attribute).itemsize
 
     def __eq__(self, other: object) -> bool:
         return other is self or other is self.narrow or (

@@ -389,8 +389,7 @@ def element_size(self: Tensor) -> int:
     """Bytes per element of the dtype the tensor reports: 8 for ``torch.int64``, also
     where it is held in 32 bits (see ``_dtypes``), as a model's size in memory counts it.
     PyTorch equivalent: ``Tensor.element_size``."""
-    name = self.dtype.name
-    return 2 if name == "bfloat16" else int(np.dtype(name).itemsize)
+    return self.dtype.itemsize
 
 
 def _itemsize(self: Tensor) -> int:
