@@ -683,6 +683,10 @@ NORM_AND_ATTENTION = {
                  T.nn.functional.scaled_dot_product_attention(q[0], k[0], v[0])),
     "sdpa dropout all": ((Q, K, VALUES), lambda T, q, k, v:
                          T.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=1.0)),
+    # grouped-query attention: 6 query heads share 3 key heads and 1 value head
+    "sdpa gqa": ((Q, K, VALUES), lambda T, q, k, v:
+                 T.nn.functional.scaled_dot_product_attention(
+                     T.cat([q, q * 0.5], 1), k, v[:, :1], enable_gqa=True, is_causal=True)),
     # PyTorch's CPU kernel for 4-D inputs of one head width applies both masks
     "sdpa causal and a mask": ((Q, K, K), lambda T, q, k, v:
                                T.nn.functional.scaled_dot_product_attention(
@@ -702,6 +706,18 @@ def test_attention_dropout_draws_from_the_seeded_key(torch):
         with pytest.raises(RuntimeError, match="dropout probability has to be between 0 and 1"):
             T.nn.functional.scaled_dot_product_attention(
                 T.tensor(Q), T.tensor(K), T.tensor(VALUES), dropout_p=1.5)
+
+
+def test_grouped_query_attention_refuses_what_pytorch_refuses(torch):
+    for T in (torch, ft):
+        attend = T.nn.functional.scaled_dot_product_attention
+        q = T.ones(1, 6, 2, 4)
+        with pytest.raises(RuntimeError, match="^Number of heads in key and value must "
+                                               "divide the number of heads in $"):
+            attend(q, T.ones(1, 4, 3, 4), T.ones(1, 4, 3, 4), enable_gqa=True)
+        with pytest.raises(IndexError, match=r"^Dimension out of range \(expected to be in "
+                                             r"range of \[-2, 1\], but got -3\)$"):
+            attend(q, T.ones(3, 4), T.ones(3, 4), enable_gqa=True)
 
 
 @pytest.mark.parametrize("name", list(NORM_AND_ATTENTION))

@@ -26,6 +26,20 @@ def _attention_dropout(q: jax.Array, k: jax.Array, v: jax.Array, mask: jax.Array
                                             dropout_key=_random.fold(rng, draw))
 
 
+def _shared_heads(query: Tensor, t: Tensor) -> Tensor:
+    """Grouped-query attention: ``t``'s heads (dim -3) each repeated for the group of
+    query heads that shares it, as PyTorch's ``enable_gqa=True`` does."""
+    for x in (query, t):
+        if x.dim() < 3:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-max(x.dim(), 1)}, {max(x.dim(), 1) - 1}], but got -3)")
+    heads, shared = query.shape[-3], t.shape[-3]
+    if heads % shared:
+        raise RuntimeError("Number of heads in key and value must divide the number of "
+                           "heads in ")  # sic: PyTorch's message ends there
+    return t if heads == shared else t.repeat_interleave(heads // shared, dim=-3)
+
+
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
@@ -45,8 +59,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got "
                            f"{dropout_p}")
     if enable_gqa:
-        raise NotImplementedError("fnnet.torch: scaled_dot_product_attention(enable_gqa="
-                                  "True) is not supported; repeat the key/value heads")
+        key, value = _shared_heads(query, key), _shared_heads(query, value)
     if is_causal and attn_mask is not None and not (
             query.dim() == key.dim() == value.dim() == 4 and not dropout_p and
             query.shape[:2] == key.shape[:2] == value.shape[:2] and
