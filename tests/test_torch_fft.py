@@ -162,6 +162,8 @@ PARTS = {
     "matrix": lambda T, z: z @ z.mH,
     "cast": lambda T, z: z.real.to(T.complex64) + z.real.cfloat() * 1j,
     "norms": lambda T, z: T.stack([z.norm(), T.linalg.vector_norm(z, 1), z.norm(dim=0)[1]]),
+    "sgn sqrt log": lambda T, z: z.sgn() + z.sqrt() * z.log() - z.exp(),
+    "vdot": lambda T, z: T.vdot(z[0], z[1]) + T.dot(z[0], z[1]),
 }
 
 
@@ -255,6 +257,36 @@ COMPLEX_ERRORS = {
     "autograd.grad of complex": lambda T: T.autograd.grad(
         T.fft.fft(T.ones(3, requires_grad=True)).sum(), T.ones(3, requires_grad=True) * 1),
 }
+# ops with no complex kernel in PyTorch (an order, rounding, real-only kernels)
+_Z = np.array([1 + 2j, -3 + 0.5j, 0.25 - 1j])
+_UNORDERED = {
+    "clamp": lambda T, z: z.clamp(0, 1), "clamp_": lambda T, z: z.clamp_(min=0),
+    "relu": lambda T, z: T.relu(z), "F.hardtanh": lambda T, z: T.nn.functional.hardtanh(z),
+    "sort": lambda T, z: z.sort(), "argsort": lambda T, z: z.argsort(),
+    "topk": lambda T, z: z.topk(2), "max(dim)": lambda T, z: z.max(0),
+    "min(dim)": lambda T, z: z.min(dim=0), "maximum": lambda T, z: T.maximum(z, z),
+    "min of two": lambda T, z: T.min(z, z), "lt": lambda T, z: z < z, "gt": lambda T, z: z > 1,
+    "le": lambda T, z: z <= z, "ge": lambda T, z: z >= 0, "floor": lambda T, z: z.floor(),
+    "ceil": lambda T, z: z.ceil(), "trunc": lambda T, z: z.trunc(),
+    "round": lambda T, z: z.round(), "round(decimals)": lambda T, z: z.round(decimals=2),
+    "sign": lambda T, z: z.sign(), "signbit": lambda T, z: T.signbit(z),
+    "amax": lambda T, z: z.amax(), "amin": lambda T, z: z.amin(0),
+    "aminmax": lambda T, z: T.aminmax(z), "cummax": lambda T, z: z.cummax(0),
+    "cummin": lambda T, z: z.cummin(0), "median": lambda T, z: z.median(),
+    "kthvalue": lambda T, z: z.kthvalue(1), "mode": lambda T, z: z.mode(),
+    "unique": lambda T, z: T.unique(z), "histc": lambda T, z: T.histc(z),
+    "fmod": lambda T, z: T.fmod(z, 2), "remainder": lambda T, z: z % 2,
+    "floor_divide": lambda T, z: z // 2, "frac": lambda T, z: z.frac(),
+    "erf": lambda T, z: z.erf(), "atan2": lambda T, z: T.atan2(z, z),
+    "copysign": lambda T, z: T.copysign(z, z), "hypot": lambda T, z: T.hypot(z, z),
+    "heaviside": lambda T, z: T.heaviside(z, z), "nansum": lambda T, z: z.nansum(),
+    "nanmean": lambda T, z: z.nanmean(), "searchsorted": lambda T, z: T.searchsorted(z, z),
+    "leaky_relu": lambda T, z: T.nn.functional.leaky_relu(z),
+    "gelu": lambda T, z: T.nn.functional.gelu(z), "elu": lambda T, z: T.nn.functional.elu(z),
+}
+COMPLEX_ERRORS.update({
+    f"{name} of complex": lambda T, call=call: call(T, T.tensor(_Z, dtype=T.complex64))
+    for name, call in _UNORDERED.items()})
 
 
 @pytest.mark.parametrize("name", COMPLEX_ERRORS)

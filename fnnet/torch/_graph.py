@@ -21,7 +21,7 @@ import jax
 import numpy as np
 
 from fnnet.core.transfer import to_device
-from fnnet.torch import _random
+from fnnet.torch import _complex_checks, _random
 from fnnet.torch._ops import DIM_FIRST, _post_index, _window
 from fnnet.torch._recorder import Hit, Recorder, current
 from fnnet.torch._tape import (
@@ -316,9 +316,14 @@ def _miss(rec: Recorder, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
           inputs: Sequence[Any], check: Callable[..., None] | None, who: Any) -> Hit:
     """Infers the output shapes of a new node (once per structure)."""
     op, static, ins, _ = desc
+    in_avals = tuple(None if r < 0 else tp.avals[slot_of(r)] for r in ins)
+    for value, aval in zip(inputs, in_avals, strict=False):
+        # PyTorch's error for an op with no complex kernel (a PRNG key's dtype has no kind)
+        if aval is not None and getattr(aval[1], "kind", None) == "c":
+            _complex_checks.check(base(op), static, getattr(value, "dtype", aval[1]))
+            break
     if check is not None:
         check(*inputs, *static)
-    in_avals = tuple(None if r < 0 else tp.avals[slot_of(r)] for r in ins)
     if base(op) in DIM_FIRST and static and in_avals and in_avals[0] is not None:
         check_dims(static[0], len(in_avals[0][0]))
     # the same op on the same shapes met at another place of a tape (a long tape whose

@@ -135,11 +135,11 @@ def ger(self: Tensor, vec2: Any) -> Tensor:
 
 
 def vdot(self: Tensor, other: Any) -> Tensor:
-    """The dot product of two 1-D tensors (fnnet.torch's are real: nothing to conjugate).
+    """The dot product of two 1-D tensors, the first conjugated where it is complex.
 
     PyTorch equivalent: ``torch.vdot``.
     """
-    return dot(self, other)
+    return dot(self.conj() if self.dtype.is_complex else self, other)
 
 
 @functools.cache

@@ -15,6 +15,7 @@ import numpy as np
 
 from fnnet.torch import _dtypes as dtypes
 from fnnet.torch import _graph, _random
+from fnnet.torch._complex_checks import kernel_error
 from fnnet.torch._math_ops import in_place
 from fnnet.torch._value_checks import empty_reduction
 from fnnet.torch.device import check_placement
@@ -186,7 +187,10 @@ def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noq
            return_counts: bool = False, dim: int | None = None) -> Any:
     """The distinct values of ``input`` (sorted), optionally with the inverse indices and
     counts; read now (the size depends on the values). PyTorch: ``torch.unique``."""
-    values = np.asarray(_as_tensor(input)._value())
+    input = _as_tensor(input)
+    if input.dtype.is_complex:
+        raise kernel_error("unique", input.dtype)
+    values = np.asarray(input._value())
     out = np.unique(values, return_inverse=True, return_counts=True, axis=dim)
     result = [_as_tensor(out[0])]
     if return_inverse:

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.torch import _graph
+from fnnet.torch._complex_checks import kernel_error
 from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._shape_ops import tensor_arg
 from fnnet.torch.tensor import (
@@ -164,6 +165,8 @@ def aminmax(self: Tensor, *, dim: int | None = None, keepdim: bool = False) -> A
     """``(min, max)`` over ``dim`` (all elements by default). PyTorch: ``torch.aminmax``."""
     from fnnet.torch._factorizations import return_type
 
+    if self.dtype.is_complex:
+        raise kernel_error("aminmax_cpu", self.dtype)
     low, high = (self.amin(dim, keepdim), self.amax(dim, keepdim)) if dim is not None else \
         (self.min(), self.max())
     if dim is None and keepdim:
@@ -285,6 +288,8 @@ def histc(self: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tens
 
     PyTorch equivalent: ``torch.histc``.
     """
+    if self.dtype.is_complex:  # PyTorch's finds the range first
+        raise kernel_error("aminmax_cpu", self.dtype)
     if not self.is_floating_point():
         # PyTorch's kernel refuses integers; for booleans its bin edges fail first
         kernel = "linspace" if scalar_name(self.dtype) == "Bool" else "histogram"

@@ -239,10 +239,21 @@ def nan_to_num(self: Tensor, nan: float = 0.0, posinf: float | None = None,
     return _op(_nan_to_num, (nan, posinf, neginf), self, who="nan_to_num")
 
 
+def _sgn(x: Any) -> Any:
+    """``sign`` that takes complex values too, ``z / |z|`` (0 at 0), differentiable as
+    PyTorch's (jax's ``sign`` has a zero gradient); under a name of its own, as
+    PyTorch's ``sign`` refuses complex values (see ``_complex_checks``)."""
+    if not jnp.iscomplexobj(x):
+        return _sign(x)
+    size = jnp.abs(x)
+    zero = size == 0
+    return jnp.where(zero, jnp.zeros_like(x), x / jnp.where(zero, 1, size))
+
+
 UNARY: dict[str, Callable[..., Any]] = {
     "erfc": jax.scipy.special.erfc, "lgamma": jax.scipy.special.gammaln,
     "digamma": jax.scipy.special.digamma, "sinc": jnp.sinc, "signbit": jnp.signbit,
-    "sgn": _sign, "rad2deg": jnp.rad2deg, "deg2rad": jnp.deg2rad,
+    "sgn": _sgn, "rad2deg": jnp.rad2deg, "deg2rad": jnp.deg2rad,
 }
 
 
@@ -276,6 +287,8 @@ def nansum(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any =
 def nanmean(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
             ) -> Tensor:
     """The mean of the non-NaN elements. PyTorch equivalent: ``torch.nanmean``."""
+    if self.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     if not self.is_floating_point():
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but "
                            f"got {self.dtype}")
