@@ -35,6 +35,16 @@ import pytest  # noqa: E402
 
 _SEEDS = itertools.count()
 
+
+@pytest.fixture(autouse=True, scope="session")
+def seeded_generator():
+    """fnnet.torch's default generator seeded with 0 in each worker: it is seeded from
+    the operating system otherwise, as PyTorch's is, and a test that draws without
+    seeding must draw the same numbers from run to run."""
+    from fnnet.torch import _random
+
+    _random.state.seed(0)
+
 SHARED_MNIST = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 

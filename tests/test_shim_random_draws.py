@@ -239,3 +239,27 @@ def test_float64_draws_are_pytorchs(torch):
         np.testing.assert_array_equal(mine, theirs.numpy())
     assert ours.get_state() == _state(torch)
     assert math.isclose(ours.normal_double(), torch.randn(1, dtype=torch.float64).item())
+
+
+_FRESH = ("import {0} as torch\n"
+          "seed = torch.initial_seed()\n"
+          "first = torch.rand(3).tolist()\n"
+          "torch.manual_seed(seed)\n"
+          "print(seed, first == torch.rand(3).tolist(), first)\n")
+
+
+@pytest.mark.slow
+def test_a_fresh_process_is_seeded_from_the_os_as_pytorchs(torch):
+    # a process that never calls manual_seed draws from a 64-bit seed of the OS's,
+    # another in each process, and replays those draws once seeded with it
+    import subprocess
+    import sys
+
+    seen = {}
+    for module in ("torch", "fnnet.torch"):
+        runs = [subprocess.run([sys.executable, "-c", _FRESH.format(module)], check=True,
+                               capture_output=True, text=True).stdout.split(" ", 2)
+                for _ in range(2)]
+        seen[module] = [(0 <= int(seed) < 2**64, replayed) for seed, replayed, _ in runs]
+        assert runs[0][0] != runs[1][0] and runs[0][2] != runs[1][2]
+    assert seen["fnnet.torch"] == seen["torch"] == [(True, "True")] * 2

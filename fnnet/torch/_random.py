@@ -16,6 +16,7 @@ two words per dropped element, which this one does not.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -119,7 +120,14 @@ class _State:
 _REMEMBERED_KEYS = 64
 
 
-state = _State(0)
+def _entropy_seed() -> int:
+    """64 bits from the operating system: PyTorch seeds its default generator so in each
+    process until ``manual_seed`` is called (random restarts and ensembles launched as
+    separate processes start apart)."""
+    return int.from_bytes(os.urandom(8), "little")
+
+
+state = _State(_entropy_seed())
 
 
 def _unsigned_seed(seed: int) -> int:
