@@ -593,6 +593,16 @@ def test_module_repr_and_state_dict_layout_match_torch(torch):
     assert not any(m.training for m in got.modules())
 
 
+def test_transformer_layers_print_as_torchs(torch):
+    """A transformer model prints as PyTorch's, attention's out_proj under PyTorch's
+    class name (NonDynamicallyQuantizableLinear), and is still a Linear."""
+    for make in (lambda nn: nn.TransformerEncoderLayer(16, 2, 32, batch_first=True),
+                 lambda nn: nn.TransformerDecoderLayer(8, 2, 16, norm_first=True),
+                 lambda nn: nn.MultiheadAttention(8, 2, batch_first=True)):
+        assert repr(make(ft.nn)) == repr(make(torch.nn))
+    assert isinstance(ft.nn.MultiheadAttention(8, 2).out_proj, ft.nn.Linear)
+
+
 def _heads(lib):
     class Heads(lib.nn.Module):
         def __init__(self):

@@ -34,9 +34,6 @@ _TORCH_MODULE_KEYS = frozenset({
     "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks", "_compiled_call_impl",
 })
 
-#: PyTorch's internal classes and the public ones fnnet.torch has for them
-_TORCH_ALIASES = {"NonDynamicallyQuantizableLinear": "Linear"}
-
 _DOCS = "https://pytorch.org/docs/stable/generated/torch.load.html"
 
 
@@ -173,7 +170,6 @@ def _fnnet_counterpart(module: str, name: str) -> Any:
     """fnnet.torch's object for PyTorch's global ``module.name`` (``torch.nn.modules.
     linear.Linear`` -> fnnet.torch's ``nn.Linear``, ``torch._C._nn.gelu`` -> fnnet.torch's
     ``nn.functional.gelu``)."""
-    name = _TORCH_ALIASES.get(name, name)
     try:
         return _import_global("fnnet." + module, name)
     except (ImportError, AttributeError):

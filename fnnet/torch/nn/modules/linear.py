@@ -41,6 +41,12 @@ class Linear(FanInResettable, Wrapped):
                                f"and {in_features}x{out_features})")
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """The ``out_proj`` of ``nn.MultiheadAttention``: a ``Linear`` under PyTorch's name
+    for it, so that a transformer prints, saves and loads as PyTorch's."""
+
+
+
 class Identity(Wrapped):
     """Returns its input. PyTorch equivalent: ``torch.nn.Identity``."""
 

@@ -18,7 +18,7 @@ from fnnet.torch.nn import functional as F
 from fnnet.torch.nn import init
 from fnnet.torch.nn.modules._layer import filled_in_place
 from fnnet.torch.nn.modules.container import ModuleList
-from fnnet.torch.nn.modules.linear import Linear
+from fnnet.torch.nn.modules.linear import Linear, NonDynamicallyQuantizableLinear
 from fnnet.torch.nn.modules.misc import Dropout
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.modules.normalization import LayerNorm
@@ -144,7 +144,7 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         # PyTorch's order of draws: out_proj's own initialisation, then in_proj's
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias)
         init.xavier_uniform_(self.in_proj_weight)
         filled_in_place(self)
         if bias:
