@@ -151,9 +151,9 @@ def _dependence(tp: Any, spec: tuple[Any, ...], refs_in: list[int]
         args = [jax.ShapeDtypeStruct(shape, dtype)
                 for shape, dtype, _ in (tp.avals[slot_of(r)] for r in refs_in)]
         closed = jax.make_jaxpr(lambda *a: _grad_op(*a, spec))(*args)
-        used = _read_by(closed.jaxpr, [True] * len(closed.jaxpr.outvars))
+        used = tuple(_flow(closed.jaxpr, [True] * len(closed.jaxpr.outvars), backward=True))
         flags = [kind_of(r) != CONST and read for r, read in zip(refs_in, used, strict=True)]
-        reads = _reads(closed.jaxpr, flags)
+        reads = _flow(closed.jaxpr, flags)
         needs = tuple(read and np.dtype(aval.dtype).kind in "fc"
                       for read, aval in zip(reads, closed.out_avals, strict=True))
         if len(cache) > _saved.CACHE_LIMIT:
@@ -162,41 +162,28 @@ def _dependence(tp: Any, spec: tuple[Any, ...], refs_in: list[int]
     return found
 
 
-def _reads(jaxpr: core.Jaxpr, flags: list[bool]) -> list[bool]:
+def _flow(jaxpr: core.Jaxpr, flags: list[bool], backward: bool = False) -> list[bool]:
     """For each output of ``jaxpr``, whether it is computed from an input flagged in
-    ``flags`` (through nested ``jit`` calls; any other nested call's outputs from all of
-    its inputs), ``stop_gradient`` cutting the path as ``detach()`` does."""
-    flagged = {v for v, flag in zip(jaxpr.invars, flags, strict=True) if flag}
-    for eqn in jaxpr.eqns:
-        ins = [not isinstance(v, core.Literal) and v in flagged for v in eqn.invars]
-        if not any(ins) or eqn.primitive.name == "stop_gradient":
+    ``flags``; with ``backward``, for each input, whether an output flagged in ``flags``
+    is computed from it. Through nested ``jit`` calls (any other nested call's outputs
+    from all of its inputs), ``stop_gradient`` cutting the path as ``detach()`` does."""
+    sources, sinks = (jaxpr.outvars, jaxpr.invars) if backward else \
+        (jaxpr.invars, jaxpr.outvars)
+    marked = {v for v, flag in zip(sources, flags, strict=True)
+              if flag and not isinstance(v, core.Literal)}
+    for eqn in reversed(jaxpr.eqns) if backward else jaxpr.eqns:
+        ins, outs = (eqn.outvars, eqn.invars) if backward else (eqn.invars, eqn.outvars)
+        hit = [not isinstance(v, core.Literal) and v in marked for v in ins]
+        if not any(hit) or eqn.primitive.name == "stop_gradient":
             continue
         inner = eqn.params.get("jaxpr")
         if eqn.primitive.name == "jit" and isinstance(inner, core.ClosedJaxpr):
-            outs = _reads(inner.jaxpr, ins)
+            reached = _flow(inner.jaxpr, hit, backward)
         else:
-            outs = [True] * len(eqn.outvars)
-        flagged.update(v for v, out in zip(eqn.outvars, outs, strict=True) if out)
-    return [not isinstance(v, core.Literal) and v in flagged for v in jaxpr.outvars]
-
-
-def _read_by(jaxpr: core.Jaxpr, wanted: list[bool]) -> tuple[bool, ...]:
-    """For each input of ``jaxpr``, whether an output flagged in ``wanted`` is computed
-    from it: the converse of :func:`_reads`, walking the equations backwards."""
-    needed = {v for v, want in zip(jaxpr.outvars, wanted, strict=True)
-              if want and not isinstance(v, core.Literal)}
-    for eqn in reversed(jaxpr.eqns):
-        outs = [v in needed for v in eqn.outvars]
-        if not any(outs) or eqn.primitive.name == "stop_gradient":
-            continue
-        inner = eqn.params.get("jaxpr")
-        if eqn.primitive.name == "jit" and isinstance(inner, core.ClosedJaxpr):
-            ins = _read_by(inner.jaxpr, outs)
-        else:
-            ins = tuple(True for _ in eqn.invars)
-        needed.update(v for v, read in zip(eqn.invars, ins, strict=True)
-                      if read and not isinstance(v, core.Literal))
-    return tuple(v in needed for v in jaxpr.invars)
+            reached = [True] * len(outs)
+        marked.update(v for v, r in zip(outs, reached, strict=True)
+                      if r and not isinstance(v, core.Literal))
+    return [not isinstance(v, core.Literal) and v in marked for v in sinks]
 
 
 def backward_with_graph(root: Tensor, cotangent: Any) -> None:
