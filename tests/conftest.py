@@ -45,6 +45,7 @@ def seeded_generator():
 
     _random.state.seed(0)
 
+
 SHARED_MNIST = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 

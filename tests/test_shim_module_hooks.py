@@ -197,3 +197,45 @@ def _state_dict_hooks(t):
 
 def test_state_dict_hooks_run_as_pytorchs(torch):
     assert _state_dict_hooks(ft) == _state_dict_hooks(torch)
+
+
+def _logged_load(T, strict):
+    """Every module's load pre- and post-hooks, logging what each sees, through a load
+    of a state dict missing one entry and holding one extra."""
+    class Block(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = T.nn.Linear(2, 2)
+            self.bn = T.nn.BatchNorm1d(2)
+
+    net = T.nn.Sequential(Block(), T.nn.Linear(2, 1), Block())
+    log = []
+    for name, module in net.named_modules():
+        def pre(module, state, prefix, metadata, strict, missing, unexpected, errors,
+                name=name):
+            log.append(("pre", name, prefix, dict(metadata), strict, list(missing),
+                        list(unexpected), sorted(state)))
+
+        def post(module, keys, name=name):
+            log.append(("post", name, list(keys.missing_keys), list(keys.unexpected_keys)))
+            if name == "2.bn":  # a post-hook may forgive a key before strict reads it
+                keys.unexpected_keys.clear()
+
+        module.register_load_state_dict_pre_hook(pre)
+        module.register_load_state_dict_post_hook(post)
+    state = net.state_dict()
+    del state["0.lin.bias"]
+    state["0.extra"] = T.zeros(1)
+    try:
+        net.load_state_dict(state, strict=strict)
+    except RuntimeError as error:
+        log.append(str(error))
+    return log, sorted(state._metadata.items())
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_load_hooks_run_module_by_module_with_versions_as_pytorchs(torch, strict):
+    # each module's pre-hooks before its own load (on the entries under its prefix),
+    # its post-hooks after its subtree's, seeing the keys found so far; the metadata
+    # holds each module class's _version (BatchNorm's 2)
+    assert _logged_load(ft, strict) == _logged_load(torch, strict)

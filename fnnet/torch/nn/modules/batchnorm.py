@@ -20,6 +20,8 @@ class _NormBase(Module):
     PyTorch equivalent: ``torch.nn.modules.batchnorm._NormBase``.
     """
 
+    _version = 2  # num_batches_tracked in the state
+
 
 class _BatchNorm(ResettableNorm, Wrapped, _NormBase):
     _params = ("weight", "bias")

@@ -92,6 +92,55 @@ def _checkpoint_array(name: str, value: Any) -> tuple[Any, str | None]:
     return array, None
 
 
+def _missing(own: dict[str, Tensor], state_dict: Mapping[str, Any],
+             metadata: Mapping[str, Any]) -> list[str]:
+    """The names of ``own`` that ``state_dict`` lacks. A BatchNorm counter the checkpoint
+    lacks keeps its value, as PyTorch fills it for a state dict without the version-2
+    metadata (``metadata``: module path -> its ``{"version": ...}``) its state_dict()
+    attaches."""
+    return [k for k in own if k not in state_dict and not (
+        k.rpartition(".")[2] == "num_batches_tracked"
+        and (metadata.get(k.rpartition(".")[0], {}).get("version") or 0) < 2)]
+
+
+def _checked_values(own: dict[str, Tensor], state_dict: Mapping[str, Any], assign: bool,
+                    errors: list[str]) -> dict[str, Any]:
+    """The arrays of ``state_dict`` to copy into the tensors of ``own``, by name, each
+    checked; PyTorch's message for each one that cannot be is added to ``errors``."""
+    values = {}
+    for name, target in own.items():
+        if name not in state_dict:
+            continue
+        if is_lazy(state_dict[name]):  # a lazy module's placeholder: no value to copy
+            if is_lazy(target):
+                continue
+            raise shape_error()
+        array, problem = _checkpoint_array(name, state_dict[name])
+        if not problem and not is_lazy(target) and len(target.shape) == 0 \
+                and tuple(array.shape) == (1,):
+            # PyTorch before 0.4 saved scalars as 1-element tensors; PyTorch's load
+            # still takes one into a 0-dim parameter or buffer
+            array = array[0]
+        if problem:
+            errors.append(problem)
+        elif not is_lazy(target) and tuple(array.shape) != tuple(target.shape):
+            errors.append(
+                f'size mismatch for {name}: copying a param with shape '
+                f'torch.Size({list(array.shape)}) from checkpoint, the shape in current '
+                f'model is torch.Size({list(target.shape)}).')
+        elif assign and target.requires_grad and not jnp.issubdtype(array.dtype,
+                                                                    jnp.floating):
+            errors.append(
+                f'While copying the parameter named "{name}", whose dimensions in the '
+                f'model are torch.Size({list(target.shape)}) and whose dimensions in the '
+                f'checkpoint are torch.Size({list(array.shape)}), an exception occurred : '
+                "('Only Tensors of floating point and complex dtype can require "
+                "gradients',).")
+        else:
+            values[name] = array
+    return values
+
+
 class Module:
     """Base class of fnnet.torch models; subclass it exactly as ``torch.nn.Module``.
 
@@ -107,6 +156,8 @@ class Module:
     _parameters: OrderedDict[str, Parameter | None]
     _buffers: OrderedDict[str, Tensor | None]
     _non_persistent: set[str]  # buffers left out of state_dict()
+    #: the layout version of the module's state, in its ``state_dict()``'s metadata
+    _version: int = 1
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
@@ -328,16 +379,21 @@ class Module:
         later training steps; copy them (``{k: v.clone() ...}``) to keep a snapshot.
         """
         out = OrderedDict() if destination is None else destination
+        if destination is None:  # each module's version, which its load reads back
+            out._metadata = OrderedDict()  # type: ignore[attr-defined]
         hooks = self.__dict__
         for hook in list(hooks.get("_state_dict_pre_hooks", {}).values()):
             hook(self, prefix, keep_vars)
+        local_metadata = {"version": type(self)._version}
+        if hasattr(out, "_metadata"):
+            out._metadata[prefix[:-1]] = local_metadata
         self._save_own(out, prefix, keep_vars)
         for name, child in self._modules.items():
             if child is not None:
                 child.state_dict(destination=out, prefix=f"{prefix}{name}.",
                                  keep_vars=keep_vars)
         for hook in list(hooks.get("_state_dict_hooks", {}).values()):
-            result = hook(self, out, prefix, {"version": 1})
+            result = hook(self, out, prefix, local_metadata)
             if result is not None:  # a hook of _register_state_dict_hook may replace it
                 out = result
         return out
@@ -359,39 +415,42 @@ class Module:
                 child._state_tensors(out, f"{prefix}{name}.")
         return out
 
-    def _prefixed(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """``(prefix, module)`` for this module and every one below it, parents first, as
-        ``load_state_dict`` visits them (a shared module under each of its names)."""
-        yield prefix, self
-        for name, child in self._modules.items():
-            if child is not None:
-                yield from child._prefixed(f"{prefix}{name}.")
-
-    def _run_load_pre_hooks(self, state_dict: Mapping[str, Any], strict: bool,
-                            keys: _IncompatibleKeys, errors: list[str]
-                            ) -> OrderedDict[str, Any]:
-        """A copy of ``state_dict`` (with its ``_metadata``) after every module's load
-        pre-hooks, parents first, have changed it (renamed a checkpoint's keys, say)."""
+    def _load_hooked(self, state_dict: Mapping[str, Any], assign: bool
+                     ) -> tuple[_IncompatibleKeys, list[str]]:
+        """``load_state_dict`` where hooks are registered, as PyTorch's runs: module by
+        module, parents first, each module's load pre-hooks on a copy of the entries
+        under its prefix (which they may change), then its own values copied, then its
+        children's loads, then its post-hooks on the keys found so far (which they may
+        change in place). Returns the keys and the errors of the whole load."""
         metadata = getattr(state_dict, "_metadata", None)
-        copied: OrderedDict[str, Any] = OrderedDict(state_dict)
-        if metadata is not None:
-            copied._metadata = metadata  # type: ignore[attr-defined]
-        for prefix, module in self._prefixed():
-            local = {} if metadata is None else metadata.get(prefix[:-1], {})
-            for hook in list(module.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
-                hook(module, copied, prefix, local, strict, keys.missing_keys,
-                     keys.unexpected_keys, errors)
-        return copied
+        keys = _IncompatibleKeys([], [])
+        errors: list[str] = []
 
-    def _run_load_post_hooks(self, keys: _IncompatibleKeys) -> None:
-        """Every module's load post-hooks, children first, on the keys found so far (which
-        they may change in place, before ``strict`` reads them)."""
-        for child in self._modules.values():
-            if child is not None:
-                child._run_load_post_hooks(keys)
-        for hook in list(self.__dict__.get("_load_state_dict_post_hooks", {}).values()):
-            if hook(self, keys) is not None:
-                raise AssertionError(_RETURNED_KEYS)
+        def load(module: Module, local: dict[str, Any], prefix: str) -> None:
+            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            for hook in list(module.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+                # PyTorch's load gives each module strict=True, and filters at the end
+                hook(module, local, prefix, local_metadata, True, keys.missing_keys,
+                     keys.unexpected_keys, errors)
+            own: dict[str, Tensor] = {}
+            module._save_own(own, prefix, True)
+            keys.missing_keys.extend(_missing(own, local, {prefix[:-1]: local_metadata}))
+            for key in local:
+                if key.startswith(prefix):
+                    name, dot, _ = key[len(prefix):].partition(".")
+                    if (name not in module._modules) if dot else (key not in own):
+                        keys.unexpected_keys.append(key)
+            module._copy_loaded(own, _checked_values(own, local, assign, errors), assign)
+            for name, child in module._modules.items():
+                if child is not None:
+                    inner = f"{prefix}{name}."
+                    load(child, {k: v for k, v in local.items() if k.startswith(inner)}, inner)
+            for hook in list(module.__dict__.get("_load_state_dict_post_hooks", {}).values()):
+                if hook(module, keys) is not None:
+                    raise AssertionError(_RETURNED_KEYS)
+
+        load(self, OrderedDict(state_dict), "")
+        return keys, errors
 
     # -- state dict hooks ---------------------------------------------------------------
     def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
@@ -453,13 +512,13 @@ class Module:
         ``with torch.device("meta"): model = Net()``, whose tensors fnnet.torch makes
         with values like any other.
 
-        The modules' load pre-hooks (parents first) see and may change a copy of
-        ``state_dict``; then the values are copied, and the post-hooks (children first)
-        see the missing and unexpected keys of the whole load, which they may change
-        before ``strict`` checks them (PyTorch runs each module's post-hooks after its own
-        subtree's load, before the next module's pre-hooks). Where hooks are registered, a
-        load that fails only that check (or an error a pre-hook adds) has copied the
-        values, as PyTorch's has.
+        Where load hooks are registered, the load runs as PyTorch's, module by module
+        (parents first): a module's pre-hooks see and may change a copy of the entries
+        under its prefix (with its ``_version`` in the metadata ``state_dict()``
+        attached), then its values are copied, then its children load, then its
+        post-hooks see the missing and unexpected keys found so far, which they may
+        change before ``strict`` checks them. Such a load that fails only that check (or
+        an error a hook adds) has copied the values, as PyTorch's has.
 
         Raises:
             TypeError: ``state_dict`` is not a mapping (PyTorch's message).
@@ -469,59 +528,20 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        own = self._state_tensors(OrderedDict())
-        keys = _IncompatibleKeys([], [])  # the lists the hooks see and may change
-        errors: list[str] = []
-        hooked = any(m.__dict__.get("_load_state_dict_pre_hooks") or
-                     m.__dict__.get("_load_state_dict_post_hooks") for m in self.modules())
-        if hooked:
-            state_dict = self._run_load_pre_hooks(state_dict, strict, keys, errors)
-        # A BatchNorm counter the checkpoint lacks keeps its value, as PyTorch fills it for
-        # a state dict without the version-2 metadata its state_dict() attaches.
-        metadata = getattr(state_dict, "_metadata", None) or {}
-        missing = [k for k in own if k not in state_dict and not (
-            k.rpartition(".")[2] == "num_batches_tracked"
-            and (metadata.get(k.rpartition(".")[0], {}).get("version") or 0) < 2)]
-        unexpected = [k for k in state_dict if k not in own]
-        keys.missing_keys.extend(missing)
-        keys.unexpected_keys.extend(unexpected)
+        if any(m.__dict__.get("_load_state_dict_pre_hooks") or
+               m.__dict__.get("_load_state_dict_post_hooks") for m in self.modules()):
+            keys, errors = self._load_hooked(state_dict, assign)
+            own: dict[str, Tensor] = {}
+            values: dict[str, Any] = {}
+        else:
+            own = self._state_tensors(OrderedDict())
+            keys = _IncompatibleKeys([], [])
+            errors = []
+            metadata = getattr(state_dict, "_metadata", None) or {}
+            keys.missing_keys.extend(_missing(own, state_dict, metadata))
+            keys.unexpected_keys.extend(k for k in state_dict if k not in own)
+            values = _checked_values(own, state_dict, assign, errors)
         missing, unexpected = keys
-        written_by_hooks = len(errors)
-        values = {}
-        for name, target in own.items():
-            if name not in state_dict:
-                continue
-            if is_lazy(state_dict[name]):  # a lazy module's placeholder: no value to copy
-                if is_lazy(target):
-                    continue
-                raise shape_error()
-            array, problem = _checkpoint_array(name, state_dict[name])
-            if not problem and not is_lazy(target) and len(target.shape) == 0 \
-                    and tuple(array.shape) == (1,):
-                # PyTorch before 0.4 saved scalars as 1-element tensors; PyTorch's load
-                # still takes one into a 0-dim parameter or buffer
-                array = array[0]
-            if problem:
-                errors.append(problem)
-            elif not is_lazy(target) and tuple(array.shape) != tuple(target.shape):
-                errors.append(
-                    f'size mismatch for {name}: copying a param with shape '
-                    f'torch.Size({list(array.shape)}) from checkpoint, the shape in current '
-                    f'model is torch.Size({list(target.shape)}).')
-            elif assign and target.requires_grad and not jnp.issubdtype(array.dtype,
-                                                                        jnp.floating):
-                errors.append(
-                    f'While copying the parameter named "{name}", whose dimensions in the '
-                    f'model are torch.Size({list(target.shape)}) and whose dimensions in the '
-                    f'checkpoint are torch.Size({list(array.shape)}), an exception occurred : '
-                    "('Only Tensors of floating point and complex dtype can require "
-                    "gradients',).")
-            else:
-                values[name] = array
-        if hooked:  # PyTorch loads before the post-hooks, and raises after them
-            if len(errors) == written_by_hooks:
-                self._copy_loaded(own, values, assign)
-            self._run_load_post_hooks(keys)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: " +
@@ -532,8 +552,7 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:"
                                "\n\t" + "\n\t".join(errors))
-        if not hooked:
-            self._copy_loaded(own, values, assign)
+        self._copy_loaded(own, values, assign)  # (a hooked load has copied its values)
         return keys
 
     def _copy_loaded(self, own: dict[str, Tensor], values: dict[str, Any],
