@@ -913,3 +913,29 @@ def test_dtype_itemsize_is_pytorchs(torch):
     sizes = [[getattr(lib, n).itemsize for n in names] for lib in (torch, ft)]
     assert sizes[1] == sizes[0]
     assert [lib.ones(3, dtype=lib.bfloat16).dtype.itemsize for lib in (torch, ft)] == [2, 2]
+
+
+INPUT_KEYWORD_CALLS = {
+    "sum": lambda T, x, i: T.sum(input=x, dim=0),
+    "softmax": lambda T, x, i: T.softmax(input=x, dim=1),
+    "topk": lambda T, x, i: T.topk(input=x, k=2).values,
+    "gather": lambda T, x, i: T.gather(input=x, dim=1, index=i),
+    "clamp": lambda T, x, i: T.clamp(input=x, min=0.0),
+    "matmul": lambda T, x, i: T.matmul(input=x, other=x.T),
+    "flatten": lambda T, x, i: T.flatten(input=x, start_dim=0),
+    "transpose": lambda T, x, i: T.transpose(input=x, dim0=0, dim1=1),
+    "cumsum": lambda T, x, i: T.cumsum(input=x, dim=0),
+    "zeros_like": lambda T, x, i: T.zeros_like(input=x),
+    "maximum": lambda T, x, i: T.maximum(input=x, other=x * 0),
+    "repeat_interleave": lambda T, x, i: T.repeat_interleave(input=x, repeats=2, dim=1),
+}
+
+
+def test_functions_take_their_tensor_as_input_keyword(torch):
+    """``torch.sum(input=x, dim=0)``: PyTorch names the tensor ``input``; the shim's
+    functions named it ``x`` or ``self`` and raised TypeError."""
+    x = np.arange(12, dtype=np.float32).reshape(3, 4) - 5
+    i = np.array([[0, 3], [1, 1], [2, 0]])
+    for name, call in INPUT_KEYWORD_CALLS.items():
+        got, expected = (call(T, T.tensor(x), T.tensor(i)).numpy() for T in (ft, torch))
+        np.testing.assert_array_equal(got, expected, err_msg=name)

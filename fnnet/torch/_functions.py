@@ -231,17 +231,17 @@ def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
                      dtype, requires_grad, lambda s, d: np.full(s, fill_value, d))
 
 
-def zeros_like(x: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
-    return zeros(tuple(x.shape), dtype=dtype or x.dtype, **kwargs)
+def zeros_like(input: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
+    return zeros(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
-def ones_like(x: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
-    return ones(tuple(x.shape), dtype=dtype or x.dtype, **kwargs)
+def ones_like(input: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
+    return ones(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
-def full_like(x: Tensor, fill_value: Any, dtype: DTypeLike | None = None,
+def full_like(input: Tensor, fill_value: Any, dtype: DTypeLike | None = None,
               **kwargs: Any) -> Tensor:
-    return full(tuple(x.shape), fill_value, dtype=dtype or x.dtype, **kwargs)
+    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, **kwargs)
 
 
 def randn(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,
@@ -496,38 +496,38 @@ def where(condition: Tensor, x: Any, y: Any) -> Tensor:
     return _op(_where, (), condition, _scalar_or_tensor(x), _scalar_or_tensor(y))
 
 
-def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """PyTorch equivalent: ``torch.flatten`` (``start_dim`` defaults to 0)."""
-    return x.flatten(start_dim, end_dim)
+    return input.flatten(start_dim, end_dim)
 
 
-def relu(x: Tensor) -> Tensor:
-    return x.relu()
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
 
 
-def sigmoid(x: Tensor) -> Tensor:
-    return x.sigmoid()
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
 
 
-def tanh(x: Tensor) -> Tensor:
-    return x.tanh()
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
 
 
-def softmax(x: Tensor, dim: int | None = None, dtype: DTypeLike | None = None, *,
+def softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = None, *,
             axis: int | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.softmax`` (``axis=`` is ``dim=``)."""
-    return x.softmax(_axis("softmax", dim, axis), dtype=dtype)
+    return input.softmax(_axis("softmax", dim, axis), dtype=dtype)
 
 
-def log_softmax(x: Tensor, dim: int | None = None, dtype: DTypeLike | None = None, *,
+def log_softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = None, *,
                 axis: int | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.log_softmax`` (``axis=`` is ``dim=``)."""
-    return x.log_softmax(_axis("log_softmax", dim, axis), dtype=dtype)
+    return input.log_softmax(_axis("log_softmax", dim, axis), dtype=dtype)
 
 
 def _method(name: str) -> Callable[..., Any]:
-    def function(x: Any, *args: Any, **kwargs: Any) -> Any:
-        return getattr(_as_tensor(x), name)(*args, **kwargs)
+    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(_as_tensor(input), name)(*args, **kwargs)
 
     function.__name__ = name
     function.__doc__ = f"PyTorch equivalent: ``torch.{name}`` (same as ``Tensor.{name}``)."
@@ -575,12 +575,12 @@ div = _method("div")
 neg = _method("neg")
 
 
-def maximum(x: Tensor, other: Tensor) -> Tensor:
-    return _op(jnp.maximum, (), *_operands(x, other))
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    return _op(jnp.maximum, (), *_operands(input, other))
 
 
-def minimum(x: Tensor, other: Tensor) -> Tensor:
-    return _op(jnp.minimum, (), *_operands(x, other))
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    return _op(jnp.minimum, (), *_operands(input, other))
 
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,

@@ -480,8 +480,9 @@ def _numpy_names(method: _Method) -> _Method:
     signature, which names ``dim`` alone)."""
     name = method.__name__
 
+    # the tensor is not a named parameter: a function's may be passed as input=
     @functools.wraps(method)
-    def wrapper(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
             for alias, own in (("axis", "dim"), ("keepdims", "keepdim")):
                 if alias in kwargs:
@@ -489,7 +490,7 @@ def _numpy_names(method: _Method) -> _Method:
                         raise TypeError(f"{name}() received both {own}= and its alias "
                                         f"{alias}=; pass one")
                     kwargs[own] = kwargs.pop(alias)
-        return method(self, *args, **kwargs)
+        return method(*args, **kwargs)
 
     return cast(_Method, wrapper)
 
