@@ -489,6 +489,53 @@ def test_a_masked_language_models_collator_compiles_once(torch, recorder):
     assert compiles[2] == compiles[-1], [e["changes"] for e in ft.compile_stats()["log"]]
 
 
+def _masked_token_loop(t, start, empty_at=3):
+    """A padded token classifier: its loss and metrics taken through ``mask = y != 4``
+    (the padding label), which selects another count at every step and none at step
+    ``empty_at``, and a confidence-masked loss on the model's own predictions (a mask
+    computed in the step); returns the losses, the metrics and the weights."""
+    model = t.nn.Sequential(t.nn.Embedding(12, 6), t.nn.Linear(6, 4))
+    model.load_state_dict({k: t.tensor(v) for k, v in start.items()})
+    opt = t.optim.SGD(model.parameters(), lr=0.5)
+    rng = np.random.default_rng(0)
+    values, correct, compiles = [], 0, []
+    for step in range(5):
+        x = t.tensor(rng.integers(0, 12, (3, 5)))
+        y = t.tensor(rng.integers(0, 5, (3, 5)) if step != empty_at else np.full((3, 5), 4))
+        logits = model(x)
+        mask = y != 4
+        pred = logits.argmax(-1)
+        sure = logits.softmax(-1).max(-1)[0] > 0.3
+        loss = t.nn.functional.cross_entropy(logits[mask], y[mask], label_smoothing=0.1) \
+            + 0.5 * t.nn.functional.cross_entropy(logits[sure], pred[sure], reduction="sum")
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        hits = pred[mask] == y[mask]
+        correct += hits.sum().item()
+        values += [loss.item(), hits.float().mean().item(), (logits[mask] * 2).mean().item()]
+        if t is ft:
+            compiles.append(ft.compile_stats()["compiles"])
+    return [np.array(values), np.array(correct),
+            *(p.detach().numpy() for p in model.parameters())], compiles
+
+
+def test_a_loss_and_metrics_through_a_mask_of_changing_count_compile_once(torch, recorder):
+    """``cross_entropy(logits[mask], y[mask])``, ``(pred[mask] == y[mask]).float().mean()``
+    and the like are reductions over the selected rows: computed over the whole batch
+    with the mask as weights, a new count is no new structure (a compile per count
+    before), with PyTorch's values, an empty mask's NaN included."""
+    torch.manual_seed(0)
+    start = {k: v.numpy() for k, v in torch.nn.Sequential(
+        torch.nn.Embedding(12, 6), torch.nn.Linear(6, 4)).state_dict().items()}
+    theirs, _ = _masked_token_loop(torch, start)
+    ours, compiles = _masked_token_loop(ft, start)
+    for mine, expected in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    assert np.isnan(ours[0][9:12]).all()  # the step whose mask is empty
+    assert compiles[1] == compiles[-1], [e["changes"] for e in ft.compile_stats()["log"]]
+
+
 @pytest.mark.parametrize("write", ["none", "add_", "data", "setitem", "through_a_view",
                                    "mask_changed"])
 def test_an_assignment_of_values_taken_by_the_same_mask_matches_torch(torch, write):

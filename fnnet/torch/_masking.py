@@ -11,6 +11,8 @@ elements is a new structure, compiled once. Otherwise ``x[mask]`` is taken at on
 ``x``'s values, so that no step's structure depends on the number selected; and
 ``x[mask] = y[mask]`` (a masked-language-model collator's copy of random words) is
 recorded as ``where(mask, y, x)``, whose shapes are the mask's whatever it selects.
+``x[mask]`` by one mask tensor is first kept whole (see ``_selection``): its rows are
+taken as above only where they are read, not for a sum, a mean or a loss over them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 from fnnet.torch import _graph
 from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._recorder import current
+from fnnet.torch._selection import select
 from fnnet.torch._tape import CONST
 from fnnet.torch.tensor import Tensor, _as_tensor, _op_multi, _wrap_value
 
@@ -269,6 +272,9 @@ def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
     def __getitem__(self: Tensor, index: Any) -> Tensor:
         if _has_mask(index):
             check_mask_shape(tuple(self.shape), index)
+            chosen = select(self, index)  # a gather kept whole until its rows are read
+            if chosen is not None:
+                return chosen
             if _whole_mask(self, index):
                 return _take_by_mask(self, index, getitem)
             index = expand_masks(index, needs_gradient(self))

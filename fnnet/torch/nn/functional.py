@@ -21,6 +21,8 @@ from fnnet.nn.functional._utils import pair
 from fnnet.nn.functional.pooling import pool_output_size
 from fnnet.torch import _graph, _random
 from fnnet.torch import _mixed_dtypes as mixed_dtypes
+from fnnet.torch._selection import Selected as _Selected
+from fnnet.torch._selection import whole_classes as _whole_classes
 from fnnet.torch.nn._activations import implicit_dim
 from fnnet.torch.nn._channel_dropout import check_p as _check_p
 from fnnet.torch.nn._embedding import _UNSIGNED, _max, check_indices, embedding  # noqa: F401
@@ -314,6 +316,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.cross_entropy``."""
     reduction = _legacy(size_average, reduce, reduction)
+    if reduction != "none" and isinstance(input, _Selected):  # x[mask], y[mask]
+        input, target = _whole_classes(input, target, ignore_index) or (input, target)
     target = _scalar_or_tensor(target)
     check_class_batch(input, target, probabilities=True)
     check_class_weight(input, target, weight)
