@@ -844,3 +844,17 @@ def test_a_file_pytorch_wrote_without_checksums_loads_and_one_zeroed_checksum_is
     checked[central:central + 4] = bytes(4)  # and the central directory's copy
     with pytest.raises(ValueError, match="Bad CRC-32 for file 'archive/data/0'"):
         ft.load(io.BytesIO(bytes(checked)))
+
+
+def test_a_state_dicts_module_versions_travel_with_it_as_pytorchs(torch):
+    # state_dict() attaches each module's _version (BatchNorm's 2), which a save keeps
+    # and a load (in either library) reads back
+    seen = []
+    for T in (torch, ft):
+        model = T.nn.Sequential(T.nn.Linear(2, 2), T.nn.BatchNorm1d(2))
+        buffer = io.BytesIO()
+        T.save({"model": model.state_dict()}, buffer)
+        for load in (torch.load, ft.load):
+            buffer.seek(0)
+            seen.append(dict(load(buffer)["model"]._metadata))
+    assert seen == [{"": {"version": 1}, "0": {"version": 1}, "1": {"version": 2}}] * 4

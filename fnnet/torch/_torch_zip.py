@@ -166,6 +166,10 @@ class _Pickle:
                     self.value(key, where)
                     self.value(item, f"{where}.{key}" if where else str(key))
                 self.out += b"u"
+            metadata = getattr(obj, "_metadata", None)
+            if metadata is not None:  # a state dict's module versions, kept as PyTorch's
+                self.value({"_metadata": metadata}, where)
+                self.out += b"b"  # BUILD: set as the dict's attribute
         elif isinstance(obj, list):
             self.out += b"]"
             if obj:
