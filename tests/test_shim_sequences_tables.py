@@ -651,3 +651,53 @@ def test_contiguous_copies_a_non_contiguous_view(torch):
         same[2] = 3.0
         results.append(y)
     _close(*results)
+
+
+_MADE = {
+    "float": lambda T: T.testing.make_tensor(3, 4, dtype=T.float32, device="cpu"),
+    "long": lambda T: T.testing.make_tensor((2, 3), dtype=T.int64, device="cpu"),
+    "bool": lambda T: T.testing.make_tensor([5], dtype=T.bool, device="cpu"),
+    "uint8": lambda T: T.testing.make_tensor(2, 2, dtype=T.uint8, device="cpu"),
+    "exclude_zero": lambda T: T.testing.make_tensor(8, dtype=T.int64, device="cpu", low=-2,
+                                                    high=3, exclude_zero=True),
+    "bounds": lambda T: T.testing.make_tensor(3, 3, dtype=T.float32, device="cpu", high=-5),
+    "noncontiguous": lambda T: T.testing.make_tensor(2, 3, dtype=T.float32, device="cpu",
+                                                     noncontiguous=True, requires_grad=True),
+    "complex": lambda T: T.testing.make_tensor(3, dtype=T.complex64, device="cpu"),
+    "half": lambda T: T.testing.make_tensor(3, dtype=T.float16, device="cpu"),
+    "clamped": lambda T: T.testing.make_tensor(3, dtype=T.uint8, device="cpu", low=-5, high=4),
+    "rounded up": lambda T: T.testing.make_tensor(4, dtype=T.int64, device="cpu", low=2.5,
+                                                  high=4.2),
+    "widest": lambda T: T.testing.make_tensor(3, dtype=T.float32, device="cpu", low=-1e39),
+    "channels_last": lambda T: T.testing.make_tensor(2, 1, 2, 2, dtype=T.float32,
+                                                     device="cpu",
+                                                     memory_format=T.channels_last),
+    # bad input: PyTorch's errors
+    "ints requiring grad": lambda T: T.testing.make_tensor(3, dtype=T.int64, device="cpu",
+                                                           requires_grad=True),
+    "low above high": lambda T: T.testing.make_tensor(3, dtype=T.float32, device="cpu",
+                                                      low=2, high=1),
+    "nan": lambda T: T.testing.make_tensor(3, dtype=T.float32, device="cpu",
+                                           low=float("nan")),
+    "outside the dtype": lambda T: T.testing.make_tensor(3, dtype=T.uint8, device="cpu",
+                                                         low=-5, high=-1),
+    "not a dtype": lambda T: T.testing.make_tensor(3, dtype="float32", device="cpu"),
+    "no device": lambda T: T.testing.make_tensor(3, dtype=T.float32),
+}
+
+
+@pytest.mark.parametrize("name", list(_MADE))
+def test_make_tensor_draws_pytorchs_values(torch, name):
+    # after manual_seed, the values PyTorch's make_tensor draws, or PyTorch's error
+    seen = []
+    for T in (torch, ft):
+        T.manual_seed(0)
+        try:
+            t = _MADE[name](T)
+        except (TypeError, ValueError) as error:
+            seen.append((type(error), str(error)))
+            continue
+        seen.append((str(t.dtype), tuple(t.shape), t.requires_grad, t.is_contiguous(),
+                     t.is_contiguous(memory_format=T.channels_last) if t.dim() == 4 else None,
+                     t.tolist()))
+    assert seen[1] == seen[0]

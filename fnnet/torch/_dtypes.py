@@ -165,6 +165,8 @@ class finfo(_Limits):  # noqa: N801 - PyTorch's name
         if not isinstance(type, dtype):
             raise TypeError(f"finfo(): argument 'type' (position 1) must be torch.dtype, "
                             f"not {builtins.type(type).__name__}")
+        if type.is_complex:  # a complex type's limits are its parts'
+            type = float32 if type is complex64 else float64
         if not type.is_floating_point:
             raise TypeError("torch.finfo() requires a floating point input type. Use "
                             "torch.iinfo to handle 'torch.finfo'")

@@ -1,5 +1,6 @@
 """``torch.testing``: :func:`assert_close`, which tests and exercises use to compare
-tensors (shape, dtype, then values within PyTorch's default tolerances per dtype).
+tensors (shape, dtype, then values within PyTorch's default tolerances per dtype), and
+:func:`make_tensor`, which makes random inputs for them.
 
 PyTorch equivalent: ``torch.testing``.
 """
@@ -12,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from fnnet.torch._make_tensor import make_tensor
 from fnnet.torch.tensor import Tensor, Unsupported
 
-__all__ = ["assert_allclose", "assert_close"]
+__all__ = ["assert_allclose", "assert_close", "make_tensor"]
 
 #: PyTorch's default (rtol, atol) per dtype
 _TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-5), np.dtype(np.float32): (1.3e-6, 1e-5),
