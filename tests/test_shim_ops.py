@@ -58,6 +58,8 @@ CASES = {
     "bmm": lambda m, x: m.bmm(x.reshape(2, 2, 6), x.reshape(2, 6, 2)),
     "einsum": lambda m, x: m.einsum("ij,kj->ik", x, x),
     "einsum_list": lambda m, x: m.einsum("ij->j", [x]),
+    "einsum_sublists": lambda m, x: (m.einsum(x, [0, 27], x, [2, 27], [0, 2]),
+                                     m.einsum(x, [..., 1], x, [..., 1])),
     "new_tensors": lambda m, x: (x.new_zeros(2, 3), x.new_ones((2, 3)),
                                  x.new_full((2,), 7.0)),
     "one_hot": lambda m, x: m.nn.functional.one_hot(m.tensor([0, 3, 1])),
@@ -243,6 +245,8 @@ def test_scatter_with_reduce_warns_once_and_multiplies_as_pytorch(torch, monkeyp
     (lambda: ft.tensor(A).narrow(1, 4, 3), RuntimeError, "exceeds dimension size"),
     (lambda: ft.tensor(A).cumsum(2), IndexError, "Dimension out of range"),
     (lambda: ft.einsum(3, ft.tensor(A)), TypeError, "argument 'equation' must be str"),
+    (lambda: ft.einsum(ft.tensor(A), [0, 52]), ValueError,
+     r"^einsum\(\): subscript in subscript list is not within the valid range \[0, 52\)$"),
     (lambda: FF.one_hot(ft.tensor(A)), RuntimeError, "index tensor"),
     (lambda: FF.pad(ft.tensor(A), (1,)), RuntimeError, "divisible by 2"),
 ])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import string
 import sys
 import types
 import warnings
@@ -477,8 +478,38 @@ def bmm(self: Tensor, mat2: Any) -> Tensor:
     return _op(_bmm, (), self, mat2, check=check_matmul, who="bmm")
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """PyTorch equivalent: ``torch.einsum`` (operands as arguments or one list)."""
+def _sublist_equation(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as ``("Ab,bc->Ac"-style equation, (a, b))``:
+    each operand followed by its dimensions as integers in [0, 52) or ``...``, then
+    optionally the output's."""
+    letters = string.ascii_uppercase + string.ascii_lowercase
+
+    def subscripts(dims: Any) -> str:
+        out = []
+        for d in dims:
+            if d is Ellipsis:
+                out.append("...")
+            elif isinstance(d, int) and 0 <= d < len(letters):
+                out.append(letters[d])
+            else:
+                raise ValueError("einsum(): subscript in subscript list is not within the "
+                                 "valid range [0, 52)")
+        return "".join(out)
+
+    operands, lists = args[0::2], args[1::2]
+    if len(args) % 2:  # the output's subscripts come last
+        operands, lists = args[0:-1:2], args[1:-1:2]
+    equation = ",".join(subscripts(dims) for dims in lists)
+    if len(args) % 2:
+        equation += "->" + subscripts(args[-1])
+    return equation, operands
+
+
+def einsum(equation: Any, *operands: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.einsum`` (operands as arguments or one list, or the
+    sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``)."""
+    if isinstance(equation, Tensor) and operands:
+        equation, operands = _sublist_equation((equation, *operands))
     if not isinstance(equation, str):
         raise TypeError(f"einsum(): argument 'equation' must be str, not "
                         f"{type(equation).__name__}")
