@@ -618,6 +618,21 @@ def test_indexing_grad_fn_names_are_pytorchs(torch, expression):
     assert names[1] == names[0]
 
 
+def test_printed_losses_and_views_name_pytorchs_overloads(torch):
+    """print(loss) shows its grad_fn: L1 is abs then the reduction in PyTorch, a linear
+    map without a bias an mm, and squeeze's three overloads are told apart."""
+    expressions = ["F.l1_loss(a, b)", "F.l1_loss(a, b, reduction='sum')",
+                   "F.l1_loss(a, b, reduction='none')", "T.nn.L1Loss()(a, b)",
+                   "F.linear(a, b)", "F.linear(a[0], b)", "F.linear(a[None], b)",
+                   "a[None].squeeze()", "a[None].squeeze(0)", "a[None].squeeze((0,))"]
+    names = []
+    for T in (torch, ft):
+        scope = {"T": T, "F": T.nn.functional, "a": T.ones(3, 3, requires_grad=True),
+                 "b": T.ones(3, 3)}
+        names.append([eval(e, scope).grad_fn.name() for e in expressions])
+    assert names[1] == names[0]
+
+
 @pytest.mark.parametrize("cell, kwargs", [("LSTMCell", {}), ("GRUCell", {}), ("RNNCell", {}),
                                           ("RNNCell", {"nonlinearity": "relu"})])
 def test_cell_grad_fn_names_are_pytorchs(torch, cell, kwargs):

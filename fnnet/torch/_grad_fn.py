@@ -36,7 +36,7 @@ _NAMES = {
     "_as_complex": "ViewAsComplexBackward0", "_from_parts": "ComplexBackward0",
     "_from_polar": "PolarBackward0", "_rolled": "RollBackward0",
     "_clamp": "ClampBackward1", "_copy": "CloneBackward0", "_astype": "ToCopyBackward0",
-    "_squeeze": "SqueezeBackward0", "_unsqueeze": "UnsqueezeBackward0",
+    "_unsqueeze": "UnsqueezeBackward0",
     "_expand": "ExpandBackward0", "_flatten": "ViewBackward0", "_max": "MaxBackward1",
     "_min": "MinBackward1", "_softmax": "SoftmaxBackward0",
     "_log_softmax": "LogSoftmaxBackward0", "_masked_fill": "MaskedFillBackward0",
@@ -44,7 +44,7 @@ _NAMES = {
     "linear": "AddmmBackward0", "conv2d": "ConvolutionBackward0",
     "max_pool2d": "MaxPool2DWithIndicesBackward0", "avg_pool2d": "AvgPool2DBackward0",
     "_round_scaled": "RoundBackward1",
-    "_mse": "MseLossBackward0", "_l1": "L1LossBackward0", "_ce": "NllLossBackward0",
+    "_mse": "MseLossBackward0", "_ce": "NllLossBackward0",
     "_nll": "NllLossBackward0", "_bce": "BinaryCrossEntropyBackward0",
     "_bce_logits": "BinaryCrossEntropyWithLogitsBackward0",
     "_smooth_l1": "SmoothL1LossBackward0", "_dropout": "MulBackward0",
@@ -130,6 +130,7 @@ def _reduced(unreduced: str, reduction: str) -> str:
 #: the last elementwise op of a loss PyTorch composes, and where its static arguments
 #: hold the reduction
 _COMPOSED_LOSSES = {"_cosine_embedding": ("AddBackward0", 1), "_hinge": ("AddBackward0", 1),
+                    "_l1": ("AbsBackward0", 0),
                     "_triplet": ("ClampMinBackward0", 4),
                     "_margin_ranking": ("ClampMinBackward0", 1),
                     "_triplet_distances": ("ClampMinBackward0", 1)}
@@ -186,6 +187,9 @@ _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
     "_sum": lambda static: f"SumBackward{int(static[0] is not None)}",
     "_mean": lambda static: f"MeanBackward{int(static[0] is not None)}",
     "_max_dim": lambda static: "MaxBackward0", "_min_dim": lambda static: "MinBackward0",
+    # squeeze(), squeeze(dim) and squeeze(dims) are PyTorch's overloads 0, 1 and 2
+    "_squeeze": lambda static: "SqueezeBackward"
+                               f"{(static[0] is not None) + isinstance(static[0], tuple)}",
     "_pad": lambda static: _PAD_NAMES[static[1]].format(static[3])}
 
 
@@ -230,7 +234,7 @@ class GradFn:
         if named is not None:
             return str(named)
         op = _op_name(node)
-        if op == "Linear":
+        if op in ("Linear", "linear"):
             linear = _linear_name(self._tape, node)
             if linear is not None:
                 return linear
@@ -250,7 +254,7 @@ class GradFn:
             return ()
         owner = tp.node_of_slot()
         node = tp.nodes[self._index]
-        if _op_name(node) == "Linear" and len(node[2]) == 3 and node[2][0] >= 0:
+        if _op_name(node) in ("Linear", "linear") and len(node[2]) == 3 and node[2][0] >= 0:
             return _linear_next(tp, owner, node)
         return tuple(_next(tp, owner, r) for r in node[2] if r >= 0)
 
