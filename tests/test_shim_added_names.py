@@ -578,6 +578,10 @@ INFERENCE_MISUSES = {
     "saved by matmul": lambda T, it, w: w @ it,
     "written in place": lambda T, it, w: it.add_(1),
     "made to require grad": lambda T, it, w: it.requires_grad_(),
+    # a view taken outside the block is an inference tensor too
+    "a view saved by a Linear": lambda T, it, w: T.nn.Linear(3, 1)(it.view(1, 3)),
+    "an element saved by mul": lambda T, it, w: it[0] * w,
+    "a view written in place": lambda T, it, w: it[:2].mul_(2),
 }
 
 
@@ -597,8 +601,11 @@ def test_inference_tensors_are_reported_and_work_where_pytorch_lets_them():
         (made + w).sum().backward()  # addition saves no input
         (made.clone() * w).sum().backward()
         layer(T.ones(3)).sum().backward()  # the layer's weight is not saved, its input is
+        (made[0] + w).sum().backward()
         seen.append((made.is_inference(), layer.weight.is_inference(), normal.is_inference(),
-                     no_grad.is_inference(), made.clone().is_inference(), w.grad.tolist()))
+                     no_grad.is_inference(), made.clone().is_inference(), w.grad.tolist(),
+                     made.view(3, 1).is_inference(), made[1:].is_inference(),
+                     (made[1:] * 1).is_inference()))
     assert seen[1] == seen[0]
 
 

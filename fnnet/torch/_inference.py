@@ -51,8 +51,12 @@ SAVED_ERROR = ("Inference tensors cannot be saved for backward. Please do not us
 
 
 def is_inference(t: Tensor) -> bool:
-    """Whether ``t`` was made inside ``inference_mode()``."""
-    return type(t._cell) in _INFERENCE_CELLS
+    """Whether ``t`` was made inside ``inference_mode()``, or is a view of such a tensor
+    (``it.view(1, -1)``, ``it[0]`` taken outside the block), as PyTorch's views are."""
+    if type(t._cell) in _INFERENCE_CELLS:
+        return True
+    how = getattr(t, "_view", None)
+    return how is not None and type(how.cell()) in _INFERENCE_CELLS
 
 
 def _marker(previous: Callable[[Tensor], None] | None) -> Callable[[Tensor], None]:
@@ -96,15 +100,15 @@ def check_saved(op: Any, inputs: tuple[Any, ...]) -> None:
     if op in _SAVE_NO_INPUT or not current().grad_enabled:
         return
     tensors = [t for t in inputs if isinstance(t, Tensor)]
-    if any(type(t._cell) in _INFERENCE_CELLS for t in tensors) and any(
-            t._kind != CONST and type(t._cell) not in _INFERENCE_CELLS for t in tensors):
+    if any(is_inference(t) for t in tensors) and any(
+            t._kind != CONST and not is_inference(t) for t in tensors):
         raise RuntimeError(SAVED_ERROR)
 
 
 def check_outside(t: Tensor, requires_grad: bool = False) -> None:
     """PyTorch's RuntimeError for an in-place write to the inference tensor ``t``, or
     (``requires_grad``) for making it require grad, outside inference mode."""
-    if type(t._cell) not in _INFERENCE_CELLS or is_inference_mode_enabled():
+    if not is_inference(t) or is_inference_mode_enabled():
         return
     if requires_grad:
         raise RuntimeError("Setting requires_grad=True on inference tensor outside "
