@@ -387,6 +387,27 @@ def test_a_damaged_whole_model_file_is_named_and_refused(tmp_path):
         ft.load(tmp_path / "flip.pt", weights_only=False)
 
 
+def test_a_resume_that_catches_pytorchs_error_catches_a_damaged_checkpoint(torch, tmp_path):
+    """Scripts resume with ``try: torch.load(path) except RuntimeError: start afresh``:
+    a checkpoint cut short by a crash, or a zip archive that is no checkpoint, raises a
+    RuntimeError in both libraries (fnnet's also a ValueError naming the file)."""
+    def resume(T, path):
+        try:
+            return sorted(T.load(path))
+        except RuntimeError:
+            return "afresh"
+
+    for T in (torch, ft):
+        T.save(T.nn.Linear(3, 2).state_dict(), tmp_path / "whole.pt")
+        data = (tmp_path / "whole.pt").read_bytes()
+        (tmp_path / "cut.pt").write_bytes(data[:len(data) // 2])
+        np.savez(tmp_path / "arrays.npz", a=np.ones(2))
+        assert [resume(T, tmp_path / name) for name in ("whole.pt", "cut.pt", "arrays.npz")
+                ] == [["bias", "weight"], "afresh", "afresh"]
+    with pytest.raises(ValueError, match=r"cut.pt' is a damaged PyTorch checkpoint"):
+        ft.load(tmp_path / "cut.pt")
+
+
 @pytest.mark.parametrize("prefix", ["", "module."])
 def test_a_checkpoint_without_batchnorms_counter_loads_as_in_pytorch(torch, prefix):
     """A state dict saved without ``num_batches_tracked`` (older PyTorch, or rebuilt by

@@ -94,6 +94,12 @@ def safe_globals(safe_globals: list[Any]) -> Iterator[None]:
         _SAFE_GLOBALS[:] = before
 
 
+class UnreadableCheckpoint(ValueError, RuntimeError):
+    """A file ``torch.load`` cannot read as a checkpoint: empty, truncated or otherwise
+    damaged, or not a checkpoint at all. Also a RuntimeError, as PyTorch's reader raises
+    for a damaged archive, so that a resume written to catch PyTorch's error catches it."""
+
+
 class PickleNotSupported(NotImplementedError, ValueError):
     """``torch.load(f, weights_only=False)`` of a bare pickle, which fnnet.torch does
     not unpickle."""
@@ -300,11 +306,11 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             ``pickle.UnpicklingError`` and a ValueError.
         AttributeError: ``weights_only=False``, and a class the file names is not
             defined (pickle's message, as PyTorch's).
-        ValueError: an empty file or buffer (one not rewound after writing), a
-            damaged PyTorch checkpoint, a bare pickle (refused, never
-            unpickled), anything else that is not a safetensors file (see
-            :func:`fnnet.checkpoint.load_safetensors` for what is checked); the message
-            names the file.
+        UnreadableCheckpoint: an empty file or buffer (one not rewound after writing),
+            a damaged PyTorch checkpoint, anything else that is not a safetensors file
+            (see :func:`fnnet.checkpoint.load_safetensors` for what is checked); the
+            message names the file. Also a ValueError and a RuntimeError.
+        ValueError: a bare pickle (refused, never unpickled).
         OverflowError: an int64 tensor holding a value beyond 32 bits, which
             fnnet.torch holds only with jax's x64 mode; the message names the file and
             where the tensor is.
@@ -325,7 +331,8 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     if not data:
         hint = (" (a buffer that torch.save wrote to is read from where the writing "
                 "stopped: call buffer.seek(0) before torch.load)") if callable(read) else ""
-        raise ValueError(f"torch.load: {name!r} is empty: there is nothing to load{hint}")
+        raise UnreadableCheckpoint(f"torch.load: {name!r} is empty: there is nothing to "
+                                   f"load{hint}")
     if mmap and is_legacy_torch_file(data):
         shown = f"{f}, " if isinstance(f, str) else ""  # PyTorch's message names a str
         raise RuntimeError(f"mmap can only be used with files saved with `torch.save({shown}"
@@ -342,8 +349,9 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             raise UnsupportedDtype(f"torch.load: {name!r} holds {str(error).split(': ', 1)[-1]}"
                                    ) from None
         except ValueError as error:
-            raise ValueError(f"torch.load: {name!r} is a damaged PyTorch checkpoint: "
-                             f"{str(error).split(': ', 1)[-1]}") from None
+            raise UnreadableCheckpoint(f"torch.load: {name!r} is a damaged PyTorch "
+                                       f"checkpoint: {str(error).split(': ', 1)[-1]}"
+                                       ) from None
         if obj is _WHOLE:  # unpickled outside the handler: its errors are its own
             try:
                 return load_objects(data, None if weights_only is False
@@ -353,8 +361,9 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             except ValueError as error:
                 if not str(error).startswith("the file: "):
                     raise  # an object's own error
-                raise ValueError(f"torch.load: {name!r} is a damaged PyTorch checkpoint: "
-                                 f"{str(error).split(': ', 1)[-1]}") from None
+                raise UnreadableCheckpoint(f"torch.load: {name!r} is a damaged PyTorch "
+                                           f"checkpoint: {str(error).split(': ', 1)[-1]}"
+                                           ) from None
         return _converted(obj, name)
     pickled = data.startswith(_PICKLE_PROTOCOL) and not _safetensors_header(data)
     if weights_only is False and pickled:
@@ -370,14 +379,16 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             "format before 1.6). In PyTorch, save the state dict with "
             "torch.save(model.state_dict(), path)")
     if not _safetensors_header(data):
-        raise ValueError(f"torch.load: {name!r} is not a checkpoint: neither a torch.save "
-                         f"file (a zip archive, or PyTorch's format before 1.6) nor a "
-                         f"safetensors file; {_what_it_is(data)}")
+        raise UnreadableCheckpoint(f"torch.load: {name!r} is not a checkpoint: neither a "
+                                   f"torch.save file (a zip archive, or PyTorch's format "
+                                   f"before 1.6) nor a safetensors file; "
+                                   f"{_what_it_is(data)}")
     try:
         obj = load_safetensors(io.BytesIO(data))
     except ValueError as error:
-        raise ValueError(f"torch.load: {name!r} is not a file written by torch.save of "
-                         f"fnnet.torch (a safetensors file): {error}") from None
+        raise UnreadableCheckpoint(f"torch.load: {name!r} is not a file written by "
+                                   f"torch.save of fnnet.torch (a safetensors file): "
+                                   f"{error}") from None
     return _converted(obj, name)
 
 
@@ -445,8 +456,8 @@ def get_unsafe_globals_in_checkpoint(f: str | os.PathLike[str] | BinaryIO) -> li
                     found.add(".".join(python3_name(module, global_name)))
     except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError,
             NotImplementedError, RuntimeError) as error:
-        raise ValueError(f"{caller}: {name!r} is a damaged PyTorch checkpoint "
-                         f"({type(error).__name__}: {error})") from None
+        raise UnreadableCheckpoint(f"{caller}: {name!r} is a damaged PyTorch checkpoint "
+                                   f"({type(error).__name__}: {error})") from None
     return list(found)
 
 
@@ -501,8 +512,8 @@ def _check_torch_archive(data: bytes, name: str) -> None:
     kind = "a numpy archive (numpy.savez): read it with numpy.load" \
         if names and all(n.endswith(".npy") for n in names) else \
         "no <name>/data.pkl record, which every torch.save archive has"
-    raise ValueError(f"torch.load: {name!r} is a zip archive but not a torch.save file "
-                     f"(it holds {shown or 'nothing'}): {kind}")
+    raise UnreadableCheckpoint(f"torch.load: {name!r} is a zip archive but not a torch.save "
+                               f"file (it holds {shown or 'nothing'}): {kind}")
 
 
 def _what_it_is(data: bytes) -> str:
