@@ -596,8 +596,12 @@ def test_upsample_modules_and_errors(torch):
             close(ours(ft.tensor(data)), theirs(torch.tensor(data)))
     with pytest.raises(ValueError, match="Anti-alias option is restricted to bilinear"):
         ft.nn.functional.interpolate(ft.tensor(data), scale_factor=2, antialias=True)
-    with pytest.raises(ValueError, match="pass exactly one of size and scale_factor"):
-        ft.nn.functional.interpolate(ft.tensor(data))
+    for T in (torch, ft):
+        with pytest.raises(ValueError, match="^either size or scale_factor should be defined$"):
+            T.nn.functional.interpolate(T.tensor(data))
+        with pytest.raises(ValueError, match="^only one of size or scale_factor should be "
+                                             "defined$"):
+            T.nn.functional.interpolate(T.tensor(data), size=(3, 5), scale_factor=2)
     with pytest.raises(ValueError, match="align_corners option can only be set"):
         ft.nn.functional.interpolate(ft.tensor(data), scale_factor=2, align_corners=True)
 

@@ -235,6 +235,11 @@ MISTAKES = {
     "remainder by 0": lambda T: T.remainder(T.tensor([4]), T.tensor([0])),
     "fmod by 0": lambda T: T.tensor([4]).fmod(0),
     "Long //= 0": lambda T: _floor_divided_in_place(T.tensor([4]), 0),
+    # shapes a beginner gets wrong
+    "mm of vectors": lambda T: T.mm(T.ones(3), T.ones(3)),
+    "mm by a vector": lambda T: T.ones(2, 3).mm(T.ones(3)),
+    "squeeze past the last dim": lambda T: T.ones(2, 3).squeeze(3),
+    "squeeze dims, one past the last": lambda T: T.ones(2, 1).squeeze((1, -3)),
 }
 
 

@@ -101,6 +101,11 @@ def _squeeze(x: Array, dim: int | tuple[int, ...] | None) -> Array:
         return jnp.squeeze(x)
     # the dims of size 1 among those named (PyTorch leaves the others as they are)
     dims = dim if isinstance(dim, tuple) else (dim,)
+    rank = max(x.ndim, 1)
+    for d in dims:  # checked once per structure, where the shapes are traced
+        if not -rank <= d < rank:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-rank}, {rank - 1}], but got {d})")
     return jnp.squeeze(x, tuple(d for d in dims if x.shape[d] == 1))
 
 

@@ -1488,6 +1488,9 @@ class Tensor:
     pow = __pow__
 
     def mm(self, other: Tensor) -> Tensor:
+        for name, t in (("self", self), ("mat2", other)):  # matmul would take vectors
+            if isinstance(t, Tensor) and t.dim() != 2:
+                raise RuntimeError(f"{name} must be a matrix")
         return self @ other
 
     def equal(self, other: Tensor) -> builtins.bool:

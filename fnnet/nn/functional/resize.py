@@ -36,8 +36,10 @@ def output_size(spatial: Sequence[int], size: int | Sequence[int] | None,
     """The output's spatial shape from ``size`` or ``scale_factor`` (exactly one given):
     ``floor(in * scale_factor)`` as PyTorch computes it."""
     rank = len(spatial)
-    if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: pass exactly one of size and scale_factor")
+    if size is None and scale_factor is None:  # PyTorch's words for both mistakes
+        raise ValueError("either size or scale_factor should be defined")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
     if size is not None:
         sizes = (size,) * rank if isinstance(size, int) else tuple(size)
         if len(sizes) != rank or any(not isinstance(s, int) or s <= 0 for s in sizes):

@@ -23,6 +23,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate(): argument 'input' must be Tensor, not "
                         f"{type(input).__name__}")
+    if (size is None) == (scale_factor is None):  # PyTorch's error, unprefixed
+        output_size(tuple(input.shape[2:]), size, scale_factor)
     if recompute_scale_factor and scale_factor is not None:
         # the output size from the factor, then positions from the sizes, as PyTorch
         size = output_size(tuple(input.shape[2:]), None, _hashable(scale_factor))
