@@ -240,6 +240,14 @@ MISTAKES = {
     "mm by a vector": lambda T: T.ones(2, 3).mm(T.ones(3)),
     "squeeze past the last dim": lambda T: T.ones(2, 3).squeeze(3),
     "squeeze dims, one past the last": lambda T: T.ones(2, 1).squeeze((1, -3)),
+    "repeat with fewer counts than dims": lambda T: T.ones(2, 3).repeat(2),
+    # masks and data of the wrong kind, which fnnet.torch used to read anyway
+    "masked_fill with a Long mask": lambda T: T.ones(3).masked_fill(T.tensor([1, 0, 1]), 0.0),
+    "masked_fill_ with a Byte mask": lambda T: T.ones(3).masked_fill_(
+        T.tensor([1, 0, 1], dtype=T.uint8), 0.0),
+    "tensor of text labels": lambda T: T.tensor(["cat", "dog"]),
+    "tensor of a number and text": lambda T: T.tensor([1, "a"]),
+    "tensor with None": lambda T: T.tensor([None, 1]),
 }
 
 

@@ -97,10 +97,30 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
         if ragged is None:
             raise
         raise ValueError(ragged) from error
+    if host.dtype.kind in "USO":
+        _refuse_data(data)
     copy = to_canonical(host, None if dtype is None else _dtypes.to_np(dtype))
     if requires_grad:
         return _new(to_device(copy), requires_grad)
     return _wrap_value(copy)
+
+
+def _refuse_data(data: Any) -> None:
+    """PyTorch's error for data holding what is not a number (text labels, None)."""
+    first = data
+    while isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    if isinstance(first, str) and first is not data:  # PyTorch reads a string as a sequence
+        raise ValueError("too many dimensions 'str'")
+    leaves = [data]
+    while leaves:
+        leaf = leaves.pop(0)
+        if isinstance(leaf, (list, tuple)):
+            leaves[:0] = leaf
+        elif isinstance(leaf, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(leaf).__name__}'")
+        elif not isinstance(leaf, (int, float, complex, np.generic, np.ndarray, Tensor)):
+            raise RuntimeError(f"Could not infer dtype of {type(leaf).__name__}")
 
 
 def _ragged(data: Any, dim: int = 0) -> str | None:

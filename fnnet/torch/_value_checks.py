@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fnnet.torch._dtypes import scalar_name
+from fnnet.torch._mixed_dtypes import C_NAMES
 
 
 def _scalar(x: Any) -> str:
@@ -94,3 +95,19 @@ def check_expand(x: Any, sizes: tuple[int, ...], *static: Any) -> None:
             raise RuntimeError(f"The expanded size of the tensor ({size}) must match the "
                                f"existing size ({existing}) at non-singleton dimension {i}.  "
                                f"Target sizes: {list(sizes)}.  Tensor sizes: {list(shape)}")
+
+
+def check_repeat(x: Any, repeats: tuple[int, ...], *static: Any) -> None:
+    """``x.repeat(*repeats)``: a count for every dimension (new ones may lead)."""
+    if len(repeats) < x.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
+                           "number of dimensions of tensor")
+
+
+def check_bool_mask(x: Any, mask: Any, *static: Any) -> None:
+    """``x.masked_fill(mask, value)``: PyTorch takes a boolean mask only (an integer mask
+    is refused, not read as booleans)."""
+    kind = getattr(mask, "dtype", None)
+    if kind is not None and kind.name != "bool":
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
+                           f"dtype {C_NAMES.get(kind.name, kind.name)}")

@@ -1312,7 +1312,8 @@ class Tensor:
         return self.expand(*other.shape)
 
     def repeat(self, *reps: Any) -> Tensor:
-        return _op(_repeat, (_shape_args(reps),), self, who="repeat")
+        return _op(_repeat, (_shape_args(reps),), self, check=_value_checks.check_repeat,
+                   who="repeat")
 
     def __getitem__(self, index: Any) -> Tensor:
         window = window_spec(index, self._cell.aval[0])
@@ -1667,7 +1668,8 @@ class Tensor:
     clip = clamp
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
-        return _op(_masked_fill, (builtins.float(value),), self, mask)
+        return _op(_masked_fill, (builtins.float(value),), self, mask,
+                   check=_value_checks.check_bool_mask)
 
     @_numpy_names
     def sum(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None) -> Tensor:
