@@ -241,6 +241,10 @@ MISTAKES = {
     "squeeze past the last dim": lambda T: T.ones(2, 3).squeeze(3),
     "squeeze dims, one past the last": lambda T: T.ones(2, 1).squeeze((1, -3)),
     "repeat with fewer counts than dims": lambda T: T.ones(2, 3).repeat(2),
+    "Conv2d kernel wider than the input": lambda T: T.nn.Conv2d(1, 1, (2, 5))(T.ones(1, 1, 3, 4)),
+    "Conv2d dilated kernel past the padding": lambda T: T.nn.Conv2d(1, 1, 3, padding=1,
+                                                                    dilation=3)(T.ones(1, 3, 3)),
+    "Conv1d kernel wider than the input": lambda T: T.nn.Conv1d(2, 1, 5)(T.ones(2, 3)),
     # masks and data of the wrong kind, which fnnet.torch used to read anyway
     "masked_fill with a Long mask": lambda T: T.ones(3).masked_fill(T.tensor([1, 0, 1]), 0.0),
     "masked_fill_ with a Byte mask": lambda T: T.ones(3).masked_fill_(
@@ -248,6 +252,12 @@ MISTAKES = {
     "tensor of text labels": lambda T: T.tensor(["cat", "dog"]),
     "tensor of a number and text": lambda T: T.tensor([1, "a"]),
     "tensor with None": lambda T: T.tensor([None, 1]),
+}
+FITTING_CONVOLUTIONS = {  # the same kernels where PyTorch runs them
+    "same padding": lambda T: T.nn.Conv2d(1, 1, 5, padding="same")(T.ones(1, 1, 3, 3)),
+    "padding that makes room": lambda T: T.nn.Conv2d(1, 1, 5, padding=1)(T.ones(1, 1, 3, 3)),
+    "replicate padding": lambda T: T.nn.Conv2d(1, 1, 3, padding=1,
+                                               padding_mode="replicate")(T.ones(1, 1, 1, 1)),
 }
 
 
@@ -286,6 +296,12 @@ def test_a_slip_pytorch_warns_about_warns_the_same_words(torch, name):
 def test_a_refused_value_raises_pytorchs_error(torch, name):
     pytorchs, fnnets = raised_by(MISTAKES[name], torch, ft)
     assert fnnets == pytorchs
+
+
+@pytest.mark.parametrize("name", list(FITTING_CONVOLUTIONS))
+def test_a_kernel_that_fits_its_padded_input_runs(torch, name):
+    shapes = [tuple(FITTING_CONVOLUTIONS[name](T).shape) for T in (torch, ft)]
+    assert shapes[1] == shapes[0]
 
 
 def test_division_by_zero_with_a_float_operand_or_by_a_nonzero_runs_as_pytorch(torch):

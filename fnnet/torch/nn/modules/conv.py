@@ -28,6 +28,17 @@ def _check_conv_input(conv: Conv1d | Conv2d, input: Tensor, dims: int, *params: 
         raise RuntimeError(f"Given groups={conv.groups}, weight of size "
                            f"{list(conv.weight.shape)}, expected input{batched} to have "
                            f"{conv.in_channels} channels, but got {batched[1]} channels instead")
+    # a kernel wider than the padded input (a CNN with one pooling too many)
+    if conv.padding == "same":  # pads each dimension by the kernel's span
+        return
+    pads = (0,) * dims if conv.padding == "valid" else conv.padding
+    padded = [size + 2 * pad for size, pad in zip(batched[2:], pads, strict=True)]
+    spans = [d * (k - 1) + 1 for d, k in zip(conv.dilation, conv.kernel_size, strict=True)]
+    if any(span > size for span, size in zip(spans, padded, strict=True)):
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, spans))}). Kernel size can't be greater "
+                           f"than actual input size")
 
 
 def check_conv_arguments(in_channels: int, out_channels: int, groups: int, padding: Any,
