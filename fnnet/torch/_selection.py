@@ -44,9 +44,9 @@ class Selected(Tensor):
     ``_open``: the rows are not taken yet; ``_host`` is a concrete ``x``'s value (its
     rows are then taken on the host), else None; ``_built`` is ``where(mask, x, 0)``
     (made at once for a recorded ``x``, on first use for a concrete one); ``_drop`` is
-    the mask's negation when the selection was made, shaped to broadcast against ``x``
-    (a copy, which a later write to the mask leaves alone); ``_mask`` the mask tensor
-    and ``_mask_version`` its write count then.
+    the mask's negation when the selection was made, on the host, shaped to broadcast
+    against ``x`` (a copy, which a later write to the mask leaves alone); ``_mask`` the
+    mask tensor and ``_mask_version`` its write count then.
     """
 
     __slots__ = ("_open", "_host", "_built", "_drop", "_mask", "_mask_version")
@@ -71,15 +71,14 @@ class Selected(Tensor):
         """Takes the rows (by the mask as it was) as this tensor's value."""
         global _taking
         self._open = False
-        drop = _CELL.__get__(self._drop).val
-        keep = self._drop.reshape(self._mask.shape).logical_not() if drop is None else \
-            _wrap_value(np.logical_not(np.asarray(drop)).reshape(self._mask.shape))
+        keep = np.logical_not(np.asarray(_CELL.__get__(self._drop).val)).reshape(
+            self._mask.shape)
         if self._host is not None:
-            rows = _wrap_value(self._host[np.nonzero(np.asarray(keep._value()))])
+            rows = _wrap_value(self._host[np.nonzero(keep)])
         else:
             _taking = True
             try:
-                rows = self._whole()[keep]
+                rows = self._whole()[_wrap_value(keep)]
             finally:
                 _taking = False
         _CELL.__set__(self, _CELL.__get__(rows))
@@ -196,11 +195,11 @@ def select(x: Tensor, index: Any) -> Tensor | None:
     mask_cell = _CELL.__get__(index)
     if mask_cell.aval[1] != np.bool_ or index._view is not None:
         return None
-    shape = (*index.shape, *(1,) * (x.dim() - index.dim()))
-    if mask_cell.val is not None:  # a copy on the host
-        drop = _wrap_value(np.logical_not(np.asarray(mask_cell.val)).reshape(shape))
-    else:  # a recorded copy
-        drop = index.logical_not().reshape(*shape)
+    # the mask is read now, as ``_masking`` reads it: the rows may be taken where a
+    # recorded op reads this tensor's value, which must not flush the tape then
+    values = np.asarray(index._value())
+    drop = _wrap_value(np.logical_not(values).reshape(*values.shape,
+                                                      *(1,) * (x.dim() - index.dim())))
     cell = x._cell
     if cell.val is not None and x._view is None and not (
             current().grad_enabled and x._kind != CONST):
