@@ -745,3 +745,30 @@ def test_data_ptr_relates_views_as_pytorchs():
         assert x.clone().data_ptr() != base and T.ones(0).data_ptr() == 0
         x.add_(1)  # in place: the same memory
         assert x.data_ptr() == base
+
+
+def test_torch_compiler_switches_are_pytorchs_outside_a_traced_frame():
+    """``@torch.compiler.disable`` on a logging helper and ``torch.compiler.is_compiling()``
+    checks (common in library code) raised Unsupported: torch.compiler was missing."""
+    import inspect
+
+    names = ["allow_in_graph", "assume_constant_result", "cudagraph_mark_step_begin",
+             "disable", "is_compiling", "is_dynamo_compiling", "is_exporting", "reset"]
+    for name in names:
+        ours, theirs = getattr(ft.compiler, name), getattr(torch.compiler, name)
+        assert list(inspect.signature(ours).parameters) == \
+            list(inspect.signature(theirs).parameters), name
+    seen = []
+    for T in (torch, ft):
+        @T.compiler.disable
+        def scaled(x):
+            return x * 2
+
+        @T.compiler.disable(recursive=False)
+        def shifted(x):
+            return x + 1
+
+        seen.append((scaled(T.ones(2)).tolist(), shifted(T.ones(2)).tolist(),
+                     T.compiler.is_compiling(), T.compiler.is_dynamo_compiling(),
+                     T.compiler.reset(), T.compiler.allow_in_graph(len) is len))
+    assert seen[1] == seen[0]

@@ -189,6 +189,7 @@ bool = _dtypes.bool_  # noqa: A001
 from fnnet.torch import (  # noqa: E402
     as_torch,  # fnnet's own: a PyTorch script run with nothing edited
     autograd,  # noqa: E402
+    compiler,
     cpu,
     distributed,
     distributions,
@@ -377,7 +378,8 @@ __all__ = [
     "random", "as_torch",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "bool_", "cat", "clamp",
     "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
-    "clip", "compile_stats", "concat", "cos", "cpu", "cuda", "det", "device", "distributed",
+    "clip", "compile_stats", "compiler", "concat", "cos", "cpu", "cuda", "det", "device",
+    "distributed",
     "distributions", "div", "double", "inverse", "linalg", "jit", "onnx", "func", "vmap",
     "dtype", "e", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "eye", "fft", "finfo",
     "flatten", "inf", "nan", "newaxis", "pi",
