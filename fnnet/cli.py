@@ -681,10 +681,85 @@ def read_images(path: str) -> np.ndarray:
     return images
 
 
+#: file suffixes read as pictures (through Pillow)
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+#: the most pixels a picture may declare before it is decoded (a phone photo has 12-50M)
+MAX_PICTURE_PIXELS = 100_000_000
+#: data sets whose images are light shapes on a dark background
+LIGHT_ON_DARK = ("digits", "mnist", "fashion_mnist")
+
+
+def read_picture(path: str, image_shape: tuple[int, ...] | None) -> np.ndarray:
+    """One picture file (PNG, JPEG...) as uint8 images ``[1, C, H, W]``: gray for one
+    channel, RGB for three, resized (antialiased) to ``image_shape`` ``(C, H, W)`` where
+    it is known, as the model was trained; else gray at its own size.
+
+    Raises:
+        UsageError: no such file, not a picture Pillow reads, or one declaring more
+            than :data:`MAX_PICTURE_PIXELS` pixels (checked from its header, before
+            decoding).
+    """
+    file = pathlib.Path(path)
+    if not file.is_file():
+        raise UsageError(f"IMAGES {path}: " + ("a folder, expected a picture file"
+                                               if file.is_dir() else "no such file"))
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(file) as picture:
+            width, height = picture.size
+            if width * height > MAX_PICTURE_PIXELS:
+                raise UsageError(f"IMAGES {path}: the picture declares {width}x{height} "
+                                 f"pixels, more than the {MAX_PICTURE_PIXELS:,} read")
+            channels = image_shape[0] if image_shape is not None else 1
+            converted = picture.convert("RGB" if channels == 3 else "L")
+            if image_shape is not None and (height, width) != tuple(image_shape[1:]):
+                converted = converted.resize((image_shape[2], image_shape[1]),
+                                             Image.Resampling.BILINEAR)
+            pixels = np.asarray(converted, np.uint8)
+    except UsageError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
+        raise UsageError(f"IMAGES {path}: not a picture Pillow reads ({user_words(err)})"
+                         ) from None
+    return (pixels[None, None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)[None])
+
+
+def _read_any(path: str, image_shape: tuple[int, ...] | None) -> np.ndarray:
+    """Images from an IDX, ``.npy`` or picture file (see :func:`read_images`,
+    :func:`read_picture`)."""
+    if pathlib.Path(path).suffix.lower() in PICTURE_SUFFIXES:
+        return read_picture(path, image_shape)
+    return read_images(path)
+
+
+def _inverted(images: np.ndarray) -> np.ndarray:
+    return 255 - images if images.dtype == np.uint8 else 1 - images
+
+
+def _check_background(args: argparse.Namespace, weights: SavedWeights,
+                      parts: list[np.ndarray]) -> None:
+    """Warns where a picture given to a model of light-on-dark images (MNIST's) is
+    mostly light: a digit drawn dark on white predicts nonsense unless inverted."""
+    if args.invert or weights.dataset not in LIGHT_ON_DARK:
+        return
+    for name, images in zip(args.images, parts, strict=True):
+        if pathlib.Path(name).suffix.lower() not in PICTURE_SUFFIXES:
+            continue
+        light = float(np.mean(images)) / (255 if images.dtype == np.uint8 else 1)
+        if light > 0.5:
+            _warn("predict", f"{name} is mostly light (mean {light:.2f}), but "
+                             f"{weights.dataset}'s images are light on a dark background: "
+                             f"pass --invert for a dark drawing on a light background")
+
+
 def predict(args: argparse.Namespace) -> np.ndarray:
     """Runs ``fnnet predict``: prints the predicted class of each image, one per line."""
     weights = _saved_weights(args, "predict")
-    parts = [read_images(p) for p in args.images]
+    parts = [_read_any(p, weights.image_shape) for p in args.images]
+    _check_background(args, weights, parts)
+    if args.invert:
+        parts = [_inverted(p) for p in parts]
     shapes = {p.shape[1:] for p in parts}
     if len(shapes) > 1:
         raise UsageError("IMAGES: the files hold images of different shapes ("
@@ -780,14 +855,19 @@ def build_parser() -> argparse.ArgumentParser:
     for name, helptext, run in (
             ("evaluate", "print the test accuracy of weights saved by fnnet train --save",
              evaluate),
-            ("predict", "print the class predicted for each image of IDX or .npy files",
-             predict)):
+            ("predict", "print the class predicted for each image of IDX, .npy or picture "
+                        "files", predict)):
         q = commands.add_parser(name, help=helptext, description=helptext[0].upper() +
                                 helptext[1:] + ".", formatter_class=_HelpFormatter)
         if name == "predict":
             q.add_argument("images", nargs="+", metavar="IMAGES", type=path_argument,
-                           help="IDX image files (e.g. t10k-images-idx3-ubyte.gz) or .npy "
-                                "arrays [N, H, W] or [N, C, H, W], uint8 or float in [0, 1]")
+                           help="IDX image files (e.g. t10k-images-idx3-ubyte.gz), .npy "
+                                "arrays [N, H, W] or [N, C, H, W] (uint8, or float in "
+                                "[0, 1]), or pictures (PNG, JPEG...: one image each, "
+                                "resized to the images the weights were trained on)")
+            q.add_argument("--invert", action="store_true",
+                           help="invert the pixels (255 - x): a dark drawing on a light "
+                                "background for a model of MNIST's light-on-dark digits")
         q.add_argument("--weights", required=True, type=path_argument, metavar="PATH",
                        help="a .safetensors file written by fnnet train --save")
         q.add_argument("--model", choices=MODELS, default=None,

@@ -368,6 +368,56 @@ def test_predict_on_npy_and_idx_images(trained, tmp_path, capsys):
         assert out.split() == [str(c) for c in expected], name
 
 
+def test_predict_reads_pictures_resized_to_the_training_images(trained, tmp_path, capsys,
+                                                                 monkeypatch):
+    """A user's own drawings: PNG (gray or RGB) and JPEG pictures of any size are read
+    through Pillow, made gray and resized to the images the weights were trained on; a
+    dark drawing on a light background is named and --invert reads it as the data set's
+    light-on-dark images."""
+    from PIL import Image
+
+    from fnnet import interop, models
+
+    path, _, _, _ = trained
+    x, _ = data.load("digits", "test")
+    model = models.MLP((64, 128, 64, 10))
+    params, state = interop.from_torch_state_dict(model, path)
+    pixels = np.round(x[:6, 0] * 255).astype(np.uint8)
+    big = pixels.repeat(6, axis=1).repeat(6, axis=2)  # 48x48 drawings of the 8x8 digits
+    files, resized = [], []
+    for i, drawing in enumerate(big):
+        picture = Image.fromarray(drawing)
+        name = tmp_path / f"digit{i}.{('png', 'jpg')[i % 2]}"
+        (picture.convert("RGB") if i == 2 else picture).save(name)
+        files.append(str(name))
+        with Image.open(name) as saved:  # what the file holds, JPEG's losses included
+            resized.append(np.asarray(saved.convert("L").resize((8, 8),
+                                                               Image.Resampling.BILINEAR)))
+    expected = np.asarray(model.apply(params, state, np.stack(resized)[:, None] / np.float32(
+        255), train=False)[0]).argmax(-1)
+    code, out, err = run(["predict", "--weights", str(path), *files], capsys)
+    assert (code, err) == (0, [])
+    assert out.split() == [str(c) for c in expected]
+    on_paper = tmp_path / "on_paper.png"
+    Image.fromarray(255 - big[0]).save(on_paper)
+    code, out, err = run(["predict", "--weights", str(path), str(on_paper)], capsys)
+    assert code == 0 and err == [
+        f"fnnet predict: warning: {on_paper} is mostly light (mean "
+        f"{np.mean(255 - big[0]) / 255:.2f}), but digits's images are light on a dark "
+        f"background: pass --invert for a dark drawing on a light background"]
+    code, out, err = run(["predict", "--weights", str(path), "--invert", str(on_paper)],
+                         capsys)
+    assert (code, err, out.split()) == (0, [], [str(expected[0])])
+    (tmp_path / "junk.png").write_bytes(b"not a picture at all")
+    monkeypatch.setattr(cli, "MAX_PICTURE_PIXELS", 48 * 48 - 1)
+    for name, message in (("junk.png", "not a picture Pillow reads"),
+                          ("digit0.png", "the picture declares 48x48 pixels, more than the "
+                                         "2,303 read")):
+        code, _, err = run(["predict", "--weights", str(path), str(tmp_path / name)], capsys)
+        assert code == 2 and err[0].startswith(
+            f"fnnet predict: error: IMAGES {tmp_path / name}: {message}"), err
+
+
 def test_output_read_by_a_pipe_closed_early_ends_quietly(trained, tmp_path):
     """``fnnet predict ... | head -1``: once the reader is gone the command ends as a
     Unix tool does, with no error line and the shell's status for SIGPIPE."""
