@@ -20,6 +20,7 @@ import dis
 import functools
 import inspect
 import math
+import numbers
 import sys
 import typing
 import warnings
@@ -213,8 +214,14 @@ _EMPTY_MAX, _EMPTY_MIN, _EMPTY_ARGMAX, _EMPTY_ARGMIN = map(
 def _check_matmul(a: Any, b: Any) -> None:
     """PyTorch's RuntimeError for ``a @ b`` whose inner sizes (or batch sizes) differ, then
     for operands of two element types."""
-    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or not (a.dim() and b.dim()):
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        if isinstance(a, numbers.Number) or isinstance(b, numbers.Number):  # Python's error
+            raise TypeError(f"unsupported operand type(s) for @: '{type(a).__name__}' and "
+                            f"'{type(b).__name__}'")
         return
+    if not (a.dim() and b.dim()):
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.dim()}D and {b.dim()}D")
     _check_matmul_sizes(a, b)
     _mixed_dtypes.check_matmul(a, b)
 

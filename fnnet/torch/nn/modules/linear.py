@@ -35,7 +35,10 @@ class Linear(FanInResettable, Wrapped):
         shape = tuple(input.shape)
         # the weight's own shape: a tied or replaced weight may not be in_features wide
         out_features, in_features = tuple(rest[0].shape)
-        if shape and shape[-1] != in_features:
+        if not shape:
+            raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
+                               f"0D and {rest[0].dim()}D")
+        if shape[-1] != in_features:
             rows = math.prod(shape[:-1])
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{shape[-1]} "
                                f"and {in_features}x{out_features})")
