@@ -357,8 +357,8 @@ def test_an_expanded_tensor_is_made_whole_within_a_limit(torch, monkeypatch):
 def test_a_wrapped_models_state_dict_loads_once_its_prefix_is_removed(torch, prefix):
     from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
-    from fnnet.torch.nn.modules.utils import consume_prefix_in_state_dict_if_present as mine
-
+    # reached as PyTorch's scripts reach it: an attribute of the imported package
+    mine = ft.nn.modules.utils.consume_prefix_in_state_dict_if_present
     net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
     wrapped = torch.nn.DataParallel(net).state_dict() if prefix == "module." else \
         collections.OrderedDict((prefix + k, v) for k, v in net.state_dict().items())

@@ -98,6 +98,9 @@ from fnnet.torch.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellB
 from fnnet.torch.nn.modules.sparse import Embedding, EmbeddingBag
 from fnnet.torch.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
+# torch.nn.modules.utils is reached as an attribute once torch is imported, as PyTorch's
+from fnnet.torch.nn.modules import utils  # noqa: F401
+
 __all__ = [
     "CELU", "ELU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish",
     "ReLU6", "SiLU", "Softmin", "Softplus", "Softsign", "Upsample", "UpsamplingBilinear2d",
