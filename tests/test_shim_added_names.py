@@ -772,3 +772,19 @@ def test_torch_compiler_switches_are_pytorchs_outside_a_traced_frame():
                      T.compiler.is_compiling(), T.compiler.is_dynamo_compiling(),
                      T.compiler.reset(), T.compiler.allow_in_graph(len) is len))
     assert seen[1] == seen[0]
+
+
+def test_skip_init_builds_the_module_and_refuses_as_pytorch():
+    for T in (torch, ft):
+        layer = T.nn.utils.skip_init(T.nn.Linear, 3, 2, bias=False)
+        assert type(layer).__name__ == "Linear" and tuple(layer.weight.shape) == (2, 3)
+        assert layer.bias is None
+
+        class NoDevice(T.nn.Module):
+            pass
+
+        for cls, message in ((int, "^Expected a Module; got <class 'int'>$"),
+                             (NoDevice, "^Module must support a 'device' arg to skip "
+                                        "initialization$")):
+            with pytest.raises(RuntimeError, match=message):
+                T.nn.utils.skip_init(cls)
