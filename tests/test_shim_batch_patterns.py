@@ -506,8 +506,11 @@ def _masked_token_loop(t, start, empty_at=3):
         mask = y != 4
         pred = logits.argmax(-1)
         sure = logits.softmax(-1).max(-1)[0] > 0.3
-        loss = t.nn.functional.cross_entropy(logits[mask], y[mask], label_smoothing=0.1) \
-            + 0.5 * t.nn.functional.cross_entropy(logits[sure], pred[sure], reduction="sum")
+        F = t.nn.functional
+        loss = F.cross_entropy(logits[mask], y[mask], label_smoothing=0.1) \
+            + 0.5 * F.cross_entropy(logits[sure], pred[sure], reduction="sum") \
+            + F.nll_loss(logits.log_softmax(-1)[mask], y[mask]) \
+            + 0.1 * ((logits[mask] - 0.5) ** 2).mean() + 0.1 * logits[mask].abs().sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -522,9 +525,10 @@ def _masked_token_loop(t, start, empty_at=3):
 
 def test_a_loss_and_metrics_through_a_mask_of_changing_count_compile_once(torch, recorder):
     """``cross_entropy(logits[mask], y[mask])``, ``(pred[mask] == y[mask]).float().mean()``
-    and the like are reductions over the selected rows: computed over the whole batch
-    with the mask as weights, a new count is no new structure (a compile per count
-    before), with PyTorch's values, an empty mask's NaN included."""
+    and the like (nll_loss, a squared or absolute error's mean or sum) are reductions
+    over the selected rows: computed over the whole batch with the mask as weights, a
+    new count is no new structure (a compile per count before), with PyTorch's values,
+    an empty mask's NaN included."""
     torch.manual_seed(0)
     start = {k: v.numpy() for k, v in torch.nn.Sequential(
         torch.nn.Embedding(12, 6), torch.nn.Linear(6, 4)).state_dict().items()}

@@ -137,6 +137,18 @@ class Selected(Tensor):
     def __neg__(self) -> Tensor:
         return self._like(-self._whole()) if self._open else super().__neg__()
 
+    def abs(self) -> Tensor:
+        return self._like(self._whole().abs()) if self._open else super().abs()
+
+    __abs__ = abs
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        # a power of at least 1 has a finite gradient at the zeros left outside the mask
+        if self._open and isinstance(exponent, (int, float)) and not \
+                isinstance(exponent, bool) and exponent >= 1:
+            return self._like(self._whole() ** exponent)
+        return super().__pow__(exponent)
+
 
 def _binary(name: str, op: Callable[[Any, Any], Any], reflected: bool) -> Callable[..., Any]:
     """``Selected.<name>``: ``op`` on the whole shapes where the other operand has one

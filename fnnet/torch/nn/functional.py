@@ -335,6 +335,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.nll_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
+    if reduction != "none" and isinstance(input, _Selected):  # x[mask], y[mask]
+        input, target = _whole_classes(input, target, ignore_index) or (input, target)
     target = _scalar_or_tensor(target)
     check_class_batch(input, target)
     check_class_weight(input, target, weight)
