@@ -242,6 +242,8 @@ MISTAKES = {
     "squeeze dims, one past the last": lambda T: T.ones(2, 1).squeeze((1, -3)),
     "repeat with fewer counts than dims": lambda T: T.ones(2, 3).repeat(2),
     "Linear of a 0-d tensor": lambda T: T.nn.Linear(1, 1)(T.tensor(1.0)),
+    "outer of a matrix": lambda T: T.ones(2, 2).outer(T.ones(2)),
+    "outer with a 0-d": lambda T: T.outer(T.ones(2), T.tensor(1.0)),
     "detach_ of a slice": lambda T: T.ones(3, requires_grad=True)[:2].detach_(),
     "detach_ of a view": lambda T: T.ones(3).view(1, 3).detach_(),
     "0-d @ vector": lambda T: T.tensor(2.0) @ T.ones(2),

@@ -430,9 +430,15 @@ def _outer(a: Any, b: Any) -> Any:
     return jnp.outer(a, b)
 
 
+def _check_outer(self: Tensor, vec2: Tensor) -> None:
+    for name, t in (("self", self), ("vec2", vec2)):  # jnp.outer would flatten them
+        if t.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.dim()}-D")
+
+
 def outer(self: Tensor, vec2: Any) -> Tensor:
     """The outer product of two 1-D tensors."""
-    return _op(_outer, (), self, _as_tensor(vec2), who="outer")
+    return _op(_outer, (), self, _as_tensor(vec2), check=_check_outer, who="outer")
 
 
 # -- elementwise ------------------------------------------------------------------------
