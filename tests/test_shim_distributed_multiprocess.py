@@ -51,6 +51,11 @@ def _inputs(rank: int) -> np.ndarray:
     return (np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5) * (rank + 1) + rank
 
 
+def _uneven(rank: int) -> np.ndarray:
+    """Rank ``rank``'s batch for SyncBatchNorm: ``[2 * (rank + 1), 3]``."""
+    return np.concatenate([_inputs(rank)] * (rank + 1))
+
+
 def _worker(out: pathlib.Path) -> int:
     """Collectives, no_sync, then the example's trainings; rank 0 saves each model."""
     import fnnet.torch as torch
@@ -125,6 +130,14 @@ def _worker(out: pathlib.Path) -> int:
     results["no_sync_weight_grad"] = net.weight.grad.numpy()
     results["no_sync_weight"] = net.weight.detach().numpy()
     results["no_sync_bias"] = net.bias.detach().numpy()
+
+    # SyncBatchNorm with batches of other sizes (rank r: r + 1 copies of its input)
+    bn = nn.SyncBatchNorm(3, momentum=0.5)
+    out_bn = nn.parallel.DistributedDataParallel(nn.Sequential(bn))(
+        torch.tensor(_uneven(rank)))
+    out_bn.sum().backward()
+    results["sync_bn_out"] = out_bn.detach().numpy()
+    results["sync_bn_running"] = np.stack([bn.running_mean.numpy(), bn.running_var.numpy()])
     np.savez(out / f"collectives_{rank}.npz", **results)
 
     example = _load("shim_version")
@@ -415,6 +428,16 @@ def test_collectives_agree_with_numpy(launched):
                 grads.append(first + second)
             np.testing.assert_allclose(got["no_sync_weight_grad"], np.mean(grads, 0),
                                        rtol=1e-5, atol=1e-6)
+            # SyncBatchNorm: the statistics of every process's rows together, though
+            # the processes' batches differ in size (each process's weighed by its rows)
+            rows = np.concatenate([_uneven(r) for r in range(WORLD)])
+            mean, var = rows.mean(0), rows.var(0)
+            np.testing.assert_allclose(got["sync_bn_out"],
+                                       (_uneven(rank) - mean) / np.sqrt(var + 1e-5),
+                                       rtol=1e-5, atol=1e-6)
+            unbiased = var * len(rows) / (len(rows) - 1)
+            np.testing.assert_allclose(got["sync_bn_running"],
+                                       [0.5 * mean, 0.5 + 0.5 * unbiased], rtol=1e-5)
 
 
 @pytest.mark.slow

@@ -59,11 +59,11 @@ def batch_norm(
             cumulative average, ``momentum = 1 / num_batches_tracked``.
         eps: added to the variance inside the square root.
         axis_name: the name of a mapped axis (``pmap``/``shard_map``) to average the batch
-            statistics over, i.e. SyncBatchNorm. Each device must hold the same number of
-            elements per channel: the mean and the mean of squared deviations are
-            averaged with ``lax.pmean`` and the element count is summed with
-            ``lax.psum`` for the unbiased correction. Where no axis of that name is
-            mapped (a single-device step), the batch's own statistics are used, as
+            statistics over, i.e. SyncBatchNorm. The devices' batches may differ in
+            size: the mean and the mean of squared deviations are those of all the
+            devices' elements together (each device's weighted by its element count),
+            and the summed count makes the unbiased correction. Where no axis of that
+            name is mapped (a single-device step), the batch's own statistics are used, as
             PyTorch's SyncBatchNorm does outside a distributed run.
         num_batches_tracked: with ``momentum=None``, the number of batches tracked so far
             INCLUDING this one (PyTorch increments the counter before updating).
@@ -110,9 +110,13 @@ def batch_norm(
         y, mean, var = _normalize(x, ones if weight is None else weight,
                                   jnp.zeros_like(ones) if bias is None else bias, eps)
     else:
-        mean = lax.pmean(jnp.mean(x, axis=axes), axis_name)
-        var = lax.pmean(_deviation(x, mean), axis_name)
-        count = lax.psum(count, axis_name)
+        # each device's sums weighted by its own element count, as PyTorch's
+        # SyncBatchNorm: the devices' batches may differ in size
+        local = count
+        count = jnp.sum(_counts(count, axis_name))
+        share = (local / count).astype(x.dtype)  # this device's part of the elements
+        mean = lax.psum(jnp.mean(x, axis=axes) * share, axis_name)
+        var = lax.psum(_deviation(x, mean) * share, axis_name)
         y = _affine(x, mean, lax.rsqrt(var + eps), weight, bias)
     new_mean, new_var = running_mean, running_var
     if running_mean is not None and running_var is not None:
@@ -132,6 +136,15 @@ def batch_norm(
         new_mean = (1 - factor) * running_mean + factor * batch_mean
         new_var = (1 - factor) * running_var + factor * batch_var
     return y.astype(x.dtype), new_mean, new_var
+
+
+def _counts(count: int, axis_name: Hashable) -> Array:
+    """Every device's ``count`` along ``axis_name``: ``[axis size]``. ``lax.psum`` of the
+    number itself would multiply it by the axis size (a constant is taken to be the same
+    on every device), where the processes of a distributed run may hold other counts."""
+    devices = lax.axis_size(axis_name)
+    mine = jnp.arange(devices) == lax.axis_index(axis_name)
+    return lax.psum(jnp.where(mine, count, 0), axis_name)
 
 
 def _is_bound(axis_name: Hashable) -> bool:
