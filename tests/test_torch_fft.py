@@ -164,6 +164,8 @@ PARTS = {
     "norms": lambda T, z: T.stack([z.norm(), T.linalg.vector_norm(z, 1), z.norm(dim=0)[1]]),
     "sgn sqrt log": lambda T, z: z.sgn() + z.sqrt() * z.log() - z.exp(),
     "vdot": lambda T, z: T.vdot(z[0], z[1]) + T.dot(z[0], z[1]),
+    "l1 loss": lambda T, z: T.stack([T.nn.functional.l1_loss(z[0], z[1]),
+                                     T.nn.L1Loss(reduction="sum")(z[0], z[1] * 1j)]),
 }
 
 

@@ -358,6 +358,11 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     """PyTorch equivalent: ``torch.nn.functional.l1_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
     input, target = broadcast_target(input, _scalar_or_tensor(target))
+    if reduction in ("none", "sum", "mean") and any(
+            isinstance(t, Tensor) and t.is_complex() for t in (input, target)):
+        # PyTorch composes it of a difference, abs and the reduction: a real loss
+        distance = (input - target).abs()
+        return distance if reduction == "none" else getattr(distance, reduction)()
     input, target = promote_regression("l1_loss", input, target, reduction)
     return _op(_l1, (reduction,), input, target)
 
