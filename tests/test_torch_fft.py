@@ -289,6 +289,18 @@ _UNORDERED = {
 COMPLEX_ERRORS.update({
     f"{name} of complex": lambda T, call=call: call(T, T.tensor(_Z, dtype=T.complex64))
     for name, call in _UNORDERED.items()})
+# pooling has no complex kernel either; each names the kernel PyTorch's reaches
+_POOLS = [("max_pool1d", 1, {}), ("max_pool1d", 1, {"return_indices": True}),
+          ("avg_pool1d", 1, {}), ("adaptive_avg_pool1d", 1, {}),
+          ("adaptive_max_pool1d", 1, {}), ("max_pool2d", 2, {"return_indices": True}),
+          ("avg_pool2d", 2, {}), ("adaptive_avg_pool2d", 2, {}),
+          ("adaptive_max_pool2d", 2, {}), ("max_pool3d", 3, {}), ("avg_pool3d", 3, {}),
+          ("adaptive_avg_pool3d", 3, {}), ("adaptive_max_pool3d", 3, {})]
+COMPLEX_ERRORS.update({
+    f"F.{name}{'(return_indices)' if kwargs else ''} of complex":
+        lambda T, name=name, dims=dims, kwargs=kwargs: getattr(T.nn.functional, name)(
+            T.ones(1, 2, *[4] * dims, dtype=T.complex64), 2, **kwargs)
+    for name, dims, kwargs in _POOLS})
 
 
 @pytest.mark.parametrize("name", COMPLEX_ERRORS)

@@ -49,7 +49,18 @@ _KERNELS = {
     "leaky_relu": "leaky_relu_cpu", "gelu": "GeluKernelImpl", "elu": "elu_cpu",
     "frac": "frac_cpu", "erf": "erf_vml_cpu", "arctan2": "atan2_cpu",
     "_searchsorted": "searchsorted_out_cpu", "copysign": "copysign_cpu",
-    "hypot": "hypot_cpu", "max_pool2d": "max_pool2d",
+    "hypot": "hypot_cpu",
+    # pooling (1-D through the 2-D kernels, as PyTorch's; F.max_pool1d names its own)
+    "max_pool2d": "max_pool2d", "max_pool2d_with_indices": "max_pool2d",
+    "max_pool3d": "max_pool3d", "max_pool3d_with_indices": "max_pool3d",
+    "avg_pool2d": "avg_pool2d", "avg_pool3d": "avg_pool3d_out_frame",
+    "adaptive_avg_pool2d": "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d": "adaptive_avg_pool3d_cpu",
+    **dict.fromkeys(("adaptive_max_pool1d", "adaptive_max_pool1d_with_indices",
+                     "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices"),
+                    "adaptive_max_pool2d"),
+    **dict.fromkeys(("adaptive_max_pool3d", "adaptive_max_pool3d_with_indices"),
+                    "adaptive_max_pool3d_cpu"),
 }
 
 

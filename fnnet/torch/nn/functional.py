@@ -21,6 +21,7 @@ from fnnet.nn.functional._utils import pair
 from fnnet.nn.functional.pooling import pool_output_size
 from fnnet.torch import _graph, _random
 from fnnet.torch import _mixed_dtypes as mixed_dtypes
+from fnnet.torch._complex_checks import kernel_error
 from fnnet.torch._selection import Selected as _Selected
 from fnnet.torch._selection import whole_classes as _whole_classes
 from fnnet.torch.nn._activations import implicit_dim
@@ -719,6 +720,8 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                dilation: Any = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.max_pool1d``."""
+    if not return_indices and isinstance(input, Tensor) and input.is_complex():
+        raise kernel_error("max_pool1d_impl", input.dtype)  # a kernel of its own in PyTorch
     k = single(kernel_size, "kernel_size")
     s = k if stride is None or stride == [] else single(stride, "stride")
     out = max_pool2d(as_2d(input, "max_pool1d"), (1, k), (1, s),
