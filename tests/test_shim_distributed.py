@@ -650,11 +650,15 @@ def test_launcher_runs_a_module_with_its_arguments():
 
 
 def test_launcher_environments_on_several_machines():
+    # torchrun's --role names ROLE_NAME; --start-method, --rdzv-conf and --local-addr
+    # are accepted as torchrun's
     args = launcher.build_parser().parse_args(
         ["--nnodes", "2", "--node-rank", "1", "--nproc-per-node", "3", "--master-addr",
-         "10.0.0.1", "train.py", "--lr", "0.1"])
+         "10.0.0.1", "--role", "trainer", "--start-method", "fork", "--rdzv-conf",
+         "join_timeout=900", "--local-addr", "10.0.0.2", "train.py", "--lr", "0.1"])
     envs = launcher._environments(args)
     assert [e["RANK"] for e in envs] == ["3", "4", "5"]
+    assert {e["ROLE_NAME"] for e in envs} == {"trainer"}
     assert [e["LOCAL_RANK"] for e in envs] == ["0", "1", "2"]
     assert {(e["WORLD_SIZE"], e["MASTER_ADDR"], e["MASTER_PORT"], e["GROUP_RANK"],
              e["FNNET_COORDINATOR"]) for e in envs} == {("6", "10.0.0.1", "29500", "1",
@@ -731,11 +735,11 @@ def test_launcher_tees_redirects_and_filters_output_as_torchrun(tmp_path, capsys
     # writes the file alone; --local-ranks-filter shows the listed ranks only
     script = "echo out $LOCAL_RANK $(basename $TORCHELASTIC_ERROR_FILE); echo err >&2"
     assert launcher.main(["--nproc-per-node", "2", "--tee", "1", "--log-dir",
-                          str(tmp_path), "--rdzv-id", "job", "--no-python", "sh", "-c",
-                          script]) == 0
+                          str(tmp_path), "--rdzv-id", "job", "--role", "trainer",
+                          "--no-python", "sh", "-c", script]) == 0
     shown = capsys.readouterr()
-    assert sorted(shown.out.splitlines()) == ["[default0]:out 0 error.json",
-                                              "[default1]:out 1 error.json"]
+    assert sorted(shown.out.splitlines()) == ["[trainer0]:out 0 error.json",
+                                              "[trainer1]:out 1 error.json"]
     assert shown.err.splitlines().count("err") == 2  # not teed: as it is
     (run,) = tmp_path.iterdir()
     assert run.name.startswith("job_")
@@ -788,6 +792,8 @@ def test_the_deprecated_launch_passes_the_local_rank_as_pytorchs(tmp_path, capsy
     (["--redirects", "a:1", "x.py"], "expected local_rank:stream pairs"),
     (["--local-ranks-filter", "0,a", "x.py"], "comma-separated list of local ranks"),
     (["--monitor-interval", "0", "x.py"], "--monitor-interval must be positive"),
+    (["--start-method", "thread", "x.py"], r"argument --start-method/--start_method: "
+                                           r"invalid choice: 'thread' \(choose from"),
 ])
 def test_launcher_bad_flags(args, message, capsys):
     with pytest.raises(SystemExit) as info:

@@ -153,7 +153,7 @@ def destinations(args: argparse.Namespace, envs: Sequence[dict[str, str]]
     """Where each process's standard output and error go, as torchrun sends them:
     a redirected stream to ``<log dir>/<run id>_<random>/attempt_0/<local rank>/
     stdout.log`` (``stderr.log``) alone, a teed one there and to the console after
-    ``[default<local rank>]:``, the others to the console; ``--local-ranks-filter``
+    ``[<role><local rank>]:``, the others to the console; ``--local-ranks-filter``
     keeps the other ranks off the console. Sets ``TORCHELASTIC_ERROR_FILE`` in each
     environment where there is a log folder. None: everything to the console as it is.
     """
@@ -182,7 +182,7 @@ def destinations(args: argparse.Namespace, envs: Sequence[dict[str, str]]
             to_file = teed or bool(_for_rank(args.redirects, local) & bit)
             pair.append(Shown(
                 None if hidden or (to_file and not teed) else console,
-                f"[default{local}]:".encode() if teed else b"",
+                f"[{env['ROLE_NAME']}{local}]:".encode() if teed else b"",
                 os.path.join(logs, name) if to_file and logs else None))
         shown.append((pair[0], pair[1]))
     return shown
@@ -224,6 +224,16 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                    help="host:port, the same as --master-addr/--master-port")
     p.add_argument("--rdzv-id", "--rdzv_id", default=None,
                    help="run id (TORCHELASTIC_RUN_ID)")
+    p.add_argument("--rdzv-conf", "--rdzv_conf", default=None,
+                   help="ignored: there is no rendezvous server to configure")
+    p.add_argument("--local-addr", "--local_addr", default=None,
+                   help="ignored: the coordinator is rank 0's, at --master-addr")
+    p.add_argument("--role", default="default",
+                   help="the processes' role (ROLE_NAME; --tee's prefix, [<role><local "
+                        "rank>]:) (default 'default')")
+    p.add_argument("--start-method", "--start_method", default="spawn",
+                   choices=("spawn", "fork", "forkserver"),
+                   help="accepted: each process is a new Python program (as spawn)")
     p.add_argument("--monitor-interval", "--monitor_interval", type=float, default=0.05,
                    metavar="SECONDS", help="how often the processes are checked "
                    "(default 0.05)")
@@ -270,7 +280,7 @@ def _environments(args: argparse.Namespace) -> list[dict[str, str]]:
     base = dict(os.environ)
     base.update(MASTER_ADDR=addr, MASTER_PORT=str(port), WORLD_SIZE=str(world),
                 LOCAL_WORLD_SIZE=str(nproc), GROUP_RANK=str(args.node_rank),
-                GROUP_WORLD_SIZE=str(nnodes), ROLE_NAME="default",
+                GROUP_WORLD_SIZE=str(nnodes), ROLE_NAME=args.role,
                 ROLE_WORLD_SIZE=str(world), TORCHELASTIC_RUN_ID=run_id,
                 TORCHELASTIC_RESTART_COUNT="0", TORCHELASTIC_MAX_RESTARTS="0",
                 PYTHONUNBUFFERED="1", FNNET_LAUNCHER_PID=str(os.getpid()))
