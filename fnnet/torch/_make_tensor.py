@@ -74,6 +74,7 @@ def make_tensor(*shape: Any, dtype: Any, device: Any, low: float | None = None,
     PyTorch equivalent: ``torch.testing.make_tensor``.
     """
     import fnnet.torch as torch
+    from fnnet.torch._complex import view_as_real
 
     if not isinstance(dtype, _dtypes.dtype):
         raise TypeError(f"The requested dtype '{dtype}' is not supported by "
@@ -95,11 +96,11 @@ def make_tensor(*shape: Any, dtype: Any, device: Any, low: float | None = None,
         low, high = _bounds(low, high, dtype, info.min, top, _DEFAULT_HIGH_INTEGRAL)
         result = torch.randint(int(low), int(high), drawn, device=device, dtype=dtype)
     else:
-        info = torch.finfo(dtype)
-        low, high = _bounds(low, high, dtype, info.min, info.max, _DEFAULT_HIGH)
+        limits = torch.finfo(dtype)
+        low, high = _bounds(low, high, dtype, limits.min, limits.max, _DEFAULT_HIGH)
         result = torch.empty(drawn, device=device, dtype=dtype)
-        real = torch.view_as_real(result) if dtype.is_complex else result
-        if high - low >= info.max:  # the width overflows: draw half of it, doubled
+        real = view_as_real(result) if dtype.is_complex else result
+        if high - low >= limits.max:  # the width overflows: draw half of it, doubled
             real.uniform_(low / 2, high / 2).mul_(2)
         else:
             real.uniform_(low, high)

@@ -156,7 +156,8 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got "
                            f"{mask.dtype}")
     shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
-    positions = [_as_tensor(p) for p in _positions(np.broadcast_to(mask._value(), shape))]
+    positions: list[Any] = [_as_tensor(p) for p in
+                            _positions(np.broadcast_to(mask._value(), shape))]
     if needs_gradient(input):  # PyTorch's backward keeps the input and the mask
         positions = _op_multi(_mask_positions, (2,), input, mask, *positions)
     if tuple(input.shape) != shape:

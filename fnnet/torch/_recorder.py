@@ -100,6 +100,8 @@ class Recorder:
             a tape holding no backward, until the next flush (see ``_autograd.no_grad``).
         warned: the messages of PyTorch's warnings given once per process
             (``TORCH_WARN_ONCE``) that this recorder has given.
+        taking_rows: True while a kept ``x[mask]`` records the gather of its rows
+            (``_selection.Selected``): indexing by the mask then takes its plain path.
         step_follows: trie states at which a ``no_grad`` block's exit was followed by
             the flush of a backward: its work waits for that step's program there.
         early: the split step (``_split.Split``) last flushed from each trie state at
@@ -134,10 +136,12 @@ class Recorder:
         self.saved: dict[tuple[int, int], frozenset[int]] = {}
         # (structure, create_graph node) -> which of its inputs its gradients read and
         # which of them require grad (see ``autograd.higher``)
-        self.grads_needed: dict[tuple[Any, ...], tuple[tuple[bool, ...], ...]] = {}
+        self.grads_needed: dict[tuple[Any, ...],
+                                tuple[tuple[bool, ...], tuple[bool, ...]]] = {}
         self.exit_flushed: int | None = None
         self.step_follows: set[int] = set()
         self.warned: set[str] = set()
+        self.taking_rows = False
 
     def new_tape(self) -> Tape:
         """Starts an empty tape and makes it the current one."""

@@ -29,8 +29,6 @@ from fnnet.typing import Array
 
 #: the storage slot of a tensor, under :class:`Selected`'s property of that name
 _CELL = Tensor.__dict__["_cell"]
-#: True while a selection records its gather (the mask indexing then runs as before)
-_taking = False
 
 
 def _version(t: Tensor) -> int:
@@ -69,18 +67,18 @@ class Selected(Tensor):
 
     def _take(self) -> None:
         """Takes the rows (by the mask as it was) as this tensor's value."""
-        global _taking
         self._open = False
         keep = np.logical_not(np.asarray(_CELL.__get__(self._drop).val)).reshape(
             self._mask.shape)
         if self._host is not None:
             rows = _wrap_value(self._host[np.nonzero(keep)])
         else:
-            _taking = True
+            rec = current()
+            rec.taking_rows = True
             try:
                 rows = self._whole()[_wrap_value(keep)]
             finally:
-                _taking = False
+                rec.taking_rows = False
         _CELL.__set__(self, _CELL.__get__(rows))
         self._kind = rows._kind
 
@@ -202,7 +200,7 @@ _saved.RULES[_kept.__name__] = _saved.RULES["_masked_fill"]
 def select(x: Tensor, index: Any) -> Tensor | None:
     """``x[index]`` as a :class:`Selected` where ``index`` is one boolean mask tensor (of
     ``x``'s leading dimensions, already checked); None otherwise."""
-    if _taking or not isinstance(index, Tensor) or index.dim() == 0:
+    if not isinstance(index, Tensor) or index.dim() == 0 or current().taking_rows:
         return None
     mask_cell = _CELL.__get__(index)
     if mask_cell.aval[1] != np.bool_ or index._view is not None:

@@ -380,7 +380,7 @@ class Module:
         """
         out = OrderedDict() if destination is None else destination
         if destination is None:  # each module's version, which its load reads back
-            out._metadata = OrderedDict()  # type: ignore[attr-defined]
+            out._metadata = OrderedDict()  # type: ignore[union-attr]
         hooks = self.__dict__
         for hook in list(hooks.get("_state_dict_pre_hooks", {}).values()):
             hook(self, prefix, keep_vars)
