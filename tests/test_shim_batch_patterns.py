@@ -540,6 +540,51 @@ def test_a_loss_and_metrics_through_a_mask_of_changing_count_compile_once(torch,
     assert compiles[1] == compiles[-1], [e["changes"] for e in ft.compile_stats()["log"]]
 
 
+def _missing_values_loop(t, start):
+    """A regression on targets with missing values (NaN), its losses taken over
+    ``mask = ~target.isnan()`` as such code does, with another count at each step;
+    returns the losses, their grad_fn names, the weights and the compile counts."""
+    model = t.nn.Linear(3, 2)
+    model.load_state_dict({k: t.tensor(v) for k, v in start.items()})
+    opt = t.optim.SGD(model.parameters(), lr=0.1)
+    rng = np.random.default_rng(1)
+    F, values, names, compiles = t.nn.functional, [], [], []
+    for step in range(5):
+        x = t.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+        target = rng.standard_normal((4, 2)).astype(np.float32)
+        target[rng.random((4, 2)) < 0.2 + 0.15 * step] = np.nan
+        target = t.tensor(target)
+        mask = ~target.isnan()
+        pred = model(x)
+        parts = [F.mse_loss(pred[mask], target[mask]),
+                 F.l1_loss(pred[mask], target[mask], reduction="sum"),
+                 F.smooth_l1_loss(pred[mask], target[mask], beta=0.5),
+                 t.nn.MSELoss(reduction="sum")(pred[mask], target[mask] * 0.5)]
+        loss = sum(parts)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        values.append([p.item() for p in parts])
+        names.append([p.grad_fn.name() for p in parts])
+        if t is ft:
+            compiles.append(ft.compile_stats()["compiles"])
+    return values, names, [p.detach().numpy() for p in model.parameters()], compiles
+
+
+def test_regression_losses_over_a_mask_of_missing_values_compile_once(torch, recorder):
+    """``F.mse_loss(pred[mask], target[mask])`` (and l1, smooth_l1, nn.MSELoss(sum))
+    over a mask whose count changes every step: PyTorch's values, gradients and grad_fn
+    names, computed over the whole batch (no compile per count)."""
+    torch.manual_seed(0)
+    start = {k: v.numpy() for k, v in torch.nn.Linear(3, 2).state_dict().items()}
+    theirs, ours = _missing_values_loop(torch, start), _missing_values_loop(ft, start)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5, atol=1e-6)
+    assert ours[1] == theirs[1]
+    for mine, expected in zip(ours[2], theirs[2], strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    assert ours[3][1] == ours[3][-1], [e["changes"] for e in ft.compile_stats()["log"]]
+
+
 @pytest.mark.parametrize("write", ["none", "add_", "data", "setitem", "through_a_view",
                                    "mask_changed"])
 def test_an_assignment_of_values_taken_by_the_same_mask_matches_torch(torch, write):

@@ -190,7 +190,9 @@ _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
     # squeeze(), squeeze(dim) and squeeze(dims) are PyTorch's overloads 0, 1 and 2
     "_squeeze": lambda static: "SqueezeBackward"
                                f"{(static[0] is not None) + isinstance(static[0], tuple)}",
-    "_pad": lambda static: _PAD_NAMES[static[1]].format(static[3])}
+    "_pad": lambda static: _PAD_NAMES[static[1]].format(static[3]),
+    # a reduction over x[mask] kept whole: the node PyTorch's computation ends in
+    "_masked_reduce": lambda static: static[0]}
 
 
 def _op_name(node: tuple[Any, ...]) -> str:

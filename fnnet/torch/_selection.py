@@ -115,10 +115,7 @@ class Selected(Tensor):
         if self._open and dim is None and not keepdim and dtype is None:
             whole = self._whole()
             if whole.dtype.is_floating_point:
-                per_row = int(np.prod(whole.shape[self._mask.dim():], dtype=np.int64))
-                # an empty selection gives 0 / 0, NaN, as PyTorch's mean of no elements
-                kept: Tensor = self._drop.logical_not().sum() * per_row
-                return self._masked_sum() / kept
+                return masked_reduce(whole, self._drop, "MeanBackward0", "mean")
         return super().mean(dim, keepdim, dtype)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
@@ -186,6 +183,20 @@ def _selected(mask: Tensor, drop: Tensor, mask_version: int, host: Any,
     return out
 
 
+def _masked_reduce(x: Array, drop: Array, node: str, how: str) -> Array:
+    """The sum or mean (``how``) of ``x`` over the elements ``drop`` (broadcast to ``x``)
+    leaves; a mean of none is 0 / 0, NaN, as PyTorch's mean of no elements. ``node``
+    names the backward node PyTorch's computation ends in (its ``grad_fn``)."""
+    kept = jnp.logical_not(jnp.broadcast_to(drop, x.shape))
+    total = jnp.where(kept, x, jnp.zeros((), x.dtype)).sum()
+    return total / kept.sum().astype(x.dtype) if how == "mean" else total
+
+
+def masked_reduce(x: Tensor, drop: Tensor, node: str, how: str) -> Tensor:
+    """:func:`_masked_reduce` recorded: a reduction over a selection whatever its count."""
+    return _op(_masked_reduce, (node, how), x, drop)
+
+
 def _kept(x: Array, mask: Array) -> Array:
     """``x`` where the mask over its leading dimensions is True, zero elsewhere."""
     keep = mask.reshape(*mask.shape, *(1,) * (x.ndim - mask.ndim))
@@ -220,6 +231,25 @@ def select(x: Tensor, index: Any) -> Tensor | None:
         out._taken_from = (x, cell, getattr(cell, "version", 0), mask_cell,
                            out._mask_version)
     return out
+
+
+def whole_regression(input: Any, target: Any, reduction: str, nodes: tuple[str, str],
+                     elementwise: Callable[[Tensor, Tensor], Tensor]) -> Tensor | None:
+    """A regression loss of ``x[mask]`` and ``y[mask]`` (or a number) computed over the
+    whole shapes: ``elementwise`` (the loss with ``reduction="none"``) of the whole
+    tensors, summed or averaged over the selected elements; ``nodes`` name PyTorch's
+    backward nodes for the sum and the mean. None where the arguments are not such a
+    selection."""
+    if reduction not in ("mean", "sum") or not isinstance(input, Selected) or \
+            not input._open:
+        return None
+    whole = input._whole()
+    other = input._whole_of(target, whole.dim())
+    if other is None or not whole.dtype.is_floating_point:
+        return None
+    losses = elementwise(whole, other if isinstance(other, Tensor) else
+                         whole.new_full(whole.shape, other))
+    return masked_reduce(losses, input._drop, nodes[reduction == "mean"], reduction)
 
 
 def whole_classes(input: Any, target: Any, ignore_index: int) -> tuple[Tensor, Tensor] | None:

@@ -24,6 +24,7 @@ from fnnet.torch import _mixed_dtypes as mixed_dtypes
 from fnnet.torch._complex_checks import kernel_error
 from fnnet.torch._selection import Selected as _Selected
 from fnnet.torch._selection import whole_classes as _whole_classes
+from fnnet.torch._selection import whole_regression as _whole_regression
 from fnnet.torch.nn._activations import implicit_dim
 from fnnet.torch.nn._channel_dropout import check_p as _check_p
 from fnnet.torch.nn._embedding import _UNSIGNED, _max, check_indices, embedding  # noqa: F401
@@ -349,6 +350,11 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
              reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.mse_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
+    selected = _whole_regression(input, target, reduction,
+                                 ("MseLossBackward0", "MseLossBackward0"),
+                                 lambda a, b: mse_loss(a, b, reduction="none"))
+    if selected is not None:  # x[mask], y[mask]: no count in the step
+        return selected
     input, target = broadcast_target(input, _scalar_or_tensor(target))
     input, target = promote_regression("mse_loss", input, target, reduction)
     return _op(_mse, (reduction,), input, target)
@@ -358,6 +364,10 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
             reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.l1_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
+    selected = _whole_regression(input, target, reduction, ("SumBackward0", "MeanBackward0"),
+                                 lambda a, b: l1_loss(a, b, reduction="none"))
+    if selected is not None:  # x[mask], y[mask]: no count in the step
+        return selected
     input, target = broadcast_target(input, _scalar_or_tensor(target))
     if reduction in ("none", "sum", "mean") and any(
             isinstance(t, Tensor) and t.is_complex() for t in (input, target)):
@@ -372,6 +382,12 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None,
                    reduce: Any = None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.smooth_l1_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
+    selected = _whole_regression(input, target, reduction,
+                                 ("SmoothL1LossBackward0", "SmoothL1LossBackward0"),
+                                 lambda a, b: smooth_l1_loss(a, b, reduction="none",
+                                                             beta=beta))
+    if selected is not None:  # x[mask], y[mask]: no count in the step
+        return selected
     input, target = broadcast_target(input, _scalar_or_tensor(target))
     input, target = promote_regression("smooth_l1_loss", input, target, reduction)
     return _op(_smooth_l1, (reduction, float(beta)), input, target)
