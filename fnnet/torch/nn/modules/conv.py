@@ -31,7 +31,7 @@ def _check_conv_input(conv: Conv1d | Conv2d, input: Tensor, dims: int, *params: 
     # a kernel wider than the padded input (a CNN with one pooling too many)
     if conv.padding == "same":  # pads each dimension by the kernel's span
         return
-    pads = (0,) * dims if conv.padding == "valid" else conv.padding
+    pads = (0,) * dims if isinstance(conv.padding, str) else conv.padding  # "valid"
     padded = [size + 2 * pad for size, pad in zip(batched[2:], pads, strict=True)]
     spans = [d * (k - 1) + 1 for d, k in zip(conv.dilation, conv.kernel_size, strict=True)]
     if any(span > size for span, size in zip(spans, padded, strict=True)):
