@@ -1,5 +1,7 @@
 """fnnet.torch's modules, each wrapping the fnnet layer or loss of the same name."""
 
+# torch.nn.modules.utils is reached as an attribute once torch is imported, as PyTorch's
+from fnnet.torch.nn.modules import utils  # noqa: F401
 from fnnet.torch.nn.modules.activation import (
     GELU,
     LeakyReLU,
@@ -97,9 +99,6 @@ from fnnet.torch.nn.modules.rnn import GRU, LSTM, RNN
 from fnnet.torch.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from fnnet.torch.nn.modules.sparse import Embedding, EmbeddingBag
 from fnnet.torch.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
-
-# torch.nn.modules.utils is reached as an attribute once torch is imported, as PyTorch's
-from fnnet.torch.nn.modules import utils  # noqa: F401
 
 __all__ = [
     "CELU", "ELU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish",
