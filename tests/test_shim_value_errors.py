@@ -261,6 +261,7 @@ MISTAKES = {
     "tensor of text labels": lambda T: T.tensor(["cat", "dog"]),
     "tensor of a number and text": lambda T: T.tensor([1, "a"]),
     "tensor with None": lambda T: T.tensor([None, 1]),
+    "tensor of floats with a missing value": lambda T: T.tensor([[1.5, 2.0], [None, 3.0]]),
 }
 FITTING_CONVOLUTIONS = {  # the same kernels where PyTorch runs them
     "same padding": lambda T: T.nn.Conv2d(1, 1, 5, padding="same")(T.ones(1, 1, 3, 3)),

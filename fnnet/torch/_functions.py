@@ -97,7 +97,8 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
         if ragged is None:
             raise
         raise ValueError(ragged) from error
-    if host.dtype.kind in "USO":
+    if host.dtype.kind in "USO" or (host.dtype.kind == "f" and isinstance(data, (list, tuple))
+                                    and np.isnan(host).any()):  # None reads as NaN
         _refuse_data(data)
     copy = to_canonical(host, None if dtype is None else _dtypes.to_np(dtype))
     if requires_grad:
