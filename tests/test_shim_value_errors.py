@@ -262,6 +262,8 @@ MISTAKES = {
     "tensor of a number and text": lambda T: T.tensor([1, "a"]),
     "tensor with None": lambda T: T.tensor([None, 1]),
     "tensor of floats with a missing value": lambda T: T.tensor([[1.5, 2.0], [None, 3.0]]),
+    "autograd.grad of an output that requires no grad": lambda T: T.autograd.grad(
+        [(T.ones(2, requires_grad=True) * 2).sum(), T.ones(2).sum()], T.ones(2)),
 }
 FITTING_CONVOLUTIONS = {  # the same kernels where PyTorch runs them
     "same padding": lambda T: T.nn.Conv2d(1, 1, 5, padding="same")(T.ones(1, 1, 3, 3)),

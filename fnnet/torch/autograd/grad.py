@@ -73,10 +73,15 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
                                   "supported; use jax.vmap over jax.vjp in fnnet's "
                                   "functional API")
     wrt = _tensors(inputs, "inputs")
+    roots = _tensors(outputs, "outputs")
+    for i, tensor in enumerate(roots):  # the outputs first, as PyTorch's engine checks
+        if not tensor.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not "
+                               f"have a grad_fn")
     for tensor in wrt:
         if not tensor.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    root, cotangent = _combined(_tensors(outputs, "outputs"), grad_outputs)
+    root, cotangent = _combined(roots, grad_outputs)
     if cotangent is not None:
         cotangent = _functions.as_tensor(cotangent)
     if create_graph or not all(tensor.is_leaf for tensor in wrt):
