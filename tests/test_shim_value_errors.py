@@ -262,6 +262,23 @@ MISTAKES = {
     "tensor of a number and text": lambda T: T.tensor([1, "a"]),
     "tensor with None": lambda T: T.tensor([None, 1]),
     "tensor of floats with a missing value": lambda T: T.tensor([[1.5, 2.0], [None, 3.0]]),
+    "einsum of a subscript's sizes that do not broadcast": lambda T: T.einsum(
+        "bij,bjk->bik", T.ones(2, 3, 4), T.ones(3, 4, 5)),
+    "einsum of an operand of another rank": lambda T: T.einsum("ij->i", T.ones(2, 3, 4)),
+    "einsum of a repeated subscript's sizes": lambda T: T.einsum("ii->i", T.ones(2, 3)),
+    "einsum of ellipsis sizes": lambda T: T.einsum("...ij,...jk", T.ones(2, 3, 4),
+                                                   T.ones(5, 4, 2)),
+    "einsum of too few operands": lambda T: T.einsum("ij,jk", T.ones(2, 3)),
+    "einsum of too many operands": lambda T: T.einsum("ij,jk->ik", *[T.ones(2, 2)] * 3),
+    "linspace of negative steps": lambda T: T.linspace(0, 1, -1),
+    "conv2d of stride 0": lambda T: T.nn.functional.conv2d(T.ones(1, 1, 4, 4),
+                                                          T.ones(1, 1, 2, 2), stride=(1, 0)),
+    "conv1d of dilation 0": lambda T: T.nn.functional.conv1d(T.ones(1, 1, 4), T.ones(1, 1, 2),
+                                                            dilation=0),
+    "conv3d of negative padding": lambda T: T.nn.functional.conv3d(
+        T.ones(1, 1, 4, 4, 4), T.ones(1, 1, 2, 2, 2), padding=-1),
+    "conv2d of 0 groups": lambda T: T.nn.functional.conv2d(T.ones(1, 1, 4, 4),
+                                                          T.ones(1, 1, 2, 2), groups=0),
     "autograd.grad of an output that requires no grad": lambda T: T.autograd.grad(
         [(T.ones(2, requires_grad=True) * 2).sum(), T.ones(2).sum()], T.ones(2)),
 }

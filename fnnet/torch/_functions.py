@@ -358,6 +358,8 @@ def linspace(start: float, end: float, steps: int, *, dtype: DTypeLike | None = 
     check_placement(device)
     start, end = number(start, "linspace", "start", 0), number(end, "linspace", "end", 1)
     steps = number(steps, "linspace", "steps", 2)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     return _new(jnp.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 

@@ -85,6 +85,26 @@ def check_conv(input: Any, weight: Any, bias: Any = None, *static: Any) -> None:
                            f"the same")
     if not _same(input, weight):
         raise RuntimeError(f"expected scalar type {_scalar(input)} but found {_scalar(weight)}")
+    if len(static) >= 4 and _is_tensor(weight):
+        _check_conv_options(weight.dim() - 2, *static[:4])
+
+
+def _check_conv_options(dims: int, stride: Any, padding: Any, dilation: Any,
+                        groups: Any) -> None:
+    """PyTorch's RuntimeErrors for a convolution's stride, padding, dilation and groups
+    out of their ranges (``dims`` spatial dimensions; an int stands for all of them)."""
+    def each(value: Any) -> tuple[Any, ...]:
+        return tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
+
+    if any(s <= 0 for s in each(stride)):
+        raise RuntimeError("non-positive stride is not supported")
+    if not isinstance(padding, str) and any(p < 0 for p in each(padding)):
+        raise RuntimeError("negative padding is not supported")
+    if any(d <= 0 for d in each(dilation)):  # conv1d runs as a 2-D convolution there
+        shown = [1, *each(dilation)] if dims == 1 else list(each(dilation))
+        raise RuntimeError(f"dilation should be greater than zero, but got {shown}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
 
 
 def check_conv_transpose(input: Any, weight: Any, bias: Any = None, *static: Any) -> None:

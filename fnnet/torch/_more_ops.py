@@ -522,7 +522,62 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
     tensors = [_as_tensor(t) for t in operands]
-    return _op(_einsum_positional, (equation, len(tensors)), *tensors, who="einsum")
+    return _op(_einsum_positional, (equation, len(tensors)), *tensors, who="einsum",
+               check=_check_einsum)
+
+
+def _check_einsum(*args: Any) -> None:
+    """PyTorch's errors for operands that do not fit the equation: their count,
+    their ranks, and sizes of one subscript (or of the ellipsis's dimensions, aligned
+    from the right) that do not broadcast; checked once per recorded structure."""
+    *operands, equation, _ = args
+    terms = equation.replace(" ", "").split("->")[0].split(",")
+    if len(operands) < len(terms):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    if len(operands) > len(terms):  # PyTorch's path-finding step words this one
+        raise ValueError(f"Number of einsum subscripts, {len(terms)}, must be equal to the "
+                         f"number of operands, {len(operands)}.")
+    sizes: dict[str, int] = {}
+    ellipsis: list[int] = []  # the ellipsis's sizes so far, right-aligned
+    for i, (term, operand) in enumerate(zip(terms, operands, strict=True)):
+        shape = tuple(operand.shape)
+        before, dots, after = term.partition("...")
+        if not dots and len(term) != len(shape):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                               f"({len(term)}) does not match the number of dimensions "
+                               f"({len(shape)}) for operand {i} and no ellipsis was given")
+        if dots and len(before) + len(after) > len(shape):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                               f"({len(before) + len(after)}) is more than the number of "
+                               f"dimensions ({len(shape)}) for operand {i}")
+        covered = shape[len(before):len(shape) - len(after)] if dots else ()
+        labelled = zip(before + after, shape[:len(before)] + shape[len(shape) - len(after):],
+                       strict=True)
+        mine: dict[str, int] = {}
+        for label, size in labelled:
+            if label in mine and mine[label] != size:
+                raise RuntimeError(f"einsum(): subscript {label} is repeated for operand {i} "
+                                   f"but the sizes don't match, {size} != {mine[label]}")
+            mine[label] = size
+            seen = sizes.get(label)
+            if seen is not None and 1 not in (seen, size) and seen != size:
+                raise RuntimeError(f"einsum(): subscript {label} has size {size} for operand "
+                                   f"{i} which does not broadcast with previously seen size "
+                                   f"{seen}")
+            if seen is None or seen == 1:
+                sizes[label] = size
+        for k in range(1, len(covered) + 1):
+            size = covered[-k]
+            if k > len(ellipsis):
+                ellipsis.insert(0, size)
+            elif 1 not in (ellipsis[-k], size) and ellipsis[-k] != size:
+                raise RuntimeError(f"einsum(): dimension {len(covered) - k} covered by "
+                                   f"ellipsis in operand {i}has size {size} which does not "
+                                   f"broadcast with previously seen ellipsis with size "
+                                   f"{ellipsis[-k]} for the respective dimension")
+            elif ellipsis[-k] == 1:
+                ellipsis[-k] = size
 
 
 def _einsum_positional(*args: Any) -> Any:

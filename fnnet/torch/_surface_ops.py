@@ -545,7 +545,7 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
     start, end = number(start, "logspace", "start", 0), number(end, "logspace", "end", 1)
     steps = number(steps, "logspace", "steps", 2)
     if not isinstance(steps, int) or isinstance(steps, builtins.bool) or steps < 0:
-        raise RuntimeError(f"number of steps must be non-negative, got {steps!r}")
+        raise RuntimeError("number of steps must be non-negative")
     np_dtype = _dtypes.to_np(dtype) if dtype is not None else np.float32
     values = np.power(float(base), np.linspace(start, end, steps, dtype=np.float64))
     result = _as_tensor(values.astype(np_dtype))
