@@ -269,11 +269,12 @@ def compile_per_process(run: Callable[..., list[Any]], mesh: Mesh,
 
     alone = mesh.devices.size == 1
     settle = local.platform == "cpu"
+    processes = frozenset(d.process_index for d in mesh.devices.flat)
 
     def call(*sources: Any) -> list[Any]:
         placed = tuple(map(place, sources))
         outputs = compiled(*placed) if alone else \
-            _waiting.run(compiled, placed, what, settle)
+            _waiting.run(compiled, placed, what, settle, processes)
         return [o.addressable_data(0) if isinstance(o, jax.Array) else o for o in outputs]
 
     return call

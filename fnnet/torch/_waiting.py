@@ -99,6 +99,43 @@ def set_timeout(seconds: float | None) -> None:
     Limit.seconds, Limit.failed = seconds, None
 
 
+#: the coordinator's keys under which processes that left the run are named
+_LEFT = "fnnet_left/"
+#: seconds a program may still take to complete after one of its processes left: it
+#: completes at once where that process had joined it before leaving
+_LEFT_GRACE_SECONDS = 2.0
+
+
+def _client() -> Any:
+    """JAX's coordination client of this process, or None outside a distributed run."""
+    from jax._src import distributed
+
+    return distributed.global_state.client
+
+
+def announce_leaving(rank: int) -> None:
+    """Tells the other processes, through JAX's coordinator, that this process left
+    the run (``destroy_process_group``): their programs waiting for it then fail, as
+    PyTorch's do when a peer closes its connections, instead of waiting for it."""
+    client = _client()
+    if client is not None:
+        client.key_value_set(f"{_LEFT}{rank}", "1")
+
+
+def _left(processes: frozenset[int]) -> int | None:
+    """The first of ``processes`` (other than this one) that left the run, or None."""
+    client = _client()
+    if client is None or len(processes) < 2:
+        return None
+    try:
+        named = client.key_value_dir_get(_LEFT)
+    except Exception:  # noqa: BLE001 - a lost coordinator fails the program itself
+        return None
+    gone = {int(key.rpartition("/")[2]) for key, _ in named}
+    gone &= processes - {jax.process_index()}
+    return min(gone) if gone else None
+
+
 def _broken(message: str) -> RuntimeError:
     """Records the first failure, makes this process end without waiting for the others
     at exit, and returns the error to raise."""
@@ -117,17 +154,19 @@ def _end_now() -> None:
     os._exit(1)
 
 
-def run(call: Callable[..., Any], args: tuple[Any, ...], what: str, settle: bool) -> Any:
-    """``call(*args)``, a program whose collectives span processes, waited for at most
-    :attr:`Limit.seconds` beyond this process's own tracing and compilation; ``settle``:
-    until its results are computed too (on CPUs, where PyTorch's gloo collectives
-    complete before they return; JAX may return before, and a read of the result would
-    then wait without limit).
+def run(call: Callable[..., Any], args: tuple[Any, ...], what: str, settle: bool,
+        processes: frozenset[int] = frozenset()) -> Any:
+    """``call(*args)``, a program whose collectives span ``processes``, waited for at
+    most :attr:`Limit.seconds` beyond this process's own tracing and compilation, and
+    not past one of ``processes`` leaving the run; ``settle``: until its results are
+    computed too (on CPUs, where PyTorch's gloo collectives complete before they
+    return; JAX may return before, and a read of the result would then wait without
+    limit).
 
     Raises:
         RuntimeError: the wait timed out (PyTorch's gloo words: ``Timed out waiting
-            {ms}ms for ...``), a process was lost, or an earlier one of these broke
-            the collectives.
+            {ms}ms for ...``), a process was lost or left, or an earlier one of these
+            broke the collectives.
     """
     seconds = Limit.seconds
     if Limit.failed is not None:
@@ -146,6 +185,12 @@ def run(call: Callable[..., Any], args: tuple[Any, ...], what: str, settle: bool
                 f"Timed out waiting {round(seconds * 1000)}ms for {what} to complete: "
                 "another rank has not reached it (it stopped, hangs, or runs other "
                 "collectives); init_process_group(timeout=...) sets the limit")
+        gone = _left(processes)
+        if gone is not None and not job.done.wait(_LEFT_GRACE_SECONDS):
+            raise _broken(
+                f"{what} failed: Connection closed by peer: rank {gone} left the run "
+                "(destroy_process_group) without joining it; every rank must call the "
+                "same collectives")
     if job.error is not None:
         error = job.error
         job.error = None

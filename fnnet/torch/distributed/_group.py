@@ -497,6 +497,7 @@ def destroy_process_group(group: Any = None) -> None:
     if world.started_jax:
         from fnnet.torch._launched import Started
 
+        _waiting.announce_leaving(world.rank)  # a rank waiting for this one fails now
         jax.distributed.shutdown()
         Started.settings = None
         _World.ended = True
