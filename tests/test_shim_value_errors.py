@@ -271,6 +271,7 @@ MISTAKES = {
     "einsum of too few operands": lambda T: T.einsum("ij,jk", T.ones(2, 3)),
     "einsum of too many operands": lambda T: T.einsum("ij,jk->ik", *[T.ones(2, 2)] * 3),
     "linspace of negative steps": lambda T: T.linspace(0, 1, -1),
+    "kthvalue of k past the dimension": lambda T: T.ones(3, 4).kthvalue(5, dim=-1),
     "conv2d of stride 0": lambda T: T.nn.functional.conv2d(T.ones(1, 1, 4, 4),
                                                           T.ones(1, 1, 2, 2), stride=(1, 0)),
     "conv1d of dilation 0": lambda T: T.nn.functional.conv1d(T.ones(1, 1, 4), T.ones(1, 1, 2),

@@ -54,8 +54,7 @@ def kthvalue(self: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     dim = _dim(dim, self.dim(), "kthvalue")
     size = self.shape[dim] if self.dim() else 1
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= size:
-        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
-                           f"{dim}: k={k}, size {size}")
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
     if self.dim() == 0:
         return values_indices(self * 1, _as_tensor(np.asarray(0, _INDEX)), "kthvalue")
     values, indices = _op_multi(_kthvalue, (k, dim, bool(keepdim)), self, who="kthvalue")
