@@ -97,7 +97,8 @@ def batch_norm(
         return y.astype(x.dtype), running_mean, running_var
 
     axes, _ = _layout(x)
-    count = math.prod(x.shape[a] for a in axes)
+    local = math.prod(x.shape[a] for a in axes)  # this device's elements per channel
+    count: int | Array = local
     if axis_name is not None and not _is_bound(axis_name):
         axis_name = None  # as PyTorch's SyncBatchNorm outside a distributed run
     if axis_name is None:
@@ -112,11 +113,11 @@ def batch_norm(
     else:
         # each device's sums weighted by its own element count, as PyTorch's
         # SyncBatchNorm: the devices' batches may differ in size
-        local = count
-        count = jnp.sum(_counts(count, axis_name))
-        share = (local / count).astype(x.dtype)  # this device's part of the elements
+        total = jnp.sum(_counts(local, axis_name))
+        share = (local / total).astype(x.dtype)  # this device's part of the elements
         mean = lax.psum(jnp.mean(x, axis=axes) * share, axis_name)
         var = lax.psum(_deviation(x, mean) * share, axis_name)
+        count = total  # the unbiased correction below is over every device's elements
         y = _affine(x, mean, lax.rsqrt(var + eps), weight, bias)
     new_mean, new_var = running_mean, running_var
     if running_mean is not None and running_var is not None:
@@ -144,7 +145,8 @@ def _counts(count: int, axis_name: Hashable) -> Array:
     on every device), where the processes of a distributed run may hold other counts."""
     devices = lax.axis_size(axis_name)
     mine = jnp.arange(devices) == lax.axis_index(axis_name)
-    return lax.psum(jnp.where(mine, count, 0), axis_name)
+    counts: Array = lax.psum(jnp.where(mine, count, 0), axis_name)
+    return counts
 
 
 def _is_bound(axis_name: Hashable) -> bool:
