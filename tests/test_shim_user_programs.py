@@ -928,6 +928,15 @@ INPUT_KEYWORD_CALLS = {
     "zeros_like": lambda T, x, i: T.zeros_like(input=x),
     "maximum": lambda T, x, i: T.maximum(input=x, other=x * 0),
     "repeat_interleave": lambda T, x, i: T.repeat_interleave(input=x, repeats=2, dim=1),
+    # the methods' own keywords for what they also take as several numbers
+    "reshape(shape=)": lambda T, x, i: T.reshape(input=x, shape=(4, 3)),
+    "view(size=)": lambda T, x, i: x.view(size=(2, 6)),
+    "permute(dims=)": lambda T, x, i: x.permute(dims=(1, 0)),
+    "expand(size=)": lambda T, x, i: x[:1].expand(size=(2, 4)),
+    "repeat(repeats=)": lambda T, x, i: x.repeat(repeats=(1, 2)),
+    "new_zeros(size=)": lambda T, x, i: x.new_zeros(size=(2,)) + x.new_ones(size=(2,)),
+    "pow(exponent=)": lambda T, x, i: x.pow(exponent=2),
+    "mm(mat2=)": lambda T, x, i: x.mm(mat2=x.T),
 }
 
 

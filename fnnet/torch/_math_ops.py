@@ -139,13 +139,13 @@ def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
     return out.requires_grad_(requires_grad) if requires_grad else out
 
 
-def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
+def new_empty(self: Tensor, *sizes: Any, size: Any = None, dtype: Any = None,
+              device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` (zeros: fnnet.torch has no uninitialised memory).
 
     PyTorch equivalent: ``Tensor.new_empty``.
     """
-    return _more_ops.new_zeros(self, *size, dtype=dtype, device=device,
+    return _more_ops.new_zeros(self, *sizes, size=size, dtype=dtype, device=device,
                                requires_grad=requires_grad)
 
 

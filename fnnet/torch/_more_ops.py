@@ -595,16 +595,18 @@ def _new(self: Tensor, fill: Any, size: tuple[Any, ...], dtype: Any, device: Any
     return full(shape, fill, dtype=self.dtype if dtype is None else dtype, device=device)
 
 
-def new_zeros(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
+def new_zeros(self: Tensor, *sizes: Any, size: Any = None, dtype: Any = None,
+              device: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros of ``size`` with this tensor's dtype."""
-    return _new(self, 0, size, dtype, device).requires_grad_(requires_grad)
+    return _new(self, 0, sizes if size is None else (size,), dtype, device
+                ).requires_grad_(requires_grad)
 
 
-def new_ones(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
+def new_ones(self: Tensor, *sizes: Any, size: Any = None, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones of ``size`` with this tensor's dtype."""
-    return _new(self, 1, size, dtype, device).requires_grad_(requires_grad)
+    return _new(self, 1, sizes if size is None else (size,), dtype, device
+                ).requires_grad_(requires_grad)
 
 
 def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,

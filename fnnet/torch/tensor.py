@@ -1247,7 +1247,9 @@ class Tensor:
         return self
 
     # -- shape ----------------------------------------------------------------------
-    def view(self, *shape: Any) -> Tensor:
+    def view(self, *shape: Any, size: Any = None) -> Tensor:
+        if size is not None:  # PyTorch's keyword: view(size=(2, 3))
+            shape = (size,)
         if len(shape) == 1 and isinstance(shape[0], _dtypes.dtype):
             raise NotImplementedError("fnnet.torch does not support view(dtype)")
         shape = _shape_args(shape)
@@ -1260,8 +1262,8 @@ class Tensor:
                                "subspaces). Use .reshape(...) instead.")
         return _views.link_reshape(out, self)
 
-    def reshape(self, *shape: Any) -> Tensor:
-        shape = _shape_args(shape)
+    def reshape(self, *sizes: Any, shape: Any = None) -> Tensor:
+        shape = _shape_args(sizes if shape is None else (shape,))
         # a view where PyTorch's strides allow one (an in-place op on it writes through)
         return _views.link_reshape(_op(_reshape, (shape,), self, check=view_check), self)
 
@@ -1285,8 +1287,8 @@ class Tensor:
     def unsqueeze(self, dim: builtins.int) -> Tensor:
         return _views.link_reshape(_op(_unsqueeze, (dim,), self, who="unsqueeze"), self)
 
-    def permute(self, *dims: Any) -> Tensor:
-        dims = _shape_args(dims)
+    def permute(self, *order: Any, dims: Any = None) -> Tensor:
+        dims = _shape_args(order if dims is None else (dims,))
         if len(dims) != self.dim():
             raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input "
                                f"does not match the length of the desired ordering of "
@@ -1312,9 +1314,9 @@ class Tensor:
                                f"{self.dim()}D")
         return self.T
 
-    def expand(self, *shape: Any) -> Tensor:
-        out = _op(_expand, (_shape_args(shape),), self, check=_value_checks.check_expand,
-                  who="expand")
+    def expand(self, *sizes: Any, size: Any = None) -> Tensor:
+        shape = _shape_args(sizes if size is None else (size,))
+        out = _op(_expand, (shape,), self, check=_value_checks.check_expand, who="expand")
         before, after = self._cell.aval[0], out._cell.aval[0]
         lead = len(after) - len(before)
         if any(size > 1 and (i < lead or before[i - lead] == 1) for i, size in
@@ -1325,9 +1327,9 @@ class Tensor:
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(*other.shape)
 
-    def repeat(self, *reps: Any) -> Tensor:
-        return _op(_repeat, (_shape_args(reps),), self, check=_value_checks.check_repeat,
-                   who="repeat")
+    def repeat(self, *reps: Any, repeats: Any = None) -> Tensor:
+        counts = _shape_args(reps if repeats is None else (repeats,))
+        return _op(_repeat, (counts,), self, check=_value_checks.check_repeat, who="repeat")
 
     def __getitem__(self, index: Any) -> Tensor:
         window = window_spec(index, self._cell.aval[0])
@@ -1500,13 +1502,14 @@ class Tensor:
     ge = __ge__
     neg = __neg__
     abs = __abs__
-    pow = __pow__
+    def pow(self, exponent: Any) -> Tensor:
+        return self.__pow__(exponent)  # a subclass's own power too
 
-    def mm(self, other: Tensor) -> Tensor:
-        for name, t in (("self", self), ("mat2", other)):  # matmul would take vectors
+    def mm(self, mat2: Tensor) -> Tensor:
+        for name, t in (("self", self), ("mat2", mat2)):  # matmul would take vectors
             if isinstance(t, Tensor) and t.dim() != 2:
                 raise RuntimeError(f"{name} must be a matrix")
-        return self @ other
+        return self @ mat2
 
     def equal(self, other: Tensor) -> builtins.bool:
         return tuple(self.shape) == tuple(other.shape) and bool((self == other).all())
