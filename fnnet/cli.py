@@ -641,23 +641,29 @@ def _read_npy(file: pathlib.Path, path: str) -> np.ndarray:
     return np.asarray(np.load(file, allow_pickle=False))
 
 
-def read_images(path: str) -> np.ndarray:
-    """Images ``[N, C, H, W]`` from an IDX image file (``.gz`` or not) or a ``.npy`` array
-    (``[H, W]``, ``[N, H, W]`` or ``[N, C, H, W]``; uint8 0..255 or float in [0, 1]).
+def read_images(path: str, image_shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Images ``[N, C, H, W]`` from an IDX image file (``.gz`` or not), a ``.npy`` array
+    (``[H, W]``, ``[N, H, W]`` or ``[N, C, H, W]``; uint8 0..255 or float in [0, 1]), or a
+    picture (one image, made ``image_shape`` where it is given: :func:`_read_picture`).
 
     Raises:
         UsageError: no such file, not a numpy file, an array of another rank or dtype,
-            no images, or float pixels outside [0, 1] (NaN included).
+            no images, or float pixels outside [0, 1] (NaN included); a picture Pillow
+            cannot read or too large.
         ValueError: an IDX file that is not an image file or is damaged (naming it).
     """
     from fnnet.data import read_idx
     from fnnet.data.idx import IMAGE_MAGIC
 
     file = pathlib.Path(path)
+    picture = file.suffix.lower() in PICTURE_SUFFIXES
     if file.is_dir():
-        raise UsageError(f"IMAGES {path}: a folder, expected an IDX or .npy file")
+        raise UsageError(f"IMAGES {path}: a folder, expected "
+                         + ("a picture file" if picture else "an IDX or .npy file"))
     if not file.is_file():
         raise UsageError(f"IMAGES {path}: no such file")
+    if picture:
+        return _read_picture(file, path, image_shape)
     if file.suffix == ".npy":
         images = _read_npy(file, path)
     else:
@@ -689,20 +695,16 @@ MAX_PICTURE_PIXELS = 100_000_000
 LIGHT_ON_DARK = ("digits", "mnist", "fashion_mnist")
 
 
-def read_picture(path: str, image_shape: tuple[int, ...] | None) -> np.ndarray:
+def _read_picture(file: pathlib.Path, path: str, image_shape: tuple[int, ...] | None
+                  ) -> np.ndarray:
     """One picture file (PNG, JPEG...) as uint8 images ``[1, C, H, W]``: gray for one
     channel, RGB for three, resized (antialiased) to ``image_shape`` ``(C, H, W)`` where
     it is known, as the model was trained; else gray at its own size.
 
     Raises:
-        UsageError: no such file, not a picture Pillow reads, or one declaring more
-            than :data:`MAX_PICTURE_PIXELS` pixels (checked from its header, before
-            decoding).
+        UsageError: not a picture Pillow reads, or one declaring more than
+            :data:`MAX_PICTURE_PIXELS` pixels (checked from its header, before decoding).
     """
-    file = pathlib.Path(path)
-    if not file.is_file():
-        raise UsageError(f"IMAGES {path}: " + ("a folder, expected a picture file"
-                                               if file.is_dir() else "no such file"))
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -723,14 +725,6 @@ def read_picture(path: str, image_shape: tuple[int, ...] | None) -> np.ndarray:
         raise UsageError(f"IMAGES {path}: not a picture Pillow reads ({user_words(err)})"
                          ) from None
     return (pixels[None, None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)[None])
-
-
-def _read_any(path: str, image_shape: tuple[int, ...] | None) -> np.ndarray:
-    """Images from an IDX, ``.npy`` or picture file (see :func:`read_images`,
-    :func:`read_picture`)."""
-    if pathlib.Path(path).suffix.lower() in PICTURE_SUFFIXES:
-        return read_picture(path, image_shape)
-    return read_images(path)
 
 
 def _inverted(images: np.ndarray) -> np.ndarray:
@@ -756,7 +750,7 @@ def _check_background(args: argparse.Namespace, weights: SavedWeights,
 def predict(args: argparse.Namespace) -> np.ndarray:
     """Runs ``fnnet predict``: prints the predicted class of each image, one per line."""
     weights = _saved_weights(args, "predict")
-    parts = [_read_any(p, weights.image_shape) for p in args.images]
+    parts = [read_images(p, weights.image_shape) for p in args.images]
     _check_background(args, weights, parts)
     if args.invert:
         parts = [_inverted(p) for p in parts]
