@@ -43,6 +43,17 @@ CASES = [
      lambda lr, k: schedules.multi_step_lr(lr, **k), 20),
     ("ExponentialLR", dict(gamma=0.95), lambda lr, k: schedules.exponential_lr(lr, **k), 200),
     ("ExponentialLR", dict(gamma=1.02), lambda lr, k: schedules.exponential_lr(lr, **k), 100),
+    # the closed forms of the schedules fnnet.torch's schedulers compute PyTorch's way
+    ("LinearLR", dict(start_factor=0.1, end_factor=1.0, total_iters=7),
+     lambda lr, k: schedules.linear_lr(lr, **k), 30),
+    ("ConstantLR", dict(factor=0.3, total_iters=5), lambda lr, k: schedules.constant_lr(lr, **k),
+     20),
+    ("PolynomialLR", dict(total_iters=20, power=2.0),
+     lambda lr, k: schedules.polynomial_lr(lr, **k), 30),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5, T_mult=2, eta_min=1e-3),
+     lambda lr, k: schedules.cosine_annealing_warm_restarts(lr, **k), 40),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4, mode="exp_range", gamma=0.97),
+     lambda lr, k: schedules.cyclic_lr(**k), 40),
 ]
 
 
