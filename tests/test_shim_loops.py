@@ -337,3 +337,26 @@ def _two_tasks(T):
 
 def test_a_second_task_backpropagated_after_the_first_steps_as_torch(torch):
     _close(_two_tasks(ft), _two_tasks(torch))
+
+
+def _freezing_layers(T):
+    """Adam over both layers, one layer frozen at a time (``requires_grad_(False)``, the
+    optimizer left as it is) and unfrozen again: the steps update the others."""
+    net = _net(T)
+    opt = T.optim.Adam(net.parameters(), lr=0.05)
+    out = []
+    for step in range(6):
+        net[0].requires_grad_(step not in (1, 2))
+        net[2].requires_grad_(step not in (3, 4))
+        opt.zero_grad()
+        loss = net(T.tensor(X)).pow(2).mean()
+        loss.backward()
+        opt.step()
+        out.append(loss.item())
+    return [np.array(out), *(p.detach().numpy().copy() for p in net.parameters())]
+
+
+def test_freezing_a_layer_midway_steps_the_others_as_torch(torch):
+    """The step of another set of parameters with gradients reused the plan of an
+    earlier set of as many, whose optimizer state had other shapes (a ValueError)."""
+    _close(_freezing_layers(ft), _freezing_layers(torch))

@@ -507,9 +507,12 @@ class Optimizer:
             return loss
         n = len(params)
         groups = tuple(group_list)
-        # under x64 the hyperparameters' dtypes (float64 for float64 groups) are part
-        # of the plan
-        plan_key = groups if not _X64 else (groups, tuple(a.dtype for a in lrs))
+        # which parameters step is part of the plan: a layer frozen (requires_grad_(False))
+        # leaves a group's other parameters, whose state has other shapes. Under x64 the
+        # hyperparameters' dtypes (float64 for float64 groups) are too
+        plan_key = (groups, tuple(map(id, params)))
+        if _X64:
+            plan_key = (plan_key, tuple(a.dtype for a in lrs))
         plan = self._plans.get(plan_key)
         if plan is None:
             leaf_avals = tuple(a for entry in pending for a in entry.avals)
