@@ -26,11 +26,11 @@ IN_PLACE = ("absolute", "negative", "eq", "ne", "lt", "le", "gt", "ge", "greater
             "logical_and", "logical_or", "logical_xor", "logical_not", "atan2", "arctan2")
 
 
-def positive(self: Tensor) -> Tensor:
+def positive(input: Tensor) -> Tensor:
     """The tensor itself. PyTorch equivalent: ``torch.positive``."""
-    if self.dtype.name == "bool":
+    if input.dtype.name == "bool":
         raise TypeError("The `+` operator, on a bool tensor is not supported.")
-    return self
+    return input
 
 
 def multinomial_method(self: Tensor, num_samples: int, replacement: bool = False, *,
@@ -76,9 +76,9 @@ def get_device(self: Tensor) -> int:
     return -1 if self.device.type == "cpu" else int(self.device.index or 0)
 
 
-def is_signed(self: Tensor) -> bool:
+def is_signed(input: Tensor) -> bool:
     """Whether the dtype holds negative values. PyTorch equivalent: ``Tensor.is_signed``."""
-    return bool(self.dtype.is_signed)
+    return bool(input.dtype.is_signed)
 
 
 def install(namespace: dict[str, Any]) -> None:

@@ -27,8 +27,8 @@ def _complex(x: Tensor) -> bool:
     return bool(x.dtype.is_complex)
 
 
-def _same(self: Tensor) -> Tensor:
-    return self
+def _same(input: Tensor) -> Tensor:
+    return input
 
 
 def _real_part(x: Any) -> Any:
@@ -43,30 +43,30 @@ def _conjugate(x: Any) -> Any:
     return jnp.conj(x)
 
 
-def real(self: Tensor) -> Tensor:
+def real(input: Tensor) -> Tensor:
     """The real part, a view (the tensor itself when it is real). PyTorch: ``torch.real``."""
-    if not _complex(self):
-        return self
-    return _views.link(_op(_real_part, (), self, who="real"), self, ("part", "real"))
+    if not _complex(input):
+        return input
+    return _views.link(_op(_real_part, (), input, who="real"), input, ("part", "real"))
 
 
-def imag(self: Tensor) -> Tensor:
+def imag(input: Tensor) -> Tensor:
     """The imaginary part of a complex tensor. PyTorch equivalent: ``torch.imag``.
 
     Raises:
-        RuntimeError: ``self`` is real (PyTorch's words).
+        RuntimeError: ``input`` is real (PyTorch's words).
     """
-    if not _complex(self):
+    if not _complex(input):
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return _views.link(_op(_imag_part, (), self, who="imag"), self, ("part", "imag"))
+    return _views.link(_op(_imag_part, (), input, who="imag"), input, ("part", "imag"))
 
 
-def conj(self: Tensor) -> Tensor:
+def conj(input: Tensor) -> Tensor:
     """The complex conjugate (the tensor itself when it is real).
 
     PyTorch equivalent: ``torch.conj`` / ``torch.conj_physical``.
     """
-    return _op(_conjugate, (), self, who="conj") if _complex(self) else self
+    return _op(_conjugate, (), input, who="conj") if _complex(input) else input
 
 
 def _angle(x: Any) -> Any:
@@ -79,14 +79,14 @@ def _angle(x: Any) -> Any:
     return jnp.where(jnp.isnan(x), x, jnp.where(x < 0, jnp.pi, 0.0).astype(x.dtype))
 
 
-def angle(self: Tensor) -> Tensor:
+def angle(input: Tensor) -> Tensor:
     """The argument of each element, in ``(-pi, pi]``. PyTorch equivalent: ``torch.angle``."""
-    return _op(_angle, (), self, who="angle")
+    return _op(_angle, (), input, who="angle")
 
 
-def is_complex(self: Tensor) -> bool:
+def is_complex(input: Tensor) -> bool:
     """Whether the dtype is complex. PyTorch equivalent: ``torch.is_complex``."""
-    return _complex(self)
+    return _complex(input)
 
 
 def _as_real(x: Any) -> Any:

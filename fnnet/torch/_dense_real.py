@@ -28,13 +28,13 @@ class layout(TorchConstant):  # noqa: N801 - PyTorch's name
 strided = layout("strided")
 
 
-def _same(self: Tensor) -> Tensor:
+def _same(input: Tensor) -> Tensor:
     """The tensor itself: it is real and dense, so nothing to conjugate, negate or
     densify."""
-    return self
+    return input
 
 
-def _false(self: Tensor) -> bool:
+def _false(input: Tensor) -> bool:
     return False
 
 
@@ -47,12 +47,12 @@ def to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Ten
     return self if dtype is None else self.to(dtype)
 
 
-def is_same_size(self: Tensor, other: Tensor) -> bool:
+def is_same_size(input: Tensor, other: Tensor) -> bool:
     """Whether both have the same shape. PyTorch equivalent: ``Tensor.is_same_size``."""
     if not isinstance(other, Tensor):
         raise TypeError(f"is_same_size(): argument 'other' (position 1) must be Tensor, not "
                         f"{type(other).__name__}")
-    return tuple(self.shape) == tuple(other.shape)
+    return tuple(input.shape) == tuple(other.shape)
 
 
 def data_ptr(self: Tensor) -> int:
@@ -101,9 +101,9 @@ def mH(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
     return _matrix_transpose(self, "mH", "matrices or batches of matrices")
 
 
-def adjoint(self: Tensor) -> Tensor:
+def adjoint(input: Tensor) -> Tensor:
     """PyTorch equivalent: ``Tensor.adjoint`` / ``torch.adjoint`` (``mH``)."""
-    return _matrix_transpose(self, "adjoint()", "matrices or batches of matrices")
+    return _matrix_transpose(input, "adjoint()", "matrices or batches of matrices")
 
 
 def install(namespace: dict[str, Any]) -> None:

@@ -54,7 +54,7 @@ def _batches(who: str, batch1: Any, batch2: Any) -> tuple[Tensor, Tensor]:
     return batch1, batch2
 
 
-def baddbmm(self: Tensor, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1
+def baddbmm(input: Tensor, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1
             ) -> Tensor:
     """``beta * self + alpha * (batch1 @ batch2)`` for ``[B, n, m] @ [B, m, p]``.
 
@@ -65,11 +65,11 @@ def baddbmm(self: Tensor, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any
     if tuple(batch2.shape[:2]) != (b, m):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b}, {m}] but got: [{batch2.shape[0]}, {batch2.shape[1]}].")
-    return _fused(_baddbmm, "baddbmm", self, batch1, batch2, (b, n, batch2.shape[2]), beta,
+    return _fused(_baddbmm, "baddbmm", input, batch1, batch2, (b, n, batch2.shape[2]), beta,
                   alpha)
 
 
-def addbmm(self: Tensor, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1
+def addbmm(input: Tensor, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1
            ) -> Tensor:
     """``beta * self + alpha * sum_b(batch1[b] @ batch2[b])``: ``[n, p]``.
 
@@ -82,29 +82,29 @@ def addbmm(self: Tensor, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any 
     if batch1.shape[2] != batch2.shape[1]:
         raise RuntimeError(f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x"
                            f"{batch1.shape[2]} and {batch2.shape[1]}x{batch2.shape[2]})")
-    return _fused(_addbmm, "addbmm", self, batch1, batch2,
+    return _fused(_addbmm, "addbmm", input, batch1, batch2,
                   (batch1.shape[1], batch2.shape[2]), beta, alpha)
 
 
-def addmv(self: Tensor, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+def addmv(input: Tensor, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * self + alpha * (mat @ vec)``. PyTorch equivalent: ``torch.addmv``."""
     mat, vec = tensor_arg(mat, "addmv", "mat"), tensor_arg(vec, "addmv", "vec")
-    if mat.dim() != 2 or vec.dim() != 1 or self.dim() > 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {self.dim()}, "
+    if mat.dim() != 2 or vec.dim() != 1 or input.dim() > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, "
                            f"{mat.dim()}, {vec.dim()}")
-    if mat.shape[1] != vec.shape[0] or self.dim() and self.shape[0] not in (1, mat.shape[0]):
-        raise RuntimeError(f"size mismatch, got input ({self.shape[0] if self.dim() else 1})"
+    if mat.shape[1] != vec.shape[0] or input.dim() and input.shape[0] not in (1, mat.shape[0]):
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.dim() else 1})"
                            f", mat ({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
-    return _fused(_addmv, "addmv", self, mat, vec, (mat.shape[0],), beta, alpha)
+    return _fused(_addmv, "addmv", input, mat, vec, (mat.shape[0],), beta, alpha)
 
 
-def addr(self: Tensor, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+def addr(input: Tensor, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * self + alpha * outer(vec1, vec2)``. PyTorch equivalent: ``torch.addr``."""
     vec1, vec2 = tensor_arg(vec1, "addr", "vec1"), tensor_arg(vec2, "addr", "vec2")
     for name, value in (("vec1", vec1), ("vec2", vec2)):
         if value.dim() != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {value.dim()}-D")
-    return _fused(_addr, "addr", self, vec1, vec2, (vec1.shape[0], vec2.shape[0]), beta,
+    return _fused(_addr, "addr", input, vec1, vec2, (vec1.shape[0], vec2.shape[0]), beta,
                   alpha)
 
 
@@ -112,34 +112,34 @@ def _inner(a: Any, b: Any) -> Any:
     return a * b if a.ndim == 0 or b.ndim == 0 else jnp.tensordot(a, b, (-1, -1))
 
 
-def inner(self: Tensor, other: Any) -> Tensor:
+def inner(input: Tensor, other: Any) -> Tensor:
     """Sums over the last dimension of both: ``[*a, n], [*b, n] -> [*a, *b]`` (a 0-d
     operand multiplies). PyTorch equivalent: ``torch.inner``."""
     if not isinstance(other, Tensor):
         raise TypeError(f"inner(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(other).__name__}")
-    if self.dim() and other.dim() and self.shape[-1] != other.shape[-1]:
+    if input.dim() and other.dim() and input.shape[-1] != other.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
-                           f"got shapes {list(self.shape)} and {list(other.shape)}")
-    return _op(_inner, (), self, other, who="inner")
+                           f"got shapes {list(input.shape)} and {list(other.shape)}")
+    return _op(_inner, (), input, other, who="inner")
 
 
-def ger(self: Tensor, vec2: Any) -> Tensor:
+def ger(input: Tensor, vec2: Any) -> Tensor:
     """PyTorch equivalent: ``torch.ger``, the deprecated name of ``torch.outer``."""
     vec2 = tensor_arg(vec2, "ger", "vec2")
-    for name, value in (("self", self), ("vec2", vec2)):
+    for name, value in (("self", input), ("vec2", vec2)):
         if value.dim() != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got "
                                f"{value.dim()}-D")
-    return outer(self, vec2)
+    return outer(input, vec2)
 
 
-def vdot(self: Tensor, other: Any) -> Tensor:
+def vdot(input: Tensor, other: Any) -> Tensor:
     """The dot product of two 1-D tensors, the first conjugated where it is complex.
 
     PyTorch equivalent: ``torch.vdot``.
     """
-    return dot(self.conj() if self.dtype.is_complex else self, other)
+    return dot(input.conj() if input.dtype.is_complex else input, other)
 
 
 @functools.cache
@@ -179,27 +179,27 @@ def _diag_embed(x: Any, offset: int, dim1: int, dim2: int) -> Any:
     return jnp.moveaxis(out, (-2, -1), (dim1, dim2))
 
 
-def diag_embed(self: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Matrices whose ``offset`` diagonal (in dimensions ``dim1``, ``dim2`` of the result)
-    holds the last dimension of ``self``. PyTorch equivalent: ``torch.diag_embed``."""
-    ndim = self.dim() + 1
+    holds the last dimension of ``input``. PyTorch equivalent: ``torch.diag_embed``."""
+    ndim = input.dim() + 1
     d1, d2 = _dim(dim1, ndim, "diag_embed"), _dim(dim2, ndim, "diag_embed")
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return _op(_diag_embed, (int(offset), d1, d2), self, who="diag_embed")
+    return _op(_diag_embed, (int(offset), d1, d2), input, who="diag_embed")
 
 
-def diagflat(self: Tensor, offset: int = 0) -> Tensor:
-    """The square matrix with the flattened ``self`` on its ``offset`` diagonal.
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """The square matrix with the flattened ``input`` on its ``offset`` diagonal.
 
     PyTorch equivalent: ``torch.diagflat``.
     """
-    return diag(self.reshape(-1), offset)
+    return diag(input.reshape(-1), offset)
 
 
-def addmv_(self: Tensor, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+def addmv_(input: Tensor, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """PyTorch equivalent: ``torch.addmv_`` (``self.addmv_(mat, vec)``)."""
-    return self._inplace(addmv(self, mat, vec, beta=beta, alpha=alpha))
+    return input._inplace(addmv(input, mat, vec, beta=beta, alpha=alpha))
 
 
 def install(namespace: dict[str, Any]) -> None:

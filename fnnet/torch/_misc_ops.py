@@ -41,11 +41,11 @@ LOGICAL: dict[str, Callable[..., Any]] = {
 
 def _logical(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
     if name == "logical_not":
-        def method(self: Tensor) -> Tensor:
-            return _op(fn, (), self, who=name)
+        def method(input: Tensor) -> Tensor:
+            return _op(fn, (), input, who=name)
     else:
-        def method(self: Tensor, other: Any) -> Tensor:  # type: ignore[misc]
-            return _op(fn, (), self, _scalar_or_tensor(other), who=name)
+        def method(input: Tensor, other: Any) -> Tensor:  # type: ignore[misc]
+            return _op(fn, (), input, _scalar_or_tensor(other), who=name)
     method.__name__ = name
     method.__doc__ = f"PyTorch equivalent: ``Tensor.{name}`` (a bool tensor)."
     return method
@@ -66,16 +66,16 @@ def _amin(x: Any, dim: Any, keepdim: bool) -> Any:
 _EMPTY_AMAX, _EMPTY_AMIN = empty_reduction("amax"), empty_reduction("amin")
 
 
-def amax(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The maximum over ``dim`` (all dimensions by default); the gradient is shared
     evenly between tied maxima, as PyTorch's. PyTorch equivalent: ``Tensor.amax``."""
-    return _op(_amax, (_dims(dim) if dim != () else None, bool(keepdim)), self, who="amax",
+    return _op(_amax, (_dims(dim) if dim != () else None, bool(keepdim)), input, who="amax",
                check=_EMPTY_AMAX if dim == () else None)
 
 
-def amin(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """PyTorch equivalent: ``Tensor.amin`` (see :func:`amax`)."""
-    return _op(_amin, (_dims(dim) if dim != () else None, bool(keepdim)), self, who="amin",
+    return _op(_amin, (_dims(dim) if dim != () else None, bool(keepdim)), input, who="amin",
                check=_EMPTY_AMIN if dim == () else None)
 
 
@@ -83,13 +83,13 @@ def _diff(x: Any, n: int, dim: int) -> Any:
     return jnp.diff(x, n=n, axis=dim)
 
 
-def diff(self: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None
          ) -> Tensor:
     """``n``-th forward differences along ``dim``. PyTorch equivalent: ``torch.diff``."""
     from fnnet.torch import cat
 
-    parts = [p for p in (prepend, self, append) if p is not None]
-    x = cat([_as_tensor(p) for p in parts], dim=dim) if len(parts) > 1 else self
+    parts = [p for p in (prepend, input, append) if p is not None]
+    x = cat([_as_tensor(p) for p in parts], dim=dim) if len(parts) > 1 else input
     return _op(_diff, (int(n), int(dim)), x, who="diff")
 
 
@@ -243,25 +243,25 @@ def _check_range(self: Tensor, who: str, dim: int, index: Tensor) -> None:
     raise IndexError(f"index_copy_(): {message}" if who == "index_copy" else message)
 
 
-def index_add(self: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
-    """``self`` with ``alpha * source`` added at ``index`` along ``dim`` (repeated indices
+def index_add(input: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+    """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeated indices
     add up). PyTorch equivalent: ``Tensor.index_add``."""
-    dim, index = _index_args(self, "index_add", dim, index)
-    return _op(_index_add, (dim, alpha), self, index, _as_tensor(source), who="index_add")
+    dim, index = _index_args(input, "index_add", dim, index)
+    return _op(_index_add, (dim, alpha), input, index, _as_tensor(source), who="index_add")
 
 
-def index_copy(self: Tensor, dim: int, index: Any, source: Any) -> Tensor:
-    """``self`` with the slices at ``index`` along ``dim`` replaced by ``source``.
+def index_copy(input: Tensor, dim: int, index: Any, source: Any) -> Tensor:
+    """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``.
     PyTorch equivalent: ``Tensor.index_copy``."""
-    dim, index = _index_args(self, "index_copy", dim, index)
-    return _op(_index_copy, (dim,), self, index, _as_tensor(source), who="index_copy")
+    dim, index = _index_args(input, "index_copy", dim, index)
+    return _op(_index_copy, (dim,), input, index, _as_tensor(source), who="index_copy")
 
 
-def index_fill(self: Tensor, dim: int, index: Any, value: Any) -> Tensor:
-    """``self`` with the slices at ``index`` along ``dim`` set to ``value``.
+def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value``.
     PyTorch equivalent: ``Tensor.index_fill``."""
-    dim, index = _index_args(self, "index_fill", dim, index)
-    return _op(_index_fill, (dim,), self, index, _scalar_or_tensor(value), who="index_fill")
+    dim, index = _index_args(input, "index_fill", dim, index)
+    return _op(_index_fill, (dim,), input, index, _scalar_or_tensor(value), who="index_fill")
 
 
 def compile(model: _F | None = None, *, fullgraph: bool = False, dynamic: Any = None,  # noqa: A001

@@ -23,21 +23,21 @@ def _renorm(x: Any, p: float, dim: int, maxnorm: float) -> Any:
     return (x * factor).astype(x.dtype)
 
 
-def renorm(self: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Each slice along ``dim`` scaled so that its ``p``-norm is at most ``maxnorm``.
 
     PyTorch equivalent: ``torch.renorm``.
     """
-    if not self.is_floating_point():
-        raise RuntimeError(f"renorm: expected a floating point tensor, got {self.dtype}")
+    if not input.is_floating_point():
+        raise RuntimeError(f"renorm: expected a floating point tensor, got {input.dtype}")
     if maxnorm < 0:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
     if p <= 0:
         raise RuntimeError("renorm: non-positive-norm not supported")
-    if self.dim() <= 1:
-        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {self.dim()} "
+    if input.dim() <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} "
                            f"dimensions")
-    return _op(_renorm, (float(p), _dim(dim, self.dim(), "renorm"), float(maxnorm)), self,
+    return _op(_renorm, (float(p), _dim(dim, input.dim(), "renorm"), float(maxnorm)), input,
                who="renorm")
 
 

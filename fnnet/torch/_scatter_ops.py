@@ -34,7 +34,7 @@ def _index_put(x: Any, values: Any, *rest: Any) -> Any:
     return at.add(values) if accumulate else at.set(values)
 
 
-def index_put(self: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
     """A copy with ``values`` put at ``self[indices]`` (``accumulate``: added there, so a
     repeated index adds each time). ``indices`` is a tuple of index tensors, one per
     leading dimension (a boolean mask's positions are read on the host).
@@ -45,17 +45,17 @@ def index_put(self: Tensor, indices: Any, values: Any, accumulate: bool = False)
         raise TypeError(f"index_put(): argument 'indices' must be tuple of Tensors, not "
                         f"{type(indices).__name__}")
     parts: list[Tensor] = []
-    saved = _masking.needs_gradient(self, values)
+    saved = _masking.needs_gradient(input, values)
     for index in indices:
         index = tensor_arg(index, "index_put", "indices")
         if index.dtype.np == np.bool_:
             parts.extend(_masking.position_tensors(index, saved))
         else:
             parts.append(index)
-    if len(parts) > self.dim():
-        raise IndexError(f"too many indices for tensor of dimension {self.dim()} (got "
+    if len(parts) > input.dim():
+        raise IndexError(f"too many indices for tensor of dimension {input.dim()} (got "
                          f"{len(parts)})")
-    return _op(_index_put, (bool(accumulate),), self, _as_tensor(values), *parts,
+    return _op(_index_put, (bool(accumulate),), input, _as_tensor(values), *parts,
                who="index_put")
 
 
@@ -68,7 +68,7 @@ def _masked_scatter(x: Any, mask: Any, source: Any) -> Any:
     return jnp.where(mask, taken, x)
 
 
-def masked_scatter(self: Tensor, mask: Any, source: Any) -> Tensor:
+def masked_scatter(input: Tensor, mask: Any, source: Any) -> Tensor:
     """A copy with ``source``'s elements, in order, where ``mask`` is True.
 
     PyTorch equivalent: ``Tensor.masked_scatter``.
@@ -77,7 +77,7 @@ def masked_scatter(self: Tensor, mask: Any, source: Any) -> Tensor:
     if mask.dtype.np != np.bool_:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask "
                            f"with dtype {mask.dtype}")
-    return _op(_masked_scatter, (), self, mask, tensor_arg(source, "masked_scatter",
+    return _op(_masked_scatter, (), input, mask, tensor_arg(source, "masked_scatter",
                                                             "source"),
                who="masked_scatter")
 
@@ -114,21 +114,21 @@ def _scatter_reduce(x: Any, index: Any, src: Any, dim: int, reduce: str,
     return base.at[where].min(src)
 
 
-def scatter_reduce(self: Tensor, dim: int, index: Any, src: Any, reduce: str, *,
+def scatter_reduce(input: Tensor, dim: int, index: Any, src: Any, reduce: str, *,
                    include_self: bool = True) -> Tensor:
-    """``src``'s elements combined into ``self`` at ``index`` along ``dim`` with
+    """``src``'s elements combined into ``input`` at ``index`` along ``dim`` with
     ``reduce`` ("sum", "prod", "mean", "amax", "amin"); ``include_self=False`` leaves
-    ``self``'s values out where something is scattered.
+    ``input``'s values out where something is scattered.
 
     PyTorch equivalent: ``Tensor.scatter_reduce``.
     """
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
                            f"got {reduce}")
-    dim = _dim(dim, self.dim(), "scatter_reduce")
-    index = _check_index(self, dim, tensor_arg(index, "scatter_reduce", "index"),
+    dim = _dim(dim, input.dim(), "scatter_reduce")
+    index = _check_index(input, dim, tensor_arg(index, "scatter_reduce", "index"),
                          "scatter_reduce")
-    return _op(_scatter_reduce, (dim, reduce, bool(include_self)), self, index,
+    return _op(_scatter_reduce, (dim, reduce, bool(include_self)), input, index,
                tensor_arg(src, "scatter_reduce", "src"), who="scatter_reduce")
 
 

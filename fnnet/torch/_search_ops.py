@@ -46,18 +46,18 @@ def _kthvalue(x: Any, k: int, dim: int, keepdim: bool) -> tuple[Any, Any]:
     return values, index.astype(_INDEX)
 
 
-def kthvalue(self: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     """The ``k``-th smallest value along ``dim`` (``k`` from 1) and its index.
 
     PyTorch equivalent: ``torch.kthvalue``.
     """
-    dim = _dim(dim, self.dim(), "kthvalue")
-    size = self.shape[dim] if self.dim() else 1
+    dim = _dim(dim, input.dim(), "kthvalue")
+    size = input.shape[dim] if input.dim() else 1
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
-    if self.dim() == 0:
-        return values_indices(self * 1, _as_tensor(np.asarray(0, _INDEX)), "kthvalue")
-    values, indices = _op_multi(_kthvalue, (k, dim, bool(keepdim)), self, who="kthvalue")
+    if input.dim() == 0:
+        return values_indices(input * 1, _as_tensor(np.asarray(0, _INDEX)), "kthvalue")
+    values, indices = _op_multi(_kthvalue, (k, dim, bool(keepdim)), input, who="kthvalue")
     return values_indices(values, indices, "kthvalue")
 
 
@@ -77,13 +77,13 @@ def _mode(x: Any, dim: int, keepdim: bool) -> tuple[Any, Any]:
     return values, index.astype(_INDEX)
 
 
-def mode(self: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and
     the index of its last occurrence. PyTorch equivalent: ``torch.mode``."""
-    dim = _dim(dim, self.dim(), "mode")
-    if self.dim() == 0:
-        return values_indices(self * 1, _as_tensor(np.asarray(0, _INDEX)), "mode")
-    values, indices = _op_multi(_mode, (dim, bool(keepdim)), self, who="mode")
+    dim = _dim(dim, input.dim(), "mode")
+    if input.dim() == 0:
+        return values_indices(input * 1, _as_tensor(np.asarray(0, _INDEX)), "mode")
+    values, indices = _op_multi(_mode, (dim, bool(keepdim)), input, who="mode")
     return values_indices(values, indices, "mode")
 
 
@@ -96,9 +96,9 @@ def _quantile(x: Any, q: Any, dim: int | None, keepdim: bool, method: str, nan: 
 def _quantile_fn(nan: bool) -> Callable[..., Tensor]:
     name = "nanquantile" if nan else "quantile"
 
-    def quantile(self: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+    def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
                  interpolation: str = "linear") -> Tensor:
-        if not self.is_floating_point():
+        if not input.is_floating_point():
             raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
         if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
             raise RuntimeError(f"{name}() interpolation must be one of linear, lower, "
@@ -106,13 +106,13 @@ def _quantile_fn(nan: bool) -> Callable[..., Tensor]:
         levels = q.detach().numpy() if isinstance(q, Tensor) else np.asarray(q, np.float32)
         if np.any((levels < 0) | (levels > 1)):
             raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
-        dim = None if dim is None else _dim(dim, self.dim(), name)
+        dim = None if dim is None else _dim(dim, input.dim(), name)
         # q a tensor: its values become a constant of the op (as PyTorch reads them too)
         q_static = float(levels) if levels.ndim == 0 else tuple(float(v) for v in levels)
         out = _op(_quantile_static, (q_static, dim, bool(keepdim), interpolation, nan),
-                  self, who=name)
+                  input, who=name)
         if dim is None and keepdim:  # PyTorch keeps every dimension as size 1
-            out = out.reshape(*out.shape[:out.dim() - self.dim()], *([1] * self.dim()))
+            out = out.reshape(*out.shape[:out.dim() - input.dim()], *([1] * input.dim()))
         return out
 
     quantile.__name__ = name
@@ -144,32 +144,32 @@ def _nanmedian_all(x: Any) -> Any:
     return _nanmedian_dim(x.reshape(-1), 0, False)[0]
 
 
-def nanmedian(self: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median of the non-NaN elements: of all, or ``(values, indices)`` along
     ``dim``. PyTorch equivalent: ``torch.nanmedian``."""
     if dim is None:
-        return _op(_nanmedian_all, (), self, who="nanmedian")
-    dim = _dim(dim, self.dim(), "nanmedian")
-    values, indices = _op_multi(_nanmedian_dim, (dim, bool(keepdim)), self, who="nanmedian")
+        return _op(_nanmedian_all, (), input, who="nanmedian")
+    dim = _dim(dim, input.dim(), "nanmedian")
+    values, indices = _op_multi(_nanmedian_dim, (dim, bool(keepdim)), input, who="nanmedian")
     return values_indices(values, indices, "nanmedian")
 
 
-def msort(self: Tensor) -> Tensor:
+def msort(input: Tensor) -> Tensor:
     """The values sorted along the first dimension. PyTorch: ``torch.msort``."""
-    out: Tensor = self.sort(dim=0).values
+    out: Tensor = input.sort(dim=0).values
     return out
 
 
-def aminmax(self: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
     """``(min, max)`` over ``dim`` (all elements by default). PyTorch: ``torch.aminmax``."""
     from fnnet.torch._factorizations import return_type
 
-    if self.dtype.is_complex:
-        raise kernel_error("aminmax_cpu", self.dtype)
-    low, high = (self.amin(dim, keepdim), self.amax(dim, keepdim)) if dim is not None else \
-        (self.min(), self.max())
+    if input.dtype.is_complex:
+        raise kernel_error("aminmax_cpu", input.dtype)
+    low, high = (input.amin(dim, keepdim), input.amax(dim, keepdim)) if dim is not None else \
+        (input.min(), input.max())
     if dim is None and keepdim:
-        low, high = low.reshape([1] * self.dim()), high.reshape([1] * self.dim())
+        low, high = low.reshape([1] * input.dim()), high.reshape([1] * input.dim())
     return return_type("aminmax", ("min", "max"))(low, high)
 
 
@@ -177,32 +177,32 @@ def _logcumsumexp(x: Any, dim: int) -> Any:
     return jax.lax.cumlogsumexp(x, axis=dim)
 
 
-def logcumsumexp(self: Tensor, dim: int) -> Tensor:
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """``log(cumsum(exp(x)))`` along ``dim``, computed stably.
 
     PyTorch equivalent: ``torch.logcumsumexp``.
     """
-    dim = _dim(dim, self.dim(), "logcumsumexp")
-    return _op(_logcumsumexp, (dim,), self, who="logcumsumexp")
+    dim = _dim(dim, input.dim(), "logcumsumexp")
+    return _op(_logcumsumexp, (dim,), input, who="logcumsumexp")
 
 
 def _cov(x: Any, correction: int, fweights: Any, aweights: Any) -> Any:
     return jnp.cov(x, ddof=correction, fweights=fweights, aweights=aweights)
 
 
-def cov(self: Tensor, *, correction: int = 1, fweights: Any = None, aweights: Any = None
+def cov(input: Tensor, *, correction: int = 1, fweights: Any = None, aweights: Any = None
         ) -> Tensor:
-    """The covariance matrix of the variables in ``self``'s rows (observations in the
+    """The covariance matrix of the variables in ``input``'s rows (observations in the
     columns). PyTorch equivalent: ``torch.cov``."""
-    if self.dim() > 2:
+    if input.dim() > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got "
-                           f"an input with {self.dim()} dimensions")
+                           f"an input with {input.dim()} dimensions")
     weights = [w for w in (fweights, aweights) if w is not None]
     if weights:
         names = tuple(n for n, w in (("f", fweights), ("a", aweights)) if w is not None)
-        return _op(_cov_weighted, (int(correction), names), self,
+        return _op(_cov_weighted, (int(correction), names), input,
                    *(tensor_arg(w, "cov", "weights") for w in weights), who="cov")
-    return _op(_cov, (int(correction), None, None), self, who="cov")
+    return _op(_cov, (int(correction), None, None), input, who="cov")
 
 
 def _cov_weighted(x: Any, *rest: Any) -> Any:
@@ -215,15 +215,15 @@ def _corrcoef(x: Any) -> Any:
     return jnp.corrcoef(x)
 
 
-def corrcoef(self: Tensor) -> Tensor:
-    """Pearson's correlation coefficients of the variables in ``self``'s rows.
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson's correlation coefficients of the variables in ``input``'s rows.
 
     PyTorch equivalent: ``torch.corrcoef``.
     """
-    if self.dim() > 2:
+    if input.dim() > 2:
         raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but "
-                           f"got an input with {self.dim()} dimensions")
-    return _op(_corrcoef, (), self, who="corrcoef")
+                           f"got an input with {input.dim()} dimensions")
+    return _op(_corrcoef, (), input, who="corrcoef")
 
 
 def unique_consecutive(self: Tensor, return_inverse: bool = False,
@@ -281,26 +281,26 @@ def _histogram(values: Any, weights: Any, edges: Any, *, bins: int | None,
                          weights=weights, density=density)
 
 
-def histc(self: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
     """Counts of the elements in ``bins`` equal-width bins over ``[min, max]`` (the data's
     range where both are 0); elements outside are ignored.
 
     PyTorch equivalent: ``torch.histc``.
     """
-    if self.dtype.is_complex:  # PyTorch's finds the range first
-        raise kernel_error("aminmax_cpu", self.dtype)
-    if not self.is_floating_point():
+    if input.dtype.is_complex:  # PyTorch's finds the range first
+        raise kernel_error("aminmax_cpu", input.dtype)
+    if not input.is_floating_point():
         # PyTorch's kernel refuses integers; for booleans its bin edges fail first
-        kernel = "linspace" if scalar_name(self.dtype) == "Bool" else "histogram"
+        kernel = "linspace" if scalar_name(input.dtype) == "Bool" else "histogram"
         raise NotImplementedError(f'"{kernel}_cpu" not implemented for '
-                                  f"'{scalar_name(self.dtype)}'")
+                                  f"'{scalar_name(input.dtype)}'")
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise RuntimeError(f"histc(): bins must be > 0, but got {bins} for dimension 0")
     if float(min) > float(max):
         raise RuntimeError(f"histc(): max must be larger than min, got min={min} and "
                            f"max={max}")
     # not differentiable: PyTorch's result carries no graph even from an input that has one
-    return _op(_histc, (bins, float(min), float(max)), self, who="histc").detach()
+    return _op(_histc, (bins, float(min), float(max)), input, who="histc").detach()
 
 
 def histogram(input: Tensor, bins: Any = 100, *, range: tuple[float, float] | None = None,  # noqa: A002
@@ -404,7 +404,7 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False,  
     return out[0] if scalar else out
 
 
-def bucketize(self: Any, boundaries: Any, *, out_int32: bool = False, right: bool = False
+def bucketize(input: Any, boundaries: Any, *, out_int32: bool = False, right: bool = False
               ) -> Tensor:
     """The bucket of each value among the sorted 1-D ``boundaries``: ``i`` with
     ``boundaries[i-1] < x <= boundaries[i]`` (``right``: ``<= x <``).
@@ -415,25 +415,25 @@ def bucketize(self: Any, boundaries: Any, *, out_int32: bool = False, right: boo
     if bounds.dim() != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
                            f"{bounds.dim()})")
-    return searchsorted(bounds, self, out_int32=out_int32, right=right)
+    return searchsorted(bounds, input, out_int32=out_int32, right=right)
 
 
-def take(self: Tensor, index: Any) -> Tensor:
+def take(input: Tensor, index: Any) -> Tensor:
     """The elements at ``index`` of the flattened tensor. PyTorch: ``torch.take``."""
     index = tensor_arg(index, "take", "index")
-    bad = host_index_outside(index, self.numel(), negative=True)
+    bad = host_index_outside(index, input.numel(), negative=True)
     if bad is not None:
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of "
-                         f"{self.numel()} elements.")
-    out: Tensor = self.reshape(-1)[index]
+                         f"{input.numel()} elements.")
+    out: Tensor = input.reshape(-1)[index]
     return out
 
 
-def tensor_split(self: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Splits along ``dim`` into ``n`` nearly equal parts (the first ``size % n`` one
     longer) or at the given indices. PyTorch equivalent: ``torch.tensor_split``."""
-    dim = _dim(dim, self.dim(), "tensor_split")
-    size = self.shape[dim]
+    dim = _dim(dim, input.dim(), "tensor_split")
+    size = input.shape[dim]
     sections = indices_or_sections
     if isinstance(sections, Tensor):
         sections = sections.tolist()
@@ -448,15 +448,15 @@ def tensor_split(self: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[
         raise TypeError(f"tensor_split(): argument 'indices_or_sections' must be int or a "
                         f"sequence of ints, not {type(sections).__name__}")
     lead = (slice(None),) * dim
-    return tuple(self[(*lead, slice(min(max(a, 0), size), min(max(b, a, 0), size)))]
+    return tuple(input[(*lead, slice(min(max(a, 0), size), min(max(b, a, 0), size)))]
                  for a, b in zip(bounds[:-1], bounds[1:], strict=True))
 
 
-def dist(self: Tensor, other: Any, p: float = 2) -> Tensor:
+def dist(input: Tensor, other: Any, p: float = 2) -> Tensor:
     """The ``p``-norm of ``self - other``. PyTorch equivalent: ``torch.dist``."""
     from fnnet.torch.linalg import vector_norm
 
-    return vector_norm(self - tensor_arg(other, "dist", "other"), ord=p)
+    return vector_norm(input - tensor_arg(other, "dist", "other"), ord=p)
 
 
 #: PyTorch's name -> the jax.numpy function
@@ -468,12 +468,12 @@ BITWISE: dict[str, Callable[..., Any]] = {
 
 
 def _bitwise(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
-    def method(self: Tensor, other: Any) -> Tensor:
+    def method(input: Tensor, other: Any) -> Tensor:
         other = other if isinstance(other, Tensor) else _as_tensor(
-            np.asarray(other, np.dtype(self.dtype.np)))
-        if self.is_floating_point() or other.is_floating_point():
+            np.asarray(other, np.dtype(input.dtype.np)))
+        if input.is_floating_point() or other.is_floating_point():
             raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
-        return _op(fn, (), self, other, who=name)
+        return _op(fn, (), input, other, who=name)
 
     method.__name__ = name
     method.__doc__ = f"PyTorch equivalent: ``torch.{name}``."
@@ -484,11 +484,11 @@ def _bitwise_not(x: Any) -> Any:
     return jnp.logical_not(x) if x.dtype == jnp.bool_ else jnp.invert(x)
 
 
-def bitwise_not(self: Tensor) -> Tensor:
+def bitwise_not(input: Tensor) -> Tensor:
     """``~x``: each bit flipped (``not`` for booleans). PyTorch: ``torch.bitwise_not``."""
-    if self.is_floating_point():
+    if input.is_floating_point():
         raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
-    return _op(_bitwise_not, (), self, who="bitwise_not")
+    return _op(_bitwise_not, (), input, who="bitwise_not")
 
 
 def install(namespace: dict[str, Any]) -> None:

@@ -29,28 +29,28 @@ def _split_named(who: str, axis: int, least: int, self: Tensor, sections: Any
     return tensor_split(self, sections, axis)
 
 
-def hsplit(self: Tensor, sections: Any) -> tuple[Tensor, ...]:
+def hsplit(input: Tensor, sections: Any) -> tuple[Tensor, ...]:
     """Splits along the columns (dimension 1; 0 of a 1-D tensor).
 
     PyTorch equivalent: ``torch.hsplit``.
     """
-    return _split_named("hsplit", 1 if self.dim() > 1 else 0, 1, self, sections)
+    return _split_named("hsplit", 1 if input.dim() > 1 else 0, 1, input, sections)
 
 
-def vsplit(self: Tensor, sections: Any) -> tuple[Tensor, ...]:
+def vsplit(input: Tensor, sections: Any) -> tuple[Tensor, ...]:
     """Splits along the rows (dimension 0). PyTorch equivalent: ``torch.vsplit``."""
-    return _split_named("vsplit", 0, 2, self, sections)
+    return _split_named("vsplit", 0, 2, input, sections)
 
 
-def dsplit(self: Tensor, sections: Any) -> tuple[Tensor, ...]:
+def dsplit(input: Tensor, sections: Any) -> tuple[Tensor, ...]:
     """Splits along the depth (dimension 2). PyTorch equivalent: ``torch.dsplit``."""
-    return _split_named("dsplit", 2, 3, self, sections)
+    return _split_named("dsplit", 2, 3, input, sections)
 
 
-def split_with_sizes(self: Tensor, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of the listed sizes along ``dim``. PyTorch equivalent:
     ``torch.split_with_sizes``."""
-    return split(self, [int(s) for s in split_sizes], dim)
+    return split(input, [int(s) for s in split_sizes], dim)
 
 
 def _scatter_into(x: Any, src: Any, axis: int, where: int | tuple[Any, Any, int]) -> Any:
@@ -69,34 +69,34 @@ def _check_src(who: str, src: Any, region: tuple[int, ...]) -> Tensor:
     return tensor
 
 
-def select_scatter(self: Tensor, src: Any, dim: int, index: int) -> Tensor:
-    """A copy of ``self`` with ``src`` as ``self.select(dim, index)``.
+def select_scatter(input: Tensor, src: Any, dim: int, index: int) -> Tensor:
+    """A copy of ``input`` with ``src`` as ``input.select(dim, index)``.
 
     PyTorch equivalent: ``torch.select_scatter``.
     """
-    axis = _dim(dim, self.dim(), "select_scatter")
-    size = self.shape[axis]
+    axis = _dim(dim, input.dim(), "select_scatter")
+    size = input.shape[axis]
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
-                         f"{list(self.shape)} at dimension {axis}")
-    shape = tuple(self.shape)
+                         f"{list(input.shape)} at dimension {axis}")
+    shape = tuple(input.shape)
     src = _check_src("select_scatter", src, shape[:axis] + shape[axis + 1:])
-    return _op(_scatter_into, (axis, index % size), self, src, who="select_scatter")
+    return _op(_scatter_into, (axis, index % size), input, src, who="select_scatter")
 
 
-def slice_scatter(self: Tensor, src: Any, dim: int = 0, start: int | None = None,
+def slice_scatter(input: Tensor, src: Any, dim: int = 0, start: int | None = None,
                   end: int | None = None, step: int = 1) -> Tensor:
-    """A copy of ``self`` with ``src`` as its slice ``start:end:step`` along ``dim``.
+    """A copy of ``input`` with ``src`` as its slice ``start:end:step`` along ``dim``.
 
     PyTorch equivalent: ``torch.slice_scatter``.
     """
-    axis = _dim(dim, self.dim(), "slice_scatter")
+    axis = _dim(dim, input.dim(), "slice_scatter")
     if step <= 0:
         raise RuntimeError("slice step must be positive")
-    shape = list(self.shape)
+    shape = list(input.shape)
     shape[axis] = len(range(*slice(start, end, step).indices(shape[axis])))
     src = _check_src("slice_scatter", src, tuple(shape))
-    return _op(_scatter_into, (axis, (start, end, step)), self, src, who="slice_scatter")
+    return _op(_scatter_into, (axis, (start, end, step)), input, src, who="slice_scatter")
 
 
 def _diagonal_scatter(x: Any, src: Any, offset: int, dim1: int, dim2: int) -> Any:
@@ -106,21 +106,21 @@ def _diagonal_scatter(x: Any, src: Any, offset: int, dim1: int, dim2: int) -> An
     return jnp.moveaxis(moved, (-2, -1), (dim1, dim2))
 
 
-def diagonal_scatter(self: Tensor, src: Any, offset: int = 0, dim1: int = 0,
+def diagonal_scatter(input: Tensor, src: Any, offset: int = 0, dim1: int = 0,
                      dim2: int = 1) -> Tensor:
-    """A copy of ``self`` with ``src`` as its ``offset`` diagonal in ``dim1``, ``dim2``.
+    """A copy of ``input`` with ``src`` as its ``offset`` diagonal in ``dim1``, ``dim2``.
 
     PyTorch equivalent: ``torch.diagonal_scatter``.
     """
-    d1 = _dim(dim1, self.dim(), "diagonal_scatter")
-    d2 = _dim(dim2, self.dim(), "diagonal_scatter")
+    d1 = _dim(dim1, input.dim(), "diagonal_scatter")
+    d2 = _dim(dim2, input.dim(), "diagonal_scatter")
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    shape = tuple(self.shape)
+    shape = tuple(input.shape)
     length = max(0, min(shape[d1] - max(-offset, 0), shape[d2] - max(offset, 0)))
     others = tuple(n for i, n in enumerate(shape) if i not in (d1, d2))
     src = _check_src("diagonal_scatter", src, (*others, length))
-    return _op(_diagonal_scatter, (int(offset), d1, d2), self, src, who="diagonal_scatter")
+    return _op(_diagonal_scatter, (int(offset), d1, d2), input, src, who="diagonal_scatter")
 
 
 def install(namespace: dict[str, Any]) -> None:

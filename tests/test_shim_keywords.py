@@ -1,0 +1,141 @@
+"""fnnet.torch takes the keyword names PyTorch's functions take.
+
+``torch.amax(input=x, dim=1)``, ``torch.det(input=m)``, ``x.dot(tensor=v)``: a shim
+function whose parameter has another name (``self``, ``A``, ``x``) raises a TypeError that a
+PyTorch program never sees. Each call below runs under PyTorch and under fnnet.torch with
+the same keywords and inputs, and the values must agree.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+_RNG = np.random.default_rng(0)
+_X = _RNG.uniform(-1, 1, (3, 4)).astype(np.float32)  # 3 x 4 floats
+_M = (_RNG.uniform(-1, 1, (3, 3)) + 3 * np.eye(3)).astype(np.float32)  # invertible
+_V = np.array([0.5, -1.0, 2.0], np.float32)
+_INTS = np.array([[3, 1, 6, 1], [5, 2, 2, 7], [0, 4, 4, 1]])
+_MASK = _X > 0
+
+
+def _inputs(T: Any) -> types.SimpleNamespace:
+    """The same inputs as ``T``'s tensors (``T`` is ``torch`` or ``fnnet.torch``)."""
+    return types.SimpleNamespace(
+        x=T.tensor(_X), m=T.tensor(_M), v=T.tensor(_V), ints=T.tensor(_INTS),
+        mask=T.tensor(_MASK), cube=T.tensor(_X.reshape(2, 2, 3)),
+        batch=T.tensor(np.stack([_M, _M.T])), idx=T.tensor(np.array([2, 0])),
+        spd=T.tensor(_M @ _M.T), sorted=T.tensor(np.array([-0.5, 0.0, 0.5], np.float32)))
+
+
+#: ``torch.<name>(input=...)``: the functions whose tensor parameter was named ``self``.
+INPUT_KEYWORD_CALLS = {
+    "addbmm": lambda T, a: T.addbmm(input=a.m, batch1=a.batch, batch2=a.batch, beta=0.5),
+    "addmv": lambda T, a: T.addmv(input=a.v, mat=a.m, vec=a.v, alpha=2),
+    "addmv_": lambda T, a: T.addmv_(input=a.v.clone(), mat=a.m, vec=a.v),
+    "addr": lambda T, a: T.addr(input=a.m, vec1=a.v, vec2=a.v),
+    "adjoint": lambda T, a: T.adjoint(input=a.x),
+    "amax": lambda T, a: T.amax(input=a.x, dim=1, keepdim=True),
+    "amin": lambda T, a: T.amin(input=a.x, dim=0),
+    "aminmax": lambda T, a: T.aminmax(input=a.x, dim=1),
+    "angle": lambda T, a: T.angle(input=a.x),
+    "baddbmm": lambda T, a: T.baddbmm(input=a.batch, batch1=a.batch, batch2=a.batch),
+    "bitwise_and": lambda T, a: T.bitwise_and(input=a.ints, other=a.ints.T.reshape(3, 4)),
+    "bitwise_left_shift": lambda T, a: T.bitwise_left_shift(input=a.ints, other=2),
+    "bitwise_not": lambda T, a: T.bitwise_not(input=a.ints),
+    "bitwise_or": lambda T, a: T.bitwise_or(input=a.ints, other=5),
+    "bitwise_right_shift": lambda T, a: T.bitwise_right_shift(input=a.ints, other=1),
+    "bitwise_xor": lambda T, a: T.bitwise_xor(input=a.ints, other=3),
+    "bucketize": lambda T, a: T.bucketize(input=a.x, boundaries=a.sorted, right=True),
+    "conj": lambda T, a: T.conj(input=a.x),
+    "conj_physical": lambda T, a: T.conj_physical(input=a.x),
+    "corrcoef": lambda T, a: T.corrcoef(input=a.x),
+    "cov": lambda T, a: T.cov(input=a.x, correction=0),
+    "diag_embed": lambda T, a: T.diag_embed(input=a.v, offset=1),
+    "diagflat": lambda T, a: T.diagflat(input=a.v, offset=-1),
+    "diagonal_scatter": lambda T, a: T.diagonal_scatter(input=a.m, src=a.v, offset=0),
+    "diff": lambda T, a: T.diff(input=a.x, n=2, dim=1),
+    "dist": lambda T, a: T.dist(input=a.x, other=a.x * 2, p=1),
+    "dsplit": lambda T, a: T.dsplit(input=a.cube, sections=3),
+    "ger": lambda T, a: T.ger(input=a.v, vec2=a.v),
+    "histc": lambda T, a: T.histc(input=a.x, bins=4, min=-1, max=1),
+    "hsplit": lambda T, a: T.hsplit(input=a.x, sections=2),
+    "imag": lambda T, a: T.imag(input=T.complex(a.v, a.v * 2)),
+    "index_add": lambda T, a: T.index_add(input=a.x, dim=0, index=a.idx, source=a.x[:2]),
+    "index_copy": lambda T, a: T.index_copy(input=a.x, dim=0, index=a.idx, source=a.x[:2]),
+    "index_fill": lambda T, a: T.index_fill(input=a.x, dim=1, index=a.idx, value=7.0),
+    "index_put": lambda T, a: T.index_put(input=a.x, indices=(a.idx,), values=a.x[0]),
+    "inner": lambda T, a: T.inner(input=a.v, other=a.v),
+    "is_complex": lambda T, a: T.is_complex(input=a.x),
+    "is_conj": lambda T, a: T.is_conj(input=a.x),
+    "is_neg": lambda T, a: T.is_neg(input=a.x),
+    "is_same_size": lambda T, a: T.is_same_size(input=a.x, other=a.m),
+    "is_signed": lambda T, a: T.is_signed(input=a.ints),
+    "kthvalue": lambda T, a: T.kthvalue(input=a.x, k=2, dim=1),
+    "logcumsumexp": lambda T, a: T.logcumsumexp(input=a.x, dim=1),
+    "logical_and": lambda T, a: T.logical_and(input=a.x, other=a.mask),
+    "logical_not": lambda T, a: T.logical_not(input=a.mask),
+    "logical_or": lambda T, a: T.logical_or(input=a.x, other=a.mask),
+    "logical_xor": lambda T, a: T.logical_xor(input=a.x, other=a.mask),
+    "masked_scatter": lambda T, a: T.masked_scatter(input=a.x, mask=a.mask, source=a.x * 3),
+    "mode": lambda T, a: T.mode(input=a.ints, dim=1),
+    "msort": lambda T, a: T.msort(input=a.x),
+    "nanmedian": lambda T, a: T.nanmedian(input=a.x, dim=1),
+    "nanquantile": lambda T, a: T.nanquantile(input=a.x, q=0.25, dim=1, keepdim=True),
+    "positive": lambda T, a: T.positive(input=a.x),
+    "quantile": lambda T, a: T.quantile(input=a.x, q=0.5, dim=0, interpolation="lower"),
+    "real": lambda T, a: T.real(input=a.x),
+    "renorm": lambda T, a: T.renorm(input=a.x, p=2, dim=0, maxnorm=1),
+    "resolve_conj": lambda T, a: T.resolve_conj(input=a.x),
+    "resolve_neg": lambda T, a: T.resolve_neg(input=a.x),
+    "scatter_reduce": lambda T, a: T.scatter_reduce(
+        input=a.x, dim=1, index=a.ints % 4, src=a.x, reduce="amax", include_self=False),
+    "select_scatter": lambda T, a: T.select_scatter(input=a.x, src=a.x[1], dim=0, index=2),
+    "slice_scatter": lambda T, a: T.slice_scatter(input=a.x, src=a.x[:, :2], dim=1, end=2),
+    "split_with_sizes": lambda T, a: T.split_with_sizes(input=a.x, split_sizes=[1, 3], dim=1),
+    "take": lambda T, a: T.take(input=a.x, index=a.idx),
+    "tensor_split": lambda T, a: T.tensor_split(a.x, 2, dim=1),
+    "unsafe_split_with_sizes": lambda T, a: T.unsafe_split_with_sizes(
+        input=a.x, split_sizes=[2, 1]),
+    "vdot": lambda T, a: T.vdot(input=a.v, other=a.v),
+    "vsplit": lambda T, a: T.vsplit(input=a.x, sections=3),
+}
+
+
+def _values(out: Any) -> Any:
+    """``out`` as numpy arrays and plain values (tuples, named tuples and lists of
+    tensors element by element)."""
+    if isinstance(out, (tuple, list)):
+        return [_values(item) for item in out]
+    if hasattr(out, "numpy"):
+        return out.detach().numpy() if hasattr(out, "detach") else out.numpy()
+    return out
+
+
+def _assert_same(got: Any, expected: Any, what: str) -> None:
+    if isinstance(expected, list):
+        assert isinstance(got, list) and len(got) == len(expected), what
+        for g, e in zip(got, expected, strict=True):
+            _assert_same(g, e, what)
+    elif isinstance(expected, np.ndarray):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=what)
+    else:
+        assert got == expected, what
+
+
+def _check_call(torch: Any, name: str, call: Any) -> None:
+    expected = _values(call(torch, _inputs(torch)))
+    got = _values(call(ft, _inputs(ft)))
+    _assert_same(got, expected, name)
+
+
+@pytest.mark.parametrize("name", sorted(INPUT_KEYWORD_CALLS))
+def test_functions_take_their_tensor_as_input(torch, name):
+    _check_call(torch, name, INPUT_KEYWORD_CALLS[name])
