@@ -216,3 +216,16 @@ def test_stack_module_state_trains_an_ensemble_as_pytorch(torch):
     for mine, expected in zip(ours[:2], theirs[:2], strict=True):
         np.testing.assert_allclose(mine.detach().numpy(), expected.detach().numpy(),
                                    rtol=1e-5, atol=1e-6)
+
+
+def test_the_older_stateless_functional_call_warns_and_calls_as_pytorch(torch):
+    def call(t):
+        layer = t.nn.Linear(4, 3)
+        with pytest.warns(FutureWarning, match=r"stateless\.functional_call` is deprecated"):
+            out = t.nn.utils.stateless.functional_call(
+                layer, {"weight": t.arange(12.0).view(3, 4), "bias": t.ones(3)},
+                (t.linspace(-1, 1, 8).view(2, 4),))
+        return out.detach().numpy(), layer.weight.shape
+    (mine, mine_shape), (theirs, theirs_shape) = call(ft), call(torch)
+    np.testing.assert_allclose(mine, theirs, rtol=1e-6)
+    assert mine_shape == theirs_shape

@@ -1,6 +1,6 @@
 """``torch.nn.utils``: gradient clipping (recorded as one op on the gradients), the
 parameters as one vector, ``rnn``'s packed sequences, weight norm, ``parametrize``,
-``prune`` and ``fusion``."""
+``prune``, ``fusion`` and ``stateless``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from fnnet.torch.nn.utils import parametrizations as parametrizations
 from fnnet.torch.nn.utils import parametrize as parametrize
 from fnnet.torch.nn.utils import prune as prune
 from fnnet.torch.nn.utils import rnn as rnn
+from fnnet.torch.nn.utils import stateless as stateless
 from fnnet.torch.nn.utils._spectral_norm_hook import (
     remove_spectral_norm as remove_spectral_norm,
 )
