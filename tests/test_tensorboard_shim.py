@@ -638,3 +638,29 @@ def test_a_file_writer_reopened_after_close_writes_a_new_file(tmp_path):
     writer.close()
     assert len(_event_files(tmp_path)) == 2
     assert [(e.step, e.value) for e in _events(tmp_path).Scalars("loss")] == [(0, 1.0), (1, 2.0)]
+
+
+def test_events_reach_the_file_as_they_are_written_as_pytorchs(writers):
+    """Without flush() or close(), a scalar and an ``add_scalars`` run's value are in
+    their files (for a TensorBoard watching the run) as soon as the writer's thread has
+    written them: PyTorch's writer appends each event to its file, where
+    tensorboardX's kept them in memory until ``flush_secs`` had passed."""
+    import time
+
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    def summaries(folder):
+        return sum(1 for path in _event_files(folder)
+                   for event in EventFileLoader(str(path)).Load() if event.HasField("summary"))
+
+    seen = []
+    for make, folder in writers:
+        writer = make(str(folder / "live"), flush_secs=600)
+        writer.add_scalar("loss", 1.0, 0)
+        writer.add_scalars("acc", {"train": 0.5}, 0)
+        deadline = time.monotonic() + 30
+        while summaries(folder / "live") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seen.append((summaries(folder / "live"), summaries(folder / "live" / "acc_train")))
+        writer.close()
+    assert seen[1] == seen[0] == (2, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 import math
 import numbers
 import os
@@ -73,6 +74,35 @@ def _default_logdir(comment: str) -> str:
     """``runs/<Mon DD_HH-MM-SS>_<host><comment>``, PyTorch's default folder."""
     now = datetime.datetime.now().strftime("%b%d_%H-%M-%S")
     return os.path.join("runs", f"{now}_{socket.gethostname()}{comment}")
+
+
+def _written_through(file_writer: Any) -> Any:
+    """tensorboardX's ``file_writer``, its events handed to the operating system as its
+    thread writes each one, where its file is a local one.
+
+    PyTorch's writer (without TensorFlow) appends each event to the file as it is
+    written, so a running TensorBoard shows a scalar at once and a killed program loses
+    none; tensorboardX's buffered file would hold them until ``flush_secs`` (two
+    minutes by default).
+    """
+    records = file_writer.event_writer._ev_writer._py_recordio_writer
+    if isinstance(records._writer, io.BufferedWriter):
+        write = records.write
+
+        def write_record(data: bytes) -> None:
+            write(data)
+            records._writer.flush()
+
+        records.write = write_record
+        records._writer.flush()  # the file's first event, written when it was opened
+    return file_writer
+
+
+def _tensorboardx_writer(log_dir: str | os.PathLike[str], **options: Any) -> Any:
+    """tensorboardX's ``SummaryWriter`` of ``log_dir``, writing through."""
+    writer = tensorboardx().SummaryWriter(str(log_dir), **options)
+    _written_through(writer._get_file_writer())
+    return writer
 
 
 def _check_step(global_step: Any) -> int | None:
@@ -191,9 +221,9 @@ class FileWriter:
         """After :meth:`close`, opens a new event file in the same folder for the next
         events, as PyTorch documents it (PyTorch 2.13's raises AttributeError)."""
         if self._closed:
-            self._writer = tensorboardx().FileWriter(
+            self._writer = _written_through(tensorboardx().FileWriter(
                 self._log_dir, filename_suffix=_new_suffix(self._log_dir) + self._suffix,
-                **self._options)
+                **self._options))
             self._closed = False
 
 
@@ -245,10 +275,9 @@ class SummaryWriter:
         self.log_dir: str | os.PathLike[str] = log_dir or _default_logdir(comment)
         self._options: dict[str, Any] = dict(max_queue=int(max_queue), flush_secs=flush_secs)
         self._suffix = filename_suffix
-        self._writer: Any = tensorboardx().SummaryWriter(
-            str(self.log_dir), purge_step=purge_step,
-            filename_suffix=self._file_suffix(self.log_dir),
-            **self._options)
+        self._writer: Any = _tensorboardx_writer(
+            self.log_dir, purge_step=purge_step,
+            filename_suffix=self._file_suffix(self.log_dir), **self._options)
         self._runs: dict[str, Any] = {}  # add_scalars' folders -> their FileWriters
         self._embeddings: list[str] = []  # add_embedding's projector_config.pbtxt entries
         self._file_writer: FileWriter | None = None  # file_writer's wrapper of _writer's
@@ -297,9 +326,8 @@ class SummaryWriter:
         """The tensorboardX writer; after :meth:`close`, a new one writing a new event
         file into the same folder, as PyTorch's writer reopens."""
         if self._writer is None:
-            self._writer = tensorboardx().SummaryWriter(
-                str(self.log_dir), filename_suffix=self._file_suffix(self.log_dir),
-                **self._options)
+            self._writer = _tensorboardx_writer(
+                self.log_dir, filename_suffix=self._file_suffix(self.log_dir), **self._options)
         return self._writer
 
     def _write(self, summary: Any, global_step: Any, walltime: Any,
