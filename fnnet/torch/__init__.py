@@ -205,6 +205,8 @@ from fnnet.torch import (  # noqa: E402
     utils,
 )
 from fnnet.torch._defaults import get_default_dtype, set_default_dtype  # noqa: E402
+from fnnet.torch._factorizations import det_top as det  # noqa: E402
+from fnnet.torch._factorizations import inverse  # noqa: E402
 from fnnet.torch._foreach import (  # noqa: E402 - PyTorch's private names, used by EMA code
     _foreach_add,
     _foreach_add_,
@@ -243,8 +245,6 @@ from fnnet.torch.device import (  # noqa: E402
     set_default_device,
 )
 from fnnet.torch.func import vmap  # noqa: E402
-from fnnet.torch.linalg import det  # noqa: E402
-from fnnet.torch.linalg import inv as inverse  # noqa: E402
 
 # PyTorch's out= on the functions whose result is a fresh tensor
 for _name in ("abs", "add", "sub", "mul", "div", "matmul", "mm", "exp", "log", "sqrt",

@@ -60,13 +60,19 @@ def fill(input: Tensor, value: Any) -> Tensor:
     return input.clone().fill_(value)
 
 
+def unsafe_split(input: Tensor, split_size: Any, dim: int = 0) -> Any:
+    """PyTorch equivalent: ``torch.unsafe_split``, ``torch.split`` under ATen's names
+    (``torch.split`` names its arguments ``tensor`` and ``split_size_or_sections``)."""
+    return input.split(split_size, dim)
+
+
 def install(namespace: dict[str, Any]) -> None:
     """Adds the functions to ``namespace`` (``fnnet.torch``'s globals) and
     ``Tensor.narrow_copy`` and the ``unsafe_*`` methods to :class:`Tensor`."""
     for name, view in VIEW_COPIES.items():
         namespace[name] = _copying(name, view)
     namespace.update(slice_copy=slice_copy, alias_copy=alias_copy, fill=fill,
-                     unsafe_chunk=namespace["chunk"], unsafe_split=namespace["split"],
+                     unsafe_chunk=namespace["chunk"], unsafe_split=unsafe_split,
                      unsafe_split_with_sizes=namespace["split_with_sizes"])
     Tensor.narrow_copy = namespace["narrow_copy"]  # type: ignore[attr-defined]
     Tensor.unsafe_chunk = Tensor.chunk  # type: ignore[attr-defined]

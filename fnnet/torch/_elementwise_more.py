@@ -153,12 +153,12 @@ def _scalar_dtype(value: Any) -> _dtypes.dtype:
     return get_default_dtype()
 
 
-def result_type(tensor1: Any, tensor2: Any) -> _dtypes.dtype:
+def result_type(tensor: Any, other: Any) -> _dtypes.dtype:
     """The dtype an arithmetic op of the two gives: dimensioned tensors first, then 0-d
     tensors and Python numbers only where their category (bool, integer, floating) is
     higher. PyTorch equivalent: ``torch.result_type``."""
     groups: list[list[_dtypes.dtype]] = [[], [], []]
-    for value in (tensor1, tensor2):
+    for value in (tensor, other):
         if isinstance(value, Tensor):
             groups[0 if value.dim() else 1].append(value.dtype)
         else:

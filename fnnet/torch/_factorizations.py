@@ -182,9 +182,9 @@ def _logdet(a: Any) -> Any:
     return jnp.where(sign < 0, jnp.nan, jnp.where(sign == 0, -jnp.inf, logabs))
 
 
-def logdet(A: Any) -> Tensor:  # noqa: N803
-    """``log(det(A))``: NaN where the determinant is negative. PyTorch: ``torch.logdet``."""
-    return _op(_logdet, (), _matrix(A, "logdet", square=True), who="logdet")
+def logdet(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """``log(det(input))``: NaN where the determinant is negative. PyTorch: ``torch.logdet``."""
+    return _op(_logdet, (), _matrix(input, "logdet", square=True), who="logdet")
 
 
 # -- solves, inverses and ranks ---------------------------------------------------------
@@ -348,13 +348,13 @@ def _cho_solve(b: Any, factor: Any, upper: bool) -> Any:
     return jsl.cho_solve((factor, not upper), b)
 
 
-def cholesky_solve(B: Any, L: Any, upper: bool = False) -> Tensor:  # noqa: N803
-    """``X`` with ``A @ X = B`` given ``A``'s Cholesky factor ``L``.
+def cholesky_solve(input: Any, input2: Any, upper: bool = False) -> Tensor:  # noqa: A002
+    """``X`` with ``A @ X = input`` given ``A``'s Cholesky factor ``input2``.
 
-    PyTorch equivalent: ``torch.cholesky_solve``.
+    PyTorch equivalent: ``torch.cholesky_solve`` (its names).
     """
-    L = _matrix(L, "cholesky_solve", square=True)  # noqa: N806
-    return _op(_cho_solve, (bool(upper),), _as_tensor(B), L, who="cholesky_solve")
+    factor = _matrix(input2, "cholesky_solve", square=True)
+    return _op(_cho_solve, (bool(upper),), _as_tensor(input), factor, who="cholesky_solve")
 
 
 def check_square(A: Tensor, who: str) -> None:  # noqa: N803
@@ -372,32 +372,32 @@ def _cho_inverse(factor: Any, upper: bool) -> Any:
     return jsl.cho_solve((factor, not upper), eye)
 
 
-def cholesky_inverse(L: Any, upper: bool = False) -> Tensor:  # noqa: N803
-    """``A``'s inverse given its Cholesky factor ``L`` (``A = L @ L.mT``; ``upper``:
+def cholesky_inverse(input: Any, upper: bool = False) -> Tensor:  # noqa: A002
+    """``A``'s inverse given its Cholesky factor ``input`` (``L``, ``A = L @ L.mT``; ``upper``:
     ``A = U.mT @ U``), ``[..., n, n]``: a Gaussian process's precision matrix.
 
     PyTorch equivalent: ``torch.cholesky_inverse``.
     """
-    if not isinstance(L, Tensor):
+    if not isinstance(input, Tensor):
         raise TypeError(f"cholesky_inverse(): argument 'input' (position 1) must be Tensor, "
-                        f"not {type(L).__name__}")
-    check_square(L, "cholesky_inverse")
-    if not L.is_floating_point():
+                        f"not {type(input).__name__}")
+    check_square(input, "cholesky_inverse")
+    if not input.is_floating_point():
         raise NotImplementedError(f'"cholesky_inverse_out_cpu" not implemented for '
-                                  f"'{scalar_name(L.dtype)}'")
-    return _op(_cho_inverse, (bool(upper),), L, who="cholesky_inverse")
+                                  f"'{scalar_name(input.dtype)}'")
+    return _op(_cho_inverse, (bool(upper),), input, who="cholesky_inverse")
 
 
-def triangular_solve(b: Any, A: Any, upper: bool = True, transpose: bool = False,  # noqa: N803
-                     unitriangular: bool = False) -> Any:
-    """``(solution, cloned_coefficient)`` of ``A @ X = b`` for triangular ``A``.
+def triangular_solve(input: Any, A: Any, upper: bool = True,  # noqa: A002, N803
+                     transpose: bool = False, unitriangular: bool = False) -> Any:
+    """``(solution, cloned_coefficient)`` of ``A @ X = input`` for triangular ``A``.
 
     PyTorch equivalent: ``torch.triangular_solve`` (deprecated there for
     ``torch.linalg.solve_triangular``).
     """
     A = _matrix(A, "triangular_solve", square=True)  # noqa: N806
     coefficient = A.mT if transpose else A
-    x = solve_triangular(coefficient, b, upper=upper != bool(transpose),
+    x = solve_triangular(coefficient, input, upper=upper != bool(transpose),
                          unitriangular=unitriangular)
     return return_type("triangular_solve", ("solution", "cloned_coefficient"))(x, A.clone())
 
@@ -408,15 +408,39 @@ def qr_top(input: Any, some: bool = True) -> Any:  # noqa: A002
     return return_type("qr", ("Q", "R"))(q, r)
 
 
-def slogdet_top(A: Any) -> Any:  # noqa: N803
+def slogdet_top(input: Any) -> Any:  # noqa: A002
     """``(sign, logabsdet)``. PyTorch equivalent: ``torch.slogdet``."""
-    sign, logabs = slogdet(A)
+    sign, logabs = slogdet(input)
     return return_type("slogdet", ("sign", "logabsdet"))(sign, logabs)
 
 
 def cholesky_top(input: Any, upper: bool = False) -> Tensor:  # noqa: A002
     """PyTorch equivalent: ``torch.cholesky`` (``upper`` positional)."""
     return cholesky(input, upper=upper)
+
+
+def matrix_power_top(input: Any, n: int) -> Tensor:  # noqa: A002
+    """PyTorch equivalent: ``torch.matrix_power`` (``torch.linalg``'s names the matrix A)."""
+    return matrix_power(input, n)
+
+
+def matrix_exp_top(input: Any) -> Tensor:  # noqa: A002
+    """PyTorch equivalent: ``torch.matrix_exp``."""
+    return matrix_exp(input)
+
+
+def det_top(input: Any) -> Tensor:  # noqa: A002
+    """PyTorch equivalent: ``torch.det``."""
+    from fnnet.torch import linalg
+
+    return linalg.det(input)
+
+
+def inverse(input: Any) -> Tensor:  # noqa: A002
+    """PyTorch equivalent: ``torch.inverse``."""
+    from fnnet.torch import linalg
+
+    return linalg.inv(input)
 
 
 def pinverse(input: Any, rcond: float = 1e-15) -> Tensor:  # noqa: A002
@@ -429,18 +453,15 @@ TOP_LEVEL: dict[str, Callable[..., Any]] = {
     "svd": svd_top, "qr": qr_top, "slogdet": slogdet_top, "logdet": logdet,
     "cholesky": cholesky_top, "cholesky_solve": cholesky_solve,
     "cholesky_inverse": cholesky_inverse,
-    "triangular_solve": triangular_solve, "matrix_exp": matrix_exp,
-    "matrix_power": matrix_power, "pinverse": pinverse,
+    "triangular_solve": triangular_solve, "matrix_exp": matrix_exp_top,
+    "matrix_power": matrix_power_top, "pinverse": pinverse, "det": det_top,
+    "inverse": inverse,
 }
 
 
 def install(namespace: dict[str, Any]) -> None:
     """Adds the top-level functions to ``namespace`` (``fnnet.torch``'s globals) and the
     methods to :class:`Tensor` (``A.svd()``, ``A.det()``, ``A.inverse()``...)."""
-    from fnnet.torch import linalg
-
     for name, fn in TOP_LEVEL.items():
         namespace[name] = fn
         setattr(Tensor, name, fn)
-    Tensor.det = linalg.det  # type: ignore[attr-defined]
-    Tensor.inverse = linalg.inv  # type: ignore[attr-defined]

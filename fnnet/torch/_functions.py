@@ -383,8 +383,8 @@ def is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
 
 
-def numel(x: Tensor) -> int:
-    return x.numel()
+def numel(input: Tensor) -> int:
+    return input.numel()
 
 
 # -- recorded math ------------------------------------------------------------------
@@ -606,14 +606,14 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
     return _op(jnp.minimum, (), *_operands(input, other))
 
 
-def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
              equal_nan: bool = False) -> bool:
-    return bool(np.allclose(np.asarray(a), np.asarray(b), rtol, atol, equal_nan))
+    return bool(np.allclose(np.asarray(input), np.asarray(other), rtol, atol, equal_nan))
 
 
-def isclose(a: Tensor, b: Tensor | float, rtol: float = 1e-5, atol: float = 1e-8,
+def isclose(input: Tensor, other: Tensor | float, rtol: float = 1e-5, atol: float = 1e-8,
             equal_nan: bool = False) -> Tensor:
-    b = _as_tensor(b)
-    error = (a - b).abs()  # as PyTorch: equal values (infinities too), or a finite error
-    close: Tensor = (a == b) | (error.isfinite() & (error <= atol + rtol * b.abs()))
-    return close | (a.isnan() & b.isnan()) if equal_nan else close
+    other = _as_tensor(other)
+    error = (input - other).abs()  # as PyTorch: equal values (infinities too), or a finite error
+    close: Tensor = (input == other) | (error.isfinite() & (error <= atol + rtol * other.abs()))
+    return close | (input.isnan() & other.isnan()) if equal_nan else close

@@ -274,18 +274,18 @@ def rot90(self: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
 # -- matrices ---------------------------------------------------------------------------
 
 
-def dot(self: Tensor, other: Any) -> Tensor:
+def dot(self: Tensor, tensor: Any) -> Tensor:
     """The inner product of two vectors. PyTorch equivalent: ``torch.dot``."""
-    other = _tensor_arg(other, "dot", "tensor")
-    if self.dim() != 1 or other.dim() != 1:
-        raise RuntimeError(f"1D tensors expected, but got {self.dim()}D and {other.dim()}D "
+    tensor = _tensor_arg(tensor, "dot", "tensor")
+    if self.dim() != 1 or tensor.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {self.dim()}D and {tensor.dim()}D "
                            f"tensors")
-    check_matmul(self, other)  # PyTorch's words for two element types (Long and Float)
-    if self.shape[0] != other.shape[0]:
+    check_matmul(self, tensor)  # PyTorch's words for two element types (Long and Float)
+    if self.shape[0] != tensor.shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.shape[0]}] and "
-                           f"src [{other.shape[0]}] to have the same number of elements, but "
-                           f"got {self.shape[0]} and {other.shape[0]} elements respectively")
-    return _op(jnp.dot, (), self, other, who="dot")
+                           f"src [{tensor.shape[0]}] to have the same number of elements, but "
+                           f"got {self.shape[0]} and {tensor.shape[0]} elements respectively")
+    return _op(jnp.dot, (), self, tensor, who="dot")
 
 
 def mv(self: Tensor, vec: Any) -> Tensor:

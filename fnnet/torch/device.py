@@ -93,6 +93,9 @@ class device:  # noqa: N801 - PyTorch's name
         _default[0] = _entered.pop()
 
 
+_device = device  # for functions whose parameter is named device, as PyTorch names it
+
+
 def builtins_name(value: Any) -> str:
     return type(value).__name__
 
@@ -165,15 +168,15 @@ _default: list[device | None] = [None]
 _entered: list[device | None] = []
 
 
-def set_default_device(dev: Any) -> None:
+def set_default_device(device: Any) -> None:
     """Accepted for device-agnostic code: arrays are on JAX's default device anyway.
 
     A device fnnet.torch cannot compute on raises at once (see :func:`check_placement`),
     where PyTorch raises at the first tensor made on it.
     PyTorch equivalent: ``torch.set_default_device``.
     """
-    check_placement(dev)
-    _default[0] = None if dev is None else device(dev)
+    check_placement(device)
+    _default[0] = None if device is None else _device(device)  # the parameter hides the class
 
 
 def get_default_device() -> device:

@@ -1605,8 +1605,8 @@ class Tensor:
     def div_(self, other: Any) -> Tensor:
         return self._arithmetic_inplace(self / other)
 
-    def pow_(self, other: Any) -> Tensor:
-        return self._arithmetic_inplace(self ** other)
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._arithmetic_inplace(self ** exponent)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return self._inplace(self.clamp(min, max))

@@ -473,28 +473,28 @@ def _one_hot(x: Array, num_classes: int) -> Array:
     return (x[..., None] == np.arange(num_classes)).astype(_graph.canonical_dtype(np.int64))
 
 
-def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+def one_hot(input: Tensor, num_classes: int = -1) -> Tensor:
     """Class indices ``[*]`` as one-hot rows ``[*, num_classes]`` (int64); with
     ``num_classes=-1`` the largest index plus one (a read of the values).
 
     PyTorch equivalent: ``torch.nn.functional.one_hot``.
     """
-    if np.dtype(tensor._cell.aval[1]).kind not in "iu":
+    if np.dtype(input._cell.aval[1]).kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     # a class out of range would give a row of zeros
-    labels = host_value(tensor)
+    labels = host_value(input)
     if labels is not None and not labels.size:
         labels = None
     if labels is not None and labels.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:
-        num_classes = int(tensor.max().item()) + 1
+        num_classes = int(input.max().item()) + 1
     if not isinstance(num_classes, int) or num_classes < 1:
         raise RuntimeError(f"one_hot: num_classes must be a positive int or -1, got "
                            f"{num_classes!r}")
     if labels is not None and labels.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    return _op(_one_hot, (num_classes,), tensor, who="one_hot")
+    return _op(_one_hot, (num_classes,), input, who="one_hot")
 
 
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
