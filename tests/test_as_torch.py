@@ -140,6 +140,9 @@ def test_bad_arguments(capsys, tmp_path):
     assert as_torch.main([str(missing)], prog="fnnet run") == 2
     assert capsys.readouterr().err == (
         f"fnnet run: can't open file '{missing}': [Errno 2] No such file or directory\n")
+    assert as_torch.main([str(tmp_path)], prog="fnnet run") == 1  # no __main__.py in it
+    assert capsys.readouterr().err == (
+        f"fnnet run: can't find '__main__' module in '{tmp_path}'\n")
     assert as_torch.main(["--epochs", "3"], prog="fnnet run") == 2
     assert "unknown option '--epochs'" in capsys.readouterr().err
     assert as_torch.main(["-m"], prog="fnnet run") == 2

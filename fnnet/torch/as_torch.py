@@ -47,7 +47,8 @@ USAGE = """usage: {prog} [-h] SCRIPT [ARGS ...]
 Run a PyTorch script unchanged on fnnet.torch: its `import torch` (and torchvision)
 give fnnet.torch's modules. ARGS are the script's own (sys.argv[1:]), as with `python`.
 
-  SCRIPT      a Python file, run as `python SCRIPT ARGS` runs it
+  SCRIPT      a Python file (or a folder with a __main__.py), run as
+              `python SCRIPT ARGS` runs it
   -m MODULE   a module on sys.path, run as `python -m MODULE ARGS` runs it
   -h, --help  show this help message and exit
 """
@@ -172,20 +173,33 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m fnnet.torch")
               f"follow its name)", file=sys.stderr)
         return 2
     target, args = (argv[1], argv[2:]) if module else (argv[0], argv[1:])
-    if not module and not os.path.isfile(target):
+    if not module and not os.path.exists(target):
         # Python's own words and status for a script it cannot open
         print(f"{prog}: can't open file {os.path.abspath(target)!r}: [Errno 2] No such "
               f"file or directory", file=sys.stderr)
         return 2
+    if not module and os.path.isdir(target) and \
+            not os.path.isfile(os.path.join(target, "__main__.py")):
+        # a folder runs as Python runs it, by its __main__.py
+        print(f"{prog}: can't find '__main__' module in {os.path.abspath(target)!r}",
+              file=sys.stderr)
+        return 1
     try:
         install()
     except RuntimeError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     saved_argv, saved_path = sys.argv, sys.path[:]
-    # sys.path[0] as `python SCRIPT` sets it (the script's folder, in place of this
-    # runner's) and `python -m` (the working directory)
-    sys.path[0:1] = [os.getcwd() if module else os.path.dirname(os.path.abspath(target))]
+    # sys.path[0] as Python sets it, in place of this runner's: the working directory for
+    # `python -m`, the folder itself for `python FOLDER`, the script's folder for
+    # `python SCRIPT`
+    if module:
+        first = os.getcwd()
+    elif os.path.isdir(target):
+        first = os.path.abspath(target)
+    else:
+        first = os.path.dirname(os.path.abspath(target))
+    sys.path[0:1] = [first]
     sys.argv = [target, *args]
     try:
         if module:
