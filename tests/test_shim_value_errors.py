@@ -282,7 +282,25 @@ MISTAKES = {
                                                           T.ones(1, 1, 2, 2), groups=0),
     "autograd.grad of an output that requires no grad": lambda T: T.autograd.grad(
         [(T.ones(2, requires_grad=True) * 2).sum(), T.ones(2).sum()], T.ones(2)),
+    # a module's attributes given the wrong kind of value (named by torch.typename)
+    "a tensor assigned to a child module's name": lambda T: setattr(
+        _with_parts(T), "layer", T.ones(1)),
+    "a tensor assigned to a parameter's name": lambda T: setattr(
+        _with_parts(T), "scale", T.ones(1)),
+    "a number assigned to a buffer's name": lambda T: setattr(_with_parts(T), "count", 3),
+    "a tensor registered as a parameter": lambda T: _with_parts(T).register_parameter(
+        "extra", T.ones(1, dtype=T.int64)),
+    "a list registered as a buffer": lambda T: _with_parts(T).register_buffer("extra", [1]),
 }
+
+
+def _with_parts(T):
+    """A module with a child module, a parameter and a buffer."""
+    module = T.nn.Module()
+    module.layer = T.nn.Linear(1, 1)
+    module.scale = T.nn.Parameter(T.ones(1))
+    module.register_buffer("count", T.zeros(()))
+    return module
 FITTING_CONVOLUTIONS = {  # the same kernels where PyTorch runs them
     "same padding": lambda T: T.nn.Conv2d(1, 1, 5, padding="same")(T.ones(1, 1, 3, 3)),
     "padding that makes room": lambda T: T.nn.Conv2d(1, 1, 5, padding=1)(T.ones(1, 1, 3, 3)),

@@ -12,6 +12,7 @@ import numpy as np
 
 from fnnet.torch import _dtypes, _graph
 from fnnet.torch._hooks import RemovableHandle
+from fnnet.torch._settings import typename
 from fnnet.torch.device import check_cuda, check_placement
 from fnnet.torch.device import device as _device
 from fnnet.torch.nn._buffer import Buffer
@@ -218,19 +219,18 @@ class Module:
             self._modules[name] = value
         elif name in self._parameters:
             if value is not None:
-                kind = value.type() if isinstance(value, Tensor) else type(value).__name__
-                raise TypeError(f"cannot assign '{kind}' as parameter '{name}' "
+                raise TypeError(f"cannot assign '{typename(value)}' as parameter '{name}' "
                                 f"(torch.nn.Parameter or None expected)")
             self._parameters[name] = None
         elif name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
+                raise TypeError(f"cannot assign '{typename(value)}' as child module "
                                 f"'{name}' (torch.nn.Module or None expected)")
             self._modules[name] = None
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                f"(torch.Tensor or None expected)")
+                raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
+                                f"(torch.nn.Buffer, torch.Tensor or None expected)")
             self._buffers[name] = value
         object.__setattr__(self, name, value)
 
@@ -273,7 +273,7 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         self._check_new_name("parameter", name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+            raise TypeError(f"cannot assign '{typename(param)}' object to parameter "
                             f"'{name}' (torch.nn.Parameter or None required)")
         self._forget(name, keep=self._parameters)
         self._parameters[name] = param
@@ -284,7 +284,7 @@ class Module:
         """Registers a tensor saved in ``state_dict`` but not trained (e.g. running stats)."""
         self._check_new_name("buffer", name, "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+            raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer "
                             f"'{name}' (torch Tensor or None required)")
         self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
