@@ -8,6 +8,7 @@ the same keywords and inputs, and the values must agree.
 
 from __future__ import annotations
 
+import re
 import types
 from typing import Any
 
@@ -136,6 +137,25 @@ RENAMED_CALLS = {
 }
 
 
+#: one parameter under the names of PyTorch's several overloads, or a shape given as one
+#: keyword where the method also takes several numbers.
+OVERLOAD_CALLS = {
+    "hsplit(indices=)": lambda T, a: T.hsplit(input=a.x, indices=[1, 3]),
+    "vsplit(indices=)": lambda T, a: a.x.vsplit(indices=[2]),
+    "dsplit(indices=)": lambda T, a: T.dsplit(a.cube, indices=(1,)),
+    "tensor_split(sections=)": lambda T, a: T.tensor_split(input=a.x, sections=3, dim=1),
+    "tensor_split(indices=)": lambda T, a: a.x.tensor_split(indices=[1], dim=0),
+    "tensor_split(tensor_indices_or_sections=)": lambda T, a: T.tensor_split(
+        a.x, tensor_indices_or_sections=T.tensor([1, 2]), dim=1),
+    "max(other=)": lambda T, a: T.max(input=a.x, other=a.x.flip(0)),
+    "min(other=)": lambda T, a: a.x.min(other=a.x * 0),
+    "max(dim=)": lambda T, a: T.max(input=a.x, dim=1, keepdim=True),
+    "tile(dims=)": lambda T, a: T.tile(input=a.x, dims=(2, 1)),
+    "Tensor.tile(dims=)": lambda T, a: a.v.tile(dims=[3]),
+    "Tensor.sum_to_size(size=)": lambda T, a: a.x.sum_to_size(size=(1, 4)),
+}
+
+
 def _values(out: Any) -> Any:
     """``out`` as numpy arrays and plain values (tuples, named tuples and lists of
     tensors element by element)."""
@@ -179,3 +199,16 @@ def test_set_default_device_takes_device_keyword(torch):
         T.set_default_device(device="cpu")
         assert T.get_default_device().type == "cpu"
         T.set_default_device(device=None)
+
+
+@pytest.mark.parametrize("name", sorted(OVERLOAD_CALLS))
+def test_overloads_take_each_overloads_names(torch, name):
+    _check_call(torch, name, OVERLOAD_CALLS[name])
+
+
+@pytest.mark.parametrize("call", [lambda x: x.hsplit(), lambda x: x.hsplit(2, indices=[1])])
+def test_overloaded_argument_given_twice_or_not_at_all_is_a_type_error(torch, call):
+    expected = "hsplit() received an invalid combination of arguments"
+    for T in (torch, ft):
+        with pytest.raises(TypeError, match=re.escape(expected)):
+            call(T.ones(4, 4))

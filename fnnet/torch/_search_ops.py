@@ -429,12 +429,28 @@ def take(input: Tensor, index: Any) -> Tensor:
     return out
 
 
-def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+def overload_argument(who: str, **given: Any) -> Any:
+    """The one of ``given`` that is not None: the argument that PyTorch's overloads of
+    ``who`` name differently (``hsplit(x, sections=2)``, ``hsplit(x, indices=[1])``)."""
+    passed = [name for name, value in given.items() if value is not None]
+    if len(passed) != 1:
+        raise TypeError(f"{who}() received an invalid combination of arguments - expected "
+                        f"one of {', '.join(given)}, got "
+                        f"{' and '.join(passed) if passed else 'none of them'}")
+    return given[passed[0]]
+
+
+def tensor_split(input: Tensor, sections: Any = None, dim: int = 0, *,
+                 indices: Any = None, tensor_indices_or_sections: Any = None
+                 ) -> tuple[Tensor, ...]:
     """Splits along ``dim`` into ``n`` nearly equal parts (the first ``size % n`` one
-    longer) or at the given indices. PyTorch equivalent: ``torch.tensor_split``."""
+    longer) or at the given indices: ``sections``, ``indices`` and
+    ``tensor_indices_or_sections`` are PyTorch's three overloads' names, each taking the
+    others' values too. PyTorch equivalent: ``torch.tensor_split``."""
+    sections = overload_argument("tensor_split", sections=sections, indices=indices,
+                                 tensor_indices_or_sections=tensor_indices_or_sections)
     dim = _dim(dim, input.dim(), "tensor_split")
     size = input.shape[dim]
-    sections = indices_or_sections
     if isinstance(sections, Tensor):
         sections = sections.tolist()
     if isinstance(sections, int) and not isinstance(sections, bool):

@@ -54,12 +54,13 @@ def _tile(x: Any, reps: tuple[int, ...]) -> Any:
     return jnp.tile(x, reps)
 
 
-def tile(self: Tensor, *dims: Any) -> Tensor:
-    """``self`` repeated ``dims`` times along each axis (ones padded in front).
+def tile(self: Tensor, *reps: Any, dims: Any = None) -> Tensor:
+    """``self`` repeated ``dims`` times along each axis (ones padded in front), given as
+    several numbers or one sequence (``dims=``, PyTorch's keyword).
 
     PyTorch equivalent: ``torch.tile``.
     """
-    return _op(_tile, (_shape_args(dims),), self, who="tile")
+    return _op(_tile, (_shape_args(reps if dims is None else (dims,)),), self, who="tile")
 
 
 def _unbind(x: Any, dim: int) -> tuple[Any, ...]:
@@ -199,12 +200,13 @@ def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     return jnp.sum(x, axis=axes, keepdims=True).reshape(shape)
 
 
-def sum_to_size(self: Tensor, *size: Any) -> Tensor:
-    """``self`` summed down to ``size``, which it must broadcast from.
+def sum_to_size(self: Tensor, *sizes: Any, size: Any = None) -> Tensor:
+    """``self`` summed down to ``size`` (several numbers or one sequence), which it must
+    broadcast from.
 
     PyTorch equivalent: ``Tensor.sum_to_size``.
     """
-    shape = _shape_args(size)
+    shape = _shape_args(sizes if size is None else (size,))
     ours = tuple(self.shape)
     lead = len(ours) - len(shape)
     if lead < 0 or any(s not in (1, o) for s, o in zip(shape, ours[lead:], strict=True)):

@@ -10,7 +10,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from fnnet.torch._more_ops import split
-from fnnet.torch._search_ops import tensor_split
+from fnnet.torch._search_ops import overload_argument, tensor_split
 from fnnet.torch._shape_ops import tensor_arg
 from fnnet.torch.tensor import Tensor, _dim, _op
 
@@ -29,22 +29,28 @@ def _split_named(who: str, axis: int, least: int, self: Tensor, sections: Any
     return tensor_split(self, sections, axis)
 
 
-def hsplit(input: Tensor, sections: Any) -> tuple[Tensor, ...]:
+def hsplit(input: Tensor, sections: Any = None, *,
+           indices: Any = None) -> tuple[Tensor, ...]:
     """Splits along the columns (dimension 1; 0 of a 1-D tensor).
 
     PyTorch equivalent: ``torch.hsplit``.
     """
-    return _split_named("hsplit", 1 if input.dim() > 1 else 0, 1, input, sections)
+    return _split_named("hsplit", 1 if input.dim() > 1 else 0, 1, input,
+                        overload_argument("hsplit", sections=sections, indices=indices))
 
 
-def vsplit(input: Tensor, sections: Any) -> tuple[Tensor, ...]:
+def vsplit(input: Tensor, sections: Any = None, *,
+           indices: Any = None) -> tuple[Tensor, ...]:
     """Splits along the rows (dimension 0). PyTorch equivalent: ``torch.vsplit``."""
-    return _split_named("vsplit", 0, 2, input, sections)
+    return _split_named("vsplit", 0, 2, input,
+                        overload_argument("vsplit", sections=sections, indices=indices))
 
 
-def dsplit(input: Tensor, sections: Any) -> tuple[Tensor, ...]:
+def dsplit(input: Tensor, sections: Any = None, *,
+           indices: Any = None) -> tuple[Tensor, ...]:
     """Splits along the depth (dimension 2). PyTorch equivalent: ``torch.dsplit``."""
-    return _split_named("dsplit", 2, 3, input, sections)
+    return _split_named("dsplit", 2, 3, input,
+                        overload_argument("dsplit", sections=sections, indices=indices))
 
 
 def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:

@@ -1701,18 +1701,20 @@ class Tensor:
         return _op(_mean, (_dims(dim), keepdim), x, check=_value_checks.check_mean, who="mean")
 
     @_numpy_names
-    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
-        if isinstance(dim, Tensor):
-            return _op(jnp.maximum, (), self, dim)
+    def max(self, dim: Any = None, keepdim: builtins.bool = False, *,
+            other: Tensor | None = None) -> Any:
+        if isinstance(dim, Tensor) or other is not None:  # the overload max(other)
+            return _op(jnp.maximum, (), self, dim if other is None else other)
         if dim is None:
             return _op(_max, (None, False), self, check=_EMPTY_MAX, who="max")
         values, indices = _op_multi(_max_dim, (dim, keepdim), self, who="max")
         return values_indices(values, indices, "max")
 
     @_numpy_names
-    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
-        if isinstance(dim, Tensor):
-            return _op(jnp.minimum, (), self, dim)
+    def min(self, dim: Any = None, keepdim: builtins.bool = False, *,
+            other: Tensor | None = None) -> Any:
+        if isinstance(dim, Tensor) or other is not None:  # the overload min(other)
+            return _op(jnp.minimum, (), self, dim if other is None else other)
         if dim is None:
             return _op(_min, (None, False), self, check=_EMPTY_MIN, who="min")
         values, indices = _op_multi(_min_dim, (dim, keepdim), self, who="min")
