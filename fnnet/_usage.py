@@ -4,9 +4,14 @@ before any work starts, and the error they raise for a flag that cannot work."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pathlib
 import tempfile
+from collections.abc import Iterator, Sequence
+
+#: the file in each folder a run writes whose lock says the run is writing there
+LOCK_FILE = ".fnnet-run.lock"
 
 
 class UsageError(ValueError):
@@ -48,3 +53,44 @@ def check_writable(flag: str, value: str, folder: pathlib.Path, probe: bool = Tr
     except OSError as error:
         raise UsageError(f"{flag} {value}: cannot write in {existing} "
                          f"({error.strerror or error})") from None
+
+
+@contextlib.contextmanager
+def folders_held(command: str, folders: Sequence[tuple[str, str]]) -> Iterator[None]:
+    """Holds each ``(flag, folder)`` for this process while the block runs, making the
+    folder if missing: a folder that another fnnet command holds (a run still writing
+    its checkpoints or event files there) raises :class:`UsageError` naming the flag,
+    before either run removes or overwrites the other's files.
+
+    The hold is an advisory lock (``flock``) on the file :data:`LOCK_FILE` in the folder,
+    which the system releases when the process ends, killed included. Where the system
+    has no such locks (Windows, some network file systems) nothing is held.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        held: set[pathlib.Path] = set()
+        for flag, value in folders:
+            folder = pathlib.Path(value).resolve()
+            if folder in held:
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            # "a+": the holder's line stays readable until this process holds the lock
+            lock = stack.enter_context(open(folder / LOCK_FILE, "a+"))
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.seek(0)
+                holder = lock.read().strip() or "another process"
+                raise UsageError(f"{flag} {value}: {holder} is writing in it; wait for it "
+                                 f"to end, or give another folder") from None
+            except OSError:  # a file system without locks
+                continue
+            held.add(folder)
+            lock.truncate(0)
+            lock.write(f"fnnet {command} (process {os.getpid()})\n")
+            lock.flush()
+        yield

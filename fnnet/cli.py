@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fnnet._usage import UsageError, check_writable, path_argument
+from fnnet._usage import UsageError, check_writable, folders_held, path_argument
 
 if TYPE_CHECKING:
     import optax
@@ -545,42 +545,46 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
           f"{len(test_x)} test examples of shape {train_x.shape[1:]}), {args.optimizer} "
           f"lr={args.lr}, batch {args.batch_size}, {_plural(args.epochs, 'epoch')}, "
           f"seed {args.seed}, on {_devices_text(args.devices)}", flush=True)
-    if args.checkpoint_dir is not None:
-        _record_run_flags(args)
     logdir = pathlib.Path(args.out if args.logdir is None else args.logdir)
-    # the folder shows this run alone, as curves.png does
-    callbacks = [] if args.resume else [_event_files_remover(logdir)]
-    start = time.perf_counter()
-    state, history = fit(model, optimizer, train_data, eval_data=(test_x, test_y),
-                         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                         steps_per_call=args.steps_per_call,
-                         progress="epochs" if args.quiet else True,
-                         logdir=logdir, profile=args.profile, log_lr=args.lr,
-                         on_nonfinite=args.on_nonfinite,
-                         checkpoint_dir=args.checkpoint_dir,
-                         every_n_steps=args.checkpoint_every,
-                         resume=args.resume, devices=args.devices, callbacks=callbacks)
-    seconds = time.perf_counter() - start
-    weights = None
-    if args.save is not None:  # first: the trained weights outlive a failure to plot
-        metadata = {"fnnet.model": args.model, "fnnet.dataset": args.dataset,
-                    "fnnet.image_shape": ",".join(map(str, image_shape)),
-                    "fnnet.num_classes": str(num_classes)}
-        try:
-            weights = save_weights(pathlib.Path(args.save), model, state.params,
-                                   state.layer_state, metadata)
-        except OSError as error:
-            raise OSError(f"--save {args.save}: {user_words(error)}") from None
-    png = plot_history(history, pathlib.Path(args.out) / "curves.png",
-                       title=f"{args.model} on {args.dataset}")
-    accuracy = history["eval_accuracy"][-1]
-    print(f"test accuracy: {accuracy:.2%} ({len(test_x)} examples) after "
-          f"{_plural(args.epochs, 'epoch')} in {seconds:.1f} s; curves written to {png}",
-          flush=True)
-    print(f"metrics written to {logdir / 'history.json'} and TensorBoard event files "
-          f"(tensorboard --logdir {logdir})", flush=True)
-    if weights is not None:
-        print(f"weights written to {weights}", flush=True)
+    # another run still writing in one of these folders would lose its files to this one
+    written = [("--out", args.out), ("--logdir", str(logdir)),
+               ("--checkpoint-dir", args.checkpoint_dir)]
+    with folders_held("train", [(flag, value) for flag, value in written if value]):
+        if args.checkpoint_dir is not None:
+            _record_run_flags(args)
+        # the folder shows this run alone, as curves.png does
+        callbacks = [] if args.resume else [_event_files_remover(logdir)]
+        start = time.perf_counter()
+        state, history = fit(model, optimizer, train_data, eval_data=(test_x, test_y),
+                             epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                             steps_per_call=args.steps_per_call,
+                             progress="epochs" if args.quiet else True,
+                             logdir=logdir, profile=args.profile, log_lr=args.lr,
+                             on_nonfinite=args.on_nonfinite,
+                             checkpoint_dir=args.checkpoint_dir,
+                             every_n_steps=args.checkpoint_every,
+                             resume=args.resume, devices=args.devices, callbacks=callbacks)
+        seconds = time.perf_counter() - start
+        weights = None
+        if args.save is not None:  # first: the trained weights outlive a failure to plot
+            metadata = {"fnnet.model": args.model, "fnnet.dataset": args.dataset,
+                        "fnnet.image_shape": ",".join(map(str, image_shape)),
+                        "fnnet.num_classes": str(num_classes)}
+            try:
+                weights = save_weights(pathlib.Path(args.save), model, state.params,
+                                       state.layer_state, metadata)
+            except OSError as error:
+                raise OSError(f"--save {args.save}: {user_words(error)}") from None
+        png = plot_history(history, pathlib.Path(args.out) / "curves.png",
+                           title=f"{args.model} on {args.dataset}")
+        accuracy = history["eval_accuracy"][-1]
+        print(f"test accuracy: {accuracy:.2%} ({len(test_x)} examples) after "
+              f"{_plural(args.epochs, 'epoch')} in {seconds:.1f} s; curves written to {png}",
+              flush=True)
+        print(f"metrics written to {logdir / 'history.json'} and TensorBoard event files "
+              f"(tensorboard --logdir {logdir})", flush=True)
+        if weights is not None:
+            print(f"weights written to {weights}", flush=True)
     return history
 
 

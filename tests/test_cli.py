@@ -264,6 +264,24 @@ def test_a_run_refused_for_its_checkpoint_folder_keeps_the_earlier_event_files(t
     assert code == 0 and len(replaced) == 1 and replaced != events
 
 
+def test_a_folder_another_run_is_writing_in_is_refused(tmp_path, capsys):
+    """A second fnnet train given the checkpoint folder of a run still going (another
+    terminal, a forgotten background job) stops before it touches a file there: it would
+    remove that run's checkpoint being written, and replace its event files."""
+    from fnnet._usage import folders_held
+
+    ckpt, out = tmp_path / "ckpt", tmp_path / "out"
+    argv = ["train", "--model", "logistic", "--epochs", "1", "--batch-size", "1000",
+            "--quiet", "--out", str(out), "--checkpoint-dir", str(ckpt), "--resume"]
+    with folders_held("train", [("--checkpoint-dir", str(ckpt))]):  # the running one
+        code, _, err = run(argv, capsys)
+    assert (code, err[-1]) == (2, f"fnnet train: error: --checkpoint-dir {ckpt}: fnnet train "
+                                  f"(process {os.getpid()}) is writing in it; wait for it "
+                                  f"to end, or give another folder")
+    assert sorted(p.name for p in ckpt.iterdir()) == [".fnnet-run.lock"]
+    assert not list(out.glob("events.out.tfevents.*"))
+
+
 @pytest.mark.torch
 def test_compare_runs_pytorch_on_one_thread_by_default(torch, tmp_path, capsys):
     before = torch.get_num_threads()
