@@ -156,9 +156,46 @@ OVERLOAD_CALLS = {
 }
 
 
+#: the factories' layout=, pin_memory= and memory_format= (strided is the one layout;
+#: memory layouts are XLA's): values compared where they are defined, shapes elsewhere.
+FACTORY_CALLS = {
+    "zeros": lambda T, a: T.zeros(2, 3, layout=T.strided, pin_memory=False),
+    "ones": lambda T, a: T.ones(size=(2,), layout=T.strided),
+    "empty": lambda T, a: T.empty(2, memory_format=T.contiguous_format).shape,
+    "full": lambda T, a: T.full((2,), 3.0, layout=T.strided, pin_memory=False),
+    "tensor": lambda T, a: T.tensor([1, 2], pin_memory=False),
+    "arange": lambda T, a: T.arange(5, layout=T.strided, pin_memory=False),
+    "eye": lambda T, a: T.eye(2, layout=T.strided),
+    "linspace": lambda T, a: T.linspace(0, 1, 3, pin_memory=False),
+    "logspace": lambda T, a: T.logspace(0, 1, 3, layout=T.strided),
+    "scalar_tensor": lambda T, a: T.scalar_tensor(2.0, layout=T.strided),
+    "rand": lambda T, a: T.rand(2, layout=T.strided, pin_memory=False).shape,
+    "randn": lambda T, a: T.randn(2, 2, layout=T.strided).shape,
+    "randint": lambda T, a: T.randint(5, (3,), layout=T.strided).shape,
+    "randperm": lambda T, a: T.randperm(4, pin_memory=False).shape,
+    "normal": lambda T, a: T.normal(0.0, 1.0, size=(2,), layout=T.strided).shape,
+    "tril_indices": lambda T, a: T.tril_indices(3, 3, pin_memory=False),
+    "hann_window": lambda T, a: T.hann_window(4, pin_memory=False),
+    "zeros_like": lambda T, a: T.zeros_like(a.x, memory_format=T.preserve_format),
+    "ones_like": lambda T, a: T.ones_like(a.x, layout=T.strided, pin_memory=False),
+    "full_like": lambda T, a: T.full_like(a.x, 2.0, memory_format=T.preserve_format),
+    "empty_like": lambda T, a: T.empty_like(a.x, memory_format=T.preserve_format).shape,
+    "rand_like": lambda T, a: T.rand_like(a.x, memory_format=T.preserve_format).shape,
+    "randn_like": lambda T, a: T.randn_like(a.x, memory_format=T.preserve_format).shape,
+    "randint_like": lambda T, a: T.randint_like(a.x, 5, memory_format=T.preserve_format
+                                                ).shape,
+    "Tensor.new_zeros": lambda T, a: a.x.new_zeros(2, layout=T.strided, pin_memory=False),
+    "Tensor.new_ones": lambda T, a: a.x.new_ones((2,), layout=T.strided),
+    "Tensor.new_full": lambda T, a: a.x.new_full((2,), 5.0, pin_memory=False),
+    "Tensor.new_empty": lambda T, a: a.x.new_empty(2, layout=T.strided).shape,
+}
+
+
 def _values(out: Any) -> Any:
     """``out`` as numpy arrays and plain values (tuples, named tuples and lists of
     tensors element by element)."""
+    if hasattr(out, "numel") and not hasattr(out, "numpy"):  # a torch.Size
+        return tuple(out)
     if isinstance(out, (tuple, list)):
         return [_values(item) for item in out]
     if hasattr(out, "numpy"):
@@ -212,3 +249,19 @@ def test_overloaded_argument_given_twice_or_not_at_all_is_a_type_error(torch, ca
     for T in (torch, ft):
         with pytest.raises(TypeError, match=re.escape(expected)):
             call(T.ones(4, 4))
+
+
+@pytest.mark.parametrize("name", sorted(FACTORY_CALLS))
+def test_factories_take_layout_pin_memory_and_memory_format(torch, name):
+    _check_call(torch, name, FACTORY_CALLS[name])
+
+
+@pytest.mark.parametrize("make", [lambda T: T.zeros(2, pin_memory=True),
+                                  lambda T: T.tensor([1.0], pin_memory=True)])
+def test_pin_memory_without_an_accelerator_is_pytorchs_error(torch, make):
+    if ft.cuda.is_available() or torch.cuda.is_available():
+        pytest.skip("pinned memory is allowed with an accelerator")
+    for T in (torch, ft):
+        with pytest.raises(RuntimeError, match="pin_memory=True requires a CUDA or other "
+                                               "accelerator backend"):
+            make(T)

@@ -207,8 +207,8 @@ def broadcast_shapes(*shapes: Any) -> Size:
 
 
 def deprecated_range(start: float = 0, end: float | None = None, step: float = 1, *,
-                     dtype: Any = None, device: Any = None, requires_grad: bool = False
-                     ) -> Tensor:
+                     dtype: Any = None, device: Any = None, requires_grad: bool = False,
+                     layout: Any = None, pin_memory: bool = False) -> Tensor:
     """``start, start + step, ...`` up to and including ``end``, in the default float dtype
     unless ``dtype``; deprecated, with PyTorch's warning. PyTorch equivalent:
     ``torch.range``."""
@@ -227,8 +227,9 @@ def deprecated_range(start: float = 0, end: float | None = None, step: float = 1
     if count < 0:
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     values = start + step * np.arange(max(count, 0), dtype=np.float64)
+    del layout
     return tensor(values, dtype=get_default_dtype() if dtype is None else dtype,
-                  device=device, requires_grad=requires_grad)
+                  device=device, requires_grad=requires_grad, pin_memory=pin_memory)
 
 
 # -- Tensor.new and memory -----------------------------------------------------------

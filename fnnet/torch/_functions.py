@@ -17,7 +17,7 @@ from fnnet.torch._dtypes import DTypeLike
 from fnnet.torch._graph import CONST, VAR
 from fnnet.torch._random import Generator
 from fnnet.torch._tape import check_int32, to_canonical
-from fnnet.torch.device import DeviceLike, check_placement
+from fnnet.torch.device import DeviceLike, check_creation, check_placement
 from fnnet.torch.tensor import (
     Tensor,
     _as_tensor,
@@ -76,7 +76,7 @@ COPY_CONSTRUCT_WARNING = (
 
 
 def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
-           requires_grad: bool = False) -> Tensor:
+           requires_grad: bool = False, *, pin_memory: bool = False) -> Tensor:
     """A tensor copied from data (nested lists, numbers, numpy arrays, tensors).
 
     Python floats give float32, Python ints int64 (int32 without jax x64). The copy
@@ -87,7 +87,7 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
 
     PyTorch equivalent: ``torch.tensor``.
     """
-    check_placement(device)
+    check_creation(device, pin_memory=pin_memory)
     if isinstance(data, Tensor):
         warnings.warn(COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
     try:
@@ -217,30 +217,35 @@ def _creation(fill: Callable[[tuple[int, ...], np.dtype], jax.Array], size: tupl
 
 
 def zeros(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
-          device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+          device: DeviceLike = None, requires_grad: bool = False, layout: Any = None,
+          pin_memory: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.zeros``."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     return _creation(jnp.zeros, _size("zeros", shape, size), dtype, requires_grad, np.zeros)
 
 
 def ones(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
-         device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+         device: DeviceLike = None, requires_grad: bool = False, layout: Any = None,
+         pin_memory: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.ones``."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     return _creation(jnp.ones, _size("ones", shape, size), dtype, requires_grad, np.ones)
 
 
 def empty(*shape: ShapeLike, size: ShapeLike | None = None, dtype: DTypeLike | None = None,
-          device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
-    """PyTorch equivalent: ``torch.empty`` (zero-filled here)."""
-    check_placement(device)
+          device: DeviceLike = None, requires_grad: bool = False, layout: Any = None,
+          pin_memory: bool = False, memory_format: Any = None) -> Tensor:
+    """PyTorch equivalent: ``torch.empty`` (zero-filled here; ``memory_format`` ignored,
+    as XLA lays arrays out itself)."""
+    check_creation(device, layout, pin_memory)
     return _creation(jnp.zeros, _size("empty", shape, size), dtype, requires_grad, np.zeros)
 
 
 def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
-         device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+         device: DeviceLike = None, requires_grad: bool = False, *, layout: Any = None,
+         pin_memory: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.full``."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     fill_value = number(fill_value, "full", "fill_value", 2)
     if dtype is None:
         dtype = _dtypes.float32 if isinstance(fill_value, float) else (
@@ -252,25 +257,30 @@ def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
                      dtype, requires_grad, lambda s, d: np.full(s, fill_value, d))
 
 
-def zeros_like(input: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
+def zeros_like(input: Tensor, dtype: DTypeLike | None = None, *, memory_format: Any = None,
+               **kwargs: Any) -> Tensor:
+    del memory_format  # XLA lays arrays out itself
     return zeros(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
-def ones_like(input: Tensor, dtype: DTypeLike | None = None, **kwargs: Any) -> Tensor:
+def ones_like(input: Tensor, dtype: DTypeLike | None = None, *, memory_format: Any = None,
+              **kwargs: Any) -> Tensor:
+    del memory_format
     return ones(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
-def full_like(input: Tensor, fill_value: Any, dtype: DTypeLike | None = None,
-              **kwargs: Any) -> Tensor:
+def full_like(input: Tensor, fill_value: Any, dtype: DTypeLike | None = None, *,
+              memory_format: Any = None, **kwargs: Any) -> Tensor:
+    del memory_format
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, **kwargs)
 
 
 def randn(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,
           dtype: DTypeLike | None = None, device: DeviceLike = None,
-          requires_grad: bool = False) -> Tensor:
+          requires_grad: bool = False, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """Standard normal samples, PyTorch's from the global generator or ``generator``
     (see :mod:`fnnet.torch._cpu_generator`). PyTorch: ``torch.randn``."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     dims = _size("randn", shape, size)
     host = _random.host_for(generator, "randn")
     return _creation(lambda s, d: jnp.asarray(host.normal(s, d)), dims, dtype, requires_grad,
@@ -279,10 +289,10 @@ def randn(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator
 
 def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,
          dtype: DTypeLike | None = None, device: DeviceLike = None,
-         requires_grad: bool = False) -> Tensor:
+         requires_grad: bool = False, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """Uniform ``[0, 1)`` samples, PyTorch's from the global generator or ``generator``.
     PyTorch: ``torch.rand``."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     dims = _size("rand", shape, size)
     host = _random.host_for(generator, "rand")
     return _creation(lambda s, d: jnp.asarray(host.uniform(s, d)), dims, dtype, requires_grad,
@@ -291,10 +301,11 @@ def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator 
 
 def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
             size: ShapeLike | None = None, *, generator: Generator | None = None,
-            dtype: DTypeLike | None = None, device: DeviceLike = None) -> Tensor:
+            dtype: DTypeLike | None = None, device: DeviceLike = None, layout: Any = None,
+            pin_memory: bool = False) -> Tensor:
     """Integers drawn uniformly from ``[low, high)``, PyTorch's from the global generator
     or ``generator``. PyTorch equivalent: ``torch.randint(low=0, high, size)``."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     if size is None and high is not None and not isinstance(high, (tuple, list)):
         # randint(10, 3): PyTorch reads randint(high, size) and refuses the int size
         raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, "
@@ -316,10 +327,11 @@ def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | None = None,
-             device: DeviceLike = None) -> Tensor:
+             device: DeviceLike = None, layout: Any = None, pin_memory: bool = False
+             ) -> Tensor:
     """PyTorch's permutation, from the global generator or ``generator``. PyTorch
     equivalent: ``torch.randperm``."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     if isinstance(n, int) and n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     return _wrap_value(to_canonical(_random.randperm(n, generator)))
@@ -327,9 +339,10 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | N
 
 def arange(start: float, end: float | None = None, step: float = 1, *,
            dtype: DTypeLike | None = None, device: DeviceLike = None,
-           requires_grad: bool = False) -> Tensor:
+           requires_grad: bool = False, layout: Any = None, pin_memory: bool = False
+           ) -> Tensor:
     """PyTorch equivalent: ``torch.arange`` (ints give int64/int32, floats float32)."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     if end is None:
         start, end = 0, start
     start, end, step = (number(v, "arange", name, i) for i, (name, v) in enumerate(
@@ -353,9 +366,10 @@ def arange(start: float, end: float | None = None, step: float = 1, *,
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: DTypeLike | None = None,
-             device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+             device: DeviceLike = None, requires_grad: bool = False, layout: Any = None,
+             pin_memory: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.linspace``."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     start, end = number(start, "linspace", "start", 0), number(end, "linspace", "end", 1)
     steps = number(steps, "linspace", "steps", 2)
     if steps < 0:
@@ -364,9 +378,10 @@ def linspace(start: float, end: float, steps: int, *, dtype: DTypeLike | None = 
 
 
 def eye(n: int, m: int | None = None, *, dtype: DTypeLike | None = None,
-        device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+        device: DeviceLike = None, requires_grad: bool = False, layout: Any = None,
+        pin_memory: bool = False) -> Tensor:
     """PyTorch equivalent: ``torch.eye``."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     for position, (name, size) in enumerate((("n", n), ("m", m))):
         if size is None:
             continue

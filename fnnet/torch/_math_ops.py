@@ -140,13 +140,15 @@ def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
 
 
 def new_empty(self: Tensor, *sizes: Any, size: Any = None, dtype: Any = None,
-              device: Any = None, requires_grad: bool = False) -> Tensor:
+              device: Any = None, requires_grad: bool = False, layout: Any = None,
+              pin_memory: bool = False) -> Tensor:
     """A tensor of ``size`` (zeros: fnnet.torch has no uninitialised memory).
 
     PyTorch equivalent: ``Tensor.new_empty``.
     """
     return _more_ops.new_zeros(self, *sizes, size=size, dtype=dtype, device=device,
-                               requires_grad=requires_grad)
+                               requires_grad=requires_grad, layout=layout,
+                               pin_memory=pin_memory)
 
 
 def multinomial(input: Any, num_samples: int, replacement: bool = False, *,

@@ -18,7 +18,7 @@ from fnnet.torch import _graph, _random
 from fnnet.torch._complex_checks import kernel_error
 from fnnet.torch._math_ops import in_place
 from fnnet.torch._value_checks import empty_reduction
-from fnnet.torch.device import check_placement
+from fnnet.torch.device import check_creation
 from fnnet.torch.nn._distance import cdist
 from fnnet.torch.tensor import (
     Tensor,
@@ -115,14 +115,15 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
-           dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+           dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           layout: Any = None, pin_memory: bool = False) -> Tensor:
     """Normal draws, PyTorch's from the global generator or ``generator``: tensors
     ``mean``/``std`` (broadcast; standard draws scaled and shifted on the device, as
     PyTorch's ``normal_(0, 1).mul_(std).add_(mean)``) or numbers with ``size``.
 
     PyTorch equivalent: ``torch.normal``.
     """
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     host = _random.host_for(generator, "normal")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         mean_t, std_t = _as_tensor(mean), _as_tensor(std)

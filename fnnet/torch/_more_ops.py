@@ -588,32 +588,37 @@ def _einsum_positional(*args: Any) -> Any:
 # -- new tensors like this one ----------------------------------------------------------
 
 
-def _new(self: Tensor, fill: Any, size: tuple[Any, ...], dtype: Any, device: Any) -> Tensor:
+def _new(self: Tensor, fill: Any, size: tuple[Any, ...], dtype: Any, device: Any,
+         layout: Any, pin_memory: bool) -> Tensor:
     from fnnet.torch._functions import full
 
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], Sequence) else size
-    return full(shape, fill, dtype=self.dtype if dtype is None else dtype, device=device)
+    return full(shape, fill, dtype=self.dtype if dtype is None else dtype, device=device,
+                layout=layout, pin_memory=pin_memory)
 
 
 def new_zeros(self: Tensor, *sizes: Any, size: Any = None, dtype: Any = None,
-              device: Any = None, requires_grad: bool = False) -> Tensor:
+              device: Any = None, requires_grad: bool = False, layout: Any = None,
+              pin_memory: bool = False) -> Tensor:
     """Zeros of ``size`` with this tensor's dtype."""
-    return _new(self, 0, sizes if size is None else (size,), dtype, device
-                ).requires_grad_(requires_grad)
+    return _new(self, 0, sizes if size is None else (size,), dtype, device, layout,
+                pin_memory).requires_grad_(requires_grad)
 
 
 def new_ones(self: Tensor, *sizes: Any, size: Any = None, dtype: Any = None,
-             device: Any = None, requires_grad: bool = False) -> Tensor:
+             device: Any = None, requires_grad: bool = False, layout: Any = None,
+             pin_memory: bool = False) -> Tensor:
     """Ones of ``size`` with this tensor's dtype."""
-    return _new(self, 1, sizes if size is None else (size,), dtype, device
-                ).requires_grad_(requires_grad)
+    return _new(self, 1, sizes if size is None else (size,), dtype, device, layout,
+                pin_memory).requires_grad_(requires_grad)
 
 
 def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,
-             device: Any = None, requires_grad: bool = False) -> Tensor:
+             device: Any = None, requires_grad: bool = False, layout: Any = None,
+             pin_memory: bool = False) -> Tensor:
     """``fill_value`` in a tensor of ``size`` with this tensor's dtype."""
-    return _new(self, fill_value, (size,), dtype, device).requires_grad_(
-        requires_grad)
+    return _new(self, fill_value, (size,), dtype, device, layout, pin_memory
+                ).requires_grad_(requires_grad)
 
 
 METHODS = (topk, sort, argsort, gather, scatter, scatter_add, scatter_, scatter_add_,

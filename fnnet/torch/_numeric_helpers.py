@@ -18,6 +18,7 @@ import numpy as np
 from fnnet.torch import _dtypes
 from fnnet.torch._defaults import get_default_dtype
 from fnnet.torch._functions import tensor
+from fnnet.torch.device import check_creation
 from fnnet.torch.tensor import Tensor, _dim, _op, _op_multi
 
 
@@ -44,52 +45,53 @@ def _window(name: str, length: int, periodic: bool, dtype: Any, requires_grad: b
 
 def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54,
                    beta: float = 0.46, *, dtype: Any = None, layout: Any = None,
-                   device: Any = None, requires_grad: bool = False) -> Tensor:
+                   device: Any = None, requires_grad: bool = False,
+                   pin_memory: bool = False) -> Tensor:
     """``alpha - beta * cos(2 pi n / (N - 1))``. PyTorch: ``torch.hamming_window``."""
-    del layout, device
+    check_creation(device, layout, pin_memory)
     return _window("hamming_window", window_length, periodic, dtype, requires_grad,
                    lambda n, size: alpha - beta * np.cos(2 * math.pi * n / (size - 1)))
 
 
 def hann_window(window_length: int, periodic: bool = True, *, dtype: Any = None,
-                layout: Any = None, device: Any = None, requires_grad: bool = False
-                ) -> Tensor:
+                layout: Any = None, device: Any = None, requires_grad: bool = False,
+                pin_memory: bool = False) -> Tensor:
     """``0.5 - 0.5 cos(2 pi n / (N - 1))``. PyTorch: ``torch.hann_window``."""
-    del layout, device
+    check_creation(device, layout, pin_memory)
     return _window("hann_window", window_length, periodic, dtype, requires_grad,
                    lambda n, size: 0.5 - 0.5 * np.cos(2 * math.pi * n / (size - 1)))
 
 
 def blackman_window(window_length: int, periodic: bool = True, *, dtype: Any = None,
-                    layout: Any = None, device: Any = None, requires_grad: bool = False
-                    ) -> Tensor:
+                    layout: Any = None, device: Any = None, requires_grad: bool = False,
+                    pin_memory: bool = False) -> Tensor:
     """``0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))``.
 
     PyTorch equivalent: ``torch.blackman_window``.
     """
-    del layout, device
+    check_creation(device, layout, pin_memory)
     return _window("blackman_window", window_length, periodic, dtype, requires_grad,
                    lambda n, size: 0.42 - 0.5 * np.cos(2 * math.pi * n / (size - 1))
                    + 0.08 * np.cos(4 * math.pi * n / (size - 1)))
 
 
 def bartlett_window(window_length: int, periodic: bool = True, *, dtype: Any = None,
-                    layout: Any = None, device: Any = None, requires_grad: bool = False
-                    ) -> Tensor:
+                    layout: Any = None, device: Any = None, requires_grad: bool = False,
+                    pin_memory: bool = False) -> Tensor:
     """``1 - |2 n / (N - 1) - 1|``. PyTorch equivalent: ``torch.bartlett_window``."""
-    del layout, device
+    check_creation(device, layout, pin_memory)
     return _window("bartlett_window", window_length, periodic, dtype, requires_grad,
                    lambda n, size: 1 - np.abs(2 * n / (size - 1) - 1))
 
 
 def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *,
                   dtype: Any = None, layout: Any = None, device: Any = None,
-                  requires_grad: bool = False) -> Tensor:
+                  requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """``I0(beta sqrt(1 - (2 n / (N - 1) - 1)^2)) / I0(beta)``.
 
     PyTorch equivalent: ``torch.kaiser_window``.
     """
-    del layout, device
+    check_creation(device, layout, pin_memory)
     return _window("kaiser_window", window_length, periodic, dtype, requires_grad,
                    lambda n, size: np.kaiser(size, beta))
 

@@ -21,7 +21,7 @@ import numpy as np
 from fnnet.torch import _graph, _masking
 from fnnet.torch._more_ops import _check_index
 from fnnet.torch._shape_ops import tensor_arg
-from fnnet.torch.device import check_placement
+from fnnet.torch.device import check_creation
 from fnnet.torch.tensor import Tensor, _as_tensor, _dim, _op
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
@@ -164,25 +164,23 @@ def combinations(input: Any, r: int = 2, with_replacement: bool = False) -> Tens
 
 
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
-                 device: Any = None, layout: Any = None) -> Tensor:
+                 device: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """The ``[2, N]`` row and column indices of the lower triangle of a ``row x col``
     matrix (``offset`` diagonals above the main one included).
 
     PyTorch equivalent: ``torch.tril_indices``.
     """
-    del layout
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     rows, cols = np.tril_indices(row, offset, col)
     out = _as_tensor(np.stack([rows, cols]).astype(_INDEX))
     return out if dtype is None else out.to(dtype)
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
-                 device: Any = None, layout: Any = None) -> Tensor:
+                 device: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """The ``[2, N]`` row and column indices of the upper triangle of a ``row x col``
     matrix from diagonal ``offset``. PyTorch equivalent: ``torch.triu_indices``."""
-    del layout
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     rows, cols = np.triu_indices(row, offset, col)
     out = _as_tensor(np.stack([rows, cols]).astype(_INDEX))
     return out if dtype is None else out.to(dtype)

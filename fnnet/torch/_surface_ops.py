@@ -62,7 +62,7 @@ from fnnet.torch._shape_ops import (
     vstack,
 )
 from fnnet.torch._shape_ops import tensor_arg as _tensor_arg
-from fnnet.torch.device import check_placement
+from fnnet.torch.device import check_creation
 from fnnet.torch.tensor import (
     Tensor,
     _as_tensor,
@@ -539,9 +539,10 @@ def is_floating_point(input: Any) -> bool:  # noqa: A002 - PyTorch's name
 
 
 def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
-             dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+             dtype: Any = None, device: Any = None, requires_grad: bool = False,
+             layout: Any = None, pin_memory: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``. PyTorch equivalent: ``torch.logspace``."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     start, end = number(start, "logspace", "start", 0), number(end, "logspace", "end", 1)
     steps = number(steps, "logspace", "steps", 2)
     if not isinstance(steps, int) or isinstance(steps, builtins.bool) or steps < 0:
@@ -553,9 +554,10 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *,
 
 
 def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,
-                  requires_grad: bool = False) -> Tensor:
+                  requires_grad: bool = False, layout: Any = None, pin_memory: bool = False
+                  ) -> Tensor:
     """A 0-dim tensor of ``s`` (float32 unless ``dtype``). PyTorch: ``torch.scalar_tensor``."""
-    check_placement(device)
+    check_creation(device, layout, pin_memory)
     if not isinstance(s, (int, float, np.number)) and not isinstance(s, Tensor):
         raise TypeError(f"scalar_tensor(): argument 's' must be Number, not "
                         f"{type(s).__name__}")

@@ -73,27 +73,34 @@ def dtype_of(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------------
-# The *_like family.
+# The *_like family (memory_format is dropped: XLA lays arrays out itself).
 
 
-def empty_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+def empty_like(input: Tensor, *, dtype: Any = None, memory_format: Any = None,
+               **kwargs: Any) -> Tensor:
     """PyTorch equivalent: ``torch.empty_like`` (zero-filled here)."""
+    del memory_format
     return _functions.empty(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+def rand_like(input: Tensor, *, dtype: Any = None, memory_format: Any = None,
+              **kwargs: Any) -> Tensor:
     """PyTorch equivalent: ``torch.rand_like``."""
+    del memory_format
     return _functions.rand(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+def randn_like(input: Tensor, *, dtype: Any = None, memory_format: Any = None,
+               **kwargs: Any) -> Tensor:
     """PyTorch equivalent: ``torch.randn_like``."""
+    del memory_format
     return _functions.randn(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
 def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None,
-                 **kwargs: Any) -> Tensor:
+                 memory_format: Any = None, **kwargs: Any) -> Tensor:
     """PyTorch equivalent: ``torch.randint_like``."""
+    del memory_format
     if high is None:
         low, high = 0, low
     out = _functions.randint(low, high, tuple(input.shape), **kwargs)

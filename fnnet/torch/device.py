@@ -117,6 +117,24 @@ def _require_gpu() -> list[Any]:
     return gpus
 
 
+def check_creation(dev: Any, layout: Any = None, pin_memory: Any = False) -> None:
+    """The checks of a factory's ``device``, ``layout`` and ``pin_memory``
+    (``torch.zeros(3, device=..., pin_memory=True)``).
+
+    ``layout`` is accepted as given: strided is fnnet.torch's one layout, and naming a
+    sparse one (``torch.sparse_coo``) already raises NotImplementedError.
+
+    Raises:
+        RuntimeError: ``pin_memory`` without a GPU in JAX (PyTorch's CPU build's words;
+            with one, JAX places the arrays itself), or see :func:`check_placement`.
+    """
+    del layout
+    if pin_memory and not _gpus():
+        raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no "
+                           "pinned memory allocator is available on this system.")
+    check_placement(dev)
+
+
 def check_placement(dev: Any) -> None:
     """Raises PyTorch's error where ``dev`` names a device fnnet.torch cannot compute on.
 
