@@ -108,6 +108,7 @@ INPUT_KEYWORD_CALLS = {
         input=a.x, split_sizes=[2, 1]),
     "vdot": lambda T, a: T.vdot(input=a.v, other=a.v),
     "vsplit": lambda T, a: T.vsplit(input=a.x, sections=3),
+    "conj_physical_": lambda T, a: T.conj_physical_(input=a.x.clone()),
 }
 
 
@@ -153,6 +154,8 @@ OVERLOAD_CALLS = {
     "tile(dims=)": lambda T, a: T.tile(input=a.x, dims=(2, 1)),
     "Tensor.tile(dims=)": lambda T, a: a.v.tile(dims=[3]),
     "Tensor.sum_to_size(size=)": lambda T, a: a.x.sum_to_size(size=(1, 4)),
+    "randint_like(high=)": lambda T, a: str(T.randint_like(a.ints, high=3).dtype),
+    "randint_like(low=, high=)": lambda T, a: T.randint_like(a.x, low=2, high=3),
 }
 
 

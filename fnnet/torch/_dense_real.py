@@ -106,13 +106,18 @@ def adjoint(input: Tensor) -> Tensor:
     return _matrix_transpose(input, "adjoint()", "matrices or batches of matrices")
 
 
+def conj_physical_(input: Tensor) -> Tensor:
+    """PyTorch equivalent: ``torch.conj_physical_`` (``Tensor.conj_physical_``)."""
+    out: Tensor = input.conj_physical_()  # type: ignore[attr-defined]
+    return out
+
+
 def install(namespace: dict[str, Any]) -> None:
     """Adds the methods and properties to :class:`Tensor` and the functions to
     ``namespace`` (``fnnet.torch``'s globals)."""
     Tensor.resolve_neg = _same  # type: ignore[attr-defined]
     namespace["resolve_neg"] = _same
-    conj_physical_ = in_place("conj_physical")
-    Tensor.conj_physical_ = conj_physical_  # type: ignore[attr-defined]
+    Tensor.conj_physical_ = in_place("conj_physical")  # type: ignore[attr-defined]
     for name in ("is_conj", "is_neg"):
         setattr(Tensor, name, _false)
         namespace[name] = _false

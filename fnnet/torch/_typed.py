@@ -97,12 +97,19 @@ def randn_like(input: Tensor, *, dtype: Any = None, memory_format: Any = None,
     return _functions.randn(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
-def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None,
-                 memory_format: Any = None, **kwargs: Any) -> Tensor:
-    """PyTorch equivalent: ``torch.randint_like``."""
+def randint_like(input: Tensor, low: int | None = None, high: int | None = None, *,
+                 dtype: Any = None, memory_format: Any = None, **kwargs: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.randint_like`` (``randint_like(x, high)``,
+    ``randint_like(x, high=high)`` or ``randint_like(x, low, high)``)."""
     del memory_format
     if high is None:
         low, high = 0, low
+    if high is None:
+        raise TypeError("randint_like() received an invalid combination of arguments - got "
+                        "(Tensor), but expected high: randint_like(input, high) or "
+                        "randint_like(input, low, high)")
+    if low is None:
+        low = 0
     out = _functions.randint(low, high, tuple(input.shape), **kwargs)
     return out.to(dtype or input.dtype)  # integers in the input's (even float) dtype
 
