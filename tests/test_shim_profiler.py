@@ -154,6 +154,21 @@ def test_tensorboard_handler_writes_the_xplane_and_a_chrome_trace(traced):
     assert sum(e.get("name") == "forward_pass" for e in events) == 3
 
 
+def test_each_window_keeps_its_xplane_when_windows_end_in_one_second(tmp_path):
+    """JAX names a trace's folder by the second: the handler gives each window a folder
+    of its own, so that a short schedule's windows do not overwrite each other's."""
+    x = ft.ones(4)
+    with profiler.profile(schedule=profiler.schedule(wait=0, warmup=0, active=1, repeat=3),
+                          on_trace_ready=profiler.tensorboard_trace_handler(tmp_path)) as prof:
+        for _ in range(3):
+            with profiler.record_function("work"):
+                x = x * 2
+                float(x[0])
+            prof.step()
+    assert len(list(tmp_path.glob("plugins/profile/*/*.xplane.pb"))) == 3
+    assert len(list(tmp_path.glob("*.pt.trace.json"))) == 3
+
+
 def test_chrome_trace_export_plain_and_gzipped(traced, tmp_path):
     prof, _ = traced
     prof.export_chrome_trace(str(tmp_path / "t.json"))

@@ -182,6 +182,23 @@ class _TensorBoardHandler:
         self.worker = worker_name or f"{socket.gethostname()}_{os.getpid()}"
         self.use_gzip = use_gzip
 
+    def keep_trace(self, run_dir: pathlib.Path) -> None:
+        """Moves a window's ``jax.profiler`` trace (``run_dir/plugins/profile/<time>/``)
+        into ``dir``'s, under a name no earlier window took: JAX names the folder by the
+        second, so windows ending within one second would overwrite each other's."""
+        profiles = self.dir / "plugins" / "profile"
+        for window in sorted((run_dir / "plugins" / "profile").iterdir()):
+            target, n = profiles / window.name, 0
+            while True:  # made, not checked, so that two processes never share one
+                try:
+                    target.mkdir(parents=True)
+                    break
+                except FileExistsError:
+                    n += 1
+                    target = profiles / f"{window.name}_{n}"
+            for file in window.iterdir():
+                shutil.move(str(file), str(target / file.name))
+
     def __call__(self, prof: profile) -> None:
         suffix = ".pt.trace.json.gz" if self.use_gzip else ".pt.trace.json"
         prof.export_chrome_trace(str(self.dir / f"{self.worker}.{time.time_ns()}{suffix}"))
@@ -193,6 +210,7 @@ def tensorboard_trace_handler(dir_name: str | os.PathLike[str], worker_name: str
     """An ``on_trace_ready`` that saves each recorded window into ``dir_name``.
 
     The window's ``jax.profiler`` trace goes to ``dir_name/plugins/profile/<time>/``
+    (``<time>_1``, ``<time>_2``... for later windows ending in the same second)
     (``tensorboard --logdir dir_name`` shows it in its profile tab, with the
     ``tensorboard-plugin-profile`` package), and its events to
     ``dir_name/<worker_name>.<time_ns>.pt.trace.json`` (``.gz`` with ``use_gzip``), a
@@ -529,7 +547,6 @@ class profile:  # noqa: N801 - PyTorch's name
         self.step_num = 0
         self.current_action = ProfilerAction.NONE
         self._run_dir: pathlib.Path | None = None  # where the active window's trace goes
-        self._temporary = False
         self._events: list[FunctionEvent] = []
         self._raw: list[dict[str, Any]] = []
         self._started = False
@@ -632,12 +649,8 @@ class profile:  # noqa: N801 - PyTorch's name
     def _begin(self) -> None:
         make_id = self.custom_trace_id_callback
         self._trace_id = make_id() if make_id is not None else uuid.uuid4().hex.upper()
-        handler = self.on_trace_ready
-        if isinstance(handler, _TensorBoardHandler):
-            self._run_dir, self._temporary = handler.dir, False
-        else:
-            self._run_dir = pathlib.Path(tempfile.mkdtemp(prefix="fnnet-profile-"))
-            self._temporary = True
+        # a TensorBoard handler's folder gets the trace once the window ends (keep_trace)
+        self._run_dir = pathlib.Path(tempfile.mkdtemp(prefix="fnnet-profile-"))
         options = jax.profiler.ProfileOptions()
         options.python_tracer_level = 1 if self.with_stack else 0
         self._started_ns = time.time_ns()  # the window's wall-clock start
@@ -673,15 +686,17 @@ class profile:  # noqa: N801 - PyTorch's name
                 events = _with_memory(events, log)
             events.sort(key=lambda e: e.start_us)  # each window's times start at its own 0
             self._events = self._events + events if self.acc_events else events
+            if isinstance(self.on_trace_ready, _TensorBoardHandler):
+                self.on_trace_ready.keep_trace(self._run_dir)
         finally:
             self._discard()
         if self.on_trace_ready is not None:
             self.on_trace_ready(self)
 
     def _discard(self) -> None:
-        if self._temporary and self._run_dir is not None:
+        if self._run_dir is not None:
             shutil.rmtree(self._run_dir, ignore_errors=True)
-        self._run_dir, self._temporary = None, False
+        self._run_dir = None
 
     # -- results ----------------------------------------------------------------------
     def events(self) -> EventList:
