@@ -159,6 +159,8 @@ def test_cli_bad_values_and_places_are_one_line_before_any_run(tmp_path, capsys)
             (["--out", str(tmp_path / "file")], f"--out {tmp_path / 'file'}: not a folder"),
             (["--data-dir", str(tmp_path / "none")],
              f"--data-dir {tmp_path / 'none'}: no such folder"),
+            (["--data-dir", str(tmp_path / "file")],
+             f"--data-dir {tmp_path / 'file'}: not a folder"),
             # a folder without MNIST must not fall back to the digits unnoticed
             (["--data-dir", str(tmp_path)], f"--data-dir {tmp_path}: no MNIST test images "
                                             "(t10k-images-idx3-ubyte or .gz) in it")):
