@@ -1370,3 +1370,20 @@ EDGE_ERRORS = {
 @pytest.mark.parametrize("name", list(EDGE_ERRORS))
 def test_edge_errors_match_pytorch(torch, name):
     _raise_alike(torch, *EDGE_ERRORS[name])
+
+
+@pytest.mark.optimized
+@pytest.mark.parametrize("weight", [0.3, 0.9, -0.7, "tensor"])
+def test_lerp_rounds_as_pytorchs_kernel(torch, weight):
+    """PyTorch's lerp starts from ``end`` once ``|weight| >= 0.5`` (an EMA's
+    ``ema.lerp_(p, 0.9)``), with a fused multiply-add as XLA's optimised CPU programs
+    compute it: bit for bit, not within a tolerance."""
+    rng = np.random.default_rng(4)
+    start, end = (rng.standard_normal(2000).astype(np.float32) for _ in range(2))
+    weights = rng.uniform(-1, 1, 2000).astype(np.float32)
+
+    def run(T):
+        w = T.tensor(weights) if weight == "tensor" else weight
+        return T.lerp(T.tensor(start), T.tensor(end), w).numpy()
+
+    np.testing.assert_array_equal(run(ft), run(torch))

@@ -29,6 +29,7 @@ from fnnet.optim.adam import Adam, AdamW
 from fnnet.optim.adamax import Adamax
 from fnnet.optim.asgd import ASGD
 from fnnet.optim.clip import clip_by_total_norm, clip_grad_norm, total_norm
+from fnnet.optim.muon import Muon
 from fnnet.optim.nadam import NAdam
 from fnnet.optim.radam import RAdam
 from fnnet.optim.rmsprop import RMSprop
@@ -52,6 +53,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Muon",
     "NAdam",
     "RAdam",
     "RMSprop",

@@ -173,6 +173,21 @@ def rounded(fn: Any, x: jax.Array, *others: Any) -> jax.Array:
     return out
 
 
+def lerp(start: jax.Array, end: jax.Array, weight: Any) -> jax.Array:
+    """``start + weight * (end - start)`` as PyTorch's ``lerp`` rounds it: from ``end``
+    (``end - (end - start) * (1 - weight)``) once ``|weight| >= 0.5``, so that a weight
+    near 1 lands on ``end`` exactly."""
+    if isinstance(weight, (int, float)):
+        if abs(weight) < 0.5:
+            return start + weight * (end - start)
+        # 1 - weight in the tensor's float type (float32 for a float32 tensor), as torch
+        complement = 1 - jnp.asarray(weight, jnp.promote_types(start.dtype, jnp.float32))
+        return end - (end - start) * complement
+    small = start + weight * (end - start)
+    out: jax.Array = jnp.where(jnp.abs(weight) < 0.5, small, end - (end - start) * (1 - weight))
+    return out
+
+
 def adam_moments(updates: optax.Updates, exp_avg: optax.Updates, exp_avg_sq: optax.Updates,
                  b1: Any, b2: Any) -> tuple[optax.Updates, optax.Updates]:
     """Adam's moments as torch updates them, op by op: ``exp_avg.lerp_(g, 1 - b1)``,

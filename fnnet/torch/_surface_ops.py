@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.optim.transforms import lerp as lerp_rounded
 from fnnet.torch import _dtypes, _graph, _random, _strides
 from fnnet.torch._functions import number
 from fnnet.torch._graph import CONST, RG, VAR
@@ -197,7 +198,7 @@ def float_power(self: Tensor, exponent: Any) -> Tensor:
 
 
 def _lerp(x: Any, end: Any, weight: Any) -> Any:
-    return x + weight * (end - x)
+    return lerp_rounded(x, end, weight)
 
 
 def lerp(self: Tensor, end: Any, weight: Any) -> Tensor:

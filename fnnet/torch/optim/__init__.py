@@ -15,6 +15,7 @@ from fnnet.torch.optim.optimizers import (
     Adam,
     Adamax,
     AdamW,
+    Muon,
     NAdam,
     RAdam,
     RMSprop,
@@ -32,6 +33,6 @@ def __getattr__(name: str) -> Any:
         f"with fnnet's functional training step (fnnet.train)")
 
 
-__all__ = ["ASGD", "LBFGS", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
+__all__ = ["ASGD", "LBFGS", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Muon", "NAdam",
            "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam", "lr_scheduler",
            "swa_utils"]

@@ -32,6 +32,7 @@ import optax
 from jax import lax
 
 from fnnet import optim as fopt
+from fnnet.core.transfer import to_device
 from fnnet.torch import _compiler, _graph
 from fnnet.torch._dtypes import _X64
 from fnnet.torch._graph import WRITEBACK
@@ -66,6 +67,7 @@ _TORCH_NAMES = {
     "rprop": {"prev": "prev", "step_size": "step_size"},
     "asgd": {"eta": "eta", "mu": "mu", "ax": "ax"},
     "sparse_adam": {"exp_avg": "exp_avg", "exp_avg_sq": "exp_avg_sq"},
+    "muon": {"momentum_buffer": "momentum_buffer"},
 }
 _COUNTS = {"count", "step"}
 
@@ -736,7 +738,9 @@ class Optimizer:
                     errors.append(f"{where}: '{name}' has shape {array.shape}, expected "
                                   f"{shape}: the state of another model?")
                     break
-                leaves[i] = jnp.asarray(array.reshape(shape), leaves[i].dtype)
+                # a copy: jax may keep pointing at a host array's memory (a live
+                # torch tensor's), which its owner may still write
+                leaves[i] = to_device(np.asarray(array.reshape(shape), leaves[i].dtype))
         step = entry["step"]
         array = _state_array(step)
         if array is None or array.size != 1 or not np.isfinite(array).all() \

@@ -1,5 +1,5 @@
-"""SGD, Adagrad, RMSprop, the Adam family, Adadelta, Rprop and ASGD: PyTorch's signatures
-over ``fnnet.optim``."""
+"""SGD, Adagrad, RMSprop, the Adam family, Adadelta, Rprop, ASGD and Muon: PyTorch's
+signatures over ``fnnet.optim``."""
 
 from __future__ import annotations
 
@@ -266,3 +266,33 @@ class ASGD(Optimizer):
                                       weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable,
                                       capturable=capturable))
+
+
+class Muon(Optimizer):
+    """PyTorch equivalent: ``torch.optim.Muon`` (rule: ``fnnet.optim.Muon``). For matrix
+    parameters only: give biases and embeddings another optimizer, as in PyTorch."""
+
+    _factory = staticmethod(fopt.Muon)
+    _names = ("weight_decay", "momentum", "nesterov", "ns_coefficients", "eps", "ns_steps",
+              "adjust_lr_fn")
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, weight_decay: float = 0.1,
+                 momentum: float = 0.95, nesterov: bool = True,
+                 ns_coefficients: tuple[float, float, float] = fopt.muon.NS_COEFFICIENTS,
+                 eps: float = fopt.muon.EPS, ns_steps: int = fopt.muon.NS_STEPS,
+                 adjust_lr_fn: str | None = None) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum,
+                                      nesterov=nesterov, ns_coefficients=tuple(ns_coefficients),
+                                      eps=eps, ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn))
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.ndim != 2:
+                    raise ValueError(f"Muon only supports 2D parameters whereas we found a "
+                                     f"parameter with size: {p.size()}")
+
+    def _param_state(self, p: Tensor) -> dict[str, Tensor]:
+        state = super()._param_state(p)
+        state.pop("step", None)  # PyTorch's Muon counts no steps
+        return state
