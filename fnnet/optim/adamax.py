@@ -11,7 +11,7 @@ import optax
 from fnnet.optim._adam_family import check_adam_args
 from fnnet.optim._build import add_weight_decay, build, negate
 from fnnet.optim._validate import check_flag, check_implementation_flags
-from fnnet.optim.transforms import one_minus_power
+from fnnet.optim.transforms import lerp, one_minus_power
 
 
 class AdamaxState(NamedTuple):
@@ -44,7 +44,7 @@ def scale_by_adamax(b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8
                   params: optax.Params | None = None) -> tuple[Any, AdamaxState]:
         del params
         step = optax.safe_increment(state.step)
-        exp_avg = jax.tree.map(lambda m, g: m + (1 - b1) * (g - m), state.exp_avg, updates)
+        exp_avg = jax.tree.map(lambda m, g: lerp(m, g, 1 - b1), state.exp_avg, updates)
         exp_inf = jax.tree.map(lambda u, g: jnp.maximum(b2 * u, jnp.abs(g) + eps),
                                state.exp_inf, updates)
         correction = one_minus_power(b1, step)

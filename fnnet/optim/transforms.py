@@ -192,7 +192,7 @@ def adam_moments(updates: optax.Updates, exp_avg: optax.Updates, exp_avg_sq: opt
                  b1: Any, b2: Any) -> tuple[optax.Updates, optax.Updates]:
     """Adam's moments as torch updates them, op by op: ``exp_avg.lerp_(g, 1 - b1)``,
     ``exp_avg_sq.mul_(b2).addcmul_(g, g, value=1 - b2)``."""
-    exp_avg = jax.tree.map(lambda m, g: rounded(lambda m, g: m + (1 - b1) * (g - m), m, g),
+    exp_avg = jax.tree.map(lambda m, g: rounded(lambda m, g: lerp(m, g, 1 - b1), m, g),
                            exp_avg, updates)
     exp_avg_sq = jax.tree.map(
         lambda v, g: rounded(lambda v, g: v + (1 - b2) * g * g,
