@@ -506,6 +506,9 @@ def _misuse(torch_module):
         attempt("negative_step", lambda: prof_api.schedule(wait=0, warmup=1, active=1)(-1))
         attempt("string_activity", lambda: prof_api.profile(activities=["cpu"]))
         attempt("no_activity", lambda: prof_api.profile(activities=[]))
+        if not ft.cuda.is_available():  # PyTorch's here is a CPU build
+            attempt("cuda_only", prof_api.profile(
+                activities=[prof_api.ProfilerActivity.CUDA]).start)
         # a schedule that never reaches its warmup gives no results; a warmup, empty ones
         with prof_api.profile(schedule=prof_api.schedule(wait=5, warmup=1, active=1)) as idle:
             idle.step()

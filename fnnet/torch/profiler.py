@@ -581,6 +581,9 @@ class profile:  # noqa: N801 - PyTorch's name
 
             if not cuda.is_available():
                 warnings.warn("CUDA is not available, disabling CUDA profiling", stacklevel=3)
+                if set(self.activities or ()) == {ProfilerActivity.CUDA}:
+                    # PyTorch's profiler is left with nothing to record
+                    raise AssertionError("No activities specified for the profiler")
 
     def _open_step(self) -> None:
         if self.record_steps:
@@ -600,7 +603,11 @@ class profile:  # noqa: N801 - PyTorch's name
         self._started = True
         self.step_num = 0
         self.current_action = self.schedule(0)
-        self._take_action(ProfilerAction.NONE)
+        try:
+            self._take_action(ProfilerAction.NONE)
+        except AssertionError:
+            self._started = False
+            raise
         if self.current_action in _RECORDING:
             self._begin()
         self._open_step()
