@@ -512,7 +512,7 @@ class Optimizer:
         # which parameters step is part of the plan: a layer frozen (requires_grad_(False))
         # leaves a group's other parameters, whose state has other shapes. Under x64 the
         # hyperparameters' dtypes (float64 for float64 groups) are too
-        plan_key = (groups, tuple(map(id, params)))
+        plan_key: Any = (groups, tuple(map(id, params)))
         if _X64:
             plan_key = (plan_key, tuple(a.dtype for a in lrs))
         plan = self._plans.get(plan_key)
