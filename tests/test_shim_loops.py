@@ -360,3 +360,48 @@ def test_freezing_a_layer_midway_steps_the_others_as_torch(torch):
     """The step of another set of parameters with gradients reused the plan of an
     earlier set of as many, whose optimizer state had other shapes (a ValueError)."""
     _close(_freezing_layers(ft), _freezing_layers(torch))
+
+
+def _episodes(T, lengths):
+    """REINFORCE's update: one ``Categorical`` log-probability kept per action of an
+    episode (the actions fixed), all backpropagated at the episode's end."""
+    net = _net(T)
+    head = T.nn.Linear(1, 2)
+    with T.no_grad():
+        head.weight.copy_(T.tensor([[0.5], [-0.5]]))
+        head.bias.zero_()
+    opt = T.optim.Adam([*net.parameters(), *head.parameters()], lr=0.05)
+    out = []
+    for length in lengths:
+        log_probs = []
+        for t in range(length):
+            probs = T.softmax(head(net(T.tensor(X[t % 6:t % 6 + 1]))), dim=-1)
+            m = T.distributions.Categorical(probs)
+            action = int(probs[0, 0].item() < 0.5)
+            log_probs.append(m.log_prob(T.tensor([action])))
+        returns = T.linspace(1.0, 0.0, length)
+        loss = -(T.cat(log_probs) * returns).sum()
+        opt.zero_grad()
+        loss.backward()
+        out += [loss.item(), net[0].weight.grad.numpy().copy()]
+        opt.step()
+    return [*out, *(p.detach().numpy().copy() for p in net.parameters())]
+
+
+def test_an_episodes_repeated_log_probabilities_are_one_vmapped_body(torch, monkeypatch):
+    """Each action's log-probability is the same computation of other inputs: the
+    episode's backward traces it once, vmapped over the actions, so that its program
+    (compiled once per episode length) does not grow with the length."""
+    from fnnet.torch import _repeats
+
+    copies = []
+    run = _repeats.run
+
+    def counting(body, *args):
+        copies.append(len(body.nodes))
+        return run(body, *args)
+
+    monkeypatch.setattr(_repeats, "run", counting)
+    lengths = [5, 9, 5]
+    _close(_episodes(ft, lengths), _episodes(torch, lengths))
+    assert copies == [5, 9], copies  # the third episode runs the first one's program

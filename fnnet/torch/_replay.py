@@ -3,8 +3,10 @@
 The nodes are replayed in order; a backward node replays its differentiable region (the
 nodes between the leaves and the loss) inside ``jax.vjp`` and returns the leaves'
 gradients, so ``loss.backward()`` is ``jax.grad`` of the recorded function of the
-parameters. The function is traced and compiled by ``_cache``, or run node by node by
-``_eager`` once compiling no longer pays.
+parameters. Copies of one body repeated inside a region (a log-probability per action
+of an episode) are traced once, vmapped over the copies (``_repeats``). The function is
+traced and compiled by ``_cache``, or run node by node by ``_eager`` once compiling no
+longer pays.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from fnnet.torch import _eager
+from fnnet.torch import _eager, _repeats
 from fnnet.torch._tape import NO_REF, RG, VAR, Node, Tape, kind_of, slot_of
 
 #: a pure function of a tape's sources returning the wanted values, in order
@@ -74,6 +76,14 @@ class Plan:
         self.sources = tuple(i for i, slot in enumerate(tp.src_slots)
                              if owner[slot] in needed)
         self.src_slots = [tp.src_slots[i] for i in self.sources]
+
+    def read_outside(self, region: set[int]) -> set[int]:
+        """The slots that the needed nodes outside ``region`` read, and the wanted."""
+        slots = set(self.wanted)
+        for n in self.order:
+            if n not in region:
+                slots.update(slot_of(r) for r in self.nodes[n].inputs if r >= 0)
+        return slots
 
     def function(self, eager: bool = False) -> Run:
         """``run(*values of self.sources) -> [value of each wanted slot]``: a function to
@@ -142,10 +152,15 @@ def _backward(plan: Plan, n: int, env: list[Any], compute: Callable[[int], None]
         compute(owner[slot_of(grad_ref)])
     var_index = {s: i for i, s in enumerate(var_slots)}
     loss_slot = slot_of(loss_ref)
+    bodies = _repeats.find(nodes, owner, plan.avals, region, plan.read_outside(region_set))
 
     def region_fn(var_values: list[Any]) -> tuple[Any, dict[int, Any]]:
         local: dict[int, Any] = {}
+        in_bodies = _repeats.run_all(bodies, nodes, lambda s, use: var_values[var_index[s]]
+                                     if use == VAR else env[s], local)
         for m in region:
+            if m in in_bodies:
+                continue
             node = nodes[m]
             args: list[Any] = []
             for r in node.inputs:
