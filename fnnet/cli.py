@@ -699,6 +699,26 @@ MAX_PICTURE_PIXELS = 100_000_000
 LIGHT_ON_DARK = ("digits", "mnist", "fashion_mnist")
 
 
+def _eight_bit(picture: Any, path: str) -> Any:
+    """A gray picture of more than 8 bits (16-bit PNG or TIFF: Pillow's modes ``I;16``
+    and ``I``; a float TIFF: ``F``, in [0, 1]) as an 8-bit one scaled from its range:
+    Pillow's own conversion clips the values at 255, turning a 16-bit picture white and
+    a float one black. Other pictures are returned as they are."""
+    from PIL import Image
+
+    if picture.mode.startswith("I;16") or picture.mode == "I":
+        values = np.asarray(picture, np.float64) / 257  # 65535 -> 255
+    elif picture.mode == "F":
+        values = np.asarray(picture, np.float64)
+        if not (np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1):
+            raise UsageError(f"IMAGES {path}: expected float pixels in [0, 1], got values "
+                             f"from {values.min()} to {values.max()}")
+        values = values * 255
+    else:
+        return picture
+    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
+
+
 def _read_picture(file: pathlib.Path, path: str, image_shape: tuple[int, ...] | None
                   ) -> np.ndarray:
     """One picture file (PNG, JPEG...) as uint8 images ``[1, C, H, W]``: gray for one
@@ -718,7 +738,7 @@ def _read_picture(file: pathlib.Path, path: str, image_shape: tuple[int, ...] | 
                 raise UsageError(f"IMAGES {path}: the picture declares {width}x{height} "
                                  f"pixels, more than the {MAX_PICTURE_PIXELS:,} read")
             channels = image_shape[0] if image_shape is not None else 1
-            converted = picture.convert("RGB" if channels == 3 else "L")
+            converted = _eight_bit(picture, path).convert("RGB" if channels == 3 else "L")
             if image_shape is not None and (height, width) != tuple(image_shape[1:]):
                 converted = converted.resize((image_shape[2], image_shape[1]),
                                              Image.Resampling.BILINEAR)

@@ -426,6 +426,18 @@ def test_predict_reads_pictures_resized_to_the_training_images(trained, tmp_path
     code, out, err = run(["predict", "--weights", str(path), "--invert", str(on_paper)],
                          capsys)
     assert (code, err, out.split()) == (0, [], [str(expected[0])])
+    # a 16-bit PNG and a float TIFF of the first drawing are read as its 8-bit PNG
+    Image.fromarray(big[0].astype(np.uint16) * 257).save(tmp_path / "deep.png")
+    Image.fromarray(big[0] / np.float32(255)).save(tmp_path / "float.tiff")
+    deep = [str(tmp_path / "deep.png"), str(tmp_path / "float.tiff")]
+    code, out, err = run(["predict", "--weights", str(path), *deep], capsys)
+    assert (code, err, out.split()) == (0, [], [str(expected[0])] * 2)
+    Image.fromarray(big[0].astype(np.float32)).save(tmp_path / "float255.tiff")
+    code, _, err = run(["predict", "--weights", str(path), str(tmp_path / "float255.tiff")],
+                       capsys)
+    assert (code, err) == (2, [f"fnnet predict: error: IMAGES {tmp_path / 'float255.tiff'}: "
+                               f"expected float pixels in [0, 1], got values from "
+                               f"{float(big[0].min())} to {float(big[0].max())}"])
     (tmp_path / "junk.png").write_bytes(b"not a picture at all")
     monkeypatch.setattr(cli, "MAX_PICTURE_PIXELS", 48 * 48 - 1)
     for name, message in (("junk.png", "not a picture Pillow reads"),
