@@ -268,3 +268,34 @@ def test_pin_memory_without_an_accelerator_is_pytorchs_error(torch, make):
         with pytest.raises(RuntimeError, match="pin_memory=True requires a CUDA or other "
                                                "accelerator backend"):
             make(T)
+
+
+#: constructors' keywords: the parameters' names, the repr and the output agree
+MODULE_CALLS = {
+    "InstanceNorm1d(bias=False)": lambda T: T.nn.InstanceNorm1d(3, affine=True, bias=False),
+    "LazyInstanceNorm1d(bias=False)": lambda T: T.nn.LazyInstanceNorm1d(bias=False),
+    "SyncBatchNorm(bias=False)": lambda T: T.nn.SyncBatchNorm(3, bias=False).eval(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODULE_CALLS))
+def test_module_constructors_take_pytorchs_keywords(torch, name):
+    x = _RNG.uniform(-1, 1, (2, 3, 4)).astype(np.float32)
+    outputs, names, reprs = [], [], []
+    for T in (torch, ft):
+        module = MODULE_CALLS[name](T)
+        outputs.append(module(T.tensor(x)).detach().numpy())
+        names.append([n for n, _ in module.named_parameters()])
+        reprs.append(repr(module))
+    assert names[1] == names[0]
+    if not name.startswith("SyncBatchNorm"):  # fnnet's repr names its process axis too
+        assert reprs[1] == reprs[0]
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated")
+def test_compile_takes_pytorchs_keywords(torch):
+    kinds = [type(T.compile(T.nn.Linear(2, 2), name="step", recompile_limit=4,
+                            isolate_recompiles=False, shapes_spec=None)).__name__
+             for T in (torch, ft)]
+    assert kinds[1] == kinds[0]

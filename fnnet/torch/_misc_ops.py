@@ -267,7 +267,8 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
 
 def compile(model: _F | None = None, *, fullgraph: bool = False, dynamic: Any = None,  # noqa: A001
             backend: Any = "inductor", mode: Any = None, options: Any = None,
-            disable: bool = False) -> Any:
+            name: str | None = None, disable: bool = False, recompile_limit: int | None = None,
+            isolate_recompiles: bool = False, shapes_spec: Any = None) -> Any:
     """Returns ``model`` unchanged, a module wrapped as PyTorch's ``OptimizedModule``
     (its ``_orig_mod``, with PyTorch's ``state_dict`` keys): fnnet.torch already
     compiles each training step into one XLA program (see

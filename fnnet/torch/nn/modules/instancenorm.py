@@ -24,7 +24,7 @@ class _InstanceNorm(_NormBase):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False,
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         if isinstance(num_features, bool) or not isinstance(num_features, int) or \
                 num_features < 1:
@@ -35,7 +35,7 @@ class _InstanceNorm(_NormBase):
         self.register_parameter("weight", Parameter._from_array(
             constant((num_features,), 1.0)) if affine else None)
         self.register_parameter("bias", Parameter._from_array(
-            constant((num_features,), 0.0)) if affine else None)
+            constant((num_features,), 0.0)) if affine and bias else None)
         if track_running_stats:
             self.register_buffer("running_mean", tensor(np.zeros(num_features, np.float32)))
             self.register_buffer("running_var", tensor(np.ones(num_features, np.float32)))
@@ -83,7 +83,7 @@ class _InstanceNorm(_NormBase):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.affine}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
 
 

@@ -333,8 +333,9 @@ class _LazyInstanceNorm(_LazyBatchNorm):
 
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
-        self._norm_start(eps, momentum, affine, track_running_stats, device, dtype, {})
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        self._norm_start(eps, momentum, affine, track_running_stats, device, dtype,
+                         {"bias": bias})
 
 
 class LazyInstanceNorm1d(_LazyInstanceNorm, InstanceNorm1d):
