@@ -719,6 +719,20 @@ def _eight_bit(picture: Any, path: str) -> Any:
     return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
 
 
+def _on_white(picture: Any) -> Any:
+    """A picture with transparency drawn over white, as a viewer or a web page shows it:
+    its transparent pixels hold any colour (black, where a drawing app's canvas leaves
+    them), which the conversion to gray would keep, making a black drawing on a
+    transparent canvas all black. Other pictures are returned as they are."""
+    from PIL import Image
+
+    if picture.mode not in ("RGBA", "LA", "PA") and "transparency" not in picture.info:
+        return picture
+    drawing = picture.convert("RGBA")
+    white = Image.new("RGBA", drawing.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, drawing).convert("RGB")
+
+
 def _read_picture(file: pathlib.Path, path: str, image_shape: tuple[int, ...] | None
                   ) -> np.ndarray:
     """One picture file (PNG, JPEG...) as uint8 images ``[1, C, H, W]``: gray for one
@@ -738,7 +752,8 @@ def _read_picture(file: pathlib.Path, path: str, image_shape: tuple[int, ...] | 
                 raise UsageError(f"IMAGES {path}: the picture declares {width}x{height} "
                                  f"pixels, more than the {MAX_PICTURE_PIXELS:,} read")
             channels = image_shape[0] if image_shape is not None else 1
-            converted = _eight_bit(picture, path).convert("RGB" if channels == 3 else "L")
+            converted = _on_white(_eight_bit(picture, path)).convert(
+                "RGB" if channels == 3 else "L")
             if image_shape is not None and (height, width) != tuple(image_shape[1:]):
                 converted = converted.resize((image_shape[2], image_shape[1]),
                                              Image.Resampling.BILINEAR)

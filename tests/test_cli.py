@@ -426,6 +426,14 @@ def test_predict_reads_pictures_resized_to_the_training_images(trained, tmp_path
     code, out, err = run(["predict", "--weights", str(path), "--invert", str(on_paper)],
                          capsys)
     assert (code, err, out.split()) == (0, [], [str(expected[0])])
+    # drawn black on a transparent canvas (its empty pixels transparent black): read as
+    # it is shown, on white
+    canvas = np.zeros((*big[0].shape, 4), np.uint8)
+    canvas[..., 3] = big[0]
+    Image.fromarray(canvas, "RGBA").save(tmp_path / "canvas.png")
+    code, out, err = run(["predict", "--weights", str(path), "--invert",
+                          str(tmp_path / "canvas.png")], capsys)
+    assert (code, err, out.split()) == (0, [], [str(expected[0])])
     # a 16-bit PNG and a float TIFF of the first drawing are read as its 8-bit PNG
     Image.fromarray(big[0].astype(np.uint16) * 257).save(tmp_path / "deep.png")
     Image.fromarray(big[0] / np.float32(255)).save(tmp_path / "float.tiff")
