@@ -743,7 +743,7 @@ def _read_picture(file: pathlib.Path, path: str, image_shape: tuple[int, ...] | 
         UsageError: not a picture Pillow reads, or one declaring more than
             :data:`MAX_PICTURE_PIXELS` pixels (checked from its header, before decoding).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(file) as picture:
@@ -752,9 +752,11 @@ def _read_picture(file: pathlib.Path, path: str, image_shape: tuple[int, ...] | 
                 raise UsageError(f"IMAGES {path}: the picture declares {width}x{height} "
                                  f"pixels, more than the {MAX_PICTURE_PIXELS:,} read")
             channels = image_shape[0] if image_shape is not None else 1
-            converted = _on_white(_eight_bit(picture, path)).convert(
+            # a phone's photo is stored sideways with an EXIF orientation: as shown
+            upright = ImageOps.exif_transpose(picture)
+            converted = _on_white(_eight_bit(upright, path)).convert(
                 "RGB" if channels == 3 else "L")
-            if image_shape is not None and (height, width) != tuple(image_shape[1:]):
+            if image_shape is not None and converted.size != (image_shape[2], image_shape[1]):
                 converted = converted.resize((image_shape[2], image_shape[1]),
                                              Image.Resampling.BILINEAR)
             pixels = np.asarray(converted, np.uint8)

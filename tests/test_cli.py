@@ -434,6 +434,14 @@ def test_predict_reads_pictures_resized_to_the_training_images(trained, tmp_path
     code, out, err = run(["predict", "--weights", str(path), "--invert",
                           str(tmp_path / "canvas.png")], capsys)
     assert (code, err, out.split()) == (0, [], [str(expected[0])])
+    # stored sideways with the EXIF orientation "turn 90 degrees clockwise to show"
+    sideways = Image.fromarray(np.rot90(big[0]).copy())
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    sideways.save(tmp_path / "photo.png", exif=exif)
+    code, out, err = run(["predict", "--weights", str(path), str(tmp_path / "photo.png")],
+                         capsys)
+    assert (code, err, out.split()) == (0, [], [str(expected[0])])
     # a 16-bit PNG and a float TIFF of the first drawing are read as its 8-bit PNG
     Image.fromarray(big[0].astype(np.uint16) * 257).save(tmp_path / "deep.png")
     Image.fromarray(big[0] / np.float32(255)).save(tmp_path / "float.tiff")
