@@ -45,6 +45,9 @@ CASES = [
     ("ASGD", dict(lr=0.05, lambd=1e-2, alpha=0.6, t0=5, weight_decay=0.01)),
     ("ASGD", dict()),
     ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),  # AdamW's rule
+    ("Adafactor", dict()),  # the weight factored, the bias whole
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.5, eps=(1e-4, 1e-2), d=1.5, weight_decay=0.1)),
+    ("Adafactor", dict(maximize=True, eps=(None, 0.1))),
 ]
 
 _RNG = np.random.default_rng(0)
@@ -116,6 +119,10 @@ def test_shim_optimizer_matches_torch_with_closure(torch, name, kwargs):
     ("RAdam", dict(lr=-1.0), "Invalid learning rate: -1.0"),
     ("Rprop", dict(etas=(1.5, 1.2)), "Invalid eta values: 1.5, 1.2"),
     ("ASGD", dict(weight_decay=-1.0), "Invalid weight_decay value: -1.0"),
+    ("Adafactor", dict(beta2_decay=0.5), "beta2_decay should be <= 0 but is: 0.5"),
+    ("Adafactor", dict(eps=(-1.0, 1e-3)), "epsilon1 should be >= 0 but is: -1.0"),
+    ("Adafactor", dict(d=0.5), "Clipping threshold d should be >= 1 but is: 0.5"),
+    ("Adafactor", dict(lr=-1.0), "Learning rate should be >= 0 but is: -1.0"),
 ])
 def test_bad_hyperparameters_raise_torchs_message(torch, name, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -671,3 +678,34 @@ def test_state_loaded_from_a_live_pytorch_optimizer_is_a_copy(torch):
         theirs.state[weight]["momentum_buffer"].add_(100.0)
     np.testing.assert_array_equal(ours.state[mine]["momentum_buffer"].numpy(),
                                   np.ones((3, 2), np.float32))
+
+
+def test_adafactor_resumes_from_pytorchs_state_dict(torch):
+    """A checkpoint keeps a matrix's row_var and col_var and a vector's variance only;
+    the shim's loads it and steps on as PyTorch's does."""
+    def build(T):
+        w, b = T.tensor(W0, requires_grad=True), T.tensor(B0, requires_grad=True)
+        return w, b, T.optim.Adafactor([w, b], lr=0.05, weight_decay=0.01)
+
+    def steps(T, w, b, opt, n):
+        for _ in range(n):
+            opt.zero_grad()
+            ((T.tensor(X) @ w.T + b - T.tensor(Y)) ** 2).mean().backward()
+            opt.step()
+
+    w, b, theirs = build(torch)
+    steps(torch, w, b, theirs, 3)
+    saved = theirs.state_dict()
+    assert sorted(saved["state"][0]) == ["col_var", "row_var", "step"]
+    assert sorted(saved["state"][1]) == ["step", "variance"]
+    mine_w, mine_b, ours = build(ft)
+    with ft.no_grad():
+        mine_w.copy_(ft.tensor(w.detach().numpy()))
+        mine_b.copy_(ft.tensor(b.detach().numpy()))
+    ours.load_state_dict(saved)
+    steps(torch, w, b, theirs, 2)
+    steps(ft, mine_w, mine_b, ours, 2)
+    np.testing.assert_allclose(mine_w.detach().numpy(), w.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(mine_b.detach().numpy(), b.detach().numpy(), rtol=1e-5)
+    assert {k: sorted(v) for k, v in ours.state_dict()["state"].items()} == \
+        {k: sorted(v) for k, v in theirs.state_dict()["state"].items()}

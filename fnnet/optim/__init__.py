@@ -22,8 +22,9 @@ between steps as well (the state then keeps, e.g., a momentum buffer even while 
 momentum is 0, so that its structure never depends on a value).
 """
 
-from fnnet.optim import schedules, transforms
+from fnnet.optim import adafactor, muon, schedules, transforms
 from fnnet.optim.adadelta import Adadelta
+from fnnet.optim.adafactor import Adafactor
 from fnnet.optim.adagrad import Adagrad
 from fnnet.optim.adam import Adam, AdamW
 from fnnet.optim.adamax import Adamax
@@ -49,6 +50,7 @@ __all__ = [
     "ASGD",
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
@@ -59,11 +61,13 @@ __all__ = [
     "RMSprop",
     "Rprop",
     "SparseAdam",
+    "adafactor",
     "clip_by_total_norm",
     "clip_grad_norm",
     "cosine_annealing_lr",
     "exponential_lr",
     "multi_step_lr",
+    "muon",
     "one_cycle_lr",
     "per_epoch",
     "schedules",

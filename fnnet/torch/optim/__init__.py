@@ -11,6 +11,7 @@ from fnnet.torch.optim.optimizers import (
     ASGD,
     SGD,
     Adadelta,
+    Adafactor,
     Adagrad,
     Adam,
     Adamax,
@@ -33,6 +34,6 @@ def __getattr__(name: str) -> Any:
         f"with fnnet's functional training step (fnnet.train)")
 
 
-__all__ = ["ASGD", "LBFGS", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Muon", "NAdam",
-           "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam", "lr_scheduler",
-           "swa_utils"]
+__all__ = ["ASGD", "LBFGS", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax",
+           "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam",
+           "lr_scheduler", "swa_utils"]

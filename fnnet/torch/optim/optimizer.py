@@ -68,6 +68,7 @@ _TORCH_NAMES = {
     "asgd": {"eta": "eta", "mu": "mu", "ax": "ax"},
     "sparse_adam": {"exp_avg": "exp_avg", "exp_avg_sq": "exp_avg_sq"},
     "muon": {"momentum_buffer": "momentum_buffer"},
+    "adafactor": {"row_var": "row_var", "col_var": "col_var", "variance": "variance"},
 }
 _COUNTS = {"count", "step"}
 

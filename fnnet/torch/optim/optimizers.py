@@ -1,9 +1,11 @@
-"""SGD, Adagrad, RMSprop, the Adam family, Adadelta, Rprop, ASGD and Muon: PyTorch's
-signatures over ``fnnet.optim``."""
+"""SGD, Adagrad, RMSprop, the Adam family, Adadelta, Rprop, ASGD, Muon and Adafactor:
+PyTorch's signatures over ``fnnet.optim``."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 import fnnet.optim as fopt
 from fnnet.torch._sparse_gradients import is_sparse as is_sparse_gradient
@@ -296,3 +298,38 @@ class Muon(Optimizer):
         state = super()._param_state(p)
         state.pop("step", None)  # PyTorch's Muon counts no steps
         return state
+
+
+class Adafactor(Optimizer):
+    """PyTorch equivalent: ``torch.optim.Adafactor`` (rule: ``fnnet.optim.Adafactor``)."""
+
+    _factory = staticmethod(fopt.Adafactor)
+    _names = ("beta2_decay", "eps", "d", "weight_decay", "maximize")
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, beta2_decay: float = -0.8,
+                 eps: tuple[float | None, float] = (None, 1e-3), d: float = 1.0,
+                 weight_decay: float = 0.0, *, foreach: bool | None = None,
+                 maximize: bool = False) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=tuple(eps), d=d,
+                                      weight_decay=weight_decay, foreach=foreach,
+                                      maximize=maximize))
+
+    def _param_state(self, p: Tensor) -> dict[str, Tensor]:
+        state = super()._param_state(p)
+        for name in _ADAFACTOR_UNUSED[p.ndim > 1]:  # PyTorch keeps only what p uses
+            state.pop(name, None)
+        return state
+
+    def _loaded_entry(self, p: Tensor, group: dict[str, Any], index: Any, entry: Any,
+                      errors: list[str]) -> Any:
+        if isinstance(entry, dict) and entry:
+            # the state p does not use, as fnnet.optim keeps it: empty
+            entry = {**{name: np.zeros(fopt.adafactor.UNUSED, np.float32)
+                        for name in _ADAFACTOR_UNUSED[p.ndim > 1]}, **entry}
+        return super()._loaded_entry(p, group, index, entry, errors)
+
+
+#: the state names an Adafactor parameter does not keep, by whether it is factored
+_ADAFACTOR_UNUSED = {False: ("row_var", "col_var"), True: ("variance",)}
