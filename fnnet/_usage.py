@@ -10,9 +10,6 @@ import pathlib
 import tempfile
 from collections.abc import Iterator, Sequence
 
-#: the file in each folder a run writes whose lock says the run is writing there
-LOCK_FILE = ".fnnet-run.lock"
-
 
 class UsageError(ValueError):
     """A flag, or a combination of flags, that cannot work (exit status 2)."""
@@ -62,9 +59,10 @@ def folders_held(command: str, folders: Sequence[tuple[str, str]]) -> Iterator[N
     its checkpoints or event files there) raises :class:`UsageError` naming the flag,
     before either run removes or overwrites the other's files.
 
-    The hold is an advisory lock (``flock``) on the file :data:`LOCK_FILE` in the folder,
-    which the system releases when the process ends, killed included. Where the system
-    has no such locks (Windows, some network file systems) nothing is held.
+    The hold is an advisory lock (``flock``) on the folder itself, which the system
+    releases when the process ends, killed included; nothing is written in the folder.
+    Where the system has no such locks (Windows, some network file systems) nothing is
+    held.
     """
     try:
         import fcntl
@@ -77,20 +75,18 @@ def folders_held(command: str, folders: Sequence[tuple[str, str]]) -> Iterator[N
             folder = pathlib.Path(value).resolve()
             if folder in held:
                 continue
-            folder.mkdir(parents=True, exist_ok=True)
-            # "a+": the holder's line stays readable until this process holds the lock
-            lock = stack.enter_context(open(folder / LOCK_FILE, "a+"))
             try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                folder.mkdir(parents=True, exist_ok=True)
+                descriptor = os.open(folder, os.O_RDONLY)
+            except OSError:  # a folder refusing files: the run's own writes name it
+                continue
+            stack.callback(os.close, descriptor)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                lock.seek(0)
-                holder = lock.read().strip() or "another process"
-                raise UsageError(f"{flag} {value}: {holder} is writing in it; wait for it "
-                                 f"to end, or give another folder") from None
+                raise UsageError(f"{flag} {value}: another fnnet {command} is writing in "
+                                 f"it; wait for it to end, or give another folder") from None
             except OSError:  # a file system without locks
                 continue
             held.add(folder)
-            lock.truncate(0)
-            lock.write(f"fnnet {command} (process {os.getpid()})\n")
-            lock.flush()
         yield
