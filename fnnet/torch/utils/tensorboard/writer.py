@@ -151,8 +151,9 @@ class FileWriter:
 
     Args:
         log_dir: the folder (created if needed).
-        max_queue: events kept in memory before they are written.
-        flush_secs: seconds between writes to disk.
+        max_queue: events waiting for the writing thread before a call waits.
+        flush_secs: seconds between syncs of the file to disk (each event is in the
+            file, for TensorBoard to read, as soon as the thread writes it).
         filename_suffix: appended to the event file's name.
 
     PyTorch equivalent: ``torch.utils.tensorboard.FileWriter``.
@@ -236,8 +237,9 @@ class SummaryWriter:
         comment: appended to the default ``log_dir`` (ignored when it is given).
         purge_step: TensorBoard hides the events of this folder's earlier files from
             this step on (for a run restarted from a checkpoint).
-        max_queue: events kept in memory before they are written.
-        flush_secs: seconds between writes to disk.
+        max_queue: events waiting for the writing thread before a call waits.
+        flush_secs: seconds between syncs of the file to disk (each event is in the
+            file, for TensorBoard to read, as soon as the thread writes it).
         filename_suffix: appended to the event file's name.
 
     Supported: ``add_scalar``, ``add_scalars``, ``add_tensor``, ``add_histogram``,
