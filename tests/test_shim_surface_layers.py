@@ -377,3 +377,78 @@ def test_ctc_loss_grad_fn_is_pytorchs(torch, reduction, zero_infinity):
                                         zero_infinity=zero_infinity)
         names.append(loss.grad_fn.name())
     assert names[0] == names[1]
+
+
+def _adaptive_softmax_run(T):
+    """PyTorch's AdaptiveLogSoftmaxWithLoss initialised from the seed, trained four
+    steps on targets in every cluster, then read every way."""
+    T.manual_seed(0)
+    asm = T.nn.AdaptiveLogSoftmaxWithLoss(8, 30, [5, 12, 20], div_value=2.0, head_bias=True)
+    x = T.tensor(np.random.default_rng(5).standard_normal((16, 8)).astype(np.float32))
+    y = T.tensor([0, 4, 5, 11, 12, 19, 20, 29, 3, 7, 13, 25, 1, 2, 6, 28])
+    opt = T.optim.SGD(asm.parameters(), lr=0.5)
+    losses, outputs = [], []
+    for _ in range(4):
+        opt.zero_grad()
+        out, loss = asm(x, y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        outputs.append(out.detach().numpy())
+    single = asm(x[0], y[0])
+    return {"losses": np.array(losses), "outputs": np.stack(outputs),
+            "log_prob": asm.log_prob(x).detach().numpy(),
+            "predict": asm.predict(x).numpy(), "single": single.output.detach().numpy(),
+            "single loss": single.loss.item(),
+            "state": {k: v.numpy() for k, v in asm.state_dict().items()}, "repr": repr(asm)}
+
+
+def test_adaptive_log_softmax_trains_and_predicts_as_pytorch(torch):
+    ours, theirs = _adaptive_softmax_run(ft), _adaptive_softmax_run(torch)
+    assert ours.pop("repr") == theirs.pop("repr")
+    ours_state, theirs_state = ours.pop("state"), theirs.pop("state")
+    assert list(ours_state) == list(theirs_state)
+    for name, value in theirs_state.items():
+        np.testing.assert_allclose(ours_state[name], value, rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+    for name, value in theirs.items():
+        np.testing.assert_allclose(ours[name], value, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T, asm: asm(T.zeros(4, 8), T.tensor([0, 1, 30, 2])),
+    lambda T, asm: asm(T.zeros(4, 8), T.tensor([0, 1, -1, 2])),
+    lambda T, asm: asm(T.zeros(4, 8), T.tensor([0, 1])),
+    lambda T, asm: asm(T.zeros(8), T.tensor([0, 1])),
+    lambda T, asm: asm(T.zeros(4, 2, 8), T.zeros(4, 2, dtype=T.long)),
+    lambda T, asm: asm(T.zeros(2, 8), T.tensor(3)),
+    lambda T, asm: T.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [5, 3]),
+    lambda T, asm: T.nn.AdaptiveLogSoftmaxWithLoss(8, 10, []),
+    lambda T, asm: T.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [5, 10]),
+])
+def test_adaptive_log_softmax_refuses_what_pytorch_refuses(torch, call):
+    def error(T):
+        with pytest.raises((RuntimeError, ValueError)) as info:
+            call(T, T.nn.AdaptiveLogSoftmaxWithLoss(8, 30, [5, 12, 20], div_value=2.0))
+        return type(info.value), str(info.value)
+    assert error(ft) == error(torch)
+
+
+def test_adaptive_log_softmax_compiles_once_whatever_the_labels():
+    """PyTorch computes each cluster for its own examples (shapes set by the labels'
+    values); the shim computes every cluster for the whole batch, so batches whose
+    labels fall differently share one compiled step."""
+    ft.manual_seed(0)
+    asm = ft.nn.AdaptiveLogSoftmaxWithLoss(8, 30, [5, 12, 20], div_value=2.0)
+    opt = ft.optim.SGD(asm.parameters(), lr=0.1)
+    rng = np.random.default_rng(6)
+    ft.reset_compile_stats()
+    for step in range(6):
+        labels = rng.integers(0, 30 if step % 2 else 5, 16)  # all in the shortlist, or not
+        opt.zero_grad()
+        _, loss = asm(ft.tensor(rng.standard_normal((16, 8)).astype(np.float32)),
+                      ft.tensor(labels))
+        loss.backward()
+        opt.step()
+        loss.item()
+    assert ft.compile_stats()["compiles"] <= 2  # the step, and its split forward pass

@@ -81,6 +81,7 @@ from fnnet.torch.nn.modules import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from fnnet.torch.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
 from fnnet.torch.nn.modules.adaptive_max import AdaptiveMaxPool1d, AdaptiveMaxPool3d
 from fnnet.torch.nn.modules.dropout import AlphaDropout, FeatureAlphaDropout
 from fnnet.torch.nn.modules.fold import Fold, Unfold
@@ -226,6 +227,7 @@ __all__ = [
     "LazyConvTranspose1d", "LazyConvTranspose3d", "ConstantPad3d", "InstanceNorm3d",
     "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d", "LazyInstanceNorm1d",
     "LazyInstanceNorm2d", "LazyInstanceNorm3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
+    "AdaptiveLogSoftmaxWithLoss",
     "AlphaDropout", "FeatureAlphaDropout", "Bilinear", "ChannelShuffle", "CircularPad1d",
     "CircularPad2d", "CircularPad3d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d",
     "MultiLabelMarginLoss", "MultiMarginLoss", "RReLU", "CTCLoss", "MaxUnpool3d",
