@@ -66,9 +66,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
     def reset_parameters(self) -> None:
         """Initialises the head and the clusters' projections afresh."""
         self.head.reset_parameters()
-        for into, out in self.tail:
-            into.reset_parameters()
-            out.reset_parameters()
+        for projection in self.tail:
+            for layer in projection.children():
+                layer.reset_parameters()
 
     def forward(self, input_: Tensor, target_: Tensor) -> _ASMoutput:
         """Each example's log-probability of its target, and their mean's negative.
