@@ -138,6 +138,23 @@ RENAMED_CALLS = {
     "dot": lambda T, a: T.dot(input=a.v, tensor=a.v),
     "Tensor.dot": lambda T, a: a.v.dot(tensor=a.v),
     "Tensor.pow_": lambda T, a: a.x.clone().pow_(exponent=2),
+    # torch.linalg's bindings name the matrix input (A in its documentation)
+    "linalg.cholesky": lambda T, a: T.linalg.cholesky(input=a.spd, upper=True),
+    "linalg.eigh": lambda T, a: T.linalg.eigh(input=a.spd).eigenvalues,
+    "linalg.eigvalsh": lambda T, a: T.linalg.eigvalsh(input=a.spd, UPLO="U"),
+    "linalg.lstsq": lambda T, a: T.linalg.lstsq(input=a.m, b=a.x[:, :2]).solution,
+    "linalg.cond": lambda T, a: T.linalg.cond(input=a.m),
+    "linalg.matrix_norm": lambda T, a: T.linalg.matrix_norm(input=a.m, ord=1),
+    "linalg.norm": lambda T, a: T.linalg.norm(input=a.x, dim=1),
+    "linalg.matrix_power": lambda T, a: T.linalg.matrix_power(input=a.m, n=2),
+    "linalg.matrix_exp": lambda T, a: T.linalg.matrix_exp(input=a.m * 0.1),
+    "linalg.solve_triangular": lambda T, a: T.linalg.solve_triangular(
+        input=a.m.triu(), B=a.x[:, :2], upper=True),
+    "linalg.matrix_rank": lambda T, a: T.linalg.matrix_rank(input=a.m, hermitian=False),
+    "linalg.vector_norm(input=)": lambda T, a: T.linalg.vector_norm(input=a.x, ord=1),
+    "linalg.pinv(rcond)": lambda T, a: T.linalg.pinv(a.m, 1e-5),
+    "linalg.pinv(input=, rcond=)": lambda T, a: T.linalg.pinv(input=a.m, rcond=1e-5,
+                                                               hermitian=False),
 }
 
 
@@ -194,6 +211,8 @@ FACTORY_CALLS = {
     "Tensor.new_ones": lambda T, a: a.x.new_ones((2,), layout=T.strided),
     "Tensor.new_full": lambda T, a: a.x.new_full((2,), 5.0, pin_memory=False),
     "Tensor.new_empty": lambda T, a: a.x.new_empty(2, layout=T.strided).shape,
+    "fft.fftfreq": lambda T, a: T.fft.fftfreq(4, pin_memory=False),
+    "fft.rfftfreq": lambda T, a: T.fft.rfftfreq(4, layout=T.strided, pin_memory=False),
 }
 
 
@@ -247,6 +266,14 @@ def test_set_default_device_takes_device_keyword(torch):
 @pytest.mark.parametrize("name", sorted(OVERLOAD_CALLS))
 def test_overloads_take_each_overloads_names(torch, name):
     _check_call(torch, name, OVERLOAD_CALLS[name])
+
+
+def test_svd_driver_is_cudas_only(torch):
+    for T in (torch, ft):
+        for svd in (T.linalg.svd, T.linalg.svdvals):
+            with pytest.raises(RuntimeError, match="keyword argument `driver=` is only "
+                                                   "supported on CUDA inputs"):
+                svd(T.tensor(_M), driver="gesvd")
 
 
 @pytest.mark.parametrize("call", [lambda x: x.hsplit(), lambda x: x.hsplit(2, indices=[1])])
@@ -319,6 +346,7 @@ ALLOWED_MISSING = {
         "bitwise_right_shift", "bucketize", "float_power", "pow", "remainder", "xlogy",
         "searchsorted", "where")},
     "torch.isin": {"element", "test_element"},  # likewise, a number on either side
+    "special.xlog1py": {"self"},
     "torch.result_type": {"scalar", "scalar1", "scalar2"},
     # TorchScript's overloads in ATen's registry, which Python's torch.<name> refuses too
     "torch.tensor": {"t"}, "torch.as_tensor": {"t"}, "torch.eq": {"a", "b"},
@@ -343,6 +371,7 @@ ALLOWED_ORDER = {
     "nn.RNNCellBase",  # PyTorch's internal gate count
     "autograd.backward",  # the deprecated grad_variables
     "Tensor.uniform_", "Tensor.random_",  # from_ for PyTorch's from (see above)
+    "linalg.vector_norm",  # x, the documented name, first; input= is taken too
 }
 
 
@@ -375,7 +404,8 @@ def _signature(fn: Any) -> inspect.Signature | None:
         return None
 
 
-def _theirs(fn: Any, name: str, method: bool) -> list[list[tuple[str, bool]]]:
+def _theirs(fn: Any, name: str, method: bool, prefix: str = ""
+            ) -> list[list[tuple[str, bool]]]:
     if not isinstance(fn, type) and (inspect.isfunction(fn) or hasattr(fn, "__wrapped__")):
         sig = _signature(fn)
         if sig is None:
@@ -383,7 +413,7 @@ def _theirs(fn: Any, name: str, method: bool) -> list[list[tuple[str, bool]]]:
         params = [(p.name, p.kind == P.KEYWORD_ONLY) for p in sig.parameters.values()
                   if p.kind not in (P.VAR_POSITIONAL, P.VAR_KEYWORD)]
         return [params[1:] if method and params and params[0][0] == "self" else params]
-    return _aten_overloads(name, method)
+    return _aten_overloads(prefix + name, method)
 
 
 def _mismatch(theirs: list[list[tuple[str, bool]]], ours: inspect.Signature,
@@ -407,15 +437,19 @@ def _mismatch(theirs: list[list[tuple[str, bool]]], ours: inspect.Signature,
     return missing, not agrees
 
 
-def _surfaces(torch: Any) -> list[tuple[str, Any, Any, bool]]:
-    return [("torch", torch, ft, False),
-            ("F", torch.nn.functional, ft.nn.functional, False),
-            ("Tensor", torch.Tensor, ft.ones(1), True),
-            ("nn", torch.nn, ft.nn, False), ("optim", torch.optim, ft.optim, False),
-            ("lr_scheduler", torch.optim.lr_scheduler, ft.optim.lr_scheduler, False),
-            ("data", torch.utils.data, ft.utils.data, False),
-            ("init", torch.nn.init, ft.nn.init, False),
-            ("autograd", torch.autograd, ft.autograd, False)]
+def _surfaces(torch: Any) -> list[tuple[str, Any, Any, bool, str]]:
+    """(title, PyTorch's module, fnnet.torch's, methods?, ATen's prefix of its names)"""
+    return [("torch", torch, ft, False, ""),
+            ("F", torch.nn.functional, ft.nn.functional, False, ""),
+            ("Tensor", torch.Tensor, ft.ones(1), True, ""),
+            ("linalg", torch.linalg, ft.linalg, False, "linalg_"),
+            ("fft", torch.fft, ft.fft, False, "fft_"),
+            ("special", torch.special, ft.special, False, "special_"),
+            ("nn", torch.nn, ft.nn, False, ""), ("optim", torch.optim, ft.optim, False, ""),
+            ("lr_scheduler", torch.optim.lr_scheduler, ft.optim.lr_scheduler, False, ""),
+            ("data", torch.utils.data, ft.utils.data, False, ""),
+            ("init", torch.nn.init, ft.nn.init, False, ""),
+            ("autograd", torch.autograd, ft.autograd, False, "")]
 
 
 def test_every_signature_takes_pytorchs_keywords(torch):
@@ -424,7 +458,7 @@ def test_every_signature_takes_pytorchs_keywords(torch):
     the positional order of one of PyTorch's overloads, but for ``ALLOWED_MISSING`` and
     ``ALLOWED_ORDER``."""
     missing_found, order_found = {}, []
-    for title, theirs, ours, method in _surfaces(torch):
+    for title, theirs, ours, method, prefix in _surfaces(torch):
         for name in dir(theirs):
             their_fn = getattr(theirs, name, None)
             if name.startswith("_") or not callable(their_fn):
@@ -439,7 +473,7 @@ def test_every_signature_takes_pytorchs_keywords(torch):
                 signatures = [_theirs(their_fn.__init__, name, True), _signature(
                     our_fn.__init__)]
             else:
-                signatures = [_theirs(their_fn, name, method), _signature(our_fn)]
+                signatures = [_theirs(their_fn, name, method, prefix), _signature(our_fn)]
             if not signatures[0] or signatures[1] is None:
                 continue
             missing, order = _mismatch(signatures[0], signatures[1],

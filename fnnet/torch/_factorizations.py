@@ -84,10 +84,10 @@ def _cholesky(a: Any, upper: bool) -> Any:
     return _mT(low) if upper else low
 
 
-def cholesky(A: Any, *, upper: bool = False) -> Tensor:  # noqa: N803
+def cholesky(input: Any, *, upper: bool = False) -> Tensor:  # noqa: A002
     """``L`` with ``A = L @ L.mT`` for symmetric positive-definite ``A`` (``upper``:
     ``U = L.mT``). PyTorch equivalent: ``torch.linalg.cholesky``."""
-    A = _matrix(A, "cholesky", square=True)  # noqa: N806
+    A = _matrix(input, "cholesky", square=True)  # noqa: N806
     return _op(_cholesky, (bool(upper),), A, who="cholesky")
 
 
@@ -116,11 +116,18 @@ def _svd(a: Any, full_matrices: bool) -> tuple[Any, Any, Any]:
     return u, s, vh
 
 
-def svd(A: Any, full_matrices: bool = True) -> Any:  # noqa: N803
+def _check_driver(driver: str | None) -> None:
+    if driver is not None:  # PyTorch's words on the CPU, where XLA chooses its algorithm
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported "
+                           "on CUDA inputs with cuSOLVER backend.")
+
+
+def svd(A: Any, full_matrices: bool = True, *, driver: str | None = None) -> Any:  # noqa: N803
     """``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``, ``S`` descending.
 
     PyTorch equivalent: ``torch.linalg.svd``.
     """
+    _check_driver(driver)
     A = _matrix(A, "svd")  # noqa: N806
     u, s, vh = _op_multi(_svd, (bool(full_matrices),), A, who="svd")
     return return_type("linalg_svd", ("U", "S", "Vh"))(u, s, vh)
@@ -130,8 +137,9 @@ def _svdvals(a: Any) -> Any:
     return jnp.linalg.svd(a, compute_uv=False)
 
 
-def svdvals(A: Any) -> Tensor:  # noqa: N803
+def svdvals(A: Any, *, driver: str | None = None) -> Tensor:  # noqa: N803
     """The singular values, descending. PyTorch equivalent: ``torch.linalg.svdvals``."""
+    _check_driver(driver)
     return _op(_svdvals, (), _matrix(A, "svdvals"), who="svdvals")
 
 
@@ -140,12 +148,12 @@ def _eigh(a: Any, lower: bool) -> tuple[Any, Any]:
     return w, v
 
 
-def eigh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
+def eigh(input: Any, UPLO: str = "L") -> Any:  # noqa: A002, N803
     """``(eigenvalues, eigenvectors)`` of symmetric ``A``, eigenvalues ascending.
 
     PyTorch equivalent: ``torch.linalg.eigh``.
     """
-    A = _matrix(A, "eigh", square=True)  # noqa: N806
+    A = _matrix(input, "eigh", square=True)  # noqa: N806
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     w, v = _op_multi(_eigh, (UPLO == "L",), A, who="eigh")
@@ -156,9 +164,9 @@ def _eigvalsh(a: Any, lower: bool) -> Any:
     return jnp.linalg.eigvalsh(a, UPLO="L" if lower else "U")
 
 
-def eigvalsh(A: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
+def eigvalsh(input: Any, UPLO: str = "L") -> Tensor:  # noqa: A002, N803
     """The eigenvalues of symmetric ``A``, ascending. PyTorch: ``torch.linalg.eigvalsh``."""
-    A = _matrix(A, "eigvalsh", square=True)  # noqa: N806
+    A = _matrix(input, "eigvalsh", square=True)  # noqa: N806
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     return _op(_eigvalsh, (UPLO == "L",), A, who="eigvalsh")
@@ -208,7 +216,7 @@ def _lstsq(a: Any, b: Any, rcond: float | None, vector: bool, full: bool
     return x, res, rank, sv.reshape(*batch, -1)
 
 
-def lstsq(A: Any, B: Any, rcond: float | None = None, *,  # noqa: N803
+def lstsq(input: Any, b: Any, rcond: float | None = None, *,  # noqa: A002
           driver: str | None = None) -> Any:
     """The least-squares solution ``X`` of ``A @ X = B``, with ``residuals``, ``rank`` and
     ``singular_values`` (the last two filled, as PyTorch's, for the ``gelsd``/``gelss``
@@ -216,8 +224,8 @@ def lstsq(A: Any, B: Any, rcond: float | None = None, *,  # noqa: N803
 
     PyTorch equivalent: ``torch.linalg.lstsq``.
     """
-    A = _matrix(A, "lstsq")  # noqa: N806
-    B = _as_tensor(B)  # noqa: N806
+    A = _matrix(input, "lstsq")  # noqa: N806
+    B = _as_tensor(b)  # noqa: N806
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
                            f"(gels, gelsy, gelsd, gelss), but got {driver}")
@@ -236,10 +244,16 @@ def _pinv(a: Any, rtol: float | None, hermitian: bool) -> Any:
     return jnp.linalg.pinv(a, rtol=rtol, hermitian=hermitian)
 
 
-def pinv(A: Any, *, atol: float | None = None, rtol: float | None = None,  # noqa: N803
-         hermitian: bool = False) -> Tensor:
-    """The Moore-Penrose pseudo-inverse. PyTorch equivalent: ``torch.linalg.pinv``."""
-    A = _matrix(A, "pinv")  # noqa: N806
+def pinv(input: Any, rcond: float | None = None, hermitian: bool = False, *,  # noqa: A002
+         atol: float | None = None, rtol: float | None = None) -> Tensor:
+    """The Moore-Penrose pseudo-inverse; ``rcond`` is the older overload's name for
+    ``rtol``. PyTorch equivalent: ``torch.linalg.pinv``."""
+    A = _matrix(input, "pinv")  # noqa: N806
+    if rcond is not None:
+        if rtol is not None or atol is not None:
+            raise TypeError("linalg_pinv() received an invalid combination of arguments - "
+                            "rcond= is the older overload's, not taken with atol= or rtol=")
+        rtol = rcond
     if atol is not None:
         raise NotImplementedError("fnnet.torch: linalg.pinv(atol=) is not supported; pass "
                                   "rtol= (relative to the largest singular value)")
@@ -254,14 +268,17 @@ def _matrix_rank(a: Any, rtol: float | None, hermitian: bool) -> Any:
     return jnp.sum(s > limit, axis=-1).astype(_INDEX)
 
 
-def matrix_rank(A: Any, *, atol: float | None = None, rtol: float | None = None,  # noqa: N803
-                hermitian: bool = False) -> Tensor:
+def matrix_rank(input: Any, tol: float | None = None,  # noqa: A002
+                hermitian: bool = False, *, atol: float | None = None,
+                rtol: float | None = None) -> Tensor:
     """How many singular values exceed ``rtol`` times the largest (by default
-    ``eps * max(m, n)``). PyTorch equivalent: ``torch.linalg.matrix_rank``."""
-    A = _matrix(A, "matrix_rank")  # noqa: N806
-    if atol is not None:
-        raise NotImplementedError("fnnet.torch: linalg.matrix_rank(atol=) is not "
-                                  "supported; pass rtol=")
+    ``eps * max(m, n)``); ``tol``, the older overload's absolute tolerance, is ``atol``.
+    PyTorch equivalent: ``torch.linalg.matrix_rank``."""
+    A = _matrix(input, "matrix_rank")  # noqa: N806
+    if atol is not None or tol is not None:
+        raise NotImplementedError(f"fnnet.torch: linalg.matrix_rank("
+                                  f"{'atol' if tol is None else 'tol'}=) is not supported; "
+                                  f"pass rtol=")
     return _op(_matrix_rank, (rtol, bool(hermitian)), A, who="matrix_rank")
 
 
@@ -269,24 +286,24 @@ def _cond(a: Any, p: Any) -> Any:
     return jnp.linalg.cond(a, p=p)
 
 
-def cond(A: Any, p: Any = None) -> Tensor:  # noqa: N803
+def cond(input: Any, p: Any = None) -> Tensor:  # noqa: A002
     """The condition number in the ``p`` norm (2 by default).
 
     PyTorch equivalent: ``torch.linalg.cond``.
     """
-    return _op(_cond, (p,), _matrix(A, "cond"), who="cond")
+    return _op(_cond, (p,), _matrix(input, "cond"), who="cond")
 
 
 def _matrix_power(a: Any, n: int) -> Any:
     return jnp.linalg.matrix_power(a, n)
 
 
-def matrix_power(A: Any, n: int) -> Tensor:  # noqa: N803
+def matrix_power(input: Any, n: int) -> Tensor:  # noqa: A002
     """``A`` multiplied by itself ``n`` times (the inverse's powers for negative ``n``).
 
     PyTorch equivalent: ``torch.linalg.matrix_power``.
     """
-    A = _matrix(A, "matrix_power", square=True)  # noqa: N806
+    A = _matrix(input, "matrix_power", square=True)  # noqa: N806
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"linalg.matrix_power(): argument 'n' must be int, not "
                         f"{type(n).__name__}")
@@ -297,9 +314,9 @@ def _matrix_exp(a: Any) -> Any:
     return jsl.expm(a)
 
 
-def matrix_exp(A: Any) -> Tensor:  # noqa: N803
+def matrix_exp(input: Any) -> Tensor:  # noqa: A002
     """The matrix exponential. PyTorch equivalent: ``torch.linalg.matrix_exp``."""
-    return _op(_matrix_exp, (), _matrix(A, "matrix_exp", square=True), who="matrix_exp")
+    return _op(_matrix_exp, (), _matrix(input, "matrix_exp", square=True), who="matrix_exp")
 
 
 def multi_dot(tensors: Sequence[Any]) -> Tensor:
@@ -321,13 +338,13 @@ def _solve_triangular(a: Any, b: Any, upper: bool, left: bool, unit: bool) -> An
     return _mT(jsl.solve_triangular(_mT(a), _mT(b), lower=upper, unit_diagonal=unit))
 
 
-def solve_triangular(A: Any, B: Any, *, upper: bool, left: bool = True,  # noqa: N803
+def solve_triangular(input: Any, B: Any, *, upper: bool, left: bool = True,  # noqa: A002, N803
                      unitriangular: bool = False) -> Tensor:
     """``X`` with ``A @ X = B`` (``left=False``: ``X @ A = B``) for triangular ``A``.
 
     PyTorch equivalent: ``torch.linalg.solve_triangular``.
     """
-    A = _matrix(A, "solve_triangular", square=True)  # noqa: N806
+    A = _matrix(input, "solve_triangular", square=True)  # noqa: N806
     B = _matrix(_as_tensor(B), "solve_triangular")  # noqa: N806
     return _op(_solve_triangular, (bool(upper), bool(left), bool(unitriangular)), A, B,
                who="solve_triangular")
@@ -419,16 +436,6 @@ def cholesky_top(input: Any, upper: bool = False) -> Tensor:  # noqa: A002
     return cholesky(input, upper=upper)
 
 
-def matrix_power_top(input: Any, n: int) -> Tensor:  # noqa: A002
-    """PyTorch equivalent: ``torch.matrix_power`` (``torch.linalg``'s names the matrix A)."""
-    return matrix_power(input, n)
-
-
-def matrix_exp_top(input: Any) -> Tensor:  # noqa: A002
-    """PyTorch equivalent: ``torch.matrix_exp``."""
-    return matrix_exp(input)
-
-
 def det_top(input: Any) -> Tensor:  # noqa: A002
     """PyTorch equivalent: ``torch.det``."""
     from fnnet.torch import linalg
@@ -453,8 +460,8 @@ TOP_LEVEL: dict[str, Callable[..., Any]] = {
     "svd": svd_top, "qr": qr_top, "slogdet": slogdet_top, "logdet": logdet,
     "cholesky": cholesky_top, "cholesky_solve": cholesky_solve,
     "cholesky_inverse": cholesky_inverse,
-    "triangular_solve": triangular_solve, "matrix_exp": matrix_exp_top,
-    "matrix_power": matrix_power_top, "pinverse": pinverse, "det": det_top,
+    "triangular_solve": triangular_solve, "matrix_exp": matrix_exp,
+    "matrix_power": matrix_power, "pinverse": pinverse, "det": det_top,
     "inverse": inverse,
 }
 

@@ -22,6 +22,7 @@ import numpy as np
 from fnnet.torch import _dtypes
 from fnnet.torch._defaults import get_default_dtype
 from fnnet.torch._functions import tensor as _tensor
+from fnnet.torch.device import check_creation
 from fnnet.torch.tensor import Tensor, _dim, _op
 
 __all__ = ["fft", "fft2", "fftfreq", "fftn", "fftshift", "hfft", "hfft2", "hfftn", "ifft",
@@ -345,22 +346,24 @@ def _frequencies(who: str, n: Any, d: float, dtype: Any, requires_grad: bool) ->
 
 
 def fftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None,
-            layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+            layout: Any = None, device: Any = None, requires_grad: bool = False,
+            pin_memory: bool = False) -> Tensor:
     """The frequencies of :func:`fft`'s ``n`` outputs for samples ``d`` apart:
     ``[0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (n d)``.
 
     PyTorch equivalent: ``torch.fft.fftfreq``.
     """
-    del layout, device
+    check_creation(device, layout, pin_memory)
     _check_out("fftfreq", out)
     return _frequencies("fftfreq", n, d, dtype, requires_grad)
 
 
 def rfftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None,
-             layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+             layout: Any = None, device: Any = None, requires_grad: bool = False,
+             pin_memory: bool = False) -> Tensor:
     """The frequencies of :func:`rfft`'s ``n // 2 + 1`` outputs: ``[0, ..., n // 2] /
     (n d)``. PyTorch equivalent: ``torch.fft.rfftfreq``."""
-    del layout, device
+    check_creation(device, layout, pin_memory)
     _check_out("rfftfreq", out)
     return _frequencies("rfftfreq", n, d, dtype, requires_grad)
 

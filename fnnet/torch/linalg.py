@@ -31,6 +31,7 @@ from fnnet.torch._factorizations import (
     svd,
     svdvals,
 )
+from fnnet.torch._search_ops import overload_argument
 from fnnet.torch.tensor import Tensor, _as_tensor, _op
 
 __all__ = ["cholesky", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "lstsq",
@@ -86,12 +87,15 @@ def _vector_norm(x: Any, ord: float, dim: Any, keepdim: bool) -> Any:  # noqa: A
     return jnp.sum(a ** ord, axis=dim, keepdims=keepdim) ** (1 / ord)
 
 
-def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
-                dtype: Any = None) -> Tensor:  # noqa: A002 - PyTorch's name
-    """The ``ord``-norm of ``x``'s elements over ``dim`` (all of them by default).
+def vector_norm(x: Any = None, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
+                dtype: Any = None, input: Any = None) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The ``ord``-norm of ``x``'s elements over ``dim`` (all of them by default); PyTorch
+    takes the tensor as ``x=`` or ``input=``.
 
     PyTorch equivalent: ``torch.linalg.vector_norm``.
     """
+    if x is None or input is not None:
+        x = overload_argument("linalg.vector_norm", x=x, input=input)
     x = _tensor(x, "vector_norm", "x")
     if not x.is_floating_point():
         if not x.dtype.is_complex:
@@ -115,13 +119,13 @@ def _matrix_norm(x: Any, ord: Any, dim: tuple[int, int], keepdim: bool) -> Any: 
     return out
 
 
-def matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *,  # noqa: N803, A002
+def matrix_norm(input: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *,  # noqa: A002
                 dtype: Any = None) -> Tensor:
     """A matrix norm ("fro", "nuc", ±1, ±2, ±inf) over the two dimensions ``dim``.
 
     PyTorch equivalent: ``torch.linalg.matrix_norm``.
     """
-    A = _tensor(A, "matrix_norm", "A")  # noqa: N806
+    A = _tensor(input, "matrix_norm", "A")  # noqa: N806
     if A.dim() < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
@@ -132,13 +136,13 @@ def matrix_norm(A: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = F
                who="matrix_norm")
 
 
-def norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,  # noqa: N803, A002
+def norm(input: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
          dtype: Any = None) -> Tensor:
-    """The vector norm (``dim`` an int or ``A`` 1-D) or matrix norm (two dims).
+    """The vector norm (``dim`` an int or ``input`` 1-D) or matrix norm (two dims).
 
     PyTorch equivalent: ``torch.linalg.norm``.
     """
-    A = _tensor(A, "norm", "A")  # noqa: N806
+    A = _tensor(input, "norm", "A")  # noqa: N806
     if dim is None and ord is not None and A.dim() not in (1, 2):
         raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input "
                            f"must be 1D or 2D. Got {A.dim()}D.")
