@@ -935,8 +935,11 @@ def _resume_hint(args: argparse.Namespace) -> str:
     """For an interrupted ``fnnet train`` with ``--checkpoint-dir``: what was kept, so
     that its user knows whether the work since the run began is lost."""
     folder = getattr(args, "checkpoint_dir", None)
-    if args.command != "train" or folder is None:
+    if args.command != "train":
         return ""
+    if folder is None:
+        return ("; without --checkpoint-dir nothing was kept to resume from (--checkpoint-dir "
+                "DIR --resume saves the run's state and continues it)")
     from fnnet.checkpoint import Checkpointer
 
     try:

@@ -622,6 +622,10 @@ def test_an_interrupted_run_names_its_latest_checkpoint(tmp_path, capsys, monkey
         raise KeyboardInterrupt
 
     monkeypatch.setattr("fnnet.train.fit", interrupted)
+    code, _, err = run(argv[:-2], capsys)
+    assert (code, err[-1]) == (130, "fnnet train: interrupted; without --checkpoint-dir "
+                                    "nothing was kept to resume from (--checkpoint-dir DIR "
+                                    "--resume saves the run's state and continues it)")
     code, _, err = run(argv, capsys)
     assert (code, err[-1]) == (130, f"fnnet train: interrupted; no checkpoint was written "
                                     f"in {ckpt}")
