@@ -932,8 +932,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _resume_hint(args: argparse.Namespace) -> str:
-    """For an interrupted ``fnnet train`` with ``--checkpoint-dir``: what was kept, so
-    that its user knows whether the work since the run began is lost."""
+    """For an interrupted ``fnnet train``: what was kept (the latest checkpoint in
+    ``--checkpoint-dir``, or nothing), so that its user knows whether the work since the
+    run began is lost."""
     folder = getattr(args, "checkpoint_dir", None)
     if args.command != "train":
         return ""
