@@ -380,7 +380,7 @@ def _episodes(T, lengths):
             action = int(probs[0, 0].item() < 0.5)
             log_probs.append(m.log_prob(T.tensor([action])))
         returns = T.linspace(1.0, 0.0, length)
-        loss = -(T.cat(log_probs) * returns).sum()
+        loss = -(T.cat(log_probs) * returns).sum() + T.stack(log_probs, 1).pow(2).mean()
         opt.zero_grad()
         loss.backward()
         out += [loss.item(), net[0].weight.grad.numpy().copy()]
@@ -390,8 +390,9 @@ def _episodes(T, lengths):
 
 def test_an_episodes_repeated_log_probabilities_are_one_vmapped_body(torch, monkeypatch):
     """Each action's log-probability is the same computation of other inputs: the
-    episode's backward traces it once, vmapped over the actions, so that its program
-    (compiled once per episode length) does not grow with the length."""
+    episode's backward traces it once, vmapped over the actions, and joins them
+    (``cat``, ``stack``) from the stacked values, so that its program (compiled once
+    per episode length) does not grow with the length."""
     from fnnet.torch import _repeats
 
     copies = []

@@ -177,24 +177,53 @@ def _body(nodes: Sequence[Any], owner: Sequence[int], in_region: set[int],
 
 
 def run_all(bodies: list[Body], nodes: Sequence[Any], value_of: Callable[[int, int], Any],
-            local: dict[int, Any]) -> set[int]:
-    """Computes each body's copies as one vmapped call (see :func:`run`); returns the
-    nodes so computed. A body whose ops do not trace under ``jax.vmap`` is left to be
-    computed node by node."""
+            local: dict[int, Any]) -> tuple[set[int], dict[tuple[int, ...], Any]]:
+    """Computes each body's copies as one vmapped call (see :func:`run`).
+
+    Returns:
+        The nodes so computed, and each kept value of the copies stacked, by the
+        copies' slots of it (see :func:`joined`). A body whose ops do not trace under
+        ``jax.vmap`` is left to be computed node by node.
+    """
     done: set[int] = set()
+    stacks: dict[tuple[int, ...], Any] = {}
     for body in bodies:
         try:
-            run(body, nodes, value_of, local)
+            stacks.update(run(body, nodes, value_of, local))
         except Exception:  # noqa: BLE001 - an op without a batching rule: as recorded
             continue
         done.update(m for copy in body.nodes for m in copy)
-    return done
+    return done, stacks
+
+
+def joined(node: Any, stacks: dict[tuple[int, ...], Any]) -> Any:
+    """``torch.cat`` or ``torch.stack`` of one kept value of every copy, in order (the
+    episode's ``torch.cat(log_probs)``) taken from the copies' stacked values, or None
+    for another node: one reshape of the stack instead of a join of its pieces."""
+    from fnnet.torch import _functions
+
+    if node.op is not _functions._cat and node.op is not _functions._stack:
+        return None
+    if any(r == NO_REF or kind_of(r) != RG for r in node.inputs):
+        return None
+    stacked = stacks.get(tuple(slot_of(r) for r in node.inputs))
+    if stacked is None:
+        return None
+    piece = stacked.shape[1:]
+    if node.op is _functions._stack:
+        return jnp.moveaxis(stacked, 0, node.static[0] % (len(piece) + 1))
+    if not piece:
+        return None  # a 0-dim value, which torch.cat refuses
+    d = node.static[0] % len(piece)
+    return jnp.moveaxis(stacked, 0, d).reshape(
+        (*piece[:d], len(node.inputs) * piece[d], *piece[d + 1:]))
 
 
 def run(body: Body, nodes: Sequence[Any], value_of: Callable[[int, int], Any],
-        local: dict[int, Any]) -> None:
+        local: dict[int, Any]) -> dict[tuple[int, ...], Any]:
     """Computes every copy of ``body`` as one vmapped call; stores the kept values of
-    each copy in ``local`` (slot -> value).
+    each copy in ``local`` (slot -> value), and returns each stacked, by the copies'
+    slots of it.
 
     ``value_of(slot, kind)`` is an outside input's value as the region reads it."""
     template = [nodes[m] for m in body.nodes[0]]
@@ -223,10 +252,14 @@ def run(body: Body, nodes: Sequence[Any], value_of: Callable[[int, int], Any],
             inputs.append(value_of(body.outside[0][i], kind))
     axes = tuple(0 if wide else None for wide in body.batched)
     outs = jax.vmap(one, in_axes=axes)(*inputs)
+    stacks = {}
     for (pos, k), stacked in zip(body.kept, outs, strict=True):
         # one split, whose gradient is one concatenation (an index per copy would
         # add a padded copy of the whole stack per copy)
         pieces = jax.lax.split(stacked, [1] * len(body.nodes))
-        for copy, piece in zip(body.nodes, pieces, strict=True):
-            local[nodes[copy[pos]].first + k] = piece.reshape(stacked.shape[1:])
+        slots = tuple(nodes[copy[pos]].first + k for copy in body.nodes)
+        for slot, piece in zip(slots, pieces, strict=True):
+            local[slot] = piece.reshape(stacked.shape[1:])
+        stacks[slots] = stacked
+    return stacks
 

@@ -156,12 +156,16 @@ def _backward(plan: Plan, n: int, env: list[Any], compute: Callable[[int], None]
 
     def region_fn(var_values: list[Any]) -> tuple[Any, dict[int, Any]]:
         local: dict[int, Any] = {}
-        in_bodies = _repeats.run_all(bodies, nodes, lambda s, use: var_values[var_index[s]]
-                                     if use == VAR else env[s], local)
+        in_bodies, stacks = _repeats.run_all(
+            bodies, nodes, lambda s, use: var_values[var_index[s]] if use == VAR else env[s],
+            local)
         for m in region:
             if m in in_bodies:
                 continue
             node = nodes[m]
+            if stacks and (value := _repeats.joined(node, stacks)) is not None:
+                local[node.first] = value
+                continue
             args: list[Any] = []
             for r in node.inputs:
                 if r == NO_REF:
