@@ -452,3 +452,41 @@ def test_adaptive_log_softmax_compiles_once_whatever_the_labels():
         opt.step()
         loss.item()
     assert ft.compile_stats()["compiles"] <= 2  # the step, and its split forward pass
+
+
+def test_rnn_base_class_mode_and_direct_construction_as_pytorch(torch):
+    """Weight-initialising code tests ``isinstance(m, nn.RNNBase)`` and reads ``m.mode``;
+    ``nn.RNNBase(mode, ...)`` builds the weights of that mode, without a forward."""
+    def read(T):
+        T.manual_seed(0)
+        layers = [T.nn.LSTM(2, 3), T.nn.GRU(2, 3), T.nn.RNN(2, 3, nonlinearity="relu"),
+                  T.nn.RNNBase("LSTM", 2, 3, num_layers=2), T.nn.RNNBase("RNN_TANH", 2, 3)]
+        base = layers[3]
+        with pytest.raises(NotImplementedError) as missing:
+            base(T.zeros(1, 1, 2))
+        with pytest.raises(ValueError) as unknown:
+            T.nn.RNNBase("RNN_SIGMOID", 2, 3)
+        return ([(isinstance(m, T.nn.RNNBase), m.mode, repr(m)) for m in layers],
+                {k: v.numpy() for k, v in base.state_dict().items()},
+                str(missing.value), str(unknown.value))
+
+    ours, theirs = read(ft), read(torch)
+    assert ours[0] == theirs[0] and ours[2:] == theirs[2:]
+    assert list(ours[1]) == list(theirs[1])
+    for name, value in theirs[1].items():
+        np.testing.assert_allclose(ours[1][name], value, rtol=1e-6, err_msg=name)
+
+
+def test_deprecated_container_and_nll_loss_2d_warn_and_work_as_pytorch(torch):
+    """Older programs' names: nn.Container(name=module) and nn.NLLLoss2d."""
+    def run(T):
+        with pytest.warns(FutureWarning) as caught:
+            container = T.nn.Container(first=T.nn.Identity(), second=T.nn.Tanh())
+            loss = T.nn.NLLLoss2d(ignore_index=1)
+        x = T.log_softmax(T.linspace(-2, 2, 24).view(1, 3, 2, 4), 1)
+        y = T.tensor([[[0, 1, 2, 0], [2, 2, 1, 0]]])
+        return ([str(w.message) for w in caught], [n for n, _ in container.named_children()],
+                loss(x, y).item())
+    ours, theirs = run(ft), run(torch)
+    assert ours[:2] == theirs[:2]
+    assert ours[2] == pytest.approx(theirs[2], rel=1e-6)

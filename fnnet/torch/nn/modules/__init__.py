@@ -12,7 +12,7 @@ from fnnet.torch.nn.modules.activation import (
     Tanh,
 )
 from fnnet.torch.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
-from fnnet.torch.nn.modules.container import ModuleDict, ModuleList, Sequential
+from fnnet.torch.nn.modules.container import Container, ModuleDict, ModuleList, Sequential
 from fnnet.torch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from fnnet.torch.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from fnnet.torch.nn.modules.dropout import (
@@ -34,6 +34,7 @@ from fnnet.torch.nn.modules.loss import (
     L1Loss,
     MSELoss,
     NLLLoss,
+    NLLLoss2d,
     SmoothL1Loss,
 )
 from fnnet.torch.nn.modules.margin_loss import (
@@ -95,7 +96,7 @@ from fnnet.torch.nn.modules.reshaping import (
     ZeroPad1d,
     ZeroPad2d,
 )
-from fnnet.torch.nn.modules.rnn import GRU, LSTM, RNN
+from fnnet.torch.nn.modules.rnn import GRU, LSTM, RNN, RNNBase
 from fnnet.torch.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from fnnet.torch.nn.modules.sparse import Embedding, EmbeddingBag
 from fnnet.torch.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
@@ -112,8 +113,8 @@ __all__ = [
     "GELU", "GRU", "GRUCell", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LSTM",
     "LSTMCell", "LayerNorm", "LeakyReLU", "Linear",
     "LogSoftmax", "MSELoss", "MaxPool2d", "MaxUnpool2d",
-    "Module", "ModuleDict", "ModuleList", "NLLLoss",
-    "RNN", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid", "SmoothL1Loss",
+    "Container", "Module", "ModuleDict", "ModuleList", "NLLLoss", "NLLLoss2d",
+    "RNN", "RNNBase", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid", "SmoothL1Loss",
     "Softmax", "Tanh",
     "ConstantPad1d", "ConstantPad2d", "GLU", "Hardshrink", "PReLU", "PixelShuffle",
     "PixelUnshuffle", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",

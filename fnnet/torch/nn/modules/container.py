@@ -1,13 +1,27 @@
-"""``nn.Sequential``, ``nn.ModuleList`` and ``nn.ModuleDict``."""
+"""``nn.Sequential``, ``nn.ModuleList``, ``nn.ModuleDict`` and the deprecated ``nn.Container``."""
 
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fnnet.torch.nn.modules.module import Module, _addindent
+
+
+class Container(Module):
+    """PyTorch's deprecated module of named children (``Container(a=..., b=...)``), with
+    its FutureWarning. PyTorch equivalent: ``torch.nn.Container``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        warnings.warn("`nn.Container` is deprecated. All of its functionality is now "
+                      "implemented in `nn.Module`. Subclass that instead.", FutureWarning,
+                      stacklevel=2)
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
 
 
 class Sequential(Module):

@@ -52,15 +52,24 @@ class RNNBase(UniformResettable, Wrapped):
         if proj_size:
             raise NotImplementedError("fnnet.torch: nn.LSTM(proj_size=...) is not supported")
         super().__init__()
-        fn = self._fnnet(*args, **kwargs)
+        layer = self._fnnet
+        if type(self) is RNNBase:  # PyTorch's RNNBase(mode, input_size, hidden_size, ...)
+            mode, *rest = args if args else (kwargs.pop("mode", None),)
+            args = tuple(rest)
+            if mode not in _MODES:
+                raise ValueError(f"Unrecognized RNN mode: {mode}")
+            layer = _MODES[mode]
+            if mode.startswith("RNN_"):
+                kwargs["nonlinearity"] = mode[4:].lower()
+        fn = layer(*args, **kwargs)
         if fn.dropout > 0 and fn.num_layers == 1:
             warnings.warn(f"dropout option adds dropout after all but last recurrent layer, so "
                           f"non-zero dropout expects num_layers greater than 1, but got "
                           f"dropout={fn.dropout} and num_layers={fn.num_layers}", UserWarning,
                           stacklevel=3)
         object.__setattr__(self, "_params", tuple(fn.param_names()))
-        for name in ("input_size", "hidden_size", "num_layers", "bias", "batch_first",
-                     "dropout", "bidirectional"):
+        for name in ("mode", "input_size", "hidden_size", "num_layers", "bias",
+                     "batch_first", "dropout", "bidirectional"):
             object.__setattr__(self, name, getattr(fn, name))
         self._wrap(fn)
         self._factory_kwargs(device, dtype)
@@ -69,6 +78,9 @@ class RNNBase(UniformResettable, Wrapped):
         """Accepted for compatibility: the weights are never fragmented here."""
 
     def forward(self, input: Tensor, hx: Any = None) -> Any:  # (output, h_n)
+        if type(self) is RNNBase:  # PyTorch's base class has no forward of its own
+            raise NotImplementedError('Module [RNNBase] is missing the required "forward" '
+                                      'function')
         if isinstance(input, tuple) and hasattr(input, "batch_sizes"):
             return self._forward_packed(input, hx)
         if not isinstance(input, Tensor):
@@ -137,3 +149,7 @@ class GRU(RNNBase):
     """PyTorch equivalent: ``torch.nn.GRU``."""
 
     _fnnet = fnn.GRU
+
+
+#: the layer of each of PyTorch's RNN modes
+_MODES = {"LSTM": fnn.LSTM, "GRU": fnn.GRU, "RNN_TANH": fnn.RNN, "RNN_RELU": fnn.RNN}
