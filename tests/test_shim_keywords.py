@@ -323,6 +323,21 @@ def test_module_constructors_take_pytorchs_keywords(torch, name):
     np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-5, atol=1e-5)
 
 
+def test_module_and_optimizer_methods_take_pytorchs_keywords(torch):
+    results = []
+    for T in (torch, ft):
+        T.manual_seed(0)
+        shared = T.nn.Linear(2, 2)
+        model = T.nn.Sequential(shared, shared, T.nn.RMSNorm(2))
+        optimizer = T.optim.SGD(model[0].parameters(), lr=0.1)
+        optimizer.add_param_group(param_group={"params": model[2].parameters(), "lr": 0.5})
+        out = model[2].forward(x=T.tensor(_X[:, :2]))
+        results.append((len(list(model.modules(remove_duplicate=False))),
+                        [g["lr"] for g in optimizer.param_groups], out.detach().numpy()))
+    assert results[1][:2] == results[0][:2]
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-5, atol=1e-6)
+
+
 def test_compile_takes_pytorchs_keywords():
     # PyTorch's torch.compile(model, ...) returns an OptimizedModule too (not called here:
     # importing its compiler takes seconds)
@@ -452,11 +467,28 @@ def _surfaces(torch: Any) -> list[tuple[str, Any, Any, bool, str]]:
             ("autograd", torch.autograd, ft.autograd, False, "")]
 
 
+def _methods(their_cls: type, our_cls: type) -> Any:
+    """``(name, PyTorch's overloads, fnnet.torch's signature)`` of the Python methods of
+    a class (its constructor aside): private ones, static and class methods left out."""
+    for name in dir(their_cls):
+        their_fn = inspect.getattr_static(their_cls, name, None)
+        if name.startswith("_") or not inspect.isfunction(their_fn):
+            continue
+        try:
+            our_fn = inspect.getattr_static(our_cls, name)
+        except AttributeError:
+            continue
+        ours = _signature(our_fn) if inspect.isfunction(our_fn) else None
+        if ours is not None and ours.parameters:  # the instance, under any name
+            ours = ours.replace(parameters=list(ours.parameters.values())[1:])
+            yield name, _theirs(their_fn, name, True), ours
+
+
 def test_every_signature_takes_pytorchs_keywords(torch):
-    """Each function, method and constructor fnnet.torch has takes every keyword PyTorch's
-    takes (by ATen's schemas for built-in functions, by ``inspect`` for Python ones), in
-    the positional order of one of PyTorch's overloads, but for ``ALLOWED_MISSING`` and
-    ``ALLOWED_ORDER``."""
+    """Each function, method, constructor and class method fnnet.torch has takes every
+    keyword PyTorch's takes (by ATen's schemas for built-in functions, by ``inspect`` for
+    Python ones), in the positional order of one of PyTorch's overloads, but for
+    ``ALLOWED_MISSING`` and ``ALLOWED_ORDER``."""
     missing_found, order_found = {}, []
     for title, theirs, ours, method, prefix in _surfaces(torch):
         for name in dir(theirs):
@@ -470,19 +502,22 @@ def test_every_signature_takes_pytorchs_keywords(torch):
             if isinstance(their_fn, type) != isinstance(our_fn, type):
                 continue
             if isinstance(their_fn, type):
-                signatures = [_theirs(their_fn.__init__, name, True), _signature(
-                    our_fn.__init__)]
+                checks = [(name, _theirs(their_fn.__init__, name, True),
+                           _signature(our_fn.__init__), True)]
+                checks += [(f"{name}.{method_name}", theirs_, ours_, False)
+                           for method_name, theirs_, ours_ in _methods(their_fn, our_fn)]
             else:
-                signatures = [_theirs(their_fn, name, method, prefix), _signature(our_fn)]
-            if not signatures[0] or signatures[1] is None:
-                continue
-            missing, order = _mismatch(signatures[0], signatures[1],
-                                       method or isinstance(their_fn, type))
-            key = f"{title}.{name}"
-            missing -= ALLOWED_MISSING.get(key, set())
-            if missing:
-                missing_found[key] = sorted(missing)
-            if order and key not in ALLOWED_ORDER:
-                order_found.append(key)
+                checks = [(name, _theirs(their_fn, name, method, prefix),
+                           _signature(our_fn), method)]
+            for key, their_sig, our_sig, bound in checks:
+                if not their_sig or our_sig is None:
+                    continue
+                missing, order = _mismatch(their_sig, our_sig, bound)
+                key = f"{title}.{key}"
+                missing -= ALLOWED_MISSING.get(key, set())
+                if missing:
+                    missing_found[key] = sorted(missing)
+                if order and key not in ALLOWED_ORDER:
+                    order_found.append(key)
     assert not missing_found, f"PyTorch's keywords that fnnet.torch refuses: {missing_found}"
     assert not order_found, f"positional orders unlike PyTorch's: {order_found}"

@@ -275,10 +275,10 @@ class LBFGS(Optimizer):
         self._params: list[Tensor] = self.param_groups[0]["params"]
         self._lbfgs: dict[str, Any] = {"func_evals": 0, "n_iter": 0}
 
-    def add_param_group(self, group: dict[str, Any]) -> None:
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         if self.param_groups:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
-        super().add_param_group(group)
+        super().add_param_group(param_group)
 
     def _flat_grad(self) -> Array:
         flat: Array = flatten(*[jnp.zeros(p.shape, p._value().dtype) if p.grad is None

@@ -283,10 +283,10 @@ class Optimizer:
 
         self.__dict__.update(optimizer_from_torch(type(self), state).__dict__)
 
-    def add_param_group(self, group: dict[str, Any]) -> None:
-        if not isinstance(group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(group)}")
-        params = group["params"]  # PyTorch's KeyError('params') without one
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]  # PyTorch's KeyError('params') without one
         if isinstance(params, set):
             raise TypeError("optimizer parameters need to be organized in ordered "
                             "collections, but the ordering of tensors in sets will change "
@@ -310,13 +310,13 @@ class Optimizer:
         if any(id(p) in ids for other in self.param_groups for p in other["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
         for key, value in self.defaults.items():
-            if value is required and key not in group:
+            if value is required and key not in param_group:
                 raise ValueError("parameter group didn't specify a value of required "
                                  f"optimization parameter {key}")
-        group["params"] = listed
+        param_group["params"] = listed
         for key, value in self.defaults.items():
-            group.setdefault(key, value)
-        self.param_groups.append(group)
+            param_group.setdefault(key, value)
+        self.param_groups.append(param_group)
 
     def _static(self, group: dict[str, Any],
                 traced: tuple[str, ...] | None = None) -> dict[str, Any]:

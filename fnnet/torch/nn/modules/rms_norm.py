@@ -27,5 +27,8 @@ class RMSNorm(Resettable, Wrapped):
         self._wrap(fn)
         self._factory_kwargs(device, dtype)
 
+    def forward(self, x: Tensor) -> Tensor:  # PyTorch's RMSNorm names its input x
+        return super().forward(x)
+
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         check_rms_norm(input, self.normalized_shape, rest[0] if rest else None)
