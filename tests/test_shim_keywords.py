@@ -138,6 +138,7 @@ RENAMED_CALLS = {
     "dot": lambda T, a: T.dot(input=a.v, tensor=a.v),
     "Tensor.dot": lambda T, a: a.v.dot(tensor=a.v),
     "Tensor.pow_": lambda T, a: a.x.clone().pow_(exponent=2),
+    "Tensor.copy_": lambda T, a: a.x.clone().copy_(other=a.x * 3, non_blocking=False),
     # torch.linalg's bindings name the matrix input (A in its documentation)
     "linalg.cholesky": lambda T, a: T.linalg.cholesky(input=a.spd, upper=True),
     "linalg.eigh": lambda T, a: T.linalg.eigh(input=a.spd).eigenvalues,
@@ -366,7 +367,8 @@ ALLOWED_MISSING = {
     # TorchScript's overloads in ATen's registry, which Python's torch.<name> refuses too
     "torch.tensor": {"t"}, "torch.as_tensor": {"t"}, "torch.eq": {"a", "b"},
     "torch.ne": {"a", "b"}, "torch.sort": {"reverse"}, "Tensor.sort": {"reverse"},
-    "Tensor.copy_": {"other"}, "Tensor.expand": {"implicit"},
+    "Tensor.expand": {"implicit"},
+    "Tensor.copy_": {"src"},  # ATen's name; Python's Tensor.copy_ names it other
     # from is a Python keyword: PyTorch's own from_ is the name a program can write
     "Tensor.random_": {"from"}, "Tensor.uniform_": {"from"},
     # view(dtype) reinterprets memory, which fnnet.torch does not support at all

@@ -1622,8 +1622,8 @@ class Tensor:
         return self._inplace(_op(_fill, (), self, builtins.float(value) if isinstance(
             value, Tensor) else _scalar_or_tensor(value)), overlap_ok=True)
 
-    def copy_(self, src: Any, non_blocking: builtins.bool = False) -> Tensor:
-        return self._inplace(_op(_copy_into, (), self, _scalar_or_tensor(src)))
+    def copy_(self, other: Any, non_blocking: builtins.bool = False) -> Tensor:
+        return self._inplace(_op(_copy_into, (), self, _scalar_or_tensor(other)))
 
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
         if self._cell.overlap:
