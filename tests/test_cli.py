@@ -605,7 +605,9 @@ def test_profile_longer_than_the_run_is_warned_before_training(tmp_path, capsys,
     assert code == 130
     assert err == ["fnnet train: warning: --profile 5 is more than the run's 2 steps: the "
                    "trace holds them all, compilation included",
-                   "fnnet train: interrupted"]
+                   "fnnet train: interrupted; without --checkpoint-dir nothing was kept to "
+                   "resume from (--checkpoint-dir DIR --resume saves the run's state and "
+                   "continues it)"]
 
 
 def test_an_interrupted_run_names_its_latest_checkpoint(tmp_path, capsys, monkeypatch):
