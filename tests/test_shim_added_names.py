@@ -788,3 +788,72 @@ def test_skip_init_builds_the_module_and_refuses_as_pytorch():
                                         "initialization$")):
             with pytest.raises(RuntimeError, match=message):
                 T.nn.utils.skip_init(cls)
+
+
+# -- torch.gradient, DLPack, is_inference -------------------------------------------------
+
+_SAMPLES = np.array([1.0, 2.0, 4.0, 7.0, 11.0, 16.0], np.float32)
+_COORDINATES = np.array([0.0, 1.0, 1.5, 3.5, 4.0, 6.0], np.float32)
+_GRID = (np.arange(12.0).reshape(3, 4) ** 2).astype(np.float32)
+GRADIENTS = {
+    "unit": lambda T: T.gradient(T.tensor(_SAMPLES)),
+    "spacing": lambda T: T.gradient(T.tensor(_SAMPLES), spacing=2.0),
+    "coordinates": lambda T: T.gradient(T.tensor(_SAMPLES), spacing=(T.tensor(_COORDINATES),)),
+    "second order": lambda T: T.gradient(T.tensor(_SAMPLES), edge_order=2),
+    "second order coordinates": lambda T: T.gradient(
+        T.tensor(_SAMPLES), spacing=(T.tensor(_COORDINATES),), edge_order=2),
+    "every dim": lambda T: T.gradient(T.tensor(_GRID)),
+    "one dim": lambda T: T.gradient(T.tensor(_GRID), dim=1, spacing=[0.5]),
+    "two dims, two spacings": lambda T: T.gradient(T.tensor(_GRID), dim=(0, 1), spacing=[1, 2]),
+    "integers": lambda T: T.gradient(T.tensor([1, 2, 4])),
+    "too short": lambda T: T.gradient(T.tensor([1.0, 2.0]), edge_order=2),
+    "edge order 3": lambda T: T.gradient(T.tensor(_SAMPLES), edge_order=3),
+    "spacings for other dims": lambda T: T.gradient(T.tensor(_SAMPLES), spacing=[1.0, 2.0]),
+}
+
+
+@pytest.mark.parametrize("name", list(GRADIENTS))
+def test_gradient_by_differences_as_pytorch(name):
+    try:
+        expected = [t.numpy() for t in GRADIENTS[name](torch)]
+    except RuntimeError:
+        theirs, ours = raised_by(GRADIENTS[name], torch, ft)
+        assert ours == theirs
+        return
+    ours = [t.numpy() for t in GRADIENTS[name](ft)]
+    assert [o.dtype for o in ours] == [e.dtype for e in expected]
+    for mine, theirs in zip(ours, expected, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-6)
+
+
+def test_gradient_of_a_gradient_flows_as_pytorch():
+    def grad_of(T):
+        x = T.tensor(_SAMPLES, requires_grad=True)
+        (T.gradient(x * x, edge_order=2)[0] ** 2).sum().backward()
+        return x.grad.numpy()
+    np.testing.assert_allclose(grad_of(ft), grad_of(torch), rtol=1e-5)
+
+
+def test_dlpack_exchanges_copies_with_numpy_jax_and_pytorch():
+    import jax.numpy as jnp
+
+    host = np.arange(6, dtype=np.float32).reshape(2, 3)
+    mine = ft.from_dlpack(host)
+    host[0, 0] = 100.0  # a copy: the tensor keeps what it was given
+    np.testing.assert_array_equal(mine.numpy(), np.arange(6, dtype=np.float32).reshape(2, 3))
+    assert ft.from_dlpack(torch.arange(3.0)).tolist() == [0.0, 1.0, 2.0]
+    assert ft.utils.dlpack.from_dlpack(jnp.ones(2)).tolist() == [1.0, 1.0]
+    capsule = ft.utils.dlpack.to_dlpack(ft.tensor([1.0, 2.0]) * 2)
+    assert ft.from_dlpack(capsule).tolist() == [2.0, 4.0]
+    assert torch.from_dlpack(ft.linspace(0, 1, 3)).tolist() == [0.0, 0.5, 1.0]
+    np.testing.assert_array_equal(np.from_dlpack(ft.ones(2, 2)), np.ones((2, 2), np.float32))
+    with pytest.raises(TypeError, match="expected an object with __dlpack__"):
+        ft.from_dlpack([1, 2])
+
+
+def test_is_inference_as_pytorch():
+    for T in (torch, ft):
+        with T.inference_mode():
+            made = T.ones(1)
+        assert T.is_inference(made) and not T.is_inference(T.ones(1))
+    assert raised_by(lambda T: T.is_inference([1.0]), torch, ft)[0][0] is TypeError

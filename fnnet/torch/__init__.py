@@ -349,6 +349,25 @@ from fnnet.torch.amp import (  # noqa: E402
 from fnnet.torch.version import __version__  # noqa: E402
 
 
+def from_dlpack(ext_tensor: Any) -> Tensor:
+    """A tensor with a copy of another library's array (anything with ``__dlpack__``).
+
+    PyTorch equivalent: ``torch.from_dlpack`` (which shares the memory instead)."""
+    from fnnet.torch.utils.dlpack import from_dlpack as _from_dlpack
+
+    return _from_dlpack(ext_tensor)
+
+
+def is_inference(input: Tensor) -> _builtins.bool:
+    """Whether ``input`` was made inside ``torch.inference_mode()``.
+
+    PyTorch equivalent: ``torch.is_inference``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_inference(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input.is_inference()
+
+
 def get_num_threads() -> _builtins.int:
     """The CPU's core count: XLA's CPU backend uses every core for its own threads."""
     import os

@@ -1,7 +1,7 @@
 """PyTorch's numeric helpers outside the layers: the signal windows (``hann_window``,
 ``hamming_window``, ``blackman_window``, ``bartlett_window``, ``kaiser_window``), the
-trapezoid rule (``trapezoid``/``trapz``, ``cumulative_trapezoid``), ``vander`` and
-``unravel_index``.
+trapezoid rule (``trapezoid``/``trapz``, ``cumulative_trapezoid``), differences
+(``gradient``), ``vander`` and ``unravel_index``.
 
 The windows are constants, computed in float64 by PyTorch's formulas and rounded once to
 the dtype asked for; the others are recorded ops (differentiable, compiled with the step).
@@ -182,8 +182,91 @@ def unravel_index(indices: Tensor, shape: Any) -> tuple[Tensor, ...]:
                  _op_multi(_unravel, (shape,), indices.long(), who="unravel_index"))
 
 
+def _gradient(f: Any, coordinates: Any, spacing: float | None, axis: int,
+              edge_order: int) -> Any:
+    """``f``'s derivative along ``axis`` by differences: central in the interior, one-sided
+    of order ``edge_order`` at the two ends, at unit distance ``spacing`` or at the 1-D
+    ``coordinates`` (second-order accurate where they are uneven)."""
+    f = jnp.moveaxis(f, axis, -1)
+    if not jnp.issubdtype(f.dtype, jnp.floating):
+        f = f.astype(jnp.result_type(float))
+    if coordinates is None:
+        h = 1.0 if spacing is None else spacing
+        inner = (f[..., 2:] - f[..., :-2]) / (2 * h)
+        if edge_order == 1:
+            first = (f[..., 1:2] - f[..., :1]) / h
+            last = (f[..., -1:] - f[..., -2:-1]) / h
+        else:
+            first = (-1.5 * f[..., :1] + 2 * f[..., 1:2] - 0.5 * f[..., 2:3]) / h
+            last = (0.5 * f[..., -3:-2] - 2 * f[..., -2:-1] + 1.5 * f[..., -1:]) / h
+    else:
+        dx = jnp.diff(coordinates.astype(f.dtype))
+        d1, d2 = dx[:-1], dx[1:]
+        inner = (-d2 / (d1 * (d1 + d2)) * f[..., :-2] + (d2 - d1) / (d1 * d2) * f[..., 1:-1]
+                 + d1 / (d2 * (d1 + d2)) * f[..., 2:])
+        if edge_order == 1:
+            first = (f[..., 1:2] - f[..., :1]) / dx[0]
+            last = (f[..., -1:] - f[..., -2:-1]) / dx[-1]
+        else:
+            a, b = dx[0], dx[1]
+            first = (-(2 * a + b) / (a * (a + b)) * f[..., :1] + (a + b) / (a * b) * f[..., 1:2]
+                     - a / (b * (a + b)) * f[..., 2:3])
+            a, b = dx[-2], dx[-1]
+            last = (b / (a * (a + b)) * f[..., -3:-2] - (a + b) / (a * b) * f[..., -2:-1]
+                    + (2 * b + a) / (b * (a + b)) * f[..., -1:])
+    return jnp.moveaxis(jnp.concatenate([first, inner, last], axis=-1), -1, axis)
+
+
+def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None,
+             edge_order: int = 1) -> tuple[Tensor, ...]:
+    """The derivative of ``input`` along each of ``dim`` (all by default), estimated by
+    differences as numpy's ``gradient`` does, one tensor per dimension.
+
+    Args:
+        input: the sampled function.
+        spacing: the distance between samples (a number), one per dimension (a list of
+            numbers), or the samples' coordinates along each dimension (a list of 1-D
+            tensors).
+        dim: a dimension or a list of them.
+        edge_order: 1 or 2, the accuracy of the differences at the ends.
+
+    PyTorch equivalent: ``torch.gradient``.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"gradient(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    dims = list(range(input.dim())) if dim is None else \
+        [_dim(dim, input.dim(), "gradient")] if isinstance(dim, int) else \
+        [_dim(d, input.dim(), "gradient") for d in dim]
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    spacings = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
+    if len(spacings) != len(dims):
+        given = f"'self.dim() = {input.dim()}', since dim argument was not given" \
+            if dim is None else f"'dim = {len(dims)}'"
+        raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar, or "
+                           f"a list of length equal to {given}, but got a list of length "
+                           f"{len(spacings)}")
+    if any(input.shape[d] < edge_order + 1 for d in dims):
+        raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                           "edge_order+1")
+    out = []
+    for axis, step in zip(dims, spacings, strict=True):
+        if isinstance(step, Tensor):
+            if step.dim() != 1 or step.shape[0] != input.shape[axis]:
+                raise RuntimeError(f"torch.gradient expected each tensor to be on the same "
+                                   f"device and to have one coordinate per sample along "
+                                   f"dimension {axis}, got a tensor of shape "
+                                   f"{tuple(step.shape)}")
+            out.append(_op(_gradient, (None, axis, edge_order), input, step, who="gradient"))
+        else:
+            out.append(_op(_gradient, (float(step), axis, edge_order), input, None,
+                           who="gradient"))
+    return tuple(out)
+
+
 def install(namespace: dict[str, Any]) -> None:
     """Adds the functions to ``namespace`` (``fnnet.torch``'s globals)."""
     for fn in (hamming_window, hann_window, blackman_window, bartlett_window, kaiser_window,
-               trapezoid, trapz, cumulative_trapezoid, vander, unravel_index):
+               trapezoid, trapz, cumulative_trapezoid, vander, unravel_index, gradient):
         namespace[fn.__name__] = fn

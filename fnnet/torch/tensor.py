@@ -763,8 +763,8 @@ class Tensor:
                                f"to Scalar")
         return np.asarray(self._value()).reshape(()).item()
 
-    def numpy(self) -> np.ndarray:
-        if self._kind != CONST:
+    def numpy(self, *, force: builtins.bool = False) -> np.ndarray:
+        if self._kind != CONST and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         return np.array(self._value())
@@ -796,6 +796,14 @@ class Tensor:
 
     def __jax_array__(self) -> Any:
         return jnp.asarray(self._value())
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """The DLPack capsule of this tensor's value (``np.from_dlpack(t)``,
+        ``jax.numpy.from_dlpack(t)``); the consumer must not write it."""
+        return jnp.asarray(self._value()).__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> Any:
+        return jnp.asarray(self._value()).__dlpack_device__()
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
@@ -1209,7 +1217,7 @@ class Tensor:
             return _op(_copy, (), self)
         return out
 
-    def type(self, dtype: Any = None) -> Any:
+    def type(self, dtype: Any = None, non_blocking: builtins.bool = False) -> Any:
         if dtype is None:
             name = _dtypes.SCALAR_NAMES.get(self.dtype.name)
             return "torch.Tensor" if name is None else f"torch.{name}Tensor"
@@ -1217,24 +1225,25 @@ class Tensor:
 
         return self.to(dtype_of(dtype))
 
-    def float(self) -> Tensor:
+    # the casts take PyTorch's memory_format and drop it: XLA lays arrays out itself
+    def float(self, memory_format: Any = None) -> Tensor:
         return self._cast(np.dtype(np.float32))
 
-    def double(self) -> Tensor:
+    def double(self, memory_format: Any = None) -> Tensor:
         return self._cast_to(_dtypes.float64)
 
-    def half(self) -> Tensor:
+    def half(self, memory_format: Any = None) -> Tensor:
         return self._cast(np.dtype(np.float16))
 
-    def long(self) -> Tensor:
+    def long(self, memory_format: Any = None) -> Tensor:
         return self._cast(_dtypes.to_np(_dtypes.int64))
 
-    def int(self) -> Tensor:
+    def int(self, memory_format: Any = None) -> Tensor:
         out = self._cast(np.dtype(np.int32))
         # without x64 an integer tensor is torch.int64, whose int() PyTorch copies
         return _op(_copy, (), self) if out is self and not _dtypes.X64 else out
 
-    def bool(self) -> Tensor:
+    def bool(self, memory_format: Any = None) -> Tensor:
         return self._cast(np.dtype(np.bool_))
 
     def type_as(self, other: Tensor) -> Tensor:
