@@ -803,7 +803,8 @@ class Tensor:
         return jnp.asarray(self._value()).__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> Any:
-        return jnp.asarray(self._value()).__dlpack_device__()
+        value: Any = jnp.asarray(self._value())
+        return value.__dlpack_device__()
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
