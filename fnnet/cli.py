@@ -653,8 +653,7 @@ def read_images(path: str, image_shape: tuple[int, ...] | None = None) -> np.nda
     Raises:
         UsageError: no such file, not a numpy file, an array of another rank or dtype,
             no images, or float pixels outside [0, 1] (NaN included); a picture Pillow
-            cannot read or too large.
-        ValueError: an IDX file that is not an image file or is damaged (naming it).
+            cannot read or too large; an IDX file that is not an image file or is damaged.
     """
     from fnnet.data import read_idx
     from fnnet.data.idx import IMAGE_MAGIC
@@ -671,7 +670,10 @@ def read_images(path: str, image_shape: tuple[int, ...] | None = None) -> np.nda
     if file.suffix == ".npy":
         images = _read_npy(file, path)
     else:
-        images = read_idx(file, magic=IMAGE_MAGIC, what="image")
+        try:
+            images = read_idx(file, magic=IMAGE_MAGIC, what="image")
+        except ValueError as err:  # its message begins with the path, as given
+            raise UsageError(f"IMAGES {err}") from None
     if images.ndim == 2:
         images = images[None]
     if images.ndim == 3:

@@ -530,7 +530,13 @@ def test_predict_checks_an_npy_header_before_reading(trained, tmp_path, capsys,
     (tmp_path / "mangled.npy").write_bytes(whole.replace(b"(3, 8, 8)", b"(3, 8, 8 "))
     (tmp_path / "empty.npy").write_bytes(b"")
     (tmp_path / "folder.npy").mkdir()
+    write_idx(tmp_path / "labels-idx1-ubyte", 2049, np.zeros(3))
+    write_idx(tmp_path / "cut-idx3-ubyte", 2051, np.zeros((3, 8, 8)))
+    (tmp_path / "cut-idx3-ubyte").write_bytes((tmp_path / "cut-idx3-ubyte").read_bytes()[:-9])
     for name, message in (
+            ("labels-idx1-ubyte", "not an IDX image file: magic number 2049, expected 2051"),
+            ("cut-idx3-ubyte", "truncated: the header declares 3 x 8 x 8 = 192 bytes of "
+                               "image data, the file holds 183"),
             ("huge.npy", "the header declares shape [100000, 100000, 10] of float64 "
                          "(800,000,000,000 bytes), the file holds 100 bytes"),
             ("cut.npy", "the header declares shape [3, 8, 8] of uint8 (192 bytes), the "
