@@ -238,6 +238,64 @@ def _bad_tensors(lib):
     ]
 
 
+def _bad_messages(lib):
+    """Point-to-point calls that PyTorch refuses before sending anything (rank 0 is
+    this process's own)."""
+    d, x = lib.distributed, lib.ones(2)
+    return [
+        lambda: d.send(x, 0),
+        lambda: d.isend([1.0], 0),
+        lambda: d.send(x),
+        lambda: d.isend(x, 0, group_dst=0),
+        lambda: d.isend(lib.arange(6.0).reshape(2, 3).t(), 0),
+        lambda: d.irecv(lib.zeros(3, 2).t(), 0),
+        lambda: d.isend(x, 0, tag=-1),
+        lambda: d.send(x, 0, group=d.GroupMember.NON_GROUP_MEMBER),
+        lambda: d.P2POp(d.send, x, 0),
+        lambda: d.P2POp(d.isend, 3, 0),
+        lambda: d.P2POp(d.irecv, x),
+        lambda: d.batch_isend_irecv((d.P2POp(d.isend, x, 0),)),
+        lambda: d.batch_isend_irecv([1]),
+        lambda: repr(d.P2POp(d.isend, x, 0)),
+        lambda: repr(d.P2POp(d.irecv, x, group_peer=0)),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:Running irecv:UserWarning")
+def test_point_to_point_calls_check_their_arguments_as_pytorchs(torch_group):
+    # the messages themselves are exchanged in test_shim_distributed_multiprocess.py
+    import datetime
+
+    torch = torch_group
+    for i, (ours, theirs) in enumerate(zip(_bad_messages(ft), _bad_messages(torch),
+                                           strict=True)):
+        assert _outcome(ours) == _outcome(theirs), i
+    for lib in (ft, torch):  # a rank outside the group receives nothing
+        d = lib.distributed
+        assert d.recv(lib.ones(1), 0, group=d.GroupMember.NON_GROUP_MEMBER) == -1
+    # PyTorch's own words differ or are missing here: the type is PyTorch's
+    for lib in (ft, torch):
+        d, x = lib.distributed, lib.ones(1)
+        with pytest.raises(RuntimeError):  # gloo has no pair of a process with itself
+            d.irecv(x, 0)
+        with pytest.raises(IndexError):
+            d.batch_isend_irecv([])
+        with pytest.raises(TypeError):
+            d.isend(x, 0, tag=1.5)
+        with pytest.raises(TypeError):
+            d.isend(x, 0.0)
+        with pytest.raises(RuntimeError, match="Timed out waiting 200ms for recv "
+                                               "operation to complete"):
+            d.irecv(x).wait(datetime.timedelta(seconds=0.2))  # from any rank: none sends
+    # PyTorch waits for a rank that is not there (and then fails on its store)
+    with pytest.raises(ValueError, match=r"^isend: dst must be a rank in \[0, 1\), got 5$"):
+        dist.isend(ft.ones(1), 5)
+    with pytest.raises(ValueError, match="^Group rank 3 is not part of group"):
+        dist.send(ft.ones(1), group_dst=3)
+    with pytest.raises(TypeError, match="^wait: timeout must be a datetime.timedelta"):
+        dist.irecv(ft.ones(1)).wait(0.5)
+
+
 @pytest.mark.filterwarnings("ignore::FutureWarning")  # PyTorch's renamings
 def test_collectives_refuse_bad_tensors_with_pytorchs_errors(torch_group):
     # they raised ValueError in fnnet's words (PyTorch's gloo raises RuntimeError), and
@@ -377,7 +435,7 @@ def test_a_taken_port_is_pytorchs_dist_network_error(torch):
 
 def test_without_a_group_the_calls_say_so(no_env):
     for call in (dist.get_rank, dist.get_world_size, dist.barrier,
-                 lambda: dist.all_reduce(ft.ones(1)),
+                 lambda: dist.all_reduce(ft.ones(1)), lambda: dist.send(ft.ones(1), 1),
                  lambda: nn.parallel.DistributedDataParallel(nn.Linear(2, 2))):
         with pytest.raises(ValueError, match="^Default process group has not been "
                                              "initialized, please make sure to call "
@@ -386,7 +444,7 @@ def test_without_a_group_the_calls_say_so(no_env):
 
 
 @pytest.mark.parametrize("name", ["rpc", "pipelining", "fsdp", "FullyShardedDataParallel",
-                                  "batch_isend_irecv", "send", "init_device_mesh", "optim",
+                                  "TCPStore", "init_device_mesh", "optim",
                                   "something_new"])
 def test_unsupported_names_raise_not_implemented_naming_them(name):
     with pytest.raises(NotImplementedError, match=f"torch.distributed.{name};") as info:

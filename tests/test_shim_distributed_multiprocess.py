@@ -56,6 +56,118 @@ def _uneven(rank: int) -> np.ndarray:
     return np.concatenate([_inputs(rank)] * (rank + 1))
 
 
+def _outcome(call) -> list:
+    """What ``call()`` gave, for json: ``["ok", value]`` or the error's type and its
+    first line without gloo's source-file prefix."""
+    import re
+
+    try:
+        return ["ok", call()]
+    except Exception as error:  # noqa: BLE001 - compared with PyTorch's
+        return [type(error).__name__, re.sub(r"^\[[^]]*\] ", "", str(error).splitlines()[0])]
+
+
+def _ring_all_reduce(torch, dist, x):
+    """The sum over processes of ``x`` ``[n]``, by the ring algorithm with isend and
+    irecv: the chunks go around the ring, summed (world - 1 steps), then the sums do."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    chunks = list(x.clone().chunk(world))
+    right, left = (rank + 1) % world, (rank - 1) % world
+    for phase in ("reduce", "gather"):
+        for step in range(world - 1):
+            out = (rank - step + (phase == "gather")) % world
+            into = (out - 1) % world
+            got = torch.zeros_like(chunks[into])
+            sent = dist.isend(chunks[out], right)
+            dist.irecv(got, left).wait()
+            sent.wait()
+            chunks[into] = chunks[into] + got if phase == "reduce" else got
+    return torch.cat(chunks)
+
+
+def _messages(torch, dist) -> dict:
+    """Point-to-point messages between ranks 0 and 1 of fnnet.torch or PyTorch: what
+    each rank received, returned and raised."""
+    rank = dist.get_rank()
+    other = 1 - rank
+    got = {}
+    if rank == 0:
+        dist.send(torch.arange(3.0), 1)
+        for i in range(3):
+            dist.send(torch.tensor([i]), dst=1)
+        later = dist.isend(torch.tensor([1.0]), 1, tag=1)  # received after tag 2's
+        dist.isend(torch.tensor([2.0]), 1, tag=2).wait()
+        got["later"] = [later.wait(), later.is_completed()]
+        dist.send(torch.tensor([7.0]), 1)  # to a receive from any rank
+        dist.send(torch.ones(2), 1)
+        dist.send(torch.arange(6.0).reshape(2, 3), 1)
+        dist.send(torch.tensor([1.0, 2.0], requires_grad=True) * 2, 1)
+        work = dist.isend(torch.ones(2) * 5, 1)
+        got["isend"] = [work.wait(), work.is_completed(), _outcome(work.result),
+                        _outcome(work.get_future), _outcome(work.source_rank)]
+        dist.isend(torch.ones(2) * 6, 1).wait()
+        dist.send_object_list([{"lr": 0.5}, "x" * 300, None], 1)
+    else:
+        t = torch.zeros(3)
+        got["basic"] = [dist.recv(t, 0), t.tolist()]
+        ordered = []
+        for _ in range(3):
+            t = torch.zeros(1, dtype=torch.long)
+            dist.recv(t, src=0)
+            ordered.append(t.item())
+        got["ordered"] = ordered
+        a, b = torch.zeros(1), torch.zeros(1)
+        dist.recv(b, 0, tag=2)
+        dist.recv(a, 0, tag=1)
+        got["tags"] = [a.item(), b.item()]
+        t = torch.zeros(1)
+        got["any"] = [dist.recv(t), t.item()]
+        t = torch.zeros(2, dtype=torch.int32)  # gloo copies bytes: float32 ones as int32
+        dist.recv(t, 0)
+        got["bytes"] = t.tolist()
+        t = torch.zeros(3, 2)
+        dist.recv(t, 0)
+        got["reshaped"] = t.tolist()
+        x = torch.zeros(2, requires_grad=True)
+        y = x * 3
+        dist.recv(y, 0)  # in place, outside autograd: y keeps its grad_fn
+        y.sum().backward()
+        got["grad"] = [y.tolist(), type(y.grad_fn).__name__, x.grad.tolist()]
+        t = torch.zeros(2)
+        work = dist.irecv(t, 0)
+        got["irecv"] = [work.wait(), work.is_completed(), t.tolist(), work.source_rank(),
+                        _outcome(work.result)]
+        t = torch.zeros(2)
+        work = dist.irecv(t)
+        got["irecv_any"] = [work.wait(), t.tolist(), work.source_rank()]
+        objects = [0, 0, 0]
+        got["objects"] = [dist.recv_object_list(objects, 0), objects]
+    sent, received = torch.arange(2.0) + 2 * rank, torch.zeros(2)
+    ops = [dist.P2POp(dist.irecv, received, other), dist.P2POp(dist.isend, sent, other)]
+    got["ops"] = [repr(ops[1]), ops[0].peer, ops[0].group_peer]
+    got["batch"] = [[w.wait() for w in dist.batch_isend_irecv(ops)], received.tolist()]
+    got["ring"] = _ring_all_reduce(torch, dist, torch.arange(5.0) * (rank + 1)).tolist()
+    pair = dist.new_group([0, 1])
+    t = torch.zeros(1)
+    if rank == 0:
+        dist.send(torch.ones(1) * 4, group=pair, group_dst=1, tag=3)
+    else:
+        got["group"] = [dist.recv(t, group=pair, group_src=0, tag=3), t.tolist()]
+    dist.barrier()
+    return got
+
+
+def _messages_time_out(dist, torch, got: dict) -> None:
+    """Each rank waits for a message that the other never sends (PyTorch: gloo's
+    timeout error), then posts another receive from it (the pair is closed)."""
+    import datetime
+
+    other = 1 - dist.get_rank()
+    work = dist.irecv(torch.zeros(1), other, tag=9)
+    got["timeout"] = _outcome(lambda: work.wait(datetime.timedelta(seconds=1)))
+    got["closed"] = _outcome(lambda: dist.irecv(torch.zeros(1), other).wait())
+
+
 def _worker(out: pathlib.Path) -> int:
     """Collectives, no_sync, then the example's trainings; rank 0 saves each model."""
     import fnnet.torch as torch
@@ -111,6 +223,14 @@ def _worker(out: pathlib.Path) -> int:
     dist.all_reduce(rows[1], op=dist.ReduceOp.MAX)  # a view: rows changes too
     results["view_all_reduce_MAX"] = rows.numpy()
     dist.barrier()
+    messages = _messages(torch, dist)
+    if rank == 0:  # gloo fills part of a larger tensor, and aborts for a smaller one
+        dist.send(torch.ones(3), 1)
+    else:
+        messages["size"] = _outcome(lambda: dist.recv(torch.zeros(4), 0))
+    from fnnet.torch import _waiting  # every message read was deleted from the store
+
+    messages["left"] = _waiting.coordinator_client().key_value_dir_get("fnnet_p2p/")
 
     # no_sync: a first micro-batch's local gradient, then a synchronised one: the
     # gradient is the mean over processes of the sum (as PyTorch's all-reduce of the sum)
@@ -147,16 +267,22 @@ def _worker(out: pathlib.Path) -> int:
         args = _args(example, *flags, *init, "--save", str(out / f"{name}.safetensors"))
         example.train(args, rank, world)
     dist.barrier()
+    _messages_time_out(dist, torch, messages)
+    (out / f"p2p_fnnet_{rank}.json").write_text(__import__("json").dumps(messages))
+    dist.barrier()  # the collectives go on (a message's timeout closes its pair only)
     dist.destroy_process_group()
     print(f"rank {rank} done", flush=True)
     return 0
 
 
 def _torch_worker(out: pathlib.Path) -> int:
-    """The PyTorch script's plain trainings under torch.distributed (gloo)."""
+    """Messages, then the PyTorch script's plain trainings under torch.distributed
+    (gloo), then messages that time out."""
+    import torch
     import torch.distributed as dist
 
     dist.init_process_group("gloo")
+    messages = _messages(torch, dist)
     example = _load("torch_version")
     for name, flags in RUNS:
         if name in ("mlp_plain", "bn_local"):
@@ -164,7 +290,14 @@ def _torch_worker(out: pathlib.Path) -> int:
                          "--save", str(out / f"torch_{name}.pt"))
             example.train(args, dist.get_rank(), dist.get_world_size())
     dist.barrier()
-    dist.destroy_process_group()
+    _messages_time_out(dist, torch, messages)  # gloo's pairs are closed now
+    rank = dist.get_rank()
+    (out / f"p2p_torch_{rank}.json").write_text(__import__("json").dumps(messages))
+    # the store is not gloo's: a rank that ended first would close the other's pair
+    # before its timeout
+    store = dist.distributed_c10d._get_default_store()
+    store.set(f"timed_out_{rank}", "1")
+    store.wait([f"timed_out_{1 - rank}"])
     return 0
 
 
@@ -440,12 +573,44 @@ def test_collectives_agree_with_numpy(launched):
                                        [0.5 * mean, 0.5 + 0.5 * unbiased], rtol=1e-5)
 
 
-@pytest.mark.slow
-@pytest.mark.torch
-def test_pytorch_ddp_runs_the_same_script_to_the_same_parameters(launched, torch):
+@pytest.fixture(scope="module")
+def torch_launched(launched, torch):
+    """PyTorch's worker under torchrun (gloo), in the folder of fnnet.torch's launch."""
     out, _ = launched
     result = _launch("torch", str(out), launcher="torch.distributed.run", extra=())
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_point_to_point_messages_as_pytorchs(torch_launched):
+    # send, recv (from a rank, from any), isend/irecv handles, batch_isend_irecv, a
+    # ring all-reduce, group ranks, send_object_list, timeouts: what each rank
+    # received, returned and raised is PyTorch's (fnnet.torch raised NotImplementedError)
+    import json
+
+    for rank in range(WORLD):
+        got = json.loads((torch_launched / f"p2p_fnnet_{rank}.json").read_text())
+        expected = json.loads((torch_launched / f"p2p_torch_{rank}.json").read_text())
+        assert got.pop("left") == []  # the store keeps no message that was received
+        if rank == 1:  # a message of another size raises
+            assert got.pop("size") == [
+                "RuntimeError", "recv: the message from rank 0 (tag 0) is a float32 tensor "
+                "of shape [3] (12 bytes), the tensor receiving it a float32 tensor of shape "
+                "[4] (16 bytes): they must hold as many bytes"]
+        for key in ("timeout", "closed"):  # PyTorch's words, then which rank and why
+            assert got[key][0] == expected[key][0]
+            assert got[key][1].startswith(expected[key][1]), (got[key], expected[key])
+            got[key] = expected[key]
+        assert got == expected, rank
+    assert expected["ring"] == [0.0, 3.0, 6.0, 9.0, 12.0]
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_pytorch_ddp_runs_the_same_script_to_the_same_parameters(torch_launched, torch):
+    out = torch_launched
     for name in ("mlp_plain", "bn_local"):
         expected = {k: v.numpy() for k, v in torch.load(out / f"torch_{name}.pt").items()}
         got = _state(out / f"{name}.safetensors")

@@ -106,8 +106,9 @@ _LEFT = "fnnet_left/"
 _LEFT_GRACE_SECONDS = 2.0
 
 
-def _client() -> Any:
-    """JAX's coordination client of this process, or None outside a distributed run."""
+def coordinator_client() -> Any:
+    """JAX's coordination client of this process (its key-value store), or None outside
+    a distributed run."""
     from jax._src import distributed
 
     return distributed.global_state.client
@@ -117,14 +118,14 @@ def announce_leaving(rank: int) -> None:
     """Tells the other processes, through JAX's coordinator, that this process left
     the run (``destroy_process_group``): their programs waiting for it then fail, as
     PyTorch's do when a peer closes its connections, instead of waiting for it."""
-    client = _client()
+    client = coordinator_client()
     if client is not None:
         client.key_value_set(f"{_LEFT}{rank}", "1")
 
 
 def _left(processes: frozenset[int]) -> int | None:
     """The first of ``processes`` (other than this one) that left the run, or None."""
-    client = _client()
+    client = coordinator_client()
     if client is None or len(processes) < 2:
         return None
     try:

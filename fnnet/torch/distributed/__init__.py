@@ -6,15 +6,16 @@ A PyTorch DDP script runs unchanged but for its imports: ``init_process_group`` 
 the collectives (``all_reduce``, ``broadcast``, ``all_gather``, ``reduce_scatter``) are
 small jitted programs whose JAX collectives span the processes, and the object
 collectives (``all_gather_object``, ``broadcast_object_list``, ...) send pickled bytes
-through them. The launcher is
-``python -m fnnet.torch.distributed.run`` (``fnnet torchrun``), with torchrun's flags.
-``nn.parallel.DistributedDataParallel`` averages gradients inside the compiled step, and
-``utils.data.distributed.DistributedSampler`` splits the data as PyTorch does. See
-docs/distributed.md.
+through them. Point-to-point messages (``send``, ``recv``, ``isend``, ``irecv``,
+``batch_isend_irecv``, ``send_object_list``) travel through the key-value store of
+JAX's coordinator. The launcher is ``python -m fnnet.torch.distributed.run`` (``fnnet
+torchrun``), with torchrun's flags. ``nn.parallel.DistributedDataParallel`` averages
+gradients inside the compiled step, and ``utils.data.distributed.DistributedSampler``
+splits the data as PyTorch does. See docs/distributed.md.
 
 Names of ``torch.distributed`` that fnnet.torch does not provide (``rpc``,
-``pipelining``, ``fsdp``, point-to-point messages, ...) raise
-``NotImplementedError`` naming them and the fnnet way instead.
+``pipelining``, ``fsdp``, ``TCPStore``, ...) raise ``NotImplementedError`` naming them
+and the fnnet way instead.
 
 PyTorch equivalent: ``torch.distributed``.
 """
@@ -71,7 +72,17 @@ from fnnet.torch.distributed._objects import (
     all_gather_object,
     broadcast_object_list,
     gather_object,
+    recv_object_list,
     scatter_object_list,
+    send_object_list,
+)
+from fnnet.torch.distributed._p2p import (
+    P2POp,
+    batch_isend_irecv,
+    irecv,
+    isend,
+    recv,
+    send,
 )
 from fnnet.torch.distributed._unsupported import unsupported as _unsupported
 
@@ -89,14 +100,15 @@ def __getattr__(name: str) -> Any:
 # written out so that type checkers see the names as exported
 __all__ = [
     "Backend", "DistBackendError", "DistError", "DistNetworkError", "DistStoreError",
-    "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
+    "GroupMember", "P2POp", "ProcessGroup", "ReduceOp", "Work", "all_gather",
     "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all",
-    "all_to_all_single", "barrier", "broadcast",
+    "all_to_all_single", "barrier", "batch_isend_irecv", "broadcast",
     "broadcast_object_list", "destroy_process_group", "gather", "gather_object",
     "get_backend", "get_global_rank", "get_node_local_rank", "get_process_group_ranks",
     "get_rank", "get_world_size", "group",
-    "init_process_group", "is_available", "is_gloo_available", "is_initialized",
-    "is_mpi_available", "is_nccl_available", "is_torchelastic_launched",
-    "monitored_barrier", "new_group", "reduce", "reduce_scatter", "reduce_scatter_tensor",
-    "scatter", "scatter_object_list",
+    "init_process_group", "irecv", "is_available", "is_gloo_available", "is_initialized",
+    "is_mpi_available", "is_nccl_available", "is_torchelastic_launched", "isend",
+    "monitored_barrier", "new_group", "recv", "recv_object_list", "reduce",
+    "reduce_scatter", "reduce_scatter_tensor", "scatter", "scatter_object_list", "send",
+    "send_object_list",
 ]

@@ -1,5 +1,6 @@
 """Collectives of picklable Python objects: ``all_gather_object``,
-``broadcast_object_list``, ``gather_object`` and ``scatter_object_list``.
+``broadcast_object_list``, ``gather_object`` and ``scatter_object_list``, and their
+messages ``send_object_list`` and ``recv_object_list`` (through ``send`` and ``recv``).
 
 As PyTorch's, each object is pickled into bytes, the bytes travel as a tensor (here a
 ``uint8`` array through the tensor collectives' programs), and the receiving processes
@@ -20,6 +21,7 @@ import numpy as np
 
 from fnnet.torch.distributed._collectives import _rank, _run, members_only
 from fnnet.torch.distributed._group import ProcessGroup, default_group
+from fnnet.torch.distributed._p2p import recv, send
 
 
 def _padded(data: bytes, size: int) -> Any:
@@ -122,3 +124,57 @@ def scatter_object_list(scatter_object_output_list: list[Any],
     data = pickle.dumps(list(scatter_object_input_list or ())) if world.rank == src else b""
     sent = pickle.loads(_broadcast_bytes(world, data, src))  # noqa: S301 - as above
     scatter_object_output_list[0] = sent[world.rank]
+
+
+def send_object_list(object_list: list[Any], dst: int | None = None, group: Any = None,
+                     device: Any = None, group_dst: int | None = None,
+                     use_batch: bool = False) -> None:
+    """Sends the picklable objects of ``object_list`` to rank ``dst``, which receives
+    them with :func:`recv_object_list` into a list of the same length: as PyTorch's, the
+    pickles' sizes travel as one message, then their bytes as another.
+
+    PyTorch equivalent: ``torch.distributed.send_object_list``.
+    """
+    import fnnet.torch as shim  # the shim's factories (it imports this module)
+
+    del device, use_batch
+    pickles = [pickle.dumps(obj) for obj in object_list]
+    send(shim.tensor([len(p) for p in pickles], dtype=shim.int64), dst, group,
+         group_dst=group_dst)
+    data = np.frombuffer(b"".join(pickles), np.uint8).copy()
+    send(shim.tensor(data), dst, group, group_dst=group_dst)
+
+
+def recv_object_list(object_list: list[Any], src: int | None = None, group: Any = None,
+                     device: Any = None, group_src: int | None = None,
+                     use_batch: bool = False) -> int:
+    """Replaces the items of ``object_list`` by the objects that rank ``src`` (None:
+    any rank) sent with :func:`send_object_list`.
+
+    Returns:
+        The sender's rank.
+
+    Raises:
+        RuntimeError: the sender sent another number of objects (the message of their
+            sizes has another size).
+
+    PyTorch equivalent: ``torch.distributed.recv_object_list``.
+    """
+    import fnnet.torch as shim
+
+    del device, use_batch
+    sizes = shim.empty(len(object_list), dtype=shim.int64)
+    sender = recv(sizes, src, group, group_src=group_src)
+    counts = [int(n) for n in sizes.tolist()]
+    if any(n < 0 for n in counts):
+        raise RuntimeError(f"recv_object_list: the sender's sizes {counts} are not sizes of "
+                           "pickles; send with send_object_list")
+    data = shim.empty(sum(counts), dtype=shim.uint8)
+    recv(data, sender if src is None and group_src is None else src, group,
+         group_src=group_src)
+    raw = np.asarray(data.numpy()).tobytes()
+    start = 0
+    for i, count in enumerate(counts):
+        object_list[i] = pickle.loads(raw[start:start + count])  # noqa: S301 - as above
+        start += count
+    return sender
