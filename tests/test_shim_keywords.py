@@ -139,6 +139,11 @@ RENAMED_CALLS = {
     "Tensor.dot": lambda T, a: a.v.dot(tensor=a.v),
     "Tensor.pow_": lambda T, a: a.x.clone().pow_(exponent=2),
     "Tensor.copy_": lambda T, a: a.x.clone().copy_(other=a.x * 3, non_blocking=False),
+    "Tensor.map_": lambda T, a: a.v.clone().map_(other=a.v * 2, callable=lambda p, q: p - q),
+    "Tensor.float": lambda T, a: a.ints.float(memory_format=T.preserve_format),
+    "Tensor.long": lambda T, a: a.x.long(memory_format=T.contiguous_format),
+    "Tensor.type": lambda T, a: a.ints.type(dtype=T.float32, non_blocking=False),
+    "Tensor.numpy": lambda T, a: (a.x * T.ones(1, requires_grad=True)).numpy(force=True),
     # torch.linalg's bindings name the matrix input (A in its documentation)
     "linalg.cholesky": lambda T, a: T.linalg.cholesky(input=a.spd, upper=True),
     "linalg.eigh": lambda T, a: T.linalg.eigh(input=a.spd).eigenvalues,

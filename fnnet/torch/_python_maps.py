@@ -34,16 +34,16 @@ def apply_(self: Tensor, callable: Callable[[Any], Any]) -> Tensor:  # noqa: A00
     return _write(self, [callable(x) for x in self.detach().reshape(-1).tolist()])
 
 
-def map_(self: Tensor, tensor: Tensor, callable: Callable[[Any, Any], Any]  # noqa: A002
+def map_(self: Tensor, other: Tensor, callable: Callable[[Any, Any], Any]  # noqa: A002
          ) -> Tensor:
-    """Replaces each element ``x`` by ``callable(x, y)``, ``y`` the element of ``tensor``
+    """Replaces each element ``x`` by ``callable(x, y)``, ``y`` the element of ``other``
     (broadcast to this tensor's shape) at the same place. PyTorch equivalent:
     ``Tensor.map_``."""
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"map_(): argument 'tensor' (position 1) must be Tensor, not "
-                        f"{type(tensor).__name__}")
+    if not isinstance(other, Tensor):
+        raise TypeError(f"map_(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(other).__name__}")
     _check(self, "map_", callable)
-    others = tensor.detach().expand(*self.shape).reshape(-1).tolist()
+    others = other.detach().expand(*self.shape).reshape(-1).tolist()
     mine = self.detach().reshape(-1).tolist()
     return _write(self, [callable(x, y) for x, y in zip(mine, others, strict=True)])
 
