@@ -349,12 +349,16 @@ from fnnet.torch.amp import (  # noqa: E402
 from fnnet.torch.version import __version__  # noqa: E402
 
 
-def from_dlpack(ext_tensor: Any) -> Tensor:
-    """A tensor with a copy of another library's array (anything with ``__dlpack__``).
+def from_dlpack(ext_tensor: Any, *, device: Any = None, copy: Any = None) -> Tensor:
+    """A tensor with a copy of another library's array (anything with ``__dlpack__``);
+    ``copy`` is accepted as given, since the values are copied either way.
 
     PyTorch equivalent: ``torch.from_dlpack`` (which shares the memory instead)."""
+    from fnnet.torch.device import check_placement
     from fnnet.torch.utils.dlpack import from_dlpack as _from_dlpack
 
+    del copy
+    check_placement(device)
     return _from_dlpack(ext_tensor)
 
 
@@ -402,10 +406,11 @@ __all__ = [
     "distributions", "div", "double", "inverse", "linalg", "jit", "onnx", "func", "vmap",
     "dtype", "e", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "eye", "fft", "finfo",
     "flatten", "inf", "nan", "newaxis", "pi",
-    "float", "float16", "float32", "float64", "from_numpy", "full", "full_like", "ge",
+    "float", "float16", "float32", "float64", "from_dlpack", "from_numpy", "full", "full_like",
+    "ge",
     "get_autocast_dtype", "get_default_device", "get_default_dtype", "get_num_threads", "gt",
     "half", "iinfo", "inference_mode", "initial_seed", "int", "int16", "int32", "int64", "int8",
-    "is_autocast_enabled", "is_grad_enabled", "is_tensor", "isclose", "le", "linspace", "load",
+    "is_autocast_enabled", "is_grad_enabled", "is_inference", "is_tensor", "isclose", "le", "linspace", "load",
     "log", "log_softmax", "long", "lt", "manual_seed", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mm", "mul", "multiprocessing", "ne", "neg", "nn", "no_grad", "norm", "numel",
     "ones", "ones_like",
