@@ -158,14 +158,16 @@ def _messages(torch, dist) -> dict:
 
 
 def _messages_time_out(dist, torch, got: dict) -> None:
-    """Each rank waits for a message that the other never sends (PyTorch: gloo's
-    timeout error), then posts another receive from it (the pair is closed)."""
+    """Rank 0 waits for a message that rank 1 never sends (PyTorch: gloo's timeout
+    error), then posts another receive from it (the pair is closed). Rank 1 waits
+    for nothing: the pair's closing fails its own waits with gloo."""
     import datetime
 
-    other = 1 - dist.get_rank()
-    work = dist.irecv(torch.zeros(1), other, tag=9)
+    if dist.get_rank() == 1:
+        return
+    work = dist.irecv(torch.zeros(1), 1, tag=9)
     got["timeout"] = _outcome(lambda: work.wait(datetime.timedelta(seconds=1)))
-    got["closed"] = _outcome(lambda: dist.irecv(torch.zeros(1), other).wait())
+    got["closed"] = _outcome(lambda: dist.irecv(torch.zeros(1), 1).wait())
 
 
 def _worker(out: pathlib.Path) -> int:
@@ -230,7 +232,9 @@ def _worker(out: pathlib.Path) -> int:
         messages["size"] = _outcome(lambda: dist.recv(torch.zeros(4), 0))
     from fnnet.torch import _waiting  # every message read was deleted from the store
 
-    messages["left"] = _waiting.coordinator_client().key_value_dir_get("fnnet_p2p/")
+    dist.barrier()
+    messages["left"] = [key for key, _ in
+                        _waiting.coordinator_client().key_value_dir_get_bytes("fnnet_p2p/")]
 
     # no_sync: a first micro-batch's local gradient, then a synchronised one: the
     # gradient is the mean over processes of the sum (as PyTorch's all-reduce of the sum)
@@ -373,6 +377,22 @@ def _groups_worker(out: pathlib.Path) -> int:
     dist.all_reduce(t, group=alone)
     got["alone"] = t.tolist()
     dist.barrier(group=pair)
+    t = torch.zeros(2)  # messages in the group: its ranks, or the default group's
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if rank == 2:
+            dist.send(torch.arange(2.0) + 1, group=pair, group_dst=0)
+            dist.isend(torch.arange(2.0) + 2, 0, group=pair, tag=1).wait()
+        elif rank == 0:  # the senders' global ranks
+            got["recv"] = [dist.recv(t, group=pair, group_src=1),
+                           dist.recv(t, group=pair, tag=1), t.tolist()]
+        else:
+            got["recv"] = dist.recv(t, 0, group=pair)
+    got["warned"].extend(str(w.message) for w in caught)
+    try:
+        dist.send(t, 1, group=pair)
+    except ValueError as error:
+        got["outside"] = str(error).split("(")[0]
     t = torch.ones(1) * rank
     dist.all_reduce(t)
     got["world"] = t.tolist()
@@ -399,13 +419,16 @@ def test_groups_of_new_group_reduce_among_their_processes_as_pytorchs(tmp_path):
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "Gloo" not in result.stdout  # the groups connect quietly too
     got = [json.loads((tmp_path / f"groups_{r}.json").read_text()) for r in range(3)]
-    outside = ["Running all_reduce on global rank 1 which does not belong to the given "
-               "group."]
+    outside = [f"Running {name} on global rank 1 which does not belong to the given "
+               "group." for name in ("all_reduce", "irecv")]
     for rank, member in ((0, [0, 2]), (1, [-1, -1]), (2, [1, 2])):
         inside = rank != 1
         assert got[rank] == {
             "rank_size": member, "all_reduce": [4.0, 4.0] if inside else [2.0, 2.0],
             "warned": [] if inside else outside,
+            **({0: {"recv": [2, 2, [2.0, 3.0]]}, 1: {"recv": -1}, 2: {}}[rank]),
+            "outside": "Global rank 1 is not part of group ProcessGroup" if inside else
+                       "Invalid process group specified",  # PyTorch's words
             "broadcast": [20.0, 21.0, 22.0] if inside else [10.0, 11.0, 12.0],
             "all_gather_object": [0, 2] if inside else [None, None],
             "alone": [6.0] if rank == 1 else [rank + 5.0], "world": [3.0],
@@ -599,7 +622,7 @@ def test_point_to_point_messages_as_pytorchs(torch_launched):
                 "RuntimeError", "recv: the message from rank 0 (tag 0) is a float32 tensor "
                 "of shape [3] (12 bytes), the tensor receiving it a float32 tensor of shape "
                 "[4] (16 bytes): they must hold as many bytes"]
-        for key in ("timeout", "closed"):  # PyTorch's words, then which rank and why
+        for key in ("timeout", "closed") if rank == 0 else ():  # PyTorch's words, then why
             assert got[key][0] == expected[key][0]
             assert got[key][1].startswith(expected[key][1]), (got[key], expected[key])
             got[key] = expected[key]

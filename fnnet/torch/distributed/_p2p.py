@@ -5,16 +5,16 @@ The collectives are programs that every process runs together; a message concern
 processes only, so it travels through the store that ``jax.distributed`` keeps on
 process 0 instead. The ``n``-th message from rank ``s`` to rank ``d`` with tag ``t`` is
 the key ``fnnet_p2p/<group>/<s>-<d>/<t>/<n>``: the messages of a pair and tag arrive in
-the order sent, and tags select them, as with PyTorch's gloo backend. The receiver
-deletes each key it reads, so the store holds only messages not yet received.
+the order sent, and tags select them, as with PyTorch's gloo backend.
 
 As gloo's, a send completes once the receiver has posted the matching receive (an
-``irecv`` counts as soon as it is made), and a receive copies the message's bytes into
+``irecv`` counts as soon as it is made; it leaves the notice ``<key>.posted``), and a receive copies the message's bytes into
 the tensor, which must hold as many bytes (gloo reinterprets bytes of another dtype or
 shape the same way). A send or receive that waits longer than the process group's
 timeout raises gloo's ``RuntimeError`` (``Timed out waiting 3000ms for recv operation
 to complete``), and later messages with that rank raise at once, as gloo closes the
-pair. Messages pass through process 0's coordinator: they suit small tensors
+pair. The receiver deletes each message it reads and the sender each notice, so the
+store holds only messages under way. Messages pass through process 0's coordinator: they suit small tensors
 (parameters of a pipeline stage, results, control values), not bulk data.
 """
 
@@ -36,9 +36,6 @@ from fnnet.torch.tensor import Tensor
 _PREFIX = "fnnet_p2p"
 #: seconds of one blocking read of the store: a wait checks its deadline in between
 _CHUNK_SECONDS = 1.0
-#: a send's read of the receiver's notice is short: the receiver deletes the notice
-#: once it has the message, and the send then sees the message gone
-_SEND_CHUNK_SECONDS = 0.05
 #: the longest pause between a receive-from-any's looks at its peers' messages
 _POLL_SECONDS = 0.05
 
@@ -200,7 +197,6 @@ class _Message(Work):
         """
         seconds = _timeout_seconds(timeout)
         deadline = time.monotonic() + seconds
-        chunk = _CHUNK_SECONDS if self.operation == "recv" else _SEND_CHUNK_SECONDS
         while not self._done:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -211,7 +207,7 @@ class _Message(Work):
                 self._give_up()
                 raise RuntimeError(message + "; init_process_group(timeout=...) sets the "
                                    "limit")
-            self._done = self._poll(min(chunk, left))
+            self._done = self._poll(min(_CHUNK_SECONDS, left))
         return True
 
     def _give_up(self) -> None:
@@ -238,16 +234,25 @@ class _Message(Work):
 
 
 class _Sent(_Message):
-    """A sent message: complete once the receiver posted its receive or took it."""
+    """A sent message: complete once the receiver posted its receive (its notice
+    ``<key>.posted``, which the send deletes)."""
 
     def __init__(self, world: ProcessGroup, peer: int, tag: int, key: str) -> None:
         super().__init__(world, peer, tag)
-        self._key = key
+        self._notice = key + ".posted"
 
     def _poll(self, seconds: float) -> bool:
-        if _read(self._key, 0.0) is None:
-            return True  # received (the key is deleted)
-        return _read(self._key + ".posted", seconds) is not None
+        if _read(self._notice, seconds) is None:
+            return False
+        _waiting.coordinator_client().key_value_delete(self._notice)
+        return True
+
+    def __del__(self) -> None:
+        if not self._done:  # a send never waited for: its notice, where it came already
+            try:
+                _waiting.coordinator_client().key_value_delete(self._notice)
+            except Exception:  # noqa: BLE001, S110 - the run may have ended
+                pass
 
     def _late(self) -> str:
         return f"rank {self._peer_rank()} has not received it (tag {self._tag})"
@@ -298,10 +303,12 @@ class _Received(_Message):
             _waiting.coordinator_client().key_value_delete(self._key + ".posted")
 
     def _take(self, key: str, data: bytes) -> None:
-        """Deletes the message from the store and copies it into the tensor."""
+        """Deletes the message from the store, completes a receive-from-any's sender,
+        and copies the message into the tensor."""
         client = _waiting.coordinator_client()
         client.key_value_delete(key)
-        client.key_value_delete(key + ".posted")
+        if self._key is None:
+            client.key_value_set_bytes(key + ".posted", b"")
         _write(self._tensor, jnp.asarray(self._unpacked(data)))
 
     def _unpacked(self, data: bytes) -> np.ndarray:
