@@ -142,6 +142,7 @@ RENAMED_CALLS = {
     "Tensor.map_": lambda T, a: a.v.clone().map_(other=a.v * 2, callable=lambda p, q: p - q),
     "Tensor.float": lambda T, a: a.ints.float(memory_format=T.preserve_format),
     "Tensor.long": lambda T, a: a.x.long(memory_format=T.contiguous_format),
+    "Tensor.float of x[mask]": lambda T, a: a.x[a.mask].float(memory_format=None).sum(),
     "Tensor.type": lambda T, a: a.ints.type(dtype=T.float32, non_blocking=False),
     "Tensor.numpy": lambda T, a: (a.x * T.ones(1, requires_grad=True)).numpy(force=True),
     # torch.linalg's bindings name the matrix input (A in its documentation)
@@ -344,6 +345,23 @@ def test_module_and_optimizer_methods_take_pytorchs_keywords(torch):
     np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-5, atol=1e-6)
 
 
+def test_other_modules_take_pytorchs_keywords(torch):
+    """torch.distributions, torch.cuda and torch.from_dlpack under PyTorch's keywords."""
+    got = []
+    for T in (torch, ft):
+        D = T.distributions
+        mixture = D.MixtureSameFamily(D.Categorical(logits=T.tensor([0.3, -0.2])),
+                                      D.Normal(T.tensor([0.0, 1.0]), T.tensor([1.0, 0.5])))
+        points = T.tensor(_V)
+        got.append([mixture.log_prob(x=points).numpy(), mixture.cdf(x=points).numpy(),
+                    T.from_dlpack(_V, device="cpu", copy=True).numpy(),
+                    # the same answer where neither has a GPU
+                    T.cuda.is_bf16_supported(including_emulation=True) and
+                    ft.cuda.is_available() and torch.cuda.is_available()])
+    for ours, theirs in zip(got[1], got[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
 def test_compile_takes_pytorchs_keywords():
     # PyTorch's torch.compile(model, ...) returns an OptimizedModule too (not called here:
     # importing its compiler takes seconds)
@@ -449,7 +467,8 @@ def _mismatch(theirs: list[list[tuple[str, bool]]], ours: inspect.Signature,
     if any(p.kind == P.VAR_KEYWORD for p in params):
         return set(), False
     named = {p.name for p in params if p.kind != P.POSITIONAL_ONLY}
-    missing = {n for overload in theirs for n, _ in overload} - named - {"out"}
+    missing = {n for overload in theirs for n, _ in overload
+               if not n.startswith("_")} - named - {"out"}  # PyTorch's private options
     positional = [p.name for p in params if p.kind in (P.POSITIONAL_ONLY,
                                                          P.POSITIONAL_OR_KEYWORD)]
     if any(p.kind == P.VAR_POSITIONAL for p in params):
@@ -471,7 +490,15 @@ def _surfaces(torch: Any) -> list[tuple[str, Any, Any, bool, str]]:
             ("lr_scheduler", torch.optim.lr_scheduler, ft.optim.lr_scheduler, False, ""),
             ("data", torch.utils.data, ft.utils.data, False, ""),
             ("init", torch.nn.init, ft.nn.init, False, ""),
-            ("autograd", torch.autograd, ft.autograd, False, "")]
+            ("autograd", torch.autograd, ft.autograd, False, ""),
+            ("nn.utils", torch.nn.utils, ft.nn.utils, False, ""),
+            ("rnn", torch.nn.utils.rnn, ft.nn.utils.rnn, False, ""),
+            ("amp", torch.amp, ft.amp, False, ""),
+            ("distributions", torch.distributions, ft.distributions, False, ""),
+            ("func", torch.func, ft.func, False, ""),
+            ("cuda", torch.cuda, ft.cuda, False, ""),
+            ("testing", torch.testing, ft.testing, False, ""),
+            ("swa_utils", torch.optim.swa_utils, ft.optim.swa_utils, False, "")]
 
 
 def _methods(their_cls: type, our_cls: type) -> Any:

@@ -108,7 +108,7 @@ def adjoint(input: Tensor) -> Tensor:
 
 def conj_physical_(input: Tensor) -> Tensor:
     """PyTorch equivalent: ``torch.conj_physical_`` (``Tensor.conj_physical_``)."""
-    out: Tensor = input.conj_physical_()  # type: ignore[attr-defined]
+    out: Tensor = input.conj_physical_()
     return out
 
 

@@ -123,10 +123,10 @@ class Selected(Tensor):
         return self.detach().__deepcopy__(memo) if self.is_leaf else \
             super().__deepcopy__(memo)
 
-    def float(self) -> Tensor:
+    def float(self, memory_format: Any = None) -> Tensor:
         return self._like(self._whole().float()) if self._open else super().float()
 
-    def long(self) -> Tensor:
+    def long(self, memory_format: Any = None) -> Tensor:
         return self._like(self._whole().long()) if self._open else super().long()
 
     def __neg__(self) -> Tensor:

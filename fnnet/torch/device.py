@@ -260,8 +260,9 @@ class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
                              f"sees {len(gpus)} GPU(s)")
 
     @staticmethod
-    def get_device_name(index: Any = None) -> str:
+    def get_device_name(device: Any = None) -> str:
         """The first GPU's kind; without one, PyTorch's CPU build's AssertionError."""
+        del device
         return str(getattr(_require_gpu()[0], "device_kind", "GPU"))
 
     @staticmethod
@@ -348,7 +349,8 @@ class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
         """JAX manages its own device memory."""
 
     @staticmethod
-    def is_bf16_supported() -> bool:
+    def is_bf16_supported(including_emulation: bool = True) -> bool:
+        del including_emulation  # a GPU that JAX computes on runs bfloat16 either way
         return bool(_gpus())
 
 

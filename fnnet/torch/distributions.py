@@ -622,16 +622,16 @@ class MixtureSameFamily(Distribution):
         out: Tensor = within + between
         return out
 
-    def log_prob(self, value: Any) -> Tensor:
-        value = _tensor(value).unsqueeze(-1 - self._event_ndims)
+    def log_prob(self, x: Any) -> Tensor:  # x: PyTorch's name here (value elsewhere)
+        value = _tensor(x).unsqueeze(-1 - self._event_ndims)
         log_prob = self.component_distribution.log_prob(value)  # type: ignore[attr-defined]
         weights = self.mixture_distribution.logits.log_softmax(-1)
         out: Tensor = (log_prob + weights).logsumexp(-1)
         return out
 
-    def cdf(self, value: Any) -> Tensor:
-        """The mixture weights' average of the components' cdfs at ``value``."""
-        value = _tensor(value).unsqueeze(-1 - self._event_ndims)
+    def cdf(self, x: Any) -> Tensor:
+        """The mixture weights' average of the components' cdfs at ``x``."""
+        value = _tensor(x).unsqueeze(-1 - self._event_ndims)
         cdf = self.component_distribution.cdf(value)  # type: ignore[attr-defined]
         out: Tensor = (cdf * self._pad(self.mixture_distribution.probs)).sum(
             -1 - self._event_ndims)
