@@ -362,6 +362,27 @@ def test_other_modules_take_pytorchs_keywords(torch):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_regression_losses_take_element_weights(torch, loss, reduction):
+    """PyTorch 2.13's ``weight=`` of mse_loss and l1_loss: values and gradients."""
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(_X, requires_grad=True)
+        out = getattr(T.nn.functional, loss)(input=x, target=T.tensor(_X * 0.5 + 0.1),
+                                             reduction=reduction, weight=T.tensor(_X + 2))
+        out.sum().backward()
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_element_weights_of_another_shape_are_pytorchs_error(torch):
+    for T in (torch, ft):
+        with pytest.raises(ValueError, match="Weights and input must have the same size."):
+            T.nn.functional.mse_loss(T.tensor(_X), T.tensor(_X), weight=T.tensor(_V))
+
+
 def test_compile_takes_pytorchs_keywords():
     # PyTorch's torch.compile(model, ...) returns an OptimizedModule too (not called here:
     # importing its compiler takes seconds)
@@ -399,7 +420,6 @@ ALLOWED_MISSING = {
     # fnnet.torch draws RReLU's slopes from jax keys, not from a torch.Generator
     "torch.rrelu": {"generator"}, "torch.rrelu_": {"generator"}, "F.rrelu_": {"generator"},
     "F.elu_": {"scale", "input_scale"},  # ATen's internal SELU constants
-    "F.l1_loss": {"weight"}, "F.mse_loss": {"weight"},  # PyTorch 2.13's element weights
     # deprecated aliases
     "nn.Hardtanh": {"min_value", "max_value"}, "autograd.backward": {"grad_variables"},
 }

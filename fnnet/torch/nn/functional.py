@@ -346,10 +346,28 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     return _op(_nll, (ignore_index, reduction), input, target, weight)
 
 
+def _weighted(errors: Tensor, weight: Tensor, input: Tensor, reduction: str) -> Tensor:
+    """``errors * weight`` summed, or averaged over the weights' sum: the element weights
+    that PyTorch's mse_loss and l1_loss take."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    weighted = errors * weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    if reduction == "mean":
+        return weighted.sum() / weight.sum()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', "
+                     f"'sum'.")
+
+
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
-             reduction: str = "mean") -> Tensor:
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.mse_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted(mse_loss(input, target, reduction="none"), weight, input, reduction)
     selected = _whole_regression(input, target, reduction,
                                  ("MseLossBackward0", "MseLossBackward0"),
                                  lambda a, b: mse_loss(a, b, reduction="none"))
@@ -361,9 +379,11 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
-            reduction: str = "mean") -> Tensor:
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.l1_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted(l1_loss(input, target, reduction="none"), weight, input, reduction)
     selected = _whole_regression(input, target, reduction, ("SumBackward0", "MeanBackward0"),
                                  lambda a, b: l1_loss(a, b, reduction="none"))
     if selected is not None:  # x[mask], y[mask]: no count in the step
