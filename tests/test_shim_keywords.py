@@ -312,10 +312,12 @@ MODULE_CALLS = {
     "InstanceNorm1d(bias=False)": lambda T: T.nn.InstanceNorm1d(3, affine=True, bias=False),
     "LazyInstanceNorm1d(bias=False)": lambda T: T.nn.LazyInstanceNorm1d(bias=False),
     "SyncBatchNorm(bias=False)": lambda T: T.nn.SyncBatchNorm(3, bias=False).eval(),
+    "Hardtanh(min_value=, max_value=)": lambda T: T.nn.Hardtanh(min_value=-0.5, max_value=0.5),
 }
 
 
 @pytest.mark.parametrize("name", sorted(MODULE_CALLS))
+@pytest.mark.filterwarnings("ignore:keyword argument `m")  # Hardtanh's deprecated names
 def test_module_constructors_take_pytorchs_keywords(torch, name):
     x = _RNG.uniform(-1, 1, (2, 3, 4)).astype(np.float32)
     outputs, names, reprs = [], [], []
@@ -421,7 +423,7 @@ ALLOWED_MISSING = {
     "torch.rrelu": {"generator"}, "torch.rrelu_": {"generator"}, "F.rrelu_": {"generator"},
     "F.elu_": {"scale", "input_scale"},  # ATen's internal SELU constants
     # deprecated aliases
-    "nn.Hardtanh": {"min_value", "max_value"}, "autograd.backward": {"grad_variables"},
+    "autograd.backward": {"grad_variables"},
 }
 
 #: functions whose positional order is PyTorch's only up to a point, on purpose

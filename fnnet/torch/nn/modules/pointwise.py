@@ -4,6 +4,8 @@ the shrinkage functions, ``nn.GLU``, ``nn.PReLU``...): each calls the
 
 from __future__ import annotations
 
+import warnings
+
 from typing import Any
 
 from fnnet.torch._functions import full
@@ -110,7 +112,16 @@ class Hardtanh(_Pointwise):
     _shown = ("min_val", "max_val")
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0,
-                 inplace: bool = False) -> None:
+                 inplace: bool = False, min_value: float | None = None,
+                 max_value: float | None = None) -> None:
+        # min_value and max_value: the deprecated names, with PyTorch's warnings
+        for old, new, value in (("min_value", "min_val", min_value),
+                                ("max_value", "max_val", max_value)):
+            if value is not None:
+                warnings.warn(f"keyword argument `{old}` is deprecated and renamed to "
+                              f"`{new}`", FutureWarning, stacklevel=2)
+        min_val = min_val if min_value is None else min_value
+        max_val = max_val if max_value is None else max_value
         super().__init__(min_val=min_val, max_val=max_val, inplace=inplace)
 
 
