@@ -5,7 +5,6 @@ the shrinkage functions, ``nn.GLU``, ``nn.PReLU``...): each calls the
 from __future__ import annotations
 
 import warnings
-
 from typing import Any
 
 from fnnet.torch._functions import full
