@@ -380,6 +380,32 @@ def test_a_disk_filling_during_a_save_is_an_error_at_once(killed_after_12, unint
     assert int(state.step) == 12 and meta["position"]["batch"] == 2
 
 
+def test_an_old_checkpoints_removal_cut_short_leaves_no_half_checkpoint(template, tmp_path,
+                                                                       monkeypatch):
+    """Ctrl-C while a save removes the checkpoints beyond ``keep``: no step's folder is
+    left half deleted (listed, then failing verification); the next writer removes what
+    is left."""
+    from fnnet.checkpoint import train_state
+
+    directory = tmp_path / "ckpt"
+    rmtree = shutil.rmtree
+
+    def interrupted(path, *args, **kwargs):  # one file gone, then Ctrl-C
+        next(p for p in pathlib.Path(path).rglob("*") if p.is_file()).unlink()
+        raise KeyboardInterrupt
+
+    checkpointer = Checkpointer(directory, keep=1)
+    checkpointer.save(template._replace(step=template.step + 1))
+    monkeypatch.setattr(train_state.shutil, "rmtree", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        checkpointer.save(template._replace(step=template.step + 2))
+    monkeypatch.setattr(train_state.shutil, "rmtree", rmtree)
+    assert sorted(os.listdir(directory)) == ["1.removed", "2"]
+    assert Checkpointer(directory, read_only=True).all_steps() == [2]
+    checkpointer.close()  # a writer: the rest of step 1 goes
+    assert sorted(os.listdir(directory)) == ["2"]
+
+
 def test_metadata_that_is_not_json_is_refused_before_writing(template, tmp_path):
     with Checkpointer(tmp_path / "ckpt") as checkpointer:
         with pytest.raises(TypeError, match="metadata must be JSON-serialisable: Object of "

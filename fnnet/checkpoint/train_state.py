@@ -47,6 +47,8 @@ READ_ATTEMPTS = 5
 #: suffix of the name a damaged checkpoint folder is moved to (never listed as a step)
 DAMAGED_SUFFIX = ".damaged"
 _TMP_MARK = ".orbax-checkpoint-tmp"
+#: suffix of the name an old checkpoint's folder is renamed to while it is removed
+_REMOVED_SUFFIX = ".removed"
 
 __all__ = ["CheckpointError", "Checkpointer", "restore_checkpoint"]
 
@@ -160,10 +162,12 @@ class Checkpointer:
                                f"{str(self.directory)!r}", error) from error
 
     def _remove_temporary(self, ignore_errors: bool = False) -> None:
-        """A writer's process 0 removes the temporary folders of unfinished saves."""
+        """A writer's process 0 removes the temporary folders of unfinished saves and
+        what unfinished removals of old checkpoints left."""
         if not self.read_only and jax.process_index() == 0:
-            for path in self.directory.glob(f"*{_TMP_MARK}*"):
-                shutil.rmtree(path, ignore_errors=ignore_errors)
+            for pattern in (f"*{_TMP_MARK}*", f"*{_REMOVED_SUFFIX}"):
+                for path in self.directory.glob(pattern):
+                    shutil.rmtree(path, ignore_errors=ignore_errors)
 
     def all_steps(self) -> list[int]:
         """The steps of the checkpoint folders, ascending (:meth:`restore` verifies them)."""
@@ -254,7 +258,11 @@ class Checkpointer:
         self._sync("fnnet_checkpoint_manifest")
         if self.keep is not None and jax.process_index() == 0:
             for old in self.all_steps()[:-self.keep]:
-                shutil.rmtree(self.folder(old))
+                # renamed first: a removal cut short (Ctrl-C, a kill) leaves a folder
+                # never listed, removed by the next writer, not a half-deleted step
+                removed = self.directory / f"{old}{_REMOVED_SUFFIX}"
+                os.rename(self.folder(old), removed)
+                shutil.rmtree(removed)
             self._manager.reload()
         self._sync("fnnet_checkpoint_keep")
         return step
