@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import raised_by
 
 import fnnet.torch as ft
 from fnnet.torch._cpu_generator import CpuGenerator
@@ -263,3 +264,38 @@ def test_a_fresh_process_is_seeded_from_the_os_as_pytorchs(torch):
         seen[module] = [(0 <= int(seed) < 2**64, replayed) for seed, replayed, _ in runs]
         assert runs[0][0] != runs[1][0] and runs[0][2] != runs[1][2]
     assert seen["fnnet.torch"] == seen["torch"] == [(True, "True")] * 2
+
+
+def test_initialising_a_models_parameters_compiles_nothing_and_counts_versions(torch):
+    """Model constructors initialise every weight (``nn.init.kaiming_normal_`` per conv):
+    each write replaces a fresh parameter's value as PyTorch's in-place write does, with
+    its version count, and a weight a recorded graph saved still fails its backward."""
+    def build(T):
+        T.manual_seed(3)
+        model = T.nn.Sequential(T.nn.Conv2d(1, 4, 3), T.nn.Conv2d(4, 8, 3), T.nn.Flatten(),
+                                T.nn.Linear(8, 5), T.nn.Linear(5, 2))
+        for m in model.modules():
+            if isinstance(m, T.nn.Conv2d):
+                T.nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, T.nn.Linear):
+                T.nn.init.xavier_uniform_(m.weight)
+                T.nn.init.zeros_(m.bias)
+        return model
+
+    ft.reset_compile_stats()
+    ours = build(ft)
+    assert ft.compile_stats()["compiles"] == 0
+    theirs = build(torch)
+    for (name, mine), (_, expected) in zip(ours.state_dict().items(),
+                                           theirs.state_dict().items(), strict=True):
+        np.testing.assert_allclose(mine.numpy(), expected.numpy(), rtol=1e-6, atol=1e-7,
+                                   err_msg=name)
+        assert mine._version == expected._version, name
+
+    def saved_then_initialised(T):
+        weight = T.nn.Parameter(T.ones(3))
+        loss = (weight * weight).sum()
+        T.nn.init.constant_(weight, 2.0)
+        loss.backward()
+    theirs_error, ours_error = raised_by(saved_then_initialised, torch, ft)
+    assert ours_error == theirs_error

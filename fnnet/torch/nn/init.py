@@ -22,6 +22,7 @@ from fnnet.nn.init import orthonormalized
 from fnnet.torch import _random
 from fnnet.torch._autograd import no_grad
 from fnnet.torch._cpu_generator import CpuGenerator
+from fnnet.torch._tape import version_of
 from fnnet.torch.tensor import Tensor, _wrap_value
 
 _GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "sigmoid": 1.0,
@@ -54,9 +55,27 @@ def _fans(tensor: Tensor) -> tuple[int, int]:
 def _write(tensor: Tensor, value: Any) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init: tensor must be a Tensor, got {type(tensor).__name__}")
+    array = jnp.asarray(value, tensor.dtype.np)
+    if _stands_alone(tensor):
+        # a model's fresh parameter: the new values replace the old ones in place, as
+        # copy_ would, without a recorded copy (a compile for each shape initialised)
+        cell = tensor._cell
+        cell.val, cell.host = array, None
+        cell.version = version_of(cell) + 1
+        return tensor
     with no_grad():
-        tensor.copy_(_wrap_value(jnp.asarray(value, tensor.dtype.np)))
+        tensor.copy_(_wrap_value(array))
     return tensor
+
+
+def _stands_alone(tensor: Tensor) -> bool:
+    """Whether ``tensor`` holds a value of its own that nothing being recorded reads or
+    shares: not a view, not written through ``.data``, not expanded, not a value of the
+    tape being recorded, not an inference tensor."""
+    cell = tensor._cell
+    return (tensor._view is None and getattr(tensor, "_data_version", None) is None
+            and not cell.overlap and cell.val is not None and cell.tape is None
+            and not getattr(cell, "sourced", False) and not tensor.is_inference())
 
 
 def _host(tensor: Tensor, generator: Any, who: str) -> CpuGenerator:
@@ -161,7 +180,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """PyTorch equivalent: ``torch.nn.init.constant_``."""
-    return _write(tensor, jnp.full(tuple(tensor.shape), val))
+    return _write(tensor, np.full(tuple(tensor.shape), val, tensor.dtype.np))
 
 
 def zeros_(tensor: Tensor) -> Tensor:
@@ -179,7 +198,7 @@ def eye_(tensor: Tensor) -> Tensor:
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
-    return _write(tensor, jnp.eye(rows, cols))
+    return _write(tensor, np.eye(rows, cols, dtype=tensor.dtype.np))
 
 
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
