@@ -8,14 +8,15 @@ the key ``fnnet_p2p/<group>/<s>-<d>/<t>/<n>``: the messages of a pair and tag ar
 the order sent, and tags select them, as with PyTorch's gloo backend.
 
 As gloo's, a send completes once the receiver has posted the matching receive (an
-``irecv`` counts as soon as it is made; it leaves the notice ``<key>.posted``), and a receive copies the message's bytes into
-the tensor, which must hold as many bytes (gloo reinterprets bytes of another dtype or
-shape the same way). A send or receive that waits longer than the process group's
-timeout raises gloo's ``RuntimeError`` (``Timed out waiting 3000ms for recv operation
-to complete``), and later messages with that rank raise at once, as gloo closes the
-pair. The receiver deletes each message it reads and the sender each notice, so the
-store holds only messages under way. Messages pass through process 0's coordinator: they suit small tensors
-(parameters of a pipeline stage, results, control values), not bulk data.
+``irecv`` counts as soon as it is made; it leaves the notice ``<key>.posted``), and a
+receive copies the message's bytes into the tensor, which must hold as many bytes (gloo
+reinterprets bytes of another dtype or shape the same way). A send or receive that
+waits longer than the process group's timeout raises gloo's ``RuntimeError`` (``Timed
+out waiting 3000ms for recv operation to complete``), and later messages with that rank
+raise at once, as gloo closes the pair. The receiver deletes each message it reads and
+the sender each notice, so the store holds only messages under way. Messages pass
+through process 0's coordinator: they suit small tensors (parameters of a pipeline
+stage, results, control values), not bulk data.
 """
 
 from __future__ import annotations
