@@ -440,8 +440,8 @@ ALLOWED_ORDER = {
 }
 
 
-def _aten_overloads(name: str, method: bool) -> list[list[tuple[str, bool]]]:
-    """``[(name, keyword_only), ...]`` of each Python-visible overload of ``aten::name``:
+def _aten_overloads(name: str, method: bool) -> list[list[tuple[str, bool, bool]]]:
+    """``[(name, keyword_only, optional), ...]`` of each Python-visible overload of ``aten::name``:
     out= forms and Dimname forms left out, the tensor ``self`` named ``input`` as the
     Python binding names it (and left out of a method's)."""
     import torch
@@ -458,7 +458,8 @@ def _aten_overloads(name: str, method: bool) -> list[list[tuple[str, bool]]]:
                 "Tensor" in str(a.type) or a.kwarg_only for a in args):
             continue
         overloads.append([("input" if a.name == "self" and "Tensor" in str(a.type) else
-                           a.name, a.kwarg_only) for a in args[1 if method else 0:]])
+                           a.name, a.kwarg_only, a.has_default_value())
+                          for a in args[1 if method else 0:]])
     return overloads
 
 
@@ -470,36 +471,43 @@ def _signature(fn: Any) -> inspect.Signature | None:
 
 
 def _theirs(fn: Any, name: str, method: bool, prefix: str = ""
-            ) -> list[list[tuple[str, bool]]]:
+            ) -> list[list[tuple[str, bool, bool]]]:
     if not isinstance(fn, type) and (inspect.isfunction(fn) or hasattr(fn, "__wrapped__")):
         sig = _signature(fn)
         if sig is None:
             return []
-        params = [(p.name, p.kind == P.KEYWORD_ONLY) for p in sig.parameters.values()
+        params = [(p.name, p.kind == P.KEYWORD_ONLY, p.default is not P.empty)
+                  for p in sig.parameters.values()
                   if p.kind not in (P.VAR_POSITIONAL, P.VAR_KEYWORD)]
         return [params[1:] if method and params and params[0][0] == "self" else params]
     return _aten_overloads(prefix + name, method)
 
 
-def _mismatch(theirs: list[list[tuple[str, bool]]], ours: inspect.Signature,
+def _mismatch(theirs: list[list[tuple[str, bool, bool]]], ours: inspect.Signature,
               method: bool) -> tuple[set[str], bool]:
-    """PyTorch's keyword names that ``ours`` lacks, and whether no overload's positional
-    order agrees with ours; ``ours`` with ``**kwargs`` is not judged (a function that
-    forwards to the method, checked as the method)."""
+    """PyTorch's keyword names that ``ours`` lacks or requires where PyTorch has a
+    default, and whether no overload's positional order agrees with ours; ``ours`` with
+    ``**kwargs`` is not judged (a function that forwards to the method, checked as the
+    method)."""
     params = list(ours.parameters.values())
     if method and params and params[0].name == "self":
         params = params[1:]
     if any(p.kind == P.VAR_KEYWORD for p in params):
         return set(), False
     named = {p.name for p in params if p.kind != P.POSITIONAL_ONLY}
-    missing = {n for overload in theirs for n, _ in overload
+    missing = {n for overload in theirs for n, *_ in overload
                if not n.startswith("_")} - named - {"out"}  # PyTorch's private options
+    required = {p.name for p in params if p.default is P.empty and p.kind not in (
+        P.VAR_POSITIONAL, P.VAR_KEYWORD)}
+    optional = {n for overload in theirs for n, _, has_default in overload if has_default}
+    optional -= {n for overload in theirs for n, _, has_default in overload if not has_default}
+    missing |= {f"{n} (its default)" for n in optional & required}
     positional = [p.name for p in params if p.kind in (P.POSITIONAL_ONLY,
                                                          P.POSITIONAL_OR_KEYWORD)]
     if any(p.kind == P.VAR_POSITIONAL for p in params):
         return missing, False
     agrees = any(names[:len(positional)] == positional[:len(names)] for names in (
-        [n for n, keyword_only in overload if not keyword_only] for overload in theirs))
+        [n for n, keyword_only, _ in overload if not keyword_only] for overload in theirs))
     return missing, not agrees
 
 
