@@ -610,7 +610,7 @@ def torch_launched(launched, torch):
 def test_point_to_point_messages_as_pytorchs(torch_launched):
     # send, recv (from a rank, from any), isend/irecv handles, batch_isend_irecv, a
     # ring all-reduce, group ranks, send_object_list, timeouts: what each rank
-    # received, returned and raised is PyTorch's (fnnet.torch raised NotImplementedError)
+    # received, returned and raised is PyTorch's
     import json
 
     for rank in range(WORLD):
