@@ -132,7 +132,8 @@ def check_creation(dev: Any, layout: Any = None, pin_memory: Any = False) -> Non
     if pin_memory and not _gpus():
         raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no "
                            "pinned memory allocator is available on this system.")
-    check_placement(dev)
+    if dev is not None:  # the usual case calls nothing more
+        check_placement(dev)
 
 
 def check_placement(dev: Any) -> None:
