@@ -301,6 +301,8 @@ def _with_parts(T):
     module.scale = T.nn.Parameter(T.ones(1))
     module.register_buffer("count", T.zeros(()))
     return module
+
+
 FITTING_CONVOLUTIONS = {  # the same kernels where PyTorch runs them
     "same padding": lambda T: T.nn.Conv2d(1, 1, 5, padding="same")(T.ones(1, 1, 3, 3)),
     "padding that makes room": lambda T: T.nn.Conv2d(1, 1, 5, padding=1)(T.ones(1, 1, 3, 3)),
