@@ -579,8 +579,9 @@ def _muon_run(T, kwargs, steps=8):
     hidden = [p for p in model.parameters() if p.ndim == 2][:2]
     rest = [p for p in model.parameters() if all(p is not h for h in hidden)]
     muon, adamw = T.optim.Muon(hidden, **kwargs), T.optim.AdamW(rest, lr=0.01)
-    x = T.tensor(_RNG_MUON.standard_normal((10, 6)).astype(np.float32))
-    y = T.tensor(_RNG_MUON.standard_normal((10, 2)).astype(np.float32))
+    rng = np.random.default_rng(2)
+    x = T.tensor(rng.standard_normal((10, 6)).astype(np.float32))
+    y = T.tensor(rng.standard_normal((10, 2)).astype(np.float32))
     losses = []
     for _ in range(steps):
         muon.zero_grad()
@@ -593,9 +594,6 @@ def _muon_run(T, kwargs, steps=8):
     return losses, [p.detach().numpy() for p in model.parameters()], muon.state_dict()
 
 
-_RNG_MUON = np.random.default_rng(2)
-
-
 @pytest.mark.parametrize("kwargs", MUON_CASES)
 def test_muon_with_adamw_trains_as_pytorch(torch, kwargs):
     """Muon's Newton-Schulz iteration runs in bfloat16 in both, each product summed in
@@ -603,11 +601,7 @@ def test_muon_with_adamw_trains_as_pytorch(torch, kwargs):
     update to neighbouring bfloat16 values (a few elements in a hundred steps here), its
     parameter moves by one bfloat16 unit (0.4%) of the step, ``lr`` at most: the
     parameters agree within 2% of ``lr``, the losses to 1e-5."""
-    global _RNG_MUON
-    _RNG_MUON = np.random.default_rng(2)
-    theirs = _muon_run(torch, kwargs)
-    _RNG_MUON = np.random.default_rng(2)
-    ours = _muon_run(ft, kwargs)
+    theirs, ours = _muon_run(torch, kwargs), _muon_run(ft, kwargs)
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
     for mine, expected in zip(ours[1], theirs[1], strict=True):
         np.testing.assert_allclose(mine, expected, rtol=1e-5,
