@@ -171,10 +171,10 @@ def test_simulated_devices_keep_the_users_other_xla_flags():
 
     show = "import os; print(os.environ['XLA_FLAGS'])"
     results = launch_local([sys.executable, "-c", show], 2, cpu_devices_per_process=3,
-                           timeout=TIMEOUT, env={"XLA_FLAGS": "--xla_dump_to=/tmp/x"})
+                           timeout=TIMEOUT, env={"XLA_FLAGS": "--xla_dump_to=xla_dumps"})
     for result in results:
         assert result.stdout.strip() == (
-            "--xla_dump_to=/tmp/x --xla_force_host_platform_device_count=3")
+            "--xla_dump_to=xla_dumps --xla_force_host_platform_device_count=3")
 
 
 def test_a_failed_process_is_quoted_in_the_error():

@@ -376,7 +376,7 @@ def test_the_world_group_and_its_ranks_as_pytorchs(torch_group):
     ({"backend": 1}, {}, TypeError, "backend must be a str"),
     ({"world_size": 2, "rank": 2}, {}, ValueError, r"rank must be in \[0, 2\), got 2"),
     ({}, {"WORLD_SIZE": "two"}, ValueError, "WORLD_SIZE must be an integer, got 'two'"),
-    ({"init_method": "file:///tmp/x"}, {}, NotImplementedError, "init_method='file:///tmp/x'"),
+    ({"init_method": "file:///shared/rendezvous"}, {}, NotImplementedError, "init_method='file:///shared/rendezvous'"),
     ({"init_method": "tcp://nohost"}, {}, ValueError, "must be 'tcp://host:port'"),
     ({"store": object()}, {}, NotImplementedError, "store= is not supported"),
     ({"timeout": "10"}, {}, TypeError, "timeout must be a datetime.timedelta"),
