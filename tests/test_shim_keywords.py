@@ -181,6 +181,8 @@ OVERLOAD_CALLS = {
     "tile(dims=)": lambda T, a: T.tile(input=a.x, dims=(2, 1)),
     "Tensor.tile(dims=)": lambda T, a: a.v.tile(dims=[3]),
     "Tensor.sum_to_size(size=)": lambda T, a: a.x.sum_to_size(size=(1, 4)),
+    "isin(test_element=)": lambda T, a: T.isin(elements=a.ints, test_element=4),
+    "isin(element=)": lambda T, a: T.isin(element=4, test_elements=a.ints),
     "randint_like(high=)": lambda T, a: str(T.randint_like(a.ints, high=3).dtype),
     "randint_like(low=, high=)": lambda T, a: T.randint_like(a.x, low=2, high=3),
 }
@@ -410,7 +412,6 @@ ALLOWED_MISSING = {
         "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
         "bitwise_right_shift", "bucketize", "float_power", "pow", "remainder", "xlogy",
         "searchsorted", "where")},
-    "torch.isin": {"element", "test_element"},  # likewise, a number on either side
     "special.xlog1py": {"self"},
     "torch.result_type": {"scalar", "scalar1", "scalar2"},
     # TorchScript's overloads in ATen's registry, which Python's torch.<name> refuses too

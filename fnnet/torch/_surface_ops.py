@@ -29,6 +29,7 @@ from fnnet.torch._graph import CONST, RG, VAR
 from fnnet.torch._math_ops import in_place
 from fnnet.torch._more_ops import _sign
 from fnnet.torch._recorder import current as _current_recorder
+from fnnet.torch._search_ops import overload_argument
 from fnnet.torch._shape_ops import (
     addmm,
     atleast_1d,
@@ -505,13 +506,19 @@ def shape_in_place(name: str) -> Callable[..., Tensor]:
 # -- functions that are not methods -----------------------------------------------------
 
 
-def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
-         invert: bool = False) -> Tensor:
-    """True where an element of ``elements`` is in ``test_elements``.
+def isin(elements: Any = None, test_elements: Any = None, *, assume_unique: bool = False,
+         invert: bool = False, element: Any = None, test_element: Any = None) -> Tensor:
+    """True where an element of ``elements`` is in ``test_elements`` (``element`` and
+    ``test_element``: PyTorch's names for a number on either side).
 
     PyTorch equivalent: ``torch.isin``.
     """
     del assume_unique
+    if element is not None or elements is None:
+        elements = overload_argument("isin", elements=elements, element=element)
+    if test_element is not None or test_elements is None:
+        test_elements = overload_argument("isin", test_elements=test_elements,
+                                          test_element=test_element)
     a = _tensor_arg(elements, "isin", "elements")
     b = _tensor_arg(test_elements, "isin", "test_elements")
     return _op(_isin, (bool(invert),), a, b, who="isin")
