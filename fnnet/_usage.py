@@ -7,12 +7,37 @@ import argparse
 import contextlib
 import os
 import pathlib
+import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 
 class UsageError(ValueError):
     """A flag, or a combination of flags, that cannot work (exit status 2)."""
+
+
+# Python argument names that library errors use, and the flags a CLI user typed.
+_FLAG_FOR: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
+    (r"\bresume=True\b", "--resume"),
+    (r"\bpass (directory=\.\.\.|data_dir=)", "pass --data-dir"),
+    (r"\bon_nonfinite='(\w+)'", r"--on-nonfinite \1"),
+    (r"\bevery_n_steps\b", "--checkpoint-every"),
+    # Bare names only: a keyword in quoted code (builder(data_dir=DIR)) or a command
+    # line's own flag (--data_dir=DIR) stays as the user must type it there.
+    (r"(?<![-\w])(checkpoint_dir|on_nonfinite|batch_size|steps_per_call|data_dir|"
+     r"weight_decay)\b(?!=)", lambda m: "--" + m.group(1).replace("_", "-")),
+    (r"\b(epochs|devices|seed|lr|momentum)=", r"--\1 "),
+    (r"\b(batch_size|steps_per_call)=", lambda m: "--" + m.group(1).replace("_", "-") + " "),
+    (r"^batch size (\d+) is not divisible", r"--batch-size \1 is not divisible"),
+]
+
+
+def user_words(error: BaseException) -> str:
+    """An exception's message on one line, with flag names for Python argument names."""
+    text = " ".join(str(error).split())
+    for pattern, flag in _FLAG_FOR:
+        text = re.sub(pattern, flag, text)
+    return text or type(error).__name__
 
 
 def path_argument(text: str) -> str:

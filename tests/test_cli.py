@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import pytest
 
-from fnnet import cli, data
+from fnnet import _image_files, cli, data
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # The flags of the shared run: MLP on the digits, one epoch; --momentum (with adam) and
@@ -455,7 +455,7 @@ def test_predict_reads_pictures_resized_to_the_training_images(trained, tmp_path
                                f"expected float pixels in [0, 1], got values from "
                                f"{float(big[0].min())} to {float(big[0].max())}"])
     (tmp_path / "junk.png").write_bytes(b"not a picture at all")
-    monkeypatch.setattr(cli, "MAX_PICTURE_PIXELS", 48 * 48 - 1)
+    monkeypatch.setattr(_image_files, "MAX_PICTURE_PIXELS", 48 * 48 - 1)
     for name, message in (("junk.png", "not a picture Pillow reads"),
                           ("digit0.png", "the picture declares 48x48 pixels, more than the "
                                          "2,303 read")):
