@@ -58,12 +58,17 @@ def read_images(path: str, image_shape: tuple[int, ...] | None = None) -> np.nda
     if len(images) == 0:
         raise UsageError(f"IMAGES {path}: expected at least one image, got shape "
                          f"{list(images.shape)}")
-    # Float pixels are taken as they are: 0..255 floats or NaNs would predict silently.
-    if images.dtype != np.uint8 and not (np.isfinite(images).all()
-                                         and images.min() >= 0 and images.max() <= 1):
-        raise UsageError(f"IMAGES {path}: expected float pixels in [0, 1] (or uint8 "
-                         f"0..255), got values from {images.min()} to {images.max()}")
+    if images.dtype != np.uint8:
+        _check_float_pixels(images, path, " (or uint8 0..255)")
     return images
+
+
+def _check_float_pixels(values: np.ndarray, path: str, alternative: str = "") -> None:
+    """Raises :class:`UsageError` naming ``path`` unless every value is in [0, 1]: float
+    pixels are taken as they are, so 0..255 floats or NaNs would predict silently."""
+    if not (np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1):
+        raise UsageError(f"IMAGES {path}: expected float pixels in [0, 1]{alternative}, "
+                         f"got values from {values.min()} to {values.max()}")
 
 
 def _read_npy(file: pathlib.Path, path: str) -> np.ndarray:
@@ -115,9 +120,7 @@ def _eight_bit(picture: Any, path: str) -> Any:
         values = np.asarray(picture, np.float64) / 257  # 65535 -> 255
     elif picture.mode == "F":
         values = np.asarray(picture, np.float64)
-        if not (np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1):
-            raise UsageError(f"IMAGES {path}: expected float pixels in [0, 1], got values "
-                             f"from {values.min()} to {values.max()}")
+        _check_float_pixels(values, path)
         values = values * 255
     else:
         return picture
