@@ -123,7 +123,7 @@ def announce_leaving(rank: int) -> None:
         client.key_value_set(f"{_LEFT}{rank}", "1")
 
 
-def _left(processes: frozenset[int]) -> int | None:
+def left_rank(processes: frozenset[int]) -> int | None:
     """The first of ``processes`` (other than this one) that left the run, or None."""
     client = coordinator_client()
     if client is None or len(processes) < 2:
@@ -186,7 +186,7 @@ def run(call: Callable[..., Any], args: tuple[Any, ...], what: str, settle: bool
                 f"Timed out waiting {round(seconds * 1000)}ms for {what} to complete: "
                 "another rank has not reached it (it stopped, hangs, or runs other "
                 "collectives); init_process_group(timeout=...) sets the limit")
-        gone = _left(processes)
+        gone = left_rank(processes)
         if gone is not None and not job.done.wait(_LEFT_GRACE_SECONDS):
             raise _broken(
                 f"{what} failed: Connection closed by peer: rank {gone} left the run "

@@ -193,8 +193,8 @@ class _Message(Work):
         """Waits for the message (at most ``timeout``, default the process group's).
 
         Raises:
-            RuntimeError: the time ran out (gloo's words); later messages with that
-                rank raise too.
+            RuntimeError: the time ran out (gloo's words; later messages with that
+                rank raise too), or the peer left the run.
         """
         seconds = _timeout_seconds(timeout)
         deadline = time.monotonic() + seconds
@@ -209,6 +209,14 @@ class _Message(Work):
                 raise RuntimeError(message + "; init_process_group(timeout=...) sets the "
                                    "limit")
             self._done = self._poll(min(_CHUNK_SECONDS, left))
+            pair = frozenset({self._world.ranks[self._world.rank], self._peer_rank()}) \
+                if self._peer is not None else frozenset()
+            gone = None if self._done else _waiting.left_rank(pair)
+            if gone is not None:  # as gloo's, whose peer closed the connection
+                self._give_up()
+                raise RuntimeError(f"Connection closed by peer: rank {gone} left the run "
+                                   f"(destroy_process_group) before this {self.operation} "
+                                   "completed")
         return True
 
     def _give_up(self) -> None:
