@@ -1,12 +1,10 @@
 """``torch.amp``: the mixed-precision API, accepted so that programs written for it run.
 
-fnnet.torch computes in the dtypes of its tensors: :class:`autocast` records whether it
-is active (``torch.is_autocast_enabled()``) but does not lower matmuls and convolutions
-to float16/bfloat16, so a region under autocast computes in float32, as PyTorch's does
-with ``enabled=False`` (the usual setting of device-agnostic code on a CPU). On GPUs,
-XLA already runs float32 matmuls with reduced-precision passes where
-``jax.default_matmul_precision`` allows; for bfloat16 training cast the model with
-``model.to(torch.bfloat16)`` or use fnnet's functional API.
+Inside an enabled :class:`autocast` region of the device the tensors live on (``"cpu"``,
+or ``"cuda"`` where JAX has a GPU), the matrix products, linear layers, convolutions and
+attention run in the region's lower precision and the losses in float32, as PyTorch's
+autocast casts them (see ``fnnet.torch._autocast``); a region for another device, or
+disabled, changes nothing.
 
 :class:`GradScaler` is PyTorch's: it scales the loss, unscales the gradients, skips the
 optimizer's step when one of them is not finite and grows or backs off its scale. As in
@@ -19,6 +17,7 @@ from __future__ import annotations
 import contextvars
 import enum
 import functools
+import sys
 import warnings
 from collections import abc
 from collections.abc import Callable
@@ -74,12 +73,14 @@ class autocast:  # noqa: N801 - PyTorch's name
 
     def __enter__(self) -> autocast:
         self._token = _active.set((*_active.get(), self))
+        _recording().autocast_regions += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._token is not None:
             _active.reset(self._token)
             self._token = None
+            _recording().autocast_regions -= 1
 
     def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
@@ -88,6 +89,13 @@ class autocast:  # noqa: N801 - PyTorch's name
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _recording() -> Any:
+    """fnnet.torch's tensor module, which counts the open regions (imported late: it
+    imports the modules that import this one; ``fnnet.torch.tensor`` as an attribute is
+    the function ``torch.tensor``)."""
+    return sys.modules["fnnet.torch.tensor"]
 
 
 def _innermost(device_type: str) -> autocast | None:

@@ -151,6 +151,15 @@ def watch_new_tensors(hook: Callable[[Tensor], None] | None) -> None:
     on_new_tensor = hook
 
 
+#: how many enabled autocast regions are open (in any thread): while none is, recording
+#: casts nothing (see ``fnnet.torch._autocast``)
+autocast_regions = 0
+
+def autocasting() -> bool:
+    """Whether an enabled autocast region is open somewhere (see :data:`autocast_regions`)."""
+    return autocast_regions > 0
+
+
 #: whether a tensor was ever made in inference mode: until then recording checks none for
 #: the inference tensors autograd cannot save (see ``fnnet.torch._inference``)
 inference_tensors_made = False
@@ -254,6 +263,10 @@ def _check_matmul_sizes(a: Tensor, b: Tensor) -> None:
 def _op(op: Any, static: tuple[Any, ...], *inputs: Any, check: Any = None,
         who: Any = None) -> Tensor:
     """Records ``op(*inputs, *static)`` and returns its (lazy) result."""
+    if autocast_regions:
+        from fnnet.torch._autocast import cast_inputs
+
+        inputs = cast_inputs(op, static, inputs)
     if inference_tensors_made:
         from fnnet.torch._inference import check_saved
 
@@ -265,6 +278,10 @@ def _op(op: Any, static: tuple[Any, ...], *inputs: Any, check: Any = None,
 
 def _op_multi(op: Any, static: tuple[Any, ...], *inputs: Any,
               who: Any = None) -> list[Tensor | None]:
+    if autocast_regions:
+        from fnnet.torch._autocast import cast_inputs
+
+        inputs = cast_inputs(op, static, inputs)
     first, avals, rg = _graph.record(op, static, inputs, None, who)
     return [None if aval is None else
             _wrap_slot(first + i, aval, rg and aval[1] in _DIFFERENTIABLE)

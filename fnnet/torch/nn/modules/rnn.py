@@ -20,7 +20,7 @@ from fnnet.torch._mixed_dtypes import check_rnn
 from fnnet.torch.nn._packed import PackedSequence, index_tensor
 from fnnet.torch.nn.modules._layer import Wrapped, shared
 from fnnet.torch.nn.modules._reset import UniformResettable
-from fnnet.torch.tensor import Tensor, _op_multi
+from fnnet.torch.tensor import Tensor, _op_multi, autocasting
 
 
 def apply_recurrent(*args: Any) -> tuple[Any, ...]:
@@ -87,7 +87,8 @@ class RNNBase(UniformResettable, Wrapped):
             raise TypeError(f"{type(self).__name__}: input must be a Tensor, got "
                             f"{type(input).__name__}")
         train, d = self.training, self.__dict__
-        check_rnn(input, d[self._params[0]])
+        if not _autocast_applies():  # autocast casts the input and weights alike
+            check_rnn(input, d[self._params[0]])
         if input.dim() in (2, 3) and input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
@@ -153,3 +154,12 @@ class GRU(RNNBase):
 
 #: the layer of each of PyTorch's RNN modes
 _MODES = {"LSTM": fnn.LSTM, "GRU": fnn.GRU, "RNN_TANH": fnn.RNN, "RNN_RELU": fnn.RNN}
+
+
+def _autocast_applies() -> bool:
+    """Whether an autocast region of the tensors' device is open and enabled."""
+    if not autocasting():
+        return False
+    from fnnet.torch._autocast import region_dtype  # (it imports this module)
+
+    return region_dtype() is not None

@@ -1,0 +1,125 @@
+"""``torch.autocast`` on the CPU: the ops PyTorch lowers to bfloat16 (or float16), the ones
+it runs in float32, and the rest, which keep their inputs' dtypes; against real PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+_RNG = np.random.default_rng(0)
+X = _RNG.standard_normal((4, 6)).astype(np.float32)
+W = _RNG.standard_normal((5, 6)).astype(np.float32)
+B = _RNG.standard_normal(5).astype(np.float32)
+IMAGE = _RNG.standard_normal((1, 2, 6, 6)).astype(np.float32)
+KERNEL = _RNG.standard_normal((3, 2, 3, 3)).astype(np.float32)
+LABELS = np.array([0, 4, 2, 1])
+
+OPS = {
+    "linear": lambda T, x: T.nn.functional.linear(x, T.tensor(W), T.tensor(B)),
+    "matmul": lambda T, x: x @ T.tensor(W).T,
+    "mm": lambda T, x: T.mm(x, T.tensor(W).T),
+    "bmm": lambda T, x: T.bmm(x[None], T.tensor(W).T[None]),
+    "addmm": lambda T, x: T.addmm(T.tensor(B), x, T.tensor(W).T),
+    "conv2d": lambda T, x: T.nn.functional.conv2d(T.tensor(IMAGE), T.tensor(KERNEL)),
+    "attention": lambda T, x: T.nn.functional.scaled_dot_product_attention(
+        x[None], x[None], x[None]),
+    "relu of a product": lambda T, x: T.relu(x @ T.tensor(W).T),
+    "sum of a product": lambda T, x: (x @ T.tensor(W).T).sum(),
+    "softmax of a product": lambda T, x: T.softmax(x @ T.tensor(W).T, dim=1),
+    "layer_norm of a product": lambda T, x: T.nn.functional.layer_norm(
+        x @ T.tensor(W).T, (5,)),
+    "a product plus a float32 tensor": lambda T, x: x @ T.tensor(W).T + T.tensor(B),
+    "cross_entropy of a product": lambda T, x: T.nn.functional.cross_entropy(
+        x @ T.tensor(W).T, T.tensor(LABELS)),
+    "mse_loss of a product": lambda T, x: T.nn.functional.mse_loss(
+        x @ T.tensor(W).T, T.zeros(4, 5)),
+    "exp": lambda T, x: x.exp(),
+    "a float32 elementwise op": lambda T, x: x * 2 + 1,
+}
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", list(OPS))
+def test_autocast_gives_each_op_pytorchs_dtype_and_values(name, dtype):
+    def run(T):
+        with T.autocast("cpu", dtype=getattr(T, dtype)):
+            out = OPS[name](T, T.tensor(X))
+        return out.dtype, out.float().numpy()
+
+    (ours_dtype, ours), (theirs_dtype, theirs) = run(ft), run(torch)
+    assert str(ours_dtype) == str(theirs_dtype)
+    # half precision keeps about three significant digits; sums may round otherwise
+    np.testing.assert_allclose(ours, theirs, rtol=2e-2, atol=2e-2)
+
+
+def test_a_linear_layer_under_autocast_rounds_as_pytorchs_kernel():
+    """Summed in float32 with the bias, rounded once: bit for bit."""
+    inputs = np.random.default_rng(2).standard_normal((16, 64)).astype(np.float32)
+
+    def run(T):
+        T.manual_seed(0)
+        layer = T.nn.Linear(64, 32)
+        with T.autocast("cpu", dtype=T.bfloat16):
+            return layer(T.tensor(inputs)).detach().float().numpy()
+
+    np.testing.assert_array_equal(run(ft), run(torch))
+
+
+def _training(T, steps=5):
+    T.manual_seed(1)
+    model = T.nn.Sequential(T.nn.Linear(6, 16), T.nn.ReLU(), T.nn.Linear(16, 5))
+    optimizer = T.optim.SGD(model.parameters(), lr=0.1)
+    x, y = T.tensor(X), T.tensor(LABELS)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        with T.autocast("cpu", dtype=T.bfloat16):
+            logits = model(x)
+            loss = T.nn.functional.cross_entropy(logits, y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    dtypes = [str(logits.dtype), str(loss.dtype), str(model[0].weight.dtype),
+              str(model[0].weight.grad.dtype)]
+    return np.array(losses), dtypes, [p.detach().numpy() for p in model.parameters()]
+
+
+def test_a_training_loop_under_autocast_trains_as_pytorchs():
+    ft.reset_compile_stats()
+    ours = _training(ft)
+    compiles = ft.compile_stats()["compiles"]
+    theirs = _training(torch)
+    assert ours[1] == theirs[1] == ["torch.bfloat16", "torch.float32", "torch.float32",
+                                    "torch.float32"]
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-2)
+    for mine, expected in zip(ours[2], theirs[2], strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=2e-2, atol=2e-3)
+    assert compiles <= 3  # the loop's one structure (and its split forward pass)
+
+
+def test_a_disabled_region_or_another_devices_casts_nothing():
+    for T in (torch, ft):
+        with T.autocast("cpu", dtype=T.bfloat16, enabled=False):
+            assert str(OPS["linear"](T, T.tensor(X)).dtype) == "torch.float32"
+        with pytest.warns(UserWarning, match="CUDA is not available"):
+            region = T.autocast("cuda", dtype=T.float16)  # no GPU: disabled
+        with region:
+            assert str(OPS["linear"](T, T.tensor(X)).dtype) == "torch.float32"
+
+
+def test_an_inner_disabled_region_runs_in_float32_as_pytorchs():
+    def run(T):
+        with T.autocast("cpu", dtype=T.bfloat16):
+            outer = OPS["matmul"](T, T.tensor(X))
+            with T.autocast("cpu", enabled=False):
+                inner = OPS["matmul"](T, T.tensor(X))
+            after = OPS["matmul"](T, T.tensor(X))
+        return [str(t.dtype) for t in (outer, inner, after, OPS["matmul"](T, T.tensor(X)))]
+
+    assert run(ft) == run(torch) == ["torch.bfloat16", "torch.float32", "torch.bfloat16",
+                                     "torch.float32"]
