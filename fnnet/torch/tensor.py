@@ -151,12 +151,12 @@ def watch_new_tensors(hook: Callable[[Tensor], None] | None) -> None:
     on_new_tensor = hook
 
 
-#: how many enabled autocast regions are open (in any thread): while none is, recording
-#: casts nothing (see ``fnnet.torch._autocast``)
+#: how many autocast regions are open (in any thread, enabled or not): while none is,
+#: recording casts nothing (see ``fnnet.torch._autocast``)
 autocast_regions = 0
 
 def autocasting() -> bool:
-    """Whether an enabled autocast region is open somewhere (see :data:`autocast_regions`)."""
+    """Whether an autocast region is open somewhere (see :data:`autocast_regions`)."""
     return autocast_regions > 0
 
 
