@@ -155,6 +155,7 @@ def watch_new_tensors(hook: Callable[[Tensor], None] | None) -> None:
 #: recording casts nothing (see ``fnnet.torch._autocast``)
 autocast_regions = 0
 
+
 def autocasting() -> bool:
     """Whether an autocast region is open somewhere (see :data:`autocast_regions`)."""
     return autocast_regions > 0
