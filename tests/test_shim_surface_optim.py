@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from helpers import raised_by
 
 import fnnet.optim as fopt
 import fnnet.torch as ft
@@ -129,6 +130,16 @@ def test_bad_hyperparameters_raise_torchs_message(torch, name, kwargs, message):
         getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **kwargs)
     with pytest.raises(ValueError, match=message):
         getattr(ft.optim, name)([ft.zeros(1, requires_grad=True)], **kwargs)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
+                                  "Adagrad", "Adadelta", "RMSprop", "Rprop", "ASGD",
+                                  "SparseAdam", "LBFGS", "Muon", "Adafactor"])
+def test_a_learning_rate_tensor_of_several_elements_is_pytorchs_error(torch, name):
+    def build(T):
+        getattr(T.optim, name)([T.zeros(2, 2, requires_grad=True)], lr=T.tensor([0.1, 0.2]))
+    theirs, ours = raised_by(build, torch, ft)
+    assert ours == theirs == (ValueError, "Tensor lr must be 1-element")
 
 
 SCHEDULERS = [

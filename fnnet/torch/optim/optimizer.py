@@ -216,6 +216,17 @@ _REBUILT = frozenset({"defaults", "param_groups", "_state", "_lr_arrays", "_pend
                       "_plans", "_statics", "_python_state", "_changes"})
 
 
+def check_tensor_lr(lr: Any) -> None:
+    """PyTorch's check, in each optimizer's constructor, of a learning rate given as a
+    tensor.
+
+    Raises:
+        ValueError: ``lr`` is a tensor of more than one element.
+    """
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+
+
 class Optimizer:
     """Base of fnnet.torch's optimizers. PyTorch equivalent: ``torch.optim.Optimizer``.
 
@@ -239,6 +250,8 @@ class Optimizer:
             cls.step = _python_state.as_step(step)  # type: ignore[method-assign]
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        if self._factory is not None:
+            check_tensor_lr(defaults.get("lr"))
         if isinstance(params, Tensor) or not isinstance(params, Iterable):
             got = params.type() if isinstance(params, Tensor) else type(params).__name__
             raise TypeError("params argument given to the optimizer should be an iterable "

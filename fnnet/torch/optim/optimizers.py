@@ -9,7 +9,7 @@ import numpy as np
 
 import fnnet.optim as fopt
 from fnnet.torch._sparse_gradients import is_sparse as is_sparse_gradient
-from fnnet.torch.optim.optimizer import Optimizer, ParamsT
+from fnnet.torch.optim.optimizer import Optimizer, ParamsT, check_tensor_lr
 from fnnet.torch.tensor import Tensor
 
 
@@ -240,6 +240,7 @@ class Rprop(Optimizer):
                  foreach: Any = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
         _unsupported("Rprop", differentiable=differentiable)
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < etas[0] < 1.0 < etas[1]:
@@ -260,6 +261,7 @@ class ASGD(Optimizer):
                  foreach: Any = None, maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
         _unsupported("ASGD", differentiable=differentiable)
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= weight_decay:
@@ -283,8 +285,6 @@ class Muon(Optimizer):
                  ns_coefficients: tuple[float, float, float] = fopt.muon.NS_COEFFICIENTS,
                  eps: float = fopt.muon.EPS, ns_steps: int = fopt.muon.NS_STEPS,
                  adjust_lr_fn: str | None = None) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum,
                                       nesterov=nesterov, ns_coefficients=tuple(ns_coefficients),
                                       eps=eps, ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn))
@@ -310,8 +310,6 @@ class Adafactor(Optimizer):
                  eps: tuple[float | None, float] = (None, 1e-3), d: float = 1.0,
                  weight_decay: float = 0.0, *, foreach: bool | None = None,
                  maximize: bool = False) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
         super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=tuple(eps), d=d,
                                       weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize))
