@@ -291,6 +291,14 @@ MISTAKES = {
     "a tensor registered as a parameter": lambda T: _with_parts(T).register_parameter(
         "extra", T.ones(1, dtype=T.int64)),
     "a list registered as a buffer": lambda T: _with_parts(T).register_buffer("extra", [1]),
+    # a list where a function takes a tensor
+    "numel of a list": lambda T: T.numel([1, 2]),
+    "zeros_like of a list": lambda T: T.zeros_like([1.0]),
+    "ones_like of a number": lambda T: T.ones_like(3),
+    "full_like of a list": lambda T: T.full_like([1.0], 2),
+    "allclose of lists": lambda T: T.allclose([1.0], [1.0]),
+    "allclose of a tensor and a list": lambda T: T.allclose(T.ones(1), [1.0]),
+    "isclose of a list": lambda T: T.isclose([1.0], T.ones(1)),
 }
 
 

@@ -366,10 +366,9 @@ def is_inference(input: Tensor) -> _builtins.bool:
     """Whether ``input`` was made inside ``torch.inference_mode()``.
 
     PyTorch equivalent: ``torch.is_inference``."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"is_inference(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
-    return input.is_inference()
+    from fnnet.torch._functions import tensor_argument
+
+    return tensor_argument(input, "is_inference", "input", 1).is_inference()
 
 
 def get_num_threads() -> _builtins.int:

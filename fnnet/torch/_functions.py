@@ -48,6 +48,19 @@ def _float_dtype(dtype: DTypeLike | None) -> np.dtype:
     return np.dtype(np.float32) if dtype is None else _dtypes.to_np(dtype)
 
 
+def tensor_argument(value: Any, who: str, name: str, position: int) -> Tensor:
+    """``value``, a tensor argument of ``who``.
+
+    Raises:
+        TypeError: ``value`` is not a Tensor, in PyTorch's words ("numel(): argument
+            'input' (position 1) must be Tensor, not list").
+    """
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{who}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {type(value).__name__}")
+    return value
+
+
 def number(value: Any, who: str, name: str, position: int) -> Any:
     """A number argument of a factory (``arange``, ``linspace``, ``full``...) as PyTorch
     reads it: a 0-dim tensor gives its Python number (``torch.linspace(d.min(), d.max(),
@@ -259,19 +272,26 @@ def full(size: ShapeLike, fill_value: Any, dtype: DTypeLike | None = None,
 
 def zeros_like(input: Tensor, dtype: DTypeLike | None = None, *, memory_format: Any = None,
                **kwargs: Any) -> Tensor:
-    del memory_format  # XLA lays arrays out itself
+    """PyTorch equivalent: ``torch.zeros_like`` (``memory_format`` ignored: XLA lays
+    arrays out itself)."""
+    del memory_format
+    tensor_argument(input, "zeros_like", "input", 1)
     return zeros(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
 def ones_like(input: Tensor, dtype: DTypeLike | None = None, *, memory_format: Any = None,
               **kwargs: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.ones_like``."""
     del memory_format
+    tensor_argument(input, "ones_like", "input", 1)
     return ones(tuple(input.shape), dtype=dtype or input.dtype, **kwargs)
 
 
 def full_like(input: Tensor, fill_value: Any, dtype: DTypeLike | None = None, *,
               memory_format: Any = None, **kwargs: Any) -> Tensor:
+    """PyTorch equivalent: ``torch.full_like``."""
     del memory_format
+    tensor_argument(input, "full_like", "input", 1)
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, **kwargs)
 
 
@@ -399,7 +419,8 @@ def is_tensor(obj: Any) -> bool:
 
 
 def numel(input: Tensor) -> int:
-    return input.numel()
+    """PyTorch equivalent: ``torch.numel``."""
+    return tensor_argument(input, "numel", "input", 1).numel()
 
 
 # -- recorded math ------------------------------------------------------------------
@@ -623,11 +644,16 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
              equal_nan: bool = False) -> bool:
+    """PyTorch equivalent: ``torch.allclose``."""
+    tensor_argument(input, "allclose", "input", 1)
+    tensor_argument(other, "allclose", "other", 2)
     return bool(np.allclose(np.asarray(input), np.asarray(other), rtol, atol, equal_nan))
 
 
 def isclose(input: Tensor, other: Tensor | float, rtol: float = 1e-5, atol: float = 1e-8,
             equal_nan: bool = False) -> Tensor:
+    """PyTorch equivalent: ``torch.isclose``."""
+    tensor_argument(input, "isclose", "input", 1)
     other = _as_tensor(other)
     error = (input - other).abs()  # as PyTorch: equal values (infinities too), or a finite error
     close: Tensor = (input == other) | (error.isfinite() & (error <= atol + rtol * other.abs()))

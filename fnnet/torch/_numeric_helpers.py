@@ -17,7 +17,7 @@ import numpy as np
 
 from fnnet.torch import _dtypes
 from fnnet.torch._defaults import get_default_dtype
-from fnnet.torch._functions import tensor
+from fnnet.torch._functions import tensor, tensor_argument
 from fnnet.torch.device import check_creation
 from fnnet.torch.tensor import Tensor, _dim, _op, _op_multi
 
@@ -232,9 +232,7 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None,
 
     PyTorch equivalent: ``torch.gradient``.
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"gradient(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+    tensor_argument(input, "gradient", "input", 1)
     dims = list(range(input.dim())) if dim is None else \
         [_dim(dim, input.dim(), "gradient")] if isinstance(dim, int) else \
         [_dim(d, input.dim(), "gradient") for d in dim]
