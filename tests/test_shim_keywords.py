@@ -40,7 +40,7 @@ def _inputs(T: Any) -> types.SimpleNamespace:
         spd=T.tensor(_M @ _M.T), sorted=T.tensor(np.array([-0.5, 0.0, 0.5], np.float32)))
 
 
-#: ``torch.<name>(input=...)``: the functions whose tensor parameter was named ``self``.
+#: ``torch.<name>(input=...)``: functions that are also Tensor methods, given the tensor by keyword.
 INPUT_KEYWORD_CALLS = {
     "addbmm": lambda T, a: T.addbmm(input=a.m, batch1=a.batch, batch2=a.batch, beta=0.5),
     "addmv": lambda T, a: T.addmv(input=a.v, mat=a.m, vec=a.v, alpha=2),
