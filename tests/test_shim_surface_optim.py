@@ -664,6 +664,17 @@ def test_muon_refuses_what_pytorchs_refuses(torch, build):
     assert str(ours.value) == str(theirs.value)
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(eps="x"), "eps must be a number, got 'x'"),
+    (dict(ns_coefficients=3), "ns_coefficients must be a tuple of 3 numbers, got 3"),
+    (dict(ns_coefficients=("a", 1, 2)), r"ns_coefficients\[0\] must be a number, got 'a'"),
+    (dict(ns_steps=2.5), "ns_steps must be a non-negative int, got 2.5"),
+])
+def test_fnnet_optim_muon_names_a_setting_of_the_wrong_type(kwargs, message):
+    with pytest.raises(TypeError, match=f"^{message}$"):
+        fopt.Muon(**kwargs)
+
+
 def test_fnnet_optim_muon_names_a_parameter_that_is_not_a_matrix():
     with pytest.raises(ValueError, match=r"found a parameter with size: \(3,\) \(at \['b'\]\)"):
         fopt.Muon().init({"w": jnp.zeros((2, 3)), "b": jnp.zeros(3)})

@@ -152,6 +152,8 @@ def Muon(lr: float | optax.Schedule = 1e-3, weight_decay: Any = 0.1, momentum: A
         ValueError: PyTorch's checks (a negative lr, momentum or weight decay, an
             unknown ``adjust_lr_fn``, 100 or more steps, not three coefficients);
             at ``init``, a parameter that is not a matrix.
+        TypeError: a setting of the wrong type (``eps`` or a coefficient that is not a
+            number, ``ns_steps`` that is not an int).
 
     PyTorch equivalent: ``torch.optim.Muon``.
     """
@@ -161,6 +163,7 @@ def Muon(lr: float | optax.Schedule = 1e-3, weight_decay: Any = 0.1, momentum: A
     check_nonnegative(momentum, "momentum should be >= 0 but is")
     check_number("weight_decay", weight_decay)
     check_nonnegative(weight_decay, "weight decay should be >= 0 but is")
+    check_number("eps", eps)
     if adjust_lr_fn not in ADJUST_LR_FNS:
         raise ValueError(f"Adjust learning rate function {adjust_lr_fn} is not supported")
     check_ns(ns_coefficients, ns_steps)
@@ -174,10 +177,22 @@ def Muon(lr: float | optax.Schedule = 1e-3, weight_decay: Any = 0.1, momentum: A
 
 
 def check_ns(ns_coefficients: Any, ns_steps: Any) -> None:
-    """PyTorch's checks of the Newton-Schulz iteration's settings."""
+    """PyTorch's checks of the Newton-Schulz iteration's settings, and that they are
+    numbers.
+
+    Raises:
+        TypeError: ``ns_steps`` is not a non-negative int, ``ns_coefficients`` not a
+            tuple or list of numbers.
+        ValueError: 100 or more steps, or not three coefficients (PyTorch's words).
+    """
     if not isinstance(ns_steps, int) or isinstance(ns_steps, bool) or ns_steps < 0:
         raise TypeError(f"ns_steps must be a non-negative int, got {ns_steps!r}")
     if ns_steps >= 100:
         raise ValueError("Number of steps must be less than 100 for computational efficiency")
+    if not isinstance(ns_coefficients, (tuple, list)):
+        raise TypeError(f"ns_coefficients must be a tuple of 3 numbers, got "
+                        f"{ns_coefficients!r}")
     if len(ns_coefficients) != 3:
         raise ValueError("Coefficients must be a tuple of exactly 3 values")
+    for i, value in enumerate(ns_coefficients):
+        check_number(f"ns_coefficients[{i}]", value)
