@@ -849,6 +849,11 @@ def test_dlpack_exchanges_copies_with_numpy_jax_and_pytorch():
     np.testing.assert_array_equal(np.from_dlpack(ft.ones(2, 2)), np.ones((2, 2), np.float32))
     with pytest.raises(TypeError, match="expected an object with __dlpack__"):
         ft.from_dlpack([1, 2])
+    # torch.to_dlpack is torch.utils.dlpack.to_dlpack, whose parameter is data
+    assert torch.from_dlpack(ft.to_dlpack(data=ft.ones(2) * 3)).tolist() == [3.0, 3.0]
+    for to_dlpack in (lambda T: T.to_dlpack([1.0]), lambda T: T.utils.dlpack.to_dlpack([1.0])):
+        theirs, ours = raised_by(to_dlpack, torch, ft)
+        assert ours == theirs
 
 
 def test_is_inference_as_pytorch():

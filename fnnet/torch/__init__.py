@@ -362,6 +362,15 @@ def from_dlpack(ext_tensor: Any, *, device: Any = None, copy: Any = None) -> Ten
     return _from_dlpack(ext_tensor)
 
 
+def to_dlpack(data: Tensor) -> Any:
+    """A DLPack capsule of ``data``'s value, which the consumer must not write.
+
+    PyTorch equivalent: ``torch.to_dlpack``."""
+    from fnnet.torch.utils.dlpack import to_dlpack as _to_dlpack
+
+    return _to_dlpack(data)
+
+
 def is_inference(input: Tensor) -> _builtins.bool:
     """Whether ``input`` was made inside ``torch.inference_mode()``.
 
@@ -420,7 +429,8 @@ __all__ = [
     "set_default_device", "set_default_dtype", "set_grad_enabled", "set_num_threads",
     "set_printoptions", "short",
     "sigmoid", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "tanh",
-    "tensor", "testing", "transpose", "uint8", "unsqueeze", "use_deterministic_algorithms",
+    "tensor", "testing", "to_dlpack", "transpose", "uint8", "unsqueeze",
+    "use_deterministic_algorithms",
     "utils", "var", "version", "default_generator", "special",
     "where", "with_out", "zeros", "zeros_like",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.torch._functions import tensor_argument
 from fnnet.torch._graph import to_canonical
 from fnnet.torch.tensor import Tensor, _wrap_value
 
@@ -52,11 +53,12 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
     return _wrap_value(jnp.array(jnp.from_dlpack(ext_tensor), copy=True))
 
 
-def to_dlpack(tensor: Tensor) -> Any:
-    """A DLPack capsule of ``tensor``'s value (which the consumer must not write).
+def to_dlpack(data: Tensor) -> Any:
+    """A DLPack capsule of ``data``'s value (which the consumer must not write).
 
-    PyTorch equivalent: ``torch.utils.dlpack.to_dlpack``.
+    Raises:
+        TypeError: ``data`` is not a Tensor (PyTorch's words).
+
+    PyTorch equivalent: ``torch.utils.dlpack.to_dlpack`` (``torch.to_dlpack``).
     """
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"to_dlpack: expected a Tensor, got {type(tensor).__name__}")
-    return tensor.__dlpack__()
+    return tensor_argument(data, "_to_dlpack", "data", 1).__dlpack__()
