@@ -57,15 +57,32 @@ def test_autocast_gives_each_op_pytorchs_dtype_and_values(name, dtype):
     np.testing.assert_allclose(ours, theirs, rtol=2e-2, atol=2e-2)
 
 
-def test_a_linear_layer_under_autocast_rounds_as_pytorchs_kernel():
-    """Summed in float32 with the bias, rounded once: bit for bit."""
-    inputs = np.random.default_rng(2).standard_normal((16, 64)).astype(np.float32)
+LAYERS = {
+    "Linear": (lambda T: T.nn.Linear(64, 32), (16, 64)),
+    "Conv1d": (lambda T: T.nn.Conv1d(3, 8, 3), (2, 3, 12)),
+    "Conv2d": (lambda T: T.nn.Conv2d(3, 8, 3, padding=1), (2, 3, 12, 12)),
+    "Conv3d": (lambda T: T.nn.Conv3d(3, 4, 2), (1, 3, 5, 5, 5)),
+    "ConvTranspose2d": (lambda T: T.nn.ConvTranspose2d(3, 4, 3, stride=2), (2, 3, 6, 6)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+@pytest.mark.parametrize("how", ["autocast", "bfloat16 model"])
+def test_a_half_precision_layer_rounds_as_pytorchs_kernel(name, how):
+    """Summed in float32 with the bias and rounded once to bfloat16: bit for bit."""
+    build, shape = LAYERS[name]
+    inputs = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
 
     def run(T):
         T.manual_seed(0)
-        layer = T.nn.Linear(64, 32)
-        with T.autocast("cpu", dtype=T.bfloat16):
-            return layer(T.tensor(inputs)).detach().float().numpy()
+        layer = build(T)
+        if how == "autocast":
+            with T.autocast("cpu", dtype=T.bfloat16):
+                out = layer(T.tensor(inputs))
+        else:
+            out = layer.bfloat16()(T.tensor(inputs).bfloat16())
+        assert str(out.dtype) == "torch.bfloat16"
+        return out.detach().float().numpy()
 
     np.testing.assert_array_equal(run(ft), run(torch))
 

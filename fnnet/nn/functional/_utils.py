@@ -69,6 +69,15 @@ def widened(x: Array) -> Array:
     return x
 
 
+def accumulation(dtype: Any) -> Any:
+    """The ``preferred_element_type`` of a product (a matrix product, a convolution) of
+    ``dtype`` operands: float32 for float16/bfloat16, whose products PyTorch's kernels sum
+    in float32 with the bias and round once; None (the operands' own) for the rest. The
+    operands stay narrow, so an accelerator multiplies them at their own speed."""
+    narrow = jnp.issubdtype(dtype, jnp.floating) and jnp.finfo(dtype).bits < 32
+    return jnp.float32 if narrow else None
+
+
 def in_dtype_of(y: Array, x: Array) -> Array:
     """``y`` rounded to ``x``'s float dtype, as PyTorch returns a normalisation in its
     input's dtype whatever the weight's; ``y`` as it is for a non-float ``x``."""

@@ -7,7 +7,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from fnnet.nn.functional import kernels
-from fnnet.nn.functional._utils import check_rank, pair, promoted
+from fnnet.nn.functional._utils import accumulation, check_rank, pair, promoted, widened
 from fnnet.typing import Array
 
 
@@ -111,9 +111,11 @@ def conv2d(
             )
 
     x, weight = promoted(x, weight)
+    dtype = x.dtype
     batched = x if x.ndim == 4 else x[None]
     # XLA's convolution, or its CPU form where the program is compiled for the CPU.
-    y = kernels.conv2d(batched, weight, stride, pads, dilation, groups)
+    y = kernels.conv2d(batched, weight, stride, pads, dilation, groups,
+                       accumulation(dtype))
     if bias is not None:
-        y = y + jnp.reshape(bias, (1, -1, 1, 1))
-    return y if x.ndim == 4 else y[0]
+        y = y + jnp.reshape(widened(bias), (1, -1, 1, 1))
+    return (y if x.ndim == 4 else y[0]).astype(dtype)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import jax.numpy as jnp
 from jax import lax
 
-from fnnet.nn.functional._utils import promoted
+from fnnet.nn.functional._utils import accumulation, promoted, widened
 from fnnet.typing import Array
 
 
@@ -52,6 +52,7 @@ def conv_transpose(x: Array, weight: Array, bias: Array | None,
     """
     dims = len(stride)
     x, weight = promoted(x, weight)
+    dtype = x.dtype
     unbatched = x.ndim == dims + 1
     if unbatched:
         x = x[None]
@@ -67,7 +68,8 @@ def conv_transpose(x: Array, weight: Array, bias: Array | None,
                                  rhs_dilation=tuple(dilation),
                                  dimension_numbers=("NC" + spatial, "OI" + spatial,
                                                     "NC" + spatial),
-                                 feature_group_count=groups)
+                                 feature_group_count=groups,
+                                 preferred_element_type=accumulation(dtype))
     if bias is not None:
-        y = y + jnp.reshape(bias, (-1,) + (1,) * dims)
-    return y[0] if unbatched else y
+        y = y + jnp.reshape(widened(bias), (-1,) + (1,) * dims)
+    return (y[0] if unbatched else y).astype(dtype)

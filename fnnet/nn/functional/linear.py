@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from fnnet.nn.functional._utils import accumulation, widened
 from fnnet.typing import Array
 
 
@@ -35,15 +36,8 @@ def linear(x: Array, weight: Array, bias: Array | None = None) -> Array:
         raise ValueError(f"linear: bias must have shape {w_shape[:-1]} for weight of shape "
                          f"{w_shape}, got {tuple(jnp.shape(bias))}")
     dtype = jnp.result_type(x, weight, *(() if bias is None else (bias,)))
-    if dtype in _HALF:  # summed in float32, the bias added, rounded once: PyTorch's kernels
-        wide = jnp.matmul(x, weight.T, preferred_element_type=jnp.float32)
-        return (wide if bias is None else wide + bias.astype(jnp.float32)).astype(dtype)
-    y = jnp.matmul(x, weight.T)
-    return y if bias is None else y + bias
-
-
-#: the half-precision float types, whose products PyTorch sums in float32
-_HALF = (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
+    y = jnp.matmul(x, weight.T, preferred_element_type=accumulation(dtype))
+    return (y if bias is None else y + widened(bias)).astype(dtype)
 
 
 def bilinear(x1: Array, x2: Array, weight: Array, bias: Array | None = None) -> Array:

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from fnnet.nn.functional._utils import in_dtype_of, promoted, widened
+from fnnet.nn.functional._utils import accumulation, in_dtype_of, promoted, widened
 from fnnet.nn.functional.dropout import dropout
 from fnnet.typing import Array, PRNGKey
 
@@ -106,12 +106,14 @@ def conv1d(x: Array, weight: Array, bias: Array | None = None, stride: int = 1,
     else:
         pad = [(int(padding), int(padding))]
     x, weight = promoted(x, weight)
+    dtype = x.dtype
     y = lax.conv_general_dilated(x, weight, (stride,), pad, rhs_dilation=(dilation,),
                                  dimension_numbers=("NCH", "OIH", "NCH"),
-                                 feature_group_count=groups)
+                                 feature_group_count=groups,
+                                 preferred_element_type=accumulation(dtype))
     if bias is not None:
-        y = y + bias[:, None]
-    return y[0] if unbatched else y
+        y = y + widened(bias)[:, None]
+    return (y[0] if unbatched else y).astype(dtype)
 
 
 def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:

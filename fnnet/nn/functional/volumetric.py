@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from fnnet.nn.functional._utils import check_rank, promoted
+from fnnet.nn.functional._utils import accumulation, check_rank, promoted, widened
 from fnnet.nn.functional.conv_transpose import conv_transpose
 from fnnet.nn.functional.pooling import (
     _adaptive_axis,
@@ -74,13 +74,15 @@ def conv3d(x: Array, weight: Array, bias: Array | None = None,
     else:
         pads = [(p, p) for p in triple(padding, "padding", "conv3d", minimum=0)]
     x, weight = promoted(x, weight)
+    dtype = x.dtype
     batched = x if x.ndim == 5 else x[None]
     y = lax.conv_general_dilated(batched, weight, strides, pads, rhs_dilation=dilations,
                                  dimension_numbers=("NCDHW", "OIDHW", "NCDHW"),
-                                 feature_group_count=groups)
+                                 feature_group_count=groups,
+                                 preferred_element_type=accumulation(dtype))
     if bias is not None:
-        y = y + jnp.reshape(bias, (1, -1, 1, 1, 1))
-    return y if x.ndim == 5 else y[0]
+        y = y + jnp.reshape(widened(bias), (1, -1, 1, 1, 1))
+    return (y if x.ndim == 5 else y[0]).astype(dtype)
 
 
 def conv_transpose1d(x: Array, weight: Array, bias: Array | None = None, stride: int = 1,

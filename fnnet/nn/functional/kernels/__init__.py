@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -79,7 +79,7 @@ def _cpu_form_applies(*arrays: Array) -> bool:
 
 
 def conv2d(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair,
-           groups: int) -> Array:
+           groups: int, preferred: Any = None) -> Array:
     """``lax.conv_general_dilated`` in ``NCHW``/``OIHW``, in the platform's form.
 
     Args:
@@ -87,6 +87,8 @@ def conv2d(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair,
         weight: ``[O, C / groups, kH, kW]``.
         stride, pads, dilation, groups: as ``lax.conv_general_dilated`` takes them
             (``pads`` explicit ``((top, bottom), (left, right))``).
+        preferred: the type products are summed in (``preferred_element_type``), or
+            None for the operands' own.
 
     Returns:
         ``[N, O, H_out, W_out]``.
@@ -96,9 +98,9 @@ def conv2d(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair,
     pads = ((int(pads[0][0]), int(pads[0][1])), (int(pads[1][0]), int(pads[1][1])))
 
     def portable(a: Array, b: Array) -> Array:
-        return conv_cpu.xla_conv(a, b, stride, pads, dilation, groups)
+        return conv_cpu.xla_conv(a, b, stride, pads, dilation, groups, preferred)
 
-    if not _cpu_form_applies(x, weight):
+    if preferred is not None or not _cpu_form_applies(x, weight):
         return portable(x, weight)
 
     def cpu(a: Array, b: Array) -> Array:

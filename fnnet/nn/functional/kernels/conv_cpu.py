@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -190,11 +191,13 @@ def _conv_jvp(stride: Pair, pads: Pads, dilation: Pair, groups: int, plan: Plan,
 
 
 def xla_conv(x: Array, weight: Array, stride: Pair, pads: Pads, dilation: Pair,
-             groups: int) -> Array:
-    """The portable form: XLA's convolution in ``NCHW``/``OIHW``."""
+             groups: int, preferred: Any = None) -> Array:
+    """The portable form: XLA's convolution in ``NCHW``/``OIHW`` (products summed in
+    ``preferred``, or in the operands' type)."""
     out: Array = lax.conv_general_dilated(x, weight, stride, pads, rhs_dilation=dilation,
                                           dimension_numbers=("NCHW", "OIHW", "NCHW"),
-                                          feature_group_count=groups)
+                                          feature_group_count=groups,
+                                          preferred_element_type=preferred)
     return out
 
 
