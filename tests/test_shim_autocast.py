@@ -25,6 +25,7 @@ OPS = {
     "mm": lambda T, x: T.mm(x, T.tensor(W).T),
     "bmm": lambda T, x: T.bmm(x[None], T.tensor(W).T[None]),
     "addmm": lambda T, x: T.addmm(T.tensor(B), x, T.tensor(W).T),
+    "mv (float32 on the CPU)": lambda T, x: T.mv(x, T.tensor(W)[0]),
     "conv2d": lambda T, x: T.nn.functional.conv2d(T.tensor(IMAGE), T.tensor(KERNEL)),
     "attention": lambda T, x: T.nn.functional.scaled_dot_product_attention(
         x[None], x[None], x[None]),
@@ -140,3 +141,26 @@ def test_an_inner_disabled_region_runs_in_float32_as_pytorchs():
 
     assert run(ft) == run(torch) == ["torch.bfloat16", "torch.float32", "torch.bfloat16",
                                      "torch.float32"]
+
+
+@pytest.mark.parametrize("name", ["matmul", "mm", "bmm"])
+def test_half_precision_matrix_products_round_as_pytorchs_kernel(name):
+    rng = np.random.default_rng(3)
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in ((16, 64), (64, 32)))
+    products = {"matmul": lambda T, x, y: x @ y, "mm": lambda T, x, y: T.mm(x, y),
+                "bmm": lambda T, x, y: T.bmm(x[None], y[None])}
+
+    def run(T):
+        with T.autocast("cpu", dtype=T.bfloat16):
+            under = products[name](T, T.tensor(a), T.tensor(b))
+        model = products[name](T, T.tensor(a).bfloat16(), T.tensor(b).bfloat16())
+        return under.float().numpy(), model.float().numpy()
+
+    for mine, theirs in zip(run(ft), run(torch), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_mv_names_its_backward_as_pytorch():
+    for T in (torch, ft):
+        matrix = T.ones(2, 3, requires_grad=True)
+        assert T.mv(matrix, T.ones(3)).grad_fn.name() == "MvBackward0"

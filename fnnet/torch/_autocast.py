@@ -28,7 +28,7 @@ from fnnet.torch.tensor import Tensor
 
 #: ops run in the region's lower precision, on every device
 LOWER = frozenset({
-    jnp.matmul, _bmm, _addmm, fnf.linear, fnf.conv1d, fnf.conv2d, fnf.conv3d,
+    fnf.matmul, _bmm, _addmm, fnf.linear, fnf.conv1d, fnf.conv2d, fnf.conv3d,
     fnf.conv_transpose1d, fnf.conv_transpose2d, fnf.conv_transpose3d, fnf.prelu,
     _attention_norm._attention, _attention_norm._attention_dropout, rnn.apply_recurrent,
 })

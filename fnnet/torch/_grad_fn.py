@@ -21,7 +21,8 @@ from fnnet.torch._tape import RG, VAR, kind_of, slot_of
 # op or layer name -> PyTorch's backward node name
 _NAMES = {
     "add": "AddBackward0", "subtract": "SubBackward0", "multiply": "MulBackward0",
-    "true_divide": "DivBackward0", "matmul": "MmBackward0", "negative": "NegBackward0",
+    "true_divide": "DivBackward0", "matmul": "MmBackward0", "_mv": "MvBackward0",
+    "negative": "NegBackward0",
     "_pow_scalar": "PowBackward0", "power": "PowBackward1", "_rpow_scalar": "PowBackward2",
     "exp": "ExpBackward0", "log": "LogBackward0", "sqrt": "SqrtBackward0",
     "sin": "SinBackward0", "cos": "CosBackward0", "abs": "AbsBackward0", "_abs": "AbsBackward0",

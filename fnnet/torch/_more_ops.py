@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.functional import matmul
 from fnnet.torch import _graph, _views
 from fnnet.torch._mixed_dtypes import check_matmul
 from fnnet.torch.tensor import (
@@ -468,7 +469,7 @@ isfinite = _elementwise("isfinite", jnp.isfinite, "True where an element is fini
 
 
 def _bmm(a: Any, b: Any) -> Any:
-    return jnp.matmul(a, b)
+    return matmul(a, b)
 
 
 def bmm(self: Tensor, mat2: Any) -> Tensor:

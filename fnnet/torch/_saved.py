@@ -241,7 +241,7 @@ RULES: dict[str, Rule] = {
                      "mish", "softsign", "_var", "apply_cell",
                      "avg_pool2d", "max_pool2d", "GELU", "LeakyReLU", "SiLU", "ELU",
                      "AvgPool2d", "MaxPool2d"), _inputs(0)),
-    **dict.fromkeys(("multiply", "matmul", "_outer", "_bmm", "dot"), _product),
+    **dict.fromkeys(("multiply", "matmul", "_mv", "_outer", "_bmm", "dot"), _product),
     "_kl_div": _divide,
     "Linear": _linear, "linear": _linear,
     **dict.fromkeys(("Conv1d", "Conv2d", "Conv3d", "conv1d", "conv2d", "conv3d",

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.functional import matmul
 from fnnet.torch import _dtypes, _graph, _views
 from fnnet.torch._mixed_dtypes import check_matmul
 from fnnet.torch._more_ops import flip
@@ -290,6 +291,10 @@ def dot(self: Tensor, tensor: Any) -> Tensor:
     return _op(jnp.dot, (), self, tensor, who="dot")
 
 
+def _mv(a: Any, v: Any) -> Any:
+    return matmul(a, v)
+
+
 def mv(self: Tensor, vec: Any) -> Tensor:
     """Matrix ``[n, m]`` times vector ``[m]``. PyTorch equivalent: ``torch.mv``."""
     vec = _tensor_arg(vec, "mv", "vec")
@@ -299,7 +304,7 @@ def mv(self: Tensor, vec: Any) -> Tensor:
     if self.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat "
                            f"({self.shape[0]}x{self.shape[1]}), vec ({vec.shape[0]})")
-    return _op(jnp.matmul, (), self, vec, who="mv")
+    return _op(_mv, (), self, vec, who="mv")
 
 
 def add_product(x: Any, product: Any, beta: Any, alpha: Any) -> Any:

@@ -1465,11 +1465,11 @@ class Tensor:
         return _op(jnp.power, (), y, x)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _op(jnp.matmul, (), self, _scalar_or_tensor(other), check=_check_matmul,
+        return _op(fnf.matmul, (), self, _scalar_or_tensor(other), check=_check_matmul,
                    who="matmul")
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _op(jnp.matmul, (), _scalar_or_tensor(other), self, check=_check_matmul,
+        return _op(fnf.matmul, (), _scalar_or_tensor(other), self, check=_check_matmul,
                    who="matmul")
 
     def __neg__(self) -> Tensor:

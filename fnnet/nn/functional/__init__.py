@@ -43,7 +43,7 @@ from fnnet.nn.functional.flatten import flatten
 from fnnet.nn.functional.fold import fold, unfold
 from fnnet.nn.functional.grid_sample import affine_grid, grid_sample
 from fnnet.nn.functional.group_norm import group_norm
-from fnnet.nn.functional.linear import bilinear, linear
+from fnnet.nn.functional.linear import bilinear, linear, matmul
 from fnnet.nn.functional.local_response_norm import local_response_norm
 from fnnet.nn.functional.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from fnnet.nn.functional.pooling import (
@@ -134,6 +134,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "matmul",
     "max_pool2d",
     "max_pool2d_with_indices",
     "max_unpool2d",

@@ -40,6 +40,26 @@ def linear(x: Array, weight: Array, bias: Array | None = None) -> Array:
     return (y if bias is None else y + widened(bias)).astype(dtype)
 
 
+def matmul(a: Array, b: Array) -> Array:
+    """``a @ b`` with numpy's (and PyTorch's) broadcasting; float16/bfloat16 products are
+    summed in float32 and rounded once, as PyTorch's kernels compute them.
+
+    Args:
+        a: ``[..., n, k]`` (or ``[k]``).
+        b: ``[..., k, m]`` (or ``[k]``).
+
+    Returns:
+        ``[..., n, m]`` in the operands' common dtype.
+
+    PyTorch equivalent: ``torch.matmul``.
+    """
+    dtype = jnp.result_type(a, b)
+    wide = accumulation(dtype)
+    if wide is None:
+        return jnp.matmul(a, b)
+    return jnp.matmul(a, b, preferred_element_type=wide).astype(dtype)
+
+
 def bilinear(x1: Array, x2: Array, weight: Array, bias: Array | None = None) -> Array:
     """``y_o = x1^T A_o x2 + b_o`` for each output ``o``.
 
