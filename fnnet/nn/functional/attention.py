@@ -8,6 +8,7 @@ import math
 import jax
 import jax.numpy as jnp
 
+from fnnet.nn.functional._utils import widened
 from fnnet.nn.functional.dropout import dropout
 from fnnet.nn.functional.linear import linear
 from fnnet.typing import Array, PRNGKey
@@ -36,9 +37,11 @@ def scaled_dot_product_attention(query: Array, key: Array, value: Array,
 
     PyTorch equivalent: ``torch.nn.functional.scaled_dot_product_attention``.
     """
-    weights = attention_weights(query, key, attn_mask, is_causal, scale, dropout_p,
-                                dropout_key=dropout_key)
-    return jnp.matmul(weights, value)
+    # half precision: computed in float32 and rounded once, as PyTorch's CPU kernel
+    dtype = jnp.result_type(query, key, value)
+    weights = attention_weights(widened(query), widened(key), attn_mask, is_causal, scale,
+                                dropout_p, dropout_key=dropout_key)
+    return jnp.matmul(weights, widened(value)).astype(dtype)
 
 
 def attention_weights(query: Array, key: Array, attn_mask: Array | None = None,
