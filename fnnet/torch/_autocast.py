@@ -23,14 +23,14 @@ from fnnet.torch._more_ops import _bmm
 from fnnet.torch._shape_ops import _addmm
 from fnnet.torch.nn import _attention_norm, _margin_losses, _more_layers, _thresholding
 from fnnet.torch.nn import functional as shim_functional
-from fnnet.torch.nn.modules import _layer, rnn
+from fnnet.torch.nn.modules import _layer, rnn, transformer
 from fnnet.torch.tensor import Tensor
 
 #: ops run in the region's lower precision, on every device
 LOWER = frozenset({
     fnf.matmul, _bmm, _addmm, fnf.linear, fnf.conv1d, fnf.conv2d, fnf.conv3d,
     fnf.conv_transpose1d, fnf.conv_transpose2d, fnf.conv_transpose3d, fnf.prelu,
-    _attention_norm._attention, _attention_norm._attention_dropout, rnn.apply_recurrent,
+    _attention_norm._attention, _attention_norm._attention_dropout, transformer._attend,
 })
 #: modules (by their fnnet layer) whose call runs in the lower precision
 LOWER_LAYERS = (fnn.Linear, fnn.Conv1d, fnn.Conv2d, fnn.Conv3d, fnn.ConvTranspose1d,
@@ -69,8 +69,9 @@ def cast_inputs(op: Any, static: tuple[Any, ...], inputs: tuple[Any, ...]) -> tu
     fast = region_dtype()
     if fast is None:
         return inputs
-    if op in LOWER or (op is _layer.apply_layer and isinstance(static[0][0], LOWER_LAYERS)):
-        target = fast
+    if op in LOWER or (op is _layer.apply_layer and isinstance(static[0][0], LOWER_LAYERS)) \
+            or (op is rnn.apply_recurrent and (gpus() or static[0][0].mode != "GRU")):
+        target = fast  # (on the CPU, PyTorch's GRU runs in float32 around its products)
     elif op in LOSSES or (op in CUDA_FLOAT32 and gpus()):
         target = _FLOAT32
     else:
