@@ -92,9 +92,12 @@ def find_mnist(data_dir: str | os.PathLike[str] | None = None) -> pathlib.Path |
     if data_dir is not None:
         if not any(pathlib.Path(data_dir).glob("t10k-images-idx3-ubyte*")):
             given = pathlib.Path(data_dir)
-            what = ("no such folder" if not given.exists() else "not a folder"
-                    if not given.is_dir() else
-                    "no MNIST test images (t10k-images-idx3-ubyte or .gz) in it")
+            if not given.exists():
+                what = "no such folder"
+            elif not given.is_dir():
+                what = "not a folder"
+            else:
+                what = "no MNIST test images (t10k-images-idx3-ubyte or .gz) in it"
             raise FileNotFoundError(f"data_dir {data_dir}: {what}")
         return pathlib.Path(data_dir)
     candidates = [paths.default_directory("mnist"), _SHARED / "mnist"]
