@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch._complex import conj
+from fnnet.torch._functions import tensor_argument
 from fnnet.torch._math_ops import in_place
 from fnnet.torch._memory_format import TorchConstant
 from fnnet.torch._strides import _replay
@@ -49,9 +50,7 @@ def to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Ten
 
 def is_same_size(input: Tensor, other: Tensor) -> bool:
     """Whether both have the same shape. PyTorch equivalent: ``Tensor.is_same_size``."""
-    if not isinstance(other, Tensor):
-        raise TypeError(f"is_same_size(): argument 'other' (position 1) must be Tensor, not "
-                        f"{type(other).__name__}")
+    tensor_argument(other, "is_same_size", "other", 1)
     return tuple(input.shape) == tuple(other.shape)
 
 

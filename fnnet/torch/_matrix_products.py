@@ -13,6 +13,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from fnnet.torch._functions import tensor_argument
 from fnnet.torch._math_ops import in_place
 from fnnet.torch._more_ops import diag, outer
 from fnnet.torch._shape_ops import add_product, dot, tensor_arg
@@ -115,9 +116,7 @@ def _inner(a: Any, b: Any) -> Any:
 def inner(input: Tensor, other: Any) -> Tensor:
     """Sums over the last dimension of both: ``[*a, n], [*b, n] -> [*a, *b]`` (a 0-d
     operand multiplies). PyTorch equivalent: ``torch.inner``."""
-    if not isinstance(other, Tensor):
-        raise TypeError(f"inner(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+    tensor_argument(other, "inner", "other", 2)
     if input.dim() and other.dim() and input.shape[-1] != other.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
                            f"got shapes {list(input.shape)} and {list(other.shape)}")

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from fnnet.torch._functions import tensor_argument
 from fnnet.torch.tensor import Tensor, _as_tensor
 
 
@@ -39,9 +40,7 @@ def map_(self: Tensor, other: Tensor, callable: Callable[[Any, Any], Any]  # noq
     """Replaces each element ``x`` by ``callable(x, y)``, ``y`` the element of ``other``
     (broadcast to this tensor's shape) at the same place. PyTorch equivalent:
     ``Tensor.map_``."""
-    if not isinstance(other, Tensor):
-        raise TypeError(f"map_(): argument 'other' (position 1) must be Tensor, not "
-                        f"{type(other).__name__}")
+    tensor_argument(other, "map_", "other", 1)
     _check(self, "map_", callable)
     others = other.detach().expand(*self.shape).reshape(-1).tolist()
     mine = self.detach().reshape(-1).tolist()
