@@ -299,6 +299,8 @@ MISTAKES = {
     "allclose of lists": lambda T: T.allclose([1.0], [1.0]),
     "allclose of a tensor and a list": lambda T: T.allclose(T.ones(1), [1.0]),
     "isclose of a list": lambda T: T.isclose([1.0], T.ones(1)),
+    "inner of a tensor and a list": lambda T: T.inner(T.ones(2), [1.0, 2.0]),
+    "map_ over a list": lambda T: T.ones(2).map_([1.0, 2.0], lambda a, b: a),
 }
 
 
