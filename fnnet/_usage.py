@@ -88,6 +88,13 @@ def folders_held(command: str, folders: Sequence[tuple[str, str]]) -> Iterator[N
     releases when the process ends, killed included; nothing is written in the folder.
     Where the system has no such locks (Windows, some network file systems) nothing is
     held.
+
+    Args:
+        command: the fnnet command holding them (``"train"``), named in the error.
+        folders: ``(flag, folder)`` pairs, each folder as the user gave it.
+
+    Raises:
+        UsageError: another process holds one of the folders.
     """
     try:
         import fcntl

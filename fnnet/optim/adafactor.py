@@ -63,7 +63,19 @@ def scale_by_adafactor(lr: float | optax.Schedule = 1e-2, beta2_decay: float = -
     """Adafactor's whole update, learning rate included (it sets the step's size):
     ``-max(eps2, rms(param)) * min(lr, t**-0.5) / max(1, rms(u) / d) * u`` with ``u``
     the gradient over the square root of its estimated second moment (see
-    :func:`Adafactor`)."""
+    :func:`Adafactor`).
+
+    Args:
+        lr, beta2_decay, eps, d: as :func:`Adafactor`'s (unchecked here).
+
+    Returns:
+        An ``optax.GradientTransformation`` whose state is an :class:`AdafactorState`;
+        its ``update`` needs the parameters.
+
+    Raises:
+        RuntimeError: at ``init``, a complex parameter.
+        ValueError: ``update`` without the parameters.
+    """
     eps1, eps2 = eps
 
     def init_fn(params: optax.Params) -> AdafactorState:
@@ -120,7 +132,16 @@ def scale_by_adafactor(lr: float | optax.Schedule = 1e-2, beta2_decay: float = -
 def decay_by_lr(lr: float | optax.Schedule, weight_decay: Any
                 ) -> optax.GradientTransformation | None:
     """Adds ``-lr * weight_decay * param``: PyTorch's ``param.mul_(1 - lr * wd)`` before
-    an update that sets its own size (None when ``weight_decay`` is a Python 0)."""
+    an update that sets its own size.
+
+    Args:
+        lr: the learning rate, a float or an optax schedule (of the step count).
+        weight_decay: the decay's factor.
+
+    Returns:
+        An ``optax.GradientTransformation`` (its ``update`` needs the parameters), or
+        None when ``weight_decay`` is a Python 0.
+    """
     if isinstance(weight_decay, (int, float)) and weight_decay == 0:
         return None
 

@@ -73,7 +73,15 @@ def orthogonalize(update: jax.Array, ns_coefficients: tuple[float, float, float]
 def lr_ratio(shape: tuple[int, ...], adjust_lr_fn: str | None) -> float:
     """How Muon scales the learning rate of a ``shape`` matrix: ``sqrt(max(1, A/B))``
     ("original", the default) or ``0.2 sqrt(max(A, B))`` ("match_rms_adamw", an
-    update of AdamW's size)."""
+    update of AdamW's size).
+
+    Args:
+        shape: the matrix's ``(A, B)`` (rows, columns).
+        adjust_lr_fn: None or "original", or "match_rms_adamw".
+
+    Returns:
+        The factor the learning rate is multiplied by.
+    """
     rows, columns = shape[:2]
     if adjust_lr_fn == "match_rms_adamw":
         return 0.2 * math.sqrt(max(rows, columns))
@@ -86,7 +94,19 @@ def scale_by_muon(momentum: Any = 0.95, nesterov: bool = True,
                   adjust_lr_fn: str | None = None) -> optax.GradientTransformation:
     """Muon's direction, before the learning rate: the momentum's (or Nesterov's)
     average of the gradients, orthogonalized (:func:`orthogonalize`) and scaled by
-    :func:`lr_ratio`. Every parameter must be a matrix."""
+    :func:`lr_ratio`.
+
+    Args:
+        momentum, nesterov, ns_coefficients, eps, ns_steps, adjust_lr_fn: as
+            :func:`Muon`'s (unchecked here).
+
+    Returns:
+        An ``optax.GradientTransformation`` whose state is a :class:`MuonState`.
+
+    Raises:
+        ValueError: at ``init``, a parameter that is not a matrix.
+        RuntimeError: at ``init``, a complex parameter.
+    """
 
     def init_fn(params: optax.Params) -> MuonState:
         for path, leaf in jax.tree_util.tree_leaves_with_path(params):

@@ -176,7 +176,18 @@ def rounded(fn: Any, x: jax.Array, *others: Any) -> jax.Array:
 def lerp(start: jax.Array, end: jax.Array, weight: Any) -> jax.Array:
     """``start + weight * (end - start)`` as PyTorch's ``lerp`` rounds it: from ``end``
     (``end - (end - start) * (1 - weight)``) once ``|weight| >= 0.5``, so that a weight
-    near 1 lands on ``end`` exactly."""
+    near 1 lands on ``end`` exactly.
+
+    Args:
+        start: the array at weight 0.
+        end: the array at weight 1 (broadcast with ``start``).
+        weight: a Python number, or an array broadcast with them.
+
+    Returns:
+        The interpolated array.
+
+    PyTorch equivalent: ``torch.lerp``.
+    """
     if isinstance(weight, (int, float)):
         if abs(weight) < 0.5:
             return start + weight * (end - start)
