@@ -16,21 +16,25 @@ import jax.numpy as jnp
 from fnnet.torch._functions import tensor_argument
 from fnnet.torch._math_ops import in_place
 from fnnet.torch._more_ops import diag, outer
-from fnnet.torch._shape_ops import add_product, dot, tensor_arg
+from fnnet.torch._shape_ops import add_matrix_product, add_product, dot, tensor_arg
 from fnnet.torch._value_checks import check_expand
 from fnnet.torch.tensor import Tensor, _dim, _op, _scalar_or_tensor
 
 
 def _baddbmm(x: Any, a: Any, b: Any, beta: Any, alpha: Any) -> Any:
-    return add_product(x, jnp.matmul(a, b), beta, alpha)
+    return add_matrix_product(x, a, b, beta, alpha)
+
+
+def _batch_sum(a: Any, b: Any, **kwargs: Any) -> Any:
+    return jnp.einsum("bij,bjk->ik", a, b, **kwargs)
 
 
 def _addbmm(x: Any, a: Any, b: Any, beta: Any, alpha: Any) -> Any:
-    return add_product(x, jnp.einsum("bij,bjk->ik", a, b), beta, alpha)
+    return add_matrix_product(x, a, b, beta, alpha, _batch_sum)
 
 
 def _addmv(x: Any, a: Any, v: Any, beta: Any, alpha: Any) -> Any:
-    return add_product(x, jnp.matmul(a, v), beta, alpha)
+    return add_matrix_product(x, a, v, beta, alpha)
 
 
 def _addr(x: Any, u: Any, v: Any, beta: Any, alpha: Any) -> Any:

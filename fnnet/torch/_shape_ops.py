@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.nn.functional import matmul
+from fnnet.nn.functional._utils import accumulation, widened
 from fnnet.torch import _dtypes, _graph, _views
 from fnnet.torch._mixed_dtypes import check_matmul
 from fnnet.torch._more_ops import flip
@@ -314,8 +315,20 @@ def add_product(x: Any, product: Any, beta: Any, alpha: Any) -> Any:
     return jnp.where(beta == 0, jnp.zeros_like(x), beta * x) + alpha * product
 
 
+def add_matrix_product(x: Any, a: Any, b: Any, beta: Any, alpha: Any,
+                       product: Callable[..., Any] = jnp.matmul) -> Any:
+    """``beta * x + alpha * product(a, b)`` (``addmm``, ``baddbmm``...): for float16 and
+    bfloat16 summed in float32 and rounded once, as PyTorch's kernels compute it."""
+    dtype = jnp.result_type(x, a, b)
+    wide = accumulation(dtype)
+    if wide is None:
+        return add_product(x, product(a, b), beta, alpha)
+    return add_product(widened(x), product(a, b, preferred_element_type=wide), beta,
+                       alpha).astype(dtype)
+
+
 def _addmm(x: Any, a: Any, b: Any, beta: Any, alpha: Any) -> Any:
-    return add_product(x, jnp.matmul(a, b), beta, alpha)
+    return add_matrix_product(x, a, b, beta, alpha)
 
 
 def addmm(self: Tensor, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
