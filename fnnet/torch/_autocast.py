@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 import fnnet.nn as fnn
 from fnnet.nn import functional as fnf
-from fnnet.torch import _dtypes, amp
+from fnnet.torch import _dtypes, _matrix_products, amp
 from fnnet.torch._gpus import gpus
 from fnnet.torch._more_ops import _bmm
 from fnnet.torch._shape_ops import _addmm
@@ -28,7 +28,8 @@ from fnnet.torch.tensor import Tensor
 
 #: ops run in the region's lower precision, on every device
 LOWER = frozenset({
-    fnf.matmul, _bmm, _addmm, fnf.linear, fnf.conv1d, fnf.conv2d, fnf.conv3d,
+    fnf.matmul, _bmm, _addmm, _matrix_products._baddbmm, _matrix_products._addbmm,
+    fnf.linear, fnf.conv1d, fnf.conv2d, fnf.conv3d,
     fnf.conv_transpose1d, fnf.conv_transpose2d, fnf.conv_transpose3d, fnf.prelu,
     _attention_norm._attention, _attention_norm._attention_dropout, transformer._attend,
 })
