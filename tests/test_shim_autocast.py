@@ -179,6 +179,9 @@ RECURRENT = {
     "GRU": lambda T: T.nn.GRU(6, 4, batch_first=True),
     "RNN": lambda T: T.nn.RNN(6, 4, nonlinearity="relu"),
     "MultiheadAttention": lambda T: T.nn.MultiheadAttention(6, 2, batch_first=True),
+    "RNNCell": lambda T: T.nn.RNNCell(6, 4),
+    "LSTMCell": lambda T: T.nn.LSTMCell(6, 4),
+    "GRUCell": lambda T: T.nn.GRUCell(6, 4),
 }
 
 
@@ -189,9 +192,10 @@ def test_sequence_layers_under_autocast_give_pytorchs_dtypes(name):
     def run(T):
         T.manual_seed(0)
         layer = RECURRENT[name](T)
-        x = T.tensor(X[None])
+        x = T.tensor(X if name.endswith("Cell") else X[None])
         with T.autocast("cpu", dtype=T.bfloat16):
             out = layer(x, x, x) if name == "MultiheadAttention" else layer(x)
+        out = (out,) if isinstance(out, T.Tensor) else out
         return [str(t.dtype) for t in out if isinstance(t, T.Tensor)], \
             out[0].detach().float().numpy()
 

@@ -23,7 +23,7 @@ from fnnet.torch._more_ops import _bmm
 from fnnet.torch._shape_ops import _addmm
 from fnnet.torch.nn import _attention_norm, _margin_losses, _more_layers, _thresholding
 from fnnet.torch.nn import functional as shim_functional
-from fnnet.torch.nn.modules import _layer, rnn, transformer
+from fnnet.torch.nn.modules import _layer, rnn, rnn_cell, transformer
 from fnnet.torch.tensor import Tensor
 
 #: ops run in the region's lower precision, on every device
@@ -71,8 +71,11 @@ def cast_inputs(op: Any, static: tuple[Any, ...], inputs: tuple[Any, ...]) -> tu
     if fast is None:
         return inputs
     if op in LOWER or (op is _layer.apply_layer and isinstance(static[0][0], LOWER_LAYERS)) \
-            or (op is rnn.apply_recurrent and (gpus() or static[0][0].mode != "GRU")):
-        target = fast  # (on the CPU, PyTorch's GRU runs in float32 around its products)
+            or (op is rnn.apply_recurrent and (gpus() or static[0][0].mode != "GRU")) \
+            or (op is rnn_cell.apply_cell and static[0] in ("RNN_TANH", "RNN_RELU")):
+        # (on the CPU, PyTorch's GRU and its LSTM and GRU cells keep float32 around their
+        # products)
+        target = fast
     elif op in LOSSES or (op in CUDA_FLOAT32 and gpus()):
         target = _FLOAT32
     else:
