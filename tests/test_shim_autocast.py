@@ -202,3 +202,25 @@ def test_sequence_layers_under_autocast_give_pytorchs_dtypes(name):
     (ours_dtypes, ours), (theirs_dtypes, theirs) = run(ft), run(torch)
     assert ours_dtypes == theirs_dtypes
     np.testing.assert_allclose(ours, theirs, rtol=3e-2, atol=3e-2)
+
+
+def test_a_gpu_region_follows_cudas_lists(monkeypatch):
+    """Where JAX has a GPU, ``autocast("cuda")`` lowers the products to float16 and runs
+    PyTorch's CUDA float32 list (softmax, sum, pow, layer_norm...) in float32; checked
+    against the lists of PyTorch's documentation, as if a GPU were present."""
+    from fnnet.torch import _autocast, amp
+
+    monkeypatch.setattr(_autocast, "gpus", lambda: True)
+    monkeypatch.setattr(amp, "gpus", lambda: True)
+    x, w = ft.tensor(X), ft.tensor(W)
+    with ft.autocast("cuda"):
+        product = x @ w.T
+        dtypes = {name: str(t.dtype) for name, t in {
+            "matmul": product, "relu": ft.relu(product), "exp": product.exp(),
+            "softmax": ft.softmax(product, 1), "sum": product.sum(), "pow": product ** 2,
+            "layer_norm": ft.nn.LayerNorm(5)(product),
+            "cross_entropy": ft.nn.functional.cross_entropy(product, ft.tensor(LABELS)),
+            "GRU": ft.nn.GRU(6, 3)(x[None])[0]}.items()}
+    half = {"matmul", "relu", "GRU"}
+    assert dtypes == {name: "torch.float16" if name in half else "torch.float32"
+                      for name in dtypes}

@@ -17,11 +17,17 @@ import jax.numpy as jnp
 
 import fnnet.nn as fnn
 from fnnet.nn import functional as fnf
-from fnnet.torch import _dtypes, _matrix_products, amp
+from fnnet.torch import _dtypes, _matrix_products, _more_ops, _ops, amp
 from fnnet.torch._gpus import gpus
 from fnnet.torch._more_ops import _bmm
 from fnnet.torch._shape_ops import _addmm
-from fnnet.torch.nn import _attention_norm, _margin_losses, _more_layers, _thresholding
+from fnnet.torch.nn import (
+    _attention_norm,
+    _group_norm,
+    _margin_losses,
+    _more_layers,
+    _thresholding,
+)
 from fnnet.torch.nn import functional as shim_functional
 from fnnet.torch.nn.modules import _layer, rnn, rnn_cell, transformer
 from fnnet.torch.tensor import Tensor
@@ -48,8 +54,13 @@ LOSSES = frozenset({
 #: ops CUDA's autocast also runs in float32 (the CPU's runs them in their inputs' dtypes)
 CUDA_FLOAT32 = frozenset({
     jnp.exp, jnp.log, jnp.log10, jnp.log2, jnp.log1p, jnp.expm1, jnp.power, jnp.reciprocal,
-    jnp.arccos, jnp.arcsin, jnp.cosh, jnp.sinh, jnp.tan,
+    jnp.arccos, jnp.arcsin, jnp.cosh, jnp.sinh, jnp.tan, _ops._softmax, _ops._log_softmax,
+    _ops._sum, _ops._prod, _ops._pow_scalar, _ops._rpow_scalar, _more_ops._cumsum,
+    _more_ops._cumprod, _more_ops._logsumexp, fnf.softplus, shim_functional._layer_norm,
+    _group_norm._group_norm,
 })
+#: modules whose call CUDA's autocast runs in float32
+CUDA_FLOAT32_LAYERS = (fnn.LayerNorm,)
 
 _FLOAT32 = _dtypes.float32
 
@@ -76,7 +87,8 @@ def cast_inputs(op: Any, static: tuple[Any, ...], inputs: tuple[Any, ...]) -> tu
         # (on the CPU, PyTorch's GRU and its LSTM and GRU cells keep float32 around their
         # products)
         target = fast
-    elif op in LOSSES or (op in CUDA_FLOAT32 and gpus()):
+    elif op in LOSSES or (gpus() and (op in CUDA_FLOAT32 or (
+            op is _layer.apply_layer and isinstance(static[0][0], CUDA_FLOAT32_LAYERS)))):
         target = _FLOAT32
     else:
         return inputs
