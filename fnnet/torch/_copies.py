@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fnnet.torch._functions import tensor_argument
 from fnnet.torch.tensor import Tensor
 
 #: ``torch.<view>_copy`` -> the view method whose result it copies
@@ -21,9 +22,7 @@ VIEW_COPIES = {"diagonal_copy": "diagonal", "expand_copy": "expand",
 
 def _copying(name: str, view: str) -> Any:
     def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
-                            f"{type(input).__name__}")
+        tensor_argument(input, name, "input", 1)
         if view == "expand" and kwargs.pop("implicit", False):
             raise NotImplementedError("fnnet.torch: expand_copy(implicit=True) is not "
                                       "supported")

@@ -20,6 +20,7 @@ import numpy as np
 
 from fnnet.torch import _dtypes
 from fnnet.torch._autograd import no_grad
+from fnnet.torch._functions import tensor_argument
 from fnnet.torch._typed import TYPED
 from fnnet.torch.tensor import Tensor
 
@@ -261,9 +262,7 @@ def typename(obj: Any) -> str:
 
 def get_device(input: Tensor) -> int:
     """The GPU index of ``input``, -1 on the CPU. PyTorch: ``torch.get_device``."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"get_device(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+    tensor_argument(input, "get_device", "input", 1)
     return int(input.get_device())
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from fnnet.torch import _dtypes
 from fnnet.torch._complex import view_as_real
-from fnnet.torch._functions import ones
+from fnnet.torch._functions import ones, tensor_argument
 from fnnet.torch.tensor import Tensor, _op, host_value
 
 #: PyTorch's padding modes, as ``jnp.pad`` names them
@@ -142,9 +142,7 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None,  # noqa: A002
             ``n_fft``, a window not ``[win_length]``, reflection padding as long as the
             signal.
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"stft(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+    tensor_argument(input, "stft", "input", 1)
     _int_argument("stft", "n_fft", n_fft, optional=False)
     _int_argument("stft", "hop_length", hop_length)
     _int_argument("stft", "win_length", win_length)
@@ -233,9 +231,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None,  # noqa: A00
         RuntimeError: as PyTorch's: a real ``input``, a frequency count other than
             ``n_fft // 2 + 1`` (onesided) or ``n_fft``, a bad hop, window length or window.
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"istft(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+    tensor_argument(input, "istft", "input", 1)
     _int_argument("istft", "n_fft", n_fft, optional=False)
     for name, value in (("hop_length", hop_length), ("win_length", win_length),
                         ("length", length)):

@@ -22,6 +22,7 @@ import numpy as np
 from fnnet.torch import _dtypes
 from fnnet.torch._defaults import get_default_dtype
 from fnnet.torch._functions import tensor as _tensor
+from fnnet.torch._functions import tensor_argument
 from fnnet.torch.device import check_creation
 from fnnet.torch.tensor import Tensor, _dim, _op
 
@@ -79,9 +80,7 @@ def _complex_type(real: Any) -> Any:
 
 
 def _check_common(who: str, input: Any, norm: Any, out: Any) -> str:  # noqa: A002
-    if not isinstance(input, Tensor):
-        raise TypeError(f"fft_{who}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+    tensor_argument(input, f"fft_{who}", "input", 1)
     if out is not None:
         raise NotImplementedError(f"fnnet.torch: torch.fft.{who}(out=...) is not "
                                   f"supported; use the result")
@@ -379,9 +378,7 @@ def _rolled(x: Any, shifts: tuple[int, ...], axes: tuple[int, ...]) -> Any:
 
 
 def _shift(who: str, input: Tensor, dim: Any, inverse: bool) -> Tensor:
-    if not isinstance(input, Tensor):
-        raise TypeError(f"fft_{who}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+    tensor_argument(input, f"fft_{who}", "input", 1)
     if dim is None:
         axes: tuple[int, ...] = tuple(range(input.dim()))
     else:
