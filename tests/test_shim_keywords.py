@@ -384,6 +384,23 @@ def test_regression_losses_take_element_weights(torch, loss, reduction):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss"])
+def test_element_weights_with_a_broadcast_target_warn_at_the_call_as_pytorch(torch, loss):
+    """A ``[N, 1]`` input against an ``[N]`` target: PyTorch's size warning names the
+    caller's line, and the weighted errors broadcast as PyTorch's do."""
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(_X[:, :1], requires_grad=True)
+        with pytest.warns(UserWarning, match="Using a target size") as caught:
+            out = getattr(T.nn.functional, loss)(x, T.tensor(_X[:, 1]), reduction="sum",
+                                                 weight=T.tensor(_X[:, 2:3] + 2))
+        out.backward()
+        assert [w.filename for w in caught] == [__file__]
+        results.append((out.item(), x.grad.numpy()))
+    assert results[1][0] == pytest.approx(results[0][0], rel=1e-5)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-6)
+
+
 def test_element_weights_of_another_shape_are_pytorchs_error(torch):
     for T in (torch, ft):
         with pytest.raises(ValueError, match="Weights and input must have the same size."):

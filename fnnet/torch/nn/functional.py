@@ -366,8 +366,9 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.mse_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
-    if weight is not None:
-        return _weighted(mse_loss(input, target, reduction="none"), weight, input, reduction)
+    if weight is not None:  # broadcast here, so that a size warning names the caller
+        wide, target = broadcast_target(input, _scalar_or_tensor(target))
+        return _weighted(mse_loss(wide, target, reduction="none"), weight, input, reduction)
     selected = _whole_regression(input, target, reduction,
                                  ("MseLossBackward0", "MseLossBackward0"),
                                  lambda a, b: mse_loss(a, b, reduction="none"))
@@ -382,8 +383,9 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.l1_loss``."""
     reduction = _legacy(size_average, reduce, reduction)
-    if weight is not None:
-        return _weighted(l1_loss(input, target, reduction="none"), weight, input, reduction)
+    if weight is not None:  # broadcast here, so that a size warning names the caller
+        wide, target = broadcast_target(input, _scalar_or_tensor(target))
+        return _weighted(l1_loss(wide, target, reduction="none"), weight, input, reduction)
     selected = _whole_regression(input, target, reduction, ("SumBackward0", "MeanBackward0"),
                                  lambda a, b: l1_loss(a, b, reduction="none"))
     if selected is not None:  # x[mask], y[mask]: no count in the step
