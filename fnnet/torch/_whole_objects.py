@@ -333,6 +333,8 @@ def module_state(cls: type, state: dict[str, Any]) -> dict[str, Any]:
     base = next(c for c in cls.__mro__ if c.__module__.startswith("fnnet.torch"))
     derive = _DERIVED_ARGUMENTS.get(base.__name__)
     known = extras if derive is None else {**derive(modules), **extras}  # arguments
+    if base.__name__ in _ATTRIBUTE_ARGUMENTS:  # an attribute that is not the argument
+        known = {**known, **_ATTRIBUTE_ARGUMENTS[base.__name__](extras)}
     # PyTorch keeps in the submodules only, for the constructor alone
     kwargs = {} if base is Module else _constructor_arguments(base, known, params, modules)
     with fork_rng():  # the new module's own initial values are not drawn for the file
@@ -383,6 +385,13 @@ _DERIVED_ARGUMENTS = {
     "TransformerDecoder": _stack_arguments("decoder"),
     "Transformer": lambda modules: _transformer_arguments(modules["encoder"],
                                                           modules["decoder"]),
+}
+
+
+#: class -> the constructor arguments read from attributes PyTorch keeps otherwise
+_ATTRIBUTE_ARGUMENTS = {
+    # AdaptiveLogSoftmaxWithLoss keeps its cutoffs with n_classes appended
+    "AdaptiveLogSoftmaxWithLoss": lambda extras: {"cutoffs": list(extras["cutoffs"])[:-1]},
 }
 
 

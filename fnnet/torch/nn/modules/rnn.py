@@ -54,7 +54,10 @@ class RNNBase(UniformResettable, Wrapped):
         super().__init__()
         layer = self._fnnet
         if type(self) is RNNBase:  # PyTorch's RNNBase(mode, input_size, hidden_size, ...)
-            mode, *rest = args if args else (kwargs.pop("mode", None),)
+            if not args and "mode" not in kwargs:
+                raise TypeError("RNNBase.__init__() missing 3 required positional arguments: "
+                                "'mode', 'input_size', and 'hidden_size'")
+            mode, *rest = args if args else (kwargs.pop("mode"),)
             args = tuple(rest)
             if mode not in _MODES:
                 raise ValueError(f"Unrecognized RNN mode: {mode}")
