@@ -107,6 +107,7 @@ def _training(T, steps=5):
     return np.array(losses), dtypes, [p.detach().numpy() for p in model.parameters()]
 
 
+@pytest.mark.slow
 def test_a_training_loop_under_autocast_trains_as_pytorchs():
     ft.reset_compile_stats()
     ours = _training(ft)

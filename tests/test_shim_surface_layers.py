@@ -403,6 +403,7 @@ def _adaptive_softmax_run(T):
             "state": {k: v.numpy() for k, v in asm.state_dict().items()}, "repr": repr(asm)}
 
 
+@pytest.mark.slow
 def test_adaptive_log_softmax_trains_and_predicts_as_pytorch(torch):
     ours, theirs = _adaptive_softmax_run(ft), _adaptive_softmax_run(torch)
     assert ours.pop("repr") == theirs.pop("repr")

@@ -605,6 +605,7 @@ def _muon_run(T, kwargs, steps=8):
     return losses, [p.detach().numpy() for p in model.parameters()], muon.state_dict()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kwargs", MUON_CASES)
 def test_muon_with_adamw_trains_as_pytorch(torch, kwargs):
     """Muon's Newton-Schulz iteration runs in bfloat16 in both, each product summed in
