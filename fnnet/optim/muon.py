@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from fnnet.nn.functional.linear import add_matrix_product, matmul
 from fnnet.optim._build import add_weight_decay, build
 from fnnet.optim._validate import check_flag, check_nonnegative, check_number
 from fnnet.optim.transforms import lerp
@@ -29,11 +30,6 @@ class MuonState(NamedTuple):
     """
 
     momentum_buffer: optax.Updates
-
-
-def _product(a: jax.Array, b: jax.Array) -> jax.Array:
-    """``a @ b`` of bfloat16 matrices, accumulated in float32 (not yet rounded)."""
-    return jnp.matmul(a, b, preferred_element_type=jnp.float32)
 
 
 def orthogonalize(update: jax.Array, ns_coefficients: tuple[float, float, float] = NS_COEFFICIENTS,
@@ -63,10 +59,10 @@ def orthogonalize(update: jax.Array, ns_coefficients: tuple[float, float, float]
         x = x.T
     norm = jnp.sqrt(jnp.sum(jnp.square(x.astype(f32)))).astype(bf16)
     x = (x.astype(f32) / jnp.maximum(norm, jnp.asarray(eps, bf16)).astype(f32)).astype(bf16)
-    for _ in range(ns_steps):
-        gram = _product(x, x.T).astype(bf16)
-        polynomial = (b * gram.astype(f32) + c * _product(gram, gram)).astype(bf16)
-        x = (a * x.astype(f32) + _product(polynomial, x)).astype(bf16)
+    for _ in range(ns_steps):  # PyTorch's addmm steps, each rounded once to bfloat16
+        gram = matmul(x, x.T)
+        polynomial = add_matrix_product(gram, gram, gram, beta=b, alpha=c)
+        x = add_matrix_product(x, polynomial, x, beta=a)
     return x.T if tall else x
 
 

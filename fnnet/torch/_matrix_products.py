@@ -13,10 +13,11 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from fnnet.nn.functional.linear import add_matrix_product, add_product
 from fnnet.torch._functions import tensor_argument
 from fnnet.torch._math_ops import in_place
 from fnnet.torch._more_ops import diag, outer
-from fnnet.torch._shape_ops import add_matrix_product, add_product, dot, tensor_arg
+from fnnet.torch._shape_ops import dot, tensor_arg
 from fnnet.torch._value_checks import check_expand
 from fnnet.torch.tensor import Tensor, _dim, _op, _scalar_or_tensor
 

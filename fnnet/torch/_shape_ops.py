@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.nn.functional import matmul
-from fnnet.nn.functional._utils import accumulation, widened
+from fnnet.nn.functional.linear import add_matrix_product
 from fnnet.torch import _dtypes, _graph, _views
 from fnnet.torch._mixed_dtypes import check_matmul
 from fnnet.torch._more_ops import flip
@@ -306,25 +306,6 @@ def mv(self: Tensor, vec: Any) -> Tensor:
         raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat "
                            f"({self.shape[0]}x{self.shape[1]}), vec ({vec.shape[0]})")
     return _op(_mv, (), self, vec, who="mv")
-
-
-def add_product(x: Any, product: Any, beta: Any, alpha: Any) -> Any:
-    """``beta * x + alpha * product`` of the fused products (``addmm``, ``baddbmm``...);
-    PyTorch skips ``x`` when ``beta`` is 0, so its NaN and infinities do not reach the
-    result."""
-    return jnp.where(beta == 0, jnp.zeros_like(x), beta * x) + alpha * product
-
-
-def add_matrix_product(x: Any, a: Any, b: Any, beta: Any, alpha: Any,
-                       product: Callable[..., Any] = jnp.matmul) -> Any:
-    """``beta * x + alpha * product(a, b)`` (``addmm``, ``baddbmm``...): for float16 and
-    bfloat16 summed in float32 and rounded once, as PyTorch's kernels compute it."""
-    dtype = jnp.result_type(x, a, b)
-    wide = accumulation(dtype)
-    if wide is None:
-        return add_product(x, product(a, b), beta, alpha)
-    return add_product(widened(x), product(a, b, preferred_element_type=wide), beta,
-                       alpha).astype(dtype)
 
 
 def _addmm(x: Any, a: Any, b: Any, beta: Any, alpha: Any) -> Any:

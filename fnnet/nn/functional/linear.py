@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import jax.numpy as jnp
 
 from fnnet.nn.functional._utils import accumulation, widened
@@ -58,6 +61,40 @@ def matmul(a: Array, b: Array) -> Array:
     if wide is None:
         return jnp.matmul(a, b)
     return jnp.matmul(a, b, preferred_element_type=wide).astype(dtype)
+
+
+def add_product(x: Array, product: Array, beta: Any, alpha: Any) -> Array:
+    """``beta * x + alpha * product`` of a fused product (``addmm``, ``baddbmm``...);
+    PyTorch skips ``x`` when ``beta`` is 0, so its NaN and infinities do not reach the
+    result."""
+    out: Array = jnp.where(beta == 0, jnp.zeros_like(x), beta * x) + alpha * product
+    return out
+
+
+def add_matrix_product(x: Array, a: Array, b: Array, beta: Any = 1, alpha: Any = 1,
+                       product: Callable[..., Array] = jnp.matmul) -> Array:
+    """``beta * x + alpha * product(a, b)`` (``addmm``, ``baddbmm``...): for float16 and
+    bfloat16 summed in float32 and rounded once, as PyTorch's kernels compute it.
+
+    Args:
+        x: the term added, broadcastable to the product.
+        a: the product's first operand.
+        b: its second operand.
+        beta: the scale of ``x``.
+        alpha: the scale of the product.
+        product: ``(a, b, **kwargs) -> array`` taking ``preferred_element_type``
+            (``jnp.matmul`` by default).
+
+    Returns:
+        The sum in the operands' common dtype.
+    """
+    dtype = jnp.result_type(x, a, b)
+    wide = accumulation(dtype)
+    if wide is None:
+        return add_product(x, product(a, b), beta, alpha)
+    out: Array = add_product(widened(x), product(a, b, preferred_element_type=wide), beta,
+                             alpha).astype(dtype)
+    return out
 
 
 def bilinear(x1: Array, x2: Array, weight: Array, bias: Array | None = None) -> Array:
