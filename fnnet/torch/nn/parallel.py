@@ -18,8 +18,9 @@ runs the replicas in threads):
   statistics from them, exactly as a single device does (PyTorch's replicas use their
   own shard's statistics, and only the first replica's running statistics are kept).
 - Dropout draws the mask of the whole batch, so masks do not depend on the device count.
-- The batch must be divisible by the device count (a ValueError says so; PyTorch
-  gives the last replicas smaller chunks).
+- A batch that does not split evenly over the devices (a loader's last batch) runs
+  whole on every device, with the result a split batch would give (PyTorch gives the
+  last replicas smaller chunks).
 - Outputs are not gathered onto ``output_device``: they stay split over the devices
   (jax moves them when they are read).
 
@@ -36,9 +37,9 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import NamedSharding
+from jax.sharding import NamedSharding, PartitionSpec
 
-from fnnet.parallel.mesh import batch_sharded, check_divisible, data_mesh
+from fnnet.parallel.mesh import batch_sharded, data_mesh
 from fnnet.torch import _sharding
 from fnnet.torch._tape import CONST, RG, VAR, kind_of, slot_of
 from fnnet.torch.nn.modules.module import Module
@@ -84,8 +85,8 @@ class DataParallel(Module):
 
     Raises:
         TypeError: ``module`` is not an ``nn.Module``, or bad ``device_ids``.
-        ValueError: a device index out of range; at a call, a batch not divisible by
-            the number of devices.
+        ValueError: a device index out of range; at a call, an input without a batch
+            axis.
         NotImplementedError: ``dim`` other than 0.
 
     Example::
@@ -121,6 +122,7 @@ class DataParallel(Module):
         self.device_ids = list(range(len(devices))) if device_ids is None else \
             list(device_ids)
         self._sharding = batch_sharded(data_mesh(devices))
+        self._replicated = NamedSharding(self._sharding.mesh, PartitionSpec())
 
     def _scatter(self, value: Any) -> Any:
         """``value`` with every tensor in it split over the devices along axis 0."""
@@ -133,11 +135,10 @@ class DataParallel(Module):
             if not shape:
                 raise ValueError("DataParallel: inputs must have a batch axis (axis 0), got "
                                  "a 0-d tensor")
-            devices = sharding.mesh.size
-            try:
-                check_divisible(shape[0], devices, what="global batch")
-            except ValueError as error:
-                raise ValueError(f"DataParallel: {error}") from None
+            if shape[0] % sharding.mesh.size:
+                # an uneven batch (a loader's last): every device computes all of it,
+                # with the same result as a split batch (PyTorch's replicas get chunks)
+                sharding = self._replicated
             cell = value._cell
             if cell.val is not None and value._kind == 0:
                 # a concrete input (a batch from the loader): place it split right away
