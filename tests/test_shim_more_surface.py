@@ -209,7 +209,7 @@ def test_kl_div_zero_target_and_errors(torch):
     t = np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]], np.float32)
     close(ft.nn.functional.kl_div(ft.tensor(x), ft.tensor(t), reduction="batchmean"),
           torch.nn.functional.kl_div(torch.tensor(x), torch.tensor(t), reduction="batchmean"))
-    with pytest.raises(ValueError, match="kl_div: reduction must be one of"):
+    with pytest.raises(ValueError, match="^avg is not a valid value for reduction$"):
         ft.nn.functional.kl_div(ft.tensor(x), ft.tensor(t), reduction="avg")
     with pytest.raises(ValueError, match="kl_div: target must have the shape of input"):
         ft.nn.functional.kl_div(ft.tensor(x), ft.tensor(t[0]))

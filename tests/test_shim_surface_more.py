@@ -651,6 +651,54 @@ def test_loss_errors_match_pytorch(torch, name):
             fn(F)
 
 
+def _loss_arguments(T, name):
+    """Small valid arguments of the loss ``name`` (``torch.nn.functional``'s) in library T."""
+    x, y = T.full((2, 3), 0.5), T.full((2, 3), 0.25)
+    labels, signs = T.tensor([0, 2]), T.tensor([1.0, -1.0])
+    special = {
+        "cross_entropy": (x, labels), "nll_loss": (x, labels), "multi_margin_loss": (x, labels),
+        "multilabel_margin_loss": (x, T.tensor([[0, -1, 0], [2, 1, -1]])),
+        "cosine_embedding_loss": (x, y, signs), "margin_ranking_loss": (x[:, 0], y[:, 0], signs),
+        "triplet_margin_loss": (x, y, y), "triplet_margin_with_distance_loss": (x, y, y),
+        "gaussian_nll_loss": (x, y, T.ones(2, 3)),
+        "ctc_loss": (T.full((4, 2, 3), -1.0986), T.tensor([[1, 2], [2, 1]]), (4, 4), (2, 2)),
+    }
+    return special.get(name, (x, y))
+
+
+REDUCED_LOSSES = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
+    "cross_entropy", "ctc_loss", "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss",
+    "kl_div", "l1_loss", "margin_ranking_loss", "mse_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "poisson_nll_loss",
+    "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss"]
+
+
+def _outcome(T, name, reduction):
+    """The loss's value, or its exception's type and words, with the warnings raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = getattr(T.nn.functional, name)(*_loss_arguments(T, name),
+                                                    reduction=reduction)
+        except Exception as error:  # noqa: BLE001 - the exception is what is compared
+            result = (type(error).__name__, str(error))
+        else:
+            result = round(float(result), 5)
+    return result, sorted({str(w.message) for w in caught if "reduction" in str(w.message)})
+
+
+@pytest.mark.parametrize("name", REDUCED_LOSSES)
+def test_bad_reductions_fail_in_pytorchs_words(torch, name):
+    # the losses PyTorch writes in Python word it differently, and a non-string there is
+    # the TypeError of adding it to a string; 'elementwise_mean' is a deprecated 'mean'
+    for reduction in ("avg", None, 3, "elementwise_mean"):
+        ours = _outcome(ft, name, reduction)
+        assert ours == _outcome(torch, name, reduction), reduction
+        assert reduction != "avg" or ours[0][0] == "ValueError"
+
+
 # -- instance normalisation and attention -------------------------------------------------
 
 Q = RNG.standard_normal((2, 3, 4, 8)).astype(np.float32)

@@ -17,17 +17,23 @@ from fnnet.torch.tensor import Tensor, _op, _scalar_or_tensor, host_value
 
 
 def _prepare(who: str, reduction: str, size_average: Any, reduce: Any,
-             *tensors: Any) -> str:
-    """Checks the arguments; returns the reduction (the deprecated pair's, if given)."""
-    from fnnet.torch.nn.functional import _legacy
+             *tensors: Any, invalid: str | None = None) -> str:
+    """Checks the arguments; returns the reduction (the deprecated pair's, if given).
+
+    ``invalid`` is the ending of the error that the losses PyTorch writes in Python add to
+    a bad ``reduction`` (they take no 'elementwise_mean', and a non-string is the
+    TypeError of that concatenation, as there)."""
+    from fnnet.torch.nn.functional import _legacy, _reduction_mode
 
     reduction = _legacy(size_average, reduce, reduction)
     for name, value in zip(("input", "target", "third"), tensors, strict=False):
         if not isinstance(value, Tensor):
             raise TypeError(f"{who}(): argument '{name}' must be Tensor, not "
                             f"{type(value).__name__}")
+    if invalid is None:
+        return _reduction_mode(reduction)
     if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+        raise ValueError(reduction + invalid)
     return reduction
 
 
@@ -89,7 +95,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     """PyTorch equivalent: ``torch.nn.functional.multilabel_soft_margin_loss``
     (``fnnet.losses.multilabel_soft_margin_loss``)."""
     reduction = _prepare("multilabel_soft_margin_loss", reduction, size_average, reduce,
-                         input, target)
+                         input, target, invalid=" is not valid")
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"multilabel_soft_margin_loss: target of shape {list(target.shape)}"
                          f" does not match input of shape {list(input.shape)}")
@@ -188,7 +194,8 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     raises PyTorch's ValueError where the host holds it (a number, a tensor made from data);
     one computed by the step is clamped to ``eps`` like a small one, since refusing it
     would wait for the device in the middle of the step."""
-    reduction = _prepare("gaussian_nll_loss", reduction, None, None, input, target)
+    reduction = _prepare("gaussian_nll_loss", reduction, None, None, input, target,
+                         invalid=" is not valid")
     held = host_value(var) if isinstance(var, Tensor) else var
     if held is not None and np.any(np.asarray(held) < 0):
         raise ValueError("var has negative entry/entries")
@@ -213,6 +220,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
                      full: bool = False, size_average: Any = None, eps: float = 1e-8,
                      reduce: Any = None, reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.poisson_nll_loss``."""
-    reduction = _prepare("poisson_nll_loss", reduction, size_average, reduce, input, target)
+    reduction = _prepare("poisson_nll_loss", reduction, size_average, reduce, input, target,
+                         invalid=" is not a valid value for reduction")
     return _op(_poisson, (bool(log_input), bool(full), float(eps), reduction), input,
                target, who="poisson_nll_loss")

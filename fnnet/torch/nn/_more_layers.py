@@ -304,8 +304,9 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
 
     PyTorch equivalent: ``torch.nn.functional.ctc_loss``.
     """
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+    from fnnet.torch.nn.functional import _reduction_mode
+
+    reduction = _reduction_mode(reduction)
     if isinstance(input_lengths, Tensor) != isinstance(target_lengths, Tensor):
         raise TypeError("ctc_loss() received an invalid combination of arguments: "
                         "input_lengths and target_lengths must be both tensors or both "

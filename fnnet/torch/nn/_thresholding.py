@@ -161,8 +161,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if isinstance(delta, bool) or not isinstance(delta, (int, float)) or delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, "
                            f"got {delta!r}")
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+    from fnnet.torch.nn.functional import _reduction_mode
+
+    reduction = _reduction_mode(reduction)
     input, target = broadcast_target(input, target)
     input, target = promote_regression("huber_loss", input, target, reduction)
     return _op(_huber, (reduction, float(delta)), input, target, who="huber_loss")

@@ -59,6 +59,19 @@ def _legacy(size_average: Any, reduce: Any, reduction: str) -> str:
     return legacy
 
 
+def _reduction_mode(reduction: Any) -> str:
+    """``reduction`` as PyTorch's losses in ATen read it: 'none', 'mean' or 'sum', and
+    'elementwise_mean' as the deprecated name of 'mean' (with PyTorch's warning); anything
+    else is PyTorch's ValueError."""
+    if isinstance(reduction, str) and reduction in ("none", "mean", "sum"):
+        return reduction
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use "
+                      "reduction='mean' instead.", UserWarning, stacklevel=3)
+        return "mean"
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.linear``."""
     return _op(fnf.linear, (), input, weight, bias, check=mixed_dtypes.check_linear)
@@ -317,7 +330,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.cross_entropy``."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _reduction_mode(_legacy(size_average, reduce, reduction))
     if reduction != "none" and isinstance(input, _Selected):  # x[mask], y[mask]
         input, target = _whole_classes(input, target, ignore_index) or (input, target)
     target = _scalar_or_tensor(target)
@@ -336,7 +349,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.nll_loss``."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _reduction_mode(_legacy(size_average, reduce, reduction))
     if reduction != "none" and isinstance(input, _Selected):  # x[mask], y[mask]
         input, target = _whole_classes(input, target, ignore_index) or (input, target)
     target = _scalar_or_tensor(target)
@@ -369,6 +382,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     if weight is not None:  # broadcast here, so that a size warning names the caller
         wide, target = broadcast_target(input, _scalar_or_tensor(target))
         return _weighted(mse_loss(wide, target, reduction="none"), weight, input, reduction)
+    reduction = _reduction_mode(reduction)
     selected = _whole_regression(input, target, reduction,
                                  ("MseLossBackward0", "MseLossBackward0"),
                                  lambda a, b: mse_loss(a, b, reduction="none"))
@@ -386,6 +400,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     if weight is not None:  # broadcast here, so that a size warning names the caller
         wide, target = broadcast_target(input, _scalar_or_tensor(target))
         return _weighted(l1_loss(wide, target, reduction="none"), weight, input, reduction)
+    reduction = _reduction_mode(reduction)
     selected = _whole_regression(input, target, reduction, ("SumBackward0", "MeanBackward0"),
                                  lambda a, b: l1_loss(a, b, reduction="none"))
     if selected is not None:  # x[mask], y[mask]: no count in the step
@@ -403,7 +418,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None,
                    reduce: Any = None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.smooth_l1_loss``."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _reduction_mode(_legacy(size_average, reduce, reduction))
     selected = _whole_regression(input, target, reduction,
                                  ("SmoothL1LossBackward0", "SmoothL1LossBackward0"),
                                  lambda a, b: smooth_l1_loss(a, b, reduction="none",
@@ -419,7 +434,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.binary_cross_entropy``."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _reduction_mode(_legacy(size_average, reduce, reduction))
     target = _scalar_or_tensor(target)
     check_binary_target("binary_cross_entropy", input, target)
     check_binary_weights(input, target, weight, logits=False)
@@ -436,7 +451,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      reduce: Any = None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.binary_cross_entropy_with_logits``."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _reduction_mode(_legacy(size_average, reduce, reduction))
     target = _scalar_or_tensor(target)
     check_binary_target("binary_cross_entropy_with_logits", input, target)
     check_binary_weights(input, target, weight, pos_weight)
@@ -640,6 +655,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
                       "behave the same as 'batchmean' in the next major release.",
                       UserWarning, stacklevel=2)
     reduction = _legacy(size_average, reduce, reduction)
+    if reduction != "batchmean":
+        reduction = _reduction_mode(reduction)
     return _op(_kl_div, (reduction, log_target), input, _scalar_or_tensor(target),
                who="kl_div")
 
