@@ -1394,6 +1394,10 @@ PRINTED_ALIKE = {
                                              equal_nan=True),
     "isclose infinities": lambda T: T.tensor([math.inf, -math.inf, math.nan]).isclose(
         T.tensor([math.inf, math.inf, math.nan])),
+    "isclose of bools and of integers": lambda T: (
+        T.isclose(T.tensor([True, False]), T.tensor([True, True]), atol=1.5),
+        T.isclose(T.tensor([1, 5]), T.tensor([2, 2]), atol=1),
+        T.allclose(T.tensor([1, 2]), T.tensor([1, 2]), rtol=0, atol=0)),
     "squeeze dims": lambda T: (T.zeros(1, 2, 1, 3).squeeze((0, 2)).shape,
                                T.zeros(1, 2, 1).squeeze([-1, 1]).shape,
                                T.squeeze(T.zeros(1, 2, 1), (0, 2)).shape),

@@ -5,6 +5,7 @@ it warns the same words and computes the same values."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -299,6 +300,23 @@ MISTAKES = {
     "allclose of lists": lambda T: T.allclose([1.0], [1.0]),
     "allclose of a tensor and a list": lambda T: T.allclose(T.ones(1), [1.0]),
     "isclose of a list": lambda T: T.isclose([1.0], T.ones(1)),
+    # a number where the comparison functions of two tensors take a tensor
+    "isclose of a float": lambda T: T.isclose(T.ones(2), 0.5),
+    "Tensor.isclose of a float": lambda T: T.ones(2).isclose(0.5),
+    "allclose of a float": lambda T: T.allclose(T.ones(2), 1.0),
+    "Tensor.allclose of None": lambda T: T.ones(2).allclose(None),
+    "equal of a float": lambda T: T.equal(0.5, T.ones(2)),
+    "Tensor.equal of a float": lambda T: T.ones(2).equal(1.0),
+    "maximum of a float": lambda T: T.maximum(T.ones(2), 0.5),
+    "Tensor.minimum of a float": lambda T: T.ones(2).minimum(0.5),
+    # isclose's other checks: one dtype, tolerances that are non-negative floats
+    "isclose of Float and Long": lambda T: T.isclose(T.ones(2), T.ones(2, dtype=T.long)),
+    "allclose of Long and Float": lambda T: T.allclose(T.ones(2, dtype=T.long), T.ones(2)),
+    "isclose of a negative rtol": lambda T: T.isclose(T.ones(2), T.ones(2), rtol=-1),
+    "allclose of a negative atol": lambda T: T.allclose(T.ones(2), T.ones(2), atol=-0.5),
+    "isclose of a NaN rtol": lambda T: T.isclose(T.ones(2), T.ones(2), rtol=math.nan),
+    "isclose of a string atol": lambda T: T.isclose(T.ones(2), T.ones(2), atol="0.1"),
+    "allclose of an int equal_nan": lambda T: T.allclose(T.ones(2), T.ones(2), equal_nan=1),
     "inner of a tensor and a list": lambda T: T.inner(T.ones(2), [1.0, 2.0]),
     "map_ over a list": lambda T: T.ones(2).map_([1.0, 2.0], lambda a, b: a),
 }

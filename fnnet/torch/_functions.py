@@ -626,7 +626,6 @@ le = _method("le")
 ge = _method("ge")
 pow = _method("pow")  # noqa: A001
 norm = _method("norm")
-equal = _method("equal")
 add = _method("add")
 sub = _method("sub")
 mul = _method("mul")
@@ -634,27 +633,90 @@ div = _method("div")
 neg = _method("neg")
 
 
+def _two_tensors(who: str, input: Any, other: Any) -> None:
+    """PyTorch's TypeError unless ``input`` and ``other`` are tensors (no numbers)."""
+    tensor_argument(input, who, "input", 1)
+    tensor_argument(other, who, "other", 2)
+
+
 def maximum(input: Tensor, other: Tensor) -> Tensor:
+    """PyTorch equivalent: ``torch.maximum`` (two tensors; ``clamp`` takes a number)."""
+    _two_tensors("maximum", input, other)
     return _op(jnp.maximum, (), *_operands(input, other))
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
+    """PyTorch equivalent: ``torch.minimum`` (two tensors; ``clamp`` takes a number)."""
+    _two_tensors("minimum", input, other)
     return _op(jnp.minimum, (), *_operands(input, other))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """Whether two tensors have the same shape and values. PyTorch equivalent:
+    ``torch.equal``."""
+    _two_tensors("equal", input, other)
+    return tuple(input.shape) == tuple(other.shape) and bool((input == other).all())
+
+
+def _type_name(value: Any) -> str:
+    """A type's name as PyTorch's argument errors write it (``numpy.bool``, ``str``)."""
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else \
+        f"{kind.__module__}.{kind.__name__}"
+
+
+def _close_arguments(who: str, input: Any, other: Any, rtol: Any, atol: Any,
+                     equal_nan: Any) -> tuple[float, float]:
+    """``(rtol, atol)`` as floats, after PyTorch's checks of ``isclose``'s arguments.
+
+    Raises:
+        TypeError: a non-tensor ``input`` or ``other``, a tolerance that is not a number,
+            or a ``equal_nan`` that is not a bool (PyTorch's words).
+        RuntimeError: the dtypes differ, or a tolerance is negative (or NaN).
+    """
+    _two_tensors(who, input, other)
+    tolerances = []
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if isinstance(value, Tensor) and value.dim() == 0:
+            value = value.item()
+        if not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{who}(): argument '{name}' must be float, not "
+                            f"{_type_name(value)}")
+        tolerances.append(float(value))
+    if not isinstance(equal_nan, bool):
+        raise TypeError(f"{who}(): argument 'equal_nan' must be bool, not "
+                        f"{_type_name(equal_nan)}")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"{_dtypes.scalar_name(input.dtype)} did not match "
+                           f"{_dtypes.scalar_name(other.dtype)}")
+    for name, value in zip(("rtol", "atol"), tolerances, strict=True):
+        if not value >= 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got "
+                               f"{value:g}")
+    return tolerances[0], tolerances[1]
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
              equal_nan: bool = False) -> bool:
-    """PyTorch equivalent: ``torch.allclose``."""
-    tensor_argument(input, "allclose", "input", 1)
-    tensor_argument(other, "allclose", "other", 2)
-    return bool(np.allclose(np.asarray(input), np.asarray(other), rtol, atol, equal_nan))
+    """Whether every element of ``input`` is close to ``other``'s (see :func:`isclose`).
+
+    PyTorch equivalent: ``torch.allclose``.
+    """
+    rtol, atol = _close_arguments("allclose", input, other, rtol, atol, equal_nan)
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
-def isclose(input: Tensor, other: Tensor | float, rtol: float = 1e-5, atol: float = 1e-8,
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
             equal_nan: bool = False) -> Tensor:
-    """PyTorch equivalent: ``torch.isclose``."""
-    tensor_argument(input, "isclose", "input", 1)
-    other = _as_tensor(other)
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal values, infinities
+    included, are close; NaNs only with ``equal_nan``). ``input`` and ``other`` are tensors
+    of one dtype, as PyTorch requires.
+
+    PyTorch equivalent: ``torch.isclose``.
+    """
+    rtol, atol = _close_arguments("isclose", input, other, rtol, atol, equal_nan)
+    if input.dtype == _dtypes.bool_:  # PyTorch subtracts bools as its default float dtype
+        input, other = input.float(), other.float()
     error = (input - other).abs()  # as PyTorch: equal values (infinities too), or a finite error
     close: Tensor = (input == other) | (error.isfinite() & (error <= atol + rtol * other.abs()))
     return close | (input.isnan() & other.isnan()) if equal_nan else close

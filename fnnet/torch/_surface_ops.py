@@ -471,12 +471,15 @@ def where(self: Tensor, condition: Any, other: Any) -> Tensor:
 
 
 def _method_of(function_name: str) -> Callable[..., Any]:
-    """``Tensor.<name>`` calling ``fnnet.torch``'s function of that name on ``self``."""
+    """``Tensor.<name>`` calling ``fnnet.torch``'s function of that name on ``self``, for
+    the functions of two tensors (whose ``other`` PyTorch's method calls position 1)."""
     from fnnet.torch import _functions
 
     fn = getattr(_functions, function_name)
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            _functions.tensor_argument(args[0], function_name, "other", 1)
         return fn(self, *args, **kwargs)
 
     method.__name__ = function_name
@@ -688,7 +691,7 @@ def install(namespace: dict[str, Any]) -> None:
         setattr(Tensor, name, _unary(name, fn))
     for method in METHODS:
         setattr(Tensor, method.__name__, method)
-    for name in ("maximum", "minimum", "isclose", "allclose"):
+    for name in ("maximum", "minimum", "isclose", "allclose", "equal"):
         setattr(Tensor, name, _method_of(name))
     for name, np_dtype in CASTS.items():
         setattr(Tensor, name, _cast_method(name, np_dtype))

@@ -1539,9 +1539,6 @@ class Tensor:
                 raise RuntimeError(f"{name} must be a matrix")
         return self @ mat2
 
-    def equal(self, other: Tensor) -> builtins.bool:
-        return tuple(self.shape) == tuple(other.shape) and bool((self == other).all())
-
     # -- in place -----------------------------------------------------------------------
     def _inplace(self, result: Tensor, overlap_ok: builtins.bool = False) -> Tensor:
         """Makes ``result`` this tensor's value, as an in-place op of PyTorch writes it.
