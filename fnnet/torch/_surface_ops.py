@@ -533,12 +533,7 @@ def _isin(a: Any, b: Any, invert: bool) -> Any:
 
 def is_nonzero(input: Any) -> bool:  # noqa: A002 - PyTorch's name
     """Whether a one-element tensor is not zero. PyTorch equivalent: ``torch.is_nonzero``."""
-    x = _tensor_arg(input, "is_nonzero", "input")
-    if x.numel() == 0:
-        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
-    if x.numel() > 1:
-        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return bool(x.item() != 0)
+    return bool(_tensor_arg(input, "is_nonzero", "input"))
 
 
 def is_floating_point(input: Any) -> bool:  # noqa: A002 - PyTorch's name

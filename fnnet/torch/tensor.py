@@ -318,7 +318,7 @@ def _host(value: Any, floats: Any = np.float32) -> Any:
     asked for, so that ``tensor([0.1], dtype=torch.float64)`` is not rounded to float32
     on the way)."""
     if isinstance(value, (list, tuple)) and any(_has_tensor(v) for v in value):
-        return np.stack([np.asarray(_host(v, floats)) for v in value])
+        return np.stack([_entry(v, floats) for v in value])
     if isinstance(value, Tensor):
         return np.asarray(value._value())
     if isinstance(value, np.generic):  # a numpy scalar keeps its dtype (np.float64 too)
@@ -334,6 +334,17 @@ def _host(value: Any, floats: Any = np.float32) -> Any:
                                       _has_float(value, complex)):
         return np.asarray(value, dtype=_complex_of(floats))  # complex64, as PyTorch's
     return value
+
+
+def _entry(value: Any, floats: Any) -> np.ndarray:
+    """An entry of a nested list as a numpy array: a tensor there is read as the number
+    it holds (``torch.tensor([loss_a, loss_b])``), as PyTorch reads it, so it must hold
+    one."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(_NOT_ONE_ELEMENT)
+        return np.asarray(value._value()).reshape(())
+    return np.asarray(_host(value, floats))
 
 
 def _complex_of(floats: Any) -> Any:
@@ -725,6 +736,8 @@ def _to_overloads(args: tuple[Any, ...]) -> str:
             f" * (torch.dtype dtype, {tail}\n * (Tensor tensor, {tail}\n")
 
 
+#: float() and int() of a tensor of another size (item() raises its own RuntimeError)
+_NOT_ONE_ELEMENT = "only one element tensors can be converted to Python scalars"
 #: PyTorch's warning, once per process, for ``float()`` of a tensor that requires grad,
 #: in grad mode
 _SCALAR_OF_GRAPH = ("Converting a tensor with requires_grad=True to a scalar may lead to "
@@ -825,12 +838,16 @@ class Tensor:
         return value.__dlpack_device__()
 
     def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is "
-                               "ambiguous")
+        count = self.numel()
+        if count != 1:
+            raise RuntimeError(f"Boolean value of Tensor with "
+                               f"{'no values' if count == 0 else 'more than one value'} "
+                               f"is ambiguous")
         return bool(self.item())
 
     def __float__(self) -> float:
+        if self.numel() != 1:
+            raise ValueError(_NOT_ONE_ELEMENT)
         if self.requires_grad:  # PyTorch warns where grad mode is on (not in LBFGS's step)
             rec = _current_recorder()
             warned = rec.warned
@@ -840,6 +857,8 @@ class Tensor:
         return float(self.item())
 
     def __int__(self) -> int:
+        if self.numel() != 1:
+            raise ValueError(_NOT_ONE_ELEMENT)
         return int(self.item())
 
     def __index__(self) -> int:
