@@ -187,6 +187,32 @@ def test_fast_weights_made_from_parameters_are_leaves_of_their_own(torch):
         np.testing.assert_array_equal(mine, theirs)
 
 
+def test_per_sample_gradients_step_the_parameters_they_were_detached_from(torch):
+    # DP-SGD: grad's leaves are the parameters' own arrays, which the optimizer's step
+    # replaces; the step must still run, as PyTorch's does
+    x = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
+    results = []
+    for t in (torch, ft):
+        model = t.nn.Linear(3, 2)
+        with t.no_grad():
+            model.weight.copy_(t.tensor(x[:2]))
+            model.bias.zero_()
+        optimizer = t.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+
+        def loss(params, sample, model=model, t=t):
+            return t.func.functional_call(model, params, (sample,)).pow(2).sum()
+
+        for _ in range(3):
+            params = {k: v.detach() for k, v in model.named_parameters()}
+            grads = t.func.vmap(t.func.grad(loss), in_dims=(None, 0))(params, t.tensor(x))
+            for name, p in model.named_parameters():
+                p.grad = grads[name].clamp(-1, 1).mean(0)
+            optimizer.step()
+        results.append([p.detach().numpy() for p in model.parameters()])
+    for mine, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
 def test_stack_module_state_trains_an_ensemble_as_pytorch(torch):
     # the model-ensembling tutorial: stacked leaves, vmap over them, one backward
     weights = [np.random.default_rng(k).standard_normal((2, 3)).astype(np.float32)

@@ -292,9 +292,25 @@ def _donations(tp: Tape, cells: list[Cell], carried: Any,
             if own.tape is tp and own.val is None and id(own) not in first:
                 donors.append(own)  # rebound here: among the live cells
                 first.add(id(own))
+    if donate and len({id(v) for v in tp.srcs}) < len(tp.srcs):
+        donate, donors = _unshared(tp, donate, donors)
     if not donors:
         return tuple(donate), cells, 0
+    first = {id(c) for c in donors}
     return tuple(donate), donors + [c for c in cells if id(c) not in first], len(donors)
+
+
+def _unshared(tp: Tape, donate: list[int], donors: list[Cell]) -> tuple[list[int], list[Cell]]:
+    """``donate`` and ``donors`` less the sources whose array is also another source of
+    the call: a parameter's value and a leaf detached from it
+    (``p.detach().requires_grad_()``, as ``torch.func.grad`` makes), which XLA refuses to
+    read once it is donated."""
+    count: dict[int, int] = {}
+    for value in tp.srcs:
+        count[id(value)] = count.get(id(value), 0) + 1
+    kept = [i for i in donate if count[id(tp.srcs[i])] == 1]
+    shared = {id(tp.src_owner[i]) for i in donate if count[id(tp.srcs[i])] > 1}
+    return kept, [c for c in donors if id(c) not in shared]
 
 
 def flush(reason: str = "value", *, force: bool = True) -> bool:
