@@ -61,6 +61,24 @@ def tensor_argument(value: Any, who: str, name: str, position: int) -> Tensor:
     return value
 
 
+def tensor_sequence(values: Any, who: str) -> list[Tensor]:
+    """The ``tensors`` argument of ``who`` (``cat``, ``stack``) as a list.
+
+    Raises:
+        TypeError: ``values`` is a tensor or not iterable, or holds what is not a tensor
+            (a list, a number), in PyTorch's words.
+    """
+    if isinstance(values, Tensor) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{who}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not {type(values).__name__}")
+    values = list(values)
+    for index, value in enumerate(values):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"expected Tensor as element {index} in argument 0, but got "
+                            f"{type(value).__name__}")
+    return values
+
+
 def number(value: Any, who: str, name: str, position: int) -> Any:
     """A number argument of a factory (``arange``, ``linspace``, ``full``...) as PyTorch
     reads it: a 0-dim tensor gives its Python number (``torch.linspace(d.min(), d.max(),
@@ -522,8 +540,8 @@ def _join_values(name: str, on_host: Callable[..., Any], on_device: Callable[...
 
 def cat(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.cat`` (``axis=`` is ``dim=``, default 0)."""
+    tensors = tensor_sequence(tensors, "cat")
     dim = _axis("cat", dim, axis) or 0
-    tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")  # PyTorch's type
     joined = _join_values("cat", np.concatenate, jnp.concatenate, tensors, dim, _check_cat)
@@ -537,8 +555,8 @@ concat = cat
 
 def stack(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.stack`` (``axis=`` is ``dim=``, default 0)."""
+    tensors = tensor_sequence(tensors, "stack")
     dim = _axis("stack", dim, axis) or 0
-    tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     joined = _join_values("stack", np.stack, jnp.stack, tensors, dim, _check_stack)
