@@ -88,7 +88,7 @@ def argsort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool 
 def _check_index(self: Tensor, dim: int, index: Any, who: str) -> Tensor:
     checked = _as_tensor(index)
     if np.dtype(checked._cell.aval[1]).kind not in "iu":
-        raise RuntimeError(f"{who}(): Expected dtype int64 for index, got {checked.dtype}")
+        raise RuntimeError(f"{who}(): Expected dtype int32/int64 for index")
     # a 0-d tensor counts as one of shape [1], as in PyTorch (scatter_(0, tensor(3), ...)
     # on a vector is the one-hot of the FashionMNIST tutorial)
     if max(checked.dim(), 1) != max(self.dim(), 1):

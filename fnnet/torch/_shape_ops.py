@@ -398,7 +398,7 @@ def take_along_dim(self: Tensor, indices: Any, dim: int | None = None) -> Tensor
     indices = _tensor_arg(indices, "take_along_dim", "indices")
     if indices.is_floating_point() or indices.dtype == _dtypes.bool_:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but "
-                           f"got {indices.dtype}")
+                           f"got {_dtypes.scalar_name(indices.dtype)}")
     if dim is not None:
         dim = _dim(dim, self.dim(), "take_along_dim")
         if self.dim() != indices.dim():
