@@ -252,10 +252,11 @@ class Optimizer:
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if self._factory is not None:
             check_tensor_lr(defaults.get("lr"))
-        if isinstance(params, Tensor) or not isinstance(params, Iterable):
-            got = params.type() if isinstance(params, Tensor) else type(params).__name__
+        if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable "
-                            "of Tensors or dicts, but got " + got)
+                            "of Tensors or dicts, but got " + params.type())
+        if not isinstance(params, Iterable):  # a model given for model.parameters()
+            raise TypeError(f"'{type(params).__name__}' object is not iterable")
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self._state: dict[int, _ParamState] = {}  # by id(param)
