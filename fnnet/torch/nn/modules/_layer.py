@@ -33,6 +33,14 @@ _Spec = tuple[fnn.Module, tuple[str, ...], tuple[str, ...], bool, int]
 SHARED_LIMIT = 10_000
 
 
+def check_rank(input: Tensor, ranks: tuple[int, ...]) -> None:
+    """Raises PyTorch's ValueError for an input whose number of dimensions a layer does
+    not take ("expected 2D or 3D input (got 4D input)"); no ``ranks``: any."""
+    if ranks and input.dim() not in ranks:
+        raise ValueError(f"expected {' or '.join(f'{rank}D' for rank in ranks)} input "
+                         f"(got {input.dim()}D input)")
+
+
 def _configuration(layer: fnn.Module) -> tuple[Any, ...]:
     """``layer``'s type and attributes, each with its type: equal for layers built alike.
 

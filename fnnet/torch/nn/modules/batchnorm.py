@@ -8,7 +8,7 @@ from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.torch.nn import functional as F
-from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.nn.modules._layer import Wrapped, check_rank
 from fnnet.torch.nn.modules._reset import ResettableNorm
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor
@@ -28,6 +28,7 @@ class _BatchNorm(ResettableNorm, Wrapped, _NormBase):
     _state = ("running_mean", "running_var", "num_batches_tracked")
     _counted = ("num_batches_tracked",)  # its running statistics are written by the kernel
     _fnnet: Any = None
+    _ranks: tuple[int, ...] = ()  # the input ranks the layer takes (any, where empty)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
@@ -40,6 +41,7 @@ class _BatchNorm(ResettableNorm, Wrapped, _NormBase):
         self._factory_kwargs(device, dtype)
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
+        check_rank(input, self._ranks)
         # batch statistics: in training, or always without running ones
         running = getattr(self, "running_mean", None)
         if self.training or running is None:
@@ -59,9 +61,11 @@ class BatchNorm1d(_BatchNorm):
     """
 
     _fnnet = fnn.BatchNorm1d
+    _ranks = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
     """PyTorch equivalent: ``torch.nn.BatchNorm2d``."""
 
     _fnnet = fnn.BatchNorm2d
+    _ranks = (4,)

@@ -13,7 +13,7 @@ from fnnet.torch import _dtypes
 from fnnet.torch._autograd import no_grad
 from fnnet.torch._functions import tensor
 from fnnet.torch.nn._attention_norm import instance_norm
-from fnnet.torch.nn.modules._layer import filled_in_place
+from fnnet.torch.nn.modules._layer import check_rank, filled_in_place
 from fnnet.torch.nn.modules.batchnorm import _NormBase
 from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor
@@ -48,9 +48,7 @@ class _InstanceNorm(_NormBase):
 
     def forward(self, input: Tensor) -> Tensor:
         batched = self._spatial + 2
-        if input.dim() not in (batched - 1, batched):
-            raise ValueError(f"expected {batched - 1}D or {batched}D input (got "
-                             f"{input.dim()}D input)")
+        check_rank(input, (batched - 1, batched))
         unbatched = input.dim() == batched - 1  # one sample without its batch dimension
         x = input.unsqueeze(0) if unbatched else input
         # PyTorch: running statistics normalise in eval mode; momentum None updates nothing

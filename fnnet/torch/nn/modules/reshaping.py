@@ -8,6 +8,7 @@ from typing import Any
 
 from fnnet.torch.nn import _thresholding as T
 from fnnet.torch.nn.functional import pad
+from fnnet.torch.nn.modules._layer import check_rank
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.tensor import Tensor
 
@@ -56,9 +57,8 @@ class _Pad(Module):
     def forward(self, input: Tensor) -> Tensor:
         # only the circular paddings check the rank, as PyTorch's do: the others leave it
         # to F.pad, whose constant mode pads the last dimensions of any input
-        if self._mode == "circular" and input.dim() not in (self._dims + 1, self._dims + 2):
-            raise ValueError(f"expected {self._dims + 1}D or {self._dims + 2}D input (got "
-                             f"{input.dim()}D input)")
+        if self._mode == "circular":
+            check_rank(input, (self._dims + 1, self._dims + 2))
         return pad(input, self.padding, self._mode,
                    self.value if self._mode == "constant" else None)
 

@@ -104,10 +104,7 @@ class BatchNorm3d(_BatchNorm):
     """
 
     _fnnet = fnn.BatchNorm3d
-
-    def _check_input(self, input: Tensor, *rest: Any) -> None:
-        if input.dim() != 5:
-            raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+    _ranks = (5,)
 
 
 class MaxPool3d(Wrapped):
