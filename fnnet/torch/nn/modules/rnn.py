@@ -89,15 +89,22 @@ class RNNBase(UniformResettable, Wrapped):
         if not isinstance(input, Tensor):
             raise TypeError(f"{type(self).__name__}: input must be a Tensor, got "
                             f"{type(input).__name__}")
-        train, d = self.training, self.__dict__
+        train, d, mode = self.training, self.__dict__, self._fn.mode
+        if input.dim() not in (2, 3):  # PyTorch's words, which differ by mode
+            plain = mode.startswith("RNN")
+            raise ValueError(f"{'RNN' if plain else mode}: Expected input to be 2D or 3D, "
+                             f"got {input.dim()}D{' tensor' if plain else ''} instead")
         if not _autocast_applies():  # autocast casts the input and weights alike
             check_rnn(input, d[self._params[0]])
-        if input.dim() in (2, 3) and input.shape[-1] != self.input_size:
+        if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
-        lstm = self._fn.mode == "LSTM"
-        if lstm and hx is not None and not (isinstance(hx, tuple) and len(hx) == 2):
+        lstm = mode == "LSTM"
+        if lstm and hx is not None and not (isinstance(hx, tuple | list) and len(hx) == 2):
             raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
+        if not lstm and hx is not None and not isinstance(hx, Tensor):
+            # PyTorch reads the state's dim() first
+            raise AttributeError(f"'{type(hx).__name__}' object has no attribute 'dim'")
         h0, c0 = (hx if lstm else (hx, None)) if hx is not None else (None, None)
         inputs = [input, h0, c0, *(d[name] for name in self._params), None]
         draw = 0
