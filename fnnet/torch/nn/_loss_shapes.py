@@ -130,28 +130,36 @@ def check_binary_weights(input: Any, target: Any, weight: Any, pos_weight: Any =
                                f"shape {list(broadcast)}")
 
 
-def check_class_batch(input: Any, target: Any, probabilities: bool = False) -> None:
+def check_class_batch(input: Any, target: Any, probabilities: bool = False) -> Any:
     """The class-index losses' errors, in PyTorch's order: a target of class
     probabilities (``probabilities``, cross-entropy's: floats of the input's shape) is
     accepted; else a matrix of labels for a matrix input is a RuntimeError, batch sizes
-    that differ a ValueError, and float labels a RuntimeError naming their dtype."""
+    that differ (a 0-d target's counting as 0) a ValueError, and float labels a
+    RuntimeError naming their dtype.
+
+    Returns:
+        ``target``; the ``[1]`` target of a 1-D input (one example) as the 0-d label
+        PyTorch reads it as.
+    """
     if not (isinstance(input, Tensor) and isinstance(target, Tensor)):
-        return
+        return target
     shape, labels = input._cell.aval[0], target._cell.aval
     if probabilities and labels[0] == shape:
         if labels[1] not in _FLOATS:
             raise RuntimeError(f"Expected floating point type for target with class "
                                f"probabilities, got {_name(labels[1])}")
-        return
-    if len(shape) == 2 and len(labels[0]) >= 2:
+        return target
+    if len(shape) in (1, 2) and len(labels[0]) >= 2:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if len(shape) >= 2 and labels[0] and labels[0][0] != shape[0]:
+    batch = labels[0][0] if labels[0] else 0
+    if len(shape) >= 2 and batch != shape[0]:
         raise ValueError(f"Expected input batch_size ({shape[0]}) to match target "
-                         f"batch_size ({labels[0][0]}).")
+                         f"batch_size ({batch}).")
     if labels[1] in _FLOATS:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_name(labels[1])}")
     _check_positions(shape, labels[0])
+    return target.reshape(()) if len(shape) == 1 and labels[0] == (1,) else target
 
 
 def check_class_weight(input: Any, target: Any, weight: Any) -> None:

@@ -334,7 +334,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if reduction != "none" and isinstance(input, _Selected):  # x[mask], y[mask]
         input, target = _whole_classes(input, target, ignore_index) or (input, target)
     target = _scalar_or_tensor(target)
-    check_class_batch(input, target, probabilities=True)
+    target = check_class_batch(input, target, probabilities=True)
     check_class_weight(input, target, weight)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
@@ -353,7 +353,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if reduction != "none" and isinstance(input, _Selected):  # x[mask], y[mask]
         input, target = _whole_classes(input, target, ignore_index) or (input, target)
     target = _scalar_or_tensor(target)
-    check_class_batch(input, target)
+    target = check_class_batch(input, target)
     check_class_weight(input, target, weight)
     _check_class_targets(input, target, ignore_index)
     return _op(_nll, (ignore_index, reduction), input, target, weight)
