@@ -56,6 +56,18 @@ MISFITS = {
         T.ones(2, 3), T.zeros(2, 3, dtype=T.long)),
     "cross_entropy float labels per position": lambda T: T.nn.functional.cross_entropy(
         T.ones(2, 3, 4), T.ones(2, 4)),
+    "cross_entropy 0-d label for a batch": lambda T: T.nn.functional.cross_entropy(
+        T.ones(4, 3), T.tensor(1)),
+    "nll_loss label matrix for one example": lambda T: T.nn.functional.nll_loss(
+        T.ones(3), T.tensor([[1]])),
+    "batchnorm2d unbatched": lambda T: T.nn.BatchNorm2d(4)(T.ones(4, 8, 8)),
+    "batchnorm2d unbatched in eval mode": lambda T: T.nn.BatchNorm2d(4).eval()(T.ones(4, 8, 8)),
+    "batchnorm1d 4-D": lambda T: T.nn.BatchNorm1d(4)(T.ones(2, 4, 3, 3)),
+    "batchnorm1d 1-D": lambda T: T.nn.BatchNorm1d(4)(T.ones(4)),
+    "batchnorm3d channels": lambda T: T.nn.BatchNorm3d(4)(T.ones(2, 3, 2, 2, 2)),
+    "lstm 4-D": lambda T: T.nn.LSTM(4, 8)(T.ones(5, 1, 1, 4)),
+    "gru 4-D": lambda T: T.nn.GRU(4, 8)(T.ones(5, 1, 1, 4)),
+    "rnn 1-D": lambda T: T.nn.RNN(4, 8, nonlinearity="relu")(T.ones(4)),
     "binary_cross_entropy": lambda T: T.nn.BCELoss()(T.ones(4, 1) * 0.5, T.ones(4)),
     "binary_cross_entropy_with_logits":
         lambda T: T.nn.BCEWithLogitsLoss()(T.ones(3), T.ones(4)),

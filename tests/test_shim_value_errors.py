@@ -319,6 +319,24 @@ MISTAKES = {
     "allclose of an int equal_nan": lambda T: T.allclose(T.ones(2), T.ones(2), equal_nan=1),
     "inner of a tensor and a list": lambda T: T.inner(T.ones(2), [1.0, 2.0]),
     "map_ over a list": lambda T: T.ones(2).map_([1.0, 2.0], lambda a, b: a),
+    # a batch read as one number, a tensor given where a sequence of them is taken
+    "float of a batch of losses": lambda T: float(T.ones(3)),
+    "int of a matrix": lambda T: int(T.ones(2, 2)),
+    "if on an empty tensor": lambda T: bool(T.ones(0)),
+    "tensor of a list of vectors": lambda T: T.tensor([T.ones(2), T.ones(2)]),
+    "cat of one tensor": lambda T: T.cat(T.ones(2, 3)),
+    "cat of two tensors given apart": lambda T: T.cat(T.ones(2, 3), T.ones(2, 3)),
+    "cat of a tensor and a list": lambda T: T.cat([T.ones(2), [1.0]]),
+    "stack of a tensor": lambda T: T.stack(T.ones(2, 3)),
+    "stack of a tensor and a number": lambda T: T.stack([T.ones(2), 1.0]),
+    "optimizer given the model": lambda T: T.optim.SGD(T.nn.Linear(1, 1), lr=0.1),
+    "gather of a float index": lambda T: T.ones(2, 3).gather(1, T.tensor([[0.0]])),
+    "scatter_add of a float index": lambda T: T.ones(2, 3).scatter_add(
+        1, T.tensor([[0.0]]), T.ones(1, 1)),
+    "take_along_dim of float indices": lambda T: T.take_along_dim(
+        T.ones(2, 3), T.tensor([[0.0]]), 1),
+    "GRU given a tuple state": lambda T: T.nn.GRU(4, 8)(T.ones(5, 2, 4),
+                                                        (T.zeros(1, 2, 8),)),
 }
 
 
