@@ -187,6 +187,7 @@ int = _dtypes.int32  # noqa: A001
 bool = _dtypes.bool_  # noqa: A001
 
 from fnnet.torch import (  # noqa: E402
+    _more_ops,  # noqa: E402
     as_torch,  # fnnet's own: a PyTorch script run with nothing edited
     autograd,  # noqa: E402
     compiler,
@@ -234,7 +235,6 @@ from fnnet.torch._typed import (  # noqa: E402
     rand_like,
     randint_like,
     randn_like,
-    with_out,
 )
 from fnnet.torch.device import (  # noqa: E402
     accelerator,
@@ -245,17 +245,6 @@ from fnnet.torch.device import (  # noqa: E402
     set_default_device,
 )
 from fnnet.torch.func import vmap  # noqa: E402
-
-# PyTorch's out= on the functions whose result is a fresh tensor
-for _name in ("abs", "add", "sub", "mul", "div", "matmul", "mm", "exp", "log", "sqrt",
-              "sin", "cos", "tanh", "sigmoid", "pow", "neg", "clamp", "maximum", "minimum",
-              "cat", "stack", "sum", "mean", "prod", "argmax", "argmin", "where", "square",
-              "max", "min"):
-    globals()[_name] = with_out(globals()[_name])
-del _name
-
-
-from fnnet.torch import _more_ops  # noqa: E402
 
 _more_ops.install(globals())
 from fnnet.torch import _masking  # noqa: E402
@@ -324,6 +313,10 @@ _elementwise_more.install(globals())  # logit, fmax, gcd..., in-place functions,
 from fnnet.torch import special  # noqa: E402
 
 special.install(globals())  # torch.special's second names; torch.polygamma, mvlgamma
+from fnnet.torch import _out  # noqa: E402
+from fnnet.torch._out import with_out  # noqa: E402
+
+_out.install(globals(), linalg, special)  # out= wherever PyTorch takes it
 from fnnet.torch import fft  # noqa: E402
 from fnnet.torch.tensor import accept_numpy_names as _accept_numpy_names  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""PyTorch's legacy typed constructors, the ``*_like`` family and the ``out=`` argument.
+"""PyTorch's legacy typed constructors and the ``*_like`` family.
 
 ``torch.LongTensor([0])`` is an integer tensor (int64, or int32 without jax's x64 mode,
 as every fnnet.torch int64), ``torch.FloatTensor(2, 3)`` a float32 tensor of that shape,
@@ -9,8 +9,6 @@ and ``isinstance(t, torch.FloatTensor)`` checks the dtype as PyTorch does.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -112,40 +110,3 @@ def randint_like(input: Tensor, low: int | None = None, high: int | None = None,
         low = 0
     out = _functions.randint(low, high, tuple(input.shape), **kwargs)
     return out.to(dtype or input.dtype)  # integers in the input's (even float) dtype
-
-
-# ----------------------------------------------------------------------------------
-# out=
-
-
-def with_out(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` that also takes PyTorch's ``out=``: the result is copied into ``out``
-    (same shape; its dtype is kept) and ``out`` is returned."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, out: Any = None, **kwargs: Any) -> Any:
-        result = fn(*args, **kwargs)
-        if out is None:
-            return result
-        if isinstance(out, (tuple, list)) and isinstance(result, tuple):
-            for target, value in zip(out, result, strict=True):
-                _copy_out(fn.__name__, target, value)
-            return out
-        return _copy_out(fn.__name__, out, result)
-
-    return wrapper
-
-
-def _copy_out(name: str, out: Any, result: Tensor) -> Tensor:
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not "
-                        f"{type(out).__name__}")
-    if tuple(out.shape) != tuple(result.shape):
-        raise RuntimeError(f"{name}(): out= has shape {list(out.shape)} but the result has "
-                           f"shape {list(result.shape)}; fnnet.torch does not resize out")
-    if out.requires_grad and out.is_leaf:
-        raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
-                           f"automatic differentiation, but one of the arguments requires "
-                           f"grad.")
-    out.copy_(result)
-    return out
