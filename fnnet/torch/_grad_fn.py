@@ -27,7 +27,7 @@ _NAMES = {
     "exp": "ExpBackward0", "log": "LogBackward0", "sqrt": "SqrtBackward0",
     "sin": "SinBackward0", "cos": "CosBackward0", "abs": "AbsBackward0", "_abs": "AbsBackward0",
     "_sum": "SumBackward0", "_mean": "MeanBackward0", "_reshape": "ViewBackward0",
-    "_transpose": "TransposeBackward0", "_permute": "PermuteBackward0",
+    "_transpose": "TransposeBackward0", "_t": "TBackward0", "_permute": "PermuteBackward0",
     "_getitem": "IndexBackward0", "_setitem": "IndexPutBackward0",
     "_window": "SliceBackward0",
     # complex tensors and the FFTs (fnnet.torch._complex, fnnet.torch.fft)

@@ -96,6 +96,11 @@ def _permute(x: Array, dims: tuple[int, ...]) -> Array:
     return jnp.transpose(x, dims)
 
 
+def _t(x: Array) -> Array:
+    """``Tensor.t()``, an op of its own as in PyTorch, whose node is ``TBackward0``."""
+    return jnp.transpose(x)
+
+
 def _squeeze(x: Array, dim: int | tuple[int, ...] | None) -> Array:
     if dim is None:
         return jnp.squeeze(x)
@@ -247,6 +252,15 @@ def _fit_value(value: Any, ndim: int, dtype: Any) -> Array:
                            f"sizes provided ({ndim}) must be greater or equal to the number "
                            f"of dimensions in the tensor ({value.ndim})")
     return value
+
+
+def floor_divide(x: Array, y: Array) -> Array:
+    """``x // y`` as PyTorch rounds it: a zero quotient of floats carries the sign of
+    ``x / y`` (jnp's divmod gives ``-0.0`` for ``-0.46 // -0.81``)."""
+    q = jnp.floor_divide(x, y)
+    if not jnp.issubdtype(q.dtype, jnp.inexact):
+        return q
+    return jnp.where(q == 0, jnp.copysign(jnp.zeros_like(q), jnp.true_divide(x, y)), q)
 
 
 def _setitem(x: Array, value: Any, *args: Any) -> Array:

@@ -269,7 +269,7 @@ RULES: dict[str, Rule] = {
 
 #: ops whose result is a view of their first input in PyTorch, sharing its version counter:
 #: a saved view (``w.t()`` of ``x @ w.t()``) is changed by a write to the tensor viewed
-VIEWS = frozenset(("_transpose", "_permute", "_reshape", "_flatten", "_squeeze",
+VIEWS = frozenset(("_transpose", "_t", "_permute", "_reshape", "_flatten", "_squeeze",
                    "_unsqueeze", "_window", "_expand", "_narrow", "_diagonal"))
 
 

@@ -78,12 +78,14 @@ from fnnet.torch._ops import (
     _squeeze,
     _std,
     _sum,
+    _t,
     _transpose,
     _unsqueeze,
     _var,
     _window,
     _window_set,
     _zero,
+    floor_divide,
     view_check,
 )
 from fnnet.torch._recorder import current as _current_recorder
@@ -1359,7 +1361,8 @@ class Tensor:
         if self.dim() > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                                f"{self.dim()}D")
-        return self.T
+        out = _op(_t, (), self, who="t")
+        return _views.link_permute(out, self, tuple(reversed(range(self.dim()))))
 
     def expand(self, *sizes: Any, size: Any = None) -> Tensor:
         shape = _shape_args(sizes if size is None else (size,))
@@ -1453,12 +1456,12 @@ class Tensor:
     def __floordiv__(self, other: Any) -> Tensor:
         if self._cell.aval[1].kind in "iub":
             check_int_divisor(other)
-        return _op(jnp.floor_divide, (), *_operands(self, other))
+        return _op(floor_divide, (), *_operands(self, other))
 
     def __rfloordiv__(self, other: Any) -> Tensor:
         check_int_division(other, self)
         x, y = _operands(self, other)
-        return _op(jnp.floor_divide, (), y, x)
+        return _op(floor_divide, (), y, x)
 
     def __mod__(self, other: Any) -> Tensor:
         if self._cell.aval[1].kind in "iub":
