@@ -6,11 +6,75 @@ CPU build of PyTorch reports); ``hip`` is None (JAX on ROCm is not reported as H
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-__all__ = ["__version__", "debug", "git_version", "hip"]  # and ``cuda``, found when read
+__all__ = ["TorchVersion", "__version__", "debug", "git_version", "hip"]  # and ``cuda``
 
-__version__ = "2.13.0+fnnet"  # the PyTorch release whose API and numbers fnnet.torch follows
+#: a release (``2.13.0``), an optional pre-release (``a0``, ``rc1``) and local label (``+cpu``)
+_FORM = re.compile(r"(\d+(?:\.\d+)*)(?:(a|b|rc)(\d+))?(?:\+([\w.]+))?")
+_PRE = {"a": 0, "b": 1, "rc": 2}
+
+
+def _order(version: Any) -> tuple[Any, ...] | None:
+    """The key a version sorts by (None where ``version`` is not one): its release
+    numbers without trailing zeros (``2.0`` is ``2``), a pre-release before the release,
+    and a local label after it, as PEP 440 orders them."""
+    if isinstance(version, str):
+        found = _FORM.fullmatch(version.strip())
+        if found is None:
+            return None
+        release, pre, number, local = found.groups()
+        numbers = [int(part) for part in release.split(".")]
+    elif isinstance(version, tuple | list) and all(type(p) is int for p in version):
+        numbers, pre, number, local = list(version), None, None, None
+    else:
+        return None
+    while len(numbers) > 1 and numbers[-1] == 0:
+        numbers.pop()
+    stage = (3, 0) if pre is None else (_PRE[pre], int(number))
+    return tuple(numbers), stage, (local is not None, local or "")
+
+
+class TorchVersion(str):
+    """``torch.__version__``: a string that compares as a version with a string or a
+    tuple (``torch.__version__ >= (2, 0)``, ``>= "2.1"``); a string that is not a version
+    compares as a string.
+
+    PyTorch equivalent: ``torch.torch_version.TorchVersion``.
+    """
+
+    def _compare(self, other: Any, method: str) -> Any:
+        ours, theirs = _order(str(self)), _order(other)
+        if ours is None or theirs is None:
+            if isinstance(other, str):
+                return getattr(str, method)(self, other)
+            return NotImplemented
+        return getattr(ours, method)(theirs)
+
+    def __eq__(self, other: Any) -> Any:
+        return self._compare(other, "__eq__")
+
+    def __ne__(self, other: Any) -> Any:
+        return self._compare(other, "__ne__")
+
+    def __lt__(self, other: Any) -> Any:
+        return self._compare(other, "__lt__")
+
+    def __le__(self, other: Any) -> Any:
+        return self._compare(other, "__le__")
+
+    def __gt__(self, other: Any) -> Any:
+        return self._compare(other, "__gt__")
+
+    def __ge__(self, other: Any) -> Any:
+        return self._compare(other, "__ge__")
+
+    __hash__ = str.__hash__
+
+
+#: the PyTorch release whose API and numbers fnnet.torch follows
+__version__ = TorchVersion("2.13.0+fnnet")
 debug = False
 git_version = "fnnet"  # not a PyTorch commit: no PyTorch build is involved
 hip = None
