@@ -125,13 +125,18 @@ def test_a_module_runs_with_dash_m(tmp_path):
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "__init__.py").write_text("")
+    # a submodule named as the function beside it: the import loads the module, and the
+    # name stays the function, as in PyTorch
     (package / "job.py").write_text(
-        "import sys\nimport torch.nn\nprint(torch.__name__, torch.nn.Linear.__module__, "
-        "sys.argv[1:])\n")
+        "import sys\nimport torch.nn\nimport torch.nn.utils.weight_norm as wn\n"
+        "from torch.nn.utils.spectral_norm import SpectralNorm\n"
+        "print(torch.__name__, torch.nn.Linear.__module__, type(wn).__name__, "
+        "type(torch.nn.utils.weight_norm).__name__, SpectralNorm.__name__, sys.argv[1:])\n")
     done = _run([sys.executable, "-m", "fnnet.torch", "-m", "pkg.job", "a", "-b"],
                 cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[:1] == ["fnnet.torch"]
+    assert "function function SpectralNorm" in done.stdout
     assert done.stdout.strip().endswith("['a', '-b']")
 
 

@@ -78,3 +78,33 @@ def test_utils_data_lists_pytorchs_names():
     assert {"DataLoader", "Dataset", "TensorDataset", "Subset", "random_split",
             "RandomSampler", "SequentialSampler", "DistributedSampler"} <= set(data.__all__)
     assert "np" not in data.__all__
+
+
+
+#: torch.nn.utils's submodules, each with names programs import from it
+UTILS_MODULES = {
+    "clip_grad": ["clip_grad_norm_", "clip_grad_value_"],
+    "convert_parameters": ["parameters_to_vector", "vector_to_parameters"],
+    "fusion": ["fuse_conv_bn_eval", "fuse_linear_bn_weights"],
+    "init": ["skip_init"],
+    "memory_format": ["convert_conv2d_weight_memory_format"],
+    "parametrizations": ["orthogonal", "weight_norm", "spectral_norm"],
+    "parametrize": ["register_parametrization", "cached"],
+    "prune": ["l1_unstructured", "BasePruningMethod"],
+    "rnn": ["pad_sequence", "PackedSequence"],
+    "spectral_norm": ["SpectralNorm", "spectral_norm", "remove_spectral_norm"],
+    "stateless": ["functional_call"],
+    "weight_norm": ["WeightNorm", "weight_norm", "remove_weight_norm"],
+}
+
+
+@pytest.mark.parametrize("name", list(UTILS_MODULES))
+def test_nn_utils_submodules_import_as_pytorchs(torch, name):
+    # `import torch.nn.utils.weight_norm` loads the module, while the attribute
+    # `torch.nn.utils.weight_norm` stays the function, in both
+    modules = [importlib.import_module(f"{t}.nn.utils.{name}") for t in ("fnnet.torch", "torch")]
+    for module in modules:
+        assert [key for key in UTILS_MODULES[name] if not hasattr(module, key)] == []
+    kinds = [type(getattr(importlib.import_module(f"{t}.nn.utils"), name)).__name__
+             for t in ("fnnet.torch", "torch")]
+    assert kinds[0] == kinds[1]

@@ -49,16 +49,31 @@ class _ObjectLoader(importlib.abc.Loader):
         del module  # the object is ready as it is
 
 
+def alias_shadowed_submodules(alias: str, module: types.ModuleType) -> None:
+    """Registers ``<alias>.<child>`` for each loaded submodule of ``module`` whose name
+    ``module`` binds to something else, as ``torch.nn.utils.weight_norm`` is the function
+    beside the module ``torch.nn.utils.weight_norm``: ``import <alias>.<child>`` then
+    finds the submodule, and Python does not rebind the name on ``module`` to it."""
+    prefix = module.__name__ + "."
+    for name, submodule in list(sys.modules.items()):
+        child = name[len(prefix):]
+        if name.startswith(prefix) and "." not in child and submodule is not None and \
+                getattr(module, child, submodule) is not submodule:
+            sys.modules.setdefault(f"{alias}.{child}", submodule)
+
+
 class _ModuleLoader(_ObjectLoader):
     """Loads a module of fnnet.torch under another name, keeping its own ``__spec__``
     (which the import machinery replaces by the new name's)."""
 
     def exec_module(self, module: Any) -> None:
         module.__spec__ = self.spec
+        alias_shadowed_submodules(self.alias, module)
 
-    def __init__(self, value: types.ModuleType) -> None:
+    def __init__(self, value: types.ModuleType, alias: str) -> None:
         super().__init__(value)
         self.spec = value.__spec__
+        self.alias = alias
 
 
 class SubmoduleFinder(importlib.abc.MetaPathFinder):
@@ -105,7 +120,7 @@ class AliasFinder(importlib.abc.MetaPathFinder):
         if real not in sys.modules and importlib.util.find_spec(real) is None:
             return None
         module = importlib.import_module(real)
-        return importlib.util.spec_from_loader(fullname, _ModuleLoader(module),
+        return importlib.util.spec_from_loader(fullname, _ModuleLoader(module, fullname),
                                                is_package=hasattr(module, "__path__"))
 
 

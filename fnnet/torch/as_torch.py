@@ -64,14 +64,19 @@ def _target(fullname: str) -> str | None:
 class _Alias(importlib.abc.Loader):
     """Loads a mapped name as fnnet's module object itself."""
 
-    def __init__(self, module: types.ModuleType) -> None:
+    def __init__(self, module: types.ModuleType, name: str) -> None:
         self.module = module
+        self.name = name
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         return self.module
 
     def exec_module(self, module: types.ModuleType) -> None:
-        """Nothing to run: fnnet's module was imported under its own name."""
+        """Nothing to run (fnnet's module was imported under its own name) but to map the
+        submodules whose names the module binds to functions (``torch.nn.utils.weight_norm``)."""
+        from fnnet.torch._submodules import alias_shadowed_submodules
+
+        alias_shadowed_submodules(self.name, module)
 
 
 class Finder(importlib.abc.MetaPathFinder):
@@ -92,7 +97,7 @@ class Finder(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(
                 f"No module named {fullname!r}: fnnet.torch, which runs this program in "
                 f"place of PyTorch, has no {name!r}", name=fullname) from None
-        spec = importlib.machinery.ModuleSpec(fullname, _Alias(module),
+        spec = importlib.machinery.ModuleSpec(fullname, _Alias(module, fullname),
                                               is_package=hasattr(module, "__path__"))
         if hasattr(module, "__path__"):
             spec.submodule_search_locations = list(module.__path__)

@@ -1,199 +1,52 @@
-"""``torch.nn.utils``: gradient clipping (recorded as one op on the gradients), the
-parameters as one vector, ``rnn``'s packed sequences, weight norm, ``parametrize``,
-``prune``, ``fusion`` and ``stateless``."""
+"""``torch.nn.utils``: gradient clipping (``clip_grad``), the parameters as one vector
+(``convert_parameters``), ``rnn``'s packed sequences, weight and spectral norm (the hooks
+of ``weight_norm`` and ``spectral_norm``, and ``parametrizations``), ``parametrize``,
+``prune``, ``fusion``, ``stateless``, ``memory_format`` and ``init``'s ``skip_init``.
+
+As in PyTorch, ``torch.nn.utils.weight_norm`` (and ``spectral_norm``) is the function, and
+``import torch.nn.utils.weight_norm`` imports the module of that name.
+"""
 
 from __future__ import annotations
 
-import math
-import types
-import warnings
-from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
-import jax
-import jax.numpy as jnp
-
-from fnnet.optim import clip as _clip
-from fnnet.optim.clip import clip_grads_with_norm, total_norm
-from fnnet.torch import _graph
+from fnnet.torch.nn.utils import clip_grad as clip_grad
+from fnnet.torch.nn.utils import convert_parameters as convert_parameters
 from fnnet.torch.nn.utils import fusion as fusion
+from fnnet.torch.nn.utils import init as init
+from fnnet.torch.nn.utils import memory_format as memory_format
 from fnnet.torch.nn.utils import parametrizations as parametrizations
 from fnnet.torch.nn.utils import parametrize as parametrize
 from fnnet.torch.nn.utils import prune as prune
 from fnnet.torch.nn.utils import rnn as rnn
 from fnnet.torch.nn.utils import stateless as stateless
-from fnnet.torch.nn.utils._spectral_norm_hook import (
-    remove_spectral_norm as remove_spectral_norm,
+from fnnet.torch.nn.utils.clip_grad import clip_grad_norm as clip_grad_norm
+from fnnet.torch.nn.utils.clip_grad import clip_grad_norm_ as clip_grad_norm_
+from fnnet.torch.nn.utils.clip_grad import clip_grad_value_ as clip_grad_value_
+from fnnet.torch.nn.utils.clip_grad import clip_grads_with_norm_ as clip_grads_with_norm_
+from fnnet.torch.nn.utils.clip_grad import get_total_norm as get_total_norm
+from fnnet.torch.nn.utils.convert_parameters import (
+    parameters_to_vector as parameters_to_vector,
 )
-from fnnet.torch.nn.utils._spectral_norm_hook import spectral_norm as spectral_norm
-from fnnet.torch.nn.utils._weight_norm_hook import remove_weight_norm as remove_weight_norm
-from fnnet.torch.nn.utils._weight_norm_hook import weight_norm as weight_norm
+from fnnet.torch.nn.utils.convert_parameters import (
+    vector_to_parameters as vector_to_parameters,
+)
 from fnnet.torch.nn.utils.fusion import fuse_conv_bn_eval as fuse_conv_bn_eval
 from fnnet.torch.nn.utils.fusion import fuse_conv_bn_weights as fuse_conv_bn_weights
 from fnnet.torch.nn.utils.fusion import fuse_linear_bn_eval as fuse_linear_bn_eval
 from fnnet.torch.nn.utils.fusion import fuse_linear_bn_weights as fuse_linear_bn_weights
-from fnnet.torch.tensor import Tensor, _op, _op_multi, _wrap_value
-
-
-def _clip_op(*args: Any) -> tuple[jax.Array, ...]:
-    """Pure: ``(total_norm, *clipped grads)``, by :func:`fnnet.optim.clip_grad_norm`."""
-    *grads, max_norm, norm_type = args
-    if max_norm == math.inf:  # PyTorch's idiom for reading the norm: nothing is scaled
-        return (total_norm(grads, norm_type), *grads)
-    clipped, norm = _clip.clip_grad_norm(grads, max_norm, norm_type)
-    return (norm, *clipped)
-
-
-def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float,
-                   norm_type: float = 2.0, error_if_nonfinite: bool = False,
-                   foreach: Any = None) -> Tensor:
-    """PyTorch's deprecated name of :func:`clip_grad_norm_`, with its FutureWarning.
-
-    PyTorch equivalent: ``torch.nn.utils.clip_grad_norm``.
-    """
-    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
-                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
-    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
-
-
-def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False, foreach: Any = None) -> Tensor:
-    """Scales the gradients in place so their total norm is at most ``max_norm``.
-
-    The arithmetic is :func:`fnnet.optim.clip_grad_norm` (PyTorch's rule, the norm of
-    the per-tensor norms); ``max_norm=inf`` only computes the norm.
-
-    Returns:
-        The total norm before clipping (a lazy scalar tensor).
-
-    Raises:
-        RuntimeError: ``error_if_nonfinite`` and the norm is not finite (PyTorch's
-            message); the norm is then computed when this is called, which a loop's
-            step pays for with an extra compile.
-
-    PyTorch equivalent: ``torch.nn.utils.clip_grad_norm_``.
-    """
-    if isinstance(parameters, Tensor):
-        parameters = [parameters]
-    else:
-        generator = isinstance(parameters, types.GeneratorType)
-        parameters = list(parameters)  # read twice below: a generator would run out
-        if generator and not parameters:
-            warnings.warn("`parameters` is an empty generator, no gradient clipping will "
-                          "occur.", UserWarning, stacklevel=2)
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if error_if_nonfinite:  # the norm is read (computed) here, before any gradient changes
-        norm = get_total_norm(grads, norm_type, error_if_nonfinite=True)
-        clip_grads_with_norm_(parameters, max_norm, norm)
-        return norm
-    if not grads:
-        return _wrap_value(jnp.zeros((), jnp.float32))
-    # every output of _clip_op is an array (None stands for an output that is None)
-    outs = cast("list[Tensor]", _op_multi(_clip_op, (float(max_norm), float(norm_type)),
-                                          *grads, who="clip_grad_norm_"))
-    for grad, new in zip(grads, outs[1:], strict=False):
-        _graph.bind(grad._cell, new._cell.ref, new._cell.aval, False)
-    return outs[0]
-
-
-def _total_norm_op(*args: Any) -> jax.Array:
-    *tensors, norm_type = args
-    return total_norm(tensors, norm_type)
-
-
-def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
-                   error_if_nonfinite: bool = False, foreach: Any = None) -> Tensor:
-    """The norm of the per-tensor norms of ``tensors`` (:func:`fnnet.optim.total_norm`).
-
-    PyTorch equivalent: ``torch.nn.utils.get_total_norm``.
-    """
-    tensors = [tensors] if isinstance(tensors, Tensor) else [t for t in tensors
-                                                              if t is not None]
-    if not tensors:
-        return _wrap_value(jnp.zeros((), jnp.float32))
-    norm = _op(_total_norm_op, (float(norm_type),), *tensors, who="get_total_norm")
-    if error_if_nonfinite and not math.isfinite(norm.item()):  # reading computes the norm
-        raise RuntimeError(f"The total norm of order {float(norm_type)} for gradients from "
-                           "`parameters` is non-finite, so it cannot be clipped. To disable "
-                           "this error and scale the gradients by the non-finite norm "
-                           "anyway, set `error_if_nonfinite=False`")
-    return norm
-
-
-def _scale_op(*args: Any) -> tuple[jax.Array, ...]:
-    *grads, norm, max_norm = args
-    return tuple(clip_grads_with_norm(grads, max_norm, norm))
-
-
-def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
-                          total_norm: Tensor | float, foreach: Any = None) -> None:
-    """Scales the gradients in place by ``min(max_norm / (total_norm + 1e-6), 1)``
-    (:func:`fnnet.optim.clip.clip_grads_with_norm`), the norm computed beforehand, e.g.
-    by :func:`get_total_norm`.
-
-    PyTorch equivalent: ``torch.nn.utils.clip_grads_with_norm_``.
-    """
-    if isinstance(parameters, Tensor):
-        parameters = [parameters]
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return
-    norm = total_norm if isinstance(total_norm, Tensor) else _wrap_value(
-        jnp.asarray(total_norm, jnp.float32))
-    outs = _op_multi(_scale_op, (float(max_norm),), *grads, norm,
-                     who="clip_grads_with_norm_")
-    for grad, new in zip(grads, outs, strict=True):
-        assert new is not None
-        _graph.bind(grad._cell, new._cell.ref, new._cell.aval, False)
-
-
-def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
-                     foreach: Any = None) -> None:
-    """PyTorch equivalent: ``torch.nn.utils.clip_grad_value_``."""
-    if isinstance(parameters, Tensor):
-        parameters = [parameters]
-    for p in parameters:
-        if p.grad is not None:
-            p.grad.clamp_(-clip_value, clip_value)
-
-
-def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
-    from fnnet.torch._functions import cat
-
-    return cat([p.reshape(-1) for p in parameters])
-
-
-def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Copies consecutive slices of the 1-D ``vec`` into ``parameters`` (in place, as
-    the inverse of :func:`parameters_to_vector`).
-
-    PyTorch equivalent: ``torch.nn.utils.vector_to_parameters``.
-    """
-    if not isinstance(vec, Tensor):
-        raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
-    from fnnet.torch.autograd import no_grad
-
-    offset = 0
-    with no_grad():
-        for p in parameters:
-            count = p.numel()
-            p.copy_(vec[offset:offset + count].view_as(p))
-            offset += count
-
-
-def skip_init(module_cls: Any, *args: Any, **kwargs: Any) -> Any:
-    """``module_cls(*args, **kwargs)``, whose values the program overwrites: PyTorch leaves
-    them uninitialised, fnnet.torch initialises them as usual (the cost is small next to a
-    compile). PyTorch equivalent: ``torch.nn.utils.skip_init``."""
-    import inspect
-
-    from fnnet.torch.nn.modules.module import Module
-
-    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
-        raise RuntimeError(f"Expected a Module; got {module_cls}")
-    if "device" not in inspect.signature(module_cls).parameters:
-        raise RuntimeError("Module must support a 'device' arg to skip initialization")
-    return module_cls(*args, **kwargs)
+from fnnet.torch.nn.utils.init import skip_init as skip_init
+from fnnet.torch.nn.utils.memory_format import (
+    convert_conv2d_weight_memory_format as convert_conv2d_weight_memory_format,
+)
+from fnnet.torch.nn.utils.memory_format import (
+    convert_conv3d_weight_memory_format as convert_conv3d_weight_memory_format,
+)
+from fnnet.torch.nn.utils.spectral_norm import remove_spectral_norm as remove_spectral_norm
+from fnnet.torch.nn.utils.spectral_norm import spectral_norm as spectral_norm
+from fnnet.torch.nn.utils.weight_norm import remove_weight_norm as remove_weight_norm
+from fnnet.torch.nn.utils.weight_norm import weight_norm as weight_norm
 
 
 def __getattr__(name: str) -> Any:
