@@ -313,14 +313,14 @@ _elementwise_more.install(globals())  # logit, fmax, gcd..., in-place functions,
 from fnnet.torch import special  # noqa: E402
 
 special.install(globals())  # torch.special's second names; torch.polygamma, mvlgamma
-from fnnet.torch import _out  # noqa: E402
-from fnnet.torch._out import with_out  # noqa: E402
-
-_out.install(globals(), linalg, special)  # out= wherever PyTorch takes it
 from fnnet.torch import fft  # noqa: E402
 from fnnet.torch.tensor import accept_numpy_names as _accept_numpy_names  # noqa: E402
 
 _accept_numpy_names(globals())  # axis=/keepdims= wherever dim=/keepdim= (after every install)
+from fnnet.torch import _out  # noqa: E402
+from fnnet.torch._out import with_out  # noqa: E402
+
+_out.install(globals(), linalg, special)  # out= wherever PyTorch takes it
 from fnnet.torch import _submodules  # noqa: E402
 
 _submodules.install()  # import torch.backends.cudnn; torch.sparse says what to use

@@ -98,6 +98,8 @@ def _unary(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
 
 
 def _isreal(x: Any) -> Any:
+    if jnp.iscomplexobj(x):
+        return jnp.imag(x) == 0
     return jnp.ones(x.shape, bool)
 
 

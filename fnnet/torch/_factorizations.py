@@ -67,10 +67,20 @@ def _matrix(A: Any, who: str, square: bool = False) -> Tensor:  # noqa: N803
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.{who}: A must be batches of square matrices, but they "
                            f"are {A.shape[-2]} by {A.shape[-1]} matrices")
+    check_float_matrix(A, who)
+    return A
+
+
+def check_float_matrix(A: Tensor, who: str) -> None:  # noqa: N803
+    """PyTorch's error for a matrix of integers; fnnet.torch's for a complex one, whose
+    factorizations it does not compute."""
+    if A.dtype.is_complex:
+        raise NotImplementedError(
+            f"fnnet.torch does not support complex matrices in torch.linalg.{who} (got "
+            f"{A.dtype}); use jax.numpy.linalg on the tensor's numpy() value")
     if not A.is_floating_point():
         raise RuntimeError(f"linalg.{who}: Expected a floating point or complex tensor as "
                            f"input. Got {A.dtype}")
-    return A
 
 
 def _mT(x: Any) -> Any:  # noqa: N802
@@ -200,8 +210,8 @@ def logdet(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
 def _lstsq(a: Any, b: Any, rcond: float | None, vector: bool, full: bool
            ) -> tuple[Any, Any, Any, Any]:
     bb = b[..., None] if vector else b
-    batch = a.shape[:-2]
-    flat_a = a.reshape(-1, *a.shape[-2:])
+    batch = jnp.broadcast_shapes(a.shape[:-2], bb.shape[:-2])  # batches broadcast
+    flat_a = jnp.broadcast_to(a, (*batch, *a.shape[-2:])).reshape(-1, *a.shape[-2:])
     flat_b = jnp.broadcast_to(bb, (*batch, *bb.shape[-2:])).reshape(-1, *bb.shape[-2:])
     x, res, rank, sv = jax.vmap(lambda m, r: jnp.linalg.lstsq(m, r, rcond=rcond))(
         flat_a, flat_b)

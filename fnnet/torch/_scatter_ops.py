@@ -60,7 +60,8 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
 
 
 def _masked_scatter(x: Any, mask: Any, source: Any) -> Any:
-    mask = jnp.broadcast_to(mask, x.shape)
+    shape = jnp.broadcast_shapes(x.shape, mask.shape)  # the copy takes both shapes
+    x, mask = jnp.broadcast_to(x, shape), jnp.broadcast_to(mask, shape)
     flat = mask.reshape(-1)
     # the k-th True position takes source's k-th element, in row-major order
     positions = jnp.clip(jnp.cumsum(flat) - 1, 0, None)

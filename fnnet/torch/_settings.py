@@ -301,10 +301,11 @@ def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0,
 
 
 def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
-            requires_grad: bool = False) -> Tensor:
+            requires_grad: bool | None = None) -> Tensor:
     """``obj`` as a tensor: a tensor of the dtype (and device) asked for comes back itself
-    unless ``copy=True``; anything else (numbers, lists, numpy arrays, buffers) is
-    converted, as ``torch.as_tensor``.
+    unless ``copy=True`` (detached with ``requires_grad=False``; left unspecified, it
+    keeps its graph, with PyTorch's warning where it has one); anything else (numbers,
+    lists, numpy arrays, buffers) is converted, as ``torch.as_tensor``.
 
     PyTorch equivalent: ``torch.asarray``.
     """
@@ -319,7 +320,16 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | Non
         if copy is False and result is not obj:
             raise ValueError("can't alias tensor from given object: dtype or device differ "
                              "and copy=False")
-        return result.requires_grad_(requires_grad) if requires_grad else result
+        if requires_grad:
+            return result.requires_grad_(True)
+        if result.requires_grad and requires_grad is False:
+            return result.detach()
+        if obj.requires_grad:
+            warnings.warn("torch.asarray: unspecified requires_grad now defaults to "
+                          "obj.requires_grad instead of False. Pass requires_grad=False "
+                          "explicitly to get the old behavior and silence this warning.",
+                          UserWarning, stacklevel=2)
+        return result
     if not isinstance(obj, (builtins.bytes, bytearray, memoryview)) or dtype is None:
         result = as_tensor(obj, dtype=dtype, device=device)
     else:

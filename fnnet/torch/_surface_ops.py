@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.optim.transforms import lerp as lerp_rounded
-from fnnet.torch import _dtypes, _graph, _random, _strides
+from fnnet.torch import _dtypes, _graph, _ops, _random, _strides
 from fnnet.torch._functions import number
 from fnnet.torch._graph import CONST, RG, VAR
 from fnnet.torch._math_ops import in_place
@@ -104,7 +104,7 @@ def _divide(x: Any, y: Any, mode: str | None) -> Any:
             q = jnp.floor_divide(x, y)
             return jnp.where((q < 0) & (q * y != x), q + 1, q)
         return jnp.trunc(jnp.true_divide(x, y))
-    return jnp.floor_divide(x, y)
+    return _ops.floor_divide(x, y)
 
 
 def divide(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
@@ -156,7 +156,7 @@ def true_divide(self: Tensor, other: Any) -> Tensor:
 def floor_divide(self: Tensor, other: Any) -> Tensor:
     """The quotient rounded down. PyTorch equivalent: ``torch.floor_divide``."""
     check_int_division(self, other)
-    return _op(jnp.floor_divide, (), self, _scalar_or_tensor(other), who="floor_divide")
+    return _op(_ops.floor_divide, (), self, _scalar_or_tensor(other), who="floor_divide")
 
 
 def remainder(self: Tensor, other: Any) -> Tensor:
@@ -300,7 +300,10 @@ def nanmean(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
 
 def _median_all(x: Any) -> Any:
     flat = jnp.sort(x.reshape(-1))
-    return flat[(flat.shape[0] - 1) // 2]
+    middle = flat[(flat.shape[0] - 1) // 2]
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return middle
+    return jnp.where(jnp.isnan(flat).any(), jnp.nan, middle)  # a NaN makes it NaN
 
 
 def _median_dim(x: Any, dim: int, keepdim: bool) -> tuple[Any, Any]:
@@ -308,6 +311,12 @@ def _median_dim(x: Any, dim: int, keepdim: bool) -> tuple[Any, Any]:
     k = (x.shape[dim] - 1) // 2
     index = jax.lax.index_in_dim(order, k, axis=dim, keepdims=True)
     values = jnp.take_along_axis(x, index, axis=dim)
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        # a row with a NaN has the NaN for median, at the index of its first NaN
+        nans = jnp.isnan(x)
+        has_nan = nans.any(axis=dim, keepdims=True)
+        values = jnp.where(has_nan, jnp.nan, values)
+        index = jnp.where(has_nan, jnp.argmax(nans, axis=dim, keepdims=True), index)
     if not keepdim:
         values, index = jnp.squeeze(values, dim), jnp.squeeze(index, dim)
     return values, index.astype(_INDEX)

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from fnnet.losses.regression import absolute
 from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._factorizations import (
+    check_float_matrix,
     check_square,
     cholesky,
     cond,
@@ -66,9 +67,7 @@ def _tensor(value: Any, who: str, name: str) -> Tensor:
 
 def _square(x: Tensor, who: str) -> None:
     check_square(x, f"linalg.{who}")
-    if not x.is_floating_point():
-        raise RuntimeError(f"linalg.{who}: Expected a floating point or complex tensor as "
-                           f"input. Got {x.dtype}")
+    check_float_matrix(x, who)
 
 
 def _vector_norm(x: Any, ord: float, dim: Any, keepdim: bool) -> Any:  # noqa: A002

@@ -1,0 +1,64 @@
+"""Calls as PyTorch's own docstring examples write them, printed the same under PyTorch
+and fnnet.torch: NaN medians, signed zeros of floor division, complex ``isreal``,
+broadcast batches and masks, ``asarray``'s graph."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+NAN = float("nan")
+
+#: ``name -> call(T)``; the value's repr must be PyTorch's
+CALLS = {
+    "median of all with a NaN": lambda T: T.tensor([1, NAN, 3, 2]).median(),
+    "median without the NaN": lambda T: T.tensor([1, NAN, 3, 2]).nanmedian(),
+    "median along a dim with NaNs": lambda T: T.tensor(
+        [[NAN, 1.0, NAN], [1.0, 2.0, 3.0], [3.0, NAN, 1.0]]).median(1),
+    "median of integers": lambda T: T.tensor([[4, 1, 3, 2]]).median(1),
+    "floor division's zero takes the quotient's sign": lambda T: T.div(
+        T.tensor([[-0.4605, 0.5], [0.1, -0.3]]), T.tensor([-0.8113, 0.7]),
+        rounding_mode="floor"),
+    "floor_divide and //": lambda T: (
+        T.floor_divide(T.tensor([-0.4605, 0.1]), -0.8113), T.tensor([-0.4605]) // -0.8113,
+        -0.4605 // T.tensor([-0.8113, 0.2])),
+    "isreal of complex": lambda T: T.isreal(T.complex(T.tensor([1.0, 1.0, 2.0]),
+                                                      T.tensor([0.0, 1.0, -0.0]))),
+    "lstsq broadcasts its batches": lambda T: T.linalg.lstsq(
+        T.eye(3).reshape(1, 3, 3) * 2, T.arange(18.0).reshape(2, 3, 3)).solution,
+    "masked_scatter broadcasts the tensor to the mask": lambda T: T.tensor(
+        [0, 0, 0, 0, 0]).masked_scatter(
+        T.tensor([[0, 0, 0, 1, 1], [1, 1, 0, 1, 1]], dtype=T.bool),
+        T.tensor([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]])),
+    "asarray detaches when told": lambda T: T.asarray(
+        T.tensor([1.0, 2.0], requires_grad=True) + 2, requires_grad=False),
+}
+
+
+@pytest.mark.parametrize("case", list(CALLS))
+def test_prints_what_pytorch_prints(torch, case):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert repr(CALLS[case](ft)) == repr(CALLS[case](torch))
+
+
+def test_asarray_of_a_graph_keeps_it_with_pytorchs_warning(torch):
+    texts = []
+    for T in (torch, ft):
+        with pytest.warns(UserWarning) as caught:
+            kept = T.asarray(T.tensor([1.0], requires_grad=True) * 2)
+        assert kept.requires_grad and type(kept.grad_fn).__name__ == "MulBackward0"
+        texts.append(str(caught[0].message).split(" (Triggered")[0])
+    assert texts[1] == texts[0]
+
+
+@pytest.mark.parametrize("name", ["cholesky", "inv", "det", "solve", "qr", "svdvals"])
+def test_complex_matrices_are_refused_by_name(name):
+    m = ft.complex(ft.eye(2) * 2, ft.zeros(2, 2))
+    with pytest.raises(NotImplementedError, match=f"complex matrices in torch.linalg.{name}"):
+        getattr(ft.linalg, name)(*((m, m) if name == "solve" else (m,)))
