@@ -158,9 +158,12 @@ def print_options(T):
 @snippet
 def formatting_a_loss(T):
     loss = T.tensor(0.123456)
-    print(f"{loss:.4f}", f"{loss}", f"{loss!r}", "%.3f" % loss, "{:.2e}".format(loss))
+    # the old-style formats too, as programs write them
+    print(f"{loss:.4f}", f"{loss}", f"{loss!r}", "%.3f" % loss,  # noqa: UP031
+          "{:.2e}".format(loss))  # noqa: UP032
     print(f"{loss:>10.2f}", f"{T.tensor(3):d}", f"{T.tensor([1.5])}", str(loss), format(loss))
-    print(f"{T.tensor(2):.2f}", "%d" % T.tensor(4), int(T.tensor(3.7)), float(T.tensor(2)))
+    print(f"{T.tensor(2):.2f}", "%d" % T.tensor(4),  # noqa: UP031
+          int(T.tensor(3.7)), float(T.tensor(2)))
     print(f"{T.tensor(True)}", bool(T.tensor([1])))
     total = T.ones(2, requires_grad=True).sum()
     print(f"{total:.2f}", f"{total.item():.3f}")
@@ -381,7 +384,8 @@ def training_loop_prints(T):
         loss.backward()
         optimizer.step()
         print(f"epoch {epoch}: {loss.item():.3f}", f"epoch {epoch}: {loss:.3f}", "loss", loss)
-        print("epoch %d loss %.4f" % (epoch, loss), "{:.4f}".format(loss.item()))
+        print("epoch %d loss %.4f" % (epoch, loss),  # noqa: UP031
+              "{:.4f}".format(loss.item()))  # noqa: UP032
     print(model.weight.grad, model.bias.grad.shape)
     norm = T.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     print(norm, f"{norm:.3f}")
