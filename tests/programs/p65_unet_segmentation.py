@@ -94,7 +94,6 @@ for epoch in range(6):
     print(f"epoch {epoch}: train {running / 2:.4f} val {val_loss.item():.4f} "
           f"iou {iou(val_logits, val_y):.3f}")
 
-with torch.no_grad():
-    out = model(val_x[:1])
-    up = F.interpolate(out, scale_factor=2, mode="nearest")
+out = val_logits[:1]
+up = F.interpolate(out, scale_factor=2, mode="nearest")
 print(tuple(out.shape), tuple(up.shape), round(model.down1[1].running_var.mean().item(), 4))

@@ -53,8 +53,8 @@ def cutmix(x, y, alpha=1.0):
 for epoch in range(6):
     model.train()
     total = 0.0
-    for i in range(0, 36, 12):
-        x, y = train_x[i:i + 12], train_y[i:i + 12]
+    for i in range(0, 36, 18):
+        x, y = train_x[i:i + 18], train_y[i:i + 18]
         if epoch % 2 == 0:
             x, y_a, y_b, lam = mixup(x, y)
             out = model(x)
@@ -73,7 +73,7 @@ for epoch in range(6):
         val_loss = F.cross_entropy(out, val_y)
         acc = (out.argmax(1) == val_y).sum().item() / len(val_y)
     kind = "mixup" if epoch % 2 == 0 else "cutmix"
-    print(f"epoch {epoch} ({kind}, lam {lam:.3f}): train {total / 3:.4f} "
+    print(f"epoch {epoch} ({kind}, lam {lam:.3f}): train {total / 2:.4f} "
           f"val {val_loss.item():.4f} acc {acc:.3f}")
 
 with torch.no_grad():
