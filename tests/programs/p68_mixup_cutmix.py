@@ -27,7 +27,7 @@ train_x, train_y, val_x, val_y = images[:36], labels[:36], images[36:], labels[3
 model = fixed_init(nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                                  nn.Conv2d(6, 8, 3, padding=1), nn.ReLU(),
                                  nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, classes)))
-optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.3, momentum=0.9, nesterov=True)
 mix_rng = np.random.default_rng(5)
 torch.manual_seed(0)
 
