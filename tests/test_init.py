@@ -193,3 +193,18 @@ def test_fan_in_and_bias_edge_cases():
     np.testing.assert_array_equal(
         np.asarray(initializers.bias_uniform(jax.random.key(0), 3, 0)), np.zeros(3))
     assert initializers.uniform(jax.random.key(0), (2,), 1.0, jnp.float16).dtype == jnp.float16
+
+
+def test_norm_layers_init_compiles_nothing():
+    """The ones and zeros of the norm layers are filled on the host: a model's BatchNorm
+    widths (a ResNet has one per stage) add no XLA program to its first init."""
+    from helpers import counting_compiles
+
+    layers = [fnnet.nn.BatchNorm1d(37), fnnet.nn.BatchNorm2d(41, bias=False),
+              fnnet.nn.BatchNorm3d(43), fnnet.nn.LayerNorm((5, 47)), fnnet.nn.RMSNorm(53)]
+    key = jax.random.key(0)  # making a key compiles programs of its own
+    with counting_compiles() as compiles:
+        trees = [layer.init(key) for layer in layers]
+    assert compiles == []
+    assert trees[1][0]["weight"].shape == (41,) and "bias" not in trees[1][0]
+    assert trees[2][1]["running_var"].tolist() == [1.0] * 43
