@@ -10,12 +10,10 @@ PyTorch's ``state_dict`` names, which ``evaluate`` and ``predict`` read back.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import os
 import pathlib
-import re
 import sys
 import time
 import warnings
@@ -26,6 +24,15 @@ import numpy as np
 
 from fnnet._image_files import PICTURE_SUFFIXES, read_images
 from fnnet._usage import UsageError, check_writable, folders_held, path_argument, user_words
+from fnnet._weights_files import (
+    SavedWeights,
+    check_image_shape,
+    check_weights_path,
+    load_weights,
+    read_saved_weights,
+    save_weights,
+    shape_text,
+)
 
 if TYPE_CHECKING:
     import optax
@@ -41,7 +48,6 @@ MODELS = ("mlp", "lenet5", "logistic", "resnet18")
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
 ON_NONFINITE = ("raise", "skip")
-WEIGHTS_SUFFIX = ".safetensors"
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -256,135 +262,19 @@ def _load(dataset: str, data_dir: str | None, command: str) -> tuple[Split, Spli
 # ----------------------------------------------------------------------------- weights
 
 
-def _check_weights_path(flag: str, path: str, must_exist: bool) -> pathlib.Path:
-    file = pathlib.Path(path)
-    if file.suffix.lower() != WEIGHTS_SUFFIX:
-        raise UsageError(f"{flag} {path}: expected a file ending in {WEIGHTS_SUFFIX}")
-    if must_exist and file.is_dir():
-        raise UsageError(f"{flag} {path}: a folder, expected a file")
-    if must_exist and not file.is_file():
-        raise UsageError(f"{flag} {path}: no such file")
-    return file
-
-
-def save_weights(path: pathlib.Path, model: Any, params: Any, layer_state: Any,
-                 metadata: dict[str, str]) -> pathlib.Path:
-    """Writes the final weights as ``.safetensors``: PyTorch's ``state_dict`` names and
-    layouts, loadable by :func:`fnnet.interop.from_torch_state_dict` and by
-    ``safetensors.torch.load_file`` into the matching PyTorch model.
-
-    Args:
-        path: the file to write (its folder is created).
-        model: the fnnet model, which orders the entries as PyTorch does.
-        params: its parameter tree.
-        layer_state: its layer state (BatchNorm buffers).
-        metadata: the run (``fnnet.model``, ``fnnet.dataset``, ``fnnet.image_shape``,
-            ``fnnet.num_classes``), stored as strings in the file's header for
-            ``fnnet evaluate`` and ``fnnet predict``.
-
-    Returns:
-        ``path``.
-
-    PyTorch equivalent: ``safetensors.torch.save_file(model.state_dict(), path)``.
-    """
-    from safetensors import SafetensorError
-    from safetensors.numpy import save_file
-
-    from fnnet.interop import to_torch_state_dict
-
-    arrays = to_torch_state_dict(params, layer_state, model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # written to a temporary file renamed into place: a failure leaves no half file
-        save_file(dict(arrays), str(path), metadata={"format": "pt", **metadata})
-    except SafetensorError as error:  # a full disk, a folder that refuses files
-        raise OSError(f"cannot write {path}: {user_words(error)}") from None
-    return path
-
-
-@dataclasses.dataclass(frozen=True)
-class SavedWeights:
-    """A weights file and the run it came from.
-
-    Attributes:
-        path: the ``.safetensors`` file.
-        model: the model's name (one of :data:`MODELS`).
-        dataset: the data set it was trained on.
-        image_shape: ``(C, H, W)`` of the images it was trained on, or None where the
-            file does not say (not written by ``fnnet train --save``).
-        num_classes: the number of classes.
-    """
-
-    path: pathlib.Path
-    model: str
-    dataset: str
-    image_shape: tuple[int, ...] | None
-    num_classes: int
-
-
-def _read_metadata(path: pathlib.Path) -> dict[str, str]:
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="numpy") as f:
-            return dict(f.metadata() or {})
-    except Exception as err:  # safetensors raises its own SafetensorError
-        raise UsageError(f"--weights {path}: not a readable .safetensors file "
-                         f"({user_words(err)})") from None
-
-
 def _saved_weights(args: argparse.Namespace, command: str) -> SavedWeights:
-    """--weights, with --model defaulting to the run the file records (its data set is
-    the one the file records, or digits)."""
-    path = _check_weights_path("--weights", args.weights, must_exist=True)
-    meta = _read_metadata(path)
-    model = args.model or meta.get("fnnet.model")
-    if model is None:
-        raise UsageError(f"--weights {path} does not say which model it holds (it was not "
-                         "written by fnnet train --save): pass --model")
-    if args.model and meta.get("fnnet.model") not in (None, args.model):
-        _warn(command, f"--model {args.model} differs from the {meta['fnnet.model']} that "
-                       f"{path.name} was trained as")
-    dataset = meta.get("fnnet.dataset", "digits")
-    if "fnnet.image_shape" in meta:
-        image_shape = tuple(int(v) for v in meta["fnnet.image_shape"].split(","))
-        return SavedWeights(path, model, dataset, image_shape, int(meta["fnnet.num_classes"]))
-    from fnnet.interop import read_state_dict
-
-    # The classifier is the last Linear weight; safetensors files sort their names, so
-    # the numbers in them are compared as numbers (fc10 after fc9).
-    def natural(name: str) -> list[Any]:
-        return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
-
-    arrays = read_state_dict(path)
-    linear = sorted((k for k, v in arrays.items() if k.endswith(".weight") and v.ndim == 2),
-                    key=natural)
-    if not linear:
-        raise UsageError(f"--weights {path}: no Linear weight to read the classes from")
-    return SavedWeights(path, model, dataset, None, int(arrays[linear[-1]].shape[0]))
+    return read_saved_weights(args.weights, args.model, lambda line: _warn(command, line))
 
 
 def _model_from_weights(weights: SavedWeights, image_shape: tuple[int, ...],
                         source: str) -> tuple[Module, Any, Any]:
     """``(model, params, layer_state)`` for images ``[N, *image_shape]`` from ``source``
     (the flag or argument that gave them, for messages)."""
-    from fnnet.interop import from_torch_state_dict
-
-    if weights.image_shape is not None and tuple(image_shape) != weights.image_shape:
-        raise UsageError(f"{source} has {_shape(image_shape)} images, but --weights "
-                         f"{weights.path} was trained on {_shape(weights.image_shape)} "
-                         f"images ({weights.dataset})")
+    check_image_shape(weights, image_shape, source)
     dummy = _as_model_input(np.zeros((1, *image_shape), np.float32), weights.model)
     model = _model(weights.model, dummy.shape[1:], weights.num_classes)
-    try:
-        params, layer_state = from_torch_state_dict(model, weights.path)
-    except (KeyError, ValueError) as err:
-        raise UsageError(f"--weights {weights.path} does not fit --model {weights.model} on "
-                         f"{_shape(image_shape)} images: {user_words(err)}") from None
+    params, layer_state = load_weights(model, weights, image_shape)
     return model, params, layer_state
-
-
-def _shape(shape: Sequence[int]) -> str:
-    return "x".join(map(str, shape))
 
 
 def _eval_state(params: Any, layer_state: Any) -> TrainState:
@@ -457,7 +347,7 @@ def _check_train_flags(args: argparse.Namespace) -> None:
         raise UsageError("--checkpoint-every needs --checkpoint-dir, the folder to save in")
     if args.save is not None:
         # Checked before training, so that a run is never lost for want of a place.
-        save = _check_weights_path("--save", args.save, must_exist=False)
+        save = check_weights_path("--save", args.save, must_exist=False)
         if save.is_dir():
             raise UsageError(f"--save {args.save}: a folder, expected a file path")
         check_writable("--save", args.save, save.absolute().parent)
@@ -618,7 +508,7 @@ def predict(args: argparse.Namespace) -> np.ndarray:
     shapes = {p.shape[1:] for p in parts}
     if len(shapes) > 1:
         raise UsageError("IMAGES: the files hold images of different shapes ("
-                         + ", ".join(f"{name}: {_shape(p.shape[1:])}"
+                         + ", ".join(f"{name}: {shape_text(p.shape[1:])}"
                                      for name, p in zip(args.images, parts, strict=True))
                          + "); predict them one file at a time")
     images = np.concatenate(parts)
