@@ -242,13 +242,16 @@ def test_shape_error_is_pytorchs():
     (np.ones((2, 3), np.float32), "numpy.ndarray"), ([[1.0, 2.0, 3.0]], "list"),
 ])
 def test_layers_refuse_non_tensor_input_as_torch(torch, value, kind):
-    with pytest.raises(TypeError, match="must be Tensor"):
-        torch.nn.Linear(3, 2)(value)
-    with pytest.raises(TypeError, match=f"^Linear: input must be a Tensor, got {kind}; "
+    # PyTorch's words where they name the function the layer calls (or the tensor method
+    # it calls first); fnnet's own where PyTorch lists a function's overloads (Conv2d)
+    for make in (lambda T: T.nn.Sequential(T.nn.Linear(3, 2), T.nn.ReLU()),
+                 lambda T: T.nn.ReLU(), lambda T: T.nn.Embedding(4, 2),
+                 lambda T: T.nn.BatchNorm1d(3), lambda T: T.nn.LogSoftmax(1)):
+        pytorchs, fnnets = raised_by(lambda T: make(T)(value), torch, ft)  # noqa: B023
+        assert fnnets == pytorchs
+    with pytest.raises(TypeError, match=f"^Conv2d: input must be a Tensor, got {kind}; "
                        r"convert it with torch.from_numpy\(x\) or torch.tensor\(x\)$"):
-        ft.nn.Sequential(ft.nn.Linear(3, 2), ft.nn.ReLU())(value)
-    with pytest.raises(TypeError, match=f"^ReLU: input must be a Tensor, got {kind}"):
-        ft.nn.ReLU()(value)
+        ft.nn.Conv2d(1, 1, 3)(value)
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss", "CrossEntropyLoss"])

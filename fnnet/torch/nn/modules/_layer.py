@@ -41,6 +41,39 @@ def check_rank(input: Tensor, ranks: tuple[int, ...]) -> None:
                          f"(got {input.dim()}D input)")
 
 
+#: PyTorch's error for a layer given what is not a tensor (a list, a numpy array), by
+#: layer: the TypeError of the function the layer calls, as ``(function, argument,
+#: position)``, or the AttributeError of the tensor method it calls first, by its name
+_FUNCTION_OF = {"Linear": ("linear", "input", 1), "ReLU": ("relu", "input", 1),
+                "Sigmoid": ("sigmoid", "input", 1), "Tanh": ("tanh", "input", 1),
+                "GELU": ("gelu", "input", 1), "LeakyReLU": ("leaky_relu", "input", 1),
+                "Dropout": ("dropout", "input", 1), "LayerNorm": ("layer_norm", "input", 1),
+                "MaxPool2d": ("max_pool2d", "input", 1),
+                "Embedding": ("embedding", "indices", 2)}
+_METHOD_OF = {"BatchNorm1d": "dim", "BatchNorm2d": "dim", "BatchNorm3d": "dim",
+              "Flatten": "flatten", "Softmax": "softmax", "LogSoftmax": "log_softmax"}
+
+
+def _not_a_tensor(layer: Module, input: Any) -> Exception:
+    """The exception for ``layer`` called on ``input``, which is not a tensor: PyTorch's
+    words where known, else a TypeError that says how to convert it."""
+    kind = type(input)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else \
+        f"{kind.__module__}.{kind.__qualname__}"
+    for cls in type(layer).__mro__:
+        if not cls.__module__.startswith("fnnet.torch."):
+            continue
+        if cls.__name__ in _FUNCTION_OF:
+            function, argument, position = _FUNCTION_OF[cls.__name__]
+            return TypeError(f"{function}(): argument '{argument}' (position {position}) "
+                             f"must be Tensor, not {name}")
+        if cls.__name__ in _METHOD_OF:
+            return AttributeError(f"'{name}' object has no attribute "
+                                  f"'{_METHOD_OF[cls.__name__]}'")
+    return TypeError(f"{type(layer).__name__}: input must be a Tensor, got {name}; convert "
+                     "it with torch.from_numpy(x) or torch.tensor(x)")
+
+
 def _configuration(layer: fnn.Module) -> tuple[Any, ...]:
     """``layer``'s type and attributes, each with its type: equal for layers built alike.
 
@@ -185,12 +218,7 @@ class Wrapped(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
-            # PyTorch: "linear(): argument 'input' must be Tensor, not numpy.ndarray"
-            kind = type(input)
-            name = kind.__qualname__ if kind.__module__ == "builtins" else \
-                f"{kind.__module__}.{kind.__qualname__}"
-            raise TypeError(f"{type(self).__name__}: input must be a Tensor, got {name}; "
-                            "convert it with torch.from_numpy(x) or torch.tensor(x)")
+            raise _not_a_tensor(self, input)
         train = self.training
         d = self.__dict__
         inputs: list[object] = [input]
