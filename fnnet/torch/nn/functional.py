@@ -22,12 +22,14 @@ from fnnet.nn.functional.pooling import pool_output_size
 from fnnet.torch import _graph, _random
 from fnnet.torch import _mixed_dtypes as mixed_dtypes
 from fnnet.torch._complex_checks import kernel_error
+from fnnet.torch._functions import tensor_argument
 from fnnet.torch._selection import Selected as _Selected
 from fnnet.torch._selection import whole_classes as _whole_classes
 from fnnet.torch._selection import whole_regression as _whole_regression
 from fnnet.torch.nn._activations import implicit_dim
 from fnnet.torch.nn._channel_dropout import check_p as _check_p
 from fnnet.torch.nn._embedding import _UNSIGNED, _max, check_indices, embedding  # noqa: F401
+from fnnet.torch.nn._linear_checks import check_linear_operands
 from fnnet.torch.nn._loss_shapes import (
     broadcast_target,
     check_binary_target,
@@ -74,7 +76,9 @@ def _reduction_mode(reduction: Any) -> str:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.linear``."""
-    return _op(fnf.linear, (), input, weight, bias, check=mixed_dtypes.check_linear)
+    tensor_argument(input, "linear", "input", 1)
+    tensor_argument(weight, "linear", "weight", 2)
+    return _op(fnf.linear, (), input, weight, bias, check=check_linear_operands)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import fnnet.nn as fnn
-from fnnet.torch._mixed_dtypes import check_linear
+from fnnet.torch.nn._linear_checks import check_linear_operands
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import FanInResettable
 from fnnet.torch.tensor import Tensor
@@ -31,17 +30,7 @@ class Linear(FanInResettable, Wrapped):
                 f"bias={self.bias is not None}")
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
-        check_linear(input, *rest)
-        shape = tuple(input.shape)
-        # the weight's own shape: a tied or replaced weight may not be in_features wide
-        out_features, in_features = tuple(rest[0].shape)
-        if not shape:
-            raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
-                               f"0D and {rest[0].dim()}D")
-        if shape[-1] != in_features:
-            rows = math.prod(shape[:-1])
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{shape[-1]} "
-                               f"and {in_features}x{out_features})")
+        check_linear_operands(input, *rest)
 
 
 class NonDynamicallyQuantizableLinear(Linear):
