@@ -255,3 +255,39 @@ def test_the_older_stateless_functional_call_warns_and_calls_as_pytorch(torch):
     (mine, mine_shape), (theirs, theirs_shape) = call(ft), call(torch)
     np.testing.assert_allclose(mine, theirs, rtol=1e-6)
     assert mine_shape == theirs_shape
+
+
+#: the transforms and torch.autograd.functional called under an outer no_grad, which
+#: reaches neither (PyTorch's: transforms ignore it, the functional API enables grad)
+UNDER_NO_GRAD = {
+    "func.jvp": lambda T, x: T.func.jvp(lambda v: v * T.tensor([1.0, 2.0, 3.0]),
+                                        (x[0],), (T.tensor(1.0),))[1],
+    "func.vjp": lambda T, x: T.func.vjp(lambda v: (v.sin(), v.cos()), x)[1](
+        (T.ones(3), T.ones(3)))[0],
+    "func.jacrev": lambda T, x: T.func.jacrev(lambda v: v.sin() * v)(x),
+    "func.hessian": lambda T, x: T.func.hessian(lambda v: (v.sin() * v).sum())(x),
+    "functional.jacobian": lambda T, x: T.autograd.functional.jacobian(
+        lambda v: v.sin() * v, x),
+    "functional.hessian": lambda T, x: T.autograd.functional.hessian(
+        lambda v: (v.sin() * v).sum(), x),
+    "functional.vjp": lambda T, x: T.autograd.functional.vjp(
+        lambda v: v.sin() * v, x, T.ones(3))[1],
+    "functional.jvp": lambda T, x: T.autograd.functional.jvp(
+        lambda v: v.sin() * v, x, T.ones(3))[1],
+    "functional.hvp": lambda T, x: T.autograd.functional.hvp(
+        lambda v: (v.sin() * v).sum(), x, T.ones(3))[1],
+    "functional.vhp": lambda T, x: T.autograd.functional.vhp(
+        lambda v: (v.sin() * v).sum(), x, T.ones(3))[1],
+}
+
+
+@pytest.mark.parametrize("name", list(UNDER_NO_GRAD))
+def test_derivatives_under_no_grad_are_pytorchs(torch, name):
+    values = []
+    for T in (torch, ft):
+        x = T.tensor([0.3, -1.2, 2.0])
+        with T.no_grad():
+            out = UNDER_NO_GRAD[name](T, x)
+        assert not out.requires_grad
+        values.append(out.detach().numpy())
+    np.testing.assert_allclose(values[1], values[0], rtol=1e-5, atol=1e-6)

@@ -343,10 +343,12 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
                                    f"{cot.shape} and output[{i}] has a shape of "
                                    f"{out.shape}.")
         if pairs:
-            grads = iter(_autograd_grad([o for o, _ in pairs], leaves,
-                                        grad_outputs=[c for _, c in pairs],
-                                        retain_graph=True, create_graph=outer,
-                                        allow_unused=True, materialize_grads=True))
+            # a transform, as in PyTorch: an outer no_grad does not reach inside it
+            with enable_grad():
+                grads = iter(_autograd_grad([o for o, _ in pairs], leaves,
+                                            grad_outputs=[c for _, c in pairs],
+                                            retain_graph=True, create_graph=outer,
+                                            allow_unused=True, materialize_grads=True))
         else:
             grads = iter([leaf.detach() * 0 for leaf in leaves])
         return tuple(_map(lambda _: next(grads), primal) for primal in diff)
@@ -393,8 +395,11 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
         return result
 
     full, outer, grad_mode = _differentiable(primals, tuple(range(len(primals))))
-    output, derivative = _functional.jvp(output_only, tuple(full), tangents,
-                                         create_graph=grad_mode)
+    from fnnet.torch import enable_grad
+
+    with enable_grad():  # a transform: an outer no_grad does not reach inside it
+        output, derivative = _functional.jvp(output_only, tuple(full), tangents,
+                                             create_graph=grad_mode)
     keep = grad_mode and (outer or _reaches_outside(derivative, full))
     if not keep:
         output, derivative = _detached(output), _detached(derivative)

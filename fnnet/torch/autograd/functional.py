@@ -9,16 +9,31 @@ with ``create_graph=True``. PyTorch equivalent: ``torch.autograd.functional``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from fnnet.torch import _functions
+from fnnet.torch._autograd import enable_grad
 from fnnet.torch.autograd.grad import grad
 from fnnet.torch.tensor import Tensor
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
+
+
+
+def _differentiates(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` run with gradients on, as PyTorch's functions enable them inside: called
+    under ``no_grad`` they still differentiate."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with enable_grad():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _inputs(inputs: Any, who: str, create_graph: bool = False
@@ -72,6 +87,7 @@ def _jacobian_rows(output: Tensor, leaves: tuple[Tensor, ...], create_graph: boo
             for row, leaf in zip(rows, leaves, strict=True)]
 
 
+@_differentiates
 def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
              strict: bool = False, vectorize: bool = False,
              strategy: str = "reverse-mode") -> Any:
@@ -111,6 +127,7 @@ def _scalar_output(func: Callable[..., Any], leaves: tuple[Tensor, ...], who: st
     return out.reshape(())
 
 
+@_differentiates
 def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
             strict: bool = False, vectorize: bool = False,
             outer_jacobian_strategy: str = "reverse-mode") -> Any:
@@ -145,6 +162,7 @@ def _packed(items: list[Tensor], is_tuple: bool, create_graph: bool) -> Any:
     return tuple(items) if is_tuple else items[0]
 
 
+@_differentiates
 def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(inputs), v^T J)``: the vector-Jacobian product (``v`` may be omitted for a
@@ -168,6 +186,7 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         _packed(total, inputs_tuple, create_graph)
 
 
+@_differentiates
 def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(inputs), J v)``: the Jacobian-vector product (from the Jacobian).
@@ -211,6 +230,7 @@ def _hessian_vector(func: Callable[..., Any], inputs: Any, v: Any, create_graph:
         _packed(products, inputs_tuple, create_graph)
 
 
+@_differentiates
 def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(inputs), H v)`` for a scalar ``func``. PyTorch equivalent:
@@ -219,6 +239,7 @@ def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     return _hessian_vector(func, inputs, v, create_graph, "hvp")
 
 
+@_differentiates
 def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(inputs), v^T H)`` for a scalar ``func`` (``H`` is symmetric: as ``hvp``).
