@@ -337,6 +337,9 @@ MISTAKES = {
         T.ones(2, 3), T.tensor([[0.0]]), 1),
     "GRU given a tuple state": lambda T: T.nn.GRU(4, 8)(T.ones(5, 2, 4),
                                                         (T.zeros(1, 2, 8),)),
+    "size of a dim past the last": lambda T: T.ones(2, 3).size(2),
+    "size of a dim of a 0-d tensor": lambda T: T.tensor(1.0).size(0),
+    "size of a float dim": lambda T: T.ones(2, 3).size(1.0),
 }
 
 

@@ -910,7 +910,16 @@ class Tensor:
         shape = self._cell.aval[0]
         if dim is None:
             return Size(shape)
-        return shape[dim]
+        try:
+            return shape[dim]
+        except (IndexError, TypeError):  # PyTorch's words for them below
+            pass
+        if not isinstance(dim, builtins.int | np.integer):
+            raise TypeError(f"size(): argument 'dim' (position 1) must be int, not "
+                            f"{type(dim).__name__}")
+        if not shape:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return shape[_dim(dim, len(shape), "size")]
 
     def dim(self) -> int:
         return len(self._cell.aval[0])
