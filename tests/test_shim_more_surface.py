@@ -723,16 +723,19 @@ def test_conv_transpose2d_matches_pytorch(torch, args, kwargs, shape):
         close(o, t, rtol=1e-5, atol=1e-5)
 
 
-def test_conv_transpose2d_output_size_picks_the_output_padding_as_pytorch(torch):
-    theirs = torch.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1)
-    ours = ft.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1)
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_conv_transpose_output_size_picks_the_output_padding_as_pytorch(torch, dims):
+    name = f"ConvTranspose{dims}d"
+    theirs = getattr(torch.nn, name)(4, 2, 3, stride=2, padding=1)
+    ours = getattr(ft.nn, name)(4, 2, 3, stride=2, padding=1)
     ours.load_state_dict({k: ft.from_numpy(v.numpy()) for k, v in theirs.state_dict().items()})
-    data = np.random.default_rng(3).standard_normal((1, 4, 5, 5)).astype(np.float32)
-    for size in ([9, 9], (1, 2, 10, 9)):
+    data = np.random.default_rng(3).standard_normal((1, 4, *[5] * dims)).astype(np.float32)
+    for size in ([9] * dims, (1, 2, 10, *[9] * (dims - 1))):
         close(ours(ft.tensor(data), output_size=size),
               theirs(torch.tensor(data), output_size=size), rtol=1e-5, atol=1e-5)
-    assert ours(ft.tensor(data[0]), output_size=[9, 10]).shape == (2, 9, 10)
-    for size in ([11, 11], [10], (1, 2, 10, 12)):
+    unbatched = [9] * (dims - 1) + [10]
+    assert ours(ft.tensor(data[0]), output_size=unbatched).shape == (2, *unbatched)
+    for size in ([11] * dims, [10] * (dims + 1), (1, 2, *[12] * dims)):
         errors = []
         for T, layer in ((torch, theirs), (ft, ours)):
             with pytest.raises(ValueError) as caught:

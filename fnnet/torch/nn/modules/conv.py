@@ -72,6 +72,27 @@ class _ConvNd(Module):
 class _ConvTransposeNd(_ConvNd):
     """The transposed convolutions. PyTorch: ``torch.nn.modules.conv._ConvTransposeNd``."""
 
+    def _output_padding(self, input: Tensor, output_size: Any) -> list[int]:
+        """PyTorch's ``_output_padding``: the padding giving ``output_size`` (the spatial
+        sizes, or the whole shape), which must lie within one stride of the smallest."""
+        spatial = len(self.kernel_size)
+        leading = input.dim() - spatial
+        if len(output_size) == leading + spatial:
+            output_size = output_size[leading:]
+        if len(output_size) != spatial:
+            raise ValueError(f"ConvTranspose{spatial}D: for {input.dim()}D input, output_size "
+                             f"must have {spatial} or {leading + spatial} elements (got "
+                             f"{len(output_size)})")
+        low = [(input.shape[leading + d] - 1) * self.stride[d] - 2 * self.padding[d] +
+               self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(spatial)]
+        high = [size + self.stride[d] - 1 for d, size in enumerate(low)]
+        if any(not lo <= int(size) <= hi for size, lo, hi in zip(output_size, low, high,
+                                                                strict=True)):
+            raise ValueError(f"requested an output size of {output_size}, but valid sizes "
+                             f"range from {low} to {high} (for an input of "
+                             f"{input.shape[leading:]})")
+        return [int(size) - lo for size, lo in zip(output_size, low, strict=True)]
+
 
 class Conv2d(FanInResettable, Wrapped, _ConvNd):
     """2-D convolution over ``[N, C, H, W]``. PyTorch equivalent: ``torch.nn.Conv2d``."""
@@ -130,25 +151,6 @@ class ConvTranspose2d(FanInResettable, Wrapped, _ConvTransposeNd):
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   padding, self.groups, self.dilation)
 
-    def _output_padding(self, input: Tensor, output_size: Any) -> list[int]:
-        """PyTorch's ``_output_padding``: the padding giving ``output_size`` (the spatial
-        sizes, or the whole shape), which must lie within one stride of the smallest."""
-        spatial, leading = 2, input.dim() - 2
-        if len(output_size) == leading + spatial:
-            output_size = output_size[leading:]
-        if len(output_size) != spatial:
-            raise ValueError(f"ConvTranspose{spatial}D: for {input.dim()}D input, output_size "
-                             f"must have {spatial} or {leading + spatial} elements (got "
-                             f"{len(output_size)})")
-        low = [(input.shape[leading + d] - 1) * self.stride[d] - 2 * self.padding[d] +
-               self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(spatial)]
-        high = [size + self.stride[d] - 1 for d, size in enumerate(low)]
-        if any(not lo <= int(size) <= hi for size, lo, hi in zip(output_size, low, high,
-                                                                strict=True)):
-            raise ValueError(f"requested an output size of {output_size}, but valid sizes "
-                             f"range from {low} to {high} (for an input of "
-                             f"{input.shape[2:]})")
-        return [int(size) - lo for size, lo in zip(output_size, low, strict=True)]
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         check_conv_transpose(input, *rest)

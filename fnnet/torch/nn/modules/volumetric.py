@@ -8,6 +8,7 @@ from typing import Any
 
 import fnnet.nn as fnn
 from fnnet.torch._mixed_dtypes import check_conv, check_conv_transpose
+from fnnet.torch.nn import functional as F
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import FanInResettable
 from fnnet.torch.nn.modules.batchnorm import _BatchNorm
@@ -72,11 +73,14 @@ class _ConvTranspose(FanInResettable, Wrapped, _ConvTransposeNd):
         self._factory_kwargs(device, dtype)
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        if output_size is not None:
-            raise NotImplementedError(f"fnnet.torch: {type(self).__name__}(output_size=...) "
-                                      f"is not supported; set output_padding in the "
-                                      f"constructor")
-        return super().forward(input)
+        """``input`` upsampled; ``output_size`` picks the output's spatial sizes among
+        those the stride allows (PyTorch's output padding for this call)."""
+        if output_size is None or not isinstance(input, Tensor):
+            return super().forward(input)  # (which refuses a non-tensor)
+        padding = self._output_padding(input, output_size)
+        transpose = F.conv_transpose1d if len(self.kernel_size) == 1 else F.conv_transpose3d
+        return transpose(input, self.weight, self.bias, self.stride, self.padding, padding,
+                         self.groups, self.dilation)
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         check_conv_transpose(input, *rest)
