@@ -173,6 +173,41 @@ def test_damaged_archives_are_refused_with_the_reason(torch):
         load_torch_file(buffer.getvalue())
 
 
+def _record_start(data: bytes, record: zipfile.ZipInfo) -> int:
+    """Where ``record``'s bytes start in the zip archive ``data`` (after its local
+    header, whose extra field PyTorch pads to align the storages)."""
+    at = record.header_offset
+    name, extra = (int.from_bytes(data[at + i:at + i + 2], "little") for i in (26, 28))
+    return at + 30 + name + extra
+
+
+def test_a_bit_flipped_in_any_record_is_named_damage_or_changes_nothing(torch):
+    """PyTorch reads storages without their CRC-32: a bit flipped in a tensor's bytes
+    loads as another number. fnnet.torch checks each record it reads, so the damage is
+    named, or (in a record it does not read, such as .format_version) changes nothing:
+    never a wrong tensor."""
+    original = {"w": torch.arange(6.0).reshape(2, 3), "n": torch.tensor([7, -1])}
+    values = {key: value.tolist() for key, value in original.items()}
+    data = _saved(torch, original)
+    refused = set()
+    for record in zipfile.ZipFile(io.BytesIO(data)).infolist():
+        start = _record_start(data, record)
+        for at in {start, start + record.file_size - 1} if record.file_size else ():
+            damaged = bytearray(data)
+            damaged[at] ^= 0x10
+            try:
+                got = ft.load(io.BytesIO(bytes(damaged)))
+            except ft.serialization.UnreadableCheckpoint as error:
+                assert "is a damaged PyTorch checkpoint: a damaged torch.save archive " \
+                    f"(BadZipFile: Bad CRC-32 for file '{record.filename}')" in str(error)
+                refused.add(record.filename.removeprefix("archive/"))
+            else:
+                assert {key: value.tolist() for key, value in got.items()} == values
+            if record.filename == "archive/data/0":
+                assert torch.load(io.BytesIO(bytes(damaged)))["w"].tolist() != values["w"]
+    assert {"data.pkl", "byteorder", "data/0", "data/1"} <= refused
+
+
 def test_a_tensor_reaching_past_its_storage_is_refused(torch):
     good = _saved(torch, {"w": torch.arange(4.0)})
     pickled = zipfile.ZipFile(io.BytesIO(good)).read("archive/data.pkl")
@@ -241,6 +276,26 @@ def test_an_archive_record_name_that_is_not_utf8_is_named_damage(torch):
     with pytest.raises(ValueError, match=r"is a damaged PyTorch checkpoint: a damaged "
                                          r"torch.save archive \(UnicodeDecodeError: "):
         ft.load(io.BytesIO(bytes(data)))
+
+
+def test_an_empty_file_or_buffer_is_pytorchs_eof_error_naming_it(torch, tmp_path):
+    """A crash between creating a checkpoint file and writing it leaves it empty;
+    PyTorch raises EOFError for it, which resume code catches, and so does fnnet.torch
+    (an UnreadableCheckpoint too), naming the file."""
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
+    for load in (torch.load, ft.load):
+        with pytest.raises(EOFError):
+            load(empty)
+        with open(empty, "rb") as handle, pytest.raises(EOFError):
+            load(handle)
+    with pytest.raises(ft.serialization.UnreadableCheckpoint,
+                       match=r"torch.load: '.*empty.pt' is empty: there is nothing to load$"):
+        ft.load(str(empty), weights_only=False)
+    written = io.BytesIO()
+    ft.save({"w": ft.ones(1)}, written)  # not rewound: read from where the writing stopped
+    with pytest.raises(EOFError, match=r"call buffer.seek\(0\) before torch.load"):
+        ft.load(written)
 
 
 def test_bad_arguments(tmp_path):

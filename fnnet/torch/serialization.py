@@ -100,6 +100,11 @@ class UnreadableCheckpoint(ValueError, RuntimeError):
     for a damaged archive, so that a resume written to catch PyTorch's error catches it."""
 
 
+class EmptyCheckpoint(UnreadableCheckpoint, EOFError):
+    """An empty file or buffer given to ``torch.load``. Also the EOFError PyTorch's
+    unpickler raises for one, so that a script catching that catches this."""
+
+
 class PickleNotSupported(NotImplementedError, ValueError):
     """``torch.load(f, weights_only=False)`` of a bare pickle, which fnnet.torch does
     not unpickle."""
@@ -306,10 +311,11 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             ``pickle.UnpicklingError`` and a ValueError.
         AttributeError: ``weights_only=False``, and a class the file names is not
             defined (pickle's message, as PyTorch's).
-        UnreadableCheckpoint: an empty file or buffer (one not rewound after writing),
-            a damaged PyTorch checkpoint, anything else that is not a safetensors file
-            (see :func:`fnnet.checkpoint.load_safetensors` for what is checked); the
-            message names the file. Also a ValueError and a RuntimeError.
+        EmptyCheckpoint: an empty file or buffer (one not rewound after writing); also
+            an UnreadableCheckpoint and PyTorch's EOFError.
+        UnreadableCheckpoint: a damaged PyTorch checkpoint, anything else that is not a
+            safetensors file (see :func:`fnnet.checkpoint.load_safetensors` for what is
+            checked); the message names the file. Also a ValueError and a RuntimeError.
         ValueError: a bare pickle (refused, never unpickled).
         OverflowError: an int64 tensor holding a value beyond 32 bits, which
             fnnet.torch holds only with jax's x64 mode; the message names the file and
@@ -330,9 +336,10 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     data, name = _read(f, "torch.load")
     if not data:
         hint = (" (a buffer that torch.save wrote to is read from where the writing "
-                "stopped: call buffer.seek(0) before torch.load)") if callable(read) else ""
-        raise UnreadableCheckpoint(f"torch.load: {name!r} is empty: there is nothing to "
-                                   f"load{hint}")
+                "stopped: call buffer.seek(0) before torch.load)") \
+            if isinstance(f, io.BytesIO) else ""
+        raise EmptyCheckpoint(f"torch.load: {name!r} is empty: there is nothing to "
+                              f"load{hint}")
     if mmap and is_legacy_torch_file(data):
         shown = f"{f}, " if isinstance(f, str) else ""  # PyTorch's message names a str
         raise RuntimeError(f"mmap can only be used with files saved with `torch.save({shown}"
