@@ -211,6 +211,13 @@ def complex_bool_int(T):
 
 
 @snippet
+def casts_to_narrow_integers(T):
+    x = T.tensor([-1.0, 256.0, 1.5, 300.7, -300.0, -128.5, 127.9])
+    print(x.to(T.uint8), x.to(T.int8), x.byte(), x.char(), x.to(T.int16), (x * 2).to(T.uint8))
+    print(x.half().to(T.uint8), x.bfloat16().to(T.int8), T.tensor([1.5, -2.5]).long())
+
+
+@snippet
 def half_precision(T):
     print(T.tensor([1 / 3, 65504.0], dtype=T.float16), T.tensor([1e-7], dtype=T.float16))
     print(T.tensor([0.1, 0.2], dtype=T.bfloat16), T.ones(2, dtype=T.half, requires_grad=True))

@@ -27,6 +27,11 @@ def _reshape(x: Array, shape: tuple[int, ...]) -> Array:
 
 
 def _astype(x: Array, dtype: np.dtype[Any]) -> Array:
+    target = np.dtype(dtype)
+    if target.kind in "iu" and target.itemsize < 4 and jnp.issubdtype(x.dtype, jnp.floating):
+        # PyTorch's cast of floats to a narrow integer type wraps around (-1.0 is 255 as
+        # uint8, 300.0 is 44): through int32, whose narrowing wraps; XLA's own saturates
+        x = x.astype(jnp.int32)
     return x.astype(dtype)
 
 
