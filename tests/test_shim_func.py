@@ -213,6 +213,26 @@ def test_per_sample_gradients_step_the_parameters_they_were_detached_from(torch)
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
 
 
+def test_a_leaf_made_from_a_parameter_outlives_the_steps_that_replace_it(torch):
+    # the leaf holds the parameter's array: a step that donated it deleted the leaf's value
+    x = np.random.default_rng(4).standard_normal((4, 3)).astype(np.float32)
+    results = []
+    for t in (torch, ft):
+        model = t.nn.Linear(3, 2)
+        with t.no_grad():
+            model.weight.copy_(t.tensor(x[:2]))
+            model.bias.zero_()
+        optimizer = t.optim.SGD(model.parameters(), lr=0.1)
+        fast = model.weight.detach().requires_grad_()
+        for _ in range(2):
+            optimizer.zero_grad()
+            model(t.tensor(x)).pow(2).sum().backward()
+            optimizer.step()
+        assert np.isfinite(fast.sum().item())  # readable (PyTorch's shares the storage)
+        results.append(model.weight.detach().numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-5, atol=1e-6)
+
+
 def test_stack_module_state_trains_an_ensemble_as_pytorch(torch):
     # the model-ensembling tutorial: stacked leaves, vmap over them, one backward
     weights = [np.random.default_rng(k).standard_normal((2, 3)).astype(np.float32)
@@ -291,3 +311,21 @@ def test_derivatives_under_no_grad_are_pytorchs(torch, name):
         assert not out.requires_grad
         values.append(out.detach().numpy())
     np.testing.assert_allclose(values[1], values[0], rtol=1e-5, atol=1e-6)
+
+
+def test_linearize_gives_pytorchs_output_and_derivatives(torch):
+    results = []
+    for T in (torch, ft):
+        a, b = T.tensor([0.5, -1.0, 2.0]), T.tensor([1.5, 0.25, -3.0])
+        output, jvp_fn = T.func.linearize(lambda x, y: (x.sin() * y, x + y), a, b)
+        first = jvp_fn(T.ones(3), T.zeros(3))
+        second = jvp_fn(T.zeros(3), T.tensor([1.0, 2.0, 3.0]))
+        results.append([t.numpy() for t in (*output, *first, *second)])
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+def test_a_transform_fnnet_lacks_is_refused_by_name():
+    with pytest.raises(NotImplementedError, match="torch.func.functionalize"):
+        ft.func.functionalize(lambda x: x)
+    assert not hasattr(ft.func, "rearrange")

@@ -18,10 +18,10 @@ from typing import Any
 
 from fnnet.torch.autograd import functional as _functional
 from fnnet.torch.autograd.grad import grad as _autograd_grad
-from fnnet.torch.tensor import Tensor
+from fnnet.torch.tensor import Tensor, Unsupported
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
-           "stack_module_state", "vjp", "vmap"]
+           "linearize", "stack_module_state", "vjp", "vmap"]
 
 
 # -- pytrees of tensors -----------------------------------------------------------------
@@ -408,6 +408,20 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
     return output, derivative
 
 
+
+def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(func(*primals), jvp_fn)``, where ``jvp_fn(*tangents)`` is ``func``'s derivative
+    at ``primals`` along ``tangents`` (one tensor per primal), as :func:`jvp` computes it.
+
+    PyTorch equivalent: ``torch.func.linearize``.
+    """
+    output, _ = jvp(func, primals, tuple(_map(lambda t: t.detach() * 0, primals)))
+
+    def jvp_fn(*tangents: Any) -> Any:
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn
+
 # -- vmap ---------------------------------------------------------------------------------
 def _name(func: Any) -> str:
     return getattr(func, "__name__", type(func).__name__)
@@ -560,3 +574,11 @@ def hessian(func: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
         return block if keep else block.detach()
 
     return wrapper
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise Unsupported(  # also an AttributeError: hasattr() is False
+        f"fnnet.torch does not support torch.func.{name}; use jax's transforms (jax.grad, "
+        f"jax.vmap, jax.jvp) on fnnet's functional API")
