@@ -17,7 +17,8 @@ from fnnet.torch import _cache, _random
 from fnnet.torch._graph import carry, record_refs, recording_tape, source_into
 from fnnet.torch._interrupts import DEFERRED
 from fnnet.torch._recorder import Recorder, activate, current, restore
-from fnnet.torch._tape import RG, VAR, WRITEBACK, Cell, Tape, kind_of, ref, slot_of
+from fnnet.torch._tape import (BORROWERS, RG, VAR, WRITEBACK, Cell, Tape, borrowed, kind_of,
+                               ref, slot_of)
 from fnnet.torch._x64 import base
 
 #: ops whose nodes cannot be carried into a new tape (they update state when run).
@@ -292,24 +293,21 @@ def _donations(tp: Tape, cells: list[Cell], carried: Any,
             if own.tape is tp and own.val is None and id(own) not in first:
                 donors.append(own)  # rebound here: among the live cells
                 first.add(id(own))
-    if donate and len({id(v) for v in tp.srcs}) < len(tp.srcs):
-        donate, donors = _unshared(tp, donate, donors)
+    if donate and BORROWERS:
+        donate, donors = _unlent(tp, donate, donors)
     if not donors:
         return tuple(donate), cells, 0
     first = {id(c) for c in donors}
     return tuple(donate), donors + [c for c in cells if id(c) not in first], len(donors)
 
 
-def _unshared(tp: Tape, donate: list[int], donors: list[Cell]) -> tuple[list[int], list[Cell]]:
-    """``donate`` and ``donors`` less the sources whose array is also another source of
-    the call: a parameter's value and a leaf detached from it
-    (``p.detach().requires_grad_()``, as ``torch.func.grad`` makes), which XLA refuses to
-    read once it is donated."""
-    count: dict[int, int] = {}
-    for value in tp.srcs:
-        count[id(value)] = count.get(id(value), 0) + 1
-    kept = [i for i in donate if count[id(tp.srcs[i])] == 1]
-    shared = {id(tp.src_owner[i]) for i in donate if count[id(tp.srcs[i])] > 1}
+def _unlent(tp: Tape, donate: list[int], donors: list[Cell]) -> tuple[list[int], list[Cell]]:
+    """``donate`` and ``donors`` less the sources whose array a live leaf made from them
+    still holds (:data:`~fnnet.torch._tape.BORROWERS`): donated, it would be deleted
+    under that leaf, and XLA refuses a call that also reads it."""
+    lent = borrowed()
+    kept = [i for i in donate if id(tp.srcs[i]) not in lent]
+    shared = {id(tp.src_owner[i]) for i in donate if id(tp.srcs[i]) in lent}
     return kept, [c for c in donors if id(c) not in shared]
 
 

@@ -119,6 +119,17 @@ class Cell:
         self.sourced = False
 
 
+#: cells holding the array of another tensor's cell: a second leaf made from a parameter
+#: by ``p.detach().requires_grad_()`` (as ``torch.func.grad`` makes) shares its array, so
+#: a step that replaces the parameter must not donate the array while one of them holds it
+BORROWERS: weakref.WeakSet[Cell] = weakref.WeakSet()
+
+
+def borrowed() -> set[int]:
+    """The ids of the arrays that :data:`BORROWERS` still hold."""
+    return {id(cell.val) for cell in BORROWERS if cell.val is not None}
+
+
 class ExpandedCell(Cell):
     """The cell of an expanded tensor (see ``Cell.overlap``)."""
 

@@ -89,7 +89,7 @@ from fnnet.torch._ops import (
     view_check,
 )
 from fnnet.torch._recorder import current as _current_recorder
-from fnnet.torch._tape import ExpandedCell, version_of
+from fnnet.torch._tape import BORROWERS, ExpandedCell, version_of
 from fnnet.torch.device import check_cuda, check_placement
 from fnnet.torch.device import device as _device
 
@@ -981,8 +981,11 @@ class Tensor:
                 # with grad (an adversarial input, x = x.detach().requires_grad_()): on
                 # the shared cell, it kept that value's graph alive at every flush, and
                 # the tape (holding the leaf for its gradient) kept the leaf
-                fresh = Cell(self._cell.val) if self._cell.val is not None else \
-                    _op(_copy, (), self)._cell
+                if self._cell.val is not None:
+                    fresh = Cell(self._cell.val)
+                    BORROWERS.add(fresh)  # the same array: not donated while it holds it
+                else:
+                    fresh = _op(_copy, (), self)._cell
                 self._cell, self._view = fresh, None
             self._kind = VAR if value else CONST
             if value:
