@@ -4,6 +4,7 @@ and safetensors files."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import random
 import re
@@ -495,6 +496,33 @@ def test_safetensors_truncated_file(tmp_path):
     path.write_bytes(data[:20])
     with pytest.raises(ValueError, match="header length .* exceeds the file"):
         load_safetensors(path)
+
+
+def _safetensors_bytes(header: dict, data: bytes) -> bytes:
+    text = json.dumps(header).encode()
+    return len(text).to_bytes(8, "little") + text + data
+
+
+@pytest.mark.parametrize("offsets, size, message", [
+    ([[0, 8], [4, 12]], 12, r"tensor 'b': its data starts at byte 4, not at 8 where the "
+                            r"tensor before it ends"),
+    ([[8, 16], [16, 24]], 24, r"tensor 'a': its data starts at byte 8, not at 0 where the "
+                              r"data starts"),
+    ([[0, 8], [8, 16]], 20, r"the tensors hold 16 of the file's 20 bytes of data"),
+])
+def test_safetensors_whose_tensors_overlap_or_leave_gaps_are_refused(offsets, size, message):
+    """A header whose offsets let one tensor read another's bytes (or skip some) is
+    damage, as the format and the safetensors library have it: never a wrong tensor."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    header = {name: {"dtype": "F32", "shape": [2], "data_offsets": where}
+              for name, where in zip("ab", offsets, strict=True)}
+    data = _safetensors_bytes(header, bytes(range(size)))
+    with pytest.raises(SafetensorError):
+        load(data)
+    with pytest.raises(ValueError, match=message):
+        load_safetensors(io.BytesIO(data))
 
 
 def test_a_checkpoint_removed_while_it_is_read_gives_way_to_the_newer_one(

@@ -335,7 +335,8 @@ def test_safetensors_oversized_shapes_and_offsets(folder, shape, end):
     content = _with_header({"t": {"dtype": "F32", "shape": shape, "data_offsets": [0, end]}},
                            bytes(16))
     error = _read_bounded(load_safetensors, _write(folder, "big.safetensors", content))
-    assert (error is None) == (end <= 16 and end == 4 * int(np.prod(shape, dtype=object)))
+    # the tensor must fill the 16 bytes of data exactly, as the format requires
+    assert (error is None) == (end == 16 == 4 * int(np.prod(shape, dtype=object)))
 
 
 def test_safetensors_header_length_beyond_the_file(folder):

@@ -201,7 +201,7 @@ def _read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
             isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise ValueError("__metadata__ must map strings to strings")
     body = memoryview(data)[8 + size:]
-    tensors = {}
+    declared = []
     for name, info in header.items():
         if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
             raise ValueError(f"tensor {name!r}: expected dtype, shape and data_offsets, got "
@@ -224,6 +224,21 @@ def _read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
             raise ValueError(f"tensor {name!r}: offsets {start}..{end} do not hold "
                              f"{shape} {info['dtype']} within the file's {len(body)} "
                              "bytes of data")
+        declared.append((start, end, name, dtype, shape, count))
+    # As the format requires (and the safetensors library checks): the tensors' bytes
+    # follow one another and fill the data, so no tensor reads another's bytes.
+    covered = 0
+    for start, end, name, *_ in sorted(declared):
+        if start != covered:
+            where = "the tensor before it ends" if covered else "the data starts"
+            raise ValueError(f"tensor {name!r}: its data starts at byte {start}, not at "
+                             f"{covered} where {where}")
+        covered = end
+    if covered != len(body):
+        raise ValueError(f"the tensors hold {covered} of the file's {len(body)} bytes of "
+                         "data")
+    tensors = {}
+    for start, end, name, dtype, shape, count in declared:
         flat = np.frombuffer(body[start:end], dtype.newbyteorder("<"), count)
         tensors[name] = flat.astype(dtype).reshape(shape)  # a copy, native order
     return tensors, metadata
