@@ -62,3 +62,25 @@ def test_complex_matrices_are_refused_by_name(name):
     m = ft.complex(ft.eye(2) * 2, ft.zeros(2, 2))
     with pytest.raises(NotImplementedError, match=f"complex matrices in torch.linalg.{name}"):
         getattr(ft.linalg, name)(*((m, m) if name == "solve" else (m,)))
+
+
+def test_sdpa_kernel_regions_compute_pytorchs_attention(torch):
+    import numpy as np
+
+    data = np.random.default_rng(0).standard_normal((1, 2, 4, 8)).astype(np.float32)
+    results = []
+    for T in (torch, ft):
+        from_attention = __import__(f"{T.__name__}.nn.attention", fromlist=["sdpa_kernel"])
+        backend, kernel = from_attention.SDPBackend, from_attention.sdpa_kernel
+        q = T.tensor(data)
+        with kernel(backend.MATH):
+            plain = T.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+        with kernel([backend.FLASH_ATTENTION, backend.MATH], set_priority=True):
+            fused = T.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+        with pytest.raises(AssertionError) as caught:
+            with kernel("flash"):
+                pass
+        results.append((plain.numpy(), fused.numpy(), str(backend.MATH), str(caught.value)))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-6)
+    assert results[1][2:] == results[0][2:]

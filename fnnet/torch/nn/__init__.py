@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fnnet.torch.nn import functional, init, parallel, utils
+from fnnet.torch.nn import attention, functional, init, parallel, utils
 from fnnet.torch.nn._buffer import Buffer
 from fnnet.torch.nn._parameter_containers import ParameterDict, ParameterList
 from fnnet.torch.nn._uninitialized import UninitializedBuffer, UninitializedParameter
@@ -214,7 +214,7 @@ __all__ = [
     "RNNCell", "RNNCellBase", "ReLU",
     "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin",
     "Softplus", "Softsign", "SyncBatchNorm", "Tanh", "Upsample", "UpsamplingBilinear2d",
-    "UpsamplingNearest2d", "functional", "init", "parallel", "utils",
+    "UpsamplingNearest2d", "attention", "functional", "init", "parallel", "utils",
     "ConstantPad1d", "ConstantPad2d", "GLU", "Hardshrink", "PReLU", "PixelShuffle",
     "PixelUnshuffle", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
     "ReplicationPad2d", "Softmax2d", "Softshrink", "Tanhshrink", "Threshold", "Unflatten",
