@@ -602,9 +602,20 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None =
     return input.log_softmax(_axis("log_softmax", dim, axis), dtype=dtype)
 
 
+#: the functions among :func:`_method`'s whose first operand PyTorch takes as a number too
+#: (``torch.add(1.0, x)``); the others refuse anything but a tensor (``torch.exp(1.0)``)
+_NUMBER_FIRST = frozenset(("add", "sub", "mul", "div", "pow"))
+
+
 def _method(name: str) -> Callable[..., Any]:
+    numbers_first = name in _NUMBER_FIRST
+
     def function(input: Any, *args: Any, **kwargs: Any) -> Any:
-        return getattr(_as_tensor(input), name)(*args, **kwargs)
+        if not isinstance(input, Tensor):
+            if not (numbers_first and isinstance(input, int | float | complex)):
+                tensor_argument(input, name, "input", 1)
+            input = _as_tensor(input)
+        return getattr(input, name)(*args, **kwargs)
 
     function.__name__ = name
     function.__doc__ = f"PyTorch equivalent: ``torch.{name}`` (same as ``Tensor.{name}``)."
