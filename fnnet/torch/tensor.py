@@ -874,8 +874,12 @@ class Tensor:
 
         return format_tensor(self)
 
+    #: whether a 0-d tensor formats as its number (``f"{loss:.4f}"``): not a Parameter,
+    #: which PyTorch formats as an object (its repr, or a TypeError for a spec)
+    _formats_as_number = True
+
     def __format__(self, spec: str) -> str:
-        if self.dim() == 0:
+        if self.dim() == 0 and self._formats_as_number:
             return format(self.item(), spec)
         return object.__format__(self, spec)  # PyTorch's TypeError for a non-empty spec
 

@@ -23,6 +23,7 @@ class Parameter(Tensor):
 
     __slots__ = ()
     _deepcopy_keeps_attributes = False
+    _formats_as_number = False
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
