@@ -249,6 +249,13 @@ def parameters(T):
 
 
 @snippet
+def a_scalar_parameter_formatted(T):
+    scale = T.nn.Parameter(T.tensor(1.5))
+    print(f"{scale}", f"{scale.item():.2f}", f"{scale.detach():.2f}")
+    print(f"{scale:.2f}")  # PyTorch formats a Parameter as an object: a TypeError
+
+
+@snippet
 def named_parameters_loop(T):
     T.manual_seed(0)
     model = T.nn.Sequential(T.nn.Linear(3, 2), T.nn.ReLU(), T.nn.Linear(2, 1))
@@ -543,3 +550,18 @@ def test_a_snippet_prints_raises_and_warns_as_in_pytorch(torch, name):
     pytorchs, fnnets = (run(SNIPPETS[name], T) for T in (torch, ft))
     assert fnnets[0] == pytorchs[0]
     assert fnnets[1:] == pytorchs[1:]
+
+
+def test_meshgrid_without_indexing_warns_once_in_pytorchs_words():
+    # PyTorch warns once per process, so its warning cannot be caught again here
+    from fnnet.torch import _misc_ops
+
+    _misc_ops._warned.discard(_misc_ops.MESHGRID_INDEXING)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            ft.meshgrid(ft.arange(2), ft.arange(3))
+        ft.meshgrid(ft.arange(2), ft.arange(3), indexing="xy")
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (UserWarning, "torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.")]

@@ -7,6 +7,7 @@ step already).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -93,11 +94,20 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
     return _op(_diff, (int(n), int(dim)), x, who="diff")
 
 
+#: PyTorch's warning, once per process, for a meshgrid without ``indexing``
+MESHGRID_INDEXING = ("torch.meshgrid: in an upcoming release, it will be required to pass "
+                     "the indexing argument.")
+_warned: set[str] = set()
+
+
 def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     """Coordinate grids of 1-D tensors. PyTorch equivalent: ``torch.meshgrid``
-    (``indexing='ij'`` by default, as PyTorch's current default)."""
+    (``indexing='ij'`` by default, as PyTorch's current default, with its warning)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    if indexing is None and MESHGRID_INDEXING not in _warned:
+        _warned.add(MESHGRID_INDEXING)
+        warnings.warn(MESHGRID_INDEXING, UserWarning, stacklevel=2)
     mode = "ij" if indexing is None else indexing
     if mode not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
