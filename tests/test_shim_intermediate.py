@@ -6,6 +6,8 @@ where such code goes wrong."""
 
 from __future__ import annotations
 
+import functools
+
 import importlib
 import warnings
 
@@ -300,7 +302,42 @@ GRAD_FNS = {
     "outer": lambda T, a, b: T.outer(a[0], b[0]),
     "chunk": lambda T, a, b: a.chunk(2, 1)[0],
     "narrow": lambda T, a, b: a.narrow(1, 0, 2),
+    # torch.linalg's nodes, and the older names that reach them
+    "linalg.svd": lambda T, a, b: T.linalg.svd(a)[1],
+    "svd": lambda T, a, b: T.svd(a)[0],
+    "svdvals": lambda T, a, b: T.linalg.svdvals(a),
+    "eigh": lambda T, a, b: T.linalg.eigh(_spd(T, a))[1],
+    "eigvalsh": lambda T, a, b: T.linalg.eigvalsh(_spd(T, a)),
+    "qr": lambda T, a, b: T.linalg.qr(a)[0],
+    "linalg.cholesky": lambda T, a, b: T.linalg.cholesky(_spd(T, a)),
+    "cholesky (deprecated)": lambda T, a, b: T.cholesky(_spd(T, a), upper=True),
+    "cholesky_solve": lambda T, a, b: T.cholesky_solve(b[:, :1], T.linalg.cholesky(_spd(T, a))),
+    "cholesky_inverse": lambda T, a, b: T.cholesky_inverse(T.linalg.cholesky(_spd(T, a))),
+    "inverse": lambda T, a, b: T.inverse(a[:, :3]),
+    "det": lambda T, a, b: T.det(a[:, :3]),
+    "slogdet": lambda T, a, b: T.linalg.slogdet(a[:, :3])[1],
+    "logdet": lambda T, a, b: T.logdet(_spd(T, a)),
+    "solve": lambda T, a, b: T.linalg.solve(a[:, :3], b[:, :1]),
+    "lstsq": lambda T, a, b: T.linalg.lstsq(a[:, :3], b).solution,
+    "pinv": lambda T, a, b: T.linalg.pinv(a),
+    "matrix_exp": lambda T, a, b: T.linalg.matrix_exp(a[:, :3]),
+    "solve_triangular": lambda T, a, b: T.linalg.solve_triangular(a[:, :3].triu(), b,
+                                                                  upper=True),
+    "linalg.cross": lambda T, a, b: T.linalg.cross(a[:, :3], b[:, :3]),
+    "kron": lambda T, a, b: T.kron(a, b),
+    **{f"matrix_norm {order}{', keepdim' * keep}": functools.partial(
+        lambda T, a, b, order, keep: T.linalg.matrix_norm(a, ord=order, keepdim=keep),
+        order=order, keep=keep)
+       for order in ("fro", "nuc", 2, -2, 1, -1, float("inf")) for keep in (False, True)},
+    **{f"matrix_power {n}": functools.partial(
+        lambda T, a, b, n: T.linalg.matrix_power(a[:, :3], n), n=n) for n in (-1, 0, 1, 3)},
+    "circular pad": lambda T, a, b: T.nn.functional.pad(a[None], (1, 1), mode="circular"),
 }
+
+
+def _spd(T, a):
+    """A symmetric positive-definite 3x3 matrix made from ``a`` (differentiably)."""
+    return a[:, :3] @ a[:, :3].mT + T.eye(3)
 
 
 @pytest.mark.parametrize("name", list(GRAD_FNS))
@@ -313,7 +350,8 @@ def test_grad_fn_names_as_torch(torch, name):
             warnings.simplefilter("ignore")
             out = GRAD_FNS[name](T, T.tensor(a, requires_grad=True),
                                  T.tensor(b, requires_grad=True))
-        names.append(out.grad_fn.name())
+        # the node's name, and its class's name (what printing the tensor shows)
+        names.append((out.grad_fn.name(), type(out.grad_fn).__name__))
     assert names[1] == names[0]
 
 

@@ -89,7 +89,8 @@ def _mT(x: Any) -> Any:  # noqa: N802
 
 # -- factorizations ---------------------------------------------------------------------
 
-def _cholesky(a: Any, upper: bool) -> Any:
+def _cholesky(a: Any, upper: bool, legacy: bool = False) -> Any:
+    del legacy  # torch.cholesky's node: only its grad_fn name differs
     low = jnp.linalg.cholesky(a)
     return _mT(low) if upper else low
 
@@ -99,6 +100,11 @@ def cholesky(input: Any, *, upper: bool = False) -> Tensor:  # noqa: A002
     ``U = L.mT``). PyTorch equivalent: ``torch.linalg.cholesky``."""
     A = _matrix(input, "cholesky", square=True)  # noqa: N806
     return _op(_cholesky, (bool(upper),), A, who="cholesky")
+
+
+def _legacy_cholesky(input: Any, upper: bool) -> Tensor:  # noqa: A002
+    A = _matrix(input, "cholesky", square=True)  # noqa: N806
+    return _op(_cholesky, (bool(upper), True), A, who="cholesky")
 
 
 def _qr(a: Any, mode: str) -> tuple[Any, Any]:
@@ -443,7 +449,7 @@ def slogdet_top(input: Any) -> Any:  # noqa: A002
 
 def cholesky_top(input: Any, upper: bool = False) -> Tensor:  # noqa: A002
     """PyTorch equivalent: ``torch.cholesky`` (``upper`` positional)."""
-    return cholesky(input, upper=upper)
+    return _legacy_cholesky(input, upper)
 
 
 def det_top(input: Any) -> Tensor:  # noqa: A002

@@ -165,7 +165,8 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
             width = max(len(fmt(v)) for v in _summarized(values).ravel().tolist())
             body = _body(values, fmt, width, len(prefix), values.size > OPTIONS.threshold)
     if grad_fn is not None:
-        suffixes.append(f"grad_fn=<{grad_fn.name()}>")
+        # the class's name, as PyTorch prints (CopySlices, not torch::autograd::CopySlices)
+        suffixes.append(f"grad_fn=<{type(grad_fn).__name__}>")
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
     return _with_suffixes(prefix + body, suffixes, len(prefix))

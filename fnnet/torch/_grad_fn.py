@@ -78,7 +78,38 @@ _NAMES = {
     "arctan2": "Atan2Backward0", "arcsin": "AsinBackward0", "arctan": "AtanBackward0",
     "logsigmoid": "LogSigmoidBackward0", "_median_all": "MedianBackward0",
     "softsign": "DivBackward0",
+    # torch.linalg's nodes (PyTorch's torch.svd, torch.inverse, torch.det, ... are them too)
+    "_svd": "LinalgSvdBackward0", "_svdvals": "LinalgSvdBackward0",
+    "_eigh": "LinalgEighBackward0", "_eigvalsh": "LinalgEighBackward0",
+    "_qr": "LinalgQrBackward0", "inv": "LinalgInvExBackward0", "det": "LinalgDetBackward0",
+    "_slogdet": "LinalgSlogdetBackward0", "_solve": "LinalgSolveExBackward0",
+    "_lstsq": "LinalgLstsqBackward0", "_pinv": "LinalgPinvBackward0",
+    "_matrix_exp": "LinalgMatrixExpBackward0", "_solve_triangular":
+    "LinalgSolveTriangularBackward0", "_cross": "LinalgCrossBackward0",
+    "_cho_solve": "CholeskySolveBackward0", "_cho_inverse": "CholeskyInverseBackward0",
+    "kron": "UnsafeViewBackward0",
+    "_logdet": "WhereBackward0",  # PyTorch's logdet is slogdet's, nan where the sign is < 0
 }
+
+
+def _matrix_norm_name(static: tuple[Any, ...]) -> str:
+    """PyTorch's last node of ``matrix_norm``: the vector norm for ``fro``, the amax or
+    amin over the sums (1, inf) or singular values (2); the singular values' sum for
+    ``nuc``; the singular-value norms with ``keepdim`` end in a permute."""
+    ord, _, keepdim = static  # noqa: A001
+    if ord == "fro":
+        return "LinalgVectorNormBackward0"
+    if ord in ("nuc", 2, -2) and keepdim:
+        return "PermuteBackward0"
+    if ord == "nuc":
+        return "SumBackward1"
+    return "AmaxBackward0" if ord > 0 else "AminBackward0"
+
+
+def _matrix_power_name(static: tuple[Any, ...]) -> str:
+    n = static[0]
+    return {-1: "LinalgInvExBackward0", 0: "torch::autograd::CopyBackwards",
+            1: "CloneBackward0"}.get(n, "MmBackward0")
 
 
 def _indexing_name(items: list[tuple[str, bool]]) -> str:
@@ -192,6 +223,10 @@ _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
     "_squeeze": lambda static: "SqueezeBackward"
                                f"{(static[0] is not None) + isinstance(static[0], tuple)}",
     "_pad": lambda static: _PAD_NAMES[static[1]].format(static[3]),
+    "_matrix_norm": _matrix_norm_name, "_matrix_power": _matrix_power_name,
+    # torch.cholesky (deprecated) has a node of its own, torch.linalg.cholesky the _ex one
+    "_cholesky": lambda static: "CholeskyBackward0" if len(static) > 1 else
+    "LinalgCholeskyExBackward0",
     # a reduction over x[mask] kept whole: the node PyTorch's computation ends in
     "_masked_reduce": lambda static: static[0]}
 
@@ -347,12 +382,13 @@ _CLASSES: dict[str, type[GradFn]] = {}
 
 def _named(tape: Any, index: int) -> GradFn:
     """A :class:`GradFn` of the class named as PyTorch's node (``SumBackward0``), so that
-    ``type(t.grad_fn).__name__`` reads as there."""
+    ``type(t.grad_fn).__name__`` reads as there (``CopySlices`` for the node whose
+    ``name()`` is ``torch::autograd::CopySlices``)."""
     node = GradFn(tape, index)
     name = node.name()
     kind = _CLASSES.get(name)
     if kind is None:
-        kind = _CLASSES[name] = type(name, (GradFn,), {"__slots__": ()})
+        kind = _CLASSES[name] = type(name.rpartition("::")[2], (GradFn,), {"__slots__": ()})
     node.__class__ = kind
     return node
 
