@@ -84,3 +84,28 @@ def test_sdpa_kernel_regions_compute_pytorchs_attention(torch):
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-6)
     assert results[1][2:] == results[0][2:]
+
+
+def test_lstsq_reports_rank_and_singular_values_of_a_broadcast_matrix(torch):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((1, 3, 3)), rng.standard_normal((2, 3, 3))
+    results = []
+    for T in (torch, ft):
+        fit = T.linalg.lstsq(T.tensor(a, dtype=T.float32), T.tensor(b, dtype=T.float32),
+                             driver="gelsd")
+        with pytest.raises(RuntimeError) as caught:
+            T.linalg.lstsq(T.ones(3, 2), T.ones(2, 3, 4))
+        results.append((fit.solution.numpy(), fit.rank.numpy(), fit.singular_values.numpy(),
+                        str(caught.value)))
+    for ours, theirs in zip(results[1][:3], results[0][:3], strict=True):
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    assert results[1][3] == results[0][3]
+
+
+def test_an_empty_list_makes_a_tensor_of_the_default_dtype(torch):
+    for data in ([], [[]], (), [[], []]):
+        ours, theirs = ft.tensor(data), torch.tensor(data)
+        assert (str(ours.dtype), tuple(ours.shape)) == (str(theirs.dtype), tuple(theirs.shape))

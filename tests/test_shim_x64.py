@@ -34,6 +34,10 @@ EXPRESSIONS = [
     "torch.tensor([0.1, 0.7], dtype=torch.float64)", "torch.tensor(np.float64(0.1))",
     "torch.tensor([np.float64(0.1), 0.2])", "torch.tensor([np.float32(0.1), 0.2])",
     "torch.as_tensor([0.1], dtype=torch.float64) * 3",
+    # an empty list is of the default dtype (numpy's would be float64)
+    "torch.tensor([])", "torch.tensor([[], []])", "torch.as_tensor([]) + f[:0]",
+    # a matrix broadcast against a batch: the rank is of the matrix's own batch
+    "torch.linalg.lstsq(d[:3].diag().unsqueeze(0), d[:3].diag().expand(2, 3, 3)).rank",
     # complex128 spectra of float64 signals keep float64 parts; Python complex numbers
     # are complex64, as PyTorch's default complex dtype
     "torch.fft.rfft(d).abs()", "torch.view_as_real(torch.fft.fft(d))",

@@ -223,13 +223,22 @@ def _lstsq(a: Any, b: Any, rcond: float | None, vector: bool, full: bool
         flat_a, flat_b)
     x = x.reshape(*batch, *x.shape[-2:])
     x = x[..., 0] if vector else x
-    rank = rank.reshape(batch).astype(_INDEX)
+    rank = _of_a(rank.reshape(batch), a).astype(_INDEX)
     if not full:  # PyTorch's default driver reports neither
         return x, jnp.zeros((0,), a.dtype), rank, jnp.zeros((0,), a.dtype)
     m, n = a.shape[-2:]
     res = res.reshape(*batch, -1) if m > n else jnp.zeros((0,), a.dtype)
     res = res[..., 0] if vector and m > n else res
-    return x, res, rank, sv.reshape(*batch, -1)
+    return x, res, rank, _of_a(sv.reshape(*batch, -1), a, trailing=1)
+
+
+def _of_a(values: Any, a: Any, trailing: int = 0) -> Any:
+    """Values computed for every broadcast batch that depend on ``a`` alone (its ranks and
+    singular values), kept for ``a``'s own batch shape, as PyTorch reports them."""
+    own = a.shape[:-2]
+    lead = values.ndim - trailing - len(own)
+    index = (0,) * lead + tuple(slice(None) if size > 1 else slice(0, 1) for size in own)
+    return values[index]
 
 
 def lstsq(input: Any, b: Any, rcond: float | None = None, *,  # noqa: A002
@@ -245,6 +254,9 @@ def lstsq(input: Any, b: Any, rcond: float | None = None, *,  # noqa: A002
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
                            f"(gels, gelsy, gelsd, gelss), but got {driver}")
+    if not 0 <= A.dim() - B.dim() <= 1:
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to "
+                           "other.dim() and (input.dim() - other.dim()) <= 1")
     vector = B.dim() == A.dim() - 1
     if B.shape[-1 if vector else -2] != A.shape[-2]:
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match "

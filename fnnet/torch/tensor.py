@@ -86,6 +86,7 @@ from fnnet.torch._ops import (
     _window_set,
     _zero,
     floor_divide,
+    true_divide,
     view_check,
 )
 from fnnet.torch._recorder import current as _current_recorder
@@ -335,7 +336,14 @@ def _host(value: Any, floats: Any = np.float32) -> Any:
     if isinstance(value, complex) or (_dtypes._X64 and isinstance(value, (list, tuple)) and
                                       _has_float(value, complex)):
         return np.asarray(value, dtype=_complex_of(floats))  # complex64, as PyTorch's
+    if isinstance(value, (list, tuple)) and _holds_nothing(value):
+        return np.asarray(value, dtype=floats)  # ``tensor([])`` is of the default dtype
     return value
+
+
+def _holds_nothing(value: Any) -> builtins.bool:
+    """Whether nested lists and tuples hold no number at all (``[]``, ``[[], []]``)."""
+    return all(isinstance(v, (list, tuple)) and _holds_nothing(v) for v in value)
 
 
 def _entry(value: Any, floats: Any) -> np.ndarray:
@@ -1461,12 +1469,12 @@ class Tensor:
         return _op(jnp.multiply, (), y, x)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _op(jnp.true_divide, (), *_operands(self, other))
+        return _op(true_divide, (), *_operands(self, other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
         x, y = _operands(self, other)
         if not self.is_floating_point():  # ``1 / tensor([2])``: a float result
-            return _op(jnp.true_divide, (), y, x)
+            return _op(true_divide, (), y, x)
         return _op(_rdiv, (), x, y)
 
     def __floordiv__(self, other: Any) -> Tensor:
