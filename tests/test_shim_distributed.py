@@ -204,6 +204,13 @@ def test_all_to_all_in_one_process_and_its_errors_as_pytorchs(torch_group):
         ]
     for ours, theirs in zip(calls(ft), calls(torch), strict=True):
         assert _outcome(ours) == _outcome(theirs)
+    split = ft.zeros(3, 2)  # gloo's words: 'inLengthPerRank[myRank] == outLengthPerRank...'
+    with pytest.raises(RuntimeError, match=r"all_to_all_single: rank 0 sends 4 rows to rank 0, "
+                       r"whose output_split_sizes expect 3; every rank's"):
+        dist.all_to_all_single(split, ft.ones(4, 2), [3], [4])
+    with pytest.raises(TypeError, match=r"all_to_all_single: input_split_sizes must be a "
+                       r"list of ints, got \[4.0\]"):
+        dist.all_to_all_single(ft.zeros(4), ft.ones(4), [4], [4.0])
 
 
 def _bad_tensors(lib):

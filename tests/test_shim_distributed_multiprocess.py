@@ -86,8 +86,9 @@ def _ring_all_reduce(torch, dist, x):
 
 
 def _messages(torch, dist) -> dict:
-    """Point-to-point messages between ranks 0 and 1 of fnnet.torch or PyTorch: what
-    each rank received, returned and raised."""
+    """Point-to-point messages between ranks 0 and 1 of fnnet.torch or PyTorch (and an
+    all_to_all_single with uneven splits): what each rank received, returned and
+    raised."""
     rank = dist.get_rank()
     other = 1 - rank
     got = {}
@@ -147,6 +148,10 @@ def _messages(torch, dist) -> dict:
     got["ops"] = [repr(ops[1]), ops[0].peer, ops[0].group_peer]
     got["batch"] = [[w.wait() for w in dist.batch_isend_irecv(ops)], received.tolist()]
     got["ring"] = _ring_all_reduce(torch, dist, torch.arange(5.0) * (rank + 1)).tolist()
+    uneven = torch.zeros(3 if rank == 0 else 5, 2)  # rank 0 sends 1 row to itself, 3 to 1
+    dist.all_to_all_single(uneven, torch.arange(8.0).reshape(4, 2) + 10 * rank,
+                           [1, 2] if rank == 0 else [3, 2], [1, 3] if rank == 0 else [2, 2])
+    got["all_to_all_single_uneven"] = uneven.tolist()
     pair = dist.new_group([0, 1])
     t = torch.zeros(1)
     if rank == 0:
@@ -230,6 +235,13 @@ def _worker(out: pathlib.Path) -> int:
         dist.send(torch.ones(3), 1)
     else:
         messages["size"] = _outcome(lambda: dist.recv(torch.zeros(4), 0))
+    messages["split_sizes"] = _outcome(lambda: dist.all_to_all_single(  # 1 row from 0
+        torch.zeros(4), torch.arange(4.0), [1, 3] if rank == 1 else [2, 2], [2, 2]))
+    if rank == 0:  # a send whose handle is dropped before the receive is posted:
+        dist.isend(torch.ones(1), 1, tag=5)  # PyTorch's gloo loses the message
+    dist.barrier()
+    if rank == 1:
+        messages["dropped"] = [dist.recv(t := torch.zeros(1), 0, tag=5), t.tolist()]
     from fnnet.torch import _waiting  # every message read was deleted from the store
 
     dist.barrier()
@@ -617,7 +629,12 @@ def test_point_to_point_messages_as_pytorchs(torch_launched):
         got = json.loads((torch_launched / f"p2p_fnnet_{rank}.json").read_text())
         expected = json.loads((torch_launched / f"p2p_torch_{rank}.json").read_text())
         assert got.pop("left") == []  # the store keeps no message that was received
+        assert got.pop("split_sizes") == [  # in both ranks
+            "RuntimeError", "all_to_all_single: rank 0 sends 2 rows to rank 1, whose "
+            "output_split_sizes expect 1; every rank's input_split_sizes[r] must be rank "
+            "r's output_split_sizes entry for it"]
         if rank == 1:  # a message of another size raises
+            assert got.pop("dropped") == [0, [1.0]]
             assert got.pop("size") == [
                 "RuntimeError", "recv: the message from rank 0 (tag 0) is a float32 tensor "
                 "of shape [3] (12 bytes), the tensor receiving it a float32 tensor of shape "

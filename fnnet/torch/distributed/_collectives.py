@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from fnnet.torch import _dtypes, _graph, _sharding
@@ -475,19 +476,56 @@ def all_to_all(output_tensor_list: Sequence[Tensor], input_tensor_list: Sequence
     return _done(async_op, outputs)
 
 
-def _splits(sizes: Any, total: int, world: ProcessGroup, name: str) -> None:
-    """Checks ``sizes`` (None, or ``world`` equal sizes adding up to ``total``)."""
+def _splits(sizes: Any, total: int, world: ProcessGroup, name: str) -> list[int] | None:
+    """``sizes`` checked: None (or empty) where axis 0 splits in equal blocks, else
+    ``world`` sizes adding up to ``total``, as a list."""
     if sizes is None or len(sizes) == 0:
         if total % world.size:
             raise RuntimeError(f"Tensor's dim 0 does not divide equally across group size "
                                f"{world.size}")
-        return
-    sizes = [int(n) for n in sizes]
+        return None
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+        raise TypeError(f"all_to_all_single: {name} must be a list of ints, got "
+                        f"{list(sizes)!r}")
     if len(sizes) != world.size or sum(sizes) != total:
         raise RuntimeError("Split sizes doesn't match total dim 0 size")
-    if len(set(sizes)) > 1:
-        raise NotImplementedError(f"fnnet.torch: all_to_all_single with unequal "
-                                  f"{name}={sizes} is not supported; pad to equal splits")
+    if min(sizes) < 0:
+        raise ValueError(f"all_to_all_single: {name} must not be negative, got "
+                         f"{list(sizes)!r}")
+    return list(sizes)
+
+
+def _exchanged_unevenly(world: ProcessGroup, whole: Any, sent: list[int],
+                        expected: list[int]) -> Any:
+    """``whole`` split along axis 0 in blocks of ``sent[r]`` rows for rank ``r``; returns
+    the blocks received, ``expected[s]`` rows from rank ``s``, concatenated.
+
+    The processes first exchange their split sizes, so that each pads its blocks to the
+    largest block of any process (JAX's all-to-all moves blocks of one shape), and every
+    process checks that each block is the size its receiver expects.
+
+    Raises:
+        RuntimeError: in every process, where a block's size is not what its receiver's
+            ``output_split_sizes`` gives.
+    """
+    sizes = np.asarray(_run(world, "all_gather", None, jnp.asarray([sent, expected],
+                                                                    jnp.int32)))
+    sends, expects = sizes[:, 0], sizes[:, 1]  # sends[s, r]: rows rank s sends rank r
+    wrong = np.argwhere(sends != expects.T)
+    if wrong.size:
+        s, r = (int(i) for i in wrong[0])
+        raise RuntimeError(f"all_to_all_single: rank {world.ranks[s]} sends {sends[s, r]} "
+                           f"rows to rank {world.ranks[r]}, whose output_split_sizes expect "
+                           f"{expects[r, s]}; every rank's input_split_sizes[r] must be rank "
+                           "r's output_split_sizes entry for it")
+    rows = max(int(sends.max()), 1)
+    padded = jnp.zeros((world.size, rows, *whole.shape[1:]), whole.dtype)
+    start = 0
+    for rank, size in enumerate(sent):
+        padded = padded.at[rank, :size].set(whole[start:start + size])
+        start += size
+    received = _exchanged(world, padded)
+    return jnp.concatenate([received[rank, :size] for rank, size in enumerate(expected)])
 
 
 @members_only
@@ -498,10 +536,16 @@ def all_to_all_single(output: Tensor, input: Tensor,  # noqa: A002 - PyTorch's n
     """``input`` ``[world * n, ...]`` split in ``world`` blocks along axis 0: block ``r``
     goes to rank ``r``, and ``output``'s block ``s`` is rank ``s``'s block ``rank``.
 
+    With split sizes, block ``r`` of ``input`` has ``input_split_sizes[r]`` rows and
+    block ``s`` of ``output`` ``output_split_sizes[s]``. Where one rank gives split
+    sizes, every rank must give them (a list of equal sizes, or one that is not):
+    they are then exchanged first, in one more collective.
+
     Raises:
         RuntimeError: axis 0 not divisible by the world size, splits that do not add up
-            to it, or an output of another size (PyTorch's errors).
-        NotImplementedError: unequal split sizes.
+            to it, an output of another size (PyTorch's errors), or a block whose size
+            its receiver does not expect.
+        TypeError: split sizes that are not ints.
 
     PyTorch equivalent: ``torch.distributed.all_to_all_single``.
     """
@@ -509,12 +553,20 @@ def all_to_all_single(output: Tensor, input: Tensor,  # noqa: A002 - PyTorch's n
     out = _tensor(output, "output", "all_to_all_single")
     whole = _tensor(input, "input", "all_to_all_single")
     _checks.same_dtypes([out, whole])
-    if out.numel() != whole.numel() or not whole.shape:
+    uneven = bool(input_split_sizes) or bool(output_split_sizes)
+    if not whole.shape or not out.shape or (
+            tuple(out.shape[1:]) != tuple(whole.shape[1:]) if uneven
+            else out.numel() != whole.numel()):
         raise RuntimeError("all_to_all_single: output must have the size of input, with "
                            f"an axis 0; got output {list(out.shape)}, input "
                            f"{list(whole.shape)}")
-    _splits(input_split_sizes, whole.shape[0], world, "input_split_sizes")
-    _splits(output_split_sizes, out.shape[0], world, "output_split_sizes")
+    sent = _splits(input_split_sizes, whole.shape[0], world, "input_split_sizes")
+    expected = _splits(output_split_sizes, out.shape[0], world, "output_split_sizes")
+    if uneven:
+        _write(out, _exchanged_unevenly(
+            world, whole._value(), sent or [whole.shape[0] // world.size] * world.size,
+            expected or [out.shape[0] // world.size] * world.size))
+        return _done(async_op, [out])
     rows = whole._value().reshape((world.size, -1, *whole.shape[1:]))
     _write(out, _exchanged(world, rows).reshape(tuple(out.shape)))
     return _done(async_op, [out])

@@ -13,8 +13,10 @@ receive copies the message's bytes into the tensor, which must hold as many byte
 reinterprets bytes of another dtype or shape the same way). A send or receive that
 waits longer than the process group's timeout raises gloo's ``RuntimeError`` (``Timed
 out waiting 3000ms for recv operation to complete``), and later messages with that rank
-raise at once, as gloo closes the pair. The receiver deletes each message it reads and
-the sender each notice, so the store holds only messages under way. Messages pass
+raise at once, as gloo closes the pair. The receiver deletes each message it reads; the
+notice counts three events (the receive posted, the message taken, the sender's seeing
+it or dropping its handle), and the third deletes it, so the store holds only messages
+under way. Messages pass
 through process 0's coordinator: they suit small tensors (parameters of a pipeline
 stage, results, control values), not bulk data.
 """
@@ -77,6 +79,18 @@ def _read(key: str, seconds: float) -> bytes | None:
         if "NOT_FOUND" in str(error) or "DEADLINE_EXCEEDED" in str(error):
             return None
         raise
+
+
+#: a notice's count once its receive was posted, its message taken and its sender done
+_SETTLED = 3
+
+
+def _settle(notice: str, events: int) -> None:
+    """Counts ``events`` of the three that a message's notice awaits; the last deletes
+    it (whichever process that is: a sender that dropped its handle is done early)."""
+    client = _waiting.coordinator_client()
+    if client.key_value_increment(notice, events) >= _SETTLED:
+        client.key_value_delete(notice)
 
 
 def _group(group: Any, who: str) -> ProcessGroup:
@@ -244,7 +258,7 @@ class _Message(Work):
 
 class _Sent(_Message):
     """A sent message: complete once the receiver posted its receive (its notice
-    ``<key>.posted``, which the send deletes)."""
+    ``<key>.posted``)."""
 
     def __init__(self, world: ProcessGroup, peer: int, tag: int, key: str) -> None:
         super().__init__(world, peer, tag)
@@ -253,13 +267,13 @@ class _Sent(_Message):
     def _poll(self, seconds: float) -> bool:
         if _read(self._notice, seconds) is None:
             return False
-        _waiting.coordinator_client().key_value_delete(self._notice)
+        _settle(self._notice, 1)
         return True
 
     def __del__(self) -> None:
-        if not self._done:  # a send never waited for: its notice, where it came already
+        if not self._done:  # a send never waited for: done with its notice all the same
             try:
-                _waiting.coordinator_client().key_value_delete(self._notice)
+                _settle(self._notice, 1)
             except Exception:  # noqa: BLE001, S110 - the run may have ended
                 pass
 
@@ -314,10 +328,8 @@ class _Received(_Message):
     def _take(self, key: str, data: bytes) -> None:
         """Deletes the message from the store, completes a receive-from-any's sender,
         and copies the message into the tensor."""
-        client = _waiting.coordinator_client()
-        client.key_value_delete(key)
-        if self._key is None:
-            client.key_value_set_bytes(key + ".posted", b"")
+        _waiting.coordinator_client().key_value_delete(key)
+        _settle(key + ".posted", 1 if self._key is not None else 2)  # any rank: posted now
         _write(self._tensor, jnp.asarray(self._unpacked(data)))
 
     def _unpacked(self, data: bytes) -> np.ndarray:
@@ -421,7 +433,7 @@ def irecv(tensor: Tensor, src: int | None = None, group: Any = None, tag: int = 
     key = _key(world, world.ranks[peer], world.ranks[world.rank], tag,
                _claim(_Channels.received, world, peer, tag))
     # the sender's send completes once the receive is posted, as gloo's
-    _waiting.coordinator_client().key_value_set_bytes(key + ".posted", b"")
+    _waiting.coordinator_client().key_value_increment(key + ".posted", 1)
     return _Received(world, peer, tag, tensor, key)
 
 
