@@ -692,6 +692,53 @@ def test_an_uncaught_exceptions_report_carries_the_rank_as_pytorchs(monkeypatch,
                                        '[rank1]:   File "x.py"\n\n[rank1]: ValueError: bad\n')
 
 
+class _Store:
+    """The calls of JAX's coordination client that ``left_rank`` makes, on a dict."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def key_value_try_get(self, key: str) -> str:
+        return self.values[key]
+
+    def key_value_dir_get(self, prefix: str) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in self.values.items() if k.startswith(prefix)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_peers_that_raised_or_were_killed_on_this_machine_are_seen_gone(monkeypatch):
+    # PyTorch's gloo fails a wait for a crashed peer at once (its connection closes); a
+    # message's wait reads the store instead: a rank ending at an exception names itself
+    # there, and a killed one on this machine is seen by its process id
+    import socket
+    import time
+
+    from fnnet.torch import _waiting
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    here = socket.gethostname()
+    store = _Store({"fnnet_process/1": f"{here} {os.getpid()}",  # alive
+                    "fnnet_process/2": f"elsewhere {ended.pid}",  # not watched
+                    "fnnet_process/3": f"{here} {ended.pid}"})
+    monkeypatch.setattr(_waiting, "coordinator_client", lambda: store)
+    monkeypatch.setattr(_waiting._Peers, "where", {})
+    processes = frozenset(range(4))
+    while not os.path.exists(f"/proc/{ended.pid}") or \
+            open(f"/proc/{ended.pid}/stat").read().rpartition(")")[2].split()[0] != "Z":
+        time.sleep(0.01)  # ended, not yet waited for: a zombie counts as ended
+    assert _waiting.left_rank(processes) == (3, "ended without leaving the run (killed?)")
+    ended.wait()
+    assert _waiting.left_rank(processes) == (3, "ended without leaving the run (killed?)")
+    store.values["fnnet_left/1"] = "ended at an uncaught exception"
+    gone = _waiting.left_rank(processes)
+    assert gone == (1, "ended at an uncaught exception")
+    assert _waiting.peer_gone(gone, "before this recv completed") == (
+        "Connection closed by peer: rank 1 ended at an uncaught exception before this recv "
+        "completed. This is typically caused by another rank crashing; check its output")
+    assert _waiting.left_rank(frozenset({0, 1})) == (1, "ended at an uncaught exception")
+    assert _waiting.left_rank(frozenset({0, 2})) is None
+
+
 # -- the launcher (shell commands: no JAX in the children) ---------------------------
 
 

@@ -76,5 +76,9 @@ def _exit_at_once(kind: type[BaseException], error: BaseException,
     waiting for this one, and the launcher would see a hang instead of a failure."""
     traceback.print_exception(kind, error, tb)
     sys.stderr.flush()
+    if Started.settings is not None:
+        from fnnet.torch import _waiting
+
+        _waiting.announce_raised(Started.settings[2])
     sys.stdout.flush()
     os._exit(1)

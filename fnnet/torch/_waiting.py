@@ -19,6 +19,7 @@ import atexit
 import contextvars
 import os
 import queue
+import socket
 import sys
 import threading
 import time
@@ -99,11 +100,26 @@ def set_timeout(seconds: float | None) -> None:
     Limit.seconds, Limit.failed = seconds, None
 
 
-#: the coordinator's keys under which processes that left the run are named
+#: the coordinator's keys under which processes that left the run are named, with why
 _LEFT = "fnnet_left/"
+#: the coordinator's keys under which each process names its machine and process id
+_WHERE = "fnnet_process/"
 #: seconds a program may still take to complete after one of its processes left: it
 #: completes at once where that process had joined it before leaving
 _LEFT_GRACE_SECONDS = 2.0
+#: why a process left, where destroy_process_group ended its part in the run
+LEFT_CLEANLY = "left the run (destroy_process_group)"
+#: the end of an error whose cause is another process's end (the launcher reads it)
+CRASHED = "This is typically caused by another rank crashing; check its output"
+
+
+def peer_gone(gone: tuple[int, str], before: str, cleanly: str = "") -> str:
+    """gloo's words for a peer that closed its connections, with the rank and why
+    (``gone``, from :func:`left_rank`), what it left undone (``before``), and what to
+    do: ``cleanly`` where it left cleanly, else to look at its output."""
+    rank, why = gone
+    words = f"Connection closed by peer: rank {rank} {why} {before}"
+    return f"{words}{cleanly}" if why == LEFT_CLEANLY else f"{words}. {CRASHED}"
 
 
 def coordinator_client() -> Any:
@@ -114,17 +130,71 @@ def coordinator_client() -> Any:
     return distributed.global_state.client
 
 
-def announce_leaving(rank: int) -> None:
+def announce_leaving(rank: int, why: str = LEFT_CLEANLY) -> None:
     """Tells the other processes, through JAX's coordinator, that this process left
-    the run (``destroy_process_group``): their programs waiting for it then fail, as
+    the run (``destroy_process_group``, or an uncaught exception: ``why``, in words
+    after the rank): their programs and messages waiting for it then fail, as
     PyTorch's do when a peer closes its connections, instead of waiting for it."""
     client = coordinator_client()
     if client is not None:
-        client.key_value_set(f"{_LEFT}{rank}", "1")
+        client.key_value_set(f"{_LEFT}{rank}", why)
 
 
-def left_rank(processes: frozenset[int]) -> int | None:
-    """The first of ``processes`` (other than this one) that left the run, or None."""
+def announce_raised(rank: int) -> None:
+    """:func:`announce_leaving` for a process that ends at an uncaught exception (its
+    exception hook), where the coordinator may be gone already."""
+    try:
+        announce_leaving(rank, "ended at an uncaught exception")
+    except Exception:  # noqa: BLE001, S110 - the others then wait for their timeout
+        pass
+
+
+def announce_process(rank: int) -> None:
+    """Names this process's machine and id in the coordinator's store, so that a peer
+    on the same machine sees at once when it is killed (it cannot announce that)."""
+    client = coordinator_client()
+    if client is not None:
+        client.key_value_set(f"{_WHERE}{rank}", f"{socket.gethostname()} {os.getpid()}")
+
+
+class _Peers:
+    """Where each peer runs, once read from the store: ``(machine, process id)``."""
+
+    where: dict[int, tuple[str, int]] = {}
+
+
+def _killed(client: Any, rank: int) -> bool:
+    """Whether process ``rank`` ran on this machine and has ended (or is a zombie).
+    Peers on other machines are not watched: a killed one fails the collectives through
+    their connections, and a message's wait at its timeout."""
+    where = _Peers.where.get(rank)
+    if where is None:
+        try:
+            host, _, pid = client.key_value_try_get(f"{_WHERE}{rank}").partition(" ")
+        except Exception:  # noqa: BLE001 - not announced (yet): not watched
+            return False
+        where = _Peers.where[rank] = (host, int(pid))
+    host, pid = where
+    if host != socket.gethostname():
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # Linux: a zombie's state is Z
+            return stat.read().rpartition(")")[2].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False
+        return False
+
+
+def left_rank(processes: frozenset[int]) -> tuple[int, str] | None:
+    """The first of ``processes`` (other than this one) that left the run or was killed
+    on this machine, with why in words, or None."""
     client = coordinator_client()
     if client is None or len(processes) < 2:
         return None
@@ -132,9 +202,13 @@ def left_rank(processes: frozenset[int]) -> int | None:
         named = client.key_value_dir_get(_LEFT)
     except Exception:  # noqa: BLE001 - a lost coordinator fails the program itself
         return None
-    gone = {int(key.rpartition("/")[2]) for key, _ in named}
-    gone &= processes - {jax.process_index()}
-    return min(gone) if gone else None
+    others = processes - {jax.process_index()}
+    gone = {int(key.rpartition("/")[2]): why for key, why in named}
+    gone = {rank: why for rank, why in gone.items() if rank in others}
+    for rank in sorted(others - set(gone)):
+        if _killed(client, rank):
+            gone[rank] = "ended without leaving the run (killed?)"
+    return min(gone.items()) if gone else None
 
 
 def _broken(message: str) -> RuntimeError:
@@ -188,16 +262,13 @@ def run(call: Callable[..., Any], args: tuple[Any, ...], what: str, settle: bool
                 "collectives); init_process_group(timeout=...) sets the limit")
         gone = left_rank(processes)
         if gone is not None and not job.done.wait(_LEFT_GRACE_SECONDS):
-            raise _broken(
-                f"{what} failed: Connection closed by peer: rank {gone} left the run "
-                "(destroy_process_group) without joining it; every rank must call the "
-                "same collectives")
+            raise _broken(f"{what} failed: " + peer_gone(
+                gone, "without joining it", "; every rank must call the same collectives"))
     if job.error is not None:
         error = job.error
         job.error = None
         if isinstance(error, (ValueError, RuntimeError)) and \
                 any(word in str(error) for word in _LOST):
-            raise _broken(f"{what} failed: {error}. This is typically caused by another "
-                          "rank crashing; check its output") from None
+            raise _broken(f"{what} failed: {error}. {CRASHED}") from None
         raise error
     return job.result

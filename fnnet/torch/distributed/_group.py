@@ -372,6 +372,8 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     _waiting.set_timeout(_DEFAULT_TIMEOUT if seconds is None else seconds)
     _set_default(world)
     _prefix_tracebacks(index or 0, end=started)
+    if started:
+        _waiting.announce_process(world.rank)  # before the barrier below
     from fnnet.torch.distributed._collectives import connect_quietly
 
     connect_quietly(world)  # without gloo's line on standard output
@@ -463,6 +465,7 @@ def _prefix_tracebacks(rank: int, end: bool) -> None:
             sys.stderr.flush()
             sys.stderr = real
         if end:
+            _waiting.announce_raised(rank)  # a peer's message waiting for it fails now
             sys.stdout.flush()
             os._exit(1)
 

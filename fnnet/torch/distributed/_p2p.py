@@ -228,9 +228,8 @@ class _Message(Work):
             gone = None if self._done else _waiting.left_rank(pair)
             if gone is not None:  # as gloo's, whose peer closed the connection
                 self._give_up()
-                raise RuntimeError(f"Connection closed by peer: rank {gone} left the run "
-                                   f"(destroy_process_group) before this {self.operation} "
-                                   "completed")
+                raise RuntimeError(_waiting.peer_gone(
+                    gone, f"before this {self.operation} completed"))
         return True
 
     def _give_up(self) -> None:
