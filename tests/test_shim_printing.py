@@ -225,6 +225,14 @@ def half_precision(T):
 
 
 @snippet
+def half_precision_quotients(T):
+    for dtype in (T.float16, T.bfloat16):
+        x = T.tensor([5.0, 1.0, 7.0, -3.3, 1000.0], dtype=dtype)
+        y = T.tensor([3.0, 3.0, 2.9, 3.7, 7.0], dtype=dtype)
+        print(x / 3, x / 7.3, x / y, T.div(x, y), (x / 3).float(), (x / y).float(), 1 / x)
+
+
+@snippet
 def reductions_beginners_print(T):
     x = T.tensor([[0.1, 0.9], [0.8, 0.2]])
     print(x.argmax(1), x.max(1), x.max(dim=1, keepdim=True), T.max(x, 1).indices)

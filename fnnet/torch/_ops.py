@@ -259,6 +259,19 @@ def _fit_value(value: Any, ndim: int, dtype: Any) -> Array:
     return value
 
 
+def true_divide(x: Array, y: Array) -> Array:
+    """``x / y`` as PyTorch's CPU kernels compute it: half-precision operands divided in
+    float32 and rounded once. XLA's own half-precision division is a unit off where the
+    divisor is one number (a product with its rounded reciprocal: 5 / 3 is 1.666 in
+    float16, PyTorch's 1.667), and its bfloat16 quotient is not rounded at all when a
+    cast to float32 follows in the same program."""
+    dtype = jnp.result_type(x, y)
+    if dtype in (jnp.float16, jnp.bfloat16):
+        quotient = jnp.true_divide(jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.float32))
+        return quotient.astype(dtype)
+    return jnp.true_divide(x, y)
+
+
 def floor_divide(x: Array, y: Array) -> Array:
     """``x // y`` as PyTorch rounds it: a zero quotient of floats carries the sign of
     ``x / y`` (jnp's divmod gives ``-0.0`` for ``-0.46 // -0.81``)."""

@@ -97,13 +97,13 @@ def _reduced_dims(dim: Any, ndim: int, who: str) -> Any:
 
 def _divide(x: Any, y: Any, mode: str | None) -> Any:
     if mode is None:
-        return jnp.true_divide(x, y)
+        return _ops.true_divide(x, y)
     if mode == "trunc":
         # integers divide exactly; floats round the true quotient toward zero
         if jnp.issubdtype(jnp.result_type(x, y), jnp.integer):
             q = jnp.floor_divide(x, y)
             return jnp.where((q < 0) & (q * y != x), q + 1, q)
-        return jnp.trunc(jnp.true_divide(x, y))
+        return jnp.trunc(_ops.true_divide(x, y))
     return _ops.floor_divide(x, y)
 
 
@@ -150,7 +150,7 @@ def subtract(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def true_divide(self: Tensor, other: Any) -> Tensor:
     """PyTorch equivalent: ``torch.true_divide``."""
-    return _op(jnp.true_divide, (), self, _scalar_or_tensor(other), who="true_divide")
+    return _op(_ops.true_divide, (), self, _scalar_or_tensor(other), who="true_divide")
 
 
 def floor_divide(self: Tensor, other: Any) -> Tensor:
