@@ -76,6 +76,10 @@ DRAWS = [
     ("gamma", lambda t: [
         t.distributions.Gamma(t.tensor([0.3, 2.5, 40.0]), t.tensor([1.0, 0.5, 2.0])).sample((4,))],
      True),
+    ("poisson", lambda t: [
+        t.distributions.Poisson(t.tensor([0.0, 0.5, 9.9, 10.0, 250.0])).sample((3,)),
+        t.poisson(t.tensor([[2.0, 30.0], [1.0, 7.5]])),
+        t.poisson(t.tensor([4.0]), generator=t.Generator().manual_seed(5)), t.rand(2)], True),
     ("dirichlet_beta", lambda t: [
         t.distributions.Dirichlet(t.tensor([0.5, 1.0, 2.0])).sample((3,)),
         t.distributions.Beta(t.tensor([0.7]), t.tensor([2.0])).sample((3,))], False),

@@ -171,6 +171,25 @@ def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> T
     return _wrap_value(below.astype(probs.dtype))
 
 
+def poisson(input: Any, generator: Any = None) -> Tensor:
+    """A count drawn from the Poisson distribution of each rate in ``input``, in its
+    dtype: PyTorch's draws (its CPU sampler on the same generator).
+
+    PyTorch equivalent: ``torch.poisson``.
+    """
+    from fnnet.torch._functions import tensor_argument
+
+    rates = tensor_argument(input, "poisson", "input", 1)
+    if not rates.is_floating_point():
+        raise NotImplementedError(f'"poisson_cpu" not implemented for '
+                                  f"'{dtypes.scalar_name(rates.dtype)}'")
+    values = np.asarray(rates.detach()._value())
+    if not (values >= 0).all():  # NaN rates too
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    counts = _random.host_for(generator, "poisson").poisson(values)
+    return _wrap_value(counts.astype(values.dtype))
+
+
 def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
     """Occurrences of each value of the non-negative int tensor ``input`` (read now: the
     length depends on the values). PyTorch equivalent: ``torch.bincount``."""
@@ -326,5 +345,5 @@ def install(namespace: dict[str, Any]) -> None:
         method.__name__ = name
         method.__doc__ = f"PyTorch equivalent: ``Tensor.{name}``."
         setattr(Tensor, name, method)
-    namespace.update(meshgrid=meshgrid, normal=normal, bernoulli=bernoulli,
+    namespace.update(meshgrid=meshgrid, normal=normal, bernoulli=bernoulli, poisson=poisson,
                      bincount=bincount, unique=unique, compile=compile, cdist=cdist)

@@ -1205,11 +1205,11 @@ class Poisson(_Rated):
         return self.rate
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
-        """Counts (float, as PyTorch's), drawn now by a numpy generator seeded from
-        fnnet.torch's key (the rates are read)."""
+        """Counts (float, as PyTorch's), drawn now from the global generator as
+        PyTorch's CPU sampler draws them (the rates are read)."""
         shape = self._extended(sample_shape)
         rate = np.broadcast_to(np.asarray(self.rate.detach().numpy(), np.float64), shape)
-        return _wrap_value(_random.state.numpy_rng().poisson(rate).astype(np.float32))
+        return _wrap_value(_random.state.host.poisson(rate).astype(np.float32))
 
     def log_prob(self, value: Any) -> Tensor:
         value, rate = _shape_ops.broadcast_tensors(self._validate_sample(value), self.rate)
