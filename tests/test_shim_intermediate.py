@@ -332,7 +332,22 @@ GRAD_FNS = {
     **{f"matrix_power {n}": functools.partial(
         lambda T, a, b, n: T.linalg.matrix_power(a[:, :3], n), n=n) for n in (-1, 0, 1, 3)},
     "circular pad": lambda T, a, b: T.nn.functional.pad(a[None], (1, 1), mode="circular"),
+    # writes into a clone: through a view (CopySlices), at advanced indices (IndexPut)
+    "x[0] = v": lambda T, a, b: _written(a, lambda x: x.__setitem__(0, b[0])),
+    "x[:, 0] += 1": lambda T, a, b: _written(a, lambda x: x[:, 0].add_(1)),
+    "x[..., -1] = 0": lambda T, a, b: _written(a, lambda x: x.__setitem__((..., -1), 0.0)),
+    "x[:, :2].copy_(v)": lambda T, a, b: _written(a, lambda x: x[:, :2].copy_(b[:, 2:])),
+    "x[index] = 0": lambda T, a, b: _written(a, lambda x: x.__setitem__(T.tensor([0, 2]), 0.0)),
+    "scatter_ of a value": lambda T, a, b: _written(
+        a, lambda x: x.scatter_(1, T.tensor([[0], [1], [2]]), 0.0)),
 }
+
+
+def _written(a, write):
+    """A clone of ``a`` after ``write`` changed it in place."""
+    x = a.clone()
+    write(x)
+    return x
 
 
 def _spd(T, a):

@@ -224,6 +224,14 @@ _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
                                f"{(static[0] is not None) + isinstance(static[0], tuple)}",
     "_pad": lambda static: _PAD_NAMES[static[1]].format(static[3]),
     "_matrix_norm": _matrix_norm_name, "_matrix_power": _matrix_power_name,
+    # a write into a view (x[0] = v, x[:, 1:] += v, x[0].mul_(2)) is PyTorch's CopySlices;
+    # one at advanced indices its IndexPut
+    "_window_set": lambda static: "torch::autograd::CopySlices",
+    "_setitem": lambda static: "IndexPutBackward0" if any(
+        kind == "t" for kind, *_ in static[0]) else "torch::autograd::CopySlices",
+    # scatter_(dim, index, value): PyTorch's value overload, with a reduce a node of its own
+    "_scatter_value": lambda static: "ScatterBackward1" if static[1] is None else
+    "torch::autograd::NotImplemented",
     # torch.cholesky (deprecated) has a node of its own, torch.linalg.cholesky the _ex one
     "_cholesky": lambda static: "CholeskyBackward0" if len(static) > 1 else
     "LinalgCholeskyExBackward0",
