@@ -573,3 +573,19 @@ def test_meshgrid_without_indexing_warns_once_in_pytorchs_words():
     assert [(w.category, str(w.message)) for w in caught] == [
         (UserWarning, "torch.meshgrid: in an upcoming release, it will be required to pass the "
                       "indexing argument.")]
+
+
+def test_x_T_of_a_tensor_not_a_matrix_warns_once_in_pytorchs_words():
+    # PyTorch warns once per process, so its warning cannot be caught again here
+    from fnnet.torch._recorder import current
+    from fnnet.torch.tensor import _REVERSED_T
+
+    current().warned.discard(_REVERSED_T)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ft.ones(2, 3).T, ft.ones(2, 3, 4).T, ft.ones(3).T
+    assert [(w.category, str(w.message)) for w in caught] == [(UserWarning, (
+        "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+        "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+        "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+        "reverse the dimensions of a tensor."))]

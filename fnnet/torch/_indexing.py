@@ -63,7 +63,8 @@ def window_spec(index: Any, shape: tuple[int, ...]) -> tuple[WindowSpec, list[in
             return None
     if consumed > len(shape):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
-                         "to convert a 0-dim tensor to a number" if not shape else
+                         "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
+                         "number" if not shape else
                          f"too many indices for tensor of dimension {len(shape)}")
     if sum(item is Ellipsis for item in items) > 1:
         return None

@@ -746,6 +746,12 @@ def _to_overloads(args: tuple[Any, ...]) -> str:
             f" * (torch.dtype dtype, {tail}\n * (Tensor tensor, {tail}\n")
 
 
+#: PyTorch's warning for ``x.T`` of a tensor that is not a matrix
+_REVERSED_T = ("The use of `x.T` on tensors of dimension other than 2 to reverse their shape "
+               "is deprecated and it will throw an error in a future release. Consider "
+               "`x.mT` to transpose batches of matrices or "
+               "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+               "tensor.")
 #: float() and int() of a tensor of another size (item() raises its own RuntimeError)
 _NOT_ONE_ELEMENT = "only one element tensors can be converted to Python scalars"
 #: PyTorch's warning, once per process, for ``float()`` of a tensor that requires grad,
@@ -1056,6 +1062,11 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802
+        if self.dim() != 2:  # PyTorch's deprecation, once per process
+            warned = _current_recorder().warned
+            if _REVERSED_T not in warned:
+                warned.add(_REVERSED_T)
+                warnings.warn(_REVERSED_T, UserWarning, stacklevel=2)
         return self.permute(*reversed(range(self.dim())))
 
     # -- autograd -----------------------------------------------------------------
