@@ -383,8 +383,9 @@ def test_the_world_group_and_its_ranks_as_pytorchs(torch_group):
     ({"backend": 1}, {}, TypeError, "backend must be a str"),
     ({"world_size": 2, "rank": 2}, {}, ValueError, r"rank must be in \[0, 2\), got 2"),
     ({}, {"WORLD_SIZE": "two"}, ValueError, "WORLD_SIZE must be an integer, got 'two'"),
-    ({"init_method": "file:///shared/rendezvous"}, {}, NotImplementedError,
-     "init_method='file:///shared/rendezvous'"),
+    ({"init_method": "bogus://x"}, {}, RuntimeError, "No rendezvous handler for bogus://"),
+    ({"init_method": "file:///x", "world_size": 2, "rank": "0"}, {}, TypeError,
+     "rank must be an int, got str '0'"),
     ({"init_method": "tcp://nohost"}, {}, ValueError, "must be 'tcp://host:port'"),
     ({"store": object()}, {}, NotImplementedError, "store= is not supported"),
     ({"timeout": "10"}, {}, TypeError, "timeout must be a datetime.timedelta"),
@@ -407,6 +408,10 @@ def test_init_process_group_bad_settings(no_env, monkeypatch, kwargs, env, error
     ({"rank": 1}, {}),
     ({"world_size": 2, "init_method": "tcp://127.0.0.1:1"}, {}),
     ({"rank": 1, "init_method": "tcp://127.0.0.1:1"}, {}),
+    ({"init_method": "file://", "world_size": 1, "rank": 0}, {}),
+    ({"init_method": "file:///x"}, {"WORLD_SIZE": "1", "RANK": "0"}),  # not read
+    ({"init_method": "file:///x", "world_size": 2}, {}),
+    ({"init_method": "file:///x", "rank": 0}, {}),
 ])
 def test_init_process_group_missing_settings_as_pytorchs(torch, no_env, monkeypatch, kwargs,
                                                         env):

@@ -130,17 +130,15 @@ def _exits(rank: int, code: int) -> None:
 
 CRASH = textwrap.dedent("""
     import datetime
-    import os
     import sys
 
     import fnnet.torch as torch
     import fnnet.torch.distributed as dist
     import fnnet.torch.multiprocessing as mp
 
-    def train(rank, port):
-        os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "localhost", port
-        dist.init_process_group("gloo", rank=rank, world_size=2,
-                                timeout=datetime.timedelta(seconds=120))
+    def train(rank, shared):  # rank 0's address goes through the file shared
+        dist.init_process_group("gloo", init_method=f"file://{shared}", rank=rank,
+                                world_size=2, timeout=datetime.timedelta(seconds=120))
         t = torch.ones(2)
         dist.all_reduce(t)
         if rank == 1:
@@ -155,15 +153,18 @@ CRASH = textwrap.dedent("""
 @pytest.mark.slow
 def test_a_spawned_rank_that_raises_is_the_one_reported(tmp_path):
     # the raising rank waited at exit in JAX's shutdown for rank 0, itself waiting for
-    # it in a collective: spawn reported rank 0's timeout, after the timeout
+    # it in a collective: spawn reported rank 0's timeout, after the timeout. The ranks
+    # meet through a file:// init method, as PyTorch's documentation shows for mp.spawn
     import time
 
     script = tmp_path / "crash.py"
     script.write_text(CRASH)
     start = time.monotonic()
-    done = subprocess.run([sys.executable, str(script), str(free_port())], cwd=tmp_path,
+    shared = tmp_path / "rendezvous"
+    done = subprocess.run([sys.executable, str(script), str(shared)], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 1
+    assert not shared.exists()  # rank 0 deletes it once every rank has read it
     assert "-- Process 1 terminated with the following error:" in done.stderr, done.stderr
     assert "ValueError: a bug in rank 1" in done.stderr, done.stderr
     assert time.monotonic() - start < 100

@@ -12,6 +12,7 @@ only its processes run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import errno
@@ -19,6 +20,7 @@ import io
 import os
 import socket
 import sys
+import time
 from typing import Any
 
 import jax
@@ -239,7 +241,11 @@ def _not_set(name: str, tcp: bool = False) -> ValueError:
 
 def _coordinator(init_method: str | None, needed: bool) -> str | None:
     """``host:port`` of process 0, from ``init_method`` or MASTER_ADDR/MASTER_PORT
-    (``needed``: a run of several processes, which must name it)."""
+    (``needed``: a run of several processes, which must name it).
+
+    Raises:
+        RuntimeError: an init method of another scheme (PyTorch's words).
+    """
     if init_method is not None and not isinstance(init_method, str):
         raise TypeError(f"init_process_group: init_method must be a str such as 'env://' "
                         f"or 'tcp://host:port', got {type(init_method).__name__}")
@@ -262,9 +268,65 @@ def _coordinator(init_method: str | None, needed: bool) -> str | None:
             raise ValueError(f"init_process_group: init_method must be 'tcp://host:port', "
                              f"got {init_method!r}")
         return address
-    raise NotImplementedError(f"init_process_group: init_method={init_method!r} is not "
-                              "supported; use 'env://' (MASTER_ADDR/MASTER_PORT) or "
-                              "'tcp://host:port'")
+    scheme = init_method.partition("://")[0]
+    raise RuntimeError(f"No rendezvous handler for {scheme}://")  # PyTorch's words
+
+
+_FILE = "Error initializing torch.distributed using file:// rendezvous: "
+#: seconds between looks for rank 0's address in a file:// rendezvous's file
+_FILE_POLL_SECONDS = 0.05
+
+
+def _file_settings(init_method: str, world_size: Any, rank: Any) -> tuple[str, int, int]:
+    """The path, world size and rank of a ``file://path`` init method: as PyTorch's, from
+    the arguments alone (never ``WORLD_SIZE`` or ``RANK``)."""
+    path = init_method[len("file://"):]
+    if not path:
+        raise ValueError(_FILE + "path missing")
+    if rank is None or rank == -1:
+        raise ValueError(_FILE + "rank parameter missing")
+    if world_size is None or world_size == -1:
+        raise ValueError(_FILE + "world size parameter missing")
+    size, index = _setting(world_size, "", "world_size"), _setting(rank, "", "rank")
+    assert size is not None and index is not None  # given: checked, never read
+    return path, size, index
+
+
+def _file_rendezvous(path: str, size: int, rank: int, seconds: float) -> str | None:
+    """The coordinator's ``host:port``, through the file ``path`` that every process
+    sees: rank 0 writes its machine and a free port into it, the others wait for it (at
+    most ``seconds``). None for one process.
+
+    Raises:
+        DistStoreError: rank 0 did not write the file in time.
+    """
+    if size == 1:
+        return None
+    here = socket.gethostname()
+    if rank == 0:
+        from fnnet.parallel.launch import free_port
+
+        port = free_port()
+        written = f"{path}.{os.getpid()}.tmp"
+        with open(written, "w") as file:
+            file.write(f"{here} {port}\n")
+        os.replace(written, path)  # the others never read half a line
+        return f"127.0.0.1:{port}"
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with open(path) as file:
+                host, _, number = file.read().strip().partition(" ")
+            if number.isdigit():
+                return f"{'127.0.0.1' if host == here else host}:{number}"
+        except FileNotFoundError:
+            pass
+        if time.monotonic() > deadline:
+            raise DistStoreError(f"init_process_group: rank 0 did not write its address "
+                                 f"into {path} within {seconds:g} s (file:// rendezvous): "
+                                 "is rank 0 running, and the file on a filesystem that "
+                                 "every process sees?")
+        time.sleep(_FILE_POLL_SECONDS)
 
 
 #: PyTorch's default timeout of gloo's collectives (``default_pg_timeout``), in seconds
@@ -294,7 +356,11 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             runs on JAX's runtime for the devices present (gloo between CPU processes,
             NCCL on GPUs, ICI on TPUs). None means ``"gloo"`` on CPUs, else ``"nccl"``.
         init_method: ``"env://"`` (default: ``MASTER_ADDR``, ``MASTER_PORT``) or
-            ``"tcp://host:port"``: where rank 0 serves JAX's coordinator.
+            ``"tcp://host:port"``: where rank 0 serves JAX's coordinator; or
+            ``"file:///path"``, a file that every process sees (and that must not be
+            left from an earlier run, as with PyTorch), into which rank 0 writes its
+            address (it deletes the file once every process has joined); ``rank`` and
+            ``world_size`` must then be given, as PyTorch requires.
         timeout: how long to wait for every process to join, and how long a
             collective (or DistributedDataParallel's step) waits for the other
             processes before it raises ``RuntimeError`` (a ``timedelta``; default 30
@@ -310,9 +376,12 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         ValueError: the default group already exists (PyTorch's error), a bad backend, a
             missing or malformed setting, a rank outside ``[0, world_size)``.
         TypeError: an argument of the wrong type.
-        NotImplementedError: ``store`` or an unsupported ``init_method``.
-        RuntimeError: JAX's runtime failed to start, or a group of several processes
-            was destroyed in this process before (JAX's runtime starts once).
+        NotImplementedError: ``store``.
+        RuntimeError: an unknown ``init_method`` scheme (PyTorch's error), JAX's
+            runtime failed to start, or a group of several processes was destroyed in
+            this process before (JAX's runtime starts once).
+        DistStoreError: rank 0 did not write the ``file://`` init method's file within
+            the timeout.
 
     A world size of 1 (or no settings at all) starts no runtime: the group has the
     one process. PyTorch equivalent: ``torch.distributed.init_process_group``.
@@ -325,8 +394,14 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         raise NotImplementedError("init_process_group: store= is not supported; JAX's "
                                   "coordinator replaces the store (use init_method)")
     seconds = _timeout_seconds(timeout)
-    size = _setting(world_size, "WORLD_SIZE", "world_size")
-    index = _setting(rank, "RANK", "rank")
+    shared: str | None = None  # the file of a file:// init method
+    size: int | None
+    index: int | None
+    if isinstance(init_method, str) and init_method.startswith("file://"):
+        shared, size, index = _file_settings(init_method, world_size, rank)
+    else:
+        size = _setting(world_size, "WORLD_SIZE", "world_size")
+        index = _setting(rank, "RANK", "rank")
     if size not in (None, 1) or index not in (None, 0):  # several processes: PyTorch's
         tcp = isinstance(init_method, str) and init_method.startswith("tcp://")  # checks
         if index is None:
@@ -337,7 +412,8 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         raise ValueError(f"init_process_group: world_size must be at least 1, got {size}")
     if size is not None and index is not None and not 0 <= index < size:
         raise ValueError(f"init_process_group: rank must be in [0, {size}), got {index}")
-    coordinator = _coordinator(init_method, needed=size is not None and size > 1)
+    coordinator = None if shared is not None else \
+        _coordinator(init_method, needed=size is not None and size > 1)
     local_devices = None
     local_size = _env_int("LOCAL_WORLD_SIZE")
     if device_id is not None or (local_size or 1) > 1:
@@ -359,11 +435,17 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
                                "was destroyed in this process, and JAX's distributed "
                                "runtime cannot start again in a process that has computed; "
                                "start a new process for the next group")
+        if shared is not None:
+            coordinator = _file_rendezvous(shared, size, index or 0, seconds or 300)
         try:
             started = initialize(coordinator, size, index, local_device_ids=local_devices,
                                  initialization_timeout=max(1, round(seconds or 300)))
         except RuntimeError as error:
             raise _start_error(error, coordinator, index) from error
+        finally:
+            if shared is not None and index == 0 and coordinator is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(shared)  # every process has read it (or failed): no stale file
     else:
         started = False
     if name is None:
