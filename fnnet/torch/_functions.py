@@ -71,12 +71,12 @@ def tensor_sequence(values: Any, who: str) -> list[Tensor]:
     if isinstance(values, Tensor) or not hasattr(values, "__iter__"):
         raise TypeError(f"{who}(): argument 'tensors' (position 1) must be tuple of Tensors, "
                         f"not {type(values).__name__}")
-    values = list(values)
-    for index, value in enumerate(values):
+    listed: list[Tensor] = list(values)
+    for index, value in enumerate(listed):
         if not isinstance(value, Tensor):
             raise TypeError(f"expected Tensor as element {index} in argument 0, but got "
                             f"{type(value).__name__}")
-    return values
+    return listed
 
 
 def number(value: Any, who: str, name: str, position: int) -> Any:

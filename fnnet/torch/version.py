@@ -6,6 +6,7 @@ CPU build of PyTorch reports); ``hip`` is None (JAX on ROCm is not reported as H
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -32,7 +33,7 @@ def _order(version: Any) -> tuple[Any, ...] | None:
         return None
     while len(numbers) > 1 and numbers[-1] == 0:
         numbers.pop()
-    stage = (3, 0) if pre is None else (_PRE[pre], int(number))
+    stage = (3, 0) if pre is None else (_PRE[pre], int(number or 0))
     return tuple(numbers), stage, (local is not None, local or "")
 
 
@@ -52,24 +53,12 @@ class TorchVersion(str):
             return NotImplemented
         return getattr(ours, method)(theirs)
 
-    def __eq__(self, other: Any) -> Any:
-        return self._compare(other, "__eq__")
-
-    def __ne__(self, other: Any) -> Any:
-        return self._compare(other, "__ne__")
-
-    def __lt__(self, other: Any) -> Any:
-        return self._compare(other, "__lt__")
-
-    def __le__(self, other: Any) -> Any:
-        return self._compare(other, "__le__")
-
-    def __gt__(self, other: Any) -> Any:
-        return self._compare(other, "__gt__")
-
-    def __ge__(self, other: Any) -> Any:
-        return self._compare(other, "__ge__")
-
+    __eq__ = functools.partialmethod(_compare, method="__eq__")
+    __ne__ = functools.partialmethod(_compare, method="__ne__")
+    __lt__ = functools.partialmethod(_compare, method="__lt__")
+    __le__ = functools.partialmethod(_compare, method="__le__")
+    __gt__ = functools.partialmethod(_compare, method="__gt__")
+    __ge__ = functools.partialmethod(_compare, method="__ge__")
     __hash__ = str.__hash__
 
 
