@@ -7,7 +7,6 @@ where such code goes wrong."""
 from __future__ import annotations
 
 import functools
-
 import importlib
 import warnings
 

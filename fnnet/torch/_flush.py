@@ -17,8 +17,18 @@ from fnnet.torch import _cache, _random
 from fnnet.torch._graph import carry, record_refs, recording_tape, source_into
 from fnnet.torch._interrupts import DEFERRED
 from fnnet.torch._recorder import Recorder, activate, current, restore
-from fnnet.torch._tape import (BORROWERS, RG, VAR, WRITEBACK, Cell, Tape, borrowed, kind_of,
-                               ref, slot_of)
+from fnnet.torch._tape import (
+    BORROWERS,
+    RG,
+    VAR,
+    WRITEBACK,
+    Cell,
+    Tape,
+    borrowed,
+    kind_of,
+    ref,
+    slot_of,
+)
 from fnnet.torch._x64 import base
 
 #: ops whose nodes cannot be carried into a new tape (they update state when run).

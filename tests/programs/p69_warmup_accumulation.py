@@ -6,13 +6,18 @@ clipped with ``clip_grad_norm_`` (whose returned total norm is logged) and
 ``clip_grad_value_``, ``get_last_lr`` per step, and the scheduler's ``state_dict`` saved
 and loaded into a fresh one. Regression data come from numpy."""
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from _harness import fixed_init, normal
 from torch import nn
-from torch.optim.lr_scheduler import (ChainedScheduler, CosineAnnealingWarmRestarts,
-                                      ExponentialLR, LinearLR, MultiplicativeLR, SequentialLR)
+from torch.optim.lr_scheduler import (
+    ChainedScheduler,
+    CosineAnnealingWarmRestarts,
+    ExponentialLR,
+    LinearLR,
+    MultiplicativeLR,
+    SequentialLR,
+)
 
 x = torch.from_numpy(normal(64, 5, seed=69))
 w_true = torch.from_numpy(normal(5, 1, seed=70))

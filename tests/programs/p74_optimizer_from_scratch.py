@@ -92,8 +92,8 @@ for name, ours, theirs in [
     mine, reference = make_model(1), make_model(1)
     loss_mine = train(mine, ours(mine.parameters()), 8)
     loss_ref = train(reference, theirs(reference.parameters()), 8)
-    gap = max((a - b).abs().max().item() for a, b in zip(mine.parameters(),
-                                                         reference.parameters()))
+    gap = max((a - b).abs().max().item()
+              for a, b in zip(mine.parameters(), reference.parameters(), strict=True))
     print(name, round(loss_mine, 5), round(loss_ref, 5), "agree", gap < 1e-5)
 
 model = make_model(2)

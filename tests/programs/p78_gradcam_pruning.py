@@ -42,7 +42,7 @@ optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
 
 
 def train(steps, tag):
-    for step in range(steps):
+    for _ in range(steps):
         loss = F.cross_entropy(model(x), y)
         optimizer.zero_grad()
         loss.backward()
