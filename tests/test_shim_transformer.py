@@ -206,8 +206,45 @@ def test_bad_arguments_as_pytorch(torch):
             attention(t.ones(3, 1, 6), x, x)
         with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
             t.nn.TransformerEncoderLayer(8, 2, activation="tanh")
-    with pytest.raises(NotImplementedError, match="kdim/vdim other than embed_dim"):
-        ft.nn.MultiheadAttention(8, 2, kdim=4)
+    with pytest.raises(NotImplementedError, match="add_bias_kv=True or add_zero_attn=True"):
+        ft.nn.MultiheadAttention(8, 2, add_bias_kv=True)
+
+
+def test_keys_and_values_of_their_own_widths_as_pytorch(torch):
+    # cross-attention over another model's features: kdim/vdim, separate projections
+    L, S, N, E, H = 3, 4, 2, 8, 2
+    q = RNG.standard_normal((N, L, E)).astype(np.float32)
+    k = RNG.standard_normal((N, S, 6)).astype(np.float32)
+    v = RNG.standard_normal((N, S, 5)).astype(np.float32)
+    padding = np.arange(S)[None, :] >= np.array([S, S - 1])[:, None]
+    results = []
+    for t in (torch, ft):
+        t.manual_seed(0)  # the same draws: PyTorch's initialisation order
+        module = t.nn.MultiheadAttention(E, H, kdim=6, vdim=5, batch_first=True)
+        key = t.tensor(k, requires_grad=True)
+        out, weights = module(t.tensor(q), key, t.tensor(v),
+                              key_padding_mask=t.tensor(padding))
+        out.square().sum().backward()
+        with pytest.raises(AssertionError) as mismatch:
+            module(t.tensor(q), key, t.tensor(v[:, :3]))
+        results.append((module.state_dict(), out, weights, key.grad,
+                        [p.grad for p in module.parameters()], str(mismatch.value)))
+    (t_state, *theirs, t_message), (o_state, *ours, o_message) = results
+    assert list(o_state) == list(t_state) and o_message == t_message
+    for key in t_state:
+        _close(o_state[key], t_state[key])
+    for mine, expected in zip(ours[:3] + ours[3], theirs[:3] + theirs[3], strict=True):
+        _close(mine, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_the_functional_attention_names_missing_separate_projections():
+    from fnnet.nn import functional as fnf
+
+    x = np.ones((3, 1, 8), np.float32)
+    with pytest.raises(ValueError, match="q_proj_weight, k_proj_weight and v_proj_weight are "
+                                         "all required"):
+        fnf.multi_head_attention(x, x, x, 2, None, None, np.eye(8, dtype=np.float32), None,
+                                 q_proj_weight=np.eye(8, dtype=np.float32))
 
 
 # (query, key/value, keyword arguments) as shapes: each call is wrong in one way

@@ -78,21 +78,25 @@ def _additive(mask: Array | None, dtype: jnp.dtype) -> Array | None:
 
 
 def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
-                         in_proj_weight: Array, in_proj_bias: Array | None,
+                         in_proj_weight: Array | None, in_proj_bias: Array | None,
                          out_proj_weight: Array, out_proj_bias: Array | None, *,
                          key_padding_mask: Array | None = None,
                          attn_mask: Array | None = None, need_weights: bool = True,
                          average_attn_weights: bool = True, dropout_p: float = 0.0,
-                         dropout_key: PRNGKey | None = None) -> tuple[Array, Array | None]:
+                         dropout_key: PRNGKey | None = None,
+                         q_proj_weight: Array | None = None, k_proj_weight: Array | None = None,
+                         v_proj_weight: Array | None = None) -> tuple[Array, Array | None]:
     """Multi-head attention with packed input projections, as PyTorch's
-    ``nn.MultiheadAttention`` computes it (sequence first).
+    ``nn.MultiheadAttention`` computes it (sequence first); with separate projections
+    where the keys and values have widths of their own (its ``kdim``/``vdim``).
 
     Args:
         query: ``[L, N, E]``.
-        key: ``[S, N, E]``.
-        value: ``[S, N, E]``.
+        key: ``[S, N, E]`` (``[S, N, kdim]`` with separate projections).
+        value: ``[S, N, E]`` (``[S, N, vdim]``).
         num_heads: ``H``, dividing ``E``.
-        in_proj_weight: ``[3E, E]``, the query, key and value projections stacked.
+        in_proj_weight: ``[3E, E]``, the query, key and value projections stacked; None
+            for the separate ones below.
         in_proj_bias: ``[3E]`` or None.
         out_proj_weight: ``[E, E]``.
         out_proj_bias: ``[E]`` or None.
@@ -104,6 +108,9 @@ def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
         average_attn_weights: average the weights over the heads.
         dropout_p: the probability of dropping each attention weight.
         dropout_key: the dropout mask's PRNG key; required when ``dropout_p > 0``.
+        q_proj_weight: ``[E, E]``, used where ``in_proj_weight`` is None.
+        k_proj_weight: ``[E, kdim]``, likewise.
+        v_proj_weight: ``[E, vdim]``, likewise.
 
     Returns:
         ``(output [L, N, E], weights)``: the weights ``[N, L, S]`` (``[N, H, L, S]``
@@ -112,7 +119,13 @@ def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
     length, batch, embed = query.shape
     source = key.shape[0]
     head = embed // num_heads
-    w_q, w_k, w_v = jnp.split(in_proj_weight, 3)
+    if in_proj_weight is None:
+        if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
+            raise ValueError("multi_head_attention: in_proj_weight is None, so q_proj_weight, "
+                             "k_proj_weight and v_proj_weight are all required")
+        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
+    else:
+        w_q, w_k, w_v = jnp.split(in_proj_weight, 3)
     b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else \
         jnp.split(in_proj_bias, 3)
     q, k, v = (linear(x, w, b) for x, w, b in

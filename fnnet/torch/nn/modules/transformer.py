@@ -46,13 +46,14 @@ def _canonical_mask(mask: Tensor | None, name: str, other: Tensor | None = None,
 def _attend(*args: Any) -> tuple[jax.Array, jax.Array | None]:
     """``multi_head_attention`` on the recorded arrays; the last argument is static."""
     *arrays, (heads, need_weights, average, p, draw) = args
-    q, k, v, w_in, b_in, w_out, b_out, padding, mask = arrays[:9]
-    key = _random.fold(arrays[9], draw) if draw else None
+    q, k, v, w_in, b_in, w_out, b_out, padding, mask, w_q, w_k, w_v = arrays[:12]
+    key = _random.fold(arrays[12], draw) if draw else None
     return fnf.multi_head_attention(q, k, v, heads, w_in, b_in, w_out, b_out,
                                     key_padding_mask=padding, attn_mask=mask,
                                     need_weights=need_weights,
                                     average_attn_weights=average, dropout_p=p,
-                                    dropout_key=key)
+                                    dropout_key=key, q_proj_weight=w_q, k_proj_weight=w_k,
+                                    v_proj_weight=w_v)
 
 
 def _check_ranks(query: Tensor, key: Tensor, value: Tensor, padding: Tensor | None,
@@ -108,8 +109,10 @@ class MultiheadAttention(Module):
     """Attention over ``num_heads`` heads of ``embed_dim // num_heads`` features each.
 
     Parameters as PyTorch names them: ``in_proj_weight`` ``[3E, E]`` (Xavier-uniform),
-    ``in_proj_bias`` ``[3E]`` (zeros), ``out_proj`` a ``Linear(E, E)`` with a zero bias.
-    Keys and values of another width (``kdim``/``vdim``), ``add_bias_kv`` and
+    or where the keys and values have widths of their own (``kdim``/``vdim``, attention
+    over another model's features) ``q_proj_weight`` ``[E, E]``, ``k_proj_weight``
+    ``[E, kdim]`` and ``v_proj_weight`` ``[E, vdim]``; ``in_proj_bias`` ``[3E]`` (zeros),
+    ``out_proj`` a ``Linear(E, E)`` with a zero bias. ``add_bias_kv`` and
     ``add_zero_attn`` are not supported.
 
     PyTorch equivalent: ``torch.nn.MultiheadAttention``.
@@ -125,27 +128,38 @@ class MultiheadAttention(Module):
                                  f"embed_dim={embed_dim} and num_heads={num_heads} instead")
         if embed_dim % num_heads:
             raise AssertionError("embed_dim must be divisible by num_heads")
-        if add_bias_kv or add_zero_attn or kdim not in (None, embed_dim) or \
-                vdim not in (None, embed_dim):
+        if add_bias_kv or add_zero_attn:
             raise NotImplementedError(
-                "fnnet.torch: MultiheadAttention(add_bias_kv=True, add_zero_attn=True, or "
-                "kdim/vdim other than embed_dim) is not supported; project the keys and "
-                "values to embed_dim first")
+                "fnnet.torch: MultiheadAttention(add_bias_kv=True or add_zero_attn=True) is "
+                "not supported")
         super().__init__()
-        self.embed_dim = self.kdim = self.vdim = embed_dim
-        self._qkv_same_embed_dim = True
+        self.embed_dim = embed_dim
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.num_heads = num_heads
         self.dropout = dropout
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
-        self.in_proj_weight = Parameter(_functions.zeros(3 * embed_dim, embed_dim))
+        projections = ("q_proj_weight", "k_proj_weight", "v_proj_weight")
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(_functions.zeros(3 * embed_dim, embed_dim))
+            for name in projections:
+                self.register_parameter(name, None)
+        else:
+            for name, width in zip(projections, (embed_dim, self.kdim, self.vdim), strict=True):
+                setattr(self, name, Parameter(_functions.zeros(embed_dim, width)))
+            self.register_parameter("in_proj_weight", None)
         if bias:
             self.in_proj_bias = Parameter(_functions.zeros(3 * embed_dim))
         else:
             self.register_parameter("in_proj_bias", None)
-        # PyTorch's order of draws: out_proj's own initialisation, then in_proj's
+        # PyTorch's order of draws: out_proj's own initialisation, then in_proj's (or the
+        # query's, key's and value's projections, in that order)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias)
-        init.xavier_uniform_(self.in_proj_weight)
+        for name in ("in_proj_weight", *projections):
+            if getattr(self, name) is not None:
+                init.xavier_uniform_(getattr(self, name))
         filled_in_place(self)
         if bias:
             init.constant_(self.out_proj.bias, 0.0)
@@ -182,14 +196,18 @@ class MultiheadAttention(Module):
         if query.shape[-1] != self.embed_dim:
             raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, "
                                  f"but got {query.shape[-1]}")
-        if key.shape != value.shape:
+        if self._qkv_same_embed_dim and key.shape != value.shape:
             raise AssertionError(f"key shape {key.shape} does not match value shape "
                                  f"{value.shape}")
+        if key.shape[:2] != value.shape[:2]:
+            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match "
+                                 f"value's {value.shape[:2]}")
         _check_sizes(query, key, key_padding_mask, attn_mask, self.num_heads)
         p = float(self.dropout) if self.training else 0.0
         inputs: list[Any] = [query, key, value, self.in_proj_weight, self.in_proj_bias,
                              self.out_proj.weight, self.out_proj.bias, key_padding_mask,
-                             attn_mask]
+                             attn_mask, self.q_proj_weight, self.k_proj_weight,
+                             self.v_proj_weight]
         draw = 0
         if p > 0:
             draw = _graph.next_draw()
