@@ -187,17 +187,22 @@ def test_fast_weights_made_from_parameters_are_leaves_of_their_own(torch):
         np.testing.assert_array_equal(mine, theirs)
 
 
+def _stepped_linear(t, x, **sgd):
+    """``Linear(3, 2)`` with the weight ``x[:2]`` and a zero bias, and SGD over it."""
+    model = t.nn.Linear(3, 2)
+    with t.no_grad():
+        model.weight.copy_(t.tensor(x[:2]))
+        model.bias.zero_()
+    return model, t.optim.SGD(model.parameters(), **sgd)
+
+
 def test_per_sample_gradients_step_the_parameters_they_were_detached_from(torch):
     # DP-SGD: grad's leaves are the parameters' own arrays, which the optimizer's step
     # replaces; the step must still run, as PyTorch's does
     x = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
     results = []
     for t in (torch, ft):
-        model = t.nn.Linear(3, 2)
-        with t.no_grad():
-            model.weight.copy_(t.tensor(x[:2]))
-            model.bias.zero_()
-        optimizer = t.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+        model, optimizer = _stepped_linear(t, x, lr=0.5, momentum=0.9)
 
         def loss(params, sample, model=model, t=t):
             return t.func.functional_call(model, params, (sample,)).pow(2).sum()
@@ -218,11 +223,7 @@ def test_a_leaf_made_from_a_parameter_outlives_the_steps_that_replace_it(torch):
     x = np.random.default_rng(4).standard_normal((4, 3)).astype(np.float32)
     results = []
     for t in (torch, ft):
-        model = t.nn.Linear(3, 2)
-        with t.no_grad():
-            model.weight.copy_(t.tensor(x[:2]))
-            model.bias.zero_()
-        optimizer = t.optim.SGD(model.parameters(), lr=0.1)
+        model, optimizer = _stepped_linear(t, x, lr=0.1)
         fast = model.weight.detach().requires_grad_()
         for _ in range(2):
             optimizer.zero_grad()
