@@ -698,7 +698,8 @@ def test_an_uncaught_exceptions_report_carries_the_rank_as_pytorchs(monkeypatch,
 
 
 class _Store:
-    """The calls of JAX's coordination client that ``left_rank`` makes, on a dict."""
+    """The calls of JAX's coordination client that ``left_rank`` and
+    ``monitored_barrier`` make, on a dict (a missing key is never waited for)."""
 
     def __init__(self, values: dict[str, str]) -> None:
         self.values = values
@@ -708,6 +709,59 @@ class _Store:
 
     def key_value_dir_get(self, prefix: str) -> list[tuple[str, str]]:
         return [(k, v) for k, v in self.values.items() if k.startswith(prefix)]
+
+    def blocking_key_value_get(self, key: str, ms: int) -> str:
+        if key not in self.values:
+            raise RuntimeError(f"DEADLINE_EXCEEDED: {key}")
+        return self.values[key]
+
+    def key_value_set(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+    def key_value_delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+    def key_value_increment(self, key: str, by: int) -> int:
+        self.values[key] = str(int(self.values.get(key, "0")) + by)
+        return int(self.values[key])
+
+
+def test_monitored_barrier_names_the_ranks_that_did_not_arrive_as_pytorchs(monkeypatch, group):
+    # PyTorch 2.13's words (gloo, 3 processes, rank 2 late, timeout 1 s); its timeout
+    # was ignored, and a late rank made the others wait for it
+    import types
+
+    from fnnet.torch import _waiting
+    from fnnet.torch.distributed import _monitored
+
+    store = _Store({})
+    monkeypatch.setattr(_waiting, "coordinator_client", lambda: store)
+    monkeypatch.setattr(_waiting.Limit, "failed", "earlier")  # no exit handler added
+    monkeypatch.setattr(_monitored._Count, "done", {})
+    monkeypatch.setattr(_monitored, "_GRACE", 0.0)
+    world = types.SimpleNamespace(ranks=[0, 1, 2], rank=0, size=3)
+    store.values.update({"fnnet_monitored/0-1-2/0/1": "", "fnnet_monitored/0-1-2/0/2": ""})
+    _monitored.monitor(world, 0.01, wait_all_ranks=True)  # all there: passes
+    assert store.values == {"fnnet_monitored/0-1-2/0/answer": ""}
+    store.values.clear()
+    for wait_all, words in ((True, "Ranks 1, 2"), (False, "Rank 1")):
+        with pytest.raises(RuntimeError, match=rf"^\[Rank 0\]: {words} failed to pass "
+                           r"monitoredBarrier in 10 ms$"):
+            _monitored.monitor(world, 0.01, wait_all_ranks=wait_all)
+    world.rank = 1  # rank 0's answer names rank 2, or never comes
+    for answer in ("[Rank 0]: Rank 2 failed to pass monitoredBarrier in 10 ms", None):
+        if answer is not None:
+            number = _monitored._Count.done[(0, 1, 2)]  # the next barrier's
+            store.values[f"fnnet_monitored/0-1-2/{number}/answer"] = answer
+        with pytest.raises(RuntimeError, match=r"^Rank 1 successfully reached "
+                           r"monitoredBarrier, but received errors while waiting for "
+                           r"send/recv from rank 0. Please check rank 0 logs for faulty "
+                           r"rank.$"):
+            _monitored.monitor(world, 0.01, wait_all_ranks=False)
+    assert store.values["fnnet_monitored/0-1-2/3/read"] == "1"  # rank 2's read deletes it
+    with pytest.raises(TypeError, match="monitored_barrier: timeout must be a "
+                       "datetime.timedelta or None, got int 5"):
+        dist.monitored_barrier(timeout=5)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

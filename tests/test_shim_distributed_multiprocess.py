@@ -87,8 +87,8 @@ def _ring_all_reduce(torch, dist, x):
 
 def _messages(torch, dist) -> dict:
     """Point-to-point messages between ranks 0 and 1 of fnnet.torch or PyTorch (and an
-    all_to_all_single with uneven splits): what each rank received, returned and
-    raised."""
+    all_to_all_single with uneven splits, a monitored barrier): what each rank received,
+    returned and raised."""
     rank = dist.get_rank()
     other = 1 - rank
     got = {}
@@ -158,6 +158,7 @@ def _messages(torch, dist) -> dict:
         dist.send(torch.ones(1) * 4, group=pair, group_dst=1, tag=3)
     else:
         got["group"] = [dist.recv(t, group=pair, group_src=0, tag=3), t.tolist()]
+    got["monitored"] = dist.monitored_barrier(wait_all_ranks=True)
     dist.barrier()
     return got
 
@@ -245,8 +246,8 @@ def _worker(out: pathlib.Path) -> int:
     from fnnet.torch import _waiting  # every message read was deleted from the store
 
     dist.barrier()
-    messages["left"] = [key for key, _ in
-                        _waiting.coordinator_client().key_value_dir_get_bytes("fnnet_p2p/")]
+    messages["left"] = [key for kind in ("fnnet_p2p/", "fnnet_monitored/") for key, _ in
+                        _waiting.coordinator_client().key_value_dir_get_bytes(kind)]
 
     # no_sync: a first micro-batch's local gradient, then a synchronised one: the
     # gradient is the mean over processes of the sum (as PyTorch's all-reduce of the sum)

@@ -211,7 +211,7 @@ def left_rank(processes: frozenset[int]) -> tuple[int, str] | None:
     return min(gone.items()) if gone else None
 
 
-def _broken(message: str) -> RuntimeError:
+def broken(message: str) -> RuntimeError:
     """Records the first failure, makes this process end without waiting for the others
     at exit, and returns the error to raise."""
     if Limit.failed is None:
@@ -256,19 +256,19 @@ def run(call: Callable[..., Any], args: tuple[Any, ...], what: str, settle: bool
     _Worker.jobs.put(job)
     while not job.done.wait(min(1.0, max(0.0, Limit.clock + seconds - time.monotonic()))):
         if time.monotonic() >= Limit.clock + seconds:
-            raise _broken(
+            raise broken(
                 f"Timed out waiting {round(seconds * 1000)}ms for {what} to complete: "
                 "another rank has not reached it (it stopped, hangs, or runs other "
                 "collectives); init_process_group(timeout=...) sets the limit")
         gone = left_rank(processes)
         if gone is not None and not job.done.wait(_LEFT_GRACE_SECONDS):
-            raise _broken(f"{what} failed: " + peer_gone(
+            raise broken(f"{what} failed: " + peer_gone(
                 gone, "without joining it", "; every rank must call the same collectives"))
     if job.error is not None:
         error = job.error
         job.error = None
         if isinstance(error, (ValueError, RuntimeError)) and \
                 any(word in str(error) for word in _LOST):
-            raise _broken(f"{what} failed: {error}. {CRASHED}") from None
+            raise broken(f"{what} failed: {error}. {CRASHED}") from None
         raise error
     return job.result

@@ -37,7 +37,6 @@ from fnnet.torch.distributed._collectives import (
     barrier,
     broadcast,
     gather,
-    monitored_barrier,
     reduce,
     reduce_scatter,
     reduce_scatter_tensor,
@@ -68,6 +67,7 @@ from fnnet.torch.distributed._group import (
     is_torchelastic_launched,
     new_group,
 )
+from fnnet.torch.distributed._monitored import monitored_barrier
 from fnnet.torch.distributed._objects import (
     all_gather_object,
     broadcast_object_list,

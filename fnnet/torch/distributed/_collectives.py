@@ -573,14 +573,6 @@ def all_to_all_single(output: Tensor, input: Tensor,  # noqa: A002 - PyTorch's n
 
 
 @members_only
-def monitored_barrier(group: Any = None, timeout: Any = None,
-                      wait_all_ranks: bool = False) -> None:
-    """:func:`barrier` (a rank that never arrives stops the run through the launcher)."""
-    del timeout, wait_all_ranks
-    barrier(group)
-
-
-@members_only
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> Work | None:
     """Returns once every process has reached it. PyTorch: ``torch.distributed.barrier``."""
     del device_ids
