@@ -769,13 +769,12 @@ def test_peers_that_raised_or_were_killed_on_this_machine_are_seen_gone(monkeypa
     # PyTorch's gloo fails a wait for a crashed peer at once (its connection closes); a
     # message's wait reads the store instead: a rank ending at an exception names itself
     # there, and a killed one on this machine is seen by its process id
-    import socket
     import time
 
     from fnnet.torch import _waiting
 
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
-    here = socket.gethostname()
+    here = _waiting._machine()
     store = _Store({"fnnet_process/1": f"{here} {os.getpid()}",  # alive
                     "fnnet_process/2": f"elsewhere {ended.pid}",  # not watched
                     "fnnet_process/3": f"{here} {ended.pid}"})

@@ -149,12 +149,22 @@ def announce_raised(rank: int) -> None:
         pass
 
 
+def _machine() -> str:
+    """This machine's name and process-id namespace (containers of one machine may
+    share its name, not their process ids)."""
+    try:
+        space = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        space = ""
+    return f"{socket.gethostname()}/{space}"
+
+
 def announce_process(rank: int) -> None:
     """Names this process's machine and id in the coordinator's store, so that a peer
     on the same machine sees at once when it is killed (it cannot announce that)."""
     client = coordinator_client()
     if client is not None:
-        client.key_value_set(f"{_WHERE}{rank}", f"{socket.gethostname()} {os.getpid()}")
+        client.key_value_set(f"{_WHERE}{rank}", f"{_machine()} {os.getpid()}")
 
 
 class _Peers:
@@ -170,12 +180,12 @@ def _killed(client: Any, rank: int) -> bool:
     where = _Peers.where.get(rank)
     if where is None:
         try:
-            host, _, pid = client.key_value_try_get(f"{_WHERE}{rank}").partition(" ")
+            machine, _, pid = client.key_value_try_get(f"{_WHERE}{rank}").rpartition(" ")
         except Exception:  # noqa: BLE001 - not announced (yet): not watched
             return False
-        where = _Peers.where[rank] = (host, int(pid))
-    host, pid = where
-    if host != socket.gethostname():
+        where = _Peers.where[rank] = (machine, int(pid))
+    machine, pid = where
+    if machine != _machine():
         return False
     try:
         with open(f"/proc/{pid}/stat") as stat:  # Linux: a zombie's state is Z
