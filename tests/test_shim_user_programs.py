@@ -948,3 +948,34 @@ def test_functions_take_their_tensor_as_input_keyword(torch):
     for name, call in INPUT_KEYWORD_CALLS.items():
         got, expected = (call(T, T.tensor(x), T.tensor(i)).numpy() for T in (ft, torch))
         np.testing.assert_array_equal(got, expected, err_msg=name)
+
+
+def test_numpy_of_a_tensor_shows_its_later_in_place_writes_as_pytorch(torch):
+    """The tutorials' bridge with NumPy: ``n = t.numpy()`` and then ``t.add_(1)`` shows
+    in ``n``, as do writes through views of ``t``, ``t += x`` in a loop, and writes after
+    a second ``numpy()``; a parameter's array is a copy (documented: its value is the
+    compiled step's)."""
+    printed = []
+    for T in (torch, ft):
+        out = []
+        t = T.ones(5)
+        n = t.numpy()
+        t.add_(1)
+        out.append(n.tolist())
+        t[1] = 5
+        t[2:4].mul_(3)
+        out.append(n.tolist())
+        second = t.numpy()
+        t.zero_()
+        out += [n.tolist(), second.tolist()]
+        total = T.zeros(3)
+        seen = total.numpy()
+        for i in range(4):
+            total += T.ones(3) * i
+        out.append(seen.tolist())
+        flags = T.tensor([True, False])
+        bits = flags.numpy()
+        flags.logical_not_()
+        out.append(bits.tolist())
+        printed.append(out)
+    assert printed[1] == printed[0]

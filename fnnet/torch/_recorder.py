@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import weakref
 from collections import OrderedDict, deque
 from typing import Any
 
@@ -131,6 +132,8 @@ class Recorder:
         self.scalars = Scalars()
         self.early: dict[int, Any] = {}
         self.long_seen: set[tuple[Any, ...]] = set()  # long structures run as windows once
+        # structures compiled, without their sources' shapes (see ``_cache._reshaped``)
+        self.skeletons: set[tuple[Any, ...]] = set()
         self.layers: dict[tuple[Any, ...], Any] = {}
         # (structure, loss reference) -> the slots its backward saves (see ``_saved``)
         self.saved: dict[tuple[int, int], frozenset[int]] = {}
@@ -142,6 +145,10 @@ class Recorder:
         self.step_follows: set[int] = set()
         self.warned: set[str] = set()
         self.taking_rows = False
+        # storage -> the arrays its ``numpy()`` handed out (see ``_numpy_views``), and
+        # whether any was: in-place writes look the storage up only then
+        self.numpy_views: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        self.numpy_handed = False
 
     def new_tape(self) -> Tape:
         """Starts an empty tape and makes it the current one."""
@@ -164,6 +171,7 @@ class Recorder:
         self.cache.clear()
         self.early.clear()
         self.long_seen.clear()
+        self.skeletons.clear()
         self.step_follows.clear()
         self.exit_flushed = None
         self.history.clear()

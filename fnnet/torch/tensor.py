@@ -39,6 +39,7 @@ from fnnet.torch import (
     _dtypes,
     _graph,
     _mixed_dtypes,
+    _numpy_views,
     _strides,
     _value_checks,
     _views,
@@ -811,10 +812,18 @@ class Tensor:
         return np.asarray(self._value()).reshape(()).item()
 
     def numpy(self, *, force: builtins.bool = False) -> np.ndarray:
+        """The values as a numpy array, which the tensor's later in-place writes update,
+        as PyTorch's shared memory does (see ``_numpy_views``; a parameter's or a view's
+        array is a copy, and writes to the array are not seen by the tensor).
+
+        PyTorch equivalent: ``Tensor.numpy``."""
         if self._kind != CONST and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return np.array(self._value())
+        out = np.array(self._value())
+        if self._view is None and not self._cell.owned:  # kept in step with in-place writes
+            _numpy_views.handed_out(self._cell, out)
+        return out
 
     def tolist(self) -> Any:
         return np.asarray(self._value()).tolist()
@@ -1627,7 +1636,8 @@ class Tensor:
                                f"broadcast shape {list(result.shape)}")
         rcell = result._cell
         cell = self._cell
-        tp = _current_recorder().tape
+        rec = _current_recorder()
+        tp = rec.tape
         kept = cell.rg and not rcell.rg and cell.tape is tp
         if kept:
             result = self._keep_graph(result)
@@ -1654,6 +1664,8 @@ class Tensor:
             self._kind = RG
         if view is not None:  # the tensor it was taken from too
             _views.write_back(self)
+        if rec.numpy_handed and cell in rec.numpy_views:
+            _numpy_views.written(self)  # the arrays numpy() handed out too
         return self
 
     def _keep_graph(self, result: Tensor) -> Tensor:
