@@ -414,6 +414,14 @@ def training_loop_prints(T):
 
 
 @snippet
+def thread_count_read_back(T):
+    before = T.get_num_threads()
+    T.set_num_threads(1)
+    print(T.get_num_threads(), type(before).__name__)
+    T.set_num_threads(before)
+
+
+@snippet
 def version(T):
     v = T.__version__
     print(type(v).__name__, v >= "2.0", v >= (2, 0), v < (3,), v.split(".")[0], v[:4])

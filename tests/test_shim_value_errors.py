@@ -341,6 +341,8 @@ MISTAKES = {
     "size of a dim of a 0-d tensor": lambda T: T.tensor(1.0).size(0),
     "size of a float dim": lambda T: T.ones(2, 3).size(1.0),
     "an index into a 0-d tensor": lambda T: T.tensor(1.0)[0],
+    "set_num_threads of 0": lambda T: T.set_num_threads(0),
+    "set_num_threads of a float": lambda T: T.set_num_threads(1.5),
     "exp of a float": lambda T: T.exp(1.0),
     "sqrt of an int": lambda T: T.sqrt(2),
     "sum of a list": lambda T: T.sum([1.0, 2.0]),

@@ -373,18 +373,6 @@ def is_inference(input: Tensor) -> _builtins.bool:
     return tensor_argument(input, "is_inference", "input", 1).is_inference()
 
 
-def get_num_threads() -> _builtins.int:
-    """The CPU's core count: XLA's CPU backend uses every core for its own threads."""
-    import os
-
-    return os.cpu_count() or 1
-
-
-def set_num_threads(n: _builtins.int) -> None:
-    """Accepted for compatibility; XLA manages its own threads."""
-    del n
-
-
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)

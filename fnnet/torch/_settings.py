@@ -32,6 +32,7 @@ class _Switches:
     deterministic = False
     warn_only = False
     warn_always = False
+    threads = os.cpu_count() or 1
     interop_threads = os.cpu_count() or 1
     interop_set = False
     inference = False
@@ -172,6 +173,25 @@ class inference_mode(no_grad):  # noqa: N801 - PyTorch's name
 def is_inference_mode_enabled() -> bool:
     """PyTorch equivalent: ``torch.is_inference_mode_enabled``."""
     return _switches.inference
+
+
+def get_num_threads() -> int:
+    """The count :func:`set_num_threads` set, else the CPU's cores (XLA's CPU backend
+    runs its own thread pool on every core). PyTorch equivalent: ``torch.get_num_threads``."""
+    return _switches.threads
+
+
+def set_num_threads(int: int) -> None:  # noqa: A002 - PyTorch's name
+    """Kept for :func:`get_num_threads`, so that a program reads back what it set; XLA's
+    thread pool is not resized.
+
+    PyTorch equivalent: ``torch.set_num_threads``.
+    """
+    if not isinstance(int, builtins.int | np.integer):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(int).__name__}")
+    if int <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _switches.threads = builtins.int(int)
 
 
 def get_num_interop_threads() -> int:
@@ -343,7 +363,8 @@ def install(namespace: dict[str, Any]) -> None:
                is_deterministic_algorithms_warn_only_enabled, get_deterministic_debug_mode,
                set_deterministic_debug_mode, set_warn_always, is_warn_always_enabled,
                set_anomaly_enabled, is_anomaly_check_nan_enabled, is_inference_mode_enabled,
-               get_num_interop_threads, set_num_interop_threads, set_flush_denormal,
+               get_num_threads, set_num_threads, get_num_interop_threads,
+               set_num_interop_threads, set_flush_denormal,
                set_default_tensor_type, typename, get_device, frombuffer, asarray):
         namespace[fn.__name__] = fn
     namespace.update(inference_mode=inference_mode, is_anomaly_enabled=is_anomaly_enabled)
