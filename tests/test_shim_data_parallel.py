@@ -105,8 +105,8 @@ def test_module_attribute_and_state_dict_keys_as_torch(torch):
 def test_an_uneven_last_batch_trains_as_on_one_device():
     # a loader's last batch of 30 does not split over 8 devices: PyTorch gives the
     # replicas chunks of 4 and 2; fnnet.torch runs it whole on each device
-    single, _, _ = _train(_mlp, data_parallel=False, steps=2, batch=30)
-    parallel, _, out = _train(_mlp, data_parallel=True, steps=2, batch=30)
+    single, _, _ = _train(_mlp, data_parallel=False, steps=1, batch=30)
+    parallel, _, out = _train(_mlp, data_parallel=True, steps=1, batch=30)
     for name, want in single.items():
         assert_close(parallel[name], want, rtol=1e-5, atol=2e-6, what=name)
     assert tuple(out.shape) == (30, 10)
