@@ -967,7 +967,8 @@ def test_group_norm_matches_pytorch(torch, groups, kwargs):
 
 @pytest.mark.parametrize("module, shape, batch_dims", [("Dropout1d", (8, 16, 5), 2),
                                                        ("Dropout2d", (8, 16, 3, 3), 2),
-                                                       ("Dropout2d", (16, 3, 3), 1),
+                                                       # read as [N, C, L], with a warning
+                                                       ("Dropout2d", (16, 3, 3), 2),
                                                        ("Dropout3d", (4, 16, 2, 2, 2), 2)])
 def test_channel_dropout_zeroes_whole_channels(torch, module, shape, batch_dims):
     ft.manual_seed(2)

@@ -543,6 +543,13 @@ def mse_of_a_column_and_a_vector(T):
 
 
 @snippet
+def channel_dropout_of_other_ranks(T):
+    print(T.nn.functional.dropout2d(T.ones(4, 6), 0.0).shape, T.nn.Dropout2d()(T.ones(2, 3)).shape)
+    print(T.nn.Dropout2d(0.0)(T.ones(2, 3, 4)).shape, T.nn.functional.dropout3d(T.ones(2, 3), 0.0))
+    T.nn.functional.dropout1d(T.ones(2), 0.5)
+
+
+@snippet
 def softmax_without_dim(T):
     print(T.nn.functional.softmax(T.ones(2, 3)), T.nn.Softmax()(T.ones(2, 3)))
 

@@ -6,6 +6,7 @@ step's key. Alpha dropout (``F.alpha_dropout``, ``F.feature_alpha_dropout``) is 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import jax
@@ -34,18 +35,42 @@ def check_p(p: Any) -> float:
             from None
 
 
+#: PyTorch's warning for ``dropout2d`` of a 3-D input, which it reads as ``[N, C, L]``
+_THREE_D_AS_1D = (
+    "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+    "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
+    "dim. This behavior will change in a future release to interpret the input as one "
+    "without a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
+    "dropout behavior, please switch to using dropout1d instead.")
+
+
 def _dropout_nd(name: str, spatial: int, input: Tensor, p: float, training: bool) -> Tensor:
+    """Channel dropout with PyTorch's checks and warnings: ``dropout1d`` refuses another
+    rank; ``dropout2d`` and ``dropout3d`` warn and run, ``dropout2d`` masking the first
+    two dimensions of any input (a 3-D one read as ``[N, C, L]``, with its own warning),
+    the others reading a rank below the batched one as one sample."""
     p = check_p(p)
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
                         f"{type(input).__name__}")
-    if input.dim() not in (spatial + 1, spatial + 2):
-        raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but "
-                           f"received a {input.dim()}D input")
+    rank = input.dim()
+    note = (f"Note that {name} exists to provide channel-wise dropout on inputs with "
+            f"{spatial} spatial dimension{'s' if spatial > 1 else ''}, a channel dimension, "
+            f"and an optional batch dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).")
+    if rank not in (spatial + 1, spatial + 2):
+        if spatial == 1:
+            raise RuntimeError(f"{name}: Expected 2D or 3D input, but received a {rank}D "
+                               f"input. {note}")
+        warnings.warn(f"{name}: Received a {rank}-D input to {name}, which is deprecated and "
+                      f"will result in an error in a future release. To retain the behavior "
+                      f"and silence this warning, please use dropout instead. {note}",
+                      UserWarning, stacklevel=3)
+    if spatial == 2 and rank == 3:
+        warnings.warn(_THREE_D_AS_1D, UserWarning, stacklevel=3)
     if not training or p == 0:
         return input
-    # batched [N, C, *]: one draw per (sample, channel); unbatched [C, *]: per channel
-    batch_dims = 2 if input.dim() == spatial + 2 else 1
+    # one draw per (sample, channel) of [N, C, *], per channel of an unbatched [C, *]
+    batch_dims = min(rank, 2) if spatial == 2 else 2 if rank == spatial + 2 else 1
     return _op(_channel_dropout, (float(p), _graph.next_draw(), batch_dims), input,
                _graph.rng_input(), who=name)
 
