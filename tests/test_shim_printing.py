@@ -604,3 +604,22 @@ def test_x_T_of_a_tensor_not_a_matrix_warns_once_in_pytorchs_words():
         "deprecated and it will throw an error in a future release. Consider `x.mT` to "
         "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
         "reverse the dimensions of a tensor."))]
+
+
+def test_a_list_of_arrays_warns_once_in_pytorchs_words():
+    # PyTorch warns once per process, so its warning cannot be caught again here
+    import numpy as np
+
+    from fnnet.torch._functions import ARRAYS_IN_A_LIST_WARNING
+    from fnnet.torch._recorder import current
+
+    current().warned.discard(ARRAYS_IN_A_LIST_WARNING)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ft.tensor([[1.0, 2.0], [3.0, 4.0]]), ft.tensor([np.float32(1.0)])
+        for _ in range(2):
+            ft.tensor([np.ones(2, np.float32), np.zeros(2, np.float32)])
+    assert [(w.category, str(w.message)) for w in caught] == [(UserWarning, (
+        "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
+        "converting the list to a single numpy.ndarray with numpy.array() before converting "
+        "to a tensor."))]

@@ -16,6 +16,7 @@ from fnnet.torch import _compiler, _dtypes, _graph, _random
 from fnnet.torch._dtypes import DTypeLike
 from fnnet.torch._graph import CONST, VAR
 from fnnet.torch._random import Generator
+from fnnet.torch._recorder import current
 from fnnet.torch._tape import check_int32, to_canonical
 from fnnet.torch.device import DeviceLike, check_creation, check_placement
 from fnnet.torch.tensor import (
@@ -106,6 +107,19 @@ COPY_CONSTRUCT_WARNING = (
     "torch.tensor(sourceTensor).")
 
 
+#: PyTorch's warning for ``torch.tensor([array, array])``, word for word
+ARRAYS_IN_A_LIST_WARNING = (
+    "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
+    "converting the list to a single numpy.ndarray with numpy.array() before converting to "
+    "a tensor.")
+
+
+def _holds_arrays(data: Any) -> bool:
+    """Whether nested lists or tuples hold a numpy array."""
+    return isinstance(data, list | tuple) and any(
+        isinstance(item, np.ndarray) or _holds_arrays(item) for item in data)
+
+
 def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
            requires_grad: bool = False, *, pin_memory: bool = False) -> Tensor:
     """A tensor copied from data (nested lists, numbers, numpy arrays, tensors).
@@ -121,6 +135,11 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
     check_creation(device, pin_memory=pin_memory)
     if isinstance(data, Tensor):
         warnings.warn(COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
+    elif _holds_arrays(data):
+        warned = current().warned
+        if ARRAYS_IN_A_LIST_WARNING not in warned:  # once per process, as PyTorch's
+            warned.add(ARRAYS_IN_A_LIST_WARNING)
+            warnings.warn(ARRAYS_IN_A_LIST_WARNING, UserWarning, stacklevel=2)
     try:
         host = np.asarray(_host(data, np.float32 if dtype is None else np.float64))
     except ValueError as error:
