@@ -337,6 +337,8 @@ GRAD_FNS = {
     "x[..., -1] = 0": lambda T, a, b: _written(a, lambda x: x.__setitem__((..., -1), 0.0)),
     "x[:, :2].copy_(v)": lambda T, a, b: _written(a, lambda x: x[:, :2].copy_(b[:, 2:])),
     "x[index] = 0": lambda T, a, b: _written(a, lambda x: x.__setitem__(T.tensor([0, 2]), 0.0)),
+    "x[mask] = 0": lambda T, a, b: _written(a, lambda x: x.__setitem__(b > 0, 0.0)),
+    "x[mask] = v": lambda T, a, b: _written(a, lambda x: x.__setitem__(b > 0, b.sum())),
     "scatter_ of a value": lambda T, a, b: _written(
         a, lambda x: x.scatter_(1, T.tensor([[0], [1], [2]]), 0.0)),
 }

@@ -89,6 +89,7 @@ _NAMES = {
     "_cho_solve": "CholeskySolveBackward0", "_cho_inverse": "CholeskyInverseBackward0",
     "kron": "UnsafeViewBackward0",
     "_logdet": "WhereBackward0",  # PyTorch's logdet is slogdet's, nan where the sign is < 0
+    "_put_masked": "IndexPutBackward0", "_put_where": "IndexPutBackward0",  # x[mask] = v
 }
 
 

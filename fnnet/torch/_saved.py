@@ -259,6 +259,7 @@ RULES: dict[str, Rule] = {
     "LayerNorm": _inputs(0, 1, 2), "_layer_norm": _inputs(0, 1, 2),
     "batch_norm": _inputs(0, 1, 2, 3),
     "_ce": _inputs(1), "_masked_fill": _inputs(1), "Embedding": _inputs(0),
+    "_put_masked": _inputs(1), "_put_where": _inputs(0),  # x[mask] = v saves the mask
     "_index_select": _inputs(1), "_addcmul": _product_of(1, 2),
     "cosine_similarity": _own_inputs, "RNN": _recurrent, "GRU": _recurrent, "LSTM": _lstm,
     "prelu": _prelu, "PReLU": _prelu, "_lerp": _lerp, "_getitem": _indices_from(1),

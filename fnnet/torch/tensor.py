@@ -293,6 +293,18 @@ def _op_multi(op: Any, static: tuple[Any, ...], *inputs: Any,
             for i, aval in enumerate(avals)]
 
 
+def _put_masked(x: Any, mask: Any, value: float) -> Any:
+    """``x[mask] = value`` for a number: a masked fill, recorded as an op of its own so
+    that its grad_fn is PyTorch's (IndexPutBackward0, not masked_fill_'s)."""
+    return _masked_fill(x, mask, value)
+
+
+def _put_where(mask: Any, value: Any, x: Any) -> Any:
+    """``x[mask] = value`` for a tensor ``value`` broadcast over ``x``; an op of its own
+    for PyTorch's grad_fn, as :func:`_put_masked`."""
+    return jnp.where(mask, value, x)
+
+
 def _wrap_value(value: Any, kind: int = CONST, owned: bool = False) -> Tensor:
     t = Tensor.__new__(Tensor)
     t._cell = Cell(value, owned=owned)
@@ -1447,9 +1459,9 @@ class Tensor:
         if isinstance(index, Tensor) and index._cell.aval[1] == np.bool_ and \
                 tuple(index.shape) == tuple(self.shape):
             # x[mask] = v keeps x's shape, so it compiles (unlike reading x[mask])
-            self._inplace(_op(_masked_fill, (builtins.float(value),), self, index)
+            self._inplace(_op(_put_masked, (builtins.float(value),), self, index)
                           if isinstance(value, (int, float)) else
-                          _op(jnp.where, (), index, _scalar_or_tensor(value), self),
+                          _op(_put_where, (), index, _scalar_or_tensor(value), self),
                           overlap_ok=True)
             return
         window = window_spec(index, self._cell.aval[0])
