@@ -71,15 +71,15 @@ def cube_function(T, factor=3):
 def counting_compiles():
     """Collects jax's XLA compile events inside the block: ``with counting_compiles() as
     compiles: ...`` then ``compiles`` lists one entry per program compiled (or read back
-    from the persistent compilation cache)."""
+    from the persistent compilation cache): its name, such as ``'jit(_chunk)'``."""
     import jax
 
     compiles = []
 
     def listener(event, duration, **kwargs):
-        del duration, kwargs
+        del duration
         if event == "/jax/core/compile/backend_compile_duration":
-            compiles.append(event)
+            compiles.append(str(kwargs.get("fun_name", event)))
 
     jax.monitoring.register_event_duration_secs_listener(listener)
     try:

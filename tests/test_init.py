@@ -115,22 +115,24 @@ def test_init_works_under_jit():
 
 
 @pytest.mark.parametrize("partitionable", [True, False], ids=["partitionable", "classic"])
-@pytest.mark.parametrize("shape", [(64, 3, 3, 3), (10, 512), (7,), (0, 4)])
+@pytest.mark.parametrize("shape", [(64, 3, 3, 3), (10, 512), (7,), (0, 4), (300, 257)])
 def test_flat_draws_are_the_draws_of_the_weights_shape(shape, partitionable):
-    """The initialisers draw a flat vector and reshape it (a rank-1 draw compiles to a
-    smaller program): the values are bit for bit those of a draw of the weight's shape,
-    under both of JAX's threefry bit layouts."""
+    """The initialisers draw a flat vector and reshape it (outside jit, in chunks of
+    ``CHUNK`` values, (300, 257) spanning two): the values are bit for bit those of a draw
+    of the weight's shape, under both of JAX's threefry bit layouts."""
     key, std, bound = jax.random.key(11), 0.7, 0.3
     with jax.threefry_partitionable(partitionable):
         expected = {
             "uniform": jax.random.uniform(key, shape, minval=-bound, maxval=bound),
             "normal": std * jax.random.normal(key, shape),
             "normal, std 1": jax.random.normal(key, shape),
+            "normal, mean": 0.25 + std * jax.random.normal(key, shape),
         }
         ours = {
             "uniform": initializers.uniform(key, shape, bound),
             "normal": initializers.normal(key, shape, std),
             "normal, std 1": initializers.normal(key, shape),
+            "normal, mean": initializers.normal(key, shape, std, mean=0.25),
         }
         if len(shape) >= 2 and math.prod(shape):
             fan_out = shape[0] * math.prod(shape[2:])
@@ -208,3 +210,21 @@ def test_norm_layers_init_compiles_nothing():
     assert compiles == []
     assert trees[1][0]["weight"].shape == (41,) and "bias" not in trees[1][0]
     assert trees[2][1]["running_var"].tolist() == [1.0] * 43
+
+
+def test_a_models_first_init_compiles_one_program_per_kind_of_draw():
+    """Outside jit every uniform or normal draw is made in chunks by one program per
+    kind and dtype, whatever the weights' sizes and shapes: weights of shapes drawn
+    nowhere else compile nothing of their own."""
+    from helpers import counting_compiles
+
+    net = fnnet.nn.Sequential(
+        fnnet.nn.Conv2d(5, 13, 3), fnnet.nn.BatchNorm2d(13), fnnet.nn.Conv2d(13, 17, 5),
+        fnnet.nn.Flatten(), fnnet.nn.Linear(17 * 9, 11), fnnet.nn.Linear(11, 3))
+    key = jax.random.key(8)
+    # once per process: making keys, folding and splitting them, the uniform draw
+    fnnet.nn.Sequential(fnnet.nn.Linear(2, 2)).init(key)
+    with counting_compiles() as compiles:
+        params, _ = net.init(key)
+    assert compiles == []
+    assert params["2"]["weight"].shape == (17, 13, 5, 5)

@@ -6,10 +6,12 @@ and their biases with ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
 
 Every draw is made as a flat vector and reshaped: JAX gives each element the random bits
 of its flat index, so the values are exactly those of a draw of the weight's shape, and
-the program a rank-1 draw compiles to is smaller than a rank-4 one. Outside ``jit``, a
-draw of ``n`` values is the first ``n`` of a draw of the next power of two (JAX's
-threefry bits of an element depend on its index alone), so a model's first ``init``
-compiles one draw per size class instead of one per distinct weight shape.
+the program a rank-1 draw compiles to is smaller than a rank-4 one. Outside ``jit``
+(JAX's threefry bits of an element depend on its index alone), a uniform or normal draw
+is made in chunks of :data:`CHUNK` values by one program per kind and dtype, whatever
+the sizes and shapes, so a model's first ``init`` compiles one or two programs; another
+draw of ``n`` values (``bernoulli``) is the first ``n`` of a draw of the next power of
+two, one program per size class.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from jax.typing import DTypeLike
 
 from fnnet.typing import Array, PRNGKey, Shape
 
-#: The largest draw rounded up to a power of two: beyond it the draw itself costs more
-#: than its compile, and the extra values would take memory.
+#: The largest draw made in chunks or rounded up to a power of two: beyond it the draw
+#: itself costs more than its compile, and the copies (or the extra values) would take
+#: memory.
 MAX_ROUNDED_DRAW = 1 << 24
 
 
@@ -41,12 +44,18 @@ def _drawn(key: PRNGKey, size: int, *operands: object) -> int:
     ``size`` of them are the values of a draw of ``size`` (threefry keys with
     ``jax_threefry_partitionable``, outside a trace, up to :data:`MAX_ROUNDED_DRAW`),
     else ``size``. Draws of sizes in one class then share one compiled program."""
-    traced = any(isinstance(v, jax.core.Tracer) for v in (key, *operands))
-    if (size <= 1 or size > MAX_ROUNDED_DRAW or traced
-            or not _partitionable()
-            or str(jax.random.key_impl(key)) != "threefry2x32"):
+    if size <= 1 or not _by_index(key, size, *operands):
         return size
     return 1 << (size - 1).bit_length()
+
+
+def _by_index(key: PRNGKey, size: int, *operands: object) -> bool:
+    """Whether each value of a draw of ``size`` values from ``key`` is a function of its
+    flat index alone, computed now: threefry keys with ``jax_threefry_partitionable``,
+    outside a trace, up to :data:`MAX_ROUNDED_DRAW` values."""
+    traced = any(isinstance(v, jax.core.Tracer) for v in (key, *operands))
+    return not (size > MAX_ROUNDED_DRAW or traced or not _partitionable()
+                or str(jax.random.key_impl(key)) != "threefry2x32")
 
 
 def _first(flat: Array, shape: Shape, scale: float = 1.0, shift: float = 0.0) -> Array:
@@ -93,11 +102,83 @@ def uniform(key: PRNGKey, shape: Shape, bound: float, dtype: DTypeLike = jnp.flo
     return uniform_between(key, shape, -bound, bound, dtype)
 
 
+#: Values per call of the program that makes every draw outside ``jit``
+#: (:func:`_chunked_draw`).
+CHUNK = 1 << 16
+
+
+def _chunk_dtype(dtype: DTypeLike) -> bool:
+    """Whether :func:`_chunk` draws ``dtype`` as ``jax.random`` does: floats of at most
+    32 bits, whose bits come from one 32-bit threefry word per element."""
+    return bool(jnp.issubdtype(dtype, jnp.floating)) and jnp.finfo(dtype).bits <= 32
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _chunk(words: Array, start: Array, kind: str, dtype: DTypeLike, low: Array,
+           high: Array, scale: Array, shift: Array) -> Array:
+    """Values ``start .. start + CHUNK`` of a flat ``jax.random.uniform`` (``kind``
+    'uniform', in ``[low, high)``) or ``jax.random.normal`` draw from the threefry key
+    ``words``, times ``scale`` plus ``shift``: one program for every size and position.
+
+    JAX's partitionable threefry hashes each element's flat index; this repeats its
+    steps (``_threefry_random_bits_partitionable``, then ``uniform``'s mantissa fill and
+    ``normal``'s inverse error function) for the indices of one chunk, so the values are
+    bit for bit those of the whole draw (tests/test_init.py compares them).
+    """
+    from jax.extend.random import threefry2x32_p
+
+    index = start + lax.iota(jnp.uint32, CHUNK)
+    bits1, bits2 = threefry2x32_p.bind(words[0], words[1], jnp.zeros_like(index), index)
+    finfo = jnp.finfo(dtype)
+    width = 8 if finfo.nmant < 8 else finfo.bits
+    unsigned = {8: jnp.uint8, 16: jnp.uint16, 32: jnp.uint32}
+    bits = lax.convert_element_type(bits1 ^ bits2, unsigned[width])
+    bits = lax.convert_element_type(bits, unsigned[finfo.bits])
+    one = np.array(1.0, dtype).view(unsigned[finfo.bits])
+    mantissa = lax.shift_right_logical(bits, jnp.array(width - finfo.nmant, bits.dtype))
+    floats = lax.bitcast_convert_type(mantissa | one, dtype) - jnp.array(1.0, dtype)
+    values = lax.max(low, floats * (high - low) + low)
+    if kind == "normal":
+        values = lax.mul(np.array(np.sqrt(2), dtype), lax.erf_inv(values))
+    # rounded as the draw's own program rounds it before the scaling (XLA would otherwise
+    # fold scale into normal's constant factor)
+    return shift + scale * lax.optimization_barrier(values)
+
+
+def _chunked_draw(key: PRNGKey, shape: Shape, kind: str, dtype: DTypeLike,
+                  low: float = 0.0, high: float = 1.0, scale: float = 1.0,
+                  shift: float = 0.0) -> Array:
+    """``shift + scale`` times a flat draw of ``prod(shape)`` values, in ``shape``, by
+    calls of :func:`_chunk` joined on the host: a model's first init compiles one
+    program per kind of draw, not one per size class and weight shape."""
+    size = math.prod(shape)
+    words = jax.random.key_data(key) if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) \
+        else key
+    if kind == "normal":  # jax.random.normal's interval for its uniform values
+        low, high = np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype)), 1.0
+    # the bounds rounded to dtype once, as jax.random.uniform rounds its Python floats
+    bounds = [jnp.asarray(np.asarray(bound, dtype)) for bound in (low, high)]
+    parts = [np.asarray(_chunk(words, np.uint32(start), kind, dtype, *bounds, scale, shift))
+             for start in range(0, size, CHUNK)]
+    joined = np.concatenate(parts)[:size] if parts else np.zeros(0, dtype)
+    drawn: Array = jax.device_put(joined.reshape(shape))
+    return drawn
+
+
+def _chunks_apply(key: PRNGKey, size: int, dtype: DTypeLike, *operands: object) -> bool:
+    """Whether a draw of ``size`` values of ``dtype`` goes by :func:`_chunked_draw`:
+    outside a trace, with threefry keys whose bits are partitionable (JAX's default), up
+    to :data:`MAX_ROUNDED_DRAW` values."""
+    return _chunk_dtype(dtype) and _by_index(key, size, *operands)
+
+
 def uniform_between(key: PRNGKey, shape: Shape, low: float, high: float,
                     dtype: DTypeLike = jnp.float32) -> Array:
     """``U(low, high)``: ``jax.random.uniform``'s values for ``shape``, drawn flat.
     PyTorch equivalent: ``torch.nn.init.uniform_(w, low, high)``."""
     size = math.prod(shape)
+    if _chunks_apply(key, size, dtype, low, high):
+        return _chunked_draw(key, tuple(shape), "uniform", dtype, low, high)
     flat = jax.random.uniform(key, (_drawn(key, size, low, high),), dtype, minval=low,
                               maxval=high)
     return _first(flat, tuple(shape))
@@ -116,7 +197,10 @@ def bernoulli(key: PRNGKey, p: float | Array, shape: Shape) -> Array:
 def normal(key: PRNGKey, shape: Shape, std: float = 1.0,
            dtype: DTypeLike = jnp.float32, mean: float = 0.0) -> Array:
     """``N(mean, std**2)``. PyTorch equivalent: ``torch.nn.init.normal_(w, mean, std)``."""
-    flat = jax.random.normal(key, (_drawn(key, math.prod(shape)),), dtype)
+    size = math.prod(shape)
+    if _chunks_apply(key, size, dtype, std, mean):
+        return _chunked_draw(key, tuple(shape), "normal", dtype, scale=std, shift=mean)
+    flat = jax.random.normal(key, (_drawn(key, size),), dtype)
     return _first(flat, tuple(shape), std, mean)
 
 
