@@ -550,6 +550,13 @@ def channel_dropout_of_other_ranks(T):
 
 
 @snippet
+def text_plus_a_loss(T):
+    loss = T.tensor(0.25)
+    print("loss: " + str(loss), "loss: " + f"{loss:.2f}")
+    print("loss: " + loss)
+
+
+@snippet
 def softmax_without_dim(T):
     print(T.nn.functional.softmax(T.ones(2, 3)), T.nn.Softmax()(T.ones(2, 3)))
 
@@ -623,3 +630,13 @@ def test_a_list_of_arrays_warns_once_in_pytorchs_words():
         "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
         "converting the list to a single numpy.ndarray with numpy.array() before converting "
         "to a tensor."))]
+
+
+def test_text_given_as_an_operand_leaves_later_steps_working():
+    # the text was made a tensor before the op failed, and every later step then failed
+    # to compile with it among its inputs
+    loss = ft.tensor(0.25)
+    for bad in (lambda: loss * "2", lambda: loss + None, lambda: "loss: " + loss):
+        with pytest.raises(TypeError):
+            bad()
+    assert ft.stack([loss, loss * 2]).tolist() == [0.25, 0.5]

@@ -319,13 +319,22 @@ def _wrap_value(value: Any, kind: int = CONST, owned: bool = False) -> Tensor:
 
 def _as_tensor(value: Any, dtype: Any = None) -> Tensor:
     """``value`` (a tensor, number, nested list or array) as a tensor; a value from the
-    host stays there, as ``torch.tensor``'s copy does, until a step reads it."""
+    host stays there, as ``torch.tensor``'s copy does, until a step reads it.
+
+    Raises:
+        TypeError: ``value`` is not numbers (text, None, a dict): refused before it is a
+            tensor, whose value no compiled step could take.
+    """
     if isinstance(value, Tensor):
         return value if dtype is None else value.to(dtype)
     host = _host(value, np.float32 if dtype is None else np.float64)
     if isinstance(host, jax.Array):
         return _wrap_value(_graph.as_array(host, dtype))
-    return _wrap_value(_graph.to_canonical(np.asarray(host), dtype))
+    array = np.asarray(host)
+    if array.dtype.kind in "USOV":
+        raise TypeError(f"expected a Tensor, a number or numbers, got "
+                        f"{type(value).__name__}")
+    return _wrap_value(_graph.to_canonical(array, dtype))
 
 
 def _host(value: Any, floats: Any = np.float32) -> Any:
@@ -1484,6 +1493,8 @@ class Tensor:
         return _op(jnp.add, (), *_operands(self, other))
 
     def __radd__(self, other: Any) -> Tensor:
+        if isinstance(other, str):  # "loss: " + loss: Python's own TypeError, as PyTorch's
+            return NotImplemented
         x, y = _operands(self, other)
         return _op(jnp.add, (), y, x)
 
