@@ -10,6 +10,7 @@ import io
 import warnings
 from collections import OrderedDict
 
+import numpy as np
 import pytest
 
 import fnnet.torch as ft
@@ -582,54 +583,46 @@ def test_a_snippet_prints_raises_and_warns_as_in_pytorch(torch, name):
     assert fnnets[1:] == pytorchs[1:]
 
 
-def test_meshgrid_without_indexing_warns_once_in_pytorchs_words():
-    # PyTorch warns once per process, so its warning cannot be caught again here
-    from fnnet.torch import _misc_ops
-
-    _misc_ops._warned.discard(_misc_ops.MESHGRID_INDEXING)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for _ in range(2):
-            ft.meshgrid(ft.arange(2), ft.arange(3))
-        ft.meshgrid(ft.arange(2), ft.arange(3), indexing="xy")
-    assert [(w.category, str(w.message)) for w in caught] == [
-        (UserWarning, "torch.meshgrid: in an upcoming release, it will be required to pass the "
-                      "indexing argument.")]
-
-
-def test_x_T_of_a_tensor_not_a_matrix_warns_once_in_pytorchs_words():
-    # PyTorch warns once per process, so its warning cannot be caught again here
-    from fnnet.torch._recorder import current
-    from fnnet.torch.tensor import _REVERSED_T
-
-    current().warned.discard(_REVERSED_T)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ft.ones(2, 3).T, ft.ones(2, 3, 4).T, ft.ones(3).T
-    assert [(w.category, str(w.message)) for w in caught] == [(UserWarning, (
+#: calls PyTorch warns for once per process, so that its warning cannot be caught again in
+#: a test: each call twice, and its warning in PyTorch's words
+WARNED_ONCE = {
+    "meshgrid without indexing": (
+        lambda: ft.meshgrid(ft.arange(2), ft.arange(3)),
+        "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+        "argument."),
+    "x.T of a tensor not a matrix": (
+        lambda: (ft.ones(2, 3).T, ft.ones(2, 3, 4).T, ft.ones(3).T),
         "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
         "deprecated and it will throw an error in a future release. Consider `x.mT` to "
         "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
-        "reverse the dimensions of a tensor."))]
-
-
-def test_a_list_of_arrays_warns_once_in_pytorchs_words():
-    # PyTorch warns once per process, so its warning cannot be caught again here
-    import numpy as np
-
-    from fnnet.torch._functions import ARRAYS_IN_A_LIST_WARNING
-    from fnnet.torch._recorder import current
-
-    current().warned.discard(ARRAYS_IN_A_LIST_WARNING)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ft.tensor([[1.0, 2.0], [3.0, 4.0]]), ft.tensor([np.float32(1.0)])
-        for _ in range(2):
-            ft.tensor([np.ones(2, np.float32), np.zeros(2, np.float32)])
-    assert [(w.category, str(w.message)) for w in caught] == [(UserWarning, (
+        "reverse the dimensions of a tensor."),
+    "a tensor of a list of arrays": (
+        lambda: ft.tensor([np.ones(2, np.float32), np.zeros(2, np.float32)]),
         "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
         "converting the list to a single numpy.ndarray with numpy.array() before converting "
-        "to a tensor."))]
+        "to a tensor."),
+}
+
+
+@pytest.mark.parametrize("name", list(WARNED_ONCE))
+def test_a_call_warns_once_in_pytorchs_words(name):
+    from fnnet.torch._recorder import current
+
+    call, message = WARNED_ONCE[name]
+    current().warned.discard(message)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+        call()
+    assert [(w.category, str(w.message)) for w in caught] == [(UserWarning, message)]
+
+
+def test_the_same_calls_without_the_warned_use_do_not_warn():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ft.meshgrid(ft.arange(2), ft.arange(3), indexing="xy"), ft.ones(2, 3).T
+        ft.tensor([[1.0, 2.0], [3.0, 4.0]]), ft.tensor([np.float32(1.0)])
+    assert not caught
 
 
 def test_text_given_as_an_operand_leaves_later_steps_working():

@@ -18,6 +18,7 @@ from fnnet.torch import _dtypes as dtypes
 from fnnet.torch import _graph, _random
 from fnnet.torch._complex_checks import kernel_error
 from fnnet.torch._math_ops import in_place
+from fnnet.torch._recorder import current
 from fnnet.torch._value_checks import empty_reduction
 from fnnet.torch.device import check_creation
 from fnnet.torch.nn._distance import cdist
@@ -97,7 +98,6 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
 #: PyTorch's warning, once per process, for a meshgrid without ``indexing``
 MESHGRID_INDEXING = ("torch.meshgrid: in an upcoming release, it will be required to pass "
                      "the indexing argument.")
-_warned: set[str] = set()
 
 
 def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
@@ -105,8 +105,9 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     (``indexing='ij'`` by default, as PyTorch's current default, with its warning)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
-    if indexing is None and MESHGRID_INDEXING not in _warned:
-        _warned.add(MESHGRID_INDEXING)
+    warned = current().warned
+    if indexing is None and MESHGRID_INDEXING not in warned:
+        warned.add(MESHGRID_INDEXING)
         warnings.warn(MESHGRID_INDEXING, UserWarning, stacklevel=2)
     mode = "ij" if indexing is None else indexing
     if mode not in ("ij", "xy"):
