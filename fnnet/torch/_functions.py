@@ -115,9 +115,13 @@ ARRAYS_IN_A_LIST_WARNING = (
 
 
 def _holds_arrays(data: Any) -> bool:
-    """Whether nested lists or tuples hold a numpy array."""
-    return isinstance(data, list | tuple) and any(
-        isinstance(item, np.ndarray) or _holds_arrays(item) for item in data)
+    """Whether nested lists or tuples hold a numpy array: at their top level, or along
+    their first entries (a row of arrays); a scan that costs little beside the copy."""
+    while isinstance(data, list | tuple) and data:
+        if any(isinstance(item, np.ndarray) for item in data):
+            return True
+        data = data[0]
+    return False
 
 
 def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
