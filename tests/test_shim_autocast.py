@@ -225,3 +225,50 @@ def test_a_gpu_region_follows_cudas_lists(monkeypatch):
     half = {"matmul", "relu", "GRU"}
     assert dtypes == {name: "torch.float16" if name in half else "torch.float32"
                       for name in dtypes}
+
+
+#: elementwise math of half-precision tensors, as users chain it: PyTorch computes each op
+#: in float32 and rounds its result to the tensor's dtype
+HALF_CHAINS = {
+    "sqrt": lambda T, x: x.abs().sqrt(),
+    "exp times 3": lambda T, x: x.exp() * 3,
+    "log": lambda T, x: (x.abs() + 0.1).log(),
+    "sigmoid": lambda T, x: T.sigmoid(x),
+    "softmax": lambda T, x: T.softmax(x, dim=-1),
+    "log_softmax": lambda T, x: T.nn.functional.log_softmax(x, dim=-1),
+    "exp2, expm1, log2, log10, log1p": lambda T, x: T.stack([
+        x.exp2(), x.expm1(), (x.abs() + 1).log2(), (x.abs() + 1).log10(), x.abs().log1p()]),
+    "trigonometry": lambda T, x: T.stack([x.tan(), (x / 4).asin(), x.atan(), x.sinh(),
+                                          x.cosh(), x.asinh(), (x / 4).atanh(), x.erf()]),
+    "tanh then square": lambda T, x: x.tanh().square() + x.cos(),
+}
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", list(HALF_CHAINS))
+def test_half_precision_math_rounds_each_op_as_pytorch(torch, name, dtype):
+    data = np.random.default_rng(5).uniform(-2, 2, (4, 6)).astype(np.float32)
+    results = []
+    for T in (torch, ft):
+        x = T.tensor(data).to(getattr(T, dtype))
+        out = HALF_CHAINS[name](T, x)
+        assert str(out.dtype) == f"torch.{dtype}"
+        results.append(out.float().numpy())
+    if name == "log_softmax":  # PyTorch's vectorised kernel rounds its own way
+        units = 2.0 ** (-6 if dtype == "bfloat16" else -9)  # two units of the significand
+        np.testing.assert_allclose(results[1], results[0], rtol=units, atol=0)
+        return
+    np.testing.assert_array_equal(results[1], results[0])
+
+
+@pytest.mark.parametrize("name", ["true_divide", "floor_divide", "remainder", "fmod",
+                                  "atan2", "copysign", "hypot", "div", "logaddexp",
+                                  "xlogy"])
+def test_a_zero_dim_float_tensor_keeps_a_half_tensors_dtype_as_pytorch(torch, name):
+    results = []
+    for T in (torch, ft):
+        x = T.tensor([0.5, -1.5, 2.5], dtype=T.float16)
+        out = getattr(T, name)(x, T.tensor(0.75))
+        results.append((str(out.dtype), out.float().numpy()))
+    assert results[1][0] == results[0][0]
+    np.testing.assert_array_equal(results[1][1], results[0][1])

@@ -15,12 +15,12 @@ from typing import Any
 
 import jax
 
-from fnnet.core.step import XLA_OPTIONS
 from fnnet.torch import _eager, _sharding
 from fnnet.torch._recorder import Recorder, current
 from fnnet.torch._replay import Run, build
 from fnnet.torch._split import Split, build_split
 from fnnet.torch._tape import Tape
+from fnnet.torch._xla_options import XLA_OPTIONS
 
 #: a structure of more nodes than this is compiled the second time it is flushed; the
 #: first time it runs as windows compiled where they repeat (see ``_eager``)

@@ -32,9 +32,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.core.step import XLA_OPTIONS
 from fnnet.torch._recorder import current
 from fnnet.torch._tape import RG, VAR, Node, Tape
+from fnnet.torch._xla_options import XLA_OPTIONS
 
 #: compile a window the n-th time its structure is seen: a compile costs as much as
 #: running a few hundred nodes one by one, so a window seen twice in a loop whose

@@ -21,8 +21,10 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.functional._utils import in_float32
 from fnnet.torch import _dtypes
 from fnnet.torch._math_ops import in_place
+from fnnet.torch._surface_ops import binary
 from fnnet.torch.tensor import Size, Tensor, _as_tensor, _op, _scalar_or_tensor
 
 
@@ -79,15 +81,6 @@ def _heaviside(x: Any, values: Any) -> Any:
     return jnp.heaviside(x, values).astype(x.dtype)  # integers stay integers, as PyTorch
 
 
-def _binary(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
-    def method(self: Tensor, other: Any) -> Tensor:
-        return _op(fn, (), self, _scalar_or_tensor(other), who=name)
-
-    method.__name__ = name
-    method.__doc__ = f"PyTorch equivalent: ``torch.{name}``."
-    return method
-
-
 def _unary(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
     def method(self: Tensor) -> Tensor:
         return _op(fn, (), self, who=name)
@@ -110,9 +103,10 @@ def _i0(x: Any) -> Any:
 #: PyTorch's name -> the method computing it
 METHODS: dict[str, Callable[..., Tensor]] = {
     "logit": logit, "heaviside": heaviside,
-    "copysign": _binary("copysign", jnp.copysign), "fmax": _binary("fmax", jnp.fmax),
-    "fmin": _binary("fmin", jnp.fmin), "logaddexp2": _binary("logaddexp2", jnp.logaddexp2),
-    "ldexp": _binary("ldexp", _ldexp), "nextafter": _binary("nextafter", jnp.nextafter),
+    "copysign": binary("copysign", jnp.copysign), "fmax": binary("fmax", jnp.fmax),
+    "fmin": binary("fmin", jnp.fmin),
+    "logaddexp2": binary("logaddexp2", in_float32(jnp.logaddexp2)),
+    "ldexp": binary("ldexp", _ldexp), "nextafter": binary("nextafter", jnp.nextafter),
     "gcd": _integer_only("gcd", jnp.gcd), "lcm": _integer_only("lcm", jnp.lcm),
     "isposinf": _unary("isposinf", jnp.isposinf), "isneginf": _unary("isneginf", jnp.isneginf),
     "isreal": _unary("isreal", _isreal), "i0": _unary("i0", _i0),

@@ -16,9 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.functional._utils import in_float32
 from fnnet.torch import _graph, _more_ops, _random
 from fnnet.torch._cpu_generator import CpuGenerator
-from fnnet.torch.tensor import Tensor, _as_tensor, _op, _operands, _scalar_or_tensor
+from fnnet.torch.tensor import Tensor, _as_tensor, _op, _operands
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
 
@@ -29,15 +30,25 @@ def _rsqrt(x: Any) -> Any:
     return jax.lax.rsqrt(x)
 
 
+#: the transcendental functions below, computed in float32 for float16/bfloat16 inputs
+#: and rounded once, as PyTorch's kernels compute them
+_EXPM1, _LOG2, _LOG10, _EXP2, _LOG1P = (in_float32(f) for f in (
+    jnp.expm1, jnp.log2, jnp.log10, jnp.exp2, jnp.log1p))
+_TAN, _ASIN, _ACOS, _ATAN, _SINH, _COSH, _ASINH, _ACOSH, _ATANH = (in_float32(f) for f in (
+    jnp.tan, jnp.arcsin, jnp.arccos, jnp.arctan, jnp.sinh, jnp.cosh, jnp.arcsinh,
+    jnp.arccosh, jnp.arctanh))
+_ERF, _ERFINV = in_float32(jax.scipy.special.erf), in_float32(jax.scipy.special.erfinv)
+_ATAN2 = in_float32(jnp.arctan2)
+
 #: PyTorch's name -> the jax.numpy function computing it
 UNARY: dict[str, Callable[..., Any]] = {
     "floor": jnp.floor, "ceil": jnp.ceil, "trunc": jnp.trunc, "fix": jnp.trunc,
-    "log1p": jnp.log1p, "expm1": jnp.expm1, "log2": jnp.log2, "log10": jnp.log10,
-    "exp2": jnp.exp2, "reciprocal": jnp.reciprocal, "rsqrt": _rsqrt,
-    "tan": jnp.tan, "asin": jnp.arcsin, "acos": jnp.arccos, "atan": jnp.arctan,
-    "arcsin": jnp.arcsin, "arccos": jnp.arccos, "arctan": jnp.arctan, "sinh": jnp.sinh,
-    "cosh": jnp.cosh, "asinh": jnp.arcsinh, "acosh": jnp.arccosh, "atanh": jnp.arctanh,
-    "erf": jax.scipy.special.erf, "erfinv": jax.scipy.special.erfinv,
+    "log1p": _LOG1P, "expm1": _EXPM1, "log2": _LOG2, "log10": _LOG10,
+    "exp2": _EXP2, "reciprocal": jnp.reciprocal, "rsqrt": _rsqrt,
+    "tan": _TAN, "asin": _ASIN, "acos": _ACOS, "atan": _ATAN,
+    "arcsin": _ASIN, "arccos": _ACOS, "arctan": _ATAN, "sinh": _SINH,
+    "cosh": _COSH, "asinh": _ASINH, "acosh": _ACOSH, "atanh": _ATANH,
+    "erf": _ERF, "erfinv": _ERFINV,
     "frac": lambda x: x - jnp.trunc(x),
 }
 UNARY["frac"].__name__ = "frac"
@@ -87,7 +98,7 @@ def _round_scaled(x: Any, scale: Any, up: bool) -> Any:
 
 def atan2(self: Tensor, other: Any) -> Tensor:
     """The angle of ``(other, self)``. PyTorch equivalent: ``torch.atan2``."""
-    return _op(jnp.arctan2, (), self, _scalar_or_tensor(other), who="atan2")
+    return _op(_ATAN2, (), *_operands(self, other), who="atan2")
 
 
 def clamp_with_tensors(previous: Callable[..., Tensor]) -> Callable[..., Tensor]:

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.functional._utils import in_float32
 from fnnet.optim.transforms import lerp as lerp_rounded
 from fnnet.torch import _dtypes, _graph, _ops, _random, _strides
 from fnnet.torch._functions import number
@@ -71,6 +72,7 @@ from fnnet.torch.tensor import (
     _dim,
     _op,
     _op_multi,
+    _operands,
     _scalar_or_tensor,
     check_int_division,
     values_indices,
@@ -117,7 +119,7 @@ def divide(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Ten
                            f"'floor' but found '{rounding_mode}'")
     if rounding_mode is not None:
         check_int_division(self, other)
-    return _op(_divide, (rounding_mode,), self, _scalar_or_tensor(other), who="divide")
+    return _op(_divide, (rounding_mode,), *_operands(self, other), who="divide")
 
 
 def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
@@ -150,39 +152,41 @@ def subtract(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def true_divide(self: Tensor, other: Any) -> Tensor:
     """PyTorch equivalent: ``torch.true_divide``."""
-    return _op(_ops.true_divide, (), self, _scalar_or_tensor(other), who="true_divide")
+    return _op(_ops.true_divide, (), *_operands(self, other), who="true_divide")
 
 
 def floor_divide(self: Tensor, other: Any) -> Tensor:
     """The quotient rounded down. PyTorch equivalent: ``torch.floor_divide``."""
     check_int_division(self, other)
-    return _op(_ops.floor_divide, (), self, _scalar_or_tensor(other), who="floor_divide")
+    return _op(_ops.floor_divide, (), *_operands(self, other), who="floor_divide")
 
 
 def remainder(self: Tensor, other: Any) -> Tensor:
     """Python's modulus (the sign of the divisor). PyTorch: ``torch.remainder``."""
     check_int_division(self, other)
-    return _op(jnp.remainder, (), self, _scalar_or_tensor(other), who="remainder")
+    return _op(jnp.remainder, (), *_operands(self, other), who="remainder")
 
 
 def fmod(self: Tensor, other: Any) -> Tensor:
     """C's modulus (the sign of the dividend). PyTorch equivalent: ``torch.fmod``."""
     check_int_division(self, other)
-    return _op(jnp.fmod, (), self, _scalar_or_tensor(other), who="fmod")
+    return _op(jnp.fmod, (), *_operands(self, other), who="fmod")
 
 
-def _binary(name: str, fn: Callable[..., Any], doc: str) -> Callable[..., Tensor]:
+def binary(name: str, fn: Callable[..., Any], doc: str = "") -> Callable[..., Tensor]:
+    """The function (and method) ``name`` of two tensors or a tensor and a number,
+    promoted as PyTorch's arithmetic promotes them; ``fn`` computes it."""
     def method(self: Tensor, other: Any) -> Tensor:
-        return _op(fn, (), self, _scalar_or_tensor(other), who=name)
+        return _op(fn, (), *_operands(self, other), who=name)
 
     method.__name__ = name
-    method.__doc__ = f"{doc} PyTorch equivalent: ``torch.{name}``."
+    method.__doc__ = f"{doc} PyTorch equivalent: ``torch.{name}``.".lstrip()
     return method
 
 
-hypot = _binary("hypot", jnp.hypot, "``sqrt(self**2 + other**2)``.")
-logaddexp = _binary("logaddexp", jnp.logaddexp, "``log(exp(self) + exp(other))``.")
-xlogy = _binary("xlogy", jax.scipy.special.xlogy, "``self * log(other)``, 0 where self is 0.")
+hypot = binary("hypot", in_float32(jnp.hypot), "``sqrt(self**2 + other**2)``.")
+logaddexp = binary("logaddexp", in_float32(jnp.logaddexp), "``log(exp(self) + exp(other))``.")
+xlogy = binary("xlogy", jax.scipy.special.xlogy, "``self * log(other)``, 0 where self is 0.")
 
 
 def _float_power(x: Any, y: Any) -> Any:

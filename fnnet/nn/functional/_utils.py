@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import jax.numpy as jnp
@@ -76,6 +78,26 @@ def accumulation(dtype: Any) -> Any:
     operands stay narrow, so an accelerator multiplies them at their own speed."""
     narrow = jnp.issubdtype(dtype, jnp.floating) and jnp.finfo(dtype).bits < 32
     return jnp.float32 if narrow else None
+
+
+def in_float32(fn: Callable[..., Array]) -> Callable[..., Array]:
+    """``fn`` computed in float32 where its array arguments (positional) promote to
+    float16 or bfloat16, and rounded once to that dtype, as PyTorch's kernels compute
+    such elementwise math (softmax, sigmoid, exp2, hypot... rounded at every step of
+    their formula in the narrow dtype differ from PyTorch's by a unit or more); ``fn``
+    itself for other dtypes."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Array:
+        arrays = [a for a in args if hasattr(a, "dtype")]
+        dtype = jnp.result_type(*arrays) if arrays else None
+        if dtype is None or accumulation(dtype) is None:
+            return fn(*args, **kwargs)
+        wide = [a.astype(jnp.float32) if hasattr(a, "dtype") and a.dtype == dtype else a
+                for a in args]
+        return fn(*wide, **kwargs).astype(dtype)
+
+    return wrapper
 
 
 def in_dtype_of(y: Array, x: Array) -> Array:

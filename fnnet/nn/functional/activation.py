@@ -7,8 +7,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from fnnet.nn.functional._utils import normalize_dim
+from fnnet.nn.functional._utils import in_float32, normalize_dim
 from fnnet.typing import Array
+
+#: jax's functions, computed in float32 for half-precision inputs as PyTorch's kernels
+_SIGMOID = in_float32(jax.nn.sigmoid)
+_SOFTMAX = in_float32(jax.nn.softmax)
+_LOG_SOFTMAX = in_float32(jax.nn.log_softmax)
 
 
 def relu(x: Array) -> Array:
@@ -27,7 +32,7 @@ def sigmoid(x: Array) -> Array:
     x = jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.inexact):
         x = x.astype(jax.dtypes.canonicalize_dtype(jnp.float64))
-    return jax.nn.sigmoid(x)
+    return _SIGMOID(x)
 
 
 def tanh(x: Array) -> Array:
@@ -53,7 +58,7 @@ def softmax(x: Array, dim: int) -> Array:
 
     PyTorch equivalent: ``torch.nn.functional.softmax(x, dim)``.
     """
-    return jax.nn.softmax(x, axis=_axis(x, dim, "softmax"))
+    return _SOFTMAX(x, axis=_axis(x, dim, "softmax"))
 
 
 def log_softmax(x: Array, dim: int) -> Array:
@@ -68,7 +73,7 @@ def log_softmax(x: Array, dim: int) -> Array:
 
     PyTorch equivalent: ``torch.nn.functional.log_softmax(x, dim)``.
     """
-    return jax.nn.log_softmax(x, axis=_axis(x, dim, "log_softmax"))
+    return _LOG_SOFTMAX(x, axis=_axis(x, dim, "log_softmax"))
 
 
 def _clip_strict(x: Array, low: float, high: float) -> Array:
