@@ -38,12 +38,16 @@ BACKEND_XLA_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
-class _DefaultBackendOptions(Mapping[str, Any]):
+class BackendOptions(Mapping[str, Any]):
     """The options of :data:`BACKEND_XLA_OPTIONS` for JAX's default backend, looked up
-    when ``jax.jit`` reads them (when the step is built), not at import."""
+    when ``jax.jit`` reads them (when the step is built), not at import, and ``extra``
+    options for every backend."""
+
+    def __init__(self, extra: Mapping[str, Any] | None = None) -> None:
+        self._extra = dict(extra or {})
 
     def _options(self) -> dict[str, Any]:
-        return BACKEND_XLA_OPTIONS.get(jax.default_backend(), {})
+        return {**BACKEND_XLA_OPTIONS.get(jax.default_backend(), {}), **self._extra}
 
     def __getitem__(self, name: str) -> Any:
         return self._options()[name]
@@ -57,7 +61,7 @@ class _DefaultBackendOptions(Mapping[str, Any]):
 
 #: XLA options of the compiled training steps (fnnet.torch's too): the default
 #: backend's entry of :data:`BACKEND_XLA_OPTIONS`, nothing on other backends.
-XLA_OPTIONS: Any = _DefaultBackendOptions()
+XLA_OPTIONS: Any = BackendOptions()
 
 
 def _default_loss() -> LossFn:
