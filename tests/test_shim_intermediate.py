@@ -339,6 +339,8 @@ GRAD_FNS = {
     "x[index] = 0": lambda T, a, b: _written(a, lambda x: x.__setitem__(T.tensor([0, 2]), 0.0)),
     "x[mask] = 0": lambda T, a, b: _written(a, lambda x: x.__setitem__(b > 0, 0.0)),
     "x[mask] = v": lambda T, a, b: _written(a, lambda x: x.__setitem__(b > 0, b.sum())),
+    "fill_diagonal_": lambda T, a, b: _written(a, lambda x: x.fill_diagonal_(0.0)),
+    "trace": lambda T, a, b: a[:, :3].trace(),
     "scatter_ of a value": lambda T, a, b: _written(
         a, lambda x: x.scatter_(1, T.tensor([[0], [1], [2]]), 0.0)),
 }

@@ -65,7 +65,13 @@ def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
         raise RuntimeError("all dimensions of input must be of equal length")
     mask = _as_tensor(_diagonal_mask(shape, wrap))
     fill = _as_tensor(np.asarray(fill_value, self.dtype.np))
-    return self._inplace(_op(jax.numpy.where, (), mask, fill, self, who="fill_diagonal_"))
+    return self._inplace(_op(_fill_diagonal, (), mask, fill, self, who="fill_diagonal_"))
+
+
+def _fill_diagonal(mask: Any, fill: Any, x: Any) -> Any:
+    """``fill`` where ``mask`` (the diagonal), ``x`` elsewhere: an op of its own, whose
+    grad_fn is PyTorch's (a write through the diagonal's view, CopySlices)."""
+    return jax.numpy.where(mask, fill, x)
 
 
 def get_device(self: Tensor) -> int:

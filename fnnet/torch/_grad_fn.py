@@ -90,6 +90,7 @@ _NAMES = {
     "kron": "UnsafeViewBackward0",
     "_logdet": "WhereBackward0",  # PyTorch's logdet is slogdet's, nan where the sign is < 0
     "_put_masked": "IndexPutBackward0", "_put_where": "IndexPutBackward0",  # x[mask] = v
+    "_fill_diagonal": "torch::autograd::CopySlices", "_trace": "TraceBackward0",
 }
 
 
