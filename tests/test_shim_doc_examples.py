@@ -109,3 +109,23 @@ def test_an_empty_list_makes_a_tensor_of_the_default_dtype(torch):
     for data in ([], [[]], (), [[], []]):
         ours, theirs = ft.tensor(data), torch.tensor(data)
         assert (str(ours.dtype), tuple(ours.shape)) == (str(theirs.dtype), tuple(theirs.shape))
+
+
+@pytest.mark.parametrize("call", [
+    lambda T: T.bitwise_and(T.tensor([True, False]), 2),
+    lambda T: T.bitwise_or(T.tensor([True, False]), True),
+    lambda T: T.bitwise_xor(T.tensor([3, 5], dtype=T.uint8), 300),
+    lambda T: T.bitwise_left_shift(T.tensor([3, 5], dtype=T.uint8), 2),
+    lambda T: T.bitwise_and(T.tensor([1, 6]), 2.5),
+    lambda T: T.bitwise_and(T.tensor([1, 6]), T.tensor(2.0)),
+], ids=["bool and int", "bool or bool", "uint8 xor a wide int", "uint8 shift",
+        "int and float", "int and float tensor"])
+def test_bitwise_functions_promote_numbers_as_pytorch(torch, call):
+    def outcome(T):
+        try:
+            out = call(T)
+        except Exception as error:  # noqa: BLE001 - its type and words are compared
+            return type(error).__name__, str(error)
+        return str(out.dtype), out.tolist()
+
+    assert outcome(ft) == outcome(torch)

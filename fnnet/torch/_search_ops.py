@@ -485,10 +485,15 @@ BITWISE: dict[str, Callable[..., Any]] = {
 
 def _bitwise(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
     def method(input: Tensor, other: Any) -> Tensor:
-        other = other if isinstance(other, Tensor) else _as_tensor(
-            np.asarray(other, np.dtype(input.dtype.np)))
+        if not isinstance(other, Tensor):
+            number = np.asarray(other)
+            # an integer number promotes a bool tensor to integers, as in PyTorch, and
+            # takes an integer tensor's type (wrapping around, as PyTorch's cast)
+            kind = number.dtype if input.dtype.np == np.bool_ or number.dtype.kind not in \
+                "iub" else np.dtype(input.dtype.np)
+            other = _as_tensor(number.astype(kind))
         if input.is_floating_point() or other.is_floating_point():
-            raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Float'")
         return _op(fn, (), input, other, who=name)
 
     method.__name__ = name
