@@ -131,9 +131,7 @@ class Recorder:
         self.windows: Any = None  # op-by-op windows compiled so far (see ``_eager``)
         self.scalars = Scalars()
         self.early: dict[int, Any] = {}
-        self.long_seen: set[tuple[Any, ...]] = set()  # long structures run as windows once
-        # structures compiled, without their sources' shapes (see ``_cache._reshaped``)
-        self.skeletons: set[tuple[Any, ...]] = set()
+        self.long_seen: set[tuple[Any, ...]] = set()  # structures run as windows once
         self.layers: dict[tuple[Any, ...], Any] = {}
         # (structure, loss reference) -> the slots its backward saves (see ``_saved``)
         self.saved: dict[tuple[int, int], frozenset[int]] = {}
@@ -171,7 +169,6 @@ class Recorder:
         self.cache.clear()
         self.early.clear()
         self.long_seen.clear()
-        self.skeletons.clear()
         self.step_follows.clear()
         self.exit_flushed = None
         self.history.clear()
