@@ -127,6 +127,28 @@ def test_actions_read_while_an_episode_keeps_its_graph_compile_once(torch):
     assert stats["compiles"] <= 5, [entry["nodes"] for entry in stats["log"]]
 
 
+@pytest.mark.slow  # episodes long enough that their steps repeat the policy's nodes
+def test_episodes_of_new_lengths_run_their_steps_as_windows(torch):
+    """Each episode's step (its length's forward passes, the backward, Adam) is a new
+    structure, made of a few node programs met many times: it runs as windows, whose
+    programs serve every length, instead of compiling a program for each length."""
+    rng = np.random.default_rng(13)
+    weights = {"0.weight": rng.uniform(-0.4, 0.4, (16, 5)), "0.bias": np.zeros(16),
+               "2.weight": rng.uniform(-0.25, 0.25, (2, 16)), "2.bias": np.zeros(2)}
+    weights = {k: v.astype(np.float32) for k, v in weights.items()}
+    uniforms = rng.random(60)
+    lengths = (26, 30)
+    got = _episodes(ft, weights, uniforms, lengths)
+    stats = ft.compile_stats()
+    expected = _episodes(torch, weights, uniforms, lengths)
+    assert got[0] == expected[0]
+    np.testing.assert_allclose(got[1], expected[1], **TOL)
+    for a, e in zip(got[2], expected[2], strict=True):
+        np.testing.assert_allclose(a, e, **TOL)
+    # the reads' programs only; the two steps ran as windows
+    assert stats["compiles"] <= 3 and stats["eager_runs"] == len(lengths), stats["log"]
+
+
 @pytest.mark.slow
 def test_reads_while_an_episode_keeps_its_graph_copy_no_graph(torch, monkeypatch):
     """Each read of a long episode computes only what it lacks and leaves the tape in

@@ -28,6 +28,11 @@ LONG_TAPE = 4096
 #: ... and one of more nodes than this always runs as windows
 WHOLE_LIMIT = 16_384
 
+#: a structure of more nodes than this whose nodes are few programs met many times
+#: (``REPEATS`` times on average, at the same shapes) runs as windows the first time
+#: too: each node's program is compiled once and serves all its copies
+REPEATS_MIN, REPEATS = 256, 8
+
 #: the structures run op by op that a recorder remembers (to see them repeat)
 SEEN_LIMIT = 4096
 #: the fallback's warning is given once per recorder (its tag in ``Recorder.warned``)
@@ -169,10 +174,11 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
         _settled(rec, key)
         return build(tp, wanted, eager=mesh is None)
     n_nodes = len(tp.nodes)
-    if n_nodes > LONG_TAPE and mesh is None and (
-            n_nodes > WHOLE_LIMIT or key not in rec.long_seen):
+    if mesh is None and (n_nodes > WHOLE_LIMIT or key not in rec.long_seen and (
+            n_nodes > LONG_TAPE or n_nodes > REPEATS_MIN and _repetitive(tp))):
         # a long structure runs as windows (see _eager) the first time it is seen, a very
-        # long one always: compiling it whole costs far more than running it once
+        # long one always: compiling it whole costs far more than running it once; so
+        # does one that repeats a few nodes many times (an RNN unrolled per sample)
         if len(rec.long_seen) >= options.cache_size:
             rec.long_seen.clear()
         rec.long_seen.add(key)
@@ -219,6 +225,16 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     if len(cache) > options.cache_size:
         cache.popitem(last=False)
     return fn
+
+
+def _repetitive(tp: Tape) -> bool:
+    """Whether ``tp``'s nodes are ``REPEATS`` copies or more of each distinct node on
+    average: the same op, static arguments and input shapes."""
+    avals = tp.avals
+    distinct = {(id(node.op), node.static, tuple(avals[r >> 2] for r in node.inputs
+                                                  if r >= 0))
+                for node in tp.nodes if node.op is not None}
+    return len(distinct) * REPEATS <= len(tp.nodes)
 
 
 def _settled(rec: Recorder, key: tuple[Any, ...]) -> None:
