@@ -293,7 +293,7 @@ def test_scheduler_state_dict_has_pytorchs_keys_and_step_count(torch, name):
 @pytest.mark.parametrize("statement", [
     "from fnnet.torch.nn import FractionalMaxPool2d",
     "from fnnet.torch.nn import Linear, CrossMapLRN2d",
-    "from fnnet.torch.nn.utils import convert_conv2d_weight_memory_format",
+    "from fnnet.torch.nn.attention import flex_attention",
     "from fnnet.torch.utils.data import IterDataPipe"])
 def test_importing_an_unsupported_name_says_what_to_use(statement):
     # Python turns an AttributeError there into a bare "cannot import name"
