@@ -558,6 +558,12 @@ def text_plus_a_loss(T):
 
 
 @snippet
+def comparisons_with_none_and_text(T):
+    mask = T.tensor([1.0, 2.0])
+    print(mask == None, mask != None, mask == "a", mask != "a", T.tensor(1.0) == None)  # noqa: E711
+
+
+@snippet
 def softmax_without_dim(T):
     print(T.nn.functional.softmax(T.ones(2, 3)), T.nn.Softmax()(T.ones(2, 3)))
 

@@ -1583,10 +1583,16 @@ class Tensor:
         return _op(jnp.bitwise_xor, (), self, _scalar_or_tensor(other))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _op(jnp.equal, (), self, _scalar_or_tensor(other))
+        other = _comparand(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return _op(jnp.equal, (), self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _op(jnp.not_equal, (), self, _scalar_or_tensor(other))
+        other = _comparand(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return _op(jnp.not_equal, (), self, other)
 
     def __lt__(self, other: Any) -> Tensor:
         return _op(jnp.less, (), self, _scalar_or_tensor(other))
@@ -1978,6 +1984,17 @@ def _operands(self: Tensor, other: Any) -> tuple[Any, Any]:
     if mine[0]:
         return self, other.to(self.dtype)
     return self.to(other.dtype), other
+
+
+def _comparand(value: Any) -> Any:
+    """``value`` as ``==`` and ``!=`` take it; NotImplemented for None or text, which
+    Python then compares by identity (``mask == None`` is False), as PyTorch's."""
+    kind = type(value)
+    if kind is float or kind is int or kind is bool or isinstance(value, Tensor):
+        return value
+    if value is None or isinstance(value, str):
+        return NotImplemented
+    return _scalar_or_tensor(value)
 
 
 def _scalar_or_tensor(value: Any) -> Any:
