@@ -342,6 +342,10 @@ def test_testing_assert_close_matches_pytorch(torch):
         lambda m: (True, False),
         lambda m: (2.5, 2),
         lambda m: (m.tensor([1.0]), 1.0),
+        # complex numbers compare by the modulus of their difference
+        lambda m: (m.arange(-2, 2).to(m.complex64), m.arange(-2, 2).to(m.complex64) + 1e-7j),
+        lambda m: (m.arange(-2, 2).to(m.complex64), m.arange(-2, 2).to(m.complex64) + 0.01j),
+        lambda m: (m.arange(1, 5).to(m.complex64), m.arange(1, 5).to(m.complex64) * 1.001),
     ]
     with_options = [
         (lambda m: (m.tensor([1, 2]), m.tensor([1.0, 2.5])), {"check_dtype": False}),

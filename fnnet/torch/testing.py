@@ -20,7 +20,8 @@ __all__ = ["assert_allclose", "assert_close", "make_tensor"]
 
 #: PyTorch's default (rtol, atol) per dtype
 _TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-5), np.dtype(np.float32): (1.3e-6, 1e-5),
-               np.dtype(np.float64): (1e-7, 1e-7)}
+               np.dtype(np.float64): (1e-7, 1e-7), np.dtype(np.complex64): (1.3e-6, 1e-5),
+               np.dtype(np.complex128): (1e-7, 1e-7)}
 
 
 class _Mismatch(Exception):
@@ -81,11 +82,13 @@ def _compare_tensors(actual: Tensor, expected: Tensor, rtol: float | None, atol:
     atol = default_atol if atol is None else atol
     # compared in the dtype both promote to, as PyTorch's _promote_for_comparison
     # (an integer with a float: that float; integers and booleans subtract as int64)
-    floating = [d for d in (a.dtype, e.dtype) if d.kind == "f" or d.name == "bfloat16"]
+    floating = [d for d in (a.dtype, e.dtype) if d.kind in "fc" or d.name == "bfloat16"]
     common = (np.promote_types(a.dtype, e.dtype) if len(floating) == 2 else
               floating[0] if floating else np.dtype(np.int64))
     a, e = a.astype(common), e.astype(common)
-    close = np.isclose(a.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol,
+    # complex numbers compare by the modulus of their difference, as PyTorch's isclose
+    wide = np.complex128 if common.kind == "c" else np.float64
+    close = np.isclose(a.astype(wide), e.astype(wide), rtol=rtol, atol=atol,
                        equal_nan=equal_nan)
     if close.all():
         return
@@ -94,9 +97,10 @@ def _compare_tensors(actual: Tensor, expected: Tensor, rtol: float | None, atol:
     bad = int((~close).sum())
     with np.errstate(divide="ignore", invalid="ignore"):
         diff = np.where(close, 0, np.abs(a - e))
-        # an integer difference is divided in PyTorch's default float dtype
-        rel = np.where(close, 0, diff.astype(np.float32 if not floating else common) /
-                       np.abs(e).astype(np.float32 if not floating else common))
+        # an integer difference is divided in PyTorch's default float dtype, a complex
+        # one in its parts' dtype
+        scale = np.float32 if not floating else np.abs(np.zeros(0, common)).dtype
+        rel = np.where(close, 0, diff.astype(scale) / np.abs(e).astype(scale))
     worst, worst_rel = (np.unravel_index(int(np.argmax(d.ravel())), a.shape)
                         for d in (diff, rel))
     raise _Mismatch(AssertionError, _mismatch_message(
