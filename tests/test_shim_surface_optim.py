@@ -494,6 +494,60 @@ def test_a_programs_own_scheduler_subclass_steps_as_pytorch(torch):
     assert runs[2:] == runs[:2]
 
 
+def _hooked_steps(lib, kind):
+    """What the step hooks of a ``kind`` optimizer saw, and the losses and weights."""
+    calls, results = [], []
+    w = lib.tensor([1.0, -2.0], requires_grad=True)
+    opt = kind([w], lr=0.1)
+
+    def pre(o, args, kwargs):
+        calls.append(("pre", o is opt, len(args), args[0] is opt, sorted(kwargs)))
+        return (args[0],), {"closure": lambda: (w * w).sum()}
+
+    first = opt.register_step_pre_hook(pre)
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append(
+        ("post", len(args), sorted(kwargs))))
+    for _ in range(2):
+        opt.zero_grad()
+        (w * w).sum().backward()
+        loss = opt.step()
+        results.append((round(float(loss), 5), w.detach().numpy().round(5).tolist()))
+    first.remove()
+    opt.step()
+    opt.register_step_pre_hook(lambda o, args, kwargs: "not a pair")
+    with pytest.raises(RuntimeError) as bad:
+        opt.step()
+    return calls, results, str(bad.value).split(" must return")[-1]
+
+
+def _descent(lib):
+    """A gradient-descent optimizer as a program writes it."""
+
+    class Descent(lib.optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, {"lr": lr})
+
+        @lib.no_grad()
+        def step(self, closure=None):
+            with lib.enable_grad():
+                loss = closure() if closure is not None else None
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.add_(p.grad, alpha=-group["lr"])
+            return loss
+
+    return Descent
+
+
+def test_step_hooks_run_around_every_step_as_pytorchs(torch):
+    """register_step_pre_hook / register_step_post_hook on a library optimizer and on one
+    the program writes, a pre-hook replacing the step's arguments, removal by handle, and
+    a bad return."""
+    runs = [[_hooked_steps(lib, kind) for kind in (lib.optim.Adam, _descent(lib))]
+            for lib in (torch, ft)]
+    assert runs[1] == runs[0]
+
+
 @pytest.mark.parametrize(("name", "options"), [
     ("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.03, "maximize": True}), ("Adam", {"lr": 0.01})])
 def test_bfloat16_steps_round_as_torch(torch, name, options):

@@ -20,6 +20,7 @@ output per parameter for a number that only ``state_dict()`` reads.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,6 +37,7 @@ from fnnet.core.transfer import to_device
 from fnnet.torch import _compiler, _graph
 from fnnet.torch._dtypes import _X64
 from fnnet.torch._graph import WRITEBACK
+from fnnet.torch._hooks import RemovableHandle
 from fnnet.torch._recorder import current
 from fnnet.torch._sparse_gradients import is_sparse as is_sparse_gradient
 from fnnet.torch.optim import _python_state
@@ -213,7 +215,43 @@ class _ParamState:
 #: what ``Optimizer.__init__`` builds from the groups (and its caches): the rest of an
 #: optimizer's attributes are pickled with its groups and state
 _REBUILT = frozenset({"defaults", "param_groups", "_state", "_lr_arrays", "_pending",
-                      "_plans", "_statics", "_python_state", "_changes"})
+                      "_plans", "_statics", "_python_state", "_changes",
+                      "_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
+                      "_in_hooked_step"})
+
+
+def _hooked(step: Callable[..., Any]) -> Callable[..., Any]:
+    """``step`` run between the optimizer's step pre- and post-hooks, as PyTorch wraps
+    every optimizer's ``step``: each hook is called ``hook(optimizer, args, kwargs)``
+    with ``args`` starting with the optimizer, and a pre-hook may return new
+    ``(args, kwargs)``. A step that calls its base class's runs them once."""
+
+    @functools.wraps(step)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        state = self.__dict__
+        pre, post = state.get("_optimizer_step_pre_hooks"), \
+            state.get("_optimizer_step_post_hooks")
+        if state.get("_in_hooked_step") or not (pre or post):
+            return step(self, *args, **kwargs)
+        every = (self, *args)
+        for hook in list((pre or {}).values()):
+            result = hook(self, every, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
+                                       f"new_kwargs), but got {result}.")
+                every, kwargs = result
+        state["_in_hooked_step"] = True
+        try:
+            out = step(*every, **kwargs)
+        finally:
+            state["_in_hooked_step"] = False
+        for hook in list((post or {}).values()):
+            hook(self, every, kwargs)
+        return out
+
+    run.__fnnet_hooked__ = True  # type: ignore[attr-defined]
+    return run
 
 
 def check_tensor_lr(lr: Any) -> None:
@@ -247,7 +285,9 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
         if cls._factory is None and step is not None and not hasattr(step, "__fnnet_step__"):
-            cls.step = _python_state.as_step(step)  # type: ignore[method-assign]
+            step = cls.step = _python_state.as_step(step)  # type: ignore[method-assign]
+        if step is not None and not hasattr(step, "__fnnet_hooked__"):
+            cls.step = _hooked(step)  # type: ignore[method-assign]
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if self._factory is not None:
@@ -273,6 +313,9 @@ class Optimizer:
         self._changes: dict[str, int] = {}
         #: ``self.state`` of an optimizer the user writes (see the class docstring)
         self._python_state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        #: the step hooks by handle id (register_step_pre_hook, register_step_post_hook)
+        self._optimizer_step_pre_hooks: dict[int, Callable[..., Any]] = {}
+        self._optimizer_step_post_hooks: dict[int, Callable[..., Any]] = {}
         groups: list[Any] = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -471,6 +514,36 @@ class Optimizer:
         self._lr_arrays[index] = (values, arrays)
         return arrays
 
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Calls ``hook(optimizer, args, kwargs)`` before every ``step``; it may return
+        new ``(args, kwargs)`` for the step (``args`` start with the optimizer).
+
+        Returns:
+            A handle whose ``remove()`` drops the hook.
+
+        PyTorch equivalent: ``Optimizer.register_step_pre_hook``.
+        """
+        return self._add_step_hook("_optimizer_step_pre_hooks", hook)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Calls ``hook(optimizer, args, kwargs)`` after every ``step``.
+
+        Returns:
+            A handle whose ``remove()`` drops the hook.
+
+        PyTorch equivalent: ``Optimizer.register_step_post_hook``.
+        """
+        return self._add_step_hook("_optimizer_step_post_hooks", hook)
+
+    def _add_step_hook(self, table: str, hook: Callable[..., Any]) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        hooks = self.__dict__.setdefault(table, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    @_hooked
     def step(self, closure: Callable[[], _Loss] | None = None) -> _Loss | None:
         """Applies the update to every parameter with a gradient, and runs the step.
 
