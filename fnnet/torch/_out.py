@@ -75,9 +75,16 @@ def with_out(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, out: Any = None, **kwargs: Any) -> Any:
         if out is None:
             return fn(*args, **kwargs)
-        name = fn.__name__
-        _check_no_grad(name, args, kwargs)
-        result = fn(*args, **kwargs)
+        check_no_grad(fn.__name__, args, kwargs)
+        return deliver(fn.__name__, out, fn(*args, **kwargs))
+
+    return wrapper
+
+
+def deliver(name: str, out: Any, result: Any) -> Any:
+    """``result`` written into ``out`` (see :func:`with_out`) and ``out`` returned; the
+    ``result`` itself where ``out`` is None. For a function that takes ``out`` itself."""
+    if out is not None:
         if isinstance(result, tuple):
             if not isinstance(out, (tuple, list)) or len(out) != len(result):
                 raise TypeError(f"{name}(): argument 'out' must be tuple of {len(result)} "
@@ -86,11 +93,11 @@ def with_out(fn: Callable[..., Any]) -> Callable[..., Any]:
                 _check_out(name, target, value)
             for target, value in zip(out, result, strict=True):
                 _write(target, value)
-            return out
+            # a named result (values, indices) names the tensors it was written into
+            return type(result)(*out) if hasattr(result, "_fields") else out
         _check_out(name, out, result)
         return _write(out, result)
-
-    return wrapper
+    return result
 
 
 def install(namespace: dict[str, Any], linalg: Any, special: Any) -> None:
@@ -115,7 +122,7 @@ def _takes_out(fn: Callable[..., Any]) -> bool:
         return False
 
 
-def _check_no_grad(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def check_no_grad(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """PyTorch's error for an ``out=`` call whose tensor arguments require grad (under
     grad mode): the result written into ``out`` would have no gradient."""
     from fnnet.torch._autograd import is_grad_enabled

@@ -62,14 +62,11 @@ def _frexp(x: Any) -> tuple[Any, Any]:
     return x / scale, exponent.astype(jnp.int32)
 
 
-def frexp_function(input: Tensor, *, out: Any = None) -> frexp:
+def frexp_function(input: Tensor) -> frexp:  # (out= is fnnet.torch._out's)
     """``input = mantissa * 2 ** exponent`` with ``0.5 <= |mantissa| < 1`` (both 0 at 0).
 
     PyTorch equivalent: ``torch.frexp``.
     """
-    if out is not None:
-        raise NotImplementedError("fnnet.torch: frexp(out=...) is not supported; use the "
-                                  "result")
     if not input.is_floating_point():
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     mantissa, exponent = _op_multi(_frexp, (), input, who="frexp")

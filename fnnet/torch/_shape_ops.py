@@ -341,8 +341,10 @@ def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Tensor:
     """Contraction of the last ``dims`` axes of ``a`` with the first of ``b`` (or the
     listed pairs). PyTorch equivalent: ``torch.tensordot``."""
     if out is not None:
-        raise NotImplementedError("fnnet.torch: tensordot(out=...) is not supported; use "
-                                  "the result")
+        from fnnet.torch._out import check_no_grad, deliver
+
+        check_no_grad("tensordot", (a, b), {})
+        return deliver("tensordot", out, tensordot(a, b, dims))
     a, b = _tensor_arg(a, "tensordot", "a"), _tensor_arg(b, "tensordot", "b")
     if isinstance(dims, Tensor):
         dims = dims.tolist()
@@ -425,10 +427,7 @@ def _stack_like(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
 
     op.__name__ = "_" + name
 
-    def function(tensors: Any, *, out: Any = None) -> Tensor:
-        if out is not None:
-            raise NotImplementedError(f"fnnet.torch: {name}(out=...) is not supported; use "
-                                      f"the result")
+    def function(tensors: Any) -> Tensor:  # (out= is fnnet.torch._out's)
         if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
             raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not "
                             f"{type(tensors).__name__}")

@@ -23,6 +23,7 @@ from fnnet.torch import _dtypes
 from fnnet.torch._defaults import get_default_dtype
 from fnnet.torch._functions import tensor as _tensor
 from fnnet.torch._functions import tensor_argument
+from fnnet.torch._out import check_no_grad, deliver
 from fnnet.torch.device import check_creation
 from fnnet.torch.tensor import Tensor, _dim, _op
 
@@ -79,11 +80,8 @@ def _complex_type(real: Any) -> Any:
     return np.dtype(np.complex128 if real == np.float64 else np.complex64)
 
 
-def _check_common(who: str, input: Any, norm: Any, out: Any) -> str:  # noqa: A002
+def _check_common(who: str, input: Any, norm: Any) -> str:  # noqa: A002
     tensor_argument(input, f"fft_{who}", "input", 1)
-    if out is not None:
-        raise NotImplementedError(f"fnnet.torch: torch.fft.{who}(out=...) is not "
-                                  f"supported; use the result")
     if norm is None:
         return "backward"
     if not isinstance(norm, str):
@@ -164,7 +162,10 @@ def _transform(who: str, input: Tensor, n_or_s: Any, dim: Any, norm: Any, out: A
     """``kind``: ``"fft"``/``"ifft"`` (complex to complex), ``"rfft"``/``"ihfft"`` (real to
     half-complex), ``"irfft"``/``"hfft"`` (half-complex to real); ``who`` is PyTorch's name
     of the function, ending in ``2`` or ``n`` for the transforms over several dims."""
-    mode = _check_common(who, input, norm, out)
+    mode = _check_common(who, input, norm)
+    if out is not None:  # PyTorch's error for inputs that require grad, the result written
+        check_no_grad(f"fft_{who}", (input,), {})
+        return deliver(f"fft_{who}", out, _transform(who, input, n_or_s, dim, norm, None, kind))
     several = who[-1] in "2n"
     if several:
         sizes, axes = _plan_nd(who, input, n_or_s, dim)
@@ -353,8 +354,7 @@ def fftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None,
     PyTorch equivalent: ``torch.fft.fftfreq``.
     """
     check_creation(device, layout, pin_memory)
-    _check_out("fftfreq", out)
-    return _frequencies("fftfreq", n, d, dtype, requires_grad)
+    return deliver("fft_fftfreq", out, _frequencies("fftfreq", n, d, dtype, requires_grad))
 
 
 def rfftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None,
@@ -363,14 +363,7 @@ def rfftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None,
     """The frequencies of :func:`rfft`'s ``n // 2 + 1`` outputs: ``[0, ..., n // 2] /
     (n d)``. PyTorch equivalent: ``torch.fft.rfftfreq``."""
     check_creation(device, layout, pin_memory)
-    _check_out("rfftfreq", out)
-    return _frequencies("rfftfreq", n, d, dtype, requires_grad)
-
-
-def _check_out(who: str, out: Any) -> None:
-    if out is not None:
-        raise NotImplementedError(f"fnnet.torch: torch.fft.{who}(out=...) is not "
-                                  f"supported; use the result")
+    return deliver("fft_rfftfreq", out, _frequencies("rfftfreq", n, d, dtype, requires_grad))
 
 
 def _rolled(x: Any, shifts: tuple[int, ...], axes: tuple[int, ...]) -> Any:

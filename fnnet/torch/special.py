@@ -35,10 +35,7 @@ def _promoting(fn: Any) -> Any:
 
 
 def _unary(name: str, fn: Any) -> Any:
-    def function(input: Tensor, *, out: Any = None) -> Tensor:
-        if out is not None:
-            raise NotImplementedError(f"fnnet.torch: torch.special.{name}(out=...) is not "
-                                      f"supported; use the result")
+    def function(input: Tensor) -> Tensor:  # (out= is fnnet.torch._out's)
         if not isinstance(input, Tensor):
             raise TypeError(f"special_{name}(): argument 'input' (position 1) must be Tensor,"
                             f" not {type(input).__name__}")
@@ -58,10 +55,9 @@ ndtri = _unary("ndtri", _promoting(jss.ndtri))
 log_ndtr = _unary("log_ndtr", _promoting(jss.log_ndtr))
 
 
-def xlog1py(input: Any, other: Any, *, out: Any = None) -> Tensor:
+def xlog1py(input: Any, other: Any) -> Tensor:
     """``input * log1p(other)``, 0 where ``input`` is 0. PyTorch equivalent:
     ``torch.special.xlog1py``."""
-    del out
     first = input if isinstance(input, Tensor) else _scalar_or_tensor(input)
     return _op(_xlog1py_op, (), first, _scalar_or_tensor(other), who="special_xlog1py")
 
@@ -86,10 +82,9 @@ def _polygamma(x: Any, n: int) -> Any:
     return jss.polygamma(n, _floating(x))
 
 
-def polygamma(n: int, input: Tensor, *, out: Any = None) -> Tensor:
+def polygamma(n: int, input: Tensor) -> Tensor:
     """The ``n``-th derivative of the digamma function. PyTorch equivalent:
     ``torch.polygamma`` / ``torch.special.polygamma``."""
-    del out
     _check_int("polygamma", "n", 1, n)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
@@ -108,22 +103,21 @@ def _mvlgamma(x: Any, p: int) -> Any:
         p * (p - 1) / 4 * math.log(math.pi)
 
 
-def mvlgamma(input: Tensor, p: int, *, out: Any = None) -> Tensor:
+def mvlgamma(input: Tensor, p: int) -> Tensor:
     """The log of the multivariate gamma function of dimension ``p``:
     ``sum_i lgamma(x - i / 2) + p (p - 1) / 4 log(pi)``, ``i < p``.
 
     PyTorch equivalent: ``torch.mvlgamma`` / ``torch.special.multigammaln``.
     """
-    del out
     _check_int("mvlgamma", "p", 2, p)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     return _op(_mvlgamma, (p,), input, who="mvlgamma")
 
 
-def multigammaln(input: Tensor, p: int, *, out: Any = None) -> Tensor:
+def multigammaln(input: Tensor, p: int) -> Tensor:
     """PyTorch equivalent: ``torch.special.multigammaln`` (``torch.mvlgamma``)."""
-    return mvlgamma(input, p, out=out)
+    return mvlgamma(input, p)
 
 
 def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
