@@ -165,7 +165,9 @@ def _transform(who: str, input: Tensor, n_or_s: Any, dim: Any, norm: Any, out: A
     mode = _check_common(who, input, norm)
     if out is not None:  # PyTorch's error for inputs that require grad, the result written
         check_no_grad(f"fft_{who}", (input,), {})
-        return deliver(f"fft_{who}", out, _transform(who, input, n_or_s, dim, norm, None, kind))
+        written: Tensor = deliver(f"fft_{who}", out,
+                                  _transform(who, input, n_or_s, dim, norm, None, kind))
+        return written
     several = who[-1] in "2n"
     if several:
         sizes, axes = _plan_nd(who, input, n_or_s, dim)
@@ -354,7 +356,9 @@ def fftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None,
     PyTorch equivalent: ``torch.fft.fftfreq``.
     """
     check_creation(device, layout, pin_memory)
-    return deliver("fft_fftfreq", out, _frequencies("fftfreq", n, d, dtype, requires_grad))
+    frequencies: Tensor = deliver("fft_fftfreq", out,
+                                  _frequencies("fftfreq", n, d, dtype, requires_grad))
+    return frequencies
 
 
 def rfftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None,
@@ -363,7 +367,9 @@ def rfftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None,
     """The frequencies of :func:`rfft`'s ``n // 2 + 1`` outputs: ``[0, ..., n // 2] /
     (n d)``. PyTorch equivalent: ``torch.fft.rfftfreq``."""
     check_creation(device, layout, pin_memory)
-    return deliver("fft_rfftfreq", out, _frequencies("rfftfreq", n, d, dtype, requires_grad))
+    frequencies: Tensor = deliver("fft_rfftfreq", out,
+                                  _frequencies("rfftfreq", n, d, dtype, requires_grad))
+    return frequencies
 
 
 def _rolled(x: Any, shifts: tuple[int, ...], axes: tuple[int, ...]) -> Any:
