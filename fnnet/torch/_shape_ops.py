@@ -344,7 +344,8 @@ def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Tensor:
         from fnnet.torch._out import check_no_grad, deliver
 
         check_no_grad("tensordot", (a, b), {})
-        return deliver("tensordot", out, tensordot(a, b, dims))
+        written: Tensor = deliver("tensordot", out, tensordot(a, b, dims))
+        return written
     a, b = _tensor_arg(a, "tensordot", "a"), _tensor_arg(b, "tensordot", "b")
     if isinstance(dims, Tensor):
         dims = dims.tolist()
