@@ -467,3 +467,40 @@ def test_transformed_distribution_as_pytorch(torch, names):
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-4, atol=1e-5)
 
+
+
+def test_modes_and_what_a_distribution_lacks_are_pytorchs(torch):
+    """Uniform's, Bernoulli's and Independent's modes as PyTorch's (a NaN at a tie or
+    everywhere); mode, cdf, icdf and entropy a distribution lacks raise
+    NotImplementedError, as PyTorch's base class does."""
+    results = []
+    for T in (torch, ft):
+        D = T.distributions
+        modes = [D.Uniform(T.tensor([0.0, 1.0]), T.tensor([2.0, 4.0])).mode,
+                 D.Bernoulli(probs=T.tensor([0.3, 0.5, 0.9])).mode,
+                 D.Bernoulli(logits=T.tensor([1.0, -2.0])).mode,
+                 D.Independent(D.Normal(T.zeros(1, 2), T.ones(1, 2)), 1).mode]
+        lacking = []
+        for call in (lambda: D.Bernoulli(probs=T.tensor([0.3])).cdf(T.tensor([1.0])),
+                     lambda: D.Categorical(probs=T.tensor([0.5, 0.5])).icdf(T.tensor(0.5)),
+                     lambda: D.MixtureSameFamily(D.Categorical(T.tensor([0.5, 0.5])),
+                                                 D.Normal(T.zeros(2), T.ones(2))).entropy(),
+                     lambda: D.MixtureSameFamily(D.Categorical(T.tensor([0.5, 0.5])),
+                                                 D.Normal(T.zeros(2), T.ones(2))).mode):
+            with pytest.raises(NotImplementedError):
+                call()
+            lacking.append(True)
+        results.append(([m.tolist() for m in modes], lacking))
+    assert str(results[1]) == str(results[0])  # (NaNs compare as text)
+
+
+def test_exponential_draws_are_pytorchs(torch):
+    draws = []
+    for T in (torch, ft):
+        T.manual_seed(11)
+        rate = T.tensor([2.0, 0.5], requires_grad=True)
+        sample = T.distributions.Exponential(rate).rsample((4,))
+        sample.sum().backward()
+        draws.append((sample.detach().numpy(), rate.grad.numpy(), T.rand(2).numpy()))
+    for ours, theirs in zip(draws[1], draws[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)

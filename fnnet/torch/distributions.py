@@ -177,6 +177,19 @@ class Distribution:
     def variance(self) -> Tensor:
         raise NotImplementedError
 
+    @property
+    def mode(self) -> Tensor:
+        raise NotImplementedError(f"{self.__class__} does not implement mode")
+
+    def entropy(self) -> Tensor:
+        raise NotImplementedError
+
+    def cdf(self, value: Any) -> Tensor:
+        raise NotImplementedError
+
+    def icdf(self, value: Any) -> Tensor:
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}: {v.shape if isinstance(v, Tensor) and v.numel() > 1 else v}"
                           for k, v in self._params().items())
@@ -295,6 +308,11 @@ class Uniform(Distribution):
     def variance(self) -> Tensor:
         return (self.high - self.low).pow(2) / 12
 
+    @property
+    def mode(self) -> Tensor:
+        out: Tensor = self.high * float("nan")  # every point is one
+        return out
+
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         u = _functions.rand(*self._extended(sample_shape))
         return self.low + u * (self.high - self.low)
@@ -361,6 +379,13 @@ class Bernoulli(Distribution):
     @property
     def variance(self) -> Tensor:
         return self.probs * (1 - self.probs)
+
+    @property
+    def mode(self) -> Tensor:
+        """1 where ``probs`` is above a half, 0 below, NaN at a half."""
+        probs = self.probs
+        out: Tensor = (probs >= 0.5).to(probs.dtype).masked_fill(probs == 0.5, float("nan"))
+        return out
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         from fnnet.torch._autograd import no_grad
@@ -632,7 +657,7 @@ class MixtureSameFamily(Distribution):
     def cdf(self, x: Any) -> Tensor:
         """The mixture weights' average of the components' cdfs at ``x``."""
         value = _tensor(x).unsqueeze(-1 - self._event_ndims)
-        cdf = self.component_distribution.cdf(value)  # type: ignore[attr-defined]
+        cdf = self.component_distribution.cdf(value)
         out: Tensor = (cdf * self._pad(self.mixture_distribution.probs)).sum(
             -1 - self._event_ndims)
         return out
@@ -759,6 +784,10 @@ class Independent(Distribution):
     def stddev(self) -> Tensor:
         return self.base_dist.stddev
 
+    @property
+    def mode(self) -> Tensor:
+        return self.base_dist.mode
+
     def sample(self, sample_shape: Any = ()) -> Tensor:
         return self.base_dist.sample(sample_shape)
 
@@ -769,7 +798,7 @@ class Independent(Distribution):
         return self._summed(self.base_dist.log_prob(value))  # type: ignore[attr-defined]
 
     def entropy(self) -> Tensor:
-        return self._summed(self.base_dist.entropy())  # type: ignore[attr-defined]
+        return self._summed(self.base_dist.entropy())
 
 
 @jax.custom_jvp
@@ -1152,9 +1181,10 @@ class Exponential(_Rated):
         return self.rate.pow(-2)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
-        """``-log(u) / rate``: differentiable in ``rate``."""
-        u = _functions.rand(*self._extended(sample_shape)).clamp(min=_EPS)
-        out: Tensor = -u.log() / self.rate
+        """Standard exponential draws (``Tensor.exponential_``'s, PyTorch's) over
+        ``rate``: differentiable in ``rate``."""
+        draws = _functions.empty(*self._extended(sample_shape)).exponential_()
+        out: Tensor = draws / self.rate
         return out
 
     def log_prob(self, value: Any) -> Tensor:
