@@ -469,6 +469,17 @@ def test_transformed_distribution_as_pytorch(torch, names):
 
 
 
+#: what PyTorch's distributions lack (its base class raises NotImplementedError)
+_LACKING = (
+    lambda D, T: D.Bernoulli(probs=T.tensor([0.3])).cdf(T.tensor([1.0])),
+    lambda D, T: D.Categorical(probs=T.tensor([0.5, 0.5])).icdf(T.tensor(0.5)),
+    lambda D, T: D.MixtureSameFamily(D.Categorical(T.tensor([0.5, 0.5])),
+                                     D.Normal(T.zeros(2), T.ones(2))).entropy(),
+    lambda D, T: D.MixtureSameFamily(D.Categorical(T.tensor([0.5, 0.5])),
+                                     D.Normal(T.zeros(2), T.ones(2))).mode,
+)
+
+
 def test_modes_and_what_a_distribution_lacks_are_pytorchs(torch):
     """Uniform's, Bernoulli's and Independent's modes as PyTorch's (a NaN at a tie or
     everywhere); mode, cdf, icdf and entropy a distribution lacks raise
@@ -481,14 +492,9 @@ def test_modes_and_what_a_distribution_lacks_are_pytorchs(torch):
                  D.Bernoulli(logits=T.tensor([1.0, -2.0])).mode,
                  D.Independent(D.Normal(T.zeros(1, 2), T.ones(1, 2)), 1).mode]
         lacking = []
-        for call in (lambda: D.Bernoulli(probs=T.tensor([0.3])).cdf(T.tensor([1.0])),
-                     lambda: D.Categorical(probs=T.tensor([0.5, 0.5])).icdf(T.tensor(0.5)),
-                     lambda: D.MixtureSameFamily(D.Categorical(T.tensor([0.5, 0.5])),
-                                                 D.Normal(T.zeros(2), T.ones(2))).entropy(),
-                     lambda: D.MixtureSameFamily(D.Categorical(T.tensor([0.5, 0.5])),
-                                                 D.Normal(T.zeros(2), T.ones(2))).mode):
+        for call in _LACKING:
             with pytest.raises(NotImplementedError):
-                call()
+                call(D, T)
             lacking.append(True)
         results.append(([m.tolist() for m in modes], lacking))
     assert str(results[1]) == str(results[0])  # (NaNs compare as text)
@@ -504,3 +510,61 @@ def test_exponential_draws_are_pytorchs(torch):
         draws.append((sample.detach().numpy(), rate.grad.numpy(), T.rand(2).numpy()))
     for ours, theirs in zip(draws[1], draws[0], strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+#: distributions as PyTorch builds them, each with a value in its support
+_MORE = {
+    "Cauchy": (lambda D, t: D.Cauchy(t([0.0, 1.0]), t([1.0, 2.0])), [0.5, -3.0]),
+    "Gumbel": (lambda D, t: D.Gumbel(t([0.0, 1.0]), t([1.0, 2.0])), [0.5, -3.0]),
+    "HalfNormal": (lambda D, t: D.HalfNormal(t([1.0, 2.0])), [0.5, 3.0]),
+    "Chi2": (lambda D, t: D.Chi2(t([3.0, 5.0])), [0.5, 3.0]),
+    "Geometric": (lambda D, t: D.Geometric(t([0.3, 0.8])), [0.0, 3.0]),
+    "Geometric logits": (lambda D, t: D.Geometric(logits=t([0.3, -1.0])), [2.0, 1.0]),
+    "OneHotCategorical": (lambda D, t: D.OneHotCategorical(t([[0.2, 0.3, 0.5],
+                                                               [0.6, 0.3, 0.1]])),
+                          [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),
+}
+
+
+def _statistics(T, name):
+    make, value = _MORE[name]
+    T.manual_seed(3)
+    d = make(T.distributions, T.tensor)
+    out = {"samples": d.sample((4,)), "log_prob": d.log_prob(T.tensor(value)),
+           "shapes": (tuple(d.batch_shape), tuple(d.event_shape))}
+    for attr in ("mean", "mode", "variance", "stddev"):
+        out[attr] = getattr(d, attr)
+    for method in ("entropy", "cdf", "icdf"):
+        try:
+            out[method] = (d.entropy() if method == "entropy" else
+                           getattr(d, method)(T.tensor(value if method == "cdf" else [0.3, 0.8])))
+        except NotImplementedError:
+            out[method] = "NotImplementedError"
+    out["after"] = T.rand(2)  # the generator moved on as PyTorch's
+    return out
+
+
+@pytest.mark.parametrize("name", list(_MORE))
+def test_more_distributions_draw_and_measure_as_pytorch(torch, name):
+    theirs, ours = _statistics(torch, name), _statistics(ft, name)
+    assert ours["shapes"] == theirs["shapes"]
+    for key in theirs:
+        if key == "shapes" or isinstance(theirs[key], str):
+            assert ours[key] == theirs[key], key
+            continue
+        np.testing.assert_allclose(np.asarray(ours[key].tolist(), float),
+                                   np.asarray(theirs[key].tolist(), float), rtol=2e-6,
+                                   atol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize("kind", ["Laplace", "Exponential"])
+def test_kl_of_laplace_and_exponential_as_pytorch(torch, kind):
+    values = []
+    for T in (torch, ft):
+        D, t = T.distributions, T.tensor
+        if kind == "Laplace":
+            p, q = D.Laplace(t([0.0, 1.0]), t([1.0, 2.0])), D.Laplace(t([0.5, -1.0]), t([2.0, 0.5]))
+        else:
+            p, q = D.Exponential(t([2.0, 0.5])), D.Exponential(t([0.7, 3.0]))
+        values.append(D.kl_divergence(p, q).numpy())
+    np.testing.assert_allclose(values[1], values[0], rtol=1e-6)

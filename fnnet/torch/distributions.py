@@ -39,10 +39,11 @@ from fnnet.torch.tensor import (
     host_value,
 )
 
-__all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exponential",
-           "Gamma", "Independent", "Laplace", "LogNormal", "MixtureSameFamily",
-           "MultivariateNormal", "Normal", "Poisson", "StudentT", "TransformedDistribution",
-           "Uniform", "kl_divergence", "transforms"]
+__all__ = ["Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
+           "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal", "Independent",
+           "Laplace", "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Poisson", "StudentT", "TransformedDistribution", "Uniform",
+           "kl_divergence", "transforms"]
 
 #: ``torch.distributions.transforms`` (``from torch.distributions.transforms import
 #: TanhTransform``: a ``__path__`` lets the import system ask fnnet.torch's finder for it)
@@ -883,6 +884,16 @@ class Gamma(Distribution):
         out: Tensor = c - self.rate.log() + c.lgamma() + (1.0 - c) * c.digamma()
         return out
 
+    def cdf(self, value: Any) -> Tensor:
+        """The regularised lower incomplete gamma function of ``rate * value``."""
+        scaled = self.rate * self._validate_sample(value)
+        concentration, scaled = _shape_ops.broadcast_tensors(self.concentration, scaled)
+        return _op(_gammainc, (), concentration, scaled, who="gammainc")
+
+
+def _gammainc(a: Any, x: Any) -> Any:
+    return jax.scipy.special.gammainc(a, x)
+
 
 class Dirichlet(Distribution):
     """``Dirichlet(concentration)`` over the simplex of ``concentration``'s last axis.
@@ -1028,6 +1039,16 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
             raise NotImplementedError("fnnet.torch: kl_divergence between Independent "
                                       "distributions of different event dimensions")
         return p._summed(kl_divergence(p.base_dist, q.base_dist))
+    if isinstance(p, Laplace) and isinstance(q, Laplace):
+        scale_ratio = p.scale / q.scale
+        loc_distance = (p.loc - q.loc).abs()
+        out: Tensor = (-scale_ratio.log() + loc_distance / q.scale
+                       + scale_ratio * (-loc_distance / p.scale).exp() - 1)
+        return out
+    if isinstance(p, Exponential) and isinstance(q, Exponential):
+        rate_ratio = q.rate / p.rate
+        out = -rate_ratio.log() + rate_ratio - 1
+        return out
     if isinstance(p, Normal) and isinstance(q, Normal):
         var_ratio = (p.scale / q.scale).pow(2)
         t1 = ((p.loc - q.loc) / q.scale).pow(2)
@@ -1367,6 +1388,279 @@ class StudentT(_Located):
                        + 0.5 * df.log() + log_beta)
         return out
 
+
+
+_EULER_GAMMA = 0.57721566490153286060
+
+
+class Cauchy(_LocationScale):
+    """``Cauchy(loc, scale)``: density ``1 / (pi scale (1 + ((x - loc) / scale)^2))``.
+
+    PyTorch equivalent: ``torch.distributions.Cauchy``.
+    """
+
+    @property
+    def mean(self) -> Tensor:
+        out: Tensor = self.loc * float("nan")  # undefined
+        return out
+
+    @property
+    def variance(self) -> Tensor:
+        out: Tensor = _functions.full_like(self.loc, float("inf"))
+        return out
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """``loc + scale * eps``, ``eps`` standard Cauchy draws (``Tensor.cauchy_``'s)."""
+        eps = _functions.empty(*self._extended(sample_shape)).cauchy_()
+        out: Tensor = self.loc + eps * self.scale
+        return out
+
+    def log_prob(self, value: Any) -> Tensor:
+        z = (self._validate_sample(value) - self.loc) / self.scale
+        out: Tensor = -math.log(math.pi) - self.scale.log() - z.pow(2).log1p()
+        return out
+
+    def cdf(self, value: Any) -> Tensor:
+        out: Tensor = ((self._validate_sample(value) - self.loc) / self.scale).atan() / \
+            math.pi + 0.5
+        return out
+
+    def icdf(self, value: Any) -> Tensor:
+        out: Tensor = (math.pi * (_tensor(value) - 0.5)).tan() * self.scale + self.loc
+        return out
+
+    def entropy(self) -> Tensor:
+        out: Tensor = math.log(4 * math.pi) + self.scale.log()
+        return out
+
+
+class Gumbel(_LocationScale):
+    """``Gumbel(loc, scale)``: density ``exp(-(z + exp(-z))) / scale``, ``z = (x - loc) /
+    scale``.
+
+    PyTorch equivalent: ``torch.distributions.Gumbel``.
+    """
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc + self.scale * _EULER_GAMMA
+
+    @property
+    def stddev(self) -> Tensor:
+        out: Tensor = (math.pi / math.sqrt(6)) * self.scale
+        return out
+
+    @property
+    def variance(self) -> Tensor:
+        return self.stddev.pow(2)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """``loc - scale * log(-log(u))``, ``u`` uniform on ``(tiny, 1 - eps)`` (PyTorch's
+        draws and transforms)."""
+        finfo = np.finfo(np.float32)
+        u = Uniform(float(finfo.tiny), float(1 - finfo.eps), validate_args=False).rsample(
+            self._extended(sample_shape))
+        out: Tensor = self.loc - self.scale * (-u.log()).log()
+        return out
+
+    def log_prob(self, value: Any) -> Tensor:
+        y = (self.loc - self._validate_sample(value)) / self.scale
+        out: Tensor = (y - y.exp()) - self.scale.log()
+        return out
+
+    def cdf(self, value: Any) -> Tensor:
+        out: Tensor = ((self.loc - self._validate_sample(value)) / self.scale).exp().neg().exp()
+        return out
+
+    def icdf(self, value: Any) -> Tensor:
+        out: Tensor = self.loc - self.scale * (-_tensor(value).log()).log()
+        return out
+
+    def entropy(self) -> Tensor:
+        out: Tensor = self.scale.log() + (1 + _EULER_GAMMA)
+        return out
+
+
+class HalfNormal(Distribution):
+    """``HalfNormal(scale)``: the absolute value of ``Normal(0, scale)``.
+
+    PyTorch equivalent: ``torch.distributions.HalfNormal``.
+    """
+
+    has_rsample = True
+
+    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
+        self.base_dist = Normal(0.0, scale, validate_args=validate_args)
+        self.scale = self.base_dist.scale
+        self.batch_shape = self.base_dist.batch_shape
+        self._validate_args = validate_args
+
+    def _params(self) -> dict[str, Any]:
+        return {"scale": self.scale}
+
+    def _support(self) -> Support:
+        return _NONNEGATIVE, lambda v: v >= 0
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def mode(self) -> Tensor:
+        return _functions.zeros_like(self.scale)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale.pow(2) * (1 - 2 / math.pi)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self.base_dist.rsample(sample_shape).abs()
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = self._validate_sample(value)
+        density = self.base_dist.log_prob(value) + math.log(2)
+        out: Tensor = _functions.where(value >= 0, density, float("-inf"))
+        return out
+
+    def cdf(self, value: Any) -> Tensor:
+        out: Tensor = 2 * self.base_dist.cdf(self._validate_sample(value)) - 1
+        return out
+
+    def icdf(self, value: Any) -> Tensor:
+        return self.base_dist.icdf((_tensor(value) + 1) / 2)
+
+    def entropy(self) -> Tensor:
+        out: Tensor = self.base_dist.entropy() - math.log(2)
+        return out
+
+
+class Chi2(Gamma):
+    """``Chi2(df)``: ``Gamma(df / 2, 1 / 2)``. PyTorch equivalent:
+    ``torch.distributions.Chi2``."""
+
+    def __init__(self, df: Any, validate_args: bool | None = None) -> None:
+        df = _tensor(df)
+        super().__init__(0.5 * df, _functions.full_like(df, 0.5), validate_args)
+
+    def _params(self) -> dict[str, Any]:
+        return {"df": self.df}
+
+    @property
+    def df(self) -> Tensor:
+        return self.concentration * 2
+
+
+class Geometric(Distribution):
+    """``Geometric(probs=...)`` or ``(logits=...)``: the number of failures before the
+    first success.
+
+    PyTorch equivalent: ``torch.distributions.Geometric``.
+    """
+
+    def __init__(self, probs: Any = None, logits: Any = None,
+                 validate_args: bool | None = None) -> None:
+        probs, logits = _probs_or_logits(probs, logits, "Geometric")
+        if probs is not None:
+            _check("probs", probs, lambda p: (p > 0) & (p <= 1),
+                   "Interval(lower_bound=0.0, upper_bound=1.0)", validate_args, "Geometric",
+                   {"probs": probs})
+            self.probs = _tensor(probs)
+            self.logits = self.probs.log() - (-self.probs).log1p()
+        else:
+            self.logits = _tensor(logits)
+            self.probs = self.logits.sigmoid()
+        self.batch_shape = Size(tuple(self.probs.shape))
+        self._validate_args = validate_args
+
+    def _params(self) -> dict[str, Any]:
+        return {"probs": self.probs}
+
+    def _support(self) -> Support:
+        return "IntegerGreaterThan(lower_bound=0)", lambda v: (v >= 0) & (v == np.floor(v))
+
+    @property
+    def mean(self) -> Tensor:
+        out: Tensor = 1.0 / self.probs - 1.0
+        return out
+
+    @property
+    def mode(self) -> Tensor:
+        return _functions.zeros_like(self.probs)
+
+    @property
+    def variance(self) -> Tensor:
+        out: Tensor = (1.0 / self.probs - 1.0) / self.probs
+        return out
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        """``floor(log(u) / log(1 - probs))``, ``u`` uniform on ``(tiny, 1)`` (PyTorch's)."""
+        from fnnet.torch._autograd import no_grad
+
+        tiny = float(np.finfo(np.float32).tiny)
+        with no_grad():
+            u = _functions.empty(*self._extended(sample_shape)).uniform_(tiny, 1)
+            out: Tensor = (u.log() / (-self.probs).log1p()).floor()
+        return out
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = self._validate_sample(value)
+        value, probs = _shape_ops.broadcast_tensors(value, self.probs)
+        # a certain success at once has probability 1 (0 * log(0) taken as 0)
+        probs = probs.masked_fill((probs == 1) & (value == 0), 0.0)
+        out: Tensor = value * (-probs).log1p() + self.probs.log()
+        return out
+
+    def entropy(self) -> Tensor:
+        out: Tensor = F.binary_cross_entropy_with_logits(
+            self.logits, self.probs, reduction="none") / self.probs
+        return out
+
+
+class OneHotCategorical(Distribution):
+    """``OneHotCategorical(probs=...)`` or ``(logits=...)``: :class:`Categorical` with its
+    values as one-hot vectors.
+
+    PyTorch equivalent: ``torch.distributions.OneHotCategorical``.
+    """
+
+    def __init__(self, probs: Any = None, logits: Any = None,
+                 validate_args: bool | None = None) -> None:
+        self._categorical = Categorical(probs, logits, validate_args)
+        self.probs, self.logits = self._categorical.probs, self._categorical.logits
+        self.batch_shape = self._categorical.batch_shape
+        self.event_shape = Size((int(self.probs.shape[-1]),))
+        self._validate_args = validate_args
+
+    def _params(self) -> dict[str, Any]:
+        return self._categorical._params()
+
+    @property
+    def param_shape(self) -> Size:
+        return self._categorical.param_shape
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        return F.one_hot(self.probs.argmax(-1), int(self.probs.shape[-1])).to(self.probs.dtype)
+
+    @property
+    def variance(self) -> Tensor:
+        out: Tensor = self.probs * (1 - self.probs)
+        return out
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        index = self._categorical.sample(sample_shape)
+        return F.one_hot(index, int(self.probs.shape[-1])).to(self.probs.dtype)
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = self._validate_sample(value)
+        return self._categorical.log_prob(value.max(-1)[1])
+
+    def entropy(self) -> Tensor:
+        return self._categorical.entropy()
 
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
