@@ -511,7 +511,7 @@ def _hooked_steps(lib, kind):
         opt.zero_grad()
         (w * w).sum().backward()
         loss = opt.step()
-        results.append((round(float(loss), 5), w.detach().numpy().round(5).tolist()))
+        results.append((round(loss.item(), 5), w.detach().numpy().round(5).tolist()))
     first.remove()
     opt.step()
     opt.register_step_pre_hook(lambda o, args, kwargs: "not a pair")
