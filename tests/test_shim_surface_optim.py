@@ -8,6 +8,8 @@ bias corrections exact to float32 rounding (fnnet.optim.transforms.one_minus_pow
 
 from __future__ import annotations
 
+import importlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -546,6 +548,25 @@ def test_step_hooks_run_around_every_step_as_pytorchs(torch):
     runs = [[_hooked_steps(lib, kind) for kind in (lib.optim.Adam, _descent(lib))]
             for lib in (torch, ft)]
     assert runs[1] == runs[0]
+
+
+def test_every_optimizers_step_hooks_run_outside_its_own_as_pytorchs(torch):
+    order = []
+    for lib in (torch, ft):
+        hooks = importlib.import_module(f"{lib.__name__}.optim.optimizer")
+        opt = lib.optim.SGD([lib.ones(2, requires_grad=True)], lr=0.1)
+        opt.register_step_pre_hook(lambda o, a, k: order.append("own pre"))
+        opt.register_step_post_hook(lambda o, a, k: order.append("own post"))
+        handles = [hooks.register_optimizer_step_pre_hook(lambda o, a, k: order.append("pre")),
+                   hooks.register_optimizer_step_post_hook(lambda o, a, k: order.append("post"))]
+        try:
+            opt.step()
+        finally:
+            for handle in handles:
+                handle.remove()
+        opt.step()
+    assert order[:len(order) // 2] == order[len(order) // 2:] == [
+        "pre", "own pre", "own post", "post", "own pre", "own post"]
 
 
 @pytest.mark.parametrize(("name", "options"), [

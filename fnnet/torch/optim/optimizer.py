@@ -220,10 +220,43 @@ _REBUILT = frozenset({"defaults", "param_groups", "_state", "_lr_arrays", "_pend
                       "_in_hooked_step"})
 
 
+#: the step hooks of every optimizer (register_optimizer_step_pre_hook / _post_hook)
+_global_optimizer_pre_hooks: dict[int, Callable[..., Any]] = {}
+_global_optimizer_post_hooks: dict[int, Callable[..., Any]] = {}
+
+
+def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Calls ``hook(optimizer, args, kwargs)`` before the step of every optimizer, ahead of
+    each optimizer's own pre-hooks; it may return new ``(args, kwargs)``.
+
+    PyTorch equivalent: ``torch.optim.optimizer.register_optimizer_step_pre_hook``.
+    """
+    return _add_hook(_global_optimizer_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Calls ``hook(optimizer, args, kwargs)`` after the step of every optimizer, after
+    each optimizer's own post-hooks.
+
+    PyTorch equivalent: ``torch.optim.optimizer.register_optimizer_step_post_hook``.
+    """
+    return _add_hook(_global_optimizer_post_hooks, hook)
+
+
+def _add_hook(hooks: dict[int, Callable[..., Any]], hook: Callable[..., Any]
+              ) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
 def _hooked(step: Callable[..., Any]) -> Callable[..., Any]:
-    """``step`` run between the optimizer's step pre- and post-hooks, as PyTorch wraps
-    every optimizer's ``step``: each hook is called ``hook(optimizer, args, kwargs)``
-    with ``args`` starting with the optimizer, and a pre-hook may return new
+    """``step`` run between the step pre- and post-hooks (every optimizer's, then this
+    one's; after it this one's, then every optimizer's), as PyTorch wraps every
+    optimizer's ``step``: each hook is called ``hook(optimizer, args, kwargs)`` with
+    ``args`` starting with the optimizer, and a pre-hook may return new
     ``(args, kwargs)``. A step that calls its base class's runs them once."""
 
     @functools.wraps(step)
@@ -231,10 +264,11 @@ def _hooked(step: Callable[..., Any]) -> Callable[..., Any]:
         state = self.__dict__
         pre, post = state.get("_optimizer_step_pre_hooks"), \
             state.get("_optimizer_step_post_hooks")
-        if state.get("_in_hooked_step") or not (pre or post):
+        if state.get("_in_hooked_step") or not (
+                pre or post or _global_optimizer_pre_hooks or _global_optimizer_post_hooks):
             return step(self, *args, **kwargs)
         every = (self, *args)
-        for hook in list((pre or {}).values()):
+        for hook in [*_global_optimizer_pre_hooks.values(), *(pre or {}).values()]:
             result = hook(self, every, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
@@ -246,7 +280,7 @@ def _hooked(step: Callable[..., Any]) -> Callable[..., Any]:
             out = step(*every, **kwargs)
         finally:
             state["_in_hooked_step"] = False
-        for hook in list((post or {}).values()):
+        for hook in [*(post or {}).values(), *_global_optimizer_post_hooks.values()]:
             hook(self, every, kwargs)
         return out
 
@@ -536,12 +570,7 @@ class Optimizer:
         return self._add_step_hook("_optimizer_step_post_hooks", hook)
 
     def _add_step_hook(self, table: str, hook: Callable[..., Any]) -> RemovableHandle:
-        if not callable(hook):
-            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
-        hooks = self.__dict__.setdefault(table, {})
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+        return _add_hook(self.__dict__.setdefault(table, {}), hook)
 
     @_hooked
     def step(self, closure: Callable[[], _Loss] | None = None) -> _Loss | None:
