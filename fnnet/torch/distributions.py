@@ -1526,8 +1526,8 @@ class HalfNormal(Distribution):
         out: Tensor = 2 * self.base_dist.cdf(self._validate_sample(value)) - 1
         return out
 
-    def icdf(self, value: Any) -> Tensor:
-        return self.base_dist.icdf((_tensor(value) + 1) / 2)
+    def icdf(self, prob: Any) -> Tensor:
+        return self.base_dist.icdf((_tensor(prob) + 1) / 2)
 
     def entropy(self) -> Tensor:
         out: Tensor = self.base_dist.entropy() - math.log(2)
