@@ -340,6 +340,46 @@ GRAD_FNS = {
     "x[mask] = 0": lambda T, a, b: _written(a, lambda x: x.__setitem__(b > 0, 0.0)),
     "x[mask] = v": lambda T, a, b: _written(a, lambda x: x.__setitem__(b > 0, b.sum())),
     "fill_diagonal_": lambda T, a, b: _written(a, lambda x: x.fill_diagonal_(0.0)),
+    # layers and functions named for the op PyTorch's computation ends in
+    **{f"interpolate {mode} {rank}-D": functools.partial(
+        lambda T, a, b, mode, rank: T.nn.functional.interpolate(
+            a[:2, :2].reshape(1, 1, 2, 2, 1).expand(1, 1, 2, 2, 2) if rank == 3 else
+            a[:2, :2].reshape(1, 1, 2, 2) if rank == 2 else a[:1, :2].reshape(1, 1, 2),
+            scale_factor=2, mode=mode), mode=mode, rank=rank)
+       for mode, ranks in (("nearest", (1, 2, 3)), ("nearest-exact", (2,)), ("linear", (1,)),
+                           ("bilinear", (2,)), ("bicubic", (2,)), ("trilinear", (3,)),
+                           ("area", (1, 2))) for rank in ranks},
+    "ConvTranspose2d": lambda T, a, b: T.nn.ConvTranspose2d(1, 1, 2)(a[None, None]),
+    "Unflatten": lambda T, a, b: T.nn.Unflatten(1, (2, 2))(a),
+    "selu": lambda T, a, b: T.nn.functional.selu(a),
+    "relu6": lambda T, a, b: T.nn.functional.relu6(a),
+    "tanhshrink": lambda T, a, b: T.nn.functional.tanhshrink(a),
+    "PReLU": lambda T, a, b: T.nn.PReLU()(a),
+    "AvgPool2d": lambda T, a, b: T.nn.AvgPool2d(2)(a[None]),
+    "AdaptiveAvgPool2d": lambda T, a, b: T.nn.AdaptiveAvgPool2d(2)(a[None]),
+    "tile": lambda T, a, b: a.tile(2, 1),
+    "diff": lambda T, a, b: a.diff(),
+    "F.unfold": lambda T, a, b: T.nn.functional.unfold(a[None, None], 2),
+    "F.fold": lambda T, a, b: T.nn.functional.fold(a.T[None], (2, 4), 2),
+    "grid_sample": lambda T, a, b: T.nn.functional.grid_sample(
+        a[None, None], b[None, :2, :, None].expand(1, 2, 4, 2), align_corners=False),
+    "affine_grid": lambda T, a, b: T.nn.functional.affine_grid(
+        a[None, :2, :3], (1, 1, 2, 2), align_corners=False),
+    "Bilinear": lambda T, a, b: T.nn.Bilinear(4, 4, 2)(a, b),
+    "Bilinear without bias": lambda T, a, b: T.nn.Bilinear(4, 4, 2, bias=False)(a, b),
+    **{f"{name} {reduction}{', full' * full}": functools.partial(
+        lambda T, a, b, name, reduction, full: (
+            T.nn.functional.gaussian_nll_loss(a, b, b.abs() + 1, full=full,
+                                              reduction=reduction)
+            if name == "gaussian_nll" else T.nn.functional.poisson_nll_loss(
+                a, b.abs(), full=full, reduction=reduction)),
+        name=name, reduction=reduction, full=full)
+       for name in ("gaussian_nll", "poisson_nll") for reduction in ("none", "mean", "sum")
+       for full in (False, True)},
+    "multilabel_soft_margin none": lambda T, a, b: T.nn.functional.multilabel_soft_margin_loss(
+        a, (b > 0).float(), reduction="none"),
+    "soft_margin": lambda T, a, b: T.nn.functional.soft_margin_loss(a, b.sign().detach()),
+    "multi_margin": lambda T, a, b: T.nn.functional.multi_margin_loss(a, T.tensor([0, 1, 2])),
     "trace": lambda T, a, b: a[:, :3].trace(),
     "scatter_ of a value": lambda T, a, b: _written(
         a, lambda x: x.scatter_(1, T.tensor([[0], [1], [2]]), 0.0)),

@@ -91,6 +91,15 @@ _NAMES = {
     "_logdet": "WhereBackward0",  # PyTorch's logdet is slogdet's, nan where the sign is < 0
     "_put_masked": "IndexPutBackward0", "_put_where": "IndexPutBackward0",  # x[mask] = v
     "_fill_diagonal": "torch::autograd::CopySlices", "_trace": "TraceBackward0",
+    # layers and functions whose PyTorch node is named for the op they end in
+    "ConvTranspose2d": "ConvolutionBackward0", "conv_transpose2d": "ConvolutionBackward0",
+    "_unflatten": "ViewBackward0",
+    "selu": "EluBackward0", "relu6": "HardtanhBackward0", "tanhshrink": "SubBackward0",
+    "prelu": "PreluKernelBackward0", "AvgPool2d": "AvgPool2DBackward0",
+    "AdaptiveAvgPool2d": "AdaptiveAvgPool2DBackward0", "_tile": "RepeatBackward0",
+    "_diff": "SubBackward0", "unfold": "Im2ColBackward0", "fold": "Col2ImBackward0",
+    "grid_sample": "GridSampler2DBackward0", "affine_grid": "AffineGridGeneratorBackward0",
+    "_soft_margin": "SoftMarginLossBackward0", "_multi_margin": "MultiMarginLossBackward0",
 }
 
 
@@ -164,6 +173,7 @@ def _reduced(unreduced: str, reduction: str) -> str:
 #: the last elementwise op of a loss PyTorch composes, and where its static arguments
 #: hold the reduction
 _COMPOSED_LOSSES = {"_cosine_embedding": ("AddBackward0", 1), "_hinge": ("AddBackward0", 1),
+                    "_multilabel_soft_margin": ("DivBackward0", 0),
                     "_l1": ("AbsBackward0", 0),
                     "_triplet": ("ClampMinBackward0", 4),
                     "_margin_ranking": ("ClampMinBackward0", 1),
@@ -189,6 +199,24 @@ def _nll_name(tp: Any, node: tuple[Any, ...]) -> str:
     if rank <= 2:
         return "NllLossBackward0"
     return "ViewBackward0" if reduction == "none" and rank != 4 else "NllLoss2DBackward0"
+
+
+#: F.interpolate's node per mode (the spatial rank filled in)
+_UPSAMPLE_NAMES = {"nearest": "UpsampleNearest{}DBackward0",
+                   "nearest-exact": "UpsampleNearestExact{}DBackward0",
+                   "linear": "UpsampleLinear1DBackward0", "bilinear": "UpsampleBilinear2DBackward0",
+                   "bicubic": "UpsampleBicubic2DBackward0",
+                   "trilinear": "UpsampleTrilinear3DBackward0"}
+
+
+def _interpolate_name(tp: Any, node: tuple[Any, ...]) -> str:
+    """PyTorch's node for ``F.interpolate``: its upsampling kernel's by mode and spatial
+    rank; ``area`` is an adaptive average pooling (1-D: of a 2-D view, squeezed back)."""
+    source, mode = node[2][0], node[1][2]
+    spatial = len(tp.avals[slot_of(source)][0]) - 2 if source >= 0 else 2
+    if mode == "area":
+        return "SqueezeBackward1" if spatial == 1 else f"AdaptiveAvgPool{spatial}DBackward0"
+    return _UPSAMPLE_NAMES.get(mode, "InterpolateBackward0").format(spatial)
 
 
 def _cross_entropy_name(tp: Any, node: tuple[Any, ...]) -> str:
@@ -226,6 +254,11 @@ _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
                                f"{(static[0] is not None) + isinstance(static[0], tuple)}",
     "_pad": lambda static: _PAD_NAMES[static[1]].format(static[3]),
     "_matrix_norm": _matrix_norm_name, "_matrix_power": _matrix_power_name,
+    # unreduced, the Gaussian and Poisson losses end in their last term ("full" adds one)
+    "_gaussian": lambda static: _reduced("AddBackward0" if static[0] else "MulBackward0",
+                                         static[2]),
+    "_poisson": lambda static: _reduced("AddBackward0" if static[1] else "SubBackward0",
+                                        static[3]),
     # a write into a view (x[0] = v, x[:, 1:] += v, x[0].mul_(2)) is PyTorch's CopySlices;
     # one at advanced indices its IndexPut
     "_window_set": lambda static: "torch::autograd::CopySlices",
@@ -290,6 +323,10 @@ class GradFn:
             return _cross_entropy_name(self._tape, node)
         if op == "_nll":
             return _nll_name(self._tape, node)
+        if op == "interpolate":
+            return _interpolate_name(self._tape, node)
+        if op == "bilinear":  # PyTorch's bilinear ends in the bias's add, else a view
+            return "AddBackward0" if node[2][3] >= 0 else "ViewBackward0"
         special = _STATIC_NAMES.get(op)
         if special is not None:
             return special(node[1])
