@@ -397,6 +397,11 @@ def scheduler_stepped_before_the_optimizer(T):
 
 @snippet
 def training_loop_prints(T):
+    # "%.4f" % loss converts a tensor that requires grad: PyTorch warns once per process,
+    # so the warning is spent first (its words are tested in WARNED_ONCE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        float(T.ones(1, requires_grad=True) * 2)
     T.manual_seed(0)
     model = T.nn.Linear(3, 1)
     optimizer = T.optim.SGD(model.parameters(), lr=0.1)
@@ -602,6 +607,10 @@ WARNED_ONCE = {
         "deprecated and it will throw an error in a future release. Consider `x.mT` to "
         "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
         "reverse the dimensions of a tensor."),
+    "float of a tensor that requires grad": (
+        lambda: ("%.4f" % (ft.ones(1, requires_grad=True) * 2), float(ft.ones(1) * 2)),
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+        "behavior.\nConsider using tensor.detach() first."),
     "a tensor of a list of arrays": (
         lambda: ft.tensor([np.ones(2, np.float32), np.zeros(2, np.float32)]),
         "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
