@@ -292,6 +292,15 @@ def test_g_dropout_rate_and_eval():
     np.testing.assert_array_equal(drop(x).numpy(), x.numpy())
 
 
+def test_g_dropout_gives_back_its_input_where_it_drops_nothing(torch):
+    # PyTorch's dropout returns the input tensor itself in eval mode and with p=0
+    for lib in (torch, ft):
+        x = lib.ones(3, requires_grad=True)
+        assert lib.nn.Dropout(0.5).eval()(x) is x
+        assert lib.nn.Dropout(0.0)(x) is x
+        assert lib.nn.Dropout(0.5)(x) is not x
+
+
 # -- (h) gradient accumulation over two backward calls, then clip_grad_norm_ -----------
 
 def _accumulate_loop(torch, sd, batches, steps=STEPS):

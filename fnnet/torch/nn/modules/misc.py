@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnnet.nn as fnn
 from fnnet.torch.nn._channel_dropout import check_p
 from fnnet.torch.nn.modules._layer import Wrapped
+from fnnet.torch.tensor import Tensor
 
 
 class Flatten(Wrapped):
@@ -29,3 +30,8 @@ class Dropout(Wrapped):
         check_p(p)
         self.p, self.inplace = p, inplace
         self._wrap(fnn.Dropout(p, inplace))
+
+    def forward(self, input: Tensor) -> Tensor:
+        if isinstance(input, Tensor) and (not self.training or self.p == 0):
+            return input  # PyTorch's dropout gives back its input itself here
+        return super().forward(input)
