@@ -209,10 +209,8 @@ def test_optimizer_load_state_dict_round_trip():
 
 
 @pytest.mark.parametrize("params, error, message", [
-    (5, TypeError, "params argument given to the optimizer should be an iterable of "
-                   "Tensors or dicts, but got int"),
-    (None, TypeError, "params argument given to the optimizer should be an iterable of "
-                      "Tensors or dicts, but got NoneType"),
+    (5, TypeError, "'int' object is not iterable"),  # PyTorch's words, as below
+    (None, TypeError, "'NoneType' object is not iterable"),
     ([5], TypeError, "optimizer can only optimize Tensors, but one of the params is int"),
     ([{"lr": 0.1}], KeyError, "'params'"),  # PyTorch's
 ])
