@@ -142,7 +142,8 @@ def _chunk(words: Array, start: Array, kind: str, dtype: DTypeLike, low: Array,
         values = lax.mul(np.array(np.sqrt(2), dtype), lax.erf_inv(values))
     # rounded as the draw's own program rounds it before the scaling (XLA would otherwise
     # fold scale into normal's constant factor)
-    return shift + scale * lax.optimization_barrier(values)
+    out: Array = shift + scale * lax.optimization_barrier(values)
+    return out
 
 
 def _chunked_draw(key: PRNGKey, shape: Shape, kind: str, dtype: DTypeLike,

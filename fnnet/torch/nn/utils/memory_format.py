@@ -11,7 +11,7 @@ from typing import Any
 from fnnet.torch.nn.modules.module import Module
 
 
-def _unchanged(who: str, module: Any) -> Any:
+def _unchanged(who: str, module: Any) -> Module:
     if not isinstance(module, Module):
         raise TypeError(f"{who}: module must be a torch.nn.Module, got "
                         f"{type(module).__name__}")
