@@ -127,3 +127,22 @@ def test_bitwise_functions_promote_numbers_as_pytorch(torch, call):
         return str(out.dtype), out.tolist()
 
     assert outcome(ft) == outcome(torch)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T: T.special.gammainc(T.tensor([0.5, 2.0, 5.0]), T.tensor([1.0, 2.0, 3.0])),
+    lambda T: T.special.gammaincc(T.tensor([0.5, 2.0, 5.0]), T.tensor([1.0, 2.0, 3.0])),
+    lambda T: T.igamma(T.tensor([1, 2]), T.tensor([1.5, 0.5])),
+    lambda T: T.tensor([2.0, 3.0]).igammac(T.tensor([1.0, 4.0])),
+    lambda T: T.special.gammainc(T.tensor([1, 2]), T.tensor([1, 2])),
+], ids=["gammainc", "gammaincc", "igamma of integer shapes", "igammac method",
+        "two integer tensors"])
+def test_incomplete_gamma_functions_as_pytorch(torch, call):
+    def outcome(T):
+        try:
+            out = call(T)
+        except NotImplementedError as error:
+            return "NotImplementedError", str(error)
+        return str(out.dtype), [round(v, 5) for v in out.tolist()]
+
+    assert outcome(ft) == outcome(torch)

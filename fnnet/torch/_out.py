@@ -35,11 +35,11 @@ TORCH: tuple[str, ...] = (
     "erfinv", "exp", "exp2", "expm1", "eye", "fix", "float_power", "floor",
     "floor_divide", "fmax", "fmin", "fmod", "frac", "frexp", "full", "gather", "gcd",
     "ge", "ger", "greater", "greater_equal", "gt", "heaviside", "histc", "histogram",
-    "hstack", "hypot", "i0", "index_add", "index_copy", "index_select", "inner",
-    "inverse", "isneginf", "isposinf", "kron", "kthvalue", "lcm", "ldexp", "le", "lerp",
-    "less", "less_equal", "lgamma", "linspace", "log", "log10", "log1p", "log2",
-    "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not",
-    "logical_or", "logical_xor", "logit", "logspace", "logsumexp", "lt",
+    "hstack", "hypot", "i0", "igamma", "igammac", "index_add", "index_copy",
+    "index_select", "inner", "inverse", "isneginf", "isposinf", "kron", "kthvalue",
+    "lcm", "ldexp", "le", "lerp", "less", "less_equal", "lgamma", "linspace", "log",
+    "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "logit", "logspace", "logsumexp", "lt",
     "masked_select", "matmul", "matrix_power", "max", "maximum", "mean", "min",
     "minimum", "mm", "mode", "msort", "mul", "multinomial", "multiply", "mv",
     "mvlgamma", "nan_to_num", "nanmean", "nanquantile", "narrow_copy", "ne", "neg",
@@ -60,7 +60,8 @@ LINALG: tuple[str, ...] = (
 )
 #: ... of ``torch.special``
 SPECIAL: tuple[str, ...] = (
-    "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln",
+    "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammainc",
+    "gammaincc", "gammaln",
     "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "logit", "logsumexp", "multigammaln",
     "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "xlog1py", "xlogy"
 )

@@ -25,7 +25,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from fnnet.torch import _functions, _math_ops, _random, _shape_ops, _surface_ops
+from fnnet.torch import _functions, _math_ops, _random, _shape_ops, _surface_ops, special
 from fnnet.torch import _transforms as transforms_module
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn._activations import softplus
@@ -888,11 +888,8 @@ class Gamma(Distribution):
         """The regularised lower incomplete gamma function of ``rate * value``."""
         scaled = self.rate * self._validate_sample(value)
         concentration, scaled = _shape_ops.broadcast_tensors(self.concentration, scaled)
-        return _op(_gammainc, (), concentration, scaled, who="gammainc")
-
-
-def _gammainc(a: Any, x: Any) -> Any:
-    return jax.scipy.special.gammainc(a, x)
+        out: Tensor = special.gammainc(concentration, scaled)
+        return out
 
 
 class Dirichlet(Distribution):

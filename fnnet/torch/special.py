@@ -14,6 +14,7 @@ from typing import Any
 import jax.numpy as jnp
 from jax.scipy import special as jss
 
+from fnnet.torch import _dtypes
 from fnnet.torch._math_ops import in_place
 from fnnet.torch.tensor import Tensor, _op, _scalar_or_tensor
 from fnnet.torch.tensor import Unsupported as _Unsupported
@@ -71,6 +72,39 @@ def _xlog1py_op(x: Any, y: Any) -> Any:
     value = x * jnp.log1p(jnp.where(zero, 0, y))
     return jnp.where(jnp.isnan(y), jnp.nan, jnp.where(zero, 0, value)).astype(dtype)
 
+
+
+def _incomplete_gamma(name: str, regularised: Any) -> Any:
+    """``gammainc``/``gammaincc``: the regularised lower or upper incomplete gamma
+    function of ``input`` (the shape ``a``) at ``other``, as PyTorch's ``igamma``/
+    ``igammac``; integers promote to float32, two integer tensors are refused."""
+    def op(a: Any, x: Any) -> Any:
+        dtype = jnp.promote_types(_floating(jnp.asarray(a)).dtype,
+                                  _floating(jnp.asarray(x)).dtype)
+        return regularised(jnp.asarray(a, dtype), jnp.asarray(x, dtype))
+
+    op.__name__ = name
+
+    def function(input: Any, other: Any) -> Tensor:
+        first = input if isinstance(input, Tensor) else _scalar_or_tensor(input)
+        second = _scalar_or_tensor(other)
+        kinds = [t.dtype for t in (first, second) if isinstance(t, Tensor)]
+        if kinds and not any(k.is_floating_point for k in kinds) and not any(
+                isinstance(t, float) for t in (first, second)):
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for "
+                                      f"'{_dtypes.scalar_name(kinds[0])}'")
+        return _op(op, (), first, second, who=name)
+
+    function.__name__ = name
+    function.__doc__ = (f"The regularised {'lower' if name == 'igamma' else 'upper'} "
+                        f"incomplete gamma function. PyTorch equivalent: "
+                        f"``torch.special.{'gammainc' if name == 'igamma' else 'gammaincc'}`` "
+                        f"(``torch.{name}``).")
+    return function
+
+
+gammainc = _incomplete_gamma("igamma", jss.gammainc)
+gammaincc = _incomplete_gamma("igammac", jss.gammaincc)
 
 def _check_int(who: str, name: str, position: int, value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
@@ -146,10 +180,13 @@ def install(namespace: dict[str, Any]) -> None:
     module, and adds ``torch.polygamma``/``torch.mvlgamma`` with their methods."""
     for name, theirs in SAME.items():
         globals()[name] = namespace[theirs]
-    namespace.update(polygamma=polygamma, mvlgamma=mvlgamma)
+    namespace.update(polygamma=polygamma, mvlgamma=mvlgamma, igamma=gammainc,
+                     igammac=gammaincc)
     Tensor.polygamma = polygamma_method  # type: ignore[attr-defined]
     Tensor.mvlgamma = mvlgamma  # type: ignore[attr-defined]
-    for name in ("polygamma", "mvlgamma"):
+    Tensor.igamma = gammainc  # type: ignore[attr-defined]
+    Tensor.igammac = gammaincc  # type: ignore[attr-defined]
+    for name in ("polygamma", "mvlgamma", "igamma", "igammac"):
         setattr(Tensor, name + "_", in_place(name))
 
 
