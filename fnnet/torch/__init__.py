@@ -30,8 +30,10 @@ Differences from PyTorch worth knowing:
   report a GPU exactly when JAX computes on one, ``.to("cuda")`` is a no-op then (JAX
   already placed the array) and raises PyTorch's CPU-build error without one, and
   ``tensor.device`` names JAX's default device.
-- ``torch.from_numpy`` and ``Tensor.numpy()`` copy: JAX's arrays are immutable, so a
-  tensor and a numpy array never share memory (a write to one is not seen in the other).
+- ``torch.from_numpy`` copies: JAX's arrays are immutable, so a write to the numpy array
+  is not seen in the tensor. ``Tensor.numpy()`` returns an array that follows the
+  tensor's later in-place writes (``t.add_(1)`` shows in it, as in PyTorch); a write
+  through that array is not seen in the tensor.
 - ``torch.autograd.Function`` subclasses become one ``jax.custom_vjp`` each;
   ``create_graph=True`` replays the graph inside ``jax.vjp`` as one differentiable node.
 - ``optimizer.step()`` frees the graph of every live tensor.
