@@ -348,8 +348,20 @@ def layer_reprs(T):
             nn.TransformerEncoderLayer(8, 2, 16), nn.ZeroPad2d(1),
             nn.Upsample(size=4, mode="bilinear", align_corners=False), nn.PixelShuffle(2),
             nn.Bilinear(2, 3, 4), nn.Linear(3, 4, bias=False), nn.CosineSimilarity(),
-            nn.ConvTranspose1d(2, 2, 3, stride=2)):
+            nn.ConvTranspose1d(2, 2, 3, stride=2), nn.LeakyReLU(0.2, inplace=True),
+            nn.ELU(0.5, inplace=True), nn.CELU(inplace=True), nn.Hardtanh(-2, 2, True),
+            nn.Threshold(0.1, 20, inplace=True), nn.Hardswish(inplace=True),
+            nn.Hardsigmoid(inplace=True), nn.SiLU(inplace=True), nn.SyncBatchNorm(3)):
         print(layer)
+
+
+@snippet
+def a_module_added_again_keeps_its_place(T):
+    heads = T.nn.ModuleDict({"cls": T.nn.Linear(2, 2), "reg": T.nn.Linear(2, 1)})
+    heads.update({"cls": T.nn.Linear(2, 5)})
+    heads["reg"] = T.nn.Identity()
+    heads.add_module("cls", T.nn.Tanh())
+    print(heads, list(heads))
 
 
 @snippet

@@ -306,7 +306,7 @@ class Module:
             raise KeyError(f"module name can't contain \".\", got: {name}")
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
-        self._forget(name)
+        self._forget(name, keep=self._modules)  # a module added again keeps its place
         self._modules[name] = module
         object.__setattr__(self, name, module)
 

@@ -21,6 +21,8 @@ class _Pointwise(Module):
 
     _function: Any = None
     _shown: tuple[str, ...] = ()
+    #: whether PyTorch's repr ends with ``inplace=True`` when the layer writes in place
+    _shows_inplace = True
 
     def __init__(self, **options: Any) -> None:
         super().__init__()
@@ -33,7 +35,10 @@ class _Pointwise(Module):
         return function(input, **{k: getattr(self, k) for k in self._options})  # type: ignore[no-any-return]
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{k}={getattr(self, k)}" for k in self._shown)
+        shown = [f"{k}={getattr(self, k)}" for k in self._shown]
+        if self._shows_inplace and getattr(self, "inplace", False):
+            shown.append("inplace=True")
+        return ", ".join(shown)
 
 
 class SiLU(_Pointwise):
@@ -43,9 +48,6 @@ class SiLU(_Pointwise):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(inplace=inplace)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
 
 
 class Mish(SiLU):
@@ -70,12 +72,14 @@ class Hardsigmoid(SiLU):
     """PyTorch equivalent: ``torch.nn.Hardsigmoid``."""
 
     _function = staticmethod(A.hardsigmoid)
+    _shows_inplace = False  # PyTorch prints it bare, inplace or not
 
 
 class Hardswish(SiLU):
     """PyTorch equivalent: ``torch.nn.Hardswish``."""
 
     _function = staticmethod(A.hardswish)
+    _shows_inplace = False  # PyTorch prints it bare, inplace or not
 
 
 class ELU(_Pointwise):

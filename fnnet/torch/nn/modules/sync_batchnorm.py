@@ -30,12 +30,19 @@ class _ProcessBatchNorm(_FnnetBatchNorm):
 
     def apply(self, params: Params, state: State, x: Any, *args: Any, train: bool = False,
               key: Array | None = None, **kwargs: Any) -> tuple[Any, State]:
-        layer = self
-        if not _sharding.in_process_map():
-            layer = copy.copy(self)
-            layer.axis_name = None
+        layer = self if _sharding.in_process_map() else self._plain()
         return _FnnetBatchNorm.apply(layer, params, state, x, *args, train=train, key=key,
                                      **kwargs)
+
+    def extra_repr(self) -> str:
+        # printed as PyTorch's SyncBatchNorm: the process axis is the shim's own detail
+        return _FnnetBatchNorm.extra_repr(self._plain())
+
+    def _plain(self) -> _FnnetBatchNorm:
+        """This layer without the process axis: an ordinary BatchNorm."""
+        layer = copy.copy(self)
+        layer.axis_name = None
+        return layer
 
 
 class SyncBatchNorm(_BatchNorm):
