@@ -23,6 +23,8 @@ def _fresh_compile_cache():
 CASES = [
     ("LSTM", (5, 7), dict(num_layers=2, batch_first=True, bidirectional=True), (3, 4, 5)),
     ("LSTM", (5, 7), dict(), (4, 5)),  # unbatched [T, input]
+    ("LSTM", (5, 7), dict(proj_size=3, num_layers=2), (4, 2, 5)),
+    ("LSTM", (5, 7), dict(proj_size=2, bias=False), (4, 5)),
     ("GRU", (5, 6), dict(num_layers=2, bias=False, batch_first=True), (3, 4, 5)),
     ("RNN", (5, 6), dict(nonlinearity="relu", num_layers=2, bidirectional=True), (4, 2, 5)),
     ("LayerNorm", ((4, 6),), dict(eps=1e-3), (3, 4, 6)),
@@ -82,8 +84,23 @@ def test_lstm_initial_state_and_default_init(torch):
     with pytest.raises(RuntimeError, match=re.escape(  # PyTorch's words
             "Expected hidden[0] size (2, 5, 4), got [1, 5, 4]")):
         lstm(ft.randn(6, 5, 3), (ft.ones(1, 5, 4), c0))
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        ft.nn.LSTM(3, 4, proj_size=2)
+
+
+@pytest.mark.parametrize("make", [
+    lambda T: T.nn.LSTM(3, 4, proj_size=-1), lambda T: T.nn.LSTM(3, 4, proj_size=4),
+    lambda T: T.nn.GRU(3, 4, proj_size=0), lambda T: T.nn.RNN(3, 4, proj_size=2),
+    lambda T: T.nn.LSTM(3, 4, proj_size=2)(T.ones(6, 5, 3), (T.ones(1, 5, 2),
+                                                              T.ones(1, 5, 2))),
+    lambda T: T.nn.LSTM(3, 4, proj_size=2)(T.ones(6, 5, 3), (T.ones(1, 5, 4),
+                                                              T.ones(1, 5, 4)))])
+def test_lstm_projection_errors_and_repr_as_pytorch(torch, make):
+    """LSTMP's bad sizes (the projection, the initial states' shapes) raise PyTorch's
+    error; a good one prints as PyTorch's."""
+    with pytest.raises(Exception) as theirs:
+        make(torch)
+    with pytest.raises(type(theirs.value), match=re.escape(str(theirs.value))):
+        make(ft)
+    assert repr(ft.nn.LSTM(3, 4, 2, proj_size=2)) == repr(torch.nn.LSTM(3, 4, 2, proj_size=2))
 
 
 def test_embedding_matches_torch_with_padding(torch):

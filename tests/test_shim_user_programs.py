@@ -443,14 +443,15 @@ def test_unpad_sequence_keeps_an_empty_sequence_as_pytorch(torch):
     assert pieces[0] == pieces[1] == [(3,), (0,)]
 
 
-@pytest.mark.parametrize("kind,layers,bidirectional,batch_first", [
-    ("LSTM", 2, True, True), ("GRU", 1, False, False)])
+@pytest.mark.parametrize("kind,layers,bidirectional,batch_first,proj", [
+    ("LSTM", 2, True, True, 0), ("GRU", 1, False, False, 0), ("LSTM", 2, True, False, 3)])
 def test_recurrent_layers_on_packed_sequences_match_pytorch(torch, kind, layers,
-                                                            bidirectional, batch_first):
+                                                            bidirectional, batch_first, proj):
     runs = []
     for T in (ft, torch):
         layer = getattr(T.nn, kind)(3, 4, num_layers=layers, bidirectional=bidirectional,
-                                    batch_first=batch_first)
+                                    batch_first=batch_first, **({"proj_size": proj}
+                                                                if proj else {}))
         with T.no_grad():
             for i, p in enumerate(layer.parameters()):
                 p.copy_(T.tensor(np.random.default_rng(10 + i).uniform(
@@ -463,7 +464,7 @@ def test_recurrent_layers_on_packed_sequences_match_pytorch(torch, kind, layers,
         directions = 2 if bidirectional else 1
         h0 = T.tensor(np.random.default_rng(3).standard_normal(
             (layers * directions, 4, 4)).astype(np.float32))
-        hx = (h0, h0 * 0.5) if kind == "LSTM" else h0
+        hx = (h0[..., :proj or 4], h0 * 0.5) if kind == "LSTM" else h0
         output, state = layer(packed, hx)
         h_n = state[0] if kind == "LSTM" else state
         unpacked, _ = T.nn.utils.rnn.pad_packed_sequence(output, batch_first=batch_first)

@@ -26,11 +26,15 @@ class RNNBase(Module):
         batch_first: input and output are ``[N, T, features]`` instead of ``[T, N, ...]``.
         dropout: dropout on every layer's output but the last's, in training.
         bidirectional: run a second, reversed direction and concatenate.
+        proj_size: the LSTM only: ``> 0`` projects each step's ``h`` to ``proj_size``
+            features (LSTMP), so the output and ``h_n`` have ``proj_size`` features
+            and ``c_n`` keeps ``hidden_size``.
 
     Parameters, per layer ``k`` (suffix ``_reverse`` for the second direction):
     ``weight_ih_l{k} [gates * hidden, input]``, ``weight_hh_l{k} [gates * hidden,
-    hidden]``, ``bias_ih_l{k}``, ``bias_hh_l{k}``, all ``U(-1/sqrt(hidden),
-    1/sqrt(hidden))`` as PyTorch.
+    hidden]``, ``bias_ih_l{k}``, ``bias_hh_l{k}``, with projections ``weight_hr_l{k}
+    [proj, hidden]`` too (and ``proj`` for ``hidden`` as ``weight_hh``'s and the next
+    layer's inputs), all ``U(-1/sqrt(hidden), 1/sqrt(hidden))`` as PyTorch.
 
     ``apply(params, state, x)``, ``apply(params, state, x, hx)`` (PyTorch's form: ``hx``
     is ``h0``, or ``(h0, c0)`` for the LSTM; ``m.lstm(x, (h0, c0))`` in a model) or
@@ -42,12 +46,24 @@ class RNNBase(Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False) -> None:
+                 bidirectional: bool = False, proj_size: int = 0) -> None:
         name = type(self).__name__
         for arg, value in (("input_size", input_size), ("hidden_size", hidden_size),
                            ("num_layers", num_layers)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name}: {arg} must be a positive int, got {value!r}")
+        if not isinstance(proj_size, int) or isinstance(proj_size, bool):
+            raise TypeError(f"{name}: proj_size must be an int, got "
+                            f"{type(proj_size).__name__}")
+        # PyTorch's words
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and self.mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        self.proj_size = proj_size
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, \
             num_layers
         self.bias, self.batch_first = bool(bias), bool(batch_first)
@@ -59,13 +75,20 @@ class RNNBase(Module):
     def directions(self) -> int:
         return 2 if self.bidirectional else 1
 
+    @property
+    def output_size(self) -> int:
+        """Features of ``h`` (each step's output): ``proj_size`` where set, else
+        ``hidden_size``."""
+        return self.proj_size or self.hidden_size
+
     def param_names(self) -> list[str]:
         """Parameter names in PyTorch's order."""
         names: list[str] = []
         for layer in range(self.num_layers):
             for suffix in ("", "_reverse")[:self.directions]:
                 kinds = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias
-                                                      else ())
+                                                      else ()) \
+                    + (("weight_hr",) if self.proj_size else ())
                 names.extend(f"{k}_l{layer}{suffix}" for k in kinds)
         return names
 
@@ -75,8 +98,9 @@ class RNNBase(Module):
         params = {}
         for i, name in enumerate(self.param_names()):
             layer = int(name.split("_l")[1].split("_")[0])
-            width = self.input_size if layer == 0 else self.hidden_size * self.directions
-            shape = {"weight_ih": (gates, width), "weight_hh": (gates, self.hidden_size)
+            width = self.input_size if layer == 0 else self.output_size * self.directions
+            shape = {"weight_ih": (gates, width), "weight_hh": (gates, self.output_size),
+                     "weight_hr": (self.proj_size, self.hidden_size)
                      }.get(name.split("_l")[0], (gates,))
             params[name] = initializers.uniform(jax.random.fold_in(key, i), shape, bound)
         return params, {}
@@ -86,8 +110,10 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             for suffix in ("", "_reverse")[:self.directions]:
                 tag = f"_l{layer}{suffix}"
-                out.append((params["weight_ih" + tag], params["weight_hh" + tag],
-                            params.get("bias_ih" + tag), params.get("bias_hh" + tag)))
+                weights = (params["weight_ih" + tag], params["weight_hh" + tag],
+                           params.get("bias_ih" + tag), params.get("bias_hh" + tag))
+                out.append((*weights, params["weight_hr" + tag]) if self.proj_size
+                           else weights)
         return out
 
     # One input (an array or a tuple): Module.apply's *args are for composites' forward.
@@ -99,7 +125,7 @@ class RNNBase(Module):
         """``x: [T, N, input]`` (``[N, T, input]`` if batch_first, or ``[T, input]``),
         with ``hx`` the initial state ``h0`` (``(h0, c0)`` for the LSTM), or all of it
         as ``(x, h0)`` (``(x, h0, c0)``) -> ``(output [T, N, D * hidden], h_n [L * D, N,
-        hidden])``. ``lengths [N]`` (integers) runs a padded batch: each sequence stops at
+        hidden])`` (``proj_size`` for ``hidden`` in both with projections). ``lengths [N]`` (integers) runs a padded batch: each sequence stops at
         its length (``h_n`` its own last state, zeros in ``output`` past it), as a
         packed sequence in PyTorch."""
         name = type(self).__name__
@@ -120,7 +146,7 @@ class RNNBase(Module):
         x, h0, c0 = cast(tuple[Array, "Array | None", "Array | None"], inputs)
         check_input(self, x, ndim=(2, 3), dim=-1, size=self.input_size)
         batch = () if x.ndim == 2 else (x.shape[0 if self.batch_first else 1],)
-        shape = (self.num_layers * self.directions, *batch, self.hidden_size)
+        shape = (self.num_layers * self.directions, *batch, self.output_size)
         lstm = self.mode == "LSTM"
         if h0 is None:
             h0 = jnp.zeros(shape, x.dtype)
@@ -128,6 +154,7 @@ class RNNBase(Module):
             raise RuntimeError(f"Expected hidden{'[0]' if lstm else ''} size {shape}, got "
                                f"{list(h0.shape)}")
         if lstm:
+            shape = (*shape[:-1], self.hidden_size)
             c0 = jnp.zeros(shape, x.dtype) if c0 is None else c0
             if tuple(c0.shape) != shape:
                 raise RuntimeError(f"Expected hidden[1] size {shape}, got {list(c0.shape)}")
@@ -141,6 +168,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if not self.bias:

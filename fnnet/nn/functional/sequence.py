@@ -143,11 +143,14 @@ GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 # The step ``(carry, x_proj_t) -> (carry, h_t)`` of a scan; the carry is ``h``, or
 # ``(h, c)`` for the LSTM.
 _Step = Callable[[Any, Array], tuple[Any, Array]]
-RecurrentWeights = tuple[Array, Array, Array | None, Array | None]
+# ``(w_ih, w_hh, b_ih, b_hh)``, and the LSTM's projection ``w_hr`` fifth where it has one
+RecurrentWeights = (tuple[Array, Array, Array | None, Array | None]
+                    | tuple[Array, Array, Array | None, Array | None, Array | None])
 
 
-def _cell(mode: str) -> Callable[[Array, Array | float], _Step]:
-    """The step ``(carry, x_proj_t) -> (carry, h_t)`` of one recurrent layer."""
+def _cell(mode: str) -> Callable[[Array, Array | float, Array | None], _Step]:
+    """The step ``(carry, x_proj_t) -> (carry, h_t)`` of one recurrent layer, made from
+    ``(w_hh, b_hh, w_hr)`` (``w_hr`` the LSTM's projection of ``h``, or None)."""
 
     def rnn(w_hh: Array, b_hh: Array | float, act: Callable[[Array], Array]) -> _Step:
         def step(h: Array, xp: Array) -> tuple[Array, Array]:
@@ -155,16 +158,18 @@ def _cell(mode: str) -> Callable[[Array, Array | float], _Step]:
             return h, h
         return step
 
-    def lstm(w_hh: Array, b_hh: Array | float) -> _Step:
+    def lstm(w_hh: Array, b_hh: Array | float, w_hr: Array | None) -> _Step:
         def step(carry: tuple[Array, Array], xp: Array) -> tuple[tuple[Array, Array], Array]:
             h, c = carry
             i, f, g, o = jnp.split(xp + h @ w_hh.T + b_hh, 4, axis=-1)
             c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
             h = jax.nn.sigmoid(o) * jnp.tanh(c)
+            if w_hr is not None:  # LSTMP: h is projected to proj_size, c keeps hidden_size
+                h = h @ w_hr.T
             return (h, c), h
         return step
 
-    def gru(w_hh: Array, b_hh: Array | float) -> _Step:
+    def gru(w_hh: Array, b_hh: Array | float, w_hr: Array | None) -> _Step:
         def step(h: Array, xp: Array) -> tuple[Array, Array]:
             xr, xz, xn = jnp.split(xp, 3, axis=-1)
             hr, hz, hn = jnp.split(h @ w_hh.T + b_hh, 3, axis=-1)
@@ -180,7 +185,7 @@ def _cell(mode: str) -> Callable[[Array, Array | float], _Step]:
     if mode == "GRU":
         return gru
     act: Callable[[Array], Array] = jnp.tanh if mode == "RNN_TANH" else jax.nn.relu
-    return lambda w_hh, b_hh: rnn(w_hh, b_hh, act)
+    return lambda w_hh, b_hh, w_hr: rnn(w_hh, b_hh, act)
 
 
 def _masked(step: _Step) -> Callable[[Any, tuple[Array, Array]], tuple[Any, Array]]:
@@ -207,9 +212,11 @@ def recurrent(mode: str, x: Array, weights: Sequence[RecurrentWeights], h0: Arra
         x: ``[T, N, input]`` (``[N, T, input]`` if ``batch_first``) or unbatched
             ``[T, input]``.
         weights: per layer and direction (layer-major), ``(w_ih, w_hh, b_ih, b_hh)``
-            with ``b_*`` possibly None.
-        h0: ``[num_layers * directions, N, hidden]`` (``[L * D, hidden]`` unbatched).
-        c0: the LSTM's initial cell state, shaped as ``h0``.
+            with ``b_*`` possibly None; an LSTM with projections (LSTMP) adds ``w_hr
+            [proj, hidden]`` fifth, which maps each step's ``h`` to ``proj`` features.
+        h0: ``[num_layers * directions, N, hidden]`` (``[L * D, hidden]`` unbatched;
+            ``proj`` for ``hidden`` with projections).
+        c0: the LSTM's initial cell state, ``[L * D, N, hidden]``.
         dropout_p: dropout on the outputs of every layer but the last, in training.
         key: PRNG key for that dropout.
         lengths: ``[N]`` integer, how many steps of each sequence are valid (a padded
@@ -219,8 +226,9 @@ def recurrent(mode: str, x: Array, weights: Sequence[RecurrentWeights], h0: Arra
             valid step.
 
     Returns:
-        ``(output [T, N, D * hidden], h_n, c_n)`` (``c_n`` None unless LSTM), in the
-        layout of ``x``.
+        ``(output [T, N, D * hidden], h_n, c_n)`` (``c_n`` None unless LSTM; ``proj``
+        for ``hidden`` in ``output`` and ``h_n`` with projections), in the layout of
+        ``x``.
 
     Raises:
         ValueError: ``x``, ``h0`` or ``c0`` of another dtype than the weights (PyTorch
@@ -257,11 +265,12 @@ def recurrent(mode: str, x: Array, weights: Sequence[RecurrentWeights], h0: Arra
         outs: list[Array] = []
         for d in range(directions):
             index = layer * directions + d
-            w_ih, w_hh, b_ih, b_hh = weights[index]
+            w_ih, w_hh, b_ih, b_hh, *projection = weights[index]
             xp = x @ w_ih.T
             if b_ih is not None:
                 xp = xp + b_ih
-            step = make(w_hh, 0.0 if b_hh is None else b_hh)
+            step = make(w_hh, 0.0 if b_hh is None else b_hh,
+                        projection[0] if projection else None)
             carry: Any = (h0[index], cast(Array, c0)[index]) if mode == "LSTM" else h0[index]
             if lengths is None:
                 carry, ys = lax.scan(step, carry, xp, reverse=d == 1)

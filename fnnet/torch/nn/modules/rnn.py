@@ -48,9 +48,9 @@ class RNNBase(UniformResettable, Wrapped):
     _fn: _FnRNNBase
 
     def __init__(self, *args: Any, device: Any = None, dtype: Any = None,
-                 proj_size: int = 0, **kwargs: Any) -> None:
-        if proj_size:
-            raise NotImplementedError("fnnet.torch: nn.LSTM(proj_size=...) is not supported")
+                 **kwargs: Any) -> None:
+        if "proj_size" in kwargs and type(self) in (RNN, GRU):  # even 0, as PyTorch
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__()
         layer = self._fnnet
         if type(self) is RNNBase:  # PyTorch's RNNBase(mode, input_size, hidden_size, ...)
@@ -72,7 +72,7 @@ class RNNBase(UniformResettable, Wrapped):
                           stacklevel=3)
         object.__setattr__(self, "_params", tuple(fn.param_names()))
         for name in ("mode", "input_size", "hidden_size", "num_layers", "bias",
-                     "batch_first", "dropout", "bidirectional"):
+                     "batch_first", "dropout", "bidirectional", "proj_size"):
             object.__setattr__(self, name, getattr(fn, name))
         self._wrap(fn)
         self._factory_kwargs(device, dtype)
