@@ -756,10 +756,18 @@ def test_attention_dropout_draws_from_the_seeded_key(torch):
                 T.tensor(Q), T.tensor(K), T.tensor(VALUES), dropout_p=1.5)
 
 
-def test_grouped_query_attention_refuses_what_pytorch_refuses(torch):
+def test_attention_refuses_what_pytorch_refuses(torch):
     for T in (torch, ft):
         attend = T.nn.functional.scaled_dot_product_attention
         q = T.ones(1, 6, 2, 4)
+        # 4-D inputs take a mask of at least 2 dimensions; 3-D ones broadcast a vector
+        with pytest.raises(IndexError, match=r"^Dimension out of range \(expected to be in "
+                                             r"range of \[-1, 0\], but got -2\)$"):
+            attend(q, q, q, attn_mask=T.ones(2, dtype=T.bool))
+        with pytest.raises(IndexError, match="^Dimension specified as -2 but tensor has no "
+                                             "dimensions$"):
+            attend(q, q, q, attn_mask=T.tensor(0.0))
+        assert attend(q[0], q[0], q[0], attn_mask=T.zeros(2)).shape == (6, 2, 4)
         with pytest.raises(RuntimeError, match="^Number of heads in key and value must "
                                                "divide the number of heads in $"):
             attend(q, T.ones(1, 4, 3, 4), T.ones(1, 4, 3, 4), enable_gqa=True)

@@ -77,6 +77,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise RuntimeError(f"scaled_dot_product_attention: expected query [..., L, E], key "
                            f"[..., S, E] and value [..., S, Ev], got {list(query.shape)}, "
                            f"{list(key.shape)} and {list(value.shape)}")
+    if attn_mask is not None and attn_mask.dim() < 2 and \
+            query.dim() == key.dim() == value.dim() == 4:
+        # PyTorch's CPU kernel for 4-D inputs reads the mask's size -2 (its other kernel
+        # broadcasts a vector mask)
+        raise IndexError("Dimension specified as -2 but tensor has no dimensions"
+                         if attn_mask.dim() == 0 else "Dimension out of range (expected to "
+                         "be in range of [-1, 0], but got -2)")
     static = (bool(is_causal), None if scale is None else float(scale))
     if dropout_p:
         return _op(_attention_dropout, (*static, float(dropout_p), _graph.next_draw()),
