@@ -125,9 +125,10 @@ class RNNBase(Module):
         """``x: [T, N, input]`` (``[N, T, input]`` if batch_first, or ``[T, input]``),
         with ``hx`` the initial state ``h0`` (``(h0, c0)`` for the LSTM), or all of it
         as ``(x, h0)`` (``(x, h0, c0)``) -> ``(output [T, N, D * hidden], h_n [L * D, N,
-        hidden])`` (``proj_size`` for ``hidden`` in both with projections). ``lengths [N]`` (integers) runs a padded batch: each sequence stops at
-        its length (``h_n`` its own last state, zeros in ``output`` past it), as a
-        packed sequence in PyTorch."""
+        hidden])`` (``proj_size`` for ``hidden`` in both with projections). ``lengths
+        [N]`` (integers) runs a padded batch: each sequence stops at its length (``h_n``
+        its own last state, zeros in ``output`` past it), as a packed sequence in
+        PyTorch."""
         name = type(self).__name__
         check_train(self, train)
         inputs: tuple[Any, ...]
