@@ -385,6 +385,85 @@ def test_errors_match_pytorch(torch, name):
     _raise_alike(torch, *ERRORS[name])
 
 
+SINGULAR = [[1.0, 2.0], [2.0, 4.0]]
+INDEFINITE = [[1.0, 2.0], [2.0, 1.0]]
+
+
+def _batch(T, matrix):
+    return T.stack([T.eye(2), T.tensor(matrix)])
+
+
+#: singular and indefinite matrices: PyTorch's LinAlgError (RuntimeError for lu_factor)
+LINALG_FAILURES = {
+    "inv": lambda T: T.linalg.inv(T.tensor(SINGULAR)),
+    "inv batch": lambda T: T.linalg.inv(_batch(T, SINGULAR)),
+    "inv zeros 2-D batch": lambda T: T.linalg.inv(T.zeros(2, 3, 2, 2)),
+    "inverse": lambda T: T.inverse(T.tensor(SINGULAR)),
+    "solve": lambda T: T.linalg.solve(T.tensor(SINGULAR), T.ones(2)),
+    "solve batch": lambda T: T.linalg.solve(_batch(T, SINGULAR), T.ones(2, 2)),
+    "cholesky": lambda T: T.linalg.cholesky(T.tensor(INDEFINITE)),
+    "cholesky batch": lambda T: T.linalg.cholesky(_batch(T, SINGULAR)),
+    "cholesky order 1": lambda T: T.linalg.cholesky(-T.eye(2)),
+    "cholesky nan": lambda T: T.linalg.cholesky(T.tensor([[float("nan"), 0.0], [0.0, 1.0]])),
+    "cholesky_inverse": lambda T: T.cholesky_inverse(T.tensor([[1.0, 0.0], [2.0, 0.0]])),
+    "inv_ex": lambda T: T.linalg.inv_ex(T.tensor(SINGULAR), check_errors=True),
+    "cholesky_ex": lambda T: T.linalg.cholesky_ex(_batch(T, INDEFINITE), check_errors=True),
+    "solve_ex": lambda T: T.linalg.solve_ex(T.tensor(SINGULAR), T.ones(2), check_errors=True),
+    "lu_factor": lambda T: T.linalg.lu_factor(_batch(T, SINGULAR)),
+    "lu_factor_ex": lambda T: T.linalg.lu_factor_ex(T.tensor(SINGULAR), check_errors=True),
+}
+
+
+@pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated")
+@pytest.mark.parametrize("name", list(LINALG_FAILURES))
+def test_singular_matrices_raise_pytorchs_linalg_error(torch, name):
+    errors = []
+    for T in (torch, ft):
+        with pytest.raises(RuntimeError) as error:
+            LINALG_FAILURES[name](T)
+        errors.append((isinstance(error.value, T.linalg.LinAlgError), str(error.value)))
+    assert errors[1] == errors[0]
+
+
+@pytest.mark.parametrize("call, fields", [
+    (lambda T, A: T.linalg.inv_ex(A), ("inverse", "info")),
+    (lambda T, A: T.linalg.cholesky_ex(A, upper=True), ("L", "info")),
+    (lambda T, A: T.linalg.solve_ex(A, T.ones(3, 2, 1)), ("result", "info")),
+    (lambda T, A: T.linalg.lu_factor_ex(A), ("LU", "pivots", "info")),
+    (lambda T, A: T.linalg.lu_factor(A[:1]), ("LU", "pivots"))])
+def test_ex_forms_return_lapacks_info(torch, call, fields):
+    """info is 0 for a good matrix and LAPACK's position for a bad one; the results of
+    the good ones (and LU's of every one) are PyTorch's."""
+    a = [[4.0, 1.0], [1.0, 3.0]]
+    results = [call(T, T.stack([T.tensor(a), T.tensor(SINGULAR), T.tensor(INDEFINITE)]))
+               for T in (torch, ft)]
+    assert type(results[1]).__name__ == type(results[0]).__name__
+    keep = slice(None) if "pivots" in fields else slice(0, 1)
+    for field in fields:
+        ours, theirs = getattr(results[1], field), getattr(results[0], field)
+        if field == "info":
+            assert ours.tolist() == theirs.tolist()
+        else:
+            np.testing.assert_allclose(ours.numpy()[keep], theirs.numpy()[keep], rtol=1e-6,
+                                       err_msg=field)
+
+
+def test_a_loop_calling_inv_compiles_its_programs_once(torch):
+    """inv and cholesky read whether the matrix is singular at the call: the step runs
+    in pieces, each compiled in the first step and reused after."""
+    w = ft.nn.Parameter(ft.tensor(SQ) * 0.1)
+    opt = ft.optim.SGD([w], lr=0.01)
+    compiles = []
+    for _ in range(4):
+        a = ft.eye(3) * 2 + w @ w.T
+        loss = (ft.linalg.inv(a) + ft.linalg.cholesky(a)).pow(2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        compiles.append(ft.compile_stats()["compiles"])
+    assert compiles[1] == compiles[-1]
+
+
 BROADCAST_MISMATCHES = {
     "add": lambda T: T.ones(2, 3) + T.ones(4),
     "mul 3-D": lambda T: T.ones(3, 1) * T.ones(2, 4, 5),

@@ -22,6 +22,7 @@ import numpy as np
 
 from fnnet.torch import _graph
 from fnnet.torch._dtypes import scalar_name
+from fnnet.torch._linalg_errors import check_factor, check_positive_definite
 from fnnet.torch.tensor import Tensor, _as_tensor, _op, _op_multi
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
@@ -97,13 +98,30 @@ def _cholesky(a: Any, upper: bool, legacy: bool = False) -> Any:
 
 def cholesky(input: Any, *, upper: bool = False) -> Tensor:  # noqa: A002
     """``L`` with ``A = L @ L.mT`` for symmetric positive-definite ``A`` (``upper``:
-    ``U = L.mT``). PyTorch equivalent: ``torch.linalg.cholesky``."""
+    ``U = L.mT``).
+
+    Raises:
+        LinAlgError: a matrix is not positive-definite (PyTorch's words, read at the
+            call: see :mod:`fnnet.torch._linalg_errors`); ``cholesky_ex`` returns
+            ``info`` instead.
+
+    PyTorch equivalent: ``torch.linalg.cholesky``.
+    """
     A = _matrix(input, "cholesky", square=True)  # noqa: N806
+    check_positive_definite(A, "linalg.cholesky")
+    return cholesky_factor(A, upper)
+
+
+def cholesky_factor(A: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
+    """``linalg.cholesky`` of a checked ``A``, recorded without reading whether it is
+    positive-definite (NaN where it is not): what a distribution's constructor uses, so
+    that it does not wait for the device."""
     return _op(_cholesky, (bool(upper),), A, who="cholesky")
 
 
 def _legacy_cholesky(input: Any, upper: bool) -> Tensor:  # noqa: A002
     A = _matrix(input, "cholesky", square=True)  # noqa: N806
+    check_positive_definite(A, "cholesky")
     return _op(_cholesky, (bool(upper), True), A, who="cholesky")
 
 
@@ -430,6 +448,7 @@ def cholesky_inverse(input: Any, upper: bool = False) -> Tensor:  # noqa: A002
     if not input.is_floating_point():
         raise NotImplementedError(f'"cholesky_inverse_out_cpu" not implemented for '
                                   f"'{scalar_name(input.dtype)}'")
+    check_factor(input, "cholesky_inverse")
     return _op(_cho_inverse, (bool(upper),), input, who="cholesky_inverse")
 
 

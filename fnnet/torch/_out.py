@@ -54,9 +54,10 @@ TORCH: tuple[str, ...] = (
 )
 #: ... of ``torch.linalg``
 LINALG: tuple[str, ...] = (
-    "cholesky", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "matrix_norm",
-    "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet",
-    "solve", "solve_triangular", "svd", "svdvals", "vector_norm"
+    "cholesky", "cholesky_ex", "cond", "cross", "det", "eigh", "eigvalsh", "inv",
+    "inv_ex", "lu_factor", "lu_factor_ex", "matrix_norm", "matrix_power", "matrix_rank",
+    "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular",
+    "svd", "svdvals", "vector_norm"
 )
 #: ... of ``torch.special``
 SPECIAL: tuple[str, ...] = (

@@ -493,6 +493,7 @@ class MultivariateNormal(_Located):
     def __init__(self, loc: Any, covariance_matrix: Any = None, precision_matrix: Any = None,
                  scale_tril: Any = None, validate_args: bool | None = None) -> None:
         from fnnet.torch import linalg
+        from fnnet.torch._factorizations import cholesky_factor
 
         loc = _tensor(loc)
         if loc.dim() < 1:
@@ -516,9 +517,9 @@ class MultivariateNormal(_Located):
         if name == "scale_tril":
             self._unbroadcasted_scale_tril = matrix
         elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = linalg.cholesky(matrix)
+            self._unbroadcasted_scale_tril = cholesky_factor(matrix)
         else:  # PyTorch's route: the Cholesky factor of the flipped precision, inverted
-            flipped = linalg.cholesky(matrix.flip(-2, -1))
+            flipped = cholesky_factor(matrix.flip(-2, -1))
             inverse = flipped.flip(-2, -1).transpose(-2, -1)
             eye = _functions.eye(int(matrix.shape[-1]), dtype=matrix.dtype)
             self._unbroadcasted_scale_tril = linalg.solve_triangular(inverse, eye, upper=False)

@@ -7,6 +7,7 @@ compiled with the step). PyTorch equivalent: ``torch.linalg``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax.numpy as jnp
@@ -32,12 +33,23 @@ from fnnet.torch._factorizations import (
     svd,
     svdvals,
 )
+from fnnet.torch._linalg_errors import (
+    LinAlgError,
+    check_invertible,
+    check_solvable,
+    cholesky_ex,
+    inv_ex,
+    lu_factor,
+    lu_factor_ex,
+    solve_ex,
+)
 from fnnet.torch._search_ops import overload_argument
 from fnnet.torch.tensor import Tensor, _as_tensor, _op
 
-__all__ = ["cholesky", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "lstsq",
-           "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm",
-           "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals",
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "eigh",
+           "eigvalsh", "inv", "inv_ex", "lstsq", "lu_factor", "lu_factor_ex", "matrix_exp",
+           "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
+           "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals",
            "vector_norm"]
 
 
@@ -154,9 +166,23 @@ def norm(input: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
 
 
 def inv(A: Any) -> Tensor:  # noqa: N803 - PyTorch's name
-    """The inverse of square matrices ``[..., n, n]``. PyTorch: ``torch.linalg.inv``."""
+    """The inverse of square matrices ``[..., n, n]``.
+
+    Raises:
+        LinAlgError: a matrix is singular (PyTorch's words, read at the call: see
+            :mod:`fnnet.torch._linalg_errors`); ``inv_ex`` returns ``info`` instead.
+
+    PyTorch equivalent: ``torch.linalg.inv``.
+    """
     A = _tensor(A, "inv", "A")  # noqa: N806
     _square(A, "inv")
+    check_invertible(A, "linalg.inv")
+    return inverse_of(A)
+
+
+def inverse_of(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
+    """``linalg.inv`` of a checked ``A``, recorded without reading whether it is
+    singular."""
     return _op(jnp.linalg.inv, (), A, who="inv")
 
 
@@ -176,8 +202,19 @@ def _solve(a: Any, b: Any, vector: bool) -> Any:
 def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:  # noqa: N803 - PyTorch's names
     """``X`` with ``A @ X = B`` (``B`` ``[..., n, k]`` or a vector ``[..., n]``).
 
+    Raises:
+        LinAlgError: a matrix of ``A`` is singular (PyTorch's words, read at the call);
+            ``solve_ex`` returns ``info`` instead.
+
     PyTorch equivalent: ``torch.linalg.solve``.
     """
+    return solution_of(A, B, left, lambda a: check_solvable(a, "torch.linalg.solve"))
+
+
+def solution_of(A: Any, B: Any, left: bool,  # noqa: N803 - PyTorch's names
+                check: Callable[[Tensor], None]) -> Tensor:
+    """``linalg.solve`` with ``check(A)`` run once the arguments are valid (a singular
+    ``A``'s error, or nothing)."""
     A = _tensor(A, "solve", "A")  # noqa: N806
     B = _as_tensor(B)  # noqa: N806
     _square(A, "solve")
@@ -189,4 +226,5 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:  # noqa: N803 - PyTor
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"AX = B ({A.shape[-2]}x{A.shape[-1]} and "
                            f"{'x'.join(str(s) for s in B.shape)})")
+    check(A)
     return _op(_solve, (vector,), A, B, who="solve")
