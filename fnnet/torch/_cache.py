@@ -159,7 +159,7 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     staged = build_split(tp, wanted, donate, _jit, options.split_bytes) \
         if split and mesh is None and not stats.eager else None
     other = cache.get((*key, not split))
-    if isinstance(other, Split) and other.whole and not split:
+    if isinstance(other, Split) and not split:
         other = other.step  # the split's second program is the whole step
     if staged is None and other is not None and not isinstance(other, Split):
         cache[(*key, split)] = other  # the same single program serves both modes

@@ -14,27 +14,27 @@ from fnnet.core.transfer import copy_to_device
 from fnnet.torch._replay import Plan, build
 from fnnet.torch._tape import WRITEBACK, Tape, slot_of
 
-#: calls a ``whole`` split runs as one program before its forward program is first run
+#: calls a split runs as one program before its forward program is first run
 #: (and compiled): a loop of a few steps never compiles it
 DEFER_CALLS = 10
-#: calls of a ``whole`` split in two programs (the first compiles the forward one)
+#: calls of a split in two programs (the first compiles the forward one)
 #: before either way is timed
 WARMUP_CALLS = 3
-#: timed calls each way before a ``whole`` split keeps the faster (by their lower
+#: timed calls each way before a split keeps the faster (by their lower
 #: quartile: a shared machine's noise only ever lengthens an interval)
 TRIAL_CALLS = 12
 #: calls in a row each way while timing; only the intervals between two calls of a block
 #: are timed, never one that starts or ends at a switch: its first call waits for work
 #: the other way left on the device, and a split's last call leaves its step behind
 BLOCK = 5
-#: calls in the kept way before a ``whole`` split times both again; doubled each time the
+#: calls in the kept way before a split times both again; doubled each time the
 #: same way wins again (up to :data:`MAX_RETRIAL_AFTER`), reset when the other wins
 RETRIAL_AFTER = 64
 MAX_RETRIAL_AFTER = 4096
 
 
 def trial_length() -> int:
-    """Calls of a ``whole`` split from its first until it has decided its way (under
+    """Calls of a split from its first until it has decided its way (under
     steady timings)."""
     return DEFER_CALLS + WARMUP_CALLS + 2 * BLOCK * -(-TRIAL_CALLS // (BLOCK - 2)) + 1
 
@@ -64,14 +64,14 @@ class Split:
     Calling a ``Split`` with all the tape's sources returns the wanted values in order,
     as one program's function does.
 
-    Where the step donates what one program would, ``step`` is that one program
-    (``whole``: it takes every source and returns every wanted value), so a loop that
-    stops reading its loss (or never read it past the first step, which is split
-    before the loop can show whether it reads) runs ``step`` alone without compiling
-    again; the early values it returns again cost one output each.
+    ``step`` is the whole step as one program (it takes every source and returns every
+    wanted value), so a loop that stops reading its loss (or never read it past the
+    first step, which is split before the loop can show whether it reads) runs ``step``
+    alone without compiling again; the early values it returns again cost one output
+    each.
 
     Whether the split pays depends on the machine: the forward pass computed twice
-    against the Python it lets run beside the step. So a ``whole`` split runs ``step``
+    against the Python it lets run beside the step. So a split runs ``step``
     alone for its first :data:`DEFER_CALLS` calls (a short loop never compiles
     ``forward``), then times the loop's iterations both ways (the time from one call to
     the next) after :data:`WARMUP_CALLS`, in alternating blocks of :data:`BLOCK` calls
@@ -85,19 +85,17 @@ class Split:
     """
 
     def __init__(self, forward: Callable[..., list[Any]], step: Callable[..., list[Any]],
-                 forward_sources: tuple[int, ...], step_sources: tuple[int, ...],
-                 early: tuple[int, ...], n_wanted: int, whole: bool = False,
+                 forward_sources: tuple[int, ...], early: tuple[int, ...], n_wanted: int,
                  starts_at: int | None = None) -> None:
         self.forward, self.step = forward, step
-        self._forward_sources, self._step_sources = forward_sources, step_sources
-        self.whole = whole
+        self._forward_sources = forward_sources
         #: the trie state at the step's first ``backward()``, where ``forward`` reads
         #: nothing recorded after it (``start`` can run it from there), else None
         self.starts_at = starts_at
         # set by ``start``: (the forward sources, this call's mode, early values or None,
         # host sources copied to the device: forward-source position -> array)
         self._started: tuple[list[Any], bool, list[Any] | None, dict[int, Any]] | None = None
-        self.mode: bool | None = None if whole else True  # None: still timing both
+        self.mode: bool | None = None  # None: still timing both
         self._calls = 0
         # the last call's mode and time, and whether its interval to this call counts
         self._last: tuple[bool, float, bool] | None = None
@@ -105,11 +103,9 @@ class Split:
         self._kept = 0  # calls since the last decision
         self._previous: bool | None = None  # the decision before the current trial
         self._retrial_after = RETRIAL_AFTER
-        late = tuple(range(n_wanted)) if whole else \
-            tuple(i for i in range(n_wanted) if i not in set(early))
-        # wanted value i is item order[i] of the late values followed by the early ones
-        position = {i: k for k, i in enumerate(late)}
-        position.update({i: len(late) + k for k, i in enumerate(early)})
+        # wanted value i is item order[i] of the step's values followed by the early ones
+        position = {i: i for i in range(n_wanted)}
+        position.update({i: n_wanted + k for k, i in enumerate(early)})
         self._order = [position[i] for i in range(n_wanted)]
 
     def start(self, sources: list[Any]) -> None:
@@ -136,23 +132,20 @@ class Split:
             split, early, on_device = self._mode(), None, None
         if not split:
             return self.step(*sources)
-        if self.whole:
-            # a host batch (read by both programs) reaches the device once, before them
-            if on_device is None:
-                on_device = self._on_device([sources[i] for i in self._forward_sources])
-            if on_device:
-                moved = {self._forward_sources[k]: v for k, v in on_device.items()}
-                sources = tuple(moved.get(i, v) for i, v in enumerate(sources))
+        # a host batch (read by both programs) reaches the device once, before them
+        if on_device is None:
+            on_device = self._on_device([sources[i] for i in self._forward_sources])
+        if on_device:
+            moved = {self._forward_sources[k]: v for k, v in on_device.items()}
+            sources = tuple(moved.get(i, v) for i, v in enumerate(sources))
         if early is None:
             early = self.forward(*[sources[i] for i in self._forward_sources])
-        late = self.step(*sources) if self.whole else \
-            self.step(*[sources[i] for i in self._step_sources])
-        values = [*late, *early]
+        values = [*self.step(*sources), *early]
         return [values[k] for k in self._order]
 
     def _mode(self) -> bool:
         """This call's mode: True for two programs (see the class docstring)."""
-        if self.mode is not None and self.whole:
+        if self.mode is not None:
             self._kept += 1
             if self._kept > self._retrial_after:
                 self._retrial()
@@ -160,9 +153,7 @@ class Split:
 
     def _on_device(self, forward_sources: list[Any]) -> dict[int, Any]:
         """The host (numpy) arrays among ``forward_sources`` copied to the device, by
-        position, where the step reads them too (``whole``); else nothing."""
-        if not self.whole:
-            return {}
+        position (the step reads them too)."""
         host = [k for k, v in enumerate(forward_sources) if type(v) is np.ndarray]
         if not host:
             return {}
@@ -229,25 +220,14 @@ def build_split(tp: Tape, wanted: tuple[int, ...], donate: tuple[int, ...], jit:
     if not early or len(early) == len(wanted) or region_bytes > split_bytes:
         return None
     forward = Plan(tp, tuple(wanted[i] for i in early))
-    step = Plan(tp, tuple(s for s in wanted if owner[s] in late))
     # the state at the first backward, if the forward program reads nothing after it
     before = tp.before_backward
     starts_at = before[0] if before is not None and max(forward.order) < before[2] and \
         max(forward.sources, default=-1) < before[1] else None
     # the step donates what it replaces; values the forward pass replaces (BatchNorm's
-    # running statistics) are read by both programs and not donated
-    replaced_late = [i for i in donate if tp.src_owner[i] is WRITEBACK or (
-        tp.src_owner[i].tape is tp and owner[tp.src_owner[i].ref] in late)]
-    if sorted(replaced_late) == sorted(donate):
-        return Split(jit(forward.function(), ()), jit(build(tp, wanted), donate),
-                     forward.sources, tuple(range(len(tp.srcs))), early, len(wanted),
-                     whole=True, starts_at=starts_at)
-    if any(type(tp.srcs[i]) is np.ndarray for i in set(forward.sources) & set(step.sources)):
-        # a host batch would reach the device once per program, or, copied first, cost
-        # a call of its own each step; a split that cannot fall back to one program
-        # (see Split) measured no faster than one program either way
-        return None
-    position = {i: k for k, i in enumerate(step.sources)}
-    step_donate = tuple(position[i] for i in replaced_late if i in position)
-    return Split(jit(forward.function(), ()), jit(step.function(), step_donate),
-                 forward.sources, step.sources, early, len(wanted), starts_at=starts_at)
+    # running statistics) are read by both programs and not donated, by the whole step
+    # either: it can then run alone, so a short loop never compiles the forward program
+    replaced_late = tuple(i for i in donate if tp.src_owner[i] is WRITEBACK or (
+        tp.src_owner[i].tape is tp and owner[tp.src_owner[i].ref] in late))
+    return Split(jit(forward.function(), ()), jit(build(tp, wanted), replaced_late),
+                 forward.sources, early, len(wanted), starts_at=starts_at)
