@@ -33,6 +33,14 @@ def to_device(array: np.ndarray) -> jax.Array:
     return copied
 
 
+def placed(array: np.ndarray) -> jax.Array:
+    """A device copy of ``array`` for a value made once (a new layer's parameters):
+    ``jax.device_put`` of a private host copy, which compiles nothing, where the copy
+    programs of :func:`to_device` compile once per shape and dtype."""
+    copied: jax.Array = jax.device_put(np.array(array))
+    return copied
+
+
 def check_device(device: object) -> None:
     """Raises a TypeError unless ``device`` is None, a ``jax.Device`` or a ``Sharding``
     (where a data set or its batches may be placed)."""

@@ -14,9 +14,9 @@ import copy
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 
 import fnnet.nn as fnn
+from fnnet.core.transfer import placed
 from fnnet.nn.module import nested
 from fnnet.torch import _graph, _random
 from fnnet.torch._recorder import current
@@ -195,9 +195,9 @@ class Wrapped(Module):
         shapes of ``init`` (its own draws would be thrown away)."""
         if self._draws_all:
             drawn = self._drawn_parameters(init_shapes(self._fn))
-            return {name: jnp.asarray(value) for name, value in drawn.items()}, {}
+            return {name: placed(value) for name, value in drawn.items()}, {}
         params, state = self._fn.init(_random.state.split())
-        params.update((name, jnp.asarray(value))
+        params.update((name, placed(value))
                       for name, value in self._drawn_parameters(params).items())
         return params, state
 
