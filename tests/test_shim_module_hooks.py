@@ -239,3 +239,45 @@ def test_load_hooks_run_module_by_module_with_versions_as_pytorchs(torch, strict
     # its post-hooks after its subtree's, seeing the keys found so far; the metadata
     # holds each module class's _version (BatchNorm's 2)
     assert _logged_load(ft, strict) == _logged_load(torch, strict)
+
+
+def _extra_state_loads(T):
+    """A module keeping a dict beside its tensors (get_extra_state/set_extra_state):
+    where its state goes in state_dict, and the keys and errors of loads with and
+    without it, with and without load hooks."""
+    class Tagged(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = T.nn.Linear(2, 2)
+            self.tag = {"vocab": 0}
+
+        def get_extra_state(self):
+            return dict(self.tag)
+
+        def set_extra_state(self, state):
+            self.tag = state
+
+    def net():
+        return T.nn.Sequential(Tagged(), T.nn.Linear(2, 1))
+
+    source = net()
+    source[0].tag = {"vocab": 7}
+    state = source.state_dict()
+    partial = {k: v for k, v in state.items() if k not in ("0._extra_state", "0.lin.bias")}
+    log = [list(state), state["0._extra_state"]]
+    for hooked in (False, True):
+        target = net()
+        if hooked:
+            target[1].register_load_state_dict_post_hook(lambda module, keys: None)
+        log += [repr(target.load_state_dict(partial, strict=False)), target[0].tag,
+                repr(target.load_state_dict(state)), target[0].tag]
+        for bad in (partial, {**T.nn.Linear(2, 1).state_dict(), "_extra_state": 1}):
+            try:
+                (target if bad is partial else T.nn.Linear(2, 1)).load_state_dict(bad)
+            except RuntimeError as error:
+                log.append(str(error))
+    return log
+
+
+def test_extra_state_saves_and_loads_as_pytorchs(torch):
+    assert _extra_state_loads(ft) == _extra_state_loads(torch)

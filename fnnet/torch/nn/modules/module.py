@@ -104,6 +104,25 @@ def _missing(own: dict[str, Tensor], state_dict: Mapping[str, Any],
         and (metadata.get(k.rpartition(".")[0], {}).get("version") or 0) < 2)]
 
 
+#: the ``state_dict`` key (after a module's prefix) of its ``get_extra_state()``
+_EXTRA_STATE = "_extra_state"
+
+
+def _overrides(module: Any, method: str) -> bool:
+    """Whether ``module``'s class defines its own ``method`` (extra state's methods)."""
+    return getattr(type(module), method) is not getattr(Module, method)
+
+
+def _add_missing_extras(root: Any, missing: list[str], extras: Mapping[str, Any],
+                        state_dict: Mapping[str, Any]) -> None:
+    """The keys of ``extras`` that ``state_dict`` lacks added to ``missing``, each
+    after its module's own missing keys and before its children's, as PyTorch lists
+    them."""
+    order = {name: i for i, (name, _) in enumerate(root.named_modules(remove_duplicate=False))}
+    missing.extend(k for k in extras if k not in state_dict)
+    missing.sort(key=lambda k: order.get(k.rpartition(".")[0], len(order)))
+
+
 def _checked_values(own: dict[str, Tensor], state_dict: Mapping[str, Any], assign: bool,
                     errors: list[str]) -> dict[str, Any]:
     """The arrays of ``state_dict`` to copy into the tensors of ``own``, by name, each
@@ -388,6 +407,8 @@ class Module:
         if hasattr(out, "_metadata"):
             out._metadata[prefix[:-1]] = local_metadata
         self._save_own(out, prefix, keep_vars)
+        if _overrides(self, "get_extra_state"):
+            out[prefix + _EXTRA_STATE] = self.get_extra_state()
         for name, child in self._modules.items():
             if child is not None:
                 child.state_dict(destination=out, prefix=f"{prefix}{name}.",
@@ -406,6 +427,26 @@ class Module:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent:
                 out[prefix + name] = b if keep_vars else b.detach()
+
+    def get_extra_state(self) -> Any:
+        """What a subclass keeps in its ``state_dict`` beside tensors (under the key
+        ``_extra_state``); a subclass that has some overrides this and
+        :meth:`set_extra_state`. PyTorch equivalent: ``Module.get_extra_state``."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should "
+                           "never be called.")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Takes back what :meth:`get_extra_state` returned, from ``load_state_dict``.
+        PyTorch equivalent: ``Module.set_extra_state``."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should "
+                           "never be called.")
+
+    def _extra_states(self) -> dict[str, Module]:
+        """The modules whose class takes extra state back (``set_extra_state``), by the
+        key of that state in a ``state_dict``, in its order."""
+        return {f"{name}.{_EXTRA_STATE}" if name else _EXTRA_STATE: module
+                for name, module in self.named_modules(remove_duplicate=False)
+                if _overrides(module, "set_extra_state")}
 
     def _state_tensors(self, out: dict[str, Tensor], prefix: str = "") -> dict[str, Tensor]:
         """``state_dict(keep_vars=True)`` without running the state-dict hooks."""
@@ -435,12 +476,17 @@ class Module:
             own: dict[str, Tensor] = {}
             module._save_own(own, prefix, True)
             keys.missing_keys.extend(_missing(own, local, {prefix[:-1]: local_metadata}))
+            extra = prefix + _EXTRA_STATE if _overrides(module, "set_extra_state") else None
+            if extra is not None and extra not in local:
+                keys.missing_keys.append(extra)
             for key in local:
-                if key.startswith(prefix):
+                if key.startswith(prefix) and key != extra:
                     name, dot, _ = key[len(prefix):].partition(".")
                     if (name not in module._modules) if dot else (key not in own):
                         keys.unexpected_keys.append(key)
             module._copy_loaded(own, _checked_values(own, local, assign, errors), assign)
+            if extra in local:
+                module.set_extra_state(local[extra])
             for name, child in module._modules.items():
                 if child is not None:
                     inner = f"{prefix}{name}."
@@ -533,13 +579,18 @@ class Module:
             keys, errors = self._load_hooked(state_dict, assign)
             own: dict[str, Tensor] = {}
             values: dict[str, Any] = {}
+            extras: dict[str, Module] = {}  # (a hooked load has set them)
         else:
             own = self._state_tensors(OrderedDict())
+            extras = self._extra_states()
             keys = _IncompatibleKeys([], [])
             errors = []
             metadata = getattr(state_dict, "_metadata", None) or {}
             keys.missing_keys.extend(_missing(own, state_dict, metadata))
-            keys.unexpected_keys.extend(k for k in state_dict if k not in own)
+            keys.unexpected_keys.extend(k for k in state_dict if k not in own and
+                                        k not in extras)
+            if extras:
+                _add_missing_extras(self, keys.missing_keys, extras, state_dict)
             values = _checked_values(own, state_dict, assign, errors)
         missing, unexpected = keys
         if strict:
@@ -553,6 +604,9 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:"
                                "\n\t" + "\n\t".join(errors))
         self._copy_loaded(own, values, assign)  # (a hooked load has copied its values)
+        for key, module in extras.items():
+            if key in state_dict:
+                module.set_extra_state(state_dict[key])
         return keys
 
     def _copy_loaded(self, own: dict[str, Tensor], values: dict[str, Any],
