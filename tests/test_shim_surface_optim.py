@@ -461,6 +461,15 @@ def test_an_optimizer_prints_and_groups_as_pytorch(torch, name, kwargs):
     # PyTorch's Adagrad fills its sums when built)
     assert name == "Adagrad" or ours.state[ours.param_groups[0]["params"][0]] == {} == \
         theirs.state[theirs.param_groups[0]["params"][0]]
+    if name == "SGD":  # after a step, only a momentum gives a parameter state
+        kept = []
+        for lib in (torch, ft):
+            w = lib.zeros(2, requires_grad=True)
+            opt = lib.optim.SGD([w], **kwargs)
+            w.grad = lib.ones(2)
+            opt.step()
+            kept.append([sorted(state) for state in opt.state.values()])
+        assert kept[1] == kept[0]
 
 
 def test_a_programs_own_scheduler_subclass_steps_as_pytorch(torch):

@@ -712,9 +712,11 @@ class Optimizer:
         """
         if self._factory is None:
             return self._python_state
-        # a defaultdict as PyTorch's: a parameter not stepped yet reads as {}
-        return defaultdict(dict, {p: self._param_state(p) for group in self.param_groups
-                                  for p in group["params"] if id(p) in self._state})
+        # a defaultdict as PyTorch's: a parameter not stepped yet, or stepped by an
+        # optimizer that keeps nothing for it (SGD without momentum), reads as {}
+        return defaultdict(dict, {p: state for group in self.param_groups
+                                  for p in group["params"] if id(p) in self._state
+                                  and (state := self._param_state(p))})
 
     @state.setter
     def state(self, value: dict[Any, dict[str, Any]]) -> None:
