@@ -107,6 +107,9 @@ _WHERE = "fnnet_process/"
 #: seconds a program may still take to complete after one of its processes left: it
 #: completes at once where that process had joined it before leaving
 _LEFT_GRACE_SECONDS = 2.0
+#: seconds between a waiting program's looks for a process that left the run: how
+#: late a collective notices a peer that crashed or left
+_LOOK_SECONDS = 0.1
 #: why a process left, where destroy_process_group ended its part in the run
 LEFT_CLEANLY = "left the run (destroy_process_group)"
 #: the end of an error whose cause is another process's end (the launcher reads it)
@@ -264,7 +267,8 @@ def run(call: Callable[..., Any], args: tuple[Any, ...], what: str, settle: bool
     job = _Job(call, args, settle)
     Limit.clock = time.monotonic()
     _Worker.jobs.put(job)
-    while not job.done.wait(min(1.0, max(0.0, Limit.clock + seconds - time.monotonic()))):
+    while not job.done.wait(min(_LOOK_SECONDS,
+                                 max(0.0, Limit.clock + seconds - time.monotonic()))):
         if time.monotonic() >= Limit.clock + seconds:
             raise broken(
                 f"Timed out waiting {round(seconds * 1000)}ms for {what} to complete: "

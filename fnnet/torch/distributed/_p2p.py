@@ -37,8 +37,9 @@ from fnnet.torch.distributed._group import NotMember, ProcessGroup, default_grou
 from fnnet.torch.tensor import Tensor
 
 _PREFIX = "fnnet_p2p"
-#: seconds of one blocking read of the store: a wait checks its deadline in between
-_CHUNK_SECONDS = 1.0
+#: seconds of one blocking read of the store: a wait checks its deadline and looks for
+#: a peer that left the run in between
+_CHUNK_SECONDS = _waiting._LOOK_SECONDS
 #: the longest pause between a receive-from-any's looks at its peers' messages
 _POLL_SECONDS = 0.05
 
