@@ -176,23 +176,28 @@ def mnist_dir():
     return path
 
 
-#: Modules that take longest, scheduled first. ``pytest -n 2`` hands out whole files
-#: (``--dist loadfile``, set below, so a module's fixtures run once) in collection order;
-#: starting with the long ones leaves only short files for the end, so neither worker
-#: idles while the other finishes a long module.
+#: Modules that take longest (every module of 5 s or more in a ``--durations=0`` run of
+#: the suite), longest first. ``pytest -n 2`` hands out whole files (``--dist loadfile``,
+#: set below, so a module's fixtures run once) in collection order, the rest of the files
+#: alphabetically after these; starting with the long ones leaves only short files for
+#: the end, so neither worker idles while the other finishes a long module.
 LONGEST_FIRST = (
-    "test_torch_programs", "test_resnet", "test_shim_distributed_multiprocess",
-    "test_fast_conv", "test_transforms", "test_compare", "test_cli", "test_checkpoint",
-    "test_examples", "test_shim_more_surface", "test_losses", "test_fit_edges",
-    "test_tensorboard", "test_shim_api", "test_functional",
-    "test_parallel", "test_shim_surface_more", "test_shim_parity", "test_nnx",
-    "test_layering", "test_shim_distributed",
-    "test_shim_data_parallel", "test_nn", "test_parallel_multiprocess", "test_real_mnist",
-    "test_shim_surface_layers", "test_shim_batch_patterns",
-    "test_checkpoint_damage", "test_train", "test_interop", "test_bad_input_loads",
-    "test_augment", "test_optim", "test_accelerator_script", "test_shim_manual",
-    "test_shim_eager", "test_init", "test_shim_from_scratch", "test_shim_multiprocessing",
-    "test_as_torch",
+    "test_torch_programs", "test_shim_distributed_multiprocess", "test_resnet",
+    "test_shim_inplace_autograd", "test_shim_surface_more", "test_cli", "test_compare",
+    "test_shim_vision_loops", "test_losses", "test_checkpoint", "test_fast_conv",
+    "test_examples", "test_shim_surface_layers", "test_functional",
+    "test_shim_batch_patterns", "test_nn", "test_real_mnist", "test_fit_edges",
+    "test_transforms", "test_shim_api", "test_shim_more_surface",
+    "test_parallel_multiprocess", "test_shim_distributed", "test_shim_user_programs",
+    "test_torchvision_shim", "test_parallel", "test_shim_distributions",
+    "test_shim_profiler", "test_as_torch", "test_checkpoint_damage",
+    "test_shim_transformer", "test_shim_multiprocessing", "test_shim_surface_optim",
+    "test_nnx", "test_shim_slow_loops", "test_shim_sequences_tables", "test_torch_fft",
+    "test_interop", "test_shim_parity", "test_shim_manual", "test_disk_cache",
+    "test_shim_added_names", "test_train", "test_docs_snippets", "test_shim_x64",
+    "test_shim_random_draws", "test_shim_loops", "test_shim_eager", "test_layering",
+    "test_shim_ops", "test_shim_autocast", "test_optim", "test_shim_manual_save",
+    "test_augment", "test_bad_input",
 )
 
 #: Tests outside the edit-test loop (``pytest -m "not slow"``), by module, by
