@@ -481,22 +481,54 @@ def _fail_worker() -> int:
     return 0
 
 
-def _launch(*args: str, launcher: str = "fnnet.torch.distributed.run",
-            extra: tuple[str, ...] = ("--cpu-devices-per-process", "2"), **kw):
+def _start(*args: str, launcher: str = "fnnet.torch.distributed.run",
+           extra: tuple[str, ...] = ("--cpu-devices-per-process", "2")) -> subprocess.Popen:
+    """A launch of this file's worker ``args`` as :data:`WORLD` processes, started."""
     env = dict(os.environ)  # the launcher adds its device count after the suite's XLA flags
-    return subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", launcher, "--nproc-per-node", str(WORLD), *extra, __file__,
-         *args], capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=ROOT, **kw)
+         *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        cwd=ROOT)
+
+
+def _finish(launch: subprocess.Popen) -> subprocess.CompletedProcess:
+    """What a launch of :func:`_start` printed and its exit status, once it ended."""
+    try:
+        stdout, stderr = launch.communicate(timeout=TIMEOUT)
+    finally:
+        _kill_launch(launch)
+    return subprocess.CompletedProcess(launch.args, launch.returncode, stdout, stderr)
+
+
+def _kill_launch(launch: subprocess.Popen) -> None:
+    """Stops a launch still running (a test that failed or timed out)."""
+    if launch.poll() is None:
+        launch.kill()
+        launch.communicate()
+
+
+def _launch(*args: str, launcher: str = "fnnet.torch.distributed.run",
+            extra: tuple[str, ...] = ("--cpu-devices-per-process", "2")):
+    return _finish(_start(*args, launcher=launcher, extra=extra))
+
+
+#: each library's launcher and its flags, for the runs that compare them
+LAUNCHERS = (("fnnet", "fnnet.torch.distributed.run", ("--cpu-devices-per-process", "1")),
+             ("torch", "torch.distributed.run", ()))
 
 
 def _launch_in_both(mode: str, out: pathlib.Path) -> None:
-    """Runs the worker ``mode`` with fnnet.torch under its launcher, then with PyTorch
-    under torchrun; each gets the folder ``out`` and its library's name."""
-    for library, launcher, extra in (
-            ("fnnet", "fnnet.torch.distributed.run", ("--cpu-devices-per-process", "1")),
-            ("torch", "torch.distributed.run", ())):
-        result = _launch(mode, str(out), library, launcher=launcher, extra=extra)
-        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    """Runs the worker ``mode`` with fnnet.torch under its launcher and with PyTorch
+    under torchrun, side by side (the two runs share nothing but the folder); each
+    gets the folder ``out`` and its library's name."""
+    launches = [_start(mode, str(out), library, launcher=launcher, extra=extra)
+                for library, launcher, extra in LAUNCHERS]
+    try:
+        for result in map(_finish, launches):
+            assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    finally:
+        for launch in launches:
+            _kill_launch(launch)
 
 
 @pytest.fixture(scope="module")
@@ -974,9 +1006,9 @@ def test_a_rank_that_stops_calling_collectives_times_the_others_out_as_pytorchs(
     # fnnet.torch the wait for the others had no limit
     import json
 
-    for library, launcher, extra in (
-            ("fnnet", "fnnet.torch.distributed.run", ("--cpu-devices-per-process", "1")),
-            ("torch", "torch.distributed.run", ())):
+    # one library after the other: the ranks of a run start together, so that neither
+    # waits for the other longer than the timeout before rank 1 stops
+    for library, launcher, extra in LAUNCHERS:
         result = _launch("late", str(tmp_path), library, what, launcher=launcher,
                          extra=extra)
         assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-4000:]
@@ -1032,21 +1064,25 @@ def test_a_rank_that_crashes_fails_the_others_collectives_at_once_as_pytorchs(to
     # from the crashed rank waited for the timeout too
     from fnnet.parallel.launch import _kill, free_port
 
-    for library in ("fnnet", "torch"):
-        port = str(free_port())
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_PORT")}
-        procs = [subprocess.Popen([sys.executable, __file__, "crash", library, str(rank),
-                                   port, how], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
-                                  start_new_session=True)
-                 for rank in range(WORLD)]
-        try:
-            outputs = [p.communicate(timeout=TIMEOUT) for p in procs]
-        finally:
-            for p in procs:
-                _kill(p)
-        codes = [p.returncode for p in procs]
+    ports = set()
+    while len(ports) < 2:  # the two runs side by side, each on a port of its own
+        ports.add(str(free_port()))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_PORT")}
+    runs = {library: [subprocess.Popen([sys.executable, __file__, "crash", library, str(rank),
+                                        port, how], stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+                                       start_new_session=True)
+                      for rank in range(WORLD)]
+            for library, port in zip(("fnnet", "torch"), sorted(ports), strict=True)}
+    try:
+        ended = {library: [p.communicate(timeout=TIMEOUT) for p in procs]
+                 for library, procs in runs.items()}
+    finally:
+        for p in (p for procs in runs.values() for p in procs):
+            _kill(p)
+    for library, outputs in ended.items():
+        codes = [p.returncode for p in runs[library]]
         if how == "raise":
             # PyTorch's gloo now and then aborts (SIGABRT) the raising rank at its exit
             assert codes == [1, 1] if library == "fnnet" else all(codes), (codes, outputs)
