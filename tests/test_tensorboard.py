@@ -156,7 +156,7 @@ def server(root, train_run, shim_run, compare_run, resumed_run):
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError("tensorboard did not serve the runs within 90 s")
-            time.sleep(0.5)
+            time.sleep(0.1)
         yield get
     finally:
         process.terminate()
