@@ -11,6 +11,7 @@ import dataclasses
 import os
 import pathlib
 import re
+import runpy
 import subprocess
 import sys
 
@@ -77,21 +78,40 @@ def test_versions_run_as_scripts(version):
     assert 1.0 < w < 2.5
 
 
-def test_fnnet_version_script_on_real_data_and_its_errors(tmp_path):
-    done = _script("examples/mlp_mnist/fnnet_version.py", "--config", "sgd", "--epochs", "1",
-                   "--steps-per-epoch", "3")
-    assert done.returncode == 0, done.stderr
-    assert "mlp_mnist [sgd] with fnnet:" in done.stdout
-    assert "median time per step:" in done.stdout and "held-out accuracy:" in done.stdout
-    bad = _script("examples/mlp_mnist/fnnet_version.py", "--synthetic")
-    assert bad.returncode == 2
-    assert "mlp_mnist: error: mlp_mnist has no option --synthetic" in bad.stderr
+def _run_main(monkeypatch, capsys, script: str, *argv: str) -> tuple[int, str, str]:
+    """``(exit status, stdout, stderr)`` of ``python examples/SCRIPT ARGV``, run as
+    ``__main__`` in this process: its folder first on ``sys.path`` (its ``import config``),
+    and that ``config`` forgotten after (each example has its own)."""
+    path = ROOT / script
+    monkeypatch.syspath_prepend(str(path.parent))
+    monkeypatch.setattr(sys, "argv", [str(path), *argv])
+    monkeypatch.delitem(sys.modules, "config", raising=False)
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    finally:
+        sys.modules.pop("config", None)
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_by_hand_gradient_matches_jax_grad_and_fits_the_line():
-    done = _script("examples/linear_regression/by_hand.py")
-    assert done.returncode == 0, done.stderr  # asserts the formula against jax.grad
-    fitted = re.search(r"fitted y = ([\d.]+) x \+ ([\d.]+)", done.stdout)
+def test_fnnet_version_script_on_real_data_and_its_errors(monkeypatch, capsys):
+    code, out, err = _run_main(monkeypatch, capsys, "mlp_mnist/fnnet_version.py", "--config",
+                               "sgd", "--epochs", "1", "--steps-per-epoch", "3")
+    assert code == 0, err
+    assert "mlp_mnist [sgd] with fnnet:" in out
+    assert "median time per step:" in out and "held-out accuracy:" in out
+    code, _, err = _run_main(monkeypatch, capsys, "mlp_mnist/fnnet_version.py", "--synthetic")
+    assert code == 2
+    assert "mlp_mnist: error: mlp_mnist has no option --synthetic" in err
+
+
+def test_by_hand_gradient_matches_jax_grad_and_fits_the_line(monkeypatch, capsys):
+    code, out, err = _run_main(monkeypatch, capsys, "linear_regression/by_hand.py")
+    assert code == 0, err  # asserts the formula against jax.grad
+    fitted = re.search(r"fitted y = ([\d.]+) x \+ ([\d.]+)", out)
     assert abs(float(fitted.group(1)) - 2.0) < 0.05
     assert abs(float(fitted.group(2)) - 1.0) < 0.05
 
