@@ -141,7 +141,7 @@ def _vjp_fn(op: Any, static: tuple[Any, ...], diff: tuple[int, ...],
     if fn is None:
         def vjp(args: list[Any], cotangents: list[Any]) -> tuple[Any, ...]:
             def f(*diff_args: Any) -> tuple[Any, ...]:
-                full = list(args)
+                full = _on_device(tuple(args))
                 for i, value in zip(diff, diff_args, strict=True):
                     full[i] = value
                 return _outputs(op(*full, *static))
