@@ -26,6 +26,7 @@ from fnnet.torch._tape import (
     Tape,
     borrowed,
     kind_of,
+    lost_value,
     ref,
     slot_of,
 )
@@ -366,15 +367,37 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
         # split the step in two when the loop read a value since the last step
         split = rec.reads != rec.step_reads
         rec.step_reads = rec.reads
-    fn = _cache.compiled(key, tp, wanted, donate, reason, split)
-    if tp.before_backward is not None:
-        _cache.remember_early(rec, tp.before_backward[0], fn)
-    if donate:
-        with DEFERRED:  # the donated buffers are gone once ``fn`` ran
+    try:
+        fn = _cache.compiled(key, tp, wanted, donate, reason, split)
+        if tp.before_backward is not None:
+            _cache.remember_early(rec, tp.before_backward[0], fn)
+        if donate:
+            with DEFERRED:  # the donated buffers are gone once ``fn`` ran
+                _run_and_store(fn, tp, cells, n_donors, written, extra, wanted, plan, rec)
+        else:
             _run_and_store(fn, tp, cells, n_donors, written, extra, wanted, plan, rec)
-    else:
-        _run_and_store(fn, tp, cells, n_donors, written, extra, wanted, plan, rec)
+    except Exception as error:
+        _abandon(rec, tp, error)
+        raise
     return True
+
+
+def _abandon(rec: Recorder, tp: Tape, error: Exception) -> None:
+    """After ``tp``'s program failed to compile or run (a gradient JAX does not
+    implement): every cell that the tape read as a source takes that value back (the
+    parameters as before the step; the optimizer's state was never written back), the
+    values only recorded keep ``error`` for whoever reads them (see ``lost_value``), and
+    a new tape starts, so that the failure does not spoil the work recorded after it,
+    as a failed op in PyTorch leaves the rest alone."""
+    for i, owner in enumerate(tp.src_owner):
+        if isinstance(owner, Cell) and owner.val is None and owner.tape is tp:
+            value = tp.srcs[i]
+            if not getattr(value, "is_deleted", bool)():  # a donated buffer is gone
+                slot = tp.src_slots[i]
+                owner.val, owner.ref, owner.aval = value, slot, tp.avals[slot]
+    tp.failure = error
+    if rec.tape is tp:
+        rec.new_tape()
 
 
 def _run_and_store(fn: Any, tp: Tape, cells: list[Cell], n_donors: int, written: list[int],
@@ -428,7 +451,7 @@ def materialize(cell: Cell) -> Any:
     if cell.tape is not tp:
         owner = None if cell.tape is None else cell.tape.recorder
         if owner is None or owner is rec or cell.tape is not owner.tape:
-            raise RuntimeError("fnnet.torch: internal error: a tensor lost its value")
+            raise lost_value(cell)
         token = activate(owner)
         try:
             return materialize(cell)
@@ -438,8 +461,12 @@ def materialize(cell: Cell) -> Any:
         return cell.val
     wanted = (cell.ref,)
     key = (tp.state, wanted, "partial")
-    fn = _cache.compiled(key, tp, wanted, (), "partial")
-    (cell.val,) = fn(*tp.srcs)
+    try:
+        fn = _cache.compiled(key, tp, wanted, (), "partial")
+        (cell.val,) = fn(*tp.srcs)
+    except Exception as error:
+        _abandon(rec, tp, error)
+        raise
     return cell.val
 
 

@@ -41,6 +41,7 @@ from fnnet.torch._tape import (
     canonical_dtype,
     int_overflow,
     kind_of,
+    lost_value,
     ref,
     slot_of,
     spec,
@@ -224,7 +225,7 @@ def cell_source(tp: Tape, cell: Cell) -> int:
     """
     value = cell.val
     if value is None:
-        raise RuntimeError("fnnet.torch: internal error: a tensor lost its value")
+        raise lost_value(cell)
     if type(value) is np.ndarray:
         if getattr(cell, "sourced", False):
             value = cell.val = to_device(value)

@@ -193,6 +193,9 @@ class Tape:
         self.owner_cache: tuple[list[int], int] = ([], 0)
         # slot -> how an in-place op overwrote it (PyTorch's saved-tensor version check)
         self.overwritten: dict[int, Overwritten] = {}
+        # the error that stopped this tape's program (see ``_flush``): its recorded
+        # values were never computed
+        self.failure: Exception | None = None
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -208,6 +211,19 @@ class Tape:
         """The slots node ``index`` fills."""
         node = self.nodes[index]
         return range(node.first, node.first + node.n_out)
+
+
+def lost_value(cell: Cell) -> RuntimeError:
+    """The error for reading ``cell``, whose value is neither known nor recorded on the
+    current tape: the program of the tape that recorded it failed, or (a bug) nothing
+    computes it."""
+    failure = None if cell.tape is None else cell.tape.failure
+    if failure is None:
+        return RuntimeError("fnnet.torch: internal error: a tensor lost its value")
+    error = RuntimeError(f"fnnet.torch: this tensor's value was never computed: the step "
+                         f"that computes it failed ({type(failure).__name__}: {failure})")
+    error.__cause__ = failure
+    return error
 
 
 class _Writeback:
