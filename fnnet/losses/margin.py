@@ -14,6 +14,20 @@ from fnnet.nn.functional.distance import pairwise_distance
 from fnnet.typing import Array
 
 
+def hinge(z: Array) -> Array:
+    """``max(z, 0)`` with PyTorch's ``clamp_min(0)`` gradient: 1 where ``z >= 0``, also
+    at the hinge itself (``jnp.maximum``'s is a half there: a pair scored equally, or a
+    triplet at the margin); a NaN stays NaN.
+
+    Args:
+        z: any shape.
+
+    Returns:
+        An array of ``z``'s shape and dtype.
+    """
+    return jnp.where(z < 0, 0, z)
+
+
 def _floats(loss: str, reduction: Any, **arrays: Any) -> list[Array]:
     """The arrays, checked floating-point; an integer ``target`` (±1 or 0/1 labels, as
     PyTorch takes them) is cast to the first input's dtype, as PyTorch promotes it."""
@@ -44,7 +58,7 @@ def margin_ranking_loss(input1: Array, input2: Array, target: Array, margin: flo
     """
     x1, x2, t = _floats("margin_ranking_loss", reduction, input1=input1, input2=input2,
                         target=target)
-    return reduce(jnp.maximum(0.0, -t * (x1 - x2) + margin), reduction)
+    return reduce(hinge(-t * (x1 - x2) + margin), reduction)
 
 
 def hinge_embedding_loss(input: Array, target: Array, margin: float = 1.0,
@@ -56,7 +70,7 @@ def hinge_embedding_loss(input: Array, target: Array, margin: float = 1.0,
     x, t = _floats("hinge_embedding_loss", reduction, input=input, target=target)
     zero = jnp.zeros((), x.dtype)
     # PyTorch sums both terms, so a target other than ±1 gets both
-    losses = jnp.where(t != 1, jnp.maximum(margin - x, 0.0), zero) + \
+    losses = jnp.where(t != 1, hinge(margin - x), zero) + \
         jnp.where(t != -1, x, zero)
     return reduce(losses, reduction)
 
@@ -109,7 +123,7 @@ def cosine_embedding_loss(input1: Array, input2: Array, target: Array, margin: f
     cos = dot / jnp.sqrt((jnp.sum(x1 * x1, axis=-1) + eps) * (jnp.sum(x2 * x2, axis=-1) + eps))
     zero = jnp.zeros((), cos.dtype)
     losses = jnp.where(t == 1, 1 - cos, zero) + \
-        jnp.where(t == -1, jnp.maximum(cos - margin, 0.0), zero)
+        jnp.where(t == -1, hinge(cos - margin), zero)
     return reduce(losses, reduction)
 
 
@@ -150,4 +164,4 @@ def triplet_margin_from_distances(positive_distance: Array, negative_distance: A
     d_pos, d_neg = _floats("triplet_margin_with_distance_loss", reduction,
                            positive_distance=positive_distance,
                            negative_distance=negative_distance)
-    return reduce(jnp.maximum(margin + d_pos - d_neg, 0.0), reduction)
+    return reduce(hinge(margin + d_pos - d_neg), reduction)

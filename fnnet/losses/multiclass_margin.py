@@ -31,7 +31,9 @@ def multi_margin_loss(x: Array, target: Array, p: int = 1, margin: float = 1.0,
     classes = x.shape[-1]
     target = target.astype(jnp.int32)
     picked = jnp.take_along_axis(x, target[..., None], axis=-1)
-    terms = jnp.maximum(margin - picked + x, 0) ** p
+    # only terms above zero count, as in PyTorch's kernel: no gradient at the hinge
+    z = margin - picked + x
+    terms = jnp.where(z > 0, z, 0) ** p
     if weight is not None:
         terms = terms * weight[target][..., None]
     others = jnp.arange(classes) != target[..., None]
@@ -60,7 +62,8 @@ def multilabel_margin_loss(x: Array, target: Array, reduction: str = "mean") -> 
     is_target = jnp.any(jax.nn.one_hot(index, classes, dtype=bool) & listed[..., None],
                         axis=-2)
     picked = jnp.take_along_axis(x, index, axis=-1)
-    terms = jnp.maximum(1 - picked[..., :, None] + x[..., None, :], 0)
+    z = 1 - picked[..., :, None] + x[..., None, :]
+    terms = jnp.where(z > 0, z, 0)  # above zero only, as PyTorch's kernel counts them
     counted = listed[..., :, None] & ~is_target[..., None, :]
     loss = jnp.sum(jnp.where(counted, terms, 0), axis=(-2, -1)) / classes
     return reduce(loss, reduction)

@@ -53,7 +53,7 @@ LOSSES = frozenset({
 })
 #: ops CUDA's autocast also runs in float32 (the CPU's runs them in their inputs' dtypes)
 CUDA_FLOAT32 = frozenset({
-    jnp.exp, jnp.log, jnp.log10, jnp.log2, jnp.log1p, jnp.expm1, jnp.power, jnp.reciprocal,
+    jnp.exp, jnp.log, jnp.log10, jnp.log2, jnp.log1p, jnp.expm1, _ops.power, jnp.reciprocal,
     jnp.arccos, jnp.arcsin, jnp.cosh, jnp.sinh, jnp.tan, _ops._softmax, _ops._log_softmax,
     _ops._sum, _ops._prod, _ops._pow_scalar, _ops._rpow_scalar, _more_ops._cumsum,
     _more_ops._cumprod, _more_ops._logsumexp, fnf.softplus, shim_functional._layer_norm,

@@ -23,7 +23,8 @@ _ROUNDING = "{} is not supported for complex inputs"
 
 #: an op's function name -> PyTorch's exception and message for a complex input
 _ERRORS: dict[str, tuple[type[Exception], str]] = {
-    "_clamp": _CLAMP, "relu": _CLAMP, "hardtanh": _CLAMP,
+    "_clamp": _CLAMP, "_clamp_min": _CLAMP, "_clamp_max": _CLAMP, "relu": _CLAMP,
+    "hardtanh": _CLAMP,
     "_sort": _SORT, "_argsort": _SORT,
     "_topk": (RuntimeError, " topk does not support complex dtypes on CPU"),
     "_max_dim": (RuntimeError, "max(): does not support complex input"),

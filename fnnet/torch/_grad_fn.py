@@ -23,7 +23,8 @@ _NAMES = {
     "add": "AddBackward0", "subtract": "SubBackward0", "multiply": "MulBackward0",
     "true_divide": "DivBackward0", "matmul": "MmBackward0", "_mv": "MvBackward0",
     "negative": "NegBackward0",
-    "_pow_scalar": "PowBackward0", "power": "PowBackward1", "_rpow_scalar": "PowBackward2",
+    "_pow_scalar": "PowBackward0", "power": "PowBackward1",
+    "_float_power": "PowBackward1", "_rpow_scalar": "PowBackward2",
     "exp": "ExpBackward0", "log": "LogBackward0", "sqrt": "SqrtBackward0",
     "sin": "SinBackward0", "cos": "CosBackward0", "abs": "AbsBackward0", "_abs": "AbsBackward0",
     "_sum": "SumBackward0", "_mean": "MeanBackward0", "_reshape": "ViewBackward0",
@@ -36,7 +37,7 @@ _NAMES = {
     "_imag_part": "SelectBackward0", "_as_real": "ViewAsRealBackward0",
     "_as_complex": "ViewAsComplexBackward0", "_from_parts": "ComplexBackward0",
     "_from_polar": "PolarBackward0", "_rolled": "RollBackward0",
-    "_clamp": "ClampBackward1", "_copy": "CloneBackward0", "_astype": "ToCopyBackward0",
+    "_copy": "CloneBackward0", "_astype": "ToCopyBackward0",
     "_unsqueeze": "UnsqueezeBackward0",
     "_expand": "ExpandBackward0", "_flatten": "ViewBackward0", "_max": "MaxBackward1",
     "_min": "MinBackward1", "_softmax": "SoftmaxBackward0",
@@ -77,6 +78,7 @@ _NAMES = {
     "GroupNorm": "NativeGroupNormBackward0", "batch_norm": "NativeBatchNormBackward0",
     "arctan2": "Atan2Backward0", "arcsin": "AsinBackward0", "arctan": "AtanBackward0",
     "logsigmoid": "LogSigmoidBackward0", "_median_all": "MedianBackward0",
+    "_nanmedian_all": "NanmedianBackward0",
     "softsign": "DivBackward0",
     # torch.linalg's nodes (PyTorch's torch.svd, torch.inverse, torch.det, ... are them too)
     "_svd": "LinalgSvdBackward0", "_svdvals": "LinalgSvdBackward0",
@@ -100,6 +102,7 @@ _NAMES = {
     "_diff": "SubBackward0", "unfold": "Im2ColBackward0", "fold": "Col2ImBackward0",
     "grid_sample": "GridSampler2DBackward0", "affine_grid": "AffineGridGeneratorBackward0",
     "_soft_margin": "SoftMarginLossBackward0", "_multi_margin": "MultiMarginLossBackward0",
+    "_multilabel_margin": "MultilabelMarginLossBackward0",
 }
 
 
@@ -201,6 +204,20 @@ def _nll_name(tp: Any, node: tuple[Any, ...]) -> str:
     return "ViewBackward0" if reduction == "none" and rank != 4 else "NllLoss2DBackward0"
 
 
+#: the clamps' nodes, whose number tells number bounds (1) from tensor bounds (0); the
+#: one-sided ``clamp_min``/``clamp_max`` count the other way
+_CLAMP_NAMES = {"_clamp": ("ClampBackward1", "ClampBackward0"),
+                "_clamp_min": ("ClampMinBackward0", "ClampMinBackward1"),
+                "_clamp_max": ("ClampMaxBackward0", "ClampMaxBackward1")}
+
+
+def _clamp_name(tp: Any, node: tuple[Any, ...], op: str) -> str:
+    """PyTorch's node for a clamp: a Python number bound is a weakly typed source, a
+    tensor bound is not."""
+    tensor_bound = any(r >= 0 and not tp.avals[slot_of(r)][2] for r in node[2][1:])
+    return _CLAMP_NAMES[op][tensor_bound]
+
+
 #: F.interpolate's node per mode (the spatial rank filled in)
 _UPSAMPLE_NAMES = {"nearest": "UpsampleNearest{}DBackward0",
                    "nearest-exact": "UpsampleNearestExact{}DBackward0",
@@ -245,6 +262,7 @@ _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
     "_ctc": lambda static: _reduced("WhereBackward0" if static[2] else "CtcLossBackward0",
                                     static[1]),
     "_window": _window_name, "_getitem": _getitem_name, "apply_cell": _cell_name,
+    "_cumulative": lambda static: "CummaxBackward0" if static[1] else "CumminBackward0",
     # a reduction over dims is PyTorch's overload 1, over everything its overload 0
     "_sum": lambda static: f"SumBackward{int(static[0] is not None)}",
     "_mean": lambda static: f"MeanBackward{int(static[0] is not None)}",
@@ -323,6 +341,8 @@ class GradFn:
             return _cross_entropy_name(self._tape, node)
         if op == "_nll":
             return _nll_name(self._tape, node)
+        if op in _CLAMP_NAMES:
+            return _clamp_name(self._tape, node, op)
         if op == "interpolate":
             return _interpolate_name(self._tape, node)
         if op == "bilinear":  # PyTorch's bilinear ends in the bias's add, else a view

@@ -19,6 +19,7 @@ import numpy as np
 from fnnet.nn.functional._utils import in_float32
 from fnnet.torch import _graph, _more_ops, _random
 from fnnet.torch._cpu_generator import CpuGenerator
+from fnnet.torch._ops import _clamp, _clamp_max, _clamp_min, arctan2
 from fnnet.torch.tensor import Tensor, _as_tensor, _op, _operands
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
@@ -38,7 +39,7 @@ _TAN, _ASIN, _ACOS, _ATAN, _SINH, _COSH, _ASINH, _ACOSH, _ATANH = (in_float32(f)
     jnp.tan, jnp.arcsin, jnp.arccos, jnp.arctan, jnp.sinh, jnp.cosh, jnp.arcsinh,
     jnp.arccosh, jnp.arctanh))
 _ERF, _ERFINV = in_float32(jax.scipy.special.erf), in_float32(jax.scipy.special.erfinv)
-_ATAN2 = in_float32(jnp.arctan2)
+_ATAN2 = in_float32(arctan2)
 
 #: PyTorch's name -> the jax.numpy function computing it
 UNARY: dict[str, Callable[..., Any]] = {
@@ -110,25 +111,31 @@ def clamp_with_tensors(previous: Callable[..., Tensor]) -> Callable[..., Tensor]
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         if not isinstance(min, Tensor) and not isinstance(max, Tensor):
             return previous(self, min, max)
-        out = self  # a tensor bound promotes as an arithmetic operand does
-        if min is not None:
-            out = _op(jnp.maximum, (), *_operands(out, min), who="clamp")
-        if max is not None:
-            out = _op(jnp.minimum, (), *_operands(out, max), who="clamp")
-        return out
+        return _clamped(_clamp, self, min, max)
 
     clamp.__doc__ = previous.__doc__
     return clamp
 
 
+def _clamped(op: Callable[..., Any], x: Tensor, *bounds: Any) -> Tensor:
+    """``op(x, *bounds)`` (``_clamp``, ``_clamp_min``, ``_clamp_max``), a tensor bound
+    promoting as an arithmetic operand does."""
+    given = []
+    for bound in bounds:
+        if bound is not None:
+            x, bound = _operands(x, bound)
+        given.append(bound)
+    return _op(op, (), x, *given, who="clamp")
+
+
 def clamp_min(self: Tensor, min: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """PyTorch equivalent: ``Tensor.clamp_min``."""
-    return self.clamp(min=min)
+    return _clamped(_clamp_min, self, min)
 
 
 def clamp_max(self: Tensor, max: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """PyTorch equivalent: ``Tensor.clamp_max``."""
-    return self.clamp(max=max)
+    return _clamped(_clamp_max, self, max)
 
 
 def _mT(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name

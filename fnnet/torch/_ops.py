@@ -12,6 +12,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import jax.scipy.special
 import numpy as np
 
 from fnnet.losses.regression import absolute
@@ -43,30 +44,71 @@ def _mean(x: Array, dim: Axis, keepdim: bool) -> Array:
     return jnp.mean(x, axis=dim, keepdims=keepdim)
 
 
+@jax.custom_jvp
+def _spread(x: Array, value: Array) -> Array:
+    """``value``, an element of ``x`` chosen by a reduction over all of it (``max()``,
+    ``min()``, ``median()``), whose gradient is shared evenly by the elements equal to it
+    (by the NaNs where it is NaN), as PyTorch's; ``value``'s own tangent is ignored."""
+    return value
+
+
+@_spread.defjvp
+def _spread_jvp(primals: tuple[Array, Array], tangents: tuple[Array, Array]
+                ) -> tuple[Array, Array]:
+    x, value = primals
+    shares = jnp.where(jnp.isnan(value), jnp.isnan(x), x == value)
+    tangent = jnp.sum(jnp.where(shares, tangents[0], 0)) / jnp.sum(shares)
+    return value, jnp.reshape(tangent.astype(value.dtype), value.shape)
+
+
+def spread_over_ties(x: Array, value: Array) -> Array:
+    """``value`` with :func:`_spread`'s gradient where ``x`` is floating."""
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return value
+    return _spread(x, jax.lax.stop_gradient(value))
+
+
 def _max(x: Array, dim: int | None, keepdim: bool) -> Array:
-    return jnp.max(x, axis=dim, keepdims=keepdim)
+    value = jnp.max(x, axis=dim, keepdims=keepdim)
+    return spread_over_ties(x, value) if dim is None else value
 
 
 def _min(x: Array, dim: int | None, keepdim: bool) -> Array:
-    return jnp.min(x, axis=dim, keepdims=keepdim)
+    value = jnp.min(x, axis=dim, keepdims=keepdim)
+    return spread_over_ties(x, value) if dim is None else value
 
 
 def _argmax(x: Array, dim: int | None, keepdim: bool) -> Array:
+    if x.ndim == 0:  # a 0-dim tensor's only element, along dim 0 or -1 as PyTorch allows
+        return jnp.zeros((), canonical_dtype(np.int64))
     out = jnp.argmax(x if dim is not None else x.reshape(-1), axis=dim, keepdims=keepdim)
     return out.astype(canonical_dtype(np.int64))
 
 
 def _argmin(x: Array, dim: int | None, keepdim: bool) -> Array:
+    if x.ndim == 0:  # a 0-dim tensor's only element, along dim 0 or -1 as PyTorch allows
+        return jnp.zeros((), canonical_dtype(np.int64))
     out = jnp.argmin(x if dim is not None else x.reshape(-1), axis=dim, keepdims=keepdim)
     return out.astype(canonical_dtype(np.int64))
 
 
 def _max_dim(x: Array, dim: int, keepdim: bool) -> tuple[Array, Array]:
-    return _max(x, dim, keepdim), _argmax(x, dim, keepdim)
+    index = _argmax(x, dim, keepdim)
+    return _at_index(x, index, dim, keepdim), index
 
 
 def _min_dim(x: Array, dim: int, keepdim: bool) -> tuple[Array, Array]:
-    return _min(x, dim, keepdim), _argmin(x, dim, keepdim)
+    index = _argmin(x, dim, keepdim)
+    return _at_index(x, index, dim, keepdim), index
+
+
+def _at_index(x: Array, index: Array, dim: int, keepdim: bool) -> Array:
+    """``x``'s values at ``index`` along ``dim``: ``max(dim)``'s gradient goes to the index
+    it returns, as PyTorch's (``jnp.max``'s is shared among equal maxima)."""
+    if x.ndim == 0:
+        return x
+    values = jnp.take_along_axis(x, index if keepdim else jnp.expand_dims(index, dim), axis=dim)
+    return values if keepdim else jnp.squeeze(values, dim)
 
 
 def _var(x: Array, dim: Axis, correction: int, keepdim: bool) -> Array:
@@ -82,7 +124,28 @@ def _prod(x: Array, dim: int | None, keepdim: bool) -> Array:
 
 
 def _pow_scalar(x: Array, exponent: float) -> Array:
-    return x ** exponent
+    # x ** 0 is 1 with a zero gradient, also at x = 0 (where 0 * x ** -1 is NaN)
+    return (jax.lax.stop_gradient(x) if exponent == 0 else x) ** exponent
+
+
+def power(x: Array, y: Array) -> Array:
+    """``x ** y`` with PyTorch's gradient for ``x``: 0 where ``y`` is 0, ``0 ** 0``
+    included (``jnp.power``'s is ``0 * 0 ** -1``, NaN)."""
+    return jnp.power(jnp.where(y == 0, jax.lax.stop_gradient(x), x), y)
+
+
+def xlogy(x: Array, y: Array) -> Array:
+    """``x * log(y)``, 0 where ``x`` is 0, with PyTorch's gradient for ``x``: 0 where
+    ``x`` is 0 and ``y <= 0`` (``log(y)`` there, -inf or NaN, in ``jax.scipy``'s)."""
+    kept = (x == 0) & (y <= 0)
+    return jax.scipy.special.xlogy(jnp.where(kept, jax.lax.stop_gradient(x), x), y)
+
+
+def arctan2(y: Array, x: Array) -> Array:
+    """``jnp.arctan2`` whose gradient is 0 at the origin, as PyTorch's (NaN in JAX's)."""
+    origin = (y == 0) & (x == 0)
+    return jnp.arctan2(jnp.where(origin, jax.lax.stop_gradient(y), y),
+                       jnp.where(origin, jax.lax.stop_gradient(x), x))
 
 
 def _rpow_scalar(x: Array, base: float) -> Array:
@@ -90,7 +153,41 @@ def _rpow_scalar(x: Array, base: float) -> Array:
 
 
 def _clamp(x: Array, low: Any, high: Any) -> Array:
-    return jnp.clip(x, low, high)
+    """``x`` clipped to ``[low, high]`` (either bound None), with PyTorch's gradients.
+
+    ``x``'s gradient is 1 where ``low <= x <= high``, the bounds included (``jnp.clip``'s
+    is a half there, so ``clamp(0, 1)`` of values already in range halved theirs); a tensor
+    bound's is 1 where it is the result: ``low`` where ``x < low < high``, ``high`` where
+    ``x > high`` or ``high < low`` (the result is then ``high`` everywhere, as PyTorch's).
+    A NaN stays NaN and passes no gradient.
+    """
+    value = jnp.clip(x, low, high)
+    if not jnp.issubdtype(value.dtype, jnp.inexact):
+        return value
+    out = jax.lax.stop_gradient(value)
+    inside = ~jnp.isnan(x)
+    if high is not None:
+        above = x > high
+        if low is not None:
+            above = above | ((high < low) & inside)
+        out = jnp.where(above, high, out)
+        inside = inside & (x <= high)
+    if low is not None:
+        below = x < low if high is None else (x < low) & (low < high)
+        out = jnp.where(below, low, out)
+        inside = inside & (x >= low)
+    return jnp.where(inside, x, out)
+
+
+def _clamp_min(x: Array, low: Any) -> Array:
+    """``Tensor.clamp_min``: :func:`_clamp` without an upper bound, a node of its own as
+    in PyTorch (``ClampMinBackward``)."""
+    return _clamp(x, low, None)
+
+
+def _clamp_max(x: Array, high: Any) -> Array:
+    """``Tensor.clamp_max``: :func:`_clamp` without a lower bound (``ClampMaxBackward``)."""
+    return _clamp(x, None, high)
 
 
 def _transpose(x: Array, a: int, b: int) -> Array:

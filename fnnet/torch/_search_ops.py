@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnnet.torch import _graph
+from fnnet.torch import _graph, _ops
 from fnnet.torch._complex_checks import kernel_error
 from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._shape_ops import tensor_arg
@@ -141,7 +141,7 @@ def _nanmedian_dim(x: Any, dim: int, keepdim: bool) -> tuple[Any, Any]:
 
 
 def _nanmedian_all(x: Any) -> Any:
-    return _nanmedian_dim(x.reshape(-1), 0, False)[0]
+    return _ops.spread_over_ties(x, _nanmedian_dim(x.reshape(-1), 0, False)[0])
 
 
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:

@@ -186,12 +186,12 @@ def binary(name: str, fn: Callable[..., Any], doc: str = "") -> Callable[..., Te
 
 hypot = binary("hypot", in_float32(jnp.hypot), "``sqrt(self**2 + other**2)``.")
 logaddexp = binary("logaddexp", in_float32(jnp.logaddexp), "``log(exp(self) + exp(other))``.")
-xlogy = binary("xlogy", jax.scipy.special.xlogy, "``self * log(other)``, 0 where self is 0.")
+xlogy = binary("xlogy", _ops.xlogy, "``self * log(other)``, 0 where self is 0.")
 
 
 def _float_power(x: Any, y: Any) -> Any:
     wide = _graph.canonical_dtype(np.float64)
-    return jnp.power(jnp.asarray(x, wide), jnp.asarray(y, wide))
+    return _ops.power(jnp.asarray(x, wide), jnp.asarray(y, wide))
 
 
 def float_power(self: Tensor, exponent: Any) -> Tensor:
@@ -307,7 +307,8 @@ def _median_all(x: Any) -> Any:
     middle = flat[(flat.shape[0] - 1) // 2]
     if not jnp.issubdtype(x.dtype, jnp.inexact):
         return middle
-    return jnp.where(jnp.isnan(flat).any(), jnp.nan, middle)  # a NaN makes it NaN
+    # a NaN makes it NaN; the gradient is shared by the elements equal to it
+    return _ops.spread_over_ties(x, jnp.where(jnp.isnan(flat).any(), jnp.nan, middle))
 
 
 def _median_dim(x: Any, dim: int, keepdim: bool) -> tuple[Any, Any]:
@@ -376,13 +377,21 @@ var_mean = _moments("var_mean")
 
 
 def _cumulative(x: Any, dim: int, largest: bool) -> tuple[Any, Any]:
-    values = jax.lax.cummax(x, axis=dim) if largest else jax.lax.cummin(x, axis=dim)
+    if x.ndim == 0:
+        return x, jnp.zeros((), _INDEX)
+    running = jax.lax.stop_gradient(
+        jax.lax.cummax(x, axis=dim) if largest else jax.lax.cummin(x, axis=dim))
     shape = [1] * x.ndim
     shape[dim] = x.shape[dim]
     positions = jnp.arange(x.shape[dim], dtype=_INDEX).reshape(shape)
-    # the latest position holding the running extreme, as PyTorch reports ties
-    hits = jnp.where(x == values, positions, -1)
-    return values, jax.lax.cummax(hits, axis=dim)
+    # the latest position holding the running extreme, as PyTorch reports ties; a NaN is
+    # the extreme from where it stands
+    hit = x == running
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        hit = hit | jnp.isnan(x)
+    indices = jax.lax.cummax(jnp.where(hit, positions, -1), axis=dim)
+    # taken at the indices, so that the gradient goes where they point, as PyTorch's
+    return jnp.take_along_axis(x, indices, axis=dim), indices
 
 
 def cummax(self: Tensor, dim: int) -> Any:

@@ -87,6 +87,7 @@ from fnnet.torch._ops import (
     _window_set,
     _zero,
     floor_divide,
+    power,
     true_divide,
     view_check,
 )
@@ -1545,13 +1546,13 @@ class Tensor:
             if isinstance(other, int) and other < 0 and self._cell.aval[1].kind in "iub":
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
             return _op(_pow_scalar, (other,), self)
-        return _op(jnp.power, (), *_operands(self, other))
+        return _op(power, (), *_operands(self, other))
 
     def __rpow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return _op(_rpow_scalar, (other,), self)
         x, y = _operands(self, other)
-        return _op(jnp.power, (), y, x)
+        return _op(power, (), y, x)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _op(fnf.matmul, (), self, _scalar_or_tensor(other), check=_check_matmul,

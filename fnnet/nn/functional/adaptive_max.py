@@ -23,9 +23,17 @@ def _windows(x: Array, axis: int, out: int) -> Array:
     return jnp.where(jnp.asarray(inside), moved, -jnp.inf)
 
 
+def _first_max(windows: Array) -> tuple[Array, Array]:
+    """The first maximum along the last axis and its position (keeping the axis): the
+    value is taken at the position, so that its gradient goes there alone, as
+    PyTorch's (``jnp.max``'s is shared among equal maxima)."""
+    first = jnp.argmax(windows, axis=-1, keepdims=True)
+    return jnp.take_along_axis(windows, first, axis=-1)[..., 0], first
+
+
 def _max_axis(x: Array, axis: int, out: int) -> Array:
     """Max along one axis over the adaptive windows."""
-    return jnp.moveaxis(jnp.max(_windows(x, axis, out), axis=-1), -1, axis)
+    return jnp.moveaxis(_first_max(_windows(x, axis, out))[0], -1, axis)
 
 
 def adaptive_max_pool2d(x: Array, output_size: int | Sequence[int | None]) -> Array:
@@ -54,15 +62,17 @@ def adaptive_max_pool2d(x: Array, output_size: int | Sequence[int | None]) -> Ar
     if min(out_h, out_w) < 1:
         raise ValueError(f"adaptive_max_pool2d: output_size must be positive, got "
                          f"{output_size!r}")
-    return _max_axis(_max_axis(x, x.ndim - 2, out_h), x.ndim - 1, out_w)
+    # the last axis first: the maximum kept is the first in row-major order, PyTorch's
+    return _max_axis(_max_axis(x, x.ndim - 1, out_w), x.ndim - 2, out_h)
 
 
 def _adaptive_max(x: Array, output_size: int | Sequence[int | None], dims: int,
                   op: str) -> Array:
     """Max pooling of the last ``dims`` axes to ``output_size``, one axis at a time (the
-    windows are products of per-axis windows, so the maxima compose)."""
-    for axis, out in zip(range(x.ndim - dims, x.ndim),
-                         _output_sizes(x, output_size, dims, op), strict=True):
+    windows are products of per-axis windows, so the maxima compose), the last axis
+    first, so that the maximum kept is the first in row-major order, PyTorch's."""
+    sizes = _output_sizes(x, output_size, dims, op)
+    for axis, out in reversed(list(zip(range(x.ndim - dims, x.ndim), sizes, strict=True))):
         x = _max_axis(x, axis, out)
     return x
 
@@ -114,9 +124,8 @@ def _with_indices(x: Array, output_size: int | Sequence[int | None], dims: int,
     for k in reversed(range(dims)):
         axis = x.ndim - dims + k
         windows = _windows(values, axis, outs[k])  # [..., out_k, L_k]
-        first = jnp.argmax(windows, axis=-1, keepdims=True)
-        # the value taken at its index, so the gradient goes to that one position
-        values = jnp.moveaxis(jnp.take_along_axis(windows, first, axis=-1)[..., 0], -1, axis)
+        maxima, first = _first_max(windows)
+        values = jnp.moveaxis(maxima, -1, axis)
         position = first[..., 0].astype(jnp.int32) * int(np.prod(spatial[k + 1:]))
         if index is not None:  # the position found along the later axes, at this one's
             later = jnp.broadcast_to(jnp.moveaxis(index, axis, -1)[..., None, :],
