@@ -17,8 +17,8 @@ import jax.numpy as jnp
 
 from fnnet.torch.tensor import Tensor
 
-__all__ = ["AffineTransform", "ExpTransform", "SigmoidTransform", "TanhTransform",
-           "Transform"]
+__all__ = ["AbsTransform", "AffineTransform", "ExpTransform", "PowerTransform",
+           "SigmoidTransform", "TanhTransform", "Transform"]
 
 
 class Transform:
@@ -150,6 +150,13 @@ class AffineTransform(Transform):
                                       "supported; sum the elementwise log_abs_det_jacobian")
         self.loc, self.scale = loc, scale
 
+    @property
+    def sign(self) -> Any:  # type: ignore[override]
+        """The sign of ``scale``: whether the map increases."""
+        if isinstance(self.scale, Tensor):
+            return self.scale.sign()
+        return (self.scale > 0) - (self.scale < 0)
+
     def _call(self, x: Tensor) -> Tensor:
         out: Tensor = self.loc + self.scale * x
         return out
@@ -165,3 +172,46 @@ class AffineTransform(Transform):
             float(self.scale))
         out: Tensor = scale.abs().log().expand(*x.shape)
         return out
+
+
+class PowerTransform(Transform):
+    """``y = x ** exponent`` on positive ``x``.
+
+    PyTorch equivalent: ``torch.distributions.transforms.PowerTransform``.
+    """
+
+    def __init__(self, exponent: Any, cache_size: int = 0) -> None:
+        super().__init__(cache_size)
+        self.exponent = exponent
+
+    @property
+    def sign(self) -> Any:  # type: ignore[override]
+        """The sign of ``exponent``: whether the map increases."""
+        if isinstance(self.exponent, Tensor):
+            return self.exponent.sign()
+        return (self.exponent > 0) - (self.exponent < 0)
+
+    def _call(self, x: Tensor) -> Tensor:
+        return x.pow(self.exponent)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        out: Tensor = (self.exponent * y / x).abs().log()
+        return out
+
+
+class AbsTransform(Transform):
+    """``y = |x|``, inverted as ``y`` itself (not bijective: no log-Jacobian).
+
+    PyTorch equivalent: ``torch.distributions.transforms.AbsTransform``.
+    """
+
+    bijective = False
+
+    def _call(self, x: Tensor) -> Tensor:
+        return x.abs()
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return y

@@ -3,9 +3,13 @@
 ``Normal``, ``MultivariateNormal``, ``Uniform``, ``Bernoulli``, ``Categorical``,
 ``Gamma``, ``Beta``, ``Dirichlet`` (mixup's mixing weights), ``MixtureSameFamily`` (a
 Gaussian mixture), ``TransformedDistribution`` (a tanh-squashed policy), ``Laplace``,
-``Exponential``, ``Poisson``, ``LogNormal`` and ``StudentT``, with PyTorch's parameters,
-properties and methods (``sample``, ``rsample`` where PyTorch has it, ``log_prob``,
-``entropy``), and ``kl_divergence`` between two of a kind. ``log_prob`` checks its value
+``Exponential``, ``Poisson``, ``LogNormal``, ``StudentT``, the counts ``Binomial``,
+``Multinomial`` and ``NegativeBinomial`` (:mod:`fnnet.torch._count_distributions`) and
+``Weibull``, ``Pareto``, ``HalfCauchy``, ``InverseGamma``, ``RelaxedBernoulli`` and
+``RelaxedOneHotCategorical`` (:mod:`fnnet.torch._transformed_distributions`), with
+PyTorch's parameters, properties and methods (``sample``, ``rsample`` where PyTorch has
+it, ``log_prob``, ``entropy``), and ``kl_divergence`` between two of a kind. ``log_prob``
+checks its value
 as PyTorch's default validation does (see :meth:`Distribution._validate_sample`). They
 are written with fnnet.torch's tensor operations, so a loss built from them is recorded
 into the step and differentiated with it; samples drawn on the host are PyTorch's after
@@ -39,11 +43,13 @@ from fnnet.torch.tensor import (
     host_value,
 )
 
-__all__ = ["Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
-           "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal", "Independent",
-           "Laplace", "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "Poisson", "StudentT", "TransformedDistribution", "Uniform",
-           "kl_divergence", "transforms"]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
+           "Distribution", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy",
+           "HalfNormal", "Independent", "InverseGamma", "Laplace", "LogNormal",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial",
+           "Normal", "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
+           "Weibull", "kl_divergence", "transforms"]
 
 #: ``torch.distributions.transforms`` (``from torch.distributions.transforms import
 #: TanhTransform``: a ``__path__`` lets the import system ask fnnet.torch's finder for it)
@@ -337,6 +343,15 @@ class Uniform(Distribution):
         return out
 
 
+def binary_logits(probs: Tensor) -> Tensor:
+    """The log-odds of success probabilities, clamped a float32 eps inside (0, 1) as
+    PyTorch's ``probs_to_logits(is_binary=True)``."""
+    eps = float(np.finfo(np.float32).eps)
+    clamped = probs.clamp(eps, 1 - eps)
+    out: Tensor = clamped.log() - (1 - clamped).log()
+    return out
+
+
 def _probs_or_logits(probs: Any, logits: Any, who: str) -> tuple[Any, Any]:
     if (probs is None) == (logits is None):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
@@ -356,9 +371,7 @@ class Bernoulli(Distribution):
             _check("probs", probs, lambda p: (p >= 0) & (p <= 1), "Interval(lower_bound=0.0, "
                    "upper_bound=1.0)", validate_args, "Bernoulli", {"probs": probs})
             self.probs = _tensor(probs)
-            eps = float(np.finfo(np.float32).eps)
-            clamped = self.probs.clamp(eps, 1 - eps)
-            self.logits = clamped.log() - (1 - clamped).log()
+            self.logits = binary_logits(self.probs)
         else:
             self.logits = _tensor(logits)
             self.probs = self.logits.sigmoid()
@@ -699,7 +712,9 @@ class TransformedDistribution(Distribution):
         self.has_rsample = base_distribution.has_rsample
 
     def __repr__(self) -> str:
-        return "TransformedDistribution()"
+        # PyTorch's: the parameters of a subclass's own (Weibull's scale and
+        # concentration), none where they are its base's
+        return Distribution.__repr__(self)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         from fnnet.torch._autograd import no_grad
@@ -722,7 +737,7 @@ class TransformedDistribution(Distribution):
         ``log|dy/dx|`` summed over the event dimensions."""
         event_dim = len(self.event_shape)
         log_prob: Any = 0.0
-        y = value
+        y = self._validate_sample(value)
         for transform in reversed(self.transforms):
             x = transform.inv(y)
             log_prob = log_prob - _sum_rightmost(transform.log_abs_det_jacobian(x, y),
@@ -730,6 +745,30 @@ class TransformedDistribution(Distribution):
             y = x
         out: Tensor = log_prob + self.base_dist.log_prob(y)
         return out
+
+    def _monotonized(self, probability: Tensor) -> Tensor:
+        """``probability`` flipped (``1 - p``) where the transforms decrease."""
+        sign: Any = 1
+        for transform in self.transforms:
+            sign = sign * transform.sign
+        if isinstance(sign, int) and sign == 1:
+            return probability
+        out: Tensor = sign * (probability - 0.5) + 0.5
+        return out
+
+    def cdf(self, value: Any) -> Tensor:
+        """The base's cdf of the inverted value (its complement through decreasing
+        transforms)."""
+        x = self._validate_sample(value)
+        for transform in reversed(self.transforms):
+            x = transform.inv(x)
+        return self._monotonized(self.base_dist.cdf(x))
+
+    def icdf(self, value: Any) -> Tensor:
+        y = self.base_dist.icdf(self._monotonized(_tensor(value)))
+        for transform in self.transforms:
+            y = transform(y)
+        return y  # type: ignore[no-any-return]
 
 
 def _mahalanobis(scale_tril: Tensor, diff: Tensor) -> Tensor:
@@ -1025,7 +1064,8 @@ class Beta(Distribution):
 
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     """``KL(p || q)`` for two distributions of one kind (Normal, MultivariateNormal,
-    Uniform, Bernoulli, Categorical, Gamma, Beta or Dirichlet).
+    Uniform, Bernoulli, Categorical, Gamma, Beta, Dirichlet, Laplace, Exponential,
+    Poisson, Binomial or Pareto).
 
     PyTorch equivalent: ``torch.distributions.kl_divergence``.
     """
@@ -1094,6 +1134,21 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         t4 = (q.rate - p.rate) * (p.concentration / p.rate)
         gamma_kl: Tensor = t1 + t2 + t3 + t4
         return gamma_kl
+    if isinstance(p, Poisson) and isinstance(q, Poisson):
+        out = p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+        return out
+    if isinstance(p, Binomial) and isinstance(q, Binomial):
+        counts_p, counts_q = (np.asarray(d.total_count.detach().numpy()) for d in (p, q))
+        if np.any(counts_p < counts_q):
+            raise NotImplementedError("KL between Binomials where q.total_count > "
+                                      "p.total_count is not implemented")
+        out = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p()
+                               - (-q.probs).log1p())
+        return out.masked_fill(p.total_count > q.total_count, float("inf"))
+    if isinstance(p, Pareto) and isinstance(q, Pareto):
+        alpha_ratio = q.alpha / p.alpha
+        out = (q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1)
+        return out.masked_fill(p.scale < q.scale, float("inf"))
     if isinstance(p, Uniform) and isinstance(q, Uniform):
         result = ((q.high - q.low) / (p.high - p.low)).log()
         outside = (q.low > p.low) | (q.high < p.high)
@@ -1307,9 +1362,6 @@ class LogNormal(TransformedDistribution):
         square = self.scale.pow(2)
         out: Tensor = square.expm1() * (2 * self.loc + square).exp()
         return out
-
-    def log_prob(self, value: Any) -> Tensor:
-        return super().log_prob(self._validate_sample(value))
 
     def cdf(self, value: Any) -> Tensor:
         out: Tensor = self.base_dist.cdf(self._validate_sample(value).log())
@@ -1659,6 +1711,22 @@ class OneHotCategorical(Distribution):
 
     def entropy(self) -> Tensor:
         return self._categorical.entropy()
+
+# defined on the classes above, so imported once they are
+from fnnet.torch._count_distributions import (  # noqa: E402
+    Binomial,
+    Multinomial,
+    NegativeBinomial,
+)
+from fnnet.torch._transformed_distributions import (  # noqa: E402
+    HalfCauchy,
+    InverseGamma,
+    Pareto,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+    Weibull,
+)
+
 
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
