@@ -1753,14 +1753,19 @@ def test_tensor_of_a_tensor_warns_and_as_tensor_shares_as_torch(torch):
     assert _copy_and_alias(ft) == _copy_and_alias(torch)
 
 
-def test_new_layers_of_new_shapes_compile_nothing_and_draw_as_pytorch(torch):
-    # the drawn parameters reach the device without a copy program per shape
+def test_new_layers_of_new_shapes_and_their_deep_copies_compile_nothing(torch):
+    # the drawn parameters, and deep copies, reach the device without a copy program
+    # per shape; the draws are PyTorch's
     ft.manual_seed(1)
     ft.nn.Linear(2, 3)  # the generator's key, made once
     with counting_compiles() as compiles:
         ft.manual_seed(0)
         mine = [ft.nn.Linear(13, 17), ft.nn.Conv2d(3, 5, 3), ft.nn.Embedding(19, 6)]
+        copies = copy.deepcopy(mine)
     assert not compiles, compiles
+    mine[0].weight.data.zero_()  # the copy keeps its own values
+    assert copies[0].weight.abs().sum().item() > 0
+    mine = copies
     torch.manual_seed(0)
     theirs = [torch.nn.Linear(13, 17), torch.nn.Conv2d(3, 5, 3), torch.nn.Embedding(19, 6)]
     for a, b in zip(mine, theirs, strict=True):
@@ -1768,3 +1773,20 @@ def test_new_layers_of_new_shapes_compile_nothing_and_draw_as_pytorch(torch):
             # (a normal draw's float32 rounding can differ in the last bit)
             np.testing.assert_allclose(a.state_dict()[name].numpy(), value.numpy(),
                                        rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["Adam", "NAdam", "Rprop", "ASGD", "Adadelta"])
+def test_an_optimizers_new_state_compiles_nothing_and_is_its_init(name):
+    # its zeros (and Rprop's step sizes, NAdam's product) are made on the host
+    model = ft.nn.Linear(23, 29)
+    opt = getattr(ft.optim, name)(model.parameters(), lr=0.03)
+    group = opt.param_groups[0]
+    with counting_compiles() as compiles:
+        state = opt._new_state(model.weight, group)
+    assert not compiles, compiles
+    eager = opt._transform(group, opt._traced).init(jax.numpy.zeros((29, 23)))
+    expected, treedef = jax.tree_util.tree_flatten(eager)
+    assert state.treedef == treedef
+    for mine, theirs in zip(state.leaves, expected, strict=True):
+        assert jax.typeof(mine) == jax.typeof(theirs)
+        np.testing.assert_array_equal(mine, theirs)

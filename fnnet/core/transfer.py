@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend.core import Literal
+from jax.extend.core.primitives import broadcast_in_dim_p
 
 #: arrays of at least this many bytes are copied by :data:`copy_to_device`; smaller
 #: ones by ``jnp.asarray``, whose small copy program (one per shape) costs a call less
@@ -33,12 +38,42 @@ def to_device(array: np.ndarray) -> jax.Array:
     return copied
 
 
-def placed(array: np.ndarray) -> jax.Array:
-    """A device copy of ``array`` for a value made once (a new layer's parameters):
-    ``jax.device_put`` of a private host copy, which compiles nothing, where the copy
-    programs of :func:`to_device` compile once per shape and dtype."""
-    copied: jax.Array = jax.device_put(np.array(array))
+def placed(array: np.ndarray | jax.Array) -> jax.Array:
+    """A fresh device copy of a host or device ``array``, for a value made now and then
+    (a new layer's parameters, a deep copy): ``jax.device_put``, which compiles nothing,
+    where ``jnp.array(array, copy=True)`` and the copy programs of :func:`to_device`
+    compile once per shape and dtype."""
+    copied: jax.Array = jax.device_put(array, may_alias=False)
     return copied
+
+
+def constant_outputs(fn: Callable[..., Any], *specs: jax.ShapeDtypeStruct) -> Any | None:
+    """``fn``'s outputs for arguments of the shapes ``specs``, made on the host and placed
+    (:func:`placed`) without a compile, where each is a literal or a literal broadcast to
+    a shape (a new optimizer state of zeros); None where one is computed otherwise.
+
+    Run eagerly, each such broadcast compiles a program per shape and dtype.
+    """
+    closed, shapes = jax.make_jaxpr(fn, return_shape=True)(*specs)
+    made: dict[Any, np.ndarray] = {}
+    for eqn in closed.jaxpr.eqns:
+        if eqn.primitive is not broadcast_in_dim_p or len(eqn.invars) != 1 or \
+                not isinstance(eqn.invars[0], Literal) or eqn.outvars[0].aval.weak_type:
+            return None
+        out = eqn.outvars[0]
+        made[out] = np.full(eqn.params["shape"], eqn.invars[0].val, out.aval.dtype)
+    specs_out, treedef = jax.tree_util.tree_flatten(shapes)
+    leaves = []
+    for var, spec in zip(closed.jaxpr.outvars, specs_out, strict=True):
+        if spec.weak_type:
+            return None
+        if isinstance(var, Literal):
+            leaves.append(np.asarray(var.val, spec.dtype))
+        elif var in made:
+            leaves.append(made[var])
+        else:
+            return None
+    return jax.tree_util.tree_unflatten(treedef, [placed(leaf) for leaf in leaves])
 
 
 def check_device(device: object) -> None:

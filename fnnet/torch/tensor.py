@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.core.transfer import placed
 from fnnet.nn import functional as fnf
 from fnnet.torch import (
     _autograd,
@@ -938,8 +939,7 @@ class Tensor:
                 "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
                 "module, this may be because of a torch.nn.utils.weight_norm usage, see "
                 "https://github.com/pytorch/pytorch/pull/103001")
-        out = _wrap_value(jnp.array(self._value(), copy=True), VAR if self._kind == VAR
-                          else CONST)
+        out = _wrap_value(placed(self._value()), VAR if self._kind == VAR else CONST)
         out.__class__ = type(self)
         if self.grad is not None:
             out.grad = self.grad.__deepcopy__(memo)

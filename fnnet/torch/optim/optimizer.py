@@ -33,7 +33,7 @@ import optax
 from jax import lax
 
 from fnnet import optim as fopt
-from fnnet.core.transfer import to_device
+from fnnet.core.transfer import constant_outputs, to_device
 from fnnet.torch import _compiler, _graph
 from fnnet.torch._dtypes import _X64
 from fnnet.torch._graph import WRITEBACK
@@ -456,8 +456,10 @@ class Optimizer:
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> _ParamState:
         tx = self._transform(group, self._traced)
         kept = _real_aval(*p._cell.aval[:2])
-        leaves, treedef = jax.tree_util.tree_flatten(tx.init(jnp.zeros(kept.shape,
-                                                                       kept.dtype)))
+        state = constant_outputs(tx.init, kept)
+        if state is None:
+            state = tx.init(jnp.zeros(kept.shape, kept.dtype))
+        leaves, treedef = jax.tree_util.tree_flatten(state)
         return _ParamState(treedef, leaves, tuple(_graph.aval_of(v) for v in leaves), 0)
 
     def _trace_scheduled(self) -> None:
