@@ -148,6 +148,31 @@ def test_reassigning_a_parameter_or_module_keeps_its_place(torch):
     assert orders[0][0] == ["0.weight", "0.bias", "2.weight", "2.bias"]
 
 
+def _written_through_tables(t):
+    """Members set and removed through a module's tables, as some programs do (a
+    meta-learning step's updated weights put in ``_parameters``, a head swapped in
+    ``_modules``): each is the module's attribute, which its forward reads."""
+    t.manual_seed(0)
+    net = t.nn.Sequential(t.nn.Linear(2, 3), t.nn.Tanh())
+    x = t.ones(4, 2)
+    seen = []
+    for name, p in list(net[0].named_parameters()):
+        grad, = t.autograd.grad(net(x).sum(), p)
+        net[0]._parameters[name] = p - 0.5 * grad  # a tensor, not a Parameter
+    seen.append((net(x).sum().item(), [n for n, _ in net.named_parameters()]))
+    net._modules["1"] = t.nn.Linear(3, 1)
+    net[0]._buffers["scale"] = t.ones(1)
+    seen.append((tuple(net(x).shape), net[0].scale.tolist(), list(net.state_dict())))
+    del net[0]._buffers["scale"]
+    net._modules.pop("1")
+    seen.append((hasattr(net[0], "scale"), len(net), [type(m).__name__ for m in net]))
+    return seen
+
+
+def test_members_written_through_the_tables_are_attributes_as_pytorchs(torch):
+    assert _written_through_tables(ft) == _written_through_tables(torch)
+
+
 def _state_dict_hooks(t):
     """What a program sees with state-dict hooks: a load pre-hook renaming an old
     checkpoint's keys in a submodule, a save post-hook dropping a buffer, a save pre-hook,

@@ -161,6 +161,49 @@ def _checked_values(own: dict[str, Tensor], state_dict: Mapping[str, Any], assig
     return values
 
 
+class _Table(OrderedDict):  # type: ignore[type-arg]
+    """A module's parameters, buffers or children by name. An entry written or removed
+    through the table (``module._parameters["weight"] = w``, ``module._modules["fc"] =
+    head``, as some programs do) is the module's attribute too, as PyTorch's attribute
+    lookup through its tables makes it; the module keeps its entries as attributes so
+    that reading them costs an ordinary attribute read."""
+
+    def __init__(self, owner: Any = None) -> None:
+        super().__init__()
+        self.owner = owner
+
+    @classmethod
+    def of(cls, owner: Any, entries: Any) -> _Table:
+        """A table of ``owner`` holding ``entries`` (a mapping), which ``owner`` already
+        has as attributes."""
+        table = cls(owner)
+        for key, value in entries.items():
+            OrderedDict.__setitem__(table, key, value)
+        return table
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        if self.owner is not None:
+            self.owner.__dict__[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        if self.owner is not None:
+            self.owner.__dict__.pop(key, None)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key not in self:
+            return super().pop(key, *default)
+        value = super().pop(key)
+        if self.owner is not None:
+            self.owner.__dict__.pop(key, None)
+        return value
+
+
+#: the tables of a module's registered members
+_TABLES = ("_parameters", "_buffers", "_modules")
+
+
 class Module:
     """Base class of fnnet.torch models; subclass it exactly as ``torch.nn.Module``.
 
@@ -183,10 +226,10 @@ class Module:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() takes no arguments")
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_parameters", _Table(self))
+        object.__setattr__(self, "_buffers", _Table(self))
         object.__setattr__(self, "_non_persistent", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_modules", _Table(self))
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickled (torch.save(model)) in PyTorch's layout, which __setstate__ reads from
@@ -213,6 +256,9 @@ class Module:
 
             state = module_state(type(self), state)
         self.__dict__.update(state)
+        for name in _TABLES:  # tables of this module, which its entries follow
+            if name in state:
+                self.__dict__[name] = _Table.of(self, state[name])
 
     # -- registration -------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -261,8 +307,11 @@ class Module:
                 table.pop(name, None)
 
     def __delattr__(self, name: str) -> None:
-        self._forget(name)
-        object.__delattr__(self, name)
+        registered = any(name in self.__dict__[table] for table in _TABLES
+                         if table in self.__dict__)
+        self._forget(name)  # (which drops a registered member's attribute)
+        if not registered or name in self.__dict__:
+            object.__delattr__(self, name)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: an unknown name is PyTorch's
