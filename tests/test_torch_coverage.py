@@ -1,8 +1,9 @@
 """Which of PyTorch's public names fnnet.torch implements, checked against real PyTorch.
 
 Every public name of ``torch``, ``torch.nn``, ``torch.nn.functional``, ``torch.optim``,
-``torch.optim.lr_scheduler``, ``torch.utils.data``, ``torch.autograd``, ``torch.profiler``
-and the methods and attributes of ``torch.Tensor`` is looked up on fnnet.torch's
+``torch.optim.lr_scheduler``, ``torch.utils.data``, ``torch.autograd``, ``torch.profiler``,
+``torch.linalg``, ``torch.distributions`` and the methods and attributes of
+``torch.Tensor`` is looked up on fnnet.torch's
 counterpart: it must be there (implemented) or raise NotImplementedError naming it
 (unsupported), never an AttributeError, ModuleNotFoundError or another error. The result
 is the table in ``docs/torch_coverage.md``; this test fails when the table is stale.
@@ -35,6 +36,8 @@ SURFACES = [
     ("torch.autograd", "torch.autograd"),
     ("torch.profiler", "torch.profiler"),
     ("torch.utils.data", "torch.utils.data"),
+    ("torch.linalg", "torch.linalg"),
+    ("torch.distributions", "torch.distributions"),
     ("torch.Tensor", "torch.Tensor"),
 ]
 

@@ -31,6 +31,15 @@ import numpy as np
 
 from fnnet.torch import _functions, _math_ops, _random, _shape_ops, _surface_ops, special
 from fnnet.torch import _transforms as transforms_module
+from fnnet.torch._transforms import (  # PyTorch's names here too (D.TanhTransform)
+    AbsTransform,
+    AffineTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    TanhTransform,
+    Transform,
+)
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn._activations import softplus
 from fnnet.torch.tensor import (
@@ -49,7 +58,9 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial",
            "Normal", "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
-           "Weibull", "kl_divergence", "transforms"]
+           "Weibull", "kl_divergence", "transforms", "AbsTransform", "AffineTransform",
+           "ExpTransform", "PowerTransform", "SigmoidTransform", "TanhTransform",
+           "Transform"]
 
 #: ``torch.distributions.transforms`` (``from torch.distributions.transforms import
 #: TanhTransform``: a ``__path__`` lets the import system ask fnnet.torch's finder for it)
