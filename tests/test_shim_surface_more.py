@@ -334,6 +334,9 @@ ERRORS = {
                    lambda T: T.rot90(T.ones(2, 2), 1, (0, 0))),
     "nanmean int": (RuntimeError, "floating point", lambda T: T.nanmean(T.tensor([1, 2]))),
     "inv non-square": (RuntimeError, "square", lambda T: T.linalg.inv(T.ones(2, 3))),
+    "inv_ex check_errors": (TypeError, r"^linalg_inv_ex\(\): argument 'check_errors' must "
+                            "be bool, not int$",
+                            lambda T: T.linalg.inv_ex(T.eye(2), check_errors=1)),
     "fliplr 1-D": (RuntimeError, "Input must be >= 2-d", lambda T: T.fliplr(T.ones(2))),
     "median empty dim": (IndexError, "non-zero size", lambda T: T.ones(0, 2).median(0)),
     "unbind 0-D": (IndexError, "no dimensions", lambda T: T.unbind(T.tensor(1.0))),

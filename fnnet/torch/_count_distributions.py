@@ -169,18 +169,11 @@ class Multinomial(Distribution):
         self.total_count = total_count
         self._categorical = Categorical(probs=probs, logits=logits,
                                         validate_args=validate_args)
+        self.probs, self.logits = self._categorical.probs, self._categorical.logits
         self._binomial = Binomial(total_count, self.probs)
         self.batch_shape = self._categorical.batch_shape
         self.event_shape = Size(tuple(self.probs.shape[-1:]))
         self._validate_args = validate_args
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
 
     def _support(self) -> Support:
         # PyTorch's check: counts not negative and not above total_count in all

@@ -139,11 +139,17 @@ def check_factor(factor: Tensor, who: str) -> None:
     raise_for(_op(_triangular_info, (), factor, who="triangular_info"), who, singular_words)
 
 
-def _check_errors(value: Any, who: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{who}(): argument 'check_errors' must be bool, not "
-                        f"{type(value).__name__}")
-    return value
+def _with_info(A: Any, who: str, info: Callable[[Any], Any],  # noqa: N803
+               check_errors: Any) -> tuple[Tensor, Tensor, bool]:
+    """An ``_ex`` function's checked arguments: the matrices ``A``, their ``info``
+    (recorded, not read) and whether to raise for it."""
+    from fnnet.torch._factorizations import _matrix
+
+    if not isinstance(check_errors, bool):
+        raise TypeError(f"linalg_{who}(): argument 'check_errors' must be bool, not "
+                        f"{type(check_errors).__name__}")
+    A = _matrix(A, who, square=True)  # noqa: N806
+    return A, _op(info, (), A, who=info.__name__.strip("_")), check_errors
 
 
 def inv_ex(A: Any, *, check_errors: bool = False) -> Any:  # noqa: N803 - PyTorch's name
@@ -153,11 +159,9 @@ def inv_ex(A: Any, *, check_errors: bool = False) -> Any:  # noqa: N803 - PyTorc
     PyTorch equivalent: ``torch.linalg.inv_ex``.
     """
     from fnnet.torch import linalg
-    from fnnet.torch._factorizations import _matrix, return_type
+    from fnnet.torch._factorizations import return_type
 
-    check = _check_errors(check_errors, "linalg_inv_ex")
-    A = _matrix(A, "inv_ex", square=True)  # noqa: N806
-    info = _op(_lu_info, (), A, who="lu_info")
+    A, info, check = _with_info(A, "inv_ex", _lu_info, check_errors)  # noqa: N806
     if check:
         raise_for(info, "linalg.inv_ex", singular_words)
     inverse = linalg.inverse_of(A)
@@ -172,11 +176,10 @@ def cholesky_ex(input: Any, *, upper: bool = False,  # noqa: A002 - PyTorch's na
 
     PyTorch equivalent: ``torch.linalg.cholesky_ex``.
     """
-    from fnnet.torch._factorizations import _matrix, cholesky_factor, return_type
+    from fnnet.torch._factorizations import cholesky_factor, return_type
 
-    check = _check_errors(check_errors, "linalg_cholesky_ex")
-    A = _matrix(input, "cholesky_ex", square=True)  # noqa: N806
-    info = _op(_cholesky_info, (), A, who="cholesky_info")
+    A, info, check = _with_info(input, "cholesky_ex", _cholesky_info,  # noqa: N806
+                                check_errors)
     if check:
         raise_for(info, "linalg.cholesky_ex", indefinite_words)
     factor = cholesky_factor(A, upper)
@@ -190,15 +193,11 @@ def solve_ex(A: Any, B: Any, *, left: bool = True,  # noqa: N803 - PyTorch's nam
     PyTorch equivalent: ``torch.linalg.solve_ex``.
     """
     from fnnet.torch import linalg
-    from fnnet.torch._factorizations import _matrix
-
-    check = _check_errors(check_errors, "linalg_solve_ex")
-    A = _matrix(A, "solve_ex", square=True)  # noqa: N806
-    info = _op(_lu_info, (), A, who="lu_info")
-    result = linalg.solution_of(A, B, left, lambda a: raise_for(
-        info, "torch.linalg.solve_ex", solver_words) if check else None)
     from fnnet.torch._factorizations import return_type
 
+    A, info, check = _with_info(A, "solve_ex", _lu_info, check_errors)  # noqa: N806
+    result = linalg.solution_of(A, B, left, lambda a: raise_for(
+        info, "torch.linalg.solve_ex", solver_words) if check else None)
     return return_type("linalg_solve_ex", ("result", "info"))(result, info)
 
 
@@ -243,8 +242,10 @@ def lu_factor_ex(A: Any, *, pivot: bool = True,  # noqa: N803 - PyTorch's name
     """
     from fnnet.torch._factorizations import return_type
 
-    check = _check_errors(check_errors, "linalg_lu_factor_ex")
+    if not isinstance(check_errors, bool):
+        raise TypeError(f"linalg_lu_factor_ex(): argument 'check_errors' must be bool, not "
+                        f"{type(check_errors).__name__}")
     lu, pivots, info = _lu_parts(A, pivot, "lu_factor_ex")
-    if check:
+    if check_errors:
         raise_for(_as_tensor(info), "torch.linalg.lu_factor_ex", lu_words, RuntimeError)
     return return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))(lu, pivots, info)

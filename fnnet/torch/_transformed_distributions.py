@@ -296,22 +296,9 @@ class LogitRelaxedBernoulli(_Tempered):
         return out
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """``RelaxedBernoulli(temperature, probs=None, logits=None)``: a Bernoulli relaxed
-    to ``(0, 1)`` (the sigmoid of :class:`LogitRelaxedBernoulli`), with ``rsample``.
-
-    PyTorch equivalent: ``torch.distributions.RelaxedBernoulli``.
-    """
-
-    def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
-                 validate_args: bool | None = None) -> None:
-        super().__init__(LogitRelaxedBernoulli(temperature, probs, logits, validate_args),
-                         transforms_module.SigmoidTransform())
-        self._validate_args = validate_args
-
-    def _support(self) -> Support:
-        return ("Interval(lower_bound=0.0, upper_bound=1.0)",
-                lambda v: (v >= 0) & (v <= 1))
+class _Relaxed(TransformedDistribution):
+    """A tempered base (:class:`_Tempered`) through one transform, with the base's
+    ``temperature``, ``probs`` and ``logits``."""
 
     @property
     def temperature(self) -> Tensor:
@@ -329,6 +316,24 @@ class RelaxedBernoulli(TransformedDistribution):
         return logits
 
 
+class RelaxedBernoulli(_Relaxed):
+    """``RelaxedBernoulli(temperature, probs=None, logits=None)``: a Bernoulli relaxed
+    to ``(0, 1)`` (the sigmoid of :class:`LogitRelaxedBernoulli`), with ``rsample``.
+
+    PyTorch equivalent: ``torch.distributions.RelaxedBernoulli``.
+    """
+
+    def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
+                 validate_args: bool | None = None) -> None:
+        super().__init__(LogitRelaxedBernoulli(temperature, probs, logits, validate_args),
+                         transforms_module.SigmoidTransform())
+        self._validate_args = validate_args
+
+    def _support(self) -> Support:
+        return ("Interval(lower_bound=0.0, upper_bound=1.0)",
+                lambda v: (v >= 0) & (v <= 1))
+
+
 class ExpRelaxedCategorical(_Tempered):
     """The log of a ``RelaxedOneHotCategorical``: Gumbel-softmax scores in log space.
 
@@ -339,18 +344,11 @@ class ExpRelaxedCategorical(_Tempered):
                  validate_args: bool | None = None) -> None:
         self._categorical = Categorical(probs, logits, validate_args=validate_args)
         self._given = self._categorical._given
+        self.probs, self.logits = self._categorical.probs, self._categorical.logits
         self.temperature = _tensor(temperature)
         self.batch_shape = self._categorical.batch_shape
         self.event_shape = Size(tuple(self.probs.shape[-1:]))
         self._validate_args = validate_args
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         u = _clamp_probs(_functions.rand(*self._extended(sample_shape)))
@@ -370,7 +368,7 @@ class ExpRelaxedCategorical(_Tempered):
         return out
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_Relaxed):
     """``RelaxedOneHotCategorical(temperature, probs=None, logits=None)``: the
     Gumbel-softmax (concrete) relaxation of a one-hot categorical, on the simplex.
 
@@ -385,18 +383,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
 
     def _support(self) -> Support:
         return "Simplex()", lambda v: (v >= 0).all(-1) & (abs(v.sum(-1) - 1) < 1e-6)
-
-    @property
-    def temperature(self) -> Tensor:
-        temperature: Tensor = self.base_dist.temperature
-        return temperature
-
-    @property
-    def probs(self) -> Tensor:
-        probs: Tensor = self.base_dist.probs
-        return probs
-
-    @property
-    def logits(self) -> Tensor:
-        logits: Tensor = self.base_dist.logits
-        return logits
