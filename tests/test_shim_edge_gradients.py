@@ -163,3 +163,21 @@ def test_a_tensor_of_a_failed_step_names_the_failure_when_read():
     z = ft.tensor([1.0, 2.0], requires_grad=True)  # later work is unaffected
     (z * 2).sum().backward()
     np.testing.assert_array_equal(z.grad.numpy(), [2.0, 2.0])
+
+
+#: name -> function of the torch module, giving a tensor or a tuple of tensors
+VALUES = {
+    "sign of NaN and zeros": lambda t: t.sign(t.tensor([NAN, -0.0, 0.0, -2.0] * 5)),
+    "digamma at the zeros": lambda t: t.digamma(t.tensor([0.0, -0.0, -1.0, -2.5, 1.0])),
+    "unique keeps each NaN": lambda t: t.tensor([1.0, NAN, 1.0, NAN]).unique(
+        return_inverse=True, return_counts=True),
+}
+
+
+@pytest.mark.parametrize("case", list(VALUES))
+def test_values_at_edges_match_pytorchs(torch, case):
+    theirs, ours = VALUES[case](torch), VALUES[case](ft)
+    theirs, ours = (theirs,) if not isinstance(theirs, tuple) else theirs, \
+        (ours,) if not isinstance(ours, tuple) else ours
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-6)

@@ -222,7 +222,9 @@ def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noq
     if input.dtype.is_complex:
         raise kernel_error("unique", input.dtype)
     values = np.asarray(input._value())
-    out = np.unique(values, return_inverse=True, return_counts=True, axis=dim)
+    # each NaN is a value of its own, as in PyTorch
+    out = np.unique(values, return_inverse=True, return_counts=True, axis=dim,
+                    equal_nan=False)
     result = [_as_tensor(out[0])]
     if return_inverse:
         inverse = out[1].reshape(values.shape if dim is None else (-1,))

@@ -455,8 +455,9 @@ def _elementwise(name: str, fn: Any, doc: str) -> Any:
 
 
 def _sign(x: Any) -> Any:
-    # PyTorch's sign of -0.0 is 0.0 (jnp.sign keeps the zero's sign, which prints "-0.")
-    return jnp.where(x == 0, jnp.zeros_like(x), jnp.sign(x))
+    # PyTorch's sign of -0.0 is 0.0 (jnp.sign keeps the zero's sign, which prints "-0."),
+    # and of NaN 0.0 too (jnp.sign's is NaN)
+    return jnp.where((x == 0) | jnp.isnan(x), jnp.zeros_like(x), jnp.sign(x))
 
 
 sign = _elementwise("sign", _sign, "-1, 0 or 1 by the sign of each element.")

@@ -256,9 +256,15 @@ def _sgn(x: Any) -> Any:
     return jnp.where(zero, jnp.zeros_like(x), x / jnp.where(zero, 1, size))
 
 
+def _digamma(x: Any) -> Any:
+    """``jax.scipy.special.digamma``, with PyTorch's infinities at zero (``-inf`` at
+    ``0.0``, ``inf`` at ``-0.0``) where JAX's is NaN."""
+    return jnp.where(x == 0, jnp.copysign(jnp.inf, -x), jax.scipy.special.digamma(x))
+
+
 UNARY: dict[str, Callable[..., Any]] = {
     "erfc": jax.scipy.special.erfc, "lgamma": jax.scipy.special.gammaln,
-    "digamma": jax.scipy.special.digamma, "sinc": jnp.sinc, "signbit": jnp.signbit,
+    "digamma": _digamma, "sinc": jnp.sinc, "signbit": jnp.signbit,
     "sgn": _sgn, "rad2deg": jnp.rad2deg, "deg2rad": jnp.deg2rad,
 }
 
