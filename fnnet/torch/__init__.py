@@ -34,6 +34,10 @@ Differences from PyTorch worth knowing:
   is not seen in the tensor. ``Tensor.numpy()`` returns an array that follows the
   tensor's later in-place writes (``t.add_(1)`` shows in it, as in PyTorch); a write
   through that array is not seen in the tensor.
+- A module's parameters, buffers and submodules are also its instance attributes
+  (``vars(model)`` lists them; PyTorch finds them through ``_parameters``, ``_buffers``
+  and ``_modules``, which here keep the attributes in step when written), and a module
+  built under ``torch.device("meta")`` holds values like any other.
 - ``torch.autograd.Function`` subclasses become one ``jax.custom_vjp`` each;
   ``create_graph=True`` replays the graph inside ``jax.vjp`` as one differentiable node.
 - ``optimizer.step()`` frees the graph of every live tensor.
