@@ -1,6 +1,7 @@
 """``torch.distributions`` that PyTorch builds by transforming another: ``Weibull``,
-``Pareto``, ``HalfCauchy``, ``InverseGamma``, ``RelaxedBernoulli`` and
-``RelaxedOneHotCategorical`` (re-exported by :mod:`fnnet.torch.distributions`).
+``Pareto``, ``HalfCauchy``, ``InverseGamma``, ``Kumaraswamy``, ``RelaxedBernoulli`` and
+``RelaxedOneHotCategorical``, and ``FisherSnedecor``, a ratio of two Gamma draws
+(re-exported by :mod:`fnnet.torch.distributions`).
 
 Each is a :class:`~fnnet.torch.distributions.TransformedDistribution` of the same base
 and transforms as PyTorch's, so its ``log_prob`` is the base's through the transforms
@@ -27,7 +28,9 @@ from fnnet.torch.distributions import (
     Gamma,
     Support,
     TransformedDistribution,
+    Uniform,
     _check,
+    _host,
     _probs_or_logits,
     _tensor,
     binary_logits,
@@ -244,6 +247,133 @@ class InverseGamma(TransformedDistribution):
     def entropy(self) -> Tensor:
         c = self.concentration
         out: Tensor = c + self.rate.log() + c.lgamma() - (1 + c) * c.digamma()
+        return out
+
+
+def _kumaraswamy_moment(a: Tensor, b: Tensor, n: int) -> Tensor:
+    """``E[X^n]`` of ``Kumaraswamy(a, b)``: ``b B(1 + n / a, b)``."""
+    shifted = 1 + n / a
+    out: Tensor = b * (shifted.lgamma() + b.lgamma() - (shifted + b).lgamma()).exp()
+    return out
+
+
+class Kumaraswamy(TransformedDistribution):
+    """``Kumaraswamy(concentration1, concentration0)`` on ``(0, 1)``: density ``a b
+    x^(a - 1) (1 - x^a)^(b - 1)``, drawn as ``(1 - U^(1 / b))^(1 / a)``.
+
+    PyTorch equivalent: ``torch.distributions.Kumaraswamy``.
+    """
+
+    def __init__(self, concentration1: Any, concentration0: Any,
+                 validate_args: bool | None = None) -> None:
+        _check_positive("Kumaraswamy", {"concentration1": concentration1,
+                                         "concentration0": concentration0}, validate_args)
+        self.concentration1, self.concentration0 = _shape_ops.broadcast_tensors(
+            _tensor(concentration1), _tensor(concentration0))
+        base = Uniform(_functions.zeros_like(self.concentration0),
+                       _functions.ones_like(self.concentration0), validate_args=False)
+        super().__init__(base, [
+            transforms_module.PowerTransform(self.concentration0.reciprocal()),
+            transforms_module.AffineTransform(1.0, -1.0),
+            transforms_module.PowerTransform(self.concentration1.reciprocal())])
+        self._validate_args = validate_args
+
+    def _params(self) -> dict[str, Any]:
+        return {"concentration1": self.concentration1, "concentration0": self.concentration0}
+
+    def _support(self) -> Support:
+        return ("Interval(lower_bound=0.0, upper_bound=1.0)",
+                lambda v: (v >= 0) & (v <= 1))
+
+    @property
+    def mean(self) -> Tensor:
+        return _kumaraswamy_moment(self.concentration1, self.concentration0, 1)
+
+    @property
+    def mode(self) -> Tensor:
+        """PyTorch's expression, in log space; NaN where a concentration is below 1."""
+        b, a = self.concentration0, self.concentration1
+        log_mode = b.reciprocal() * (-b).log1p() - (-b * a).log1p()
+        out: Tensor = log_mode.masked_fill((b < 1) | (a < 1), float("nan")).exp()
+        return out
+
+    @property
+    def variance(self) -> Tensor:
+        out: Tensor = _kumaraswamy_moment(self.concentration1, self.concentration0, 2) \
+            - self.mean.pow(2)
+        return out
+
+    def entropy(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        harmonic = (b + 1).digamma() + _EULER
+        out: Tensor = (1 - b.reciprocal()) + (1 - a.reciprocal()) * harmonic - a.log() - b.log()
+        return out
+
+
+class FisherSnedecor(Distribution):
+    """``FisherSnedecor(df1, df2)``: the F distribution, ``(X1 / df1) / (X2 / df2)`` for
+    chi-squared ``X1``, ``X2`` of ``df1`` and ``df2`` degrees of freedom.
+
+    PyTorch equivalent: ``torch.distributions.FisherSnedecor`` (no entropy, as there).
+    """
+
+    has_rsample = True
+
+    def __init__(self, df1: Any, df2: Any, validate_args: bool | None = None) -> None:
+        self.df1, self.df2 = _shape_ops.broadcast_tensors(_tensor(df1), _tensor(df2))
+        # PyTorch's words: its two Gamma distributions check the degrees of freedom
+        for given, df in ((df1, self.df1), (df2, self.df2)):
+            held = _host(given)  # the concentration, df / 2, is what PyTorch shows
+            _check("concentration", given if held is None else held * 0.5,
+                   lambda v: v > 0, _POSITIVE, validate_args, "Gamma",
+                   {"concentration": df * 0.5, "rate": df})
+        self.batch_shape = Size(tuple(self.df1.shape))
+        self._validate_args = validate_args
+
+    def _params(self) -> dict[str, Any]:
+        return {"df1": self.df1, "df2": self.df2}
+
+    def _support(self) -> Support:
+        return _POSITIVE, lambda v: v > 0
+
+    def _df2_above(self, bound: float) -> Tensor:
+        """``df2``, NaN where it is not above ``bound`` (a moment that does not exist)."""
+        out: Tensor = self.df2.masked_fill(self.df2 <= bound, float("nan"))
+        return out
+
+    @property
+    def mean(self) -> Tensor:
+        df2 = self._df2_above(2)
+        out: Tensor = df2 / (df2 - 2)
+        return out
+
+    @property
+    def mode(self) -> Tensor:
+        mode = (self.df1 - 2) / self.df1 * self.df2 / (self.df2 + 2)
+        out: Tensor = mode.masked_fill(self.df1 <= 2, float("nan"))
+        return out
+
+    @property
+    def variance(self) -> Tensor:
+        df1, df2 = self.df1, self._df2_above(4)
+        out: Tensor = 2 * df2.pow(2) * (df1 + df2 - 2) / (df1 * (df2 - 2).pow(2) * (df2 - 4))
+        return out
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """A ratio of Gamma draws (PyTorch's after ``manual_seed``), kept above the
+        smallest normal float."""
+        tiny = float(np.finfo(np.float32).tiny)
+        x1 = Gamma(self.df1 * 0.5, self.df1, validate_args=False).rsample(sample_shape)
+        x2 = Gamma(self.df2 * 0.5, self.df2, validate_args=False).rsample(sample_shape)
+        out: Tensor = (x1 / x2.clamp(min=tiny)).clamp(min=tiny)
+        return out
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = self._validate_sample(value)
+        half1, half2, ratio = self.df1 * 0.5, self.df2 * 0.5, self.df1 / self.df2
+        normaliser = (half1 + half2).lgamma() - half1.lgamma() - half2.lgamma()
+        out: Tensor = (normaliser + half1 * ratio.log() + (half1 - 1) * value.log()
+                       - (half1 + half2) * (ratio * value).log1p())
         return out
 
 

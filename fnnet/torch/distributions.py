@@ -5,8 +5,9 @@
 Gaussian mixture), ``TransformedDistribution`` (a tanh-squashed policy), ``Laplace``,
 ``Exponential``, ``Poisson``, ``LogNormal``, ``StudentT``, the counts ``Binomial``,
 ``Multinomial`` and ``NegativeBinomial`` (:mod:`fnnet.torch._count_distributions`) and
-``Weibull``, ``Pareto``, ``HalfCauchy``, ``InverseGamma``, ``RelaxedBernoulli`` and
-``RelaxedOneHotCategorical`` (:mod:`fnnet.torch._transformed_distributions`), with
+``Weibull``, ``Pareto``, ``HalfCauchy``, ``InverseGamma``, ``Kumaraswamy``,
+``FisherSnedecor``, ``RelaxedBernoulli`` and ``RelaxedOneHotCategorical``
+(:mod:`fnnet.torch._transformed_distributions`), with
 PyTorch's parameters, properties and methods (``sample``, ``rsample`` where PyTorch has
 it, ``log_prob``, ``entropy``), and ``kl_divergence`` between two of a kind. ``log_prob``
 checks its value
@@ -53,10 +54,11 @@ from fnnet.torch.tensor import (
 )
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
-           "Distribution", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy",
-           "HalfNormal", "Independent", "InverseGamma", "Laplace", "LogNormal",
-           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial",
-           "Normal", "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli",
+           "Distribution", "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel",
+           "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy",
+           "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
+           "NegativeBinomial", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
            "Weibull", "kl_divergence", "transforms", "AbsTransform", "AffineTransform",
            "ExpTransform", "PowerTransform", "SigmoidTransform", "TanhTransform",
@@ -1692,9 +1694,6 @@ class OneHotCategorical(Distribution):
         self.event_shape = Size((int(self.probs.shape[-1]),))
         self._validate_args = validate_args
 
-    def _params(self) -> dict[str, Any]:
-        return self._categorical._params()
-
     @property
     def param_shape(self) -> Size:
         return self._categorical.param_shape
@@ -1723,6 +1722,20 @@ class OneHotCategorical(Distribution):
     def entropy(self) -> Tensor:
         return self._categorical.entropy()
 
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """:class:`OneHotCategorical` whose ``rsample`` passes gradients straight through:
+    the one-hot draw forward, the gradient of ``probs`` backward.
+
+    PyTorch equivalent: ``torch.distributions.OneHotCategoricalStraightThrough``.
+    """
+
+    has_rsample = True
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        out: Tensor = self.sample(sample_shape) + (self.probs - self.probs.detach())
+        return out
+
+
 # defined on the classes above, so imported once they are
 from fnnet.torch._count_distributions import (  # noqa: E402
     Binomial,
@@ -1730,8 +1743,10 @@ from fnnet.torch._count_distributions import (  # noqa: E402
     NegativeBinomial,
 )
 from fnnet.torch._transformed_distributions import (  # noqa: E402
+    FisherSnedecor,
     HalfCauchy,
     InverseGamma,
+    Kumaraswamy,
     Pareto,
     RelaxedBernoulli,
     RelaxedOneHotCategorical,
