@@ -236,7 +236,10 @@ LINALG = {
         m.linalg.solve_triangular(m.tensor(_LOWER.T), m.tensor(_RHS[:4]), upper=True,
                                   unitriangular=True),
         m.linalg.solve_triangular(m.tensor(_LOWER), m.tensor(_RHS[:4].T), upper=False,
-                                  left=False)),
+                                  left=False),
+        # a batch of matrices against one right-hand side: the batch broadcasts
+        m.linalg.solve_triangular(m.tensor(np.stack([_LOWER, 2 * _LOWER])),
+                                  m.tensor(_RHS[:4]), upper=False)),
     "cholesky_solve": lambda m: m.cholesky_solve(m.tensor(_RHS[:4]),
                                                  m.linalg.cholesky(m.tensor(_SPD))),
     "cholesky_inverse": lambda m: (

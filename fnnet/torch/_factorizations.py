@@ -378,6 +378,11 @@ def multi_dot(tensors: Sequence[Any]) -> Tensor:
 
 
 def _solve_triangular(a: Any, b: Any, upper: bool, left: bool, unit: bool) -> Any:
+    # the batch dimensions broadcast, as PyTorch's (jax's solver reads an unbatched b
+    # against a batched a otherwise)
+    batch = jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = jnp.broadcast_to(a, batch + a.shape[-2:])
+    b = jnp.broadcast_to(b, batch + b.shape[-2:])
     if left:
         return jsl.solve_triangular(a, b, lower=not upper, unit_diagonal=unit)
     # X A = B  <=>  A.mT X.mT = B.mT
