@@ -262,7 +262,13 @@ def test_bad_parameters_are_refused_as_pytorch(torch_validates):
                 lambda D, t: D.InverseGamma(t.tensor([-1.0]), t.tensor([1.0])),
                 lambda D, t: D.RelaxedBernoulli(t.tensor(1.0), t.tensor([1.3])),
                 lambda D, t: D.Kumaraswamy(t.tensor([-1.5]), t.tensor([2.0])),
-                lambda D, t: D.FisherSnedecor(t.tensor([1.5]), t.tensor([-2.0]))):
+                lambda D, t: D.FisherSnedecor(t.tensor([1.5]), t.tensor([-2.0])),
+                lambda D, t: D.LowRankMultivariateNormal(t.zeros(3), t.zeros(2, 1),
+                                                         t.ones(3)),
+                lambda D, t: D.LowRankMultivariateNormal(t.zeros(2, 3), t.zeros(4, 3, 1),
+                                                         t.ones(3)),
+                lambda D, t: D.LowRankMultivariateNormal(t.zeros(3), t.zeros(3, 1),
+                                                         t.tensor([1.0, -1.0, 1.0]))):
         messages = []
         for t in (torch, ft):
             with pytest.raises(ValueError) as caught:
@@ -414,6 +420,29 @@ def test_multivariate_normal_as_pytorch(torch, given):
             np.testing.assert_allclose(results[1][name].detach().numpy(),
                                        expected.detach().numpy(), rtol=1e-4, atol=1e-5,
                                        err_msg=name)
+
+
+def test_low_rank_multivariate_normal_as_pytorch(torch):
+    """Moments, matrices, density, entropy, draws (after manual_seed) and gradients of
+    a batch of low-rank Gaussians with one shared factor, as PyTorch's."""
+    rng = np.random.default_rng(4)
+    cov_diag = rng.uniform(0.5, 2.0, (2, 3)).astype(np.float32)
+    factor, values = LOC[:, :2], rng.standard_normal((4, 2, 3)).astype(np.float32)
+    results = []
+    for T in (torch, ft):
+        T.manual_seed(2)
+        w, d = T.tensor(factor, requires_grad=True), T.tensor(cov_diag, requires_grad=True)
+        dist = T.distributions.LowRankMultivariateNormal(T.tensor(LOC[:2, :3]), w, d)
+        out = {name: getattr(dist, name) for name in (
+            "mean", "variance", "covariance_matrix", "precision_matrix", "scale_tril")}
+        out.update(entropy=dist.entropy(), log_prob=dist.log_prob(T.tensor(values)),
+                   draws=dist.rsample((2,)))
+        (out["log_prob"].sum() + out["draws"].sum()).backward()
+        out.update(factor_grad=w.grad, diag_grad=d.grad)
+        results.append({k: v.detach().numpy() for k, v in out.items()})
+    for name, theirs in results[0].items():
+        np.testing.assert_allclose(results[1][name], theirs, rtol=1e-5, atol=1e-5,
+                                   err_msg=name)
 
 
 def test_gaussian_mixture_as_pytorch(torch):

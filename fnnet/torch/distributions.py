@@ -1,6 +1,7 @@
 """``torch.distributions``: the distributions a VAE or a policy-gradient loop draws from.
 
-``Normal``, ``MultivariateNormal``, ``Uniform``, ``Bernoulli``, ``Categorical``,
+``Normal``, ``MultivariateNormal``, ``LowRankMultivariateNormal``
+(:mod:`fnnet.torch._low_rank_normal`), ``Uniform``, ``Bernoulli``, ``Categorical``,
 ``Gamma``, ``Beta``, ``Dirichlet`` (mixup's mixing weights), ``MixtureSameFamily`` (a
 Gaussian mixture), ``TransformedDistribution`` (a tanh-squashed policy), ``Laplace``,
 ``Exponential``, ``Poisson``, ``LogNormal``, ``StudentT``, the counts ``Binomial``,
@@ -56,7 +57,8 @@ from fnnet.torch.tensor import (
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
            "Distribution", "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel",
            "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy",
-           "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
+           "Laplace", "LogNormal", "LowRankMultivariateNormal", "MixtureSameFamily",
+           "Multinomial", "MultivariateNormal",
            "NegativeBinomial", "Normal", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
@@ -1742,6 +1744,7 @@ from fnnet.torch._count_distributions import (  # noqa: E402
     Multinomial,
     NegativeBinomial,
 )
+from fnnet.torch._low_rank_normal import LowRankMultivariateNormal  # noqa: E402
 from fnnet.torch._transformed_distributions import (  # noqa: E402
     FisherSnedecor,
     HalfCauchy,
