@@ -144,6 +144,25 @@ def test_a_learning_rate_tensor_of_several_elements_is_pytorchs_error(torch, nam
     assert ours == theirs == (ValueError, "Tensor lr must be 1-element")
 
 
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_a_learning_rate_tensor_of_one_element_trains_as_pytorchs(torch, name):
+    """``lr=torch.tensor(0.01)`` (and ``betas`` of tensors), as PyTorch 2 takes them."""
+    weights = {}
+    for T in (torch, ft):
+        T.manual_seed(0)
+        model = T.nn.Linear(3, 2)
+        extra = {} if name == "SGD" else {"betas": (T.tensor(0.8), T.tensor(0.95))}
+        optimizer = getattr(T.optim, name)(model.parameters(), lr=T.tensor(0.05), **extra)
+        x = T.arange(12.0).reshape(4, 3) / 10
+        for _ in range(3):
+            optimizer.zero_grad()
+            model(x).pow(2).mean().backward()
+            optimizer.step()
+        weights[T] = [p.detach().numpy() for p in model.parameters()]
+    for ours, theirs in zip(weights[ft], weights[torch], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+
+
 SCHEDULERS = [
     ("StepLR", dict(step_size=3, gamma=0.5)),
     ("MultiStepLR", dict(milestones=[2, 5], gamma=0.3)),

@@ -299,6 +299,17 @@ def check_tensor_lr(lr: Any) -> None:
         raise ValueError("Tensor lr must be 1-element")
 
 
+
+def _number(value: Any) -> Any:
+    """A hyperparameter given as a one-element tensor (``lr=torch.tensor(0.01)``, as
+    PyTorch takes it) as the Python number it holds, also inside a tuple (``betas``):
+    the step reads numbers, and a scheduler writes numbers back."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        return value.item()
+    if isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value):
+        return tuple(_number(v) for v in value)
+    return value
+
 class Optimizer:
     """Base of fnnet.torch's optimizers. PyTorch equivalent: ``torch.optim.Optimizer``.
 
@@ -331,7 +342,7 @@ class Optimizer:
                             "of Tensors or dicts, but got " + params.type())
         if not isinstance(params, Iterable):  # a model given for model.parameters()
             raise TypeError(f"'{type(params).__name__}' object is not iterable")
-        self.defaults = dict(defaults)
+        self.defaults = {k: _number(v) for k, v in defaults.items()}
         self.param_groups: list[dict[str, Any]] = []
         self._state: dict[int, _ParamState] = {}  # by id(param)
         # group index -> (lr and traced values, the same as float32 arrays)
@@ -405,6 +416,9 @@ class Optimizer:
                 raise ValueError("parameter group didn't specify a value of required "
                                  f"optimization parameter {key}")
         param_group["params"] = listed
+        for key, value in param_group.items():
+            if key != "params":
+                param_group[key] = _number(value)
         for key, value in self.defaults.items():
             param_group.setdefault(key, value)
         self.param_groups.append(param_group)
