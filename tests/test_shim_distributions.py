@@ -675,6 +675,29 @@ def test_transformed_draws_and_their_gradients_are_pytorchs(torch, make):
         np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=1e-6)
 
 
+def test_register_kl_answers_for_its_classes_and_their_subclasses(torch):
+    values = []
+    for T in (torch, ft):
+        D = T.distributions
+
+        class Shifted(D.Normal):
+            pass
+
+        @D.register_kl(Shifted, D.Normal)
+        def _shifted_normal(p, q):
+            return (p.loc - q.loc).abs()
+
+        class Further(Shifted):
+            pass
+
+        p, q = Further(T.tensor([1.0, 3.0]), 1.0), D.Normal(T.tensor([0.5, 0.0]), 2.0)
+        values.append((D.kl_divergence(p, q).tolist(),
+                       D.kl_divergence(q, D.Normal(0.0, 1.0)).tolist()))
+        with pytest.raises(TypeError, match="issubclass"):
+            D.register_kl(1, D.Normal)
+    assert values[1] == values[0]
+
+
 _KL_PAIRS = {
     "Laplace": lambda D, t: (D.Laplace(t([0.0, 1.0]), t([1.0, 2.0])),
                              D.Laplace(t([0.5, -1.0]), t([2.0, 0.5]))),

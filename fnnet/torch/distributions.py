@@ -62,9 +62,9 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "NegativeBinomial", "Normal", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
-           "Weibull", "kl_divergence", "transforms", "AbsTransform", "AffineTransform",
-           "ExpTransform", "PowerTransform", "SigmoidTransform", "TanhTransform",
-           "Transform"]
+           "Weibull", "kl_divergence", "register_kl", "transforms", "AbsTransform",
+           "AffineTransform", "ExpTransform", "PowerTransform", "SigmoidTransform",
+           "TanhTransform", "Transform"]
 
 #: ``torch.distributions.transforms`` (``from torch.distributions.transforms import
 #: TanhTransform``: a ``__path__`` lets the import system ask fnnet.torch's finder for it)
@@ -1077,13 +1077,49 @@ class Beta(Distribution):
         return self._dirichlet.entropy()
 
 
+#: ``register_kl``'s functions by the pair of classes they were registered for
+_KL_REGISTRY: dict[tuple[type, type], Callable[[Any, Any], Tensor]] = {}
+
+
+def register_kl(type_p: type, type_q: type) -> Callable[[Callable[..., Tensor]],
+                                                        Callable[..., Tensor]]:
+    """A decorator that makes ``fn(p, q)`` :func:`kl_divergence`'s answer for ``p`` of
+    class ``type_p`` and ``q`` of ``type_q`` (or subclasses: the most specific pair
+    registered wins), before the pairs fnnet.torch computes itself.
+
+    PyTorch equivalent: ``torch.distributions.register_kl``.
+    """
+    # issubclass raises PyTorch's TypeError for what is not a class
+    issubclass(type_p, Distribution)
+    issubclass(type_q, Distribution)
+
+    def decorator(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+        _KL_REGISTRY[type_p, type_q] = fn
+        return fn
+
+    return decorator
+
+
+def _registered_kl(p: Any, q: Any) -> Callable[[Any, Any], Tensor] | None:
+    """The registered function of the most specific pair of ``p``'s and ``q``'s
+    classes (nearest in their MROs), None if none matches."""
+    mro_p, mro_q = type(p).__mro__, type(q).__mro__
+    matches = [(mro_p.index(tp) + mro_q.index(tq), fn)
+               for (tp, tq), fn in _KL_REGISTRY.items() if tp in mro_p and tq in mro_q]
+    return min(matches, key=lambda match: match[0])[1] if matches else None
+
+
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
-    """``KL(p || q)`` for two distributions of one kind (Normal, MultivariateNormal,
-    Uniform, Bernoulli, Categorical, Gamma, Beta, Dirichlet, Laplace, Exponential,
-    Poisson, Binomial or Pareto).
+    """``KL(p || q)``: what :func:`register_kl` registered for their classes, else for
+    two distributions of one kind (Normal, MultivariateNormal, Uniform, Bernoulli,
+    Categorical, Gamma, Beta, Dirichlet, Laplace, Exponential, Poisson, Binomial or
+    Pareto).
 
     PyTorch equivalent: ``torch.distributions.kl_divergence``.
     """
+    registered = _registered_kl(p, q)
+    if registered is not None:
+        return registered(p, q)
     if type(p) is not type(q):
         raise NotImplementedError(f"fnnet.torch: kl_divergence between {type(p).__name__} "
                                   f"and {type(q).__name__} is not supported")
