@@ -206,8 +206,39 @@ def test_bad_arguments_as_pytorch(torch):
             attention(t.ones(3, 1, 6), x, x)
         with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
             t.nn.TransformerEncoderLayer(8, 2, activation="tanh")
-    with pytest.raises(NotImplementedError, match="add_bias_kv=True or add_zero_attn=True"):
-        ft.nn.MultiheadAttention(8, 2, add_bias_kv=True)
+
+
+@pytest.mark.parametrize("add_bias_kv,add_zero_attn", [(True, False), (False, True),
+                                                       (True, True)])
+def test_appended_keys_and_values_as_pytorch(torch, add_bias_kv, add_zero_attn):
+    """``add_bias_kv`` (a learnt key and value appended to every sample's) and
+    ``add_zero_attn`` (zeros appended to every head's), under both masks: outputs,
+    weights over the longer source, gradients, the state dict and its initial values."""
+    rng = np.random.default_rng(3)
+    q = rng.standard_normal((2, 3, 8)).astype(np.float32)
+    kv = rng.standard_normal((2, 4, 8)).astype(np.float32)
+    results = {}
+    for t in (torch, ft):
+        t.manual_seed(0)
+        attention = t.nn.MultiheadAttention(8, 2, add_bias_kv=add_bias_kv,
+                                            add_zero_attn=add_zero_attn, batch_first=True)
+        initial = {k: v.detach().numpy().copy() for k, v in attention.state_dict().items()}
+        query = t.tensor(q, requires_grad=True)
+        out, weights = attention(
+            query, t.tensor(kv), t.tensor(kv),
+            key_padding_mask=t.tensor([[False, False, True, True], [False] * 4]),
+            attn_mask=t.tensor(np.triu(np.ones((3, 4), bool), 2)))
+        (out.sum() + (weights * t.arange(1.0, weights.numel() + 1).reshape(weights.shape)
+                      ).sum()).backward()
+        results[t] = (initial, out.detach().numpy(), weights.detach().numpy(),
+                      [query.grad.numpy()] + [p.grad.numpy() for p in attention.parameters()])
+    theirs, ours = results[torch], results[ft]
+    assert list(ours[0]) == list(theirs[0])
+    for name, value in theirs[0].items():
+        np.testing.assert_allclose(ours[0][name], value, rtol=1e-6, err_msg=name)
+    for mine, reference in zip(ours[1:3] + tuple(ours[3]), theirs[1:3] + tuple(theirs[3]),
+                               strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=2e-5, atol=1e-5)
 
 
 def test_keys_and_values_of_their_own_widths_as_pytorch(torch):

@@ -77,6 +77,14 @@ def _additive(mask: Array | None, dtype: jnp.dtype) -> Array | None:
     return mask.astype(dtype)
 
 
+def _one_more_key(mask: Array | None) -> Array | None:
+    """``mask`` with a column for a key appended, which every query may attend (False,
+    or 0 added to its scores), as PyTorch pads its masks; None stays None."""
+    if mask is None:
+        return None
+    return jnp.pad(mask, [(0, 0)] * (mask.ndim - 1) + [(0, 1)])
+
+
 def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
                          in_proj_weight: Array | None, in_proj_bias: Array | None,
                          out_proj_weight: Array, out_proj_bias: Array | None, *,
@@ -85,7 +93,9 @@ def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
                          average_attn_weights: bool = True, dropout_p: float = 0.0,
                          dropout_key: PRNGKey | None = None,
                          q_proj_weight: Array | None = None, k_proj_weight: Array | None = None,
-                         v_proj_weight: Array | None = None) -> tuple[Array, Array | None]:
+                         v_proj_weight: Array | None = None, bias_k: Array | None = None,
+                         bias_v: Array | None = None, add_zero_attn: bool = False
+                         ) -> tuple[Array, Array | None]:
     """Multi-head attention with packed input projections, as PyTorch's
     ``nn.MultiheadAttention`` computes it (sequence first); with separate projections
     where the keys and values have widths of their own (its ``kdim``/``vdim``).
@@ -111,10 +121,15 @@ def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
         q_proj_weight: ``[E, E]``, used where ``in_proj_weight`` is None.
         k_proj_weight: ``[E, kdim]``, likewise.
         v_proj_weight: ``[E, vdim]``, likewise.
+        bias_k: ``[1, 1, E]``: a key appended to every sample's projected keys (with
+            ``bias_v``, its value), or None.
+        bias_v: ``[1, 1, E]``, given with ``bias_k``.
+        add_zero_attn: append a key and a value of zeros to every head's (after
+            ``bias_k``'s).
 
     Returns:
         ``(output [L, N, E], weights)``: the weights ``[N, L, S]`` (``[N, H, L, S]``
-        unaveraged) when ``need_weights``, else None.
+        unaveraged; ``S`` counts the keys appended) when ``need_weights``, else None.
     """
     length, batch, embed = query.shape
     source = key.shape[0]
@@ -130,10 +145,22 @@ def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
         jnp.split(in_proj_bias, 3)
     q, k, v = (linear(x, w, b) for x, w, b in
                ((query, w_q, b_q), (key, w_k, b_k), (value, w_v, b_v)))
+    if (bias_k is None) != (bias_v is None):
+        raise ValueError("multi_head_attention: bias_k and bias_v are given together")
+    if bias_k is not None and bias_v is not None:
+        k = jnp.concatenate([k, jnp.broadcast_to(bias_k, (1, batch, embed))])
+        v = jnp.concatenate([v, jnp.broadcast_to(bias_v, (1, batch, embed))])
+        attn_mask, key_padding_mask = _one_more_key(attn_mask), _one_more_key(key_padding_mask)
+        source += 1
     # [L, N, E] -> [N * H, L, head]: each (sample, head) pair one batch of the matmuls
     q = q.reshape(length, batch * num_heads, head).transpose(1, 0, 2)
     k = k.reshape(source, batch * num_heads, head).transpose(1, 0, 2)
     v = v.reshape(source, batch * num_heads, head).transpose(1, 0, 2)
+    if add_zero_attn:
+        zeros = jnp.zeros((batch * num_heads, 1, head), k.dtype)
+        k, v = jnp.concatenate([k, zeros], axis=1), jnp.concatenate([v, zeros], axis=1)
+        attn_mask, key_padding_mask = _one_more_key(attn_mask), _one_more_key(key_padding_mask)
+        source += 1
     mask = _additive(attn_mask, q.dtype)
     if mask is not None and mask.ndim == 2:
         mask = mask[None]

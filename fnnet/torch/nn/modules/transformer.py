@@ -45,15 +45,16 @@ def _canonical_mask(mask: Tensor | None, name: str, other: Tensor | None = None,
 
 def _attend(*args: Any) -> tuple[jax.Array, jax.Array | None]:
     """``multi_head_attention`` on the recorded arrays; the last argument is static."""
-    *arrays, (heads, need_weights, average, p, draw) = args
-    q, k, v, w_in, b_in, w_out, b_out, padding, mask, w_q, w_k, w_v = arrays[:12]
-    key = _random.fold(arrays[12], draw) if draw else None
+    *arrays, (heads, need_weights, average, p, draw, zero_attn) = args
+    q, k, v, w_in, b_in, w_out, b_out, padding, mask, w_q, w_k, w_v, b_k, b_v = arrays[:14]
+    key = _random.fold(arrays[14], draw) if draw else None
     return fnf.multi_head_attention(q, k, v, heads, w_in, b_in, w_out, b_out,
                                     key_padding_mask=padding, attn_mask=mask,
                                     need_weights=need_weights,
                                     average_attn_weights=average, dropout_p=p,
                                     dropout_key=key, q_proj_weight=w_q, k_proj_weight=w_k,
-                                    v_proj_weight=w_v)
+                                    v_proj_weight=w_v, bias_k=b_k, bias_v=b_v,
+                                    add_zero_attn=zero_attn)
 
 
 def _check_ranks(query: Tensor, key: Tensor, value: Tensor, padding: Tensor | None,
@@ -112,8 +113,9 @@ class MultiheadAttention(Module):
     or where the keys and values have widths of their own (``kdim``/``vdim``, attention
     over another model's features) ``q_proj_weight`` ``[E, E]``, ``k_proj_weight``
     ``[E, kdim]`` and ``v_proj_weight`` ``[E, vdim]``; ``in_proj_bias`` ``[3E]`` (zeros),
-    ``out_proj`` a ``Linear(E, E)`` with a zero bias. ``add_bias_kv`` and
-    ``add_zero_attn`` are not supported.
+    ``out_proj`` a ``Linear(E, E)`` with a zero bias; with ``add_bias_kv``, ``bias_k``
+    and ``bias_v`` ``[1, 1, E]`` (Xavier-normal), a key and a value appended to every
+    sample's; with ``add_zero_attn``, a key and a value of zeros appended to every head's.
 
     PyTorch equivalent: ``torch.nn.MultiheadAttention``.
     """
@@ -128,10 +130,6 @@ class MultiheadAttention(Module):
                                  f"embed_dim={embed_dim} and num_heads={num_heads} instead")
         if embed_dim % num_heads:
             raise AssertionError("embed_dim must be divisible by num_heads")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError(
-                "fnnet.torch: MultiheadAttention(add_bias_kv=True or add_zero_attn=True) is "
-                "not supported")
         super().__init__()
         self.embed_dim = embed_dim
         self.kdim = embed_dim if kdim is None else kdim
@@ -163,8 +161,14 @@ class MultiheadAttention(Module):
         filled_in_place(self)
         if bias:
             init.constant_(self.out_proj.bias, 0.0)
-        self.bias_k = self.bias_v = None
-        self.add_zero_attn = False
+        if add_bias_kv:
+            self.bias_k: Parameter | None = Parameter(_functions.zeros(1, 1, embed_dim))
+            self.bias_v: Parameter | None = Parameter(_functions.zeros(1, 1, embed_dim))
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = bool(add_zero_attn)
         self._factory_kwargs(device, dtype)
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor,
@@ -207,12 +211,13 @@ class MultiheadAttention(Module):
         inputs: list[Any] = [query, key, value, self.in_proj_weight, self.in_proj_bias,
                              self.out_proj.weight, self.out_proj.bias, key_padding_mask,
                              attn_mask, self.q_proj_weight, self.k_proj_weight,
-                             self.v_proj_weight]
+                             self.v_proj_weight, self.bias_k, self.bias_v]
         draw = 0
         if p > 0:
             draw = _graph.next_draw()
             inputs.append(_graph.rng_input())
-        static = (self.num_heads, bool(need_weights), bool(average_attn_weights), p, draw)
+        static = (self.num_heads, bool(need_weights), bool(average_attn_weights), p, draw,
+                  self.add_zero_attn)
         output, weights = _op_multi(_attend, (static,), *inputs, who="MultiheadAttention")
         assert output is not None
         if not batched:
