@@ -1753,19 +1753,25 @@ def test_tensor_of_a_tensor_warns_and_as_tensor_shares_as_torch(torch):
     assert _copy_and_alias(ft) == _copy_and_alias(torch)
 
 
-def test_new_layers_of_new_shapes_and_their_deep_copies_compile_nothing(torch):
-    # the drawn parameters, and deep copies, reach the device without a copy program
-    # per shape; the draws are PyTorch's
+def test_new_layers_of_new_shapes_their_copies_and_loads_compile_nothing(torch):
+    # the drawn parameters, deep copies and loaded state dicts reach the device without
+    # a copy program per shape; the draws are PyTorch's
     ft.manual_seed(1)
     ft.nn.Linear(2, 3)  # the generator's key, made once
+
+    def layers() -> list:
+        return [ft.nn.Linear(13, 17), ft.nn.Conv2d(3, 5, 3), ft.nn.Embedding(19, 6)]
+
     with counting_compiles() as compiles:
         ft.manual_seed(0)
-        mine = [ft.nn.Linear(13, 17), ft.nn.Conv2d(3, 5, 3), ft.nn.Embedding(19, 6)]
-        copies = copy.deepcopy(mine)
+        drawn = layers()
+        copies = copy.deepcopy(drawn)
+        loaded = layers()  # other draws, replaced by the loads
+        for layer, source in zip(loaded, copies, strict=True):
+            layer.load_state_dict(source.state_dict())
     assert not compiles, compiles
-    mine[0].weight.data.zero_()  # the copy keeps its own values
-    assert copies[0].weight.abs().sum().item() > 0
-    mine = copies
+    drawn[0].weight.data.zero_()  # the copy and the load keep their own values
+    mine = loaded
     torch.manual_seed(0)
     theirs = [torch.nn.Linear(13, 17), torch.nn.Conv2d(3, 5, 3), torch.nn.Embedding(19, 6)]
     for a, b in zip(mine, theirs, strict=True):

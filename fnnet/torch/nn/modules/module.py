@@ -10,6 +10,7 @@ from typing import Any, Self
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.core.transfer import placed
 from fnnet.torch import _dtypes, _graph
 from fnnet.torch._hooks import RemovableHandle
 from fnnet.torch._settings import typename
@@ -56,8 +57,9 @@ def _addindent(text: str, spaces: int) -> str:
 
 
 def set_value(tensor: Tensor, value: Any) -> None:
-    """Replaces the value in ``tensor``'s storage by a private copy of ``value``."""
-    array = jnp.array(value, copy=True)
+    """Replaces the value in ``tensor``'s storage by a private copy of ``value`` (an
+    array, copied without a compile per shape)."""
+    array = placed(value)
     cell = tensor._cell
     cell.val = array
     cell.tape = None
