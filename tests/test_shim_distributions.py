@@ -268,7 +268,8 @@ def test_bad_parameters_are_refused_as_pytorch(torch_validates):
                 lambda D, t: D.LowRankMultivariateNormal(t.zeros(2, 3), t.zeros(4, 3, 1),
                                                          t.ones(3)),
                 lambda D, t: D.LowRankMultivariateNormal(t.zeros(3), t.zeros(3, 1),
-                                                         t.tensor([1.0, -1.0, 1.0]))):
+                                                         t.tensor([1.0, -1.0, 1.0])),
+                lambda D, t: D.ContinuousBernoulli(t.tensor([1.2]), validate_args=False)):
         messages = []
         for t in (torch, ft):
             with pytest.raises(ValueError) as caught:
@@ -590,6 +591,10 @@ _MORE = {
     "Pareto": (lambda D, t: D.Pareto(t([1.0, 2.0]), t([3.0, 1.5])), [1.5, 3.0]),
     "HalfCauchy": (lambda D, t: D.HalfCauchy(t([1.0, 2.0])), [0.5, 3.0]),
     "InverseGamma": (lambda D, t: D.InverseGamma(t([3.0, 1.5]), t([1.0, 2.0])), [0.5, 3.0]),
+    "ContinuousBernoulli": (lambda D, t: D.ContinuousBernoulli(t([0.2, 0.4995])),
+                            [0.3, 0.9]),
+    "ContinuousBernoulli logits": (lambda D, t: D.ContinuousBernoulli(logits=t([2.0, -0.5])),
+                                   [0.0, 1.0]),
     "Kumaraswamy": (lambda D, t: D.Kumaraswamy(t([1.5, 2.5]), t([2.0, 0.5])), [0.3, 0.9]),
     "FisherSnedecor": (lambda D, t: D.FisherSnedecor(t([3.0, 5.0]), t([5.0, 2.0])),
                        [0.5, 2.0]),
@@ -658,7 +663,7 @@ def test_binomial_draws_follow_the_distribution():
 @pytest.mark.parametrize("make", [
     lambda D, a, b: D.Weibull(a, b), lambda D, a, b: D.Pareto(a, b),
     lambda D, a, b: D.RelaxedBernoulli(a, logits=b), lambda D, a, b: D.Kumaraswamy(a, b),
-    lambda D, a, b: D.FisherSnedecor(a, b),
+    lambda D, a, b: D.FisherSnedecor(a, b), lambda D, a, b: D.ContinuousBernoulli(logits=a - b),
     lambda D, a, b: D.OneHotCategoricalStraightThrough(logits=a * b),
     lambda D, a, b: D.RelaxedOneHotCategorical(a[0], logits=b)])
 def test_transformed_draws_and_their_gradients_are_pytorchs(torch, make):

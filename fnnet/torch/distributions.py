@@ -5,7 +5,8 @@
 ``Gamma``, ``Beta``, ``Dirichlet`` (mixup's mixing weights), ``MixtureSameFamily`` (a
 Gaussian mixture), ``TransformedDistribution`` (a tanh-squashed policy), ``Laplace``,
 ``Exponential``, ``Poisson``, ``LogNormal``, ``StudentT``, the counts ``Binomial``,
-``Multinomial`` and ``NegativeBinomial`` (:mod:`fnnet.torch._count_distributions`) and
+``Multinomial`` and ``NegativeBinomial`` (:mod:`fnnet.torch._count_distributions`),
+``ContinuousBernoulli`` (:mod:`fnnet.torch._continuous_bernoulli`) and
 ``Weibull``, ``Pareto``, ``HalfCauchy``, ``InverseGamma``, ``Kumaraswamy``,
 ``FisherSnedecor``, ``RelaxedBernoulli`` and ``RelaxedOneHotCategorical``
 (:mod:`fnnet.torch._transformed_distributions`), with
@@ -54,7 +55,8 @@ from fnnet.torch.tensor import (
     host_value,
 )
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
+           "ContinuousBernoulli", "Dirichlet",
            "Distribution", "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel",
            "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy",
            "Laplace", "LogNormal", "LowRankMultivariateNormal", "MixtureSameFamily",
@@ -1775,6 +1777,7 @@ class OneHotCategoricalStraightThrough(OneHotCategorical):
 
 
 # defined on the classes above, so imported once they are
+from fnnet.torch._continuous_bernoulli import ContinuousBernoulli  # noqa: E402
 from fnnet.torch._count_distributions import (  # noqa: E402
     Binomial,
     Multinomial,
