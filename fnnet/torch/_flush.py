@@ -384,17 +384,22 @@ def flush(reason: str = "value", *, force: bool = True) -> bool:
 
 def _abandon(rec: Recorder, tp: Tape, error: Exception) -> None:
     """After ``tp``'s program failed to compile or run (a gradient JAX does not
-    implement): every cell that the tape read as a source takes that value back (the
-    parameters as before the step; the optimizer's state was never written back), the
-    values only recorded keep ``error`` for whoever reads them (see ``lost_value``), and
-    a new tape starts, so that the failure does not spoil the work recorded after it,
-    as a failed op in PyTorch leaves the rest alone."""
+    implement, a NaN under anomaly detection): every cell that the tape read as a source
+    takes that value back (the parameters as before the step; the optimizer's state was
+    never written back), a gradient the step's backward made is dropped, the values only
+    recorded keep ``error`` for whoever reads them (see ``lost_value``), and a new tape
+    starts, so that the failure does not spoil the work recorded after it, as a failed
+    backward in PyTorch leaves the rest alone."""
     for i, owner in enumerate(tp.src_owner):
         if isinstance(owner, Cell) and owner.val is None and owner.tape is tp:
             value = tp.srcs[i]
             if not getattr(value, "is_deleted", bool)():  # a donated buffer is gone
                 slot = tp.src_slots[i]
                 owner.val, owner.ref, owner.aval = value, slot, tp.avals[slot]
+    for leaf in tp.var_owner.values():  # a gradient this step's backward made: none, as
+        grad = leaf._grad               # before it (one it added to is restored above)
+        if grad is not None and grad._cell.val is None and grad._cell.tape is tp:
+            leaf._grad = None
     tp.failure = error
     if rec.tape is tp:
         rec.new_tape()
