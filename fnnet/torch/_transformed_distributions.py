@@ -193,8 +193,8 @@ class HalfCauchy(TransformedDistribution):
         out: Tensor = 2 * self.base_dist.cdf(self._validate_sample(value)) - 1
         return out
 
-    def icdf(self, value: Any) -> Tensor:
-        out: Tensor = self.base_dist.icdf((_tensor(value) + 1) / 2)
+    def icdf(self, prob: Any) -> Tensor:
+        out: Tensor = self.base_dist.icdf((_tensor(prob) + 1) / 2)
         return out
 
     def entropy(self) -> Tensor:
