@@ -21,6 +21,13 @@ __all__ = ["AbsTransform", "AffineTransform", "ExpTransform", "PowerTransform",
            "SigmoidTransform", "TanhTransform", "Transform"]
 
 
+def _sign(value: Any) -> Any:
+    """-1, 0 or 1 for a number; ``value.sign()`` for a tensor."""
+    if isinstance(value, Tensor):
+        return value.sign()
+    return (value > 0) - (value < 0)
+
+
 class Transform:
     """An invertible elementwise map with its log-Jacobian.
 
@@ -153,9 +160,7 @@ class AffineTransform(Transform):
     @property
     def sign(self) -> Any:  # type: ignore[override]
         """The sign of ``scale``: whether the map increases."""
-        if isinstance(self.scale, Tensor):
-            return self.scale.sign()
-        return (self.scale > 0) - (self.scale < 0)
+        return _sign(self.scale)
 
     def _call(self, x: Tensor) -> Tensor:
         out: Tensor = self.loc + self.scale * x
@@ -187,9 +192,7 @@ class PowerTransform(Transform):
     @property
     def sign(self) -> Any:  # type: ignore[override]
         """The sign of ``exponent``: whether the map increases."""
-        if isinstance(self.exponent, Tensor):
-            return self.exponent.sign()
-        return (self.exponent > 0) - (self.exponent < 0)
+        return _sign(self.exponent)
 
     def _call(self, x: Tensor) -> Tensor:
         return x.pow(self.exponent)
