@@ -41,6 +41,11 @@ Differences from PyTorch worth knowing:
 - ``torch.autograd.Function`` subclasses become one ``jax.custom_vjp`` each;
   ``create_graph=True`` replays the graph inside ``jax.vjp`` as one differentiable node.
 - ``optimizer.step()`` frees the graph of every live tensor.
+- ``linalg.inv``, ``linalg.solve`` and ``linalg.cholesky`` (``torch.inverse``,
+  ``torch.cholesky``, ``cholesky_inverse``) read whether a matrix is singular at the
+  call, so that ``LinAlgError`` is raised there as in PyTorch: inside a step each call
+  waits for the device and ends a program (each compiled once); the ``_ex`` forms
+  (``inv_ex``...) do not read unless ``check_errors=True``.
 - :func:`compile_stats` tells how often the cache hit and why each compile happened.
   Compiled programs are also kept on disk (``~/.cache/fnnet/xla``; the variable
   ``FNNET_COMPILATION_CACHE`` names another folder, or ``0`` turns it off), so running a
