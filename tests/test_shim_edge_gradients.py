@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import contextlib
 
+import jax
 import numpy as np
 import pytest
+from helpers import raised_by
 
 import fnnet.torch as ft
+from fnnet.torch.tensor import _op
 
 pytestmark = pytest.mark.torch
 
@@ -62,6 +65,23 @@ CASES = {
     "adaptive max pooling with ties": (
         lambda t, x: t.nn.functional.adaptive_max_pool2d(x, 2),
         [[[[[1.0, 4.0, 4.0], [4.0, 2.0, 4.0], [0.0, 4.0, 1.0]]]]]),
+    "scatter_reduce's product over repeated indices and a zero": (
+        lambda t, x, src: x.scatter_reduce(0, t.tensor([0, 0, 2, 0]), src, "prod"),
+        [[2.0, 3.0, 4.0], [1.5, 0.0, 2.0, -1.0]]),
+    "scatter_reduce's product without self": (
+        lambda t, x, src: x.scatter_reduce(1, t.tensor([[1, 1], [0, 1]]), src, "prod",
+                                           include_self=False),
+        [[[2.0, 3.0], [4.0, 5.0]], [[1.5, 2.0], [-1.0, 3.0]]]),
+    "index_reduce's product": (
+        lambda t, x, src: x.index_reduce(0, t.tensor([0, 0, 2]), src, "prod"),
+        [[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [[2.0, 3.0], [4.0, 0.0], [6.0, 7.0]]]),
+    "index_reduce's mean without self": (
+        lambda t, x, src: x.index_reduce(1, t.tensor([1, 1, 0]), src, "mean",
+                                         include_self=False),
+        [[[1.0, 2.0], [3.0, 4.0]], [[2.0, 3.0, 4.0], [5.0, 6.0, 7.0]]]),
+    "put, accumulating at a repeated index": (
+        lambda t, x, src: x.put(t.tensor([0, -1, 0]), src, accumulate=True),
+        [[[1.0, 2.0], [3.0, 4.0]], [1.0, 2.0, 3.0]]),
     "adaptive max pooling over 1-D ties": (
         lambda t, x: t.nn.functional.adaptive_max_pool1d(x, 1), [[[[3.0, 1.0, 3.0]]]]),
 }
@@ -112,16 +132,20 @@ def test_writes_into_host_constants_differentiate_op_by_op(torch, recorder):
     np.testing.assert_allclose(results[ft][1], results[torch][1])
 
 
-def _unsupported_gradient(t, x):
-    """``scatter_reduce``'s product over repeated indices, whose gradient JAX does not
-    implement (PyTorch's does): fnnet.torch's step fails when it is compiled."""
-    return t.ones(2).scatter_reduce(0, t.tensor([0, 0, 1]), x, "prod")
+def _host_sine(x):
+    return jax.pure_callback(np.sin, jax.ShapeDtypeStruct(x.shape, x.dtype), x)
+
+
+def _unsupported_gradient(x):
+    """A recorded op JAX cannot differentiate (a host callback), standing for a gradient
+    JAX does not implement: the step fails when it is compiled."""
+    return _op(_host_sine, (), x)
 
 
 @pytest.mark.parametrize("failure", ["unsupported gradient", "NaN under detect_anomaly"])
 def test_a_failed_step_leaves_the_model_and_later_steps_alone(torch, failure):
-    """A step that fails, as it compiles (a gradient JAX does not implement; PyTorch
-    computes it, so only fnnet.torch runs that step) or as it runs (a NaN gradient under
+    """A step that fails, as it compiles (a gradient JAX does not implement, run by
+    fnnet.torch alone) or as it runs (a NaN gradient under
     anomaly detection, an error in both, fnnet.torch's at ``optimizer.step()`` where the
     step runs, PyTorch's at ``backward()``), raises; the parameters and the optimizer's
     state stay as they were before it, an input's gradient is None again, and the next
@@ -141,7 +165,7 @@ def test_a_failed_step_leaves_the_model_and_later_steps_alone(torch, failure):
             out = model(batch)
             loss = out.pow(2).mean()
             if bad and failure == "unsupported gradient":
-                loss = loss + _unsupported_gradient(t, out[:3, 0]).sum()
+                loss = loss + _unsupported_gradient(out[:3, 0]).sum()
             if bad and failure == "NaN under detect_anomaly":
                 with t.autograd.detect_anomaly():
                     loss = loss + ((shift - 3).sqrt() / (shift - 3)).sum()
@@ -155,7 +179,7 @@ def test_a_failed_step_leaves_the_model_and_later_steps_alone(torch, failure):
         step(False)
         if t is ft or failure != "unsupported gradient":
             before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
-            with pytest.raises((NotImplementedError, RuntimeError)), \
+            with pytest.raises((ValueError, RuntimeError), match="JVP|nan"), \
                     pytest.warns(UserWarning, match="Anomaly Detection") \
                     if failure != "unsupported gradient" else contextlib.nullcontext():
                 step(True)
@@ -171,13 +195,13 @@ def test_a_failed_step_leaves_the_model_and_later_steps_alone(torch, failure):
 
 def test_a_tensor_of_a_failed_step_names_the_failure_when_read():
     x = ft.tensor([0.0, 3.0, 2.0], requires_grad=True)
-    y = _unsupported_gradient(ft, x)
+    y = _unsupported_gradient(x)
     y.sum().backward()
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(ValueError, match="Pure callbacks do not support JVP"):
         x.grad.numpy()
     assert x.grad is None  # as before the failed backward
     with pytest.raises(RuntimeError, match="never computed: the step that computes it "
-                                           "failed \\(NotImplementedError"):
+                                           "failed \\(ValueError: Pure callbacks"):
         y.detach().numpy()
     z = ft.tensor([1.0, 2.0], requires_grad=True)  # later work is unaffected
     (z * 2).sum().backward()
@@ -200,3 +224,16 @@ def test_values_at_edges_match_pytorchs(torch, case):
         (ours,) if not isinstance(ours, tuple) else ours
     for mine, reference in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.zeros(3, 3).put(t.tensor([9]), t.tensor([1.0])),
+    lambda t: t.zeros(3, 3).put(t.tensor([-10]), t.tensor([1.0])),
+    lambda t: t.zeros(3, 3).put(t.tensor([0, 1]), t.tensor([1.0])),
+    lambda t: t.zeros(3, 3).put(t.tensor([0.0]), t.tensor([1.0])),
+    lambda t: t.ones(3, 2).index_reduce(0, t.tensor([0]), t.ones(1, 2), "sum"),
+    lambda t: t.ones(3, 2).index_reduce(0, t.tensor([0, 1]), t.ones(1, 2), "prod"),
+], ids=["past the end", "before the start", "sizes", "float index", "reduce", "count"])
+def test_put_and_index_reduce_refuse_what_pytorch_refuses(torch, call):
+    theirs, ours = raised_by(call, torch, ft)
+    assert ours == theirs

@@ -12,17 +12,22 @@ differentiable and compiled with the step. :func:`install` attaches the methods 
 from __future__ import annotations
 
 import itertools
+import math
+import warnings
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
 from fnnet.torch import _graph, _masking
+from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._more_ops import _check_index
+from fnnet.torch._recorder import current
 from fnnet.torch._shape_ops import tensor_arg
 from fnnet.torch.device import check_creation
-from fnnet.torch.tensor import Tensor, _as_tensor, _dim, _op
+from fnnet.torch.tensor import Tensor, _as_tensor, _dim, _op, host_index_outside
 
 _INDEX = np.dtype(_graph.canonical_dtype(np.int64))
 
@@ -86,6 +91,32 @@ def masked_scatter(input: Tensor, mask: Any, source: Any) -> Tensor:
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
+def _products_at(where: tuple[Any, ...], values: Any, shape: tuple[int, ...]) -> Any:
+    """The product of the ``values`` landing at each position of an array of ``shape``
+    (``where`` holds each value's coordinates), 1 where none lands. Differentiable where
+    a position repeats, which JAX's ``.at[].multiply`` is not: the values are sorted by
+    position and multiplied by a scan that restarts at each new position, and each
+    position's last running product is written there."""
+    size = math.prod(shape)
+    flat = jnp.ravel_multi_index(where, shape, mode="clip").reshape(-1)
+    order = jnp.argsort(flat, stable=True)
+    positions, ordered = flat[order], values.reshape(-1)[order]
+    new = positions[1:] != positions[:-1]
+    starts = jnp.concatenate([jnp.ones(1, bool), new])
+
+    def combine(a: tuple[Any, Any], b: tuple[Any, Any]) -> tuple[Any, Any]:
+        return jnp.where(b[1], b[0], a[0] * b[0]), a[1] | b[1]
+
+    running, _ = jax.lax.associative_scan(combine, (ordered, starts))
+    # each position's last running product, the others past the end (dropped), every
+    # index distinct
+    last = jnp.concatenate([new, jnp.ones(1, bool)])
+    target = jnp.where(last, positions, size + jnp.arange(positions.shape[0]))
+    products = jnp.ones(size, values.dtype).at[target].set(running, mode="drop",
+                                                            unique_indices=True)
+    return products.reshape(shape)
+
+
 def _scatter_reduce(x: Any, index: Any, src: Any, dim: int, reduce: str,
                     include_self: bool) -> Any:
     grids = jnp.meshgrid(*(jnp.arange(n) for n in index.shape), indexing="ij")
@@ -103,7 +134,7 @@ def _scatter_reduce(x: Any, index: Any, src: Any, dim: int, reduce: str,
             if jnp.issubdtype(x.dtype, jnp.integer) else mean
     if reduce == "prod":
         base = x if include_self else jnp.where(touched, 1, x)
-        return base.at[where].multiply(src)
+        return base * _products_at(where, src, x.shape)
     if jnp.issubdtype(x.dtype, jnp.floating):
         low, high = -jnp.inf, jnp.inf
     else:
@@ -131,6 +162,88 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Any, reduce: str, *
                          "scatter_reduce")
     return _op(_scatter_reduce, (dim, reduce, bool(include_self)), input, index,
                tensor_arg(src, "scatter_reduce", "src"), who="scatter_reduce")
+
+
+def _put(x: Any, index: Any, source: Any, accumulate: bool) -> Any:
+    flat = x.reshape(-1)
+    index = index.reshape(-1)
+    index = jnp.where(index < 0, index + flat.shape[0], index)  # from the end, as PyTorch
+    at = flat.at[index]
+    source = source.reshape(-1).astype(x.dtype)
+    return (at.add(source) if accumulate else at.set(source)).reshape(x.shape)
+
+
+def put(input: Tensor, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+    """A copy with ``source``'s elements written at ``index``, positions in ``input``
+    read as a flat vector (negative ones from its end); ``accumulate`` adds them there
+    instead, each repeated position as often as it comes.
+
+    PyTorch equivalent: ``torch.put`` / ``Tensor.put``.
+    """
+    index, source = tensor_arg(index, "put_", "index"), tensor_arg(source, "put_", "source")
+    if index.dtype.np.kind not in "iu":
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
+                           f"{scalar_name(index.dtype)}")
+    if index.numel() != source.numel():
+        raise IndexError(f"put_(): Expected source and index to have the same number of "
+                         f"elements, but got source.numel() = {source.numel()}, "
+                         f"index.numel() = {index.numel()}")
+    size = input.numel()
+    bad = host_index_outside(index, size, negative=True)
+    if bad is not None:
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {size} "
+                         f"elements.")
+    return _op(_put, (bool(accumulate),), input, index, source, who="put")
+
+
+_INDEX_REDUCTIONS = ("prod", "mean", "amax", "amin")
+#: PyTorch's warning, once per process, at the first index_reduce
+INDEX_REDUCE_BETA = "index_reduce() is in beta and the API may change at any time."
+
+
+def _index_reduce(x: Any, index: Any, source: Any, dim: int, reduce: str,
+                  include_self: bool) -> Any:
+    # each of source's slices along dim goes to index's slice of x: scatter_reduce's
+    # index, with index's value at every element of its slice
+    shape = [1] * source.ndim
+    shape[dim] = index.shape[0]
+    spread = jnp.broadcast_to(index.reshape(shape), source.shape)
+    return _scatter_reduce(x, spread, source, dim, reduce, include_self)
+
+
+def index_reduce(input: Tensor, dim: int, index: Any, source: Any, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """``source``'s slices along ``dim`` combined into ``input``'s slices at ``index``
+    with ``reduce`` ("prod", "mean", "amax", "amin"), as :func:`scatter_reduce` combines
+    elements; ``include_self=False`` leaves ``input``'s values out where a slice goes.
+
+    PyTorch equivalent: ``Tensor.index_reduce``.
+    """
+    if reduce not in _INDEX_REDUCTIONS:
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax "
+                           f"or amin but got {reduce}.")
+    warned = current().warned
+    if INDEX_REDUCE_BETA not in warned:
+        warned.add(INDEX_REDUCE_BETA)
+        warnings.warn(INDEX_REDUCE_BETA, UserWarning, stacklevel=2)
+    source = tensor_arg(source, "index_reduce_", "source")
+    index = tensor_arg(index, "index_reduce_", "index")
+    dim = _dim(dim, input.dim(), "index_reduce")
+    if index.dim() > 1:
+        raise IndexError("index_reduce_(): Index is supposed to be a vector")
+    if index.dtype.np.kind not in "iu":
+        raise TypeError("index_reduce_(): Expected dtype int32/int64 for index")
+    count = index.numel()
+    along = (source.shape or (1,))[dim]
+    if count != along:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({count}) should be equal to "
+                           f"source.size(dim): ({along}), for dim: {dim}")
+    size = (input.shape or (1,))[dim]
+    bad = host_index_outside(index, size)
+    if bad is not None:
+        raise IndexError("index out of range in self")
+    return _op(_index_reduce, (dim, reduce, bool(include_self)), input, index.reshape(-1),
+               source, who="index_reduce")
 
 
 # -- index builders ----------------------------------------------------------------------
@@ -211,7 +324,7 @@ def install(namespace: dict[str, Any]) -> None:
     (``fnnet.torch``'s globals)."""
     from fnnet.torch._math_ops import in_place
 
-    for method in (index_put, masked_scatter, scatter_reduce):
+    for method in (index_put, masked_scatter, scatter_reduce, put, index_reduce):
         setattr(Tensor, method.__name__, method)
         setattr(Tensor, method.__name__ + "_", in_place(method.__name__))
         namespace[method.__name__] = method
