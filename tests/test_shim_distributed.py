@@ -800,13 +800,17 @@ def test_peers_that_raised_or_were_killed_on_this_machine_are_seen_gone(monkeypa
 # -- the launcher (shell commands: no JAX in the children) ---------------------------
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fnnet.torch.distributed.run", *args],
-                          capture_output=True, text=True, timeout=120)
+def _run(capsys, *args: str) -> subprocess.CompletedProcess:
+    """What ``python -m fnnet.torch.distributed.run ARGS`` prints and its exit status, run
+    by the launcher's ``main`` in this process (the ranks are processes all the same; the
+    processes of test_shim_distributed_multiprocess.py start the command itself)."""
+    code = launcher.main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["fnnet.torch.distributed.run", *args], code, out, err)
 
 
-def test_launcher_sets_torchruns_environment_and_passes_output_on():
-    result = _run("--nproc-per-node", "2", "--no-python", "sh", "-c",
+def test_launcher_sets_torchruns_environment_and_passes_output_on(capsys):
+    result = _run(capsys, "--nproc-per-node", "2", "--no-python", "sh", "-c",
                   "echo $RANK $LOCAL_RANK $WORLD_SIZE $LOCAL_WORLD_SIZE $GROUP_RANK "
                   "$MASTER_ADDR $FNNET_PROCESS_ID $FNNET_NUM_PROCESSES")
     assert result.returncode == 0, result.stderr
@@ -814,8 +818,8 @@ def test_launcher_sets_torchruns_environment_and_passes_output_on():
     assert lines == ["0 0 2 2 0 127.0.0.1 0 2", "1 1 2 2 0 127.0.0.1 1 2"]  # as torchrun's
 
 
-def test_launcher_runs_a_module_with_its_arguments():
-    result = _run("--nproc-per-node", "2", "-m", "calendar", "2026", "12")
+def test_launcher_runs_a_module_with_its_arguments(capsys):
+    result = _run(capsys, "--nproc-per-node", "2", "-m", "calendar", "2026", "12")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("   December 2026") == 2
 
@@ -837,40 +841,40 @@ def test_launcher_environments_on_several_machines():
     assert args.script_args == ["--lr", "0.1"]
 
 
-def test_launcher_stops_everyone_when_one_fails_and_names_it():
-    result = _run("--nproc-per-node", "3", "--no-python", "sh", "-c",
+def test_launcher_stops_everyone_when_one_fails_and_names_it(capsys):
+    result = _run(capsys, "--nproc-per-node", "3", "--no-python", "sh", "-c",
                   'if [ "$RANK" = 1 ]; then echo bye; exit 3; fi; sleep 60')
     assert result.returncode == 1
     assert result.stdout == "bye\n"
     assert "rank 1 failed (exit code 3); stopped rank(s) 0, 2" in result.stderr
 
 
-def test_launcher_names_the_rank_that_raised_though_a_peer_exits_first():
+def test_launcher_names_the_rank_that_raised_though_a_peer_exits_first(capsys):
     # rank 1 prints its traceback, then takes a second to exit (as JAX's shutdown does);
     # rank 0's collective fails at once on losing it and exits first
     script = ('if [ "$RANK" = 1 ]; then echo "Traceback (most recent call last):"; '
               'echo "ValueError: a bug"; sleep 1; exit 1; fi; sleep 0.3; exit 1')
-    result = _run("--nproc-per-node", "2", "--no-python", "sh", "-c", script)
+    result = _run(capsys, "--nproc-per-node", "2", "--no-python", "sh", "-c", script)
     assert result.returncode == 1
     assert result.stderr.endswith("rank 1 failed (exit code 1)\n"), result.stderr
 
 
-def test_launcher_names_a_killed_rank_before_the_peer_that_raised_after_it():
+def test_launcher_names_a_killed_rank_before_the_peer_that_raised_after_it(capsys):
     script = ('if [ "$RANK" = 1 ]; then kill -9 $$; fi; sleep 0.5; '
               'echo "Traceback (most recent call last):"; exit 1')
-    result = _run("--nproc-per-node", "2", "--no-python", "sh", "-c", script)
+    result = _run(capsys, "--nproc-per-node", "2", "--no-python", "sh", "-c", script)
     assert "rank 1 failed (killed by signal SIGKILL)" in result.stderr, result.stderr
 
 
-def test_launcher_ignores_a_traceback_a_rank_survived():
+def test_launcher_ignores_a_traceback_a_rank_survived(capsys):
     script = ('if [ "$RANK" = 0 ]; then echo "Traceback (most recent call last):"; '
               'exit 0; fi; sleep 0.5; exit 2')
-    result = _run("--nproc-per-node", "2", "--no-python", "sh", "-c", script)
+    result = _run(capsys, "--nproc-per-node", "2", "--no-python", "sh", "-c", script)
     assert result.stderr.endswith("rank 1 failed (exit code 2)\n"), result.stderr
 
 
-def test_launcher_timeout_stops_a_hung_run():
-    result = _run("--nproc-per-node", "2", "--timeout", "1", "--no-python", "sleep", "60")
+def test_launcher_timeout_stops_a_hung_run(capsys):
+    result = _run(capsys, "--nproc-per-node", "2", "--timeout", "1", "--no-python", "sleep", "60")
     assert result.returncode == 1
     assert "timed out after 1 s with rank(s) 0, 1 still running" in result.stderr
 
