@@ -186,6 +186,10 @@ CASES = {
     "linalg.matrix_norm": ((T3,), lambda T, x: T.linalg.matrix_norm(x)),
     "linalg.matrix_norm nuc": ((SQ,), lambda T, s: T.linalg.matrix_norm(s, "nuc")),
     "linalg.matrix_norm 1": ((T3,), lambda T, x: T.linalg.matrix_norm(x, 1, keepdim=True)),
+    "linalg.matmul": ((A, V), lambda T, a, v: T.linalg.matmul(a, v)),
+    "linalg.diagonal": ((T3,), lambda T, x: T.linalg.diagonal(x, offset=1)),
+    "linalg.vecdot": ((A, B), lambda T, a, b: T.linalg.vecdot(a, b, dim=0)),
+    "linalg.vander": ((A,), lambda T, a: T.linalg.vander(a[:, :3] / 2, N=4)),
 }
 
 

@@ -46,11 +46,11 @@ from fnnet.torch._linalg_errors import (
 from fnnet.torch._search_ops import overload_argument
 from fnnet.torch.tensor import Tensor, _as_tensor, _op
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "eigh",
-           "eigvalsh", "inv", "inv_ex", "lstsq", "lu_factor", "lu_factor_ex", "matrix_exp",
-           "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
-           "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals",
-           "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal",
+           "eigh", "eigvalsh", "inv", "inv_ex", "lstsq", "lu_factor", "lu_factor_ex",
+           "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot",
+           "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd",
+           "svdvals", "vander", "vecdot", "vector_norm"]
 
 
 def __getattr__(name: str) -> Any:
@@ -61,6 +61,49 @@ def __getattr__(name: str) -> Any:
     raise Unsupported(  # also an AttributeError: hasattr() is False
         f"fnnet.torch does not support torch.linalg.{name} (complex results such as "
         f"eig/eigvals have no fnnet dtype); use jax.numpy.linalg on tensor.numpy()")
+
+
+def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """PyTorch equivalent: ``torch.linalg.matmul``, ``torch.matmul`` itself."""
+    out: Tensor = _as_tensor(input) @ other
+    return out
+
+
+def diagonal(A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1  # noqa: N803
+             ) -> Tensor:
+    """The diagonals of a batch of matrices (``torch.diagonal`` over the last two dims
+    by default). PyTorch equivalent: ``torch.linalg.diagonal``."""
+    out: Tensor = _as_tensor(A).diagonal(offset, dim1, dim2)
+    return out
+
+
+def _vecdot(x: Any, y: Any, dim: int) -> Any:
+    return jnp.sum(jnp.conj(x) * y, axis=dim)
+
+
+def vecdot(x: Any, y: Any, *, dim: int = -1) -> Tensor:
+    """The dot products of ``x``'s and ``y``'s vectors along ``dim`` (broadcast; ``x``
+    conjugated where complex). PyTorch equivalent: ``torch.linalg.vecdot``."""
+    x, y = _tensor(x, "vecdot", "x"), _tensor(y, "vecdot", "y")
+    return _op(_vecdot, (int(dim),), x, y, who="linalg.vecdot")
+
+
+def _vander_powers(x: Any, n: int) -> Any:
+    return x[..., None] ** jnp.arange(n, dtype=x.dtype)
+
+
+def vander(x: Any, *, N: int | None = None) -> Tensor:  # noqa: N803 - PyTorch's name
+    """The Vandermonde matrices of the vectors of ``x [..., n]``: ``[..., n, N]`` of
+    increasing powers ``x ** 0 ... x ** (N - 1)`` (``N`` defaults to ``n``).
+
+    PyTorch equivalent: ``torch.linalg.vander``.
+    """
+    x = _tensor(x, "vander", "x")
+    n = (x.shape[-1] if x.dim() else 0) if N is None else int(N)
+    if x.dim() == 0 or n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    source = x if x.dtype.is_floating_point or x.dtype.is_complex else x.long()
+    return _op(_vander_powers, (n,), source, who="linalg.vander")
 
 
 def cross(input: Any, other: Any, *, dim: int = -1) -> Tensor:  # noqa: A002
