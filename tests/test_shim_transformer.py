@@ -335,3 +335,46 @@ def test_mismatched_masks_and_a_slow_encoder_warn_as_pytorch(torch):
         texts.append([str(w.message) for w in caught
                       if str(w.message).startswith(("Support", "enable_nested"))])
     assert texts[1] == texts[0] and len(texts[0]) == 4
+
+
+def _attention_pool(t):
+    """An attention pooling head in the style of CLIP's image encoder: the mean of the
+    positions attends over all of them through ``F.multi_head_attention_forward`` with
+    separate projections given as weights."""
+
+    class AttentionPool(t.nn.Module):
+        def __init__(self, width=8, heads=2, out=3):
+            super().__init__()
+            self.q_proj, self.k_proj, self.v_proj = (t.nn.Linear(width, width)
+                                                     for _ in range(3))
+            self.c_proj = t.nn.Linear(width, out)
+            self.heads = heads
+
+        def forward(self, x):  # [N, C, H, W]
+            x = x.flatten(2).permute(2, 0, 1)  # [HW, N, C]
+            x = t.cat([x.mean(dim=0, keepdim=True), x], dim=0)
+            pooled, _ = t.nn.functional.multi_head_attention_forward(
+                query=x[:1], key=x, value=x, embed_dim_to_check=x.shape[-1],
+                num_heads=self.heads, q_proj_weight=self.q_proj.weight,
+                k_proj_weight=self.k_proj.weight, v_proj_weight=self.v_proj.weight,
+                in_proj_weight=None,
+                in_proj_bias=t.cat([self.q_proj.bias, self.k_proj.bias, self.v_proj.bias]),
+                bias_k=None, bias_v=None, add_zero_attn=False, dropout_p=0.0,
+                out_proj_weight=self.c_proj.weight, out_proj_bias=self.c_proj.bias,
+                use_separate_proj_weight=True, training=self.training, need_weights=False)
+            return pooled.squeeze(0)
+
+    return AttentionPool()
+
+
+def test_the_functional_multi_head_attention_forward_as_pytorch(torch):
+    x = np.random.default_rng(4).standard_normal((2, 8, 2, 3)).astype(np.float32)
+    results = {}
+    for t in (torch, ft):
+        t.manual_seed(0)
+        pool = _attention_pool(t)
+        out = pool(t.tensor(x))
+        (out * t.arange(1.0, 7.0).reshape(2, 3)).sum().backward()
+        results[t] = [out.detach().numpy()] + [p.grad.numpy() for p in pool.parameters()]
+    for ours, theirs in zip(results[ft], results[torch], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=2e-5, atol=1e-6)

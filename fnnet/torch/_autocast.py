@@ -26,10 +26,11 @@ from fnnet.torch.nn import (
     _group_norm,
     _margin_losses,
     _more_layers,
+    _multi_head,
     _thresholding,
 )
 from fnnet.torch.nn import functional as shim_functional
-from fnnet.torch.nn.modules import _layer, rnn, rnn_cell, transformer
+from fnnet.torch.nn.modules import _layer, rnn, rnn_cell
 from fnnet.torch.tensor import Tensor
 
 #: ops run in the region's lower precision, on every device
@@ -37,7 +38,7 @@ LOWER = frozenset({
     fnf.matmul, _bmm, _addmm, _matrix_products._baddbmm, _matrix_products._addbmm,
     fnf.linear, fnf.conv1d, fnf.conv2d, fnf.conv3d,
     fnf.conv_transpose1d, fnf.conv_transpose2d, fnf.conv_transpose3d, fnf.prelu,
-    _attention_norm._attention, _attention_norm._attention_dropout, transformer._attend,
+    _attention_norm._attention, _attention_norm._attention_dropout, _multi_head._attend,
 })
 #: modules (by their fnnet layer) whose call runs in the lower precision
 LOWER_LAYERS = (fnn.Linear, fnn.Conv1d, fnn.Conv2d, fnn.Conv3d, fnn.ConvTranspose1d,

@@ -108,8 +108,9 @@ def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
         in_proj_weight: ``[3E, E]``, the query, key and value projections stacked; None
             for the separate ones below.
         in_proj_bias: ``[3E]`` or None.
-        out_proj_weight: ``[E, E]``.
-        out_proj_bias: ``[E]`` or None.
+        out_proj_weight: ``[E_out, E]`` (``E_out`` is ``E`` in ``nn.MultiheadAttention``;
+            an attention pooling head projects to another width).
+        out_proj_bias: ``[E_out]`` or None.
         key_padding_mask: ``[N, S]``: boolean True ignores that key, a float mask is
             added to its scores.
         attn_mask: ``[L, S]`` or ``[N * H, L, S]``, boolean (True: may not attend) or
@@ -128,7 +129,7 @@ def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
             ``bias_k``'s).
 
     Returns:
-        ``(output [L, N, E], weights)``: the weights ``[N, L, S]`` (``[N, H, L, S]``
+        ``(output [L, N, E_out], weights)``: the weights ``[N, L, S]`` (``[N, H, L, S]``
         unaveraged; ``S`` counts the keys appended) when ``need_weights``, else None.
     """
     length, batch, embed = query.shape
@@ -171,7 +172,8 @@ def multi_head_attention(query: Array, key: Array, value: Array, num_heads: int,
         mask = padding if mask is None else mask + padding
     weights = attention_weights(q, k, mask, dropout_p=dropout_p, dropout_key=dropout_key)
     out = jnp.matmul(weights, v).transpose(1, 0, 2).reshape(length * batch, embed)
-    out = linear(out, out_proj_weight, out_proj_bias).reshape(length, batch, embed)
+    # the output projection may change the width (an attention pooling head's)
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(length, batch, -1)
     if not need_weights:
         return out, None
     weights = weights.reshape(batch, num_heads, length, source)

@@ -691,6 +691,9 @@ from fnnet.torch.nn._attention_norm import (  # noqa: E402, F401 - re-exported
     instance_norm,
     scaled_dot_product_attention,
 )
+from fnnet.torch.nn._multi_head import (  # noqa: E402, F401 - re-exported
+    multi_head_attention_forward,
+)
 from fnnet.torch.nn._channel_dropout import (  # noqa: E402, F401 - re-exported
     alpha_dropout,
     dropout1d,

@@ -8,14 +8,13 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import jax
 import numpy as np
 
-from fnnet.nn import functional as fnf
-from fnnet.torch import _autograd, _dtypes, _functions, _graph, _random
+from fnnet.torch import _autograd, _functions
 from fnnet.torch.device import check_placement
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn import init
+from fnnet.torch.nn._multi_head import _canonical_mask, multi_head_attention_forward
 from fnnet.torch.nn.modules._layer import filled_in_place
 from fnnet.torch.nn.modules.container import ModuleList
 from fnnet.torch.nn.modules.linear import Linear, NonDynamicallyQuantizableLinear
@@ -23,87 +22,7 @@ from fnnet.torch.nn.modules.misc import Dropout
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.modules.normalization import LayerNorm
 from fnnet.torch.nn.parameter import Parameter
-from fnnet.torch.tensor import Tensor, _op_multi
-
-
-def _canonical_mask(mask: Tensor | None, name: str, other: Tensor | None = None,
-                    other_name: str = "") -> Tensor | None:
-    """PyTorch's ``F._canonical_mask``: a boolean ``mask`` (True: left out) as the float
-    one it stands for (``-inf`` there, else 0), with PyTorch's warning where ``other``
-    (the mask given beside it) has another dtype."""
-    if mask is None:
-        return None
-    if mask.dtype != _dtypes.bool_ and not mask.is_floating_point():
-        raise AssertionError(f"only bool and floating types of {name} are supported")
-    if other is not None and mask.dtype != other.dtype:
-        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use "
-                      f"same type for both instead.", UserWarning, stacklevel=3)
-    if mask.is_floating_point():
-        return mask
-    return _functions.zeros(*mask.shape).masked_fill(mask, float("-inf"))
-
-
-def _attend(*args: Any) -> tuple[jax.Array, jax.Array | None]:
-    """``multi_head_attention`` on the recorded arrays; the last argument is static."""
-    *arrays, (heads, need_weights, average, p, draw, zero_attn) = args
-    q, k, v, w_in, b_in, w_out, b_out, padding, mask, w_q, w_k, w_v, b_k, b_v = arrays[:14]
-    key = _random.fold(arrays[14], draw) if draw else None
-    return fnf.multi_head_attention(q, k, v, heads, w_in, b_in, w_out, b_out,
-                                    key_padding_mask=padding, attn_mask=mask,
-                                    need_weights=need_weights,
-                                    average_attn_weights=average, dropout_p=p,
-                                    dropout_key=key, q_proj_weight=w_q, k_proj_weight=w_k,
-                                    v_proj_weight=w_v, bias_k=b_k, bias_v=b_v,
-                                    add_zero_attn=zero_attn)
-
-
-def _check_ranks(query: Tensor, key: Tensor, value: Tensor, padding: Tensor | None,
-                 mask: Tensor | None, heads: int) -> None:
-    """PyTorch's ``_mha_shape_check``, with its exception types and words: the ranks of
-    the inputs and masks (and an unbatched query's 3-D mask size)."""
-    if query.dim() not in (2, 3):
-        raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but "
-                             f"received {query.dim()}-D query tensor")
-    rank = query.dim()
-    kind = "batched (3-D)" if rank == 3 else "unbatched (2-D)"
-    if key.dim() != rank or value.dim() != rank:
-        raise AssertionError(f"For {kind} `query`, expected `key` and `value` to be {rank}-D "
-                             f"but found {key.dim()}-D and {value.dim()}-D tensors "
-                             f"respectively")
-    if padding is not None and padding.dim() != rank - 1:
-        raise AssertionError(f"For {kind} `query`, expected `key_padding_mask` to be `None` "
-                             f"or {rank - 1}-D but found {padding.dim()}-D tensor instead")
-    if mask is not None and mask.dim() not in (2, 3):
-        raise AssertionError(f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or "
-                             f"3-D but found {mask.dim()}-D tensor instead")
-    expected = (heads, query.shape[0], key.shape[0])
-    if rank == 2 and mask is not None and mask.dim() == 3 and tuple(mask.shape) != expected:
-        raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got "
-                             f"{mask.shape}")
-
-
-def _check_sizes(query: Tensor, key: Tensor, padding: Tensor | None, mask: Tensor | None,
-                 heads: int) -> None:
-    """The sizes ``F.multi_head_attention_forward`` checks on sequence-first inputs
-    (``query [L, N, E]``, ``key [S, N, E]``), in its order and words: the attention mask,
-    the keys' batch (PyTorch's view of them as ``[S, N * heads, E // heads]`` fails), then
-    the padding mask."""
-    target, batch, width = query.shape
-    source = key.shape[0]
-    if mask is not None and mask.dim() == 2 and tuple(mask.shape) != (target, source):
-        raise RuntimeError(f"The shape of the 2D attn_mask is {mask.shape}, but should be "
-                           f"{(target, source)}.")
-    expected = (batch * heads, target, source)
-    if mask is not None and mask.dim() == 3 and tuple(mask.shape) != expected:
-        raise RuntimeError(f"The shape of the 3D attn_mask is {mask.shape}, but should be "
-                           f"{expected}.")
-    if key.shape[1] != batch:
-        raise RuntimeError(f"shape '[{source}, {batch * heads}, {width // heads}]' is invalid "
-                           f"for input of size {key.numel()}")
-    for dim, size in enumerate((batch, source)):
-        if padding is not None and padding.shape[dim] != size:
-            raise AssertionError(f"Expected key_padded_mask.shape[{dim}] to be {size}, but "
-                                 f"got {padding.shape[dim]}")
+from fnnet.torch.tensor import Tensor
 
 
 class MultiheadAttention(Module):
@@ -179,51 +98,20 @@ class MultiheadAttention(Module):
         ``batch_first``, ``[L, E]`` unbatched) over ``key``/``value`` ``[S, N, E]``;
         the weights ``[N, L, S]`` (per head ``[N, H, L, S]`` unless
         ``average_attn_weights``) when ``need_weights``."""
-        for name, t in (("query", query), ("key", key), ("value", value)):
-            if not isinstance(t, Tensor):
-                raise TypeError(f"MultiheadAttention: {name} must be a Tensor, got "
-                                f"{type(t).__name__}")
-        if is_causal and attn_mask is None:
-            raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use "
-                               "the Transformer module method `generate_square_subsequent_mask`"
-                               " to create this mask.")
-        key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", attn_mask,
-                                           "attn_mask")
-        _check_ranks(query, key, value, key_padding_mask, attn_mask, self.num_heads)
-        batched = query.dim() == 3
-        if not batched:
-            query, key, value = (t.unsqueeze(1) for t in (query, key, value))
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        elif self.batch_first:
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        if query.shape[-1] != self.embed_dim:
-            raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, "
-                                 f"but got {query.shape[-1]}")
-        if self._qkv_same_embed_dim and key.shape != value.shape:
-            raise AssertionError(f"key shape {key.shape} does not match value shape "
-                                 f"{value.shape}")
-        if key.shape[:2] != value.shape[:2]:
-            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match "
-                                 f"value's {value.shape[:2]}")
-        _check_sizes(query, key, key_padding_mask, attn_mask, self.num_heads)
-        p = float(self.dropout) if self.training else 0.0
-        inputs: list[Any] = [query, key, value, self.in_proj_weight, self.in_proj_bias,
-                             self.out_proj.weight, self.out_proj.bias, key_padding_mask,
-                             attn_mask, self.q_proj_weight, self.k_proj_weight,
-                             self.v_proj_weight, self.bias_k, self.bias_v]
-        draw = 0
-        if p > 0:
-            draw = _graph.next_draw()
-            inputs.append(_graph.rng_input())
-        static = (self.num_heads, bool(need_weights), bool(average_attn_weights), p, draw,
-                  self.add_zero_attn)
-        output, weights = _op_multi(_attend, (static,), *inputs, who="MultiheadAttention")
-        assert output is not None
-        if not batched:
-            output = output.squeeze(1)
-            weights = None if weights is None else weights.squeeze(0)
-        elif self.batch_first:
+        batched = isinstance(query, Tensor) and query.dim() == 3
+        if batched and self.batch_first:
+            query, key, value = (t.transpose(0, 1) if isinstance(t, Tensor) else t
+                                 for t in (query, key, value))
+        output, weights = multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            use_separate_proj_weight=not self._qkv_same_embed_dim,
+            q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights,
+            is_causal=is_causal)
+        if batched and self.batch_first:
             output = output.transpose(0, 1)
         return output, weights
 
