@@ -316,3 +316,31 @@ def test_autograd_grad_fills_retained_gradients_on_its_way_as_pytorch(torch, cal
     # PyTorch's engine keeps the gradient of each retained tensor whose node it runs to
     # reach the inputs (the inputs' own included) and runs their hooks
     assert _retained_chain(ft, call) == _retained_chain(torch, call)
+
+
+def test_saved_tensor_hooks_leave_the_gradients_as_pytorchs(torch):
+    """``torch.autograd.graph``'s contexts: ``save_on_cpu`` and value-preserving
+    ``saved_tensors_hooks`` give PyTorch's gradients (fnnet.torch does not call the hooks,
+    and warns about it once); ``disable_saved_tensors_hooks`` refuses hooks inside it;
+    every ``grad_fn`` is a ``Node``."""
+    results = {}
+    for t in (torch, ft):
+        x = t.tensor(X, requires_grad=True)
+        with t.autograd.graph.save_on_cpu():
+            loss = (x.sin() @ t.tensor(W)).tanh().sum()
+        loss.backward()
+        first = x.grad.numpy().copy()
+        x.grad = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with t.autograd.graph.saved_tensors_hooks(lambda s: s.clone(), lambda s: s):
+                loss = (x.exp() * x).sum()
+        loss.backward()
+        assert isinstance(loss.grad_fn, t.autograd.graph.Node)
+        with t.autograd.graph.disable_saved_tensors_hooks("no hooks in this block"), \
+                pytest.raises(RuntimeError, match="no hooks in this block"), \
+                t.autograd.graph.saved_tensors_hooks(lambda s: s, lambda s: s):
+            pass
+        results[t] = (first, x.grad.numpy())
+    for ours, theirs in zip(results[ft], results[torch], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
