@@ -69,11 +69,17 @@ def runs(tmp_path_factory, torch):
         procs[backend] = (target, subprocess.Popen(
             [sys.executable, str(RUNNER), backend, target, *map(str, programs)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=base))
-    for backend, (target, proc) in procs.items():
-        log, _ = proc.communicate(timeout=900)
-        assert proc.returncode == 0, f"{backend} runner failed:\n{log[-3000:]}"
-        meta = json.loads(pathlib.Path(target + ".json").read_text())
-        out[backend] = (meta, dict(np.load(target)))
+    try:
+        for backend, (target, proc) in procs.items():
+            log, _ = proc.communicate(timeout=900)
+            assert proc.returncode == 0, f"{backend} runner failed:\n{log[-3000:]}"
+            meta = json.loads(pathlib.Path(target + ".json").read_text())
+            out[backend] = (meta, dict(np.load(target)))
+    finally:  # a runner past its time (or beside one that failed) must not outlive the test
+        for _, proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     return out
 
 
