@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.torch import _functions, _shape_ops
-from fnnet.torch.distributions import (
+from fnnet.torch._distributions_core import (
     Distribution,
     Support,
     _probs_or_logits,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.torch import _functions, _shape_ops
-from fnnet.torch.distributions import (
+from fnnet.torch._distributions_core import (
     Categorical,
     Distribution,
     Gamma,
@@ -26,6 +26,7 @@ from fnnet.torch.distributions import (
     _shape,
     _tensor,
     binary_logits,
+    register_kl,
 )
 from fnnet.torch.nn import functional as F
 from fnnet.torch.tensor import Size, Tensor
@@ -274,3 +275,14 @@ class NegativeBinomial(_BinaryTrials):
         normaliser = normaliser.masked_fill(n + value == 0.0, 0.0)
         out: Tensor = unnormalised - normaliser
         return out
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial(p: Binomial, q: Binomial) -> Tensor:
+    counts_p, counts_q = (np.asarray(d.total_count.detach().numpy()) for d in (p, q))
+    if np.any(counts_p < counts_q):
+        raise NotImplementedError("KL between Binomials where q.total_count > "
+                                  "p.total_count is not implemented")
+    out: Tensor = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p()
+                                   - (-q.probs).log1p())
+    return out.masked_fill(p.total_count > q.total_count, float("inf"))

@@ -14,8 +14,7 @@ import math
 from typing import Any
 
 from fnnet.torch import _functions, _shape_ops
-from fnnet.torch._factorizations import cholesky_factor
-from fnnet.torch.distributions import (
+from fnnet.torch._distributions_core import (
     REAL,
     Support,
     _check,
@@ -23,6 +22,7 @@ from fnnet.torch.distributions import (
     _mahalanobis,
     _tensor,
 )
+from fnnet.torch._factorizations import cholesky_factor
 from fnnet.torch.tensor import Size, Tensor
 
 

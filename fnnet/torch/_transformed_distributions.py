@@ -18,7 +18,7 @@ import numpy as np
 
 from fnnet.torch import _functions, _shape_ops
 from fnnet.torch import _transforms as transforms_module
-from fnnet.torch.distributions import (
+from fnnet.torch._distributions_core import (
     _NONNEGATIVE,
     _POSITIVE,
     Categorical,
@@ -34,6 +34,7 @@ from fnnet.torch.distributions import (
     _probs_or_logits,
     _tensor,
     binary_logits,
+    register_kl,
 )
 from fnnet.torch.tensor import Size, Tensor
 
@@ -513,3 +514,10 @@ class RelaxedOneHotCategorical(_Relaxed):
 
     def _support(self) -> Support:
         return "Simplex()", lambda v: (v >= 0).all(-1) & (abs(v.sum(-1) - 1) < 1e-6)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto(p: Pareto, q: Pareto) -> Tensor:
+    alpha_ratio = q.alpha / p.alpha
+    out: Tensor = (q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1)
+    return out.masked_fill(p.scale < q.scale, float("inf"))
