@@ -407,7 +407,10 @@ def _constructor_arguments(base: type, extras: dict[str, Any], params: dict[str,
                 arg.VAR_POSITIONAL, arg.VAR_KEYWORD):
             continue
         if name in extras:
-            kwargs[name] = extras[name]
+            # one at its default is left to the constructor: GRU refuses any proj_size
+            # (even 0, as PyTorch's), which the fnnet layer it wraps takes
+            if arg.default is arg.empty or not _is_default(extras[name], arg.default):
+                kwargs[name] = extras[name]
         elif name in modules:  # a wrapper's module (DataParallel's, compile's)
             kwargs[name] = modules[name]
         elif name == "bias" and "bias" in params:
@@ -416,6 +419,14 @@ def _constructor_arguments(base: type, extras: dict[str, Any], params: dict[str,
             raise ValueError(f"torch.load: cannot rebuild PyTorch's {base.__name__}: its "
                              f"saved attributes lack the argument {name!r}")
     return kwargs
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """Whether ``value`` is ``default`` (equal, of the same type: ``False`` is not ``0``)."""
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except Exception:  # noqa: BLE001 - an array or a module compares its own way
+        return False
 
 
 def _rebuild_optimizer(cls: Any, groups: list[dict[str, Any]], defaults: dict[str, Any],
