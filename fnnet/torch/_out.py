@@ -36,7 +36,7 @@ TORCH: tuple[str, ...] = (
     "floor_divide", "fmax", "fmin", "fmod", "frac", "frexp", "full", "gather", "gcd",
     "ge", "ger", "greater", "greater_equal", "gt", "heaviside", "histc", "histogram",
     "hstack", "hypot", "i0", "igamma", "igammac", "index_add", "index_copy",
-    "index_select", "inner", "inverse", "isneginf", "isposinf", "kron", "kthvalue",
+    "index_reduce", "index_select", "inner", "inverse", "isneginf", "isposinf", "kron", "kthvalue",
     "lcm", "ldexp", "le", "lerp", "less", "less_equal", "lgamma", "linspace", "log",
     "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and",
     "logical_not", "logical_or", "logical_xor", "logit", "logspace", "logsumexp", "lt",
@@ -55,9 +55,9 @@ TORCH: tuple[str, ...] = (
 #: ... of ``torch.linalg``
 LINALG: tuple[str, ...] = (
     "cholesky", "cholesky_ex", "cond", "cross", "det", "eigh", "eigvalsh", "inv",
-    "inv_ex", "lu_factor", "lu_factor_ex", "matrix_norm", "matrix_power", "matrix_rank",
-    "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular",
-    "svd", "svdvals", "vector_norm"
+    "inv_ex", "lu_factor", "lu_factor_ex", "matmul", "matrix_norm", "matrix_power",
+    "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
+    "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"
 )
 #: ... of ``torch.special``
 SPECIAL: tuple[str, ...] = (
