@@ -348,6 +348,12 @@ MISTAKES = {
     "sum of a list": lambda T: T.sum([1.0, 2.0]),
     "argmax of a list": lambda T: T.argmax([1, 3, 2]),
     "add of a list and a tensor": lambda T: T.add([1.0, 2.0], T.ones(2)),
+    # an in-place op whose result is of a higher kind than the tensor it writes
+    "sqrt_ of a Long tensor": lambda T: T.tensor([4, 9]).sqrt_(),
+    "sigmoid_ of a Long tensor": lambda T: T.tensor([1]).sigmoid_(),
+    "atan2_ of a Long tensor": lambda T: T.tensor([1]).atan2_(T.tensor([2])),
+    "clamp_ of a Long tensor to a float": lambda T: T.tensor([1, 5]).clamp_(max=2.5),
+    "clamp_ of a Byte tensor to a float": lambda T: T.tensor([1], dtype=T.uint8).clamp_(0.5),
 }
 
 

@@ -69,9 +69,11 @@ def _unary_method(name: str, fn: Callable[..., Any]) -> Callable[..., Tensor]:
 
 
 def in_place(name: str) -> Callable[..., Tensor]:
-    """``Tensor.<name>_``: the method ``name`` whose result replaces the tensor's value."""
+    """``Tensor.<name>_``: the method ``name`` whose result replaces the tensor's value;
+    a result of a higher kind than the tensor's (``sqrt_`` of a Long tensor) is refused
+    with PyTorch's RuntimeError, as ``add_`` refuses it."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return self._inplace(getattr(self, name)(*args, **kwargs))
+        return self._arithmetic_inplace(getattr(self, name)(*args, **kwargs))
 
     method.__name__ = name + "_"
     method.__doc__ = f"In-place ``{name}``. PyTorch equivalent: ``Tensor.{name}_``."

@@ -433,6 +433,9 @@ def _index_spec(index: Any) -> tuple[tuple[tuple[Any, ...], ...], list[Tensor]]:
 
 #: numpy's kinds by PyTorch's casting order: an in-place result may not move up it
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}
+#: the integer types as PyTorch's clamp_ names them in its refusal (C++'s names)
+_CPP_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int",
+                   "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
 
 def host_value(t: Tensor) -> np.ndarray | None:
@@ -1707,14 +1710,18 @@ class Tensor:
                                                          result._cell.ref << 2 | CONST), True)
         return _wrap_slot(first, avals[0], True)
 
-    def _arithmetic_inplace(self, result: Tensor) -> Tensor:
+    def _arithmetic_inplace(self, result: Tensor,
+                            target_names: dict[str, str] | None = None) -> Tensor:
         """``_inplace`` of an arithmetic result, which PyTorch writes only where its type
         casts to this tensor's without changing kind (a float result into a Long tensor
-        raises; the in-place ops that set values, ``copy_`` or ``fill_``, cast)."""
+        raises; the in-place ops that set values, ``copy_`` or ``fill_``, cast).
+        ``target_names`` names this tensor's type in the message (default: PyTorch's
+        scalar names)."""
         if _KIND_RANK[result._cell.aval[1].kind] > _KIND_RANK[self._cell.aval[1].kind]:
             names = _dtypes.SCALAR_NAMES
+            target = (target_names or names).get(self.dtype.name)
             raise RuntimeError(f"result type {names.get(result.dtype.name)} can't be cast to "
-                               f"the desired output type {names.get(self.dtype.name)}")
+                               f"the desired output type {target}")
         return self._inplace(result)
 
     def add_(self, other: Any, alpha: builtins.float = 1) -> Tensor:
@@ -1733,7 +1740,9 @@ class Tensor:
         return self._arithmetic_inplace(self ** exponent)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        return self._inplace(self.clamp(min, max))
+        # a float bound makes an integer tensor's result float, which PyTorch refuses to
+        # write back (naming the integer type as C++ does)
+        return self._arithmetic_inplace(self.clamp(min, max), _CPP_TYPE_NAMES)
 
     def neg_(self) -> Tensor:
         return self._inplace(-self)
