@@ -267,6 +267,20 @@ def test_trunc_normal_stays_within_its_bounds(torch):
         ft.nn.init.trunc_normal_(w, a=1.0, b=0.0)
 
 
+@pytest.mark.parametrize("name", ["linear", "conv2d", "conv_transpose1d", "sigmoid",
+                                  "tanh", "relu", "selu"])
+def test_gains_are_pytorchs_numbers(torch, name):
+    ours, theirs = ft.nn.init.calculate_gain(name), torch.nn.init.calculate_gain(name)
+    assert (type(ours), ours) == (type(theirs), theirs)  # 1, not 1.0, for the linear ones
+
+
+def test_a_kaiming_mode_pytorch_lacks_is_its_error(torch):
+    for T in (torch, ft):
+        with pytest.raises(ValueError, match=r"^Mode fan_avg not supported, please use one "
+                                             r"of \['fan_in', 'fan_out'\]$"):
+            T.nn.init.kaiming_uniform_(T.empty(2, 3), mode="fan_avg")
+
+
 def test_sparse_init_clears_as_many_entries_per_column_as_pytorchs(torch):
     """``nn.init.sparse_``: ``ceil(sparsity * rows)`` zeros in every column (at random
     rows), the rest ``N(0, std**2)``; PyTorch's error for a tensor that is not 2-D."""
