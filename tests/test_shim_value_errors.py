@@ -354,6 +354,15 @@ MISTAKES = {
     "atan2_ of a Long tensor": lambda T: T.tensor([1]).atan2_(T.tensor([2])),
     "clamp_ of a Long tensor to a float": lambda T: T.tensor([1, 5]).clamp_(max=2.5),
     "clamp_ of a Byte tensor to a float": lambda T: T.tensor([1], dtype=T.uint8).clamp_(0.5),
+    # an assigned value that does not broadcast to the region it is written to
+    "assigned rows of the wrong width":
+        lambda T: T.zeros(3, 2).__setitem__(slice(None), T.tensor([7.0, 8.0, 9.0])),
+    "assigned window of the wrong length":
+        lambda T: T.zeros(3, 2).__setitem__(slice(0, 2), T.ones(3, 2)),
+    "assigned value of too many dims":
+        lambda T: T.zeros(3, 2).__setitem__(slice(None), T.ones(2, 3, 2)),
+    "assigned to rows chosen by a tensor":
+        lambda T: T.zeros(3, 2).__setitem__(T.tensor([0, 2]), T.ones(3)),
 }
 
 

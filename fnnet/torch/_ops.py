@@ -17,6 +17,7 @@ import numpy as np
 
 from fnnet.losses.regression import absolute
 from fnnet.nn import functional as fnf
+from fnnet.torch._dtypes import SCALAR_NAMES
 from fnnet.torch._tape import canonical_dtype
 
 Array = Any  # a jax array (or tracer) as the ops receive it
@@ -343,16 +344,34 @@ def _getitem(x: Array, *args: Any) -> Array:
     return x[index] if steps is None else x[steps[0]][steps[1]]
 
 
-def _fit_value(value: Any, ndim: int, dtype: Any) -> Array:
-    """``value`` for a region of ``ndim`` dims: PyTorch drops a value's leading size-1
-    dims before broadcasting it (``att[i] = w`` with ``w: [1, L]`` into a row ``[L]``)."""
-    value = jnp.asarray(value, dtype)
+def _fit_value(value: Any, shape: tuple[int, ...], dtype: Any, advanced: bool = False
+               ) -> Array:
+    """``value`` for a region of ``shape``: PyTorch drops a value's leading size-1 dims
+    before broadcasting it (``att[i] = w`` with ``w: [1, L]`` into a row ``[L]``), and
+    refuses, in its words, a value that does not broadcast to the region (``advanced``:
+    a region chosen by index tensors, whose refusal PyTorch words otherwise)."""
+    value = jnp.asarray(value)
+    given = list(value.shape)
+    kind = f"torch.{SCALAR_NAMES.get(value.dtype.name, value.dtype.name)}Tensor"
+    value = value.astype(dtype)
+    ndim = len(shape)
     while value.ndim > ndim and value.shape[0] == 1:
         value = value[0]
+    fits = value.ndim <= ndim and all(
+        value.shape[-d] in (1, shape[-d]) for d in range(1, value.ndim + 1))
+    if not fits and advanced:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {given} cannot be "
+                           f"broadcast to indexing result of shape {list(shape)}")
     if value.ndim > ndim:
-        raise RuntimeError(f"expand({list(value.shape)}, size={ndim} dims): the number of "
+        raise RuntimeError(f"expand({kind}{{{given}}}, size={list(shape)}): the number of "
                            f"sizes provided ({ndim}) must be greater or equal to the number "
-                           f"of dimensions in the tensor ({value.ndim})")
+                           f"of dimensions in the tensor ({len(given)})")
+    for d in range(1, value.ndim + 1):
+        if value.shape[-d] not in (1, shape[-d]):
+            raise RuntimeError(f"The expanded size of the tensor ({shape[-d]}) must match the "
+                               f"existing size ({value.shape[-d]}) at non-singleton "
+                               f"dimension {ndim - d}.  Target sizes: {list(shape)}.  "
+                               f"Tensor sizes: {given}")
     return value
 
 
@@ -383,10 +402,11 @@ def _setitem(x: Array, value: Any, *args: Any) -> Array:
     index = _index(spec, tuple(tensors))
     steps = _ints_first(index)
     if steps is None:
-        return x.at[index].set(_fit_value(value, x[index].ndim, x.dtype))
+        return x.at[index].set(_fit_value(value, x[index].shape, x.dtype, bool(tensors)))
     region, inner = x[steps[0]], steps[1]  # the ints' region, written by the tensors
     return x.at[steps[0]].set(
-        region.at[inner].set(_fit_value(value, region[inner].ndim, x.dtype)))
+        region.at[inner].set(_fit_value(value, region[inner].shape, x.dtype,
+                                        bool(tensors))))
 
 
 def _block(x: Array, starts: list[Any], sizes: tuple[int, ...],
@@ -414,7 +434,7 @@ def _window_set(x: Array, value: Any, *args: Any) -> Array:
     *starts, (sizes, dims, post) = args
     corner, block = _block(x, starts, sizes, dims)
     region = _post_index(post)
-    block = block.at[region].set(_fit_value(value, block[region].ndim, x.dtype))
+    block = block.at[region].set(_fit_value(value, block[region].shape, x.dtype))
     return jax.lax.dynamic_update_slice(x, block, corner)
 
 
