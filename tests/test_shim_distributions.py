@@ -269,7 +269,17 @@ def test_bad_parameters_are_refused_as_pytorch(torch_validates):
                                                          t.ones(3)),
                 lambda D, t: D.LowRankMultivariateNormal(t.zeros(3), t.zeros(3, 1),
                                                          t.tensor([1.0, -1.0, 1.0])),
-                lambda D, t: D.ContinuousBernoulli(t.tensor([1.2]), validate_args=False)):
+                lambda D, t: D.ContinuousBernoulli(t.tensor([1.2]), validate_args=False),
+                lambda D, t: D.MultivariateNormal(
+                    t.zeros(2), covariance_matrix=t.tensor([[1.0, 2.0], [2.0, 1.0]])),
+                lambda D, t: D.MultivariateNormal(
+                    t.zeros(2), covariance_matrix=t.tensor([[1.0, 0.5], [0.4, 1.0]])),
+                lambda D, t: D.MultivariateNormal(
+                    t.zeros(2), precision_matrix=t.tensor([[1.0, 2.0], [2.0, 1.0]])),
+                lambda D, t: D.MultivariateNormal(
+                    t.zeros(2), scale_tril=t.tensor([[1.0, 0.0], [2.0, -1.0]])),
+                lambda D, t: D.MultivariateNormal(
+                    t.zeros(2), scale_tril=t.tensor([[1.0, 3.0], [2.0, 1.0]]))):
         messages = []
         for t in (torch, ft):
             with pytest.raises(ValueError) as caught:

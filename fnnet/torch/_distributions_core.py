@@ -462,6 +462,35 @@ class Categorical(Distribution):
 _MATRICES = ("covariance_matrix", "precision_matrix", "scale_tril")
 
 
+def _lower_cholesky(m: np.ndarray) -> np.ndarray:
+    """PyTorch's ``LowerCholesky()``: lower triangular with a positive diagonal."""
+    ok: np.ndarray = (np.tril(m) == m).all((-2, -1)) & \
+        (np.diagonal(m, axis1=-2, axis2=-1) > 0).all(-1)
+    return ok
+
+
+def _positive_definite(m: np.ndarray) -> np.ndarray:
+    """PyTorch's ``PositiveDefinite()``: symmetric (within 1e-6) and with a Cholesky
+    factor, matrix by matrix."""
+    flat = m.reshape(-1, *m.shape[-2:])
+    ok: np.ndarray = np.isclose(flat, np.swapaxes(flat, -1, -2), atol=1e-6).all((-2, -1))
+    for i, matrix in enumerate(flat):
+        if ok[i]:
+            try:
+                np.linalg.cholesky(matrix)
+            except np.linalg.LinAlgError:
+                ok[i] = False
+    return ok
+
+
+#: a MultivariateNormal's matrix argument -> PyTorch's constraint on it and its test
+_MATRIX_CONSTRAINTS: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
+    "scale_tril": ("LowerCholesky()", _lower_cholesky),
+    "covariance_matrix": ("PositiveDefinite()", _positive_definite),
+    "precision_matrix": ("PositiveDefinite()", _positive_definite),
+}
+
+
 class MultivariateNormal(_Located):
     """``MultivariateNormal(loc, covariance_matrix=... | precision_matrix=... |
     scale_tril=...)``: a Gaussian over ``loc``'s last axis, held as the lower Cholesky
@@ -495,6 +524,9 @@ class MultivariateNormal(_Located):
         self.loc: Tensor = loc.expand(*batch, -1)
         self.batch_shape, self.event_shape = Size(batch), Size(tuple(loc.shape[-1:]))
         self._validate_args = validate_args
+        constraint, test = _MATRIX_CONSTRAINTS[name]
+        _check(name, matrix, test, constraint, validate_args, "MultivariateNormal",
+               {"loc": self.loc, name: self._matrices[name]})
         self._unbroadcasted_scale_tril: Tensor
         if name == "scale_tril":
             self._unbroadcasted_scale_tril = matrix
