@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pytest
+from helpers import raised_by
 
 import fnnet.torch as ft
 
@@ -250,8 +251,27 @@ def test_random_fills_are_seeded_and_refuse_what_pytorch_refuses(torch):
         ft.empty(3).normal_(0.0, -1.0)
     with pytest.raises(RuntimeError, match="from=2.0 > to=1.0"):
         ft.empty(3).uniform_(2.0, 1.0)
-    with pytest.raises(RuntimeError, match="expects a floating point tensor"):
+    # continuous draws into integer or boolean tensors: PyTorch's exceptions and words,
+    # raised before anything is drawn; Bernoulli's 0 and 1 fit them
+    for fill in (lambda T: T.zeros(3, dtype=T.int64).normal_(),
+                 lambda T: T.zeros(3, dtype=T.bool).uniform_(),
+                 lambda T: T.zeros(3, dtype=T.int64).log_normal_(),
+                 lambda T: T.zeros(3, dtype=T.int64).exponential_(),
+                 lambda T: T.zeros(3, dtype=T.int64).cauchy_()):
+        theirs, ours = raised_by(fill, torch, ft)
+        assert ours == theirs
+    ft.manual_seed(5)
+    with pytest.raises(NotImplementedError):
         ft.zeros(3, dtype=ft.int64).normal_()
+    after_refusal = ft.rand(1).item()
+    ft.manual_seed(5)
+    assert ft.rand(1).item() == after_refusal  # the refused fill drew nothing
+    for dtype in ("int64", "bool"):
+        drawn = []
+        for T in (torch, ft):
+            T.manual_seed(2)
+            drawn.append(T.zeros(8, dtype=getattr(T, dtype)).bernoulli_(0.5).tolist())
+        assert drawn[1] == drawn[0]
 
 
 def test_trunc_normal_stays_within_its_bounds(torch):

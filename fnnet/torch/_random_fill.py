@@ -17,13 +17,36 @@ from typing import Any
 import numpy as np
 
 from fnnet.torch import _random
+from fnnet.torch._dtypes import SCALAR_NAMES
 from fnnet.torch._tape import to_canonical
-from fnnet.torch.tensor import Tensor, _wrap_value
+from fnnet.torch.tensor import CPP_TYPE_NAMES, Tensor, _wrap_value
+
+#: what PyTorch raises for a draw of a continuous distribution into a tensor of integers
+#: or booleans ({} is the type's scalar name, {cpp} its C++ name)
+_CONTINUOUS = {
+    "normal_": (NotImplementedError, "\"normal_kernel_cpu\" not implemented for '{}'"),
+    "uniform_": (NotImplementedError, "\"check_uniform_bounds\" not implemented for '{}'"),
+    "log_normal_": (NotImplementedError, "\"log_normal_cpu\" not implemented for '{}'"),
+    "exponential_": (RuntimeError, "Exponential distribution is a continuous probability "
+                                   "distribution. dtype must be a floating point but you "
+                                   "specified {}"),
+    "cauchy_": (RuntimeError, "Cauchy distribution is a continuous probability "
+                              "distribution. dtype must be a floating point but you "
+                              "specified {cpp}"),
+}
 
 
-def _fill(tensor: Tensor, values: np.ndarray, who: str, complex_too: bool = False) -> Tensor:
-    if not (tensor.is_floating_point() or (complex_too and tensor.dtype.is_complex)):
-        raise RuntimeError(f"{who} expects a floating point tensor, got {tensor.dtype}")
+def _check_continuous(tensor: Tensor, who: str, complex_too: bool = False) -> None:
+    """PyTorch's refusal of ``who``'s draws into a tensor that is not floating (complex
+    too where ``complex_too``), before anything is drawn."""
+    if tensor.is_floating_point() or (complex_too and tensor.dtype.is_complex):
+        return
+    kind, message = _CONTINUOUS[who]
+    name = tensor.dtype.name
+    raise kind(message.format(SCALAR_NAMES.get(name, name), cpp=CPP_TYPE_NAMES.get(name, name)))
+
+
+def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     return tensor.copy_(_wrap_value(np.asarray(values).astype(tensor.dtype.np)))
 
 
@@ -32,9 +55,9 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     """Fills with ``N(mean, std**2)`` draws. PyTorch equivalent: ``Tensor.normal_``."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    _check_continuous(self, "normal_", complex_too=True)
     host = _random.host_for(generator, "normal_")
-    return _fill(self, host.normal(tuple(self.shape), self.dtype.np, mean, std), "normal_",
-                 complex_too=True)
+    return _fill(self, host.normal(tuple(self.shape), self.dtype.np, mean, std))
 
 
 def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Any = None
@@ -43,9 +66,9 @@ def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: An
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={from_} > to={to}")
+    _check_continuous(self, "uniform_", complex_too=True)
     host = _random.host_for(generator, "uniform_")
-    return _fill(self, host.uniform(tuple(self.shape), self.dtype.np, from_, to), "uniform_",
-                 complex_too=True)
+    return _fill(self, host.uniform(tuple(self.shape), self.dtype.np, from_, to))
 
 
 def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Any = None) -> Tensor:
@@ -53,15 +76,16 @@ def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Any = None) -> Tensor
     if not 0 <= float(p) <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     draw = _random.host_for(generator, "bernoulli_").bernoulli(float(p), tuple(self.shape))
-    return _fill(self, draw, "bernoulli_")
+    return _fill(self, draw)  # integer and boolean tensors take 0 and 1 too
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fills with ``Exp(lambd)`` draws. PyTorch equivalent: ``Tensor.exponential_``."""
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    _check_continuous(self, "exponential_")
     draw = _random.host_for(generator, "exponential_").exponential(tuple(self.shape), lambd)
-    return _fill(self, draw, "exponential_")
+    return _fill(self, draw)
 
 
 def random_(self: Tensor, from_: int = 0, to: int | None = None, *,
@@ -101,22 +125,21 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
     ``Tensor.log_normal_``."""
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    _check_continuous(self, "log_normal_")
     host = _random.host_for(generator, "log_normal_")
     draw = [math.exp(host.normal_double(mean, std)) for _ in range(self.numel())]
-    return _fill(self, np.reshape(draw, tuple(self.shape)), "log_normal_")
+    return _fill(self, np.reshape(draw, tuple(self.shape)))
 
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None
             ) -> Tensor:
     """Fills with Cauchy draws ``median + sigma * tan(pi (U - 1/2))``. PyTorch
     equivalent: ``Tensor.cauchy_``."""
-    if not self.is_floating_point():
-        raise RuntimeError(f"Cauchy distribution is a continuous probability distribution. "
-                           f"dtype must be a floating point but you specified {self.dtype}")
+    _check_continuous(self, "cauchy_")
     if sigma <= 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     draw = _random.host_for(generator, "cauchy_").cauchy(tuple(self.shape), median, sigma)
-    return _fill(self, draw, "cauchy_")
+    return _fill(self, draw)
 
 
 def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:

@@ -433,9 +433,9 @@ def _index_spec(index: Any) -> tuple[tuple[tuple[Any, ...], ...], list[Tensor]]:
 
 #: numpy's kinds by PyTorch's casting order: an in-place result may not move up it
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}
-#: the integer types as PyTorch's clamp_ names them in its refusal (C++'s names)
-_CPP_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int",
-                   "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+#: the integer types as PyTorch's refusals of clamp_ and cauchy_ name them (C++'s names)
+CPP_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int",
+                  "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
 
 def host_value(t: Tensor) -> np.ndarray | None:
@@ -1742,7 +1742,7 @@ class Tensor:
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         # a float bound makes an integer tensor's result float, which PyTorch refuses to
         # write back (naming the integer type as C++ does)
-        return self._arithmetic_inplace(self.clamp(min, max), _CPP_TYPE_NAMES)
+        return self._arithmetic_inplace(self.clamp(min, max), CPP_TYPE_NAMES)
 
     def neg_(self) -> Tensor:
         return self._inplace(-self)
