@@ -106,13 +106,12 @@ def atan2(self: Tensor, other: Any) -> Tensor:
 
 def clamp_with_tensors(previous: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """``Tensor.clamp`` that also takes tensor bounds (``x.clamp(min=lower)``),
-    broadcast as in PyTorch; number bounds go to ``previous``."""
+    broadcast as in PyTorch, through the one recorded ``_clamp`` as number bounds;
+    ``previous`` lends its docstring."""
 
     def clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        if not isinstance(min, Tensor) and not isinstance(max, Tensor):
-            return previous(self, min, max)
         return _clamped(_clamp, self, min, max)
 
     clamp.__doc__ = previous.__doc__
