@@ -179,3 +179,17 @@ def test_a_module_that_does_not_fit_the_trees_is_named(model):
     with pytest.raises(TypeError, match="state_dict: module must be an fnnet.nn.Module "
                                         r"\(it gives PyTorch's order\), got str"):
         fnnet.nn.state_dict(params, state, "net")
+
+
+def test_loaded_trees_do_not_share_memory_with_the_given_arrays(torch):
+    # A PyTorch state dict taken as numpy views (``.numpy()``) shares the tensors'
+    # memory; PyTorch training on in place must not change the loaded params.
+    layer = fnnet.nn.BatchNorm1d(3)
+    t_layer = torch.nn.BatchNorm1d(3)
+    views = {name: tensor.numpy() for name, tensor in t_layer.state_dict().items()}
+    params, state = fnnet.nn.load_state_dict(layer, views)
+    with torch.no_grad():
+        t_layer.weight.add_(1.0)
+    t_layer.train()(torch.ones(4, 3) * torch.arange(4.0)[:, None])  # running stats in place
+    np.testing.assert_array_equal(np.asarray(params["weight"]), np.ones(3))
+    np.testing.assert_array_equal(np.asarray(state["running_mean"]), np.zeros(3))

@@ -142,9 +142,14 @@ def state_dict(params: Params, state: State | None = None,
 
 
 def _as_array(name: str, value: Any) -> Any:
-    """numpy/jax arrays as they are; torch tensors via ``.numpy()`` (no torch import)."""
-    if isinstance(value, (np.ndarray, np.generic, jax.Array, int, float)):
+    """jax arrays as they are; numpy arrays copied; torch tensors via ``.numpy()`` (no
+    torch import), copied."""
+    if isinstance(value, (np.generic, jax.Array, int, float)):
         return value
+    if isinstance(value, np.ndarray):
+        # jnp.asarray may alias an aligned numpy array's memory on the CPU (a torch
+        # tensor's .numpy() view is one): writing to it later would change the params.
+        return np.array(value)
     if isinstance(value, (list, tuple)):
         return np.asarray(value)
     if hasattr(value, "numpy"):
