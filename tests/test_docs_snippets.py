@@ -113,3 +113,22 @@ def test_documented_command_lines_parse(path):
     for words, args in parsed:
         if words[:2] == ["fnnet", "train"]:
             assert args.command == "train", words
+
+
+def test_every_subpackage_the_docs_name_is_reached_from_import_fnnet():
+    # The docs write ``fnnet.train.fit(...)`` and ``fnnet.checkpoint.save_safetensors``
+    # after a plain ``import fnnet``: each subpackage they name is an attribute of the
+    # package, imported on first use (module __getattr__; a test process has most of
+    # them imported already, so the hook is called directly).
+    import importlib
+
+    import fnnet
+
+    named = {m for p in DOCS for m in re.findall(r"\bfnnet\.(\w+)\.", p.read_text())}
+    assert {"train", "checkpoint", "interop", "parallel", "models"} <= named
+    for name in named:
+        module = importlib.import_module(f"fnnet.{name}")
+        reached = getattr(fnnet, name) if name in fnnet.__all__ else fnnet.__getattr__(name)
+        assert reached is module, name
+    with pytest.raises(AttributeError, match="module 'fnnet' has no attribute 'trian'"):
+        fnnet.__getattr__("trian")
