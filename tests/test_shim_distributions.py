@@ -732,3 +732,34 @@ def test_kl_of_one_parameter_families_as_pytorch(torch, kind):
         D = T.distributions
         values.append(D.kl_divergence(*_KL_PAIRS[kind](D, T.tensor)).numpy())
     np.testing.assert_allclose(values[1], values[0], rtol=1e-6)
+
+
+def test_distribution_modules_import_as_pytorch(torch):
+    # ``from torch.distributions.categorical import Categorical`` (CleanRL's PPO) and the
+    # like: each of PyTorch's distribution modules holds fnnet.torch's class of each name
+    # it provides, and refuses the others with NotImplementedError
+    import importlib
+    import types
+
+    for child in sorted(vars(torch.distributions)):
+        theirs = getattr(torch.distributions, child)
+        if not isinstance(theirs, types.ModuleType) or child in ("transforms",):
+            continue
+        try:
+            ours = importlib.import_module(f"fnnet.torch.distributions.{child}")
+        except NotImplementedError:
+            assert not set(theirs.__all__) & set(ft.distributions.__all__), child
+            continue
+        for name in theirs.__all__:
+            if name in ft.distributions.__all__:
+                assert getattr(ours, name) is getattr(ft.distributions, name), (child, name)
+            else:
+                with pytest.raises(NotImplementedError, match=f"{child}.{name}"):
+                    getattr(ours, name)
+    from fnnet.torch.distributions.normal import Normal
+
+    assert Normal is ft.distributions.Normal
+    with pytest.raises(ImportError, match="LogitRelaxedBernoulli"):
+        from fnnet.torch.distributions.relaxed_bernoulli import (  # noqa: F401
+            LogitRelaxedBernoulli,
+        )

@@ -25,6 +25,7 @@ every step) unless ``validate_args=True``.
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 from fnnet.torch import _transforms as transforms_module
@@ -99,9 +100,60 @@ transforms = transforms_module
 __path__: list[str] = []
 
 
+#: PyTorch's module of each distribution (``from torch.distributions.categorical import
+#: Categorical``, as CleanRL and many RL repositories write it) and the names it holds
+#: that fnnet.torch provides; each is a namespace of this module's classes.
+MODULES: dict[str, tuple[str, ...]] = {
+    "bernoulli": ("Bernoulli",), "beta": ("Beta",), "binomial": ("Binomial",),
+    "categorical": ("Categorical",), "cauchy": ("Cauchy",), "chi2": ("Chi2",),
+    "continuous_bernoulli": ("ContinuousBernoulli",), "dirichlet": ("Dirichlet",),
+    "distribution": ("Distribution",), "exponential": ("Exponential",),
+    "fishersnedecor": ("FisherSnedecor",), "gamma": ("Gamma",), "geometric": ("Geometric",),
+    "gumbel": ("Gumbel",), "half_cauchy": ("HalfCauchy",), "half_normal": ("HalfNormal",),
+    "independent": ("Independent",), "inverse_gamma": ("InverseGamma",),
+    "kl": ("kl_divergence", "register_kl"), "kumaraswamy": ("Kumaraswamy",),
+    "laplace": ("Laplace",), "log_normal": ("LogNormal",),
+    "lowrank_multivariate_normal": ("LowRankMultivariateNormal",),
+    "mixture_same_family": ("MixtureSameFamily",), "multinomial": ("Multinomial",),
+    "multivariate_normal": ("MultivariateNormal",),
+    "negative_binomial": ("NegativeBinomial",), "normal": ("Normal",),
+    "one_hot_categorical": ("OneHotCategorical", "OneHotCategoricalStraightThrough"),
+    "pareto": ("Pareto",), "poisson": ("Poisson",), "relaxed_bernoulli": ("RelaxedBernoulli",),
+    "relaxed_categorical": ("RelaxedOneHotCategorical",), "studentT": ("StudentT",),
+    "transformed_distribution": ("TransformedDistribution",), "uniform": ("Uniform",),
+    "weibull": ("Weibull",),
+}
+
+
+def _unsupported(name: str) -> str:
+    return (f"fnnet.torch does not support torch.distributions.{name}; write its "
+            f"log-density with fnnet.torch's tensor operations, or use jax.random and "
+            f"jax.scipy.stats")
+
+
+def _module(child: str) -> types.ModuleType:
+    """The namespace ``torch.distributions.<child>``: PyTorch's names in it that
+    fnnet.torch provides, and NotImplementedError for the others (``LogitRelaxedBernoulli``
+    of ``relaxed_bernoulli``)."""
+    module = types.ModuleType(f"{__name__}.{child}", f"``torch.distributions.{child}``.")
+    for name in MODULES[child]:
+        setattr(module, name, globals()[name])
+    module.__all__ = list(MODULES[child])  # type: ignore[attr-defined]
+
+    # named so, as Unsupported tells a ``from ... import`` by its caller's name
+    def __getattr__(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise Unsupported(_unsupported(f"{child}.{name}"))
+
+    module.__getattr__ = __getattr__  # type: ignore[method-assign]
+    return module
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    raise Unsupported(f"fnnet.torch does not support torch.distributions.{name}; write its "
-                      f"log-density with fnnet.torch's tensor operations, or use "
-                      f"jax.random and jax.scipy.stats")
+    if name in MODULES:
+        globals()[name] = _module(name)
+        return globals()[name]
+    raise Unsupported(_unsupported(name))
