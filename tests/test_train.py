@@ -18,6 +18,7 @@ from fnnet.train import (
     evaluate,
     fit,
     make_eval_step,
+    make_predict,
     make_train_step,
 )
 
@@ -118,6 +119,20 @@ def test_eval_step_uses_running_statistics(key):
     metrics = make_eval_step(model)(state, (x, y))
     logits, _ = model.apply(state.params, state.layer_state, x, train=False)
     assert_close(metrics["loss"], losses.cross_entropy(logits, y))
+
+
+def test_predict_takes_the_trees_or_a_train_state(key):
+    model = DropoutNet()
+    state = create_train_state(model, optim.SGD(lr=0.1), key)
+    x, _ = _batches(1)[0]
+    predict = make_predict(model)
+    expected, _ = model.apply(state.params, state.layer_state, x, train=False)
+    assert_close(predict(state.params, state.layer_state, x), expected)
+    assert_close(predict(state, x), expected)  # as the train and eval steps take it
+    with pytest.raises(TypeError, match=r"predict takes \(params, layer_state, x\) or "
+                       r"\(state, x\) with a TrainState, got 2 argument\(s\) \(the first "
+                       r"a dict\)"):
+        predict(state.params, x)
 
 
 def test_fit_is_a_function_of_the_seed(digits):

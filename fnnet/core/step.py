@@ -374,8 +374,29 @@ def _eval_step(model: Module, loss_fn: LossFn, axis_name: str | None, jit: bool 
 
 
 def make_predict(model: Module, *, jit: bool = True) -> Callable[..., Array]:
-    """Builds ``predict(params, layer_state, x) -> outputs`` in eval mode."""
+    """Builds ``predict(params, layer_state, x) -> outputs`` in eval mode; it also takes
+    ``predict(state, x)`` with a :class:`TrainState`, as the train and eval steps do.
+
+    PyTorch equivalent: ``model.eval()`` and ``model(x)`` under ``torch.no_grad()``.
+    """
     check_parts(model)
+    run = _make_predict(model, jit)
+
+    def predict(*args: Any) -> Array:
+        if len(args) == 2 and isinstance(args[0], TrainState):
+            return run(args[0].params, args[0].layer_state, args[1])
+        if len(args) != 3:
+            raise TypeError(f"predict takes (params, layer_state, x) or (state, x) with a "
+                            f"TrainState, got {len(args)} argument(s)"
+                            + (f" (the first a {type(args[0]).__name__})" if args else ""))
+        return run(*args)
+
+    return predict
+
+
+def _make_predict(model: Module, jit: bool) -> Callable[..., Array]:
+    """:func:`make_predict`'s function of ``(params, layer_state, x)``, jitted once per
+    model."""
 
     def build(model: Module, jit: bool = True) -> Callable[..., Array]:
         def predict(params: Any, layer_state: Any, x: Any) -> Array:
