@@ -9,6 +9,7 @@ import io
 import pickle
 import zipfile
 
+import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 import pytest
@@ -630,14 +631,14 @@ def test_fnnet_torch_writes_a_tied_weight_once_and_int64_as_int64(torch):
     labels = ft.tensor([0, 2, 1])
     buffer = io.BytesIO()
     ft.save({"model": model.state_dict(), "norm": norm.state_dict(), "labels": labels,
-             "jax_int32": np.arange(2, dtype=np.int32)}, buffer)
+             "jax_int32": jnp.arange(2, dtype=jnp.int32)}, buffer)
     with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
         assert sum("/data/" in n for n in archive.namelist()) == 9  # 10 tensors, 1 tied
     loaded = torch.load(io.BytesIO(buffer.getvalue()))
     assert labels.dtype == ft.int64 and loaded["labels"].dtype == torch.int64
     assert loaded["norm"]["num_batches_tracked"].dtype == torch.int64
     assert loaded["norm"]["num_batches_tracked"].item() == 1
-    assert loaded["jax_int32"].dtype == torch.int32  # a jax or numpy array keeps its dtype
+    assert loaded["jax_int32"].dtype == torch.int32  # a jax array keeps its dtype
     logits = torch.zeros(3, 3)
     assert torch.nn.functional.cross_entropy(logits, loaded["labels"]).item() > 0
     state = loaded["model"]

@@ -189,7 +189,10 @@ class _Pickle:
             self.value(sorted(obj, key=repr), where)
             self.out += b"tR"
         else:
-            array = host_array(obj)
+            # a numpy array or scalar is pickled as numpy pickles it, as PyTorch's
+            # torch.save does (np.random.get_state() in a checkpoint): it loads back as
+            # numpy's, where the load trusts the file
+            array = None if isinstance(obj, (np.ndarray, np.generic)) else host_array(obj)
             if array is None:
                 raise NotPlainValue(f"torch.save: cannot save a {type(obj).__name__} at "
                                 f"{where or 'the top'!r}: only tensors, arrays, dicts, "

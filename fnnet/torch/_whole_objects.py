@@ -17,12 +17,18 @@ import importlib
 import inspect
 import io
 import pickle
+import pickletools
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
-from fnnet.interop.torch_file import NotWeightsOnly, load_torch_file, weights_only_global
+from fnnet.interop.torch_file import (
+    STORAGE_DTYPES,
+    NotWeightsOnly,
+    load_torch_file,
+    weights_only_global,
+)
 from fnnet.torch._torch_zip import archive_bytes, host_array, storage_type
 
 #: keys of a PyTorch module's ``__dict__`` that are its machinery, not its attributes
@@ -71,9 +77,47 @@ def rebuild_parameter(storage: Any, shape: tuple[int, ...], requires_grad: bool)
     return Parameter(rebuild_tensor(storage, shape, False), requires_grad=requires_grad)
 
 
+def _torch_stand_in(module: str, name: str) -> Any:
+    """A function of this module standing for PyTorch's global ``module.name`` in a
+    pickle being written; never called. Python's pickler writes a global by name only
+    where it can import it, and PyTorch is not imported here: :func:`_as_pytorch_wrote`
+    puts PyTorch's name in its place."""
+
+    def stand_in(*args: Any) -> Any:
+        raise TypeError(f"{module}.{name} is PyTorch's, named in a pickle")
+
+    stand_in.__name__ = stand_in.__qualname__ = f"_torch_{name}"
+    globals()[stand_in.__name__] = stand_in  # where the pickler looks it up
+    return stand_in
+
+
+#: PyTorch's global name -> this module's stand-in for it
+_STAND_INS = {name: _torch_stand_in(module, name)
+              for module, name in (("torch._utils", "_rebuild_tensor_v2"),
+                                   ("torch._utils", "_rebuild_parameter"),
+                                   *(("torch", storage) for storage in STORAGE_DTYPES))}
+#: a stand-in's GLOBAL argument as pickletools reads it -> PyTorch's, as pickle writes it
+_WRITTEN_AS = {f"{__name__} _torch_{name}":
+               f"{'torch' if name in STORAGE_DTYPES else 'torch._utils'}\n{name}\n".encode()
+               for name in _STAND_INS}
+
+
+class _HeldTensor:
+    """A parameter's values while pickling, pickled as the plain tensor PyTorch's
+    ``_rebuild_parameter`` takes."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+
+
 class _ObjectPickler(pickle.Pickler):
-    """Python's pickler (protocol 2, as ``torch.save``'s), each tensor's elements kept
-    apart as a storage; a tensor reached twice (tied weights) is pickled once."""
+    """Python's pickler (protocol 2, as ``torch.save``'s), each tensor written as PyTorch
+    writes it (``torch._utils._rebuild_tensor_v2`` of a storage record, a parameter by
+    ``_rebuild_parameter``), so that PyTorch's ``torch.load`` reads the tensors of a file
+    holding other objects too (numpy's arrays, a whole model); a tensor reached twice
+    (tied weights) is pickled once."""
 
     def __init__(self, file: io.BytesIO) -> None:
         super().__init__(file, protocol=2)
@@ -81,24 +125,46 @@ class _ObjectPickler(pickle.Pickler):
 
     def persistent_id(self, obj: Any) -> Any:
         if type(obj) is _StorageRef:
-            return ("storage", obj.type_name, obj.key, "cpu", obj.numel)
+            return ("storage", _STAND_INS[obj.type_name], obj.key, "cpu", obj.numel)
         return None
+
+    def _tensor_reduction(self, array: np.ndarray, requires_grad: bool) -> Any:
+        ref = _StorageRef(str(len(self.storages)), storage_type(array, ""), array.size)
+        self.storages.append(array.reshape(-1))
+        shape = tuple(int(n) for n in array.shape)
+        stride = tuple(int(np.prod(shape[i + 1:])) for i in range(len(shape)))
+        return _STAND_INS["_rebuild_tensor_v2"], (ref, 0, shape, stride, requires_grad,
+                                                  OrderedDict())
 
     def reducer_override(self, obj: Any) -> Any:
         from fnnet.torch.nn._uninitialized import is_lazy
         from fnnet.torch.nn.parameter import Parameter
         from fnnet.torch.tensor import Tensor
 
+        if type(obj) is _HeldTensor:
+            return self._tensor_reduction(obj.array, False)
         if not isinstance(obj, Tensor):
             return NotImplemented
         if is_lazy(obj):  # a lazy module's placeholder: no values, as PyTorch pickles it
             return type(obj), (bool(obj.requires_grad),)
         array = host_array(obj)
         assert array is not None  # a tensor always has its values
-        ref = _StorageRef(str(len(self.storages)), storage_type(array, ""), array.size)
-        self.storages.append(array.reshape(-1))
-        rebuild = rebuild_parameter if isinstance(obj, Parameter) else rebuild_tensor
-        return rebuild, (ref, tuple(int(n) for n in array.shape), bool(obj.requires_grad))
+        if isinstance(obj, Parameter):
+            return _STAND_INS["_rebuild_parameter"], (
+                _HeldTensor(array), bool(obj.requires_grad), OrderedDict())
+        return self._tensor_reduction(array, bool(obj.requires_grad))
+
+
+def _as_pytorch_wrote(pickled: bytes) -> bytes:
+    """``pickled`` with each stand-in's global written as PyTorch's (a protocol 2
+    pickle has no frames, so the opcodes after it need no change)."""
+    pieces, done = [], 0
+    for opcode, arg, pos in pickletools.genops(pickled):
+        if opcode.name == "GLOBAL" and arg in _WRITTEN_AS:
+            assert pos is not None
+            pieces += [pickled[done:pos], b"c" + _WRITTEN_AS[arg]]
+            done = pos + 1 + len(arg) + 1  # "c", "module\nname\n"
+    return b"".join([*pieces, pickled[done:]])
 
 
 def object_zip_bytes(obj: Any) -> bytes:
@@ -108,7 +174,7 @@ def object_zip_bytes(obj: Any) -> bytes:
     buffer = io.BytesIO()
     pickler = _ObjectPickler(buffer)
     pickler.dump(obj)
-    return archive_bytes(buffer.getvalue(), pickler.storages)
+    return archive_bytes(_as_pytorch_wrote(buffer.getvalue()), pickler.storages)
 
 
 def python3_name(module: str, name: str) -> tuple[str, str]:

@@ -116,13 +116,14 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, *args: Any, **kwargs: A
 
     Args:
         obj: ``model.state_dict()``, ``optimizer.state_dict()``, or any nesting of
-            dicts (str or int keys), lists and tuples of tensors (fnnet.torch, numpy,
-            jax or PyTorch) and of None, bool, int, float and str, e.g.
+            dicts (str or int keys), lists and tuples of tensors (fnnet.torch, jax or
+            PyTorch) and of None, bool, int, float and str, e.g.
             ``{"epoch": 3, "model_state_dict": ..., "optimizer_state_dict": ..., "loss":
             0.25}``: these load with ``torch.load(f)``, PyTorch's too. Any other
-            picklable object (a whole model, ``torch.save(model, f)``) is pickled as
-            PyTorch pickles it, and loads with ``torch.load(f, weights_only=False)``
-            where its classes are defined.
+            picklable object (a whole model, ``torch.save(model, f)``, numpy's arrays
+            and scalars, ``np.random.get_state()``) is pickled as PyTorch pickles it,
+            its tensors as PyTorch's, and loads with ``torch.load(f,
+            weights_only=False)`` where its classes are defined.
         f: a path (written to a temporary file beside it, then renamed into place; a
             device or named pipe, ``/dev/null``, is written in place) or a binary file
             object open for writing. The file is in PyTorch's format
