@@ -149,19 +149,21 @@ def tensor(data: Any, dtype: DTypeLike | None = None, device: DeviceLike = None,
     except ValueError as error:
         ragged = _ragged(data)
         if ragged is None:
+            _refuse_data(data, dtype)  # a string numpy could not read as the dtype
             raise
         raise ValueError(ragged) from error
     if host.dtype.kind in "USO" or (host.dtype.kind == "f" and isinstance(data, (list, tuple))
                                     and np.isnan(host).any()):  # None reads as NaN
-        _refuse_data(data)
+        _refuse_data(data, dtype)
     copy = to_canonical(host, None if dtype is None else _dtypes.to_np(dtype))
     if requires_grad:
         return _new(to_device(copy), requires_grad)
     return _wrap_value(copy)
 
 
-def _refuse_data(data: Any) -> None:
-    """PyTorch's error for data holding what is not a number (text labels, None)."""
+def _refuse_data(data: Any, dtype: DTypeLike | None = None) -> None:
+    """PyTorch's error for data holding what is not a number (text labels, None); with
+    a ``dtype``, the words of PyTorch's conversion of each item to it."""
     first = data
     while isinstance(first, (list, tuple)) and first:
         first = first[0]
@@ -172,9 +174,16 @@ def _refuse_data(data: Any) -> None:
         leaf = leaves.pop(0)
         if isinstance(leaf, (list, tuple)):
             leaves[:0] = leaf
+        elif isinstance(leaf, (int, float, complex, np.generic, np.ndarray, Tensor)):
+            continue
+        elif dtype is not None and leaf is not data:  # a string alone: refused below
+            name = type(leaf).__name__
+            if _dtypes.to_np(dtype).kind in "fc":
+                raise TypeError(f"must be real number, not {name}")
+            raise TypeError(f"'{name}' object cannot be interpreted as an integer")
         elif isinstance(leaf, (str, bytes)):
             raise TypeError(f"new(): invalid data type '{type(leaf).__name__}'")
-        elif not isinstance(leaf, (int, float, complex, np.generic, np.ndarray, Tensor)):
+        else:
             raise RuntimeError(f"Could not infer dtype of {type(leaf).__name__}")
 
 
