@@ -358,6 +358,12 @@ ERRORS = [
     # An int seed where a key belongs: JAX's 'invalid PRNG key data' named no argument.
     (lambda: fnnet.nn.Sequential(fnnet.nn.Linear(3, 3)).init(0), TypeError,
      "Sequential.init: key must be a PRNG key, e.g. jax.random.key(0), got int 0"),
+    # and a leaf layer's own init, a model's too
+    (lambda: fnnet.nn.Linear(3, 3).init(0), TypeError,
+     "Linear.init: key must be a PRNG key, e.g. jax.random.key(0), got int 0"),
+    (lambda: fnnet.nn.LSTM(3, 3).init(np.uint32(3)), TypeError,
+     "LSTM.init: key must be a PRNG key, e.g. jax.random.key(0), got an array of dtype "
+     "uint32 and shape ()"),
     (lambda: _apply(fnnet.nn.Dropout(), (3,), train=True, key=0), TypeError,
      "dropout: key must be a PRNG key, e.g. jax.random.key(0), got int 0"),
     (lambda: _apply(fnnet.nn.Sequential(fnnet.nn.Linear(3, 3), fnnet.nn.Dropout()), (2, 3),

@@ -148,6 +148,9 @@ def test_bad_arguments_raise_clear_errors():
     with pytest.raises(TypeError, match="load_state_dict: state_dict must be a mapping of "
                                         "names to arrays, got list"):
         fnnet.nn.load_state_dict(layer, [np.zeros((1, 2))])
+    with pytest.raises(TypeError, match=r"load_state_dict: module must be an fnnet.nn.Module "
+                                        r"\(its init gives the names and shapes\), got str"):
+        fnnet.nn.load_state_dict("fc", {"weight": np.zeros((1, 2))})
     with pytest.raises(TypeError, match="load_state_dict: 'weight' must be an array, got "
                                         "object"):
         fnnet.nn.load_state_dict(layer, {"weight": object(), "bias": np.zeros(1)})

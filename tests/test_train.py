@@ -234,6 +234,9 @@ _MLP, _SGD = models.MLP((4, 3)), optim.SGD(lr=0.1)
         (lambda: make_train_step(_MLP, _SGD, steps_per_call=1.5), TypeError,
          "steps_per_call must be an int, got 1.5"),
         (lambda: make_eval_step("mlp"), TypeError, "model must be .*got str"),
+        (lambda: make_train_step(models.MLP, _SGD), TypeError,
+         r"model must be an fnnet.nn.Module instance, got the class MLP: create the model "
+         r"first, e.g. MLP\(...\)"),
         (lambda: create_train_state(_MLP, None, jax.random.key(0)), TypeError,
          "optimizer must be .*got NoneType"),
         (lambda: create_train_state(_MLP, _SGD, 0), TypeError,

@@ -92,6 +92,10 @@ def check_parts(model: Any, optimizer: Any = None, loss_fn: Any = None, *,
     """Raises a TypeError naming ``model``, ``optimizer`` or ``loss_fn`` when it is not
     what the steps call (``loss_fn`` None is the default loss; ``optimizer`` None is
     refused when ``needs_optimizer``)."""
+    if isinstance(model, type):
+        # the class has init and apply too, but unbound: they would fail on their args
+        raise TypeError(f"model must be an fnnet.nn.Module instance, got the class "
+                        f"{model.__name__}: create the model first, e.g. {model.__name__}(...)")
     if not (callable(getattr(model, "init", None)) and callable(getattr(model, "apply", None))):
         raise TypeError(f"model must be an fnnet.nn.Module (with init and apply), got "
                         f"{type(model).__name__}")

@@ -77,6 +77,17 @@ class Module:
         # A leaf's own apply checks its trees when it is the outermost apply, as the
         # default apply does (a Linear given no bias would silently compute without one).
         super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("init")
+        if init is not None and not getattr(init, "_checks_key", False):
+            # A leaf's own init checks its key as the default init does: an int seed
+            # would otherwise fail inside jax.random with JAX's words, naming no layer.
+            @functools.wraps(init)
+            def checked_init(self: Module, key: PRNGKey, *args: Any, **kwargs: Any) -> Any:
+                check_key(key, f"{type(self).__name__}.init")
+                return init(self, key, *args, **kwargs)
+
+            checked_init._checks_key = True  # type: ignore[attr-defined]
+            cls.init = checked_init  # type: ignore[method-assign]
         apply = cls.__dict__.get("apply")
         if apply is None:
             return

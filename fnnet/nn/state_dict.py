@@ -203,10 +203,13 @@ def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool 
         StateDictError: (a KeyError and a ValueError) listing every missing key,
             unexpected key, shape mismatch (with expected and received shapes) and
             value that holds no real numbers (strings, objects, complex).
-        TypeError: a value is not array-like.
+        TypeError: ``module`` is not an fnnet module; a value is not array-like.
 
     PyTorch equivalent: ``model.load_state_dict(state_dict, strict)``.
     """
+    if not isinstance(module, Module):
+        raise TypeError(f"load_state_dict: module must be an fnnet.nn.Module (its init "
+                        f"gives the names and shapes), got {type(module).__name__}")
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"load_state_dict: state_dict must be a mapping of names to "
                         f"arrays, got {type(state_dict).__name__}")
