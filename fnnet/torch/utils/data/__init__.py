@@ -22,7 +22,9 @@ initial weights and the epochs' batches are PyTorch's.
 
 from __future__ import annotations
 
+import collections
 import copy
+import itertools
 import math
 import multiprocessing
 import multiprocessing.context
@@ -35,7 +37,7 @@ import numpy as np
 
 from fnnet.core.transfer import copy_to_device
 from fnnet.data.loader import prefetch_to_device
-from fnnet.torch import _functions, _graph, _random
+from fnnet.torch import _dtypes, _functions, _graph, _random
 from fnnet.torch.device import accelerator
 from fnnet.torch.tensor import Tensor, _wrap_value
 from fnnet.torch.utils.data import (  # noqa: F401 (torch.utils.data's submodules)
@@ -154,17 +156,31 @@ def default_collate(batch: Sequence[Any]) -> Any:
     PyTorch equivalent: ``torch.utils.data.default_collate``.
     """
     first = batch[0]
+    if isinstance(first, Tensor):
+        if any(isinstance(t, Tensor) and t.requires_grad for t in batch) or \
+                _mixed_dtypes(batch):
+            # the samples' graph, and the promoted dtype of samples of several dtypes,
+            # as torch.stack's
+            return _functions.stack(list(batch))
+        return _wrap_value(_stacked(batch))
+    if isinstance(first, np.ndarray):
+        if first.dtype.kind in "SUaO":
+            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "
+                            f"numbers, dicts or lists; found {first.dtype}")
+        if _mixed_dtypes(batch):  # PyTorch makes each a tensor and stacks them
+            return _functions.stack([_functions.as_tensor(b) for b in batch])
+        return _wrap_value(_host_array(_stacked(batch)))
+    # numbers as PyTorch's collate makes them: numpy's scalars with torch.as_tensor,
+    # Python's floats with torch.tensor(dtype=torch.float64), ints and bools (and lists
+    # of numbers mixing them, or with a string: its TypeError) with torch.tensor
+    if isinstance(first, (np.bool_, np.number)):
+        return _functions.as_tensor(list(batch))
+    if isinstance(first, float):
+        return _functions.tensor(list(batch), dtype=_dtypes.float64)
+    if isinstance(first, int):
+        return _functions.tensor(list(batch))
     if isinstance(first, (str, bytes)):  # numpy's str_ and bytes_ too
         return batch
-    if isinstance(first, Tensor):
-        if any(isinstance(t, Tensor) and t.requires_grad for t in batch):
-            return _functions.stack(list(batch))  # the samples' graph, as torch.stack's
-        return _wrap_value(_stacked(batch))
-    if isinstance(first, (np.ndarray, np.generic)) and first.dtype.kind in "SUaO":
-        raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "
-                        f"numbers, dicts or lists; found {first.dtype}")
-    if isinstance(first, (np.ndarray, np.generic, int, float, bool)):
-        return _wrap_value(_host_array(_stacked(batch)))
     if isinstance(first, Mapping):
         named = {k: default_collate([b[k] for b in batch]) for k in first}
         try:  # the samples' own mapping type, as PyTorch's (OrderedDict, defaultdict)
@@ -186,6 +202,11 @@ def default_collate(batch: Sequence[Any]) -> Any:
         return fields if isinstance(first, tuple) else type(first)(fields)
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(first)}")
+
+
+def _mixed_dtypes(batch: Sequence[Any]) -> bool:
+    """Whether the samples (tensors or numpy arrays) are of more than one dtype."""
+    return any(getattr(b, "dtype", None) != batch[0].dtype for b in batch[1:])
 
 
 def _stacked(batch: Sequence[Any]) -> np.ndarray:
@@ -281,9 +302,7 @@ class DataLoader:
         elif batch_size is None and drop_last:
             raise ValueError("batch_size=None option disables auto-batching and is "
                              "mutually exclusive with drop_last")
-        # batches of the dataset's rows in order: a TensorDataset's are windows of its
-        # device copy (see the module's docstring)
-        self._in_order = sampler is None and not shuffle
+        sampler_given = sampler
         if sampler is None and not isinstance(dataset, IterableDataset):
             sampler = RandomSampler(dataset, generator=generator) if shuffle else \
                 SequentialSampler(dataset)
@@ -297,8 +316,22 @@ class DataLoader:
         self.generator = generator
         self.collate_fn = collate_fn if collate_fn is not None else \
             default_collate if batch_sampler is not None else default_convert
+        self._rows_in_order = sampler_given is None and not shuffle
         self._initialized = True
         _warn_of_many_workers(num_workers)
+
+    @property
+    def _batches_of_rows(self) -> bool:
+        """Whether the batches are windows or gathers of a TensorDataset's rows (see the
+        module's docstring)."""
+        return isinstance(self.dataset, TensorDataset) and self.batch_size is not None \
+            and self.collate_fn is default_collate
+
+    @property
+    def _windows_only(self) -> bool:
+        """Whether the batches are windows of the rows in order, taking no indices from
+        a sampler."""
+        return self._rows_in_order and self._batches_of_rows
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self._FIXED and getattr(self, "_initialized", False):
@@ -315,12 +348,7 @@ class DataLoader:
         # a TypeError where the sampler has no length, as there
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
-    def _order(self) -> np.ndarray:
-        if self._in_order:
-            return np.arange(len(self.dataset))
-        return np.asarray(list(self.sampler), dtype=np.int64)
-
-    def _samples(self, indices: Sequence[int], dataset: Any) -> list[Any]:
+    def _samples(self, indices: Sequence[Any], dataset: Any) -> list[Any]:
         """The samples of ``dataset`` (the loader's, or a worker's copy) at ``indices``:
         through its ``__getitems__`` where it has one (a batch read at once), as
         PyTorch's loader reads them."""
@@ -342,23 +370,29 @@ class DataLoader:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=2)
         fresh = not (self.persistent_workers and getattr(self, "_started", False))
-        base_seed = None
+        # PyTorch's iterator starts the sampler (or batch sampler) before it draws the
+        # seed: a sampler whose __iter__ draws at once draws first, as there
+        indices = None if isinstance(self.dataset, IterableDataset) or self._windows_only \
+            else iter(self.batch_sampler if self.batch_sampler is not None else self.sampler)
         if fresh:
             # PyTorch's iterator draws its workers' base seed from the loader's generator
             # or the global one (a 64-bit number, once for persistent workers): the
             # shuffles that follow start where PyTorch's do, and the workers' seeds are
             # PyTorch's
             base_seed = _random.seed_draw(self.generator)
-        if self.num_workers and fresh and not isinstance(self.dataset, IterableDataset):
-            # kept for the next epoch's iterator too where the workers persist
-            self._workers = start_workers(self.dataset, self.num_workers,
-                                          self.worker_init_fn, base_seed)
+            if self.num_workers:  # kept for the next epochs where the workers persist
+                self._workers = start_workers(self.dataset, self.num_workers,
+                                              self.worker_init_fn, base_seed)
+        if self.num_workers and indices is not None:
+            # PyTorch's workers are handed prefetch_factor batches each at once, and one
+            # more batch's indices as each batch comes back
+            indices = _read_ahead(indices, (self.prefetch_factor or 0) * self.num_workers)
         self._started = True
-        return _SingleProcessDataLoaderIter(self._epoch(getattr(self, "_workers", None)),
-                                            len_of=self)
+        return _SingleProcessDataLoaderIter(
+            self._epoch(getattr(self, "_workers", None), indices), len_of=self)
 
     def _batch(self, workers: list[WorkerInfo] | None, number: int,
-               indices: list[int] | None, index: Any = None) -> Any:
+               indices: list[Any] | None, index: Any = None) -> Any:
         """Batch ``number``: the samples at ``indices`` collated (or, batching off, the
         item at ``index``), read in its worker where there are ``workers`` (see
         :func:`~fnnet.torch.utils.data._workers.in_worker`)."""
@@ -368,58 +402,72 @@ class DataLoader:
 
         return read(self.dataset) if workers is None else in_worker(workers, number, read)
 
-    def _epoch(self, workers: list[WorkerInfo] | None) -> Iterator[Any]:
+    def _epoch(self, workers: list[WorkerInfo] | None,
+               indices: Iterator[Any] | None) -> Iterator[Any]:
         """One pass over the dataset, batch by batch (a map-style dataset's read by
-        ``workers`` where there are)."""
+        ``workers`` where there are), taking each batch's indices from ``indices`` (the
+        batch sampler's, or the sampler's where batching is off) as it is needed, as
+        PyTorch's loader does: an epoch left early leaves a generator where PyTorch's
+        leaves it."""
         if isinstance(self.dataset, IterableDataset):
-            if self.num_workers:
-                yield from worker_batches(self.dataset, self.num_workers, self._stream,
-                                          self.worker_init_fn)
+            if workers is not None:
+                yield from worker_batches(workers, self._stream)
             else:
                 yield from self._stream(self.dataset)
             return
-        if self._given_batches:  # each item a list of indices
-            for number, indices in enumerate(self.batch_sampler):
-                yield self._batch(workers, number, [int(i) for i in indices])
+        if self.batch_size is None:  # automatic batching off: each item as it comes
+            assert indices is not None
+            for number, index in enumerate(indices):
+                if self._given_batches:  # each item a list of indices
+                    yield self._batch(workers, number, list(index))
+                else:  # a list, from a sampler of batches, too
+                    yield self._batch(workers, number, None, index)
             return
-        size = self.batch_size
-        if size is None:  # automatic batching off: each item of the sampler, as it comes
-            for number, index in enumerate(self.sampler):  # a list, from a sampler of
-                yield self._batch(workers, number, None, index)  # batches, too
-            return
-        order = self._order()
-        stop = len(order) - len(order) % size if self.drop_last else len(order)
-        if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
+        if self._batches_of_rows:
+            assert isinstance(self.dataset, TensorDataset)
             on_device = self.dataset._on_device()
             if on_device is not None:
-                ordered = self._in_order
-                if not ordered:
-                    order = _checked_order(order, len(self.dataset))
-                labels_of = [None if np.issubdtype(a.dtype, np.floating) else a
-                             for a in self.dataset._host]
-                for start in range(0, stop, size):
-                    end = min(start + size, stop)
-                    # the batch is recorded into the step that reads it: a window at a
-                    # dynamic offset, or a gather of the order's indexes
-                    rows: slice | np.ndarray = slice(start, end) if ordered else \
-                        order[start:end]
-                    index = rows if ordered else _wrap_value(rows)
-                    batch = [a[index] for a in on_device]
-                    for t, labels in zip(batch, labels_of, strict=True):
-                        if labels is not None:  # read on the host by the losses' checks
-                            t._cell.host = labels[rows]
-                    yield batch
+                yield from self._device_batches(on_device, indices)
                 return
             # gathered and copied to the device two batches ahead: a TensorDataset's
-            # batches depend on the order alone, so reading ahead changes nothing else
+            # batches depend on the order alone, so reading ahead changes nothing but
+            # when the sampler draws its last numbers
             host = self.dataset._host
-            gathered = ([a[order[start:start + size]] for a in host]
-                        for start in range(0, stop, size))
+            rows = self._windows() if indices is None else \
+                (np.asarray(list(batch), dtype=np.int64) for batch in indices)
+            gathered = ([a[r] for a in host] for r in rows)
             for arrays in prefetch_to_device(gathered, PREFETCH_BATCHES, thread=False):
                 yield [_wrap_value(a) for a in arrays]
             return
-        for number, start in enumerate(range(0, stop, size)):
-            yield self._batch(workers, number, [int(i) for i in order[start:start + size]])
+        assert indices is not None
+        for number, batch in enumerate(indices):
+            yield self._batch(workers, number, list(batch))
+
+    def _windows(self) -> Iterator[slice]:
+        """The batches of the rows in order, as slices."""
+        size, n = self.batch_size, len(self.dataset)
+        assert size is not None
+        stop = n - n % size if self.drop_last else n
+        return (slice(start, min(start + size, stop)) for start in range(0, stop, size))
+
+    def _device_batches(self, on_device: tuple[Tensor, ...],
+                        indices: Iterator[Any] | None) -> Iterator[list[Tensor]]:
+        """A TensorDataset's batches from its device copy: each recorded into the step
+        that reads it, a window at a dynamic offset (the rows in order, ``indices``
+        None) or a gather of the batch's indexes."""
+        assert isinstance(self.dataset, TensorDataset)
+        n = len(self.dataset)
+        labels_of = [None if np.issubdtype(a.dtype, np.floating) else a
+                     for a in self.dataset._host]
+        batches: Iterator[slice | np.ndarray] = self._windows() if indices is None else (
+            _checked_order(np.asarray(list(batch), dtype=np.int64), n) for batch in indices)
+        for rows in batches:
+            index = rows if isinstance(rows, slice) else _wrap_value(rows)
+            batch = [a[index] for a in on_device]
+            for t, labels in zip(batch, labels_of, strict=True):
+                if labels is not None:  # read on the host by the losses' checks
+                    t._cell.host = labels[rows]
+            yield batch
 
     def _stream(self, dataset: IterableDataset[Any]) -> Iterator[Any]:
         """An ``IterableDataset``'s samples, batched in the order it yields them."""
@@ -508,6 +556,20 @@ def _check_worker_options(num_workers: Any, timeout: Any, prefetch_factor: Any,
         raise ValueError("prefetch_factor option should be non-negative")
     if num_workers == 0 and persistent_workers:
         raise ValueError("persistent_workers option needs num_workers > 0")
+
+
+def _read_ahead(items: Iterator[Any], count: int) -> Iterator[Any]:
+    """``items``, ``count`` of them taken at once and one more as each is handed on (how
+    PyTorch's loader takes its workers' batches of indices from the batch sampler)."""
+    waiting = collections.deque(itertools.islice(items, count))
+
+    def handed_on() -> Iterator[Any]:
+        while waiting:
+            item = waiting.popleft()
+            waiting.extend(itertools.islice(items, 1))
+            yield item
+
+    return handed_on()
 
 
 def _batches(stream: Iterable[Any], size: int, drop_last: bool) -> Iterator[list[Any]]:
