@@ -146,3 +146,25 @@ def test_bad_use_is_refused_with_pytorchs_reasons():
         ft.optim.LBFGS([w], max_iter=0)
     with pytest.raises(ValueError, match="Invalid learning rate: -1"):
         ft.optim.LBFGS([w], lr=-1)
+
+
+def test_state_reads_as_pytorchs_before_and_after_a_step(torch):
+    # PINN scripts print L-BFGS's iterations as optimizer.state[optimizer._params[0]]
+    # ["n_iter"]; before the first step PyTorch's state and state_dict hold nothing
+    results = []
+    for t in (torch, ft):
+        x = t.tensor([1.0, -2.0], requires_grad=True)
+        opt = t.optim.LBFGS([x], max_iter=4)
+        before = (dict(opt.state), opt.state_dict()["state"], dict(opt.state[opt._params[0]]))
+
+        def closure(x=x, opt=opt):
+            opt.zero_grad()
+            loss = (x ** 2).sum() + x.prod()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        entry = opt.state[opt._params[0]]
+        results.append((before, len(opt.state), entry["func_evals"], entry["n_iter"],
+                        sorted(opt.state_dict()["state"])))
+    assert results[1] == results[0]

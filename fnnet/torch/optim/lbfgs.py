@@ -9,6 +9,7 @@ PyTorch's, on the host, as its tests read values.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -391,7 +392,27 @@ class LBFGS(Optimizer):
         lists of tensors (oldest first)."""
         group = {k: v for k, v in self.param_groups[0].items() if k != "params"}
         group["params"] = list(range(len(self._params)))
+        entry = self._entry()
+        return {"state": {0: entry} if entry else {}, "param_groups": [group]}
+
+    @property
+    def state(self) -> dict[Any, dict[str, Any]]:
+        """PyTorch's ``optimizer.state``: after the first ``step``, the one entry under
+        the first parameter (``optimizer.state[optimizer._params[0]]["n_iter"]``, as
+        PINN scripts print the iterations run); a read-only copy."""
+        entry = self._entry()
+        return defaultdict(dict, {self._params[0]: entry} if entry else {})
+
+    @state.setter
+    def state(self, value: dict[Any, dict[str, Any]]) -> None:
+        raise AttributeError("LBFGS.state is computed from the optimizer's own state: "
+                             "change it with load_state_dict")
+
+    def _entry(self) -> dict[str, Any]:
+        """The state in PyTorch's names, or ``{}`` before the first ``step``."""
         state = self._lbfgs
+        if not state["func_evals"] and not state["n_iter"]:
+            return {}
         entry: dict[str, Any] = {"func_evals": state["func_evals"], "n_iter": state["n_iter"]}
         if state.get("d") is not None:
             count = int(state["count"])
@@ -403,7 +424,7 @@ class LBFGS(Optimizer):
                 H_diag=_as_tensor(state["H_diag"]),
                 prev_flat_grad=_as_tensor(state["prev_flat_grad"]),
                 prev_loss=state["prev_loss"])
-        return {"state": {0: entry}, "param_groups": [group]}
+        return entry
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Loads what :meth:`state_dict` (or PyTorch's LBFGS) saved.
