@@ -1,6 +1,8 @@
-"""Numbers of data pipelines as user programs meet them: ``default_collate`` makes
-numbers and samples of mixed dtypes into PyTorch's tensors, and ``torch.tensor`` of rows
-read from a file that hold text or gaps raises PyTorch's errors; compared with PyTorch."""
+"""The random numbers of data pipelines as user programs meet them: a sampler draws when
+PyTorch's draws (an epoch left early, a sampler started before the loader's seed, the
+indices workers are handed ahead), each worker has PyTorch's own torch, Python and numpy
+generators (augmentations drawn in ``__getitem__`` or a stream), and ``default_collate``
+makes numbers and mixed dtypes into PyTorch's tensors; each compared with PyTorch."""
 
 from __future__ import annotations
 
@@ -11,6 +13,178 @@ from helpers import raised_by
 import fnnet.torch as ft
 
 pytestmark = pytest.mark.torch
+
+
+def _plain(value):
+    """Batches as nested lists and plain values, comparable across the two libraries."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _left_early(T):
+    """Epochs left after two batches, then whole ones, for a shuffled loader whose
+    permutation does not divide into batches, samplers drawn with replacement, and
+    samplers whose first index is read after a draw of the global generator."""
+    data = T.utils.data
+    T.manual_seed(0)
+    g = T.Generator().manual_seed(7)
+    loader = data.DataLoader(range(23), batch_size=4, shuffle=True, drop_last=True,
+                             generator=g)
+    it = iter(loader)
+    halves = [next(it), next(it)]
+    whole = list(loader)
+    replaced = data.DataLoader(range(9), batch_size=5, generator=g, sampler=data.RandomSampler(
+        range(9), replacement=True, num_samples=70, generator=g))
+    it = iter(replaced)
+    halves.append(next(it))
+    weighted = iter(data.WeightedRandomSampler([1.0, 2.0, 3.0], 4))
+    subset = iter(data.SubsetRandomSampler([5, 6, 7]))
+    between = T.rand(2)  # PyTorch's samplers draw when their first index is read
+    return (halves, whole, between, next(weighted), next(subset), T.randperm(6, generator=g),
+            T.rand(2))
+
+
+def test_an_epoch_left_early_leaves_the_generators_where_pytorchs_does(torch):
+    # the loader drew its whole order at the first batch (the permutation of the
+    # remainder too), and the samplers theirs when iterated: the next epochs differed
+    theirs, ours = (_plain(_left_early(T)) for T in (torch, ft))
+    assert ours == theirs
+
+
+def _started_before_the_seed(T):
+    """A user sampler whose ``__iter__`` draws at once (not a generator): PyTorch's
+    loader starts it before drawing its own seed from the same generator."""
+    data = T.utils.data
+
+    class Drawn(data.Sampler):
+        def __init__(self, n, generator):
+            self.n, self.generator = n, generator
+
+        def __iter__(self):
+            return iter(T.randperm(self.n, generator=self.generator).tolist())
+
+        def __len__(self):
+            return self.n
+
+    g = T.Generator().manual_seed(3)
+    loader = data.DataLoader(range(6), sampler=Drawn(6, g), batch_size=4, generator=g)
+    return [list(loader), list(loader), T.randperm(5, generator=g)]
+
+
+def test_a_sampler_drawing_in_iter_draws_before_the_loaders_seed_as_pytorchs(torch):
+    theirs, ours = (_plain(_started_before_the_seed(T)) for T in (torch, ft))
+    assert ours == theirs
+
+
+def _keys_of_a_mapping(T):
+    """A dataset keyed by names, read in the order of a sampler of its keys."""
+    table = {"cat": [1.0, 2.0], "dog": [3.0, 4.0], "emu": [5.0, 6.0]}
+    loader = T.utils.data.DataLoader(table, sampler=["emu", "cat", "dog"], batch_size=2)
+    batches = T.utils.data.BatchSampler(["emu", "cat", "dog"], 2, drop_last=False)
+    return list(loader), list(batches)
+
+
+def test_a_sampler_of_keys_reads_a_mapping_as_pytorchs(torch):
+    # the batch sampler made every index an int: a sampler of a dict's keys failed
+    theirs, ours = (_plain(_keys_of_a_mapping(T)) for T in (torch, ft))
+    assert ours == theirs
+
+
+def _read_ahead_by_workers(T):
+    """A loader with workers left after one batch: PyTorch hands its workers
+    ``prefetch_factor`` batches of indices each at once, so the sampler has drawn more
+    than the batches read."""
+    data = T.utils.data
+    g = T.Generator().manual_seed(11)
+    out = []
+    for prefetch in (1, 2):
+        loader = data.DataLoader(range(10), batch_size=3, generator=g, num_workers=2,
+                                 prefetch_factor=prefetch, sampler=data.RandomSampler(
+                                     range(10), replacement=True, num_samples=40,
+                                     generator=g))
+        it = iter(loader)
+        out.append([next(it), T.randperm(5, generator=g)])
+        del it
+    return out
+
+
+# PyTorch 2.13's answers: its workers are processes forked from this one, which JAX's
+# threads make unsafe in the test process, so its answers are written out here
+READ_AHEAD_BY_PYTORCH = [[[0, 7, 3], [3, 0, 2, 1, 4]], [[9, 1, 8], [2, 4, 1, 3, 0]]]
+
+
+def test_workers_take_their_indices_ahead_as_pytorchs():
+    assert _plain(_read_ahead_by_workers(ft)) == READ_AHEAD_BY_PYTORCH
+
+
+def _augmented_by_workers(T):
+    """Augmentations drawn in ``__getitem__`` from torch's, Python's and numpy's global
+    generators, read by two workers (fresh each epoch, and persistent), then an
+    IterableDataset drawing in its stream; this process's next numbers after each."""
+    import random
+
+    data = T.utils.data
+
+    class Augmented(data.Dataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return [i, round(T.rand(1).item(), 4), round(T.randn(2)[1].item(), 4),
+                    random.randint(0, 999), int(np.random.randint(0, 999)),
+                    T.initial_seed() % 1000]
+
+    class Stream(data.IterableDataset):
+        def __iter__(self):
+            for i in range(3):
+                yield [i, round(T.rand(1).item(), 4), int(np.random.randint(0, 999)),
+                       data.get_worker_info().id]
+
+    T.manual_seed(4)
+    random.seed(4)
+    np.random.seed(4)
+    out = []
+    for persistent in (False, True):
+        loader = data.DataLoader(Augmented(), batch_size=2, shuffle=True, num_workers=2,
+                                 persistent_workers=persistent, collate_fn=lambda rows: rows)
+        out.append([list(loader) for _ in range(2)])
+        out.append(round(T.rand(1).item(), 4))
+    out.append(list(data.DataLoader(Stream(), batch_size=None, num_workers=2)))
+    out.append([round(T.rand(1).item(), 4), random.randint(0, 999),
+                int(np.random.randint(0, 999))])
+    return out
+
+
+# PyTorch 2.13's answer (its workers are processes: see above)
+AUGMENTED_BY_PYTORCH = [
+    [[[[0, 0.4101, 1.0341, 100, 989, 766], [3, 0.2505, -0.4756, 60, 469, 766]],
+      [[1, 0.4775, -0.312, 748, 466, 767], [2, 0.5388, -0.0813, 852, 418, 767]],
+      [[4, 0.1767, -1.1304, 337, 336, 766], [5, 0.954, 0.683, 82, 953, 766]]],
+     [[[2, 0.5723, 0.6117, 606, 676, 912], [3, 0.4774, 0.3895, 370, 495, 912]],
+      [[4, 0.937, -1.7947, 813, 920, 913], [1, 0.4583, 0.112, 239, 749, 913]],
+      [[0, 0.7415, -0.9794, 563, 637, 912], [5, 0.233, 0.8409, 964, 14, 912]]]],
+    0.6186,
+    [[[[5, 0.7738, -0.0813, 602, 884, 386], [3, 0.1115, -0.4561, 12, 752, 386]],
+      [[4, 0.1204, 2.0128, 485, 796, 387], [2, 0.4939, 2.7429, 788, 842, 387]],
+      [[0, 0.3092, -0.3355, 367, 144, 386], [1, 0.1801, -2.4111, 710, 720, 386]]],
+     [[[3, 0.406, 0.185, 499, 345, 386], [0, 0.8804, -0.3004, 899, 765, 386]],
+      [[4, 0.9855, 0.6828, 112, 101, 387], [1, 0.6434, -1.0492, 619, 603, 387]],
+      [[5, 0.1562, 1.7857, 640, 211, 386], [2, 0.6091, -1.0269, 736, 569, 386]]]],
+    0.7956,
+    [[0, 0.7692, 244, 0], [0, 0.2231, 826, 1], [1, 0.1034, 862, 0], [1, 0.7343, 367, 1],
+     [2, 0.8671, 558, 0], [2, 0.8066, 621, 1]],
+    [0.3066, 241, 122]]
+
+
+def test_workers_draw_from_generators_of_their_own_seeded_as_pytorchs():
+    # torch's draws in a worker came from this process's generator (moving it), and
+    # numpy's generator of a worker was seeded otherwise than PyTorch's
+    assert _plain(_augmented_by_workers(ft)) == AUGMENTED_BY_PYTORCH
 
 
 def _collated_numbers(T):

@@ -248,8 +248,13 @@ class DataLoader:
     the module's docstring). An
     :class:`IterableDataset` with ``num_workers=k`` is read by ``k`` workers taken in
     turn in this process (see :mod:`~fnnet.torch.utils.data._workers`), so that a stream
-    split by :func:`get_worker_info` comes in PyTorch's order. A misspelt option raises
-    TypeError, as in PyTorch.
+    split by :func:`get_worker_info` comes in PyTorch's order. Each worker draws from
+    generators of its own, seeded as PyTorch's workers are: augmentations drawn in a
+    worker are PyTorch's, and this process's numbers do not move. The sampler is read as
+    PyTorch's loader reads it (started before the loader draws its seed, a batch's
+    indices taken when the batch is made, or ``prefetch_factor`` batches per worker
+    ahead), so an epoch left early leaves its generator where PyTorch's does. A misspelt
+    option raises TypeError, as in PyTorch.
 
     As PyTorch's, the loader keeps the ``sampler`` (a ``SequentialSampler`` or
     ``RandomSampler`` when none is given), the ``batch_sampler`` (a ``BatchSampler``

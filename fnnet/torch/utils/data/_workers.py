@@ -10,11 +10,13 @@ order, and one that is not gives each sample ``k`` times, as there. A map-style
 dataset's batch ``i`` is read by worker ``i % k`` (PyTorch's round robin), from that
 worker's copy and with :func:`get_worker_info` naming it, so that a ``worker_init_fn``
 that opens a file per worker (``get_worker_info().dataset.file = ...``) works as there.
-Each worker has its own state of Python's and numpy's global random numbers, seeded
-from its seed as PyTorch's worker processes are (Python's gives PyTorch's numbers), and
-``torch.initial_seed()`` in a worker is its seed, as there: the recipe that seeds numpy
-from it in ``worker_init_fn`` gives each worker and epoch its own numbers and leaves this
-process's untouched. torch's own random numbers are this process's.
+Each worker has its own global generators, torch's, Python's and numpy's, seeded as
+PyTorch seeds its worker processes' (torch's and Python's with the worker's seed, numpy's
+with PyTorch's hash of the base seed and the worker's id), so the random numbers a
+``__getitem__``, a transform or a stream draws in a worker are PyTorch's and this
+process's generators do not move; ``torch.initial_seed()`` in a worker is its seed, as
+there, so the recipe that seeds numpy from it in ``worker_init_fn`` gives PyTorch's
+numbers too. The jax key of draws inside compiled steps stays this process's.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.torch import _random
+from fnnet.torch._cpu_generator import CpuGenerator
 
 
 class WorkerInfo:
@@ -71,9 +74,24 @@ def get_worker_info() -> WorkerInfo | None:
     return _current.get()
 
 
-#: each worker's own states of Python's and numpy's global random numbers, swapped in
-#: while it runs (PyTorch's workers are processes, each with its own)
-_RANDOM: weakref.WeakKeyDictionary[WorkerInfo, list[Any]] = weakref.WeakKeyDictionary()
+class _Generators:
+    """A worker's own global generators: torch's, and the states of Python's and
+    numpy's, swapped in while it runs (PyTorch's workers are processes, each with its
+    own)."""
+
+    def __init__(self, base_seed: int, worker_id: int) -> None:
+        seed = base_seed + worker_id
+        # PyTorch's worker seeds torch and Python with base_seed + id, and numpy with its
+        # _generate_state(base_seed, id), which is numpy's SeedSequence of these words
+        numpy_seed = np.random.SeedSequence(
+            [worker_id, base_seed & 0xFFFFFFFF, base_seed >> 32, 0]).generate_state(4)
+        self.torch = CpuGenerator(seed)
+        self.python = random.Random(seed).getstate()
+        self.numpy = np.random.RandomState(numpy_seed).get_state()
+
+
+#: each worker's generators (see :class:`_Generators`)
+_RANDOM: weakref.WeakKeyDictionary[WorkerInfo, _Generators] = weakref.WeakKeyDictionary()
 
 
 @contextlib.contextmanager
@@ -81,35 +99,38 @@ def _as_worker(info: WorkerInfo) -> Iterator[None]:
     token = _current.set(info)
     mine = _RANDOM.get(info)
     if mine is not None:
-        kept = random.getstate(), np.random.get_state()
-        random.setstate(mine[0])
-        np.random.set_state(mine[1])
+        state = _random.state
+        kept = state.host, state._key, random.getstate(), np.random.get_state()
+        state.host = mine.torch
+        random.setstate(mine.python)
+        np.random.set_state(mine.numpy)
     try:
         yield
     finally:
         if mine is not None:
-            mine[:] = random.getstate(), np.random.get_state()
-            random.setstate(kept[0])
-            np.random.set_state(kept[1])
+            mine.python, mine.numpy = random.getstate(), np.random.get_state()
+            state.host = kept[0]
+            # the key stays this process's: one dropped by torch.manual_seed in the
+            # worker, or made there from the worker's seed, is put back
+            if kept[1] is None or state._key is None:
+                state._key = kept[1]
+            random.setstate(kept[2])
+            np.random.set_state(kept[3])
         _current.reset(token)
 
 
 def start_workers(dataset: Any, num_workers: int,
                   worker_init_fn: Callable[[int], object] | None,
-                  base_seed: int | None = None) -> list[WorkerInfo]:
-    """``num_workers`` workers, each with a shallow copy of ``dataset`` and the seed
-    ``base_seed + id`` (a fresh draw where None), ``worker_init_fn(id)`` called for each
-    while :func:`get_worker_info` names it, as each PyTorch worker process starts."""
-    if base_seed is None:
-        base_seed = int(_random.state.numpy_rng().integers(0, 2**63 - 1))
+                  base_seed: int) -> list[WorkerInfo]:
+    """``num_workers`` workers, each with a shallow copy of ``dataset``, the seed
+    ``base_seed + id`` and its own generators (see :class:`_Generators`),
+    ``worker_init_fn(id)`` called for each while :func:`get_worker_info` names it, as
+    each PyTorch worker process starts."""
     workers = []
     for i in range(num_workers):
         info = WorkerInfo(id=i, num_workers=num_workers, seed=base_seed + i,
                           dataset=copy.copy(dataset))
-        # seeded as PyTorch seeds its worker processes: Python's with the worker's seed
-        # (the same numbers as there), numpy's from it (not PyTorch's numbers)
-        _RANDOM[info] = [random.Random(info.seed).getstate(),
-                         np.random.RandomState(info.seed % 2**32).get_state()]
+        _RANDOM[info] = _Generators(base_seed, i)
         with _as_worker(info):
             if worker_init_fn is not None:
                 worker_init_fn(i)
@@ -126,31 +147,29 @@ def in_worker(workers: list[WorkerInfo], number: int, read: Callable[[Any], Any]
         return read(info.dataset)
 
 
-def worker_batches(dataset: Any, num_workers: int, batches: Callable[[Any], Iterator[Any]],
-                   worker_init_fn: Callable[[int], object] | None) -> Iterator[Any]:
-    """The batches of ``num_workers`` workers over ``dataset``, one per worker in turn
-    (a worker whose stream ended drops out).
+def worker_batches(workers: list[WorkerInfo],
+                   batches: Callable[[Any], Iterator[Any]]) -> Iterator[Any]:
+    """The batches of ``workers`` over an ``IterableDataset``, one per worker in turn (a
+    worker whose stream ended drops out).
 
     Args:
-        dataset: the ``IterableDataset``; each worker iterates a shallow copy.
-        num_workers: how many workers.
+        workers: from :func:`start_workers`; each iterates its own copy of the dataset.
         batches: makes one worker's batches from its dataset copy.
-        worker_init_fn: called with the worker's id as the worker starts, as PyTorch's.
 
     Yields:
         Each batch, made while :func:`get_worker_info` names its worker.
     """
-    workers = []
-    for info in start_workers(dataset, num_workers, worker_init_fn):
+    streams = []
+    for info in workers:
         with _as_worker(info):
-            workers.append((info, batches(info.dataset)))
-    while workers:
-        for worker in list(workers):
-            info, stream = worker
+            streams.append((info, batches(info.dataset)))
+    while streams:
+        for stream in list(streams):
+            info, batches_of_worker = stream
             with _as_worker(info):
-                batch = next(stream, _END)
+                batch = next(batches_of_worker, _END)
             if batch is _END:
-                workers.remove(worker)
+                streams.remove(stream)
             else:
                 yield batch
 

@@ -98,8 +98,9 @@ class SubsetRandomSampler(Sampler[int]):
         self.indices, self.generator = indices, generator
 
     def __iter__(self) -> Iterator[int]:
-        order = _random.randperm(len(self.indices), self.generator)
-        return iter([int(self.indices[i]) for i in order])
+        # a generator, as PyTorch's: the permutation is drawn when the first index is read
+        for i in _random.randperm(len(self.indices), self.generator).tolist():
+            yield self.indices[i]
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -141,10 +142,11 @@ class WeightedRandomSampler(Sampler[int]):
         self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self) -> Iterator[int]:
-        # weights torch.multinomial refuses raise its error here, as in PyTorch
+        # drawn when the first index is read, as PyTorch's; weights torch.multinomial
+        # refuses raise its error then, as there
         drawn = multinomial(self.weights, self.num_samples, self.replacement,
                             generator=self.generator)
-        return iter(drawn.tolist())
+        yield from drawn.tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -167,9 +169,11 @@ class BatchSampler(Sampler[list[int]]):
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
     def __iter__(self) -> Iterator[list[int]]:
+        # the sampler's items as they come (a dataset's keys need not be ints), taken as
+        # PyTorch takes them: the sampler's numbers are drawn when a batch needs them
         batch: list[int] = []
         for index in self.sampler:
-            batch.append(int(index))
+            batch.append(index)
             if len(batch) == self.batch_size:
                 yield batch
                 batch = []
