@@ -40,6 +40,55 @@ def test_retain_grad_keeps_intermediate_gradients_as_pytorch(torch):
     assert ours[4:] == theirs[4:] == (True, False)
 
 
+def _retained_after_the_forward(t):
+    """``retain_grad()`` and ``register_hook()`` after the ops that read the tensor were
+    recorded (a course's diagnostics: the forward pass, then each layer's activations
+    retained before ``loss.backward()``), with a value read in between, a second
+    backward, a given cotangent and a training loop."""
+    x = t.tensor(X)
+    w = t.tensor(W, requires_grad=True)
+    h = x @ w
+    a = t.tanh(h)
+    off = (w * 3).sum()  # the loss does not reach it
+    loss = (a * a * 2).sum() + h.mean()
+    out = [loss.item()]
+    seen = []
+    for value in (h, a, off):
+        value.retain_grad()
+    a.register_hook(lambda g: seen.append(g.sum().item()))
+    loss.backward(retain_graph=True)
+    out += [h.grad.numpy().copy(), a.grad.numpy().copy(), off.grad, h.retains_grad]
+    loss.backward()  # retained gradients accumulate
+    out += [h.grad.numpy(), a.grad.numpy(), w.grad.numpy()]
+    y = t.sin(x @ w)
+    y.retain_grad()
+    (y * y).backward(t.full((6, 5), 0.5))
+    out.append(y.grad.numpy())
+    t.manual_seed(0)
+    layer = t.nn.Linear(4, 3)
+    opt = t.optim.SGD(layer.parameters(), lr=0.1)
+    for _ in range(2):
+        act = t.relu(layer(x))
+        step_loss = act.pow(2).mean()
+        act.retain_grad()
+        opt.zero_grad()
+        step_loss.backward()
+        opt.step()
+        out += [step_loss.item(), act.grad.numpy()]
+    return out, seen
+
+
+def test_retain_grad_and_hooks_after_the_forward_pass_as_pytorch(torch):
+    (ours, seen), (theirs, expected) = _retained_after_the_forward(ft), \
+        _retained_after_the_forward(torch)
+    assert ours[3] is theirs[3] is None and ours[4] == theirs[4] is True
+    del ours[3:5], theirs[3:5]
+    for mine, reference in zip(ours, theirs, strict=True):  # gradients up to about 10
+        np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(seen, expected, rtol=1e-5)
+    assert len(seen) == 2
+
+
 def _clipped_training(t, steps=3):
     """Each parameter's gradient clamped by a hook, as some RNN tutorials do."""
     t.manual_seed(0)

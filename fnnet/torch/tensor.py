@@ -622,16 +622,20 @@ class _GradientHooks:
             return grad
         hooks = self.target
         assert hooks is not None
-        for hook in list(hooks.hooks.values()):
+        hooks.reached(self.owner(), grad)
+        return None
+
+    def reached(self, owner: Tensor | None, grad: Tensor) -> None:
+        """Hands ``grad``, the gradient of the non-leaf ``owner`` (these its hooks), to
+        its hooks and, where it retains it, to its ``.grad``."""
+        for hook in list(self.hooks.values()):
             if hook(grad) is not None:
                 raise NotImplementedError(
                     "fnnet.torch: a hook on a non-leaf tensor may read its gradient but not "
                     "replace it (the step computes every gradient in one program); change "
                     "a leaf's gradient with a hook on the leaf, or the values in forward")
-        owner = self.owner()
-        if hooks.retain and owner is not None:
+        if self.retain and owner is not None:
             owner.grad = grad if owner.grad is None else owner.grad + grad
-        return None
 
 
 def _rsub(x: jax.Array, other: Any) -> jax.Array:
@@ -701,6 +705,38 @@ def _recorded_uses(cell: Cell) -> bool:
     slot = cell.ref
     return any(r >= 0 and r >> 2 == slot for node in reversed(cell.tape.nodes)
                if node.first > slot for r in node.inputs)
+
+
+#: non-leaf tensors whose ``retain_grad()`` or ``register_hook()`` came after recorded
+#: ops had read them (see :func:`_late_grads`), by id
+_LATE: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
+
+
+def _late_grads(root: Tensor, gradient: Tensor | None) -> list[tuple[Tensor, Tensor]]:
+    """The gradients of ``root`` (with cotangent ``gradient``) with respect to the tensors
+    whose ``retain_grad()`` or hooks came late (after their uses were recorded) and that
+    ``root`` depends on, recorded as one node of the step; each ``(tensor, gradient)``.
+    Tensors whose graph is gone (recorded on a previous step) are forgotten."""
+    if not _LATE:
+        return []
+    tp = _graph.recording_tape()
+    late = []
+    for key, tensor in list(_LATE.items()):
+        if tensor._cell.tape is not tp or tensor._kind != RG:
+            del _LATE[key]
+        else:
+            late.append(tensor)
+    if not late or root._kind != RG or root._cell.tape is not tp:
+        return []
+    from fnnet.torch.autograd.higher import grad_with_graph
+
+    nodes, _ = _autograd.region(tp, _graph.ref(root._cell.ref, RG))
+    owner, inside = tp.node_of_slot(), set(nodes)
+    late = [t for t in late if owner[t._cell.ref] in inside]
+    if not late:
+        return []
+    found = grad_with_graph(root, gradient, late)
+    return [(t, g.detach()) for t, g in zip(late, found, strict=True) if g is not None]
 
 
 @functools.lru_cache(maxsize=64)
@@ -1118,6 +1154,7 @@ class Tensor:
             return
         if gradient is not None:
             gradient = _as_tensor(gradient)
+        late = _late_grads(self, gradient)
         grads = _autograd.record_backward(self, gradient, retain_graph)
         recorder = _current_recorder()
         previous = recorder.grad_enabled
@@ -1126,6 +1163,8 @@ class Tensor:
             # every gradient bound before any hook runs: a hook that reads a value
             # (g.item()) computes the tape, and with it the gradients still to come
             bound = [(leaf, _wrap_slot(slot, aval, False)) for leaf, slot, aval in grads]
+            for tensor, g in late:
+                tensor._gradient_hooks().reached(tensor, g)
             for leaf, new in bound:
                 hooks = getattr(leaf, "_hooks", None)
                 if hooks is not None:
@@ -1166,25 +1205,24 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keeps this non-leaf tensor's gradient in ``.grad`` at ``backward()`` (a leaf
-        keeps its own already); the gradient flowing through the uses recorded from now
-        on.
+        keeps its own already), also where it comes after the forward pass that used the
+        tensor (``layer.out.retain_grad()`` for each layer before ``loss.backward()``).
 
         Raises:
             RuntimeError: the tensor does not require grad (PyTorch's error).
-            NotImplementedError: ops recorded already read the tensor (a forward pass
-                run before ``retain_grad()``), whose gradient PyTorch would keep too.
         """
         if self._kind == CONST:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._kind == RG:
             hooks = self._gradient_hooks()
             if hooks.probe is None and _recorded_uses(self._cell):
-                # PyTorch keeps the gradient of every use, also those before the call; a
-                # probe added now would see none of them and leave .grad None
-                raise NotImplementedError(
-                    "fnnet.torch: retain_grad() on a tensor that recorded ops already read "
-                    "(its gradient reaches only the uses recorded after the call); call "
-                    "t.retain_grad() right after computing t, before using it")
+                # PyTorch keeps the gradient of every use, also those recorded before the
+                # call (a forward pass, then retain_grad() on its activations): a probe
+                # added now would see none of them, so backward() differentiates with
+                # respect to the recorded value itself
+                hooks.retain = True
+                _LATE[id(self)] = self
+                return
             self._probed().retain = True
 
     @property
@@ -1207,9 +1245,10 @@ class Tensor:
         """Calls ``hook(grad)`` with this tensor's gradient at each ``backward()``.
 
         On a leaf, what the hook returns (unless None) replaces the gradient added to
-        ``.grad``. On a non-leaf, the hook sees the gradient flowing through the uses
-        recorded from now on (Grad-CAM's activations' gradients); it may store or print
-        it but not change it, as the step computes every gradient in one program.
+        ``.grad``. On a non-leaf, the hook sees the tensor's gradient (Grad-CAM's
+        activations' gradients), also where the hook came after the tensor's uses were
+        recorded; it may store or print it but not change it, as the step computes
+        every gradient in one program.
 
         Returns:
             A handle whose ``remove()`` drops the hook.
@@ -1217,7 +1256,12 @@ class Tensor:
         self._check_hook(hook, "register_hook")
         from fnnet.torch._hooks import RemovableHandle
 
-        hooks = self._probed() if self._kind == RG else self._gradient_hooks()
+        hooks = self._gradient_hooks()
+        if self._kind == RG:
+            if hooks.probe is None and _recorded_uses(self._cell):
+                _LATE[id(self)] = self  # see retain_grad()
+            else:
+                hooks = self._probed()
         handle = RemovableHandle(hooks.hooks)
         hooks.hooks[handle.id] = hook
         return handle
