@@ -914,3 +914,19 @@ def test_a_state_dicts_module_versions_travel_with_it_as_pytorchs(torch):
             buffer.seek(0)
             seen.append(dict(load(buffer)["model"]._metadata))
     assert seen == [{"": {"version": 1}, "0": {"version": 1}, "1": {"version": 2}}] * 4
+
+
+def test_a_file_that_is_no_checkpoint_raises_what_pytorch_raises(torch, tmp_path):
+    """An .npy file, a JSON file or a bare pickle given to torch.load: fnnet.torch's
+    error names the file and is of the type PyTorch raises (pickle.UnpicklingError
+    loading weights only, RuntimeError otherwise), so a resume that catches PyTorch's
+    error catches it."""
+    np.save(tmp_path / "arrays.npy", np.ones(2))
+    (tmp_path / "config.json").write_text('{"lr": 0.1}')
+    (tmp_path / "bare.pkl").write_bytes(pickle.dumps({"a": 1}, protocol=2))
+    for name in ("arrays.npy", "config.json", "bare.pkl"):
+        for weights_only in (True, False):
+            with pytest.raises(Exception) as expected:  # noqa: B017 - its type is compared
+                torch.load(tmp_path / name, weights_only=weights_only)
+            with pytest.raises(type(expected.value), match=f"torch.load: '.*{name}'"):
+                ft.load(tmp_path / name, weights_only=weights_only)

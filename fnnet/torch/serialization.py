@@ -25,6 +25,7 @@ import collections
 import contextlib
 import io
 import os
+import pickle
 import pickletools
 import warnings
 import zipfile
@@ -98,6 +99,12 @@ class UnreadableCheckpoint(ValueError, RuntimeError):
     """A file ``torch.load`` cannot read as a checkpoint: empty, truncated or otherwise
     damaged, or not a checkpoint at all. Also a RuntimeError, as PyTorch's reader raises
     for a damaged archive, so that a resume written to catch PyTorch's error catches it."""
+
+
+class NotACheckpoint(UnreadableCheckpoint, pickle.UnpicklingError):
+    """A file that is no ``torch.save`` file at all (an ``.npy``, a JSON file, a bare
+    pickle). Also the ``pickle.UnpicklingError`` PyTorch's weights-only load raises for
+    one, so that a script catching that catches this."""
 
 
 class EmptyCheckpoint(UnreadableCheckpoint, EOFError):
@@ -317,7 +324,9 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         UnreadableCheckpoint: a damaged PyTorch checkpoint, anything else that is not a
             safetensors file (see :func:`fnnet.checkpoint.load_safetensors` for what is
             checked); the message names the file. Also a ValueError and a RuntimeError.
-        ValueError: a bare pickle (refused, never unpickled).
+        NotACheckpoint: a file that is no checkpoint at all (an ``.npy`` or JSON file,
+            a bare pickle: refused, never unpickled); an UnreadableCheckpoint, and the
+            ``pickle.UnpicklingError`` PyTorch's weights-only load raises for one.
         OverflowError: an int64 tensor holding a value beyond 32 bits, which
             fnnet.torch holds only with jax's x64 mode; the message names the file and
             where the tensor is.
@@ -381,16 +390,15 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             "Save the object with torch.save(obj, path), or its weights with "
             "torch.save(model.state_dict(), path)")
     if pickled:
-        raise ValueError(
+        raise NotACheckpoint(
             f"torch.load: {name!r} is a pickle; refused: unpickling can run arbitrary "
             "code, and torch.save writes no bare pickle (a zip archive, or PyTorch's "
             "format before 1.6). In PyTorch, save the state dict with "
             "torch.save(model.state_dict(), path)")
     if not _safetensors_header(data):
-        raise UnreadableCheckpoint(f"torch.load: {name!r} is not a checkpoint: neither a "
-                                   f"torch.save file (a zip archive, or PyTorch's format "
-                                   f"before 1.6) nor a safetensors file; "
-                                   f"{_what_it_is(data)}")
+        raise NotACheckpoint(f"torch.load: {name!r} is not a checkpoint: neither a "
+                             f"torch.save file (a zip archive, or PyTorch's format "
+                             f"before 1.6) nor a safetensors file; {_what_it_is(data)}")
     try:
         obj = load_safetensors(io.BytesIO(data))
     except ValueError as error:
