@@ -358,6 +358,10 @@ ERRORS = [
     # An int seed where a key belongs: JAX's 'invalid PRNG key data' named no argument.
     (lambda: fnnet.nn.Sequential(fnnet.nn.Linear(3, 3)).init(0), TypeError,
      "Sequential.init: key must be a PRNG key, e.g. jax.random.key(0), got int 0"),
+    (lambda: fnnet.nn.Linear(4, 3).apply(*fnnet.nn.Linear(4, 3).init(jax.random.key(0)),
+                                         [[1.0, 2.0, 3.0, 4.0]]), TypeError,
+     "Linear(in_features=4, out_features=3, bias=True): expected input to be an array "
+     "(numpy or jax), got list; convert it with jnp.asarray"),
     # and a leaf layer's own init, a model's too
     (lambda: fnnet.nn.Linear(3, 3).init(0), TypeError,
      "Linear.init: key must be a PRNG key, e.g. jax.random.key(0), got int 0"),

@@ -389,6 +389,17 @@ def test_bad_hyperparameter_types_raise(call, message):
         call()
 
 
+@pytest.mark.parametrize("name", [n for n in optim.__all__ if n[0].isupper()])
+def test_parameters_given_first_as_pytorch_does_are_named(name):
+    # torch.optim.Adam(model.parameters()): here the first positional argument is lr
+    params = {"fc": {"weight": jnp.ones((2, 3))}}
+    for given, kind in ((params, "dict"), (list(jax.tree.leaves(params)), "list")):
+        with pytest.raises(TypeError, match=f"^lr must be a number or a schedule \\(a "
+                           f"callable of the step count\\), got {kind}: fnnet's optimizers "
+                           f"are made without the parameters"):
+            getattr(optim, name)(given)
+
+
 def test_injected_hyperparameters_are_checked_when_concrete():
     opt = optax.inject_hyperparams(optim.SGD)(lr=-0.1, momentum=0.9)
     with pytest.raises(ValueError, match="^Invalid learning rate: -0.1$"):

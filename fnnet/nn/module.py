@@ -359,7 +359,8 @@ def check_dropout_key(layer: Any, key: PRNGKey | None) -> None:
 
 def check_input(layer: Any, x: Array, *, ndim: tuple[int, ...], dim: int | None = None,
                 size: int | None = None, what: str = "input") -> None:
-    """Raises a ValueError naming ``layer`` when ``x`` has the wrong rank or size.
+    """Raises a ValueError naming ``layer`` when ``x`` has the wrong rank or size, a
+    TypeError when it is not an array (a list).
 
     Args:
         layer: the layer (its ``repr`` is quoted) or a name.
@@ -370,6 +371,10 @@ def check_input(layer: Any, x: Array, *, ndim: tuple[int, ...], dim: int | None 
         what: what ``x`` is, for the message.
     """
     name = layer if isinstance(layer, str) else repr(layer).split("\n")[0]
+    if not hasattr(x, "shape") and not isinstance(x, (int, float, complex)):
+        # a list of rows would otherwise be reported as shape (), as a scalar
+        raise TypeError(f"{name}: expected {what} to be an array (numpy or jax), got "
+                        f"{type(x).__name__}; convert it with jnp.asarray")
     shape = tuple(getattr(x, "shape", ()))
     if len(shape) not in ndim:
         ranks = " or ".join(f"{n}-D" for n in ndim)

@@ -7,6 +7,7 @@ inside ``jit``: such a value is checked when it is concrete (at ``init``, or out
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jax
@@ -26,6 +27,14 @@ def check_number(name: str, value: Any, *, schedule_ok: bool = False) -> None:
     """Raises a TypeError unless ``value`` is a number (or an array, or a schedule)."""
     if schedule_ok and callable(value):
         return
+    if schedule_ok and (isinstance(value, (Mapping, list, tuple, Iterator)) or (
+            isinstance(value, (jax.Array, np.ndarray)) and np.ndim(value) > 0)):
+        # PyTorch's habit, SGD(model.parameters(), ...): the first positional is lr here
+        raise TypeError(f"{name} must be a number or a schedule (a callable of the step "
+                        f"count), got {type(value).__name__}: fnnet's optimizers are made "
+                        f"without the parameters (not as torch.optim.SGD(model."
+                        f"parameters(), ...)); pass lr=... and call "
+                        f"optimizer.init(params)")
     if isinstance(value, bool) or not (
             isinstance(value, Number) or (isinstance(value, (jax.Array, np.ndarray))
                                           and np.ndim(value) == 0)):
