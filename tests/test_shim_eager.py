@@ -5,6 +5,7 @@ must agree after its last iteration; the window counts show compiled windows reu
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -232,6 +233,46 @@ def test_the_fallback_says_when_input_shapes_caused_it(recorder):
             loss.backward()
             opt.step()
             loss.item()
+
+
+def _steps_over_batches(sizes):
+    model = ft.nn.Linear(3, 2)
+    opt = ft.optim.SGD(model.parameters(), lr=0.1)
+    for batch in sizes:
+        loss = model(ft.ones(batch, 3)).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()  # the line the warning names
+        loss.item()
+
+
+def test_a_step_compiled_for_new_input_shapes_warns_early_and_once(recorder):
+    """Batches of many lengths (sequences padded to each batch's longest) compile a step
+    per length; the advice comes at the fourth such compile, naming the user's line, not
+    after the 32 that start the op-by-op fallback."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _steps_over_batches([2, 3, 4, 5, 6, 7, 8])
+    shapes = [w for w in caught if "new input shapes" in str(w.message)]
+    assert len(shapes) == 1
+    assert shapes[0].category is RuntimeWarning
+    assert shapes[0].filename == __file__
+    assert re.fullmatch(
+        r"fnnet.torch: the training step was compiled again for new input shapes 4 times "
+        r"\(input 0 shape \(\d, 3\) -> \(6, 3\)\): XLA compiles a program for each "
+        r"shape, so a loop whose tensors change shape from step to step spends its time "
+        r"compiling. Pad or bucket them to a few fixed shapes \(sequences padded to a "
+        r"multiple of 16, say; fnnet.torch.compile_stats\(\) lists the compiles\)",
+        str(shapes[0].message))
+    assert not ft.compile_stats()["eager"]
+
+
+def test_a_last_short_batch_does_not_warn(recorder):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _steps_over_batches([4, 4, 4, 4, 3, 4, 4, 3])
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert ft.compile_stats()["compiles"] == 2
 
 
 def _indexed_writes(t, x, index):

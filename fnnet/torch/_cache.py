@@ -16,6 +16,7 @@ from typing import Any
 import jax
 
 from fnnet.torch import _eager, _sharding
+from fnnet.torch._caller import caller_level
 from fnnet.torch._recorder import Recorder, current
 from fnnet.torch._replay import Run, build
 from fnnet.torch._split import Split, build_split
@@ -37,6 +38,10 @@ REPEATS_MIN, REPEATS = 256, 8
 SEEN_LIMIT = 4096
 #: the fallback's warning is given once per recorder (its tag in ``Recorder.warned``)
 EAGER_WARNING = "structure changed"
+#: a training step compiled again this many times for new shapes of its inputs (batches of
+#: varying length) warns once, long before the fallback (tag in ``Recorder.warned``)
+SHAPES_WARNING_AT = 4
+SHAPES_WARNING = "new input shapes"
 
 #: one entry of a structure summary: ``(op, static, inputs, rg, output avals)`` of a
 #: node, ``(None, aval)`` of a source
@@ -85,14 +90,41 @@ def _name(op: Any) -> str:
 def _shape_advice(log: list[dict[str, Any]]) -> str:
     """Advice for a loop whose recompiles came mostly from inputs changing shape (batches
     of varying length): XLA compiles a program for each shape."""
-    shaped = [change for entry in log for change in entry["changes"][:1]
-              if change.startswith("input ") and " shape " in change]
+    shaped = [entry["changes"][0] for entry in log if _shape_change(entry)]
     if 2 * len(shaped) <= len(log):
         return ""
     return (f". Most of the changes were shapes of the inputs ({shaped[-1]}): XLA "
             f"compiles a program for each shape, so pad or bucket the batches to a few "
             f"fixed shapes (sequences padded to a multiple of 16, say) to keep the loop "
             f"compiled")
+
+
+def _shape_change(entry: dict[str, Any]) -> bool:
+    """Whether a compile log entry's first difference is the shape of an input."""
+    first = entry["changes"][0]
+    return first.startswith("input ") and " shape " in first
+
+
+def _warn_new_shapes(rec: Recorder) -> None:
+    """Warns once where training steps have been compiled again ``SHAPES_WARNING_AT``
+    times for new shapes of their inputs: each such compile takes seconds for a
+    recurrent model, and a loop over batches of many lengths would spend its time
+    compiling before the op-by-op fallback (which compiles per shape too) starts."""
+    if SHAPES_WARNING in rec.warned:
+        return
+    steps = [entry for entry in rec.stats.log
+             if entry["reason"] == "step" and entry["changes"] != ["first compile"]]
+    shaped = [entry for entry in steps if _shape_change(entry)]
+    if len(shaped) < SHAPES_WARNING_AT:
+        return
+    rec.warned.add(SHAPES_WARNING)
+    warnings.warn(
+        f"fnnet.torch: the training step was compiled again for new input shapes "
+        f"{len(shaped)} times ({shaped[-1]['changes'][0]}): XLA compiles a program for "
+        f"each shape, so a loop whose tensors change shape from step to step spends its "
+        f"time compiling. Pad or bucket them to a few fixed shapes (sequences padded to a "
+        f"multiple of 16, say; fnnet.torch.compile_stats() lists the compiles)",
+        RuntimeWarning, stacklevel=caller_level())
 
 
 def _describe(rec: Recorder, summary: Summary, tp: Tape) -> list[str]:
@@ -194,6 +226,8 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     stats.log.append({"reason": reason, "nodes": len(tp.nodes),
                       "devices": 1 if mesh is None else mesh.size,
                       "programs": 1 if staged is None else 2, "changes": changes})
+    if tp.backward or reason == "step":
+        _warn_new_shapes(rec)
     rec.history.append((key, summary))
     del rec.history[:-options.cache_size]
     stats.compiles += 1

@@ -10,10 +10,7 @@ function by :func:`install`.
 from __future__ import annotations
 
 import math
-import os
 import string
-import sys
-import types
 import warnings
 from collections.abc import Sequence
 from typing import Any, cast
@@ -24,6 +21,7 @@ import numpy as np
 
 from fnnet.nn.functional import matmul
 from fnnet.torch import _graph, _views
+from fnnet.torch._caller import caller_level
 from fnnet.torch._mixed_dtypes import check_matmul
 from fnnet.torch.tensor import (
     Tensor,
@@ -138,17 +136,6 @@ def _scatter_value(x: Any, index: Any, dim: int, reduce: str | None, value: Any)
     return _scatter(x, index, value, dim, reduce)
 
 
-def _caller_level() -> int:
-    """``warnings.warn``'s stacklevel naming the first caller outside fnnet.torch (the
-    method, function and in-place forms reach the warning through different depths)."""
-    frame: types.FrameType | None = sys._getframe(1)
-    level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
 #: PyTorch warns once a process that scatter's ``reduce`` with a tensor ``src`` is
 #: deprecated; whether fnnet.torch has warned yet
 _REDUCE_WARNED = [False]
@@ -163,7 +150,7 @@ def scatter(self: Tensor, dim: int, index: Any, src: Any = None, *, value: Any =
         warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
                       "will be removed in a future PyTorch release. Use torch.scatter_reduce "
                       "instead for more reduction options.", UserWarning,
-                      stacklevel=_caller_level())
+                      stacklevel=caller_level())
     return _scatter_op(self, dim, index, src, value, reduce)
 
 
