@@ -57,8 +57,6 @@ def test_close_flushes_and_a_closed_writer_reopens(tmp_path):
     (lambda w: w.add_scalar("loss", 1.0, walltime="now"), TypeError, "walltime must be"),
     (lambda w: w.add_scalars("acc", [("train", 1.0)]), TypeError,
      "tag_scalar_dict must be a dict"),
-    (lambda w: w.add_histogram("w", []), ValueError, "values must not be empty"),
-    (lambda w: w.add_histogram("w", np.array([np.nan, np.inf])), ValueError, "finite"),
     (lambda w: w.add_text("note", 5), TypeError, "text_string must be a str"),
 ])
 def test_bad_input_names_the_argument(tmp_path, call, error, message):
@@ -330,6 +328,10 @@ def writers(tmp_path_factory):
     lambda w, t: w.add_scalar("loss", None),
     lambda w, t: w.add_scalars("acc", {"train": None}),
     lambda w, t: w.add_histogram("grad", None),  # a parameter's grad before backward()
+    lambda w, t: w.add_histogram("w", t.tensor([])),
+    lambda w, t: w.add_histogram("w", np.array([np.nan, np.inf])),
+    lambda w, t: w.add_pr_curve("pr", t.ones(3), t.rand(4)),
+    lambda w, t: w.add_pr_curve("pr", t.ones(2, 3), t.rand(6)),
     lambda w, t: w.add_image("img", None),
     lambda w, t: w.add_image("img", np.zeros((8, 8))),
     lambda w, t: w.add_image("img", np.zeros((8, 8, 3)), dataformats="HHC"),
@@ -378,7 +380,8 @@ def _events_of(folder):
 
 def test_scalars_new_style_curves_and_graph_statistics_are_pytorchs(writers):
     """``new_style``/``double_precision`` scalars, a PR curve with predictions outside
-    [0, 1] (PyTorch's writer takes them), and the graph's step statistics."""
+    [0, 1] (PyTorch's writer takes them) and one of no values, and the graph's step
+    statistics."""
     import torch as real_torch
 
     written = []
@@ -390,6 +393,7 @@ def test_scalars_new_style_curves_and_graph_statistics_are_pytorchs(writers):
             writer.add_scalar("acc", 0.5, 2, double_precision=True)
             writer.add_pr_curve("pr", np.array([0, 1, 1, 0, 1]),
                                 np.array([0.1, 1.5, -0.2, 0.4, 0.6]), 3)
+            writer.add_pr_curve("empty", np.array([]), np.array([]), 4)
             writer.add_graph(module.nn.Linear(3, 2), module.ones(1, 3))
         written.append([e for e in _events_of(folder / "run") if e[1] != "__run_graph__"])
     assert written[1] == written[0]

@@ -208,11 +208,10 @@ def histogram(name: str, values: Any, bins: Any, max_bins: int | None = None) ->
     PyTorch equivalent: ``torch.utils.tensorboard.summary.histogram``.
     """
     array = _array(values, "values").astype(np.float64).reshape(-1)
-    if array.size == 0:
-        raise ValueError("values must not be empty")
-    if not np.isfinite(array).any():
-        raise ValueError("values must hold a finite value (a histogram of only NaN or inf "
-                         "is empty)")
+    if array.size == 0:  # PyTorch's words, here and below
+        raise ValueError("The input has no element.")
+    if not np.isfinite(array).any():  # only NaN or inf: no bucket holds a value
+        raise ValueError("The histogram is empty, please file a bug report.")
     return _tagged(tensorboardx().summary.histogram(name, array, bins, max_bins=max_bins),
                    name)
 

@@ -485,11 +485,11 @@ class SummaryWriter:
         PyTorch equivalent: ``SummaryWriter.add_pr_curve``.
         """
         _check_tag(tag)
-        truth = _array(labels, "labels").reshape(-1)
-        scores = _array(predictions, "predictions").astype(np.float64).reshape(-1)
-        if truth.shape != scores.shape or truth.size == 0:
-            raise ValueError(f"labels and predictions must hold as many values (at least "
-                             f"one), got {truth.size} and {scores.size}")
+        truth = _array(labels, "labels")
+        scores = _array(predictions, "predictions").astype(np.float64)
+        if truth.shape != scores.shape:  # the words of numpy's histogram in PyTorch's
+            raise ValueError("weights should have the same shape as a.")
+        truth, scores = truth.reshape(-1), scores.reshape(-1)
         if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, int) or \
                 num_thresholds < 2:
             raise ValueError(f"num_thresholds must be an int >= 2, got {num_thresholds!r}")
