@@ -303,6 +303,9 @@ _stft.install(globals())  # stft, istft and their methods
 from fnnet.torch import _numeric_helpers  # noqa: E402
 
 _numeric_helpers.install(globals())  # signal windows, trapezoid, vander, unravel_index
+from fnnet.torch import _lowrank  # noqa: E402
+
+_lowrank.install(globals())  # svd_lowrank, pca_lowrank
 from fnnet.torch import _slices  # noqa: E402
 
 _slices.install(globals())  # hsplit, vsplit, dsplit, split_with_sizes, *_scatter
