@@ -653,3 +653,42 @@ def test_more_workers_than_cpus_warn_as_pytorch(torch):
         said.append([(w.category, str(w.message)) for w in caught])
         assert type(loader.multiprocessing_context).__name__ == "SpawnContext"
     assert said[1] == said[0] and len(said[0]) == 1
+
+
+def _stream_longer_than_reported(T):
+    """A stream yielding more than its ``__len__`` reports, read after ``len(loader)``
+    was asked, batched and not; and ConcatDataset's old attribute name."""
+    import warnings
+
+    data = T.utils.data
+
+    class Sized(data.IterableDataset):
+        def __iter__(self):
+            return iter(range(7))
+
+        def __len__(self):
+            return 5
+
+        def __repr__(self):
+            return "Sized()"
+
+    out = []
+    for batch_size in (2, None):
+        loader = data.DataLoader(Sized(), batch_size=batch_size)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out.append([len(loader), list(loader)])
+            iter(data.DataLoader(Sized()))  # len() never asked: no warning
+        out.append([(w.category.__name__, str(w.message)) for w in caught])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out.append(data.ConcatDataset([[1, 2], [3]]).cummulative_sizes)
+    out.append([(w.category.__name__, str(w.message)) for w in caught])
+    return out
+
+
+def test_a_stream_longer_than_its_reported_length_warns_as_pytorchs(torch):
+    # no warning was given (PyTorch compares the batches fetched with the stream's
+    # length), and ConcatDataset.cummulative_sizes raised AttributeError
+    theirs, ours = _both(torch, _stream_longer_than_reported)
+    assert ours == theirs

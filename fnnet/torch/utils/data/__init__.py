@@ -347,6 +347,8 @@ class DataLoader:
     def __len__(self) -> int:
         if isinstance(self.dataset, IterableDataset):
             n = len(self.dataset)  # a TypeError where the stream has no length, as there
+            # the length the loader's next iterators check the stream against, as PyTorch's
+            self._IterableDataset_len_called = n
             if self.batch_size is None:
                 return n
             return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
@@ -487,16 +489,34 @@ class DataLoader:
 
 class _SingleProcessDataLoaderIter:
     """What ``iter(loader)`` returns: the epoch's batches, and ``len()`` the loader's (as
-    PyTorch's iterator, which code counting the batches left relies on)."""
+    PyTorch's iterator, which code counting the batches left relies on).
+
+    As PyTorch's, it warns at each batch past the length an ``IterableDataset`` reported
+    when ``len(loader)`` was last asked (compared with the count of batches, as there).
+    """
 
     def __init__(self, batches: Iterator[Any], len_of: DataLoader) -> None:
         self._batches, self._loader = batches, len_of
+        self._reported: int | None = getattr(len_of, "_IterableDataset_len_called", None)
+        self._yielded = 0
 
     def __iter__(self) -> _SingleProcessDataLoaderIter:
         return self
 
     def __next__(self) -> Any:
-        return next(self._batches)
+        batch = next(self._batches)
+        self._yielded += 1
+        if self._reported is not None and self._yielded > self._reported:
+            said = (f"Length of IterableDataset {self._loader.dataset} was reported to be "
+                    f"{self._reported}(when accessing len(dataloader)), but {self._yielded} "
+                    f"samples have been fetched. ")
+            if self._loader.num_workers > 0:
+                said += ("For multiprocessing data-loading, this could be caused by not "
+                         "properly configuring the IterableDataset replica at each worker. "
+                         "Please see https://pytorch.org/docs/stable/data.html#torch.utils."
+                         "data.IterableDataset for examples.")
+            warnings.warn(said, stacklevel=2)
+        return batch
 
     def __len__(self) -> int:
         return len(self._loader)

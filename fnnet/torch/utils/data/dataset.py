@@ -113,6 +113,13 @@ class ConcatDataset(Dataset[T_co]):
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
+    @property
+    def cummulative_sizes(self) -> list[int]:
+        """``cumulative_sizes`` under its old, misspelt name, with PyTorch's FutureWarning."""
+        warnings.warn("`cummulative_sizes` attribute is renamed to `cumulative_sizes`",
+                      FutureWarning, stacklevel=2)
+        return self.cumulative_sizes
+
     def __getitem__(self, index: int) -> Any:
         if index < 0:
             if -index > len(self):
