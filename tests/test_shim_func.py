@@ -330,3 +330,86 @@ def test_a_transform_fnnet_lacks_is_refused_by_name():
     with pytest.raises(NotImplementedError, match="torch.func.functionalize"):
         ft.func.functionalize(lambda x: x)
     assert not hasattr(ft.func, "rearrange")
+
+
+def _tree(value):
+    """Nested dicts, lists and tuples of tensors as the same structure of numpy arrays."""
+    if isinstance(value, dict):
+        return {k: _tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_tree(v) for v in value)
+    return value.detach().numpy()
+
+
+def _assert_trees_close(mine, theirs):
+    assert type(mine) is type(theirs)
+    if isinstance(theirs, dict):
+        assert list(mine) == list(theirs)
+        for k in theirs:
+            _assert_trees_close(mine[k], theirs[k])
+    elif isinstance(theirs, (list, tuple)):
+        assert len(mine) == len(theirs)
+        for a, b in zip(mine, theirs, strict=True):
+            _assert_trees_close(a, b)
+    else:
+        assert mine.shape == theirs.shape
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def _jacobians_of_parameters(t):
+    """The neural tangent kernel tutorial's Jacobians by a dict of parameters from
+    ``named_parameters`` through ``functional_call``, with the other ways torch.func
+    nests them: several argnums, tuple and dict outputs, ``has_aux``, Hessians by a
+    dict and of a vector output."""
+    from importlib import import_module
+
+    func = import_module(f"{t.__name__}.func")
+    rng = np.random.default_rng(3)
+    model = t.nn.Sequential(t.nn.Linear(3, 4), t.nn.Tanh(), t.nn.Linear(4, 2))
+    with t.no_grad():
+        for p in model.parameters():
+            p.copy_(t.tensor(rng.uniform(-0.5, 0.5, tuple(p.shape)).astype(np.float32)))
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    x = t.tensor(rng.standard_normal((5, 3)).astype(np.float32))
+
+    def f(params, x):
+        return func.functional_call(model, params, (x,))
+
+    def energy(params, x):
+        return f(params, x).pow(2).sum()
+
+    return [
+        func.jacrev(f)(params, x),
+        func.jacfwd(f)(params, x),
+        func.jacrev(f, argnums=(0, 1))(params, x),
+        func.jacrev(lambda p, x: (f(p, x), {"total": [f(p, x).sum()]}))(params, x),
+        func.jacrev(lambda p, x: (f(p, x).sum(), {"n": x.sum()}), has_aux=True)(params, x),
+        func.hessian(energy)({"0.bias": params["0.bias"], "2.weight": params["2.weight"]},
+                             x),
+        func.hessian(energy, argnums=(0, 1))({"2.bias": params["2.bias"]}, x[:2]),
+        func.hessian(lambda v: v.pow(3) * v.sum())(x[0]),
+    ]
+
+
+def test_jacobians_and_hessians_by_dicts_of_parameters(torch):
+    theirs = _jacobians_of_parameters(torch)
+    mine = _jacobians_of_parameters(ft)
+    for a, b in zip(mine, theirs, strict=True):
+        _assert_trees_close(_tree(a), _tree(b))
+
+
+@pytest.mark.parametrize("call", [
+    lambda func, t: func.jacrev(lambda p: 3)({"a": t.ones(2)}),
+    lambda func, t: func.jacrev(lambda p: p["a"], has_aux=True)({"a": t.ones(2)}),
+    lambda func, t: func.jacrev(lambda p: p["a"])({"a": 3}),
+    lambda func, t: func.jacrev(lambda p: p.sum())(t.ones(2, dtype=t.long)),
+], ids=["int output", "has_aux without aux", "int argument", "integer tensor"])
+def test_jacobian_errors_as_pytorchs(torch, call):
+    from importlib import import_module
+
+    errors = []
+    for t in (torch, ft):
+        with pytest.raises(Exception) as caught:
+            call(import_module(f"{t.__name__}.func"), t)
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[1] == errors[0]

@@ -394,7 +394,7 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
         aux.append(extra)
         return result
 
-    full, outer, grad_mode = _differentiable(primals, tuple(range(len(primals))))
+    full, _, outer, grad_mode = _differentiable(primals, tuple(range(len(primals))))
     from fnnet.torch import enable_grad
 
     with enable_grad():  # a transform: an outer no_grad does not reach inside it
@@ -486,92 +486,121 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0,
 
 
 # -- Jacobians ------------------------------------------------------------------------------
-def _differentiable(args: Any, nums: tuple[int, ...]) -> tuple[list[Any], bool, bool]:
-    """The arguments with those at ``nums`` as the transform's own leaves (themselves
-    where they require grad already), whether they did, and the grad mode outside."""
+def _differentiable(args: Any, nums: tuple[int, ...]
+                    ) -> tuple[list[Any], list[Tensor], bool, bool]:
+    """The arguments with the tensors of those at ``nums`` (tensors or dicts, lists and
+    tuples of them) as the transform's own leaves (themselves where they require grad
+    already), those leaves in order, whether they did, and the grad mode outside."""
     from fnnet.torch import is_grad_enabled
 
     full = list(args)
-    outer = any(args[n].requires_grad for n in nums if isinstance(args[n], Tensor))
     for n in nums:
-        if isinstance(args[n], Tensor) and not (args[n].is_leaf and args[n].requires_grad):
-            full[n] = args[n].detach().requires_grad_()
-    return full, outer, is_grad_enabled()
+        for leaf in _leaves(args[n]):
+            if not isinstance(leaf, Tensor):
+                raise ValueError(f"Thing passed to transform API must be Tensor, got "
+                                 f"{type(leaf)}")
+    outer = any(leaf.requires_grad for n in nums for leaf in _leaves(args[n]))
+    for n in nums:
+        full[n] = _map(lambda t: t if t.is_leaf and t.requires_grad
+                       else t.detach().requires_grad_(), args[n])
+    leaves = [leaf for n in nums for leaf in _leaves(full[n])]
+    return full, leaves, outer, is_grad_enabled()
 
 
-def _jacobian(func: Callable[..., Any], argnums: Any, who: str) -> Callable[..., Any]:
+def _tensor_outputs(out: Any, who: str) -> None:
+    for leaf in _leaves(out):
+        if not isinstance(leaf, Tensor):
+            raise RuntimeError(f"{who}: expected f(*primals) to return only tensors, got "
+                               f"unsupported type {type(leaf)}")
+
+
+def _jacobian_tree(outs: Any, full: list[Any], nums: tuple[int, ...], argnums: Any,
+                   leaves: list[Tensor], keep: bool) -> Any:
+    """The Jacobian of each tensor of ``outs`` by the arguments ``nums``: ``outs``'s
+    structure with each tensor replaced by the arguments' (one argument's where
+    ``argnums`` is an int, a tuple of them otherwise), each of their tensors replaced by
+    ``[*output.shape, *leaf.shape]``."""
+
+    def by_arguments(out: Tensor) -> Any:
+        rows = iter(_functional._jacobian_rows(out, tuple(leaves), keep))
+        trees = [_map(lambda _: next(rows), full[n]) for n in nums]
+        return trees[0] if isinstance(argnums, int) else tuple(trees)
+
+    return _map(by_arguments, outs)
+
+
+def _jacobian(func: Callable[..., Any], argnums: Any, has_aux: bool, who: str
+              ) -> Callable[..., Any]:
     def wrapper(*args: Any) -> Any:
         nums = _argnums(argnums, len(args), who)
-        full, outer, grad_mode = _differentiable(args, nums)
-        leaves = tuple(full[n] for n in nums)
+        full, leaves, outer, grad_mode = _differentiable(args, nums)
         from fnnet.torch import enable_grad
 
         with enable_grad():
-            outs, outputs_tuple = _functional._outputs(func(*full), who)
-            keep = grad_mode and (outer or _reaches_outside(outs, list(leaves)))
-            rows = [_functional._jacobian_rows(out, leaves, keep) for out in outs]
-        if keep and not outer and not _reaches_outside(rows, list(leaves)):
-            rows, keep = _detached(rows), False
-        shaped = [row[0] if isinstance(argnums, int) else tuple(row) for row in rows]
-        return tuple(shaped) if outputs_tuple else shaped[0]
+            outs, aux = _split_aux(func(*full), has_aux, "vjp(f, *primals)")
+            _tensor_outputs(outs, "vjp(f, *primals)")
+            keep = grad_mode and (outer or _reaches_outside(outs, leaves))
+            jac = _jacobian_tree(outs, full, nums, argnums, leaves, keep)
+        if keep and not outer and not _reaches_outside(jac, leaves):
+            jac, keep = _detached(jac), False
+        if not has_aux:
+            return jac
+        return jac, (aux if keep else _detached(aux))
 
     return wrapper
 
 
 def jacrev(func: Callable[..., Any], argnums: Any = 0, *, has_aux: bool = False,
            chunk_size: int | None = None) -> Callable[..., Any]:
-    """The Jacobian of ``func`` by its arguments ``argnums``; differentiable by the
-    tensors requiring grad it depends on (the arguments, or a model's parameters the
-    function uses), as PyTorch's.
+    """The Jacobian of ``func`` by its arguments ``argnums`` (tensors or dicts, lists and
+    tuples of them: a model's parameters from ``named_parameters``), for outputs that
+    are tensors or dicts, lists and tuples of them: each output tensor ``[*O]`` by each
+    argument tensor ``[*I]`` is ``[*O, *I]``, nested as the outputs, then as the
+    arguments. Differentiable by the tensors requiring grad it depends on (the arguments,
+    or a model's parameters the function uses), as PyTorch's. With ``has_aux``, ``func``
+    returns ``(output, aux)`` and the result is ``(jacobian, aux)``.
 
     PyTorch equivalent: ``torch.func.jacrev``.
     """
     del chunk_size
-    if has_aux:
-        raise NotImplementedError("fnnet.torch: torch.func.jacrev(has_aux=True) is not "
-                                  "supported; return the output alone")
-    return _jacobian(func, argnums, "jacrev(func)(*args)")
+    return _jacobian(func, argnums, has_aux, "jacrev(func)(*args)")
 
 
 def jacfwd(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False, *,
            randomness: str = "error") -> Callable[..., Any]:
-    """The Jacobian of ``func`` by its arguments ``argnums`` (the same values as
-    :func:`jacrev`).
+    """The Jacobian of ``func`` by its arguments ``argnums`` (the same values and
+    structure as :func:`jacrev`).
 
     PyTorch equivalent: ``torch.func.jacfwd``.
     """
     del randomness
-    if has_aux:
-        raise NotImplementedError("fnnet.torch: torch.func.jacfwd(has_aux=True) is not "
-                                  "supported; return the output alone")
-    return _jacobian(func, argnums, "jacfwd(func)(*args)")
+    return _jacobian(func, argnums, has_aux, "jacfwd(func)(*args)")
 
 
 def hessian(func: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
-    """The Hessian of a scalar ``func`` by its argument ``argnums``; differentiable as
-    :func:`jacrev`'s result is.
+    """The Hessian of ``func`` by its arguments ``argnums``: the Jacobian of its Jacobian
+    (``jacfwd(jacrev(func))``), so an output ``[*O]`` by arguments ``[*I]`` and
+    ``[*J]`` gives ``[*O, *I, *J]``, nested as :func:`jacrev`'s twice (a dict of
+    parameters gives a dict of dicts); differentiable as :func:`jacrev`'s result is.
 
     PyTorch equivalent: ``torch.func.hessian``.
     """
-    if not isinstance(argnums, int):
-        raise NotImplementedError("fnnet.torch: torch.func.hessian takes one argnums here")
+    who = "hessian(func)(*args)"
 
     def wrapper(*args: Any) -> Any:
-        nums = _argnums(argnums, len(args), "hessian(func)(*args)")
-        full, outer, grad_mode = _differentiable(args, nums)
-        leaf = full[nums[0]]
+        nums = _argnums(argnums, len(args), who)
+        full, leaves, outer, grad_mode = _differentiable(args, nums)
         from fnnet.torch import enable_grad
 
         with enable_grad():
-            out = _functional._scalar_output(lambda x: func(*full[:nums[0]], x,
-                                                            *full[nums[0] + 1:]),
-                                             (leaf,), "hessian")
-            first = _functional._grads(out, (leaf,), None, True)[0]
-            keep = grad_mode and (outer or _reaches_outside(first, [leaf]))
-            block = _functional._jacobian_rows(first, (leaf,), keep)[0]
-        if keep and not outer and not _reaches_outside(block, [leaf]):
-            block, keep = block.detach(), False
-        return block if keep else block.detach()
+            outs = func(*full)
+            _tensor_outputs(outs, "vjp(f, *primals)")
+            first = _jacobian_tree(outs, full, nums, argnums, leaves, True)
+            keep = grad_mode and (outer or _reaches_outside(first, leaves))
+            second = _jacobian_tree(first, full, nums, argnums, leaves, keep)
+        if keep and not outer and not _reaches_outside(second, leaves):
+            keep = False
+        return second if keep else _detached(second)
 
     return wrapper
 
