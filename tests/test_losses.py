@@ -223,6 +223,20 @@ def test_smooth_l1_loss(torch, shape, reduction, beta):
     _parity(torch, "smooth_l1_loss", [x, y], (0, 1), dict(reduction=reduction, beta=beta))
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("delta, use_weight", [(1.0, False), (0.5, True)])
+def test_huber_loss(torch, reduction, delta, use_weight):
+    rng = _rng(6)
+    x, y = (2 * rng.standard_normal((2, 2, 3, 4))).astype(np.float32)
+    y.reshape(-1)[0] = x.reshape(-1)[0]
+    kwargs = dict(reduction=reduction, delta=delta)
+    torch_kwargs = dict(kwargs)
+    if use_weight:
+        kwargs["weight"] = rng.uniform(0.1, 2, x.shape).astype(np.float32)
+        torch_kwargs["weight"] = torch.tensor(kwargs["weight"])
+    _parity(torch, "huber_loss", [x, y], (0, 1), kwargs, torch_kwargs)
+
+
 def test_smooth_l1_gradient_is_finite_for_huge_errors():
     g = jax.grad(losses.smooth_l1_loss)(jnp.array([3e38, -3e38]), jnp.array([-3e38, 3e38]))
     assert_close(g, np.array([0.5, -0.5], np.float32))
@@ -393,6 +407,8 @@ LABELS = np.array([0, 1, 2, 1])
     (lambda: losses.smooth_l1_loss(np.zeros(4, np.float32), np.zeros(4, np.float32),
                                    beta=-1.0), ValueError,
      "smooth_l1_loss: beta must be >= 0, got -1.0"),
+    (lambda: losses.huber_loss(np.zeros(4, np.float32), np.zeros(4, np.float32), delta=0.0),
+     ValueError, "huber_loss: delta must be > 0, got 0.0"),
     (lambda: losses.binary_cross_entropy(np.zeros((4, 2), np.float32),
                                          np.zeros((4, 2), np.float32),
                                          weight=np.ones(3, np.float32)), ValueError,

@@ -23,7 +23,7 @@ from fnnet.losses.margin import (
 from fnnet.losses.multiclass_margin import multi_margin_loss, multilabel_margin_loss
 from fnnet.losses.nll import check_labels, nll_loss
 from fnnet.losses.penalties import l1_penalty, l2_penalty
-from fnnet.losses.regression import l1_loss, mse_loss, smooth_l1_loss
+from fnnet.losses.regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 
 __all__ = [
     "ctc_loss",
@@ -33,6 +33,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "check_labels",
     "cross_entropy",
+    "huber_loss",
     "kl_div",
     "l1_loss",
     "l1_penalty",

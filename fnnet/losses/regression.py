@@ -1,4 +1,4 @@
-"""Elementwise regression losses: squared, absolute and smooth-L1 error."""
+"""Elementwise regression losses: squared, absolute, smooth-L1 and Huber error."""
 
 from __future__ import annotations
 
@@ -126,4 +126,42 @@ def smooth_l1_loss(input: Array, target: Array, reduction: str = "mean",
     return reduce(elementwise, reduction)
 
 
-__all__ = ["l1_loss", "mse_loss", "smooth_l1_loss"]
+def huber_loss(input: Array, target: Array, reduction: str = "mean", delta: float = 1.0,
+               weight: Array | None = None) -> Array:
+    """Huber's loss: ``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - delta / 2)``
+    (``delta`` times :func:`smooth_l1_loss` with ``beta = delta``).
+
+    Args:
+        input: predictions, any shape.
+        target: targets, ``input``'s shape.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        delta: the threshold, ``> 0``.
+        weight: optional per-element weights of ``input``'s shape; ``'mean'`` is then
+            ``mean(weight * error)``, as PyTorch's (unlike its ``mse_loss``).
+
+    Returns:
+        A scalar, or ``input``'s shape for ``reduction='none'``.
+
+    Raises:
+        ValueError: shapes differ, a bad reduction or a delta that is not positive.
+            TypeError: non-float arrays or a non-number delta.
+
+    PyTorch equivalent: ``torch.nn.functional.huber_loss``.
+    """
+    input, target = _prepare("huber_loss", input, target, reduction)
+    if isinstance(delta, bool) or not isinstance(delta, (int, float)):
+        raise TypeError(f"huber_loss: delta must be a float, got {delta!r}")
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    distance = absolute(input - target)
+    # the quadratic branch on the clipped distance, as in smooth_l1_loss
+    small = jnp.minimum(distance, delta)
+    elementwise = jnp.where(distance < delta, 0.5 * small * small,
+                            delta * (distance - 0.5 * delta))
+    if weight is not None:
+        elementwise = elementwise * check_weight("huber_loss", weight, elementwise.shape,
+                                                 exact=True)
+    return reduce(elementwise, reduction)
+
+
+__all__ = ["huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss"]

@@ -147,8 +147,7 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
 
 
 def _huber(x: Any, t: Any, reduction: str, delta: float) -> Any:
-    # Huber's loss is delta times the smooth L1 loss of beta = delta
-    return L.smooth_l1_loss(x, t, reduction, delta) * delta
+    return L.huber_loss(x, t, reduction, delta)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
