@@ -1,8 +1,10 @@
-"""The random numbers of data pipelines as user programs meet them: a sampler draws when
-PyTorch's draws (an epoch left early, a sampler started before the loader's seed, the
-indices workers are handed ahead), each worker has PyTorch's own torch, Python and numpy
-generators (augmentations drawn in ``__getitem__`` or a stream), and ``default_collate``
-makes numbers and mixed dtypes into PyTorch's tensors; each compared with PyTorch."""
+"""Data pipelines as user programs meet them: a sampler draws when PyTorch's draws (an
+epoch left early, a sampler started before the loader's seed, the indices workers are
+handed ahead), each worker has PyTorch's own torch, Python and numpy generators
+(augmentations drawn in ``__getitem__`` or a stream) and raises as PyTorch's workers do,
+``default_collate`` makes numbers and mixed dtypes into PyTorch's tensors, and
+``torch.tensor`` of rows holding text or gaps raises PyTorch's errors; each compared
+with PyTorch."""
 
 from __future__ import annotations
 
@@ -222,3 +224,62 @@ def test_a_tensor_of_rows_with_what_is_not_a_number_raises_pytorchs_error(torch,
     # ValueError came through, or PyTorch's words for a tensor given no dtype
     theirs, ours = raised_by(lambda T: T.tensor(rows, dtype=getattr(T, dtype)), torch, ft)
     assert ours == theirs
+
+
+def _raised_in_workers(T):
+    """Exceptions raised in workers: by ``__getitem__`` (batch 3 is worker 1's), by a
+    ``collate_fn`` looking up a missing key, by a stream, and by ``worker_init_fn``:
+    each exception's type, the first two lines of its message and its last line."""
+    data = T.utils.data
+
+    class Bad(data.Dataset):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            if i == 3:
+                raise ValueError(f"bad sample {i}")
+            return i
+
+    class BadStream(data.IterableDataset):
+        def __iter__(self):
+            if data.get_worker_info().id == 1:
+                raise OSError("cannot open shard 1")
+            yield 0
+
+    def first_bad(worker_id):
+        if worker_id == 0:
+            raise RuntimeError("no file handle")
+
+    def described(make):
+        try:
+            list(make())
+        except Exception as error:  # noqa: BLE001 - what each raises is compared
+            lines = str(error).splitlines()
+            return [type(error).__name__, *lines[:2], lines[-1]]
+        return None
+
+    return [described(lambda: data.DataLoader(Bad(), batch_size=1, num_workers=2)),
+            described(lambda: data.DataLoader(Bad(), batch_size=2, num_workers=2,
+                                              collate_fn=lambda rows: {}["rows"])),
+            described(lambda: data.DataLoader(BadStream(), batch_size=None, num_workers=2)),
+            described(lambda: data.DataLoader(range(4), num_workers=2,
+                                              worker_init_fn=first_bad))]
+
+
+# PyTorch 2.13's answer (its workers are processes: see above)
+RAISED_BY_PYTORCH = [
+    ["ValueError", "Caught ValueError in DataLoader worker process 1.",
+     "Original Traceback (most recent call last):", "ValueError: bad sample 3"],
+    ["KeyError", "Caught KeyError in DataLoader worker process 0.",
+     "Original Traceback (most recent call last):", "KeyError: 'rows'"],
+    ["OSError", "Caught OSError in DataLoader worker process 1.",
+     "Original Traceback (most recent call last):", "OSError: cannot open shard 1"],
+    ["RuntimeError", "Caught RuntimeError in DataLoader worker process 0.",
+     "Original Traceback (most recent call last):", "RuntimeError: no file handle"]]
+
+
+def test_an_exception_in_a_worker_comes_out_as_pytorchs_loader_raises_it():
+    # the worker's exception came through as it was raised, without PyTorch's message
+    # naming the worker and holding its traceback
+    assert _raised_in_workers(ft) == RAISED_BY_PYTORCH

@@ -16,7 +16,9 @@ with PyTorch's hash of the base seed and the worker's id), so the random numbers
 ``__getitem__``, a transform or a stream draws in a worker are PyTorch's and this
 process's generators do not move; ``torch.initial_seed()`` in a worker is its seed, as
 there, so the recipe that seeds numpy from it in ``worker_init_fn`` gives PyTorch's
-numbers too. The jax key of draws inside compiled steps stays this process's.
+numbers too. The jax key of draws inside compiled steps stays this process's. An
+exception raised in a worker comes out as PyTorch's loader raises it again: of its type,
+its message naming the worker and holding the worker's traceback.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import contextlib
 import contextvars
 import copy
 import random
+import traceback
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -133,7 +136,10 @@ def start_workers(dataset: Any, num_workers: int,
         _RANDOM[info] = _Generators(base_seed, i)
         with _as_worker(info):
             if worker_init_fn is not None:
-                worker_init_fn(i)
+                try:
+                    worker_init_fn(i)
+                except Exception as error:
+                    raise _reraised(error, info) from None
         workers.append(info)
     return workers
 
@@ -141,10 +147,40 @@ def start_workers(dataset: Any, num_workers: int,
 def in_worker(workers: list[WorkerInfo], number: int, read: Callable[[Any], Any]) -> Any:
     """``read(dataset)`` for batch ``number`` of a map-style dataset: in the worker
     PyTorch's loader gives it (batch ``i`` to worker ``i % num_workers``), with that
-    worker's copy of the dataset and :func:`get_worker_info` naming it."""
+    worker's copy of the dataset and :func:`get_worker_info` naming it; an exception
+    raised there comes out as :func:`_reraised` makes it."""
     info = workers[number % len(workers)]
     with _as_worker(info):
-        return read(info.dataset)
+        try:
+            return read(info.dataset)
+        except Exception as error:
+            raise _reraised(error, info) from None
+
+
+class _KeyErrorMessage(str):
+    """A KeyError's message shown as it is (KeyError shows its argument's repr)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return self
+
+
+def _reraised(error: Exception, info: WorkerInfo) -> Exception:
+    """``error``, raised in worker ``info``, as PyTorch's loader raises it again in the
+    main process: an exception of its type whose message names the worker and holds
+    the worker's traceback (a RuntimeError where the type takes no single message)."""
+    said = (f"Caught {type(error).__name__} in DataLoader worker process {info.id}.\n"
+            f"Original {''.join(traceback.format_exception(error))}")
+    kind = type(error)
+    if kind is KeyError:
+        said = _KeyErrorMessage(said)
+    elif getattr(kind, "message", None):
+        return kind(message=said)  # type: ignore[call-arg]
+    try:
+        return kind(said)
+    except Exception:  # noqa: BLE001 - PyTorch's fallback for any such type
+        return RuntimeError(said)
 
 
 def worker_batches(workers: list[WorkerInfo],
@@ -167,7 +203,10 @@ def worker_batches(workers: list[WorkerInfo],
         for stream in list(streams):
             info, batches_of_worker = stream
             with _as_worker(info):
-                batch = next(batches_of_worker, _END)
+                try:
+                    batch = next(batches_of_worker, _END)
+                except Exception as error:
+                    raise _reraised(error, info) from None
             if batch is _END:
                 streams.remove(stream)
             else:
