@@ -196,9 +196,9 @@ def random_split(dataset: Dataset[Any], lengths: Sequence[int | float],
         dataset: the dataset to split.
         lengths: the size of each split, or fractions summing to 1 (the items left over by
             flooring go one each to the first splits, as in PyTorch).
-        generator: a :class:`fnnet.torch.Generator` for the permutation: the split is
-            then PyTorch's (default: the global PRNG seeded by ``torch.manual_seed``,
-            whose split differs from PyTorch's).
+        generator: a :class:`fnnet.torch.Generator` for the permutation (default: the
+            global generator seeded by ``torch.manual_seed``); either way the split is
+            PyTorch's.
 
     Returns:
         One :class:`Subset` per length.
