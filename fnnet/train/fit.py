@@ -262,7 +262,9 @@ def fit(
             :func:`fnnet.optim.clip_grad_norm`).
         devices: train data-parallel on the first ``devices`` devices (see
             :mod:`fnnet.parallel`): each batch is split over them, and the run computes
-            what it computes on one device (to float rounding). ``batch_size`` must be
+            what it computes on one device (to float rounding), but for BatchNorm
+            layers made without ``axis_name="data"``, which normalise each device's
+            shard (PyTorch's DDP without SyncBatchNorm). ``batch_size`` must be
             divisible by it. The returned state is replicated on those devices. With
             several processes (:func:`fnnet.parallel.initialize`) every process calls
             fit alike with the whole data: without ``devices`` each computes the
