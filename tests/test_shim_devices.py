@@ -96,6 +96,10 @@ CUDA = {
     "cuda.mem_get_info": lambda T: T.cuda.mem_get_info(),
     "cuda.reset_peak_memory_stats": lambda T: T.cuda.reset_peak_memory_stats(),
     "cuda.reset_max_memory_allocated": lambda T: T.cuda.reset_max_memory_allocated(),
+    "cuda.Event": lambda T: T.cuda.Event(enable_timing=True),
+    "cuda.device": lambda T: T.cuda.device(0).__enter__(),
+    "cuda.get_rng_state": lambda T: T.cuda.get_rng_state(),
+    "cuda.initial_seed": lambda T: T.cuda.initial_seed(),
 }
 
 
@@ -158,6 +162,81 @@ def test_device_properties_read_jaxs_gpu(monkeypatch):
     assert ft.cuda.is_initialized()
     with pytest.raises(AssertionError, match="Invalid device id"):
         ft.cuda.get_device_properties(1)
+
+
+#: What device-probing and checkpointing code asks with PyTorch's CPU build, answered
+#: alike: a resume script saves ``cuda.get_rng_state_all()``, probes ``torch.xpu``, and
+#: sets the attention kernels' flags
+PROBES = {
+    "cuda.get_rng_state_all": lambda T: T.cuda.get_rng_state_all(),
+    "cuda.set_rng_state_all": lambda T: T.cuda.set_rng_state_all([]),
+    "cuda.set_rng_state": lambda T: T.cuda.set_rng_state(T.zeros(16, dtype=T.uint8)),
+    "cuda.seed": lambda T: (T.cuda.seed(), T.cuda.seed_all()),
+    "xpu": lambda T: (T.xpu.is_available(), T.xpu.device_count()),
+    "backends.cuda.is_built": lambda T: T.backends.cuda.is_built(),
+    "backends.cuda.sdp": lambda T: _sdp_flags(T),
+    "backends.mkldnn.enabled": lambda T: T.backends.mkldnn.enabled,
+}
+
+
+def _sdp_flags(T):
+    cuda = T.backends.cuda
+    flags = [(cuda.flash_sdp_enabled(), cuda.mem_efficient_sdp_enabled(),
+              cuda.math_sdp_enabled())]
+    cuda.enable_flash_sdp(False)
+    flags.append(cuda.flash_sdp_enabled())
+    cuda.enable_flash_sdp(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's FutureWarning: sdp_kernel is deprecated
+        with cuda.sdp_kernel(enable_flash=False, enable_math=True,
+                             enable_mem_efficient=False):
+            flags.append((cuda.flash_sdp_enabled(), cuda.mem_efficient_sdp_enabled()))
+    flags.append((cuda.flash_sdp_enabled(), cuda.mem_efficient_sdp_enabled()))
+    return flags
+
+
+@pytest.mark.parametrize("name", list(PROBES))
+def test_device_probes_answer_as_pytorchs_cpu_build(torch, name):
+    if HAS_GPU:
+        pytest.skip("a GPU's answers")
+    assert PROBES[name](ft) == PROBES[name](torch)
+
+
+def test_cpu_libraries_are_not_used_and_unknown_backends_say_so():
+    for library in (ft.backends.mkl, ft.backends.mkldnn, ft.backends.openmp):
+        assert library.is_available() is False  # a script takes its plain path
+    for ask in (lambda: ft.backends.quantized, lambda: ft.backends.cuda.cufft_plan_cache):
+        with pytest.raises(NotImplementedError, match=r"torch\.backends\.(cuda\.)?"
+                           r"(quantized|cufft_plan_cache); XLA chooses its own kernels"):
+            ask()
+
+
+def test_cuda_events_time_the_recorded_work_with_a_gpu(monkeypatch):
+    """The tutorials' timing idiom on a GPU: a record computes what has been recorded
+    and waits for it, so the interval holds the work between the records."""
+    monkeypatch.setattr(importlib.import_module("fnnet.torch._device_sync"), "gpus",
+                        lambda: [object()])
+    monkeypatch.setattr(importlib.import_module("fnnet.torch.device"), "_gpus",
+                        lambda: [object()])
+    start, end = ft.cuda.Event(enable_timing=True), ft.cuda.Event(enable_timing=True)
+    with pytest.raises(RuntimeError, match="Both events must be recorded before "
+                       "calculating elapsed time."):
+        start.elapsed_time(end)
+    x = ft.ones(64, 64)
+    start.record()
+    y = (x @ x).relu().sum()
+    assert ft._compiler.current().tape.nodes  # recorded, not computed yet
+    end.record()
+    assert not ft._compiler.current().tape.nodes  # the record computed it
+    ft.cuda.synchronize()
+    assert start.query() and end.elapsed_time(end) == 0.0
+    assert 0.0 < start.elapsed_time(end) < 60_000.0
+    assert y.item() == 64.0 * 64 * 64
+    untimed = ft.cuda.Event()
+    untimed.record()
+    with pytest.raises(RuntimeError, match="Both events must be created with argument "
+                       "'enable_timing=True'."):
+        start.elapsed_time(untimed)
 
 
 #: Devices no build of fnnet.torch computes on, and a misnamed one: the same error

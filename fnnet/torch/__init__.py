@@ -254,6 +254,7 @@ from fnnet.torch.device import (  # noqa: E402
     device,
     get_default_device,
     set_default_device,
+    xpu,
 )
 from fnnet.torch.func import vmap  # noqa: E402
 
@@ -427,6 +428,6 @@ __all__ = [
     "tensor", "testing", "to_dlpack", "transpose", "uint8", "unsqueeze",
     "use_deterministic_algorithms",
     "utils", "var", "version", "default_generator", "special",
-    "where", "with_out", "zeros", "zeros_like",
+    "where", "with_out", "xpu", "zeros", "zeros_like",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

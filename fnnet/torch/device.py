@@ -14,11 +14,14 @@ device is named: moves, factories' and modules' ``device=``, ``torch.cuda`` quer
 from __future__ import annotations
 
 import collections
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import jax
 
 from fnnet.torch import amp as _amp
+from fnnet.torch._device_sync import Event, wait_for_device
 from fnnet.torch._gpus import gpus as _gpus
 
 #: PyTorch's device types, in the order its error for an unknown one lists them
@@ -212,16 +215,18 @@ def _memory_stat(name: str) -> int:
 class _Namespace(type):
     """A class standing for a PyTorch submodule: a name it lacks raises
     ``NotImplementedError`` naming it (also an ``AttributeError``, so ``hasattr`` is
-    False), as ``fnnet.torch`` itself does."""
+    False), as ``fnnet.torch`` itself does, with the class's ``_advice``."""
+
+    _advice = ("JAX places and frees device memory itself (jax.devices(), "
+               "jax.Device.memory_stats())")
 
     def __getattr__(cls, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("__") or name == "_advice":
             raise AttributeError(name)
         from fnnet.torch.tensor import Unsupported
 
-        raise Unsupported(f"fnnet.torch does not support torch.{cls.__name__}.{name}; JAX "
-                          "places and frees device memory itself (jax.devices(), "
-                          "jax.Device.memory_stats())")
+        raise Unsupported(f"fnnet.torch does not support torch.{cls.__name__}.{name}; "
+                          f"{cls._advice}")
 
 
 class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
@@ -277,10 +282,69 @@ class cuda(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
 
     @staticmethod
     def synchronize(device: Any = None) -> None:
-        """Waits for all pending JAX work (``jax.effects_barrier``); without a GPU,
-        PyTorch's CPU build's AssertionError."""
+        """Computes what has been recorded and waits until JAX's work is done (see
+        ``_device_sync``); without a GPU, PyTorch's CPU build's AssertionError."""
         _require_gpu()
-        jax.effects_barrier()
+        wait_for_device()
+
+    Event = Event
+
+    @staticmethod
+    def device(device: Any) -> contextlib.AbstractContextManager[None]:
+        """A block run "on" a GPU: each process computes on its JAX device, so nothing
+        changes; without a GPU, entering it raises PyTorch's CPU build's RuntimeError."""
+        del device
+
+        @contextlib.contextmanager
+        def block() -> Iterator[None]:
+            if not _gpus():
+                raise RuntimeError("PyTorch was compiled without CUDA support")
+            yield
+
+        return block()
+
+    @staticmethod
+    def get_rng_state(device: Any = "cuda") -> Any:
+        """The global generator's state (``torch.get_rng_state()``): it draws for every
+        device; without a GPU, PyTorch's CPU build's AssertionError."""
+        del device
+        _require_gpu()
+        from fnnet.torch._surface_ops import get_rng_state
+
+        return get_rng_state()
+
+    @staticmethod
+    def get_rng_state_all() -> list[Any]:
+        """One state per GPU (the global generator's, see ``get_rng_state``): ``[]``
+        without a GPU, as PyTorch's CPU build returns, so a checkpoint that saves it
+        loads anywhere."""
+        return [cuda.get_rng_state() for _ in _gpus()]
+
+    @staticmethod
+    def set_rng_state(new_state: Any, device: Any = "cuda") -> None:
+        """A no-op: ``torch.set_rng_state`` restores the one generator that draws for
+        every device (PyTorch's CPU build also accepts the call)."""
+        del new_state, device
+
+    @staticmethod
+    def set_rng_state_all(new_states: Any) -> None:
+        """A no-op, as ``set_rng_state``."""
+        del new_states
+
+    @staticmethod
+    def seed() -> None:
+        """A no-op, as ``manual_seed``: ``torch.seed()`` seeds the one generator."""
+
+    seed_all = seed
+
+    @staticmethod
+    def initial_seed() -> int:
+        """The global generator's initial seed; without a GPU, PyTorch's CPU build's
+        AssertionError."""
+        _require_gpu()
+        from fnnet.torch._random import initial_seed
+
+        return initial_seed()
 
     @staticmethod
     def is_initialized() -> bool:
@@ -401,7 +465,21 @@ class accelerator(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
 
     @staticmethod
     def synchronize(device: Any = None) -> None:
-        jax.effects_barrier()
+        wait_for_device()
+
+
+class xpu(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
+    """``torch.xpu``: Intel GPUs, which JAX does not compute on here."""
+
+    _advice = "JAX computes on its CPU, GPU or TPU devices (torch.accelerator)"
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def device_count() -> int:
+        return 0
 
 
 class _Mps:
@@ -431,14 +509,99 @@ class _Cudnn:
         return None
 
 
-class _CudaBackend:
+_KERNELS = "XLA chooses its own kernels"
+
+
+class _CudaBackend(metaclass=_Namespace):
+    """``torch.backends.cuda``: flags of PyTorch's CUDA kernels, accepted and kept;
+    XLA chooses its own kernels (attention included)."""
+
+    _advice = _KERNELS
+
     class matmul:  # noqa: N801
         allow_tf32 = False
+        allow_fp16_reduced_precision_reduction = True
+        allow_bf16_reduced_precision_reduction = True
+
+    _sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+
+    @staticmethod
+    def is_built() -> bool:
+        """Whether JAX computes on a GPU (PyTorch: whether it was built with CUDA)."""
+        return bool(_gpus())
+
+    @staticmethod
+    def flash_sdp_enabled() -> bool:
+        return _CudaBackend._sdp["flash"]
+
+    @staticmethod
+    def mem_efficient_sdp_enabled() -> bool:
+        return _CudaBackend._sdp["mem_efficient"]
+
+    @staticmethod
+    def math_sdp_enabled() -> bool:
+        return _CudaBackend._sdp["math"]
+
+    @staticmethod
+    def cudnn_sdp_enabled() -> bool:
+        return _CudaBackend._sdp["cudnn"]
+
+    @staticmethod
+    def enable_flash_sdp(enabled: bool) -> None:
+        _CudaBackend._sdp["flash"] = bool(enabled)
+
+    @staticmethod
+    def enable_mem_efficient_sdp(enabled: bool) -> None:
+        _CudaBackend._sdp["mem_efficient"] = bool(enabled)
+
+    @staticmethod
+    def enable_math_sdp(enabled: bool) -> None:
+        _CudaBackend._sdp["math"] = bool(enabled)
+
+    @staticmethod
+    def enable_cudnn_sdp(enabled: bool) -> None:
+        _CudaBackend._sdp["cudnn"] = bool(enabled)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def sdp_kernel(enable_flash: bool = True, enable_math: bool = True,
+                   enable_mem_efficient: bool = True, enable_cudnn: bool = True
+                   ) -> Iterator[None]:
+        """Sets the attention flags for the block (PyTorch's deprecated context; the
+        same attention is computed either way)."""
+        saved = dict(_CudaBackend._sdp)
+        _CudaBackend._sdp.update(flash=bool(enable_flash), math=bool(enable_math),
+                                 mem_efficient=bool(enable_mem_efficient),
+                                 cudnn=bool(enable_cudnn))
+        try:
+            yield
+        finally:
+            _CudaBackend._sdp.update(saved)
 
 
-class backends:  # noqa: N801 - PyTorch's name
-    """``torch.backends``: ``mps`` (never available), ``cudnn`` and ``cuda`` flags."""
+_CudaBackend.__name__ = "backends.cuda"  # in the names it refuses
 
+
+class _CpuLibrary:
+    """``torch.backends.mkl`` / ``mkldnn`` / ``openmp``: libraries PyTorch's CPU kernels
+    use. fnnet computes with XLA's kernels, so none is available (a script then takes
+    its plain path); ``enabled`` is kept."""
+
+    enabled = True
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+
+class backends(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
+    """``torch.backends``: ``mps`` (never available), ``cudnn`` and ``cuda`` flags, and
+    the CPU libraries ``mkl``, ``mkldnn`` and ``openmp`` (not used)."""
+
+    _advice = _KERNELS
     mps = _Mps
     cudnn = _Cudnn
     cuda = _CudaBackend
+    mkl = type("mkl", (_CpuLibrary,), {})
+    mkldnn = type("mkldnn", (_CpuLibrary,), {})
+    openmp = type("openmp", (_CpuLibrary,), {})
