@@ -930,3 +930,46 @@ def test_a_file_that_is_no_checkpoint_raises_what_pytorch_raises(torch, tmp_path
                 torch.load(tmp_path / name, weights_only=weights_only)
             with pytest.raises(type(expected.value), match=f"torch.load: '.*{name}'"):
                 ft.load(tmp_path / name, weights_only=weights_only)
+
+
+def _views_of_one_storage(lib):
+    base = lib.arange(12.0)
+    grid = base.view(3, 4)
+    return {"base": base, "piece": base[2:8], "grid": grid, "t": grid.t(),
+            "columns": grid[:, 1:3], "every_third": base[::3], "again": base[2:8],
+            "one": base[5], "windows": base.unfold(0, 4, 2)}
+
+
+def _seen_after_writes(loaded):
+    """What each loaded tensor holds after writes through three of them, with its
+    strides, storage offset and contiguity."""
+    loaded["base"][3] = 100.0
+    loaded["columns"][0, 0] = -7.0
+    loaded["windows"][4, 3] = 55.0
+    return {k: (v.tolist(), v.stride(), v.storage_offset(), v.is_contiguous())
+            for k, v in loaded.items()}
+
+
+def test_views_saved_together_load_as_views_of_one_storage_both_ways(torch):
+    """A tensor saved with its views (a slice, a reshape, a transpose, columns, a step,
+    a window, an element) is one storage in the file, and loads as views of it: a
+    write through one is seen in all, with PyTorch's strides and offsets, whichever
+    library wrote the file and whichever reads it; a view saved alone writes its root's
+    storage whole, as PyTorch's does."""
+    files = {}
+    for name, lib in (("torch", torch), ("fnnet", ft)):
+        buffer = io.BytesIO()
+        lib.save(_views_of_one_storage(lib), buffer)
+        files[name] = buffer.getvalue()
+        with zipfile.ZipFile(buffer) as archive:
+            assert sum("/data/" in n for n in archive.namelist()) == 1, name
+    expected = _seen_after_writes(torch.load(io.BytesIO(files["torch"])))
+    for saver in files:
+        for lib in (torch, ft):
+            got = _seen_after_writes(lib.load(io.BytesIO(files[saver])))
+            assert got == expected, (saver, lib.__name__)
+    root = ft.arange(100.0)
+    buffer = io.BytesIO()
+    ft.save(root[:2], buffer)
+    loaded = torch.load(io.BytesIO(buffer.getvalue()))
+    assert loaded.tolist() == [0.0, 1.0] and loaded.untyped_storage().size() == 400

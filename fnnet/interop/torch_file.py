@@ -21,7 +21,7 @@ import pickle
 import sys
 import zipfile
 from collections.abc import Callable
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, NamedTuple
 
 import ml_dtypes
 import numpy as np
@@ -73,14 +73,29 @@ class NotWeightsOnly(pickle.UnpicklingError, ValueError):
     class, a numpy array, a function): reading it would run code from the file."""
 
 
+class Layout(NamedTuple):
+    """Where a tensor read by :func:`load_torch_file` lies in its storage, as PyTorch
+    keeps it: the tensor's array, the storage's elements (1-D, one object for every
+    tensor of that storage), and the tensor's offset, size and stride in elements."""
+
+    array: np.ndarray
+    storage: np.ndarray
+    offset: int
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+
+
 class _Budget:
     """The bytes the tensors of one file may still take: the file's size and
     :data:`EXPANDED_LIMIT` more. PyTorch's tensors are views of the storages, a numpy
     array of each holds its elements: views that overlap (an expanded tensor, many
     slices of one storage) could otherwise make a small file take any memory."""
 
-    def __init__(self, file_size: int) -> None:
+    def __init__(self, file_size: int, layouts: dict[int, Layout] | None = None) -> None:
         self.limit = self.left = file_size + EXPANDED_LIMIT
+        # where each tensor of the file lies in its storage, where the caller asks
+        # (load_torch_file's ``layouts``)
+        self.layouts = layouts
 
     def take(self, size: int, what: str) -> None:
         if size > self.left:
@@ -157,8 +172,13 @@ def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any, *rest: An
     """``torch._utils._rebuild_tensor_v2``: the view ``(offset, size, stride)`` of a
     storage, checked to lie inside it, as a new contiguous array (a
     :class:`TrainableArray` where ``rest`` starts with ``requires_grad=True``)."""
-    return _flagged(_rebuild_plain(storage, offset, size, stride), rest[:1] == (True,),
-                    False)
+    array = _flagged(_rebuild_plain(storage, offset, size, stride), rest[:1] == (True,),
+                     False)
+    if type(array) is np.ndarray and storage.values is not None \
+            and storage.budget.layouts is not None:
+        storage.budget.layouts[id(array)] = Layout(array, storage.values, offset,
+                                                   tuple(size), tuple(stride))
+    return array
 
 
 def _rebuild_plain(storage: Any, offset: Any, size: Any, stride: Any
@@ -676,8 +696,17 @@ def trust_absent_checksums(archive: zipfile.ZipFile) -> None:
             record.CRC = None  # type: ignore[assignment]  # zipfile's mark: no check
 
 
+def _keep_shared(layouts: dict[int, Layout]) -> None:
+    """Drops from ``layouts`` each tensor alone in its storage, so that the storage's
+    elements are not held beyond the load."""
+    count = collections.Counter(id(layout.storage) for layout in layouts.values())
+    for key in [k for k, layout in layouts.items() if count[id(layout.storage)] < 2]:
+        del layouts[key]
+
+
 def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
-                    find_class: Callable[[str, str], Any] | None = None) -> Any:
+                    find_class: Callable[[str, str], Any] | None = None,
+                    layouts: dict[int, Layout] | None = None) -> Any:
     """The object a ``torch.save`` file holds, with numpy arrays for its tensors: a zip
     archive (PyTorch 1.6 on) or PyTorch's earlier format, which
     ``_use_new_zipfile_serialization=False`` still writes.
@@ -688,6 +717,10 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
             the weights-only list (:func:`weights_only_global` gives that list's
             answer), for a caller that rebuilds whole objects. Its exceptions reach the
             caller unchanged.
+        layouts: filled, where given, with the :class:`Layout` of each plain tensor
+            (not a parameter, not requiring gradients) of a zip archive that shares its
+            storage with another, by the ``id`` of its array: which tensors are views
+            of one storage.
 
     Returns:
         The saved object (dicts, ``OrderedDict``, lists, tuples, numbers, strings...)
@@ -735,9 +768,11 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
             if byteorder not in ("little", "big"):
                 raise ValueError(f"{name}: an unknown byte order {byteorder!r}")
         unpickler = _Unpickler(archive.read(pickles[0]), archive, prefix, byteorder,
-                               find_class, budget=_Budget(len(data)))
+                               find_class, budget=_Budget(len(data), layouts))
         unpickling = True
         obj = unpickler.load()
+        if layouts:
+            _keep_shared(layouts)
         return obj if find_class is not None else _refuse_storages(obj)
     except _ResolverError as error:
         raise error.error from None

@@ -18,7 +18,7 @@ import pickle
 import struct
 import zipfile
 from collections.abc import Mapping
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -50,6 +50,47 @@ def host_array(value: Any) -> np.ndarray | None:
     if not isinstance(value, np.ndarray) and callable(getattr(value, "numpy", None)):
         value = value.numpy()
     return np.require(as_saved(shown, np.asarray(value)), requirements="C")
+
+
+class _ViewOf(NamedTuple):
+    """Where a view lies in the tensor it was taken from (its root): the root's values
+    and storage cell, the view's offset and strides in elements."""
+
+    root: np.ndarray
+    cell: Any
+    offset: int
+    stride: tuple[int, ...]
+
+
+def view_of(tensor: Any, array: np.ndarray) -> _ViewOf | None:
+    """Where the fnnet.torch view ``tensor`` (of values ``array``) lies in its root, as
+    PyTorch saves a view: in its root's storage, which is written whole (``x[:2]``
+    saved alone takes ``x``'s bytes, as in PyTorch), so that views saved together load
+    as views of one storage. None for a tensor that is no view, whose root is gone, or
+    whose values are not where its strides say (a view fnnet.torch took where PyTorch
+    copies)."""
+    from fnnet.torch import _strides
+
+    link = getattr(tensor, "_view", None)
+    if link is None or not array.size:
+        return None
+    root, cell = link.tensor(), link.cell()
+    if root is None or cell is None:
+        return None
+    layout, offset, copied = _strides._walk(tensor)
+    values = host_array(root)
+    if copied or values is None or values.dtype != array.dtype:
+        return None
+    flat = values.reshape(-1)
+    if offset + sum((n - 1) * s for n, s in zip(array.shape, layout, strict=True)) \
+            >= flat.size or any(s < 0 for s in layout):
+        return None
+    placed = np.lib.stride_tricks.as_strided(
+        flat[offset:], shape=array.shape,
+        strides=tuple(s * flat.itemsize for s in layout), writeable=False)
+    if np.ascontiguousarray(placed).tobytes() != array.tobytes():
+        return None
+    return _ViewOf(values, cell, offset, tuple(layout))
 
 
 class NotPlainValue(TypeError):
@@ -97,14 +138,17 @@ class _Pickle:
         self.out += b")R"  # OrderedDict()
 
     def _tensor(self, array: np.ndarray, where: str, requires_grad: bool = False,
-                cell: Any = None) -> None:
+                cell: Any = None, view: _ViewOf | None = None) -> None:
+        """A tensor of ``array``'s values; ``view``: where it lies in the storage of
+        the tensor it is a view of, written as that tensor's storage."""
         storage = storage_type(array, where)
+        held, cell = (array, cell) if view is None else (view.root, view.cell)
         key, written = self._shared.get(id(cell), (len(self.storages), None))
-        if written is None or written.shape != array.shape or written.dtype != array.dtype:
+        if written is None or written.shape != held.shape or written.dtype != held.dtype:
             key = len(self.storages)
-            self.storages.append(array)
+            self.storages.append(held)
             if cell is not None:
-                self._shared[id(cell)] = (key, array)
+                self._shared[id(cell)] = (key, held)
         self._global("torch._utils", "_rebuild_tensor_v2")
         self.out += b"("
         # the storage, as a persistent id: ("storage", type, key, location, numel)
@@ -113,10 +157,11 @@ class _Pickle:
         self._global("torch", storage)
         self._str(str(key))
         self._str("cpu")
-        self._int(array.size)
+        self._int(held.size)
         self.out += b"tQ"
-        self._int(0)  # the offset into the storage
-        stride = [s // array.itemsize for s in array.strides] if array.size else \
+        self._int(0 if view is None else view.offset)  # the offset into the storage
+        stride = list(view.stride) if view is not None else \
+            [s // array.itemsize for s in array.strides] if array.size else \
             [int(np.prod(array.shape[i + 1:])) for i in range(array.ndim)]
         self._tuple(tuple(int(n) for n in array.shape), where)
         self._tuple(tuple(stride), where)
@@ -204,7 +249,7 @@ class _Pickle:
             if isinstance(obj, Parameter):  # torch.save(model.fc.weight)
                 self._parameter(array, where, requires_grad, cell)
             else:
-                self._tensor(array, where, requires_grad, cell)
+                self._tensor(array, where, requires_grad, cell, view_of(obj, array))
 
 
 def _record(archive: zipfile.ZipFile, buffer: io.BytesIO, name: str, data: bytes) -> None:

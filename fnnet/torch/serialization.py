@@ -38,6 +38,7 @@ import numpy as np
 from fnnet.checkpoint import load_safetensors, save_safetensors
 from fnnet.interop.torch_file import (
     DeviceName,
+    Layout,
     LayoutName,
     NotWeightsOnly,
     SizeTuple,
@@ -48,6 +49,7 @@ from fnnet.interop.torch_file import (
     load_torch_file,
     trust_absent_checksums,
 )
+from fnnet.torch._loaded_views import shared_views
 from fnnet.torch._torch_zip import NotPlainValue, torch_zip_bytes, write_atomically
 from fnnet.torch._whole_objects import load_objects, object_zip_bytes
 
@@ -358,8 +360,9 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
     if data.startswith(_ZIP_MAGIC):
         _check_torch_archive(data, name)
     if data.startswith(_ZIP_MAGIC) or is_legacy_torch_file(data):
+        layouts: dict[int, Layout] = {}
         try:
-            obj = load_torch_file(data)
+            obj = load_torch_file(data, layouts=layouts)
         except NotWeightsOnly:
             obj = _WHOLE
         except UnsupportedTensor as error:
@@ -381,7 +384,7 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
                 raise UnreadableCheckpoint(f"torch.load: {name!r} is a damaged PyTorch "
                                            f"checkpoint: {str(error).split(': ', 1)[-1]}"
                                            ) from None
-        return _converted(obj, name)
+        return _converted(obj, name, layouts)
     pickled = data.startswith(_PICKLE_PROTOCOL) and not _safetensors_header(data)
     if weights_only is False and pickled:
         raise PickleNotSupported(
@@ -582,10 +585,15 @@ def _safetensors_header(data: bytes) -> bool:
     return len(data) >= 9 and size <= len(data) - 8 and data[8:9] == b"{"
 
 
-def _converted(obj: Any, name: str) -> Any:
-    """``obj`` with fnnet.torch tensors for its arrays."""
+def _converted(obj: Any, name: str, layouts: dict[int, Layout] | None = None) -> Any:
+    """``obj`` with fnnet.torch tensors for its arrays; those ``layouts`` says are views
+    of one storage saved whole share its values, as PyTorch loads them."""
     try:
-        return _to_tensors(obj)
+        memo = shared_views(obj, layouts or {}, lambda array: _converted_leaf(array, ""))
+    except (OverflowError, UnsupportedDtype):  # raised below, naming where the tensor is
+        memo = {}
+    try:
+        return _to_tensors(obj, memo=memo)
     except OverflowError as error:
         raise OverflowError(f"torch.load: {name!r}: {error}") from None
     except UnsupportedDtype as error:
