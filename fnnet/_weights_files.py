@@ -59,12 +59,16 @@ def save_weights(path: pathlib.Path, model: Any, params: Any, layer_state: Any,
     from safetensors import SafetensorError
     from safetensors.numpy import save_file
 
+    from fnnet.checkpoint.atomic_file import replacing
     from fnnet.interop import to_torch_state_dict
 
     arrays = to_torch_state_dict(params, layer_state, model)
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # written to a temporary file renamed into place: a failure leaves no half file
-        save_file(dict(arrays), str(path), metadata={"format": "pt", **metadata})
+    # written to a temporary file renamed into place: a failure leaves no half file, and
+    # the file has the umask's permissions (safetensors' own writer leaves it 0600)
+    try:
+        with replacing(path) as new:
+            save_file(dict(arrays), str(new), metadata={"format": "pt", **metadata})
     except SafetensorError as error:  # a full disk, a folder that refuses files
         raise OSError(f"cannot write {path}: {user_words(error)}") from None
     return path

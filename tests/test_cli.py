@@ -336,6 +336,10 @@ def test_saved_weights_load_through_fnnet_interop(trained):
     params, _ = interop.from_torch_state_dict(models.MLP((64, 128, 64, 10)), path)
     np.testing.assert_array_equal(params["fc3"]["bias"], weights["fc3.bias"])
     assert jax.tree.structure(params) is not None
+    # the umask's permissions, as torch.save gives (safetensors' writer made it 0600)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 @pytest.mark.torch

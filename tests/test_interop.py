@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 import jax
 import jax.numpy as jnp
@@ -121,6 +122,21 @@ def test_files_round_trip(torch, pair, tmp_path, suffix):
     reread = read_state_dict(out)
     for name, value in model.state_dict().items():
         _bitwise_equal(np.asarray(reread[name]), value.numpy(), name)
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".safetensors"])
+def test_saved_files_have_the_umask_permissions_as_torch_saves(torch, tmp_path, suffix):
+    # safetensors' own writer leaves its file 0600 (unreadable by the group)
+    old = os.umask(0o022)
+    try:
+        torch.save({"w": torch.ones(2)}, tmp_path / "theirs.pth")
+        ours = save_state_dict({"w": np.ones(2, np.float32)}, tmp_path / f"ours{suffix}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(ours.stat().st_mode) == stat.S_IMODE(
+        (tmp_path / "theirs.pth").stat().st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["theirs.pth",
+                                                                 f"ours{suffix}"])
 
 
 def test_bfloat16_weights_and_optimizer_state_convert_bitwise(torch, pair, tmp_path):

@@ -191,12 +191,18 @@ def save_state_dict(state_dict: Mapping[str, Any],
             raise TypeError(f"save_state_dict: state_dict[{name!r}] must be an array of "
                             f"numbers, got {type(value).__name__} of dtype "
                             f"{arrays[name].dtype}")
+    from fnnet.checkpoint.atomic_file import replacing
+
     path.parent.mkdir(parents=True, exist_ok=True)
+    # replacing(): the umask's permissions, as torch.save's (safetensors' own writer
+    # leaves its file 0600), and no half-written file after a failure
     if suffix == SAFETENSORS_SUFFIX:
         from safetensors.numpy import save_file
 
-        save_file(dict(arrays), str(path))
+        with replacing(path) as new:
+            save_file(dict(arrays), str(new))
     else:
         torch = _import_torch(path, "writing")
-        torch.save(OrderedDict((k, torch_tensor(v)) for k, v in arrays.items()), path)
+        with replacing(path) as new:
+            torch.save(OrderedDict((k, torch_tensor(v)) for k, v in arrays.items()), new)
     return path
