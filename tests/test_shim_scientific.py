@@ -53,3 +53,53 @@ def test_pca_lowrank_refuses_as_pytorch(torch, call):
             call(T, T.ones(8, 6))
         messages.append(str(info.value))
     assert messages[1] == messages[0]
+
+
+# -- quantiles and binning ---------------------------------------------------------------
+
+_SAMPLE = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
+_SAMPLE_NAN = _SAMPLE.copy()
+_SAMPLE_NAN[1, 2] = np.nan
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint",
+                                           "nearest"])
+@pytest.mark.parametrize("where", [
+    {}, {"keepdim": True}, {"dim": 1}, {"dim": 0, "keepdim": True}, {"dim": -1, "nan": 1},
+    {"dim": 1, "nan": 1, "keepdim": True}, {"nan": 1}, {"scalar": 1, "dim": 1},
+], ids=["all", "all keepdim", "dim", "dim keepdim", "nan dim", "nan dim keepdim", "nan all",
+        "scalar q"])
+def test_quantiles_as_pytorch(torch, interpolation, where):
+    # ranks q * (n - 1) rounded half to even for "nearest" (the median of 8 values at
+    # rank 3.5 is the 5th, as PyTorch's), lerp's blend, NaN rows, the levels leading
+    # the shape; nanquantile skips the NaNs
+    where = dict(where)
+    name = "nanquantile" if where.pop("nan", 0) else "quantile"
+    scalar = where.pop("scalar", 0)
+    data = _SAMPLE_NAN if name == "nanquantile" or where.get("dim") == 0 else _SAMPLE
+    results = []
+    for T in (torch, ft):
+        q = 0.5 if scalar else T.tensor([0.0, 0.1, 0.5, 0.75, 1.0])
+        out = getattr(T, name)(T.tensor(data), q, interpolation=interpolation, **where)
+        results.append(out.numpy())
+    assert results[1].shape == results[0].shape
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T, x: T.quantile(x, 1.5), lambda T, x: T.nanquantile(x, -0.25),
+    lambda T, x: T.quantile(x, T.tensor([0.5, 1.5])),
+    lambda T, x: T.quantile(x, 0.5, interpolation="cubic"),
+    lambda T, x: T.nanquantile(x, 0.5, interpolation="cubic"),
+    lambda T, x: T.quantile(x, T.tensor([[0.5]])),
+    lambda T, x: T.quantile(x.long(), 0.5), lambda T, x: T.histc(x, bins=0),
+    lambda T, x: x.histc(bins=3, min=2, max=1),
+], ids=["q above", "nan q below", "q tensor", "interpolation", "nan interpolation",
+        "q 2-d", "integer input", "histc bins", "histc range"])
+def test_quantile_and_histc_refuse_as_pytorch(torch, call):
+    messages = []
+    for T in (torch, ft):
+        with pytest.raises(RuntimeError) as info:
+            call(T, T.tensor([0.5, -1.0, 2.0]))
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]

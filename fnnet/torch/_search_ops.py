@@ -89,8 +89,39 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
 
 def _quantile(x: Any, q: Any, dim: int | None, keepdim: bool, method: str, nan: bool
               ) -> Any:
-    fn = jnp.nanquantile if nan else jnp.quantile
-    return fn(x, q, axis=dim, keepdims=keepdim, method=method)
+    """PyTorch's quantile arithmetic: ranks ``q * (n - 1)`` in the input's dtype (a row
+    holding a NaN ranks last, so its quantiles are NaN; ``nan``: ``n`` counts the non-NaN
+    values), rounded half to even for ``"nearest"``, the neighbours gathered from the
+    sorted rows and blended by ``lerp``'s formula. The levels lead the result's shape."""
+    rows = jnp.sort(x.reshape(-1) if dim is None else jnp.moveaxis(x, dim, -1), axis=-1)
+    levels = jnp.atleast_1d(q)
+    missing = jnp.isnan(rows)
+    if nan:
+        count = jnp.sum(~missing, axis=-1, keepdims=True)
+        ranks = jnp.maximum(levels * (count - 1).astype(levels.dtype), 0)
+    else:
+        last = rows.shape[-1] - 1
+        ranks = jnp.where(jnp.any(missing, axis=-1, keepdims=True),
+                          jnp.asarray(last, levels.dtype), levels * last)
+    ranks = jnp.broadcast_to(ranks, (*rows.shape[:-1], levels.shape[0]))
+    if method == "lower":
+        ranks = jnp.floor(ranks)
+    elif method == "higher":
+        ranks = jnp.ceil(ranks)
+    elif method == "nearest":
+        ranks = jnp.round(ranks)  # half to even, as torch.round
+    below = ranks.astype(jnp.int32)
+    values = jnp.take_along_axis(rows, below, axis=-1)
+    if method in ("linear", "midpoint"):
+        weights = jnp.where(ranks == below, 0.0, 0.5).astype(ranks.dtype) \
+            if method == "midpoint" else ranks - below
+        above = jnp.take_along_axis(rows, jnp.ceil(ranks).astype(jnp.int32), axis=-1)
+        values = jnp.where(jnp.abs(weights) < 0.5, values + weights * (above - values),
+                           above - (above - values) * (1 - weights))
+    values = jnp.moveaxis(values, -1, 0)
+    if dim is not None and keepdim:
+        values = jnp.expand_dims(values, 1 + dim)
+    return values if jnp.ndim(q) else values[0]
 
 
 def _quantile_fn(nan: bool) -> Callable[..., Tensor]:
@@ -98,21 +129,31 @@ def _quantile_fn(nan: bool) -> Callable[..., Tensor]:
 
     def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
                  interpolation: str = "linear") -> Tensor:
+        # PyTorch's checks name quantile() for nanquantile too
         if not input.is_floating_point():
-            raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+            raise RuntimeError("quantile() input tensor must be either float or double "
+                               "dtype")
+        if isinstance(q, Tensor):
+            if q.dim() > 1:
+                raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+            if q.dtype != input.dtype:
+                raise RuntimeError("quantile() q tensor must be same dtype as the input "
+                                   "tensor")
         if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
-            raise RuntimeError(f"{name}() interpolation must be one of linear, lower, "
-                               f"higher, midpoint or nearest. Got {interpolation}")
+            raise RuntimeError("quantile() interpolation must be one of linear, lower, "
+                               f"higher, midpoint or nearest, but got {interpolation}")
         levels = q.detach().numpy() if isinstance(q, Tensor) else np.asarray(q, np.float32)
         if np.any((levels < 0) | (levels > 1)):
-            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+            if isinstance(q, Tensor):
+                raise RuntimeError("quantile() q values must be in the range [0, 1]")
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
         dim = None if dim is None else _dim(dim, input.dim(), name)
         # q a tensor: its values become a constant of the op (as PyTorch reads them too)
         q_static = float(levels) if levels.ndim == 0 else tuple(float(v) for v in levels)
         out = _op(_quantile_static, (q_static, dim, bool(keepdim), interpolation, nan),
                   input, who=name)
         if dim is None and keepdim:  # PyTorch keeps every dimension as size 1
-            out = out.reshape(*out.shape[:out.dim() - input.dim()], *([1] * input.dim()))
+            out = out.reshape(*out.shape, *([1] * input.dim()))
         return out
 
     quantile.__name__ = name
@@ -295,10 +336,10 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         raise NotImplementedError(f'"{kernel}_cpu" not implemented for '
                                   f"'{scalar_name(input.dtype)}'")
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
-        raise RuntimeError(f"histc(): bins must be > 0, but got {bins} for dimension 0")
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
+                           f"dimension 0")
     if float(min) > float(max):
-        raise RuntimeError(f"histc(): max must be larger than min, got min={min} and "
-                           f"max={max}")
+        raise RuntimeError("torch.histc: max must be larger than min")
     # not differentiable: PyTorch's result carries no graph even from an input that has one
     return _op(_histc, (bins, float(min), float(max)), input, who="histc").detach()
 
