@@ -795,28 +795,31 @@ class profile:  # noqa: N801 - PyTorch's name
 
     def export_stacks(self, path: str, metric: str = "self_cpu_time_total") -> None:
         """Writes the events' stacks with their ``metric`` times, as flame graph tools
-        read them, where PyTorch's file would be empty too: a device metric of a run
+        read them: PyTorch's events carry no stacks on the CPU (``with_stack=True``
+        records Python calls as events of their own, in the table and the trace), so
+        its file is empty there, and so is this one; so is a device metric's of a run
         with no device time (the profiler recipe's ``"self_cuda_time_total"`` on a CPU).
-        Otherwise refused: JAX's trace has no per-operator stacks.
 
         Raises:
             AssertionError: without ``with_stack=True`` (PyTorch's error).
             ValueError: an unknown ``metric`` (PyTorch's error).
-            NotImplementedError: the stacks of the CPU time, or of a device's.
+            NotImplementedError: the stacks of a device's time, which JAX's trace does
+                not attribute to Python stacks.
         """
         self._check_initialized("exporting stacks")
         if not self.with_stack:
             raise AssertionError("export_stacks() requires with_stack=True")
         if metric not in _STACK_METRICS:
             raise ValueError("metric should be one of: " + str(list(_STACK_METRICS)))
-        if metric == "self_cpu_time_total" or any(
+        if metric != "self_cpu_time_total" and any(
                 e.self_device_time_total > 0 for e in self._events):
             raise NotImplementedError(
-                "fnnet.torch does not support profile.export_stacks: JAX's trace has no "
-                "per-operator stacks; use profile(with_stack=True) and open the trace in "
-                "TensorBoard's profile tab or Perfetto")
+                "fnnet.torch does not support profile.export_stacks of a device's time: "
+                "JAX's trace does not attribute it to Python stacks; use "
+                "profile(with_stack=True) and open the trace in TensorBoard's profile tab "
+                "or Perfetto")
         with open(path, "w"):
-            pass  # no event has time on a device: no line, as in PyTorch's file
+            pass  # no event carries a stack: no line, as in PyTorch's file
 
 
 def __getattr__(name: str) -> Any:
