@@ -23,26 +23,31 @@ initial weights and the epochs' batches are PyTorch's.
 from __future__ import annotations
 
 import collections
-import copy
 import itertools
 import math
 import multiprocessing
 import multiprocessing.context
 import os
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from fnnet.core.transfer import copy_to_device
 from fnnet.data.loader import prefetch_to_device
-from fnnet.torch import _dtypes, _functions, _graph, _random
+from fnnet.torch import _random
 from fnnet.torch.device import accelerator
 from fnnet.torch.tensor import Tensor, _wrap_value
 from fnnet.torch.utils.data import (  # noqa: F401 (torch.utils.data's submodules)
+    _utils,
     dataset,
     distributed,
+)
+from fnnet.torch.utils.data._utils.collate import (
+    default_collate,
+    default_convert,
+    host_array,
 )
 from fnnet.torch.utils.data._workers import (
     WorkerInfo,
@@ -85,14 +90,14 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
         if len(sizes) > 1:
             raise AssertionError("Size mismatch between tensors")  # PyTorch's assert
         self.tensors = tuple(tensors)
-        self._host = tuple(_host_array(t) for t in tensors)  # in the dtypes batches take
+        self._host = tuple(host_array(t) for t in tensors)  # in the dtypes batches take
         self._device: tuple[Tensor, ...] | None = None
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         size = len(self._host[0])
         if isinstance(index, (int, np.integer)) and not -size <= index < size:
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {size}")
-        return tuple(_wrap_value(_host_array(a[index])) for a in self._host)
+        return tuple(_wrap_value(host_array(a[index])) for a in self._host)
 
     def __len__(self) -> int:
         return len(self._host[0])
@@ -118,12 +123,6 @@ PREFETCH_BATCHES = 2
 DEVICE_DATASET_BYTES = 1 << 30
 
 
-def _host_array(value: Any) -> np.ndarray:
-    array = np.asarray(value)
-    return array if array.dtype == _graph.canonical_dtype(array.dtype) else \
-        _graph.to_canonical(array)
-
-
 def _checked_order(order: np.ndarray, n: int) -> np.ndarray:
     """``order`` as int32 row indexes, raising PyTorch's IndexError for one out of range (a
     gather on the device would clamp it silently)."""
@@ -131,94 +130,6 @@ def _checked_order(order: np.ndarray, n: int) -> np.ndarray:
         bad = order[(order < -n) | (order >= n)][0]
         raise IndexError(f"index {bad} is out of bounds for dimension 0 with size {n}")
     return (order % n).astype(np.int32) if order.size else order.astype(np.int32)
-
-
-def default_convert(data: Any) -> Any:
-    """Turns numpy arrays into tensors inside tuples, lists and dicts, without batching
-    (what a loader with ``batch_size=None`` does to each sample).
-
-    PyTorch equivalent: ``torch.utils.data.default_convert``.
-    """
-    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "biuf":
-        return _wrap_value(_host_array(data))
-    if isinstance(data, dict):
-        return {k: default_convert(v) for k, v in data.items()}
-    if isinstance(data, tuple) and hasattr(data, "_fields"):
-        return type(data)(*(default_convert(v) for v in data))
-    if isinstance(data, (tuple, list)):
-        return [default_convert(v) for v in data]
-    return data
-
-
-def default_collate(batch: Sequence[Any]) -> Any:
-    """Stacks samples: tensors/arrays/numbers into tensors, tuples and dicts elementwise.
-
-    PyTorch equivalent: ``torch.utils.data.default_collate``.
-    """
-    first = batch[0]
-    if isinstance(first, Tensor):
-        if any(isinstance(t, Tensor) and t.requires_grad for t in batch) or \
-                _mixed_dtypes(batch):
-            # the samples' graph, and the promoted dtype of samples of several dtypes,
-            # as torch.stack's
-            return _functions.stack(list(batch))
-        return _wrap_value(_stacked(batch))
-    if isinstance(first, np.ndarray):
-        if first.dtype.kind in "SUaO":
-            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "
-                            f"numbers, dicts or lists; found {first.dtype}")
-        if _mixed_dtypes(batch):  # PyTorch makes each a tensor and stacks them
-            return _functions.stack([_functions.as_tensor(b) for b in batch])
-        return _wrap_value(_host_array(_stacked(batch)))
-    # numbers as PyTorch's collate makes them: numpy's scalars with torch.as_tensor,
-    # Python's floats with torch.tensor(dtype=torch.float64), ints and bools (and lists
-    # of numbers mixing them, or with a string: its TypeError) with torch.tensor
-    if isinstance(first, (np.bool_, np.number)):
-        return _functions.as_tensor(list(batch))
-    if isinstance(first, float):
-        return _functions.tensor(list(batch), dtype=_dtypes.float64)
-    if isinstance(first, int):
-        return _functions.tensor(list(batch))
-    if isinstance(first, (str, bytes)):  # numpy's str_ and bytes_ too
-        return batch
-    if isinstance(first, Mapping):
-        named = {k: default_collate([b[k] for b in batch]) for k in first}
-        try:  # the samples' own mapping type, as PyTorch's (OrderedDict, defaultdict)
-            if isinstance(first, MutableMapping):
-                clone = copy.copy(first)
-                clone.update(named)
-                return clone
-            return type(first)(named)  # type: ignore[call-arg]
-        except TypeError:
-            return named
-    if isinstance(first, (tuple, list)):
-        if any(len(b) != len(first) for b in batch):
-            raise RuntimeError("each element in list of batch should be of equal size")
-        # each field's samples stay a tuple (strings come back as one); a tuple sample
-        # collates to a list, as in PyTorch, a namedtuple to its own type
-        fields = [default_collate(items) for items in zip(*batch, strict=False)]
-        if hasattr(first, "_fields"):
-            return type(first)(*fields)
-        return fields if isinstance(first, tuple) else type(first)(fields)
-    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
-                    f"dicts or lists; found {type(first)}")
-
-
-def _mixed_dtypes(batch: Sequence[Any]) -> bool:
-    """Whether the samples (tensors or numpy arrays) are of more than one dtype."""
-    return any(getattr(b, "dtype", None) != batch[0].dtype for b in batch[1:])
-
-
-def _stacked(batch: Sequence[Any]) -> np.ndarray:
-    """The samples stacked on a new first axis; samples of different shapes raise
-    PyTorch's RuntimeError (a loader whose sequences need a padding ``collate_fn``)."""
-    arrays = [np.asarray(b) for b in batch]
-    for i, array in enumerate(arrays[1:], 1):
-        if array.shape != arrays[0].shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
-                               f"{list(arrays[0].shape)} at entry 0 and {list(array.shape)} "
-                               f"at entry {i}")
-    return np.stack(arrays)
 
 
 class DataLoader:
