@@ -677,3 +677,22 @@ def test_the_older_api_warns_about_devices_as_pytorchs(torch):
     expected = _older_api_warnings(torch)
     assert expected[0][0][0][0] is FutureWarning and expected[0][0][0][2] == __file__
     assert _older_api_warnings(ft) == expected
+
+
+def test_prof_profiler_shows_the_events_through_the_older_api_as_pytorchs(torch):
+    """``prof.profiler`` is None before the profiler starts, then the older API's view
+    of the window's events (function_events, key_averages, total_average,
+    self_cpu_time_total, table), as PyTorch's."""
+    seen = []
+    for module in (torch, ft):
+        prof = module.profiler.profile()
+        before = prof.profiler
+        with prof:
+            with module.profiler.record_function("region"):
+                (module.ones(3) * 2).sum()
+        inner = prof.profiler
+        seen.append((before, "region" in [e.name for e in inner.function_events],
+                     "region" in [e.key for e in inner.key_averages()],
+                     inner.total_average().key, inner.self_cpu_time_total > 0,
+                     "region" in inner.table(sort_by="cpu_time_total")))
+    assert seen[1] == seen[0] == (None, True, True, "Total", True, True)

@@ -556,6 +556,14 @@ class profile:  # noqa: N801 - PyTorch's name
         self._metadata: dict[str, Any] = {}  # add_metadata's, written into the traces
         self._started_ns = 0
 
+    @property
+    def profiler(self) -> _WindowEvents | None:
+        """The events of the recorded window through the older API's names
+        (``prof.profiler.function_events``, ``total_average()``,
+        ``self_cpu_time_total``), as PyTorch's ``torch.autograd.profiler`` object
+        there; None before the schedule reaches a warmup or recorded step."""
+        return _WindowEvents(self) if self._initialized else None
+
     def _check_initialized(self, doing: str) -> None:
         """PyTorch's error for results asked of a profiler that never warmed up."""
         if not self._initialized:
@@ -820,6 +828,50 @@ class profile:  # noqa: N801 - PyTorch's name
                 "or Perfetto")
         with open(path, "w"):
             pass  # no event carries a stack: no line, as in PyTorch's file
+
+
+class _WindowEvents:
+    """``prof.profiler``: a profiler's events as the older API's object shows them."""
+
+    def __init__(self, owner: profile) -> None:
+        self._owner = owner
+
+    @property
+    def function_events(self) -> EventList:
+        """The window's events, in order of their start."""
+        return self._owner.events()
+
+    def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0,
+                     group_by_overload_name: bool = False) -> EventList:
+        """The owner's :meth:`profile.key_averages`."""
+        return self._owner.key_averages(group_by_input_shape, group_by_stack_n,
+                                        group_by_overload_name)
+
+    def total_average(self) -> Any:
+        """Every event summed into one row named ``Total``, as PyTorch's."""
+        return self._owner.events().total_average()
+
+    @property
+    def self_cpu_time_total(self) -> float:
+        """Microseconds of host time in the window, each event's own."""
+        return self._owner.events().self_cpu_time_total
+
+    def table(self, sort_by: str | None = None, row_limit: int = 100, **kwargs: Any) -> str:
+        """``key_averages().table(...)``."""
+        return self.key_averages().table(sort_by=sort_by, row_limit=row_limit, **kwargs)
+
+    def export_chrome_trace(self, path: str | os.PathLike[str]) -> None:
+        """The owner's :meth:`profile.export_chrome_trace`."""
+        self._owner.export_chrome_trace(path)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        from fnnet.torch.tensor import Unsupported
+
+        raise Unsupported(f"fnnet.torch does not support prof.profiler.{name}: its "
+                          f"events are function_events, key_averages(), total_average() "
+                          f"and self_cpu_time_total, and prof itself has the rest")
 
 
 def __getattr__(name: str) -> Any:
