@@ -103,3 +103,46 @@ def test_quantile_and_histc_refuse_as_pytorch(torch, call):
             call(T, T.tensor([0.5, -1.0, 2.0]))
         messages.append(str(info.value))
     assert messages[1] == messages[0]
+
+
+# -- eigenvalues of general matrices ----------------------------------------------------
+
+_GENERAL = np.random.default_rng(1).standard_normal((2, 4, 4)).astype(np.float32)
+
+
+@pytest.mark.parametrize("matrix", [
+    _GENERAL[0], _GENERAL, np.array([[0.0, -1.0], [1.0, 0.0]], np.float32),
+    np.diag([3.0, 1.0, 2.0]).astype(np.float32),
+], ids=["general", "batch", "rotation", "diagonal"])
+def test_eig_as_pytorch(torch, matrix):
+    # a recurrent weight's spectral radius, a linear ODE's stability: complex eigenvalues
+    # in LAPACK's order with unit-norm eigenvectors; the eigenvalues' gradient
+    results = []
+    for T in (torch, ft):
+        A = T.tensor(matrix, requires_grad=True)
+        w, v = T.linalg.eig(A)
+        radius = T.linalg.eigvals(A).abs().amax(-1)
+        radius.sum().backward()
+        out = T.empty(0, dtype=T.complex64)
+        T.linalg.eigvals(A.detach(), out=out)
+        results.append((w.detach().numpy(), v.detach().numpy(), radius.detach().numpy(),
+                        A.grad.numpy(), out.numpy(), str(w.dtype), repr(T.linalg.eig(
+                            T.tensor([[2.0, 0.0], [0.0, 3.0]])))))
+    theirs, ours = results
+    assert ours[5:] == theirs[5:]
+    for mine, expected in zip(ours[:5], theirs[:5], strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T: T.linalg.eig(T.ones(2, 3)), lambda T: T.linalg.eigvals(T.ones(3)),
+    lambda T: T.linalg.eigvals(T.ones(2, 2, dtype=T.long)),
+    lambda T: T.linalg.eig(T.ones(2, 2, dtype=T.bool)),
+], ids=["not square", "vector", "integer", "boolean"])
+def test_eig_refuses_as_pytorch(torch, call):
+    messages = []
+    for T in (torch, ft):
+        with pytest.raises(RuntimeError) as info:
+            call(T)
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]

@@ -206,6 +206,44 @@ def eigvalsh(input: Any, UPLO: str = "L") -> Tensor:  # noqa: A002, N803
     return _op(_eigvalsh, (UPLO == "L",), A, who="eigvalsh")
 
 
+def _eig(a: Any) -> tuple[Any, Any]:
+    w, v = jnp.linalg.eig(a)
+    return w, v
+
+
+def _general_matrix(A: Any, who: str) -> Tensor:  # noqa: N803
+    """``A`` checked as PyTorch's eig checks it: its complex dtype is chosen first."""
+    if isinstance(A, Tensor) and not A.is_floating_point() and not A.dtype.is_complex:
+        raise RuntimeError(f"Unknown Complex ScalarType for {scalar_name(A.dtype)}")
+    if isinstance(A, Tensor) and A.dtype.itemsize == 2:
+        raise NotImplementedError(f'"linalg_eig_out_cpu" not implemented for '
+                                  f"'{scalar_name(A.dtype)}'")
+    return _matrix(A, who, square=True)
+
+
+def eig(input: Any) -> Any:  # noqa: A002
+    """``(eigenvalues, eigenvectors)`` of a general square ``A``, complex (``complex64``
+    for float32), each eigenvector of unit norm, in LAPACK's order as PyTorch's; the
+    eigenvalues are differentiable, the eigenvectors are not.
+
+    PyTorch equivalent: ``torch.linalg.eig``.
+    """
+    A = _general_matrix(input, "eig")  # noqa: N806
+    w, v = _op_multi(_eig, (), A, who="eig")
+    return return_type("linalg_eig", ("eigenvalues", "eigenvectors"))(w, v)
+
+
+def _eigvals(a: Any) -> Any:
+    return jnp.linalg.eigvals(a)
+
+
+def eigvals(input: Any) -> Tensor:  # noqa: A002
+    """The complex eigenvalues of a general square ``A`` (a spectral radius is
+    ``eigvals(A).abs().max()``). PyTorch equivalent: ``torch.linalg.eigvals``."""
+    A = _general_matrix(input, "eigvals")  # noqa: N806
+    return _op(_eigvals, (), A, who="eigvals")
+
+
 def _slogdet(a: Any) -> tuple[Any, Any]:
     sign, logabs = jnp.linalg.slogdet(a)
     return sign, logabs

@@ -54,8 +54,8 @@ TORCH: tuple[str, ...] = (
 )
 #: ... of ``torch.linalg``
 LINALG: tuple[str, ...] = (
-    "cholesky", "cholesky_ex", "cond", "cross", "det", "eigh", "eigvalsh", "inv",
-    "inv_ex", "lu_factor", "lu_factor_ex", "matmul", "matrix_norm", "matrix_power",
+    "cholesky", "cholesky_ex", "cond", "cross", "det", "eig", "eigh", "eigvals", "eigvalsh",
+    "inv", "inv_ex", "lu_factor", "lu_factor_ex", "matmul", "matrix_norm", "matrix_power",
     "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
     "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"
 )

@@ -19,7 +19,9 @@ from fnnet.torch._factorizations import (
     check_square,
     cholesky,
     cond,
+    eig,
     eigh,
+    eigvals,
     eigvalsh,
     lstsq,
     matrix_exp,
@@ -47,10 +49,11 @@ from fnnet.torch._search_ops import overload_argument
 from fnnet.torch.tensor import Tensor, _as_tensor, _op
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal",
-           "eigh", "eigvalsh", "inv", "inv_ex", "lstsq", "lu_factor", "lu_factor_ex",
-           "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot",
-           "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd",
-           "svdvals", "vander", "vecdot", "vector_norm"]
+           "eig", "eigh", "eigvals", "eigvalsh", "inv", "inv_ex", "lstsq", "lu_factor",
+           "lu_factor_ex", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
+           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_ex", "solve_triangular", "svd", "svdvals", "vander", "vecdot",
+           "vector_norm"]
 
 
 def __getattr__(name: str) -> Any:
@@ -59,8 +62,8 @@ def __getattr__(name: str) -> Any:
     from fnnet.torch.tensor import Unsupported
 
     raise Unsupported(  # also an AttributeError: hasattr() is False
-        f"fnnet.torch does not support torch.linalg.{name} (complex results such as "
-        f"eig/eigvals have no fnnet dtype); use jax.numpy.linalg on tensor.numpy()")
+        f"fnnet.torch does not support torch.linalg.{name}; use jax.numpy.linalg on "
+        f"tensor.numpy()")
 
 
 def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
