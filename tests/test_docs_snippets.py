@@ -132,3 +132,42 @@ def test_every_subpackage_the_docs_name_is_reached_from_import_fnnet():
         assert reached is module, name
     with pytest.raises(AttributeError, match="module 'fnnet' has no attribute 'trian'"):
         fnnet.__getattr__("trian")
+
+
+#: docstring examples too slow for the suite (ResNet-18's init and eager apply)
+SLOW_EXAMPLES = {"fnnet.models.resnet.ResNet"}
+
+
+def _docstring_examples():
+    """``(module name, path)`` of every fnnet module whose docstrings hold an example."""
+    package = ROOT / "fnnet"
+    for path in sorted(package.rglob("*.py")):
+        if ">>> " in path.read_text():
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts), path
+
+
+@pytest.mark.parametrize("module", [name for name, _ in _docstring_examples()])
+def test_docstring_examples_run_as_written(module):
+    # The API reference shows these to users: each runs with jax, jnp, np and optax
+    # imported, as a reader's session has them, and prints what it says.
+    import doctest
+    import importlib
+
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import optax
+
+    imported = importlib.import_module(module)
+    finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner(
+        optionflags=doctest.ELLIPSIS)
+    tests = [t for t in finder.find(imported, module) if t.examples]
+    assert tests
+    for test in tests:
+        if test.name in SLOW_EXAMPLES:
+            continue
+        test.globs.update(jax=jax, jnp=jnp, np=np, optax=optax)
+        out = io.StringIO()
+        result = runner.run(test, out=out.write)
+        assert result.failed == 0, out.getvalue()

@@ -92,7 +92,8 @@ class ResNet(Module):
     Example:
         >>> net = ResNet18(num_classes=10, stem="cifar")
         >>> params, state = net.init(jax.random.key(0))
-        >>> logits, state = net.apply(params, state, x, train=True)  # x: [N, 3, 32, 32]
+        >>> x = jnp.zeros((8, 3, 32, 32))
+        >>> logits, state = net.apply(params, state, x, train=True)  # [8, 10]
 
     PyTorch equivalent: ``torchvision.models.ResNet(BasicBlock, layers, num_classes)``
     (with ``stem="cifar"``: ``model.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)`` and

@@ -147,7 +147,10 @@ class BatchNorm2d(_BatchNorm):
     Example:
         >>> bn = BatchNorm2d(16)
         >>> params, state = bn.init(jax.random.key(0))
+        >>> x = jax.random.normal(jax.random.key(1), (8, 16, 4, 4))
         >>> y, state = bn.apply(params, state, x, train=True)  # updated running stats
+        >>> int(state["num_batches_tracked"])
+        1
 
     PyTorch equivalent: ``torch.nn.BatchNorm2d`` (``torch.nn.SyncBatchNorm`` with
     ``axis_name``).
