@@ -692,3 +692,30 @@ def test_a_stream_longer_than_its_reported_length_warns_as_pytorchs(torch):
     # length), and ConcatDataset.cummulative_sizes raised AttributeError
     theirs, ours = _both(torch, _stream_longer_than_reported)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("shapes", [[(2, 3), (2, 4)], [(2, 3), (2, 3, 1)], [(2,), (3, 2)],
+                                    [(2, 1), (3, 4)], [(2,), ()], [(), (2,)]],
+                         ids=["trailing", "rank", "scalar-rows", "no-broadcast", "0-d",
+                              "0-d-first"])
+def test_pad_sequence_refuses_sequences_that_do_not_fit_as_pytorch(torch, shapes):
+    # a collate_fn padding features of different widths got torch.stack's words, not
+    # those of PyTorch's copy into the padded batch
+    theirs, ours = raised_by(lambda T: T.nn.utils.rnn.pad_sequence(
+        [T.ones(s) for s in shapes], batch_first=True), torch, ft)
+    assert ours == theirs
+
+
+def test_pad_sequence_broadcasts_and_casts_to_the_first_sequence_as_pytorch(torch):
+    # the output took each sequence as it came (a [L, 1] sequence beside [L, 3] ones
+    # raised, a float one beside a long one made the batch float)
+    def program(T):
+        pad = T.nn.utils.rnn.pad_sequence
+        return (pad([T.ones(2, 3), T.arange(2.0).reshape(2, 1)], padding_value=7),
+                pad([T.ones(2, dtype=T.int64), T.tensor([1.7])], batch_first=True),
+                T.nn.utils.rnn.pad_sequence([T.ones(1)], padding_side="left"),
+                raised_by(lambda M: M.nn.utils.rnn.pad_sequence([M.ones(1)],
+                                                                padding_side="top"), T)[0])
+
+    theirs, ours = _both(torch, program)
+    assert ours == theirs

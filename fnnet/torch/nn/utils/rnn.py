@@ -30,19 +30,48 @@ def pad_sequence(sequences: Sequence[Tensor] | Tensor, batch_first: bool = False
     from fnnet.torch._functions import cat, stack
 
     if padding_side not in ("right", "left"):
-        raise ValueError(f"Expected padding_side to be one of left or right, but got "
-                         f"{padding_side}.")
+        raise RuntimeError(f"Expected padding_side to be one of left or right, but got "
+                           f"{padding_side}.")
     sequences = list(sequences)
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
     if not all(isinstance(s, Tensor) for s in sequences):
         raise TypeError("pad_sequence: sequences must be tensors")
+    first = sequences[0]
+    if first.ndim == 0:  # PyTorch's words for slicing the sizes of a 0-d tensor
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
+    if any(s.ndim == 0 for s in sequences):
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     longest = max(s.shape[0] for s in sequences)
     padded = []
     for s in sequences:
+        # PyTorch copies each sequence into an output of the first one's trailing sizes
+        # and dtype: a sequence broadcasts to them and takes that dtype
+        s = _as_copied(s, (s.shape[0], *first.shape[1:]), first.dtype)
         fill = s.new_full((longest - s.shape[0], *s.shape[1:]), padding_value)
         padded.append(cat([s, fill] if padding_side == "right" else [fill, s]))
     return stack(padded, 0 if batch_first else 1)
+
+
+def _as_copied(sequence: Tensor, shape: tuple[int, ...], dtype: Any) -> Tensor:
+    """``sequence`` as ``copy_`` writes it into a region of ``shape`` and ``dtype``.
+
+    Raises:
+        RuntimeError: it does not broadcast to ``shape`` (``copy_``'s words).
+    """
+    from fnnet.torch._graph import broadcast_mismatch
+
+    given = tuple(sequence.shape)
+    if given != shape:
+        mismatch = broadcast_mismatch([shape, given])
+        if mismatch is not None:
+            raise RuntimeError(mismatch)
+        broadcast = tuple(np.broadcast_shapes(shape, given))
+        if broadcast != shape:
+            raise RuntimeError(f"output with shape {list(shape)} doesn't match the "
+                               f"broadcast shape {list(broadcast)}")
+        sequence = sequence.expand(*shape)
+    return sequence if sequence.dtype == dtype else sequence.to(dtype)
 
 
 def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
