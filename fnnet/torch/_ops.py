@@ -388,6 +388,19 @@ def true_divide(x: Array, y: Array) -> Array:
     return jnp.true_divide(x, y)
 
 
+def multiply(x: Array, y: Array) -> Array:
+    """``x * y`` as PyTorch's CPU kernels compute it: half-precision operands multiplied
+    in float32 and rounded once, so that a number keeps its float32 value (``t * 3.3``
+    of a bfloat16 ``t`` multiplies by 3.3, not by 3.3 rounded to bfloat16 first, 3.296875);
+    a product of two half-precision values is exact in float32, so rounding it once is
+    XLA's product."""
+    dtype = jnp.result_type(x, y)
+    if dtype in (jnp.float16, jnp.bfloat16):
+        product = jnp.multiply(jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.float32))
+        return product.astype(dtype)
+    return jnp.multiply(x, y)
+
+
 def floor_divide(x: Array, y: Array) -> Array:
     """``x // y`` as PyTorch rounds it: a zero quotient of floats carries the sign of
     ``x / y`` (jnp's divmod gives ``-0.0`` for ``-0.46 // -0.81``)."""

@@ -88,6 +88,7 @@ from fnnet.torch._ops import (
     _window_set,
     _zero,
     floor_divide,
+    multiply,
     power,
     true_divide,
     view_check,
@@ -645,7 +646,8 @@ def _rsub(x: jax.Array, other: Any) -> jax.Array:
 
 def _rdiv(x: jax.Array, other: Any) -> jax.Array:
     """``other / x`` (``1 / t``) as PyTorch computes it: ``x.reciprocal() * other``."""
-    return jnp.multiply(jnp.reciprocal(x), other)
+    quotient: jax.Array = multiply(jnp.reciprocal(x), other)
+    return quotient
 
 
 _rsub.grad_fn_name = "RsubBackward1"  # type: ignore[attr-defined]
@@ -1553,11 +1555,11 @@ class Tensor:
         return _op(_rsub, (), *_operands(self, other), check=_no_bool_subtraction)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _op(jnp.multiply, (), *_operands(self, other))
+        return _op(multiply, (), *_operands(self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
         x, y = _operands(self, other)
-        return _op(jnp.multiply, (), y, x)
+        return _op(multiply, (), y, x)
 
     def __truediv__(self, other: Any) -> Tensor:
         return _op(true_divide, (), *_operands(self, other))

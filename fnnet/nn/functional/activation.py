@@ -88,11 +88,13 @@ def _clip_strict(x: Array, low: float, high: float) -> Array:
     return jnp.where(inside, x, jax.lax.stop_gradient(jnp.clip(x, *bounds)))
 
 
+@in_float32
 def silu(x: Array) -> Array:
     """``x * sigmoid(x)`` (swish). PyTorch equivalent: ``torch.nn.functional.silu``."""
     return jax.nn.silu(x)
 
 
+@in_float32
 def elu(x: Array, alpha: float = 1.0) -> Array:
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere.
 
@@ -102,6 +104,7 @@ def elu(x: Array, alpha: float = 1.0) -> Array:
     return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0.0, x)))
 
 
+@in_float32
 def celu(x: Array, alpha: float = 1.0) -> Array:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
 
@@ -133,6 +136,7 @@ def rrelu(x: Array, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     return jnp.where(x > 0, x, x * slope)
 
 
+@in_float32
 def selu(x: Array) -> Array:
     """``scale * elu(x, alpha)`` with the self-normalising constants.
 
@@ -141,6 +145,7 @@ def selu(x: Array) -> Array:
     return jax.nn.selu(x)
 
 
+@in_float32
 def softplus(x: Array, beta: float = 1.0, threshold: float = 20.0) -> Array:
     """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``.
 
@@ -151,16 +156,19 @@ def softplus(x: Array, beta: float = 1.0, threshold: float = 20.0) -> Array:
                      jnp.logaddexp(jnp.minimum(scaled, threshold), 0.0) / beta)
 
 
+@in_float32
 def mish(x: Array) -> Array:
     """``x * tanh(softplus(x))``. PyTorch equivalent: ``torch.nn.functional.mish``."""
     return x * jnp.tanh(softplus(x))
 
 
+@in_float32
 def softsign(x: Array) -> Array:
     """``x / (1 + |x|)``. PyTorch equivalent: ``torch.nn.functional.softsign``."""
     return x / (1 + jnp.abs(x))
 
 
+@in_float32
 def logsigmoid(x: Array) -> Array:
     """``log(sigmoid(x))``, computed stably.
 
@@ -184,11 +192,13 @@ def relu6(x: Array) -> Array:
     return _clip_strict(x, 0.0, 6.0)
 
 
+@in_float32
 def hardsigmoid(x: Array) -> Array:
     """``relu6(x + 3) / 6``. PyTorch equivalent: ``torch.nn.functional.hardsigmoid``."""
     return _clip_strict(x + 3.0, 0.0, 6.0) / 6.0
 
 
+@in_float32
 def hardswish(x: Array) -> Array:
     """``x * relu6(x + 3) / 6``. PyTorch equivalent: ``torch.nn.functional.hardswish``."""
     return x * hardsigmoid(x)

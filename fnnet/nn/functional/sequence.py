@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from fnnet.nn.functional._utils import accumulation, in_dtype_of, promoted, widened
+from fnnet.nn.functional._utils import accumulation, in_dtype_of, in_float32, promoted, widened
 from fnnet.nn.functional.dropout import dropout
 from fnnet.typing import Array, PRNGKey
 
@@ -116,6 +116,7 @@ def conv1d(x: Array, weight: Array, bias: Array | None = None, stride: int = 1,
     return (y[0] if unbatched else y).astype(dtype)
 
 
+@in_float32
 def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
     """``x`` where positive, ``negative_slope * x`` elsewhere.
 
@@ -124,6 +125,7 @@ def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
     return jnp.where(x > 0, x, x * negative_slope)
 
 
+@in_float32
 def gelu(x: Array, approximate: str = "none") -> Array:
     """Gaussian error linear unit: exact (erf) or ``approximate="tanh"``.
 
