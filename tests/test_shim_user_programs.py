@@ -980,3 +980,59 @@ def test_numpy_of_a_tensor_shows_its_later_in_place_writes_as_pytorch(torch):
         out.append(bits.tolist())
         printed.append(out)
     assert printed[1] == printed[0]
+
+
+# -- indices as PyTorch 2.13 reads them --------------------------------------------------
+
+INDICES = {
+    # a list holding tensors, lists, slices, ... or None is a tuple of indices
+    "list of 0-d tensors": lambda T, x: x[[T.tensor(0), T.tensor(2)]],
+    "list of lists": lambda T, x: x[[[0, 1], [2, 3]]],
+    "list of a slice and an int": lambda T, x: x[[slice(None), 1]],
+    "list of None and an int": lambda T, x: x[[None, 0]],
+    "list of ranges": lambda T, x: x[[range(2), range(2)]],
+    "list of a bool and an int": lambda T, x: x[[True, 1]],  # no sequence: one index
+    "list of 40 lists": lambda T, x: x[[[0]] * 40],  # 32 or more: one index
+    "uint8 mask": lambda T, x: x[T.tensor([1, 0, 1, 0], dtype=T.uint8)],
+    "empty list": lambda T, x: x[[]],
+    "list of an empty list": lambda T, x: x[[[]]],
+    "True": lambda T, x: x[True],
+    "int and True": lambda T, x: x[1, True],
+    "0-d True tensor": lambda T, x: x[T.tensor(True)],
+    "a float": lambda T, x: x[1.0],
+    "the tutorial's negative log-likelihood": lambda T, x: -T.log_softmax(x, -1)[
+        range(4), T.tensor([1, 0, 5, 2])].mean(),
+}
+
+
+def _index_outcome(T, name):
+    import warnings
+
+    x = T.arange(24.0).reshape(4, 6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = INDICES[name](T, x)
+            outcome = (tuple(result.shape), result.numpy().tolist())
+        except Exception as error:  # noqa: BLE001 - the exception is what is compared
+            outcome = (type(error).__name__, str(error))
+    # PyTorch's C++ warnings end with where they were raised
+    return outcome, [str(w.message).split(" (Triggered internally")[0] for w in caught]
+
+
+@pytest.mark.parametrize("name", list(INDICES))
+def test_indices_are_read_as_pytorch_reads_them(torch, name):
+    """A list of tensors indexed as one tensor (``x[[i, j]]`` with 0-d tensors gave rows,
+    not an element), a uint8 mask read as integer indices, ``x[[]]`` and ``x[True]``
+    raising: each silently differed from PyTorch or failed."""
+    assert _index_outcome(ft, name) == _index_outcome(torch, name)
+
+
+def test_a_list_of_tensors_as_an_assignments_index_is_a_tuple(torch):
+    results = []
+    for T in (torch, ft):
+        x = T.arange(24.0).reshape(4, 6)
+        x[[T.tensor(0), T.tensor(2)]] = -1.0
+        x[True] = x[True] * 2
+        results.append(x.numpy())
+    np.testing.assert_array_equal(results[1], results[0])

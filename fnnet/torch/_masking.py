@@ -17,11 +17,13 @@ taken as above only where they are read, not for a sum, a mean or a loss over th
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal, overload
 
 import numpy as np
 
-from fnnet.torch import _graph
+from fnnet.torch import _dtypes, _graph
+from fnnet.torch._caller import caller_level
 from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._recorder import current
 from fnnet.torch._selection import select
@@ -264,6 +266,37 @@ def _check_put_dtype(x: Tensor, index: Any, value: Any) -> None:
                        f"{scalar_name(value.dtype)} for the source.")
 
 
+#: PyTorch reads a list as a tuple of indices only below this length (NumPy's old rule)
+_SEQUENCE_AS_TUPLE_BELOW = 32
+_SEQUENCE_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
+    "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will "
+    "be interpreted as tensor index, x[torch.tensor(seq)], which will result either in an "
+    "error or a different result")
+
+
+def as_pytorch_reads(index: Any, reading: bool) -> Any:
+    """``index`` as PyTorch 2.13 reads it: a list holding a tensor, a sequence, a slice,
+    ``...`` or None is a tuple of indices (``x[[rows, cols]]``), with PyTorch's
+    deprecation warning; a ``uint8`` tensor read as an index is a mask, with PyTorch's
+    warning (as an assignment's index PyTorch refuses it, see ``setitem``)."""
+    if type(index) is list and len(index) < _SEQUENCE_AS_TUPLE_BELOW and any(
+            isinstance(item, (Tensor, list, tuple, range, np.ndarray, slice))
+            or item is None or item is Ellipsis for item in index):
+        warnings.warn(_SEQUENCE_WARNING, UserWarning, stacklevel=caller_level())
+        index = tuple(index)
+    if not reading:
+        return index
+    items = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(item, Tensor) and item.dtype == _dtypes.uint8 for item in items):
+        warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a "
+                      "dtype torch.bool instead.", UserWarning, stacklevel=caller_level())
+        read = tuple(item.bool() if isinstance(item, Tensor) and item.dtype == _dtypes.uint8
+                     else item for item in items)
+        index = read if isinstance(index, tuple) else read[0]
+    return index
+
+
 def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
     """``Tensor.__getitem__``/``__setitem__`` that also take boolean masks: a mask is read
     and replaced by its integer indices before ``getitem``/``setitem`` record the gather
@@ -271,6 +304,7 @@ def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
     ``setitem``'s own path (a masked fill: no read, same shape)."""
 
     def __getitem__(self: Tensor, index: Any) -> Tensor:
+        index = as_pytorch_reads(index, reading=True)
         if _has_mask(index):
             check_mask_shape(tuple(self.shape), index)
             chosen = select(self, index)  # a gather kept whole until its rows are read
@@ -282,6 +316,7 @@ def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
         return getitem(self, index)  # type: ignore[no-any-return]
 
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
+        index = as_pytorch_reads(index, reading=False)
         _check_put_dtype(self, index, value)
         if _has_mask(index) and not (_whole_mask(self, index) and _scalar_value(value)):
             check_mask_shape(tuple(self.shape), index)

@@ -406,6 +406,8 @@ def _index_spec(index: Any) -> tuple[tuple[tuple[Any, ...], ...], list[Tensor]]:
     spec: list[tuple[Any, ...]] = []
     tensors: list[Tensor] = []
     for item in index:
+        if isinstance(item, Tensor) and item._cell.aval[:2] == ((), np.dtype(np.bool_)):
+            item = builtins.bool(item._value())  # a 0-d mask: a Python bool's dimension
         if isinstance(item, slice):
             spec.append(("s", *slice_parts(item)))
         elif item is None:
@@ -413,12 +415,21 @@ def _index_spec(index: Any) -> tuple[tuple[tuple[Any, ...], ...], list[Tensor]]:
         elif item is Ellipsis:
             spec.append(("e",))
         elif isinstance(item, (bool, np.bool_)):
-            spec.append(("t",))
-            tensors.append(_as_tensor(np.asarray(item)))
+            if not item:
+                raise NotImplementedError(
+                    "fnnet.torch does not support indexing with False (a dimension of "
+                    "size 0); index with None and slice that dimension to 0:0 instead")
+            spec.append(("n",))  # True adds a dimension of size 1, as None does
         elif isinstance(item, (int, np.integer)):
             spec.append(("i", int(item)))
+        elif not isinstance(item, (Tensor, list, tuple, range, np.ndarray, jax.Array)):
+            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long "
+                             f"or byte Variables are valid indices (got "
+                             f"{type(item).__name__})")
         else:
-            item = item if isinstance(item, Tensor) else _as_tensor(np.asarray(item))
+            item = item if isinstance(item, Tensor) else _as_tensor(
+                np.asarray(item, np.int64) if isinstance(item, (list, tuple)) and
+                _holds_nothing(item) else np.asarray(item))
             if item._cell.aval[1].kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
