@@ -502,3 +502,26 @@ def test_run_maps_torchvision_for_the_fnnet_backend(mnist_root, tmp_path):
     assert result["errors"] == {}
     assert result["printed"]["tutorial"] == \
         "fnnet.torchvision.models.resnet 128 (64, 1, 28, 28)\n"
+
+
+@pytest.mark.parametrize("image_size", [(3, 4, 5), (1, 28, 28)], ids=["rgb-small", "grey"])
+def test_fake_data_items_are_torchvisions(torch, image_size):
+    # FakeData drew its images and labels from numpy's generator: a pipeline tried on
+    # it trained on other images than under torchvision
+    def torchvisions(index, offset=3):  # torchvision's FakeData.__getitem__, by hand
+        torch.manual_seed(index + offset)
+        image = torch.randn(*image_size)
+        target = torch.randint(0, 7, size=(1,), dtype=torch.long)[0]
+        pixels = image.mul(255).byte().permute(1, 2, 0).numpy()
+        return (pixels[:, :, 0] if image_size[0] == 1 else pixels), int(target)
+
+    ft.manual_seed(11)
+    before = ft.rand(1).item()
+    ft.manual_seed(11)
+    data = datasets.FakeData(size=4, image_size=image_size, num_classes=7, random_offset=3)
+    for index in range(4):
+        image, target = data[index]
+        pixels, expected = torchvisions(index)
+        np.testing.assert_array_equal(np.asarray(image), pixels)
+        assert target == expected
+    assert ft.rand(1).item() == before  # the global generator is left as it was
