@@ -774,6 +774,41 @@ def test_torch_compiler_switches_are_pytorchs_outside_a_traced_frame():
     assert seen[1] == seen[0]
 
 
+def test_torch_dynamo_settings_are_accepted_as_pytorchs():
+    """``import torch._dynamo`` and ``torch._dynamo.config.cache_size_limit = 64`` beside a
+    ``torch.compile`` call raised UnsupportedImport. The defaults and the refusal are
+    PyTorch 2.13's (read from its ``torch._dynamo.config``, whose import alone takes
+    seconds, so they are written here)."""
+    import importlib
+
+    dynamo = importlib.import_module("fnnet.torch._dynamo")
+    assert ft._dynamo is dynamo
+    config = dynamo.config
+    assert (config.cache_size_limit, config.recompile_limit, config.suppress_errors,
+            config.verbose, config.accumulated_cache_size_limit,
+            config.automatic_dynamic_shapes, config.assume_static_by_default,
+            config.capture_scalar_outputs, config.optimize_ddp) == \
+        (8, 8, False, False, 256, True, True, False, True)
+    try:
+        config.cache_size_limit = 64
+        config.suppress_errors = True
+        assert (config.cache_size_limit, config.suppress_errors) == (64, True)
+    finally:
+        config.cache_size_limit, config.suppress_errors = 8, False
+    with pytest.raises(AttributeError, match=r"^torch._dynamo.config.foo does not exist$"):
+        config.foo = 1
+    x = ft.ones(3, 4)
+    assert (dynamo.mark_dynamic(x, 0), dynamo.maybe_mark_dynamic(x, 1),
+            dynamo.mark_static(x, 0), dynamo.reset()) == (None, None, None, None)
+    model = ft.nn.Linear(4, 2)
+    compiled = dynamo.optimize("inductor")(model)
+    assert type(compiled).__name__ == "OptimizedModule" and compiled._orig_mod is model
+    assert dynamo.optimize(disable=True)(model) is model
+    with pytest.raises(NotImplementedError, match=r"torch\._dynamo\.explain; fnnet\.torch "
+                       r"compiles each training step itself"):
+        getattr(dynamo, "explain")  # noqa: B009 - the lookup is what raises
+
+
 def test_skip_init_builds_the_module_and_refuses_as_pytorch():
     for T in (torch, ft):
         layer = T.nn.utils.skip_init(T.nn.Linear, 3, 2, bias=False)
@@ -863,3 +898,39 @@ def test_is_inference_as_pytorch():
         assert T.is_inference(made) and not T.is_inference(T.ones(1))
     theirs, ours = raised_by(lambda T: T.is_inference([1.0]), torch, ft)
     assert ours == theirs
+
+
+# -- storages -----------------------------------------------------------------------------
+
+
+def _storages(T):
+    """A course's look at the memory under a view (``a.storage()``), and tied weights'
+    shared memory checked by ``untyped_storage().data_ptr()``."""
+    a = T.arange(18)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shown = [str(a.view(3, 3, 2).storage())]
+    s = a.storage()
+    floats = T.tensor([1.5, -2.0, 0.1])
+    shown += [repr(floats.storage()), str(floats.untyped_storage()),
+              str(T.tensor([True, False]).storage()),
+              str(T.tensor([1, 2], dtype=T.bfloat16).storage()), str(T.zeros(0).storage())]
+    emb, head = T.nn.Embedding(5, 3), T.nn.Linear(3, 5, bias=False)
+    emb.weight = head.weight
+    facts = [len(s), s.size(), str(s.dtype), s.element_size(), s.nbytes(), s[3], s[-1],
+             s.tolist()[:4], list(s)[-2:], a[1:].storage().size(),
+             a.view(3, 6).storage().data_ptr() == s.data_ptr(),
+             emb.weight.untyped_storage().data_ptr() == head.weight.untyped_storage().data_ptr(),
+             emb.weight.storage().data_ptr() == T.nn.Linear(3, 5).weight.storage().data_ptr(),
+             floats.untyped_storage()[2], isinstance(s, T.TypedStorage),
+             [str(w.message) for w in caught if "TypedStorage" in str(w.message)][:1]]
+    errors = []
+    for index in (18, slice(1, 3)):
+        with pytest.raises((IndexError, RuntimeError)) as error:
+            s[index]
+        errors.append((error.type, str(error.value)))
+    return shown, facts, errors
+
+
+def test_storages_print_and_compare_as_pytorchs():
+    assert _storages(ft) == _storages(torch)
