@@ -198,6 +198,7 @@ int = _dtypes.int32  # noqa: A001
 bool = _dtypes.bool_  # noqa: A001
 
 from fnnet.torch import (  # noqa: E402
+    _dynamo,  # torch._dynamo's settings, as programs around torch.compile set them
     _more_ops,  # noqa: E402
     as_torch,  # fnnet's own: a PyTorch script run with nothing edited
     autograd,  # noqa: E402
