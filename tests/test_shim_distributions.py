@@ -763,3 +763,59 @@ def test_distribution_modules_import_as_pytorch(torch):
         from fnnet.torch.distributions.relaxed_bernoulli import (  # noqa: F401
             LogitRelaxedBernoulli,
         )
+
+
+@pytest.mark.parametrize("make", [
+    lambda D, T: D.Categorical(logits=T.zeros(2, 3)),
+    lambda D, T: D.Categorical(probs=T.tensor([0.2, 0.8])),
+    lambda D, T: D.Bernoulli(probs=T.tensor([[0.3, 0.6]])),
+    lambda D, T: D.OneHotCategorical(logits=T.zeros(2, 4)),
+    lambda D, T: D.Independent(D.Bernoulli(probs=T.tensor([0.3, 0.6])), 0),
+], ids=["Categorical", "Categorical unbatched", "Bernoulli", "OneHotCategorical",
+        "Independent"])
+def test_enumerate_support_as_pytorch(torch, make):
+    # an exact expectation over a discrete policy's actions: (probs * Q(support)).sum(0)
+    results = []
+    for t in (torch, ft):
+        dist = make(t.distributions, t)
+        values = dist.enumerate_support()
+        results.append((values.numpy(), str(values.dtype), dist.has_enumerate_support,
+                        tuple(dist.enumerate_support(expand=False).shape),
+                        dist.log_prob(values).exp().numpy(), dist.perplexity().numpy()))
+    theirs, ours = results
+    assert ours[1:4] == theirs[1:4]
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_allclose(ours[4], theirs[4], rtol=1e-6)
+    np.testing.assert_allclose(ours[5], theirs[5], rtol=1e-6)
+
+
+def test_enumerate_support_refused_as_pytorch(torch):
+    for t in (torch, ft):
+        D = t.distributions
+        assert not D.Normal(0.0, 1.0).has_enumerate_support
+        assert not D.Independent(D.Bernoulli(probs=t.tensor([0.5])), 1).has_enumerate_support
+        with pytest.raises(NotImplementedError):
+            D.Normal(0.0, 1.0).enumerate_support()
+        with pytest.raises(NotImplementedError, match="cartesian product"):
+            D.Independent(D.Bernoulli(probs=t.tensor([0.5])), 1).enumerate_support()
+        with pytest.warns(FutureWarning, match=r"`sample_n\(n\)` will be deprecated"):
+            assert tuple(D.Normal(t.zeros(2), 1.0).sample_n(3).shape) == (3, 2)
+
+
+def test_default_validate_args_switch_as_pytorch(torch):
+    # Distribution.set_default_validate_args(False), as RL code turns the checks off for
+    # speed: a negative scale and a value outside the support then pass unchecked
+    for t in (torch, ft):
+        D = t.distributions
+        try:
+            D.Distribution.set_default_validate_args(False)
+            D.Normal(0.0, -1.0)
+            D.Bernoulli(probs=t.tensor([0.5, 0.5])).log_prob(t.tensor([2.0, 0.0]))
+            with pytest.raises(ValueError):
+                D.Normal(0.0, -1.0, validate_args=True)
+        finally:
+            D.Distribution.set_default_validate_args(True)
+        with pytest.raises(ValueError, match="constraint GreaterThan"):
+            D.Normal(0.0, -1.0)
+        with pytest.raises(ValueError):
+            D.Distribution.set_default_validate_args(0.5)

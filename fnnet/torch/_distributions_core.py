@@ -65,7 +65,7 @@ def _check(name: str, value: Any, test: Any, constraint: str, validate: bool | N
     ``validate_args=True`` (reading one computed by the step waits for the device).
     ``params`` are the distribution's parameters as given, described in the message as
     PyTorch's repr does."""
-    if validate is False:
+    if validate is False or (validate is None and not Distribution._default_validate):
         return
     held = host_value(value) if isinstance(value, Tensor) else None
     if validate is None and isinstance(value, Tensor) and held is None:
@@ -83,9 +83,28 @@ class Distribution:
     """Base of the distributions: shapes and the methods a subclass may lack."""
 
     has_rsample = False
+    has_enumerate_support = False
     batch_shape: Size
     event_shape: Size = Size(())
     _validate_args: bool | None = None
+    #: set_default_validate_args: False skips the checks of arguments not given
+    #: ``validate_args`` (as PyTorch's scripts turn them off for speed)
+    _default_validate = True
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        """Turns the checks of parameters and ``log_prob`` values off (False) or back on
+        (True) for distributions made without ``validate_args``; on, they check what the
+        host holds, as without this call.
+
+        Raises:
+            ValueError: ``value`` not True or False, in PyTorch's words.
+
+        PyTorch equivalent: ``torch.distributions.Distribution.set_default_validate_args``.
+        """
+        if value not in [True, False]:
+            raise ValueError
+        Distribution._default_validate = bool(value)
 
     def _support(self) -> Support | None:
         """The support ``log_prob`` checks a value against (None: not checked)."""
@@ -101,7 +120,8 @@ class Distribution:
         Raises:
             ValueError: PyTorch's words for each of those.
         """
-        if self._validate_args is False:
+        if self._validate_args is False or (self._validate_args is None
+                                            and not Distribution._default_validate):
             return _tensor(value)
         if not isinstance(value, Tensor):
             raise ValueError("The value argument to log_prob must be a Tensor")
@@ -165,6 +185,30 @@ class Distribution:
 
     def icdf(self, value: Any) -> Tensor:
         raise NotImplementedError
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """Every value of a discrete distribution's support, along a new first dimension
+        (over the batch shape when ``expand``, else of size 1 there)."""
+        raise NotImplementedError
+
+    def _enumerated(self, values: Tensor, expand: bool) -> Tensor:
+        """``values`` (the support, ``[n, *event]``) laid out as PyTorch's
+        ``enumerate_support`` lays it out."""
+        n, event, batch = values.shape[0], tuple(values.shape[1:]), tuple(self.batch_shape)
+        out: Tensor = values.reshape(n, *([1] * len(batch)), *event)
+        return out.expand(n, *batch, *event) if expand else out
+
+    def perplexity(self) -> Tensor:
+        """``exp(entropy())``. PyTorch: ``Distribution.perplexity``."""
+        return self.entropy().exp()
+
+    def sample_n(self, n: int) -> Tensor:
+        """``sample((n,))``, with PyTorch's deprecation warning."""
+        import warnings
+
+        warnings.warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.",
+                      FutureWarning, stacklevel=2)
+        return self.sample(Size((n,)))
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}: {v.shape if isinstance(v, Tensor) and v.numel() > 1 else v}"
@@ -381,6 +425,12 @@ class Bernoulli(Distribution):
         logits, value = _shape_ops.broadcast_tensors(self.logits, self._validate_sample(value))
         return -F.binary_cross_entropy_with_logits(logits, value, reduction="none")
 
+    has_enumerate_support = True
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """``[0., 1.]`` over the batch shape. PyTorch: ``Bernoulli.enumerate_support``."""
+        return self._enumerated(_functions.arange(2, dtype=self.probs.dtype), expand)
+
     def entropy(self) -> Tensor:
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
@@ -456,6 +506,15 @@ class Categorical(Distribution):
     def entropy(self) -> Tensor:
         smallest = float(np.finfo(np.float32).min)
         return -(self.logits.clamp(min=smallest) * self.probs).sum(-1)
+
+    has_enumerate_support = True
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """The categories ``0..n-1`` (int64) over the batch shape.
+
+        PyTorch equivalent: ``Categorical.enumerate_support``.
+        """
+        return self._enumerated(_functions.arange(self._num_events), expand)
 
 
 #: MultivariateNormal's matrix parameters, in the order PyTorch's repr lists them
@@ -801,6 +860,7 @@ class Independent(Distribution):
                              f"batch_shape), actual {n} vs {len(batch)}")
         self.base_dist, self.reinterpreted_batch_ndims = base_distribution, n
         self.has_rsample = base_distribution.has_rsample
+        self.has_enumerate_support = n == 0 and base_distribution.has_enumerate_support
         self.batch_shape = Size(batch[:len(batch) - n])
         self.event_shape = Size(batch[len(batch) - n:] + tuple(base_distribution.event_shape))
 
@@ -813,6 +873,12 @@ class Independent(Distribution):
 
     def __repr__(self) -> str:
         return f"Independent({self.base_dist}, {self.reinterpreted_batch_ndims})"
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """The base's support; refused, as PyTorch's, over reinterpreted dimensions."""
+        if self.reinterpreted_batch_ndims > 0:
+            raise NotImplementedError("Enumeration over cartesian product is not implemented")
+        return self.base_dist.enumerate_support(expand=expand)
 
     @property
     def mean(self) -> Tensor:
@@ -1709,6 +1775,16 @@ class OneHotCategorical(Distribution):
     @property
     def param_shape(self) -> Size:
         return self._categorical.param_shape
+
+    has_enumerate_support = True
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """The ``n`` one-hot vectors over the batch shape.
+
+        PyTorch equivalent: ``OneHotCategorical.enumerate_support``.
+        """
+        n = int(self.probs.shape[-1])
+        return self._enumerated(_functions.eye(n, dtype=self.probs.dtype), expand)
 
     @property
     def mean(self) -> Tensor:
