@@ -370,3 +370,76 @@ def test_a_storage_of_a_zip64_record_is_aligned_as_pytorch_needs_for_mmap(
     loaded = torch.load(path, mmap=True)
     assert loaded["big"].tolist() == list(map(float, range(300)))
     assert ft.load(path)["small"].tolist() == [0.0, 1.0, 2.0]
+
+
+def _train_with_checkpoints(t, folder, epochs, resume):
+    """A training script that writes, each epoch, the checkpoint courses write (model,
+    optimizer, scheduler, GradScaler, epoch, best loss, and torch's, numpy's and
+    Python's generator states), and starts from the last one when ``resume``: the
+    losses it prints and the final weights."""
+    import random
+
+    random.seed(0)
+    np.random.seed(0)
+    t.manual_seed(0)
+    x, y = t.randn(32, 5), t.randint(0, 3, (32,))
+    # no bias before the BatchNorm: its gradient is zero but for rounding, which Adam
+    # would scale up to steps of the learning rate
+    model = t.nn.Sequential(t.nn.Linear(5, 8, bias=False), t.nn.BatchNorm1d(8),
+                            t.nn.ReLU(), t.nn.Linear(8, 3))
+    opt = t.optim.AdamW(model.parameters(), lr=0.02)
+    sched = t.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7)
+    scaler = t.amp.GradScaler("cpu", enabled=False)
+    start, best, printed = 0, float("inf"), []
+    if resume:
+        ckpt = t.load(folder / "last.pt", weights_only=False)
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        scaler.load_state_dict(ckpt["scaler"])
+        start, best = ckpt["epoch"] + 1, ckpt["best"]
+        t.set_rng_state(ckpt["torch_rng"])
+        np.random.set_state(ckpt["np_rng"])
+        random.setstate(ckpt["py_rng"])
+    for epoch in range(start, epochs):
+        order = t.randperm(32)
+        total = 0.0
+        for i in range(0, 32, 16):
+            idx = order[i:i + 16]
+            noise = 0.01 * float(np.random.rand()) + 0.01 * random.random()
+            loss = t.nn.functional.cross_entropy(model(x[idx] + noise), y[idx])
+            opt.zero_grad()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            total += loss.item()
+        sched.step()
+        best = min(best, total)
+        printed.append(f"{epoch} {total:.5f} {sched.get_last_lr()[0]:.5f}")
+        t.save({"epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(), "scaler": scaler.state_dict(), "best": best,
+                "torch_rng": t.get_rng_state(), "np_rng": np.random.get_state(),
+                "py_rng": random.getstate()}, folder / "last.pt")
+    return printed, [p.detach().numpy().copy() for p in model.parameters()]
+
+
+@pytest.mark.slow  # trains five short runs in each library
+def test_a_checkpoint_with_every_generator_state_resumes_as_in_pytorch(torch, tmp_path):
+    """Interrupted after two epochs and resumed from the checkpoint each epoch writes,
+    the script prints the losses of the run that was not interrupted, and of PyTorch's,
+    whichever library wrote the checkpoint."""
+    runs = {}
+    for name, t in (("torch", torch), ("fnnet", ft)):
+        (tmp_path / name).mkdir()
+        runs[name] = _train_with_checkpoints(t, tmp_path / name, 4, resume=False)
+        _train_with_checkpoints(t, tmp_path / name, 2, resume=False)
+        (tmp_path / name / "interrupted.pt").write_bytes(
+            (tmp_path / name / "last.pt").read_bytes())
+    for saver, t in (("torch", ft), ("fnnet", torch), ("fnnet", ft)):
+        (tmp_path / saver / "last.pt").write_bytes(
+            (tmp_path / saver / "interrupted.pt").read_bytes())
+        printed, weights = _train_with_checkpoints(t, tmp_path / saver, 4, resume=True)
+        assert printed == runs["torch"][0][2:], (saver, t.__name__)
+        for got, expected in zip(weights, runs["torch"][1], strict=True):
+            np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+    assert runs["fnnet"][0] == runs["torch"][0]
