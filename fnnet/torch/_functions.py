@@ -76,8 +76,21 @@ def tensor_sequence(values: Any, who: str) -> list[Tensor]:
     for index, value in enumerate(listed):
         if not isinstance(value, Tensor):
             raise TypeError(f"expected Tensor as element {index} in argument 0, but got "
-                            f"{type(value).__name__}")
+                            f"{_c_type_name(value)}")
     return listed
+
+
+#: Python's flag of a class made by a ``class`` statement (CPython's Py_TPFLAGS_HEAPTYPE)
+_HEAP_TYPE = 1 << 9
+
+
+def _c_type_name(value: Any) -> str:
+    """A type's name as C code writes it (``tp_name``): a class made in Python by its own
+    name (``Foo``), an extension type with its module (``numpy.ndarray``)."""
+    kind = type(value)
+    if kind.__flags__ & _HEAP_TYPE or kind.__module__ == "builtins":
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__name__}"
 
 
 def number(value: Any, who: str, name: str, position: int) -> Any:
