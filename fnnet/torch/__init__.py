@@ -296,6 +296,9 @@ _settings.install(globals())  # deterministic algorithms, inference mode, typena
 from fnnet.torch import _dense_real  # noqa: E402
 
 _dense_real.install(globals())  # layout, data_ptr, H... of dense tensors
+from fnnet.torch import _storage  # noqa: E402
+
+_storage.install(globals())  # Tensor.storage(), untyped_storage(): read-only snapshots
 from fnnet.torch import _complex  # noqa: E402
 
 _complex.install(globals())  # real, imag, conj, view_as_real, polar...: complex tensors
