@@ -186,8 +186,17 @@ def test_idx_bad_arguments(tmp_path):
             "kind must be one of ['fashion_mnist', 'mnist'], got 'kmnist'")):
         data.load_mnist_idx(tmp_path, kind="kmnist")
     write_mnist(tmp_path)
-    with pytest.raises(ValueError, match="dtype must be uint8 or float32, got float16"):
+    with pytest.raises(ValueError, match=re.escape(
+            "dtype must be np.uint8 (pixels 0..255) or np.float32 (scaled to [0, 1]), got "
+            "float16")):
         data.load_mnist_idx(tmp_path, dtype=np.float16)
+    # None (which numpy reads as float64) and a name numpy does not know: the same error,
+    # naming what was given, before any file is read (load, load_cifar10 alike)
+    for call, given in ((lambda: data.load("mnist", "test", tmp_path, dtype=None), "None"),
+                        (lambda: data.load("digits", dtype="uint9"), "'uint9'"),
+                        (lambda: data.load_cifar10(tmp_path / "none", dtype=float), "float")):
+        with pytest.raises(ValueError, match=re.escape(f"scaled to [0, 1]), got {given}")):
+            call()
 
 
 # --------------------------------------------------------------------------- CIFAR-10

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.data import paths
-from fnnet.data.dataset import convert_images
+from fnnet.data.dataset import check_images_dtype, convert_images
 
 FOLDER = "cifar-10-batches-py"
 TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -144,6 +144,7 @@ def load_cifar10(
     splits = {"train": TRAIN_FILES, "test": TEST_FILES}
     if split not in splits:
         raise ValueError(f"split must be one of ['test', 'train'], got {split!r}")
+    check_images_dtype(dtype)
     names = splits[split]
     get = f"Download and extract {URL}; it creates {FOLDER}/."
     if directory is None:

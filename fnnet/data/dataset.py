@@ -123,16 +123,32 @@ def to_float(images: Any) -> Any:
     return images.astype(np.float32) / np.float32(255.0)
 
 
+def check_images_dtype(dtype: Any) -> None:
+    """Raises unless ``dtype`` is the loaders' ``np.uint8`` or ``np.float32``; checked
+    before any file is read.
+
+    Raises:
+        ValueError: ``dtype`` is neither (None included, which numpy reads as float64).
+    """
+    resolved: np.dtype[Any] | None
+    try:
+        resolved = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved not in (np.uint8, np.float32):
+        shown = getattr(dtype, "__name__", None) or repr(dtype)
+        raise ValueError(f"dtype must be np.uint8 (pixels 0..255) or np.float32 (scaled to "
+                         f"[0, 1]), got {shown}")
+
+
 def convert_images(images: np.ndarray, dtype: Any) -> np.ndarray:
     """Returns uint8 ``images`` as ``dtype``: uint8 unchanged, float32 scaled to [0, 1].
 
     Raises:
         ValueError: ``dtype`` is neither uint8 nor float32.
     """
-    dtype = np.dtype(dtype)
-    if dtype == np.uint8:
+    check_images_dtype(dtype)
+    if np.dtype(dtype) == np.uint8:
         return images
-    if dtype == np.float32:
-        scaled: np.ndarray = to_float(images)
-        return scaled
-    raise ValueError(f"dtype must be uint8 or float32, got {dtype}")
+    scaled: np.ndarray = to_float(images)
+    return scaled

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.data import paths
-from fnnet.data.dataset import convert_images
+from fnnet.data.dataset import check_images_dtype, convert_images
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
@@ -282,6 +282,7 @@ def load_mnist_idx(
     """
     _check_choice(split, "split", _PREFIX)
     _check_choice(kind, "kind", TORCHVISION_FOLDERS)
+    check_images_dtype(dtype)
     expected = [idx_file_names(split, what)[0] for what in ("images", "labels")]
     get = (f"Download {' and '.join(expected)} from {SOURCES[kind]} (or let "
            "torchvision download them) and put them in that folder.")

@@ -17,7 +17,7 @@ import numpy as np
 
 from fnnet.data import cifar, idx, paths
 from fnnet.data.cifar import find_cifar10_folder, load_cifar10
-from fnnet.data.dataset import convert_images
+from fnnet.data.dataset import check_images_dtype, convert_images
 from fnnet.data.digits import load_digits, train_test_split
 from fnnet.data.idx import find_idx_files, load_mnist_idx
 from fnnet.data.tfds_source import DatasetNotPreparedError, from_tfds
@@ -137,6 +137,7 @@ def load(
             TFDS data set; the message lists the missing files and where to get them.
     """
     paths.check_source("load", name, data_dir, split)
+    check_images_dtype(dtype)
     if name == "digits":
         images, labels = load_digits()
         if split == "all":
