@@ -719,3 +719,28 @@ def test_pad_sequence_broadcasts_and_casts_to_the_first_sequence_as_pytorch(torc
 
     theirs, ours = _both(torch, program)
     assert ours == theirs
+
+
+def test_data_classes_subscript_and_subclass_as_pytorchs(torch):
+    # DataLoader, StackDataset, ChainDataset and DistributedSampler were not generic, so
+    # an annotation such as `loader: DataLoader[tuple[Tensor, Tensor]]` evaluated at
+    # run time raised TypeError; and DistributedSampler was no Sampler
+    names = ["DataLoader", "Dataset", "IterableDataset", "TensorDataset", "StackDataset",
+             "ConcatDataset", "ChainDataset", "Subset", "Sampler", "SequentialSampler",
+             "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+             "DistributedSampler"]
+
+    def program(T):
+        data = T.utils.data
+        subscripted = []
+        for name in names:
+            try:
+                getattr(data, name)[int]
+                subscripted.append(True)
+            except TypeError:
+                subscripted.append(False)
+        sampler = data.DistributedSampler(range(4), num_replicas=2, rank=0)
+        return subscripted, isinstance(sampler, data.Sampler)
+
+    theirs, ours = _both(torch, program)
+    assert ours == theirs

@@ -30,7 +30,7 @@ import multiprocessing.context
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Generic
 
 import numpy as np
 
@@ -63,6 +63,7 @@ from fnnet.torch.utils.data.dataset import (  # noqa: F401
     IterableDataset,
     StackDataset,
     Subset,
+    T_co,
     random_split,
 )
 from fnnet.torch.utils.data.distributed import DistributedSampler  # noqa: F401
@@ -132,7 +133,7 @@ def _checked_order(order: np.ndarray, n: int) -> np.ndarray:
     return (order % n).astype(np.int32) if order.size else order.astype(np.int32)
 
 
-class DataLoader:
+class DataLoader(Generic[T_co]):
     """Iterates over a dataset in batches.
 
     Args:
@@ -406,7 +407,7 @@ class _SingleProcessDataLoaderIter:
     when ``len(loader)`` was last asked (compared with the count of batches, as there).
     """
 
-    def __init__(self, batches: Iterator[Any], len_of: DataLoader) -> None:
+    def __init__(self, batches: Iterator[Any], len_of: DataLoader[Any]) -> None:
         self._batches, self._loader = batches, len_of
         self._reported: int | None = getattr(len_of, "_IterableDataset_len_called", None)
         self._yielded = 0

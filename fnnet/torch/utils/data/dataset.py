@@ -19,6 +19,7 @@ import numpy as np
 from fnnet.torch import _random
 
 T_co = TypeVar("T_co", covariant=True)
+T_stack = TypeVar("T_stack", tuple[Any, ...], dict[str, Any])
 
 
 class Dataset(Generic[T_co]):
@@ -49,7 +50,7 @@ class IterableDataset(Dataset[T_co], Iterable[T_co]):
     PyTorch equivalent: ``torch.utils.data.IterableDataset``.
     """
 
-    def __add__(self, other: Dataset[Any]) -> ChainDataset:  # type: ignore[override]
+    def __add__(self, other: Dataset[Any]) -> ChainDataset[Any]:  # type: ignore[override]
         return ChainDataset([self, other])
 
 
@@ -130,7 +131,7 @@ class ConcatDataset(Dataset[T_co]):
         return self.datasets[which][index - start]
 
 
-class ChainDataset(IterableDataset[Any]):
+class ChainDataset(IterableDataset[T_co]):
     """The streams of several ``IterableDataset`` s, one after another.
 
     Raises:
@@ -157,7 +158,7 @@ class ChainDataset(IterableDataset[Any]):
         return sum(len(d) for d in self._members())
 
 
-class StackDataset(Dataset[Any]):
+class StackDataset(Dataset[T_stack]):
     """Samples made of the same index of several datasets of one length: a tuple
     (datasets given by position) or a dict (given by name).
 

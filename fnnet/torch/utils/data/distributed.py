@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.torch._random import Generator, randperm
+from fnnet.torch.utils.data.sampler import Sampler, T_co
 
 
 def _int(value: Any, name: str) -> int:
@@ -53,7 +54,7 @@ def rank_indices(order: Sequence[int], num_replicas: int, rank: int,
     return indices[rank:total:num_replicas]
 
 
-class DistributedSampler:
+class DistributedSampler(Sampler[T_co]):
     """The indices of one rank's share of ``dataset``, for ``DataLoader(sampler=...)``.
 
     Args:
@@ -116,7 +117,7 @@ class DistributedSampler:
             raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
         return [int(i) for i in randperm(n, Generator().manual_seed(int(seed)))]
 
-    def __iter__(self) -> Iterator[int]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(rank_indices(self.order(), self.num_replicas, self.rank, self.drop_last))
 
     def __len__(self) -> int:
