@@ -282,8 +282,40 @@ def test_add_graph_bad_input(tmp_path):
     with SummaryWriter(tmp_path) as writer:
         with pytest.raises(TypeError, match="model must be a fnnet.torch nn.Module, got str"):
             writer.add_graph("model", torch.randn(2))
-        with pytest.raises(ValueError, match="input_to_model must be given"):
-            writer.add_graph(torch.nn.ReLU())
+
+
+def _dict_out(nn):
+    """A model returning a dict, as detection and Hugging Face models do."""
+
+    class DictOut(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+
+        def forward(self, x):
+            return {"logits": self.fc(x)}
+
+    return DictOut()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_add_graph_refuses_a_dict_output_and_no_input_as_pytorchs(writers, capsys):
+    """A model returning a dict (traced strictly, the default) and no input: PyTorch's
+    RuntimeError, printed before with "Error occurs, No graph saved"; a dict returned
+    is drawn with use_strict_trace=False."""
+    import torch as real_torch
+
+    seen = []
+    for (make, folder), module in zip(writers, (real_torch, torch), strict=True):
+        with make(str(folder / "graphs")) as writer:
+            model = _dict_out(module.nn)
+            for args in ((model, module.ones(1, 3)), (module.nn.ReLU(),)):
+                with pytest.raises(RuntimeError) as error:
+                    writer.add_graph(*args)
+                seen.append((str(error.value), capsys.readouterr().out))
+            writer.add_graph(model, module.ones(1, 3), use_strict_trace=False)
+    assert seen[2:] == seen[:2]
+    assert seen[0][1] == f"{seen[0][0]}\nError occurs, No graph saved\n"
 
 
 def test_add_hparams_writes_the_run_pytorch_writes(tmp_path):

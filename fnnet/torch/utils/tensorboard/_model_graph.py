@@ -137,12 +137,26 @@ def _shape_attr(shape: tuple[int, ...]) -> Any:
     return AttrValue(list=AttrValue.ListValue(shape=[TensorShapeProto(dim=dims)]))
 
 
-def model_graph(model: Any, inputs: tuple[Any, ...]) -> Any:
+#: PyTorch's tracer's refusal of a dict returned by the model, traced strictly
+_DICT_OUTPUT = (
+    "Encountering a dict at the output of the tracer might cause the trace to be "
+    "incorrect, this is only valid if the container structure does not change based on "
+    "the module's inputs. Consider using a constant container instead (e.g. for `list`, "
+    "use a `tuple` instead. for `dict`, use a `NamedTuple` instead). If you absolutely "
+    "need this and know the side effects, pass strict=False to trace() to allow this "
+    "behavior.")
+
+
+def model_graph(model: Any, inputs: tuple[Any, ...], strict: bool = True) -> Any:
     """The ``GraphDef`` of ``model(*inputs)``, as PyTorch's writer makes it.
 
     Args:
         model: a fnnet.torch ``nn.Module``.
         inputs: its positional arguments (tensors; others are passed as they are).
+        strict: refuse a dict returned by the model, as PyTorch's strict tracer does.
+
+    Raises:
+        RuntimeError: ``strict`` and the model returned a dict (PyTorch's message).
 
     Returns:
         The graph: an ``IO Node`` per input read (``input/<forward's argument>``, with
@@ -192,6 +206,8 @@ def model_graph(model: Any, inputs: tuple[Any, ...]) -> Any:
         sys.setprofile(profiling)
         for handle in handles:
             handle.remove()
+    if strict and isinstance(result, dict):
+        raise RuntimeError(_DICT_OUTPUT)
 
     def scope_of(fn: GradFn) -> str:
         """The innermost module call that recorded ``fn`` (the last begun of those

@@ -575,28 +575,38 @@ class SummaryWriter:
         (``Net/Linear[fc1]``), with a node per input, output and parameter.
 
         The model runs once, as PyTorch's tracer runs it (a BatchNorm in training mode
-        updates its statistics). ``use_strict_trace`` is accepted and ignored.
+        updates its statistics).
 
         Args:
             model: a fnnet.torch ``nn.Module``.
             input_to_model: a tensor, or a tuple or list of the positional arguments.
             verbose: print the graph's nodes.
+            use_strict_trace: refuse a model returning a dict, as PyTorch's tracer.
+
+        Raises:
+            RuntimeError: no ``input_to_model``, a dict returned under
+                ``use_strict_trace``, or the model's own RuntimeError: printed with
+                "Error occurs, No graph saved" before it is raised, as PyTorch's writer
+                prints its tracer's errors (PyTorch's messages).
 
         PyTorch equivalent: ``SummaryWriter.add_graph``.
         """
-        del use_strict_trace  # there is no tracer to be strict
         from fnnet.torch.nn.modules.module import Module
         from fnnet.torch.utils.tensorboard._model_graph import model_graph
 
         if not isinstance(model, Module):
             raise TypeError(f"model must be a fnnet.torch nn.Module, got "
                             f"{type(model).__name__}")
-        if input_to_model is None:
-            raise ValueError("input_to_model must be given: the graph is recorded from "
-                             "one call of the model on it")
         inputs = tuple(input_to_model) if isinstance(input_to_model, tuple | list) \
             else (input_to_model,)
-        graph = model_graph(model, inputs)
+        try:
+            if input_to_model is None:  # PyTorch's tracer's words for no input
+                raise RuntimeError("example_kwarg_inputs should be a dict")
+            graph = model_graph(model, inputs, strict=use_strict_trace)
+        except RuntimeError as error:
+            print(error)
+            print("Error occurs, No graph saved")
+            raise
         if verbose:
             for node in graph.node:
                 print(f"{node.name} = {node.op}({', '.join(node.input)})")
