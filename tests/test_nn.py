@@ -297,6 +297,46 @@ def test_modulelist_behaves_like_a_list():
 
 
 
+def test_slices_of_sequential_and_modulelist_are_named_as_torchs(torch):
+    # a feature extractor (model[:-1]) and a forward over m.blocks[1:], as PyTorch writes
+    def layers(nn):
+        return [nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3)]
+
+    ours, theirs = fnnet.nn.Sequential(*layers(fnnet.nn)), torch.nn.Sequential(*layers(torch.nn))
+    params, _ = ours.init(jax.random.key(0))
+    for index in (slice(None, -1), slice(2, None), slice(None, None, 2)):
+        head = ours[index]
+        assert isinstance(head, fnnet.nn.Sequential)
+        assert repr(head) == repr(theirs[index])
+        sub = {name: params[name] for name, _ in head.named_children() if name in params}
+        assert list(fnnet.nn.state_dict(sub, {}, head)) == list(theirs[index].state_dict())
+    x = np.ones((2, 4), np.float32)
+    features = ours[:-1].apply({k: params[k] for k in ("0", "2")}, {}, x)[0]
+    assert features.shape == (2, 5)
+    blocks = fnnet.nn.ModuleList(layers(fnnet.nn))[1:4]
+    assert repr(blocks) == repr(torch.nn.ModuleList(layers(torch.nn))[1:4])  # from 0
+
+    class Net(fnnet.nn.Module):
+        def __init__(self):
+            self.blocks = fnnet.nn.ModuleList([fnnet.nn.Linear(4, 4) for _ in range(3)])
+
+        def forward(self, m, x):
+            x = m.blocks[0](x)
+            for block in m.blocks[1:]:
+                x = x + block(x)
+            return x
+
+    net = Net()
+    net_params, net_state = net.init(jax.random.key(1))
+    b = net_params["blocks"]
+    expected = x @ b["0"]["weight"].T + b["0"]["bias"]
+    for i in ("1", "2"):
+        expected = expected + expected @ b[i]["weight"].T + b[i]["bias"]
+    _close(net.apply(net_params, net_state, x)[0], expected, "blocks")
+    with pytest.raises(TypeError, match="Sequential indices must be ints or slices, got str"):
+        ours["0"]
+
+
 def test_sequential_of_an_ordereddict_and_modulelist_repr_match_torch(torch):
     from collections import OrderedDict
 

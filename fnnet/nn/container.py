@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, overload
 
 from fnnet.nn.module import Bound, Module
 
@@ -49,12 +49,25 @@ class Sequential(Module):
     def __len__(self) -> int:
         return sum(1 for _ in self.named_children())
 
-    def __getitem__(self, index: int) -> Module:
-        children = [child for _, child in self.named_children()]
-        if isinstance(index, bool) or not isinstance(index, int) \
-                or not -len(children) <= index < len(children):
+    @overload
+    def __getitem__(self, index: int) -> Module: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequential: ...
+
+    def __getitem__(self, index: int | slice) -> Module:
+        """The child at ``index``; a slice is a Sequential of those children under their
+        names (``model[:-1]``: ``"0"``, ``"1"``..., as PyTorch's, so the sliced model's
+        parameters are ``{name: params[name]}``)."""
+        named = list(self.named_children())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(named[index]))
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"Sequential indices must be ints or slices, got "
+                            f"{type(index).__name__}")
+        if not -len(named) <= index < len(named):
             raise IndexError(f"index {index!r} is out of range")
-        return children[index]
+        return named[index][1]
 
     def forward(self, m: Bound, x: Any) -> Any:
         for name, _ in self.named_children():
@@ -104,7 +117,17 @@ class ModuleList(Module):
     def __len__(self) -> int:
         return sum(1 for _ in self.named_children())
 
-    def __getitem__(self, index: int) -> Module:
+    @overload
+    def __getitem__(self, index: int) -> Module: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> ModuleList: ...
+
+    def __getitem__(self, index: int | slice) -> Module:
+        """The entry at ``index``; a slice is a new ModuleList of those entries, numbered
+        from 0 as PyTorch's."""
+        if isinstance(index, slice):
+            return ModuleList(list(self)[index])
         if not isinstance(index, int) or isinstance(index, bool):
             raise TypeError(f"ModuleList indices must be ints, got {index!r}")
         if not -len(self) <= index < len(self):

@@ -293,7 +293,7 @@ class Bound:
             raise AttributeError(name)
         return self._member(name)
 
-    def __getitem__(self, index: int | str) -> Any:
+    def __getitem__(self, index: int | str | slice) -> Any:
         names = [name for name, _ in self.module.named_children()]
         if isinstance(index, int) and not isinstance(index, bool):
             if not -len(names) <= index < len(names):
@@ -304,7 +304,9 @@ class Bound:
             return self._member(names[index])
         if isinstance(index, str):
             return self._member(index)
-        raise TypeError(f"children are indexed by int or name, got {index!r}")
+        if isinstance(index, slice):  # ``for layer in m.layers[1:]``, as in PyTorch
+            return [self._member(name) for name in names[index]]
+        raise TypeError(f"children are indexed by int, slice or name, got {index!r}")
 
     def __iter__(self) -> Iterator[Any]:
         for name, _ in self.module.named_children():
