@@ -744,3 +744,33 @@ def test_data_classes_subscript_and_subclass_as_pytorchs(torch):
 
     theirs, ours = _both(torch, program)
     assert ours == theirs
+
+
+def test_a_stack_of_augmenting_datasets_draws_in_pytorchs_order(torch):
+    # StackDataset read each sample's members in turn; PyTorch's loader reads each
+    # member for the whole batch (its __getitems__), so random draws came in another order
+    def program(T):
+        data = T.utils.data
+
+        class Noisy(data.Dataset):
+            def __init__(self, scale):
+                self.scale = scale
+
+            def __len__(self):
+                return 5
+
+            def __getitem__(self, i):
+                return int(float(T.rand(1)) * 1000 * self.scale)
+
+        class Batched(Noisy):
+            def __getitems__(self, indices):
+                return [i * 10 for i in indices]
+
+        T.manual_seed(0)
+        by_name = data.StackDataset(a=Noisy(1), b=Noisy(100), c=Batched(1))
+        by_place = data.StackDataset(Noisy(1), Batched(1), Noisy(100))
+        return (list(data.DataLoader(by_name, batch_size=2)),
+                list(data.DataLoader(by_place, batch_size=3)), by_name[1])
+
+    theirs, ours = _both(torch, program)
+    assert ours == theirs

@@ -185,6 +185,32 @@ class StackDataset(Dataset[T_stack]):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices: list[Any]) -> list[Any]:
+        """The samples at ``indices``, read as PyTorch's loader reads them: each member
+        dataset for the whole batch in turn (through its ``__getitems__`` where it has
+        one), so members drawing random numbers draw in PyTorch's order.
+
+        Raises:
+            ValueError: a member's ``__getitems__`` gave another number of samples.
+        """
+        members = self.datasets.items() if isinstance(self.datasets, dict) else \
+            enumerate(self.datasets)
+        fields: list[dict[Any, Any]] = [{} for _ in indices]
+        for key, dataset in members:
+            read_batch = getattr(dataset, "__getitems__", None)
+            if callable(read_batch):
+                items = read_batch(indices)
+                if len(items) != len(indices):
+                    raise ValueError(f"Nested dataset's output size mismatch. Expected "
+                                     f"{len(indices)}, got {len(items)}")
+            else:
+                items = [dataset[i] for i in indices]
+            for sample, item in zip(fields, items, strict=True):
+                sample[key] = item
+        if isinstance(self.datasets, dict):
+            return fields
+        return [tuple(sample.values()) for sample in fields]
+
     def __len__(self) -> int:
         return self._length
 
