@@ -413,3 +413,76 @@ def test_jacobian_errors_as_pytorchs(torch, call):
             call(import_module(f"{t.__name__}.func"), t)
         errors.append((type(caught.value), str(caught.value)))
     assert errors[1] == errors[0]
+
+
+# -- torch.autograd.forward_ad --------------------------------------------------------------
+
+def _forward_mode(t):
+    """PyTorch's forward-mode AD tutorial: a function of a dual tensor, a module whose
+    parameters are swapped for duals, a dual of a parameter that still trains, and what
+    is read outside the level."""
+    from importlib import import_module
+
+    fwad = import_module(f"{t.__name__}.autograd.forward_ad")
+    rng = np.random.default_rng(5)
+    primal = t.tensor(rng.standard_normal((4, 4)).astype(np.float32))
+    tangent = t.tensor(rng.standard_normal((4, 4)).astype(np.float32))
+    other = t.tensor(rng.standard_normal((4, 4)).astype(np.float32))
+    model = t.nn.Linear(4, 3)
+    with t.no_grad():
+        model.weight.copy_(t.tensor(rng.uniform(-0.5, 0.5, (3, 4)).astype(np.float32)))
+        model.bias.zero_()
+    params = dict(model.named_parameters())
+    directions = {name: t.ones_like(p) * 0.5 for name, p in params.items()}
+    weight = t.tensor(rng.standard_normal(3).astype(np.float32), requires_grad=True)
+    seen = []
+    with fwad.dual_level() as level:
+        dual = fwad.make_dual(primal, tangent)
+        out = dual ** 2 + other.sin() * dual
+        unpacked = fwad.unpack_dual(out)
+        seen += [level, type(unpacked).__name__, unpacked.primal, unpacked.tangent,
+                 fwad.unpack_dual(dual).tangent, fwad.unpack_dual(other).tangent,
+                 fwad.unpack_dual(dual).primal.requires_grad]
+        for name, p in params.items():
+            delattr(model, name)
+            setattr(model, name, fwad.make_dual(p, directions[name]))
+        seen.append(fwad.unpack_dual(model(primal)).tangent)
+        weighted = fwad.make_dual(weight, t.ones(3))
+        energy = (weighted * weighted).sum()
+        seen.append(fwad.unpack_dual(energy).tangent)
+        energy.backward()
+        seen.append(weight.grad)
+    seen.append(fwad.unpack_dual(out).tangent)  # the level is closed
+    return [s.detach().numpy() if isinstance(s, t.Tensor) else s for s in seen]
+
+
+def test_forward_mode_ad_as_the_tutorial_uses_it(torch):
+    for mine, theirs in zip(_forward_mode(ft), _forward_mode(torch), strict=True):
+        if isinstance(theirs, np.ndarray):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+        else:
+            assert mine == theirs
+
+
+@pytest.mark.parametrize("misuse", [
+    lambda fwad, t: fwad.make_dual(t.ones(3), t.ones(3)),
+    lambda fwad, t: fwad.exit_dual_level(),
+    lambda fwad, t: _within(fwad, lambda: fwad.make_dual(t.ones(3), t.ones(4))),
+    lambda fwad, t: _within(fwad, lambda: fwad.make_dual(t.ones(3, dtype=t.long),
+                                                         t.ones(3, dtype=t.long))),
+    lambda fwad, t: _within(fwad, lambda: _within(fwad, lambda: None)),
+], ids=["no level", "exit without a level", "shapes differ", "integer primal", "nested"])
+def test_forward_mode_ad_misuse_raises_as_pytorchs(torch, misuse):
+    from importlib import import_module
+
+    errors = []
+    for t in (torch, ft):
+        with pytest.raises(Exception) as caught:
+            misuse(import_module(f"{t.__name__}.autograd.forward_ad"), t)
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[1] == errors[0]
+
+
+def _within(fwad, body):
+    with fwad.dual_level():
+        return body()

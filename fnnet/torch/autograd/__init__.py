@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.torch._autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from fnnet.torch.autograd import functional, grad_mode, graph, profiler
+from fnnet.torch.autograd import forward_ad, functional, grad_mode, graph, profiler
 from fnnet.torch.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from fnnet.torch.autograd.function import Function, FunctionCtx, once_differentiable
 from fnnet.torch.autograd.grad import Variable, backward, grad
@@ -21,9 +21,10 @@ from fnnet.torch.autograd.gradcheck import gradcheck, gradgradcheck
 from fnnet.torch.tensor import Unsupported as _Unsupported
 
 __all__ = ["Function", "FunctionCtx", "Variable", "backward", "detect_anomaly",
-           "enable_grad", "functional", "grad", "grad_mode", "gradcheck", "gradgradcheck", "graph",
-           "inference_mode", "is_grad_enabled", "no_grad", "once_differentiable", "profiler",
-           "set_detect_anomaly", "set_grad_enabled", "variable"]
+           "enable_grad", "forward_ad", "functional", "grad", "grad_mode", "gradcheck",
+           "gradgradcheck", "graph", "inference_mode", "is_grad_enabled", "no_grad",
+           "once_differentiable", "profiler", "set_detect_anomaly", "set_grad_enabled",
+           "variable"]
 
 
 def variable(*args: Any, **kwargs: Any) -> Any:
