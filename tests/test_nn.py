@@ -337,6 +337,34 @@ def test_slices_of_sequential_and_modulelist_are_named_as_torchs(torch):
         ours["0"]
 
 
+def test_module_tree_walks_and_pytorch_habits(torch):
+    # children/modules/named_modules as PyTorch's (a module shared twice listed once)
+    def build(nn):
+        shared = nn.Linear(2, 2)
+        return nn.Sequential(shared, nn.Sequential(nn.ReLU(), shared), nn.Linear(2, 3))
+
+    ours, theirs = build(fnnet.nn), build(torch.nn)
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert [type(m).__name__ for m in ours.modules()] == [
+        type(m).__name__ for m in theirs.modules()]
+    assert [type(m).__name__ for m in ours.children()] == [
+        type(m).__name__ for m in theirs.children()]
+    assert [n for n, _ in ours.named_modules("net")][:2] == ["net", "net.0"]
+    # model(x) and model.parameters(): PyTorch's habits name the fnnet way
+    with pytest.raises(TypeError, match=r"^Sequential was called on its input alone, as a "
+                       r"PyTorch module is; fnnet modules hold no parameters: params, "
+                       r"state = model.init\(jax.random.key\(0\)\)"):
+        ours(jnp.ones((1, 2)))
+    assert not hasattr(ours, "parameters")  # still an AttributeError
+    with pytest.raises(AttributeError, match=r"'Sequential' object has no attribute "
+                       r"'state_dict': fnnet modules hold no parameters or mode \(PyTorch's "
+                       r"module.state_dict\); use fnnet.nn.state_dict\(params, state, "
+                       r"model\)"):
+        ours.state_dict()
+    with pytest.raises(AttributeError, match="^'Sequential' object has no attribute 'fc9'$"):
+        _ = ours.fc9
+
+
 def test_sequential_of_an_ordereddict_and_modulelist_repr_match_torch(torch):
     from collections import OrderedDict
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jax
@@ -181,6 +181,50 @@ class Module:
             if isinstance(value, Module):
                 yield name, value
 
+    def children(self) -> Iterator[Module]:
+        """Yields each child module, in assignment order.
+
+        PyTorch equivalent: ``torch.nn.Module.children``.
+        """
+        for _, child in self.named_children():
+            yield child
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """Yields ``(dotted name, module)`` for this module (named ``prefix``) and every
+        module below it, depth first, each module once, as PyTorch's.
+
+        PyTorch equivalent: ``torch.nn.Module.named_modules``.
+        """
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            below = [(f"{name}.{child_name}" if name else child_name, child)
+                     for child_name, child in module.named_children()]
+            stack.extend(reversed(below))
+
+    def modules(self) -> Iterator[Module]:
+        """Yields this module and every module below it (see :meth:`named_modules`).
+
+        PyTorch equivalent: ``torch.nn.Module.modules``.
+        """
+        for _, module in self.named_modules():
+            yield module
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for names the module lacks: PyTorch's stateful methods get a
+        # pointer to their fnnet form (still an AttributeError, so hasattr stays False).
+        hint = _TORCH_METHODS.get(name)
+        if hint is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}: "
+                             f"fnnet modules hold no parameters or mode (PyTorch's "
+                             f"module.{name}); {hint}")
+
     def extra_repr(self) -> str:
         """The arguments shown by ``repr``, as in PyTorch."""
         return ""
@@ -197,8 +241,35 @@ class Module:
         return "\n".join(lines) + "\n)"
 
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, State]:
-        """Alias of :meth:`apply`."""
+        """Alias of :meth:`apply`.
+
+        Raises:
+            TypeError: called on the input alone, as a PyTorch module is.
+        """
+        if len(args) == 1 and not isinstance(args[0], Mapping):
+            raise TypeError(f"{type(self).__name__} was called on its input alone, as a "
+                            f"PyTorch module is; fnnet modules hold no parameters: "
+                            f"params, state = model.init(jax.random.key(0)), then y, "
+                            f"state = model.apply(params, state, x)")
         return self.apply(*args, **kwargs)
+
+
+#: PyTorch's stateful Module methods and where their work is done in fnnet
+_TORCH_METHODS = {
+    "parameters": "params, state = model.init(key) returns them as a tree",
+    "named_parameters": "fnnet.nn.state_dict(params, state, model) names them",
+    "state_dict": "use fnnet.nn.state_dict(params, state, model)",
+    "load_state_dict": "use params, state = fnnet.nn.load_state_dict(model, state_dict)",
+    "train": "pass train=True (and key=) to model.apply",
+    "eval": "pass train=False to model.apply (the default)",
+    "zero_grad": "gradients are returned by jax.grad, never accumulated",
+    "to": "place arrays with jax.device_put(params, device)",
+    "cuda": "place arrays with jax.device_put(params, device)",
+    "cpu": "place arrays with jax.device_put(params, device)",
+    "requires_grad_": "jax.grad differentiates the arguments it is given",
+    "register_buffer": "override init to return the buffer in the state tree",
+    "register_parameter": "override init to add the parameter to the params tree",
+}
 
 
 class Bound:
