@@ -819,3 +819,46 @@ def test_default_validate_args_switch_as_pytorch(torch):
             D.Normal(0.0, -1.0)
         with pytest.raises(ValueError):
             D.Distribution.set_default_validate_args(0.5)
+
+
+_EXPANDED = {
+    "Normal": lambda D, t: D.Normal(t.zeros(2), t.ones(2)),
+    "Normal unbatched": lambda D, t: D.Normal(0.0, 1.0),
+    "Categorical": lambda D, t: D.Categorical(logits=t.tensor([[0.0, 1.0, 2.0]] * 2)),
+    "Bernoulli probs": lambda D, t: D.Bernoulli(probs=t.tensor([0.3, 0.6])),
+    "MultivariateNormal": lambda D, t: D.MultivariateNormal(t.zeros(2, 3), 2 * t.eye(3)),
+    "Independent": lambda D, t: D.Independent(D.Normal(t.zeros(2, 3), t.ones(2, 3)), 1),
+    "tanh Normal": lambda D, t: D.TransformedDistribution(
+        D.Normal(t.zeros(2), t.ones(2)), [D.transforms.TanhTransform()]),
+    "mixture": lambda D, t: D.MixtureSameFamily(D.Categorical(logits=t.zeros(2)),
+                                                D.Normal(t.zeros(2), t.ones(2))),
+    "Beta": lambda D, t: D.Beta(t.ones(2), 2 * t.ones(2)),
+    "Binomial": lambda D, t: D.Binomial(5, probs=t.tensor([0.3, 0.6])),
+    "RelaxedOneHotCategorical": lambda D, t: D.RelaxedOneHotCategorical(
+        t.tensor(0.5), probs=t.ones(2, 3) / 3),
+}
+
+
+@pytest.mark.parametrize("name", _EXPANDED)
+def test_expand_as_pytorch(torch, name):
+    # dist.expand(batch_shape), as Pyro-style and batched-policy code broadcasts a prior
+    results = []
+    for t in (torch, ft):
+        dist = _EXPANDED[name](t.distributions, t)
+        shape = (4, *dist.batch_shape) if dist.batch_shape else (3,)
+        expanded = dist.expand(shape)
+        results.append((expanded, tuple(expanded.batch_shape), tuple(expanded.event_shape)))
+    (theirs, *t_shapes), (ours, *o_shapes) = results
+    assert o_shapes == t_shapes
+    value = theirs.sample()
+    np.testing.assert_allclose(ours.log_prob(ft.tensor(value.numpy())).numpy(),
+                               theirs.log_prob(value).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_expand_refuses_as_pytorch(torch):
+    messages = []
+    for t in (torch, ft):
+        with pytest.raises(RuntimeError) as info:
+            t.distributions.Normal(t.zeros(2), t.ones(2)).expand((2, 5))
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import jax
 import numpy as np
@@ -197,6 +197,57 @@ class Distribution:
         n, event, batch = values.shape[0], tuple(values.shape[1:]), tuple(self.batch_shape)
         out: Tensor = values.reshape(n, *([1] * len(batch)), *event)
         return out.expand(n, *batch, *event) if expand else out
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """This distribution over a larger batch: each parameter expanded (a view, not a
+        copy) to ``batch_shape`` followed by its own event dimensions; the new instance
+        is not validated again, as PyTorch's.
+
+        Raises:
+            RuntimeError: ``batch_shape`` does not extend the batch shape (the tensors'
+                expand refuses it, in PyTorch's words).
+            NotImplementedError: a distribution whose parameters do not rebuild it.
+
+        PyTorch equivalent: ``Distribution.expand``.
+        """
+        del _instance  # PyTorch's subclasses pass their new instance through
+        batch, old = _shape(batch_shape), len(self.batch_shape)
+        params = {}
+        for name, value in self._constructor_arguments().items():
+            # numbers (a count, lims) and a relaxed draw's temperature are kept as they are
+            if isinstance(value, Tensor) and name != "temperature":
+                event = tuple(value.shape[old:]) if value.dim() > old else ()
+                value = value.expand(*batch, *event)
+            params[name] = value
+        new = type(self)(**params, validate_args=False)  # type: ignore[call-arg]  # every subclass takes it
+        new._validate_args = self._validate_args
+        return new
+
+    def _constructor_arguments(self) -> dict[str, Any]:
+        """The arguments that make this distribution again, read from its attributes of
+        the constructor's names (of ``probs`` and ``logits``, the one given).
+
+        Raises:
+            NotImplementedError: an argument not kept, or not a tensor or number.
+        """
+        import inspect
+
+        given = getattr(self, "_given", None) or \
+            getattr(getattr(self, "_categorical", None), "_given", None) or "probs"
+        arguments = {}
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if name in ("self", "validate_args") or name in ("probs", "logits") and \
+                    name != given:
+                continue
+            value = getattr(self, name, getattr(self, f"_{name}", None))
+            if value is None and parameter.default is not inspect.Parameter.empty:
+                continue  # an option not kept: its default
+            if value is None or isinstance(value, Distribution):
+                raise NotImplementedError(
+                    f"fnnet.torch does not support {type(self).__name__}.expand; make the "
+                    f"distribution from expanded parameters")
+            arguments[name] = value
+        return arguments
 
     def perplexity(self) -> Tensor:
         """``exp(entropy())``. PyTorch: ``Distribution.perplexity``."""
@@ -597,6 +648,10 @@ class MultivariateNormal(_Located):
             eye = _functions.eye(int(matrix.shape[-1]), dtype=matrix.dtype)
             self._unbroadcasted_scale_tril = linalg.solve_triangular(inverse, eye, upper=False)
 
+    def _constructor_arguments(self) -> dict[str, Any]:
+        given = next(iter(self._matrices))  # the first held is the one given
+        return {"loc": self.loc, given: self._matrices[given]}
+
     def _params(self) -> dict[str, Any]:
         # PyTorch's repr lists the matrices given or computed so far (its lazy properties)
         return {"loc": self.loc, **{k: self._matrices[k] for k in _MATRICES
@@ -697,6 +752,16 @@ class MixtureSameFamily(Distribution):
         return (f"MixtureSameFamily(\n  {self.mixture_distribution},\n  "
                 f"{self.component_distribution})")
 
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """The mixture weights expanded to ``batch_shape``, the components to it and
+        their count."""
+        batch = _shape(batch_shape)
+        count = int(self.mixture_distribution.probs.shape[-1])
+        mixture = cast(Categorical, self.mixture_distribution.expand(batch))
+        return MixtureSameFamily(mixture,
+                                 self.component_distribution.expand(batch + (count,)),
+                                 validate_args=self._validate_args)
+
     def _pad(self, x: Tensor) -> Tensor:
         """Mixture weights ``[..., k]`` shaped to broadcast against the components'
         values ``[batch, k, *event]``."""
@@ -775,6 +840,14 @@ class TransformedDistribution(Distribution):
         # PyTorch's: the parameters of a subclass's own (Weibull's scale and
         # concentration), none where they are its base's
         return Distribution.__repr__(self)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """The base expanded (the transforms act elementwise); a subclass's own
+        parameters expanded."""
+        if type(self) is not TransformedDistribution:
+            return Distribution.expand(self, batch_shape)
+        return TransformedDistribution(self.base_dist.expand(batch_shape), self.transforms,
+                                       validate_args=self._validate_args)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         from fnnet.torch._autograd import no_grad
@@ -873,6 +946,13 @@ class Independent(Distribution):
 
     def __repr__(self) -> str:
         return f"Independent({self.base_dist}, {self.reinterpreted_batch_ndims})"
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """The base expanded to ``batch_shape`` and the reinterpreted dimensions."""
+        n = self.reinterpreted_batch_ndims
+        base = self.base_dist.expand(
+            _shape(batch_shape) + tuple(self.event_shape)[:n] if n else _shape(batch_shape))
+        return Independent(base, n, validate_args=self._validate_args)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
         """The base's support; refused, as PyTorch's, over reinterpreted dimensions."""
