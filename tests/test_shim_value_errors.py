@@ -136,6 +136,22 @@ MISTAKES = {
     "softmax of Long": lambda T: T.tensor([1, 2]).softmax(0),
     "log_softmax of Long along the first of two dims":
         lambda T: T.tensor([[1, 2]]).log_softmax(0),
+    # a language model's logits built as integers (a count table, not yet .float())
+    "cross_entropy of Long scores": lambda T: T.nn.functional.cross_entropy(
+        _long(T, 4, 5), T.zeros(4, dtype=T.long)),
+    "cross_entropy of Bool scores per position": lambda T: T.nn.functional.cross_entropy(
+        T.ones(2, 5, 3, dtype=T.bool), T.zeros(2, 3, dtype=T.long)),
+    "cross_entropy of Long scores, targets of another batch": lambda T:
+        T.nn.functional.cross_entropy(_long(T, 4, 5), T.zeros(3, dtype=T.long)),
+    "cross_entropy of Long scores and Long probabilities": lambda T:
+        T.nn.functional.cross_entropy(_long(T, 4, 5), _long(T, 4, 5)),
+    "nll_loss of Long scores": lambda T: T.nn.functional.nll_loss(
+        _long(T, 4, 5), T.zeros(4, dtype=T.long)),
+    "nll_loss of Long scores per position": lambda T: T.nn.functional.nll_loss(
+        _long(T, 2, 5, 3), T.zeros(2, 3, dtype=T.long)),
+    # a causal mask's triangle of a vector
+    "tril of a vector": lambda T: T.tril(T.ones(3)),
+    "triu_ of a scalar": lambda T: T.tensor(1.0).triu_(),
     # data
     "TensorDataset of two lengths": lambda T: T.utils.data.TensorDataset(T.ones(2), T.ones(3)),
     "tensor from ragged lists": lambda T: T.tensor([[1, 2], [3]]),

@@ -356,13 +356,22 @@ def _triu(x: Any, k: int) -> Any:
     return jnp.triu(x, k)
 
 
+def _check_matrices(self: Tensor, who: str) -> None:
+    """PyTorch's refusal of a triangle of fewer than two dimensions (JAX's ValueError
+    otherwise)."""
+    if self.dim() < 2:
+        raise RuntimeError(f"{who}: input tensor must have at least 2 dimensions")
+
+
 def tril(self: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dimensions (the rest zeroed)."""
+    _check_matrices(self, "tril")
     return _op(_tril, (int(diagonal),), self, who="tril")
 
 
 def triu(self: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dimensions (the rest zeroed)."""
+    _check_matrices(self, "triu")
     return _op(_triu, (int(diagonal),), self, who="triu")
 
 

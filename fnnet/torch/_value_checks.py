@@ -54,6 +54,22 @@ def floating_kernel(op: str) -> Callable[..., None]:
     return check
 
 
+def floating_scores(x: Any, target: Any, loss: str) -> None:
+    """PyTorch's refusal of ``cross_entropy``'s or ``nll_loss``'s scores ``x`` of an
+    integer or boolean type: the words of the CPU kernel that first reads them
+    (cross_entropy's log_softmax over the classes, before any check of the targets but
+    that of class probabilities' type; nll_loss's own kernel, the 2-d one for scores of
+    more than two dimensions)."""
+    if _floating(x):
+        return
+    if loss == "nll_loss":
+        kernel = "nll_loss_out_frame" if x.dim() <= 2 else "nll_loss2d_forward_out_frame"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_scalar(x)}\'')
+    if tuple(x.shape) == tuple(target.shape) and not _floating(target):
+        return  # PyTorch first refuses the probabilities' type
+    floating_kernel("log_softmax")(x, 0 if x.dim() == 1 else 1)
+
+
 def empty_reduction(op: str) -> Callable[..., None]:
     """The check of ``op`` over all elements (no ``dim``) of a tensor with none, or of a
     complex tensor (which has no order: ``spectrum.max()`` for ``spectrum.abs().max()``)."""

@@ -26,6 +26,7 @@ from fnnet.torch._functions import tensor_argument
 from fnnet.torch._selection import Selected as _Selected
 from fnnet.torch._selection import whole_classes as _whole_classes
 from fnnet.torch._selection import whole_regression as _whole_regression
+from fnnet.torch._value_checks import floating_scores
 from fnnet.torch.nn._activations import implicit_dim
 from fnnet.torch.nn._channel_dropout import check_p as _check_p
 from fnnet.torch.nn._embedding import _UNSIGNED, _max, check_indices, embedding  # noqa: F401
@@ -338,6 +339,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if reduction != "none" and isinstance(input, _Selected):  # x[mask], y[mask]
         input, target = _whole_classes(input, target, ignore_index) or (input, target)
     target = _scalar_or_tensor(target)
+    floating_scores(input, target, "cross_entropy")
     target = check_class_batch(input, target, probabilities=True)
     check_class_weight(input, target, weight)
     if label_smoothing > 1.0:
@@ -358,6 +360,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         input, target = _whole_classes(input, target, ignore_index) or (input, target)
     target = _scalar_or_tensor(target)
     target = check_class_batch(input, target)
+    floating_scores(input, target, "nll_loss")
     check_class_weight(input, target, weight)
     _check_class_targets(input, target, ignore_index)
     return _op(_nll, (ignore_index, reduction), input, target, weight)
@@ -691,9 +694,6 @@ from fnnet.torch.nn._attention_norm import (  # noqa: E402, F401 - re-exported
     instance_norm,
     scaled_dot_product_attention,
 )
-from fnnet.torch.nn._multi_head import (  # noqa: E402, F401 - re-exported
-    multi_head_attention_forward,
-)
 from fnnet.torch.nn._channel_dropout import (  # noqa: E402, F401 - re-exported
     alpha_dropout,
     dropout1d,
@@ -750,6 +750,9 @@ from fnnet.torch.nn._more_layers import (  # noqa: E402, F401 - re-exported
     selu_,
 )
 from fnnet.torch.nn._more_layers import channel_shuffle as native_channel_shuffle  # noqa: E402, F401, I001
+from fnnet.torch.nn._multi_head import (  # noqa: E402, F401 - re-exported
+    multi_head_attention_forward,
+)
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._rms_norm import rms_norm  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._thresholding import (  # noqa: E402, F401 - re-exported
