@@ -774,3 +774,21 @@ def test_a_stack_of_augmenting_datasets_draws_in_pytorchs_order(torch):
 
     theirs, ours = _both(torch, program)
     assert ours == theirs
+
+
+def test_a_loader_whose_workers_are_turned_off_reads_in_this_process():
+    data = ft.utils.data
+
+    class Who(data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            info = data.get_worker_info()
+            return -1 if info is None else info.id
+
+    loader = data.DataLoader(Who(), batch_size=1, num_workers=2)
+    first = [b.item() for b in loader]
+    loader.num_workers = 0
+    # PyTorch 2.13's answer: the second epoch has no workers (the last ones were kept)
+    assert (first, [b.item() for b in loader]) == ([0, 1, 0, 1], [-1, -1, -1, -1])

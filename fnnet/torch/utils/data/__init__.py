@@ -307,8 +307,9 @@ class DataLoader(Generic[T_co]):
             # more batch's indices as each batch comes back
             indices = _read_ahead(indices, (self.prefetch_factor or 0) * self.num_workers)
         self._started = True
-        return _SingleProcessDataLoaderIter(
-            self._epoch(getattr(self, "_workers", None), indices), len_of=self)
+        # no workers where num_workers was set to 0 since the last workers were started
+        workers = getattr(self, "_workers", None) if self.num_workers else None
+        return _SingleProcessDataLoaderIter(self._epoch(workers, indices), len_of=self)
 
     def _batch(self, workers: list[WorkerInfo] | None, number: int,
                indices: list[Any] | None, index: Any = None) -> Any:
