@@ -397,6 +397,19 @@ def test_a_donated_state_passed_again_is_an_error_not_a_crash(style):
     step(new_state, batch)  # the returned state trains on
 
 
+def test_the_state_given_to_put_replicated_outlives_the_donating_step():
+    # The replica on the state's own device shared its buffers: the first sharded step
+    # donated them and deleted the caller's state (kept for a one-device baseline, say).
+    model, batch = nn.Sequential(nn.Flatten(), nn.Linear(64, 10)), _batches(1, 16)[0]
+    state = create_train_state(model, OPTIMIZER, jax.random.key(0))
+    mesh = parallel.data_mesh()
+    step = parallel.make_train_step(model, OPTIMIZER, mesh=mesh)
+    new_state, _ = step(parallel.put_replicated(state, mesh), parallel.put_batch(batch, mesh))
+    jax.block_until_ready(new_state)
+    assert not any(leaf.is_deleted() for leaf in jax.tree.leaves(state))
+    make_train_step(model, OPTIMIZER, donate=False)(state, batch)
+
+
 def test_a_pmap_style_step_names_an_argument_without_the_device_axis():
     model, batch = nn.Sequential(nn.Flatten(), nn.Linear(64, 10)), _batches(1, 64)[0]
     state = create_train_state(model, OPTIMIZER, jax.random.key(0))

@@ -56,7 +56,8 @@ def _put(tree: Any, sharding: NamedSharding) -> Any:
 
 
 def put_replicated(tree: Any, mesh: Mesh | None = None) -> Any:
-    """Copies ``tree`` (e.g. a ``TrainState``) whole onto every device of ``mesh``.
+    """Copies ``tree`` (e.g. a ``TrainState``) whole onto every device of ``mesh``; the
+    copies share no buffer with ``tree``, which stays usable after a step donates them.
 
     With several processes, first checks that every process holds the same tree
     (:func:`~fnnet.parallel.check_same_across_processes`): a mismatch is an error at
@@ -77,6 +78,10 @@ def put_replicated(tree: Any, mesh: Mesh | None = None) -> Any:
         check_mesh("put_replicated", mesh)
     mesh = data_mesh() if mesh is None else mesh
     check_same_across_processes(tree)
+    # The replica on a device array's own device shares its buffer (device_put's
+    # may_alias=False notwithstanding), and the train steps donate their state, which
+    # would delete the caller's tree with it: device arrays are copied first.
+    tree = jax.tree.map(lambda x: x.copy() if isinstance(x, jax.Array) else x, tree)
     return _put(tree, replicated(mesh))
 
 
