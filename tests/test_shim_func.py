@@ -405,12 +405,18 @@ def test_jacobians_and_hessians_by_dicts_of_parameters(torch):
     lambda func, t: func.jacrev(lambda p: p.sum())(t.ones(2, dtype=t.long)),
 ], ids=["int output", "has_aux without aux", "int argument", "integer tensor"])
 def test_jacobian_errors_as_pytorchs(torch, call):
+    _assert_same_error(torch, "func", call)
+
+
+def _assert_same_error(torch, submodule, call):
+    """``call(submodule of the library, the library)`` raises the same exception, with
+    the same words, under PyTorch and fnnet.torch."""
     from importlib import import_module
 
     errors = []
     for t in (torch, ft):
         with pytest.raises(Exception) as caught:
-            call(import_module(f"{t.__name__}.func"), t)
+            call(import_module(f"{t.__name__}.{submodule}"), t)
         errors.append((type(caught.value), str(caught.value)))
     assert errors[1] == errors[0]
 
@@ -473,14 +479,7 @@ def test_forward_mode_ad_as_the_tutorial_uses_it(torch):
     lambda fwad, t: _within(fwad, lambda: _within(fwad, lambda: None)),
 ], ids=["no level", "exit without a level", "shapes differ", "integer primal", "nested"])
 def test_forward_mode_ad_misuse_raises_as_pytorchs(torch, misuse):
-    from importlib import import_module
-
-    errors = []
-    for t in (torch, ft):
-        with pytest.raises(Exception) as caught:
-            misuse(import_module(f"{t.__name__}.autograd.forward_ad"), t)
-        errors.append((type(caught.value), str(caught.value)))
-    assert errors[1] == errors[0]
+    _assert_same_error(torch, "autograd.forward_ad", misuse)
 
 
 def _within(fwad, body):
