@@ -289,4 +289,9 @@ def test_create_train_state_checks_given_params(key, change, error, message):
     with pytest.raises(error, match="^" + re.escape(message) + "$"):
         create_train_state(model, optim.SGD(lr=0.1), key, params=change(params))
     state = create_train_state(model, optim.SGD(lr=0.1), key, params=params)
-    assert state.params is params
+    assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)), state.params,
+                                     params))
+    # copies: the donating step leaves the caller's trees usable (it deleted them)
+    step = make_train_step(model, optim.SGD(lr=0.1))
+    step(state, (jnp.ones((2, 4)), jnp.array([0, 2])))
+    assert not any(leaf.is_deleted() for leaf in jax.tree.leaves(params))

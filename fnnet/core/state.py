@@ -51,8 +51,9 @@ def create_train_state(
         model: an fnnet model.
         optimizer: any optax transformation (e.g. ``fnnet.optim.SGD(lr=0.1)``).
         key: PRNG key; split into an init key and the run's base key.
-        params: parameters to start from (e.g. loaded from PyTorch) instead of ``init``.
-        layer_state: layer state to start from, with ``params``.
+        params: parameters to start from (e.g. loaded from PyTorch) instead of ``init``;
+            copied, so that they outlive the train steps, which donate the state.
+        layer_state: layer state to start from, with ``params`` (copied too).
 
     Returns:
         A :class:`TrainState` at step 0.
@@ -66,6 +67,10 @@ def create_train_state(
     """
     check_parts(model, optimizer, needs_optimizer=True)
     check_key(key, "create_train_state")
+    # A train step donates the state's buffers: without a copy, the caller's own trees
+    # (the loaded weights, kept to compare with) would be deleted by the first step.
+    params, layer_state = jax.tree.map(
+        lambda x: x.copy() if isinstance(x, jax.Array) else x, (params, layer_state))
     init_key, run_key = jax.random.split(key)
     # One compiled init instead of an eager call (and compile) per random draw, shared
     # by every model of the same structure.
