@@ -29,3 +29,20 @@ def test_batch_with_a_stray_item_refused_as_pytorch(torch, stray, who):
             getattr(t, who)([t.zeros(1, 4), stray])
         messages.append(str(info.value))
     assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize(("make", "data"), [
+    (lambda t: t.LongTensor((1, 0, 1)), True), (lambda t: t.FloatTensor((2, 3)), True),
+    (lambda t: t.ByteTensor((True, False)), True), (lambda t: t.Tensor((2, 3)), True),
+    (lambda t: t.FloatTensor(t.Size([2, 3])), False), (lambda t: t.Tensor(t.Size([2])), False),
+    (lambda t: t.LongTensor(3), False), (lambda t: t.FloatTensor(()), True),
+], ids=["LongTensor of a tuple", "FloatTensor of a tuple", "ByteTensor of a tuple",
+        "Tensor of a tuple", "FloatTensor of a Size", "Tensor of a Size", "LongTensor size",
+        "FloatTensor of ()"])
+def test_legacy_constructors_read_tuples_as_data(torch, make, data):
+    # LongTensor(batch.action), with the actions a tuple from zip(*transitions): the
+    # values, as PyTorch reads a tuple; a torch.Size, or ints, is the shape
+    theirs, ours = make(torch), make(ft)
+    assert (tuple(ours.shape), str(ours.dtype)) == (tuple(theirs.shape), str(theirs.dtype))
+    if data:
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from fnnet.torch import _dtypes, _functions
-from fnnet.torch.tensor import Tensor, _shape_args
+from fnnet.torch.tensor import Size, Tensor, _shape_args
 
 
 class _TypedMeta(type):
@@ -24,9 +24,9 @@ class _TypedMeta(type):
 
     def __call__(cls, *data: Any) -> Tensor:
         if not data or all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
-                           for d in data) or (len(data) == 1 and isinstance(
-                               data[0], tuple) and all(isinstance(d, int) for d in data[0])):
-            # sizes; none (``torch.FloatTensor()``) is an empty tensor, as PyTorch's
+                           for d in data) or (len(data) == 1 and isinstance(data[0], Size)):
+            # sizes (a torch.Size too: a plain tuple is data, ``LongTensor(batch.action)``);
+            # none (``torch.FloatTensor()``) is an empty tensor, as PyTorch's
             return _functions.zeros(*(_shape_args(data) if data else (0,)), dtype=cls.dtype)
         if len(data) != 1:
             raise TypeError(f"{cls.__name__}(): expected sizes (ints) or one sequence, got "

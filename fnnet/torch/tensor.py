@@ -864,7 +864,8 @@ class Tensor:
     _deepcopy_keeps_attributes = True
 
     def __init__(self, *data: Any) -> None:
-        if len(data) == 1 and not isinstance(data[0], (int, np.integer)):
+        # one torch.Size is a shape, as PyTorch reads it; any other one argument is data
+        if len(data) == 1 and not isinstance(data[0], (int, np.integer, Size)):
             value = _graph.as_array(_host(data[0]), np.float32)
         else:  # sizes; ``torch.Tensor()`` is empty, as PyTorch's
             value = jnp.zeros(_shape_args(data) if data else (0,), jnp.float32)
