@@ -196,3 +196,20 @@ def test_loaded_trees_do_not_share_memory_with_the_given_arrays(torch):
     t_layer.train()(torch.ones(4, 3) * torch.arange(4.0)[:, None])  # running stats in place
     np.testing.assert_array_equal(np.asarray(params["weight"]), np.ones(3))
     np.testing.assert_array_equal(np.asarray(state["running_mean"]), np.zeros(3))
+
+
+def test_a_wrapped_models_prefix_is_named(torch):
+    # A DataParallel (or DDP, torch.compile) checkpoint: every name under "module."
+    layer = fnnet.nn.Sequential(fnnet.nn.Linear(2, 3), fnnet.nn.Linear(3, 1))
+    wrapped = torch.nn.DataParallel(torch.nn.Sequential(torch.nn.Linear(2, 3),
+                                                        torch.nn.Linear(3, 1)))
+    with pytest.raises(StateDictError, match=re.escape(
+            "Every unexpected key is a missing one under the prefix 'module.' (as "
+            "DataParallel, DistributedDataParallel or torch.compile save them): strip it, "
+            "e.g. {k.removeprefix('module.'): v for k, v in state_dict.items()}.")):
+        fnnet.nn.load_state_dict(layer, wrapped.state_dict())
+    params, _ = fnnet.nn.load_state_dict(layer, {k.removeprefix("module."): v for k, v
+                                                 in wrapped.state_dict().items()})
+    with pytest.raises(StateDictError) as other:  # another model: no such line
+        fnnet.nn.load_state_dict(layer, {"module.0.weight": np.zeros((3, 2))})
+    assert "prefix" not in str(other.value)

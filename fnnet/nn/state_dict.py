@@ -180,6 +180,21 @@ def _set(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     tree[path[-1]] = value
 
 
+def _common_prefix(missing: list[str], unexpected: list[str]) -> str | None:
+    """The dotted prefix (``module.``) that makes ``unexpected`` exactly ``missing``, if
+    there is one: a checkpoint of a wrapped model."""
+    if not missing or len(missing) != len(unexpected):
+        return None
+    first = unexpected[0]
+    for index in range(len(first)):
+        if first[index] == "." and first[index + 1:] in missing:
+            prefix = first[:index + 1]
+            stripped = {name.removeprefix(prefix) for name in unexpected
+                        if name.startswith(prefix)}
+            return prefix if stripped == set(missing) else None
+    return None
+
+
 def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool = True,
                     *, key: PRNGKey | None = None) -> tuple[Params, State]:
     """``(params, state)`` for ``module`` from a flat PyTorch-style state dict.
@@ -238,6 +253,12 @@ def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool 
                 f"{tuple(np.shape(given[name]))} from checkpoint, the shape in current "
                 f"model is {tuple(leaf.shape)}."
             )
+    prefix = _common_prefix(missing, unexpected)
+    if strict and prefix:
+        errors.append(f"Every unexpected key is a missing one under the prefix {prefix!r} "
+                      f"(as DataParallel, DistributedDataParallel or torch.compile save "
+                      f"them): strip it, e.g. {{k.removeprefix({prefix!r}): v for k, v "
+                      f"in state_dict.items()}}.")
     if errors:
         raise StateDictError(f"Error(s) in loading state_dict for {type(module).__name__}:"
                              "\n\t" + "\n\t".join(errors))
