@@ -1036,3 +1036,43 @@ def test_a_list_of_tensors_as_an_assignments_index_is_a_tuple(torch):
         x[True] = x[True] * 2
         results.append(x.numpy())
     np.testing.assert_array_equal(results[1], results[0])
+
+
+# -- language-model programs -----------------------------------------------------------
+
+
+class _Words:
+    """A map-style dataset of encoded words padded to one length, as makemore's
+    ``CharDataset`` (its samples are made by ``__getitem__``)."""
+
+    def __init__(self, T):
+        self.T = T
+
+    def __len__(self):
+        return 7
+
+    def __getitem__(self, idx):
+        x = self.T.zeros(5, dtype=self.T.long)
+        x[1:1 + idx % 4] = self.T.arange(1, 1 + idx % 4)
+        return x, x.roll(-1)
+
+
+def _endless_batches(T):
+    """minGPT's trainer and makemore's InfiniteDataLoader: a RandomSampler drawing 1e10
+    indices with replacement, read a few batches at a time across two iterators."""
+    T.manual_seed(3407)
+    dataset = _Words(T)
+    sampler = T.utils.data.RandomSampler(dataset, replacement=True, num_samples=int(1e10))
+    loader = T.utils.data.DataLoader(dataset, sampler=sampler, batch_size=3, num_workers=0)
+    seen = [len(loader)]
+    for _ in range(2):
+        batches = iter(loader)
+        for _ in range(2):
+            x, y = next(batches)
+            seen.append((x.tolist(), y.tolist()))
+    seen.append(T.rand(2).tolist())  # the global generator stays in step
+    return seen
+
+
+def test_an_endless_random_sampler_reads_batches_as_pytorch(torch):
+    assert _endless_batches(ft) == _endless_batches(torch)
