@@ -143,7 +143,13 @@ def manual_seed(seed: int) -> Generator:
     PyTorch's (see the module docstring). PyTorch equivalent: ``torch.manual_seed``."""
     seed = _unsigned_seed(int(seed))  # PyTorch's: a float or a string of digits will do
     from fnnet.torch import _compiler, _recorder
+    from fnnet.torch.utils.data._workers import get_worker_info
 
+    if get_worker_info() is not None:
+        # a DataLoader worker's own generator (see fnnet.torch.utils.data._workers): the
+        # jax key of this process's compiled steps is not the worker's to reseed
+        state.host.manual_seed(seed)
+        return default_generator
     if _recorder.current().tape.rng_slot >= 0:
         # The pending step already holds the old key: draws recorded after the seed
         # must start a step of their own from the new one.

@@ -113,10 +113,8 @@ def _as_worker(info: WorkerInfo) -> Iterator[None]:
         if mine is not None:
             mine.python, mine.numpy = random.getstate(), np.random.get_state()
             state.host = kept[0]
-            # the key stays this process's: one dropped by torch.manual_seed in the
-            # worker, or made there from the worker's seed, is put back
-            if kept[1] is None or state._key is None:
-                state._key = kept[1]
+            if kept[1] is None:  # a key made in the worker, from its seed, is dropped
+                state._key = None
             random.setstate(kept[2])
             np.random.set_state(kept[3])
         _current.reset(token)
