@@ -1233,6 +1233,12 @@ NUMERIC_HELPERS = {
     "special.log1p expm1 exp2": ((P,), lambda T, p: (T.special.log1p(p), T.special.expm1(p),
                                                      T.special.exp2(p))),
     "special.round": ((A,), lambda T, a: T.special.round(a * 10, decimals=1)),
+    "special.erfcx": ((A,), lambda T, a: T.special.erfcx(a)),
+    "special.zeta": ((P, XS), lambda T, p, x: (T.special.zeta(p[:, 0].detach() + 1, x + 0.5),
+                                                T.special.zeta(p[:, 0].detach() + 1, 2.0))),
+    "special.modified_bessel_i0 i1": ((A,), lambda T, a: (T.special.modified_bessel_i0(a),
+                                                          T.special.modified_bessel_i1(a))),
+    "special.spherical_bessel_j0": ((XS,), lambda T, x: T.special.spherical_bessel_j0(x - 1)),
 }
 
 

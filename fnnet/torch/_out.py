@@ -61,10 +61,11 @@ LINALG: tuple[str, ...] = (
 )
 #: ... of ``torch.special``
 SPECIAL: tuple[str, ...] = (
-    "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammainc",
-    "gammaincc", "gammaln",
-    "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "logit", "logsumexp", "multigammaln",
-    "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "xlog1py", "xlogy"
+    "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1",
+    "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr",
+    "logit", "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr",
+    "ndtri", "polygamma", "psi", "round", "sinc", "spherical_bessel_j0", "xlog1py", "xlogy",
+    "zeta"
 )
 
 

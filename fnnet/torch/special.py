@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from jax.scipy import special as jss
 
 from fnnet.torch import _dtypes
+from fnnet.torch._autograd import is_grad_enabled
 from fnnet.torch._math_ops import in_place
 from fnnet.torch.tensor import Tensor, _op, _scalar_or_tensor
 from fnnet.torch.tensor import Unsupported as _Unsupported
@@ -54,6 +55,55 @@ i1e = _unary("i1e", _promoting(jss.i1e))
 ndtr = _unary("ndtr", _promoting(jss.ndtr))
 ndtri = _unary("ndtri", _promoting(jss.ndtri))
 log_ndtr = _unary("log_ndtr", _promoting(jss.log_ndtr))
+erfcx = _unary("erfcx", _promoting(jss.erfcx))
+
+
+def _not_differentiable(function: Any) -> Any:
+    """``function`` of its input's values: PyTorch defines no derivative for it, so its
+    result does not require grad."""
+    def wrapper(input: Tensor) -> Tensor:
+        result: Tensor = function(input.detach() if isinstance(input, Tensor) else input)
+        return result
+
+    wrapper.__name__, wrapper.__doc__ = function.__name__, function.__doc__
+    return wrapper
+
+
+modified_bessel_i0 = _not_differentiable(_unary("modified_bessel_i0", _promoting(jss.i0)))
+modified_bessel_i1 = _not_differentiable(_unary("modified_bessel_i1", _promoting(jss.i1)))
+
+
+def _spherical_bessel_j0(x: Any) -> Any:
+    """``sin(x) / x``, 1 at 0."""
+    x = _floating(x)
+    zero = x == 0
+    safe = jnp.where(zero, 1, x)
+    return jnp.where(zero, 1, jnp.sin(safe) / safe).astype(x.dtype)
+
+
+spherical_bessel_j0 = _not_differentiable(_unary("spherical_bessel_j0", _spherical_bessel_j0))
+
+
+def _zeta_op(x: Any, q: Any) -> Any:
+    dtype = jnp.promote_types(_floating(jnp.asarray(x)).dtype,
+                              _floating(jnp.asarray(q)).dtype)
+    return jss.zeta(jnp.asarray(x, dtype), jnp.asarray(q, dtype))
+
+
+def zeta(input: Any, other: Any) -> Tensor:
+    """The Hurwitz zeta function ``sum_k (k + other) ** -input``; integers promote to
+    float32. Differentiable by ``other`` only, as PyTorch's.
+
+    PyTorch equivalent: ``torch.special.zeta``.
+    """
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("special_zeta() received an invalid combination of arguments: "
+                        "one of input and other must be a Tensor")
+    first = input if isinstance(input, Tensor) else _scalar_or_tensor(input)
+    if isinstance(first, Tensor) and first.requires_grad and is_grad_enabled():
+        # PyTorch raises this at backward; fnnet.torch, which could not, at the call
+        raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+    return _op(_zeta_op, (), first, _scalar_or_tensor(other), who="special_zeta")
 
 
 def xlog1py(input: Any, other: Any) -> Tensor:
