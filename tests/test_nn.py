@@ -365,6 +365,27 @@ def test_module_tree_walks_and_pytorch_habits(torch):
         _ = ours.fc9
 
 
+@pytest.mark.parametrize("layer, shape, output_size", [
+    ("ConvTranspose2d(3, 4, 3, stride=2, padding=1)", (2, 3, 5, 5), [10, 9]),
+    ("ConvTranspose2d(3, 4, 3, stride=2, padding=1)", (3, 5, 5), [4, 10, 10]),
+    ("ConvTranspose1d(3, 4, 3, stride=3)", (2, 3, 5), [2, 4, 17]),
+    ("ConvTranspose3d(2, 2, 2, stride=2)", (1, 2, 2, 2, 2), [5, 4, 5]),
+])
+def test_transposed_convolutions_take_torchs_output_size(torch, layer, shape, output_size):
+    # forward(input, output_size): the U-Net decoder's way to undo an odd-sized stride
+    torch.manual_seed(0)
+    theirs, ours = eval("torch.nn." + layer), eval("fnnet.nn." + layer)  # noqa: S307
+    params, state = fnnet.nn.load_state_dict(ours, theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    expected = theirs(torch.tensor(x), output_size=output_size)
+    _close(ours.apply(params, state, x, output_size=output_size)[0], expected, layer)
+    with pytest.raises(ValueError) as error:
+        theirs(torch.tensor(x), output_size=[99] * (len(shape) - 2))
+    words = str(error.value).split(" (for an input")[0]
+    with pytest.raises(ValueError, match="^" + re.escape(words)):
+        ours.apply(params, state, x, output_size=[99] * (len(shape) - 2))
+
+
 def test_sequential_of_an_ordereddict_and_modulelist_repr_match_torch(torch):
     from collections import OrderedDict
 

@@ -66,6 +66,39 @@ def pad_input(x: Array, padding: str | tuple[int, ...], kernel_size: tuple[int, 
     return x, 0
 
 
+def transposed_output_padding(layer: Any, x: Array, output_size: Any) -> tuple[int, ...]:
+    """The output padding of a transposed convolution ``layer`` (its ``kernel_size``,
+    ``stride``, ``padding``, ``dilation``) that gives ``output_size`` (the spatial sizes,
+    or the whole output shape) for the input ``x``; ``layer.output_padding`` when None.
+    PyTorch's ``_ConvTransposeNd._output_padding``, with its checks and messages.
+
+    Raises:
+        ValueError: ``output_size`` has another number of entries, or a size outside
+            the range one stride wide that the input allows.
+    """
+    if output_size is None:
+        return tuple(layer.output_padding)
+    spatial = len(layer.kernel_size)
+    leading = x.ndim - spatial
+    if isinstance(output_size, (str, bytes)) or not hasattr(output_size, "__len__"):
+        raise TypeError(f"{type(layer).__name__}: output_size must be a sequence of ints, "
+                        f"got {type(output_size).__name__}")
+    sizes = [int(size) for size in output_size]
+    if len(sizes) == leading + spatial:
+        sizes = sizes[leading:]
+    if len(sizes) != spatial:
+        raise ValueError(f"ConvTranspose{spatial}D: for {x.ndim}D input, output_size must "
+                         f"have {spatial} or {leading + spatial} elements (got "
+                         f"{len(sizes)})")
+    low = [(x.shape[leading + d] - 1) * layer.stride[d] - 2 * layer.padding[d]
+           + layer.dilation[d] * (layer.kernel_size[d] - 1) + 1 for d in range(spatial)]
+    high = [size + layer.stride[d] - 1 for d, size in enumerate(low)]
+    if any(not lo <= size <= hi for size, lo, hi in zip(sizes, low, high, strict=True)):
+        raise ValueError(f"requested an output size of {sizes}, but valid sizes range from "
+                         f"{low} to {high} (for an input of {list(x.shape[leading:])})")
+    return tuple(size - lo for size, lo in zip(sizes, low, strict=True))
+
+
 def conv_repr(layer: Any, output_padding: tuple[int, ...] | None = None) -> str:
     """PyTorch's ``_ConvNd.extra_repr`` (any rank, transposed or not): the settings
     that differ from the defaults."""
@@ -240,12 +273,15 @@ class ConvTranspose2d(Module):
 
     # One input array: Module.apply's *args are for composites' forward.
     def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
-              key: PRNGKey | None = None) -> tuple[Array, State]:
-        """``x: [N, in_channels, H, W] -> [N, out_channels, H_out, W_out]``."""
+              key: PRNGKey | None = None, output_size: Any = None) -> tuple[Array, State]:
+        """``x: [N, in_channels, H, W] -> [N, out_channels, H_out, W_out]``;
+        ``output_size`` (``[H_out, W_out]``, or the whole shape) picks the output
+        padding, as PyTorch's ``forward(input, output_size)``."""
         del train, key
         check_input(self, x, ndim=(3, 4), dim=-3, size=self.in_channels)
+        height, width = transposed_output_padding(self, x, output_size)
         y = conv_transpose2d(x, params["weight"], params.get("bias"), self.stride,
-                             self.padding, self.output_padding, self.groups, self.dilation)
+                             self.padding, (height, width), self.groups, self.dilation)
         return y, state
 
     def extra_repr(self) -> str:

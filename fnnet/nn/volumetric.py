@@ -11,7 +11,13 @@ import jax
 
 from fnnet.nn import init as initializers
 from fnnet.nn.batchnorm import _BatchNorm
-from fnnet.nn.conv import check_padding_mode, conv_params, conv_repr, pad_input
+from fnnet.nn.conv import (
+    check_padding_mode,
+    conv_params,
+    conv_repr,
+    pad_input,
+    transposed_output_padding,
+)
 from fnnet.nn.functional import volumetric as V
 from fnnet.nn.module import Module, check_input
 from fnnet.typing import Array, Params, PRNGKey, State
@@ -121,17 +127,20 @@ class _ConvTransposeNd(Module):
         return params, {}
 
     def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]
-              key: PRNGKey | None = None) -> tuple[Array, State]:
-        """``x: [N, in_channels, *spatial] -> [N, out_channels, *spatial_out]``."""
+              key: PRNGKey | None = None, output_size: Any = None) -> tuple[Array, State]:
+        """``x: [N, in_channels, *spatial] -> [N, out_channels, *spatial_out]``;
+        ``output_size`` (the spatial sizes, or the whole shape) picks the output padding,
+        as PyTorch's ``forward(input, output_size)``."""
         del train, key
         check_input(self, x, ndim=(self.dims + 1, self.dims + 2), dim=-self.dims - 1,
                     size=self.in_channels)
+        output_padding = transposed_output_padding(self, x, output_size)
         if self.dims == 1:
             return V.conv_transpose1d(x, params["weight"], params.get("bias"), self.stride[0],
-                                      self.padding[0], self.output_padding[0], self.groups,
+                                      self.padding[0], output_padding[0], self.groups,
                                       self.dilation[0]), state
         return V.conv_transpose3d(x, params["weight"], params.get("bias"), self.stride,
-                                  self.padding, self.output_padding, self.groups,
+                                  self.padding, output_padding, self.groups,
                                   self.dilation), state
 
     def extra_repr(self) -> str:
