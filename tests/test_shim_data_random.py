@@ -326,16 +326,21 @@ def test_default_collate_extends_by_pytorchs_collate_fn_map(torch):
 
 def _reseeded_in_workers(T, reseed=True):
     """``torch.manual_seed`` called in ``worker_init_fn`` (a recipe of its own for
-    reproducible augmentations): each worker's draws restart from its seed, and this
-    process's generator is left alone; then a dropout mask drawn after the epoch."""
+    reproducible augmentations) and the generator's state kept and set again in
+    ``__getitem__`` (one draw for an image and its mask): each worker's draws restart
+    from its seed, and this process's generator is left alone; then a dropout mask
+    drawn after the epoch."""
     data = T.utils.data
 
     class Drawn(data.Dataset):
         def __len__(self):
             return 4
 
-        def __getitem__(self, i):
-            return int(T.randint(0, 1000, (1,)))
+        def __getitem__(self, i):  # one draw applied twice (an image and its mask)
+            kept = T.get_rng_state()
+            first = int(T.randint(0, 1000, (1,)))
+            T.set_rng_state(kept)
+            return [first, int(T.randint(0, 1000, (1,)))]
 
     def init(worker_id):
         if reseed:
@@ -343,7 +348,7 @@ def _reseeded_in_workers(T, reseed=True):
 
     loader = data.DataLoader(Drawn(), batch_size=1, num_workers=2, worker_init_fn=init)
     T.manual_seed(1)
-    drawn = [[b.item() for b in loader], int(T.randint(0, 1000, (1,)))]
+    drawn = [[[t.item() for t in b] for b in loader], int(T.randint(0, 1000, (1,)))]
     T.manual_seed(1)
     dropout = T.nn.Dropout(0.5)
     pending = dropout(T.ones(64))  # a draw recorded in the step not yet run
@@ -352,12 +357,12 @@ def _reseeded_in_workers(T, reseed=True):
 
 
 # PyTorch 2.13's answer (its workers are processes: see above)
-RESEEDED_BY_PYTORCH = [[44, 845, 239, 139], 124]
+RESEEDED_BY_PYTORCH = [[[44, 44], [845, 845], [239, 239], [139, 139]], 124]
 
 
-def test_torch_manual_seed_in_a_worker_seeds_that_worker_alone():
-    # the seed reached this process's jax key too: the pending step's dropout key was
-    # put back after the worker, so later masks repeated earlier ones
+def test_seeding_or_setting_the_generator_in_a_worker_touches_that_worker_alone():
+    # the seed (and a state set again) reached this process's jax key too: the pending
+    # step's dropout key was put back after the worker, so later masks repeated
     drawn, masks = _reseeded_in_workers(ft)
     assert drawn == RESEEDED_BY_PYTORCH
     assert masks == _reseeded_in_workers(ft, reseed=False)[1]

@@ -143,11 +143,8 @@ def manual_seed(seed: int) -> Generator:
     PyTorch's (see the module docstring). PyTorch equivalent: ``torch.manual_seed``."""
     seed = _unsigned_seed(int(seed))  # PyTorch's: a float or a string of digits will do
     from fnnet.torch import _compiler, _recorder
-    from fnnet.torch.utils.data._workers import get_worker_info
 
-    if get_worker_info() is not None:
-        # a DataLoader worker's own generator (see fnnet.torch.utils.data._workers): the
-        # jax key of this process's compiled steps is not the worker's to reseed
+    if in_worker():  # the jax key of this process's steps is not the worker's to reseed
         state.host.manual_seed(seed)
         return default_generator
     if _recorder.current().tape.rng_slot >= 0:
@@ -156,6 +153,15 @@ def manual_seed(seed: int) -> Generator:
         _compiler.flush("value")
     state.seed(seed)
     return default_generator
+
+
+def in_worker() -> bool:
+    """Whether a DataLoader worker's code is running: the global generator's host
+    generator is then the worker's own (see :mod:`fnnet.torch.utils.data._workers`),
+    and seeding it or setting its state leaves this process's jax key alone."""
+    from fnnet.torch.utils.data._workers import get_worker_info
+
+    return get_worker_info() is not None
 
 
 def initial_seed() -> int:

@@ -653,6 +653,8 @@ def get_rng_state() -> Tensor:
 
     PyTorch equivalent: ``torch.get_rng_state``.
     """
+    if _random.in_worker():  # a DataLoader worker's own generator, without the jax key
+        return _random.state_tensor(_random.state.host.get_state())
     _settle_rng()
     return _random.state_tensor(_random.state.get_state())
 
@@ -661,6 +663,9 @@ def set_rng_state(new_state: Any) -> None:
     """Restores a state from :func:`get_rng_state` (PyTorch's too): the draws that
     followed it repeat. PyTorch: ``torch.set_rng_state``."""
     raw = _random.state_bytes(new_state)
+    if _random.in_worker():  # a DataLoader worker's own generator, without the jax key
+        _random.state.host.set_state(raw)
+        return
     _settle_rng()
     _random.state.set_state(raw)
 
