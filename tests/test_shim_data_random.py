@@ -340,7 +340,7 @@ def _reseeded_in_workers(T, reseed=True):
             kept = T.get_rng_state()
             first = int(T.randint(0, 1000, (1,)))
             T.set_rng_state(kept)
-            return [first, int(T.randint(0, 1000, (1,)))]
+            return [first, int(T.randint(0, 1000, (1,))), T.initial_seed() % 1000]
 
     def init(worker_id):
         if reseed:
@@ -357,7 +357,7 @@ def _reseeded_in_workers(T, reseed=True):
 
 
 # PyTorch 2.13's answer (its workers are processes: see above)
-RESEEDED_BY_PYTORCH = [[[44, 44], [845, 845], [239, 239], [139, 139]], 124]
+RESEEDED_BY_PYTORCH = [[[44, 44, 0], [845, 845, 1], [239, 239, 0], [139, 139, 1]], 124]
 
 
 def test_seeding_or_setting_the_generator_in_a_worker_touches_that_worker_alone():

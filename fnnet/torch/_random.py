@@ -165,13 +165,10 @@ def in_worker() -> bool:
 
 
 def initial_seed() -> int:
-    """The seed last given to :func:`manual_seed`, or in a ``DataLoader`` worker's code
-    the worker's seed (as PyTorch's workers seed themselves). PyTorch:
-    ``torch.initial_seed``."""
-    from fnnet.torch.utils.data._workers import get_worker_info
-
-    info = get_worker_info()
-    return state.initial_seed if info is None else int(info.seed)
+    """The seed last given to :func:`manual_seed`; in a ``DataLoader`` worker's code,
+    its own generator's (the worker's seed, as PyTorch's workers seed themselves, until
+    the worker seeds it again). PyTorch: ``torch.initial_seed``."""
+    return state.initial_seed
 
 
 #: PyTorch's ``torch.Generator`` methods about its own state layout and CUDA graphs
