@@ -421,3 +421,42 @@ def test_a_checkpoint_without_batchnorms_counter_loads_as_in_pytorch(torch, pref
         result = model.load_state_dict(state, strict=False)
         outcomes.append((sorted(result.missing_keys), sorted(result.unexpected_keys)))
     assert outcomes[0] == outcomes[1]
+
+
+def _wrapped_models(t):
+    """Models wrapped as scripts wrap them before torch.save(model)."""
+    def mlp():
+        return t.nn.Sequential(t.nn.Linear(2, 2), t.nn.ReLU())
+
+    # PyTorch's own compile is left out: its compiler's state does not always pickle
+    # in a process that has compiled before ("cannot pickle 'Device' object")
+    compiled = {"compile": t.compile(mlp())} if t is ft else {}
+    return {**compiled, "data_parallel": t.nn.DataParallel(mlp()),
+            "averaged": t.optim.swa_utils.AveragedModel(mlp())}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_wrapped_models_are_saved_whole_and_parametrized_ones_refused_as_in_pytorch(torch):
+    """torch.compile's OptimizedModule, DataParallel and swa_utils' AveragedModel saved
+    whole load back as the same wrapper with the same state dict (fnnet.torch refused
+    the first and the last as damaged); a parametrized module is refused with PyTorch's
+    RuntimeError."""
+    seen = []
+    for t in (torch, ft):
+        t.manual_seed(0)
+        shown = []
+        for name, model in _wrapped_models(t).items():
+            buffer = io.BytesIO()
+            t.save(model, buffer)
+            loaded = t.load(io.BytesIO(buffer.getvalue()), weights_only=False)
+            shown.append((name, type(loaded).__name__, list(loaded.state_dict()),
+                          all(t.equal(a, b) for a, b in zip(
+                              loaded.state_dict().values(), model.state_dict().values(),
+                              strict=True))))
+        with pytest.raises(RuntimeError) as refused:
+            t.save(t.nn.utils.parametrizations.weight_norm(t.nn.Linear(2, 2)), io.BytesIO())
+        seen.append((shown, str(refused.value)))
+    compiled = ("compile", "OptimizedModule", ["_orig_mod.0.weight", "_orig_mod.0.bias"],
+                True)  # what PyTorch's loads as, in a process of its own
+    assert seen[1] == ([compiled, *seen[0][0]], seen[0][1])
+    assert all(same for *_, same in seen[0][0])

@@ -364,8 +364,10 @@ def load_objects(data: bytes, allowed: list[Any] | None) -> Any:
 
 
 #: what an fnnet.torch module keeps besides PyTorch's layout: its wrapped fnnet layer,
-#: that layer's parameter names and its compiled forms, all built again on load
-_REBUILT = frozenset({"_fn", "_params", "_specs", "_non_persistent"})
+#: that layer's parameter names and its compiled forms, DataParallel's shardings over
+#: jax's devices, all built again on load
+_REBUILT = frozenset({"_fn", "_params", "_specs", "_non_persistent", "_sharding",
+                      "_replicated"})
 
 
 def torch_layout(module: Any) -> dict[str, Any]:
@@ -451,6 +453,10 @@ _DERIVED_ARGUMENTS = {
     "TransformerDecoder": _stack_arguments("decoder"),
     "Transformer": lambda modules: _transformer_arguments(modules["encoder"],
                                                           modules["decoder"]),
+    # torch.compile's wrapper keeps the model it wraps as _orig_mod, AveragedModel its
+    # copy as module
+    "OptimizedModule": lambda modules: {"mod": modules["_orig_mod"]},
+    "AveragedModel": lambda modules: {"model": modules["module"]},
 }
 
 

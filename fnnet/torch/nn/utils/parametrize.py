@@ -111,8 +111,16 @@ def _parametrized_class(cls: type[Module]) -> type[Module]:
             for name in names:
                 d.pop(name, None)
 
-    return type(f"Parametrized{cls.__name__}", (cls,), {"forward": forward,
-                                                       "_fnnet_unparametrized": cls})
+    def refuse_pickling(self: Module) -> Any:
+        # PyTorch's parametrized classes refuse pickling (torch.save(model)) so
+        raise RuntimeError(
+            "Serialization of parametrized modules is only supported through "
+            "state_dict(). See:\nhttps://pytorch.org/tutorials/beginner/"
+            "saving_loading_models.html#saving-loading-a-general-checkpoint-for-"
+            "inference-and-or-resuming-training")
+
+    return type(f"Parametrized{cls.__name__}", (cls,), {
+        "forward": forward, "_fnnet_unparametrized": cls, "__getstate__": refuse_pickling})
 
 
 def _add_property(module: Module, name: str) -> None:
