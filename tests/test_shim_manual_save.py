@@ -460,3 +460,16 @@ def test_wrapped_models_are_saved_whole_and_parametrized_ones_refused_as_in_pyto
                 True)  # what PyTorch's loads as, in a process of its own
     assert seen[1] == ([compiled, *seen[0][0]], seen[0][1])
     assert all(same for *_, same in seen[0][0])
+
+
+def test_a_module_saved_without_a_constructor_argument_is_refused_by_name():
+    """A whole module whose saved attributes lack an argument its fnnet.torch class is
+    built from is refused naming the class, the argument and the fnnet way, not as a
+    damaged file."""
+    model = ft.nn.Linear(2, 3)
+    del model.__dict__["in_features"]
+    buffer = io.BytesIO()
+    ft.save(model, buffer)
+    with pytest.raises(NotImplementedError, match="cannot rebuild Linear .* argument "
+                       "'in_features': save the model's state_dict"):
+        ft.load(io.BytesIO(buffer.getvalue()), weights_only=False)

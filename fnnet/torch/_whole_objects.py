@@ -488,8 +488,10 @@ def _constructor_arguments(base: type, extras: dict[str, Any], params: dict[str,
         elif name == "bias" and "bias" in params:
             kwargs[name] = params["bias"] is not None
         elif arg.default is arg.empty:
-            raise ValueError(f"torch.load: cannot rebuild PyTorch's {base.__name__}: its "
-                             f"saved attributes lack the argument {name!r}")
+            raise NotImplementedError(
+                f"torch.load: fnnet.torch cannot rebuild {base.__name__} from the "
+                f"attributes saved with it, which lack its argument {name!r}: save the "
+                f"model's state_dict() instead and load it into a model the script builds")
     return kwargs
 
 
