@@ -366,3 +366,45 @@ def test_seeding_or_setting_the_generator_in_a_worker_touches_that_worker_alone(
     drawn, masks = _reseeded_in_workers(ft)
     assert drawn == RESEEDED_BY_PYTORCH
     assert masks == _reseeded_in_workers(ft, reseed=False)[1]
+
+
+def _generator_objects_of_a_dataset(T):
+    """A dataset holding generator objects of its own (numpy's, Python's, torch's) and a
+    list it appends to, read by two workers for two epochs; then the list's length in
+    this process."""
+    import random
+
+    data = T.utils.data
+
+    class Drawing(data.Dataset):
+        def __init__(self):
+            self.rng = np.random.default_rng(0)
+            self.py_rng = random.Random(1)
+            self.g = T.Generator().manual_seed(2)
+            self.seen = []
+            self.x = np.arange(6)
+
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            self.seen.append(i)
+            return [int(self.x[i]), int(self.rng.integers(0, 100)), self.py_rng.randint(0, 99),
+                    int(T.randint(0, 100, (1,), generator=self.g)), len(self.seen)]
+
+    dataset = Drawing()
+    out = [list(data.DataLoader(dataset, batch_size=None, num_workers=2)) for _ in range(2)]
+    return [*out, len(dataset.seen)]
+
+
+# PyTorch 2.13's answer (its workers are processes: see above): each worker starts from
+# the dataset as it is in this process, and this process's dataset does not change
+GENERATOR_OBJECTS_BY_PYTORCH = [
+    [[0, 85, 17, 48, 1], [1, 85, 17, 48, 1], [2, 63, 72, 87, 2], [3, 63, 72, 87, 2],
+     [4, 51, 97, 1, 3], [5, 51, 97, 1, 3]]] * 2 + [0]
+
+
+def test_workers_have_their_own_copy_of_a_datasets_generators_and_lists():
+    # the workers' copies were shallow: they drew from one generator object between them
+    # and appended to this process's list
+    assert _plain(_generator_objects_of_a_dataset(ft)) == GENERATOR_OBJECTS_BY_PYTORCH

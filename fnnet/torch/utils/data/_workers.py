@@ -3,11 +3,11 @@
 PyTorch's loader with ``num_workers=k`` starts ``k`` processes, each iterating its own
 copy of an ``IterableDataset`` (which reads :func:`get_worker_info` to take its share of
 the stream) and batching what it yields; the batches come back one per worker in turn.
-Here the ``k`` workers are ``k`` iterators over shallow copies of the dataset in this
-process, advanced in the same turns, with :func:`get_worker_info` answering for the
-worker being advanced: a stream sharded by worker gives PyTorch's batches in PyTorch's
-order, and one that is not gives each sample ``k`` times, as there. A map-style
-dataset's batch ``i`` is read by worker ``i % k`` (PyTorch's round robin), from that
+Here the ``k`` workers are ``k`` iterators over copies of the dataset in this process
+(see :func:`worker_copy`), advanced in the same turns, with :func:`get_worker_info`
+answering for the worker being advanced: a stream sharded by worker gives PyTorch's
+batches in PyTorch's order, and one that is not gives each sample ``k`` times, as there.
+A map-style dataset's batch ``i`` is read by worker ``i % k`` (PyTorch's round robin), from that
 worker's copy and with :func:`get_worker_info` naming it, so that a ``worker_init_fn``
 that opens a file per worker (``get_worker_info().dataset.file = ...``) works as there.
 Each worker has its own global generators, torch's, Python's and numpy's, seeded as
@@ -45,7 +45,7 @@ class WorkerInfo:
         id: the worker's number, in ``[0, num_workers)``.
         num_workers: the loader's ``num_workers``.
         seed: the worker's seed (the epoch's base seed plus ``id``).
-        dataset: the worker's own (shallow) copy of the dataset.
+        dataset: the worker's own copy of the dataset.
 
     PyTorch equivalent: ``torch.utils.data._utils.worker.WorkerInfo``.
     """
@@ -120,17 +120,53 @@ def _as_worker(info: WorkerInfo) -> Iterator[None]:
         _current.reset(token)
 
 
+def worker_copy(dataset: Any) -> Any:
+    """``dataset`` as a forked worker process has it: a deep copy, so that its generator
+    objects (``np.random.default_rng``, ``random.Random``, ``torch.Generator``), caches
+    and counters are the worker's own and start where this process's are, while the
+    numpy arrays and tensors it holds are shared, as a fork shares their memory (a
+    memory-mapped file stays mapped); a shallow copy where a deep one cannot be made
+    (an open file, a lock)."""
+    memo: dict[int, Any] = {}
+    for held in _arrays_of(dataset):
+        memo[id(held)] = held
+    try:
+        return copy.deepcopy(dataset, memo)
+    except Exception:  # noqa: BLE001 - whatever refuses to be copied: shared, as before
+        return copy.copy(dataset)
+
+
+def _arrays_of(value: Any, depth: int = 4) -> Iterator[Any]:
+    """The numpy arrays and tensors reachable from ``value`` through attributes and
+    the items of lists, tuples and dicts, ``depth`` levels down."""
+    from fnnet.torch.tensor import Tensor
+
+    if isinstance(value, (np.ndarray, Tensor)):
+        yield value
+        return
+    if depth == 0 or isinstance(value, (str, bytes, int, float, type)):
+        return
+    if isinstance(value, dict):
+        items: Any = value.values()
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = getattr(value, "__dict__", {}).values()
+    for item in items:
+        yield from _arrays_of(item, depth - 1)
+
+
 def start_workers(dataset: Any, num_workers: int,
                   worker_init_fn: Callable[[int], object] | None,
                   base_seed: int) -> list[WorkerInfo]:
-    """``num_workers`` workers, each with a shallow copy of ``dataset``, the seed
-    ``base_seed + id`` and its own generators (see :class:`_Generators`),
-    ``worker_init_fn(id)`` called for each while :func:`get_worker_info` names it, as
-    each PyTorch worker process starts."""
+    """``num_workers`` workers, each with its copy of ``dataset`` (see
+    :func:`worker_copy`), the seed ``base_seed + id`` and its own generators (see
+    :class:`_Generators`), ``worker_init_fn(id)`` called for each while
+    :func:`get_worker_info` names it, as each PyTorch worker process starts."""
     workers = []
     for i in range(num_workers):
         info = WorkerInfo(id=i, num_workers=num_workers, seed=base_seed + i,
-                          dataset=copy.copy(dataset))
+                          dataset=worker_copy(dataset))
         _RANDOM[info] = _Generators(base_seed, i)
         with _as_worker(info):
             if worker_init_fn is not None:
