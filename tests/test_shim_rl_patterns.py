@@ -46,3 +46,49 @@ def test_legacy_constructors_read_tuples_as_data(torch, make, data):
     assert (tuple(ours.shape), str(ours.dtype)) == (tuple(theirs.shape), str(theirs.dtype))
     if data:
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_distribution_of_parameters_made_once_follows_the_optimizer(torch):
+    # q = Normal(mu, sigma) made once from parameters, then fitted by maximum likelihood
+    # (as a variational posterior or a state-independent policy often is): its loc and
+    # scale are broadcast views of the parameters, which see every optimizer step, and
+    # each iteration's backward runs through them again
+    results = []
+    for t in (torch, ft):
+        mu, sigma = t.nn.Parameter(t.zeros(3)), t.nn.Parameter(t.ones(3))
+        q = t.distributions.Normal(mu, sigma)
+        c = t.nn.Parameter(t.zeros(2))
+        mvn = t.distributions.MultivariateNormal(c, t.eye(2))
+        opt = t.optim.SGD([mu, sigma, c], lr=0.1)
+        data = t.tensor([1.0, 2.0, 3.0])
+        losses = []
+        for _ in range(3):
+            opt.zero_grad()
+            loss = -q.log_prob(data).sum() - mvn.log_prob(t.ones(2))
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        results.append((losses, q.loc.detach().numpy(), q.scale.detach().numpy(),
+                        mvn.loc.detach().numpy()))
+    theirs, ours = results
+    for mine, expected in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("take", [
+    lambda t, x: x.expand(3, 2), lambda t, x: x.expand_as(t.zeros(2, 2)),
+    lambda t, x: x.broadcast_to((1, 2)), lambda t, x: t.broadcast_tensors(x, t.zeros(3, 1))[0],
+], ids=["expand", "expand_as", "broadcast_to", "broadcast_tensors"])
+def test_expanded_views_see_and_make_writes_as_pytorch(torch, take):
+    results = []
+    for t in (torch, ft):
+        x = t.zeros(2)
+        view = take(t, x)
+        x.add_(1)
+        seen = view.numpy().copy()
+        if view.shape == (1, 2):  # no element repeated: a write reaches x
+            view.mul_(3)
+        results.append((seen, x.numpy().copy()))
+    theirs, ours = results
+    for mine, expected in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(mine, expected)

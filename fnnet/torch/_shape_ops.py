@@ -479,5 +479,7 @@ def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
     mismatch = _graph.broadcast_mismatch([tuple(t.shape) for t in items])
     if mismatch is not None:
         raise RuntimeError(mismatch)
-    return tuple(t for t in _op_multi(_broadcast_all, (), *items, who="broadcast_tensors")
-                 if t is not None)
+    outs = _op_multi(_broadcast_all, (), *items, who="broadcast_tensors")
+    # each is a view of its tensor, as PyTorch's expanded views
+    return tuple(_views.link_expand(out, item) for out, item in zip(outs, items, strict=True)
+                 if out is not None)

@@ -34,7 +34,8 @@ _COMPLEX_STEPS = ("part", "as_real", "as_complex")
 
 
 #: one step from a tensor to its view: ``("index", index)``, ``("reshape", view shape,
-#: tensor shape)``, ``("permute", dims)``, ``("diagonal", offset, dim1, dim2)``,
+#: tensor shape)``, ``("expand", view shape, tensor shape)``, ``("permute", dims)``,
+#: ``("diagonal", offset, dim1, dim2)``,
 #: ``("unfold", dim, size, step)``, or
 #: between complex and real: ``("part", "real" | "imag")``, ``("as_real",)``,
 #: ``("as_complex",)``
@@ -93,6 +94,12 @@ def link_reshape(view: Tensor, base: Tensor) -> Tensor:
     return link(view, base, ("reshape", view._cell.aval[0], base._cell.aval[0]))
 
 
+def link_expand(view: Tensor, base: Tensor) -> Tensor:
+    """Marks ``view`` (``base`` expanded or broadcast) as a view of ``base``: a
+    distribution's ``loc`` broadcast from a parameter follows the optimizer's steps."""
+    return link(view, base, ("expand", view._cell.aval[0], base._cell.aval[0]))
+
+
 def link_permute(view: Tensor, base: Tensor, dims: tuple[int, ...]) -> Tensor:
     """Marks ``view`` (``base.permute(dims)``) as a view of ``base``."""
     return link(view, base, ("permute", dims))
@@ -105,6 +112,8 @@ def _take(tensor: Tensor, step: Step) -> Tensor:
         return view
     if step[0] == "reshape":
         return tensor.reshape(step[1])
+    if step[0] == "expand":
+        return tensor.expand(*step[1])
     if step[0] == "diagonal":
         diagonal: Tensor = tensor.diagonal(*step[1:])
         return diagonal
@@ -124,7 +133,7 @@ def _put(tensor: Tensor, step: Step, value: Tensor) -> Tensor:
         out = tensor.clone()
         out[step[1]] = value
         return out
-    if step[0] == "reshape":
+    if step[0] in ("reshape", "expand"):  # an expand that repeats elements is not written
         return value.reshape(step[2])
     if step[0] == "diagonal":
         from fnnet.torch._slices import diagonal_scatter

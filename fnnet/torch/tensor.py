@@ -1499,7 +1499,7 @@ class Tensor:
         if any(size > 1 and (i < lead or before[i - lead] == 1) for i, size in
                enumerate(after)):
             out._cell.__class__ = ExpandedCell  # PyTorch's repeats elements of one memory
-        return out
+        return _views.link_expand(out, self)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(*other.shape)
