@@ -862,3 +862,24 @@ def test_expand_refuses_as_pytorch(torch):
             t.distributions.Normal(t.zeros(2), t.ones(2)).expand((2, 5))
         messages.append(str(info.value))
     assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize("pair", ["low-rank, full", "full, low-rank", "low-rank, low-rank"])
+def test_kl_between_low_rank_and_full_gaussians_as_pytorch(torch, pair):
+    # a low-rank-plus-diagonal posterior against a full prior (and back), as PyTorch pairs
+    results = []
+    for t in (torch, ft):
+        D = t.distributions
+        low = D.LowRankMultivariateNormal(t.tensor([[0.1, 0.0, 0.3]] * 2),
+                                          t.tensor([[0.5], [0.2], [-0.3]]),
+                                          t.tensor([1.0, 0.5, 2.0]))
+        other = D.LowRankMultivariateNormal(t.zeros(3), 0.3 * t.ones(3, 2), t.ones(3)) \
+            if pair == "low-rank, low-rank" else \
+            D.MultivariateNormal(t.tensor([0.0, 1.0, 0.0]), 1.5 * t.eye(3))
+        p, q = (other, low) if pair == "full, low-rank" else (low, other)
+        with pytest.raises(ValueError) as info:
+            D.kl_divergence(low, D.MultivariateNormal(t.zeros(2), t.eye(2)))
+        results.append((D.kl_divergence(p, q).numpy(), str(info.value)))
+    theirs, ours = results
+    assert ours[1] == theirs[1]
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)

@@ -16,11 +16,14 @@ from typing import Any
 from fnnet.torch import _functions, _shape_ops
 from fnnet.torch._distributions_core import (
     REAL,
+    MultivariateNormal,
     Support,
     _check,
     _Located,
     _mahalanobis,
     _tensor,
+    kl_divergence,
+    register_kl,
 )
 from fnnet.torch._factorizations import cholesky_factor
 from fnnet.torch.tensor import Size, Tensor
@@ -150,3 +153,23 @@ class LowRankMultivariateNormal(_Located):
         k = int(self.event_shape[0])
         out: Tensor = 0.5 * (k * (1.0 + math.log(2 * math.pi)) + self._log_det())
         return out.expand(*self.batch_shape) if len(self.batch_shape) else out
+
+
+def _full(p: Any) -> MultivariateNormal:
+    """``p`` as a MultivariateNormal of its covariance matrix."""
+    if isinstance(p, MultivariateNormal):
+        return p
+    return MultivariateNormal(p.loc, covariance_matrix=p.covariance_matrix, validate_args=False)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_low_rank(p: Any, q: Any) -> Tensor:
+    """KL between Gaussians of which one or both are low-rank plus diagonal, from their
+    covariance matrices (PyTorch's pairs; it uses the Woodbury identity, the same value
+    to rounding)."""
+    if p.event_shape != q.event_shape:  # PyTorch's words, its source's indent included
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with\
+                          different event shapes cannot be computed")
+    return kl_divergence(_full(p), _full(q))
