@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import jax.numpy as jnp
 import numpy as np
@@ -42,7 +43,11 @@ class _IncompatibleKeys(IncompatibleKeys):
 #: PyTorch Module features fnnet.torch does not provide, and the fnnet way instead.
 _UNSUPPORTED = {
     "register_backward_hook": "use register_full_backward_hook (PyTorch deprecates this one)",
-    "share_memory": "jax arrays are immutable and shared already",
+    "share_memory": "a model's arrays live in its own process, so processes cannot update "
+                    "one model in place (Hogwild); train with DistributedDataParallel",
+    "ipu": "JAX computes on its CPU, GPU or TPU devices (use .to(device))",
+    "mtia": "JAX computes on its CPU, GPU or TPU devices (use .to(device))",
+    "xpu": "JAX computes on its CPU, GPU or TPU devices (use .to(device))",
 }
 _RETURNED_KEYS = ("Hooks registered with ``register_load_state_dict_post_hook`` are not "
                   "expected to return new values, if incompatible_keys need to be modified, "
@@ -218,6 +223,10 @@ class Module:
     """
 
     training: bool
+    #: PyTorch's class attributes, for code that reads them
+    dump_patches: bool = False
+    call_super_init: bool = False
+    T_destination = TypeVar("T_destination", bound=dict[str, Any])
     _parameters: OrderedDict[str, Parameter | None]
     _buffers: OrderedDict[str, Tensor | None]
     _non_persistent: set[str]  # buffers left out of state_dict()
@@ -727,6 +736,31 @@ class Module:
         fn(self)
         return self
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Puts ``module`` at the dotted path ``target`` (``"layer1.0.conv1"``), replacing
+        the submodule there or, unless ``strict``, adding one.
+
+        Raises:
+            ValueError: an empty ``target``, or ``module`` is not a Module (PyTorch's
+                words).
+            AttributeError: a path through a missing submodule, a name that is another
+                kind of attribute, or (``strict``) a new name.
+
+        PyTorch equivalent: ``Module.set_submodule``.
+        """
+        if not target:
+            raise ValueError("Cannot set the submodule without a target name!")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {builtins.type(module)}")
+        if name in parent._modules or hasattr(parent, name):
+            if not isinstance(getattr(parent, name, None), Module):
+                raise AttributeError(f"`{name}` is not an nn.Module")
+        elif strict:
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        setattr(parent, name, module)
+
     def get_submodule(self, target: str) -> Module:
         """The submodule at the dotted path ``target`` (``"layer1.0.conv1"``; ``""`` is
         this module). PyTorch equivalent: ``Module.get_submodule``."""
@@ -856,6 +890,17 @@ class Module:
 
     def bfloat16(self) -> Self:
         return self.to(_dtypes.bfloat16)
+
+    def type(self, dst_type: Any) -> Self:
+        """Casts every parameter and buffer, integer ones too, to ``dst_type`` (a dtype,
+        or a tensor type such as ``torch.DoubleTensor`` or its name), as ``Tensor.type``
+        casts a tensor.
+
+        PyTorch equivalent: ``torch.nn.Module.type``.
+        """
+        for t in list(self.parameters()) + list(self.buffers()):
+            set_value(t, t.detach().type(dst_type)._value())
+        return self
 
     # -- forward hooks ------------------------------------------------------------------
     def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
