@@ -96,6 +96,35 @@ def test_kaiming_uniform_bound_matches_torch(a, torch):
     assert stats.ks_2samp(ours.ravel(), theirs.ravel()).pvalue > P_MIN
 
 
+@pytest.mark.parametrize("name, kwargs", [
+    ("xavier_uniform", {"gain": 1.5}), ("xavier_normal", {}),
+    ("kaiming_normal", {"mode": "fan_out", "nonlinearity": "relu"}),
+    ("kaiming_normal", {"a": 0.2})])
+def test_custom_initialisers_follow_torchs(name, kwargs, torch):
+    # PyTorch's fans of a conv weight [out, in, kH, kW] (jax's glorot reads other axes)
+    shape = (40, 12, 3, 3)
+    ours = np.asarray(getattr(initializers, name)(jax.random.key(4), shape, **kwargs))
+    theirs = getattr(torch.nn.init, name + "_")(torch.empty(shape), **kwargs).numpy()
+    assert ours.shape == shape and ours.dtype == np.float32
+    assert stats.ks_2samp(ours.ravel(), theirs.ravel()).pvalue > P_MIN
+    assert abs(ours.std() / theirs.std() - 1) < 0.05
+
+
+def test_gains_and_fans_are_torchs(torch):
+    for nonlinearity, param in (("relu", None), ("leaky_relu", 0.2), ("leaky_relu", None),
+                                ("tanh", None), ("selu", None), ("conv2d", None)):
+        ours = initializers.calculate_gain(nonlinearity, param)
+        theirs = torch.nn.init.calculate_gain(nonlinearity, param)
+        assert ours == theirs and type(ours) is type(theirs)
+    weight = torch.empty(8, 3, 5, 2)
+    assert initializers.fans((8, 3, 5, 2)) == torch.nn.init._calculate_fan_in_and_fan_out(
+        weight)
+    with pytest.raises(ValueError, match="^Unsupported nonlinearity gelu$"):
+        initializers.calculate_gain("gelu")
+    with pytest.raises(ValueError, match="^Mode fan_avg not supported"):
+        initializers.kaiming_normal(jax.random.key(0), (3, 3), mode="fan_avg")
+
+
 def test_init_is_deterministic_and_children_get_their_own_keys():
     net = fnnet.nn.Sequential(fnnet.nn.Linear(8, 8), fnnet.nn.Linear(8, 8))
     a, _ = net.init(jax.random.key(0))

@@ -97,6 +97,60 @@ def fan_in(shape: Shape) -> int:
     return math.prod(shape[1:])
 
 
+#: PyTorch's gains, the int 1 of the linear functions and sigmoid included
+_GAINS: dict[str, float] = {
+    **dict.fromkeys(("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                     "conv_transpose2d", "conv_transpose3d", "sigmoid"), 1),
+    "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The gain that keeps activations' variance through ``nonlinearity``.
+
+    Args:
+        nonlinearity: ``"relu"``, ``"leaky_relu"``, ``"tanh"``, ``"selu"``,
+            ``"sigmoid"``, ``"linear"`` or a convolution's name.
+        param: the negative slope of ``"leaky_relu"`` (default 0.01).
+
+    Raises:
+        ValueError: an unknown ``nonlinearity``, in PyTorch's words.
+
+    PyTorch equivalent: ``torch.nn.init.calculate_gain``.
+    """
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity not in _GAINS:
+        raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+    return _GAINS[nonlinearity]
+
+
+def fans(shape: Shape) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight of ``shape`` laid out as PyTorch lays it
+    (``[out, in, *kernel]``; a transposed convolution's ``[in, out, *kernel]`` is read
+    the same way, as PyTorch reads it).
+
+    PyTorch equivalent: ``torch.nn.init._calculate_fan_in_and_fan_out``.
+    """
+    if len(shape) < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
+                         "2 dimensions")
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def kaiming_std(shape: Shape, a: float = 0.0, mode: str = "fan_in",
+                nonlinearity: str = "leaky_relu") -> float:
+    """``gain / sqrt(fan)``: the standard deviation of He initialisation (``sqrt(3)``
+    times it is the uniform bound), in PyTorch's arithmetic."""
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of "
+                         f"{['fan_in', 'fan_out']}")
+    fan_in, fan_out = fans(shape)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
 def uniform(key: PRNGKey, shape: Shape, bound: float, dtype: DTypeLike = jnp.float32) -> Array:
     """``U(-bound, bound)``. PyTorch equivalent: ``torch.nn.init.uniform_``."""
     return uniform_between(key, shape, -bound, bound, dtype)
@@ -222,6 +276,46 @@ def kaiming_normal_fan_out(key: PRNGKey, shape: Shape, dtype: DTypeLike = jnp.fl
     """
     fan_out = shape[0] * math.prod(shape[2:])
     return normal(key, shape, math.sqrt(2.0 / fan_out), dtype)
+
+
+def kaiming_normal(key: PRNGKey, shape: Shape, a: float = 0.0, mode: str = "fan_in",
+                   nonlinearity: str = "leaky_relu", dtype: DTypeLike = jnp.float32) -> Array:
+    """He-normal: ``N(0, std**2)`` with ``std = gain / sqrt(fan)`` (:func:`kaiming_std`).
+
+    Args:
+        key: the PRNG key.
+        shape: the weight's shape, PyTorch's layout (``[out, in, *kernel]``).
+        a: the negative slope of ``"leaky_relu"``.
+        mode: ``"fan_in"`` or ``"fan_out"``.
+        nonlinearity: see :func:`calculate_gain`.
+        dtype: the array's dtype.
+
+    PyTorch equivalent: ``torch.nn.init.kaiming_normal_(w, a, mode, nonlinearity)``.
+    """
+    return normal(key, shape, kaiming_std(shape, a, mode, nonlinearity), dtype)
+
+
+def xavier_uniform(key: PRNGKey, shape: Shape, gain: float = 1.0,
+                   dtype: DTypeLike = jnp.float32) -> Array:
+    """Glorot-uniform: ``U(-b, b)``, ``b = gain * sqrt(6 / (fan_in + fan_out))``, with
+    PyTorch's fans of its layouts (``jax.nn.initializers.glorot_uniform`` reads the
+    last two axes as ``in, out``, which a ``[out, in, kH, kW]`` convolution is not).
+
+    PyTorch equivalent: ``torch.nn.init.xavier_uniform_(w, gain)``.
+    """
+    fan_in, fan_out = fans(shape)
+    bound = math.sqrt(3.0) * (gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    return uniform(key, shape, bound, dtype)
+
+
+def xavier_normal(key: PRNGKey, shape: Shape, gain: float = 1.0,
+                  dtype: DTypeLike = jnp.float32) -> Array:
+    """Glorot-normal: ``N(0, std**2)``, ``std = gain * sqrt(2 / (fan_in + fan_out))``.
+
+    PyTorch equivalent: ``torch.nn.init.xavier_normal_(w, gain)``.
+    """
+    fan_in, fan_out = fans(shape)
+    return normal(key, shape, gain * math.sqrt(2.0 / float(fan_in + fan_out)), dtype)
 
 
 def orthogonal(key: PRNGKey, shape: Shape, gain: float = 1.0,

@@ -18,37 +18,15 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.init import calculate_gain as calculate_gain  # torch.nn.init's, re-exported
+from fnnet.nn.init import fans as fans  # used by the layers' reset_parameters
+from fnnet.nn.init import kaiming_std as _kaiming_std
 from fnnet.nn.init import orthonormalized
 from fnnet.torch import _random
 from fnnet.torch._autograd import no_grad
 from fnnet.torch._cpu_generator import CpuGenerator
 from fnnet.torch._tape import version_of
 from fnnet.torch.tensor import Tensor, _wrap_value
-
-#: PyTorch's gains, the int 1 of the linear functions and sigmoid included
-_GAINS: dict[str, float] = {
-    **dict.fromkeys(("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
-                     "conv_transpose2d", "conv_transpose3d", "sigmoid"), 1),
-    "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
-
-
-def calculate_gain(nonlinearity: str, param: Any = None) -> float:
-    """PyTorch equivalent: ``torch.nn.init.calculate_gain``."""
-    if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else float(param)
-        return math.sqrt(2.0 / (1 + slope ** 2))
-    if nonlinearity not in _GAINS:
-        raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
-    return _GAINS[nonlinearity]
-
-
-def fans(shape: tuple[int, ...]) -> tuple[int, int]:
-    """``(fan_in, fan_out)`` of a weight of ``shape`` (``[out, in, *kernel]``)."""
-    if len(shape) < 2:
-        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
-                         "2 dimensions")
-    receptive = math.prod(shape[2:])
-    return shape[1] * receptive, shape[0] * receptive
 
 
 def _fans(tensor: Tensor) -> tuple[int, int]:
@@ -235,15 +213,6 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> 
     """PyTorch equivalent: ``torch.nn.init.xavier_normal_``."""
     fan_in, fan_out = _fans(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
-
-
-def _kaiming_std(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str) -> float:
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of "
-                         f"{['fan_in', 'fan_out']}")
-    fan_in, fan_out = fans(shape)
-    fan = fan_in if mode == "fan_in" else fan_out
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
 def kaiming_uniform_bound(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str
