@@ -362,10 +362,24 @@ def test_the_older_api_profiles_memory_too(torch):
         del y
 
 
-def test_memory_timeline_names_itself():
-    with profiler.profile(profile_memory=True) as prof:
+def test_memory_timeline_names_itself(torch):
+    """``export_memory_timeline`` warns of its deprecation and refuses a profiler made
+    without ``record_shapes``, ``profile_memory`` and ``with_stack`` as PyTorch's; with
+    them, it is refused naming the fnnet way."""
+    refusals = []
+    for module in (torch, ft):
+        for options in ({"profile_memory": True}, {"with_stack": True, "record_shapes": True}):
+            with module.profiler.profile(**options) as prof:
+                pass
+            with pytest.warns(FutureWarning, match="`export_memory_timeline` is deprecated"), \
+                    pytest.raises(ValueError) as refused:
+                prof.export_memory_timeline("memory.html")
+            refusals.append(str(refused.value))
+    assert refusals[2:] == refusals[:2]
+    with profiler.profile(profile_memory=True, with_stack=True, record_shapes=True) as prof:
         pass
-    with pytest.raises(NotImplementedError, match="export_memory_timeline"):
+    with pytest.warns(FutureWarning), \
+            pytest.raises(NotImplementedError, match="export_memory_timeline"):
         prof.export_memory_timeline("memory.html")
 
 

@@ -793,8 +793,24 @@ class profile:  # noqa: N801 - PyTorch's name
 
     def export_memory_timeline(self, path: str, device: str | None = None) -> None:
         """Not supported: PyTorch's timeline sorts every allocation by its role
-        (parameters, gradients, activations...), which XLA's buffers do not say."""
+        (parameters, gradients, activations...), which XLA's buffers do not say.
+
+        Raises:
+            ValueError: the profiler was made without ``record_shapes=True``,
+                ``profile_memory=True`` and ``with_stack=True`` (PyTorch's error, after
+                its deprecation warning).
+            NotImplementedError: otherwise, naming the fnnet way.
+        """
         del path, device
+        warnings.warn("`export_memory_timeline` is deprecated and will be removed in a "
+                      "future version. Please use "
+                      "`torch.cuda.memory._record_memory_history` and "
+                      "`torch.cuda.memory._export_memory_snapshot` instead.",
+                      FutureWarning, stacklevel=2)
+        missing = [f"{name}=True" for name in ("record_shapes", "profile_memory",
+                                                "with_stack") if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} required for memory profiling.")
         raise NotImplementedError(
             "fnnet.torch does not support profile.export_memory_timeline: XLA's buffers "
             "are not tensors with roles; use profile(profile_memory=True) for the "
