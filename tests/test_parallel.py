@@ -407,7 +407,6 @@ def test_the_state_given_to_put_replicated_outlives_the_donating_step():
     new_state, _ = step(parallel.put_replicated(state, mesh), parallel.put_batch(batch, mesh))
     jax.block_until_ready(new_state)
     assert not any(leaf.is_deleted() for leaf in jax.tree.leaves(state))
-    make_train_step(model, OPTIMIZER, donate=False)(state, batch)
 
 
 def test_a_pmap_style_step_names_an_argument_without_the_device_axis():
