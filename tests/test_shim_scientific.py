@@ -146,3 +146,41 @@ def test_eig_refuses_as_pytorch(torch, call):
             call(T)
         messages.append(str(info.value))
     assert messages[1] == messages[0]
+
+
+# -- solving with an LU factorization ---------------------------------------------------
+
+_SYSTEM = np.random.default_rng(2).standard_normal((2, 4, 4)).astype(np.float32)
+_RHS = np.random.default_rng(3).standard_normal((2, 4, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("solve", [
+    lambda T, LU, piv, B: T.linalg.lu_solve(LU, piv, B),
+    lambda T, LU, piv, B: T.linalg.lu_solve(LU, piv, B, adjoint=True),
+    lambda T, LU, piv, B: T.linalg.lu_solve(LU, piv, B.mT, left=False),
+    lambda T, LU, piv, B: T.linalg.lu_solve(LU, piv, B.mT, left=False, adjoint=True),
+    lambda T, LU, piv, B: T.lu_unpack(LU, piv)[0] @ T.lu_unpack(LU, piv)[1],
+    lambda T, LU, piv, B: T.stack(list(T.linalg.lu(LU @ LU.mT))),
+], ids=["AX=B", "A^H X=B", "XA=B", "XA^H=B", "lu_unpack", "linalg.lu"])
+def test_lu_solve_and_unpack_as_pytorch(torch, solve):
+    # factor once (an implicit integrator's Jacobian, a Newton step's Hessian), solve many
+    results = []
+    for T in (torch, ft):
+        A = T.tensor(_SYSTEM, requires_grad=True)
+        LU, pivots = T.linalg.lu_factor(A)
+        out = solve(T, LU, pivots, T.tensor(_RHS))
+        out.sum().backward()
+        results.append((_np(out), _np(A.grad)))
+    theirs, ours = results
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-4, atol=1e-4)
+
+
+def test_lu_solve_refuses_as_pytorch(torch):
+    messages = []
+    for T in (torch, ft):
+        LU, pivots = T.linalg.lu_factor(T.eye(3))
+        with pytest.raises(RuntimeError) as info:
+            T.linalg.lu_solve(LU, pivots, T.ones(2, 1))
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]

@@ -311,6 +311,9 @@ _numeric_helpers.install(globals())  # signal windows, trapezoid, vander, unrave
 from fnnet.torch import _lowrank  # noqa: E402
 
 _lowrank.install(globals())  # svd_lowrank, pca_lowrank
+from fnnet.torch import _lu  # noqa: E402
+
+_lu.install(globals())  # lu_unpack
 from fnnet.torch import _slices  # noqa: E402
 
 _slices.install(globals())  # hsplit, vsplit, dsplit, split_with_sizes, *_scatter

@@ -40,7 +40,7 @@ TORCH: tuple[str, ...] = (
     "lcm", "ldexp", "le", "lerp", "less", "less_equal", "lgamma", "linspace", "log",
     "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and",
     "logical_not", "logical_or", "logical_xor", "logit", "logspace", "logsumexp", "lt",
-    "masked_select", "matmul", "matrix_power", "max", "maximum", "mean", "min",
+    "lu_unpack", "masked_select", "matmul", "matrix_power", "max", "maximum", "mean", "min",
     "minimum", "mm", "mode", "msort", "mul", "multinomial", "multiply", "mv",
     "mvlgamma", "nan_to_num", "nanmean", "nanquantile", "narrow_copy", "ne", "neg",
     "negative", "nextafter", "nonzero", "norm", "normal", "not_equal", "ones", "outer",
@@ -54,10 +54,11 @@ TORCH: tuple[str, ...] = (
 )
 #: ... of ``torch.linalg``
 LINALG: tuple[str, ...] = (
-    "cholesky", "cholesky_ex", "cond", "cross", "det", "eig", "eigh", "eigvals", "eigvalsh",
-    "inv", "inv_ex", "lu_factor", "lu_factor_ex", "matmul", "matrix_norm", "matrix_power",
-    "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
-    "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"
+    "cholesky", "cholesky_ex", "cond", "cross", "det", "eig", "eigh", "eigvals",
+    "eigvalsh", "inv", "inv_ex", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
+    "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",
+    "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals",
+    "vecdot", "vector_norm"
 )
 #: ... of ``torch.special``
 SPECIAL: tuple[str, ...] = (

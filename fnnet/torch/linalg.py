@@ -45,14 +45,15 @@ from fnnet.torch._linalg_errors import (
     lu_factor_ex,
     solve_ex,
 )
+from fnnet.torch._lu import lu, lu_solve
 from fnnet.torch._search_ops import overload_argument
 from fnnet.torch.tensor import Tensor, _as_tensor, _op
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal",
-           "eig", "eigh", "eigvals", "eigvalsh", "inv", "inv_ex", "lstsq", "lu_factor",
-           "lu_factor_ex", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
-           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_ex", "solve_triangular", "svd", "svdvals", "vander", "vecdot",
+           "eig", "eigh", "eigvals", "eigvalsh", "inv", "inv_ex", "lstsq", "lu",
+           "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm",
+           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet",
+           "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vander", "vecdot",
            "vector_norm"]
 
 
