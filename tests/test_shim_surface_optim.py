@@ -826,3 +826,49 @@ def test_adafactor_resumes_from_pytorchs_state_dict(torch):
     np.testing.assert_allclose(mine_b.detach().numpy(), b.detach().numpy(), rtol=1e-5)
     assert {k: sorted(v) for k, v in ours.state_dict()["state"].items()} == \
         {k: sorted(v) for k, v in theirs.state_dict()["state"].items()}
+
+
+def _state_dict_hooks(T, name):
+    """The optimizer's state-dict hooks as a checkpointing library registers them: a pre
+    hook (one prepended), a post hook adding a key, a load pre hook removing it, a load
+    post hook; the log of calls and the keys each saw."""
+    p = T.nn.Parameter(T.ones(2))
+    opt = T.optim.LBFGS([p]) if name == "LBFGS" else getattr(T.optim, name)([p], lr=0.1)
+    log = []
+    first = opt.register_state_dict_pre_hook(lambda o: log.append("pre"))
+    opt.register_state_dict_pre_hook(lambda o: log.append("pre, prepended"), prepend=True)
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+    opt.register_load_state_dict_pre_hook(
+        lambda o, sd: log.append(("load pre", sorted(sd))) or
+        {k: v for k, v in sd.items() if k != "extra"})
+    opt.register_load_state_dict_post_hook(lambda o: log.append("load post"))
+    saved = opt.state_dict()
+    log.append(sorted(saved))
+    first.remove()
+    opt.state_dict()
+    opt.load_state_dict(saved)
+    log.append(sorted(saved))  # the load's pre hook saw a copy
+    return log
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "LBFGS"])
+def test_optimizer_state_dict_hooks_run_as_pytorchs(torch, name):
+    """A checkpointing library's hooks on the optimizer's state dict raised
+    AttributeError."""
+    assert _state_dict_hooks(ft, name) == _state_dict_hooks(torch, name)
+
+
+def test_reduce_lr_on_plateau_is_an_lr_scheduler_as_pytorchs(torch):
+    """Training frameworks tell a metric-driven scheduler by isinstance(LRScheduler) and
+    read ``in_cooldown``."""
+    seen = []
+    for T in (torch, ft):
+        schedulers = T.optim.lr_scheduler
+        opt = T.optim.SGD([T.nn.Parameter(T.ones(1))], lr=1.0)
+        plateau = schedulers.ReduceLROnPlateau(opt, patience=0, cooldown=2)
+        cooling = []
+        for metric in (1.0, 2.0, 2.0, 2.0, 2.0):
+            plateau.step(metric)
+            cooling.append((plateau.in_cooldown, plateau.get_last_lr()))
+        seen.append((isinstance(plateau, schedulers.LRScheduler), cooling))
+    assert seen[1] == seen[0]

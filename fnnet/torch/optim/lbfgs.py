@@ -18,7 +18,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from fnnet.torch.optim.optimizer import Optimizer, ParamsT, _graph_enabled
+from fnnet.torch.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    _graph_enabled,
+    with_load_hooks,
+    with_state_dict_hooks,
+)
 from fnnet.torch.tensor import Tensor, _as_tensor, _wrap_value
 
 Array = jax.Array
@@ -387,6 +393,7 @@ class LBFGS(Optimizer):
         return orig_loss
 
     # -- state in PyTorch's format ------------------------------------------------------
+    @with_state_dict_hooks
     def state_dict(self) -> dict[str, Any]:
         """PyTorch's layout: the state under the first parameter's index, the history as
         lists of tensors (oldest first)."""
@@ -426,6 +433,7 @@ class LBFGS(Optimizer):
                 prev_loss=state["prev_loss"])
         return entry
 
+    @with_load_hooks
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Loads what :meth:`state_dict` (or PyTorch's LBFGS) saved.
 

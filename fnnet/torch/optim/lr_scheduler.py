@@ -802,7 +802,7 @@ class ChainedScheduler(LRScheduler):
         _load_members(self, state_dict)
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Multiplies the learning rate by ``factor`` when a metric stops improving.
 
     Host-side bookkeeping only: the new rate reaches the next compiled step as an input.
@@ -848,7 +848,7 @@ class ReduceLROnPlateau:
             best + self.threshold
         return a > edge
 
-    def step(self, metrics: Any, epoch: int | None = None) -> None:
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         current = float(metrics)
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
@@ -871,6 +871,11 @@ class ReduceLROnPlateau:
 
     def get_last_lr(self) -> list[float]:
         return list(self._last_lr)
+
+    @property
+    def in_cooldown(self) -> bool:
+        """Whether the rate was cut less than ``cooldown`` steps ago."""
+        return self.cooldown_counter > 0
 
     def state_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}

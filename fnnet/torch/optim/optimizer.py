@@ -212,12 +212,18 @@ class _ParamState:
     cells: list[_graph.Cell] | None = None
 
 
+#: the tables of the state-dict hooks (register_state_dict_pre_hook and the others)
+_STATE_DICT_HOOKS = ("_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
+                     "_optimizer_load_state_dict_pre_hooks",
+                     "_optimizer_load_state_dict_post_hooks")
 #: what ``Optimizer.__init__`` builds from the groups (and its caches): the rest of an
 #: optimizer's attributes are pickled with its groups and state
 _REBUILT = frozenset({"defaults", "param_groups", "_state", "_lr_arrays", "_pending",
                       "_plans", "_statics", "_python_state", "_changes",
                       "_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
-                      "_in_hooked_step"})
+                      "_in_hooked_step", *_STATE_DICT_HOOKS})
+
+
 
 
 #: the step hooks of every optimizer (register_optimizer_step_pre_hook / _post_hook)
@@ -243,13 +249,58 @@ def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHand
     return _add_hook(_global_optimizer_post_hooks, hook)
 
 
-def _add_hook(hooks: dict[int, Callable[..., Any]], hook: Callable[..., Any]
-              ) -> RemovableHandle:
+def _add_hook(hooks: dict[int, Callable[..., Any]], hook: Callable[..., Any],
+              prepend: bool = False) -> RemovableHandle:
     if not callable(hook):
         raise TypeError(f"hook must be callable, got {type(hook).__name__}")
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
+    if prepend:  # first to run: the same dict (the handle holds it), reordered
+        items = list(hooks.items())
+        hooks.clear()
+        hooks.update([items[-1], *items[:-1]])
     return handle
+
+
+def with_state_dict_hooks(state_dict: Callable[..., Any]) -> Callable[..., Any]:
+    """``state_dict`` run between the state-dict pre-hooks (``hook(optimizer)``) and
+    post-hooks (``hook(optimizer, state_dict)``, whose result, unless None, replaces
+    the state dict), as PyTorch's ``Optimizer.state_dict`` runs them."""
+
+    @functools.wraps(state_dict)
+    def run(self: Any) -> Any:
+        for hook in list(self.__dict__.get("_optimizer_state_dict_pre_hooks", {}).values()):
+            hook(self)
+        result = state_dict(self)
+        for hook in list(self.__dict__.get("_optimizer_state_dict_post_hooks",
+                                           {}).values()):
+            changed = hook(self, result)
+            result = result if changed is None else changed
+        return result
+
+    return run
+
+
+def with_load_hooks(load: Callable[..., Any]) -> Callable[..., Any]:
+    """``load_state_dict`` given a shallow copy of the state dict that the load pre-hooks
+    (``hook(optimizer, state_dict)``, whose result, unless None, replaces it) see first,
+    then the post-hooks (``hook(optimizer)``), as PyTorch's ``load_state_dict`` runs
+    them."""
+
+    @functools.wraps(load)
+    def run(self: Any, state_dict: Any) -> None:
+        pre = self.__dict__.get("_optimizer_load_state_dict_pre_hooks", {})
+        if pre and isinstance(state_dict, Mapping):
+            state_dict = dict(state_dict)
+            for hook in list(pre.values()):
+                changed = hook(self, state_dict)
+                state_dict = state_dict if changed is None else changed
+        load(self, state_dict)
+        for hook in list(self.__dict__.get("_optimizer_load_state_dict_post_hooks",
+                                           {}).values()):
+            hook(self)
+
+    return run
 
 
 def _hooked(step: Callable[..., Any]) -> Callable[..., Any]:
@@ -585,8 +636,35 @@ class Optimizer:
         """
         return self._add_step_hook("_optimizer_step_post_hooks", hook)
 
-    def _add_step_hook(self, table: str, hook: Callable[..., Any]) -> RemovableHandle:
-        return _add_hook(self.__dict__.setdefault(table, {}), hook)
+    def _add_step_hook(self, table: str, hook: Callable[..., Any],
+                       prepend: bool = False) -> RemovableHandle:
+        return _add_hook(self.__dict__.setdefault(table, {}), hook, prepend)
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any],
+                                     prepend: bool = False) -> RemovableHandle:
+        """Calls ``hook(optimizer)`` before each ``state_dict()`` (first with
+        ``prepend``). PyTorch equivalent: ``Optimizer.register_state_dict_pre_hook``."""
+        return self._add_step_hook("_optimizer_state_dict_pre_hooks", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any],
+                                      prepend: bool = False) -> RemovableHandle:
+        """Calls ``hook(optimizer, state_dict)`` after each ``state_dict()``; what it
+        returns, unless None, is the state dict returned. PyTorch equivalent:
+        ``Optimizer.register_state_dict_post_hook``."""
+        return self._add_step_hook("_optimizer_state_dict_post_hooks", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any],
+                                          prepend: bool = False) -> RemovableHandle:
+        """Calls ``hook(optimizer, state_dict)`` (a shallow copy) before each
+        ``load_state_dict``; what it returns, unless None, is loaded instead. PyTorch
+        equivalent: ``Optimizer.register_load_state_dict_pre_hook``."""
+        return self._add_step_hook("_optimizer_load_state_dict_pre_hooks", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any],
+                                           prepend: bool = False) -> RemovableHandle:
+        """Calls ``hook(optimizer)`` after each ``load_state_dict``. PyTorch equivalent:
+        ``Optimizer.register_load_state_dict_post_hook``."""
+        return self._add_step_hook("_optimizer_load_state_dict_post_hooks", hook, prepend)
 
     @_hooked
     def step(self, closure: Callable[[], _Loss] | None = None) -> _Loss | None:
@@ -741,6 +819,7 @@ class Optimizer:
                                  "optimizer's own state: change it with load_state_dict")
         self._python_state = value  # type: ignore[assignment]
 
+    @with_state_dict_hooks
     def state_dict(self) -> dict[str, Any]:
         """``{"state": {index: {...}}, "param_groups": [...]}`` in PyTorch's format."""
         if self._factory is None:
@@ -760,6 +839,7 @@ class Optimizer:
                            "params": ids})
         return {"state": state, "param_groups": groups}
 
+    @with_load_hooks
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Loads a state dict saved by PyTorch or fnnet.torch (same format).
 
