@@ -26,8 +26,11 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import io
+import pickle
 import random
 import traceback
+import types
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -121,39 +124,58 @@ def _as_worker(info: WorkerInfo) -> Iterator[None]:
 
 
 def worker_copy(dataset: Any) -> Any:
-    """``dataset`` as a forked worker process has it: a deep copy, so that its generator
-    objects (``np.random.default_rng``, ``random.Random``, ``torch.Generator``), caches
-    and counters are the worker's own and start where this process's are, while the
-    numpy arrays and tensors it holds are shared, as a fork shares their memory (a
-    memory-mapped file stays mapped); a shallow copy where a deep one cannot be made
-    (an open file, a lock)."""
-    memo: dict[int, Any] = {}
-    for held in _arrays_of(dataset):
-        memo[id(held)] = held
+    """``dataset`` as a forked worker process has it: a copy made by pickling, so that
+    its generator objects (``np.random.default_rng``, ``random.Random``,
+    ``torch.Generator``), lists, caches and counters are the worker's own and start
+    where this process's are, while what a fork shares without copying is shared (see
+    :class:`_WorkerPickler`: numpy arrays and tensors, a memory-mapped file staying
+    mapped, functions and classes, open files); a shallow copy where pickling fails (a
+    lock, say)."""
+    buffer = io.BytesIO()
+    pickler = _WorkerPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        return copy.deepcopy(dataset, memo)
-    except Exception:  # noqa: BLE001 - whatever refuses to be copied: shared, as before
+        pickler.dump(dataset)
+        return pickle.loads(buffer.getvalue())
+    except Exception:  # noqa: BLE001 - whatever refuses to be pickled: shared, as before
         return copy.copy(dataset)
+    finally:
+        for token in pickler.tokens:
+            _SHARED.pop(token, None)
 
 
-def _arrays_of(value: Any, depth: int = 4) -> Iterator[Any]:
-    """The numpy arrays and tensors reachable from ``value`` through attributes and
-    the items of lists, tuples and dicts, ``depth`` levels down."""
-    from fnnet.torch.tensor import Tensor
+#: objects a :class:`_WorkerPickler` is pickling by reference, by token
+_SHARED: dict[int, Any] = {}
 
-    if isinstance(value, (np.ndarray, Tensor)):
-        yield value
-        return
-    if depth == 0 or isinstance(value, (str, bytes, int, float, type)):
-        return
-    if isinstance(value, dict):
-        items: Any = value.values()
-    elif isinstance(value, (list, tuple)):
-        items = value
-    else:
-        items = getattr(value, "__dict__", {}).values()
-    for item in items:
-        yield from _arrays_of(item, depth - 1)
+
+def _shared(token: int) -> Any:
+    return _SHARED[token]
+
+
+class _WorkerPickler(pickle.Pickler):
+    """Pickles a dataset for a worker's copy, all but what a fork shares without
+    copying it, which is pickled by reference (and unpickled as the object itself):
+    arrays and tensors, functions, methods, classes and modules (also those defined
+    in a function, which pickle cannot name), and open files. Python's containers and
+    numbers are pickled at C speed (``reducer_override`` is not asked about them)."""
+
+    #: what is shared: arrays and tensors are checked apart (Tensor is imported late)
+    SHARED_TYPES = (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+                    types.ModuleType, io.IOBase, np.ndarray)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from fnnet.torch.tensor import Tensor
+
+        self.shared_types = (*self.SHARED_TYPES, Tensor)
+        self.tokens: list[int] = []
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, self.shared_types) and obj is not _shared:
+            token = id(obj)
+            _SHARED[token] = obj
+            self.tokens.append(token)
+            return _shared, (token,)
+        return NotImplemented
 
 
 def start_workers(dataset: Any, num_workers: int,
