@@ -216,6 +216,12 @@ def test_plot_history_writes_a_png_and_refuses_an_empty_history(tmp_path):
     assert sorted(p.name for p in path.parent.iterdir()) == ["curves.png"]  # no temp left
     with pytest.raises(ValueError, match="plot_history: history has no 'loss' values"):
         plot_history({"loss": []}, tmp_path / "empty.png")
+    # the format the suffix names (a PNG was written under any name), or a clear refusal
+    assert plot_history(history, tmp_path / "pdf" / "c.pdf").read_bytes()[:5] == b"%PDF-"
+    with pytest.raises(ValueError, match=r"plot_history: path must end in one of \.png, "
+                       r"\.pdf, \.svg, \.jpg, \.jpeg \(or nothing, for a PNG\), got "):
+        plot_history(history, tmp_path / "bad" / "curves.gif")
+    assert not (tmp_path / "bad").exists()
 
 
 _MLP, _SGD = models.MLP((4, 3)), optim.SGD(lr=0.1)

@@ -22,7 +22,8 @@ def plot_history(history: Mapping[str, list[float]], path: str | os.PathLike[str
 
     Args:
         history: the history returned by :func:`fnnet.train.fit`.
-        path: where to write the PNG; parent folders are created.
+        path: where to write the picture: a PNG, or the format its suffix names
+            (``.pdf``, ``.svg``, ``.jpg``); parent folders are created.
         title: the figure title.
 
     Returns:
@@ -32,12 +33,16 @@ def plot_history(history: Mapping[str, list[float]], path: str | os.PathLike[str
         TypeError: ``history`` is not a mapping, one of its plotted entries not a list of
             numbers, ``path`` not a path or ``title`` not a str.
         ValueError: ``history`` has no ``loss`` values, or a plotted entry's length
-            differs from that of ``loss``.
+            differs from that of ``loss``; ``path`` has another suffix.
     """
     _check_history(history)
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"plot_history: path must be a file path (str or os.PathLike), got "
                         f"{path!r}")
+    suffix = pathlib.Path(path).suffix.lower()
+    if suffix and suffix not in FORMATS:
+        raise ValueError(f"plot_history: path must end in one of {', '.join(FORMATS)} (or "
+                         f"nothing, for a PNG), got {str(path)!r}")
     if not isinstance(title, str):
         raise TypeError(f"plot_history: title must be a str, got {title!r}")
     import matplotlib
@@ -90,12 +95,17 @@ def _check_history(history: Any) -> None:
                              f"expected one per epoch of 'loss' ({len(loss)})")
 
 
+#: the picture formats :func:`plot_history` writes, by suffix
+FORMATS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
+
 def save_figure(fig: Figure, path: pathlib.Path) -> pathlib.Path:
-    """Writes ``fig`` as a PNG atomically (a reader never sees half a file) and closes it.
+    """Writes ``fig`` atomically (a reader never sees half a file) and closes it: in the
+    format ``path``'s suffix names (:data:`FORMATS`), a PNG without one.
 
     Args:
         fig: a finished matplotlib figure.
-        path: the PNG to write; its folder must exist.
+        path: the picture to write; its folder must exist.
 
     Returns:
         ``path``.
@@ -103,8 +113,10 @@ def save_figure(fig: Figure, path: pathlib.Path) -> pathlib.Path:
     import matplotlib.pyplot as plt
 
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
+    suffix = path.suffix.lower() if path.suffix.lower() in FORMATS else ".png"
+    tmp = path.with_suffix(".tmp" + suffix)
+    # the format named, not read from the temporary name (a PNG written as curves.pdf)
+    fig.savefig(tmp, dpi=100, format=suffix[1:].replace("jpg", "jpeg"))
     plt.close(fig)
     os.replace(tmp, path)
     return path
