@@ -802,10 +802,10 @@ def test_enumerate_support_refused_as_pytorch(torch):
             assert tuple(D.Normal(t.zeros(2), 1.0).sample_n(3).shape) == (3, 2)
 
 
-def test_default_validate_args_switch_as_pytorch(torch):
+def test_default_validate_args_switch_as_pytorch(torch_validates):
     # Distribution.set_default_validate_args(False), as RL code turns the checks off for
     # speed: a negative scale and a value outside the support then pass unchecked
-    for t in (torch, ft):
+    for t in (torch_validates, ft):
         D = t.distributions
         try:
             D.Distribution.set_default_validate_args(False)
