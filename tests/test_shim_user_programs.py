@@ -784,6 +784,59 @@ def test_reset_running_stats_and_embedding_padding_row(torch):
         np.testing.assert_array_equal(_np(embedding.weight[1]), np.zeros(3))
 
 
+RESETTABLE = {
+    "GroupNorm": lambda T: T.nn.GroupNorm(2, 4),
+    "PReLU": lambda T: T.nn.PReLU(3, 0.1),
+    "RNNCell": lambda T: T.nn.RNNCell(2, 3),
+    "LSTMCell": lambda T: T.nn.LSTMCell(3, 4),
+    "GRUCell": lambda T: T.nn.GRUCell(3, 2, bias=False),
+    "EmbeddingBag": lambda T: T.nn.EmbeddingBag(5, 3, padding_idx=1),
+}
+
+
+@pytest.mark.parametrize("name", list(RESETTABLE))
+def test_reset_parameters_of_the_other_layers_draws_pytorchs_values(torch, name):
+    """These layers lacked reset_parameters, so the courses' loop between folds (which
+    asks hasattr first) silently kept their trained values."""
+    values = []
+    for T in (torch, ft):
+        T.manual_seed(0)
+        layer = RESETTABLE[name](T)
+        with T.no_grad():
+            for p in layer.parameters():
+                p.add_(1.0)  # "trained"
+        T.manual_seed(1)
+        _reset_all(T.nn.Sequential(layer))
+        values.append([_np(p) for p in layer.parameters()])
+    assert len(values[1]) == len(values[0])
+    for ours, theirs in zip(*values, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+def test_recurrent_layers_list_their_weights_as_pytorchs(torch):
+    for T in (torch, ft):
+        rnn = T.nn.RNN(3, 4, num_layers=2, bidirectional=True, nonlinearity="relu")
+        lstm = T.nn.LSTM(3, 4, proj_size=2)
+        T_shapes = [[tuple(w.shape) for w in ws] for ws in rnn.all_weights]
+        assert rnn.nonlinearity == "relu"
+        assert rnn.all_weights[1][0] is rnn.weight_ih_l0_reverse
+        if T is torch:
+            expected = (T_shapes, rnn._all_weights, lstm._all_weights)
+    assert (T_shapes, rnn._all_weights, lstm._all_weights) == expected
+
+
+def test_convolutions_say_whether_they_are_transposed_as_pytorchs(torch):
+    """``conv.transposed`` and ``conv.output_padding`` (read by conv-BatchNorm fusion
+    code) raised AttributeError on the plain convolutions."""
+    seen = []
+    for T in (torch, ft):
+        layers = (T.nn.Conv1d(1, 1, 2), T.nn.Conv2d(1, 1, 2), T.nn.Conv3d(1, 1, 2),
+                  T.nn.ConvTranspose2d(1, 1, 3, 2, output_padding=1),
+                  T.nn.ConvTranspose1d(1, 1, 2), T.nn.LazyConv2d(1, 2))
+        seen.append([(layer.transposed, layer.output_padding) for layer in layers])
+    assert seen[1] == seen[0]
+
+
 def test_fan_helpers_that_custom_layers_call(torch):
     weight = np.zeros((3, 4, 2, 2), np.float32)
     for fn, args in [("_calculate_fan_in_and_fan_out", ()), ("_calculate_correct_fan",

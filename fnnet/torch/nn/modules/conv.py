@@ -68,9 +68,15 @@ def check_conv_arguments(in_channels: int, out_channels: int, groups: int, paddi
 class _ConvNd(Module):
     """The convolutions. PyTorch equivalent: ``torch.nn.modules.conv._ConvNd``."""
 
+    #: PyTorch's attributes of every convolution (a transposed one sets its own padding)
+    transposed = False
+    output_padding: tuple[int, ...] = ()
+
 
 class _ConvTransposeNd(_ConvNd):
     """The transposed convolutions. PyTorch: ``torch.nn.modules.conv._ConvTransposeNd``."""
+
+    transposed = True
 
     def _output_padding(self, input: Tensor, output_size: Any) -> list[int]:
         """PyTorch's ``_output_padding``: the padding giving ``output_size`` (the spatial
@@ -98,6 +104,7 @@ class Conv2d(FanInResettable, Wrapped, _ConvNd):
     """2-D convolution over ``[N, C, H, W]``. PyTorch equivalent: ``torch.nn.Conv2d``."""
 
     _params = ("weight", "bias")
+    output_padding = (0, 0)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
@@ -160,6 +167,7 @@ class Conv1d(FanInResettable, Wrapped, _ConvNd):
     """1-D convolution over ``[N, C, L]``. PyTorch equivalent: ``torch.nn.Conv1d``."""
 
     _params = ("weight", "bias")
+    output_padding = (0,)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,

@@ -8,6 +8,7 @@ from typing import Any
 import fnnet.nn as fnn
 from fnnet.nn.init import constant
 from fnnet.torch.nn import functional as F
+from fnnet.torch.nn import init
 from fnnet.torch.nn._group_norm import group_norm
 from fnnet.torch.nn.modules._layer import Wrapped, filled_in_place
 from fnnet.torch.nn.modules._reset import Resettable
@@ -54,6 +55,14 @@ class GroupNorm(Module):
             constant((num_channels,), 0.0)) if self.has_bias else None)
         filled_in_place(self)
         self._factory_kwargs(device, dtype)
+
+    def reset_parameters(self) -> None:
+        """Weight ones and bias zeros again. PyTorch equivalent:
+        ``torch.nn.GroupNorm.reset_parameters``."""
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

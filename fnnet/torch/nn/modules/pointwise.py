@@ -10,6 +10,7 @@ from typing import Any
 from fnnet.torch._functions import full
 from fnnet.torch.nn import _activations as A
 from fnnet.torch.nn import _thresholding as T
+from fnnet.torch.nn import init
 from fnnet.torch.nn.modules._layer import filled_in_place
 from fnnet.torch.nn.modules.module import Module
 from fnnet.torch.nn.parameter import Parameter
@@ -214,6 +215,11 @@ class PReLU(Module):
         self.weight = Parameter(full((num_parameters,), float(init)))
         filled_in_place(self)
         self._factory_kwargs(device, dtype)
+
+    def reset_parameters(self) -> None:
+        """Every slope ``init`` again. PyTorch equivalent:
+        ``torch.nn.PReLU.reset_parameters``."""
+        init.constant_(self.weight, self.init)
 
     def forward(self, input: Tensor) -> Tensor:
         return T.prelu(input, self.weight)

@@ -20,6 +20,7 @@ from fnnet.torch._mixed_dtypes import check_rnn
 from fnnet.torch.nn._packed import PackedSequence, index_tensor
 from fnnet.torch.nn.modules._layer import Wrapped, shared
 from fnnet.torch.nn.modules._reset import UniformResettable
+from fnnet.torch.nn.parameter import Parameter
 from fnnet.torch.tensor import Tensor, _op_multi, autocasting
 
 
@@ -74,8 +75,25 @@ class RNNBase(UniformResettable, Wrapped):
         for name in ("mode", "input_size", "hidden_size", "num_layers", "bias",
                      "batch_first", "dropout", "bidirectional", "proj_size"):
             object.__setattr__(self, name, getattr(fn, name))
+        if isinstance(self, RNN):
+            object.__setattr__(self, "nonlinearity", fn.nonlinearity)
         self._wrap(fn)
         self._factory_kwargs(device, dtype)
+
+    @property
+    def _all_weights(self) -> list[list[str]]:
+        """The parameters' names by layer and direction (``weight_ih_l0``... then
+        ``..._l0_reverse``), as PyTorch's ``_all_weights``."""
+        groups: dict[str, list[str]] = {}
+        for name in self._params:
+            groups.setdefault(name[name.index("_l"):], []).append(name)
+        return list(groups.values())
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """The parameters by layer and direction. PyTorch equivalent:
+        ``torch.nn.RNNBase.all_weights``."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
 
     def flatten_parameters(self) -> None:
         """Accepted for compatibility: the weights are never fragmented here."""

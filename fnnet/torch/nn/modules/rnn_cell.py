@@ -10,6 +10,7 @@ input]``, ``weight_hh``, ``bias_ih``, ``bias_hh``), initialised ``U(-1/sqrt(hidd
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -19,6 +20,7 @@ import fnnet.nn as fnn
 from fnnet.nn.functional.sequence import recurrent
 from fnnet.torch import _random
 from fnnet.torch._mixed_dtypes import check_linear
+from fnnet.torch.nn import init
 from fnnet.torch.nn.modules._layer import filled_in_place
 from fnnet.torch.nn.modules._reset import recurrent_parameters
 from fnnet.torch.nn.modules.module import Module
@@ -67,6 +69,16 @@ class RNNCellBase(Module):
                                     Parameter._from_array(value))
         filled_in_place(self)
         self._factory_kwargs(device, dtype)
+
+    def reset_parameters(self) -> None:
+        """Every parameter drawn again, in order, ``U(-1/sqrt(hidden_size),
+        1/sqrt(hidden_size))`` from the global generator, as at construction.
+
+        PyTorch equivalent: ``torch.nn.LSTMCell.reset_parameters`` (and the others').
+        """
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
 
     def _check(self, input: Any, hx: Any) -> None:
         name = type(self).__name__

@@ -8,7 +8,9 @@ import numpy as np
 
 import fnnet.nn as fnn
 from fnnet.torch import _functions, _random
+from fnnet.torch._autograd import no_grad
 from fnnet.torch._sparse_gradients import mark as mark_sparse_gradient
+from fnnet.torch.nn import init
 from fnnet.torch.nn._embedding import check_indices, renorm_rows_
 from fnnet.torch.nn._embedding_bag import check_options, embedding_bag
 from fnnet.torch.nn.modules._layer import Wrapped, filled_in_place
@@ -132,6 +134,14 @@ class EmbeddingBag(Module):
         if _weight is None:
             filled_in_place(self, 1 if padding_idx is None else 2)
         self._factory_kwargs(device, dtype)
+
+    def reset_parameters(self) -> None:
+        """The table drawn ``N(0, 1)`` again from the global generator, the padding row
+        zeros. PyTorch equivalent: ``torch.nn.EmbeddingBag.reset_parameters``."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input: Tensor, offsets: Any = None,
                 per_sample_weights: Any = None) -> Tensor:

@@ -30,6 +30,7 @@ class Conv3d(FanInResettable, Wrapped, _ConvNd):
     """3-D convolution over ``[N, C, D, H, W]``. PyTorch equivalent: ``torch.nn.Conv3d``."""
 
     _params = ("weight", "bias")
+    output_padding = (0, 0, 0)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
