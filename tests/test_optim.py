@@ -400,6 +400,25 @@ def test_parameters_given_first_as_pytorch_does_are_named(name):
             getattr(optim, name)(given)
 
 
+def test_pytorch_loop_methods_name_the_fnnet_way():
+    # optimizer.step() / zero_grad(): an AttributeError (hasattr stays False) saying what
+    # an fnnet loop does; the optimizer is still an optax transformation in every way
+    opt = optim.Adam(lr=1e-2)
+    assert isinstance(opt, optax.GradientTransformationExtraArgs) and not hasattr(opt, "step")
+    with pytest.raises(AttributeError, match=r"^'Optimizer' object has no attribute 'step': "
+                       r"fnnet optimizers are optax transformations \(PyTorch's "
+                       r"optimizer.step\); updates, opt_state = optimizer.update\(grads, "
+                       r"opt_state, params\); params = optax.apply_updates"):
+        opt.step()
+    with pytest.raises(AttributeError, match="zero_grad.*nothing to zero$"):
+        opt.zero_grad()
+    with pytest.raises(AttributeError, match="^'Optimizer' object has no attribute 'foo'$"):
+        _ = opt.foo
+    params = {"w": jnp.ones(2)}
+    chained = optax.chain(optim.clip_by_total_norm(1.0), opt)
+    chained.update(params, chained.init(params), params)
+
+
 def test_injected_hyperparameters_are_checked_when_concrete():
     opt = optax.inject_hyperparams(optim.SGD)(lr=-0.1, momentum=0.9)
     with pytest.raises(ValueError, match="^Invalid learning rate: -0.1$"):

@@ -21,6 +21,36 @@ def build(*pieces: tuple[str, optax.GradientTransformation | None]
     return checked(optax.named_chain(*kept), kind)
 
 
+#: torch.optim's methods a PyTorch loop calls, and what an fnnet loop does instead
+_TORCH_METHODS = {
+    "step": "updates, opt_state = optimizer.update(grads, opt_state, params); params = "
+            "optax.apply_updates(params, updates)",
+    "zero_grad": "gradients come from jax.grad, never accumulated: nothing to zero",
+    "state_dict": "the optimizer state is opt_state = optimizer.init(params), a pytree "
+                  "(fnnet.interop.to_torch_optimizer_state gives PyTorch's dict)",
+    "load_state_dict": "fnnet.interop.from_torch_optimizer_state gives opt_state from "
+                       "PyTorch's dict",
+    "param_groups": "optax.inject_hyperparams(fnnet.optim.SGD)(lr=...) makes "
+                    "opt_state.hyperparams['lr'] changeable",
+    "add_param_group": "give groups their own optimizer with optax.multi_transform",
+}
+
+
+class Optimizer(optax.GradientTransformationExtraArgs):  # type: ignore[misc]
+    """An optax transformation (``init``, ``update``) that names the fnnet way when a
+    PyTorch loop's method is asked of it (``optimizer.step()``, ``zero_grad()``)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        hint = _TORCH_METHODS.get(name)
+        if hint is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}: "
+                             f"fnnet optimizers are optax transformations (PyTorch's "
+                             f"optimizer.{name}); {hint}")
+
+
 def checked(tx: optax.GradientTransformation, kind: Any = None
             ) -> optax.GradientTransformationExtraArgs:
     """``tx`` whose ``update`` names the first parameter whose gradient or state does not
@@ -39,7 +69,7 @@ def checked(tx: optax.GradientTransformation, kind: Any = None
         check_optimizer_trees(tx.init, updates, state, params, cache, kind=kind)
         return tx.update(updates, state, params, **extra)
 
-    return optax.GradientTransformationExtraArgs(tx.init, update)
+    return Optimizer(tx.init, update)
 
 
 def negate(maximize: bool) -> optax.GradientTransformation | None:
