@@ -123,6 +123,29 @@ def test_half_precision_elementwise_math_rounds_as_pytorchs_kernels(name, dtype)
     np.testing.assert_array_equal(run(ft), run(torch))
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", ["softmax", "softmax over the first dim", "attention"])
+def test_half_precision_softmax_gradients_round_as_pytorchs_kernels(name, dtype):
+    """PyTorch's softmax backward reads the rounded output it saved (attention scores
+    under autocast, a bfloat16 model's): differentiating through a float32 softmax
+    rounded afterwards gave other values in about half of the gradient."""
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-3, 3, (8, 16)).astype(np.float32)
+    grad = rng.standard_normal((8, 16)).astype(np.float32)
+    ops = {"softmax": lambda T, t: T.softmax(t, -1),
+           "softmax over the first dim": lambda T, t: T.nn.functional.softmax(t, 0),
+           "attention": lambda T, t: T.softmax(t @ t.t() * 0.25, -1) @ t}
+
+    def run(T):
+        t = T.tensor(x).to(getattr(T, dtype)).requires_grad_()
+        out = ops[name](T, t)
+        out.backward(T.tensor(grad).to(out.dtype))
+        return out.float().detach().numpy(), t.grad.float().numpy()
+
+    for ours, theirs in zip(run(ft), run(torch), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def _training(T, steps=5):
     T.manual_seed(1)
     model = T.nn.Sequential(T.nn.Linear(6, 16), T.nn.ReLU(), T.nn.Linear(16, 5))

@@ -2,18 +2,48 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from fnnet.nn.functional._utils import in_float32, normalize_dim
+from fnnet.nn.functional._utils import accumulation, in_float32, normalize_dim
 from fnnet.typing import Array
 
 #: jax's functions, computed in float32 for half-precision inputs as PyTorch's kernels
 _SIGMOID = in_float32(jax.nn.sigmoid)
-_SOFTMAX = in_float32(jax.nn.softmax)
-_LOG_SOFTMAX = in_float32(jax.nn.log_softmax)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
+def _softmax(x: Array, axis: int | None, log: bool) -> Array:
+    """``softmax`` (or ``log_softmax``) as PyTorch's CPU kernels compute it: a
+    half-precision ``x`` in float32, rounded once; the gradient from the rounded output,
+    which PyTorch's backward reads (``y * (g - sum(g * y))``, ``g - exp(y) * sum(g)``, in
+    float32 and rounded once), where differentiating through the rounding would use the
+    float32 output and differ by a unit in most of the gradient's values."""
+    fn = jax.nn.log_softmax if log else jax.nn.softmax
+    if accumulation(x.dtype) is None:
+        return fn(x, axis=axis)
+    return fn(x.astype(jnp.float32), axis=axis).astype(x.dtype)
+
+
+def _softmax_fwd(x: Array, axis: int | None, log: bool) -> tuple[Array, Array]:
+    y = _softmax(x, axis, log)
+    return y, y
+
+
+def _softmax_bwd(axis: int | None, log: bool, y: Array, g: Array) -> tuple[Array]:
+    wide = accumulation(y.dtype) or y.dtype
+    yw, gw = y.astype(wide), g.astype(wide)
+    if log:
+        grad = gw - jnp.exp(yw) * jnp.sum(gw, axis=axis, keepdims=True)
+    else:
+        grad = yw * (gw - jnp.sum(gw * yw, axis=axis, keepdims=True))
+    return (grad.astype(y.dtype),)
+
+
+_softmax.defvjp(_softmax_fwd, _softmax_bwd)
 
 
 def relu(x: Array) -> Array:
@@ -58,7 +88,7 @@ def softmax(x: Array, dim: int) -> Array:
 
     PyTorch equivalent: ``torch.nn.functional.softmax(x, dim)``.
     """
-    return _SOFTMAX(x, axis=_axis(x, dim, "softmax"))
+    return _softmax(jnp.asarray(x), _axis(x, dim, "softmax"), False)
 
 
 def log_softmax(x: Array, dim: int) -> Array:
@@ -73,7 +103,7 @@ def log_softmax(x: Array, dim: int) -> Array:
 
     PyTorch equivalent: ``torch.nn.functional.log_softmax(x, dim)``.
     """
-    return _LOG_SOFTMAX(x, axis=_axis(x, dim, "log_softmax"))
+    return _softmax(jnp.asarray(x), _axis(x, dim, "log_softmax"), True)
 
 
 def _clip_strict(x: Array, low: float, high: float) -> Array:
