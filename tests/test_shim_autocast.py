@@ -124,17 +124,20 @@ def test_half_precision_elementwise_math_rounds_as_pytorchs_kernels(name, dtype)
 
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
-@pytest.mark.parametrize("name", ["softmax", "softmax over the first dim", "attention"])
+@pytest.mark.parametrize("name", ["softmax", "softmax over the first dim", "attention",
+                                  "sigmoid", "tanh"])
 def test_half_precision_softmax_gradients_round_as_pytorchs_kernels(name, dtype):
-    """PyTorch's softmax backward reads the rounded output it saved (attention scores
-    under autocast, a bfloat16 model's): differentiating through a float32 softmax
-    rounded afterwards gave other values in about half of the gradient."""
+    """PyTorch's softmax, sigmoid and tanh backward read the rounded output they saved
+    (attention scores under autocast, a bfloat16 model's): differentiating through the
+    float32 function rounded afterwards gave other values in about half of the
+    gradient."""
     rng = np.random.default_rng(4)
     x = rng.uniform(-3, 3, (8, 16)).astype(np.float32)
     grad = rng.standard_normal((8, 16)).astype(np.float32)
     ops = {"softmax": lambda T, t: T.softmax(t, -1),
            "softmax over the first dim": lambda T, t: T.nn.functional.softmax(t, 0),
-           "attention": lambda T, t: T.softmax(t @ t.t() * 0.25, -1) @ t}
+           "attention": lambda T, t: T.softmax(t @ t.t() * 0.25, -1) @ t,
+           "sigmoid": lambda T, t: T.sigmoid(t), "tanh": lambda T, t: t.tanh()}
 
     def run(T):
         t = T.tensor(x).to(getattr(T, dtype)).requires_grad_()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -13,6 +14,46 @@ from fnnet.typing import Array
 
 #: jax's functions, computed in float32 for half-precision inputs as PyTorch's kernels
 _SIGMOID = in_float32(jax.nn.sigmoid)
+
+
+def _from_output(fn: Callable[[Array], Array],
+                 backward: Callable[[Array, Array, Any], Array]) -> Callable[[Array], Array]:
+    """``fn`` of a half-precision ``x`` as PyTorch's CPU kernels compute it (in float32,
+    rounded once), differentiated as PyTorch's backward kernel does: from the rounded
+    output it saved (``backward(y, g, dtype)`` of float32 values), rounded once."""
+
+    @jax.custom_vjp
+    def rounded(x: Array) -> Array:
+        y: Array = fn(x.astype(jnp.float32)).astype(x.dtype)
+        return y
+
+    def forward(x: Array) -> tuple[Array, Array]:
+        y = rounded(x)
+        return y, y
+
+    def gradient(y: Array, g: Array) -> tuple[Array]:
+        wide = backward(y.astype(jnp.float32), g.astype(jnp.float32), y.dtype)
+        return (wide.astype(y.dtype),)
+
+    rounded.defvjp(forward, gradient)
+    return rounded
+
+
+def _sigmoid_backward(y: Array, g: Array, dtype: Any) -> Array:
+    """PyTorch's ``g * (1 - y) * y``: in float32 for bfloat16, but rounded to float16 at
+    each step for float16 (its Half kernel computes in the narrow type)."""
+    if dtype != jnp.float16:
+        return g * (1 - y) * y
+
+    def narrow(a: Array) -> Array:
+        return a.astype(dtype).astype(jnp.float32)
+
+    return narrow(g * narrow(1 - y)) * y
+
+
+#: sigmoid and tanh of half-precision inputs, whose backward reads their output
+_HALF_SIGMOID = _from_output(jax.nn.sigmoid, _sigmoid_backward)
+_HALF_TANH = _from_output(jnp.tanh, lambda y, g, dtype: g * (1 - y * y))
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
@@ -62,11 +103,16 @@ def sigmoid(x: Array) -> Array:
     x = jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.inexact):
         x = x.astype(jax.dtypes.canonicalize_dtype(jnp.float64))
+    if accumulation(x.dtype) is not None:
+        return _HALF_SIGMOID(x)
     return _SIGMOID(x)
 
 
 def tanh(x: Array) -> Array:
     """Hyperbolic tangent. PyTorch equivalent: ``torch.tanh``."""
+    x = jnp.asarray(x)
+    if accumulation(x.dtype) is not None:
+        return _HALF_TANH(x)
     return jnp.tanh(x)
 
 
