@@ -70,7 +70,11 @@ LAYERS = {
 @pytest.mark.parametrize("name", list(LAYERS))
 @pytest.mark.parametrize("how", ["autocast", "bfloat16 model"])
 def test_a_half_precision_layer_rounds_as_pytorchs_kernel(name, how):
-    """Summed in float32 with the bias and rounded once to bfloat16: bit for bit."""
+    """Summed in float32 with the bias and rounded once to bfloat16: bit for bit, as
+    PyTorch's float32 kernel on the bfloat16 values rounds it, and as PyTorch's bfloat16
+    kernel gives it on CPUs where oneDNN sums in float32 (on CPUs without AVX-512
+    bfloat16 its transposed convolution rounds along the way: 40% of the values differ
+    there, by up to several units, so only the rule is checked)."""
     build, shape = LAYERS[name]
     inputs = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
 
@@ -85,7 +89,14 @@ def test_a_half_precision_layer_rounds_as_pytorchs_kernel(name, how):
         assert str(out.dtype) == "torch.bfloat16"
         return out.detach().float().numpy()
 
-    np.testing.assert_array_equal(run(ft), run(torch))
+    torch.manual_seed(0)
+    layer = build(torch).bfloat16().float()  # the weights rounded, computed in float32
+    with torch.no_grad():
+        rounded_once = layer(torch.tensor(inputs).bfloat16().float()).bfloat16()
+    ours, theirs = run(ft), run(torch)
+    np.testing.assert_array_equal(ours, rounded_once.float().numpy())
+    if np.array_equal(theirs, rounded_once.float().numpy()):  # PyTorch's kernel sums so
+        np.testing.assert_array_equal(ours, theirs)
 
 
 #: elementwise math of half-precision tensors that PyTorch's CPU kernels compute in
@@ -261,7 +272,13 @@ def test_sequence_layers_under_autocast_give_pytorchs_dtypes(name):
         return [str(t.dtype) for t in out if isinstance(t, T.Tensor)], \
             out[0].detach().float().numpy()
 
-    (ours_dtypes, ours), (theirs_dtypes, theirs) = run(ft), run(torch)
+    try:
+        theirs_dtypes, theirs = run(torch)
+    except RuntimeError as error:  # oneDNN's bfloat16 LSTM needs AVX-512 bfloat16
+        if "could not create a primitive descriptor" not in str(error):
+            raise
+        pytest.skip(f"PyTorch cannot run a bfloat16 {name} on this CPU: {error}")
+    ours_dtypes, ours = run(ft)
     assert ours_dtypes == theirs_dtypes
     np.testing.assert_allclose(ours, theirs, rtol=3e-2, atol=3e-2)
 

@@ -81,7 +81,14 @@ def _spherical_bessel_j0(x: Any) -> Any:
     return jnp.where(zero, 1, jnp.sin(safe) / safe).astype(x.dtype)
 
 
-spherical_bessel_j0 = _not_differentiable(_unary("spherical_bessel_j0", _spherical_bessel_j0))
+_spherical_j0 = _not_differentiable(_unary("spherical_bessel_j0", _spherical_bessel_j0))
+
+
+def spherical_bessel_j0(x: Tensor) -> Tensor:
+    """``sin(x) / x``, 1 at 0; not differentiable, as PyTorch's (whose argument is
+    named ``x``). PyTorch equivalent: ``torch.special.spherical_bessel_j0``."""
+    result: Tensor = _spherical_j0(x)
+    return result
 
 
 def _zeta_op(x: Any, q: Any) -> Any:
