@@ -149,6 +149,13 @@ MISTAKES = {
         _long(T, 4, 5), T.zeros(4, dtype=T.long)),
     "nll_loss of Long scores per position": lambda T: T.nn.functional.nll_loss(
         _long(T, 2, 5, 3), T.zeros(2, 3, dtype=T.long)),
+    # attention heads whose query and key widths differ
+    "sdpa, 4-D, key of another width": lambda T: T.nn.functional.scaled_dot_product_attention(
+        T.ones(1, 2, 4, 8), T.ones(1, 2, 4, 6), T.ones(1, 2, 4, 8)),
+    "sdpa, 3-D, key of another width": lambda T: T.nn.functional.scaled_dot_product_attention(
+        T.ones(2, 4, 8), T.ones(2, 4, 6), T.ones(2, 4, 8)),
+    "sdpa, 2-D, key of another width": lambda T: T.nn.functional.scaled_dot_product_attention(
+        T.ones(4, 8), T.ones(4, 6), T.ones(4, 8)),
     # a causal mask's triangle of a vector
     "tril of a vector": lambda T: T.tril(T.ones(3)),
     "triu_ of a scalar": lambda T: T.tensor(1.0).triu_(),

@@ -73,6 +73,17 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
         raise RuntimeError("scaled_dot_product_attention: query, key and value must have "
                            "at least 2 dimensions")
+    if query.shape[-1] != key.shape[-1] and query.shape[:-2] == key.shape[:-2]:
+        # PyTorch's words: its math kernel multiplies the queries by the keys' transpose
+        # (as a batch of matrices above two dimensions)
+        if query.dim() == 2:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                               f"({query.shape[0]}x{query.shape[1]} and "
+                               f"{key.shape[1]}x{key.shape[0]})")
+        batch = math.prod(query.shape[:-2])
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{batch}, {query.shape[-1]}] but got: [{batch}, "
+                           f"{key.shape[-1]}].")
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
         raise RuntimeError(f"scaled_dot_product_attention: expected query [..., L, E], key "
                            f"[..., S, E] and value [..., S, Ev], got {list(query.shape)}, "
