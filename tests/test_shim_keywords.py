@@ -432,6 +432,8 @@ ALLOWED_MISSING = {
     "special.xlog1py": {"self"}, "special.zeta": {"self"},
     # PyTorch's CPU build has a placeholder Event class taking anything
     "cuda.Event": {"obj"},
+    # a storage is the read-only snapshot Tensor.storage() makes, never built by hand
+    "torch.TypedStorage": {"device", "dtype", "wrap_storage"},
     "torch.result_type": {"scalar", "scalar1", "scalar2"},
     # TorchScript's overloads in ATen's registry, which Python's torch.<name> refuses too
     "torch.tensor": {"t"}, "torch.as_tensor": {"t"}, "torch.eq": {"a", "b"},
