@@ -459,6 +459,7 @@ ALLOWED_ORDER = {
     "autograd.backward",  # the deprecated grad_variables
     "Tensor.uniform_", "Tensor.random_",  # from_ for PyTorch's from (see above)
     "linalg.vector_norm",  # x, the documented name, first; input= is taken too
+    "cuda.Event",  # PyTorch's CPU build has a placeholder class taking anything
 }
 
 
