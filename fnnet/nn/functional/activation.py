@@ -56,21 +56,29 @@ _HALF_SIGMOID = _from_output(jax.nn.sigmoid, _sigmoid_backward)
 _HALF_TANH = _from_output(jnp.tanh, lambda y, g, dtype: g * (1 - y * y))
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
 def _softmax(x: Array, axis: int | None, log: bool) -> Array:
-    """``softmax`` (or ``log_softmax``) as PyTorch's CPU kernels compute it: a
-    half-precision ``x`` in float32, rounded once; the gradient from the rounded output,
-    which PyTorch's backward reads (``y * (g - sum(g * y))``, ``g - exp(y) * sum(g)``, in
-    float32 and rounded once), where differentiating through the rounding would use the
-    float32 output and differ by a unit in most of the gradient's values."""
-    fn = jax.nn.log_softmax if log else jax.nn.softmax
+    """``softmax`` (or ``log_softmax``) of ``x`` along ``axis``: jax's own for float32
+    and float64, so that every transform (forward mode included) goes through it; a
+    half-precision ``x`` as PyTorch's CPU kernels compute and differentiate it (see
+    :func:`_half_softmax`)."""
     if accumulation(x.dtype) is None:
-        return fn(x, axis=axis)
+        return (jax.nn.log_softmax if log else jax.nn.softmax)(x, axis=axis)
+    return _half_softmax(x, axis, log)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
+def _half_softmax(x: Array, axis: int | None, log: bool) -> Array:
+    """A half-precision ``x``'s softmax (or log_softmax) in float32, rounded once; the
+    gradient from the rounded output, which PyTorch's backward reads (``y * (g - sum(g *
+    y))``, ``g - exp(y) * sum(g)``, in float32 and rounded once), where differentiating
+    through the rounding would use the float32 output and differ by a unit in most of the
+    gradient's values. Reverse mode only: its rounding order has no forward-mode form."""
+    fn = jax.nn.log_softmax if log else jax.nn.softmax
     return fn(x.astype(jnp.float32), axis=axis).astype(x.dtype)
 
 
 def _softmax_fwd(x: Array, axis: int | None, log: bool) -> tuple[Array, Array]:
-    y = _softmax(x, axis, log)
+    y = _half_softmax(x, axis, log)
     return y, y
 
 
@@ -84,7 +92,7 @@ def _softmax_bwd(axis: int | None, log: bool, y: Array, g: Array) -> tuple[Array
     return (grad.astype(y.dtype),)
 
 
-_softmax.defvjp(_softmax_fwd, _softmax_bwd)
+_half_softmax.defvjp(_softmax_fwd, _softmax_bwd)
 
 
 def relu(x: Array) -> Array:
