@@ -49,6 +49,17 @@ def raised_by(call, *modules):
     return raised
 
 
+def plain(value):
+    """Batches as nested lists and plain values, comparable across the two libraries."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
 def cube_function(T, factor=3):
     """``Cube.apply`` of a custom ``autograd.Function`` of ``T`` (PyTorch or fnnet.torch)
     computing ``x ** 3``, whose backward multiplies by ``factor * x ** 2`` (3: right)."""

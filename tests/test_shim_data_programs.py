@@ -10,22 +10,12 @@ import math
 
 import numpy as np
 import pytest
+from helpers import plain as _plain
 from helpers import raised_by
 
 import fnnet.torch as ft
 
 pytestmark = pytest.mark.torch
-
-
-def _plain(value):
-    """Batches as nested lists and plain values, comparable across the two libraries."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _both(torch, program):
