@@ -181,7 +181,7 @@ class DataLoader(Generic[T_co]):
     _FIXED = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
               "persistent_workers")
 
-    def __init__(self, dataset: Dataset[Any], batch_size: int | None = 1,
+    def __init__(self, dataset: Dataset[T_co], batch_size: int | None = 1,
                  shuffle: bool | None = None, sampler: Any = None,
                  batch_sampler: Any = None, num_workers: int = 0,
                  collate_fn: Callable[[list[Any]], Any] | None = None,
