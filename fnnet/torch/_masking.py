@@ -280,6 +280,8 @@ def as_pytorch_reads(index: Any, reading: bool) -> Any:
     ``...`` or None is a tuple of indices (``x[[rows, cols]]``), with PyTorch's
     deprecation warning; a ``uint8`` tensor read as an index is a mask, with PyTorch's
     warning (as an assignment's index PyTorch refuses it, see ``setitem``)."""
+    if type(index) is slice or type(index) is int:  # a training loop's batch slice
+        return index
     if type(index) is list and len(index) < _SEQUENCE_AS_TUPLE_BELOW and any(
             isinstance(item, (Tensor, list, tuple, range, np.ndarray, slice))
             or item is None or item is Ellipsis for item in index):
