@@ -1,6 +1,7 @@
 """PyTorch's random streams, reproduced: after ``manual_seed(s)`` (or a seeded
 ``Generator``), the same calls draw PyTorch's numbers under fnnet.torch, from the first
-draw on, and leave the generator in PyTorch's state (``get_rng_state()`` byte for byte).
+draw on, and leave the generator in PyTorch's state (``get_rng_state()`` byte for byte, but for
+two dummy fields PyTorch ignores, where fnnet keeps its dropout key).
 
 Exact where PyTorch's arithmetic is reproduced; normal draws of 16 values or more in
 float32 (PyTorch's vectorised logarithm and sine) to a few units in the last place.
@@ -15,7 +16,7 @@ import pytest
 from helpers import raised_by
 
 import fnnet.torch as ft
-from fnnet.torch._cpu_generator import CpuGenerator
+from fnnet.torch._cpu_generator import _EXTRA_AT, _MARK_AT, CpuGenerator
 
 pytestmark = pytest.mark.torch
 
@@ -35,7 +36,12 @@ def _same(theirs, ours, exact):
 
 
 def _state(lib):
-    return bytes(lib.get_rng_state().numpy().tobytes())
+    """The state bytes PyTorch reads: fnnet keeps its dropout key in two dummy fields
+    that PyTorch writes as zeros and ignores."""
+    raw = bytearray(lib.get_rng_state().numpy().tobytes())
+    for at in (_EXTRA_AT, _MARK_AT):
+        raw[at:at + 8] = bytes(8)
+    return bytes(raw)
 
 
 #: (name, draws of a library, exact): each run after manual_seed(3) on both libraries
@@ -303,3 +309,73 @@ def test_initialising_a_models_parameters_compiles_nothing_and_counts_versions(t
         loss.backward()
     theirs_error, ours_error = raised_by(saved_then_initialised, torch, ft)
     assert ours_error == theirs_error
+
+
+_RESUME = """
+import sys
+import fnnet.torch as torch
+
+def build():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Dropout(0.5),
+                                torch.nn.Linear(16, 1))
+    return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+def train(model, opt, x, y, steps):
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+model, opt = build()
+x, y = torch.randn(8, 4), torch.randn(8, 1)
+if sys.argv[1] == "save":
+    train(model, opt, x, y, 3)
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                "rng": torch.get_rng_state()}, sys.argv[2])
+    print(train(model, opt, x, y, 3))
+else:
+    saved = torch.load(sys.argv[2])
+    model.load_state_dict(saved["model"])
+    opt.load_state_dict(saved["opt"])
+    torch.set_rng_state(saved["rng"])
+    print(train(model, opt, x, y, 3))
+"""
+
+
+@pytest.mark.slow
+def test_a_resumed_process_replays_the_dropout_masks(tmp_path):
+    """A checkpoint's ``get_rng_state()`` carries the key of the dropout masks, so a run
+    resumed in a new process continues as the uninterrupted one, loss for loss."""
+    import subprocess
+    import sys
+
+    script, path = tmp_path / "resume.py", str(tmp_path / "ckpt.pt")
+    script.write_text(_RESUME)
+    runs = [subprocess.run([sys.executable, str(script), mode, path], capture_output=True,
+                           text=True, timeout=120, check=True).stdout
+            for mode in ("save", "load")]
+    assert runs[0] == runs[1] and runs[0].startswith("[")
+
+
+def test_pytorch_reads_a_state_carrying_the_dropout_key(torch):
+    """After a step drew dropout masks, the state's bytes still restore PyTorch's own
+    generator (the key sits in two fields PyTorch writes as zeros and never reads), and
+    restoring them in fnnet brings the masks back."""
+    ft.manual_seed(4)
+    layer = ft.nn.Dropout(0.5)
+    x = ft.ones(64)
+    layer(x).sum().item()
+    ft.rand(3)
+    saved = ft.get_rng_state()
+    masks = layer(x).numpy(), ft.randn(5).numpy()
+    torch.set_rng_state(torch.tensor(saved.numpy()))
+    ft.manual_seed(9)  # another key, as in a fresh process
+    ft.set_rng_state(saved)
+    np.testing.assert_array_equal(layer(x).numpy(), masks[0])
+    np.testing.assert_array_equal(ft.randn(5).numpy(), masks[1])
+    np.testing.assert_array_equal(torch.randn(5).numpy(), masks[1])

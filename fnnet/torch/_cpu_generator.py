@@ -46,6 +46,29 @@ _HEAD = struct.Struct("<QiiQ")
 _NORMAL = struct.Struct("<dddi")
 _WORDS_AT = _HEAD.size
 _NORMAL_AT = _WORDS_AT + 624 * 8
+#: ``normal_x`` and ``normal_rho`` are dummies PyTorch writes as zeros and never reads:
+#: :func:`with_extra` keeps up to 8 bytes of fnnet's own there, behind a marker
+_EXTRA_AT, _MARK_AT = _NORMAL_AT, _NORMAL_AT + 16
+_MARK = b"fnnet\x00k1"
+
+
+def with_extra(raw: bytes, extra: bytes) -> bytes:
+    """``raw`` state bytes carrying ``extra`` (at most 8 bytes) in the two fields PyTorch
+    ignores, so PyTorch's ``set_rng_state`` still reads the same generator."""
+    if len(extra) > 8:
+        raise ValueError(f"extra: expected at most 8 bytes, got {len(extra)}")
+    out = bytearray(raw)
+    out[_EXTRA_AT:_EXTRA_AT + 8] = extra.ljust(8, b"\x00")
+    out[_MARK_AT:_MARK_AT + 8] = _MARK
+    return bytes(out)
+
+
+def extra_of(raw: bytes, size: int) -> bytes | None:
+    """The first ``size`` bytes :func:`with_extra` kept in ``raw``; None for bytes without
+    them (PyTorch's own)."""
+    if len(raw) != STATE_BYTES or raw[_MARK_AT:_MARK_AT + 8] != _MARK:
+        return None
+    return raw[_EXTRA_AT:_EXTRA_AT + size]
 
 
 class CpuGenerator:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import jax
 import numpy as np
 
-from fnnet.torch._cpu_generator import DEFAULT_SEED, CpuGenerator
+from fnnet.torch._cpu_generator import DEFAULT_SEED, CpuGenerator, extra_of, with_extra
 
 if TYPE_CHECKING:
     from fnnet.torch.tensor import Tensor
@@ -59,7 +59,6 @@ class _State:
     def __init__(self, seed: int) -> None:
         self._key: jax.Array | None = None
         self.host = CpuGenerator(seed)
-        self._keys_of_states: dict[bytes, jax.Array] = {}
         self.seed(seed)
 
     def seed(self, seed: int) -> None:
@@ -99,25 +98,27 @@ class _State:
         return np.random.default_rng(self.host.words(2))
 
     def get_state(self) -> bytes:
-        """PyTorch's state bytes of the host generator; the jax key of this moment is
-        remembered with them, so that :meth:`set_state` of the same bytes replays the
-        dropout masks too."""
+        """PyTorch's state bytes of the host generator, carrying the jax key of this moment
+        in two fields PyTorch ignores, so that :meth:`set_state` of the same bytes (in this
+        process or a resumed one) replays the dropout masks too."""
         raw = self.host.get_state()
-        if len(self._keys_of_states) >= _REMEMBERED_KEYS:
-            self._keys_of_states.pop(next(iter(self._keys_of_states)))
-        self._keys_of_states[raw] = self.key
-        return raw
+        if self._key is None:  # no draw in a step yet: the key follows from the seed
+            return raw
+        data = np.asarray(jax.random.key_data(self._key), np.uint32).tobytes()
+        return with_extra(raw, data) if len(data) == _KEY_BYTES else raw
 
     def set_state(self, raw: bytes) -> None:
-        """Restores :meth:`get_state`'s bytes (or PyTorch's): the jax key remembered with
-        them, or one from their seed for bytes made elsewhere."""
+        """Restores :meth:`get_state`'s bytes (or PyTorch's): the jax key they carry, or
+        one from their seed for bytes without one."""
         self.host.set_state(raw)
-        self._key = self._keys_of_states.get(raw)
+        data = extra_of(raw, _KEY_BYTES)
+        self._key = None if data is None else jax.random.wrap_key_data(
+            jax.numpy.asarray(np.frombuffer(data, np.uint32)))
 
 
-#: the jax keys :meth:`_State.get_state` remembers (a loop saving a state per step
-#: must not grow the table forever)
-_REMEMBERED_KEYS = 64
+#: the bytes of a jax key's data under the default (threefry) implementation; a key of
+#: another implementation is not kept in the state
+_KEY_BYTES = 8
 
 
 def _entropy_seed() -> int:
