@@ -1052,6 +1052,14 @@ INDICES = {
     "True": lambda T, x: x[True],
     "int and True": lambda T, x: x[1, True],
     "0-d True tensor": lambda T, x: x[T.tensor(True)],
+    # False is a new dimension of size 0; several booleans make one dimension
+    "False": lambda T, x: x[False],
+    "0-d False tensor": lambda T, x: x[T.tensor(False)],
+    "int and False": lambda T, x: x[1, False],
+    "ellipsis and False": lambda T, x: x[..., False, None],
+    "True and True": lambda T, x: x[True, True],
+    "True, None and False apart": lambda T, x: x[True, None, False],
+    "True, slice and True apart": lambda T, x: x[1, True, :, True],
     "a float": lambda T, x: x[1.0],
     "the tutorial's negative log-likelihood": lambda T, x: -T.log_softmax(x, -1)[
         range(4), T.tensor([1, 0, 5, 2])].mean(),
@@ -1087,6 +1095,9 @@ def test_a_list_of_tensors_as_an_assignments_index_is_a_tuple(torch):
         x = T.arange(24.0).reshape(4, 6)
         x[[T.tensor(0), T.tensor(2)]] = -1.0
         x[True] = x[True] * 2
+        x[False] = 5.0  # selects nothing
+        x[..., False] = x[..., False] + 1
+        x[0, True, True] = 7.0
         results.append(x.numpy())
     np.testing.assert_array_equal(results[1], results[0])
 

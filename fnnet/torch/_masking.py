@@ -299,6 +299,44 @@ def as_pytorch_reads(index: Any, reading: bool) -> Any:
     return index
 
 
+def _is_bool(item: Any) -> bool:
+    """Whether ``item`` is a boolean scalar index: Python's or a 0-d bool tensor."""
+    if isinstance(item, Tensor):
+        return item.dtype == _dtypes.bool_ and item.dim() == 0
+    return isinstance(item, bool)
+
+
+def _bool_scalars(index: Any, ndim: int) -> tuple[tuple[Any, ...], int, int] | None:
+    """For an index holding False or several booleans, as PyTorch reads them (0-d masks
+    broadcast together into one dimension, of size 0 if any is False, placed where the
+    first stands if they are adjacent, else first): the index without them, the
+    dimension's place in the result and its size. None for other indices (one True
+    is a new dimension of size 1, as None, and needs no help).
+
+    Raises:
+        NotImplementedError: such booleans beside a tensor or sequence index.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    at = [i for i, item in enumerate(items) if _is_bool(item)]
+    if not at or (len(at) == 1 and bool(items[at[0]])):
+        return None
+    if any(isinstance(item, (Tensor, list, tuple, range, np.ndarray)) and not _is_bool(item)
+           for item in items):
+        raise NotImplementedError(
+            "fnnet.torch does not support False or several booleans beside a tensor or "
+            "sequence index; index with the tensor first, then with the booleans")
+    rest = tuple(item for item in items if not _is_bool(item))
+    place = 0
+    if at == list(range(at[0], at[-1] + 1)):  # adjacent: where the first stands
+        consumed = sum(isinstance(item, (int, np.integer, slice)) for item in rest)
+        for item in items[:at[0]]:
+            if item is Ellipsis:
+                place += ndim - consumed
+            elif isinstance(item, slice) or item is None:
+                place += 1
+    return rest, place, int(all(bool(items[i]) for i in at))
+
+
 def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
     """``Tensor.__getitem__``/``__setitem__`` that also take boolean masks: a mask is read
     and replaced by its integer indices before ``getitem``/``setitem`` record the gather
@@ -307,6 +345,12 @@ def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
 
     def __getitem__(self: Tensor, index: Any) -> Tensor:
         index = as_pytorch_reads(index, reading=True)
+        scalars = None if type(index) is slice or type(index) is int else _bool_scalars(
+            index, self.dim())
+        if scalars is not None:  # x[False], x[True, True]: one new dimension
+            rest, place, size = scalars
+            out: Tensor = __getitem__(self, rest).unsqueeze(place).narrow(place, 0, size)
+            return out
         if _has_mask(index):
             check_mask_shape(tuple(self.shape), index)
             chosen = select(self, index)  # a gather kept whole until its rows are read
@@ -319,6 +363,12 @@ def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
 
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
         index = as_pytorch_reads(index, reading=False)
+        scalars = None if type(index) is slice or type(index) is int else _bool_scalars(
+            index, self.dim())
+        if scalars is not None:
+            if scalars[2]:  # x[True, True] = v writes where x[...] would
+                self[scalars[0]] = value
+            return  # x[False] = v selects nothing
         _check_put_dtype(self, index, value)
         if _has_mask(index) and not (_whole_mask(self, index) and _scalar_value(value)):
             check_mask_shape(tuple(self.shape), index)
