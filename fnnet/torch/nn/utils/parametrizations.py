@@ -225,10 +225,7 @@ class _Orthogonal(Module):
                 raise NotImplementedError(
                     "It is not possible to assign to the matrix exponential or the Cayley "
                     "parametrizations when use_trivialization=False.")
-            raise NotImplementedError(
-                "fnnet.torch: orthogonal(use_trivialization=False) with the householder "
-                "map is not supported (it needs torch.geqrf); use the default "
-                "use_trivialization=True")
+            raise _no_householder_inverse()
         shape = tuple(Q.shape)
         with no_grad():
             Q = Q.detach()  # noqa: N806
@@ -242,6 +239,12 @@ class _Orthogonal(Module):
             self.base = Q
             # -I: the Householder map's diagonal signs make householder(-I) the identity
             return -eye(*shape, dtype=Q.dtype)
+
+
+def _no_householder_inverse() -> NotImplementedError:
+    return NotImplementedError(
+        "fnnet.torch: orthogonal(use_trivialization=False) with the householder map is not "
+        "supported (it needs torch.geqrf); use the default use_trivialization=True")
 
 
 def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None = None,
@@ -275,6 +278,10 @@ def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None 
     if orthogonal_map not in ORTHOGONAL_MAPS:
         raise ValueError(f'orthogonal_map has to be one of "matrix_exp", "cayley", '
                          f'"householder". Got: {orthogonal_map}')
+    if not use_trivialization and orthogonal_map == "householder":
+        # refused here: registering takes right_inverse's NotImplementedError for the
+        # identity, as PyTorch does, which would leave a weight other than PyTorch's
+        raise _no_householder_inverse()
     orth = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
     return register_parametrization(module, name, orth, unsafe=True)
 

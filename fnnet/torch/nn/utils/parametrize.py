@@ -30,14 +30,26 @@ class ParametrizationList(ModuleList):
 
     def __init__(self, modules: list[Module], original: Tensor, unsafe: bool = False
                  ) -> None:
+        if len(modules) == 0:
+            raise ValueError("ParametrizationList requires one or more modules.")
         super().__init__(modules)
         self.unsafe = unsafe
-        first = modules[0]
+        # PyTorch's order: the right_inverses from the last module back (one raising
+        # NotImplementedError is taken for the identity)
         with no_grad():
-            new = first.right_inverse(original) if hasattr(first, "right_inverse") \
-                else original
+            new: Any = original
+            for module in reversed(list(self)):
+                if hasattr(module, "right_inverse"):
+                    try:
+                        new = module.right_inverse(new)
+                    except NotImplementedError:
+                        pass
         trainable = original.requires_grad
         if isinstance(new, Tensor):
+            if new.dtype != original.dtype:
+                raise ValueError("When `right_inverse` outputs one tensor, it may not change "
+                                 f"the dtype.\noriginal.dtype: {original.dtype}\n"
+                                 f"right_inverse(original).dtype: {new.dtype}")
             # the original tensor object stays (an optimizer may hold it), with new's value
             self.is_tensor, self.ntensors = True, 1
             if new is not original:
@@ -59,6 +71,14 @@ class ParametrizationList(ModuleList):
         else:
             raise ValueError(f"'right_inverse' must return a Tensor or a Sequence of tensors "
                              f"(list, tuple...). Got {type(new).__name__}")
+        if not unsafe:
+            # PyTorch's consistency check evaluates the parametrization once (a spectral
+            # norm's power iteration takes a step in it)
+            z = self()
+            if not isinstance(z, Tensor):
+                raise ValueError(f"A parametrization must return a tensor. Got "
+                                 f"{type(z).__name__}.")
+            _check_same(z, original, "unparametrized", "parametrized", "", " ")
 
     def _register_original(self, name: str, value: Tensor, trainable: bool) -> None:
         if isinstance(value, Parameter):
@@ -93,8 +113,55 @@ class ParametrizationList(ModuleList):
                 original.copy_(new)
 
 
+def _check_same(new: Tensor, old: Tensor, old_name: str, new_name: str, the: str,
+                what: str) -> None:
+    """PyTorch's ValueError where a parametrization changes a tensor's dtype or shape."""
+    for attr in ("dtype", "shape"):
+        if getattr(new, attr) != getattr(old, attr):
+            raise ValueError(
+                f"Registering a parametrization may not change the {attr} of the tensor, "
+                f"unless {the}`unsafe` flag is enabled.\n{old_name}{what}{attr}: "
+                f"{getattr(old, attr)}\n{new_name}{what}{attr}: {getattr(new, attr)}")
+
+
+def _check_appended(module: Module, name: str, parametrization: Module) -> None:
+    """PyTorch's checks before a further parametrization of ``module.<name>``: it and its
+    ``right_inverse`` keep the tensor's dtype and shape."""
+    y = getattr(module, name)
+    x = parametrization(y)
+    if not isinstance(x, Tensor):
+        raise ValueError(f"A parametrization must return a tensor. Got {type(x).__name__}.")
+    _check_same(x, y, f"module.{name}", f"parametrization(module.{name})", "the ", ".")
+    if not hasattr(parametrization, "right_inverse"):
+        return
+    try:
+        z = parametrization.right_inverse(x)
+    except NotImplementedError:
+        return
+    if not isinstance(z, Tensor):
+        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: "
+                         f"{type(z).__name__}")
+    for attr in ("dtype", "shape"):
+        if getattr(z, attr) != getattr(y, attr):
+            raise ValueError(
+                f"The tensor returned by parametrization.right_inverse must have the same "
+                f"{attr} as module.{name}, unless the `unsafe` flag is enabled.\n"
+                f"module.{name}.{attr}: {getattr(y, attr)}\nreturned {attr}: "
+                f"{getattr(z, attr)}")
+
+
+#: ``cached()``'s depth and the tensors computed under it, by (module id, name)
+_cache_depth = 0
+_cache: dict[tuple[int, str], Tensor] = {}
+
+
 def _computed(module: Module, name: str) -> Tensor:
+    key = (id(module), name)
+    if _cache_depth and key in _cache:
+        return _cache[key]
     value: Tensor = module.parametrizations[name]()
+    if _cache_depth:
+        _cache[key] = value
     return value
 
 
@@ -159,8 +226,13 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
         raise TypeError(f"register_parametrization: module and parametrization must be "
                         f"nn.Modules, got {type(module).__name__} and "
                         f"{type(parametrization).__name__}")
+    parametrization.train(module.training)
     if is_parametrized(module, tensor_name):
-        module.parametrizations[tensor_name].append(parametrization)
+        plist = module.parametrizations[tensor_name]
+        if not unsafe:
+            _check_appended(module, tensor_name, parametrization)
+        plist.append(parametrization)
+        plist.unsafe |= unsafe
         return module
     if tensor_name not in module._parameters and tensor_name not in module._buffers:
         raise ValueError(f"Module '{module}' does not have a parameter, a buffer, or a "
@@ -213,10 +285,20 @@ def remove_parametrizations(module: Module, tensor_name: str,
 
 @contextlib.contextmanager
 def cached() -> Iterator[None]:
-    """Accepted: the parametrized tensors are computed once per recorded use anyway, and
-    the compiled step shares repeated work. PyTorch equivalent:
-    ``torch.nn.utils.parametrize.cached``."""
-    yield
+    """Within the block, each parametrized tensor is computed at its first use and that
+    tensor is returned by every later access (``module.weight is module.weight``), as
+    PyTorch's.
+
+    PyTorch equivalent: ``torch.nn.utils.parametrize.cached``.
+    """
+    global _cache_depth
+    _cache_depth += 1
+    try:
+        yield
+    finally:
+        _cache_depth -= 1
+        if not _cache_depth:
+            _cache.clear()
 
 
 __all__ = ["ParametrizationList", "cached", "is_parametrized", "register_parametrization",

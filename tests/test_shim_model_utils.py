@@ -1,0 +1,113 @@
+"""The model utilities that intermediate programs reach for (parametrizations, hooks,
+pruning, fine-tuning and model surgery, averaging, inspection), written as tutorials and
+blog posts write them and run under PyTorch and fnnet.torch from the same seeds:
+printed values, errors, state_dict keys and weights compared."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+
+def _np(t):
+    return np.asarray(t.detach().numpy(), np.float64)
+
+
+def _both(torch, program):
+    """``program(t)`` under PyTorch, then under fnnet.torch."""
+    return program(torch), program(ft)
+
+
+def _errors(calls):
+    """``(type name, message)`` of what each call raises (None if nothing)."""
+    out = []
+    for call in calls:
+        try:
+            call()
+        except Exception as error:  # noqa: BLE001 - compared with PyTorch's
+            out.append((type(error).__name__, str(error)))
+        else:
+            out.append(None)
+    return out
+
+
+# -- parametrizations -------------------------------------------------------------------
+
+def _spectral_gan_discriminator(t):
+    """An SN-GAN discriminator's layer: registering evaluates the parametrization once
+    (PyTorch's consistency check), which takes a power-iteration step; each training-mode
+    forward takes another."""
+    t.manual_seed(1)
+    sn = t.nn.utils.parametrizations.spectral_norm(t.nn.Linear(6, 4))
+    us = [_np(sn.parametrizations.weight[0]._u)]
+    x = t.randn(3, 6)
+    for _ in range(2):
+        out = sn(x)
+        us.append(_np(sn.parametrizations.weight[0]._u))
+    sigma = t.linalg.matrix_norm(sn.weight, ord=2)  # an access outside forward: a step too
+    us.append(_np(sn.parametrizations.weight[0]._u))
+    return us, _np(out), sigma.item()
+
+
+def test_spectral_norm_steps_its_power_iteration_as_pytorch(torch):
+    theirs, ours = _both(torch, _spectral_gan_discriminator)
+    for mine, expected in zip(ours[0], theirs[0], strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5, atol=1e-6)
+    assert ours[2] == pytest.approx(theirs[2], rel=1e-5)
+
+
+def _registering(t):
+    nn, P = t.nn, t.nn.utils.parametrize
+
+    class Symmetric(nn.Module):
+        def forward(self, X):  # noqa: N803
+            return X.triu() + X.triu(1).transpose(-1, -2)
+
+    class Rows(nn.Module):
+        def forward(self, X):  # noqa: N803
+            return X[:2]
+
+    class Twice(nn.Module):
+        def forward(self, X):  # noqa: N803
+            return X * 2
+
+        def right_inverse(self, X):  # noqa: N803
+            raise NotImplementedError  # taken for the identity
+
+    class Widen(nn.Module):
+        def forward(self, X):  # noqa: N803
+            return X
+
+        def right_inverse(self, X):  # noqa: N803
+            return t.cat([X, X])
+
+    t.manual_seed(0)
+    layer = nn.Linear(3, 3)
+    layer.eval()
+    P.register_parametrization(layer, "weight", Symmetric())
+    training = layer.parametrizations.weight[0].training  # follows the module's mode
+    errors = _errors([
+        lambda: P.register_parametrization(nn.Linear(3, 3), "weight", Rows()),
+        lambda: P.register_parametrization(layer, "weight", Rows()),
+        lambda: P.register_parametrization(layer, "weight", Widen()),
+        lambda: P.register_parametrization(layer, "nope", Symmetric()),
+        lambda: P.remove_parametrizations(layer, "bias"),
+        lambda: setattr(layer, "weight", t.ones(3, 3)),
+    ])
+    twice = P.register_parametrization(nn.Linear(2, 2), "weight", Twice())
+    with P.cached():
+        same = layer.weight is layer.weight
+    return (training, errors, list(layer.state_dict()), same, layer.weight is layer.weight,
+            _np(twice.parametrizations.weight.original), _np(twice.weight))
+
+
+def test_registering_a_parametrization_checks_it_as_pytorch(torch):
+    theirs, ours = _both(torch, _registering)
+    assert ours[:5] == theirs[:5]
+    np.testing.assert_allclose(ours[5], theirs[5])
+    np.testing.assert_allclose(ours[6], theirs[6])
