@@ -111,3 +111,39 @@ def test_registering_a_parametrization_checks_it_as_pytorch(torch):
     assert ours[:5] == theirs[:5]
     np.testing.assert_allclose(ours[5], theirs[5])
     np.testing.assert_allclose(ours[6], theirs[6])
+
+
+# -- weight averaging -------------------------------------------------------------------
+
+def _ema_with_buffers(t):
+    """An EMA of a model with BatchNorm through AveragedModel(use_buffers=True): the
+    integer num_batches_tracked is averaged apart from the floats, as PyTorch's."""
+    swa_utils = t.optim.swa_utils
+    t.manual_seed(0)
+    model = t.nn.Sequential(t.nn.Linear(3, 4), t.nn.BatchNorm1d(4), t.nn.Linear(4, 1))
+    ema = swa_utils.AveragedModel(model, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(0.9),
+                                  use_buffers=True)
+    groups = []
+    seen = swa_utils.AveragedModel(
+        model, use_buffers=True,
+        multi_avg_fn=lambda avg, cur, n: groups.append([str(a.dtype) for a in avg]))
+    x = t.randn(6, 3)
+    opt = t.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        model(x).pow(2).mean().backward()
+        opt.step()
+        ema.update_parameters(model)
+        seen.update_parameters(model)
+    errors = _errors([lambda: swa_utils.get_ema_multi_avg_fn(1.5),
+                      lambda: swa_utils.get_ema_avg_fn(-0.1)])
+    return ({k: _np(v) for k, v in ema.state_dict().items()}, sorted(map(sorted, groups)),
+            errors)
+
+
+def test_an_ema_over_buffers_averages_each_dtype_as_pytorch(torch):
+    theirs, ours = _both(torch, _ema_with_buffers)
+    assert list(ours[0]) == list(theirs[0])
+    for key, value in theirs[0].items():
+        np.testing.assert_allclose(ours[0][key], value, rtol=1e-5, atol=1e-6, err_msg=key)
+    assert ours[1:] == theirs[1:]

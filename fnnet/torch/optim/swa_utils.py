@@ -29,11 +29,18 @@ AvgFn = Callable[[Tensor, Tensor, Tensor], Tensor]
 MultiAvgFn = Callable[[list[Tensor], list[Tensor], Tensor], None]
 
 
+def _check_decay(decay: float) -> None:
+    if decay < 0.0 or decay > 1.0:
+        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in "
+                         f"[0,1] range.")
+
+
 def get_ema_avg_fn(decay: float = 0.999) -> AvgFn:
     """``decay * averaged + (1 - decay) * current``, one tensor at a time.
 
     PyTorch equivalent: ``torch.optim.swa_utils.get_ema_avg_fn``.
     """
+    _check_decay(decay)
 
     def ema_update(ema_param: Tensor, current_param: Tensor, num_averaged: Any) -> Tensor:
         del num_averaged
@@ -58,16 +65,24 @@ def get_swa_avg_fn() -> AvgFn:
 
 
 def get_ema_multi_avg_fn(decay: float = 0.999) -> MultiAvgFn:
-    """The EMA over lists of tensors, in place: ``averaged.lerp_(current, 1 - decay)``.
+    """The EMA over lists of tensors of one dtype, in place: ``averaged.lerp_(current,
+    1 - decay)``; integer tensors (a BatchNorm's ``num_batches_tracked``, with
+    ``use_buffers=True``) get ``decay * averaged + (1 - decay) * current`` truncated, as
+    PyTorch's.
 
     PyTorch equivalent: ``torch.optim.swa_utils.get_ema_multi_avg_fn``.
     """
+    _check_decay(decay)
 
     def ema_update(ema_params: list[Tensor], current_params: list[Tensor],
                    num_averaged: Any) -> None:
         del num_averaged
+        floating = ema_params[0].is_floating_point() or ema_params[0].is_complex()
         for ema, current in zip(ema_params, current_params, strict=True):
-            ema.lerp_(current, 1 - decay)
+            if floating:
+                ema.lerp_(current, 1 - decay)
+            else:
+                ema.copy_(ema * decay + current * (1 - decay))
 
     return ema_update
 
@@ -141,7 +156,14 @@ class AveragedModel(Module):
                 for avg, cur in zip(averaged, current, strict=True):
                     avg.copy_(cur)
             elif self.multi_avg_fn is not None:
-                self.multi_avg_fn(averaged, current, self.n_averaged)
+                # PyTorch calls it once per dtype (floats apart from integer buffers)
+                groups: dict[Any, tuple[list[Tensor], list[Tensor]]] = {}
+                for avg, cur in zip(averaged, current, strict=True):
+                    group = groups.setdefault(avg.dtype, ([], []))
+                    group[0].append(avg)
+                    group[1].append(cur)
+                for avg_group, cur_group in groups.values():
+                    self.multi_avg_fn(avg_group, cur_group, self.n_averaged)
             else:
                 fn = self.avg_fn if self.avg_fn is not None else get_swa_avg_fn()
                 for avg, cur in zip(averaged, current, strict=True):
