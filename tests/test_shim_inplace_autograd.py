@@ -752,3 +752,30 @@ def test_a_mask_written_after_indexing_without_its_backward_is_as_torch(
     got = _mask_program(_MASKED[how], "mask", through, grad)(ft)
     for e, g in zip(expected, got, strict=True):
         np.testing.assert_array_equal(g.numpy(), e.detach().numpy())
+
+
+def _detached_views(T):
+    """A detached view shares its root's memory both ways (rows of a weight watched
+    across optimizer steps, writes through ``x[1:].detach()``)."""
+    T.manual_seed(0)
+    model = T.nn.Linear(3, 2)
+    opt = T.optim.SGD(model.parameters(), lr=0.5)
+    row, col = model.weight[0].detach(), model.weight.detach()[:, 1]
+    for _ in range(2):
+        opt.zero_grad()
+        model(T.ones(4, 3)).pow(2).sum().backward()
+        opt.step()
+    w = T.randn(2, 3, requires_grad=True)
+    w[1].detach().fill_(0.25)  # no leaf error: the write skips autograd
+    (w * 2).sum().backward()
+    x = T.arange(12.0).reshape(3, 4)
+    x[1:].detach().mul_(10)
+    flat = x.view(-1).detach()[:3]
+    x.zero_()
+    return [row, col, w, w.grad, flat, T.tensor(float(w.requires_grad))]
+
+
+def test_detached_views_share_their_roots_memory_as_torch(torch):
+    ours, theirs = _detached_views(ft), _detached_views(torch)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6)

@@ -81,6 +81,22 @@ def link(view: Tensor, base: Tensor, step: Step) -> Tensor:
     return view
 
 
+class _Gone:
+    pass
+
+
+#: a reference whose tensor is gone: a detached view's root is its value cell alone
+_GONE: weakref.ref[Any] = weakref.ref(_Gone())
+
+
+def detached(how: Link, kind: int) -> Link:
+    """The link of ``view.detach()`` (of ``kind``, not requiring grad), ``how`` being the
+    view's: PyTorch's detached view shares its root's memory, so it sees the root's
+    later writes, and a write through it reaches the root without autograd (the root
+    reached through its value cell, not the tensor, whose in-place rules it skips)."""
+    return how._replace(tensor=_GONE, kind=kind, views=())
+
+
 def link_index(view: Tensor, base: Tensor, index: Any) -> Tensor:
     """Marks ``view`` (``base[index]``, a basic index) as a view of ``base``."""
     return link(view, base, ("index", index))

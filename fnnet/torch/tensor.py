@@ -1202,7 +1202,8 @@ class Tensor:
         out = Tensor.__new__(Tensor)
         out._cell = self._cell
         out._kind = CONST
-        out.grad = out._view = out._hooks = out._data_version = None
+        out.grad = out._hooks = out._data_version = None
+        out._view = None if self._view is None else _views.detached(self._view, CONST)
         return out
 
     def detach_(self) -> Tensor:
