@@ -147,3 +147,29 @@ def test_an_ema_over_buffers_averages_each_dtype_as_pytorch(torch):
     for key, value in theirs[0].items():
         np.testing.assert_allclose(ours[0][key], value, rtol=1e-5, atol=1e-6, err_msg=key)
     assert ours[1:] == theirs[1:]
+
+
+# -- export and compilers ---------------------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated")
+def test_jit_load_of_a_missing_path_or_a_folder_raises_pytorchs_error(torch, tmp_path):
+    for t in (torch, ft):
+        for path in (tmp_path / "missing.pt", tmp_path):
+            with pytest.raises(ValueError) as error:
+                t.jit.load(str(path))
+            assert str(error.value) == f"The provided filename {path} " + (
+                "is a directory" if path == tmp_path else "does not exist")
+
+
+@pytest.mark.parametrize("name", ["fx.symbolic_trace", "quantization.quantize_dynamic",
+                                  "ao.quantization.quantize_dynamic", "export.export",
+                                  "jit.freeze", "onnx.export"])
+def test_compilers_and_exporters_work_or_name_themselves(name):
+    """What a user tries after training: each works or says it is not supported and what
+    to do instead (NotImplementedError), never a bare AttributeError."""
+    with pytest.raises(NotImplementedError) as error:
+        target = ft
+        for part in name.split("."):
+            target = getattr(target, part)
+        target(ft.nn.Linear(2, 2), (ft.ones(1, 2),))
+    assert name.split(".")[0] in str(error.value)

@@ -130,6 +130,7 @@ def load(f: Any, map_location: Any = None, _extra_files: Any = None) -> Any:
     be defined where it loads, as for ``torch.load(f, weights_only=False)``).
 
     Raises:
+        ValueError: a path that does not exist or is a folder.
         NotImplementedError: a TorchScript archive PyTorch wrote: fnnet.torch cannot
             run TorchScript code.
 
@@ -140,6 +141,10 @@ def load(f: Any, map_location: Any = None, _extra_files: Any = None) -> Any:
     del map_location, _extra_files
     _deprecated("load", "`torch.export`")
     if isinstance(f, (str, os.PathLike)):
+        if not os.path.exists(f):  # PyTorch's ValueErrors, not open()'s OSError
+            raise ValueError(f"The provided filename {f} does not exist")
+        if os.path.isdir(f):
+            raise ValueError(f"The provided filename {f} is a directory")
         with open(f, "rb") as handle:
             data = handle.read()
     else:
