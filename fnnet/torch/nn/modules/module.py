@@ -209,6 +209,13 @@ class _Table(OrderedDict):  # type: ignore[type-arg]
 
 #: the tables of a module's registered members
 _TABLES = ("_parameters", "_buffers", "_modules")
+#: PyTorch's hook dicts, which every module has from its __init__ (a script clears them,
+#: ``m._forward_hooks.clear()``, or counts them); fnnet.torch's are made on first use
+_HOOK_TABLES = frozenset({
+    "_backward_pre_hooks", "_backward_hooks", "_forward_hooks", "_forward_hooks_with_kwargs",
+    "_forward_hooks_always_called", "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
+    "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+    "_load_state_dict_post_hooks"})
 
 
 class Module:
@@ -328,6 +335,8 @@ class Module:
         # Only reached when normal lookup fails: an unknown name is PyTorch's
         # AttributeError (so hasattr() is False); a PyTorch feature fnnet.torch lacks is
         # an Unsupported (a NotImplementedError that is also an AttributeError).
+        if name in _HOOK_TABLES and "_parameters" in self.__dict__:
+            return self._hook_table(name)
         if name in _UNSUPPORTED:
             raise Unsupported(f"fnnet.torch does not support Module.{name}; "
                               f"{_UNSUPPORTED[name]}")
