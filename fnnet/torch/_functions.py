@@ -382,13 +382,18 @@ def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator 
                      host.uniform)
 
 
-def randint(low: int, high: int | tuple[int, ...] | list[int] | None = None,
+def randint(low: int | None = None, high: int | tuple[int, ...] | list[int] | None = None,
             size: ShapeLike | None = None, *, generator: Generator | None = None,
             dtype: DTypeLike | None = None, device: DeviceLike = None, layout: Any = None,
             pin_memory: bool = False) -> Tensor:
     """Integers drawn uniformly from ``[low, high)``, PyTorch's from the global generator
     or ``generator``. PyTorch equivalent: ``torch.randint(low=0, high, size)``."""
     check_creation(device, layout, pin_memory)
+    if low is None:  # randint(high=10, size=(3,)): low defaults to 0 as in PyTorch
+        if high is None or isinstance(high, (tuple, list)) or size is None:
+            raise TypeError("randint() missing 2 required positional argument: \"high\", "
+                            "\"size\"")
+        low = 0
     if size is None and high is not None and not isinstance(high, (tuple, list)):
         # randint(10, 3): PyTorch reads randint(high, size) and refuses the int size
         raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, "
