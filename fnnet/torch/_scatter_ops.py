@@ -11,6 +11,7 @@ differentiable and compiled with the step. :func:`install` attaches the methods 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import warnings
@@ -60,6 +61,7 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
     if len(parts) > input.dim():
         raise IndexError(f"too many indices for tensor of dimension {input.dim()} (got "
                          f"{len(parts)})")
+    _masking.check_put_dtype(input, tuple(indices), values)
     return _op(_index_put, (bool(accumulate),), input, _as_tensor(values), *parts,
                who="index_put")
 
@@ -83,9 +85,12 @@ def masked_scatter(input: Tensor, mask: Any, source: Any) -> Tensor:
     if mask.dtype.np != np.bool_:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask "
                            f"with dtype {mask.dtype}")
-    return _op(_masked_scatter, (), input, mask, tensor_arg(source, "masked_scatter",
-                                                            "source"),
-               who="masked_scatter")
+    source = tensor_arg(source, "masked_scatter", "source")
+    if source.dtype != input.dtype:  # PyTorch's words, the missing space included
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes "
+                           f"but got{scalar_name(input.dtype)} and "
+                           f"{scalar_name(source.dtype)}")
+    return _op(_masked_scatter, (), input, mask, source, who="masked_scatter")
 
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -135,6 +140,13 @@ def _scatter_reduce(x: Any, index: Any, src: Any, dim: int, reduce: str,
     if reduce == "prod":
         base = x if include_self else jnp.where(touched, 1, x)
         return base * _products_at(where, src, x.shape)
+    return _extremum(reduce, include_self, x, src, where, touched)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def _extremum(reduce: str, include_self: bool, x: Any, src: Any, where: tuple[Any, ...],
+              touched: Any) -> Any:
+    """``scatter_reduce``'s "amax" or "amin" of ``src`` into ``x`` at ``where``."""
     if jnp.issubdtype(x.dtype, jnp.floating):
         low, high = -jnp.inf, jnp.inf
     else:
@@ -144,6 +156,24 @@ def _scatter_reduce(x: Any, index: Any, src: Any, dim: int, reduce: str,
         return base.at[where].max(src)
     base = x if include_self else jnp.where(touched, high, x)
     return base.at[where].min(src)
+
+
+@_extremum.defjvp
+def _extremum_jvp(reduce: str, include_self: bool, primals: tuple[Any, ...],
+                  tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+    # PyTorch's rule: each result's gradient is shared evenly among the elements equal
+    # to it, input's element counted among them even with include_self=False (its
+    # share then dropped where something is scattered)
+    x, src, where, touched = primals
+    dx, dsrc = tangents[:2]
+    out = _extremum(reduce, include_self, x, src, where, touched)
+    self_is = x == out
+    src_is = src == out[where]
+    count = self_is.astype(x.dtype) + jnp.zeros_like(x).at[where].add(src_is.astype(x.dtype))
+    keep = self_is if include_self else self_is & ~touched
+    shared = jnp.where(keep, dx, 0) + jnp.zeros_like(dx).at[where].add(
+        jnp.where(src_is, dsrc, 0))
+    return out, shared / jnp.maximum(count, 1)
 
 
 def scatter_reduce(input: Tensor, dim: int, index: Any, src: Any, reduce: str, *,
@@ -158,10 +188,11 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Any, reduce: str, *
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
                            f"got {reduce}")
     dim = _dim(dim, input.dim(), "scatter_reduce")
+    src = tensor_arg(src, "scatter_reduce", "src")
     index = _check_index(input, dim, tensor_arg(index, "scatter_reduce", "index"),
-                         "scatter_reduce")
-    return _op(_scatter_reduce, (dim, reduce, bool(include_self)), input, index,
-               tensor_arg(src, "scatter_reduce", "src"), who="scatter_reduce")
+                         "scatter_reduce", src)
+    return _op(_scatter_reduce, (dim, reduce, bool(include_self)), input, index, src,
+               who="scatter_reduce")
 
 
 def _put(x: Any, index: Any, source: Any, accumulate: bool) -> Any:
@@ -184,6 +215,10 @@ def put(input: Tensor, index: Any, source: Any, accumulate: bool = False) -> Ten
     if index.dtype.np.kind not in "iu":
         raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
                            f"{scalar_name(index.dtype)}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but "
+                           f"got self.dtype = {scalar_name(input.dtype)} and source.dtype = "
+                           f"{scalar_name(source.dtype)}")
     if index.numel() != source.numel():
         raise IndexError(f"put_(): Expected source and index to have the same number of "
                          f"elements, but got source.numel() = {source.numel()}, "
