@@ -7,6 +7,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from helpers import raised_by
 
 import fnnet.torch as ft
 
@@ -40,3 +41,50 @@ def test_every_module_has_pytorchs_hook_dicts(torch):
     ours, theirs = _hooked_features(ft), _hooked_features(torch)
     assert ours == theirs
     assert theirs[0] == (0, 0, OrderedDict)
+
+
+# -- a decoder's transposed convolutions given the wrong input ------------------------------
+
+CONV_TRANSPOSE_MISTAKES = {
+    "channels": lambda T: T.nn.ConvTranspose2d(8, 4, 4, 2, 1)(T.ones(2, 4, 3, 3)),
+    "channels, groups": lambda T: T.nn.ConvTranspose2d(8, 4, 4, 2, 1, groups=2)(
+        T.ones(2, 4, 3, 3)),
+    "channels, unbatched": lambda T: T.nn.ConvTranspose2d(8, 4, 3)(T.ones(4, 3, 3)),
+    "rank": lambda T: T.nn.ConvTranspose2d(8, 4, 4)(T.ones(2, 8, 3, 3, 1)),
+    "rank 1d": lambda T: T.nn.ConvTranspose1d(8, 4, 4)(T.ones(8, 3, 3, 3)),
+    "channels 1d": lambda T: T.nn.ConvTranspose1d(8, 4, 4, 2, 1)(T.ones(2, 4, 3)),
+    "channels 3d": lambda T: T.nn.ConvTranspose3d(8, 4, 2)(T.ones(1, 4, 2, 2, 2)),
+    "output padding": lambda T: T.nn.ConvTranspose2d(1, 1, 3, output_padding=1)(
+        T.ones(1, 1, 2, 2)),
+    "output padding 1d": lambda T: T.nn.functional.conv_transpose1d(
+        T.ones(1, 2, 3), T.ones(2, 1, 3), output_padding=1),
+    "output padding 3d": lambda T: T.nn.functional.conv_transpose3d(
+        T.ones(1, 2, 3, 3, 3), T.ones(2, 1, 3, 3, 3), output_padding=1),
+    "negative output padding": lambda T: T.nn.functional.conv_transpose2d(
+        T.ones(1, 2, 3, 3), T.ones(2, 1, 3, 3), output_padding=-1),
+    "output too small": lambda T: T.nn.ConvTranspose2d(8, 4, 1, padding=2)(T.ones(1, 8, 3, 3)),
+    "output too small 1d": lambda T: T.nn.functional.conv_transpose1d(
+        T.ones(1, 2, 3), T.ones(2, 1, 1), padding=2),
+    "functional channels": lambda T: T.nn.functional.conv_transpose2d(
+        T.ones(2, 4, 3, 3), T.ones(8, 4, 4, 4)),
+    "functional bias": lambda T: T.nn.functional.conv_transpose2d(
+        T.ones(1, 2, 3, 3), T.ones(2, 1, 3, 3), T.ones(3)),
+    "functional weight groups": lambda T: T.nn.functional.conv_transpose2d(
+        T.ones(1, 3, 3, 3), T.ones(3, 1, 3, 3), groups=2),
+    "padding mode": lambda T: T.nn.ConvTranspose2d(8, 3, 4, padding_mode="reflect"),
+}
+
+
+@pytest.mark.parametrize("name", list(CONV_TRANSPOSE_MISTAKES))
+def test_transposed_convolution_mistakes_raise_as_pytorch(torch, name):
+    mistake = CONV_TRANSPOSE_MISTAKES[name]
+    assert raised_by(mistake, ft) == raised_by(mistake, torch)
+
+
+def test_transposed_convolution_output_padding_is_checked_at_the_call(torch):
+    """PyTorch builds the layer and prints it; only calling it raises."""
+    ours, theirs = (T.nn.ConvTranspose2d(1, 1, 3, output_padding=1) for T in (ft, torch))
+    assert repr(ours) == repr(theirs) and ours.output_padding == theirs.output_padding
+    ok = [T.nn.ConvTranspose2d(1, 1, 3, stride=1, dilation=2, output_padding=1)
+          for T in (ft, torch)]
+    assert tuple(ok[0](ft.ones(1, 1, 2, 2)).shape) == tuple(ok[1](torch.ones(1, 1, 2, 2)).shape)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fnnet.torch._conv_transpose_checks import check_conv_transpose_shapes
 from fnnet.torch._dtypes import dtype, scalar_name
 
 #: the C++ type names PyTorch's kernels print ("long int != float"), by dtype name
@@ -108,7 +109,11 @@ def _check_conv_options(dims: int, stride: Any, padding: Any, dilation: Any,
 
 
 def check_conv_transpose(input: Any, weight: Any, bias: Any = None, *static: Any) -> None:
-    """A transposed convolution's operands: the weight is compared first."""
+    """A transposed convolution's operands: their shapes where the settings are given
+    (``static``: stride, padding, output_padding, groups, dilation; PyTorch checks them
+    before the element types), then the element types, the weight's first."""
+    if len(static) >= 5:
+        check_conv_transpose_shapes(input, weight, bias, *static[:5])
     check_conv(input, weight)
     check_conv(input, weight, bias)
 

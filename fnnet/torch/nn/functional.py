@@ -22,6 +22,7 @@ from fnnet.nn.functional.pooling import pool_output_size
 from fnnet.torch import _graph, _random
 from fnnet.torch import _mixed_dtypes as mixed_dtypes
 from fnnet.torch._complex_checks import kernel_error
+from fnnet.torch._conv_transpose_checks import check_conv_transpose_shapes
 from fnnet.torch._functions import tensor_argument
 from fnnet.torch._selection import Selected as _Selected
 from fnnet.torch._selection import whole_classes as _whole_classes
@@ -837,8 +838,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.conv_transpose2d``
     (``fnnet.nn.functional.conv_transpose2d``)."""
-    args = tuple(pair(v, name, "conv_transpose2d", minimum=0) for v, name in (
-        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding")))
+    try:
+        args = tuple(pair(v, name, "conv_transpose2d", minimum=0) for v, name in (
+            (stride, "stride"), (padding, "padding"), (output_padding, "output_padding")))
+    except ValueError:  # a negative padding: PyTorch's RuntimeError where it has one
+        check_conv_transpose_shapes(input, weight, bias, stride, padding, output_padding,
+                                    groups, dilation)
+        raise
     return _op(_conv_transpose2d, (*args, int(groups), pair(dilation, "dilation",
                                                              "conv_transpose2d")),
                input, weight, bias, check=mixed_dtypes.check_conv_transpose,

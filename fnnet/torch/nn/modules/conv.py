@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import fnnet.nn as fnn
+from fnnet.torch._conv_transpose_checks import check_conv_transpose_shapes
 from fnnet.torch._mixed_dtypes import check_conv, check_conv_transpose
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn.modules._layer import Wrapped
@@ -73,10 +74,41 @@ class _ConvNd(Module):
     output_padding: tuple[int, ...] = ()
 
 
+def transposed_layer(module: Module, make: Any, in_channels: int, out_channels: int,
+                     kernel_size: Any, stride: Any, padding: Any, output_padding: Any,
+                     groups: int, bias: bool, dilation: Any, padding_mode: str) -> Any:
+    """fnnet's transposed convolution ``make(...)`` for ``module``, after PyTorch's
+    ValueErrors for its arguments. An output padding that fnnet's layer refuses when
+    built (not below the stride or the dilation, or negative) is PyTorch's error when the
+    module is called: the layer is built without it and then holds it, for the module's
+    repr and the check at the call."""
+    if padding_mode != "zeros":
+        raise ValueError(f'Only "zeros" padding mode is supported for '
+                         f"{type(module).__name__}")
+    check_conv_arguments(in_channels, out_channels, groups, 0 if isinstance(padding, str)
+                         else padding, stride, padding_mode)
+    try:
+        return make(in_channels, out_channels, kernel_size, stride, padding, output_padding,
+                    groups, bias, dilation, padding_mode)
+    except ValueError:
+        fn = make(in_channels, out_channels, kernel_size, stride, padding, 0, groups, bias,
+                  dilation, padding_mode)  # raises where something else is wrong
+    dims = len(fn.kernel_size)
+    fn.output_padding = tuple(output_padding) if isinstance(output_padding, (tuple, list)) \
+        else (output_padding,) * dims
+    return fn
+
+
 class _ConvTransposeNd(_ConvNd):
     """The transposed convolutions. PyTorch: ``torch.nn.modules.conv._ConvTransposeNd``."""
 
     transposed = True
+
+    def _check_transposed_input(self, input: Tensor, *rest: Any) -> None:
+        """PyTorch's errors for an input of the wrong shape or element type."""
+        check_conv_transpose_shapes(input, rest[0], rest[1], self.stride, self.padding,
+                                    self.output_padding, self.groups, self.dilation)
+        check_conv_transpose(input, *rest)
 
     def _output_padding(self, input: Tensor, output_size: Any) -> list[int]:
         """PyTorch's ``_output_padding``: the padding giving ``output_size`` (the spatial
@@ -140,8 +172,9 @@ class ConvTranspose2d(FanInResettable, Wrapped, _ConvTransposeNd):
                  dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        fn = fnn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride, padding,
-                                 output_padding, groups, bias, dilation, padding_mode)
+        fn = transposed_layer(self, fnn.ConvTranspose2d, in_channels, out_channels, kernel_size,
+                              stride, padding, output_padding, groups, bias, dilation,
+                              padding_mode)
         for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding",
                      "output_padding", "dilation", "groups", "padding_mode"):
             setattr(self, name, getattr(fn, name))
@@ -158,9 +191,8 @@ class ConvTranspose2d(FanInResettable, Wrapped, _ConvTransposeNd):
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   padding, self.groups, self.dilation)
 
-
     def _check_input(self, input: Tensor, *rest: Any) -> None:
-        check_conv_transpose(input, *rest)
+        self._check_transposed_input(input, *rest)
 
 
 class Conv1d(FanInResettable, Wrapped, _ConvNd):

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import fnnet.nn as fnn
-from fnnet.torch._mixed_dtypes import check_conv, check_conv_transpose
+from fnnet.torch._mixed_dtypes import check_conv
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import FanInResettable
 from fnnet.torch.nn.modules.batchnorm import _BatchNorm
-from fnnet.torch.nn.modules.conv import _ConvNd, _ConvTransposeNd
+from fnnet.torch.nn.modules.conv import _ConvNd, _ConvTransposeNd, transposed_layer
 from fnnet.torch.nn.modules.instancenorm import _InstanceNorm
 from fnnet.torch.nn.modules.reshaping import (
     ConstantPad1d,
@@ -66,8 +66,8 @@ class _ConvTranspose(FanInResettable, Wrapped, _ConvTransposeNd):
                  dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        fn = self._fnnet(in_channels, out_channels, kernel_size, stride, padding,
-                         output_padding, groups, bias, dilation, padding_mode)
+        fn = transposed_layer(self, self._fnnet, in_channels, out_channels, kernel_size, stride,
+                              padding, output_padding, groups, bias, dilation, padding_mode)
         for name in (*_CONV_SETTINGS, "output_padding"):
             setattr(self, name, getattr(fn, name))
         self._wrap(fn)
@@ -84,7 +84,7 @@ class _ConvTranspose(FanInResettable, Wrapped, _ConvTransposeNd):
                          self.groups, self.dilation)
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
-        check_conv_transpose(input, *rest)
+        self._check_transposed_input(input, *rest)
 
 
 class ConvTranspose1d(_ConvTranspose):
