@@ -113,6 +113,79 @@ def test_registering_a_parametrization_checks_it_as_pytorch(torch):
     np.testing.assert_allclose(ours[6], theirs[6])
 
 
+# -- hooks --------------------------------------------------------------------------------
+
+def _hooks_on_every_module(t):
+    """torch.nn.modules.module's global hooks (activation statistics for every layer):
+    they run before the module's own, see keyword arguments where asked, and stop
+    when removed."""
+    hooks = __import__(f"{t.__name__}.nn.modules.module", fromlist=["_"])
+    t.manual_seed(0)
+    net = t.nn.Sequential(t.nn.Linear(3, 4), t.nn.Tanh(), t.nn.Linear(4, 1))
+    seen = []
+    net[0].register_forward_pre_hook(lambda m, a: seen.append(("own pre", type(m).__name__)))
+    handles = [
+        hooks.register_module_forward_pre_hook(
+            lambda m, a: seen.append(("pre", type(m).__name__))),
+        hooks.register_module_forward_hook(
+            lambda m, a, k, o: seen.append(("fwd", type(m).__name__, sorted(k),
+                                            round(o.sum().item(), 4))), with_kwargs=True),
+        hooks.register_module_full_backward_hook(
+            lambda m, gi, go: seen.append(("bw", type(m).__name__,
+                                           round(go[0].sum().item(), 4)))),
+        hooks.register_module_full_backward_pre_hook(
+            lambda m, go: seen.append(("bw pre", type(m).__name__))),
+    ]
+    x = t.randn(2, 3, requires_grad=True)
+    net(x).sum().backward()
+    for handle in handles:
+        handle.remove()
+    net(x)
+    return seen, _np(x.grad)
+
+
+def test_hooks_on_every_module_run_as_pytorchs(torch):
+    theirs, ours = _both(torch, _hooks_on_every_module)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5, atol=1e-6)
+    with pytest.raises(NotImplementedError, match="register_module_full_backward_hook"):
+        from fnnet.torch.nn.modules.module import register_module_backward_hook  # noqa: F401
+
+
+
+def _hooks_after_a_printed_value(t):
+    """Per-layer gradient norms printed by backward hooks, in a model whose forward
+    hooks print activations (reading a value mid-forward), and a tensor hook registered
+    after such a read on a tensor gone before backward: every hook runs, in PyTorch's
+    order (from the loss back)."""
+    t.manual_seed(0)
+    net = t.nn.Sequential(t.nn.Linear(3, 4), t.nn.ReLU(), t.nn.Linear(4, 2))
+    log = []
+    for name, layer in net.named_children():
+        layer.register_forward_hook(
+            lambda m, a, o, name=name: log.append(("act", name, round(o.mean().item(), 4))))
+        layer.register_full_backward_hook(
+            lambda m, gi, go, name=name: log.append(("grad", name,
+                                                     round(go[0].norm().item(), 4))))
+    x = t.randn(5, 3, requires_grad=True)
+
+    def features():
+        h = net(x)
+        log.append(("mean", round(h.mean().item(), 4)))
+        h.register_hook(lambda g: log.append(("h", round(g.sum().item(), 4))))
+        return h.tanh()
+
+    features().sum().backward()
+    return log, _np(x.grad), _np(net[0].weight.grad)
+
+
+def test_backward_hooks_run_from_the_loss_back_after_values_were_read(torch):
+    theirs, ours = _both(torch, _hooks_after_a_printed_value)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-5, atol=1e-6)
+
+
 # -- weight averaging -------------------------------------------------------------------
 
 def _ema_with_buffers(t):

@@ -609,7 +609,7 @@ class _GradientHooks:
     (``retain_grad``). A non-leaf's ``probe`` is the zeros leaf added to it, whose
     gradient is the tensor's; the probe's own hooks name their ``owner``."""
 
-    __slots__ = ("hooks", "retain", "probe", "owner", "target", "post")
+    __slots__ = ("hooks", "retain", "probe", "owner", "target", "post", "order")
 
     def __init__(self, owner: Tensor | None = None) -> None:
         self.hooks: dict[int, Callable[[Tensor], Tensor | None]] = {}
@@ -622,6 +622,8 @@ class _GradientHooks:
         # itself only for its retained ``.grad``
         self.owner = None if owner is None else weakref.ref(owner)
         self.target = None if owner is None else owner._gradient_hooks()
+        #: a probe's place in the recording (its owner's slot): hooks run latest first
+        self.order = -1 if owner is None else owner._cell.ref
 
     def deliver(self, grad: Tensor) -> Tensor | None:
         """The gradient to add to this leaf's ``.grad`` after its hooks; None for a
@@ -723,6 +725,17 @@ def _recorded_uses(cell: Cell) -> bool:
 #: non-leaf tensors whose ``retain_grad()`` or ``register_hook()`` came after recorded
 #: ops had read them (see :func:`_late_grads`), by id
 _LATE: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
+#: those of them with hooks, held while their tape records: PyTorch keeps a hook with the
+#: graph, so it runs also when the tensor is gone before backward (a module's backward
+#: hooks watch its output after forward hooks that printed a value)
+_LATE_HOOKED: dict[int, Tensor] = {}
+
+
+def _keep_late(tensor: Tensor) -> None:
+    for key, kept in list(_LATE_HOOKED.items()):
+        if kept._cell.tape is not tensor._cell.tape:
+            del _LATE_HOOKED[key]
+    _LATE[id(tensor)] = _LATE_HOOKED[id(tensor)] = tensor
 
 
 def _late_grads(root: Tensor, gradient: Tensor | None) -> list[tuple[Tensor, Tensor]]:
@@ -731,12 +744,14 @@ def _late_grads(root: Tensor, gradient: Tensor | None) -> list[tuple[Tensor, Ten
     ``root`` depends on, recorded as one node of the step; each ``(tensor, gradient)``.
     Tensors whose graph is gone (recorded on a previous step) are forgotten."""
     if not _LATE:
+        _LATE_HOOKED.clear()
         return []
     tp = _graph.recording_tape()
     late = []
     for key, tensor in list(_LATE.items()):
         if tensor._cell.tape is not tp or tensor._kind != RG:
             del _LATE[key]
+            _LATE_HOOKED.pop(key, None)
         else:
             late.append(tensor)
     if not late or root._kind != RG or root._cell.tape is not tp:
@@ -1177,9 +1192,24 @@ class Tensor:
             # every gradient bound before any hook runs: a hook that reads a value
             # (g.item()) computes the tape, and with it the gradients still to come
             bound = [(leaf, _wrap_slot(slot, aval, False)) for leaf, slot, aval in grads]
-            for tensor, g in late:
-                tensor._gradient_hooks().reached(tensor, g)
+            # the non-leaf tensors' hooks first, in PyTorch's order: the tensor recorded
+            # last first (its engine runs the ready node of the highest sequence number
+            # first), so that per-layer backward hooks run from the loss back
+            watched: list[tuple[int, _GradientHooks, Tensor | None, Tensor]] = [
+                (t._cell.ref, t._gradient_hooks(), t, g) for t, g in late]
+            leaves = []
             for leaf, new in bound:
+                hooks = getattr(leaf, "_hooks", None)
+                if hooks is not None and hooks.owner is not None:
+                    watched.append((hooks.order, hooks, None, new))
+                else:
+                    leaves.append((leaf, new))
+            for _, hooks, tensor, g in sorted(watched, key=lambda w: -w[0]):
+                if tensor is None:
+                    hooks.deliver(g)
+                else:
+                    hooks.reached(tensor, g)
+            for leaf, new in leaves:
                 hooks = getattr(leaf, "_hooks", None)
                 if hooks is not None:
                     delivered = hooks.deliver(new)
@@ -1274,7 +1304,7 @@ class Tensor:
         hooks = self._gradient_hooks()
         if self._kind == RG:
             if hooks.probe is None and _recorded_uses(self._cell):
-                _LATE[id(self)] = self  # see retain_grad()
+                _keep_late(self)  # see retain_grad()
             else:
                 hooks = self._probed()
         handle = RemovableHandle(hooks.hooks)

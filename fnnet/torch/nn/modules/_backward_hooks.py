@@ -69,18 +69,34 @@ class BackwardCall:
         """The arguments to call ``forward`` with."""
         return self.args
 
-    def watch(self, output: Any) -> None:
-        """Registers the hooks on ``output``'s tensors that require grad."""
-        outputs = output if isinstance(output, (tuple, list)) else (output,)
-        tensors = [t for t in outputs if isinstance(t, Tensor)]
-        self.grad_output = [None] * len(tensors)
-        for k, t in enumerate(tensors):
+    def watch(self, output: Any) -> Any:
+        """Registers the hooks on copies of ``output``'s tensors that require grad.
+
+        Returns:
+            ``output`` with those copies: as PyTorch's, the call returns new tensors, so
+            that a module returning its child's output (``Sequential``) hears its own
+            gradient after the child's hooks have run.
+        """
+        single = not isinstance(output, (tuple, list))
+        outputs = [output] if single else list(output)
+        self.grad_output = [None] * sum(isinstance(t, Tensor) for t in outputs)
+        k = 0
+        for i, t in enumerate(outputs):
+            if not isinstance(t, Tensor):
+                continue
             if t.requires_grad:
+                outputs[i] = t = t.clone()
                 t.register_hook(functools.partial(self._output, k))
                 self.outputs += 1
+            k += 1
         if not self.outputs:
             self.expected = 0  # nothing flows back through this call: no hook runs
         self.expected += self.outputs
+        if single:
+            return outputs[0]
+        if hasattr(output, "_fields"):  # a namedtuple
+            return type(output)(*outputs)
+        return type(output)(outputs)
 
     def _output(self, k: int, grad: Tensor) -> None:
         self.grad_output[k] = grad

@@ -49,6 +49,67 @@ _UNSUPPORTED = {
     "mtia": "JAX computes on its CPU, GPU or TPU devices (use .to(device))",
     "xpu": "JAX computes on its CPU, GPU or TPU devices (use .to(device))",
 }
+#: The hooks every module runs (PyTorch's ``_global_forward_hooks``...), by handle id, and
+#: the options of the global forward hooks.
+_global_forward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks_with_kwargs: OrderedDict[int, bool] = OrderedDict()
+_global_forward_hooks_always_called: OrderedDict[int, bool] = OrderedDict()
+_global_backward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_backward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+
+
+def _add_global(table: OrderedDict[int, Callable[..., Any]], hook: Callable[..., Any],
+                *options: tuple[OrderedDict[int, bool], bool]) -> RemovableHandle:
+    handle = RemovableHandle(table, *(option for option, _ in options))
+    table[handle.id] = hook
+    for option, on in options:
+        if on:
+            option[handle.id] = True
+    return handle
+
+
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, args)`` runs before every module's ``forward``, ahead of the
+    module's own pre-hooks; it may return new arguments.
+
+    PyTorch equivalent: ``torch.nn.modules.module.register_module_forward_pre_hook``.
+    """
+    return _add_global(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook: Callable[..., Any], *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
+    ``with_kwargs``) runs after every module's ``forward``, ahead of the module's own
+    hooks; it may return a new output.
+
+    PyTorch equivalent: ``torch.nn.modules.module.register_module_forward_hook``.
+    """
+    return _add_global(_global_forward_hooks, hook,
+                       (_global_forward_hooks_with_kwargs, with_kwargs),
+                       (_global_forward_hooks_always_called, always_call))
+
+
+def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, grad_output)`` in each backward through any module's call, as
+    :meth:`Module.register_full_backward_pre_hook` (read the gradients, not replace them).
+
+    PyTorch equivalent: ``torch.nn.modules.module.register_module_full_backward_pre_hook``.
+    """
+    return _add_global(_global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, grad_input, grad_output)`` in each backward through any module's
+    call, as :meth:`Module.register_full_backward_hook` (read the gradients, not replace
+    them).
+
+    PyTorch equivalent: ``torch.nn.modules.module.register_module_full_backward_hook``.
+    """
+    return _add_global(_global_backward_hooks, hook)
+
+
 _RETURNED_KEYS = ("Hooks registered with ``register_load_state_dict_post_hook`` are not "
                   "expected to return new values, if incompatible_keys need to be modified, "
                   "it should be done inplace.")
@@ -1001,8 +1062,10 @@ class Module:
                 for key, hook in list(d.get(table, {}).items())]
 
     def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        for hook, with_kwargs in self._hooks_with("_forward_pre_hooks",
-                                                  "_forward_pre_hooks_with_kwargs"):
+        # the hooks on every module (register_module_forward_hook...) run first
+        pre_hooks = [(hook, False) for hook in list(_global_forward_pre_hooks.values())]
+        for hook, with_kwargs in pre_hooks + self._hooks_with(
+                "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs"):
             if with_kwargs:
                 changed = hook(self, args, kwargs)
                 if changed is not None:
@@ -1014,13 +1077,17 @@ class Module:
                 changed = hook(self, args)
                 if changed is not None:
                     args = changed if isinstance(changed, tuple) else (changed,)
-        backward = [list(self.__dict__.get(table, {}).values())
-                    for table in ("_backward_hooks", "_backward_pre_hooks")]
+        backward = [list(every.values()) + list(self.__dict__.get(table, {}).values())
+                    for every, table in ((_global_backward_hooks, "_backward_hooks"),
+                                         (_global_backward_pre_hooks, "_backward_pre_hooks"))]
         call = BackwardCall(self, backward[0], backward[1], args) if any(backward) else None
         if call is not None:
             args = call.inputs()
-        hooks = self._hooks_with("_forward_hooks", "_forward_hooks_with_kwargs",
-                                 "_forward_hooks_always_called")
+        hooks = [(hook, key in _global_forward_hooks_with_kwargs,
+                  key in _global_forward_hooks_always_called)
+                 for key, hook in list(_global_forward_hooks.items())]
+        hooks += self._hooks_with("_forward_hooks", "_forward_hooks_with_kwargs",
+                                  "_forward_hooks_always_called")
         try:
             output = self.forward(*args, **kwargs)
         except Exception:
@@ -1037,7 +1104,7 @@ class Module:
             if changed is not None:
                 output = changed
         if call is not None:
-            call.watch(output)
+            output = call.watch(output)
         return output
 
     # -- calling ------------------------------------------------------------------------
@@ -1048,7 +1115,9 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         d = self.__dict__
         if d.get("_forward_pre_hooks") or d.get("_forward_hooks") or \
-                d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+                d.get("_backward_hooks") or d.get("_backward_pre_hooks") or \
+                _global_forward_pre_hooks or _global_forward_hooks or \
+                _global_backward_hooks or _global_backward_pre_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -1074,3 +1143,14 @@ class Module:
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()))
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("register_module_"):
+        what = "register_module_full_backward_hook (PyTorch deprecates this one)" \
+            if name == "register_module_backward_hook" else \
+            "register_module_forward_pre_hook / register_module_forward_hook, or the " \
+            "module's own hooks"
+        raise Unsupported(f"fnnet.torch does not support torch.nn.modules.module.{name}; "
+                          f"use {what}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
