@@ -11,6 +11,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from fnnet.nn.functional.mean import mean
 from fnnet.typing import Array
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -27,7 +28,7 @@ def check_reduction(loss: str, reduction: Any) -> None:
 def reduce(loss: Array, reduction: str) -> Array:
     """``loss`` averaged, summed or returned as is, as PyTorch's ``reduction`` does."""
     if reduction == "mean":
-        return jnp.mean(loss)
+        return mean(loss)
     if reduction == "sum":
         return jnp.sum(loss)
     return loss

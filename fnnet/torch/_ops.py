@@ -17,6 +17,7 @@ import numpy as np
 
 from fnnet.losses.regression import absolute
 from fnnet.nn import functional as fnf
+from fnnet.nn.functional.mean import mean as true_mean
 from fnnet.torch._dtypes import SCALAR_NAMES
 from fnnet.torch._tape import canonical_dtype
 
@@ -42,7 +43,7 @@ def _sum(x: Array, dim: Axis, keepdim: bool, dtype: np.dtype[Any] | None) -> Arr
 
 
 def _mean(x: Array, dim: Axis, keepdim: bool) -> Array:
-    return jnp.mean(x, axis=dim, keepdims=keepdim)
+    return true_mean(x, axis=dim, keepdims=keepdim)
 
 
 @jax.custom_jvp
