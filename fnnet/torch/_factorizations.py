@@ -316,8 +316,7 @@ def lstsq(input: Any, b: Any, rcond: float | None = None, *,  # noqa: A002
     vector = B.dim() == A.dim() - 1
     if B.shape[-1 if vector else -2] != A.shape[-2]:
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match "
-                           f"other.size(-2), got {A.shape[-2]} and "
-                           f"{B.shape[-1 if vector else -2]}")
+                           f"other.size({-1 if vector else -2})")
     x, res, rank, sv = _op_multi(
         _lstsq, (rcond, vector, driver in ("gelsd", "gelss")), A, B, who="lstsq")
     return return_type("linalg_lstsq", ("solution", "residuals", "rank",

@@ -157,6 +157,9 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
     if mask._cell.aval[1] != np.bool_:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got "
                            f"{mask.dtype}")
+    mismatch = _graph.broadcast_mismatch((tuple(mask.shape), tuple(input.shape)))
+    if mismatch is not None:
+        raise RuntimeError(mismatch)
     shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     positions: list[Any] = [_as_tensor(p) for p in
                             _positions(np.broadcast_to(mask._value(), shape))]
@@ -250,7 +253,7 @@ def _advanced(item: Any) -> bool:
     return isinstance(item, (list, np.ndarray))
 
 
-def _check_put_dtype(x: Tensor, index: Any, value: Any) -> None:
+def check_put_dtype(x: Tensor, index: Any, value: Any) -> None:
     """PyTorch's RuntimeError for ``x[index] = value`` through ``index_put_`` with a
     tensor ``value`` of another dtype, which it does not cast (a slice's ``copy_`` does);
     a mask as the only such item, with a one-element value, is its ``masked_fill``, which
@@ -369,7 +372,7 @@ def mask_indexing(getitem: Any, setitem: Any) -> tuple[Any, Any]:
             if scalars[2]:  # x[True, True] = v writes where x[...] would
                 self[scalars[0]] = value
             return  # x[False] = v selects nothing
-        _check_put_dtype(self, index, value)
+        check_put_dtype(self, index, value)
         if _has_mask(index) and not (_whole_mask(self, index) and _scalar_value(value)):
             check_mask_shape(tuple(self.shape), index)
             source = _taken_by(value, index, self)

@@ -139,7 +139,11 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         mean_t, std_t = _as_tensor(mean), _as_tensor(std)
         shape = np.broadcast_shapes(tuple(mean_t.shape), tuple(std_t.shape))
-        kind = (mean_t if isinstance(mean, Tensor) else std_t).dtype.np
+        drawn = (mean_t if isinstance(mean, Tensor) else std_t).dtype
+        if not (drawn.is_floating_point or drawn.is_complex):
+            raise NotImplementedError(f'"normal_kernel_cpu" not implemented for '
+                                      f"'{dtypes.scalar_name(drawn)}'")
+        kind = drawn.np
         if not isinstance(std, Tensor):  # PyTorch: normal_(0, std).add_(mean)
             return _wrap_value(host.normal(shape, kind, 0.0, float(std))) + mean_t
         noise = _wrap_value(host.normal(shape, kind))
@@ -160,7 +164,11 @@ def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> T
 
     PyTorch equivalent: ``torch.bernoulli``.
     """
-    probs = np.asarray(_as_tensor(input)._value())
+    given = _as_tensor(input)
+    if p is None and not given.is_floating_point():
+        raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for '
+                                  f"'{dtypes.scalar_name(given.dtype)}'")
+    probs = np.asarray(given._value())
     chance = probs if p is None else np.full(probs.shape, p)
     if ((chance < 0) | (chance > 1)).any():
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
@@ -250,13 +258,42 @@ def _index_fill(x: Any, index: Any, value: Any, dim: int) -> Any:
     return x.at[_along(dim, index, x.ndim)].set(value)
 
 
-def _index_args(self: Tensor, who: str, dim: int, index: Any) -> tuple[int, Tensor]:
+def _index_args(self: Tensor, who: str, dim: int, index: Any, source: Any = None
+                ) -> tuple[int, Tensor]:
+    """``dim`` wrapped and ``index`` as a tensor, after PyTorch's checks of ``who`` (its
+    CPU kernel's words for each): the dimension, the index's dtype and rank, ``source``'s
+    dtype (which PyTorch does not cast) and the index's range."""
     index = _as_tensor(index)
-    if index.dim() > 1 or index._cell.aval[1].kind not in "iu":
-        raise IndexError(f"{who}(): Index is supposed to be a vector of integers")
-    if not -max(self.dim(), 1) <= dim < max(self.dim(), 1):
-        raise IndexError(f"{who}(): dim {dim} is out of range for a {self.dim()}-D tensor")
-    dim %= max(self.dim(), 1)
+    limit = max(self.dim(), 1)
+    if not -limit <= dim < limit:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-limit}, "
+                         f"{limit - 1}], but got {dim})")
+    dim %= limit
+    dtype = dtypes.scalar_name(index.dtype)
+    if index._cell.aval[1].kind not in "iu":
+        if who == "index_add":
+            raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but "
+                               f"got: {dtype}")
+        if who == "index_copy":
+            raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                               f"{dtype}")
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if index.dim() > 1:
+        if who == "index_add":
+            raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                             f"{index.dim()} with type: {dtype} and size: "
+                             f"{list(index.shape)}")
+        if who == "index_copy":
+            raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got "
+                             f"{index.dim()})")
+        raise RuntimeError("Index has to be a vector/scalar")
+    if isinstance(source, Tensor) and source.dtype != self.dtype:
+        ours, theirs = dtypes.scalar_name(self.dtype), dtypes.scalar_name(source.dtype)
+        if who == "index_add":
+            raise RuntimeError(f"index_add_(): self ({ours}) and source ({theirs}) must have "
+                               f"the same scalar type")
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same "
+                           f"dtype, but got (self) {ours} and (source) {theirs}")
     _check_range(self, who, dim, index)
     return dim, index
 
@@ -279,15 +316,17 @@ def _check_range(self: Tensor, who: str, dim: int, index: Tensor) -> None:
 def index_add(input: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
     """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeated indices
     add up). PyTorch equivalent: ``Tensor.index_add``."""
-    dim, index = _index_args(input, "index_add", dim, index)
-    return _op(_index_add, (dim, alpha), input, index, _as_tensor(source), who="index_add")
+    source = _as_tensor(source)
+    dim, index = _index_args(input, "index_add", dim, index, source)
+    return _op(_index_add, (dim, alpha), input, index, source, who="index_add")
 
 
 def index_copy(input: Tensor, dim: int, index: Any, source: Any) -> Tensor:
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``.
     PyTorch equivalent: ``Tensor.index_copy``."""
-    dim, index = _index_args(input, "index_copy", dim, index)
-    return _op(_index_copy, (dim,), input, index, _as_tensor(source), who="index_copy")
+    source = _as_tensor(source)
+    dim, index = _index_args(input, "index_copy", dim, index, source)
+    return _op(_index_copy, (dim,), input, index, source, who="index_copy")
 
 
 def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:

@@ -83,10 +83,13 @@ def argsort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool 
 # -- gathering and scattering -----------------------------------------------------------
 
 
-def _check_index(self: Tensor, dim: int, index: Any, who: str) -> Tensor:
+def _check_index(self: Tensor, dim: int, index: Any, who: str, src: Any = None) -> Tensor:
     checked = _as_tensor(index)
     if np.dtype(checked._cell.aval[1]).kind not in "iu":
         raise RuntimeError(f"{who}(): Expected dtype int32/int64 for index")
+    if isinstance(src, Tensor) and src.dtype != self.dtype:
+        # scatter, scatter_add and scatter_reduce write src uncast; "scatter()" in each
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     # a 0-d tensor counts as one of shape [1], as in PyTorch (scatter_(0, tensor(3), ...)
     # on a vector is the one-hot of the FashionMNIST tutorial)
     if max(checked.dim(), 1) != max(self.dim(), 1):
@@ -163,7 +166,7 @@ def _scatter_op(self: Tensor, dim: int, index: Any, src: Any, value: Any,
     if src is None:
         raise TypeError("scatter() missing the values to write: pass src or value")
     dim = _dim(dim, self.dim(), "scatter")
-    index = _check_index(self, dim, index, "scatter")
+    index = _check_index(self, dim, index, "scatter", src)
     if isinstance(src, int | float | bool):
         return _op(_scatter_value, (dim, reduce, src), self, index, who="scatter")
     return _op(_scatter, (dim, reduce), self, index, _as_tensor(src), who="scatter")

@@ -46,12 +46,19 @@ def _kthvalue(x: Any, k: int, dim: int, keepdim: bool) -> tuple[Any, Any]:
     return values, index.astype(_INDEX)
 
 
+def _check_not_empty(input: Tensor, dim: int, who: str) -> None:
+    """PyTorch's IndexError for a reduction along a dimension of size 0."""
+    if input.dim() and input.shape[dim] == 0:
+        raise IndexError(f"{who}(): Expected reduction dim {dim} to have non-zero size.")
+
+
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     """The ``k``-th smallest value along ``dim`` (``k`` from 1) and its index.
 
     PyTorch equivalent: ``torch.kthvalue``.
     """
     dim = _dim(dim, input.dim(), "kthvalue")
+    _check_not_empty(input, dim, "kthvalue")
     size = input.shape[dim] if input.dim() else 1
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
@@ -81,6 +88,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and
     the index of its last occurrence. PyTorch equivalent: ``torch.mode``."""
     dim = _dim(dim, input.dim(), "mode")
+    _check_not_empty(input, dim, "mode")
     if input.dim() == 0:
         return values_indices(input * 1, _as_tensor(np.asarray(0, _INDEX)), "mode")
     values, indices = _op_multi(_mode, (dim, bool(keepdim)), input, who="mode")

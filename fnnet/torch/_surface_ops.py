@@ -302,8 +302,8 @@ def nanmean(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
     if self.dtype.is_complex:
         raise RuntimeError("nansum on CPU does not support complex inputs")
     if not self.is_floating_point():
-        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but "
-                           f"got {self.dtype}")
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex "
+                           f"dtype but got {_dtypes.scalar_name(self.dtype)}")
     x = self if dtype is None else self.to(dtype)
     return _op(_nanmean, (_reduced_dims(dim, x.dim(), "nanmean"), keepdim), x, who="nanmean")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fnnet.nn import functional as fnf
+from fnnet.torch._dtypes import scalar_name
 from fnnet.torch.tensor import Tensor, _op
 
 
@@ -25,6 +26,19 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> Tensor:
     """PyTorch equivalent: ``torch.cdist`` (``compute_mode`` accepted: one exact way)."""
     del compute_mode
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.dim() < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: "
+                               f"{x.dim()}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if not x.is_floating_point():
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{scalar_name(x.dtype)}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
     return _op(fnf.cdist, (float(p),), x1, x2, who="cdist")
 
 
