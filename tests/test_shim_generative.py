@@ -88,3 +88,45 @@ def test_transposed_convolution_output_padding_is_checked_at_the_call(torch):
     ok = [T.nn.ConvTranspose2d(1, 1, 3, stride=1, dilation=2, output_padding=1)
           for T in (ft, torch)]
     assert tuple(ok[0](ft.ones(1, 1, 2, 2)).shape) == tuple(ok[1](torch.ones(1, 1, 2, 2)).shape)
+
+
+# -- noise and interpolation asked of the wrong element type --------------------------------
+
+DRAW_MISTAKES = {
+    "randn_like of labels": lambda T: T.randn_like(T.ones(3, dtype=T.long)),
+    "rand_like of labels": lambda T: T.rand_like(T.ones(3, dtype=T.long)),
+    "randn_like of a mask": lambda T: T.randn_like(T.ones(3, dtype=T.bool)),
+    "randn long": lambda T: T.randn(3, dtype=T.long),
+    "rand long": lambda T: T.rand(2, 2, dtype=T.int64),
+    "normal of long means": lambda T: T.normal(T.zeros(3, dtype=T.long), 1.0),
+    "bernoulli of long": lambda T: T.bernoulli(T.ones(3, dtype=T.long)),
+    "multinomial of counts": lambda T: T.multinomial(T.ones(3, dtype=T.long), 1),
+    "lerp of another precision": lambda T: T.lerp(T.zeros(2), T.ones(2, dtype=T.float16), 0.5),
+    "lerp_ of another precision": lambda T: T.zeros(2, dtype=T.float16).lerp_(T.ones(2), 0.5),
+    "lerp weight of another precision": lambda T: T.lerp(
+        T.zeros(2), T.ones(2), T.ones(2, dtype=T.float16)),
+    "lerp of long": lambda T: T.lerp(T.zeros(2, dtype=T.long), T.ones(2, dtype=T.long), 0.5),
+    "lerp of long, tensor weight": lambda T: T.lerp(
+        T.zeros(2, dtype=T.long), T.ones(2, dtype=T.long), T.ones(2, dtype=T.long)),
+    "lerp of bool": lambda T: T.lerp(T.zeros(2, dtype=T.bool), T.ones(2, dtype=T.bool), 0.5),
+    "foreach_lerp_ of another precision": lambda T: T._foreach_lerp_(
+        [T.zeros(2)], [T.ones(2, dtype=T.float16)], 0.5),
+}
+
+
+@pytest.mark.parametrize("name", list(DRAW_MISTAKES))
+def test_draws_and_lerp_of_the_wrong_type_raise_as_pytorch(torch, name):
+    mistake = DRAW_MISTAKES[name]
+    assert raised_by(mistake, ft) == raised_by(mistake, torch)
+
+
+def test_lerp_takes_a_zero_dim_weight_of_another_precision(torch):
+    """A 0-d weight tensor is a number to PyTorch's lerp, whatever its type; the dtype
+    check stays off the float32 path of EMA updates."""
+    def ema(T):
+        ema, p = T.zeros(3), T.arange(3.0)
+        ema.lerp_(p, T.tensor(0.25, dtype=T.float16))
+        T._foreach_lerp_([ema], [p], 0.5)
+        return ema
+
+    np.testing.assert_allclose(_np(ema(ft)), _np(ema(torch)), rtol=1e-6)

@@ -358,6 +358,17 @@ def full_like(input: Tensor, fill_value: Any, dtype: DTypeLike | None = None, *,
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, **kwargs)
 
 
+def _continuous_draw(dtype: DTypeLike | None, kernel: str) -> None:
+    """PyTorch's NotImplementedError for normal or uniform draws (``randn``, ``rand``,
+    their ``_like`` forms) into integers or booleans, naming its CPU ``kernel``."""
+    if dtype is None:
+        return
+    given = dtype if isinstance(dtype, _dtypes.dtype) else _dtypes.from_np(_float_dtype(dtype))
+    if not (given.is_floating_point or given.is_complex):
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_dtypes.scalar_name(given)}'")
+
+
 def randn(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator | None = None,
           dtype: DTypeLike | None = None, device: DeviceLike = None,
           requires_grad: bool = False, layout: Any = None, pin_memory: bool = False) -> Tensor:
@@ -365,6 +376,7 @@ def randn(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator
     (see :mod:`fnnet.torch._cpu_generator`). PyTorch: ``torch.randn``."""
     check_creation(device, layout, pin_memory)
     dims = _size("randn", shape, size)
+    _continuous_draw(dtype, "normal_kernel_cpu")
     host = _random.host_for(generator, "randn")
     return _creation(lambda s, d: jnp.asarray(host.normal(s, d)), dims, dtype, requires_grad,
                      host.normal)
@@ -377,6 +389,7 @@ def rand(*shape: ShapeLike, size: ShapeLike | None = None, generator: Generator 
     PyTorch: ``torch.rand``."""
     check_creation(device, layout, pin_memory)
     dims = _size("rand", shape, size)
+    _continuous_draw(dtype, "check_uniform_bounds")
     host = _random.host_for(generator, "rand")
     return _creation(lambda s, d: jnp.asarray(host.uniform(s, d)), dims, dtype, requires_grad,
                      host.uniform)

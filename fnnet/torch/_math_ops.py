@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnnet.nn.functional._utils import in_float32
-from fnnet.torch import _graph, _more_ops, _random
+from fnnet.torch import _dtypes, _graph, _more_ops, _random
 from fnnet.torch._cpu_generator import CpuGenerator
 from fnnet.torch._ops import _clamp, _clamp_max, _clamp_min, arctan2
 from fnnet.torch.tensor import Tensor, _as_tensor, _op, _operands
@@ -181,7 +181,11 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
     if out is not None:
         raise NotImplementedError("fnnet.torch: multinomial(out=...) is not supported; use "
                                   "the result")
-    given = np.asarray(_as_tensor(input)._value())
+    probabilities = _as_tensor(input)
+    if not probabilities.is_floating_point():
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{_dtypes.scalar_name(probabilities.dtype)}")
+    given = np.asarray(probabilities._value())
     weights = given.astype(np.float64)
     if weights.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")

@@ -206,10 +206,27 @@ def _lerp(x: Any, end: Any, weight: Any) -> Any:
     return lerp_rounded(x, end, weight)
 
 
+def _check_lerp(x: Any, end: Any, weight: Any) -> None:
+    """PyTorch's errors for ``lerp``'s element types: ``end`` and a ``weight`` tensor of
+    one dimension or more in ``x``'s type (an EMA's ``ema.lerp_(p, 0.1)`` with ``p`` of
+    another precision), and a floating ``x``."""
+    from fnnet.torch._mixed_dtypes import C_NAMES
+
+    for name, other in (("end", end), ("weight", weight)):
+        if isinstance(other, Tensor) and (name == "end" or other.dim() > 0) and \
+                other.dtype != x.dtype:
+            raise RuntimeError(f"expected dtype {C_NAMES[x.dtype.name]} for `{name}` but got "
+                               f"dtype {C_NAMES[other.dtype.name]}")
+    if not (x.is_floating_point() or x.dtype.is_complex):
+        kernel = "tensor" if isinstance(weight, Tensor) else "scalar"
+        raise NotImplementedError(f'"lerp_kernel_{kernel}" not implemented for '
+                                  f"'{_dtypes.scalar_name(x.dtype)}'")
+
+
 def lerp(self: Tensor, end: Any, weight: Any) -> Tensor:
     """``self + weight * (end - self)``. PyTorch equivalent: ``torch.lerp``."""
     return _op(_lerp, (), self, _tensor_arg(end, "lerp", "end"), _scalar_or_tensor(weight),
-               who="lerp")
+               who="lerp", check=_check_lerp)
 
 
 def _addcmul(x: Any, a: Any, b: Any, value: Any) -> Any:
