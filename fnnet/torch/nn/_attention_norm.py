@@ -60,14 +60,17 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                            f"{dropout_p}")
     if enable_gqa:
         key, value = _shared_heads(query, key), _shared_heads(query, value)
+    # the attention scores [..., L, S] that a mask is added to
+    scores = (*query.shape[:-1], key.shape[-2]) if min(query.dim(), key.dim()) >= 2 else ()
     if is_causal and attn_mask is not None and not (
             query.dim() == key.dim() == value.dim() == 4 and not dropout_p and
             query.shape[:2] == key.shape[:2] == value.shape[:2] and
             value.shape[-1] == query.shape[-1] and not getattr(attn_mask, "requires_grad",
-                                                                False)):
+                                                                False) and
+            _graph.broadcast_mismatch([scores, tuple(attn_mask.shape)]) is None):
         # PyTorch's CPU flash kernel (4-D inputs of one batch and head count, one head
-        # width, no dropout, a mask without grad) applies both masks; its other kernel
-        # refuses the pair
+        # width, no dropout, a mask without grad that fits the scores) applies both
+        # masks; its other kernel refuses the pair
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                            "set when is_causal=True")
     if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
@@ -95,6 +98,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise IndexError("Dimension specified as -2 but tensor has no dimensions"
                          if attn_mask.dim() == 0 else "Dimension out of range (expected to "
                          "be in range of [-1, 0], but got -2)")
+    if attn_mask is not None and scores and query.shape[:-2] == key.shape[:-2]:
+        # PyTorch's math kernel adds the mask to the scores (tensor a)
+        mismatch = _graph.broadcast_mismatch([scores, tuple(attn_mask.shape)])
+        if mismatch is not None:
+            raise RuntimeError(mismatch)
     static = (bool(is_causal), None if scale is None else float(scale))
     if dropout_p:
         return _op(_attention_dropout, (*static, float(dropout_p), _graph.next_draw()),

@@ -14,7 +14,7 @@ from fnnet.torch import _functions, _sparse_gradients
 from fnnet.torch._mixed_dtypes import check_index_dtype
 from fnnet.torch._search_ops import searchsorted
 from fnnet.torch.nn._embedding import embedding
-from fnnet.torch.tensor import Tensor
+from fnnet.torch.tensor import Tensor, host_value
 
 MODES = ("sum", "mean", "max")
 
@@ -25,8 +25,11 @@ def _bags(input: Tensor, offsets: Any, include_last_offset: bool,
     check_index_dtype(input, "embedding_bag")
     if input.dim() == 2:
         if offsets is not None:
+            # PyTorch names the offsets' type; the shim's Tensor stands for torch.Tensor
+            kind = "<class 'torch.Tensor'>" if isinstance(offsets, Tensor) else type(offsets)
             raise ValueError("if input is 2D, then offsets has to be None, as input is "
-                             "treated is a mini-batch of fixed length sequences.")
+                             "treated is a mini-batch of fixed length sequences. However, "
+                             f"found offsets of type {kind}")
         bags, length = input.shape
         ids = _functions.arange(bags).unsqueeze(1).expand(bags, length).reshape(-1)
         return input.reshape(-1), ids, bags
@@ -38,11 +41,30 @@ def _bags(input: Tensor, offsets: Any, include_last_offset: bool,
     offsets = _functions.as_tensor(offsets)
     if offsets.dim() != 1:
         raise ValueError("offsets has to be a 1D Tensor")
+    _check_offsets(offsets, input)
     bags = offsets.shape[0] - (1 if include_last_offset else 0)
     positions = _functions.arange(input.shape[0])
     # the bag of position j: the last offset at or before it
     ids = searchsorted(offsets, positions, right=True) - 1
     return input, ids.clamp(0, max(bags - 1, 0)), bags
+
+
+def _check_offsets(offsets: Tensor, input: Tensor) -> None:
+    """PyTorch's errors for offsets whose values the host holds (see ``host_value``): a
+    first bag that does not start at 0, or a last offset past the end of the input."""
+    values = host_value(offsets)
+    if values is None or not values.size:
+        return
+    first, last, length = int(values[0]), int(values[-1]), input.shape[0]
+    if first != 0:
+        # PyTorch's words, with the offset printed as its C++ code prints a tensor (of
+        # int64, the type of token ids)
+        raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the "
+                           f"mini-batch has to start from position 0. However, got "
+                           f"{first}\n[ torch.LongTensor{{}} ]")
+    if last > length:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {length} "
+                           f"but got offsets[-1] of {last}")
 
 
 def check_options(who: str, max_norm: Any, scale_grad_by_freq: bool, sparse: bool,

@@ -132,6 +132,10 @@ def multi_head_attention_forward(
                            " to create this mask.")
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", attn_mask,
                                        "attn_mask")
+    if attn_mask is not None and attn_mask.dtype != _dtypes.bool_ and \
+            not attn_mask.is_floating_point():
+        # PyTorch's _canonical_mask of the attention mask (an integer 0/1 mask)
+        raise AssertionError("only bool and floating types of attn_mask are supported")
     _check_ranks(query, key, value, key_padding_mask, attn_mask, num_heads)
     batched = query.dim() == 3
     if not batched:

@@ -38,19 +38,28 @@ class Embedding(Resettable, Wrapped):
                  scale_grad_by_freq: bool = False, sparse: bool = False,
                  _weight: Any = None, _freeze: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
-        for name, value in (("scale_grad_by_freq", scale_grad_by_freq),
-                            ("_weight", _weight is not None)):
-            if value:
-                raise NotImplementedError(f"fnnet.torch: nn.Embedding({name}=...) is not "
-                                          f"supported")
+        if scale_grad_by_freq:
+            raise NotImplementedError("fnnet.torch: nn.Embedding(scale_grad_by_freq=...) is "
+                                      "not supported")
         super().__init__()
         fn = fnn.Embedding(num_embeddings, embedding_dim, padding_idx)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = fn.padding_idx
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is not None:
+            # a given table (from_pretrained's) is taken as it is: PyTorch draws nothing,
+            # so the global generator stays where it was, and leaves the padding row
+            _weight = _functions.as_tensor(_weight)
+            if list(_weight.shape) != [num_embeddings, embedding_dim]:
+                raise AssertionError("Shape of weight does not match num_embeddings and "
+                                     "embedding_dim")
+            object.__setattr__(self, "_given_weight", _weight)
         self._wrap(fn)
-        if self.padding_idx is not None:  # PyTorch zeroes its row after drawing the table
+        given = self.__dict__.pop("_given_weight", None)
+        if given is not None:
+            self.weight._cell.version = 0
+        elif self.padding_idx is not None:  # PyTorch zeroes its row after drawing the table
             filled_in_place(self, 2)
         self._factory_kwargs(device, dtype)
         if _freeze:
@@ -59,6 +68,9 @@ class Embedding(Resettable, Wrapped):
     def _drawn_parameters(self, params: dict[str, Any]) -> dict[str, Any]:
         """PyTorch's ``reset_parameters``: ``normal_(weight)``, then the padding row
         zeroed."""
+        given = self.__dict__.get("_given_weight")
+        if given is not None:
+            return {"weight": np.array(given.detach().numpy())}
         weight = params["weight"]
         drawn = _random.state.host.normal(weight.shape, weight.dtype)
         if self._fn.padding_idx is not None:
@@ -88,11 +100,10 @@ class Embedding(Resettable, Wrapped):
     def from_pretrained(cls, embeddings: Any, freeze: bool = True,
                         padding_idx: Any = None, **kwargs: Any) -> Embedding:
         """PyTorch equivalent: ``torch.nn.Embedding.from_pretrained``."""
+        if embeddings.dim() != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
-        module = cls(rows, cols, padding_idx, **kwargs)
-        module.weight.data = embeddings
-        module.weight.requires_grad_(not freeze)
-        return module
+        return cls(rows, cols, padding_idx, _weight=embeddings, _freeze=freeze, **kwargs)
 
 
 class EmbeddingBag(Module):

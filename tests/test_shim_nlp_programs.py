@@ -1,0 +1,120 @@
+"""NLP programs as courses write them (text classifiers, pretrained embeddings, attention
+called directly), run under PyTorch 2.13 and fnnet.torch from the same seed: what they
+print, the errors they raise and the values they train to."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fnnet.torch as ft
+
+pytestmark = pytest.mark.torch
+
+
+def _raised(call):
+    """``(type name, message)`` of what ``call()`` raises."""
+    with pytest.raises(Exception) as info:
+        call()
+    return type(info.value).__name__, str(info.value)
+
+
+# -- pretrained embeddings ---------------------------------------------------------------
+
+
+def _pretrained_classifier(T):
+    """A text CNN over a pretrained table (Embedding.from_pretrained, fine-tuned), its
+    layers built after the table: the loss and the table's gradient."""
+    T.manual_seed(0)
+    table = T.randn(9, 4)
+    embedding = T.nn.Embedding.from_pretrained(table, freeze=False, padding_idx=0)
+    conv = T.nn.Conv1d(4, 3, 2)
+    fc = T.nn.Linear(3, 2)
+    x = T.randint(0, 9, (4, 5))
+    h = T.relu(conv(embedding(x).permute(0, 2, 1)))
+    loss = T.nn.functional.cross_entropy(fc(h.max(dim=2).values), T.tensor([0, 1, 1, 0]))
+    loss.backward()
+    return loss.item(), embedding.weight.grad.numpy(), repr(embedding)
+
+
+def test_from_pretrained_draws_nothing_as_pytorch(torch):
+    """The layers built after from_pretrained start from PyTorch's weights: the table is
+    taken as given, not drawn and overwritten (which moved the global generator on)."""
+    ours, theirs = _pretrained_classifier(ft), _pretrained_classifier(torch)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-4, atol=1e-7)
+    assert ours[2] == theirs[2]
+
+
+def test_embedding_given_weight_as_pytorch(torch):
+    def run(T):
+        T.manual_seed(0)
+        table = T.randn(5, 3)
+        frozen = T.nn.Embedding.from_pretrained(table, max_norm=1.0)
+        given = T.nn.Embedding(5, 3, padding_idx=1, _weight=table)
+        after = T.randn(2)
+        errors = [_raised(lambda: T.nn.Embedding.from_pretrained(T.zeros(3))),
+                  _raised(lambda: T.nn.Embedding(4, 3, _weight=table))]
+        return (repr(frozen), frozen.weight.requires_grad, given.weight.requires_grad,
+                given.weight._version, given.weight.detach().numpy(), after.numpy(), errors)
+
+    ours, theirs = run(ft), run(torch)
+    assert ours[:4] == theirs[:4] and ours[6] == theirs[6]
+    np.testing.assert_array_equal(ours[4], theirs[4])  # the padding row kept, as given
+    np.testing.assert_array_equal(ours[5], theirs[5])
+
+
+# -- EmbeddingBag offsets (the AG_NEWS tutorial's collate) -------------------------------
+
+
+@pytest.mark.parametrize("text,offsets,options", [
+    ([1, 2, 3], [1, 2], {}),
+    ([1, 2, 3], [0, 5], {}),
+    ([1, 2, 3], [0, 2, 4], {"include_last_offset": True}),
+    ([[1, 2], [3, 4]], [0, 1], {}),
+], ids=["first-not-0", "past-the-end", "last-past-the-end", "2d-with-offsets"])
+def test_embedding_bag_bad_offsets_as_pytorch(torch, text, offsets, options):
+    def run(T):
+        T.manual_seed(0)
+        bag = T.nn.EmbeddingBag(10, 4, **options)
+        return _raised(lambda: bag(T.tensor(text), T.tensor(offsets)))
+
+    assert run(ft) == run(torch)
+
+
+# -- attention called directly ------------------------------------------------------------
+
+
+def test_attention_integer_mask_refused_as_pytorch(torch):
+    def run(T):
+        T.manual_seed(0)
+        mha = T.nn.MultiheadAttention(8, 2)
+        x = T.randn(3, 1, 8)
+        return _raised(lambda: mha(x, x, x, attn_mask=T.zeros(3, 3, dtype=T.long)))
+
+    assert run(ft) == run(torch)
+
+
+@pytest.mark.parametrize("rank,mask,is_causal", [
+    (4, (3, 4), False), (4, (2, 3), False), (3, (3, 4), False),
+    (4, (3, 4), True), (4, (3, 3), True), (4, (2, 1, 3, 3), True),
+], ids=["4d-wide", "4d-rows", "3d-wide", "causal-wide", "causal-fits", "causal-4d-mask"])
+def test_sdpa_masks_that_do_not_fit_as_pytorch(torch, rank, mask, is_causal):
+    """A mask that does not broadcast to the scores ``[..., L, S]``: PyTorch's words for
+    adding it, and with ``is_causal`` its refusal of the pair (its flash kernel, which
+    applies both, takes only a mask that fits)."""
+    def run(T):
+        T.manual_seed(0)
+        q = T.randn(*(2, 2, 3, 4)[4 - rank:])
+        try:
+            out = T.nn.functional.scaled_dot_product_attention(
+                q, q, q, attn_mask=T.zeros(*mask), is_causal=is_causal)
+        except RuntimeError as error:
+            return str(error)
+        return out.numpy()
+
+    ours, theirs = run(ft), run(torch)
+    if isinstance(theirs, str):
+        assert ours == theirs
+    else:
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
