@@ -186,6 +186,25 @@ def test_backward_hooks_run_from_the_loss_back_after_values_were_read(torch):
     np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-5, atol=1e-6)
 
 
+
+def _hooked_graph(t):
+    """What printing shows of tensors that hooks watch: a hooked module's output is
+    PyTorch's BackwardHookFunction node, a tensor with a gradient hook keeps its node."""
+    lin = t.nn.Linear(3, 2)
+    lin.register_full_backward_hook(lambda m, gi, go: None)
+    x = t.randn(4, 3, requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: None)
+    z = y.sum()
+    return (type(lin(x).grad_fn).__name__, type(y.grad_fn).__name__,
+            [type(f).__name__ for f, _ in z.grad_fn.next_functions])
+
+
+def test_hooked_tensors_show_pytorchs_grad_fn(torch):
+    theirs, ours = _both(torch, _hooked_graph)
+    assert ours == theirs
+
+
 # -- weight averaging -------------------------------------------------------------------
 
 def _ema_with_buffers(t):

@@ -409,7 +409,7 @@ def _next(tp: Any, owner: list[int], r: int) -> tuple[Any, int]:
     """PyTorch's ``next_functions`` entry for input reference ``r``."""
     slot, kind = slot_of(r), kind_of(r)
     if kind == RG and tp.nodes[owner[slot]][0] is not None:
-        return _named(tp, owner[slot]), 0
+        return _named(tp, written_from(tp, owner, owner[slot])), 0
     if kind == VAR:
         return AccumulateGrad(tp.var_owner.get(slot)), 0
     return None, 0
@@ -476,9 +476,11 @@ def of(cell: Any) -> GradFn:
 
 def written_from(tp: Any, owner: list[int], index: int) -> int:
     """The node whose graph node ``index`` continues: past the nodes that give a tensor
-    values written in place without autograd (its grad_fn stays, as PyTorch's)."""
+    values written in place without autograd (its grad_fn stays, as PyTorch's), and the
+    probes that a gradient hook adds (PyTorch's hooks add no node)."""
     node = tp.nodes[index]
-    while _op_name(node) == "_written" and tp.nodes[owner[slot_of(node.inputs[0])]].op:
+    while _op_name(node) in ("_written", "_add_probe") and \
+            tp.nodes[owner[slot_of(node.inputs[0])]].op:
         index = owner[slot_of(node.inputs[0])]
         node = tp.nodes[index]
     return index

@@ -18,8 +18,19 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import jax
+import jax.numpy as jnp
+
 from fnnet.torch._recorder import current
-from fnnet.torch.tensor import Tensor
+from fnnet.torch.tensor import Tensor, _op
+
+
+def _backward_hook_function(x: jax.Array) -> jax.Array:
+    """A hooked module's output: a copy, as PyTorch's ``BackwardHookFunction`` makes."""
+    return jnp.array(x, copy=True)
+
+
+_backward_hook_function.grad_fn_name = "BackwardHookFunctionBackward"  # type: ignore[attr-defined]
 
 
 def _replaced(kind: str) -> NotImplementedError:
@@ -85,7 +96,7 @@ class BackwardCall:
             if not isinstance(t, Tensor):
                 continue
             if t.requires_grad:
-                outputs[i] = t = t.clone()
+                outputs[i] = t = _op(_backward_hook_function, (), t)
                 t.register_hook(functools.partial(self._output, k))
                 self.outputs += 1
             k += 1
