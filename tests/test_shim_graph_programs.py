@@ -5,6 +5,8 @@ fnnet.torch and compares values, gradients and printed text."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -62,3 +64,112 @@ def test_scatter_reduce_extremum_shares_gradient_among_ties_as_pytorch(torch, re
 
     for ours, theirs in zip(run(ft), run(torch), strict=True):
         np.testing.assert_array_equal(_np(ours), _np(theirs))
+
+
+# -- sparse COO adjacency ----------------------------------------------------------------
+
+EDGES = [[0, 1, 1, 0, 2], [2, 0, 2, 2, 1]]  # (0, 2) twice: uncoalesced
+
+
+def _adjacency(T):
+    return T.sparse_coo_tensor(T.tensor(EDGES), T.tensor([3.0, 4.0, 5.0, 1.0, 2.0]), (3, 3))
+
+
+@pytest.mark.parametrize("show", [
+    lambda T, a: a,
+    lambda T, a: a.coalesce(),
+    lambda T, a: (a.coalesce().indices(), a.coalesce().values(), a._nnz(),
+                  a.coalesce()._nnz(), a.is_coalesced(), a.coalesce().is_coalesced()),
+    lambda T, a: (a._indices(), a._values(), a.is_sparse, a.layout, a.sparse_dim(),
+                  a.dense_dim(), a.shape),
+    lambda T, a: a.t(),
+    lambda T, a: a.to_dense(),
+    lambda T, a: a.to_dense().to_sparse(),
+    lambda T, a: T.tensor([[0.0, 1.0], [0.0, 0.0]]).to_sparse(),
+    lambda T, a: a.to_dense().to_sparse(1),
+    lambda T, a: (a * 2, -a, a / 4),
+    lambda T, a: ((a + a.t()).to_dense(), a + a, a.coalesce() + a.t().coalesce()),
+    lambda T, a: T.sparse.sum(a, dim=1),
+    lambda T, a: (T.sparse.sum(a), T.sparse.sum(a, (0, 1))),
+    lambda T, a: T.sparse_coo_tensor(T.tensor(EDGES), T.ones(5, 2)),
+    lambda T, a: T.sparse.sum(T.sparse_coo_tensor(T.tensor(EDGES), T.ones(5, 2)), dim=(0, 2)),
+    lambda T, a: T.sparse_coo_tensor(T.zeros(2, 0, dtype=T.long), T.zeros(0), (2, 2)),
+    lambda T, a: T.sparse_coo_tensor(T.tensor(EDGES), T.tensor([1, 2, 3, 4, 5])),
+    lambda T, a: T.sparse.FloatTensor(T.tensor(EDGES), T.ones(5), T.Size([3, 3])),
+    lambda T, a: (T.sparse.mm(a, T.ones(3, 2)), T.spmm(a, T.ones(3, 2)), a @ T.ones(3, 2),
+                  T.mm(a, T.ones(3, 2))),
+    lambda T, a: T.sparse.mm(a, a.t()),
+    lambda T, a: T.sparse.addmm(T.ones(3, 2), a, T.ones(3, 2), beta=0.5, alpha=2.0),
+    lambda T, a: (a.to("cpu") is a, a.float() is a, a.to_sparse() is a,
+                  a.detach().is_sparse, a.clone().is_sparse, T.ones(2).is_sparse),
+], ids=["repr", "coalesce", "indices", "_indices", "t", "to_dense", "to_sparse",
+        "to_sparse 1 entry", "to_sparse(1)", "scaled", "sum of two", "sparse.sum dim",
+        "sparse.sum all", "dense dims", "sparse.sum dense dim", "empty", "int values",
+        "legacy FloatTensor", "products", "sparse product", "addmm", "kept as sparse"])
+def test_sparse_adjacency_computes_and_prints_as_pytorch(torch, show):
+    ours, theirs = show(ft, _adjacency(ft)), show(torch, _adjacency(torch))
+    assert repr(ours) == repr(theirs)
+    assert str(ours) == str(theirs)
+
+
+def test_sparse_gcn_trains_as_pytorch_with_gradients_through_the_values(torch):
+    # Kipf's normalisation D^-1/2 (A + I) D^-1/2 built from an edge list, and learnable
+    # edge weights whose gradient comes through the sparse values
+    def run(T):
+        T.manual_seed(0)
+        src, dst = T.tensor([0, 1, 2, 3, 0]), T.tensor([1, 2, 3, 4, 2])
+        n = 5
+        index = T.stack([T.cat([src, dst, T.arange(n)]), T.cat([dst, src, T.arange(n)])])
+        adj = T.sparse_coo_tensor(index, T.ones(index.size(1)), (n, n)).coalesce()
+        d = T.sparse.sum(adj, dim=1).to_dense().pow(-0.5)
+        row, col = adj.indices()
+        index = adj.indices()
+        adj = T.sparse_coo_tensor(index, d[row] * adj.values() * d[col], adj.shape)
+        weight = T.nn.Parameter(T.ones(adj._nnz()))
+        layer = T.nn.Linear(3, 2)
+        x, y = T.randn(n, 3), T.tensor([0, 1, 0, 1, 1])
+        opt = T.optim.SGD([weight, *layer.parameters()], lr=0.5)
+        losses = []
+        for _ in range(3):
+            a = T.sparse_coo_tensor(index, adj._values() * T.sigmoid(weight), adj.shape)
+            loss = T.nn.functional.cross_entropy(T.sparse.mm(a, layer(x)), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses, weight, layer.weight
+
+    ours, theirs = run(ft), run(torch)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
+    for a, b in zip(ours[1:], theirs[1:], strict=True):
+        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T: T.sparse_coo_tensor(T.tensor(EDGES), T.ones(4), (3, 3)),
+    lambda T: T.sparse_coo_tensor(T.tensor(EDGES), T.ones(5), (3,)),
+    lambda T: T.sparse_coo_tensor(T.tensor(EDGES), T.ones(5, 2), (3, 3, 3)),
+    lambda T: _adjacency(T).indices(),
+    lambda T: _adjacency(T).values(),
+    lambda T: T.sparse.mm(_adjacency(T), T.ones(2, 2)),
+    lambda T: _adjacency(T).numpy(),
+], ids=["nnz", "size", "dense size", "indices", "values", "mm shapes", "numpy"])
+def test_sparse_errors_are_pytorchs(torch, call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(type(theirs.value), match=f"^{re.escape(str(theirs.value))}$"):
+        call(ft)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: ft.zeros(2, 2, layout=ft.sparse_coo),
+    lambda: ft.ones(2, 2).to_sparse_csr(),
+    lambda: ft.ones(2, 2).to_sparse(layout=ft.sparse_coo).to_sparse_csc(),
+    lambda: ft.sparse.softmax,
+    lambda: ft.sparse_csr_tensor,
+    lambda: ft.sparse_coo_tensor(ft.tensor(EDGES), ft.ones(5), requires_grad=True),
+], ids=["factory layout", "to_sparse_csr", "to_sparse_csc", "sparse.softmax", "csr tensor",
+        "requires_grad"])
+def test_unsupported_sparse_forms_say_what_to_use(call):
+    with pytest.raises(NotImplementedError, match="sparse|COO|values"):
+        call()

@@ -296,6 +296,10 @@ _settings.install(globals())  # deterministic algorithms, inference mode, typena
 from fnnet.torch import _dense_real  # noqa: E402
 
 _dense_real.install(globals())  # layout, data_ptr, H... of dense tensors
+from fnnet.torch import _sparse_coo  # noqa: E402
+
+_sparse_coo.install(globals())  # sparse_coo_tensor, Tensor.to_sparse, spmm
+from fnnet.torch import sparse  # noqa: E402
 from fnnet.torch import _storage  # noqa: E402
 
 _storage.install(globals())  # Tensor.storage(), untyped_storage(): read-only snapshots
@@ -345,7 +349,7 @@ from fnnet.torch._out import with_out  # noqa: E402
 _out.install(globals(), linalg, special)  # out= wherever PyTorch takes it
 from fnnet.torch import _submodules  # noqa: E402
 
-_submodules.install()  # import torch.backends.cudnn; torch.sparse says what to use
+_submodules.install()  # import torch.backends.cudnn; torch.hub says what to use
 from fnnet.torch import amp, random, version  # noqa: E402
 from fnnet.torch._format import set_printoptions  # noqa: E402
 from fnnet.torch._memory_format import (  # noqa: E402
@@ -434,7 +438,7 @@ __all__ = [
     "sigmoid", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "tanh",
     "tensor", "testing", "to_dlpack", "transpose", "uint8", "unsqueeze",
     "use_deterministic_algorithms",
-    "utils", "var", "version", "default_generator", "special",
+    "utils", "var", "version", "default_generator", "special", "sparse",
     "where", "with_out", "xpu", "zeros", "zeros_like",
 ]
 __all__ += [name for name in dir() if not name.startswith("_") and name not in __all__]

@@ -25,7 +25,7 @@ class layout(TorchConstant):  # noqa: N801 - PyTorch's name
     __slots__ = ()
 
 
-#: the one layout of fnnet.torch's tensors (the sparse ones are not supported)
+#: the layout of dense tensors (sparse COO tensors are ``_sparse_coo``'s)
 strided = layout("strided")
 
 

@@ -151,19 +151,12 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
     if dtype not in (_dtypes.float32, _dtypes.complex64, _dtypes.int64, _dtypes.bool_) or \
             (array.size == 0 and dtype is not _dtypes.float32):
         suffixes.append(f"dtype={dtype}")
-    values = array.astype(np.float64) if array.dtype.kind == "f" or \
-        dtype is _dtypes.bfloat16 else array
-    if values.size == 0:
+    if array.size == 0:
         body = "[]"
         if array.ndim > 1:
             suffixes.insert(0, f"size={tuple(array.shape)}")
     else:
-        fmt = _formatter(values)
-        if values.ndim == 0:
-            body = fmt(values.item())
-        else:
-            width = max(len(fmt(v)) for v in _summarized(values).ravel().tolist())
-            body = _body(values, fmt, width, len(prefix), values.size > OPTIONS.threshold)
+        body = _values_text(array, len(prefix))
     if grad_fn is not None:
         # the class's name, as PyTorch prints (CopySlices, not torch::autograd::CopySlices)
         suffixes.append(f"grad_fn=<{type(grad_fn).__name__}>")
@@ -172,15 +165,56 @@ def format_tensor(tensor: Tensor, prefix: str = "tensor(") -> str:
     return _with_suffixes(prefix + body, suffixes, len(prefix))
 
 
-def _with_suffixes(text: str, suffixes: list[str], indent: int) -> str:
+def _values_text(array: np.ndarray, indent: int) -> str:
+    """The values of a nonempty ``array`` as PyTorch lays them out after a prefix of
+    ``indent`` characters."""
+    values = array.astype(np.float64) if array.dtype.kind == "f" or \
+        _dtypes.from_np(array.dtype) is _dtypes.bfloat16 else array
+    fmt = _formatter(values)
+    if values.ndim == 0:
+        return fmt(values.item())
+    width = max(len(fmt(v)) for v in _summarized(values).ravel().tolist())
+    return _body(values, fmt, width, indent, values.size > OPTIONS.threshold)
+
+
+def format_sparse(tensor: Any) -> str:
+    """PyTorch's ``repr`` of a sparse COO tensor: its indices and values, then its size,
+    nnz, dtype (where not a default one), layout and gradient suffixes, the first on a
+    line of its own."""
+    indent = len("tensor(")
+    parts = []
+    for name, inner in (("indices", tensor._indices()), ("values", tensor._values())):
+        array = np.asarray(inner.detach()._value())
+        prefix = f"{name}=tensor("
+        text = _values_text(array, indent + len(prefix)) if array.size else \
+            f"[], size={tuple(array.shape)}"
+        parts.append(prefix + text + ")")
+    suffixes = [f"size={tuple(tensor.shape)}", f"nnz={tensor._nnz()}"]
+    dtype = tensor.dtype
+    if not any(dtype is d for d in (_dtypes.float32, _dtypes.complex64, _dtypes.int64,
+                                    _dtypes.bool_)):
+        suffixes.append(f"dtype={dtype}")
+    suffixes.append(f"layout={tensor.layout}")
+    if tensor.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{type(tensor.grad_fn).__name__}>")
+    elif tensor.requires_grad:
+        suffixes.append("requires_grad=True")
+    text = "tensor(" + (",\n" + " " * indent).join(parts)
+    return _with_suffixes(text, suffixes, indent, force_newline=True)
+
+
+def _with_suffixes(text: str, suffixes: list[str], indent: int,
+                   force_newline: bool = False) -> str:
     """``text`` closed with ``, suffix`` each, a suffix that would pass the line width
-    starting a line of its own, indented under the values (as PyTorch's)."""
+    (or the first, with ``force_newline``) starting a line of its own, indented under
+    the values (as PyTorch's)."""
     parts = [text]
     line = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if line + len(suffix) + 2 > OPTIONS.linewidth:
+        if force_newline or line + len(suffix) + 2 > OPTIONS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             line = indent + len(suffix)
+            force_newline = False
         else:
             parts.append(", " + suffix)
             line += len(suffix) + 2

@@ -124,14 +124,21 @@ def check_creation(dev: Any, layout: Any = None, pin_memory: Any = False) -> Non
     """The checks of a factory's ``device``, ``layout`` and ``pin_memory``
     (``torch.zeros(3, device=..., pin_memory=True)``).
 
-    ``layout`` is accepted as given: strided is fnnet.torch's one layout, and naming a
-    sparse one (``torch.sparse_coo``) already raises NotImplementedError.
+    ``layout`` may be strided (the default); fnnet.torch makes sparse tensors only with
+    ``torch.sparse_coo_tensor`` and ``Tensor.to_sparse()``.
 
     Raises:
         RuntimeError: ``pin_memory`` without a GPU in JAX (PyTorch's CPU build's words;
             with one, JAX places the arrays itself), or see :func:`check_placement`.
+        NotImplementedError: a sparse ``layout`` (``torch.zeros(3, layout=torch.sparse_coo)``).
     """
-    del layout
+    if layout is not None and str(layout) != "torch.strided":
+        from fnnet.torch.tensor import Unsupported
+
+        raise Unsupported(f"fnnet.torch does not make tensors with layout={layout} in "
+                          f"factories: build a sparse COO tensor with "
+                          f"torch.sparse_coo_tensor(indices, values, size) or "
+                          f"dense.to_sparse()")
     if pin_memory and not _gpus():
         raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no "
                            "pinned memory allocator is available on this system.")
