@@ -130,3 +130,44 @@ def test_lerp_takes_a_zero_dim_weight_of_another_precision(torch):
         return ema
 
     np.testing.assert_allclose(_np(ema(ft)), _np(ema(torch)), rtol=1e-6)
+
+
+# -- a decoder's upsampling given the wrong input or arguments -------------------------------
+
+def _maps(T, rank):
+    return T.ones(*(1, 2, 4, 4, 4)[:rank])
+
+
+INTERPOLATE_MISTAKES = {
+    "bilinear of 3-D": lambda T: T.nn.Upsample(scale_factor=2, mode="bilinear")(_maps(T, 3)),
+    "UpsamplingBilinear2d of 3-D": lambda T: T.nn.UpsamplingBilinear2d(scale_factor=2)(
+        _maps(T, 3)),
+    "trilinear of 4-D": lambda T: T.nn.functional.interpolate(
+        _maps(T, 4), scale_factor=2, mode="trilinear"),
+    "linear of 5-D": lambda T: T.nn.functional.interpolate(
+        _maps(T, 5), scale_factor=2, mode="linear"),
+    "bicubic of 3-D": lambda T: T.nn.functional.interpolate(
+        _maps(T, 3), scale_factor=2, mode="bicubic"),
+    "nearest of 2-D": lambda T: T.nn.functional.interpolate(T.ones(2, 4), scale_factor=2),
+    "unknown mode": lambda T: T.nn.Upsample(scale_factor=2, mode="cubic")(_maps(T, 4)),
+    "align_corners with nearest": lambda T: T.nn.functional.interpolate(
+        _maps(T, 4), scale_factor=2, align_corners=True),
+    "size and scale_factor": lambda T: T.nn.Upsample(size=8, scale_factor=2)(_maps(T, 4)),
+    "neither": lambda T: T.nn.functional.interpolate(_maps(T, 4)),
+    "sizes of another rank": lambda T: T.nn.functional.interpolate(
+        _maps(T, 4), size=(8, 8, 8)),
+    "factors of another rank": lambda T: T.nn.functional.interpolate(
+        _maps(T, 4), scale_factor=(2, 2, 2)),
+    "size 0": lambda T: T.nn.functional.interpolate(_maps(T, 4), size=(0, 8)),
+    "negative factor": lambda T: T.nn.functional.interpolate(_maps(T, 5), scale_factor=-1.0),
+    "recompute with a size": lambda T: T.nn.functional.interpolate(
+        _maps(T, 4), size=8, recompute_scale_factor=True),
+    "antialias nearest": lambda T: T.nn.functional.interpolate(
+        _maps(T, 4), scale_factor=0.5, antialias=True),
+}
+
+
+@pytest.mark.parametrize("name", list(INTERPOLATE_MISTAKES))
+def test_upsampling_mistakes_raise_as_pytorch(torch, name):
+    mistake = INTERPOLATE_MISTAKES[name]
+    assert raised_by(mistake, ft) == raised_by(mistake, torch)
