@@ -265,3 +265,35 @@ def test_compilers_and_exporters_work_or_name_themselves(name):
             target = getattr(target, part)
         target(ft.nn.Linear(2, 2), (ft.ones(1, 2),))
     assert name.split(".")[0] in str(error.value)
+
+
+# -- activation checkpointing -----------------------------------------------------------
+
+def _checkpoint_options(t):
+    import contextlib
+
+    from_ckpt = __import__(f"{t.__name__}.utils.checkpoint", fromlist=["_"])
+    seq = t.nn.Sequential(t.nn.Linear(3, 3), t.nn.Tanh())
+    x = t.ones(2, 3, requires_grad=True)
+    entered = []
+
+    @contextlib.contextmanager
+    def forward_context():
+        entered.append("forward")
+        yield
+
+    def contexts():
+        return forward_context(), contextlib.nullcontext()
+
+    out = from_ckpt.checkpoint(seq, x, use_reentrant=False, context_fn=contexts)
+    errors = _errors([
+        lambda: from_ckpt.checkpoint(seq, x, use_reentrant=False, determinism_check="all"),
+        lambda: from_ckpt.checkpoint(seq, x, use_reentrant=False, context_fn=contexts,
+                                     debug=True),
+    ])
+    return entered, errors, tuple(out.shape)
+
+
+def test_checkpoint_options_as_pytorchs(torch):
+    theirs, ours = _both(torch, _checkpoint_options)
+    assert ours == theirs

@@ -30,7 +30,10 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     if not callable(function):
         raise TypeError(f"checkpoint: function must be callable, got "
                         f"{type(function).__name__}")
-    del determinism_check, preserve_rng_state
+    del preserve_rng_state
+    if determinism_check not in ("default", "none"):
+        raise ValueError(f"determinism_check should be one of ['default', 'none'], but got "
+                         f"{determinism_check}")
     if use_reentrant is None:
         warnings.warn(
             "torch.utils.checkpoint: the use_reentrant parameter should be passed "
@@ -41,7 +44,15 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
             UserWarning, stacklevel=2)
         use_reentrant = True
     if not use_reentrant:
-        return function(*args, **kwargs)
+        if context_fn is None:
+            return function(*args, **kwargs)
+        if debug:
+            raise ValueError("debug=True is incompatible with non-default context_fn")
+        # the forward runs in the first context; nothing is recomputed, so the second
+        # (the recomputation's) is never entered
+        forward_context, _ = context_fn()
+        with forward_context:
+            return function(*args, **kwargs)
     if kwargs:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
     if context_fn is not None or debug is not False:
