@@ -118,3 +118,53 @@ def test_sdpa_masks_that_do_not_fit_as_pytorch(torch, rank, mask, is_causal):
         assert ours == theirs
     else:
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+# -- what printing shows: the grad_fn of attention and cells ------------------------------
+
+GRAD_FNS = {
+    "mha-output": lambda T, x: T.nn.MultiheadAttention(4, 2)(x, x, x)[0],
+    "mha-weights": lambda T, x: T.nn.MultiheadAttention(4, 2)(x, x, x)[1],
+    "mha-weights-per-head": lambda T, x: T.nn.MultiheadAttention(4, 2)(
+        x, x, x, average_attn_weights=False)[1],
+    "mha-batch-first": lambda T, x: T.nn.MultiheadAttention(4, 2, batch_first=True)(
+        x, x, x)[0],
+    "mha-no-weights": lambda T, x: T.nn.MultiheadAttention(4, 2)(x, x, x,
+                                                                  need_weights=False)[0],
+    "lstm-cell-h": lambda T, x: T.nn.LSTMCell(4, 3)(x[0])[0],
+    "lstm-cell-c": lambda T, x: T.nn.LSTMCell(4, 3)(x[0])[1],
+    "sdpa-3d": lambda T, x: T.nn.functional.scaled_dot_product_attention(x, x, x),
+    "sdpa-2d": lambda T, x: T.nn.functional.scaled_dot_product_attention(x[0], x[0], x[0]),
+    "sdpa-4d": lambda T, x: T.nn.functional.scaled_dot_product_attention(
+        x[None], x[None], x[None], is_causal=True),
+    "sdpa-4d-value-width": lambda T, x: T.nn.functional.scaled_dot_product_attention(
+        x[None], x[None], T.cat([x, x], -1)[None]),
+    "sdpa-4d-mask-with-grad": lambda T, x: T.nn.functional.scaled_dot_product_attention(
+        x[None], x[None], x[None], attn_mask=T.zeros(2, 2, requires_grad=True)),
+    "repeat-interleave": lambda T, x: x.repeat_interleave(2, dim=0),
+    "repeat-interleave-counts": lambda T, x: x.repeat_interleave(T.tensor([1, 2, 0]), dim=0),
+}
+
+
+@pytest.mark.parametrize("name", list(GRAD_FNS))
+def test_attention_and_cell_grad_fns_as_pytorch(torch, name):
+    """The node a printed tensor names: PyTorch's for each output of MultiheadAttention
+    and LSTMCell (one recorded node in fnnet.torch), and for each attention kernel."""
+    def run(T):
+        T.manual_seed(0)
+        out = GRAD_FNS[name](T, T.randn(3, 2, 4, requires_grad=True))
+        return type(out.grad_fn).__name__
+
+    assert run(ft) == run(torch)
+
+
+def test_two_outputs_of_one_node_have_grad_fns_of_their_own(torch):
+    def run(T):
+        T.manual_seed(0)
+        x = T.randn(3, 2, 4, requires_grad=True)
+        h, c = T.nn.LSTMCell(4, 3)(x[0])
+        both = (h + c).grad_fn
+        return (h.grad_fn == c.grad_fn, h.grad_fn == h.grad_fn,
+                [type(f).__name__ for f, _ in both.next_functions])
+
+    assert run(ft) == run(torch)

@@ -167,6 +167,35 @@ def _cell_name(static: tuple[Any, ...]) -> str:
     return _CELL_NAMES[static[0]]
 
 
+#: ops recorded as one node whose outputs are nodes of their own in PyTorch's graph:
+#: (static arguments, output) -> name
+_OUTPUT_NAMES: dict[str, Callable[[tuple[Any, ...], int], str]] = {
+    # MultiheadAttention: the output projection's result viewed back to [L, N, E]; the
+    # weights viewed to [N, H, L, S], averaged over the heads unless per head
+    "_attend": lambda static, output: "MeanBackward1" if output and static[0][2] else
+    "ViewBackward0",
+    # LSTMCell's c = f * c + i * g (its h, and the other cells' outputs, as _cell_name)
+    "apply_cell": lambda static, output: "AddBackward0" if output and static[0] == "LSTM"
+    else _cell_name(static),
+}
+
+
+def _attention_name(tp: Any, node: tuple[Any, ...]) -> str:
+    """PyTorch's node for ``F.scaled_dot_product_attention``: its CPU flash kernel's for
+    4-D inputs of one batch and head count and one head width, without dropout or a mask
+    that requires grad; otherwise its math kernel's last op (a matrix product viewed
+    back, or plain for 2-D inputs)."""
+    q, k, v = (tuple(tp.avals[slot_of(r)][0]) for r in node[2][:3])
+    if len(q) == 2:
+        return "MmBackward0"
+    mask = node[2][3]
+    flash = (_op_name(node) == "_attention" and len(q) == len(k) == len(v) == 4 and
+             q[:2] == k[:2] == v[:2] and q[-1] == v[-1] and
+             (mask < 0 or kind_of(mask) not in (RG, VAR)))
+    return "ScaledDotProductFlashAttentionForCpuBackward0" if flash else \
+        "UnsafeViewBackward0"
+
+
 def _reduced(unreduced: str, reduction: str) -> str:
     """PyTorch's node for a loss computed from elementwise ops: the reduction's, or
     ``unreduced`` (the last elementwise op) for ``reduction='none'``."""
@@ -261,7 +290,10 @@ _STATIC_NAMES: dict[str, Callable[[tuple[Any, ...]], str]] = {
     # PyTorch zeroes infinite losses with a where before reducing
     "_ctc": lambda static: _reduced("WhereBackward0" if static[2] else "CtcLossBackward0",
                                     static[1]),
-    "_window": _window_name, "_getitem": _getitem_name, "apply_cell": _cell_name,
+    "_window": _window_name, "_getitem": _getitem_name,
+    # PyTorch repeats by a number with an expand and a view, by counts with index_select
+    "_repeat_interleave": lambda static: "ViewBackward0" if isinstance(static[0], int)
+    else "IndexSelectBackward0",
     "_cumulative": lambda static: "CummaxBackward0" if static[1] else "CumminBackward0",
     # a reduction over dims is PyTorch's overload 1, over everything its overload 0
     "_sum": lambda static: f"SumBackward{int(static[0] is not None)}",
@@ -318,12 +350,15 @@ class AccumulateGrad:
 
 
 class GradFn:
-    """The recorded node that produced a tensor. PyTorch: ``tensor.grad_fn``."""
+    """The recorded node that produced a tensor. PyTorch: ``tensor.grad_fn``.
 
-    __slots__ = ("_tape", "_index")
+    ``output`` tells the outputs of a node with several apart where PyTorch's graph has a
+    node for each (MultiheadAttention's output and weights, LSTMCell's h and c)."""
 
-    def __init__(self, tape: Any, index: int) -> None:
-        self._tape, self._index = tape, index
+    __slots__ = ("_tape", "_index", "_output")
+
+    def __init__(self, tape: Any, index: int, output: int = 0) -> None:
+        self._tape, self._index, self._output = tape, index, output
 
     def name(self) -> str:
         if self._index < 0:
@@ -347,6 +382,11 @@ class GradFn:
             return _interpolate_name(self._tape, node)
         if op == "bilinear":  # PyTorch's bilinear ends in the bias's add, else a view
             return "AddBackward0" if node[2][3] >= 0 else "ViewBackward0"
+        if op in ("_attention", "_attention_dropout"):
+            return _attention_name(self._tape, node)
+        per_output = _OUTPUT_NAMES.get(op)
+        if per_output is not None:
+            return per_output(node[1], self._output)
         special = _STATIC_NAMES.get(op)
         if special is not None:
             return special(node[1])
@@ -371,11 +411,11 @@ class GradFn:
         return f"<{self.name()} object at {id(self):#x}>"  # PyTorch's
 
     def __eq__(self, other: Any) -> bool:
-        return isinstance(other, GradFn) and (self._tape, self._index) == (other._tape,
-                                                                           other._index)
+        return isinstance(other, GradFn) and (self._tape, self._index, self._output) == (
+            other._tape, other._index, other._output)
 
     def __hash__(self) -> int:
-        return hash((id(self._tape), self._index))
+        return hash((id(self._tape), self._index, self._output))
 
 
 class Composed:
@@ -409,7 +449,7 @@ def _next(tp: Any, owner: list[int], r: int) -> tuple[Any, int]:
     """PyTorch's ``next_functions`` entry for input reference ``r``."""
     slot, kind = slot_of(r), kind_of(r)
     if kind == RG and tp.nodes[owner[slot]][0] is not None:
-        return _named(tp, written_from(tp, owner, owner[slot])), 0
+        return _named(tp, *_producer_output(tp, owner, slot)), 0
     if kind == VAR:
         return AccumulateGrad(tp.var_owner.get(slot)), 0
     return None, 0
@@ -447,11 +487,11 @@ def _linear_next(tp: Any, owner: list[int], node: tuple[Any, ...]) -> tuple[Any,
 _CLASSES: dict[str, type[GradFn]] = {}
 
 
-def _named(tape: Any, index: int) -> GradFn:
+def _named(tape: Any, index: int, output: int = 0) -> GradFn:
     """A :class:`GradFn` of the class named as PyTorch's node (``SumBackward0``), so that
     ``type(t.grad_fn).__name__`` reads as there (``CopySlices`` for the node whose
     ``name()`` is ``torch::autograd::CopySlices``)."""
-    node = GradFn(tape, index)
+    node = GradFn(tape, index, output)
     name = node.name()
     kind = _CLASSES.get(name)
     if kind is None:
@@ -471,7 +511,14 @@ def of(cell: Any) -> GradFn:
     owner = tp.node_of_slot()
     if cell.ref >= len(owner) or tp.nodes[owner[cell.ref]].op is None:
         return _named(tp, -1)
-    return _named(tp, written_from(tp, owner, owner[cell.ref]))
+    return _named(tp, *_producer_output(tp, owner, cell.ref))
+
+
+def _producer_output(tp: Any, owner: list[int], slot: int) -> tuple[int, int]:
+    """The node whose graph node produced ``slot`` (see :func:`written_from`) and which
+    of that node's outputs ``slot`` is."""
+    index = written_from(tp, owner, owner[slot])
+    return index, slot - tp.nodes[index].first if index == owner[slot] else 0
 
 
 def written_from(tp: Any, owner: list[int], index: int) -> int:
