@@ -66,6 +66,50 @@ def test_scatter_reduce_extremum_shares_gradient_among_ties_as_pytorch(torch, re
         np.testing.assert_array_equal(_np(ours), _np(theirs))
 
 
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_scatter_reduce_takes_max_and_min_as_pytorch(torch, reduce):
+    def run(T):
+        index = T.tensor([[0, 1, 0]])
+        return T.zeros(2, 3).scatter_reduce(0, index, T.tensor([[5.0, -2.0, 3.0]]), reduce)
+
+    np.testing.assert_array_equal(_np(run(ft)), _np(run(torch)))
+
+
+DST = [0, 1, 1, 3, 2]
+
+
+@pytest.mark.parametrize("call", [
+    # message passing with a message batch that does not fit the edges or the nodes
+    lambda T: T.zeros(4, 3).index_add_(0, T.tensor(DST), T.ones(4, 3)),
+    lambda T: T.zeros(4, 3).index_add_(0, T.tensor(DST), T.ones(5, 2)),
+    lambda T: T.zeros(4, 3).index_add_(0, T.tensor(DST), T.ones(5, 3, 1)),
+    lambda T: T.zeros(4, 3).index_add_(1, T.tensor([0, 1]), T.ones(4)),
+    lambda T: T.zeros(4).index_add_(0, T.tensor([0, 1]), T.tensor(1.0)),
+    lambda T: T.zeros(4).index_add_(0, T.tensor(1), T.tensor(1.0)),
+    lambda T: T.zeros(4, 3).index_copy_(0, T.tensor([0, 2]), T.ones(3, 3)),
+    lambda T: T.zeros(4, 3, 2).index_copy_(1, T.tensor([0, 2]), T.ones(4, 2, 3)),
+    lambda T: T.zeros(4, 3).index_copy_(0, T.tensor([0, 2]), T.ones(2, 3, 1)),
+    lambda T: T.zeros(4).index_copy_(0, T.tensor([0, 2]), T.tensor(1.0)),
+    lambda T: T.zeros(4, 3).scatter_add_(0, T.zeros(5, 3, dtype=T.long), T.ones(5, 2)),
+    lambda T: T.zeros(4, 3).scatter_add_(0, T.zeros(5, 4, dtype=T.long), T.ones(5, 4)),
+    lambda T: T.zeros(4, 3).scatter_add_(0, T.zeros(2, 3, dtype=T.long), T.ones(2, 3, 1)),
+    lambda T: T.zeros(4, 3).scatter_(0, T.zeros(5, 4, dtype=T.long), 1.0),
+    lambda T: T.zeros(4, 3).scatter_reduce_(0, T.zeros(5, 3, dtype=T.long), T.ones(4, 3),
+                                            "amax"),
+    lambda T: T.nn.functional.margin_ranking_loss(T.ones(3), T.ones(3), T.ones(2)),
+    lambda T: T.nn.MarginRankingLoss()(T.ones(3), T.ones(2), T.ones(3)),
+], ids=["index_add count", "index_add slice", "index_add rank", "index_add dim",
+        "index_add 0-d source", "index_add 0-d both", "index_copy count",
+        "index_copy slice", "index_copy rank", "index_copy 0-d source", "scatter_add src",
+        "scatter_add self", "scatter_add src rank", "scatter_ value", "scatter_reduce_ src",
+        "margin_ranking target", "margin_ranking inputs"])
+def test_message_passing_shape_errors_are_pytorchs(torch, call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(type(theirs.value), match=f"^{re.escape(str(theirs.value))}$"):
+        call(ft)
+
+
 # -- sparse COO adjacency ----------------------------------------------------------------
 
 EDGES = [[0, 1, 1, 0, 2], [2, 0, 2, 2, 1]]  # (0, 2) twice: uncoalesced

@@ -294,8 +294,58 @@ def _index_args(self: Tensor, who: str, dim: int, index: Any, source: Any = None
                                f"the same scalar type")
         raise RuntimeError(f"index_copy_(): self and source expected to have the same "
                            f"dtype, but got (self) {ours} and (source) {theirs}")
+    if isinstance(source, Tensor) and who == "index_add":
+        _check_add_shapes(self, dim, index, source)
+    elif isinstance(source, Tensor):
+        _check_copy_shapes(self, dim, index, source)
     _check_range(self, who, dim, index)
     return dim, index
+
+
+def _check_add_shapes(self: Tensor, dim: int, index: Tensor, source: Tensor) -> None:
+    """PyTorch's checks that ``source`` has one slice per index and ``self``'s other
+    sizes (a message batch of the wrong length in ``index_add_(0, dst, msgs)``)."""
+    if dim and dim >= source.dim():
+        raise RuntimeError(f"index_add_(): Indexing dim {dim} is out of bounds of the source "
+                           f"tensor with dim {source.dim()}")
+    count = index.numel()
+    if source.dim() == 0 and count != 1:  # PyTorch's message reads source.size(0)
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if source.dim() and count != source.shape[dim]:
+        raise RuntimeError(f"index_add_(): Number of indices ({count}) should be equal to "
+                           f"source.size(dim): ({source.shape[dim]}), for dim: {dim}")
+    mine, theirs = list(self.shape), list(source.shape)
+    if mine and theirs:
+        del mine[dim], theirs[dim]
+    if mine != theirs:
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(self.shape)} "
+                           f"source.shape = {list(source.shape)}")
+
+
+def _check_copy_shapes(self: Tensor, dim: int, index: Tensor, source: Tensor) -> None:
+    """PyTorch's checks of ``index_copy_``'s ``source`` against ``self`` and ``index``."""
+    count = index.numel()
+    if source.dim() == 0 and count != 1:
+        raise IndexError(f"index_copy_(): When source is scalar, index should have one "
+                         f"element (got {count})")
+    if source.dim() != self.dim() and source.dim() and self.dim():
+        raise IndexError(f"index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({source.dim()}), "
+                         f"destination dimensionality ({self.dim()})")
+    mine, theirs = list(self.shape), list(source.shape)
+    if mine:
+        del mine[dim]
+    if theirs:
+        del theirs[dim]
+    if mine != theirs:
+        raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice "
+                           f"shapes. Destination slice shape: {' '.join(map(str, mine))} at "
+                           f"dimension {dim} and source slice shape: "
+                           f"{' '.join(map(str, theirs))} at dimension 0.")
+    if source.dim() and count != source.shape[dim]:
+        raise IndexError(f"index_copy_(): Number of indices ({count}) should be equal to "
+                         f"source.size(dim) ({source.shape[dim]})")
 
 
 def _check_range(self: Tensor, who: str, dim: int, index: Tensor) -> None:

@@ -95,16 +95,39 @@ def _check_index(self: Tensor, dim: int, index: Any, who: str, src: Any = None) 
     if max(checked.dim(), 1) != max(self.dim(), 1):
         raise RuntimeError(f"Index tensor must have the same number of dimensions as "
                            f"{'input' if who == 'gather' else 'self'} tensor")
-    for d, (i, s) in enumerate(zip(checked.shape or (1,), self.shape or (1,), strict=True)):
-        if d != dim and i > s:
-            raise RuntimeError(f"Size does not match at dimension {d} expected index "
-                               f"{list(checked.shape)} to be no larger than self "
-                               f"{list(self.shape)} apart from dimension {dim}")
+    if who == "gather":
+        for d, (i, s) in enumerate(zip(checked.shape or (1,), self.shape or (1,),
+                                       strict=True)):
+            if d != dim and i > s:
+                raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                                   f"{list(checked.shape)} to be no larger than self "
+                                   f"{list(self.shape)} apart from dimension {dim}")
+    else:
+        _check_scatter_shapes(self, dim, checked, src)
     size = (self.shape or (1,))[dim]
     bad = host_index_outside(checked, size)
     if bad is not None:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     return checked
+
+
+def _check_scatter_shapes(self: Tensor, dim: int, index: Tensor, src: Any) -> None:
+    """PyTorch's check that ``index`` fits in ``self`` (but along ``dim``) and in a tensor
+    ``src`` (in every dimension), which it reads only as far as ``index`` reaches."""
+    given = isinstance(src, Tensor) and src.dim() > 0
+    if given and max(index.dim(), 1) != src.dim():
+        raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                           "tensor")
+    sizes = index.shape or (1,)
+    wrong = any(d != dim and i > s
+                for d, (i, s) in enumerate(zip(sizes, self.shape or (1,), strict=True)))
+    if given:
+        wrong = wrong or any(i > s for i, s in zip(sizes, src.shape, strict=True))
+    if wrong:
+        raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self "
+                           f"{list(self.shape)} apart from dimension {dim}" + (
+                               f" and to be no larger size than src {list(src.shape)}"
+                               if given else ""))
 
 
 def _grid(index: Any, dim: int) -> tuple[Any, ...]:

@@ -184,6 +184,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Any, reduce: str, *
 
     PyTorch equivalent: ``Tensor.scatter_reduce``.
     """
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # PyTorch takes both
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
                            f"got {reduce}")

@@ -56,6 +56,12 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same "
                            f"dimension but got sizes: input1: {input1.shape}, input2: "
                            f"{input2.shape}, target: {target.shape} ")
+    # PyTorch's order: input1 - input2, then -target times that
+    gap = tuple(input1.shape), tuple(input2.shape)
+    mismatch = _graph.broadcast_mismatch(gap) or _graph.broadcast_mismatch(
+        (tuple(target.shape), tuple(np.broadcast_shapes(*gap))))
+    if mismatch is not None:
+        raise RuntimeError(mismatch)
     return _op(_margin_ranking, (float(margin), reduction), input1, input2, target,
                who="margin_ranking_loss")
 
