@@ -168,3 +168,37 @@ def test_two_outputs_of_one_node_have_grad_fns_of_their_own(torch):
                 [type(f).__name__ for f, _ in both.next_functions])
 
     assert run(ft) == run(torch)
+
+
+# -- recurrent layers given states of the wrong rank or size ------------------------------
+
+STATES = {
+    "lstm-tensor-for-pair": lambda T, x: T.nn.LSTM(3, 4)(x, T.zeros(2, 2, 4)),
+    "lstm-2d-states": lambda T, x: T.nn.LSTM(3, 4)(x, (T.zeros(2, 4), T.zeros(2, 4))),
+    "lstm-mixed-ranks": lambda T, x: T.nn.LSTM(3, 4)(x, (T.zeros(1, 2, 4), T.zeros(2, 4))),
+    "lstm-unbatched-3d-states": lambda T, x: T.nn.LSTM(3, 4)(
+        x[:, 0], (T.zeros(1, 1, 4), T.zeros(1, 1, 4))),
+    "lstm-three-states": lambda T, x: T.nn.LSTM(3, 4)(x, (T.zeros(1, 2, 4),) * 3),
+    "gru-2d-state": lambda T, x: T.nn.GRU(3, 4)(x, T.zeros(2, 4)),
+    "rnn-unbatched-3d-state": lambda T, x: T.nn.RNN(3, 4)(x[:, 0], T.zeros(1, 1, 4)),
+    "grucell-batch": lambda T, x: T.nn.GRUCell(3, 4)(x[0], T.zeros(3, 4)),
+    "grucell-hidden-size": lambda T, x: T.nn.GRUCell(3, 4)(x[0], T.zeros(2, 5)),
+    "grucell-3d-state": lambda T, x: T.nn.GRUCell(3, 4)(x[0], T.zeros(1, 2, 4)),
+    "rnncell-input-size": lambda T, x: T.nn.RNNCell(2, 4)(x[0]),
+    "rnncell-unbatched-2d-state": lambda T, x: T.nn.RNNCell(3, 4)(x[0, 0], T.zeros(1, 4)),
+    "lstmcell-c-batch": lambda T, x: T.nn.LSTMCell(3, 4)(x[0], (T.zeros(2, 4),
+                                                               T.zeros(3, 4))),
+    "lstmcell-3d-c": lambda T, x: T.nn.LSTMCell(3, 4)(x[0], (T.zeros(2, 4),
+                                                            T.zeros(1, 2, 4))),
+    "lstmcell-tensor-for-pair": lambda T, x: T.nn.LSTMCell(3, 4)(x[0], T.zeros(2, 4)),
+    "lstmcell-three-states": lambda T, x: T.nn.LSTMCell(3, 4)(x[0], (T.zeros(2, 4),) * 3),
+}
+
+
+@pytest.mark.parametrize("name", list(STATES))
+def test_recurrent_states_refused_as_pytorch(torch, name):
+    def run(T):
+        T.manual_seed(0)
+        return _raised(lambda: STATES[name](T, T.randn(5, 2, 3)))
+
+    assert run(ft) == run(torch)

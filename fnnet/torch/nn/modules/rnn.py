@@ -65,6 +65,13 @@ class RNNBase(UniformResettable, Wrapped):
             layer = _MODES[mode]
             if mode.startswith("RNN_"):
                 kwargs["nonlinearity"] = mode[4:].lower()
+        dropout = kwargs.get("dropout", args[5] if len(args) > 5 else 0.0)
+        if isinstance(dropout, str):
+            dropout = float(dropout)  # PyTorch's own ValueError for a word
+        if isinstance(dropout, bool) or not isinstance(dropout, int | float) or \
+                not 0 <= dropout <= 1:
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
         fn = layer(*args, **kwargs)
         if fn.dropout > 0 and fn.num_layers == 1:
             warnings.warn(f"dropout option adds dropout after all but last recurrent layer, so "
@@ -112,17 +119,16 @@ class RNNBase(UniformResettable, Wrapped):
             plain = mode.startswith("RNN")
             raise ValueError(f"{'RNN' if plain else mode}: Expected input to be 2D or 3D, "
                              f"got {input.dim()}D{' tensor' if plain else ''} instead")
+        lstm = mode == "LSTM"
+        if hx is not None:
+            _check_state_ranks(hx, input.dim(), lstm)
         if not _autocast_applies():  # autocast casts the input and weights alike
             check_rnn(input, d[self._params[0]])
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
-        lstm = mode == "LSTM"
         if lstm and hx is not None and not (isinstance(hx, tuple | list) and len(hx) == 2):
-            raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
-        if not lstm and hx is not None and not isinstance(hx, Tensor):
-            # PyTorch reads the state's dim() first
-            raise AttributeError(f"'{type(hx).__name__}' object has no attribute 'dim'")
+            raise RuntimeError("lstm expects two hidden states")
         h0, c0 = (hx if lstm else (hx, None)) if hx is not None else (None, None)
         inputs = [input, h0, c0, *(d[name] for name in self._params), None]
         draw = 0
@@ -160,6 +166,24 @@ class RNNBase(UniformResettable, Wrapped):
         output = PackedSequence.of_padded(padded, lengths, packed.sorted_indices,
                                           packed.unsorted_indices)
         return (output, (finals[0], finals[1])) if lstm else (output, finals[0])
+
+
+def _check_state_ranks(hx: Any, rank: int, lstm: bool) -> None:
+    """PyTorch's refusal of initial states whose rank does not match the input's (3-D
+    batched, 2-D unbatched); an LSTM's ``hx`` is read as ``hx[0], hx[1]``, as PyTorch
+    reads it (a tensor given for the pair included)."""
+    kind = "batched 3-D" if rank == 3 else "unbatched 2-D"
+    if not lstm:
+        if not isinstance(hx, Tensor):  # PyTorch reads the state's dim() first
+            raise AttributeError(f"'{type(hx).__name__}' object has no attribute 'dim'")
+        if hx.dim() != rank:
+            raise RuntimeError(f"For {kind} input, hx should also be {rank}-D but got "
+                               f"{hx.dim()}-D tensor")
+        return
+    h, c = hx[0], hx[1]
+    if h.dim() != rank or c.dim() != rank:
+        raise RuntimeError(f"For {kind} input, hx and cx should also be {rank}-D but got "
+                           f"({h.dim()}-D, {c.dim()}-D) tensors")
 
 
 class RNN(RNNBase):

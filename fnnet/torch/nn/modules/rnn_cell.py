@@ -81,20 +81,39 @@ class RNNCellBase(Module):
             init.uniform_(weight, -bound, bound)
 
     def _check(self, input: Any, hx: Any) -> None:
+        """PyTorch's checks in its order and words: the ranks (the cell's forward), then
+        the sizes against the weights (its C++ cell, on the unbatched input and states
+        with a batch dimension added)."""
         name = type(self).__name__
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D "
                              f"instead")
-        if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input has inconsistent input_size: got "
-                               f"{input.shape[-1]} expected {self.input_size}")
-        expected = (*input.shape[:-1], self.hidden_size)
-        for h in hx if isinstance(hx, tuple) else (hx,):
-            if h is not None and tuple(h.shape) != expected:
+        states = hx if isinstance(hx, tuple) else (hx,)
+        for index, h in enumerate(states):
+            if h is not None and h.dim() not in (1, 2):
+                what = f"hx[{index}]" if isinstance(hx, tuple) else "hidden"
+                raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {h.dim()}D "
+                                 f"instead")
+        batched = input.dim() == 2
+        size = tuple(input.shape) if batched else (1, *input.shape)
+        if size[1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {size[1]} expected "
+                               f"{self.input_size}")
+        for label, h in enumerate(states):
+            if h is None:
+                continue
+            shape = tuple(h.shape) if batched else (1, *h.shape)
+            if shape[0] != size[0]:
+                raise RuntimeError(f"Input batch size {size[0]} doesn't match hidden{label} "
+                                   f"batch size {shape[0]}")
+            if len(shape) > 1 and shape[1] != self.hidden_size:
+                raise RuntimeError(f"hidden{label} has inconsistent hidden_size: got "
+                                   f"{shape[1]}, expected {self.hidden_size}")
+            if len(shape) != 2:
                 raise RuntimeError(f"{name}: hidden state has shape {tuple(h.shape)}, "
-                                   f"expected {expected}")
+                                   f"expected {(*input.shape[:-1], self.hidden_size)}")
         check_linear(input, self.weight_ih, self.bias_ih)
 
     def _step(self, input: Tensor, h: Tensor | None, c: Tensor | None
@@ -143,9 +162,11 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
                 ) -> tuple[Tensor, Tensor]:
-        if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-            raise TypeError("LSTMCell: hx must be a tuple (h_0, c_0), got "
-                            f"{type(hx).__name__}")
+        if hx is not None and not isinstance(hx, (tuple, list)):
+            raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of "
+                            f"Tensors, not {type(hx).__name__}")
+        if hx is not None and len(hx) != 2:
+            raise RuntimeError("lstm_cell expects two hidden states")
         h0, c0 = (None, None) if hx is None else tuple(hx)
         self._check(input, (h0, c0))
         h, c = self._step(input, h0, c0)
