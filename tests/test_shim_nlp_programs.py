@@ -202,3 +202,18 @@ def test_recurrent_states_refused_as_pytorch(torch, name):
         return _raised(lambda: STATES[name](T, T.randn(5, 2, 3)))
 
     assert run(ft) == run(torch)
+
+
+@pytest.mark.parametrize("options", [{"ignore_index": 1, "label_smoothing": 1.5},
+                                     {"ignore_index": 0}, {"ignore_index": -5}],
+                         ids=["before-smoothing", "zero", "negative"])
+def test_probability_targets_with_ignore_index_as_pytorch(torch, options):
+    def run(T):
+        loss = T.nn.CrossEntropyLoss(**options)
+        try:
+            return loss(T.zeros(1, 2), T.tensor([[0.2, 0.8]])).item()
+        except RuntimeError as error:
+            return str(error)
+
+    assert run(ft) == pytest.approx(run(torch)) if options["ignore_index"] < 0 else \
+        run(ft) == run(torch)

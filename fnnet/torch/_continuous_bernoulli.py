@@ -15,18 +15,16 @@ from typing import Any
 
 import numpy as np
 
+from fnnet.torch import _constraints as constraints
 from fnnet.torch import _functions, _shape_ops
 from fnnet.torch._distributions_core import (
     Distribution,
-    Support,
     _probs_or_logits,
     _tensor,
     binary_logits,
 )
 from fnnet.torch.nn import functional as F
 from fnnet.torch.tensor import Size, Tensor
-
-_UNIT = "Interval(lower_bound=0.0, upper_bound=1.0)"
 
 
 def _clamped(probs: Tensor) -> Tensor:
@@ -68,8 +66,8 @@ class ContinuousBernoulli(Distribution):
     def _params(self) -> dict[str, Any]:
         return {self._given: getattr(self, self._given)}
 
-    def _support(self) -> Support:
-        return _UNIT, lambda v: (v >= 0) & (v <= 1)
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
 
     def _stable(self) -> Tensor:
         """Where ``probs`` is outside ``lims``: the closed forms hold."""

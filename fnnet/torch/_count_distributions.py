@@ -15,59 +15,42 @@ from typing import Any
 
 import numpy as np
 
+from fnnet.torch import _constraints as constraints
 from fnnet.torch import _functions, _shape_ops
 from fnnet.torch._distributions_core import (
     Categorical,
     Distribution,
     Gamma,
-    Support,
+    _broadcast_all,
     _check,
     _probs_or_logits,
     _shape,
-    _tensor,
     binary_logits,
     register_kl,
 )
 from fnnet.torch.nn import functional as F
 from fnnet.torch.tensor import Size, Tensor
 
-_UNIT = "Interval(lower_bound=0.0, upper_bound=1.0)"
-_NONNEGATIVE_INTEGER = "IntegerGreaterThan(lower_bound=0)"
-
-
-def _integers(v: np.ndarray) -> Any:
-    return (v % 1 == 0) & (v >= 0)
-
 
 class _BinaryTrials(Distribution):
     """A ``total_count`` and a success probability (``probs`` or ``logits``), broadcast
     together, as Binomial and NegativeBinomial take them."""
 
-    _count_constraint = _NONNEGATIVE_INTEGER
-    _probs_constraint = _UNIT
-
-    @staticmethod
-    def _count_test(v: np.ndarray) -> Any:
-        return _integers(v)
-
-    @staticmethod
-    def _probs_test(v: np.ndarray) -> Any:
-        return (v >= 0) & (v <= 1)
+    arg_constraints = {"total_count": constraints.nonnegative_integer,
+                       "probs": constraints.unit_interval, "logits": constraints.real}
 
     def __init__(self, total_count: Any, probs: Any, logits: Any,
                  validate_args: bool | None) -> None:
         name = type(self).__name__
         probs, logits = _probs_or_logits(probs, logits, name)
         self._given = "probs" if probs is not None else "logits"
-        count, param = _shape_ops.broadcast_tensors(_tensor(total_count),
-                                                    _tensor(probs if logits is None else logits))
+        count, param = _broadcast_all(total_count, probs if logits is None else logits)
         # PyTorch checks (and describes) the parameters once broadcast together
         params = {"total_count": count.to(param.dtype), self._given: param}
-        _check("total_count", total_count, self._count_test, self._count_constraint,
-               validate_args, name, params)
+        _check("total_count", count, self.arg_constraints["total_count"], validate_args, name,
+               params)
         if probs is not None:
-            _check("probs", probs, self._probs_test, self._probs_constraint, validate_args,
-                   name, params)
+            _check("probs", param, self.arg_constraints["probs"], validate_args, name, params)
             self.probs = param
             self.logits = binary_logits(self.probs)
         else:
@@ -89,10 +72,9 @@ class Binomial(_BinaryTrials):
     see the module's note).
     """
 
-    def _support(self) -> Support:
-        count = self.total_count.detach().numpy()
-        return (f"IntegerInterval(lower_bound=0, upper_bound={self.total_count})",
-                lambda v: _integers(v) & (v <= count))
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self) -> constraints.Constraint:
+        return constraints.integer_interval(0, self.total_count)
 
     def __init__(self, total_count: Any = 1, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -176,9 +158,11 @@ class Multinomial(Distribution):
         self.event_shape = Size(tuple(self.probs.shape[-1:]))
         self._validate_args = validate_args
 
-    def _support(self) -> Support:
-        # PyTorch's check: counts not negative and not above total_count in all
-        return "Multinomial()", lambda v: (v >= 0).all(-1) & (v.sum(-1) <= self.total_count)
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
+    @constraints.dependent_property(is_discrete=True, event_dim=1)
+    def support(self) -> constraints.Constraint:
+        return constraints.multinomial(self.total_count)
 
     @property
     def mean(self) -> Tensor:
@@ -223,23 +207,15 @@ class NegativeBinomial(_BinaryTrials):
     PyTorch equivalent: ``torch.distributions.NegativeBinomial`` (no entropy, as there).
     """
 
-    _count_constraint = "GreaterThanEq(lower_bound=0)"
-    _probs_constraint = "HalfOpenInterval(lower_bound=0.0, upper_bound=1.0)"
-
-    @staticmethod
-    def _count_test(v: np.ndarray) -> Any:
-        return v >= 0
-
-    @staticmethod
-    def _probs_test(v: np.ndarray) -> Any:
-        return (v >= 0) & (v < 1)
+    arg_constraints = {"total_count": constraints.greater_than_eq(0),
+                       "probs": constraints.half_open_interval(0.0, 1.0),
+                       "logits": constraints.real}
+    support = constraints.nonnegative_integer
 
     def __init__(self, total_count: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
         super().__init__(total_count, probs, logits, validate_args)
 
-    def _support(self) -> Support:
-        return _NONNEGATIVE_INTEGER, _integers
 
     @property
     def mean(self) -> Tensor:

@@ -12,8 +12,10 @@ from typing import Any, cast
 import jax
 import numpy as np
 
+from fnnet.torch import _constraints as constraints
 from fnnet.torch import _functions, _math_ops, _random, _shape_ops, _surface_ops, special
 from fnnet.torch import _transforms as transforms_module
+from fnnet.torch._distribution_utils import lazy_property
 from fnnet.torch.nn import functional as F
 from fnnet.torch.nn._activations import softplus
 from fnnet.torch.tensor import (
@@ -43,11 +45,11 @@ def _tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else _as_tensor(value, np.float32)
 
 
-_POSITIVE = "GreaterThan(lower_bound=0.0)"
-_NONNEGATIVE = "GreaterThanEq(lower_bound=0.0)"
-#: a support: PyTorch's repr of its constraint and a test of values (numpy) in it
-Support = tuple[str, Callable[[np.ndarray], Any]]
-REAL: Support = ("Real()", lambda v: v == v)
+#: a support or argument constraint (:mod:`fnnet.torch._constraints`)
+Support = constraints.Constraint
+_POSITIVE = constraints.positive
+_NONNEGATIVE = constraints.nonnegative
+REAL = constraints.real
 
 
 def _host(value: Any) -> np.ndarray | None:
@@ -58,38 +60,114 @@ def _host(value: Any) -> np.ndarray | None:
     return np.asarray(value, np.float32)
 
 
-def _check(name: str, value: Any, test: Any, constraint: str, validate: bool | None,
-           distribution: str, params: dict[str, Any]) -> None:
-    """PyTorch's ValueError for a parameter outside its support: numbers and tensors whose
-    values the host holds (made from a list or numpy) always, other tensors with
+def _broadcast_all(*values: Any) -> list[Tensor]:
+    """``values`` as tensors broadcast together (PyTorch's ``broadcast_all``); those the
+    host holds stay on the host (numpy's broadcast), so that their checks read no
+    device value."""
+    tensors = [_tensor(v) for v in values]
+    helds = [host_value(t) for t in tensors]
+    arrays = [h for h in helds if h is not None]
+    if len(arrays) == len(tensors) and not any(t.requires_grad for t in tensors):
+        shape = tuple(np.broadcast_shapes(*(np.shape(h) for h in arrays)))
+        return [t if tuple(t.shape) == shape else _as_tensor(np.broadcast_to(h, shape).copy())
+                for t, h in zip(tensors, arrays, strict=True)]
+    return list(_shape_ops.broadcast_tensors(*tensors))
+
+
+def _described(value: Any) -> Any:
+    """A parameter as PyTorch's messages print it: its shape, or its value if one."""
+    tensor = _tensor(value)
+    return tensor.shape if tensor.numel() > 1 else tensor
+
+
+def _check(name: str, value: Any, constraint: constraints.Constraint, validate: bool | None,
+           distribution: str, params: dict[str, Any], shape: tuple[int, ...] | None = None,
+           described: str | None = None) -> None:
+    """PyTorch's ValueError for a parameter outside ``constraint``: numbers and tensors
+    whose values the host holds (made from a list or numpy) always, other tensors with
     ``validate_args=True`` (reading one computed by the step waits for the device).
-    ``params`` are the distribution's parameters as given, described in the message as
-    PyTorch's repr does."""
+    ``params`` are the distribution's parameters, described in the message as PyTorch's
+    repr does (``described``: the whole distribution as the message describes it);
+    ``shape``: the shape the parameter is broadcast to (PyTorch checks and prints it
+    so)."""
     if validate is False or (validate is None and not Distribution._default_validate):
         return
     held = host_value(value) if isinstance(value, Tensor) else None
     if validate is None and isinstance(value, Tensor) and held is None:
         return
     tensor = _tensor(value).detach()
-    if not np.all(test(np.asarray(tensor.numpy()) if held is None else held)):
-        described = ", ".join(f"{k}: {_tensor(v).shape if _tensor(v).numel() > 1 else _tensor(v)}"
-                              for k, v in params.items())
+    if held is None:
+        held = np.asarray(tensor.numpy())
+    if shape is not None and tuple(tensor.shape) != tuple(shape):
+        tensor, held = tensor.expand(*shape), np.broadcast_to(held, shape)
+    try:
+        valid = constraints.holds(constraint, held, read=bool(validate))
+    except constraints.Unread:
+        return  # a bound the step computes: not read
+    if not valid:
+        if described is None:
+            described = f"{distribution}(" + ", ".join(
+                f"{k}: {_described(v)}" for k, v in params.items()) + ")"
         raise ValueError(f"Expected parameter {name} (Tensor of shape {tuple(tensor.shape)}) "
-                         f"of distribution {distribution}({described}) to satisfy the "
-                         f"constraint {constraint}, but found invalid values:\n{tensor}")
+                         f"of distribution {described} to satisfy the "
+                         f"constraint {constraint!r}, but found invalid values:\n{tensor}")
 
 
 class Distribution:
-    """Base of the distributions: shapes and the methods a subclass may lack."""
+    """Base of the distributions: shapes, argument validation and the methods a subclass
+    may lack.
+
+    A program's own subclass calls ``super().__init__(batch_shape, event_shape,
+    validate_args)`` and declares ``arg_constraints`` and ``support``, as with PyTorch;
+    its parameters are checked against their constraints there (see :func:`_check` for
+    which values are read).
+
+    PyTorch equivalent: ``torch.distributions.Distribution``.
+    """
 
     has_rsample = False
     has_enumerate_support = False
-    batch_shape: Size
+    batch_shape: Size = Size(())
     event_shape: Size = Size(())
-    _validate_args: bool | None = None
+    #: ``validate_args`` as given: None follows the default (set_default_validate_args)
+    #: and checks only what the host holds; True also reads what the step computes
+    _validation: bool | None = None
     #: set_default_validate_args: False skips the checks of arguments not given
     #: ``validate_args`` (as PyTorch's scripts turn them off for speed)
     _default_validate = True
+
+    def __init__(self, batch_shape: Any = (), event_shape: Any = (),
+                 validate_args: bool | None = None) -> None:
+        self.batch_shape, self.event_shape = Size(tuple(batch_shape)), Size(tuple(event_shape))
+        if validate_args is not None:
+            self._validation = validate_args
+        if not self._validate_args:
+            return
+        try:
+            arg_constraints = self.arg_constraints
+        except NotImplementedError:
+            import warnings
+
+            arg_constraints = {}
+            warnings.warn(f"{self.__class__} does not define `arg_constraints`. Please set "
+                          f"`arg_constraints = {{}}` or initialize the distribution with "
+                          f"`validate_args=False` to turn off validation.", stacklevel=2)
+        for param, constraint in arg_constraints.items():
+            if constraints.is_dependent(constraint) or param not in self.__dict__ and \
+                    isinstance(getattr(type(self), param, None), lazy_property):
+                continue  # not checkable, or computed from another parameter when read
+            _check(param, getattr(self, param), constraint, self._validation,
+                   "", {}, described=repr(self))
+
+    @property
+    def _validate_args(self) -> bool:
+        """Whether this distribution validates (PyTorch's attribute)."""
+        return Distribution._default_validate if self._validation is None else \
+            bool(self._validation)
+
+    @_validate_args.setter
+    def _validate_args(self, value: bool | None) -> None:
+        self._validation = value
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
@@ -106,9 +184,15 @@ class Distribution:
             raise ValueError
         Distribution._default_validate = bool(value)
 
-    def _support(self) -> Support | None:
-        """The support ``log_prob`` checks a value against (None: not checked)."""
-        return None
+    @property
+    def arg_constraints(self) -> dict[str, constraints.Constraint]:
+        """Each parameter's constraint (a subclass declares them)."""
+        raise NotImplementedError
+
+    @property
+    def support(self) -> constraints.Constraint:
+        """The constraint the values lie in (a subclass declares it)."""
+        raise NotImplementedError
 
     def _validate_sample(self, value: Any) -> Tensor:
         """``value`` as a tensor, after PyTorch's default validation of a value given to
@@ -120,8 +204,7 @@ class Distribution:
         Raises:
             ValueError: PyTorch's words for each of those.
         """
-        if self._validate_args is False or (self._validate_args is None
-                                            and not Distribution._default_validate):
+        if not self._validate_args:
             return _tensor(value)
         if not isinstance(value, Tensor):
             raise ValueError("The value argument to log_prob must be a Tensor")
@@ -135,15 +218,29 @@ class Distribution:
                 raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: "
                                  f"{Size(shape)} vs {Size(expected)}.")
         held = host_value(value)
-        if held is None and not self._validate_args:
+        read = self._validation is True
+        if held is None and not read:
             return value
-        support = self._support()
+        try:
+            support = self.support
+        except NotImplementedError:
+            import warnings
+
+            warnings.warn(f"{self.__class__} does not define `support` to enable sample "
+                          f"validation. Please initialize the distribution with "
+                          f"`validate_args=False` to turn off validation.", stacklevel=2)
+            return value
         if support is None:
             return value
-        constraint, test = support
-        if not np.all(test(np.asarray(value.detach().numpy()) if held is None else held)):
+        if held is None:
+            held = np.asarray(value.detach().numpy())
+        try:
+            valid = constraints.holds(support, held, read)
+        except constraints.Unread:
+            return value  # a bound of the support the step computes: not read
+        if not valid:
             raise ValueError(f"Expected value argument ({type(value).__name__} of shape "
-                             f"{shape}) to be within the support ({constraint}) of the "
+                             f"{shape}) to be within the support ({support!r}) of the "
                              f"distribution {self!r}, but found invalid values:\n{value}")
         return value
 
@@ -219,8 +316,8 @@ class Distribution:
                 event = tuple(value.shape[old:]) if value.dim() > old else ()
                 value = value.expand(*batch, *event)
             params[name] = value
-        new = type(self)(**params, validate_args=False)  # type: ignore[call-arg]  # every subclass takes it
-        new._validate_args = self._validate_args
+        new = type(self)(**params, validate_args=False)
+        new._validation = self._validation
         return new
 
     def _constructor_arguments(self) -> dict[str, Any]:
@@ -267,7 +364,16 @@ class Distribution:
         return f"{type(self).__name__}({parts})"
 
     def _params(self) -> dict[str, Any]:
-        return {}
+        """The parameters the repr shows: for a program's own subclass, PyTorch's choice,
+        those of ``arg_constraints`` the instance holds (fnnet's classes hold parameters
+        PyTorch computes when read, so each names its own)."""
+        if type(self).__module__.startswith("fnnet."):
+            return {}
+        try:
+            names = list(self.arg_constraints)
+        except NotImplementedError:
+            return {}
+        return {k: self.__dict__[k] for k in names if k in self.__dict__}
 
 
 class _Located(Distribution):
@@ -289,19 +395,20 @@ class _LocationScale(_Located):
     PyTorch broadcasts together."""
 
     has_rsample = True
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        _check("scale", scale, lambda s: s > 0, _POSITIVE, validate_args,
-               type(self).__name__, {"loc": loc, "scale": scale})
-        self.loc, self.scale = _shape_ops.broadcast_tensors(_tensor(loc), _tensor(scale))
-        self.batch_shape = Size(tuple(self.loc.shape))
+        self.loc, self.scale = _broadcast_all(loc, scale)
+        shape = tuple(self.loc.shape)
+        params = {"loc": self.loc, "scale": self.scale}
+        _check("loc", loc, REAL, validate_args, type(self).__name__, params, shape)
+        _check("scale", scale, _POSITIVE, validate_args, type(self).__name__, params, shape)
+        self.batch_shape = Size(shape)
         self._validate_args = validate_args
 
     def _params(self) -> dict[str, Any]:
         return {"loc": self.loc, "scale": self.scale}
-
-    def _support(self) -> Support:
-        return REAL
 
 
 class Normal(_LocationScale):
@@ -349,27 +456,20 @@ class Uniform(Distribution):
     has_rsample = True
 
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
-        if validate_args is not False and not isinstance(low, Tensor) and \
-                not isinstance(high, Tensor):
-            _check("low", low, lambda v: v < np.asarray(high),
-                   f"LessThan(upper_bound={_tensor(high)})", validate_args, "Uniform",
-                   {"low": low, "high": high})
-        self.low, self.high = _shape_ops.broadcast_tensors(_tensor(low), _tensor(high))
-        self.batch_shape = Size(tuple(self.low.shape))
-        self._validate_args = validate_args
-        self._bounds = _host(low), _host(high)
+        self.low, self.high = _broadcast_all(low, high)
+        Distribution.__init__(self, tuple(self.low.shape), (), validate_args)
+
+    @property
+    def arg_constraints(self) -> dict[str, constraints.Constraint]:
+        return {"low": constraints.less_than(self.high),
+                "high": constraints.greater_than(self.low)}
 
     def _params(self) -> dict[str, Any]:
         return {"low": self.low, "high": self.high}
 
-    def _support(self) -> Support | None:
-        low, high = self._bounds
-        if low is None or high is None:
-            if not self._validate_args:
-                return None  # bounds the step computes: not read
-            low, high = self.low.detach().numpy(), self.high.detach().numpy()
-        return (f"Interval(lower_bound={self.low}, upper_bound={self.high})",
-                lambda v: (low <= v) & (v <= high))
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self) -> constraints.Constraint:
+        return constraints.interval(self.low, self.high)
 
     @property
     def mean(self) -> Tensor:
@@ -432,8 +532,8 @@ class Bernoulli(Distribution):
                  validate_args: bool | None = None) -> None:
         probs, logits = _probs_or_logits(probs, logits, "Bernoulli")
         if probs is not None:
-            _check("probs", probs, lambda p: (p >= 0) & (p <= 1), "Interval(lower_bound=0.0, "
-                   "upper_bound=1.0)", validate_args, "Bernoulli", {"probs": probs})
+            _check("probs", probs, constraints.unit_interval, validate_args, "Bernoulli",
+                   {"probs": probs})
             self.probs = _tensor(probs)
             self.logits = binary_logits(self.probs)
         else:
@@ -447,8 +547,8 @@ class Bernoulli(Distribution):
         # PyTorch's repr names the parameter given (the other is computed when first read)
         return {self._given: getattr(self, self._given)}
 
-    def _support(self) -> Support:
-        return "Boolean()", lambda v: (v == 0) | (v == 1)
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
 
     @property
     def mean(self) -> Tensor:
@@ -500,9 +600,11 @@ class Categorical(Distribution):
         if given.dim() < 1:
             raise ValueError("`probs` parameter must be at least one-dimensional.")
         if probs is not None:
-            _check("probs", probs, lambda p: p >= 0, "Simplex()", validate_args, "Categorical",
-                   {"probs": probs})
             self.probs = given / given.sum(-1, keepdim=True)
+            held = _host(probs)
+            # PyTorch checks the probabilities once normalised
+            _check("probs", self.probs if held is None else held / held.sum(-1, keepdims=True),
+                   constraints.simplex, validate_args, "Categorical", {"probs": self.probs})
             tiny = float(np.finfo(np.float32).eps)
             self.logits = self.probs.clamp(tiny, 1 - tiny).log()
         else:
@@ -516,10 +618,11 @@ class Categorical(Distribution):
     def _params(self) -> dict[str, Any]:
         return {self._given: getattr(self, self._given)}
 
-    def _support(self) -> Support:
-        last = self._num_events - 1
-        return (f"IntegerInterval(lower_bound=0, upper_bound={last})",
-                lambda v: (v % 1 == 0) & (v >= 0) & (v <= last))
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self) -> constraints.Constraint:
+        return constraints.integer_interval(0, self._num_events - 1)
 
     @property
     def param_shape(self) -> Size:
@@ -593,12 +696,6 @@ def _positive_definite(m: np.ndarray) -> np.ndarray:
     return ok
 
 
-#: a MultivariateNormal's matrix argument -> PyTorch's constraint on it and its test
-_MATRIX_CONSTRAINTS: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
-    "scale_tril": ("LowerCholesky()", _lower_cholesky),
-    "covariance_matrix": ("PositiveDefinite()", _positive_definite),
-    "precision_matrix": ("PositiveDefinite()", _positive_definite),
-}
 
 
 class MultivariateNormal(_Located):
@@ -634,8 +731,9 @@ class MultivariateNormal(_Located):
         self.loc: Tensor = loc.expand(*batch, -1)
         self.batch_shape, self.event_shape = Size(batch), Size(tuple(loc.shape[-1:]))
         self._validate_args = validate_args
-        constraint, test = _MATRIX_CONSTRAINTS[name]
-        _check(name, matrix, test, constraint, validate_args, "MultivariateNormal",
+        _check("loc", loc, constraints.real_vector, validate_args, "MultivariateNormal",
+               {"loc": self.loc, name: self._matrices[name]}, tuple(self.loc.shape))
+        _check(name, matrix, self.arg_constraints[name], validate_args, "MultivariateNormal",
                {"loc": self.loc, name: self._matrices[name]})
         self._unbroadcasted_scale_tril: Tensor
         if name == "scale_tril":
@@ -696,8 +794,11 @@ class MultivariateNormal(_Located):
         out: Tensor = self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
         return out
 
-    def _support(self) -> Support:
-        return "IndependentConstraint(Real(), 1)", REAL[1]
+    arg_constraints = {"loc": constraints.real_vector,
+                       "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite,
+                       "scale_tril": constraints.lower_cholesky}
+    support = constraints.real_vector
 
     def log_prob(self, value: Any) -> Tensor:
         diff = self._validate_sample(value) - self.loc
@@ -747,10 +848,17 @@ class MixtureSameFamily(Distribution):
         self.batch_shape = Size(component_batch)
         self.event_shape = component_distribution.event_shape
         self._event_ndims = len(self.event_shape)
+        self._validate_args = validate_args
 
     def __repr__(self) -> str:
         return (f"MixtureSameFamily(\n  {self.mixture_distribution},\n  "
                 f"{self.component_distribution})")
+
+    arg_constraints: dict[str, constraints.Constraint] = {}
+
+    @constraints.dependent_property
+    def support(self) -> constraints.Constraint:
+        return constraints.MixtureSameFamilyConstraint(self.component_distribution.support)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
         """The mixture weights expanded to ``batch_shape``, the components to it and
@@ -760,7 +868,7 @@ class MixtureSameFamily(Distribution):
         mixture = cast(Categorical, self.mixture_distribution.expand(batch))
         return MixtureSameFamily(mixture,
                                  self.component_distribution.expand(batch + (count,)),
-                                 validate_args=self._validate_args)
+                                 validate_args=self._validation)
 
     def _pad(self, x: Tensor) -> Tensor:
         """Mixture weights ``[..., k]`` shaped to broadcast against the components'
@@ -788,6 +896,7 @@ class MixtureSameFamily(Distribution):
         return out
 
     def log_prob(self, x: Any) -> Tensor:  # x: PyTorch's name here (value elsewhere)
+        x = self._validate_sample(x)
         value = _tensor(x).unsqueeze(-1 - self._event_ndims)
         log_prob = self.component_distribution.log_prob(value)  # type: ignore[attr-defined]
         weights = self.mixture_distribution.logits.log_softmax(-1)
@@ -841,13 +950,27 @@ class TransformedDistribution(Distribution):
         # concentration), none where they are its base's
         return Distribution.__repr__(self)
 
+    arg_constraints: dict[str, constraints.Constraint] = {}
+
+    @constraints.dependent_property(is_discrete=False)
+    def support(self) -> constraints.Constraint:
+        """The last transform's codomain (the base's support without transforms), over
+        the event dimensions."""
+        if not self.transforms:
+            return self.base_dist.support  # type: ignore[no-any-return]
+        support: constraints.Constraint = self.transforms[-1].codomain
+        if len(self.event_shape) > support.event_dim:
+            support = constraints.independent(support,
+                                              len(self.event_shape) - support.event_dim)
+        return support
+
     def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
         """The base expanded (the transforms act elementwise); a subclass's own
         parameters expanded."""
         if type(self) is not TransformedDistribution:
             return Distribution.expand(self, batch_shape)
         return TransformedDistribution(self.base_dist.expand(batch_shape), self.transforms,
-                                       validate_args=self._validate_args)
+                                       validate_args=self._validation)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         from fnnet.torch._autograd import no_grad
@@ -947,12 +1070,22 @@ class Independent(Distribution):
     def __repr__(self) -> str:
         return f"Independent({self.base_dist}, {self.reinterpreted_batch_ndims})"
 
+    arg_constraints: dict[str, constraints.Constraint] = {}
+
+    @constraints.dependent_property
+    def support(self) -> constraints.Constraint:
+        """The base's support over the reinterpreted dimensions too."""
+        result = self.base_dist.support
+        if self.reinterpreted_batch_ndims:
+            result = constraints.independent(result, self.reinterpreted_batch_ndims)
+        return result
+
     def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
         """The base expanded to ``batch_shape`` and the reinterpreted dimensions."""
         n = self.reinterpreted_batch_ndims
         base = self.base_dist.expand(
             _shape(batch_shape) + tuple(self.event_shape)[:n] if n else _shape(batch_shape))
-        return Independent(base, n, validate_args=self._validate_args)
+        return Independent(base, n, validate_args=self._validation)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
         """The base's support; refused, as PyTorch's, over reinterpreted dimensions."""
@@ -1028,16 +1161,15 @@ class Gamma(Distribution):
 
     def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None
                  ) -> None:
-        params = {"concentration": concentration, "rate": rate}
+        self.concentration, self.rate = _broadcast_all(concentration, rate)
+        params = {"concentration": self.concentration, "rate": self.rate}
         for name, value in params.items():
-            _check(name, value, lambda v: v > 0, _POSITIVE, validate_args, "Gamma", params)
-        self.concentration, self.rate = _shape_ops.broadcast_tensors(_tensor(concentration),
-                                                                     _tensor(rate))
+            _check(name, value, _POSITIVE, validate_args, type(self).__name__, params)
         self.batch_shape = Size(tuple(self.rate.shape))
         self._validate_args = validate_args
 
-    def _support(self) -> Support:
-        return _NONNEGATIVE, lambda v: v >= 0
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
 
     def _params(self) -> dict[str, Any]:
         return {"concentration": self.concentration, "rate": self.rate}
@@ -1091,16 +1223,15 @@ class Dirichlet(Distribution):
         concentration = _tensor(concentration)
         if concentration.dim() < 1:
             raise ValueError("`concentration` parameter must be at least one-dimensional.")
-        _check("concentration", concentration, lambda v: v > 0,
-               f"IndependentConstraint({_POSITIVE}, 1)", validate_args, "Dirichlet",
-               {"concentration": concentration})
+        _check("concentration", concentration, self.arg_constraints["concentration"],
+               validate_args, "Dirichlet", {"concentration": concentration})
         self.concentration = concentration
         self.batch_shape = Size(tuple(concentration.shape[:-1]))
         self.event_shape = Size(tuple(concentration.shape[-1:]))
         self._validate_args = validate_args
 
-    def _support(self) -> Support:
-        return "Simplex()", lambda v: np.all(v >= 0, -1) & (np.abs(v.sum(-1) - 1) < 1e-6)
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
 
     def _params(self) -> dict[str, Any]:
         return {"concentration": self.concentration}
@@ -1165,15 +1296,16 @@ class Beta(Distribution):
                 _tensor(concentration1), _tensor(concentration0)), -1)
         numbers = not isinstance(concentration1, Tensor) and \
             not isinstance(concentration0, Tensor)
-        _check("concentration", both, lambda v: v > 0, f"IndependentConstraint({_POSITIVE}, 1)",
+        _check("concentration", both, Dirichlet.arg_constraints["concentration"],
                True if numbers and validate_args is None else validate_args,
                "Dirichlet", {"concentration": both})
         self._dirichlet = Dirichlet(both, validate_args=False)
         self.batch_shape = self._dirichlet.batch_shape
         self._validate_args = validate_args
 
-    def _support(self) -> Support:
-        return "Interval(lower_bound=0.0, upper_bound=1.0)", lambda v: (v >= 0) & (v <= 1)
+    arg_constraints = {"concentration1": constraints.positive,
+                       "concentration0": constraints.positive}
+    support = constraints.unit_interval
 
     @property
     def concentration1(self) -> Tensor:
@@ -1378,16 +1510,12 @@ class Laplace(_LocationScale):
 
 class _Rated(Distribution):
     """A distribution of one ``rate`` parameter, checked against
-    ``_rate_constraint`` (PyTorch's words) by ``_rate_test``."""
+    ``arg_constraints["rate"]``."""
 
-    _rate_constraint = _POSITIVE
-
-    @staticmethod
-    def _rate_test(rate: Any) -> Any:
-        return rate > 0
+    arg_constraints = {"rate": constraints.positive}
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
-        _check("rate", rate, self._rate_test, self._rate_constraint, validate_args,
+        _check("rate", rate, self.arg_constraints["rate"], validate_args,
                type(self).__name__, {"rate": rate})
         self.rate = _tensor(rate)
         self.batch_shape = Size(tuple(self.rate.shape))
@@ -1404,9 +1532,7 @@ class Exponential(_Rated):
     """
 
     has_rsample = True
-
-    def _support(self) -> Support:
-        return _NONNEGATIVE, lambda v: v >= 0
+    support = constraints.nonnegative
 
     @property
     def mean(self) -> Tensor:
@@ -1457,14 +1583,8 @@ class Poisson(_Rated):
     as there).
     """
 
-    _rate_constraint = _NONNEGATIVE
-
-    @staticmethod
-    def _rate_test(rate: Any) -> Any:
-        return rate >= 0
-
-    def _support(self) -> Support:
-        return "IntegerGreaterThan(lower_bound=0)", lambda v: (v % 1 == 0) & (v >= 0)
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
 
     @property
     def mean(self) -> Tensor:
@@ -1507,8 +1627,8 @@ class LogNormal(TransformedDistribution):
     def __repr__(self) -> str:
         return "LogNormal()"
 
-    def _support(self) -> Support:
-        return _POSITIVE, lambda v: v > 0
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
 
     @property
     def loc(self) -> Tensor:
@@ -1558,19 +1678,19 @@ class StudentT(_Located):
     def __init__(self, df: Any, loc: Any = 0.0, scale: Any = 1.0,
                  validate_args: bool | None = None) -> None:
         # PyTorch checks df first, in the chi-squared distribution it draws from
-        _check("df", df, lambda v: v > 0, _POSITIVE, validate_args, "Chi2", {})
-        _check("scale", scale, lambda v: v > 0, _POSITIVE, validate_args, "StudentT",
-               {"df": df, "loc": loc, "scale": scale})
-        self.df, self.loc, self.scale = _shape_ops.broadcast_tensors(
-            _tensor(df), _tensor(loc), _tensor(scale))
+        _check("df", df, _POSITIVE, validate_args, "Chi2", {})
+        self.df, self.loc, self.scale = _broadcast_all(df, loc, scale)
+        _check("scale", scale, _POSITIVE, validate_args, "StudentT",
+               {"df": self.df, "loc": self.loc, "scale": self.scale}, tuple(self.df.shape))
         self.batch_shape = Size(tuple(self.df.shape))
         self._validate_args = validate_args
 
     def _params(self) -> dict[str, Any]:
         return {"df": self.df, "loc": self.loc, "scale": self.scale}
 
-    def _support(self) -> Support:
-        return REAL
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real,
+                       "scale": constraints.positive}
+    support = constraints.real
 
     @property
     def mean(self) -> Tensor:
@@ -1717,10 +1837,10 @@ class HalfNormal(Distribution):
         self._validate_args = validate_args
 
     def _params(self) -> dict[str, Any]:
-        return {"scale": self.scale}
+        return {}  # PyTorch's repr: its scale is a property, so not shown
 
-    def _support(self) -> Support:
-        return _NONNEGATIVE, lambda v: v >= 0
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
 
     @property
     def mean(self) -> Tensor:
@@ -1759,16 +1879,38 @@ class Chi2(Gamma):
     """``Chi2(df)``: ``Gamma(df / 2, 1 / 2)``. PyTorch equivalent:
     ``torch.distributions.Chi2``."""
 
+    arg_constraints = {"df": constraints.positive}
+
     def __init__(self, df: Any, validate_args: bool | None = None) -> None:
+        # PyTorch's repr of a Chi2 names no parameter (df is computed from its Gamma's)
+        _check("df", df, _POSITIVE, validate_args, "Chi2", {})
         df = _tensor(df)
         super().__init__(0.5 * df, _functions.full_like(df, 0.5), validate_args)
 
     def _params(self) -> dict[str, Any]:
-        return {"df": self.df}
+        return {}  # PyTorch's repr: its df is a property, so not shown
 
     @property
     def df(self) -> Tensor:
         return self.concentration * 2
+
+
+def _check_geometric_positive(probs: Any, validate: bool | None) -> None:
+    """PyTorch's further check of Geometric's ``probs``: none may be 0 (its message lists
+    the ones that are)."""
+    if validate is False or (validate is None and not Distribution._default_validate):
+        return
+    held = _host(probs)
+    if held is None:
+        if not validate:
+            return
+        held = np.asarray(_tensor(probs).detach().numpy())
+    if not np.all(held > 0):
+        tensor = _tensor(probs)
+        shape = tuple(tensor.shape)
+        raise ValueError(f"Expected parameter probs (Tensor of shape {shape}) of distribution "
+                         f"Geometric(probs: {_described(tensor)}) to be positive but found "
+                         f"invalid values:\n{_tensor(held[~(held > 0)])}")
 
 
 class Geometric(Distribution):
@@ -1782,9 +1924,9 @@ class Geometric(Distribution):
                  validate_args: bool | None = None) -> None:
         probs, logits = _probs_or_logits(probs, logits, "Geometric")
         if probs is not None:
-            _check("probs", probs, lambda p: (p > 0) & (p <= 1),
-                   "Interval(lower_bound=0.0, upper_bound=1.0)", validate_args, "Geometric",
+            _check("probs", probs, constraints.unit_interval, validate_args, "Geometric",
                    {"probs": probs})
+            _check_geometric_positive(probs, validate_args)
             self.probs = _tensor(probs)
             self.logits = self.probs.log() - (-self.probs).log1p()
         else:
@@ -1796,8 +1938,8 @@ class Geometric(Distribution):
     def _params(self) -> dict[str, Any]:
         return {"probs": self.probs}
 
-    def _support(self) -> Support:
-        return "IntegerGreaterThan(lower_bound=0)", lambda v: (v >= 0) & (v == np.floor(v))
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.nonnegative_integer
 
     @property
     def mean(self) -> Tensor:
@@ -1843,6 +1985,9 @@ class OneHotCategorical(Distribution):
 
     PyTorch equivalent: ``torch.distributions.OneHotCategorical``.
     """
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.one_hot
 
     def __init__(self, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:

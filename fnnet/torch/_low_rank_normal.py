@@ -13,11 +13,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from fnnet.torch import _constraints as constraints
 from fnnet.torch import _functions, _shape_ops
 from fnnet.torch._distributions_core import (
-    REAL,
     MultivariateNormal,
-    Support,
     _check,
     _Located,
     _mahalanobis,
@@ -67,8 +66,7 @@ class LowRankMultivariateNormal(_Located):
             raise ValueError(f"Incompatible batch shapes: loc {loc.shape}, cov_factor "
                              f"{cov_factor.shape}, cov_diag {cov_diag.shape}") from error
         self.loc, self.cov_diag = loc_[..., 0], diag_[..., 0]
-        _check("cov_diag", cov_diag, lambda v: v > 0,
-               "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)", validate_args,
+        _check("cov_diag", cov_diag, self.arg_constraints["cov_diag"], validate_args,
                "LowRankMultivariateNormal", {"loc": self.loc, "cov_factor": self.cov_factor,
                                              "cov_diag": self.cov_diag})
         self.batch_shape = Size(tuple(self.loc.shape[:-1]))
@@ -82,8 +80,10 @@ class LowRankMultivariateNormal(_Located):
     def _params(self) -> dict[str, Any]:
         return {"loc": self.loc, "cov_factor": self.cov_factor, "cov_diag": self.cov_diag}
 
-    def _support(self) -> Support:
-        return "IndependentConstraint(Real(), 1)", REAL[1]
+    arg_constraints = {"loc": constraints.real_vector,
+                       "cov_factor": constraints.independent(constraints.real, 2),
+                       "cov_diag": constraints.independent(constraints.positive, 1)}
+    support = constraints.real_vector
 
     def _extended_event(self) -> tuple[int, ...]:
         return (*self.batch_shape, *self.event_shape)

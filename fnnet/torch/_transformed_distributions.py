@@ -16,19 +16,19 @@ from typing import Any
 
 import numpy as np
 
+from fnnet.torch import _constraints as constraints
 from fnnet.torch import _functions, _shape_ops
 from fnnet.torch import _transforms as transforms_module
 from fnnet.torch._distributions_core import (
-    _NONNEGATIVE,
     _POSITIVE,
     Categorical,
     Cauchy,
     Distribution,
     Exponential,
     Gamma,
-    Support,
     TransformedDistribution,
     Uniform,
+    _broadcast_all,
     _check,
     _host,
     _probs_or_logits,
@@ -51,7 +51,7 @@ def _clamp_probs(probs: Tensor) -> Tensor:
 def _check_positive(distribution: str, params: dict[str, Any],
                     validate_args: bool | None) -> None:
     for name, value in params.items():
-        _check(name, value, lambda v: v > 0, _POSITIVE, validate_args, distribution, params)
+        _check(name, value, _POSITIVE, validate_args, distribution, params)
 
 
 class Weibull(TransformedDistribution):
@@ -65,8 +65,7 @@ class Weibull(TransformedDistribution):
                  validate_args: bool | None = None) -> None:
         _check_positive("Weibull", {"scale": scale, "concentration": concentration},
                         validate_args)
-        self.scale, self.concentration = _shape_ops.broadcast_tensors(
-            _tensor(scale), _tensor(concentration))
+        self.scale, self.concentration = _broadcast_all(scale, concentration)
         self.concentration_reciprocal = self.concentration.reciprocal()
         super().__init__(Exponential(_functions.ones_like(self.scale)),
                          [transforms_module.PowerTransform(self.concentration_reciprocal),
@@ -76,8 +75,8 @@ class Weibull(TransformedDistribution):
     def _params(self) -> dict[str, Any]:
         return {"scale": self.scale, "concentration": self.concentration}
 
-    def _support(self) -> Support:
-        return _POSITIVE, lambda v: v > 0
+    arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
+    support = constraints.positive
 
     @property
     def mean(self) -> Tensor:
@@ -111,9 +110,9 @@ class Pareto(TransformedDistribution):
     """
 
     def __init__(self, scale: Any, alpha: Any, validate_args: bool | None = None) -> None:
-        self.scale, self.alpha = _shape_ops.broadcast_tensors(_tensor(scale), _tensor(alpha))
+        self.scale, self.alpha = _broadcast_all(scale, alpha)
         # PyTorch's base checks alpha first, as its rate
-        _check("rate", alpha, lambda v: v > 0, _POSITIVE, validate_args, "Exponential",
+        _check("rate", alpha, _POSITIVE, validate_args, "Exponential",
                {"rate": self.alpha})
         _check_positive("Pareto", {"alpha": alpha, "scale": scale}, validate_args)
         super().__init__(Exponential(self.alpha),
@@ -124,9 +123,11 @@ class Pareto(TransformedDistribution):
     def _params(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "scale": self.scale}
 
-    def _support(self) -> Support:
-        scale = self.scale.detach().numpy()
-        return f"GreaterThanEq(lower_bound={self.scale})", lambda v: v >= scale
+    arg_constraints = {"alpha": constraints.positive, "scale": constraints.positive}
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self) -> constraints.Constraint:
+        return constraints.greater_than_eq(self.scale)
 
     @property
     def mean(self) -> Tensor:
@@ -157,7 +158,7 @@ class HalfCauchy(TransformedDistribution):
 
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
         # PyTorch's message names no parameter: they are its base's
-        _check("scale", scale, lambda v: v > 0, _POSITIVE, validate_args, "HalfCauchy", {})
+        _check("scale", scale, _POSITIVE, validate_args, "HalfCauchy", {})
         super().__init__(Cauchy(0.0, scale, validate_args=False),
                          transforms_module.AbsTransform())
         self._validate_args = validate_args
@@ -167,8 +168,8 @@ class HalfCauchy(TransformedDistribution):
         scale: Tensor = self.base_dist.scale
         return scale
 
-    def _support(self) -> Support:
-        return _NONNEGATIVE, lambda v: v >= 0
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
 
     @property
     def mean(self) -> Tensor:
@@ -226,8 +227,8 @@ class InverseGamma(TransformedDistribution):
         rate: Tensor = self.base_dist.rate
         return rate
 
-    def _support(self) -> Support:
-        return _POSITIVE, lambda v: v > 0
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.positive
 
     @property
     def mean(self) -> Tensor:
@@ -269,8 +270,8 @@ class Kumaraswamy(TransformedDistribution):
                  validate_args: bool | None = None) -> None:
         _check_positive("Kumaraswamy", {"concentration1": concentration1,
                                          "concentration0": concentration0}, validate_args)
-        self.concentration1, self.concentration0 = _shape_ops.broadcast_tensors(
-            _tensor(concentration1), _tensor(concentration0))
+        self.concentration1, self.concentration0 = _broadcast_all(concentration1,
+                                                                  concentration0)
         base = Uniform(_functions.zeros_like(self.concentration0),
                        _functions.ones_like(self.concentration0), validate_args=False)
         super().__init__(base, [
@@ -282,9 +283,9 @@ class Kumaraswamy(TransformedDistribution):
     def _params(self) -> dict[str, Any]:
         return {"concentration1": self.concentration1, "concentration0": self.concentration0}
 
-    def _support(self) -> Support:
-        return ("Interval(lower_bound=0.0, upper_bound=1.0)",
-                lambda v: (v >= 0) & (v <= 1))
+    arg_constraints = {"concentration1": constraints.positive,
+                       "concentration0": constraints.positive}
+    support = constraints.unit_interval
 
     @property
     def mean(self) -> Tensor:
@@ -321,12 +322,12 @@ class FisherSnedecor(Distribution):
     has_rsample = True
 
     def __init__(self, df1: Any, df2: Any, validate_args: bool | None = None) -> None:
-        self.df1, self.df2 = _shape_ops.broadcast_tensors(_tensor(df1), _tensor(df2))
+        self.df1, self.df2 = _broadcast_all(df1, df2)
         # PyTorch's words: its two Gamma distributions check the degrees of freedom
         for given, df in ((df1, self.df1), (df2, self.df2)):
             held = _host(given)  # the concentration, df / 2, is what PyTorch shows
             _check("concentration", given if held is None else held * 0.5,
-                   lambda v: v > 0, _POSITIVE, validate_args, "Gamma",
+                   _POSITIVE, validate_args, "Gamma",
                    {"concentration": df * 0.5, "rate": df})
         self.batch_shape = Size(tuple(self.df1.shape))
         self._validate_args = validate_args
@@ -334,8 +335,8 @@ class FisherSnedecor(Distribution):
     def _params(self) -> dict[str, Any]:
         return {"df1": self.df1, "df2": self.df2}
 
-    def _support(self) -> Support:
-        return _POSITIVE, lambda v: v > 0
+    arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
+    support = constraints.positive
 
     def _df2_above(self, bound: float) -> Tensor:
         """``df2``, NaN where it is not above ``bound`` (a moment that does not exist)."""
@@ -394,14 +395,16 @@ class LogitRelaxedBernoulli(_Tempered):
     PyTorch equivalent: ``torch.distributions.relaxed_bernoulli.LogitRelaxedBernoulli``.
     """
 
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.real
+
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
         probs, logits = _probs_or_logits(probs, logits, "LogitRelaxedBernoulli")
         self._given = "probs" if probs is not None else "logits"
         if probs is not None:
-            _check("probs", probs, lambda p: (p >= 0) & (p <= 1), "Interval(lower_bound="
-                   "0.0, upper_bound=1.0)", validate_args, "LogitRelaxedBernoulli",
-                   {"probs": probs})
+            _check("probs", probs, constraints.unit_interval, validate_args,
+                   "LogitRelaxedBernoulli", {"probs": probs})
             self.probs = _tensor(probs)
             self.logits = binary_logits(self.probs)
         else:
@@ -460,9 +463,8 @@ class RelaxedBernoulli(_Relaxed):
                          transforms_module.SigmoidTransform())
         self._validate_args = validate_args
 
-    def _support(self) -> Support:
-        return ("Interval(lower_bound=0.0, upper_bound=1.0)",
-                lambda v: (v >= 0) & (v <= 1))
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
 
 
 class ExpRelaxedCategorical(_Tempered):
@@ -470,6 +472,9 @@ class ExpRelaxedCategorical(_Tempered):
 
     PyTorch equivalent: ``torch.distributions.relaxed_categorical.ExpRelaxedCategorical``.
     """
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.real_vector
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -512,8 +517,8 @@ class RelaxedOneHotCategorical(_Relaxed):
                          transforms_module.ExpTransform())
         self._validate_args = validate_args
 
-    def _support(self) -> Support:
-        return "Simplex()", lambda v: (v >= 0).all(-1) & (abs(v.sum(-1) - 1) < 1e-6)
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.simplex
 
 
 @register_kl(Pareto, Pareto)

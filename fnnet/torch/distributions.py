@@ -21,6 +21,12 @@ fnnet.torch's key. A parameter given as a Python number, or as a tensor whose va
 the host holds (made from a list or numpy), is checked at once, as PyTorch checks it; a
 tensor computed by the step is not read to be checked (that would wait for the device at
 every step) unless ``validate_args=True``.
+
+Each class has PyTorch's ``arg_constraints`` and ``support``, objects of
+``constraints`` (:mod:`fnnet.torch._constraints`), which the checks use; ``biject_to``
+and ``transform_to`` (:mod:`fnnet.torch._constraint_registry`) give the transform onto a
+constraint's region, and ``utils`` the helpers a program's own ``Distribution`` subclass
+is written with.
 """
 
 from __future__ import annotations
@@ -28,7 +34,11 @@ from __future__ import annotations
 import types
 from typing import Any
 
+from fnnet.torch import _constraint_registry as constraint_registry_module
+from fnnet.torch import _constraints as constraints_module
+from fnnet.torch import _distribution_utils as utils_module
 from fnnet.torch import _transforms as transforms_module
+from fnnet.torch._constraint_registry import biject_to, transform_to
 from fnnet.torch._continuous_bernoulli import ContinuousBernoulli
 from fnnet.torch._count_distributions import Binomial, Multinomial, NegativeBinomial
 from fnnet.torch._distributions_core import (
@@ -73,11 +83,20 @@ from fnnet.torch._transformed_distributions import (
 from fnnet.torch._transforms import (  # PyTorch's names here too (D.TanhTransform)
     AbsTransform,
     AffineTransform,
+    ComposeTransform,
+    CorrCholeskyTransform,
     ExpTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
     PowerTransform,
     SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StickBreakingTransform,
     TanhTransform,
     Transform,
+    identity_transform,
 )
 from fnnet.torch.tensor import Unsupported
 
@@ -91,12 +110,20 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
            "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
            "Weibull", "kl_divergence", "register_kl", "transforms", "AbsTransform",
-           "AffineTransform", "ExpTransform", "PowerTransform", "SigmoidTransform",
-           "TanhTransform", "Transform"]
+           "AffineTransform", "ComposeTransform", "CorrCholeskyTransform", "ExpTransform",
+           "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+           "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
+           "StickBreakingTransform", "TanhTransform", "Transform", "identity_transform",
+           "biject_to", "transform_to", "constraints", "constraint_registry", "utils"]
 
 #: ``torch.distributions.transforms`` (``from torch.distributions.transforms import
 #: TanhTransform``: a ``__path__`` lets the import system ask fnnet.torch's finder for it)
 transforms = transforms_module
+#: ``torch.distributions.constraints`` and ``constraint_registry`` (``biject_to``)
+constraints = constraints_module
+constraint_registry = constraint_registry_module
+#: ``torch.distributions.utils`` (``broadcast_all``, ``lazy_property``)
+utils = utils_module
 __path__: list[str] = []
 
 

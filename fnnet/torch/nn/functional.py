@@ -342,6 +342,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     target = _scalar_or_tensor(target)
     floating_scores(input, target, "cross_entropy")
     target = check_class_batch(input, target, probabilities=True)
+    if isinstance(target, Tensor) and target.is_floating_point() and ignore_index >= 0:
+        # class probabilities: PyTorch's check before any other of the arguments
+        raise RuntimeError("ignore_index is not supported for floating point target")
     check_class_weight(input, target, weight)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
