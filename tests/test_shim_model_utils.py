@@ -297,3 +297,29 @@ def _checkpoint_options(t):
 def test_checkpoint_options_as_pytorchs(torch):
     theirs, ours = _both(torch, _checkpoint_options)
     assert ours == theirs
+
+
+# -- what a user gets wrong -------------------------------------------------------------
+
+def _wrong_arguments(t):
+    nn, utils = t.nn, t.nn.utils
+    prune = __import__(f"{t.__name__}.nn.utils.prune", fromlist=["_"])
+    lin = nn.Linear(3, 2)
+    return _errors([
+        lambda: utils.weight_norm(nn.Linear(3, 2), name="nope"),
+        lambda: utils.spectral_norm(nn.Linear(3, 2), name="nope"),
+        lambda: utils.parametrize.register_parametrization(lin, "weight", lambda x: x),
+        lambda: prune.ln_structured(nn.Linear(3, 2), "weight", amount=0.5, n=1, dim=5),
+        lambda: prune.ln_structured(nn.Linear(3, 2), "bias", amount=1, n=1, dim=0),
+        lambda: prune.custom_from_mask(nn.Linear(3, 2), "weight", mask=t.ones(3, 3)),
+        lambda: utils.parameters_to_vector([[1.0]]),
+        lambda: lin.requires_grad_(0),
+        lambda: lin.weight.requires_grad_(None),
+        lambda: setattr(t.ones(2), "requires_grad", 1),
+    ])
+
+
+@pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
+def test_wrong_arguments_to_the_utilities_raise_pytorchs_errors(torch):
+    theirs, ours = _both(torch, _wrong_arguments)
+    assert ours == theirs

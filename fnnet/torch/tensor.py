@@ -1077,6 +1077,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if not isinstance(value, builtins.bool):
+            raise RuntimeError("requires_grad must be a bool")
         if self._kind == RG and not value:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. "
                                "If you want to use a computed variable in a subgraph that "
@@ -1109,6 +1111,12 @@ class Tensor:
                 note_leaf(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not isinstance(requires_grad, builtins.bool):  # PyTorch's argument check
+            kind = type(requires_grad)
+            name = kind.__name__ if kind.__module__ == "builtins" else \
+                f"{kind.__module__}.{kind.__name__}"
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must "
+                            f"be bool, not {name}")
         self.requires_grad = requires_grad
         return self
 

@@ -10,7 +10,11 @@ from fnnet.torch.tensor import Tensor
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     from fnnet.torch._functions import cat
 
-    return cat([p.reshape(-1) for p in parameters])
+    vec = []
+    for p in parameters:
+        p.device  # noqa: B018 - PyTorch checks each one's device first (its AttributeError)
+        vec.append(p.reshape(-1))
+    return cat(vec)
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:

@@ -222,11 +222,10 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
 
     PyTorch equivalent: ``torch.nn.utils.parametrize.register_parametrization``.
     """
-    if not isinstance(module, Module) or not isinstance(parametrization, Module):
-        raise TypeError(f"register_parametrization: module and parametrization must be "
-                        f"nn.Modules, got {type(module).__name__} and "
-                        f"{type(parametrization).__name__}")
-    parametrization.train(module.training)
+    if not isinstance(module, Module):
+        raise TypeError(f"register_parametrization: module must be an nn.Module, got "
+                        f"{type(module).__name__}")
+    parametrization.train(module.training)  # (PyTorch's AttributeError for a function)
     if is_parametrized(module, tensor_name):
         plist = module.parametrizations[tensor_name]
         if not unsafe:

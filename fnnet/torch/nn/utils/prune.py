@@ -269,6 +269,11 @@ class _Structured(_Amount):
         raise NotImplementedError
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
+        if t.dim() <= 1:  # PyTorch's checks, before the slices are counted
+            raise ValueError(f"Structured pruning can only be applied to multidimensional "
+                             f"tensors. Found tensor of shape {t.shape} with {t.dim()} dims")
+        if self.dim >= t.dim():
+            raise IndexError(f"Invalid index {self.dim} for tensor of size {t.shape}")
         size = int(t.shape[self.dim])
         n = _count(self.amount, size)
         if n == 0:
@@ -330,6 +335,9 @@ class CustomFromMask(BasePruningMethod):
         self.mask = mask
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
+        if default_mask.shape != self.mask.shape:
+            raise AssertionError(f"default_mask shape {default_mask.shape} must match "
+                                 f"self.mask shape {self.mask.shape}")
         result: Tensor = default_mask * self.mask.to(dtype=default_mask.dtype)
         return result
 

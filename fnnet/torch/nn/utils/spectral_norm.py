@@ -54,9 +54,9 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     if name in hooks:
         raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter "
                            f"{name}")
-    weight = module._parameters.get(name)
+    weight = module._parameters[name]  # PyTorch's KeyError for a missing name
     if not isinstance(weight, Parameter):
-        raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
+        raise ValueError(f"spectral_norm: {type(module).__name__}.{name} is not a parameter")
     if dim is None:
         dim = 1 if type(module).__name__.startswith("ConvTranspose") else 0
     fn = SpectralNorm(name, n_power_iterations, dim, eps)

@@ -41,9 +41,9 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     if name in hooks:
         raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter "
                            f"{name}")
-    weight = module._parameters.get(name)
+    weight = getattr(module, name)  # PyTorch's AttributeError for a missing name
     if not isinstance(weight, Parameter):
-        raise ValueError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
+        raise ValueError(f"weight_norm: {type(module).__name__}.{name} is not a parameter")
     fn = WeightNorm(name, dim)
     delattr(module, name)
     module.register_parameter(name + "_g", Parameter(norm_except_dim(weight, dim).detach()))
