@@ -110,6 +110,31 @@ def test_message_passing_shape_errors_are_pytorchs(torch, call):
         call(ft)
 
 
+@pytest.mark.parametrize("call", [
+    lambda T: T.nn.functional.logsigmoid(T.tensor([1, 2])),  # BPR on integer scores
+    lambda T: T.nn.functional.softplus(T.tensor([1, 2])),
+    lambda T: T.nn.functional.elu(T.tensor([True, False])),
+    lambda T: T.multinomial(T.ones(3), 0),
+    lambda T: T.nn.functional.embedding_bag(T.tensor([[0, 1]]), T.ones(4, 2), mode="foo"),
+], ids=["logsigmoid", "softplus", "elu of bools", "multinomial of none",
+        "embedding_bag mode"])
+def test_recommender_mistakes_raise_pytorchs_errors(torch, call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(type(theirs.value), match=f"^{re.escape(str(theirs.value))}$"):
+        call(ft)
+
+
+def test_embedding_bag_checks_its_mode_when_called_as_pytorch(torch):
+    # the module is made (drawing its weights) and refuses the mode at the first call
+    for T in (ft, torch):
+        T.manual_seed(0)
+        bag = T.nn.EmbeddingBag(4, 2, mode="foo")
+        with pytest.raises(ValueError, match="^mode has to be one of sum, mean or max$"):
+            bag(T.tensor([[0, 1]]))
+    np.testing.assert_array_equal(_np(ft.rand(2)), _np(torch.rand(2)))
+
+
 # -- sparse COO adjacency ----------------------------------------------------------------
 
 EDGES = [[0, 1, 1, 0, 2], [2, 0, 2, 2, 1]]  # (0, 2) twice: uncoalesced

@@ -8,13 +8,27 @@ from collections.abc import Callable
 from typing import Any
 
 from fnnet.nn import functional as fnf
+from fnnet.torch._complex_checks import kernel_error
 from fnnet.torch.tensor import Tensor, _op
+
+#: PyTorch's CPU kernel of each activation that has none for integers and booleans
+#: (a BPR loss's logsigmoid of integer scores)
+_FLOAT_KERNELS = {
+    "silu": "silu_cpu", "elu": "elu_cpu", "celu": "elu_cpu", "selu": "elu_cpu",
+    "softplus": "softplus_cpu", "mish": "mish_cpu", "logsigmoid": "log_sigmoid_cpu",
+    "hardsigmoid": "hardsigmoid_cpu", "hardswish": "hardswish_cpu",
+    "hardshrink": "hardshrink_cpu", "softshrink": "softshrink_check", "glu": "glu_cpu",
+    "prelu": "prelu_cpu",
+}
 
 
 def _check(name: str, input: Any) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
                         f"{type(input).__name__}")
+    kernel = _FLOAT_KERNELS.get(name)
+    if kernel is not None and not (input.is_floating_point() or input.is_complex()):
+        raise kernel_error(kernel, input.dtype)
 
 
 def implicit_dim(name: str, input: Tensor, stacklevel: int) -> int:

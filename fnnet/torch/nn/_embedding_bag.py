@@ -68,15 +68,16 @@ def _check_offsets(offsets: Tensor, input: Tensor) -> None:
 
 
 def check_options(who: str, max_norm: Any, scale_grad_by_freq: bool, sparse: bool,
-                  mode: str) -> None:
-    """Raises for the options ``who`` does not support, and for a mode it has not."""
+                  mode: str | None) -> None:
+    """Raises for the options ``who`` does not support, and for a mode it has not (a
+    module's mode is checked when it is called, as PyTorch's: pass None)."""
     del sparse  # the gradient is held dense (see fnnet.torch._sparse_gradients)
     for name, value in (("max_norm", max_norm is not None),
                         ("scale_grad_by_freq", scale_grad_by_freq)):
         if value:
             raise NotImplementedError(f"fnnet.torch: {who}({name}=...) is not supported")
-    if mode not in MODES:
-        raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+    if mode is not None and mode not in MODES:
+        raise ValueError("mode has to be one of sum, mean or max")
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Any = None,

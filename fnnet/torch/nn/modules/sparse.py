@@ -126,7 +126,7 @@ class EmbeddingBag(Module):
                  include_last_offset: bool = False, padding_idx: int | None = None,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        check_options("nn.EmbeddingBag", max_norm, scale_grad_by_freq, sparse, mode)
+        check_options("nn.EmbeddingBag", max_norm, scale_grad_by_freq, sparse, None)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise AssertionError("padding_idx must be within num_embeddings")
