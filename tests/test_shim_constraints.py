@@ -318,6 +318,34 @@ def test_a_distribution_of_the_programs_own_as_pytorch(torch_validates):
     assert ours == theirs
 
 
+def test_flows_of_event_transforms_as_pytorch(torch):
+    # transforms over vectors reshape a TransformedDistribution as PyTorch's: the base made
+    # Independent (a stick-breaking simplex, an affine flow of event_dim=1, a correlation
+    # Cholesky factor), log_prob summing each log-Jacobian over its own event dimensions
+    def run(t):
+        T, D = t.distributions.transforms, t.distributions
+        loc = t.zeros(2, requires_grad=True)
+        log_scale = t.zeros(2, requires_grad=True)
+        data = t.tensor([[0.3, -0.2], [0.5, 0.1]])
+        flow = D.TransformedDistribution(D.Normal(t.zeros(2), 1.0), [
+            T.AffineTransform(loc, log_scale.exp(), event_dim=1), T.TanhTransform()])
+        loss = -flow.log_prob(data).mean()
+        loss.backward()
+        out = [tuple(flow.batch_shape), tuple(flow.event_shape), repr(flow.support), loss,
+               loc.grad, log_scale.grad]
+        for d in (D.TransformedDistribution(D.Normal(t.zeros(3), 1.0),
+                                            T.StickBreakingTransform()),
+                  D.TransformedDistribution(D.Normal(t.zeros(3), 1.0),
+                                            [T.CorrCholeskyTransform()])):
+            value = t.distributions.biject_to(d.support)(t.tensor(CORR[0]))
+            out += [tuple(d.batch_shape), tuple(d.event_shape), repr(d.base_dist),
+                    d.log_prob(value)]
+        return out
+
+    theirs, ours = _both(torch, run)
+    assert ours == theirs
+
+
 def test_imports_as_pytorch():
     # the spellings programs use
     from fnnet.torch.distributions.constraint_registry import ConstraintRegistry

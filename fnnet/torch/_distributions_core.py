@@ -927,7 +927,11 @@ def _sum_rightmost(value: Any, dims: int) -> Any:
 
 
 class TransformedDistribution(Distribution):
-    """``base_distribution`` pushed through ``transforms`` (elementwise), in order.
+    """``base_distribution`` pushed through ``transforms``, in order. As PyTorch's, the
+    base is expanded to the shape the transforms need and its batch dimensions that a
+    transform reads as one event (``AffineTransform(event_dim=1)``,
+    ``StickBreakingTransform``) are made event dimensions (``Independent``); the event
+    shape is the transforms' output's.
 
     PyTorch equivalent: ``torch.distributions.TransformedDistribution``.
     """
@@ -940,10 +944,30 @@ class TransformedDistribution(Distribution):
                 not all(isinstance(t, transforms_module.Transform) for t in transforms):
             raise ValueError(f"transforms must be a Transform or a list of Transforms, but "
                              f"was {transforms}")
-        self.base_dist, self.transforms = base_distribution, list(transforms)
-        self.batch_shape = base_distribution.batch_shape
-        self.event_shape = base_distribution.event_shape
+        self.transforms = list(transforms)
+        base_shape = tuple(base_distribution.batch_shape) + tuple(
+            base_distribution.event_shape)
+        base_event_dim = len(base_distribution.event_shape)
+        transform = transforms_module.ComposeTransform(self.transforms)
+        if len(base_shape) < transform.domain.event_dim:
+            raise ValueError(f"base_distribution needs to have shape with size at least "
+                             f"{transform.domain.event_dim}, but got {base_shape}.")
+        forward_shape = tuple(transform.forward_shape(base_shape))
+        expanded_base_shape = tuple(transform.inverse_shape(forward_shape))
+        if base_shape != expanded_base_shape:
+            base_distribution = base_distribution.expand(
+                expanded_base_shape[:len(expanded_base_shape) - base_event_dim])
+        reinterpreted = transform.domain.event_dim - base_event_dim
+        if reinterpreted > 0:
+            base_distribution = Independent(base_distribution, reinterpreted)
+        self.base_dist = base_distribution
+        event_dim = max(transform.codomain.event_dim, base_event_dim
+                        + transform.codomain.event_dim - transform.domain.event_dim)
+        cut = len(forward_shape) - event_dim
+        self.batch_shape = Size(forward_shape[:cut])
+        self.event_shape = Size(forward_shape[cut:])
         self.has_rsample = base_distribution.has_rsample
+        self._validate_args = validate_args
 
     def __repr__(self) -> str:
         # PyTorch's: the parameters of a subclass's own (Weibull's scale and
@@ -996,10 +1020,12 @@ class TransformedDistribution(Distribution):
         y = self._validate_sample(value)
         for transform in reversed(self.transforms):
             x = transform.inv(y)
+            event_dim += transform.domain.event_dim - transform.codomain.event_dim
             log_prob = log_prob - _sum_rightmost(transform.log_abs_det_jacobian(x, y),
-                                                 event_dim)
+                                                 event_dim - transform.domain.event_dim)
             y = x
-        out: Tensor = log_prob + self.base_dist.log_prob(y)
+        out: Tensor = log_prob + _sum_rightmost(self.base_dist.log_prob(y),
+                                                event_dim - len(self.base_dist.event_shape))
         return out
 
     def _monotonized(self, probability: Tensor) -> Tensor:
