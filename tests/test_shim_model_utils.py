@@ -323,3 +323,18 @@ def _wrong_arguments(t):
 def test_wrong_arguments_to_the_utilities_raise_pytorchs_errors(torch):
     theirs, ours = _both(torch, _wrong_arguments)
     assert ours == theirs
+
+
+def _custom_layer_helpers(t):
+    """The argument helpers custom layers import from torch.nn.modules.utils."""
+    utils = __import__(f"{t.__name__}.nn.modules.utils", fromlist=["_"])
+    return (utils._pair(3), utils._single([2]), utils._triple((1, 2, 3)),
+            utils._quadruple(0), utils._ntuple(5, "five")(1), utils._pair.__name__,
+            utils._reverse_repeat_tuple((1, 2), 2), utils._list_with_default([None, 4],
+                                                                             [1, 8, 9, 9]),
+            _errors([lambda: utils._list_with_default([1, 2], [3])]))
+
+
+def test_custom_layer_helpers_as_pytorchs(torch):
+    theirs, ours = _both(torch, _custom_layer_helpers)
+    assert ours == theirs
