@@ -171,3 +171,37 @@ INTERPOLATE_MISTAKES = {
 def test_upsampling_mistakes_raise_as_pytorch(torch, name):
     mistake = INTERPOLATE_MISTAKES[name]
     assert raised_by(mistake, ft) == raised_by(mistake, torch)
+
+
+# -- looking at a generator's weights under no_grad ------------------------------------------
+
+def _weights_looked_at(T):
+    T.manual_seed(0)
+    emb = T.nn.Embedding(4, 3)
+    lin = T.nn.Linear(3, 2)
+    with T.no_grad():
+        rows = emb.weight[:2]
+        shown = [repr(rows), repr(lin.weight.t()), repr(lin.weight.view(-1)[:3]),
+                 repr(lin.bias.unsqueeze(0))]
+        flags = [t.requires_grad for t in (rows, rows[0], emb.weight[1], lin.weight.T,
+                                           lin.weight.reshape(6), lin.weight.flatten(),
+                                           lin.weight.squeeze(), lin.weight.expand(2, 2, 3),
+                                           lin.weight.narrow(0, 0, 1), lin.weight.unbind()[0],
+                                           lin.weight.diagonal(), lin.weight.detach()[0],
+                                           lin.weight.data[0], lin.weight * 2,
+                                           lin.weight[[0, 1]], lin.weight.clone(), rows * 1)]
+        leaves = [(t.is_leaf, t.grad_fn) for t in (rows, lin.weight.t())]
+        rows.mul_(2)  # written through to the weight under no_grad
+    written = emb.weight[0].tolist()
+    try:
+        rows.add_(1)
+        refused = None
+    except RuntimeError as error:
+        refused = str(error)
+    return shown, flags, leaves, written, refused
+
+
+def test_views_of_weights_taken_under_no_grad_require_grad_as_pytorchs(torch):
+    ours, theirs = _weights_looked_at(ft), _weights_looked_at(torch)
+    assert ours[0] == theirs[0]  # printed with requires_grad=True
+    assert ours[1:] == theirs[1:]

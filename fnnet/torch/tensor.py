@@ -847,6 +847,14 @@ _REVERSED_T = ("The use of `x.T` on tensors of dimension other than 2 to reverse
 _NOT_ONE_ELEMENT = "only one element tensors can be converted to Python scalars"
 #: PyTorch's warning, once per process, for ``float()`` of a tensor that requires grad,
 #: in grad mode
+#: PyTorch's refusal of an in-place write with grad enabled to a view taken under
+#: no_grad of a tensor that requires grad
+_NO_GRAD_VIEW_WRITTEN = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode "
+    "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+    "clarify your code by moving both the view and the inplace either both inside the "
+    "no_grad block (if you don't want the inplace to be tracked) or both outside (if you "
+    "want the inplace to be tracked).")
 _SCALAR_OF_GRAPH = ("Converting a tensor with requires_grad=True to a scalar may lead to "
                     "unexpected behavior.\nConsider using tensor.detach() first.")
 
@@ -1073,7 +1081,9 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
-        return self._kind != CONST
+        # a view taken under no_grad of a tensor that requires grad (w[0], w.t()) still
+        # says so in PyTorch, which derives a view's flag from its base's
+        return self._kind != CONST or (self._view is not None and self._view.kind != CONST)
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
@@ -1750,6 +1760,9 @@ class Tensor:
             raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
         view = getattr(self, "_view", None)
+        if view is not None and self._kind == CONST and view.kind != CONST and \
+                _current_recorder().grad_enabled:
+            raise RuntimeError(_NO_GRAD_VIEW_WRITTEN)
         if view is not None and view.kind == VAR and _current_recorder().grad_enabled:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
                                "an in-place operation.")
