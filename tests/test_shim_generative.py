@@ -205,3 +205,25 @@ def test_views_of_weights_taken_under_no_grad_require_grad_as_pytorchs(torch):
     ours, theirs = _weights_looked_at(ft), _weights_looked_at(torch)
     assert ours[0] == theirs[0]  # printed with requires_grad=True
     assert ours[1:] == theirs[1:]
+
+
+# -- a sampler's timesteps and a schedule's betas from linspace ------------------------------
+
+LINSPACES = [(39, 0, 10), (999, 0, 50), (0, 999, 77), (1e-4, 0.02, 1000), (-1, 1, 1001),
+             (0, 1, 16), (0.5, -0.5, 257), (-3.7, 11.3, 33), (0, 1, 1), (2, 2, 3)]
+
+
+@pytest.mark.parametrize("args", LINSPACES, ids=str)
+def test_linspace_values_are_pytorchs_to_the_bit(torch, args):
+    """PyTorch's kernel counts from start for the first half and from end for the rest;
+    jnp.linspace rounds otherwise, so linspace(39, 0, 10).long() took timestep 25 for
+    PyTorch's 26."""
+    ours, theirs = ft.linspace(*args), torch.linspace(*args)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(ours.long().numpy(), theirs.long().numpy())
+
+
+@pytest.mark.parametrize("args", [(0, 10, 4), (0, 999, 7), (5, -5, 6), (0, 255, 9)], ids=str)
+def test_integer_linspace_truncates_as_pytorchs(torch, args):
+    assert ft.linspace(*args, dtype=ft.long).tolist() == \
+        torch.linspace(*args, dtype=torch.long).tolist()

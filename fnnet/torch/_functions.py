@@ -475,7 +475,34 @@ def linspace(start: float, end: float, steps: int, *, dtype: DTypeLike | None = 
     steps = number(steps, "linspace", "steps", 2)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _new(jnp.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
+    np_dtype = _float_dtype(dtype)
+    values = _linspace_values(start, end, steps, np_dtype)
+    if values is None:
+        return _new(jnp.linspace(start, end, steps, dtype=np_dtype), requires_grad)
+    return _creation(lambda s, d: jnp.asarray(values), (steps,), np_dtype, requires_grad,
+                     lambda s, d: values)
+
+
+def _linspace_values(start: Any, end: Any, steps: int, np_dtype: np.dtype
+                     ) -> np.ndarray | None:
+    """PyTorch's CPU ``linspace`` values for float32, float64 and integer results (None
+    for the other types): ``step = (end - start) / (steps - 1)`` in the result's precision
+    (double for integers), then ``start + step * i`` for the first half of the points and
+    ``end - step * (steps - 1 - i)`` for the rest, each rounded once (PyTorch's kernel
+    fuses the multiply-add), integers truncated. A sampler's
+    ``torch.linspace(T - 1, 0, 10).long()`` then picks PyTorch's timesteps: 26, not 25."""
+    kind = np.dtype(np_dtype)
+    if kind not in (np.dtype(np.float32), np.dtype(np.float64)) and kind.kind not in "iu":
+        return None
+    if steps <= 1:
+        return np.full(steps, start).astype(kind)
+    wide = kind if kind.kind == "f" else np.dtype(np.float64)
+    low, high = wide.type(start), wide.type(end)
+    step = np.float64(wide.type((high - low) / wide.type(steps - 1)))
+    at = np.arange(steps)
+    exact = np.where(at < steps // 2, np.float64(low) + step * at,
+                     np.float64(high) - step * (steps - 1 - at))
+    return exact.astype(kind) if kind.kind == "f" else np.trunc(exact).astype(kind)
 
 
 def eye(n: int, m: int | None = None, *, dtype: DTypeLike | None = None,
