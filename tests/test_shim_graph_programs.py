@@ -5,6 +5,8 @@ fnnet.torch and compares values, gradients and printed text."""
 
 from __future__ import annotations
 
+import io
+import pickle
 import re
 
 import numpy as np
@@ -242,3 +244,11 @@ def test_sparse_errors_are_pytorchs(torch, call):
 def test_unsupported_sparse_forms_say_what_to_use(call):
     with pytest.raises(NotImplementedError, match="sparse|COO|values"):
         call()
+
+
+def test_a_sparse_tensor_pickles_whole_and_torch_save_says_what_to_save():
+    adjacency = _adjacency(ft)
+    back = pickle.loads(pickle.dumps(adjacency))
+    assert back.is_sparse and repr(back) == repr(adjacency)
+    with pytest.raises(NotImplementedError, match=r"'adj'.*\.to_dense\(\)"):
+        ft.save({"adj": adjacency}, io.BytesIO())

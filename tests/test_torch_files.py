@@ -837,6 +837,7 @@ def test_every_tensor_kind_of_pytorchs_weights_only_list_loads_or_is_named(torch
     values = torch.arange(6.0)
     loadable = {
         "layout": torch.strided,
+        "coo": torch.sparse_coo,
         "device": _Rebuilt(torch._utils._rebuild_device_tensor_from_cpu_tensor, values,
                            torch.float16, "cpu", False),
         "oldest": _Rebuilt(torch._utils._rebuild_tensor, torch.arange(6.0).storage(), 2,
@@ -845,6 +846,7 @@ def test_every_tensor_kind_of_pytorchs_weights_only_list_loads_or_is_named(torch
     data = _saved(torch, loadable, **options)
     expected, loaded = torch.load(io.BytesIO(data)), ft.load(io.BytesIO(data))
     assert loaded["layout"] is ft.strided and expected["layout"] is torch.strided
+    assert loaded["coo"] is ft.sparse_coo and expected["coo"] is torch.sparse_coo
     for key in ("device", "oldest"):
         assert str(loaded[key].dtype) == str(expected[key].dtype), key
         if key == "oldest" or not options:  # PyTorch's older format casts the CPU
@@ -855,7 +857,7 @@ def test_every_tensor_kind_of_pytorchs_weights_only_list_loads_or_is_named(torch
                "meta": (torch.empty(2, device="meta"), r"a meta-device \(values-less\) tensor"),
                "nested": (torch.nested.nested_tensor([torch.ones(1), torch.ones(2)]),
                           r"a nested tensor, .* \.to_padded_tensor\(0\.0\)"),
-               "coo": (torch.sparse_coo, r"the layout torch\.sparse_coo at 'coo'; fnnet"),
+               "csr": (torch.sparse_csr, r"the layout torch\.sparse_csr at 'csr'; fnnet"),
                "storage": (torch.ones(2).storage(), r"a storage saved as a value \(tensor")}
     for key, (value, message) in refused.items():
         data = _saved(torch, {key: value}, **options)

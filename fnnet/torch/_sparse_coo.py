@@ -188,6 +188,11 @@ class SparseCooTensor(Tensor):
         raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() "
                         "first.")
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled whole (torch.save of a module)
+        return (_rebuild, (np.asarray(self._indices().numpy()),
+                           np.asarray(self._values().detach().numpy()), tuple(self.shape),
+                           self.is_coalesced()))
+
     def __repr__(self) -> str:
         from fnnet.torch._format import format_sparse
 
@@ -217,6 +222,12 @@ def _make(indices: Tensor, values: Tensor, size: tuple[int, ...],
                           _coo_coalesced=coalesced or indices.shape[1] <= 1)
     out: SparseCooTensor = dense
     return out
+
+
+def _rebuild(indices: np.ndarray, values: np.ndarray, size: tuple[int, ...],
+             coalesced: builtins.bool) -> SparseCooTensor:
+    """A pickled sparse tensor, rebuilt."""
+    return _make(_as_tensor(indices), _as_tensor(values), size, coalesced)
 
 
 def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any = None,

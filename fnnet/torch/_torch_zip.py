@@ -233,6 +233,12 @@ class _Pickle:
             self.out += b"("
             self.value(sorted(obj, key=repr), where)
             self.out += b"tR"
+        elif getattr(obj, "is_sparse", False) is True:
+            from fnnet.torch.tensor import Unsupported
+
+            raise Unsupported(f"torch.save: fnnet.torch does not save a sparse tensor (at "
+                              f"{where or 'the top'!r}): save its .to_dense(), or its "
+                              f".coalesce().indices() and .values()")
         else:
             # a numpy array or scalar is pickled as numpy pickles it, as PyTorch's
             # torch.save does (np.random.get_state() in a checkpoint): it loads back as
