@@ -338,3 +338,23 @@ def _custom_layer_helpers(t):
 def test_custom_layer_helpers_as_pytorchs(torch):
     theirs, ours = _both(torch, _custom_layer_helpers)
     assert ours == theirs
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit")
+def test_scripted_modules_answer_what_users_read_from_them(torch):
+    """After torch.jit.script / trace: original_name, trace_module, annotate and Final
+    as PyTorch's; .code and .graph name themselves in a NotImplementedError (an
+    AttributeError from the property was reported as a missing attribute)."""
+    runs = []
+    for t in (torch, ft):
+        model = t.nn.Sequential(t.nn.Linear(2, 2), t.nn.ReLU()).eval()
+        x = t.ones(1, 2)
+        traced = t.jit.trace_module(model, {"forward": x})
+        runs.append((t.jit.script(model).original_name, type(traced).__name__,
+                     traced(x).shape, t.jit.annotate(int, 3), t.jit.Final,
+                     _errors([lambda t=t, m=model, x=x: t.jit.trace_module(m, [x])])))
+    assert runs[1] == runs[0]
+    scripted = ft.jit.script(ft.nn.Linear(2, 2))
+    for name in ("code", "graph"):
+        with pytest.raises(NotImplementedError, match="ScriptModule.code or .graph"):
+            getattr(scripted, name)

@@ -57,13 +57,21 @@ class ScriptModule(Module):
                            f"have a __getstate__ method defined!")
 
     @property
+    def original_name(self) -> str:
+        """The scripted module's class name. PyTorch:
+        ``torch.jit.ScriptModule.original_name``."""
+        return self._original_class().__name__
+
+    @property
     def code(self) -> str:
-        from fnnet.torch.tensor import Unsupported
+        # a NotImplementedError only: an AttributeError from a property would be taken
+        # for a missing attribute, and Module.__getattr__'s message would hide this one
+        raise NotImplementedError("fnnet.torch does not support ScriptModule.code or "
+                                  ".graph: it compiles no TorchScript, so a scripted module "
+                                  "runs its original class's forward (print(model) shows "
+                                  "the module)")
 
-        raise Unsupported("fnnet.torch compiles no TorchScript, so a scripted module has no "
-                          "code: its forward is the original class's")
-
-    graph = code
+    graph = inlined_graph = code_with_constants = code
 
 
 class RecursiveScriptModule(ScriptModule):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import typing
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -33,9 +34,9 @@ from fnnet.torch.nn.modules.module import Module
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-__all__ = ["RecursiveScriptModule", "ScriptModule", "TopLevelTracedModule", "TracedModule",
-           "export", "ignore", "is_scripting", "is_tracing", "load", "save", "script",
-           "trace", "unused"]
+__all__ = ["Final", "RecursiveScriptModule", "ScriptModule", "TopLevelTracedModule",
+           "TracedModule", "annotate", "export", "ignore", "is_scripting", "is_tracing",
+           "load", "save", "script", "trace", "trace_module", "unused"]
 
 _COMPILED = ("fnnet.torch compiles every training step with XLA already: call the "
              "module as it is (torch.compile(model) is accepted too), and see the "
@@ -48,6 +49,17 @@ def _deprecated(name: str, instead: str) -> None:
     # PyTorch's warning, from the library's own frame (hidden unless asked for, as there)
     warnings.warn(f"`torch.jit.{name}` is deprecated. Please switch to {instead}.",
                   DeprecationWarning, stacklevel=1)
+
+
+#: TorchScript's annotation of a constant attribute: typing's, as PyTorch's is
+Final = typing.Final
+
+
+def annotate(the_type: Any, the_value: Any) -> Any:
+    """Returns ``the_value``: a type hint for TorchScript, which nothing reads here.
+    PyTorch: ``torch.jit.annotate``."""
+    del the_type
+    return the_value
 
 
 def is_scripting() -> bool:
@@ -111,6 +123,26 @@ def trace(func: Any, example_inputs: Any = None, *args: Any, **kwargs: Any) -> A
     if isinstance(func, ScriptModule) or not isinstance(func, Module):
         return func
     return scripted(func, TopLevelTracedModule, TracedModule)
+
+
+def trace_module(mod: Any, inputs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    """Runs each method ``name`` of ``mod`` once on ``inputs[name]`` (a tensor or a tuple
+    of them), as PyTorch's tracer does, and returns ``mod`` as a
+    ``TopLevelTracedModule``.
+
+    PyTorch equivalent: ``torch.jit.trace_module``.
+    """
+    del args, kwargs
+    _deprecated("trace_module", "`torch.compile` or `torch.export`")
+    if not isinstance(mod, Module):
+        raise AttributeError("expected torch.nn.Module as the first argument")
+    if not isinstance(inputs, dict):
+        raise AttributeError("expected a dictionary of (method_name, input) pairs")
+    for name, example in inputs.items():
+        getattr(mod, name)(*(example if isinstance(example, tuple) else (example,)))
+    if isinstance(mod, ScriptModule):
+        return mod
+    return scripted(mod, TopLevelTracedModule, TracedModule)
 
 
 def save(m: Any, f: Any, _extra_files: Any = None) -> None:
