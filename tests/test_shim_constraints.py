@@ -318,6 +318,47 @@ def test_a_distribution_of_the_programs_own_as_pytorch(torch_validates):
     assert ours == theirs
 
 
+def test_lazy_parameters_of_the_programs_own_as_pytorch(torch_validates):
+    # PyTorch's Bernoulli pattern: the parameter not given is a lazy_property, which the
+    # argument check skips until it is read
+    def run(t):
+        D, C, U = t.distributions, t.distributions.constraints, t.distributions.utils
+
+        class Coin(D.Distribution):
+            arg_constraints = {"probs": C.unit_interval, "logits": C.real}
+            support = C.boolean
+
+            def __init__(self, probs=None, logits=None, validate_args=None):
+                if probs is not None:
+                    (self.probs,) = U.broadcast_all(probs)
+                else:
+                    (self.logits,) = U.broadcast_all(logits)
+                given = self.probs if probs is not None else self.logits
+                super().__init__(given.shape, validate_args=validate_args)
+
+            @U.lazy_property
+            def logits(self):
+                return U.probs_to_logits(self.probs, is_binary=True)
+
+            @U.lazy_property
+            def probs(self):
+                return U.logits_to_probs(self.logits, is_binary=True)
+
+        coin = Coin(probs=t.tensor([0.2, 0.9]))
+        out = [repr(coin), coin.logits, repr(coin), Coin(logits=t.tensor([0.0, 3.0])).probs,
+               repr(D.relaxed_categorical.ExpRelaxedCategorical(
+                   t.tensor(0.5), logits=t.zeros(3)).support)]
+        for bad in (lambda: Coin(probs=t.tensor([1.2])),
+                    lambda: Coin(logits=t.tensor([float("nan")]))):
+            with pytest.raises(ValueError) as caught:
+                bad()
+            out.append(str(caught.value))
+        return out
+
+    theirs, ours = _both(torch_validates, run)
+    assert ours == theirs
+
+
 def test_flows_of_event_transforms_as_pytorch(torch):
     # transforms over vectors reshape a TransformedDistribution as PyTorch's: the base made
     # Independent (a stick-breaking simplex, an affine flow of event_dim=1, a correlation

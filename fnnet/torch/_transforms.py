@@ -846,3 +846,19 @@ class CorrCholeskyTransform(Transform):
             raise ValueError("Input is not square")
         d = shape[-1]
         return (*shape[:-2], d * (d - 1) // 2)
+
+
+#: PyTorch's transforms fnnet.torch does not provide
+_UNSUPPORTED = ("CatTransform", "StackTransform", "ReshapeTransform",
+                "CumulativeDistributionTransform")
+
+
+def __getattr__(name: str) -> Any:
+    # named so, as Unsupported tells a ``from ... import`` by its caller's name
+    if name in _UNSUPPORTED:
+        from fnnet.torch.tensor import Unsupported
+
+        raise Unsupported(f"fnnet.torch does not support torch.distributions.transforms."
+                          f"{name}; compose the transforms fnnet.torch provides, or write "
+                          f"the map with its tensor operations")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -71,10 +71,12 @@ from fnnet.torch._distributions_core import (
 )
 from fnnet.torch._low_rank_normal import LowRankMultivariateNormal
 from fnnet.torch._transformed_distributions import (
+    ExpRelaxedCategorical,  # noqa: F401  # only in relaxed_categorical, as PyTorch's
     FisherSnedecor,
     HalfCauchy,
     InverseGamma,
     Kumaraswamy,
+    LogitRelaxedBernoulli,  # noqa: F401  # only in relaxed_bernoulli
     Pareto,
     RelaxedBernoulli,
     RelaxedOneHotCategorical,
@@ -145,8 +147,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "multivariate_normal": ("MultivariateNormal",),
     "negative_binomial": ("NegativeBinomial",), "normal": ("Normal",),
     "one_hot_categorical": ("OneHotCategorical", "OneHotCategoricalStraightThrough"),
-    "pareto": ("Pareto",), "poisson": ("Poisson",), "relaxed_bernoulli": ("RelaxedBernoulli",),
-    "relaxed_categorical": ("RelaxedOneHotCategorical",), "studentT": ("StudentT",),
+    "pareto": ("Pareto",), "poisson": ("Poisson",),
+    "relaxed_bernoulli": ("LogitRelaxedBernoulli", "RelaxedBernoulli"),
+    "relaxed_categorical": ("ExpRelaxedCategorical", "RelaxedOneHotCategorical"),
+    "studentT": ("StudentT",),
     "transformed_distribution": ("TransformedDistribution",), "uniform": ("Uniform",),
     "weibull": ("Weibull",),
 }
