@@ -329,12 +329,34 @@ def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
     return to_sparse(out) if isinstance(mat2, SparseCooTensor) else out
 
 
+def _dense_refusal(name: str) -> Any:
+    """A sparse tensor's method on a dense tensor: PyTorch's error."""
+    if name in ("_indices", "_values", "_nnz"):
+        def refuse(self: Tensor) -> Any:
+            raise NotImplementedError(f"Could not run 'aten::{name}' with arguments from the "
+                                      f"'CPU' backend.")
+    else:
+        kind = "sparse tensor" if name == "values" else "sparse coordinate tensor"
+
+        def refuse(self: Tensor) -> Any:
+            raise RuntimeError(f"{name} expected {kind} layout but got Strided")
+
+    refuse.__name__ = name
+    return refuse
+
+
 def install(namespace: dict[str, Any]) -> None:
-    """Adds ``Tensor.to_sparse`` (and the compressed layouts' refusals) to
-    :class:`Tensor`, and ``sparse_coo_tensor``, ``sparse_coo`` and ``spmm`` to
-    ``namespace`` (``fnnet.torch``'s globals)."""
+    """Adds ``Tensor.to_sparse`` (and the compressed layouts' refusals, and PyTorch's
+    answers of a dense tensor to the sparse tensors' methods) to :class:`Tensor`, and
+    ``sparse_coo_tensor``, ``sparse_coo`` and ``spmm`` to ``namespace`` (``fnnet.torch``'s
+    globals)."""
     Tensor.to_sparse = to_sparse  # type: ignore[attr-defined]
     Tensor.to_sparse_coo = to_sparse  # type: ignore[attr-defined]
     for name in _COMPRESSED:
         setattr(Tensor, name, getattr(SparseCooTensor, name))
+    for name in ("coalesce", "is_coalesced", "indices", "values", "_indices", "_values",
+                 "_nnz"):
+        setattr(Tensor, name, _dense_refusal(name))
+    Tensor.sparse_dim = lambda self: 0  # type: ignore[attr-defined]
+    Tensor.dense_dim = lambda self: self.dim()  # type: ignore[attr-defined]
     namespace.update(sparse_coo_tensor=sparse_coo_tensor, sparse_coo=sparse_coo, spmm=spmm)
