@@ -205,6 +205,24 @@ def test_hooked_tensors_show_pytorchs_grad_fn(torch):
     assert ours == theirs
 
 
+
+def _functional_call_of_a_parametrized_module(t):
+    t.manual_seed(0)
+    net = t.nn.Sequential(t.nn.utils.parametrizations.weight_norm(t.nn.Linear(3, 2)))
+    x = t.randn(4, 3)
+    originals = {k: v * 2 for k, v in net.named_parameters()}
+    return [_np(t.func.functional_call(net, given, (x,))) for given in (
+        originals,  # through the parametrization
+        {"0.weight": t.ones(2, 3)},  # the parametrized tensor itself: the parametrization off
+        {})] + [_np(net[0].weight)]
+
+
+def test_functional_call_of_a_parametrized_tensor_takes_the_value_as_pytorch(torch):
+    theirs, ours = _both(torch, _functional_call_of_a_parametrized_module)
+    for mine, expected in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+
+
 # -- weight averaging -------------------------------------------------------------------
 
 def _ema_with_buffers(t):

@@ -83,10 +83,15 @@ def _detached(tree: Any) -> Any:
 
 
 # -- functional_call -----------------------------------------------------------------------
+_NOTHING = object()
+
+
 @contextlib.contextmanager
 def _swapped(module: Any, values: dict[str, Any]) -> Iterator[None]:
     """``module``'s parameters and buffers named in ``values`` replaced by them for the
     block, and put back after."""
+    from fnnet.torch.nn.utils.parametrize import is_parametrized
+
     undo = []
     owners = dict(module.named_modules(remove_duplicate=False))
     try:
@@ -94,6 +99,14 @@ def _swapped(module: Any, values: dict[str, Any]) -> Iterator[None]:
             path, _, leaf = name.rpartition(".")
             owner = owners.get(path)
             if owner is None:
+                continue
+            if is_parametrized(owner, leaf):
+                # the value of a parametrized tensor itself: the parametrization is off
+                # for the call, as PyTorch's (its originals are named
+                # 'parametrizations.<name>.original')
+                given = owner.__dict__.setdefault("_fnnet_given", {})
+                undo.append((owner, given, leaf, given.get(leaf, _NOTHING)))
+                given[leaf] = value
                 continue
             for table in (owner._parameters, owner._buffers):
                 if leaf in table:
@@ -104,6 +117,14 @@ def _swapped(module: Any, values: dict[str, Any]) -> Iterator[None]:
         yield
     finally:
         for owner, table, leaf, old in reversed(undo):
+            if table is owner.__dict__.get("_fnnet_given"):
+                if old is _NOTHING:
+                    del table[leaf]
+                else:
+                    table[leaf] = old
+                if not table:
+                    del owner.__dict__["_fnnet_given"]
+                continue
             table[leaf] = old
             object.__setattr__(owner, leaf, old)
 

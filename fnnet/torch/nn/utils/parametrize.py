@@ -156,10 +156,16 @@ _cache: dict[tuple[int, str], Tensor] = {}
 
 
 def _computed(module: Module, name: str) -> Tensor:
+    given = module.__dict__.get("_fnnet_given")
+    if given is not None and name in given:
+        # functional_call's value for the parametrized name itself: PyTorch takes it as
+        # the tensor, the parametrization off for the call
+        value: Tensor = given[name]
+        return value
     key = (id(module), name)
     if _cache_depth and key in _cache:
         return _cache[key]
-    value: Tensor = module.parametrizations[name]()
+    value = module.parametrizations[name]()
     if _cache_depth:
         _cache[key] = value
     return value
