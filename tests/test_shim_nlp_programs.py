@@ -217,3 +217,41 @@ def test_probability_targets_with_ignore_index_as_pytorch(torch, options):
 
     assert run(ft) == pytest.approx(run(torch)) if options["ignore_index"] < 0 else \
         run(ft) == run(torch)
+
+
+# -- padding, packing, lookups and masks: bad arguments ---------------------------------
+
+BAD_SEQUENCE_ARGUMENTS = {
+    "pad-lists": lambda T: T.nn.utils.rnn.pad_sequence([T.zeros(2), [1]]),
+    "pack-2d-lengths": lambda T: T.nn.utils.rnn.pack_padded_sequence(
+        T.zeros(2, 5, 3), [[5, 3]], batch_first=True),
+    "pack-0d-lengths": lambda T: T.nn.utils.rnn.pack_padded_sequence(
+        T.zeros(2, 5, 3), T.tensor(5), batch_first=True),
+    "pack-ragged-lengths": lambda T: T.nn.utils.rnn.pack_padded_sequence(
+        T.zeros(2, 5, 3), [[5], [3, 1]], batch_first=True),
+    "embedding-1d-weight": lambda T: T.nn.functional.embedding(T.tensor([1]), T.zeros(5)),
+    "masked-fill-shape": lambda T: T.zeros(2, 5, 6).masked_fill(
+        T.zeros(2, 6, dtype=T.bool), 0.0),
+    "masked-fill-shape-and-dtype": lambda T: T.zeros(2, 5, 6).masked_fill(
+        T.zeros(2, 6, dtype=T.long), 0.0),
+    "masked-fill_-shape": lambda T: T.zeros(2, 5, 6).masked_fill_(
+        T.zeros(2, 6, dtype=T.bool), 0.0),
+    "masked-fill_-shape-and-dtype": lambda T: T.zeros(2, 5, 6).masked_fill_(
+        T.zeros(2, 6, dtype=T.long), 0.0),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_SEQUENCE_ARGUMENTS))
+def test_bad_sequence_arguments_as_pytorch(torch, name):
+    assert _raised(lambda: BAD_SEQUENCE_ARGUMENTS[name](ft)) == \
+        _raised(lambda: BAD_SEQUENCE_ARGUMENTS[name](torch))
+
+
+def test_float_lengths_pack_as_pytorch(torch):
+    """PyTorch reads the lengths as int64: float lengths are truncated."""
+    def run(T):
+        packed = T.nn.utils.rnn.pack_padded_sequence(T.arange(10.0).view(2, 5),
+                                                     T.tensor([5.7, 3.2]), batch_first=True)
+        return packed.data.tolist(), packed.batch_sizes.tolist()
+
+    assert run(ft) == run(torch)

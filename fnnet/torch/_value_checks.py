@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fnnet.torch._dtypes import scalar_name
+from fnnet.torch._graph import broadcast_mismatch
 from fnnet.torch._mixed_dtypes import C_NAMES
 
 
@@ -120,10 +121,22 @@ def check_repeat(x: Any, repeats: tuple[int, ...], *static: Any) -> None:
                            "number of dimensions of tensor")
 
 
-def check_bool_mask(x: Any, mask: Any, *static: Any) -> None:
-    """``x.masked_fill(mask, value)``: PyTorch takes a boolean mask only (an integer mask
-    is refused, not read as booleans)."""
+def check_mask_dtype(mask: Any) -> None:
+    """PyTorch takes a boolean mask only for ``masked_fill``: an integer mask is
+    refused, not read as booleans."""
     kind = getattr(mask, "dtype", None)
     if kind is not None and kind.name != "bool":
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
                            f"dtype {C_NAMES.get(kind.name, kind.name)}")
+
+
+def check_bool_mask(x: Any, mask: Any, *static: Any) -> None:
+    """``x.masked_fill(mask, value)``: PyTorch broadcasts first, naming the mask first
+    (tensor a) where the two do not broadcast, then refuses a mask that is not boolean
+    (``masked_fill_`` checks in the other order, and names ``x`` first)."""
+    shape = getattr(mask, "shape", None)
+    if shape is not None and tuple(shape) != tuple(x.shape):
+        mismatch = broadcast_mismatch([tuple(shape), tuple(x.shape)])
+        if mismatch is not None:
+            raise RuntimeError(mismatch)
+    check_mask_dtype(mask)

@@ -1869,6 +1869,13 @@ class Tensor:
         return self._inplace(_op(_copy_into, (), self, _scalar_or_tensor(other)))
 
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        _value_checks.check_mask_dtype(mask)
+        shape = getattr(mask, "shape", None)
+        if shape is not None and tuple(shape) != tuple(self.shape):
+            # in place, PyTorch names this tensor first (tensor a); masked_fill the mask
+            mismatch = _graph.broadcast_mismatch([tuple(self.shape), tuple(shape)])
+            if mismatch is not None:
+                raise RuntimeError(mismatch)
         if self._cell.overlap:
             warnings.warn("Use of masked_fill_ on expanded tensors is deprecated. Please "
                           "clone() the tensor before performing this operation. This also "

@@ -34,6 +34,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if scale_grad_by_freq:
         raise NotImplementedError("fnnet.torch: embedding(scale_grad_by_freq=True) is not "
                                   "supported")
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
     check_indices(input, int(weight.shape[0]))
     if sparse:
         _sparse_gradients.mark(weight)

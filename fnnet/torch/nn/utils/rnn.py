@@ -35,8 +35,10 @@ def pad_sequence(sequences: Sequence[Tensor] | Tensor, batch_first: bool = False
     sequences = list(sequences)
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
-    if not all(isinstance(s, Tensor) for s in sequences):
-        raise TypeError("pad_sequence: sequences must be tensors")
+    for index, s in enumerate(sequences):
+        if not isinstance(s, Tensor):
+            raise TypeError(f"expected Tensor as element {index} in argument 0, but got "
+                            f"{type(s).__name__}")
     first = sequences[0]
     if first.ndim == 0:  # PyTorch's words for slicing the sizes of a 0-d tensor
         raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
@@ -74,6 +76,19 @@ def _as_copied(sequence: Tensor, shape: tuple[int, ...], dtype: Any) -> Tensor:
     return sequence if sequence.dtype == dtype else sequence.to(dtype)
 
 
+def _packed_lengths(lengths: Any) -> list[int]:
+    """``pack_padded_sequence``'s lengths as PyTorch reads them: as int64 (a float
+    length truncated), refused unless 1-D."""
+    from fnnet.torch._functions import as_tensor
+
+    if not isinstance(lengths, Tensor):
+        lengths = as_tensor(lengths)
+    if lengths.dim() != 1:
+        raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got "
+                           f"{lengths.dim()}D cpu Long tensor")
+    return [int(n) for n in lengths.tolist()]
+
+
 def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
                          enforce_sorted: bool = True) -> PackedSequence:
     """Packs a padded batch ``[T, B, *]`` (``[B, T, *]`` if ``batch_first``) whose
@@ -81,7 +96,7 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
 
     PyTorch equivalent: ``torch.nn.utils.rnn.pack_padded_sequence``.
     """
-    values = host_lengths(lengths, "pack_padded_sequence")
+    values = _packed_lengths(lengths)
     x = input.transpose(0, 1) if batch_first else input
     if len(values) != x.shape[1]:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got "
