@@ -305,11 +305,21 @@ def lstsq(input: Any, b: Any, rcond: float | None = None, *,  # noqa: A002
 
     PyTorch equivalent: ``torch.linalg.lstsq``.
     """
-    A = _matrix(input, "lstsq")  # noqa: N806
+    if isinstance(input, Tensor) and input.dim() < 2:  # PyTorch's checks, in its order
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
     B = _as_tensor(b)  # noqa: N806
+    if B.dim() < 1:
+        raise RuntimeError("torch.linalg.lstsq: other must have at least 1 dimension.")
+    if isinstance(input, Tensor) and input.dtype != B.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
+                           f"dtype, but got input's dtype {scalar_name(input.dtype)} and "
+                           f"other's dtype {scalar_name(B.dtype)}")
+    if isinstance(input, Tensor) and not (input.is_floating_point() or input.is_complex()):
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    A = _matrix(input, "lstsq")  # noqa: N806
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
-        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
-                           f"(gels, gelsy, gelsd, gelss), but got {driver}")
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
+                           "(gels, gelsy, gelsd, gelss)")
     if not 0 <= A.dim() - B.dim() <= 1:
         raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to "
                            "other.dim() and (input.dim() - other.dim()) <= 1")

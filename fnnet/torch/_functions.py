@@ -658,6 +658,9 @@ def stack(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> T
 def where(condition: Tensor, x: Any, y: Any) -> Tensor:
     """PyTorch equivalent: ``torch.where(condition, x, y)`` (a 0-dim ``x`` or ``y``
     promotes as an arithmetic operand does)."""
+    if isinstance(condition, Tensor) and condition.dtype.np not in (np.bool_, np.uint8):
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
+                           f"tensor with dtype {_dtypes.scalar_name(condition.dtype)}")
     if isinstance(x, Tensor):
         return _op(_where, (), condition, *_operands(x, y))
     return _op(_where, (), condition, _scalar_or_tensor(x), _scalar_or_tensor(y))

@@ -62,6 +62,8 @@ _X64 = bool(jax.config.read("jax_enable_x64"))
 _WEAK_AVALS = {kind: weak_aval(kind) for kind in (float, int, bool)}
 #: jax's (numpy's) message for a dim past an array's dimensions
 _AXIS_ERROR = re.compile(r"axis (-?\d+) is out of bounds for array of dimension (\d+)")
+#: JAX's error for a reduction over the same axis twice (``x.amax(dim=(1, 1))``)
+_DUPLICATE_AXIS = re.compile(r"duplicate value in 'axis': \(([-\d, ]*)\)")
 #: output shapes remembered by ``(op, static, input avals)``; emptied past this many
 SHAPES_LIMIT = 65_536
 #: a window of a value whose shape changed this many times in a row is cut on the host
@@ -292,10 +294,20 @@ def check_dims(dims: Any, ndim: int) -> None:
     """PyTorch's IndexError for a dim (an int, or each of a tuple; None for all) outside
     ``[-ndim, ndim)`` (``[-1, 0]`` for a scalar)."""
     limit = max(ndim, 1)
+    seen: set[int] = set()
     for dim in dims if isinstance(dims, tuple) else (dims,):
         if isinstance(dim, int) and not -limit <= dim < limit:
             raise IndexError(f"Dimension out of range (expected to be in range of "
                              f"[{-limit}, {limit - 1}], but got {dim})")
+        if isinstance(dim, int):
+            if dim % limit in seen:
+                raise RuntimeError(repeated_dim(dim % limit))
+            seen.add(dim % limit)
+
+
+def repeated_dim(dim: int) -> str:
+    """PyTorch's message for a reduction given ``dim`` twice."""
+    return f"dim {dim} appears multiple times in the list of dims"
 
 
 def broadcast_mismatch(shapes: Sequence[tuple[int, ...]]) -> str | None:
@@ -346,6 +358,13 @@ def _miss(rec: Recorder, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
             got, ndim = int(axis[1]), max(int(axis[2]), 1)
             raise IndexError(f"Dimension out of range (expected to be in range of "
                              f"[{-ndim}, {ndim - 1}], but got {got})") from error
+        repeated = _DUPLICATE_AXIS.search(str(error))
+        if repeated is not None and specs and specs[0] is not None:
+            rank, seen = max(len(specs[0].shape), 1), set()
+            for dim in (int(d) % rank for d in repeated[1].split(",") if d.strip()):
+                if dim in seen:
+                    raise RuntimeError(repeated_dim(dim)) from error
+                seen.add(dim)
         if who is None:
             raise
         name = who if isinstance(who, str) else repr(who).split("\n")[0]

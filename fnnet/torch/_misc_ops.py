@@ -25,6 +25,7 @@ from fnnet.torch.nn._distance import cdist
 from fnnet.torch.tensor import (
     Tensor,
     _as_tensor,
+    _dim,
     _op,
     _scalar_or_tensor,
     _wrap_value,
@@ -229,6 +230,8 @@ def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noq
     input = _as_tensor(input)
     if input.dtype.is_complex:
         raise kernel_error("unique", input.dtype)
+    if dim is not None:
+        dim = _dim(dim, input.dim(), "unique")
     values = np.asarray(input._value())
     # each NaN is a value of its own, as in PyTorch
     out = np.unique(values, return_inverse=True, return_counts=True, axis=dim,

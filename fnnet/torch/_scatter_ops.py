@@ -62,8 +62,35 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
         raise IndexError(f"too many indices for tensor of dimension {input.dim()} (got "
                          f"{len(parts)})")
     _masking.check_put_dtype(input, tuple(indices), values)
-    return _op(_index_put, (bool(accumulate),), input, _as_tensor(values), *parts,
-               who="index_put")
+    values = _as_tensor(values)
+    _check_put_places(input, parts, values)
+    return _op(_index_put, (bool(accumulate),), input, values, *parts, who="index_put")
+
+
+def _check_put_places(input: Tensor, parts: list[Tensor], values: Tensor) -> None:
+    """PyTorch's errors for index tensors that do not broadcast together, an index (on the
+    host) outside its dimension, and values that do not broadcast to the places indexed:
+    JAX's scatter would drop or clamp the first two silently."""
+    shapes = [tuple(p.shape) for p in parts]
+    try:
+        places = tuple(np.broadcast_shapes(*shapes)) if shapes else ()
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
+                         "with shapes " + ", ".join(str(list(s)) for s in shapes)) from None
+    for dim, part in enumerate(parts):
+        size = input.shape[dim]
+        bad = host_index_outside(part, size, negative=True)
+        if bad is not None:
+            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size "
+                             f"{size}")
+    places += tuple(input.shape[len(parts):])
+    try:
+        fits = np.broadcast_shapes(tuple(values.shape), places) == places
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} "
+                           f"cannot be broadcast to indexing result of shape {list(places)}")
 
 
 def _masked_scatter(x: Any, mask: Any, source: Any) -> Any:

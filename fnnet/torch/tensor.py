@@ -1935,6 +1935,9 @@ class Tensor:
     clip = clamp
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        if isinstance(value, Tensor) and value.dim():
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, "
+                               f"but got tensor with {value.dim()} dimension(s).")
         return _op(_masked_fill, (builtins.float(value),), self, mask,
                    check=_value_checks.check_bool_mask)
 

@@ -64,6 +64,8 @@ def _norm_last(diff: Array, p: float) -> Array:
     """The p-norm of ``diff`` over its last axis, as ``cdist``/``pdist`` compute it."""
     if p == float("inf"):
         return jnp.max(jnp.abs(diff), axis=-1)
+    if p == 0:  # the number of coordinates that differ (Hamming), with no gradient
+        return jnp.sum((diff != 0).astype(diff.dtype), axis=-1)
     if p == 2:
         # the square root's gradient at 0 (a row against itself) is 0, as PyTorch's
         squared = jnp.sum(diff * diff, axis=-1)

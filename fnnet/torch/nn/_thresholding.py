@@ -157,9 +157,11 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if weight is not None:
         raise NotImplementedError("fnnet.torch: huber_loss(weight=...) is not supported; "
                                   "multiply the reduction='none' losses by the weights")
-    if isinstance(delta, bool) or not isinstance(delta, (int, float)) or delta <= 0:
-        raise RuntimeError(f"huber_loss does not support non-positive values for delta, "
-                           f"got {delta!r}")
+    if isinstance(delta, bool) or not isinstance(delta, (int, float)):
+        raise TypeError(f"huber_loss(): argument 'delta' (position 4) must be float, not "
+                        f"{type(delta).__name__}")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     from fnnet.torch.nn.functional import _reduction_mode
 
     reduction = _reduction_mode(reduction)

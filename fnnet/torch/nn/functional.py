@@ -23,6 +23,7 @@ from fnnet.torch import _graph, _random
 from fnnet.torch import _mixed_dtypes as mixed_dtypes
 from fnnet.torch._complex_checks import kernel_error
 from fnnet.torch._conv_transpose_checks import check_conv_transpose_shapes
+from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._functions import tensor_argument
 from fnnet.torch._selection import Selected as _Selected
 from fnnet.torch._selection import whole_classes as _whole_classes
@@ -332,6 +333,25 @@ def _check_class_targets(input: Any, target: Any, ignore_index: int) -> None:
                          "is out of bounds.")
 
 
+def _class_weight_dtype(input: Tensor, target: Any, weight: Any) -> Any:
+    """A class ``weight`` of integers or booleans: PyTorch's RuntimeError with class
+    labels (its kernel reads the weights as the scores' type), cast to that type with
+    class probabilities (which it computes as products)."""
+    if not isinstance(weight, Tensor) or weight.is_floating_point() or weight.is_complex():
+        return weight
+    if isinstance(target, Tensor) and target.is_floating_point():
+        return weight.to(input.dtype)
+    raise RuntimeError(f"expected scalar type {scalar_name(input.dtype)} but found "
+                       f"{scalar_name(weight.dtype)}")
+
+
+def _floating_weights(input: Tensor, *weights: Any) -> list[Any]:
+    """Element weights of integers or booleans in the scores' type: PyTorch's binary
+    cross entropies multiply by them (``pos_weight=torch.tensor([3])``)."""
+    return [w.to(input.dtype) if isinstance(w, Tensor) and isinstance(input, Tensor) and
+            not (w.is_floating_point() or w.is_complex()) else w for w in weights]
+
+
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
@@ -346,6 +366,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         # class probabilities: PyTorch's check before any other of the arguments
         raise RuntimeError("ignore_index is not supported for floating point target")
     check_class_weight(input, target, weight)
+    weight = _class_weight_dtype(input, target, weight)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing:g}")
@@ -366,6 +387,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     target = check_class_batch(input, target)
     floating_scores(input, target, "nll_loss")
     check_class_weight(input, target, weight)
+    weight = _class_weight_dtype(input, target, weight)
     _check_class_targets(input, target, ignore_index)
     return _op(_nll, (ignore_index, reduction), input, target, weight)
 
@@ -436,6 +458,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None,
                                                              beta=beta))
     if selected is not None:  # x[mask], y[mask]: no count in the step
         return selected
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     input, target = broadcast_target(input, _scalar_or_tensor(target))
     input, target = promote_regression("smooth_l1_loss", input, target, reduction)
     return _op(_smooth_l1, (reduction, float(beta)), input, target)
@@ -449,6 +473,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     target = _scalar_or_tensor(target)
     check_binary_target("binary_cross_entropy", input, target)
     check_binary_weights(input, target, weight, logits=False)
+    weight, = _floating_weights(input, weight)
     # PyTorch's range checks, where the values are known now (not inside a step)
     for name, tensor in (("input", input), ("target", target)):
         value = tensor._cell.val if isinstance(tensor, Tensor) else None
@@ -466,6 +491,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     target = _scalar_or_tensor(target)
     check_binary_target("binary_cross_entropy_with_logits", input, target)
     check_binary_weights(input, target, weight, pos_weight)
+    weight, pos_weight = _floating_weights(input, weight, pos_weight)
     return _op(_bce_logits, (reduction,), input, target, weight, pos_weight)
 
 

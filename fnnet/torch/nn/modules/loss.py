@@ -102,9 +102,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
-        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or delta <= 0:
-            raise ValueError(f"HuberLoss: delta must be a positive number, got {delta!r}")
-        self.delta = float(delta)
+        self.delta = delta  # checked where PyTorch checks it, by huber_loss at the call
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
