@@ -359,6 +359,50 @@ def test_lazy_parameters_of_the_programs_own_as_pytorch(torch_validates):
     assert ours == theirs
 
 
+def test_base_class_helpers_of_a_programs_own_as_pytorch(torch):
+    # what a subclass's rsample and expand ask PyTorch's base for, and the warning of a
+    # subclass without arg_constraints
+    import warnings
+
+    def run(t):
+        D, C = t.distributions, t.distributions.constraints
+
+        class Logistic(D.Distribution):
+            arg_constraints = {"loc": C.real, "scale": C.positive}
+            support = C.real
+
+            def __init__(self, loc, scale, validate_args=None):
+                self.loc, self.scale = D.utils.broadcast_all(loc, scale)
+                super().__init__(self.loc.size(), validate_args=validate_args)
+
+            def expand(self, batch_shape, _instance=None):
+                new = self._get_checked_instance(Logistic, _instance)
+                new.loc = self.loc.expand(batch_shape)
+                new.scale = self.scale.expand(batch_shape)
+                super(Logistic, new).__init__(t.Size(batch_shape), validate_args=False)
+                new._validate_args = self._validate_args
+                return new
+
+        class Bare(D.Distribution):
+            def __init__(self):
+                super().__init__(t.Size([2]))
+
+        d = Logistic(t.zeros(3), 2.0)
+        e = d.expand([2, 3])
+        out = [repr(d), d._batch_shape, d._event_shape, d._extended_shape((4,)), repr(e),
+               e.batch_shape, e._validate_args]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            bare = Bare()
+        out.append([str(w.message) for w in caught])
+        for name in ("arg_constraints", "support"):
+            with pytest.raises(NotImplementedError):
+                getattr(bare, name)
+        return [str(v) for v in out]
+
+    assert run(ft) == run(torch)
+
+
 def test_flows_of_event_transforms_as_pytorch(torch):
     # transforms over vectors reshape a TransformedDistribution as PyTorch's: the base made
     # Independent (a stick-breaking simplex, an affine flow of event_dim=1, a correlation

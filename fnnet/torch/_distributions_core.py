@@ -29,8 +29,10 @@ from fnnet.torch.tensor import (
 
 
 def _shape(sample_shape: Any) -> tuple[int, ...]:
+    """``sample_shape`` (or an ``expand``'s batch shape) as a tuple; an int is refused
+    with the TypeError of PyTorch's ``torch.Size(3)`` (``dist.sample(3)``)."""
     if isinstance(sample_shape, int):
-        return (sample_shape,)
+        raise TypeError(f"'{type(sample_shape).__name__}' object is not iterable")
     try:
         shape = tuple(int(n) for n in sample_shape)
     except TypeError:
@@ -257,6 +259,44 @@ class Distribution:
 
     def _extended(self, sample_shape: Any) -> tuple[int, ...]:
         return _shape(sample_shape) + tuple(self.batch_shape) + tuple(self.event_shape)
+
+    def _extended_shape(self, sample_shape: Any = ()) -> Size:
+        """``sample_shape + batch_shape + event_shape``, as a program's own ``rsample``
+        asks PyTorch's base for it."""
+        return Size(self._extended(sample_shape))
+
+    # PyTorch's attributes behind batch_shape and event_shape, which programs' own
+    # subclasses read and set
+    @property
+    def _batch_shape(self) -> Size:
+        return self.batch_shape
+
+    @_batch_shape.setter
+    def _batch_shape(self, value: Any) -> None:
+        self.batch_shape = Size(tuple(value))
+
+    @property
+    def _event_shape(self) -> Size:
+        return self.event_shape
+
+    @_event_shape.setter
+    def _event_shape(self, value: Any) -> None:
+        self.event_shape = Size(tuple(value))
+
+    def _get_checked_instance(self, cls: type, _instance: Any = None) -> Any:
+        """A new, uninitialised instance of ``cls`` for a subclass's ``expand`` (or
+        ``_instance``, made by a further subclass).
+
+        Raises:
+            NotImplementedError: ``cls`` has an ``__init__`` of its own but this is an
+                instance of a subclass that does not override ``expand`` (PyTorch's
+                words).
+        """
+        if _instance is None and type(self).__init__ is not cls.__init__:  # type: ignore[misc]
+            raise NotImplementedError(f"Subclass {self.__class__.__name__} of {cls.__name__} "
+                                      f"that defines a custom __init__ method must also "
+                                      f"define a custom .expand() method.")
+        return self.__new__(type(self)) if _instance is None else _instance
 
     @property
     def stddev(self) -> Tensor:
@@ -724,8 +764,9 @@ class MultivariateNormal(_Located):
                              "scale_tril may be specified.")
         (name, matrix), = given.items()
         if matrix.dim() < 2:
-            raise ValueError(f"{name} matrix must be at least two-dimensional, with optional "
-                             f"leading batch dimensions")
+            # PyTorch's words: "scale_tril matrix must be...", "covariance_matrix must be..."
+            raise ValueError(f"{'scale_tril matrix' if name == 'scale_tril' else name} must be "
+                             f"at least two-dimensional, with optional leading batch dimensions")
         batch = tuple(np.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1])))
         self._matrices: dict[str, Tensor] = {name: matrix.expand(*batch, -1, -1)}
         self.loc: Tensor = loc.expand(*batch, -1)
