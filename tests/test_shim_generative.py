@@ -227,3 +227,49 @@ def test_linspace_values_are_pytorchs_to_the_bit(torch, args):
 def test_integer_linspace_truncates_as_pytorchs(torch, args):
     assert ft.linspace(*args, dtype=ft.long).tolist() == \
         torch.linspace(*args, dtype=torch.long).tolist()
+
+
+# -- what comes after training: sampling the prior, clipping, batched products ---------------
+
+def _fresh_linear(T):
+    return T.nn.Linear(2, 2).parameters()
+
+
+FOLLOW_UP_MISTAKES = {
+    "sample(int)": lambda T: T.distributions.Normal(0.0, 1.0).sample(3),
+    "rsample(int)": lambda T: T.distributions.Normal(T.zeros(2), 1.0).rsample(2),
+    "Categorical.sample(int)": lambda T: T.distributions.Categorical(
+        logits=T.zeros(3)).sample(4),
+    "MultivariateNormal.sample(int)": lambda T: T.distributions.MultivariateNormal(
+        T.zeros(2), T.eye(2)).sample(2),
+    "expand(int)": lambda T: T.distributions.Normal(0.0, 1.0).expand(3),
+    "covariance of one dimension": lambda T: T.distributions.MultivariateNormal(
+        T.zeros(2), covariance_matrix=T.ones(2)),
+    "precision of one dimension": lambda T: T.distributions.MultivariateNormal(
+        T.zeros(2), precision_matrix=T.ones(2)),
+    "scale_tril of one dimension": lambda T: T.distributions.MultivariateNormal(
+        T.zeros(2), scale_tril=T.ones(2)),
+    "clip norm_type='fro'": lambda T: T.nn.utils.clip_grad_norm_(
+        _fresh_linear(T), 1.0, norm_type="fro"),
+    "clip max_norm=None": lambda T: T.nn.utils.clip_grad_norm_(_fresh_linear(T), None),
+    "clip_grad_value_ of text": lambda T: T.nn.utils.clip_grad_value_(_fresh_linear(T), "a"),
+    "bmm of matrices": lambda T: T.bmm(T.ones(2, 3), T.ones(3, 2)),
+    "bmm of a matrix": lambda T: T.bmm(T.ones(2, 2, 3), T.ones(3, 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(FOLLOW_UP_MISTAKES))
+def test_follow_up_mistakes_raise_as_pytorch(torch, name):
+    mistake = FOLLOW_UP_MISTAKES[name]
+    assert raised_by(mistake, ft) == raised_by(mistake, torch)
+
+
+def test_clip_grad_norm_reads_norm_type_text_as_pytorch(torch):
+    """'inf' is a float's text, so PyTorch takes it."""
+    norms = []
+    for T in (ft, torch):
+        T.manual_seed(0)
+        layer = T.nn.Linear(3, 2)
+        layer(T.ones(4, 3)).sum().backward()
+        norms.append(float(T.nn.utils.clip_grad_norm_(layer.parameters(), "0.5", "inf")))
+    assert norms[0] == pytest.approx(norms[1], rel=1e-6)

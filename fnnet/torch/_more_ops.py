@@ -498,9 +498,9 @@ def _bmm(a: Any, b: Any) -> Any:
 def bmm(self: Tensor, mat2: Any) -> Tensor:
     """Batched matrix product: ``[B, n, m] @ [B, m, p] -> [B, n, p]``."""
     mat2 = _as_tensor(mat2)
-    if self.dim() != 3 or mat2.dim() != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor (got {self.dim()}D and "
-                           f"{mat2.dim()}D)")
+    for name, operand in (("batch1", self), ("batch2", mat2)):
+        if operand.dim() != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
     if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to "
                            f"be: [{self.shape[0]}, {self.shape[2]}] but got: "

@@ -65,6 +65,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
             warnings.warn("`parameters` is an empty generator, no gradient clipping will "
                           "occur.", UserWarning, stacklevel=2)
     grads = [p.grad for p in parameters if p.grad is not None]
+    # PyTorch reads both as floats first, gradients or not (norm_type="fro" is refused)
+    norm_type, max_norm = float(norm_type), float(max_norm)
     if error_if_nonfinite:  # the norm is read (computed) here, before any gradient changes
         norm = get_total_norm(grads, norm_type, error_if_nonfinite=True)
         clip_grads_with_norm_(parameters, max_norm, norm)
@@ -133,6 +135,7 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
                      foreach: Any = None) -> None:
     """PyTorch equivalent: ``torch.nn.utils.clip_grad_value_``."""
+    clip_value = float(clip_value)
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     for p in parameters:
