@@ -240,8 +240,8 @@ FOLLOW_UP_MISTAKES = {
     "rsample(int)": lambda T: T.distributions.Normal(T.zeros(2), 1.0).rsample(2),
     "Categorical.sample(int)": lambda T: T.distributions.Categorical(
         logits=T.zeros(3)).sample(4),
-    "MultivariateNormal.sample(int)": lambda T: T.distributions.MultivariateNormal(
-        T.zeros(2), T.eye(2)).sample(2),
+    "Independent.sample(int)": lambda T: T.distributions.Independent(
+        T.distributions.Normal(T.zeros(2), 1.0), 1).sample(2),
     "expand(int)": lambda T: T.distributions.Normal(0.0, 1.0).expand(3),
     "covariance of one dimension": lambda T: T.distributions.MultivariateNormal(
         T.zeros(2), covariance_matrix=T.ones(2)),
