@@ -223,6 +223,42 @@ def test_functional_call_of_a_parametrized_tensor_takes_the_value_as_pytorch(tor
         np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
 
 
+
+def _hooks_on_layers_with_several_outputs(t):
+    """Full backward hooks on layers returning tuples: attention whose weights the loss
+    does not use, an LSTM's (output, (h, c)), a layer called with a non-tensor argument;
+    each hook gets one entry per argument and per output, None where no gradient came."""
+    t.manual_seed(0)
+    log = []
+
+    def shapes(grads):
+        return [None if g is None else tuple(g.shape) for g in grads]
+
+    def record(m, gi, go):
+        log.append((type(m).__name__, shapes(gi), shapes(go)))
+
+    class Scale(t.nn.Module):
+        def forward(self, x, factor):
+            return x * factor
+
+    mha, lstm, scale = t.nn.MultiheadAttention(4, 2, batch_first=True), \
+        t.nn.LSTM(4, 3, batch_first=True), Scale()
+    for layer in (mha, lstm, scale):
+        layer.register_full_backward_hook(record)
+        layer.register_full_backward_pre_hook(lambda m, go: log.append(("pre", shapes(go))))
+    q = t.randn(2, 3, 4, requires_grad=True)
+    attended, _ = mha(q, q, q)
+    out, (h, _) = lstm(scale(attended, 2.0))
+    (out.sum() + h.sum()).backward()
+    return log, _np(q.grad)
+
+
+def test_backward_hooks_of_layers_with_several_outputs_as_pytorch(torch):
+    theirs, ours = _both(torch, _hooks_on_layers_with_several_outputs)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-4, atol=1e-5)
+
+
 # -- weight averaging -------------------------------------------------------------------
 
 def _ema_with_buffers(t):

@@ -725,6 +725,18 @@ def _recorded_uses(cell: Cell) -> bool:
 #: non-leaf tensors whose ``retain_grad()`` or ``register_hook()`` came after recorded
 #: ops had read them (see :func:`_late_grads`), by id
 _LATE: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
+#: the gradient hooks (``id`` of each tensor's :class:`_GradientHooks`) that the
+#: ``backward()`` now delivering gradients hands one to: a module's backward hooks wait
+#: for these alone (see :func:`delivering`)
+_DELIVERING: set[int] = set()
+
+
+def delivering() -> set[int] | None:
+    """The ids of the gradient hooks that the ``backward()`` now running reaches, or None
+    outside one (``torch.autograd.grad``...), where that is not known."""
+    return _DELIVERING or None
+
+
 #: those of them with hooks, held while their tape records: PyTorch keeps a hook with the
 #: graph, so it runs also when the tensor is gone before backward (a module's backward
 #: hooks watch its output after forward hooks that printed a value)
@@ -1222,11 +1234,15 @@ class Tensor:
                     watched.append((hooks.order, hooks, None, new))
                 else:
                     leaves.append((leaf, new))
-            for _, hooks, tensor, g in sorted(watched, key=lambda w: -w[0]):
-                if tensor is None:
-                    hooks.deliver(g)
-                else:
-                    hooks.reached(tensor, g)
+            _DELIVERING.update(id(h if t is not None else h.target) for _, h, t, _ in watched)
+            try:
+                for _, hooks, tensor, g in sorted(watched, key=lambda w: -w[0]):
+                    if tensor is None:
+                        hooks.deliver(g)
+                    else:
+                        hooks.reached(tensor, g)
+            finally:
+                _DELIVERING.clear()
             for leaf, new in leaves:
                 hooks = getattr(leaf, "_hooks", None)
                 if hooks is not None:

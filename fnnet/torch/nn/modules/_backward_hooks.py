@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from fnnet.torch._recorder import current
-from fnnet.torch.tensor import Tensor, _op
+from fnnet.torch.tensor import Tensor, _op, delivering
 
 
 def _backward_hook_function(x: jax.Array) -> jax.Array:
@@ -61,20 +61,18 @@ class BackwardCall:
         # its hook is registered before forward records the copy's uses
         self.args = tuple(a.clone() if enabled and isinstance(a, Tensor) and a.requires_grad
                           else a for a in args)
-        watched = [a is not b for a, b in zip(args, self.args, strict=True)]
-        self.grad_input: list[Any] = [None] * sum(isinstance(a, Tensor) for a in args)
+        # one entry per positional argument and per output, None where no gradient
+        # comes (not a tensor, or not used by the loss), as PyTorch's
+        self.grad_input: list[Any] = [None] * len(args)
         self.grad_output: list[Any] = []
-        self.outputs = 0
-        self.expected = self.arrived = self.outputs_arrived = 0
-        k = 0
-        for a, copied in zip(self.args, watched, strict=True):
-            if not isinstance(a, Tensor):
-                continue
-            if copied:
-                a.register_hook(functools.partial(self._input, k))
-                self.expected += 1
-            k += 1
-        self.any_input = self.expected > 0
+        self.input_hooks: list[Any] = []
+        self.output_hooks: list[Any] = []
+        self.arrived = self.outputs_arrived = 0
+        for k, (a, b) in enumerate(zip(args, self.args, strict=True)):
+            if a is not b:
+                b.register_hook(functools.partial(self._input, k))
+                self.input_hooks.append(b._gradient_hooks())
+        self.any_input = bool(self.input_hooks)
 
     def inputs(self) -> tuple[Any, ...]:
         """The arguments to call ``forward`` with."""
@@ -90,29 +88,32 @@ class BackwardCall:
         """
         single = not isinstance(output, (tuple, list))
         outputs = [output] if single else list(output)
-        self.grad_output = [None] * sum(isinstance(t, Tensor) for t in outputs)
-        k = 0
-        for i, t in enumerate(outputs):
-            if not isinstance(t, Tensor):
-                continue
-            if t.requires_grad:
-                outputs[i] = t = _op(_backward_hook_function, (), t)
+        self.grad_output = [None] * len(outputs)
+        for k, t in enumerate(outputs):
+            if isinstance(t, Tensor) and t.requires_grad:
+                outputs[k] = t = _op(_backward_hook_function, (), t)
                 t.register_hook(functools.partial(self._output, k))
-                self.outputs += 1
-            k += 1
-        if not self.outputs:
-            self.expected = 0  # nothing flows back through this call: no hook runs
-        self.expected += self.outputs
+                self.output_hooks.append(t._gradient_hooks())
+        if not self.output_hooks:
+            self.input_hooks = []  # nothing flows back through this call: no hook runs
         if single:
             return outputs[0]
         if hasattr(output, "_fields"):  # a namedtuple
             return type(output)(*outputs)
         return type(output)(outputs)
 
+    @staticmethod
+    def _coming(watched: list[Any]) -> int:
+        """How many of the ``watched`` tensors get a gradient in the backward running:
+        those the loss depends on (an output it does not use, MultiheadAttention's
+        weights, gets None), or all of them where that is not known."""
+        now = delivering()
+        return len(watched) if now is None else sum(id(h) in now for h in watched)
+
     def _output(self, k: int, grad: Tensor) -> None:
         self.grad_output[k] = grad
         self.outputs_arrived += 1
-        if self.outputs_arrived == self.outputs:
+        if self.outputs_arrived == self._coming(self.output_hooks):
             for hook in self.pre_hooks:
                 if hook(self.module, tuple(self.grad_output)) is not None:
                     raise _replaced("pre-hook")
@@ -124,13 +125,16 @@ class BackwardCall:
 
     def _arrive(self) -> None:
         self.arrived += 1
-        if self.arrived < self.expected:
+        if self.arrived < self._coming(self.input_hooks) + self._coming(self.output_hooks):
             return
         self.arrived = self.outputs_arrived = 0  # a second backward (retain_graph) again
+        grad_input, grad_output = tuple(self.grad_input), tuple(self.grad_output)
+        self.grad_input = [None] * len(self.grad_input)
+        self.grad_output = [None] * len(self.grad_output)
         if self.hooks and not self.any_input:
             warnings.warn(_OUTPUTS_ONLY, UserWarning, stacklevel=2)
         for hook in self.hooks:
-            if hook(self.module, tuple(self.grad_input), tuple(self.grad_output)) is not None:
+            if hook(self.module, grad_input, grad_output) is not None:
                 raise _replaced("hook")
 
 
