@@ -174,12 +174,15 @@ def test_validate_args_switches_as_pytorch(torch_validates):
         assert D.Normal(0.0, 1.0)._validate_args is True
         assert D.Normal(0.0, 1.0, validate_args=False)._validate_args is False
         D.Normal(0.0, -1.0, validate_args=False).log_prob(t.tensor(float("nan")))
+        previous = D.Distribution._validate_args  # saved and given back, as programs do
+        assert previous is True
         D.Distribution.set_default_validate_args(False)
         try:
             assert D.Normal(0.0, 1.0)._validate_args is False
+            assert D.Distribution._validate_args is False
             D.Uniform(1.0, 0.0).log_prob(t.tensor(5.0))
         finally:
-            D.Distribution.set_default_validate_args(True)
+            D.Distribution.set_default_validate_args(previous)
 
 
 #: (registry, constraint): transform_to differs from biject_to only for the simplex

@@ -115,6 +115,21 @@ def _check(name: str, value: Any, constraint: constraints.Constraint, validate: 
                          f"constraint {constraint!r}, but found invalid values:\n{tensor}")
 
 
+class _ValidateArgs:
+    """``Distribution._validate_args``: on an instance, whether it validates (its
+    ``validate_args``, else the default); on the class, the default, a bool as PyTorch's
+    (programs save it and give it back to ``set_default_validate_args``). Set on an
+    instance, it is that instance's ``validate_args``."""
+
+    def __get__(self, instance: Any, owner: Any = None) -> bool:
+        if instance is None or instance._validation is None:
+            return Distribution._default_validate
+        return bool(instance._validation)
+
+    def __set__(self, instance: Any, value: bool | None) -> None:
+        instance._validation = value
+
+
 class Distribution:
     """Base of the distributions: shapes, argument validation and the methods a subclass
     may lack.
@@ -161,15 +176,8 @@ class Distribution:
             _check(param, getattr(self, param), constraint, self._validation,
                    "", {}, described=repr(self))
 
-    @property
-    def _validate_args(self) -> bool:
-        """Whether this distribution validates (PyTorch's attribute)."""
-        return Distribution._default_validate if self._validation is None else \
-            bool(self._validation)
-
-    @_validate_args.setter
-    def _validate_args(self, value: bool | None) -> None:
-        self._validation = value
+    #: whether this distribution validates (PyTorch's attribute; on the class, the default)
+    _validate_args = _ValidateArgs()
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
