@@ -43,14 +43,15 @@ def _spectral_gan_discriminator(t):
     forward takes another."""
     t.manual_seed(1)
     sn = t.nn.utils.parametrizations.spectral_norm(t.nn.Linear(6, 4))
-    us = [_np(sn.parametrizations.weight[0]._u)]
+    u = sn.parametrizations.weight[0]._u
+    us = [u.clone()]
     x = t.randn(3, 6)
     for _ in range(2):
         out = sn(x)
-        us.append(_np(sn.parametrizations.weight[0]._u))
+        us.append(u.clone())
     sigma = t.linalg.matrix_norm(sn.weight, ord=2)  # an access outside forward: a step too
-    us.append(_np(sn.parametrizations.weight[0]._u))
-    return us, _np(out), sigma.item()
+    us.append(u.clone())
+    return [_np(v) for v in us], _np(out), sigma.item()
 
 
 def test_spectral_norm_steps_its_power_iteration_as_pytorch(torch):
@@ -266,7 +267,7 @@ def _ema_with_buffers(t):
     integer num_batches_tracked is averaged apart from the floats, as PyTorch's."""
     swa_utils = t.optim.swa_utils
     t.manual_seed(0)
-    model = t.nn.Sequential(t.nn.Linear(3, 4), t.nn.BatchNorm1d(4), t.nn.Linear(4, 1))
+    model = t.nn.Sequential(t.nn.Linear(3, 4), t.nn.BatchNorm1d(4))
     ema = swa_utils.AveragedModel(model, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(0.9),
                                   use_buffers=True)
     groups = []
@@ -274,11 +275,11 @@ def _ema_with_buffers(t):
         model, use_buffers=True,
         multi_avg_fn=lambda avg, cur, n: groups.append([str(a.dtype) for a in avg]))
     x = t.randn(6, 3)
-    opt = t.optim.SGD(model.parameters(), lr=0.1)
-    for _ in range(2):
-        opt.zero_grad()
-        model(x).pow(2).mean().backward()
-        opt.step()
+    for step in range(3):
+        with t.no_grad():
+            model(x * step)  # new running statistics and count
+            for p in model.parameters():
+                p.add_(0.5)
         ema.update_parameters(model)
         seen.update_parameters(model)
     errors = _errors([lambda: swa_utils.get_ema_multi_avg_fn(1.5),
