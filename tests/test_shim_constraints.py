@@ -460,3 +460,15 @@ def test_a_computed_parameter_is_not_read_unless_asked():
         D.Normal(ft.zeros(2), scale, validate_args=True)
     low = ft.zeros(2) + 1  # a computed bound: the support's check is skipped, not read
     assert D.Uniform(low, 3.0).log_prob(ft.tensor([0.5, 2.0])).shape == (2,)
+
+
+def test_an_empty_batch_is_refused_as_pytorch(torch):
+    # an independent constraint's check of no events reshapes 0 elements with a -1, which
+    # PyTorch refuses as ambiguous (jax's reshape divided by zero)
+    messages = []
+    for t in (torch, ft):
+        with pytest.raises(RuntimeError) as caught:
+            t.distributions.constraints.real_vector.check(t.zeros(0, 3))
+        messages.append(str(caught.value))
+        assert tuple(t.zeros(0, 3).reshape(-1, 3).shape) == (0, 3)
+    assert messages[1] == messages[0]

@@ -462,6 +462,10 @@ def view_check(x: Any, shape: tuple[int, ...]) -> None:
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = math.prod(s for s in shape if s != -1)
+    if -1 in shape and size == 0 and known == 0:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} "
+                           f"because the unspecified dimension size -1 can be any value and "
+                           f"is ambiguous")
     if any(s < -1 for s in shape) or (
             size % known if known else size) or (-1 not in shape and known != size):
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
