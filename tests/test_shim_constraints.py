@@ -462,6 +462,42 @@ def test_a_computed_parameter_is_not_read_unless_asked():
     assert D.Uniform(low, 3.0).log_prob(ft.tensor([0.5, 2.0])).shape == (2,)
 
 
+def test_a_constraint_of_the_programs_own_as_pytorch(torch_validates):
+    # a Constraint subclass with its own check, inside independent() and cat(), and as
+    # the support a program's distribution validates its values against
+    def run(t):
+        D, C = t.distributions, t.distributions.constraints
+
+        class Ordered(C.Constraint):
+            event_dim = 1
+
+            def check(self, value):
+                return (value[..., 1:] > value[..., :-1]).all(-1)
+
+        class Sorted(D.Distribution):
+            arg_constraints = {}
+            support = C.independent(Ordered(), 1)
+
+            def __init__(self):
+                super().__init__(t.Size(), t.Size([2, 2]))
+
+            def log_prob(self, value):
+                self._validate_sample(value)
+                return value.sum((-1, -2))
+
+        x = t.tensor([[[1.0, 2.0], [0.0, 3.0]], [[2.0, 1.0], [0.0, 1.0]]])
+        out = [repr(Sorted.support), Sorted.support.check(x),
+               C.cat([Ordered(), C.real_vector], dim=-1, lengths=[2, 2]).check(
+                   t.tensor([[1.0, 2.0, 5.0, 0.0], [2.0, 1.0, 0.0, 0.0]])),
+               Sorted().log_prob(t.tensor([[1.0, 2.0], [0.0, 3.0]]))]
+        with pytest.raises(ValueError) as caught:
+            Sorted().log_prob(t.tensor([[2.0, 1.0], [0.0, 1.0]]))
+        return out + [str(caught.value)]
+
+    theirs, ours = _both(torch_validates, run)
+    assert ours == theirs
+
+
 def test_an_empty_batch_is_refused_as_pytorch(torch):
     # an independent constraint's check of no events reshapes 0 elements with a -1, which
     # PyTorch refuses as ambiguous (jax's reshape divided by zero)

@@ -199,7 +199,16 @@ class Constraint:
         return self._test(value, _TENSOR_OPS)
 
     def _test(self, value: Any, ops: _Ops) -> Any:
-        raise NotImplementedError
+        # a constraint of the program's own (inside independent() or cat()): its check,
+        # which takes a tensor
+        if type(self).check is Constraint.check:
+            raise NotImplementedError
+        if isinstance(ops, NumpyOps):
+            from fnnet.torch import _functions
+
+            result = self.check(_functions.as_tensor(value))
+            return np.asarray(result.numpy() if hasattr(result, "numpy") else result)
+        return self.check(value)
 
     def __repr__(self) -> str:
         return type(self).__name__[1:] + "()"
@@ -208,15 +217,11 @@ class Constraint:
 def holds(constraint: Constraint, value: np.ndarray, read: bool = False) -> bool:
     """Whether every event of ``value`` (held by the host) satisfies ``constraint``,
     tested with numpy; a constraint of the program's own (its own ``check``) is asked
-    with a tensor of ``value``.
+    with a tensor of ``value`` (see :meth:`Constraint._test`).
 
     Raises:
         Unread: a bound the host does not hold (``read`` False).
     """
-    if type(constraint).check is not Constraint.check:
-        from fnnet.torch import _functions
-
-        return bool(constraint.check(_functions.as_tensor(value)).all())
     return bool(np.all(constraint._test(value, NumpyOps(read))))
 
 
