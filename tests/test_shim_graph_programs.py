@@ -162,6 +162,7 @@ def _adjacency(T):
     lambda T, a: ((a + a.t()).to_dense(), a + a, a.coalesce() + a.t().coalesce()),
     lambda T, a: T.sparse.sum(a, dim=1),
     lambda T, a: (T.sparse.sum(a), T.sparse.sum(a, (0, 1))),
+    lambda T, a: (a.sum(), a.sum(1), T.sum(a, 0), a.sum((0, 1))),
     lambda T, a: T.sparse_coo_tensor(T.tensor(EDGES), T.ones(5, 2)),
     lambda T, a: T.sparse.sum(T.sparse_coo_tensor(T.tensor(EDGES), T.ones(5, 2)), dim=(0, 2)),
     lambda T, a: T.sparse_coo_tensor(T.zeros(2, 0, dtype=T.long), T.zeros(0), (2, 2)),
@@ -175,7 +176,7 @@ def _adjacency(T):
                   a.detach().is_sparse, a.clone().is_sparse, T.ones(2).is_sparse),
 ], ids=["repr", "coalesce", "indices", "_indices", "t", "to_dense", "to_sparse",
         "to_sparse 1 entry", "to_sparse(1)", "scaled", "sum of two", "sparse.sum dim",
-        "sparse.sum all", "dense dims", "sparse.sum dense dim", "empty", "int values",
+        "sparse.sum all", "Tensor.sum", "dense dims", "sparse.sum dense dim", "empty", "int values",
         "legacy FloatTensor", "products", "sparse product", "addmm", "kept as sparse"])
 def test_sparse_adjacency_computes_and_prints_as_pytorch(torch, show):
     ours, theirs = show(ft, _adjacency(ft)), show(torch, _adjacency(torch))

@@ -117,6 +117,14 @@ class SparseCooTensor(Tensor):
             return self.t()
         return super().transpose(dim0, dim1)
 
+    def sum(self, dim: Any = None, keepdim: builtins.bool = False,
+            dtype: Any = None) -> Tensor:
+        from fnnet.torch.sparse import sum as sparse_sum
+
+        if keepdim:  # a dense result (PyTorch's is sparse)
+            return super().sum(dim, keepdim, dtype)
+        return sparse_sum(self, dim, dtype)
+
     def _same_pattern(self, values: Tensor) -> SparseCooTensor:
         return _make(self._indices(), values, tuple(self.shape), self.is_coalesced())
 
