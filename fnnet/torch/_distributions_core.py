@@ -47,10 +47,7 @@ def _tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else _as_tensor(value, np.float32)
 
 
-#: a support or argument constraint (:mod:`fnnet.torch._constraints`)
-Support = constraints.Constraint
 _POSITIVE = constraints.positive
-_NONNEGATIVE = constraints.nonnegative
 REAL = constraints.real
 
 
@@ -721,29 +718,6 @@ class Categorical(Distribution):
 
 #: MultivariateNormal's matrix parameters, in the order PyTorch's repr lists them
 _MATRICES = ("covariance_matrix", "precision_matrix", "scale_tril")
-
-
-def _lower_cholesky(m: np.ndarray) -> np.ndarray:
-    """PyTorch's ``LowerCholesky()``: lower triangular with a positive diagonal."""
-    ok: np.ndarray = (np.tril(m) == m).all((-2, -1)) & \
-        (np.diagonal(m, axis1=-2, axis2=-1) > 0).all(-1)
-    return ok
-
-
-def _positive_definite(m: np.ndarray) -> np.ndarray:
-    """PyTorch's ``PositiveDefinite()``: symmetric (within 1e-6) and with a Cholesky
-    factor, matrix by matrix."""
-    flat = m.reshape(-1, *m.shape[-2:])
-    ok: np.ndarray = np.isclose(flat, np.swapaxes(flat, -1, -2), atol=1e-6).all((-2, -1))
-    for i, matrix in enumerate(flat):
-        if ok[i]:
-            try:
-                np.linalg.cholesky(matrix)
-            except np.linalg.LinAlgError:
-                ok[i] = False
-    return ok
-
-
 
 
 class MultivariateNormal(_Located):
