@@ -260,6 +260,22 @@ def test_backward_hooks_of_layers_with_several_outputs_as_pytorch(torch):
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-4, atol=1e-5)
 
 
+
+def _typed_handles(t):
+    hooks = __import__(f"{t.__name__}.utils.hooks", fromlist=["_"])
+    handles: list[hooks.RemovableHandle] = [
+        t.nn.Linear(2, 2).register_forward_hook(lambda m, i, o: None)]
+    kind = type(handles[0])
+    return (isinstance(handles[0], hooks.RemovableHandle), kind.__name__,
+            kind.__module__.removeprefix("fnnet."),
+            hooks.unserializable_hook(lambda g: g).__torch_unserializable__)
+
+
+def test_hook_handles_are_torch_utils_hooks_removable_handles(torch):
+    theirs, ours = _both(torch, _typed_handles)
+    assert ours == theirs
+
+
 # -- weight averaging -------------------------------------------------------------------
 
 def _ema_with_buffers(t):

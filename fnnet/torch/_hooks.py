@@ -17,6 +17,8 @@ class RemovableHandle:
         tables: the dicts the hook is kept in, by :attr:`id` (a hook and its options).
     """
 
+    __module__ = "fnnet.torch.utils.hooks"  # where PyTorch's is, torch.utils.hooks
+
     def __init__(self, *tables: MutableMapping[int, Any]) -> None:
         self.id = next(_IDS)
         self._tables = tables
