@@ -255,3 +255,26 @@ def test_float_lengths_pack_as_pytorch(torch):
         return packed.data.tolist(), packed.batch_sizes.tolist()
 
     assert run(ft) == run(torch)
+
+
+def test_names_code_copied_from_pytorchs_transformer_imports(torch):
+    """What a Transformer layer copied out of PyTorch's sources imports beside the
+    public names, and torch.nn.utils.rnn.invert_permutation."""
+    import importlib
+
+    def run(T):
+        transformer = importlib.import_module(f"{T.__name__}.nn.modules.transformer")
+        activation = importlib.import_module(f"{T.__name__}.nn.modules.activation")
+        rnn = importlib.import_module(f"{T.__name__}.nn.utils.rnn")
+        clones = transformer._get_clones(T.nn.Linear(2, 2), 3)
+        packed = rnn.pack_sequence([T.zeros(2), T.zeros(3), T.zeros(1)], enforce_sorted=False)
+        return (activation.MultiheadAttention is T.nn.MultiheadAttention, repr(clones),
+                clones[0].weight is clones[1].weight,
+                transformer._get_activation_fn("gelu") is T.nn.functional.gelu,
+                _raised(lambda: transformer._get_activation_fn("tanh")),
+                transformer._generate_square_subsequent_mask(3).tolist(),
+                rnn.invert_permutation(T.tensor([2, 0, 3, 1])).tolist(),
+                rnn.invert_permutation(packed.sorted_indices).tolist(),
+                packed.unsorted_indices.tolist(), rnn.invert_permutation(None))
+
+    assert run(ft) == run(torch)

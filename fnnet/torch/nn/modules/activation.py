@@ -90,3 +90,13 @@ class GELU(Wrapped):
         super().__init__()
         self.approximate = approximate
         self._wrap(fnn.GELU(approximate))
+
+
+def __getattr__(name: str) -> Any:
+    # PyTorch defines MultiheadAttention here (fnnet.torch beside the Transformer layers,
+    # which import this module's neighbours)
+    if name == "MultiheadAttention":
+        from fnnet.torch.nn.modules.transformer import MultiheadAttention
+
+        return MultiheadAttention
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -438,6 +438,22 @@ class Transformer(Module):
         return generate_square_subsequent_mask(sz, device, dtype)
 
 
+def _get_clones(module: Module, N: int) -> ModuleList:  # noqa: N803 - PyTorch's name
+    """``N`` deep copies of ``module``: PyTorch's helper, which code copying its
+    Transformer layers imports."""
+    return ModuleList([copy.deepcopy(module) for _ in range(N)])
+
+
+def _get_activation_fn(activation: str) -> Callable[[Tensor], Tensor]:
+    """``F.relu`` or ``F.gelu`` by name: PyTorch's helper, which code copying its
+    Transformer layers imports."""
+    if activation == "relu":
+        return F.relu
+    if activation == "gelu":
+        return F.gelu
+    raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+
+
 def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
     """``[sz, sz]``: 0 on and below the diagonal, ``-inf`` above (each position attends
     to itself and the ones before). PyTorch equivalent:
@@ -448,3 +464,7 @@ def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = No
     mask: Tensor = _functions.tensor(np.triu(np.full((sz, sz), -np.inf, np.float32), k=1),
                                      dtype=dtype, device=device)
     return mask
+
+
+#: PyTorch's module-level name for the mask (``torch.nn.modules.transformer``)
+_generate_square_subsequent_mask = generate_square_subsequent_mask

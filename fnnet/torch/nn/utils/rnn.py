@@ -188,6 +188,21 @@ def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
     return unpad_sequence(padded, lengths, batch_first=True)
 
 
+def invert_permutation(permutation: Tensor | None) -> Tensor | None:
+    """The permutation that undoes ``permutation`` (a 1-D tensor of indices), as a
+    PackedSequence's ``unsorted_indices`` undo its ``sorted_indices``; None for None.
+
+    PyTorch equivalent: ``torch.nn.utils.rnn.invert_permutation``.
+    """
+    if permutation is None:
+        return None
+    from fnnet.torch._functions import arange
+
+    inverse: Tensor = permutation.new_empty(permutation.shape).scatter_(
+        0, permutation, arange(permutation.numel()))
+    return inverse
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
