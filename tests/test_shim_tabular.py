@@ -155,6 +155,19 @@ MISTAKES = {
     "lstsq dtypes": lambda T: T.linalg.lstsq(T.ones(3, 2).long(), T.ones(3, 1)),
     "lstsq of integers": lambda T: T.linalg.lstsq(T.ones(3, 2).long(), T.ones(3, 1).long()),
     "lstsq driver": lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(3, 1), driver="qr"),
+    "cdist p=nan": lambda T: T.cdist(T.ones(2, 3), T.ones(2, 3), p=float("nan")),
+    # numbers and arrays where a function takes a tensor
+    "isnan of a number": lambda T: T.isnan(3.0),
+    "isfinite of a list": lambda T: T.isfinite([1.0]),
+    "sigmoid of a number": lambda T: T.sigmoid(2.0),
+    "softmax of a list": lambda T: T.softmax([1.0], 0),
+    "topk of an array": lambda T: T.topk(np.ones(3), 1),
+    "nan_to_num's nan": lambda T: T.nan_to_num(T.ones(1), nan="a"),
+    # differences and quantiles of too little
+    "diff of a number": lambda T: T.diff(T.tensor(1.0)),
+    "diff of negative order": lambda T: T.diff(T.ones(2), n=-1),
+    "quantile of nothing": lambda T: T.quantile(T.tensor([]), 0.5),
+    "quantile level": lambda T: T.nanquantile(T.ones(1), 2.0),
 }
 
 
@@ -187,6 +200,7 @@ ALLOWED = {
     "integer weights with class probabilities": lambda T: T.nn.functional.cross_entropy(
         _i(T, _SCORES), _i(T, _SCORES).softmax(1), weight=_i(T, [1, 2, 3])),
     "HuberLoss made with any delta": lambda T: T.nn.HuberLoss(delta=-1.0).delta,
+    "nanmedian of nothing": lambda T: T.nanmedian(T.tensor([])),
 }
 
 
@@ -199,5 +213,5 @@ def test_what_pytorch_allows_still_runs(torch, name):
         assert ours == theirs
         return
     np.testing.assert_allclose(np.asarray(ours.tolist()), np.asarray(theirs.tolist()),
-                               rtol=1e-6)
+                               rtol=1e-6, equal_nan=True)
     assert str(ours.dtype) == str(theirs.dtype)

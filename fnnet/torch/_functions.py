@@ -58,8 +58,15 @@ def tensor_argument(value: Any, who: str, name: str, position: int) -> Tensor:
     """
     if not isinstance(value, Tensor):
         raise TypeError(f"{who}(): argument '{name}' (position {position}) must be Tensor, "
-                        f"not {type(value).__name__}")
+                        f"not {type_name(value)}")
     return value
+
+
+def type_name(value: Any) -> str:
+    """The name PyTorch's argument errors give ``value``'s type: its C type's name, which
+    for NumPy's types carries the module (``numpy.ndarray``, ``numpy.float64``)."""
+    kind = type(value)
+    return f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
 
 
 def tensor_sequence(values: Any, who: str) -> list[Tensor]:
@@ -668,31 +675,33 @@ def where(condition: Tensor, x: Any, y: Any) -> Tensor:
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """PyTorch equivalent: ``torch.flatten`` (``start_dim`` defaults to 0)."""
-    return input.flatten(start_dim, end_dim)
+    return tensor_argument(input, "flatten", "input", 1).flatten(start_dim, end_dim)
 
 
 def relu(input: Tensor) -> Tensor:
-    return input.relu()
+    return tensor_argument(input, "relu", "input", 1).relu()
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    return input.sigmoid()
+    return tensor_argument(input, "sigmoid", "input", 1).sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
-    return input.tanh()
+    return tensor_argument(input, "tanh", "input", 1).tanh()
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = None, *,
             axis: int | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.softmax`` (``axis=`` is ``dim=``)."""
-    return input.softmax(_axis("softmax", dim, axis), dtype=dtype)
+    return tensor_argument(input, "softmax", "input", 1).softmax(
+        _axis("softmax", dim, axis), dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: DTypeLike | None = None, *,
                 axis: int | None = None) -> Tensor:
     """PyTorch equivalent: ``torch.log_softmax`` (``axis=`` is ``dim=``)."""
-    return input.log_softmax(_axis("log_softmax", dim, axis), dtype=dtype)
+    return tensor_argument(input, "log_softmax", "input", 1).log_softmax(
+        _axis("log_softmax", dim, axis), dtype=dtype)
 
 
 #: the functions among :func:`_method`'s whose first operand PyTorch takes as a number too

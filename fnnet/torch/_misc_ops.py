@@ -91,6 +91,10 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
     """``n``-th forward differences along ``dim``. PyTorch equivalent: ``torch.diff``."""
     from fnnet.torch import cat
 
+    if isinstance(input, Tensor) and input.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
     parts = [p for p in (prepend, input, append) if p is not None]
     x = cat([_as_tensor(p) for p in parts], dim=dim) if len(parts) > 1 else input
     return _op(_diff, (int(n), int(dim)), x, who="diff")

@@ -22,6 +22,7 @@ import numpy as np
 from fnnet.nn.functional import matmul
 from fnnet.torch import _graph, _views
 from fnnet.torch._caller import caller_level
+from fnnet.torch._functions import type_name
 from fnnet.torch._mixed_dtypes import check_matmul
 from fnnet.torch.tensor import (
     Tensor,
@@ -664,8 +665,12 @@ def install(namespace: dict[str, Any]) -> None:
     for name in FUNCTIONS:
         method = getattr(Tensor, name)
 
-        def function(input: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
-            return _method(_as_tensor(input), *args, **kwargs)
+        def function(input: Any, *args: Any, _method: Any = method, _name: str = name,
+                     **kwargs: Any) -> Any:
+            if not isinstance(input, Tensor):  # PyTorch's functions take no numbers or lists
+                raise TypeError(f"{_name}(): argument 'input' (position 1) must be Tensor, "
+                                f"not {type_name(input)}")
+            return _method(input, *args, **kwargs)
 
         function.__name__ = name
         function.__doc__ = f"PyTorch equivalent: ``torch.{name}`` (same as ``Tensor.{name}``)."

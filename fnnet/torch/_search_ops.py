@@ -138,6 +138,8 @@ def _quantile_fn(nan: bool) -> Callable[..., Tensor]:
     def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
                  interpolation: str = "linear") -> Tensor:
         # PyTorch's checks name quantile() for nanquantile too
+        if input.numel() == 0:
+            raise RuntimeError("quantile() input tensor must be non-empty")
         if not input.is_floating_point():
             raise RuntimeError("quantile() input tensor must be either float or double "
                                "dtype")
@@ -154,7 +156,7 @@ def _quantile_fn(nan: bool) -> Callable[..., Tensor]:
         if np.any((levels < 0) | (levels > 1)):
             if isinstance(q, Tensor):
                 raise RuntimeError("quantile() q values must be in the range [0, 1]")
-            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q:g}")
         dim = None if dim is None else _dim(dim, input.dim(), name)
         # q a tensor: its values become a constant of the op (as PyTorch reads them too)
         q_static = float(levels) if levels.ndim == 0 else tuple(float(v) for v in levels)
@@ -197,6 +199,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     """The lower median of the non-NaN elements: of all, or ``(values, indices)`` along
     ``dim``. PyTorch equivalent: ``torch.nanmedian``."""
     if dim is None:
+        if input.numel() == 0:  # the median of nothing is NaN, as PyTorch's
+            return input.new_full((), float("nan"))
         return _op(_nanmedian_all, (), input, who="nanmedian")
     dim = _dim(dim, input.dim(), "nanmedian")
     values, indices = _op_multi(_nanmedian_dim, (dim, bool(keepdim)), input, who="nanmedian")

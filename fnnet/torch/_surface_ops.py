@@ -259,6 +259,10 @@ def nan_to_num(self: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN to ``nan``, infinities to ``posinf``/``neginf`` (the dtype's largest finite
     values by default). PyTorch equivalent: ``torch.nan_to_num``."""
+    for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if not (value is None and name != "nan" or isinstance(value, int | float)):
+            raise TypeError(f"nan_to_num(): argument '{name}' must be float, not "
+                            f"{type(value).__name__}")
     return _op(_nan_to_num, (nan, posinf, neginf), self, who="nan_to_num")
 
 
