@@ -42,8 +42,10 @@ def torch_mean(lib, x):
     return lib.mean(x)
 
 
+@pytest.mark.slow
 def test_accuracy_in_a_training_loop_prints_as_pytorchs(torch):
-    """The mean of a recorded step (compiled after a few repeats) divides as PyTorch's."""
+    """The mean of a recorded step (compiled after a few repeats) divides as PyTorch's
+    (slow: it compiles a training step, about 4 s; the eager means are checked above)."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((30, 4)).astype(np.float32)
     y = rng.integers(0, 3, 30)
