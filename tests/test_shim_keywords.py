@@ -447,6 +447,9 @@ ALLOWED_MISSING = {
     # fnnet.torch draws RReLU's slopes from jax keys, not from a torch.Generator
     "torch.rrelu": {"generator"}, "torch.rrelu_": {"generator"}, "F.rrelu_": {"generator"},
     "F.elu_": {"scale", "input_scale"},  # ATen's internal SELU constants
+    # ATen's size-only overload (an empty sparse tensor) has TensorOptions' layout, which
+    # Python's torch.sparse_coo_tensor refuses too
+    "torch.sparse_coo_tensor": {"layout"},
     # deprecated aliases
     "autograd.backward": {"grad_variables"},
 }

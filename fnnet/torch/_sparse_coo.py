@@ -293,8 +293,8 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
     return _make(indices.long(), values, size, bool(is_coalesced))
 
 
-def to_sparse(self: Tensor, *args: Any, layout: Any = None, blocksize: Any = None,
-              dense_dim: Any = None) -> SparseCooTensor:
+def to_sparse(self: Tensor, sparse_dim: Any = None, *, layout: Any = None,
+              blocksize: Any = None, dense_dim: Any = None) -> SparseCooTensor:
     """The nonzero elements as a coalesced sparse COO tensor; ``to_sparse(sparse_dim)``
     keeps the trailing dimensions dense (a slice is kept where any of it is nonzero).
 
@@ -302,7 +302,7 @@ def to_sparse(self: Tensor, *args: Any, layout: Any = None, blocksize: Any = Non
     """
     if layout not in (None, sparse_coo) or blocksize is not None or dense_dim is not None:
         raise Unsupported(f"to_sparse(layout={layout}): {_HINT}")
-    sparse_dim = int(args[0]) if args else self.dim()
+    sparse_dim = self.dim() if sparse_dim is None else int(sparse_dim)
     if not 0 < sparse_dim <= max(self.dim(), 1):
         raise RuntimeError(f"sparse_dim argument must be in [0,{self.dim()}] range, but "
                            f"{sparse_dim} is given")
