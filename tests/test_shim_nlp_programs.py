@@ -278,3 +278,29 @@ def test_names_code_copied_from_pytorchs_transformer_imports(torch):
                 packed.unsorted_indices.tolist(), rnn.invert_permutation(None))
 
     assert run(ft) == run(torch)
+
+
+@pytest.mark.parametrize("lookup", ["embedding", "embedding_bag"])
+@pytest.mark.parametrize("padding_idx", [-1, -6, -7, 6])
+def test_functional_padding_idx_counted_from_the_end_as_pytorch(torch, lookup, padding_idx):
+    """F.embedding and F.embedding_bag take a negative padding_idx as an index from the
+    end (its row gets no gradient), and refuse one outside the table."""
+    def run(T):
+        T.manual_seed(0)
+        weight = T.randn(6, 3, requires_grad=True)
+        x = T.tensor([0, 1, 5, 5, 2, 3])
+        look = getattr(T.nn.functional, lookup)
+        args = (T.tensor([0, 3]),) if lookup == "embedding_bag" else ()
+        try:
+            out = look(x, weight, *args, padding_idx=padding_idx)
+        except (AssertionError, RuntimeError) as error:
+            return type(error).__name__, str(error)
+        out.pow(2).sum().backward()
+        return out.detach().numpy(), weight.grad.numpy()
+
+    ours, theirs = run(ft), run(torch)
+    if isinstance(theirs[0], str):
+        assert ours == theirs
+    else:
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

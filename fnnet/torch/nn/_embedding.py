@@ -34,6 +34,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if scale_grad_by_freq:
         raise NotImplementedError("fnnet.torch: embedding(scale_grad_by_freq=True) is not "
                                   "supported")
+    if padding_idx is not None:  # PyTorch's checks, a negative index counted from the end
+        rows = int(weight.shape[0])
+        if not -rows <= padding_idx < max(rows, 1):
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx = padding_idx + rows if padding_idx < 0 else padding_idx
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     check_indices(input, int(weight.shape[0]))

@@ -108,6 +108,12 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Any = None,
                                   f"(got mode='{mode}'). Please open a feature request on "
                                   f"GitHub.")
     flat, ids, bags = _bags(input, offsets, include_last_offset, "embedding_bag")
+    if padding_idx is not None:  # PyTorch's kernel counts a negative index from the end
+        count = int(weight.shape[0])
+        if not -count <= padding_idx < count:
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, "
+                               f"{-count} through {count - 1}, but got {padding_idx}")
+        padding_idx = padding_idx + count if padding_idx < 0 else padding_idx
     rows = embedding(flat, weight)  # [L, D]
     keep = None if padding_idx is None else (flat != padding_idx)
     if mode == "max":
