@@ -22,6 +22,8 @@ SHAPES = [(30, 20), (20,), (7, 3, 3, 3)]
     (0.01, 0.5, 2.0),      # below the threshold: untouched
     (1.0, 0.5, math.inf),
     (1.0, 0.3, 1.0),
+    (1.0, 0.5, 0),          # the count of nonzero elements, as vector_norm's ord=0
+    (1.0, 0.5, -math.inf),  # the smallest absolute value
 ])
 def test_clip_grad_norm_matches_torch(torch, scale, max_norm, norm_type):
     rng = np.random.default_rng(0)
@@ -83,5 +85,5 @@ def test_bad_max_norm(max_norm, error, message):
 
 
 def test_bad_norm_type():
-    with pytest.raises(ValueError, match="norm_type must be positive"):
-        optim.clip_grad_norm({"w": np.ones(2, np.float32)}, 1.0, norm_type=0)
+    with pytest.raises(ValueError, match="norm_type must be a number of the p-norm"):
+        optim.clip_grad_norm({"w": np.ones(2, np.float32)}, 1.0, norm_type=math.nan)

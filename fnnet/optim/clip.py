@@ -35,8 +35,8 @@ def check_max_norm(max_norm: Any, name: str = "max_norm") -> float:
 def _check_norm_type(norm_type: Any) -> float:
     if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)):
         raise TypeError(f"norm_type must be a number, got {norm_type!r}")
-    if not norm_type > 0:
-        raise ValueError(f"norm_type must be positive (or inf), got {norm_type!r}")
+    if math.isnan(norm_type):
+        raise ValueError(f"norm_type must be a number of the p-norm, got {norm_type!r}")
     return float(norm_type)
 
 
@@ -45,7 +45,9 @@ def total_norm(grads: Any, norm_type: float = 2.0) -> Array:
 
     Args:
         grads: a pytree of arrays.
-        norm_type: the p of the p-norm; ``math.inf`` for the largest absolute value.
+        norm_type: the p of the p-norm, as ``torch.linalg.vector_norm``'s ``ord``:
+            ``math.inf`` for the largest absolute value, ``-math.inf`` the smallest, 0
+            the count of nonzero elements.
 
     Returns:
         A float32 scalar (0 for an empty tree).
@@ -53,7 +55,7 @@ def total_norm(grads: Any, norm_type: float = 2.0) -> Array:
     Raises:
         TypeError: a leaf of ``grads`` is not an array of numbers, or ``norm_type`` is
             not a number.
-        ValueError: ``norm_type <= 0``.
+        ValueError: ``norm_type`` is NaN.
 
     PyTorch equivalent: ``torch.nn.utils.get_total_norm`` (the ``total_norm`` that
     ``clip_grad_norm_`` returns).
@@ -81,14 +83,14 @@ def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple
     Args:
         grads: a pytree of gradient arrays.
         max_norm: the largest total norm allowed (> 0).
-        norm_type: the p of the p-norm (``math.inf`` allowed).
+        norm_type: the p of the p-norm (see :func:`total_norm`).
 
     Returns:
         ``(clipped grads, total norm before clipping)``.
 
     Raises:
         TypeError: ``max_norm`` or ``norm_type`` is not a number.
-        ValueError: ``max_norm`` is not positive and finite, or ``norm_type <= 0``.
+        ValueError: ``max_norm`` is not positive and finite, or ``norm_type`` is NaN.
 
     PyTorch equivalent: ``torch.nn.utils.clip_grad_norm_(parameters, max_norm,
     norm_type)``, returning the clipped gradients instead of changing them in place.
