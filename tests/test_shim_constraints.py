@@ -248,6 +248,9 @@ def test_registry_refusals_and_transform_algebra_as_pytorch(torch):
             out.append(str(caught.value))
         with pytest.raises(TypeError, match="Expected constraint to be either"):
             D.constraint_registry.ConstraintRegistry().register(3, lambda c: c)
+        for transform in (D.transforms.SoftmaxTransform(), D.transforms.AbsTransform()):
+            with pytest.raises(NotImplementedError):  # no sign, as PyTorch's
+                transform.sign  # noqa: B018
         T = D.transforms
         composed = T.ComposeTransform([T.ExpTransform(), T.AffineTransform(1.0, 2.0)])
         out.append((repr(composed.inv), composed.inv.inv is composed, composed.sign,

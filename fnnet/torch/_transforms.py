@@ -51,7 +51,6 @@ class Transform:
     bijective = False
     domain: constraints.Constraint
     codomain: constraints.Constraint
-    sign: Any = 1
 
     def __init__(self, cache_size: int = 0) -> None:
         if cache_size not in (0, 1):
@@ -64,6 +63,12 @@ class Transform:
         state = self.__dict__.copy()
         state["_inv"] = None
         return state
+
+    @property
+    def sign(self) -> Any:
+        """The sign of the Jacobian's determinant, for a bijective map of one variable
+        (others have none: NotImplementedError, as PyTorch's)."""
+        raise NotImplementedError
 
     @property
     def event_dim(self) -> int:
