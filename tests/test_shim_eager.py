@@ -267,6 +267,25 @@ def test_a_step_compiled_for_new_input_shapes_warns_early_and_once(recorder):
     assert not ft.compile_stats()["eager"]
 
 
+def test_a_model_changed_between_rounds_is_not_told_of_input_shapes(recorder):
+    """Iterative pruning adds a mask to a layer each round, so the step's inputs shift;
+    its compiles are not the shape churn the warning is about."""
+    model = ft.nn.Sequential(*[ft.nn.Linear(6, 6) for _ in range(6)])
+    opt = ft.optim.SGD(model.parameters(), lr=0.1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for layer in model:
+            ft.nn.utils.prune.l1_unstructured(layer, "weight", amount=0.2)
+            for _ in range(2):
+                loss = model(ft.ones(8, 6)).sum()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                loss.item()
+    assert not [w for w in caught if "new input shapes" in str(w.message)]
+    assert ft.compile_stats()["compiles"] >= 6
+
+
 def test_a_last_short_batch_does_not_warn(recorder):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -100,9 +100,12 @@ def _shape_advice(log: list[dict[str, Any]]) -> str:
 
 
 def _shape_change(entry: dict[str, Any]) -> bool:
-    """Whether a compile log entry's first difference is the shape of an input."""
+    """Whether a compile log entry's first difference is the shape of an input, in a
+    step of as many recorded nodes as the one it is compared with (where nodes came or
+    went, a model that changed between rounds, inputs are compared out of place)."""
     first = entry["changes"][0]
-    return first.startswith("input ") and " shape " in first
+    return first.startswith("input ") and " shape " in first and not any(
+        change.endswith(" recorded nodes") for change in entry["changes"])
 
 
 def _warn_new_shapes(rec: Recorder) -> None:
