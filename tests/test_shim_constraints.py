@@ -153,6 +153,9 @@ _BAD = {
         D.Normal(0.0, 1.0), [D.transforms.TanhTransform()]).log_prob(t.tensor(1.5)),
     "multivariate normal loc": lambda D, t: D.MultivariateNormal(
         t.tensor([0.0, float("nan")]), t.eye(2)),
+    "uniform expanded": lambda D, t: D.Uniform(0.0, 1.0).expand([3]).log_prob(t.tensor(-1.0)),
+    "binomial expanded": lambda D, t: D.Binomial(5, t.tensor([0.3])).expand([2]).log_prob(
+        t.tensor(6.0)),
 }
 
 

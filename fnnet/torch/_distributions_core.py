@@ -359,7 +359,15 @@ class Distribution:
             # numbers (a count, lims) and a relaxed draw's temperature are kept as they are
             if isinstance(value, Tensor) and name != "temperature":
                 event = tuple(value.shape[old:]) if value.dim() > old else ()
-                value = value.expand(*batch, *event)
+                held = host_value(value)
+                if held is not None and not value.requires_grad and \
+                        tuple(value.shape) != (*batch, *event):
+                    # expanded on the host, so that its support's check reads no device
+                    # value (the shape is checked by the tensors' expand first)
+                    value.expand(*batch, *event)
+                    value = _as_tensor(np.broadcast_to(held, (*batch, *event)).copy())
+                else:
+                    value = value.expand(*batch, *event)
             params[name] = value
         new = type(self)(**params, validate_args=False)
         new._validation = self._validation
