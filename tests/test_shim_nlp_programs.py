@@ -304,3 +304,62 @@ def test_functional_padding_idx_counted_from_the_end_as_pytorch(torch, lookup, p
     else:
         for a, b in zip(ours, theirs, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def _copied_encoder_layer(T, source):
+    """PyTorch's TransformerEncoderLayer source run with ``T`` as torch (as a program
+    that copies it to customise it), a training step and an evaluation."""
+    import importlib
+    import typing
+
+    transformer = importlib.import_module(f"{T.__name__}.nn.modules.transformer")
+    scope = {"torch": T, "F": T.nn.functional, "Tensor": T.Tensor, "Module": T.nn.Module,
+             "MultiheadAttention": T.nn.MultiheadAttention, "Linear": T.nn.Linear,
+             "Dropout": T.nn.Dropout, "LayerNorm": T.nn.LayerNorm,
+             "_get_activation_fn": transformer._get_activation_fn,
+             "_get_clones": transformer._get_clones, **vars(typing)}
+    exec(source, scope)  # noqa: S102 - PyTorch's own source
+    T.manual_seed(0)
+    layer = scope["TransformerEncoderLayer"](8, 2, 16, dropout=0.0, batch_first=True)
+    x = T.randn(2, 4, 8)
+    pad = T.tensor([[False] * 4, [False, False, True, True]])
+    loss = layer(x, src_key_padding_mask=pad).pow(2).mean()
+    loss.backward()
+    layer.eval()
+    with T.no_grad():
+        out = layer(x, src_key_padding_mask=pad)
+    return (loss.item(), layer.linear1.weight.grad.numpy(), out.numpy(),
+            T.backends.mha.get_fastpath_enabled())
+
+
+def test_transformer_layer_copied_from_pytorchs_source_as_pytorch(torch):
+    """The copy calls F._canonical_mask, F._none_or_dtype and
+    torch.backends.mha.get_fastpath_enabled(); fnnet.torch has no fused path, so the
+    copy takes its plain path, which computes what PyTorch's fused one does."""
+    import inspect
+    import textwrap
+
+    source = textwrap.dedent(inspect.getsource(
+        torch.nn.modules.transformer.TransformerEncoderLayer))
+    ours, theirs = _copied_encoder_layer(ft, source), _copied_encoder_layer(torch, source)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-4, atol=1e-5)
+    assert ours[3] is False  # PyTorch's reads True: its fused path exists
+
+
+def test_functional_canonical_mask_as_pytorch(torch):
+    def run(T):
+        F = T.nn.functional
+        mask = T.tensor([[False, True], [False, False]])
+        with pytest.warns(UserWarning, match="Support for mismatched key_padding_mask"):
+            float_mask = F._canonical_mask(mask, "key_padding_mask", T.float32, "attn_mask",
+                                           T.float32)
+        return (float_mask.tolist(), float_mask.dtype == T.float32,
+                F._canonical_mask(None, "m", None, "", T.float32),
+                F._none_or_dtype(mask) == T.bool, F._none_or_dtype(None),
+                _raised(lambda: F._none_or_dtype([1])),
+                _raised(lambda: F._canonical_mask(T.zeros(2, dtype=T.long), "src_mask", None,
+                                                  "", T.float32)))
+
+    assert run(ft) == run(torch)

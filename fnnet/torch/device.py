@@ -601,12 +601,29 @@ class _CpuLibrary:
         return False
 
 
+class _Mha:
+    """``torch.backends.mha``: the switch of PyTorch's fused inference path for
+    MultiheadAttention and the Transformer layers. fnnet.torch has no such path (XLA
+    fuses the one computation), so it reads as off whatever is set: a Transformer layer
+    copied out of PyTorch's sources then takes its plain path, which computes the same."""
+
+    @staticmethod
+    def get_fastpath_enabled() -> bool:
+        return False
+
+    @staticmethod
+    def set_fastpath_enabled(value: bool) -> None:
+        del value  # accepted: there is no fused path to switch
+
+
 class backends(metaclass=_Namespace):  # noqa: N801 - PyTorch's name
-    """``torch.backends``: ``mps`` (never available), ``cudnn`` and ``cuda`` flags, and
-    the CPU libraries ``mkl``, ``mkldnn`` and ``openmp`` (not used)."""
+    """``torch.backends``: ``mps`` (never available), ``cudnn`` and ``cuda`` flags,
+    ``mha``'s fast path (none), and the CPU libraries ``mkl``, ``mkldnn`` and ``openmp``
+    (not used)."""
 
     _advice = _KERNELS
     mps = _Mps
+    mha = _Mha
     cudnn = _Cudnn
     cuda = _CudaBackend
     mkl = type("mkl", (_CpuLibrary,), {})

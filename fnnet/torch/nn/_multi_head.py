@@ -15,21 +15,41 @@ from fnnet.torch import _dtypes, _functions, _graph, _random
 from fnnet.torch.tensor import Tensor, _op_multi
 
 
-def _canonical_mask(mask: Tensor | None, name: str, other: Tensor | None = None,
-                    other_name: str = "") -> Tensor | None:
+def canonical_mask(mask: Tensor | None, mask_name: str, other_type: Any, other_name: str,
+                   target_type: Any, check_other: bool = True, *,
+                   stacklevel: int = 2) -> Tensor | None:
     """PyTorch's ``F._canonical_mask``: a boolean ``mask`` (True: left out) as the float
-    one it stands for (``-inf`` there, else 0), with PyTorch's warning where ``other``
-    (the mask given beside it) has another dtype."""
+    one of ``target_type`` it stands for (``-inf`` there, else 0), a float mask as it is;
+    PyTorch's warning where ``check_other`` and ``other_type`` (the dtype of the mask
+    given beside it) differs. Code copied from PyTorch's Transformer layers calls it."""
     if mask is None:
         return None
     if mask.dtype != _dtypes.bool_ and not mask.is_floating_point():
-        raise AssertionError(f"only bool and floating types of {name} are supported")
-    if other is not None and mask.dtype != other.dtype:
-        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use "
-                      f"same type for both instead.", UserWarning, stacklevel=3)
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    if check_other and other_type is not None and mask.dtype != other_type:
+        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. "
+                      f"Use same type for both instead.", UserWarning,
+                      stacklevel=stacklevel)
     if mask.is_floating_point():
         return mask
-    return _functions.zeros(*mask.shape).masked_fill(mask, float("-inf"))
+    return _functions.zeros(*mask.shape, dtype=target_type).masked_fill(mask,
+                                                                        float("-inf"))
+
+
+def none_or_dtype(input: Any) -> Any:
+    """PyTorch's ``F._none_or_dtype``: ``input``'s dtype, None for None."""
+    if input is None:
+        return None
+    if isinstance(input, Tensor):
+        return input.dtype
+    raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
+
+
+def _canonical_mask(mask: Tensor | None, name: str, other: Tensor | None = None,
+                    other_name: str = "") -> Tensor | None:
+    """:func:`canonical_mask` of ``mask`` beside ``other`` (the mask given with it), as
+    the shim's layers call it (their callers see the warning)."""
+    return canonical_mask(mask, name, none_or_dtype(other), other_name, None, stacklevel=4)
 
 
 def _attend(*args: Any) -> tuple[jax.Array, jax.Array | None]:

@@ -780,9 +780,11 @@ from fnnet.torch.nn._more_layers import (  # noqa: E402, F401 - re-exported
     selu_,
 )
 from fnnet.torch.nn._more_layers import channel_shuffle as native_channel_shuffle  # noqa: E402, F401, I001
+from fnnet.torch.nn._multi_head import canonical_mask as _canonical_mask  # noqa: E402, F401
 from fnnet.torch.nn._multi_head import (  # noqa: E402, F401 - re-exported
     multi_head_attention_forward,
 )
+from fnnet.torch.nn._multi_head import none_or_dtype as _none_or_dtype  # noqa: E402, F401
 from fnnet.torch.nn._resize import interpolate, upsample  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._rms_norm import rms_norm  # noqa: E402, F401 - re-exported
 from fnnet.torch.nn._thresholding import (  # noqa: E402, F401 - re-exported
