@@ -108,6 +108,9 @@ MISTAKES = {
     "mode of an empty tensor": lambda T: T.mode(T.tensor([])),
     "mode along an empty dim": lambda T: T.zeros(2, 0).mode(1),
     "kthvalue along an empty dim": lambda T: T.zeros(2, 0).kthvalue(1, 1),
+    "max along an empty dim": lambda T: T.zeros(3, 0).max(1),
+    "amax along an empty dim": lambda T: T.zeros(3, 0).amax(-1),
+    "argmin along an empty dim": lambda T: T.zeros(0, 3).argmin(0),
     # a kNN classifier's distances, a linear baseline's least squares
     "cdist of vectors": lambda T: T.cdist(T.ones(3), T.ones(3)),
     "cdist columns": lambda T: T.cdist(T.ones(3, 2), T.ones(3, 4)),

@@ -305,6 +305,21 @@ def check_dims(dims: Any, ndim: int) -> None:
             seen.add(dim % limit)
 
 
+def _empty_dim(message: str, static: tuple[Any, ...], specs: Sequence[Any]) -> int | None:
+    """The dim of size 0 (as given) that a reduction with no identity (max, argmax) failed
+    over, from JAX's error for it, or None for another error."""
+    if not ("zero-size array to reduction operation" in message or
+            "of an empty sequence" in message) or not specs or specs[0] is None:
+        return None
+    shape = tuple(specs[0].shape)
+    dims = static[0] if static and isinstance(static[0], tuple) else \
+        (static[0],) if static and isinstance(static[0], int) else range(len(shape))
+    for dim in dims:
+        if isinstance(dim, int) and shape and shape[dim] == 0:
+            return dim
+    return None
+
+
 def repeated_dim(dim: int) -> str:
     """PyTorch's message for a reduction given ``dim`` twice."""
     return f"dim {dim} appears multiple times in the list of dims"
@@ -358,6 +373,13 @@ def _miss(rec: Recorder, tp: Tape, key: tuple[Any, ...], desc: tuple[Any, ...],
             got, ndim = int(axis[1]), max(int(axis[2]), 1)
             raise IndexError(f"Dimension out of range (expected to be in range of "
                              f"[{-ndim}, {ndim - 1}], but got {got})") from error
+        empty = _empty_dim(str(error), static, specs)
+        if empty is not None and isinstance(who, str):  # max(1) of a [3, 0] tensor
+            # amax and amin (of a list of dims) name the dim as given, the rest wrapped
+            if who not in ("amax", "amin"):
+                empty %= len(in_avals[0][0]) if in_avals[0] is not None else 1
+            raise IndexError(f"{who}(): Expected reduction dim {empty} to have non-zero "
+                             f"size.") from error
         repeated = _DUPLICATE_AXIS.search(str(error))
         if repeated is not None and specs and specs[0] is not None:
             rank, seen = max(len(specs[0].shape), 1), set()
