@@ -308,7 +308,7 @@ def test_functional_padding_idx_counted_from_the_end_as_pytorch(torch, lookup, p
 
 def _copied_encoder_layer(T, source):
     """PyTorch's TransformerEncoderLayer source run with ``T`` as torch (as a program
-    that copies it to customise it), a training step and an evaluation."""
+    that copies it to customise it), in training and in evaluation."""
     import importlib
     import typing
 
@@ -323,12 +323,11 @@ def _copied_encoder_layer(T, source):
     layer = scope["TransformerEncoderLayer"](8, 2, 16, dropout=0.0, batch_first=True)
     x = T.randn(2, 4, 8)
     pad = T.tensor([[False] * 4, [False, False, True, True]])
-    loss = layer(x, src_key_padding_mask=pad).pow(2).mean()
-    loss.backward()
+    trained = layer(x, src_key_padding_mask=pad)
     layer.eval()
     with T.no_grad():
         out = layer(x, src_key_padding_mask=pad)
-    return (loss.item(), layer.linear1.weight.grad.numpy(), out.numpy(),
+    return (trained.detach().numpy(), type(trained.grad_fn).__name__, out.numpy(),
             T.backends.mha.get_fastpath_enabled())
 
 
@@ -342,8 +341,8 @@ def test_transformer_layer_copied_from_pytorchs_source_as_pytorch(torch):
     source = textwrap.dedent(inspect.getsource(
         torch.nn.modules.transformer.TransformerEncoderLayer))
     ours, theirs = _copied_encoder_layer(ft, source), _copied_encoder_layer(torch, source)
-    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
-    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-4, atol=1e-5)
+    assert ours[1] == theirs[1]
     np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-4, atol=1e-5)
     assert ours[3] is False  # PyTorch's reads True: its fused path exists
 
