@@ -273,6 +273,14 @@ def test_names_code_copied_from_pytorchs_transformer_imports(torch):
                 transformer._get_activation_fn("gelu") is T.nn.functional.gelu,
                 _raised(lambda: transformer._get_activation_fn("tanh")),
                 transformer._generate_square_subsequent_mask(3).tolist(),
+                [transformer._get_seq_len(T.zeros(*shape), first) for shape, first in
+                 (((2, 5, 3), True), ((5, 2, 3), False), ((7, 3), True))],
+                [transformer._detect_is_causal_mask(*args) for args in (
+                    (transformer._generate_square_subsequent_mask(4),),
+                    (transformer._generate_square_subsequent_mask(4), None, 3),
+                    (T.zeros(4, 4),), (None, True), (None,),
+                    (transformer._generate_square_subsequent_mask(4), False),
+                    (T.triu(T.ones(4, 4, dtype=T.bool), 1),))],
                 rnn.invert_permutation(T.tensor([2, 0, 3, 1])).tolist(),
                 rnn.invert_permutation(packed.sorted_indices).tolist(),
                 packed.unsorted_indices.tolist(), rnn.invert_permutation(None))

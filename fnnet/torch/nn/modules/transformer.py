@@ -468,3 +468,24 @@ def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = No
 
 #: PyTorch's module-level name for the mask (``torch.nn.modules.transformer``)
 _generate_square_subsequent_mask = generate_square_subsequent_mask
+
+
+def _get_seq_len(src: Tensor, batch_first: bool) -> int:
+    """The sequence length of ``src`` (``[S, E]``, ``[S, N, E]`` or ``[N, S, E]``):
+    PyTorch's helper, which code copying its TransformerEncoder imports (fnnet.torch has
+    no nested tensors)."""
+    if src.dim() == 2:
+        return int(src.shape[0])
+    return int(src.shape[1 if batch_first else 0])
+
+
+def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None = None,
+                           size: int | None = None) -> bool:
+    """Whether ``mask`` is the square subsequent mask of ``size`` (its own size -2 when
+    None) where ``is_causal`` is None, else ``is_causal is True``: PyTorch's helper, which
+    code copying its TransformerEncoder imports."""
+    if is_causal is not None or mask is None:
+        return is_causal is True
+    causal = generate_square_subsequent_mask(
+        size if size is not None else int(mask.shape[-2]), dtype=mask.dtype)
+    return tuple(mask.shape) == tuple(causal.shape) and bool((mask == causal).all())
