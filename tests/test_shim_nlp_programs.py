@@ -355,6 +355,45 @@ def test_transformer_layer_copied_from_pytorchs_source_as_pytorch(torch):
     assert ours[3] is False  # PyTorch's reads True: its fused path exists
 
 
+def _copied_encoder(T, source):
+    """PyTorch's TransformerEncoder source run with ``T`` as torch: its ``__init__``
+    logs its use through ``torch._C._log_api_usage_once``."""
+    import importlib
+    import typing
+    import warnings
+
+    transformer = importlib.import_module(f"{T.__name__}.nn.modules.transformer")
+    scope = {"torch": T, "F": T.nn.functional, "Tensor": T.Tensor, "Module": T.nn.Module,
+             "warnings": warnings, "_get_clones": transformer._get_clones,
+             "_detect_is_causal_mask": transformer._detect_is_causal_mask,
+             "_get_seq_len": transformer._get_seq_len, **vars(typing)}
+    exec(source, scope)  # noqa: S102 - PyTorch's own source
+    T.manual_seed(0)
+    layer = T.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    encoder = scope["TransformerEncoder"](layer, 2, enable_nested_tensor=False)
+    x = T.randn(2, 4, 8)
+    pad = T.tensor([[False] * 4, [False, False, True, True]])
+    trained = encoder(x, src_key_padding_mask=pad)
+    trained.sum().backward()
+    encoder.eval()
+    with T.no_grad():
+        out = encoder(x, src_key_padding_mask=pad)
+    return [trained.detach().numpy(), out.numpy(),
+            encoder.layers[0].linear1.weight.grad.numpy()]
+
+
+def test_transformer_encoder_copied_from_pytorchs_source_as_pytorch(torch):
+    import inspect
+    import textwrap
+
+    source = textwrap.dedent(inspect.getsource(torch.nn.modules.transformer.TransformerEncoder))
+    for ours, theirs in zip(_copied_encoder(ft, source), _copied_encoder(torch, source),
+                            strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    with pytest.raises(NotImplementedError, match=r"torch\._C\._jit_pass_lint"):
+        ft._C._jit_pass_lint  # noqa: B018 - the attribute's access is the test
+
+
 def test_functional_canonical_mask_as_pytorch(torch):
     def run(T):
         F = T.nn.functional

@@ -198,6 +198,7 @@ int = _dtypes.int32  # noqa: A001
 bool = _dtypes.bool_  # noqa: A001
 
 from fnnet.torch import (  # noqa: E402
+    _C,  # the bookkeeping calls of PyTorch's layers copied into a program
     _dynamo,  # torch._dynamo's settings, as programs around torch.compile set them
     _more_ops,  # noqa: E402
     as_torch,  # fnnet's own: a PyTorch script run with nothing edited
@@ -299,8 +300,10 @@ _dense_real.install(globals())  # layout, data_ptr, H... of dense tensors
 from fnnet.torch import _sparse_coo  # noqa: E402
 
 _sparse_coo.install(globals())  # sparse_coo_tensor, Tensor.to_sparse, spmm
-from fnnet.torch import sparse  # noqa: E402
-from fnnet.torch import _storage  # noqa: E402
+from fnnet.torch import (
+    _storage,  # noqa: E402
+    sparse,  # noqa: E402
+)
 
 _storage.install(globals())  # Tensor.storage(), untyped_storage(): read-only snapshots
 from fnnet.torch import _complex  # noqa: E402
