@@ -27,6 +27,13 @@ def _floor_divided_in_place(tensor, divisor):
 
 
 MISTAKES = {
+    # dropout in training draws its mask for floating dtypes only
+    "F.dropout, Long input": lambda T: T.nn.functional.dropout(_long(T, 4), 0.5, True),
+    "Dropout, Bool input": lambda T: T.nn.Dropout(0.2)(T.ones(4, dtype=T.bool)),
+    "F.dropout, complex input": lambda T: T.nn.functional.dropout(
+        T.ones(4, dtype=T.complex64), 0.5),
+    "pack_padded_sequence, no lengths": lambda T: T.nn.utils.rnn.pack_padded_sequence(
+        T.zeros(3, 2, 4), None),
     # a layer fed integers or another float type (PyTorch does not promote here)
     "Linear, Long input": lambda T: T.nn.Linear(2, 2)(T.tensor([[1, 2]])),
     "Linear, 1-D Long input": lambda T: T.nn.Linear(2, 2)(T.tensor([1, 2])),
@@ -472,6 +479,10 @@ def test_the_same_calls_with_matching_types_run(torch):
     assert ft.tensor([1, 2]).mean(dtype=ft.float32).item() == \
         torch.tensor([1, 2]).mean(dtype=torch.float32).item()
     assert ft.nn.Embedding(4, 2)(ft.tensor([1], dtype=ft.int32)).shape == (1, 2)
+    # dropout of integers where nothing is drawn: out of training, p of 0 or 1
+    for p, training in ((0.5, False), (0.0, True), (1.0, True)):
+        assert ft.nn.functional.dropout(ft.ones(3, dtype=ft.long), p, training).tolist() == \
+            torch.nn.functional.dropout(torch.ones(3, dtype=torch.long), p, training).tolist()
 
 
 SOFTMAXES = {

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from fnnet.nn import functional as fnf
 from fnnet.nn.functional.dropout import check_dropout_p
 from fnnet.torch import _graph, _random
+from fnnet.torch._dtypes import scalar_name
 from fnnet.torch.tensor import Tensor, _op
 
 
@@ -33,6 +34,24 @@ def check_p(p: Any) -> float:
     except ValueError:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}") \
             from None
+
+
+def check_dropped(input: Tensor, p: float) -> None:
+    """PyTorch's errors for dropping elements of ``input`` with probability ``p`` in
+    training (``0 < p < 1``): its mask is drawn for floating dtypes only and the kept
+    values are scaled in float.
+
+    Raises:
+        RuntimeError: an integer or boolean ``input``.
+        NotImplementedError: a complex ``input``.
+    """
+    if not 0 < p < 1 or input.is_floating_point():
+        return
+    if input.is_complex():
+        raise NotImplementedError(f'"bernoulli_scalar_cpu_" not implemented for '
+                                  f"'{scalar_name(input.dtype)}'")
+    raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                       f"{scalar_name(input.dtype)}")
 
 
 #: PyTorch's warning for ``dropout2d`` of a 3-D input, which it reads as ``[N, C, L]``

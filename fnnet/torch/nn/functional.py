@@ -30,6 +30,7 @@ from fnnet.torch._selection import whole_classes as _whole_classes
 from fnnet.torch._selection import whole_regression as _whole_regression
 from fnnet.torch._value_checks import floating_scores
 from fnnet.torch.nn._activations import implicit_dim
+from fnnet.torch.nn._channel_dropout import check_dropped
 from fnnet.torch.nn._channel_dropout import check_p as _check_p
 from fnnet.torch.nn._embedding import _UNSIGNED, _max, check_indices, embedding  # noqa: F401
 from fnnet.torch.nn._linear_checks import check_linear_operands
@@ -235,6 +236,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     _check_p(p)
     if not training or p == 0:
         return input
+    check_dropped(input, p)
     result = _op(_dropout, (float(p), _graph.next_draw()), input, _graph.rng_input())
     return input._inplace(result) if inplace else result
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnnet.nn as fnn
-from fnnet.torch.nn._channel_dropout import check_p
+from fnnet.torch.nn._channel_dropout import check_dropped, check_p
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.tensor import Tensor
 
@@ -34,4 +34,6 @@ class Dropout(Wrapped):
     def forward(self, input: Tensor) -> Tensor:
         if isinstance(input, Tensor) and (not self.training or self.p == 0):
             return input  # PyTorch's dropout gives back its input itself here
+        if isinstance(input, Tensor):
+            check_dropped(input, self.p)
         return super().forward(input)

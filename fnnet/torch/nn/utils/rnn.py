@@ -81,6 +81,8 @@ def _packed_lengths(lengths: Any) -> list[int]:
     length truncated), refused unless 1-D."""
     from fnnet.torch._functions import as_tensor
 
+    if lengths is None:  # PyTorch's reading of it as a sequence of ints
+        raise TypeError("'NoneType' object cannot be interpreted as an integer")
     if not isinstance(lengths, Tensor):
         lengths = as_tensor(lengths)
     if lengths.dim() != 1:
