@@ -408,6 +408,48 @@ def test_an_annealed_clip_range_compiles_once(torch):
         assert ft.compile_stats()["compiles"] == 1
 
 
+
+def _fill_and_window_losses(lib, x, w, steps=5):
+    """A loop whose ops take a value that changes every step: ``masked_fill`` with a
+    batch statistic (a 0-d tensor) and with a Python float, and ``narrow`` sliding
+    along the sequence (``data.narrow(0, i, bptt)``)."""
+    weight = lib.tensor(w, requires_grad=True)
+    opt = lib.optim.SGD([weight], lr=0.1)
+    data, losses = lib.tensor(x), []
+    for i in range(steps):
+        opt.zero_grad()
+        h = data.narrow(0, i, 4) @ weight
+        h = h.masked_fill(h > 0.5, h.detach().mean()).masked_fill(h < -1, -1 - 0.1 * i)
+        loss = h.pow(2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_fill_values_and_narrow_offsets_changing_every_step_compile_once(torch):
+    """A masked_fill value and a narrow start are inputs of the step, not part of its
+    structure: a loop changing them every step compiles once, with PyTorch's losses."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((9, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 2)).astype(np.float32)
+    with _compiler.fresh():
+        got = _fill_and_window_losses(ft, x, w)
+        assert ft.compile_stats()["compiles"] == 1
+    np.testing.assert_allclose(got, _fill_and_window_losses(torch, x, w), rtol=1e-5)
+
+
+def test_a_masked_fill_value_tensor_gets_its_gradient(torch):
+    """``masked_fill(mask, value)`` with a 0-d tensor value that requires grad: the
+    value's gradient is the sum of the filled positions' gradients, as in PyTorch."""
+    grads = []
+    for lib in (torch, ft):
+        x = lib.arange(6.0).reshape(2, 3)
+        value = lib.tensor(2.0, requires_grad=True)
+        (x.masked_fill(x > 2, value) * x).sum().backward()
+        grads.append(float(value.grad))
+    assert grads[0] == grads[1] == 12.0
+
 def test_one_hot_names_of_changing_lengths_compile_once_per_length(torch, recorder):
     """The character-level RNN tutorial's input: a one-hot tensor ``[len, 1, letters]``
     filled letter by letter (``tensor[li][0][index] = 1``), a name of another length at

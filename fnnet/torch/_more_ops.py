@@ -330,8 +330,9 @@ def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(self, max(1, math.ceil(self.shape[dim] / chunks)), dim)
 
 
-def _narrow(x: Any, dim: int, start: int, length: int) -> Any:
-    return jax.lax.slice_in_dim(x, start, start + length, axis=dim)
+def _narrow(x: Any, start: Any, dim: int, length: int) -> Any:
+    # the start is checked on the host, so dynamic_slice's clamping never applies
+    return jax.lax.dynamic_slice_in_dim(x, start, length, axis=dim)
 
 
 def narrow(self: Tensor, dim: int, start: int, length: int) -> Tensor:
@@ -342,7 +343,9 @@ def narrow(self: Tensor, dim: int, start: int, length: int) -> Tensor:
     if not 0 <= start <= n or length < 0 or start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({n}).")
-    out = _op(_narrow, (dim, int(start), int(length)), self, who="narrow")
+    # the start is an input of the step, not part of its structure: a window sliding
+    # along a sequence (``data.narrow(0, i, bptt)``) compiles once
+    out = _op(_narrow, (dim, int(length)), self, int(start), who="narrow")
     return _views.link_index(out, self, _views.along(dim, slice(start, start + length)))
 
 

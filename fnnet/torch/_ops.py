@@ -248,8 +248,8 @@ def _zero(x: Array) -> Array:
     return jnp.zeros_like(x)
 
 
-def _masked_fill(x: Array, mask: Array, value: float) -> Array:
-    return jnp.where(mask, jnp.asarray(value, x.dtype), x)
+def _masked_fill(x: Array, mask: Array, value: Array | float) -> Array:
+    return jnp.where(mask, jnp.asarray(value).astype(x.dtype), x)
 
 
 def _softmax(x: Array, dim: int) -> Array:

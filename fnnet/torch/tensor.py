@@ -1595,7 +1595,7 @@ class Tensor:
         if isinstance(index, Tensor) and index._cell.aval[1] == np.bool_ and \
                 tuple(index.shape) == tuple(self.shape):
             # x[mask] = v keeps x's shape, so it compiles (unlike reading x[mask])
-            self._inplace(_op(_put_masked, (builtins.float(value),), self, index)
+            self._inplace(_op(_put_masked, (), self, index, builtins.float(value))
                           if isinstance(value, (int, float)) else
                           _op(_put_where, (), index, _scalar_or_tensor(value), self),
                           overlap_ok=True)
@@ -1954,7 +1954,13 @@ class Tensor:
         if isinstance(value, Tensor) and value.dim():
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, "
                                f"but got tensor with {value.dim()} dimension(s).")
-        return _op(_masked_fill, (builtins.float(value),), self, mask,
+        # the value is an input of the step, not part of its structure: a fill value
+        # that changes every step (a batch's minimum, an annealed constant) does not
+        # compile again
+        if not isinstance(value, (Tensor, builtins.bool, builtins.int, builtins.float,
+                                  np.number, np.bool_)):
+            value = builtins.float(value)
+        return _op(_masked_fill, (), self, mask, _scalar_or_tensor(value),
                    check=_value_checks.check_bool_mask)
 
     @_numpy_names
