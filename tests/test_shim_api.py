@@ -305,6 +305,21 @@ def test_clip_grad_norm_matches_torch(torch, max_norm, norm_type):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+def test_a_max_norm_changing_every_step_compiles_once(recorder):
+    """A schedule of the clipping threshold (warm-up code raises it step by step) is an
+    input of the step, not part of its structure."""
+    layer = ft.nn.Linear(3, 2)
+    opt = ft.optim.SGD(layer.parameters(), lr=0.1)
+    norms = []
+    for step in range(6):
+        opt.zero_grad()
+        (layer(ft.ones(4, 3)) ** 2).sum().backward()
+        norms.append(ft.nn.utils.clip_grad_norm_(layer.parameters(), 0.5 + 0.1 * step))
+        opt.step()
+        norms[-1].item()
+    assert ft.compile_stats()["compiles"] == 1, ft.compile_stats()["log"]
+
+
 def test_clip_grad_norm_refuses_a_bad_max_norm():
     layer = ft.nn.Linear(3, 2)
     layer(ft.ones(1, 3)).sum().backward()

@@ -107,7 +107,13 @@ def clip_grads_with_norm(grads: Any, max_norm: float, norm: Array) -> Any:
     PyTorch equivalent: ``torch.nn.utils.clip_grads_with_norm_(parameters, max_norm,
     total_norm)``, returning the clipped gradients instead of changing them in place.
     """
-    max_norm = check_max_norm(max_norm)
+    return scale_to_norm(grads, check_max_norm(max_norm), norm)
+
+
+def scale_to_norm(grads: Any, max_norm: float | Array, norm: Array) -> Any:
+    """:func:`clip_grads_with_norm` without its check of ``max_norm``, which may then be
+    a scalar array (a value a compiled step takes as an input, so that a ``max_norm``
+    changing from step to step does not compile the step again)."""
     scale = jnp.minimum(max_norm / (norm + 1e-6), 1.0)
     return jax.tree.map(lambda g: g * scale.astype(g.dtype), grads)
 

@@ -12,19 +12,20 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 
-from fnnet.optim import clip as _clip
-from fnnet.optim.clip import clip_grads_with_norm, total_norm
+from fnnet.optim.clip import check_max_norm, scale_to_norm, total_norm
 from fnnet.torch import _graph
 from fnnet.torch.tensor import Tensor, _op, _op_multi, _wrap_value
 
 
 def _clip_op(*args: Any) -> tuple[jax.Array, ...]:
-    """Pure: ``(total_norm, *clipped grads)``, by :func:`fnnet.optim.clip_grad_norm`."""
-    *grads, max_norm, norm_type = args
-    if max_norm == math.inf:  # PyTorch's idiom for reading the norm: nothing is scaled
-        return (total_norm(grads, norm_type), *grads)
-    clipped, norm = _clip.clip_grad_norm(grads, max_norm, norm_type)
-    return (norm, *clipped)
+    """Pure: ``(total_norm, *clipped grads)``, by :func:`fnnet.optim.clip_grad_norm`'s
+    arithmetic; ``max_norm`` is an input of the step (a schedule may change it every
+    step), checked on the host."""
+    max_norm, *grads, scaled, norm_type = args
+    norm = total_norm(grads, norm_type)
+    if not scaled:  # max_norm=inf, PyTorch's idiom for reading the norm: nothing is scaled
+        return (norm, *grads)
+    return (norm, *scale_to_norm(grads, max_norm, norm))
 
 
 def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -74,8 +75,11 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     if not grads:
         return _wrap_value(jnp.zeros((), jnp.float32))
     # every output of _clip_op is an array (None stands for an output that is None)
-    outs = cast("list[Tensor]", _op_multi(_clip_op, (float(max_norm), float(norm_type)),
-                                          *grads, who="clip_grad_norm_"))
+    scaled = max_norm != math.inf
+    if scaled:  # fnnet refuses a threshold that would zero or flip the gradients
+        check_max_norm(max_norm, "clip_grad_norm_: max_norm")
+    outs = cast("list[Tensor]", _op_multi(_clip_op, (scaled, norm_type), max_norm, *grads,
+                                          who="clip_grad_norm_"))
     for grad, new in zip(grads, outs[1:], strict=False):
         _graph.bind(grad._cell, new._cell.ref, new._cell.aval, False)
     return outs[0]
@@ -107,7 +111,7 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
 
 def _scale_op(*args: Any) -> tuple[jax.Array, ...]:
     *grads, norm, max_norm = args
-    return tuple(clip_grads_with_norm(grads, max_norm, norm))
+    return tuple(scale_to_norm(grads, max_norm, norm))
 
 
 def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -125,7 +129,7 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
         return
     norm = total_norm if isinstance(total_norm, Tensor) else _wrap_value(
         jnp.asarray(total_norm, jnp.float32))
-    outs = _op_multi(_scale_op, (float(max_norm),), *grads, norm,
+    outs = _op_multi(_scale_op, (), *grads, norm, float(max_norm),
                      who="clip_grads_with_norm_")
     for grad, new in zip(grads, outs, strict=True):
         assert new is not None
