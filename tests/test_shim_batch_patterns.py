@@ -450,6 +450,41 @@ def test_a_masked_fill_value_tensor_gets_its_gradient(torch):
         grads.append(float(value.grad))
     assert grads[0] == grads[1] == 12.0
 
+
+def _masked_nll_losses(lib, probs, targets, lengths, w):
+    """The chatbot tutorial's ``maskNLLLoss``: ``-log(gather(p, target))`` over the batch,
+    ``masked_select(mask[t]).mean()`` of the sequences not yet ended at step ``t``."""
+    weight = lib.tensor(w, requires_grad=True)
+    opt = lib.optim.SGD([weight], lr=0.5)
+    mask = lib.arange(3)[:, None] < lib.tensor(lengths)[None, :]  # [T, N]
+    target, losses = lib.tensor(targets), []
+    for t in range(3):
+        opt.zero_grad()
+        p = lib.softmax(lib.tensor(probs[t]) @ weight, dim=1)
+        nll = -lib.log(lib.gather(p, 1, target[t].view(-1, 1)).squeeze(1))
+        loss = nll.masked_select(mask[t]).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_masked_select_of_a_changing_count_compiles_once(torch):
+    """``x.masked_select(mask).mean()`` selects as many entries as the mask holds, a
+    count that changes from step to step: kept whole like ``x[mask]``, the step compiles
+    once, with PyTorch's losses."""
+    rng = np.random.default_rng(0)
+    probs = rng.standard_normal((3, 5, 3)).astype(np.float32)
+    targets = rng.integers(0, 3, (3, 5))
+    lengths = [3, 2, 1, 1, 3]  # 5, 3 and 2 sequences still running at each step
+    w = rng.standard_normal((3, 3)).astype(np.float32)
+    with _compiler.fresh():
+        got = _masked_nll_losses(ft, probs, targets, lengths, w)
+        steps = [e for e in ft.compile_stats()["log"] if e["reason"] == "step"]
+        assert len(steps) == 1
+    np.testing.assert_allclose(got, _masked_nll_losses(torch, probs, targets, lengths, w),
+                               rtol=1e-5)
+
 def test_one_hot_names_of_changing_lengths_compile_once_per_length(torch, recorder):
     """The character-level RNN tutorial's input: a one-hot tensor ``[len, 1, letters]``
     filled letter by letter (``tensor[li][0][index] = 1``), a name of another length at

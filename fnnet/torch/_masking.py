@@ -160,6 +160,13 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
     mismatch = _graph.broadcast_mismatch((tuple(mask.shape), tuple(input.shape)))
     if mismatch is not None:
         raise RuntimeError(mismatch)
+    if tuple(mask.shape) == tuple(input.shape) and input.dim():
+        # as ``input[mask]``: kept whole until its entries are read, so the count selected
+        # (which changes from batch to batch: ``loss.masked_select(mask).mean()`` over
+        # padded targets) is no part of the step; a view is copied as the mask
+        chosen = select(input, mask if mask._view is None else mask.clone())
+        if chosen is not None:
+            return chosen
     shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     positions: list[Any] = [_as_tensor(p) for p in
                             _positions(np.broadcast_to(mask._value(), shape))]
