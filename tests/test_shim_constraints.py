@@ -362,7 +362,7 @@ def test_lazy_parameters_of_the_programs_own_as_pytorch(torch_validates):
     assert ours == theirs
 
 
-def test_base_class_helpers_of_a_programs_own_as_pytorch(torch):
+def test_base_class_helpers_of_a_programs_own_as_pytorch(torch_validates):
     # what a subclass's rsample and expand ask PyTorch's base for, and the warning of a
     # subclass without arg_constraints
     import warnings
@@ -403,7 +403,7 @@ def test_base_class_helpers_of_a_programs_own_as_pytorch(torch):
                 getattr(bare, name)
         return [str(v) for v in out]
 
-    assert run(ft) == run(torch)
+    assert run(ft) == run(torch_validates)
 
 
 def test_flows_of_event_transforms_as_pytorch(torch):
