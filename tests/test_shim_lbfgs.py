@@ -168,3 +168,25 @@ def test_state_reads_as_pytorchs_before_and_after_a_step(torch):
         results.append((before, len(opt.state), entry["func_evals"], entry["n_iter"],
                         sorted(opt.state_dict()["state"])))
     assert results[1] == results[0]
+
+
+def test_a_line_search_spends_only_the_evaluations_a_step_has_left(torch):
+    # PyTorch's strong Wolfe search gets max_eval less the evaluations already made this
+    # step: with max_iter=1 (max_eval 1) none are left, so the step does not move, and
+    # with max_iter=3 the search is cut short; the state keeps the first loop's
+    # coefficients as "al" (None past the pairs filled)
+    for options in ({"max_iter": 1}, {"max_iter": 3}):
+        theirs = _curve_fit(torch, 3, line_search_fn="strong_wolfe", **options)
+        ours = _curve_fit(ft, 3, line_search_fn="strong_wolfe", **options)
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=2e-4)
+        for mine, expected in zip(ours[1], theirs[1], strict=True):
+            np.testing.assert_allclose(mine, expected, rtol=2e-3, atol=2e-4)
+        t_state = theirs[2].state_dict()["state"][0]
+        o_state = ours[2].state_dict()["state"][0]
+        assert sorted(o_state) == sorted(t_state)
+        assert (o_state["func_evals"], o_state["n_iter"]) == (t_state["func_evals"],
+                                                              t_state["n_iter"])
+        assert [a is None for a in o_state["al"]] == [a is None for a in t_state["al"]]
+        np.testing.assert_allclose([float(a) for a in o_state["al"] if a is not None],
+                                   [float(a) for a in t_state["al"] if a is not None],
+                                   rtol=1e-2, atol=1e-4)

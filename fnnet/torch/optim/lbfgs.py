@@ -33,7 +33,7 @@ Array = jax.Array
 # -- the pure core --------------------------------------------------------------------
 @jax.jit
 def two_loop(grad: Array, dirs: Array, steps: Array, ro: Array, count: Array,
-             h_diag: Array) -> Array:
+             h_diag: Array) -> tuple[Array, Array]:
     """L-BFGS's search direction ``-H grad`` by the two-loop recursion.
 
     Args:
@@ -45,7 +45,8 @@ def two_loop(grad: Array, dirs: Array, steps: Array, ro: Array, count: Array,
         h_diag: the initial inverse Hessian's scale.
 
     Returns:
-        The direction, shape ``[n]``.
+        The direction, shape ``[n]``, and the coefficients ``s . q / (y . s)`` of the
+        first loop, shape ``[history]`` (PyTorch keeps them as the state's ``al``).
     """
     def newest_first(k: Array, carry: tuple[Array, Array]) -> tuple[Array, Array]:
         q, al = carry
@@ -61,7 +62,7 @@ def two_loop(grad: Array, dirs: Array, steps: Array, ro: Array, count: Array,
         return out
 
     direction: Array = lax.fori_loop(0, count, oldest_first, q * h_diag)
-    return direction
+    return direction, al
 
 
 @jax.jit
@@ -346,8 +347,8 @@ class LBFGS(Optimizer):
                     state["dirs"], state["steps"], state["ro"], state["count"] = remember(
                         state["dirs"], state["steps"], state["ro"], state["count"], y, s, ys)
                     h_diag = ys / yy
-                d = two_loop(flat_grad, state["dirs"], state["steps"], state["ro"],
-                             state["count"], h_diag)
+                d, state["al"] = two_loop(flat_grad, state["dirs"], state["steps"],
+                                          state["ro"], state["count"], h_diag)
             previous = flat_grad
             prev_loss = loss
             # the step size in the parameters' precision, as PyTorch's tensor arithmetic
@@ -369,8 +370,11 @@ class LBFGS(Optimizer):
                     self._set(start)
                     return value, gradient
 
+                # the search may spend only the evaluations this step has left, as
+                # PyTorch's max_ls (none left: the step stays where it is)
                 loss, flat_grad, step, searched = strong_wolfe(
-                    evaluate, d, float(t), loss, flat_grad, slope, tolerance_change)
+                    evaluate, d, float(t), loss, flat_grad, slope, tolerance_change,
+                    max_evals=max_eval - evals)
                 t = jnp.asarray(step, dtype)
                 self._set(step_to(start, d, t))
                 done = float(jnp.max(jnp.abs(flat_grad))) <= tolerance_grad
@@ -431,6 +435,10 @@ class LBFGS(Optimizer):
                 H_diag=_as_tensor(state["H_diag"]),
                 prev_flat_grad=_as_tensor(state["prev_flat_grad"]),
                 prev_loss=state["prev_loss"])
+        if state.get("al") is not None:
+            # PyTorch's list of the history's length, None past the pairs it has filled
+            entry["al"] = [_as_tensor(state["al"][i]) if i < count else None
+                           for i in range(len(state["al"]))]
         return entry
 
     @with_load_hooks
@@ -476,6 +484,10 @@ class LBFGS(Optimizer):
                 H_diag=jnp.asarray(_as_tensor(entry["H_diag"])._value()),
                 prev_flat_grad=_as_tensor(entry["prev_flat_grad"])._value(),
                 prev_loss=float(entry["prev_loss"]))
+            if entry.get("al") is not None:
+                state["al"] = jnp.asarray([0.0 if v is None else
+                                           float(_as_tensor(v)._value())
+                                           for v in entry["al"]], dtype)
         for key in ("lr", "max_iter", "max_eval", "tolerance_grad", "tolerance_change",
                     "history_size"):
             if key in groups[0]:
