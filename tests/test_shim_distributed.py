@@ -320,6 +320,60 @@ def test_collectives_refuse_bad_tensors_with_pytorchs_errors(torch_group):
     assert stacked.tolist() == [[0.0, 1.0, 2.0, 3.0]]
 
 
+def test_names_new_in_pytorch_2_13_and_their_deprecated_forms_as_pytorchs(torch_group):
+    # all_gather_single and reduce_scatter_single (PyTorch 2.13's names, whose former
+    # names warn), get_group_rank, new_subgroups and the backend helpers raised
+    # NotImplementedError
+    import re
+    import warnings
+
+    def seen(lib, files):
+        d, got = lib.distributed, []
+        x = lib.arange(4.0).reshape(2, 2)
+        whole, block = lib.zeros(2, 2), lib.zeros(2, 2)
+        d.all_gather_single(whole, x)
+        d.reduce_scatter_single(block, x * 3, op=d.ReduceOp.MAX)
+        got.append((whole.tolist(), block.tolist()))
+        work = d.all_gather_single(lib.zeros(2, 2), x + 1, async_op=True)
+        got.append([t.tolist() for t in work.result()])
+        for old, call in (("all_gather_into_tensor", lambda: d.all_gather_into_tensor(
+                              lib.zeros(2, 2), x)),
+                          ("reduce_scatter_tensor", lambda: d.reduce_scatter_tensor(
+                              lib.zeros(2, 2), x))):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                call()
+            got.append([(w.category.__name__, str(w.message)) for w in caught
+                        if old in str(w.message)])
+            files.extend(w.filename for w in caught if old in str(w.message))
+        for call in (lambda: d.all_gather_single(lib.zeros(3), lib.zeros(2)),
+                     lambda: d.reduce_scatter_single(lib.zeros(1), lib.zeros(2))):
+            kind, words = _outcome(call)  # gloo's check has a log prefix (a timestamp)
+            got.append((kind, re.sub(r"^\[rank\d+\]:\[F[^]]*\] ", "", words).strip()))
+        mine, subgroups = d.new_subgroups(1)
+        got.append((len(subgroups), mine is subgroups[0], d.get_world_size(mine),
+                    d.get_rank(mine), d.get_group_rank(mine, 0),
+                    d.get_group_rank(d.group.WORLD, 3)))
+        mine, subgroups = d.new_subgroups_by_enumeration([[0]])
+        got.append((len(subgroups), mine is subgroups[0]))
+        for call in (lambda: d.new_subgroups(0), lambda: d.new_subgroups(2),
+                     lambda: d.new_subgroups(), lambda: d.new_subgroups_by_enumeration([]),
+                     lambda: d.get_group_rank(None, 0), lambda: d.get_group_rank(-100, 0),
+                     lambda: d.get_default_backend_for_device("cpu"),
+                     lambda: d.get_default_backend_for_device(lib.device("cuda", 1)),
+                     lambda: d.get_default_backend_for_device("meta"),
+                     lambda: d.is_backend_available("gloo"),
+                     lambda: d.is_backend_available("mpi"),
+                     lambda: d.is_backend_available("foo")):
+            got.append(_outcome(call))
+        got.append(d.default_pg_timeout)
+        return got
+
+    files: list[str] = []
+    assert seen(ft, files) == seen(torch_group, [])
+    assert files == [__file__, __file__]  # the warnings point at the caller's line
+
+
 @pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")  # PyTorch's
 def test_async_handles_give_results_and_futures_as_pytorchs(torch_group):
     # Work had wait() and is_completed() only: get_future(), result() and the rest

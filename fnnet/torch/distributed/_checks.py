@@ -86,7 +86,7 @@ def list_size(op: str, what: str, given: Sequence[Any], size: int) -> None:
 
 
 def gathered_into(output: Any, input: Any, size: int) -> None:  # noqa: A002 - PyTorch's
-    """Gloo's checks of ``all_gather_into_tensor``: ``output`` split along axis 0 in
+    """Gloo's checks of ``all_gather_single``: ``output`` split along axis 0 in
     ``size`` chunks (as ``torch.chunk``) of ``input``'s shape and dtype; a stacked
     ``[size, *input.shape]`` output, which PyTorch's NCCL takes, is taken too.
 
@@ -115,7 +115,7 @@ def gathered_into(output: Any, input: Any, size: int) -> None:  # noqa: A002 - P
 
 
 def scattered_from(output: Any, input: Any, size: int) -> None:  # noqa: A002 - PyTorch's
-    """Gloo's checks of ``reduce_scatter_tensor``: the same dtype, and ``input``'s axis 0
+    """Gloo's checks of ``reduce_scatter_single``: the same dtype, and ``input``'s axis 0
     ``size`` times ``output``'s.
 
     Raises:

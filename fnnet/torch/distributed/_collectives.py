@@ -315,23 +315,39 @@ def all_gather(tensor_list: Sequence[Tensor], tensor: Tensor, group: Any = None,
 
 
 @members_only
-def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: Any = None,
-                           async_op: bool = False) -> Work | None:
+def all_gather_single(output_tensor: Tensor, input_tensor: Tensor, group: Any = None,
+                      async_op: bool = False) -> Work | None:
     """``output_tensor`` = the processes' inputs concatenated along axis 0 (or stacked,
     ``[world, *input.shape]``, as PyTorch's NCCL takes it).
 
     Raises:
         RuntimeError: an output of another dtype or size (PyTorch's gloo errors).
 
-    PyTorch equivalent: ``torch.distributed.all_gather_into_tensor``.
+    PyTorch equivalent: ``torch.distributed.all_gather_single``.
     """
-    world = default_group(group, "all_gather_into_tensor")
-    out = _tensor(output_tensor, "output_tensor", "all_gather_into_tensor")
-    _checks.gathered_into(out, _tensor(input_tensor, "input_tensor",
-                                       "all_gather_into_tensor"), world.size)
-    stacked = _gathered(input_tensor, world, "all_gather_into_tensor")
+    world = default_group(group, "all_gather_single")
+    out = _tensor(output_tensor, "output_tensor", "all_gather_single")
+    _checks.gathered_into(out, _tensor(input_tensor, "input_tensor", "all_gather_single"),
+                          world.size)
+    stacked = _gathered(input_tensor, world, "all_gather_single")
     _write(out, stacked.reshape(tuple(out.shape)))
     return _done(async_op, [out])
+
+
+def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group: Any = None,
+                           async_op: bool = False) -> Work | None:
+    """:func:`all_gather_single` under its former name, with PyTorch's FutureWarning.
+
+    PyTorch equivalent: ``torch.distributed.all_gather_into_tensor``.
+    """
+    _renamed("all_gather_into_tensor", "all_gather_single")
+    return all_gather_single(output_tensor, input_tensor, group, async_op)
+
+
+def _renamed(old: str, new: str) -> None:
+    """PyTorch's FutureWarning for a collective renamed in PyTorch 2.13."""
+    warnings.warn(f"`torch.distributed.{old}` is deprecated. Please use "
+                  f"`torch.distributed.{new}` instead.", FutureWarning, stacklevel=3)
 
 
 @members_only
@@ -360,20 +376,30 @@ def reduce_scatter(output: Tensor, input_list: Sequence[Tensor], op: Any = Reduc
 
 
 @members_only
-def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,  # noqa: A002
+def reduce_scatter_single(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,  # noqa: A002
                           group: Any = None, async_op: bool = False) -> Work | None:
     """``input`` ``[world * n, ...]`` split in ``world`` blocks; rank ``r`` gets block ``r``
-    reduced over processes. PyTorch equivalent: ``torch.distributed.reduce_scatter_tensor``.
+    reduced over processes. PyTorch equivalent: ``torch.distributed.reduce_scatter_single``.
     """
-    world = default_group(group, "reduce_scatter_tensor")
-    out = _tensor(output, "output", "reduce_scatter_tensor")
-    op = _op(op, "reduce_scatter_tensor", out)
-    whole = _tensor(input, "input", "reduce_scatter_tensor")
+    world = default_group(group, "reduce_scatter_single")
+    out = _tensor(output, "output", "reduce_scatter_single")
+    op = _op(op, "reduce_scatter_single", out)
+    whole = _tensor(input, "input", "reduce_scatter_single")
     _checks.scattered_from(out, whole, world.size)
     shape = list(out.shape)
     blocks = whole._value().reshape((world.size, *shape))
     _write(out, _run(world, "reduce_scatter", op, blocks))
     return _done(async_op, [out])
+
+
+def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,  # noqa: A002
+                          group: Any = None, async_op: bool = False) -> Work | None:
+    """:func:`reduce_scatter_single` under its former name, with PyTorch's FutureWarning.
+
+    PyTorch equivalent: ``torch.distributed.reduce_scatter_tensor``.
+    """
+    _renamed("reduce_scatter_tensor", "reduce_scatter_single")
+    return reduce_scatter_single(output, input, op, group, async_op)
 
 
 @members_only

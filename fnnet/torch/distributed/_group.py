@@ -331,6 +331,7 @@ def _file_rendezvous(path: str, size: int, rank: int, seconds: float) -> str | N
 
 #: PyTorch's default timeout of gloo's collectives (``default_pg_timeout``), in seconds
 _DEFAULT_TIMEOUT = 1800.0
+default_pg_timeout = datetime.timedelta(seconds=_DEFAULT_TIMEOUT)
 
 
 def _timeout_seconds(timeout: Any) -> float | None:
@@ -608,6 +609,37 @@ def is_mpi_available() -> bool:
     return False
 
 
+def is_backend_available(backend: str) -> bool:
+    """Whether ``backend`` (``"gloo"``, ``"nccl"``, or ``"cpu:gloo,cuda:nccl"``) runs:
+    those of :func:`is_gloo_available` and :func:`is_nccl_available` do.
+
+    PyTorch equivalent: ``torch.distributed.is_backend_available``.
+    """
+    names = [part.split(":", 1)[-1] for part in str(backend).lower().split(",")]
+    return all(name in _BACKENDS for name in names)
+
+
+#: PyTorch's ``Backend.default_device_backend_map``
+_DEVICE_BACKENDS = {"cpu": "gloo", "cuda": "nccl", "xpu": "xccl", "mps": "gloo"}
+
+
+def get_default_backend_for_device(device: Any) -> str:
+    """The backend PyTorch picks for ``device`` (``"gloo"`` for ``"cpu"``, ``"nccl"``
+    for ``"cuda"``); every one runs on JAX's runtime here.
+
+    Raises:
+        ValueError: a device type without one (PyTorch's words).
+
+    PyTorch equivalent: ``torch.distributed.get_default_backend_for_device``.
+    """
+    from fnnet.torch.device import device as as_device
+
+    kind = as_device(device).type
+    if kind not in _DEVICE_BACKENDS:
+        raise ValueError(f"Default backend not registered for device : {device}")
+    return _DEVICE_BACKENDS[kind]
+
+
 def is_initialized() -> bool:
     """Whether ``init_process_group`` was called (and the group not destroyed)."""
     return _World.group is not None
@@ -654,6 +686,27 @@ def get_global_rank(group: Any, group_rank: int) -> int:
             not 0 <= group_rank < world.size:
         raise ValueError(f"Group {world} does not contain rank {group_rank}")
     return world.ranks[group_rank]
+
+
+def get_group_rank(group: Any, global_rank: int) -> int:
+    """The rank in ``group`` of the default group's rank ``global_rank`` (the identity
+    for ``group.WORLD``).
+
+    Raises:
+        ValueError: ``group`` is no group of ``new_group``, or ``global_rank`` is not
+            one of its processes (PyTorch's words).
+
+    PyTorch equivalent: ``torch.distributed.get_group_rank``.
+    """
+    world = _World.group
+    if world is not None and group is world:
+        return global_rank
+    if not isinstance(group, ProcessGroup) or world is None or group.within is not world:
+        raise ValueError(f"Group {group} is not registered, please create group with "
+                         "torch.distributed.new_group API")
+    if global_rank not in group.ranks:
+        raise ValueError(f"Global rank {global_rank} is not part of group {group}")
+    return group.ranks.index(global_rank)
 
 
 def get_backend(group: Any = None) -> str:
@@ -717,3 +770,73 @@ def new_group(ranks: Any = None, timeout: Any = None, backend: Any = None,
 
     connect_quietly(made)  # every member is in this call now
     return made
+
+
+def new_subgroups_by_enumeration(ranks_per_subgroup_list: Any, timeout: Any = None,
+                                 backend: Any = None, pg_options: Any = None,
+                                 group_desc: Any = None) -> tuple[Any, list[Any]]:
+    """One :func:`new_group` per list of ranks; every process calls it with the same
+    lists, as in PyTorch.
+
+    Returns:
+        ``(this process's group, every group)``: each group as ``new_group`` returns
+        it in this process (``GroupMember.NON_GROUP_MEMBER`` where it is not a member).
+
+    Raises:
+        ValueError: no lists, or a rank in two of them (PyTorch's words).
+
+    PyTorch equivalent: ``torch.distributed.new_subgroups_by_enumeration``.
+    """
+    del group_desc
+    if ranks_per_subgroup_list is None or len(ranks_per_subgroup_list) == 0:
+        raise ValueError("The arg 'ranks_per_subgroup_list' cannot be empty")
+    subgroups: list[Any] = []
+    mine: Any = None
+    seen: dict[int, Any] = {}
+    me = get_rank()
+    for ranks in ranks_per_subgroup_list:
+        made = new_group(ranks, timeout=timeout, backend=backend, pg_options=pg_options)
+        subgroups.append(made)
+        for rank in ranks:
+            if rank in seen:
+                raise ValueError(f"Rank {rank} has appeared in both subgroup {seen[rank]} "
+                                 f"and {ranks}")
+            seen[rank] = ranks
+            if rank == me:
+                mine = made
+    return mine, subgroups
+
+
+def new_subgroups(group_size: int | None = None, group: Any = None, timeout: Any = None,
+                  backend: Any = None, pg_options: Any = None,
+                  group_desc: Any = None) -> tuple[Any, list[Any]]:
+    """Groups of ``group_size`` consecutive ranks of ``group`` (default every process),
+    made by :func:`new_subgroups_by_enumeration`.
+
+    Raises:
+        ValueError: ``group_size`` missing without GPUs (PyTorch's default is the GPU
+            count), not positive, above the world size or not dividing it (PyTorch's words).
+
+    PyTorch equivalent: ``torch.distributed.new_subgroups``.
+    """
+    from fnnet.torch.device import cuda
+
+    if group_size is None and cuda.is_available():
+        group_size = cuda.device_count()
+    if group_size is None:
+        raise ValueError("Default group size only takes effect when CUDA is available."
+                         "If your subgroup using a backend that does not depend on CUDA,"
+                         "please pass in 'group_size' correctly.")
+    if group_size <= 0:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must be positive")
+    world_size = get_world_size(group)
+    if world_size < group_size:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must not exceed the world "
+                         f"size ({world_size})")
+    if world_size % group_size != 0:
+        raise ValueError(f"The world size ({world_size}) must be divisible by "
+                         f"'group_size={group_size}'")
+    ranks = get_process_group_ranks(group)
+    return new_subgroups_by_enumeration(
+        [ranks[i:i + group_size] for i in range(0, len(ranks), group_size)],
+        timeout=timeout, backend=backend, pg_options=pg_options, group_desc=group_desc)
