@@ -81,6 +81,8 @@ def permutation(n: int, seed: int, epoch: int) -> np.ndarray:
         ``[n]`` int64, a permutation of ``range(n)``; the same on every process and
         every run, so a run resumed at ``(epoch, step)`` continues exactly.
     """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"n must be the number of examples, an int >= 0, got {n!r}")
     if seed < 0 or epoch < 0:
         raise ValueError(f"seed and epoch must be non-negative, got seed={seed}, epoch={epoch}")
     return np.random.default_rng([seed, epoch]).permutation(n)
@@ -146,7 +148,16 @@ def batch_indices(
 
 def steps_per_epoch(n: int, batch_size: int, *, drop_last: bool = False,
                     process_count: int = 1) -> int:
-    """Number of batches in one epoch (per process; the same on every process)."""
+    """Number of batches in one epoch (per process; the same on every process).
+
+    Raises:
+        TypeError: ``n`` (the number of examples) or ``batch_size`` is not an int.
+        ValueError: see :func:`check_batch_size`.
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer):
+        raise TypeError(f"n must be an int (the number of examples), got {type(n).__name__}")
+    if n < 0:
+        raise ValueError(f"n must be the number of examples (>= 0), got {n}")
     check_batch_size(batch_size, n, drop_last=drop_last, process_count=process_count)
     global_batch = batch_size * process_count
     return n // global_batch if drop_last else -(-n // global_batch)

@@ -3,11 +3,13 @@ computes it (optax's forward algorithm underneath)."""
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import jax
 import jax.numpy as jnp
 import optax
 
-from fnnet.losses._checks import reduce
+from fnnet.losses._checks import check_reduction, reduce
 from fnnet.typing import Array
 
 
@@ -30,9 +32,29 @@ def ctc_loss(log_probs: Array, targets: Array, input_lengths: Array, target_leng
         A scalar, or ``[N]`` with ``'none'``. The gradient with respect to ``log_probs``
         is PyTorch's, ``exp(log_probs) - posterior``, for normalised log-probabilities.
 
+    Raises:
+        ValueError: ``log_probs`` is not ``[T, N, C]``, ``targets`` not ``[N, S]``, the
+            lengths not ``[N]``, ``blank`` not a class index in ``[0, C)`` (PyTorch's
+            "blank must be in label range"), or ``reduction`` unknown.
+
     PyTorch equivalent: ``torch.nn.functional.ctc_loss``.
     """
-    frames = jnp.arange(log_probs.shape[0])
+    check_reduction("ctc_loss", reduction)
+    if jnp.ndim(log_probs) != 3:
+        raise ValueError(f"ctc_loss: log_probs must be [T, N, C], got shape "
+                         f"{jnp.shape(log_probs)}")
+    frames_count, batch, classes = jnp.shape(log_probs)
+    if jnp.ndim(targets) != 2 or jnp.shape(targets)[0] != batch:
+        raise ValueError(f"ctc_loss: targets must be [N, S] with N = {batch} (log_probs' "
+                         f"batch), got shape {jnp.shape(targets)}")
+    for name, lengths in (("input_lengths", input_lengths), ("target_lengths", target_lengths)):
+        if jnp.shape(lengths) != (batch,):
+            raise ValueError(f"ctc_loss: {name} must be [N] with N = {batch}, got shape "
+                             f"{jnp.shape(lengths)}")
+    if isinstance(blank, bool) or not isinstance(blank, Integral) or not 0 <= blank < classes:
+        raise ValueError(f"ctc_loss: blank must be in label range [0, {classes}) (log_probs' "
+                         f"classes), got {blank!r}")
+    frames = jnp.arange(frames_count)
     logits = jnp.swapaxes(log_probs, 0, 1)  # [N, T, C]
     logit_paddings = (frames[None, :] >= input_lengths[:, None]).astype(log_probs.dtype)
     positions = jnp.arange(targets.shape[1])

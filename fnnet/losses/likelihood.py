@@ -8,7 +8,13 @@ import math
 import jax
 import jax.numpy as jnp
 
-from fnnet.losses._checks import as_array, check_floating, check_reduction, reduce
+from fnnet.losses._checks import (
+    as_array,
+    check_floating,
+    check_reduction,
+    is_concrete,
+    reduce,
+)
 from fnnet.typing import Array
 
 
@@ -34,6 +40,10 @@ def gaussian_nll_loss(input: Array, target: Array, var: Array, full: bool = Fals
         eps: the smallest variance used.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
+    Raises:
+        ValueError: ``var`` holds a negative entry, as PyTorch's does (when its values
+            can be read, i.e. outside ``jit``), or does not fit ``input``'s shape.
+
     PyTorch equivalent: ``torch.nn.functional.gaussian_nll_loss``.
     """
     check_reduction("gaussian_nll_loss", reduction)
@@ -42,6 +52,11 @@ def gaussian_nll_loss(input: Array, target: Array, var: Array, full: bool = Fals
     v = as_array("gaussian_nll_loss", "var", var)
     for name, array in (("input", x), ("target", t), ("var", v)):
         check_floating("gaussian_nll_loss", name, array)
+    if is_concrete(v) and bool(jnp.any(v < 0)):
+        index = tuple(int(i) for i in jnp.unravel_index(jnp.argmax(v < 0), v.shape))
+        raise ValueError(
+            "gaussian_nll_loss: var has negative entry/entries (variances must be >= 0), "
+            f"got {float(v[index])} at index {index if len(index) != 1 else index[0]}")
     if v.shape != x.shape:
         if x.shape[:-1] == v.shape:
             v = v[..., None]

@@ -4,6 +4,7 @@ triplets."""
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import jax
@@ -127,6 +128,15 @@ def cosine_embedding_loss(input1: Array, input2: Array, target: Array, margin: f
     return reduce(losses, reduction)
 
 
+def _check_margin(loss: str, margin: Any) -> None:
+    """Raises PyTorch's ValueError for a triplet margin that is not > 0 (and a TypeError
+    for one that is not a real number)."""
+    if isinstance(margin, bool) or not isinstance(margin, Real):
+        raise TypeError(f"{loss}: margin must be a number, got {type(margin).__name__}")
+    if not float(margin) > 0:
+        raise ValueError(f"{loss}: margin must be greater than 0, got {margin}")
+
+
 def triplet_margin_loss(anchor: Array, positive: Array, negative: Array,
                         margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
                         swap: bool = False, reduction: str = "mean") -> Array:
@@ -136,6 +146,7 @@ def triplet_margin_loss(anchor: Array, positive: Array, negative: Array,
 
     PyTorch equivalent: ``torch.nn.functional.triplet_margin_loss``.
     """
+    _check_margin("triplet_margin_loss", margin)
     a, pos, neg = _floats("triplet_margin_loss", reduction, anchor=anchor, positive=positive,
                           negative=negative)
     d_pos = pairwise_distance(a, pos, p, eps)
@@ -161,6 +172,7 @@ def triplet_margin_from_distances(positive_distance: Array, negative_distance: A
     PyTorch equivalent: the loss of ``torch.nn.functional.triplet_margin_with_distance_loss``
     once its ``distance_function`` has run.
     """
+    _check_margin("triplet_margin_from_distances", margin)
     d_pos, d_neg = _floats("triplet_margin_with_distance_loss", reduction,
                            positive_distance=positive_distance,
                            negative_distance=negative_distance)

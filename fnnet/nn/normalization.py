@@ -12,6 +12,24 @@ from fnnet.nn.module import Module
 from fnnet.typing import Array, Params, PRNGKey, State
 
 
+def _normalized_shape(who: str, normalized_shape: Any) -> tuple[int, ...]:
+    """``normalized_shape`` (an int or the trailing shape) as a tuple of positive ints;
+    errors name the layer ``who``."""
+    if isinstance(normalized_shape, int):
+        shape: tuple[Any, ...] = (normalized_shape,)
+    elif isinstance(normalized_shape, Iterable) and \
+            not isinstance(normalized_shape, str | bytes):
+        shape = tuple(normalized_shape)
+    else:
+        raise TypeError(f"{who}: normalized_shape must be an int or a sequence of "
+                        f"ints (the trailing shape), got {normalized_shape!r}")
+    if not shape or any(isinstance(s, bool) or not isinstance(s, int) or s < 1
+                        for s in shape):
+        raise ValueError(f"{who}: normalized_shape must be positive ints, got "
+                         f"{normalized_shape!r}")
+    return shape
+
+
 class LayerNorm(Module):
     """Normalises each sample over its trailing ``normalized_shape`` axes.
 
@@ -31,19 +49,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
                  elementwise_affine: bool = True, bias: bool = True) -> None:
-        if isinstance(normalized_shape, int):
-            shape: tuple[Any, ...] = (normalized_shape,)
-        elif isinstance(normalized_shape, Iterable) and \
-                not isinstance(normalized_shape, str | bytes):
-            shape = tuple(normalized_shape)
-        else:
-            raise TypeError(f"LayerNorm: normalized_shape must be an int or a sequence of "
-                            f"ints (the trailing shape), got {normalized_shape!r}")
-        if not shape or any(isinstance(s, bool) or not isinstance(s, int) or s < 1
-                            for s in shape):
-            raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got "
-                             f"{normalized_shape!r}")
-        self.normalized_shape = shape
+        self.normalized_shape = _normalized_shape("LayerNorm", normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.bias = bias
@@ -88,7 +94,7 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float | None = None,
                  elementwise_affine: bool = True) -> None:
-        self.normalized_shape = LayerNorm(normalized_shape).normalized_shape
+        self.normalized_shape = _normalized_shape("RMSNorm", normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
 

@@ -227,6 +227,7 @@ class AdaptiveAvgPool3d(Module):
     PyTorch equivalent: ``torch.nn.AdaptiveAvgPool3d``."""
 
     def __init__(self, output_size: Any) -> None:
+        V.adaptive_sizes_3d("AdaptiveAvgPool3d", output_size)
         self.output_size = output_size
 
     def apply(self, params: Params, state: State, x: Array, *, train: bool = False,  # type: ignore[override]

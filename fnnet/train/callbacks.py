@@ -155,13 +155,15 @@ def _check_overrides(name: str, callback: Callback) -> None:
 
 
 def check_path(value: Any, name: str, file: bool = False) -> pathlib.Path:
-    """``value`` as a path once it is a non-empty one (with ``file``, not a folder's:
-    a writer would fail on it only when it first saves, after the training).
+    """``value`` as a path once it is a non-empty one that a folder can be made for
+    (with ``file``, not a folder's): a writer would fail on it only when the run
+    begins or first saves.
 
     Raises:
         TypeError: not a str or path.
         ValueError: an empty str (an unset setting), which would name the working
-            directory, whose event files a new run replaces; or a folder for ``file``.
+            directory, whose event files a new run replaces; a folder for ``file``; a
+            path through an existing file (``run.log/tb``), where no folder can be made.
     """
     if not isinstance(value, str | os.PathLike):
         raise TypeError(f"{name} must be a path, got {type(value).__name__}")
@@ -170,7 +172,14 @@ def check_path(value: Any, name: str, file: bool = False) -> pathlib.Path:
                          f"working directory)")
     if file and os.path.isdir(value):
         raise ValueError(f"{name} must be a file's path, got the folder {os.fspath(value)!r}")
-    return pathlib.Path(value)
+    path = pathlib.Path(value)
+    folder = path.parent if file else path
+    above = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if above is not None and not above.is_dir():
+        what = "a file's path in a folder" if file else "a folder"
+        raise ValueError(f"{name} must be {what}, got {os.fspath(value)!r} ({str(above)!r} "
+                         "is a file)")
+    return path
 
 
 def parameter_names(params: Any) -> list[str]:
@@ -234,7 +243,9 @@ class TensorBoardWriter(ScalarWriter):
         from fnnet.train.events import check_flush_secs
 
         self.logdir = check_path(logdir, "logdir")
-        self.histograms = bool(histograms)
+        if not isinstance(histograms, bool):
+            raise TypeError(f"histograms must be a bool, got {histograms!r}")
+        self.histograms = histograms
         self.flush_secs = check_flush_secs(flush_secs)
         self._writer: Any = None
 

@@ -327,11 +327,6 @@ def fit(
     check_log_lr(log_lr)
     if logdir is not None:
         check_path(logdir, "logdir")
-        above = next((p for p in (pathlib.Path(logdir), *pathlib.Path(logdir).parents)
-                      if p.exists()), None)
-        if above is not None and not above.is_dir():
-            raise ValueError(f"logdir must be a folder, got {str(logdir)!r} ({str(above)!r} "
-                             "is a file)")
     if profile is not None:
         if not isinstance(profile, int) or isinstance(profile, bool) or profile < 1:
             raise ValueError(f"profile must be a positive int (steps to trace), got "

@@ -5,6 +5,8 @@ their portable XLA forms."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -196,6 +198,18 @@ def avg_pool3d(x: Array, kernel_size: int | Triple, stride: int | Triple | None 
     return total / jnp.asarray(np.einsum("i,j,k->ijk", d, h, w), x.dtype)
 
 
+def adaptive_sizes_3d(who: str, output_size: Any) -> tuple[int | None, ...]:
+    """``output_size`` (an int, or three ints or None) as three sizes; ``who`` names the
+    caller in the ValueError raised for anything else (a size below 1, a float)."""
+    sizes = tuple(output_size) if isinstance(output_size, tuple | list) else (output_size,) * 3
+    if len(sizes) != 3 or not all(
+            size is None or (isinstance(size, Integral) and not isinstance(size, bool)
+                             and int(size) >= 1) for size in sizes):
+        raise ValueError(f"{who}: output_size must be a positive int or three positive ints "
+                         f"(or None), got {output_size!r}")
+    return tuple(None if size is None else int(size) for size in sizes)
+
+
 def adaptive_avg_pool3d(x: Array, output_size: int | Sequence[int | None]) -> Array:
     """Average pooling of ``[N, C, D, H, W]`` to a fixed ``(D_out, H_out, W_out)`` (an int:
     a cube; None keeps that size), with PyTorch's windows (see
@@ -204,10 +218,7 @@ def adaptive_avg_pool3d(x: Array, output_size: int | Sequence[int | None]) -> Ar
     PyTorch equivalent: ``torch.nn.functional.adaptive_avg_pool3d``.
     """
     check_rank(x, (4, 5), "adaptive_avg_pool3d", _LAYOUT)
-    sizes = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
-    if len(sizes) != 3:
-        raise ValueError(f"adaptive_avg_pool3d: output_size must be an int or three, got "
-                         f"{output_size!r}")
+    sizes = adaptive_sizes_3d("adaptive_avg_pool3d", output_size)
     for axis, size in zip(range(x.ndim - 3, x.ndim), sizes, strict=True):
         x = _adaptive_axis(x, axis, x.shape[axis] if size is None else int(size))
     return x

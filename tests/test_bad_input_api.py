@@ -1,0 +1,88 @@
+"""Bad arguments to fnnet's own API, as a user following the docs passes them next:
+each raises an exception naming the argument, what was expected and what was given,
+before anything is created or written."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from fnnet import data, losses, nn, train
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.RMSNorm(0), ValueError,
+     r"^RMSNorm: normalized_shape must be positive ints, got 0$"),
+    (lambda: nn.RMSNorm("4"), TypeError, r"^RMSNorm: normalized_shape must be an int"),
+    (lambda: nn.AdaptiveAvgPool3d(0), ValueError,
+     r"^AdaptiveAvgPool3d: output_size must be a positive int or three positive ints "
+     r"\(or None\), got 0$"),
+    (lambda: nn.AdaptiveAvgPool3d((2, 2)), ValueError, r"^AdaptiveAvgPool3d: output_size"),
+    (lambda: nn.functional.adaptive_avg_pool3d(jnp.ones((1, 1, 4, 4, 4)), (2, 0, 2)),
+     ValueError, r"^adaptive_avg_pool3d: output_size must be a positive int"),
+    (lambda: data.steps_per_epoch("10", 2), TypeError,
+     r"^n must be an int \(the number of examples\), got str$"),
+    (lambda: data.steps_per_epoch(10.0, 2), TypeError, r"^n must be an int"),
+    (lambda: data.steps_per_epoch(-1, 2), ValueError, r"^n must be the number of examples"),
+    (lambda: data.permutation(-1, 0, 0), ValueError,
+     r"^n must be the number of examples, an int >= 0, got -1$"),
+    (lambda: losses.ctc_loss(jnp.zeros((5, 2, 4)), jnp.ones((2, 3), int), jnp.array([5, 5]),
+                             jnp.array([3, 3]), blank=7), ValueError,
+     r"^ctc_loss: blank must be in label range \[0, 4\) \(log_probs' classes\), got 7$"),
+    (lambda: losses.ctc_loss(jnp.zeros((5, 4)), jnp.ones((2, 3), int), jnp.array([5, 5]),
+                             jnp.array([3, 3])), ValueError,
+     r"^ctc_loss: log_probs must be \[T, N, C\], got shape \(5, 4\)$"),
+    (lambda: losses.ctc_loss(jnp.zeros((5, 2, 4)), jnp.ones((2, 3), int), jnp.array([5]),
+                             jnp.array([3, 3])), ValueError,
+     r"^ctc_loss: input_lengths must be \[N\] with N = 2, got shape \(1,\)$"),
+    (lambda: losses.ctc_loss(jnp.zeros((5, 2, 4)), jnp.ones((2, 3), int), jnp.array([5, 5]),
+                             jnp.array([3, 3]), reduction="avg"), ValueError,
+     r"^ctc_loss: reduction must be"),
+    (lambda: losses.gaussian_nll_loss(jnp.ones(3), jnp.ones(3), jnp.array([1.0, -0.5, 1.0])),
+     ValueError, r"^gaussian_nll_loss: var has negative entry/entries \(variances must be "
+                 r">= 0\), got -0.5 at index 1$"),
+    (lambda: losses.triplet_margin_loss(jnp.ones((2, 3)), jnp.zeros((2, 3)),
+                                        jnp.ones((2, 3)), margin=0.0), ValueError,
+     r"^triplet_margin_loss: margin must be greater than 0, got 0.0$"),
+    (lambda: losses.triplet_margin_from_distances(jnp.ones(2), jnp.ones(2), margin=-1),
+     ValueError, r"^triplet_margin_from_distances: margin must be greater than 0, got -1$"),
+    (lambda: losses.triplet_margin_loss(jnp.ones((2, 3)), jnp.zeros((2, 3)),
+                                        jnp.ones((2, 3)), margin="1"), TypeError,
+     r"^triplet_margin_loss: margin must be a number, got str$"),
+])
+def test_public_functions_name_the_bad_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_the_checks_pass_what_pytorch_takes():
+    """The valid neighbours of the cases above still compute."""
+    x = jnp.ones((1, 1, 4, 4, 4))
+    assert nn.functional.adaptive_avg_pool3d(x, (2, None, np.int64(1))).shape == (1, 1, 2, 4, 1)
+    assert nn.RMSNorm((2, 3)).normalized_shape == (2, 3)
+    assert data.steps_per_epoch(np.int64(10), 3) == 4
+    assert np.isfinite(float(losses.gaussian_nll_loss(jnp.ones(2), jnp.ones(2), jnp.zeros(2))))
+    assert float(losses.triplet_margin_loss(jnp.ones((2, 3)), jnp.ones((2, 3)),
+                                            jnp.zeros((2, 3)), margin=2)) >= 0
+
+
+@pytest.mark.parametrize("make", [
+    lambda path: train.TensorBoardWriter(path / "tb"),
+    lambda path: train.JSONLWriter(path / "metrics.jsonl"),
+    lambda path: train.HistoryWriter(path / "history.json"),
+])
+def test_writers_refuse_a_path_through_a_file_when_made(tmp_path, make):
+    """A writer's folder under an existing file fails when the writer is made, naming the
+    file, not as a FileExistsError when fit begins."""
+    blocker = tmp_path / "run.log"
+    blocker.write_text("")
+    with pytest.raises(ValueError, match=rf"must be .*\('{blocker}' is a file\)$"):
+        make(blocker)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.log"]
+
+
+def test_tensorboard_writer_histograms_is_a_bool(tmp_path):
+    with pytest.raises(TypeError, match=r"^histograms must be a bool, got 'no'$"):
+        train.TensorBoardWriter(tmp_path / "tb", histograms="no")
+    assert not (tmp_path / "tb").exists()
