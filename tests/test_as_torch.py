@@ -53,7 +53,7 @@ SCRIPT = textwrap.dedent("""
         if args.end == "exit":
             sys.exit(3)
         if args.end == "raise":
-            raise ValueError("the script's own error")
+            raise ValueError(f"the script's own error, in {sys.argv[0]} at {__file__}")
         rng = np.random.default_rng(0)
         x = torch.from_numpy(rng.standard_normal((32, 3)).astype(np.float32))
         y = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.25
@@ -113,12 +113,16 @@ def test_exit_statuses_and_tracebacks_are_pythons(script, tmp_path):
         [sys.executable, "-m", "fnnet.cli", "run"]
     exited = _run([*command, str(script), "--end", "exit"], cwd=tmp_path)
     assert exited.returncode == 3, exited.stderr
-    raised = _run([*command, str(script), "--end", "raise"], cwd=tmp_path)
+    # a path relative to the working directory: sys.argv[0] as given, __file__ and the
+    # traceback's file name joined to the working directory (not normalised), as Python's
+    relative = os.path.relpath(script, tmp_path)
+    raised = _run([*command, relative, "--end", "raise"], cwd=tmp_path)
     assert raised.returncode == 1
     lines = raised.stderr.strip().splitlines()
+    joined = os.path.join(tmp_path, relative)
     assert lines[0] == "Traceback (most recent call last):"
-    assert lines[1].startswith(f'  File "{script}", line ')  # the script's frame first
-    assert lines[-1] == "ValueError: the script's own error"
+    assert lines[1].startswith(f'  File "{joined}", line ')  # the script's frame first
+    assert lines[-1] == f"ValueError: the script's own error, in {relative} at {joined}"
 
 
 def test_a_module_runs_with_dash_m(tmp_path):

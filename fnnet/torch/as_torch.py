@@ -27,10 +27,12 @@ imported again. A new interpreter the script launches (``subprocess.run([sys.exe
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import io
 import os
 import runpy
 import sys
@@ -209,7 +211,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m fnnet.torch")
     try:
         if module:
             runpy.run_module(target, run_name="__main__", alter_sys=True)
-        else:
+        elif os.path.isfile(target):
+            _run_script(target)
+        else:  # a folder (its __main__.py) or a zip archive
             runpy.run_path(target, run_name="__main__")
     except SystemExit as stop:
         return _exit_status(stop.code)
@@ -222,6 +226,28 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m fnnet.torch")
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
     return 0
+
+
+def _run_script(target: str) -> None:
+    """Runs the Python file ``target`` as ``python target`` runs it, as module
+    ``__main__``: its ``__file__`` (and its tracebacks' file names) is the path joined to
+    the working directory, not normalised, as Python sets it (so that a script that
+    changes directory still finds the files beside it), and ``sys.argv[0]`` stays
+    ``target`` (``runpy.run_path`` would make both the path as given)."""
+    path = target if os.path.isabs(target) else os.path.join(os.getcwd(), target)
+    loader = importlib.machinery.SourceFileLoader("__main__", path)
+    with io.open_code(path) as file:
+        code = compile(file.read(), path, "exec", dont_inherit=True)
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__file__=path, __cached__=None, __loader__=loader,
+                         __package__=None, __spec__=None, __builtins__=builtins)
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = main
+    try:
+        exec(code, main.__dict__)
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
 
 
 def _exit_status(code: object) -> int:
