@@ -17,6 +17,7 @@ import numpy as np
 
 from fnnet.losses.regression import absolute
 from fnnet.nn import functional as fnf
+from fnnet.nn.functional.distance import norm_from_squares
 from fnnet.nn.functional.mean import mean as true_mean
 from fnnet.torch._dtypes import SCALAR_NAMES
 from fnnet.torch._tape import canonical_dtype
@@ -276,8 +277,7 @@ def _abs(x: Array) -> Array:
 def _norm(x: Array, p: float, dim: Axis, keepdim: bool) -> Array:
     if p == 2:
         # PyTorch's gradient of the norm of zeros is 0 (a plain sqrt's would be NaN)
-        squares = jnp.sum(x * x, axis=dim, keepdims=keepdim)
-        return jnp.where(squares > 0, jnp.sqrt(jnp.where(squares > 0, squares, 1)), 0)
+        return norm_from_squares(jnp.sum(x * x, axis=dim, keepdims=keepdim))
     if p == 1:
         return jnp.sum(absolute(x), axis=dim, keepdims=keepdim)
     if p == float("inf"):

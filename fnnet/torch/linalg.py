@@ -13,6 +13,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from fnnet.losses.regression import absolute
+from fnnet.nn.functional.distance import norm_from_squares
 from fnnet.torch._dtypes import scalar_name
 from fnnet.torch._factorizations import (
     check_float_matrix,
@@ -139,9 +140,7 @@ def _vector_norm(x: Any, ord: float, dim: Any, keepdim: bool) -> Any:  # noqa: A
         return jnp.sum(a != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
     if ord == 2:
         # sqrt of a sum of squares whose gradient at zero is 0, as PyTorch's
-        squares = jnp.sum(x * x, axis=dim, keepdims=keepdim)
-        safe = jnp.where(squares > 0, squares, 1)
-        return jnp.where(squares > 0, jnp.sqrt(safe), 0)
+        return norm_from_squares(jnp.sum(x * x, axis=dim, keepdims=keepdim))
     return jnp.sum(a ** ord, axis=dim, keepdims=keepdim) ** (1 / ord)
 
 

@@ -10,12 +10,23 @@ from jax import lax
 from fnnet.typing import Array
 
 
+def norm_from_squares(squares: Array) -> Array:
+    """``sqrt(squares)`` with the gradient 0 where ``squares`` is 0, as PyTorch's norms
+    and distances have it (a plain square root's is infinite there).
+
+    The root reads ``max(squares, tiny)`` rather than a stand-in chosen by ``squares > 0``:
+    XLA may compute ``squares`` once for the test and again for the root, in fusions that
+    contract ``a * b - c`` differently (``x * 6 - x * 6`` is then not 0 in one of them),
+    and a stand-in of 1 came out as a row's distance to itself.
+    """
+    tiny = jnp.finfo(squares.dtype).tiny if jnp.issubdtype(squares.dtype, jnp.floating) else 1
+    return jnp.where(squares > 0, jnp.sqrt(jnp.maximum(squares, tiny)), 0)
+
+
 def _clamped_norm(x: Array, dim: int, eps: float) -> Array:
     """``max(|x|, eps)`` along ``dim`` (kept), differentiated as ``|x|`` (PyTorch clamps
     the norm outside autograd); the norm's gradient at a zero vector is 0."""
-    squared = jnp.sum(x * x, axis=dim, keepdims=True)
-    positive = squared > 0
-    norm = jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1.0)), 0.0)
+    norm = norm_from_squares(jnp.sum(x * x, axis=dim, keepdims=True))
     return norm + lax.stop_gradient(jnp.maximum(norm, eps) - norm)
 
 
@@ -68,7 +79,5 @@ def _norm_last(diff: Array, p: float) -> Array:
         return jnp.sum((diff != 0).astype(diff.dtype), axis=-1)
     if p == 2:
         # the square root's gradient at 0 (a row against itself) is 0, as PyTorch's
-        squared = jnp.sum(diff * diff, axis=-1)
-        safe = jnp.where(squared > 0, squared, 1.0)
-        return jnp.where(squared > 0, jnp.sqrt(safe), 0.0)
+        return norm_from_squares(jnp.sum(diff * diff, axis=-1))
     return jnp.sum(jnp.abs(diff) ** p, axis=-1) ** (1.0 / p)
