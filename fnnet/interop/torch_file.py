@@ -91,11 +91,19 @@ class _Budget:
     array of each holds its elements: views that overlap (an expanded tensor, many
     slices of one storage) could otherwise make a small file take any memory."""
 
-    def __init__(self, file_size: int, layouts: dict[int, Layout] | None = None) -> None:
+    def __init__(self, file_size: int, layouts: dict[int, Layout] | None = None,
+                 locations: set[str] | None = None) -> None:
         self.limit = self.left = file_size + EXPANDED_LIMIT
-        # where each tensor of the file lies in its storage, where the caller asks
-        # (load_torch_file's ``layouts``)
+        # where each tensor of the file lies in its storage, and the devices its
+        # storages were saved from, where the caller asks (load_torch_file's
+        # ``layouts`` and ``locations``)
         self.layouts = layouts
+        self.locations = locations
+
+    def saved_on(self, location: Any) -> None:
+        """Records a storage's location (``"cpu"``, ``"cuda:0"``) for the caller."""
+        if self.locations is not None and isinstance(location, str):
+            self.locations.add(location)
 
     def take(self, size: int, what: str) -> None:
         if size > self.left:
@@ -450,7 +458,8 @@ class _Unpickler(_WeightsUnpickler):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
                 and isinstance(pid[1], tuple) and pid[1][:1] == ("storage type",)):
             raise ValueError(f"an unknown storage reference {pid!r}")
-        _, (_, dtype), key, _, numel = pid
+        _, (_, dtype), key, location, numel = pid
+        self._budget.saved_on(location)
         key = str(key)
         if key in self._storages:
             return self._storages[key]
@@ -495,7 +504,8 @@ class _LegacyUnpickler(_WeightsUnpickler):
             raise ValueError(f"storage {pid[2]!r} is a view of another storage, which "
                              f"PyTorch's files have not held since version 0.4; load it "
                              f"with PyTorch and save it again")
-        _, (_, dtype), key, _, numel, _ = pid
+        _, (_, dtype), key, location, numel, _ = pid
+        self.budget.saved_on(location)
         key = str(key)
         storage = self.storages.setdefault(key, _Storage(None, dtype, numel,
                                                          budget=self.budget))
@@ -598,7 +608,8 @@ def _plain(stream: BinaryIO, name: str, what: str) -> Any:
 
 
 def _load_legacy(data: bytes, name: str,
-                 find_class: Callable[[str, str], Any] | None = None) -> Any:
+                 find_class: Callable[[str, str], Any] | None = None,
+                 locations: set[str] | None = None) -> Any:
     """The object of a file in PyTorch's format before 1.6 (``torch.save(...,
     _use_new_zipfile_serialization=False)``): pickles of the magic number, the protocol
     version and the writer's byte order, the object (tensors referring to storages by
@@ -619,7 +630,7 @@ def _load_legacy(data: bytes, name: str,
     start = stream.tell()
     unpickler = _LegacyUnpickler(stream,
                                  None if find_class is None else _weights_or_placeholder,
-                                 budget=_Budget(len(data)))
+                                 budget=_Budget(len(data), locations=locations))
     obj = unpickler.load()
     keys = _plain(stream, name, "list of storages")
     storages = unpickler.storages
@@ -706,7 +717,8 @@ def _keep_shared(layouts: dict[int, Layout]) -> None:
 
 def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
                     find_class: Callable[[str, str], Any] | None = None,
-                    layouts: dict[int, Layout] | None = None) -> Any:
+                    layouts: dict[int, Layout] | None = None,
+                    locations: set[str] | None = None) -> Any:
     """The object a ``torch.save`` file holds, with numpy arrays for its tensors: a zip
     archive (PyTorch 1.6 on) or PyTorch's earlier format, which
     ``_use_new_zipfile_serialization=False`` still writes.
@@ -721,6 +733,8 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
             (not a parameter, not requiring gradients) of a zip archive that shares its
             storage with another, by the ``id`` of its array: which tensors are views
             of one storage.
+        locations: filled, where given, with the devices the file's storages were
+            saved from (``"cpu"``, ``"cuda:0"``), for ``map_location``.
 
     Returns:
         The saved object (dicts, ``OrderedDict``, lists, tuples, numbers, strings...)
@@ -752,7 +766,7 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
     unpickling = False  # whether an error can be a whole object's own
     try:
         if is_legacy_torch_file(data):
-            return _load_legacy(data, name, find_class)
+            return _load_legacy(data, name, find_class, locations)
         archive = zipfile.ZipFile(io.BytesIO(data))
         check_records(archive, len(data), name)
         trust_absent_checksums(archive)
@@ -768,7 +782,7 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
             if byteorder not in ("little", "big"):
                 raise ValueError(f"{name}: an unknown byte order {byteorder!r}")
         unpickler = _Unpickler(archive.read(pickles[0]), archive, prefix, byteorder,
-                               find_class, budget=_Budget(len(data), layouts))
+                               find_class, budget=_Budget(len(data), layouts, locations))
         unpickling = True
         obj = unpickler.load()
         if layouts:

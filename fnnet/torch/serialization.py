@@ -289,7 +289,7 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         f: a path or a binary file object open for reading.
         map_location: a device name, a ``torch.device``, a dict of device names or a
             function, as PyTorch takes it; checked, otherwise ignored (jax places
-            arrays).
+            arrays). A dict maps the storages saved from its keys only, as PyTorch's.
         pickle_module: PyTorch's unpickler module (``pickle``, ``dill``): given, the
             default of ``weights_only`` is False, as in PyTorch; otherwise not used.
         weights_only: ``None`` or ``True`` (PyTorch's default): tensors, plain values and
@@ -361,8 +361,9 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         _check_torch_archive(data, name)
     if data.startswith(_ZIP_MAGIC) or is_legacy_torch_file(data):
         layouts: dict[int, Layout] = {}
+        locations: set[str] = set()
         try:
-            obj = load_torch_file(data, layouts=layouts)
+            obj = load_torch_file(data, layouts=layouts, locations=locations)
         except NotWeightsOnly:
             obj = _WHOLE
         except UnsupportedTensor as error:
@@ -372,6 +373,7 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
             raise UnreadableCheckpoint(f"torch.load: {name!r} is a damaged PyTorch "
                                        f"checkpoint: {str(error).split(': ', 1)[-1]}"
                                        ) from None
+        _check_mapped_locations(map_location, locations)
         if obj is _WHOLE:  # unpickled outside the handler: its errors are its own
             try:
                 return load_objects(data, None if weights_only is False
@@ -548,8 +550,9 @@ def _what_it_is(data: bytes) -> str:
 def _check_map_location(map_location: Any) -> None:
     """Refuses a ``map_location`` PyTorch would refuse: another type, a device name
     (alone or in a dict) that names no device, or one that maps the tensors to a GPU
-    where there is none (PyTorch's message)."""
-    from fnnet.torch.device import cuda, device
+    where there is none (PyTorch's message; for a dict, once the file's locations are
+    known: :func:`_check_mapped_locations`)."""
+    from fnnet.torch.device import device
 
     if isinstance(map_location, device):
         map_location = str(map_location)
@@ -569,12 +572,30 @@ def _check_map_location(map_location: Any) -> None:
         except (TypeError, RuntimeError) as error:
             raise type(error)(f"torch.load: map_location {map_location!r} names no device: "
                               f"{error}") from None
-    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
-    if any(device(t).type == "cuda" for t in targets) and not cuda.is_available():
+    if not isinstance(map_location, dict):
+        _check_cuda_target(map_location)
+
+
+def _check_cuda_target(target: Any) -> None:
+    """PyTorch's error for tensors mapped to a GPU where JAX has none."""
+    from fnnet.torch.device import cuda, device
+
+    if device(target).type == "cuda" and not cuda.is_available():
         raise RuntimeError("Attempting to deserialize object on a CUDA device but "
                            "torch.cuda.is_available() is False. If you are running on a "
                            "CPU-only machine, please use torch.load with map_location="
                            "torch.device('cpu') to map your storages to the CPU.")
+
+
+def _check_mapped_locations(map_location: Any, locations: set[str]) -> None:
+    """A dict ``map_location`` maps only the storages saved from its keys, as PyTorch's:
+    ``{"cuda:0": "cuda:1"}`` (PyTorch's DDP tutorial) loads tensors saved from the CPU
+    on a machine without GPUs, and refuses those saved from ``cuda:0``."""
+    if isinstance(map_location, dict):
+        for location in sorted(locations):
+            for source, target in map_location.items():
+                if isinstance(source, str) and source == location:  # a string lookup
+                    _check_cuda_target(target)
 
 
 def _safetensors_header(data: bytes) -> bool:
