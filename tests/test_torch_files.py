@@ -174,6 +174,32 @@ def test_damaged_archives_are_refused_with_the_reason(torch):
         load_torch_file(buffer.getvalue())
 
 
+@pytest.mark.parametrize("version, message", [
+    (b"99\n", r"is not readable: a torch\.save archive of version 99; PyTorch 2\.13 reads "
+               r"versions 1 to 10 \(a file written by a newer PyTorch\?\)$"),
+    (b"0\n", r"is not readable: a torch\.save archive of version 0;"),
+    (b"three\n", r"is a damaged PyTorch checkpoint: the archive's version record holds "
+                 r"'three', not a version number$"),
+])
+def test_an_archive_of_a_version_pytorch_does_not_read_is_refused_as_by_pytorch(
+        torch, version, message):
+    """A newer PyTorch's archive (or a damaged version record) is PyTorch's RuntimeError,
+    naming the version, where it loaded as if it were of this version."""
+    good = _saved(torch, {"w": torch.arange(4.0)})
+    source = zipfile.ZipFile(io.BytesIO(good))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for record in source.infolist():
+            data = source.read(record)
+            archive.writestr(record, version if record.filename.endswith("/version") else data)
+    newer = buffer.getvalue()
+    with pytest.raises(RuntimeError, match=r"version"):
+        torch.load(io.BytesIO(newer))
+    with pytest.raises(RuntimeError, match=message) as refused:
+        ft.load(io.BytesIO(newer))
+    assert isinstance(refused.value, ValueError)
+
+
 def _record_start(data: bytes, record: zipfile.ZipInfo) -> int:
     """Where ``record``'s bytes start in the zip archive ``data`` (after its local
     header, whose extra field PyTorch pads to align the storages)."""

@@ -696,6 +696,31 @@ def check_records(archive: zipfile.ZipFile, size: int, name: str) -> None:
                          f"bytes, more than the file's {size}")
 
 
+#: the newest archive version PyTorch 2.13 reads (its kMaxSupportedFileFormatVersion)
+NEWEST_VERSION = 10
+
+
+class UnsupportedVersion(ValueError):
+    """A ``torch.save`` archive of a version PyTorch 2.13 does not read (a newer
+    PyTorch's file)."""
+
+
+def check_version(archive: zipfile.ZipFile, prefix: str, name: str) -> None:
+    """Refuses an archive whose ``version`` record is not a version PyTorch reads (a
+    file of a newer PyTorch, or a damaged record), as PyTorch's reader refuses it."""
+    record = f"{prefix}version"
+    if record not in archive.namelist():
+        return  # PyTorch requires the record; its absence alone hides nothing from us
+    text = archive.read(record).decode("ascii", "replace").strip()
+    if not text.isdigit():
+        raise ValueError(f"{name}: the archive's version record holds {text[:20]!r}, not a "
+                         f"version number")
+    if not 1 <= int(text) <= NEWEST_VERSION:
+        raise UnsupportedVersion(f"{name}: a torch.save archive of version {int(text)}; "
+                                 f"PyTorch 2.13 reads versions 1 to {NEWEST_VERSION} (a "
+                                 f"file written by a newer PyTorch?)")
+
+
 def trust_absent_checksums(archive: zipfile.ZipFile) -> None:
     """Reads ``archive``'s records unchecked where it holds no checksums at all (every
     record's CRC-32 is 0): PyTorch writes none after
@@ -776,6 +801,7 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
             raise ValueError(f"{name}: no single <name>/data.pkl record: not a torch.save "
                              f"archive")
         prefix = pickles[0][:-len("data.pkl")]
+        check_version(archive, prefix, name)
         byteorder = "little"
         if f"{prefix}byteorder" in archive.namelist():
             byteorder = archive.read(f"{prefix}byteorder").decode("ascii", "replace").strip()
@@ -794,6 +820,8 @@ def load_torch_file(f: str | os.PathLike[str] | BinaryIO | bytes, *,
         raise UnsupportedTensor(f"{name}: {error}") from None
     except NotWeightsOnly as error:
         raise NotWeightsOnly(f"{name}: {error}") from None
+    except UnsupportedVersion:
+        raise  # names the file already
     except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError, OSError, TypeError,
             KeyError, IndexError, AttributeError, OverflowError, MemoryError,
             RuntimeError, NotImplementedError, UnicodeDecodeError) as error:

@@ -44,6 +44,7 @@ from fnnet.interop.torch_file import (
     SizeTuple,
     TrainableArray,
     UnsupportedTensor,
+    UnsupportedVersion,
     check_records,
     is_legacy_torch_file,
     load_torch_file,
@@ -369,6 +370,9 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None,
         except UnsupportedTensor as error:
             raise UnsupportedDtype(f"torch.load: {name!r} holds {str(error).split(': ', 1)[-1]}"
                                    ) from None
+        except UnsupportedVersion as error:
+            raise UnreadableCheckpoint(f"torch.load: {name!r} is not readable: "
+                                       f"{str(error).split(': ', 1)[-1]}") from None
         except ValueError as error:
             raise UnreadableCheckpoint(f"torch.load: {name!r} is a damaged PyTorch "
                                        f"checkpoint: {str(error).split(': ', 1)[-1]}"
