@@ -86,3 +86,17 @@ def test_tensorboard_writer_histograms_is_a_bool(tmp_path):
     with pytest.raises(TypeError, match=r"^histograms must be a bool, got 'no'$"):
         train.TensorBoardWriter(tmp_path / "tb", histograms="no")
     assert not (tmp_path / "tb").exists()
+
+
+def test_one_callback_not_in_a_list_is_checked_as_a_lists(tmp_path):
+    from fnnet.train.callbacks import check_callbacks
+
+    class Bad(train.Callback):
+        def on_step(self, metrics):
+            del metrics
+
+    with pytest.raises(TypeError, match=r"^callbacks\[0\]: Bad\.on_step must take \(step, "
+                                        r"metrics\), as fit calls it"):
+        check_callbacks(Bad())
+    writer = train.JSONLWriter(tmp_path / "m.jsonl")
+    assert check_callbacks(writer) == [writer]

@@ -120,7 +120,7 @@ def check_callbacks(callbacks: Any) -> list[Callback]:
     if callbacks is None:
         return []
     if isinstance(callbacks, Callback):
-        return [callbacks]
+        callbacks = [callbacks]  # one, not in a list: checked as the list's first
     if not isinstance(callbacks, Sequence) or isinstance(callbacks, str | bytes):
         raise TypeError(f"callbacks must be a list of fnnet.train.Callback, got "
                         f"{type(callbacks).__name__}")
