@@ -100,3 +100,13 @@ def test_one_callback_not_in_a_list_is_checked_as_a_lists(tmp_path):
         check_callbacks(Bad())
     writer = train.JSONLWriter(tmp_path / "m.jsonl")
     assert check_callbacks(writer) == [writer]
+
+
+def test_a_data_file_given_as_data_dir_is_named(tmp_path):
+    images = tmp_path / "t10k-images-idx3-ubyte.gz"
+    images.write_bytes(b"")
+    for call in (lambda: data.load("mnist", "test", images),
+                 lambda: data.load_train_test("mnist", str(images))):
+        with pytest.raises(NotADirectoryError, match=r": data_dir must be the folder holding "
+                                                     r"the data set's files, got the file '"):
+            call()

@@ -35,6 +35,11 @@ def check_source(caller: str, name: Any, data_dir: Any, split: Any = _NO_SPLIT) 
     if data_dir is not None and not isinstance(data_dir, str | os.PathLike):
         raise TypeError(f"{caller}: data_dir must be a folder path (str or os.PathLike) or "
                         f"None, got {data_dir!r}")
+    if data_dir is not None and os.path.isfile(os.path.expanduser(data_dir)):
+        # one of the data set's files given for its folder: "not found in <the file>"
+        # would hide the slip
+        raise NotADirectoryError(f"{caller}: data_dir must be the folder holding the data "
+                                 f"set's files, got the file {os.fspath(data_dir)!r}")
 
 
 def env_var(name: str) -> str:
