@@ -895,6 +895,30 @@ def test_launcher_environments_on_several_machines():
     assert args.script_args == ["--lr", "0.1"]
 
 
+@pytest.mark.torch
+def test_launcher_takes_every_flag_of_torchrun(torch):
+    # --virtual-local-rank, --logs-specs, --numa-binding, --signals-to-handle,
+    # --shutdown-timeout, --event-log-handler and the --duplicate-*-filters were
+    # refused; --rdzv-endpoint localhost:0 (any free port, as torchrun picks) gave the
+    # processes MASTER_PORT=0, where JAX's coordinator cannot start
+    from torch.distributed.run import get_args_parser
+
+    ours = launcher.build_parser()._option_string_actions
+    theirs = get_args_parser()._option_string_actions
+    assert sorted(set(theirs) - set(ours)) == []
+    args = launcher.build_parser().parse_args(
+        ["--rdzv-backend=c10d", "--rdzv-endpoint=localhost:0", "--nproc-per-node=2",
+         "--virtual-local-rank", "--logs-specs", "x", "--numa-binding", "node",
+         "--signals-to-handle", "SIGTERM,SIGUSR1", "--shutdown-timeout", "5", "train.py"])
+    envs = launcher._environments(args)
+    assert {e["MASTER_ADDR"] for e in envs} == {"localhost"}
+    assert len({e["MASTER_PORT"] for e in envs}) == 1 and envs[0]["MASTER_PORT"] != "0"
+    assert envs[0]["FNNET_COORDINATOR"] == f"localhost:{envs[0]['MASTER_PORT']}"
+    # each process sees its own GPU as device 0, as torchrun's
+    assert [(e["RANK"], e["LOCAL_RANK"], e["CUDA_VISIBLE_DEVICES"]) for e in envs] == \
+        [("0", "0", "0"), ("1", "0", "1")]
+
+
 def test_launcher_stops_everyone_when_one_fails_and_names_it(capsys):
     result = _run(capsys, "--nproc-per-node", "3", "--no-python", "sh", "-c",
                   'if [ "$RANK" = 1 ]; then echo bye; exit 3; fi; sleep 60')

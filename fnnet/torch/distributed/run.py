@@ -167,8 +167,7 @@ def destinations(args: argparse.Namespace, envs: Sequence[dict[str, str]]
         folder = os.path.join(run, "attempt_0")
         os.makedirs(folder)
     shown = []
-    for env in envs:
-        local = int(env["LOCAL_RANK"])
+    for local, env in enumerate(envs):  # (LOCAL_RANK is 0 in each with --virtual-local-rank)
         hidden = args.local_ranks_filter is not None and local not in args.local_ranks_filter
         logs = None
         if folder is not None:
@@ -250,6 +249,14 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                         "[default<local rank>]: (as --redirects)")
     p.add_argument("--local-ranks-filter", "--local_ranks_filter", type=_ranks, default=None,
                    help="show the console output of these local ranks only (0,1)")
+    p.add_argument("--virtual-local-rank", "--virtual_local_rank", action="store_true",
+                   help="LOCAL_RANK 0 in every process, each seeing only its own GPU "
+                        "(CUDA_VISIBLE_DEVICES)")
+    for flag in ("--logs-specs", "--numa-binding", "--signals-to-handle",
+                 "--shutdown-timeout", "--event-log-handler", "--duplicate-stdout-filters",
+                 "--duplicate-stderr-filters"):  # torchrun's, about its own agent
+        p.add_argument(flag, flag.replace("-", "_").replace("__", "--"), default=None,
+                       help="accepted and ignored")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="stop every process after this long (a hung run)")
     p.add_argument("--cpu-devices-per-process", type=_positive, default=None,
@@ -273,7 +280,7 @@ def _environments(args: argparse.Namespace) -> list[dict[str, str]]:
         raise ValueError(f"--nnodes {nnodes} needs --master-addr, the address of the "
                          "machine with --node-rank 0")
     addr = addr or "127.0.0.1"
-    if port is None:
+    if port is None or (port == 0 and nnodes == 1):  # torchrun's localhost:0: any port
         port = 29500 if nnodes > 1 else free_port()
     world = nproc * nnodes
     run_id = args.rdzv_id or uuid.uuid4().hex[:12]
@@ -296,8 +303,11 @@ def _environments(args: argparse.Namespace) -> list[dict[str, str]]:
     envs = []
     for local in range(nproc):
         rank = args.node_rank * nproc + local
-        envs.append({**base, "RANK": str(rank), "LOCAL_RANK": str(local),
-                     "ROLE_RANK": str(rank), ENV_PROCESS_ID: str(rank)})
+        env = {**base, "RANK": str(rank), "LOCAL_RANK": str(local),
+               "ROLE_RANK": str(rank), ENV_PROCESS_ID: str(rank)}
+        if args.virtual_local_rank:  # each process sees its own GPU as device 0
+            env.update(LOCAL_RANK="0", CUDA_VISIBLE_DEVICES=str(local))
+        envs.append(env)
     return envs
 
 
