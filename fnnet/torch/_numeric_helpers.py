@@ -3,12 +3,15 @@
 trapezoid rule (``trapezoid``/``trapz``, ``cumulative_trapezoid``), differences
 (``gradient``), ``vander`` and ``unravel_index``.
 
-The windows are constants, computed in float64 by PyTorch's formulas and rounded once to
-the dtype asked for; the others are recorded ops (differentiable, compiled with the step).
+The windows are constants computed on the host by PyTorch's steps, each rounded to the
+dtype asked for as PyTorch's arithmetic in it rounds (half-precision windows are then
+PyTorch's to the bit, float32 ones but for the last bit of a cosine); the others are
+recorded ops (differentiable, compiled with the step).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, cast
 
@@ -19,19 +22,27 @@ from fnnet.torch import _dtypes
 from fnnet.torch._defaults import get_default_dtype
 from fnnet.torch._functions import tensor, tensor_argument
 from fnnet.torch.device import check_creation
-from fnnet.torch.tensor import Tensor, _dim, _op, _op_multi
+from fnnet.torch.tensor import CPP_TYPE_NAMES, Tensor, _dim, _op, _op_multi
 
 
 def _window(name: str, length: int, periodic: bool, dtype: Any, requires_grad: bool,
             formula: Any) -> Tensor:
-    """``formula(n, N)`` at ``n = 0..N-1`` (``N = length + 1`` when periodic, the last
-    point dropped), as PyTorch builds each window."""
+    """``formula(n, N, r, c)`` at ``n = 0..N-1`` (``N = length + 1`` when periodic, the
+    last point dropped), as PyTorch builds each window: ``r`` rounds an array, ``c`` a
+    Python number, to ``dtype``, as each step of PyTorch's arithmetic in it does."""
     if not isinstance(length, int) or isinstance(length, bool):
         raise TypeError(f"{name}(): argument 'window_length' (position 1) must be int, not "
                         f"{type(length).__name__}")
     dtype = get_default_dtype() if dtype is None else dtype
+    if dtype.is_complex:  # PyTorch's arange refuses it before the window's own check
+        raise RuntimeError(f'"arange_cpu" not implemented for \'{_dtypes.scalar_name(dtype)}\'')
     if not dtype.is_floating_point:
-        raise RuntimeError(f"{name} expects floating point dtypes, got: {dtype}")
+        # PyTorch prints the TensorOptions of the request, in C++'s type names
+        raise RuntimeError(
+            f"{name} expects floating point dtypes, got: TensorOptions(dtype="
+            f"{CPP_TYPE_NAMES.get(dtype.name, dtype.name)}, device=cpu, layout=Strided "
+            f"(default), requires_grad=false (default), pinned_memory=false, "
+            f"memory_format=(nullopt))")
     if length < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got "
                            f"window_length={length}")
@@ -39,7 +50,12 @@ def _window(name: str, length: int, periodic: bool, dtype: Any, requires_grad: b
         values = np.ones(length)
     else:
         size = length + 1 if periodic else length
-        values = formula(np.arange(size, dtype=np.float64), size)[:length]
+        target = _dtypes.to_np(dtype)
+
+        def r(x: Any) -> Any:
+            return np.asarray(x, np.float64).astype(target).astype(np.float64)
+
+        values = formula(r(np.arange(size)), size, r, lambda v: float(r(v)))[:length]
     return tensor(values, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -50,7 +66,15 @@ def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.5
     """``alpha - beta * cos(2 pi n / (N - 1))``. PyTorch: ``torch.hamming_window``."""
     check_creation(device, layout, pin_memory)
     return _window("hamming_window", window_length, periodic, dtype, requires_grad,
-                   lambda n, size: alpha - beta * np.cos(2 * math.pi * n / (size - 1)))
+                   functools.partial(_hamming, alpha, beta))
+
+
+def _hamming(alpha: float, beta: float, n: Any, size: int, r: Any, c: Any) -> Any:
+    """PyTorch's steps: ``arange(N).mul_(2 pi / (N - 1)).cos_().mul_(-beta).add_(alpha)``
+    (each rounded to the window's dtype: the endpoints of a float32 window are then
+    PyTorch's, not float64's rounded once)."""
+    angle = r(n * c(2 * math.pi / (size - 1)))
+    return r(r(r(np.cos(angle)) * c(-beta)) + c(alpha))
 
 
 def hann_window(window_length: int, periodic: bool = True, *, dtype: Any = None,
@@ -59,7 +83,7 @@ def hann_window(window_length: int, periodic: bool = True, *, dtype: Any = None,
     """``0.5 - 0.5 cos(2 pi n / (N - 1))``. PyTorch: ``torch.hann_window``."""
     check_creation(device, layout, pin_memory)
     return _window("hann_window", window_length, periodic, dtype, requires_grad,
-                   lambda n, size: 0.5 - 0.5 * np.cos(2 * math.pi * n / (size - 1)))
+                   functools.partial(_hamming, 0.5, 0.5))
 
 
 def blackman_window(window_length: int, periodic: bool = True, *, dtype: Any = None,
@@ -71,8 +95,17 @@ def blackman_window(window_length: int, periodic: bool = True, *, dtype: Any = N
     """
     check_creation(device, layout, pin_memory)
     return _window("blackman_window", window_length, periodic, dtype, requires_grad,
-                   lambda n, size: 0.42 - 0.5 * np.cos(2 * math.pi * n / (size - 1))
-                   + 0.08 * np.cos(4 * math.pi * n / (size - 1)))
+                   _blackman)
+
+
+def _blackman(n: Any, size: int, r: Any, c: Any) -> Any:
+    """PyTorch's steps, each rounded to the window's dtype: ``w = arange(N) * pi / (N - 1)``,
+    then ``cos(4 w) * 0.08 - cos(2 w) * 0.5 + 0.42`` (its first point is float32's
+    -2.98e-08, as PyTorch prints it)."""
+    angle = r(n * c(math.pi / (size - 1)))
+    fourth = r(r(np.cos(r(angle * 4))) * c(0.08))
+    second = r(r(np.cos(r(angle * 2))) * c(0.5))
+    return r(r(fourth - second) + c(0.42))
 
 
 def bartlett_window(window_length: int, periodic: bool = True, *, dtype: Any = None,
@@ -81,7 +114,15 @@ def bartlett_window(window_length: int, periodic: bool = True, *, dtype: Any = N
     """``1 - |2 n / (N - 1) - 1|``. PyTorch equivalent: ``torch.bartlett_window``."""
     check_creation(device, layout, pin_memory)
     return _window("bartlett_window", window_length, periodic, dtype, requires_grad,
-                   lambda n, size: 1 - np.abs(2 * n / (size - 1) - 1))
+                   _bartlett)
+
+
+def _bartlett(n: Any, size: int, r: Any, c: Any) -> Any:
+    """PyTorch's steps: ``w = arange(N) * (2 / (N - 1))``, its second half ``2 - w``."""
+    window = r(n * c(2.0 / (size - 1)))
+    half = ((size - 1) >> 1) + 1
+    window[half:] = r(2 - window[half:])
+    return window
 
 
 def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *,
@@ -93,7 +134,7 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
     """
     check_creation(device, layout, pin_memory)
     return _window("kaiser_window", window_length, periodic, dtype, requires_grad,
-                   lambda n, size: np.kaiser(size, beta))
+                   lambda n, size, r, c: np.kaiser(size, beta))
 
 
 def _trapezoid(y: Any, x: Any, dx: Any, dim: int, cumulative: bool) -> Any:
