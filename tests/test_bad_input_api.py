@@ -4,11 +4,15 @@ before anything is created or written."""
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fnnet import data, losses, nn, train
+from fnnet import data, losses, models, nn, optim, train
+from fnnet.data import augment
 
 
 @pytest.mark.parametrize("call, error, message", [
@@ -110,3 +114,34 @@ def test_a_data_file_given_as_data_dir_is_named(tmp_path):
         with pytest.raises(NotADirectoryError, match=r": data_dir must be the folder holding "
                                                      r"the data set's files, got the file '"):
             call()
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: augment.random_crop(0, jnp.ones((2, 1, 8, 8)), 4), TypeError,
+     r"^random_crop: key must be a PRNG key, e.g. jax.random.key\(0\), got int 0$"),
+    (lambda: augment.random_horizontal_flip(None, jnp.ones((2, 1, 8, 8))), TypeError,
+     r"^random_horizontal_flip: key must be a PRNG key"),
+    (lambda: augment.random_rotation(3, jnp.ones((2, 1, 8, 8)), 10), TypeError,
+     r"^random_rotation: key must be a PRNG key"),
+    (lambda: models.MLP((4, 3)).apply(*models.MLP((4, 3)).init(jax.random.key(0)),
+                                      [[1.0] * 4]), TypeError,
+     r"^flatten: x must be an array \(numpy or jax\), got list; convert it with jnp.asarray$"),
+    (lambda: train.make_train_step(models.MLP((4, 3)), optim.SGD(lr=0.1),
+                                   lambda outputs: outputs.sum()), TypeError,
+     r"^loss_fn must take \(outputs, labels\), as the training step calls it; it is "
+     r"defined as <lambda>\(outputs\)$"),
+    (lambda: train.make_eval_step(models.MLP((4, 3)), lambda a, b, c: a), TypeError,
+     r"^loss_fn must take \(outputs, labels\)"),
+])
+def test_keys_inputs_and_loss_functions_are_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_loss_functions_of_other_shapes_pass():
+    """Defaults, partials, *args and builtins-like callables are taken as they are."""
+    model, optimizer = models.MLP((4, 3)), optim.SGD(lr=0.1)
+    for loss_fn in (losses.cross_entropy, functools.partial(losses.cross_entropy,
+                                                            label_smoothing=0.1),
+                    lambda *args: losses.cross_entropy(*args), jax.jit(losses.cross_entropy)):
+        train.make_train_step(model, optimizer, loss_fn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, NamedTuple
 
 import jax
@@ -112,6 +113,21 @@ def check_parts(model: Any, optimizer: Any = None, loss_fn: Any = None, *,
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be a function (outputs, labels) -> scalar loss "
                         f"(e.g. fnnet.losses.cross_entropy), got {type(loss_fn).__name__}")
+    if loss_fn is not None:
+        try:
+            signature = inspect.signature(loss_fn)
+        except (TypeError, ValueError):  # a builtin or C function: called as it is
+            signature = None
+        if signature is not None:
+            try:
+                signature.bind(None, None)
+            except TypeError:
+                # the step calls it with two arguments, inside a trace whose error would
+                # name neither loss_fn nor what it must take
+                raise TypeError(f"loss_fn must take (outputs, labels), as the training "
+                                f"step calls it; it is defined as "
+                                f"{getattr(loss_fn, '__name__', type(loss_fn).__name__)}"
+                                f"{signature}") from None
 
 
 def check_state(state: Any, what: str = "") -> None:

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnnet.nn.errors import check_key
 from fnnet.nn.functional.grid_sample import sample_bilinear
 from fnnet.typing import Array, PRNGKey
 
@@ -101,6 +102,7 @@ def random_crop(key: PRNGKey, x: Array, size: int | Sequence[int],
         with ``i`` and ``j`` uniform over every valid offset, drawn per image.
 
     Raises:
+        TypeError: ``key`` is not a PRNG key.
         ValueError: ``x`` is not 4-D, bad ``size`` or ``padding``, or a crop larger than
             the padded image.
 
@@ -108,6 +110,7 @@ def random_crop(key: PRNGKey, x: Array, size: int | Sequence[int],
     defaults ``fill=0, padding_mode="constant"``. Differences: an independent offset
     per image of the batch; no ``pad_if_needed``, ``fill`` or ``padding_mode``.
     """
+    check_key(key, "random_crop")
     _, _, h, w = _check_batch(x, "random_crop")
     size, pads = _pair(size, "size"), _padding(padding)
     padded = (h + pads[1] + pads[3], w + pads[0] + pads[2])
@@ -136,11 +139,13 @@ def random_horizontal_flip(key: PRNGKey, x: Array, p: float = 0.5) -> Array:
         ``[N, C, H, W]``.
 
     Raises:
+        TypeError: ``key`` is not a PRNG key.
         ValueError: ``x`` is not 4-D or ``p`` is outside ``[0, 1]``.
 
     PyTorch equivalent: ``torchvision.transforms.RandomHorizontalFlip(p)`` (which flips
     when ``torch.rand(1) < p``, as here). Difference: an independent draw per image.
     """
+    check_key(key, "random_horizontal_flip")
     _check_batch(x, "random_horizontal_flip")
     if not isinstance(p, jax.Array) and not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be in [0, 1], got {p}")
@@ -210,6 +215,7 @@ def random_rotation(key: PRNGKey, x: Array, degrees: float | Sequence[float]) ->
         ``[N, C, H, W]``, same dtype.
 
     Raises:
+        TypeError: ``key`` is not a PRNG key.
         ValueError: ``x`` is not 4-D, a negative single ``degrees`` or ``min > max``.
 
     PyTorch equivalent: ``torchvision.transforms.RandomRotation(degrees,
@@ -221,6 +227,7 @@ def random_rotation(key: PRNGKey, x: Array, degrees: float | Sequence[float]) ->
     sampled mask), so those rim pixels are darker there. Inside the image the
     results agree.
     """
+    check_key(key, "random_rotation")
     _check_batch(x, "random_rotation")
     if isinstance(degrees, Sequence):
         if len(degrees) != 2 or degrees[0] > degrees[1]:

@@ -22,12 +22,17 @@ def flatten(x: Array, start_dim: int = 1, end_dim: int = -1) -> Array:
         e.g. ``[N, C * H * W]`` for the defaults and a 4-D input.
 
     Raises:
+        TypeError: ``x`` is not an array (a list of rows: ``jnp.asarray`` it first).
         ValueError: an axis is out of range or ``start_dim`` comes after ``end_dim``.
 
     PyTorch equivalent: ``torch.flatten(x, start_dim, end_dim)``; note that
     ``torch.flatten`` defaults to ``start_dim=0`` while ``nn.Flatten`` uses 1; here the
     default is ``nn.Flatten``'s.
     """
+    if not hasattr(x, "shape") and not isinstance(x, int | float | complex):
+        # a list would reach jnp.reshape, whose error names no argument
+        raise TypeError(f"flatten: x must be an array (numpy or jax), got "
+                        f"{type(x).__name__}; convert it with jnp.asarray")
     shape = tuple(jnp.shape(x))
     start = normalize_dim(start_dim, len(shape), "flatten", "start_dim")
     end = normalize_dim(end_dim, len(shape), "flatten", "end_dim")
