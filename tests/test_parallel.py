@@ -419,6 +419,11 @@ def test_batch_arrays_must_agree_on_the_batch_size():
     with pytest.raises(ValueError, match=r"the arrays disagree on the batch size \(axis 0\): "
                                          r"\[8, 16\]"):
         parallel.put_batch((np.zeros((16, 3)), np.zeros(8)))
+    # a scalar among the arrays raised jax's device_put error about the sharding's rank
+    for put in (parallel.put_batch, parallel.shard_batch):
+        with pytest.raises(ValueError, match=r"batch: every array is split over the devices "
+                           r"along axis 0, but the one at \['w'\] has shape \(\)"):
+            put({"x": np.zeros((16, 3)), "w": np.float32(0.5)})
 
 
 def test_data_mesh_arguments():

@@ -126,10 +126,18 @@ def batch_size(batch: Any, *, axis: int = 0, what: str = "batch") -> int:
     """The size of the batch axis shared by the arrays of ``batch``.
 
     Raises:
-        ValueError: no array has that axis, or the arrays disagree on its size.
+        ValueError: no array has that axis, an array lacks it (a scalar in the batch:
+            every array is split along the axis), or the arrays disagree on its size.
     """
-    sizes = {int(np.shape(leaf)[axis]) for leaf in jax.tree.leaves(batch)
-             if np.ndim(leaf) > axis}
+    leaves = jax.tree_util.tree_leaves_with_path(batch)
+    for path, leaf in leaves:
+        if np.ndim(leaf) <= axis and len(leaves) > 1:
+            raise ValueError(
+                f"{what}: every array is split over the devices along axis {axis}, but "
+                f"the one at {jax.tree_util.keystr(path) or 'the top'} has shape "
+                f"{tuple(np.shape(leaf))}; pass per-example values with a batch axis, "
+                f"and constants as arguments of the step's model or loss instead")
+    sizes = {int(np.shape(leaf)[axis]) for _, leaf in leaves if np.ndim(leaf) > axis}
     if not sizes:
         raise ValueError(f"{what} has no array with a batch axis {axis}")
     if len(sizes) > 1:
