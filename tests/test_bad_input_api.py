@@ -145,3 +145,17 @@ def test_loss_functions_of_other_shapes_pass():
                                                             label_smoothing=0.1),
                     lambda *args: losses.cross_entropy(*args), jax.jit(losses.cross_entropy)):
         train.make_train_step(model, optimizer, loss_fn)
+
+
+def test_apply_train_is_a_bool():
+    """``train="eval"`` (truthy) would select training mode: refused, naming the module;
+    bools, numpy and 0-d JAX bools pass."""
+    model = models.MLP((4, 3))
+    params, state = model.init(jax.random.key(0))
+    with pytest.raises(TypeError, match=r"^MLP.apply: train must be a bool, got 'eval'$"):
+        model.apply(params, state, jnp.ones((2, 4)), train="eval")
+    dropout = nn.Dropout(0.5)
+    with pytest.raises(TypeError, match=r"^Dropout.apply: train must be a bool, got 1$"):
+        dropout.apply({}, {}, jnp.ones(3), train=1, key=jax.random.key(0))
+    for train_flag in (True, np.bool_(False), jnp.asarray(True)):
+        model.apply(params, state, jnp.ones((2, 4)), train=train_flag)

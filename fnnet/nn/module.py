@@ -40,6 +40,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jax
+import numpy as np
 
 from fnnet.nn.errors import check_key
 from fnnet.nn.tree_check import check_trees
@@ -97,6 +98,7 @@ class Module:
                           **kwargs: Any) -> Any:
             if not _APPLYING.get():
                 check_trees(self, params, state)
+                _check_train_flag(self, kwargs.get("train", False))
             return apply(self, params, state, *args, **kwargs)
 
         cls.apply = checked_apply  # type: ignore[method-assign]
@@ -161,6 +163,7 @@ class Module:
         """
         if not _APPLYING.get():
             check_trees(self, params, state)
+            _check_train_flag(self, train)
             if key is not None:
                 check_key(key, f"{type(self).__name__}.apply")
         token = _APPLYING.set(True)
@@ -409,6 +412,15 @@ def _prefix_error(err: BaseException, path: str) -> None:
     err._fnnet_message = message  # type: ignore[attr-defined]
     err._fnnet_path = full  # type: ignore[attr-defined]
     err.args = (f"{full}: {message}",)
+
+
+def _check_train_flag(module: Any, train: Any) -> None:
+    """Raises a TypeError naming ``module`` unless ``train`` is a bool (or traced: see
+    :func:`check_train`); a str such as ``"eval"`` would otherwise select training."""
+    if not isinstance(train, bool | np.bool_ | jax.core.Tracer) and not (
+            isinstance(train, jax.Array) and train.shape == () and train.dtype == bool):
+        raise TypeError(f"{type(module).__name__}.apply: train must be a bool, got "
+                        f"{train!r}")
 
 
 def check_train(layer: Any, train: Any) -> None:
