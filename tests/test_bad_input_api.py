@@ -13,6 +13,7 @@ import pytest
 
 from fnnet import data, losses, models, nn, optim, train
 from fnnet.data import augment
+from fnnet.optim import transforms
 
 
 @pytest.mark.parametrize("call, error, message", [
@@ -159,3 +160,23 @@ def test_apply_train_is_a_bool():
         dropout.apply({}, {}, jnp.ones(3), train=1, key=jax.random.key(0))
     for train_flag in (True, np.bool_(False), jnp.asarray(True)):
         model.apply(params, state, jnp.ones((2, 4)), train=train_flag)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: transforms.momentum_buffer(-0.5), ValueError, r"^Invalid momentum value: -0.5$"),
+    (lambda: transforms.momentum_buffer("0.9"), TypeError, r"^momentum must be a number"),
+    (lambda: transforms.momentum_buffer(0.9, nesterov="yes"), TypeError,
+     r"^nesterov must be a bool, got 'yes'$"),
+    (lambda: transforms.scale_by_adam(b1=2.0), ValueError,
+     r"^Invalid beta parameter at index 0: 2.0$"),
+    (lambda: transforms.scale_by_amsgrad(b2=1.0), ValueError,
+     r"^Invalid beta parameter at index 1: 1.0$"),
+    (lambda: transforms.scale_by_adam(eps=-1e-8), ValueError, r"^Invalid epsilon value: -1e-08$"),
+    (lambda: transforms.scale_by_adagrad(initial_accumulator_value=-1), ValueError,
+     r"^Invalid initial_accumulator_value value: -1$"),
+])
+def test_optimizer_building_blocks_check_as_the_optimizers_do(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+    # an injected (array) hyperparameter is still taken
+    transforms.momentum_buffer(jnp.asarray(0.9))

@@ -15,6 +15,12 @@ import jax.numpy as jnp
 import optax
 
 from fnnet.nn.functional._utils import widened
+from fnnet.optim._validate import (
+    check_below_one,
+    check_flag,
+    check_nonnegative,
+    check_number,
+)
 
 # ---------------------------------------------------------------- SGD momentum
 
@@ -53,6 +59,10 @@ def momentum_buffer(momentum: Any, dampening: Any = 0.0,
     Returns:
         An ``optax.GradientTransformation``.
     """
+    check_number("momentum", momentum)
+    check_nonnegative(momentum, "Invalid momentum value")
+    check_number("dampening", dampening)
+    check_flag("nesterov", nesterov)
 
     def init_fn(params: optax.Params) -> MomentumState:
         return MomentumState(momentum_buffer=optax.tree.zeros_like(params),
@@ -106,6 +116,10 @@ def scale_by_adagrad(initial_accumulator_value: float = 0.0,
     Returns:
         An ``optax.GradientTransformation``.
     """
+    check_number("initial_accumulator_value", initial_accumulator_value)
+    check_nonnegative(initial_accumulator_value, "Invalid initial_accumulator_value value")
+    check_number("eps", eps)
+    check_nonnegative(eps, "Invalid epsilon value")
 
     def init_fn(params: optax.Params) -> ScaleByAdagradState:
         return ScaleByAdagradState(sum=optax.tree.full_like(params,
@@ -229,6 +243,15 @@ def adam_direction(exp_avg: optax.Updates, exp_avg_sq: optax.Updates, step: jax.
     return jax.tree.map(direction, exp_avg, exp_avg_sq)
 
 
+def _check_betas_eps(b1: Any, b2: Any, eps: Any) -> None:
+    """PyTorch's checks of Adam's ``betas`` and ``eps``, with its messages."""
+    for index, (name, beta) in enumerate((("b1", b1), ("b2", b2))):
+        check_number(name, beta)
+        check_below_one(beta, f"Invalid beta parameter at index {index}")
+    check_number("eps", eps)
+    check_nonnegative(eps, "Invalid epsilon value")
+
+
 def scale_by_adam(b1: float = 0.9, b2: float = 0.999,
                   eps: float = 1e-8) -> optax.GradientTransformation:
     """Adam's direction as ``torch.optim.Adam`` computes it, in ``optax.scale_by_adam``'s
@@ -246,6 +269,7 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999,
     Returns:
         An ``optax.GradientTransformation``.
     """
+    _check_betas_eps(b1, b2, eps)
 
     def init_fn(params: optax.Params) -> optax.ScaleByAdamState:
         zeros = optax.tree.zeros_like
@@ -280,6 +304,7 @@ def scale_by_amsgrad(b1: float = 0.9, b2: float = 0.999,
     Returns:
         An ``optax.GradientTransformation``.
     """
+    _check_betas_eps(b1, b2, eps)
 
     def init_fn(params: optax.Params) -> ScaleByAmsgradState:
         # three buffers, not one shared: fnnet.torch donates each state leaf to its step
