@@ -366,7 +366,7 @@ def test_batch_not_divisible_by_devices_is_a_clear_error(call, single_device_run
 
 
 @pytest.mark.parametrize("style", ["sharding", "pmap", "data_parallel"])
-def test_a_donated_state_passed_again_is_an_error_not_a_crash(style):
+def test_a_donated_state_passed_again_is_an_error_not_a_crash(style, tmp_path):
     # XLA's multi-device executable crashed the process (SIGSEGV) on a donated buffer.
     model, batch = nn.Sequential(nn.Flatten(), nn.Linear(64, 10)), _batches(1, 16)[0]
     state = create_train_state(model, OPTIMIZER, jax.random.key(0))
@@ -399,6 +399,19 @@ def test_a_donated_state_passed_again_is_an_error_not_a_crash(style):
     if evaluate is not None:
         with pytest.raises(ValueError, match=donated):
             evaluate(state, batch)
+        # what a user does next with the old state: read, copy or save it (these raised
+        # jax's "Array has been deleted" without saying why)
+        from fnnet.checkpoint import Checkpointer
+
+        uses = [("gather", lambda: parallel.gather(state)),
+                ("replicate", lambda: parallel.replicate(state)),
+                ("put_replicated", lambda: parallel.put_replicated(state))]
+        if style == "sharding":  # (a checkpointer takes a second to make)
+            uses.append(("Checkpointer.save",
+                         lambda: Checkpointer(tmp_path, keep=None).save(state)))
+        for name, use in uses:
+            with pytest.raises(ValueError, match=f"^{name}: " + donated):
+                use()
     step(new_state, batch)  # the returned state trains on
 
 

@@ -37,7 +37,7 @@ from fnnet.checkpoint.errors import (
     CheckpointWriteError,
     DamagedCheckpointError,
 )
-from fnnet.core.state import TrainState
+from fnnet.core.state import TrainState, check_not_donated
 
 _STATE = "state"
 _META = "meta"
@@ -219,13 +219,15 @@ class Checkpointer:
         Raises:
             TypeError: ``state`` is not a TrainState, or ``metadata`` is not a
                 JSON-serialisable mapping.
-            ValueError: a checkpoint of that step exists already, or the checkpointer
-                is read-only.
+            ValueError: a checkpoint of that step exists already, the checkpointer
+                is read-only, or a train step donated (deleted) the state's arrays (the
+                state passed to it, not the one it returned).
             CheckpointWriteError: the folder is not writable, or a write failed (disk
                 full, ...): raised at once, with nothing of the new checkpoint left
                 and every earlier one as it was.
         """
         _check_state(state, "state")
+        check_not_donated(state, "Checkpointer.save")
         if self.read_only:
             raise ValueError(f"Checkpointer({str(self.directory)!r}) is read-only")
         if metadata is not None and not isinstance(metadata, Mapping):

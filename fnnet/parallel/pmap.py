@@ -58,11 +58,13 @@ def replicate(tree: Any, devices: Sequence[jax.Device] | None = None) -> Any:
         The tree with leaves ``[devices, ...]``, copy ``i`` on device ``i``.
 
     Raises:
-        ValueError: the tree differs across processes.
+        ValueError: the tree differs across processes, or an earlier step donated
+            (deleted) its arrays.
 
     PyTorch equivalent: what ``DistributedDataParallel`` does to the module at
     construction (broadcast the parameters to every rank).
     """
+    check_not_donated(tree, "replicate")
     check_same_across_processes(tree)
     devices, sharding = _stacked(devices)
 

@@ -72,11 +72,13 @@ def put_replicated(tree: Any, mesh: Mesh | None = None) -> Any:
 
     Raises:
         TypeError: ``mesh`` is not a ``jax.sharding.Mesh``.
-        ValueError: the tree differs across processes.
+        ValueError: the tree differs across processes, or an earlier step donated
+            (deleted) its arrays.
     """
     if mesh is not None:
         check_mesh("put_replicated", mesh)
     mesh = data_mesh() if mesh is None else mesh
+    check_not_donated(tree, "put_replicated")
     check_same_across_processes(tree)
     # The replica on a device array's own device shares its buffer (device_put's
     # may_alias=False notwithstanding), and the train steps donate their state, which
@@ -126,6 +128,10 @@ def gather(tree: Any) -> Any:
 
     Returns:
         The tree with numpy leaves (PRNG keys as their ``key_data``).
+
+    Raises:
+        ValueError: an earlier step donated (deleted) arrays of ``tree``: a state
+            passed to it rather than the one it returned.
     """
     from jax.experimental import multihost_utils
 
@@ -140,6 +146,7 @@ def gather(tree: Any) -> Any:
             return np.asarray(x.addressable_data(0))
         return np.asarray(multihost_utils.process_allgather(x, tiled=True))
 
+    check_not_donated(tree, "gather")
     wait_for_previous()
     return jax.tree.map(fetch, tree)
 
