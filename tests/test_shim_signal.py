@@ -72,3 +72,24 @@ def test_windows_refuse_other_dtypes_as_pytorch(torch, dtype):
             T.hann_window(4, dtype=getattr(T, dtype))
         messages.append(str(info.value))
     assert messages[1] == messages[0]
+
+
+# -- special functions -------------------------------------------------------------------
+
+def test_special_functions_print_and_name_their_nodes_as_pytorch(torch):
+    # entr(0) is +0 as PyTorch's (jax's -0 printed as -0.0000); each function's grad_fn
+    # is PyTorch's node (SpecialEntrBackward0, not EntrBackward0; torch.lgamma's is
+    # LgammaBackward0)
+    seen = []
+    for T in (torch, ft):
+        S = T.special
+        x = T.tensor([0.0, 0.3, 1.0, -1.0], requires_grad=True)
+        entropy = S.entr(x)
+        entropy[:3].sum().backward()
+        y = T.tensor([0.3, 0.6], requires_grad=True)
+        outs = [S.entr(y), S.i0e(y), S.i1(y), S.i1e(y), S.ndtr(y), S.ndtri(y),
+                S.log_ndtr(y), S.erfcx(y), S.xlog1py(y, y), S.zeta(2.0, y),
+                S.zeta(T.tensor([2.0, 3.0]), y), S.gammaln(y), T.lgamma(y)]
+        seen.append((repr(entropy.detach()), repr(x.grad),
+                     [type(o.grad_fn).__name__ for o in outs]))
+    assert seen[1] == seen[0]

@@ -50,6 +50,9 @@ _NAMES = {
     "_nll": "NllLossBackward0", "_bce": "BinaryCrossEntropyBackward0",
     "_bce_logits": "BinaryCrossEntropyWithLogitsBackward0",
     "_smooth_l1": "SmoothL1LossBackward0", "_dropout": "MulBackward0",
+    # torch.lgamma (special.gammaln) is jax's gammaln; PyTorch's ndtr multiplies erfc's
+    "gammaln": "LgammaBackward0", "special_ndtr": "MulBackward1",
+    "special_zeta_of_number": "SpecialZetaBackward1",
     "Linear": "AddmmBackward0", "Conv2d": "ConvolutionBackward0",
     "Conv1d": "ConvolutionBackward0", "ReLU": "ReluBackward0",
     "Sigmoid": "SigmoidBackward0", "Tanh": "TanhBackward0",

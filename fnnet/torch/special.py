@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 import jax.numpy as jnp
+from jax import lax
 from jax.scipy import special as jss
 
 from fnnet.torch import _dtypes
@@ -26,13 +27,14 @@ def _floating(x: Any) -> Any:
     return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.float32)
 
 
-def _promoting(fn: Any) -> Any:
+def _promoting(fn: Any, name: str | None = None) -> Any:
     """``fn`` of ``x`` in floating point: one module-level function per special function,
-    the same object at every call (the step cache recognises it)."""
+    the same object at every call (the step cache recognises it). Named ``special_<name>``
+    where given, so that its grad_fn is PyTorch's (``SpecialI0EBackward0``)."""
     def op(x: Any) -> Any:
         return fn(_floating(x))
 
-    op.__name__ = fn.__name__
+    op.__name__ = fn.__name__ if name is None else f"special_{name}"
     return op
 
 
@@ -48,14 +50,23 @@ def _unary(name: str, fn: Any) -> Any:
     return function
 
 
-entr = _unary("entr", _promoting(jss.entr))
-i0e = _unary("i0e", _promoting(jss.i0e))
-i1 = _unary("i1", _promoting(jss.i1))
-i1e = _unary("i1e", _promoting(jss.i1e))
-ndtr = _unary("ndtr", _promoting(jss.ndtr))
-ndtri = _unary("ndtri", _promoting(jss.ndtri))
-log_ndtr = _unary("log_ndtr", _promoting(jss.log_ndtr))
-erfcx = _unary("erfcx", _promoting(jss.erfcx))
+def special_entr(x: Any) -> Any:
+    """``-x log(x)``, ``jax.scipy.special.entr`` with PyTorch's +0 at 0 (jax's -0 prints
+    as ``-0.0000``); its gradient is jax's, infinite at 0 as PyTorch's."""
+    x = _floating(x)
+    value = jss.entr(x)
+    # a subtraction, not a select: the select's other branch would take a NaN gradient
+    return value - lax.stop_gradient(jnp.where(x == 0, value, 0))
+
+
+entr = _unary("entr", special_entr)
+i0e = _unary("i0e", _promoting(jss.i0e, "i0e"))
+i1 = _unary("i1", _promoting(jss.i1, "i1"))
+i1e = _unary("i1e", _promoting(jss.i1e, "i1e"))
+ndtr = _unary("ndtr", _promoting(jss.ndtr, "ndtr"))
+ndtri = _unary("ndtri", _promoting(jss.ndtri, "ndtri"))
+log_ndtr = _unary("log_ndtr", _promoting(jss.log_ndtr, "log_ndtr"))
+erfcx = _unary("erfcx", _promoting(jss.erfcx, "erfcx"))
 
 
 def _not_differentiable(function: Any) -> Any:
@@ -91,10 +102,16 @@ def spherical_bessel_j0(x: Tensor) -> Tensor:
     return result
 
 
-def _zeta_op(x: Any, q: Any) -> Any:
+def special_zeta(x: Any, q: Any) -> Any:
     dtype = jnp.promote_types(_floating(jnp.asarray(x)).dtype,
                               _floating(jnp.asarray(q)).dtype)
     return jss.zeta(jnp.asarray(x, dtype), jnp.asarray(q, dtype))
+
+
+def special_zeta_of_number(x: Any, q: Any) -> Any:
+    """:func:`special_zeta` where ``x`` is a Python number: PyTorch's other overload,
+    whose grad_fn is ``SpecialZetaBackward1``."""
+    return special_zeta(x, q)
 
 
 def zeta(input: Any, other: Any) -> Tensor:
@@ -110,17 +127,18 @@ def zeta(input: Any, other: Any) -> Tensor:
     if isinstance(first, Tensor) and first.requires_grad and is_grad_enabled():
         # PyTorch raises this at backward; fnnet.torch, which could not, at the call
         raise NotImplementedError("the derivative for 'zeta' is not implemented.")
-    return _op(_zeta_op, (), first, _scalar_or_tensor(other), who="special_zeta")
+    op = special_zeta if isinstance(input, Tensor) else special_zeta_of_number
+    return _op(op, (), first, _scalar_or_tensor(other), who="special_zeta")
 
 
 def xlog1py(input: Any, other: Any) -> Tensor:
     """``input * log1p(other)``, 0 where ``input`` is 0. PyTorch equivalent:
     ``torch.special.xlog1py``."""
     first = input if isinstance(input, Tensor) else _scalar_or_tensor(input)
-    return _op(_xlog1py_op, (), first, _scalar_or_tensor(other), who="special_xlog1py")
+    return _op(special_xlog1py, (), first, _scalar_or_tensor(other), who="special_xlog1py")
 
 
-def _xlog1py_op(x: Any, y: Any) -> Any:
+def special_xlog1py(x: Any, y: Any) -> Any:
     dtype = jnp.promote_types(_floating(jnp.asarray(x)).dtype,
                               _floating(jnp.asarray(y)).dtype)
     x, y = jnp.asarray(x, dtype), jnp.asarray(y, dtype)
