@@ -40,6 +40,7 @@ from fnnet.torch._graph import WRITEBACK
 from fnnet.torch._hooks import RemovableHandle
 from fnnet.torch._recorder import current
 from fnnet.torch._sparse_gradients import is_sparse as is_sparse_gradient
+from fnnet.torch._zero_grad import zero_grads
 from fnnet.torch.optim import _python_state
 from fnnet.torch.tensor import Tensor, _wrap_value
 
@@ -495,12 +496,7 @@ class Optimizer:
     # -- gradients and steps ------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drops (or zeroes) every gradient. PyTorch: ``optimizer.zero_grad()``."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none:
-                    p.grad = None
-                elif p.grad is not None:
-                    p.grad = p.grad.detach().zero_()
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def _check_gradient(self, p: Tensor, group: dict[str, Any]) -> None:
         """Raises PyTorch's RuntimeError where ``p``'s gradient is sparse in PyTorch (an

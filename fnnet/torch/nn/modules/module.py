@@ -15,6 +15,7 @@ from fnnet.core.transfer import placed
 from fnnet.torch import _dtypes, _graph
 from fnnet.torch._hooks import RemovableHandle
 from fnnet.torch._settings import typename
+from fnnet.torch._zero_grad import zero_grads
 from fnnet.torch.device import check_cuda, check_placement
 from fnnet.torch.device import device as _device
 from fnnet.torch.nn._buffer import Buffer
@@ -789,11 +790,7 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad = p.grad.detach().zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Self:
         for p in self.parameters():
