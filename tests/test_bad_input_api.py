@@ -180,3 +180,14 @@ def test_optimizer_building_blocks_check_as_the_optimizers_do(call, error, messa
         call()
     # an injected (array) hyperparameter is still taken
     transforms.momentum_buffer(jnp.asarray(0.9))
+
+
+def test_checkpoint_arguments_are_checked_before_the_folder(tmp_path):
+    from fnnet import checkpoint
+
+    with pytest.raises(TypeError, match=r"^template must be a fnnet.train.TrainState, got "
+                                        r"dict$"):
+        checkpoint.restore_checkpoint(tmp_path / "absent", {"params": {}})
+    with pytest.raises(TypeError, match=r"^read_only must be a bool, got 'yes'$"):
+        checkpoint.Checkpointer(tmp_path / "ck", read_only="yes")
+    assert not (tmp_path / "ck").exists()

@@ -123,7 +123,9 @@ class Checkpointer:
         self.directory = pathlib.Path(directory).expanduser().resolve()
         if self.directory.exists() and not self.directory.is_dir():
             raise ValueError(f"directory {str(self.directory)!r} exists and is not a folder")
-        self.read_only = bool(read_only)
+        if not isinstance(read_only, bool):
+            raise TypeError(f"read_only must be a bool, got {read_only!r}")
+        self.read_only = read_only
         self.keep = keep
         if self.read_only and not self.directory.is_dir():
             raise CheckpointError(f"no checkpoint folder {str(self.directory)!r}")
@@ -555,5 +557,6 @@ def restore_checkpoint(directory: str | pathlib.Path, template: TrainState,
     PyTorch equivalent: ``torch.load(path)`` then ``model.load_state_dict`` and
     ``optimizer.load_state_dict``.
     """
+    _check_state(template, "template")  # before the folder, which may be absent too
     with Checkpointer(directory, keep=None, read_only=True) as checkpointer:
         return checkpointer.restore(template, step)
