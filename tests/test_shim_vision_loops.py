@@ -581,6 +581,84 @@ def test_affine_grid_and_grid_sample_match_pytorch(torch, mode, padding_mode, al
     np.testing.assert_array_equal(np.signbit(ours[zeros]), np.signbit(theirs[zeros]))
 
 
+def test_bicubic_volumes_and_edge_gradients_match_pytorch(torch):
+    """mode='bicubic' and 3-D spatial transformers (affine_grid of a 5-D size, trilinear
+    and nearest grid_sample of a volume) raised NotImplementedError; and points exactly
+    on the edge pixels (the identity grid with padding_mode='border') took half of jax's
+    clip gradient where PyTorch counts the edge as outside and takes none, so an STN
+    with border padding moved theta elsewhere from its second step. All cases in one
+    backward: samples, and the gradients of each case's input and theta."""
+    rng = np.random.default_rng(11)
+    vol = rng.standard_normal((2, 2, 3, 4, 5)).astype(np.float32)
+    theta3 = (np.eye(3, 4, dtype=np.float32)
+              + 0.3 * rng.standard_normal((2, 3, 4))).astype(np.float32)
+    img = rng.standard_normal((1, 2, 4, 5)).astype(np.float32)
+    theta2 = (np.eye(2, 3, dtype=np.float32)
+              + 0.4 * rng.standard_normal((1, 2, 3))).astype(np.float32)
+    cases = [("bicubic", "zeros", False), ("bicubic", "border", True),
+             ("bicubic", "reflection", False), ("bilinear", "border", False),
+             ("bilinear", "reflection", True), ("nearest", "zeros", True)]
+    seen = []
+    for lib in (ft, torch):
+        F, outs, leaves, total = lib.nn.functional, [], [], 0
+        for mode, pad, corners in cases:
+            if mode == "bicubic":  # an image at points between and beyond its pixels
+                inp, th = lib.tensor(img, requires_grad=True), lib.tensor(theta2,
+                                                                          requires_grad=True)
+                size = (1, 2, 5, 3)
+            else:
+                inp, th = lib.tensor(vol, requires_grad=True), lib.tensor(theta3,
+                                                                          requires_grad=True)
+                size = (2, 2, 4, 3, 2)
+            grid = F.affine_grid(th, size, align_corners=corners)
+            out = F.grid_sample(inp, grid, mode=mode, padding_mode=pad, align_corners=corners)
+            total = total + (out * out).sum()
+            outs += [grid, out]
+            leaves += [inp, th]
+            if mode == "bilinear":  # the identity: points on the edge pixels' centres
+                identity = lib.tensor([[[1.0, 0, 0], [0, 1.0, 0]]], requires_grad=True)
+                grid = F.affine_grid(identity, (1, 2, 4, 5), align_corners=corners)
+                edge = F.grid_sample(lib.tensor(img), grid, padding_mode=pad,
+                                     align_corners=corners)
+                weights = lib.arange(edge.numel(), dtype=lib.float32).view(edge.shape)
+                total = total + (edge * weights).sum()
+                outs.append(edge)
+                leaves.append(identity)
+        total.backward()
+        seen.append(outs + [leaf.grad for leaf in leaves])
+    for ours, theirs in zip(*seen, strict=True):
+        _close(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_grid_sample_refuses_bad_arguments_as_pytorch(torch):
+    """The checks and words of PyTorch's grid_sample and affine_grid, and their warning
+    when align_corners is left out."""
+    cases = [
+        lambda T: T.nn.functional.grid_sample(T.zeros(1, 1, 4, 4), T.zeros(2, 3, 3, 2)),
+        lambda T: T.nn.functional.grid_sample(T.zeros(1, 1, 4, 4), T.zeros(1, 3, 3, 3)),
+        lambda T: T.nn.functional.grid_sample(T.zeros(1, 1, 4, 4), T.zeros(1, 3, 2)),
+        lambda T: T.nn.functional.grid_sample(T.zeros(1, 1, 4, 4, 4), T.zeros(1, 3, 3, 3, 3),
+                                              mode="bicubic"),
+        lambda T: T.nn.functional.grid_sample(T.zeros(1, 1, 0, 4), T.zeros(1, 3, 3, 2)),
+        lambda T: T.nn.functional.grid_sample(T.zeros(1, 1, 4, 4),
+                                              T.zeros(1, 3, 3, 2, dtype=T.bfloat16)),
+        lambda T: T.nn.functional.grid_sample(T.zeros(1, 1, 4, 4), T.zeros(1, 3, 3, 2),
+                                              mode="linear"),
+        lambda T: T.nn.functional.affine_grid(T.zeros(2, 2, 3), (1, 1, 4, 4)),
+        lambda T: T.nn.functional.affine_grid(T.zeros(2, 2, 3), T.Size([2, 1, 0, 4])),
+        lambda T: T.nn.functional.affine_grid(T.zeros(2, 3, 4), T.Size([2, 1, 4, 4])),
+        lambda T: T.nn.functional.affine_grid(T.zeros(2, 2, 3), [2, 1, 4, 4, 4]),
+        lambda T: T.nn.functional.affine_grid(T.zeros(2, 3, 4, dtype=T.long), (2, 1, 4, 4)),
+        lambda T: T.nn.functional.affine_grid(T.zeros(1, 2, 3), (1, 1, 4)),
+    ]
+    for case in cases:
+        ours, theirs = raised_by(case, ft, torch)
+        assert ours == theirs
+    for lib in (ft, torch):
+        with pytest.warns(UserWarning, match="^Default grid_sample and affine_grid behavior"):
+            lib.nn.functional.affine_grid(lib.eye(2, 3)[None], (1, 1, 2, 2))
+
+
 def test_spatial_transformer_from_the_identity_follows_pytorch(torch):
     """PyTorch's STN tutorial starts theta at the identity (fc_loc's last Linear with zero
     weight and the identity as bias), whose grid lands exactly on the pixels, where
