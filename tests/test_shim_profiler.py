@@ -538,6 +538,38 @@ def test_misuse_raises_pytorchs_errors(torch, tmp_path, monkeypatch):
     assert _misuse(ft) == _misuse(torch)
 
 
+def _started_twice(torch_module):
+    """The regions kept, and the warnings given, when ``start()`` is called again before
+    ``stop()``: PyTorch starts afresh, dropping the window so far."""
+    prof_api = torch_module.profiler
+    prof = prof_api.profile()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prof.start()
+        with prof_api.record_function("before"):
+            torch_module.ones(2).add(1).tolist()
+        prof.start()
+        with prof_api.record_function("after"):
+            torch_module.ones(2).mul(2).tolist()
+        prof.stop()
+    kept = sorted({e.key for e in prof.key_averages()} & {"before", "after"})
+    return kept, [str(w.message) for w in caught if "clears events" in str(w.message)]
+
+
+def test_start_twice_starts_afresh_as_pytorchs(torch, monkeypatch):
+    import torch.profiler.profiler as torch_profiler
+
+    # both warn once a process
+    monkeypatch.setattr(torch_profiler, "_WARNINGS_SHOWN", set())
+    monkeypatch.setattr(profiler, "_WARNED", set())
+    ours = _started_twice(ft)
+    assert ours == _started_twice(torch)
+    assert ours[0] == ["after"]
+    with profiler.profile() as again:  # nothing was left running
+        ft.ones(1).tolist()
+    assert again.key_averages() is not None
+
+
 def _stepped(torch_module, folder):
     """Five steps under ``schedule(wait=1, warmup=1, active=2, repeat=1)`` with a
     TensorBoard handler: the rows, the events' names, and the trace file's

@@ -605,9 +605,13 @@ class profile:  # noqa: N801 - PyTorch's name
 
     # -- the window state machine ---------------------------------------------------
     def start(self) -> None:
-        """Starts profiling at step 0 (``__enter__`` calls it)."""
+        """Starts profiling at step 0 (``__enter__`` calls it). Started again before
+        :meth:`stop`, it starts afresh as PyTorch's does: the window being recorded is
+        dropped (not handed to ``on_trace_ready``) and the schedule begins at step 0."""
         if self._started:
-            raise RuntimeError("profile: start() called twice without stop()")
+            self._close_step()
+            if self._run_dir is not None:
+                self._drop_window()
         self._started = True
         self.step_num = 0
         self.current_action = self.schedule(0)
@@ -707,6 +711,16 @@ class profile:  # noqa: N801 - PyTorch's name
             self._discard()
         if self.on_trace_ready is not None:
             self.on_trace_ready(self)
+
+    def _drop_window(self) -> None:
+        """Stops the window being recorded without keeping its events."""
+        log = self._memory
+        if log is not None:
+            self._watch(None)
+        try:
+            jax.profiler.stop_trace()
+        finally:
+            self._discard()
 
     def _discard(self) -> None:
         if self._run_dir is not None:
