@@ -359,6 +359,8 @@ def test_names_new_in_pytorch_2_13_and_their_deprecated_forms_as_pytorchs(torch_
         for call in (lambda: d.new_subgroups(0), lambda: d.new_subgroups(2),
                      lambda: d.new_subgroups(), lambda: d.new_subgroups_by_enumeration([]),
                      lambda: d.get_group_rank(None, 0), lambda: d.get_group_rank(-100, 0),
+                     lambda: d.get_global_rank(-100, 0), lambda: d.get_backend(-100),
+                     lambda: d.get_process_group_ranks(-100),
                      lambda: d.get_default_backend_for_device("cpu"),
                      lambda: d.get_default_backend_for_device(lib.device("cuda", 1)),
                      lambda: d.get_default_backend_for_device("meta"),
@@ -426,7 +428,7 @@ def test_the_world_group_and_its_ranks_as_pytorchs(torch_group):
         assert lib.GroupMember.WORLD is world and world is not None
         assert (lib.get_process_group_ranks(world), lib.get_global_rank(world, 0),
                 lib.get_world_size(world), lib.GroupMember.NON_GROUP_MEMBER) == ([0], 0, 1, -100)
-    with pytest.raises(ValueError, match="does not contain rank 1"):
+    with pytest.raises(ValueError, match="^Group rank 1 is not part of group"):
         dist.get_global_rank(dist.group.WORLD, 1)
     dist.destroy_process_group()
     assert dist.group.WORLD is None

@@ -375,6 +375,14 @@ def _groups_worker(out: pathlib.Path) -> int:
     rank = dist.get_rank()
     pair, alone = dist.new_group([2, 0]), dist.new_group([1])
     got = {"rank_size": [dist.get_rank(pair), dist.get_world_size(pair)]}
+    # a process outside a group looks its ranks up too, as PyTorch's (they raised
+    # fnnet's internal NotMember)
+    try:
+        backend = dist.get_backend(pair)
+    except ValueError as error:
+        backend = str(error)
+    got["ranks"] = [dist.get_process_group_ranks(pair), dist.get_global_rank(pair, 1),
+                    dist.get_group_rank(pair, 2), backend]
     t = torch.ones(2) * (rank + 1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -437,7 +445,9 @@ def test_groups_of_new_group_reduce_among_their_processes_as_pytorchs(tmp_path):
     for rank, member in ((0, [0, 2]), (1, [-1, -1]), (2, [1, 2])):
         inside = rank != 1
         assert got[rank] == {
-            "rank_size": member, "all_reduce": [4.0, 4.0] if inside else [2.0, 2.0],
+            "rank_size": member, "ranks": [[0, 2], 2, 1, "gloo" if inside else
+                                           "Invalid process group specified"],
+            "all_reduce": [4.0, 4.0] if inside else [2.0, 2.0],
             "warned": [] if inside else outside,
             **({0: {"recv": [2, 2, [2.0, 3.0]]}, 1: {"recv": -1}, 2: {}}[rank]),
             "outside": "Global rank 1 is not part of group ProcessGroup" if inside else

@@ -155,6 +155,9 @@ class _World:
     group: ProcessGroup | None = None
     #: whether destroy_process_group shut JAX's distributed runtime down in this process
     ended = False
+    #: the ranks of the last group of new_group this process is not in: PyTorch keeps
+    #: them for ``GroupMember.NON_GROUP_MEMBER``, which new_group returned for it
+    non_member_ranks: list[int] | None = None
 
 
 class group:  # noqa: N801 - PyTorch's name
@@ -169,6 +172,7 @@ class group:  # noqa: N801 - PyTorch's name
 def _set_default(world: ProcessGroup | None) -> None:
     """Makes ``world`` the default group (None: there is none)."""
     _World.group = group.WORLD = world
+    _World.non_member_ranks = None
 
 
 _NOT_STARTED = ("Default process group has not been initialized, please make sure to "
@@ -665,27 +669,46 @@ def get_world_size(group: Any = None) -> int:
     return default_group(group, "get_world_size").size
 
 
+def _ranks_of(group: Any, who: str) -> list[int]:
+    """The default group's ranks of ``group``'s processes; for
+    ``GroupMember.NON_GROUP_MEMBER``, those of the last group of ``new_group`` that this
+    process is not in, as PyTorch keeps them.
+
+    Raises:
+        ValueError: NON_GROUP_MEMBER before any such group (PyTorch's words).
+    """
+    if _not_member(group) and _World.group is not None:
+        if _World.non_member_ranks is None:
+            raise ValueError(f"Group {group} is not registered, please create group with "
+                             "torch.distributed.new_group API")
+        return list(_World.non_member_ranks)
+    return list(default_group(group, who).ranks)
+
+
 def get_process_group_ranks(group: Any) -> list[int]:
-    """The default group's ranks of ``group``'s processes.
+    """The default group's ranks of ``group``'s processes (also of a group this process
+    is not in, as PyTorch's: see :func:`new_group`).
 
     PyTorch equivalent: ``torch.distributed.get_process_group_ranks``.
     """
-    return list(default_group(group, "get_process_group_ranks").ranks)
+    if _not_member(group) and _World.group is not None and _World.non_member_ranks is None:
+        raise KeyError(group)  # PyTorch's lookup in its registry of groups
+    return _ranks_of(group, "get_process_group_ranks")
 
 
 def get_global_rank(group: Any, group_rank: int) -> int:
     """The rank in the default group of ``group``'s rank ``group_rank``.
 
     Raises:
-        ValueError: ``group_rank`` is not a rank of ``group``.
+        ValueError: ``group_rank`` is not a rank of ``group`` (PyTorch's words).
 
     PyTorch equivalent: ``torch.distributed.get_global_rank``.
     """
-    world = default_group(group, "get_global_rank")
+    ranks = _ranks_of(group, "get_global_rank")
     if isinstance(group_rank, bool) or not isinstance(group_rank, int) or \
-            not 0 <= group_rank < world.size:
-        raise ValueError(f"Group {world} does not contain rank {group_rank}")
-    return world.ranks[group_rank]
+            not 0 <= group_rank < len(ranks):
+        raise ValueError(f"Group rank {group_rank} is not part of group {group}")
+    return ranks[group_rank]
 
 
 def get_group_rank(group: Any, global_rank: int) -> int:
@@ -701,16 +724,26 @@ def get_group_rank(group: Any, global_rank: int) -> int:
     world = _World.group
     if world is not None and group is world:
         return global_rank
-    if not isinstance(group, ProcessGroup) or world is None or group.within is not world:
+    if _not_member(group) and world is not None and _World.non_member_ranks is not None:
+        ranks = _World.non_member_ranks
+    elif not isinstance(group, ProcessGroup) or world is None or group.within is not world:
         raise ValueError(f"Group {group} is not registered, please create group with "
                          "torch.distributed.new_group API")
-    if global_rank not in group.ranks:
+    else:
+        ranks = group.ranks
+    if global_rank not in ranks:
         raise ValueError(f"Global rank {global_rank} is not part of group {group}")
-    return group.ranks.index(global_rank)
+    return ranks.index(global_rank)
 
 
 def get_backend(group: Any = None) -> str:
-    """The backend name given to ``init_process_group``."""
+    """The backend name given to ``init_process_group``.
+
+    Raises:
+        ValueError: ``group`` is ``GroupMember.NON_GROUP_MEMBER`` (PyTorch's words).
+    """
+    if _not_member(group) and _World.group is not None:
+        raise ValueError("Invalid process group specified")
     return default_group(group, "get_backend").backend
 
 
@@ -764,6 +797,7 @@ def new_group(ranks: Any = None, timeout: Any = None, backend: Any = None,
     if chosen == world.ranks:
         return world
     if world.rank not in chosen:
+        _World.non_member_ranks = chosen
         return group.NON_GROUP_MEMBER
     made = ProcessGroup(world.backend, False, world, chosen)
     from fnnet.torch.distributed._collectives import connect_quietly
