@@ -1033,3 +1033,38 @@ def test_anomaly_detection_raises_at_the_nan(torch):
     with ft.autograd.set_detect_anomaly(True):
         assert jax.config.jax_debug_nans
     assert not jax.config.jax_debug_nans
+
+
+# -- augmentation by tensor ops ---------------------------------------------------------
+
+
+def test_roll_flip_and_rot90_take_and_refuse_arguments_as_pytorch(torch):
+    """Augmentations written with torch.roll / flip / rot90: roll's shifts as a tensor
+    recursed without end, shifts that did not pair with dims rolled anyway (PyTorch
+    refuses), a dimension listed twice in flip raised jax's TypeError, and rot90 named
+    its dims after wrapping them."""
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    calls = [
+        lambda T, t: T.roll(t, (1,)), lambda T, t: T.roll(t, [2]),
+        lambda T, t: T.roll(t, (1, 1), (0, 0)), lambda T, t: t.roll(-1, 2),
+        lambda T, t: T.roll(t, T.tensor(1), 0), lambda T, t: T.roll(t, shifts=(2, -3),
+                                                                      dims=(1, 2)),
+        lambda T, t: T.flip(t, (0, -1)), lambda T, t: t.flip(1, 2),
+        lambda T, t: T.rot90(t, 1, [1, 2]), lambda T, t: T.rot90(t, -3, (2, 0)),
+    ]
+    for call in calls:
+        np.testing.assert_array_equal(_np(call(ft, ft.tensor(x))),
+                                      _np(call(torch, torch.tensor(x))))
+    bad = [
+        lambda T: T.roll(T.zeros(2, 3), 1, (0, 1)),
+        lambda T: T.roll(T.zeros(2, 3), (1, 2)),
+        lambda T: T.roll(T.zeros(2, 3), (), ()),
+        lambda T: T.roll(T.zeros(2, 3), 1.5, 0),
+        lambda T: T.roll(T.zeros(2, 3), 1, 2),
+        lambda T: T.flip(T.zeros(2, 3), (0, -2)),
+        lambda T: T.zeros(2, 3).flip(-1, -1),
+        lambda T: T.rot90(T.zeros(2, 3), 1, (1, -1)),
+    ]
+    for call in bad:
+        ours, theirs = raised_by(call, ft, torch)
+        assert ours == theirs

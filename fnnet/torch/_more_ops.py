@@ -364,18 +364,46 @@ def flip(self: Tensor, *args: Any, dims: Any = None) -> Tensor:
     elif args:
         raise TypeError("flip() got multiple values for argument 'dims'")
     dims = tuple(dims) if isinstance(dims, Sequence) else (dims,)
-    return _op(_flip, (tuple(_dim(d, self.dim(), "flip") for d in dims),), self, who="flip")
+    axes = tuple(_dim(d, self.dim(), "flip") for d in dims)
+    for i, axis in enumerate(axes):
+        if axis in axes[:i]:
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+    return _op(_flip, (axes,), self, who="flip")
 
 
 def _roll(x: Any, shifts: Any, dims: Any) -> Any:
     return jnp.roll(x, shifts, axis=dims)
 
 
+def _ints(value: Any, name: str, position: int) -> tuple[int, ...]:
+    """``roll``'s int or ints (a tensor's too) as a tuple, or PyTorch's TypeError."""
+    if isinstance(value, Tensor):
+        value = value.tolist()
+    items = list(value) if isinstance(value, Sequence) else [value]
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)) and \
+                not hasattr(item, "__index__"):
+            raise TypeError(f"roll(): argument '{name}' (position {position}) must be tuple "
+                            f"of ints, not {type(value).__name__}")
+    return tuple(int(item) for item in items)
+
+
 def roll(self: Tensor, shifts: Any, dims: Any = None) -> Tensor:
-    """Elements shifted cyclically by ``shifts`` along ``dims`` (flattened if None)."""
-    shifts = tuple(shifts) if isinstance(shifts, Sequence) else shifts
-    dims = tuple(dims) if isinstance(dims, Sequence) else dims
-    return _op(_roll, (shifts, dims), self, who="roll")
+    """Elements shifted cyclically by ``shifts`` along ``dims`` (flattened if None).
+
+    PyTorch equivalent: ``torch.roll``.
+    """
+    steps = _ints(shifts, "shifts", 2)
+    axes = () if dims is None else _ints(dims, "dims", 3)
+    if not steps:
+        raise RuntimeError("`shifts` required")
+    if not axes and len(steps) == 1:  # the flattened tensor, its shape kept
+        return _op(_roll, (steps[0], None), self, who="roll")
+    if len(steps) != len(axes):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(steps)}, "
+                           f"dims:{len(axes)}")
+    return _op(_roll, (steps, tuple(_dim(d, self.dim(), "roll") for d in axes)), self,
+               who="roll")
 
 
 def _tril(x: Any, k: int) -> Any:

@@ -277,8 +277,8 @@ def rot90(self: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {self.dim()}")
     d = (_dim(dims[0], self.dim(), "rot90"), _dim(dims[1], self.dim(), "rot90"))
     if d[0] == d[1]:
-        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d[0]} "
-                           f"and dim1 = {d[1]}")
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = "
+                           f"{dims[0]} and dim1 = {dims[1]}")
     return _op(_rot90, (int(k), d), self, who="rot90")
 
 
