@@ -3,6 +3,7 @@ process: gradients zeroed in place, optimizer and scheduler use past the plain s
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import fnnet.torch as ft
@@ -32,3 +33,42 @@ def _zeroed_in_place(T):
 @pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
 def test_zero_grad_without_none_zeroes_the_same_tensor_as_torch(torch):
     assert _zeroed_in_place(ft) == _zeroed_in_place(torch)
+
+
+def _state_edited_by_hand(T):
+    """Adam's moments reset by hand after an unfreeze (``exp_avg.zero_()``), scaled
+    (``exp_avg_sq.mul_``), one parameter's state deleted and later every state cleared:
+    PyTorch's state is those tensors, so the next steps read the edits."""
+    T.manual_seed(0)
+    x, y = T.randn(8, 4), T.randn(8, 2)
+    net = T.nn.Sequential(T.nn.Linear(4, 6), T.nn.Tanh(), T.nn.Linear(6, 2))
+    opt = T.optim.AdamW(net.parameters(), lr=0.01, weight_decay=0.1)
+    seen = []
+
+    def step():
+        opt.zero_grad()
+        loss = T.nn.functional.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+        seen.append(round(loss.item(), 5))
+        seen.append([float(opt.state[p]["step"]) for p in net.parameters()])
+
+    step()
+    step()
+    opt.state[net[2].weight]["exp_avg"].zero_()
+    opt.state[net[2].weight]["exp_avg_sq"].mul_(0.5)
+    del opt.state[net[0].weight]
+    step()
+    step()
+    opt.state.clear()
+    step()
+    opt.state = type(opt.state)(dict)
+    step()
+    return seen, [p.detach().numpy() for p in net.parameters()]
+
+
+def test_optimizer_state_edited_in_place_or_deleted_steps_as_torch(torch):
+    ours, theirs = _state_edited_by_hand(ft), _state_edited_by_hand(torch)
+    assert ours[0] == theirs[0]
+    for mine, expected in zip(ours[1], theirs[1], strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)

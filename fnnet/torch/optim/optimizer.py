@@ -213,6 +213,36 @@ class _ParamState:
     cells: list[_graph.Cell] | None = None
 
 
+class _State(defaultdict[Any, dict[str, Any]]):
+    """``optimizer.state`` of a built-in optimizer: a defaultdict as PyTorch's, whose
+    ``del state[p]``, ``pop`` and ``clear`` drop the optimizer's own state of the
+    parameters (their next step starts afresh, as PyTorch's)."""
+
+    def __init__(self, default_factory: Callable[[], dict[str, Any]] | None = None,
+                 entries: Mapping[Any, dict[str, Any]] | None = None,
+                 owner: Optimizer | None = None) -> None:
+        super().__init__(default_factory, entries or {})
+        self._owner = owner
+
+    def _drop(self, p: Any) -> None:
+        if self._owner is not None:
+            self._owner._state.pop(id(p), None)
+
+    def __delitem__(self, p: Any) -> None:
+        super().__delitem__(p)
+        self._drop(p)
+
+    def pop(self, p: Any, *default: Any) -> Any:
+        value = super().pop(p, *default)
+        self._drop(p)
+        return value
+
+    def clear(self) -> None:
+        for p in list(self):
+            self._drop(p)
+        super().clear()
+
+
 #: the tables of the state-dict hooks (register_state_dict_pre_hook and the others)
 _STATE_DICT_HOOKS = ("_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
                      "_optimizer_load_state_dict_pre_hooks",
@@ -683,6 +713,7 @@ class Optimizer:
             with _graph_enabled():
                 loss = closure()
         self._opt_called = True  # a scheduler stepped before this warns, as in PyTorch
+        self._take_state_writes()
         if self._statics:
             self._trace_scheduled()
         tp = _graph.recording_tape()
@@ -795,8 +826,14 @@ class Optimizer:
 
     @property
     def state(self) -> dict[Any, dict[str, Any]]:
-        """Per-parameter state by PyTorch's names (read-only copies); an optimizer the
-        user writes keeps its own, which it reads and writes.
+        """Per-parameter state by PyTorch's names; an optimizer the user writes keeps its
+        own, which it reads and writes.
+
+        The tensors are the state's own, as PyTorch's: an in-place write
+        (``state[p]["exp_avg"].zero_()``) is what the next step reads. Deleting a
+        parameter's entry (``del optimizer.state[p]``, ``clear()``) starts its state
+        afresh at the next step, as PyTorch's; a new entry or a tensor assigned into one
+        is not read back (load a state dict instead).
 
         PyTorch equivalent: ``optimizer.state``.
         """
@@ -804,16 +841,32 @@ class Optimizer:
             return self._python_state
         # a defaultdict as PyTorch's: a parameter not stepped yet, or stepped by an
         # optimizer that keeps nothing for it (SGD without momentum), reads as {}
-        return defaultdict(dict, {p: state for group in self.param_groups
-                                  for p in group["params"] if id(p) in self._state
-                                  and (state := self._param_state(p))})
+        return _State(dict, {p: state for group in self.param_groups
+                             for p in group["params"] if id(p) in self._state
+                             and (state := self._param_state(p))}, owner=self)
 
     @state.setter
     def state(self, value: dict[Any, dict[str, Any]]) -> None:
         if self._factory is not None:
+            if not value:  # optimizer.state = defaultdict(dict): every state afresh
+                self._state.clear()
+                return
             raise AttributeError(f"{type(self).__name__}.state is computed from the "
                                  "optimizer's own state: change it with load_state_dict")
         self._python_state = value  # type: ignore[assignment]
+
+    def _take_state_writes(self) -> None:
+        """Makes the values that in-place writes gave the tensors ``state`` handed out
+        the state the step reads (computing them first where they are only recorded)."""
+        written = [entry for entry in self._state.values() if entry.cells is not None and
+                   any(cell.val is not leaf
+                       for cell, leaf in zip(entry.cells, entry.leaves, strict=True))]
+        if not written:
+            return
+        if any(cell.val is None for entry in written for cell in entry.cells or ()):
+            _compiler.flush("value")
+        for entry in written:
+            entry.leaves = [jnp.asarray(cell.val) for cell in entry.cells or ()]
 
     @with_state_dict_hooks
     def state_dict(self) -> dict[str, Any]:
