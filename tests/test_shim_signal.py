@@ -93,3 +93,57 @@ def test_special_functions_print_and_name_their_nodes_as_pytorch(torch):
         seen.append((repr(entropy.detach()), repr(x.grad),
                      [type(o.grad_fn).__name__ for o in outs]))
     assert seen[1] == seen[0]
+
+
+# -- linear algebra: what a least-squares or GP program does next ------------------------
+
+LINALG_REFUSALS = {
+    "solve vector": lambda T, A: T.linalg.solve(A, T.ones(4)),
+    "solve XA=B vector": lambda T, A: T.linalg.solve(A, T.ones(3), left=False),
+    "solve XA=B": lambda T, A: T.linalg.solve(A, T.ones(3, 2), left=False),
+    "solve_triangular no upper": lambda T, A: T.linalg.solve_triangular(A, T.ones(3, 1)),
+    "solve_triangular shapes": lambda T, A: T.linalg.solve_triangular(
+        A, T.ones(3, 2), upper=True, left=False),
+    "cholesky_solve vector": lambda T, A: T.cholesky_solve(T.ones(3), A),
+    "cholesky_solve sizes": lambda T, A: T.cholesky_solve(T.ones(2, 1), A),
+    "cholesky_solve dtypes": lambda T, A: T.cholesky_solve(T.ones(3, 1, dtype=T.long), A),
+    "norm fro dim int": lambda T, A: T.linalg.norm(A, ord="fro", dim=0),
+    "norm 3 dims": lambda T, A: T.linalg.norm(A, ord=2, dim=(0, 1, 2)),
+    "matrix_norm same dims": lambda T, A: T.linalg.matrix_norm(A, dim=(1, -1)),
+    "matrix_norm order": lambda T, A: T.linalg.matrix_norm(T.ones(3), ord="bad"),
+    "vector_norm fro": lambda T, A: T.linalg.vector_norm(A, ord="fro"),
+    "vector_norm None": lambda T, A: T.linalg.vector_norm(A, ord=None),
+    "inv Long": lambda T, A: T.linalg.inv(T.ones(2, 2, dtype=T.long)),
+    "det Bool": lambda T, A: T.linalg.det(T.ones(2, 2, dtype=T.bool)),
+    "eigvalsh vector": lambda T, A: T.linalg.eigvalsh(T.ones(3)),
+    "eigvalsh Long": lambda T, A: T.linalg.eigvalsh(T.ones(2, 2, dtype=T.long)),
+    "pinv vector": lambda T, A: T.linalg.pinv(T.ones(3)),
+    "pinv Long": lambda T, A: T.linalg.pinv(T.ones(2, 2, dtype=T.long)),
+    "matrix_power float": lambda T, A: T.linalg.matrix_power(A, 1.5),
+}
+
+
+def test_linalg_refusals_as_pytorch(torch):
+    for name, call in LINALG_REFUSALS.items():
+        caught = []
+        for T in (torch, ft):
+            A = T.eye(3) * 2
+            with pytest.raises(Exception) as info:  # noqa: PT011 - compared below
+                call(T, A)
+            caught.append((type(info.value).__name__, str(info.value).split("\n")[0]))
+        assert caught[1] == caught[0], name
+
+
+def test_solve_from_the_right_as_pytorch(torch):
+    # linalg.solve(A, B, left=False) solves X A = B (fnnet.torch refused it), batched too
+    results = []
+    for T in (torch, ft):
+        T.manual_seed(0)
+        A = T.randn(2, 3, 3) + 3 * T.eye(3)
+        B = T.randn(4, 3, requires_grad=True)
+        X = T.linalg.solve(A[0], B, left=False)
+        (X ** 2).sum().backward()
+        results.append([_np(X), _np(B.grad), _np(T.linalg.solve(A, B.detach()[:2, None],
+                                                                left=False))])
+    for theirs, ours in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)

@@ -81,7 +81,7 @@ def check_float_matrix(A: Tensor, who: str) -> None:  # noqa: N803
             f"{A.dtype}); use jax.numpy.linalg on the tensor's numpy() value")
     if not A.is_floating_point():
         raise RuntimeError(f"linalg.{who}: Expected a floating point or complex tensor as "
-                           f"input. Got {A.dtype}")
+                           f"input. Got {scalar_name(A.dtype)}")
 
 
 def _mT(x: Any) -> Any:  # noqa: N802
@@ -187,11 +187,21 @@ def eigh(input: Any, UPLO: str = "L") -> Any:  # noqa: A002, N803
 
     PyTorch equivalent: ``torch.linalg.eigh``.
     """
-    A = _matrix(input, "eigh", square=True)  # noqa: N806
+    A = _symmetric(input)  # noqa: N806
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     w, v = _op_multi(_eigh, (UPLO == "L",), A, who="eigh")
     return return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))(w, v)
+
+
+def _symmetric(A: Any) -> Tensor:  # noqa: N803
+    """``A`` checked as PyTorch's eigh checks it, for eigvalsh too (whose errors name
+    ``linalg.eigh``): an integer matrix has no kernel."""
+    if isinstance(A, Tensor) and A.dim() >= 2 and not (A.is_floating_point()
+                                                       or A.dtype.is_complex):
+        raise NotImplementedError(f'"linalg_eigh_cpu" not implemented for '
+                                  f"'{scalar_name(A.dtype)}'")
+    return _matrix(A, "eigh", square=True)
 
 
 def _eigvalsh(a: Any, lower: bool) -> Any:
@@ -200,7 +210,7 @@ def _eigvalsh(a: Any, lower: bool) -> Any:
 
 def eigvalsh(input: Any, UPLO: str = "L") -> Tensor:  # noqa: A002, N803
     """The eigenvalues of symmetric ``A``, ascending. PyTorch: ``torch.linalg.eigvalsh``."""
-    A = _matrix(input, "eigvalsh", square=True)  # noqa: N806
+    A = _symmetric(input)  # noqa: N806
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     return _op(_eigvalsh, (UPLO == "L",), A, who="eigvalsh")
@@ -341,6 +351,11 @@ def pinv(input: Any, rcond: float | None = None, hermitian: bool = False, *,  # 
          atol: float | None = None, rtol: float | None = None) -> Tensor:
     """The Moore-Penrose pseudo-inverse; ``rcond`` is the older overload's name for
     ``rtol``. PyTorch equivalent: ``torch.linalg.pinv``."""
+    if isinstance(input, Tensor) and (input.dim() < 2 or not (
+            input.is_floating_point() or input.dtype.is_complex)):
+        raise RuntimeError(f"linalg.pinv({scalar_name(input.dtype)}{{{list(input.shape)}}}): "
+                           f"expected a tensor with 2 or more dimensions of float, double, "
+                           f"cfloat or cdouble types")
     A = _matrix(input, "pinv")  # noqa: N806
     if rcond is not None:
         if rtol is not None or atol is not None:
@@ -398,7 +413,7 @@ def matrix_power(input: Any, n: int) -> Tensor:  # noqa: A002
     """
     A = _matrix(input, "matrix_power", square=True)  # noqa: N806
     if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"linalg.matrix_power(): argument 'n' must be int, not "
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not "
                         f"{type(n).__name__}")
     return _op(_matrix_power, (n,), A, who="matrix_power")
 
@@ -436,14 +451,22 @@ def _solve_triangular(a: Any, b: Any, upper: bool, left: bool, unit: bool) -> An
     return _mT(jsl.solve_triangular(_mT(a), _mT(b), lower=upper, unit_diagonal=unit))
 
 
-def solve_triangular(input: Any, B: Any, *, upper: bool, left: bool = True,  # noqa: A002, N803
+def solve_triangular(input: Any, B: Any, *, upper: Any = None, left: bool = True,  # noqa: A002, N803
                      unitriangular: bool = False) -> Tensor:
-    """``X`` with ``A @ X = B`` (``left=False``: ``X @ A = B``) for triangular ``A``.
+    """``X`` with ``A @ X = B`` (``left=False``: ``X @ A = B``) for triangular ``A``;
+    ``upper`` is required, as in PyTorch.
 
     PyTorch equivalent: ``torch.linalg.solve_triangular``.
     """
+    if upper is None:
+        raise TypeError('linalg_solve_triangular() missing 1 required positional arguments: '
+                        '"upper"')
     A = _matrix(input, "solve_triangular", square=True)  # noqa: N806
     B = _matrix(_as_tensor(B), "solve_triangular")  # noqa: N806
+    if B.shape[-2 if left else -1] != A.shape[-1]:
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the "
+                           f"equation {'AX = B' if left else 'XA = B'} ({A.shape[-2]}x"
+                           f"{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
     return _op(_solve_triangular, (bool(upper), bool(left), bool(unitriangular)), A, B,
                who="solve_triangular")
 
@@ -468,8 +491,28 @@ def cholesky_solve(input: Any, input2: Any, upper: bool = False) -> Tensor:  # n
 
     PyTorch equivalent: ``torch.cholesky_solve`` (its names).
     """
+    b = _as_tensor(input)
+    if not isinstance(input2, Tensor):
+        raise TypeError(f"cholesky_solve(): argument 'input2' (position 2) must be Tensor, "
+                        f"not {type(input2).__name__}")
+    # PyTorch's checks, in its order and words (a vector b is refused, not solved)
+    for name, x in (("b", b), ("u", input2)):
+        if x.dim() < 2:
+            raise RuntimeError(f"{name} should have at least 2 dimensions, but has {x.dim()} "
+                               f"dimensions instead")
+    if b.dtype != input2.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{scalar_name(b.dtype)} and A of type "
+                           f"{scalar_name(input2.dtype)} instead.")
+    n = input2.shape[-1]
+    if input2.shape[-2] != n:
+        raise RuntimeError(f"A must be batches of square matrices, but they are "
+                           f"{input2.shape[-2]} by {n} matrices")
+    if b.shape[-2] != n:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is "
+                           f"{n} by {n} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
     factor = _matrix(input2, "cholesky_solve", square=True)
-    return _op(_cho_solve, (bool(upper),), _as_tensor(input), factor, who="cholesky_solve")
+    return _op(_cho_solve, (bool(upper),), b, factor, who="cholesky_solve")
 
 
 def check_square(A: Tensor, who: str) -> None:  # noqa: N803

@@ -154,6 +154,9 @@ def vector_norm(x: Any = None, ord: float = 2, dim: Any = None, keepdim: bool = 
     if x is None or input is not None:
         x = overload_argument("linalg.vector_norm", x=x, input=input)
     x = _tensor(x, "vector_norm", "x")
+    if isinstance(ord, bool) or not isinstance(ord, (int, float)):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not "
+                        f"{type(ord).__name__}")
     if not x.is_floating_point():
         if not x.dtype.is_complex:
             raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex "
@@ -183,13 +186,21 @@ def matrix_norm(input: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool
     PyTorch equivalent: ``torch.linalg.matrix_norm``.
     """
     A = _tensor(input, "matrix_norm", "A")  # noqa: N806
+    # PyTorch's checks in its order: the order, the matrix, then the two dims
+    if ord not in ("fro", "nuc", 1, -1, 2, -2, float("inf"), float("-inf")):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if A.dim() < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
-    if ord not in ("fro", "nuc", 1, -1, 2, -2, float("inf"), float("-inf")):
-        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    dims = [int(d) for d in (dim if isinstance(dim, (list, tuple)) else (dim,))]
+    if len(dims) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           f"{' '.join(str(d) for d in dims)}")
+    if dims[0] % A.dim() == dims[1] % A.dim():
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got "
+                           f"({dims[0] % A.dim()}, {dims[1] % A.dim()})")
     A = A if dtype is None else A.to(dtype)  # noqa: N806
-    return _op(_matrix_norm, (ord, (int(dim[0]), int(dim[1])), bool(keepdim)), A,
+    return _op(_matrix_norm, (ord, (dims[0], dims[1]), bool(keepdim)), A,
                who="matrix_norm")
 
 
@@ -200,10 +211,15 @@ def norm(input: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
     PyTorch equivalent: ``torch.linalg.norm``.
     """
     A = _tensor(input, "norm", "A")  # noqa: N806
+    dims = (dim,) if isinstance(dim, int) else dim
+    if dims is not None and len(dims) not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. "
+                           f"Got {list(dims)}")
     if dim is None and ord is not None and A.dim() not in (1, 2):
         raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input "
                            f"must be 1D or 2D. Got {A.dim()}D.")
-    dims = (dim,) if isinstance(dim, int) else dim
+    if isinstance(ord, str):  # "fro" and "nuc" are matrix norms, over (0, 1) by default
+        return matrix_norm(A, ord, (0, 1) if dims is None else dims, keepdim, dtype=dtype)
     if ord is None:
         return vector_norm(A, 2, dim, keepdim, dtype=dtype)
     if (dims is None and A.dim() == 2) or (dims is not None and len(dims) == 2):
@@ -239,10 +255,14 @@ def det(A: Any) -> Tensor:  # noqa: N803 - PyTorch's name
     return _op(jnp.linalg.det, (), A, who="det")
 
 
-def _solve(a: Any, b: Any, vector: bool) -> Any:
-    if vector:
-        return jnp.linalg.solve(a, b[..., None])[..., 0]
-    return jnp.linalg.solve(a, b)
+def _solve(a: Any, b: Any, vector: bool, left: bool = True) -> Any:
+    b = b[..., None] if vector else b
+    if left:
+        x = jnp.linalg.solve(a, b)
+    else:  # X A = B  <=>  A.mT X.mT = B.mT
+        x = jnp.swapaxes(jnp.linalg.solve(jnp.swapaxes(a, -1, -2), jnp.swapaxes(b, -1, -2)),
+                         -1, -2)
+    return x[..., 0] if vector else x
 
 
 def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:  # noqa: N803 - PyTorch's names
@@ -264,13 +284,12 @@ def solution_of(A: Any, B: Any, left: bool,  # noqa: N803 - PyTorch's names
     A = _tensor(A, "solve", "A")  # noqa: N806
     B = _as_tensor(B)  # noqa: N806
     _square(A, "solve")
-    if not left:
-        raise NotImplementedError("fnnet.torch: linalg.solve(left=False) is not supported; "
-                                  "solve A.mT X.mT = B.mT instead")
     vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
-    if B.shape[-1 if vector else -2] != A.shape[-1]:
+    # a vector is solved as the column [..., n, 1], also for X A = B, as PyTorch's
+    rows, cols = (B.shape[-1], 1) if vector else tuple(B.shape[-2:])
+    if (rows if left else cols) != A.shape[-1]:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
-                           f"AX = B ({A.shape[-2]}x{A.shape[-1]} and "
-                           f"{'x'.join(str(s) for s in B.shape)})")
+                           f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} "
+                           f"and {rows}x{cols})")
     check(A)
-    return _op(_solve, (vector,), A, B, who="solve")
+    return _op(_solve, (vector, bool(left)), A, B, who="solve")
