@@ -322,8 +322,8 @@ def test_collectives_refuse_bad_tensors_with_pytorchs_errors(torch_group):
 
 def test_names_new_in_pytorch_2_13_and_their_deprecated_forms_as_pytorchs(torch_group):
     # all_gather_single and reduce_scatter_single (PyTorch 2.13's names, whose former
-    # names warn), get_group_rank, new_subgroups and the backend helpers raised
-    # NotImplementedError
+    # names warn), get_group_rank, new_subgroups, get_pg_count and the backend helpers
+    # raised NotImplementedError
     import re
     import warnings
 
@@ -368,7 +368,7 @@ def test_names_new_in_pytorch_2_13_and_their_deprecated_forms_as_pytorchs(torch_
                      lambda: d.is_backend_available("mpi"),
                      lambda: d.is_backend_available("foo")):
             got.append(_outcome(call))
-        got.append(d.default_pg_timeout)
+        got.append((d.default_pg_timeout, d.get_pg_count()))
         return got
 
     files: list[str] = []

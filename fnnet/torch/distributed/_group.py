@@ -158,6 +158,8 @@ class _World:
     #: the ranks of the last group of new_group this process is not in: PyTorch keeps
     #: them for ``GroupMember.NON_GROUP_MEMBER``, which new_group returned for it
     non_member_ranks: list[int] | None = None
+    #: process groups made since the default group (itself included): get_pg_count
+    group_count = 0
 
 
 class group:  # noqa: N801 - PyTorch's name
@@ -173,6 +175,7 @@ def _set_default(world: ProcessGroup | None) -> None:
     """Makes ``world`` the default group (None: there is none)."""
     _World.group = group.WORLD = world
     _World.non_member_ranks = None
+    _World.group_count = 0 if world is None else 1
 
 
 _NOT_STARTED = ("Default process group has not been initialized, please make sure to "
@@ -644,6 +647,15 @@ def get_default_backend_for_device(device: Any) -> str:
     return _DEVICE_BACKENDS[kind]
 
 
+def get_pg_count() -> int:
+    """The number of process groups made: the default group and one per
+    :func:`new_group` call (in every process, member or not); 0 without a group.
+
+    PyTorch equivalent: ``torch.distributed.get_pg_count``.
+    """
+    return _World.group_count
+
+
 def is_initialized() -> bool:
     """Whether ``init_process_group`` was called (and the group not destroyed)."""
     return _World.group is not None
@@ -784,6 +796,7 @@ def new_group(ranks: Any = None, timeout: Any = None, backend: Any = None,
     """
     del timeout, backend, pg_options, kwargs
     world = default_group(None, "new_group")
+    _World.group_count += 1  # every process counts every call, as PyTorch's
     if ranks is None:
         return world
     chosen = sorted(ranks)
