@@ -77,8 +77,12 @@ def test_unsupported_methods_name_the_fnnet_way(tmp_path):
 def test_constructor_checks(tmp_path):
     with pytest.raises(TypeError, match="log_dir must be a path or None"):
         SummaryWriter(5)
-    with pytest.raises(ValueError, match="flush_secs must be a positive number"):
-        SummaryWriter(tmp_path, flush_secs=0)
+    with pytest.raises(ValueError, match="flush_secs must be a number, got '10'"):
+        SummaryWriter(tmp_path, flush_secs="10")
+    with SummaryWriter(tmp_path / "at_once", flush_secs=0) as writer:  # PyTorch takes it
+        assert writer.flush_secs == 0
+        writer.add_scalar("loss", 2.0, 0)
+        assert [e.value for e in _events(tmp_path / "at_once").Scalars("loss")] == [2.0]
     with pytest.raises(ValueError, match="max_queue must be an int >= 0, got -1"):
         SummaryWriter(tmp_path, max_queue=-1)
     with SummaryWriter(tmp_path, max_queue=0) as writer:  # PyTorch's unbounded queue

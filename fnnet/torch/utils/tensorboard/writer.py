@@ -264,18 +264,20 @@ class SummaryWriter:
         if not isinstance(filename_suffix, str):
             raise TypeError(f"filename_suffix must be a str, got "
                             f"{type(filename_suffix).__name__}")
-        # max_queue=0 is PyTorch's unbounded queue; flush_secs=0 would spin the writing
-        # thread (PyTorch's too), so it is refused
+        # max_queue=0 is PyTorch's unbounded queue
         if not isinstance(max_queue, int | np.integer) or isinstance(max_queue, bool) \
                 or max_queue < 0:
             raise ValueError(f"max_queue must be an int >= 0, got {max_queue!r}")
-        if not isinstance(flush_secs, int | float | np.integer) or \
-                isinstance(flush_secs, bool) or not flush_secs > 0:
-            raise ValueError(f"flush_secs must be a positive number, got {flush_secs!r}")
+        if not isinstance(flush_secs, int | float | np.integer) or isinstance(flush_secs, bool):
+            raise ValueError(f"flush_secs must be a number, got {flush_secs!r}")
         purge_step = _check_step(purge_step)
         # as given (a Path stays one, as in PyTorch); "" or None: the default folder
         self.log_dir: str | os.PathLike[str] = log_dir or _default_logdir(comment)
-        self._options: dict[str, Any] = dict(max_queue=int(max_queue), flush_secs=flush_secs)
+        # flush_secs=0 or less ("flush at once", which PyTorch takes, its writing thread
+        # then spinning): each event reaches the file as it is written anyway, so the
+        # sync waits a second
+        self._options: dict[str, Any] = dict(
+            max_queue=int(max_queue), flush_secs=flush_secs if flush_secs >= 1 else 1)
         self._suffix = filename_suffix
         self._writer: Any = _tensorboardx_writer(
             self.log_dir, purge_step=purge_step,
