@@ -134,7 +134,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                          f"input)")
     if use_input_stats and math.prod(input.shape[2:]) <= 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input "
-                         f"size {list(input.shape)}")
+                         f"size {input.shape}")
     if running_mean is None and running_var is None:
         if not use_input_stats:
             raise ValueError("Expected running_mean and running_var to be defined when "

@@ -43,7 +43,7 @@ from fnnet.torch.nn._loss_shapes import (
     promote_regression,
 )
 from fnnet.torch.nn._pool1d import as_2d, single
-from fnnet.torch.tensor import Tensor, _op, _op_multi, _scalar_or_tensor, host_value
+from fnnet.torch.tensor import Tensor, _dim, _op, _op_multi, _scalar_or_tensor, host_value
 from fnnet.torch.tensor import Unsupported as _Unsupported
 from fnnet.typing import Array
 
@@ -92,24 +92,65 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                             groups), input, weight, bias, check=mixed_dtypes.check_conv)
 
 
+def _two_ints(value: Any) -> tuple[int, int] | None:
+    """A 2-D pooling argument as ``(h, w)``; None where it is not one or two ints (left
+    to fnnet's checks)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, value
+    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and \
+            all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return (value[0], value[-1])
+    return None
+
+
 def _check_pool_size(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-                    ceil_mode: bool) -> None:
-    """PyTorch's RuntimeError for a 2-D pooling whose output would be empty, naming the
-    input's and the output's ``C x H x W`` (other bad arguments are left to fnnet's
-    checks)."""
-    if not isinstance(input, Tensor) or input.dim() not in (3, 4):
+                     ceil_mode: bool, avg: bool = False) -> None:
+    """PyTorch's checks of a 2-D max (or, with ``avg``, average) pooling, in its order
+    and words: the input's rank, each axis's stride and padding against the window, the
+    window's arguments, the input's sizes, and an output that would be empty."""
+    if not isinstance(input, Tensor):
         return
-    try:
-        kernel = pair(kernel_size, "kernel_size", "pool")
-        strides = kernel if stride is None else pair(stride, "stride", "pool")
-        pads = pair(padding, "padding", "pool", minimum=0)
-        dilations = pair(dilation, "dilation", "pool")
-    except (TypeError, ValueError):
+    if avg:
+        if input.dim() < 3:  # PyTorch reads the channel count at dimension -3 first
+            _dim(-3, input.dim(), "avg_pool2d")
+    elif input.dim() not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    kernel = _two_ints(kernel_size)
+    strides = kernel if stride is None or stride == [] or stride == () else _two_ints(stride)
+    pads, dilations = _two_ints(padding), _two_ints(dilation)
+    if kernel is None or strides is None or pads is None or dilations is None:
         return
-    c, h, w = input.shape[-3:]
-    out = [pool_output_size(size, k, s, p, d, ceil_mode)
-           for size, k, s, p, d in zip((h, w), kernel, strides, pads, dilations, strict=True)]
+    shape = list(input.shape)
+    h, w = shape[-2:]
+    out = []
+    for size, k, st, p, d in zip((h, w), kernel, strides, pads, dilations, strict=True):
+        if st == 0:
+            raise RuntimeError("stride should not be zero")
+        if p < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+        if p > ((k - 1) * d + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+        out.append(pool_output_size(size, k, st, p, d, ceil_mode) if k > 0 and st > 0 and
+                   d > 0 else 1)
+    if min(kernel) <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: "
+                           f"{kernel[0]} kW: {kernel[1]}")
+    if min(strides) <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {strides[0]} "
+                           f"dW: {strides[1]}")
+    if min(dilations) <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: "
+                           f"{dilations[0]} dilationW: {dilations[1]}")
+    if not (input.dim() == 3 and min(shape) > 0 or input.dim() == 4 and min(shape[1:]) > 0):
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got:{shape}")
+    if kernel[1] // 2 < pads[1] or kernel[0] // 2 < pads[0]:
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
+                           f"got padW = {pads[1]}, padH = {pads[0]}, kW = {kernel[1]}, kH = "
+                           f"{kernel[0]}")
     if min(out) < 1:
+        c = shape[-3]
         raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
                            f"({c}x{out[0]}x{out[1]}). Output size is too small")
 
@@ -182,8 +223,11 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 
 def _check_avg_pool_size(input: Any, kernel_size: Any, stride: Any, padding: Any,
-                         ceil_mode: bool, *rest: Any) -> None:
-    _check_pool_size(input, kernel_size, stride, padding, 1, ceil_mode)
+                         ceil_mode: bool, count_include_pad: bool = True,
+                         divisor_override: Any = None) -> None:
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    _check_pool_size(input, kernel_size, stride, padding, 1, ceil_mode, avg=True)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
@@ -815,6 +859,28 @@ from fnnet.torch.nn._volumetric import (  # noqa: E402, F401 - re-exported
 )
 
 
+def _check_max_pool1d(input: Tensor, k: int, s: int, p: int, d: int, ceil_mode: bool
+                      ) -> None:
+    """PyTorch's checks of ``max_pool1d`` (without indices, a kernel of its own), in its
+    order and words."""
+    shape = list(input.shape)
+    if not (input.dim() == 2 and min(shape) > 0 or input.dim() == 3 and min(shape[1:]) > 0):
+        raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
+                           f"dim batch size for input, but got:{shape}")
+    for ok, message in (
+            (k > 0, f"kernel_size must be greater than zero, but got {k}"),
+            (s > 0, f"stride must be greater than zero, but got {s}"),
+            (p >= 0, f"padding must be non-negative, but got {p}"),
+            (p <= k // 2, f"padding should be at most half of kernel size, but got "
+                          f"padding={p} and kernel_size={k}"),
+            (d > 0, f"dilation must be greater than zero, but got {d}")):
+        if not ok:
+            raise RuntimeError(f"max_pool1d() {message}")
+    length = pool_output_size(shape[-1], k, s, p, d, ceil_mode)
+    if length <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {length}")
+
+
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
@@ -823,6 +889,9 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         raise kernel_error("max_pool1d_impl", input.dtype)  # a kernel of its own in PyTorch
     k = single(kernel_size, "kernel_size")
     s = k if stride is None or stride == [] else single(stride, "stride")
+    if not return_indices and isinstance(input, Tensor):
+        _check_max_pool1d(input, k, s, single(padding, "padding"),
+                          single(dilation, "dilation"), ceil_mode)
     out = max_pool2d(as_2d(input, "max_pool1d"), (1, k), (1, s),
                        (0, single(padding, "padding")), (1, single(dilation, "dilation")),
                        ceil_mode, return_indices)
@@ -835,6 +904,10 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.avg_pool1d``."""
+    if isinstance(input, Tensor) and input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
+                           f"tensor for argument #1 'self' (while checking arguments for "
+                           f"avg_pool1d)")
     k = single(kernel_size, "kernel_size")
     s = k if stride is None or stride == [] else single(stride, "stride")
     out = avg_pool2d(as_2d(input, "avg_pool1d"), (1, k), (1, s),

@@ -4,6 +4,7 @@ statistics averaged over the samples and used in eval mode, as PyTorch's)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import numpy as np
 from fnnet.nn.init import constant
 from fnnet.torch import _dtypes
 from fnnet.torch._autograd import no_grad
+from fnnet.torch._caller import caller_level
 from fnnet.torch._functions import tensor
 from fnnet.torch.nn._attention_norm import instance_norm
 from fnnet.torch.nn.modules._layer import check_rank, filled_in_place
@@ -49,6 +51,16 @@ class _InstanceNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:
         batched = self._spatial + 2
         check_rank(input, (batched - 1, batched))
+        feature_dim = input.dim() - batched + 1
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={feature_dim} to match "
+                                 f"num_features ({self.num_features}), but got: "
+                                 f"{input.shape[feature_dim]}.")
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. "
+                          f"You can silence this warning by not passing in num_features, "
+                          f"which is not used because affine=False", UserWarning,
+                          stacklevel=caller_level())
         unbatched = input.dim() == batched - 1  # one sample without its batch dimension
         x = input.unsqueeze(0) if unbatched else input
         # PyTorch: running statistics normalise in eval mode; momentum None updates nothing

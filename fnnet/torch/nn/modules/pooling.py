@@ -35,7 +35,7 @@ class MaxPool2d(Wrapped):
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         F._check_pool_size(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode)
+                           self.ceil_mode)
 
 
 class _MaxUnpoolNd(Module):
@@ -86,7 +86,7 @@ class AvgPool2d(Wrapped):
 
     def _check_input(self, input: Tensor, *rest: Any) -> None:
         F._check_pool_size(input, self.kernel_size, self.stride, self.padding, 1,
-                          self.ceil_mode)
+                           self.ceil_mode, avg=True)
 
 
 class AdaptiveAvgPool2d(Wrapped):

@@ -167,7 +167,9 @@ class FileWriter:
             raise TypeError(f"filename_suffix must be a str, got "
                             f"{type(filename_suffix).__name__}")
         self._log_dir, self._suffix = str(log_dir), filename_suffix
-        self._options = dict(max_queue=max_queue, flush_secs=flush_secs)
+        # as SummaryWriter's: each event is in the file at once, the sync at most 1/s
+        self._options = dict(max_queue=max_queue,
+                             flush_secs=flush_secs if flush_secs >= 1 else 1)
         self._closed = True
         self.reopen()
 
