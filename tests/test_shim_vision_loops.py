@@ -1068,3 +1068,41 @@ def test_roll_flip_and_rot90_take_and_refuse_arguments_as_pytorch(torch):
     for call in bad:
         ours, theirs = raised_by(call, ft, torch)
         assert ours == theirs
+
+
+def test_pooling_and_normalisation_refuse_bad_arguments_as_pytorch(torch):
+    """The mistakes users make with pooling and group/instance norm raise PyTorch's
+    exception types and words: fnnet's ValueErrors (max_pool2d's padding, stride 0, a
+    2-D input), numpy's reshape TypeError for a GroupNorm or affine InstanceNorm given
+    the wrong channel count, and an empty channel axis that pooled without a word."""
+    cases = [
+        lambda T: T.nn.functional.max_pool2d(T.zeros(1, 2, 4, 4), 3, padding=2),
+        lambda T: T.nn.functional.max_pool2d(T.zeros(1, 2, 4, 4), 0),
+        lambda T: T.nn.functional.max_pool2d(T.zeros(1, 2, 4, 4), 2, padding=-1),
+        lambda T: T.nn.functional.max_pool2d(T.zeros(1, 2, 4, 4), 2, dilation=0),
+        lambda T: T.nn.functional.max_pool2d(T.zeros(1, 2, 8, 8), 2, dilation=3, padding=2),
+        lambda T: T.nn.functional.max_pool2d(T.zeros(1, 0, 4, 4), 2),
+        lambda T: T.nn.functional.max_pool2d(T.zeros(1, 2, 4, 4), 2, stride=(1, 0),
+                                             return_indices=True),
+        lambda T: T.nn.MaxPool2d(2)(T.zeros(4, 4)),
+        lambda T: T.nn.functional.avg_pool2d(T.zeros(1, 2, 4, 4), 2, stride=-1),
+        lambda T: T.nn.functional.avg_pool2d(T.zeros(1, 2, 4, 4), 2, divisor_override=0),
+        lambda T: T.nn.AvgPool2d(2)(T.zeros(4, 4)),
+        lambda T: T.nn.functional.avg_pool2d(T.zeros(1, 1, 2, 4, 4), 2),
+        lambda T: T.nn.functional.max_pool1d(T.zeros(2, 3, 4), 3, padding=2),
+        lambda T: T.nn.functional.max_pool1d(T.zeros(4), 2),
+        lambda T: T.nn.functional.avg_pool1d(T.zeros(4), 2),
+        lambda T: T.nn.GroupNorm(2, 6)(T.zeros(2, 4, 3)),
+        lambda T: T.nn.functional.group_norm(T.zeros(2, 5, 3), 2),
+        lambda T: T.nn.functional.group_norm(T.zeros(6), 2),
+        lambda T: T.nn.functional.group_norm(T.zeros(2, 6), 2, bias=T.ones(3)),
+        lambda T: T.nn.functional.group_norm(T.zeros(1, 2, 1), 2),
+        lambda T: T.nn.InstanceNorm2d(3, affine=True)(T.zeros(2, 4, 5, 5)),
+        lambda T: T.nn.InstanceNorm2d(3)(T.zeros(1, 3, 1, 1)),
+    ]
+    for case in cases:
+        ours, theirs = raised_by(case, ft, torch)
+        assert ours == theirs
+    for lib in (ft, torch):  # without a weight the count is not used: a warning
+        with pytest.warns(UserWarning, match=r"^input's size at dim=1 does not match"):
+            lib.nn.InstanceNorm2d(3)(lib.zeros(2, 4, 5, 5))
