@@ -202,7 +202,7 @@ def _worker(out: pathlib.Path) -> int:
     dist.reduce_scatter(out_t, [torch.tensor(x * (i + 1)) for i in range(world)])
     results["reduce_scatter"] = out_t.numpy()
     dense = torch.zeros(1, 3)
-    dist.reduce_scatter_tensor(dense, torch.tensor(x), op=dist.ReduceOp.MAX)
+    dist.reduce_scatter_single(dense, torch.tensor(x), op=dist.ReduceOp.MAX)
     results["reduce_scatter_tensor_MAX"] = dense.numpy()
     gathered = [torch.zeros(2, 3) for _ in range(world)] if rank == 0 else None
     dist.gather(torch.tensor(x), gathered, dst=0)
