@@ -147,3 +147,56 @@ def test_solve_from_the_right_as_pytorch(torch):
                                                                 left=False))])
     for theirs, ours in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+# -- torch.autograd.functional and convolutions: the mistakes that come next -------------
+
+def _square(x):
+    return x ** 2
+
+
+FUNCTIONAL_REFUSALS = {
+    "vjp v size": lambda T, AF, x: AF.vjp(_square, x, T.ones(4)),
+    "vjp v tuple length": lambda T, AF, x: AF.vjp(lambda a: (a, a), x, (T.ones(3),)),
+    "vjp v entry size": lambda T, AF, x: AF.vjp(lambda a: (a, a), x, (T.ones(3), T.ones(2))),
+    "vjp v of one": lambda T, AF, x: AF.vjp(_square, x, (T.ones(3), T.ones(3))),
+    "jvp v size": lambda T, AF, x: AF.jvp(_square, x, T.ones(2)),
+    "hvp v size": lambda T, AF, x: AF.hvp(lambda a: a.sum() ** 2, x, T.ones(2)),
+    "hvp no v": lambda T, AF, x: AF.hvp(lambda a: a.sum() ** 2, x),
+    "hvp tuple out": lambda T, AF, x: AF.hvp(lambda a: (a.sum(),), x, T.ones(3)),
+    "jacobian number out": lambda T, AF, x: AF.jacobian(lambda a: 3, x),
+    "jacobian list in": lambda T, AF, x: AF.jacobian(_square, [x]),
+    "jacobian tuple with number": lambda T, AF, x: AF.jacobian(_square, (x, 2)),
+    "jacobian strategy": lambda T, AF, x: AF.jacobian(_square, x, strategy="bad"),
+    "jacobian forward unvectorized": lambda T, AF, x: AF.jacobian(
+        _square, x, strategy="forward-mode"),
+    "jacobian forward create_graph": lambda T, AF, x: AF.jacobian(
+        _square, x, create_graph=True, strategy="forward-mode"),
+    "hessian strategy": lambda T, AF, x: AF.hessian(
+        lambda a: a.sum(), x, outer_jacobian_strategy="x"),
+    "F.conv1d channels": lambda T, AF, x: T.nn.functional.conv1d(
+        T.ones(1, 2, 10), T.ones(4, 3, 3)),
+    "F.conv1d groups": lambda T, AF, x: T.nn.functional.conv1d(
+        T.ones(1, 4, 10), T.ones(4, 1, 3), groups=2),
+    "F.conv1d kernel": lambda T, AF, x: T.nn.functional.conv1d(
+        T.ones(1, 2, 3), T.ones(4, 2, 5)),
+    "F.conv1d dilated kernel": lambda T, AF, x: T.nn.functional.conv1d(
+        T.ones(2, 6), T.ones(4, 2, 3), padding=1, dilation=4),
+    "F.conv2d channels": lambda T, AF, x: T.nn.functional.conv2d(
+        T.ones(1, 3, 8, 8), T.ones(4, 1, 3, 3)),
+    "F.conv2d rank": lambda T, AF, x: T.nn.functional.conv2d(T.ones(8, 8), T.ones(4, 1, 3, 3)),
+}
+
+
+def test_functional_transforms_and_convolutions_refuse_as_pytorch(torch):
+    import torch.autograd.functional as torch_af
+
+    from fnnet.torch.autograd import functional as fnnet_af
+
+    for name, call in FUNCTIONAL_REFUSALS.items():
+        caught = []
+        for T, AF in ((torch, torch_af), (ft, fnnet_af)):
+            with pytest.raises(Exception) as info:  # noqa: PT011 - compared below
+                call(T, AF, T.ones(3))
+            caught.append((type(info.value).__name__, str(info.value)))
+        assert caught[1] == caught[0], name

@@ -32,6 +32,7 @@ from fnnet.torch._value_checks import floating_scores
 from fnnet.torch.nn._activations import implicit_dim
 from fnnet.torch.nn._channel_dropout import check_dropped
 from fnnet.torch.nn._channel_dropout import check_p as _check_p
+from fnnet.torch.nn._conv_checks import check_conv_input
 from fnnet.torch.nn._embedding import _UNSIGNED, _max, check_indices, embedding  # noqa: F401
 from fnnet.torch.nn._linear_checks import check_linear_operands
 from fnnet.torch.nn._loss_shapes import (
@@ -89,7 +90,23 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.conv2d``."""
     return _op(fnf.conv2d, (_hashable(stride), _hashable(padding), _hashable(dilation),
-                            groups), input, weight, bias, check=mixed_dtypes.check_conv)
+                            groups), input, weight, bias, check=_check_conv2d)
+
+
+def _check_conv(dims: int, input: Any, weight: Any, bias: Any = None, *static: Any) -> None:
+    """A functional convolution's operands (``static``: stride, padding, dilation,
+    groups), as the layers check theirs."""
+    mixed_dtypes.check_conv(input, weight, bias, *static)
+    if len(static) >= 4:
+        check_conv_input(input, weight, static[3], static[1], static[2], dims)
+
+
+def _check_conv1d(input: Any, weight: Any, bias: Any = None, *static: Any) -> None:
+    _check_conv(1, input, weight, bias, *static)
+
+
+def _check_conv2d(input: Any, weight: Any, bias: Any = None, *static: Any) -> None:
+    _check_conv(2, input, weight, bias, *static)
 
 
 def _two_ints(value: Any) -> tuple[int, int] | None:
@@ -581,7 +598,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.conv1d``."""
     return _op(fnf.conv1d, (_single(stride), _single(padding), _single(dilation), groups),
-               input, weight, bias, check=mixed_dtypes.check_conv)
+               input, weight, bias, check=_check_conv1d)
 
 
 def _single(value: Any) -> Any:

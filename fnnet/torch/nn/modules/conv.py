@@ -10,6 +10,7 @@ import fnnet.nn as fnn
 from fnnet.torch._conv_transpose_checks import check_conv_transpose_shapes
 from fnnet.torch._mixed_dtypes import check_conv, check_conv_transpose
 from fnnet.torch.nn import functional as F
+from fnnet.torch.nn._conv_checks import check_conv_input
 from fnnet.torch.nn.modules._layer import Wrapped
 from fnnet.torch.nn.modules._reset import FanInResettable
 from fnnet.torch.nn.modules.module import Module
@@ -18,28 +19,9 @@ from fnnet.torch.tensor import Tensor
 
 def _check_conv_input(conv: Conv1d | Conv2d, input: Tensor, dims: int, *params: Any) -> None:
     """PyTorch's RuntimeError for an input of another element type than the weights, or of
-    the wrong rank or channel count."""
+    the wrong rank or channel count, or narrower than the kernel."""
     check_conv(input, *params)
-    shape = list(input.shape)
-    if len(shape) not in (dims + 1, dims + 2):
-        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input "
-                           f"to conv{dims}d, but got input of size: {shape}")
-    batched = shape if len(shape) == dims + 2 else [1, *shape]
-    if batched[1] != conv.in_channels:
-        raise RuntimeError(f"Given groups={conv.groups}, weight of size "
-                           f"{list(conv.weight.shape)}, expected input{batched} to have "
-                           f"{conv.in_channels} channels, but got {batched[1]} channels instead")
-    # a kernel wider than the padded input (a CNN with one pooling too many)
-    if conv.padding == "same":  # pads each dimension by the kernel's span
-        return
-    pads = (0,) * dims if isinstance(conv.padding, str) else conv.padding  # "valid"
-    padded = [size + 2 * pad for size, pad in zip(batched[2:], pads, strict=True)]
-    spans = [d * (k - 1) + 1 for d, k in zip(conv.dilation, conv.kernel_size, strict=True)]
-    if any(span > size for span, size in zip(spans, padded, strict=True)):
-        raise RuntimeError(f"Calculated padded input size per channel: "
-                           f"({' x '.join(map(str, padded))}). Kernel size: "
-                           f"({' x '.join(map(str, spans))}). Kernel size can't be greater "
-                           f"than actual input size")
+    check_conv_input(input, conv.weight, conv.groups, conv.padding, conv.dilation, dims)
 
 
 def check_conv_arguments(in_channels: int, out_channels: int, groups: int, padding: Any,
