@@ -36,29 +36,31 @@ def _differentiates(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _as_tuple(value: Any, arg_name: str, who: str) -> tuple[tuple[Tensor, ...], bool]:
+    """``value``, a tensor or a tuple of them (a list is one value, as in PyTorch), as a
+    tuple, and whether it was one; PyTorch's TypeError for anything else."""
+    is_tuple = isinstance(value, tuple)
+    items = value if is_tuple else (value,)
+    for i, item in enumerate(items):
+        if not isinstance(item, Tensor):
+            where = f"value at index {i}" if is_tuple else f"given {arg_name}"
+            raise TypeError(f"The {arg_name} given to {who} must be either a Tensor or a "
+                            f"tuple of Tensors but the {where} has type {type(item)}.")
+    return items, is_tuple
+
+
 def _inputs(inputs: Any, who: str, create_graph: bool = False
             ) -> tuple[tuple[Tensor, ...], bool]:
     """Leaves requiring grad for ``inputs`` (a tensor or a tuple of them) and whether a
     tuple was given: fresh ones, or with ``create_graph`` the inputs that are leaves
     requiring grad themselves (so the result stays differentiable with respect to them)."""
-    is_tuple = isinstance(inputs, (tuple, list))
-    items = tuple(inputs) if is_tuple else (inputs,)
-    for i, item in enumerate(items):
-        if not isinstance(item, Tensor):
-            raise TypeError(f"The {'inputs' if not is_tuple else f'inputs[{i}]'} given to "
-                            f"{who} must be a Tensor, but got {type(item).__name__}")
+    items, is_tuple = _as_tuple(inputs, "inputs", who)
     return tuple(x if create_graph and x.is_leaf and x.requires_grad else
                  x.detach().requires_grad_(True) for x in items), is_tuple
 
 
 def _outputs(out: Any, who: str) -> tuple[tuple[Tensor, ...], bool]:
-    is_tuple = isinstance(out, (tuple, list))
-    items = tuple(out) if is_tuple else (out,)
-    for item in items:
-        if not isinstance(item, Tensor):
-            raise TypeError(f"The outputs of the user-provided function given to {who} "
-                            f"must be Tensors, but got {type(item).__name__}")
-    return items, is_tuple
+    return _as_tuple(out, "outputs of the user-provided function", who)
 
 
 def _grads(output: Tensor, leaves: tuple[Tensor, ...], cotangent: Any,
@@ -104,9 +106,27 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
 
     PyTorch equivalent: ``torch.autograd.functional.jacobian``.
     """
-    del strict, vectorize
     if strategy not in ("reverse-mode", "forward-mode"):
-        raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+        raise AssertionError(
+            'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
+            'function has more outputs than inputs, "forward-mode" tends to be more '
+            'performant. Otherwise, prefer to use "reverse-mode".')
+    if strategy == "forward-mode":  # PyTorch's limits of its forward-mode Jacobian
+        if create_graph:
+            raise NotImplementedError(
+                'torch.autograd.functional.jacobian: `create_graph=True` and `strategy='
+                '"forward-mode"` are not supported together (yet). Please either set '
+                '`create_graph=False` or `strategy="reverse-mode"`.')
+        if strict:
+            raise RuntimeError(
+                'torch.autograd.functional.jacobian: `strict=True` and `strategy='
+                '"forward-mode"` are not supported together (yet). Please either set '
+                '`strict=False` or `strategy="reverse-mode"`.')
+        _as_tuple(inputs, "inputs", "jacobian")
+        if not vectorize:
+            raise NotImplementedError("Computing Jacobian using forward-AD or "
+                                      "forward-over-reverse Hessian isonly implemented for "
+                                      "`vectorize=True`.")
     leaves, inputs_tuple = _inputs(inputs, "jacobian", create_graph)
     outs, outputs_tuple = _outputs(func(*leaves), "jacobian")
     per_output = [_jacobian_rows(out, leaves, create_graph) for out in outs]
@@ -115,13 +135,11 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
 
 
 def _scalar_output(func: Callable[..., Any], leaves: tuple[Tensor, ...], who: str) -> Tensor:
-    out = func(*leaves)
-    if isinstance(out, (tuple, list)):
-        if len(out) != 1:
-            raise RuntimeError(f"The function given to {who} should return a single "
-                               f"Tensor")
-        out = out[0]
-    if not isinstance(out, Tensor) or out.numel() != 1:
+    outs, is_tuple = _outputs(func(*leaves), who)
+    if is_tuple:
+        raise RuntimeError(f"The function given to {who} should return a single Tensor")
+    out = outs[0]
+    if out.numel() != 1:
         raise RuntimeError(f"The Tensor returned by the function given to {who} should "
                            f"contain a single element")
     return out.reshape(())
@@ -136,24 +154,32 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
 
     PyTorch equivalent: ``torch.autograd.functional.hessian``.
     """
-    del strict, vectorize, outer_jacobian_strategy
     leaves, inputs_tuple = _inputs(inputs, "hessian", create_graph)
+    if outer_jacobian_strategy not in ("reverse-mode", "forward-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    if outer_jacobian_strategy == "forward-mode":  # PyTorch's outer jacobian's checks
+        jacobian(lambda *x: x[0], inputs, create_graph, strict, vectorize, "forward-mode")
     out = _scalar_output(func, leaves, "hessian")
     firsts = _grads(out, leaves, None, True)
     blocks = [_jacobian_rows(g, leaves, create_graph) for g in firsts]
     return tuple(tuple(row) for row in blocks) if inputs_tuple else blocks[0][0]
 
 
-def _vectors(v: Any, like: tuple[Tensor, ...], who: str) -> tuple[Tensor, ...]:
-    items = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+def _vectors(v: Any, like: tuple[Tensor, ...], like_tuple: bool, who: str
+             ) -> tuple[Tensor, ...]:
+    """``v`` checked against ``like`` (the outputs or the inputs it multiplies) as
+    PyTorch's ``_validate_v`` checks it, in its words."""
+    items, _ = _as_tuple(v, "v", who)
     if len(items) != len(like):
-        raise RuntimeError(f"v is a tuple of invalid length: should be {len(like)} but got "
-                           f"{len(items)}.")
-    for item, ref in zip(items, like, strict=True):
-        if not isinstance(item, Tensor) or tuple(item.shape) != tuple(ref.shape):
-            raise RuntimeError(f"Mismatch in shape for v in {who}: expected "
-                               f"{tuple(ref.shape)}, got "
-                               f"{getattr(item, 'shape', type(item).__name__)}")
+        if like_tuple:
+            raise RuntimeError(f"v is a tuple of invalid length: should be {len(like)} but "
+                               f"got {len(items)}.")
+        raise RuntimeError("The given v should contain a single Tensor.")
+    for index, (item, ref) in enumerate(zip(items, like, strict=True)):
+        if tuple(item.shape) != tuple(ref.shape):
+            entry = f"Entry {index} in " if like_tuple else ""
+            raise RuntimeError(f"{entry}v has invalid size: should be {ref.size()} but got "
+                               f"{item.size()}.")
     return items
 
 
@@ -176,7 +202,7 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
                                "returns a single Tensor with a single element.")
         vs: tuple[Any, ...] = (None,)
     else:
-        vs = _vectors(v, outs, "vjp")
+        vs = _vectors(v, outs, outputs_tuple, "vjp")
     total = [_functions.zeros_like(leaf) for leaf in leaves]
     for out, vec in zip(outs, vs, strict=True):
         if out.requires_grad:
@@ -202,7 +228,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
                                "element.")
         vs: tuple[Tensor, ...] = (_functions.ones_like(leaves[0]),)
     else:
-        vs = _vectors(v, leaves, "jvp")
+        vs = _vectors(v, leaves, inputs_tuple, "jvp")
     outs, outputs_tuple = _outputs(func(*leaves), "jvp")
     products = []
     for out in outs:
@@ -218,8 +244,15 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
 def _hessian_vector(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool,
                     who: str) -> tuple[Any, Any]:
     leaves, inputs_tuple = _inputs(inputs, who, create_graph)
+    if v is None:
+        if len(leaves) != 1 or leaves[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the input to the "
+                               "user-provided function is a single Tensor with a single "
+                               "element.")
+        vs: tuple[Tensor, ...] = (_functions.ones_like(leaves[0]),)
+    else:
+        vs = _vectors(v, leaves, inputs_tuple, who)
     out = _scalar_output(func, leaves, who)
-    vs = _vectors(v, leaves, who)
     firsts = _grads(out, leaves, None, True)
     inner = _functions.zeros(())
     for g, vec in zip(firsts, vs, strict=True):
