@@ -386,6 +386,22 @@ def test_transposed_convolutions_take_torchs_output_size(torch, layer, shape, ou
         ours.apply(params, state, x, output_size=[99] * (len(shape) - 2))
 
 
+def test_a_composite_with_an_extra_repr_prints_in_pytorchs_layout(torch):
+    """The extra_repr on a line of its own above the children, as PyTorch prints a
+    module that has both (it was run into the opening parenthesis)."""
+    from fnnet import models
+
+    class MLP(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = torch.nn.Linear(4, 8), torch.nn.Linear(8, 3)
+
+        def extra_repr(self):
+            return "sizes=(4, 8, 3), activation='relu'"
+
+    assert repr(models.MLP((4, 8, 3))) == repr(MLP())
+
+
 def test_sequential_of_an_ordereddict_and_modulelist_repr_match_torch(torch):
     from collections import OrderedDict
 

@@ -233,15 +233,17 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
+        # PyTorch's layout: the extra_repr inline when it is all, else its lines and the
+        # children's, each on a line of its own
         children = list(self.named_children())
-        head = f"{type(self).__name__}({self.extra_repr()}"
+        extra = self.extra_repr()
         if not children:
-            return head + ")"
-        lines = [head]
+            return f"{type(self).__name__}({extra})"
+        lines = extra.split("\n") if extra else []
         for name, child in children:
-            text = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {text}")
-        return "\n".join(lines) + "\n)"
+            lines.append(f"({name}): {repr(child)}")
+        body = "\n".join(lines).replace("\n", "\n  ")
+        return f"{type(self).__name__}(\n  {body}\n)"
 
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, State]:
         """Alias of :meth:`apply`.
