@@ -1106,3 +1106,25 @@ def test_pooling_and_normalisation_refuse_bad_arguments_as_pytorch(torch):
     for lib in (ft, torch):  # without a weight the count is not used: a warning
         with pytest.warns(UserWarning, match=r"^input's size at dim=1 does not match"):
             lib.nn.InstanceNorm2d(3)(lib.zeros(2, 4, 5, 5))
+
+
+def test_adaptive_pooling_refuses_bad_arguments_as_pytorch(torch):
+    """Adaptive pooling's refusals in PyTorch's types and words (fnnet's ValueErrors
+    before; an empty spatial axis average-pooled to zeros without a word)."""
+    cases = [
+        lambda T: T.nn.AdaptiveAvgPool2d((2, 2))(T.zeros(3)),
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.zeros(2, 3), 2),
+        lambda T: T.nn.functional.adaptive_max_pool2d(T.zeros(2, 3), 2),
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.zeros(1, 2, 3, 4, 5), 2),
+        lambda T: T.nn.functional.adaptive_avg_pool1d(T.zeros(1, 2, 3, 4), 2),
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.zeros(1, 2, 0, 4), 2),
+        lambda T: T.nn.functional.adaptive_max_pool2d(T.zeros(1, 0, 3, 3), 2),
+        lambda T: T.nn.functional.adaptive_max_pool2d(T.zeros(1, 2, 0, 4), 2,
+                                                      return_indices=True),
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.zeros(1, 2, 5, 4), (2, 2, 2)),
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.zeros(1, 2, 5, 4), (None, -2)),
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.zeros(1, 2, 5, 4), 1.5),
+    ]
+    for case in cases:
+        ours, theirs = raised_by(case, ft, torch)
+        assert ours == theirs

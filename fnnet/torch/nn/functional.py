@@ -247,8 +247,50 @@ def _check_avg_pool_size(input: Any, kernel_size: Any, stride: Any, padding: Any
     _check_pool_size(input, kernel_size, stride, padding, 1, ceil_mode, avg=True)
 
 
+def _check_adaptive_pool2d(who: str, input: Any, output_size: Any) -> None:
+    """PyTorch's checks of ``adaptive_avg_pool2d`` / ``adaptive_max_pool2d`` (``who``),
+    in its order and words: a size per axis (None keeping the input's) and the input's
+    rank and sizes."""
+    if not isinstance(input, Tensor):
+        return
+    shape = list(input.shape)
+    if isinstance(output_size, int):
+        sizes = [output_size, output_size]
+    else:
+        try:
+            n = len(output_size)
+        except TypeError:
+            raise TypeError(f"object of type '{type(output_size).__name__}' has no "
+                            f"len()") from None
+        if len(shape) <= n:
+            raise ValueError(f"Input dimension should be at least {n + 1}")
+        sizes = [shape[i - n] if v is None else v for i, v in enumerate(output_size)]
+    if who == "adaptive_avg_pool2d":
+        if len(sizes) != 2:
+            raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+        if min(sizes) < 0:
+            raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater "
+                               f"than or equal to 0 but received {{{sizes[0]}, {sizes[1]}}}")
+        if sizes == [1, 1]:  # PyTorch takes a mean over the last two axes, unchecked
+            return
+        checked = [len(shape) - 2, len(shape) - 1]
+    else:
+        checked = list(range(1, len(shape)))
+    if len(shape) not in (3, 4):
+        colon = ":" if who == "adaptive_max_pool2d" else ""
+        raise RuntimeError(f"{who}(): Expected 3D or 4D tensor, but got{colon} {shape}")
+    for axis in checked:
+        if shape[axis] == 0:
+            raise RuntimeError(f"{who}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {shape} with dimension "
+                               f"{axis} being empty")
+    if len(sizes) != 2:
+        raise RuntimeError(f"{who}(): internal error: output_size.size() must be 2")
+
+
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.adaptive_avg_pool2d``."""
+    _check_adaptive_pool2d("adaptive_avg_pool2d", input, output_size)
     return _op(fnf.adaptive_avg_pool2d, (_hashable(output_size),), input)
 
 
@@ -934,6 +976,10 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.adaptive_avg_pool1d``."""
+    if isinstance(input, Tensor) and input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
+                           f"tensor for argument #1 'self' (while checking arguments for "
+                           f"adaptive_avg_pool1d)")
     size = single(output_size, "output_size")
     return adaptive_avg_pool2d(as_2d(input, "adaptive_avg_pool1d"), (1, size)).squeeze(-2)
 
@@ -942,6 +988,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
                         ) -> Tensor:
     """PyTorch equivalent: ``torch.nn.functional.adaptive_max_pool2d`` (with
     ``return_indices``, ``(values, indices)``)."""
+    _check_adaptive_pool2d("adaptive_max_pool2d", input, output_size)
     size = tuple(output_size) if isinstance(output_size, (list, tuple)) else output_size
     if return_indices:
         values, indices = _op_multi(fnf.adaptive_max_pool2d_with_indices, (size,), input,

@@ -97,6 +97,9 @@ class AdaptiveAvgPool2d(Wrapped):
         self.output_size = output_size
         self._wrap(fnn.AdaptiveAvgPool2d(output_size))
 
+    def _check_input(self, input: Tensor, *rest: Any) -> None:
+        F._check_adaptive_pool2d("adaptive_avg_pool2d", input, self.output_size)
+
 
 class MaxPool1d(Module):
     """PyTorch equivalent: ``torch.nn.MaxPool1d``."""
