@@ -72,3 +72,35 @@ def test_optimizer_state_edited_in_place_or_deleted_steps_as_torch(torch):
     assert ours[0] == theirs[0]
     for mine, expected in zip(ours[1], theirs[1], strict=True):
         np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+
+
+def _focal_loss_with_an_annealed_gamma(T, compiles):
+    """A focal loss whose exponent ``gamma`` is annealed step by step, and powers of
+    values at 0 and below 0."""
+    T.manual_seed(0)
+    x, y = T.randn(8, 3), T.randint(0, 3, (8,))
+    net = T.nn.Linear(3, 3)
+    opt = T.optim.SGD(net.parameters(), lr=0.1)
+    losses = []
+    for step in range(8):
+        gamma = 1.3 + 0.07 * step  # no multiple of 1/2
+        p = T.softmax(net(x), 1)[T.arange(8), y]
+        loss = (-(1 - p) ** gamma * p.log()).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    compiles.append(getattr(T, "compile_stats", lambda: {"compiles": 0})()["compiles"])
+    z = T.tensor([0.0, -2.0, 1.5, 3.0], requires_grad=True)
+    (z ** 0.3).nansum().backward()
+    return losses, (z ** 0.3).detach().numpy(), z.grad.numpy(), (z ** 2.0).detach().numpy()
+
+
+def test_a_power_annealed_step_by_step_compiles_once_as_torch(torch):
+    compiles = []
+    ours = _focal_loss_with_an_annealed_gamma(ft, compiles)
+    theirs = _focal_loss_with_an_annealed_gamma(torch, [])
+    for mine, expected in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    # the step compiled once (split in two for the loss read each step), not per gamma
+    assert compiles[0] <= 3, compiles

@@ -126,7 +126,11 @@ def _prod(x: Array, dim: int | None, keepdim: bool) -> Array:
     return jnp.prod(x, axis=dim, keepdims=keepdim)
 
 
-def _pow_scalar(x: Array, exponent: float) -> Array:
+def _pow_scalar(x: Array, exponent: float | Array) -> Array:
+    """``x ** exponent``: a static exponent, or one given as an input of the step (see
+    ``Tensor.__pow__``), never 0 nor a multiple of 1/2."""
+    if not isinstance(exponent, (int, float)):
+        return x ** jnp.asarray(exponent, x.dtype)  # in x's precision, as PyTorch's
     # x ** 0 is 1 with a zero gradient, also at x = 0 (where 0 * x ** -1 is NaN)
     return (jax.lax.stop_gradient(x) if exponent == 0 else x) ** exponent
 

@@ -1671,6 +1671,13 @@ class Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             if isinstance(other, int) and other < 0 and self._cell.aval[1].kind in "iub":
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
+            if isinstance(other, float) and not (2 * other).is_integer() and \
+                    self._cell.aval[1] in (np.float32, np.float64):
+                # an exponent that is no multiple of 1/2 is an input of the step, not part
+                # of its structure: one annealed step by step (a focal loss's gamma)
+                # compiles once; integers and halves stay static, for x ** 2 of negative
+                # x and the exact squares and square roots PyTorch computes for them
+                return _op(_pow_scalar, (), self, other)
             return _op(_pow_scalar, (other,), self)
         return _op(power, (), *_operands(self, other))
 
