@@ -1108,9 +1108,10 @@ def test_pooling_and_normalisation_refuse_bad_arguments_as_pytorch(torch):
             lib.nn.InstanceNorm2d(3)(lib.zeros(2, 4, 5, 5))
 
 
-def test_adaptive_pooling_refuses_bad_arguments_as_pytorch(torch):
-    """Adaptive pooling's refusals in PyTorch's types and words (fnnet's ValueErrors
-    before; an empty spatial axis average-pooled to zeros without a word)."""
+def test_adaptive_pooling_and_meshgrid_refuse_bad_arguments_as_pytorch(torch):
+    """Adaptive pooling's and meshgrid's refusals in PyTorch's types and words (fnnet's
+    ValueErrors before; an empty spatial axis average-pooled to zeros, and meshgrid
+    mixed dtypes or took no tensors, without a word)."""
     cases = [
         lambda T: T.nn.AdaptiveAvgPool2d((2, 2))(T.zeros(3)),
         lambda T: T.nn.functional.adaptive_avg_pool2d(T.zeros(2, 3), 2),
@@ -1124,6 +1125,10 @@ def test_adaptive_pooling_refuses_bad_arguments_as_pytorch(torch):
         lambda T: T.nn.functional.adaptive_avg_pool2d(T.zeros(1, 2, 5, 4), (2, 2, 2)),
         lambda T: T.nn.functional.adaptive_avg_pool2d(T.zeros(1, 2, 5, 4), (None, -2)),
         lambda T: T.nn.functional.adaptive_avg_pool2d(T.zeros(1, 2, 5, 4), 1.5),
+        # anchor grids
+        lambda T: T.meshgrid(T.arange(3), T.arange(2.0), indexing="ij"),
+        lambda T: T.meshgrid(T.arange(3), indexing="xz"),
+        lambda T: T.meshgrid([], indexing="ij"),
     ]
     for case in cases:
         ours, theirs = raised_by(case, ft, torch)

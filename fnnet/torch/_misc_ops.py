@@ -115,9 +115,15 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         warned.add(MESHGRID_INDEXING)
         warnings.warn(MESHGRID_INDEXING, UserWarning, stacklevel=2)
     mode = "ij" if indexing is None else indexing
-    if mode not in ("ij", "xy"):
-        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     inputs = [_as_tensor(t) for t in tensors]
+    # PyTorch's checks, in its order
+    if not inputs:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if any(t.dtype != inputs[0].dtype for t in inputs):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    if mode not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but '
+                           f"received: {mode}")
     shape = [t.numel() for t in inputs]
     if mode == "xy" and len(shape) >= 2:
         shape[0], shape[1] = shape[1], shape[0]
