@@ -412,6 +412,19 @@ SLOW: tuple[str, ...] = (
 )
 
 
+#: Tests of the edit-test loop left out of it for their time alone, one ``module::test[id]``
+#: a line, exactly as pytest names the item: ``tests/select_slow.py`` writes the file from a
+#: measured run of the loop (its longest tests, until the rest fits in its time).
+SLOW_BY_TIME = pathlib.Path(__file__).with_name("slow_by_time.txt")
+
+
+def _slow_by_time() -> list[str]:
+    if not SLOW_BY_TIME.exists():
+        return []
+    return [line.strip() for line in SLOW_BY_TIME.read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
 #: Tests that compile with XLA's optimisations on, as users' programs do (they and the
 #: processes they start); the rest of the suite compiles with
 #: JAX_DISABLE_MOST_OPTIMIZATIONS, its programs being small and run a few times. Here are
@@ -544,3 +557,13 @@ def pytest_collection_modifyitems(config, items):
                   and item.get_closest_marker("slow") is None]
         for item in _sample(family, keep):
             item.add_marker(pytest.mark.slow)
+    # after the sampling: the listing was measured on the cases the sampling keeps
+    by_name = {f"{item.path.stem}::{item.name}": item for item in items}
+    for entry in _slow_by_time():
+        module, _, test = entry.partition("::")
+        if module not in modules:
+            continue
+        if not hasattr(modules[module], test.partition("[")[0]):
+            raise pytest.UsageError(f"tests/slow_by_time.txt names {entry!r}: no such test")
+        if entry in by_name:
+            by_name[entry].add_marker(pytest.mark.slow)
