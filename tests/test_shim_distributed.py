@@ -607,6 +607,9 @@ def test_ddp_bad_arguments(group):
         nn.parallel.DistributedDataParallel(nn.Linear(2, 2), dim=1)
     with pytest.raises(ValueError, match="device index 99 is out of range"):
         nn.parallel.DistributedDataParallel(nn.Linear(2, 2), device_ids=[99])
+    with pytest.raises(ValueError, match=r"^device_ids can only be None or contain a single "
+                                         r"element\.$"):  # PyTorch's check, first
+        nn.parallel.DistributedDataParallel(nn.Linear(2, 2), device_ids=[0, 1])
     for module in (nn.Linear(2, 2).requires_grad_(False), nn.ReLU()):  # PyTorch's words
         with pytest.raises(RuntimeError, match=r"^DistributedDataParallel is not needed when "
                            r"a module doesn't have any parameter that requires a gradient\.$"):

@@ -202,7 +202,8 @@ class DistributedDataParallel(Module):
         dim: the batch axis; only 0.
 
     Raises:
-        ValueError: ``init_process_group`` was not called (PyTorch's error).
+        ValueError: ``init_process_group`` was not called, or ``device_ids`` names
+            more than one device (PyTorch's errors).
         RuntimeError: ``module`` has no parameter that requires a gradient (PyTorch's);
             at a forward pass, see ``find_unused_parameters``.
         TypeError: ``module`` is not an ``nn.Module``, or bad ``device_ids``.
@@ -249,6 +250,8 @@ class DistributedDataParallel(Module):
             raise RuntimeError("DistributedDataParallel is not needed when a module doesn't "
                                "have any parameter that requires a gradient.")
         if device_ids is not None:
+            if hasattr(device_ids, "__len__") and len(device_ids) > 1:  # PyTorch's check
+                raise ValueError("device_ids can only be None or contain a single element.")
             _devices(device_ids)  # checks them
         self.module = module
         self.device_ids = None if device_ids is None else list(device_ids)
