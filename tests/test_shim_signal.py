@@ -200,3 +200,25 @@ def test_functional_transforms_and_convolutions_refuse_as_pytorch(torch):
                 call(T, AF, T.ones(3))
             caught.append((type(info.value).__name__, str(info.value)))
         assert caught[1] == caught[0], name
+
+
+POLYNOMIALS = ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "hermite_polynomial_h",
+               "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p")
+
+
+def test_orthogonal_polynomials_as_pytorch(torch):
+    # PyTorch's recurrences and special cases (|x| = 1, its closed forms for large n,
+    # n < 0, Hermite's NaN past n = 128), n a tensor or a number, x a number too
+    x = np.array([-1.0, -0.5, 0.0, 0.3, 1.0, 1.5, -2.0], np.float32)[:, None]
+    n = np.array([-1, 0, 1, 2, 3, 7, 9, 12, 130])[None, :]
+    for name in POLYNOMIALS:
+        ours, theirs = (getattr(T.special, name) for T in (ft, torch))
+        np.testing.assert_allclose(_np(ours(ft.tensor(x), ft.tensor(n))),
+                                   _np(theirs(torch.tensor(x), torch.tensor(n))),
+                                   rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_np(ft.special.legendre_polynomial_p(0.5, ft.tensor([2, 3]))),
+                               [-0.125, -0.4375], rtol=1e-6)  # PyTorch's values
+    assert not ft.special.legendre_polynomial_p(ft.tensor([0.5], requires_grad=True),
+                                                3).requires_grad
+    with pytest.raises(TypeError, match="received an invalid combination of arguments"):
+        ft.special.legendre_polynomial_p(0.5, 3)

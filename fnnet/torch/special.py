@@ -3,7 +3,9 @@
 The names fnnet.torch already has elsewhere are the same functions (``special.expit`` is
 ``torch.sigmoid``, ``special.gammaln`` is ``torch.lgamma``...); the others are one
 recorded ``jax.scipy.special`` call each, integers computed in float32 as PyTorch
-promotes them. ``torch.polygamma``/``torch.mvlgamma`` and their methods live here too.
+promotes them. The orthogonal polynomials (Chebyshev's T and U, Hermite's, Laguerre's,
+Legendre's) are PyTorch's recurrences and special cases, in a loop up to the largest
+degree. ``torch.polygamma``/``torch.mvlgamma`` and their methods live here too.
 """
 
 from __future__ import annotations
@@ -270,3 +272,113 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(name)
     raise _Unsupported(f"fnnet.torch does not support torch.special.{name}; use "
                        f"jax.scipy.special on fnnet's functional API")
+
+
+# -- orthogonal polynomials: PyTorch's recurrences and special cases ------------------------
+
+def _recurrence(x: Any, n: Any, first: Any, second: Any, step: Any) -> Any:
+    """``P_n(x)`` elementwise (``x``, ``n`` broadcast; 0 where ``n < 0``) from ``P_0 =
+    first``, ``P_1 = second`` and ``P_{k+1} = step(k, P_k, P_{k-1})`` for ``k = 1..n-1``,
+    PyTorch's loop, run up to the largest ``n``."""
+    def body(k: Any, carry: tuple[Any, Any]) -> tuple[Any, Any]:
+        p, q = carry
+        more = k < n
+        return jnp.where(more, q, p), jnp.where(more, step(k.astype(x.dtype), q, p), q)
+
+    top = jnp.max(n, initial=1)
+    _, q = lax.fori_loop(1, top.astype(jnp.int32), body, (first, second))
+    return jnp.where(n < 0, 0, jnp.where(n == 0, first, q)).astype(x.dtype)
+
+
+def _signed_one(x: Any, n: Any, magnitude: Any) -> Any:
+    """The value at ``|x| == 1``: ``magnitude`` at ``x = 1`` or for even ``n``, its
+    negative otherwise."""
+    return jnp.where((x > 0) | (n % 2 == 0), magnitude, -magnitude)
+
+
+def chebyshev_t(x: Any, n: Any) -> Any:
+    ones = jnp.ones_like(x)
+    out = _recurrence(x, n, ones, x, lambda k, q, p: (x + x) * q - p)
+    inside = (n > 6) & (jnp.abs(x) < 1)  # PyTorch's closed form there
+    out = jnp.where(inside, jnp.cos(n.astype(x.dtype) * jnp.arccos(x)), out)
+    return jnp.where((jnp.abs(x) == 1) & (n >= 0), _signed_one(x, n, ones), out)
+
+
+def chebyshev_u(x: Any, n: Any) -> Any:
+    ones = jnp.ones_like(x)
+    out = _recurrence(x, n, ones, x + x, lambda k, q, p: (x + x) * q - p)
+    angle = jnp.arccos(x)
+    m = (n + 1).astype(x.dtype)
+    sine = jnp.sin(angle)
+    closed = jnp.where(sine != 0, jnp.sin(m * angle) / jnp.where(sine != 0, sine, 1),
+                       m * jnp.cos(m * angle) / x)
+    out = jnp.where((n > 8) & (jnp.abs(x) < 1), closed, out)
+    return jnp.where((jnp.abs(x) == 1) & (n >= 0), _signed_one(x, n, m), out)
+
+
+def hermite_h(x: Any, n: Any) -> Any:
+    out = _recurrence(x, n, jnp.ones_like(x), x + x, lambda k, q, p: (x + x) * q - (k + k) * p)
+    limit = 512 if x.dtype == jnp.float64 else 128  # PyTorch's: NaN past it
+    return jnp.where(n > limit, jnp.nan, out)
+
+
+def hermite_he(x: Any, n: Any) -> Any:
+    out = _recurrence(x, n, jnp.ones_like(x), x, lambda k, q, p: x * q - k * p)
+    limit = 512 if x.dtype == jnp.float64 else 128
+    return jnp.where(n > limit, jnp.nan, out)
+
+
+def laguerre_l(x: Any, n: Any) -> Any:
+    ones = jnp.ones_like(x)
+    out = _recurrence(x, n, ones, 1 - x,
+                      lambda k, q, p: (((k + k) + (1 - x)) * q - k * p) / (k + 1))
+    return jnp.where((x == 0) & (n >= 0), ones, out)
+
+
+def legendre_p(x: Any, n: Any) -> Any:
+    ones = jnp.ones_like(x)
+    out = _recurrence(x, n, ones, x, lambda k, q, p: ((k + k + 1) * x * q - k * p) / (k + 1))
+    return jnp.where((jnp.abs(x) == 1) & (n >= 0), _signed_one(x, n, ones), out)
+
+
+def _polynomial_operands(x: Any, n: Any) -> tuple[Any, Any]:
+    """``x`` in floating point and ``n`` as integers (a float ``n`` truncated, -1 where it
+    is not finite), broadcast, as PyTorch's kernels read them."""
+    dtype = jnp.promote_types(_floating(jnp.asarray(x)).dtype,
+                              _floating(jnp.asarray(n)).dtype)
+    x, n = jnp.broadcast_arrays(jnp.asarray(x, dtype), jnp.asarray(n))
+    if jnp.issubdtype(n.dtype, jnp.floating):
+        n = jnp.where(jnp.isfinite(n), jnp.trunc(jnp.where(jnp.isfinite(n), n, 0)), -1)
+    return x, n.astype(jnp.int32)
+
+
+def _polynomial(name: str, formula: Any) -> Any:
+    def op(x: Any, n: Any) -> Any:
+        return formula(*_polynomial_operands(x, n))
+
+    op.__name__ = f"special_{name}"
+
+    def function(x: Any, n: Any) -> Tensor:  # (out= is fnnet.torch._out's)
+        if not isinstance(x, Tensor) and not isinstance(n, Tensor):
+            raise TypeError(
+                f"special_{name}() received an invalid combination of arguments - got "
+                f"({type(x).__name__}, {type(n).__name__}), but expected one of:\n"
+                f" * (Tensor x, Tensor n, *, Tensor out = None)\n"
+                f" * (Number x, Tensor n, *, Tensor out = None)\n"
+                f" * (Tensor x, Number n, *, Tensor out = None)\n")
+        operands = [(v.detach() if isinstance(v, Tensor) else _scalar_or_tensor(v))
+                    for v in (x, n)]
+        return _op(op, (), *operands, who=f"special_{name}")
+
+    function.__name__ = name
+    function.__doc__ = (f"PyTorch's ``torch.special.{name}`` of ``x`` and ``n``, by its "
+                        f"recurrence; not differentiable, as PyTorch's.")
+    return function
+
+
+chebyshev_polynomial_t = _polynomial("chebyshev_polynomial_t", chebyshev_t)
+chebyshev_polynomial_u = _polynomial("chebyshev_polynomial_u", chebyshev_u)
+hermite_polynomial_h = _polynomial("hermite_polynomial_h", hermite_h)
+hermite_polynomial_he = _polynomial("hermite_polynomial_he", hermite_he)
+laguerre_polynomial_l = _polynomial("laguerre_polynomial_l", laguerre_l)
+legendre_polynomial_p = _polynomial("legendre_polynomial_p", legendre_p)
