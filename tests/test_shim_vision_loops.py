@@ -1070,6 +1070,37 @@ def test_roll_flip_and_rot90_take_and_refuse_arguments_as_pytorch(torch):
         assert ours == theirs
 
 
+def test_random_roll_augmentation_trains_as_pytorch_and_compiles_once(torch):
+    """torch.roll by a random amount each step (a translation augmentation) trains as
+    PyTorch's, and its shifts are inputs of the step: they were part of its structure,
+    and every new shift compiled the step again."""
+    x = np.random.default_rng(12).standard_normal((4, 2, 6, 6)).astype(np.float32)
+    y = np.array([0, 1, 2, 1])
+    shifts = [(1, -2), (0, 3), (-3, 1), (2, 2), (5, -1)]
+    finals = []
+    for lib in (torch, ft):
+        lib.manual_seed(0)
+        net = lib.nn.Sequential(lib.nn.Conv2d(2, 3, 3), lib.nn.Flatten(),
+                                lib.nn.Linear(48, 3))
+        opt = lib.optim.SGD(net.parameters(), lr=0.1)
+        inp = lib.tensor(x)
+        if lib is ft:
+            ft.reset_compile_stats()
+        losses = []
+        for dy, dx in shifts:
+            rolled = lib.roll(inp, shifts=(dy, dx), dims=(2, 3)).roll(dx, 3)
+            loss = lib.nn.functional.cross_entropy(net(rolled), lib.tensor(y))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        finals.append((losses, [_np(p) for p in net.parameters()]))
+    np.testing.assert_allclose(finals[1][0], finals[0][0], rtol=1e-5)
+    for ours, theirs in zip(finals[1][1], finals[0][1], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+    assert ft.compile_stats()["compiles"] == 1, ft.compile_stats()["log"]
+
+
 def test_pooling_and_normalisation_refuse_bad_arguments_as_pytorch(torch):
     """The mistakes users make with pooling and group/instance norm raise PyTorch's
     exception types and words: fnnet's ValueErrors (max_pool2d's padding, stride 0, a

@@ -371,8 +371,9 @@ def flip(self: Tensor, *args: Any, dims: Any = None) -> Tensor:
     return _op(_flip, (axes,), self, who="flip")
 
 
-def _roll(x: Any, shifts: Any, dims: Any) -> Any:
-    return jnp.roll(x, shifts, axis=dims)
+def _roll(x: Any, *args: Any) -> Any:
+    *shifts, dims = args
+    return jnp.roll(x, shifts[0] if dims is None else jnp.stack(shifts), axis=dims)
 
 
 def _ints(value: Any, name: str, position: int) -> tuple[int, ...]:
@@ -398,12 +399,17 @@ def roll(self: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     if not steps:
         raise RuntimeError("`shifts` required")
     if not axes and len(steps) == 1:  # the flattened tensor, its shape kept
-        return _op(_roll, (steps[0], None), self, who="roll")
-    if len(steps) != len(axes):
+        dims = None
+    elif len(steps) != len(axes):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(steps)}, "
                            f"dims:{len(axes)}")
-    return _op(_roll, (steps, tuple(_dim(d, self.dim(), "roll") for d in axes)), self,
-               who="roll")
+    else:
+        dims = tuple(_dim(d, self.dim(), "roll") for d in axes)
+    if self.numel() == 0:
+        return self.clone()
+    # the shifts are inputs of the step, not part of its structure: an augmentation
+    # rolling by a random amount each step compiles once
+    return _op(_roll, (dims,), self, *steps, who="roll")
 
 
 def _tril(x: Any, k: int) -> Any:
