@@ -62,12 +62,15 @@ LINALG: tuple[str, ...] = (
 )
 #: ... of ``torch.special``
 SPECIAL: tuple[str, ...] = (
-    "chebyshev_polynomial_t", "chebyshev_polynomial_u", "digamma", "entr", "erf", "erfc",
+    "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+    "chebyshev_polynomial_w", "digamma", "entr", "erf", "erfc",
     "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln",
     "hermite_polynomial_h", "hermite_polynomial_he", "i0", "i0e", "i1", "i1e",
     "laguerre_polynomial_l", "legendre_polynomial_p", "log1p", "log_ndtr", "logit",
     "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri",
-    "polygamma", "psi", "round", "sinc", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"
+    "polygamma", "psi", "round", "shifted_chebyshev_polynomial_t",
+    "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+    "shifted_chebyshev_polynomial_w", "sinc", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"
 )
 
 

@@ -3,9 +3,10 @@
 The names fnnet.torch already has elsewhere are the same functions (``special.expit`` is
 ``torch.sigmoid``, ``special.gammaln`` is ``torch.lgamma``...); the others are one
 recorded ``jax.scipy.special`` call each, integers computed in float32 as PyTorch
-promotes them. The orthogonal polynomials (Chebyshev's T and U, Hermite's, Laguerre's,
-Legendre's) are PyTorch's recurrences and special cases, in a loop up to the largest
-degree. ``torch.polygamma``/``torch.mvlgamma`` and their methods live here too.
+promotes them. The orthogonal polynomials (Chebyshev's four kinds and their shifted
+forms, Hermite's, Laguerre's, Legendre's) are PyTorch's recurrences and special cases, in
+a loop up to the largest degree. ``torch.polygamma``/``torch.mvlgamma`` and their methods
+live here too.
 """
 
 from __future__ import annotations
@@ -316,6 +317,79 @@ def chebyshev_u(x: Any, n: Any) -> Any:
     return jnp.where((jnp.abs(x) == 1) & (n >= 0), _signed_one(x, n, m), out)
 
 
+def chebyshev_v(x: Any, n: Any) -> Any:
+    ones = jnp.ones_like(x)
+    out = _recurrence(x, n, ones, x + x - 1, lambda k, q, p: (x + x) * q - p)
+    odd_sum = _signed_one(-ones, n, (n + n + 1).astype(x.dtype))  # +-(2n + 1)
+    angle = jnp.arccos(x)
+    closed = jnp.where(jnp.sin(angle / 2) != 1,
+                       jnp.cos((n + 0.5).astype(x.dtype) * angle) / jnp.cos(angle / 2), odd_sum)
+    out = jnp.where((n > 8) & (jnp.abs(x) < 1), closed, out)
+    return jnp.where((jnp.abs(x) == 1) & (n >= 0), jnp.where(x > 0, ones, odd_sum), out)
+
+
+def chebyshev_w(x: Any, n: Any) -> Any:
+    ones = jnp.ones_like(x)
+    out = _recurrence(x, n, ones, x + x + 1, lambda k, q, p: (x + x) * q - p)
+    at_one = jnp.where(x > 0, (n + n + 1).astype(x.dtype), _signed_one(-ones, n, ones))
+    angle = jnp.arccos(x)
+    closed = jnp.where(jnp.cos(angle / 2) != 1,
+                       jnp.sin((n + 0.5).astype(x.dtype) * angle) / jnp.sin(angle / 2), at_one)
+    out = jnp.where((n > 8) & (jnp.abs(x) < 1), closed, out)
+    return jnp.where((jnp.abs(x) == 1) & (n >= 0), at_one, out)
+
+
+def _shifted(x: Any, n: Any, second: Any, at_one: Any, at_zero: Any, closed: Any,
+             closed_from: int) -> Any:
+    """A shifted Chebyshev polynomial, PyTorch's: its own values at 1 and 0, ``closed``
+    (of ``acos(2x - 1)``) past degree ``closed_from`` inside the interval, else the
+    recurrence in ``y = 2x - 1``."""
+    y = x + x - 1
+    out = _recurrence(x, n, jnp.ones_like(x), second(y), lambda k, q, p: (y + y) * q - p)
+    out = jnp.where((n > closed_from) & (jnp.abs(y) < 1), closed(jnp.arccos(y), y), out)
+    out = jnp.where((x == 0) & (n >= 0), at_zero, out)
+    return jnp.where((x == 1) & (n >= 0), at_one, out)
+
+
+def shifted_chebyshev_t(x: Any, n: Any) -> Any:
+    ones = jnp.ones_like(x)
+    return _shifted(x, n, lambda y: y, ones, _signed_one(-ones, n, ones),
+                    lambda a, y: jnp.cos(n.astype(x.dtype) * a), 6)
+
+
+def shifted_chebyshev_u(x: Any, n: Any) -> Any:
+    m = (n + 1).astype(x.dtype)
+
+    def closed(a: Any, y: Any) -> Any:
+        return jnp.where(jnp.sin(a) != 0, jnp.sin(m * a) / jnp.sin(a), m * jnp.cos(m * a) / y)
+
+    return _shifted(x, n, lambda y: y + y, m * jnp.ones_like(x),
+                    _signed_one(-jnp.ones_like(x), n, m), closed, 6)
+
+
+def shifted_chebyshev_v(x: Any, n: Any) -> Any:
+    ones = jnp.ones_like(x)
+    odd_sum = _signed_one(-ones, n, (n + n + 1).astype(x.dtype))
+
+    def closed(a: Any, y: Any) -> Any:
+        return jnp.where(jnp.sin(a / 2) != 1,
+                         jnp.cos((n + 0.5).astype(x.dtype) * a) / jnp.cos(a / 2), odd_sum)
+
+    return _shifted(x, n, lambda y: y + y - 1, ones, odd_sum, closed, 6)
+
+
+def shifted_chebyshev_w(x: Any, n: Any) -> Any:
+    ones = jnp.ones_like(x)
+    alternating = _signed_one(-ones, n, ones)
+
+    def closed(a: Any, y: Any) -> Any:
+        return jnp.where(jnp.cos(a / 2) != 1,
+                         jnp.sin((n + 0.5).astype(x.dtype) * a) / jnp.sin(a / 2), alternating)
+
+    return _shifted(x, n, lambda y: y + y + 1, (n + n + 1).astype(x.dtype), alternating,
+                    closed, 4)
+
+
 def hermite_h(x: Any, n: Any) -> Any:
     out = _recurrence(x, n, jnp.ones_like(x), x + x, lambda k, q, p: (x + x) * q - (k + k) * p)
     limit = 512 if x.dtype == jnp.float64 else 128  # PyTorch's: NaN past it
@@ -378,6 +452,16 @@ def _polynomial(name: str, formula: Any) -> Any:
 
 chebyshev_polynomial_t = _polynomial("chebyshev_polynomial_t", chebyshev_t)
 chebyshev_polynomial_u = _polynomial("chebyshev_polynomial_u", chebyshev_u)
+chebyshev_polynomial_v = _polynomial("chebyshev_polynomial_v", chebyshev_v)
+chebyshev_polynomial_w = _polynomial("chebyshev_polynomial_w", chebyshev_w)
+shifted_chebyshev_polynomial_t = _polynomial("shifted_chebyshev_polynomial_t",
+                                             shifted_chebyshev_t)
+shifted_chebyshev_polynomial_u = _polynomial("shifted_chebyshev_polynomial_u",
+                                             shifted_chebyshev_u)
+shifted_chebyshev_polynomial_v = _polynomial("shifted_chebyshev_polynomial_v",
+                                             shifted_chebyshev_v)
+shifted_chebyshev_polynomial_w = _polynomial("shifted_chebyshev_polynomial_w",
+                                             shifted_chebyshev_w)
 hermite_polynomial_h = _polynomial("hermite_polynomial_h", hermite_h)
 hermite_polynomial_he = _polynomial("hermite_polynomial_he", hermite_he)
 laguerre_polynomial_l = _polynomial("laguerre_polynomial_l", laguerre_l)
