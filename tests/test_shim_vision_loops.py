@@ -595,9 +595,8 @@ def test_bicubic_volumes_and_edge_gradients_match_pytorch(torch):
     img = rng.standard_normal((1, 2, 4, 5)).astype(np.float32)
     theta2 = (np.eye(2, 3, dtype=np.float32)
               + 0.4 * rng.standard_normal((1, 2, 3))).astype(np.float32)
-    cases = [("bicubic", "zeros", False), ("bicubic", "border", True),
-             ("bicubic", "reflection", False), ("bilinear", "border", False),
-             ("bilinear", "reflection", True), ("nearest", "zeros", True)]
+    cases = [("bicubic", "zeros", False), ("bicubic", "reflection", True),
+             ("bilinear", "border", False), ("nearest", "reflection", True)]
     seen = []
     for lib in (ft, torch):
         F, outs, leaves, total = lib.nn.functional, [], [], 0
