@@ -104,3 +104,35 @@ def test_a_power_annealed_step_by_step_compiles_once_as_torch(torch):
         np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
     # the step compiled once (split in two for the loss read each step), not per gamma
     assert compiles[0] <= 3, compiles
+
+
+def _smoothing_scheduled(T, compiles):
+    """Label smoothing raised step by step (a curriculum), against class indices (one
+    ignored) and class probabilities."""
+    T.manual_seed(0)
+    x, y = T.randn(8, 4), T.randint(0, 4, (8,))
+    y[3] = -100
+    soft = T.softmax(T.randn(8, 4), 1)
+    net = T.nn.Linear(4, 4)
+    opt = T.optim.SGD(net.parameters(), lr=0.1)
+    losses = []
+    for step in range(6):
+        out = net(x)
+        loss = T.nn.functional.cross_entropy(out, y, label_smoothing=0.03 * step) + \
+            T.nn.functional.cross_entropy(out, soft, label_smoothing=0.05 * step)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    compiles.append(getattr(T, "compile_stats", lambda: {"compiles": 0})()["compiles"])
+    return losses, [p.detach().numpy() for p in net.parameters()]
+
+
+def test_label_smoothing_scheduled_step_by_step_compiles_once_as_torch(torch):
+    compiles = []
+    ours, theirs = _smoothing_scheduled(ft, compiles), _smoothing_scheduled(torch, [])
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
+    for mine, expected in zip(ours[1], theirs[1], strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    # unsmoothed at step 0, then one step for every amount (not one per amount)
+    assert compiles[0] <= 3, compiles

@@ -28,7 +28,7 @@ from fnnet.typing import Array
 
 def cross_entropy(input: Array, target: Array, weight: Array | None = None,
                   ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Array:
+                  label_smoothing: float | Array = 0.0) -> Array:
     """Cross-entropy between logits and a target, computed as PyTorch computes it.
 
     The target is read as PyTorch reads it:
@@ -51,7 +51,9 @@ def cross_entropy(input: Array, target: Array, weight: Array | None = None,
         ignore_index: class-index target value that is skipped; class-probability targets
             accept only a negative value (the default), as in PyTorch.
         reduction: ``'mean'``, ``'sum'`` or ``'none'`` (per-element losses ``[N, d1...]``).
-        label_smoothing: ``s`` in ``[0, 1]``, the mass spread uniformly over the classes.
+        label_smoothing: ``s`` in ``[0, 1]``, the mass spread uniformly over the classes:
+            a float, or a scalar array (which may be traced: a smoothing scheduled step
+            by step inside ``jit`` compiles once).
 
     Returns:
         The loss: a scalar, or ``[N, d1, ...]`` for ``reduction='none'``.
@@ -76,13 +78,23 @@ def cross_entropy(input: Array, target: Array, weight: Array | None = None,
     input = as_array(name, "input", input)
     target = as_array(name, "target", target)
     check_floating(name, "input", input)
-    if isinstance(label_smoothing, bool) or not isinstance(
-            label_smoothing, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name}: label_smoothing must be a float, got {label_smoothing!r}")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(
-            f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
-        )
+    if isinstance(label_smoothing, jax.Array) and label_smoothing.ndim == 0 and \
+            is_concrete(label_smoothing):
+        label_smoothing = float(label_smoothing)
+    # a traced amount (a smoothing scheduled step by step under jit) is applied as it is
+    traced = isinstance(label_smoothing, jax.Array) and label_smoothing.ndim == 0 and \
+        jnp.issubdtype(label_smoothing.dtype, jnp.floating)
+    if not traced:
+        if isinstance(label_smoothing, bool) or not isinstance(
+                label_smoothing, (int, float, np.floating, np.integer)):
+            raise TypeError(f"{name}: label_smoothing must be a float, got "
+                            f"{label_smoothing!r}")
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(
+                f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
+            )
+        label_smoothing = float(label_smoothing)
+    smoothed = traced or label_smoothing > 0
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class axis ([C], [N, C] or "
                          f"[N, C, d1, ...]), got shape ()")
@@ -92,15 +104,15 @@ def cross_entropy(input: Array, target: Array, weight: Array | None = None,
 
     if tuple(target.shape) == tuple(input.shape):
         _check_probability_target(name, target, ignore_index)
-        loss: Array = _probability_loss(input, target, weight, reduction=reduction,
-                                        label_smoothing=float(label_smoothing))
+        loss: Array = _probability_loss(input, target, weight, label_smoothing,
+                                        reduction=reduction, smoothed=smoothed)
         return loss
 
     check_class_indices(name, input, target, ignore_index, probabilities_ok=True)
     if is_concrete(target):
         check_labels(target, num_classes, ignore_index=ignore_index)
-    loss = _index_loss(input, target, weight, ignore_index=int(ignore_index),
-                       reduction=reduction, label_smoothing=float(label_smoothing))
+    loss = _index_loss(input, target, weight, label_smoothing, ignore_index=int(ignore_index),
+                       reduction=reduction, smoothed=smoothed)
     return loss
 
 
@@ -113,10 +125,12 @@ def _class_weight(weight: Array | None, input: Array) -> Array | None:
 
 # The math of both target forms is jitted: called eagerly, as users evaluate a loss,
 # one program per shape compiles instead of each of the loss's ~18 operations alone.
-@functools.partial(jax.jit, static_argnames=("ignore_index", "reduction", "label_smoothing"))
-def _index_loss(input: Array, target: Array, weight: Array | None, *, ignore_index: int,
-                reduction: str, label_smoothing: float) -> Array:
-    """Cross-entropy against class indices ``target`` (checked by the caller)."""
+@functools.partial(jax.jit, static_argnames=("ignore_index", "reduction", "smoothed"))
+def _index_loss(input: Array, target: Array, weight: Array | None,
+                label_smoothing: float | Array, *, ignore_index: int, reduction: str,
+                smoothed: bool) -> Array:
+    """Cross-entropy against class indices ``target`` (checked by the caller), smoothed
+    by ``label_smoothing`` where ``smoothed``."""
     axis = class_axis(input)
     num_classes = input.shape[axis]
     valid = target != ignore_index
@@ -127,7 +141,7 @@ def _index_loss(input: Array, target: Array, weight: Array | None, *, ignore_ind
     picked, target_weight = picked_log_probs(log_probs, target, weight, ignore_index)
     # where, not a product: an ignored target picks a class at random, maybe at -inf.
     loss = jnp.where(valid, -target_weight * picked, 0.0)
-    if label_smoothing > 0:
+    if smoothed:
         class_weight = _class_weight(weight, input)
         weighted = log_probs if class_weight is None else log_probs * class_weight
         smooth = jnp.where(valid, -jnp.sum(weighted, axis=axis), 0.0)
@@ -152,15 +166,16 @@ def _check_probability_target(name: str, target: Array, ignore_index: Any) -> No
         )
 
 
-@functools.partial(jax.jit, static_argnames=("reduction", "label_smoothing"))
-def _probability_loss(input: Array, target: Array, weight: Array | None, *, reduction: str,
-                      label_smoothing: float) -> Array:
+@functools.partial(jax.jit, static_argnames=("reduction", "smoothed"))
+def _probability_loss(input: Array, target: Array, weight: Array | None,
+                      label_smoothing: float | Array, *, reduction: str,
+                      smoothed: bool) -> Array:
     """Cross-entropy against class probabilities ``target`` of ``input``'s shape."""
     axis = class_axis(input)
     num_classes = input.shape[axis]
     log_probs = jax.nn.log_softmax(input, axis=axis)
     class_weight = _class_weight(weight, input)
-    if label_smoothing > 0:
+    if smoothed:
         target = target * (1 - label_smoothing) + label_smoothing / num_classes
     terms = log_probs * target
     if class_weight is not None:

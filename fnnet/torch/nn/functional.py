@@ -379,9 +379,10 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 # -- losses ---------------------------------------------------------------------------
 
 
-def _ce(x: Array, t: Array, w: Array | None, ignore_index: int, reduction: str,
-        label_smoothing: float) -> Array:
-    return L.cross_entropy(x, t, w, ignore_index, reduction, label_smoothing)
+def _ce(x: Array, t: Array, w: Array | None, label_smoothing: float | Array,
+        ignore_index: int, reduction: str, smoothed: bool) -> Array:
+    return L.cross_entropy(x, t, w, ignore_index, reduction,
+                           label_smoothing if smoothed else 0.0)
 
 
 def _nll(x: Array, t: Array, w: Array | None, ignore_index: int, reduction: str) -> Array:
@@ -478,7 +479,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     _check_class_targets(input, target, ignore_index)
     # PyTorch smooths only above 0: a negative amount is none
     smoothing = max(float(label_smoothing), 0.0)
-    return _op(_ce, (ignore_index, reduction, smoothing), input, target, weight)
+    # the amount is an input of the step, not part of its structure: a smoothing
+    # scheduled step by step compiles once (whether it smooths at all is structure)
+    return _op(_ce, (ignore_index, reduction, smoothing > 0), input, target, weight,
+               smoothing)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
