@@ -166,7 +166,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m fnnet.torch")
     """Runs ``SCRIPT ARGS`` or ``-m MODULE ARGS`` with ``torch`` mapped onto fnnet.torch;
     returns the exit status (the script's ``sys.exit`` code, 1 for an uncaught exception
     with its traceback printed as Python prints it, 2 for bad arguments or a missing
-    script, 130 when interrupted)."""
+    script). Interrupted (Ctrl-C), it prints the script's traceback and re-raises the
+    KeyboardInterrupt, which ends the process by SIGINT as Python's does."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE.format(prog=prog), file=sys.stdout if argv else sys.stderr, end="")
@@ -217,9 +218,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m fnnet.torch")
             runpy.run_path(target, run_name="__main__")
     except SystemExit as stop:
         return _exit_status(stop.code)
-    except KeyboardInterrupt:
-        traceback.print_exc()
-        return 130
+    except KeyboardInterrupt as error:
+        # Python's way: the script's traceback, then the process ends by SIGINT (after
+        # its exit handlers), so that its parent sees what `python SCRIPT` gives it
+        _print_script_traceback(error)
+        _exit_quietly_on(KeyboardInterrupt)
+        raise
     except BaseException as error:  # noqa: BLE001 - printed as Python prints it
         _print_script_traceback(error)
         return 1
@@ -248,6 +252,19 @@ def _run_script(target: str) -> None:
     finally:
         if saved is not None:
             sys.modules["__main__"] = saved
+
+
+def _exit_quietly_on(kind: type[BaseException]) -> None:
+    """Makes the interpreter print nothing for an uncaught ``kind`` (already printed):
+    an uncaught KeyboardInterrupt still ends the process by SIGINT, as Python's does."""
+    previous = sys.excepthook
+
+    def hook(exc_type: type[BaseException], value: BaseException,
+             tb: types.TracebackType | None) -> None:
+        if not issubclass(exc_type, kind):
+            previous(exc_type, value, tb)
+
+    sys.excepthook = hook
 
 
 def _exit_status(code: object) -> int:
