@@ -45,6 +45,25 @@ def test_per_pixel_class_loss_with_an_ignored_label(torch, fn):
         getattr(ft.nn.functional, fn)(ft.tensor(logits), ft.tensor(mask), ignore_index=255)
 
 
+def test_segmentation_targets_of_the_wrong_shape_are_refused_as_pytorch(torch):
+    """A mask in the wrong layout (one-hot [N, H, W, C] floats, a target missing an
+    axis, a volume's target of the wrong size) is refused with PyTorch's words: its
+    shape is checked before its dtype (fnnet named the float dtype first), and volumes'
+    ([N, C, D, H, W]) target sizes were not checked."""
+    cases = [
+        lambda T: T.nn.functional.cross_entropy(T.zeros(2, 3, 4, 4), T.zeros(2, 4, 4, 3)),
+        lambda T: T.nn.functional.cross_entropy(T.zeros(2, 3, 4, 4), T.zeros(2, 4)),
+        lambda T: T.nn.functional.cross_entropy(T.zeros(2, 3, 4, 4), T.zeros(2, 4, 5)),
+        lambda T: T.nn.functional.cross_entropy(T.zeros(2, 3, 4), T.zeros(2, 4, 3)),
+        lambda T: T.nn.functional.nll_loss(T.zeros(2, 3, 4, 4, 4), T.zeros(2, 4, 4)),
+        lambda T: T.nn.functional.cross_entropy(T.zeros(2, 3, 4, 4, 4),
+                                                T.zeros(2, 4, 4, 5, dtype=T.long)),
+    ]
+    for case in cases:
+        ours, theirs = raised_by(case, ft, torch)
+        assert ours == theirs
+
+
 # -- schedulers -------------------------------------------------------------------------
 
 SCHEDULERS = {

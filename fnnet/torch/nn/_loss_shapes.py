@@ -155,6 +155,7 @@ def check_class_batch(input: Any, target: Any, probabilities: bool = False) -> A
     if len(shape) >= 2 and batch != shape[0]:
         raise ValueError(f"Expected input batch_size ({shape[0]}) to match target "
                          f"batch_size ({batch}).")
+    _check_target_rank(shape, labels[0])  # PyTorch checks these before the dtype
     if labels[1] in _FLOATS:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_name(labels[1])}")
@@ -180,6 +181,18 @@ def check_class_weight(input: Any, target: Any, weight: Any) -> None:
         raise RuntimeError("weight tensor should be defined either for all or no classes")
     raise RuntimeError(f"weight tensor should be defined either for all {classes} classes "
                        f"or no classes but got weight tensor of shape: {list(weight.shape)}")
+
+
+def _check_target_rank(shape: tuple[int, ...], labels: tuple[int, ...]) -> None:
+    """A label per position, as PyTorch checks it before the labels' dtype: the size of
+    an ``[N, C, d1]`` or ``[N, C, d1, ..., dk]`` (k > 2) input's target, and the rank of
+    an ``[N, C, d1, d2]`` input's."""
+    expected = [shape[0], *shape[2:]]
+    if (len(shape) == 3 or len(shape) > 4) and list(labels) != expected:
+        raise RuntimeError(f"Expected target size {expected}, got {list(labels)}")
+    if len(shape) == 4 and len(labels) != 3:
+        raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got "
+                           f"targets of dimension: {len(labels)}")
 
 
 def _check_positions(shape: tuple[int, ...], labels: tuple[int, ...]) -> None:
