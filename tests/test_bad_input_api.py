@@ -191,3 +191,22 @@ def test_checkpoint_arguments_are_checked_before_the_folder(tmp_path):
     with pytest.raises(TypeError, match=r"^read_only must be a bool, got 'yes'$"):
         checkpoint.Checkpointer(tmp_path / "ck", read_only="yes")
     assert not (tmp_path / "ck").exists()
+
+
+def test_evaluate_compose_and_optimizer_state_conversion_name_the_argument():
+    from fnnet import interop
+
+    model = models.MLP((4, 3))
+    state = train.create_train_state(model, optim.SGD(lr=0.1, momentum=0.9),
+                                     jax.random.key(0))
+    x, y = np.ones((4, 4), np.float32), np.zeros(4, np.int32)
+    with pytest.raises(TypeError, match=r"^eval_step must be a step from make_eval_step"):
+        train.evaluate(model, state, (x, y), eval_step=3)
+    with pytest.raises(TypeError, match=r"^compose: key must be a PRNG key"):
+        augment.compose(augment.random_horizontal_flip)(0, jnp.ones((2, 1, 4, 4)))
+    for bad in (None, "adam"):
+        with pytest.raises(TypeError, match=r"^to_torch_optimizer_state: opt_state must be "
+                                            r"an optimizer state"):
+            interop.to_torch_optimizer_state(model, state.params, bad)
+    assert len(interop.to_torch_optimizer_state(model, state.params,
+                                                state.opt_state)["state"]) == 2

@@ -300,6 +300,7 @@ def compose(*fns: Augmentation) -> Augmentation:
             raise TypeError(f"compose: argument {index} is not callable: {fn!r}")
 
     def augment(key: PRNGKey, x: Array) -> Array:
+        check_key(key, "compose")
         keys = jax.random.split(key, max(len(fns), 1))
         for k, fn in zip(keys, fns, strict=False):
             x = fn(k, x)

@@ -72,20 +72,26 @@ def _pieces(opt_state: Any) -> list[Any]:
     return found
 
 
+def _is_optax_state(tree: Any) -> bool:
+    """Whether ``tree`` is an optax state (a NamedTuple) or a chain of them."""
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return True
+    if isinstance(tree, Mapping):
+        return all(_is_optax_state(v) for v in tree.values())
+    if isinstance(tree, tuple | list):
+        return all(_is_optax_state(v) for v in tree)
+    return False
+
+
 def _check_supported(opt_state: Any, what: str) -> None:
     """Raises NotImplementedError when ``opt_state`` keeps per-parameter arrays outside
     the SGD/Adam pieces (RMSprop's ``nu``, Adagrad's ``sum``...), which would otherwise
     be read as a momentum-free SGD state and dropped."""
     unsupported: list[str] = []
-
-    def is_state(tree: Any) -> bool:  # an optax state (a NamedTuple) or a chain of them
-        if isinstance(tree, tuple) and hasattr(tree, "_fields"):
-            return True
-        if isinstance(tree, Mapping):
-            return all(is_state(v) for v in tree.values())
-        if isinstance(tree, tuple | list):
-            return all(is_state(v) for v in tree)
-        return False
+    is_state = _is_optax_state
+    if not is_state(opt_state):
+        raise TypeError(f"{what}: opt_state must be an optimizer state (optimizer.init("
+                        f"params) or what update returned), got {type(opt_state).__name__}")
 
     def visit(tree: Any) -> None:
         if isinstance(tree, PIECES):

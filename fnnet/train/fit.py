@@ -164,6 +164,9 @@ def evaluate(model: Module, state: TrainState, data: DataArg, *, batch_size: int
     """
     check_parts(model, None, loss_fn)
     check_state(state)
+    if eval_step is not None and not callable(eval_step):
+        raise TypeError(f"eval_step must be a step from make_eval_step (state, batch) -> "
+                        f"metrics, or None, got {type(eval_step).__name__}")
     if not callable(data):
         x, y = _check_pair("eval_data", data)
         _check_labels("eval_data", y, _num_classes(model, state.params, state.layer_state, x))
