@@ -210,3 +210,11 @@ def test_evaluate_compose_and_optimizer_state_conversion_name_the_argument():
             interop.to_torch_optimizer_state(model, state.params, bad)
     assert len(interop.to_torch_optimizer_state(model, state.params,
                                                 state.opt_state)["state"]) == 2
+
+
+def test_gather_called_eagerly_refuses_an_index_outside_the_data():
+    images, labels = np.ones((8, 4), np.float32), np.arange(8)
+    with pytest.raises(IndexError, match=r"^gather: idx holds 99, outside the data set's 8 "
+                                         r"examples$"):
+        data.gather((images, labels), jnp.array([0, 99]))
+    assert data.gather((images, labels), jnp.array([1, -1]))[1].tolist() == [1, 7]

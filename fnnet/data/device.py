@@ -31,6 +31,8 @@ def gather(data: tuple[jax.Array, jax.Array], idx: jax.Array) -> tuple[jax.Array
 
     Raises:
         TypeError: ``data`` is not a pair of arrays, or ``idx`` not integer indices.
+        IndexError: an index outside the data set, where ``idx`` is concrete (outside
+            ``jit``).
     """
     # Inside a jitted step these checks run once, when the step is traced.
     if not isinstance(data, tuple | list) or len(data) != 2 or \
@@ -42,6 +44,12 @@ def gather(data: tuple[jax.Array, jax.Array], idx: jax.Array) -> tuple[jax.Array
         raise TypeError(f"gather: idx must be integer indices (a row of "
                         f"DeviceDataset.epoch_indices), got {_kind(idx)}")
     images, labels = data
+    if not isinstance(idx, jax.core.Tracer):  # called eagerly: jnp.take would fill in NaN
+        values, n = np.asarray(idx), images.shape[0]
+        outside = (values < -n) | (values >= n)
+        if outside.any():
+            raise IndexError(f"gather: idx holds {int(values[outside].flat[0])}, outside the "
+                             f"data set's {n} examples")
     return jnp.take(images, idx, axis=0), jnp.take(labels, idx, axis=0)
 
 
