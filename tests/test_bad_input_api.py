@@ -218,3 +218,22 @@ def test_gather_called_eagerly_refuses_an_index_outside_the_data():
                                          r"examples$"):
         data.gather((images, labels), jnp.array([0, 99]))
     assert data.gather((images, labels), jnp.array([1, -1]))[1].tolist() == [1, 7]
+
+
+def test_plot_history_leaves_the_programs_matplotlib_as_it_was(tmp_path):
+    """No backend switch (a notebook's inline backend stayed Agg after it) and no
+    legend warning for a history without accuracy."""
+    import warnings
+
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    matplotlib.use("svg")  # a program's own backend, not Agg
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            train.plot_history({"loss": [1.0, 0.5]}, tmp_path / "curves.png")
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(backend)
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"

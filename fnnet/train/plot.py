@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -45,16 +46,16 @@ def plot_history(history: Mapping[str, list[float]], path: str | os.PathLike[str
                          f"nothing, for a PNG), got {str(path)!r}")
     if not isinstance(title, str):
         raise TypeError(f"plot_history: title must be a str, got {title!r}")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A figure of its own, outside pyplot: the program's matplotlib backend (a
+    # notebook's inline one) and its open figures are left as they were.
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     epochs = range(1, len(history["loss"]) + 1)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    left, right = fig.subplots(1, 2)
     for axis, metric in ((left, "loss"), (right, "accuracy")):
         for prefix, label in (("", "train"), ("eval_", "test")):
             values = history.get(prefix + metric)
@@ -64,7 +65,8 @@ def plot_history(history: Mapping[str, list[float]], path: str | os.PathLike[str
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(metric)
         axis.grid(alpha=0.3)
-        axis.legend()
+        if axis.lines:  # a history without accuracy (a regression) leaves one empty
+            axis.legend()
     left.set_yscale("log")
     fig.suptitle(title)
     return save_figure(fig, path)
@@ -110,13 +112,12 @@ def save_figure(fig: Figure, path: pathlib.Path) -> pathlib.Path:
     Returns:
         ``path``.
     """
-    import matplotlib.pyplot as plt
-
     fig.tight_layout()
     suffix = path.suffix.lower() if path.suffix.lower() in FORMATS else ".png"
     tmp = path.with_suffix(".tmp" + suffix)
     # the format named, not read from the temporary name (a PNG written as curves.pdf)
     fig.savefig(tmp, dpi=100, format=suffix[1:].replace("jpg", "jpeg"))
-    plt.close(fig)
+    if "matplotlib.pyplot" in sys.modules:  # a pyplot figure (fnnet compare's) is closed
+        sys.modules["matplotlib.pyplot"].close(fig)
     os.replace(tmp, path)
     return path
