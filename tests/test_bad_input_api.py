@@ -237,3 +237,6 @@ def test_plot_history_leaves_the_programs_matplotlib_as_it_was(tmp_path):
     finally:
         matplotlib.use(backend)
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match=r"^plot_history: path must be a file's path in a "
+                                         r"folder, got .*\('.*curves.png' is a file\)$"):
+        train.plot_history({"loss": [1.0]}, tmp_path / "curves.png" / "again.png")

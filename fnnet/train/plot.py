@@ -46,6 +46,9 @@ def plot_history(history: Mapping[str, list[float]], path: str | os.PathLike[str
                          f"nothing, for a PNG), got {str(path)!r}")
     if not isinstance(title, str):
         raise TypeError(f"plot_history: title must be a str, got {title!r}")
+    from fnnet.train.callbacks import check_path
+
+    check_path(path, "plot_history: path", file=True)  # not under a file, not a folder
     # A figure of its own, outside pyplot: the program's matplotlib backend (a
     # notebook's inline one) and its open figures are left as they were.
     from matplotlib.figure import Figure
