@@ -240,3 +240,13 @@ def test_plot_history_leaves_the_programs_matplotlib_as_it_was(tmp_path):
     with pytest.raises(ValueError, match=r"^plot_history: path must be a file's path in a "
                                          r"folder, got .*\('.*curves.png' is a file\)$"):
         train.plot_history({"loss": [1.0]}, tmp_path / "curves.png" / "again.png")
+
+
+def test_save_state_dict_under_a_file_names_the_file(tmp_path):
+    from fnnet import interop
+
+    blocker = tmp_path / "run.log"
+    blocker.write_text("")
+    with pytest.raises(NotADirectoryError, match=rf"save_state_dict: '{blocker}' is a file, "
+                                                 r"not a folder to write 'm.pt' in"):
+        interop.save_state_dict({"w": np.ones(2)}, blocker / "m.pt")

@@ -170,6 +170,7 @@ def save_state_dict(state_dict: Mapping[str, Any],
             or ``path`` not a path.
         ValueError: ``path`` has an unknown suffix.
         IsADirectoryError: ``path`` is a folder.
+        NotADirectoryError: ``path`` lies under a file (``run.log/model.pt``).
 
     PyTorch equivalent: ``torch.save(model.state_dict(), path)``.
     """
@@ -181,6 +182,10 @@ def save_state_dict(state_dict: Mapping[str, Any],
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "save_state_dict: path is a folder, expected "
                                 "the path of a file to write", str(path))
+    above = next((p for p in path.parents if p.exists()), None)
+    if above is not None and not above.is_dir():  # mkdir's bare FileExistsError otherwise
+        raise NotADirectoryError(errno.ENOTDIR, f"save_state_dict: {str(above)!r} is a "
+                                 f"file, not a folder to write {path.name!r} in", str(path))
     arrays = OrderedDict()
     for name, value in state_dict.items():
         if not isinstance(name, str):
