@@ -136,3 +136,33 @@ def test_label_smoothing_scheduled_step_by_step_compiles_once_as_torch(torch):
         np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
     # unsmoothed at step 0, then one step for every amount (not one per amount)
     assert compiles[0] <= 3, compiles
+
+
+def _thresholds_scheduled(T, compiles):
+    """smooth_l1_loss's beta and huber_loss's delta shrunk step by step (beta reaching
+    0, PyTorch's l1_loss, at the end)."""
+    T.manual_seed(0)
+    x, y = T.randn(8, 3), T.randn(8, 2)
+    net = T.nn.Linear(3, 2)
+    opt = T.optim.SGD(net.parameters(), lr=0.1)
+    losses = []
+    for step in range(6):
+        out = net(x)
+        loss = T.nn.functional.smooth_l1_loss(out, y, beta=max(0.0, 1.0 - 0.23 * step)) + \
+            T.nn.functional.huber_loss(out, y, delta=1.0 / (step + 1.3))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    compiles.append(getattr(T, "compile_stats", lambda: {"compiles": 0})()["compiles"])
+    return losses, [p.detach().numpy() for p in net.parameters()]
+
+
+def test_loss_thresholds_scheduled_step_by_step_compile_once_as_torch(torch):
+    compiles = []
+    ours, theirs = _thresholds_scheduled(ft, compiles), _thresholds_scheduled(torch, [])
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
+    for mine, expected in zip(ours[1], theirs[1], strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    # beta 1.0 first, then one step for every threshold, and the l1 loss at beta 0
+    assert compiles[0] <= 4, compiles

@@ -84,7 +84,9 @@ def cross_entropy(input: Array, target: Array, weight: Array | None = None,
     # a traced amount (a smoothing scheduled step by step under jit) is applied as it is
     traced = isinstance(label_smoothing, jax.Array) and label_smoothing.ndim == 0 and \
         jnp.issubdtype(label_smoothing.dtype, jnp.floating)
-    if not traced:
+    if traced:  # in the logits' precision, as a number would be
+        label_smoothing = jnp.asarray(label_smoothing, input.dtype)
+    else:
         if isinstance(label_smoothing, bool) or not isinstance(
                 label_smoothing, (int, float, np.floating, np.integer)):
             raise TypeError(f"{name}: label_smoothing must be a float, got "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
 from fnnet.losses._checks import (
@@ -12,6 +13,7 @@ from fnnet.losses._checks import (
     check_reduction,
     check_same_shape,
     check_weight,
+    is_concrete,
     reduce,
 )
 from fnnet.typing import Array
@@ -91,15 +93,28 @@ def l1_loss(input: Array, target: Array, reduction: str = "mean",
     return _weighted("l1_loss", absolute(input - target), weight, reduction)
 
 
+def _threshold(value: Any, dtype: Any) -> tuple[Any, bool]:
+    """A loss's threshold as a Python number where it is known on the host, else the
+    traced scalar array (a threshold scheduled step by step inside ``jit``) in the
+    inputs' ``dtype`` (as a number would be), and which."""
+    if isinstance(value, jax.Array) and value.ndim == 0 and \
+            jnp.issubdtype(value.dtype, jnp.floating):
+        if is_concrete(value):
+            return float(value), False
+        return value.astype(dtype), True
+    return value, False
+
+
 def smooth_l1_loss(input: Array, target: Array, reduction: str = "mean",
-                   beta: float = 1.0) -> Array:
+                   beta: float | Array = 1.0) -> Array:
     """Huber-like loss: ``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - beta / 2``.
 
     Args:
         input: predictions, any shape.
         target: targets, ``input``'s shape.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
-        beta: the threshold, ``>= 0``; ``beta = 0`` is the L1 loss.
+        beta: the threshold, ``>= 0``; ``beta = 0`` is the L1 loss. A float, or a
+            scalar array (which may be traced, then taken as positive).
 
     Returns:
         A scalar, or ``input``'s shape for ``reduction='none'``.
@@ -111,12 +126,14 @@ def smooth_l1_loss(input: Array, target: Array, reduction: str = "mean",
     PyTorch equivalent: ``torch.nn.functional.smooth_l1_loss``.
     """
     input, target = _prepare("smooth_l1_loss", input, target, reduction)
-    if isinstance(beta, bool) or not isinstance(beta, (int, float)):
-        raise TypeError(f"smooth_l1_loss: beta must be a float, got {beta!r}")
-    if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    beta, traced = _threshold(beta, input.dtype)
+    if not traced:
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)):
+            raise TypeError(f"smooth_l1_loss: beta must be a float, got {beta!r}")
+        if beta < 0:
+            raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
     distance = absolute(input - target)
-    if beta == 0:
+    if not traced and beta == 0:
         # PyTorch falls back to l1_loss; the quadratic branch would divide by zero.
         return reduce(distance, reduction)
     # The quadratic branch is evaluated on the clipped distance so that its unused value
@@ -126,7 +143,7 @@ def smooth_l1_loss(input: Array, target: Array, reduction: str = "mean",
     return reduce(elementwise, reduction)
 
 
-def huber_loss(input: Array, target: Array, reduction: str = "mean", delta: float = 1.0,
+def huber_loss(input: Array, target: Array, reduction: str = "mean", delta: float | Array = 1.0,
                weight: Array | None = None) -> Array:
     """Huber's loss: ``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - delta / 2)``
     (``delta`` times :func:`smooth_l1_loss` with ``beta = delta``).
@@ -135,7 +152,7 @@ def huber_loss(input: Array, target: Array, reduction: str = "mean", delta: floa
         input: predictions, any shape.
         target: targets, ``input``'s shape.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
-        delta: the threshold, ``> 0``.
+        delta: the threshold, ``> 0``: a float, or a scalar array (which may be traced).
         weight: optional per-element weights of ``input``'s shape; ``'mean'`` is then
             ``mean(weight * error)``, as PyTorch's (unlike its ``mse_loss``).
 
@@ -149,10 +166,12 @@ def huber_loss(input: Array, target: Array, reduction: str = "mean", delta: floa
     PyTorch equivalent: ``torch.nn.functional.huber_loss``.
     """
     input, target = _prepare("huber_loss", input, target, reduction)
-    if isinstance(delta, bool) or not isinstance(delta, (int, float)):
-        raise TypeError(f"huber_loss: delta must be a float, got {delta!r}")
-    if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    delta, traced = _threshold(delta, input.dtype)
+    if not traced:
+        if isinstance(delta, bool) or not isinstance(delta, (int, float)):
+            raise TypeError(f"huber_loss: delta must be a float, got {delta!r}")
+        if not delta > 0:
+            raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
     distance = absolute(input - target)
     # the quadratic branch on the clipped distance, as in smooth_l1_loss
     small = jnp.minimum(distance, delta)

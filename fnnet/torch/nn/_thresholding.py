@@ -146,7 +146,7 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
-def _huber(x: Any, t: Any, reduction: str, delta: float) -> Any:
+def _huber(x: Any, t: Any, delta: Any, reduction: str) -> Any:
     return L.huber_loss(x, t, reduction, delta)
 
 
@@ -167,7 +167,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     reduction = _reduction_mode(reduction)
     input, target = broadcast_target(input, target)
     input, target = promote_regression("huber_loss", input, target, reduction)
-    return _op(_huber, (reduction, float(delta)), input, target, who="huber_loss")
+    # delta is an input of the step, not part of its structure: one scheduled step by
+    # step compiles once
+    return _op(_huber, (reduction,), input, target, float(delta), who="huber_loss")
 
 
 FUNCTIONS = (threshold, threshold_, hardshrink, softshrink, tanhshrink, glu, prelu,

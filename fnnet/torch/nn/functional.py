@@ -397,8 +397,8 @@ def _l1(x: Array, t: Array, reduction: str) -> Array:
     return L.l1_loss(x, t, reduction)
 
 
-def _smooth_l1(x: Array, t: Array, reduction: str, beta: float) -> Array:
-    return L.smooth_l1_loss(x, t, reduction, beta)
+def _smooth_l1(x: Array, t: Array, beta: float | Array, reduction: str, l1: bool) -> Array:
+    return L.smooth_l1_loss(x, t, reduction, 0.0 if l1 else beta)
 
 
 def _bce(x: Array, t: Array, w: Array | None, reduction: str) -> Array:
@@ -571,7 +571,9 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None,
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     input, target = broadcast_target(input, _scalar_or_tensor(target))
     input, target = promote_regression("smooth_l1_loss", input, target, reduction)
-    return _op(_smooth_l1, (reduction, float(beta)), input, target)
+    # beta is an input of the step, not part of its structure (one scheduled step by
+    # step compiles once); beta 0, PyTorch's l1_loss, is structure
+    return _op(_smooth_l1, (reduction, beta == 0), input, target, float(beta))
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
