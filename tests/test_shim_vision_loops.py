@@ -1182,3 +1182,22 @@ def test_adaptive_pooling_and_meshgrid_refuse_bad_arguments_as_pytorch(torch):
     for case in cases:
         ours, theirs = raised_by(case, ft, torch)
         assert ours == theirs
+
+
+def test_vision_ops_grad_fn_names_are_pytorchs(torch):
+    """grad_fn of a volume's grid_sample, an instance norm and a functional transposed
+    convolution named fnnet's ops (GridSampler2DBackward0, NativeGroupNormBackward0,
+    ConvTranspose2DBackward0) instead of PyTorch's nodes."""
+    x = np.random.default_rng(13).standard_normal((1, 4, 6, 6)).astype(np.float32)
+    w = np.random.default_rng(14).standard_normal((4, 2, 2, 2)).astype(np.float32)
+    names = []
+    for lib in (ft, torch):
+        F, inp = lib.nn.functional, lib.tensor(x, requires_grad=True)
+        theta = lib.eye(3, 4).unsqueeze(0).requires_grad_()
+        grid = F.affine_grid(theta, (1, 4, 1, 6, 6), align_corners=False)
+        outs = [grid, F.grid_sample(inp.unsqueeze(2), grid, align_corners=False),
+                F.instance_norm(inp), lib.nn.InstanceNorm2d(4, affine=True)(inp),
+                lib.nn.InstanceNorm1d(4)(inp[0, :, 0]), F.conv_transpose2d(inp, lib.tensor(w)),
+                lib.nn.GroupNorm(2, 4)(inp)]
+        names.append([type(out.grad_fn).__name__ for out in outs])
+    assert names[0] == names[1]

@@ -104,6 +104,8 @@ _NAMES = {
     "AdaptiveAvgPool2d": "AdaptiveAvgPool2DBackward0", "_tile": "RepeatBackward0",
     "_diff": "SubBackward0", "unfold": "Im2ColBackward0", "fold": "Col2ImBackward0",
     "grid_sample": "GridSampler2DBackward0", "affine_grid": "AffineGridGeneratorBackward0",
+    "_grid_sample_3d": "GridSampler3DBackward0", "_instance_norm": "ViewBackward0",
+    "_conv_transpose2d": "ConvolutionBackward0",
     "_soft_margin": "SoftMarginLossBackward0", "_multi_margin": "MultiMarginLossBackward0",
     "_multilabel_margin": "MultilabelMarginLossBackward0",
 }

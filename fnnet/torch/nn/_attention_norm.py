@@ -10,7 +10,6 @@ import jax
 
 from fnnet.nn import functional as fnf
 from fnnet.torch import _graph, _random
-from fnnet.torch.nn._group_norm import group_norm
 from fnnet.torch.tensor import Tensor, _op, _op_multi
 
 
@@ -112,6 +111,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                who="scaled_dot_product_attention")
 
 
+def _instance_norm(x: jax.Array, weight: jax.Array | None, bias: jax.Array | None,
+                   eps: float) -> jax.Array:
+    """fnnet's group norm with a group per channel: an op of its own, whose node is
+    PyTorch's (the view back from its batch norm of the ``N * C`` instances)."""
+    return fnf.group_norm(x, x.shape[1], weight, bias, eps)
+
+
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,
@@ -139,7 +145,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         if not use_input_stats:
             raise ValueError("Expected running_mean and running_var to be defined when "
                              "use_input_stats is false")
-        return group_norm(input, input.shape[1], weight, bias, eps)
+        return _op(_instance_norm, (float(eps),), input, weight, bias, who="instance_norm")
     n, c = input.shape[0], input.shape[1]
 
     def per_instance(t: Tensor | None) -> Tensor | None:

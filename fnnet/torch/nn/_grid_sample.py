@@ -97,5 +97,12 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",  # noqa: A0
                            f"number of dimensions, but got {sizes}")
     if rank == 5 and mode == "bicubic":
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-    return _op(fnf.grid_sample, (mode, padding_mode, corners), input, grid,
-               who="grid_sample")
+    op = fnf.grid_sample if rank == 4 else _grid_sample_3d
+    return _op(op, (mode, padding_mode, corners), input, grid, who="grid_sample")
+
+
+def _grid_sample_3d(x: Any, grid: Any, mode: str, padding_mode: str,
+                    align_corners: bool) -> Any:
+    """fnnet's grid_sample of a volume: an op of its own, whose node is PyTorch's
+    ``GridSampler3DBackward0``."""
+    return fnf.grid_sample(x, grid, mode, padding_mode, align_corners)
