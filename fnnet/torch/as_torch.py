@@ -36,7 +36,6 @@ import io
 import os
 import runpy
 import sys
-import traceback
 import types
 from collections.abc import Sequence
 
@@ -285,4 +284,5 @@ def _print_script_traceback(error: BaseException) -> None:
     while tb is not None and (tb.tb_frame.f_code.co_filename == __file__
                               or tb.tb_frame.f_globals.get("__name__") == "runpy"):
         tb = tb.tb_next
-    traceback.print_exception(type(error), error, tb)
+    # the interpreter's own printer (as python SCRIPT prints), from the script's frames on
+    sys.__excepthook__(type(error), error.with_traceback(tb), tb)
