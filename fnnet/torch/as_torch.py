@@ -284,5 +284,6 @@ def _print_script_traceback(error: BaseException) -> None:
     while tb is not None and (tb.tb_frame.f_code.co_filename == __file__
                               or tb.tb_frame.f_globals.get("__name__") == "runpy"):
         tb = tb.tb_next
-    # the interpreter's own printer (as python SCRIPT prints), from the script's frames on
-    sys.__excepthook__(type(error), error.with_traceback(tb), tb)
+    # sys.excepthook, as Python calls it for an uncaught exception: the interpreter's own
+    # printer, or the one the script installed (rich's tracebacks...)
+    sys.excepthook(type(error), error.with_traceback(tb), tb)
