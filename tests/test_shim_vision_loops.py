@@ -1201,3 +1201,17 @@ def test_vision_ops_grad_fn_names_are_pytorchs(torch):
                 lib.nn.GroupNorm(2, 4)(inp)]
         names.append([type(out.grad_fn).__name__ for out in outs])
     assert names[0] == names[1]
+
+
+def test_grouped_conv_weight_refused_as_pytorch(torch):
+    """A depthwise/grouped F.conv2d whose weight's output channels are fewer than, or not
+    divisible by, the groups is refused with PyTorch's words (fnnet named the input's
+    channel count instead)."""
+    cases = [
+        lambda T: T.nn.functional.conv2d(T.zeros(1, 4, 5, 5), T.zeros(2, 1, 3, 3), groups=3),
+        lambda T: T.nn.functional.conv2d(T.zeros(1, 4, 5, 5), T.zeros(4, 1, 3, 3), groups=3),
+        lambda T: T.nn.functional.conv1d(T.zeros(1, 4, 5), T.zeros(4, 1, 3), groups=3),
+    ]
+    for case in cases:
+        ours, theirs = raised_by(case, ft, torch)
+        assert ours == theirs

@@ -22,6 +22,14 @@ def check_conv_input(input: Any, weight: Any, groups: Any, padding: Any, dilatio
         raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input "
                            f"to conv{dims}d, but got input of size: {shape}")
     batched = shape if len(shape) == dims + 2 else [1, *shape]
+    kernels = list(weight.shape)
+    if 0 < groups and kernels[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} "
+                           f"at dimension 0, but got weight of size {kernels} instead")
+    if 0 < groups and kernels[0] % groups:  # PyTorch's message brackets the sizes twice
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by "
+                           f"{groups} at dimension 0, but got weight of size [{kernels}] "
+                           f"instead")
     channels = weight.shape[1] * groups
     if batched[1] != channels:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
