@@ -166,3 +166,19 @@ def test_loss_thresholds_scheduled_step_by_step_compile_once_as_torch(torch):
         np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
     # beta 1.0 first, then one step for every threshold, and the l1 loss at beta 0
     assert compiles[0] <= 4, compiles
+
+
+def _bfloat16_leaves(T):
+    """Leaves made in bfloat16 with requires_grad=True (by the factories, as a
+    low-precision fine-tuning script makes its adapters), stepped by SGD on exactly
+    representable values."""
+    w = T.zeros(3, dtype=T.bfloat16, requires_grad=True)
+    v = T.tensor([1.0, -2.0], dtype=T.bfloat16, requires_grad=True)
+    opt = T.optim.SGD([w, v], lr=0.5)
+    ((w * T.tensor([1.0, 2.0, -4.0], dtype=T.bfloat16)).sum() + v.sum()).backward()
+    opt.step()
+    return [(str(t.dtype), t.requires_grad, t.detach().float().tolist()) for t in (w, v)]
+
+
+def test_bfloat16_leaves_made_with_requires_grad_step_as_torch(torch):
+    assert _bfloat16_leaves(ft) == _bfloat16_leaves(torch)

@@ -39,7 +39,8 @@ ShapeLike: TypeAlias = SupportsIndex | Sequence[SupportsIndex]
 def _new(value: Any, requires_grad: bool) -> Tensor:
     # a fresh leaf's array is fnnet.torch's alone, so a step that updates the leaf in
     # place (``w -= lr * w.grad``) may donate it, as it does a parameter's
-    if requires_grad and value.dtype.kind not in "fc":
+    # jnp.inexact: bfloat16's numpy dtype is of kind "V", not "f"
+    if requires_grad and not jnp.issubdtype(value.dtype, jnp.inexact):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                            "gradients")
     return _wrap_value(value, VAR if requires_grad else CONST, owned=requires_grad)
@@ -198,7 +199,7 @@ def _refuse_data(data: Any, dtype: DTypeLike | None = None) -> None:
             continue
         elif dtype is not None and leaf is not data:  # a string alone: refused below
             name = type(leaf).__name__
-            if _dtypes.to_np(dtype).kind in "fc":
+            if jnp.issubdtype(_dtypes.to_np(dtype), jnp.inexact):
                 raise TypeError(f"must be real number, not {name}")
             raise TypeError(f"'{name}' object cannot be interpreted as an integer")
         elif isinstance(leaf, (str, bytes)):
