@@ -124,15 +124,17 @@ def test_exit_statuses_and_tracebacks_are_pythons(script, tmp_path):
     assert lines[0] == "Traceback (most recent call last):"
     assert lines[1].startswith(f'  File "{joined}", line ')  # the script's frame first
     assert lines[-1] == f"ValueError: the script's own error, in {relative} at {joined}"
-    # Ctrl-C (in a script that stops at once): the script's traceback alone, and the
-    # process ends by SIGINT, as Python's
-    (tmp_path / "stopped.py").write_text("raise KeyboardInterrupt\n")
+    # Ctrl-C (in a script that stops at once, with an excepthook of its own): the hook
+    # is given the script's traceback alone, and the process ends by SIGINT, as Python's
+    (tmp_path / "stopped.py").write_text(
+        "import sys, traceback\n"
+        "sys.excepthook = lambda t, v, tb: print('hook:', t.__name__, "
+        "traceback.extract_tb(tb)[0].filename, file=sys.stderr)\n"
+        "raise KeyboardInterrupt\n")
     interrupted = _run([*command, "stopped.py"], cwd=tmp_path)
     assert interrupted.returncode == -signal.SIGINT
     assert interrupted.stderr.splitlines() == [
-        "Traceback (most recent call last):",
-        f'  File "{tmp_path / "stopped.py"}", line 1, in <module>',
-        "    raise KeyboardInterrupt", "KeyboardInterrupt"]
+        f"hook: KeyboardInterrupt {tmp_path / 'stopped.py'}"]
 
 
 def test_a_module_runs_with_dash_m(tmp_path):
