@@ -704,3 +704,25 @@ def test_events_reach_the_file_as_they_are_written_as_pytorchs(writers):
         seen.append((summaries(folder / "live"), summaries(folder / "live" / "acc_train")))
         writer.close()
     assert seen[1] == seen[0] == (2, 1)
+
+
+def test_a_writer_is_copied_shallowly_and_refuses_pickling_as_pytorchs(writers):
+    """copy.copy gives a writer of the same file; torch.save or copy.deepcopy of an
+    object holding one is a TypeError (PyTorch's writer holds a thread lock)."""
+    import copy
+    import io
+
+    import torch as real_torch
+
+    seen = []
+    for (make, folder), module in zip(writers, (real_torch, torch), strict=True):
+        with make(str(folder / "copied")) as writer:
+            copied = copy.copy(writer)
+            outcome = [type(copied).__name__, copied.get_logdir() == writer.get_logdir()]
+            with pytest.raises(Exception) as deep:
+                copy.deepcopy({"writer": writer})
+            with pytest.raises(Exception) as saved:
+                module.save({"writer": writer}, io.BytesIO())
+            outcome += [type(deep.value).__name__, type(saved.value).__name__]
+        seen.append(outcome)
+    assert seen[1] == seen[0] == ["SummaryWriter", True, "TypeError", "TypeError"]
