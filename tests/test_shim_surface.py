@@ -12,6 +12,7 @@ import pytest
 from helpers import cube_function
 
 import fnnet.torch as ft
+from fnnet.torch import _dtypes
 
 pytestmark = pytest.mark.torch
 
@@ -38,6 +39,13 @@ def test_device_api_follows_jax(torch):
     ft.set_default_dtype(ft.float32)
     with pytest.raises(NotImplementedError, match="set_default_dtype"):
         ft.set_default_dtype(ft.float16)
+    if not _dtypes.X64:  # float64 is float32: accepted, but the program is told
+        for double in (ft.float64, ft.double):
+            with pytest.warns(UserWarning, match=r"without jax's x64 mode float64 is "
+                              r"float32, so after set_default_dtype\(torch.float64\) "
+                              r"tensors stay float32 and random draws are float32's"):
+                ft.set_default_dtype(double)
+        assert ft.get_default_dtype() is ft.float32
     if not has_gpu:  # PyTorch's CPU build's words
         with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
             ft.set_default_device("cuda")
