@@ -234,6 +234,15 @@ def test_plot_history_leaves_the_programs_matplotlib_as_it_was(tmp_path):
             warnings.simplefilter("error")
             train.plot_history({"loss": [1.0, 0.5]}, tmp_path / "curves.png")
         assert matplotlib.get_backend() == "svg"
+        # fnnet.compare's loss curves likewise
+        from fnnet.compare import Comparison, plot_losses
+
+        run = {"losses": [1.0, 0.5], "epoch_losses": [0.75], "ms_per_step": 1.0,
+               "params": {"w": np.ones(2)}}
+        plot_losses([Comparison(example="linear_regression", variant="sgd", config=None,
+                                source="", results={"torch": run, "fnnet": dict(run)},
+                                seconds={}, deterministic=True)], tmp_path / "losses.png")
+        assert matplotlib.get_backend() == "svg"
     finally:
         matplotlib.use(backend)
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"

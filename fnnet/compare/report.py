@@ -148,10 +148,8 @@ def plot_losses(comparisons: Sequence[Comparison], path: str | os.PathLike[str])
     Returns:
         The path written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # a figure of its own, outside pyplot: the program's backend is left as it was
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     path = pathlib.Path(path)
@@ -159,7 +157,8 @@ def plot_losses(comparisons: Sequence[Comparison], path: str | os.PathLike[str])
     n = len(comparisons)
     cols = min(n, 3)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.8 * rows), squeeze=False)
+    fig = Figure(figsize=(5.2 * cols, 3.8 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for axis, c in zip(axes.flat, comparisons, strict=False):
         for version, result in c.results.items():
             steps = range(1, len(result["losses"]) + 1)
