@@ -293,6 +293,7 @@ SLOW: tuple[str, ...] = (
     "test_shim_distributed::test_launcher_stops_everyone_when_one_fails_and_names_it",
     "test_shim_distributed::test_launcher_timeout_stops_a_hung_run",
     "test_shim_eager::test_loop_changing_structure_falls_back_and_reuses_its_windows",
+    "test_shim_eager::test_a_step_wired_anew_every_time_falls_back_after_a_few_steps",
     "test_shim_from_scratch::test_histc_and_histogram_as_pytorch",
     "test_shim_lbfgs::test_optimizes_an_input_image_as_style_transfer_does",
     "test_shim_manual_save::test_the_save_the_whole_model_tutorial_runs_as_under_pytorch",

@@ -148,6 +148,53 @@ def test_a_static_argument_annealed_every_step_compiles_nothing_op_by_op(torch, 
     assert ft.compile_stats()["eager"]
 
 
+def _sampled_feedback_loop(t, rnn_data, steps):
+    """A tanh RNN fed at each position either the sequence's next input or its own
+    feedback, chosen by a host random draw (teacher forcing decided per token, as
+    scheduled-sampling seq2seq tutorials do): the step is wired differently nearly every
+    time, while reading the loss and a value each step repeats. Its weights are
+    updated by SGD."""
+    import random
+
+    xs, ys, weights = rnn_data
+    xs, ys = t.tensor(xs), t.tensor(ys)
+    w_in, w_h, w_out = (t.nn.Parameter(t.tensor(w)) for w in weights)
+    opt = t.optim.SGD([w_in, w_h, w_out], lr=0.05)
+    draws = random.Random(3)
+    losses = []
+    for step in range(steps):
+        h = t.zeros(4, HIDDEN)
+        inp = xs[step]
+        for i in range(4):
+            h = t.tanh(inp @ w_in + h @ w_h)
+            inp = xs[step + i + 1] if draws.random() < 0.5 else h @ w_in.t()
+        loss = ((h @ w_out - ys) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        h.abs().max().item()  # a value read every step: its flushes repeat
+    return [w.detach().numpy().copy() for w in (w_in, w_h, w_out)], losses
+
+
+def test_a_step_wired_anew_every_time_falls_back_after_a_few_steps(torch, rnn_data,
+                                                                   recorder):
+    """Every step a new structure, each value read a structure met before: the share of
+    compiling flushes stays under ``eager_after``, so the run falls back on the count of
+    training steps in a row that compiled (``eager_after_steps``), and agrees."""
+    recorder.options.eager_after_steps = 2
+    expected = _sampled_feedback_loop(torch, rnn_data, 5)
+    with pytest.warns(RuntimeWarning, match=r"changed structure in each of the last 3 "
+                      r"training steps \(see fnnet.torch.compile_stats\(\)\); it runs op by "
+                      r"op without jit"):
+        got = _sampled_feedback_loop(ft, rnn_data, 5)
+    _assert_same(got, expected)
+    stats = ft.compile_stats()
+    assert stats["eager"]
+    assert sum(entry["reason"] == "step" for entry in stats["log"]) == 3  # the third falls back
+    assert stats["eager_runs"] >= 2
+
+
 def test_reset_compile_stats_drops_the_windows(recorder):
     recorder.options.eager_after = 0
     x = ft.ones(3)

@@ -185,10 +185,13 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     rec = current()
     stats, cache, options = rec.stats, rec.cache, rec.options
     fn: Callable[..., list[Any]] | None = cache.get((*key, split))
+    training = bool(tp.backward) or reason == "step"
     if fn is not None:
         cache.move_to_end((*key, split))
         stats.hits += 1
         rec.recent.append(False)
+        if training:
+            rec.new_steps = 0
         return fn
     mesh = _sharding.mesh_of(tp.nodes)
     staged = build_split(tp, wanted, donate, _jit, options.split_bytes) \
@@ -200,13 +203,15 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
         cache[(*key, split)] = other  # the same single program serves both modes
         stats.hits += 1
         rec.recent.append(False)
+        if training:
+            rec.new_steps = 0
         return other  # type: ignore[no-any-return]
     # a step of DistributedDataParallel is always compiled: its exchange between the
     # processes happens only inside the per-process program
     per_process = mesh is not None and _sharding.is_process_mesh(mesh)
     if stats.eager and not per_process:
         stats.eager_runs += 1
-        _settled(rec, key)
+        _settled(rec, key, training)
         return build(tp, wanted, eager=mesh is None)
     n_nodes = len(tp.nodes)
     if mesh is None and (n_nodes > WHOLE_LIMIT or key not in rec.long_seen and (
@@ -229,24 +234,30 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
     stats.log.append({"reason": reason, "nodes": len(tp.nodes),
                       "devices": 1 if mesh is None else mesh.size,
                       "programs": 1 if staged is None else 2, "changes": changes})
-    if tp.backward or reason == "step":
+    if training:
         _warn_new_shapes(rec)
+        rec.new_steps += 1
     rec.history.append((key, summary))
     del rec.history[:-options.cache_size]
     stats.compiles += 1
     rec.recent.append(True)
-    if sum(rec.recent) > options.eager_after:
+    steps_changed = rec.new_steps > options.eager_after_steps
+    if sum(rec.recent) > options.eager_after or steps_changed:
         # the compiled functions stay cached: a structure met again is still served
         stats.eager = True
+        rec.new_steps = 0
         rec.early.clear()
         # once: a loop may settle and change again; and only where a training step
         # changed, which the advice is for (values read in an exploratory script or an
         # evaluation pass over inputs of many shapes run op by op silently)
-        if EAGER_WARNING not in rec.warned and (tp.backward or reason == "step"):
+        if EAGER_WARNING not in rec.warned and training:
             rec.warned.add(EAGER_WARNING)
+            where = (f"each of the last {options.eager_after_steps + 1} training steps"
+                     if steps_changed else
+                     f"{sum(rec.recent)} of the last {len(rec.recent)} flushes")
             warnings.warn(
                 f"fnnet.torch: the recorded computation changed structure in "
-                f"{sum(rec.recent)} of the last {len(rec.recent)} flushes (see "
+                f"{where} (see "
                 f"fnnet.torch.compile_stats()); it runs op by op without jit until its "
                 f"structures repeat{_shape_advice(stats.log[-len(rec.recent):])}",
                 RuntimeWarning, stacklevel=4)
@@ -274,21 +285,27 @@ def _repetitive(tp: Tape) -> bool:
     return len(distinct) * REPEATS <= len(tp.nodes)
 
 
-def _settled(rec: Recorder, key: tuple[Any, ...]) -> None:
-    """Notes a flush run op by op, of structure ``key``; compiling resumes once few of the
-    recent flushes met a new structure (see ``Options.compile_again``)."""
+def _settled(rec: Recorder, key: tuple[Any, ...], training: bool) -> None:
+    """Notes a flush run op by op, of structure ``key`` (a training step's if
+    ``training``); compiling resumes once few of the recent flushes met a new structure
+    (see ``Options.compile_again``) and at most one of the recent training steps did
+    (see ``Options.eager_after_steps``): a loop whose every step is new but whose value
+    reads repeat stays op by op."""
     seen = rec.eager_seen
-    if key in seen:
-        rec.recent.append(False)
-    else:
+    new = key not in seen
+    if new:
         if len(seen) >= SEEN_LIMIT:
             seen.clear()
         seen.add(key)
-        rec.recent.append(True)
+    rec.recent.append(new)
     options = rec.options
+    if training:
+        rec.eager_steps.append(new)
+        del rec.eager_steps[:-max(options.eager_after_steps, 1)]
     if len(rec.recent) == rec.recent.maxlen and sum(rec.recent) <= min(
-            options.compile_again, options.eager_after // 4):
+            options.compile_again, options.eager_after // 4) and sum(rec.eager_steps) <= 1:
         rec.stats.eager = False
+        rec.eager_steps.clear()
 
 
 def remember_early(rec: Recorder, state: int, fn: Any) -> None:

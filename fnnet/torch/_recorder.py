@@ -52,6 +52,12 @@ class Options:
         eager_after: fall back to running op by op when more than this many of the last
             64 flushes had to compile (the structure keeps changing, so compiling does
             not pay).
+        eager_after_steps: ... or once more than this many training steps in a row
+            (flushes holding a backward or an optimizer's step) each compiled a structure
+            not met before: a loop that branches on a random draw every step (teacher
+            forcing chosen per token) reads its values between steps, so its cache hits
+            on those reads keep the share of ``eager_after`` from ever being reached,
+            while each step pays a whole compile.
         compile_again: ... and compile again once at most this many (and at most a
             quarter of ``eager_after``) of the last 64 flushes run op by op met a
             structure not met before: the loop settled (a steady training loop after an
@@ -63,6 +69,7 @@ class Options:
     split: bool = True
     split_bytes: int = 1 << 20
     eager_after: int = 32
+    eager_after_steps: int = 8
     compile_again: int = 8
 
 
@@ -127,6 +134,8 @@ class Recorder:
         self.stats = CompileStats()
         self.history: list[tuple[tuple[Any, ...], list[Any]]] = []
         self.recent: deque[bool] = deque(maxlen=RECENT_FLUSHES)
+        self.new_steps = 0  # training steps in a row that compiled a new structure
+        self.eager_steps: list[bool] = []  # whether each recent step run op by op was new
         self.eager_seen: set[tuple[Any, ...]] = set()
         self.windows: Any = None  # op-by-op windows compiled so far (see ``_eager``)
         self.scalars = Scalars()
@@ -173,6 +182,8 @@ class Recorder:
         self.exit_flushed = None
         self.history.clear()
         self.recent.clear()
+        self.new_steps = 0
+        self.eager_steps.clear()
         self.eager_seen.clear()
         self.step_reads = -1
         self.stats = CompileStats()
