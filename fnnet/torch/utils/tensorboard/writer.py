@@ -144,7 +144,26 @@ def _message(message: Any, kind: Any, name: str) -> Any:
     return kind.FromString(message.SerializeToString())
 
 
-class FileWriter:
+class _OpenWriter:
+    """What a writer of an open event file does when copied: ``copy.copy`` gives a writer
+    to the same file and pickling (``torch.save``, ``copy.deepcopy``) raises, as for
+    PyTorch's writers."""
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # PyTorch's writer holds a thread lock, which pickle refuses with a TypeError
+        # (torch.save or copy.deepcopy of an object holding a writer); tensorboardX's
+        # multiprocessing queue would raise a RuntimeError instead
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object: it writes through "
+                        f"an open event file and a thread (save its log_dir instead)")
+
+    def __copy__(self) -> Any:
+        """A shallow copy writing to the same file, as ``copy.copy`` gives PyTorch's."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+
+class FileWriter(_OpenWriter):
     """Writes events and ``Summary`` protobufs (``torch.utils.tensorboard.summary``'s,
     TensorBoard's or tensorboardX's) into a new event file in ``log_dir``, as
     ``SummaryWriter.file_writer`` does.
@@ -180,19 +199,6 @@ class FileWriter:
         wrapper._writer, wrapper._closed = writer, False
         wrapper._log_dir, wrapper._suffix, wrapper._options = writer.get_logdir(), "", {}
         return wrapper
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        # PyTorch's writer holds a thread lock, which pickle refuses with a TypeError
-        # (torch.save or copy.deepcopy of an object holding a writer); tensorboardX's
-        # multiprocessing queue would raise a RuntimeError instead
-        raise TypeError(f"cannot pickle {type(self).__name__!r} object: it writes through "
-                        f"an open event file and a thread (save its log_dir instead)")
-
-    def __copy__(self) -> Any:
-        """A shallow copy writing to the same file, as ``copy.copy`` gives PyTorch's."""
-        clone = object.__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        return clone
 
     def get_logdir(self) -> str:
         """The folder of the event file."""
@@ -243,7 +249,7 @@ class FileWriter:
             self._closed = False
 
 
-class SummaryWriter:
+class SummaryWriter(_OpenWriter):
     """Writes TensorBoard event files into ``log_dir``.
 
     Args:
@@ -304,19 +310,6 @@ class SummaryWriter:
         self.purge_step, self.max_queue, self.flush_secs = None, max_queue, flush_secs
         self.filename_suffix = filename_suffix
         self.default_bins: list[float] = self._writer.default_bins
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        # PyTorch's writer holds a thread lock, which pickle refuses with a TypeError
-        # (torch.save or copy.deepcopy of an object holding a writer); tensorboardX's
-        # multiprocessing queue would raise a RuntimeError instead
-        raise TypeError(f"cannot pickle {type(self).__name__!r} object: it writes through "
-                        f"an open event file and a thread (save its log_dir instead)")
-
-    def __copy__(self) -> Any:
-        """A shallow copy writing to the same file, as ``copy.copy`` gives PyTorch's."""
-        clone = object.__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        return clone
 
     def get_logdir(self) -> str | os.PathLike[str]:
         """The folder the event files go to, as given (or the default ``runs/...``)."""
