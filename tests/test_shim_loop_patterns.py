@@ -182,3 +182,21 @@ def _bfloat16_leaves(T):
 
 def test_bfloat16_leaves_made_with_requires_grad_step_as_torch(torch):
     assert _bfloat16_leaves(ft) == _bfloat16_leaves(torch)
+
+
+def _bfloat16_kinds(T):
+    """bfloat16 tensors where a check reads whether a dtype is floating (numpy's kind of
+    bfloat16 is "V"): a wide Python int beside one, and the error naming a saved value
+    written in place."""
+    wide = (T.ones(2, dtype=T.bfloat16) * 2**40).float().tolist()
+    x = T.ones(3, dtype=T.bfloat16, requires_grad=True)
+    y = x * 2
+    z = y.sin()
+    y.add_(1)
+    with pytest.raises(RuntimeError) as caught:
+        z.sum().backward()
+    return wide, str(caught.value)
+
+
+def test_bfloat16_is_floating_wherever_a_dtype_is_asked_as_torch(torch):
+    assert _bfloat16_kinds(ft) == _bfloat16_kinds(torch)

@@ -482,8 +482,8 @@ def record(op: Callable[..., Any], static: tuple[Any, ...], inputs: Sequence[Any
 def _wide_int(value: int, inputs: Sequence[Any]) -> float:
     """A Python int beyond 32 bits beside tensors: PyTorch's value where a float tensor
     takes it (``x * 2**40``); an integer result would not fit ``torch.int64``."""
-    if any(getattr(t, "_cell", None) is not None and t._cell.aval[1].kind in "fc"
-           for t in inputs):
+    if any(getattr(t, "_cell", None) is not None and
+           jax.numpy.issubdtype(t._cell.aval[1], jax.numpy.inexact) for t in inputs):
         return float(value)
     raise int_overflow(value)
 

@@ -411,7 +411,9 @@ def _message(tp: Tape, n: int, slot: int, output: int, mark: Overwritten,
             shape = (shape[0], 1, shape[1])
         elif tp.nodes[n].static[0][0].batch_first:
             shape = (shape[1], shape[0], shape[2])
-    name = _dtypes.SCALAR_NAMES.get(_dtypes.from_np(kind).name)
+    dtype = _dtypes.from_np(kind)
+    differentiable = dtype.is_floating_point or dtype.is_complex  # bfloat16's kind is "V"
+    name = _dtypes.SCALAR_NAMES.get(dtype.name)
     # PyTorch's legacy tensor types; the others show their dispatch key's name
     kind_name = f"torch.{name}Tensor" if name in _LEGACY else f"CPU{name}Type"
     described = f"[{kind_name} [{', '.join(map(str, shape))}]]"
@@ -419,10 +421,10 @@ def _message(tp: Tape, n: int, slot: int, output: int, mark: Overwritten,
     if viewed:  # PyTorch's view written through its base has a grad_fn made anew
         if (tp.nodes[_producer(tp, slot)].rg or output < -1 and any(
                 r >= 0 and slot_of(r) == slot and kind_of(r) != CONST
-                for r in tp.nodes[n].inputs)) and kind.kind in "fc":
+                for r in tp.nodes[n].inputs)) and differentiable:
             which = ", which is output 0 of AsStrided,"
     elif output >= 0:  # a saved output names its own node, where it has a gradient
-        if tp.nodes[n].rg and kind.kind in "fc":
+        if tp.nodes[n].rg and differentiable:
             name = "MkldnnRnnLayerBackward0" if _op_name(tp.nodes[n]) == "LSTM" else \
                 _named(tp, n).name()
             if in_place and name.endswith("Backward0"):  # LeakyReluBackward1, EluBackward1
