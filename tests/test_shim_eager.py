@@ -195,6 +195,27 @@ def test_a_step_wired_anew_every_time_falls_back_after_a_few_steps(torch, rnn_da
     assert stats["eager_runs"] >= 2
 
 
+def test_a_fallback_for_new_steps_compiles_again_only_once_its_steps_repeat(recorder):
+    """After falling back for its steps (``eager_after_steps``), a loop whose value reads
+    repeat but whose steps stay new keeps running op by op; a window of steps that repeat
+    brings the compiles back (the ``_settled`` policy, without running programs)."""
+    from fnnet.torch import _cache
+
+    recorder.stats.eager, recorder.eager_for_steps = True, True
+    recorder.recent.extend([False] * recorder.recent.maxlen)  # the reads: all met before
+    recorder.eager_seen.add(("read",))
+    for i in range(20):  # every step new, a read between steps
+        _cache._settled(recorder, ("step", i), training=True)
+        _cache._settled(recorder, ("read",), training=False)
+        assert recorder.stats.eager, f"compiling resumed at step {i}"
+    recorder.eager_seen.add(("step", "same"))
+    for _ in range(recorder.options.eager_after_steps + 64):  # then the steps repeat
+        _cache._settled(recorder, ("step", "same"), training=True)
+        if not recorder.stats.eager:
+            break
+    assert not recorder.stats.eager
+
+
 def test_reset_compile_stats_drops_the_windows(recorder):
     recorder.options.eager_after = 0
     x = ft.ones(3)

@@ -246,6 +246,8 @@ def compiled(key: tuple[Any, ...], tp: Tape, wanted: tuple[int, ...],
         # the compiled functions stay cached: a structure met again is still served
         stats.eager = True
         rec.new_steps = 0
+        rec.eager_steps.clear()
+        rec.eager_for_steps = steps_changed
         rec.early.clear()
         # once: a loop may settle and change again; and only where a training step
         # changed, which the advice is for (values read in an exploratory script or an
@@ -299,13 +301,19 @@ def _settled(rec: Recorder, key: tuple[Any, ...], training: bool) -> None:
         seen.add(key)
     rec.recent.append(new)
     options = rec.options
+    steps, window = rec.eager_steps, max(options.eager_after_steps, 1)
     if training:
-        rec.eager_steps.append(new)
-        del rec.eager_steps[:-max(options.eager_after_steps, 1)]
+        steps.append(new)
+        del steps[:-window]
+    # the steps' condition holds once a whole window of steps ran op by op, and at once
+    # where none did and the fallback was not for the steps (an evaluation pass over
+    # inputs of many shapes)
+    steps_repeat = len(steps) == window and sum(steps) <= 1 or \
+        not steps and not rec.eager_for_steps
     if len(rec.recent) == rec.recent.maxlen and sum(rec.recent) <= min(
-            options.compile_again, options.eager_after // 4) and sum(rec.eager_steps) <= 1:
+            options.compile_again, options.eager_after // 4) and steps_repeat:
         rec.stats.eager = False
-        rec.eager_steps.clear()
+        steps.clear()
 
 
 def remember_early(rec: Recorder, state: int, fn: Any) -> None:

@@ -136,6 +136,7 @@ class Recorder:
         self.recent: deque[bool] = deque(maxlen=RECENT_FLUSHES)
         self.new_steps = 0  # training steps in a row that compiled a new structure
         self.eager_steps: list[bool] = []  # whether each recent step run op by op was new
+        self.eager_for_steps = False  # the fallback came from eager_after_steps
         self.eager_seen: set[tuple[Any, ...]] = set()
         self.windows: Any = None  # op-by-op windows compiled so far (see ``_eager``)
         self.scalars = Scalars()
@@ -184,6 +185,7 @@ class Recorder:
         self.recent.clear()
         self.new_steps = 0
         self.eager_steps.clear()
+        self.eager_for_steps = False
         self.eager_seen.clear()
         self.step_reads = -1
         self.stats = CompileStats()
