@@ -5,6 +5,7 @@ by a TensorBoard server in test_tensorboard.py."""
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -82,12 +83,25 @@ def test_constructor_checks(tmp_path):
     with SummaryWriter(tmp_path / "at_once", flush_secs=0) as writer:  # PyTorch takes it
         assert writer.flush_secs == 0
         writer.add_scalar("loss", 2.0, 0)
-        assert [e.value for e in _events(tmp_path / "at_once").Scalars("loss")] == [2.0]
+        # in the file while the writer is open, without flush(): its writing thread
+        # hands each event to the file as it takes it from the queue
+        assert [e.value for e in _events_when(tmp_path / "at_once", "loss")] == [2.0]
     with pytest.raises(ValueError, match="max_queue must be an int >= 0, got -1"):
         SummaryWriter(tmp_path, max_queue=-1)
     with SummaryWriter(tmp_path, max_queue=0) as writer:  # PyTorch's unbounded queue
         writer.add_scalar("loss", 1.0, 0)
     assert [e.value for e in _events(tmp_path).Scalars("loss")] == [1.0]
+
+
+def _events_when(folder, tag, timeout=30.0):
+    """The scalars of ``tag`` in ``folder`` once they are there (the writer's thread
+    writes them a moment after the call), read without flushing the writer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        accumulator = _events(folder)
+        if tag in accumulator.Tags()["scalars"] or time.monotonic() > deadline:
+            return accumulator.Scalars(tag)
+        time.sleep(0.02)
 
 
 def _events(folder):
