@@ -221,14 +221,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     """
     del strict
     leaves, inputs_tuple = _inputs(inputs, "jvp", create_graph)
-    if v is None:
-        if len(leaves) != 1 or leaves[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the "
-                               "user-provided function is a single Tensor with a single "
-                               "element.")
-        vs: tuple[Tensor, ...] = (_functions.ones_like(leaves[0]),)
-    else:
-        vs = _vectors(v, leaves, inputs_tuple, "jvp")
+    vs = _vectors_or_one(v, leaves, inputs_tuple, "jvp")
     outs, outputs_tuple = _outputs(func(*leaves), "jvp")
     products = []
     for out in outs:
@@ -241,17 +234,23 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         _packed(products, outputs_tuple, create_graph)
 
 
-def _hessian_vector(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool,
-                    who: str) -> tuple[Any, Any]:
-    leaves, inputs_tuple = _inputs(inputs, who, create_graph)
+def _vectors_or_one(v: Any, leaves: tuple[Tensor, ...], inputs_tuple: bool,
+                    who: str) -> tuple[Tensor, ...]:
+    """``v`` checked against the inputs (see ``_vectors``), or, where it is None, a one
+    for an input that is a single one-element tensor, as PyTorch allows."""
     if v is None:
         if len(leaves) != 1 or leaves[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the input to the "
                                "user-provided function is a single Tensor with a single "
                                "element.")
-        vs: tuple[Tensor, ...] = (_functions.ones_like(leaves[0]),)
-    else:
-        vs = _vectors(v, leaves, inputs_tuple, who)
+        return (_functions.ones_like(leaves[0]),)
+    return _vectors(v, leaves, inputs_tuple, who)
+
+
+def _hessian_vector(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool,
+                    who: str) -> tuple[Any, Any]:
+    leaves, inputs_tuple = _inputs(inputs, who, create_graph)
+    vs = _vectors_or_one(v, leaves, inputs_tuple, who)
     out = _scalar_output(func, leaves, who)
     firsts = _grads(out, leaves, None, True)
     inner = _functions.zeros(())
