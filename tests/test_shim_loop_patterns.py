@@ -106,6 +106,31 @@ def test_a_power_annealed_step_by_step_compiles_once_as_torch(torch):
     assert compiles[0] <= 3, compiles
 
 
+def _scheduled(T, compiles, net, x, loss_of):
+    """Six SGD steps of ``net`` on ``x`` whose loss ``loss_of(F, out, step)`` takes a value
+    scheduled step by step; the losses read each step, the final weights, and the
+    compiles (fnnet.torch's) appended to ``compiles``."""
+    opt = T.optim.SGD(net.parameters(), lr=0.1)
+    losses = []
+    for step in range(6):
+        loss = loss_of(T.nn.functional, net(x), step)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    compiles.append(getattr(T, "compile_stats", lambda: {"compiles": 0})()["compiles"])
+    return losses, [p.detach().numpy() for p in net.parameters()]
+
+
+def _assert_scheduled_as_torch(torch, make, most_compiles):
+    compiles = []
+    ours, theirs = make(ft, compiles), make(torch, [])
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
+    for mine, expected in zip(ours[1], theirs[1], strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    assert compiles[0] <= most_compiles, compiles
+
+
 def _smoothing_scheduled(T, compiles):
     """Label smoothing raised step by step (a curriculum), against class indices (one
     ignored) and class probabilities."""
@@ -113,29 +138,14 @@ def _smoothing_scheduled(T, compiles):
     x, y = T.randn(8, 4), T.randint(0, 4, (8,))
     y[3] = -100
     soft = T.softmax(T.randn(8, 4), 1)
-    net = T.nn.Linear(4, 4)
-    opt = T.optim.SGD(net.parameters(), lr=0.1)
-    losses = []
-    for step in range(6):
-        out = net(x)
-        loss = T.nn.functional.cross_entropy(out, y, label_smoothing=0.03 * step) + \
-            T.nn.functional.cross_entropy(out, soft, label_smoothing=0.05 * step)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    compiles.append(getattr(T, "compile_stats", lambda: {"compiles": 0})()["compiles"])
-    return losses, [p.detach().numpy() for p in net.parameters()]
+    return _scheduled(T, compiles, T.nn.Linear(4, 4), x, lambda F, out, step: (
+        F.cross_entropy(out, y, label_smoothing=0.03 * step)
+        + F.cross_entropy(out, soft, label_smoothing=0.05 * step)))
 
 
 def test_label_smoothing_scheduled_step_by_step_compiles_once_as_torch(torch):
-    compiles = []
-    ours, theirs = _smoothing_scheduled(ft, compiles), _smoothing_scheduled(torch, [])
-    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
-    for mine, expected in zip(ours[1], theirs[1], strict=True):
-        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
     # unsmoothed at step 0, then one step for every amount (not one per amount)
-    assert compiles[0] <= 3, compiles
+    _assert_scheduled_as_torch(torch, _smoothing_scheduled, 3)
 
 
 def _thresholds_scheduled(T, compiles):
@@ -143,29 +153,15 @@ def _thresholds_scheduled(T, compiles):
     0, PyTorch's l1_loss, at the end)."""
     T.manual_seed(0)
     x, y = T.randn(8, 3), T.randn(8, 2)
-    net = T.nn.Linear(3, 2)
-    opt = T.optim.SGD(net.parameters(), lr=0.1)
-    losses = []
-    for step in range(6):
-        out = net(x)
-        loss = T.nn.functional.smooth_l1_loss(out, y, beta=max(0.0, 1.0 - 0.23 * step)) + \
-            T.nn.functional.huber_loss(out, y, delta=1.0 / (step + 1.3))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    compiles.append(getattr(T, "compile_stats", lambda: {"compiles": 0})()["compiles"])
-    return losses, [p.detach().numpy() for p in net.parameters()]
+    return _scheduled(T, compiles, T.nn.Linear(3, 2), x, lambda F, out, step: (
+        F.smooth_l1_loss(out, y, beta=max(0.0, 1.0 - 0.23 * step))
+        + F.huber_loss(out, y, delta=1.0 / (step + 1.3))))
 
 
 def test_loss_thresholds_scheduled_step_by_step_compile_once_as_torch(torch):
-    compiles = []
-    ours, theirs = _thresholds_scheduled(ft, compiles), _thresholds_scheduled(torch, [])
-    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
-    for mine, expected in zip(ours[1], theirs[1], strict=True):
-        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
     # beta 1.0 first, then one step for every threshold, and the l1 loss at beta 0
-    assert compiles[0] <= 4, compiles
+    _assert_scheduled_as_torch(torch, _thresholds_scheduled, 4)
+
 
 
 def _bfloat16_leaves(T):
